@@ -1,0 +1,3 @@
+module github.com/convnet-go/convnet
+
+go 1.26
