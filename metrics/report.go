@@ -169,4 +169,3 @@ func padLeft(s string, width int) string {
 func padRight(s string, width int) string {
 	return bidiSafe(s) + strings.Repeat(" ", max(0, width-textWidth(s)))
 }
-
