@@ -1,0 +1,125 @@
+package kernels
+
+// ConvGeom describes one 2-D convolution or pooling window over a single NHWC
+// image: input H×W×C, window KH×KW, strides SH×SW, padding PadTop/PadLeft
+// (cells of zeros before the first row/column) and output OH×OW.
+type ConvGeom struct {
+	H, W, C         int
+	KH, KW          int
+	SH, SW          int
+	PadTop, PadLeft int
+	OH, OW          int
+}
+
+// ColWidth returns KH·KW·C, the length of one im2col row.
+func (g *ConvGeom) ColWidth() int { return g.KH * g.KW * g.C }
+
+// Im2col unrolls one image x (H×W×C) into dst, a matrix of OH·OW rows and
+// KH·KW·C columns, so that a convolution becomes dst × kernel with an HWIO
+// kernel viewed as a (KH·KW·C)×F matrix. Cells in the padding are zero.
+//
+//	for oy < OH, ox < OW, ky < KH, kx < KW, c < C:
+//		iy, ix := oy*SH-PadTop+ky, ox*SW-PadLeft+kx
+//		dst[(oy*OW+ox)*KH*KW*C + (ky*KW+kx)*C + c] = x[(iy*W+ix)*C+c] or 0 outside
+func Im2col(dst, x []float32, g *ConvGeom) {
+	row := g.ColWidth()
+	span := g.KW * g.C
+	_ = dst[g.OH*g.OW*row-1]
+	_ = x[g.H*g.W*g.C-1]
+	for oy := 0; oy < g.OH; oy++ {
+		for ox := 0; ox < g.OW; ox++ {
+			d := dst[(oy*g.OW+ox)*row : (oy*g.OW+ox+1)*row]
+			x0 := ox*g.SW - g.PadLeft
+			for ky := 0; ky < g.KH; ky++ {
+				dk := d[ky*span : (ky+1)*span]
+				iy := oy*g.SH - g.PadTop + ky
+				if iy < 0 || iy >= g.H {
+					clear(dk)
+					continue
+				}
+				xr := x[iy*g.W*g.C : (iy+1)*g.W*g.C]
+				if x0 >= 0 && x0+g.KW <= g.W {
+					copy(dk, xr[x0*g.C:(x0+g.KW)*g.C])
+					continue
+				}
+				for kx := 0; kx < g.KW; kx++ {
+					ix := x0 + kx
+					dc := dk[kx*g.C : (kx+1)*g.C]
+					if ix < 0 || ix >= g.W {
+						clear(dc)
+					} else {
+						copy(dc, xr[ix*g.C:(ix+1)*g.C])
+					}
+				}
+			}
+		}
+	}
+}
+
+// Col2im is the adjoint of [Im2col]: it adds every entry of cols (OH·OW rows
+// of KH·KW·C) back onto the input cell it was copied from. Entries that fell
+// in the padding are dropped. dx is accumulated, not overwritten.
+//
+//	for oy < OH, ox < OW, ky < KH, kx < KW, c < C, inside the image:
+//		dx[(iy*W+ix)*C+c] += cols[(oy*OW+ox)*KH*KW*C + (ky*KW+kx)*C + c]
+func Col2im(dx, cols []float32, g *ConvGeom) {
+	row := g.ColWidth()
+	span := g.KW * g.C
+	_ = cols[g.OH*g.OW*row-1]
+	_ = dx[g.H*g.W*g.C-1]
+	for oy := 0; oy < g.OH; oy++ {
+		for ox := 0; ox < g.OW; ox++ {
+			s := cols[(oy*g.OW+ox)*row : (oy*g.OW+ox+1)*row]
+			x0 := ox*g.SW - g.PadLeft
+			for ky := 0; ky < g.KH; ky++ {
+				iy := oy*g.SH - g.PadTop + ky
+				if iy < 0 || iy >= g.H {
+					continue
+				}
+				sk := s[ky*span : (ky+1)*span]
+				xr := dx[iy*g.W*g.C : (iy+1)*g.W*g.C]
+				if x0 >= 0 && x0+g.KW <= g.W {
+					addTo(xr[x0*g.C:(x0+g.KW)*g.C], sk)
+					continue
+				}
+				for kx := 0; kx < g.KW; kx++ {
+					ix := x0 + kx
+					if ix < 0 || ix >= g.W {
+						continue
+					}
+					addTo(xr[ix*g.C:(ix+1)*g.C], sk[kx*g.C:(kx+1)*g.C])
+				}
+			}
+		}
+	}
+}
+
+// addTo adds x to y element by element.
+//
+//	for i := range y: y[i] += x[i]
+func addTo(y, x []float32) {
+	x = x[:len(y)]
+	for i := range y {
+		y[i] += x[i]
+	}
+}
+
+// SamePadding returns Keras/TensorFlow "same" padding for one axis of length
+// in, window k and stride s: the output length ceil(in/s) and the padding
+// before the first cell. The total padding max((out-1)*s+k-in, 0) is split
+// with the smaller half before and the larger half after.
+func SamePadding(in, k, s int) (out, before int) {
+	out = (in + s - 1) / s
+	total := max((out-1)*s+k-in, 0)
+	return out, total / 2
+}
+
+// ValidOutput returns the output length of a "valid" (unpadded) window: the
+// number of positions where a window of k cells with stride s fits in in
+// cells, 0 when it never fits.
+func ValidOutput(in, k, s int) int {
+	if k > in {
+		return 0
+	}
+	return (in-k)/s + 1
+}
