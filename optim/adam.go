@@ -1,0 +1,93 @@
+package optim
+
+import (
+	"math"
+
+	"github.com/convnet-go/convnet/nn"
+)
+
+// Adam keeps moving averages of the gradient and its square (Kingma and Ba,
+// 2014, arXiv:1412.6980), with Keras's formulation at step t = iterations+1:
+//
+//	m += (g - m)*(1-beta1)
+//	v += (g² - v)*(1-beta2)
+//	w -= lr*sqrt(1-beta2^t)/(1-beta1^t) * m / (sqrt(v) + epsilon)
+//
+// Epsilon is the paper's "epsilon hat", added outside the bias correction.
+// WeightDecay is decoupled: w -= w*weight_decay*lr before the update.
+// Zero fields mean Keras's defaults: LearningRate 0.001, Beta1 0.9,
+// Beta2 0.999, Epsilon 1e-7.
+type Adam struct {
+	LearningRate float64
+	Beta1        float64
+	Beta2        float64
+	Epsilon      float64
+	WeightDecay  float64
+	state
+}
+
+func (o *Adam) Name() string { return "adam" }
+
+func (o *Adam) LR() float64      { return orDefault(o.LearningRate, 0.001) }
+func (o *Adam) SetLR(lr float64) { o.LearningRate = lr }
+func (o *Adam) beta1() float64   { return orDefault(o.Beta1, 0.9) }
+func (o *Adam) beta2() float64   { return orDefault(o.Beta2, 0.999) }
+func (o *Adam) eps() float64     { return orDefault(o.Epsilon, 1e-7) }
+
+func (o *Adam) Config() map[string]any {
+	return map[string]any{
+		"learning_rate": o.LR(), "beta_1": o.beta1(), "beta_2": o.beta2(),
+		"epsilon": o.eps(), "weight_decay": o.WeightDecay,
+	}
+}
+
+// SlotNames is ["m", "v"].
+func (o *Adam) SlotNames() []string { return []string{"m", "v"} }
+
+func (o *Adam) SetState(iterations int, st []ParamState) error {
+	return o.setState(o.Name(), o.SlotNames(), iterations, st)
+}
+
+func (o *Adam) Step(params []*nn.Param) { o.step(params, o.WeightDecay) }
+
+func (o *Adam) step(params []*nn.Param, wd float64) {
+	o.prepare(params, 2)
+	lr, b1, b2 := o.LR(), o.beta1(), o.beta2()
+	t := float64(o.iterations + 1)
+	alpha := float32(lr * math.Sqrt(1-math.Pow(b2, t)) / (1 - math.Pow(b1, t)))
+	c1, c2, eps := float32(1-b1), float32(1-b2), float32(o.eps())
+	for i, p := range o.params {
+		w, g := p.Value.Data, p.Grad.Data[:len(p.Value.Data)]
+		decay(w, wd, lr)
+		m, v := o.slots[i][0].Data[:len(w)], o.slots[i][1].Data[:len(w)]
+		for j := range w {
+			gj := g[j]
+			m[j] += (gj - m[j]) * c1
+			v[j] += (gj*gj - v[j]) * c2
+			w[j] -= alpha * m[j] / (sqrt32(v[j]) + eps)
+		}
+	}
+	o.iterations++
+}
+
+// AdamW is [Adam] with decoupled weight decay on by default (Loshchilov and
+// Hutter, 2017, arXiv:1711.05101): the zero WeightDecay means Keras's 0.004.
+type AdamW struct {
+	Adam
+}
+
+func (o *AdamW) Name() string { return "adamw" }
+
+func (o *AdamW) wd() float64 { return orDefault(o.WeightDecay, 0.004) }
+
+func (o *AdamW) Config() map[string]any {
+	c := o.Adam.Config()
+	c["weight_decay"] = o.wd()
+	return c
+}
+
+func (o *AdamW) SetState(iterations int, st []ParamState) error {
+	return o.setState(o.Name(), o.SlotNames(), iterations, st)
+}
+
+func (o *AdamW) Step(params []*nn.Param) { o.step(params, o.wd()) }

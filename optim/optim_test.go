@@ -1,0 +1,297 @@
+package optim
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+var (
+	w0 = []float64{0.5, -1.2, 3.0, 0.0, 1e-3}
+	// grads[t] is the gradient at step t.
+	grads = [][]float64{
+		{0.1, -0.3, 2.0, -1e-3, 0},
+		{-0.2, -0.1, 1.5, 4.0, 1e-4},
+		{0.05, 0.7, -2.5, 0.3, -1e-2},
+	}
+)
+
+func newParam(w []float64) *nn.Param {
+	p := &nn.Param{Name: "w", Value: tensor.New(len(w)), Grad: tensor.New(len(w)), Trainable: true}
+	for i, v := range w {
+		p.Value.Data[i] = float32(v)
+	}
+	return p
+}
+
+// reference is a float64 update rule: it updates w in place from g at step t
+// (0-based), keeping its state in st.
+type reference func(w, g []float64, t int, st map[string][]float64)
+
+func slot(st map[string][]float64, name string, n int) []float64 {
+	if st[name] == nil {
+		st[name] = make([]float64, n)
+	}
+	return st[name]
+}
+
+func sgdRef(lr, mu float64, nesterov bool, wd float64) reference {
+	return func(w, g []float64, t int, st map[string][]float64) {
+		m := slot(st, "m", len(w))
+		for i := range w {
+			w[i] -= w[i] * wd * lr
+			if mu == 0 {
+				w[i] -= lr * g[i]
+				continue
+			}
+			m[i] = mu*m[i] - lr*g[i]
+			if nesterov {
+				w[i] += mu*m[i] - lr*g[i]
+			} else {
+				w[i] += m[i]
+			}
+		}
+	}
+}
+
+func rmspropRef(lr, rho, eps, mu float64, centered, inside bool) reference {
+	return func(w, g []float64, t int, st map[string][]float64) {
+		a, m, ag := slot(st, "a", len(w)), slot(st, "m", len(w)), slot(st, "ag", len(w))
+		for i := range w {
+			a[i] = rho*a[i] + (1-rho)*g[i]*g[i]
+			den := a[i]
+			if centered {
+				ag[i] = rho*ag[i] + (1-rho)*g[i]
+				den -= ag[i] * ag[i]
+			}
+			if inside {
+				den = math.Sqrt(den + eps)
+			} else {
+				den = math.Sqrt(den) + eps
+			}
+			step := lr * g[i] / den
+			if mu != 0 {
+				m[i] = mu*m[i] + step
+				step = m[i]
+			}
+			w[i] -= step
+		}
+	}
+}
+
+func adamRef(lr, b1, b2, eps, wd float64) reference {
+	return func(w, g []float64, t int, st map[string][]float64) {
+		m, v := slot(st, "m", len(w)), slot(st, "v", len(w))
+		// The textbook form with bias-corrected moments; Keras folds the
+		// corrections into the step size, which is the same up to where
+		// epsilon sits: eps_hat = eps*sqrt(1-b2^t).
+		tt := float64(t + 1)
+		for i := range w {
+			w[i] -= w[i] * wd * lr
+			m[i] = b1*m[i] + (1-b1)*g[i]
+			v[i] = b2*v[i] + (1-b2)*g[i]*g[i]
+			mhat := m[i] / (1 - math.Pow(b1, tt))
+			vhat := v[i] / (1 - math.Pow(b2, tt))
+			w[i] -= lr * mhat / (math.Sqrt(vhat) + eps/math.Sqrt(1-math.Pow(b2, tt)))
+		}
+	}
+}
+
+func TestOptimizersAgainstFormula(t *testing.T) {
+	tests := []struct {
+		name string
+		opt  Optimizer
+		ref  reference
+	}{
+		{"sgd", &SGD{}, sgdRef(0.01, 0, false, 0)},
+		{"sgd lr", &SGD{LearningRate: 0.3}, sgdRef(0.3, 0, false, 0)},
+		{"sgd momentum", &SGD{LearningRate: 0.1, Momentum: 0.9}, sgdRef(0.1, 0.9, false, 0)},
+		{"sgd nesterov", &SGD{LearningRate: 0.1, Momentum: 0.9, Nesterov: true}, sgdRef(0.1, 0.9, true, 0)},
+		{"sgd weight decay", &SGD{LearningRate: 0.1, Momentum: 0.5, WeightDecay: 0.01}, sgdRef(0.1, 0.5, false, 0.01)},
+		{"rmsprop keras2", &RMSprop{}, rmspropRef(0.001, 0.9, 1e-8, 0, false, false)},
+		{"rmsprop keras3", &RMSprop{Epsilon: 1e-7, EpsilonInsideSqrt: true}, rmspropRef(0.001, 0.9, 1e-7, 0, false, true)},
+		{"rmsprop big eps", &RMSprop{LearningRate: 0.01, Rho: 0.8, Epsilon: 0.1}, rmspropRef(0.01, 0.8, 0.1, 0, false, false)},
+		{"rmsprop momentum centered", &RMSprop{LearningRate: 0.01, Momentum: 0.5, Centered: true, Epsilon: 1e-3},
+			rmspropRef(0.01, 0.9, 1e-3, 0.5, true, false)},
+		{"adam", &Adam{}, adamRef(0.001, 0.9, 0.999, 1e-7, 0)},
+		{"adam custom", &Adam{LearningRate: 0.1, Beta1: 0.5, Beta2: 0.75, Epsilon: 0.01}, adamRef(0.1, 0.5, 0.75, 0.01, 0)},
+		{"adamw", &AdamW{}, adamRef(0.001, 0.9, 0.999, 1e-7, 0.004)},
+		{"adamw decay", &AdamW{Adam{LearningRate: 0.1, WeightDecay: 0.5}}, adamRef(0.1, 0.9, 0.999, 1e-7, 0.5)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newParam(w0)
+			frozen := &nn.Param{Name: "frozen", Value: tensor.FromData([]float32{7}, 1)}
+			want := append([]float64(nil), w0...)
+			st := map[string][]float64{}
+			for step, g := range grads {
+				for i, v := range g {
+					p.Grad.Data[i] = float32(v)
+				}
+				tt.opt.Step([]*nn.Param{frozen, p})
+				tt.ref(want, g, step, st)
+				for i := range want {
+					got := float64(p.Value.Data[i])
+					if d := math.Abs(got - want[i]); d > 1e-6*math.Max(1, math.Abs(want[i])) {
+						t.Errorf("step %d: w[%d] = %.9g, want %.9g", step+1, i, got, want[i])
+					}
+				}
+			}
+			if got := tt.opt.Iterations(); got != len(grads) {
+				t.Errorf("Iterations() = %d, want %d", got, len(grads))
+			}
+			if frozen.Value.Data[0] != 7 {
+				t.Errorf("non-trainable parameter changed to %v", frozen.Value.Data[0])
+			}
+		})
+	}
+}
+
+// TestRMSpropFirstStep checks Keras 2's rule on one value by hand: with a = 0,
+// a becomes 0.1*g², and the step is lr*g/(sqrt(0.1)*|g| + eps).
+func TestRMSpropFirstStep(t *testing.T) {
+	p := newParam([]float64{1})
+	p.Grad.Data[0] = 2
+	(&RMSprop{}).Step([]*nn.Param{p})
+	want := 1 - 0.001*2/(math.Sqrt(0.4)+1e-8)
+	if got := float64(p.Value.Data[0]); math.Abs(got-want) > 1e-7 {
+		t.Errorf("w after one RMSprop step = %.9g, want %.9g", got, want)
+	}
+}
+
+func TestSetLR(t *testing.T) {
+	for _, name := range Names() {
+		o, err := New(name, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.SetLR(0.5)
+		p := newParam([]float64{1})
+		p.Grad.Data[0] = 1e-3
+		before := o.LR()
+		o.Step([]*nn.Param{p})
+		if before != 0.5 || o.LR() != 0.5 {
+			t.Errorf("%s: LR() after SetLR(0.5) = %v, want 0.5", name, before)
+		}
+		if o.Config()["learning_rate"] != 0.5 {
+			t.Errorf("%s: Config()[learning_rate] = %v, want 0.5", name, o.Config()["learning_rate"])
+		}
+	}
+}
+
+func TestStepDoesNotAllocate(t *testing.T) {
+	for _, name := range Names() {
+		cfg := map[string]any{}
+		if name == "sgd" || name == "rmsprop" {
+			cfg["momentum"] = 0.9
+		}
+		o, err := New(name, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps := []*nn.Param{newParam(w0), newParam(w0)}
+		o.Step(ps)
+		if n := testing.AllocsPerRun(20, func() { o.Step(ps) }); n != 0 {
+			t.Errorf("%s: Step allocates %v times per call, want 0", name, n)
+		}
+	}
+}
+
+func TestNew(t *testing.T) {
+	o, err := New("RMSprop", map[string]any{"learning_rate": 0.01, "rho": 0.95, "epsilon": 1e-6, "centered": true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, ok := o.(*RMSprop)
+	if !ok || r.LearningRate != 0.01 || r.Rho != 0.95 || r.Epsilon != 1e-6 || !r.Centered {
+		t.Errorf("New(RMSprop, ...) = %+v", o)
+	}
+	for _, name := range Names() {
+		o, err := New(name, map[string]any{"learning_rate": 0.02})
+		if err != nil {
+			t.Fatalf("New(%s): %v", name, err)
+		}
+		again, err := New(o.Name(), o.Config())
+		if err != nil {
+			t.Fatalf("New(%s, Config()): %v", name, err)
+		}
+		if o.Name() != name || again.Name() != name {
+			t.Errorf("Name() = %q, want %q", o.Name(), name)
+		}
+		for k, v := range o.Config() {
+			if again.Config()[k] != v {
+				t.Errorf("%s: config round trip: %s = %v, want %v", name, k, again.Config()[k], v)
+			}
+		}
+	}
+
+	bad := []struct {
+		name string
+		cfg  map[string]any
+		want string
+	}{
+		{"nadam", nil, "unknown optimizer \"nadam\" (valid: adam, adamw, rmsprop, sgd)"},
+		{"sgd", map[string]any{"lr": 0.1}, `unknown option "lr"`},
+		{"sgd", map[string]any{"learning_rate": "fast"}, "learning_rate = fast (string), want a number"},
+		{"sgd", map[string]any{"nesterov": 1.0}, "want true or false"},
+		{"sgd", map[string]any{"learning_rate": -1.0}, "learning_rate = -1, want >= 0"},
+		{"sgd", map[string]any{"momentum": 1.0}, "momentum = 1, want in [0, 1)"},
+		{"rmsprop", map[string]any{"rho": 1.5}, "rho = 1.5"},
+		{"adam", map[string]any{"beta_2": -0.1}, "beta_2 = -0.1"},
+	}
+	for _, b := range bad {
+		_, err := New(b.name, b.cfg)
+		if err == nil || !strings.Contains(err.Error(), b.want) {
+			t.Errorf("New(%q, %v) error = %v, want it to contain %q", b.name, b.cfg, err, b.want)
+		}
+	}
+}
+
+func TestStateRoundTrip(t *testing.T) {
+	for _, name := range Names() {
+		t.Run(name, func(t *testing.T) {
+			cfg := map[string]any{}
+			if name == "sgd" {
+				cfg["momentum"] = 0.9
+			}
+			a, _ := New(name, cfg)
+			b, _ := New(name, cfg)
+			pa, pb := newParam(w0), newParam(w0)
+			set := func(p *nn.Param, g []float64) {
+				for i, v := range g {
+					p.Grad.Data[i] = float32(v)
+				}
+			}
+			set(pa, grads[0])
+			a.Step([]*nn.Param{pa})
+			// Resume b from a's state, then take the same step on both.
+			copy(pb.Value.Data, pa.Value.Data)
+			st := a.State()
+			if len(st) != 1 || len(st[0].Slots) != len(a.SlotNames()) {
+				t.Fatalf("State() = %d params with %d slots, want 1 with %d", len(st), len(st[0].Slots), len(a.SlotNames()))
+			}
+			if err := b.SetState(a.Iterations(), []ParamState{{Param: pb, Slots: st[0].Slots}}); err != nil {
+				t.Fatal(err)
+			}
+			set(pa, grads[1])
+			set(pb, grads[1])
+			a.Step([]*nn.Param{pa})
+			b.Step([]*nn.Param{pb})
+			for i := range pa.Value.Data {
+				if pa.Value.Data[i] != pb.Value.Data[i] {
+					t.Errorf("resumed w[%d] = %v, want %v", i, pb.Value.Data[i], pa.Value.Data[i])
+				}
+			}
+			if a.Iterations() != 2 || b.Iterations() != 2 {
+				t.Errorf("Iterations() = %d and %d, want 2", a.Iterations(), b.Iterations())
+			}
+			err := b.SetState(0, []ParamState{{Param: pb, Slots: []*tensor.Tensor{tensor.New(3), tensor.New(3)}[:len(a.SlotNames())]}})
+			if err == nil || !strings.Contains(err.Error(), "shape [3], want [5]") {
+				t.Errorf("SetState with wrong shape: error = %v", err)
+			}
+		})
+	}
+}

@@ -1,0 +1,318 @@
+package optim
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// Optimizer updates parameters from their gradients.
+//
+// Step skips parameters that are not trainable or have no gradient. Its
+// per-parameter state (momentum, moving averages) is allocated at the first
+// Step and reused after, so steady-state steps do not allocate.
+type Optimizer interface {
+	// Name is the lower-case Keras name: "sgd", "rmsprop", "adam", "adamw".
+	Name() string
+	// Config returns the hyperparameters under their Keras names, JSON-ready;
+	// New(Name(), Config()) makes an equal optimizer with fresh state.
+	Config() map[string]any
+
+	// LR returns the current learning rate; SetLR changes it between steps
+	// (schedules and ReduceLROnPlateau do).
+	LR() float64
+	SetLR(lr float64)
+
+	// Step applies one update to params using Param.Grad and counts one iteration.
+	Step(params []*nn.Param)
+	// Iterations is the number of Steps taken (Keras's optimizer.iterations).
+	Iterations() int
+
+	// SlotNames names the state tensors kept per parameter, such as
+	// ["m", "v"] for Adam; it may be empty (plain SGD).
+	SlotNames() []string
+	// State returns the state of every parameter updated so far, in Step order.
+	// The tensors are the optimizer's own, not copies.
+	State() []ParamState
+	// SetState restores the iteration count and per-parameter state saved by
+	// State, for resuming training. Each ParamState must hold one tensor per
+	// slot, shaped like its parameter; the tensors are copied.
+	SetState(iterations int, state []ParamState) error
+}
+
+// ParamState is an optimizer's state for one parameter: one tensor per slot,
+// in SlotNames order.
+type ParamState struct {
+	Param *nn.Param
+	Slots []*tensor.Tensor
+}
+
+// Names returns the optimizer names that [New] accepts.
+func Names() []string { return []string{"adam", "adamw", "rmsprop", "sgd"} }
+
+// New returns the optimizer called name (case-insensitive: "sgd", "rmsprop",
+// "adam", "adamw") configured from cfg, whose keys are Keras's argument names
+// (learning_rate, momentum, rho, epsilon, beta_1, ...). Missing keys take the
+// defaults; an unknown name or key, or a value of the wrong type or range, is
+// an error naming it.
+func New(name string, cfg map[string]any) (Optimizer, error) {
+	c := config{opt: strings.ToLower(name), m: cfg}
+	var o Optimizer
+	switch c.opt {
+	case "sgd":
+		s := &SGD{}
+		c.float("learning_rate", &s.LearningRate)
+		c.float("momentum", &s.Momentum)
+		c.bool("nesterov", &s.Nesterov)
+		c.float("weight_decay", &s.WeightDecay)
+		o = s
+	case "rmsprop":
+		r := &RMSprop{}
+		c.float("learning_rate", &r.LearningRate)
+		c.float("rho", &r.Rho)
+		c.float("epsilon", &r.Epsilon)
+		c.float("momentum", &r.Momentum)
+		c.bool("centered", &r.Centered)
+		c.bool("epsilon_inside_sqrt", &r.EpsilonInsideSqrt)
+		c.float("weight_decay", &r.WeightDecay)
+		o = r
+	case "adam", "adamw":
+		a := &Adam{}
+		c.float("learning_rate", &a.LearningRate)
+		c.float("beta_1", &a.Beta1)
+		c.float("beta_2", &a.Beta2)
+		c.float("epsilon", &a.Epsilon)
+		c.float("weight_decay", &a.WeightDecay)
+		if c.opt == "adamw" {
+			o = &AdamW{Adam: *a}
+		} else {
+			o = a
+		}
+	default:
+		return nil, fmt.Errorf("unknown optimizer %q (valid: %s)", name, strings.Join(Names(), ", "))
+	}
+	if c.err != nil {
+		return nil, c.err
+	}
+	if extra := c.unused(); len(extra) > 0 {
+		return nil, fmt.Errorf("optimizer %s: unknown option %q", c.opt, extra[0])
+	}
+	if err := validate(o); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// validate checks the ranges of an optimizer's hyperparameters.
+func validate(o Optimizer) error {
+	bad := func(field string, v float64, want string) error {
+		return fmt.Errorf("optimizer %s: %s = %v, want %s", o.Name(), field, v, want)
+	}
+	if lr := o.LR(); !(lr >= 0) {
+		return bad("learning_rate", lr, ">= 0")
+	}
+	unit := func(field string, v float64) error {
+		if !(v >= 0 && v < 1) {
+			return bad(field, v, "in [0, 1)")
+		}
+		return nil
+	}
+	var errs []error
+	switch o := o.(type) {
+	case *SGD:
+		errs = append(errs, unit("momentum", o.Momentum))
+	case *RMSprop:
+		errs = append(errs, unit("rho", o.rho()), unit("momentum", o.Momentum))
+		if !(o.eps() >= 0) {
+			errs = append(errs, bad("epsilon", o.Epsilon, ">= 0"))
+		}
+	case *Adam:
+		errs = append(errs, unit("beta_1", o.beta1()), unit("beta_2", o.beta2()))
+	case *AdamW:
+		errs = append(errs, unit("beta_1", o.beta1()), unit("beta_2", o.beta2()))
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// config reads typed values from a JSON-decoded map, remembering the first error.
+type config struct {
+	opt  string
+	m    map[string]any
+	used []string
+	err  error
+}
+
+func (c *config) get(key string) (any, bool) {
+	v, ok := c.m[key]
+	if ok {
+		c.used = append(c.used, key)
+	}
+	return v, ok && v != nil
+}
+
+func (c *config) float(key string, dst *float64) {
+	v, ok := c.get(key)
+	if !ok || c.err != nil {
+		return
+	}
+	switch v := v.(type) {
+	case float64:
+		*dst = v
+	case float32:
+		*dst = float64(v)
+	case int:
+		*dst = float64(v)
+	case int64:
+		*dst = float64(v)
+	default:
+		c.err = fmt.Errorf("optimizer %s: option %s = %v (%T), want a number", c.opt, key, v, v)
+	}
+}
+
+func (c *config) bool(key string, dst *bool) {
+	v, ok := c.get(key)
+	if !ok || c.err != nil {
+		return
+	}
+	b, isBool := v.(bool)
+	if !isBool {
+		c.err = fmt.Errorf("optimizer %s: option %s = %v (%T), want true or false", c.opt, key, v, v)
+		return
+	}
+	*dst = b
+}
+
+func (c *config) unused() []string {
+	var extra []string
+	for k := range c.m {
+		if k != "name" && !slices.Contains(c.used, k) {
+			extra = append(extra, k)
+		}
+	}
+	sort.Strings(extra)
+	return extra
+}
+
+// state is the bookkeeping every optimizer shares: the iteration count and
+// the slot tensors of each trainable parameter, keyed by the parameter.
+type state struct {
+	iterations int
+	params     []*nn.Param
+	slots      [][]*tensor.Tensor
+}
+
+func trainable(p *nn.Param) bool { return p.Trainable && p.Grad != nil }
+
+// prepare makes sure every trainable parameter of params has nslots zeroed
+// slot tensors. It allocates only when the parameter list changes; state
+// already held for a parameter is kept.
+func (s *state) prepare(params []*nn.Param, nslots int) {
+	j := 0
+	same := true
+	for _, p := range params {
+		if !trainable(p) {
+			continue
+		}
+		if j >= len(s.params) || s.params[j] != p {
+			same = false
+			break
+		}
+		j++
+	}
+	if same && j == len(s.params) {
+		return
+	}
+	old := make(map[*nn.Param][]*tensor.Tensor, len(s.params))
+	for i, p := range s.params {
+		old[p] = s.slots[i]
+	}
+	s.params, s.slots = s.params[:0:0], s.slots[:0:0]
+	for _, p := range params {
+		if !trainable(p) {
+			continue
+		}
+		if p.Grad.Len() != p.Value.Len() {
+			panic(fmt.Sprintf("optim: parameter %s: gradient size %d, value size %d", p.Name, p.Grad.Len(), p.Value.Len()))
+		}
+		sl, ok := old[p]
+		if !ok || len(sl) != nslots {
+			sl = make([]*tensor.Tensor, nslots)
+			for k := range sl {
+				sl[k] = tensor.New(p.Value.Shape...)
+			}
+		}
+		s.params = append(s.params, p)
+		s.slots = append(s.slots, sl)
+	}
+}
+
+func (s *state) Iterations() int { return s.iterations }
+
+func (s *state) State() []ParamState {
+	out := make([]ParamState, len(s.params))
+	for i, p := range s.params {
+		out[i] = ParamState{Param: p, Slots: s.slots[i]}
+	}
+	return out
+}
+
+func (s *state) setState(name string, slotNames []string, iterations int, st []ParamState) error {
+	if iterations < 0 {
+		return fmt.Errorf("optimizer %s: iterations = %d, want >= 0", name, iterations)
+	}
+	params := make([]*nn.Param, len(st))
+	slots := make([][]*tensor.Tensor, len(st))
+	for i, ps := range st {
+		if ps.Param == nil {
+			return fmt.Errorf("optimizer %s: state %d has no parameter", name, i)
+		}
+		if len(ps.Slots) != len(slotNames) {
+			return fmt.Errorf("optimizer %s: parameter %s: %d state tensors, want %d (%s)",
+				name, ps.Param.Name, len(ps.Slots), len(slotNames), strings.Join(slotNames, ", "))
+		}
+		slots[i] = make([]*tensor.Tensor, len(slotNames))
+		for k, t := range ps.Slots {
+			if t == nil || !tensor.SameShape(t.Shape, ps.Param.Value.Shape) {
+				var got []int
+				if t != nil {
+					got = t.Shape
+				}
+				return fmt.Errorf("optimizer %s: parameter %s: slot %s has shape %v, want %v",
+					name, ps.Param.Name, slotNames[k], got, ps.Param.Value.Shape)
+			}
+			slots[i][k] = t.Clone()
+		}
+		params[i] = ps.Param
+	}
+	s.iterations, s.params, s.slots = iterations, params, slots
+	return nil
+}
+
+// decay applies decoupled weight decay the Keras 3 way, w -= w*wd*lr,
+// before the gradient update.
+func decay(w []float32, wd, lr float64) {
+	if wd == 0 {
+		return
+	}
+	f := float32(wd * lr)
+	for i, v := range w {
+		w[i] = v - v*f
+	}
+}
+
+// orDefault returns v, or def when v is zero.
+func orDefault(v, def float64) float64 {
+	if v == 0 {
+		return def
+	}
+	return v
+}

@@ -1,0 +1,115 @@
+package optim
+
+import (
+	"math"
+
+	"github.com/convnet-go/convnet/nn"
+)
+
+// RMSprop divides each gradient by a moving root mean square of recent
+// gradients (Tieleman and Hinton, 2012, Coursera lecture 6.5). By default it
+// follows Keras 2's rule, the one published Keras tutorials trained with:
+//
+//	a = rho*a + (1-rho)*g²
+//	w -= lr*g / (sqrt(a) + epsilon)
+//
+// With EpsilonInsideSqrt the denominator is sqrt(a + epsilon), Keras 3's rule.
+// Centered subtracts the squared moving mean of the gradients from a inside
+// the square root. Momentum accumulates the step: m = momentum*m + step; w -= m.
+// WeightDecay is decoupled: w -= w*weight_decay*lr before the update.
+//
+// Zero LearningRate, Rho and Epsilon mean 0.001, 0.9 and 1e-8.
+type RMSprop struct {
+	LearningRate      float64 // default 0.001
+	Rho               float64 // default 0.9
+	Epsilon           float64 // default 1e-8
+	Momentum          float64
+	Centered          bool
+	EpsilonInsideSqrt bool
+	WeightDecay       float64
+	state
+}
+
+func (o *RMSprop) Name() string { return "rmsprop" }
+
+func (o *RMSprop) LR() float64      { return orDefault(o.LearningRate, 0.001) }
+func (o *RMSprop) SetLR(lr float64) { o.LearningRate = lr }
+func (o *RMSprop) rho() float64     { return orDefault(o.Rho, 0.9) }
+func (o *RMSprop) eps() float64     { return orDefault(o.Epsilon, 1e-8) }
+
+func (o *RMSprop) Config() map[string]any {
+	return map[string]any{
+		"learning_rate": o.LR(), "rho": o.rho(), "epsilon": o.eps(),
+		"momentum": o.Momentum, "centered": o.Centered,
+		"epsilon_inside_sqrt": o.EpsilonInsideSqrt, "weight_decay": o.WeightDecay,
+	}
+}
+
+// SlotNames is ["velocity"], then "momentum" if Momentum is set and
+// "average_gradient" if Centered (Keras's variable names).
+func (o *RMSprop) SlotNames() []string {
+	s := []string{"velocity"}
+	if o.Momentum != 0 {
+		s = append(s, "momentum")
+	}
+	if o.Centered {
+		s = append(s, "average_gradient")
+	}
+	return s
+}
+
+func (o *RMSprop) SetState(iterations int, st []ParamState) error {
+	return o.setState(o.Name(), o.SlotNames(), iterations, st)
+}
+
+func (o *RMSprop) Step(params []*nn.Param) {
+	nslots := 1
+	if o.Momentum != 0 {
+		nslots++
+	}
+	if o.Centered {
+		nslots++
+	}
+	o.prepare(params, nslots)
+	lr := o.LR()
+	lr32, rho, eps, mu := float32(lr), float32(o.rho()), float32(o.eps()), float32(o.Momentum)
+	for i, p := range o.params {
+		w, g := p.Value.Data, p.Grad.Data[:len(p.Value.Data)]
+		decay(w, o.WeightDecay, lr)
+		sl := o.slots[i]
+		a := sl[0].Data[:len(w)]
+		var m, ag []float32
+		k := 1
+		if o.Momentum != 0 {
+			m = sl[k].Data[:len(w)]
+			k++
+		}
+		if o.Centered {
+			ag = sl[k].Data[:len(w)]
+		}
+		for j := range w {
+			gj := g[j]
+			a[j] = rho*a[j] + (1-rho)*gj*gj
+			den := a[j]
+			if ag != nil {
+				ag[j] = rho*ag[j] + (1-rho)*gj
+				den -= ag[j] * ag[j]
+			}
+			if o.EpsilonInsideSqrt {
+				den = sqrt32(den + eps)
+			} else {
+				den = sqrt32(den) + eps
+			}
+			step := lr32 * gj / den
+			if m != nil {
+				m[j] = mu*m[j] + step
+				step = m[j]
+			}
+			w[j] -= step
+		}
+	}
+	o.iterations++
+}
+
+// sqrt32 is the correctly rounded float32 square root.
+func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }

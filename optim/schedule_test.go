@@ -1,0 +1,136 @@
+package optim
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestSchedules(t *testing.T) {
+	tests := []struct {
+		name        string
+		s           Schedule
+		step, epoch int
+		want        float64
+	}{
+		{"constant", Constant{0.02}, 100, 3, 0.02},
+		{"step decay epoch 0", StepDecay{Initial: 0.1, Factor: 0.5, Every: 10}, 0, 0, 0.1},
+		{"step decay epoch 9", StepDecay{Initial: 0.1, Factor: 0.5, Every: 10}, 0, 9, 0.1},
+		{"step decay epoch 10", StepDecay{Initial: 0.1, Factor: 0.5, Every: 10}, 0, 10, 0.05},
+		{"step decay epoch 25", StepDecay{Initial: 0.1, Factor: 0.5, Every: 10}, 0, 25, 0.025},
+		{"step decay never", StepDecay{Initial: 0.1, Factor: 0.5}, 0, 25, 0.1},
+		{"cosine start", Cosine{Initial: 1, DecaySteps: 100}, 0, 0, 1},
+		{"cosine middle", Cosine{Initial: 1, DecaySteps: 100}, 50, 0, 0.5},
+		{"cosine quarter", Cosine{Initial: 2, DecaySteps: 100}, 25, 0, 1 + math.Sqrt2/2},
+		{"cosine end", Cosine{Initial: 1, DecaySteps: 100, Alpha: 0.1}, 100, 0, 0.1},
+		{"cosine after end", Cosine{Initial: 1, DecaySteps: 100, Alpha: 0.1}, 1000, 0, 0.1},
+		{"cosine alpha middle", Cosine{Initial: 1, DecaySteps: 100, Alpha: 0.2}, 50, 0, 0.6},
+	}
+	for _, tt := range tests {
+		if got := tt.s.LR(tt.step, tt.epoch); math.Abs(got-tt.want) > 1e-12 {
+			t.Errorf("%s: %T.LR(%d, %d) = %v, want %v", tt.name, tt.s, tt.step, tt.epoch, got, tt.want)
+		}
+	}
+}
+
+func TestReduceLROnPlateau(t *testing.T) {
+	type epoch struct {
+		value  float64
+		wantLR float64
+	}
+	tests := []struct {
+		name   string
+		r      *ReduceLROnPlateau
+		lr     float64
+		epochs []epoch
+	}{
+		{
+			name: "patience 2 min mode",
+			r:    &ReduceLROnPlateau{Monitor: "val_loss", Factor: 0.5, Patience: 2},
+			lr:   1,
+			epochs: []epoch{
+				{1.0, 1}, {0.9, 1}, {0.95, 1}, {0.91, 0.5}, // two epochs without improvement
+				{0.92, 0.5}, {0.93, 0.25}, {0.5, 0.25},
+			},
+		},
+		{
+			name: "min_delta is absolute",
+			r:    &ReduceLROnPlateau{Monitor: "loss", Factor: 0.1, Patience: 1, MinDelta: 0.1},
+			lr:   1,
+			epochs: []epoch{
+				{1.0, 1}, {0.95, 0.1}, // 0.95 is not below 1.0-0.1
+				{0.85, 0.1}, // below 1.0 - 0.1: improvement
+				{0.80, 0.01},
+			},
+		},
+		{
+			name: "auto mode maximises accuracy",
+			r:    &ReduceLROnPlateau{Monitor: "val_acc", Factor: 0.5, Patience: 1},
+			lr:   1,
+			epochs: []epoch{
+				{0.5, 1}, {0.6, 1}, {0.55, 0.5}, {0.7, 0.5}, {0.7, 0.25},
+			},
+		},
+		{
+			name: "min_lr floor",
+			r:    &ReduceLROnPlateau{Monitor: "val_loss", Factor: 0.1, Patience: 1, MinLR: 0.05},
+			lr:   1,
+			epochs: []epoch{
+				{1, 1}, {1, 0.1}, {1, 0.05}, {1, 0.05},
+			},
+		},
+		{
+			name: "cooldown",
+			r:    &ReduceLROnPlateau{Monitor: "val_loss", Factor: 0.5, Patience: 1, Cooldown: 2},
+			lr:   1,
+			epochs: []epoch{
+				{1, 1}, {1, 0.5}, // reduce, cooldown counter 2
+				{1, 0.5},                  // counter 2 -> 1: still cooling down, no waiting
+				{1, 0.25},                 // counter 1 -> 0: waiting again, patience 1 reached (as in Keras)
+				{1, 0.25},                 // counter 2 -> 1
+				{0.5, 0.25}, {0.5, 0.125}, // improvement, then one epoch without
+			},
+		},
+		{
+			name: "defaults wait 10 epochs",
+			r:    NewReduceLROnPlateau(""),
+			lr:   0.001,
+			epochs: []epoch{
+				{1, 0.001}, {1, 0.001}, {1, 0.001}, {1, 0.001}, {1, 0.001}, {1, 0.001},
+				{1, 0.001}, {1, 0.001}, {1, 0.001}, {1, 0.001}, {1, 0.0001},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.r.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			lr := tt.lr
+			for i, e := range tt.epochs {
+				lr, _ = tt.r.Update(e.value, lr)
+				if math.Abs(lr-e.wantLR) > 1e-12 {
+					t.Fatalf("epoch %d: Update(%v) gives lr %v, want %v", i, e.value, lr, e.wantLR)
+				}
+			}
+		})
+	}
+}
+
+func TestReduceLROnPlateauValidate(t *testing.T) {
+	tests := []struct {
+		r    ReduceLROnPlateau
+		want string
+	}{
+		{ReduceLROnPlateau{Factor: 1, Patience: 1}, "factor = 1, want < 1"},
+		{ReduceLROnPlateau{Factor: 0}, "factor = 0, want > 0"},
+		{ReduceLROnPlateau{Factor: 0.5, Patience: -1}, "patience = -1"},
+		{ReduceLROnPlateau{Factor: 0.5, Mode: "up"}, `mode "up"`},
+	}
+	for _, tt := range tests {
+		err := tt.r.Validate()
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%+v.Validate() = %v, want an error containing %q", tt.r, err, tt.want)
+		}
+	}
+}

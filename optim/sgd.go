@@ -1,0 +1,72 @@
+package optim
+
+import "github.com/convnet-go/convnet/nn"
+
+// SGD is stochastic gradient descent with optional momentum, Keras's rule:
+//
+//	m = momentum*m - lr*g
+//	w += m                      (or, with Nesterov, w += momentum*m - lr*g)
+//
+// and w -= lr*g without momentum. The zero LearningRate means Keras's 0.01.
+// WeightDecay is decoupled: w -= w*weight_decay*lr before the update.
+type SGD struct {
+	LearningRate float64 // default 0.01
+	Momentum     float64 // in [0, 1)
+	Nesterov     bool
+	WeightDecay  float64
+	state
+}
+
+func (o *SGD) Name() string { return "sgd" }
+
+func (o *SGD) LR() float64      { return orDefault(o.LearningRate, 0.01) }
+func (o *SGD) SetLR(lr float64) { o.LearningRate = lr }
+
+func (o *SGD) Config() map[string]any {
+	return map[string]any{
+		"learning_rate": o.LR(), "momentum": o.Momentum,
+		"nesterov": o.Nesterov, "weight_decay": o.WeightDecay,
+	}
+}
+
+// SlotNames is ["momentum"] when Momentum is set, else empty.
+func (o *SGD) SlotNames() []string {
+	if o.Momentum != 0 {
+		return []string{"momentum"}
+	}
+	return []string{}
+}
+
+func (o *SGD) SetState(iterations int, st []ParamState) error {
+	return o.setState(o.Name(), o.SlotNames(), iterations, st)
+}
+
+func (o *SGD) Step(params []*nn.Param) {
+	nslots := 0
+	if o.Momentum != 0 {
+		nslots = 1
+	}
+	o.prepare(params, nslots)
+	lr := o.LR()
+	lr32, mu := float32(lr), float32(o.Momentum)
+	for i, p := range o.params {
+		w, g := p.Value.Data, p.Grad.Data[:len(p.Value.Data)]
+		decay(w, o.WeightDecay, lr)
+		if nslots == 0 {
+			for j := range w {
+				w[j] -= g[j] * lr32
+			}
+			continue
+		}
+		m := o.slots[i][0].Data[:len(w)]
+		for j := range w {
+			m[j] = -g[j]*lr32 + m[j]*mu
+			if o.Nesterov {
+				w[j] += -g[j]*lr32 + m[j]*mu
+			} else {
+				w[j] += m[j]
+			}
+		}
+	}
+	o.iterations++
+}
