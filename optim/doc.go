@@ -49,10 +49,10 @@
 // The two differ only while the moving average a is comparable to epsilon,
 // that is for parameters whose gradients are tiny or still zero.
 //
-// Keras's Adam step, lr*sqrt(1-β2ᵗ)/(1-β1ᵗ) * m/(sqrt(v)+ε), equals the
-// paper's bias-corrected form with ε replaced by ε*sqrt(1-β2ᵗ)... in reverse:
-// PyTorch's ε is added to sqrt(v̂), so at equal ε PyTorch damps small second
-// moments less in the first steps.
+// Keras's Adam step, lr*sqrt(1-β2ᵗ)/(1-β1ᵗ) * m/(sqrt(v)+ε), is the paper's
+// bias-corrected step lr*m̂/(sqrt(v̂)+ε') with ε' = ε/sqrt(1-β2ᵗ): in the first
+// steps (t=1: ε' ≈ 31.6ε) Keras damps parameters with small second moments
+// more than PyTorch, whose ε is added to sqrt(v̂) directly.
 //
 // References: Tieleman and Hinton, "Lecture 6.5 - RMSProp", COURSERA: Neural
 // Networks for Machine Learning, 2012; Kingma and Ba, "Adam: A Method for
