@@ -40,10 +40,10 @@ const (
 
 // gridLayout is where Grid puts things.
 type gridLayout struct {
-	scale        int // each source pixel becomes scale x scale pixels
-	cellW, cellH int // a cell: image and label
-	imgW, imgH   int // largest scaled image
-	cols, rows   int
+	scale         int // each source pixel becomes scale x scale pixels
+	cellW, cellH  int // a cell: image and label
+	imgW, imgH    int // largest scaled image
+	cols, rows    int
 	width, height int
 }
 
