@@ -1,0 +1,238 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"path"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Model is a network served under a name.
+type Model struct {
+	Name string // used in URLs: letters, digits, '-', '_' and '.'
+	Net  Network
+}
+
+// Options configures a [Server]. The zero value gives useful defaults.
+type Options struct {
+	// MaxBodyBytes limits request bodies; default 8 MiB.
+	MaxBodyBytes int64
+	// Timeout bounds each request's handling; default 10 s.
+	Timeout time.Duration
+	// Clones is the number of copies of each network that serve requests
+	// in parallel; default GOMAXPROCS.
+	Clones int
+	// Log receives warnings and the access errors; default io.Discard.
+	Log io.Writer
+}
+
+// Server is the demo's HTTP handler: the JSON API under /api/ and the
+// embedded page everywhere else. It is safe for concurrent use.
+type Server struct {
+	opts    Options
+	models  []*served
+	byName  map[string]*served
+	mux     *http.ServeMux
+	static  fs.FS
+	handler http.Handler
+}
+
+// NewServer returns a server for the given models.
+func NewServer(models []Model, opts Options) (*Server, error) {
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = 8 << 20
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 10 * time.Second
+	}
+	if opts.Clones <= 0 {
+		opts.Clones = runtime.GOMAXPROCS(0)
+	}
+	if opts.Log == nil {
+		opts.Log = io.Discard
+	}
+	s := &Server{opts: opts, byName: map[string]*served{}}
+	for _, m := range models {
+		if !validName(m.Name) {
+			return nil, fmt.Errorf("web: model name %q: use letters, digits, '-', '_' and '.'", m.Name)
+		}
+		if _, dup := s.byName[m.Name]; dup {
+			return nil, fmt.Errorf("web: two models named %q", m.Name)
+		}
+		sm, err := newServed(m, opts)
+		if err != nil {
+			return nil, err
+		}
+		s.models = append(s.models, sm)
+		s.byName[m.Name] = sm
+	}
+	sub, err := fs.Sub(staticFiles, "static")
+	if err != nil {
+		return nil, err
+	}
+	s.static = sub
+	s.routes()
+	return s, nil
+}
+
+func validName(name string) bool {
+	if name == "" || name == "." || name == ".." || len(name) > 100 {
+		return false
+	}
+	for _, r := range name {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.'
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// route is a handler that accepts only the given methods.
+func route(methods []string, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !slices.Contains(methods, r.Method) {
+			w.Header().Set("Allow", strings.Join(methods, ", "))
+			writeError(w, http.StatusMethodNotAllowed, "method %s not allowed on %s (allowed: %s)", r.Method, r.URL.Path, strings.Join(methods, ", "))
+			return
+		}
+		h(w, r)
+	}
+}
+
+var (
+	get  = []string{http.MethodGet, http.MethodHead}
+	post = []string{http.MethodPost}
+)
+
+func (s *Server) routes() {
+	m := http.NewServeMux()
+	m.HandleFunc("/api/models", route(get, s.handleModels))
+	m.HandleFunc("/api/predict", route(post, s.handlePredict))
+	m.HandleFunc("/api/activations", route(post, s.handleActivations))
+	m.HandleFunc("/api/saliency", route(post, s.handleSaliency))
+	m.HandleFunc("/api/models/{name}/layers/{index}/kernel", route(get, s.handleKernel))
+	m.HandleFunc("/api/models/{name}/history", route(get, s.handleHistory))
+	m.HandleFunc("/api/models/{name}/evaluation", route(get, s.handleEvaluation))
+	m.HandleFunc("/api/models/{name}/evaluation/samples", route(get, s.handleSamples))
+	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no API endpoint %s", r.URL.Path)
+	})
+	m.HandleFunc("/", route(get, s.handleStatic))
+	s.mux = m
+	timeoutBody, _ := json.Marshal(errorBody{Error: "the request took too long"})
+	s.handler = http.TimeoutHandler(http.HandlerFunc(s.serve), s.opts.Timeout, string(timeoutBody))
+}
+
+// ServeHTTP implements [http.Handler].
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// serve rejects unclean paths before the mux would redirect them, limits the
+// body and turns a panic into a JSON error.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			fmt.Fprintf(s.opts.Log, "web: panic serving %s %s: %v\n", r.Method, r.URL.Path, v)
+			writeError(w, http.StatusInternalServerError, "internal error")
+		}
+	}()
+	p := r.URL.Path
+	if !strings.HasPrefix(p, "/") || strings.ContainsAny(p, "\\\x00") || path.Clean(p) != p && !(strings.HasSuffix(p, "/") && path.Clean(p)+"/" == p) {
+		writeError(w, http.StatusBadRequest, "bad path %q", p)
+		return
+	}
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
+	}
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	s.mux.ServeHTTP(w, r)
+}
+
+// handleStatic serves the embedded page; anything else is a JSON 404.
+func (s *Server) handleStatic(w http.ResponseWriter, r *http.Request) {
+	name := strings.TrimPrefix(r.URL.Path, "/")
+	if name == "" {
+		name = "index.html"
+	}
+	if !fs.ValidPath(name) {
+		writeError(w, http.StatusBadRequest, "bad path %q", r.URL.Path)
+		return
+	}
+	f, err := s.static.Open(name)
+	if err != nil {
+		writeError(w, http.StatusNotFound, "no page %s", r.URL.Path)
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	rs, ok := f.(io.ReadSeeker)
+	if err != nil || st.IsDir() || !ok {
+		writeError(w, http.StatusNotFound, "no page %s", r.URL.Path)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-cache")
+	http.ServeContent(w, r, name, st.ModTime(), rs)
+}
+
+type errorBody struct {
+	Error string `json:"error"`
+}
+
+// writeError writes a JSON error message with the given status.
+func writeError(w http.ResponseWriter, status int, format string, args ...any) {
+	writeJSON(w, status, errorBody{Error: fmt.Sprintf(format, args...)})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b, _ = json.Marshal(errorBody{Error: "encoding the answer: " + err.Error()})
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(b)
+	w.Write([]byte{'\n'})
+}
+
+// Serve answers HTTP requests on ln until ctx is cancelled, then shuts down
+// gracefully, letting requests in flight finish for up to five seconds.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      s.opts.Timeout + 10*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	if e := <-errc; !errors.Is(e, http.ErrServerClosed) && err == nil {
+		err = e
+	}
+	return err
+}
