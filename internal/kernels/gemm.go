@@ -11,15 +11,50 @@ package kernels
 //
 // When beta is 0, C is not read (NaNs in C do not propagate).
 // C must not alias A or B.
+//
+// Large products are split across goroutines by blocks of C, never along k,
+// and the order of the k reduction is fixed by k alone, so the result is
+// bit-identical whatever GOMAXPROCS is. The SIMD paths round differently from
+// the generic one (fused multiply-add, another summation order); they agree
+// with it within float32 rounding.
 func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	gemmWith(active, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// gemmWith runs [Gemm] on the implementation impl.
+func gemmWith(impl *gemmImpl, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic("kernels: Gemm: negative dimension")
+	}
 	if m == 0 || n == 0 {
 		return
 	}
-	gemmGeneric(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	if ldc < n || len(c) < (m-1)*ldc+n {
+		panic("kernels: Gemm: C too short for m, n, ldc")
+	}
+	if k == 0 {
+		scaleRows(m, n, beta, c, ldc)
+		return
+	}
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	if lda < ac || len(a) < (ar-1)*lda+ac {
+		panic("kernels: Gemm: A too short for m, k, lda")
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	if ldb < bc || len(b) < (br-1)*ldb+bc {
+		panic("kernels: Gemm: B too short for k, n, ldb")
+	}
+	gemmBlocked(impl, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
-// gemmGeneric is the reference implementation of [Gemm].
-func gemmGeneric(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// scaleRows sets C = beta·C without reading C when beta is 0.
+func scaleRows(m, n int, beta float32, c []float32, ldc int) {
 	for i := 0; i < m; i++ {
 		ci := c[i*ldc : i*ldc+n]
 		if beta == 0 {
@@ -27,25 +62,6 @@ func gemmGeneric(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 		} else if beta != 1 {
 			for j := range ci {
 				ci[j] *= beta
-			}
-		}
-		for p := 0; p < k; p++ {
-			var av float32
-			if transA {
-				av = a[p*lda+i]
-			} else {
-				av = a[i*lda+p]
-			}
-			av *= alpha
-			if transB {
-				for j := range ci {
-					ci[j] += av * b[j*ldb+p]
-				}
-			} else {
-				bp := b[p*ldb : p*ldb+n]
-				for j, bv := range bp {
-					ci[j] += av * bv
-				}
 			}
 		}
 	}

@@ -1,0 +1,156 @@
+// Command gemm_asm generates the amd64 GEMM micro-kernels in
+// ../gemm_amd64.s. Run it with go generate in the parent directory.
+//
+// Each micro-kernel computes one mr×nr tile of C from a k-long sliver of A
+// and of B, keeping the whole tile in vector registers:
+//
+//	for i < mr, j < nr:
+//		s := 0
+//		for p < k: s += a[i*rsA+p*csA] * b[p*ldb+j]
+//		if beta == 0 { c[i*ldc+j] = alpha*s } else { c[i*ldc+j] = alpha*s + beta*c[i*ldc+j] }
+//
+// A is read through two strides, so the same kernel reads a packed panel
+// (rsA=1, csA=mr), a row-major A (rsA=lda, csA=1) or a transposed one
+// (rsA=1, csA=lda) without copying it. B is a row-major sliver nr wide.
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+const signature = "func(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)"
+
+func main() {
+	ConstraintExpr("!purego")
+	kernel("gemmKernel12x32AVX512", 12, 2, 16, ZMM)
+	kernel("gemmKernel6x16AVX2", 6, 2, 8, YMM)
+	Generate()
+}
+
+// kernel emits an mr×(vecs·lanes) micro-kernel; newVec allocates one vector
+// register of lanes float32s.
+func kernel(name string, mr, vecs, lanes int, newVec func() VecVirtual) {
+	nr := vecs * lanes
+	TEXT(name, NOSPLIT, signature)
+	Doc(fmt.Sprintf("%s computes a %d×%d tile of C; see gemm_asm.go.", name, mr, nr))
+
+	k := Load(Param("k"), GP64())
+	a := Load(Param("a"), GP64())
+	rs := Load(Param("rsA"), GP64())
+	cs := Load(Param("csA"), GP64())
+	b := Load(Param("b"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	Comment("Strides in bytes.")
+	SHLQ(U8(2), rs)
+	SHLQ(U8(2), cs)
+	SHLQ(U8(2), ldb)
+
+	// Row i of the A sliver starts at base[i/4] + (i%4)·rs; rs3 = 3·rs.
+	Comment("Row bases: row i of A is at base[i/4] + (i%4)*rs.")
+	rs3 := GP64()
+	LEAQ(Mem{Base: rs, Index: rs, Scale: 2}, rs3)
+	nbase := (mr + 3) / 4
+	base := make([]Register, nbase)
+	base[0] = a
+	for j := 1; j < nbase; j++ {
+		base[j] = GP64()
+		LEAQ(Mem{Base: base[j-1], Index: rs, Scale: 4}, base[j])
+	}
+	rowAddr := func(i int) Mem {
+		r := base[i/4]
+		switch i % 4 {
+		case 0:
+			return Mem{Base: r}
+		case 1:
+			return Mem{Base: r, Index: rs, Scale: 1}
+		case 2:
+			return Mem{Base: r, Index: rs, Scale: 2}
+		default:
+			return Mem{Base: r, Index: rs3, Scale: 1}
+		}
+	}
+
+	Comment("Zero the accumulators.")
+	acc := make([][]VecVirtual, mr)
+	for i := range acc {
+		acc[i] = make([]VecVirtual, vecs)
+		for v := range acc[i] {
+			acc[i][v] = newVec()
+			VXORPS(acc[i][v], acc[i][v], acc[i][v])
+		}
+	}
+	bv := make([]VecVirtual, vecs)
+	for v := range bv {
+		bv[v] = newVec()
+	}
+	t := newVec()
+
+	loop, done := name+"_loop", name+"_done"
+	TESTQ(k, k)
+	JZ(LabelRef(done))
+	Label(loop)
+	Comment("One rank-1 update: acc[i][:] += a[i] * b[:].")
+	for v := range bv {
+		VMOVUPS(Mem{Base: b, Disp: 4 * lanes * v}, bv[v])
+	}
+	for i := 0; i < mr; i++ {
+		VBROADCASTSS(rowAddr(i), t)
+		for v := range bv {
+			VFMADD231PS(bv[v], t, acc[i][v])
+		}
+	}
+	ADDQ(ldb, b)
+	for j := range base {
+		ADDQ(cs, base[j])
+	}
+	DECQ(k)
+	JNZ(LabelRef(loop))
+	Label(done)
+
+	Comment("Write C: alpha*acc, plus beta*C unless beta is zero.")
+	c := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	alpha := bv[0]
+	VBROADCASTSS(NewParamAddr("alpha", 64), alpha)
+	betaBits := GP32()
+	MOVL(NewParamAddr("beta", 68), betaBits)
+	ANDL(U32(0x7fffffff), betaBits)
+	store, end := name+"_store", name+"_end"
+	JZ(LabelRef(store))
+
+	beta := bv[1]
+	VBROADCASTSS(NewParamAddr("beta", 68), beta)
+	for i := 0; i < mr; i++ {
+		for v := 0; v < vecs; v++ {
+			m := Mem{Base: c, Disp: 4 * lanes * v}
+			VMULPS(alpha, acc[i][v], acc[i][v])
+			VFMADD231PS(m, beta, acc[i][v])
+			VMOVUPS(acc[i][v], m)
+		}
+		if i+1 < mr {
+			ADDQ(ldc, c)
+		}
+	}
+	JMP(LabelRef(end))
+
+	Label(store)
+	c2 := Load(Param("c"), GP64())
+	for i := 0; i < mr; i++ {
+		for v := 0; v < vecs; v++ {
+			m := Mem{Base: c2, Disp: 4 * lanes * v}
+			VMULPS(alpha, acc[i][v], acc[i][v])
+			VMOVUPS(acc[i][v], m)
+		}
+		if i+1 < mr {
+			ADDQ(ldc, c2)
+		}
+	}
+	Label(end)
+	VZEROUPPER()
+	RET()
+}

@@ -1,0 +1,62 @@
+package kernels
+
+import (
+	"os"
+
+	"golang.org/x/sys/cpu"
+)
+
+// The implementation is chosen once, here, at start-up: the fastest path
+// that the CPU supports, unless the environment variable CONVNET_KERNELS
+// names another one ("generic", "avx2" or "avx512"; a path the CPU lacks
+// falls back to the next slower one, an unknown name to the fastest).
+
+// gemmImpl is one way to compute [Gemm]: a micro-kernel computing an mr×nr
+// tile of C and the cache blocking that suits it.
+type gemmImpl struct {
+	name   string
+	mr, nr int
+	kernel microKernel
+	mc     int // rows of A per block (kept in L2 when packed)
+	kc     int // depth of a block (the B sliver kc×nr stays in L1)
+	nc     int // columns of B per block (kept in L3)
+}
+
+// microKernel computes one mr×nr tile of C from slivers of A and B:
+//
+//	for i < mr, j < nr:
+//		s := 0
+//		for p < k: s += a[i*rsA+p*csA] * b[p*ldb+j]
+//		if beta == 0 { c[i*ldc+j] = alpha*s } else { c[i*ldc+j] = alpha*s + beta*c[i*ldc+j] }
+type microKernel func(k int, a []float32, rsA, csA int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32)
+
+var genericImpl = &gemmImpl{name: "generic", mr: 4, nr: 4, kernel: gemmKernel4x4, mc: 64, kc: 256, nc: 1024}
+
+var (
+	// gemmImpls lists the paths this CPU can run, slowest first.
+	gemmImpls = append([]*gemmImpl{genericImpl}, asmImpls(
+		cpu.X86.HasAVX2 && cpu.X86.HasFMA,
+		cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ,
+	)...)
+	active = chooseImpl(os.Getenv("CONVNET_KERNELS"))
+)
+
+// chooseImpl returns the implementation named by want, or the fastest one
+// not faster than it.
+func chooseImpl(want string) *gemmImpl {
+	rank := map[string]int{"generic": 0, "avx2": 1, "avx512": 2}
+	limit, ok := rank[want]
+	if !ok {
+		return gemmImpls[len(gemmImpls)-1]
+	}
+	best := genericImpl
+	for _, im := range gemmImpls {
+		if rank[im.name] <= limit {
+			best = im
+		}
+	}
+	return best
+}
+
+// Impl names the path that [Gemm] runs on: "generic", "avx2" or "avx512".
+func Impl() string { return active.name }

@@ -1,0 +1,300 @@
+package kernels
+
+import (
+	"runtime"
+	"sync"
+)
+
+// The blocked GEMM follows Goto and van de Geijn, "Anatomy of
+// high-performance matrix multiplication" (ACM TOMS 34(3), 2008):
+//
+//	for jc in steps of nc (columns of C and B):
+//		for pc in steps of kc (the reduction, always in this order):
+//			pack B[pc:pc+kc, jc:jc+nc] into slivers nr wide
+//			for ic in steps of mc (rows of C and A):
+//				pack A[ic:ic+mc, pc:pc+kc] into slivers mr tall (or read A in place)
+//				for each nr sliver of B, for each mr sliver of A:
+//					micro-kernel: C tile (mr×nr) += alpha·A sliver·B sliver
+//
+// When C is narrow (n ≤ 4·nr) every sliver of A meets few slivers of B, so
+// packing A would cost more than it saves: the micro-kernel reads A in place
+// through its row and column strides, and only a last, partial sliver of
+// rows is copied. kc depends on k alone, never on the number of goroutines,
+// so each element of C is summed in the same order however the work is split.
+
+// gemmPlan holds one call of [Gemm] and how it is blocked.
+type gemmPlan struct {
+	impl           *gemmImpl
+	transA, transB bool
+	m, n, k        int
+	alpha, beta    float32
+	a, b, c        []float32
+	lda, ldb, ldc  int
+	rsA, csA       int // op(A)[i][p] is a[i*rsA+p*csA]
+	kc             int // depth of each block, from k alone
+	packA          bool
+	directB        bool // B already has the layout of a packed sliver
+	wg             sync.WaitGroup
+}
+
+// gemmBuf holds one goroutine's packing buffers.
+type gemmBuf struct {
+	a, b, edge, tmp []float32
+}
+
+var (
+	planPool = sync.Pool{New: func() any { return new(gemmPlan) }}
+	bufPool  = sync.Pool{New: func() any { return new(gemmBuf) }}
+)
+
+// grow returns s with length n, reusing its storage when it is big enough.
+func grow(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}
+
+// parallelFlops is the work below which a product runs on the calling
+// goroutine alone: handing work to another goroutine costs microseconds.
+const parallelFlops = 4 << 20
+
+func gemmBlocked(impl *gemmImpl, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	g := planPool.Get().(*gemmPlan)
+	*g = gemmPlan{impl: impl, transA: transA, transB: transB, m: m, n: n, k: k,
+		alpha: alpha, beta: beta, a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc}
+	g.rsA, g.csA = lda, 1
+	if transA {
+		g.rsA, g.csA = 1, lda
+	}
+	nblocks := (k + impl.kc - 1) / impl.kc
+	g.kc = (k + nblocks - 1) / nblocks
+	g.packA = n > 4*impl.nr
+	g.directB = !transB && n == impl.nr && ldb == impl.nr
+
+	parts := 1
+	if 2*m*n*k >= parallelFlops {
+		parts = runtime.GOMAXPROCS(0)
+	}
+	tilesM := (m + impl.mr - 1) / impl.mr
+	tilesN := (n + impl.nr - 1) / impl.nr
+	parts = min(parts, max(tilesM, tilesN))
+	if parts <= 1 {
+		buf := bufPool.Get().(*gemmBuf)
+		g.run(0, m, 0, n, buf)
+		bufPool.Put(buf)
+	} else {
+		// Split C into parts along the dimension that balances best,
+		// at tile boundaries.
+		perM := (tilesM + parts - 1) / parts
+		perN := (tilesN + parts - 1) / parts
+		splitM := perM*impl.mr*tilesN*impl.nr <= tilesM*impl.mr*perN*impl.nr
+		startWorkers(parts - 1)
+		g.wg.Add(parts - 1)
+		for p := 0; p < parts; p++ {
+			t := gemmTask{g: g, rowLo: 0, rowHi: m, colLo: 0, colHi: n}
+			if splitM {
+				t.rowLo, t.rowHi = min(m, p*perM*impl.mr), min(m, (p+1)*perM*impl.mr)
+			} else {
+				t.colLo, t.colHi = min(n, p*perN*impl.nr), min(n, (p+1)*perN*impl.nr)
+			}
+			if p == parts-1 {
+				buf := bufPool.Get().(*gemmBuf)
+				g.run(t.rowLo, t.rowHi, t.colLo, t.colHi, buf)
+				bufPool.Put(buf)
+			} else {
+				workers.tasks <- t
+			}
+		}
+		g.wg.Wait()
+	}
+	*g = gemmPlan{}
+	planPool.Put(g)
+}
+
+// gemmTask is one block of C for a worker.
+type gemmTask struct {
+	g                          *gemmPlan
+	rowLo, rowHi, colLo, colHi int
+}
+
+// workers is the pool of goroutines that run gemmTasks; it grows to the
+// largest number ever needed at once and then stays.
+var workers struct {
+	mu    sync.Mutex
+	n     int
+	tasks chan gemmTask
+}
+
+func startWorkers(n int) {
+	workers.mu.Lock()
+	defer workers.mu.Unlock()
+	if workers.tasks == nil {
+		workers.tasks = make(chan gemmTask)
+	}
+	for ; workers.n < n; workers.n++ {
+		go func() {
+			buf := new(gemmBuf)
+			for t := range workers.tasks {
+				t.g.run(t.rowLo, t.rowHi, t.colLo, t.colHi, buf)
+				t.g.wg.Done()
+			}
+		}()
+	}
+}
+
+// run computes the block rows [rowLo, rowHi) × columns [colLo, colHi) of C.
+// rowLo and colLo are multiples of mr and nr.
+func (g *gemmPlan) run(rowLo, rowHi, colLo, colHi int, buf *gemmBuf) {
+	im := g.impl
+	mr, nr := im.mr, im.nr
+	if rowLo >= rowHi || colLo >= colHi {
+		return
+	}
+	mc := rowHi - rowLo
+	if g.packA {
+		mc = im.mc
+	}
+	buf.tmp = grow(buf.tmp, mr*nr)
+	for jc := colLo; jc < colHi; jc += im.nc {
+		nb := min(im.nc, colHi-jc)
+		for pc := 0; pc < g.k; pc += g.kc {
+			kb := min(g.kc, g.k-pc)
+			beta := g.beta
+			if pc > 0 {
+				beta = 1
+			}
+			var bp []float32
+			ldbp, panelStride := nr, kb*nr
+			if g.directB {
+				bp, ldbp, panelStride = g.b[pc*g.ldb+jc:], g.ldb, nr
+			} else {
+				g.packB(buf, jc, nb, pc, kb)
+				bp = buf.b
+			}
+			for ic := rowLo; ic < rowHi; ic += mc {
+				mb := min(mc, rowHi-ic)
+				if g.packA {
+					g.packAPanels(buf, ic, mb, pc, kb)
+				} else if mb%mr != 0 {
+					g.packAEdge(buf, ic+mb-mb%mr, mb%mr, pc, kb)
+				}
+				g.macro(buf, ic, mb, jc, nb, pc, kb, bp, ldbp, panelStride, beta)
+			}
+		}
+	}
+}
+
+// macro runs the micro-kernel over an mb×nb block of C.
+func (g *gemmPlan) macro(buf *gemmBuf, ic, mb, jc, nb, pc, kb int, bp []float32, ldbp, panelStride int, beta float32) {
+	im := g.impl
+	mr, nr := im.mr, im.nr
+	for jr := 0; jr < nb; jr += nr {
+		nrr := min(nr, nb-jr)
+		bs := bp[(jr/nr)*panelStride:]
+		for ir := 0; ir < mb; ir += mr {
+			mrr := min(mr, mb-ir)
+			var as []float32
+			rs, cs := g.rsA, g.csA
+			switch {
+			case g.packA:
+				as, rs, cs = buf.a[(ir/mr)*kb*mr:], 1, mr
+			case mrr < mr:
+				as, rs, cs = buf.edge, 1, mr
+			default:
+				as = g.a[(ic+ir)*g.rsA+pc*g.csA:]
+			}
+			ci := (ic+ir)*g.ldc + jc + jr
+			if mrr == mr && nrr == nr {
+				im.kernel(kb, as, rs, cs, bs, ldbp, g.c[ci:], g.ldc, g.alpha, beta)
+				continue
+			}
+			im.kernel(kb, as, rs, cs, bs, ldbp, buf.tmp, nr, g.alpha, 0)
+			for i := 0; i < mrr; i++ {
+				row := g.c[ci+i*g.ldc : ci+i*g.ldc+nrr]
+				t := buf.tmp[i*nr : i*nr+nrr]
+				if beta == 0 {
+					copy(row, t)
+					continue
+				}
+				for j := range row {
+					row[j] = t[j] + beta*row[j]
+				}
+			}
+		}
+	}
+}
+
+// packB copies op(B)[pc:pc+kb, jc:jc+nb] into buf.b as slivers nr wide, each
+// kb×nr row-major, the last one padded with zeros.
+func (g *gemmPlan) packB(buf *gemmBuf, jc, nb, pc, kb int) {
+	nr := g.impl.nr
+	panels := (nb + nr - 1) / nr
+	buf.b = grow(buf.b, panels*kb*nr)
+	for q := 0; q < panels; q++ {
+		dst := buf.b[q*kb*nr : (q+1)*kb*nr]
+		j0 := jc + q*nr
+		w := min(nr, jc+nb-j0)
+		if w < nr {
+			clear(dst)
+		}
+		if !g.transB {
+			for p := 0; p < kb; p++ {
+				src := g.b[(pc+p)*g.ldb+j0:]
+				copy(dst[p*nr:p*nr+w], src[:w])
+			}
+			continue
+		}
+		for j := 0; j < w; j++ {
+			src := g.b[(j0+j)*g.ldb+pc:]
+			src = src[:kb]
+			for p, v := range src {
+				dst[p*nr+j] = v
+			}
+		}
+	}
+}
+
+// packAPanels copies op(A)[ic:ic+mb, pc:pc+kb] into buf.a as slivers mr
+// tall, each stored column by column (kb columns of mr), the last one padded
+// with zeros.
+func (g *gemmPlan) packAPanels(buf *gemmBuf, ic, mb, pc, kb int) {
+	mr := g.impl.mr
+	panels := (mb + mr - 1) / mr
+	buf.a = grow(buf.a, panels*kb*mr)
+	for q := 0; q < panels; q++ {
+		h := min(mr, mb-q*mr)
+		packSliver(buf.a[q*kb*mr:(q+1)*kb*mr], g, ic+q*mr, h, pc, kb, mr)
+	}
+}
+
+// packAEdge copies the last h < mr rows of a block into buf.edge, padded
+// with zeros, so that the micro-kernel never reads past A.
+func (g *gemmPlan) packAEdge(buf *gemmBuf, i0, h, pc, kb int) {
+	mr := g.impl.mr
+	buf.edge = grow(buf.edge, kb*mr)
+	packSliver(buf.edge, g, i0, h, pc, kb, mr)
+}
+
+// packSliver copies op(A)[i0:i0+h, pc:pc+kb] into dst column by column, mr
+// values a column, padding rows h..mr with zeros.
+func packSliver(dst []float32, g *gemmPlan, i0, h, pc, kb, mr int) {
+	dst = dst[:kb*mr]
+	if h < mr {
+		clear(dst)
+	}
+	if g.transA {
+		for p := 0; p < kb; p++ {
+			src := g.a[(pc+p)*g.lda+i0:]
+			copy(dst[p*mr:p*mr+h], src[:h])
+		}
+		return
+	}
+	for i := 0; i < h; i++ {
+		src := g.a[(i0+i)*g.lda+pc:]
+		src = src[:kb]
+		for p, v := range src {
+			dst[p*mr+i] = v
+		}
+	}
+}

@@ -1,0 +1,285 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+)
+
+// gemmCase is one product for the tests: shapes, transposes, scalars and the
+// padding of each stride.
+type gemmCase struct {
+	transA, transB bool
+	m, n, k        int
+	alpha, beta    float32
+	pad            int // added to every leading dimension
+	off            int // offset of each matrix in its slice
+}
+
+func (tc gemmCase) String() string {
+	return fmt.Sprintf("tA=%v,tB=%v,m=%d,n=%d,k=%d,alpha=%g,beta=%g,pad=%d,off=%d",
+		tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, tc.beta, tc.pad, tc.off)
+}
+
+const gemmGuard = float32(-12345.5)
+
+// operands builds A, B and C for tc: random values in [-1, 1) inside each
+// matrix, gemmGuard values around and between rows, NaN in C when beta is 0.
+func (tc gemmCase) operands(rng *rand.Rand) (a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	mat := func(rows, cols int, fill func() float32) ([]float32, int) {
+		ld := cols + tc.pad
+		if ld == 0 {
+			ld = 1
+		}
+		s := make([]float32, tc.off+rows*ld+7)
+		for i := range s {
+			s[i] = gemmGuard
+		}
+		for i := 0; i < rows; i++ {
+			for j := 0; j < cols; j++ {
+				s[tc.off+i*ld+j] = fill()
+			}
+		}
+		return s, ld
+	}
+	uniform := func() float32 { return 2*rng.Float32() - 1 }
+	ar, ac := tc.m, tc.k
+	if tc.transA {
+		ar, ac = ac, ar
+	}
+	br, bc := tc.k, tc.n
+	if tc.transB {
+		br, bc = bc, br
+	}
+	a, lda = mat(ar, ac, uniform)
+	b, ldb = mat(br, bc, uniform)
+	cfill := uniform
+	if tc.beta == 0 {
+		cfill = func() float32 { return float32(math.NaN()) }
+	}
+	c, ldc = mat(tc.m, tc.n, cfill)
+	return
+}
+
+// checkGemm runs impl on tc and compares it with gemmRef: each element must be
+// within 1e-5·sqrt(k+1) of the magnitude |alpha|·Σ|a||b| + |beta·c|, every
+// value outside C must be untouched and A and B must not change.
+func checkGemm(t *testing.T, impl *gemmImpl, tc gemmCase, rng *rand.Rand) {
+	t.Helper()
+	a, lda, b, ldb, c, ldc := tc.operands(rng)
+	a0, b0 := clone(a), clone(b)
+	want := clone(c)
+	gemmRef(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a[tc.off:], lda, b[tc.off:], ldb, tc.beta, want[tc.off:], ldc)
+	mag := make([]float32, len(c))
+	gemmRef(tc.transA, tc.transB, tc.m, tc.n, tc.k, abs32(tc.alpha), absAll(a)[tc.off:], lda, absAll(b)[tc.off:], ldb, 0, mag[tc.off:], ldc)
+	got := clone(c)
+	gemmWith(impl, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a[tc.off:], lda, b[tc.off:], ldb, tc.beta, got[tc.off:], ldc)
+
+	tol := 1e-5 * math.Sqrt(float64(tc.k+1))
+	inC := func(x int) (int, int, bool) {
+		x -= tc.off
+		if x < 0 || tc.n == 0 {
+			return 0, 0, false
+		}
+		i, j := x/ldc, x%ldc
+		return i, j, i < tc.m && j < tc.n
+	}
+	bad := 0
+	for x := range got {
+		i, j, ok := inC(x)
+		if !ok {
+			if got[x] != c[x] {
+				t.Errorf("%s: Gemm(%v) wrote %g at %d outside C, want %g", impl.name, tc, got[x], x, c[x])
+				bad++
+			}
+		} else {
+			bound := float64(mag[x])
+			if tc.beta != 0 {
+				bound += math.Abs(float64(tc.beta * c[x]))
+			}
+			d := math.Abs(float64(got[x]) - float64(want[x]))
+			if !(d <= tol*bound+1e-30) {
+				t.Errorf("%s: Gemm(%v) C[%d][%d] = %g, want %g (tolerance %g)", impl.name, tc, i, j, got[x], want[x], tol*bound)
+				bad++
+			}
+		}
+		if bad > 5 {
+			t.FailNow()
+		}
+	}
+	for x := range a {
+		if a[x] != a0[x] && !(a[x] != a[x] && a0[x] != a0[x]) {
+			t.Fatalf("%s: Gemm(%v) modified A[%d]", impl.name, tc, x)
+		}
+	}
+	for x := range b {
+		if b[x] != b0[x] {
+			t.Fatalf("%s: Gemm(%v) modified B[%d]", impl.name, tc, x)
+		}
+	}
+}
+
+func clone(s []float32) []float32 { return append([]float32(nil), s...) }
+
+func abs32(x float32) float32 { return float32(math.Abs(float64(x))) }
+
+func absAll(s []float32) []float32 {
+	out := make([]float32, len(s))
+	for i, v := range s {
+		if v == gemmGuard {
+			continue
+		}
+		out[i] = abs32(v)
+	}
+	return out
+}
+
+// forEachImpl runs f for every path this CPU supports.
+func forEachImpl(t *testing.T, f func(t *testing.T, impl *gemmImpl)) {
+	for _, impl := range gemmImpls {
+		t.Run("impl="+impl.name, func(t *testing.T) { f(t, impl) })
+	}
+}
+
+func TestGemmSmall(t *testing.T) {
+	forEachImpl(t, func(t *testing.T, impl *gemmImpl) {
+		rng := rand.New(rand.NewPCG(1, 2))
+		dims := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 15, 16, 17, 23, 31, 32, 33, 40}
+		for x, m := range dims {
+			for y, n := range dims {
+				k := dims[(x*7+y*3)%len(dims)]
+				tc := gemmCase{transA: (x+y)%2 == 1, transB: (x/2+y)%2 == 1, m: m, n: n, k: k,
+					alpha: 1, beta: 0, pad: (x + y) % 3, off: y % 5}
+				switch (x + 2*y) % 3 {
+				case 1:
+					tc.alpha, tc.beta = -0.5, 1
+				case 2:
+					tc.alpha, tc.beta = 1.5, 0.75
+				}
+				checkGemm(t, impl, tc, rng)
+			}
+		}
+	})
+}
+
+func TestGemmBlocks(t *testing.T) {
+	// Sizes that cross every block boundary of every path: the micro-tile
+	// (4×4, 6×16, 12×32), kc = 256, mc = 64, 120, 240, the packing of A
+	// when n > 4·nr, a single 32-wide sliver of B used in place.
+	shapes := [][3]int{
+		{1, 1, 600}, {13, 33, 257}, {241, 129, 300}, {121, 200, 513}, {65, 70, 20},
+		{250, 32, 260}, {100, 64, 40}, {7, 300, 9}, {300, 5, 130}, {37, 161, 1},
+	}
+	forEachImpl(t, func(t *testing.T, impl *gemmImpl) {
+		rng := rand.New(rand.NewPCG(3, 4))
+		for s, sh := range shapes {
+			for tr := 0; tr < 4; tr++ {
+				tc := gemmCase{transA: tr&1 != 0, transB: tr&2 != 0, m: sh[0], n: sh[1], k: sh[2],
+					alpha: 1, beta: 0, pad: (s + tr) % 4 * 3, off: tr + s%2}
+				switch (s + tr) % 3 {
+				case 1:
+					tc.alpha, tc.beta = 0.25, 1
+				case 2:
+					tc.alpha, tc.beta = -1, -2
+				}
+				checkGemm(t, impl, tc, rng)
+			}
+		}
+	})
+}
+
+// TestGemmDeterministic checks that the result does not depend on how many
+// goroutines share the work.
+func TestGemmDeterministic(t *testing.T) {
+	shapes := []gemmCase{
+		{m: 300, n: 64, k: 300, alpha: 1, beta: 0},               // split along m
+		{m: 20, n: 700, k: 400, alpha: 1, beta: 1, transB: true}, // split along n
+		{m: 100, n: 32, k: 3000, alpha: 1, beta: 0, transA: true},
+		{m: 250, n: 250, k: 270, alpha: 0.5, beta: 0.5},
+	}
+	forEachImpl(t, func(t *testing.T, impl *gemmImpl) {
+		rng := rand.New(rand.NewPCG(5, 6))
+		for _, tc := range shapes {
+			a, lda, b, ldb, c, ldc := tc.operands(rng)
+			var first []float32
+			for _, procs := range []int{1, 2, 4} {
+				old := runtime.GOMAXPROCS(procs)
+				got := clone(c)
+				gemmWith(impl, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, got, ldc)
+				runtime.GOMAXPROCS(old)
+				if first == nil {
+					first = got
+					continue
+				}
+				for x := range got {
+					if math.Float32bits(got[x]) != math.Float32bits(first[x]) {
+						t.Fatalf("%s: Gemm(%v) with GOMAXPROCS %d: C at %d = %g, with 1: %g", impl.name, tc, procs, x, got[x], first[x])
+					}
+				}
+			}
+		}
+	})
+}
+
+func TestGemmAllocs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocation count is noisy with -short runs under -race")
+	}
+	for _, sh := range [][3]int{{8, 8, 8}, {400, 64, 300}, {40, 700, 300}} {
+		m, n, k := sh[0], sh[1], sh[2]
+		a := make([]float32, m*k)
+		b := make([]float32, k*n)
+		c := make([]float32, m*n)
+		Gemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+		allocs := testing.AllocsPerRun(20, func() {
+			Gemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+		})
+		if allocs != 0 {
+			t.Errorf("Gemm(%dx%dx%d) allocates %v times per call, want 0", m, n, k, allocs)
+		}
+	}
+}
+
+func TestGemmPanics(t *testing.T) {
+	tests := []struct {
+		name    string
+		a, b, c int
+		lda     int
+	}{
+		{"short A", 11, 9, 12, 3},
+		{"short B", 12, 8, 12, 3},
+		{"short C", 12, 9, 11, 3},
+		{"small lda", 12, 9, 12, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Gemm with %s did not panic", tt.name)
+				}
+			}()
+			// A 4×3, B 3×3 and C 4×3 need 12, 9 and 12 elements.
+			Gemm(false, false, 4, 3, 3, 1, make([]float32, tt.a), tt.lda, make([]float32, tt.b), 3, 0, make([]float32, tt.c), 3)
+		})
+	}
+}
+
+func TestChooseImpl(t *testing.T) {
+	fastest := gemmImpls[len(gemmImpls)-1]
+	tests := []struct{ env, want string }{
+		{"generic", "generic"},
+		{"", fastest.name},
+		{"bogus", fastest.name},
+		{"avx512", fastest.name},
+	}
+	for _, tt := range tests {
+		if got := chooseImpl(tt.env).name; got != tt.want {
+			t.Errorf("chooseImpl(%q) = %q, want %q", tt.env, got, tt.want)
+		}
+	}
+	if Impl() != active.name {
+		t.Errorf("Impl() = %q, want %q", Impl(), active.name)
+	}
+}
