@@ -160,7 +160,9 @@ func ConfusionHeatmapImage(counts [][]int, names []string, title string) (image.
 	norm := newLogNorm(maxCount)
 	dst := image.NewRGBA(image.Rect(0, 0, l.width, l.height))
 	draw.Draw(dst, dst.Bounds(), image.White, image.Point{}, draw.Src)
-	fill := func(r image.Rectangle, c color.Color) { draw.Draw(dst, r, image.NewUniform(c), image.Point{}, draw.Src) }
+	fill := func(r image.Rectangle, c color.Color) {
+		draw.Draw(dst, r, image.NewUniform(c), image.Point{}, draw.Src)
+	}
 
 	labels, axis, ticks, titles := newTextStyle(heatLabelSize), newTextStyle(heatAxisSize), newTextStyle(heatTickSize), newTextStyle(heatTitleSize)
 	countStyle := newTextStyle(l.countSize)
