@@ -15,7 +15,8 @@ import (
 type Layer interface {
 	// Type is the Keras class name, such as "Conv2D".
 	Type() string
-	// Name is the instance name, such as "conv2d_1"; Build sets a default.
+	// Name is the instance name, such as "conv2d_1". It is empty until set
+	// (the model assigns Keras-style names); messages then use Type.
 	Name() string
 	SetName(string)
 
@@ -29,12 +30,17 @@ type Layer interface {
 	// Params returns the layer's parameters in a fixed order (nil if none).
 	Params() []*Param
 
-	// Forward computes the output for a batch. The returned tensor is owned by
-	// the layer and valid until the next Forward; x is not modified and is
-	// kept for Backward when training is true.
+	// Forward computes the output for a batch x of shape [N, in...]. The
+	// returned tensor is owned by the layer and valid until the next Forward.
+	// x is not modified; the layer keeps a reference to it (and whatever else
+	// Backward needs) after every Forward, in training and in inference, so x
+	// must stay unchanged until Backward. training selects Keras's training
+	// behaviour (dropout active, batch statistics).
 	Forward(x *tensor.Tensor, training bool) *tensor.Tensor
-	// Backward takes dL/dy for the last training Forward, accumulates the
-	// parameter gradients into Param.Grad and returns dL/dx (owned by the layer).
+	// Backward takes dL/dy for the last Forward, whichever mode it ran in,
+	// adds the parameter gradients into Param.Grad (the caller zeroes them)
+	// and returns dL/dx, owned by the layer and valid until the next Backward.
+	// dy is not modified.
 	Backward(dy *tensor.Tensor) *tensor.Tensor
 
 	// Config returns the layer's configuration as a JSON-ready value that

@@ -79,7 +79,7 @@ func Col2im(dx, cols []float32, g *ConvGeom) {
 				sk := s[ky*span : (ky+1)*span]
 				xr := dx[iy*g.W*g.C : (iy+1)*g.W*g.C]
 				if x0 >= 0 && x0+g.KW <= g.W {
-					addTo(xr[x0*g.C:(x0+g.KW)*g.C], sk)
+					AddTo(xr[x0*g.C:(x0+g.KW)*g.C], sk)
 					continue
 				}
 				for kx := 0; kx < g.KW; kx++ {
@@ -87,17 +87,17 @@ func Col2im(dx, cols []float32, g *ConvGeom) {
 					if ix < 0 || ix >= g.W {
 						continue
 					}
-					addTo(xr[ix*g.C:(ix+1)*g.C], sk[kx*g.C:(kx+1)*g.C])
+					AddTo(xr[ix*g.C:(ix+1)*g.C], sk[kx*g.C:(kx+1)*g.C])
 				}
 			}
 		}
 	}
 }
 
-// addTo adds x to y element by element.
+// AddTo adds x to y element by element.
 //
 //	for i := range y: y[i] += x[i]
-func addTo(y, x []float32) {
+func AddTo(y, x []float32) {
 	x = x[:len(y)]
 	for i := range y {
 		y[i] += x[i]

@@ -1,0 +1,167 @@
+package nn
+
+import (
+	"math/rand/v2"
+
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// The activation layers apply one of the functions of [ActivationNames]
+// elementwise (softmax: along the last axis) to an input of any shape. They
+// share this machinery; each type only supplies its function and config.
+
+// actCore holds the state shared by the activation layers.
+type actCore struct {
+	named
+	act   activation
+	in    []int
+	x     *tensor.Tensor
+	y, dx *tensor.Tensor
+}
+
+func (a *actCore) build(l Layer, act activation, in []int) ([]int, error) {
+	if len(in) == 0 || !positive(in) {
+		return nil, errorf(l, "input shape %v: want at least one positive axis", in)
+	}
+	a.act, a.in = act, append([]int(nil), in...)
+	a.x, a.y, a.dx = nil, nil, nil
+	return append([]int(nil), in...), nil
+}
+
+func (a *actCore) OutputShape() []int { return a.in }
+func (a *actCore) Params() []*Param   { return nil }
+
+func (a *actCore) forward(l Layer, x *tensor.Tensor) *tensor.Tensor {
+	checkInput(l, "Forward", x, a.in)
+	a.x = x
+	a.y = resize(a.y, x.Shape...)
+	a.act.forward(a.y.Data, x.Data, a.in[len(a.in)-1])
+	return a.y
+}
+
+func (a *actCore) backward(l Layer, dy *tensor.Tensor) *tensor.Tensor {
+	checkGrad(l, dy, a.y)
+	a.dx = resize(a.dx, dy.Shape...)
+	a.act.backward(a.dx.Data, dy.Data, a.y.Data, a.in[len(a.in)-1])
+	return a.dx
+}
+
+// Logits returns the input of the last Forward when the function is softmax
+// (nil otherwise).
+func (a *actCore) Logits() *tensor.Tensor {
+	if a.act.kind != actSoftmax {
+		return nil
+	}
+	return a.x
+}
+
+// BackwardLogits returns dL/dx given dL/dlogits: for a softmax layer the
+// logits are its input, so this is a copy of dz.
+func (a *actCore) BackwardLogits(dz *tensor.Tensor) *tensor.Tensor {
+	if a.y == nil {
+		panic("nn: BackwardLogits before Forward")
+	}
+	a.dx = resize(a.dx, dz.Shape...)
+	copy(a.dx.Data, dz.Data)
+	return a.dx
+}
+
+func (a *actCore) endsInSoftmax() bool { return a.act.kind == actSoftmax }
+
+// ReLU is max(x, 0) (Keras ReLU with its defaults).
+type ReLU struct{ actCore }
+
+func (l *ReLU) Type() string { return "ReLU" }
+func (l *ReLU) Build(in []int, rng *rand.Rand) ([]int, error) {
+	return l.build(l, activation{kind: actReLU}, in)
+}
+func (l *ReLU) Forward(x *tensor.Tensor, training bool) *tensor.Tensor { return l.forward(l, x) }
+func (l *ReLU) Backward(dy *tensor.Tensor) *tensor.Tensor              { return l.backward(l, dy) }
+func (l *ReLU) Config() map[string]any                                 { return map[string]any{"name": l.Name()} }
+
+// LeakyReLU is x for x > 0 and Alpha·x otherwise (Keras LeakyReLU, whose
+// negative_slope defaults to 0.3; the config key is "alpha").
+type LeakyReLU struct {
+	Alpha float64 // zero means 0.3; must not be negative
+	actCore
+}
+
+func (l *LeakyReLU) alpha() float64 {
+	if l.Alpha == 0 {
+		return 0.3
+	}
+	return l.Alpha
+}
+
+func (l *LeakyReLU) Type() string { return "LeakyReLU" }
+func (l *LeakyReLU) Build(in []int, rng *rand.Rand) ([]int, error) {
+	if l.Alpha < 0 {
+		return nil, errorf(l, "alpha = %v: must not be negative", l.Alpha)
+	}
+	return l.build(l, activation{kind: actLeakyReLU, alpha: float32(l.alpha())}, in)
+}
+func (l *LeakyReLU) Forward(x *tensor.Tensor, training bool) *tensor.Tensor { return l.forward(l, x) }
+func (l *LeakyReLU) Backward(dy *tensor.Tensor) *tensor.Tensor              { return l.backward(l, dy) }
+func (l *LeakyReLU) Config() map[string]any {
+	return map[string]any{"name": l.Name(), "alpha": l.alpha()}
+}
+
+// ELU is x for x > 0 and Alpha·(exp(x)-1) otherwise (Keras ELU).
+type ELU struct {
+	Alpha float64 // zero means 1; must be positive
+	actCore
+}
+
+func (l *ELU) alpha() float64 {
+	if l.Alpha == 0 {
+		return 1
+	}
+	return l.Alpha
+}
+
+func (l *ELU) Type() string { return "ELU" }
+func (l *ELU) Build(in []int, rng *rand.Rand) ([]int, error) {
+	if l.Alpha < 0 {
+		return nil, errorf(l, "alpha = %v: must be positive", l.Alpha)
+	}
+	return l.build(l, activation{kind: actELU, alpha: float32(l.alpha())}, in)
+}
+func (l *ELU) Forward(x *tensor.Tensor, training bool) *tensor.Tensor { return l.forward(l, x) }
+func (l *ELU) Backward(dy *tensor.Tensor) *tensor.Tensor              { return l.backward(l, dy) }
+func (l *ELU) Config() map[string]any {
+	return map[string]any{"name": l.Name(), "alpha": l.alpha()}
+}
+
+// Softmax is exp(x) / Σ exp(x) along the last axis (Keras Softmax).
+type Softmax struct{ actCore }
+
+func (l *Softmax) Type() string { return "Softmax" }
+func (l *Softmax) Build(in []int, rng *rand.Rand) ([]int, error) {
+	return l.build(l, activation{kind: actSoftmax}, in)
+}
+func (l *Softmax) Forward(x *tensor.Tensor, training bool) *tensor.Tensor { return l.forward(l, x) }
+func (l *Softmax) Backward(dy *tensor.Tensor) *tensor.Tensor              { return l.backward(l, dy) }
+func (l *Softmax) Config() map[string]any                                 { return map[string]any{"name": l.Name()} }
+
+// Activation applies the named function (Keras Activation): one of
+// [ActivationNames].
+type Activation struct {
+	Func string // "" means "linear"
+	actCore
+}
+
+func (l *Activation) Type() string { return "Activation" }
+func (l *Activation) Build(in []int, rng *rand.Rand) ([]int, error) {
+	act, err := parseActivation(l, l.Func)
+	if err != nil {
+		return nil, err
+	}
+	return l.build(l, act, in)
+}
+func (l *Activation) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
+	return l.forward(l, x)
+}
+func (l *Activation) Backward(dy *tensor.Tensor) *tensor.Tensor { return l.backward(l, dy) }
+func (l *Activation) Config() map[string]any {
+	return map[string]any{"name": l.Name(), "activation": activationName(l.Func)}
+}

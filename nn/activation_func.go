@@ -1,0 +1,185 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// ActivationNames lists the activation functions accepted by [Activation],
+// [Dense] and [Conv2D] ("" also means "linear").
+var ActivationNames = []string{"linear", "relu", "leaky_relu", "elu", "sigmoid", "tanh", "softmax"}
+
+type actKind uint8
+
+const (
+	actLinear actKind = iota
+	actReLU
+	actLeakyReLU
+	actELU
+	actSigmoid
+	actTanh
+	actSoftmax
+)
+
+// activation is an elementwise (or, for softmax, row-wise) function applied
+// after a layer's affine part. Every derivative is computed from the output
+// y alone, so a layer only keeps its output for Backward.
+type activation struct {
+	kind  actKind
+	alpha float32 // slope for x < 0 (leaky_relu), scale (elu)
+}
+
+// parseActivation maps a Keras activation name to its function. As in
+// Keras, the string "leaky_relu" has slope 0.2 (the LeakyReLU layer's
+// default is 0.3) and "elu" has alpha 1.
+func parseActivation(l Layer, name string) (activation, error) {
+	switch name {
+	case "", "linear":
+		return activation{kind: actLinear}, nil
+	case "relu":
+		return activation{kind: actReLU}, nil
+	case "leaky_relu":
+		return activation{kind: actLeakyReLU, alpha: 0.2}, nil
+	case "elu":
+		return activation{kind: actELU, alpha: 1}, nil
+	case "sigmoid":
+		return activation{kind: actSigmoid}, nil
+	case "tanh":
+		return activation{kind: actTanh}, nil
+	case "softmax":
+		return activation{kind: actSoftmax}, nil
+	}
+	return activation{}, errorf(l, "unknown activation %q (valid: %s)", name, strings.Join(ActivationNames, ", "))
+}
+
+// activationName is the Keras name of a, for configs.
+func activationName(name string) string {
+	if name == "" {
+		return "linear"
+	}
+	return name
+}
+
+// forward sets y = f(z) for rows of length cols (softmax works per row).
+// y may alias z.
+func (a activation) forward(y, z []float32, cols int) {
+	y = y[:len(z)]
+	switch a.kind {
+	case actLinear:
+		copy(y, z)
+	case actReLU:
+		for i, v := range z {
+			y[i] = max(v, 0)
+		}
+	case actLeakyReLU:
+		for i, v := range z {
+			if v < 0 {
+				v *= a.alpha
+			}
+			y[i] = v
+		}
+	case actELU:
+		for i, v := range z {
+			if v < 0 {
+				v = a.alpha * float32(math.Expm1(float64(v)))
+			}
+			y[i] = v
+		}
+	case actSigmoid:
+		for i, v := range z {
+			y[i] = sigmoid(v)
+		}
+	case actTanh:
+		for i, v := range z {
+			y[i] = float32(math.Tanh(float64(v)))
+		}
+	case actSoftmax:
+		for r := 0; r < len(z); r += cols {
+			softmaxRow(y[r:r+cols], z[r:r+cols])
+		}
+	default:
+		panic(fmt.Sprintf("nn: activation kind %d", a.kind))
+	}
+}
+
+// backward sets dz = dy·f'(z) using the output y = f(z). dz may alias dy.
+func (a activation) backward(dz, dy, y []float32, cols int) {
+	dz, dy = dz[:len(y)], dy[:len(y)]
+	switch a.kind {
+	case actLinear:
+		copy(dz, dy)
+	case actReLU:
+		for i, v := range y {
+			if v > 0 {
+				dz[i] = dy[i]
+			} else {
+				dz[i] = 0
+			}
+		}
+	case actLeakyReLU:
+		for i, v := range y {
+			if v > 0 {
+				dz[i] = dy[i]
+			} else {
+				dz[i] = dy[i] * a.alpha
+			}
+		}
+	case actELU:
+		for i, v := range y {
+			if v > 0 {
+				dz[i] = dy[i]
+			} else {
+				dz[i] = dy[i] * (v + a.alpha)
+			}
+		}
+	case actSigmoid:
+		for i, v := range y {
+			dz[i] = dy[i] * v * (1 - v)
+		}
+	case actTanh:
+		for i, v := range y {
+			dz[i] = dy[i] * (1 - v*v)
+		}
+	case actSoftmax:
+		for r := 0; r < len(y); r += cols {
+			yr, dr := y[r:r+cols], dy[r:r+cols]
+			var dot float64
+			for i, v := range yr {
+				dot += float64(v) * float64(dr[i])
+			}
+			d := float32(dot)
+			for i, v := range yr {
+				dz[r+i] = v * (dr[i] - d)
+			}
+		}
+	default:
+		panic(fmt.Sprintf("nn: activation kind %d", a.kind))
+	}
+}
+
+func sigmoid(v float32) float32 {
+	if v >= 0 {
+		return float32(1 / (1 + math.Exp(-float64(v))))
+	}
+	e := math.Exp(float64(v))
+	return float32(e / (1 + e))
+}
+
+// softmaxRow sets y = exp(z - max z) / Σ exp(z - max z); y may alias z.
+func softmaxRow(y, z []float32) {
+	m := z[0]
+	for _, v := range z[1:] {
+		m = max(m, v)
+	}
+	var s float64
+	for i, v := range z {
+		e := math.Exp(float64(v) - float64(m))
+		y[i] = float32(e)
+		s += e
+	}
+	inv := 1 / s
+	for i := range y {
+		y[i] = float32(float64(y[i]) * inv)
+	}
+}

@@ -1,0 +1,182 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// BatchNormalization normalises each feature of the last axis (Keras
+// BatchNormalization, axis -1; Ioffe & Szegedy 2015,
+// https://arxiv.org/abs/1502.03167):
+//
+//	y = gamma · (x - mean) / sqrt(var + Epsilon) + beta
+//
+// In training, mean and var are the batch statistics over every other axis
+// (var is the biased variance) and the moving averages are updated as in
+// Keras 3, with the same biased variance:
+//
+//	moving = moving·Momentum + batch·(1 - Momentum)
+//
+// At inference the moving averages are used. Parameters, in order: "gamma"
+// (ones), "beta" (zeros), "moving_mean" (zeros) and "moving_variance"
+// (ones); the last two are not trainable and have no gradient.
+type BatchNormalization struct {
+	Momentum float64 // zero means 0.99
+	Epsilon  float64 // zero means 1e-3
+
+	named
+	in              []int
+	c               int
+	gamma, beta     *Param
+	movMean, movVar *Param
+	training        bool
+	mean, invStd    []float64 // statistics used by the last Forward
+	sum, sumXhat    []float64 // Backward scratch
+	xhat, y, dx     *tensor.Tensor
+}
+
+func (l *BatchNormalization) Type() string { return "BatchNormalization" }
+
+func (l *BatchNormalization) momentum() float64 {
+	if l.Momentum == 0 {
+		return 0.99
+	}
+	return l.Momentum
+}
+
+func (l *BatchNormalization) epsilon() float64 {
+	if l.Epsilon == 0 {
+		return 1e-3
+	}
+	return l.Epsilon
+}
+
+func (l *BatchNormalization) Build(in []int, rng *rand.Rand) ([]int, error) {
+	if m := l.momentum(); !(m >= 0 && m <= 1) {
+		return nil, errorf(l, "momentum = %v: must be in [0, 1]", m)
+	}
+	if e := l.epsilon(); !(e > 0) {
+		return nil, errorf(l, "epsilon = %v: must be positive", e)
+	}
+	if len(in) == 0 || !positive(in) {
+		return nil, errorf(l, "input shape %v: want at least one positive axis", in)
+	}
+	c := in[len(in)-1]
+	l.in, l.c = append([]int(nil), in...), c
+	l.gamma = newParam("gamma", true, c)
+	l.gamma.Value.Fill(1)
+	l.beta = newParam("beta", true, c)
+	l.movMean = newParam("moving_mean", false, c)
+	l.movVar = newParam("moving_variance", false, c)
+	l.movVar.Value.Fill(1)
+	l.mean, l.invStd = make([]float64, c), make([]float64, c)
+	l.sum, l.sumXhat = make([]float64, c), make([]float64, c)
+	l.xhat, l.y, l.dx = nil, nil, nil
+	return append([]int(nil), in...), nil
+}
+
+func (l *BatchNormalization) OutputShape() []int { return l.in }
+
+func (l *BatchNormalization) Params() []*Param {
+	return []*Param{l.gamma, l.beta, l.movMean, l.movVar}
+}
+
+func (l *BatchNormalization) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
+	checkInput(l, "Forward", x, l.in)
+	c := l.c
+	rows := len(x.Data) / c
+	l.training = training
+	eps := l.epsilon()
+	if training {
+		clear(l.mean)
+		clear(l.sum)
+		for r := 0; r < len(x.Data); r += c {
+			for j, v := range x.Data[r : r+c] {
+				l.mean[j] += float64(v)
+			}
+		}
+		for j := range l.mean {
+			l.mean[j] /= float64(rows)
+		}
+		for r := 0; r < len(x.Data); r += c {
+			for j, v := range x.Data[r : r+c] {
+				d := float64(v) - l.mean[j]
+				l.sum[j] += d * d
+			}
+		}
+		m := l.momentum()
+		mm, mv := l.movMean.Value.Data, l.movVar.Value.Data
+		for j := range l.mean {
+			v := l.sum[j] / float64(rows)
+			l.invStd[j] = 1 / math.Sqrt(v+eps)
+			mm[j] = float32(float64(mm[j])*m + l.mean[j]*(1-m))
+			mv[j] = float32(float64(mv[j])*m + v*(1-m))
+		}
+	} else {
+		for j := range l.mean {
+			l.mean[j] = float64(l.movMean.Value.Data[j])
+			l.invStd[j] = 1 / math.Sqrt(float64(l.movVar.Value.Data[j])+eps)
+		}
+	}
+	l.xhat = resize(l.xhat, x.Shape...)
+	l.y = resize(l.y, x.Shape...)
+	g, b := l.gamma.Value.Data, l.beta.Value.Data
+	for r := 0; r < len(x.Data); r += c {
+		xr, hr, yr := x.Data[r:r+c], l.xhat.Data[r:r+c], l.y.Data[r:r+c]
+		for j, v := range xr {
+			h := float32((float64(v) - l.mean[j]) * l.invStd[j])
+			hr[j] = h
+			yr[j] = g[j]*h + b[j]
+		}
+	}
+	return l.y
+}
+
+// Backward, in training mode, differentiates through the batch statistics:
+//
+//	dx = gamma·invStd/R · (R·dy - Σdy - xhat·Σ(dy·xhat))
+//
+// over the R rows of the batch; at inference dx = gamma·invStd·dy.
+func (l *BatchNormalization) Backward(dy *tensor.Tensor) *tensor.Tensor {
+	checkGrad(l, dy, l.y)
+	c := l.c
+	rows := float64(len(dy.Data) / c)
+	clear(l.sum)
+	clear(l.sumXhat)
+	for r := 0; r < len(dy.Data); r += c {
+		hr := l.xhat.Data[r : r+c]
+		for j, d := range dy.Data[r : r+c] {
+			l.sum[j] += float64(d)
+			l.sumXhat[j] += float64(d) * float64(hr[j])
+		}
+	}
+	dg, db := l.gamma.Grad.Data, l.beta.Grad.Data
+	for j := range c {
+		dg[j] += float32(l.sumXhat[j])
+		db[j] += float32(l.sum[j])
+	}
+	l.dx = resize(l.dx, dy.Shape...)
+	g := l.gamma.Value.Data
+	for r := 0; r < len(dy.Data); r += c {
+		hr, dr, xr := l.xhat.Data[r:r+c], dy.Data[r:r+c], l.dx.Data[r:r+c]
+		for j, d := range dr {
+			s := float64(g[j]) * l.invStd[j]
+			if !l.training {
+				xr[j] = float32(s * float64(d))
+				continue
+			}
+			xr[j] = float32(s / rows * (rows*float64(d) - l.sum[j] - float64(hr[j])*l.sumXhat[j]))
+		}
+	}
+	return l.dx
+}
+
+func (l *BatchNormalization) Config() map[string]any {
+	return map[string]any{"name": l.Name(), "momentum": l.momentum(), "epsilon": l.epsilon()}
+}
+
+func batchNormFromConfig(f *fields) *BatchNormalization {
+	return &BatchNormalization{Momentum: f.float("momentum"), Epsilon: f.float("epsilon")}
+}

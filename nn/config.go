@@ -1,0 +1,247 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// layerTypes maps a Keras class name (and aliases) to a constructor that
+// reads the layer's fields from a config.
+var layerTypes = map[string]func(*fields) Layer{
+	"Conv2D":                 func(f *fields) Layer { return conv2DFromConfig(f) },
+	"Dense":                  func(f *fields) Layer { return denseFromConfig(f) },
+	"MaxPooling2D":           func(f *fields) Layer { return maxPoolFromConfig(f) },
+	"MaxPool2D":              func(f *fields) Layer { return maxPoolFromConfig(f) },
+	"AveragePooling2D":       func(f *fields) Layer { return avgPoolFromConfig(f) },
+	"AvgPool2D":              func(f *fields) Layer { return avgPoolFromConfig(f) },
+	"Dropout":                func(f *fields) Layer { return dropoutFromConfig(f) },
+	"Flatten":                func(f *fields) Layer { return &Flatten{} },
+	"BatchNormalization":     func(f *fields) Layer { return batchNormFromConfig(f) },
+	"GlobalAveragePooling2D": func(f *fields) Layer { return &GlobalAveragePooling2D{} },
+	"ReLU":                   func(f *fields) Layer { return &ReLU{} },
+	"LeakyReLU":              func(f *fields) Layer { return &LeakyReLU{Alpha: f.float("alpha")} },
+	"ELU":                    func(f *fields) Layer { return &ELU{Alpha: f.float("alpha")} },
+	"Softmax":                func(f *fields) Layer { return &Softmax{} },
+	"Activation":             func(f *fields) Layer { return &Activation{Func: f.str("activation")} },
+}
+
+// defaultNames holds Keras's snake_case base names of the layer types.
+var defaultNames = map[string]string{
+	"Conv2D":                 "conv2d",
+	"Dense":                  "dense",
+	"MaxPooling2D":           "max_pooling2d",
+	"MaxPool2D":              "max_pooling2d",
+	"AveragePooling2D":       "average_pooling2d",
+	"AvgPool2D":              "average_pooling2d",
+	"Dropout":                "dropout",
+	"Flatten":                "flatten",
+	"BatchNormalization":     "batch_normalization",
+	"GlobalAveragePooling2D": "global_average_pooling2d",
+	"ReLU":                   "re_lu",
+	"LeakyReLU":              "leaky_re_lu",
+	"ELU":                    "elu",
+	"Softmax":                "softmax",
+	"Activation":             "activation",
+}
+
+// DefaultName returns Keras's base instance name for a layer type, such as
+// "conv2d" for "Conv2D" or "max_pooling2d" for "MaxPooling2D"; a model
+// numbers repeats as conv2d, conv2d_1, ... It returns "" for unknown types.
+func DefaultName(typ string) string { return defaultNames[typ] }
+
+// LayerTypes returns the layer type names [FromConfig] accepts, sorted.
+func LayerTypes() []string {
+	names := make([]string, 0, len(layerTypes))
+	for k := range layerTypes {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// FromConfig returns an unbuilt layer of the Keras class typ configured by
+// cfg, the inverse of [Layer.Config]. Numbers may be float64 (as decoded
+// from JSON) or int; pairs such as kernel_size may be a list of two numbers
+// or one number. An unknown type, an unknown key or a value of the wrong
+// kind is an error naming it. Values are validated by Build.
+func FromConfig(typ string, cfg map[string]any) (Layer, error) {
+	mk, ok := layerTypes[typ]
+	if !ok {
+		return nil, fmt.Errorf("nn: unknown layer type %q (valid: %s)", typ, strings.Join(LayerTypes(), ", "))
+	}
+	f := &fields{typ: typ, m: cfg, used: map[string]bool{}}
+	name := f.str("name")
+	l := mk(f)
+	if err := f.finish(); err != nil {
+		return nil, err
+	}
+	l.SetName(name)
+	return l, nil
+}
+
+// fields reads typed values from a config map, remembering the first error
+// and which keys were used.
+type fields struct {
+	typ  string
+	m    map[string]any
+	used map[string]bool
+	err  error
+}
+
+func (f *fields) get(key string) (any, bool) {
+	f.used[key] = true
+	v, ok := f.m[key]
+	return v, ok && v != nil
+}
+
+func (f *fields) fail(key string, want string, v any) {
+	if f.err == nil {
+		f.err = fmt.Errorf("nn: %s config: field %q: want %s, got %#v", f.typ, key, want, v)
+	}
+}
+
+func (f *fields) finish() error {
+	if f.err != nil {
+		return f.err
+	}
+	var unknown []string
+	for k := range f.m {
+		if !f.used[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return fmt.Errorf("nn: %s config: unknown field %q", f.typ, unknown[0])
+	}
+	return nil
+}
+
+// number converts an int or float64 config value.
+func number(v any) (float64, bool) {
+	switch n := v.(type) {
+	case float64:
+		return n, true
+	case float32:
+		return float64(n), true
+	case int:
+		return float64(n), true
+	case int64:
+		return float64(n), true
+	}
+	return 0, false
+}
+
+func integer(v any) (int, bool) {
+	n, ok := number(v)
+	if !ok || n != math.Trunc(n) || math.Abs(n) > 1<<31 {
+		return 0, false
+	}
+	return int(n), true
+}
+
+func (f *fields) int(key string) int {
+	v, ok := f.get(key)
+	if !ok {
+		return 0
+	}
+	n, ok := integer(v)
+	if !ok {
+		f.fail(key, "an integer", v)
+	}
+	return n
+}
+
+func (f *fields) float(key string) float64 {
+	v, ok := f.get(key)
+	if !ok {
+		return 0
+	}
+	n, ok := number(v)
+	if !ok {
+		f.fail(key, "a number", v)
+	}
+	return n
+}
+
+func (f *fields) str(key string) string {
+	v, ok := f.get(key)
+	if !ok {
+		return ""
+	}
+	s, ok := v.(string)
+	if !ok {
+		f.fail(key, "a string", v)
+	}
+	return s
+}
+
+// bool returns the value of key, or def when it is absent.
+func (f *fields) bool(key string, def bool) bool {
+	v, ok := f.get(key)
+	if !ok {
+		return def
+	}
+	b, ok := v.(bool)
+	if !ok {
+		f.fail(key, "true or false", v)
+	}
+	return b
+}
+
+// pair reads a list of two integers, or one integer used for both.
+func (f *fields) pair(key string) [2]int {
+	v, ok := f.get(key)
+	if !ok {
+		return [2]int{}
+	}
+	if n, ok := integer(v); ok {
+		return [2]int{n, n}
+	}
+	var list []any
+	switch s := v.(type) {
+	case []any:
+		list = s
+	case []int:
+		for _, n := range s {
+			list = append(list, n)
+		}
+	case [2]int:
+		list = []any{s[0], s[1]}
+	case []float64:
+		for _, n := range s {
+			list = append(list, n)
+		}
+	}
+	if len(list) == 2 {
+		a, okA := integer(list[0])
+		b, okB := integer(list[1])
+		if okA && okB {
+			return [2]int{a, b}
+		}
+	}
+	f.fail(key, "two integers", v)
+	return [2]int{}
+}
+
+// pairValue is how configs write a pair.
+func pairValue(p [2]int) []int { return slices.Clone(p[:]) }
+
+var (
+	_ Layer = (*Conv2D)(nil)
+	_ Layer = (*Dense)(nil)
+	_ Layer = (*MaxPool2D)(nil)
+	_ Layer = (*AveragePooling2D)(nil)
+	_ Layer = (*Dropout)(nil)
+	_ Layer = (*Flatten)(nil)
+	_ Layer = (*BatchNormalization)(nil)
+	_ Layer = (*GlobalAveragePooling2D)(nil)
+	_ Layer = (*ReLU)(nil)
+	_ Layer = (*LeakyReLU)(nil)
+	_ Layer = (*ELU)(nil)
+	_ Layer = (*Softmax)(nil)
+	_ Layer = (*Activation)(nil)
+)

@@ -1,0 +1,66 @@
+package nn
+
+import (
+	"math/rand/v2"
+
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// GlobalAveragePooling2D averages each channel over the whole image (Keras
+// GlobalAveragePooling2D): input [N,H,W,C], output [N,C].
+type GlobalAveragePooling2D struct {
+	named
+	in    []int
+	y, dx *tensor.Tensor
+}
+
+func (l *GlobalAveragePooling2D) Type() string { return "GlobalAveragePooling2D" }
+
+func (l *GlobalAveragePooling2D) Build(in []int, rng *rand.Rand) ([]int, error) {
+	if len(in) != 3 || !positive(in) {
+		return nil, errorf(l, "input shape %v: want height, width, channels (all positive)", in)
+	}
+	l.in = append([]int(nil), in...)
+	l.y, l.dx = nil, nil
+	return []int{in[2]}, nil
+}
+
+func (l *GlobalAveragePooling2D) OutputShape() []int { return []int{l.in[2]} }
+func (l *GlobalAveragePooling2D) Params() []*Param   { return nil }
+
+func (l *GlobalAveragePooling2D) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
+	checkInput(l, "Forward", x, l.in)
+	n, hw, c := x.Shape[0], l.in[0]*l.in[1], l.in[2]
+	l.y = resize(l.y, n, c)
+	inv := 1 / float64(hw)
+	for i := range n {
+		img := x.Data[i*hw*c : (i+1)*hw*c]
+		for j := range c {
+			var s float64
+			for p := j; p < len(img); p += c {
+				s += float64(img[p])
+			}
+			l.y.Data[i*c+j] = float32(s * inv)
+		}
+	}
+	return l.y
+}
+
+func (l *GlobalAveragePooling2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
+	checkGrad(l, dy, l.y)
+	n, hw, c := dy.Shape[0], l.in[0]*l.in[1], l.in[2]
+	l.dx = resize(l.dx, n, l.in[0], l.in[1], c)
+	inv := 1 / float32(hw)
+	for i := range n {
+		d := dy.Data[i*c : (i+1)*c]
+		img := l.dx.Data[i*hw*c : (i+1)*hw*c]
+		for p := 0; p < len(img); p += c {
+			for j, v := range d {
+				img[p+j] = v * inv
+			}
+		}
+	}
+	return l.dx
+}
+
+func (l *GlobalAveragePooling2D) Config() map[string]any { return map[string]any{"name": l.Name()} }

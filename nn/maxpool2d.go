@@ -1,0 +1,117 @@
+package nn
+
+import (
+	"math/rand/v2"
+
+	"github.com/convnet-go/convnet/internal/kernels"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// MaxPool2D takes the maximum over each window, per channel (Keras
+// MaxPooling2D, also accepted as MaxPool2D in configs):
+//
+//	y[n,oy,ox,c] = max_{ky,kx inside the image} x[n, oy*sh-pt+ky, ox*sw-pl+kx, c]
+//
+// Input [N,H,W,C], output [N,OH,OW,C]. With "same" padding the padded cells
+// are ignored. Ties: the whole gradient of a window goes to its first
+// maximum in scan order (row by row, left to right).
+type MaxPool2D struct {
+	PoolSize [2]int // zero means 2, 2
+	Strides  [2]int // zero means PoolSize
+	Padding  string // "valid" (default) or "same"
+
+	named
+	g      kernels.ConvGeom
+	in     []int
+	out    []int
+	y, dx  *tensor.Tensor
+	argmax []int32 // per output, the index of the chosen input in its image
+}
+
+func (l *MaxPool2D) Type() string { return "MaxPooling2D" }
+
+func (l *MaxPool2D) Build(in []int, rng *rand.Rand) ([]int, error) {
+	k, s := poolWindow(l.PoolSize, l.Strides)
+	g, err := windowGeom(l, in, "pool", k, s, l.Padding)
+	if err != nil {
+		return nil, err
+	}
+	l.g, l.in, l.out = g, append([]int(nil), in...), []int{g.OH, g.OW, g.C}
+	l.y, l.dx = nil, nil
+	return append([]int(nil), l.out...), nil
+}
+
+func (l *MaxPool2D) OutputShape() []int { return l.out }
+func (l *MaxPool2D) Params() []*Param   { return nil }
+
+func (l *MaxPool2D) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
+	checkInput(l, "Forward", x, l.in)
+	g := &l.g
+	n, c := x.Shape[0], g.C
+	l.y = resize(l.y, n, g.OH, g.OW, c)
+	if cap(l.argmax) < len(l.y.Data) {
+		l.argmax = make([]int32, len(l.y.Data))
+	}
+	l.argmax = l.argmax[:len(l.y.Data)]
+	size := g.H * g.W * c
+	for i := range n {
+		img := x.Data[i*size : (i+1)*size]
+		for oy := range g.OH {
+			for ox := range g.OW {
+				o := ((i*g.OH+oy)*g.OW + ox) * c
+				best, arg := l.y.Data[o:o+c], l.argmax[o:o+c]
+				first := true
+				for ky := range g.KH {
+					iy := oy*g.SH - g.PadTop + ky
+					if iy < 0 || iy >= g.H {
+						continue
+					}
+					for kx := range g.KW {
+						ix := ox*g.SW - g.PadLeft + kx
+						if ix < 0 || ix >= g.W {
+							continue
+						}
+						p := (iy*g.W + ix) * c
+						cell := img[p : p+c]
+						if first {
+							copy(best, cell)
+							for j := range arg {
+								arg[j] = int32(p + j)
+							}
+							first = false
+							continue
+						}
+						for j, v := range cell {
+							if v > best[j] {
+								best[j], arg[j] = v, int32(p+j)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return l.y
+}
+
+func (l *MaxPool2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
+	checkGrad(l, dy, l.y)
+	g := &l.g
+	n := dy.Shape[0]
+	l.dx = resize(l.dx, n, g.H, g.W, g.C)
+	l.dx.Zero()
+	per, size := g.OH*g.OW*g.C, g.H*g.W*g.C
+	for i := range n {
+		dx := l.dx.Data[i*size : (i+1)*size]
+		for o, d := range dy.Data[i*per : (i+1)*per] {
+			dx[l.argmax[i*per+o]] += d
+		}
+	}
+	return l.dx
+}
+
+func (l *MaxPool2D) Config() map[string]any { return poolConfig(l, l.PoolSize, l.Strides, l.Padding) }
+
+func maxPoolFromConfig(f *fields) *MaxPool2D {
+	return &MaxPool2D{PoolSize: f.pair("pool_size"), Strides: f.pair("strides"), Padding: f.str("padding")}
+}
