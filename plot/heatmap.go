@@ -6,7 +6,6 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
-	"image/png"
 	"io"
 	"math"
 	"strconv"
@@ -239,7 +238,7 @@ func ConfusionHeatmap(w io.Writer, counts [][]int, names []string, title string)
 	if err != nil {
 		return err
 	}
-	return png.Encode(w, img)
+	return encodePNG(w, img)
 }
 
 // barTicks returns the tick values of a log colour bar up to maxCount:
