@@ -57,7 +57,12 @@ func grow(s []float32, n int) []float32 {
 
 // parallelFlops is the work below which a product runs on the calling
 // goroutine alone: handing work to another goroutine costs microseconds.
+// Products that read a big B also run in parallel, to share the memory
+// bandwidth.
 const parallelFlops = 4 << 20
+
+// skinnyKC is the largest depth of a block when C is narrow.
+const skinnyKC = 1024
 
 func gemmBlocked(impl *gemmImpl, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	g := planPool.Get().(*gemmPlan)
@@ -67,13 +72,21 @@ func gemmBlocked(impl *gemmImpl, transA, transB bool, m, n, k int, alpha float32
 	if transA {
 		g.rsA, g.csA = 1, lda
 	}
-	nblocks := (k + impl.kc - 1) / impl.kc
-	g.kc = (k + nblocks - 1) / nblocks
 	g.packA = n > 4*impl.nr
-	g.directB = !transB && n == impl.nr && ldb == impl.nr
+	kcMax := impl.kc
+	if !g.packA {
+		// A narrow C is written once per block of k: deeper blocks
+		// write it less often, and B's few slivers still fit in L2.
+		kcMax = skinnyKC
+	}
+	nblocks := (k + kcMax - 1) / kcMax
+	g.kc = (k + nblocks - 1) / nblocks
+	// B is read in place when it has the layout of a packed sliver, or
+	// when A is so short that packing B would cost as much as using it.
+	g.directB = !transB && (n == impl.nr && ldb == impl.nr || m <= 4*impl.mr)
 
 	parts := 1
-	if 2*m*n*k >= parallelFlops {
+	if 2*m*n*k >= parallelFlops || k*n >= parallelFlops/4 {
 		parts = runtime.GOMAXPROCS(0)
 	}
 	tilesM := (m + impl.mr - 1) / impl.mr
@@ -164,14 +177,7 @@ func (g *gemmPlan) run(rowLo, rowHi, colLo, colHi int, buf *gemmBuf) {
 			if pc > 0 {
 				beta = 1
 			}
-			var bp []float32
-			ldbp, panelStride := nr, kb*nr
-			if g.directB {
-				bp, ldbp, panelStride = g.b[pc*g.ldb+jc:], g.ldb, nr
-			} else {
-				g.packB(buf, jc, nb, pc, kb)
-				bp = buf.b
-			}
+			g.packB(buf, jc, nb, pc, kb)
 			for ic := rowLo; ic < rowHi; ic += mc {
 				mb := min(mc, rowHi-ic)
 				if g.packA {
@@ -179,19 +185,25 @@ func (g *gemmPlan) run(rowLo, rowHi, colLo, colHi int, buf *gemmBuf) {
 				} else if mb%mr != 0 {
 					g.packAEdge(buf, ic+mb-mb%mr, mb%mr, pc, kb)
 				}
-				g.macro(buf, ic, mb, jc, nb, pc, kb, bp, ldbp, panelStride, beta)
+				g.macro(buf, ic, mb, jc, nb, pc, kb, beta)
 			}
 		}
 	}
 }
 
 // macro runs the micro-kernel over an mb×nb block of C.
-func (g *gemmPlan) macro(buf *gemmBuf, ic, mb, jc, nb, pc, kb int, bp []float32, ldbp, panelStride int, beta float32) {
+func (g *gemmPlan) macro(buf *gemmBuf, ic, mb, jc, nb, pc, kb int, beta float32) {
 	im := g.impl
 	mr, nr := im.mr, im.nr
 	for jr := 0; jr < nb; jr += nr {
 		nrr := min(nr, nb-jr)
-		bs := bp[(jr/nr)*panelStride:]
+		var bs []float32
+		ldbp := nr
+		if g.directB && nrr == nr {
+			bs, ldbp = g.b[pc*g.ldb+jc+jr:], g.ldb
+		} else {
+			bs = buf.b[(jr/nr)*kb*nr:]
+		}
 		for ir := 0; ir < mb; ir += mr {
 			mrr := min(mr, mb-ir)
 			var as []float32
@@ -226,12 +238,20 @@ func (g *gemmPlan) macro(buf *gemmBuf, ic, mb, jc, nb, pc, kb int, bp []float32,
 }
 
 // packB copies op(B)[pc:pc+kb, jc:jc+nb] into buf.b as slivers nr wide, each
-// kb×nr row-major, the last one padded with zeros.
+// kb×nr row-major, the last one padded with zeros. When B is read in place,
+// only a last, partial sliver is copied.
 func (g *gemmPlan) packB(buf *gemmBuf, jc, nb, pc, kb int) {
 	nr := g.impl.nr
 	panels := (nb + nr - 1) / nr
+	first := 0
+	if g.directB {
+		first = nb / nr
+		if first == panels {
+			return
+		}
+	}
 	buf.b = grow(buf.b, panels*kb*nr)
-	for q := 0; q < panels; q++ {
+	for q := first; q < panels; q++ {
 		dst := buf.b[q*kb*nr : (q+1)*kb*nr]
 		j0 := jc + q*nr
 		w := min(nr, jc+nb-j0)
