@@ -135,7 +135,7 @@ func Curves(w io.Writer, h History, title string) error {
 	if err != nil {
 		return err
 	}
-	return encodePNG(w, img)
+	return WritePNG(w, img)
 }
 
 // newPanel returns a plot with the embedded font, a grid and integer epochs.

@@ -2,8 +2,9 @@
 // images with their labels, training curves, and confusion-matrix heatmaps.
 //
 // The package never opens files. Functions that produce a picture either
-// return an [image.Image] or encode a PNG to an [io.Writer]; the caller
-// decides where it goes and writes it atomically.
+// return an [image.Image] ([Grid], [CurvesImage], [ConfusionHeatmapImage])
+// or encode a PNG to an [io.Writer] ([Curves], [ConfusionHeatmap],
+// [WritePNG]); the caller decides where it goes and writes it atomically.
 //
 // # Text
 //

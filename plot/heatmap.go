@@ -238,7 +238,7 @@ func ConfusionHeatmap(w io.Writer, counts [][]int, names []string, title string)
 	if err != nil {
 		return err
 	}
-	return encodePNG(w, img)
+	return WritePNG(w, img)
 }
 
 // barTicks returns the tick values of a log colour bar up to maxCount:

@@ -6,7 +6,7 @@ import (
 	"io"
 )
 
-// encodePNG writes img to w as a PNG.
-func encodePNG(w io.Writer, img image.Image) error {
+// WritePNG writes img to w as a PNG.
+func WritePNG(w io.Writer, img image.Image) error {
 	return png.Encode(w, img)
 }
