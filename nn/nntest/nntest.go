@@ -1,0 +1,391 @@
+// Package nntest is the conformance harness that every layer and loss of
+// package nn passes, in the spirit of Keras's run_layer_test and gonum's
+// diff/fd. For a layer it checks:
+//
+//   - the output shape from Build equals OutputShape and the real Forward shape;
+//   - the parameter count;
+//   - Forward leaves x unchanged and Backward leaves dy unchanged;
+//   - Backward accumulates into Param.Grad (a second pass doubles it);
+//   - the config round-trips through encoding/json and nn.FromConfig to an
+//     equal config, and the rebuilt layer with copied weights gives a
+//     bit-identical output;
+//   - a central finite-difference gradient check, in float64 arithmetic, of
+//     L = Σ y·r (r random) with respect to the input and every trainable
+//     parameter;
+//   - one gradient step on the parameters (or the input, for layers without
+//     trainable parameters) lowers L.
+//
+// # Gradient check
+//
+// Each checked element v is moved to fl(v±Eps) and the derivative estimated
+// as (L⁺ - L⁻)/(h⁺ + h⁻) with the actual float32 steps h. The analytic value
+// a and the estimate n agree when |a-n| ≤ Tol·max(1, |a|, |n|). Piecewise
+// linear layers (ReLU, max pooling) have kinks: when the two one-sided
+// estimates disagree the element straddles a kink, and a must then match one
+// of them instead (a wrong gradient matches neither). One output near a
+// kink puts every element that feeds it at the kink, so only more than half
+// of the elements at kinks is a failure (choose inputs away from them). Tensors larger than 200 elements are
+// checked on a random subset of 60.
+//
+// Layers that draw random numbers in Forward (Dropout) get a source that is
+// reseeded before every Forward, so every evaluation sees the same mask.
+package nntest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// Case is one layer configuration to check.
+type Case struct {
+	New      func() nn.Layer // a fresh, unbuilt layer
+	In       []int           // input shape without the batch axis
+	Batch    int             // batch size; 0 means 2
+	Params   int             // expected total parameter count (trainable or not)
+	Training bool            // mode of the Forward calls
+	// Input fills x; nil draws values ±[0.1, 1.1) (away from ReLU's kink).
+	Input func(rng *rand.Rand, x []float32)
+	Seed  uint64
+	Eps   float64 // 0 means 1e-3
+	Tol   float64 // 0 means 1e-2
+}
+
+// Run runs [Check] and reports every problem as a test error.
+func Run(t *testing.T, c Case) {
+	t.Helper()
+	for _, err := range Check(c) {
+		t.Error(err)
+	}
+}
+
+// Check runs every check of the package comment and returns the problems
+// found (nil when the layer conforms). A panic in the layer is reported as
+// a problem.
+func Check(c Case) (errs []error) {
+	defer func() {
+		if r := recover(); r != nil {
+			errs = append(errs, fmt.Errorf("panic: %v", r))
+		}
+	}()
+	h := newHarness(c)
+	if err := h.build(); err != nil {
+		return []error{err}
+	}
+	h.checkShapes()
+	h.checkParamCount()
+	h.checkBackward()
+	h.checkConfig()
+	h.checkGradients()
+	h.checkStep()
+	return h.errs
+}
+
+type harness struct {
+	c       Case
+	l       nn.Layer
+	rng     *rand.Rand // for data
+	src     *rand.PCG  // the layer's source, reseeded before each Forward
+	out     []int
+	x, r    *tensor.Tensor
+	dx      *tensor.Tensor   // analytic dL/dx
+	grads   []*tensor.Tensor // analytic dL/dparam (nil for non-trainable)
+	errs    []error
+	kinks   int
+	checked int
+}
+
+func newHarness(c Case) *harness {
+	if c.Batch == 0 {
+		c.Batch = 2
+	}
+	if c.Eps == 0 {
+		c.Eps = 1e-3
+	}
+	if c.Tol == 0 {
+		c.Tol = 1e-2
+	}
+	return &harness{c: c, rng: rand.New(rand.NewPCG(c.Seed, 1)), src: rand.NewPCG(c.Seed, 2)}
+}
+
+func (h *harness) errorf(format string, args ...any) {
+	h.errs = append(h.errs, fmt.Errorf("%s: %s", h.l.Type(), fmt.Sprintf(format, args...)))
+}
+
+func (h *harness) build() error {
+	h.l = h.c.New()
+	h.l.SetName("layer_under_test")
+	out, err := h.l.Build(slices.Clone(h.c.In), rand.New(h.src))
+	if err != nil {
+		return fmt.Errorf("%s.Build(%v): %v", h.l.Type(), h.c.In, err)
+	}
+	h.out = out
+	h.x = tensor.New(append([]int{h.c.Batch}, h.c.In...)...)
+	if h.c.Input != nil {
+		h.c.Input(h.rng, h.x.Data)
+	} else {
+		for i := range h.x.Data {
+			v := 0.1 + h.rng.Float64()
+			if h.rng.IntN(2) == 0 {
+				v = -v
+			}
+			h.x.Data[i] = float32(v)
+		}
+	}
+	h.r = tensor.New(append([]int{h.c.Batch}, out...)...)
+	for i := range h.r.Data {
+		h.r.Data[i] = float32(h.rng.NormFloat64())
+	}
+	return nil
+}
+
+// forward runs the layer on x with a reseeded source.
+func (h *harness) forward(l nn.Layer, x *tensor.Tensor, training bool) *tensor.Tensor {
+	h.src.Seed(h.c.Seed, 3)
+	return l.Forward(x, training)
+}
+
+// loss returns L = Σ y·r in float64.
+func (h *harness) loss() float64 {
+	y := h.forward(h.l, h.x, h.c.Training)
+	var s float64
+	for i, v := range y.Data {
+		s += float64(v) * float64(h.r.Data[i])
+	}
+	return s
+}
+
+func (h *harness) checkShapes() {
+	if got := h.l.OutputShape(); !slices.Equal(got, h.out) {
+		h.errorf("OutputShape() = %v, Build returned %v", got, h.out)
+	}
+	y := h.forward(h.l, h.x, h.c.Training)
+	want := append([]int{h.c.Batch}, h.out...)
+	if !slices.Equal(y.Shape, want) {
+		h.errorf("Forward shape %v, Build promised %v", y.Shape, want)
+	}
+	if len(y.Data) != tensor.Size(y.Shape) {
+		h.errorf("Forward returned %d values for shape %v", len(y.Data), y.Shape)
+	}
+}
+
+func (h *harness) checkParamCount() {
+	n := 0
+	for _, p := range h.l.Params() {
+		n += p.Value.Len()
+		if p.Trainable != (p.Grad != nil) {
+			h.errorf("param %q: Trainable %v but Grad is %v", p.Name, p.Trainable, p.Grad)
+		}
+		if p.Grad != nil && !slices.Equal(p.Grad.Shape, p.Value.Shape) {
+			h.errorf("param %q: Grad shape %v, Value shape %v", p.Name, p.Grad.Shape, p.Value.Shape)
+		}
+	}
+	if n != h.c.Params {
+		h.errorf("parameter count %d, want %d", n, h.c.Params)
+	}
+}
+
+func (h *harness) zeroGrads() {
+	for _, p := range h.l.Params() {
+		if p.Grad != nil {
+			p.Grad.Zero()
+		}
+	}
+}
+
+// checkBackward computes the analytic gradients and checks that inputs are
+// left alone and that gradients accumulate.
+func (h *harness) checkBackward() {
+	x0 := h.x.Clone()
+	h.zeroGrads()
+	h.forward(h.l, h.x, h.c.Training)
+	dy := h.r.Clone()
+	dx := h.l.Backward(dy)
+	if !slices.Equal(dx.Shape, h.x.Shape) {
+		h.errorf("Backward returned shape %v, want the input's %v", dx.Shape, h.x.Shape)
+	}
+	h.dx = dx.Clone()
+	if !slices.Equal(h.x.Data, x0.Data) {
+		h.errorf("Forward or Backward modified the input x")
+	}
+	if !slices.Equal(dy.Data, h.r.Data) {
+		h.errorf("Backward modified dy")
+	}
+	h.grads = nil
+	for _, p := range h.l.Params() {
+		if p.Grad == nil {
+			h.grads = append(h.grads, nil)
+			continue
+		}
+		h.grads = append(h.grads, p.Grad.Clone())
+	}
+	// A second pass must add the same gradient again.
+	h.forward(h.l, h.x, h.c.Training)
+	h.l.Backward(dy)
+	for i, p := range h.l.Params() {
+		if p.Grad == nil {
+			continue
+		}
+		for j, g := range h.grads[i].Data {
+			if got := p.Grad.Data[j]; math.Abs(float64(got-2*g)) > 1e-5*math.Max(1, math.Abs(float64(2*g))) {
+				h.errorf("param %q: Backward does not accumulate: grad[%d] = %v after two passes, want %v", p.Name, j, got, 2*g)
+				break
+			}
+		}
+	}
+	h.zeroGrads()
+}
+
+func (h *harness) checkConfig() {
+	cfg := h.l.Config()
+	b1, err := json.Marshal(cfg)
+	if err != nil {
+		h.errorf("Config() does not encode as JSON: %v", err)
+		return
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b1, &m); err != nil {
+		h.errorf("decoding config %s: %v", b1, err)
+		return
+	}
+	l2, err := nn.FromConfig(h.l.Type(), m)
+	if err != nil {
+		h.errorf("FromConfig(%s): %v", b1, err)
+		return
+	}
+	b2, _ := json.Marshal(l2.Config())
+	if !bytes.Equal(b1, b2) {
+		h.errorf("config round trip:\n got %s\nwant %s", b2, b1)
+	}
+	if l2.Name() != h.l.Name() {
+		h.errorf("FromConfig name %q, want %q", l2.Name(), h.l.Name())
+	}
+	out2, err := l2.Build(slices.Clone(h.c.In), rand.New(rand.NewPCG(99, 99)))
+	if err != nil {
+		h.errorf("rebuilt layer: Build: %v", err)
+		return
+	}
+	if !slices.Equal(out2, h.out) {
+		h.errorf("rebuilt layer: output shape %v, want %v", out2, h.out)
+	}
+	p1, p2 := h.l.Params(), l2.Params()
+	if len(p1) != len(p2) {
+		h.errorf("rebuilt layer has %d params, want %d", len(p2), len(p1))
+		return
+	}
+	for i := range p1 {
+		if p1[i].Name != p2[i].Name || !slices.Equal(p1[i].Value.Shape, p2[i].Value.Shape) {
+			h.errorf("rebuilt param %d: %q %v, want %q %v", i, p2[i].Name, p2[i].Value.Shape, p1[i].Name, p1[i].Value.Shape)
+			return
+		}
+		p2[i].Value.CopyFrom(p1[i].Value)
+	}
+	y1 := h.forward(h.l, h.x, false).Clone()
+	y2 := h.forward(l2, h.x, false)
+	if !slices.Equal(y1.Data, y2.Data) {
+		h.errorf("rebuilt layer with copied weights gives a different output")
+	}
+}
+
+// indices returns the elements of a tensor of n values to check.
+func (h *harness) indices(n int) []int {
+	if n <= 200 {
+		idx := make([]int, n)
+		for i := range idx {
+			idx[i] = i
+		}
+		return idx
+	}
+	return h.rng.Perm(n)[:60]
+}
+
+func (h *harness) close(a, b float64) bool {
+	return math.Abs(a-b) <= h.c.Tol*math.Max(1, math.Max(math.Abs(a), math.Abs(b)))
+}
+
+// checkElems compares analytic derivatives with finite differences for the
+// elements of v (the input or a parameter value).
+func (h *harness) checkElems(what string, v []float32, analytic []float32) {
+	l0 := h.loss()
+	bad := 0
+	for _, i := range h.indices(len(v)) {
+		orig := v[i]
+		v[i] = float32(float64(orig) + h.c.Eps)
+		hp := float64(v[i]) - float64(orig)
+		lp := h.loss()
+		v[i] = float32(float64(orig) - h.c.Eps)
+		hm := float64(orig) - float64(v[i])
+		lm := h.loss()
+		v[i] = orig
+		a := float64(analytic[i])
+		num := (lp - lm) / (hp + hm)
+		h.checked++
+		if h.close(a, num) {
+			continue
+		}
+		d1, d2 := (lp-l0)/hp, (l0-lm)/hm
+		if !h.close(d1, d2) && (h.close(a, d1) || h.close(a, d2)) {
+			h.kinks++
+			continue
+		}
+		if bad++; bad <= 3 {
+			h.errorf("gradient of %s[%d]: Backward gives %.6g, finite difference %.6g (one-sided %.6g, %.6g)", what, i, a, num, d1, d2)
+		}
+	}
+	if bad > 3 {
+		h.errorf("gradient of %s: %d more mismatches", what, bad-3)
+	}
+}
+
+func (h *harness) checkGradients() {
+	h.checkElems("x", h.x.Data, h.dx.Data)
+	for i, p := range h.l.Params() {
+		if p.Grad != nil {
+			h.checkElems("param "+p.Name, p.Value.Data, h.grads[i].Data)
+		}
+	}
+	if h.kinks > max(2, h.checked/2) {
+		h.errorf("%d of %d checked elements sit at kinks: choose inputs away from them", h.kinks, h.checked)
+	}
+}
+
+// checkStep takes one normalised gradient step and expects L to drop.
+func (h *harness) checkStep() {
+	l0 := h.loss()
+	type pair struct{ v, g []float32 }
+	var steps []pair
+	for i, p := range h.l.Params() {
+		if p.Grad != nil {
+			steps = append(steps, pair{p.Value.Data, h.grads[i].Data})
+		}
+	}
+	if len(steps) == 0 {
+		steps = append(steps, pair{h.x.Data, h.dx.Data})
+	}
+	var norm float64
+	for _, s := range steps {
+		for _, g := range s.g {
+			norm += float64(g) * float64(g)
+		}
+	}
+	if norm == 0 {
+		h.errorf("gradient is zero: cannot take a step")
+		return
+	}
+	lr := 1e-2 / math.Sqrt(norm)
+	for _, s := range steps {
+		for i, g := range s.g {
+			s.v[i] -= float32(lr * float64(g))
+		}
+	}
+	if l1 := h.loss(); !(l1 < l0) {
+		h.errorf("one gradient step did not lower the loss: %v -> %v", l0, l1)
+	}
+}

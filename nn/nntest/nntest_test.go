@@ -1,0 +1,205 @@
+package nntest_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/nn/nntest"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// distinct fills x with a shuffled ladder of values 0.05 apart, so that
+// max-pool windows have no near-ties and nothing sits near 0.
+func distinct(rng *rand.Rand, x []float32) {
+	for i, p := range rng.Perm(len(x)) {
+		v := 0.1 + 0.05*float32(p/2)
+		if p%2 == 1 {
+			v = -v
+		}
+		x[i] = v
+	}
+}
+
+func conv(f, kh, kw, s int, pad string, act string) func() nn.Layer {
+	return func() nn.Layer {
+		return &nn.Conv2D{Filters: f, KernelSize: [2]int{kh, kw}, Strides: [2]int{s, s}, Padding: pad, Activation: act}
+	}
+}
+
+func layerCases() map[string]nntest.Case {
+	cases := map[string]nntest.Case{
+		"conv3x3-valid":     {New: conv(3, 3, 3, 1, "valid", ""), In: []int{5, 5, 2}, Params: 3*3*2*3 + 3},
+		"conv3x3-same":      {New: conv(3, 3, 3, 1, "same", ""), In: []int{5, 5, 2}, Params: 57},
+		"conv3x3-same-s2":   {New: conv(2, 3, 3, 2, "same", ""), In: []int{6, 5, 2}, Params: 3*3*2*2 + 2},
+		"conv2x2-same-even": {New: conv(2, 2, 2, 1, "same", ""), In: []int{4, 4, 3}, Params: 2*2*3*2 + 2},
+		"conv4x2-same-s2":   {New: conv(2, 4, 2, 2, "same", ""), In: []int{5, 6, 1}, Params: 4*2*1*2 + 2},
+		"conv2x3-valid-s2":  {New: conv(2, 2, 3, 2, "valid", ""), In: []int{6, 7, 2}, Params: 2*3*2*2 + 2},
+		"conv5x5-same-relu": {New: conv(2, 5, 5, 1, "same", "relu"), In: []int{6, 6, 1}, Params: 5*5*2 + 2},
+		"conv1x1":           {New: conv(4, 1, 1, 1, "valid", "tanh"), In: []int{3, 3, 3}, Params: 3*4 + 4},
+		"conv1x1-s2":        {New: conv(2, 1, 1, 2, "valid", ""), In: []int{5, 5, 3}, Params: 3*2 + 2},
+		"conv-nobias": {New: func() nn.Layer {
+			return &nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 3}, NoBias: true, KernelInit: "he_normal"}
+		}, In: []int{4, 4, 2}, Params: 3 * 3 * 2 * 2},
+		"conv-softmax":  {New: conv(3, 3, 3, 1, "same", "softmax"), In: []int{4, 4, 2}, Params: 57},
+		"conv-batch5":   {New: conv(2, 3, 3, 1, "same", "elu"), In: []int{4, 4, 1}, Batch: 11, Params: 20},
+		"dense":         {New: func() nn.Layer { return &nn.Dense{Units: 4} }, In: []int{6}, Params: 28},
+		"dense-relu":    {New: func() nn.Layer { return &nn.Dense{Units: 5, Activation: "relu", KernelInit: "he_uniform"} }, In: []int{7}, Batch: 3, Params: 40},
+		"dense-softmax": {New: func() nn.Layer { return &nn.Dense{Units: 4, Activation: "softmax"} }, In: []int{5}, Params: 24},
+		"dense-nobias":  {New: func() nn.Layer { return &nn.Dense{Units: 3, NoBias: true, KernelInit: "glorot_normal"} }, In: []int{4}, Params: 12},
+		"flatten":       {New: func() nn.Layer { return &nn.Flatten{} }, In: []int{3, 2, 2}},
+		"gap":           {New: func() nn.Layer { return &nn.GlobalAveragePooling2D{} }, In: []int{3, 4, 2}},
+		"dropout-train": {New: func() nn.Layer { return &nn.Dropout{Rate: 0.4} }, In: []int{4, 3}, Training: true},
+		"dropout-infer": {New: func() nn.Layer { return &nn.Dropout{Rate: 0.5} }, In: []int{5}},
+		"dropout-zero":  {New: func() nn.Layer { return &nn.Dropout{} }, In: []int{5}, Training: true},
+		"batchnorm-train": {New: func() nn.Layer { return &nn.BatchNormalization{} }, In: []int{2, 2, 3},
+			Batch: 3, Params: 12, Training: true},
+		"batchnorm-infer": {New: func() nn.Layer { return &nn.BatchNormalization{Momentum: 0.9, Epsilon: 1e-2} }, In: []int{4}, Params: 16},
+		"batchnorm-dense-train": {New: func() nn.Layer { return &nn.BatchNormalization{} }, In: []int{3}, Batch: 5,
+			Params: 12, Training: true},
+		"relu":            {New: func() nn.Layer { return &nn.ReLU{} }, In: []int{3, 4}},
+		"leakyrelu":       {New: func() nn.Layer { return &nn.LeakyReLU{} }, In: []int{3, 4}},
+		"leakyrelu-alpha": {New: func() nn.Layer { return &nn.LeakyReLU{Alpha: 0.05} }, In: []int{7}},
+		"elu":             {New: func() nn.Layer { return &nn.ELU{} }, In: []int{3, 4}},
+		"elu-alpha":       {New: func() nn.Layer { return &nn.ELU{Alpha: 0.5} }, In: []int{7}},
+		"softmax":         {New: func() nn.Layer { return &nn.Softmax{} }, In: []int{2, 5}},
+	}
+	for _, act := range nn.ActivationNames {
+		cases["activation-"+act] = nntest.Case{New: func() nn.Layer { return &nn.Activation{Func: act} }, In: []int{2, 3, 4}}
+		cases["dense-act-"+act] = nntest.Case{New: func() nn.Layer { return &nn.Dense{Units: 4, Activation: act} }, In: []int{4}, Batch: 3, Params: 20}
+		cases["conv-act-"+act] = nntest.Case{New: conv(2, 2, 2, 1, "same", act), In: []int{3, 3, 2}, Params: 18}
+	}
+	for _, pool := range []struct {
+		name string
+		mk   func(k, s [2]int, pad string) nn.Layer
+	}{
+		{"max", func(k, s [2]int, pad string) nn.Layer { return &nn.MaxPool2D{PoolSize: k, Strides: s, Padding: pad} }},
+		{"avg", func(k, s [2]int, pad string) nn.Layer {
+			return &nn.AveragePooling2D{PoolSize: k, Strides: s, Padding: pad}
+		}},
+	} {
+		for _, v := range []struct {
+			k, s [2]int
+			pad  string
+			in   []int
+		}{
+			{[2]int{}, [2]int{}, "", []int{4, 4, 2}},
+			{[2]int{2, 2}, [2]int{}, "same", []int{5, 5, 2}},
+			{[2]int{3, 3}, [2]int{1, 1}, "valid", []int{5, 4, 2}},
+			{[2]int{3, 3}, [2]int{2, 2}, "same", []int{5, 6, 1}},
+			{[2]int{2, 3}, [2]int{1, 2}, "same", []int{4, 5, 3}},
+			{[2]int{3, 2}, [2]int{2, 1}, "valid", []int{7, 4, 1}},
+		} {
+			name := fmt.Sprintf("%spool-%dx%d-s%dx%d-%s", pool.name, v.k[0], v.k[1], v.s[0], v.s[1], v.pad)
+			cases[name] = nntest.Case{New: func() nn.Layer { return pool.mk(v.k, v.s, v.pad) }, In: v.in, Input: distinct}
+		}
+	}
+	return cases
+}
+
+func TestLayers(t *testing.T) {
+	for name, c := range layerCases() {
+		t.Run(name, func(t *testing.T) {
+			c.Seed = uint64(len(name))
+			nntest.Run(t, c)
+		})
+	}
+}
+
+func TestLosses(t *testing.T) {
+	for _, sparse := range []bool{false, true} {
+		for _, s := range []float64{0, 0.1} {
+			l := nn.CrossEntropy{Sparse: sparse, LabelSmoothing: s}
+			t.Run(fmt.Sprintf("%s-smoothing%v", l.Name(), s), func(t *testing.T) {
+				nntest.RunLoss(t, nntest.LossCase{Loss: l, N: 4, C: 5, Seed: 3})
+				nntest.RunLoss(t, nntest.LossCase{Loss: l, N: 1, C: 2, Seed: 4, Scale: 10})
+			})
+		}
+	}
+}
+
+// scaledBackward wraps a layer and scales its dx by 1.1.
+type scaledBackward struct {
+	nn.Layer
+	dx *tensor.Tensor
+}
+
+func (s *scaledBackward) Backward(dy *tensor.Tensor) *tensor.Tensor {
+	dx := s.Layer.Backward(dy)
+	s.dx = dx.Clone()
+	for i := range s.dx.Data {
+		s.dx.Data[i] *= 1.1
+	}
+	return s.dx
+}
+
+// droppedBias wraps a layer and loses the bias gradient.
+type droppedBias struct{ nn.Layer }
+
+func (d droppedBias) Backward(dy *tensor.Tensor) *tensor.Tensor {
+	dx := d.Layer.Backward(dy)
+	for _, p := range d.Layer.Params() {
+		if p.Name == "bias" {
+			p.Grad.Zero()
+		}
+	}
+	return dx
+}
+
+// overwrittenGrad wraps a layer whose Backward sets the gradient instead of
+// adding to it.
+type overwrittenGrad struct {
+	nn.Layer
+	before []*tensor.Tensor
+}
+
+func (o *overwrittenGrad) Backward(dy *tensor.Tensor) *tensor.Tensor {
+	dx := o.Layer.Backward(dy)
+	for _, p := range o.Layer.Params() {
+		if p.Grad != nil {
+			p.Grad.Data[0] = 0.5 * p.Grad.Data[0]
+		}
+	}
+	return dx
+}
+
+// The harness must fail on a perturbed backward pass.
+func TestHarnessCatchesBrokenBackward(t *testing.T) {
+	dense := func() nn.Layer { return &nn.Dense{Units: 3, Activation: "tanh"} }
+	convL := conv(2, 3, 3, 1, "same", "relu")
+	tests := []struct {
+		name string
+		c    nntest.Case
+		want string
+	}{
+		{"dense dx*1.1", nntest.Case{New: func() nn.Layer { return &scaledBackward{Layer: dense()} }, In: []int{4}, Params: 15}, "gradient of x"},
+		{"conv dx*1.1", nntest.Case{New: func() nn.Layer { return &scaledBackward{Layer: convL()} }, In: []int{4, 4, 1}, Params: 20}, "gradient of x"},
+		{"maxpool dx*1.1", nntest.Case{New: func() nn.Layer { return &scaledBackward{Layer: &nn.MaxPool2D{}} }, In: []int{4, 4, 1}, Input: distinct}, "gradient of x"},
+		{"dense no bias grad", nntest.Case{New: func() nn.Layer { return droppedBias{dense()} }, In: []int{4}, Params: 15}, "gradient of param bias"},
+		{"conv no bias grad", nntest.Case{New: func() nn.Layer { return droppedBias{convL()} }, In: []int{4, 4, 1}, Params: 20}, "gradient of param bias"},
+		{"grad overwritten", nntest.Case{New: func() nn.Layer { return &overwrittenGrad{Layer: dense()} }, In: []int{4}, Params: 15}, "gradient of param kernel"},
+		{"wrong param count", nntest.Case{New: dense, In: []int{4}, Params: 14}, "parameter count"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			errs := nntest.Check(tt.c)
+			found := false
+			for _, err := range errs {
+				found = found || strings.Contains(err.Error(), tt.want)
+			}
+			if !found {
+				t.Errorf("Check(%s) = %v, want an error containing %q", tt.name, errs, tt.want)
+			}
+		})
+	}
+	bad := nntest.CheckLoss(nntest.LossCase{Loss: nn.CrossEntropy{}, N: 3, C: 4, Perturb: func(g []float32) {
+		for i := range g {
+			g[i] *= 1.1
+		}
+	}})
+	if len(bad) == 0 {
+		t.Errorf("CheckLoss with a gradient scaled by 1.1 reported no error")
+	}
+}
