@@ -213,8 +213,14 @@ func ConfusionHeatmapImage(counts [][]int, names []string, title string) (image.
 
 	// Colour bar with ticks.
 	for y := l.bar.Min.Y; y < l.bar.Max.Y; y++ {
+		// The bar shows the colour of each count: white below 1, as the
+		// empty cells are.
 		u := 1 - (float64(y-l.bar.Min.Y)+0.5)/float64(l.bar.Dy())
-		fill(image.Rect(l.bar.Min.X, y, l.bar.Max.X, y+1), colorAt(blues, 0.08+0.92*u))
+		c := zeroCellColor
+		if u >= norm.at(1) {
+			c = colorAt(blues, 0.08+0.92*u)
+		}
+		fill(image.Rect(l.bar.Min.X, y, l.bar.Max.X, y+1), c)
 	}
 	drawBorder(dst, l.bar.Inset(-1), borderColor)
 	lastY := math.MinInt / 2

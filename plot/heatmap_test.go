@@ -143,6 +143,10 @@ func TestConfusionHeatmapColourBar(t *testing.T) {
 	if lum(top) >= lum(bottom) {
 		t.Errorf("colour bar top %v is not darker than bottom %v", top, bottom)
 	}
+	// Below the tick of 1 the bar is white, as the empty cells are.
+	if bottom != zeroCellColor {
+		t.Errorf("colour bar bottom %v, want the white of empty cells", bottom)
+	}
 	// The largest count's cell matches the top of the bar.
 	r := l.cellRect(0, 0)
 	if got := rgbaAt(img, r.Min.X+3, r.Min.Y+3); absDiff(lum(got), lum(top)) > 12 {
