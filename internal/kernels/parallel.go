@@ -28,7 +28,7 @@ func ParallelFor(n, maxWorkers int, fn func(worker, i int)) {
 		return
 	}
 	startHelpers(w - 1)
-	j := jobPool.Get().(*job)
+	j := getJob()
 	j.fn, j.n = fn, int64(n)
 	j.next.Store(0)
 	j.workers.Store(1)
@@ -43,7 +43,26 @@ func ParallelFor(n, maxWorkers int, fn func(worker, i int)) {
 	j.run(0)
 	j.wg.Wait()
 	j.fn = nil
-	jobPool.Put(j)
+	putJob(j)
+}
+
+// getJob takes a job from the free list (a plain list rather than a
+// sync.Pool, which drops items at random under the race detector).
+func getJob() *job {
+	freeMu.Lock()
+	defer freeMu.Unlock()
+	if n := len(free); n > 0 {
+		j := free[n-1]
+		free = free[:n-1]
+		return j
+	}
+	return new(job)
+}
+
+func putJob(j *job) {
+	freeMu.Lock()
+	free = append(free, j)
+	freeMu.Unlock()
 }
 
 type job struct {
@@ -65,8 +84,10 @@ func (j *job) run(worker int) {
 }
 
 var (
-	jobs    = make(chan *job)
-	jobPool = sync.Pool{New: func() any { return new(job) }}
+	jobs = make(chan *job)
+
+	freeMu sync.Mutex
+	free   []*job
 
 	helpersMu sync.Mutex
 	helpers   int
