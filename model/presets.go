@@ -1,0 +1,144 @@
+package model
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/convnet-go/convnet/nn"
+)
+
+// preset describes a built-in architecture for a number of classes.
+type preset struct {
+	about  string
+	layers func(classes int) []nn.Layer
+}
+
+var presets = map[string]preset{
+	"tutorial": {
+		about:  "the Keras AHCD tutorial's network: 4 conv, 2 pool, 3 dense, dropout (1,203,708 params at 32x32x1, 28 classes)",
+		layers: tutorialLayers,
+	},
+	"elsawy2017": {
+		about:  "after El-Sawy, Loey and El-Bakry (2017): 2 valid 5x5 conv with max pooling, dense 1024",
+		layers: elsawyLayers,
+	},
+	"lenet5": {
+		about:  "LeCun et al. (1998) LeNet-5 with tanh: conv 6, avg pool, conv 16, avg pool, dense 120, 84",
+		layers: lenetLayers,
+	},
+	"convnet-bn": {
+		about:  "VGG-style blocks of 3x3 conv, batch normalization and ReLU, 32-64-128 filters, dropout",
+		layers: convnetBNLayers,
+	},
+}
+
+func pair(n int) [2]int { return [2]int{n, n} }
+
+func tutorialLayers(classes int) []nn.Layer {
+	return []nn.Layer{
+		&nn.Conv2D{Filters: 32, KernelSize: pair(5), Padding: "same", Activation: "relu"},
+		&nn.Conv2D{Filters: 32, KernelSize: pair(5), Padding: "same", Activation: "relu"},
+		&nn.MaxPool2D{PoolSize: pair(2)},
+		&nn.Dropout{Rate: 0.25},
+		&nn.Conv2D{Filters: 64, KernelSize: pair(3), Padding: "same", Activation: "relu"},
+		&nn.Conv2D{Filters: 64, KernelSize: pair(3), Padding: "same", Activation: "relu"},
+		&nn.MaxPool2D{PoolSize: pair(2), Strides: pair(2)},
+		&nn.Dropout{Rate: 0.25},
+		&nn.Flatten{},
+		&nn.Dense{Units: 256, Activation: "relu"},
+		&nn.Dense{Units: 256, Activation: "relu"},
+		&nn.Dropout{Rate: 0.5},
+		&nn.Dense{Units: classes, Activation: "softmax"},
+	}
+}
+
+func elsawyLayers(classes int) []nn.Layer {
+	return []nn.Layer{
+		&nn.Conv2D{Filters: 32, KernelSize: pair(5), Activation: "relu"},
+		&nn.MaxPool2D{PoolSize: pair(2)},
+		&nn.Conv2D{Filters: 64, KernelSize: pair(5), Activation: "relu"},
+		&nn.MaxPool2D{PoolSize: pair(2)},
+		&nn.Flatten{},
+		&nn.Dense{Units: 1024, Activation: "relu"},
+		&nn.Dense{Units: classes, Activation: "softmax"},
+	}
+}
+
+func lenetLayers(classes int) []nn.Layer {
+	return []nn.Layer{
+		&nn.Conv2D{Filters: 6, KernelSize: pair(5), Padding: "same", Activation: "tanh"},
+		&nn.AveragePooling2D{PoolSize: pair(2)},
+		&nn.Conv2D{Filters: 16, KernelSize: pair(5), Activation: "tanh"},
+		&nn.AveragePooling2D{PoolSize: pair(2)},
+		&nn.Flatten{},
+		&nn.Dense{Units: 120, Activation: "tanh"},
+		&nn.Dense{Units: 84, Activation: "tanh"},
+		&nn.Dense{Units: classes, Activation: "softmax"},
+	}
+}
+
+func convnetBNLayers(classes int) []nn.Layer {
+	var ls []nn.Layer
+	block := func(filters int) {
+		ls = append(ls,
+			&nn.Conv2D{Filters: filters, KernelSize: pair(3), Padding: "same", NoBias: true, KernelInit: "he_uniform"},
+			&nn.BatchNormalization{},
+			&nn.ReLU{})
+	}
+	block(32)
+	block(32)
+	ls = append(ls, &nn.MaxPool2D{PoolSize: pair(2)}, &nn.Dropout{Rate: 0.2})
+	block(64)
+	block(64)
+	ls = append(ls, &nn.MaxPool2D{PoolSize: pair(2)}, &nn.Dropout{Rate: 0.3})
+	block(128)
+	ls = append(ls,
+		&nn.GlobalAveragePooling2D{},
+		&nn.Dense{Units: 128, NoBias: true, KernelInit: "he_uniform"},
+		&nn.BatchNormalization{},
+		&nn.ReLU{},
+		&nn.Dropout{Rate: 0.4},
+		&nn.Dense{Units: classes, Activation: "softmax"},
+	)
+	return ls
+}
+
+// PresetNames returns the names of the built-in architectures, sorted.
+func PresetNames() []string {
+	names := make([]string, 0, len(presets))
+	for n := range presets {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// PresetAbout returns a one-line description of a preset ("" if unknown).
+func PresetAbout(name string) string { return presets[name].about }
+
+// Preset returns the built-in architecture called name for 32x32x1 inputs
+// and 28 classes (AHCD), unbuilt: call Build(nil, seed).
+func Preset(name string) (*Sequential, error) {
+	return PresetFor(name, []int{32, 32, 1}, 28)
+}
+
+// PresetFor returns the built-in architecture called name for inputs of
+// inputShape and numClasses outputs (for MNIST: [28 28 1], 10), unbuilt:
+// call Build(nil, seed), which uses inputShape. An unknown name is an error
+// listing the presets.
+func PresetFor(name string, inputShape []int, numClasses int) (*Sequential, error) {
+	p, ok := presets[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown model preset %q (valid: %s)", name, strings.Join(PresetNames(), ", "))
+	}
+	if numClasses < 2 {
+		return nil, fmt.Errorf("preset %s: %d classes, want at least 2", name, numClasses)
+	}
+	if err := checkInputShape(inputShape); err != nil {
+		return nil, fmt.Errorf("preset %s: %w", name, err)
+	}
+	m := New(p.layers(numClasses)...)
+	m.input = slices.Clone(inputShape)
+	return m, nil
+}

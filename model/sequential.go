@@ -1,0 +1,323 @@
+package model
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/convnet-go/convnet/data"
+	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/optim"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// Sequential is a stack of layers, each feeding the next, like Keras's
+// Sequential model. Configure it with [New], then [Sequential.Build] it for
+// an input shape before use.
+//
+// A Sequential is not safe for concurrent use: layers own their buffers.
+// Give each goroutine its own [Sequential.Clone].
+type Sequential struct {
+	// Name is shown by Summary; "" means "sequential".
+	Name   string
+	Layers []nn.Layer
+	// ClassNames names the outputs, in order (may be empty).
+	ClassNames []string
+	// Standardizer is the preprocessing the inputs had in training, saved
+	// with the model so that predictions can apply the same (may be nil).
+	Standardizer *data.Standardizer
+	// Meta holds free-form strings saved in the model file's metadata, such
+	// as a training history; keys must not be ones the file reserves.
+	Meta map[string]string
+
+	input, output []int
+	pcg           *rand.PCG // the source of every random number: init, dropout
+	rng           *rand.Rand
+	params        []*nn.Param // every layer's parameters, in order
+
+	opt  optim.Optimizer
+	loss nn.CrossEntropy
+
+	// Reused between steps.
+	dlogits, probs, onehot *tensor.Tensor
+}
+
+// New returns an unbuilt model made of layers.
+func New(layers ...nn.Layer) *Sequential {
+	return &Sequential{Layers: layers}
+}
+
+// Input shape limits, against absurd or hostile configurations.
+const (
+	maxInputDim  = 1 << 16
+	maxInputSize = 1 << 26
+)
+
+// pcgStream is the second word of the PCG seed; the first is Build's seed.
+const pcgStream = 0x636f6e766e6574 // "convnet"
+
+// Build names the layers (Keras style: conv2d, conv2d_1, dense, ...; names
+// already set are kept), builds them in order from inputShape (the shape of
+// one sample, without the batch axis, such as [32 32 1]) and initialises the
+// weights from seed. Every random number the model draws, for initial weights
+// and for dropout in training, comes from one PCG source seeded here, so one
+// seed gives the same weights and the same training run.
+//
+// A nil inputShape means the shape the model was last built for, or the one
+// a preset was made for. Building again reinitialises every layer.
+func (m *Sequential) Build(inputShape []int, seed uint64) error {
+	return m.build(inputShape, seed, nil)
+}
+
+// build is Build with a check run before each layer's Build.
+func (m *Sequential) build(inputShape []int, seed uint64, check func(i int, l nn.Layer, in []int) error) error {
+	if inputShape == nil {
+		inputShape = m.input
+	}
+	if err := checkInputShape(inputShape); err != nil {
+		return err
+	}
+	if len(m.Layers) == 0 {
+		return errors.New("model has no layers")
+	}
+	if err := m.assignNames(); err != nil {
+		return err
+	}
+	m.pcg = rand.NewPCG(seed, pcgStream)
+	m.rng = rand.New(m.pcg)
+	m.input = slices.Clone(inputShape)
+	m.output = nil
+	shape := m.input
+	for i, l := range m.Layers {
+		if check != nil {
+			if err := check(i, l, shape); err != nil {
+				return fmt.Errorf("layer %d: %w", i+1, err)
+			}
+		}
+		out, err := l.Build(slices.Clone(shape), m.rng)
+		if err != nil {
+			return fmt.Errorf("layer %d: %w", i+1, err)
+		}
+		shape = out
+	}
+	m.output = slices.Clone(shape)
+	m.params = m.params[:0]
+	for _, l := range m.Layers {
+		m.params = append(m.params, l.Params()...)
+	}
+	if m.opt != nil {
+		return m.Compile(m.opt, m.loss)
+	}
+	return nil
+}
+
+func checkInputShape(s []int) error {
+	if len(s) == 0 || len(s) > 3 {
+		return fmt.Errorf("input shape %v: want 1 to 3 dimensions, such as [32 32 1]", s)
+	}
+	n := 1
+	for _, d := range s {
+		if d < 1 || d > maxInputDim {
+			return fmt.Errorf("input shape %v: dimension %d out of range [1, %d]", s, d, maxInputDim)
+		}
+		n *= d
+	}
+	if n > maxInputSize {
+		return fmt.Errorf("input shape %v: %d values per sample, more than %d", s, n, maxInputSize)
+	}
+	return nil
+}
+
+// assignNames gives unnamed layers Keras's default names and checks that
+// the names are unique.
+func (m *Sequential) assignNames() error {
+	seen := map[string]int{}
+	taken := map[string]bool{}
+	for _, l := range m.Layers {
+		if l == nil {
+			return errors.New("model has a nil layer")
+		}
+		if n := l.Name(); n != "" {
+			if strings.ContainsAny(n, "/\x00") {
+				return fmt.Errorf("layer name %q: must not contain '/'", n)
+			}
+			if taken[n] {
+				return fmt.Errorf("two layers are named %q", n)
+			}
+			taken[n] = true
+		}
+	}
+	for _, l := range m.Layers {
+		if l.Name() != "" {
+			continue
+		}
+		base := nn.DefaultName(l.Type())
+		if base == "" {
+			base = snakeCase(l.Type())
+		}
+		for {
+			name := base
+			if k := seen[base]; k > 0 {
+				name = base + "_" + strconv.Itoa(k)
+			}
+			seen[base]++
+			if !taken[name] {
+				l.SetName(name)
+				taken[name] = true
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// snakeCase turns a class name into Keras's default layer name
+// ("MaxPooling2D" → "max_pooling2d", "ReLU" → "re_lu").
+func snakeCase(s string) string {
+	isUpper := func(c byte) bool { return 'A' <= c && c <= 'Z' }
+	isLowerOrDigit := func(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' }
+	var b []byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if i > 0 && isUpper(c) {
+			// An upper-case letter starting a word (followed by lower case
+			// or digits), or following a lower-case letter, starts a new part.
+			if i+1 < len(s) && isLowerOrDigit(s[i+1]) || 'a' <= s[i-1] && s[i-1] <= 'z' {
+				b = append(b, '_')
+			}
+		}
+		if isUpper(c) {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return string(b)
+}
+
+// Built reports whether Build has succeeded.
+func (m *Sequential) Built() bool { return m.output != nil }
+
+// InputShape returns the shape of one input sample, such as [32 32 1].
+func (m *Sequential) InputShape() []int { return slices.Clone(m.input) }
+
+// OutputShape returns the shape of one output, such as [28]; nil before Build.
+func (m *Sequential) OutputShape() []int { return slices.Clone(m.output) }
+
+// NumClasses returns the size of the output vector (0 before Build or if
+// the output is not a vector).
+func (m *Sequential) NumClasses() int {
+	if len(m.output) != 1 {
+		return 0
+	}
+	return m.output[0]
+}
+
+// Params returns every layer's parameters in order.
+func (m *Sequential) Params() []*nn.Param { return slices.Clone(m.params) }
+
+// ParamCount returns the number of trainable and non-trainable weights.
+func (m *Sequential) ParamCount() (trainable, nonTrainable int) {
+	for _, p := range m.params {
+		if p.Trainable {
+			trainable += p.Value.Len()
+		} else {
+			nonTrainable += p.Value.Len()
+		}
+	}
+	return trainable, nonTrainable
+}
+
+// Layer returns the layer called name, or nil.
+func (m *Sequential) Layer(name string) nn.Layer {
+	for _, l := range m.Layers {
+		if l.Name() == name {
+			return l
+		}
+	}
+	return nil
+}
+
+// CheckInput reports whether x is a batch this model accepts: shape
+// [N, input...] with N >= 1 and only finite values.
+func (m *Sequential) CheckInput(x *tensor.Tensor) error {
+	if !m.Built() {
+		return errors.New("model is not built")
+	}
+	if x == nil || len(x.Shape) != len(m.input)+1 || x.Shape[0] < 1 || !slices.Equal(x.Shape[1:], m.input) {
+		var got []int
+		if x != nil {
+			got = x.Shape
+		}
+		return fmt.Errorf("input shape %v, want [N %v]", got, m.input)
+	}
+	if !x.AllFinite() {
+		return errors.New("input holds NaN or infinite values")
+	}
+	return nil
+}
+
+func (m *Sequential) mustBeBuilt(op string) {
+	if !m.Built() {
+		panic("model: " + op + " before Build")
+	}
+}
+
+// Clone returns an independent copy of a built model: same architecture,
+// names, weights, class names, preprocessing, metadata and random state,
+// sharing no memory with m. The copy is not compiled.
+func (m *Sequential) Clone() *Sequential {
+	m.mustBeBuilt("Clone")
+	c := &Sequential{
+		Name:       m.Name,
+		ClassNames: slices.Clone(m.ClassNames),
+		Meta:       cloneMap(m.Meta),
+	}
+	if m.Standardizer != nil {
+		// A JSON round trip: the standardizer is saved as JSON anyway.
+		b, err := json.Marshal(m.Standardizer)
+		if err == nil {
+			c.Standardizer = new(data.Standardizer)
+			err = json.Unmarshal(b, c.Standardizer)
+		}
+		if err != nil {
+			panic("model: Clone: " + err.Error())
+		}
+	}
+	for _, l := range m.Layers {
+		cl, err := nn.FromConfig(l.Type(), l.Config())
+		if err != nil {
+			panic("model: Clone: " + err.Error())
+		}
+		cl.SetName(l.Name())
+		c.Layers = append(c.Layers, cl)
+	}
+	if err := c.Build(m.input, 0); err != nil {
+		panic("model: Clone: " + err.Error())
+	}
+	for i, p := range m.params {
+		c.params[i].Value.CopyFrom(p.Value)
+	}
+	state, err := m.pcg.MarshalBinary()
+	if err == nil {
+		err = c.pcg.UnmarshalBinary(state)
+	}
+	if err != nil {
+		panic("model: Clone: " + err.Error())
+	}
+	return c
+}
+
+func cloneMap(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	c := make(map[string]string, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}

@@ -1,0 +1,210 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/optim"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// Compile sets the optimizer and the loss used by TrainStep and
+// EvaluateBatch. The model's output must be a vector of class scores: either
+// probabilities from a final softmax (the usual case; the loss is then fused
+// with it and computed from the logits) or logits.
+func (m *Sequential) Compile(opt optim.Optimizer, loss nn.CrossEntropy) error {
+	if opt == nil {
+		return errors.New("compile: no optimizer")
+	}
+	m.opt, m.loss = opt, loss
+	if m.Built() && len(m.output) != 1 {
+		return fmt.Errorf("compile: the model's output shape %v is not a vector of class scores (add Flatten and Dense)", m.output)
+	}
+	return nil
+}
+
+// Optimizer returns the optimizer set by Compile (or restored by Load), or nil.
+func (m *Sequential) Optimizer() optim.Optimizer { return m.opt }
+
+// Loss returns the loss set by Compile.
+func (m *Sequential) Loss() nn.CrossEntropy { return m.loss }
+
+// Compiled reports whether the model has an optimizer.
+func (m *Sequential) Compiled() bool { return m.opt != nil }
+
+// fused returns the last layer as a softmax output when the loss can be
+// computed from its logits.
+func (m *Sequential) fused() (nn.SoftmaxOutput, bool) {
+	last := m.Layers[len(m.Layers)-1]
+	if !nn.EndsInSoftmax(last) {
+		return nil, false
+	}
+	return last.(nn.SoftmaxOutput), true
+}
+
+// forward runs every layer and returns the logits: the input of the final
+// softmax if the model ends in one, else the output itself.
+func (m *Sequential) forward(x *tensor.Tensor, training bool) (logits *tensor.Tensor) {
+	h := x
+	for _, l := range m.Layers {
+		h = l.Forward(h, training)
+	}
+	if so, ok := m.fused(); ok {
+		return so.Logits()
+	}
+	return h
+}
+
+// backward propagates dL/dlogits through every layer and returns dL/dx.
+func (m *Sequential) backward(dlogits *tensor.Tensor) *tensor.Tensor {
+	n := len(m.Layers)
+	var dy *tensor.Tensor
+	if so, ok := m.fused(); ok {
+		dy = so.BackwardLogits(dlogits)
+	} else {
+		dy = m.Layers[n-1].Backward(dlogits)
+	}
+	for i := n - 2; i >= 0; i-- {
+		dy = m.Layers[i].Backward(dy)
+	}
+	return dy
+}
+
+// reuse returns buf shaped like shape, reusing its storage when possible.
+func reuse(buf *tensor.Tensor, shape []int) *tensor.Tensor {
+	n := tensor.Size(shape)
+	if buf == nil || cap(buf.Data) < n || len(buf.Shape) != len(shape) {
+		return &tensor.Tensor{Shape: slices.Clone(shape), Data: make([]float32, n)}
+	}
+	copy(buf.Shape, shape)
+	buf.Data = buf.Data[:n]
+	return buf
+}
+
+func (m *Sequential) checkBatch(op string, x, y *tensor.Tensor) {
+	m.mustBeBuilt(op)
+	if len(x.Shape) != len(m.input)+1 || x.Shape[0] < 1 || !slices.Equal(x.Shape[1:], m.input) {
+		panic(fmt.Sprintf("model: %s: input shape %v, want [N %v]", op, x.Shape, m.input))
+	}
+	n := x.Shape[0]
+	if m.loss.Sparse {
+		if len(y.Shape) != 1 || y.Shape[0] != n {
+			panic(fmt.Sprintf("model: %s: sparse targets of shape %v, want [%d]", op, y.Shape, n))
+		}
+	} else if len(y.Shape) != 2 || y.Shape[0] != n || y.Shape[1] != m.NumClasses() {
+		panic(fmt.Sprintf("model: %s: one-hot targets of shape %v, want [%d %d]", op, y.Shape, n, m.NumClasses()))
+	}
+}
+
+// TrainStep runs one training step on the batch x (shape [N, input...]) with
+// targets y (class indices [N] for a sparse loss, one-hot [N, classes]
+// otherwise): it zeroes the gradients, runs the layers forward in training
+// mode, computes the loss (fused with a final softmax), propagates the
+// gradients back and lets the optimizer update the weights. It returns the
+// mean loss and the number of samples whose highest score was the target
+// class, both measured before the update.
+//
+// After the first step with a given batch size, a step allocates nothing.
+// It panics if the model is not built and compiled or the shapes are wrong.
+func (m *Sequential) TrainStep(x, y *tensor.Tensor) (loss float64, correct int) {
+	if m.opt == nil {
+		panic("model: TrainStep before Compile")
+	}
+	m.checkBatch("TrainStep", x, y)
+	for _, p := range m.params {
+		if p.Grad != nil {
+			p.Grad.Zero()
+		}
+	}
+	logits := m.forward(x, true)
+	m.dlogits = reuse(m.dlogits, logits.Shape)
+	loss = m.loss.FromLogits(m.dlogits, logits, y)
+	correct = countCorrect(logits, y, m.loss.Sparse)
+	m.backward(m.dlogits)
+	m.opt.Step(m.params)
+	return loss, correct
+}
+
+// EvaluateBatch runs the model in inference mode on x and returns the mean
+// loss against y (as in TrainStep) and the number of correct predictions.
+// The model must be compiled (for its loss).
+func (m *Sequential) EvaluateBatch(x, y *tensor.Tensor) (loss float64, correct int) {
+	m.checkBatch("EvaluateBatch", x, y)
+	logits := m.forward(x, false)
+	m.dlogits = reuse(m.dlogits, logits.Shape)
+	loss = m.loss.FromLogits(m.dlogits, logits, y)
+	return loss, countCorrect(logits, y, m.loss.Sparse)
+}
+
+// countCorrect counts the rows whose largest logit is the target class.
+func countCorrect(logits, y *tensor.Tensor, sparse bool) int {
+	n, c := logits.Shape[0], logits.Len()/logits.Shape[0]
+	correct := 0
+	for i := range n {
+		pred := tensor.ArgMax(logits.Data[i*c : (i+1)*c])
+		var want int
+		if sparse {
+			want = int(y.Data[i])
+		} else {
+			want = tensor.ArgMax(y.Data[i*c : (i+1)*c])
+		}
+		if pred == want {
+			correct++
+		}
+	}
+	return correct
+}
+
+// Predict writes the class probabilities for the batch x into dst, of shape
+// [N, classes]. A model that ends in softmax gives them directly; for a model
+// that ends in logits, Predict applies the softmax.
+func (m *Sequential) Predict(dst, x *tensor.Tensor) {
+	m.mustBeBuilt("Predict")
+	out := x
+	for _, l := range m.Layers {
+		out = l.Forward(out, false)
+	}
+	dst.MustShape("model.Predict", out.Shape...)
+	if nn.EndsInSoftmax(m.Layers[len(m.Layers)-1]) {
+		copy(dst.Data, out.Data)
+		return
+	}
+	nn.SoftmaxRows(dst, out)
+}
+
+// ForwardAll runs the model in inference mode on x and returns every layer's
+// output, in order; the last is the model's output. The tensors belong to the
+// layers and stay valid until the next call that runs the model.
+func (m *Sequential) ForwardAll(x *tensor.Tensor) []*tensor.Tensor {
+	m.mustBeBuilt("ForwardAll")
+	outs := make([]*tensor.Tensor, len(m.Layers))
+	h := x
+	for i, l := range m.Layers {
+		h = l.Forward(h, false)
+		outs[i] = h
+	}
+	return outs
+}
+
+// InputGradient returns the saliency of class for each sample of x: the
+// gradient of that class's logit (the score before the final softmax, which
+// unlike the probability does not depend on the other classes' scores) with
+// respect to the input, computed in inference mode. The result has x's shape
+// and belongs to the caller. The parameters' gradients are changed as a side
+// effect.
+func (m *Sequential) InputGradient(x *tensor.Tensor, class int) *tensor.Tensor {
+	m.mustBeBuilt("InputGradient")
+	if class < 0 || class >= m.NumClasses() {
+		panic(fmt.Sprintf("model: InputGradient: class %d out of range [0, %d)", class, m.NumClasses()))
+	}
+	logits := m.forward(x, false)
+	m.onehot = reuse(m.onehot, logits.Shape)
+	m.onehot.Zero()
+	c := m.NumClasses()
+	for i := range logits.Shape[0] {
+		m.onehot.Data[i*c+class] = 1
+	}
+	return m.backward(m.onehot).Clone()
+}
