@@ -33,7 +33,8 @@ type Conv2D struct {
 	kernel     *Param
 	bias       *Param
 	x          *tensor.Tensor
-	z, y       *tensor.Tensor // z is the pre-activation, kept only for softmax
+	z, y       *tensor.Tensor // z is the pre-activation (y itself unless softmax)
+	zbuf       *tensor.Tensor
 	dz, dx     *tensor.Tensor // dz is owned; grad is the dL/dz being used
 	grad       *tensor.Tensor
 	cols       [][]float32 // per-worker im2col buffers
@@ -78,7 +79,7 @@ func (l *Conv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 	}
 	l.partial = make([]float32, convGroups*(k+1)*l.Filters)
 	l.fwdFn, l.bwdFn = l.forwardImage, l.backwardGroup
-	l.x, l.y, l.z, l.dz, l.dx, l.grad, l.cols = nil, nil, nil, nil, nil, nil, nil
+	l.zbuf, l.x, l.y, l.z, l.dz, l.dx, l.grad, l.cols = nil, nil, nil, nil, nil, nil, nil, nil
 	return append([]int(nil), l.out...), nil
 }
 
@@ -112,7 +113,8 @@ func (l *Conv2D) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	l.y = resize(l.y, n, l.g.OH, l.g.OW, l.Filters)
 	l.z = l.y
 	if l.softmaxOut {
-		l.z = resize(l.z, n, l.g.OH, l.g.OW, l.Filters)
+		l.zbuf = resize(l.zbuf, n, l.g.OH, l.g.OW, l.Filters)
+		l.z = l.zbuf
 	}
 	if l.pointwise {
 		kernels.Gemm(false, false, n*l.g.H*l.g.W, l.Filters, l.g.C, 1, x.Data, l.g.C, l.kernel.Value.Data, l.Filters, 0, l.z.Data, l.Filters)

@@ -27,7 +27,8 @@ type Dense struct {
 	kernel     *Param
 	bias       *Param
 	x          *tensor.Tensor
-	z, y       *tensor.Tensor // z is the pre-activation, kept only for softmax
+	z, y       *tensor.Tensor // z is the pre-activation (y itself unless softmax)
+	zbuf       *tensor.Tensor
 	dz, dx     *tensor.Tensor
 	softmaxOut bool
 }
@@ -59,7 +60,7 @@ func (l *Dense) Build(in []int, rng *rand.Rand) ([]int, error) {
 	if !l.NoBias {
 		l.bias = newParam("bias", true, l.Units)
 	}
-	l.x, l.y, l.z, l.dz, l.dx = nil, nil, nil, nil, nil
+	l.zbuf, l.x, l.y, l.z, l.dz, l.dx = nil, nil, nil, nil, nil, nil
 	return []int{l.Units}, nil
 }
 
@@ -79,7 +80,8 @@ func (l *Dense) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	l.y = resize(l.y, n, l.Units)
 	l.z = l.y
 	if l.softmaxOut {
-		l.z = resize(l.z, n, l.Units)
+		l.zbuf = resize(l.zbuf, n, l.Units)
+		l.z = l.zbuf
 	}
 	kernels.Gemm(false, false, n, l.Units, l.in[0], 1, x.Data, l.in[0], l.kernel.Value.Data, l.Units, 0, l.z.Data, l.Units)
 	biasActivate(l.act, l.y.Data, l.z.Data, l.bias, l.Units)

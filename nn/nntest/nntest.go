@@ -6,6 +6,8 @@
 //   - the parameter count;
 //   - Forward leaves x unchanged and Backward leaves dy unchanged;
 //   - Backward accumulates into Param.Grad (a second pass doubles it);
+//   - for a layer that ends in a softmax, softmax(Logits()) is the output
+//     and BackwardLogits of the logits' gradient equals Backward;
 //   - the config round-trips through encoding/json and nn.FromConfig to an
 //     equal config, and the rebuilt layer with copied weights gives a
 //     bit-identical output;
@@ -82,6 +84,7 @@ func Check(c Case) (errs []error) {
 	h.checkShapes()
 	h.checkParamCount()
 	h.checkBackward()
+	h.checkSoftmax()
 	h.checkConfig()
 	h.checkGradients()
 	h.checkStep()
@@ -388,4 +391,57 @@ func (h *harness) checkStep() {
 	if l1 := h.loss(); !(l1 < l0) {
 		h.errorf("one gradient step did not lower the loss: %v -> %v", l0, l1)
 	}
+}
+
+// checkSoftmax checks the fused softmax interface against the plain path.
+func (h *harness) checkSoftmax() {
+	if !nn.EndsInSoftmax(h.l) {
+		return
+	}
+	s := h.l.(nn.SoftmaxOutput)
+	y := h.forward(h.l, h.x, h.c.Training).Clone()
+	z := s.Logits()
+	if z == nil || !slices.Equal(z.Shape, y.Shape) {
+		h.errorf("Logits() = %v, want shape %v", z, y.Shape)
+		return
+	}
+	p := tensor.New(y.Shape...)
+	nn.SoftmaxRows(p, z)
+	for i := range p.Data {
+		if math.Abs(float64(p.Data[i]-y.Data[i])) > 1e-6 {
+			h.errorf("softmax(Logits())[%d] = %v, output %v", i, p.Data[i], y.Data[i])
+			return
+		}
+	}
+	// dz = Jᵀ·r row by row: y·(r - Σ r·y).
+	cols := y.Shape[len(y.Shape)-1]
+	dz := tensor.New(y.Shape...)
+	for r := 0; r < len(y.Data); r += cols {
+		var dot float64
+		for j := range cols {
+			dot += float64(y.Data[r+j]) * float64(h.r.Data[r+j])
+		}
+		for j := range cols {
+			dz.Data[r+j] = float32(float64(y.Data[r+j]) * (float64(h.r.Data[r+j]) - dot))
+		}
+	}
+	h.zeroGrads()
+	dx := s.BackwardLogits(dz)
+	near := func(a, b []float32) bool {
+		for i := range a {
+			if math.Abs(float64(a[i]-b[i])) > 1e-4*math.Max(1, math.Abs(float64(b[i]))) {
+				return false
+			}
+		}
+		return true
+	}
+	if !near(dx.Data, h.dx.Data) {
+		h.errorf("BackwardLogits(dz) differs from Backward(dy)")
+	}
+	for i, p := range h.l.Params() {
+		if p.Grad != nil && !near(p.Grad.Data, h.grads[i].Data) {
+			h.errorf("param %q: BackwardLogits gradient differs from Backward's", p.Name)
+		}
+	}
+	h.zeroGrads()
 }

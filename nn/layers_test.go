@@ -1,0 +1,230 @@
+package nn_test
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+func build(t testing.TB, l nn.Layer, in ...int) nn.Layer {
+	t.Helper()
+	if _, err := l.Build(in, rand.New(rand.NewPCG(1, 2))); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// Ties: the gradient goes to the first maximum in scan order.
+func TestMaxPoolTies(t *testing.T) {
+	x := tensor.FromData([]float32{
+		5, 5, 1, 7,
+		5, 1, 7, 7,
+		2, 3, 9, 0,
+		3, 3, 0, 9,
+	}, 1, 4, 4, 1)
+	l := build(t, &nn.MaxPool2D{}, 4, 4, 1)
+	y := l.Forward(x, false)
+	if want := []float32{5, 7, 3, 9}; !slices.Equal(y.Data, want) {
+		t.Fatalf("MaxPool2D.Forward = %v, want %v", y.Data, want)
+	}
+	dx := l.Backward(tensor.FromData([]float32{1, 2, 3, 4}, 1, 2, 2, 1))
+	want := []float32{
+		1, 0, 0, 2,
+		0, 0, 0, 0,
+		0, 3, 4, 0,
+		0, 0, 0, 0,
+	}
+	if !slices.Equal(dx.Data, want) {
+		t.Errorf("MaxPool2D.Backward = %v, want %v", dx.Data, want)
+	}
+
+	// Overlapping windows with "same" padding: each window routes to its own
+	// first maximum, and shared cells add up.
+	x3 := tensor.FromData([]float32{
+		1, 4, 4,
+		4, 2, 0,
+		0, 0, 4,
+	}, 1, 3, 3, 1)
+	l3 := build(t, &nn.MaxPool2D{PoolSize: [2]int{2, 2}, Strides: [2]int{1, 1}, Padding: "same"}, 3, 3, 1)
+	y3 := l3.Forward(x3, false)
+	if want := []float32{4, 4, 4, 4, 4, 4, 0, 4, 4}; !slices.Equal(y3.Data, want) {
+		t.Fatalf("MaxPool2D same Forward = %v, want %v", y3.Data, want)
+	}
+	dx3 := l3.Backward(tensor.FromData([]float32{1, 1, 1, 1, 1, 1, 1, 1, 1}, 1, 3, 3, 1))
+	if want := []float32{0, 2, 1, 1, 0, 0, 1, 0, 4}; !slices.Equal(dx3.Data, want) {
+		t.Errorf("MaxPool2D same Backward = %v, want %v", dx3.Data, want)
+	}
+}
+
+// Keras's same-padding average counts only cells inside the image.
+func TestAveragePoolingSameExcludesPadding(t *testing.T) {
+	x := ramp(3, 3) // 1..9
+	l := build(t, &nn.AveragePooling2D{Padding: "same"}, 3, 3, 1)
+	y := l.Forward(x, false)
+	// windows: {1,2,4,5}, {3,6}, {7,8}, {9}
+	if want := []float32{3, 4.5, 7.5, 9}; !slices.Equal(y.Data, want) {
+		t.Errorf("AveragePooling2D same = %v, want %v", y.Data, want)
+	}
+}
+
+func TestBatchNormalizationMovingStatistics(t *testing.T) {
+	l := build(t, &nn.BatchNormalization{Momentum: 0.9}, 2)
+	x := tensor.FromData([]float32{1, 10, 3, 20, 5, 30, 7, 40}, 4, 2)
+	y := l.Forward(x, true)
+	p := l.Params()
+	// feature 0: mean 4, biased variance 5; feature 1: mean 25, variance 125.
+	wantMean := []float32{0.1 * 4, 0.1 * 25}
+	wantVar := []float32{0.9 + 0.1*5, 0.9 + 0.1*125}
+	for j := range 2 {
+		if math.Abs(float64(p[2].Value.Data[j]-wantMean[j])) > 1e-6 || math.Abs(float64(p[3].Value.Data[j]-wantVar[j])) > 1e-5 {
+			t.Errorf("moving mean, variance [%d] = %v, %v, want %v, %v", j, p[2].Value.Data[j], p[3].Value.Data[j], wantMean[j], wantVar[j])
+		}
+	}
+	// y = (x - mean) / sqrt(var + 1e-3)
+	if got, want := y.Data[0], float32(-3/math.Sqrt(5+1e-3)); math.Abs(float64(got-want)) > 1e-6 {
+		t.Errorf("BatchNormalization training y[0] = %v, want %v", got, want)
+	}
+	yi := l.Forward(x, false)
+	if got, want := yi.Data[0], float32((1-0.4)/math.Sqrt(1.4+1e-3)); math.Abs(float64(got-want)) > 1e-6 {
+		t.Errorf("BatchNormalization inference y[0] = %v, want %v", got, want)
+	}
+	if p[2].Grad != nil || p[3].Grad != nil || p[2].Trainable || p[3].Trainable {
+		t.Errorf("moving statistics must not be trainable")
+	}
+	names := []string{p[0].Name, p[1].Name, p[2].Name, p[3].Name}
+	if want := []string{"gamma", "beta", "moving_mean", "moving_variance"}; !slices.Equal(names, want) {
+		t.Errorf("BatchNormalization params %v, want %v", names, want)
+	}
+}
+
+func TestDropout(t *testing.T) {
+	l := build(t, &nn.Dropout{Rate: 0.25}, 1000)
+	x := tensor.New(4, 1000)
+	x.Fill(1)
+	y := l.Forward(x, true)
+	zeros := 0
+	for _, v := range y.Data {
+		switch v {
+		case 0:
+			zeros++
+		case 1 / 0.75:
+		default:
+			t.Fatalf("Dropout output %v, want 0 or %v", v, 1/0.75)
+		}
+	}
+	if zeros < 900 || zeros > 1100 {
+		t.Errorf("Dropout(0.25) zeroed %d of 4000, want about 1000", zeros)
+	}
+	dx := l.Backward(y)
+	for i, v := range dx.Data {
+		if want := y.Data[i] * y.Data[i]; v != want {
+			t.Fatalf("Dropout.Backward[%d] = %v, want %v", i, v, want)
+		}
+	}
+	if y := l.Forward(x, false); !slices.Equal(y.Data, x.Data) {
+		t.Errorf("Dropout at inference is not the identity")
+	}
+	// The same source state gives the same mask.
+	a, b := build(t, &nn.Dropout{Rate: 0.5}, 50), build(t, &nn.Dropout{Rate: 0.5}, 50)
+	if !slices.Equal(a.Forward(x.Slice(0, 1).Reshape(1, 1000).Slice(0, 1).Reshape(20, 50), true).Data,
+		b.Forward(x.Reshape(80, 50).Slice(0, 20), true).Data) {
+		t.Errorf("Dropout masks differ for equal seeds")
+	}
+}
+
+// The softmax layers expose logits, and BackwardLogits(dL/dz) equals
+// Backward(dL/dy) for a cross-entropy loss.
+func TestSoftmaxFusion(t *testing.T) {
+	layers := []nn.Layer{
+		&nn.Dense{Units: 4, Activation: "softmax"},
+		&nn.Softmax{},
+		&nn.Activation{Func: "softmax"},
+	}
+	for _, l := range layers {
+		in := 4
+		build(t, l, in)
+		if !nn.EndsInSoftmax(l) {
+			t.Errorf("EndsInSoftmax(%s) = false", l.Type())
+		}
+		rng := rand.New(rand.NewPCG(3, 3))
+		x := tensor.New(3, in)
+		for i := range x.Data {
+			x.Data[i] = float32(rng.NormFloat64())
+		}
+		y := l.Forward(x, true).Clone()
+		s := l.(nn.SoftmaxOutput)
+		z := s.Logits()
+		p := tensor.New(3, 4)
+		nn.SoftmaxRows(p, z)
+		for i := range p.Data {
+			if math.Abs(float64(p.Data[i]-y.Data[i])) > 1e-6 {
+				t.Fatalf("%s: softmax(Logits()) = %v, output %v", l.Type(), p.Data, y.Data)
+			}
+		}
+		target := tensor.FromData([]float32{0, 3, 1}, 3)
+		loss := nn.CrossEntropy{Sparse: true}
+		dz := tensor.New(3, 4)
+		loss.FromLogits(dz, z, target)
+		dx1 := s.BackwardLogits(dz).Clone()
+		dy := tensor.New(3, 4)
+		for n, c := range target.Data {
+			dy.Data[n*4+int(c)] = -1 / (3 * y.Data[n*4+int(c)])
+		}
+		dx2 := l.Backward(dy)
+		for i := range dx1.Data {
+			if math.Abs(float64(dx1.Data[i]-dx2.Data[i])) > 1e-5 {
+				t.Errorf("%s: BackwardLogits %v, Backward %v", l.Type(), dx1.Data, dx2.Data)
+				break
+			}
+		}
+	}
+	for _, l := range []nn.Layer{&nn.Dense{Units: 2, Activation: "relu"}, &nn.Activation{Func: "tanh"}, &nn.ReLU{}, &nn.Flatten{}} {
+		build(t, l, 3)
+		if nn.EndsInSoftmax(l) {
+			t.Errorf("EndsInSoftmax(%s) = true", l.Type())
+		}
+	}
+}
+
+func TestInitializers(t *testing.T) {
+	for _, tt := range []struct {
+		init     string
+		fanIn    int
+		fanOut   int
+		uniform  bool
+		variance float64
+	}{
+		{"", 3 * 3 * 16, 3 * 3 * 32, true, 2.0 / (144 + 288)},
+		{"glorot_normal", 144, 288, false, 2.0 / (144 + 288)},
+		{"he_uniform", 144, 288, true, 2.0 / 144},
+		{"he_normal", 144, 288, false, 2.0 / 144},
+	} {
+		l := build(t, &nn.Conv2D{Filters: 32, KernelSize: [2]int{3, 3}, KernelInit: tt.init}, 8, 8, 16)
+		w := l.Params()[0].Value.Data
+		var sum, sq, maxAbs float64
+		for _, v := range w {
+			sum += float64(v)
+			sq += float64(v) * float64(v)
+			maxAbs = math.Max(maxAbs, math.Abs(float64(v)))
+		}
+		n := float64(len(w))
+		variance := sq/n - (sum/n)*(sum/n)
+		if math.Abs(variance/tt.variance-1) > 0.05 {
+			t.Errorf("%q: variance %v, want %v", tt.init, variance, tt.variance)
+		}
+		limit := math.Sqrt(3 * tt.variance) // uniform bound
+		if !tt.uniform {
+			limit = 2 * math.Sqrt(tt.variance) / 0.87962566103423978 // truncation
+		}
+		if maxAbs > limit || maxAbs < 0.9*limit {
+			t.Errorf("%q: max |w| %v, want just under %v", tt.init, maxAbs, limit)
+		}
+		if b := l.Params()[1].Value.Data; slices.ContainsFunc(b, func(v float32) bool { return v != 0 }) {
+			t.Errorf("%q: bias not zero", tt.init)
+		}
+	}
+}
