@@ -59,4 +59,8 @@ func chooseImpl(want string) *gemmImpl {
 }
 
 // Impl names the path that [Gemm] runs on: "generic", "avx2" or "avx512".
+// It is the fastest path the CPU supports unless the environment variable
+// CONVNET_KERNELS, read once at start-up, names a slower one:
+// CONVNET_KERNELS=generic runs the pure-Go code everywhere. Building with
+// -tags purego leaves out the assembly altogether.
 func Impl() string { return active.name }

@@ -265,13 +265,7 @@ func (g *gemmPlan) packB(buf *gemmBuf, jc, nb, pc, kb int) {
 			}
 			continue
 		}
-		for j := 0; j < w; j++ {
-			src := g.b[(j0+j)*g.ldb+pc:]
-			src = src[:kb]
-			for p, v := range src {
-				dst[p*nr+j] = v
-			}
-		}
+		transposeInto(dst, nr, g.b[j0*g.ldb+pc:], g.ldb, w, kb)
 	}
 }
 
@@ -310,11 +304,29 @@ func packSliver(dst []float32, g *gemmPlan, i0, h, pc, kb, mr int) {
 		}
 		return
 	}
-	for i := 0; i < h; i++ {
-		src := g.a[(i0+i)*g.lda+pc:]
-		src = src[:kb]
-		for p, v := range src {
-			dst[p*mr+i] = v
+	transposeInto(dst, mr, g.a[i0*g.lda+pc:], g.lda, h, kb)
+}
+
+// transposeInto copies rows×cols values of src (row stride lds) into dst
+// transposed (row stride ld):
+//
+//	for r < rows, p < cols: dst[p*ld+r] = src[r*lds+p]
+func transposeInto(dst []float32, ld int, src []float32, lds, rows, cols int) {
+	r := 0
+	for ; r+4 <= rows; r += 4 {
+		s0 := src[r*lds : r*lds+cols]
+		s1 := src[(r+1)*lds : (r+1)*lds+cols]
+		s2 := src[(r+2)*lds : (r+2)*lds+cols]
+		s3 := src[(r+3)*lds : (r+3)*lds+cols]
+		s1, s2, s3 = s1[:len(s0)], s2[:len(s0)], s3[:len(s0)]
+		for p := range s0 {
+			d := dst[p*ld+r : p*ld+r+4 : p*ld+r+4]
+			d[0], d[1], d[2], d[3] = s0[p], s1[p], s2[p], s3[p]
+		}
+	}
+	for ; r < rows; r++ {
+		for p, v := range src[r*lds : r*lds+cols] {
+			dst[p*ld+r] = v
 		}
 	}
 }
