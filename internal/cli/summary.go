@@ -1,0 +1,105 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/convnet-go/convnet/model"
+)
+
+func init() {
+	register(command{
+		name:    "summary",
+		summary: "print a model's layers, output shapes and parameter counts",
+		run:     runSummary,
+	})
+}
+
+// SummaryOptions are the flags of "convnet summary".
+type SummaryOptions struct {
+	Model   string // a preset name or a model file
+	Input   []int  // for presets: input shape; nil means the preset's
+	Classes int    // for presets: number of classes; 0 means the preset's
+}
+
+func runSummary(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var opts SummaryOptions
+	var input string
+	fs := newFlagSet("summary", "--model tutorial|FILE", stderr)
+	fs.StringVar(&opts.Model, "model", "tutorial", "a preset ("+strings.Join(model.PresetNames(), ", ")+") or a model file")
+	fs.StringVar(&input, "input", "", "input shape for a preset, such as 28x28x1 (default 32x32x1)")
+	fs.IntVar(&opts.Classes, "classes", 0, "number of classes for a preset (default 28)")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("unexpected argument %q", rest[0])
+	}
+	if input != "" {
+		if opts.Input, err = parseShape(input); err != nil {
+			return usagef("--input: %v", err)
+		}
+	}
+	if opts.Classes < 0 {
+		return usagef("--classes %d: want a positive number", opts.Classes)
+	}
+	return summary(opts, stdout)
+}
+
+func summary(opts SummaryOptions, stdout io.Writer) error {
+	m, err := openModel(opts.Model, opts.Input, opts.Classes)
+	if err != nil {
+		return err
+	}
+	return m.Summary(stdout)
+}
+
+// openModel returns the preset called name, built for the given input shape
+// and classes (zero values: the preset's defaults), or else the model file
+// at that path. A name that is neither is a usage error listing the presets.
+func openModel(name string, input []int, classes int) (*model.Sequential, error) {
+	if model.PresetAbout(name) != "" {
+		if input == nil {
+			input = []int{32, 32, 1}
+		}
+		if classes == 0 {
+			classes = 28
+		}
+		m, err := model.PresetFor(name, input, classes)
+		if err != nil {
+			return nil, usagef("%v", err)
+		}
+		if err := m.Build(nil, 1); err != nil {
+			return nil, usagef("preset %s: %v", name, err)
+		}
+		return m, nil
+	}
+	if _, err := os.Stat(name); err != nil {
+		if os.IsNotExist(err) && !strings.ContainsAny(name, `/\.`) {
+			return nil, usagef("unknown model %q: not a preset (%s) nor a file", name, strings.Join(model.PresetNames(), ", "))
+		}
+		return nil, fmt.Errorf("cannot read model %s: %w", name, err)
+	}
+	if input != nil || classes != 0 {
+		return nil, usagef("--input and --classes apply to presets, not to model files")
+	}
+	return model.Load(name)
+}
+
+// parseShape parses "28x28x1" or "28,28,1".
+func parseShape(s string) ([]int, error) {
+	parts := strings.Split(strings.ReplaceAll(s, ",", "x"), "x")
+	shape := make([]int, len(parts))
+	for i, p := range parts {
+		var d int
+		if _, err := fmt.Sscanf(p, "%d", &d); err != nil || d < 1 || fmt.Sprint(d) != p {
+			return nil, fmt.Errorf("shape %q: dimension %q is not a positive integer", s, p)
+		}
+		shape[i] = d
+	}
+	return shape, nil
+}

@@ -1,0 +1,63 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/convnet-go/convnet/model"
+)
+
+func TestSummaryCommand(t *testing.T) {
+	dir := t.TempDir()
+	m, err := model.PresetFor("lenet5", []int{28, 28, 1}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Build(nil, 1); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "lenet.safetensors")
+	if err := model.Save(file, m, model.SaveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	garbage := filepath.Join(dir, "garbage.safetensors")
+	os.WriteFile(garbage, []byte("garbage!"), 0o644)
+
+	tests := []struct {
+		args           []string
+		code           int
+		stdout, stderr string
+	}{
+		{args: []string{"summary", "--model", "tutorial"}, code: exitOK, stdout: "Total params: 1,203,708\nTrainable params: 1,203,708\nNon-trainable params: 0\n"},
+		{args: []string{"summary"}, code: exitOK, stdout: "Total params: 1,203,708\n"},
+		{args: []string{"summary", "--model", "tutorial", "--input", "28x28x1", "--classes", "10"}, code: exitOK, stdout: "dense_2 (Dense)              (None, 10)"},
+		{args: []string{"summary", "--model", file}, code: exitOK, stdout: "conv2d (Conv2D)              (None, 28, 28, 6)         156\n"},
+		{args: []string{"summary", "--model", "resnet"}, code: exitUsage, stderr: `unknown model "resnet": not a preset (convnet-bn, elsawy2017, lenet5, tutorial)`},
+		{args: []string{"summary", "--model", filepath.Join(dir, "none.safetensors")}, code: exitError, stderr: "none.safetensors"},
+		{args: []string{"summary", "--model", garbage}, code: exitError, stderr: "garbage.safetensors: invalid model file"},
+		{args: []string{"summary", "--input", "32xx"}, code: exitUsage, stderr: `dimension ""`},
+		{args: []string{"summary", "--input", "32"}, code: exitUsage, stderr: "input shape [32]"},
+		{args: []string{"summary", "--input", "0x3"}, code: exitUsage, stderr: `dimension "0"`},
+		{args: []string{"summary", "--model", file, "--classes", "3"}, code: exitUsage, stderr: "apply to presets"},
+		{args: []string{"summary", "extra"}, code: exitUsage, stderr: `unexpected argument "extra"`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), tt.args, &stdout, &stderr)
+			if code != tt.code {
+				t.Errorf("exit code %d, want %d (stderr %q)", code, tt.code, stderr.String())
+			}
+			if !strings.Contains(stdout.String(), tt.stdout) {
+				t.Errorf("stdout lacks %q:\n%s", tt.stdout, stdout.String())
+			}
+			if !strings.Contains(stderr.String(), tt.stderr) {
+				t.Errorf("stderr = %q, want it to contain %q", stderr.String(), tt.stderr)
+			}
+		})
+	}
+}
