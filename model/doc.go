@@ -1,0 +1,107 @@
+// Package model holds the sequential network: building it from layers,
+// training it one batch at a time, inspecting it, and saving it to a file.
+//
+// # Building
+//
+// A [Sequential] is a list of layers from package nn, each feeding the next,
+// as in Keras:
+//
+//	m := model.New(
+//		&nn.Conv2D{Filters: 32, KernelSize: [2]int{5, 5}, Padding: "same", Activation: "relu"},
+//		&nn.MaxPool2D{PoolSize: [2]int{2, 2}},
+//		&nn.Flatten{},
+//		&nn.Dense{Units: 28, Activation: "softmax"},
+//	)
+//	err := m.Build([]int{32, 32, 1}, seed)
+//
+// [Sequential.Build] takes the shape of one sample (NHWC without the batch
+// axis), names the layers the way Keras does (conv2d, conv2d_1,
+// max_pooling2d, dense, ...), checks that each layer fits the output of the
+// one before and allocates the weights. A layer that does not fit is an
+// error naming it: "layer 2: conv2d_1 (Conv2D): ...". Dense needs a flat
+// input: put a Flatten (or GlobalAveragePooling2D) between convolutions and
+// Dense layers.
+//
+// [Sequential.Summary] prints Keras 2's table of layers, output shapes and
+// parameter counts. [Preset] and [PresetFor] return built-in architectures,
+// among them "tutorial", the network of the Keras AHCD tutorial
+// (1,203,708 parameters).
+//
+// # Training
+//
+// [Sequential.Compile] sets an optimizer (package optim) and the
+// cross-entropy loss; [Sequential.TrainStep] then runs one step on a batch:
+// zero the gradients, forward in training mode, loss, backward, update.
+// When the last layer ends in a softmax the loss is computed from its logits
+// (stable for any scores) and the backward pass starts from dL/dlogits =
+// (softmax - target)/N. A model that ends without a softmax is taken to
+// output logits. The buffers a step needs are allocated at the first step
+// with a given batch size and reused after, so steady-state steps do not
+// allocate. [Sequential.EvaluateBatch] gives loss and correct count in
+// inference mode.
+//
+// # Determinism
+//
+// Every random number a model draws (initial weights, dropout masks) comes
+// from one PCG source (math/rand/v2) seeded by Build. The layers split work
+// across cores only along outputs or in fixed groups summed in a fixed
+// order, so one seed gives bit-identical weights after any number of steps,
+// whatever GOMAXPROCS is. The source's state is saved with the optimizer
+// state, so a resumed run continues exactly as an uninterrupted one.
+//
+// # Inspecting
+//
+// [Sequential.ForwardAll] returns every layer's output for a batch, the
+// feature maps the demo shows; Layers[i].Params() gives each layer's
+// weights (kernels are HWIO). [Sequential.Predict] writes class
+// probabilities. [Sequential.InputGradient] computes a saliency map: the
+// gradient of one class's logit with respect to the input. The logit is used
+// rather than the probability because it measures evidence for that class
+// alone; the probability's gradient also moves with every other class.
+//
+// A Sequential is not safe for concurrent use: its layers own the buffers
+// they compute into. A server gives each goroutine its own
+// [Sequential.Clone].
+//
+// # Model files
+//
+// [Save] writes a model to one file in the safetensors layout
+// (https://github.com/huggingface/safetensors), so Python's safetensors
+// library reads its weights:
+//
+//	8 bytes     N, the header length, unsigned little-endian
+//	N bytes     a JSON object, padded with spaces so that 8+N is a multiple of 8:
+//	              "__metadata__": {string: string}
+//	              "<tensor>": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}
+//	the rest    the tensors' bytes, little-endian float32, contiguous, in header
+//	            order; offsets count from the first byte after the header
+//
+// Tensors are named "<layer>/<parameter>", such as "conv2d/kernel",
+// "dense_1/bias" or "batch_normalization/moving_mean". With
+// [SaveOptions].IncludeOptimizer the optimizer's state follows, as
+// "optimizer/<layer>/<parameter>/<slot>" ("optimizer/dense/kernel/velocity").
+//
+// The metadata holds strings; those holding JSON are marked so:
+//
+//	format          "convnet"
+//	format_version  "1"
+//	architecture    JSON {"input_shape": [32,32,1], "layers": [{"class_name": "Conv2D", "config": {...}}, ...]}
+//	                where each config is the layer's Config (nn.FromConfig rebuilds it)
+//	classes         JSON list of class names (may be empty)
+//	preprocessing   JSON data.Standardizer, if the model has one
+//	optimizer       JSON {"name", "config", "iterations", "loss", "rng"}, with IncludeOptimizer
+//	anything else   the model's Meta entries, such as a training history
+//
+// Saving is atomic: the file is written under a temporary name, flushed to
+// disk and renamed, so a crash leaves the previous file intact. [Load] and
+// [Decode] check everything before trusting it: the header length (at
+// least 2 bytes, within the file, at most 100 MB), the JSON, every tensor's
+// dtype, shape and offsets (inside the data, no gaps or overlaps), the format
+// name and version (a newer file is refused: "model file version 2 is newer
+// than this program supports (1)"), the architecture (rebuilt layer by
+// layer, refusing a layer whose weights could not fit in the file before
+// allocating them), and each tensor's shape against the rebuilt layers, with
+// no tensor missing or left over. Errors are [*FormatError] values that name
+// the tensor, layer or field at fault. Decoding never panics and allocates in
+// proportion to the file's size; FuzzDecode checks both.
+package model

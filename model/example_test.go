@@ -1,0 +1,92 @@
+package model_test
+
+import (
+	"fmt"
+	"log"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+
+	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/optim"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// Build the tutorial's network, train one step on a random batch and save it.
+func Example() {
+	m := model.New(
+		&nn.Conv2D{Filters: 32, KernelSize: [2]int{5, 5}, Padding: "same", Activation: "relu"},
+		&nn.Conv2D{Filters: 32, KernelSize: [2]int{5, 5}, Padding: "same", Activation: "relu"},
+		&nn.MaxPool2D{PoolSize: [2]int{2, 2}},
+		&nn.Dropout{Rate: 0.25},
+		&nn.Conv2D{Filters: 64, KernelSize: [2]int{3, 3}, Padding: "same", Activation: "relu"},
+		&nn.Conv2D{Filters: 64, KernelSize: [2]int{3, 3}, Padding: "same", Activation: "relu"},
+		&nn.MaxPool2D{PoolSize: [2]int{2, 2}, Strides: [2]int{2, 2}},
+		&nn.Dropout{Rate: 0.25},
+		&nn.Flatten{},
+		&nn.Dense{Units: 256, Activation: "relu"},
+		&nn.Dense{Units: 256, Activation: "relu"},
+		&nn.Dropout{Rate: 0.5},
+		&nn.Dense{Units: 28, Activation: "softmax"},
+	)
+	if err := m.Build([]int{32, 32, 1}, 42); err != nil {
+		log.Fatal(err)
+	}
+	m.Compile(&optim.RMSprop{}, nn.CrossEntropy{Sparse: true})
+
+	// A batch of 8 random images with random labels.
+	rng := rand.New(rand.NewPCG(1, 2))
+	x, y := tensor.New(8, 32, 32, 1), tensor.New(8)
+	for i := range x.Data {
+		x.Data[i] = rng.Float32()
+	}
+	for i := range y.Data {
+		y.Data[i] = float32(rng.IntN(28))
+	}
+	m.TrainStep(x, y)
+
+	dir, _ := os.MkdirTemp("", "convnet")
+	defer os.RemoveAll(dir)
+	if err := model.Save(filepath.Join(dir, "tutorial.safetensors"), m, model.SaveOptions{}); err != nil {
+		log.Fatal(err)
+	}
+	trainable, _ := m.ParamCount()
+	fmt.Println("saved", trainable, "weights")
+	// Output: saved 1203708 weights
+}
+
+// Print the Keras-style summary of a built-in architecture.
+func ExamplePreset() {
+	m, err := model.Preset("elsawy2017")
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := m.Build(nil, 1); err != nil {
+		log.Fatal(err)
+	}
+	m.Summary(os.Stdout)
+	// Output:
+	// Model: "sequential"
+	// _________________________________________________________________
+	// Layer (type)                 Output Shape              Param #
+	// =================================================================
+	// conv2d (Conv2D)              (None, 28, 28, 32)        832
+	// _________________________________________________________________
+	// max_pooling2d (MaxPooling2D) (None, 14, 14, 32)        0
+	// _________________________________________________________________
+	// conv2d_1 (Conv2D)            (None, 10, 10, 64)        51,264
+	// _________________________________________________________________
+	// max_pooling2d_1 (MaxPooling2 (None, 5, 5, 64)          0
+	// _________________________________________________________________
+	// flatten (Flatten)            (None, 1600)              0
+	// _________________________________________________________________
+	// dense (Dense)                (None, 1024)              1,639,424
+	// _________________________________________________________________
+	// dense_1 (Dense)              (None, 28)                28,700
+	// =================================================================
+	// Total params: 1,720,220
+	// Trainable params: 1,720,220
+	// Non-trainable params: 0
+	// _________________________________________________________________
+}
