@@ -54,9 +54,14 @@ func checkGrad(l Layer, dy, y *tensor.Tensor) {
 // enough (the contents are then stale) and allocating otherwise. Layers keep
 // their buffers this way so that steady-state batches do not allocate.
 func resize(t *tensor.Tensor, shape ...int) *tensor.Tensor {
-	n := tensor.Size(shape)
+	n := 1 // not tensor.Size, whose panic message would make shape escape
+	for _, d := range shape {
+		n *= d
+	}
 	if t == nil || cap(t.Data) < n || len(t.Shape) != len(shape) {
-		return &tensor.Tensor{Shape: slices.Clone(shape), Data: make([]float32, n)}
+		s := make([]int, len(shape)) // not slices.Clone: shape must not escape
+		copy(s, shape)
+		return &tensor.Tensor{Shape: s, Data: make([]float32, n)}
 	}
 	copy(t.Shape, shape)
 	t.Data = t.Data[:n]

@@ -1,0 +1,53 @@
+package nn_test
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// Steady-state Forward and Backward reuse the layer's buffers.
+func TestNoAllocationsInSteadyState(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under the race detector")
+	}
+	tests := []struct {
+		l  nn.Layer
+		in []int
+	}{
+		{&nn.Conv2D{Filters: 4, KernelSize: [2]int{3, 3}, Padding: "same", Activation: "relu"}, []int{8, 8, 2}},
+		{&nn.Conv2D{Filters: 4, KernelSize: [2]int{1, 1}, Activation: "softmax"}, []int{5, 5, 3}},
+		{&nn.Dense{Units: 6, Activation: "softmax"}, []int{10}},
+		{&nn.MaxPool2D{}, []int{8, 8, 3}},
+		{&nn.AveragePooling2D{Padding: "same"}, []int{5, 5, 3}},
+		{&nn.Dropout{Rate: 0.5}, []int{10}},
+		{&nn.BatchNormalization{}, []int{4, 4, 3}},
+		{&nn.Flatten{}, []int{4, 4, 3}},
+		{&nn.GlobalAveragePooling2D{}, []int{4, 4, 3}},
+		{&nn.Activation{Func: "elu"}, []int{7}},
+	}
+	for _, tt := range tests {
+		if _, err := tt.l.Build(tt.in, rand.New(rand.NewPCG(1, 2))); err != nil {
+			t.Fatal(err)
+		}
+		big := tensor.New(append([]int{16}, tt.in...)...)
+		small := big.Slice(0, 5)
+		for i := range big.Data {
+			big.Data[i] = float32(i%7) - 3
+		}
+		step := func(x *tensor.Tensor) {
+			y := tt.l.Forward(x, true)
+			tt.l.Backward(y)
+			y = tt.l.Forward(x, false)
+			tt.l.Backward(y)
+		}
+		step(big)
+		step(small)
+		// Alternating batch sizes (a short last batch) must not reallocate.
+		if n := testing.AllocsPerRun(20, func() { step(big); step(small) }); n != 0 {
+			t.Errorf("%s: Forward+Backward allocates %v times per step, want 0", tt.l.Type(), n)
+		}
+	}
+}

@@ -1,0 +1,83 @@
+package nn_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+func benchInput(b *testing.B, shape ...int) *tensor.Tensor {
+	x := tensor.New(shape...)
+	rng := rand.New(rand.NewPCG(1, 1))
+	for i := range x.Data {
+		x.Data[i] = float32(rng.NormFloat64())
+	}
+	return x
+}
+
+// The convolutions of the tutorial model at batch 100.
+func BenchmarkConv2D(b *testing.B) {
+	for _, bc := range []struct {
+		h, c, f, k int
+	}{
+		{32, 1, 32, 5},
+		{32, 32, 32, 5},
+		{16, 32, 64, 3},
+		{16, 64, 64, 3},
+	} {
+		l := &nn.Conv2D{Filters: bc.f, KernelSize: [2]int{bc.k, bc.k}, Padding: "same", Activation: "relu"}
+		if _, err := l.Build([]int{bc.h, bc.h, bc.c}, rand.New(rand.NewPCG(1, 2))); err != nil {
+			b.Fatal(err)
+		}
+		x := benchInput(b, 100, bc.h, bc.h, bc.c)
+		name := fmt.Sprintf("%dx%dx%d-%d-%dx%d", bc.h, bc.h, bc.c, bc.f, bc.k, bc.k)
+		flops := 2 * float64(100*bc.h*bc.h*bc.f*bc.k*bc.k*bc.c)
+		b.Run(name+"/forward", func(b *testing.B) {
+			for b.Loop() {
+				l.Forward(x, true)
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+		y := l.Forward(x, true).Clone()
+		b.Run(name+"/backward", func(b *testing.B) {
+			for b.Loop() {
+				l.Backward(y)
+			}
+			b.ReportMetric(2*flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+func BenchmarkDense(b *testing.B) {
+	l := &nn.Dense{Units: 256, Activation: "relu"}
+	if _, err := l.Build([]int{4096}, rand.New(rand.NewPCG(1, 2))); err != nil {
+		b.Fatal(err)
+	}
+	x := benchInput(b, 100, 4096)
+	b.Run("4096-256/forward", func(b *testing.B) {
+		for b.Loop() {
+			l.Forward(x, true)
+		}
+	})
+	y := l.Forward(x, true).Clone()
+	b.Run("4096-256/backward", func(b *testing.B) {
+		for b.Loop() {
+			l.Backward(y)
+		}
+	})
+}
+
+func BenchmarkMaxPool2D(b *testing.B) {
+	l := &nn.MaxPool2D{}
+	if _, err := l.Build([]int{32, 32, 32}, rand.New(rand.NewPCG(1, 2))); err != nil {
+		b.Fatal(err)
+	}
+	x := benchInput(b, 100, 32, 32, 32)
+	for b.Loop() {
+		y := l.Forward(x, true)
+		l.Backward(y)
+	}
+}
