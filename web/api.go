@@ -115,6 +115,14 @@ func (s *Server) request(r *http.Request) (m *served, pixels []float32, inverted
 	return
 }
 
+// predict returns the class probabilities for the batch x.
+func (m *served) predict(net Network, x *tensor.Tensor) *tensor.Tensor {
+	outs := net.Forward(x)
+	probs := tensor.New(x.Shape[0], len(m.classes))
+	net.Probabilities(probs, outs[len(outs)-1])
+	return probs
+}
+
 type predictAnswer struct {
 	Model    string       `json:"model"`
 	Inverted bool         `json:"inverted"`
@@ -132,9 +140,7 @@ func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	x := m.input(net, pixels)
-	probs := tensor.New(1, len(m.classes))
-	net.Probabilities(probs, x)
+	probs := m.predict(net, m.input(net, pixels))
 	m.release(net)
 	writeJSON(w, http.StatusOK, predictAnswer{Model: m.name, Inverted: inverted, Top: m.top(probs.Data, k)})
 }
@@ -260,7 +266,7 @@ func (s *Server) handleActivations(w http.ResponseWriter, r *http.Request) {
 		ans.Layers = append(ans.Layers, e)
 	}
 	probs := tensor.New(1, len(m.classes))
-	net.Probabilities(probs, x)
+	net.Probabilities(probs, outs[len(outs)-1])
 	ans.Top = m.top(probs.Data, k)
 	if withSaliency {
 		if class < 0 {
@@ -320,9 +326,7 @@ func (s *Server) handleSaliency(w http.ResponseWriter, r *http.Request) {
 	}
 	x := m.input(net, pixels)
 	if class < 0 {
-		probs := tensor.New(1, len(m.classes))
-		net.Probabilities(probs, x)
-		class = m.top(probs.Data, 1)[0].Label
+		class = m.top(m.predict(net, x).Data, 1)[0].Label
 	}
 	ans := m.saliency(net, x, class)
 	m.release(net)

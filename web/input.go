@@ -12,6 +12,8 @@ import (
 	"math"
 	"mime"
 	"net/http"
+
+	"github.com/convnet-go/convnet/data"
 )
 
 // maxImagePixels bounds the decoded size of an uploaded image.
@@ -101,7 +103,7 @@ func readPixels(r *http.Request, shape []int) ([]float32, bool, error) {
 		if err != nil {
 			return nil, false, errorf(http.StatusBadRequest, "decoding the %s body: %v", mt, err)
 		}
-		px := imagePixels(img, shape[0], shape[1], shape[2])
+		px := data.ImageToPixels(img, shape[0], shape[1], shape[2])
 		inverted := lightBorder(px, shape)
 		if inverted {
 			for i, v := range px {

@@ -25,9 +25,10 @@ type Network interface {
 	// Forward returns every layer's output for the batch x (inference mode).
 	// The tensors are owned by the network and valid until its next call.
 	Forward(x *tensor.Tensor) []*tensor.Tensor
-	// Probabilities writes the class probabilities for the batch x into dst,
-	// of shape [N, classes].
-	Probabilities(dst, x *tensor.Tensor)
+	// Probabilities writes into dst the class probabilities for out, the
+	// last layer's output from Forward (a copy when the network ends in a
+	// softmax). Both have the shape [N, classes].
+	Probabilities(dst, out *tensor.Tensor)
 	// Saliency returns the gradient of the score of class with respect to
 	// the input batch x, of x's shape.
 	Saliency(x *tensor.Tensor, class int) *tensor.Tensor

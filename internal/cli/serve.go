@@ -1,0 +1,91 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"path/filepath"
+	"strings"
+
+	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/web"
+)
+
+func init() {
+	register(command{
+		name:    "serve",
+		summary: "serve the interactive demo: draw, predict and look inside every layer",
+		run:     runServe,
+	})
+}
+
+// ServeOptions are the flags of "convnet serve".
+type ServeOptions struct {
+	Models []string // model files; none means the built-in models
+	Addr   string   // host:port to listen on
+}
+
+// stringList is a flag that may be repeated.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var opts ServeOptions
+	fs := newFlagSet("serve", "[--model FILE ...] [--addr 127.0.0.1:8080]", stderr)
+	fs.Var((*stringList)(&opts.Models), "model", "a model file to serve (repeat for several; default: the built-in models)")
+	fs.StringVar(&opts.Addr, "addr", "127.0.0.1:8080", "address to listen on")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("unexpected argument %q (use --model FILE)", rest[0])
+	}
+	if _, _, err := net.SplitHostPort(opts.Addr); err != nil {
+		return usagef("--addr %q: %v", opts.Addr, err)
+	}
+	return serve(ctx, opts, stdout, stderr)
+}
+
+// serve loads the models and answers HTTP requests until ctx is cancelled.
+func serve(ctx context.Context, opts ServeOptions, stdout, stderr io.Writer) error {
+	var models []web.Model
+	if len(opts.Models) == 0 {
+		var err error
+		if models, err = web.BuiltinModels(); err != nil {
+			return err
+		}
+	}
+	for _, path := range opts.Models {
+		m, err := model.Load(path)
+		if err != nil {
+			return err
+		}
+		name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+		models = append(models, web.Model{Name: name, Net: web.FromSequential(m)})
+	}
+	srv, err := web.NewServer(models, web.Options{Log: stderr})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", opts.Addr)
+	if err != nil {
+		return err
+	}
+	if len(models) == 0 {
+		fmt.Fprintln(stderr, "convnet serve: no built-in models in this binary; pass --model FILE (a model trained with convnet train)")
+	}
+	var names []string
+	for _, m := range models {
+		names = append(names, m.Name)
+	}
+	fmt.Fprintf(stdout, "serving %d model(s) [%s] at http://%s/ (Ctrl+C to stop)\n", len(models), strings.Join(names, ", "), ln.Addr())
+	if err := srv.Serve(ctx, ln); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "stopped")
+	return nil
+}
