@@ -1,0 +1,132 @@
+// Package nn holds the layers, activations, initialisers and losses of
+// convnet. Their names, defaults and output-shape rules are Keras's, so a
+// Keras model reads the same here:
+//
+//	layers := []nn.Layer{
+//		&nn.Conv2D{Filters: 32, KernelSize: [2]int{5, 5}, Padding: "same", Activation: "relu"},
+//		&nn.MaxPool2D{},
+//		&nn.Dropout{Rate: 0.25},
+//		&nn.Flatten{},
+//		&nn.Dense{Units: 28, Activation: "softmax"},
+//	}
+//
+// # Lifecycle
+//
+// A layer is a struct literal whose zero fields mean Keras's defaults
+// (strides 1, padding "valid", a bias, a linear activation, Glorot-uniform
+// kernels, zero biases). [Layer.Build] receives the input shape without the
+// batch axis and a seeded *rand.Rand, checks that the layer fits (positive
+// filters and units, a kernel no larger than a "valid" input, a dropout rate
+// in [0, 1), a known activation, the input rank), draws the initial weights
+// and returns the output shape. Problems are errors that name the layer:
+//
+//	conv2d_1 (Conv2D): kernel 5x5 is larger than the 3x3 input with padding "valid"
+//
+// Layers are unnamed until the model names them (conv2d, conv2d_1, ... from
+// [DefaultName]); an unnamed layer is called by its type in messages.
+// [Layer.Forward] and [Layer.Backward] then run on batches [N, in...]; a
+// batch that does not match Build's shape is a programming error and panics
+// with a message starting "nn: ". Check user data before it gets here.
+//
+// [Layer.Config] returns Keras-style keys (filters, kernel_size, strides,
+// padding, use_bias, activation, kernel_initializer, units, rate, pool_size,
+// momentum, epsilon, alpha, name) with defaults spelled out, and
+// [FromConfig] turns such a map, as decoded from JSON, back into an equal,
+// unbuilt layer. Unknown types, unknown keys and wrong kinds of values are
+// errors naming them.
+//
+// # Layers and shapes
+//
+//	Conv2D                 [N,H,W,C] → [N,OH,OW,Filters]   kernel [kh,kw,C,Filters] (HWIO), bias [Filters]
+//	MaxPool2D              [N,H,W,C] → [N,OH,OW,C]         Keras class name MaxPooling2D
+//	AveragePooling2D       [N,H,W,C] → [N,OH,OW,C]
+//	GlobalAveragePooling2D [N,H,W,C] → [N,C]
+//	Flatten                [N,d1,d2,...] → [N,d1·d2·...]   row-major (HWC) order
+//	Dense                  [N,in] → [N,Units]              kernel [in,Units], bias [Units]
+//	Dropout                any → same
+//	BatchNormalization     any → same                      over the last axis; gamma, beta, moving_mean, moving_variance
+//	ReLU, LeakyReLU, ELU, Softmax, Activation   any → same
+//
+// For windows (convolutions and pools) with size k and stride s on an axis
+// of length n, "valid" gives floor((n-k)/s)+1 and "same" gives ceil(n/s),
+// padded with max((out-1)·s+k-n, 0) cells split like TensorFlow: the
+// smaller half before, the odd cell after. Pools ignore padded cells: a
+// max pool never picks them and an average divides by the number of cells
+// inside the image, as Keras does.
+//
+// Dense needs a flat input. On an image-shaped input Build fails with
+// "add a Flatten layer before it" rather than applying the kernel along the
+// last axis as Keras would, a reading that is rarely what was meant.
+//
+// Max pooling sends the gradient of each window to its first maximum in
+// scan order (row by row, left to right); overlapping windows add up.
+//
+// BatchNormalization uses the batch statistics in training (the biased
+// variance, also for the moving average, as in Keras 3) and the moving
+// averages at inference. Its Momentum and Epsilon fields treat 0 as Keras's
+// defaults 0.99 and 1e-3. Dropout draws its mask from the *rand.Rand given
+// to Build and keeps it: the model owns that source.
+//
+// # Activations
+//
+// The functions of [ActivationNames] (linear, relu, leaky_relu, elu,
+// sigmoid, tanh, softmax) are shared by the Activation option of [Conv2D]
+// and [Dense] and by the activation layers. As in Keras, the string
+// "leaky_relu" has slope 0.2 while the [LeakyReLU] layer defaults to 0.3.
+// Softmax works along the last axis (the channels of a Conv2D output).
+//
+// # Buffers and aliasing
+//
+// A layer allocates its outputs and scratch buffers on first use and reuses
+// them: batches of any size up to the largest seen so far cost no
+// allocation, in Forward and Backward alike. Consequently:
+//
+//   - the tensor returned by Forward is owned by the layer and overwritten by
+//     the next Forward; the one returned by Backward, by the next Backward.
+//     Clone what you keep.
+//   - Forward never modifies x but keeps a reference to it, so x must stay
+//     unchanged until Backward. Backward never modifies dy.
+//   - Forward keeps what Backward needs in both modes, so Backward after an
+//     inference Forward differentiates the inference function (saliency
+//     maps need this).
+//   - Backward adds into Param.Grad; the caller zeroes the gradients.
+//
+// # Speed and determinism
+//
+// [Conv2D] lowers each image to a matrix (im2col) and multiplies it with the
+// kernel by one GEMM; 1×1 stride-1 convolutions skip the lowering. Bias and
+// activation are applied in one pass over each image's output while it is
+// in cache. Images are spread over the cores; the kernel gradient is summed
+// per fixed group of images and the groups are added in order, so results
+// are bit-identical whatever GOMAXPROCS is.
+//
+// # Softmax and cross-entropy
+//
+// A network that ends in a softmax should be trained on its logits: the
+// loss log-sum-exp(z) - z[target] is finite for any logits and its gradient
+// is softmax(z) - target, where going through the probabilities would lose
+// precision. Layers that end in a softmax implement [SoftmaxOutput]:
+// Logits returns the pre-softmax values of the last Forward and
+// BackwardLogits takes dL/dlogits in place of Backward's dL/dy.
+// [EndsInSoftmax] tells whether a layer qualifies. [CrossEntropy.FromLogits]
+// computes the loss and dL/dlogits; [SoftmaxRows] turns logits into
+// probabilities for prediction.
+//
+// # Initialisers
+//
+// Kernels use Keras's variance-scaling formulas ([InitializerNames]):
+// glorot_uniform (the default), glorot_normal, he_uniform, he_normal and
+// zeros, with fan_in = kh·kw·cin and fan_out = kh·kw·filters for a
+// convolution; the normal variants are truncated at two deviations and
+// rescaled by 1/0.8796 as in Keras. Biases start at zero.
+//
+// # Testing
+//
+// Every layer and the loss pass the harness of package nntest: shapes,
+// parameter counts, config round trip, finite-difference gradients in
+// float64 and a training step that lowers the loss.
+//
+// References: Keras layers (https://keras.io/api/layers/); im2col as in
+// Chellapilla et al., "High Performance Convolutional Neural Networks for
+// Document Processing" (2006); batch normalisation, Ioffe & Szegedy 2015.
+package nn
