@@ -206,4 +206,3 @@ type ChecksumError struct {
 func (e *ChecksumError) Error() string {
 	return fmt.Sprintf("checksum mismatch for %s: SHA-256 %s, want %s (file not kept)", e.URL, e.Got, e.Want)
 }
-
