@@ -2,16 +2,41 @@ package web
 
 import (
 	"encoding/json"
+
+	"github.com/convnet-go/convnet/data"
+	"github.com/convnet-go/convnet/model"
 	"math/rand/v2"
 	"testing"
 )
 
-// demoServer serves a small network shaped like the tutorial's input
-// (28x28 grey, 10 classes) with a made-up history and evaluation, so the
-// whole page has something to show.
+// demoServer serves the built-in models if the binary has any; otherwise the
+// tutorial's architecture for AHCD (32x32 grey, 28 letters), untrained, with
+// a made-up history and evaluation so that the whole page has something to
+// show.
 func demoServer(t testing.TB) *Server {
 	t.Helper()
-	net := newTinyNet(28, 28, 1, 10, 7)
+	builtin, err := BuiltinModels()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(builtin) > 0 {
+		s, err := NewServer(builtin, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	m, err := model.PresetFor("tutorial", []int{32, 32, 1}, 28)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Build(nil, 1); err != nil {
+		t.Fatal(err)
+	}
+	m.ClassNames = data.AHCDClassNames()
+	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255}
+	m.Meta = map[string]string{}
+	const n, side = 28, 32
 	rng := rand.New(rand.NewPCG(3, 4))
 	hist := map[string][]float64{}
 	for e := 1; e <= 12; e++ {
@@ -24,18 +49,18 @@ func demoServer(t testing.TB) *Server {
 		hist["learning_rate"] = append(hist["learning_rate"], 0.001)
 	}
 	b, _ := json.Marshal(hist)
-	net.meta["history"] = string(b)
-	ev := evaluation{Classes: net.ClassNames(), Accuracy: 0.9, Count: 1000, ImageShape: []int{28, 28, 1}}
-	ev.Matrix = make([][]int, 10)
+	m.Meta["history"] = string(b)
+	ev := evaluation{Classes: m.ClassNames, Accuracy: 0.9, Count: n * 120, ImageShape: []int{side, side, 1}}
+	ev.Matrix = make([][]int, n)
 	for i := range ev.Matrix {
-		ev.Matrix[i] = make([]int, 10)
-		ev.Matrix[i][i] = 90
-		ev.Matrix[i][(i+1)%10] = 10
+		ev.Matrix[i] = make([]int, n)
+		ev.Matrix[i][i] = 110
+		ev.Matrix[i][(i+1)%n] = 10
 		for k := range 3 {
-			px := make([]byte, 28*28)
-			for y := 6; y < 22; y++ {
-				px[y*28+8+i+k] = 255
-				px[y*28+9+i+k] = 200
+			px := make([]byte, side*side)
+			for y := 6; y < 26; y++ {
+				px[y*side+2+i/2+k] = 255
+				px[y*side+3+i/2+k] = 200
 			}
 			for j := range px {
 				px[j] = max(px[j], byte(rng.IntN(30)))
@@ -44,8 +69,8 @@ func demoServer(t testing.TB) *Server {
 		}
 	}
 	b, _ = json.Marshal(ev)
-	net.meta["evaluation"] = string(b)
-	s, err := NewServer([]Model{{"digits", net}}, Options{})
+	m.Meta["evaluation"] = string(b)
+	s, err := NewServer([]Model{{"ahcd", FromSequential(m)}}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"os/exec"
@@ -210,8 +211,8 @@ func TestBrowser(t *testing.T) {
 	do("clicking a feature map", chromedp.Click(chromedp.CSS(`.layer[data-layer="0"] canvas.tile[data-channel="1"]`)))
 	waitFor("the detail view", `!document.getElementById("detail").hidden && document.querySelectorAll("#kernels canvas").length > 0 && document.getElementById("calc").textContent.includes("network's value")`)
 	// The page's own computation of the clicked pixel must match the network.
-	computed := evaluate[[]string](t, ctx, `[...document.querySelectorAll("#calc .eq b")].map(b => b.textContent)`)
-	if len(computed) != 2 || computed[0] != computed[1] {
+	computed := evaluate[[]float64](t, ctx, `[...document.querySelectorAll("#calc .eq b")].map(b => Number(b.dataset.v))`)
+	if len(computed) != 2 || math.Abs(computed[0]-computed[1]) > 1e-4*(1+math.Abs(computed[1])) {
 		t.Errorf("detail view: computed activation and network value %v, want two equal numbers", computed)
 	}
 	screenshot("detail.png")
@@ -221,7 +222,7 @@ func TestBrowser(t *testing.T) {
 	do("scrolling to the model panel", chromedp.ScrollIntoView(chromedp.CSS("#confusion")))
 	cbox := evaluate[rect](t, ctx, `(() => { const r = document.getElementById("confusion").getBoundingClientRect(); return {X: r.left, Y: r.top, W: r.width, H: r.height}; })()`)
 	geo := evaluate[struct{ Left, Top, Cell float64 }](t, ctx, `window.convnetState.confusion`)
-	scale := cbox.W / 420
+	scale := cbox.W / 420                                                               // the canvas is 420 pixels wide
 	cx, cy := cbox.X+(geo.Left+1.5*geo.Cell)*scale, cbox.Y+(geo.Top+1.5*geo.Cell)*scale // cell (1, 1)
 	do("clicking a confusion cell", chromedp.MouseClickXY(cx, cy))
 	waitFor("the test images of a confusion cell", `document.querySelectorAll("#samples canvas").length > 0`)

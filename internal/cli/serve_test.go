@@ -60,7 +60,9 @@ func TestServe(t *testing.T) {
 	defer cancel()
 	var stdout, stderr syncBuffer
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"serve", "--model", path, "--addr", "127.0.0.1:0"}, &stdout, &stderr) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "--model", path, "--addr", "127.0.0.1:0"}, &stdout, &stderr)
+	}()
 
 	addr := regexp.MustCompile(`http://[0-9.:]+`)
 	var base string

@@ -531,8 +531,9 @@ function convCalc(d, l, input, out, win, y, x) {
     eq += `sum over ${cin} input channels: ${parts.join(" + ")}${cin > 6 ? " + …" : ""} = ${fmt(total)}<br>`;
   } else eq += `sum of products = ${fmt(total)}<br>`;
   eq += `+ bias ${fmt(bias)} = ${fmt(z)} (pre-activation)<br>`;
-  if (f) eq += `${actName}(${fmt(z)}) = <b>${fmt(f(z))}</b>`;
-  eq += `<br>network's value: <b>${fmt(out.v[(y * l.output_shape[1] + x) * l.output_shape[2] + d.channel])}</b>`;
+  if (f) eq += `${actName}(${fmt(z)}) = <b data-v="${f(z)}">${fmt(f(z))}</b>`;
+  const nv = out.v[(y * l.output_shape[1] + x) * l.output_shape[2] + d.channel];
+  eq += `<br>network's value: <b data-v="${nv}">${fmt(nv)}</b>`;
   return html + `<div class="eq">${eq}</div>`;
 }
 
