@@ -3,6 +3,7 @@ package kernels
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // The blocked GEMM follows Goto and van de Geijn, "Anatomy of
@@ -34,7 +35,10 @@ type gemmPlan struct {
 	kc             int // depth of each block, from k alone
 	packA          bool
 	directB        bool // B already has the layout of a packed sliver
-	wg             sync.WaitGroup
+
+	parts   [maxParts][4]int // rowLo, rowHi, colLo, colHi of each block of C
+	claimed [maxParts]atomic.Bool
+	wg      sync.WaitGroup
 }
 
 // gemmBuf holds one goroutine's packing buffers.
@@ -87,7 +91,7 @@ func gemmBlocked(impl *gemmImpl, transA, transB bool, m, n, k int, alpha float32
 
 	parts := 1
 	if 2*m*n*k >= parallelFlops || k*n >= parallelFlops/4 {
-		parts = runtime.GOMAXPROCS(0)
+		parts = min(runtime.GOMAXPROCS(0), maxParts)
 	}
 	tilesM := (m + impl.mr - 1) / impl.mr
 	tilesN := (n + impl.nr - 1) / impl.nr
@@ -103,32 +107,51 @@ func gemmBlocked(impl *gemmImpl, transA, transB bool, m, n, k int, alpha float32
 		perN := (tilesN + parts - 1) / parts
 		splitM := perM*impl.mr*tilesN*impl.nr <= tilesM*impl.mr*perN*impl.nr
 		startWorkers(parts - 1)
-		g.wg.Add(parts - 1)
-		for p := 0; p < parts; p++ {
-			t := gemmTask{g: g, rowLo: 0, rowHi: m, colLo: 0, colHi: n}
+		for p := range parts {
 			if splitM {
-				t.rowLo, t.rowHi = min(m, p*perM*impl.mr), min(m, (p+1)*perM*impl.mr)
+				g.parts[p] = [4]int{min(m, p*perM*impl.mr), min(m, (p+1)*perM*impl.mr), 0, n}
 			} else {
-				t.colLo, t.colHi = min(n, p*perN*impl.nr), min(n, (p+1)*perN*impl.nr)
-			}
-			if p == parts-1 {
-				buf := bufPool.Get().(*gemmBuf)
-				g.run(t.rowLo, t.rowHi, t.colLo, t.colHi, buf)
-				bufPool.Put(buf)
-			} else {
-				workers.tasks <- t
+				g.parts[p] = [4]int{0, m, min(n, p*perN*impl.nr), min(n, (p+1)*perN*impl.nr)}
 			}
 		}
+		// Offer all parts but the last to the workers, run the last one
+		// here, then run any part no worker has claimed yet: a busy pool
+		// never leaves this goroutine waiting idle.
+		for p := range parts - 1 {
+			g.wg.Add(1)
+			select {
+			case workers.tasks <- gemmTask{g, p}:
+			default:
+				g.wg.Done()
+			}
+		}
+		buf := bufPool.Get().(*gemmBuf)
+		for p := parts - 1; p >= 0; p-- {
+			g.runPart(p, buf)
+		}
+		bufPool.Put(buf)
 		g.wg.Wait()
 	}
 	*g = gemmPlan{}
 	planPool.Put(g)
 }
 
-// gemmTask is one block of C for a worker.
+// maxParts bounds the number of blocks C is split into.
+const maxParts = 64
+
+// gemmTask offers block part of C to a worker.
 type gemmTask struct {
-	g                          *gemmPlan
-	rowLo, rowHi, colLo, colHi int
+	g    *gemmPlan
+	part int
+}
+
+// runPart computes block p of C unless another goroutine has claimed it.
+func (g *gemmPlan) runPart(p int, buf *gemmBuf) {
+	if g.claimed[p].Swap(true) {
+		return
+	}
+	r := g.parts[p]
+	g.run(r[0], r[1], r[2], r[3], buf)
 }
 
 // workers is the pool of goroutines that run gemmTasks; it grows to the
@@ -143,13 +166,13 @@ func startWorkers(n int) {
 	workers.mu.Lock()
 	defer workers.mu.Unlock()
 	if workers.tasks == nil {
-		workers.tasks = make(chan gemmTask)
+		workers.tasks = make(chan gemmTask, maxParts)
 	}
 	for ; workers.n < n; workers.n++ {
 		go func() {
 			buf := new(gemmBuf)
 			for t := range workers.tasks {
-				t.g.run(t.rowLo, t.rowHi, t.colLo, t.colHi, buf)
+				t.g.runPart(t.part, buf)
 				t.g.wg.Done()
 			}
 		}()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"runtime"
 	"testing"
 )
@@ -63,19 +64,38 @@ func (tc gemmCase) operands(rng *rand.Rand) (a []float32, lda int, b []float32, 
 	return
 }
 
-// checkGemm runs impl on tc and compares it with gemmRef: each element must be
-// within 1e-5·sqrt(k+1) of the magnitude |alpha|·Σ|a||b| + |beta·c|, every
-// value outside C must be untouched and A and B must not change.
+// gemmFixture is a product with its operands and the reference result.
+type gemmFixture struct {
+	tc            gemmCase
+	a, b, c       []float32
+	lda, ldb, ldc int
+	want, mag     []float32 // gemmRef's C, and |alpha|·Σ|a||b| for each element
+}
+
+func newGemmFixture(tc gemmCase, rng *rand.Rand) *gemmFixture {
+	f := &gemmFixture{tc: tc}
+	f.a, f.lda, f.b, f.ldb, f.c, f.ldc = tc.operands(rng)
+	f.want = clone(f.c)
+	gemmRef(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, f.a[tc.off:], f.lda, f.b[tc.off:], f.ldb, tc.beta, f.want[tc.off:], f.ldc)
+	f.mag = make([]float32, len(f.c))
+	gemmRef(tc.transA, tc.transB, tc.m, tc.n, tc.k, abs32(tc.alpha), absAll(f.a)[tc.off:], f.lda, absAll(f.b)[tc.off:], f.ldb, 0, f.mag[tc.off:], f.ldc)
+	return f
+}
+
+// checkGemm runs impl on tc and compares it with gemmRef.
 func checkGemm(t *testing.T, impl *gemmImpl, tc gemmCase, rng *rand.Rand) {
 	t.Helper()
-	a, lda, b, ldb, c, ldc := tc.operands(rng)
-	a0, b0 := clone(a), clone(b)
-	want := clone(c)
-	gemmRef(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a[tc.off:], lda, b[tc.off:], ldb, tc.beta, want[tc.off:], ldc)
-	mag := make([]float32, len(c))
-	gemmRef(tc.transA, tc.transB, tc.m, tc.n, tc.k, abs32(tc.alpha), absAll(a)[tc.off:], lda, absAll(b)[tc.off:], ldb, 0, mag[tc.off:], ldc)
+	newGemmFixture(tc, rng).check(t, impl)
+}
+
+// check runs impl on the fixture: each element of C must be within
+// 1e-5·sqrt(k+1) of the magnitude |alpha|·Σ|a||b| + |beta·c| from gemmRef's,
+// every value outside C must be untouched and A and B must not change.
+func (f *gemmFixture) check(t *testing.T, impl *gemmImpl) {
+	t.Helper()
+	tc, a, b, c, ldc := f.tc, clone(f.a), clone(f.b), f.c, f.ldc
 	got := clone(c)
-	gemmWith(impl, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a[tc.off:], lda, b[tc.off:], ldb, tc.beta, got[tc.off:], ldc)
+	gemmWith(impl, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a[tc.off:], f.lda, b[tc.off:], f.ldb, tc.beta, got[tc.off:], ldc)
 
 	tol := 1e-5 * math.Sqrt(float64(tc.k+1))
 	inC := func(x int) (int, int, bool) {
@@ -95,13 +115,13 @@ func checkGemm(t *testing.T, impl *gemmImpl, tc gemmCase, rng *rand.Rand) {
 				bad++
 			}
 		} else {
-			bound := float64(mag[x])
+			bound := float64(f.mag[x])
 			if tc.beta != 0 {
 				bound += math.Abs(float64(tc.beta * c[x]))
 			}
-			d := math.Abs(float64(got[x]) - float64(want[x]))
+			d := math.Abs(float64(got[x]) - float64(f.want[x]))
 			if !(d <= tol*bound+1e-30) {
-				t.Errorf("%s: Gemm(%v) C[%d][%d] = %g, want %g (tolerance %g)", impl.name, tc, i, j, got[x], want[x], tol*bound)
+				t.Errorf("%s: Gemm(%v) C[%d][%d] = %g, want %g (tolerance %g)", impl.name, tc, i, j, got[x], f.want[x], tol*bound)
 				bad++
 			}
 		}
@@ -110,12 +130,12 @@ func checkGemm(t *testing.T, impl *gemmImpl, tc gemmCase, rng *rand.Rand) {
 		}
 	}
 	for x := range a {
-		if a[x] != a0[x] && !(a[x] != a[x] && a0[x] != a0[x]) {
+		if a[x] != f.a[x] {
 			t.Fatalf("%s: Gemm(%v) modified A[%d]", impl.name, tc, x)
 		}
 	}
 	for x := range b {
-		if b[x] != b0[x] {
+		if b[x] != f.b[x] {
 			t.Fatalf("%s: Gemm(%v) modified B[%d]", impl.name, tc, x)
 		}
 	}
@@ -166,28 +186,30 @@ func TestGemmSmall(t *testing.T) {
 
 func TestGemmBlocks(t *testing.T) {
 	// Sizes that cross every block boundary of every path: the micro-tile
-	// (4×4, 6×16, 12×32), kc = 256, mc = 64, 120, 240, the packing of A
-	// when n > 4·nr, a single 32-wide sliver of B used in place.
+	// (4×4, 6×16, 12×32), kc = 256 (1024 for narrow C), mc = 64, 120, 240,
+	// nc = 1024, 2048, the packing of A when n > 4·nr, B read in place.
 	shapes := [][3]int{
 		{1, 1, 600}, {13, 33, 257}, {241, 129, 300}, {121, 200, 513}, {65, 70, 20},
 		{250, 32, 260}, {100, 64, 40}, {7, 300, 9}, {300, 5, 130}, {37, 161, 1},
+		{30, 40, 1100}, {5, 2100, 20},
 	}
-	forEachImpl(t, func(t *testing.T, impl *gemmImpl) {
-		rng := rand.New(rand.NewPCG(3, 4))
-		for s, sh := range shapes {
-			for tr := 0; tr < 4; tr++ {
-				tc := gemmCase{transA: tr&1 != 0, transB: tr&2 != 0, m: sh[0], n: sh[1], k: sh[2],
-					alpha: 1, beta: 0, pad: (s + tr) % 4 * 3, off: tr + s%2}
-				switch (s + tr) % 3 {
-				case 1:
-					tc.alpha, tc.beta = 0.25, 1
-				case 2:
-					tc.alpha, tc.beta = -1, -2
-				}
-				checkGemm(t, impl, tc, rng)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for s, sh := range shapes {
+		for tr := 0; tr < 4; tr++ {
+			tc := gemmCase{transA: tr&1 != 0, transB: tr&2 != 0, m: sh[0], n: sh[1], k: sh[2],
+				alpha: 1, beta: 0, pad: (s + tr) % 4 * 3, off: tr + s%2}
+			switch (s + tr) % 3 {
+			case 1:
+				tc.alpha, tc.beta = 0.25, 1
+			case 2:
+				tc.alpha, tc.beta = -1, -2
+			}
+			f := newGemmFixture(tc, rng)
+			for _, impl := range gemmImpls {
+				f.check(t, impl)
 			}
 		}
-	})
+	}
 }
 
 // TestGemmDeterministic checks that the result does not depend on how many
@@ -279,7 +301,40 @@ func TestChooseImpl(t *testing.T) {
 			t.Errorf("chooseImpl(%q) = %q, want %q", tt.env, got, tt.want)
 		}
 	}
-	if Impl() != active.name {
-		t.Errorf("Impl() = %q, want %q", Impl(), active.name)
+	env := os.Getenv("CONVNET_KERNELS")
+	if got, want := Impl(), chooseImpl(env).name; got != want {
+		t.Errorf("Impl() with CONVNET_KERNELS=%q = %q, want %q", env, got, want)
 	}
+}
+
+// TestGemmConcurrent runs products from several goroutines at once, as a
+// caller that splits a batch does, and checks each against a lone run.
+func TestGemmConcurrent(t *testing.T) {
+	forEachImpl(t, func(t *testing.T, impl *gemmImpl) {
+		rng := rand.New(rand.NewPCG(7, 8))
+		tc := gemmCase{m: 200, n: 96, k: 150, alpha: 1, beta: 0}
+		a, lda, b, ldb, c, ldc := tc.operands(rng)
+		want := clone(c)
+		gemmWith(impl, false, false, tc.m, tc.n, tc.k, 1, a, lda, b, ldb, 0, want, ldc)
+		const goroutines = 4
+		got := make([][]float32, goroutines)
+		done := make(chan int)
+		for g := range goroutines {
+			got[g] = clone(c)
+			go func() {
+				for range 3 {
+					gemmWith(impl, false, false, tc.m, tc.n, tc.k, 1, a, lda, b, ldb, 0, got[g], ldc)
+				}
+				done <- g
+			}()
+		}
+		for range goroutines {
+			g := <-done
+			for x := range want {
+				if math.Float32bits(got[g][x]) != math.Float32bits(want[x]) {
+					t.Fatalf("%s: concurrent Gemm(%v) in goroutine %d: C at %d = %g, want %g", impl.name, tc, g, x, got[g][x], want[x])
+				}
+			}
+		}
+	})
 }
