@@ -96,3 +96,21 @@ func positive(shape []int) bool {
 
 // dims formats a height and width as "5x5".
 func dims(h, w int) string { return fmt.Sprintf("%dx%d", h, w) }
+
+// maxElems bounds the size of one parameter or one sample's tensor (2^28
+// values, 1 GiB), so that a hostile config fails in Build instead of
+// exhausting memory.
+const maxElems = 1 << 28
+
+// checkSize returns an error if a tensor of the given shape (what) would be
+// larger than maxElems.
+func checkSize(l Layer, what string, shape ...int) error {
+	n := 1
+	for _, d := range shape {
+		if d < 1 || d > maxElems || n > maxElems/d {
+			return errorf(l, "%s of shape %v is too large (at most %d values)", what, shape, maxElems)
+		}
+		n *= d
+	}
+	return nil
+}

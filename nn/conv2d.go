@@ -66,6 +66,15 @@ func (l *Conv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 	if err := checkInitializer(l, l.KernelInit); err != nil {
 		return nil, err
 	}
+	if err := checkSize(l, "kernel", g.KH, g.KW, g.C, l.Filters); err != nil {
+		return nil, err
+	}
+	if err := checkSize(l, "im2col matrix", g.OH*g.OW, g.ColWidth()); err != nil {
+		return nil, err
+	}
+	if err := checkSize(l, "output", g.OH, g.OW, l.Filters); err != nil {
+		return nil, err
+	}
 	l.g, l.act, l.softmaxOut = g, act, act.kind == actSoftmax
 	l.in = append([]int(nil), in...)
 	l.out = []int{g.OH, g.OW, l.Filters}

@@ -142,6 +142,9 @@ func TestBuildErrors(t *testing.T) {
 		{&nn.ELU{Alpha: -1}, []int{4}, "alpha = -1"},
 		{&nn.Activation{Func: "gelu"}, []int{4}, `Activation: unknown activation "gelu"`},
 		{&nn.Flatten{}, []int{0, 3}, "Flatten: input shape [0 3]"},
+		{&nn.Dense{Units: 1 << 20}, []int{1 << 20}, "Dense: kernel of shape [1048576 1048576] is too large"},
+		{&nn.Conv2D{Filters: 1 << 30, KernelSize: [2]int{3, 3}}, []int{8, 8, 1}, "kernel of shape [3 3 1 1073741824] is too large"},
+		{&nn.MaxPool2D{}, []int{1 << 20, 1 << 20, 1}, "input of shape [1048576 1048576 1] is too large"},
 	}
 	for _, tt := range tests {
 		_, err := tt.l.Build(tt.in, rand.New(rand.NewPCG(1, 1)))

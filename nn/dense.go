@@ -52,6 +52,9 @@ func (l *Dense) Build(in []int, rng *rand.Rand) ([]int, error) {
 	if err := checkInitializer(l, l.KernelInit); err != nil {
 		return nil, err
 	}
+	if err := checkSize(l, "kernel", in[0], l.Units); err != nil {
+		return nil, err
+	}
 	l.act, l.softmaxOut = act, act.kind == actSoftmax
 	l.in, l.out = []int{in[0]}, []int{l.Units}
 	l.kernel = newParam("kernel", true, in[0], l.Units)

@@ -21,6 +21,9 @@ func windowGeom(l Layer, in []int, what string, k, s [2]int, padding string) (ke
 	if len(in) != 3 || !positive(in) {
 		return g, errorf(l, "input shape %v: want height, width, channels (all positive)", in)
 	}
+	if err := checkSize(l, "input", in...); err != nil {
+		return g, err
+	}
 	if k[0] < 1 || k[1] < 1 {
 		return g, errorf(l, "%s size %s: must be positive", what, dims(k[0], k[1]))
 	}
