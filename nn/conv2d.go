@@ -42,6 +42,7 @@ type Conv2D struct {
 	fwdFn      func(worker, n int)
 	bwdFn      func(worker, group int)
 	softmaxOut bool
+	skipDx     bool
 }
 
 // convGroups is the number of fixed sample groups whose weight gradients are
@@ -185,12 +186,18 @@ func (l *Conv2D) BackwardLogits(dz *tensor.Tensor) *tensor.Tensor {
 
 func (l *Conv2D) endsInSoftmax() bool { return l.softmaxOut }
 
+// SkipInputGradient makes Backward leave out dL/dx (and return nil) while
+// still accumulating the parameter gradients; see [InputGradientSkipper].
+func (l *Conv2D) SkipInputGradient(skip bool) { l.skipDx = skip }
+
 // backwardFrom accumulates dW = colsᵀ·dz and db = Σ dz per fixed group of
 // images, computes dx = col2im(dz·Wᵀ), then adds the group sums in order.
 func (l *Conv2D) backwardFrom(dz *tensor.Tensor) *tensor.Tensor {
 	n := dz.Shape[0]
 	l.grad = dz
-	l.dx = resize(l.dx, n, l.g.H, l.g.W, l.g.C)
+	if !l.skipDx {
+		l.dx = resize(l.dx, n, l.g.H, l.g.W, l.g.C)
+	}
 	groups := min(n, convGroups)
 	kernels.ParallelFor(groups, l.workers(groups), l.bwdFn)
 	kf := l.g.ColWidth() * l.Filters
@@ -201,6 +208,9 @@ func (l *Conv2D) backwardFrom(dz *tensor.Tensor) *tensor.Tensor {
 		if l.bias != nil {
 			kernels.AddTo(l.bias.Grad.Data, p[kf:kf+l.Filters])
 		}
+	}
+	if l.skipDx {
+		return nil
 	}
 	return l.dx
 }
@@ -218,18 +228,23 @@ func (l *Conv2D) backwardGroup(worker, gi int) {
 	for i := gi * n / groups; i < (gi+1)*n/groups; i++ {
 		dz := l.grad.Data[i*rows*f : (i+1)*rows*f]
 		x := l.x.Data[i*size : (i+1)*size]
-		dx := l.dx.Data[i*size : (i+1)*size]
 		for r := 0; r < len(dz); r += f {
 			kernels.AddTo(pb, dz[r:r+f])
 		}
 		if l.pointwise {
 			kernels.Gemm(true, false, k, f, rows, 1, x, k, dz, f, 1, pw, f)
-			kernels.Gemm(false, true, rows, k, f, 1, dz, f, w, f, 0, dx, k)
+			if !l.skipDx {
+				kernels.Gemm(false, true, rows, k, f, 1, dz, f, w, f, 0, l.dx.Data[i*size:(i+1)*size], k)
+			}
 			continue
 		}
 		cols := l.cols[worker]
 		kernels.Im2col(cols, x, g)
 		kernels.Gemm(true, false, k, f, rows, 1, cols, k, dz, f, 1, pw, f)
+		if l.skipDx {
+			continue
+		}
+		dx := l.dx.Data[i*size : (i+1)*size]
 		kernels.Gemm(false, true, rows, k, f, 1, dz, f, w, f, 0, cols, k)
 		clear(dx)
 		kernels.Col2im(dx, cols, g)

@@ -200,3 +200,35 @@ func TestDefaultName(t *testing.T) {
 		}
 	}
 }
+
+func TestSkipInputGradient(t *testing.T) {
+	for _, mk := range []func() nn.Layer{
+		func() nn.Layer { return &nn.Conv2D{Filters: 3, KernelSize: [2]int{3, 3}, Padding: "same"} },
+		func() nn.Layer { return &nn.Conv2D{Filters: 3, KernelSize: [2]int{1, 1}} },
+		func() nn.Layer { return &nn.Dense{Units: 3, Activation: "softmax"} },
+	} {
+		var grads [2][]float32
+		for i, skip := range []bool{false, true} {
+			l := mk()
+			in := []int{5, 5, 2}
+			if l.Type() == "Dense" {
+				in = []int{6}
+			}
+			build(t, l, in...)
+			l.(nn.InputGradientSkipper).SkipInputGradient(skip)
+			x := tensor.New(append([]int{3}, in...)...)
+			for j := range x.Data {
+				x.Data[j] = float32(j%5) - 2
+			}
+			y := l.Forward(x, true)
+			dx := l.Backward(y.Clone())
+			if skip != (dx == nil) {
+				t.Errorf("%s with SkipInputGradient(%v): Backward returned %v", l.Type(), skip, dx)
+			}
+			grads[i] = l.Params()[0].Grad.Data
+		}
+		if !slices.Equal(grads[0], grads[1]) {
+			t.Errorf("%s: SkipInputGradient changes the kernel gradient", mk().Type())
+		}
+	}
+}

@@ -31,6 +31,7 @@ type Dense struct {
 	zbuf       *tensor.Tensor
 	dz, dx     *tensor.Tensor
 	softmaxOut bool
+	skipDx     bool
 }
 
 func (l *Dense) Type() string { return "Dense" }
@@ -115,6 +116,10 @@ func (l *Dense) BackwardLogits(dz *tensor.Tensor) *tensor.Tensor {
 
 func (l *Dense) endsInSoftmax() bool { return l.softmaxOut }
 
+// SkipInputGradient makes Backward leave out dL/dx (and return nil) while
+// still accumulating the parameter gradients; see [InputGradientSkipper].
+func (l *Dense) SkipInputGradient(skip bool) { l.skipDx = skip }
+
 // backwardFrom adds dW = xᵀ·dz and db = Σ_n dz, and returns dx = dz·Wᵀ.
 func (l *Dense) backwardFrom(dz *tensor.Tensor) *tensor.Tensor {
 	n, in, u := dz.Shape[0], l.in[0], l.Units
@@ -124,6 +129,9 @@ func (l *Dense) backwardFrom(dz *tensor.Tensor) *tensor.Tensor {
 		for r := 0; r < n*u; r += u {
 			kernels.AddTo(db, dz.Data[r:r+u])
 		}
+	}
+	if l.skipDx {
+		return nil
 	}
 	l.dx = resize(l.dx, n, in)
 	kernels.Gemm(false, true, n, in, u, 1, dz.Data, u, l.kernel.Value.Data, u, 0, l.dx.Data, in)

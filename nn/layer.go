@@ -55,3 +55,12 @@ type Param struct {
 	Grad      *tensor.Tensor // dL/dValue, accumulated by Backward; nil if not trainable
 	Trainable bool
 }
+
+// InputGradientSkipper is implemented by layers that can leave out dL/dx,
+// which nothing needs for the first layer of a model in training ([Conv2D],
+// [Dense]). After SkipInputGradient(true), Backward and BackwardLogits still
+// add the parameter gradients but return nil; SkipInputGradient(false)
+// restores dL/dx (needed for input saliency maps).
+type InputGradientSkipper interface {
+	SkipInputGradient(skip bool)
+}
