@@ -1,0 +1,112 @@
+// Package web is the interactive demo of convnet: a single page that lets a
+// learner draw a character, see the network's prediction update while they
+// draw, and look inside every layer, served with a small JSON API.
+//
+// [NewServer] builds the handler for a list of named [Network] values
+// ([FromSequential] adapts a trained model; [BuiltinModels] returns the models
+// embedded in the binary) and [Server.Serve] runs it with timeouts and a
+// graceful shutdown. "convnet serve" is the command line for it.
+//
+// # The page
+//
+// The page, its stylesheet and its JavaScript modules are embedded; nothing
+// is loaded from elsewhere. It shows, from top to bottom: a drawing pad
+// (mouse, touch and pen; undo and clear), the input exactly as the network
+// receives it, the five most likely classes, the output of every layer (each
+// channel of a convolution or pooling layer as a small colour-mapped image,
+// dense layers as bars), and a model panel with the layer summary, the
+// training curves and the confusion matrix. Clicking a feature map opens a
+// detail view with that channel's kernel weights and, for a clicked pixel,
+// its receptive field in the input and the arithmetic that produced it.
+//
+// # API
+//
+// All answers are JSON. Every error is a 4xx (or 503 on overload) with a body
+// {"error": "message"}; an unsupported method is a 405 with an Allow header.
+// Bodies are limited to [Options.MaxBodyBytes] (413 beyond), every request to
+// [Options.Timeout]. Paths with "." or ".." segments, backslashes or empty
+// segments are refused (400) before routing; only the embedded files are served.
+//
+// GET /api/models lists the served models:
+//
+//	{"models": [{"name": "ahcd", "input_shape": [32, 32, 1],
+//	  "classes": [{"label": 0, "name": "alef ا", "short": "alef", "glyph": "ا"}, ...],
+//	  "summary": "...", "has_history": true, "has_evaluation": true,
+//	  "layers": [{"index": 0, "name": "conv2d", "type": "Conv2D", "output_shape": [32, 32, 32],
+//	    "config": {"filters": 32, "kernel_size": [5, 5], ...},
+//	    "params": [{"name": "kernel", "shape": [5, 5, 1, 32]}, {"name": "bias", "shape": [32]}]}, ...]}]}
+//
+// POST /api/predict?model=NAME[&k=5] takes an image and answers the k most
+// probable classes (k defaults to 5):
+//
+//	{"model": "ahcd", "inverted": false, "top": [{"label": 3, "name": "theh ث", "probability": 0.91}, ...]}
+//
+// The image is the request body, by Content-Type:
+//   - image/png or image/jpeg, of any size: converted to the model's input
+//     size and channels (bilinear resampling, luminance for grey models). The
+//     networks learn white strokes on black; if the image's border is light
+//     (dark ink on white paper) it is inverted first, and "inverted" says so.
+//   - application/json, {"pixels": [...]}: exactly H*W*C numbers in 0..255,
+//     row by row, channels last, white on black; used as is.
+//
+// The model parameter may be left out when a single model is served.
+//
+// POST /api/activations?model=NAME[&k=5][&full=I,J][&saliency=1][&class=C]
+// takes the same bodies and answers everything the page shows for one drawing:
+//
+//	{"model": "ahcd", "inverted": false,
+//	 "pixels": "<base64 of H*W*C bytes: the input before standardisation>",
+//	 "input": {"index": -1, "name": "input", "type": "Input", "shape": [32, 32, 1], ...},
+//	 "layers": [{"index": 0, "name": "conv2d", "type": "Conv2D", "shape": [32, 32, 32],
+//	   "min": 0, "max": 3.2, "encoding": "u8", "data": "<base64>"}, ...],
+//	 "top": [...],
+//	 "saliency": {...}}
+//
+// Each tensor (the standardised input and every layer's output for the one
+// image) is in NHWC order without the batch axis. With "encoding": "u8" its
+// data is one byte per value, v = min + byte/255*(max-min); layers listed in
+// "full" (-1 for the input) come as "f32", little-endian float32. "saliency"
+// is present with saliency=1, as in /api/saliency.
+//
+// POST /api/saliency?model=NAME[&class=C] answers the gradient of the score
+// (logit) of class C (default: the top class) with respect to the input:
+//
+//	{"model": "ahcd", "class": 3, "name": "theh ث", "shape": [32, 32], "max": 0.042, "data": "<base64>"}
+//
+// data holds H*W bytes: |gradient|, the maximum over channels, scaled so that
+// 255 is max.
+//
+// GET /api/models/NAME/layers/I/kernel?channel=C answers the weights that
+// produce output channel C of layer I: for a Conv2D, shape [kh, kw, cin] in
+// that order; for a Dense layer, shape [in]. bias is null without a bias.
+//
+//	{"model": "ahcd", "layer": 0, "name": "conv2d", "type": "Conv2D", "channel": 5,
+//	 "shape": [5, 5, 1], "values": [...], "bias": 0.013, "config": {...}}
+//
+// GET /api/models/NAME/history answers the training history stored in the
+// model's metadata under "history", a JSON object of per-epoch lists:
+//
+//	{"epoch": [1, 2, ...], "loss": [...], "accuracy": [...], "val_loss": [...],
+//	 "val_accuracy": [...], "learning_rate": [...]}
+//
+// GET /api/models/NAME/evaluation answers the test-set evaluation stored under
+// "evaluation", without the images, plus how many images each cell holds:
+//
+//	{"classes": [...], "accuracy": 0.95, "loss": 0.18, "count": 3360,
+//	 "matrix": [[118, 0, ...], ...], "image_shape": [32, 32, 1], "sample_counts": [[8, 0, ...], ...]}
+//
+// matrix[t][p] counts the test images of true class t predicted as p.
+//
+// GET /api/models/NAME/evaluation/samples?true=T&pred=P answers the stored
+// test images of one cell: {"true": T, "pred": P, "count": n, "image_shape":
+// [32, 32, 1], "samples": [{"true": T, "pred": P, "index": i, "pixels": "<base64>"}, ...]}.
+//
+// # Metadata written by training and evaluation
+//
+// The "evaluation" metadata is a JSON object with the fields above plus
+// "samples", a list of {"true": t, "pred": p, "index": i, "pixels": base64}
+// where index is the image's position in the test set and pixels its
+// H*W*C raw bytes (0..255, upright, white on black, row by row, channels
+// last; a Go []byte field encodes this way). Metadata that does not parse is
+// ignored with a warning on the server's log.
+package web
