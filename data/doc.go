@@ -1,0 +1,114 @@
+// Package data loads labelled image datasets, prepares them for training
+// and serves them in batches: the data half of a Keras workflow.
+//
+// Everything here imports only [github.com/convnet-go/convnet/tensor] (and
+// the standard library and golang.org/x/image); models never appear.
+//
+// # Datasets
+//
+// A [Dataset] holds N images as one tensor X of shape [N, H, W, C]
+// (channels last, like Keras), the raw pixel values as loaded (0..255 for
+// every loader here), with integer labels Y in 0..NumClasses()-1 and the
+// class names. [Dataset.Subset] copies a selection; [Dataset.Image] is a view
+// of one image.
+//
+// Loaders:
+//
+//   - [LoadAHCD]: the Arabic Handwritten Characters Dataset, from its zip
+//     (read in place) or a folder of its four extracted CSV files. The files
+//     store each 32x32 image column by column; the loader transposes them so
+//     that images are upright. Labels 1..28 become 0..27, named after
+//     [AHCDClasses], e.g. "alef ا".
+//   - [LoadMNIST]: the four IDX files, gzip-compressed or raw (told apart
+//     by their magic bytes).
+//   - [LoadImageFolder]: Keras's flow_from_directory layout, one folder per
+//     class in sorted order, PNG, JPEG, GIF or BMP, resized bilinearly to a
+//     target size, in grayscale, RGB or RGBA. [ImageToPixels] does the same
+//     conversion for one decoded image (prediction, the web demo), and
+//     [DecodeImage] decodes one with its size checked first.
+//   - [LoadCSV]: one image per row with a label column, by name or index,
+//     like Kaggle's MNIST train.csv; see [CSVOptions].
+//   - [Named]: "ahcd" or "mnist" found by name, as keras.datasets does:
+//     in the --data-dir folder if given, else in $CONVNET_DATA, then in
+//     os.UserCacheDir()/convnet, else downloaded there from the public URL
+//     and checked against its SHA-256 ([DefaultRemotes]). A [Catalog] makes
+//     each step explicit (and testable without a network).
+//
+// # Bad input
+//
+// Loaders either return the whole dataset or an error; nothing is
+// half-loaded. Malformed content gives a *[FormatError] naming the file, the
+// line and column where they apply, and what was expected against what was
+// found, e.g.
+//
+//	train.csv:3:4: expected a number, got "four"
+//	ahcd_csv.zip/csvTrainLabel 13440x1.csv:2:1: label 29 outside 1..28
+//	t10k-images-idx3-ubyte.gz: truncated: dimensions [10000 28 28] need 7840000 data bytes, got 7839000
+//
+// Size fields are never trusted: IDX dimensions are checked against the
+// file's length (or, compressed, the stream is read only as far as it
+// goes) and a maximum, image headers are checked before decoding, and the
+// zip's sizes are only hints.
+//
+// # Preprocessing
+//
+// A [Standardizer] is the preprocessing a model carries with it (it is
+// stored in model files as JSON), so that training, evaluation, prediction
+// and the web demo treat pixels identically. It follows Keras's
+// ImageDataGenerator.standardize: Rescale multiplies (1/255 maps to 0..1),
+// then samplewise centring and std normalisation, then the tutorial's
+// per-pixel mean image, then Keras's per-channel featurewise centring and
+// std normalisation (x /= std + 1e-6). [Standardizer.Fit] computes the
+// statistics on the training set only, after rescaling, as Keras does.
+// [OneHot] is Keras's to_categorical.
+//
+// # Splits
+//
+// [Shuffle], [SplitRandom] and [SplitStratified] take a seed. [SplitBlocks]
+// holds out whole blocks of consecutive rows. In AHCD's training file the
+// rows cycle through the 28 letters, 8 images of each, so each block of
+// [AHCDBlockSize] = 224 rows is one cycle; the 60 blocks are the 60 writers.
+// This is checked on the data: which 224-row block a row is in explains 44%
+// of the variance of its amount of ink, blocks shifted by half a block
+// explain 33%. The test file cycles likewise in 2s (56 rows per block), and
+// the mean ink of test block k tracks that of training block k (correlation
+// 0.99 over the 60 blocks): the test set's writers appear to be the training
+// set's writers, each with 8 images of a letter for training and 2 for
+// testing. Holding out whole training blocks is therefore the way to
+// measure generalisation to unseen writers.
+//
+// # Batches
+//
+// A [Loader] cuts a dataset into batches epoch by epoch: images [B, H, W, C]
+// augmented (training only) and standardised, one-hot labels [B, classes],
+// the labels and the dataset positions. Workers prepare batches ahead in
+// background goroutines into a small ring of buffers that are reused, so
+// an epoch allocates almost nothing. The batches depend only on the seed
+// and the epoch number, not on the number of workers: the epoch's order is
+// drawn from (seed, epoch) and each image's augmentation from (seed, epoch,
+// position). To resume training at epoch e, ask for epoch e.
+//
+//	l := data.NewLoader(train, data.LoaderOptions{
+//		BatchSize: 64, Shuffle: true, Seed: 1,
+//		Augment: &augment.Config{RotationRange: 10, ZoomRange: augment.ZoomRangeOf(0.1)},
+//		Standardizer: std, Workers: 2,
+//	})
+//	defer l.Close()
+//	for epoch := range epochs {
+//		for b := range l.Epoch(epoch) {
+//			// b.X, b.Y are valid until the next batch
+//		}
+//	}
+//
+// Augmentation itself lives in package
+// [github.com/convnet-go/convnet/data/augment].
+//
+// # References
+//
+// AHCD: El-Sawy, Loey and El-Bakry, "Arabic Handwritten Characters
+// Recognition using Convolutional Neural Network", WSEAS Transactions on
+// Computer Research 5, 2017. MNIST and the IDX format: LeCun, Cortes and
+// Burges, yann.lecun.com/exdb/mnist. Keras: keras/src/legacy/preprocessing/
+// image.py (ImageDataGenerator, DirectoryIterator) and
+// keras/src/utils/numerical_utils.py (to_categorical).
+package data
