@@ -1,0 +1,281 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"strings"
+
+	"github.com/convnet-go/convnet/data"
+	"github.com/convnet-go/convnet/internal/safefile"
+	"github.com/convnet-go/convnet/metrics"
+	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/plot"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+func init() {
+	register(command{name: "evaluate", summary: "test a model: accuracy, confusion matrix, per-class report", run: runEvaluate})
+}
+
+type evaluateOptions struct {
+	Model     string
+	Source    sourceFlags
+	JSON      bool
+	OutDir    string
+	BatchSize int
+	Top       int
+	Update    bool
+	Force     bool
+}
+
+func parseEvaluate(args []string, stderr io.Writer) (*evaluateOptions, error) {
+	o := &evaluateOptions{}
+	fs := newFlagSet("evaluate", "--model FILE [flags]", stderr)
+	fs.StringVar(&o.Model, "model", "", "the model file to evaluate (required)")
+	o.Source.register(fs, "")
+	fs.BoolVar(&o.JSON, "json", false, "print the results as JSON")
+	fs.StringVar(&o.OutDir, "out-dir", "", "folder for the PNGs (default: beside the model file)")
+	fs.IntVar(&o.BatchSize, "batch-size", 256, "images per forward pass")
+	fs.IntVar(&o.Top, "top-confused", 10, "how many of the most confused pairs to list")
+	fs.BoolVar(&o.Update, "update-model", false, "store the results in the model file (for convnet serve)")
+	fs.BoolVar(&o.Force, "force", false, "overwrite existing PNGs")
+	if _, err := parseFlags(fs, args); err != nil {
+		return nil, err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return nil, usagef("unexpected argument %q", fs.Arg(0))
+	case o.Model == "":
+		return nil, usagef("--model is required")
+	case o.BatchSize < 1:
+		return nil, usagef("--batch-size %d: want at least 1", o.BatchSize)
+	}
+	return o, nil
+}
+
+func runEvaluate(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseEvaluate(args, stderr)
+	if err != nil {
+		return err
+	}
+	m, err := model.Load(o.Model)
+	if err != nil {
+		return err
+	}
+	if o.Source.Dataset == "" && o.Source.Images == "" && o.Source.CSV == "" {
+		o.Source.Dataset = m.Meta["dataset"]
+		if o.Source.Dataset == "" || strings.Contains(o.Source.Dataset, ":") {
+			return usagef("say which data to test on: --dataset, --test-images or --test-csv")
+		}
+	}
+	test, err := o.Source.testSet()
+	if err != nil {
+		return err
+	}
+	if err := checkCompatible(o.Model, m, test); err != nil {
+		return err
+	}
+	ev, err := evaluateModel(m, test, o.BatchSize)
+	if err != nil {
+		return err
+	}
+	ev.Dataset = o.Source.describe()
+
+	dir := o.OutDir
+	if dir == "" {
+		dir = filepath.Dir(o.Model)
+	}
+	base := strings.TrimSuffix(filepath.Base(o.Model), filepath.Ext(o.Model))
+	ev.HeatmapPNG = filepath.Join(dir, base+".confusion.png")
+	ev.ErrorsPNG = filepath.Join(dir, base+".misclassified.png")
+	if err := safefile.Write(ev.HeatmapPNG, o.Force, func(w io.Writer) error {
+		return plot.ConfusionHeatmap(w, ev.Confusion.Counts, m.ClassNames, fmt.Sprintf("%s on %s: %.2f%% accuracy", base, ev.Dataset, 100*ev.Accuracy))
+	}); err != nil {
+		return err
+	}
+	if cells := misclassifiedCells(test, ev, m.ClassNames, 64); len(cells) > 0 {
+		if err := safefile.Write(ev.ErrorsPNG, o.Force, func(w io.Writer) error {
+			return plot.WritePNG(w, plot.Grid(cells, 8))
+		}); err != nil {
+			return err
+		}
+	} else {
+		ev.ErrorsPNG = ""
+	}
+	if o.Update {
+		if err := ev.store(m); err != nil {
+			return err
+		}
+		if err := model.Save(o.Model, m, model.SaveOptions{Overwrite: true, IncludeOptimizer: m.Compiled()}); err != nil {
+			return err
+		}
+	}
+	if o.JSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(ev)
+	}
+	ev.writeText(stdout, m.ClassNames, o.Top)
+	return nil
+}
+
+// checkCompatible reports a data set that does not fit the model.
+func checkCompatible(path string, m *model.Sequential, ds *data.Dataset) error {
+	if got, want := ds.Shape(), m.InputShape(); !equalInts(got, want) {
+		return fmt.Errorf("%s takes images of shape %v, the data has %v", path, want, got)
+	}
+	if ds.NumClasses() != m.NumClasses() {
+		return fmt.Errorf("%s has %d classes, the data has %d", path, m.NumClasses(), ds.NumClasses())
+	}
+	return nil
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// evaluation is the result of testing a model on a data set.
+type evaluation struct {
+	Dataset      string                       `json:"dataset"`
+	Count        int                          `json:"count"`
+	Loss         float64                      `json:"loss"`
+	Accuracy     float64                      `json:"accuracy"`
+	Classes      []string                     `json:"classes"`
+	Confusion    *metrics.Confusion           `json:"confusion"`
+	Report       metrics.ClassificationReport `json:"report"`
+	MostConfused []metrics.Pair               `json:"most_confused"`
+	HeatmapPNG   string                       `json:"confusion_png,omitempty"`
+	ErrorsPNG    string                       `json:"misclassified_png,omitempty"`
+
+	Pred  []int       `json:"-"` // predicted class per image
+	Probs [][]float32 `json:"-"` // probability of the predicted class and the true one
+}
+
+// evaluateModel predicts every image of ds and gathers the figures. The loss
+// is the cross-entropy of the predicted probabilities (clipped at 1e-7 as
+// Keras does), without label smoothing.
+func evaluateModel(m *model.Sequential, ds *data.Dataset, batch int) (*evaluation, error) {
+	n, c := ds.Len(), m.NumClasses()
+	ev := &evaluation{Count: n, Classes: m.ClassNames, Confusion: metrics.NewConfusion(c), Pred: make([]int, n)}
+	loader := data.NewLoader(ds, data.LoaderOptions{BatchSize: batch, Standardizer: m.Standardizer, NumClasses: c})
+	defer loader.Close()
+	loader.Start(0)
+	probs := tensor.New(batch, c)
+	var sum float64
+	for {
+		b, ok := loader.Next()
+		if !ok {
+			break
+		}
+		bs := b.X.Shape[0]
+		p := probs.Slice(0, bs)
+		m.Predict(p, b.X)
+		for i := range bs {
+			row := p.Data[i*c : (i+1)*c]
+			pred := tensor.ArgMax(row)
+			label := b.Labels[i]
+			ev.Pred[b.Indices[i]] = pred
+			ev.Confusion.Add(label, pred)
+			sum -= math.Log(max(float64(row[label]), 1e-7))
+		}
+	}
+	if ev.Confusion.Total() != n {
+		return nil, fmt.Errorf("evaluate: %d of %d images were predicted", ev.Confusion.Total(), n)
+	}
+	ev.Loss = sum / float64(n)
+	ev.Accuracy = ev.Confusion.Accuracy()
+	names := m.ClassNames
+	if len(names) != c {
+		names = nil
+	}
+	ev.Report = metrics.Report(ev.Confusion, names)
+	ev.MostConfused = metrics.MostConfused(ev.Confusion, 10)
+	return ev, nil
+}
+
+// writeText prints the evaluation for a person.
+func (ev *evaluation) writeText(w io.Writer, names []string, top int) {
+	fmt.Fprintf(w, "Test loss: %.4f\nTest accuracy: %.4f (%d of %d images)\n\n", ev.Loss, ev.Accuracy, ev.Confusion.Correct(), ev.Count)
+	fmt.Fprintln(w, "Confusion matrix (rows: true class, columns: predicted class):")
+	metrics.WriteConfusionText(w, ev.Confusion, names)
+	fmt.Fprintln(w)
+	ev.Report.WriteText(w)
+	pairs := metrics.MostConfused(ev.Confusion, top)
+	if len(pairs) > 0 {
+		fmt.Fprintln(w, "\nMost confused pairs (true -> predicted: count):")
+		for _, p := range pairs {
+			fmt.Fprintf(w, "  %s -> %s: %d\n", className(names, p.True), className(names, p.Pred), p.Count)
+		}
+	}
+	if ev.HeatmapPNG != "" {
+		fmt.Fprintf(w, "\nConfusion heatmap: %s\n", ev.HeatmapPNG)
+	}
+	if ev.ErrorsPNG != "" {
+		fmt.Fprintf(w, "Misclassified images: %s\n", ev.ErrorsPNG)
+	}
+}
+
+func className(names []string, i int) string {
+	if i < len(names) {
+		return names[i]
+	}
+	return fmt.Sprint(i)
+}
+
+// misclassifiedCells returns up to limit misclassified images labelled with
+// their true and predicted classes.
+func misclassifiedCells(ds *data.Dataset, ev *evaluation, names []string, limit int) []plot.Cell {
+	var cells []plot.Cell
+	shape := ds.Shape()
+	for i, pred := range ev.Pred {
+		if pred == ds.Y[i] || len(cells) == limit {
+			continue
+		}
+		cells = append(cells, plot.Cell{
+			Pixels: ds.Image(i), H: shape[0], W: shape[1], C: shape[2],
+			Label: fmt.Sprintf("true: %s\npred: %s", className(names, ds.Y[i]), className(names, pred)),
+			Color: plot.ErrorColor,
+		})
+	}
+	return cells
+}
+
+// store records the evaluation in the model's metadata for convnet serve.
+func (ev *evaluation) store(m *model.Sequential) error {
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return err
+	}
+	if m.Meta == nil {
+		m.Meta = map[string]string{}
+	}
+	m.Meta["evaluation"] = string(b)
+	return nil
+}
+
+// tensorBuf turns class indices into a reused [N] tensor for sparse losses.
+type tensorBuf struct{ t *tensor.Tensor }
+
+func (b *tensorBuf) indices(labels []int) *tensor.Tensor {
+	if b.t == nil || cap(b.t.Data) < len(labels) {
+		b.t = tensor.New(len(labels))
+	}
+	b.t.Data = b.t.Data[:len(labels)]
+	b.t.Shape[0] = len(labels)
+	for i, l := range labels {
+		b.t.Data[i] = float32(l)
+	}
+	return b.t
+}

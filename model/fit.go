@@ -1,0 +1,221 @@
+package model
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/convnet-go/convnet/optim"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// Batch is one batch of inputs and targets: X is [N, input...], Y holds class
+// indices [N] for a sparse loss or one-hot rows [N, classes].
+type Batch struct {
+	X, Y *tensor.Tensor
+}
+
+// Batches yields the batches of one pass over a data set. The tensors of a
+// batch may be reused by the source once Next is called again.
+type Batches interface {
+	Next() (Batch, bool)
+}
+
+// FitOptions configures [Sequential.Fit], Keras's model.fit.
+type FitOptions struct {
+	Epochs        int // the final epoch (Keras semantics with InitialEpoch)
+	InitialEpoch  int // epochs already done, when resuming
+	InitialStep   int // steps of InitialEpoch already done, when resuming mid-epoch
+	StepsPerEpoch int // batches per epoch (for the progress bar and schedules)
+
+	// Train returns the batches of epoch (counted from 0), skipping the first
+	// skip batches (for resuming mid-epoch).
+	Train func(epoch, skip int) (Batches, error)
+	// Validation, when set, returns the validation batches, evaluated at the
+	// end of every epoch.
+	Validation func() (Batches, error)
+
+	Schedule  optim.Schedule           // nil: the optimizer's rate stays as it is
+	Plateau   *optim.ReduceLROnPlateau // nil: no plateau reduction
+	Callbacks []Callback
+
+	// Progress receives Keras-style progress; nil is silent.
+	Progress *Progbar
+
+	// History holds the epochs already done, when resuming; Fit appends to it.
+	History *History
+}
+
+// Interrupted is returned by [Sequential.Fit] when its context is cancelled:
+// training stopped after a complete step, and Epoch and Step say where to resume.
+type Interrupted struct {
+	Epoch, Step int // the epoch in progress and the steps of it done
+}
+
+func (e *Interrupted) Error() string {
+	return fmt.Sprintf("interrupted in epoch %d after step %d", e.Epoch+1, e.Step)
+}
+
+// NonFiniteLoss is returned by [Sequential.Fit] when a step's loss is NaN or
+// infinite. The weights were updated with that step's gradients and are no
+// longer usable: go back to the last checkpoint.
+type NonFiniteLoss struct {
+	Epoch, Step int // where it happened (epoch from 0, step from 1)
+	Loss        float64
+	LR          float64
+}
+
+func (e *NonFiniteLoss) Error() string {
+	return fmt.Sprintf("loss is %v at epoch %d, step %d (learning rate %g): training diverged",
+		e.Loss, e.Epoch+1, e.Step, e.LR)
+}
+
+// Fit trains the compiled model, epoch by epoch, like Keras's model.fit, and
+// returns the history of every epoch (including those of opts.History).
+//
+// When ctx is cancelled, Fit stops after the step in progress and returns the
+// history with an *[Interrupted] error; the model then holds the weights after
+// that step, ready to be saved as a checkpoint.
+func (m *Sequential) Fit(ctx context.Context, opts FitOptions) (*History, error) {
+	if m.opt == nil {
+		return nil, errors.New("fit: the model is not compiled")
+	}
+	if opts.Epochs < 1 || opts.InitialEpoch < 0 || opts.InitialEpoch > opts.Epochs {
+		return nil, fmt.Errorf("fit: epochs %d with initial epoch %d", opts.Epochs, opts.InitialEpoch)
+	}
+	if opts.Train == nil {
+		return nil, errors.New("fit: no training data")
+	}
+	hist := opts.History
+	if hist == nil {
+		hist = &History{}
+	}
+	if opts.Plateau != nil {
+		if err := opts.Plateau.Validate(); err != nil {
+			return hist, err
+		}
+	}
+	step := opts.InitialEpoch*opts.StepsPerEpoch + opts.InitialStep // global step
+	for epoch := opts.InitialEpoch; epoch < opts.Epochs; epoch++ {
+		skip := 0
+		if epoch == opts.InitialEpoch {
+			skip = opts.InitialStep
+		}
+		batches, err := opts.Train(epoch, skip)
+		if err != nil {
+			return hist, err
+		}
+		if opts.Progress != nil {
+			opts.Progress.StartEpoch(epoch, opts.Epochs, opts.StepsPerEpoch)
+		}
+		start := time.Now()
+		var sumLoss float64
+		var seen, correct, s int
+		for s = skip; ; {
+			if ctx.Err() != nil {
+				return hist, &Interrupted{Epoch: epoch, Step: s}
+			}
+			b, ok := batches.Next()
+			if !ok {
+				break
+			}
+			if opts.Schedule != nil {
+				m.opt.SetLR(opts.Schedule.LR(step, epoch))
+			}
+			loss, c := m.TrainStep(b.X, b.Y)
+			s++
+			step++
+			if math.IsNaN(loss) || math.IsInf(loss, 0) {
+				return hist, &NonFiniteLoss{Epoch: epoch, Step: s, Loss: loss, LR: m.opt.LR()}
+			}
+			n := b.X.Shape[0]
+			sumLoss += loss * float64(n)
+			seen += n
+			correct += c
+			if opts.Progress != nil {
+				opts.Progress.Update(s, sumLoss/float64(seen), float64(correct)/float64(seen))
+			}
+		}
+		if seen == 0 {
+			return hist, fmt.Errorf("fit: epoch %d had no training batches", epoch+1)
+		}
+		logs := EpochLogs{
+			Epoch:        epoch,
+			Loss:         sumLoss / float64(seen),
+			Accuracy:     float64(correct) / float64(seen),
+			LearningRate: m.opt.LR(),
+		}
+		if opts.Validation != nil {
+			vb, err := opts.Validation()
+			if err != nil {
+				return hist, err
+			}
+			logs.ValLoss, logs.ValAccuracy, err = m.Evaluate(vb)
+			if err != nil {
+				return hist, err
+			}
+			logs.HasValidation = true
+		}
+		logs.Seconds = time.Since(start).Seconds()
+		if opts.Progress != nil {
+			opts.Progress.EndEpoch(s, logs)
+		}
+		hist.Epochs = append(hist.Epochs, logs)
+		if opts.Plateau != nil {
+			v, ok := logs.Get(opts.Plateau.Monitor)
+			if !ok {
+				return hist, fmt.Errorf("ReduceLROnPlateau: metric %q is not logged (have %v)", opts.Plateau.Monitor, logs.Names())
+			}
+			if lr, reduced := opts.Plateau.Update(v, m.opt.LR()); reduced {
+				m.opt.SetLR(lr)
+				if opts.Progress != nil {
+					opts.Progress.Notef("Epoch %d: ReduceLROnPlateau reducing learning rate to %g.", epoch+1, lr)
+				}
+			}
+		}
+		stop := false
+		for _, cb := range opts.Callbacks {
+			st, err := cb.OnEpochEnd(m, hist)
+			if err != nil {
+				return hist, err
+			}
+			stop = stop || st
+		}
+		if stop {
+			break
+		}
+	}
+	for _, cb := range opts.Callbacks {
+		if err := cb.OnTrainEnd(m, hist); err != nil {
+			return hist, err
+		}
+	}
+	return hist, nil
+}
+
+// Evaluate runs the model in inference mode over every batch and returns the
+// mean loss and the accuracy, weighting each batch by its size.
+func (m *Sequential) Evaluate(batches Batches) (loss, accuracy float64, err error) {
+	if !m.Built() {
+		return 0, 0, errors.New("evaluate: the model is not built")
+	}
+	var sum float64
+	var seen, correct int
+	for {
+		b, ok := batches.Next()
+		if !ok {
+			break
+		}
+		l, c := m.EvaluateBatch(b.X, b.Y)
+		n := b.X.Shape[0]
+		sum += l * float64(n)
+		seen += n
+		correct += c
+	}
+	if seen == 0 {
+		return 0, 0, errors.New("evaluate: no data")
+	}
+	return sum / float64(seen), float64(correct) / float64(seen), nil
+}

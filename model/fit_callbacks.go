@@ -1,0 +1,340 @@
+package model
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/convnet-go/convnet/internal/safefile"
+)
+
+// Callback is called by [Sequential.Fit] after every epoch, once the epoch's
+// logs are in the history, and once when training ends.
+type Callback interface {
+	// OnEpochEnd may ask training to stop by returning true.
+	OnEpochEnd(m *Sequential, h *History) (stop bool, err error)
+	OnTrainEnd(m *Sequential, h *History) error
+}
+
+// monitor is the improvement test shared by EarlyStopping and
+// ModelCheckpoint, with Keras's rules.
+type monitor struct {
+	name     string
+	minDelta float64
+	max      bool
+}
+
+func newMonitor(name, mode string, minDelta float64) (monitor, error) {
+	if name == "" {
+		name = "val_loss"
+	}
+	mon := monitor{name: name, minDelta: math.Abs(minDelta)}
+	switch mode {
+	case "min":
+	case "max":
+		mon.max = true
+	case "", "auto":
+		switch {
+		case strings.HasSuffix(name, "loss"):
+		case strings.HasSuffix(name, "acc"), strings.HasSuffix(name, "accuracy"):
+			mon.max = true
+		default:
+			return mon, fmt.Errorf("cannot tell whether %q should rise or fall: set the mode to min or max", name)
+		}
+	default:
+		return mon, fmt.Errorf("mode %q: want auto, min or max", mode)
+	}
+	return mon, nil
+}
+
+// worst is the starting best value.
+func (mon monitor) worst() float64 {
+	if mon.max {
+		return math.Inf(-1)
+	}
+	return math.Inf(1)
+}
+
+// better reports whether v improves on ref by more than minDelta.
+func (mon monitor) better(v, ref float64) bool {
+	if mon.max {
+		return v-mon.minDelta > ref
+	}
+	return v+mon.minDelta < ref
+}
+
+// value reads the monitored metric of the last epoch.
+func (mon monitor) value(h *History) (float64, error) {
+	last := h.Epochs[len(h.Epochs)-1]
+	v, ok := last.Get(mon.name)
+	if !ok {
+		return 0, fmt.Errorf("metric %q is not logged (have %s)", mon.name, strings.Join(last.Names(), ", "))
+	}
+	return v, nil
+}
+
+// EarlyStopping stops training when a metric has stopped improving, with
+// the semantics of Keras's callback: patience counts epochs without an
+// improvement larger than MinDelta; a Baseline, if set, must be beaten.
+// With RestoreBestWeights, stopping early puts back the weights of the best
+// epoch.
+type EarlyStopping struct {
+	mon                monitor
+	patience           int
+	baseline           *float64
+	restoreBestWeights bool
+	startFromEpoch     int
+
+	best       float64
+	wait       int
+	bestEpoch  int
+	bestWeight [][]float32
+	Stopped    int // the epoch (from 1) at which training stopped; 0 if it did not
+}
+
+// EarlyStoppingOptions are Keras's arguments; zero values are its defaults.
+type EarlyStoppingOptions struct {
+	Monitor            string // default "val_loss"
+	MinDelta           float64
+	Patience           int
+	Mode               string // "auto", "min", "max"
+	Baseline           *float64
+	RestoreBestWeights bool
+	StartFromEpoch     int
+}
+
+// NewEarlyStopping checks the options and returns the callback.
+func NewEarlyStopping(o EarlyStoppingOptions) (*EarlyStopping, error) {
+	mon, err := newMonitor(o.Monitor, o.Mode, o.MinDelta)
+	if err != nil {
+		return nil, fmt.Errorf("early stopping: %w", err)
+	}
+	if o.Patience < 0 {
+		return nil, fmt.Errorf("early stopping: patience %d is negative", o.Patience)
+	}
+	return &EarlyStopping{mon: mon, patience: o.Patience, baseline: o.Baseline,
+		restoreBestWeights: o.RestoreBestWeights, startFromEpoch: o.StartFromEpoch, best: mon.worst()}, nil
+}
+
+func (e *EarlyStopping) OnEpochEnd(m *Sequential, h *History) (bool, error) {
+	epoch := h.Epochs[len(h.Epochs)-1].Epoch
+	if epoch < e.startFromEpoch {
+		return false, nil
+	}
+	v, err := e.mon.value(h)
+	if err != nil {
+		return false, fmt.Errorf("early stopping: %w", err)
+	}
+	if e.restoreBestWeights && e.bestWeight == nil {
+		e.bestWeight = m.weights(nil)
+	}
+	e.wait++
+	if e.mon.better(v, e.best) {
+		e.best, e.bestEpoch = v, epoch
+		if e.restoreBestWeights {
+			e.bestWeight = m.weights(e.bestWeight)
+		}
+		if e.baseline == nil || e.mon.better(v, *e.baseline) {
+			e.wait = 0
+		}
+		return false, nil
+	}
+	if e.wait >= e.patience && epoch > 0 {
+		e.Stopped = epoch + 1
+		if e.restoreBestWeights && e.bestWeight != nil {
+			m.setWeights(e.bestWeight)
+		}
+		return true, nil
+	}
+	return false, nil
+}
+
+func (e *EarlyStopping) OnTrainEnd(*Sequential, *History) error { return nil }
+
+// BestEpoch returns the epoch (from 1) with the best monitored value so far.
+func (e *EarlyStopping) BestEpoch() int { return e.bestEpoch + 1 }
+
+// weights copies every parameter's values into dst (reused when its shape fits).
+func (m *Sequential) weights(dst [][]float32) [][]float32 {
+	if len(dst) != len(m.params) {
+		dst = make([][]float32, len(m.params))
+	}
+	for i, p := range m.params {
+		dst[i] = append(dst[i][:0], p.Value.Data...)
+	}
+	return dst
+}
+
+// setWeights restores values copied by weights.
+func (m *Sequential) setWeights(w [][]float32) {
+	for i, p := range m.params {
+		copy(p.Value.Data, w[i])
+	}
+}
+
+// ModelCheckpoint saves the model after every epoch, or only when the
+// monitored metric improves (SaveBestOnly), like Keras's callback. Path may
+// hold Keras-style fields: {epoch}, {epoch:02d}, {val_loss:.4f}, ...
+// Files are written atomically with the optimizer state, so a checkpoint can
+// resume training.
+type ModelCheckpoint struct {
+	Path         string
+	SaveBestOnly bool
+	mon          monitor
+	best         float64
+	// Meta is called before each save to refresh the model's metadata
+	// (for example with the history so far); it may be nil.
+	Meta func(m *Sequential, h *History)
+}
+
+// NewModelCheckpoint checks the options and returns the callback.
+func NewModelCheckpoint(path, monitorName, mode string, saveBestOnly bool) (*ModelCheckpoint, error) {
+	mon, err := newMonitor(monitorName, mode, 0)
+	if err != nil {
+		return nil, fmt.Errorf("model checkpoint: %w", err)
+	}
+	if _, err := formatPath(path, EpochLogs{HasValidation: true}); err != nil {
+		return nil, fmt.Errorf("model checkpoint: %w", err)
+	}
+	return &ModelCheckpoint{Path: path, SaveBestOnly: saveBestOnly, mon: mon, best: mon.worst()}, nil
+}
+
+func (c *ModelCheckpoint) OnEpochEnd(m *Sequential, h *History) (bool, error) {
+	last := h.Epochs[len(h.Epochs)-1]
+	if c.SaveBestOnly {
+		v, err := c.mon.value(h)
+		if err != nil {
+			return false, fmt.Errorf("model checkpoint: %w", err)
+		}
+		if !c.mon.better(v, c.best) {
+			return false, nil
+		}
+		c.best = v
+	}
+	path, err := formatPath(c.Path, last)
+	if err != nil {
+		return false, err
+	}
+	if c.Meta != nil {
+		c.Meta(m, h)
+	}
+	return false, Save(path, m, SaveOptions{Overwrite: true, IncludeOptimizer: true})
+}
+
+func (c *ModelCheckpoint) OnTrainEnd(*Sequential, *History) error { return nil }
+
+var fieldRE = regexp.MustCompile(`\{([a-z_]+)(?::([0-9.]*[dfeg]))?\}`)
+
+// formatPath fills Keras-style {name:spec} fields from the epoch's logs.
+func formatPath(path string, l EpochLogs) (string, error) {
+	var bad error
+	out := fieldRE.ReplaceAllStringFunc(path, func(f string) string {
+		sub := fieldRE.FindStringSubmatch(f)
+		name, spec := sub[1], sub[2]
+		var v float64
+		if name == "epoch" {
+			v = float64(l.Epoch + 1)
+			if spec == "" {
+				spec = "d"
+			}
+		} else {
+			var ok bool
+			if v, ok = l.Get(name); !ok && bad == nil {
+				bad = fmt.Errorf("file name field {%s}: not a logged metric", name)
+			}
+			if spec == "" {
+				spec = "g"
+			}
+		}
+		if strings.HasSuffix(spec, "d") {
+			return fmt.Sprintf("%"+spec, int(v))
+		}
+		return fmt.Sprintf("%"+spec, v)
+	})
+	if bad != nil {
+		return "", bad
+	}
+	return out, nil
+}
+
+// CSVLogger writes the history to a CSV file after every epoch, like Keras's
+// callback: a header "epoch,<sorted metric names>", one row per epoch, epochs
+// counted from 0. The whole file is rewritten atomically each time, so it is
+// always complete, also when a resumed run continues an earlier history.
+type CSVLogger struct {
+	Path      string
+	Separator string // default ","
+}
+
+func (c *CSVLogger) OnEpochEnd(_ *Sequential, h *History) (bool, error) {
+	var b bytes.Buffer
+	if err := WriteCSV(&b, h, c.Separator); err != nil {
+		return false, err
+	}
+	return false, safefile.WriteBytes(c.Path, true, b.Bytes())
+}
+
+func (c *CSVLogger) OnTrainEnd(*Sequential, *History) error { return nil }
+
+// WriteCSV writes h in Keras CSVLogger's layout.
+func WriteCSV(w io.Writer, h *History, sep string) error {
+	if sep == "" {
+		sep = ","
+	}
+	if len(h.Epochs) == 0 {
+		return errors.New("csv log: empty history")
+	}
+	names := h.Epochs[len(h.Epochs)-1].Names()
+	slices.Sort(names)
+	fmt.Fprintln(w, "epoch"+sep+strings.Join(names, sep))
+	for _, e := range h.Epochs {
+		row := []string{strconv.Itoa(e.Epoch)}
+		for _, n := range names {
+			if v, ok := e.Get(n); ok {
+				row = append(row, strconv.FormatFloat(v, 'g', -1, 64))
+			} else {
+				row = append(row, "NA")
+			}
+		}
+		if _, err := fmt.Fprintln(w, strings.Join(row, sep)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Marshal helpers for the model's metadata.
+
+// SetHistory stores h in m.Meta["history"] as JSON.
+func (m *Sequential) SetHistory(h *History) error {
+	b, err := json.Marshal(h)
+	if err != nil {
+		return err
+	}
+	if m.Meta == nil {
+		m.Meta = map[string]string{}
+	}
+	m.Meta["history"] = string(b)
+	return nil
+}
+
+// History returns the training history stored in the model's metadata, or
+// nil if there is none.
+func (m *Sequential) History() (*History, error) {
+	s, ok := m.Meta["history"]
+	if !ok {
+		return nil, nil
+	}
+	h := &History{}
+	if err := json.Unmarshal([]byte(s), h); err != nil {
+		return nil, fmt.Errorf("history in model metadata: %w", err)
+	}
+	return h, nil
+}

@@ -1,0 +1,119 @@
+package model
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+)
+
+// EpochLogs are the figures of one training epoch, Keras's logs dict.
+type EpochLogs struct {
+	Epoch         int // counted from 0
+	Loss          float64
+	Accuracy      float64
+	ValLoss       float64
+	ValAccuracy   float64
+	HasValidation bool
+	LearningRate  float64
+	Seconds       float64
+}
+
+// Get returns a logged metric by its Keras name: loss, accuracy (or acc),
+// val_loss, val_accuracy (or val_acc), learning_rate (or lr).
+func (l EpochLogs) Get(name string) (float64, bool) {
+	switch name {
+	case "loss":
+		return l.Loss, true
+	case "accuracy", "acc":
+		return l.Accuracy, true
+	case "val_loss":
+		return l.ValLoss, l.HasValidation
+	case "val_accuracy", "val_acc":
+		return l.ValAccuracy, l.HasValidation
+	case "learning_rate", "lr":
+		return l.LearningRate, true
+	}
+	return 0, false
+}
+
+// Names lists the metrics that Get knows for these logs.
+func (l EpochLogs) Names() []string {
+	if l.HasValidation {
+		return []string{"loss", "accuracy", "val_loss", "val_accuracy", "learning_rate"}
+	}
+	return []string{"loss", "accuracy", "learning_rate"}
+}
+
+// History is the record of a training run, one entry per epoch.
+type History struct {
+	Epochs []EpochLogs
+}
+
+// historyJSON is the column layout of a history in model files and JSON
+// output: one list per metric, as Keras's History.history; validation lists
+// are absent when no epoch was validated.
+type historyJSON struct {
+	Epoch        []int     `json:"epoch"`
+	Loss         []float64 `json:"loss"`
+	Accuracy     []float64 `json:"accuracy"`
+	ValLoss      []float64 `json:"val_loss,omitempty"`
+	ValAccuracy  []float64 `json:"val_accuracy,omitempty"`
+	LearningRate []float64 `json:"learning_rate"`
+	Seconds      []float64 `json:"seconds"`
+}
+
+// MarshalJSON writes the history column by column.
+func (h *History) MarshalJSON() ([]byte, error) {
+	var j historyJSON
+	val := len(h.Epochs) > 0
+	for _, e := range h.Epochs {
+		val = val && e.HasValidation
+	}
+	for _, e := range h.Epochs {
+		j.Epoch = append(j.Epoch, e.Epoch)
+		j.Loss = append(j.Loss, finite(e.Loss))
+		j.Accuracy = append(j.Accuracy, e.Accuracy)
+		if val {
+			j.ValLoss = append(j.ValLoss, finite(e.ValLoss))
+			j.ValAccuracy = append(j.ValAccuracy, e.ValAccuracy)
+		}
+		j.LearningRate = append(j.LearningRate, e.LearningRate)
+		j.Seconds = append(j.Seconds, e.Seconds)
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads the column layout written by MarshalJSON.
+func (h *History) UnmarshalJSON(b []byte) error {
+	var j historyJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	n := len(j.Epoch)
+	for name, l := range map[string]int{"loss": len(j.Loss), "accuracy": len(j.Accuracy), "learning_rate": len(j.LearningRate), "seconds": len(j.Seconds)} {
+		if l != n {
+			return fmt.Errorf("history: %d values of %s for %d epochs", l, name, n)
+		}
+	}
+	val := len(j.ValLoss) > 0
+	if val && (len(j.ValLoss) != n || len(j.ValAccuracy) != n) {
+		return fmt.Errorf("history: %d/%d validation values for %d epochs", len(j.ValLoss), len(j.ValAccuracy), n)
+	}
+	h.Epochs = make([]EpochLogs, n)
+	for i := range n {
+		e := EpochLogs{Epoch: j.Epoch[i], Loss: j.Loss[i], Accuracy: j.Accuracy[i], LearningRate: j.LearningRate[i], Seconds: j.Seconds[i]}
+		if val {
+			e.ValLoss, e.ValAccuracy, e.HasValidation = j.ValLoss[i], j.ValAccuracy[i], true
+		}
+		h.Epochs[i] = e
+	}
+	return nil
+}
+
+// finite maps NaN and infinities to the largest float64 so JSON can hold them.
+func finite(v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return math.MaxFloat64
+	}
+	return v
+}
