@@ -20,7 +20,13 @@ type gemmImpl struct {
 	mc     int // rows of A per block (kept in L2 when packed)
 	kc     int // depth of a block (the B sliver kc×nr stays in L1)
 	nc     int // columns of B per block (kept in L3)
+
+	// thin, if set, serves products with at most thinRows rows, where a
+	// tall micro-kernel would mostly multiply padding.
+	thin *gemmImpl
 }
+
+const thinRows = 3
 
 // microKernel computes one mr×nr tile of C from slivers of A and B:
 //

@@ -50,6 +50,9 @@ func gemmWith(impl *gemmImpl, transA, transB bool, m, n, k int, alpha float32, a
 	if ldb < bc || len(b) < (br-1)*ldb+bc {
 		panic("kernels: Gemm: B too short for k, n, ldb")
 	}
+	if m <= thinRows && impl.thin != nil {
+		impl = impl.thin
+	}
 	gemmBlocked(impl, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 

@@ -260,6 +260,111 @@ gemmKernel12x32AVX512_end:
 	VZEROUPPER
 	RET
 
+// func gemmKernel1x128AVX512(k int, a *float32, rsA int, csA int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·gemmKernel1x128AVX512(SB), NOSPLIT, $0-72
+	MOVQ k+0(FP), AX
+	MOVQ a+8(FP), CX
+	MOVQ rsA+16(FP), DX
+	MOVQ csA+24(FP), BX
+	MOVQ b+32(FP), SI
+	MOVQ ldb+40(FP), DI
+
+	// Strides in bytes.
+	SHLQ $0x02, DX
+	SHLQ $0x02, BX
+	SHLQ $0x02, DI
+
+	// Row bases: row i of A is at base[i/4] + (i%4)*rs.
+	LEAQ (DX)(DX*2), DX
+
+	// Zero the accumulators.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	TESTQ  AX, AX
+	JZ     gemmKernel1x128AVX512_done
+
+gemmKernel1x128AVX512_loop:
+	// One rank-1 update: acc[i][:] += a[i] * b[:].
+	VBROADCASTSS (CX), Z8
+	VFMADD231PS  (SI), Z8, Z0
+	VFMADD231PS  64(SI), Z8, Z1
+	VFMADD231PS  128(SI), Z8, Z2
+	VFMADD231PS  192(SI), Z8, Z3
+	VFMADD231PS  256(SI), Z8, Z4
+	VFMADD231PS  320(SI), Z8, Z5
+	VFMADD231PS  384(SI), Z8, Z6
+	VFMADD231PS  448(SI), Z8, Z7
+	ADDQ         DI, SI
+	ADDQ         BX, CX
+	DECQ         AX
+	JNZ          gemmKernel1x128AVX512_loop
+
+gemmKernel1x128AVX512_done:
+	// Write C: alpha*acc, plus beta*C unless beta is zero.
+	MOVQ         c+48(FP), AX
+	MOVQ         ldc+56(FP), CX
+	SHLQ         $0x02, CX
+	VBROADCASTSS alpha+64(FP), Z8
+	MOVL         beta+68(FP), CX
+	ANDL         $0x7fffffff, CX
+	JZ           gemmKernel1x128AVX512_store
+	VBROADCASTSS beta+68(FP), Z9
+	VMULPS       Z8, Z0, Z0
+	VFMADD231PS  (AX), Z9, Z0
+	VMOVUPS      Z0, (AX)
+	VMULPS       Z8, Z1, Z1
+	VFMADD231PS  64(AX), Z9, Z1
+	VMOVUPS      Z1, 64(AX)
+	VMULPS       Z8, Z2, Z2
+	VFMADD231PS  128(AX), Z9, Z2
+	VMOVUPS      Z2, 128(AX)
+	VMULPS       Z8, Z3, Z3
+	VFMADD231PS  192(AX), Z9, Z3
+	VMOVUPS      Z3, 192(AX)
+	VMULPS       Z8, Z4, Z4
+	VFMADD231PS  256(AX), Z9, Z4
+	VMOVUPS      Z4, 256(AX)
+	VMULPS       Z8, Z5, Z5
+	VFMADD231PS  320(AX), Z9, Z5
+	VMOVUPS      Z5, 320(AX)
+	VMULPS       Z8, Z6, Z6
+	VFMADD231PS  384(AX), Z9, Z6
+	VMOVUPS      Z6, 384(AX)
+	VMULPS       Z8, Z7, Z7
+	VFMADD231PS  448(AX), Z9, Z7
+	VMOVUPS      Z7, 448(AX)
+	JMP          gemmKernel1x128AVX512_end
+
+gemmKernel1x128AVX512_store:
+	MOVQ    c+48(FP), AX
+	VMULPS  Z8, Z0, Z0
+	VMOVUPS Z0, (AX)
+	VMULPS  Z8, Z1, Z1
+	VMOVUPS Z1, 64(AX)
+	VMULPS  Z8, Z2, Z2
+	VMOVUPS Z2, 128(AX)
+	VMULPS  Z8, Z3, Z3
+	VMOVUPS Z3, 192(AX)
+	VMULPS  Z8, Z4, Z4
+	VMOVUPS Z4, 256(AX)
+	VMULPS  Z8, Z5, Z5
+	VMOVUPS Z5, 320(AX)
+	VMULPS  Z8, Z6, Z6
+	VMOVUPS Z6, 384(AX)
+	VMULPS  Z8, Z7, Z7
+	VMOVUPS Z7, 448(AX)
+
+gemmKernel1x128AVX512_end:
+	VZEROUPPER
+	RET
+
 // func gemmKernel6x16AVX2(k int, a *float32, rsA int, csA int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
 // Requires: AVX, FMA3
 TEXT ·gemmKernel6x16AVX2(SB), NOSPLIT, $0-72
@@ -409,5 +514,110 @@ gemmKernel6x16AVX2_store:
 	VMOVUPS Y11, 32(AX)
 
 gemmKernel6x16AVX2_end:
+	VZEROUPPER
+	RET
+
+// func gemmKernel1x64AVX2(k int, a *float32, rsA int, csA int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, FMA3
+TEXT ·gemmKernel1x64AVX2(SB), NOSPLIT, $0-72
+	MOVQ k+0(FP), AX
+	MOVQ a+8(FP), CX
+	MOVQ rsA+16(FP), DX
+	MOVQ csA+24(FP), BX
+	MOVQ b+32(FP), SI
+	MOVQ ldb+40(FP), DI
+
+	// Strides in bytes.
+	SHLQ $0x02, DX
+	SHLQ $0x02, BX
+	SHLQ $0x02, DI
+
+	// Row bases: row i of A is at base[i/4] + (i%4)*rs.
+	LEAQ (DX)(DX*2), DX
+
+	// Zero the accumulators.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	TESTQ  AX, AX
+	JZ     gemmKernel1x64AVX2_done
+
+gemmKernel1x64AVX2_loop:
+	// One rank-1 update: acc[i][:] += a[i] * b[:].
+	VBROADCASTSS (CX), Y8
+	VFMADD231PS  (SI), Y8, Y0
+	VFMADD231PS  32(SI), Y8, Y1
+	VFMADD231PS  64(SI), Y8, Y2
+	VFMADD231PS  96(SI), Y8, Y3
+	VFMADD231PS  128(SI), Y8, Y4
+	VFMADD231PS  160(SI), Y8, Y5
+	VFMADD231PS  192(SI), Y8, Y6
+	VFMADD231PS  224(SI), Y8, Y7
+	ADDQ         DI, SI
+	ADDQ         BX, CX
+	DECQ         AX
+	JNZ          gemmKernel1x64AVX2_loop
+
+gemmKernel1x64AVX2_done:
+	// Write C: alpha*acc, plus beta*C unless beta is zero.
+	MOVQ         c+48(FP), AX
+	MOVQ         ldc+56(FP), CX
+	SHLQ         $0x02, CX
+	VBROADCASTSS alpha+64(FP), Y8
+	MOVL         beta+68(FP), CX
+	ANDL         $0x7fffffff, CX
+	JZ           gemmKernel1x64AVX2_store
+	VBROADCASTSS beta+68(FP), Y9
+	VMULPS       Y8, Y0, Y0
+	VFMADD231PS  (AX), Y9, Y0
+	VMOVUPS      Y0, (AX)
+	VMULPS       Y8, Y1, Y1
+	VFMADD231PS  32(AX), Y9, Y1
+	VMOVUPS      Y1, 32(AX)
+	VMULPS       Y8, Y2, Y2
+	VFMADD231PS  64(AX), Y9, Y2
+	VMOVUPS      Y2, 64(AX)
+	VMULPS       Y8, Y3, Y3
+	VFMADD231PS  96(AX), Y9, Y3
+	VMOVUPS      Y3, 96(AX)
+	VMULPS       Y8, Y4, Y4
+	VFMADD231PS  128(AX), Y9, Y4
+	VMOVUPS      Y4, 128(AX)
+	VMULPS       Y8, Y5, Y5
+	VFMADD231PS  160(AX), Y9, Y5
+	VMOVUPS      Y5, 160(AX)
+	VMULPS       Y8, Y6, Y6
+	VFMADD231PS  192(AX), Y9, Y6
+	VMOVUPS      Y6, 192(AX)
+	VMULPS       Y8, Y7, Y7
+	VFMADD231PS  224(AX), Y9, Y7
+	VMOVUPS      Y7, 224(AX)
+	JMP          gemmKernel1x64AVX2_end
+
+gemmKernel1x64AVX2_store:
+	MOVQ    c+48(FP), AX
+	VMULPS  Y8, Y0, Y0
+	VMOVUPS Y0, (AX)
+	VMULPS  Y8, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMULPS  Y8, Y2, Y2
+	VMOVUPS Y2, 64(AX)
+	VMULPS  Y8, Y3, Y3
+	VMOVUPS Y3, 96(AX)
+	VMULPS  Y8, Y4, Y4
+	VMOVUPS Y4, 128(AX)
+	VMULPS  Y8, Y5, Y5
+	VMOVUPS Y5, 160(AX)
+	VMULPS  Y8, Y6, Y6
+	VMOVUPS Y6, 192(AX)
+	VMULPS  Y8, Y7, Y7
+	VMOVUPS Y7, 224(AX)
+
+gemmKernel1x64AVX2_end:
 	VZEROUPPER
 	RET

@@ -29,6 +29,7 @@ var gemmBenchShapes = []struct {
 	{"b1conv1", false, false, 1024, 32, 25},
 	{"b1conv2", false, false, 1024, 32, 800},
 	{"b1dense1", false, false, 1, 256, 4096},
+	{"b1dense2", false, false, 1, 10, 256},
 }
 
 func BenchmarkGemm(b *testing.B) {

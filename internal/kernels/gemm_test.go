@@ -186,12 +186,13 @@ func TestGemmSmall(t *testing.T) {
 
 func TestGemmBlocks(t *testing.T) {
 	// Sizes that cross every block boundary of every path: the micro-tile
-	// (4×4, 6×16, 12×32), kc = 256 (1024 for narrow C), mc = 64, 120, 240,
-	// nc = 1024, 2048, the packing of A when n > 4·nr, B read in place.
+	// (4×4, 6×16, 12×32, and 1×64, 1×128 for m ≤ 3), kc = 256 (1024 for
+	// narrow C), mc = 64, 120, 240, nc = 1024, 2048, the packing of A when
+	// n > 4·nr, B read in place.
 	shapes := [][3]int{
 		{1, 1, 600}, {13, 33, 257}, {241, 129, 300}, {121, 200, 513}, {65, 70, 20},
 		{250, 32, 260}, {100, 64, 40}, {7, 300, 9}, {300, 5, 130}, {37, 161, 1},
-		{30, 40, 1100}, {5, 2100, 20},
+		{30, 40, 1100}, {5, 2100, 20}, {2, 300, 1100}, {3, 700, 300},
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
 	for s, sh := range shapes {

@@ -27,7 +27,9 @@ const signature = "func(k int, a *float32, rsA, csA int, b *float32, ldb int, c 
 func main() {
 	ConstraintExpr("!purego")
 	kernel("gemmKernel12x32AVX512", 12, 2, 16, ZMM)
+	kernel("gemmKernel1x128AVX512", 1, 8, 16, ZMM)
 	kernel("gemmKernel6x16AVX2", 6, 2, 8, YMM)
+	kernel("gemmKernel1x64AVX2", 1, 8, 8, YMM)
 	Generate()
 }
 
@@ -83,7 +85,13 @@ func kernel(name string, mr, vecs, lanes int, newVec func() VecVirtual) {
 			VXORPS(acc[i][v], acc[i][v], acc[i][v])
 		}
 	}
-	bv := make([]VecVirtual, vecs)
+	// A one-row kernel (a vector-matrix product) takes B straight from
+	// memory in each FMA; taller ones load each B vector once per row of
+	// the tile.
+	bv := make([]VecVirtual, max(vecs, 2))
+	if mr == 1 {
+		bv = bv[:2]
+	}
 	for v := range bv {
 		bv[v] = newVec()
 	}
@@ -94,13 +102,20 @@ func kernel(name string, mr, vecs, lanes int, newVec func() VecVirtual) {
 	JZ(LabelRef(done))
 	Label(loop)
 	Comment("One rank-1 update: acc[i][:] += a[i] * b[:].")
-	for v := range bv {
-		VMOVUPS(Mem{Base: b, Disp: 4 * lanes * v}, bv[v])
-	}
-	for i := 0; i < mr; i++ {
-		VBROADCASTSS(rowAddr(i), t)
+	if mr == 1 {
+		VBROADCASTSS(rowAddr(0), t)
+		for v := 0; v < vecs; v++ {
+			VFMADD231PS(Mem{Base: b, Disp: 4 * lanes * v}, t, acc[0][v])
+		}
+	} else {
 		for v := range bv {
-			VFMADD231PS(bv[v], t, acc[i][v])
+			VMOVUPS(Mem{Base: b, Disp: 4 * lanes * v}, bv[v])
+		}
+		for i := 0; i < mr; i++ {
+			VBROADCASTSS(rowAddr(i), t)
+			for v := range bv {
+				VFMADD231PS(bv[v], t, acc[i][v])
+			}
 		}
 	}
 	ADDQ(ldb, b)
