@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -21,12 +22,25 @@ func sharedData(t testing.TB) string {
 	return dir
 }
 
-func TestLoadAHCDReal(t *testing.T) {
-	dir := sharedData(t)
-	train, test, err := LoadAHCD(filepath.Join(dir, "ahcd", "ahcd_csv.zip"))
+// realAHCD loads the shared AHCD zip once for all tests.
+var realAHCD = sync.OnceValues(func() ([2]*Dataset, error) {
+	train, test, err := LoadAHCD(filepath.Join(os.Getenv("CONVNET_DATA"), "ahcd", "ahcd_csv.zip"))
+	return [2]*Dataset{train, test}, err
+})
+
+func loadRealAHCD(t *testing.T) (train, test *Dataset) {
+	t.Helper()
+	sharedData(t)
+	sets, err := realAHCD()
 	if err != nil {
 		t.Fatalf("LoadAHCD: %v", err)
 	}
+	return sets[0], sets[1]
+}
+
+func TestLoadAHCDReal(t *testing.T) {
+	dir := sharedData(t)
+	train, test := loadRealAHCD(t)
 	for _, c := range []struct {
 		name     string
 		d        *Dataset

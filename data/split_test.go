@@ -128,10 +128,7 @@ func contains(list []int, v int) bool {
 // much ink they use, so the block a row belongs to explains much of the
 // variance of its ink; blocks shifted by half a block explain less.
 func TestAHCDWriterBlocks(t *testing.T) {
-	train, _, err := LoadAHCD(sharedData(t) + "/ahcd/ahcd_csv.zip")
-	if err != nil {
-		t.Fatal(err)
-	}
+	train, _ := loadRealAHCD(t)
 	ink := make([]float64, train.Len())
 	for i := range ink {
 		for _, v := range train.Image(i) {
