@@ -250,7 +250,7 @@ func TestGemmAllocs(t *testing.T) {
 	if gemmRace {
 		t.Skip("the race detector makes sync.Pool drop items, so Gemm allocates")
 	}
-	for _, sh := range [][3]int{{8, 8, 8}, {400, 64, 300}, {40, 700, 300}} {
+	for _, sh := range [][3]int{{8, 8, 8}, {1, 256, 4096}, {400, 64, 300}, {40, 700, 300}} {
 		m, n, k := sh[0], sh[1], sh[2]
 		a := make([]float32, m*k)
 		b := make([]float32, k*n)
