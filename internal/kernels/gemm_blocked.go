@@ -20,8 +20,10 @@ import (
 // When C is narrow (n ≤ 4·nr) every sliver of A meets few slivers of B, so
 // packing A would cost more than it saves: the micro-kernel reads A in place
 // through its row and column strides, and only a last, partial sliver of
-// rows is copied. kc depends on k alone, never on the number of goroutines,
-// so each element of C is summed in the same order however the work is split.
+// rows is copied. When A has few rows, B is read in place too, and products
+// of one to three rows use a one-row micro-kernel. kc depends on k and n
+// alone, never on the number of goroutines, so each element of C is summed
+// in the same order however the work is split.
 
 // gemmPlan holds one call of [Gemm] and how it is blocked.
 type gemmPlan struct {
@@ -34,7 +36,7 @@ type gemmPlan struct {
 	rsA, csA       int // op(A)[i][p] is a[i*rsA+p*csA]
 	kc             int // depth of each block, from k alone
 	packA          bool
-	directB        bool // B already has the layout of a packed sliver
+	directB        bool // full slivers of B are read in place, with stride ldb
 
 	parts   [maxParts][4]int // rowLo, rowHi, colLo, colHi of each block of C
 	claimed [maxParts]atomic.Bool
