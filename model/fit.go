@@ -43,6 +43,9 @@ type FitOptions struct {
 
 	// Progress receives Keras-style progress; nil is silent.
 	Progress *Progbar
+	// OnBatchEnd, when set, is called after every training step with the
+	// epoch (from 0), the step within it (from 1) and the step's loss.
+	OnBatchEnd func(epoch, step int, loss float64)
 
 	// History holds the epochs already done, when resuming; Fit appends to it.
 	History *History
@@ -136,6 +139,9 @@ func (m *Sequential) Fit(ctx context.Context, opts FitOptions) (*History, error)
 			correct += c
 			if opts.Progress != nil {
 				opts.Progress.Update(s, sumLoss/float64(seen), float64(correct)/float64(seen))
+			}
+			if opts.OnBatchEnd != nil {
+				opts.OnBatchEnd(epoch, s, loss)
 			}
 		}
 		if seen == 0 {

@@ -50,8 +50,8 @@ type History struct {
 }
 
 // historyJSON is the column layout of a history in model files and JSON
-// output: one list per metric, as Keras's History.history; validation lists
-// are absent when no epoch was validated.
+// output: one list per metric, as Keras's History.history, with epochs
+// counted from 1; validation lists are absent when no epoch was validated.
 type historyJSON struct {
 	Epoch        []int     `json:"epoch"`
 	Loss         []float64 `json:"loss"`
@@ -70,7 +70,7 @@ func (h *History) MarshalJSON() ([]byte, error) {
 		val = val && e.HasValidation
 	}
 	for _, e := range h.Epochs {
-		j.Epoch = append(j.Epoch, e.Epoch)
+		j.Epoch = append(j.Epoch, e.Epoch+1)
 		j.Loss = append(j.Loss, finite(e.Loss))
 		j.Accuracy = append(j.Accuracy, e.Accuracy)
 		if val {
@@ -101,7 +101,7 @@ func (h *History) UnmarshalJSON(b []byte) error {
 	}
 	h.Epochs = make([]EpochLogs, n)
 	for i := range n {
-		e := EpochLogs{Epoch: j.Epoch[i], Loss: j.Loss[i], Accuracy: j.Accuracy[i], LearningRate: j.LearningRate[i], Seconds: j.Seconds[i]}
+		e := EpochLogs{Epoch: j.Epoch[i] - 1, Loss: j.Loss[i], Accuracy: j.Accuracy[i], LearningRate: j.LearningRate[i], Seconds: j.Seconds[i]}
 		if val {
 			e.ValLoss, e.ValAccuracy, e.HasValidation = j.ValLoss[i], j.ValAccuracy[i], true
 		}

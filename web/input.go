@@ -104,34 +104,9 @@ func readPixels(r *http.Request, shape []int) ([]float32, bool, error) {
 			return nil, false, errorf(http.StatusBadRequest, "decoding the %s body: %v", mt, err)
 		}
 		px := data.ImageToPixels(img, shape[0], shape[1], shape[2])
-		inverted := lightBorder(px, shape)
-		if inverted {
-			for i, v := range px {
-				px[i] = 255 - v
-			}
-		}
+		inverted := data.MatchPolarity(px, shape[0], shape[1], shape[2])
 		return px, inverted, nil
 	default:
 		return nil, false, errorf(http.StatusUnsupportedMediaType, "unsupported Content-Type %q: send image/png, image/jpeg or application/json", mt)
 	}
-}
-
-// lightBorder reports whether the mean of the outermost ring of pixels is
-// above mid-grey.
-func lightBorder(px []float32, shape []int) bool {
-	h, w, c := shape[0], shape[1], shape[2]
-	var sum float64
-	n := 0
-	for y := range h {
-		for x := range w {
-			if y != 0 && y != h-1 && x != 0 && x != w-1 {
-				continue
-			}
-			for k := range c {
-				sum += float64(px[(y*w+x)*c+k])
-				n++
-			}
-		}
-	}
-	return n > 0 && sum/float64(n) > 127.5
 }

@@ -107,7 +107,7 @@ func runEvaluate(_ context.Context, args []string, stdout, stderr io.Writer) err
 		ev.ErrorsPNG = ""
 	}
 	if o.Update {
-		if err := ev.store(m); err != nil {
+		if err := ev.store(m, test); err != nil {
 			return err
 		}
 		if err := model.Save(o.Model, m, model.SaveOptions{Overwrite: true, IncludeOptimizer: m.Compiled()}); err != nil {
@@ -208,7 +208,6 @@ func evaluateModel(m *model.Sequential, ds *data.Dataset, batch int) (*evaluatio
 // writeText prints the evaluation for a person.
 func (ev *evaluation) writeText(w io.Writer, names []string, top int) {
 	fmt.Fprintf(w, "Test loss: %.4f\nTest accuracy: %.4f (%d of %d images)\n\n", ev.Loss, ev.Accuracy, ev.Confusion.Correct(), ev.Count)
-	fmt.Fprintln(w, "Confusion matrix (rows: true class, columns: predicted class):")
 	metrics.WriteConfusionText(w, ev.Confusion, names)
 	fmt.Fprintln(w)
 	ev.Report.WriteText(w)
@@ -252,9 +251,51 @@ func misclassifiedCells(ds *data.Dataset, ev *evaluation, names []string, limit 
 	return cells
 }
 
-// store records the evaluation in the model's metadata for convnet serve.
-func (ev *evaluation) store(m *model.Sequential) error {
-	b, err := json.Marshal(ev)
+// storedEvaluation is the evaluation as the model file keeps it for
+// convnet serve: the confusion matrix and, for each of its cells, a few test
+// images as raw bytes (upright, white on black, row by row, channels last).
+type storedEvaluation struct {
+	Dataset    string         `json:"dataset"`
+	Classes    []string       `json:"classes"`
+	Accuracy   float64        `json:"accuracy"`
+	Loss       float64        `json:"loss"`
+	Count      int            `json:"count"`
+	Matrix     [][]int        `json:"matrix"`
+	ImageShape []int          `json:"image_shape"`
+	Samples    []storedSample `json:"samples"`
+}
+
+type storedSample struct {
+	True   int    `json:"true"`
+	Pred   int    `json:"pred"`
+	Index  int    `json:"index"`
+	Pixels []byte `json:"pixels"`
+}
+
+// samplesPerCell bounds the test images kept per confusion cell.
+const samplesPerCell = 8
+
+// store records the evaluation of ds in the model's metadata for convnet serve.
+func (ev *evaluation) store(m *model.Sequential, ds *data.Dataset) error {
+	se := storedEvaluation{
+		Dataset: ev.Dataset, Classes: ev.Classes, Accuracy: ev.Accuracy, Loss: ev.Loss, Count: ev.Count,
+		Matrix: ev.Confusion.Counts, ImageShape: ds.Shape(), Samples: []storedSample{},
+	}
+	kept := map[[2]int]int{}
+	for i, pred := range ev.Pred {
+		cell := [2]int{ds.Y[i], pred}
+		if kept[cell] == samplesPerCell {
+			continue
+		}
+		kept[cell]++
+		img := ds.Image(i)
+		px := make([]byte, len(img))
+		for j, v := range img {
+			px[j] = byte(min(max(v, 0), 255) + 0.5)
+		}
+		se.Samples = append(se.Samples, storedSample{True: ds.Y[i], Pred: pred, Index: i, Pixels: px})
+	}
+	b, err := json.Marshal(se)
 	if err != nil {
 		return err
 	}

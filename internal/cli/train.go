@@ -318,6 +318,10 @@ type trainState struct {
 
 const trainStateKey = "train_state"
 
+// onTrainBatch is called after every training step; tests use it to
+// interrupt a run at a chosen step.
+var onTrainBatch func(epoch, step int, loss float64)
+
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o, err := parseTrain(args, stderr)
 	if err != nil {
@@ -418,7 +422,8 @@ func (t *trainer) run(ctx context.Context, resume *model.Sequential, state train
 			}
 			return &loaderBatches{l: loader, sparse: sparse}, nil
 		},
-		Progress: model.NewProgbar(t.stderr, isTerminal(t.stderr)),
+		Progress:   model.NewProgbar(t.stderr, isTerminal(t.stderr)),
+		OnBatchEnd: onTrainBatch,
 	}
 	if t.val != nil {
 		vl := data.NewLoader(t.val, data.LoaderOptions{BatchSize: 256, Standardizer: t.std, NumClasses: len(m.ClassNames)})
@@ -513,7 +518,8 @@ func (t *trainer) run(ctx context.Context, resume *model.Sequential, state train
 		if err != nil {
 			return err
 		}
-		if err := ev.store(m); err != nil {
+		ev.Dataset = o.Source.describe()
+		if err := ev.store(m, t.test); err != nil {
 			return err
 		}
 		fmt.Fprintf(t.stdout, "Test loss: %.4f - test accuracy: %.4f (%d images)\n", ev.Loss, ev.Accuracy, t.test.Len())
