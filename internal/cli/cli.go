@@ -94,12 +94,15 @@ func printHelp(w io.Writer) {
 	fmt.Fprintln(w, "\nRun \"convnet <command> -h\" for a command's flags.")
 }
 
-// newFlagSet returns a flag set that reports errors instead of exiting and
-// prints its usage to stderr.
+// newFlagSet returns a flag set that reports errors instead of exiting.
+// Parse errors are returned (and printed once by Main, with a hint); -h
+// prints the usage to stderr.
 func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("convnet "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
+		fs.SetOutput(stderr)
+		defer fs.SetOutput(io.Discard)
 		fmt.Fprintf(stderr, "Usage: convnet %s %s\n\nFlags:\n", name, usage)
 		fs.PrintDefaults()
 	}
@@ -109,11 +112,16 @@ func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
 // parseFlags parses args with fs and turns flag errors into usage errors.
 // Positional arguments are returned.
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
-	if err := fs.Parse(args); err != nil {
+	usage := fs.Usage
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.Usage = usage
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			usage()
 			return nil, err
 		}
-		return nil, usageError{err}
+		return nil, usageError{fmt.Errorf("%w (run \"%s -h\" for the flags)", err, fs.Name())}
 	}
 	return fs.Args(), nil
 }

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"strconv"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/convnet-go/convnet/data"
@@ -40,77 +38,15 @@ func runData(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return usagef("unknown subcommand %q: want info or show", args[0])
 }
 
-// dataSource selects the images to inspect: a named data set, a CSV file or
-// an image folder.
-type dataSource struct {
-	Dataset   string
-	DataDir   string
-	CSV       string
-	CSVLabel  string
-	Images    string
-	Height    int
-	Width     int
-	ColorMode string
-}
-
-func (s *dataSource) register(fs *flag.FlagSet) {
-	fs.StringVar(&s.Dataset, "dataset", "ahcd", "named data set: "+strings.Join(data.NamedDatasets(), " or "))
-	fs.StringVar(&s.DataDir, "data-dir", "", "folder holding the named data sets (default: $CONVNET_DATA, the user cache, then a download)")
-	fs.StringVar(&s.CSV, "csv", "", "a CSV file of images, one per row with a label column (replaces --dataset)")
-	fs.StringVar(&s.CSVLabel, "csv-label", "", "the CSV's label column: a header name or 0-based index (default \"label\" or the first)")
-	fs.StringVar(&s.Images, "images", "", "a folder with one subfolder of images per class (replaces --dataset)")
-	fs.IntVar(&s.Height, "height", 0, "image height for --images (default: the first image's)")
-	fs.IntVar(&s.Width, "width", 0, "image width for --images (default: the first image's)")
-	fs.StringVar(&s.ColorMode, "color-mode", "grayscale", "grayscale, rgb or rgba, for --images")
-}
-
-// load returns the splits of the source by name, in order.
-func (s *dataSource) load() (names []string, sets []*data.Dataset, err error) {
-	switch {
-	case s.CSV != "" && s.Images != "":
-		return nil, nil, usagef("give --csv or --images, not both")
-	case s.CSV != "":
-		d, err := data.LoadCSV(s.CSV, data.CSVOptions{LabelColumn: s.CSVLabel})
-		return []string{"all"}, []*data.Dataset{d}, err
-	case s.Images != "":
-		if s.Height < 0 || s.Width < 0 {
-			return nil, nil, usagef("--height and --width must not be negative")
-		}
-		switch s.ColorMode {
-		case "grayscale", "rgb", "rgba":
-		default:
-			return nil, nil, usagef("--color-mode %q: want grayscale, rgb or rgba", s.ColorMode)
-		}
-		d, err := data.LoadImageFolder(s.Images, data.ImageFolderOptions{Height: s.Height, Width: s.Width, ColorMode: s.ColorMode})
-		return []string{"all"}, []*data.Dataset{d}, err
-	}
-	name := strings.ToLower(s.Dataset)
-	if _, ok := data.DefaultRemotes[name]; !ok {
-		return nil, nil, usagef("unknown dataset %q: want %s (or --csv / --images)", s.Dataset, strings.Join(data.NamedDatasets(), " or "))
-	}
-	train, test, err := data.Named(name, s.DataDir)
-	return []string{"train", "test"}, []*data.Dataset{train, test}, err
-}
-
-func (s *dataSource) describe() string {
-	switch {
-	case s.CSV != "":
-		return s.CSV
-	case s.Images != "":
-		return s.Images
-	}
-	return s.Dataset
-}
-
 // DataInfoOptions are the flags of "convnet data info".
 type DataInfoOptions struct {
-	Source dataSource
+	Source sourceFlags
 }
 
 func runDataInfo(args []string, stdout, stderr io.Writer) error {
 	var opts DataInfoOptions
 	fs := newFlagSet("data info", "[--dataset ahcd|mnist | --csv FILE | --images DIR] [flags]", stderr)
-	opts.Source.register(fs)
+	opts.Source.register(fs, "ahcd")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -122,7 +58,7 @@ func runDataInfo(args []string, stdout, stderr io.Writer) error {
 }
 
 func dataInfo(opts DataInfoOptions, stdout io.Writer) error {
-	names, sets, err := opts.Source.load()
+	names, sets, err := opts.Source.splits()
 	if err != nil {
 		return err
 	}
@@ -163,60 +99,9 @@ func dataInfo(opts DataInfoOptions, stdout io.Writer) error {
 	return tw.Flush()
 }
 
-// augmentFlags are the ImageDataGenerator options as flags.
-type augmentFlags struct {
-	Rotation    float64
-	WidthShift  float64
-	HeightShift float64
-	Shear       float64
-	Zoom        float64
-	HFlip       bool
-	VFlip       bool
-	FillMode    string
-	Cval        float64
-	Brightness  string
-}
-
-func (a *augmentFlags) register(fs *flag.FlagSet) {
-	fs.Float64Var(&a.Rotation, "rotation", 10, "augmentation: largest rotation in degrees")
-	fs.Float64Var(&a.WidthShift, "width-shift", 0.1, "augmentation: largest horizontal shift (below 1: fraction of the width, else pixels)")
-	fs.Float64Var(&a.HeightShift, "height-shift", 0.1, "augmentation: largest vertical shift (below 1: fraction of the height, else pixels)")
-	fs.Float64Var(&a.Shear, "shear", 0, "augmentation: largest shear angle in degrees")
-	fs.Float64Var(&a.Zoom, "zoom", 0.1, "augmentation: zoom range z, zoom drawn from [1-z, 1+z] per axis")
-	fs.BoolVar(&a.HFlip, "hflip", false, "augmentation: flip left-right half the time")
-	fs.BoolVar(&a.VFlip, "vflip", false, "augmentation: flip upside down half the time")
-	fs.StringVar(&a.FillMode, "fill-mode", "nearest", "augmentation: fill outside the image: nearest, constant, reflect or wrap")
-	fs.Float64Var(&a.Cval, "cval", 0, "augmentation: fill value of --fill-mode constant")
-	fs.StringVar(&a.Brightness, "brightness", "", "augmentation: brightness factor range lo,hi (default off)")
-}
-
-// config returns the augmentation the flags describe, or a usage error.
-func (a *augmentFlags) config() (*augment.Config, error) {
-	c := &augment.Config{
-		RotationRange: a.Rotation, WidthShiftRange: a.WidthShift, HeightShiftRange: a.HeightShift,
-		ShearRange: a.Shear, HorizontalFlip: a.HFlip, VerticalFlip: a.VFlip, FillMode: a.FillMode, Cval: a.Cval,
-	}
-	if a.Zoom != 0 {
-		c.ZoomRange = augment.ZoomRangeOf(a.Zoom)
-	}
-	if a.Brightness != "" {
-		lo, hi, ok := strings.Cut(a.Brightness, ",")
-		l, err1 := strconv.ParseFloat(strings.TrimSpace(lo), 64)
-		h, err2 := strconv.ParseFloat(strings.TrimSpace(hi), 64)
-		if !ok || err1 != nil || err2 != nil {
-			return nil, usagef("--brightness %q: want two numbers lo,hi such as 0.8,1.2", a.Brightness)
-		}
-		c.BrightnessRange = [2]float64{l, h}
-	}
-	if err := c.Validate(); err != nil {
-		return nil, usagef("augmentation: %v", err)
-	}
-	return c, nil
-}
-
 // DataShowOptions are the flags of "convnet data show".
 type DataShowOptions struct {
-	Source  dataSource
+	Source  sourceFlags
 	Out     string
 	Force   bool
 	N       int
@@ -230,7 +115,7 @@ type DataShowOptions struct {
 func runDataShow(args []string, stdout, stderr io.Writer) error {
 	var opts DataShowOptions
 	fs := newFlagSet("data show", "--out FILE.png [--dataset ahcd|mnist | --csv FILE | --images DIR] [--augment ...] [flags]", stderr)
-	opts.Source.register(fs)
+	opts.Source.register(fs, "ahcd")
 	fs.StringVar(&opts.Out, "out", "", "PNG file to write (required)")
 	fs.BoolVar(&opts.Force, "force", false, "overwrite --out if it exists")
 	fs.IntVar(&opts.N, "n", 28, "number of samples, taken class by class")
@@ -271,7 +156,7 @@ func dataShow(opts DataShowOptions) error {
 			return err
 		}
 	}
-	_, sets, err := opts.Source.load()
+	_, sets, err := opts.Source.splits()
 	if err != nil {
 		return err
 	}

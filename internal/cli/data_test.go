@@ -104,7 +104,7 @@ func TestDataUsageErrors(t *testing.T) {
 		{[]string{"data", "show", "--csv", csv}, 2, "--out is required"},
 		{[]string{"data", "show", "--csv", csv, "--out", out, "--n", "0"}, 2, "--n 0"},
 		{[]string{"data", "show", "--csv", csv, "--out", out, "--augment", "--fill-mode", "mirror"}, 2, `fill mode "mirror"`},
-		{[]string{"data", "show", "--csv", csv, "--out", out, "--augment", "--brightness", "x"}, 2, "--brightness"},
+		{[]string{"data", "show", "--csv", csv, "--out", out, "--augment", "--brightness", "x"}, 2, "-brightness"},
 		{[]string{"data", "info", "--csv", csv, "--images", "d"}, 2, "not both"},
 		{[]string{"data", "info", "--csv", csv + ".missing"}, 1, "no such file"},
 		{[]string{"data", "show", "--images", t.TempDir(), "--out", out}, 1, "no class subfolders"},

@@ -35,9 +35,9 @@ func (s *sourceFlags) register(fs *flag.FlagSet, defaultDataset string) {
 	fs.StringVar(&s.CSV, "csv", "", "training CSV: a label column and pixel columns (replaces --dataset)")
 	fs.StringVar(&s.TestCSV, "test-csv", "", "test CSV, laid out like --csv")
 	fs.StringVar(&s.CSVLabel, "csv-label", "", "label column of the CSV files: a header name or a 0-based index (default: \"label\" or the first)")
-	fs.IntVar(&s.Height, "height", 32, "image height for --images")
-	fs.IntVar(&s.Width, "width", 32, "image width for --images")
-	fs.StringVar(&s.ColorMode, "color-mode", "grayscale", "grayscale or rgb, for --images")
+	fs.IntVar(&s.Height, "height", 0, "image height for --images (default: the first image's)")
+	fs.IntVar(&s.Width, "width", 0, "image width for --images (default: the first image's)")
+	fs.StringVar(&s.ColorMode, "color-mode", "grayscale", "grayscale, rgb or rgba, for --images")
 	fs.IntVar(&s.Limit, "limit", 0, "use a random subset of this many training images (0: all)")
 	fs.IntVar(&s.TestLimit, "test-limit", 0, "use a random subset of this many test images (0: all)")
 }
@@ -81,6 +81,12 @@ func (s *sourceFlags) loadAll() (train, test *data.Dataset, err error) {
 	case s.Images != "" && s.CSV != "":
 		return nil, nil, usagef("give --images or --csv, not both")
 	case s.Images != "":
+		if s.Height < 0 || s.Width < 0 {
+			return nil, nil, usagef("--height and --width must not be negative")
+		}
+		if !slices.Contains([]string{"grayscale", "rgb", "rgba"}, s.ColorMode) {
+			return nil, nil, usagef("--color-mode %q: want grayscale, rgb or rgba", s.ColorMode)
+		}
 		opts := data.ImageFolderOptions{Height: s.Height, Width: s.Width, ColorMode: s.ColorMode}
 		if train, err = data.LoadImageFolder(s.Images, opts); err != nil {
 			return nil, nil, err
@@ -104,10 +110,23 @@ func (s *sourceFlags) loadAll() (train, test *data.Dataset, err error) {
 		return train, test, nil
 	}
 	name := strings.ToLower(s.Dataset)
-	if name != "ahcd" && name != "mnist" {
-		return nil, nil, usagef("unknown dataset %q: want ahcd or mnist (or --images / --csv)", s.Dataset)
+	if !slices.Contains(data.NamedDatasets(), name) {
+		return nil, nil, usagef("unknown dataset %q: want %s (or --images / --csv)", s.Dataset, strings.Join(data.NamedDatasets(), " or "))
 	}
 	return data.Named(name, s.DataDir)
+}
+
+// splits returns the source's data sets with their names: train and test,
+// or "all" for a CSV or image folder without a test set.
+func (s *sourceFlags) splits() (names []string, sets []*data.Dataset, err error) {
+	train, test, err := s.load()
+	if err != nil {
+		return nil, nil, err
+	}
+	if test == nil {
+		return []string{"all"}, []*data.Dataset{train}, nil
+	}
+	return []string{"train", "test"}, []*data.Dataset{train, test}, nil
 }
 
 // testSet returns the test set of the source, or an error when it has none.

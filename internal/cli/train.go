@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/convnet-go/convnet/data"
-	"github.com/convnet-go/convnet/data/augment"
 	"github.com/convnet-go/convnet/internal/safefile"
 	"github.com/convnet-go/convnet/model"
 	"github.com/convnet-go/convnet/nn"
@@ -66,8 +65,8 @@ type trainOptions struct {
 	PlateauDelta   float64
 	PlateauCool    int
 
-	Augment augment.Config
-	NoAug   bool
+	Aug   augmentFlags
+	NoAug bool
 
 	Rescale float64
 	Center  string // image, channel, none
@@ -138,25 +137,7 @@ func (o *trainOptions) register(fs *flag.FlagSet) {
 	fs.Float64Var(&o.PlateauDelta, "plateau-min-delta", 1e-4, "plateau schedule: smallest change that counts as an improvement")
 	fs.IntVar(&o.PlateauCool, "plateau-cooldown", 0, "plateau schedule: epochs to wait after a reduction")
 
-	fs.Float64Var(&o.Augment.RotationRange, "rotation", 10, "augmentation: largest rotation in degrees")
-	fs.Float64Var(&o.Augment.WidthShiftRange, "width-shift", 0.1, "augmentation: largest horizontal shift (fraction of the width below 1, else pixels)")
-	fs.Float64Var(&o.Augment.HeightShiftRange, "height-shift", 0.1, "augmentation: largest vertical shift (fraction below 1, else pixels)")
-	fs.Float64Var(&o.Augment.ShearRange, "shear", 0, "augmentation: largest shear angle in degrees")
-	fs.Func("zoom", "augmentation: zoom range, z (meaning 1-z..1+z) or lo,hi (default 0.1)", func(s string) error {
-		z, err := parseRange(s)
-		o.Augment.ZoomRange = z
-		return err
-	})
-	o.Augment.ZoomRange = augment.ZoomRangeOf(0.1)
-	fs.BoolVar(&o.Augment.HorizontalFlip, "hflip", false, "augmentation: random horizontal flips")
-	fs.BoolVar(&o.Augment.VerticalFlip, "vflip", false, "augmentation: random vertical flips")
-	fs.StringVar(&o.Augment.FillMode, "fill-mode", "nearest", "augmentation: constant, nearest, reflect or wrap")
-	fs.Float64Var(&o.Augment.Cval, "cval", 0, "augmentation: fill value of the constant mode")
-	fs.Func("brightness", "augmentation: brightness range lo,hi (off by default)", func(s string) error {
-		b, err := parseRange(s)
-		o.Augment.BrightnessRange = b
-		return err
-	})
+	o.Aug.register(fs)
 	fs.BoolVar(&o.NoAug, "no-augment", false, "turn augmentation off")
 
 	fs.Float64Var(&o.Rescale, "rescale", 1.0/255, "multiply pixel values by this (Keras's rescale)")
@@ -272,8 +253,8 @@ func (o *trainOptions) check() error {
 	if !slices.Contains([]string{"categorical_crossentropy", "sparse_categorical_crossentropy"}, o.Loss) {
 		return usagef("--loss %q: want categorical_crossentropy or sparse_categorical_crossentropy", o.Loss)
 	}
-	if err := o.Augment.Validate(); err != nil {
-		return usageError{err}
+	if _, err := o.Aug.config(); err != nil {
+		return err
 	}
 	if _, err := o.optimizer(); err != nil {
 		return usageError{err}
@@ -399,9 +380,12 @@ func (t *trainer) run(ctx context.Context, resume *model.Sequential, state train
 	opt := m.Optimizer()
 
 	steps := (t.train.Len() + o.BatchSize - 1) / o.BatchSize
-	var aug *augment.Config
-	if !o.NoAug && o.Augment.Enabled() {
-		aug = &o.Augment
+	aug, err := o.Aug.config()
+	if err != nil {
+		return err
+	}
+	if o.NoAug || !aug.Enabled() {
+		aug = nil
 	}
 	loader := data.NewLoader(t.train, data.LoaderOptions{
 		BatchSize: o.BatchSize, Shuffle: true, Seed: o.Seed, Augment: aug,
