@@ -17,9 +17,12 @@ type gemmImpl struct {
 	name   string
 	mr, nr int
 	kernel microKernel
-	mc     int // rows of A per block (kept in L2 when packed)
-	kc     int // depth of a block (the B sliver kc×nr stays in L1)
-	nc     int // columns of B per block (kept in L3)
+	// packedKernel, if set, replaces kernel when A is packed in slivers
+	// (rsA = 1, csA = mr).
+	packedKernel microKernel
+	mc           int // rows of A per block (kept in L2 when packed)
+	kc           int // depth of a block (the B sliver kc×nr stays in L1)
+	nc           int // columns of B per block (kept in L3)
 
 	// thin, if set, serves products with at most thinRows rows, where a
 	// tall micro-kernel would mostly multiply padding.

@@ -24,6 +24,12 @@ func gemmKernel12x32AVX512(k int, a *float32, rsA, csA int, b *float32, ldb int,
 //go:noescape
 func gemmKernel6x16AVX2(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
+// gemmKernel12x32PackedAVX512 is gemmKernel12x32AVX512 for A packed in
+// slivers: it assumes rsA = 1 and csA = 12.
+//
+//go:noescape
+func gemmKernel12x32PackedAVX512(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
 // gemmKernel1x128AVX512 computes a 1×128 tile of C (a vector-matrix
 // product) with AVX-512F:
 //
@@ -64,6 +70,9 @@ func asmImpls(avx2, avx512 bool) []*gemmImpl {
 		out = append(out, &gemmImpl{name: "avx512", mr: 12, nr: 32, mc: 240, kc: 256, nc: 2048,
 			kernel: func(k int, a []float32, rsA, csA int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
 				gemmKernel12x32AVX512(k, &a[0], rsA, csA, &b[0], ldb, &c[0], ldc, alpha, beta)
+			},
+			packedKernel: func(k int, a []float32, rsA, csA int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+				gemmKernel12x32PackedAVX512(k, &a[0], rsA, csA, &b[0], ldb, &c[0], ldc, alpha, beta)
 			},
 			thin: &gemmImpl{name: "avx512", mr: 1, nr: 128, mc: 1, kc: 256, nc: 2048,
 				kernel: func(k int, a []float32, rsA, csA int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {

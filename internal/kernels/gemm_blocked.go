@@ -233,6 +233,7 @@ func (g *gemmPlan) macro(buf *gemmBuf, ic, mb, jc, nb, pc, kb int, beta float32)
 			mrr := min(mr, mb-ir)
 			var as []float32
 			rs, cs := g.rsA, g.csA
+			kernel := im.kernel
 			switch {
 			case g.packA:
 				as, rs, cs = buf.a[(ir/mr)*kb*mr:], 1, mr
@@ -241,12 +242,15 @@ func (g *gemmPlan) macro(buf *gemmBuf, ic, mb, jc, nb, pc, kb int, beta float32)
 			default:
 				as = g.a[(ic+ir)*g.rsA+pc*g.csA:]
 			}
+			if rs == 1 && cs == mr && im.packedKernel != nil {
+				kernel = im.packedKernel
+			}
 			ci := (ic+ir)*g.ldc + jc + jr
 			if mrr == mr && nrr == nr {
-				im.kernel(kb, as, rs, cs, bs, ldbp, g.c[ci:], g.ldc, g.alpha, beta)
+				kernel(kb, as, rs, cs, bs, ldbp, g.c[ci:], g.ldc, g.alpha, beta)
 				continue
 			}
-			im.kernel(kb, as, rs, cs, bs, ldbp, buf.tmp, nr, g.alpha, 0)
+			kernel(kb, as, rs, cs, bs, ldbp, buf.tmp, nr, g.alpha, 0)
 			for i := 0; i < mrr; i++ {
 				row := g.c[ci+i*g.ldc : ci+i*g.ldc+nrr]
 				t := buf.tmp[i*nr : i*nr+nrr]

@@ -27,6 +27,7 @@ const signature = "func(k int, a *float32, rsA, csA int, b *float32, ldb int, c 
 func main() {
 	ConstraintExpr("!purego")
 	kernel("gemmKernel12x32AVX512", 12, 2, 16, ZMM)
+	packedKernel("gemmKernel12x32PackedAVX512", 12, 2, 16, ZMM)
 	kernel("gemmKernel1x128AVX512", 1, 8, 16, ZMM)
 	kernel("gemmKernel6x16AVX2", 6, 2, 8, YMM)
 	kernel("gemmKernel1x64AVX2", 1, 8, 8, YMM)
@@ -126,6 +127,16 @@ func kernel(name string, mr, vecs, lanes int, newVec func() VecVirtual) {
 	JNZ(LabelRef(loop))
 	Label(done)
 
+	writeC(name, acc, bv)
+	VZEROUPPER()
+	RET()
+}
+
+// writeC stores the tile: C = alpha·acc, or alpha·acc + beta·C when beta is
+// not zero. bv holds two free vector registers.
+func writeC(name string, acc [][]VecVirtual, bv []VecVirtual) {
+	mr, vecs := len(acc), len(acc[0])
+	lanes := int(bv[0].Size()) / 4
 	Comment("Write C: alpha*acc, plus beta*C unless beta is zero.")
 	c := Load(Param("c"), GP64())
 	ldc := Load(Param("ldc"), GP64())
@@ -166,6 +177,71 @@ func kernel(name string, mr, vecs, lanes int, newVec func() VecVirtual) {
 		}
 	}
 	Label(end)
+}
+
+// packedKernel emits an mr×(vecs·lanes) micro-kernel for A packed in slivers
+// (rsA = 1, csA = mr, which it does not read): every row of A is then at a
+// constant offset, and the loop over k is unrolled four times.
+func packedKernel(name string, mr, vecs, lanes int, newVec func() VecVirtual) {
+	const unroll = 4
+	TEXT(name, NOSPLIT, signature)
+	Doc(fmt.Sprintf("%s computes a %d×%d tile of C from a packed A; see gemm_asm.go.", name, mr, vecs*lanes))
+	k := Load(Param("k"), GP64())
+	a := Load(Param("a"), GP64())
+	b := Load(Param("b"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	SHLQ(U8(2), ldb)
+
+	Comment("Zero the accumulators.")
+	acc := make([][]VecVirtual, mr)
+	for i := range acc {
+		acc[i] = make([]VecVirtual, vecs)
+		for v := range acc[i] {
+			acc[i][v] = newVec()
+			VXORPS(acc[i][v], acc[i][v], acc[i][v])
+		}
+	}
+	bv := make([]VecVirtual, vecs)
+	for v := range bv {
+		bv[v] = newVec()
+	}
+	t := newVec()
+	step := func(u int) {
+		for v := range bv {
+			VMOVUPS(Mem{Base: b, Disp: 4 * lanes * v}, bv[v])
+		}
+		ADDQ(ldb, b)
+		for i := 0; i < mr; i++ {
+			VBROADCASTSS(Mem{Base: a, Disp: 4 * (u*mr + i)}, t)
+			for v := range bv {
+				VFMADD231PS(bv[v], t, acc[i][v])
+			}
+		}
+	}
+	n := GP64()
+	MOVQ(k, n)
+	SHRQ(U8(2), n)
+	ANDQ(U32(unroll-1), k)
+	unrolled, single, done := name+"_unrolled", name+"_single", name+"_done"
+	TESTQ(n, n)
+	JZ(LabelRef(single))
+	Label(unrolled)
+	Comment(fmt.Sprintf("%d rank-1 updates.", unroll))
+	for u := 0; u < unroll; u++ {
+		step(u)
+	}
+	ADDQ(U32(4*mr*unroll), a)
+	DECQ(n)
+	JNZ(LabelRef(unrolled))
+	Label(single)
+	TESTQ(k, k)
+	JZ(LabelRef(done))
+	step(0)
+	ADDQ(U32(4*mr), a)
+	DECQ(k)
+	JMP(LabelRef(single))
+	Label(done)
+	writeC(name, acc, bv)
 	VZEROUPPER()
 	RET()
 }
