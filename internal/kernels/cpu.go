@@ -39,7 +39,7 @@ const thinRows = 3
 //		if beta == 0 { c[i*ldc+j] = alpha*s } else { c[i*ldc+j] = alpha*s + beta*c[i*ldc+j] }
 type microKernel func(k int, a []float32, rsA, csA int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32)
 
-var genericImpl = &gemmImpl{name: "generic", mr: 4, nr: 4, kernel: gemmKernel4x4, mc: 64, kc: 256, nc: 1024}
+var genericImpl = &gemmImpl{name: "generic", mr: 2, nr: 4, kernel: gemmKernel2x4, mc: 64, kc: 256, nc: 1024}
 
 var (
 	// gemmImpls lists the paths this CPU can run, slowest first.

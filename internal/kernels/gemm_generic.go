@@ -34,20 +34,21 @@ func gemmRef(transA, transB bool, m, n, k int, alpha float32, a []float32, lda i
 	}
 }
 
-// gemmKernel4x4 is the pure-Go micro-kernel of the blocked generic path:
+// gemmKernel2x4 is the pure-Go micro-kernel of the blocked generic path:
 //
-//	for i < 4, j < 4:
+//	for i < 2, j < 4:
 //		s := 0
 //		for p < k: s += a[i*rsA+p*csA] * b[p*ldb+j]
 //		if beta == 0 { c[i*ldc+j] = alpha*s } else { c[i*ldc+j] = alpha*s + beta*c[i*ldc+j] }
-func gemmKernel4x4(k int, a []float32, rsA, csA int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+//
+// Its 8 accumulators and 6 operands stay in registers on amd64; taller
+// tiles spill.
+func gemmKernel2x4(k int, a []float32, rsA, csA int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
 	var c00, c01, c02, c03 float32
 	var c10, c11, c12, c13 float32
-	var c20, c21, c22, c23 float32
-	var c30, c31, c32, c33 float32
 	ia, ib := 0, 0
 	for p := 0; p < k; p++ {
-		a0, a1, a2, a3 := a[ia], a[ia+rsA], a[ia+2*rsA], a[ia+3*rsA]
+		a0, a1 := a[ia], a[ia+rsA]
 		bp := b[ib : ib+4 : ib+4]
 		b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
 		c00 += a0 * b0
@@ -58,21 +59,11 @@ func gemmKernel4x4(k int, a []float32, rsA, csA int, b []float32, ldb int, c []f
 		c11 += a1 * b1
 		c12 += a1 * b2
 		c13 += a1 * b3
-		c20 += a2 * b0
-		c21 += a2 * b1
-		c22 += a2 * b2
-		c23 += a2 * b3
-		c30 += a3 * b0
-		c31 += a3 * b1
-		c32 += a3 * b2
-		c33 += a3 * b3
 		ia += csA
 		ib += ldb
 	}
 	store4(c[0:4:4], alpha, beta, c00, c01, c02, c03)
 	store4(c[ldc:ldc+4:ldc+4], alpha, beta, c10, c11, c12, c13)
-	store4(c[2*ldc:2*ldc+4:2*ldc+4], alpha, beta, c20, c21, c22, c23)
-	store4(c[3*ldc:3*ldc+4:3*ldc+4], alpha, beta, c30, c31, c32, c33)
 }
 
 // store4 writes alpha·s + beta·c into one row of four, not reading c when

@@ -186,7 +186,7 @@ func TestGemmSmall(t *testing.T) {
 
 func TestGemmBlocks(t *testing.T) {
 	// Sizes that cross every block boundary of every path: the micro-tile
-	// (4×4, 6×16, 12×32, and 1×64, 1×128 for m ≤ 3), kc = 256 (1024 for
+	// (2×4, 6×16, 12×32, and 1×64, 1×128 for m ≤ 3), kc = 256 (1024 for
 	// narrow C), mc = 64, 120, 240, nc = 1024, 2048, the packing of A when
 	// n > 4·nr, B read in place.
 	shapes := [][3]int{
