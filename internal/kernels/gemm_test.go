@@ -221,6 +221,7 @@ func TestGemmDeterministic(t *testing.T) {
 		{m: 20, n: 700, k: 400, alpha: 1, beta: 1, transB: true}, // split along n
 		{m: 100, n: 32, k: 3000, alpha: 1, beta: 0, transA: true},
 		{m: 250, n: 250, k: 270, alpha: 0.5, beta: 0.5},
+		{m: 2, n: 1000, k: 3000, alpha: 1, beta: 0}, // one-row kernel
 	}
 	forEachImpl(t, func(t *testing.T, impl *gemmImpl) {
 		rng := rand.New(rand.NewPCG(5, 6))
