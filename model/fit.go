@@ -25,10 +25,12 @@ type Batches interface {
 
 // FitOptions configures [Sequential.Fit], Keras's model.fit.
 type FitOptions struct {
-	Epochs        int // the final epoch (Keras semantics with InitialEpoch)
-	InitialEpoch  int // epochs already done, when resuming
-	InitialStep   int // steps of InitialEpoch already done, when resuming mid-epoch
-	StepsPerEpoch int // batches per epoch (for the progress bar and schedules)
+	Epochs       int // the final epoch (Keras semantics with InitialEpoch)
+	InitialEpoch int // epochs already done, when resuming
+	InitialStep  int // steps of InitialEpoch already done, when resuming mid-epoch
+	// StepsPerEpoch is the number of batches of an epoch: an epoch ends after
+	// this many steps, or when Train's batches run out (Keras's steps_per_epoch).
+	StepsPerEpoch int
 
 	// Train returns the batches of epoch (counted from 0), skipping the first
 	// skip batches (for resuming mid-epoch).
@@ -116,7 +118,7 @@ func (m *Sequential) Fit(ctx context.Context, opts FitOptions) (*History, error)
 		start := time.Now()
 		var sumLoss float64
 		var seen, correct, s int
-		for s = skip; ; {
+		for s = skip; opts.StepsPerEpoch <= 0 || s < opts.StepsPerEpoch; {
 			if ctx.Err() != nil {
 				return hist, &Interrupted{Epoch: epoch, Step: s}
 			}

@@ -39,6 +39,7 @@ type trainOptions struct {
 
 	Epochs    int
 	BatchSize int
+	DropLast  bool
 	Workers   int
 
 	Optimizer   string
@@ -111,6 +112,7 @@ func (o *trainOptions) register(fs *flag.FlagSet) {
 
 	fs.IntVar(&o.Epochs, "epochs", 30, "number of epochs")
 	fs.IntVar(&o.BatchSize, "batch-size", 100, "batch size")
+	fs.BoolVar(&o.DropLast, "drop-last", true, "end each epoch before a last, smaller batch (the tutorial's steps_per_epoch = N // batch size)")
 	fs.IntVar(&o.Workers, "workers", 1, "goroutines preparing batches (augmentation)")
 
 	fs.StringVar(&o.Optimizer, "optimizer", "rmsprop", "sgd, rmsprop, adam or adamw")
@@ -370,6 +372,9 @@ func (t *trainer) run(ctx context.Context, resume *model.Sequential, state train
 			}
 		}
 	}
+	if st, err := os.Stat(filepath.Dir(out)); err != nil || !st.IsDir() {
+		return fmt.Errorf("cannot write %s: folder %s does not exist", out, filepath.Dir(out))
+	}
 	if err := t.loadData(); err != nil {
 		return err
 	}
@@ -380,6 +385,12 @@ func (t *trainer) run(ctx context.Context, resume *model.Sequential, state train
 	opt := m.Optimizer()
 
 	steps := (t.train.Len() + o.BatchSize - 1) / o.BatchSize
+	if o.DropLast {
+		steps = t.train.Len() / o.BatchSize
+	}
+	if steps == 0 {
+		return usagef("--batch-size %d is larger than the %d training images", o.BatchSize, t.train.Len())
+	}
 	aug, err := o.Aug.config()
 	if err != nil {
 		return err
@@ -388,7 +399,7 @@ func (t *trainer) run(ctx context.Context, resume *model.Sequential, state train
 		aug = nil
 	}
 	loader := data.NewLoader(t.train, data.LoaderOptions{
-		BatchSize: o.BatchSize, Shuffle: true, Seed: o.Seed, Augment: aug,
+		BatchSize: o.BatchSize, Shuffle: true, Seed: o.Seed, Augment: aug, DropLast: o.DropLast,
 		Standardizer: t.std, NumClasses: len(m.ClassNames), Workers: o.Workers, Prefetch: 4,
 	})
 	defer loader.Close()
