@@ -13,6 +13,11 @@ import (
 // layers with their Keras class names and configurations.
 func (m *Sequential) Architecture() ([]byte, error) {
 	m.mustBeBuilt("Architecture")
+	return json.MarshalIndent(m.architecture(), "", "  ")
+}
+
+// architecture describes the built model's layers for a model file.
+func (m *Sequential) architecture() architecture {
 	arch := architecture{InputShape: m.input}
 	for _, l := range m.Layers {
 		cfg := l.Config()
@@ -22,7 +27,7 @@ func (m *Sequential) Architecture() ([]byte, error) {
 		}
 		arch.Layers = append(arch.Layers, layerEntry{ClassName: l.Type(), Config: cfg})
 	}
-	return json.MarshalIndent(arch, "", "  ")
+	return arch
 }
 
 // ParseArchitecture returns an unbuilt model from an architecture document
@@ -42,13 +47,22 @@ func ParseArchitecture(b []byte) (*Sequential, error) {
 			return nil, fmt.Errorf("architecture: %w", err)
 		}
 	}
-	m := &Sequential{input: arch.InputShape}
-	for i, le := range arch.Layers {
+	layers, err := arch.layers()
+	if err != nil {
+		return nil, fmt.Errorf("architecture: %w", err)
+	}
+	return &Sequential{input: arch.InputShape, Layers: layers}, nil
+}
+
+// layers makes the unbuilt layers the architecture lists.
+func (a architecture) layers() ([]nn.Layer, error) {
+	var layers []nn.Layer
+	for i, le := range a.Layers {
 		l, err := nn.FromConfig(le.ClassName, le.Config)
 		if err != nil {
-			return nil, fmt.Errorf("architecture: layer %d: %w", i+1, err)
+			return nil, fmt.Errorf("layer %d: %w", i+1, err)
 		}
-		m.Layers = append(m.Layers, l)
+		layers = append(layers, l)
 	}
-	return m, nil
+	return layers, nil
 }

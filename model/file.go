@@ -146,15 +146,7 @@ func Encode(w io.Writer, m *Sequential, includeOptimizer bool) error {
 		}
 		meta[k] = v
 	}
-	arch := architecture{InputShape: m.input}
-	for _, l := range m.Layers {
-		cfg := l.Config()
-		if _, ok := cfg["name"]; !ok {
-			cfg = maps(cfg)
-			cfg["name"] = l.Name()
-		}
-		arch.Layers = append(arch.Layers, layerEntry{ClassName: l.Type(), Config: cfg})
-	}
+	arch := m.architecture()
 	classes := m.ClassNames
 	if classes == nil {
 		classes = []string{}
@@ -534,16 +526,13 @@ func decodeArchitecture(s string, h *header) (*Sequential, error) {
 	if len(arch.Layers) == 0 {
 		return nil, formatErr("architecture: no layers")
 	}
-	m := &Sequential{}
-	for i, le := range arch.Layers {
-		l, err := nn.FromConfig(le.ClassName, le.Config)
-		if err != nil {
-			return nil, formatErr("architecture: layer %d: %v", i+1, err)
-		}
-		m.Layers = append(m.Layers, l)
+	layers, err := arch.layers()
+	if err != nil {
+		return nil, formatErr("architecture: %v", err)
 	}
+	m := &Sequential{Layers: layers}
 	budget := h.dataLen / 4
-	err := m.build(arch.InputShape, 0, func(i int, l nn.Layer, in []int) error {
+	err = m.build(arch.InputShape, 0, func(i int, l nn.Layer, in []int) error {
 		if n, ok := paramEstimate(l, in); ok && n > budget {
 			return fmt.Errorf("%s (%s) needs %d weights, more than the file holds", l.Name(), l.Type(), n)
 		}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/convnet-go/convnet/data"
@@ -125,25 +126,13 @@ func runEvaluate(_ context.Context, args []string, stdout, stderr io.Writer) err
 
 // checkCompatible reports a data set that does not fit the model.
 func checkCompatible(path string, m *model.Sequential, ds *data.Dataset) error {
-	if got, want := ds.Shape(), m.InputShape(); !equalInts(got, want) {
+	if got, want := ds.Shape(), m.InputShape(); !slices.Equal(got, want) {
 		return fmt.Errorf("%s takes images of shape %v, the data has %v", path, want, got)
 	}
 	if ds.NumClasses() != m.NumClasses() {
 		return fmt.Errorf("%s has %d classes, the data has %d", path, m.NumClasses(), ds.NumClasses())
 	}
 	return nil
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // evaluation is the result of testing a model on a data set.
