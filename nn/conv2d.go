@@ -37,12 +37,18 @@ type Conv2D struct {
 	zbuf       *tensor.Tensor
 	dz, dx     *tensor.Tensor // dz is owned; grad is the dL/dz being used
 	grad       *tensor.Tensor
-	cols       [][]float32 // per-worker im2col buffers
-	partial    []float32   // per-group kernel and bias gradients
-	fwdFn      func(worker, n int)
+	cols       [][]float32 // per-worker im2col buffers, one block of rows each
+	block      int         // im2col rows per block, forward and weight gradient
+	tg         kernels.ConvGeom
+	tblock     int       // rows per block of the input gradient (stride 1)
+	flip       []float32 // the kernel for the input gradient, see kernels.FlipKernel
+	partial    []float32 // per-group kernel and bias gradients
+	fwdFn      func(worker, item int)
 	bwdFn      func(worker, group int)
+	dxFn       func(worker, item int)
 	softmaxOut bool
 	skipDx     bool
+	dzReady    bool // the last backward's dz is already act'(dy)
 }
 
 // convGroups is the number of fixed sample groups whose weight gradients are
@@ -88,7 +94,14 @@ func (l *Conv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 		l.bias = newParam("bias", true, l.Filters)
 	}
 	l.partial = make([]float32, convGroups*(k+1)*l.Filters)
-	l.fwdFn, l.bwdFn = l.forwardImage, l.backwardGroup
+	l.block = blockRows(g.OH*g.OW, k, l.Filters)
+	l.flip = nil
+	if g.SH == 1 && g.SW == 1 && !l.pointwise && g.C >= minFlipChannels {
+		l.tg = g.Transposed(l.Filters)
+		l.tblock = blockRows(g.H*g.W, l.tg.ColWidth(), g.C)
+		l.flip = make([]float32, len(l.kernel.Value.Data))
+	}
+	l.fwdFn, l.bwdFn, l.dxFn = l.forwardBlock, l.backwardGroup, l.inputGradBlock
 	l.zbuf, l.x, l.y, l.z, l.dz, l.dx, l.grad, l.cols = nil, nil, nil, nil, nil, nil, nil, nil
 	return append([]int(nil), l.out...), nil
 }
@@ -102,6 +115,30 @@ func (l *Conv2D) Params() []*Param {
 	return []*Param{l.kernel, l.bias}
 }
 
+// blockBytes is the size of one block of im2col rows: it stays in the L2
+// cache between im2col writing it and the GEMM reading it.
+const blockBytes = 192 << 10
+
+// serialFlops bounds the work of one GEMM call made from inside a parallel
+// loop, below the size at which kernels.Gemm would split it across
+// goroutines itself (the loop already keeps every core busy).
+const serialFlops = 4 << 20
+
+// minFlipChannels is the fewest input channels for which the input gradient
+// is computed as a convolution with the flipped kernel: that GEMM has one
+// column per channel, too few below this for the micro-kernels.
+const minFlipChannels = 8
+
+// blockRows returns how many im2col rows of width k (of rows in all) to
+// process at once, for a GEMM with n columns: about blockBytes, a multiple
+// of 12 rows (a multiple of the tile height of every GEMM micro-kernel),
+// and no more work than serialFlops.
+func blockRows(rows, k, n int) int {
+	r := min(blockBytes/(4*k), serialFlops/(2*k*n))
+	r = max(r/12*12, 12)
+	return min(r, rows)
+}
+
 // workers makes sure there is an im2col buffer for every worker that may run
 // on n items and returns their number.
 func (l *Conv2D) workers(n int) int {
@@ -109,12 +146,18 @@ func (l *Conv2D) workers(n int) int {
 	if l.pointwise {
 		return w
 	}
-	size := l.g.OH * l.g.OW * l.g.ColWidth()
+	size := l.block * l.g.ColWidth()
+	if l.flip != nil {
+		size = max(size, l.tblock*l.tg.ColWidth())
+	}
 	for len(l.cols) < w {
 		l.cols = append(l.cols, make([]float32, size))
 	}
 	return w
 }
+
+// blocks returns the number of blocks of rows rows per image.
+func blocks(rows, block int) int { return (rows + block - 1) / block }
 
 func (l *Conv2D) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	checkInput(l, "Forward", x, l.in)
@@ -129,27 +172,40 @@ func (l *Conv2D) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	if l.pointwise {
 		kernels.Gemm(false, false, n*l.g.H*l.g.W, l.Filters, l.g.C, 1, x.Data, l.g.C, l.kernel.Value.Data, l.Filters, 0, l.z.Data, l.Filters)
 	}
-	kernels.ParallelFor(n, l.workers(n), l.fwdFn)
+	items := n * blocks(l.g.OH*l.g.OW, l.block)
+	kernels.ParallelFor(items, l.workers(items), l.fwdFn)
 	return l.y
 }
 
-// forwardImage computes image i of the batch.
-func (l *Conv2D) forwardImage(worker, i int) {
+// forwardBlock computes one block of output rows of one image: item counts
+// the blocks of image 0, then those of image 1, and so on.
+func (l *Conv2D) forwardBlock(worker, item int) {
 	g := &l.g
-	rows, f := g.OH*g.OW, l.Filters
-	z := l.z.Data[i*rows*f : (i+1)*rows*f]
+	rows, f, k := g.OH*g.OW, l.Filters, g.ColWidth()
+	per := blocks(rows, l.block)
+	i, lo := item/per, item%per*l.block
+	hi := min(lo+l.block, rows)
+	z := l.z.Data[(i*rows+lo)*f : (i*rows+hi)*f]
 	if !l.pointwise {
-		cols := l.cols[worker]
-		kernels.Im2col(cols, l.x.Data[i*g.H*g.W*g.C:(i+1)*g.H*g.W*g.C], g)
-		kernels.Gemm(false, false, rows, f, g.ColWidth(), 1, cols, g.ColWidth(), l.kernel.Value.Data, f, 0, z, f)
+		cols := l.cols[worker][:(hi-lo)*k]
+		kernels.Im2colRows(cols, l.x.Data[i*g.H*g.W*g.C:(i+1)*g.H*g.W*g.C], g, lo, hi)
+		kernels.Gemm(false, false, hi-lo, f, k, 1, cols, k, l.kernel.Value.Data, f, 0, z, f)
 	}
-	y := l.y.Data[i*rows*f : (i+1)*rows*f]
+	y := l.y.Data[(i*rows+lo)*f : (i*rows+hi)*f]
 	biasActivate(l.act, y, z, l.bias, f)
 }
 
 // biasActivate sets y = act(z + b) row by row (rows of length f); y may
 // alias z.
 func biasActivate(act activation, y, z []float32, bias *Param, f int) {
+	if act.kind == actReLU && y != nil && &y[0] == &z[0] {
+		var b []float32
+		if bias != nil {
+			b = bias.Value.Data
+		}
+		kernels.BiasReLU(y, z, b)
+		return
+	}
 	if bias != nil {
 		b := bias.Value.Data
 		for r := 0; r < len(z); r += f {
@@ -165,8 +221,7 @@ func biasActivate(act activation, y, z []float32, bias *Param, f int) {
 func (l *Conv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	checkGrad(l, dy, l.y)
 	l.dz = resize(l.dz, dy.Shape...)
-	l.act.backward(l.dz.Data, dy.Data, l.y.Data, l.Filters)
-	return l.backwardFrom(l.dz)
+	return l.backwardFrom(dy, false)
 }
 
 // Logits returns the pre-activation output of the last Forward when the
@@ -181,7 +236,7 @@ func (l *Conv2D) Logits() *tensor.Tensor {
 // BackwardLogits is Backward for a softmax Conv2D given dL/dlogits.
 func (l *Conv2D) BackwardLogits(dz *tensor.Tensor) *tensor.Tensor {
 	checkGrad(l, dz, l.y)
-	return l.backwardFrom(dz)
+	return l.backwardFrom(dz, true)
 }
 
 func (l *Conv2D) endsInSoftmax() bool { return l.softmaxOut }
@@ -191,15 +246,18 @@ func (l *Conv2D) endsInSoftmax() bool { return l.softmaxOut }
 func (l *Conv2D) SkipInputGradient(skip bool) { l.skipDx = skip }
 
 // backwardFrom accumulates dW = colsᵀ·dz and db = Σ dz per fixed group of
-// images, computes dx = col2im(dz·Wᵀ), then adds the group sums in order.
-func (l *Conv2D) backwardFrom(dz *tensor.Tensor) *tensor.Tensor {
-	n := dz.Shape[0]
-	l.grad = dz
-	if !l.skipDx {
-		l.dx = resize(l.dx, n, l.g.H, l.g.W, l.g.C)
-	}
+// images and adds the group sums in order, then computes dx. With logits
+// set, d is dL/dz; otherwise it is dL/dy and each group first sets its
+// images' dz = act'(dy) into l.dz.
+func (l *Conv2D) backwardFrom(d *tensor.Tensor, logits bool) *tensor.Tensor {
+	n := d.Shape[0]
+	l.grad, l.dzReady = d, logits
 	groups := min(n, convGroups)
 	kernels.ParallelFor(groups, l.workers(groups), l.bwdFn)
+	dz := d
+	if !logits {
+		dz = l.dz
+	}
 	kf := l.g.ColWidth() * l.Filters
 	dw := l.kernel.Grad.Data
 	for gi := range groups {
@@ -212,10 +270,21 @@ func (l *Conv2D) backwardFrom(dz *tensor.Tensor) *tensor.Tensor {
 	if l.skipDx {
 		return nil
 	}
+	l.grad = dz
+	l.dx = resize(l.dx, n, l.g.H, l.g.W, l.g.C)
+	if l.flip == nil {
+		kernels.ParallelFor(n, l.workers(n), l.dxFn)
+		return l.dx
+	}
+	g := &l.g
+	kernels.FlipKernel(l.flip, l.kernel.Value.Data, g.KH, g.KW, g.C, l.Filters)
+	items := n * blocks(g.H*g.W, l.tblock)
+	kernels.ParallelFor(items, l.workers(items), l.dxFn)
 	return l.dx
 }
 
-// backwardGroup handles the images of group gi.
+// backwardGroup accumulates the kernel and bias gradients of the images of
+// group gi into the group's partial sums.
 func (l *Conv2D) backwardGroup(worker, gi int) {
 	g := &l.g
 	n, f, k := l.grad.Shape[0], l.Filters, g.ColWidth()
@@ -224,31 +293,69 @@ func (l *Conv2D) backwardGroup(worker, gi int) {
 	p := l.partial[gi*(k+1)*f : (gi+1)*(k+1)*f]
 	pw, pb := p[:k*f], p[k*f:]
 	clear(p)
-	w := l.kernel.Value.Data
 	for i := gi * n / groups; i < (gi+1)*n/groups; i++ {
 		dz := l.grad.Data[i*rows*f : (i+1)*rows*f]
-		x := l.x.Data[i*size : (i+1)*size]
-		for r := 0; r < len(dz); r += f {
-			kernels.AddTo(pb, dz[r:r+f])
+		if !l.dzReady {
+			dy := dz
+			dz = l.dz.Data[i*rows*f : (i+1)*rows*f]
+			y := l.y.Data[i*rows*f : (i+1)*rows*f]
+			if l.act.kind == actReLU {
+				kernels.ReLUGradSum(dz, dy, y, pb)
+			} else {
+				l.act.backward(dz, dy, y, f)
+				kernels.AddColumnSums(pb, dz)
+			}
+		} else {
+			kernels.AddColumnSums(pb, dz)
 		}
+		x := l.x.Data[i*size : (i+1)*size]
 		if l.pointwise {
 			kernels.Gemm(true, false, k, f, rows, 1, x, k, dz, f, 1, pw, f)
-			if !l.skipDx {
-				kernels.Gemm(false, true, rows, k, f, 1, dz, f, w, f, 0, l.dx.Data[i*size:(i+1)*size], k)
-			}
 			continue
 		}
 		cols := l.cols[worker]
-		kernels.Im2col(cols, x, g)
-		kernels.Gemm(true, false, k, f, rows, 1, cols, k, dz, f, 1, pw, f)
-		if l.skipDx {
-			continue
+		for lo := 0; lo < rows; lo += l.block {
+			hi := min(lo+l.block, rows)
+			kernels.Im2colRows(cols[:(hi-lo)*k], x, g, lo, hi)
+			kernels.Gemm(true, false, k, f, hi-lo, 1, cols, k, dz[lo*f:hi*f], f, 1, pw, f)
 		}
-		dx := l.dx.Data[i*size : (i+1)*size]
-		kernels.Gemm(false, true, rows, k, f, 1, dz, f, w, f, 0, cols, k)
-		clear(dx)
-		kernels.Col2im(dx, cols, g)
 	}
+}
+
+// inputGradBlock computes one item of dx = dL/dx from dz = l.grad. For a
+// stride-1 convolution an item is a block of rows of one image's input
+// gradient, a convolution of dz with the flipped kernel; otherwise it is a
+// whole image, dx = col2im(dz·Wᵀ).
+func (l *Conv2D) inputGradBlock(worker, item int) {
+	g := &l.g
+	f, size := l.Filters, g.H*g.W*g.C
+	rows := g.OH * g.OW
+	if l.pointwise || l.flip == nil {
+		i := item
+		dz := l.grad.Data[i*rows*f : (i+1)*rows*f]
+		dx := l.dx.Data[i*size : (i+1)*size]
+		if l.pointwise {
+			kernels.Gemm(false, true, rows, g.C, f, 1, dz, f, l.kernel.Value.Data, f, 0, dx, g.C)
+			return
+		}
+		k := g.ColWidth()
+		cols := l.cols[worker]
+		clear(dx)
+		for lo := 0; lo < rows; lo += l.block {
+			hi := min(lo+l.block, rows)
+			kernels.Gemm(false, true, hi-lo, k, f, 1, dz[lo*f:hi*f], f, l.kernel.Value.Data, f, 0, cols, k)
+			kernels.Col2imRows(dx, cols[:(hi-lo)*k], g, lo, hi)
+		}
+		return
+	}
+	t := &l.tg
+	k, in := t.ColWidth(), g.H*g.W
+	per := blocks(in, l.tblock)
+	i, lo := item/per, item%per*l.tblock
+	hi := min(lo+l.tblock, in)
+	cols := l.cols[worker][:(hi-lo)*k]
+	kernels.Im2colRows(cols, l.grad.Data[i*rows*f:(i+1)*rows*f], t, lo, hi)
+	kernels.Gemm(false, false, hi-lo, g.C, k, 1, cols, k, l.flip, g.C, 0, l.dx.Data[i*size+lo*g.C:i*size+hi*g.C], g.C)
 }
 
 func (l *Conv2D) Config() map[string]any {

@@ -21,35 +21,83 @@ func (g *ConvGeom) ColWidth() int { return g.KH * g.KW * g.C }
 //	for oy < OH, ox < OW, ky < KH, kx < KW, c < C:
 //		iy, ix := oy*SH-PadTop+ky, ox*SW-PadLeft+kx
 //		dst[(oy*OW+ox)*KH*KW*C + (ky*KW+kx)*C + c] = x[(iy*W+ix)*C+c] or 0 outside
-func Im2col(dst, x []float32, g *ConvGeom) {
+func Im2col(dst, x []float32, g *ConvGeom) { Im2colRows(dst, x, g, 0, g.OH*g.OW) }
+
+// Im2colRows writes rows lo..hi-1 of [Im2col]'s matrix (the output cells
+// oy*OW+ox in [lo, hi)) into dst, which holds (hi-lo)·KH·KW·C values: a
+// convolution can then be computed a block of rows at a time, with the
+// block still in cache when the GEMM reads it.
+func Im2colRows(dst, x []float32, g *ConvGeom, lo, hi int) {
 	row := g.ColWidth()
 	span := g.KW * g.C
-	_ = dst[g.OH*g.OW*row-1]
+	if lo < 0 || hi > g.OH*g.OW || lo > hi {
+		panic("kernels: Im2colRows: rows out of range")
+	}
+	if lo == hi {
+		return
+	}
+	_ = dst[(hi-lo)*row-1]
 	_ = x[g.H*g.W*g.C-1]
-	for oy := 0; oy < g.OH; oy++ {
-		for ox := 0; ox < g.OW; ox++ {
-			d := dst[(oy*g.OW+ox)*row : (oy*g.OW+ox+1)*row]
-			x0 := ox*g.SW - g.PadLeft
-			for ky := 0; ky < g.KH; ky++ {
-				dk := d[ky*span : (ky+1)*span]
-				iy := oy*g.SH - g.PadTop + ky
-				if iy < 0 || iy >= g.H {
-					clear(dk)
-					continue
+	for r := lo; r < hi; r++ {
+		oy, ox := r/g.OW, r%g.OW
+		d := dst[(r-lo)*row : (r-lo+1)*row]
+		x0 := ox*g.SW - g.PadLeft
+		for ky := 0; ky < g.KH; ky++ {
+			dk := d[ky*span : (ky+1)*span]
+			iy := oy*g.SH - g.PadTop + ky
+			if iy < 0 || iy >= g.H {
+				clear(dk)
+				continue
+			}
+			xr := x[iy*g.W*g.C : (iy+1)*g.W*g.C]
+			if x0 >= 0 && x0+g.KW <= g.W {
+				copy(dk, xr[x0*g.C:(x0+g.KW)*g.C])
+				continue
+			}
+			for kx := 0; kx < g.KW; kx++ {
+				ix := x0 + kx
+				dc := dk[kx*g.C : (kx+1)*g.C]
+				if ix < 0 || ix >= g.W {
+					clear(dc)
+				} else {
+					copy(dc, xr[ix*g.C:(ix+1)*g.C])
 				}
-				xr := x[iy*g.W*g.C : (iy+1)*g.W*g.C]
-				if x0 >= 0 && x0+g.KW <= g.W {
-					copy(dk, xr[x0*g.C:(x0+g.KW)*g.C])
-					continue
-				}
-				for kx := 0; kx < g.KW; kx++ {
-					ix := x0 + kx
-					dc := dk[kx*g.C : (kx+1)*g.C]
-					if ix < 0 || ix >= g.W {
-						clear(dc)
-					} else {
-						copy(dc, xr[ix*g.C:(ix+1)*g.C])
-					}
+			}
+		}
+	}
+}
+
+// Transposed returns the geometry of the convolution that computes the
+// input gradient of a stride-1 convolution g from its output gradient: an
+// OH×OW×F image (F the number of filters) convolved with the kernel rotated
+// by 180° and its channel axes swapped (see [FlipKernel]) gives H×W×C.
+//
+//	dx[y,x,c] = Σ_{ky,kx,f} dz[y+PadTop-ky, x+PadLeft-kx, f] · kernel[ky,kx,c,f]
+//
+// It panics unless g has strides 1.
+func (g *ConvGeom) Transposed(f int) ConvGeom {
+	if g.SH != 1 || g.SW != 1 {
+		panic("kernels: ConvGeom.Transposed: strides other than 1")
+	}
+	return ConvGeom{H: g.OH, W: g.OW, C: f, KH: g.KH, KW: g.KW, SH: 1, SW: 1,
+		PadTop: g.KH - 1 - g.PadTop, PadLeft: g.KW - 1 - g.PadLeft, OH: g.H, OW: g.W}
+}
+
+// FlipKernel writes into dst the kernel of [ConvGeom.Transposed]: the HWIO
+// kernel w (KH×KW×C×F) rotated by 180° with C and F swapped (KH×KW×F×C).
+//
+//	dst[((KH-1-ky)*KW+KW-1-kx)*F*C + f*C + c] = w[(ky*KW+kx)*C*F + c*F + f]
+func FlipKernel(dst, w []float32, kh, kw, c, f int) {
+	_ = dst[kh*kw*c*f-1]
+	_ = w[kh*kw*c*f-1]
+	for ky := 0; ky < kh; ky++ {
+		for kx := 0; kx < kw; kx++ {
+			src := w[(ky*kw+kx)*c*f : (ky*kw+kx+1)*c*f]
+			d := dst[((kh-1-ky)*kw+kw-1-kx)*f*c:][:f*c]
+			for ci := 0; ci < c; ci++ {
+				s := src[ci*f : (ci+1)*f]
+				for fi, v := range s {
+					d[fi*c+ci] = v
 				}
 			}
 		}
@@ -62,33 +110,42 @@ func Im2col(dst, x []float32, g *ConvGeom) {
 //
 //	for oy < OH, ox < OW, ky < KH, kx < KW, c < C, inside the image:
 //		dx[(iy*W+ix)*C+c] += cols[(oy*OW+ox)*KH*KW*C + (ky*KW+kx)*C + c]
-func Col2im(dx, cols []float32, g *ConvGeom) {
+func Col2im(dx, cols []float32, g *ConvGeom) { Col2imRows(dx, cols, g, 0, g.OH*g.OW) }
+
+// Col2imRows is [Col2im] for rows lo..hi-1 of the im2col matrix, given in
+// cols ((hi-lo)·KH·KW·C values); see [Im2colRows].
+func Col2imRows(dx, cols []float32, g *ConvGeom, lo, hi int) {
 	row := g.ColWidth()
 	span := g.KW * g.C
-	_ = cols[g.OH*g.OW*row-1]
+	if lo < 0 || hi > g.OH*g.OW || lo > hi {
+		panic("kernels: Col2imRows: rows out of range")
+	}
+	if lo == hi {
+		return
+	}
+	_ = cols[(hi-lo)*row-1]
 	_ = dx[g.H*g.W*g.C-1]
-	for oy := 0; oy < g.OH; oy++ {
-		for ox := 0; ox < g.OW; ox++ {
-			s := cols[(oy*g.OW+ox)*row : (oy*g.OW+ox+1)*row]
-			x0 := ox*g.SW - g.PadLeft
-			for ky := 0; ky < g.KH; ky++ {
-				iy := oy*g.SH - g.PadTop + ky
-				if iy < 0 || iy >= g.H {
+	for r := lo; r < hi; r++ {
+		oy, ox := r/g.OW, r%g.OW
+		s := cols[(r-lo)*row : (r-lo+1)*row]
+		x0 := ox*g.SW - g.PadLeft
+		for ky := 0; ky < g.KH; ky++ {
+			iy := oy*g.SH - g.PadTop + ky
+			if iy < 0 || iy >= g.H {
+				continue
+			}
+			sk := s[ky*span : (ky+1)*span]
+			xr := dx[iy*g.W*g.C : (iy+1)*g.W*g.C]
+			if x0 >= 0 && x0+g.KW <= g.W {
+				AddTo(xr[x0*g.C:(x0+g.KW)*g.C], sk)
+				continue
+			}
+			for kx := 0; kx < g.KW; kx++ {
+				ix := x0 + kx
+				if ix < 0 || ix >= g.W {
 					continue
 				}
-				sk := s[ky*span : (ky+1)*span]
-				xr := dx[iy*g.W*g.C : (iy+1)*g.W*g.C]
-				if x0 >= 0 && x0+g.KW <= g.W {
-					AddTo(xr[x0*g.C:(x0+g.KW)*g.C], sk)
-					continue
-				}
-				for kx := 0; kx < g.KW; kx++ {
-					ix := x0 + kx
-					if ix < 0 || ix >= g.W {
-						continue
-					}
-					AddTo(xr[ix*g.C:(ix+1)*g.C], sk[kx*g.C:(kx+1)*g.C])
-				}
+				AddTo(xr[ix*g.C:(ix+1)*g.C], sk[kx*g.C:(kx+1)*g.C])
 			}
 		}
 	}

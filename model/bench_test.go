@@ -1,0 +1,54 @@
+package model
+
+import (
+	"testing"
+
+	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/optim"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// tutorial returns the built and compiled tutorial model (RMSprop, as the
+// tutorial recipe trains it).
+func tutorial(b *testing.B) *Sequential {
+	b.Helper()
+	m, err := Preset("tutorial")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := m.Build(nil, 1); err != nil {
+		b.Fatal(err)
+	}
+	if err := m.Compile(&optim.RMSprop{}, nn.CrossEntropy{Sparse: true}); err != nil {
+		b.Fatal(err)
+	}
+	return m
+}
+
+// BenchmarkTrainStep times one training step of the tutorial model at batch
+// 100 on random inputs.
+func BenchmarkTrainStep(b *testing.B) {
+	m := tutorial(b)
+	x, y := randomBatch(m, 100, 1)
+	m.TrainStep(x, y)
+	for b.Loop() {
+		m.TrainStep(x, y)
+	}
+	b.ReportMetric(float64(100*b.N)/b.Elapsed().Seconds(), "images/s")
+}
+
+// BenchmarkPredict times inference of the tutorial model at batch 1 and 256.
+func BenchmarkPredict(b *testing.B) {
+	for _, n := range []int{1, 256} {
+		b.Run(map[int]string{1: "batch=1", 256: "batch=256"}[n], func(b *testing.B) {
+			m := tutorial(b)
+			x, _ := randomBatch(m, n, 1)
+			p := tensor.New(n, m.NumClasses())
+			m.Predict(p, x)
+			for b.Loop() {
+				m.Predict(p, x)
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "images/s")
+		})
+	}
+}
