@@ -58,18 +58,51 @@ func (m *Sequential) forward(x *tensor.Tensor, training bool) (logits *tensor.Te
 }
 
 // backward propagates dL/dlogits through every layer and returns dL/dx.
-func (m *Sequential) backward(dlogits *tensor.Tensor) *tensor.Tensor {
+// With params set, it only computes what the parameter gradients need: it
+// stops at the first layer that has parameters, which leaves out its input
+// gradient (see nn.InputGradientSkipper), and returns nil.
+func (m *Sequential) backward(dlogits *tensor.Tensor, params bool) *tensor.Tensor {
 	n := len(m.Layers)
+	first := 0
+	if params {
+		first = m.firstTrainable()
+	}
+	for i, l := range m.Layers {
+		if s, ok := l.(nn.InputGradientSkipper); ok {
+			s.SkipInputGradient(params && i == first)
+		}
+	}
 	var dy *tensor.Tensor
 	if so, ok := m.fused(); ok {
 		dy = so.BackwardLogits(dlogits)
 	} else {
 		dy = m.Layers[n-1].Backward(dlogits)
 	}
-	for i := n - 2; i >= 0; i-- {
+	for i := n - 2; i >= first; i-- {
 		dy = m.Layers[i].Backward(dy)
 	}
+	if params {
+		return nil
+	}
 	return dy
+}
+
+// firstTrainable returns the index of the lowest layer that backward must
+// reach for the parameter gradients: the first layer that can skip its input
+// gradient or has a trainable parameter (0 if none does). No layer below it
+// has trainable parameters.
+func (m *Sequential) firstTrainable() int {
+	for i, l := range m.Layers {
+		if _, ok := l.(nn.InputGradientSkipper); ok {
+			return i
+		}
+		for _, p := range l.Params() {
+			if p.Trainable && p.Grad != nil {
+				return i
+			}
+		}
+	}
+	return 0
 }
 
 // reuse returns buf shaped like shape, reusing its storage when possible.
@@ -122,7 +155,7 @@ func (m *Sequential) TrainStep(x, y *tensor.Tensor) (loss float64, correct int) 
 	m.dlogits = reuse(m.dlogits, logits.Shape)
 	loss = m.loss.FromLogits(m.dlogits, logits, y)
 	correct = countCorrect(logits, y, m.loss.Sparse)
-	m.backward(m.dlogits)
+	m.backward(m.dlogits, true)
 	m.opt.Step(m.params)
 	return loss, correct
 }
@@ -206,5 +239,5 @@ func (m *Sequential) InputGradient(x *tensor.Tensor, class int) *tensor.Tensor {
 	for i := range logits.Shape[0] {
 		m.onehot.Data[i*c+class] = 1
 	}
-	return m.backward(m.onehot).Clone()
+	return m.backward(m.onehot, false).Clone()
 }
