@@ -37,9 +37,7 @@ func main() {
 // kernel emits an mr×(vecs·lanes) micro-kernel; newVec allocates one vector
 // register of lanes float32s.
 func kernel(name string, mr, vecs, lanes int, newVec func() VecVirtual) {
-	nr := vecs * lanes
 	TEXT(name, NOSPLIT, signature)
-	Doc(fmt.Sprintf("%s computes a %d×%d tile of C; see gemm_asm.go.", name, mr, nr))
 
 	k := Load(Param("k"), GP64())
 	a := Load(Param("a"), GP64())
@@ -185,7 +183,6 @@ func writeC(name string, acc [][]VecVirtual, bv []VecVirtual) {
 func packedKernel(name string, mr, vecs, lanes int, newVec func() VecVirtual) {
 	const unroll = 4
 	TEXT(name, NOSPLIT, signature)
-	Doc(fmt.Sprintf("%s computes a %d×%d tile of C from a packed A; see gemm_asm.go.", name, mr, vecs*lanes))
 	k := Load(Param("k"), GP64())
 	a := Load(Param("a"), GP64())
 	b := Load(Param("b"), GP64())
