@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"math"
 	"math/rand/v2"
 
 	"github.com/convnet-go/convnet/tensor"
@@ -56,14 +57,19 @@ func (l *Dropout) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 		l.mask = make([]float32, len(x.Data))
 	}
 	l.mask = l.mask[:len(x.Data)]
-	scale := float32(1 / (1 - l.Rate))
+	// Element i is dropped when rng.Float64() < Rate, that is when the 53
+	// bits Float64 would use, as an integer, are below ceil(Rate·2^53):
+	// the same draws, without a float division or a branch.
+	drop := uint64(math.Ceil(l.Rate * (1 << 53)))
+	scale := math.Float32bits(float32(1 / (1 - l.Rate)))
+	y, mask := l.y.Data[:len(x.Data)], l.mask[:len(x.Data)]
 	for i, v := range x.Data {
-		m := scale
-		if l.rng.Float64() < l.Rate {
-			m = 0
+		var m uint32
+		if l.rng.Uint64()<<11>>11 >= drop {
+			m = scale
 		}
-		l.mask[i] = m
-		l.y.Data[i] = v * m
+		mask[i] = math.Float32frombits(m)
+		y[i] = v * mask[i]
 	}
 	return l.y
 }

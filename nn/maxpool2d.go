@@ -24,8 +24,11 @@ type MaxPool2D struct {
 	g      kernels.ConvGeom
 	in     []int
 	out    []int
+	x, dy  *tensor.Tensor // the inputs of the running Forward or Backward
 	y, dx  *tensor.Tensor
 	argmax []int32 // per output, the index of the chosen input in its image
+	fwdFn  func(worker, i int)
+	bwdFn  func(worker, i int)
 }
 
 func (l *MaxPool2D) Type() string { return "MaxPooling2D" }
@@ -38,6 +41,7 @@ func (l *MaxPool2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 	}
 	l.g, l.in, l.out = g, append([]int(nil), in...), []int{g.OH, g.OW, g.C}
 	l.y, l.dx = nil, nil
+	l.fwdFn, l.bwdFn = l.forwardImage, l.backwardImage
 	return append([]int(nil), l.out...), nil
 }
 
@@ -53,45 +57,16 @@ func (l *MaxPool2D) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 		l.argmax = make([]int32, len(l.y.Data))
 	}
 	l.argmax = l.argmax[:len(l.y.Data)]
-	size := g.H * g.W * c
-	for i := range n {
-		img := x.Data[i*size : (i+1)*size]
-		for oy := range g.OH {
-			for ox := range g.OW {
-				o := ((i*g.OH+oy)*g.OW + ox) * c
-				best, arg := l.y.Data[o:o+c], l.argmax[o:o+c]
-				first := true
-				for ky := range g.KH {
-					iy := oy*g.SH - g.PadTop + ky
-					if iy < 0 || iy >= g.H {
-						continue
-					}
-					for kx := range g.KW {
-						ix := ox*g.SW - g.PadLeft + kx
-						if ix < 0 || ix >= g.W {
-							continue
-						}
-						p := (iy*g.W + ix) * c
-						cell := img[p : p+c]
-						if first {
-							copy(best, cell)
-							for j := range arg {
-								arg[j] = int32(p + j)
-							}
-							first = false
-							continue
-						}
-						for j, v := range cell {
-							if v > best[j] {
-								best[j], arg[j] = v, int32(p+j)
-							}
-						}
-					}
-				}
-			}
-		}
-	}
+	l.x = x
+	kernels.ParallelFor(n, n, l.fwdFn)
 	return l.y
+}
+
+// forwardImage pools image i of the batch.
+func (l *MaxPool2D) forwardImage(_, i int) {
+	g := &l.g
+	size, per := g.H*g.W*g.C, g.OH*g.OW*g.C
+	kernels.MaxPool(l.y.Data[i*per:(i+1)*per], l.argmax[i*per:(i+1)*per], l.x.Data[i*size:(i+1)*size], g)
 }
 
 func (l *MaxPool2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
@@ -99,15 +74,18 @@ func (l *MaxPool2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	g := &l.g
 	n := dy.Shape[0]
 	l.dx = resize(l.dx, n, g.H, g.W, g.C)
-	l.dx.Zero()
-	per, size := g.OH*g.OW*g.C, g.H*g.W*g.C
-	for i := range n {
-		dx := l.dx.Data[i*size : (i+1)*size]
-		for o, d := range dy.Data[i*per : (i+1)*per] {
-			dx[l.argmax[i*per+o]] += d
-		}
-	}
+	l.dy = dy
+	kernels.ParallelFor(n, n, l.bwdFn)
 	return l.dx
+}
+
+// backwardImage routes the gradient of image i to the chosen cells.
+func (l *MaxPool2D) backwardImage(_, i int) {
+	g := &l.g
+	size, per := g.H*g.W*g.C, g.OH*g.OW*g.C
+	dx := l.dx.Data[i*size : (i+1)*size]
+	clear(dx)
+	kernels.MaxPoolGrad(dx, l.dy.Data[i*per:(i+1)*per], l.argmax[i*per:(i+1)*per])
 }
 
 func (l *MaxPool2D) Config() map[string]any { return poolConfig(l, l.PoolSize, l.Strides, l.Padding) }

@@ -1,0 +1,102 @@
+package kernels
+
+// MaxPool sets y to the maximum of each pooling window of one NHWC image x
+// (H×W×C, window KH×KW, strides SH×SW, padding cells ignored) and arg to
+// the index in x of the chosen cell: the first maximum in scan order (row by
+// row, left to right), so ties are broken the same way on every path.
+//
+//	for oy < OH, ox < OW, c < C:
+//		o := (oy*OW+ox)*C + c
+//		y[o] = max over ky < KH, kx < KW inside the image of x[(iy*W+ix)*C+c]
+//		arg[o] = (iy*W+ix)*C+c of the first cell holding y[o]
+//
+// A 2×2 window with strides 2 that never leaves the image, the usual case,
+// runs a loop specialised for it.
+func MaxPool(y []float32, arg []int32, x []float32, g *ConvGeom) {
+	c := g.C
+	_ = y[g.OH*g.OW*c-1]
+	_ = arg[g.OH*g.OW*c-1]
+	_ = x[g.H*g.W*c-1]
+	if g.KH == 2 && g.KW == 2 && g.SH == 2 && g.SW == 2 && g.PadTop == 0 && g.PadLeft == 0 &&
+		2*g.OH <= g.H && 2*g.OW <= g.W {
+		maxPool2x2(y, arg, x, g)
+		return
+	}
+	for oy := range g.OH {
+		for ox := range g.OW {
+			o := (oy*g.OW + ox) * c
+			best, am := y[o:o+c], arg[o:o+c]
+			first := true
+			for ky := range g.KH {
+				iy := oy*g.SH - g.PadTop + ky
+				if iy < 0 || iy >= g.H {
+					continue
+				}
+				for kx := range g.KW {
+					ix := ox*g.SW - g.PadLeft + kx
+					if ix < 0 || ix >= g.W {
+						continue
+					}
+					p := (iy*g.W + ix) * c
+					cell := x[p : p+c]
+					if first {
+						copy(best, cell)
+						for j := range am {
+							am[j] = int32(p + j)
+						}
+						first = false
+						continue
+					}
+					for j, v := range cell {
+						if v > best[j] {
+							best[j], am[j] = v, int32(p+j)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// maxPool2x2 is MaxPool for 2×2 windows with strides 2 and no padding.
+func maxPool2x2(y []float32, arg []int32, x []float32, g *ConvGeom) {
+	c, rowLen := g.C, g.W*g.C
+	for oy := range g.OH {
+		r0 := 2 * oy * rowLen
+		for ox := range g.OW {
+			o := (oy*g.OW + ox) * c
+			p0 := r0 + 2*ox*c
+			p1, p2 := p0+c, p0+rowLen
+			p3 := p2 + c
+			a, b := x[p0:p0+c], x[p1:p1+c]
+			d, e := x[p2:p2+c], x[p3:p3+c]
+			b, d, e = b[:len(a)], d[:len(a)], e[:len(a)]
+			yo, ao := y[o:o+c], arg[o:o+c]
+			yo, ao = yo[:len(a)], ao[:len(a)]
+			for j, v := range a {
+				best, at := v, p0+j
+				if b[j] > best {
+					best, at = b[j], p1+j
+				}
+				if d[j] > best {
+					best, at = d[j], p2+j
+				}
+				if e[j] > best {
+					best, at = e[j], p3+j
+				}
+				yo[j], ao[j] = best, int32(at)
+			}
+		}
+	}
+}
+
+// MaxPoolGrad adds each gradient dy[o] to dx[arg[o]], with arg from
+// [MaxPool]; dx is accumulated, not overwritten.
+//
+//	for o: dx[arg[o]] += dy[o]
+func MaxPoolGrad(dx, dy []float32, arg []int32) {
+	arg = arg[:len(dy)]
+	for o, d := range dy {
+		dx[arg[o]] += d
+	}
+}
