@@ -1,0 +1,353 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/convnet-go/convnet/data"
+	"github.com/convnet-go/convnet/internal/kernels"
+	"github.com/convnet-go/convnet/internal/safefile"
+	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/optim"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+func init() {
+	register(command{name: "bench", summary: "measure training and inference speed and the GEMM's GFLOP/s", run: runBench})
+}
+
+// benchOptions are the flags of convnet bench.
+type benchOptions struct {
+	DataDir    string
+	Model      string
+	Batch      int
+	Steps      int
+	Warmup     int
+	Repeats    int
+	InferRuns  int
+	InferBatch int
+	Threads    int
+	Seed       uint64
+	JSON       bool
+	CPUProfile string
+}
+
+func (o *benchOptions) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.DataDir, "data-dir", "", "folder holding the AHCD data set (default: $CONVNET_DATA, the user cache, then download)")
+	fs.StringVar(&o.Model, "model", "tutorial", "the preset to measure ("+strings.Join(model.PresetNames(), ", ")+")")
+	fs.IntVar(&o.Batch, "batch", 100, "training batch size")
+	fs.IntVar(&o.Steps, "steps", 30, "training steps timed in each repeat")
+	fs.IntVar(&o.Warmup, "warmup", 5, "training steps run before timing")
+	fs.IntVar(&o.Repeats, "repeats", 5, "timed repeats of each figure (the median is reported)")
+	fs.IntVar(&o.InferRuns, "infer-runs", 200, "single-image predictions timed (the median is reported)")
+	fs.IntVar(&o.InferBatch, "infer-batch", 256, "batch size of the inference throughput figure")
+	fs.IntVar(&o.Threads, "threads", 0, "GOMAXPROCS for the run (0: leave it as it is)")
+	fs.Uint64Var(&o.Seed, "seed", 1, "random seed: weights, batch order, dropout")
+	fs.BoolVar(&o.JSON, "json", false, "print one JSON object instead of a table")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+}
+
+func (o *benchOptions) validate(args []string) error {
+	if len(args) > 0 {
+		return usagef("unexpected argument %q", args[0])
+	}
+	if !slices.Contains(model.PresetNames(), o.Model) {
+		return usagef("--model %q: want a preset (%s)", o.Model, strings.Join(model.PresetNames(), ", "))
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+		min  int
+	}{
+		{"--batch", o.Batch, 1}, {"--steps", o.Steps, 1}, {"--warmup", o.Warmup, 0},
+		{"--repeats", o.Repeats, 1}, {"--infer-runs", o.InferRuns, 1},
+		{"--infer-batch", o.InferBatch, 1}, {"--threads", o.Threads, 0},
+	} {
+		if f.v < f.min {
+			return usagef("%s %d: must be at least %d", f.name, f.v, f.min)
+		}
+	}
+	if o.Batch > maxBenchBatch || o.InferBatch > maxBenchBatch {
+		return usagef("--batch and --infer-batch must be at most %d", maxBenchBatch)
+	}
+	return nil
+}
+
+// maxBenchBatch bounds the batch sizes, so that a typo does not exhaust
+// memory.
+const maxBenchBatch = 4096
+
+// benchResult is what convnet bench measures; the JSON keys are the ones
+// bench/pytorch/bench.py prints for PyTorch.
+type benchResult struct {
+	Framework       string             `json:"framework"`
+	Kernels         string             `json:"kernels"`
+	Threads         int                `json:"threads"`
+	Model           string             `json:"model"`
+	Batch           int                `json:"batch"`
+	Steps           int                `json:"steps"`
+	Repeats         int                `json:"repeats"`
+	TrainRate       float64            `json:"train_images_per_sec"`
+	TrainStepMS     float64            `json:"train_step_ms"`
+	Infer1MS        float64            `json:"infer_batch1_ms"`
+	InferBatch      int                `json:"infer_batch"`
+	InferRate       float64            `json:"infer_batch256_images_per_sec"`
+	GemmGFLOPS      float64            `json:"gemm_gflops"`
+	GemmShapes      map[string]float64 `json:"gemm_shapes_gflops"`
+	TrainGFLOPS     float64            `json:"train_gflops"`
+	ForwardMFLOPImg float64            `json:"forward_mflop_per_image"`
+}
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var o benchOptions
+	fs := newFlagSet("bench", "[flags]", stderr)
+	o.register(fs)
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := o.validate(rest); err != nil {
+		return err
+	}
+	if o.Threads > 0 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(o.Threads))
+	}
+	var r *benchResult
+	run := func() error {
+		var err error
+		r, err = o.run(ctx, stderr)
+		return err
+	}
+	if o.CPUProfile != "" {
+		err = safefile.Write(o.CPUProfile, true, func(w io.Writer) error {
+			if err := pprof.StartCPUProfile(w); err != nil {
+				return err
+			}
+			defer pprof.StopCPUProfile()
+			return run()
+		})
+	} else {
+		err = run()
+	}
+	if err != nil {
+		return err
+	}
+	if o.JSON {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "%s\n", b)
+		return err
+	}
+	return r.print(stdout)
+}
+
+// run loads the batches, then measures training, inference and the GEMM,
+// in that order. Progress goes to stderr.
+func (o *benchOptions) run(ctx context.Context, stderr io.Writer) (*benchResult, error) {
+	train, _, err := data.Named("ahcd", o.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	m, err := model.PresetFor(o.Model, train.Shape(), train.NumClasses())
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Build(nil, o.Seed); err != nil {
+		return nil, err
+	}
+	// The tutorial's recipe: RMSprop, categorical cross-entropy, pixels
+	// /255 with the mean image subtracted.
+	if err := m.Compile(&optim.RMSprop{LearningRate: 0.001, Rho: 0.9}, nn.CrossEntropy{}); err != nil {
+		return nil, err
+	}
+	std := &data.Standardizer{Rescale: 1.0 / 255, ImageCenter: true}
+	std.Fit(train.X)
+	xs, ys := benchBatches(train, std, o.Batch, max(o.Steps, o.Warmup), o.Seed)
+	if len(xs) == 0 {
+		return nil, fmt.Errorf("the data set has %d images, fewer than one batch of %d", train.Len(), o.Batch)
+	}
+	r := &benchResult{
+		Framework: "convnet " + runtime.Version(), Kernels: kernels.Impl(), Threads: runtime.GOMAXPROCS(0),
+		Model: o.Model, Batch: o.Batch, Steps: o.Steps, Repeats: o.Repeats, InferBatch: o.InferBatch,
+		ForwardMFLOPImg: float64(forwardFlops(m)) / 1e6,
+	}
+
+	fmt.Fprintf(stderr, "training: %d warm-up steps, %d repeats of %d steps at batch %d\n", o.Warmup, o.Repeats, o.Steps, o.Batch)
+	for s := range o.Warmup {
+		m.TrainStep(xs[s%len(xs)], ys[s%len(xs)])
+	}
+	rates := make([]float64, o.Repeats)
+	for i := range rates {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		t := time.Now()
+		for s := range o.Steps {
+			m.TrainStep(xs[s%len(xs)], ys[s%len(xs)])
+		}
+		rates[i] = float64(o.Steps*o.Batch) / time.Since(t).Seconds()
+	}
+	r.TrainRate = median(rates)
+	r.TrainStepMS = float64(o.Batch) / r.TrainRate * 1e3
+	r.TrainGFLOPS = 3 * r.ForwardMFLOPImg * r.TrainRate / 1e3
+
+	fmt.Fprintf(stderr, "inference: %d runs at batch 1, %d repeats at batch %d\n", o.InferRuns, o.Repeats, o.InferBatch)
+	one := tensor.New(append([]int{1}, train.Shape()...)...)
+	copy(one.Data, xs[0].Data)
+	p1 := tensor.New(1, m.NumClasses())
+	for range 20 {
+		m.Predict(p1, one)
+	}
+	lat := make([]float64, o.InferRuns)
+	for i := range lat {
+		t := time.Now()
+		m.Predict(p1, one)
+		lat[i] = time.Since(t).Seconds() * 1e3
+	}
+	r.Infer1MS = median(lat)
+	big := tensor.New(append([]int{o.InferBatch}, train.Shape()...)...)
+	for i := range o.InferBatch {
+		b := xs[i/o.Batch%len(xs)]
+		size := len(one.Data)
+		copy(big.Data[i*size:(i+1)*size], b.Data[i%o.Batch*size:(i%o.Batch+1)*size])
+	}
+	pb := tensor.New(o.InferBatch, m.NumClasses())
+	m.Predict(pb, big)
+	rates = make([]float64, max(o.Repeats, 5))
+	for i := range rates {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		t := time.Now()
+		m.Predict(pb, big)
+		rates[i] = float64(o.InferBatch) / time.Since(t).Seconds()
+	}
+	r.InferRate = median(rates)
+
+	fmt.Fprintf(stderr, "gemm: %s\n", kernels.Impl())
+	r.GemmShapes = map[string]float64{}
+	for _, s := range benchGemmShapes {
+		g := gemmRate(s, max(o.Repeats, 5))
+		r.GemmShapes[s.name] = g
+		if s.name == "1024x1024x1024" {
+			r.GemmGFLOPS = g
+		}
+	}
+	return r, nil
+}
+
+// benchBatches returns up to n batches of the data set in a shuffled order,
+// standardised like the tutorial's, with one-hot labels, in memory: the
+// timing then covers the training step alone.
+func benchBatches(ds *data.Dataset, std *data.Standardizer, batch, n int, seed uint64) (xs, ys []*tensor.Tensor) {
+	l := data.NewLoader(ds, data.LoaderOptions{BatchSize: batch, Shuffle: true, Seed: seed,
+		Standardizer: std, NumClasses: ds.NumClasses(), DropLast: true})
+	defer l.Close()
+	for b := range l.Epoch(0) {
+		if len(xs) == n {
+			break
+		}
+		xs, ys = append(xs, b.X.Clone()), append(ys, b.Y.Clone())
+	}
+	return xs, ys
+}
+
+// gemmShape is one product timed by convnet bench: C (m×n) = A (m×k) · B.
+type gemmShape struct {
+	name    string
+	m, n, k int
+}
+
+// benchGemmShapes are the square product numpy is compared on and the
+// products of the tutorial model: the 5×5 convolution of one image (im2col
+// rows × filters × 5·5·32) and the first dense layer at batch 100.
+var benchGemmShapes = []gemmShape{
+	{"1024x1024x1024", 1024, 1024, 1024},
+	{"conv5x5:1024x32x800", 1024, 32, 800},
+	{"conv3x3:256x64x576", 256, 64, 576},
+	{"dense:100x256x4096", 100, 256, 4096},
+}
+
+// gemmRate returns the median GFLOP/s of repeats timed runs of the product
+// (each long enough to time: at least about 2·10⁹ FLOP).
+func gemmRate(s gemmShape, repeats int) float64 {
+	rng := rand.New(rand.NewPCG(1, 2))
+	fill := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64())
+		}
+		return v
+	}
+	a, b, c := fill(s.m*s.k), fill(s.k*s.n), make([]float32, s.m*s.n)
+	flops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
+	inner := max(1, int(2e9/flops))
+	mul := func() {
+		kernels.Gemm(false, false, s.m, s.n, s.k, 1, a, s.k, b, s.n, 0, c, s.n)
+	}
+	mul()
+	rates := make([]float64, repeats)
+	for i := range rates {
+		t := time.Now()
+		for range inner {
+			mul()
+		}
+		rates[i] = flops * float64(inner) / time.Since(t).Seconds() / 1e9
+	}
+	return median(rates)
+}
+
+// forwardFlops counts the multiply-adds (as 2 FLOP each) of the model's
+// convolutions and dense layers for one image.
+func forwardFlops(m *model.Sequential) int64 {
+	var f int64
+	in := m.InputShape()
+	for _, l := range m.Layers {
+		out := l.OutputShape()
+		switch l := l.(type) {
+		case *nn.Conv2D:
+			f += 2 * int64(out[0]*out[1]*out[2]) * int64(l.KernelSize[0]*l.KernelSize[1]*in[len(in)-1])
+		case *nn.Dense:
+			f += 2 * int64(in[0]) * int64(l.Units)
+		}
+		in = out
+	}
+	return f
+}
+
+// median returns the median of v (the mean of the two middle values for
+// an even count); v is sorted in place.
+func median(v []float64) float64 {
+	slices.Sort(v)
+	n := len(v)
+	if n%2 == 1 {
+		return v[n/2]
+	}
+	return (v[n/2-1] + v[n/2]) / 2
+}
+
+func (r *benchResult) print(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s, kernels %s, %d threads, model %s (%.1f MFLOP/image forward)\n", r.Framework, r.Kernels, r.Threads, r.Model, r.ForwardMFLOPImg)
+	fmt.Fprintf(&b, "training, batch %d:      %8.1f images/s  (%.1f ms/step, %.0f GFLOP/s; median of %d x %d steps)\n",
+		r.Batch, r.TrainRate, r.TrainStepMS, r.TrainGFLOPS, r.Repeats, r.Steps)
+	fmt.Fprintf(&b, "inference, batch 1:     %8.3f ms        (median)\n", r.Infer1MS)
+	fmt.Fprintf(&b, "inference, batch %-4d   %8.1f images/s  (median)\n", r.InferBatch, r.InferRate)
+	for _, s := range benchGemmShapes {
+		fmt.Fprintf(&b, "gemm %-22s %8.1f GFLOP/s\n", s.name+":", r.GemmShapes[s.name])
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

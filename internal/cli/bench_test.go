@@ -1,0 +1,80 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestBenchUsageErrors(t *testing.T) {
+	tests := []struct {
+		args   []string
+		stderr string
+	}{
+		{[]string{"--steps", "0"}, "--steps 0: must be at least 1"},
+		{[]string{"--batch", "-1"}, "--batch -1: must be at least 1"},
+		{[]string{"--repeats", "0"}, "--repeats 0: must be at least 1"},
+		{[]string{"--warmup", "-2"}, "--warmup -2: must be at least 0"},
+		{[]string{"--infer-runs", "0"}, "--infer-runs 0: must be at least 1"},
+		{[]string{"--infer-batch", "0"}, "--infer-batch 0: must be at least 1"},
+		{[]string{"--threads", "-1"}, "--threads -1: must be at least 0"},
+		{[]string{"--batch", "100000"}, "must be at most 4096"},
+		{[]string{"--model", "resnet"}, `--model "resnet": want a preset`},
+		{[]string{"--steps", "many"}, `invalid value "many" for flag -steps`},
+		{[]string{"extra"}, `unexpected argument "extra"`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			// No data is read before the flags are checked.
+			code, stdout, stderr := runCtx(context.Background(), append([]string{"bench", "--data-dir", t.TempDir()}, tt.args...)...)
+			if code != exitUsage || !strings.Contains(stderr, tt.stderr) || stdout != "" {
+				t.Errorf("convnet bench %v = exit %d, stdout %q, stderr %q; want exit %d and %q", tt.args, code, stdout, stderr, exitUsage, tt.stderr)
+			}
+		})
+	}
+}
+
+func TestBenchMissingData(t *testing.T) {
+	code, _, stderr := runCtx(context.Background(), "bench", "--data-dir", t.TempDir(), "--steps", "1")
+	if code != exitError || !strings.Contains(stderr, "ahcd") {
+		t.Errorf("convnet bench on an empty data folder = exit %d, stderr %q; want exit %d naming ahcd", code, stderr, exitError)
+	}
+}
+
+// A tiny real run: every figure is there and positive.
+func TestBenchRun(t *testing.T) {
+	prof := filepath.Join(t.TempDir(), "cpu.prof")
+	code, stdout, stderr := runCtx(context.Background(), "bench", "--data-dir", dataDir(t), "--steps", "2", "--repeats", "1",
+		"--warmup", "1", "--infer-runs", "3", "--infer-batch", "8", "--threads", "2", "--json", "--cpuprofile", prof)
+	if code != exitOK {
+		t.Fatalf("convnet bench = exit %d, stderr %q", code, stderr)
+	}
+	var r map[string]any
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatalf("convnet bench --json printed %q: %v", stdout, err)
+	}
+	for _, key := range []string{"train_images_per_sec", "infer_batch1_ms", "infer_batch256_images_per_sec", "gemm_gflops"} {
+		if v, ok := r[key].(float64); !ok || !(v > 0) {
+			t.Errorf("convnet bench --json: %s = %v, want a positive number", key, r[key])
+		}
+	}
+	if r["threads"] != 2.0 || r["batch"] != 100.0 || r["infer_batch"] != 8.0 {
+		t.Errorf("convnet bench --json: threads %v, batch %v, infer_batch %v; want 2, 100, 8", r["threads"], r["batch"], r["infer_batch"])
+	}
+	// 2·(1024·32·25 + 1024·32·800 + 256·64·288 + 256·64·576 + 4096·256 + 256·256 + 256·28)
+	if mf := r["forward_mflop_per_image"]; mf != 84.621312 {
+		t.Errorf("convnet bench --json: forward_mflop_per_image = %v, want 84.621312 for the tutorial model", mf)
+	}
+	if st, err := os.Stat(prof); err != nil || st.Size() == 0 {
+		t.Errorf("--cpuprofile: %v", err)
+	}
+
+	code, stdout, stderr = runCtx(context.Background(), "bench", "--data-dir", dataDir(t), "--steps", "1", "--repeats", "1",
+		"--warmup", "0", "--infer-runs", "1", "--infer-batch", "2", "--batch", "10", "--model", "lenet5")
+	if code != exitOK || !strings.Contains(stdout, "training, batch 10:") || !strings.Contains(stdout, "gemm 1024x1024x1024:") {
+		t.Errorf("convnet bench (table) = exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
