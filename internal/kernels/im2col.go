@@ -38,34 +38,65 @@ func Im2colRows(dst, x []float32, g *ConvGeom, lo, hi int) {
 	}
 	_ = dst[(hi-lo)*row-1]
 	_ = x[g.H*g.W*g.C-1]
+	// Locals, not g's fields: the compiler cannot keep those in registers
+	// across the stores to dst.
+	h, w, c, kh, kw := g.H, g.W, g.C, g.KH, g.KW
+	sh, sw, pt, pl, ow := g.SH, g.SW, g.PadTop, g.PadLeft, g.OW
+	oy, ox := lo/ow, lo%ow
 	for r := lo; r < hi; r++ {
-		oy, ox := r/g.OW, r%g.OW
 		d := dst[(r-lo)*row : (r-lo+1)*row]
-		x0 := ox*g.SW - g.PadLeft
-		for ky := 0; ky < g.KH; ky++ {
+		x0 := ox*sw - pl
+		inside := x0 >= 0 && x0+kw <= w
+		for ky := 0; ky < kh; ky++ {
 			dk := d[ky*span : (ky+1)*span]
-			iy := oy*g.SH - g.PadTop + ky
-			if iy < 0 || iy >= g.H {
+			iy := oy*sh - pt + ky
+			if iy < 0 || iy >= h {
 				clear(dk)
 				continue
 			}
-			xr := x[iy*g.W*g.C : (iy+1)*g.W*g.C]
-			if x0 >= 0 && x0+g.KW <= g.W {
-				copy(dk, xr[x0*g.C:(x0+g.KW)*g.C])
+			xr := x[iy*w*c : (iy+1)*w*c]
+			if inside {
+				copySpan(dk, xr[x0*c:x0*c+span])
 				continue
 			}
-			for kx := 0; kx < g.KW; kx++ {
+			for kx := 0; kx < kw; kx++ {
 				ix := x0 + kx
-				dc := dk[kx*g.C : (kx+1)*g.C]
-				if ix < 0 || ix >= g.W {
+				dc := dk[kx*c : (kx+1)*c]
+				if ix < 0 || ix >= w {
 					clear(dc)
 				} else {
-					copy(dc, xr[ix*g.C:(ix+1)*g.C])
+					copy(dc, xr[ix*c:(ix+1)*c])
 				}
 			}
 		}
+		if ox++; ox == ow {
+			ox = 0
+			oy++
+		}
 	}
 }
+
+// copySpan copies src into dst (of the same length): short spans, such as
+// the 5 values of a 5×5 window row over one channel, four values at a time,
+// since a call to memmove costs more than that.
+func copySpan(dst, src []float32) {
+	if len(src) >= shortSpan {
+		copy(dst, src)
+		return
+	}
+	dst = dst[:len(src)]
+	j := 0
+	for ; j+4 <= len(src); j += 4 {
+		*(*[4]float32)(dst[j:]) = *(*[4]float32)(src[j:])
+	}
+	for ; j < len(src); j++ {
+		dst[j] = src[j]
+	}
+}
+
+// shortSpan is the length below which Im2colRows copies a window row with
+// a loop rather than with copy.
+const shortSpan = 16
 
 // Transposed returns the geometry of the convolution that computes the
 // input gradient of a stride-1 convolution g from its output gradient: an
