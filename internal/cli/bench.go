@@ -106,6 +106,7 @@ type benchResult struct {
 	GemmShapes      map[string]float64 `json:"gemm_shapes_gflops"`
 	TrainGFLOPS     float64            `json:"train_gflops"`
 	ForwardMFLOPImg float64            `json:"forward_mflop_per_image"`
+	TrainMFLOPImg   float64            `json:"train_mflop_per_image"`
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -181,8 +182,9 @@ func (o *benchOptions) run(ctx context.Context, stderr io.Writer) (*benchResult,
 	r := &benchResult{
 		Framework: "convnet " + runtime.Version(), Kernels: kernels.Impl(), Threads: runtime.GOMAXPROCS(0),
 		Model: o.Model, Batch: o.Batch, Steps: o.Steps, Repeats: o.Repeats, InferBatch: o.InferBatch,
-		ForwardMFLOPImg: float64(forwardFlops(m)) / 1e6,
 	}
+	fwd, trn := modelFlops(m)
+	r.ForwardMFLOPImg, r.TrainMFLOPImg = float64(fwd)/1e6, float64(trn)/1e6
 
 	fmt.Fprintf(stderr, "training: %d warm-up steps, %d repeats of %d steps at batch %d\n", o.Warmup, o.Repeats, o.Steps, o.Batch)
 	for s := range o.Warmup {
@@ -201,7 +203,7 @@ func (o *benchOptions) run(ctx context.Context, stderr io.Writer) (*benchResult,
 	}
 	r.TrainRate = median(rates)
 	r.TrainStepMS = float64(o.Batch) / r.TrainRate * 1e3
-	r.TrainGFLOPS = 3 * r.ForwardMFLOPImg * r.TrainRate / 1e3
+	r.TrainGFLOPS = r.TrainMFLOPImg * r.TrainRate / 1e3
 
 	fmt.Fprintf(stderr, "inference: %d runs at batch 1, %d repeats at batch %d\n", o.InferRuns, o.Repeats, o.InferBatch)
 	one := tensor.New(append([]int{1}, train.Shape()...)...)
@@ -309,22 +311,29 @@ func gemmRate(s gemmShape, repeats int) float64 {
 	return median(rates)
 }
 
-// forwardFlops counts the multiply-adds (as 2 FLOP each) of the model's
-// convolutions and dense layers for one image.
-func forwardFlops(m *model.Sequential) int64 {
-	var f int64
+// modelFlops counts the FLOP (2 per multiply-add) of the model's
+// convolutions and dense layers for one image: forward, and a training step
+// (forward, weight gradients and input gradients, less the input gradient of
+// the first layer, which training leaves out).
+func modelFlops(m *model.Sequential) (forward, train int64) {
 	in := m.InputShape()
+	var first int64 = -1
 	for _, l := range m.Layers {
 		out := l.OutputShape()
+		var f int64
 		switch l := l.(type) {
 		case *nn.Conv2D:
-			f += 2 * int64(out[0]*out[1]*out[2]) * int64(l.KernelSize[0]*l.KernelSize[1]*in[len(in)-1])
+			f = 2 * int64(out[0]*out[1]*out[2]) * int64(l.KernelSize[0]*l.KernelSize[1]*in[len(in)-1])
 		case *nn.Dense:
-			f += 2 * int64(in[0]) * int64(l.Units)
+			f = 2 * int64(in[0]) * int64(l.Units)
 		}
+		if f > 0 && first < 0 {
+			first = f
+		}
+		forward += f
 		in = out
 	}
-	return f
+	return forward, 3*forward - max(first, 0)
 }
 
 // median returns the median of v (the mean of the two middle values for

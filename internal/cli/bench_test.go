@@ -68,6 +68,10 @@ func TestBenchRun(t *testing.T) {
 	if mf := r["forward_mflop_per_image"]; mf != 84.621312 {
 		t.Errorf("convnet bench --json: forward_mflop_per_image = %v, want 84.621312 for the tutorial model", mf)
 	}
+	// 3·84.621312 less the first convolution's input gradient, 2·1024·32·25.
+	if mf := r["train_mflop_per_image"]; mf != 252.225536 {
+		t.Errorf("convnet bench --json: train_mflop_per_image = %v, want 252.225536 for the tutorial model", mf)
+	}
 	if st, err := os.Stat(prof); err != nil || st.Size() == 0 {
 		t.Errorf("--cpuprofile: %v", err)
 	}
