@@ -41,6 +41,8 @@ type Conv2D struct {
 	block      int         // im2col rows per block, forward and weight gradient
 	tg         kernels.ConvGeom
 	tblock     int       // rows per block of the input gradient (stride 1)
+	rows       *rowPlan  // forward and weight gradient by rows, or nil
+	trows      *rowPlan  // input gradient by rows, or nil
 	flip       []float32 // the kernel for the input gradient, see kernels.FlipKernel
 	partial    []float32 // per-group kernel and bias gradients
 	fwdFn      func(worker, item int)
@@ -95,11 +97,17 @@ func (l *Conv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 	}
 	l.partial = make([]float32, convGroups*(k+1)*l.Filters)
 	l.block = blockRows(g.OH*g.OW, k, l.Filters)
-	l.flip = nil
+	l.flip, l.rows, l.trows = nil, nil, nil
+	if !l.pointwise && useRows(&g) {
+		l.rows = newRowPlan(g, l.Filters)
+	}
 	if g.SH == 1 && g.SW == 1 && !l.pointwise && g.C >= minFlipChannels {
 		l.tg = g.Transposed(l.Filters)
 		l.tblock = blockRows(g.H*g.W, l.tg.ColWidth(), g.C)
 		l.flip = make([]float32, len(l.kernel.Value.Data))
+		if useRows(&l.tg) {
+			l.trows = newRowPlan(l.tg, g.C)
+		}
 	}
 	l.fwdFn, l.bwdFn, l.dxFn = l.forwardBlock, l.backwardGroup, l.inputGradBlock
 	l.zbuf, l.x, l.y, l.z, l.dz, l.dx, l.grad, l.cols = nil, nil, nil, nil, nil, nil, nil, nil
@@ -147,7 +155,12 @@ func (l *Conv2D) workers(n int) int {
 		return w
 	}
 	size := l.block * l.g.ColWidth()
-	if l.flip != nil {
+	if l.rows != nil {
+		size = l.rows.bufSize()
+	}
+	if l.trows != nil {
+		size = max(size, l.trows.bufSize())
+	} else if l.flip != nil {
 		size = max(size, l.tblock*l.tg.ColWidth())
 	}
 	for len(l.cols) < w {
@@ -173,6 +186,9 @@ func (l *Conv2D) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 		kernels.Gemm(false, false, n*l.g.H*l.g.W, l.Filters, l.g.C, 1, x.Data, l.g.C, l.kernel.Value.Data, l.Filters, 0, l.z.Data, l.Filters)
 	}
 	items := n * blocks(l.g.OH*l.g.OW, l.block)
+	if l.rows != nil {
+		items = n * l.rows.blocks()
+	}
 	kernels.ParallelFor(items, l.workers(items), l.fwdFn)
 	return l.y
 }
@@ -182,6 +198,16 @@ func (l *Conv2D) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 func (l *Conv2D) forwardBlock(worker, item int) {
 	g := &l.g
 	rows, f, k := g.OH*g.OW, l.Filters, g.ColWidth()
+	x := l.x.Data
+	if l.rows != nil {
+		per := l.rows.blocks()
+		i, b := item/per, item%per
+		lo, hi := l.rows.span(b)
+		z := l.z.Data[(i*rows+lo)*f : (i*rows+hi)*f]
+		l.rows.forward(l.cols[worker], x[i*g.H*g.W*g.C:(i+1)*g.H*g.W*g.C], l.kernel.Value.Data, z, f, b)
+		biasActivate(l.act, l.y.Data[(i*rows+lo)*f:(i*rows+hi)*f], z, l.bias, f)
+		return
+	}
 	per := blocks(rows, l.block)
 	i, lo := item/per, item%per*l.block
 	hi := min(lo+l.block, rows)
@@ -279,6 +305,9 @@ func (l *Conv2D) backwardFrom(d *tensor.Tensor, logits bool) *tensor.Tensor {
 	g := &l.g
 	kernels.FlipKernel(l.flip, l.kernel.Value.Data, g.KH, g.KW, g.C, l.Filters)
 	items := n * blocks(g.H*g.W, l.tblock)
+	if l.trows != nil {
+		items = n * l.trows.blocks()
+	}
 	kernels.ParallelFor(items, l.workers(items), l.dxFn)
 	return l.dx
 }
@@ -314,6 +343,13 @@ func (l *Conv2D) backwardGroup(worker, gi int) {
 			continue
 		}
 		cols := l.cols[worker]
+		if l.rows != nil {
+			for b := range l.rows.blocks() {
+				lo, hi := l.rows.span(b)
+				l.rows.weightGrad(cols, x, dz[lo*f:hi*f], pw, f, b)
+			}
+			continue
+		}
 		for lo := 0; lo < rows; lo += l.block {
 			hi := min(lo+l.block, rows)
 			kernels.Im2colRows(cols[:(hi-lo)*k], x, g, lo, hi)
@@ -350,6 +386,13 @@ func (l *Conv2D) inputGradBlock(worker, item int) {
 	}
 	t := &l.tg
 	k, in := t.ColWidth(), g.H*g.W
+	if l.trows != nil {
+		per := l.trows.blocks()
+		i, b := item/per, item%per
+		lo, hi := l.trows.span(b)
+		l.trows.forward(l.cols[worker], l.grad.Data[i*rows*f:(i+1)*rows*f], l.flip, l.dx.Data[i*size+lo*g.C:i*size+hi*g.C], g.C, b)
+		return
+	}
 	per := blocks(in, l.tblock)
 	i, lo := item/per, item%per*l.tblock
 	hi := min(lo+l.tblock, in)

@@ -48,7 +48,8 @@ func naiveConv(x, w, b, dz []float32, n, h, wd, c, f, kh, kw, s, pt, pl, oh, ow 
 }
 
 // Images large enough to be processed in several blocks of rows, with
-// enough channels for the flipped-kernel input gradient, and a strided case.
+// enough channels for the flipped-kernel input gradient, a strided case, and
+// 5×5 kernels computed by rows.
 func TestConv2DBlocksMatchNaive(t *testing.T) {
 	tests := []struct {
 		h, c, f, k, s int
@@ -59,6 +60,10 @@ func TestConv2DBlocksMatchNaive(t *testing.T) {
 		{22, 8, 3, 4, 1, "same"},
 		{25, 8, 3, 3, 2, "same"},
 		{20, 2, 3, 5, 1, "same"},
+		// By rows (a 5×5 kernel over enough channels), in several blocks;
+		// the second also computes its input gradient by rows.
+		{40, 32, 8, 5, 1, "same"},
+		{36, 16, 16, 5, 1, "valid"},
 	}
 	for _, tt := range tests {
 		name := fmt.Sprintf("%dx%dx%d-%d-%dx%d-s%d-%s", tt.h, tt.h, tt.c, tt.f, tt.k, tt.k, tt.s, tt.pad)
@@ -73,7 +78,7 @@ func TestConv2DBlocksMatchNaive(t *testing.T) {
 			for i := range bias {
 				bias[i] = float32(rng.NormFloat64())
 			}
-			const n = 3
+			const n = 2
 			x := tensor.New(n, tt.h, tt.h, tt.c)
 			for i := range x.Data {
 				x.Data[i] = float32(rng.NormFloat64())

@@ -1,0 +1,86 @@
+package nn
+
+import "github.com/convnet-go/convnet/internal/kernels"
+
+// rowPlan computes a convolution of vertical stride 1 a block of output rows
+// at a time from the horizontal windows of the input rows the block touches:
+// an im2col with a kernel one row high (KW·C values per output cell) over
+// the OH+KH-1 padded input rows. Kernel row ky then reads the same buffer
+// shifted down by ky image rows, so the block's output is KH GEMMs of depth
+// KW·C over one buffer KH times smaller than the full im2col matrix:
+//
+//	z[oy,ox,:] = Σ_ky win[oy+ky, ox, :] · kernel[ky]  (win: KW·C values, kernel[ky]: KW·C × F)
+//
+// It pays off for tall kernels (5×5): the full im2col copies every input
+// value KH·KW times, the row windows KW times.
+type rowPlan struct {
+	g     kernels.ConvGeom // the convolution
+	r     kernels.ConvGeom // g with a kernel one row high, over OH+KH-1 rows
+	bo    int              // output rows per block
+	width int              // KW·C, the depth of each GEMM
+}
+
+// useRows reports whether a convolution of geometry g should run by rows:
+// vertical stride 1, a tall kernel, and GEMMs deep enough for the
+// micro-kernels.
+func useRows(g *kernels.ConvGeom) bool {
+	return g.SH == 1 && g.KH >= 5 && g.KW*g.C >= 64
+}
+
+// newRowPlan plans g for f filters: blocks of output rows whose window
+// buffer is about blockBytes·2 and whose GEMMs stay under serialFlops.
+func newRowPlan(g kernels.ConvGeom, f int) *rowPlan {
+	p := &rowPlan{g: g, r: g, width: g.KW * g.C}
+	p.r.KH, p.r.H = 1, g.H
+	p.r.OH = g.OH + g.KH - 1
+	perRow := g.OW * p.width // window values per output row
+	bo := min(2*blockBytes/(4*perRow)-(g.KH-1), serialFlops/(2*perRow*f))
+	p.bo = min(max(bo, 1), g.OH)
+	return p
+}
+
+// blocks returns the number of blocks of an image.
+func (p *rowPlan) blocks() int { return (p.g.OH + p.bo - 1) / p.bo }
+
+// span returns the output cells [lo, hi) of block b.
+func (p *rowPlan) span(b int) (lo, hi int) {
+	return b * p.bo * p.g.OW, min((b+1)*p.bo, p.g.OH) * p.g.OW
+}
+
+// bufSize is the length of the window buffer of a block.
+func (p *rowPlan) bufSize() int { return (p.bo + p.g.KH - 1) * p.g.OW * p.width }
+
+// windows fills buf with the row windows block b needs and returns them.
+func (p *rowPlan) windows(buf, x []float32, b int) []float32 {
+	ow := p.g.OW
+	oy0, oy1 := b*p.bo, min((b+1)*p.bo, p.g.OH)
+	buf = buf[:(oy1-oy0+p.g.KH-1)*ow*p.width]
+	kernels.Im2colRows(buf, x, &p.r, oy0*ow, (oy1+p.g.KH-1)*ow)
+	return buf
+}
+
+// forward sets z, the rows of block b of the output (span(b), rows of f
+// values), to the convolution of the image x with w (KH×KW×C×f).
+func (p *rowPlan) forward(buf, x, w, z []float32, f, b int) {
+	win := p.windows(buf, x, b)
+	lo, hi := p.span(b)
+	k, step := p.width, p.g.OW*p.width
+	for ky := range p.g.KH {
+		beta := float32(1)
+		if ky == 0 {
+			beta = 0
+		}
+		kernels.Gemm(false, false, hi-lo, f, k, 1, win[ky*step:], k, w[ky*k*f:(ky+1)*k*f], f, beta, z, f)
+	}
+}
+
+// weightGrad adds to dw (KH×KW×C×f) the kernel gradient of block b of the
+// image x given dz, the block's rows of dL/dz.
+func (p *rowPlan) weightGrad(buf, x, dz, dw []float32, f, b int) {
+	win := p.windows(buf, x, b)
+	lo, hi := p.span(b)
+	k, step := p.width, p.g.OW*p.width
+	for ky := range p.g.KH {
+		kernels.Gemm(true, false, k, f, hi-lo, 1, win[ky*step:], k, dz, f, 1, dw[ky*k*f:(ky+1)*k*f], f)
+	}
+}
