@@ -14,6 +14,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/internal/safefile"
@@ -288,6 +289,7 @@ type header struct {
 	tensors map[string]tensorEntry
 	start   int64 // offset of the data section in the file
 	dataLen int64
+	buf     []byte // read's buffer, reused from tensor to tensor
 }
 
 // readHeader reads and checks the length, the JSON and the tensor offsets.
@@ -484,20 +486,31 @@ func Decode(r io.ReaderAt, size int64) (*Sequential, error) {
 	return m, nil
 }
 
-// read copies the tensor called name into dst, checking its shape.
-func (h *header) read(r io.ReaderAt, name string, dst *tensor.Tensor) error {
+// check returns an error unless the file holds a tensor called name of the
+// given shape.
+func (h *header) check(name string, shape []int) error {
 	e, ok := h.tensors[name]
 	if !ok {
 		return formatErr("tensor %q is missing", name)
 	}
-	if !slices.Equal(e.Shape, dst.Shape) {
-		return formatErr("tensor %q has shape %v, the architecture needs %v", name, e.Shape, dst.Shape)
+	if !slices.Equal(e.Shape, shape) {
+		return formatErr("tensor %q has shape %v, the architecture needs %v", name, e.Shape, shape)
 	}
-	buf := make([]byte, min(int64(len(dst.Data))*4, 1<<16))
-	off := h.start + e.DataOffsets[0]
+	return nil
+}
+
+// read copies the tensor called name into dst, checking its shape.
+func (h *header) read(r io.ReaderAt, name string, dst *tensor.Tensor) error {
+	if err := h.check(name, dst.Shape); err != nil {
+		return err
+	}
+	if want := min(len(dst.Data)*4, 1<<16); len(h.buf) < want {
+		h.buf = make([]byte, max(want, min(2*len(h.buf), 1<<16)))
+	}
+	off := h.start + h.tensors[name].DataOffsets[0]
 	for i := 0; i < len(dst.Data); {
-		n := min(len(buf)/4, len(dst.Data)-i)
-		b := buf[:n*4]
+		n := min(len(h.buf)/4, len(dst.Data)-i)
+		b := h.buf[:n*4]
 		if _, err := r.ReadAt(b, off); err != nil {
 			return formatErr("tensor %q: %v", name, err)
 		}
@@ -510,8 +523,14 @@ func (h *header) read(r io.ReaderAt, name string, dst *tensor.Tensor) error {
 	return nil
 }
 
-// decodeArchitecture rebuilds the layers, refusing layers whose weights
-// could not fit in the file before they are allocated.
+// decodeArchitecture rebuilds the layers. A layer's weights can only come
+// from the tensors named after it ("<layer>/..."), so before building a
+// layer it checks that the weights the layer would allocate fit in those
+// tensors: a header declaring a large architecture over missing or tiny
+// tensors fails before anything large is allocated, and the weights of all
+// layers together never exceed the data section. Building allocates only
+// the weights (and their gradients); layers allocate their working buffers
+// at the first Forward or Backward.
 func decodeArchitecture(s string, h *header) (*Sequential, error) {
 	if s == "" {
 		return nil, formatErr("no architecture in the metadata")
@@ -531,43 +550,105 @@ func decodeArchitecture(s string, h *header) (*Sequential, error) {
 		return nil, formatErr("architecture: %v", err)
 	}
 	m := &Sequential{Layers: layers}
-	budget := h.dataLen / 4
+	held := h.layerSizes()
 	err = m.build(arch.InputShape, 0, func(i int, l nn.Layer, in []int) error {
-		if n, ok := paramEstimate(l, in); ok && n > budget {
-			return fmt.Errorf("%s (%s) needs %d weights, more than the file holds", l.Name(), l.Type(), n)
+		if i > 0 {
+			if err := checkBuilt(m.Layers[i-1], held); err != nil {
+				return fmt.Errorf("layer %d: %w", i, err)
+			}
+		}
+		if n, ok := paramEstimate(l, in); ok && n > held[l.Name()] {
+			return fmt.Errorf("%s (%s) needs %d weights, the file holds %d for it", l.Name(), l.Type(), n, held[l.Name()])
 		}
 		return nil
 	})
+	if err == nil {
+		if err = checkBuilt(layers[len(layers)-1], held); err != nil {
+			err = fmt.Errorf("layer %d: %w", len(layers), err)
+		}
+	}
 	if err != nil {
 		return nil, formatErr("architecture: %v", err)
 	}
 	return m, nil
 }
 
-// paramEstimate returns an upper bound of the number of weights l will
-// allocate for input shape in, for the layer types that have weights.
-func paramEstimate(l nn.Layer, in []int) (int64, bool) {
-	size := int64(1)
-	for _, d := range in {
-		size *= int64(d)
+// layerSizes returns, per layer name, the number of values in the tensors
+// named "<layer>/...".
+func (h *header) layerSizes() map[string]int64 {
+	held := map[string]int64{}
+	for name, e := range h.tensors {
+		if i := strings.IndexByte(name, '/'); i > 0 {
+			held[name[:i]] += (e.DataOffsets[1] - e.DataOffsets[0]) / 4
+		}
 	}
+	return held
+}
+
+// checkBuilt checks the weights a built layer allocated against the values
+// the file holds for it. It catches what paramEstimate does not foresee.
+func checkBuilt(l nn.Layer, held map[string]int64) error {
+	var n int64
+	for _, p := range l.Params() {
+		n += int64(p.Value.Len())
+	}
+	if n > held[l.Name()] {
+		return fmt.Errorf("%s (%s) has %d weights, the file holds %d for it", l.Name(), l.Type(), n, held[l.Name()])
+	}
+	return nil
+}
+
+// paramEstimate returns the number of weights l will allocate when built
+// for input shape in, for the layer types that have weights, or false when
+// it cannot tell (Build then refuses the layer, or checkBuilt catches it).
+// Products saturate, so that absurd sizes compare as huge.
+func paramEstimate(l nn.Layer, in []int) (int64, bool) {
 	last := int64(in[len(in)-1])
+	bias := func(noBias bool, n int64) int64 {
+		if noBias {
+			return 0
+		}
+		return n
+	}
 	switch l := l.(type) {
 	case *nn.Conv2D:
-		k := int64(l.KernelSize[0]) * int64(l.KernelSize[1])
-		if k < 0 || l.Filters < 0 {
+		kh, kw, f := int64(l.KernelSize[0]), int64(l.KernelSize[1]), int64(l.Filters)
+		if kh < 0 || kw < 0 || f < 0 {
 			return 0, false
 		}
-		return (k*last + 1) * int64(l.Filters), true
+		return addSat(mulSat(kh, kw, last, f), bias(l.NoBias, f)), true
 	case *nn.Dense:
-		if l.Units < 0 {
+		u := int64(l.Units)
+		if u < 0 {
 			return 0, false
 		}
-		return (last + 1) * int64(l.Units), true
+		return addSat(mulSat(last, u), bias(l.NoBias, u)), true
 	case *nn.BatchNormalization:
-		return 4 * last, true
+		return mulSat(4, last), true
 	}
 	return 0, false
+}
+
+// mulSat returns the product of non-negative factors, or math.MaxInt64 if
+// it overflows.
+func mulSat(factors ...int64) int64 {
+	p := int64(1)
+	for _, f := range factors {
+		if f != 0 && p > math.MaxInt64/f {
+			return math.MaxInt64
+		}
+		p *= f
+	}
+	return p
+}
+
+// addSat returns a+b for non-negative a and b, or math.MaxInt64 if it
+// overflows.
+func addSat(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
 }
 
 func (m *Sequential) decodeTraining(r io.ReaderAt, h *header, s string, names map[*nn.Param]string, used map[string]bool) error {
@@ -597,6 +678,11 @@ func (m *Sequential) decodeTraining(r io.ReaderAt, h *header, s string, names ma
 		}
 		if found == 0 {
 			continue // not updated yet
+		}
+		for _, slot := range slots {
+			if err := h.check(prefix+slot, p.Value.Shape); err != nil {
+				return err
+			}
 		}
 		ps := optim.ParamState{Param: p}
 		for _, slot := range slots {

@@ -317,7 +317,7 @@ func TestDecodeErrors(t *testing.T) {
 		})), `layer 2: nn: unknown layer type "Conv3D"`},
 		{"huge dense", rewrite(t, good, archWith(func(a map[string]any) {
 			a["layers"].([]any)[5].(map[string]any)["config"].(map[string]any)["units"] = 1 << 30
-		})), "more than the file holds"},
+		})), "needs 69793218560 weights, the file holds 1040 for it"},
 		{"bad input shape", rewrite(t, good, archWith(func(a map[string]any) { a["input_shape"] = []int{8, -8, 1} })), "input shape"},
 		{"classes count", rewrite(t, good, setMeta("classes", `["a"]`)), "1 names for 5 outputs"},
 		{"preprocessing", rewrite(t, good, setMeta("preprocessing", `{"image_center":true,"mean_image":[1,2]}`)), "preprocessing"},
