@@ -44,6 +44,7 @@ type Conv2D struct {
 	rows       *rowPlan  // forward and weight gradient by rows, or nil
 	trows      *rowPlan  // input gradient by rows, or nil
 	flip       []float32 // the kernel for the input gradient, see kernels.FlipKernel
+	flipDx     bool      // the input gradient is a convolution with flip
 	partial    []float32 // per-group kernel and bias gradients
 	fwdFn      func(worker, item int)
 	bwdFn      func(worker, group int)
@@ -95,16 +96,19 @@ func (l *Conv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 	if !l.NoBias {
 		l.bias = newParam("bias", true, l.Filters)
 	}
-	l.partial = make([]float32, convGroups*(k+1)*l.Filters)
+	// Scratch buffers (partial sums, flipped kernel, im2col) are made on
+	// first use: building a model, to load weights into it, allocates its
+	// parameters only.
+	l.partial = nil
 	l.block = blockRows(g.OH*g.OW, k, l.Filters)
-	l.flip, l.rows, l.trows = nil, nil, nil
+	l.flip, l.flipDx, l.rows, l.trows = nil, false, nil, nil
 	if !l.pointwise && useRows(&g) {
 		l.rows = newRowPlan(g, l.Filters)
 	}
 	if g.SH == 1 && g.SW == 1 && !l.pointwise && g.C >= minFlipChannels {
 		l.tg = g.Transposed(l.Filters)
 		l.tblock = blockRows(g.H*g.W, l.tg.ColWidth(), g.C)
-		l.flip = make([]float32, len(l.kernel.Value.Data))
+		l.flipDx = true
 		if useRows(&l.tg) {
 			l.trows = newRowPlan(l.tg, g.C)
 		}
@@ -160,7 +164,7 @@ func (l *Conv2D) workers(n int) int {
 	}
 	if l.trows != nil {
 		size = max(size, l.trows.bufSize())
-	} else if l.flip != nil {
+	} else if l.flipDx {
 		size = max(size, l.tblock*l.tg.ColWidth())
 	}
 	for len(l.cols) < w {
@@ -279,6 +283,9 @@ func (l *Conv2D) backwardFrom(d *tensor.Tensor, logits bool) *tensor.Tensor {
 	n := d.Shape[0]
 	l.grad, l.dzReady = d, logits
 	groups := min(n, convGroups)
+	if l.partial == nil {
+		l.partial = make([]float32, convGroups*(l.g.ColWidth()+1)*l.Filters)
+	}
 	kernels.ParallelFor(groups, l.workers(groups), l.bwdFn)
 	dz := d
 	if !logits {
@@ -298,11 +305,14 @@ func (l *Conv2D) backwardFrom(d *tensor.Tensor, logits bool) *tensor.Tensor {
 	}
 	l.grad = dz
 	l.dx = resize(l.dx, n, l.g.H, l.g.W, l.g.C)
-	if l.flip == nil {
+	if !l.flipDx {
 		kernels.ParallelFor(n, l.workers(n), l.dxFn)
 		return l.dx
 	}
 	g := &l.g
+	if l.flip == nil {
+		l.flip = make([]float32, len(l.kernel.Value.Data))
+	}
 	kernels.FlipKernel(l.flip, l.kernel.Value.Data, g.KH, g.KW, g.C, l.Filters)
 	items := n * blocks(g.H*g.W, l.tblock)
 	if l.trows != nil {
@@ -366,7 +376,7 @@ func (l *Conv2D) inputGradBlock(worker, item int) {
 	g := &l.g
 	f, size := l.Filters, g.H*g.W*g.C
 	rows := g.OH * g.OW
-	if l.pointwise || l.flip == nil {
+	if l.pointwise || !l.flipDx {
 		i := item
 		dz := l.grad.Data[i*rows*f : (i+1)*rows*f]
 		dx := l.dx.Data[i*size : (i+1)*size]
