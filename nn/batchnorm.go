@@ -33,7 +33,7 @@ type BatchNormalization struct {
 	movMean, movVar *Param
 	training        bool
 	mean, invStd    []float64 // statistics used by the last Forward
-	sum, sumXhat    []float64 // Backward scratch
+	sum, sumXhat    []float64 // Backward scratch; all four from the first Forward
 	xhat, y, dx     *tensor.Tensor
 }
 
@@ -71,8 +71,7 @@ func (l *BatchNormalization) Build(in []int, rng *rand.Rand) ([]int, error) {
 	l.movMean = newParam("moving_mean", false, c)
 	l.movVar = newParam("moving_variance", false, c)
 	l.movVar.Value.Fill(1)
-	l.mean, l.invStd = make([]float64, c), make([]float64, c)
-	l.sum, l.sumXhat = make([]float64, c), make([]float64, c)
+	l.mean, l.invStd, l.sum, l.sumXhat = nil, nil, nil, nil
 	l.xhat, l.y, l.dx = nil, nil, nil
 	return append([]int(nil), in...), nil
 }
@@ -89,6 +88,10 @@ func (l *BatchNormalization) Forward(x *tensor.Tensor, training bool) *tensor.Te
 	rows := len(x.Data) / c
 	l.training = training
 	eps := l.epsilon()
+	if l.mean == nil {
+		s := make([]float64, 4*c)
+		l.mean, l.invStd, l.sum, l.sumXhat = s[:c:c], s[c:2*c:2*c], s[2*c:3*c:3*c], s[3*c:]
+	}
 	if training {
 		clear(l.mean)
 		clear(l.sum)
