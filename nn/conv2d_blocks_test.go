@@ -64,6 +64,7 @@ func TestConv2DBlocksMatchNaive(t *testing.T) {
 		// the second also computes its input gradient by rows.
 		{40, 32, 8, 5, 1, "same"},
 		{36, 16, 16, 5, 1, "valid"},
+		{17, 24, 24, 3, 1, "same"},
 	}
 	for _, tt := range tests {
 		name := fmt.Sprintf("%dx%dx%d-%d-%dx%d-s%d-%s", tt.h, tt.h, tt.c, tt.f, tt.k, tt.k, tt.s, tt.pad)
