@@ -36,7 +36,14 @@ func newRowPlan(g kernels.ConvGeom, f int) *rowPlan {
 	p.r.OH = g.OH + g.KH - 1
 	perRow := g.OW * p.width // window values per output row
 	bo := min(2*blockBytes/(4*perRow)-(g.KH-1), serialFlops/(2*perRow*f))
-	p.bo = min(max(bo, 1), g.OH)
+	bo = min(max(bo, 1), g.OH)
+	// An even number of blocks of equal height, so that two cores share a
+	// single image (inference at batch 1) evenly.
+	nb := (g.OH + bo - 1) / bo
+	if nb%2 == 1 && nb < g.OH {
+		nb++
+	}
+	p.bo = (g.OH + nb - 1) / nb
 	return p
 }
 
