@@ -310,37 +310,70 @@ func readHeader(r io.ReaderAt, size int64) (*header, error) {
 	case n > maxHeader:
 		return nil, formatErr("header length %d exceeds the limit of %d bytes", n, maxHeader)
 	}
-	hb := make([]byte, n)
-	if _, err := r.ReadAt(hb, 8); err != nil {
-		return nil, formatErr("reading the header: %v", err)
-	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(hb, &raw); err != nil {
-		return nil, formatErr("header is not a JSON object: %v", err)
-	}
 	h := &header{tensors: map[string]tensorEntry{}, start: 8 + int64(n), dataLen: size - 8 - int64(n)}
-	for name, v := range raw {
-		if name == "__metadata__" {
-			if err := json.Unmarshal(v, &h.meta); err != nil {
-				return nil, formatErr("__metadata__ is not an object of strings: %v", err)
-			}
-			continue
-		}
-		var e tensorEntry
-		dec := json.NewDecoder(bytes.NewReader(v))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&e); err != nil {
-			return nil, formatErr("tensor %q: %v", name, err)
-		}
-		if err := h.checkEntry(name, e); err != nil {
-			return nil, err
-		}
-		h.tensors[name] = e
+	if err := h.parse(io.NewSectionReader(r, 8, int64(n))); err != nil {
+		return nil, err
 	}
 	if h.meta == nil {
 		return nil, formatErr("no __metadata__: a plain safetensors file, not a convnet model")
 	}
 	return h, h.checkLayout()
+}
+
+// parse reads the header's JSON object one entry at a time, checking each
+// tensor's entry as it comes. Streaming keeps the memory it needs close to
+// the header's own size, however many entries the header holds.
+func (h *header) parse(r io.Reader) error {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return formatErr("header is not a JSON object: %v", tokenErr(tok, err))
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return formatErr("header is not a JSON object: %v", err)
+		}
+		name := tok.(string) // object keys are strings
+		if name == "__metadata__" {
+			if h.meta != nil {
+				return formatErr("__metadata__ appears twice")
+			}
+			if err := dec.Decode(&h.meta); err != nil || h.meta == nil {
+				return formatErr("__metadata__ is not an object of strings: %v", tokenErr(nil, err))
+			}
+			continue
+		}
+		if _, dup := h.tensors[name]; dup {
+			return formatErr("tensor %q appears twice", name)
+		}
+		var e tensorEntry
+		if err := dec.Decode(&e); err != nil {
+			return formatErr("tensor %q: %v", name, err)
+		}
+		if err := h.checkEntry(name, e); err != nil {
+			return err
+		}
+		h.tensors[name] = e
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return formatErr("header is not a JSON object: %v", err)
+	}
+	if tok, err := dec.Token(); err != io.EOF {
+		return formatErr("header: data after the JSON object: %v", tokenErr(tok, err))
+	}
+	return nil
+}
+
+// tokenErr describes what parse found instead of what it wanted.
+func tokenErr(tok json.Token, err error) error {
+	if err != nil {
+		return err
+	}
+	if tok == nil {
+		return errors.New("null")
+	}
+	return fmt.Errorf("unexpected %v", tok)
 }
 
 func (h *header) checkEntry(name string, e tensorEntry) error {
@@ -388,16 +421,15 @@ func (h *header) checkLayout() error {
 		return names[i] < names[j]
 	})
 	var end int64
-	prev := "the start of the data"
-	for _, name := range names {
+	for i, name := range names {
 		off := h.tensors[name].DataOffsets
 		if off[0] < end {
-			return formatErr("tensor %q overlaps %s", name, prev)
+			return formatErr("tensor %q overlaps tensor %q", name, names[i-1])
 		}
 		if off[0] > end {
 			return formatErr("gap of %d bytes before tensor %q", off[0]-end, name)
 		}
-		end, prev = off[1], fmt.Sprintf("tensor %q", name)
+		end = off[1]
 	}
 	if end != h.dataLen {
 		return formatErr("%d bytes after the last tensor", h.dataLen-end)
