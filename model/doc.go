@@ -95,13 +95,21 @@
 // Saving is atomic: the file is written under a temporary name, flushed to
 // disk and renamed, so a crash leaves the previous file intact. [Load] and
 // [Decode] check everything before trusting it: the header length (at
-// least 2 bytes, within the file, at most 100 MB), the JSON, every tensor's
-// dtype, shape and offsets (inside the data, no gaps or overlaps), the format
-// name and version (a newer file is refused: "model file version 2 is newer
-// than this program supports (1)"), the architecture (rebuilt layer by
-// layer, refusing a layer whose weights could not fit in the file before
-// allocating them), and each tensor's shape against the rebuilt layers, with
-// no tensor missing or left over. Errors are [*FormatError] values that name
-// the tensor, layer or field at fault. Decoding never panics and allocates in
-// proportion to the file's size; FuzzDecode checks both.
+// least 2 bytes, within the file, at most 100 MB), the JSON (no entry twice),
+// every tensor's dtype, shape and offsets (inside the data, no gaps or
+// overlaps), the format name and version (a newer file is refused: "model
+// file version 2 is newer than this program supports (1)"), the architecture
+// (rebuilt layer by layer; before a layer is built, the weights it needs
+// must fit in the tensors named after it, so that a header declaring a
+// large architecture over missing or tiny tensors fails before allocating
+// them), and each tensor's shape against the rebuilt layers, with no tensor
+// missing or left over. Errors are [*FormatError] values that name the
+// tensor, layer or field at fault.
+//
+// Decoding never panics, and what it allocates is bounded by the file: the
+// weights and their gradients (twice the data section; layers allocate
+// their working buffers at the first Forward, not when built), the
+// optimizer state read and copied, and the parsed header, a small multiple
+// of its size. Its time grows with the same sizes. FuzzDecode checks this
+// bound on every input it tries.
 package model

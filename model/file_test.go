@@ -254,6 +254,17 @@ func rewrite(t testing.TB, b []byte, edit func(h map[string]any)) []byte {
 	return append(out, b[8+n:]...)
 }
 
+// rawHeader returns a copy of file b with its JSON header, trimmed of its
+// padding, replaced by edit's result, offsets unchanged.
+func rawHeader(t testing.TB, b []byte, edit func(h string) string) []byte {
+	t.Helper()
+	n := binary.LittleEndian.Uint64(b[:8])
+	hb := []byte(edit(strings.TrimRight(string(b[8:8+n]), " ")))
+	out := binary.LittleEndian.AppendUint64(nil, uint64(len(hb)))
+	out = append(out, hb...)
+	return append(out, b[8+n:]...)
+}
+
 func setMeta(key, value string) func(h map[string]any) {
 	return func(h map[string]any) { h["__metadata__"].(map[string]any)[key] = value }
 }
@@ -312,6 +323,18 @@ func TestDecodeErrors(t *testing.T) {
 		}), `tensor "dense_1/bias" is missing`},
 		{"shape vs architecture", rewrite(t, good, entry("dense_1/kernel", func(e map[string]any) { e["shape"] = []int{5, 16} })),
 			`"dense_1/kernel" has shape [5 16], the architecture needs [16 5]`},
+		{"tensor twice", rawHeader(t, good, func(h string) string {
+			i := strings.Index(h, `"conv2d/bias":`)
+			j := i + strings.Index(h[i:], "}") + 1
+			return h[:len(h)-1] + "," + h[i:j] + "}"
+		}), `tensor "conv2d/bias" appears twice`},
+		{"metadata twice", rawHeader(t, good, func(h string) string { return `{"__metadata__":{},` + h[1:] }), "__metadata__ appears twice"},
+		{"metadata null", rawHeader(t, good, func(h string) string { return `{"__metadata__":null,` + h[1:] }), "__metadata__ is not an object of strings"},
+		{"data after the header", rawHeader(t, good, func(h string) string { return h + "{}" }), "data after the JSON object"},
+		{"header not closed", rawHeader(t, good, func(h string) string { return h[:len(h)-1] + "," }), "header is not a JSON object"},
+		{"weights of another layer", rewrite(t, good, archWith(func(a map[string]any) {
+			a["layers"].([]any)[5].(map[string]any)["config"].(map[string]any)["name"] = "dense_2"
+		})), "layer 6: dense_2 (Dense) needs 1040 weights, the file holds 0 for it"},
 		{"architecture not JSON", rewrite(t, good, setMeta("architecture", "{")), "architecture:"},
 		{"no architecture", rewrite(t, good, func(h map[string]any) { delete(h["__metadata__"].(map[string]any), "architecture") }), "no architecture"},
 		{"unknown layer", rewrite(t, good, archWith(func(a map[string]any) {
