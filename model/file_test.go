@@ -407,7 +407,7 @@ func decodeBudget(b []byte) uint64 {
 	if len(b) >= 8 {
 		n = min(binary.LittleEndian.Uint64(b), uint64(len(b)-8))
 	}
-	return 2*(uint64(len(b))-n) + 16*n + 256<<10
+	return 2*(uint64(len(b))-n) + 16*n + 192<<10
 }
 
 // built returns a model of layers built for input shape in, encoded.
