@@ -461,6 +461,8 @@ func TestDecodeAllocation(t *testing.T) {
 	}{
 		{"dense weights", denseFile, true},
 		{"convolution weights", convFile, true},
+		{"without biases", built(t, []int{8, 8, 3}, &nn.Conv2D{Filters: 4, KernelSize: pair(3), NoBias: true}, &nn.BatchNormalization{},
+			&nn.Flatten{}, &nn.Dense{Units: 2, NoBias: true}), true},
 		{"with optimizer state", good, true},
 		{"large metadata", rewrite(t, good, setMeta("history", strings.Repeat("é\"", 1<<18))), true},
 		{"10,000 empty tensors", rewrite(t, good, empty), false},
