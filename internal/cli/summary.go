@@ -29,7 +29,7 @@ func runSummary(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var opts SummaryOptions
 	var input string
 	fs := newFlagSet("summary", "--model tutorial|FILE", stderr)
-	fs.StringVar(&opts.Model, "model", "tutorial", "a preset ("+strings.Join(model.PresetNames(), ", ")+") or a model file")
+	fs.StringVar(&opts.Model, "model", "tutorial", "a preset ("+strings.Join(model.PresetNames(), ", ")+"), a model file or a JSON architecture file")
 	fs.StringVar(&input, "input", "", "input shape for a preset, such as 28x28x1 (default 32x32x1)")
 	fs.IntVar(&opts.Classes, "classes", 0, "number of classes for a preset (default 28)")
 	rest, err := parseFlags(fs, args)
@@ -84,10 +84,51 @@ func openModel(name string, input []int, classes int) (*model.Sequential, error)
 		}
 		return nil, fmt.Errorf("cannot read model %s: %w", name, err)
 	}
+	if isArchitectureFile(name) {
+		m, err := readArchitecture(name)
+		if err != nil {
+			return nil, err
+		}
+		if input == nil && m.InputShape() == nil {
+			input = []int{32, 32, 1}
+		}
+		if err := m.Build(input, 1); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		return m, nil
+	}
 	if input != nil || classes != 0 {
-		return nil, usagef("--input and --classes apply to presets, not to model files")
+		return nil, usagef("--input and --classes apply to presets and architecture files, not to model files")
 	}
 	return model.Load(name)
+}
+
+// isArchitectureFile reports whether path holds a JSON architecture rather
+// than a model file: it starts with "{" where a model file starts with its
+// binary header length.
+func isArchitectureFile(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var b [64]byte
+	n, _ := f.Read(b[:])
+	return strings.HasPrefix(strings.TrimSpace(string(b[:n])), "{")
+}
+
+// readArchitecture reads a JSON architecture file (the schema model files
+// store) into an unbuilt model.
+func readArchitecture(path string) (*model.Sequential, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	m, err := model.ParseArchitecture(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
 }
 
 // parseShape parses "28x28x1" or "28,28,1".

@@ -61,3 +61,18 @@ func TestSummaryCommand(t *testing.T) {
 		})
 	}
 }
+
+func TestSummaryArchitectureFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "net.json")
+	if err := os.WriteFile(path, []byte(smallNet), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := summary(SummaryOptions{Model: path}, &out); err != nil {
+		t.Fatal(err)
+	}
+	// conv 3*3*1*8+8 = 80, dense 16*16*8*28+28 = 57,372.
+	if !strings.Contains(out.String(), "Total params: 57,452") || !strings.Contains(out.String(), "(None, 16, 16, 8)") {
+		t.Errorf("summary of an architecture file:\n%s", out.String())
+	}
+}

@@ -588,15 +588,12 @@ func (t *trainer) buildModel(resume *model.Sequential) error {
 			return err
 		}
 	} else {
-		b, err := os.ReadFile(o.Model)
-		if err != nil {
-			if errors.Is(err, os.ErrNotExist) {
-				return usagef("--model %q is neither a preset (%s) nor a file", o.Model, strings.Join(model.PresetNames(), ", "))
-			}
-			return err
+		if _, err := os.Stat(o.Model); errors.Is(err, os.ErrNotExist) {
+			return usagef("--model %q is neither a preset (%s) nor a file", o.Model, strings.Join(model.PresetNames(), ", "))
 		}
-		if m, err = model.ParseArchitecture(b); err != nil {
-			return fmt.Errorf("%s: %w", o.Model, err)
+		var err error
+		if m, err = readArchitecture(o.Model); err != nil {
+			return err
 		}
 	}
 	if err := m.Build(t.train.Shape(), o.Seed); err != nil {
