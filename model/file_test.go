@@ -401,13 +401,15 @@ func allocated(f func()) uint64 {
 
 // decodeBudget is what decoding file b may allocate: twice its data section
 // (the weights and their gradients; optimizer state is read, then copied by
-// the optimizer) and a small multiple of its header, the parsed entries.
+// the optimizer), a read buffer of up to 64 KiB, a small multiple of its
+// header (the parsed entries) and a little more.
 func decodeBudget(b []byte) uint64 {
 	var n uint64
 	if len(b) >= 8 {
 		n = min(binary.LittleEndian.Uint64(b), uint64(len(b)-8))
 	}
-	return 2*(uint64(len(b))-n) + 16*n + 192<<10
+	data := uint64(len(b)) - n
+	return 2*data + min(data, 64<<10) + 16*n + 32<<10
 }
 
 // built returns a model of layers built for input shape in, encoded.
