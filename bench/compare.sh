@@ -3,20 +3,21 @@
 # order, ROUNDS times, and prints one JSON line per program and round plus
 # a table of the medians. Usage (from the repository root):
 #
-#	CONVNET_DATA=/path/to/data bench/compare.sh [ROUNDS]
+#	CONVNET_DATA=/path/to/data bench/compare.sh [ROUNDS [THREADS]]
 #
 # Needs Debian's python3-torch and python3-numpy (apt-get install -y
-# python3-torch python3-numpy). Both programs use 2 threads.
+# python3-torch python3-numpy). Both programs use THREADS threads (2).
 set -euo pipefail
 rounds=${1:-3}
+threads=${2:-2}
 out=$(mktemp -d)
 go build -o "$out/convnet" ./cmd/convnet
 torch() {
-	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 bench/pytorch/bench.py --threads 2 | tail -n 1 >>"$out/torch.jsonl"
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 bench/pytorch/bench.py --threads "$threads" | tail -n 1 >>"$out/torch.jsonl"
 	tail -n 1 "$out/torch.jsonl"
 }
 convnet() {
-	"$out/convnet" bench --threads 2 --json 2>/dev/null >>"$out/convnet.jsonl"
+	"$out/convnet" bench --threads "$threads" --json 2>/dev/null >>"$out/convnet.jsonl"
 	tail -n 1 "$out/convnet.jsonl"
 }
 for r in $(seq 1 "$rounds"); do
@@ -30,7 +31,7 @@ keys = [("train_images_per_sec", "training, batch 100 (images/s)", True),
         ("infer_batch1_ms", "inference, batch 1 (ms)", False),
         ("infer_batch256_images_per_sec", "inference, batch 256 (images/s)", True),
         ("gemm_gflops", "GEMM 1024^3 (GFLOP/s)", True)]
-print(f"| figure (median of {len(runs[0])} rounds) | convnet | PyTorch | convnet/PyTorch |")
+print(f"| figure ({runs[0][0]['threads']} threads, median of {len(runs[0])} rounds) | convnet | PyTorch | convnet/PyTorch |")
 print("|---|---:|---:|---:|")
 for k, name, higher in keys:
     a = statistics.median(r[k] for r in runs[0])
