@@ -334,7 +334,10 @@ func (h *header) parse(r io.Reader) error {
 		if err != nil {
 			return formatErr("header is not a JSON object: %v", err)
 		}
-		name := tok.(string) // object keys are strings
+		name, ok := tok.(string)
+		if !ok {
+			return formatErr("header is not a JSON object: %v", tokenErr(tok, nil))
+		}
 		if name == "__metadata__" {
 			if h.meta != nil {
 				return formatErr("__metadata__ appears twice")
