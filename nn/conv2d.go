@@ -14,8 +14,17 @@ import (
 //
 // with cells outside the image read as 0. Input [N,H,W,C], output
 // [N,OH,OW,Filters], parameters "kernel" [kh,kw,C,Filters] (HWIO) and "bias"
-// [Filters]. It runs as im2col + GEMM, one image at a time, images spread
-// over cores; 1×1 stride-1 "valid" convolutions skip im2col.
+// [Filters].
+//
+// It runs as GEMMs over blocks of output rows, the blocks of every image
+// spread over cores: from the row windows of the input when the vertical
+// stride is 1 and the kernel is at least 3 high (see rowPlan), else from an
+// im2col block still in cache when the GEMM reads it; 1×1 stride-1 "valid"
+// convolutions need neither. The input gradient of a stride-1 convolution
+// is itself a convolution of dL/dz with the flipped kernel, computed the
+// same way; otherwise it is col2im(dL/dz · kernelᵀ). Kernel and bias
+// gradients are summed per fixed group of images, then the groups in order,
+// so every result is the same whatever GOMAXPROCS is.
 type Conv2D struct {
 	Filters    int
 	KernelSize [2]int // height, width
@@ -35,10 +44,10 @@ type Conv2D struct {
 	x          *tensor.Tensor
 	z, y       *tensor.Tensor // z is the pre-activation (y itself unless softmax)
 	zbuf       *tensor.Tensor
-	dz, dx     *tensor.Tensor // dz is owned; grad is the dL/dz being used
-	grad       *tensor.Tensor
-	cols       [][]float32 // per-worker im2col buffers, one block of rows each
-	block      int         // im2col rows per block, forward and weight gradient
+	dz, dx     *tensor.Tensor // dz is owned
+	grad       *tensor.Tensor // the gradient being propagated: dL/dy, or dL/dz once known
+	cols       [][]float32    // per-worker im2col buffers, one block of rows each
+	block      int            // im2col rows per block, forward and weight gradient
 	tg         kernels.ConvGeom
 	tblock     int       // rows per block of the input gradient (stride 1)
 	rows       *rowPlan  // forward and weight gradient by rows, or nil
@@ -51,7 +60,7 @@ type Conv2D struct {
 	dxFn       func(worker, item int)
 	softmaxOut bool
 	skipDx     bool
-	dzReady    bool // the last backward's dz is already act'(dy)
+	dzReady    bool // grad is already dL/dz (BackwardLogits)
 }
 
 // convGroups is the number of fixed sample groups whose weight gradients are
