@@ -28,7 +28,7 @@ var presets = map[string]preset{
 		layers: lenetLayers,
 	},
 	"convnet-bn": {
-		about:  "VGG-style blocks of 3x3 conv, batch normalization and ReLU, 32-64-128 filters, dropout",
+		about:  "VGG-style: three blocks of two 3x3 conv + batch normalization + ReLU (32, 64, 128 filters), max pooling and dropout, then dense 256",
 		layers: convnetBNLayers,
 	},
 }
@@ -86,22 +86,19 @@ func convnetBNLayers(classes int) []nn.Layer {
 			&nn.BatchNormalization{},
 			&nn.ReLU{})
 	}
-	block(32)
-	block(32)
-	ls = append(ls, &nn.MaxPool2D{PoolSize: pair(2)}, &nn.Dropout{Rate: 0.2})
-	block(64)
-	block(64)
-	ls = append(ls, &nn.MaxPool2D{PoolSize: pair(2)}, &nn.Dropout{Rate: 0.3})
-	block(128)
-	ls = append(ls,
-		&nn.GlobalAveragePooling2D{},
-		&nn.Dense{Units: 128, NoBias: true, KernelInit: "he_uniform"},
+	for i, filters := range []int{32, 64, 128} {
+		block(filters)
+		block(filters)
+		ls = append(ls, &nn.MaxPool2D{PoolSize: pair(2)}, &nn.Dropout{Rate: 0.2 + 0.1*float64(i)})
+	}
+	return append(ls,
+		&nn.Flatten{},
+		&nn.Dense{Units: 256, NoBias: true, KernelInit: "he_uniform"},
 		&nn.BatchNormalization{},
 		&nn.ReLU{},
-		&nn.Dropout{Rate: 0.4},
+		&nn.Dropout{Rate: 0.5},
 		&nn.Dense{Units: classes, Activation: "softmax"},
 	)
-	return ls
 }
 
 // PresetNames returns the names of the built-in architectures, sorted.

@@ -73,7 +73,7 @@ func TestSummaryNonTrainable(t *testing.T) {
 	}
 	tr, non := m.ParamCount()
 	// Moving mean and variance: 2 per channel of each batch normalization.
-	if want := 2 * (32 + 32 + 64 + 64 + 128 + 128); non != want {
+	if want := 2 * (32 + 32 + 64 + 64 + 128 + 128 + 256); non != want {
 		t.Errorf("non-trainable params = %d, want %d", non, want)
 	}
 	for _, want := range []string{
