@@ -10,7 +10,7 @@ import (
 
 // tutorial returns the built and compiled tutorial model (RMSprop, as the
 // tutorial recipe trains it).
-func tutorial(b *testing.B) *Sequential {
+func tutorial(b testing.TB) *Sequential {
 	b.Helper()
 	m, err := Preset("tutorial")
 	if err != nil {

@@ -125,3 +125,13 @@ func BenchmarkReLUGradSum(b *testing.B) {
 		ReLUGradSum(dz, dy, y, sum)
 	}
 }
+
+func BenchmarkBiasReLU(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	z, bias := randSlice(rng, 32*1024), randSlice(rng, 32)
+	y := make([]float32, len(z))
+	b.SetBytes(4 * int64(len(z)))
+	for b.Loop() {
+		BiasReLU(y, z, bias)
+	}
+}
