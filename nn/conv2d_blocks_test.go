@@ -12,7 +12,7 @@ import (
 
 // naiveConv computes Conv2D's forward pass (no activation) and, given
 // dL/dz, the gradients, by the definition, in float64.
-func naiveConv(x, w, b, dz []float32, n, h, wd, c, f, kh, kw, s, pt, pl, oh, ow int) (z, dx, dw, db []float64) {
+func naiveConv(x, w, b, dz []float32, n, h, wd, c, f, kh, kw, sh, sw, pt, pl, oh, ow int) (z, dx, dw, db []float64) {
 	z = make([]float64, n*oh*ow*f)
 	dx = make([]float64, len(x))
 	dw = make([]float64, len(w))
@@ -26,7 +26,7 @@ func naiveConv(x, w, b, dz []float32, n, h, wd, c, f, kh, kw, s, pt, pl, oh, ow 
 					db[fi] += float64(dz[o])
 					for ky := range kh {
 						for kx := range kw {
-							iy, ix := oy*s-pt+ky, ox*s-pl+kx
+							iy, ix := oy*sh-pt+ky, ox*sw-pl+kx
 							if iy < 0 || iy >= h || ix < 0 || ix >= wd {
 								continue
 							}
@@ -54,23 +54,31 @@ func TestConv2DBlocksMatchNaive(t *testing.T) {
 	tests := []struct {
 		h, c, f, k, s int
 		pad           string
+		kw, sw        int // 0: k, s (a square kernel, equal strides)
 	}{
-		{24, 8, 5, 5, 1, "same"},
-		{23, 9, 4, 3, 1, "valid"},
-		{22, 8, 3, 4, 1, "same"},
-		{25, 8, 3, 3, 2, "same"},
-		{20, 2, 3, 5, 1, "same"},
+		{24, 8, 5, 5, 1, "same", 0, 0},
+		{23, 9, 4, 3, 1, "valid", 0, 0},
+		{22, 8, 3, 4, 1, "same", 0, 0},
+		{25, 8, 3, 3, 2, "same", 0, 0},
+		{20, 2, 3, 5, 1, "same", 0, 0},
 		// By rows (a 5×5 kernel over enough channels), in several blocks;
 		// the second also computes its input gradient by rows.
-		{40, 32, 8, 5, 1, "same"},
-		{36, 16, 16, 5, 1, "valid"},
-		{17, 24, 24, 3, 1, "same"},
+		{40, 32, 8, 5, 1, "same", 0, 0},
+		{36, 16, 16, 5, 1, "valid", 0, 0},
+		{17, 24, 24, 3, 1, "same", 0, 0},
+		{18, 16, 8, 4, 1, "same", 0, 0},  // even kernel by rows
+		{19, 32, 16, 5, 1, "same", 3, 2}, // 5×3 kernel, strides 1×2, by rows
+		{19, 32, 8, 3, 1, "valid", 5, 1}, // 3×5 kernel
 	}
 	for _, tt := range tests {
-		name := fmt.Sprintf("%dx%dx%d-%d-%dx%d-s%d-%s", tt.h, tt.h, tt.c, tt.f, tt.k, tt.k, tt.s, tt.pad)
+		kw, sw := tt.k, tt.s
+		if tt.kw != 0 {
+			kw, sw = tt.kw, tt.sw
+		}
+		name := fmt.Sprintf("%dx%dx%d-%d-%dx%d-s%dx%d-%s", tt.h, tt.h, tt.c, tt.f, tt.k, kw, tt.s, sw, tt.pad)
 		t.Run(name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(tt.h), 3))
-			l := &nn.Conv2D{Filters: tt.f, KernelSize: [2]int{tt.k, tt.k}, Strides: [2]int{tt.s, tt.s}, Padding: tt.pad}
+			l := &nn.Conv2D{Filters: tt.f, KernelSize: [2]int{tt.k, kw}, Strides: [2]int{tt.s, sw}, Padding: tt.pad}
 			out, err := l.Build([]int{tt.h, tt.h, tt.c}, rng)
 			if err != nil {
 				t.Fatal(err)
@@ -94,10 +102,10 @@ func TestConv2DBlocksMatchNaive(t *testing.T) {
 			pt, pl := 0, 0
 			if tt.pad == "same" {
 				pt = max((oh-1)*tt.s+tt.k-tt.h, 0) / 2
-				pl = max((ow-1)*tt.s+tt.k-tt.h, 0) / 2
+				pl = max((ow-1)*sw+kw-tt.h, 0) / 2
 			}
 			z, wantDx, wantDw, wantDb := naiveConv(x.Data, l.Params()[0].Value.Data, bias, dy.Data,
-				n, tt.h, tt.h, tt.c, tt.f, tt.k, tt.k, tt.s, pt, pl, oh, ow)
+				n, tt.h, tt.h, tt.c, tt.f, tt.k, kw, tt.s, sw, pt, pl, oh, ow)
 			check := func(what string, got []float32, want []float64) {
 				t.Helper()
 				for i := range want {
