@@ -167,9 +167,12 @@ func (l *Conv2D) workers(n int) int {
 	if l.pointwise {
 		return w
 	}
-	size := l.block * l.g.ColWidth()
+	size := l.block * l.g.ColWidth() // im2col
 	if l.rows != nil {
 		size = l.rows.bufSize()
+	}
+	if !l.flipDx {
+		size = max(size, l.block*l.g.ColWidth()) // the col2im input gradient
 	}
 	if l.trows != nil {
 		size = max(size, l.trows.bufSize())
