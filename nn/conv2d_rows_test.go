@@ -50,8 +50,11 @@ func TestConv2DRowPlans(t *testing.T) {
 	}
 }
 
-// Convolutions by rows give the same bits whatever the number of cores.
+// Convolutions by rows give the same bits whatever the number of cores,
+// their forward pass spread over cores too.
 func TestConv2DRowsSameResultAnyGOMAXPROCS(t *testing.T) {
+	defer func(v int) { parallelConvFlops = v }(parallelConvFlops)
+	parallelConvFlops = 0
 	run := func(procs int) [][]float32 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 		l := &Conv2D{Filters: 16, KernelSize: [2]int{5, 5}, Padding: "same", Activation: "relu"}
