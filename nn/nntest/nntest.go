@@ -58,6 +58,9 @@ type Case struct {
 	Seed  uint64
 	Eps   float64 // 0 means 1e-3
 	Tol   float64 // 0 means 1e-2
+	// AggTol bounds the relative error of all smooth checked elements of a
+	// tensor together, ||analytic-numeric|| / ||numeric||; 0 means 2e-3.
+	AggTol float64
 }
 
 // Run runs [Check] and reports every problem as a test error.
@@ -111,6 +114,9 @@ func newHarness(c Case) *harness {
 	}
 	if c.Eps == 0 {
 		c.Eps = 1e-3
+	}
+	if c.AggTol == 0 {
+		c.AggTol = 2e-3
 	}
 	if c.Tol == 0 {
 		c.Tol = 1e-2
@@ -318,6 +324,7 @@ func (h *harness) close(a, b float64) bool {
 func (h *harness) checkElems(what string, v []float32, analytic []float32) {
 	l0 := h.loss()
 	bad := 0
+	var diff2, norm2 float64 // over the smooth elements, for the aggregate check
 	for _, i := range h.indices(len(v)) {
 		orig := v[i]
 		v[i] = float32(float64(orig) + h.c.Eps)
@@ -330,12 +337,14 @@ func (h *harness) checkElems(what string, v []float32, analytic []float32) {
 		a := float64(analytic[i])
 		num := (lp - lm) / (hp + hm)
 		h.checked++
-		if h.close(a, num) {
-			continue
-		}
 		d1, d2 := (lp-l0)/hp, (l0-lm)/hm
 		if !h.close(d1, d2) && (h.close(a, d1) || h.close(a, d2)) {
 			h.kinks++
+			continue
+		}
+		diff2 += (a - num) * (a - num)
+		norm2 += num * num
+		if h.close(a, num) {
 			continue
 		}
 		if bad++; bad <= 3 {
@@ -344,6 +353,12 @@ func (h *harness) checkElems(what string, v []float32, analytic []float32) {
 	}
 	if bad > 3 {
 		h.errorf("gradient of %s: %d more mismatches", what, bad-3)
+	}
+	// Element by element the tolerance must absorb float32 rounding; over
+	// all smooth elements together the noise averages out, so a gradient
+	// off by a small factor everywhere (a wrong scale, a missing term) shows.
+	if rel := math.Sqrt(diff2 / math.Max(norm2, 1e-30)); norm2 > 0 && rel > h.c.AggTol {
+		h.errorf("gradient of %s: relative error %.2g over the checked elements, want at most %.2g", what, rel, h.c.AggTol)
 	}
 }
 
