@@ -397,15 +397,24 @@ func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, m.history)
 }
 
-func (s *Server) handleEvaluation(w http.ResponseWriter, r *http.Request) {
+// evaluated returns the requested model and its evaluation, or writes the
+// error and returns false.
+func (s *Server) evaluated(w http.ResponseWriter, r *http.Request) (*served, *evaluation, bool) {
 	m, err := s.model(r)
 	if err != nil {
 		fail(w, err)
-		return
+		return nil, nil, false
 	}
-	ev := m.evaluation
-	if ev == nil {
+	if m.evaluation == nil {
 		writeError(w, http.StatusNotFound, "model %s has no evaluation", m.name)
+		return nil, nil, false
+	}
+	return m, m.evaluation, true
+}
+
+func (s *Server) handleEvaluation(w http.ResponseWriter, r *http.Request) {
+	_, ev, ok := s.evaluated(w, r)
+	if !ok {
 		return
 	}
 	counts := make([][]int, len(ev.Matrix))
@@ -424,14 +433,8 @@ func (s *Server) handleEvaluation(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleSamples(w http.ResponseWriter, r *http.Request) {
-	m, err := s.model(r)
-	if err != nil {
-		fail(w, err)
-		return
-	}
-	ev := m.evaluation
-	if ev == nil {
-		writeError(w, http.StatusNotFound, "model %s has no evaluation", m.name)
+	m, ev, ok := s.evaluated(w, r)
+	if !ok {
 		return
 	}
 	n := len(m.classes) - 1
