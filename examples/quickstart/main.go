@@ -23,7 +23,7 @@ func main() {
 		log.Fatal(err)
 	}
 	m.Compile(&optim.RMSprop{}, nn.CrossEntropy{Sparse: true}) // Keras 2's RMSprop
-	x, y := tensor.New(8, 32, 32, 1), tensor.New(8)           // 8 images and their classes
+	x, y := tensor.New(8, 32, 32, 1), tensor.New(8)            // 8 images and their classes
 	loss, _ := m.TrainStep(x, y)
 	if err := model.Save("quickstart.safetensors", m, model.SaveOptions{Overwrite: true}); err != nil {
 		log.Fatal(err)
