@@ -228,7 +228,7 @@ func learningRatePanel(epochs, lr []float64) (*gplot.Plot, error) {
 	line.Color, line.Width = lrColor, px(2.5)
 	p.Add(line)
 	p.Y.Scale = gplot.LogScale{}
-	p.Y.Tick.Marker = gplot.LogTicks{Prec: -1}
+	p.Y.Tick.Marker = logTicks{}
 	lo, hi := slices.MinFunc(pos, func(a, b plotter.XY) int { return cmpf(a.Y, b.Y) }).Y, slices.MaxFunc(pos, func(a, b plotter.XY) int { return cmpf(a.Y, b.Y) }).Y
 	p.Y.Min, p.Y.Max = lo/2, hi*2
 	fitEpochs(p, epochs)
@@ -302,6 +302,40 @@ func (epochTicks) Ticks(lo, hi float64) []gplot.Tick {
 	var ticks []gplot.Tick
 	for v := math.Ceil(lo/step) * step; v <= hi+1e-9; v += step {
 		ticks = append(ticks, gplot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', -1, 64)})
+	}
+	return ticks
+}
+
+// logTicks labels powers of ten (and 2 and 5 times them when the axis spans
+// less than two decades) with their shortest decimal form, skipping decades
+// to keep at most eight labels.
+type logTicks struct{}
+
+func (logTicks) Ticks(lo, hi float64) []gplot.Tick {
+	if !(lo > 0 && hi >= lo) {
+		return nil
+	}
+	first, last := int(math.Floor(math.Log10(lo))), int(math.Ceil(math.Log10(hi)))
+	mantissas := []float64{1}
+	if last-first <= 2 {
+		mantissas = []float64{1, 2, 5}
+	}
+	every := (last - first + 7) / 8
+	var ticks []gplot.Tick
+	for e := first; e <= last; e++ {
+		for _, m := range mantissas {
+			// Parse the decimal form so that the value is the float64
+			// nearest to m×10^e, not a product carrying rounding errors.
+			v, _ := strconv.ParseFloat(strconv.FormatFloat(m, 'f', 0, 64)+"e"+strconv.Itoa(e), 64)
+			if v < lo || v > hi {
+				continue
+			}
+			t := gplot.Tick{Value: v}
+			if m == 1 && (e-first)%every == 0 || m != 1 {
+				t.Label = strconv.FormatFloat(v, 'g', -1, 64)
+			}
+			ticks = append(ticks, t)
+		}
 	}
 	return ticks
 }

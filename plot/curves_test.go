@@ -208,3 +208,23 @@ func TestNiceTicks(t *testing.T) {
 		}
 	}
 }
+
+func TestLogTicks(t *testing.T) {
+	tests := []struct {
+		lo, hi float64
+		want   []string
+	}{
+		// A cosine schedule from 0.002 to 5.5e-11: one label per two decades.
+		{2.7e-11, 0.004, []string{"1e-09", "1e-07", "1e-05", "0.001"}},
+		{1e-6, 1e-3, []string{"1e-06", "1e-05", "0.0001", "0.001"}},
+		// A constant rate of 0.002 drawn from 0.001 to 0.004.
+		{0.001, 0.004, []string{"0.001", "0.002"}},
+		{0.0003, 0.0012, []string{"0.0005", "0.001"}},
+		{0, 1, nil},
+	}
+	for _, tc := range tests {
+		if got := labels(logTicks{}.Ticks(tc.lo, tc.hi)); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("logTicks.Ticks(%v, %v) = %v, want %v", tc.lo, tc.hi, got, tc.want)
+		}
+	}
+}
