@@ -86,17 +86,18 @@ func convnetBNLayers(classes int) []nn.Layer {
 			&nn.BatchNormalization{},
 			&nn.ReLU{})
 	}
+	rates := []float64{0.1, 0.2, 0.3}
 	for i, filters := range []int{32, 64, 128} {
 		block(filters)
 		block(filters)
-		ls = append(ls, &nn.MaxPool2D{PoolSize: pair(2)}, &nn.Dropout{Rate: 0.2 + 0.1*float64(i)})
+		ls = append(ls, &nn.MaxPool2D{PoolSize: pair(2)}, &nn.Dropout{Rate: rates[i]})
 	}
 	return append(ls,
 		&nn.Flatten{},
 		&nn.Dense{Units: 256, NoBias: true, KernelInit: "he_uniform"},
 		&nn.BatchNormalization{},
 		&nn.ReLU{},
-		&nn.Dropout{Rate: 0.5},
+		&nn.Dropout{Rate: 0.3},
 		&nn.Dense{Units: classes, Activation: "softmax"},
 	)
 }

@@ -95,10 +95,10 @@ var recipes = map[string]map[string]string{
 	// real-time augmentation, pixels /255 with the mean image subtracted.
 	"tutorial": {},
 	// The stronger recipe: a batch-normalised network, Adam with a cosine
-	// schedule and label smoothing.
+	// schedule over 45 epochs and label smoothing, the tutorial's augmentation.
 	"strong": {
 		"model": "convnet-bn", "optimizer": "adam", "lr": "0.002", "schedule": "cosine",
-		"epochs": "30", "batch-size": "64", "label-smoothing": "0.1", "shear": "5",
+		"epochs": "45", "batch-size": "64", "label-smoothing": "0.1",
 	},
 }
 
