@@ -586,22 +586,15 @@ func decodeArchitecture(s string, h *header) (*Sequential, error) {
 	}
 	m := &Sequential{Layers: layers}
 	held := h.layerSizes()
-	err = m.build(arch.InputShape, 0, func(i int, l nn.Layer, in []int) error {
-		if i > 0 {
-			if err := checkBuilt(m.Layers[i-1], held); err != nil {
-				return fmt.Errorf("layer %d: %w", i, err)
-			}
+	err = m.build(arch.InputShape, 0, func(l nn.Layer, in []int, built bool) error {
+		if built {
+			return checkBuilt(l, held)
 		}
 		if n, ok := paramEstimate(l, in); ok && n > held[l.Name()] {
 			return fmt.Errorf("%s (%s) needs %d weights, the file holds %d for it", l.Name(), l.Type(), n, held[l.Name()])
 		}
 		return nil
 	})
-	if err == nil {
-		if err = checkBuilt(layers[len(layers)-1], held); err != nil {
-			err = fmt.Errorf("layer %d: %w", len(layers), err)
-		}
-	}
 	if err != nil {
 		return nil, formatErr("architecture: %v", err)
 	}

@@ -73,8 +73,9 @@ func (m *Sequential) Build(inputShape []int, seed uint64) error {
 	return m.build(inputShape, seed, nil)
 }
 
-// build is Build with a check run before each layer's Build.
-func (m *Sequential) build(inputShape []int, seed uint64, check func(i int, l nn.Layer, in []int) error) error {
+// build is Build with a check run on each layer before its Build (built
+// false) and after it (built true), from the layer's input shape.
+func (m *Sequential) build(inputShape []int, seed uint64, check func(l nn.Layer, in []int, built bool) error) error {
 	if inputShape == nil {
 		inputShape = m.input
 	}
@@ -94,13 +95,18 @@ func (m *Sequential) build(inputShape []int, seed uint64, check func(i int, l nn
 	shape := m.input
 	for i, l := range m.Layers {
 		if check != nil {
-			if err := check(i, l, shape); err != nil {
+			if err := check(l, shape, false); err != nil {
 				return fmt.Errorf("layer %d: %w", i+1, err)
 			}
 		}
 		out, err := l.Build(slices.Clone(shape), m.rng)
 		if err != nil {
 			return fmt.Errorf("layer %d: %w", i+1, err)
+		}
+		if check != nil {
+			if err := check(l, shape, true); err != nil {
+				return fmt.Errorf("layer %d: %w", i+1, err)
+			}
 		}
 		shape = out
 	}

@@ -14,25 +14,22 @@ import (
 func TestConv2DRowPlans(t *testing.T) {
 	tests := []struct {
 		in             []int
-		f, k           int
+		f, k, s        int
 		pad            string
 		rows, trows    bool
 		blocks, tblock int // at least this many blocks
 	}{
-		{[]int{40, 40, 32}, 8, 5, "same", true, false, 2, 0},
-		{[]int{36, 36, 16}, 16, 5, "valid", true, true, 1, 2},
-		{[]int{32, 32, 32}, 32, 5, "same", true, true, 2, 2}, // the tutorial's second layer
-		{[]int{32, 32, 1}, 32, 5, "same", false, false, 0, 0},
-		{[]int{16, 16, 64}, 64, 3, "same", true, true, 1, 1},
-		{[]int{16, 16, 8}, 64, 3, "same", false, true, 0, 1}, // 3·8 values: too shallow forward
-		{[]int{16, 16, 64}, 64, 2, "same", false, false, 0, 0},
-		{[]int{16, 16, 64}, 64, 3, "same-s2", false, false, 0, 0},
+		{[]int{40, 40, 32}, 8, 5, 1, "same", true, false, 2, 0},
+		{[]int{36, 36, 16}, 16, 5, 1, "valid", true, true, 1, 2},
+		{[]int{32, 32, 32}, 32, 5, 1, "same", true, true, 2, 2}, // the tutorial's second layer
+		{[]int{32, 32, 1}, 32, 5, 1, "same", false, false, 0, 0},
+		{[]int{16, 16, 64}, 64, 3, 1, "same", true, true, 1, 1},
+		{[]int{16, 16, 8}, 64, 3, 1, "same", false, true, 0, 1}, // 3·8 values: too shallow forward
+		{[]int{16, 16, 64}, 64, 2, 1, "same", false, false, 0, 0},
+		{[]int{16, 16, 64}, 64, 3, 2, "same", false, false, 0, 0},
 	}
 	for _, tt := range tests {
-		l := &Conv2D{Filters: tt.f, KernelSize: [2]int{tt.k, tt.k}, Padding: tt.pad}
-		if tt.pad == "same-s2" {
-			l.Padding, l.Strides = "same", [2]int{2, 2}
-		}
+		l := &Conv2D{Filters: tt.f, KernelSize: [2]int{tt.k, tt.k}, Strides: [2]int{tt.s, tt.s}, Padding: tt.pad}
 		if _, err := l.Build(tt.in, rand.New(rand.NewPCG(1, 2))); err != nil {
 			t.Fatal(err)
 		}

@@ -331,7 +331,7 @@ func (logTicks) Ticks(lo, hi float64) []gplot.Tick {
 				continue
 			}
 			t := gplot.Tick{Value: v}
-			if m == 1 && (e-first)%every == 0 || m != 1 {
+			if m != 1 || (e-first)%every == 0 {
 				t.Label = strconv.FormatFloat(v, 'g', -1, 64)
 			}
 			ticks = append(ticks, t)

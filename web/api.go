@@ -397,26 +397,27 @@ func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, m.history)
 }
 
-// evaluated returns the requested model and its evaluation, or writes the
-// error and returns false.
-func (s *Server) evaluated(w http.ResponseWriter, r *http.Request) (*served, *evaluation, bool) {
+// evaluated returns the requested model if it has an evaluation, or writes
+// the error and returns nil.
+func (s *Server) evaluated(w http.ResponseWriter, r *http.Request) *served {
 	m, err := s.model(r)
 	if err != nil {
 		fail(w, err)
-		return nil, nil, false
+		return nil
 	}
 	if m.evaluation == nil {
 		writeError(w, http.StatusNotFound, "model %s has no evaluation", m.name)
-		return nil, nil, false
+		return nil
 	}
-	return m, m.evaluation, true
+	return m
 }
 
 func (s *Server) handleEvaluation(w http.ResponseWriter, r *http.Request) {
-	_, ev, ok := s.evaluated(w, r)
-	if !ok {
+	m := s.evaluated(w, r)
+	if m == nil {
 		return
 	}
+	ev := m.evaluation
 	counts := make([][]int, len(ev.Matrix))
 	for i := range counts {
 		counts[i] = make([]int, len(ev.Matrix))
@@ -433,10 +434,11 @@ func (s *Server) handleEvaluation(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleSamples(w http.ResponseWriter, r *http.Request) {
-	m, ev, ok := s.evaluated(w, r)
-	if !ok {
+	m := s.evaluated(w, r)
+	if m == nil {
 		return
 	}
+	ev := m.evaluation
 	n := len(m.classes) - 1
 	t, err := intParam(r, "true", -1, 0, n)
 	if err == nil && t < 0 {

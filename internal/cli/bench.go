@@ -317,7 +317,7 @@ func gemmRate(s gemmShape, repeats int) float64 {
 // the first layer, which training leaves out).
 func modelFlops(m *model.Sequential) (forward, train int64) {
 	in := m.InputShape()
-	var first int64 = -1
+	var first int64 // the FLOP of the first layer with weights
 	for _, l := range m.Layers {
 		out := l.OutputShape()
 		var f int64
@@ -327,13 +327,13 @@ func modelFlops(m *model.Sequential) (forward, train int64) {
 		case *nn.Dense:
 			f = 2 * int64(in[0]) * int64(l.Units)
 		}
-		if f > 0 && first < 0 {
+		if first == 0 {
 			first = f
 		}
 		forward += f
 		in = out
 	}
-	return forward, 3*forward - max(first, 0)
+	return forward, 3*forward - first
 }
 
 // median returns the median of v (the mean of the two middle values for

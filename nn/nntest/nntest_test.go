@@ -120,7 +120,7 @@ func TestLosses(t *testing.T) {
 	}
 }
 
-// scaledBackward wraps a layer and scales its dx by 1.1 (or by factor).
+// scaledBackward wraps a layer and scales its dx by factor.
 type scaledBackward struct {
 	nn.Layer
 	factor float32
@@ -130,12 +130,8 @@ type scaledBackward struct {
 func (s *scaledBackward) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	dx := s.Layer.Backward(dy)
 	s.dx = dx.Clone()
-	f := s.factor
-	if f == 0 {
-		f = 1.1
-	}
 	for i := range s.dx.Data {
-		s.dx.Data[i] *= f
+		s.dx.Data[i] *= s.factor
 	}
 	return s.dx
 }
@@ -179,11 +175,11 @@ func TestHarnessCatchesBrokenBackward(t *testing.T) {
 		c    nntest.Case
 		want string
 	}{
-		{"dense dx*1.1", nntest.Case{New: func() nn.Layer { return &scaledBackward{Layer: dense()} }, In: []int{4}, Params: 15}, "gradient of x"},
-		{"conv dx*1.1", nntest.Case{New: func() nn.Layer { return &scaledBackward{Layer: convL()} }, In: []int{4, 4, 1}, Params: 20}, "gradient of x"},
+		{"dense dx*1.1", nntest.Case{New: func() nn.Layer { return &scaledBackward{Layer: dense(), factor: 1.1} }, In: []int{4}, Params: 15}, "gradient of x"},
+		{"conv dx*1.1", nntest.Case{New: func() nn.Layer { return &scaledBackward{Layer: convL(), factor: 1.1} }, In: []int{4, 4, 1}, Params: 20}, "gradient of x"},
 		{"conv dx*1.01", nntest.Case{New: func() nn.Layer { return &scaledBackward{Layer: convL(), factor: 1.01} }, In: []int{4, 4, 1}, Params: 20}, "relative error"},
 		{"dense dx*0.995", nntest.Case{New: func() nn.Layer { return &scaledBackward{Layer: dense(), factor: 0.995} }, In: []int{4}, Params: 15}, "relative error"},
-		{"maxpool dx*1.1", nntest.Case{New: func() nn.Layer { return &scaledBackward{Layer: &nn.MaxPool2D{}} }, In: []int{4, 4, 1}, Input: distinct}, "gradient of x"},
+		{"maxpool dx*1.1", nntest.Case{New: func() nn.Layer { return &scaledBackward{Layer: &nn.MaxPool2D{}, factor: 1.1} }, In: []int{4, 4, 1}, Input: distinct}, "gradient of x"},
 		{"dense no bias grad", nntest.Case{New: func() nn.Layer { return droppedBias{dense()} }, In: []int{4}, Params: 15}, "gradient of param bias"},
 		{"conv no bias grad", nntest.Case{New: func() nn.Layer { return droppedBias{convL()} }, In: []int{4, 4, 1}, Params: 20}, "gradient of param bias"},
 		{"grad overwritten", nntest.Case{New: func() nn.Layer { return &overwrittenGrad{Layer: dense()} }, In: []int{4}, Params: 15}, "gradient of param kernel"},
