@@ -32,10 +32,11 @@
 // [Sequential.Compile] sets an optimizer (package optim) and the
 // cross-entropy loss; [Sequential.TrainStep] then runs one step on a batch:
 // zero the gradients, forward in training mode, loss, backward, update.
-// When the last layer ends in a softmax the loss is computed from its logits
-// (stable for any scores) and the backward pass starts from dL/dlogits =
-// (softmax - target)/N. A model that ends without a softmax is taken to
-// output logits. The buffers a step needs are allocated at the first step
+// The loss takes logits: when the last layer ends in a softmax, Build has
+// that layer leave it out (nn.FinalSoftmax), the loss applies it (stable
+// for any scores) and the backward pass starts from dL/dlogits =
+// (softmax - target)/N; Predict and ForwardAll apply it for probabilities.
+// A model that ends without a softmax is taken to output logits. The buffers a step needs are allocated at the first step
 // with a given batch size and reused after, so steady-state steps do not
 // allocate. [Sequential.EvaluateBatch] gives loss and correct count in
 // inference mode.

@@ -50,8 +50,12 @@ func (s *sequential) Preprocess(dst, src []float32) {
 
 func (s *sequential) Forward(x *tensor.Tensor) []*tensor.Tensor { return s.m.ForwardAll(x) }
 
+// Probabilities copies out, the last output of ForwardAll, when the model
+// ends in a softmax (ForwardAll applies it) and applies one otherwise. The
+// model built its last layer with OmitSoftmax(true): asking again only
+// reports whether that layer has a softmax.
 func (s *sequential) Probabilities(dst, out *tensor.Tensor) {
-	if nn.EndsInSoftmax(s.m.Layers[len(s.m.Layers)-1]) {
+	if f, ok := s.m.Layers[len(s.m.Layers)-1].(nn.FinalSoftmax); ok && f.OmitSoftmax(true) {
 		copy(dst.Data, out.Data)
 		return
 	}
