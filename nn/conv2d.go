@@ -117,18 +117,24 @@ func (l *Conv2D) activate(lo, hi int) {
 func (l *Conv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	checkGrad(l, dy, l.y)
 	n := dy.Shape[0]
-	l.dy, l.dz = dy, resize(l.dz, dy.Shape...)
 	var db []float32
 	if l.bias != nil {
 		db = l.bias.Grad.Data
 	}
-	l.conv.BackwardFilter(l.kernel.Grad.Data, db, l.x.Data, l.dz.Data, n, l.gradFn)
+	dz, grad := dy, l.gradFn // dz = dy for a linear layer
+	if l.act.identity() {
+		grad = nil
+	} else {
+		l.dy, l.dz = dy, resize(l.dz, dy.Shape...)
+		dz = l.dz
+	}
+	l.conv.BackwardFilter(l.kernel.Grad.Data, db, l.x.Data, dz.Data, n, grad)
 	l.dy = nil
 	if l.skipDx {
 		return nil
 	}
 	l.dx = resize(l.dx, n, l.in[0], l.in[1], l.in[2])
-	l.conv.BackwardData(l.dx.Data, l.dz.Data, l.kernel.Value.Data, n)
+	l.conv.BackwardData(l.dx.Data, dz.Data, l.kernel.Value.Data, n)
 	return l.dx
 }
 
