@@ -286,7 +286,7 @@ func TestExportONNXRuntime(t *testing.T) {
 	}
 	tests := []struct {
 		name, model, images string // images: a data set, or "" for random pixels
-		train                      []string
+		train               []string
 	}{
 		{"builtin-ahcd", "../../web/models/ahcd.safetensors", "ahcd", nil},
 		{"builtin-mnist", "../../web/models/mnist.safetensors", "mnist", nil},
