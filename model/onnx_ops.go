@@ -371,7 +371,7 @@ func importBatchNorm(b *onnxBuilder, n *onnxpb.NodeProto) error {
 		}
 		ps[i] = permuted(ps[i], x.order)
 	}
-	b.add(n, &nn.BatchNormalization{Epsilon: float64(eps), Momentum: float64(mom)}, false, ps...)
+	b.add(n, &nn.BatchNormalization{Epsilon: decimal(eps), Momentum: decimal(mom)}, false, ps...)
 	return b.output(n, x)
 }
 

@@ -34,10 +34,10 @@ func importActivation(b *onnxBuilder, n *onnxpb.NodeProto) error {
 		fn, l = "relu", &nn.ReLU{}
 	case "LeakyRelu":
 		fn, alpha = "leaky_relu", a.float("alpha", 0.01)
-		l = &nn.LeakyReLU{Alpha: float64(alpha)}
+		l = &nn.LeakyReLU{Alpha: decimal(alpha)}
 	case "Elu":
 		fn, alpha = "elu", a.float("alpha", 1)
-		l = &nn.ELU{Alpha: float64(alpha)}
+		l = &nn.ELU{Alpha: decimal(alpha)}
 	case "Sigmoid":
 		fn, l = "sigmoid", &nn.Activation{Func: "sigmoid"}
 	case "Tanh":

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/convnet-go/convnet/internal/onnxpb"
 )
@@ -179,4 +180,11 @@ func (a *onnxAttrs) str(name, def string) string {
 		return def
 	}
 	return string(at.GetS())
+}
+
+// decimal returns the shortest decimal that rounds to f, as a float64:
+// 0.001 for the float32 nearest 0.001, which is what a config holds.
+func decimal(f float32) float64 {
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(float64(f), 'g', -1, 32), 64)
+	return v
 }
