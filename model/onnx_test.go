@@ -102,7 +102,9 @@ func TestONNXRoundTrip(t *testing.T) {
 	}
 	mx := mixed(t)
 	cases := []testCase{{"mixed", mx, random(mx, 64), false}}
-	if dir := os.Getenv("CONVNET_DATA"); dir != "" {
+	// The built-in models on their test sets: long, so not in -race builds
+	// (the purego pass of scripts/test runs them).
+	if dir := os.Getenv("CONVNET_DATA"); dir != "" && !raceEnabled {
 		for _, name := range []string{"ahcd", "mnist"} {
 			m, err := Load(filepath.Join("..", "web", "models", name+".safetensors"))
 			if err != nil {

@@ -26,6 +26,13 @@ import (
 
 const onnxScripts = "../../scripts/onnx"
 
+// skipRace skips the cross-runtime checks in a -race build.
+func skipRace(t *testing.T) {
+	if raceEnabled {
+		t.Skip("a numeric check with nothing concurrent: it runs without -race (.ci/run)")
+	}
+}
+
 // missingRuntime skips the test, or fails it in CI.
 func missingRuntime(t *testing.T, what string, err error) {
 	t.Helper()
@@ -275,6 +282,7 @@ func randomImages(n int, shape []int) [][]float32 {
 // checker and runs them with ONNX Runtime on 100 images: the probabilities
 // must be those of convnet predict.
 func TestExportONNXRuntime(t *testing.T) {
+	skipRace(t)
 	dir := t.TempDir()
 	trained := filepath.Join(dir, "tutorial-trained.safetensors")
 	save := func(name string, m *model.Sequential) string {

@@ -18,6 +18,7 @@ import (
 // PyTorch's on 100 MNIST test images; then convnet serve shows its layers
 // and kernels.
 func TestImportPyTorch(t *testing.T) {
+	skipRace(t)
 	py := python(t, "torch", "numpy")
 	dir := t.TempDir()
 	msg, err := exec.Command(py, filepath.Join(onnxScripts, "torch_cnn.py"), filepath.Join(dataDir(t), "mnist"), dir).CombinedOutput()
