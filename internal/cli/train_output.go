@@ -40,6 +40,18 @@ func (t *trainer) checkOutputs() error {
 	o := t.o
 	t.out = o.outPath()
 	t.ckpt = t.sibling(".ckpt.safetensors")
+	paths := []string{t.out, t.ckpt, t.sibling(".curves.png")}
+	if o.CSVLog != "" {
+		paths = append(paths, o.CSVLog)
+	}
+	if o.Checkpoint != "" && !strings.Contains(filepath.Dir(o.Checkpoint), "{") {
+		paths = append(paths, o.Checkpoint)
+	}
+	for _, p := range paths {
+		if err := checkWritable(p); err != nil {
+			return err
+		}
+	}
 	if !o.Force {
 		if _, err := os.Stat(t.out); err == nil {
 			if t.resumed != nil {
@@ -54,18 +66,6 @@ func (t *trainer) checkOutputs() error {
 			if from, err := os.Stat(t.from); err != nil || !os.SameFile(st, from) {
 				return fmt.Errorf("%s exists and is not the checkpoint resumed (%s): move it away to resume", t.ckpt, t.from)
 			}
-		}
-	}
-	paths := []string{t.out, t.ckpt, t.sibling(".curves.png")}
-	if o.CSVLog != "" {
-		paths = append(paths, o.CSVLog)
-	}
-	if o.Checkpoint != "" && !strings.Contains(filepath.Dir(o.Checkpoint), "{") {
-		paths = append(paths, o.Checkpoint)
-	}
-	for _, p := range paths {
-		if err := checkWritable(p); err != nil {
-			return err
 		}
 	}
 	return nil

@@ -68,11 +68,11 @@ func parseStored(path string, args []string) (*trainOptions, error) {
 	fs := newFlagSet("train", "[flags]", io.Discard)
 	o.register(fs)
 	err := fs.Parse(args)
-	if err == nil {
-		err = o.settle(fs)
-	}
-	if err == nil && o.Resume != "" {
+	switch {
+	case err == nil && o.Resume != "":
 		err = errors.New("--resume in the options of a run")
+	case err == nil:
+		err = o.settle(fs)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: the stored command line %q no longer parses: %v",
