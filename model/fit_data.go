@@ -7,24 +7,6 @@ import (
 	"github.com/convnet-go/convnet/tensor"
 )
 
-// Training on a data.Dataset: a [data.Loader] prepares the batches of each
-// epoch (shuffled, augmented, standardised, one-hot), and the functions of
-// this file hand them to [Sequential.Fit] and [Sequential.Evaluate]:
-//
-//	train := data.NewLoader(trainSet, data.LoaderOptions{BatchSize: 32, Shuffle: true, Seed: 1, Standardizer: std})
-//	defer train.Close()
-//	val := data.NewLoader(valSet, data.LoaderOptions{BatchSize: 256, Standardizer: std})
-//	defer val.Close()
-//	sparse := m.Loss().Sparse
-//	hist, err := m.Fit(ctx, model.FitOptions{
-//		Epochs:        10,
-//		StepsPerEpoch: train.Len(),
-//		Train:         model.TrainOn(train, sparse),
-//		Validation:    model.ValidateOn(val, sparse),
-//	})
-//
-// Any other source of batches implements [Batches] itself.
-
 // LoaderBatches returns the batches of l's running epoch (begun with
 // [data.Loader.Start]) as [Batches]. The targets are the loader's one-hot
 // rows or, when sparse is set (for a loss with nn.CrossEntropy.Sparse), the
