@@ -41,16 +41,14 @@ func (a *augmentFlags) register(fs *flag.FlagSet) {
 // describe, or a usage error.
 func (a *augmentFlags) config() (*augment.Config, error) {
 	c := a.c
-	for _, err := range []error{
+	if err := firstErr(
 		inRange("rotation", c.RotationRange, "[0, 360]"),
 		inRange("width-shift", c.WidthShiftRange, "[0, 1000]"),
 		inRange("height-shift", c.HeightShiftRange, "[0, 1000]"),
 		inRange("shear", c.ShearRange, "[0, 90)"),
 		inRange("cval", c.Cval, "[0, 255]"),
-	} {
-		if err != nil {
-			return nil, err
-		}
+	); err != nil {
+		return nil, err
 	}
 	if err := c.Validate(); err != nil {
 		return nil, usagef("augmentation: %v", err)

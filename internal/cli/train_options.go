@@ -209,7 +209,7 @@ func (o *trainOptions) settle(fs *flag.FlagSet) error {
 // check validates what flag parsing cannot, then makes the augmentation and
 // the optimizer the flags describe.
 func (o *trainOptions) check() error {
-	for _, err := range []error{
+	if err := firstErr(
 		inRange("epochs", o.Epochs, "[1, 100000]"),
 		inRange("batch-size", o.BatchSize, "[1, 65536]"),
 		inRange("workers", o.Workers, "[1, 256]"),
@@ -232,10 +232,8 @@ func (o *trainOptions) check() error {
 		inRange("rescale", o.Rescale, "(0, 1]"),
 		inRange("validation-split", o.ValSplit, "[0, 1)"),
 		inRange("early-stopping", o.EarlyPatience, "[0, 100000]"),
-	} {
-		if err != nil {
-			return err
-		}
+	); err != nil {
+		return err
 	}
 	switch {
 	case o.ValData != "" && o.ValData != "test":
@@ -314,6 +312,16 @@ func inRange[T int | float64](flag string, v T, interval string) error {
 		return nil
 	}
 	return usagef("--%s %v: want a value in %s", flag, v, interval)
+}
+
+// firstErr returns the first error of errs that is not nil.
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // orList joins words as "a, b or c".
