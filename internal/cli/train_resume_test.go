@@ -190,3 +190,19 @@ func TestTrainSignal(t *testing.T) {
 		})
 	}
 }
+
+// TestTrainCancelledBeforeStart cancels a run while it loads its data: it
+// stops before the first step and leaves no checkpoint behind.
+func TestTrainCancelledBeforeStart(t *testing.T) {
+	f := writeCSVSet(t, smallSet)
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	code, _, stderr := runCtx(ctx, trainArgs(t, f, filepath.Join(dir, "m.safetensors"))...)
+	if code != exitError || !strings.Contains(stderr, "interrupted before its first step") || strings.Contains(stderr, "Epoch 1/") {
+		t.Errorf("train with a cancelled context: exit %d, stderr:\n%s\nwant exit %d, stopped before the first epoch", code, stderr, exitError)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "m.ckpt.safetensors")); err == nil {
+		t.Error("a run cancelled before its first step saved a checkpoint")
+	}
+}
