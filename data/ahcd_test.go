@@ -3,6 +3,7 @@ package data
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -24,7 +25,7 @@ func sharedData(t testing.TB) string {
 
 // realAHCD loads the shared AHCD zip once for all tests.
 var realAHCD = sync.OnceValues(func() ([2]*Dataset, error) {
-	train, test, err := LoadAHCD(filepath.Join(os.Getenv("CONVNET_DATA"), "ahcd", "ahcd_csv.zip"))
+	train, test, err := LoadAHCD(context.Background(), filepath.Join(os.Getenv("CONVNET_DATA"), "ahcd", "ahcd_csv.zip"), nil)
 	return [2]*Dataset{train, test}, err
 })
 
@@ -139,7 +140,7 @@ func TestLoadAHCDReal(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	train2, test2, err := LoadAHCD(tmp)
+	train2, test2, err := LoadAHCD(context.Background(), tmp, nil)
 	if err != nil {
 		t.Fatalf("LoadAHCD(folder): %v", err)
 	}
@@ -227,7 +228,7 @@ func TestLoadAHCDSmall(t *testing.T) {
 		"csvTrainImages 3x1024.csv": img, "csvTrainLabel 3x1.csv": lbl,
 		"csvTestImages 3x1024.csv": img, "csvTestLabel 3x1.csv": lbl,
 	})
-	train, test, err := LoadAHCD(path)
+	train, test, err := LoadAHCD(context.Background(), path, nil)
 	if err != nil {
 		t.Fatalf("LoadAHCD: %v", err)
 	}
@@ -273,7 +274,7 @@ func TestLoadAHCDBad(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "a.zip")
 			writeZip(t, path, c.files)
-			train, test, err := LoadAHCD(path)
+			train, test, err := LoadAHCD(context.Background(), path, nil)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("LoadAHCD error = %v, want one containing %q", err, c.want)
 			}
@@ -288,7 +289,7 @@ func TestLoadAHCDBad(t *testing.T) {
 	t.Run("not a zip", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "a.zip")
 		os.WriteFile(path, []byte("hello"), 0o644)
-		if _, _, err := LoadAHCD(path); err == nil || !strings.Contains(err.Error(), "not a readable zip") {
+		if _, _, err := LoadAHCD(context.Background(), path, nil); err == nil || !strings.Contains(err.Error(), "not a readable zip") {
 			t.Errorf("LoadAHCD(non-zip) error = %v, want \"not a readable zip\"", err)
 		}
 	})
@@ -297,7 +298,7 @@ func TestLoadAHCDBad(t *testing.T) {
 func BenchmarkLoadAHCD(b *testing.B) {
 	path := filepath.Join(sharedData(b), "ahcd", "ahcd_csv.zip")
 	for b.Loop() {
-		if _, _, err := LoadAHCD(path); err != nil {
+		if _, _, err := LoadAHCD(context.Background(), path, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -157,7 +157,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // run loads the batches, then measures training, inference and the GEMM,
 // in that order. Progress goes to stderr.
 func (o *benchOptions) run(ctx context.Context, stderr io.Writer) (*benchResult, error) {
-	train, _, err := data.Named("ahcd", o.DataDir)
+	train, _, err := data.Named(ctx, "ahcd", o.DataDir)
 	if err != nil {
 		return nil, err
 	}

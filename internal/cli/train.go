@@ -375,7 +375,7 @@ func (t *trainer) run(ctx context.Context, resume *model.Sequential, state train
 	if st, err := os.Stat(filepath.Dir(out)); err != nil || !st.IsDir() {
 		return fmt.Errorf("cannot write %s: folder %s does not exist", out, filepath.Dir(out))
 	}
-	if err := t.loadData(); err != nil {
+	if err := t.loadData(ctx); err != nil {
 		return err
 	}
 	if err := t.buildModel(resume); err != nil {
@@ -533,9 +533,9 @@ func (t *trainer) run(ctx context.Context, resume *model.Sequential, state train
 }
 
 // loadData loads the data set and splits off the validation set.
-func (t *trainer) loadData() error {
+func (t *trainer) loadData(ctx context.Context) error {
 	o := t.o
-	train, test, err := o.Source.load()
+	train, test, err := o.Source.load(ctx)
 	if err != nil {
 		return err
 	}

@@ -140,7 +140,7 @@ func TestTrainEvaluatePredict(t *testing.T) {
 	}
 
 	// Predict on PNGs of test images gives the class evaluate gives.
-	_, test, err := data.Named("ahcd", dataDir(t))
+	_, test, err := data.Named(context.Background(), "ahcd", dataDir(t))
 	if err != nil {
 		t.Fatal(err)
 	}
