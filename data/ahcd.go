@@ -65,7 +65,9 @@ const maxMember = 1 << 30
 // CSV files. Images come out upright, 32x32x1, white strokes (up to 255) on
 // black; labels 1..28 become class indices 0..27 named as in
 // [AHCDClassNames]. The data is charged to b (nil: a new budget of
-// [DefaultMemory]); a zip may cost at most 100 bytes of memory per byte.
+// [DefaultMemory]) before it is read, worked out from the size of each CSV
+// file as the zip declares it; a zip may cost at most 100 bytes of memory
+// per byte.
 func LoadAHCD(ctx context.Context, path string, b *Budget) (train, test *Dataset, err error) {
 	b = orDefault(b)
 	info, err := os.Stat(path)
@@ -123,9 +125,9 @@ func loadAHCD(ctx context.Context, members [4]ahcdMember, b *Budget) (train, tes
 	if err != nil {
 		for i := range 2 {
 			if images[i] != nil {
-				b.give(costOf[float32](len(images[i].Data)))
+				b.give(costOf[float32](cap(images[i].Data)))
 			}
-			b.give(costOf[int](len(labels[i])))
+			b.give(costOf[int](cap(labels[i])))
 		}
 		return nil, nil, err
 	}
@@ -146,31 +148,44 @@ func ahcdDataset(imgFile, lblFile string, x *tensor.Tensor, y []int) (*Dataset, 
 // ahcdMember is one of the four CSV files, in a zip or a folder.
 type ahcdMember struct {
 	name string // for messages
-	// open returns the text and what reading it may cost.
-	open func() (io.ReadCloser, *allowance, error)
+	// open returns the text, its size (as the zip declares it, which its
+	// reader enforces) and what reading it may cost.
+	open func() (io.ReadCloser, int64, *allowance, error)
 }
 
 // images reads an image file: 1,024 values per row, column by column, each
-// in 0..255.
-func (m ahcdMember) images(ctx context.Context) (*tensor.Tensor, error) {
-	r, a, err := m.open()
+// in 0..255. The file's size bounds the number of rows, each of at least
+// 2,048 bytes: their memory is charged before the first row is read.
+func (m ahcdMember) images(ctx context.Context) (_ *tensor.Tensor, err error) {
+	r, size, a, err := m.open()
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	rr := newRowReader(ctx, m.name, ctxReader{ctx, r}, a)
+	x, err := makeCharged[float32](a, int((size+1)/(2*ahcdPixels))*ahcdPixels)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			a.give(costOf[float32](len(x)))
+		}
+	}()
+	rr := newRowReader(m.name, ctxReader{ctx, r}, a)
 	defer rr.close()
 	rr.cols = ahcdPixels
-	px := pile[float32]{a: a}
-	defer px.free()
-	upright := make([]float32, ahcdPixels)
-	for {
+	n := 0
+	for ; ; n++ {
 		row, err := rr.next()
 		if err == io.EOF {
 			break
 		} else if err != nil {
 			return nil, err
 		}
+		if (n+1)*ahcdPixels > len(x) {
+			return nil, formatErr(m.name, rr.line, 0, "more rows than %d bytes hold", size)
+		}
+		upright := x[n*ahcdPixels : (n+1)*ahcdPixels]
 		for i, v := range row {
 			if v < 0 || v > 255 {
 				return nil, formatErr(m.name, rr.line, i+1, "pixel value %v outside 0..255", v)
@@ -178,31 +193,32 @@ func (m ahcdMember) images(ctx context.Context) (*tensor.Tensor, error) {
 			// Value i is pixel (row i%32, column i/32).
 			upright[(i%ahcdSide)*ahcdSide+i/ahcdSide] = v
 		}
-		if err := px.add(upright...); err != nil {
-			return nil, err
-		}
 	}
-	x, err := px.collect()
-	if err != nil {
-		return nil, err
-	}
-	return tensor.FromData(x, len(x)/ahcdPixels, ahcdSide, ahcdSide, 1), nil
+	return tensor.FromData(x[:n*ahcdPixels], n, ahcdSide, ahcdSide, 1), nil
 }
 
 // labels reads a label file: one label in 1..28 per row, returned as a class
-// index 0..27.
-func (m ahcdMember) labels(ctx context.Context) ([]int, error) {
-	r, a, err := m.open()
+// index 0..27. The file's size bounds the number of rows, as for images.
+func (m ahcdMember) labels(ctx context.Context) (_ []int, err error) {
+	r, size, a, err := m.open()
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	rr := newRowReader(ctx, m.name, ctxReader{ctx, r}, a)
+	y, err := makeCharged[int](a, int((size+1)/2))
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			a.give(costOf[int](len(y)))
+		}
+	}()
+	rr := newRowReader(m.name, ctxReader{ctx, r}, a)
 	defer rr.close()
 	rr.cols = 1
-	y := pile[int]{a: a}
-	defer y.free()
-	for {
+	n := 0
+	for ; ; n++ {
 		row, err := rr.next()
 		if err == io.EOF {
 			break
@@ -213,11 +229,12 @@ func (m ahcdMember) labels(ctx context.Context) ([]int, error) {
 		if v != float32(int(v)) || v < 1 || v > float32(len(AHCDClasses)) {
 			return nil, formatErr(m.name, rr.line, 1, "label %v outside 1..%d", v, len(AHCDClasses))
 		}
-		if err := y.add(int(v) - 1); err != nil {
-			return nil, err
+		if n == len(y) {
+			return nil, formatErr(m.name, rr.line, 0, "more rows than %d bytes hold", size)
 		}
+		y[n] = int(v) - 1
 	}
-	return y.collect()
+	return y[:n], nil
 }
 
 // ahcdZip finds the four members in a zip archive; reading them is charged
@@ -244,12 +261,12 @@ func ahcdZip(path string, zr *zip.Reader, a *allowance) ([4]ahcdMember, error) {
 		if f.UncompressedSize64 > maxMember {
 			return members, formatErr(name, 0, 0, "member of %d bytes, more than %d", f.UncompressedSize64, maxMember)
 		}
-		members[i] = ahcdMember{name: name, open: func() (io.ReadCloser, *allowance, error) {
+		members[i] = ahcdMember{name: name, open: func() (io.ReadCloser, int64, *allowance, error) {
 			rc, err := f.Open()
 			if err != nil {
-				return nil, nil, formatErr(name, 0, 0, "cannot open zip member: %v", err)
+				return nil, 0, nil, formatErr(name, 0, 0, "cannot open zip member: %v", err)
 			}
-			return rc, a, nil
+			return rc, int64(f.UncompressedSize64), a, nil
 		}}
 	}
 	return members, nil
@@ -296,17 +313,17 @@ func ahcdFolder(dir string, b *Budget) ([4]ahcdMember, error) {
 	var members [4]ahcdMember
 	files, err := ahcdFiles(dir)
 	for i, path := range files {
-		members[i] = ahcdMember{name: path, open: func() (io.ReadCloser, *allowance, error) {
+		members[i] = ahcdMember{name: path, open: func() (io.ReadCloser, int64, *allowance, error) {
 			f, err := safefile.Open(path)
 			if err != nil {
-				return nil, nil, err
+				return nil, 0, nil, err
 			}
 			info, err := f.Stat()
 			if err != nil {
 				f.Close()
-				return nil, nil, err
+				return nil, 0, nil, err
 			}
-			return f, b.allow(path, info.Size(), plainRate), nil
+			return f, info.Size(), b.allow(path, info.Size(), plainRate), nil
 		}}
 	}
 	return members, err

@@ -65,13 +65,13 @@ type rate struct{ perByte, slack int64 }
 
 // The rates of the decoders. Plain text and raw IDX cannot ask for more
 // than a few bytes per byte by their structure; the plain rate is a safety
-// net. A compressed file (a zip member, a gzip-compressed IDX file) can
-// claim any size, so it may cost at most 100 bytes per byte on disk: the
-// published AHCD zip needs 44 (its text inflates 11.6 times and every value
-// becomes a float32, collected once and copied once), MNIST's images 24.
-// Images need more, as a JPEG photo stores a pixel in a fraction of a byte:
-// 256 bytes per byte and 16 MiB whatever the size, enough for a 2048x2048
-// RGB image however small its file.
+// net. A compressed file (a zip, a gzip-compressed IDX file) can claim any
+// size, so it may cost at most 100 bytes per byte on disk: the published
+// AHCD zip needs 24 (its text inflates 11.6 times, and room for as many
+// rows as its size allows is taken in float32), MNIST's images 24 (their
+// bytes, then in float32). Images need more, as a JPEG photo stores a pixel
+// in a fraction of a byte: 256 bytes per byte and 16 MiB whatever the size,
+// enough for a 1400x1400 RGB image however small its file.
 var (
 	plainRate  = rate{perByte: 16, slack: 1 << 20}
 	packedRate = rate{perByte: 100, slack: 1 << 20}

@@ -55,17 +55,17 @@ func LoadCSV(ctx context.Context, path string, opts CSVOptions) (*Dataset, error
 		return nil, err
 	}
 	a := orDefault(opts.Budget).allow(path, info.Size(), plainRate)
-	return decodeCSV(ctx, path, ctxReader{ctx, f}, a, opts)
+	return decodeCSV(path, ctxReader{ctx, f}, a, opts)
 }
 
 // ReadCSV is [LoadCSV] for a stream, such as the standard input; name is
 // used in messages.
 func ReadCSV(ctx context.Context, name string, r io.Reader, opts CSVOptions) (*Dataset, error) {
-	return decodeCSV(ctx, name, ctxReader{ctx, r}, orDefault(opts.Budget).allow(name, -1, plainRate), opts)
+	return decodeCSV(name, ctxReader{ctx, r}, orDefault(opts.Budget).allow(name, -1, plainRate), opts)
 }
 
-func decodeCSV(ctx context.Context, file string, r io.Reader, a *allowance, opts CSVOptions) (*Dataset, error) {
-	rr := newRowReader(ctx, file, r, a)
+func decodeCSV(file string, r io.Reader, a *allowance, opts CSVOptions) (*Dataset, error) {
+	rr := newRowReader(file, r, a)
 	defer rr.close()
 	first, err := rr.readLine()
 	if err == io.EOF {

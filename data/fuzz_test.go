@@ -76,7 +76,7 @@ func FuzzCSV(f *testing.F) {
 		var err error
 		n := allocated(func() {
 			a := fuzzBudget().allow("fuzz.csv", int64(len(b)), plainRate)
-			d, err = decodeCSV(context.Background(), "fuzz.csv", bytes.NewReader(b), a, CSVOptions{LabelColumn: label})
+			d, err = decodeCSV("fuzz.csv", bytes.NewReader(b), a, CSVOptions{LabelColumn: label})
 		})
 		checkAllocated(t, "decodeCSV", n, len(b), 2*plainRate.perByte, 2*plainRate.slack)
 		if err == nil {

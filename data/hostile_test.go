@@ -190,6 +190,20 @@ func TestBudget(t *testing.T) {
 		t.Errorf("LoadAHCD of %d bytes inflating to %d = %v, want the file's allowance exceeded", len(zipped), rows.Len(), err)
 	}
 
+	// A zip member claiming more than a text file may hold.
+	var forged bytes.Buffer
+	zw := zip.NewWriter(&forged)
+	w, _ := zw.CreateRaw(&zip.FileHeader{Name: "csvTrainImages.csv", Method: zip.Deflate, CompressedSize64: 2, UncompressedSize64: 206 << 30})
+	w.Write([]byte{3, 0})
+	for _, name := range []string{"csvTrainLabel.csv", "csvTestImages.csv", "csvTestLabel.csv"} {
+		zw.Create(name)
+	}
+	zw.Close()
+	writeFile(t, path, forged.Bytes())
+	if _, _, err = LoadAHCD(ctx, path, nil); err == nil || !strings.Contains(err.Error(), "csvTrainImages.csv: member of 221190815744 bytes, more than 1073741824") {
+		t.Errorf("LoadAHCD with a member declaring 206 GiB = %v", err)
+	}
+
 	// An IDX header claiming more than the file can hold.
 	huge := gzipBytes(idxBytes([]int{1 << 16, 1 << 7, 1 << 7}, nil))
 	if _, _, err := readIDX("huge.gz", bytes.NewReader(huge), int64(len(huge)), NewBudget(1<<40)); !errors.As(err, &me) {

@@ -18,13 +18,13 @@ const (
 
 // rowReader reads comma-separated numbers from text, one row per line, a
 // line at a time: the text is never held whole, and a row costs memory only
-// for the cells it really has. Lines end in \n or \r\n; blank lines at the
+// for the cells it really has. Its reader is expected to fail once the load
+// is stopped (a ctxReader). Lines end in \n or \r\n; blank lines at the
 // very end are ignored, a blank line elsewhere is an error. Cells may be
 // quoted and padded with spaces. Plain non-negative integers take a fast
 // path; anything else goes through strconv.ParseFloat. Values are never NaN
 // or infinite.
 type rowReader struct {
-	ctx   context.Context
 	file  string
 	a     *allowance // charged for long lines
 	br    *bufio.Reader
@@ -35,12 +35,12 @@ type rowReader struct {
 	blank int       // the first of the blank lines just read, or 0
 }
 
-func newRowReader(ctx context.Context, file string, r io.Reader, a *allowance) *rowReader {
+func newRowReader(file string, r io.Reader, a *allowance) *rowReader {
 	size := 64 << 10
 	if a.size >= 0 {
 		size = int(min(a.size, int64(size))) // no larger than the input
 	}
-	return &rowReader{ctx: ctx, file: file, a: a, br: bufio.NewReaderSize(r, size)}
+	return &rowReader{file: file, a: a, br: bufio.NewReaderSize(r, size)}
 }
 
 // close gives back the memory taken for long lines.
@@ -67,9 +67,6 @@ func (r *rowReader) appendLong(b []byte) error {
 // readLine returns the next line without its line ending, valid until the
 // next call, or io.EOF at the end of the text.
 func (r *rowReader) readLine() ([]byte, error) {
-	if err := r.ctx.Err(); err != nil {
-		return nil, readErr(r.file, err)
-	}
 	r.long = r.long[:0]
 	line, err := r.br.ReadSlice('\n')
 	for err == bufio.ErrBufferFull && len(r.long)+len(line) <= maxLineBytes {
