@@ -71,7 +71,7 @@ type rate struct{ perByte, slack int64 }
 // rows as its size allows is taken in float32), MNIST's images 24 (their
 // bytes, then in float32). Images need more, as a JPEG photo stores a pixel
 // in a fraction of a byte: 256 bytes per byte and 16 MiB whatever the size,
-// enough for a 1400x1400 RGB image however small its file.
+// enough for a 1400x1400 PNG or an 800x800 JPEG however small its file.
 var (
 	plainRate  = rate{perByte: 16, slack: 1 << 20}
 	packedRate = rate{perByte: 100, slack: 1 << 20}

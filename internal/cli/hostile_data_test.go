@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -54,11 +55,12 @@ type child struct {
 	code   int
 }
 
-// startChild starts convnet with args, its cache folder in cache and no
-// CONVNET_DATA.
-func startChild(t *testing.T, bin, cache string, args ...string) *child {
+// startChild starts convnet with args, its cache folder in cache, no
+// CONVNET_DATA and stdin (nil: none) as its standard input.
+func startChild(t *testing.T, bin, cache string, stdin io.Reader, args ...string) *child {
 	t.Helper()
 	c := &child{cmd: exec.Command(bin, args...)}
+	c.cmd.Stdin = stdin
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "CONVNET_DATA=") && !strings.HasPrefix(kv, "XDG_CACHE_HOME=") {
 			c.cmd.Env = append(c.cmd.Env, kv)
@@ -236,7 +238,7 @@ func TestHostileData(t *testing.T) {
 	bin := buildConvnet(t)
 	cache := t.TempDir()
 	run := func(t *testing.T, limit time.Duration, args ...string) *child {
-		c := startChild(t, bin, cache, args...)
+		c := startChild(t, bin, cache, nil, args...)
 		c.wait(t, limit)
 		return c
 	}
@@ -286,6 +288,32 @@ func TestHostileData(t *testing.T) {
 		run(t, time.Second, "data", "info", "--images", dir).checkFails(t, fifos[0]+" is a named pipe")
 		run(t, time.Second, "data", "info", "--csv", fifos[1]).checkFails(t, fifos[1]+" is a named pipe")
 	})
+	t.Run("standard input", func(t *testing.T) {
+		// --csv - reads it, and stops when interrupted while it is silent.
+		b, err := os.ReadFile(smallCSV(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		cmd := exec.Command(bin, "data", "info", "--csv", "-")
+		cmd.Stdin, cmd.Stdout = bytes.NewReader(b), &out
+		if err := cmd.Run(); err != nil || !strings.Contains(out.String(), "all       6") {
+			t.Errorf("data info --csv - < small.csv: %v, output:\n%s", err, out.String())
+		}
+
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close()
+		c := startChild(t, bin, cache, r, "data", "info", "--csv", "-")
+		r.Close()
+		time.Sleep(200 * time.Millisecond)
+		c.start = time.Now()
+		c.cmd.Process.Signal(os.Interrupt)
+		c.wait(t, time.Second)
+		c.checkFails(t, "standard input: loading stopped: context canceled")
+	})
 	t.Run("signals during a long CSV load", func(t *testing.T) {
 		p := filepath.Join(t.TempDir(), "big.csv")
 		var row strings.Builder
@@ -296,7 +324,7 @@ func TestHostileData(t *testing.T) {
 		row.WriteString("\n")
 		writeStream(t, p, "", []byte(row.String()), 60000, "") // 175 MB, a few seconds to load
 		for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
-			c := startChild(t, bin, cache, "data", "info", "--csv", p)
+			c := startChild(t, bin, cache, nil, "data", "info", "--csv", p)
 			// Wait until it has read 4 MiB, then signal it.
 			for procField(c.cmd.Process.Pid, "io", "rchar") < 4<<20 {
 				c.peak = max(c.peak, procField(c.cmd.Process.Pid, "status", "VmHWM"))

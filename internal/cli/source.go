@@ -156,7 +156,7 @@ func stdin(ctx context.Context) io.Reader {
 		_, err := io.Copy(pw, os.Stdin)
 		pw.CloseWithError(err)
 	}()
-	context.AfterFunc(ctx, func() { pr.CloseWithError(ctx.Err()) })
+	context.AfterFunc(ctx, func() { pw.CloseWithError(ctx.Err()) })
 	return pr
 }
 
