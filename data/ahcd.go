@@ -154,87 +154,74 @@ type ahcdMember struct {
 }
 
 // images reads an image file: 1,024 values per row, column by column, each
-// in 0..255. The file's size bounds the number of rows, each of at least
-// 2,048 bytes: their memory is charged before the first row is read.
-func (m ahcdMember) images(ctx context.Context) (_ *tensor.Tensor, err error) {
-	r, size, a, err := m.open()
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	x, err := makeCharged[float32](a, int((size+1)/(2*ahcdPixels))*ahcdPixels)
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		if err != nil {
-			a.give(costOf[float32](len(x)))
-		}
-	}()
-	rr := newRowReader(m.name, ctxReader{ctx, r}, a)
-	defer rr.close()
-	rr.cols = ahcdPixels
-	n := 0
-	for ; ; n++ {
-		row, err := rr.next()
-		if err == io.EOF {
-			break
-		} else if err != nil {
-			return nil, err
-		}
-		if (n+1)*ahcdPixels > len(x) {
-			return nil, formatErr(m.name, rr.line, 0, "more rows than %d bytes hold", size)
-		}
-		upright := x[n*ahcdPixels : (n+1)*ahcdPixels]
+// in 0..255.
+func (m ahcdMember) images(ctx context.Context) (*tensor.Tensor, error) {
+	x, n, err := readMember(ctx, m, ahcdPixels, func(upright, row []float32, line int) error {
 		for i, v := range row {
 			if v < 0 || v > 255 {
-				return nil, formatErr(m.name, rr.line, i+1, "pixel value %v outside 0..255", v)
+				return formatErr(m.name, line, i+1, "pixel value %v outside 0..255", v)
 			}
 			// Value i is pixel (row i%32, column i/32).
 			upright[(i%ahcdSide)*ahcdSide+i/ahcdSide] = v
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return tensor.FromData(x[:n*ahcdPixels], n, ahcdSide, ahcdSide, 1), nil
+	return tensor.FromData(x, n, ahcdSide, ahcdSide, 1), nil
 }
 
 // labels reads a label file: one label in 1..28 per row, returned as a class
-// index 0..27. The file's size bounds the number of rows, as for images.
-func (m ahcdMember) labels(ctx context.Context) (_ []int, err error) {
+// index 0..27.
+func (m ahcdMember) labels(ctx context.Context) ([]int, error) {
+	y, _, err := readMember(ctx, m, 1, func(y []int, row []float32, line int) error {
+		v := row[0]
+		if v != float32(int(v)) || v < 1 || v > float32(len(AHCDClasses)) {
+			return formatErr(m.name, line, 1, "label %v outside 1..%d", v, len(AHCDClasses))
+		}
+		y[0] = int(v) - 1
+		return nil
+	})
+	return y, err
+}
+
+// readMember reads the rows of cells values of a member, each turned into
+// cells values of type T by fill. Each row takes at least 2*cells bytes of
+// text, so the member's size bounds their number: room for that many rows
+// is charged and allocated before the first is read.
+func readMember[T any](ctx context.Context, m ahcdMember, cells int, fill func(dst []T, row []float32, line int) error) (_ []T, n int, err error) {
 	r, size, a, err := m.open()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer r.Close()
-	y, err := makeCharged[int](a, int((size+1)/2))
+	out, err := makeCharged[T](a, int((size+1)/int64(2*cells))*cells)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer func() {
 		if err != nil {
-			a.give(costOf[int](len(y)))
+			a.give(costOf[T](len(out)))
 		}
 	}()
 	rr := newRowReader(m.name, ctxReader{ctx, r}, a)
 	defer rr.close()
-	rr.cols = 1
-	n := 0
+	rr.cols = cells
 	for ; ; n++ {
 		row, err := rr.next()
 		if err == io.EOF {
-			break
+			return out[:n*cells], n, nil
 		} else if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		v := row[0]
-		if v != float32(int(v)) || v < 1 || v > float32(len(AHCDClasses)) {
-			return nil, formatErr(m.name, rr.line, 1, "label %v outside 1..%d", v, len(AHCDClasses))
+		if (n+1)*cells > len(out) {
+			return nil, 0, formatErr(m.name, rr.line, 0, "more rows than %d bytes hold", size)
 		}
-		if n == len(y) {
-			return nil, formatErr(m.name, rr.line, 0, "more rows than %d bytes hold", size)
+		if err := fill(out[n*cells:(n+1)*cells], row, rr.line); err != nil {
+			return nil, 0, err
 		}
-		y[n] = int(v) - 1
 	}
-	return y[:n], nil
 }
 
 // ahcdZip finds the four members in a zip archive; reading them is charged

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,7 +41,7 @@ func loadRealAHCD(t *testing.T) (train, test *Dataset) {
 }
 
 func TestLoadAHCDReal(t *testing.T) {
-	dir := sharedData(t)
+	sharedData(t)
 	train, test := loadRealAHCD(t)
 	for _, c := range []struct {
 		name     string
@@ -123,23 +124,7 @@ func TestLoadAHCDReal(t *testing.T) {
 
 	// The extracted CSV files give the same data.
 	tmp := t.TempDir()
-	zr, err := zip.OpenReader(filepath.Join(dir, "ahcd", "ahcd_csv.zip"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	for _, f := range zr.File {
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var buf bytes.Buffer
-		buf.ReadFrom(rc)
-		rc.Close()
-		if err := os.WriteFile(filepath.Join(tmp, f.Name), buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	extractAHCD(t, tmp)
 	train2, test2, err := LoadAHCD(context.Background(), tmp, nil)
 	if err != nil {
 		t.Fatalf("LoadAHCD(folder): %v", err)
@@ -177,6 +162,28 @@ func equalDatasets(a, b *Dataset) bool {
 		}
 	}
 	return true
+}
+
+// extractAHCD writes the four CSV files of the shared AHCD zip into dir.
+func extractAHCD(t *testing.T, dir string) {
+	t.Helper()
+	zr, err := zip.OpenReader(filepath.Join(sharedData(t), "ahcd", "ahcd_csv.zip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(dir, f.Name), b)
+	}
 }
 
 // writeZip builds a zip archive from name/content pairs.

@@ -286,18 +286,15 @@ func TestDefaultRemotesUnpacked(t *testing.T) {
 		return hex.EncodeToString(h.Sum(nil))
 	}
 	got := map[string]string{}
-	zr, err := zip.OpenReader(filepath.Join(dir, "ahcd", "ahcd_csv.zip"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	for _, f := range zr.File {
-		rc, err := f.Open()
+	tmp := t.TempDir()
+	extractAHCD(t, tmp)
+	for _, name := range ahcdPublished {
+		f, err := os.Open(filepath.Join(tmp, name))
 		if err != nil {
 			t.Fatal(err)
 		}
-		got[f.Name] = sum(rc)
-		rc.Close()
+		got[name] = sum(f)
+		f.Close()
 	}
 	for _, stem := range mnistStems {
 		f, err := os.Open(filepath.Join(dir, "mnist", stem+".gz"))
@@ -330,22 +327,8 @@ func TestDefaultRemotesUnpacked(t *testing.T) {
 // TestCatalogUnpackedFolder loads AHCD from its extracted CSV files, found
 // by name and checked against their published sums.
 func TestCatalogUnpackedFolder(t *testing.T) {
-	src := sharedData(t)
 	dir := t.TempDir()
-	zr, err := zip.OpenReader(filepath.Join(src, "ahcd", "ahcd_csv.zip"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	for _, f := range zr.File {
-		rc, _ := f.Open()
-		b, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		writeFile(t, filepath.Join(dir, "ahcd", f.Name), b)
-	}
+	extractAHCD(t, filepath.Join(dir, "ahcd"))
 	cat := &Catalog{DataDir: dir}
 	if _, _, err := cat.Load(context.Background(), "ahcd"); err != nil {
 		t.Errorf("Load of the extracted files: %v", err)
