@@ -290,7 +290,7 @@ func TestHostileData(t *testing.T) {
 	})
 	t.Run("standard input", func(t *testing.T) {
 		// --csv - reads it, and stops when interrupted while it is silent.
-		b, err := os.ReadFile(smallCSV(t))
+		b, err := os.ReadFile(writeCSVSet(t, dataSet).Train)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -352,7 +352,7 @@ func TestOutNotOverDevice(t *testing.T) {
 		}
 		t.Skipf("mknod: %v: %s", err, out)
 	}
-	code, _, errs := runCLI("data", "show", "--csv", smallCSV(t), "--out", dev, "--force")
+	code, _, errs := runCLI("data", "show", "--csv", writeCSVSet(t, dataSet).Train, "--out", dev, "--force")
 	if code != 1 || !strings.Contains(errs, dev+" is a device, not replaced") {
 		t.Errorf("data show --out DEVICE --force: exit %d, stderr %q; want 1 and the device refused", code, errs)
 	}
