@@ -100,7 +100,7 @@ func (r *rowReader) readLine() ([]byte, error) {
 // its context error), a corrupt compressed stream or an I/O error.
 func readErr(file string, err error) error {
 	if stopped(err) {
-		return fmt.Errorf("%s: loading stopped: %w", file, err)
+		return fmt.Errorf("%s: loading interrupted: %w", file, err)
 	}
 	return fmt.Errorf("reading %s: %w", file, err)
 }

@@ -312,7 +312,7 @@ func TestHostileData(t *testing.T) {
 		c.start = time.Now()
 		c.cmd.Process.Signal(os.Interrupt)
 		c.wait(t, time.Second)
-		c.checkFails(t, "standard input: loading stopped: context canceled")
+		c.checkFails(t, "standard input: loading interrupted: context canceled")
 	})
 	t.Run("signals during a long CSV load", func(t *testing.T) {
 		p := filepath.Join(t.TempDir(), "big.csv")
@@ -337,7 +337,7 @@ func TestHostileData(t *testing.T) {
 			c.start = time.Now()
 			c.cmd.Process.Signal(sig)
 			c.wait(t, time.Second)
-			c.checkFails(t, p+": loading stopped: context canceled")
+			c.checkFails(t, p+": loading interrupted: context canceled")
 		}
 	})
 }
