@@ -1,15 +1,17 @@
 package web
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"math"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -44,13 +46,17 @@ func (s *Server) names() string {
 	return strings.Join(n, ", ")
 }
 
-// fail writes err as a JSON error.
+// fail writes err as a JSON error: its own status for an httpError, 503
+// when the request's context ended, 500 otherwise.
 func fail(w http.ResponseWriter, err error) {
-	if he := new(httpError); errors.As(err, &he) {
+	switch he := new(httpError); {
+	case errors.As(err, &he):
 		writeError(w, he.status, "%s", he.msg)
-		return
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		writeError(w, http.StatusServiceUnavailable, "the request ended: %v", err)
+	default:
+		writeError(w, http.StatusInternalServerError, "%v", err)
 	}
-	writeError(w, http.StatusServiceUnavailable, "%v", err)
 }
 
 // intParam parses an optional integer query parameter within [lo, hi].
@@ -74,75 +80,67 @@ func (s *Server) handleModels(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"models": infos})
 }
 
-type prediction struct {
-	Label       int     `json:"label"`
-	Name        string  `json:"name"`
-	Probability float32 `json:"probability"`
+// modelAndK returns the requested model and the "k" parameter.
+func (s *Server) modelAndK(r *http.Request) (*served, int, error) {
+	m, err := s.model(r)
+	if err != nil {
+		return nil, 0, err
+	}
+	k, err := intParam(r, "k", 5, 1, len(m.classes))
+	return m, k, err
 }
 
-// top returns the k most probable classes.
-func (m *served) top(p []float32, k int) []prediction {
-	idx := make([]int, len(p))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortStableFunc(idx, func(a, b int) int {
-		switch {
-		case p[a] > p[b]:
-			return -1
-		case p[a] < p[b]:
-			return 1
-		}
-		return 0
-	})
-	k = min(k, len(p))
-	out := make([]prediction, k)
-	for i, c := range idx[:k] {
-		out[i] = prediction{Label: c, Name: m.classes[c], Probability: p[c]}
-	}
-	return out
-}
-
-// request parses the common parameters of the POST endpoints.
-func (s *Server) request(r *http.Request) (m *served, pixels []float32, inverted bool, k int, err error) {
-	if m, err = s.model(r); err != nil {
+// post answers a POST endpoint once its parameters are parsed: it waits
+// for a work slot (given back when the handler returns, even by a panic),
+// reads the image into the model's raw pixels and writes what answer
+// returns, or the error.
+func (s *Server) post(w http.ResponseWriter, r *http.Request, m *served, answer func(ctx context.Context, px []float32, inverted bool) (any, error)) {
+	mt, err := mediaType(r)
+	if err != nil {
+		fail(w, err)
 		return
 	}
-	if k, err = intParam(r, "k", 5, 1, len(m.classes)); err != nil {
+	release, err := s.acquire(r.Context())
+	if err != nil {
+		fail(w, err)
 		return
 	}
-	pixels, inverted, err = readPixels(r, m.shape)
-	return
-}
-
-// predict returns the class probabilities for the batch x.
-func (m *served) predict(net Network, x *tensor.Tensor) *tensor.Tensor {
-	outs := net.Forward(x)
-	probs := tensor.New(x.Shape[0], len(m.classes))
-	net.Probabilities(probs, outs[len(outs)-1])
-	return probs
+	defer release()
+	px, inverted, err := readPixels(r, m, mt)
+	if err == nil {
+		err = r.Context().Err()
+	}
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	ans, err := answer(r.Context(), px, inverted)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ans)
 }
 
 type predictAnswer struct {
-	Model    string       `json:"model"`
-	Inverted bool         `json:"inverted"`
-	Top      []prediction `json:"top"`
+	Model    string             `json:"model"`
+	Inverted bool               `json:"inverted"`
+	Top      []model.Prediction `json:"top"`
 }
 
 func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request) {
-	m, pixels, inverted, k, err := s.request(r)
+	m, k, err := s.modelAndK(r)
 	if err != nil {
 		fail(w, err)
 		return
 	}
-	net, err := m.acquire(r.Context())
-	if err != nil {
-		fail(w, err)
-		return
-	}
-	probs := m.predict(net, m.input(net, pixels))
-	m.release(net)
-	writeJSON(w, http.StatusOK, predictAnswer{Model: m.name, Inverted: inverted, Top: m.top(probs.Data, k)})
+	s.post(w, r, m, func(ctx context.Context, px []float32, inverted bool) (any, error) {
+		rs, err := m.c.ClassifyPixels(ctx, [][]float32{px}, k)
+		if err != nil {
+			return nil, err
+		}
+		return predictAnswer{Model: m.name, Inverted: inverted, Top: rs[0].Top}, nil
+	})
 }
 
 // encoded is a tensor in the compact form of the API: base64 of uint8
@@ -184,13 +182,13 @@ func encode(v []float32, f32 bool) (lo, hi float32, enc, data string) {
 }
 
 type activationsAnswer struct {
-	Model    string          `json:"model"`
-	Inverted bool            `json:"inverted"`
-	Pixels   []byte          `json:"pixels"`
-	Input    encoded         `json:"input"`
-	Layers   []encoded       `json:"layers"`
-	Top      []prediction    `json:"top"`
-	Saliency *saliencyAnswer `json:"saliency,omitempty"`
+	Model    string             `json:"model"`
+	Inverted bool               `json:"inverted"`
+	Pixels   []byte             `json:"pixels"`
+	Input    encoded            `json:"input"`
+	Layers   []encoded          `json:"layers"`
+	Top      []model.Prediction `json:"top"`
+	Saliency *saliencyAnswer    `json:"saliency,omitempty"`
 }
 
 type saliencyAnswer struct {
@@ -226,12 +224,12 @@ func classParam(r *http.Request, m *served) (int, error) {
 }
 
 func (s *Server) handleActivations(w http.ResponseWriter, r *http.Request) {
-	m, pixels, inverted, k, err := s.request(r)
+	m, k, err := s.modelAndK(r)
 	if err != nil {
 		fail(w, err)
 		return
 	}
-	full, err := fullSet(r, len(m.layers))
+	full, err := fullSet(r, len(m.info.Layers))
 	if err != nil {
 		fail(w, err)
 		return
@@ -242,74 +240,57 @@ func (s *Server) handleActivations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	withSaliency := r.URL.Query().Get("saliency") == "1"
-	net, err := m.acquire(r.Context())
-	if err != nil {
-		fail(w, err)
-		return
-	}
-	defer func() {
-		if net != nil {
-			m.release(net)
+	s.post(w, r, m, func(ctx context.Context, px []float32, inverted bool) (any, error) {
+		t, err := m.c.Trace(ctx, px, k)
+		if err != nil {
+			return nil, err
 		}
-	}()
-	x := m.input(net, pixels)
-	ans := activationsAnswer{Model: m.name, Inverted: inverted, Pixels: make([]byte, len(pixels))}
-	for i, v := range pixels {
-		ans.Pixels[i] = uint8(v + 0.5)
-	}
-	ans.Input = encoded{Index: -1, Name: "input", Type: "Input", Shape: m.shape}
-	ans.Input.Min, ans.Input.Max, ans.Input.Encoding, ans.Input.Data = encode(x.Data, full[-1])
-	outs := net.Forward(x)
-	for i, o := range outs {
-		e := encoded{Index: i, Name: m.layers[i].Name, Type: m.layers[i].Type, Shape: o.Shape[1:]}
-		e.Min, e.Max, e.Encoding, e.Data = encode(o.Data, full[i])
-		ans.Layers = append(ans.Layers, e)
-	}
-	probs := tensor.New(1, len(m.classes))
-	net.Probabilities(probs, outs[len(outs)-1])
-	ans.Top = m.top(probs.Data, k)
-	if withSaliency {
-		if class < 0 {
-			class = ans.Top[0].Label
+		ans := activationsAnswer{Model: m.name, Inverted: inverted, Pixels: make([]byte, len(px)), Top: t.Top}
+		for i, v := range px {
+			ans.Pixels[i] = uint8(v + 0.5)
 		}
-		ans.Saliency = m.saliency(net, x, class)
-	}
-	m.release(net)
-	net = nil
-	writeJSON(w, http.StatusOK, ans)
+		ans.Input = encoded{Index: -1, Name: "input", Type: "Input", Shape: m.shape}
+		ans.Input.Min, ans.Input.Max, ans.Input.Encoding, ans.Input.Data = encode(t.Input.Data, full[-1])
+		for i, o := range t.Layers {
+			l := m.info.Layers[i]
+			e := encoded{Index: i, Name: l.Name, Type: l.Type, Shape: o.Shape[1:]}
+			e.Min, e.Max, e.Encoding, e.Data = encode(o.Data, full[i])
+			ans.Layers = append(ans.Layers, e)
+		}
+		if withSaliency {
+			if class < 0 {
+				class = t.Top[0].Label
+			}
+			if ans.Saliency, err = m.saliency(ctx, px, class); err != nil {
+				return nil, err
+			}
+		}
+		return ans, nil
+	})
 }
 
-// saliency returns |d score / d input|, the maximum over channels, as
-// uint8 levels of its maximum.
-func (m *served) saliency(net Network, x *tensor.Tensor, class int) *saliencyAnswer {
-	g := net.Saliency(x, class)
-	h, w, c := m.shape[0], m.shape[1], m.shape[2]
-	mag := make([]float32, h*w)
-	var top float32
-	for i := range mag {
-		for k := range c {
-			v := g.Data[i*c+k]
-			if v < 0 {
-				v = -v
-			}
-			if v != v {
-				v = 0
-			}
-			mag[i] = max(mag[i], v)
-		}
-		top = max(top, mag[i])
+// saliency answers the classifier's saliency map of class as uint8 levels
+// of its maximum.
+func (m *served) saliency(ctx context.Context, px []float32, class int) (*saliencyAnswer, error) {
+	sal, err := m.c.Saliency(ctx, px, class)
+	if err != nil {
+		return nil, err
 	}
-	b := make([]byte, len(mag))
+	var top float32
+	for _, v := range sal.Map.Data {
+		top = max(top, v)
+	}
+	b := make([]byte, len(sal.Map.Data))
 	if top > 0 {
-		for i, v := range mag {
+		for i, v := range sal.Map.Data {
 			b[i] = uint8(v/top*255 + 0.5)
 		}
 	}
-	return &saliencyAnswer{Class: class, Name: m.classes[class], Shape: []int{h, w}, Max: top, Data: base64.StdEncoding.EncodeToString(b)}
+	return &saliencyAnswer{Class: sal.Class, Name: m.classes[sal.Class], Shape: sal.Map.Shape, Max: top, Data: base64.StdEncoding.EncodeToString(b)}, nil
 }
 
 func (s *Server) handleSaliency(w http.ResponseWriter, r *http.Request) {
-	m, pixels, _, _, err := s.request(r)
+	m, err := s.model(r)
 	if err != nil {
 		fail(w, err)
 		return
@@ -319,19 +300,13 @@ func (s *Server) handleSaliency(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	net, err := m.acquire(r.Context())
-	if err != nil {
-		fail(w, err)
-		return
-	}
-	x := m.input(net, pixels)
-	if class < 0 {
-		class = m.top(m.predict(net, x).Data, 1)[0].Label
-	}
-	ans := m.saliency(net, x, class)
-	m.release(net)
-	ans.Model = m.name
-	writeJSON(w, http.StatusOK, ans)
+	s.post(w, r, m, func(ctx context.Context, px []float32, _ bool) (any, error) {
+		ans, err := m.saliency(ctx, px, class)
+		if ans != nil {
+			ans.Model = m.name
+		}
+		return ans, err
+	})
 }
 
 type kernelAnswer struct {
@@ -346,23 +321,41 @@ type kernelAnswer struct {
 	Config  map[string]any `json:"config"`
 }
 
+// layer returns the requested model and its layer named by the "index"
+// path value.
+func (s *Server) layer(r *http.Request) (*served, int, nn.Layer, error) {
+	m, err := s.model(r)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	i, err := strconv.Atoi(r.PathValue("index"))
+	if err != nil || i < 0 || i >= len(m.m.Layers) {
+		return nil, 0, nil, errorf(http.StatusNotFound, "layer %q: want an index in 0..%d", r.PathValue("index"), len(m.m.Layers)-1)
+	}
+	return m, i, m.m.Layers[i], nil
+}
+
+// param returns the layer's parameter called name, or nil.
+func param(l nn.Layer, name string) *nn.Param {
+	for _, p := range l.Params() {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
 // handleKernel answers the weights feeding one output channel of a Conv2D
 // ([kh, kw, cin] in that order) or one unit of a Dense layer ([in]).
 func (s *Server) handleKernel(w http.ResponseWriter, r *http.Request) {
-	m, err := s.model(r)
+	m, i, l, err := s.layer(r)
 	if err != nil {
 		fail(w, err)
 		return
 	}
-	i, err := strconv.Atoi(r.PathValue("index"))
-	if err != nil || i < 0 || i >= len(m.layers) {
-		writeError(w, http.StatusNotFound, "layer %q: want an index in 0..%d", r.PathValue("index"), len(m.layers)-1)
-		return
-	}
-	l := &m.layers[i]
-	kp := l.param("kernel")
+	kp := param(l, "kernel")
 	if kp == nil || kp.Value.Rank() < 2 {
-		writeError(w, http.StatusNotFound, "layer %d (%s, %s) has no kernel", i, l.Name, l.Type)
+		writeError(w, http.StatusNotFound, "layer %d (%s, %s) has no kernel", i, l.Name(), l.Type())
 		return
 	}
 	ks := kp.Value.Shape
@@ -373,15 +366,64 @@ func (s *Server) handleKernel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n := len(kp.Value.Data) / cout
-	ans := kernelAnswer{Model: m.name, Layer: i, Name: l.Name, Type: l.Type, Channel: c, Shape: ks[:len(ks)-1], Values: make([]float32, n), Config: l.Config}
+	ans := kernelAnswer{Model: m.name, Layer: i, Name: l.Name(), Type: l.Type(), Channel: c, Shape: ks[:len(ks)-1], Values: make([]float32, n), Config: m.info.Layers[i].Config}
 	for j := range n {
 		ans.Values[j] = kp.Value.Data[j*cout+c]
 	}
-	if bp := l.param("bias"); bp != nil && len(bp.Value.Data) == cout {
+	if bp := param(l, "bias"); bp != nil && len(bp.Value.Data) == cout {
 		b := bp.Value.Data[c]
 		ans.Bias = &b
 	}
 	writeJSON(w, http.StatusOK, ans)
+}
+
+// maxActivationValues bounds the values of one activation request.
+const maxActivationValues = 4096
+
+type activationAnswer struct {
+	Model      string    `json:"model"`
+	Layer      int       `json:"layer"`
+	Activation string    `json:"activation"`
+	Z          []float32 `json:"z"`
+	Values     []float32 `json:"values"`
+}
+
+// handleActivation applies a layer's activation function, as nn computes
+// it, to the pre-activation values listed in the "z" parameter (for the
+// page's arithmetic; softmax takes them as one row).
+func (s *Server) handleActivation(w http.ResponseWriter, r *http.Request) {
+	m, i, l, err := s.layer(r)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	name, ok := m.info.Layers[i].Config["activation"].(string)
+	if !ok {
+		writeError(w, http.StatusNotFound, "layer %d (%s, %s) has no activation", i, l.Name(), l.Type())
+		return
+	}
+	v := r.URL.Query().Get("z")
+	fields := strings.Split(v, ",")
+	if v == "" || len(fields) > maxActivationValues {
+		writeError(w, http.StatusBadRequest, "parameter z: want 1 to %d comma-separated numbers", maxActivationValues)
+		return
+	}
+	z := make([]float32, len(fields))
+	for j, f := range fields {
+		x, err := strconv.ParseFloat(strings.TrimSpace(f), 32)
+		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+			writeError(w, http.StatusBadRequest, "parameter z: value %d %q is not a finite number", j, f)
+			return
+		}
+		z[j] = float32(x)
+	}
+	act := &nn.Activation{Func: name}
+	if _, err := act.Build([]int{len(z)}, nil); err != nil {
+		fail(w, err)
+		return
+	}
+	y := act.Forward(tensor.FromData(z, 1, len(z)), false)
+	writeJSON(w, http.StatusOK, activationAnswer{Model: m.name, Layer: i, Activation: name, Z: z, Values: y.Data})
 }
 
 func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) {
