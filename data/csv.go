@@ -30,6 +30,9 @@ type CSVOptions struct {
 	// NumClasses bounds the labels to 0..NumClasses-1; 0 means the largest
 	// label plus one. Labels must be integers.
 	NumClasses int
+	// NoLabels says every column is a pixel, as in a Kaggle test.csv: the
+	// data set's labels are then all -1 and it has no class names.
+	NoLabels bool
 }
 
 // maxCSVClasses bounds the number of classes inferred from labels.
@@ -72,6 +75,8 @@ func decodeCSV(file string, data []byte, opts CSVOptions) (*Dataset, error) {
 	// Which column holds the label.
 	label := 0
 	switch {
+	case opts.NoLabels:
+		label = -1
 	case opts.LabelColumn == "":
 		for i, h := range header {
 			if strings.EqualFold(h, "label") {
@@ -96,11 +101,13 @@ func decodeCSV(file string, data []byte, opts CSVOptions) (*Dataset, error) {
 	if t.rows == 0 {
 		return nil, formatErr(file, 0, 0, "no data rows")
 	}
-	if label < 0 || label >= t.cols {
+	npix := t.cols - 1
+	if opts.NoLabels {
+		npix = t.cols
+	} else if label < 0 || label >= t.cols {
 		return nil, formatErr(file, firstLine, 0, "label column %d outside the %d columns", label, t.cols)
 	}
 	// The image shape.
-	npix := t.cols - 1
 	h, w, c := opts.Height, opts.Width, opts.Channels
 	if h == 0 && w == 0 && c == 0 {
 		side := int(math.Sqrt(float64(npix)) + 0.5)
@@ -116,6 +123,10 @@ func decodeCSV(file string, data []byte, opts CSVOptions) (*Dataset, error) {
 	y := make([]int, t.rows)
 	maxLabel := -1
 	for r := range t.rows {
+		if opts.NoLabels {
+			y[r] = -1
+			continue
+		}
 		v := t.vals[r*t.cols+label]
 		limit := opts.NumClasses
 		if limit <= 0 {
@@ -128,7 +139,7 @@ func decodeCSV(file string, data []byte, opts CSVOptions) (*Dataset, error) {
 		maxLabel = max(maxLabel, y[r])
 	}
 	nc := opts.NumClasses
-	if nc <= 0 {
+	if nc <= 0 || opts.NoLabels {
 		nc = maxLabel + 1
 	}
 	names := make([]string, nc)
