@@ -150,19 +150,27 @@ func TestTrainEvaluatePredict(t *testing.T) {
 		writeGrayPNG(t, f, test.Image(i), 32, 32)
 		files = append(files, f)
 	}
-	code, stdout, stderr = runCLI(append([]string{"predict", "--model", out, "--json"}, files...)...)
+	code, stdout, stderr = runCLI(append([]string{"predict", "--model", out, "--output", "json", "--top", "5"}, files...)...)
 	if code != 0 {
 		t.Fatalf("predict exit code %d: %s", code, stderr)
 	}
-	var pr struct {
-		Predictions []prediction `json:"predictions"`
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != len(files) {
+		t.Fatalf("predict --output json: %d lines for %d files:\n%s", len(lines), len(files), stdout)
 	}
-	if err := json.Unmarshal([]byte(stdout), &pr); err != nil || len(pr.Predictions) != len(files) {
-		t.Fatalf("predict --json: %v\n%s", err, stdout)
+	c, err := model.NewClassifier(m, model.ClassifierOptions{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	imgs := [][]float32{test.Image(0), test.Image(500), test.Image(1234), test.Image(3000)}
-	direct := predictImages(m, imgs, 1)
-	for i, p := range pr.Predictions {
+	direct, err := c.ClassifyPixels(context.Background(), [][]float32{test.Image(0), test.Image(500), test.Image(1234), test.Image(3000)}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range lines {
+		var p jsonPrediction
+		if err := json.Unmarshal([]byte(line), &p); err != nil {
+			t.Fatalf("predict --output json line %d: %v\n%s", i+1, err, line)
+		}
 		if len(p.Top) != 5 {
 			t.Errorf("predict %s: %d classes, want 5", files[i], len(p.Top))
 		}
