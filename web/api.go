@@ -90,12 +90,17 @@ func (s *Server) modelAndK(r *http.Request) (*served, int, error) {
 	return m, k, err
 }
 
-// post answers a POST endpoint once its parameters are parsed: it waits
-// for a work slot (given back when the handler returns, even by a panic),
-// reads the image into the model's raw pixels and writes what answer
-// returns, or the error.
+// post answers a POST endpoint once its parameters are parsed: it checks
+// the body's length and an image's header, waits for a work slot (given
+// back when the handler returns, even by a panic), reads the image into the
+// model's raw pixels and writes what answer returns, or the error.
 func (s *Server) post(w http.ResponseWriter, r *http.Request, m *served, answer func(ctx context.Context, px []float32, inverted bool) (any, error)) {
 	mt, err := mediaType(r)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	up, err := open(w, r, m, mt, s.opts.MaxBodyBytes)
 	if err != nil {
 		fail(w, err)
 		return
@@ -106,7 +111,7 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, m *served, answer 
 		return
 	}
 	defer release()
-	px, inverted, err := readPixels(r, m, mt)
+	px, inverted, err := up.pixels(m)
 	if err == nil {
 		err = r.Context().Err()
 	}

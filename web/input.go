@@ -53,32 +53,31 @@ func mediaType(r *http.Request) (string, error) {
 	return "", errorf(http.StatusUnsupportedMediaType, "unsupported Content-Type %q: send image/png, image/jpeg or application/json", mt)
 }
 
-// readPixels returns the request's image as the model's raw pixels, 0..255,
-// [H, W, C] row by row, and whether they were inverted. The caller holds a
-// work slot: this is where a request costs memory.
-//
-// A PNG or JPEG body is refused from its header if it is larger than the
-// model's pixel budget, then decoded as it streams in and converted by the
-// model's classifier (resized, and inverted if its border is light). A
-// JSON body {"pixels": [...]} is checked value by value as it streams in,
-// and refused as soon as it holds more values than the model takes.
-func readPixels(r *http.Request, m *served, mt string) ([]float32, bool, error) {
-	if mt == "application/json" {
-		px, err := readPixelsJSON(r.Body, m.shape)
-		return px, false, err
-	}
-	img, err := decodeImage(r.Body, mt, m)
-	if err != nil {
-		return nil, false, err
-	}
-	px, inverted := m.c.Pixels(img)
-	return px, inverted, nil
+// upload is a request's image, checked as far as it can be before it costs
+// memory or a work slot.
+type upload struct {
+	mt   string
+	body io.Reader // for an image, the header bytes read again, then the rest
 }
 
-// decodeImage decodes a PNG or JPEG body whose header fits the budget. The
-// bytes that DecodeConfig reads are kept and read again by Decode, so the
-// body is never held whole.
-func decodeImage(body io.Reader, mt string, m *served) (image.Image, error) {
+// open checks the request's body before a work slot is taken. A JSON body
+// may hold at most maxJSONBytes (enough for the model's values, each
+// written out at length) and any body at most maxBody; both are checked
+// against the declared length at once and while streaming. A PNG or JPEG
+// body's header must name its media type and a size within the model's
+// pixel budget.
+func open(w http.ResponseWriter, r *http.Request, m *served, mt string, maxBody int64) (*upload, error) {
+	limit := maxBody
+	if mt == "application/json" {
+		limit = min(limit, m.maxJSONBytes)
+	}
+	if r.ContentLength > limit {
+		return nil, errorf(http.StatusRequestEntityTooLarge, "request body of %d bytes: at most %d bytes for %s and model %s", r.ContentLength, limit, mt, m.name)
+	}
+	body := http.MaxBytesReader(w, r.Body, limit)
+	if mt == "application/json" {
+		return &upload{mt, body}, nil
+	}
 	var head bytes.Buffer
 	cfg, format, err := image.DecodeConfig(io.TeeReader(body, &head))
 	if err != nil {
@@ -91,11 +90,28 @@ func decodeImage(body io.Reader, mt string, m *served) (image.Image, error) {
 		return nil, errorf(http.StatusRequestEntityTooLarge, "image of %dx%d pixels: model %s takes at most %d pixels (its input is %dx%d)",
 			cfg.Width, cfg.Height, m.name, m.maxPixels, m.shape[1], m.shape[0])
 	}
-	img, _, err := image.Decode(io.MultiReader(&head, body))
-	if err != nil {
-		return nil, bodyError("decoding the "+mt+" body", err)
+	return &upload{mt, io.MultiReader(&head, body)}, nil
+}
+
+// pixels returns the upload as the model's raw pixels, 0..255, [H, W, C]
+// row by row, and whether they were inverted. The caller holds a work
+// slot: this is where a request costs memory and time.
+//
+// An image is decoded as it streams in and converted by the model's
+// classifier (resized, and inverted if its border is light). A JSON body
+// {"pixels": [...]} is checked value by value as it streams in, and refused
+// as soon as it holds more values than the model takes.
+func (u *upload) pixels(m *served) ([]float32, bool, error) {
+	if u.mt == "application/json" {
+		px, err := readPixelsJSON(u.body, m.shape)
+		return px, false, err
 	}
-	return img, nil
+	img, _, err := image.Decode(u.body)
+	if err != nil {
+		return nil, false, bodyError("decoding the "+u.mt+" body", err)
+	}
+	px, inverted := m.c.Pixels(img)
+	return px, inverted, nil
 }
 
 // readPixelsJSON reads {"pixels": [H*W*C numbers in 0..255]} token by

@@ -11,15 +11,16 @@ import (
 
 // served is one model with its classifier and the answers that never change.
 type served struct {
-	name       string
-	c          *model.Classifier
-	m          *model.Sequential // the classifier's model, read only
-	shape      []int             // [H, W, C]
-	classes    []string
-	maxPixels  int // the largest image accepted, in pixels
-	info       modelInfo
-	history    json.RawMessage // nil if absent
-	evaluation *evaluation     // nil if absent
+	name         string
+	c            *model.Classifier
+	m            *model.Sequential // the classifier's model, read only
+	shape        []int             // [H, W, C]
+	classes      []string
+	maxPixels    int   // the largest image accepted, in pixels
+	maxJSONBytes int64 // the largest JSON body accepted
+	info         modelInfo
+	history      json.RawMessage // nil if absent
+	evaluation   *evaluation     // nil if absent
 }
 
 // modelInfo is one entry of GET /api/models.
@@ -86,6 +87,7 @@ func newServed(sm Model, opts Options) *served {
 	if s.maxPixels <= 0 {
 		s.maxPixels = 256 * s.shape[0] * s.shape[1]
 	}
+	s.maxJSONBytes = int64(32*s.shape[0]*s.shape[1]*s.shape[2] + 4096)
 	var summary strings.Builder
 	if err := m.Summary(&summary); err != nil {
 		summary.WriteString(err.Error())

@@ -181,8 +181,8 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "models": len(s.models)})
 }
 
-// serve rejects unclean paths before the mux would redirect them, limits the
-// body and turns a panic into a JSON error.
+// serve rejects unclean paths before the mux would redirect them and turns
+// a panic into a JSON error. The POST endpoints limit their bodies.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -197,9 +197,6 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if !strings.HasPrefix(p, "/") || strings.ContainsAny(p, "\\\x00") || path.Clean(p) != p && !(strings.HasSuffix(p, "/") && path.Clean(p)+"/" == p) {
 		writeError(w, http.StatusBadRequest, "bad path %q", p)
 		return
-	}
-	if r.Body != nil {
-		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
 	}
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	s.mux.ServeHTTP(w, r)

@@ -100,7 +100,7 @@ func TestErrors(t *testing.T) {
 		{"string pixel", "POST", "/api/predict?model=letters", "application/json", strings.Replace(ok, "10", `"a"`, 1), 400, "malformed JSON"},
 		{"too few pixels", "POST", "/api/predict?model=letters", "application/json", pixelsJSON(63, 1), 400, "got 63 values, want 64"},
 		{"too many pixels", "POST", "/api/activations?model=letters", "application/json", pixelsJSON(65, 1), 400, "more than 64 values, want 64"},
-		{"flood of pixels", "POST", "/api/predict?model=letters", "application/json", pixelsJSON(5000, 1), 400, "more than 64 values"},
+		{"flood of pixels", "POST", "/api/predict?model=letters", "application/json", pixelsJSON(5000, 1), 413, "request body of 10012 bytes: at most 6144 bytes for application/json and model letters"},
 		{"no pixels", "POST", "/api/predict?model=letters", "application/json", `{}`, 400, "got 0 values, want 64"},
 		{"pixels twice", "POST", "/api/predict?model=letters", "application/json", `{"pixels":[],"pixels":[]}`, 400, "given twice"},
 		{"pixels not a list", "POST", "/api/predict?model=letters", "application/json", `{"pixels":7}`, 400, "not a list"},
@@ -109,8 +109,8 @@ func TestErrors(t *testing.T) {
 		{"above 255", "POST", "/api/predict?model=letters", "application/json", strings.Replace(ok, "10", "256", 1), 400, "pixels[0] = 256"},
 		{"negative", "POST", "/api/saliency?model=letters", "application/json", strings.Replace(ok, "10", "-1", 1), 400, "pixels[0] = -1"},
 		{"huge number", "POST", "/api/predict?model=letters", "application/json", strings.Replace(ok, "10", "1e999", 1), 400, "malformed JSON"},
-		{"oversized body", "POST", "/api/predict?model=letters", "application/json", `{"pixels":[` + strings.Repeat(" ", 70000) + `1]}`, 413, "larger than"},
-		{"oversized image", "POST", "/api/predict?model=letters", "image/png", string(noisePNG(t, 120, 120)), 413, "larger than"},
+		{"oversized body", "POST", "/api/predict?model=letters", "application/json", `{"pixels":[` + strings.Repeat(" ", 70000) + `1]}`, 413, "at most 6144 bytes"},
+		{"oversized image", "POST", "/api/predict?model=letters", "image/png", string(noisePNG(t, 120, 120)), 413, "at most 65536 bytes for image/png"},
 		{"unknown model", "POST", "/api/predict?model=nope", "application/json", ok, 404, `unknown model "nope"`},
 		{"missing model", "POST", "/api/predict", "application/json", ok, 400, "missing model"},
 		{"no content type", "POST", "/api/predict?model=letters", "", ok, 415, "missing Content-Type"},
@@ -174,6 +174,27 @@ func TestErrors(t *testing.T) {
 				t.Errorf("%s %s: 405 without an Allow header", tt.method, tt.target)
 			}
 		})
+	}
+}
+
+// TestStreamedBodyLimit sends bodies without a declared length: the limits
+// hold while they stream in.
+func TestStreamedBodyLimit(t *testing.T) {
+	s := testServer(t)
+	for _, tt := range []struct{ ctype, body string }{
+		{"application/json", `{"pixels":[` + strings.Repeat(" ", 7000) + `1]}`},
+		{"image/png", string(noisePNG(t, 120, 120))},
+	} {
+		req := httptest.NewRequest("POST", "/api/predict?model=letters", io.MultiReader(strings.NewReader(tt.body)))
+		req.Header.Set("Content-Type", tt.ctype)
+		if req.ContentLength != 0 && req.ContentLength != -1 {
+			t.Fatalf("the request declares %d bytes", req.ContentLength)
+		}
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		if rec.Code != 413 || !strings.Contains(rec.Body.String(), "larger than") {
+			t.Errorf("streamed %s body of %d bytes: status %d, %s; want 413", tt.ctype, len(tt.body), rec.Code, rec.Body)
+		}
 	}
 }
 
