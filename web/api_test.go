@@ -1,12 +1,8 @@
 package web
 
 import (
-	"bytes"
 	"encoding/base64"
 	"fmt"
-	"image"
-	"image/color"
-	"image/png"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -42,26 +38,6 @@ func TestModels(t *testing.T) {
 	if got.Models[1].HasHistory {
 		t.Errorf("digits has_history = true, want false")
 	}
-}
-
-// bars returns a PNG of size w×h holding the letters class c, a bar at
-// columns c+1 and c+2 of 8, in the given ink on the given paper.
-func bars(t *testing.T, c, w, h int, ink, paper uint8) []byte {
-	img := image.NewGray(image.Rect(0, 0, w, h))
-	for y := range h {
-		for x := range w {
-			v := paper
-			if col := x * 8 / w; col == c+1 || col == c+2 {
-				v = ink
-			}
-			img.SetGray(x, y, color.Gray{v})
-		}
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
 }
 
 func TestPredict(t *testing.T) {

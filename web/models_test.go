@@ -3,6 +3,8 @@ package web
 import (
 	"bytes"
 	"encoding/json"
+	"image"
+	"image/color"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -34,6 +36,22 @@ func barImage(c int, rng *rand.Rand) []float32 {
 		}
 	}
 	return px
+}
+
+// bars returns a PNG of size w×h holding the letters class c, a bar at
+// columns c+1 and c+2 of 8, in the given ink on the given paper.
+func bars(t *testing.T, c, w, h int, ink, paper uint8) []byte {
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			v := paper
+			if col := x * 8 / w; col == c+1 || col == c+2 {
+				v = ink
+			}
+			img.SetGray(x, y, color.Gray{v})
+		}
+	}
+	return encodeAs(t, "png", img)
 }
 
 func tinyModel(t testing.TB, h, w, classes int, seed uint64) *model.Sequential {

@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,17 +30,8 @@ func pixelsJSON(n int, v float64) string {
 	return `{"pixels":[` + strings.Join(parts, ",") + `]}`
 }
 
-func encodeImage(t testing.TB, format string, w, h int, ink, paper uint8) []byte {
-	img := image.NewGray(image.Rect(0, 0, w, h))
-	for y := range h {
-		for x := range w {
-			c := paper
-			if x > w/3 && x < w/2 {
-				c = ink
-			}
-			img.SetGray(x, y, color.Gray{c})
-		}
-	}
+// encodeAs returns img as a PNG or a JPEG.
+func encodeAs(t testing.TB, format string, img image.Image) []byte {
 	var buf bytes.Buffer
 	var err error
 	if format == "png" {
@@ -55,6 +45,25 @@ func encodeImage(t testing.TB, format string, w, h int, ink, paper uint8) []byte
 	return buf.Bytes()
 }
 
+// stroke returns a w×h grey image with a vertical stroke of ink on paper.
+func stroke(w, h int, ink, paper uint8) *image.Gray {
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			c := paper
+			if x > w/3 && x < w/2 {
+				c = ink
+			}
+			img.SetGray(x, y, color.Gray{c})
+		}
+	}
+	return img
+}
+
+func encodeImage(t testing.TB, format string, w, h int, ink, paper uint8) []byte {
+	return encodeAs(t, format, stroke(w, h, ink, paper))
+}
+
 // noisePNG returns a w×h PNG of 16-bit RGBA noise, which does not compress.
 func noisePNG(t testing.TB, w, h int) []byte {
 	img := image.NewRGBA64(image.Rect(0, 0, w, h))
@@ -62,11 +71,7 @@ func noisePNG(t testing.TB, w, h int) []byte {
 	for i := range img.Pix {
 		img.Pix[i] = uint8(rng.Uint32())
 	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return encodeAs(t, "png", img)
 }
 
 type response struct {
@@ -343,31 +348,13 @@ func (p *panicky) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	return p.Layer.Forward(x, training)
 }
 
-// lockedBuffer is a bytes.Buffer for concurrent writers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestPanicKeepsPool makes the model panic in predict, saliency and
 // activations, with one model copy and one work slot: both must be given
 // back, so that the next request is answered at once.
 func TestPanicKeepsPool(t *testing.T) {
 	m := letters(t)
 	m.Layers[0] = &panicky{m.Layers[0]}
-	var log lockedBuffer
+	var log bytes.Buffer // written by the handlers before do returns
 	s, err := NewServer([]Model{{"letters", classifier(t, m, model.ClassifierOptions{Workers: 1})}}, Options{Concurrency: 1, Log: &log})
 	if err != nil {
 		t.Fatal(err)
