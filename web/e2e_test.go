@@ -111,7 +111,7 @@ func TestBrowser(t *testing.T) {
 			}
 		}
 	}()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 240*time.Second)
 	defer cancelTimeout()
 
 	shots := os.Getenv("CONVNET_SCREENSHOTS")

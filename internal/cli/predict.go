@@ -46,7 +46,7 @@ func parsePredict(args []string, stderr io.Writer) (*predictOptions, error) {
 	case o.Model == "":
 		return nil, usagef("--model is required: a model file or one of %s", strings.Join(pretrained.Names(), ", "))
 	case len(o.Inputs) == 0:
-		return nil, usagef("give the images, folders or CSV files to classify (- for standard input)")
+		return nil, usagef("give the image files, folders or CSV files to classify (- for standard input)")
 	case o.Top < 1:
 		return nil, usagef("--top %d: want at least 1", o.Top)
 	case !slices.Contains([]string{"table", "csv", "json"}, o.Output):

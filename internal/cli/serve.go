@@ -36,7 +36,7 @@ func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var opts ServeOptions
 	fs := newFlagSet("serve", "[--model FILE ...] [--addr 127.0.0.1:8080]", stderr)
-	fs.Var((*stringList)(&opts.Models), "model", "a model file to serve (repeat for several; default: the built-in models)")
+	fs.Var((*stringList)(&opts.Models), "model", "a model file or built-in model to serve (repeat for several; default: every built-in model)")
 	fs.StringVar(&opts.Addr, "addr", "127.0.0.1:8080", "address to listen on")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -74,7 +74,7 @@ func serve(ctx context.Context, opts ServeOptions, stdout, stderr io.Writer) err
 		}
 	}
 	for _, path := range opts.Models {
-		m, err := model.Load(path)
+		m, _, err := loadModel(path)
 		if err == nil {
 			err = add(strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)), m)
 		}
