@@ -16,7 +16,6 @@ import (
 	"github.com/convnet-go/convnet/model"
 	"github.com/convnet-go/convnet/model/pretrained"
 	"github.com/convnet-go/convnet/plot"
-	"github.com/convnet-go/convnet/tensor"
 )
 
 func init() {
@@ -314,19 +313,4 @@ func (ev *evaluation) store(m *model.Sequential, ds *data.Dataset) error {
 	}
 	m.Meta["evaluation"] = string(b)
 	return nil
-}
-
-// tensorBuf turns class indices into a reused [N] tensor for sparse losses.
-type tensorBuf struct{ t *tensor.Tensor }
-
-func (b *tensorBuf) indices(labels []int) *tensor.Tensor {
-	if b.t == nil || cap(b.t.Data) < len(labels) {
-		b.t = tensor.New(len(labels))
-	}
-	b.t.Data = b.t.Data[:len(labels)]
-	b.t.Shape[0] = len(labels)
-	for i, l := range labels {
-		b.t.Data[i] = float32(l)
-	}
-	return b.t
 }
