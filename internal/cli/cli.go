@@ -113,24 +113,31 @@ func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
 }
 
 // parseFlags parses args with fs and turns flag errors into usage errors.
-// Flags may come before, between or after the positional arguments, which
-// are returned in order; after "--" every argument is positional.
+// Positional arguments are returned; the flags come before them.
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	usage := fs.Usage
 	fs.Usage = func() {}
-	defer func() { fs.Usage = usage }()
+	err := fs.Parse(args)
+	fs.Usage = usage
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			usage()
+			return nil, err
+		}
+		return nil, usageError{fmt.Errorf("%w (run \"%s -h\" for the flags)", err, fs.Name())}
+	}
+	return fs.Args(), nil
+}
+
+// parseFlagsAnywhere is parseFlags for commands whose flags may also come
+// between or after the positional arguments, which it returns in order;
+// after "--" every argument is positional.
+func parseFlagsAnywhere(fs *flag.FlagSet, args []string) ([]string, error) {
 	var positional []string
 	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				usage()
-				return nil, err
-			}
-			return nil, usageError{fmt.Errorf("%w (run \"%s -h\" for the flags)", err, fs.Name())}
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return positional, nil
+		rest, err := parseFlags(fs, args)
+		if err != nil || len(rest) == 0 {
+			return positional, err
 		}
 		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
 			return append(positional, rest...), nil

@@ -37,7 +37,7 @@ func parsePredict(args []string, stderr io.Writer) (*predictOptions, error) {
 	fs.StringVar(&o.Invert, "invert", "auto", "make images white on black like the training data: auto (when the border is light), yes or no; CSV rows are used as they are")
 	fs.StringVar(&o.CSVLabel, "csv-label", "", "label column of the CSV inputs, a header name or a 0-based index (default: none, every column is a pixel)")
 	fs.BoolVar(&o.ColumnMajor, "column-major", false, "CSV pixels are stored column by column, as in AHCD's CSV files")
-	inputs, err := parseFlags(fs, args)
+	inputs, err := parseFlagsAnywhere(fs, args)
 	if err != nil {
 		return nil, err
 	}

@@ -107,7 +107,8 @@ func TestPredictFolderMatchesEvaluate(t *testing.T) {
 	}
 }
 
-// tinyModel returns a small built model for 8x8x1 images and 3 classes.
+// tinyModel returns a small built model for 8x8x1 images and 3 classes,
+// "a", "b" and "c", without preprocessing.
 func tinyModel(t *testing.T) *model.Sequential {
 	t.Helper()
 	m := model.New(
@@ -118,7 +119,15 @@ func tinyModel(t *testing.T) *model.Sequential {
 	if err := m.Build([]int{8, 8, 1}, 1); err != nil {
 		t.Fatal(err)
 	}
-	m.ClassNames = []string{"a", "b,c", "d \"e\""} // names CSV must quote
+	m.ClassNames = []string{"a", "b", "c"}
+	return m
+}
+
+// predictModel is tinyModel with the rescaling preprocessing and class
+// names that CSV must quote.
+func predictModel(t *testing.T) *model.Sequential {
+	m := tinyModel(t)
+	m.ClassNames = []string{"a", "b,c", "d \"e\""}
 	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255}
 	return m
 }
@@ -149,7 +158,7 @@ func pixelRow(n int, v int) string {
 
 func TestPredictInputs(t *testing.T) {
 	dir := t.TempDir()
-	mpath := saveModel(t, tinyModel(t), filepath.Join(dir, "tiny.safetensors"))
+	mpath := saveModel(t, predictModel(t), filepath.Join(dir, "tiny.safetensors"))
 	img := func(v uint8) []byte {
 		g := image.NewGray(image.Rect(0, 0, 16, 16))
 		for i := range g.Pix {
@@ -233,7 +242,7 @@ func TestPredictInputs(t *testing.T) {
 // quotes included.
 func TestPredictOutputs(t *testing.T) {
 	dir := t.TempDir()
-	m := tinyModel(t)
+	m := predictModel(t)
 	mpath := saveModel(t, m, filepath.Join(dir, "tiny.safetensors"))
 	var rows []string
 	for v := range 5 {
@@ -268,7 +277,7 @@ func TestPredictOutputs(t *testing.T) {
 // "NaN%" with exit code 0.
 func TestPredictNonFinite(t *testing.T) {
 	dir := t.TempDir()
-	m := tinyModel(t)
+	m := predictModel(t)
 	m.Layers[2].Params()[0].Value.Data[0] = float32(math.NaN())
 	mpath := saveModel(t, m, filepath.Join(dir, "nan.safetensors"))
 	in := writeFile(t, filepath.Join(dir, "x.csv"), []byte(pixelRow(64, 100)+"\n"))
@@ -282,7 +291,7 @@ func TestPredictNonFinite(t *testing.T) {
 // reported at once instead of blocking the run.
 func TestPredictFIFO(t *testing.T) {
 	dir := t.TempDir()
-	mpath := saveModel(t, tinyModel(t), filepath.Join(dir, "tiny.safetensors"))
+	mpath := saveModel(t, predictModel(t), filepath.Join(dir, "tiny.safetensors"))
 	folder := filepath.Join(dir, "folder")
 	os.Mkdir(folder, 0o755)
 	for _, p := range []string{filepath.Join(dir, "pipe.png"), filepath.Join(folder, "pipe.png")} {
@@ -327,7 +336,7 @@ func TestVersion(t *testing.T) {
 // prints the results, then reports the PNGs it could not write.
 func TestEvaluateKeepsResults(t *testing.T) {
 	dir := t.TempDir()
-	mpath := saveModel(t, tinyModel(t), filepath.Join(dir, "tiny.safetensors"))
+	mpath := saveModel(t, predictModel(t), filepath.Join(dir, "tiny.safetensors"))
 	var rows []string
 	for i := range 30 {
 		rows = append(rows, strconv.Itoa(i%3)+","+pixelRow(64, i*8))
