@@ -60,18 +60,10 @@ func (s *Server) handleSamples(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ev := m.evaluation
-	n := len(m.classes) - 1
-	t, err := intParam(r, "true", -1, 0, n)
-	if err == nil && t < 0 {
-		err = errorf(http.StatusBadRequest, "missing parameter true (the true class, 0..%d)", n)
-	}
-	if err != nil {
-		fail(w, err)
-		return
-	}
-	p, err := intParam(r, "pred", -1, 0, n)
-	if err == nil && p < 0 {
-		err = errorf(http.StatusBadRequest, "missing parameter pred (the predicted class, 0..%d)", n)
+	t, err := requiredClass(r, "true", "true", len(m.classes))
+	var p int
+	if err == nil {
+		p, err = requiredClass(r, "pred", "predicted", len(m.classes))
 	}
 	if err != nil {
 		fail(w, err)
@@ -84,4 +76,13 @@ func (s *Server) handleSamples(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"true": t, "pred": p, "count": ev.Matrix[t][p], "image_shape": ev.ImageShape, "samples": samples})
+}
+
+// requiredClass parses a class parameter that must be given.
+func requiredClass(r *http.Request, key, what string, classes int) (int, error) {
+	c, err := intParam(r, key, -1, 0, classes-1)
+	if err == nil && c < 0 {
+		err = errorf(http.StatusBadRequest, "missing parameter %s (the %s class, 0..%d)", key, what, classes-1)
+	}
+	return c, err
 }

@@ -97,16 +97,14 @@ func classParam(r *http.Request, m *served) (int, error) {
 
 func (s *Server) handleActivations(w http.ResponseWriter, r *http.Request) {
 	m, k, err := s.modelAndK(r)
-	if err != nil {
-		fail(w, err)
-		return
+	var full map[int]bool
+	var class int
+	if err == nil {
+		full, err = fullSet(r, len(m.info.Layers))
 	}
-	full, err := fullSet(r, len(m.info.Layers))
-	if err != nil {
-		fail(w, err)
-		return
+	if err == nil {
+		class, err = classParam(r, m)
 	}
-	class, err := classParam(r, m)
 	if err != nil {
 		fail(w, err)
 		return
@@ -163,11 +161,10 @@ func (m *served) saliency(ctx context.Context, px []float32, class int) (*salien
 
 func (s *Server) handleSaliency(w http.ResponseWriter, r *http.Request) {
 	m, err := s.model(r)
-	if err != nil {
-		fail(w, err)
-		return
+	var class int
+	if err == nil {
+		class, err = classParam(r, m)
 	}
-	class, err := classParam(r, m)
 	if err != nil {
 		fail(w, err)
 		return

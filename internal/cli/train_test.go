@@ -16,6 +16,7 @@ import (
 
 	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/tensor"
 )
 
 // trainArgs are the flags of a quick run on the files of smallSet, into out:
@@ -135,14 +136,7 @@ func TestTrainEvaluatePredict(t *testing.T) {
 	if len(lines) != len(files) {
 		t.Fatalf("predict --output json: %d lines for %d files:\n%s", len(lines), len(files), stdout)
 	}
-	c, err := model.NewClassifier(m, model.ClassifierOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	direct, err := c.ClassifyPixels(context.Background(), imgs, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	direct := probabilities(t, m, imgs)
 	for i, line := range lines {
 		var p jsonPrediction
 		if err := json.Unmarshal([]byte(line), &p); err != nil {
@@ -151,8 +145,8 @@ func TestTrainEvaluatePredict(t *testing.T) {
 		if len(p.Top) != smallSet.Classes {
 			t.Errorf("predict %s: %d classes, want %d (all of them, fewer than 5)", files[i], len(p.Top), smallSet.Classes)
 		}
-		if p.Top[0].Label != direct[i].Top[0].Label {
-			t.Errorf("predict %s = class %d, evaluating the same image gives %d", files[i], p.Top[0].Label, direct[i].Top[0].Label)
+		if want := tensor.ArgMax(direct[i]); p.Top[0].Label != want {
+			t.Errorf("predict %s = class %d, evaluating the same image gives %d", files[i], p.Top[0].Label, want)
 		}
 	}
 }
