@@ -156,8 +156,12 @@ func (s *Server) routes() {
 	s.handler = http.TimeoutHandler(http.HandlerFunc(s.serve), s.opts.Timeout, string(timeoutBody))
 }
 
-// ServeHTTP implements [http.Handler].
+// ServeHTTP implements [http.Handler]. Reading the request's body ends with
+// its timeout, so that a client that stalls its upload does not keep a work
+// slot longer than a request may take (where the connection allows it:
+// http.ResponseController).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.opts.Timeout))
 	s.handler.ServeHTTP(jsonTimeout{w}, r)
 }
 

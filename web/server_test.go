@@ -11,6 +11,7 @@ import (
 	"image/png"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -330,6 +331,35 @@ func TestTimeoutIsJSON(t *testing.T) {
 	if rec.Code != 503 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") ||
 		json.Unmarshal(rec.Body.Bytes(), &e) != nil || !strings.Contains(e.Error, "longer than 50ms") {
 		t.Errorf("a request past the timeout: status %d, Content-Type %q, body %s; want a JSON 503", rec.Code, rec.Header().Get("Content-Type"), rec.Body)
+	}
+}
+
+// TestStalledUpload sends the headers and half a body, then nothing: the
+// request must end at the timeout and give its work slot back, so that the
+// next request is answered.
+func TestStalledUpload(t *testing.T) {
+	s, err := NewServer([]Model{{"letters", classifier(t, letters(t), model.ClassifierOptions{})}}, Options{Timeout: 300 * time.Millisecond, Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := startServer(t, s)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := pixelsJSON(64, 0)
+	fmt.Fprintf(conn, "POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body[:len(body)/2])
+	time.Sleep(600 * time.Millisecond) // the stalled request times out, its read with it
+	client := &http.Client{Timeout: 2 * time.Second}
+	start := time.Now()
+	resp, err := client.Post(url+"/api/predict", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("a request after a stalled upload: %v (after %v)", err, time.Since(start))
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("a request after a stalled upload: status %d after %v, want 200", resp.StatusCode, time.Since(start))
 	}
 }
 
