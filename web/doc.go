@@ -43,8 +43,9 @@
 // work slot is taken; it is then decoded as it streams in, never held
 // whole. Reading the image and running the model take one of
 // [Options.Concurrency] work slots; other requests wait for one until
-// they end. The slot and the model copy are given back even when the model
-// panics.
+// they end. Reading a body ends with the request's timeout, so a client that
+// stalls its upload gives its slot back. The slot and the model copy are
+// given back even when the model panics.
 //
 // GET /api/models lists the served models:
 //
