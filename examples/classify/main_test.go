@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"image"
 	"image/png"
 	"io"
@@ -21,7 +22,7 @@ func TestClassify(t *testing.T) {
 	if dir == "" {
 		t.Skip("CONVNET_DATA is not set: the AHCD test images are needed")
 	}
-	_, test, err := data.Named("ahcd", dir)
+	_, test, err := data.Named(context.Background(), "ahcd", dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,7 +77,7 @@ func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return usagef("say which data to test on: --dataset, --test-images or --test-csv")
 		}
 	}
-	test, err := o.Source.testSet()
+	test, err := o.Source.testSet(ctx)
 	if err != nil {
 		return err
 	}

@@ -27,9 +27,6 @@ const maxImageBytes = 64 << 20
 // imageExts are the file name endings read as images in folders.
 var imageExts = []string{".png", ".jpg", ".jpeg", ".gif", ".bmp"}
 
-// stdin is what the input "-" reads; tests replace it.
-var stdin io.Reader = os.Stdin
-
 // source is one input: an image file ("-" for standard input) or a CSV file.
 type source struct {
 	path string
@@ -154,7 +151,7 @@ func (p *predictor) images(chunk []source) error {
 		if err := p.ctx.Err(); err != nil {
 			return err
 		}
-		img, err := readImage(s.path)
+		img, err := readImage(p.ctx, s.path)
 		if err != nil {
 			p.fail(err)
 			continue
@@ -168,30 +165,24 @@ func (p *predictor) images(chunk []source) error {
 }
 
 // readImage decodes an image file, or standard input for "-".
-func readImage(path string) (image.Image, error) {
-	r, name := stdin, "standard input"
+func readImage(ctx context.Context, path string) (image.Image, error) {
 	if path != "-" {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		r, name = f, path
+		return data.LoadImage(ctx, path)
 	}
-	b, err := io.ReadAll(io.LimitReader(r, maxImageBytes+1))
+	b, err := io.ReadAll(io.LimitReader(stdin(ctx), maxImageBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", name, err)
+		return nil, fmt.Errorf("reading the standard input: %w", err)
 	}
 	if len(b) > maxImageBytes {
-		return nil, fmt.Errorf("%s: larger than %d bytes, too large for an image", name, maxImageBytes)
+		return nil, fmt.Errorf("standard input: larger than %d bytes, too large for an image", maxImageBytes)
 	}
-	return data.DecodeImage(name, b)
+	return data.DecodeImage("standard input", b)
 }
 
 // csv classifies the rows of a CSV file, used as they are.
 func (p *predictor) csv(path string) error {
 	shape := p.c.InputShape()
-	ds, err := data.LoadCSV(path, data.CSVOptions{
+	ds, err := data.LoadCSV(p.ctx, path, data.CSVOptions{
 		LabelColumn: p.o.CSVLabel, NoLabels: p.o.CSVLabel == "",
 		Height: shape[0], Width: shape[1], Channels: shape[2], ColumnMajor: p.o.ColumnMajor,
 		NumClasses: len(p.c.ClassNames()),

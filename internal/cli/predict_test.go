@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -28,7 +29,7 @@ import (
 // which makes the network some ten times slower, the images of two of the
 // 60 writers (56 each, 2 of each letter).
 func TestPredictFolderMatchesEvaluate(t *testing.T) {
-	_, test, err := data.Named("ahcd", dataDir(t))
+	_, test, err := data.Named(context.Background(), "ahcd", dataDir(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,8 +181,17 @@ func TestPredictInputs(t *testing.T) {
 	wide := writeFile(t, filepath.Join(dir, "wide.csv"), []byte(pixelRow(64, 0)+"\n"+pixelRow(65, 0)+"\n"))
 	mnist := writeFile(t, filepath.Join(dir, "mnist.csv"), []byte(pixelRow(784, 0)+"\n"))
 
-	stdin = bytes.NewReader(img(128))
-	defer func() { stdin = os.Stdin }()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		w.Write(img(128))
+		w.Close()
+	}()
+	saved := os.Stdin
+	os.Stdin = r
+	defer func() { os.Stdin = saved }()
 
 	tests := []struct {
 		name    string
