@@ -301,8 +301,8 @@ func TestExportONNXRuntime(t *testing.T) {
 		name, model, images string // images: a data set, or "" for random pixels
 		train               []string
 	}{
-		{"builtin-ahcd", "../../web/models/ahcd.safetensors", "ahcd", nil},
-		{"builtin-mnist", "../../web/models/mnist.safetensors", "mnist", nil},
+		{"builtin-ahcd", "../../model/pretrained/ahcd.safetensors", "ahcd", nil},
+		{"builtin-mnist", "../../model/pretrained/mnist.safetensors", "mnist", nil},
 		{"tutorial-random", "tutorial", "ahcd", nil},
 		{"tutorial-trained", trained, "ahcd", []string{"train", "--data-dir", dataDir(t), "--model", "tutorial", "--limit", "1000",
 			"--epochs", "1", "--batch-size", "50", "--seed", "3", "--no-evaluate", "--out", trained}},
