@@ -25,6 +25,8 @@ type predictOptions struct {
 	JSON     bool
 	Invert   string // auto, yes, no
 	Files    []string
+	// MaxMemory bounds what the model may need to run on one image.
+	MaxMemory int64
 }
 
 func parsePredict(args []string, stderr io.Writer) (*predictOptions, error) {
@@ -36,6 +38,7 @@ func parsePredict(args []string, stderr io.Writer) (*predictOptions, error) {
 	fs.IntVar(&o.Top, "top", 5, "how many classes to list per image")
 	fs.BoolVar(&o.JSON, "json", false, "print JSON")
 	fs.StringVar(&o.Invert, "invert", "auto", "make images white on black like the training data: auto (when the border is light), yes or no")
+	maxMemoryFlag(fs, &o.MaxMemory)
 	files, err := parseFlags(fs, args)
 	if err != nil {
 		return nil, err
@@ -79,7 +82,7 @@ func runPredict(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	m, err := model.Load(o.Model)
+	m, err := loadModel(o.Model, o.MaxMemory)
 	if err != nil {
 		return err
 	}
@@ -129,7 +132,7 @@ func runPredict(_ context.Context, args []string, stdout, stderr io.Writer) erro
 			inverted = append(inverted, inv)
 		}
 	}
-	preds := predictImages(m, images, o.Top)
+	preds := predictImages(m, images, o.Top, o.MaxMemory)
 	for i := range preds {
 		preds[i].Input = names[i]
 		if labels != nil {
@@ -160,13 +163,14 @@ func runPredict(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-// predictImages runs the model on raw 0..255 images in batches and returns
-// the top classes of each.
-func predictImages(m *model.Sequential, images [][]float32, top int) []prediction {
+// predictImages runs the model on raw 0..255 images in batches of at most
+// 256 that fit in maxMemory bytes (0: the library's default) and returns the
+// top classes of each.
+func predictImages(m *model.Sequential, images [][]float32, top int, maxMemory int64) []prediction {
 	shape := m.InputShape()
 	size, classes := tensor.Size(shape), m.NumClasses()
 	top = min(top, classes)
-	const batch = 256
+	batch := max(1, min(len(images), 256, m.MaxBatch(maxMemory)))
 	out := make([]prediction, 0, len(images))
 	raw := tensor.New(append([]int{batch}, shape...)...)
 	x := tensor.New(raw.Shape...)

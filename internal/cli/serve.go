@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/convnet-go/convnet/model"
 	"github.com/convnet-go/convnet/web"
 )
 
@@ -24,6 +23,9 @@ func init() {
 type ServeOptions struct {
 	Models []string // model files; none means the built-in models
 	Addr   string   // host:port to listen on
+	// MaxMemory bounds what a model may need to run on one image (0: the
+	// library's default).
+	MaxMemory int64
 }
 
 // stringList is a flag that may be repeated.
@@ -37,6 +39,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlagSet("serve", "[--model FILE ...] [--addr 127.0.0.1:8080]", stderr)
 	fs.Var((*stringList)(&opts.Models), "model", "a model file to serve (repeat for several; default: the built-in models)")
 	fs.StringVar(&opts.Addr, "addr", "127.0.0.1:8080", "address to listen on")
+	maxMemoryFlag(fs, &opts.MaxMemory)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -60,7 +63,7 @@ func serve(ctx context.Context, opts ServeOptions, stdout, stderr io.Writer) err
 		}
 	}
 	for _, path := range opts.Models {
-		m, err := model.Load(path)
+		m, err := loadModel(path, opts.MaxMemory)
 		if err != nil {
 			return err
 		}

@@ -161,7 +161,7 @@ func TestTrainEvaluatePredict(t *testing.T) {
 		t.Fatalf("predict --json: %v\n%s", err, stdout)
 	}
 	imgs := [][]float32{test.Image(0), test.Image(500), test.Image(1234), test.Image(3000)}
-	direct := predictImages(m, imgs, 1)
+	direct := predictImages(m, imgs, 1, 0)
 	for i, p := range pr.Predictions {
 		if len(p.Top) != 5 {
 			t.Errorf("predict %s: %d classes, want 5", files[i], len(p.Top))
