@@ -269,18 +269,3 @@ func (ev *evaluation) store(m *model.Sequential, ds *data.Dataset) error {
 	}
 	return m.SetEvaluation(&se)
 }
-
-// tensorBuf turns class indices into a reused [N] tensor for sparse losses.
-type tensorBuf struct{ t *tensor.Tensor }
-
-func (b *tensorBuf) indices(labels []int) *tensor.Tensor {
-	if b.t == nil || cap(b.t.Data) < len(labels) {
-		b.t = tensor.New(len(labels))
-	}
-	b.t.Data = b.t.Data[:len(labels)]
-	b.t.Shape[0] = len(labels)
-	for i, l := range labels {
-		b.t.Data[i] = float32(l)
-	}
-	return b.t
-}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"reflect"
@@ -14,19 +13,6 @@ import (
 	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/web"
 )
-
-// getJSON asks srv for path and decodes its JSON answer into v.
-func getJSON(t *testing.T, srv http.Handler, path string, v any) {
-	t.Helper()
-	rec := httptest.NewRecorder()
-	srv.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
-	if rec.Code != http.StatusOK {
-		t.Fatalf("GET %s: status %d: %s", path, rec.Code, rec.Body)
-	}
-	if err := json.Unmarshal(rec.Body.Bytes(), v); err != nil {
-		t.Fatalf("GET %s: %v", path, err)
-	}
-}
 
 // The metadata that convnet evaluate and training write is what convnet
 // serve reads: one schema each (model.Evaluation, model.History), from the
@@ -53,8 +39,8 @@ func TestMetadataWrittenThenServed(t *testing.T) {
 	if err := model.Save(path, m, model.SaveOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	csv := smallCSV(t)
-	if code, _, stderr := runCLI("evaluate", "--model", path, "--csv", csv, "--test-csv", csv, "--update-model", "--out-dir", dir); code != 0 {
+	csv := writeCSVSet(t, csvSet{Classes: 3, Size: 4, Train: 2, Test: 2})
+	if code, _, stderr := runCLI("evaluate", "--model", path, "--csv", csv.Train, "--test-csv", csv.Test, "--update-model", "--out-dir", dir); code != 0 {
 		t.Fatalf("evaluate --update-model: exit %d: %s", code, stderr)
 	}
 
@@ -71,12 +57,14 @@ func TestMetadataWrittenThenServed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
 
 	var served struct {
 		model.Evaluation
 		SampleCounts [][]int `json:"sample_counts"`
 	}
-	getJSON(t, srv, "/api/models/tiny/evaluation", &served)
+	getJSON(t, ts.URL+"/api/models/tiny/evaluation", &served)
 	short := *ev
 	short.Samples = nil
 	if !reflect.DeepEqual(served.Evaluation, short) {
@@ -87,7 +75,7 @@ func TestMetadataWrittenThenServed(t *testing.T) {
 			Count   int
 			Samples []*model.EvaluationSample
 		}
-		getJSON(t, srv, fmt.Sprintf("/api/models/tiny/evaluation/samples?true=%d&pred=%d", sm.True, sm.Pred), &cell)
+		getJSON(t, ts.URL+fmt.Sprintf("/api/models/tiny/evaluation/samples?true=%d&pred=%d", sm.True, sm.Pred), &cell)
 		if cell.Count != ev.Matrix[sm.True][sm.Pred] || cell.Count != served.SampleCounts[sm.True][sm.Pred] {
 			t.Errorf("cell (%d, %d): served count %d, sample count %d, stored %d", sm.True, sm.Pred, cell.Count, served.SampleCounts[sm.True][sm.Pred], ev.Matrix[sm.True][sm.Pred])
 		}
@@ -101,7 +89,7 @@ func TestMetadataWrittenThenServed(t *testing.T) {
 	}
 
 	var h model.History
-	getJSON(t, srv, "/api/models/tiny/history", &h)
+	getJSON(t, ts.URL+"/api/models/tiny/history", &h)
 	if !reflect.DeepEqual(&h, hist) {
 		t.Errorf("served history = %+v, want %+v", h, hist)
 	}
