@@ -2,6 +2,7 @@ package model
 
 import (
 	"bytes"
+	"context"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -112,9 +113,9 @@ func TestONNXRoundTrip(t *testing.T) {
 			}
 			var test *data.Dataset
 			if name == "ahcd" {
-				_, test, err = data.LoadAHCD(filepath.Join(dir, "ahcd", "ahcd_csv.zip"))
+				_, test, err = data.LoadAHCD(context.Background(), filepath.Join(dir, "ahcd", "ahcd_csv.zip"), nil)
 			} else {
-				_, test, err = data.LoadMNIST(filepath.Join(dir, "mnist"))
+				_, test, err = data.LoadMNIST(context.Background(), filepath.Join(dir, "mnist"), nil)
 				test = test.Subset(tensorRange(3000)) // the first 3,000 of 10,000
 			}
 			if err != nil {

@@ -61,7 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	// The data: every image resized, a stratified fifth held out, pixels
 	// scaled to [0, 1] less the mean image of the training part.
-	all, err := data.LoadImageFolder(*images, data.ImageFolderOptions{Height: *size, Width: *size, ColorMode: *color})
+	all, err := data.LoadImageFolder(ctx, *images, data.ImageFolderOptions{Height: *size, Width: *size, ColorMode: *color})
 	if err != nil {
 		return err
 	}

@@ -157,7 +157,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // run loads the batches of the training set, then measures training,
 // inference and the GEMM, in that order. Progress goes to stderr.
 func (o *benchOptions) run(ctx context.Context, stderr io.Writer) (*benchResult, error) {
-	train, _, err := o.Source.load()
+	train, _, err := o.Source.load(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -60,7 +60,7 @@ func parseEvaluate(args []string, stderr io.Writer) (*evaluateOptions, error) {
 	return o, nil
 }
 
-func runEvaluate(_ context.Context, args []string, stdout, stderr io.Writer) error {
+func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o, err := parseEvaluate(args, stderr)
 	if err != nil {
 		return err
@@ -75,7 +75,7 @@ func runEvaluate(_ context.Context, args []string, stdout, stderr io.Writer) err
 			return usagef("say which data to test on: --dataset, --test-images or --test-csv")
 		}
 	}
-	test, err := o.Source.testSet()
+	test, err := o.Source.testSet(ctx)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"math"
@@ -180,9 +181,9 @@ func testImages(t *testing.T, dataset string, n int) [][]float32 {
 	var test *data.Dataset
 	var err error
 	if dataset == "mnist" {
-		_, test, err = data.LoadMNIST(filepath.Join(dir, "mnist"))
+		_, test, err = data.LoadMNIST(context.Background(), filepath.Join(dir, "mnist"), nil)
 	} else {
-		_, test, err = data.LoadAHCD(filepath.Join(dir, "ahcd", "ahcd_csv.zip"))
+		_, test, err = data.LoadAHCD(context.Background(), filepath.Join(dir, "ahcd", "ahcd_csv.zip"), nil)
 	}
 	if err != nil {
 		t.Fatal(err)

@@ -64,7 +64,7 @@ func (t *trainer) run(ctx context.Context) error {
 	if err := t.checkOutputs(); err != nil {
 		return err
 	}
-	if err := t.loadData(); err != nil {
+	if err := t.loadData(ctx); err != nil {
 		return err
 	}
 	if err := t.buildModel(); err != nil {

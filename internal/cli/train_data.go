@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"math"
 
@@ -10,9 +11,9 @@ import (
 // loadData loads the data set and holds out the validation set: a split of
 // the training set (--validation-split, --validation-mode) or the test set
 // (--validation-data test).
-func (t *trainer) loadData() error {
+func (t *trainer) loadData(ctx context.Context) error {
 	o := t.o
-	train, test, err := o.Source.load()
+	train, test, err := o.Source.load(ctx)
 	if err != nil {
 		return err
 	}

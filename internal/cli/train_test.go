@@ -116,7 +116,7 @@ func TestTrainEvaluatePredict(t *testing.T) {
 	}
 
 	// Predict on PNGs of test images gives the class evaluate gives.
-	test, err := data.LoadCSV(f.Test, data.CSVOptions{})
+	test, err := data.LoadCSV(context.Background(), f.Test, data.CSVOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
