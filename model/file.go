@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -74,54 +73,22 @@ type LoadOptions struct {
 func Load(path string) (*Sequential, error) { return LoadWith(path, LoadOptions{}) }
 
 // LoadWith is [Load] with options. It refuses at once what is not a
-// regular file (a folder, a named pipe, a device), without opening it.
+// regular file (a folder, a named pipe, a device), without waiting on it.
 func LoadWith(path string, opts LoadOptions) (*Sequential, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := notRegular(path, st); err != nil {
-		return nil, err
-	}
-	f, err := os.Open(path)
+	f, err := safefile.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	if st, err = f.Stat(); err != nil {
+	st, err := f.Stat()
+	if err != nil {
 		return nil, err
-	}
-	if err := notRegular(path, st); err != nil {
-		return nil, err // replaced since os.Stat
 	}
 	m, err := DecodeWith(f, st.Size(), opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return m, nil
-}
-
-// notRegular returns an error if st is not a regular file's.
-func notRegular(path string, st os.FileInfo) error {
-	if st.Mode().IsRegular() {
-		return nil
-	}
-	return fmt.Errorf("%s: not a regular file (%s), so not a model file", path, fileKind(st.Mode()))
-}
-
-// fileKind names the type of a file that is not regular.
-func fileKind(mode os.FileMode) string {
-	switch {
-	case mode.IsDir():
-		return "a folder"
-	case mode&os.ModeNamedPipe != 0:
-		return "a named pipe"
-	case mode&os.ModeSocket != 0:
-		return "a socket"
-	case mode&os.ModeDevice != 0:
-		return "a device"
-	}
-	return mode.Type().String()
 }
 
 // paramNames returns "layer/param" for every parameter of m.

@@ -246,7 +246,7 @@ func TestLoadErrors(t *testing.T) {
 	if _, err := Load(bad); err == nil || !strings.Contains(err.Error(), "bad.safetensors: invalid model file") {
 		t.Errorf("Load of a bad file: error = %v", err)
 	}
-	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "not a regular file (a folder)") {
+	if _, err := Load(dir); !errors.Is(err, safefile.ErrNotRegular) || !strings.Contains(err.Error(), dir+" is a folder") {
 		t.Errorf("Load of a folder: error = %v, want not a regular file", err)
 	}
 }
@@ -276,7 +276,7 @@ func TestLoadNotRegular(t *testing.T) {
 		}()
 		select {
 		case err := <-done:
-			if want := path + ": not a regular file (" + kind + ")"; err == nil || !strings.Contains(err.Error(), want) {
+			if want := path + " is " + kind; !errors.Is(err, safefile.ErrNotRegular) || !strings.Contains(err.Error(), want) {
 				t.Errorf("Load(%s) error = %v, want %q", path, err, want)
 			}
 		case <-time.After(5 * time.Second):
