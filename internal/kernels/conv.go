@@ -128,6 +128,9 @@ func blockRows(rows, k, n int) int {
 	return min(r, rows)
 }
 
+// Geom returns the geometry the convolution was planned for.
+func (c *Conv) Geom() ConvGeom { return c.g }
+
 // Forward sets z (n×OH×OW×F) to the convolution of the n images x
 // (n×H×W×C) with the kernel w (KH×KW×C×F); z is not read. If finish is not
 // nil, Forward calls it for every block of output cells it completes, with
