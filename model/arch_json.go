@@ -11,13 +11,13 @@ import (
 // Architecture returns the model's architecture as JSON, the same document a
 // model file stores under "architecture": the input shape and the list of
 // layers with their Keras class names and configurations.
-func (m *Sequential) Architecture() ([]byte, error) {
+func (m *Model) Architecture() ([]byte, error) {
 	m.mustBeBuilt("Architecture")
 	return json.MarshalIndent(m.architecture(), "", "  ")
 }
 
 // architecture describes the built model's layers for a model file.
-func (m *Sequential) architecture() architecture {
+func (m *Model) architecture() architecture {
 	arch := architecture{InputShape: m.input}
 	for _, l := range m.Layers {
 		cfg := l.Config()
@@ -31,10 +31,10 @@ func (m *Sequential) architecture() architecture {
 }
 
 // ParseArchitecture returns an unbuilt model from an architecture document
-// (see [Sequential.Architecture]), such as a hand-written JSON model file.
+// (see [Model.Architecture]), such as a hand-written JSON model file.
 // The input shape is the document's "input_shape", if any: Build(nil, seed)
 // uses it.
-func ParseArchitecture(b []byte) (*Sequential, error) {
+func ParseArchitecture(b []byte) (*Model, error) {
 	var arch architecture
 	if err := json.Unmarshal(b, &arch); err != nil {
 		return nil, fmt.Errorf("architecture: %w", err)
@@ -51,7 +51,7 @@ func ParseArchitecture(b []byte) (*Sequential, error) {
 	if err != nil {
 		return nil, fmt.Errorf("architecture: %w", err)
 	}
-	return &Sequential{input: arch.InputShape, Layers: layers}, nil
+	return &Model{input: arch.InputShape, Layers: layers}, nil
 }
 
 // layers makes the unbuilt layers the architecture lists.

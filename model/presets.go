@@ -117,7 +117,7 @@ func PresetAbout(name string) string { return presets[name].about }
 
 // Preset returns the built-in architecture called name for 32x32x1 inputs
 // and 28 classes (AHCD), unbuilt: call Build(nil, seed).
-func Preset(name string) (*Sequential, error) {
+func Preset(name string) (*Model, error) {
 	return PresetFor(name, []int{32, 32, 1}, 28)
 }
 
@@ -125,7 +125,7 @@ func Preset(name string) (*Sequential, error) {
 // inputShape and numClasses outputs (for MNIST: [28 28 1], 10), unbuilt:
 // call Build(nil, seed), which uses inputShape. An unknown name is an error
 // listing the presets.
-func PresetFor(name string, inputShape []int, numClasses int) (*Sequential, error) {
+func PresetFor(name string, inputShape []int, numClasses int) (*Model, error) {
 	p, ok := presets[name]
 	if !ok {
 		return nil, fmt.Errorf("unknown model preset %q (valid: %s)", name, strings.Join(PresetNames(), ", "))

@@ -35,7 +35,7 @@ var summaryColumns = [3]int{29, 55, 65} // positions 0.45, 0.85, 1.0 of the widt
 //	Trainable params: 1,203,708
 //	Non-trainable params: 0
 //	_________________________________________________________________
-func (m *Sequential) Summary(w io.Writer) error {
+func (m *Model) Summary(w io.Writer) error {
 	if !m.Built() {
 		return errors.New("summary: the model is not built")
 	}
