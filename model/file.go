@@ -26,7 +26,7 @@ import (
 // The model file format: see the package documentation.
 const (
 	FormatName    = "convnet"
-	FormatVersion = 1
+	FormatVersion = 2
 
 	// maxHeader bounds the JSON header of a model file.
 	maxHeader = 100 << 20
@@ -98,16 +98,6 @@ type tensorEntry struct {
 	Dtype       string  `json:"dtype"`
 	Shape       []int   `json:"shape"`
 	DataOffsets []int64 `json:"data_offsets"`
-}
-
-type architecture struct {
-	InputShape []int        `json:"input_shape"`
-	Layers     []layerEntry `json:"layers"`
-}
-
-type layerEntry struct {
-	ClassName string         `json:"class_name"`
-	Config    map[string]any `json:"config"`
 }
 
 // training is the "optimizer" metadata entry.
@@ -223,14 +213,6 @@ func Encode(w io.Writer, m *Sequential, includeOptimizer bool) error {
 	}
 	_, err = w.Write(buf)
 	return err
-}
-
-func maps(m map[string]any) map[string]any {
-	c := make(map[string]any, len(m)+1)
-	for k, v := range m {
-		c[k] = v
-	}
-	return c
 }
 
 func putJSON(meta map[string]string, key string, v any) error {
@@ -570,23 +552,15 @@ func decodeArchitecture(s string, h *header) (*Sequential, error) {
 	if s == "" {
 		return nil, formatErr("no architecture in the metadata")
 	}
-	var arch architecture
-	if err := json.Unmarshal([]byte(s), &arch); err != nil {
-		return nil, formatErr("architecture: %v", err)
-	}
-	if err := checkInputShape(arch.InputShape); err != nil {
-		return nil, formatErr("architecture: %v", err)
-	}
-	if len(arch.Layers) == 0 {
-		return nil, formatErr("architecture: no layers")
-	}
-	layers, err := arch.layers()
+	m, err := parseArchitecture([]byte(s))
 	if err != nil {
 		return nil, formatErr("architecture: %v", err)
 	}
-	m := &Sequential{Layers: layers}
+	if err := checkInputShape(m.input); err != nil {
+		return nil, formatErr("architecture: %v", err)
+	}
 	held := h.layerSizes()
-	err = m.build(arch.InputShape, 0, func(l nn.Layer, in []int, built bool) error {
+	err = m.build(m.input, 0, func(l nn.Layer, in []int, built bool) error {
 		if built {
 			return checkBuilt(l, held)
 		}

@@ -67,7 +67,7 @@ func NewGraph(in, out *Node) (*Model, error) {
 	if out == nil {
 		return nil, errors.New("graph: no output")
 	}
-	nodes, err := walk(out)
+	nodes, post, err := walk(out)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +78,7 @@ func NewGraph(in, out *Node) (*Model, error) {
 		return nil, errors.New("graph: the output is the input: the model has no layers")
 	}
 	g := &graph{inputName: in.name}
-	order := kerasOrder(nodes, out)
+	order := kerasOrder(nodes, post)
 	for _, n := range order {
 		if n.layer != nil {
 			g.layers = append(g.layers, n.layer)
@@ -124,67 +124,73 @@ func NewGraph(in, out *Node) (*Model, error) {
 }
 
 // walk returns every node out depends on, in the order a depth-first walk
-// from out first meets them, checking for nil nodes and layers, cycles and
-// layers called more than once.
-func walk(out *Node) ([]*Node, error) {
-	var nodes []*Node
-	seen := map[*Node]bool{}
-	done := map[*Node]bool{}
+// from out, through each node's inputs in order, first meets them, and the
+// same nodes in post-order (each after its inputs). It checks for nil nodes
+// and layers, cycles and layers called more than once. It does not recurse:
+// a graph read from a file may chain many layers.
+func walk(out *Node) (pre, post []*Node, err error) {
+	const (
+		open = 1
+		done = 2
+	)
+	state := map[*Node]int{}
 	called := map[nn.Layer]bool{}
-	var visit func(n *Node, from *Node) error
-	visit = func(n *Node, from *Node) error {
+	type frame struct {
+		n    *Node
+		next int
+	}
+	var stack []frame
+	enter := func(n, from *Node) error {
 		switch {
 		case n == nil:
 			return fmt.Errorf("graph: %s is called on a nil node", labelOf(from))
-		case done[n]:
-			return nil
-		case seen[n]:
+		case state[n] == open:
 			return fmt.Errorf("graph: %s is part of a cycle", labelOf(n))
+		case state[n] == done:
+			return nil
 		case n.layer == nil && n.in != nil:
 			return errors.New("graph: Call with a nil layer")
+		case n.layer != nil && called[n.layer]:
+			return fmt.Errorf("graph: %s is called twice: layers with shared weights are not supported", labelOf(n))
 		}
-		seen[n] = true
-		nodes = append(nodes, n)
 		if n.layer != nil {
-			if called[n.layer] {
-				return fmt.Errorf("graph: %s is called twice: layers with shared weights are not supported", labelOf(n))
-			}
 			called[n.layer] = true
 		}
-		for _, p := range n.in {
-			if err := visit(p, n); err != nil {
-				return err
-			}
-		}
-		done[n] = true
+		state[n] = open
+		pre = append(pre, n)
+		stack = append(stack, frame{n: n})
 		return nil
 	}
-	return nodes, visit(out, nil)
+	if err := enter(out, nil); err != nil {
+		return nil, nil, err
+	}
+	for len(stack) > 0 {
+		f := &stack[len(stack)-1]
+		if f.next == len(f.n.in) {
+			state[f.n] = done
+			post = append(post, f.n)
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		p := f.n.in[f.next]
+		f.next++
+		if err := enter(p, f.n); err != nil {
+			return nil, nil, err
+		}
+	}
+	return pre, post, nil
 }
 
-// kerasOrder sorts the nodes (in walk order) by decreasing depth, the
-// length of the longest path to out, ties in walk order, as Keras's
-// _map_graph_network orders a Functional model's layers.
-func kerasOrder(nodes []*Node, out *Node) []*Node {
+// kerasOrder sorts the nodes by decreasing depth, the length of the longest
+// path to the output, ties in the order of pre (the walk's first meetings),
+// as Keras's _map_graph_network orders a Functional model's layers. post
+// lists every node after its inputs, so in reverse each node comes before
+// its inputs and its depth is final when its inputs get theirs.
+func kerasOrder(pre, post []*Node) []*Node {
 	first := map[*Node]int{}
-	for i, n := range nodes {
+	for i, n := range pre {
 		first[n] = i
 	}
-	// Longest paths: visit nodes so that each comes after every node that
-	// uses it (reverse post-order from out), pushing depth+1 to its inputs.
-	var post []*Node
-	done := map[*Node]bool{}
-	var visit func(n *Node)
-	visit = func(n *Node) {
-		done[n] = true
-		for _, p := range n.in {
-			if !done[p] {
-				visit(p)
-			}
-		}
-		post = append(post, n)
-	}
-	visit(out)
 	depth := map[*Node]int{}
 	for i := len(post) - 1; i >= 0; i-- {
 		n := post[i]
@@ -192,7 +198,7 @@ func kerasOrder(nodes []*Node, out *Node) []*Node {
 			depth[p] = max(depth[p], depth[n]+1)
 		}
 	}
-	order := slices.Clone(nodes)
+	order := slices.Clone(pre)
 	sort.SliceStable(order, func(i, j int) bool {
 		a, b := order[i], order[j]
 		if depth[a] != depth[b] {

@@ -42,6 +42,9 @@ type Model struct {
 
 	// graph holds a graph's connections; nil for a stack.
 	graph *graph
+	// lastAxes holds the layers read from Keras with a positive axis that
+	// Build checks is the last of their input (see lastAxis).
+	lastAxes map[nn.Layer]int
 
 	input, output []int
 	pcg           *rand.PCG // the source of every random number: init, dropout
@@ -131,6 +134,9 @@ func (m *Model) build(inputShape []int, seed uint64, check func(l nn.Layer, in [
 		} else if len(in) != 1 {
 			return fmt.Errorf("layer %d: %s (%s) is called on %d inputs but takes one", i+1, l.Name(), l.Type(), len(in))
 		} else if out, err = l.Build(in[0], m.rng); err != nil {
+			return fmt.Errorf("layer %d: %w", i+1, err)
+		}
+		if err := m.checkAxis(l, in[0]); err != nil {
 			return fmt.Errorf("layer %d: %w", i+1, err)
 		}
 		if check != nil {
