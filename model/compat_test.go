@@ -1,0 +1,119 @@
+package model
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// formatVersion returns the format_version in the metadata of model file b.
+func formatVersion(t testing.TB, b []byte) string {
+	t.Helper()
+	n := binary.LittleEndian.Uint64(b[:8])
+	var h struct {
+		Meta map[string]string `json:"__metadata__"`
+	}
+	if err := json.Unmarshal(b[8:8+n], &h); err != nil {
+		t.Fatal(err)
+	}
+	return h.Meta["format_version"]
+}
+
+// A file of format version 1, written by the code of that version
+// (testdata/v1/make.go), loads: it predicts the same probabilities, bit for
+// bit, and resumes training with the next step's loss.
+func TestReadFormatVersion1(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "v1", "tiny.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := formatVersion(t, b); v != "1" {
+		t.Fatalf("testdata/v1/tiny.safetensors has format version %q", v)
+	}
+	var want struct {
+		X, Y, Predictions []float32
+		NextLoss          float64 `json:"next_loss"`
+	}
+	j, err := os.ReadFile(filepath.Join("testdata", "v1", "tiny.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(j, &want); err != nil {
+		t.Fatal(err)
+	}
+	m, err := decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := tensor.FromData(want.X, 4, 6, 6, 1)
+	y := tensor.FromData(want.Y, 4)
+	predict := func(m *Model) []float32 {
+		p := tensor.New(4, 3)
+		m.Predict(p, x)
+		return p.Data
+	}
+	if got := predict(m); !slices.Equal(got, want.Predictions) {
+		t.Errorf("predictions %v, version 1 predicted %v", got, want.Predictions)
+	}
+	if !slices.Equal(m.ClassNames, []string{"a", "b", "c"}) || m.Meta["note"] == "" || m.Standardizer == nil {
+		t.Errorf("classes %v, meta %v, standardizer %v", m.ClassNames, m.Meta, m.Standardizer)
+	}
+	// Written again, it is a version 2 file of the same model.
+	b2 := encode(t, m, true)
+	if v := formatVersion(t, b2); v != "2" {
+		t.Errorf("a file written now has version %q", v)
+	}
+	m2, err := decode(b2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !equalWeights(weights(m2), weights(m)) || !slices.Equal(predict(m2), want.Predictions) {
+		t.Errorf("the model written again and read back differs")
+	}
+	if loss, _ := m.TrainStep(x, y); loss != want.NextLoss {
+		t.Errorf("the next training step's loss is %v, version 1 had %v", loss, want.NextLoss)
+	}
+	if loss, _ := m2.TrainStep(x, y); loss != want.NextLoss {
+		t.Errorf("after writing again, the next training step's loss is %v, version 1 had %v", loss, want.NextLoss)
+	}
+}
+
+// The demo's built-in models, written in format version 1, load and write
+// again unchanged.
+func TestReadBuiltInModels(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("..", "web", "models", "*.safetensors"))
+	if len(files) == 0 {
+		t.Skip("no built-in models in ../web/models")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			m, err := Load(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m2, err := decode(encode(t, m, true))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !equalWeights(weights(m2), weights(m)) || !slices.Equal(m2.ClassNames, m.ClassNames) || len(m.ClassNames) != m.NumClasses() {
+				t.Errorf("the model written again differs")
+			}
+			x := tensor.New(append([]int{2}, m.InputShape()...)...)
+			for i := range x.Data {
+				x.Data[i] = float32(math.Sin(float64(i)))
+			}
+			p, p2 := tensor.New(2, m.NumClasses()), tensor.New(2, m.NumClasses())
+			m.Predict(p, x)
+			m2.Predict(p2, x)
+			if !slices.Equal(p.Data, p2.Data) {
+				t.Errorf("the model written again predicts differently")
+			}
+		})
+	}
+}
