@@ -8,10 +8,12 @@ import (
 	"github.com/convnet-go/convnet/nn"
 )
 
-// preset describes a built-in architecture for a number of classes.
+// preset describes a built-in architecture for a number of classes: a
+// stack of layers or a graph.
 type preset struct {
 	about  string
 	layers func(classes int) []nn.Layer
+	graph  func(in *Node, classes int) (out *Node)
 }
 
 var presets = map[string]preset{
@@ -26,6 +28,13 @@ var presets = map[string]preset{
 	"lenet5": {
 		about:  "LeCun et al. (1998) LeNet-5 with tanh: conv 6, avg pool, conv 16, avg pool, dense 120, 84",
 		layers: lenetLayers,
+	},
+	"resnet": {
+		about: "a small ResNet: a 3x3 stem, basic residual blocks of 32, 64 and 128 filters (batch normalization, " +
+			"strided 1x1 projection shortcuts), global average pooling, dense softmax",
+		graph: func(in *Node, classes int) *Node {
+			return resnet(in, classes, []int{32, 64, 128}, []int{1, 1, 1}, 0)
+		},
 	},
 	"convnet-bn": {
 		about:  "VGG-style: three blocks of two 3x3 conv + batch normalization + ReLU (32, 64, 128 filters), max pooling and dropout, then dense 256",
@@ -136,7 +145,50 @@ func PresetFor(name string, inputShape []int, numClasses int) (*Model, error) {
 	if err := checkInputShape(inputShape); err != nil {
 		return nil, fmt.Errorf("preset %s: %w", name, err)
 	}
+	if p.graph != nil {
+		in := Input(inputShape...)
+		return NewGraph(in, p.graph(in, numClasses))
+	}
 	m := New(p.layers(numClasses)...)
 	m.input = slices.Clone(inputShape)
 	return m, nil
+}
+
+// resnet returns a ResNet (He et al., "Deep Residual Learning for Image
+// Recognition", 2016, the CIFAR variant of section 4.2) on in: a 3x3 stem
+// convolution, then stages of basic blocks, stage s of widths[s] filters
+// with blocks[s] blocks, halving the image at the first block of every
+// stage after the first, then global average pooling and the classifier.
+// A basic block is conv 3x3, batch normalization, ReLU, conv 3x3, batch
+// normalization, added to the shortcut (the block's input, or a strided 1x1
+// convolution and batch normalization of it where the shape changes), then
+// ReLU. Convolutions followed by batch normalization have no bias and He
+// initialisation.
+func resnet(in *Node, classes int, widths, blocks []int, dropout float64) *Node {
+	conv := func(x *Node, filters, k, stride int) *Node {
+		c := &nn.Conv2D{Filters: filters, KernelSize: pair(k), Strides: pair(stride), Padding: "same", NoBias: true, KernelInit: "he_uniform"}
+		return Call(&nn.BatchNormalization{}, Call(c, x))
+	}
+	x := Call(&nn.ReLU{}, conv(in, widths[0], 3, 1))
+	channels := widths[0]
+	for s, w := range widths {
+		for b := range blocks[s] {
+			stride := 1
+			if s > 0 && b == 0 {
+				stride = 2
+			}
+			y := conv(Call(&nn.ReLU{}, conv(x, w, 3, stride)), w, 3, 1)
+			shortcut := x
+			if stride != 1 || channels != w {
+				shortcut = conv(x, w, 1, stride)
+			}
+			x = Call(&nn.ReLU{}, Call(&nn.Add{}, y, shortcut))
+			channels = w
+		}
+	}
+	x = Call(&nn.GlobalAveragePooling2D{}, x)
+	if dropout > 0 {
+		x = Call(&nn.Dropout{Rate: dropout}, x)
+	}
+	return Call(&nn.Dense{Units: classes, Activation: "softmax"}, x)
 }

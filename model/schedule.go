@@ -132,20 +132,24 @@ func (m *Model) backward(dlogits *tensor.Tensor, params bool) *tensor.Tensor {
 }
 
 // add adds g to the gradient of node j. The first gradient is kept as it is
-// (it stays valid until its layer's next Backward); a second one starts a
-// sum in the node's own buffer.
+// (it stays valid until its layer's next Backward); the second starts a sum
+// in the node's own buffer, where later ones are added.
 func (p *plan) add(j int, g *tensor.Tensor) {
 	cur := p.grads[j]
-	switch {
-	case cur == nil:
+	if cur == nil {
 		p.grads[j] = g
 		return
-	case cur != p.sums[j]:
-		p.sums[j] = reuse(p.sums[j], cur.Shape)
-		copy(p.sums[j].Data, cur.Data)
-		p.grads[j] = p.sums[j]
 	}
-	s := p.grads[j].Data
+	if cur != p.sums[j] {
+		p.sums[j] = reuse(p.sums[j], cur.Shape)
+		s, a := p.sums[j].Data, cur.Data[:len(p.sums[j].Data)]
+		for i, v := range g.Data[:len(s)] {
+			s[i] = a[i] + v
+		}
+		p.grads[j] = p.sums[j]
+		return
+	}
+	s := cur.Data
 	for i, v := range g.Data[:len(s)] {
 		s[i] += v
 	}

@@ -135,7 +135,7 @@ func TestPresets(t *testing.T) {
 		t.Errorf("tutorial ParamCount() = %d, %d; want 1203708, 0", tr, non)
 	}
 	_, err := Preset("vgg16")
-	if err == nil || !strings.Contains(err.Error(), "convnet-bn, elsawy2017, lenet5, tutorial") {
+	if err == nil || !strings.Contains(err.Error(), "convnet-bn, elsawy2017, lenet5, resnet, tutorial") {
 		t.Errorf("Preset(vgg16) error = %v, want a list of presets", err)
 	}
 }
