@@ -30,11 +30,10 @@ var presets = map[string]preset{
 		layers: lenetLayers,
 	},
 	"resnet": {
-		about: "a small ResNet: a 3x3 stem, basic residual blocks of 32, 64 and 128 filters (batch normalization, " +
-			"strided 1x1 projection shortcuts), global average pooling, dense softmax",
-		graph: func(in *Node, classes int) *Node {
-			return resnet(in, classes, []int{32, 64, 128}, []int{1, 1, 1}, 0)
-		},
+		about: "a small ResNet: a 3x3 stem of 32 filters, two basic residual blocks of 64 filters at half resolution " +
+			"and two of 128 at a quarter (batch normalization, strided 1x1 projection shortcuts), " +
+			"global average pooling, dense softmax (663,228 params at 32x32x1, 28 classes)",
+		graph: func(in *Node, classes int) *Node { return resnet(in, classes, 32, []int{64, 128}, []int{2, 2}) },
 	},
 	"convnet-bn": {
 		about:  "VGG-style: three blocks of two 3x3 conv + batch normalization + ReLU (32, 64, 128 filters), max pooling and dropout, then dense 256",
@@ -155,26 +154,26 @@ func PresetFor(name string, inputShape []int, numClasses int) (*Model, error) {
 }
 
 // resnet returns a ResNet (He et al., "Deep Residual Learning for Image
-// Recognition", 2016, the CIFAR variant of section 4.2) on in: a 3x3 stem
-// convolution, then stages of basic blocks, stage s of widths[s] filters
-// with blocks[s] blocks, halving the image at the first block of every
-// stage after the first, then global average pooling and the classifier.
-// A basic block is conv 3x3, batch normalization, ReLU, conv 3x3, batch
-// normalization, added to the shortcut (the block's input, or a strided 1x1
-// convolution and batch normalization of it where the shape changes), then
-// ReLU. Convolutions followed by batch normalization have no bias and He
-// initialisation.
-func resnet(in *Node, classes int, widths, blocks []int, dropout float64) *Node {
+// Recognition", 2016, https://arxiv.org/abs/1512.03385) on in: a 3x3 stem
+// convolution of stem filters at full resolution, then stages of basic
+// blocks, stage s of widths[s] filters with blocks[s] blocks, each stage
+// halving the image at its first block, then global average pooling and the
+// classifier. A basic block is conv 3x3, batch normalization, ReLU, conv 3x3,
+// batch normalization, added to the shortcut (the block's input, or where
+// the shape changes a strided 1x1 convolution and batch normalization of
+// it), then ReLU. The convolutions have no bias (batch normalization
+// follows) and He initialisation.
+func resnet(in *Node, classes, stem int, widths, blocks []int) *Node {
 	conv := func(x *Node, filters, k, stride int) *Node {
 		c := &nn.Conv2D{Filters: filters, KernelSize: pair(k), Strides: pair(stride), Padding: "same", NoBias: true, KernelInit: "he_uniform"}
 		return Call(&nn.BatchNormalization{}, Call(c, x))
 	}
-	x := Call(&nn.ReLU{}, conv(in, widths[0], 3, 1))
-	channels := widths[0]
+	x := Call(&nn.ReLU{}, conv(in, stem, 3, 1))
+	channels := stem
 	for s, w := range widths {
 		for b := range blocks[s] {
 			stride := 1
-			if s > 0 && b == 0 {
+			if b == 0 {
 				stride = 2
 			}
 			y := conv(Call(&nn.ReLU{}, conv(x, w, 3, stride)), w, 3, 1)
@@ -187,8 +186,5 @@ func resnet(in *Node, classes int, widths, blocks []int, dropout float64) *Node 
 		}
 	}
 	x = Call(&nn.GlobalAveragePooling2D{}, x)
-	if dropout > 0 {
-		x = Call(&nn.Dropout{Rate: dropout}, x)
-	}
 	return Call(&nn.Dense{Units: classes, Activation: "softmax"}, x)
 }

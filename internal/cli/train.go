@@ -100,6 +100,12 @@ var recipes = map[string]map[string]string{
 		"model": "convnet-bn", "optimizer": "adam", "lr": "0.002", "schedule": "cosine",
 		"epochs": "45", "batch-size": "64", "label-smoothing": "0.1",
 	},
+	// The strong recipe's optimizer and augmentation for the resnet preset,
+	// 40 epochs: about 23 minutes on 2 cores for AHCD.
+	"resnet": {
+		"model": "resnet", "optimizer": "adam", "lr": "0.002", "schedule": "cosine",
+		"epochs": "40", "batch-size": "64", "label-smoothing": "0.1",
+	},
 }
 
 func (o *trainOptions) register(fs *flag.FlagSet) {
