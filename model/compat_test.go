@@ -1,7 +1,6 @@
 package model
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"math"
 	"os"
@@ -12,19 +11,6 @@ import (
 	"github.com/convnet-go/convnet/tensor"
 )
 
-// formatVersion returns the format_version in the metadata of model file b.
-func formatVersion(t testing.TB, b []byte) string {
-	t.Helper()
-	n := binary.LittleEndian.Uint64(b[:8])
-	var h struct {
-		Meta map[string]string `json:"__metadata__"`
-	}
-	if err := json.Unmarshal(b[8:8+n], &h); err != nil {
-		t.Fatal(err)
-	}
-	return h.Meta["format_version"]
-}
-
 // A file of format version 1, written by the code of that version
 // (testdata/v1/make.go), loads: it predicts the same probabilities, bit for
 // bit, and resumes training with the next step's loss.
@@ -33,7 +19,7 @@ func TestReadFormatVersion1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := formatVersion(t, b); v != "1" {
+	if v := metaOf(t, b)["format_version"]; v != "1" {
 		t.Fatalf("testdata/v1/tiny.safetensors has format version %q", v)
 	}
 	var want struct {
@@ -66,7 +52,7 @@ func TestReadFormatVersion1(t *testing.T) {
 	}
 	// Written again, it is a version 2 file of the same model.
 	b2 := encode(t, m, true)
-	if v := formatVersion(t, b2); v != "2" {
+	if v := metaOf(t, b2)["format_version"]; v != "2" {
 		t.Errorf("a file written now has version %q", v)
 	}
 	m2, err := decode(b2)

@@ -14,7 +14,7 @@ import (
 // layer configs leave out, with the value meaning what convnet does.
 type kerasField struct {
 	key  string
-	def  any    // the value convnet writes (nil: null); read values must mean the same
+	def  any    // the value convnet writes (nil: null; numbers float64, as decoded); read values must mean the same
 	alt  []any  // other values meaning the same, such as 1 for [1, 1]
 	init string // for an initializer field, the initializer def stands for
 	read bool   // read only: written by Keras 3 alone, so convnet does not write it
@@ -44,8 +44,8 @@ var (
 	kerasFields = map[string][]kerasField{
 		"Conv2D": append([]kerasField{
 			channelsLast,
-			{key: "dilation_rate", def: []any{1, 1}, alt: []any{1}},
-			{key: "groups", def: 1},
+			{key: "dilation_rate", def: []any{1.0, 1.0}, alt: []any{1.0}},
+			{key: "groups", def: 1.0},
 		}, weightsDefault...),
 		"Dense":                  weightsDefault,
 		"MaxPooling2D":           {channelsLast},
@@ -60,7 +60,7 @@ var (
 			{key: "renorm", def: false, read: true}, {key: "virtual_batch_size", read: true},
 			{key: "synchronized", def: false, read: true},
 		}, nulls("beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint")...),
-		"ReLU": {{key: "max_value"}, {key: "negative_slope", def: 0}, {key: "threshold", def: 0}},
+		"ReLU": {{key: "max_value"}, {key: "negative_slope", def: 0.0}, {key: "threshold", def: 0.0}},
 	}
 
 	// kerasInitializers maps Keras's initializer classes to convnet's names.
@@ -118,32 +118,17 @@ func initializerName(v any) string {
 	return ""
 }
 
-// sameJSON reports whether a and b are the same JSON value: null, a
-// boolean, a string, a number (int or float64) or a list of them.
+// sameJSON reports whether a and b, as encoding/json decodes them, are the
+// same value: null, a boolean, a string, a number or a list of them.
 func sameJSON(a, b any) bool {
-	if x, ok := number(a); ok {
-		y, ok := number(b)
-		return ok && x == y
-	}
 	switch a := a.(type) {
-	case nil, bool, string:
+	case nil, bool, string, float64:
 		return a == b
 	case []any:
 		l, ok := b.([]any)
 		return ok && slices.EqualFunc(a, l, sameJSON)
 	}
 	return false
-}
-
-// number reads an int or a float64.
-func number(v any) (float64, bool) {
-	switch n := v.(type) {
-	case float64:
-		return n, true
-	case int:
-		return float64(n), true
-	}
-	return 0, false
 }
 
 // jsonText shows a config value in messages.
@@ -216,7 +201,7 @@ func layerFromKeras(class string, cfg map[string]any) (kerasLayer, error) {
 			}
 		case v == nil && f.def == nil, sameJSON(v, f.def):
 		case slices.ContainsFunc(f.alt, func(a any) bool { return sameJSON(v, a) }):
-		case f.key == "lora_rank" && sameJSON(v, 0):
+		case f.key == "lora_rank" && v == 0.0:
 		default:
 			return fail(f.key, v, jsonText(f.def))
 		}

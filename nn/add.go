@@ -22,13 +22,7 @@ func (l *Add) Backward(dy *tensor.Tensor) *tensor.Tensor { panic(singleInput(l, 
 
 func (l *Add) ForwardInputs(xs []*tensor.Tensor, training bool) *tensor.Tensor {
 	l.forward(l, xs)
-	y := l.y.Data
-	copy(y, xs[0].Data)
-	for _, x := range xs[1:] {
-		for i, v := range x.Data[:len(y)] {
-			y[i] += v
-		}
-	}
+	l.sum(xs)
 	return l.y
 }
 

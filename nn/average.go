@@ -22,13 +22,7 @@ func (l *Average) Backward(dy *tensor.Tensor) *tensor.Tensor { panic(singleInput
 
 func (l *Average) ForwardInputs(xs []*tensor.Tensor, training bool) *tensor.Tensor {
 	l.forward(l, xs)
-	y := l.y.Data
-	copy(y, xs[0].Data)
-	for _, x := range xs[1:] {
-		for i, v := range x.Data[:len(y)] {
-			y[i] += v
-		}
-	}
+	y := l.sum(xs)
 	k := float32(len(xs))
 	for i := range y {
 		y[i] /= k

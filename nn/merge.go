@@ -106,6 +106,18 @@ func (m *merge) forward(l Layer, xs []*tensor.Tensor) int {
 	return n
 }
 
+// sum sets the output to the element-wise sum of xs, added in input order.
+func (m *merge) sum(xs []*tensor.Tensor) []float32 {
+	y := m.y.Data
+	copy(y, xs[0].Data)
+	for _, x := range xs[1:] {
+		for i, v := range x.Data[:len(y)] {
+			y[i] += v
+		}
+	}
+	return y
+}
+
 // backward checks dy and sizes the input gradients like the inputs.
 func (m *merge) backward(l Layer, dy *tensor.Tensor) {
 	checkGrad(l, dy, m.y)
