@@ -192,8 +192,8 @@ func TestTutorialGraphMatchesSequential(t *testing.T) {
 		if err := m.Compile(&optim.RMSprop{LearningRate: 0.001, Rho: 0.9}, nn.CrossEntropy{}); err != nil {
 			t.Fatal(err)
 		}
-		x, y := randomBatch(m, 4, 3)
-		onehot := tensor.New(4, 28)
+		x, y := randomBatch(m, 2, 3)
+		onehot := tensor.New(2, 28)
 		for i, c := range y.Data {
 			onehot.Data[i*28+int(c)] = 1
 		}

@@ -106,8 +106,8 @@ func TestKerasFunctional(t *testing.T) {
 			if err := m.Compile(&optim.Adam{LearningRate: 0.01}, nn.CrossEntropy{Sparse: true}); err != nil {
 				t.Fatal(err)
 			}
-			x, y := randomBatch(m, 8, 1)
-			lossFalls(t, m, x, y, 16)
+			x, y := randomBatch(m, 4, 1)
+			lossFalls(t, m, x, y, 8)
 			path := filepath.Join(t.TempDir(), "r.safetensors")
 			if err := Save(path, m, SaveOptions{IncludeOptimizer: true}); err != nil {
 				t.Fatal(err)
