@@ -55,8 +55,13 @@ func BenchmarkPredict(b *testing.B) {
 
 // BenchmarkPresets times one training step (Adam, sparse cross-entropy with
 // label smoothing, as the strong and resnet recipes train) of each preset
-// at batch 64 on random 32x32x1 inputs. With -count N the presets take turns,
-// so their ratios hold on a busy machine better than their times.
+// at batch 64 on random 32x32x1 inputs. On a busy machine, compare presets
+// run in turns, one process each, by their CPU time:
+//
+//	go test -c -o model.test ./model
+//	for i in 1 2 3 4; do for p in tutorial convnet-bn resnet; do
+//		bash -c "time ./model.test -test.run '^$' -test.bench 'Presets/$p\$' -test.benchtime 20x -test.cpu 1"
+//	done; done
 func BenchmarkPresets(b *testing.B) {
 	for _, name := range []string{"tutorial", "convnet-bn", "resnet"} {
 		b.Run(name, func(b *testing.B) {

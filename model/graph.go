@@ -21,15 +21,16 @@ import (
 //	out := model.Call(&nn.Dense{Units: 28, Activation: "softmax"}, model.Call(&nn.GlobalAveragePooling2D{}, x))
 //	m, err := model.NewGraph(in, out)
 type Node struct {
-	layer nn.Layer // nil for the input
+	input bool     // the model's input, made by Input
+	layer nn.Layer // the layer called, for the other nodes
 	in    []*Node
 	shape []int  // the input's shape
-	name  string // the input's name ("" until NewGraph names it)
+	name  string // the input's name, as a Keras document gives it; "" lets NewGraph name it
 }
 
 // Input returns the input node of a graph for samples of the given shape,
 // without the batch axis (such as 32, 32, 1).
-func Input(shape ...int) *Node { return &Node{shape: slices.Clone(shape)} }
+func Input(shape ...int) *Node { return &Node{input: true, shape: slices.Clone(shape)} }
 
 // Call returns the output of layer l called on the outputs of the nodes in:
 // Keras's l(x), or l([a, b]) for a merge layer such as [nn.Add]. NewGraph
@@ -58,7 +59,7 @@ type graph struct {
 // not depend on in, or depends on another input, is an error naming the
 // layers. Shapes are checked by Build.
 func NewGraph(in, out *Node) (*Model, error) {
-	if in == nil || in.layer != nil {
+	if in == nil || !in.input {
 		return nil, errors.New("graph: the input must be a node made by Input")
 	}
 	if err := checkInputShape(in.shape); err != nil {
@@ -71,7 +72,7 @@ func NewGraph(in, out *Node) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	if out.layer == nil {
+	if out.input {
 		if out != in {
 			return nil, errors.New("graph: disconnected: the output is an input other than the model's")
 		}
@@ -80,7 +81,7 @@ func NewGraph(in, out *Node) (*Model, error) {
 	g := &graph{inputName: in.name}
 	order := kerasOrder(nodes, post)
 	for _, n := range order {
-		if n.layer != nil {
+		if !n.input {
 			g.layers = append(g.layers, n.layer)
 		}
 	}
@@ -89,11 +90,11 @@ func NewGraph(in, out *Node) (*Model, error) {
 		return nil, fmt.Errorf("graph: %w", err)
 	}
 	for _, n := range nodes {
-		if n.layer != nil && len(n.in) == 0 {
+		if !n.input && len(n.in) == 0 {
 			return nil, fmt.Errorf("graph: %s is called on no input", labelOf(n))
 		}
 		for _, p := range n.in {
-			if p.layer == nil && p != in {
+			if p.input && p != in {
 				return nil, fmt.Errorf("graph: disconnected: %s is called on %s, which is not the model's input", labelOf(n), labelOf(p))
 			}
 		}
@@ -148,7 +149,7 @@ func walk(out *Node) (pre, post []*Node, err error) {
 			return fmt.Errorf("graph: %s is part of a cycle", labelOf(n))
 		case state[n] == done:
 			return nil
-		case n.layer == nil && n.in != nil:
+		case !n.input && n.layer == nil:
 			return errors.New("graph: Call with a nil layer")
 		case n.layer != nil && called[n.layer]:
 			return fmt.Errorf("graph: %s is called twice: layers with shared weights are not supported", labelOf(n))
@@ -215,11 +216,13 @@ func labelOf(n *Node) string {
 	switch {
 	case n == nil:
 		return "a node"
-	case n.layer == nil:
+	case n.input:
 		if n.name == "" {
 			return "an input"
 		}
 		return n.name + " (InputLayer)"
+	case n.layer == nil:
+		return "a nil layer"
 	case n.layer.Name() == "":
 		return n.layer.Type()
 	}
@@ -257,6 +260,9 @@ func (m *Model) inbound(i int) []int {
 // Layers[i] is called on, in order; -1 stands for the model's input. For a
 // stack it is [i-1]. A graph's branches can be drawn from it.
 func (m *Model) Inbound(i int) []int {
+	if i < 0 || i >= len(m.Layers) {
+		panic(fmt.Sprintf("model: Inbound(%d) of %d layers", i, len(m.Layers)))
+	}
 	in := slices.Clone(m.inbound(i))
 	for k := range in {
 		in[k]--

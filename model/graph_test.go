@@ -317,6 +317,7 @@ func TestGraphErrors(t *testing.T) {
 			return in, Call(&nn.Add{}, in)
 		}, "add (Add) is called on 1 input: a merge layer takes at least 2"},
 		{"nil layer", func() (*Node, *Node) { in := Input(3); return in, Call(nil, in) }, "nil layer"},
+		{"nil layer on nothing", func() (*Node, *Node) { return Input(3), Call(nil) }, "nil layer"},
 		{"no inputs", func() (*Node, *Node) { return Input(3), Call(&nn.Dense{Units: 2}) }, "dense (Dense) is called on no input"},
 		{"nil node", func() (*Node, *Node) { in := Input(3); return in, Call(&nn.Add{}, in, nil) }, "Add is called on a nil node"},
 		{"bad input shape", func() (*Node, *Node) { in := Input(0, 3); return in, Call(&nn.Flatten{}, in) }, "input shape [0 3]"},

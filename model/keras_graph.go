@@ -42,7 +42,7 @@ func (km *kerasModel) functional() (*Model, error) {
 				return nil, fmt.Errorf("layers[%d]: %w", i, err)
 			}
 			name = n
-			p.node = &Node{shape: shape, name: name}
+			p.node = &Node{input: true, shape: shape, name: name}
 		} else {
 			kl, err := e.layer()
 			if err != nil {
@@ -67,7 +67,7 @@ func (km *kerasModel) functional() (*Model, error) {
 		names = append(names, name)
 	}
 	in, out := byName[inName], byName[outName]
-	if in == nil || in.node.layer != nil {
+	if in == nil || !in.node.input {
 		return nil, fmt.Errorf("input_layers: %q is not an InputLayer of the model", inName)
 	}
 	if out == nil {
