@@ -101,6 +101,7 @@ func (m *Model) backward(dlogits *tensor.Tensor, params bool) *tensor.Tensor {
 	clear(p.grads)
 	n := len(m.Layers)
 	p.grads[n] = dlogits
+	so, fused := m.fused()
 	for i := n - 1; i >= 0; i-- {
 		dy := p.grads[i+1]
 		if dy == nil {
@@ -116,7 +117,7 @@ func (m *Model) backward(dlogits *tensor.Tensor, params bool) *tensor.Tensor {
 			continue
 		}
 		var dx *tensor.Tensor
-		if so, ok := m.fused(); ok && i == n-1 {
+		if fused && i == n-1 {
 			dx = so.BackwardLogits(dy)
 		} else {
 			dx = m.Layers[i].Backward(dy)
