@@ -2,7 +2,7 @@ package data
 
 import (
 	"archive/zip"
-	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/convnet-go/convnet/internal/safefile"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -49,103 +50,184 @@ const (
 )
 
 // The four members of the AHCD archive, matched by the start of their base
-// name (the full names also carry the table sizes).
-var ahcdMembers = [4]string{"csvTrainImages", "csvTrainLabel", "csvTestImages", "csvTestLabel"}
+// name (the full names also carry the table sizes), and their names in the
+// published archive.
+var (
+	ahcdMembers   = [4]string{"csvTrainImages", "csvTrainLabel", "csvTestImages", "csvTestLabel"}
+	ahcdPublished = [4]string{"csvTrainImages 13440x1024.csv", "csvTrainLabel 13440x1.csv", "csvTestImages 3360x1024.csv", "csvTestLabel 3360x1.csv"}
+)
+
+// maxMember bounds the declared size of a zip member.
+const maxMember = 1 << 30
 
 // LoadAHCD loads the Arabic Handwritten Characters Dataset from path: either
 // the published zip (read in place) or a folder holding its four extracted
 // CSV files. Images come out upright, 32x32x1, white strokes (up to 255) on
 // black; labels 1..28 become class indices 0..27 named as in
-// [AHCDClassNames].
-func LoadAHCD(path string) (train, test *Dataset, err error) {
+// [AHCDClassNames]. The data is charged to b (nil: a new budget of
+// [DefaultMemory]) before it is read, worked out from the size of each CSV
+// file as the zip declares it; a zip may cost at most 100 bytes of memory
+// per byte.
+func LoadAHCD(ctx context.Context, path string, b *Budget) (train, test *Dataset, err error) {
+	b = orDefault(b)
 	info, err := os.Stat(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	var open func(i int) (name string, data []byte, err error)
+	var members [4]ahcdMember
 	if info.IsDir() {
-		open, err = ahcdFolder(path)
+		members, err = ahcdFolder(path, b)
 	} else {
-		var zr *zip.ReadCloser
-		zr, err = zip.OpenReader(path)
-		if err != nil {
-			return nil, nil, &FormatError{File: path, Msg: fmt.Sprintf("not a readable zip archive: %v", err)}
+		var f *os.File
+		if f, err = safefile.Open(path); err != nil {
+			return nil, nil, err
 		}
-		defer zr.Close()
-		open, err = ahcdZip(path, &zr.Reader)
+		defer f.Close()
+		if info, err = f.Stat(); err != nil {
+			return nil, nil, err
+		}
+		zr, zerr := zip.NewReader(f, info.Size())
+		if zerr != nil {
+			return nil, nil, &FormatError{File: path, Msg: fmt.Sprintf("not a readable zip archive: %v", zerr)}
+		}
+		members, err = ahcdZip(path, zr, b.allow(path, info.Size(), packedRate))
 	}
 	if err != nil {
 		return nil, nil, err
 	}
-	// Each member is read and parsed on its own goroutine.
+	return loadAHCD(ctx, members, b)
+}
+
+// loadAHCD reads the four members, each on its own goroutine.
+func loadAHCD(ctx context.Context, members [4]ahcdMember, b *Budget) (train, test *Dataset, err error) {
 	var (
 		wg     sync.WaitGroup
-		tables [4]numberTable
-		names  [4]string
+		images [2]*tensor.Tensor
+		labels [2][]int
 		errs   [4]error
 	)
-	for i := range ahcdMembers {
+	for i := range members {
 		wg.Go(func() {
-			var data []byte
-			names[i], data, errs[i] = open(i)
-			if errs[i] != nil {
-				return
-			}
-			cols := 1
 			if i%2 == 0 {
-				cols = ahcdPixels
+				images[i/2], errs[i] = members[i].images(ctx)
+			} else {
+				labels[i/2], errs[i] = members[i].labels(ctx)
 			}
-			tables[i], errs[i] = parseNumbers(names[i], data, 1, cols)
 		})
 	}
 	wg.Wait()
-	if err := errors.Join(errs[:]...); err != nil {
-		return nil, nil, err
+	if err = errors.Join(errs[:]...); err == nil {
+		train, err = ahcdDataset(members[0].name, members[1].name, images[0], labels[0])
 	}
-	train, err = ahcdDataset(names[0], names[1], tables[0], tables[1])
-	if err != nil {
-		return nil, nil, err
+	if err == nil {
+		test, err = ahcdDataset(members[2].name, members[3].name, images[1], labels[1])
 	}
-	test, err = ahcdDataset(names[2], names[3], tables[2], tables[3])
 	if err != nil {
+		for i := range 2 {
+			if images[i] != nil {
+				b.give(costOf[float32](cap(images[i].Data)))
+			}
+			b.give(costOf[int](cap(labels[i])))
+		}
 		return nil, nil, err
 	}
 	return train, test, nil
 }
 
-// ahcdDataset checks one split and turns its column-major rows into upright
-// images.
-func ahcdDataset(imgFile, lblFile string, img, lbl numberTable) (*Dataset, error) {
-	if img.rows == 0 {
+// ahcdDataset checks that a split has as many labels as images.
+func ahcdDataset(imgFile, lblFile string, x *tensor.Tensor, y []int) (*Dataset, error) {
+	if x.Shape[0] == 0 {
 		return nil, formatErr(imgFile, 0, 0, "no images")
 	}
-	if img.rows != lbl.rows {
-		return nil, formatErr(lblFile, 0, 0, "%d labels for %d images in %s", lbl.rows, img.rows, filepath.Base(imgFile))
-	}
-	y := make([]int, lbl.rows)
-	for i, v := range lbl.vals {
-		if v != float32(int(v)) || v < 1 || v > float32(len(AHCDClasses)) {
-			return nil, formatErr(lblFile, i+1, 1, "label %v outside 1..%d", v, len(AHCDClasses))
-		}
-		y[i] = int(v) - 1
-	}
-	x := tensor.New(img.rows, ahcdSide, ahcdSide, 1)
-	for n := range img.rows {
-		src := img.vals[n*ahcdPixels : (n+1)*ahcdPixels]
-		dst := x.Data[n*ahcdPixels : (n+1)*ahcdPixels]
-		for i, v := range src {
-			if v < 0 || v > 255 {
-				return nil, formatErr(imgFile, n+1, i+1, "pixel value %v outside 0..255", v)
-			}
-			// Value i is pixel (row i%32, column i/32).
-			dst[(i%ahcdSide)*ahcdSide+i/ahcdSide] = v
-		}
+	if len(y) != x.Shape[0] {
+		return nil, formatErr(lblFile, 0, 0, "%d labels for %d images in %s", len(y), x.Shape[0], filepath.Base(imgFile))
 	}
 	return &Dataset{X: x, Y: y, ClassNames: AHCDClassNames()}, nil
 }
 
-// ahcdZip finds the four members in a zip archive.
-func ahcdZip(path string, zr *zip.Reader) (func(int) (string, []byte, error), error) {
+// ahcdMember is one of the four CSV files, in a zip or a folder.
+type ahcdMember struct {
+	name string // for messages
+	// open returns the text, its size (as the zip declares it, which its
+	// reader enforces) and what reading it may cost.
+	open func() (io.ReadCloser, int64, *allowance, error)
+}
+
+// images reads an image file: 1,024 values per row, column by column, each
+// in 0..255.
+func (m ahcdMember) images(ctx context.Context) (*tensor.Tensor, error) {
+	x, n, err := readMember(ctx, m, ahcdPixels, func(upright, row []float32, line int) error {
+		for i, v := range row {
+			if v < 0 || v > 255 {
+				return formatErr(m.name, line, i+1, "pixel value %v outside 0..255", v)
+			}
+			// Value i is pixel (row i%32, column i/32).
+			upright[(i%ahcdSide)*ahcdSide+i/ahcdSide] = v
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return tensor.FromData(x, n, ahcdSide, ahcdSide, 1), nil
+}
+
+// labels reads a label file: one label in 1..28 per row, returned as a class
+// index 0..27.
+func (m ahcdMember) labels(ctx context.Context) ([]int, error) {
+	y, _, err := readMember(ctx, m, 1, func(y []int, row []float32, line int) error {
+		v := row[0]
+		if v != float32(int(v)) || v < 1 || v > float32(len(AHCDClasses)) {
+			return formatErr(m.name, line, 1, "label %v outside 1..%d", v, len(AHCDClasses))
+		}
+		y[0] = int(v) - 1
+		return nil
+	})
+	return y, err
+}
+
+// readMember reads the rows of cells values of a member, each turned into
+// cells values of type T by fill. Each row takes at least 2*cells bytes of
+// text, so the member's size bounds their number: room for that many rows
+// is charged and allocated before the first is read.
+func readMember[T any](ctx context.Context, m ahcdMember, cells int, fill func(dst []T, row []float32, line int) error) (_ []T, n int, err error) {
+	r, size, a, err := m.open()
+	if err != nil {
+		return nil, 0, err
+	}
+	defer r.Close()
+	out, err := makeCharged[T](a, int((size+1)/int64(2*cells))*cells)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer func() {
+		if err != nil {
+			a.give(costOf[T](len(out)))
+		}
+	}()
+	rr := newRowReader(m.name, ctxReader{ctx, r}, a)
+	defer rr.close()
+	rr.cols = cells
+	for ; ; n++ {
+		row, err := rr.next()
+		if err == io.EOF {
+			return out[:n*cells], n, nil
+		} else if err != nil {
+			return nil, 0, err
+		}
+		if (n+1)*cells > len(out) {
+			return nil, 0, formatErr(m.name, rr.line, 0, "more rows than %d bytes hold", size)
+		}
+		if err := fill(out[n*cells:(n+1)*cells], row, rr.line); err != nil {
+			return nil, 0, err
+		}
+	}
+}
+
+// ahcdZip finds the four members in a zip archive; reading them is charged
+// to a, the archive's allowance.
+func ahcdZip(path string, zr *zip.Reader, a *allowance) ([4]ahcdMember, error) {
+	var members [4]ahcdMember
 	var files [4]*zip.File
 	var seen []string
 	for _, f := range zr.File {
@@ -154,84 +236,84 @@ func ahcdZip(path string, zr *zip.Reader) (func(int) (string, []byte, error), er
 			continue
 		}
 		seen = append(seen, f.Name)
-		for i, m := range ahcdMembers {
-			if hasPrefixFold(base, m) && strings.HasSuffix(strings.ToLower(base), ".csv") && files[i] == nil {
-				files[i] = f
-			}
+		if i := ahcdRole(base); i >= 0 && files[i] == nil {
+			files[i] = f
 		}
 	}
 	for i, f := range files {
 		if f == nil {
-			return nil, formatErr(path, 0, 0, "zip has no member %s*.csv (members: %s)", ahcdMembers[i], listOrNone(seen))
+			return members, formatErr(path, 0, 0, "zip has no member %s*.csv (members: %s)", ahcdMembers[i], listOrNone(seen))
 		}
+		name := path + "/" + f.Name
+		if f.UncompressedSize64 > maxMember {
+			return members, formatErr(name, 0, 0, "member of %d bytes, more than %d", f.UncompressedSize64, maxMember)
+		}
+		members[i] = ahcdMember{name: name, open: func() (io.ReadCloser, int64, *allowance, error) {
+			rc, err := f.Open()
+			if err != nil {
+				return nil, 0, nil, formatErr(name, 0, 0, "cannot open zip member: %v", err)
+			}
+			return rc, int64(f.UncompressedSize64), a, nil
+		}}
 	}
-	return func(i int) (string, []byte, error) {
-		name := path + "/" + files[i].Name
-		rc, err := files[i].Open()
-		if err != nil {
-			return name, nil, formatErr(name, 0, 0, "cannot open zip member: %v", err)
-		}
-		defer rc.Close()
-		var buf bytes.Buffer
-		// The header's size is only a hint, and capped.
-		buf.Grow(int(min(files[i].UncompressedSize64, 64<<20)))
-		if _, err := io.Copy(&buf, io.LimitReader(rc, maxTextFile+1)); err != nil {
-			return name, nil, formatErr(name, 0, 0, "cannot read zip member: %v", err)
-		}
-		if buf.Len() > maxTextFile {
-			return name, nil, formatErr(name, 0, 0, "member larger than %d bytes", maxTextFile)
-		}
-		return name, buf.Bytes(), nil
-	}, nil
+	return members, nil
 }
 
-// ahcdFolder finds the four extracted CSV files in a folder.
-func ahcdFolder(dir string) (func(int) (string, []byte, error), error) {
+// ahcdRole returns the index in ahcdMembers of a file named base, or -1.
+func ahcdRole(base string) int {
+	for i, m := range ahcdMembers {
+		if hasPrefixFold(base, m) && strings.HasSuffix(strings.ToLower(base), ".csv") {
+			return i
+		}
+	}
+	return -1
+}
+
+// ahcdFiles finds the four extracted CSV files in a folder.
+func ahcdFiles(dir string) ([4]string, error) {
+	var files [4]string
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, err
+		return files, err
 	}
-	var files [4]string
 	var seen []string
 	for _, e := range entries {
 		if e.IsDir() || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
 		seen = append(seen, e.Name())
-		for i, m := range ahcdMembers {
-			if hasPrefixFold(e.Name(), m) && strings.HasSuffix(strings.ToLower(e.Name()), ".csv") && files[i] == "" {
-				files[i] = filepath.Join(dir, e.Name())
-			}
+		if i := ahcdRole(e.Name()); i >= 0 && files[i] == "" {
+			files[i] = filepath.Join(dir, e.Name())
 		}
 	}
 	for i, f := range files {
 		if f == "" {
-			return nil, formatErr(dir, 0, 0, "folder has no file %s*.csv (files: %s)", ahcdMembers[i], listOrNone(seen))
+			return files, formatErr(dir, 0, 0, "folder has no file %s*.csv (files: %s)", ahcdMembers[i], listOrNone(seen))
 		}
 	}
-	return func(i int) (string, []byte, error) {
-		data, err := readFileLimited(files[i], maxTextFile)
-		return files[i], data, err
-	}, nil
+	return files, nil
 }
 
-// maxTextFile bounds the size of one CSV file read into memory.
-const maxTextFile = 1 << 30
-
-func readFileLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
+// ahcdFolder returns the four extracted CSV files in a folder; each may
+// cost a few bytes of memory per byte.
+func ahcdFolder(dir string, b *Budget) ([4]ahcdMember, error) {
+	var members [4]ahcdMember
+	files, err := ahcdFiles(dir)
+	for i, path := range files {
+		members[i] = ahcdMember{name: path, open: func() (io.ReadCloser, int64, *allowance, error) {
+			f, err := safefile.Open(path)
+			if err != nil {
+				return nil, 0, nil, err
+			}
+			info, err := f.Stat()
+			if err != nil {
+				f.Close()
+				return nil, 0, nil, err
+			}
+			return f, info.Size(), b.allow(path, info.Size(), plainRate), nil
+		}}
 	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
-	}
-	if int64(len(data)) > limit {
-		return nil, formatErr(path, 0, 0, "file larger than %d bytes", limit)
-	}
-	return data, nil
+	return members, err
 }
 
 func hasPrefixFold(s, prefix string) bool {

@@ -3,7 +3,9 @@ package data
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,7 +26,7 @@ func sharedData(t testing.TB) string {
 
 // realAHCD loads the shared AHCD zip once for all tests.
 var realAHCD = sync.OnceValues(func() ([2]*Dataset, error) {
-	train, test, err := LoadAHCD(filepath.Join(os.Getenv("CONVNET_DATA"), "ahcd", "ahcd_csv.zip"))
+	train, test, err := LoadAHCD(context.Background(), filepath.Join(os.Getenv("CONVNET_DATA"), "ahcd", "ahcd_csv.zip"), nil)
 	return [2]*Dataset{train, test}, err
 })
 
@@ -39,7 +41,7 @@ func loadRealAHCD(t *testing.T) (train, test *Dataset) {
 }
 
 func TestLoadAHCDReal(t *testing.T) {
-	dir := sharedData(t)
+	sharedData(t)
 	train, test := loadRealAHCD(t)
 	for _, c := range []struct {
 		name     string
@@ -122,24 +124,8 @@ func TestLoadAHCDReal(t *testing.T) {
 
 	// The extracted CSV files give the same data.
 	tmp := t.TempDir()
-	zr, err := zip.OpenReader(filepath.Join(dir, "ahcd", "ahcd_csv.zip"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	for _, f := range zr.File {
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var buf bytes.Buffer
-		buf.ReadFrom(rc)
-		rc.Close()
-		if err := os.WriteFile(filepath.Join(tmp, f.Name), buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	train2, test2, err := LoadAHCD(tmp)
+	extractAHCD(t, tmp)
+	train2, test2, err := LoadAHCD(context.Background(), tmp, nil)
 	if err != nil {
 		t.Fatalf("LoadAHCD(folder): %v", err)
 	}
@@ -176,6 +162,28 @@ func equalDatasets(a, b *Dataset) bool {
 		}
 	}
 	return true
+}
+
+// extractAHCD writes the four CSV files of the shared AHCD zip into dir.
+func extractAHCD(t *testing.T, dir string) {
+	t.Helper()
+	zr, err := zip.OpenReader(filepath.Join(sharedData(t), "ahcd", "ahcd_csv.zip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(dir, f.Name), b)
+	}
 }
 
 // writeZip builds a zip archive from name/content pairs.
@@ -227,7 +235,7 @@ func TestLoadAHCDSmall(t *testing.T) {
 		"csvTrainImages 3x1024.csv": img, "csvTrainLabel 3x1.csv": lbl,
 		"csvTestImages 3x1024.csv": img, "csvTestLabel 3x1.csv": lbl,
 	})
-	train, test, err := LoadAHCD(path)
+	train, test, err := LoadAHCD(context.Background(), path, nil)
 	if err != nil {
 		t.Fatalf("LoadAHCD: %v", err)
 	}
@@ -273,7 +281,7 @@ func TestLoadAHCDBad(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "a.zip")
 			writeZip(t, path, c.files)
-			train, test, err := LoadAHCD(path)
+			train, test, err := LoadAHCD(context.Background(), path, nil)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("LoadAHCD error = %v, want one containing %q", err, c.want)
 			}
@@ -288,7 +296,7 @@ func TestLoadAHCDBad(t *testing.T) {
 	t.Run("not a zip", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "a.zip")
 		os.WriteFile(path, []byte("hello"), 0o644)
-		if _, _, err := LoadAHCD(path); err == nil || !strings.Contains(err.Error(), "not a readable zip") {
+		if _, _, err := LoadAHCD(context.Background(), path, nil); err == nil || !strings.Contains(err.Error(), "not a readable zip") {
 			t.Errorf("LoadAHCD(non-zip) error = %v, want \"not a readable zip\"", err)
 		}
 	})
@@ -297,7 +305,7 @@ func TestLoadAHCDBad(t *testing.T) {
 func BenchmarkLoadAHCD(b *testing.B) {
 	path := filepath.Join(sharedData(b), "ahcd", "ahcd_csv.zip")
 	for b.Loop() {
-		if _, _, err := LoadAHCD(path); err != nil {
+		if _, _, err := LoadAHCD(context.Background(), path, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

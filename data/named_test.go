@@ -98,16 +98,22 @@ func TestCatalogLookupOrder(t *testing.T) {
 	zipBytes := smallAHCDZip(t)
 	env, cache, explicit := t.TempDir(), t.TempDir(), t.TempDir()
 	writeFile(t, filepath.Join(env, "ahcd", "ahcd_csv.zip"), zipBytes)
-	// The cache holds a broken copy: reading it would fail.
+	// The cache holds a broken copy: it is not even read.
 	writeFile(t, filepath.Join(cache, "ahcd", "ahcd_csv.zip"), []byte("broken"))
-	cat := &Catalog{EnvDir: env, CacheDir: cache}
+	remotes := map[string][]Remote{"ahcd": {{Path: "ahcd/ahcd_csv.zip", SHA256: sha(zipBytes)}}}
+	cat := &Catalog{EnvDir: env, CacheDir: cache, Remotes: remotes}
 	if _, _, err := cat.Load(context.Background(), "ahcd"); err != nil {
 		t.Errorf("Load with CONVNET_DATA: %v, want the environment's copy", err)
 	}
 	cat.EnvDir = ""
-	if _, _, err := cat.Load(context.Background(), "ahcd"); err == nil || !strings.Contains(err.Error(), "not a readable zip") {
-		t.Errorf("Load from the cache = %v, want the broken cached copy's error", err)
+	if _, _, err := cat.Load(context.Background(), "ahcd"); !errors.As(err, new(*ChecksumError)) || !strings.Contains(err.Error(), filepath.Join(cache, "ahcd")) {
+		t.Errorf("Load from the cache = %v, want the broken cached copy's checksum error", err)
 	}
+	cat.SkipChecksum = true
+	if _, _, err := cat.Load(context.Background(), "ahcd"); err == nil || !strings.Contains(err.Error(), "not a readable zip") {
+		t.Errorf("Load from the cache without checksums = %v, want the broken cached copy's error", err)
+	}
+	cat.SkipChecksum = false
 	cat.DataDir = explicit
 	if _, _, err := cat.Load(context.Background(), "ahcd"); err == nil || !strings.Contains(err.Error(), "not found in "+explicit) {
 		t.Errorf("Load with an empty data dir = %v, want not found there", err)
@@ -128,7 +134,7 @@ func TestNamedReal(t *testing.T) {
 		name        string
 		train, test int
 	}{{"mnist", 60000, 10000}} { // AHCD by name: the command-line tests
-		train, test, err := Named(c.name, dir)
+		train, test, err := Named(context.Background(), c.name, dir)
 		if err != nil {
 			t.Fatalf("Named(%s): %v", c.name, err)
 		}

@@ -1,92 +1,177 @@
 package data
 
 import (
+	"bufio"
 	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
 	"strconv"
 )
 
-// numberTable is a rectangular table of numbers parsed from comma-separated
-// text: rows*cols values, row by row.
-type numberTable struct {
-	vals       []float32
-	rows, cols int
+// Limits of comma-separated text, checked as it is read.
+const (
+	maxCSVColumns = 1 << 20  // cells in a row: a 1024x1024 grayscale image and its label
+	maxLineBytes  = 16 << 20 // bytes in a line
+)
+
+// rowReader reads comma-separated numbers from text, one row per line, a
+// line at a time: the text is never held whole, and a row costs memory only
+// for the cells it really has. Its reader is expected to fail once the load
+// is stopped (a ctxReader). Lines end in \n or \r\n; blank lines at the
+// very end are ignored, a blank line elsewhere is an error. Cells may be
+// quoted and padded with spaces. Plain non-negative integers take a fast
+// path; anything else goes through strconv.ParseFloat. Values are never NaN
+// or infinite.
+type rowReader struct {
+	file  string
+	a     *allowance // charged for long lines
+	br    *bufio.Reader
+	line  int       // the number of the line last read, from 1
+	long  []byte    // a line longer than br's buffer, assembled
+	row   []float32 // the cells of the row last parsed
+	cols  int       // cells per row; 0 until the caller or the first row sets it
+	blank int       // the first of the blank lines just read, or 0
 }
 
-// parseNumbers parses comma-separated numbers, one row per line. firstLine is
-// the line number of data[0] in the file, for messages. If wantCols > 0 every
-// row must have that many cells; otherwise the first row sets the width.
-// Lines end in \n or \r\n; blank lines at the very end are ignored, a blank
-// line elsewhere is an error. Cells may be quoted and padded with spaces.
-//
-// Plain non-negative integers take a fast path; anything else goes through
-// strconv.ParseFloat. The result never holds NaN or an infinity.
-func parseNumbers(file string, data []byte, firstLine, wantCols int) (numberTable, error) {
-	// Trailing blank lines.
-	end := len(data)
-	for end > 0 && (data[end-1] == '\n' || data[end-1] == '\r' || data[end-1] == ' ' || data[end-1] == '\t') {
-		end--
+func newRowReader(file string, r io.Reader, a *allowance) *rowReader {
+	size := 64 << 10
+	if a.size >= 0 {
+		size = int(min(a.size, int64(size))) // no larger than the input
 	}
-	data = data[:end]
-	t := numberTable{cols: wantCols}
-	if len(data) == 0 {
-		return t, nil
-	}
-	lines := bytes.Count(data, []byte{'\n'}) + 1
-	if wantCols > 0 {
-		t.vals = make([]float32, 0, lines*wantCols)
-	}
-	p := 0
-	line := firstLine
-	for p <= len(data) {
-		rowStart := len(t.vals)
-		if q := skipBlank(data, p); q == len(data) || data[q] == '\n' || data[q] == '\r' {
-			return t, formatErr(file, line, 0, "empty row, want %s", cellsWanted(t.cols))
+	return &rowReader{file: file, a: a, br: bufio.NewReaderSize(r, size)}
+}
+
+// close gives back the memory taken for long lines.
+func (r *rowReader) close() {
+	r.a.give(int64(cap(r.long)))
+	r.long = nil
+}
+
+// appendLong appends part of a long line to r.long, charging r.a when the
+// buffer grows.
+func (r *rowReader) appendLong(b []byte) error {
+	if n := len(r.long) + len(b); n > cap(r.long) {
+		c := max(2*cap(r.long), n)
+		if err := r.a.take(int64(c)); err != nil {
+			return err
 		}
-		col := 0
-		for {
-			col++
-			// One cell.
-			for p < len(data) && (data[p] == ' ' || data[p] == '\t') {
-				p++
-			}
-			v, next, ok := scanInt(data, p)
-			if !ok {
-				var err error
-				v, next, err = scanFloat(file, data, p, line, col)
-				if err != nil {
-					return t, err
-				}
-			}
-			p = next
-			for p < len(data) && (data[p] == ' ' || data[p] == '\t') {
-				p++
-			}
-			t.vals = append(t.vals, v)
-			if p < len(data) && data[p] == ',' {
-				p++
-				continue
-			}
-			break
+		r.a.give(int64(cap(r.long)))
+		r.long = append(make([]byte, 0, c), r.long...)
+	}
+	r.long = append(r.long, b...)
+	return nil
+}
+
+// readLine returns the next line without its line ending, valid until the
+// next call, or io.EOF at the end of the text.
+func (r *rowReader) readLine() ([]byte, error) {
+	r.long = r.long[:0]
+	line, err := r.br.ReadSlice('\n')
+	for err == bufio.ErrBufferFull && len(r.long)+len(line) <= maxLineBytes {
+		if err := r.appendLong(line); err != nil {
+			return nil, err
 		}
-		// End of the row: \r?\n or the end of the data.
-		if p < len(data) && data[p] == '\r' {
+		line, err = r.br.ReadSlice('\n')
+	}
+	if len(r.long) > 0 && len(r.long)+len(line) <= maxLineBytes {
+		if err := r.appendLong(line); err != nil {
+			return nil, err
+		}
+		line = r.long
+	} else if len(r.long) > 0 {
+		return nil, formatErr(r.file, r.line+1, 0, "line longer than %s", byteSize(maxLineBytes))
+	}
+	switch {
+	case len(line) > maxLineBytes:
+		return nil, formatErr(r.file, r.line+1, 0, "line longer than %s", byteSize(maxLineBytes))
+	case err == io.EOF && len(line) == 0:
+		return nil, io.EOF
+	case err != nil && err != io.EOF:
+		return nil, readErr(r.file, err)
+	}
+	r.line++
+	line = bytes.TrimSuffix(line, []byte{'\n'})
+	return bytes.TrimSuffix(line, []byte{'\r'}), nil
+}
+
+// readErr describes a failure to read file: an interruption (which keeps
+// its context error), a corrupt compressed stream or an I/O error.
+func readErr(file string, err error) error {
+	if stopped(err) {
+		return fmt.Errorf("%s: loading interrupted: %w", file, err)
+	}
+	return fmt.Errorf("reading %s: %w", file, err)
+}
+
+// stopped reports whether err says that the context of a load is done.
+func stopped(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// next returns the cells of the next row, valid until the next call, or
+// io.EOF after the last row.
+func (r *rowReader) next() ([]float32, error) {
+	for {
+		text, err := r.readLine()
+		if err != nil {
+			return nil, err
+		}
+		if len(bytes.Trim(text, " \t\r")) == 0 {
+			if r.blank == 0 {
+				r.blank = r.line
+			}
+			continue
+		}
+		return r.parse(text)
+	}
+}
+
+// parse returns the cells of one line of text, the line numbered r.line.
+func (r *rowReader) parse(data []byte) ([]float32, error) {
+	if r.blank != 0 {
+		return nil, formatErr(r.file, r.blank, 0, "empty row, want %s", cellsWanted(r.cols))
+	}
+	limit := r.cols
+	if limit == 0 {
+		limit = maxCSVColumns
+	}
+	row := r.row[:0]
+	for p, col := 0, 1; ; col++ {
+		if len(row) == limit {
+			n := len(row) + 1 + bytes.Count(data[p:], []byte{','})
+			if r.cols == 0 {
+				return nil, formatErr(r.file, r.line, 0, "row has %d cells, more than %d", n, maxCSVColumns)
+			}
+			return nil, formatErr(r.file, r.line, 0, "row has %d cells, want %d", n, r.cols)
+		}
+		p = skipBlank(data, p)
+		v, next, ok := scanInt(data, p)
+		if !ok {
+			var err error
+			if v, next, err = scanFloat(r.file, data, p, r.line, col); err != nil {
+				return nil, err
+			}
+		}
+		row = append(row, v)
+		p = skipBlank(data, next)
+		if p < len(data) && data[p] == ',' {
 			p++
+			continue
 		}
-		if p < len(data) && data[p] != '\n' {
-			return t, formatErr(file, line, col, "expected a comma or the end of the line, got %q", data[p])
+		if p < len(data) {
+			return nil, formatErr(r.file, r.line, col, "expected a comma or the end of the line, got %q", data[p])
 		}
-		p++ // past '\n' (or past the end, which ends the loop)
-		n := len(t.vals) - rowStart
-		if t.cols == 0 {
-			t.cols = n
-			t.vals = append(make([]float32, 0, lines*n), t.vals...)
-		} else if n != t.cols {
-			return t, formatErr(file, line, 0, "row has %d cells, want %d", n, t.cols)
-		}
-		t.rows++
-		line++
+		break
 	}
-	return t, nil
+	r.row = row
+	if r.cols == 0 {
+		r.cols = len(row)
+	} else if len(row) != r.cols {
+		return nil, formatErr(r.file, r.line, 0, "row has %d cells, want %d", len(row), r.cols)
+	}
+	return row, nil
 }
 
 // scanInt reads an unsigned decimal integer of at most 9 digits at data[p:]
@@ -106,7 +191,7 @@ func scanInt(data []byte, p int) (v float32, next int, ok bool) {
 	}
 	if i < len(data) {
 		switch data[i] {
-		case ',', '\n', '\r', ' ', '\t':
+		case ',', '\r', ' ', '\t':
 		default:
 			return 0, p, false
 		}
@@ -127,7 +212,7 @@ func scanFloat(file string, data []byte, p, line, col int) (float32, int, error)
 		cell = bytes.TrimSpace(data[p+1 : p+1+q])
 		next = p + 2 + q
 	} else {
-		for next < len(data) && data[next] != ',' && data[next] != '\n' && data[next] != '\r' {
+		for next < len(data) && data[next] != ',' && data[next] != '\r' {
 			next++
 		}
 		cell = bytes.TrimRight(data[p:next], " \t")

@@ -68,6 +68,28 @@
 // do not allocate. [Model.EvaluateBatch] gives loss and correct count in
 // inference mode.
 //
+// # Training on a data set
+//
+// [Sequential.Fit] runs epochs of steps like Keras's model.fit, with
+// learning-rate schedules, callbacks ([EarlyStopping], [ModelCheckpoint],
+// [CSVLogger]), validation at the end of every epoch and resumption
+// mid-epoch. It takes its batches from any source that implements [Batches];
+// [TrainOn] and [ValidateOn] take them from a [data.Loader], which shuffles,
+// augments and standardises a [data.Dataset]:
+//
+//	train := data.NewLoader(trainSet, data.LoaderOptions{BatchSize: 32, Shuffle: true, Seed: 1, Standardizer: std})
+//	defer train.Close()
+//	val := data.NewLoader(valSet, data.LoaderOptions{BatchSize: 256, Standardizer: std})
+//	defer val.Close()
+//	hist, err := m.Fit(ctx, model.FitOptions{
+//		Epochs:        10,
+//		StepsPerEpoch: train.Len(),
+//		Train:         model.TrainOn(train, m.Loss().Sparse),
+//		Validation:    model.ValidateOn(val, m.Loss().Sparse),
+//	})
+//
+// examples/trainfolder trains on a folder of images this way.
+//
 // # Determinism
 //
 // Every random number a model draws (initial weights, dropout masks) comes

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -331,7 +332,7 @@ func TestOverfitAHCD(t *testing.T) {
 	if dir == "" {
 		t.Skip("CONVNET_DATA is not set: skipping the test on real AHCD images")
 	}
-	train, _, err := data.LoadAHCD(filepath.Join(dir, "ahcd", "ahcd_csv.zip"))
+	train, _, err := data.LoadAHCD(context.Background(), filepath.Join(dir, "ahcd", "ahcd_csv.zip"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,9 @@ package cli
 
 import (
 	"flag"
+	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/convnet-go/convnet/data/augment"
 )
@@ -19,7 +22,7 @@ func (a *augmentFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&a.c.HeightShiftRange, "height-shift", a.c.HeightShiftRange, "augmentation: largest vertical shift (below 1: fraction of the height, else pixels)")
 	fs.Float64Var(&a.c.ShearRange, "shear", 0, "augmentation: largest shear angle in degrees")
 	fs.Func("zoom", "augmentation: zoom range, z (each axis drawn from 1-z..1+z) or lo,hi (default 0.1)", func(s string) error {
-		z, err := parseRange(s)
+		z, err := parseRange(s, "(0, 10]")
 		a.c.ZoomRange = z
 		return err
 	})
@@ -28,17 +31,49 @@ func (a *augmentFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&a.c.FillMode, "fill-mode", a.c.FillMode, "augmentation: fill outside the image: nearest, constant, reflect or wrap")
 	fs.Float64Var(&a.c.Cval, "cval", 0, "augmentation: fill value of --fill-mode constant")
 	fs.Func("brightness", "augmentation: brightness factor range lo,hi such as 0.8,1.2 (default off)", func(s string) error {
-		b, err := parseRange(s)
+		b, err := parseRange(s, "[0, 10]")
 		a.c.BrightnessRange = b
 		return err
 	})
 }
 
-// config returns the augmentation the flags describe, or a usage error.
+// config checks the flags' values and returns the augmentation they
+// describe, or a usage error.
 func (a *augmentFlags) config() (*augment.Config, error) {
 	c := a.c
+	if err := firstErr(
+		inRange("rotation", c.RotationRange, "[0, 360]"),
+		inRange("width-shift", c.WidthShiftRange, "[0, 1000]"),
+		inRange("height-shift", c.HeightShiftRange, "[0, 1000]"),
+		inRange("shear", c.ShearRange, "[0, 90)"),
+		inRange("cval", c.Cval, "[0, 255]"),
+	); err != nil {
+		return nil, err
+	}
 	if err := c.Validate(); err != nil {
 		return nil, usagef("augmentation: %v", err)
 	}
 	return &c, nil
+}
+
+// parseRange reads "z" (meaning 1-z..1+z) or "lo,hi", both ends within
+// interval (written as for [inRange]).
+func parseRange(s, interval string) ([2]float64, error) {
+	lo, hi, pair := strings.Cut(s, ",")
+	a, err := strconv.ParseFloat(strings.TrimSpace(lo), 64)
+	if err != nil {
+		return [2]float64{}, fmt.Errorf("%q is not a number or a pair lo,hi", s)
+	}
+	r := [2]float64{1 - a, 1 + a}
+	if pair {
+		b, err := strconv.ParseFloat(strings.TrimSpace(hi), 64)
+		if err != nil || !(a <= b) {
+			return [2]float64{}, fmt.Errorf("%q is not a range lo,hi with lo <= hi", s)
+		}
+		r = [2]float64{a, b}
+	}
+	if inRange("", r[0], interval) != nil || inRange("", r[1], interval) != nil {
+		return [2]float64{}, fmt.Errorf("%q gives the range %v..%v: want both ends in %s", s, r[0], r[1], interval)
+	}
+	return r, nil
 }

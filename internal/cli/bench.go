@@ -28,7 +28,7 @@ func init() {
 
 // benchOptions are the flags of convnet bench.
 type benchOptions struct {
-	DataDir    string
+	Source     sourceFlags
 	Model      string
 	Batch      int
 	Steps      int
@@ -43,7 +43,7 @@ type benchOptions struct {
 }
 
 func (o *benchOptions) register(fs *flag.FlagSet) {
-	fs.StringVar(&o.DataDir, "data-dir", "", "folder holding the AHCD data set (default: $CONVNET_DATA, the user cache, then download)")
+	o.Source.register(fs, "ahcd")
 	fs.StringVar(&o.Model, "model", "tutorial", "the preset to measure ("+strings.Join(model.PresetNames(), ", ")+")")
 	fs.IntVar(&o.Batch, "batch", 100, "training batch size")
 	fs.IntVar(&o.Steps, "steps", 30, "training steps timed in each repeat")
@@ -154,10 +154,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return r.print(stdout)
 }
 
-// run loads the batches, then measures training, inference and the GEMM,
-// in that order. Progress goes to stderr.
+// run loads the batches of the training set, then measures training,
+// inference and the GEMM, in that order. Progress goes to stderr.
 func (o *benchOptions) run(ctx context.Context, stderr io.Writer) (*benchResult, error) {
-	train, _, err := data.Named("ahcd", o.DataDir)
+	train, _, err := o.Source.load(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -44,10 +44,14 @@ func TestBenchMissingData(t *testing.T) {
 	}
 }
 
-// A tiny real run: every figure is there and positive.
+// benchSet has AHCD's image shape and classes, and more than a batch of 100.
+var benchSet = csvSet{Classes: 28, Size: 32, Train: 4}
+
+// A tiny run: every figure is there and positive.
 func TestBenchRun(t *testing.T) {
+	csv := writeCSVSet(t, benchSet).Train
 	prof := filepath.Join(t.TempDir(), "cpu.prof")
-	code, stdout, stderr := runCtx(context.Background(), "bench", "--data-dir", dataDir(t), "--steps", "2", "--repeats", "1",
+	code, stdout, stderr := runCtx(context.Background(), "bench", "--csv", csv, "--steps", "2", "--repeats", "1",
 		"--warmup", "1", "--infer-runs", "3", "--infer-batch", "8", "--threads", "2", "--json", "--cpuprofile", prof)
 	if code != exitOK {
 		t.Fatalf("convnet bench = exit %d, stderr %q", code, stderr)
@@ -76,7 +80,7 @@ func TestBenchRun(t *testing.T) {
 		t.Errorf("--cpuprofile: %v", err)
 	}
 
-	code, stdout, stderr = runCtx(context.Background(), "bench", "--data-dir", dataDir(t), "--steps", "1", "--repeats", "1",
+	code, stdout, stderr = runCtx(context.Background(), "bench", "--csv", csv, "--steps", "1", "--repeats", "1",
 		"--warmup", "0", "--infer-runs", "1", "--infer-batch", "2", "--batch", "10", "--model", "lenet5")
 	if code != exitOK || !strings.Contains(stdout, "training, batch 10:") || !strings.Contains(stdout, "gemm 1024x1024x1024:") {
 		t.Errorf("convnet bench (table) = exit %d, stdout %q, stderr %q", code, stdout, stderr)

@@ -28,9 +28,9 @@ func runData(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	switch args[0] {
 	case "info":
-		return runDataInfo(args[1:], stdout, stderr)
+		return runDataInfo(ctx, args[1:], stdout, stderr)
 	case "show":
-		return runDataShow(args[1:], stdout, stderr)
+		return runDataShow(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stderr, "Usage: convnet data info|show [flags]\n\nRun \"convnet data info -h\" or \"convnet data show -h\" for the flags.")
 		return flag.ErrHelp
@@ -43,7 +43,7 @@ type DataInfoOptions struct {
 	Source sourceFlags
 }
 
-func runDataInfo(args []string, stdout, stderr io.Writer) error {
+func runDataInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var opts DataInfoOptions
 	fs := newFlagSet("data info", "[--dataset ahcd|mnist | --csv FILE | --images DIR] [flags]", stderr)
 	opts.Source.register(fs, "ahcd")
@@ -54,11 +54,11 @@ func runDataInfo(args []string, stdout, stderr io.Writer) error {
 	if len(rest) > 0 {
 		return usagef("unexpected argument %q", rest[0])
 	}
-	return dataInfo(opts, stdout)
+	return dataInfo(ctx, opts, stdout)
 }
 
-func dataInfo(opts DataInfoOptions, stdout io.Writer) error {
-	names, sets, err := opts.Source.splits()
+func dataInfo(ctx context.Context, opts DataInfoOptions, stdout io.Writer) error {
+	names, sets, err := opts.Source.splits(ctx)
 	if err != nil {
 		return err
 	}
@@ -112,7 +112,7 @@ type DataShowOptions struct {
 	Aug     augmentFlags
 }
 
-func runDataShow(args []string, stdout, stderr io.Writer) error {
+func runDataShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var opts DataShowOptions
 	fs := newFlagSet("data show", "--out FILE.png [--dataset ahcd|mnist | --csv FILE | --images DIR] [--augment ...] [flags]", stderr)
 	opts.Source.register(fs, "ahcd")
@@ -141,14 +141,14 @@ func runDataShow(args []string, stdout, stderr io.Writer) error {
 	case opts.Split != "train" && opts.Split != "test":
 		return usagef("--split %q: want train or test", opts.Split)
 	}
-	if err := dataShow(opts); err != nil {
+	if err := dataShow(ctx, opts); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s\n", opts.Out)
 	return nil
 }
 
-func dataShow(opts DataShowOptions) error {
+func dataShow(ctx context.Context, opts DataShowOptions) error {
 	var aug *augment.Config
 	if opts.Augment {
 		var err error
@@ -156,7 +156,7 @@ func dataShow(opts DataShowOptions) error {
 			return err
 		}
 	}
-	_, sets, err := opts.Source.splits()
+	_, sets, err := opts.Source.splits(ctx)
 	if err != nil {
 		return err
 	}

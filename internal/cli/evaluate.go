@@ -58,7 +58,7 @@ func parseEvaluate(args []string, stderr io.Writer) (*evaluateOptions, error) {
 	return o, nil
 }
 
-func runEvaluate(_ context.Context, args []string, stdout, stderr io.Writer) error {
+func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o, err := parseEvaluate(args, stderr)
 	if err != nil {
 		return err
@@ -73,7 +73,7 @@ func runEvaluate(_ context.Context, args []string, stdout, stderr io.Writer) err
 			return usagef("say which data to test on: --dataset, --test-images or --test-csv")
 		}
 	}
-	test, err := o.Source.testSet()
+	test, err := o.Source.testSet(ctx)
 	if err != nil {
 		return err
 	}
@@ -293,19 +293,4 @@ func (ev *evaluation) store(m *model.Sequential, ds *data.Dataset) error {
 	}
 	m.Meta["evaluation"] = string(b)
 	return nil
-}
-
-// tensorBuf turns class indices into a reused [N] tensor for sparse losses.
-type tensorBuf struct{ t *tensor.Tensor }
-
-func (b *tensorBuf) indices(labels []int) *tensor.Tensor {
-	if b.t == nil || cap(b.t.Data) < len(labels) {
-		b.t = tensor.New(len(labels))
-	}
-	b.t.Data = b.t.Data[:len(labels)]
-	b.t.Shape[0] = len(labels)
-	for i, l := range labels {
-		b.t.Data[i] = float32(l)
-	}
-	return b.t
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 
 	"github.com/convnet-go/convnet/data"
@@ -74,7 +73,7 @@ type predictNotes struct {
 	Inverted bool `json:"inverted,omitempty"`
 }
 
-func runPredict(_ context.Context, args []string, stdout, stderr io.Writer) error {
+func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o, err := parsePredict(args, stderr)
 	if err != nil {
 		return err
@@ -93,7 +92,7 @@ func runPredict(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	var labels []int
 	var inverted []bool
 	if o.CSV != "" {
-		ds, err := data.LoadCSV(o.CSV, data.CSVOptions{LabelColumn: o.CSVLabel, Height: h, Width: w, Channels: c})
+		ds, err := data.LoadCSV(ctx, o.CSV, data.CSVOptions{LabelColumn: o.CSVLabel, Height: h, Width: w, Channels: c})
 		if err != nil {
 			return err
 		}
@@ -105,11 +104,7 @@ func runPredict(_ context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	} else {
 		for _, f := range o.Files {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				return err
-			}
-			img, err := data.DecodeImage(f, b)
+			img, err := data.LoadImage(ctx, f)
 			if err != nil {
 				return err
 			}

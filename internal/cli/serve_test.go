@@ -52,20 +52,19 @@ func tinyModelFile(t *testing.T) string {
 	return path
 }
 
-// TestServe starts the server on a free port, asks it for its models and a
-// prediction, then cancels the context as SIGINT would and expects a clean stop.
-func TestServe(t *testing.T) {
-	path := tinyModelFile(t)
+// startServe runs convnet serve with args on a free port and returns its
+// base URL and a function that stops it as SIGINT would and returns its
+// exit code and stderr.
+func startServe(t *testing.T, args ...string) (base string, stop func() (int, string)) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	t.Cleanup(cancel)
 	var stdout, stderr syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--model", path, "--addr", "127.0.0.1:0"}, &stdout, &stderr)
+		done <- run(ctx, append(append([]string{"serve"}, args...), "--addr", "127.0.0.1:0"), &stdout, &stderr)
 	}()
-
 	addr := regexp.MustCompile(`http://[0-9.:]+`)
-	var base string
 	for i := 0; i < 500 && base == ""; i++ {
 		select {
 		case code := <-done:
@@ -77,6 +76,23 @@ func TestServe(t *testing.T) {
 	if base == "" {
 		t.Fatalf("serve printed no address; stdout %q", stdout.String())
 	}
+	return base, func() (int, string) {
+		cancel()
+		select {
+		case code := <-done:
+			return code, stderr.String()
+		case <-time.After(10 * time.Second):
+			t.Fatal("serve did not stop after its context was cancelled")
+		}
+		return 0, ""
+	}
+}
+
+// TestServe starts the server on a free port, asks it for its models and a
+// prediction, then cancels the context as SIGINT would and expects a clean stop.
+func TestServe(t *testing.T) {
+	path := tinyModelFile(t)
+	base, stop := startServe(t, "--model", path)
 	resp, err := http.Get(base + "/api/models")
 	if err != nil {
 		t.Fatal(err)
@@ -96,14 +112,8 @@ func TestServe(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Errorf("POST /api/predict: status %d", resp.StatusCode)
 	}
-	cancel()
-	select {
-	case code := <-done:
-		if code != exitOK {
-			t.Errorf("serve exit code after cancel = %d, want 0; stderr: %s", code, stderr.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("serve did not stop after its context was cancelled")
+	if code, stderr := stop(); code != exitOK {
+		t.Errorf("serve exit code after cancel = %d, want 0; stderr: %s", code, stderr)
 	}
 }
 

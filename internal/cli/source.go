@@ -1,9 +1,13 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strings"
 
@@ -25,6 +29,10 @@ type sourceFlags struct {
 	ColorMode string // grayscale or rgb
 	Limit     int    // use a random subset of this many training images (0: all)
 	TestLimit int    // likewise for the test set
+	// SkipChecksum loads files of a named data set that are not the
+	// published ones.
+	SkipChecksum bool
+	Memory       int // MiB the data sets may take
 }
 
 func (s *sourceFlags) register(fs *flag.FlagSet, defaultDataset string) {
@@ -32,7 +40,7 @@ func (s *sourceFlags) register(fs *flag.FlagSet, defaultDataset string) {
 	fs.StringVar(&s.DataDir, "data-dir", "", "folder holding the named data sets (default: $CONVNET_DATA, the user cache, then download)")
 	fs.StringVar(&s.Images, "images", "", "training images: a folder with one subfolder per class (replaces --dataset)")
 	fs.StringVar(&s.TestImg, "test-images", "", "test images, laid out like --images")
-	fs.StringVar(&s.CSV, "csv", "", "training CSV: a label column and pixel columns (replaces --dataset)")
+	fs.StringVar(&s.CSV, "csv", "", "training CSV: a label column and pixel columns, - for the standard input (replaces --dataset)")
 	fs.StringVar(&s.TestCSV, "test-csv", "", "test CSV, laid out like --csv")
 	fs.StringVar(&s.CSVLabel, "csv-label", "", "label column of the CSV files: a header name or a 0-based index (default: \"label\" or the first)")
 	fs.IntVar(&s.Height, "height", 0, "image height for --images (default: the first image's)")
@@ -40,6 +48,8 @@ func (s *sourceFlags) register(fs *flag.FlagSet, defaultDataset string) {
 	fs.StringVar(&s.ColorMode, "color-mode", "grayscale", "grayscale, rgb or rgba, for --images")
 	fs.IntVar(&s.Limit, "limit", 0, "use a random subset of this many training images (0: all)")
 	fs.IntVar(&s.TestLimit, "test-limit", 0, "use a random subset of this many test images (0: all)")
+	fs.BoolVar(&s.SkipChecksum, "skip-checksum", false, "load files of a named data set whose SHA-256 is not the published one (a custom copy)")
+	fs.IntVar(&s.Memory, "data-memory", data.DefaultMemory>>20, "most memory the data sets may take, in MiB")
 }
 
 // describe names the source for messages and model metadata.
@@ -54,12 +64,24 @@ func (s *sourceFlags) describe() string {
 }
 
 // load returns the training set and the test set (nil when there is none),
-// cut to the limits.
-func (s *sourceFlags) load() (train, test *data.Dataset, err error) {
-	if s.Limit < 0 || s.TestLimit < 0 {
+// cut to the limits. It stops when ctx is done.
+func (s *sourceFlags) load(ctx context.Context) (train, test *data.Dataset, err error) {
+	switch {
+	case s.Limit < 0 || s.TestLimit < 0:
 		return nil, nil, usagef("--limit and --test-limit must not be negative")
+	case s.Memory <= 0:
+		return nil, nil, usagef("--data-memory %d: want a positive number of MiB", s.Memory)
+	case s.CSV == "-" && s.TestCSV == "-":
+		return nil, nil, usagef("--csv and --test-csv cannot both be the standard input")
 	}
-	if train, test, err = s.loadAll(); err != nil {
+	if train, test, err = s.loadAll(ctx, data.NewBudget(int64(s.Memory)<<20)); err != nil {
+		var me *data.MemoryError
+		switch {
+		case errors.As(err, new(*data.ChecksumError)):
+			err = fmt.Errorf("%w; give --skip-checksum to load it anyway", err)
+		case errors.As(err, &me) && me.Budget:
+			err = fmt.Errorf("%w; --data-memory raises it", err)
+		}
 		return nil, nil, err
 	}
 	return limit(train, s.Limit), limit(test, s.TestLimit), nil
@@ -76,7 +98,7 @@ func limit(d *data.Dataset, n int) *data.Dataset {
 	return d.Subset(idx)
 }
 
-func (s *sourceFlags) loadAll() (train, test *data.Dataset, err error) {
+func (s *sourceFlags) loadAll(ctx context.Context, budget *data.Budget) (train, test *data.Dataset, err error) {
 	switch {
 	case s.Images != "" && s.CSV != "":
 		return nil, nil, usagef("give --images or --csv, not both")
@@ -87,23 +109,23 @@ func (s *sourceFlags) loadAll() (train, test *data.Dataset, err error) {
 		if !slices.Contains([]string{"grayscale", "rgb", "rgba"}, s.ColorMode) {
 			return nil, nil, usagef("--color-mode %q: want grayscale, rgb or rgba", s.ColorMode)
 		}
-		opts := data.ImageFolderOptions{Height: s.Height, Width: s.Width, ColorMode: s.ColorMode}
-		if train, err = data.LoadImageFolder(s.Images, opts); err != nil {
+		opts := data.ImageFolderOptions{Height: s.Height, Width: s.Width, ColorMode: s.ColorMode, Budget: budget}
+		if train, err = data.LoadImageFolder(ctx, s.Images, opts); err != nil {
 			return nil, nil, err
 		}
 		if s.TestImg != "" {
-			if test, err = data.LoadImageFolder(s.TestImg, opts); err != nil {
+			if test, err = data.LoadImageFolder(ctx, s.TestImg, opts); err != nil {
 				return nil, nil, err
 			}
 		}
 		return train, test, nil
 	case s.CSV != "":
-		opts := data.CSVOptions{LabelColumn: s.CSVLabel}
-		if train, err = data.LoadCSV(s.CSV, opts); err != nil {
+		opts := data.CSVOptions{LabelColumn: s.CSVLabel, Budget: budget}
+		if train, err = loadCSV(ctx, s.CSV, opts); err != nil {
 			return nil, nil, err
 		}
 		if s.TestCSV != "" {
-			if test, err = data.LoadCSV(s.TestCSV, opts); err != nil {
+			if test, err = loadCSV(ctx, s.TestCSV, opts); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -113,13 +135,35 @@ func (s *sourceFlags) loadAll() (train, test *data.Dataset, err error) {
 	if !slices.Contains(data.NamedDatasets(), name) {
 		return nil, nil, usagef("unknown dataset %q: want %s (or --images / --csv)", s.Dataset, strings.Join(data.NamedDatasets(), " or "))
 	}
-	return data.Named(name, s.DataDir)
+	cat := data.DefaultCatalog(s.DataDir)
+	cat.SkipChecksum, cat.Budget = s.SkipChecksum, budget
+	return cat.Load(ctx, name)
+}
+
+// loadCSV loads a CSV file, or the standard input for "-".
+func loadCSV(ctx context.Context, path string, opts data.CSVOptions) (*data.Dataset, error) {
+	if path != "-" {
+		return data.LoadCSV(ctx, path, opts)
+	}
+	return data.ReadCSV(ctx, "standard input", stdin(ctx), opts)
+}
+
+// stdin returns the standard input as a reader whose reads end when ctx is
+// done, even while the input is silent.
+func stdin(ctx context.Context) io.Reader {
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := io.Copy(pw, os.Stdin)
+		pw.CloseWithError(err)
+	}()
+	context.AfterFunc(ctx, func() { pw.CloseWithError(ctx.Err()) })
+	return pr
 }
 
 // splits returns the source's data sets with their names: train and test,
 // or "all" for a CSV or image folder without a test set.
-func (s *sourceFlags) splits() (names []string, sets []*data.Dataset, err error) {
-	train, test, err := s.load()
+func (s *sourceFlags) splits(ctx context.Context) (names []string, sets []*data.Dataset, err error) {
+	train, test, err := s.load(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -130,8 +174,8 @@ func (s *sourceFlags) splits() (names []string, sets []*data.Dataset, err error)
 }
 
 // testSet returns the test set of the source, or an error when it has none.
-func (s *sourceFlags) testSet() (*data.Dataset, error) {
-	_, test, err := s.load()
+func (s *sourceFlags) testSet(ctx context.Context) (*data.Dataset, error) {
+	_, test, err := s.load(ctx)
 	if err != nil {
 		return nil, err
 	}

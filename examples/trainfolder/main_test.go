@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/png"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/convnet-go/convnet/model"
+)
+
+// writeFolder writes n PNGs of 20x20 pixels per class in the layout of
+// flow_from_directory: a bright bar across a dark noisy background, in the
+// middle third of the image, horizontal for "across" and vertical for
+// "down", and no bar for "blank".
+func writeFolder(t *testing.T, n int) string {
+	t.Helper()
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, class := range []string{"across", "blank", "down"} {
+		if err := os.Mkdir(filepath.Join(dir, class), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			img := image.NewGray(image.Rect(0, 0, 20, 20))
+			at := 6 + rng.IntN(6)
+			for y := range 20 {
+				for x := range 20 {
+					v := uint8(rng.IntN(50))
+					if class == "across" && y >= at && y < at+3 || class == "down" && x >= at && x < at+3 {
+						v = uint8(200 + rng.IntN(56))
+					}
+					img.Pix[y*20+x] = v
+				}
+			}
+			var b bytes.Buffer
+			if err := png.Encode(&b, img); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, class, fmt.Sprintf("%03d.png", i)), b.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return dir
+}
+
+func TestTrainFolder(t *testing.T) {
+	dir := writeFolder(t, 20)
+	out := filepath.Join(t.TempDir(), "bars.safetensors")
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"-images", dir, "-size", "16", "-model", "lenet5", "-epochs", "6", "-batch", "8", "-out", out}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("trainfolder: %v\n%s", err, stderr.String())
+	}
+	if want := "48 training and 12 validation images of [16 16 1] in 3 classes"; !strings.Contains(stdout.String(), want) {
+		t.Errorf("trainfolder printed %q, want %q", stdout.String(), want)
+	}
+	if !strings.Contains(stderr.String(), "Epoch 6/6") {
+		t.Errorf("trainfolder progress lacks the last epoch:\n%s", stderr.String())
+	}
+	m, err := model.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(m.ClassNames, []string{"across", "blank", "down"}) || m.Standardizer == nil || !slices.Equal(m.InputShape(), []int{16, 16, 1}) {
+		t.Errorf("saved model: classes %v, preprocessing %v, input %v", m.ClassNames, m.Standardizer != nil, m.InputShape())
+	}
+	h, err := m.History()
+	if err != nil || h == nil || len(h.Epochs) != 6 {
+		t.Fatalf("saved history %+v, %v; want 6 epochs", h, err)
+	}
+	if acc := h.Epochs[5].ValAccuracy; acc < 0.9 {
+		t.Errorf("validation accuracy %.3f after 6 epochs on bars, want at least 0.9", acc)
+	}
+
+	// The file exists now: a second run refuses to replace it.
+	if err := run(context.Background(), []string{"-images", dir, "-out", out}, &stdout, &stderr); err == nil || !strings.Contains(err.Error(), "exists") {
+		t.Errorf("trainfolder onto an existing model file: error %v, want one saying it exists", err)
+	}
+	if err := run(context.Background(), []string{"-images", filepath.Join(dir, "none")}, &stdout, &stderr); err == nil {
+		t.Error("trainfolder on a missing folder: no error")
+	}
+}

@@ -1,0 +1,123 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/convnet-go/convnet/model"
+)
+
+func init() {
+	register(command{
+		name:    "import",
+		summary: "turn an ONNX model (from PyTorch, say) into a convnet model file",
+		run:     runImport,
+	})
+}
+
+// ImportOptions are the flags of "convnet import".
+type ImportOptions struct {
+	ONNX    string // the ONNX file
+	Out     string // the model file to write
+	Classes string // a file of class names, one per line
+	Force   bool
+	Model   model.ONNXImportOptions
+}
+
+func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var o ImportOptions
+	var shape, rescale, mean, std string
+	fs := newFlagSet("import", "--onnx FILE --out FILE [flags]", stderr)
+	fs.StringVar(&o.ONNX, "onnx", "", "the ONNX model to import (required)")
+	fs.StringVar(&o.Out, "out", "", "the convnet model file to write (required)")
+	fs.StringVar(&o.Classes, "classes", "", "a text file of class names, one per line (default: the ONNX metadata's \"classes\")")
+	fs.StringVar(&shape, "input-shape", "", "the input shape HxWxC (or F for vectors), when the ONNX input leaves it symbolic")
+	fs.StringVar(&rescale, "rescale", "", "preprocessing the graph leaves out: multiply raw pixels 0..255 by this, such as 1/255 for PyTorch's ToTensor")
+	fs.StringVar(&mean, "mean", "", "preprocessing: subtract these per-channel values after --rescale, such as 0.1307 (torchvision's Normalize)")
+	fs.StringVar(&std, "std", "", "preprocessing: then divide by these per-channel values, such as 0.3081")
+	fs.BoolVar(&o.Force, "force", false, "overwrite an existing output file")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(rest) > 0:
+		return usagef("unexpected argument %q", rest[0])
+	case o.ONNX == "" || o.Out == "":
+		return usagef("--onnx and --out are required")
+	}
+	if shape != "" {
+		if o.Model.InputShape, err = parseShape(shape); err != nil {
+			return usagef("--input-shape: %v", err)
+		}
+	}
+	if rescale != "" {
+		r, err := parseNumbers(rescale)
+		if err != nil || len(r) != 1 {
+			return usagef("--rescale %q: want one number, such as 1/255", rescale)
+		}
+		o.Model.Rescale = r[0]
+	}
+	if o.Model.Mean, err = parseNumbers(mean); err != nil {
+		return usagef("--mean: %v", err)
+	}
+	if o.Model.Std, err = parseNumbers(std); err != nil {
+		return usagef("--std: %v", err)
+	}
+	return importONNX(o, stdout)
+}
+
+// parseNumbers parses comma-separated numbers, each possibly a fraction
+// such as 1/255; "" gives nil.
+func parseNumbers(s string) ([]float32, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []float32
+	for _, p := range strings.Split(s, ",") {
+		num, den, frac := strings.Cut(strings.TrimSpace(p), "/")
+		v, err := strconv.ParseFloat(num, 64)
+		if err == nil && frac {
+			var d float64
+			if d, err = strconv.ParseFloat(den, 64); err == nil {
+				v /= d
+			}
+		}
+		if err != nil || v != v || v > 1e30 || v < -1e30 {
+			return nil, fmt.Errorf("%q is not a number", p)
+		}
+		out = append(out, float32(v))
+	}
+	return out, nil
+}
+
+func importONNX(o ImportOptions, stdout io.Writer) error {
+	if o.Classes != "" {
+		b, err := os.ReadFile(o.Classes)
+		if err != nil {
+			return err
+		}
+		for _, line := range strings.Split(strings.TrimRight(string(b), "\r\n"), "\n") {
+			o.Model.ClassNames = append(o.Model.ClassNames, strings.TrimRight(line, "\r"))
+		}
+	}
+	f, err := os.Open(o.ONNX)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	m, err := model.ImportONNX(f, o.Model)
+	if err != nil {
+		return fmt.Errorf("%s: %w", o.ONNX, err)
+	}
+	if err := model.Save(o.Out, m, model.SaveOptions{Overwrite: o.Force}); err != nil {
+		return err
+	}
+	train, _ := m.ParamCount()
+	fmt.Fprintf(stdout, "wrote %s: %d layers, %d classes, %d trainable parameters, input %v\n", o.Out, len(m.Layers), m.NumClasses(), train, m.InputShape())
+	return nil
+}

@@ -1,0 +1,159 @@
+package cli
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/convnet-go/convnet/model"
+)
+
+// TestImportPyTorch trains a CNN in PyTorch (scripts/onnx/torch_cnn.py),
+// exports it with torch.onnx.export, imports it with the preprocessing
+// given by flags, and checks convnet predict's probabilities against
+// PyTorch's on 100 MNIST test images; then convnet serve shows its layers
+// and kernels.
+func TestImportPyTorch(t *testing.T) {
+	skipRace(t)
+	py := python(t, "torch", "numpy")
+	dir := t.TempDir()
+	msg, err := exec.Command(py, filepath.Join(onnxScripts, "torch_cnn.py"), filepath.Join(dataDir(t), "mnist"), dir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("torch_cnn.py: %v\n%s", err, msg)
+	}
+	t.Logf("%s", strings.TrimSpace(string(msg)))
+	classes := filepath.Join(dir, "digits.txt")
+	if err := os.WriteFile(classes, []byte("zero\none\ntwo\nthree\nfour\nfive\nsix\nseven\neight\nnine\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "imported.safetensors")
+	code, stdout, errs := runCLI("import", "--onnx", filepath.Join(dir, "cnn.onnx"), "--out", out, "--classes", classes,
+		"--rescale", "1/255", "--mean", "0.1307", "--std", "0.3081")
+	if code != 0 {
+		t.Fatalf("convnet import: exit %d: %s", code, errs)
+	}
+	t.Logf("%s", strings.TrimSpace(stdout))
+	m, err := model.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Layers) < 5 || m.ClassNames[3] != "three" {
+		t.Errorf("imported %d layers, classes %v; want at least 5 and the names of digits.txt", len(m.Layers), m.ClassNames)
+	}
+	pixels, err := os.ReadFile(filepath.Join(dir, "images.u8"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var images [][]float32
+	for i := 0; i+784 <= len(pixels); i += 784 {
+		img := make([]float32, 784)
+		for j, p := range pixels[i : i+784] {
+			img[j] = float32(p)
+		}
+		images = append(images, img)
+	}
+	want := readFloats(t, filepath.Join(dir, "probs.f32"))
+	got := probabilities(m, images)
+	var flat []float32
+	for _, row := range got {
+		flat = append(flat, row...)
+	}
+	var wantRows [][]float32
+	for i := 0; i+10 <= len(want); i += 10 {
+		wantRows = append(wantRows, want[i:i+10])
+	}
+	compareProbabilities(t, "convnet predict vs PyTorch", flat, wantRows, 1e-5)
+
+	base, stop := startServe(t, "--model", out)
+	var models struct {
+		Models []struct {
+			Name   string
+			Layers []struct{ Name, Type string }
+		}
+	}
+	getJSON(t, base+"/api/models", &models)
+	if len(models.Models) != 1 || len(models.Models[0].Layers) != len(m.Layers) {
+		t.Fatalf("GET /api/models: %+v; want the %d layers of the imported model", models, len(m.Layers))
+	}
+	var kernel struct {
+		Type   string
+		Shape  []int
+		Values []float32
+	}
+	getJSON(t, base+"/api/models/imported/layers/0/kernel?channel=1", &kernel)
+	if kernel.Type != "Conv2D" || len(kernel.Values) != 9 || kernel.Values[4] != m.Layers[0].Params()[0].Value.Data[4*8+1] {
+		t.Errorf("GET kernel of layer 0, channel 1: %+v; want the imported 3x3 kernel", kernel)
+	}
+	if code, errs := stop(); code != exitOK {
+		t.Errorf("serve: exit %d: %s", code, errs)
+	}
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: status %d", url, resp.StatusCode)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+}
+
+// TestImportErrors: a bad file or bad flags give a clear error, a non-zero
+// exit and no output file.
+func TestImportErrors(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.onnx")
+	if code, _, errs := runCLI("export", "--model", tinyModelFile(t), "--out", good); code != 0 {
+		t.Fatalf("export: exit %d: %s", code, errs)
+	}
+	b, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	truncated := write("truncated.onnx", b[:len(b)/2])
+	text := write("text.onnx", []byte("not a model at all\n"))
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"truncated", []string{"--onnx", truncated}, exitError, "not an ONNX model"},
+		{"text", []string{"--onnx", text}, exitError, "onnx"},
+		{"missing", []string{"--onnx", filepath.Join(dir, "none.onnx")}, exitError, "none.onnx"},
+		{"classes count", []string{"--onnx", good, "--classes", write("two.txt", []byte("a\nb\n"))}, exitError, "2 class names for 3 outputs"},
+		{"bad rescale", []string{"--onnx", good, "--rescale", "x"}, exitUsage, "--rescale"},
+		{"bad shape", []string{"--onnx", good, "--input-shape", "8x0x1"}, exitUsage, "--input-shape"},
+		{"wrong shape", []string{"--onnx", good, "--input-shape", "9x9x1"}, exitError, "input shape [9 9 1] given"},
+		{"std", []string{"--onnx", good, "--std", "0,1"}, exitError, "std 0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(dir, tt.name+".safetensors")
+			code, _, errs := runCLI(append(append([]string{"import"}, tt.args...), "--out", out)...)
+			if code != tt.code || !strings.Contains(errs, tt.want) {
+				t.Errorf("convnet import %v: exit %d, stderr %q; want %d and %q", tt.args, code, errs, tt.code, tt.want)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("convnet import %v wrote %s", tt.args, out)
+			}
+		})
+	}
+}

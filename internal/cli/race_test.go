@@ -1,0 +1,8 @@
+//go:build race
+
+package cli
+
+// raceEnabled reports a -race build. The ONNX cross-runtime checks, long
+// numeric runs with nothing concurrent to check, skip it; .ci/run runs them
+// without -race.
+const raceEnabled = true

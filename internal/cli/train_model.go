@@ -1,0 +1,71 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/convnet-go/convnet/data"
+	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/nn"
+)
+
+// buildModel builds and compiles the model (or takes the resumed one) and
+// fits the preprocessing on the training set.
+func (t *trainer) buildModel() error {
+	o := t.o
+	classes := t.train.ClassNames
+	if r := t.resumed; r != nil {
+		if !slices.Equal(r.InputShape(), t.train.Shape()) || r.NumClasses() != len(classes) {
+			return fmt.Errorf("%s: the model takes %v with %d classes, the data has %v with %d classes",
+				t.from, r.InputShape(), r.NumClasses(), t.train.Shape(), len(classes))
+		}
+		t.m, t.std = r, r.Standardizer
+		return nil
+	}
+	var m *model.Sequential
+	if slices.Contains(model.PresetNames(), o.Model) {
+		var err error
+		if m, err = model.PresetFor(o.Model, t.train.Shape(), len(classes)); err != nil {
+			return err
+		}
+	} else {
+		if _, err := os.Stat(o.Model); errors.Is(err, os.ErrNotExist) {
+			return usagef("--model %q is neither a preset (%s) nor a file", o.Model, strings.Join(model.PresetNames(), ", "))
+		}
+		var err error
+		if m, err = readArchitecture(o.Model); err != nil {
+			return err
+		}
+	}
+	if err := m.Build(t.train.Shape(), o.Seed); err != nil {
+		return fmt.Errorf("%s: %w", o.Model, err)
+	}
+	if got := m.NumClasses(); got != len(classes) {
+		return fmt.Errorf("%s: the model has %d outputs but %s has %d classes", o.Model, got, o.Source.describe(), len(classes))
+	}
+	loss := nn.CrossEntropy{Sparse: o.sparse(), LabelSmoothing: o.LabelSmoothing}
+	if err := m.Compile(o.opt, loss); err != nil {
+		return err
+	}
+	std := &data.Standardizer{Rescale: float32(o.Rescale)}
+	switch o.Center {
+	case "image":
+		std.ImageCenter = true
+	case "channel":
+		std.FeaturewiseCenter = true
+	}
+	std.FeaturewiseStd = o.Std
+	std.Fit(t.train.X)
+	m.Standardizer = std
+	m.ClassNames = classes
+	if m.Meta == nil {
+		m.Meta = map[string]string{}
+	}
+	m.Meta["dataset"] = o.Source.describe()
+	m.Meta["command"] = "convnet train " + strings.Join(t.args, " ")
+	t.m, t.std = m, std
+	return nil
+}

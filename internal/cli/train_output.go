@@ -1,0 +1,113 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/convnet-go/convnet/internal/safefile"
+	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/plot"
+)
+
+// The files of a run: the trained model (--out, default <model>.safetensors)
+// and beside it the run's checkpoint (.ckpt.safetensors) and the curves
+// (.curves.png); the --csv-log and --checkpoint files if asked for.
+
+// outPath returns the trained model's file name.
+func (o *trainOptions) outPath() string {
+	if o.Out != "" {
+		return o.Out
+	}
+	base := strings.TrimSuffix(filepath.Base(o.Model), filepath.Ext(o.Model))
+	return base + ".safetensors"
+}
+
+// sibling returns the output path with its extension replaced by suffix.
+func (t *trainer) sibling(suffix string) string {
+	return strings.TrimSuffix(t.out, filepath.Ext(t.out)) + suffix
+}
+
+// checkOutputs names the run's files and checks, before any work, that they
+// can be written. Without --force it refuses to replace the trained model
+// or a checkpoint, as does a resumed run (whose --force is the stored one):
+// a resumed run only rewrites the checkpoint it resumes from.
+func (t *trainer) checkOutputs() error {
+	o := t.o
+	t.out = o.outPath()
+	t.ckpt = t.sibling(".ckpt.safetensors")
+	paths := []string{t.out, t.ckpt, t.sibling(".curves.png")}
+	if o.CSVLog != "" {
+		paths = append(paths, o.CSVLog)
+	}
+	if o.Checkpoint != "" && !strings.Contains(filepath.Dir(o.Checkpoint), "{") {
+		paths = append(paths, o.Checkpoint)
+	}
+	for _, p := range paths {
+		if err := checkWritable(p); err != nil {
+			return err
+		}
+	}
+	if !o.Force {
+		if _, err := os.Stat(t.out); err == nil {
+			if t.resumed != nil {
+				return fmt.Errorf("%s exists and the run was started without --force: move it away to resume %s", t.out, t.from)
+			}
+			return fmt.Errorf("%s exists: use --force to overwrite it, or --resume %s to continue", t.out, t.ckpt)
+		}
+		if st, err := os.Stat(t.ckpt); err == nil {
+			if t.resumed == nil {
+				return fmt.Errorf("%s exists: use --force to overwrite it, or --resume %s to continue", t.ckpt, t.ckpt)
+			}
+			if from, err := os.Stat(t.from); err != nil || !os.SameFile(st, from) {
+				return fmt.Errorf("%s exists and is not the checkpoint resumed (%s): move it away to resume", t.ckpt, t.from)
+			}
+		}
+	}
+	return nil
+}
+
+// checkWritable reports a path that cannot be written: a folder in its
+// place, a folder that does not exist, or one that refuses new files.
+func checkWritable(path string) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("cannot write %s: it is a folder", path)
+	}
+	dir := filepath.Dir(path)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("cannot write %s: folder %s does not exist", path, dir)
+	}
+	f, err := os.CreateTemp(dir, ".convnet-*.tmp")
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("cannot write %s: folder %s: %w", path, dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// writeCurves saves the loss and accuracy curves of a history as a PNG.
+func writeCurves(path string, h *model.History, title string) error {
+	var ph plot.History
+	for _, e := range h.Epochs {
+		ph.Epoch = append(ph.Epoch, e.Epoch+1)
+		ph.Loss = append(ph.Loss, e.Loss)
+		ph.Accuracy = append(ph.Accuracy, e.Accuracy)
+		ph.LearningRate = append(ph.LearningRate, e.LearningRate)
+		if e.HasValidation {
+			ph.ValLoss = append(ph.ValLoss, e.ValLoss)
+			ph.ValAccuracy = append(ph.ValAccuracy, e.ValAccuracy)
+		}
+	}
+	if len(ph.ValLoss) != len(ph.Loss) {
+		ph.ValLoss, ph.ValAccuracy = nil, nil
+	}
+	return safefile.Write(path, true, func(w io.Writer) error { return plot.Curves(w, ph, title) })
+}

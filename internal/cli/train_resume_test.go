@@ -1,0 +1,208 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/optim"
+)
+
+// writeCheckpoint writes a compiled model for smallSet's images into dir,
+// with state (JSON) as its training state unless state is empty, and
+// returns its path.
+func writeCheckpoint(t *testing.T, dir, state string) string {
+	t.Helper()
+	arch, err := os.ReadFile(smallSetNet(t, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.ParseArchitecture(arch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Build([]int{smallSet.Size, smallSet.Size, 1}, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Compile(&optim.RMSprop{LearningRate: 0.001, Rho: 0.9}, nn.CrossEntropy{}); err != nil {
+		t.Fatal(err)
+	}
+	if state != "" {
+		m.Meta = map[string]string{trainStateKey: state}
+	}
+	path := filepath.Join(dir, "run.ckpt.safetensors")
+	if err := model.Save(path, m, model.SaveOptions{IncludeOptimizer: true}); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestTrainResumeBadCheckpoint resumes from checkpoints whose training state
+// cannot be used: each is a clear error naming the checkpoint and what is
+// wrong with it, never a crash.
+func TestTrainResumeBadCheckpoint(t *testing.T) {
+	f := writeCSVSet(t, smallSet)
+	base := []string{"--csv", f.Train, "--epochs", "1", "--batch-size", "30", "--no-evaluate", "--out", filepath.Join(t.TempDir(), "m.safetensors")}
+	state := func(version, epoch int, args ...string) string {
+		b, err := json.Marshal(trainState{Args: append(base, args...), Epoch: epoch, Version: version})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	for _, c := range []struct {
+		name, state, want string
+	}{
+		{"unknown flag", state(1, 0, "--bogus-flag"), "flag provided but not defined: -bogus-flag"},
+		{"unknown recipe", state(1, 0, "--recipe", "nope"), `--recipe "nope": want resnet, strong or tutorial`},
+		{"extra argument", state(1, 0, "extra"), `unexpected argument "extra"`},
+		{"value out of range", state(1, 0, "--epochs", "0"), "--epochs 0: want a value in [1, 100000]"},
+		{"narrowed range", state(1, 0, "--step-factor", "1e12"), "--step-factor 1e+12: want a value in (0, 1]"},
+		{"help", state(1, 0, "-h"), "help requested"},
+		{"nested resume", state(1, 0, "--resume", "other.safetensors"), "--resume in the options of a run"},
+		{"newer state", state(2, 0), "training state version 2, want 1"},
+		{"negative epoch", state(1, -1), "training state at epoch -1, step 0"},
+		{"epoch past the end", state(1, 2), "training state at epoch 2, step 0: want an epoch in [0, 1]"},
+		{"state not JSON", "{", "training state:"},
+		{"no state", "", "not a training checkpoint"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ckpt := writeCheckpoint(t, t.TempDir(), c.state)
+			code, stdout, stderr := runCLI("train", "--resume", ckpt)
+			if code != exitError || !strings.Contains(stderr, "convnet train: "+ckpt+": ") || !strings.Contains(stderr, c.want) {
+				t.Errorf("train --resume (state %s): exit %d, stderr %q; want exit %d naming %s and %q", c.state, code, stderr, exitError, ckpt, c.want)
+			}
+			if strings.Contains(stderr, "goroutine ") || strings.Contains(stderr, "Epoch 1/") || stdout != "" {
+				t.Errorf("train --resume (state %s) went on: stdout %q, stderr:\n%s", c.state, stdout, stderr)
+			}
+		})
+	}
+}
+
+// TestTrainResumeKeepsFiles resumes interrupted runs when files have
+// appeared in their place: the resumed run replaces only what a fresh run
+// with the same options would.
+func TestTrainResumeKeepsFiles(t *testing.T) {
+	f := writeCSVSet(t, smallSet)
+	for _, c := range []struct {
+		name  string
+		force bool   // the run was started with --force
+		copy  bool   // resume from a copy of the checkpoint, leaving the run's own in place
+		model bool   // a file appears where the trained model goes
+		want  string // "": the resumed run succeeds
+	}{
+		{name: "model file appeared", model: true, want: "exists and the run was started without --force"},
+		{name: "another checkpoint", copy: true, want: "exists and is not the checkpoint resumed"},
+		{name: "model file appeared, run with --force", force: true, model: true},
+		{name: "copy, run with --force", force: true, copy: true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			out := filepath.Join(dir, "m.safetensors")
+			args := append(trainArgs(t, f, out), "--no-evaluate")
+			if c.force {
+				args = append(args, "--force")
+			}
+			ckpt := interruptedRun(t, args, 1, 2)
+			from := ckpt
+			if c.copy {
+				from = filepath.Join(t.TempDir(), "copy.safetensors")
+				b, err := os.ReadFile(ckpt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				os.WriteFile(from, b, 0o644)
+			}
+			keep := map[string][]byte{}
+			if c.model {
+				os.WriteFile(out, []byte("precious"), 0o644)
+				keep[out] = []byte("precious")
+			}
+			if c.copy {
+				keep[ckpt], _ = os.ReadFile(ckpt)
+			}
+			code, _, stderr := runCLI("train", "--resume", from)
+			if c.want == "" {
+				if code != 0 {
+					t.Fatalf("train --resume %s: exit %d, stderr:\n%s", from, code, stderr)
+				}
+				if _, err := model.Load(out); err != nil {
+					t.Errorf("the resumed run did not write its model: %v", err)
+				}
+				return
+			}
+			if code != exitError || !strings.Contains(stderr, c.want) {
+				t.Errorf("train --resume %s: exit %d, stderr %q; want exit %d and %q", from, code, stderr, exitError, c.want)
+			}
+			for path, b := range keep {
+				if got, _ := os.ReadFile(path); !bytes.Equal(got, b) {
+					t.Errorf("train --resume %s changed %s", from, path)
+				}
+			}
+		})
+	}
+}
+
+// TestTrainSignal sends SIGINT or SIGTERM to the process during a run: the
+// run's context is cancelled within a second, training stops after the
+// step in progress, and the checkpoint saved says where to resume.
+func TestTrainSignal(t *testing.T) {
+	f := writeCSVSet(t, smallSet)
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			out := filepath.Join(dir, "m.safetensors")
+			onTrainBatch = func(ctx context.Context, epoch, step int, _ float64) {
+				if epoch != 0 || step != 4 {
+					return
+				}
+				if err := syscall.Kill(os.Getpid(), sig); err != nil {
+					t.Error(err)
+				}
+				select {
+				case <-ctx.Done():
+				case <-time.After(time.Second):
+					t.Errorf("%v did not cancel the run within a second", sig)
+				}
+			}
+			defer func() { onTrainBatch = nil }()
+			var stdout, stderr bytes.Buffer
+			code := Main(append(trainArgs(t, f, out), "--no-evaluate"), &stdout, &stderr)
+			if code != exitError || !strings.Contains(stderr.String(), "Stopped interrupted in epoch 1 after step 4") {
+				t.Fatalf("train stopped by %v: exit %d, stderr:\n%s", sig, code, stderr.String())
+			}
+			m, err := model.Load(filepath.Join(dir, "m.ckpt.safetensors"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var st trainState
+			if err := json.Unmarshal([]byte(m.Meta[trainStateKey]), &st); err != nil || st.Epoch != 0 || st.Step != 4 {
+				t.Errorf("checkpoint's training state %+v (%v), want epoch 0, step 4", st, err)
+			}
+		})
+	}
+}
+
+// TestTrainCancelledBeforeStart cancels a run while it loads its data: it
+// stops before the first step and leaves no checkpoint behind.
+func TestTrainCancelledBeforeStart(t *testing.T) {
+	f := writeCSVSet(t, smallSet)
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	code, _, stderr := runCtx(ctx, trainArgs(t, f, filepath.Join(dir, "m.safetensors"))...)
+	if code != exitError || !strings.Contains(stderr, "interrupted") || strings.Contains(stderr, "Epoch 1/") {
+		t.Errorf("train with a cancelled context: exit %d, stderr:\n%s\nwant exit %d, stopped before the first epoch", code, stderr, exitError)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "m.ckpt.safetensors")); err == nil {
+		t.Error("a run cancelled before its first step saved a checkpoint")
+	}
+}

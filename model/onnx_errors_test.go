@@ -1,0 +1,147 @@
+package model
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/convnet-go/convnet/internal/onnxpb"
+	"github.com/convnet-go/convnet/nn"
+	"google.golang.org/protobuf/proto"
+)
+
+// tinyONNX returns the ONNX graph of a small model: Conv (3x3, same) +
+// Relu, Transpose + Flatten, Gemm, Softmax, on [N 1 8 8].
+func tinyONNX(t testing.TB) *onnxpb.ModelProto {
+	t.Helper()
+	m := New(
+		&nn.Conv2D{Filters: 2, KernelSize: pair(3), Padding: "same", Activation: "relu"},
+		&nn.Flatten{},
+		&nn.Dense{Units: 3, Activation: "softmax"},
+	)
+	if err := m.Build([]int{8, 8, 1}, 1); err != nil {
+		t.Fatal(err)
+	}
+	mp, err := onnxModel(m, ONNXExportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mp
+}
+
+func marshal(t testing.TB, mp *onnxpb.ModelProto) []byte {
+	t.Helper()
+	b, err := proto.Marshal(mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestImportONNXErrors: malformed files and graphs convnet cannot run give
+// an error naming the node, its operator and what is wrong.
+func TestImportONNXErrors(t *testing.T) {
+	good := marshal(t, tinyONNX(t))
+	if _, err := importBytes(good, ONNXImportOptions{}); err != nil {
+		t.Fatalf("the unchanged graph: %v", err)
+	}
+	node := func(mp *onnxpb.ModelProto, op string) *onnxpb.NodeProto {
+		for _, n := range mp.Graph.Node {
+			if n.GetOpType() == op {
+				return n
+			}
+		}
+		t.Fatalf("no %s node", op)
+		return nil
+	}
+	setAttr := func(op string, a *onnxpb.AttributeProto) func(*onnxpb.ModelProto) {
+		return func(mp *onnxpb.ModelProto) {
+			n := node(mp, op)
+			for i, old := range n.Attribute {
+				if old.GetName() == a.GetName() {
+					n.Attribute[i] = a
+					return
+				}
+			}
+			n.Attribute = append(n.Attribute, a)
+		}
+	}
+	tests := []struct {
+		name   string
+		bytes  []byte
+		change func(mp *onnxpb.ModelProto)
+		want   string
+	}{
+		{name: "empty", bytes: []byte{}, want: "no ir_version or no graph"},
+		{name: "truncated", bytes: good[:len(good)/2], want: "not an ONNX model"},
+		{name: "text", bytes: []byte("name,label\nx,1\n"), want: "not an ONNX model"},
+		{name: "cycle", change: func(mp *onnxpb.ModelProto) {
+			node(mp, "Conv").Input[0] = node(mp, "Relu").Output[0]
+		}, want: `(Conv): the graph has a cycle`},
+		{name: "dangling input", change: func(mp *onnxpb.ModelProto) {
+			node(mp, "Gemm").Input[1] = "nowhere"
+		}, want: `node "dense" (Gemm): input "nowhere" is not produced`},
+		{name: "initializer size", change: func(mp *onnxpb.ModelProto) {
+			mp.Graph.Initializer[0].Dims[0] = 1
+		}, want: `initializer "conv2d/kernel": shape [1 1 3 3] needs 9 values, it holds 18`},
+		{name: "absurd dims", change: func(mp *onnxpb.ModelProto) {
+			mp.Graph.Initializer[0].Dims = []int64{1 << 20, 1 << 20, 1, 1}
+		}, want: "needs more than the 18 values"},
+		{name: "absurd input", change: func(mp *onnxpb.ModelProto) {
+			mp.Graph.Input[0].Type.GetTensorType().Shape.Dim[2].Value = &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: 1 << 40}
+		}, want: "dimension 2 of size 1099511627776"},
+		{name: "unsupported op", change: func(mp *onnxpb.ModelProto) {
+			node(mp, "Relu").OpType = proto.String("Gelu")
+		}, want: `node "conv2d/relu" (Gelu): operator not supported`},
+		{name: "custom domain", change: func(mp *onnxpb.ModelProto) {
+			node(mp, "Relu").Domain = proto.String("com.example")
+		}, want: `(Relu): operator of domain "com.example"`},
+		{name: "dilations", change: setAttr("Conv", attrInts("dilations", 2, 2)), want: `node "conv2d" (Conv): attribute dilations = [2 2]`},
+		{name: "groups", change: setAttr("Conv", attrInt("group", 2)), want: `(Conv): attribute group = 2`},
+		{name: "symmetric pads with stride 2", change: func(mp *onnxpb.ModelProto) {
+			setAttr("Conv", attrInts("strides", 2, 2))(mp)
+			setAttr("Conv", attrInts("pads", 1, 1, 1, 1))(mp)
+		}, want: `(Conv): attribute pads = [1 1 1 1] on a 8x8 input: convnet pads "valid" ([0 0 0 0]) or TensorFlow's "same" ([0 0 1 1] here)`},
+		{name: "unknown attribute", change: setAttr("Relu", attrInt("inplace", 1)), want: `(Relu): attribute "inplace" is not supported`},
+		{name: "wrong attribute type", change: setAttr("Conv", attrInt("strides", 1)), want: `attribute "strides" is of type INT, want INTS`},
+		{name: "external data", change: func(mp *onnxpb.ModelProto) {
+			mp.Graph.Initializer[0].DataLocation = onnxpb.TensorProto_EXTERNAL.Enum()
+		}, want: "external file"},
+		{name: "double weights", change: func(mp *onnxpb.ModelProto) {
+			mp.Graph.Initializer[0].DataType = proto.Int32(int32(onnxpb.TensorProto_DOUBLE))
+		}, want: "data type DOUBLE"},
+		{name: "opset", change: func(mp *onnxpb.ModelProto) {
+			mp.OpsetImport[0].Version = proto.Int64(99)
+		}, want: "opset 99"},
+		{name: "two computed inputs", change: func(mp *onnxpb.ModelProto) {
+			node(mp, "Gemm").OpType = proto.String("Add")
+			node(mp, "Add").Input = []string{"conv2d/relu", "flatten"}
+		}, want: "a branching graph needs a graph model"},
+		{name: "concat", change: func(mp *onnxpb.ModelProto) {
+			node(mp, "Relu").OpType = proto.String("Concat")
+		}, want: `(Concat): joining tensors needs a graph model`},
+		{name: "output mid-chain", change: func(mp *onnxpb.ModelProto) {
+			mp.Graph.Output[0].Name = proto.String("dense")
+		}, want: `graph output "dense" is not the end of the chain`},
+		{name: "softmax axis", change: setAttr("Softmax", attrInt("axis", 0)), want: `(Softmax): attribute axis = 0`},
+		{name: "arithmetic between layers", change: func(mp *onnxpb.ModelProto) {
+			node(mp, "Relu").OpType = proto.String("Mul")
+			node(mp, "Mul").Input = append(node(mp, "Mul").Input, "conv2d/bias")
+		}, want: "arithmetic on the output of a layer"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := tt.bytes
+			if tt.change != nil {
+				mp := tinyONNX(t)
+				tt.change(mp)
+				b = marshal(t, mp)
+			}
+			m, err := importBytes(b, ONNXImportOptions{})
+			var oe *ONNXError
+			if err == nil || !errors.As(err, &oe) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("ImportONNX() = %v, %v; want an *ONNXError containing %q", m, err, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,342 @@
+package model
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/convnet-go/convnet/internal/kernels"
+	"github.com/convnet-go/convnet/internal/onnxpb"
+	"github.com/convnet-go/convnet/nn"
+	"google.golang.org/protobuf/proto"
+)
+
+// ONNXExportOptions controls [ExportONNX].
+type ONNXExportOptions struct {
+	// ProducerVersion is recorded as the file's producer_version, such as
+	// the version of the program that exports.
+	ProducerVersion string
+}
+
+// ExportONNX writes m to w as an ONNX model (see the package documentation
+// for the graph's contract): the same computation as [Sequential.Predict]
+// after the model's Standardizer, from raw pixels to class probabilities.
+// Every layer type and activation of package nn exports; a model whose input
+// is not an image or a vector, or whose output is not a vector of class
+// scores, is an error.
+func ExportONNX(w io.Writer, m *Sequential, opts ONNXExportOptions) error {
+	mp, err := onnxModel(m, opts)
+	if err != nil {
+		return err
+	}
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(mp)
+	if err != nil {
+		return fmt.Errorf("export onnx: %w", err)
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// onnxModel builds the ONNX model of m.
+func onnxModel(m *Sequential, opts ONNXExportOptions) (*onnxpb.ModelProto, error) {
+	if !m.Built() {
+		return nil, errors.New("export onnx: the model is not built")
+	}
+	in := m.InputShape()
+	if len(in) != 3 && len(in) != 1 {
+		return nil, fmt.Errorf("export onnx: input shape %v: only images [H W C] and vectors [F] export", in)
+	}
+	if m.NumClasses() == 0 {
+		return nil, fmt.Errorf("export onnx: output shape %v is not a vector of class scores", m.OutputShape())
+	}
+	e := &onnxWriter{g: &onnxpb.GraphProto{Name: proto.String(m.graphName())}, cur: onnxInput, shape: in}
+	e.g.Input = []*onnxpb.ValueInfoProto{valueInfo(onnxInput, nchw(in))}
+	if m.Standardizer != nil {
+		if err := e.preprocess(m.Standardizer); err != nil {
+			return nil, err
+		}
+	}
+	for _, l := range m.Layers {
+		if err := e.layer(l); err != nil {
+			return nil, fmt.Errorf("export onnx: %s (%s): %w", l.Name(), l.Type(), err)
+		}
+	}
+	// As Predict does: probabilities unless the last layer gives them.
+	if fn, _ := layerActivation(m.Layers[len(m.Layers)-1]); fn != "softmax" {
+		e.activation("softmax", "output/softmax", 0) // no layer name holds a /
+	}
+	e.g.Node[len(e.g.Node)-1].Output[0] = onnxOutput
+	e.g.Output = []*onnxpb.ValueInfoProto{valueInfo(onnxOutput, []int{m.NumClasses()})}
+
+	mp := &onnxpb.ModelProto{
+		IrVersion:       proto.Int64(onnxIRVersion),
+		OpsetImport:     []*onnxpb.OperatorSetIdProto{{Domain: proto.String(""), Version: proto.Int64(onnxOpset)}},
+		ProducerName:    proto.String("convnet"),
+		ProducerVersion: proto.String(opts.ProducerVersion),
+		DocString:       proto.String("Input: raw pixel values 0..255, NCHW. Output: class probabilities."),
+		Graph:           e.g,
+	}
+	if len(m.ClassNames) > 0 {
+		b, err := json.Marshal(m.ClassNames)
+		if err != nil {
+			return nil, fmt.Errorf("export onnx: class names: %w", err)
+		}
+		mp.MetadataProps = append(mp.MetadataProps, &onnxpb.StringStringEntryProto{Key: proto.String(onnxClassesKey), Value: proto.String(string(b))})
+	}
+	return mp, nil
+}
+
+func (m *Sequential) graphName() string {
+	if m.Name != "" {
+		return m.Name
+	}
+	return "sequential"
+}
+
+// nchw returns the ONNX per-sample shape of a convnet shape: [C H W] for an
+// image [H W C], the same for a vector.
+func nchw(s []int) []int {
+	if len(s) == 3 {
+		return []int{s[2], s[0], s[1]}
+	}
+	return s
+}
+
+// valueInfo describes a float32 tensor of shape [N, sample...] with a
+// dynamic batch axis N.
+func valueInfo(name string, sample []int) *onnxpb.ValueInfoProto {
+	dims := []*onnxpb.TensorShapeProto_Dimension{{Value: &onnxpb.TensorShapeProto_Dimension_DimParam{DimParam: "N"}}}
+	for _, d := range sample {
+		dims = append(dims, &onnxpb.TensorShapeProto_Dimension{Value: &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: int64(d)}})
+	}
+	return &onnxpb.ValueInfoProto{
+		Name: proto.String(name),
+		Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{
+			ElemType: proto.Int32(int32(onnxpb.TensorProto_FLOAT)),
+			Shape:    &onnxpb.TensorShapeProto{Dim: dims},
+		}}},
+	}
+}
+
+// onnxWriter appends nodes to a graph, each reading the output of the one
+// before.
+type onnxWriter struct {
+	g     *onnxpb.GraphProto
+	cur   string // the tensor the next node reads
+	shape []int  // its convnet shape per sample: [H W C] or [F]
+}
+
+// apply appends a node named name computing op on the current tensor and
+// the extra inputs; its output, also called name (unless that is the
+// graph's input or output name), becomes the current one.
+func (e *onnxWriter) apply(op, name string, extra []string, attrs ...*onnxpb.AttributeProto) {
+	out := name
+	if out == onnxInput || out == onnxOutput {
+		out += "/out"
+	}
+	e.g.Node = append(e.g.Node, &onnxpb.NodeProto{
+		Name:      proto.String(name),
+		OpType:    proto.String(op),
+		Input:     append([]string{e.cur}, extra...),
+		Output:    []string{out},
+		Attribute: attrs,
+	})
+	e.cur = out
+}
+
+// weight adds an initializer and returns its name.
+func (e *onnxWriter) weight(name string, dims []int, data []float32) string {
+	t := &onnxpb.TensorProto{Name: proto.String(name), DataType: proto.Int32(int32(onnxpb.TensorProto_FLOAT))}
+	for _, d := range dims {
+		t.Dims = append(t.Dims, int64(d))
+	}
+	t.RawData = make([]byte, 0, 4*len(data))
+	for _, v := range data {
+		t.RawData = binary.LittleEndian.AppendUint32(t.RawData, math.Float32bits(v))
+	}
+	e.g.Initializer = append(e.g.Initializer, t)
+	return name
+}
+
+// layer appends the nodes of one layer.
+func (e *onnxWriter) layer(l nn.Layer) error {
+	cfg, name := l.Config(), l.Name()
+	params := map[string][]float32{}
+	for _, p := range l.Params() {
+		params[p.Name] = p.Value.Data
+	}
+	out := l.OutputShape()
+	switch l.Type() {
+	case "Conv2D":
+		k, s, pads, err := e.window(cfg, "kernel_size")
+		if err != nil {
+			return err
+		}
+		c, f := e.shape[2], out[2]
+		inputs := []string{e.weight(name+"/kernel", []int{f, c, k[0], k[1]}, hwioToOIHW(params["kernel"], k[0], k[1], c, f))}
+		if b, ok := params["bias"]; ok {
+			inputs = append(inputs, e.weight(name+"/bias", []int{f}, b))
+		}
+		e.apply("Conv", name, inputs, attrInts("kernel_shape", k[:]...), attrInts("strides", s[:]...),
+			attrInts("pads", pads...), attrInts("dilations", 1, 1), attrInt("group", 1))
+	case "Dense":
+		if len(e.shape) != 1 {
+			return fmt.Errorf("input shape %v is not flat", e.shape)
+		}
+		inputs := []string{e.weight(name+"/kernel", []int{e.shape[0], out[0]}, params["kernel"])}
+		if b, ok := params["bias"]; ok {
+			inputs = append(inputs, e.weight(name+"/bias", []int{out[0]}, b))
+		}
+		e.apply("Gemm", name, inputs)
+	case "MaxPooling2D", "AveragePooling2D":
+		k, s, pads, err := e.window(cfg, "pool_size")
+		if err != nil {
+			return err
+		}
+		attrs := []*onnxpb.AttributeProto{attrInts("kernel_shape", k[:]...), attrInts("strides", s[:]...), attrInts("pads", pads...)}
+		op := "MaxPool"
+		if l.Type() == "AveragePooling2D" {
+			op = "AveragePool"
+			attrs = append(attrs, attrInt("count_include_pad", 0))
+		}
+		e.apply(op, name, nil, attrs...)
+	case "GlobalAveragePooling2D":
+		e.apply("GlobalAveragePool", name, nil)
+		e.apply("Flatten", name+"/flatten", nil, attrInt("axis", 1))
+	case "Flatten":
+		if len(e.shape) == 3 {
+			// convnet flattens height, width, channels: back to NHWC first.
+			e.apply("Transpose", name+"/nhwc", nil, attrInts("perm", 0, 2, 3, 1))
+			e.apply("Flatten", name, nil, attrInt("axis", 1))
+		}
+	case "BatchNormalization":
+		eps, _ := cfg["epsilon"].(float64)
+		mom, _ := cfg["momentum"].(float64)
+		c := e.shape[len(e.shape)-1]
+		e.apply("BatchNormalization", name, []string{
+			e.weight(name+"/gamma", []int{c}, params["gamma"]),
+			e.weight(name+"/beta", []int{c}, params["beta"]),
+			e.weight(name+"/moving_mean", []int{c}, params["moving_mean"]),
+			e.weight(name+"/moving_variance", []int{c}, params["moving_variance"]),
+		}, attrFloat("epsilon", eps), attrFloat("momentum", mom))
+	case "Dropout":
+		// Inference: the identity.
+	case "ReLU", "LeakyReLU", "ELU", "Softmax", "Activation":
+		// The activation below is the whole layer.
+	default:
+		return errors.New("no ONNX form for this layer type")
+	}
+	e.shape = out
+	if fn, alpha := layerActivation(l); fn != "" && fn != "linear" {
+		an := name
+		if !isActivationLayer(l) {
+			an = name + "/" + fn
+		}
+		return e.activation(fn, an, alpha)
+	}
+	return nil
+}
+
+// window returns a convolution's or a pooling layer's window size, strides
+// and ONNX pads [top left bottom right] for the current input.
+func (e *onnxWriter) window(cfg map[string]any, sizeKey string) (k, s [2]int, pads []int, err error) {
+	var ok1, ok2 bool
+	k, ok1 = pairOf(cfg[sizeKey])
+	s, ok2 = pairOf(cfg["strides"])
+	if !ok1 || !ok2 || len(e.shape) != 3 {
+		return k, s, nil, fmt.Errorf("config %v on input %v: want two sizes, two strides and an image", cfg, e.shape)
+	}
+	pads = []int{0, 0, 0, 0}
+	if cfg["padding"] == "same" {
+		for i := range 2 {
+			out, before := kernels.SamePadding(e.shape[i], k[i], s[i])
+			total := max((out-1)*s[i]+k[i]-e.shape[i], 0)
+			pads[i], pads[i+2] = before, total-before
+		}
+	}
+	return k, s, pads, nil
+}
+
+func pairOf(v any) ([2]int, bool) {
+	p, ok := v.([]int)
+	if !ok || len(p) != 2 {
+		return [2]int{}, false
+	}
+	return [2]int{p[0], p[1]}, true
+}
+
+// activation appends the node of an activation function (ActivationNames).
+func (e *onnxWriter) activation(fn, name string, alpha float64) error {
+	switch fn {
+	case "relu":
+		e.apply("Relu", name, nil)
+	case "leaky_relu":
+		e.apply("LeakyRelu", name, nil, attrFloat("alpha", alpha))
+	case "elu":
+		e.apply("Elu", name, nil, attrFloat("alpha", alpha))
+	case "sigmoid":
+		e.apply("Sigmoid", name, nil)
+	case "tanh":
+		e.apply("Tanh", name, nil)
+	case "softmax":
+		// convnet's softmax runs along the last axis: the channels of an
+		// NHWC image, axis 1 in NCHW, and the features of a vector.
+		e.apply("Softmax", name, nil, attrInt("axis", 1))
+	default:
+		return fmt.Errorf("no ONNX form for activation %q", fn)
+	}
+	return nil
+}
+
+// layerActivation returns the activation function a layer ends with, read
+// from its config ("" when the layer has none, such as pooling), and its
+// slope or scale for leaky_relu and elu.
+func layerActivation(l nn.Layer) (fn string, alpha float64) {
+	cfg := l.Config()
+	alpha, _ = cfg["alpha"].(float64)
+	switch l.Type() {
+	case "ReLU":
+		return "relu", 0
+	case "LeakyReLU":
+		return "leaky_relu", alpha
+	case "ELU":
+		return "elu", alpha
+	case "Softmax":
+		return "softmax", 0
+	}
+	fn, _ = cfg["activation"].(string)
+	switch fn {
+	case "leaky_relu":
+		alpha = 0.2 // the function's slope in Keras, not the layer's 0.3
+	case "elu":
+		alpha = 1
+	}
+	return fn, alpha
+}
+
+func isActivationLayer(l nn.Layer) bool {
+	switch l.Type() {
+	case "ReLU", "LeakyReLU", "ELU", "Softmax", "Activation":
+		return true
+	}
+	return false
+}
+
+// hwioToOIHW reorders a convolution kernel from convnet's [kh kw c f] to
+// ONNX's [f c kh kw].
+func hwioToOIHW(k []float32, kh, kw, c, f int) []float32 {
+	out := make([]float32, len(k))
+	for y := range kh {
+		for x := range kw {
+			for i := range c {
+				for o := range f {
+					out[((o*c+i)*kh+y)*kw+x] = k[((y*kw+x)*c+i)*f+o]
+				}
+			}
+		}
+	}
+	return out
+}

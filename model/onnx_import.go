@@ -1,0 +1,401 @@
+package model
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/convnet-go/convnet/data"
+	"github.com/convnet-go/convnet/internal/onnxpb"
+	"github.com/convnet-go/convnet/nn"
+	"google.golang.org/protobuf/proto"
+)
+
+// ONNXImportOptions controls [ImportONNX].
+type ONNXImportOptions struct {
+	// InputShape is the shape of one input sample in convnet's order,
+	// [H W C] for an image or [F] for a vector, needed when the graph
+	// leaves the image size symbolic; it must agree with the sizes the
+	// graph does give.
+	InputShape []int
+	// ClassNames names the outputs, in place of the graph's "classes"
+	// metadata.
+	ClassNames []string
+	// Rescale, Mean and Std are the preprocessing that turns raw pixels
+	// 0..255 into the graph's input, (x·Rescale - Mean) / Std with one Mean
+	// and Std per channel as torchvision's Normalize, for graphs that leave
+	// it out: a PyTorch model trained on ToTensor's x/255 needs Rescale
+	// 1/255. Zero values leave a step out. Giving them for a graph that
+	// begins with preprocessing nodes of its own is an error.
+	Rescale   float32
+	Mean, Std []float32
+	// MaxBytes bounds the size of the file; 0 means 1 GiB.
+	MaxBytes int64
+}
+
+// Bounds on imported graphs.
+const (
+	defaultMaxONNXBytes = 1 << 30
+	minONNXOpset        = 7
+	maxONNXOpset        = 21
+	maxONNXIRVersion    = 10
+)
+
+// ImportONNX reads an ONNX model from r and returns the equivalent built
+// model, with its weights, class names and preprocessing.
+//
+// The graph must be a chain of the operators convnet runs (see onnxOps),
+// from one float input, [N C H W] or [N F], to one output of class scores;
+// leading Mul, Div, Sub or Add nodes with constants become the model's
+// Standardizer. An operator, attribute or value convnet cannot run exactly
+// is an [*ONNXError] naming the node, its operator type and what is wrong,
+// never a silently different model. So is a malformed file: not a protobuf,
+// no graph, a cycle, an input nothing produces, an initializer whose data
+// does not match its shape. Memory use is bounded by a multiple of the
+// file's size: shapes are checked against the bytes that hold the data
+// before anything is allocated for them.
+func ImportONNX(r io.Reader, opts ONNXImportOptions) (*Sequential, error) {
+	limit := opts.MaxBytes
+	if limit <= 0 {
+		limit = defaultMaxONNXBytes
+	}
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, onnxErr("the file is larger than %d bytes", limit)
+	}
+	mp := new(onnxpb.ModelProto)
+	if err := proto.Unmarshal(b, mp); err != nil {
+		return nil, onnxErr("not an ONNX model (%v)", err)
+	}
+	b = nil
+	return importModel(mp, opts)
+}
+
+func importModel(mp *onnxpb.ModelProto, opts ONNXImportOptions) (*Sequential, error) {
+	if mp.IrVersion == nil || mp.Graph == nil {
+		return nil, onnxErr("no ir_version or no graph: not an ONNX model")
+	}
+	if v := mp.GetIrVersion(); v < 3 || v > maxONNXIRVersion {
+		return nil, onnxErr("IR version %d, want 3 to %d", v, maxONNXIRVersion)
+	}
+	opset := 0
+	for _, o := range mp.GetOpsetImport() {
+		if d := o.GetDomain(); d == "" || d == "ai.onnx" {
+			opset = int(min(max(o.GetVersion(), 0), 1<<20))
+		}
+	}
+	if opset < minONNXOpset || opset > maxONNXOpset {
+		return nil, onnxErr("opset %d of the default domain, want %d to %d", opset, minONNXOpset, maxONNXOpset)
+	}
+	g := mp.Graph
+	if len(g.GetSparseInitializer()) > 0 {
+		return nil, onnxErr("graph %q: sparse initializers are not supported", g.GetName())
+	}
+	b := &onnxBuilder{opset: opset, values: map[string]*onnxValue{}, names: map[string]bool{}, stdFromFlags: opts.Rescale != 0 || opts.Mean != nil || opts.Std != nil}
+	if err := b.readInitializers(g); err != nil {
+		return nil, err
+	}
+	in, err := b.readInput(g, opts.InputShape)
+	if err != nil {
+		return nil, err
+	}
+	if len(g.GetOutput()) != 1 {
+		return nil, onnxErr("graph has %d outputs, want 1 (the class scores)", len(g.GetOutput()))
+	}
+	nodes, err := b.sortNodes(g)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range nodes {
+		if d := n.GetDomain(); d != "" && d != "ai.onnx" {
+			return nil, nodeErr(n, "operator of domain %q: only the default ONNX domain is supported", d)
+		}
+		op, ok := onnxOps[n.GetOpType()]
+		if !ok {
+			return nil, nodeErr(n, "operator not supported (supported: %s)", strings.Join(onnxOpNames(), ", "))
+		}
+		if err := op(b, n); err != nil {
+			return nil, err
+		}
+	}
+	m, err := b.model(in, g.GetOutput()[0].GetName())
+	if err != nil {
+		return nil, err
+	}
+	if err := m.setImportedInfo(mp, b, opts); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// onnxValue is a tensor of the graph: a constant, or a computed tensor whose
+// shape per sample (without the batch axis) is known.
+type onnxValue struct {
+	konst *onnxConst // nil for a computed tensor
+	// shape is the ONNX shape of one sample: [C H W] or [F].
+	shape []int
+	// flat marks a tensor convnet holds as a vector although ONNX sees it
+	// as [C 1 1]: the output of GlobalAveragePool.
+	flat bool
+	// nhwc marks an image transposed to [H W C], which convnet flattens as
+	// it is.
+	nhwc bool
+	// order maps the features of a vector to convnet's order: ONNX feature
+	// i is convnet feature order[i]. It is nil when they agree; it is not
+	// when ONNX flattened an image channel-first and convnet flattens it
+	// channel-last.
+	order []int
+	// dense marks the output of a MatMul, to which an Add may give a bias.
+	dense bool
+}
+
+// vector reports whether convnet holds v as a vector.
+func (v *onnxValue) vector() bool { return len(v.shape) == 1 || v.flat }
+
+// onnxBuilder turns the nodes, in order, into layers.
+type onnxBuilder struct {
+	opset  int
+	values map[string]*onnxValue
+	inputs map[string]int // consumers of each value
+	head   string         // the computed tensor the next layer reads
+	layers []nn.Layer
+	// weights holds each layer's parameters in the order of Params.
+	weights [][]*onnxConst
+	// foldable reports that head is the output of the last layer, a Conv2D
+	// or Dense without activation, into which an activation may fold.
+	foldable     bool
+	names        map[string]bool
+	std          *data.Standardizer // from the graph's preprocessing nodes
+	stage        int                // the last preprocessing step seen
+	stdFromFlags bool
+}
+
+// readInitializers parses every initializer into a constant.
+func (b *onnxBuilder) readInitializers(g *onnxpb.GraphProto) error {
+	for _, t := range g.GetInitializer() {
+		name := t.GetName()
+		if _, dup := b.values[name]; dup || name == "" {
+			return onnxErr("initializer %q: empty or duplicate name", name)
+		}
+		c, err := parseTensor(t)
+		if err != nil {
+			return onnxErr("initializer %q: %v", name, err)
+		}
+		b.values[name] = &onnxValue{konst: c}
+	}
+	return nil
+}
+
+// readInput finds the graph's one computed input and returns its shape
+// per sample in convnet's order.
+func (b *onnxBuilder) readInput(g *onnxpb.GraphProto, override []int) ([]int, error) {
+	var in *onnxpb.ValueInfoProto
+	for _, vi := range g.GetInput() {
+		if _, isInit := b.values[vi.GetName()]; isInit {
+			continue
+		}
+		if in != nil {
+			return nil, onnxErr("graph has two inputs, %q and %q: want one image or vector input", in.GetName(), vi.GetName())
+		}
+		in = vi
+	}
+	if in == nil {
+		return nil, onnxErr("graph has no input")
+	}
+	tt := in.GetType().GetTensorType()
+	if tt == nil || tt.GetElemType() != int32(onnxpb.TensorProto_FLOAT) {
+		return nil, onnxErr("input %q is not a float32 tensor", in.GetName())
+	}
+	dims := tt.GetShape().GetDim()
+	if len(dims) != 4 && len(dims) != 2 {
+		return nil, onnxErr("input %q has rank %d, want [N C H W] or [N F]", in.GetName(), len(dims))
+	}
+	sample := make([]int, len(dims)-1) // ONNX order; 0 where symbolic
+	for i, d := range dims[1:] {
+		if v := d.GetDimValue(); v > 0 && v <= maxInputDim {
+			sample[i] = int(v)
+		} else if v != 0 {
+			return nil, onnxErr("input %q: dimension %d of size %d, want 1 to %d", in.GetName(), i+1, v, maxInputDim)
+		}
+	}
+	shape := sample
+	if len(sample) == 3 {
+		shape = []int{sample[1], sample[2], sample[0]}
+	}
+	if override != nil {
+		if len(override) != len(shape) {
+			return nil, onnxErr("input shape %v given for input %q of rank %d", override, in.GetName(), len(dims))
+		}
+		for i, d := range shape {
+			if d != 0 && d != override[i] {
+				return nil, onnxErr("input shape %v given, the graph's input %q is %v (convnet order, 0: any)", override, in.GetName(), shape)
+			}
+		}
+		shape = slices.Clone(override)
+	}
+	if slices.Contains(shape, 0) {
+		return nil, onnxErr("input %q has shape %v (convnet order, 0: symbolic): give the input shape", in.GetName(), shape)
+	}
+	if err := checkInputShape(shape); err != nil {
+		return nil, onnxErr("input %q: %v", in.GetName(), err)
+	}
+	b.values[in.GetName()] = &onnxValue{shape: nchw(shape)}
+	b.head = in.GetName()
+	return shape, nil
+}
+
+// sortNodes checks that every node input is produced by something, that
+// every value is produced once, and returns the nodes in an order where
+// producers come first; a cycle is an error naming one of its nodes.
+func (b *onnxBuilder) sortNodes(g *onnxpb.GraphProto) ([]*onnxpb.NodeProto, error) {
+	nodes := g.GetNode()
+	producer := map[string]int{}
+	for i, n := range nodes {
+		for _, out := range n.GetOutput() {
+			if out == "" {
+				continue
+			}
+			if _, dup := producer[out]; dup {
+				return nil, nodeErr(n, "output %q is also produced by another node", out)
+			}
+			if _, dup := b.values[out]; dup {
+				return nil, nodeErr(n, "output %q is also a graph input or initializer", out)
+			}
+			producer[out] = i
+		}
+	}
+	b.inputs = map[string]int{}
+	waiting := make([]int, len(nodes)) // inputs not yet produced
+	users := map[int][]int{}           // producer -> nodes waiting on it
+	for i, n := range nodes {
+		for _, in := range n.GetInput() {
+			if in == "" {
+				continue // an optional input left out
+			}
+			b.inputs[in]++
+			if _, ok := b.values[in]; ok {
+				continue
+			}
+			p, ok := producer[in]
+			if !ok {
+				return nil, nodeErr(n, "input %q is not produced by any node, initializer or graph input", in)
+			}
+			waiting[i]++
+			users[p] = append(users[p], i)
+		}
+	}
+	out := g.GetOutput()[0].GetName()
+	if _, ok := producer[out]; !ok {
+		if _, ok := b.values[out]; !ok {
+			return nil, onnxErr("graph output %q is not produced by any node", out)
+		}
+	}
+	b.inputs[out]++
+	var order []*onnxpb.NodeProto
+	var ready []int
+	for i := range nodes {
+		if waiting[i] == 0 {
+			ready = append(ready, i)
+		}
+	}
+	for len(ready) > 0 {
+		i := ready[0]
+		ready = ready[1:]
+		order = append(order, nodes[i])
+		for _, u := range users[i] {
+			if waiting[u]--; waiting[u] == 0 {
+				ready = append(ready, u)
+			}
+		}
+	}
+	if len(order) < len(nodes) {
+		for i, n := range nodes {
+			if waiting[i] > 0 {
+				return nil, nodeErr(n, "the graph has a cycle through this node")
+			}
+		}
+	}
+	return order, nil
+}
+
+// model builds the layers and loads their weights.
+func (b *onnxBuilder) model(in []int, output string) (*Sequential, error) {
+	if output != b.head {
+		return nil, onnxErr("graph output %q is not the end of the chain of layers (%q)", output, b.head)
+	}
+	v := b.values[output]
+	if !v.vector() || v.order != nil {
+		return nil, onnxErr("graph output %q has shape %v per sample, want a vector of class scores", output, v.shape)
+	}
+	if len(b.layers) == 0 {
+		return nil, onnxErr("the graph has no layers")
+	}
+	m := New(b.layers...)
+	if err := m.Build(in, 0); err != nil {
+		return nil, onnxErr("%v", err)
+	}
+	for i, l := range m.Layers {
+		ps := l.Params()
+		if len(ps) != len(b.weights[i]) {
+			return nil, onnxErr("%s (%s): %d parameters, the graph gives %d", l.Name(), l.Type(), len(ps), len(b.weights[i]))
+		}
+		for j, p := range ps {
+			if w := b.weights[i][j]; len(w.f) != p.Value.Len() {
+				return nil, onnxErr("%s (%s): %s has %d values, the graph gives %d", l.Name(), l.Type(), p.Name, p.Value.Len(), len(w.f))
+			}
+			copy(p.Value.Data, b.weights[i][j].f)
+		}
+	}
+	if got := m.OutputShape(); !slices.Equal(got, []int{v.shape[0]}) {
+		return nil, onnxErr("the layers give %v per sample, the graph %v", got, v.shape)
+	}
+	return m, nil
+}
+
+// setImportedInfo sets the class names, the preprocessing and where the
+// model came from.
+func (m *Sequential) setImportedInfo(mp *onnxpb.ModelProto, b *onnxBuilder, opts ONNXImportOptions) error {
+	m.ClassNames = opts.ClassNames
+	if m.ClassNames == nil {
+		for _, p := range mp.GetMetadataProps() {
+			if p.GetKey() == onnxClassesKey {
+				if err := json.Unmarshal([]byte(p.GetValue()), &m.ClassNames); err != nil {
+					return onnxErr("metadata %q: %v", onnxClassesKey, err)
+				}
+			}
+		}
+	}
+	if len(m.ClassNames) > 0 && len(m.ClassNames) != m.NumClasses() {
+		return onnxErr("%d class names for %d outputs", len(m.ClassNames), m.NumClasses())
+	}
+	m.Standardizer = b.std
+	if b.stdFromFlags {
+		m.Standardizer = &data.Standardizer{Rescale: opts.Rescale, Mean: opts.Mean}
+		m.Standardizer.FeaturewiseCenter = opts.Mean != nil
+		if opts.Std != nil {
+			m.Standardizer.FeaturewiseStd = true
+			if opts.Mean == nil {
+				m.Standardizer.Mean = make([]float32, len(opts.Std))
+			}
+			for _, v := range opts.Std {
+				if !(v > 0) {
+					return onnxErr("std %v: must be positive", v)
+				}
+				m.Standardizer.Std = append(m.Standardizer.Std, stdFor(v))
+			}
+		}
+	}
+	if m.Standardizer != nil {
+		if err := m.Standardizer.Check(m.InputShape()); err != nil {
+			return onnxErr("preprocessing: %v", err)
+		}
+	}
+	producer := strings.TrimSpace(mp.GetProducerName() + " " + mp.GetProducerVersion())
+	m.Meta = map[string]string{"source": fmt.Sprintf("ONNX (IR version %d, opset %d, producer %q)", mp.GetIrVersion(), b.opset, producer)}
+	return nil
+}

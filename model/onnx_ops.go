@@ -1,0 +1,317 @@
+package model
+
+import (
+	"slices"
+	"sort"
+
+	"github.com/convnet-go/convnet/internal/kernels"
+	"github.com/convnet-go/convnet/internal/onnxpb"
+	"github.com/convnet-go/convnet/nn"
+)
+
+// onnxOps maps each ONNX operator ImportONNX runs to the function that
+// turns a node of it into layers (or preprocessing, or nothing).
+var onnxOps map[string]func(b *onnxBuilder, n *onnxpb.NodeProto) error
+
+func init() {
+	onnxOps = map[string]func(*onnxBuilder, *onnxpb.NodeProto) error{
+		"Conv":               importConv,
+		"MaxPool":            importPool,
+		"AveragePool":        importPool,
+		"GlobalAveragePool":  importGlobalAveragePool,
+		"BatchNormalization": importBatchNorm,
+		"Relu":               importActivation,
+		"LeakyRelu":          importActivation,
+		"Elu":                importActivation,
+		"Sigmoid":            importActivation,
+		"Tanh":               importActivation,
+		"Softmax":            importActivation,
+		"Gemm":               importGemm,
+		"MatMul":             importMatMul,
+		"Flatten":            importFlatten,
+		"Reshape":            importFlatten,
+		"Transpose":          importTranspose,
+		"Dropout":            importIdentity,
+		"Identity":           importIdentity,
+		"Constant":           importConstant,
+		"Add":                importArithmetic,
+		"Sub":                importArithmetic,
+		"Mul":                importArithmetic,
+		"Div":                importArithmetic,
+		"Concat":             importConcat,
+	}
+}
+
+func onnxOpNames() []string {
+	names := make([]string, 0, len(onnxOps))
+	for k := range onnxOps {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func importConv(b *onnxBuilder, n *onnxpb.NodeProto) error {
+	a, err := attrs(n, "kernel_shape", "strides", "pads", "dilations", "group", "auto_pad")
+	if err != nil {
+		return err
+	}
+	x, err := b.image(n)
+	if err != nil {
+		return err
+	}
+	w, err := b.weight(n, 1, false, "weights", 4)
+	if err != nil {
+		return err
+	}
+	f, c, kh, kw := w.dims[0], w.dims[1], w.dims[2], w.dims[3]
+	bias, err := b.weight(n, 2, true, "bias", 1)
+	if err != nil {
+		return err
+	}
+	if bias != nil && bias.dims[0] != f {
+		return nodeErr(n, "bias of %d values for %d filters", bias.dims[0], f)
+	}
+	if g := a.int("group", 1); g != 1 {
+		return nodeErr(n, "attribute group = %d: only 1 is supported", g)
+	}
+	if c != x.shape[0] {
+		return nodeErr(n, "weights of shape %v for an input of %d channels", w.dims, x.shape[0])
+	}
+	if ks := a.ints("kernel_shape"); ks != nil && !slices.Equal(ks, []int{kh, kw}) {
+		return nodeErr(n, "attribute kernel_shape = %v, the weights are %dx%d", ks, kh, kw)
+	}
+	win, err := b.window(n, a, x, [2]int{kh, kw})
+	if err != nil {
+		return err
+	}
+	kernel := &onnxConst{dims: []int{kh, kw, c, f}, f: oihwToHWIO(w.f, f, c, kh, kw)}
+	l := &nn.Conv2D{Filters: f, KernelSize: [2]int{kh, kw}, Strides: win.strides, Padding: win.padding, NoBias: bias == nil}
+	if bias == nil {
+		b.add(n, l, true, kernel)
+	} else {
+		b.add(n, l, true, kernel, bias)
+	}
+	return b.output(n, &onnxValue{shape: []int{f, win.out[0], win.out[1]}})
+}
+
+// image returns the node's input, which must be an NCHW image.
+func (b *onnxBuilder) image(n *onnxpb.NodeProto) (*onnxValue, error) {
+	x, err := b.computed(n)
+	if err != nil {
+		return nil, err
+	}
+	if len(x.shape) != 3 || x.flat || x.nhwc {
+		return nil, nodeErr(n, "input of shape %v per sample, want an NCHW image", x.shape)
+	}
+	return x, nil
+}
+
+// onnxWindow is the geometry of a convolution or pooling node.
+type onnxWindow struct {
+	padding string // convnet's: "valid" or "same"
+	strides [2]int
+	out     [2]int // output height and width
+	padded  bool   // some padding cells are used
+}
+
+// window reads the strides and padding of a convolution or pooling node
+// with kernel k over input x. Only "valid" and TensorFlow's "same" padding
+// are supported.
+func (b *onnxBuilder) window(n *onnxpb.NodeProto, a *onnxAttrs, x *onnxValue, k [2]int) (onnxWindow, error) {
+	var s, out [2]int
+	fail := func(err error) (onnxWindow, error) { return onnxWindow{}, err }
+	strides := a.ints("strides", 1, 1)
+	pads := a.ints("pads", 0, 0, 0, 0)
+	dil := a.ints("dilations", 1, 1)
+	autoPad := a.str("auto_pad", "NOTSET")
+	ceil := a.int("ceil_mode", 0)
+	if a.err != nil {
+		return fail(a.err)
+	}
+	if len(strides) != 2 || strides[0] < 1 || strides[1] < 1 {
+		return fail(nodeErr(n, "attribute strides = %v: want two positive values", strides))
+	}
+	if !slices.Equal(dil, []int{1, 1}) {
+		return fail(nodeErr(n, "attribute dilations = %v: only 1, 1 is supported", dil))
+	}
+	if len(pads) != 4 || slices.Min(pads) < 0 {
+		return fail(nodeErr(n, "attribute pads = %v: want four non-negative values", pads))
+	}
+	if k[0] < 1 || k[1] < 1 {
+		return fail(nodeErr(n, "kernel %dx%d: must be positive", k[0], k[1]))
+	}
+	s = [2]int{strides[0], strides[1]}
+	hw := [2]int{x.shape[1], x.shape[2]}
+	same := make([]int, 4)
+	for i := range 2 {
+		o, before := kernels.SamePadding(hw[i], k[i], s[i])
+		same[i], same[i+2] = before, max((o-1)*s[i]+k[i]-hw[i], 0)-before
+	}
+	padding := ""
+	switch autoPad {
+	case "VALID":
+		padding = "valid"
+	case "SAME_UPPER":
+		padding = "same"
+	case "SAME_LOWER":
+		if same[0] != same[2] || same[1] != same[3] {
+			return fail(nodeErr(n, "attribute auto_pad = SAME_LOWER pads %v here (the odd cell first); convnet pads the odd cell after", same))
+		}
+		padding = "same"
+	case "NOTSET":
+		switch {
+		case slices.Equal(pads, []int{0, 0, 0, 0}) && k[0] <= hw[0] && k[1] <= hw[1]:
+			padding = "valid"
+		case slices.Equal(pads, same):
+			padding = "same"
+		default:
+			return fail(nodeErr(n, "attribute pads = %v on a %dx%d input: convnet pads \"valid\" ([0 0 0 0]) or TensorFlow's \"same\" (%v here)", pads, hw[0], hw[1], same))
+		}
+	default:
+		return fail(nodeErr(n, "attribute auto_pad = %q: want NOTSET, VALID, SAME_UPPER or SAME_LOWER", autoPad))
+	}
+	for i := range 2 {
+		if padding == "same" {
+			out[i] = (hw[i] + s[i] - 1) / s[i]
+			continue
+		}
+		if k[i] > hw[i] {
+			return fail(nodeErr(n, "kernel %dx%d is larger than the %dx%d input", k[0], k[1], hw[0], hw[1]))
+		}
+		out[i] = kernels.ValidOutput(hw[i], k[i], s[i])
+	}
+	if ceil != 0 {
+		// ceil_mode only matters when the last window does not fit.
+		for i := range 2 {
+			p := same[i] + same[i+2]
+			if padding == "valid" {
+				p = 0
+			}
+			if (hw[i]+p-k[i])%s[i] != 0 {
+				return fail(nodeErr(n, "attribute ceil_mode = 1 adds a partial window here: not supported"))
+			}
+		}
+	}
+	padded := padding == "same" && slices.Max(same) > 0
+	return onnxWindow{padding: padding, strides: s, out: out, padded: padded}, nil
+}
+
+func importPool(b *onnxBuilder, n *onnxpb.NodeProto) error {
+	maxPool := n.GetOpType() == "MaxPool"
+	known := []string{"kernel_shape", "strides", "pads", "auto_pad", "ceil_mode", "dilations"}
+	if maxPool {
+		known = append(known, "storage_order")
+	} else {
+		known = append(known, "count_include_pad")
+	}
+	a, err := attrs(n, known...)
+	if err != nil {
+		return err
+	}
+	x, err := b.image(n)
+	if err != nil {
+		return err
+	}
+	ks := a.ints("kernel_shape")
+	if a.err != nil {
+		return a.err
+	}
+	if len(ks) != 2 {
+		return nodeErr(n, "attribute kernel_shape = %v: want two sizes", ks)
+	}
+	k := [2]int{ks[0], ks[1]}
+	win, err := b.window(n, a, x, k)
+	if err != nil {
+		return err
+	}
+	var l nn.Layer = &nn.MaxPool2D{PoolSize: k, Strides: win.strides, Padding: win.padding}
+	if !maxPool {
+		if a.int("count_include_pad", 0) != 0 && win.padded {
+			return nodeErr(n, "attribute count_include_pad = 1: convnet's average leaves the padding cells out")
+		}
+		l = &nn.AveragePooling2D{PoolSize: k, Strides: win.strides, Padding: win.padding}
+	}
+	if a.err != nil {
+		return a.err
+	}
+	b.add(n, l, false)
+	return b.output(n, &onnxValue{shape: []int{x.shape[0], win.out[0], win.out[1]}})
+}
+
+func importGlobalAveragePool(b *onnxBuilder, n *onnxpb.NodeProto) error {
+	if _, err := attrs(n); err != nil {
+		return err
+	}
+	x, err := b.image(n)
+	if err != nil {
+		return err
+	}
+	b.add(n, &nn.GlobalAveragePooling2D{}, false)
+	return b.output(n, &onnxValue{shape: []int{x.shape[0], 1, 1}, flat: true})
+}
+
+func importBatchNorm(b *onnxBuilder, n *onnxpb.NodeProto) error {
+	a, err := attrs(n, "epsilon", "momentum", "spatial", "training_mode")
+	if err != nil {
+		return err
+	}
+	x, err := b.computed(n)
+	if err != nil {
+		return err
+	}
+	if x.nhwc {
+		return nodeErr(n, "input is transposed: the channel axis is not axis 1")
+	}
+	eps, mom := a.float("epsilon", 1e-5), a.float("momentum", 0.9)
+	if a.int("spatial", 1) != 1 || a.int("training_mode", 0) != 0 || a.err != nil {
+		if a.err != nil {
+			return a.err
+		}
+		return nodeErr(n, "attributes spatial = 0 or training_mode = 1 are not supported")
+	}
+	if !(eps > 0) || !(mom >= 0 && mom <= 1) {
+		return nodeErr(n, "attributes epsilon = %v, momentum = %v: want epsilon > 0 and momentum in [0, 1]", eps, mom)
+	}
+	c := x.shape[0]
+	ps := make([]*onnxConst, 4)
+	for i, what := range []string{"scale", "bias", "mean", "variance"} {
+		if ps[i], err = b.weight(n, i+1, false, what, 1); err != nil {
+			return err
+		}
+		if ps[i].dims[0] != c {
+			return nodeErr(n, "%s of %d values for %d channels", what, ps[i].dims[0], c)
+		}
+		ps[i] = permuted(ps[i], x.order)
+	}
+	b.add(n, &nn.BatchNormalization{Epsilon: decimal(eps), Momentum: decimal(mom)}, false, ps...)
+	return b.output(n, x)
+}
+
+// permuted returns the per-feature values c in convnet's order.
+func permuted(c *onnxConst, order []int) *onnxConst {
+	if order == nil {
+		return c
+	}
+	p := &onnxConst{dims: c.dims, f: make([]float32, len(c.f))}
+	for i, v := range c.f {
+		p.f[order[i]] = v
+	}
+	return p
+}
+
+// oihwToHWIO reorders a convolution kernel from ONNX's [f c kh kw] to
+// convnet's [kh kw c f]; the inverse of hwioToOIHW.
+func oihwToHWIO(w []float32, f, c, kh, kw int) []float32 {
+	out := make([]float32, len(w))
+	for o := range f {
+		for i := range c {
+			for y := range kh {
+				for x := range kw {
+					out[((y*kw+x)*c+i)*f+o] = w[((o*c+i)*kh+y)*kw+x]
+				}
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,328 @@
+package model
+
+import (
+	"slices"
+
+	"github.com/convnet-go/convnet/internal/onnxpb"
+	"github.com/convnet-go/convnet/nn"
+)
+
+// importActivation turns an activation node into the activation of the
+// Conv2D or Dense before it when that layer has none and the function is
+// one it takes by name, else into an activation layer.
+func importActivation(b *onnxBuilder, n *onnxpb.NodeProto) error {
+	var known []string
+	switch n.GetOpType() {
+	case "LeakyRelu", "Elu":
+		known = []string{"alpha"}
+	case "Softmax":
+		known = []string{"axis"}
+	}
+	a, err := attrs(n, known...)
+	if err != nil {
+		return err
+	}
+	x, err := b.computed(n)
+	if err != nil {
+		return err
+	}
+	var fn string
+	var alpha float32
+	var l nn.Layer
+	switch n.GetOpType() {
+	case "Relu":
+		fn, l = "relu", &nn.ReLU{}
+	case "LeakyRelu":
+		fn, alpha = "leaky_relu", a.float("alpha", 0.01)
+		l = &nn.LeakyReLU{Alpha: decimal(alpha)}
+	case "Elu":
+		fn, alpha = "elu", a.float("alpha", 1)
+		l = &nn.ELU{Alpha: decimal(alpha)}
+	case "Sigmoid":
+		fn, l = "sigmoid", &nn.Activation{Func: "sigmoid"}
+	case "Tanh":
+		fn, l = "tanh", &nn.Activation{Func: "tanh"}
+	case "Softmax":
+		fn, l = "softmax", &nn.Softmax{}
+		if err := b.softmaxAxis(n, a, x); err != nil {
+			return err
+		}
+	}
+	if a.err != nil {
+		return a.err
+	}
+	if (fn == "leaky_relu" || fn == "elu") && alpha == 0 {
+		fn, l = "relu", &nn.ReLU{} // convnet reads a zero alpha as its default
+	}
+	if alpha < 0 {
+		return nodeErr(n, "attribute alpha = %v: must not be negative", alpha)
+	}
+	// The activation functions convnet's layers take by name fix alpha.
+	byName := fn != "leaky_relu" && fn != "elu" || fn == "leaky_relu" && alpha == float32(0.2) || fn == "elu" && alpha == 1
+	if b.foldable && byName {
+		switch last := b.layers[len(b.layers)-1].(type) {
+		case *nn.Conv2D:
+			last.Activation = fn
+		case *nn.Dense:
+			last.Activation = fn
+		}
+		b.foldable = false
+		return b.output(n, &onnxValue{shape: x.shape, flat: x.flat, nhwc: x.nhwc, order: x.order})
+	}
+	b.add(n, l, false)
+	return b.output(n, &onnxValue{shape: x.shape, flat: x.flat, nhwc: x.nhwc, order: x.order})
+}
+
+// softmaxAxis checks that a Softmax runs along the axis convnet's does:
+// the features of a vector, the channels of an image.
+func (b *onnxBuilder) softmaxAxis(n *onnxpb.NodeProto, a *onnxAttrs, x *onnxValue) error {
+	def := -1
+	if b.opset < 13 {
+		def = 1 // and the input is seen as 2-D from that axis on
+	}
+	rank := len(x.shape) + 1
+	axis := a.int("axis", def)
+	if axis < 0 {
+		axis += rank
+	}
+	ok := axis == 1 && !x.nhwc && (rank == 2 || x.flat || b.opset >= 13)
+	if !ok {
+		return nodeErr(n, "attribute axis = %d on a tensor of shape [N %v] (opset %d): convnet's softmax runs along the features of a vector or the channels of an image", a.int("axis", def), x.shape, b.opset)
+	}
+	return nil
+}
+
+// vector returns the node's input, which must be a vector.
+func (b *onnxBuilder) vector(n *onnxpb.NodeProto) (*onnxValue, error) {
+	x, err := b.computed(n)
+	if err != nil {
+		return nil, err
+	}
+	if !x.vector() {
+		return nil, nodeErr(n, "input of shape %v per sample, want a vector: flatten it first", x.shape)
+	}
+	return x, nil
+}
+
+func importGemm(b *onnxBuilder, n *onnxpb.NodeProto) error {
+	a, err := attrs(n, "alpha", "beta", "transA", "transB")
+	if err != nil {
+		return err
+	}
+	x, err := b.vector(n)
+	if err != nil {
+		return err
+	}
+	w, err := b.weight(n, 1, false, "weights", 2)
+	if err != nil {
+		return err
+	}
+	c, err := b.constant(n, 2, true)
+	if err != nil {
+		return err
+	}
+	alpha, beta := a.float("alpha", 1), a.float("beta", 1)
+	transA, transB := a.int("transA", 0), a.int("transB", 0)
+	if a.err != nil {
+		return a.err
+	}
+	if transA != 0 {
+		return nodeErr(n, "attribute transA = %d: only 0 is supported", transA)
+	}
+	k, units := w.dims[0], w.dims[1]
+	if transB != 0 {
+		k, units = units, k
+	}
+	if k != x.shape[0] {
+		return nodeErr(n, "weights of shape %v (transB = %d) for a vector of %d values", w.dims, transB, x.shape[0])
+	}
+	kernel := &onnxConst{dims: []int{k, units}, f: make([]float32, k*units)}
+	for i := range k {
+		row := i
+		if x.order != nil {
+			row = x.order[i]
+		}
+		for j := range units {
+			v := w.f[i*units+j]
+			if transB != 0 {
+				v = w.f[j*k+i]
+			}
+			if alpha != 1 {
+				v *= alpha
+			}
+			kernel.f[row*units+j] = v
+		}
+	}
+	l := &nn.Dense{Units: units, NoBias: c == nil || beta == 0}
+	if l.NoBias {
+		b.add(n, l, true, kernel)
+	} else {
+		bias, err := b.bias(n, c, units, beta)
+		if err != nil {
+			return err
+		}
+		b.add(n, l, true, kernel, bias)
+	}
+	return b.output(n, &onnxValue{shape: []int{units}})
+}
+
+// bias returns c, a float constant broadcast to [units], times beta.
+func (b *onnxBuilder) bias(n *onnxpb.NodeProto, c *onnxConst, units int, beta float32) (*onnxConst, error) {
+	shape := slices.DeleteFunc(slices.Clone(c.dims), func(d int) bool { return d == 1 })
+	if c.f == nil || len(shape) > 1 || len(shape) == 1 && shape[0] != units || len(c.f) != 1 && len(c.f) != units {
+		return nil, nodeErr(n, "bias of shape %v for %d units", c.dims, units)
+	}
+	bias := &onnxConst{dims: []int{units}, f: make([]float32, units)}
+	for j := range bias.f {
+		v := c.f[0]
+		if len(c.f) == units {
+			v = c.f[j]
+		}
+		if beta != 1 {
+			v *= beta
+		}
+		bias.f[j] = v
+	}
+	return bias, nil
+}
+
+// importMatMul turns x·W into a Dense without bias; an Add right after it
+// gives it one.
+func importMatMul(b *onnxBuilder, n *onnxpb.NodeProto) error {
+	if _, err := attrs(n); err != nil {
+		return err
+	}
+	x, err := b.vector(n)
+	if err != nil {
+		return err
+	}
+	w, err := b.weight(n, 1, false, "weights", 2)
+	if err != nil {
+		return err
+	}
+	if w.dims[0] != x.shape[0] {
+		return nodeErr(n, "weights of shape %v for a vector of %d values", w.dims, x.shape[0])
+	}
+	kernel := w
+	if x.order != nil {
+		units := w.dims[1]
+		kernel = &onnxConst{dims: w.dims, f: make([]float32, len(w.f))}
+		for i, row := range x.order {
+			copy(kernel.f[row*units:(row+1)*units], w.f[i*units:(i+1)*units])
+		}
+	}
+	b.add(n, &nn.Dense{Units: w.dims[1], NoBias: true}, true, kernel)
+	return b.output(n, &onnxValue{shape: []int{w.dims[1]}, dense: true})
+}
+
+// addBias gives the Dense of a MatMul the bias c.
+func (b *onnxBuilder) addBias(n *onnxpb.NodeProto, x *onnxValue, c *onnxConst) error {
+	units := x.shape[0]
+	bias, err := b.bias(n, c, units, 1)
+	if err != nil {
+		return err
+	}
+	last := len(b.layers) - 1
+	b.layers[last].(*nn.Dense).NoBias = false
+	b.weights[last] = append(b.weights[last], bias)
+	return b.output(n, &onnxValue{shape: x.shape})
+}
+
+// importFlatten turns Flatten (axis 1) and Reshape to [N, features] into
+// convnet's Flatten. ONNX flattens an NCHW image channel-first, convnet
+// channel-last: the vector remembers the order so that the next Dense or
+// BatchNormalization reorders its weights.
+func importFlatten(b *onnxBuilder, n *onnxpb.NodeProto) error {
+	x, err := b.computed(n)
+	if err != nil {
+		return err
+	}
+	size := 1
+	for _, d := range x.shape {
+		size *= d
+	}
+	if n.GetOpType() == "Flatten" {
+		a, err := attrs(n, "axis")
+		if err != nil {
+			return err
+		}
+		if axis := a.int("axis", 1); axis != 1 && axis != -len(x.shape) || a.err != nil {
+			if a.err != nil {
+				return a.err
+			}
+			return nodeErr(n, "attribute axis = %d: only 1 (keep the batch axis) is supported", axis)
+		}
+	} else if err := b.reshapeTarget(n, size); err != nil {
+		return err
+	}
+	if x.vector() {
+		return b.output(n, &onnxValue{shape: []int{size}, order: x.order})
+	}
+	v := &onnxValue{shape: []int{size}}
+	if !x.nhwc && x.shape[0] > 1 && x.shape[1]*x.shape[2] > 1 {
+		c, h, w := x.shape[0], x.shape[1], x.shape[2]
+		v.order = make([]int, size)
+		for ch := range c {
+			for y := range h {
+				for xx := range w {
+					v.order[(ch*h+y)*w+xx] = (y*w+xx)*c + ch
+				}
+			}
+		}
+	}
+	b.add(n, &nn.Flatten{}, false)
+	return b.output(n, v)
+}
+
+// reshapeTarget checks that a Reshape keeps the batch axis and flattens the
+// rest: its shape is [0 or -1 or N, size or -1].
+func (b *onnxBuilder) reshapeTarget(n *onnxpb.NodeProto, size int) error {
+	a, err := attrs(n, "allowzero")
+	if err != nil {
+		return err
+	}
+	allowZero := a.int("allowzero", 0)
+	if a.err != nil {
+		return a.err
+	}
+	s, err := b.constant(n, 1, false)
+	if err != nil {
+		return err
+	}
+	t := s.i
+	ok := s.i != nil && len(t) == 2 &&
+		(t[0] == 0 && allowZero == 0 && (t[1] == -1 || t[1] == int64(size)) ||
+			t[0] == -1 && t[1] == int64(size) ||
+			t[0] > 0 && t[1] == int64(size))
+	if !ok {
+		return nodeErr(n, "shape %v: only a reshape to [N, %d] is supported", t, size)
+	}
+	return nil
+}
+
+// importTranspose accepts the NCHW to NHWC transpose before a flatten,
+// which makes ONNX flatten in convnet's order.
+func importTranspose(b *onnxBuilder, n *onnxpb.NodeProto) error {
+	a, err := attrs(n, "perm")
+	if err != nil {
+		return err
+	}
+	x, err := b.computed(n)
+	if err != nil {
+		return err
+	}
+	perm := a.ints("perm")
+	if a.err != nil {
+		return a.err
+	}
+	v := &onnxValue{shape: x.shape, flat: x.flat, order: x.order}
+	switch {
+	case x.vector() && slices.Equal(perm, []int{0, 1}):
+	case len(x.shape) == 3 && !x.flat && !x.nhwc && slices.Equal(perm, []int{0, 2, 3, 1}):
+		v.nhwc = true
+	case x.nhwc && slices.Equal(perm, []int{0, 3, 1, 2}):
+	default:
+		return nodeErr(n, "attribute perm = %v on a tensor of shape [N %v]: only NCHW to NHWC before a flatten is supported", perm, x.shape)
+	}
+	return b.output(n, v)
+}

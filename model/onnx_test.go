@@ -1,0 +1,167 @@
+package model
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/convnet-go/convnet/data"
+	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// exportBytes returns m exported to ONNX.
+func exportBytes(t testing.TB, m *Sequential) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := ExportONNX(&b, m, ONNXExportOptions{ProducerVersion: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func importBytes(b []byte, opts ONNXImportOptions) (*Sequential, error) {
+	return ImportONNX(bytes.NewReader(b), opts)
+}
+
+// rawProbabilities applies m's Standardizer to raw images x and returns
+// the class probabilities, as convnet predict does.
+func rawProbabilities(m *Sequential, x *tensor.Tensor) *tensor.Tensor {
+	in := x.Clone()
+	if m.Standardizer != nil {
+		m.Standardizer.Apply(in, x)
+	}
+	n := x.Shape[0]
+	p := tensor.New(n, m.NumClasses())
+	for lo := 0; lo < n; lo += 256 {
+		hi := min(lo+256, n)
+		m.Predict(p.Slice(lo, hi), in.Slice(lo, hi))
+	}
+	return p
+}
+
+// mixed is a model with most layer types, even kernels and strides with
+// "same" padding, folded and separate activations, and channel
+// standardization.
+func mixed(t testing.TB) *Sequential {
+	m := New(
+		&nn.Conv2D{Filters: 4, KernelSize: pair(4), Strides: pair(2), Padding: "same", Activation: "leaky_relu"},
+		&nn.BatchNormalization{Epsilon: 0.01},
+		&nn.ELU{Alpha: 0.7},
+		&nn.MaxPool2D{PoolSize: pair(2), Strides: pair(1), Padding: "same"},
+		&nn.Conv2D{Filters: 3, KernelSize: [2]int{3, 2}, Activation: "sigmoid", NoBias: true},
+		&nn.AveragePooling2D{PoolSize: pair(3), Strides: pair(2), Padding: "same"},
+		&nn.LeakyReLU{Alpha: 0.05},
+		&nn.Flatten{},
+		&nn.Dropout{Rate: 0.5},
+		&nn.Dense{Units: 6, Activation: "tanh"},
+		&nn.BatchNormalization{},
+		&nn.Activation{Func: "elu"},
+		&nn.Dense{Units: 3},
+	)
+	if err := m.Build([]int{11, 10, 2}, 4); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, p := range m.Params() {
+		if p.Name == "moving_variance" {
+			for i := range p.Value.Data {
+				p.Value.Data[i] = float32(0.5 + rng.Float64())
+			}
+		} else if !p.Trainable {
+			for i := range p.Value.Data {
+				p.Value.Data[i] = float32(rng.NormFloat64() * 0.2)
+			}
+		}
+	}
+	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255, FeaturewiseStd: true, Mean: []float32{0.3, 0.6}, Std: []float32{0.2, 0.4}}
+	m.ClassNames = []string{"x", "y", "z"}
+	return m
+}
+
+// TestONNXRoundTrip exports models, imports them back and compares the
+// predictions: export then import gives back the same computation.
+func TestONNXRoundTrip(t *testing.T) {
+	type testCase struct {
+		name   string
+		m      *Sequential
+		x      *tensor.Tensor // raw pixels
+		layers bool           // the same layer types come back
+	}
+	random := func(m *Sequential, n int) *tensor.Tensor {
+		x := tensor.New(append([]int{n}, m.InputShape()...)...)
+		rng := rand.New(rand.NewPCG(7, 8))
+		for i := range x.Data {
+			x.Data[i] = float32(rng.IntN(256))
+		}
+		return x
+	}
+	mx := mixed(t)
+	cases := []testCase{{"mixed", mx, random(mx, 64), false}}
+	// The built-in models on their test sets: long, so not in -race builds
+	// (the purego pass of scripts/test runs them).
+	if dir := os.Getenv("CONVNET_DATA"); dir != "" && !raceEnabled {
+		for _, name := range []string{"ahcd", "mnist"} {
+			m, err := Load(filepath.Join("..", "web", "models", name+".safetensors"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var test *data.Dataset
+			if name == "ahcd" {
+				_, test, err = data.LoadAHCD(context.Background(), filepath.Join(dir, "ahcd", "ahcd_csv.zip"), nil)
+			} else {
+				_, test, err = data.LoadMNIST(context.Background(), filepath.Join(dir, "mnist"), nil)
+				test = test.Subset(tensorRange(3000)) // the first 3,000 of 10,000
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			cases = append(cases, testCase{"builtin-" + name, m, test.X, false})
+		}
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			b := exportBytes(t, tc.m)
+			got, err := importBytes(b, ONNXImportOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got.ClassNames, tc.m.ClassNames) || !slices.Equal(got.InputShape(), tc.m.InputShape()) {
+				t.Errorf("classes %v input %v, want %v %v", got.ClassNames, got.InputShape(), tc.m.ClassNames, tc.m.InputShape())
+			}
+			want, have := rawProbabilities(tc.m, tc.x), rawProbabilities(got, tc.x)
+			worst := 0.0
+			for i, v := range want.Data {
+				worst = max(worst, math.Abs(float64(v)-float64(have.Data[i])))
+			}
+			t.Logf("%d layers -> %d; max |difference| over %d images: %.3g", len(tc.m.Layers), len(got.Layers), tc.x.Shape[0], worst)
+			if worst > 1e-6 {
+				t.Errorf("export then import: predictions differ by %.3g, want <= 1e-6", worst)
+			}
+			// One round trip reaches a fixed point: the import has lost the
+			// dropout and folded the final softmax into its layer, and
+			// nothing else changes after that.
+			b2 := exportBytes(t, got)
+			again, err := importBytes(b2, ONNXImportOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b3 := exportBytes(t, again); !bytes.Equal(b3, b2) {
+				t.Errorf("a second round trip changes the file: %d bytes, then %d", len(b2), len(b3))
+			}
+		})
+	}
+}
+
+func tensorRange(n int) []int {
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	return idx
+}

@@ -1,0 +1,87 @@
+"""Trains a small CNN on MNIST with PyTorch for 120 steps,
+exports it with torch.onnx.export and writes what convnet's Go test
+compares against:
+
+    cnn.onnx        the model: input "input" [N 1 28 28] (pixels / 255,
+                    then normalized with MNIST's mean and std), output
+                    "logits" [N 10]
+    images.u8       100 test images, 28x28 bytes each
+    probs.f32       PyTorch's probabilities for them, float32 [100 10]
+
+Usage: python3 torch_cnn.py MNIST_DIR OUT_DIR
+"""
+import gzip
+import os
+import sys
+
+import numpy as np
+import torch
+from torch import nn
+
+MEAN, STD = 0.1307, 0.3081
+
+
+def idx(path):
+    with gzip.open(path) as f:
+        b = f.read()
+    ndim = b[3]
+    dims = [int.from_bytes(b[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(b, np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+class Net(nn.Module):
+    """conv-bn-relu-pool twice, a valid conv, then two linear layers with
+    batch norm and dropout between them."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(8, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(16, 16, 3), nn.LeakyReLU(0.1),
+        )
+        self.classifier = nn.Sequential(
+            nn.Flatten(), nn.Linear(16 * 5 * 5, 64), nn.BatchNorm1d(64), nn.ReLU(),
+            nn.Dropout(0.2), nn.Linear(64, 10),
+        )
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
+def prepare(images):
+    x = torch.from_numpy(images.astype(np.float32) / 255)
+    return ((x - MEAN) / STD).unsqueeze(1)
+
+
+def main(mnist, out):
+    torch.manual_seed(1)
+    torch.set_num_threads(2)
+    xtrain = idx(os.path.join(mnist, "train-images-idx3-ubyte.gz"))[:12800]
+    ytrain = torch.from_numpy(idx(os.path.join(mnist, "train-labels-idx1-ubyte.gz"))[:12800].astype(np.int64))
+    xtest = idx(os.path.join(mnist, "t10k-images-idx3-ubyte.gz"))[::100][:100]
+    net = Net()
+    opt = torch.optim.Adam(net.parameters(), lr=2e-3)
+    x = prepare(xtrain)
+    net.train()
+    for step in range(120):
+        i = torch.randint(0, len(x), (64,))
+        loss = nn.functional.cross_entropy(net(x[i]), ytrain[i])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    net.eval()
+    os.makedirs(out, exist_ok=True)
+    torch.onnx.export(net, prepare(xtest[:1]), os.path.join(out, "cnn.onnx"),
+                      input_names=["input"], output_names=["logits"],
+                      dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}})
+    with torch.no_grad():
+        probs = torch.softmax(net(prepare(xtest)), dim=1).numpy().astype("<f4")
+    xtest.astype(np.uint8).tofile(os.path.join(out, "images.u8"))
+    probs.tofile(os.path.join(out, "probs.f32"))
+    print(f"torch {torch.__version__}: trained 120 steps (last loss {loss.item():.3f}), "
+          f"exported {os.path.join(out, 'cnn.onnx')}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
