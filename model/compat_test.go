@@ -12,8 +12,10 @@ import (
 )
 
 // A file of format version 1, written by the code of that version
-// (testdata/v1/make.go), loads: it predicts the same probabilities, bit for
-// bit, and resumes training with the next step's loss.
+// (testdata/v1/make.go), loads: it predicts the same probabilities and
+// resumes training with the next step's loss. (The recorded values come
+// from the AVX-512 kernels; other kernels round differently, hence the
+// tolerances.)
 func TestReadFormatVersion1(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join("testdata", "v1", "tiny.safetensors"))
 	if err != nil {
@@ -44,8 +46,12 @@ func TestReadFormatVersion1(t *testing.T) {
 		m.Predict(p, x)
 		return p.Data
 	}
-	if got := predict(m); !slices.Equal(got, want.Predictions) {
-		t.Errorf("predictions %v, version 1 predicted %v", got, want.Predictions)
+	near := func(a, b float64) bool { return math.Abs(a-b) <= 1e-5*max(1, math.Abs(b)) }
+	got := predict(m)
+	for i, p := range got {
+		if !near(float64(p), float64(want.Predictions[i])) {
+			t.Fatalf("predictions %v, version 1 predicted %v", got, want.Predictions)
+		}
 	}
 	if !slices.Equal(m.ClassNames, []string{"a", "b", "c"}) || m.Meta["note"] == "" || m.Standardizer == nil {
 		t.Errorf("classes %v, meta %v, standardizer %v", m.ClassNames, m.Meta, m.Standardizer)
@@ -59,14 +65,15 @@ func TestReadFormatVersion1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !equalWeights(weights(m2), weights(m)) || !slices.Equal(predict(m2), want.Predictions) {
+	if !equalWeights(weights(m2), weights(m)) || !slices.Equal(predict(m2), got) {
 		t.Errorf("the model written again and read back differs")
 	}
-	if loss, _ := m.TrainStep(x, y); loss != want.NextLoss {
+	loss, _ := m.TrainStep(x, y)
+	if !near(loss, want.NextLoss) {
 		t.Errorf("the next training step's loss is %v, version 1 had %v", loss, want.NextLoss)
 	}
-	if loss, _ := m2.TrainStep(x, y); loss != want.NextLoss {
-		t.Errorf("after writing again, the next training step's loss is %v, version 1 had %v", loss, want.NextLoss)
+	if loss2, _ := m2.TrainStep(x, y); loss2 != loss {
+		t.Errorf("after writing again, the next training step's loss is %v, not %v", loss2, loss)
 	}
 }
 
