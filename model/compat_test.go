@@ -77,12 +77,12 @@ func TestReadFormatVersion1(t *testing.T) {
 	}
 }
 
-// The demo's built-in models, written in format version 1, load and write
-// again unchanged.
+// The built-in models (model/pretrained), written in format version 1, load
+// and write again unchanged.
 func TestReadBuiltInModels(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join("..", "web", "models", "*.safetensors"))
-	if len(files) == 0 {
-		t.Skip("no built-in models in ../web/models")
+	files, _ := filepath.Glob(filepath.Join("pretrained", "*.safetensors"))
+	if len(files) != 2 {
+		t.Fatalf("built-in models in pretrained: %v, want ahcd and mnist", files)
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {

@@ -112,7 +112,32 @@
 // every other class.
 //
 // A Model is not safe for concurrent use: its layers own the buffers they
-// compute into. A server gives each goroutine its own [Model.Clone].
+// compute into. A server gives each goroutine its own [Model.Clone], or
+// uses a [Classifier].
+//
+// # Classifying
+//
+// A [Classifier] is the one path from an image to its classes, used by
+// "convnet predict", "convnet evaluate" and the demo server:
+//
+//	m, err := model.Load("letters.safetensors") // or pretrained.Load("ahcd")
+//	c, err := model.NewClassifier(m, model.ClassifierOptions{})
+//	r, err := c.Classify(ctx, img, 3) // r.Top[0].Name, r.Top[0].Probability
+//
+// [Classifier.Pixels] turns an image.Image into the model's raw input: resized
+// with bilinear interpolation (golang.org/x/image/draw), converted to
+// luminance or RGB, and inverted when its border is light (dark ink on
+// paper), since the models learn white strokes on black.
+// [Classifier.ClassifyPixels] then applies the model's [data.Standardizer],
+// the preprocessing saved in its file, and ranks the probabilities of
+// [Model.Predict], in batches of at most [ClassifierOptions].BatchSize
+// images and never more than the images given. [Classifier.Trace] adds every
+// layer's output, [Classifier.Saliency] the saliency map. Raw pixels of the
+// wrong size or not finite are errors, and so is an output that is not
+// finite ([*NonFiniteError]). A classifier is safe for concurrent use: each
+// batch takes one of a pool of copies of the model, made as needed up to
+// [ClassifierOptions].Workers, and gives it back when done, even when the
+// model panics.
 //
 // # Model files
 //

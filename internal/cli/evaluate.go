@@ -14,8 +14,8 @@ import (
 	"github.com/convnet-go/convnet/internal/safefile"
 	"github.com/convnet-go/convnet/metrics"
 	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/model/pretrained"
 	"github.com/convnet-go/convnet/plot"
-	"github.com/convnet-go/convnet/tensor"
 )
 
 func init() {
@@ -35,11 +35,11 @@ type evaluateOptions struct {
 
 func parseEvaluate(args []string, stderr io.Writer) (*evaluateOptions, error) {
 	o := &evaluateOptions{}
-	fs := newFlagSet("evaluate", "--model FILE [flags]", stderr)
-	fs.StringVar(&o.Model, "model", "", "the model file to evaluate (required)")
+	fs := newFlagSet("evaluate", "--model FILE|NAME [flags]", stderr)
+	fs.StringVar(&o.Model, "model", "", "the model to evaluate: a model file, or a built-in model ("+strings.Join(pretrained.Names(), ", ")+")")
 	o.Source.register(fs, "")
 	fs.BoolVar(&o.JSON, "json", false, "print the results as JSON")
-	fs.StringVar(&o.OutDir, "out-dir", "", "folder for the PNGs (default: beside the model file)")
+	fs.StringVar(&o.OutDir, "out-dir", "", "folder for the PNGs (default: beside the model file; the current folder for a built-in model)")
 	fs.IntVar(&o.BatchSize, "batch-size", 256, "images per forward pass")
 	fs.IntVar(&o.Top, "top-confused", 10, "how many of the most confused pairs to list")
 	fs.BoolVar(&o.Update, "update-model", false, "store the results in the model file (for convnet serve)")
@@ -63,10 +63,14 @@ func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	m, err := model.Load(o.Model)
+	c, builtin, err := classifier(o.Model, model.ClassifierOptions{BatchSize: o.BatchSize})
 	if err != nil {
 		return err
 	}
+	if builtin && o.Update {
+		return usagef("--update-model: %s is a built-in model; save a copy first", o.Model)
+	}
+	m := c.Model()
 	if o.Source.Dataset == "" && o.Source.Images == "" && o.Source.CSV == "" {
 		o.Source.Dataset = m.Meta["dataset"]
 		if o.Source.Dataset == "" || strings.Contains(o.Source.Dataset, ":") {
@@ -80,33 +84,11 @@ func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := checkCompatible(o.Model, m, test); err != nil {
 		return err
 	}
-	ev, err := evaluateModel(m, test, o.BatchSize)
+	ev, err := evaluateWith(ctx, c, test, o.BatchSize)
 	if err != nil {
 		return err
 	}
 	ev.Dataset = o.Source.describe()
-
-	dir := o.OutDir
-	if dir == "" {
-		dir = filepath.Dir(o.Model)
-	}
-	base := strings.TrimSuffix(filepath.Base(o.Model), filepath.Ext(o.Model))
-	ev.HeatmapPNG = filepath.Join(dir, base+".confusion.png")
-	ev.ErrorsPNG = filepath.Join(dir, base+".misclassified.png")
-	if err := safefile.Write(ev.HeatmapPNG, o.Force, func(w io.Writer) error {
-		return plot.ConfusionHeatmap(w, ev.Confusion.Counts, m.ClassNames, fmt.Sprintf("%s on %s: %.2f%% accuracy", base, ev.Dataset, 100*ev.Accuracy))
-	}); err != nil {
-		return err
-	}
-	if cells := misclassifiedCells(test, ev, m.ClassNames, 64); len(cells) > 0 {
-		if err := safefile.Write(ev.ErrorsPNG, o.Force, func(w io.Writer) error {
-			return plot.WritePNG(w, plot.Grid(cells, 8))
-		}); err != nil {
-			return err
-		}
-	} else {
-		ev.ErrorsPNG = ""
-	}
 	if o.Update {
 		if err := ev.store(m, test); err != nil {
 			return err
@@ -115,12 +97,48 @@ func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return err
 		}
 	}
+	// The PNGs come last, and a failure to write them is reported after
+	// the results, which are never lost.
+	pngErr := ev.writePNGs(o, test, m.ClassNames)
 	if o.JSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(ev)
+		if err := enc.Encode(ev); err != nil {
+			return err
+		}
+	} else {
+		ev.writeText(stdout, m.ClassNames, o.Top)
 	}
-	ev.writeText(stdout, m.ClassNames, o.Top)
+	return pngErr
+}
+
+// writePNGs writes the confusion heatmap and the grid of misclassified
+// images, beside the model file or in --out-dir, and records the paths of
+// those written.
+func (ev *evaluation) writePNGs(o *evaluateOptions, test *data.Dataset, names []string) error {
+	dir := o.OutDir
+	if dir == "" {
+		dir = filepath.Dir(o.Model)
+	}
+	base := strings.TrimSuffix(filepath.Base(o.Model), filepath.Ext(o.Model))
+	heatmap := filepath.Join(dir, base+".confusion.png")
+	if err := safefile.Write(heatmap, o.Force, func(w io.Writer) error {
+		return plot.ConfusionHeatmap(w, ev.Confusion.Counts, names, fmt.Sprintf("%s on %s: %.2f%% accuracy", base, ev.Dataset, 100*ev.Accuracy))
+	}); err != nil {
+		return fmt.Errorf("the results are above, but the PNGs were not written: %w", err)
+	}
+	ev.HeatmapPNG = heatmap
+	cells := misclassifiedCells(test, ev, names, 64)
+	if len(cells) == 0 {
+		return nil
+	}
+	errors := filepath.Join(dir, base+".misclassified.png")
+	if err := safefile.Write(errors, o.Force, func(w io.Writer) error {
+		return plot.WritePNG(w, plot.Grid(cells, 8))
+	}); err != nil {
+		return fmt.Errorf("the results are above, but the grid of misclassified images was not written: %w", err)
+	}
+	ev.ErrorsPNG = errors
 	return nil
 }
 
@@ -152,41 +170,43 @@ type evaluation struct {
 	Probs [][]float32 `json:"-"` // probability of the predicted class and the true one
 }
 
-// evaluateModel predicts every image of ds and gathers the figures. The loss
-// is the cross-entropy of the predicted probabilities (clipped at 1e-7 as
-// Keras does), without label smoothing.
+// evaluateModel evaluates m on ds, as evaluateWith does.
 func evaluateModel(m *model.Sequential, ds *data.Dataset, batch int) (*evaluation, error) {
-	n, c := ds.Len(), m.NumClasses()
-	ev := &evaluation{Count: n, Classes: m.ClassNames, Confusion: metrics.NewConfusion(c), Pred: make([]int, n)}
-	loader := data.NewLoader(ds, data.LoaderOptions{BatchSize: batch, Standardizer: m.Standardizer, NumClasses: c})
-	defer loader.Close()
-	loader.Start(0)
-	probs := tensor.New(batch, c)
-	var sum float64
-	for {
-		b, ok := loader.Next()
-		if !ok {
-			break
-		}
-		bs := b.X.Shape[0]
-		p := probs.Slice(0, bs)
-		m.Predict(p, b.X)
-		for i := range bs {
-			row := p.Data[i*c : (i+1)*c]
-			pred := tensor.ArgMax(row)
-			label := b.Labels[i]
-			ev.Pred[b.Indices[i]] = pred
-			ev.Confusion.Add(label, pred)
-			sum -= math.Log(max(float64(row[label]), 1e-7))
-		}
+	c, err := model.NewClassifier(m, model.ClassifierOptions{BatchSize: batch})
+	if err != nil {
+		return nil, err
 	}
-	if ev.Confusion.Total() != n {
-		return nil, fmt.Errorf("evaluate: %d of %d images were predicted", ev.Confusion.Total(), n)
+	return evaluateWith(context.Background(), c, ds, batch)
+}
+
+// evaluateWith classifies every image of ds, a batch at a time, and
+// gathers the figures. The loss is the cross-entropy of the predicted
+// probabilities (clipped at 1e-7 as Keras does), without label smoothing.
+func evaluateWith(ctx context.Context, c *model.Classifier, ds *data.Dataset, batch int) (*evaluation, error) {
+	n, classes := ds.Len(), len(c.ClassNames())
+	m := c.Model()
+	ev := &evaluation{Count: n, Classes: m.ClassNames, Confusion: metrics.NewConfusion(classes), Pred: make([]int, n)}
+	var sum float64
+	for lo := 0; lo < n; lo += batch {
+		px := make([][]float32, min(batch, n-lo))
+		for i := range px {
+			px[i] = ds.Image(lo + i)
+		}
+		rs, err := c.ClassifyPixels(ctx, px, 1)
+		if err != nil {
+			return nil, fmt.Errorf("evaluate: %w", err)
+		}
+		for i, r := range rs {
+			pred, label := r.Top[0].Label, ds.Y[lo+i]
+			ev.Pred[lo+i] = pred
+			ev.Confusion.Add(label, pred)
+			sum -= math.Log(max(float64(r.Probabilities[label]), 1e-7))
+		}
 	}
 	ev.Loss = sum / float64(n)
 	ev.Accuracy = ev.Confusion.Accuracy()
 	names := m.ClassNames
-	if len(names) != c {
+	if len(names) != classes {
 		names = nil
 	}
 	ev.Report = metrics.Report(ev.Confusion, names)
