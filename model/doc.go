@@ -70,7 +70,7 @@
 //
 // # Training on a data set
 //
-// [Sequential.Fit] runs epochs of steps like Keras's model.fit, with
+// [Model.Fit] runs epochs of steps like Keras's model.fit, with
 // learning-rate schedules, callbacks ([EarlyStopping], [ModelCheckpoint],
 // [CSVLogger]), validation at the end of every epoch and resumption
 // mid-epoch. It takes its batches from any source that implements [Batches];
@@ -159,16 +159,26 @@
 //
 // The metadata holds strings; those holding JSON are marked so:
 //
-//	format          "convnet"
-//	format_version  "2"
-//	architecture    JSON, Keras 2's model.to_json() of the model (see [Model.Architecture]):
-//	                {"class_name": "Sequential", "config": {"name": ..., "layers": [{"class_name": "InputLayer",
-//	                "config": {"batch_input_shape": [null,32,32,1], ...}}, {"class_name": "Conv2D", "config": {...}}, ...]}}
-//	                or {"class_name": "Functional", ...} for a graph
-//	classes         JSON list of class names (may be empty)
-//	preprocessing   JSON data.Standardizer, if the model has one
-//	optimizer       JSON {"name", "config", "iterations", "loss", "rng"}, with IncludeOptimizer
-//	anything else   the model's Meta entries, such as a training history
+//	format           "convnet"
+//	format_version   "2"
+//	convnet_version  the build that wrote the file, such as "v1.2.0" or "devel-3e91272b1c4d"
+//	go_version       the Go release that built it, such as "go1.26.0"
+//	architecture     JSON, Keras 2's model.to_json() of the model (see [Model.Architecture]):
+//	                 {"class_name": "Sequential", "config": {"name": ..., "layers": [{"class_name": "InputLayer",
+//	                 "config": {"batch_input_shape": [null,32,32,1], ...}}, {"class_name": "Conv2D", "config": {...}}, ...]}}
+//	                 or {"class_name": "Functional", ...} for a graph
+//	classes          JSON list of class names (may be empty)
+//	preprocessing    JSON data.Standardizer, if the model has one
+//	optimizer        JSON {"name", "config", "iterations", "loss", "rng"}, with IncludeOptimizer
+//	history          JSON [History], after training
+//	evaluation       JSON [Evaluation], after convnet evaluate --update-model
+//	anything else    the model's other Meta entries
+//
+// The two version entries are set by [Encode] whatever Meta holds, and
+// [Decode] returns them in Meta; files written before they existed have
+// neither. [Model.SetHistory] and [Model.SetEvaluation] write the
+// history and the evaluation, [Model.History] and
+// [Model.Evaluation] read them.
 //
 // Version 1 files, whose architecture is {"input_shape": [32,32,1], "layers":
 // [{"class_name": "Conv2D", "config": {...}}, ...]}, still load.
@@ -183,9 +193,19 @@
 // (rebuilt layer by layer; before a layer is built, the weights it needs
 // must fit in the tensors named after it, so that a header declaring a
 // large architecture over missing or tiny tensors fails before allocating
-// them), and each tensor's shape against the rebuilt layers, with no tensor
-// missing or left over. Errors are [*FormatError] values that name the
-// tensor, layer or field at fault.
+// them), each tensor's shape against the rebuilt layers, with no tensor
+// missing or left over, and every value read, which must be a finite
+// number. Errors are [*FormatError] values that name the tensor, layer or
+// field at fault. Load also refuses at once what is not a regular file (a
+// named pipe would block, a device never end).
+//
+// A model file of a few hundred bytes can declare an input of 8192x8192
+// pixels, whose activations take a gigabyte per image. So a loaded model
+// must run one sample within [LoadOptions].MaxMemory ([DefaultMaxMemory],
+// 512 MiB, unless raised), as [Model.ActivationBytes] computes it from
+// the shapes: a larger one is refused with a [*MemoryError] before its
+// weights are read. Callers size their batches with
+// [Model.MaxBatch].
 //
 // Decoding never panics, and what it allocates is bounded by the file: the
 // weights and their gradients (twice the data section; layers allocate

@@ -383,3 +383,23 @@ func TestGraphONNXExport(t *testing.T) {
 		}
 	}
 }
+
+// A graph's activation memory counts every input of a merge layer and the
+// sum of the gradients of an output used twice.
+func TestGraphActivationBytes(t *testing.T) {
+	in := Input(4)
+	m, err := NewGraph(in, Call(&nn.Add{}, Call(&nn.Dense{Units: 3}, in), Call(&nn.Dense{Units: 3}, in)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Build(nil, 1); err != nil {
+		t.Fatal(err)
+	}
+	// Input, its preprocessed copy and gradient 3·4; scores, their gradient,
+	// probabilities 3·3; each dense 3·3 + 4 (its input's gradient); add
+	// 3·3 + 3 + 3; the input's gradient summed over both dense layers 4.
+	want := int64(4 * (3*4 + 3*3 + 2*(3*3+4) + 3*3 + 3 + 3 + 4))
+	if got := m.ActivationBytes(1); got != want {
+		t.Errorf("ActivationBytes(1) = %d, want %d", got, want)
+	}
+}

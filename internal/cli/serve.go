@@ -25,6 +25,9 @@ func init() {
 type ServeOptions struct {
 	Models []string // model files; none means the built-in models
 	Addr   string   // host:port to listen on
+	// MaxMemory bounds what a model may need to run on one image (0: the
+	// library's default).
+	MaxMemory int64
 }
 
 // stringList is a flag that may be repeated.
@@ -38,6 +41,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlagSet("serve", "[--model FILE ...] [--addr 127.0.0.1:8080]", stderr)
 	fs.Var((*stringList)(&opts.Models), "model", "a model file or built-in model to serve (repeat for several; default: every built-in model)")
 	fs.StringVar(&opts.Addr, "addr", "127.0.0.1:8080", "address to listen on")
+	maxMemoryFlag(fs, &opts.MaxMemory)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -74,7 +78,7 @@ func serve(ctx context.Context, opts ServeOptions, stdout, stderr io.Writer) err
 		}
 	}
 	for _, path := range opts.Models {
-		m, _, err := loadModel(path)
+		m, _, err := loadModel(path, opts.MaxMemory)
 		if err == nil {
 			err = add(strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)), m)
 		}
