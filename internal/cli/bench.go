@@ -316,15 +316,17 @@ func gemmRate(s gemmShape, repeats int) float64 {
 // (forward, weight gradients and input gradients, less the input gradient
 // of the first layer, which training leaves out).
 func modelFlops(m *model.Sequential) (forward, train int64) {
-	in := m.InputShape()
 	var first int64 // the FLOP of the first layer with weights
-	for _, l := range m.Layers {
+	for i, l := range m.Layers {
+		in := m.InputShape() // the shape of the (first) input of layer i
+		if j := m.Inbound(i)[0]; j >= 0 {
+			in = m.Layers[j].OutputShape()
+		}
 		f := 2 * l.Cost(in).MACs
 		if first == 0 {
 			first = f
 		}
 		forward += f
-		in = l.OutputShape()
 	}
 	return forward, 3*forward - first
 }
