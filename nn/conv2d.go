@@ -104,14 +104,28 @@ func (l *Conv2D) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	n := x.Shape[0]
 	l.x = x
 	l.y = resize(l.y, n, l.out[0], l.out[1], l.out[2])
-	l.conv.Forward(l.y.Data, x.Data, l.kernel.Value.Data, n, l.activateFn)
+	// The bias and a ReLU are added as each tile is written; any other
+	// activation is applied to each block of rows while it is in cache.
+	var e kernels.ConvEpilogue
+	if l.bias != nil {
+		e.Bias = l.bias.Value.Data
+	}
+	finish := l.activateFn
+	switch {
+	case l.act.kind == actReLU:
+		e.ReLU, finish = true, nil
+	case l.act.identity():
+		finish = nil
+	}
+	l.conv.Forward(l.y.Data, x.Data, l.kernel.Value.Data, n, e, finish)
 	return l.y
 }
 
-// activate applies the bias and the activation to the output cells [lo, hi)
-// of y, in place.
+// activate applies the activation to the output cells [lo, hi) of y, in
+// place.
 func (l *Conv2D) activate(lo, hi int) {
-	biasActivate(l.act, l.y.Data[lo*l.Filters:hi*l.Filters], l.bias, l.Filters)
+	y := l.y.Data[lo*l.Filters : hi*l.Filters]
+	l.act.forward(y, y, l.Filters)
 }
 
 func (l *Conv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {

@@ -8,16 +8,10 @@ import "runtime"
 //	z[i,oy,ox,f] = Σ_{ky,kx,c} x[i, oy*SH-PadTop+ky, ox*SW-PadLeft+kx, c] · w[ky,kx,c,f]
 //
 // with x [n,H,W,C], z [n,OH,OW,F], the kernel w HWIO [KH,KW,C,F] and cells
-// outside the image read as 0. Each operation is GEMMs over blocks of output
-// rows, the blocks of every image spread over the cores, with the strategy
-// that suits the geometry:
-//
-//   - 1×1 unpadded stride-1 convolutions are one GEMM over the batch;
-//   - vertical stride 1 with a kernel at least 3 high over at least 64 values
-//     per kernel row runs from the horizontal windows of the input rows (see
-//     rowPlan), KH GEMMs over a buffer KH times smaller than im2col's;
-//   - anything else runs from blocks of im2col rows still in cache when the
-//     GEMM reads them.
+// outside the image read as 0. 1×1 unpadded stride-1 convolutions are one
+// GEMM over the batch; every other forward pass and kernel gradient runs
+// straight from the image, tile by tile (see directPlan), the images (or,
+// for a small batch, blocks of output rows) spread over the cores.
 //
 // The input gradient of a stride-1 convolution over at least 8 channels is
 // itself a convolution, of dz with the kernel flipped (see
@@ -31,68 +25,78 @@ type Conv struct {
 	g         ConvGeom
 	f         int
 	pointwise bool
-	block     int       // im2col rows per block
-	rows      *rowPlan  // forward and kernel gradient by rows, or nil
-	data      *Conv     // the input gradient as a convolution, or nil
-	flip      []float32 // the kernel of data, see FlipKernel
-	bufs      [][]float32
-	partial   []float32 // per-group kernel and bias gradients
+	direct    *directPlan // forward and kernel gradient, unless pointwise
+	rows      int         // output rows per forward block; 0 chooses per call
+	block     int         // im2col rows per block of the input gradient by col2im
+	data      *Conv       // the input gradient as a convolution, or nil
+	flip      []float32   // the kernel of data, see FlipKernel
+	packed    []float32   // the kernel packed for the tiles
+	bias      []float32   // the bias, padded to the tiles' width
+	bufs      []*directBuf
+	cols      [][]float32 // per worker, a block of im2col rows for col2im
+	partial   []float32   // per-group kernel and bias gradients
 
 	// The call in progress, for the ParallelFor callbacks.
 	x, w, z, dz, dx []float32
-	n               int
+	epBias          []float32 // the bias of the forward pass in progress, or nil
+	n, per, flags   int
 	finish          func(lo, hi int)
 	prepare         func(lo, hi int, sum []float32)
 	fwdFn, dwFn     func(worker, item int)
 	dxFn            func(worker, item int)
 }
 
+// ConvEpilogue is what [Conv.Forward] does to each output cell after the
+// sum, in the same pass: add Bias (F values; nil for none), then take
+// max(z, 0) if ReLU is set.
+type ConvEpilogue struct {
+	Bias []float32
+	ReLU bool
+}
+
 // NewConv plans the convolution of geometry g with f filters.
 func NewConv(g ConvGeom, f int) *Conv {
-	o := convOptions{rows: useRows(&g), flip: useFlip(&g)}
-	if o.flip {
-		t := g.Transposed(f)
-		o.dataRows = useRows(&t)
-	}
-	return newConv(g, f, o)
+	return newConv(g, f, convOptions{flip: useFlip(&g)})
 }
 
 // convOptions chooses the strategies for a geometry; tests force each one.
 type convOptions struct {
-	rows     bool // forward and kernel gradient by rows (vertical stride 1)
-	flip     bool // input gradient as a convolution (strides 1)
-	dataRows bool // that convolution by rows
-	block    int  // im2col rows per block, or image rows per block by rows; 0 sizes them for the cache
+	flip  bool     // input gradient as a convolution (strides 1)
+	rows  int      // output rows per block; 0 chooses them
+	block int      // im2col rows per block for col2im; 0 sizes them for the cache
+	tiles *tileSet // nil: those of the active implementation
 }
 
 func newConv(g ConvGeom, f int, o convOptions) *Conv {
 	if f < 1 || g.OH < 1 || g.OW < 1 || g.C < 1 {
 		panic("kernels: NewConv: empty convolution")
 	}
-	c := &Conv{g: g, f: f}
+	c := &Conv{g: g, f: f, rows: o.rows}
 	c.pointwise = g.KH == 1 && g.KW == 1 && g.SH == 1 && g.SW == 1 && g.PadTop == 0 && g.PadLeft == 0
 	c.block = blockRows(g.OH*g.OW, g.ColWidth(), f)
 	if o.block > 0 {
 		c.block = min(o.block, g.OH*g.OW)
 	}
-	if o.rows && !c.pointwise {
-		c.rows = newRowPlan(g, f, o.block)
+	if !c.pointwise {
+		ts := o.tiles
+		if ts == nil {
+			ts = active.tiles
+		}
+		c.direct = newDirectPlan(g, f, ts)
+		if o.rows > 0 {
+			c.direct.block = min(c.direct.block, o.rows)
+		}
 	}
 	if o.flip && !c.pointwise {
-		c.data = newConv(g.Transposed(f), g.C, convOptions{rows: o.dataRows, block: o.block})
+		c.data = newConv(g.Transposed(f), g.C, convOptions{rows: o.rows, block: o.block, tiles: o.tiles})
 	}
 	c.fwdFn, c.dwFn, c.dxFn = c.forwardBlock, c.filterGroup, c.dataImage
 	return c
 }
 
-// useRows reports whether a convolution of geometry g should run by rows:
-// vertical stride 1, a tall kernel, and GEMMs deep enough for the
-// micro-kernels.
-func useRows(g *ConvGeom) bool { return g.SH == 1 && g.KH >= 3 && g.KW*g.C >= 64 }
-
 // useFlip reports whether the input gradient of g should be computed as a
-// convolution: strides 1 and enough channels (that GEMM has one column per
-// channel, too few below minFlipChannels for the micro-kernels).
+// convolution: strides 1 and enough channels (that convolution has one
+// output column per channel, too few below minFlipChannels for the tiles).
 func useFlip(g *ConvGeom) bool { return g.SH == 1 && g.SW == 1 && g.C >= minFlipChannels }
 
 const minFlipChannels = 8
@@ -103,7 +107,7 @@ const minFlipChannels = 8
 const convGroups = 8
 
 // blockBytes is the size of one block of im2col rows: it stays in the L2
-// cache between im2col writing it and the GEMM reading it.
+// cache between the GEMM writing it and col2im reading it.
 const blockBytes = 192 << 10
 
 // serialFlops bounds the work of one GEMM call made from inside a parallel
@@ -132,68 +136,93 @@ func blockRows(rows, k, n int) int {
 func (c *Conv) Geom() ConvGeom { return c.g }
 
 // Forward sets z (n×OH×OW×F) to the convolution of the n images x
-// (n×H×W×C) with the kernel w (KH×KW×C×F); z is not read. If finish is not
-// nil, Forward calls it for every block of output cells it completes, with
-// the block's cells [lo, hi) counted over the batch (rows of F values in
-// z), from the goroutine that computed them while they are in cache:
-// finish may rewrite those rows, to add a bias and apply an activation.
-// Calls for different blocks may run at the same time.
-func (c *Conv) Forward(z, x, w []float32, n int, finish func(lo, hi int)) {
+// (n×H×W×C) with the kernel w (KH×KW×C×F), then applies e to every output
+// cell; z is not read. If finish is not nil, Forward calls it for every
+// block of output cells it completes, with the block's cells [lo, hi)
+// counted over the batch (rows of F values in z), from the goroutine that
+// computed them while they are in cache: finish may rewrite those rows, to
+// apply an activation. Calls for different blocks may run at the same time.
+func (c *Conv) Forward(z, x, w []float32, n int, e ConvEpilogue, finish func(lo, hi int)) {
 	g := &c.g
 	c.check("Forward", n, x, z, w)
+	if e.Bias != nil && len(e.Bias) < c.f {
+		panic("kernels: Conv.Forward: bias too short")
+	}
 	c.x, c.w, c.z, c.n, c.finish = x, w, z, n, finish
 	defer c.done()
+	c.flags, c.epBias = 0, nil
+	if e.ReLU {
+		c.flags = tileReLU
+	}
 	if c.pointwise {
 		Gemm(false, false, n*g.H*g.W, c.f, g.C, 1, x, g.C, w, c.f, 0, z, c.f)
-		if finish == nil {
+		if e.Bias == nil && !e.ReLU && finish == nil {
 			return
 		}
+		if e.Bias != nil {
+			c.epBias = e.Bias[:c.f]
+		}
+	} else {
+		fp := c.direct.fp
+		if len(c.packed) < fp*g.ColWidth() {
+			c.packed = make([]float32, fp*g.ColWidth())
+			c.bias = make([]float32, fp)
+		}
+		c.direct.packKernel(c.packed, w)
+		if e.Bias != nil {
+			copy(c.bias, e.Bias[:c.f])
+			c.epBias = c.bias
+		}
 	}
-	items := n * c.blocks()
-	workers := c.workers(items)
+	workers := runtime.GOMAXPROCS(0)
 	if 2*n*len(w)*g.OH*g.OW < parallelConvFlops {
 		workers = 1
 	}
-	ParallelFor(items, workers, c.fwdFn)
-}
-
-// blocks returns the number of blocks of an image's output cells.
-func (c *Conv) blocks() int {
-	if c.rows != nil {
-		return c.rows.blocks()
+	// Whole images when there are enough to share, else blocks of rows.
+	c.per = 1
+	switch {
+	case c.rows > 0:
+		c.per = (g.OH + c.rows - 1) / c.rows
+	case c.pointwise:
+	case n < 2*workers:
+		c.per = min(g.OH, (2*workers+n-1)/n)
 	}
-	return (c.g.OH*c.g.OW + c.block - 1) / c.block
-}
-
-// span returns the output cells [lo, hi) of block b of an image.
-func (c *Conv) span(b int) (lo, hi int) {
-	if c.rows != nil {
-		return c.rows.span(b)
+	if !c.pointwise {
+		c.per = max(c.per, (g.OH+c.direct.block-1)/c.direct.block)
 	}
-	return b * c.block, min((b+1)*c.block, c.g.OH*c.g.OW)
+	items := n * c.per
+	ParallelFor(items, c.workers(min(items, workers)), c.fwdFn)
 }
 
-// forwardBlock computes one block of output cells of one image: item counts
+// span returns the output rows [oy0, oy1) of block b of an image.
+func (c *Conv) span(b int) (oy0, oy1 int) {
+	oh := c.g.OH
+	return b * oh / c.per, (b + 1) * oh / c.per
+}
+
+// forwardBlock computes one block of output rows of one image: item counts
 // the blocks of image 0, then those of image 1, and so on.
 func (c *Conv) forwardBlock(worker, item int) {
 	g := &c.g
-	f, k, rows, size := c.f, g.ColWidth(), g.OH*g.OW, g.H*g.W*g.C
-	per := c.blocks()
-	i, b := item/per, item%per
-	lo, hi := c.span(b)
-	x := c.x[i*size : (i+1)*size]
-	z := c.z[(i*rows+lo)*f : (i*rows+hi)*f]
-	switch {
-	case c.pointwise:
-	case c.rows != nil:
-		c.rows.forward(c.bufs[worker], x, c.w, z, f, b)
-	default:
-		cols := c.bufs[worker][:(hi-lo)*k]
-		Im2colRows(cols, x, g, lo, hi)
-		Gemm(false, false, hi-lo, f, k, 1, cols, k, c.w, f, 0, z, f)
+	f, cells, size := c.f, g.OH*g.OW, g.H*g.W*g.C
+	i, b := item/c.per, item%c.per
+	oy0, oy1 := c.span(b)
+	lo, hi := i*cells+oy0*g.OW, i*cells+oy1*g.OW
+	bias := c.epBias
+	if c.pointwise {
+		z := c.z[lo*f : hi*f]
+		switch {
+		case c.flags&tileReLU != 0:
+			BiasReLU(z, z, bias)
+		case bias != nil:
+			AddBias(z, bias)
+		}
+	} else {
+		z := c.z[i*cells*f : (i+1)*cells*f]
+		c.direct.forward(c.bufs[worker], z, c.x[i*size:(i+1)*size], c.packed, bias, c.flags, oy0, oy1)
 	}
 	if c.finish != nil {
-		c.finish(i*rows+lo, i*rows+hi)
+		c.finish(lo, hi)
 	}
 }
 
@@ -223,7 +252,7 @@ func (c *Conv) BackwardFilter(dw, db, x, dz []float32, n int, prepare func(lo, h
 	if c.partial == nil {
 		c.partial = make([]float32, convGroups*(kf+c.f))
 	}
-	ParallelFor(groups, c.workers(groups), c.dwFn)
+	ParallelFor(groups, c.workers(min(groups, runtime.GOMAXPROCS(0))), c.dwFn)
 	for gi := range groups {
 		p := c.partial[gi*(kf+c.f) : (gi+1)*(kf+c.f)]
 		AddTo(dw[:kf], p[:kf])
@@ -251,21 +280,12 @@ func (c *Conv) filterGroup(worker, gi int) {
 			AddColumnSums(pb, dz)
 		}
 		x := c.x[i*size : (i+1)*size]
-		switch {
-		case c.pointwise:
+		if c.pointwise {
 			Gemm(true, false, k, f, rows, 1, x, k, dz, f, 1, pw, f)
-		case c.rows != nil:
-			for b := range c.rows.blocks() {
-				lo, hi := c.rows.span(b)
-				c.rows.weightGrad(c.bufs[worker], x, dz[lo*f:hi*f], pw, f, b)
-			}
-		default:
-			cols := c.bufs[worker]
-			for lo := 0; lo < rows; lo += c.block {
-				hi := min(lo+c.block, rows)
-				Im2colRows(cols[:(hi-lo)*k], x, g, lo, hi)
-				Gemm(true, false, k, f, hi-lo, 1, cols, k, dz[lo*f:hi*f], f, 1, pw, f)
-			}
+			continue
+		}
+		for oy := 0; oy < g.OH; oy += c.direct.block {
+			c.direct.filter(c.bufs[worker], pw, x, dz, oy, min(oy+c.direct.block, g.OH))
 		}
 	}
 }
@@ -282,12 +302,12 @@ func (c *Conv) BackwardData(dx, dz, w []float32, n int) {
 			c.flip = make([]float32, len(w))
 		}
 		FlipKernel(c.flip, w, g.KH, g.KW, g.C, c.f)
-		c.data.Forward(dx, dz, c.flip, n, nil)
+		c.data.Forward(dx, dz, c.flip, n, ConvEpilogue{}, nil)
 		return
 	}
 	c.dx, c.dz, c.w, c.n = dx, dz, w, n
 	defer c.done()
-	ParallelFor(n, c.workers(n), c.dxFn)
+	ParallelFor(n, c.colWorkers(min(n, runtime.GOMAXPROCS(0))), c.dxFn)
 }
 
 // dataImage computes the input gradient of image i as col2im(dz·wᵀ).
@@ -300,7 +320,7 @@ func (c *Conv) dataImage(worker, i int) {
 		Gemm(false, true, rows, g.C, f, 1, dz, f, c.w, f, 0, dx, g.C)
 		return
 	}
-	cols := c.bufs[worker]
+	cols := c.cols[worker]
 	clear(dx)
 	for lo := 0; lo < rows; lo += c.block {
 		hi := min(lo+c.block, rows)
@@ -320,25 +340,25 @@ func (c *Conv) check(op string, n int, a, b, w []float32) {
 
 // done drops the references to the caller's slices and functions.
 func (c *Conv) done() {
-	c.x, c.w, c.z, c.dz, c.dx, c.finish, c.prepare = nil, nil, nil, nil, nil, nil, nil
+	c.x, c.w, c.z, c.dz, c.dx, c.epBias, c.finish, c.prepare = nil, nil, nil, nil, nil, nil, nil, nil
 }
 
-// workers makes sure there is a scratch buffer for every worker that may
-// run on n items and returns their number.
-func (c *Conv) workers(n int) int {
-	w := min(n, runtime.GOMAXPROCS(0))
+// workers makes sure there are scratch buffers for w workers and returns w.
+func (c *Conv) workers(w int) int {
 	if c.pointwise {
 		return w
 	}
-	size := c.block * c.g.ColWidth() // im2col, and col2im for the input gradient
-	if c.rows != nil {
-		size = c.rows.bufSize()
-		if c.data == nil {
-			size = max(size, c.block*c.g.ColWidth())
-		}
-	}
 	for len(c.bufs) < w {
-		c.bufs = append(c.bufs, make([]float32, size))
+		c.bufs = append(c.bufs, c.direct.newBuf())
+	}
+	return w
+}
+
+// colWorkers makes sure there is a block of im2col rows for each of w
+// workers (the input gradient by col2im) and returns w.
+func (c *Conv) colWorkers(w int) int {
+	for len(c.cols) < w {
+		c.cols = append(c.cols, make([]float32, c.block*c.g.ColWidth()))
 	}
 	return w
 }

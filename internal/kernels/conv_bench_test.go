@@ -39,15 +39,16 @@ func BenchmarkConv(b *testing.B) {
 				name string
 				run  func()
 			}{
-				{"forward", func() { s.c.Forward(z, x, w, n, nil) }},
+				{"forward", func() { s.c.Forward(z, x, w, n, ConvEpilogue{}, nil) }},
 				{"filter", func() { s.c.BackwardFilter(dw, db, x, dz, n, nil) }},
 				{"data", func() { s.c.BackwardData(dx, dz, w, n) }},
 			} {
 				b.Run(name+"/"+op.name+"/strategy="+s.name, func(b *testing.B) {
+					start := cpuTime()
 					for b.Loop() {
 						op.run()
 					}
-					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+					reportFlops(b, start, flops)
 				})
 			}
 		}

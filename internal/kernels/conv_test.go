@@ -76,20 +76,18 @@ func geom(h, w, c, kh, kw, sh, sw int, same bool) ConvGeom {
 	return g
 }
 
-// strategies lists the plans that can run g: im2col or rows (vertical
-// stride 1), the input gradient by col2im or as a convolution (strides 1),
-// itself im2col or by rows, and blocks sized for the cache or tiny.
+// strategies lists the plans that can run g: the input gradient by col2im
+// or as a convolution (strides 1), forward blocks of one or two output rows
+// or chosen per call, and col2im blocks sized for the cache or tiny.
 func strategies(g *ConvGeom) []convOptions {
 	var opts []convOptions
-	for _, rows := range []bool{false, true} {
-		for _, flip := range []bool{false, true} {
-			for _, dataRows := range []bool{false, true} {
-				for _, block := range []int{0, 1, 5} {
-					if rows && g.SH != 1 || flip && (g.SH != 1 || g.SW != 1) || dataRows && !flip {
-						continue
-					}
-					opts = append(opts, convOptions{rows: rows, flip: flip, dataRows: dataRows, block: block})
+	for _, flip := range []bool{false, true} {
+		for _, rows := range []int{0, 1, 2} {
+			for _, block := range []int{0, 1, 5} {
+				if flip && (g.SH != 1 || g.SW != 1) || flip && block != 0 {
+					continue
 				}
+				opts = append(opts, convOptions{flip: flip, rows: rows, block: block})
 			}
 		}
 	}
@@ -147,13 +145,38 @@ func checkConv(t *testing.T, name string, c *Conv, cc *convCase) {
 	nan := float32(math.NaN())
 
 	z := guarded(out, nan)
-	c.Forward(z, x, w, n, nil)
+	c.Forward(z, x, w, n, ConvEpilogue{}, nil)
 	compare("Forward", z, cc.z, cc.zs, 0)
+
+	// The epilogue adds the bias, then takes max(z, 0).
+	bias := make([]float32, f+1) // longer than needed
+	for j := range bias {
+		bias[j] = float32(j%3) - 1
+	}
+	z = guarded(out, nan)
+	c.Forward(z, x, w, n, ConvEpilogue{Bias: bias, ReLU: true}, nil)
+	want, scale := make([]float64, out), make([]float64, out)
+	for o, v := range cc.z {
+		want[o], scale[o] = max(v+float64(bias[o%f]), 0), cc.zs[o]+1
+	}
+	compare("Forward with bias and ReLU", z, want, scale, 0)
+	z = guarded(out, nan)
+	c.Forward(z, x, w, n, ConvEpilogue{Bias: bias}, nil)
+	for o, v := range cc.z {
+		want[o] = v + float64(bias[o%f])
+	}
+	compare("Forward with bias", z, want, scale, 0)
+	z = guarded(out, nan)
+	c.Forward(z, x, w, n, ConvEpilogue{ReLU: true}, nil)
+	for o, v := range cc.z {
+		want[o] = max(v, 0)
+	}
+	compare("Forward with ReLU", z, want, scale, 0)
 
 	// finish sees every output cell once, after it is computed.
 	z = guarded(out, nan)
 	seen := make([]int, n*g.OH*g.OW)
-	c.Forward(z, x, w, n, func(lo, hi int) {
+	c.Forward(z, x, w, n, ConvEpilogue{}, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			seen[r]++
 			for j := range f {
@@ -191,10 +214,13 @@ func TestConvMatchesReference(t *testing.T) {
 	parallelConvFlops = 0
 	rng := rand.New(rand.NewPCG(3, 4))
 	for gi, g := range geoms() {
-		for _, f := range []int{1, 3} {
+		for _, f := range []int{1, 3, 37} {
 			cc := newConvCase(g, f, []int{1, 2, 10}[gi%3], rng) // 10: groups of one and two images
 			for _, o := range strategies(&g) {
-				checkConv(t, fmt.Sprintf("%+v F=%d %+v", g, f, o), newConv(g, f, o), cc)
+				for _, impl := range gemmImpls {
+					o.tiles = impl.tiles
+					checkConv(t, fmt.Sprintf("%+v F=%d %+v %s", g, f, o, impl.name), newConv(g, f, o), cc)
+				}
 			}
 		}
 	}
@@ -212,37 +238,31 @@ func TestConvMatchesReference(t *testing.T) {
 	}
 }
 
-// The plans NewConv chooses: which convolutions run by rows, and in how
-// many blocks.
+// The plans NewConv chooses: which convolutions copy their rows into a
+// padded buffer, which compute the input gradient as a convolution.
 func TestConvPlans(t *testing.T) {
 	tests := []struct {
-		g              ConvGeom
-		f              int
-		rows, dataRows bool
-		blocks, tblock int // at least this many blocks
+		g                 ConvGeom
+		f                 int
+		pointwise, copied bool
+		flip, flipCopied  bool
 	}{
-		{geom(40, 40, 32, 5, 5, 1, 1, true), 8, true, false, 2, 0},
-		{geom(36, 36, 16, 5, 5, 1, 1, false), 16, true, true, 1, 2},
-		{geom(32, 32, 32, 5, 5, 1, 1, true), 32, true, true, 2, 2}, // the tutorial's second layer
-		{geom(32, 32, 1, 5, 5, 1, 1, true), 32, false, false, 0, 0},
-		{geom(16, 16, 64, 3, 3, 1, 1, true), 64, true, true, 1, 1},
-		{geom(16, 16, 8, 3, 3, 1, 1, true), 64, false, true, 0, 1}, // 3·8 values: too shallow forward
-		{geom(16, 16, 64, 2, 2, 1, 1, true), 64, false, false, 0, 0},
-		{geom(16, 16, 64, 3, 3, 2, 2, true), 64, false, false, 0, 0},
+		{geom(32, 32, 32, 5, 5, 1, 1, true), 32, false, true, true, true}, // the tutorial's second layer
+		{geom(32, 32, 1, 5, 5, 1, 1, true), 32, false, true, false, false},
+		{geom(36, 36, 16, 5, 5, 1, 1, false), 16, false, false, true, true},
+		{geom(16, 16, 64, 3, 3, 2, 2, false), 64, false, false, false, false},
+		{geom(16, 16, 64, 3, 3, 2, 2, true), 64, false, true, false, false},
+		{geom(9, 11, 16, 1, 1, 1, 1, true), 8, true, false, false, false},
 	}
 	for _, tt := range tests {
 		c := NewConv(tt.g, tt.f)
-		dataRows := c.data != nil && c.data.rows != nil
-		if (c.rows != nil) != tt.rows || dataRows != tt.dataRows {
-			t.Errorf("NewConv(%+v, %d): by rows %v, input gradient by rows %v; want %v, %v",
-				tt.g, tt.f, c.rows != nil, dataRows, tt.rows, tt.dataRows)
-			continue
+		if c.pointwise != tt.pointwise || c.direct != nil && c.direct.copied != tt.copied {
+			t.Errorf("NewConv(%+v, %d): pointwise %v, rows copied %v; want %v, %v",
+				tt.g, tt.f, c.pointwise, c.direct != nil && c.direct.copied, tt.pointwise, tt.copied)
 		}
-		if c.rows != nil && c.rows.blocks() < tt.blocks {
-			t.Errorf("NewConv(%+v, %d): %d blocks, want at least %d", tt.g, tt.f, c.rows.blocks(), tt.blocks)
-		}
-		if dataRows && c.data.rows.blocks() < tt.tblock {
-			t.Errorf("NewConv(%+v, %d): %d input-gradient blocks, want at least %d", tt.g, tt.f, c.data.rows.blocks(), tt.tblock)
+		if (c.data != nil) != tt.flip || c.data != nil && c.data.direct.copied != tt.flipCopied {
+			t.Errorf("NewConv(%+v, %d): input gradient as a convolution %v (rows copied %v); want %v (%v)",
+				tt.g, tt.f, c.data != nil, c.data != nil && c.data.direct.copied, tt.flip, tt.flipCopied)
 		}
 	}
 }
@@ -262,7 +282,7 @@ func TestConvSameResultAnyGOMAXPROCS(t *testing.T) {
 			c := NewConv(g, f)
 			z, dx := make([]float32, len(dz)), make([]float32, len(x))
 			dw, db := make([]float32, len(w)), make([]float32, f)
-			c.Forward(z, x, w, n, nil)
+			c.Forward(z, x, w, n, ConvEpilogue{}, nil)
 			c.BackwardFilter(dw, db, x, dz, n, nil)
 			c.BackwardData(dx, dz, w, n)
 			return [][]float32{z, dx, dw, db}
@@ -281,14 +301,14 @@ func TestConvPanicsOnShortSlices(t *testing.T) {
 	c := NewConv(g, 3)
 	x, w, z := make([]float32, 2*32), make([]float32, 9*2*3), make([]float32, 2*48)
 	for name, op := range map[string]func(){
-		"Forward x":             func() { c.Forward(z, x[:60], w, 2, nil) },
-		"Forward z":             func() { c.Forward(z[:95], x, w, 2, nil) },
-		"Forward w":             func() { c.Forward(z, x, w[:53], 2, nil) },
+		"Forward x":             func() { c.Forward(z, x[:60], w, 2, ConvEpilogue{}, nil) },
+		"Forward z":             func() { c.Forward(z[:95], x, w, 2, ConvEpilogue{}, nil) },
+		"Forward w":             func() { c.Forward(z, x, w[:53], 2, ConvEpilogue{}, nil) },
+		"Forward bias":          func() { c.Forward(z, x, w, 2, ConvEpilogue{Bias: make([]float32, 2)}, nil) },
 		"BackwardFilter dz":     func() { c.BackwardFilter(make([]float32, len(w)), nil, x, z[:90], 2, nil) },
 		"BackwardFilter bias":   func() { c.BackwardFilter(make([]float32, len(w)), make([]float32, 2), x, z, 2, nil) },
 		"BackwardData dx":       func() { c.BackwardData(x[:63], z, w, 2) },
 		"NewConv empty":         func() { NewConv(ConvGeom{H: 1, W: 1, C: 1, KH: 1, KW: 1, SH: 1, SW: 1}, 1) },
-		"newRowPlan stride 2":   func() { newConv(geom(6, 6, 1, 3, 3, 2, 2, true), 1, convOptions{rows: true}) },
 		"Transposed of strides": func() { newConv(geom(6, 6, 1, 3, 3, 2, 1, true), 1, convOptions{flip: true}) },
 	} {
 		func() {

@@ -20,9 +20,10 @@ type gemmImpl struct {
 	// packedKernel, if set, replaces kernel when A is packed in slivers
 	// (rsA = 1, csA = mr).
 	packedKernel microKernel
-	mc           int // rows of A per block (kept in L2 when packed)
-	kc           int // depth of a block (the B sliver kc×nr stays in L1)
-	nc           int // columns of B per block (kept in L3)
+	mc           int      // rows of A per block (kept in L2 when packed)
+	kc           int      // depth of a block (the B sliver kc×nr stays in L1)
+	nc           int      // columns of B per block (kept in L3)
+	tiles        *tileSet // the convolution tiles
 
 	// thin, if set, serves products with at most thinRows rows, where a
 	// tall micro-kernel would mostly multiply padding.
@@ -39,7 +40,7 @@ const thinRows = 3
 //		if beta == 0 { c[i*ldc+j] = alpha*s } else { c[i*ldc+j] = alpha*s + beta*c[i*ldc+j] }
 type microKernel func(k int, a []float32, rsA, csA int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32)
 
-var genericImpl = &gemmImpl{name: "generic", mr: 2, nr: 4, kernel: gemmKernel2x4, mc: 64, kc: 256, nc: 1024}
+var genericImpl = &gemmImpl{name: "generic", mr: 2, nr: 4, kernel: gemmKernel2x4, mc: 64, kc: 256, nc: 1024, tiles: genericTiles}
 
 var (
 	// gemmImpls lists the paths this CPU can run, slowest first.

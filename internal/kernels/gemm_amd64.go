@@ -2,6 +2,8 @@
 
 package kernels
 
+import "unsafe"
+
 //go:generate sh -c "cd _asm && go run . -out ../gemm_amd64.s"
 
 // gemmKernel12x32AVX512 computes a 12×32 tile of C with AVX-512F:
@@ -52,11 +54,69 @@ func gemmKernel1x128AVX512(k int, a *float32, rsA, csA int, b *float32, ldb int,
 //go:noescape
 func gemmKernel1x64AVX2(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
+// convTile12x32AVX512, convTile8x32AVX512 and convTile4x32AVX512 compute a
+// 12×32, 8×32 or 4×32 convolution tile with AVX-512F:
+//
+//	for i < mr, j < 32:
+//		s := 0
+//		for q < nseg, p < seg: s += a[q*segA+i*rsA+p*csA] * b[(q*seg+p)*ldb+j]
+//		if flags&1 != 0 { s += c[i*ldc+j] }
+//		if bias != nil { s += bias[j] }
+//		if flags&2 != 0 { s = max(s, 0) }
+//		c[i*ldc+j] = s
+//
+//go:noescape
+func convTile12x32AVX512(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+
+//go:noescape
+func convTile8x32AVX512(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+
+//go:noescape
+func convTile4x32AVX512(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+
+// convTile6x16AVX2, convTile4x16AVX2 and convTile2x16AVX2 compute a 6×16,
+// 4×16 or 2×16 convolution tile with AVX2 and FMA:
+//
+//	for i < mr, j < 16:
+//		s := 0
+//		for q < nseg, p < seg: s += a[q*segA+i*rsA+p*csA] * b[(q*seg+p)*ldb+j]
+//		if flags&1 != 0 { s += c[i*ldc+j] }
+//		if bias != nil { s += bias[j] }
+//		if flags&2 != 0 { s = max(s, 0) }
+//		c[i*ldc+j] = s
+//
+//go:noescape
+func convTile6x16AVX2(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+
+//go:noescape
+func convTile4x16AVX2(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+
+//go:noescape
+func convTile2x16AVX2(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+
+// asmTileFunc is the signature of the assembly convolution tiles.
+type asmTileFunc func(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+
+// asmTiles wraps assembly tiles of the heights mrs and width nr, checking
+// the bounds of every call.
+func asmTiles(nr int, mrs []int, cost []float64, fns []asmTileFunc) *tileSet {
+	ts := &tileSet{nr: nr, mrs: mrs, cost: cost}
+	for i, fn := range fns {
+		mr := mrs[i]
+		ts.kernels = append(ts.kernels, func(nseg, seg int, a []float32, rsA, csA, segA int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+			checkTile(mr, nr, nseg, seg, a, rsA, csA, segA, b, ldb, c, ldc, bias)
+			fn(nseg, seg, unsafe.SliceData(a), rsA, csA, segA, unsafe.SliceData(b), ldb, unsafe.SliceData(c), ldc, unsafe.SliceData(bias), flags)
+		})
+	}
+	return ts
+}
+
 // asmImpls returns the assembly paths the CPU supports, slowest first.
 func asmImpls(avx2, avx512 bool) []*gemmImpl {
 	var out []*gemmImpl
 	if avx2 {
 		out = append(out, &gemmImpl{name: "avx2", mr: 6, nr: 16, mc: 120, kc: 256, nc: 2048,
+			tiles: asmTiles(16, []int{6, 4, 2}, []float64{1, 1.1, 1.6}, []asmTileFunc{convTile6x16AVX2, convTile4x16AVX2, convTile2x16AVX2}),
 			kernel: func(k int, a []float32, rsA, csA int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
 				gemmKernel6x16AVX2(k, &a[0], rsA, csA, &b[0], ldb, &c[0], ldc, alpha, beta)
 			},
@@ -68,6 +128,7 @@ func asmImpls(avx2, avx512 bool) []*gemmImpl {
 	}
 	if avx512 {
 		out = append(out, &gemmImpl{name: "avx512", mr: 12, nr: 32, mc: 240, kc: 256, nc: 2048,
+			tiles: asmTiles(32, []int{12, 8, 4}, []float64{1, 1.05, 1.5}, []asmTileFunc{convTile12x32AVX512, convTile8x32AVX512, convTile4x32AVX512}),
 			kernel: func(k int, a []float32, rsA, csA int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
 				gemmKernel12x32AVX512(k, &a[0], rsA, csA, &b[0], ldb, &c[0], ldc, alpha, beta)
 			},

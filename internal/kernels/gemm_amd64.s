@@ -1030,3 +1030,981 @@ gemmKernel1x64AVX2_store:
 gemmKernel1x64AVX2_end:
 	VZEROUPPER
 	RET
+
+// func convTile12x32AVX512(nseg int, seg int, a *float32, rsA int, csA int, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convTile12x32AVX512(SB), NOSPLIT, $0-96
+	MOVQ nseg+0(FP), AX
+	MOVQ seg+8(FP), CX
+	MOVQ a+16(FP), DX
+	MOVQ rsA+24(FP), BX
+	MOVQ csA+32(FP), SI
+	MOVQ segA+40(FP), DI
+	MOVQ b+48(FP), R8
+	MOVQ ldb+56(FP), R9
+
+	// Strides in bytes; jump takes A from the end of a segment to the start of the next.
+	SHLQ  $0x02, BX
+	SHLQ  $0x02, SI
+	SHLQ  $0x02, DI
+	SHLQ  $0x02, R9
+	MOVQ  CX, R10
+	IMULQ SI, R10
+	SUBQ  R10, DI
+
+	// Row bases: row i of A is at base[i/4] + (i%4)*rs.
+	LEAQ (BX)(BX*2), R11
+	LEAQ (DX)(BX*4), R12
+	LEAQ (R12)(BX*4), R13
+
+	// Zero the accumulators.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	VXORPS Z22, Z22, Z22
+	VXORPS Z23, Z23, Z23
+	TESTQ  AX, AX
+	JZ     convTile12x32AVX512_done
+	TESTQ  CX, CX
+	JZ     convTile12x32AVX512_done
+
+convTile12x32AVX512_segment:
+	MOVQ CX, R10
+
+convTile12x32AVX512_step:
+	// One rank-1 update: acc[i][:] += a[i] * b[:].
+	VMOVUPS      (R8), Z24
+	VMOVUPS      64(R8), Z25
+	VBROADCASTSS (DX), Z26
+	VFMADD231PS  Z24, Z26, Z0
+	VFMADD231PS  Z25, Z26, Z1
+	VBROADCASTSS (DX)(BX*1), Z26
+	VFMADD231PS  Z24, Z26, Z2
+	VFMADD231PS  Z25, Z26, Z3
+	VBROADCASTSS (DX)(BX*2), Z26
+	VFMADD231PS  Z24, Z26, Z4
+	VFMADD231PS  Z25, Z26, Z5
+	VBROADCASTSS (DX)(R11*1), Z26
+	VFMADD231PS  Z24, Z26, Z6
+	VFMADD231PS  Z25, Z26, Z7
+	VBROADCASTSS (R12), Z26
+	VFMADD231PS  Z24, Z26, Z8
+	VFMADD231PS  Z25, Z26, Z9
+	VBROADCASTSS (R12)(BX*1), Z26
+	VFMADD231PS  Z24, Z26, Z10
+	VFMADD231PS  Z25, Z26, Z11
+	VBROADCASTSS (R12)(BX*2), Z26
+	VFMADD231PS  Z24, Z26, Z12
+	VFMADD231PS  Z25, Z26, Z13
+	VBROADCASTSS (R12)(R11*1), Z26
+	VFMADD231PS  Z24, Z26, Z14
+	VFMADD231PS  Z25, Z26, Z15
+	VBROADCASTSS (R13), Z26
+	VFMADD231PS  Z24, Z26, Z16
+	VFMADD231PS  Z25, Z26, Z17
+	VBROADCASTSS (R13)(BX*1), Z26
+	VFMADD231PS  Z24, Z26, Z18
+	VFMADD231PS  Z25, Z26, Z19
+	VBROADCASTSS (R13)(BX*2), Z26
+	VFMADD231PS  Z24, Z26, Z20
+	VFMADD231PS  Z25, Z26, Z21
+	VBROADCASTSS (R13)(R11*1), Z26
+	VFMADD231PS  Z24, Z26, Z22
+	VFMADD231PS  Z25, Z26, Z23
+	ADDQ         R9, R8
+	ADDQ         SI, DX
+	ADDQ         SI, R12
+	ADDQ         SI, R13
+	DECQ         R10
+	JNZ          convTile12x32AVX512_step
+	ADDQ         DI, DX
+	ADDQ         DI, R12
+	ADDQ         DI, R13
+	DECQ         AX
+	JNZ          convTile12x32AVX512_segment
+
+convTile12x32AVX512_done:
+	// Write C: acc (+ C) (+ bias), then max(., 0) if asked.
+	MOVQ   c+64(FP), AX
+	MOVQ   ldc+72(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   flags+88(FP), DX
+	TESTQ  $0x00000001, DX
+	JZ     convTile12x32AVX512_noacc
+	MOVQ   AX, BX
+	VADDPS (BX), Z0, Z0
+	VADDPS 64(BX), Z1, Z1
+	ADDQ   CX, BX
+	VADDPS (BX), Z2, Z2
+	VADDPS 64(BX), Z3, Z3
+	ADDQ   CX, BX
+	VADDPS (BX), Z4, Z4
+	VADDPS 64(BX), Z5, Z5
+	ADDQ   CX, BX
+	VADDPS (BX), Z6, Z6
+	VADDPS 64(BX), Z7, Z7
+	ADDQ   CX, BX
+	VADDPS (BX), Z8, Z8
+	VADDPS 64(BX), Z9, Z9
+	ADDQ   CX, BX
+	VADDPS (BX), Z10, Z10
+	VADDPS 64(BX), Z11, Z11
+	ADDQ   CX, BX
+	VADDPS (BX), Z12, Z12
+	VADDPS 64(BX), Z13, Z13
+	ADDQ   CX, BX
+	VADDPS (BX), Z14, Z14
+	VADDPS 64(BX), Z15, Z15
+	ADDQ   CX, BX
+	VADDPS (BX), Z16, Z16
+	VADDPS 64(BX), Z17, Z17
+	ADDQ   CX, BX
+	VADDPS (BX), Z18, Z18
+	VADDPS 64(BX), Z19, Z19
+	ADDQ   CX, BX
+	VADDPS (BX), Z20, Z20
+	VADDPS 64(BX), Z21, Z21
+	ADDQ   CX, BX
+	VADDPS (BX), Z22, Z22
+	VADDPS 64(BX), Z23, Z23
+
+convTile12x32AVX512_noacc:
+	MOVQ    bias+80(FP), BX
+	TESTQ   BX, BX
+	JZ      convTile12x32AVX512_bias
+	VMOVUPS (BX), Z24
+	VMOVUPS 64(BX), Z25
+	VADDPS  Z24, Z0, Z0
+	VADDPS  Z25, Z1, Z1
+	VADDPS  Z24, Z2, Z2
+	VADDPS  Z25, Z3, Z3
+	VADDPS  Z24, Z4, Z4
+	VADDPS  Z25, Z5, Z5
+	VADDPS  Z24, Z6, Z6
+	VADDPS  Z25, Z7, Z7
+	VADDPS  Z24, Z8, Z8
+	VADDPS  Z25, Z9, Z9
+	VADDPS  Z24, Z10, Z10
+	VADDPS  Z25, Z11, Z11
+	VADDPS  Z24, Z12, Z12
+	VADDPS  Z25, Z13, Z13
+	VADDPS  Z24, Z14, Z14
+	VADDPS  Z25, Z15, Z15
+	VADDPS  Z24, Z16, Z16
+	VADDPS  Z25, Z17, Z17
+	VADDPS  Z24, Z18, Z18
+	VADDPS  Z25, Z19, Z19
+	VADDPS  Z24, Z20, Z20
+	VADDPS  Z25, Z21, Z21
+	VADDPS  Z24, Z22, Z22
+	VADDPS  Z25, Z23, Z23
+
+convTile12x32AVX512_bias:
+	TESTQ $0x00000002, DX
+	JZ    convTile12x32AVX512_norelu
+
+	// max(0, s) as the second operand: a NaN in s is kept.
+	VXORPS Z26, Z26, Z26
+	VMAXPS Z0, Z26, Z0
+	VMAXPS Z1, Z26, Z1
+	VMAXPS Z2, Z26, Z2
+	VMAXPS Z3, Z26, Z3
+	VMAXPS Z4, Z26, Z4
+	VMAXPS Z5, Z26, Z5
+	VMAXPS Z6, Z26, Z6
+	VMAXPS Z7, Z26, Z7
+	VMAXPS Z8, Z26, Z8
+	VMAXPS Z9, Z26, Z9
+	VMAXPS Z10, Z26, Z10
+	VMAXPS Z11, Z26, Z11
+	VMAXPS Z12, Z26, Z12
+	VMAXPS Z13, Z26, Z13
+	VMAXPS Z14, Z26, Z14
+	VMAXPS Z15, Z26, Z15
+	VMAXPS Z16, Z26, Z16
+	VMAXPS Z17, Z26, Z17
+	VMAXPS Z18, Z26, Z18
+	VMAXPS Z19, Z26, Z19
+	VMAXPS Z20, Z26, Z20
+	VMAXPS Z21, Z26, Z21
+	VMAXPS Z22, Z26, Z22
+	VMAXPS Z23, Z26, Z23
+
+convTile12x32AVX512_norelu:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	VMOVUPS Z3, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	VMOVUPS Z5, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	VMOVUPS Z7, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, (AX)
+	VMOVUPS Z9, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z10, (AX)
+	VMOVUPS Z11, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z12, (AX)
+	VMOVUPS Z13, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z14, (AX)
+	VMOVUPS Z15, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z16, (AX)
+	VMOVUPS Z17, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z18, (AX)
+	VMOVUPS Z19, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z20, (AX)
+	VMOVUPS Z21, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z22, (AX)
+	VMOVUPS Z23, 64(AX)
+	VZEROUPPER
+	RET
+
+// func convTile8x32AVX512(nseg int, seg int, a *float32, rsA int, csA int, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convTile8x32AVX512(SB), NOSPLIT, $0-96
+	MOVQ nseg+0(FP), AX
+	MOVQ seg+8(FP), CX
+	MOVQ a+16(FP), DX
+	MOVQ rsA+24(FP), BX
+	MOVQ csA+32(FP), SI
+	MOVQ segA+40(FP), DI
+	MOVQ b+48(FP), R8
+	MOVQ ldb+56(FP), R9
+
+	// Strides in bytes; jump takes A from the end of a segment to the start of the next.
+	SHLQ  $0x02, BX
+	SHLQ  $0x02, SI
+	SHLQ  $0x02, DI
+	SHLQ  $0x02, R9
+	MOVQ  CX, R10
+	IMULQ SI, R10
+	SUBQ  R10, DI
+
+	// Row bases: row i of A is at base[i/4] + (i%4)*rs.
+	LEAQ (BX)(BX*2), R11
+	LEAQ (DX)(BX*4), R12
+
+	// Zero the accumulators.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	TESTQ  AX, AX
+	JZ     convTile8x32AVX512_done
+	TESTQ  CX, CX
+	JZ     convTile8x32AVX512_done
+
+convTile8x32AVX512_segment:
+	MOVQ CX, R10
+
+convTile8x32AVX512_step:
+	// One rank-1 update: acc[i][:] += a[i] * b[:].
+	VMOVUPS      (R8), Z16
+	VMOVUPS      64(R8), Z17
+	VBROADCASTSS (DX), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS (DX)(BX*1), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS (DX)(BX*2), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS (DX)(R11*1), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS (R12), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS (R12)(BX*1), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS (R12)(BX*2), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS (R12)(R11*1), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	ADDQ         R9, R8
+	ADDQ         SI, DX
+	ADDQ         SI, R12
+	DECQ         R10
+	JNZ          convTile8x32AVX512_step
+	ADDQ         DI, DX
+	ADDQ         DI, R12
+	DECQ         AX
+	JNZ          convTile8x32AVX512_segment
+
+convTile8x32AVX512_done:
+	// Write C: acc (+ C) (+ bias), then max(., 0) if asked.
+	MOVQ   c+64(FP), AX
+	MOVQ   ldc+72(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   flags+88(FP), DX
+	TESTQ  $0x00000001, DX
+	JZ     convTile8x32AVX512_noacc
+	MOVQ   AX, BX
+	VADDPS (BX), Z0, Z0
+	VADDPS 64(BX), Z1, Z1
+	ADDQ   CX, BX
+	VADDPS (BX), Z2, Z2
+	VADDPS 64(BX), Z3, Z3
+	ADDQ   CX, BX
+	VADDPS (BX), Z4, Z4
+	VADDPS 64(BX), Z5, Z5
+	ADDQ   CX, BX
+	VADDPS (BX), Z6, Z6
+	VADDPS 64(BX), Z7, Z7
+	ADDQ   CX, BX
+	VADDPS (BX), Z8, Z8
+	VADDPS 64(BX), Z9, Z9
+	ADDQ   CX, BX
+	VADDPS (BX), Z10, Z10
+	VADDPS 64(BX), Z11, Z11
+	ADDQ   CX, BX
+	VADDPS (BX), Z12, Z12
+	VADDPS 64(BX), Z13, Z13
+	ADDQ   CX, BX
+	VADDPS (BX), Z14, Z14
+	VADDPS 64(BX), Z15, Z15
+
+convTile8x32AVX512_noacc:
+	MOVQ    bias+80(FP), BX
+	TESTQ   BX, BX
+	JZ      convTile8x32AVX512_bias
+	VMOVUPS (BX), Z16
+	VMOVUPS 64(BX), Z17
+	VADDPS  Z16, Z0, Z0
+	VADDPS  Z17, Z1, Z1
+	VADDPS  Z16, Z2, Z2
+	VADDPS  Z17, Z3, Z3
+	VADDPS  Z16, Z4, Z4
+	VADDPS  Z17, Z5, Z5
+	VADDPS  Z16, Z6, Z6
+	VADDPS  Z17, Z7, Z7
+	VADDPS  Z16, Z8, Z8
+	VADDPS  Z17, Z9, Z9
+	VADDPS  Z16, Z10, Z10
+	VADDPS  Z17, Z11, Z11
+	VADDPS  Z16, Z12, Z12
+	VADDPS  Z17, Z13, Z13
+	VADDPS  Z16, Z14, Z14
+	VADDPS  Z17, Z15, Z15
+
+convTile8x32AVX512_bias:
+	TESTQ $0x00000002, DX
+	JZ    convTile8x32AVX512_norelu
+
+	// max(0, s) as the second operand: a NaN in s is kept.
+	VXORPS Z18, Z18, Z18
+	VMAXPS Z0, Z18, Z0
+	VMAXPS Z1, Z18, Z1
+	VMAXPS Z2, Z18, Z2
+	VMAXPS Z3, Z18, Z3
+	VMAXPS Z4, Z18, Z4
+	VMAXPS Z5, Z18, Z5
+	VMAXPS Z6, Z18, Z6
+	VMAXPS Z7, Z18, Z7
+	VMAXPS Z8, Z18, Z8
+	VMAXPS Z9, Z18, Z9
+	VMAXPS Z10, Z18, Z10
+	VMAXPS Z11, Z18, Z11
+	VMAXPS Z12, Z18, Z12
+	VMAXPS Z13, Z18, Z13
+	VMAXPS Z14, Z18, Z14
+	VMAXPS Z15, Z18, Z15
+
+convTile8x32AVX512_norelu:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	VMOVUPS Z3, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	VMOVUPS Z5, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	VMOVUPS Z7, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, (AX)
+	VMOVUPS Z9, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z10, (AX)
+	VMOVUPS Z11, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z12, (AX)
+	VMOVUPS Z13, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z14, (AX)
+	VMOVUPS Z15, 64(AX)
+	VZEROUPPER
+	RET
+
+// func convTile4x32AVX512(nseg int, seg int, a *float32, rsA int, csA int, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convTile4x32AVX512(SB), NOSPLIT, $0-96
+	MOVQ nseg+0(FP), AX
+	MOVQ seg+8(FP), CX
+	MOVQ a+16(FP), DX
+	MOVQ rsA+24(FP), BX
+	MOVQ csA+32(FP), SI
+	MOVQ segA+40(FP), DI
+	MOVQ b+48(FP), R8
+	MOVQ ldb+56(FP), R9
+
+	// Strides in bytes; jump takes A from the end of a segment to the start of the next.
+	SHLQ  $0x02, BX
+	SHLQ  $0x02, SI
+	SHLQ  $0x02, DI
+	SHLQ  $0x02, R9
+	MOVQ  CX, R10
+	IMULQ SI, R10
+	SUBQ  R10, DI
+
+	// Row bases: row i of A is at base[i/4] + (i%4)*rs.
+	LEAQ (BX)(BX*2), R11
+
+	// Zero the accumulators.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	TESTQ  AX, AX
+	JZ     convTile4x32AVX512_done
+	TESTQ  CX, CX
+	JZ     convTile4x32AVX512_done
+
+convTile4x32AVX512_segment:
+	MOVQ CX, R10
+
+convTile4x32AVX512_step:
+	// One rank-1 update: acc[i][:] += a[i] * b[:].
+	VMOVUPS      (R8), Z8
+	VMOVUPS      64(R8), Z9
+	VBROADCASTSS (DX), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS (DX)(BX*1), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS (DX)(BX*2), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS (DX)(R11*1), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	ADDQ         R9, R8
+	ADDQ         SI, DX
+	DECQ         R10
+	JNZ          convTile4x32AVX512_step
+	ADDQ         DI, DX
+	DECQ         AX
+	JNZ          convTile4x32AVX512_segment
+
+convTile4x32AVX512_done:
+	// Write C: acc (+ C) (+ bias), then max(., 0) if asked.
+	MOVQ   c+64(FP), AX
+	MOVQ   ldc+72(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   flags+88(FP), DX
+	TESTQ  $0x00000001, DX
+	JZ     convTile4x32AVX512_noacc
+	MOVQ   AX, BX
+	VADDPS (BX), Z0, Z0
+	VADDPS 64(BX), Z1, Z1
+	ADDQ   CX, BX
+	VADDPS (BX), Z2, Z2
+	VADDPS 64(BX), Z3, Z3
+	ADDQ   CX, BX
+	VADDPS (BX), Z4, Z4
+	VADDPS 64(BX), Z5, Z5
+	ADDQ   CX, BX
+	VADDPS (BX), Z6, Z6
+	VADDPS 64(BX), Z7, Z7
+
+convTile4x32AVX512_noacc:
+	MOVQ    bias+80(FP), BX
+	TESTQ   BX, BX
+	JZ      convTile4x32AVX512_bias
+	VMOVUPS (BX), Z8
+	VMOVUPS 64(BX), Z9
+	VADDPS  Z8, Z0, Z0
+	VADDPS  Z9, Z1, Z1
+	VADDPS  Z8, Z2, Z2
+	VADDPS  Z9, Z3, Z3
+	VADDPS  Z8, Z4, Z4
+	VADDPS  Z9, Z5, Z5
+	VADDPS  Z8, Z6, Z6
+	VADDPS  Z9, Z7, Z7
+
+convTile4x32AVX512_bias:
+	TESTQ $0x00000002, DX
+	JZ    convTile4x32AVX512_norelu
+
+	// max(0, s) as the second operand: a NaN in s is kept.
+	VXORPS Z10, Z10, Z10
+	VMAXPS Z0, Z10, Z0
+	VMAXPS Z1, Z10, Z1
+	VMAXPS Z2, Z10, Z2
+	VMAXPS Z3, Z10, Z3
+	VMAXPS Z4, Z10, Z4
+	VMAXPS Z5, Z10, Z5
+	VMAXPS Z6, Z10, Z6
+	VMAXPS Z7, Z10, Z7
+
+convTile4x32AVX512_norelu:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	VMOVUPS Z3, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	VMOVUPS Z5, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	VMOVUPS Z7, 64(AX)
+	VZEROUPPER
+	RET
+
+// func convTile6x16AVX2(nseg int, seg int, a *float32, rsA int, csA int, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+// Requires: AVX, FMA3
+TEXT ·convTile6x16AVX2(SB), NOSPLIT, $0-96
+	MOVQ nseg+0(FP), AX
+	MOVQ seg+8(FP), CX
+	MOVQ a+16(FP), DX
+	MOVQ rsA+24(FP), BX
+	MOVQ csA+32(FP), SI
+	MOVQ segA+40(FP), DI
+	MOVQ b+48(FP), R8
+	MOVQ ldb+56(FP), R9
+
+	// Strides in bytes; jump takes A from the end of a segment to the start of the next.
+	SHLQ  $0x02, BX
+	SHLQ  $0x02, SI
+	SHLQ  $0x02, DI
+	SHLQ  $0x02, R9
+	MOVQ  CX, R10
+	IMULQ SI, R10
+	SUBQ  R10, DI
+
+	// Row bases: row i of A is at base[i/4] + (i%4)*rs.
+	LEAQ (BX)(BX*2), R11
+	LEAQ (DX)(BX*4), R12
+
+	// Zero the accumulators.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	TESTQ  AX, AX
+	JZ     convTile6x16AVX2_done
+	TESTQ  CX, CX
+	JZ     convTile6x16AVX2_done
+
+convTile6x16AVX2_segment:
+	MOVQ CX, R10
+
+convTile6x16AVX2_step:
+	// One rank-1 update: acc[i][:] += a[i] * b[:].
+	VMOVUPS      (R8), Y12
+	VMOVUPS      32(R8), Y13
+	VBROADCASTSS (DX), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS (DX)(BX*1), Y14
+	VFMADD231PS  Y12, Y14, Y2
+	VFMADD231PS  Y13, Y14, Y3
+	VBROADCASTSS (DX)(BX*2), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS (DX)(R11*1), Y14
+	VFMADD231PS  Y12, Y14, Y6
+	VFMADD231PS  Y13, Y14, Y7
+	VBROADCASTSS (R12), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS (R12)(BX*1), Y14
+	VFMADD231PS  Y12, Y14, Y10
+	VFMADD231PS  Y13, Y14, Y11
+	ADDQ         R9, R8
+	ADDQ         SI, DX
+	ADDQ         SI, R12
+	DECQ         R10
+	JNZ          convTile6x16AVX2_step
+	ADDQ         DI, DX
+	ADDQ         DI, R12
+	DECQ         AX
+	JNZ          convTile6x16AVX2_segment
+
+convTile6x16AVX2_done:
+	// Write C: acc (+ C) (+ bias), then max(., 0) if asked.
+	MOVQ   c+64(FP), AX
+	MOVQ   ldc+72(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   flags+88(FP), DX
+	TESTQ  $0x00000001, DX
+	JZ     convTile6x16AVX2_noacc
+	MOVQ   AX, BX
+	VADDPS (BX), Y0, Y0
+	VADDPS 32(BX), Y1, Y1
+	ADDQ   CX, BX
+	VADDPS (BX), Y2, Y2
+	VADDPS 32(BX), Y3, Y3
+	ADDQ   CX, BX
+	VADDPS (BX), Y4, Y4
+	VADDPS 32(BX), Y5, Y5
+	ADDQ   CX, BX
+	VADDPS (BX), Y6, Y6
+	VADDPS 32(BX), Y7, Y7
+	ADDQ   CX, BX
+	VADDPS (BX), Y8, Y8
+	VADDPS 32(BX), Y9, Y9
+	ADDQ   CX, BX
+	VADDPS (BX), Y10, Y10
+	VADDPS 32(BX), Y11, Y11
+
+convTile6x16AVX2_noacc:
+	MOVQ    bias+80(FP), BX
+	TESTQ   BX, BX
+	JZ      convTile6x16AVX2_bias
+	VMOVUPS (BX), Y12
+	VMOVUPS 32(BX), Y13
+	VADDPS  Y12, Y0, Y0
+	VADDPS  Y13, Y1, Y1
+	VADDPS  Y12, Y2, Y2
+	VADDPS  Y13, Y3, Y3
+	VADDPS  Y12, Y4, Y4
+	VADDPS  Y13, Y5, Y5
+	VADDPS  Y12, Y6, Y6
+	VADDPS  Y13, Y7, Y7
+	VADDPS  Y12, Y8, Y8
+	VADDPS  Y13, Y9, Y9
+	VADDPS  Y12, Y10, Y10
+	VADDPS  Y13, Y11, Y11
+
+convTile6x16AVX2_bias:
+	TESTQ $0x00000002, DX
+	JZ    convTile6x16AVX2_norelu
+
+	// max(0, s) as the second operand: a NaN in s is kept.
+	VXORPS Y14, Y14, Y14
+	VMAXPS Y0, Y14, Y0
+	VMAXPS Y1, Y14, Y1
+	VMAXPS Y2, Y14, Y2
+	VMAXPS Y3, Y14, Y3
+	VMAXPS Y4, Y14, Y4
+	VMAXPS Y5, Y14, Y5
+	VMAXPS Y6, Y14, Y6
+	VMAXPS Y7, Y14, Y7
+	VMAXPS Y8, Y14, Y8
+	VMAXPS Y9, Y14, Y9
+	VMAXPS Y10, Y14, Y10
+	VMAXPS Y11, Y14, Y11
+
+convTile6x16AVX2_norelu:
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y2, (AX)
+	VMOVUPS Y3, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y4, (AX)
+	VMOVUPS Y5, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y6, (AX)
+	VMOVUPS Y7, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y8, (AX)
+	VMOVUPS Y9, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y10, (AX)
+	VMOVUPS Y11, 32(AX)
+	VZEROUPPER
+	RET
+
+// func convTile4x16AVX2(nseg int, seg int, a *float32, rsA int, csA int, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+// Requires: AVX, FMA3
+TEXT ·convTile4x16AVX2(SB), NOSPLIT, $0-96
+	MOVQ nseg+0(FP), AX
+	MOVQ seg+8(FP), CX
+	MOVQ a+16(FP), DX
+	MOVQ rsA+24(FP), BX
+	MOVQ csA+32(FP), SI
+	MOVQ segA+40(FP), DI
+	MOVQ b+48(FP), R8
+	MOVQ ldb+56(FP), R9
+
+	// Strides in bytes; jump takes A from the end of a segment to the start of the next.
+	SHLQ  $0x02, BX
+	SHLQ  $0x02, SI
+	SHLQ  $0x02, DI
+	SHLQ  $0x02, R9
+	MOVQ  CX, R10
+	IMULQ SI, R10
+	SUBQ  R10, DI
+
+	// Row bases: row i of A is at base[i/4] + (i%4)*rs.
+	LEAQ (BX)(BX*2), R11
+
+	// Zero the accumulators.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	TESTQ  AX, AX
+	JZ     convTile4x16AVX2_done
+	TESTQ  CX, CX
+	JZ     convTile4x16AVX2_done
+
+convTile4x16AVX2_segment:
+	MOVQ CX, R10
+
+convTile4x16AVX2_step:
+	// One rank-1 update: acc[i][:] += a[i] * b[:].
+	VMOVUPS      (R8), Y8
+	VMOVUPS      32(R8), Y9
+	VBROADCASTSS (DX), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS (DX)(BX*1), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS (DX)(BX*2), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS (DX)(R11*1), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         R9, R8
+	ADDQ         SI, DX
+	DECQ         R10
+	JNZ          convTile4x16AVX2_step
+	ADDQ         DI, DX
+	DECQ         AX
+	JNZ          convTile4x16AVX2_segment
+
+convTile4x16AVX2_done:
+	// Write C: acc (+ C) (+ bias), then max(., 0) if asked.
+	MOVQ   c+64(FP), AX
+	MOVQ   ldc+72(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   flags+88(FP), DX
+	TESTQ  $0x00000001, DX
+	JZ     convTile4x16AVX2_noacc
+	MOVQ   AX, BX
+	VADDPS (BX), Y0, Y0
+	VADDPS 32(BX), Y1, Y1
+	ADDQ   CX, BX
+	VADDPS (BX), Y2, Y2
+	VADDPS 32(BX), Y3, Y3
+	ADDQ   CX, BX
+	VADDPS (BX), Y4, Y4
+	VADDPS 32(BX), Y5, Y5
+	ADDQ   CX, BX
+	VADDPS (BX), Y6, Y6
+	VADDPS 32(BX), Y7, Y7
+
+convTile4x16AVX2_noacc:
+	MOVQ    bias+80(FP), BX
+	TESTQ   BX, BX
+	JZ      convTile4x16AVX2_bias
+	VMOVUPS (BX), Y8
+	VMOVUPS 32(BX), Y9
+	VADDPS  Y8, Y0, Y0
+	VADDPS  Y9, Y1, Y1
+	VADDPS  Y8, Y2, Y2
+	VADDPS  Y9, Y3, Y3
+	VADDPS  Y8, Y4, Y4
+	VADDPS  Y9, Y5, Y5
+	VADDPS  Y8, Y6, Y6
+	VADDPS  Y9, Y7, Y7
+
+convTile4x16AVX2_bias:
+	TESTQ $0x00000002, DX
+	JZ    convTile4x16AVX2_norelu
+
+	// max(0, s) as the second operand: a NaN in s is kept.
+	VXORPS Y10, Y10, Y10
+	VMAXPS Y0, Y10, Y0
+	VMAXPS Y1, Y10, Y1
+	VMAXPS Y2, Y10, Y2
+	VMAXPS Y3, Y10, Y3
+	VMAXPS Y4, Y10, Y4
+	VMAXPS Y5, Y10, Y5
+	VMAXPS Y6, Y10, Y6
+	VMAXPS Y7, Y10, Y7
+
+convTile4x16AVX2_norelu:
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y2, (AX)
+	VMOVUPS Y3, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y4, (AX)
+	VMOVUPS Y5, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y6, (AX)
+	VMOVUPS Y7, 32(AX)
+	VZEROUPPER
+	RET
+
+// func convTile2x16AVX2(nseg int, seg int, a *float32, rsA int, csA int, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+// Requires: AVX, FMA3
+TEXT ·convTile2x16AVX2(SB), NOSPLIT, $0-96
+	MOVQ nseg+0(FP), AX
+	MOVQ seg+8(FP), CX
+	MOVQ a+16(FP), DX
+	MOVQ rsA+24(FP), BX
+	MOVQ csA+32(FP), SI
+	MOVQ segA+40(FP), DI
+	MOVQ b+48(FP), R8
+	MOVQ ldb+56(FP), R9
+
+	// Strides in bytes; jump takes A from the end of a segment to the start of the next.
+	SHLQ  $0x02, BX
+	SHLQ  $0x02, SI
+	SHLQ  $0x02, DI
+	SHLQ  $0x02, R9
+	MOVQ  CX, R10
+	IMULQ SI, R10
+	SUBQ  R10, DI
+
+	// Row bases: row i of A is at base[i/4] + (i%4)*rs.
+	LEAQ (BX)(BX*2), R10
+
+	// Zero the accumulators.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	TESTQ  AX, AX
+	JZ     convTile2x16AVX2_done
+	TESTQ  CX, CX
+	JZ     convTile2x16AVX2_done
+
+convTile2x16AVX2_segment:
+	MOVQ CX, R10
+
+convTile2x16AVX2_step:
+	// One rank-1 update: acc[i][:] += a[i] * b[:].
+	VMOVUPS      (R8), Y4
+	VMOVUPS      32(R8), Y5
+	VBROADCASTSS (DX), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS (DX)(BX*1), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	ADDQ         R9, R8
+	ADDQ         SI, DX
+	DECQ         R10
+	JNZ          convTile2x16AVX2_step
+	ADDQ         DI, DX
+	DECQ         AX
+	JNZ          convTile2x16AVX2_segment
+
+convTile2x16AVX2_done:
+	// Write C: acc (+ C) (+ bias), then max(., 0) if asked.
+	MOVQ   c+64(FP), AX
+	MOVQ   ldc+72(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   flags+88(FP), DX
+	TESTQ  $0x00000001, DX
+	JZ     convTile2x16AVX2_noacc
+	MOVQ   AX, BX
+	VADDPS (BX), Y0, Y0
+	VADDPS 32(BX), Y1, Y1
+	ADDQ   CX, BX
+	VADDPS (BX), Y2, Y2
+	VADDPS 32(BX), Y3, Y3
+
+convTile2x16AVX2_noacc:
+	MOVQ    bias+80(FP), BX
+	TESTQ   BX, BX
+	JZ      convTile2x16AVX2_bias
+	VMOVUPS (BX), Y4
+	VMOVUPS 32(BX), Y5
+	VADDPS  Y4, Y0, Y0
+	VADDPS  Y5, Y1, Y1
+	VADDPS  Y4, Y2, Y2
+	VADDPS  Y5, Y3, Y3
+
+convTile2x16AVX2_bias:
+	TESTQ $0x00000002, DX
+	JZ    convTile2x16AVX2_norelu
+
+	// max(0, s) as the second operand: a NaN in s is kept.
+	VXORPS Y6, Y6, Y6
+	VMAXPS Y0, Y6, Y0
+	VMAXPS Y1, Y6, Y1
+	VMAXPS Y2, Y6, Y2
+	VMAXPS Y3, Y6, Y3
+
+convTile2x16AVX2_norelu:
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y2, (AX)
+	VMOVUPS Y3, 32(AX)
+	VZEROUPPER
+	RET

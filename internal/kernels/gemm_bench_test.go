@@ -55,11 +55,11 @@ func BenchmarkGemm(b *testing.B) {
 				for i := range bm {
 					bm[i] = float32(i%5) * 0.5
 				}
+				start := cpuTime()
 				for b.Loop() {
 					gemmWith(impl, sh.transA, sh.transB, sh.m, sh.n, sh.k, 1, a, lda, bm, ldb, 0, c, sh.n)
 				}
-				flops := 2 * float64(sh.m) * float64(sh.n) * float64(sh.k)
-				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				reportFlops(b, start, 2*float64(sh.m)*float64(sh.n)*float64(sh.k))
 			})
 		}
 	}

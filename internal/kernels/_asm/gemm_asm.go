@@ -31,6 +31,12 @@ func main() {
 	kernel("gemmKernel1x128AVX512", 1, 8, 16, ZMM)
 	kernel("gemmKernel6x16AVX2", 6, 2, 8, YMM)
 	kernel("gemmKernel1x64AVX2", 1, 8, 8, YMM)
+	tile("convTile12x32AVX512", 12, 2, 16, ZMM)
+	tile("convTile8x32AVX512", 8, 2, 16, ZMM)
+	tile("convTile4x32AVX512", 4, 2, 16, ZMM)
+	tile("convTile6x16AVX2", 6, 2, 8, YMM)
+	tile("convTile4x16AVX2", 4, 2, 8, YMM)
+	tile("convTile2x16AVX2", 2, 2, 8, YMM)
 	Generate()
 }
 

@@ -1,0 +1,176 @@
+package main
+
+import (
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+const tileSignature = "func(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)"
+
+// tile emits an mr×(vecs·lanes) convolution micro-kernel: a GEMM tile whose
+// reduction runs over nseg segments of seg steps, A jumping by segA between
+// segments, so that it reads the windows of a convolution straight from
+// the image (rows of A overlap, the kernel rows of a window are segments):
+//
+//	for i < mr, j < nr:
+//		s := 0
+//		for q < nseg, p < seg: s += a[q*segA+i*rsA+p*csA] * b[(q*seg+p)*ldb+j]
+//		if flags&1 != 0 { s += c[i*ldc+j] }
+//		if bias != nil { s += bias[j] }
+//		if flags&2 != 0 { s = max(s, 0) }
+//		c[i*ldc+j] = s
+func tile(name string, mr, vecs, lanes int, newVec func() VecVirtual) {
+	TEXT(name, NOSPLIT, tileSignature)
+	nseg := Load(Param("nseg"), GP64())
+	seg := Load(Param("seg"), GP64())
+	a := Load(Param("a"), GP64())
+	rs := Load(Param("rsA"), GP64())
+	cs := Load(Param("csA"), GP64())
+	jump := Load(Param("segA"), GP64())
+	b := Load(Param("b"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	Comment("Strides in bytes; jump takes A from the end of a segment to the start of the next.")
+	SHLQ(U8(2), rs)
+	SHLQ(U8(2), cs)
+	SHLQ(U8(2), jump)
+	SHLQ(U8(2), ldb)
+	cnt := GP64()
+	MOVQ(seg, cnt)
+	IMULQ(cs, cnt)
+	SUBQ(cnt, jump)
+
+	Comment("Row bases: row i of A is at base[i/4] + (i%4)*rs.")
+	rs3 := GP64()
+	LEAQ(Mem{Base: rs, Index: rs, Scale: 2}, rs3)
+	base := make([]Register, (mr+3)/4)
+	base[0] = a
+	for j := 1; j < len(base); j++ {
+		base[j] = GP64()
+		LEAQ(Mem{Base: base[j-1], Index: rs, Scale: 4}, base[j])
+	}
+	rowAddr := func(i int) Mem {
+		r := base[i/4]
+		switch i % 4 {
+		case 0:
+			return Mem{Base: r}
+		case 1:
+			return Mem{Base: r, Index: rs, Scale: 1}
+		case 2:
+			return Mem{Base: r, Index: rs, Scale: 2}
+		default:
+			return Mem{Base: r, Index: rs3, Scale: 1}
+		}
+	}
+
+	Comment("Zero the accumulators.")
+	acc := make([][]VecVirtual, mr)
+	for i := range acc {
+		acc[i] = make([]VecVirtual, vecs)
+		for v := range acc[i] {
+			acc[i][v] = newVec()
+			VXORPS(acc[i][v], acc[i][v], acc[i][v])
+		}
+	}
+	bv := make([]VecVirtual, vecs)
+	for v := range bv {
+		bv[v] = newVec()
+	}
+	t := newVec()
+
+	outer, inner, done := name+"_segment", name+"_step", name+"_done"
+	TESTQ(nseg, nseg)
+	JZ(LabelRef(done))
+	TESTQ(seg, seg)
+	JZ(LabelRef(done))
+	Label(outer)
+	MOVQ(seg, cnt)
+	Label(inner)
+	Comment("One rank-1 update: acc[i][:] += a[i] * b[:].")
+	for v := range bv {
+		VMOVUPS(Mem{Base: b, Disp: 4 * lanes * v}, bv[v])
+	}
+	for i := 0; i < mr; i++ {
+		VBROADCASTSS(rowAddr(i), t)
+		for v := range bv {
+			VFMADD231PS(bv[v], t, acc[i][v])
+		}
+	}
+	ADDQ(ldb, b)
+	for _, r := range base {
+		ADDQ(cs, r)
+	}
+	DECQ(cnt)
+	JNZ(LabelRef(inner))
+	for _, r := range base {
+		ADDQ(jump, r)
+	}
+	DECQ(nseg)
+	JNZ(LabelRef(outer))
+	Label(done)
+
+	tileEpilogue(name, acc, bv, t)
+	VZEROUPPER()
+	RET()
+}
+
+// tileEpilogue writes the tile: adds C when flags bit 0 is set, then the
+// bias when it is not nil, takes max(s, 0) when flags bit 1 is set, and
+// stores. bv and t are free vector registers.
+func tileEpilogue(name string, acc [][]VecVirtual, bv []VecVirtual, t VecVirtual) {
+	mr, vecs := len(acc), len(acc[0])
+	lanes := int(bv[0].Size()) / 4
+	Comment("Write C: acc (+ C) (+ bias), then max(., 0) if asked.")
+	c := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	flags := Load(Param("flags"), GP64())
+	row := GP64()
+
+	noAcc, biasDone, noReLU := name+"_noacc", name+"_bias", name+"_norelu"
+	TESTQ(U32(1), flags)
+	JZ(LabelRef(noAcc))
+	MOVQ(c, row)
+	for i := 0; i < mr; i++ {
+		for v := 0; v < vecs; v++ {
+			VADDPS(Mem{Base: row, Disp: 4 * lanes * v}, acc[i][v], acc[i][v])
+		}
+		if i+1 < mr {
+			ADDQ(ldc, row)
+		}
+	}
+	Label(noAcc)
+
+	bias := Load(Param("bias"), GP64())
+	TESTQ(bias, bias)
+	JZ(LabelRef(biasDone))
+	for v := 0; v < vecs; v++ {
+		VMOVUPS(Mem{Base: bias, Disp: 4 * lanes * v}, bv[v])
+	}
+	for i := 0; i < mr; i++ {
+		for v := 0; v < vecs; v++ {
+			VADDPS(bv[v], acc[i][v], acc[i][v])
+		}
+	}
+	Label(biasDone)
+
+	TESTQ(U32(2), flags)
+	JZ(LabelRef(noReLU))
+	Comment("max(0, s) as the second operand: a NaN in s is kept.")
+	VXORPS(t, t, t)
+	for i := 0; i < mr; i++ {
+		for v := 0; v < vecs; v++ {
+			VMAXPS(acc[i][v], t, acc[i][v])
+		}
+	}
+	Label(noReLU)
+
+	for i := 0; i < mr; i++ {
+		for v := 0; v < vecs; v++ {
+			VMOVUPS(acc[i][v], Mem{Base: c, Disp: 4 * lanes * v})
+		}
+		if i+1 < mr {
+			ADDQ(ldc, c)
+		}
+	}
+}

@@ -1,0 +1,138 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// spans covers every row once (the rows a tile skips are covered by the
+// tile before it), and runs past the end only when the rows are fewer than
+// the shortest tile.
+func TestTileSpans(t *testing.T) {
+	for _, ts := range []*tileSet{genericTiles, {nr: 32, mrs: []int{12, 8, 4}, cost: []float64{1, 1.05, 1.5}}} {
+		for n := 1; n <= 200; n++ {
+			seen := make([]int, n)
+			for _, s := range ts.spans(n) {
+				if ts.mrs[s.k] != s.mr {
+					t.Fatalf("spans(%d) of %v: tile %+v has the wrong kernel", n, ts.mrs, s)
+				}
+				for r := s.at + s.skip; r < s.at+s.mr; r++ {
+					if r < n {
+						seen[r]++
+					} else if !ts.overhang(n) {
+						t.Fatalf("spans(%d) of %v: tile %+v runs past the rows", n, ts.mrs, s)
+					}
+				}
+			}
+			for r, v := range seen {
+				if v != 1 {
+					t.Fatalf("spans(%d) of %v: row %d covered %d times", n, ts.mrs, r, v)
+				}
+			}
+		}
+	}
+	ts := &tileSet{nr: 32, mrs: []int{12, 8, 4}, cost: []float64{1, 1.05, 1.5}}
+	for n, want := range map[int]string{16: "[8 8]", 32: "[12 12 8]", 160: "[12 12 12 12 12 12 12 12 12 12 12 12 8 8]", 96: "[12 12 12 12 12 12 12 12]", 5: "[4 4]", 2: "[4]"} {
+		var got []int
+		for _, s := range ts.spans(n) {
+			got = append(got, s.mr)
+		}
+		if fmt.Sprint(got) != want {
+			t.Errorf("spans(%d) = %v, want %s", n, got, want)
+		}
+	}
+}
+
+// tileRef is the loop in tileKernel's comment.
+func tileRef(mr, nr, nseg, seg int, a []float32, rsA, csA, segA int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	for i := range mr {
+		for j := range nr {
+			var s float32
+			for q := range nseg {
+				for p := range seg {
+					s += a[q*segA+i*rsA+p*csA] * b[(q*seg+p)*ldb+j]
+				}
+			}
+			if flags&tileAccumulate != 0 {
+				s += c[i*ldc+j]
+			}
+			if bias != nil {
+				s += bias[j]
+			}
+			if flags&tileReLU != 0 {
+				s = max(s, 0)
+			}
+			c[i*ldc+j] = s
+		}
+	}
+}
+
+// Every tile of every path computes tileRef's loop, for segments of every
+// length, overlapping rows, with and without accumulation, bias and ReLU,
+// and writes nothing outside its tile.
+func TestTileKernels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	forEachImpl(t, func(t *testing.T, impl *gemmImpl) {
+		ts := impl.tiles
+		for ki, mr := range ts.mrs {
+			kern, nr := ts.kernels[ki], ts.nr
+			for _, tc := range []struct{ nseg, seg, rsA, csA, segA int }{
+				{0, 5, 3, 1, 40}, {1, 0, 3, 1, 40}, {1, 1, 1, 1, 1}, {3, 7, 2, 1, 50},
+				{5, 160, 32, 1, 1152}, {2, 16, 1, 64, 1100}, {4, 9, 1, 3, 30}, {1, 33, 0, 1, 0},
+			} {
+				for flags := range 4 {
+					for _, withBias := range []bool{false, true} {
+						n := tc.nseg*tc.segA + mr*tc.rsA + tc.seg*tc.csA + 1
+						a := randSlice(rng, n)
+						ldb, ldc := nr+3, nr+5
+						b := randSlice(rng, max(tc.nseg*tc.seg, 1)*ldb)
+						var bias []float32
+						if withBias {
+							bias = randSlice(rng, nr)
+						}
+						c := randSlice(rng, mr*ldc+7)
+						for i := range c {
+							if i >= (mr-1)*ldc+nr || i%ldc >= nr {
+								c[i] = gemmGuard
+							}
+						}
+						want := clone(c)
+						tileRef(mr, nr, tc.nseg, tc.seg, a, tc.rsA, tc.csA, tc.segA, b, ldb, want, ldc, bias, flags)
+						kern(tc.nseg, tc.seg, a, tc.rsA, tc.csA, tc.segA, b, ldb, c, ldc, bias, flags)
+						tol := float32(1e-5 * float64(tc.nseg*tc.seg+3))
+						for i := range c {
+							if abs32(c[i]-want[i]) > tol {
+								t.Fatalf("tile %dx%d %+v flags %d bias %v: c[%d] = %v, want %v", mr, nr, tc, flags, withBias, i, c[i], want[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// A tile checks its bounds before it reads or writes.
+func TestTileBounds(t *testing.T) {
+	forEachImpl(t, func(t *testing.T, impl *gemmImpl) {
+		ts := impl.tiles
+		mr, nr, kern := ts.mrs[0], ts.nr, ts.kernels[0]
+		a, b, c := make([]float32, 100), make([]float32, 10*nr), make([]float32, mr*nr)
+		for name, call := range map[string]func(){
+			"A":    func() { kern(2, 5, a, 10, 1, 96, b, nr, c, nr, nil, 0) },
+			"B":    func() { kern(2, 6, a, 1, 1, 6, b, nr, c, nr, nil, 0) },
+			"C":    func() { kern(1, 1, a, 1, 1, 1, b, nr, c[1:], nr, nil, 0) },
+			"bias": func() { kern(1, 1, a, 1, 1, 1, b, nr, c, nr, make([]float32, nr-1), 0) },
+		} {
+			func() {
+				defer func() {
+					if recover() == nil {
+						t.Errorf("tile %dx%d with %s too short: no panic", mr, nr, name)
+					}
+				}()
+				call()
+			}()
+		}
+	})
+}
