@@ -86,9 +86,7 @@ func (l *MaxPool2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 func (l *MaxPool2D) backwardImage(_, i int) {
 	g := &l.g
 	size, per := g.H*g.W*g.C, g.OH*g.OW*g.C
-	dx := l.dx.Data[i*size : (i+1)*size]
-	clear(dx)
-	kernels.MaxPoolGrad(dx, l.dy.Data[i*per:(i+1)*per], l.argmax[i*per:(i+1)*per])
+	kernels.MaxPoolGrad(l.dx.Data[i*size:(i+1)*size], l.dy.Data[i*per:(i+1)*per], l.argmax[i*per:(i+1)*per], g)
 }
 
 func (l *MaxPool2D) Config() map[string]any { return poolConfig(l, l.PoolSize, l.Strides, l.Padding) }

@@ -49,6 +49,10 @@ var (
 		cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ,
 	)...)
 	active = chooseImpl(os.Getenv("CONVNET_KERNELS"))
+
+	// vectorLoops is set when the elementwise and pooling loops run in
+	// AVX-512 (with the avx512 path); tests clear it to run the Go loops.
+	vectorLoops = active.name == "avx512"
 )
 
 // chooseImpl returns the implementation named by want, or the fastest one

@@ -64,6 +64,9 @@ func ReLUGrad(dz, dy, y []float32) {
 //
 //	for r, j: dz[r*f+j] = dy[r*f+j] if y[r*f+j] > 0 else 0; sum[j] += dz[r*f+j]
 func ReLUGradSum(dz, dy, y, sum []float32) {
+	if reluGradSumVec(dz, dy, y, sum) {
+		return
+	}
 	f := len(sum)
 	dz, dy = dz[:len(y)], dy[:len(y)]
 	for r := 0; r+f <= len(y); r += f {

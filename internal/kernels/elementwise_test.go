@@ -20,10 +20,25 @@ func special(rng *rand.Rand, n int) []float32 {
 	return v
 }
 
-func TestElementwise(t *testing.T) {
+// forEachLoops runs f with the Go loops and, when the CPU has them, the
+// AVX-512 loops.
+func forEachLoops(t *testing.T, f func(t *testing.T)) {
+	defer func(v bool) { vectorLoops = v }(vectorLoops)
+	for _, vec := range []bool{false, true} {
+		if vec && active.name != "avx512" {
+			continue
+		}
+		vectorLoops = vec
+		t.Run(map[bool]string{false: "loops=go", true: "loops=avx512"}[vec], f)
+	}
+}
+
+func TestElementwise(t *testing.T) { forEachLoops(t, testElementwise) }
+
+func testElementwise(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
-	for _, f := range []int{1, 3, 8, 17} {
-		for _, rows := range []int{0, 1, 4} {
+	for _, f := range []int{1, 3, 8, 16, 17, 32, 48, 64, 80, 144} {
+		for _, rows := range []int{0, 1, 4, 9} {
 			n := rows * f
 			z, b, dy := special(rng, n), special(rng, f), special(rng, n)
 			y := make([]float32, n)

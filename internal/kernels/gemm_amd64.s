@@ -1031,6 +1031,364 @@ gemmKernel1x64AVX2_end:
 	VZEROUPPER
 	RET
 
+// func reluGradSum1AVX512(dz *float32, dy *float32, y *float32, sum *float32, rows int, ld int)
+// Requires: AVX, AVX512F
+TEXT ·reluGradSum1AVX512(SB), NOSPLIT, $0-48
+	MOVQ         dz+0(FP), AX
+	MOVQ         dy+8(FP), CX
+	MOVQ         y+16(FP), DX
+	MOVQ         sum+24(FP), BX
+	MOVQ         rows+32(FP), SI
+	MOVQ         ld+40(FP), DI
+	SHLQ         $0x02, DI
+	MOVL         $0x00000001, R8
+	VPBROADCASTD R8, Z0
+	VMOVUPS      (BX), Z1
+	TESTQ        SI, SI
+	JZ           reluGradSum1AVX512_done
+
+reluGradSum1AVX512_row:
+	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
+	VMOVUPS (DX), Z2
+	VPSUBD  Z0, Z2, Z2
+	VPSRAD  $0x1f, Z2, Z2
+	VPANDND (CX), Z2, Z2
+	VMOVUPS Z2, (AX)
+	VADDPS  Z2, Z1, Z1
+	ADDQ    DI, AX
+	ADDQ    DI, CX
+	ADDQ    DI, DX
+	DECQ    SI
+	JNZ     reluGradSum1AVX512_row
+
+reluGradSum1AVX512_done:
+	VMOVUPS Z1, (BX)
+	VZEROUPPER
+	RET
+
+// func reluGradSum2AVX512(dz *float32, dy *float32, y *float32, sum *float32, rows int, ld int)
+// Requires: AVX, AVX512F
+TEXT ·reluGradSum2AVX512(SB), NOSPLIT, $0-48
+	MOVQ         dz+0(FP), AX
+	MOVQ         dy+8(FP), CX
+	MOVQ         y+16(FP), DX
+	MOVQ         sum+24(FP), BX
+	MOVQ         rows+32(FP), SI
+	MOVQ         ld+40(FP), DI
+	SHLQ         $0x02, DI
+	MOVL         $0x00000001, R8
+	VPBROADCASTD R8, Z0
+	VMOVUPS      (BX), Z1
+	VMOVUPS      64(BX), Z2
+	TESTQ        SI, SI
+	JZ           reluGradSum2AVX512_done
+
+reluGradSum2AVX512_row:
+	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
+	VMOVUPS (DX), Z3
+	VPSUBD  Z0, Z3, Z3
+	VPSRAD  $0x1f, Z3, Z3
+	VPANDND (CX), Z3, Z3
+	VMOVUPS Z3, (AX)
+	VADDPS  Z3, Z1, Z1
+
+	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
+	VMOVUPS 64(DX), Z3
+	VPSUBD  Z0, Z3, Z3
+	VPSRAD  $0x1f, Z3, Z3
+	VPANDND 64(CX), Z3, Z3
+	VMOVUPS Z3, 64(AX)
+	VADDPS  Z3, Z2, Z2
+	ADDQ    DI, AX
+	ADDQ    DI, CX
+	ADDQ    DI, DX
+	DECQ    SI
+	JNZ     reluGradSum2AVX512_row
+
+reluGradSum2AVX512_done:
+	VMOVUPS Z1, (BX)
+	VMOVUPS Z2, 64(BX)
+	VZEROUPPER
+	RET
+
+// func reluGradSum3AVX512(dz *float32, dy *float32, y *float32, sum *float32, rows int, ld int)
+// Requires: AVX, AVX512F
+TEXT ·reluGradSum3AVX512(SB), NOSPLIT, $0-48
+	MOVQ         dz+0(FP), AX
+	MOVQ         dy+8(FP), CX
+	MOVQ         y+16(FP), DX
+	MOVQ         sum+24(FP), BX
+	MOVQ         rows+32(FP), SI
+	MOVQ         ld+40(FP), DI
+	SHLQ         $0x02, DI
+	MOVL         $0x00000001, R8
+	VPBROADCASTD R8, Z0
+	VMOVUPS      (BX), Z1
+	VMOVUPS      64(BX), Z2
+	VMOVUPS      128(BX), Z3
+	TESTQ        SI, SI
+	JZ           reluGradSum3AVX512_done
+
+reluGradSum3AVX512_row:
+	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
+	VMOVUPS (DX), Z4
+	VPSUBD  Z0, Z4, Z4
+	VPSRAD  $0x1f, Z4, Z4
+	VPANDND (CX), Z4, Z4
+	VMOVUPS Z4, (AX)
+	VADDPS  Z4, Z1, Z1
+
+	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
+	VMOVUPS 64(DX), Z4
+	VPSUBD  Z0, Z4, Z4
+	VPSRAD  $0x1f, Z4, Z4
+	VPANDND 64(CX), Z4, Z4
+	VMOVUPS Z4, 64(AX)
+	VADDPS  Z4, Z2, Z2
+
+	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
+	VMOVUPS 128(DX), Z4
+	VPSUBD  Z0, Z4, Z4
+	VPSRAD  $0x1f, Z4, Z4
+	VPANDND 128(CX), Z4, Z4
+	VMOVUPS Z4, 128(AX)
+	VADDPS  Z4, Z3, Z3
+	ADDQ    DI, AX
+	ADDQ    DI, CX
+	ADDQ    DI, DX
+	DECQ    SI
+	JNZ     reluGradSum3AVX512_row
+
+reluGradSum3AVX512_done:
+	VMOVUPS Z1, (BX)
+	VMOVUPS Z2, 64(BX)
+	VMOVUPS Z3, 128(BX)
+	VZEROUPPER
+	RET
+
+// func reluGradSum4AVX512(dz *float32, dy *float32, y *float32, sum *float32, rows int, ld int)
+// Requires: AVX, AVX512F
+TEXT ·reluGradSum4AVX512(SB), NOSPLIT, $0-48
+	MOVQ         dz+0(FP), AX
+	MOVQ         dy+8(FP), CX
+	MOVQ         y+16(FP), DX
+	MOVQ         sum+24(FP), BX
+	MOVQ         rows+32(FP), SI
+	MOVQ         ld+40(FP), DI
+	SHLQ         $0x02, DI
+	MOVL         $0x00000001, R8
+	VPBROADCASTD R8, Z0
+	VMOVUPS      (BX), Z1
+	VMOVUPS      64(BX), Z2
+	VMOVUPS      128(BX), Z3
+	VMOVUPS      192(BX), Z4
+	TESTQ        SI, SI
+	JZ           reluGradSum4AVX512_done
+
+reluGradSum4AVX512_row:
+	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
+	VMOVUPS (DX), Z5
+	VPSUBD  Z0, Z5, Z5
+	VPSRAD  $0x1f, Z5, Z5
+	VPANDND (CX), Z5, Z5
+	VMOVUPS Z5, (AX)
+	VADDPS  Z5, Z1, Z1
+
+	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
+	VMOVUPS 64(DX), Z5
+	VPSUBD  Z0, Z5, Z5
+	VPSRAD  $0x1f, Z5, Z5
+	VPANDND 64(CX), Z5, Z5
+	VMOVUPS Z5, 64(AX)
+	VADDPS  Z5, Z2, Z2
+
+	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
+	VMOVUPS 128(DX), Z5
+	VPSUBD  Z0, Z5, Z5
+	VPSRAD  $0x1f, Z5, Z5
+	VPANDND 128(CX), Z5, Z5
+	VMOVUPS Z5, 128(AX)
+	VADDPS  Z5, Z3, Z3
+
+	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
+	VMOVUPS 192(DX), Z5
+	VPSUBD  Z0, Z5, Z5
+	VPSRAD  $0x1f, Z5, Z5
+	VPANDND 192(CX), Z5, Z5
+	VMOVUPS Z5, 192(AX)
+	VADDPS  Z5, Z4, Z4
+	ADDQ    DI, AX
+	ADDQ    DI, CX
+	ADDQ    DI, DX
+	DECQ    SI
+	JNZ     reluGradSum4AVX512_row
+
+reluGradSum4AVX512_done:
+	VMOVUPS Z1, (BX)
+	VMOVUPS Z2, 64(BX)
+	VMOVUPS Z3, 128(BX)
+	VMOVUPS Z4, 192(BX)
+	VZEROUPPER
+	RET
+
+// func maxPool2x2AVX512(y *float32, arg *int32, x *float32, ow int, c int, rowLen int, p0 int)
+// Requires: AVX, AVX512F
+TEXT ·maxPool2x2AVX512(SB), NOSPLIT, $0-56
+	MOVQ         y+0(FP), AX
+	MOVQ         arg+8(FP), CX
+	MOVQ         x+16(FP), DX
+	MOVQ         ow+24(FP), BX
+	MOVQ         c+32(FP), SI
+	MOVQ         rowLen+40(FP), DI
+	MOVQ         p0+48(FP), R8
+	VPBROADCASTD SI, Z0
+	VPBROADCASTD DI, Z1
+	VPADDD       Z0, Z1, Z2
+	MOVQ         SI, R9
+	SHLQ         $0x02, R9
+	SHLQ         $0x02, DI
+	LEAQ         (DI)(SI*4), SI
+	MOVL         $0x00000010, R10
+	VPBROADCASTD R10, Z3
+
+	// iota = 0, 1, ..., 15
+	VMOVDQU32    poolIota<>+0(SB), Z4
+	VPBROADCASTD R8, Z5
+	VPADDD       Z4, Z5, Z5
+	MOVQ         c+32(FP), R8
+	SHRQ         $0x04, R8
+	TESTQ        BX, BX
+	JZ           maxPool2x2AVX512_done
+
+maxPool2x2AVX512_cell:
+	MOVQ R8, R10
+
+maxPool2x2AVX512_chunk:
+	VMOVUPS   (DX), Z4
+	VMOVDQA32 Z5, Z7
+	VMOVUPS   (DX)(R9*1), Z6
+
+	// k = t > best (ordered: a NaN never wins)
+	VCMPPS    $0x1e, Z4, Z6, K1
+	VMOVUPS   Z6, K1, Z4
+	VPADDD    Z0, Z5, Z6
+	VMOVDQA32 Z6, K1, Z7
+	VMOVUPS   (DX)(DI*1), Z6
+
+	// k = t > best (ordered: a NaN never wins)
+	VCMPPS    $0x1e, Z4, Z6, K1
+	VMOVUPS   Z6, K1, Z4
+	VPADDD    Z1, Z5, Z6
+	VMOVDQA32 Z6, K1, Z7
+	VMOVUPS   (DX)(SI*1), Z6
+
+	// k = t > best (ordered: a NaN never wins)
+	VCMPPS    $0x1e, Z4, Z6, K1
+	VMOVUPS   Z6, K1, Z4
+	VPADDD    Z2, Z5, Z6
+	VMOVDQA32 Z6, K1, Z7
+	VMOVUPS   Z4, (AX)
+	VMOVDQU32 Z7, (CX)
+	ADDQ      $0x40, AX
+	ADDQ      $0x40, CX
+	ADDQ      $0x40, DX
+	VPADDD    Z3, Z5, Z5
+	DECQ      R10
+	JNZ       maxPool2x2AVX512_chunk
+
+	// Skip the window's second cell.
+	ADDQ   R9, DX
+	VPADDD Z0, Z5, Z5
+	DECQ   BX
+	JNZ    maxPool2x2AVX512_cell
+
+maxPool2x2AVX512_done:
+	VZEROUPPER
+	RET
+
+DATA poolIota<>+0(SB)/4, $0x00000000
+DATA poolIota<>+4(SB)/4, $0x00000001
+DATA poolIota<>+8(SB)/4, $0x00000002
+DATA poolIota<>+12(SB)/4, $0x00000003
+DATA poolIota<>+16(SB)/4, $0x00000004
+DATA poolIota<>+20(SB)/4, $0x00000005
+DATA poolIota<>+24(SB)/4, $0x00000006
+DATA poolIota<>+28(SB)/4, $0x00000007
+DATA poolIota<>+32(SB)/4, $0x00000008
+DATA poolIota<>+36(SB)/4, $0x00000009
+DATA poolIota<>+40(SB)/4, $0x0000000a
+DATA poolIota<>+44(SB)/4, $0x0000000b
+DATA poolIota<>+48(SB)/4, $0x0000000c
+DATA poolIota<>+52(SB)/4, $0x0000000d
+DATA poolIota<>+56(SB)/4, $0x0000000e
+DATA poolIota<>+60(SB)/4, $0x0000000f
+GLOBL poolIota<>(SB), RODATA|NOPTR, $64
+
+// func maxPool2x2GradAVX512(dx *float32, dy *float32, arg *int32, ow int, c int, rowLen int, p0 int)
+// Requires: AVX, AVX512F
+TEXT ·maxPool2x2GradAVX512(SB), NOSPLIT, $0-56
+	MOVQ         dx+0(FP), AX
+	MOVQ         dy+8(FP), CX
+	MOVQ         arg+16(FP), DX
+	MOVQ         ow+24(FP), BX
+	MOVQ         c+32(FP), SI
+	MOVQ         rowLen+40(FP), DI
+	MOVQ         p0+48(FP), R8
+	VPBROADCASTD SI, Z0
+	VPBROADCASTD DI, Z1
+	VPADDD       Z0, Z1, Z2
+	MOVQ         SI, R9
+	SHLQ         $0x02, R9
+	SHLQ         $0x02, DI
+	LEAQ         (DI)(SI*4), SI
+	MOVL         $0x00000010, R10
+	VPBROADCASTD R10, Z3
+
+	// iota = 0, 1, ..., 15
+	VMOVDQU32    poolIota<>+0(SB), Z4
+	VPBROADCASTD R8, Z5
+	VPADDD       Z4, Z5, Z5
+	MOVQ         c+32(FP), R8
+	SHRQ         $0x04, R8
+	TESTQ        BX, BX
+	JZ           maxPool2x2GradAVX512_done
+
+maxPool2x2GradAVX512_cell:
+	MOVQ R8, R10
+
+maxPool2x2GradAVX512_chunk:
+	VMOVUPS   (CX), Z4
+	VMOVDQU32 (DX), Z6
+	VPCMPEQD  Z5, Z6, K1
+	VMOVUPS.Z Z4, K1, Z7
+	VMOVUPS   Z7, (AX)
+	VPADDD    Z0, Z5, Z7
+	VPCMPEQD  Z7, Z6, K1
+	VMOVUPS.Z Z4, K1, Z7
+	VMOVUPS   Z7, (AX)(R9*1)
+	VPADDD    Z1, Z5, Z7
+	VPCMPEQD  Z7, Z6, K1
+	VMOVUPS.Z Z4, K1, Z7
+	VMOVUPS   Z7, (AX)(DI*1)
+	VPADDD    Z2, Z5, Z7
+	VPCMPEQD  Z7, Z6, K1
+	VMOVUPS.Z Z4, K1, Z7
+	VMOVUPS   Z7, (AX)(SI*1)
+	ADDQ      $0x40, CX
+	ADDQ      $0x40, DX
+	ADDQ      $0x40, AX
+	VPADDD    Z3, Z5, Z5
+	DECQ      R10
+	JNZ       maxPool2x2GradAVX512_chunk
+	ADDQ      R9, AX
+	VPADDD    Z0, Z5, Z5
+	DECQ      BX
+	JNZ       maxPool2x2GradAVX512_cell
+
+maxPool2x2GradAVX512_done:
+	VZEROUPPER
+	RET
+
 // func convTile12x32AVX512(nseg int, seg int, a *float32, rsA int, csA int, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
 // Requires: AVX, AVX512DQ, AVX512F
 TEXT ·convTile12x32AVX512(SB), NOSPLIT, $0-96

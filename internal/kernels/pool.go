@@ -17,8 +17,7 @@ func MaxPool(y []float32, arg []int32, x []float32, g *ConvGeom) {
 	_ = y[g.OH*g.OW*c-1]
 	_ = arg[g.OH*g.OW*c-1]
 	_ = x[g.H*g.W*c-1]
-	if g.KH == 2 && g.KW == 2 && g.SH == 2 && g.SW == 2 && g.PadTop == 0 && g.PadLeft == 0 &&
-		2*g.OH <= g.H && 2*g.OW <= g.W {
+	if pool2x2(g) {
 		maxPool2x2(y, arg, x, g)
 		return
 	}
@@ -60,6 +59,9 @@ func MaxPool(y []float32, arg []int32, x []float32, g *ConvGeom) {
 
 // maxPool2x2 is MaxPool for 2×2 windows with strides 2 and no padding.
 func maxPool2x2(y []float32, arg []int32, x []float32, g *ConvGeom) {
+	if maxPool2x2Vec(y, arg, x, g) {
+		return
+	}
 	c, rowLen := g.C, g.W*g.C
 	for oy := range g.OH {
 		r0 := 2 * oy * rowLen
@@ -90,13 +92,30 @@ func maxPool2x2(y []float32, arg []int32, x []float32, g *ConvGeom) {
 	}
 }
 
-// MaxPoolGrad adds each gradient dy[o] to dx[arg[o]], with arg from
-// [MaxPool]; dx is accumulated, not overwritten.
+// MaxPoolGrad sets dx (H×W×C, one image) to the input gradient of
+// [MaxPool] given dy, the gradient of its output, and arg from MaxPool:
+// each dy[o] goes to dx[arg[o]], the other cells are 0.
 //
+//	for i: dx[i] = 0
 //	for o: dx[arg[o]] += dy[o]
-func MaxPoolGrad(dx, dy []float32, arg []int32) {
-	arg = arg[:len(dy)]
+//
+// A 2×2 window with strides 2 that never leaves the image sets each cell
+// of its window in one pass, without clearing dx first.
+func MaxPoolGrad(dx, dy []float32, arg []int32, g *ConvGeom) {
+	per := g.OH * g.OW * g.C
+	dx, dy, arg = dx[:g.H*g.W*g.C], dy[:per], arg[:per]
+	if pool2x2(g) && 2*g.OH == g.H && 2*g.OW == g.W && maxPool2x2GradVec(dx, dy, arg, g) {
+		return
+	}
+	clear(dx)
 	for o, d := range dy {
 		dx[arg[o]] += d
 	}
+}
+
+// pool2x2 reports whether g is a 2×2 window with strides 2 that never
+// leaves the image.
+func pool2x2(g *ConvGeom) bool {
+	return g.KH == 2 && g.KW == 2 && g.SH == 2 && g.SW == 2 && g.PadTop == 0 && g.PadLeft == 0 &&
+		2*g.OH <= g.H && 2*g.OW <= g.W
 }

@@ -30,11 +30,13 @@ func maxPoolNaive(y []float32, arg []int32, x []float32, g *ConvGeom) {
 	}
 }
 
-func TestMaxPool(t *testing.T) {
+func TestMaxPool(t *testing.T) { forEachLoops(t, testMaxPool) }
+
+func testMaxPool(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	gs := geoms()
-	for _, hw := range [][2]int{{4, 4}, {6, 8}, {5, 7}} { // 2×2, strides 2, valid: the fast path
-		for _, c := range []int{1, 3, 32} {
+	for _, hw := range [][2]int{{4, 4}, {6, 8}, {5, 7}, {2, 2}} { // 2×2, strides 2, valid: the fast path
+		for _, c := range []int{1, 3, 16, 32, 48} {
 			gs = append(gs, ConvGeom{H: hw[0], W: hw[1], C: c, KH: 2, KW: 2, SH: 2, SW: 2, OH: hw[0] / 2, OW: hw[1] / 2})
 		}
 	}
@@ -63,11 +65,17 @@ func TestMaxPool(t *testing.T) {
 				}
 			}
 			dy := randSlice(rng, n)
-			dx := make([]float32, len(x))
-			MaxPoolGrad(dx, dy, arg[:n])
+			dx := make([]float32, len(x)+1)
+			for i := range dx {
+				dx[i] = guard // every cell is set, none read
+			}
+			MaxPoolGrad(dx[:len(x)], dy, arg[:n], &g)
 			want := make([]float32, len(x))
 			for o, a := range wantArg {
 				want[a] += dy[o]
+			}
+			if dx[len(x)] != guard {
+				t.Errorf("MaxPoolGrad(%s) wrote past its output", name)
 			}
 			for i := range want {
 				if dx[i] != want[i] {

@@ -31,6 +31,7 @@ func main() {
 	kernel("gemmKernel1x128AVX512", 1, 8, 16, ZMM)
 	kernel("gemmKernel6x16AVX2", 6, 2, 8, YMM)
 	kernel("gemmKernel1x64AVX2", 1, 8, 8, YMM)
+	elementwise()
 	tile("convTile12x32AVX512", 12, 2, 16, ZMM)
 	tile("convTile8x32AVX512", 8, 2, 16, ZMM)
 	tile("convTile4x32AVX512", 4, 2, 16, ZMM)

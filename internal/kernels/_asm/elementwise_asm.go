@@ -1,0 +1,235 @@
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// reluGradSum emits the ReLU derivative with the bias gradient for columns
+// of nv vectors of 16, over rows rows of stride ld floats:
+//
+//	for r < rows, j < 16·nv:
+//		d := dy[r*ld+j] if y[r*ld+j] > 0 (its bits minus 1 are not negative) else 0
+//		dz[r*ld+j] = d
+//		sum[j] += d
+func reluGradSum(name string, nv int) {
+	TEXT(name, NOSPLIT, "func(dz, dy, y, sum *float32, rows, ld int)")
+	dz := Load(Param("dz"), GP64())
+	dy := Load(Param("dy"), GP64())
+	y := Load(Param("y"), GP64())
+	sum := Load(Param("sum"), GP64())
+	rows := Load(Param("rows"), GP64())
+	ld := Load(Param("ld"), GP64())
+	SHLQ(U8(2), ld)
+	one32 := GP32()
+	MOVL(U32(1), one32)
+	one := ZMM()
+	VPBROADCASTD(one32, one)
+	acc := make([]VecVirtual, nv)
+	for v := range acc {
+		acc[v] = ZMM()
+		VMOVUPS(Mem{Base: sum, Disp: 64 * v}, acc[v])
+	}
+	t := make([]VecVirtual, nv)
+	for v := range t {
+		t[v] = ZMM()
+	}
+	loop, done := name+"_row", name+"_done"
+	TESTQ(rows, rows)
+	JZ(LabelRef(done))
+	Label(loop)
+	for v := range nv {
+		Comment("The bits of y minus 1, shifted: all ones where y is +0 or negative.")
+		VMOVUPS(Mem{Base: y, Disp: 64 * v}, t[v])
+		VPSUBD(one, t[v], t[v])
+		VPSRAD(U8(31), t[v], t[v])
+		VPANDND(Mem{Base: dy, Disp: 64 * v}, t[v], t[v])
+		VMOVUPS(t[v], Mem{Base: dz, Disp: 64 * v})
+		VADDPS(t[v], acc[v], acc[v])
+	}
+	ADDQ(ld, dz)
+	ADDQ(ld, dy)
+	ADDQ(ld, y)
+	DECQ(rows)
+	JNZ(LabelRef(loop))
+	Label(done)
+	for v := range acc {
+		VMOVUPS(acc[v], Mem{Base: sum, Disp: 64 * v})
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// poolRegs are the registers of the 2×2 max-pool kernels: the index of
+// each of the four cells of a window relative to the first, as vectors of
+// int32 and as byte offsets.
+type poolRegs struct {
+	idx, iota, sixteen, cv, rv, rcv VecVirtual
+	cb, rb, rcb                     GPVirtual
+}
+
+// poolSetup loads c, rowLen and p0 and builds poolRegs: idx holds p0 +
+// 0..15, the indices of the first 16 channels of the window's first cell.
+func poolSetup(name string) (r poolRegs) {
+	c, rowLen, p0 := GP64(), GP64(), GP64()
+	Load(Param("c"), c)
+	Load(Param("rowLen"), rowLen)
+	Load(Param("p0"), p0)
+	r.cv, r.rv, r.rcv = ZMM(), ZMM(), ZMM()
+	VPBROADCASTD(c.As32(), r.cv)
+	VPBROADCASTD(rowLen.As32(), r.rv)
+	VPADDD(r.cv, r.rv, r.rcv)
+	r.cb, r.rb, r.rcb = GP64(), GP64(), GP64()
+	MOVQ(c, r.cb)
+	SHLQ(U8(2), r.cb)
+	MOVQ(rowLen, r.rb)
+	SHLQ(U8(2), r.rb)
+	LEAQ(Mem{Base: r.rb, Index: c, Scale: 4}, r.rcb)
+	s32 := GP32()
+	MOVL(U32(16), s32)
+	r.sixteen = ZMM()
+	VPBROADCASTD(s32, r.sixteen)
+	Comment("iota = 0, 1, ..., 15")
+	r.iota = ZMM()
+	VMOVDQU32(iotaData(), r.iota)
+	r.idx = ZMM()
+	VPBROADCASTD(p0.As32(), r.idx)
+	VPADDD(r.iota, r.idx, r.idx)
+	return r
+}
+
+var iotaSym *Mem
+
+// iotaData returns the global holding the int32s 0..15.
+func iotaData() Mem {
+	if iotaSym == nil {
+		m := GLOBL("poolIota", RODATA|NOPTR)
+		for i := range 16 {
+			DATA(4*i, U32(i))
+		}
+		iotaSym = &m
+	}
+	return *iotaSym
+}
+
+// maxPool2x2 emits one output row of a 2×2 max-pool with strides 2 over c
+// channels (a multiple of 16): x is the first of its two input rows, of
+// rowLen floats, p0 the index of x[0] in the image.
+//
+//	for ox < ow, j < c:
+//		p := p0 + 2*ox*c + j; cells p, p+c, p+rowLen, p+rowLen+c
+//		y[ox*c+j] = the largest, the first in that order on ties
+//		arg[ox*c+j] = its index
+func maxPool2x2() {
+	const name = "maxPool2x2AVX512"
+	TEXT(name, NOSPLIT, "func(y *float32, arg *int32, x *float32, ow, c, rowLen, p0 int)")
+	y := Load(Param("y"), GP64())
+	arg := Load(Param("arg"), GP64())
+	x := Load(Param("x"), GP64())
+	ow := Load(Param("ow"), GP64())
+	r := poolSetup(name)
+	chunks := Load(Param("c"), GP64())
+	SHRQ(U8(4), chunks)
+	best, t, bi, ti := ZMM(), ZMM(), ZMM(), ZMM()
+	k := K()
+	cell, chunk, done := name+"_cell", name+"_chunk", name+"_done"
+	TESTQ(ow, ow)
+	JZ(LabelRef(done))
+	Label(cell)
+	j := GP64()
+	MOVQ(chunks, j)
+	Label(chunk)
+	VMOVUPS(Mem{Base: x}, best)
+	VMOVDQA32(r.idx, bi)
+	for _, o := range []struct {
+		off GPVirtual
+		add VecVirtual
+	}{{r.cb, r.cv}, {r.rb, r.rv}, {r.rcb, r.rcv}} {
+		VMOVUPS(Mem{Base: x, Index: o.off, Scale: 1}, t)
+		Comment("k = t > best (ordered: a NaN never wins)")
+		VCMPPS(U8(0x1e), best, t, k)
+		VMOVUPS(t, k, best)
+		VPADDD(o.add, r.idx, ti)
+		VMOVDQA32(ti, k, bi)
+	}
+	VMOVUPS(best, Mem{Base: y})
+	VMOVDQU32(bi, Mem{Base: arg})
+	ADDQ(U8(64), y)
+	ADDQ(U8(64), arg)
+	ADDQ(U8(64), x)
+	VPADDD(r.sixteen, r.idx, r.idx)
+	DECQ(j)
+	JNZ(LabelRef(chunk))
+	Comment("Skip the window's second cell.")
+	ADDQ(r.cb, x)
+	VPADDD(r.cv, r.idx, r.idx)
+	DECQ(ow)
+	JNZ(LabelRef(cell))
+	Label(done)
+	VZEROUPPER()
+	RET()
+}
+
+// maxPool2x2Grad emits the gradient of one output row of maxPool2x2: it
+// sets the two input rows of dx (from x, rowLen floats each) under the row.
+//
+//	for ox < ow, j < c, each cell q of the window: dx[q-p0] = dy[ox*c+j] if arg[ox*c+j] == q else 0
+func maxPool2x2Grad() {
+	const name = "maxPool2x2GradAVX512"
+	TEXT(name, NOSPLIT, "func(dx, dy *float32, arg *int32, ow, c, rowLen, p0 int)")
+	dx := Load(Param("dx"), GP64())
+	dy := Load(Param("dy"), GP64())
+	arg := Load(Param("arg"), GP64())
+	ow := Load(Param("ow"), GP64())
+	r := poolSetup(name)
+	chunks := Load(Param("c"), GP64())
+	SHRQ(U8(4), chunks)
+	g, av, t, ti := ZMM(), ZMM(), ZMM(), ZMM()
+	k := K()
+	cell, chunk, done := name+"_cell", name+"_chunk", name+"_done"
+	TESTQ(ow, ow)
+	JZ(LabelRef(done))
+	Label(cell)
+	j := GP64()
+	MOVQ(chunks, j)
+	Label(chunk)
+	VMOVUPS(Mem{Base: dy}, g)
+	VMOVDQU32(Mem{Base: arg}, av)
+	VPCMPEQD(r.idx, av, k)
+	VMOVUPS_Z(g, k, t)
+	VMOVUPS(t, Mem{Base: dx})
+	for _, o := range []struct {
+		off GPVirtual
+		add VecVirtual
+	}{{r.cb, r.cv}, {r.rb, r.rv}, {r.rcb, r.rcv}} {
+		VPADDD(o.add, r.idx, ti)
+		VPCMPEQD(ti, av, k)
+		VMOVUPS_Z(g, k, t)
+		VMOVUPS(t, Mem{Base: dx, Index: o.off, Scale: 1})
+	}
+	ADDQ(U8(64), dy)
+	ADDQ(U8(64), arg)
+	ADDQ(U8(64), dx)
+	VPADDD(r.sixteen, r.idx, r.idx)
+	DECQ(j)
+	JNZ(LabelRef(chunk))
+	ADDQ(r.cb, dx)
+	VPADDD(r.cv, r.idx, r.idx)
+	DECQ(ow)
+	JNZ(LabelRef(cell))
+	Label(done)
+	VZEROUPPER()
+	RET()
+}
+
+// elementwise emits the vector loops of elementwise.go and pool.go.
+func elementwise() {
+	for nv := 1; nv <= 4; nv++ {
+		reluGradSum(fmt.Sprintf("reluGradSum%dAVX512", nv), nv)
+	}
+	maxPool2x2()
+	maxPool2x2Grad()
+}

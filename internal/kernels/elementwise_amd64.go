@@ -1,0 +1,99 @@
+//go:build !purego
+
+package kernels
+
+// reluGradSum1AVX512 to reluGradSum4AVX512 compute ReLUGradSum over
+// columns of 16·nv values (nv = 1..4) of rows rows of stride ld floats:
+//
+//	for r < rows, j < 16·nv:
+//		d := dy[r*ld+j] if y[r*ld+j] > 0 (its bits minus 1 are not negative) else 0
+//		dz[r*ld+j] = d
+//		sum[j] += d
+//
+//go:noescape
+func reluGradSum1AVX512(dz, dy, y, sum *float32, rows, ld int)
+
+//go:noescape
+func reluGradSum2AVX512(dz, dy, y, sum *float32, rows, ld int)
+
+//go:noescape
+func reluGradSum3AVX512(dz, dy, y, sum *float32, rows, ld int)
+
+//go:noescape
+func reluGradSum4AVX512(dz, dy, y, sum *float32, rows, ld int)
+
+var reluGradSumAVX512 = [...]func(dz, dy, y, sum *float32, rows, ld int){
+	reluGradSum1AVX512, reluGradSum2AVX512, reluGradSum3AVX512, reluGradSum4AVX512,
+}
+
+// reluGradSumVec runs ReLUGradSum in AVX-512 and reports true, or reports
+// false if it cannot (no AVX-512, or rows not a multiple of 16 values).
+func reluGradSumVec(dz, dy, y, sum []float32) bool {
+	f := len(sum)
+	if !vectorLoops || f == 0 || f%16 != 0 {
+		return false
+	}
+	rows := len(y) / f
+	if rows == 0 {
+		return true
+	}
+	_, _ = dz[rows*f-1], dy[rows*f-1]
+	for j := 0; j < f; j += 64 {
+		nv := min(4, (f-j)/16)
+		reluGradSumAVX512[nv-1](&dz[j], &dy[j], &y[j], &sum[j], rows, f)
+	}
+	return true
+}
+
+// maxPool2x2AVX512 computes one output row of a 2×2 max-pool with strides
+// 2 over c channels (a multiple of 16): x is the first of the row's two
+// input rows, of rowLen floats, and p0 the index of x[0] in the image.
+//
+//	for ox < ow, j < c:
+//		p := p0 + 2*ox*c + j; the window's cells are p, p+c, p+rowLen, p+rowLen+c
+//		y[ox*c+j] = the largest of them, the first in that order on ties
+//		arg[ox*c+j] = its index
+//
+//go:noescape
+func maxPool2x2AVX512(y *float32, arg *int32, x *float32, ow, c, rowLen, p0 int)
+
+// maxPool2x2GradAVX512 sets the two input rows of dx (rowLen floats each,
+// the first at index p0 of the image) under one output row of
+// maxPool2x2AVX512:
+//
+//	for ox < ow, j < c, each cell q of the window of (ox, j): dx[q-p0] = dy[ox*c+j] if arg[ox*c+j] == q else 0
+//
+//go:noescape
+func maxPool2x2GradAVX512(dx, dy *float32, arg *int32, ow, c, rowLen, p0 int)
+
+// maxPool2x2Vec runs maxPool2x2 in AVX-512 and reports true, or reports
+// false if it cannot.
+func maxPool2x2Vec(y []float32, arg []int32, x []float32, g *ConvGeom) bool {
+	c := g.C
+	if !vectorLoops || c%16 != 0 {
+		return false
+	}
+	row, per := g.W*c, g.OW*c
+	for oy := range g.OH {
+		p0 := 2 * oy * row
+		_, _, _ = x[p0+row+2*per-1], y[(oy+1)*per-1], arg[(oy+1)*per-1]
+		maxPool2x2AVX512(&y[oy*per], &arg[oy*per], &x[p0], g.OW, c, row, p0)
+	}
+	return true
+}
+
+// maxPool2x2GradVec runs maxPool2x2Grad in AVX-512 and reports true, or
+// reports false if it cannot.
+func maxPool2x2GradVec(dx, dy []float32, arg []int32, g *ConvGeom) bool {
+	c := g.C
+	if !vectorLoops || c%16 != 0 {
+		return false
+	}
+	row, per := g.W*c, g.OW*c
+	for oy := range g.OH {
+		p0 := 2 * oy * row
+		_, _, _ = dx[p0+row+2*per-1], dy[(oy+1)*per-1], arg[(oy+1)*per-1]
+		maxPool2x2GradAVX512(&dx[p0], &dy[oy*per], &arg[oy*per], g.OW, c, row, p0)
+	}
+	return true
+}
