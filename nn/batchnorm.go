@@ -32,9 +32,10 @@ type BatchNormalization struct {
 	gamma, beta     *Param
 	movMean, movVar *Param
 	training        bool
-	mean, invStd    []float64 // statistics used by the last Forward
-	sum, sumXhat    []float64 // Backward scratch; all four from the first Forward
-	xhat, y, dx     *tensor.Tensor
+	mean, invStd    []float64      // statistics used by the last Forward
+	sum, sumXhat    []float64      // Backward scratch; all four from the first Forward
+	x               *tensor.Tensor // the last Forward's input, which Backward normalises again
+	y, dx           *tensor.Tensor
 }
 
 func (l *BatchNormalization) Type() string { return "BatchNormalization" }
@@ -72,7 +73,7 @@ func (l *BatchNormalization) Build(in []int, rng *rand.Rand) ([]int, error) {
 	l.movVar = newParam("moving_variance", false, c)
 	l.movVar.Value.Fill(1)
 	l.mean, l.invStd, l.sum, l.sumXhat = nil, nil, nil, nil
-	l.xhat, l.y, l.dx = nil, nil, nil
+	l.x, l.y, l.dx = nil, nil, nil
 	return append([]int(nil), in...), nil
 }
 
@@ -132,18 +133,23 @@ func (l *BatchNormalization) Forward(x *tensor.Tensor, training bool) *tensor.Te
 			l.invStd[j] = 1 / math.Sqrt(float64(l.movVar.Value.Data[j])+eps)
 		}
 	}
-	l.xhat = resize(l.xhat, x.Shape...)
+	l.x = x
 	l.y = resize(l.y, x.Shape...)
 	g, b := l.gamma.Value.Data, l.beta.Value.Data
 	for r := 0; r < len(x.Data); r += c {
-		xr, hr, yr := x.Data[r:r+c], l.xhat.Data[r:r+c], l.y.Data[r:r+c]
+		xr, yr := x.Data[r:r+c], l.y.Data[r:r+c]
 		for j, v := range xr {
-			h := float32((float64(v) - l.mean[j]) * l.invStd[j])
-			hr[j] = h
-			yr[j] = g[j]*h + b[j]
+			yr[j] = g[j]*l.normalize(v, j) + b[j]
 		}
 	}
 	return l.y
+}
+
+// normalize returns xhat, the normalised value v of feature j, with the
+// statistics of the last Forward: Backward computes it again, bit for bit,
+// rather than keep a buffer of the input's size.
+func (l *BatchNormalization) normalize(v float32, j int) float32 {
+	return float32((float64(v) - l.mean[j]) * l.invStd[j])
 }
 
 // Backward, in training mode, differentiates through the batch statistics:
@@ -158,10 +164,10 @@ func (l *BatchNormalization) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	clear(l.sum)
 	clear(l.sumXhat)
 	for r := 0; r < len(dy.Data); r += c {
-		hr := l.xhat.Data[r : r+c]
+		xr := l.x.Data[r : r+c]
 		for j, d := range dy.Data[r : r+c] {
 			l.sum[j] += float64(d)
-			l.sumXhat[j] += float64(d) * float64(hr[j])
+			l.sumXhat[j] += float64(d) * float64(l.normalize(xr[j], j))
 		}
 	}
 	dg, db := l.gamma.Grad.Data, l.beta.Grad.Data
@@ -172,14 +178,15 @@ func (l *BatchNormalization) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	l.dx = resize(l.dx, dy.Shape...)
 	g := l.gamma.Value.Data
 	for r := 0; r < len(dy.Data); r += c {
-		hr, dr, xr := l.xhat.Data[r:r+c], dy.Data[r:r+c], l.dx.Data[r:r+c]
+		xr, dr, dxr := l.x.Data[r:r+c], dy.Data[r:r+c], l.dx.Data[r:r+c]
 		for j, d := range dr {
 			s := float64(g[j]) * l.invStd[j]
 			if !l.training {
-				xr[j] = float32(s * float64(d))
+				dxr[j] = float32(s * float64(d))
 				continue
 			}
-			xr[j] = float32(s / rows * (rows*float64(d) - l.sum[j] - float64(hr[j])*l.sumXhat[j]))
+			h := l.normalize(xr[j], j)
+			dxr[j] = float32(s / rows * (rows*float64(d) - l.sum[j] - float64(h)*l.sumXhat[j]))
 		}
 	}
 	return l.dx

@@ -85,7 +85,9 @@ func (t *trainer) run(ctx context.Context) error {
 		return err
 	}
 	if t.val != nil {
-		vl := data.NewLoader(t.val, data.LoaderOptions{BatchSize: 256, Standardizer: t.std, NumClasses: len(m.ClassNames)})
+		// Validation and the final test run in the training batch size, so
+		// that they reuse the layers' buffers instead of growing them.
+		vl := data.NewLoader(t.val, data.LoaderOptions{BatchSize: o.BatchSize, Standardizer: t.std, NumClasses: len(m.ClassNames)})
 		defer vl.Close()
 		fit.Validation = model.ValidateOn(vl, o.sparse())
 	}
@@ -187,7 +189,7 @@ func (t *trainer) fitOptions(ctx context.Context, loader *data.Loader) (model.Fi
 func (t *trainer) finish(hist *model.History, elapsed time.Duration) error {
 	o, m := t.o, t.m
 	if t.test != nil && !o.NoEval {
-		ev, err := evaluateModel(m, t.test, 256)
+		ev, err := evaluateModel(m, t.test, o.BatchSize)
 		if err != nil {
 			return err
 		}
