@@ -7,9 +7,28 @@
 #
 # Needs Debian's python3-torch and python3-numpy (apt-get install -y
 # python3-torch python3-numpy). Both programs use THREADS threads (2).
+#
+# PyTorch's figures mean something only with an optimised BLAS: Debian's
+# PyTorch uses libblas.so.3, which is the reference BLAS (~5 GFLOP/s) unless
+# OpenBLAS provides it (apt-get install -y libopenblas0-pthread). The script
+# refuses to run otherwise. The table names the CPU and convnet's kernel path.
 set -euo pipefail
 rounds=${1:-3}
 threads=${2:-2}
+
+blas=$(/sbin/ldconfig -p | awk '$1 == "libblas.so.3" && /x86-64|AArch64|64bit/ {print $NF; exit}')
+if [[ -z "$blas" || "$(readlink -f "$blas")" != *openblas* ]]; then
+	echo "compare.sh: libblas.so.3 is ${blas:-missing} ($(readlink -f "${blas:-/dev/null}")), not OpenBLAS;" \
+		"PyTorch's figures would be the reference BLAS's. Install libopenblas0-pthread." >&2
+	exit 1
+fi
+if ! env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 -c 'import numpy, torch; print(open("/proc/self/maps").read())' | grep -q openblas; then
+	echo "compare.sh: PyTorch and numpy did not load OpenBLAS (is python3-torch installed?)" >&2
+	exit 1
+fi
+cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
+echo "# CPU: $cpu ($(nproc) CPUs online); libblas.so.3: $(readlink -f "$blas")"
+
 out=$(mktemp -d)
 go build -o "$out/convnet" ./cmd/convnet
 torch() {
@@ -24,9 +43,10 @@ for r in $(seq 1 "$rounds"); do
 	echo "# round $r, $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg)"
 	if ((r % 2)); then torch; convnet; else convnet; torch; fi
 done
-/usr/bin/python3 - "$out/convnet.jsonl" "$out/torch.jsonl" <<'PY'
+/usr/bin/python3 - "$out/convnet.jsonl" "$out/torch.jsonl" "$cpu" <<'PY'
 import json, statistics, sys
-runs = [[json.loads(l) for l in open(p)] for p in sys.argv[1:]]
+runs = [[json.loads(l) for l in open(p)] for p in sys.argv[1:3]]
+cpu = sys.argv[3]
 keys = [("train_images_per_sec", "training, batch 100 (images/s)", True),
         ("infer_batch1_ms", "inference, batch 1 (ms)", False),
         ("infer_batch256_images_per_sec", "inference, batch 256 (images/s)", True),
@@ -38,4 +58,12 @@ for k, name, higher in keys:
     b = statistics.median(r[k] for r in runs[1])
     ratio = a / b if higher else b / a
     print(f"| {name} | {a:.4g} | {b:.4g} | {ratio:.2f}x |")
+c = runs[0]
+gemm = statistics.median(r["gemm_gflops"] for r in c)
+train = statistics.median(r["train_gflops"] for r in c)
+infer1 = statistics.median(r["forward_mflop_per_image"] / r["infer_batch1_ms"] for r in c)
+print()
+print(f"CPU {cpu}; convnet kernels {c[0]['kernels']}, {c[0]['framework']}; PyTorch {runs[1][0]['framework']}")
+print(f"convnet training {train:.4g} GFLOP/s = {100 * train / gemm:.0f}% of its GEMM 1024^3 rate ({gemm:.4g} GFLOP/s);"
+      f" batch-1 inference {infer1:.4g} GFLOP/s = {100 * infer1 / gemm:.0f}%")
 PY
