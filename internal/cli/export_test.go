@@ -240,10 +240,10 @@ func globalPool(t *testing.T) *model.Sequential {
 		&nn.GlobalAveragePooling2D{},
 		&nn.Dense{Units: 4, Activation: "softmax"},
 	)
-	if err := m.Build([]int{8, 9, 2}, 6); err != nil {
+	if err := m.Build([]int{8, 9, 3}, 6); err != nil {
 		t.Fatal(err)
 	}
-	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255, ImageCenter: true, SamplewiseCenter: true, SamplewiseStd: true, MeanImage: make([]float32, 8*9*2)}
+	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255, ImageCenter: true, SamplewiseCenter: true, SamplewiseStd: true, MeanImage: make([]float32, 8*9*3)}
 	for i := range m.Standardizer.MeanImage {
 		m.Standardizer.MeanImage[i] = float32(i%7) / 10
 	}
