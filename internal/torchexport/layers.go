@@ -1,0 +1,417 @@
+package torchexport
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/convnet-go/convnet/data"
+	"github.com/convnet-go/convnet/internal/kernels"
+	"github.com/convnet-go/convnet/nn"
+)
+
+// pyLayer is one layer's share of model.py: its module, its statements in
+// forward and the statements of load_convnet that fill it from the model
+// file. Statements read and assign the variable x (a graph model will give
+// each layer its own input and output names).
+type pyLayer struct {
+	Comment string   // what the layer is, for the reader
+	Attr    string   // the module's attribute of Net; "" when it has none
+	Init    string   // the module, such as "nn.Conv2d(1, 32, (5, 5), padding=(2, 2))"
+	Forward []string // statements computing x from x
+	Load    []string // statements of load_convnet
+}
+
+// helpers says which of model.py's helper definitions the layers use.
+type helpers struct {
+	SameConv, SameMaxPool, SameAvgPool bool
+	BatchNorm                          bool
+	FromHWC                            bool
+}
+
+// Same reports whether a layer needs Keras's uneven "same" padding.
+func (h helpers) Same() bool { return h.SameConv || h.SameMaxPool || h.SameAvgPool }
+
+// preprocess is the model's Standardizer as lines of Net.__init__, Net.forward
+// and load_convnet.
+type preprocess struct {
+	Init, Forward, Load []string
+}
+
+// walker turns layers into Python, one at a time, carrying what a layer
+// needs to know about those before it.
+type walker struct {
+	helpers helpers
+	attrs   map[string]bool // attribute names taken
+	// flat is the (c, h, w) shape of the image whose flattening gave the
+	// features flowing now, when PyTorch's order of them differs from
+	// convnet's: per-feature weights read from the model file are reordered
+	// until a Dense mixes the features.
+	flat *[3]int
+}
+
+// UnsupportedError reports a part of a model or recipe that the PyTorch
+// project cannot reproduce exactly.
+type UnsupportedError struct {
+	What, Why string
+}
+
+func (e *UnsupportedError) Error() string {
+	return fmt.Sprintf("%s: %s", e.What, e.Why)
+}
+
+func unsupported(what, format string, args ...any) error {
+	return &UnsupportedError{What: what, Why: fmt.Sprintf(format, args...)}
+}
+
+// layers turns the model's layers into Python, walking them in order from
+// the input shape.
+func (w *walker) layers(layers []nn.Layer, input []int) ([]pyLayer, error) {
+	var out []pyLayer
+	in := input
+	for i, l := range layers {
+		last := i == len(layers)-1
+		p, err := w.layer(l, in, last)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+		in = l.OutputShape()
+	}
+	return out, nil
+}
+
+// layer returns the Python of l, whose input has shape in (convnet's order,
+// without the batch axis). The last layer leaves out a final softmax: the
+// network returns logits, which the loss takes.
+func (w *walker) layer(l nn.Layer, in []int, last bool) (pyLayer, error) {
+	name := l.Name()
+	p := pyLayer{Comment: fmt.Sprintf("%s (%s)", name, l.Type())}
+	module := func(init string) {
+		p.Attr = w.attr(name)
+		p.Init = init
+	}
+	call := func(act string) {
+		p.Forward = append(p.Forward, "x = "+apply(act, fmt.Sprintf("self.%s(x)", p.Attr)))
+	}
+	switch l := l.(type) {
+	case *nn.Conv2D:
+		h, wd, c := in[0], in[1], in[2]
+		k, s := l.KernelSize, orOne(l.Strides)
+		pads := [4]int{}
+		if l.Padding == "same" {
+			pads = samePads(h, wd, k, s)
+		}
+		bias := ""
+		if l.NoBias {
+			bias = ", bias=False"
+		}
+		act, err := activation(l, l.Activation, last, 0)
+		if err != nil {
+			return p, err
+		}
+		if symmetric(pads) {
+			module(fmt.Sprintf("nn.Conv2d(%d, %d, %s%s%s%s)", c, l.Filters, pyPair(k), strideArg(s), paddingArg(pads), bias))
+		} else {
+			w.helpers.SameConv = true
+			module(fmt.Sprintf("SameConv2d(%d, %d, %s, %s, %s%s)", c, l.Filters, pyPair(k), pyPair(s), pyInts(pads[:]), bias))
+		}
+		p.Comment += fmt.Sprintf(": %d filters %dx%d%s, %s padding%s", l.Filters, k[0], k[1], strideNote(s), paddingName(l.Padding), actNote(l.Activation))
+		call(act)
+		p.Load = append(p.Load, fmt.Sprintf("net.%s.weight.copy_(tensor(%s, %d, %d, %d, %d).permute(3, 2, 0, 1))  # HWIO to OIHW",
+			p.Attr, pyStr(name+"/kernel"), k[0], k[1], c, l.Filters))
+		if !l.NoBias {
+			p.Load = append(p.Load, fmt.Sprintf("net.%s.bias.copy_(tensor(%s, %d))", p.Attr, pyStr(name+"/bias"), l.Filters))
+		}
+		w.flat = nil
+	case *nn.Dense:
+		bias := ""
+		if l.NoBias {
+			bias = ", bias=False"
+		}
+		act, err := activation(l, l.Activation, last, 0)
+		if err != nil {
+			return p, err
+		}
+		module(fmt.Sprintf("nn.Linear(%d, %d%s)", in[0], l.Units, bias))
+		p.Comment += fmt.Sprintf(": %d units%s", l.Units, actNote(l.Activation))
+		call(act)
+		kernel := fmt.Sprintf("tensor(%s, %d, %d)", pyStr(name+"/kernel"), in[0], l.Units)
+		note := "[in, out] to [out, in]"
+		if w.flat != nil {
+			kernel, note = w.fromHWC(kernel), note+"; rows from (h, w, c) to (c, h, w) order"
+		}
+		p.Load = append(p.Load, fmt.Sprintf("net.%s.weight.copy_(%s.t())  # %s", p.Attr, kernel, note))
+		if !l.NoBias {
+			p.Load = append(p.Load, fmt.Sprintf("net.%s.bias.copy_(tensor(%s, %d))", p.Attr, pyStr(name+"/bias"), l.Units))
+		}
+		w.flat = nil
+	case *nn.MaxPool2D, *nn.AveragePooling2D:
+		cfg := l.Config()
+		k, s := configPair(cfg["pool_size"]), configPair(cfg["strides"])
+		pads := [4]int{}
+		if cfg["padding"] == "same" {
+			pads = samePads(in[0], in[1], k, s)
+		}
+		_, isMax := l.(*nn.MaxPool2D)
+		p.Comment += fmt.Sprintf(": %dx%d%s, %s padding", k[0], k[1], strideNote(s), cfg["padding"])
+		switch {
+		case isMax && symmetric(pads):
+			module(fmt.Sprintf("nn.MaxPool2d(%s, %s%s)", pyPair(k), pyPair(s), paddingArg(pads)))
+		case isMax:
+			w.helpers.SameMaxPool = true
+			module(fmt.Sprintf("SameMaxPool2d(%s, %s, %s)", pyPair(k), pyPair(s), pyInts(pads[:])))
+		case symmetric(pads) && pads == [4]int{}:
+			module(fmt.Sprintf("nn.AvgPool2d(%s, %s)", pyPair(k), pyPair(s)))
+		case symmetric(pads):
+			// Keras averages over the cells inside the image only.
+			module(fmt.Sprintf("nn.AvgPool2d(%s, %s%s, count_include_pad=False)", pyPair(k), pyPair(s), paddingArg(pads)))
+		default:
+			w.helpers.SameAvgPool = true
+			module(fmt.Sprintf("SameAvgPool2d(%s, %s, %s)", pyPair(k), pyPair(s), pyInts(pads[:])))
+		}
+		call("")
+	case *nn.Dropout:
+		module(fmt.Sprintf("nn.Dropout(%s)", pyFloat(l.Rate)))
+		p.Comment += fmt.Sprintf(": rate %s, only in training", pyFloat(l.Rate))
+		call("")
+	case *nn.Flatten:
+		p.Forward = append(p.Forward, "x = torch.flatten(x, 1)")
+		if len(in) == 3 {
+			p.Comment += ": PyTorch flattens in (c, h, w) order, convnet in (h, w, c)"
+			if c, hw := in[2], in[0]*in[1]; c > 1 && hw > 1 {
+				w.flat = &[3]int{in[2], in[0], in[1]}
+				p.Comment += "; load_convnet reorders the weights after it"
+			}
+		}
+	case *nn.GlobalAveragePooling2D:
+		p.Forward = append(p.Forward, "x = F.adaptive_avg_pool2d(x, 1).flatten(1)  # the mean of each channel")
+		w.flat = nil
+	case *nn.BatchNormalization:
+		cfg := l.Config()
+		c := in[len(in)-1]
+		w.helpers.BatchNorm = true
+		module(fmt.Sprintf("KerasBatchNorm(%d, momentum=%s, eps=%s)", c, pyFloat(cfg["momentum"].(float64)), pyFloat(cfg["epsilon"].(float64))))
+		call("")
+		for _, pn := range [][2]string{{"weight", "gamma"}, {"bias", "beta"}, {"running_mean", "moving_mean"}, {"running_var", "moving_variance"}} {
+			t := fmt.Sprintf("tensor(%s, %d)", pyStr(name+"/"+pn[1]), c)
+			if w.flat != nil {
+				t = w.fromHWC(t)
+			}
+			p.Load = append(p.Load, fmt.Sprintf("net.%s.%s.copy_(%s)", p.Attr, pn[0], t))
+		}
+	case *nn.ReLU, *nn.LeakyReLU, *nn.ELU, *nn.Softmax, *nn.Activation:
+		fn, alpha := activationOf(l)
+		act, err := activation(l, fn, last, alpha)
+		if err != nil {
+			return p, err
+		}
+		if act != "" {
+			p.Forward = append(p.Forward, "x = "+apply(act, "x"))
+		} else {
+			p.Comment += ": the softmax the loss takes the logits of"
+		}
+	default:
+		return p, unsupported(fmt.Sprintf("layer %s (%s)", name, l.Type()), "the PyTorch export has no translation for this layer type")
+	}
+	return p, nil
+}
+
+// activationOf returns the function and, for the leaky ReLU and the ELU, the
+// slope or scale of an activation layer.
+func activationOf(l nn.Layer) (fn string, alpha float64) {
+	switch l := l.(type) {
+	case *nn.ReLU:
+		return "relu", 0
+	case *nn.LeakyReLU:
+		return "leaky_relu", l.Config()["alpha"].(float64)
+	case *nn.ELU:
+		return "elu", l.Config()["alpha"].(float64)
+	case *nn.Softmax:
+		return "softmax", 0
+	case *nn.Activation:
+		return l.Func, 0
+	}
+	panic("torchexport: activationOf " + l.Type())
+}
+
+// activation returns the Python expression of a convnet activation, with
+// "%s" for its input, or "" for none. The softmax of the last layer is left
+// out: the network returns logits. alpha, when not zero, is the slope of
+// the leaky ReLU or the scale of the ELU; zero means the values the
+// activation names have in convnet (0.2 and 1, as in Keras).
+func activation(l nn.Layer, fn string, last bool, alpha float64) (string, error) {
+	switch fn {
+	case "", "linear":
+		return "", nil
+	case "relu":
+		return "torch.relu(%s)", nil
+	case "leaky_relu":
+		if alpha == 0 {
+			alpha = 0.2
+		}
+		return "F.leaky_relu(%s, " + pyFloat(alpha) + ")", nil
+	case "elu":
+		if alpha == 0 {
+			alpha = 1
+		}
+		return "F.elu(%s, " + pyFloat(alpha) + ")", nil
+	case "sigmoid":
+		return "torch.sigmoid(%s)", nil
+	case "tanh":
+		return "torch.tanh(%s)", nil
+	case "softmax":
+		if last {
+			return "", nil
+		}
+		return "torch.softmax(%s, dim=1)", nil // the channels of an image, the features of a vector
+	}
+	return "", unsupported(fmt.Sprintf("layer %s (%s)", l.Name(), l.Type()), "activation %q has no PyTorch translation", fn)
+}
+
+// apply fills the activation expression act with x, or returns x.
+func apply(act, x string) string {
+	if act == "" {
+		return x
+	}
+	return fmt.Sprintf(act, x)
+}
+
+func actNote(fn string) string {
+	if fn == "" || fn == "linear" {
+		return ""
+	}
+	return ", " + fn
+}
+
+// fromHWC wraps a tensor expression in from_hwc for the flattened image.
+func (w *walker) fromHWC(t string) string {
+	w.helpers.FromHWC = true
+	return fmt.Sprintf("from_hwc(%s, %d, %d, %d)", t, w.flat[0], w.flat[1], w.flat[2])
+}
+
+// preprocess returns the Python of s for inputs of shape [H W C].
+func (w *walker) preprocess(s *data.Standardizer, in []int) (preprocess, error) {
+	var p preprocess
+	if s == nil {
+		return p, nil
+	}
+	if s.SamplewiseCenter || s.SamplewiseStd {
+		return p, unsupported("preprocessing", "samplewise centring and scaling would not come back through convnet import (its ONNX import takes rescale, mean image, channel mean and channel std)")
+	}
+	if len(in) != 3 {
+		return p, unsupported("preprocessing", "of an input of shape %v, not an image", in)
+	}
+	h, wd, c := in[0], in[1], in[2]
+	if s.Rescale != 0 {
+		p.Init = append(p.Init, `self.register_buffer("rescale", torch.tensor(1.0))`)
+		p.Forward = append(p.Forward, "x = x * self.rescale")
+		p.Load = append(p.Load, `net.rescale.copy_(values("rescale", 1)[0])`)
+	}
+	if s.ImageCenter {
+		p.Init = append(p.Init, fmt.Sprintf(`self.register_buffer("mean_image", torch.zeros(1, %d, %d, %d))`, c, h, wd))
+		p.Forward = append(p.Forward, "x = x - self.mean_image")
+		p.Load = append(p.Load, fmt.Sprintf(`net.mean_image.copy_(values("mean_image", %d).reshape(%d, %d, %d).permute(2, 0, 1)[None])  # HWC to CHW`, h*wd*c, h, wd, c))
+	}
+	if s.FeaturewiseCenter || s.FeaturewiseStd {
+		p.Init = append(p.Init, fmt.Sprintf(`self.register_buffer("channel_mean", torch.zeros(1, %d, 1, 1))`, c))
+		p.Forward = append(p.Forward, "x = x - self.channel_mean")
+		p.Load = append(p.Load, fmt.Sprintf(`net.channel_mean.copy_(values("mean", %d).view(1, %d, 1, 1))`, c, c))
+	}
+	if s.FeaturewiseStd {
+		p.Init = append(p.Init, fmt.Sprintf(`self.register_buffer("channel_std", torch.ones(1, %d, 1, 1))  # std + 1e-6`, c))
+		p.Forward = append(p.Forward, "x = x / self.channel_std")
+		p.Load = append(p.Load, fmt.Sprintf(`net.channel_std.copy_(values("std", %d).view(1, %d, 1, 1) + torch.tensor(1e-6))  # convnet divides by std + 1e-6`, c, c))
+	}
+	return p, nil
+}
+
+// samePads returns Keras's "same" padding (top, bottom, left, right) of a
+// window k with strides s over an h x w image: the odd cell goes after.
+func samePads(h, w int, k, s [2]int) [4]int {
+	var p [4]int
+	for i, n := range []int{h, w} {
+		out, before := kernels.SamePadding(n, k[i], s[i])
+		total := max((out-1)*s[i]+k[i]-n, 0)
+		p[2*i], p[2*i+1] = before, total-before
+	}
+	return p
+}
+
+func symmetric(p [4]int) bool { return p[0] == p[1] && p[2] == p[3] }
+
+func paddingArg(p [4]int) string {
+	if p == [4]int{} {
+		return ""
+	}
+	return fmt.Sprintf(", padding=(%d, %d)", p[0], p[2])
+}
+
+func strideArg(s [2]int) string {
+	if s == [2]int{1, 1} {
+		return ""
+	}
+	return ", stride=" + pyPair(s)
+}
+
+func strideNote(s [2]int) string {
+	if s == [2]int{1, 1} {
+		return ""
+	}
+	return fmt.Sprintf(" stride %dx%d", s[0], s[1])
+}
+
+func paddingName(p string) string {
+	if p == "" {
+		return "valid"
+	}
+	return p
+}
+
+func orOne(s [2]int) [2]int {
+	if s == [2]int{} {
+		return [2]int{1, 1}
+	}
+	return s
+}
+
+// configPair reads a pair from a layer's Config.
+func configPair(v any) [2]int {
+	p := v.([]int)
+	return [2]int{p[0], p[1]}
+}
+
+// pythonReserved are names a layer's attribute must not take: Python's
+// keywords and the attributes nn.Module and Net already have.
+var pythonReserved = strings.Fields(`False None True and as assert async await break class continue def del
+	elif else except finally for from global if import in is lambda nonlocal not or pass raise return try
+	while with yield
+	T_destination add_module apply bfloat16 buffers call_super_init children cpu cuda double dump_patches
+	eval extra_repr float forward get_buffer get_extra_state get_parameter get_submodule half ipu
+	load_state_dict modules named_buffers named_children named_modules named_parameters parameters
+	register_backward_hook register_buffer register_forward_hook register_forward_pre_hook
+	register_full_backward_hook register_load_state_dict_post_hook register_module register_parameter
+	requires_grad_ set_extra_state share_memory state_dict to to_empty train training type xpu zero_grad
+	rescale mean_image channel_mean channel_std`)
+
+var notIdent = regexp.MustCompile(`[^A-Za-z0-9_]`)
+
+// attr returns a Python attribute name for the layer called name, unique
+// in Net: the name itself when it can be one.
+func (w *walker) attr(name string) string {
+	a := notIdent.ReplaceAllString(name, "_")
+	if a == "" || a[0] >= '0' && a[0] <= '9' || a[0] == '_' {
+		a = "layer_" + a
+	}
+	for _, r := range pythonReserved {
+		if a == r {
+			a += "_"
+		}
+	}
+	base := a
+	for i := 2; w.attrs[a]; i++ {
+		a = fmt.Sprintf("%s_%d", base, i)
+	}
+	w.attrs[a] = true
+	return a
+}
