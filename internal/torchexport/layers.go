@@ -116,7 +116,7 @@ func (w *walker) layer(l nn.Layer, in []int, last bool) (pyLayer, error) {
 			w.helpers.SameConv = true
 			module(fmt.Sprintf("SameConv2d(%d, %d, %s, %s, %s%s)", c, l.Filters, pyPair(k), pyPair(s), pyInts(pads[:]), bias))
 		}
-		p.Comment += fmt.Sprintf(": %d filters %dx%d%s, %s padding%s", l.Filters, k[0], k[1], strideNote(s), paddingName(l.Padding), actNote(l.Activation))
+		p.Comment += fmt.Sprintf(": %d filters %dx%d%s, %s padding%s", l.Filters, k[0], k[1], strideNote(s), paddingName(l.Padding), actNote(l.Activation, last))
 		call(act)
 		p.Load = append(p.Load, fmt.Sprintf("net.%s.weight.copy_(tensor(%s, %d, %d, %d, %d).permute(3, 2, 0, 1))  # HWIO to OIHW",
 			p.Attr, pyStr(name+"/kernel"), k[0], k[1], c, l.Filters))
@@ -134,7 +134,7 @@ func (w *walker) layer(l nn.Layer, in []int, last bool) (pyLayer, error) {
 			return p, err
 		}
 		module(fmt.Sprintf("nn.Linear(%d, %d%s)", in[0], l.Units, bias))
-		p.Comment += fmt.Sprintf(": %d units%s", l.Units, actNote(l.Activation))
+		p.Comment += fmt.Sprintf(": %d units%s", l.Units, actNote(l.Activation, last))
 		call(act)
 		kernel := fmt.Sprintf("tensor(%s, %d, %d)", pyStr(name+"/kernel"), in[0], l.Units)
 		note := "[in, out] to [out, in]"
@@ -161,10 +161,10 @@ func (w *walker) layer(l nn.Layer, in []int, last bool) (pyLayer, error) {
 		case isMax:
 			w.helpers.SameMaxPool = true
 			module(fmt.Sprintf("SameMaxPool2d(%s, %s, %s)", pyPair(k), pyPair(s), pyInts(pads[:])))
-		case symmetric(pads) && pads == [4]int{}:
-			module(fmt.Sprintf("nn.AvgPool2d(%s, %s)", pyPair(k), pyPair(s)))
 		case symmetric(pads):
-			// Keras averages over the cells inside the image only.
+			// Keras averages over the cells inside the image only. (Without
+			// padding it changes nothing, but torch.onnx.export would write a
+			// Pad node for count_include_pad=True.)
 			module(fmt.Sprintf("nn.AvgPool2d(%s, %s%s, count_include_pad=False)", pyPair(k), pyPair(s), paddingArg(pads)))
 		default:
 			w.helpers.SameAvgPool = true
@@ -176,7 +176,8 @@ func (w *walker) layer(l nn.Layer, in []int, last bool) (pyLayer, error) {
 		p.Comment += fmt.Sprintf(": rate %s, only in training", pyFloat(l.Rate))
 		call("")
 	case *nn.Flatten:
-		p.Forward = append(p.Forward, "x = torch.flatten(x, 1)")
+		module("nn.Flatten()")
+		call("")
 		if len(in) == 3 {
 			p.Comment += ": PyTorch flattens in (c, h, w) order, convnet in (h, w, c)"
 			if c, hw := in[2], in[0]*in[1]; c > 1 && hw > 1 {
@@ -185,7 +186,9 @@ func (w *walker) layer(l nn.Layer, in []int, last bool) (pyLayer, error) {
 			}
 		}
 	case *nn.GlobalAveragePooling2D:
-		p.Forward = append(p.Forward, "x = F.adaptive_avg_pool2d(x, 1).flatten(1)  # the mean of each channel")
+		module("nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())")
+		p.Comment += ": the mean of each channel"
+		call("")
 		w.flat = nil
 	case *nn.BatchNormalization:
 		cfg := l.Config()
@@ -202,14 +205,16 @@ func (w *walker) layer(l nn.Layer, in []int, last bool) (pyLayer, error) {
 		}
 	case *nn.ReLU, *nn.LeakyReLU, *nn.ELU, *nn.Softmax, *nn.Activation:
 		fn, alpha := activationOf(l)
-		act, err := activation(l, fn, last, alpha)
+		mod, err := activationModule(l, fn, alpha)
 		if err != nil {
 			return p, err
 		}
-		if act != "" {
-			p.Forward = append(p.Forward, "x = "+apply(act, "x"))
-		} else {
-			p.Comment += ": the softmax the loss takes the logits of"
+		switch {
+		case fn == "softmax" && last:
+			p.Comment += ": left out, the loss takes the logits"
+		case mod != "":
+			module(mod)
+			call("")
 		}
 	default:
 		return p, unsupported(fmt.Sprintf("layer %s (%s)", name, l.Type()), "the PyTorch export has no translation for this layer type")
@@ -269,6 +274,34 @@ func activation(l nn.Layer, fn string, last bool, alpha float64) (string, error)
 	return "", unsupported(fmt.Sprintf("layer %s (%s)", l.Name(), l.Type()), "activation %q has no PyTorch translation", fn)
 }
 
+// activationModule returns the module of an activation layer, "" for the
+// identity.
+func activationModule(l nn.Layer, fn string, alpha float64) (string, error) {
+	switch fn {
+	case "", "linear":
+		return "", nil
+	case "relu":
+		return "nn.ReLU()", nil
+	case "leaky_relu":
+		if alpha == 0 {
+			alpha = 0.2
+		}
+		return "nn.LeakyReLU(" + pyFloat(alpha) + ")", nil
+	case "elu":
+		if alpha == 0 {
+			alpha = 1
+		}
+		return "nn.ELU(" + pyFloat(alpha) + ")", nil
+	case "sigmoid":
+		return "nn.Sigmoid()", nil
+	case "tanh":
+		return "nn.Tanh()", nil
+	case "softmax":
+		return "nn.Softmax(dim=1)", nil // the channels of an image, the features of a vector
+	}
+	return "", unsupported(fmt.Sprintf("layer %s (%s)", l.Name(), l.Type()), "activation %q has no PyTorch translation", fn)
+}
+
 // apply fills the activation expression act with x, or returns x.
 func apply(act, x string) string {
 	if act == "" {
@@ -277,9 +310,12 @@ func apply(act, x string) string {
 	return fmt.Sprintf(act, x)
 }
 
-func actNote(fn string) string {
-	if fn == "" || fn == "linear" {
+func actNote(fn string, last bool) string {
+	switch {
+	case fn == "" || fn == "linear":
 		return ""
+	case fn == "softmax" && last:
+		return ", softmax (left out: the loss takes the logits)"
 	}
 	return ", " + fn
 }

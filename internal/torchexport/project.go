@@ -77,6 +77,11 @@ func Generate(p Project) ([]File, error) {
 	}
 	train, _ := m.ParamCount()
 	md.Params = commas(train)
+	for i, l := range layers {
+		if l.Attr != "" {
+			md.LayerNames = append(md.LayerNames, fmt.Sprintf("%s: %s,", pyStr(l.Attr), pyStr(m.Layers[i].Name())))
+		}
+	}
 	td, err := p.trainData()
 	if err != nil {
 		return nil, err
@@ -113,6 +118,7 @@ type modelData struct {
 	Helpers                   helpers
 	Preprocess                preprocess
 	Layers                    []pyLayer
+	LayerNames                []string // the entries of LAYER_NAMES
 }
 
 // HasLoad reports whether load_convnet copies anything.
