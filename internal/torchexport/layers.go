@@ -2,10 +2,7 @@ package torchexport
 
 import (
 	"fmt"
-	"regexp"
-	"strings"
 
-	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/nn"
 )
@@ -31,12 +28,6 @@ type helpers struct {
 
 // Same reports whether a layer needs Keras's uneven "same" padding.
 func (h helpers) Same() bool { return h.SameConv || h.SameMaxPool || h.SameAvgPool }
-
-// preprocess is the model's Standardizer as lines of Net.__init__, Net.forward
-// and load_convnet.
-type preprocess struct {
-	Init, Forward, Load []string
-}
 
 // walker turns layers into Python, one at a time, carrying what a layer
 // needs to know about those before it.
@@ -222,144 +213,10 @@ func (w *walker) layer(l nn.Layer, in []int, last bool) (pyLayer, error) {
 	return p, nil
 }
 
-// activationOf returns the function and, for the leaky ReLU and the ELU, the
-// slope or scale of an activation layer.
-func activationOf(l nn.Layer) (fn string, alpha float64) {
-	switch l := l.(type) {
-	case *nn.ReLU:
-		return "relu", 0
-	case *nn.LeakyReLU:
-		return "leaky_relu", l.Config()["alpha"].(float64)
-	case *nn.ELU:
-		return "elu", l.Config()["alpha"].(float64)
-	case *nn.Softmax:
-		return "softmax", 0
-	case *nn.Activation:
-		return l.Func, 0
-	}
-	panic("torchexport: activationOf " + l.Type())
-}
-
-// activation returns the Python expression of a convnet activation, with
-// "%s" for its input, or "" for none. The softmax of the last layer is left
-// out: the network returns logits. alpha, when not zero, is the slope of
-// the leaky ReLU or the scale of the ELU; zero means the values the
-// activation names have in convnet (0.2 and 1, as in Keras).
-func activation(l nn.Layer, fn string, last bool, alpha float64) (string, error) {
-	switch fn {
-	case "", "linear":
-		return "", nil
-	case "relu":
-		return "torch.relu(%s)", nil
-	case "leaky_relu":
-		if alpha == 0 {
-			alpha = 0.2
-		}
-		return "F.leaky_relu(%s, " + pyFloat(alpha) + ")", nil
-	case "elu":
-		if alpha == 0 {
-			alpha = 1
-		}
-		return "F.elu(%s, " + pyFloat(alpha) + ")", nil
-	case "sigmoid":
-		return "torch.sigmoid(%s)", nil
-	case "tanh":
-		return "torch.tanh(%s)", nil
-	case "softmax":
-		if last {
-			return "", nil
-		}
-		return "torch.softmax(%s, dim=1)", nil // the channels of an image, the features of a vector
-	}
-	return "", unsupported(fmt.Sprintf("layer %s (%s)", l.Name(), l.Type()), "activation %q has no PyTorch translation", fn)
-}
-
-// activationModule returns the module of an activation layer, "" for the
-// identity.
-func activationModule(l nn.Layer, fn string, alpha float64) (string, error) {
-	switch fn {
-	case "", "linear":
-		return "", nil
-	case "relu":
-		return "nn.ReLU()", nil
-	case "leaky_relu":
-		if alpha == 0 {
-			alpha = 0.2
-		}
-		return "nn.LeakyReLU(" + pyFloat(alpha) + ")", nil
-	case "elu":
-		if alpha == 0 {
-			alpha = 1
-		}
-		return "nn.ELU(" + pyFloat(alpha) + ")", nil
-	case "sigmoid":
-		return "nn.Sigmoid()", nil
-	case "tanh":
-		return "nn.Tanh()", nil
-	case "softmax":
-		return "nn.Softmax(dim=1)", nil // the channels of an image, the features of a vector
-	}
-	return "", unsupported(fmt.Sprintf("layer %s (%s)", l.Name(), l.Type()), "activation %q has no PyTorch translation", fn)
-}
-
-// apply fills the activation expression act with x, or returns x.
-func apply(act, x string) string {
-	if act == "" {
-		return x
-	}
-	return fmt.Sprintf(act, x)
-}
-
-func actNote(fn string, last bool) string {
-	switch {
-	case fn == "" || fn == "linear":
-		return ""
-	case fn == "softmax" && last:
-		return ", softmax (left out: the loss takes the logits)"
-	}
-	return ", " + fn
-}
-
 // fromHWC wraps a tensor expression in from_hwc for the flattened image.
 func (w *walker) fromHWC(t string) string {
 	w.helpers.FromHWC = true
 	return fmt.Sprintf("from_hwc(%s, %d, %d, %d)", t, w.flat[0], w.flat[1], w.flat[2])
-}
-
-// preprocess returns the Python of s for inputs of shape [H W C].
-func (w *walker) preprocess(s *data.Standardizer, in []int) (preprocess, error) {
-	var p preprocess
-	if s == nil {
-		return p, nil
-	}
-	if s.SamplewiseCenter || s.SamplewiseStd {
-		return p, unsupported("preprocessing", "samplewise centring and scaling would not come back through convnet import (its ONNX import takes rescale, mean image, channel mean and channel std)")
-	}
-	if len(in) != 3 {
-		return p, unsupported("preprocessing", "of an input of shape %v, not an image", in)
-	}
-	h, wd, c := in[0], in[1], in[2]
-	if s.Rescale != 0 {
-		p.Init = append(p.Init, `self.register_buffer("rescale", torch.tensor(1.0))`)
-		p.Forward = append(p.Forward, "x = x * self.rescale")
-		p.Load = append(p.Load, `net.rescale.copy_(values("rescale", 1)[0])`)
-	}
-	if s.ImageCenter {
-		p.Init = append(p.Init, fmt.Sprintf(`self.register_buffer("mean_image", torch.zeros(1, %d, %d, %d))`, c, h, wd))
-		p.Forward = append(p.Forward, "x = x - self.mean_image")
-		p.Load = append(p.Load, fmt.Sprintf(`net.mean_image.copy_(values("mean_image", %d).reshape(%d, %d, %d).permute(2, 0, 1)[None])  # HWC to CHW`, h*wd*c, h, wd, c))
-	}
-	if s.FeaturewiseCenter || s.FeaturewiseStd {
-		p.Init = append(p.Init, fmt.Sprintf(`self.register_buffer("channel_mean", torch.zeros(1, %d, 1, 1))`, c))
-		p.Forward = append(p.Forward, "x = x - self.channel_mean")
-		p.Load = append(p.Load, fmt.Sprintf(`net.channel_mean.copy_(values("mean", %d).view(1, %d, 1, 1))`, c, c))
-	}
-	if s.FeaturewiseStd {
-		p.Init = append(p.Init, fmt.Sprintf(`self.register_buffer("channel_std", torch.ones(1, %d, 1, 1))  # std + 1e-6`, c))
-		p.Forward = append(p.Forward, "x = x / self.channel_std")
-		p.Load = append(p.Load, fmt.Sprintf(`net.channel_std.copy_(values("std", %d).view(1, %d, 1, 1) + torch.tensor(1e-6))  # convnet divides by std + 1e-6`, c, c))
-	}
-	return p, nil
 }
 
 // samePads returns Keras's "same" padding (top, bottom, left, right) of a
@@ -415,39 +272,4 @@ func orOne(s [2]int) [2]int {
 func configPair(v any) [2]int {
 	p := v.([]int)
 	return [2]int{p[0], p[1]}
-}
-
-// pythonReserved are names a layer's attribute must not take: Python's
-// keywords and the attributes nn.Module and Net already have.
-var pythonReserved = strings.Fields(`False None True and as assert async await break class continue def del
-	elif else except finally for from global if import in is lambda nonlocal not or pass raise return try
-	while with yield
-	T_destination add_module apply bfloat16 buffers call_super_init children cpu cuda double dump_patches
-	eval extra_repr float forward get_buffer get_extra_state get_parameter get_submodule half ipu
-	load_state_dict modules named_buffers named_children named_modules named_parameters parameters
-	register_backward_hook register_buffer register_forward_hook register_forward_pre_hook
-	register_full_backward_hook register_load_state_dict_post_hook register_module register_parameter
-	requires_grad_ set_extra_state share_memory state_dict to to_empty train training type xpu zero_grad
-	rescale mean_image channel_mean channel_std`)
-
-var notIdent = regexp.MustCompile(`[^A-Za-z0-9_]`)
-
-// attr returns a Python attribute name for the layer called name, unique
-// in Net: the name itself when it can be one.
-func (w *walker) attr(name string) string {
-	a := notIdent.ReplaceAllString(name, "_")
-	if a == "" || a[0] >= '0' && a[0] <= '9' || a[0] == '_' {
-		a = "layer_" + a
-	}
-	for _, r := range pythonReserved {
-		if a == r {
-			a += "_"
-		}
-	}
-	base := a
-	for i := 2; w.attrs[a]; i++ {
-		a = fmt.Sprintf("%s_%d", base, i)
-	}
-	w.attrs[a] = true
-	return a
 }

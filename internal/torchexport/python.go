@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -66,4 +67,39 @@ func pyBool(b bool) string {
 		return "True"
 	}
 	return "False"
+}
+
+// pythonReserved are names a layer's attribute must not take: Python's
+// keywords and the attributes nn.Module and Net already have.
+var pythonReserved = strings.Fields(`False None True and as assert async await break class continue def del
+	elif else except finally for from global if import in is lambda nonlocal not or pass raise return try
+	while with yield
+	T_destination add_module apply bfloat16 buffers call_super_init children cpu cuda double dump_patches
+	eval extra_repr float forward get_buffer get_extra_state get_parameter get_submodule half ipu
+	load_state_dict modules named_buffers named_children named_modules named_parameters parameters
+	register_backward_hook register_buffer register_forward_hook register_forward_pre_hook
+	register_full_backward_hook register_load_state_dict_post_hook register_module register_parameter
+	requires_grad_ set_extra_state share_memory state_dict to to_empty train training type xpu zero_grad
+	rescale mean_image channel_mean channel_std`)
+
+var notIdent = regexp.MustCompile(`[^A-Za-z0-9_]`)
+
+// attr returns a Python attribute name for the layer called name, unique
+// in Net: the name itself when it can be one.
+func (w *walker) attr(name string) string {
+	a := notIdent.ReplaceAllString(name, "_")
+	if a == "" || a[0] >= '0' && a[0] <= '9' || a[0] == '_' {
+		a = "layer_" + a
+	}
+	for _, r := range pythonReserved {
+		if a == r {
+			a += "_"
+		}
+	}
+	base := a
+	for i := 2; w.attrs[a]; i++ {
+		a = fmt.Sprintf("%s_%d", base, i)
+	}
+	w.attrs[a] = true
+	return a
 }
