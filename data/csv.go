@@ -33,6 +33,9 @@ type CSVOptions struct {
 	// NumClasses bounds the labels to 0..NumClasses-1; 0 means the largest
 	// label plus one. Labels must be integers.
 	NumClasses int
+	// NoLabels says every column is a pixel, as in a Kaggle test.csv: the
+	// data set's labels are then all -1 and it has no class names.
+	NoLabels bool
 	// Budget bounds the memory the data takes; nil means a new budget of
 	// DefaultMemory.
 	Budget *Budget
@@ -98,6 +101,8 @@ func decodeCSV(file string, r io.Reader, a *allowance, opts CSVOptions) (*Datase
 	// Which column holds the label.
 	label := 0
 	switch {
+	case opts.NoLabels:
+		label = -1
 	case opts.LabelColumn == "":
 		for i, h := range header {
 			if strings.EqualFold(h, "label") {
@@ -169,16 +174,20 @@ func (c *csvRows) add(row []float32, line int) error {
 			return err
 		}
 	}
-	v := row[c.label]
-	limit := opts.NumClasses
-	if limit <= 0 {
-		limit = maxCSVClasses
+	y := -1
+	if c.label >= 0 {
+		v := row[c.label]
+		limit := opts.NumClasses
+		if limit <= 0 {
+			limit = maxCSVClasses
+		}
+		if v != float32(int(v)) || v < 0 || v >= float32(limit) {
+			return formatErr(file, line, c.label+1, "label %v, want an integer in 0..%d", v, limit-1)
+		}
+		y = int(v)
+		c.maxLabel = max(c.maxLabel, y)
 	}
-	if v != float32(int(v)) || v < 0 || v >= float32(limit) {
-		return formatErr(file, line, c.label+1, "label %v, want an integer in 0..%d", v, limit-1)
-	}
-	c.maxLabel = max(c.maxLabel, int(v))
-	if err := c.labels.add(int(v)); err != nil {
+	if err := c.labels.add(y); err != nil {
 		return err
 	}
 	for col, v := range row {
@@ -186,7 +195,10 @@ func (c *csvRows) add(row []float32, line int) error {
 			return formatErr(file, line, col+1, "pixel value %v outside 0..255", v)
 		}
 	}
-	px := append(append(c.px[:0], row[:c.label]...), row[c.label+1:]...)
+	px := append(c.px[:0], row...)
+	if c.label >= 0 {
+		px = append(append(c.px[:0], row[:c.label]...), row[c.label+1:]...)
+	}
 	c.px = px
 	if opts.ColumnMajor {
 		// Value i = (column*h + row)*c + channel.
@@ -203,10 +215,12 @@ func (c *csvRows) add(row []float32, line int) error {
 // setShape checks the label column and works out the image shape from the
 // first row's number of cells.
 func (c *csvRows) setShape(cols, line int) error {
-	if c.label < 0 || c.label >= cols {
+	npix := cols - 1
+	if c.opts.NoLabels {
+		npix = cols
+	} else if c.label < 0 || c.label >= cols {
 		return formatErr(c.file, line, 0, "label column %d outside the %d columns", c.label, cols)
 	}
-	npix := cols - 1
 	h, w, ch := c.opts.Height, c.opts.Width, c.opts.Channels
 	if h == 0 && w == 0 && ch == 0 {
 		side := int(math.Sqrt(float64(npix)) + 0.5)
@@ -230,6 +244,9 @@ func (c *csvRows) dataset() (*Dataset, error) {
 	nc := c.opts.NumClasses
 	if nc <= 0 {
 		nc = c.maxLabel + 1
+	}
+	if c.opts.NoLabels {
+		nc = 0
 	}
 	if err := c.pixels.a.take(int64(nc) * 24); err != nil {
 		return nil, err

@@ -26,6 +26,8 @@ func TestLoadCSV(t *testing.T) {
 		{"rgb", "0,1,2,3,4,5,6\n", CSVOptions{Height: 1, Width: 2, Channels: 3, NumClasses: 5}, []int{1, 2, 3}, []int{0}, []float32{1, 2, 3, 4, 5, 6}, 5},
 		{"header forced", "1,2\n0,7\n", CSVOptions{Header: "yes", Height: 1, Width: 1, Channels: 1}, []int{1, 1, 1}, []int{0}, []float32{7}, 1},
 		{"trailing blank lines", "0,1\n\n\n", CSVOptions{}, []int{1, 1, 1}, []int{0}, []float32{1}, 1},
+		{"no labels, kaggle test header", "pixel0,pixel1,pixel2,pixel3\n0,1,2,3\n4,5,6,7\n", CSVOptions{NoLabels: true}, []int{2, 2, 1}, []int{-1, -1}, []float32{0, 1, 2, 3}, 0},
+		{"no labels, column major", "0,1,2,3\n", CSVOptions{NoLabels: true, ColumnMajor: true}, []int{2, 2, 1}, []int{-1}, []float32{0, 2, 1, 3}, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			d, err := parseCSV("x.csv", c.text, c.opts)
@@ -68,6 +70,8 @@ func TestLoadCSVBad(t *testing.T) {
 		{"label fraction", "1.5,2,3,4,5\n", CSVOptions{}, "x.csv:1:1: label 1.5, want an integer"},
 		{"not square", "1,2,3,4\n", CSVOptions{}, "3 pixel columns are not a square image"},
 		{"shape mismatch", "1,2,3,4,5\n", CSVOptions{Height: 3, Width: 3, Channels: 1}, "4 pixel columns, want 3x3x1 = 9"},
+		{"no labels, shape mismatch", "1,2,3,4,5\n", CSVOptions{NoLabels: true, Height: 2, Width: 2, Channels: 1}, "x.csv:1: 5 pixel columns, want 2x2x1 = 4"},
+		{"no labels, ragged", "1,2,3,4\n1,2,3,4,5\n", CSVOptions{NoLabels: true}, "x.csv:2: row has 5 cells, want 4"},
 		{"unknown label name", "a,b\n1,2\n", CSVOptions{LabelColumn: "label"}, `no column named "label"`},
 		{"label name without header", "1,2\n", CSVOptions{LabelColumn: "label"}, "the file has no header"},
 		{"label index", "1,2\n", CSVOptions{LabelColumn: "5"}, "label column 5 outside the 2 columns"},

@@ -83,7 +83,31 @@
 //
 // A Sequential is not safe for concurrent use: its layers own the buffers
 // they compute into. A server gives each goroutine its own
-// [Sequential.Clone].
+// [Sequential.Clone], or uses a [Classifier].
+//
+// # Classifying
+//
+// A [Classifier] is the one path from an image to its classes, used by
+// "convnet predict", "convnet evaluate" and the demo server:
+//
+//	m, err := model.Load("letters.safetensors") // or pretrained.Load("ahcd")
+//	c, err := model.NewClassifier(m, model.ClassifierOptions{})
+//	r, err := c.Classify(ctx, img, 3) // r.Top[0].Name, r.Top[0].Probability
+//
+// [Classifier.Pixels] turns an image.Image into the model's raw input: resized
+// with bilinear interpolation (golang.org/x/image/draw), converted to
+// luminance or RGB, and inverted when its border is light (dark ink on
+// paper), since the models learn white strokes on black.
+// [Classifier.ClassifyPixels] then applies the model's [data.Standardizer],
+// the preprocessing saved in its file, and ranks the probabilities of
+// [Sequential.Predict], in batches of at most [ClassifierOptions].BatchSize
+// images and never more than the images given. [Classifier.Trace] adds every
+// layer's output, [Classifier.Saliency] the saliency map. Raw pixels of the
+// wrong size or not finite are errors, and so is an output that is not
+// finite ([*NonFiniteError]). A classifier is safe for concurrent use: each
+// batch takes one of a pool of copies of the model, made as needed up to
+// [ClassifierOptions].Workers, and gives it back when done, even when the
+// model panics.
 //
 // # Model files
 //
@@ -105,14 +129,24 @@
 //
 // The metadata holds strings; those holding JSON are marked so:
 //
-//	format          "convnet"
-//	format_version  "1"
-//	architecture    JSON {"input_shape": [32,32,1], "layers": [{"class_name": "Conv2D", "config": {...}}, ...]}
-//	                where each config is the layer's Config (nn.FromConfig rebuilds it)
-//	classes         JSON list of class names (may be empty)
-//	preprocessing   JSON data.Standardizer, if the model has one
-//	optimizer       JSON {"name", "config", "iterations", "loss", "rng"}, with IncludeOptimizer
-//	anything else   the model's Meta entries, such as a training history
+//	format           "convnet"
+//	format_version   "1"
+//	convnet_version  the build that wrote the file, such as "v1.2.0" or "devel-3e91272b1c4d"
+//	go_version       the Go release that built it, such as "go1.26.0"
+//	architecture     JSON {"input_shape": [32,32,1], "layers": [{"class_name": "Conv2D", "config": {...}}, ...]}
+//	                 where each config is the layer's Config (nn.FromConfig rebuilds it)
+//	classes          JSON list of class names (may be empty)
+//	preprocessing    JSON data.Standardizer, if the model has one
+//	optimizer        JSON {"name", "config", "iterations", "loss", "rng"}, with IncludeOptimizer
+//	history          JSON [History], after training
+//	evaluation       JSON [Evaluation], after convnet evaluate --update-model
+//	anything else    the model's other Meta entries
+//
+// The two version entries are set by [Encode] whatever Meta holds, and
+// [Decode] returns them in Meta; files written before they existed have
+// neither. [Sequential.SetHistory] and [Sequential.SetEvaluation] write the
+// history and the evaluation, [Sequential.History] and
+// [Sequential.Evaluation] read them.
 //
 // Saving is atomic: the file is written under a temporary name, flushed to
 // disk and renamed, so a crash leaves the previous file intact. [Load] and
@@ -124,9 +158,19 @@
 // (rebuilt layer by layer; before a layer is built, the weights it needs
 // must fit in the tensors named after it, so that a header declaring a
 // large architecture over missing or tiny tensors fails before allocating
-// them), and each tensor's shape against the rebuilt layers, with no tensor
-// missing or left over. Errors are [*FormatError] values that name the
-// tensor, layer or field at fault.
+// them), each tensor's shape against the rebuilt layers, with no tensor
+// missing or left over, and every value read, which must be a finite
+// number. Errors are [*FormatError] values that name the tensor, layer or
+// field at fault. Load also refuses at once what is not a regular file (a
+// named pipe would block, a device never end).
+//
+// A model file of a few hundred bytes can declare an input of 8192x8192
+// pixels, whose activations take a gigabyte per image. So a loaded model
+// must run one sample within [LoadOptions].MaxMemory ([DefaultMaxMemory],
+// 512 MiB, unless raised), as [Sequential.ActivationBytes] computes it from
+// the shapes: a larger one is refused with a [*MemoryError] before its
+// weights are read. Callers size their batches with
+// [Sequential.MaxBatch].
 //
 // Decoding never panics, and what it allocates is bounded by the file: the
 // weights and their gradients (twice the data section; layers allocate

@@ -2,6 +2,8 @@ package model
 
 import (
 	"encoding/binary"
+	"math"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -9,6 +11,7 @@ import (
 	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/optim"
+	"github.com/convnet-go/convnet/tensor"
 )
 
 // tiny returns a trained model that uses every part of the file format
@@ -40,7 +43,8 @@ func tiny(t testing.TB) *Sequential {
 
 // FuzzDecode feeds Decode arbitrary bytes: it must return a model or an
 // error, never panic, allocate no more than decodeBudget, and a model it
-// returns must encode again.
+// returns must hold only finite weights, fit in DefaultMaxMemory per sample
+// and encode again.
 //
 // Run it with a short minimisation time, such as
 //
@@ -82,6 +86,16 @@ func FuzzDecode(f *testing.F) {
 	f.Add(rewrite(f, good, setMeta("architecture", archOf(f, built(f, []int{64}, &nn.Dense{Units: 1 << 10})))))
 	f.Add(rewrite(f, good, emptyTensors(100)))
 
+	// Non-finite weights and optimizer state; inputs too large to run; a
+	// file of an earlier build.
+	f.Add(setValue(f, good, "conv2d/kernel", 0, float32(math.NaN())))
+	f.Add(setValue(f, good, "optimizer/dense/kernel/momentum", 1, float32(math.Inf(1))))
+	f.Add(built(f, []int{8192, 8192, 1}, &nn.GlobalAveragePooling2D{}, &nn.Dense{Units: 2}))
+	f.Add(rewrite(f, good, setMeta("architecture", strings.Replace(archOf(f, good), "[4,4,1]", "[4096,4096,1]", 1))))
+	if old, err := os.ReadFile(compatFile); err == nil {
+		f.Add(old)
+	}
+
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var m *Sequential
 		var err error
@@ -91,6 +105,23 @@ func FuzzDecode(f *testing.F) {
 		}
 		if err != nil {
 			return
+		}
+		if n := m.ActivationBytes(1); n > DefaultMaxMemory {
+			t.Errorf("Decode() accepts a model needing %d bytes per sample, more than %d", n, DefaultMaxMemory)
+		}
+		var values []*tensor.Tensor
+		for _, p := range m.Params() {
+			values = append(values, p.Value)
+		}
+		if opt := m.Optimizer(); opt != nil {
+			for _, ps := range opt.State() {
+				values = append(values, ps.Slots...)
+			}
+		}
+		for i, v := range values {
+			if !v.AllFinite() {
+				t.Errorf("Decode() accepts non-finite values in tensor %d", i)
+			}
 		}
 		if _, err := decode(encode(t, m, true)); err != nil {
 			t.Errorf("a decoded model does not decode after encoding: %v", err)

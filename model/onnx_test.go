@@ -107,7 +107,7 @@ func TestONNXRoundTrip(t *testing.T) {
 	// (the purego pass of scripts/test runs them).
 	if dir := os.Getenv("CONVNET_DATA"); dir != "" && !raceEnabled {
 		for _, name := range []string{"ahcd", "mnist"} {
-			m, err := Load(filepath.Join("..", "web", "models", name+".safetensors"))
+			m, err := Load(filepath.Join("pretrained", name+".safetensors"))
 			if err != nil {
 				t.Fatal(err)
 			}

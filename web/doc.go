@@ -2,10 +2,11 @@
 // learner draw a character, see the network's prediction update while they
 // draw, and look inside every layer, served with a small JSON API.
 //
-// [NewServer] builds the handler for a list of named [Network] values
-// ([FromSequential] adapts a trained model; [BuiltinModels] returns the models
-// embedded in the binary) and [Server.Serve] runs it with timeouts and a
-// graceful shutdown. "convnet serve" is the command line for it.
+// [NewServer] builds the handler for a list of named classifiers
+// ([model.Classifier]: the inference of package model, its preprocessing,
+// top-k, layer outputs and saliency; package model/pretrained holds the
+// built-in models) and [Server.Serve] runs it with timeouts and a graceful
+// shutdown. "convnet serve" is the command line for it.
 //
 // # The page
 //
@@ -21,11 +22,30 @@
 //
 // # API
 //
-// All answers are JSON. Every error is a 4xx (or 503 on overload) with a body
-// {"error": "message"}; an unsupported method is a 405 with an Allow header.
-// Bodies are limited to [Options.MaxBodyBytes] (413 beyond), every request to
-// [Options.Timeout]. Paths with "." or ".." segments, backslashes or empty
-// segments are refused (400) before routing; only the embedded files are served.
+// All answers are JSON. Every error has a body {"error": "message"}: a 4xx
+// for the request, 500 for a fault of the server (a panic is recovered and
+// logged), 503 when the request ended before its answer, the
+// [Options.Timeout] included; an unsupported method is a 405 with an Allow
+// header. Paths with "." or ".." segments, backslashes or empty segments are
+// refused (400) before routing; only the embedded files are served.
+// GET /healthz answers {"status": "ok", "models": N}.
+//
+// # Limits
+//
+// A request's image gets a budget before it gets memory. A JSON body may
+// hold 32 bytes per value of the model's input (plus 4 KiB), any body at
+// most [Options.MaxBodyBytes]; both are checked against the declared length
+// before anything is read, then while the body streams in (413 beyond). A
+// JSON body is parsed value by value and refused at the first value past
+// the model's input. A PNG or JPEG body must be of the media type it claims
+// and its header must declare at most [Options.MaxImagePixels] (by default
+// 256 times the model's input: 512x512 for a 32x32 model), checked before a
+// work slot is taken; it is then decoded as it streams in, never held
+// whole. Reading the image and running the model take one of
+// [Options.Concurrency] work slots; other requests wait for one until
+// they end. Reading a body ends with the request's timeout, so a client that
+// stalls its upload gives its slot back. The slot and the model copy are
+// given back even when the model panics.
 //
 // GET /api/models lists the served models:
 //
@@ -34,7 +54,8 @@
 //	  "summary": "...", "has_history": true, "has_evaluation": true,
 //	  "layers": [{"index": 0, "name": "conv2d", "type": "Conv2D", "output_shape": [32, 32, 32],
 //	    "config": {"filters": 32, "kernel_size": [5, 5], ...},
-//	    "params": [{"name": "kernel", "shape": [5, 5, 1, 32]}, {"name": "bias", "shape": [32]}]}, ...]}]}
+//	    "params": [{"name": "kernel", "shape": [5, 5, 1, 32]}, {"name": "bias", "shape": [32]}],
+//	    "window": {"size": [5, 5], "strides": [1, 1], "pad": [2, 2]}}, ...]}]}
 //
 // POST /api/predict?model=NAME[&k=5] takes an image and answers the k most
 // probable classes (k defaults to 5):
@@ -82,6 +103,18 @@
 //
 //	{"model": "ahcd", "layer": 0, "name": "conv2d", "type": "Conv2D", "channel": 5,
 //	 "shape": [5, 5, 1], "values": [...], "bias": 0.013, "config": {...}}
+//
+// GET /api/models/NAME/layers/I/activation?z=Z1,Z2,... applies the
+// activation function of layer I (its "activation" config) to up to 4,096
+// values, with the network's own code (softmax takes them as one row); the
+// page's arithmetic uses it rather than a copy of its own:
+//
+//	{"model": "ahcd", "layer": 0, "activation": "relu", "z": [-1.5, 2], "values": [0, 2]}
+//
+// Each layer of GET /api/models that slides a window (Conv2D and the 2-D
+// pooling layers) has "window": {"size": [kh, kw], "strides": [sh, sw],
+// "pad": [top, left]}, the geometry the layer computes with: output cell
+// (y, x) reads input rows y*sh-top to y*sh-top+kh-1, and likewise columns.
 //
 // GET /api/models/NAME/history answers the training history stored in the
 // model's metadata under "history", a JSON object of per-epoch lists:

@@ -8,12 +8,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
+
+	"github.com/convnet-go/convnet/data"
+	"github.com/convnet-go/convnet/model"
 )
 
 // chromium returns the path of a Chromium binary, skipping the test if none
@@ -55,7 +59,19 @@ func startServer(t testing.TB, s *Server) string {
 // temporary one).
 func TestBrowser(t *testing.T) {
 	exe := chromium(t)
-	s := demoServer(t)
+	// The built-in models, and the tutorial's network (untrained): its
+	// first convolution has a 5x5 "same" window and a relu, whose value
+	// the page asks the server for.
+	tut, err := model.PresetFor("tutorial", []int{32, 32, 1}, 28)
+	if err == nil {
+		err = tut.Build(nil, 1)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	tut.ClassNames = data.AHCDClassNames()
+	tut.Standardizer = &data.Standardizer{Rescale: 1.0 / 255}
+	s := demoServer(t, Model{"tutorial", classifier(t, tut, model.ClassifierOptions{})})
 	url := startServer(t, s)
 
 	opts := []chromedp.ExecAllocatorOption{
@@ -95,7 +111,7 @@ func TestBrowser(t *testing.T) {
 			}
 		}
 	}()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 240*time.Second)
 	defer cancelTimeout()
 
 	shots := os.Getenv("CONVNET_SCREENSHOTS")
@@ -181,11 +197,11 @@ func TestBrowser(t *testing.T) {
 		return {Tiles: tiles.length, Painted: painted, Bars: bars};
 	})`)
 	net := s.models[0]
-	if len(layers) != len(net.layers) {
-		t.Fatalf("%d layer rows on the page, want %d", len(layers), len(net.layers))
+	if len(layers) != len(net.info.Layers) {
+		t.Fatalf("%d layer rows on the page, want %d", len(layers), len(net.info.Layers))
 	}
 	for i, l := range layers {
-		shape := net.layers[i].OutputShape
+		shape := net.info.Layers[i].OutputShape
 		if len(shape) == 3 && (l.Tiles != shape[2] || l.Painted != shape[2]) {
 			t.Errorf("layer %d (%v): %d tiles, %d painted, want %d", i, shape, l.Tiles, l.Painted, shape[2])
 		}
@@ -210,11 +226,15 @@ func TestBrowser(t *testing.T) {
 	waitFor("the saliency map", `!document.getElementById("salwrap").hidden`)
 	do("clicking a feature map", chromedp.Click(chromedp.CSS(`.layer[data-layer="0"] canvas.tile[data-channel="1"]`)))
 	waitFor("the detail view", `!document.getElementById("detail").hidden && document.querySelectorAll("#kernels canvas").length > 0 && document.getElementById("calc").textContent.includes("network's value")`)
-	// The page's own computation of the clicked pixel must match the network.
-	computed := evaluate[[]float64](t, ctx, `[...document.querySelectorAll("#calc .eq b")].map(b => Number(b.dataset.v))`)
-	if len(computed) != 2 || math.Abs(computed[0]-computed[1]) > 1e-4*(1+math.Abs(computed[1])) {
-		t.Errorf("detail view: computed activation and network value %v, want two equal numbers", computed)
+	checkArithmetic := func(model string) {
+		t.Helper()
+		// The page's own computation of the clicked pixel must match the network.
+		computed := evaluate[[]float64](t, ctx, `[...document.querySelectorAll("#calc .eq b")].map(b => Number(b.dataset.v))`)
+		if len(computed) != 2 || math.Abs(computed[0]-computed[1]) > 1e-4*(1+math.Abs(computed[1])) {
+			t.Errorf("%s detail view: computed activation and network value %v, want two equal numbers", model, computed)
+		}
 	}
+	checkArithmetic(s.models[0].name)
 	screenshot("detail.png")
 	do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
 
@@ -230,6 +250,20 @@ func TestBrowser(t *testing.T) {
 	do("clicking a test image", chromedp.Click(chromedp.CSS("#samples canvas")))
 	waitFor("an update after loading a test image", fmt.Sprintf(`window.convnetState.updates > %d && !window.convnetState.inflight`, before))
 	screenshot("panel.png")
+
+	// The tutorial's network: a relu computed by the server, 5x5 "same" windows.
+	do("loading the tutorial model", chromedp.Navigate(url+"/?model=tutorial"), chromedp.WaitVisible(chromedp.CSS("#pad")))
+	waitFor("the tutorial model's first update", `window.convnetState && window.convnetState.model.name === "tutorial" && window.convnetState.updates > 0`)
+	before = updates()
+	do("drawing on the tutorial model", stroke...)
+	waitFor("an update after drawing", fmt.Sprintf(`window.convnetState.updates > %d && !window.convnetState.inflight`, before))
+	do("clicking a tutorial feature map", chromedp.Click(chromedp.CSS(`.layer[data-layer="0"] canvas.tile[data-channel="3"]`)))
+	waitFor("the tutorial detail view", `!document.getElementById("detail").hidden && document.getElementById("calc").textContent.includes("network's value")`)
+	if calc := evaluate[string](t, ctx, `document.getElementById("calc").textContent`); !strings.Contains(calc, "relu(") {
+		t.Errorf("tutorial detail view shows no relu: %q", calc)
+	}
+	checkArithmetic("tutorial")
+	screenshot("tutorial.png")
 	mu.Lock()
 	defer mu.Unlock()
 	for _, m := range consoleErrors {

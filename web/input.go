@@ -9,15 +9,10 @@ import (
 	_ "image/jpeg" // JPEG bodies
 	_ "image/png"  // PNG bodies
 	"io"
-	"math"
 	"mime"
 	"net/http"
-
-	"github.com/convnet-go/convnet/data"
+	"strings"
 )
-
-// maxImagePixels bounds the decoded size of an uploaded image.
-const maxImagePixels = 40 << 20
 
 // httpError is an error with the HTTP status to answer.
 type httpError struct {
@@ -31,82 +26,159 @@ func errorf(status int, format string, args ...any) *httpError {
 	return &httpError{status, fmt.Sprintf(format, args...)}
 }
 
-// readBody reads the whole request body, mapping an oversized one to 413.
-func readBody(r *http.Request) ([]byte, error) {
-	b, err := io.ReadAll(r.Body)
-	if err != nil {
-		if mbe := new(http.MaxBytesError); errors.As(err, &mbe) {
-			return nil, errorf(http.StatusRequestEntityTooLarge, "request body larger than %d bytes", mbe.Limit)
-		}
-		return nil, errorf(http.StatusBadRequest, "reading the request body: %v", err)
+// bodyError maps an error reading the request body: 413 past the size limit,
+// else 400 with what was being read.
+func bodyError(what string, err error) error {
+	if mbe := new(http.MaxBytesError); errors.As(err, &mbe) {
+		return errorf(http.StatusRequestEntityTooLarge, "request body larger than %d bytes", mbe.Limit)
 	}
-	return b, nil
+	return errorf(http.StatusBadRequest, "%s: %v", what, err)
 }
 
-// pixelsRequest is the JSON form of an input image.
-type pixelsRequest struct {
-	Pixels []float64 `json:"pixels"`
-}
-
-// readPixels returns the request's image as raw pixels 0..255 of the given
-// [H, W, C] shape, row-major, and whether they were inverted.
-//
-// A PNG or JPEG body is resized to the shape; if its border is light (dark
-// ink on white paper) it is inverted, since the networks learn white strokes
-// on black. A JSON body {"pixels": [...]} must hold exactly H*W*C values in
-// 0..255 and is used as is.
-func readPixels(r *http.Request, shape []int) ([]float32, bool, error) {
+// mediaType returns the request's media type if it is one the POST
+// endpoints take: image/png, image/jpeg or application/json.
+func mediaType(r *http.Request) (string, error) {
 	ct := r.Header.Get("Content-Type")
 	if ct == "" {
-		return nil, false, errorf(http.StatusUnsupportedMediaType, "missing Content-Type: send image/png, image/jpeg or application/json")
+		return "", errorf(http.StatusUnsupportedMediaType, "missing Content-Type: send image/png, image/jpeg or application/json")
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil {
-		return nil, false, errorf(http.StatusUnsupportedMediaType, "bad Content-Type %q: %v", ct, err)
+		return "", errorf(http.StatusUnsupportedMediaType, "bad Content-Type %q: %v", ct, err)
 	}
-	body, err := readBody(r)
-	if err != nil {
-		return nil, false, err
-	}
-	size := shape[0] * shape[1] * shape[2]
 	switch mt {
-	case "application/json":
-		var req pixelsRequest
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil {
-			return nil, false, errorf(http.StatusBadRequest, "malformed JSON: %v", err)
-		}
-		if dec.More() {
-			return nil, false, errorf(http.StatusBadRequest, "malformed JSON: data after the object")
-		}
-		if len(req.Pixels) != size {
-			return nil, false, errorf(http.StatusBadRequest, "pixels: got %d values, want %d (%dx%dx%d)", len(req.Pixels), size, shape[0], shape[1], shape[2])
-		}
-		px := make([]float32, size)
-		for i, v := range req.Pixels {
-			if math.IsNaN(v) || v < 0 || v > 255 {
-				return nil, false, errorf(http.StatusBadRequest, "pixels[%d] = %v, want a value in 0..255", i, v)
-			}
-			px[i] = float32(v)
-		}
-		return px, false, nil
-	case "image/png", "image/jpeg":
-		cfg, _, err := image.DecodeConfig(bytes.NewReader(body))
-		if err != nil {
-			return nil, false, errorf(http.StatusBadRequest, "decoding the %s body: %v", mt, err)
-		}
-		if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > maxImagePixels {
-			return nil, false, errorf(http.StatusRequestEntityTooLarge, "image of %dx%d pixels: at most %d pixels", cfg.Width, cfg.Height, maxImagePixels)
-		}
-		img, _, err := image.Decode(bytes.NewReader(body))
-		if err != nil {
-			return nil, false, errorf(http.StatusBadRequest, "decoding the %s body: %v", mt, err)
-		}
-		px := data.ImageToPixels(img, shape[0], shape[1], shape[2])
-		inverted := data.MatchPolarity(px, shape[0], shape[1], shape[2])
-		return px, inverted, nil
-	default:
-		return nil, false, errorf(http.StatusUnsupportedMediaType, "unsupported Content-Type %q: send image/png, image/jpeg or application/json", mt)
+	case "application/json", "image/png", "image/jpeg":
+		return mt, nil
 	}
+	return "", errorf(http.StatusUnsupportedMediaType, "unsupported Content-Type %q: send image/png, image/jpeg or application/json", mt)
+}
+
+// upload is a request's image, checked as far as it can be before it costs
+// memory or a work slot.
+type upload struct {
+	mt   string
+	body io.Reader // for an image, the header bytes read again, then the rest
+}
+
+// open checks the request's body before a work slot is taken. A JSON body
+// may hold at most maxJSONBytes (enough for the model's values, each
+// written out at length) and any body at most maxBody; both are checked
+// against the declared length at once and while streaming. A PNG or JPEG
+// body's header must name its media type and a size within the model's
+// pixel budget.
+func open(w http.ResponseWriter, r *http.Request, m *served, mt string, maxBody int64) (*upload, error) {
+	limit := maxBody
+	if mt == "application/json" {
+		limit = min(limit, m.maxJSONBytes)
+	}
+	if r.ContentLength > limit {
+		return nil, errorf(http.StatusRequestEntityTooLarge, "request body of %d bytes: at most %d bytes for %s and model %s", r.ContentLength, limit, mt, m.name)
+	}
+	body := http.MaxBytesReader(w, r.Body, limit)
+	if mt == "application/json" {
+		return &upload{mt, body}, nil
+	}
+	var head bytes.Buffer
+	cfg, format, err := image.DecodeConfig(io.TeeReader(body, &head))
+	if err != nil {
+		return nil, bodyError("decoding the "+mt+" body", err)
+	}
+	if want := strings.TrimPrefix(mt, "image/"); format != want {
+		return nil, errorf(http.StatusBadRequest, "the body is a %s image, not %s", format, mt)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > int64(m.maxPixels) {
+		return nil, errorf(http.StatusRequestEntityTooLarge, "image of %dx%d pixels: model %s takes at most %d pixels (its input is %dx%d)",
+			cfg.Width, cfg.Height, m.name, m.maxPixels, m.shape[1], m.shape[0])
+	}
+	return &upload{mt, io.MultiReader(&head, body)}, nil
+}
+
+// pixels returns the upload as the model's raw pixels, 0..255, [H, W, C]
+// row by row, and whether they were inverted. The caller holds a work
+// slot: this is where a request costs memory and time.
+//
+// An image is decoded as it streams in and converted by the model's
+// classifier (resized, and inverted if its border is light). A JSON body
+// {"pixels": [...]} is checked value by value as it streams in, and refused
+// as soon as it holds more values than the model takes.
+func (u *upload) pixels(m *served) ([]float32, bool, error) {
+	if u.mt == "application/json" {
+		px, err := readPixelsJSON(u.body, m.shape)
+		return px, false, err
+	}
+	img, _, err := image.Decode(u.body)
+	if err != nil {
+		return nil, false, bodyError("decoding the "+u.mt+" body", err)
+	}
+	px, inverted := m.c.Pixels(img)
+	return px, inverted, nil
+}
+
+// readPixelsJSON reads {"pixels": [H*W*C numbers in 0..255]} token by
+// token, so that a body holding more values than the model takes is
+// refused without being read to the end.
+func readPixelsJSON(body io.Reader, shape []int) ([]float32, error) {
+	size := shape[0] * shape[1] * shape[2]
+	dec := json.NewDecoder(body)
+	token := func() (json.Token, error) {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, bodyError("malformed JSON", err)
+		}
+		return t, nil
+	}
+	if t, err := token(); err != nil {
+		return nil, err
+	} else if t != json.Delim('{') {
+		return nil, errorf(http.StatusBadRequest, "malformed JSON: want an object {\"pixels\": [...]}")
+	}
+	var px []float32
+	for dec.More() {
+		key, err := token()
+		if err != nil {
+			return nil, err
+		}
+		if key != "pixels" {
+			return nil, errorf(http.StatusBadRequest, "malformed JSON: unknown field %q (want only \"pixels\")", key)
+		}
+		if px != nil {
+			return nil, errorf(http.StatusBadRequest, "malformed JSON: \"pixels\" given twice")
+		}
+		if t, err := token(); err != nil {
+			return nil, err
+		} else if t != json.Delim('[') {
+			return nil, errorf(http.StatusBadRequest, "malformed JSON: pixels is not a list")
+		}
+		px = make([]float32, 0, size)
+		for dec.More() {
+			if len(px) == size {
+				return nil, errorf(http.StatusBadRequest, "pixels: more than %d values, want %d (%dx%dx%d)", size, size, shape[0], shape[1], shape[2])
+			}
+			t, err := token()
+			if err != nil {
+				return nil, err
+			}
+			v, ok := t.(float64)
+			if !ok {
+				return nil, errorf(http.StatusBadRequest, "malformed JSON: pixels[%d] is not a number", len(px))
+			}
+			if v < 0 || v > 255 {
+				return nil, errorf(http.StatusBadRequest, "pixels[%d] = %v, want a value in 0..255", len(px), v)
+			}
+			px = append(px, float32(v))
+		}
+		if _, err := token(); err != nil { // ]
+			return nil, err
+		}
+	}
+	if _, err := token(); err != nil { // }
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errorf(http.StatusBadRequest, "malformed JSON: data after the object")
+	}
+	if len(px) != size {
+		return nil, errorf(http.StatusBadRequest, "pixels: got %d values, want %d (%dx%dx%d)", len(px), size, shape[0], shape[1], shape[2])
+	}
+	return px, nil
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/png"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -30,11 +29,7 @@ func drawing(t testing.TB) []byte {
 			img.SetGray(x, y, color.Gray{255})
 		}
 	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return encodeAs(t, "png", img)
 }
 
 // BenchmarkUpdate measures one full update of the page: the drawing decoded,

@@ -1,26 +1,26 @@
 package web
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 
-	"github.com/convnet-go/convnet/tensor"
+	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/nn"
 )
 
-// served is one model with its pool of network clones and the answers that
-// never change.
+// served is one model with its classifier and the answers that never change.
 type served struct {
-	name       string
-	shape      []int // [H, W, C]
-	classes    []string
-	layers     []LayerInfo
-	pool       chan Network
-	info       modelInfo
-	history    json.RawMessage // nil if absent
-	evaluation *evaluation     // nil if absent
+	name         string
+	c            *model.Classifier
+	m            *model.Sequential // the classifier's model, read only
+	shape        []int             // [H, W, C]
+	classes      []string
+	maxPixels    int   // the largest image accepted, in pixels
+	maxJSONBytes int64 // the largest JSON body accepted
+	info         modelInfo
+	history      json.RawMessage // nil if absent
+	evaluation   *evaluation     // nil if absent
 }
 
 // modelInfo is one entry of GET /api/models.
@@ -48,11 +48,20 @@ type layerInfo struct {
 	OutputShape []int          `json:"output_shape"`
 	Config      map[string]any `json:"config"`
 	Params      []paramInfo    `json:"params"`
+	Window      *windowInfo    `json:"window,omitempty"`
 }
 
 type paramInfo struct {
 	Name  string `json:"name"`
 	Shape []int  `json:"shape"`
+}
+
+// windowInfo is the sliding window of a convolution or pooling layer, as
+// the layer computes it (nn.WindowOf).
+type windowInfo struct {
+	Size    [2]int `json:"size"`
+	Strides [2]int `json:"strides"`
+	Pad     [2]int `json:"pad"` // top, left
 }
 
 // splitClass splits "alef ا" into "alef" and "ا".
@@ -70,133 +79,57 @@ func splitClass(name string) (short, glyph string) {
 	return name[:i], last
 }
 
-func newServed(m Model, opts Options) (*served, error) {
-	net := m.Net
-	shape := slices.Clone(net.InputShape())
-	if len(shape) != 3 || shape[0] <= 0 || shape[1] <= 0 || (shape[2] != 1 && shape[2] != 3) {
-		return nil, fmt.Errorf("web: model %s: input shape %v, want [H W 1] or [H W 3]", m.Name, shape)
+func newServed(sm Model, opts Options) *served {
+	c := sm.Classifier
+	m := c.Model()
+	s := &served{name: sm.Name, c: c, m: m, shape: c.InputShape(), classes: c.ClassNames()}
+	s.maxPixels = opts.MaxImagePixels
+	if s.maxPixels <= 0 {
+		s.maxPixels = 256 * s.shape[0] * s.shape[1]
 	}
-	s := &served{
-		name:    m.Name,
-		shape:   shape,
-		classes: slices.Clone(net.ClassNames()),
-		layers:  net.Layers(),
-		pool:    make(chan Network, opts.Clones),
+	s.maxJSONBytes = int64(32*s.shape[0]*s.shape[1]*s.shape[2] + 4096)
+	var summary strings.Builder
+	if err := m.Summary(&summary); err != nil {
+		summary.WriteString(err.Error())
 	}
-	if len(s.layers) == 0 {
-		return nil, fmt.Errorf("web: model %s has no layers", m.Name)
-	}
-	out := s.layers[len(s.layers)-1].OutputShape
-	if len(out) != 1 || out[0] < 1 {
-		return nil, fmt.Errorf("web: model %s: output shape %v, want [classes]", m.Name, out)
-	}
-	if len(s.classes) == 0 {
-		for i := range out[0] {
-			s.classes = append(s.classes, fmt.Sprint(i))
-		}
-	}
-	if len(s.classes) != out[0] {
-		return nil, fmt.Errorf("web: model %s: %d class names for %d outputs", m.Name, len(s.classes), out[0])
-	}
-	s.pool <- net
-	for range opts.Clones - 1 {
-		s.pool <- net.Clone()
-	}
-
-	s.info = modelInfo{Name: m.Name, InputShape: shape, Summary: net.Summary()}
+	s.info = modelInfo{Name: sm.Name, InputShape: s.shape, Summary: summary.String()}
 	for i, c := range s.classes {
 		short, glyph := splitClass(c)
 		s.info.Classes = append(s.info.Classes, classInfo{Label: i, Name: c, Short: short, Glyph: glyph})
 	}
-	for i, l := range s.layers {
-		li := layerInfo{Index: i, Name: l.Name, Type: l.Type, OutputShape: l.OutputShape, Config: l.Config}
-		for _, p := range l.Params {
+	for i, l := range m.Layers {
+		li := layerInfo{Index: i, Name: l.Name(), Type: l.Type(), OutputShape: l.OutputShape(), Config: l.Config()}
+		for _, p := range l.Params() {
 			li.Params = append(li.Params, paramInfo{Name: p.Name, Shape: p.Value.Shape})
+		}
+		if w, ok := nn.WindowOf(l); ok {
+			li.Window = &windowInfo{Size: w.Size, Strides: w.Strides, Pad: w.Pad}
 		}
 		s.info.Layers = append(s.info.Layers, li)
 	}
-	if h := net.Meta("history"); h != "" {
-		if json.Valid([]byte(h)) && strings.HasPrefix(strings.TrimSpace(h), "{") {
+	if h := m.Meta["history"]; h != "" {
+		if err := json.Unmarshal([]byte(h), new(model.History)); err == nil {
 			s.history = json.RawMessage(h)
 		} else {
-			fmt.Fprintf(opts.Log, "web: model %s: metadata \"history\" is not a JSON object; ignored\n", m.Name)
+			fmt.Fprintf(opts.Log, "web: model %s: metadata \"history\": %v; ignored\n", sm.Name, err)
 		}
 	}
-	if e := net.Meta("evaluation"); e != "" {
-		ev, err := parseEvaluation(e, len(s.classes))
+	if e := m.Meta["evaluation"]; e != "" {
+		ev, err := model.ParseEvaluation(e, len(s.classes))
 		if err != nil {
-			fmt.Fprintf(opts.Log, "web: model %s: metadata \"evaluation\": %v; ignored\n", m.Name, err)
+			fmt.Fprintf(opts.Log, "web: model %s: metadata \"evaluation\": %v; ignored\n", sm.Name, err)
 		} else {
 			s.evaluation = ev
 		}
 	}
 	s.info.HasHistory = s.history != nil
 	s.info.HasEvaluation = s.evaluation != nil
-	return s, nil
-}
-
-// acquire takes a network from the pool, waiting until one is free or ctx ends.
-func (s *served) acquire(ctx context.Context) (Network, error) {
-	select {
-	case n := <-s.pool:
-		return n, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-func (s *served) release(n Network) { s.pool <- n }
-
-// input returns a batch of one image holding the network input for raw pixels.
-func (s *served) input(net Network, pixels []float32) *tensor.Tensor {
-	x := tensor.New(1, s.shape[0], s.shape[1], s.shape[2])
-	net.Preprocess(x.Data, pixels)
-	return x
+	return s
 }
 
 // evaluation is the model's test-set evaluation, from its "evaluation"
-// metadata.
-type evaluation struct {
-	Classes    []string  `json:"classes"`
-	Accuracy   float64   `json:"accuracy"`
-	Loss       *float64  `json:"loss,omitempty"`
-	Count      int       `json:"count"`
-	Matrix     [][]int   `json:"matrix"`
-	ImageShape []int     `json:"image_shape"`
-	Samples    []*sample `json:"samples,omitempty"`
-}
-
-type sample struct {
-	True   int    `json:"true"`
-	Pred   int    `json:"pred"`
-	Index  int    `json:"index"`
-	Pixels []byte `json:"pixels"`
-}
-
-func parseEvaluation(text string, classes int) (*evaluation, error) {
-	var ev evaluation
-	if err := json.Unmarshal([]byte(text), &ev); err != nil {
-		return nil, err
-	}
-	if len(ev.Matrix) != classes {
-		return nil, fmt.Errorf("matrix has %d rows, want %d", len(ev.Matrix), classes)
-	}
-	for i, row := range ev.Matrix {
-		if len(row) != classes {
-			return nil, fmt.Errorf("matrix row %d has %d columns, want %d", i, len(row), classes)
-		}
-	}
-	size := 0
-	if len(ev.ImageShape) == 3 {
-		size = ev.ImageShape[0] * ev.ImageShape[1] * ev.ImageShape[2]
-	}
-	for i, sm := range ev.Samples {
-		if sm.True < 0 || sm.True >= classes || sm.Pred < 0 || sm.Pred >= classes {
-			return nil, fmt.Errorf("sample %d: classes %d, %d out of range", i, sm.True, sm.Pred)
-		}
-		if len(sm.Pixels) != size || size == 0 {
-			return nil, fmt.Errorf("sample %d: %d pixels, want %d (image_shape %v)", i, len(sm.Pixels), size, ev.ImageShape)
-		}
-	}
-	return &ev, nil
-}
+// metadata, and sample one of its test images.
+type (
+	evaluation = model.Evaluation
+	sample     = model.EvaluationSample
+)

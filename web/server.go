@@ -14,12 +14,14 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/convnet-go/convnet/model"
 )
 
-// Model is a network served under a name.
+// Model is a classifier served under a name.
 type Model struct {
-	Name string // used in URLs: letters, digits, '-', '_' and '.'
-	Net  Network
+	Name       string // used in URLs: letters, digits, '-', '_' and '.'
+	Classifier *model.Classifier
 }
 
 // Options configures a [Server]. The zero value gives useful defaults.
@@ -28,19 +30,27 @@ type Options struct {
 	MaxBodyBytes int64
 	// Timeout bounds each request's handling; default 10 s.
 	Timeout time.Duration
-	// Clones is the number of copies of each network that serve requests
-	// in parallel; default GOMAXPROCS.
-	Clones int
+	// Concurrency bounds the requests that read an image and run a model at
+	// once; the others wait their turn (or their timeout). Default
+	// GOMAXPROCS.
+	Concurrency int
+	// MaxImagePixels bounds the width times height of an uploaded PNG or
+	// JPEG, checked from its header before it is decoded; default 256 times
+	// the model's input (512x512 for a 32x32 model), enough for a drawing or
+	// a cropped photo of one character.
+	MaxImagePixels int
 	// Log receives warnings and the access errors; default io.Discard.
 	Log io.Writer
 }
 
-// Server is the demo's HTTP handler: the JSON API under /api/ and the
-// embedded page everywhere else. It is safe for concurrent use.
+// Server is the demo's HTTP handler: the JSON API under /api/, a health
+// check at /healthz and the embedded page everywhere else. It is safe for
+// concurrent use.
 type Server struct {
 	opts    Options
 	models  []*served
 	byName  map[string]*served
+	work    chan struct{} // one token per request reading an image or running a model
 	mux     *http.ServeMux
 	static  fs.FS
 	handler http.Handler
@@ -54,13 +64,13 @@ func NewServer(models []Model, opts Options) (*Server, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 10 * time.Second
 	}
-	if opts.Clones <= 0 {
-		opts.Clones = runtime.GOMAXPROCS(0)
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = runtime.GOMAXPROCS(0)
 	}
 	if opts.Log == nil {
 		opts.Log = io.Discard
 	}
-	s := &Server{opts: opts, byName: map[string]*served{}}
+	s := &Server{opts: opts, byName: map[string]*served{}, work: make(chan struct{}, opts.Concurrency)}
 	for _, m := range models {
 		if !validName(m.Name) {
 			return nil, fmt.Errorf("web: model name %q: use letters, digits, '-', '_' and '.'", m.Name)
@@ -68,10 +78,10 @@ func NewServer(models []Model, opts Options) (*Server, error) {
 		if _, dup := s.byName[m.Name]; dup {
 			return nil, fmt.Errorf("web: two models named %q", m.Name)
 		}
-		sm, err := newServed(m, opts)
-		if err != nil {
-			return nil, err
+		if m.Classifier == nil {
+			return nil, fmt.Errorf("web: model %s has no classifier", m.Name)
 		}
+		sm := newServed(m, opts)
 		s.models = append(s.models, sm)
 		s.byName[m.Name] = sm
 	}
@@ -82,6 +92,17 @@ func NewServer(models []Model, opts Options) (*Server, error) {
 	s.static = sub
 	s.routes()
 	return s, nil
+}
+
+// acquire waits for a work slot until ctx ends; the caller must call
+// release once done.
+func (s *Server) acquire(ctx context.Context) (release func(), err error) {
+	select {
+	case s.work <- struct{}{}:
+		return func() { <-s.work }, nil
+	case <-ctx.Done():
+		return nil, errorf(http.StatusServiceUnavailable, "the server is busy: %v", ctx.Err())
+	}
 }
 
 func validName(name string) bool {
@@ -121,23 +142,51 @@ func (s *Server) routes() {
 	m.HandleFunc("/api/activations", route(post, s.handleActivations))
 	m.HandleFunc("/api/saliency", route(post, s.handleSaliency))
 	m.HandleFunc("/api/models/{name}/layers/{index}/kernel", route(get, s.handleKernel))
+	m.HandleFunc("/api/models/{name}/layers/{index}/activation", route(get, s.handleActivation))
 	m.HandleFunc("/api/models/{name}/history", route(get, s.handleHistory))
 	m.HandleFunc("/api/models/{name}/evaluation", route(get, s.handleEvaluation))
 	m.HandleFunc("/api/models/{name}/evaluation/samples", route(get, s.handleSamples))
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no API endpoint %s", r.URL.Path)
 	})
+	m.HandleFunc("/healthz", route(get, s.handleHealth))
 	m.HandleFunc("/", route(get, s.handleStatic))
 	s.mux = m
-	timeoutBody, _ := json.Marshal(errorBody{Error: "the request took too long"})
+	timeoutBody, _ := json.Marshal(errorBody{Error: fmt.Sprintf("the request took longer than %v", s.opts.Timeout)})
 	s.handler = http.TimeoutHandler(http.HandlerFunc(s.serve), s.opts.Timeout, string(timeoutBody))
 }
 
-// ServeHTTP implements [http.Handler].
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+// ServeHTTP implements [http.Handler]. Reading the request's body ends with
+// its timeout, so that a client that stalls its upload does not keep a work
+// slot longer than a request may take (where the connection allows it:
+// http.ResponseController).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.opts.Timeout))
+	s.handler.ServeHTTP(jsonTimeout{w}, r)
+}
 
-// serve rejects unclean paths before the mux would redirect them, limits the
-// body and turns a panic into a JSON error.
+// jsonTimeout marks the body of http.TimeoutHandler's 503 as JSON: the
+// handlers set their own Content-Type, which the timeout handler copies
+// before writing the status; its own answer comes without one.
+type jsonTimeout struct{ http.ResponseWriter }
+
+func (w jsonTimeout) WriteHeader(status int) {
+	if h := w.Header(); status == http.StatusServiceUnavailable && h.Get("Content-Type") == "" {
+		h.Set("Content-Type", "application/json; charset=utf-8")
+		h.Set("Cache-Control", "no-store")
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+// Unwrap gives http.ResponseController the underlying writer.
+func (w jsonTimeout) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "models": len(s.models)})
+}
+
+// serve rejects unclean paths before the mux would redirect them and turns
+// a panic into a JSON error. The POST endpoints limit their bodies.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -152,9 +201,6 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if !strings.HasPrefix(p, "/") || strings.ContainsAny(p, "\\\x00") || path.Clean(p) != p && !(strings.HasSuffix(p, "/") && path.Clean(p)+"/" == p) {
 		writeError(w, http.StatusBadRequest, "bad path %q", p)
 		return
-	}
-	if r.Body != nil {
-		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
 	}
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	s.mux.ServeHTTP(w, r)

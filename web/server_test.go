@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"hash/crc32"
@@ -11,35 +10,18 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
-	"math"
+	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-)
+	"time"
 
-// testServer serves two tiny networks, "letters" (8x8x1, 5 classes, with
-// history and evaluation) and "digits" (6x6x1, 3 classes).
-func testServer(t testing.TB) *Server {
-	t.Helper()
-	letters := newTinyNet(8, 8, 1, 5, 1)
-	letters.meta["history"] = `{"epoch":[1,2],"loss":[1.5,0.9],"accuracy":[0.4,0.7],"val_loss":[1.4,1.0],"val_accuracy":[0.45,0.65],"learning_rate":[0.001,0.001]}`
-	ev := evaluation{Classes: letters.ClassNames(), Accuracy: 0.6, Count: 10, ImageShape: []int{8, 8, 1}}
-	ev.Matrix = make([][]int, 5)
-	for i := range ev.Matrix {
-		ev.Matrix[i] = make([]int, 5)
-		ev.Matrix[i][i] = 2
-	}
-	ev.Matrix[1][2] = 1
-	ev.Samples = []*sample{{True: 1, Pred: 2, Index: 7, Pixels: bytes.Repeat([]byte{200}, 64)}, {True: 0, Pred: 0, Index: 3, Pixels: make([]byte, 64)}}
-	b, _ := json.Marshal(ev)
-	letters.meta["evaluation"] = string(b)
-	s, err := NewServer([]Model{{"letters", letters}, {"digits", newTinyNet(6, 6, 1, 3, 2)}}, Options{MaxBodyBytes: 1 << 16, Clones: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
+	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/tensor"
+)
 
 func pixelsJSON(n int, v float64) string {
 	parts := make([]string, n)
@@ -49,17 +31,8 @@ func pixelsJSON(n int, v float64) string {
 	return `{"pixels":[` + strings.Join(parts, ",") + `]}`
 }
 
-func encodeImage(t testing.TB, format string, w, h int, ink, paper uint8) []byte {
-	img := image.NewGray(image.Rect(0, 0, w, h))
-	for y := range h {
-		for x := range w {
-			c := paper
-			if x > w/3 && x < w/2 {
-				c = ink
-			}
-			img.SetGray(x, y, color.Gray{c})
-		}
-	}
+// encodeAs returns img as a PNG or a JPEG.
+func encodeAs(t testing.TB, format string, img image.Image) []byte {
 	var buf bytes.Buffer
 	var err error
 	if format == "png" {
@@ -71,6 +44,35 @@ func encodeImage(t testing.TB, format string, w, h int, ink, paper uint8) []byte
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// stroke returns a w×h grey image with a vertical stroke of ink on paper.
+func stroke(w, h int, ink, paper uint8) *image.Gray {
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			c := paper
+			if x > w/3 && x < w/2 {
+				c = ink
+			}
+			img.SetGray(x, y, color.Gray{c})
+		}
+	}
+	return img
+}
+
+func encodeImage(t testing.TB, format string, w, h int, ink, paper uint8) []byte {
+	return encodeAs(t, format, stroke(w, h, ink, paper))
+}
+
+// noisePNG returns a w×h PNG of 16-bit RGBA noise, which does not compress.
+func noisePNG(t testing.TB, w, h int) []byte {
+	img := image.NewRGBA64(image.Rect(0, 0, w, h))
+	rng := rand.New(rand.NewPCG(1, 1))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(rng.Uint32())
+	}
+	return encodeAs(t, "png", img)
 }
 
 type response struct {
@@ -103,12 +105,18 @@ func TestErrors(t *testing.T) {
 		{"NaN", "POST", "/api/predict?model=letters", "application/json", strings.Replace(ok, "10", "NaN", 1), 400, "malformed JSON"},
 		{"string pixel", "POST", "/api/predict?model=letters", "application/json", strings.Replace(ok, "10", `"a"`, 1), 400, "malformed JSON"},
 		{"too few pixels", "POST", "/api/predict?model=letters", "application/json", pixelsJSON(63, 1), 400, "got 63 values, want 64"},
-		{"too many pixels", "POST", "/api/activations?model=letters", "application/json", pixelsJSON(65, 1), 400, "got 65 values"},
+		{"too many pixels", "POST", "/api/activations?model=letters", "application/json", pixelsJSON(65, 1), 400, "more than 64 values, want 64"},
+		{"flood of pixels", "POST", "/api/predict?model=letters", "application/json", pixelsJSON(5000, 1), 413, "request body of 10012 bytes: at most 6144 bytes for application/json and model letters"},
+		{"no pixels", "POST", "/api/predict?model=letters", "application/json", `{}`, 400, "got 0 values, want 64"},
+		{"pixels twice", "POST", "/api/predict?model=letters", "application/json", `{"pixels":[],"pixels":[]}`, 400, "given twice"},
+		{"pixels not a list", "POST", "/api/predict?model=letters", "application/json", `{"pixels":7}`, 400, "not a list"},
+		{"not an object", "POST", "/api/predict?model=letters", "application/json", `[1,2]`, 400, "want an object"},
 		{"wrong size for model", "POST", "/api/predict?model=digits", "application/json", ok, 400, "want 36"},
 		{"above 255", "POST", "/api/predict?model=letters", "application/json", strings.Replace(ok, "10", "256", 1), 400, "pixels[0] = 256"},
 		{"negative", "POST", "/api/saliency?model=letters", "application/json", strings.Replace(ok, "10", "-1", 1), 400, "pixels[0] = -1"},
 		{"huge number", "POST", "/api/predict?model=letters", "application/json", strings.Replace(ok, "10", "1e999", 1), 400, "malformed JSON"},
-		{"oversized body", "POST", "/api/predict?model=letters", "application/json", `{"pixels":[` + strings.Repeat("1,", 40000) + `1]}`, 413, "larger than"},
+		{"oversized body", "POST", "/api/predict?model=letters", "application/json", `{"pixels":[` + strings.Repeat(" ", 70000) + `1]}`, 413, "at most 6144 bytes"},
+		{"oversized image", "POST", "/api/predict?model=letters", "image/png", string(noisePNG(t, 120, 120)), 413, "at most 65536 bytes for image/png"},
 		{"unknown model", "POST", "/api/predict?model=nope", "application/json", ok, 404, `unknown model "nope"`},
 		{"missing model", "POST", "/api/predict", "application/json", ok, 400, "missing model"},
 		{"no content type", "POST", "/api/predict?model=letters", "", ok, 415, "missing Content-Type"},
@@ -116,6 +124,8 @@ func TestErrors(t *testing.T) {
 		{"bad content type", "POST", "/api/predict?model=letters", "image/", "x", 415, "bad Content-Type"},
 		{"not a png", "POST", "/api/predict?model=letters", "image/png", "not a png", 400, "decoding"},
 		{"truncated png", "POST", "/api/predict?model=letters", "image/png", string(encodeImage(t, "png", 40, 40, 255, 0)[:60]), 400, "decoding"},
+		{"jpeg sent as png", "POST", "/api/predict?model=letters", "image/png", string(encodeImage(t, "jpeg", 40, 40, 255, 0)), 400, "is a jpeg image, not image/png"},
+		{"image over budget", "POST", "/api/predict?model=letters", "image/png", string(encodeImage(t, "png", 129, 128, 255, 0)), 413, "model letters takes at most 16384 pixels"},
 		{"bad k", "POST", "/api/predict?model=letters&k=0", "application/json", ok, 400, "parameter k"},
 		{"k too big", "POST", "/api/predict?model=letters&k=6", "application/json", ok, 400, "parameter k"},
 		{"bad class", "POST", "/api/saliency?model=letters&class=5", "application/json", ok, 400, "parameter class"},
@@ -131,6 +141,12 @@ func TestErrors(t *testing.T) {
 		{"kernel layer word", "GET", "/api/models/letters/layers/x/kernel", "", "", 404, "want an index"},
 		{"kernel bad channel", "GET", "/api/models/letters/layers/0/kernel?channel=4", "", "", 400, "parameter channel"},
 		{"kernel unknown model", "GET", "/api/models/zz/layers/0/kernel", "", "", 404, "unknown model"},
+		{"activation of pool", "GET", "/api/models/letters/layers/1/activation?z=1", "", "", 404, "has no activation"},
+		{"activation without z", "GET", "/api/models/letters/layers/0/activation", "", "", 400, "parameter z"},
+		{"activation bad z", "GET", "/api/models/letters/layers/0/activation?z=1,x", "", "", 400, `value 1 "x"`},
+		{"activation infinite z", "GET", "/api/models/letters/layers/0/activation?z=Inf", "", "", 400, "not a finite number"},
+		{"activation too many z", "GET", "/api/models/letters/layers/0/activation?z=" + strings.Repeat("1,", 4096) + "1", "", "", 400, "parameter z"},
+		{"POST healthz", "POST", "/healthz", "", "", 405, "not allowed"},
 		{"no history", "GET", "/api/models/digits/history", "", "", 404, "no training history"},
 		{"no evaluation", "GET", "/api/models/digits/evaluation", "", "", 404, "no evaluation"},
 		{"samples missing true", "GET", "/api/models/letters/evaluation/samples?pred=1", "", "", 400, "missing parameter true"},
@@ -167,6 +183,27 @@ func TestErrors(t *testing.T) {
 	}
 }
 
+// TestStreamedBodyLimit sends bodies without a declared length: the limits
+// hold while they stream in.
+func TestStreamedBodyLimit(t *testing.T) {
+	s := testServer(t)
+	for _, tt := range []struct{ ctype, body string }{
+		{"application/json", `{"pixels":[` + strings.Repeat(" ", 7000) + `1]}`},
+		{"image/png", string(noisePNG(t, 120, 120))},
+	} {
+		req := httptest.NewRequest("POST", "/api/predict?model=letters", io.MultiReader(strings.NewReader(tt.body)))
+		req.Header.Set("Content-Type", tt.ctype)
+		if req.ContentLength != 0 && req.ContentLength != -1 {
+			t.Fatalf("the request declares %d bytes", req.ContentLength)
+		}
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		if rec.Code != 413 || !strings.Contains(rec.Body.String(), "larger than") {
+			t.Errorf("streamed %s body of %d bytes: status %d, %s; want 413", tt.ctype, len(tt.body), rec.Code, rec.Body)
+		}
+	}
+}
+
 // TestHugeImage checks that an image whose header claims enormous
 // dimensions is refused before decoding.
 func TestHugeImage(t *testing.T) {
@@ -195,219 +232,6 @@ func decode[T any](t *testing.T, r response) T {
 	return v
 }
 
-func TestModels(t *testing.T) {
-	s := testServer(t)
-	got := decode[struct{ Models []modelInfo }](t, do(s, "GET", "/api/models", "", nil))
-	if len(got.Models) != 2 || got.Models[0].Name != "letters" || got.Models[1].Name != "digits" {
-		t.Fatalf("GET /api/models: %+v, want letters and digits", got.Models)
-	}
-	m := got.Models[0]
-	if fmt.Sprint(m.InputShape) != "[8 8 1]" || len(m.Classes) != 5 || len(m.Layers) != 4 || !m.HasHistory || !m.HasEvaluation {
-		t.Errorf("letters: %+v", m)
-	}
-	if c := m.Classes[0]; c.Short != "alef" || c.Glyph != "ا" || c.Name != "alef ا" {
-		t.Errorf("letters class 0 = %+v, want alef ا split", c)
-	}
-	if l := m.Layers[0]; l.Type != "Conv2D" || len(l.Params) != 2 || fmt.Sprint(l.Params[0].Shape) != "[3 3 1 4]" {
-		t.Errorf("letters layer 0 = %+v", l)
-	}
-	if got.Models[1].HasHistory {
-		t.Errorf("digits has_history = true, want false")
-	}
-}
-
-func TestPredict(t *testing.T) {
-	s := testServer(t)
-	tests := []struct {
-		name, target, ctype string
-		body                []byte
-		k                   int
-		inverted            bool
-	}{
-		{"json", "/api/predict?model=letters", "application/json", []byte(pixelsJSON(64, 30)), 5, false},
-		{"json k=2", "/api/predict?model=letters&k=2", "application/json; charset=utf-8", []byte(pixelsJSON(64, 30)), 2, false},
-		{"png white on black", "/api/predict?model=letters", "image/png", encodeImage(t, "png", 300, 200, 255, 0), 5, false},
-		{"png ink on paper", "/api/predict?model=letters", "image/png", encodeImage(t, "png", 64, 64, 0, 255), 5, true},
-		{"jpeg", "/api/predict?model=digits&k=3", "image/jpeg", encodeImage(t, "jpeg", 50, 70, 0, 240), 3, true},
-		{"tiny png", "/api/predict?model=digits", "image/png", encodeImage(t, "png", 1, 1, 0, 0), 3, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := decode[predictAnswer](t, do(s, "POST", tt.target, tt.ctype, tt.body))
-			if len(got.Top) != tt.k {
-				t.Fatalf("POST %s: %d predictions, want %d", tt.target, len(got.Top), tt.k)
-			}
-			var sum float32
-			for i, p := range got.Top {
-				sum += p.Probability
-				if i > 0 && p.Probability > got.Top[i-1].Probability {
-					t.Errorf("POST %s: top not sorted: %+v", tt.target, got.Top)
-				}
-				if p.Name == "" {
-					t.Errorf("POST %s: prediction %d has no name", tt.target, i)
-				}
-			}
-			if sum > 1.0001 || (tt.k == len(s.byName[got.Model].classes) && math.Abs(float64(sum)-1) > 1e-4) {
-				t.Errorf("POST %s: probabilities sum to %v", tt.target, sum)
-			}
-			if got.Inverted != tt.inverted {
-				t.Errorf("POST %s: inverted = %v, want %v", tt.target, got.Inverted, tt.inverted)
-			}
-		})
-	}
-}
-
-// TestPredictMatchesNetwork checks the answer against a direct computation.
-func TestPredictMatchesNetwork(t *testing.T) {
-	s := testServer(t)
-	px := make([]float32, 64)
-	body := `{"pixels":[`
-	for i := range px {
-		px[i] = float32(i * 3)
-		if i > 0 {
-			body += ","
-		}
-		body += fmt.Sprint(i * 3)
-	}
-	body += "]}"
-	got := decode[predictAnswer](t, do(s, "POST", "/api/predict?model=letters&k=5", "application/json", []byte(body)))
-	net := newTinyNet(8, 8, 1, 5, 1)
-	x := s.byName["letters"].input(net, px)
-	want := net.Forward(x)[3].Data
-	for _, p := range got.Top {
-		if math.Abs(float64(p.Probability-want[p.Label])) > 1e-6 {
-			t.Errorf("probability of class %d = %v, want %v", p.Label, p.Probability, want[p.Label])
-		}
-	}
-}
-
-func TestActivations(t *testing.T) {
-	s := testServer(t)
-	type answer struct {
-		Pixels   []byte
-		Input    encoded
-		Layers   []encoded
-		Top      []prediction
-		Saliency *saliencyAnswer
-	}
-	got := decode[answer](t, do(s, "POST", "/api/activations?model=letters&full=-1,0&saliency=1", "application/json", []byte(pixelsJSON(64, 255))))
-	if len(got.Pixels) != 64 || got.Pixels[0] != 255 {
-		t.Errorf("pixels = %v, want 64 values of 255", got.Pixels)
-	}
-	if len(got.Layers) != 4 || len(got.Top) != 5 || got.Saliency == nil {
-		t.Fatalf("activations: %d layers, %d top, saliency %v", len(got.Layers), len(got.Top), got.Saliency)
-	}
-	if got.Input.Encoding != "f32" || got.Input.Min != 1 || got.Input.Max != 1 {
-		t.Errorf("input = %+v, want f32 of ones", got.Input)
-	}
-	net := newTinyNet(8, 8, 1, 5, 1)
-	px := make([]float32, 64)
-	for i := range px {
-		px[i] = 255
-	}
-	want := net.Forward(s.byName["letters"].input(net, px))
-	for i, l := range got.Layers {
-		raw, err := base64.StdEncoding.DecodeString(l.Data)
-		if err != nil {
-			t.Fatalf("layer %d data: %v", i, err)
-		}
-		w := want[i].Data
-		if fmt.Sprint(l.Shape) != fmt.Sprint(want[i].Shape[1:]) {
-			t.Errorf("layer %d shape %v, want %v", i, l.Shape, want[i].Shape[1:])
-		}
-		for j := range w {
-			var v float32
-			switch l.Encoding {
-			case "f32":
-				v = math.Float32frombits(uint32(raw[4*j]) | uint32(raw[4*j+1])<<8 | uint32(raw[4*j+2])<<16 | uint32(raw[4*j+3])<<24)
-			case "u8":
-				v = l.Min + float32(raw[j])/255*(l.Max-l.Min)
-			}
-			tol := 1e-6 + float64(l.Max-l.Min)/510
-			if l.Encoding == "f32" {
-				tol = 0
-			}
-			if math.Abs(float64(v-w[j])) > tol+1e-6 {
-				t.Fatalf("layer %d (%s) value %d = %v, want %v", i, l.Encoding, j, v, w[j])
-			}
-		}
-		if wantEnc := map[bool]string{true: "f32", false: "u8"}[i == 0]; l.Encoding != wantEnc {
-			t.Errorf("layer %d encoding %q, want %q", i, l.Encoding, wantEnc)
-		}
-	}
-	if got.Saliency.Class != got.Top[0].Label || fmt.Sprint(got.Saliency.Shape) != "[8 8]" {
-		t.Errorf("saliency = %+v, want class %d of shape [8 8]", got.Saliency, got.Top[0].Label)
-	}
-}
-
-func TestSaliency(t *testing.T) {
-	s := testServer(t)
-	got := decode[saliencyAnswer](t, do(s, "POST", "/api/saliency?model=letters&class=3", "application/json", []byte(pixelsJSON(64, 100))))
-	raw, _ := base64.StdEncoding.DecodeString(got.Data)
-	if got.Class != 3 || len(raw) != 64 || got.Max <= 0 {
-		t.Fatalf("saliency = %+v (%d values), want class 3, 64 values, max > 0", got, len(raw))
-	}
-	top := 0
-	for _, v := range raw {
-		top = max(top, int(v))
-	}
-	if top != 255 {
-		t.Errorf("saliency maximum level = %d, want 255", top)
-	}
-}
-
-func TestKernel(t *testing.T) {
-	s := testServer(t)
-	net := s.byName["letters"].layers
-	got := decode[kernelAnswer](t, do(s, "GET", "/api/models/letters/layers/0/kernel?channel=2", "", nil))
-	if fmt.Sprint(got.Shape) != "[3 3 1]" || len(got.Values) != 9 || got.Bias == nil {
-		t.Fatalf("kernel = %+v", got)
-	}
-	k := net[0].Params[0].Value
-	for j, v := range got.Values {
-		if w := k.Data[j*4+2]; v != w {
-			t.Errorf("kernel value %d = %v, want %v", j, v, w)
-		}
-	}
-	if *got.Bias != net[0].Params[1].Value.Data[2] {
-		t.Errorf("bias = %v, want %v", *got.Bias, net[0].Params[1].Value.Data[2])
-	}
-	d := decode[kernelAnswer](t, do(s, "GET", "/api/models/letters/layers/3/kernel?channel=4", "", nil))
-	if fmt.Sprint(d.Shape) != "[64]" || len(d.Values) != 64 {
-		t.Errorf("dense kernel shape %v with %d values, want [64]", d.Shape, len(d.Values))
-	}
-}
-
-func TestHistoryAndEvaluation(t *testing.T) {
-	s := testServer(t)
-	h := decode[map[string][]float64](t, do(s, "GET", "/api/models/letters/history", "", nil))
-	if len(h["val_accuracy"]) != 2 || h["loss"][1] != 0.9 {
-		t.Errorf("history = %v", h)
-	}
-	type evalAnswer struct {
-		Matrix       [][]int
-		SampleCounts [][]int `json:"sample_counts"`
-		Samples      []sample
-		Accuracy     float64
-	}
-	e := decode[evalAnswer](t, do(s, "GET", "/api/models/letters/evaluation", "", nil))
-	if len(e.Matrix) != 5 || e.Matrix[1][2] != 1 || e.SampleCounts[1][2] != 1 || e.Samples != nil || e.Accuracy != 0.6 {
-		t.Errorf("evaluation = %+v", e)
-	}
-	type samplesAnswer struct {
-		Count   int
-		Samples []sample
-	}
-	sm := decode[samplesAnswer](t, do(s, "GET", "/api/models/letters/evaluation/samples?true=1&pred=2", "", nil))
-	if sm.Count != 1 || len(sm.Samples) != 1 || sm.Samples[0].Index != 7 || len(sm.Samples[0].Pixels) != 64 || sm.Samples[0].Pixels[0] != 200 {
-		t.Errorf("samples(1,2) = %+v", sm)
-	}
-	empty := decode[samplesAnswer](t, do(s, "GET", "/api/models/letters/evaluation/samples?true=3&pred=4", "", nil))
-	if empty.Count != 0 || len(empty.Samples) != 0 {
-		t.Errorf("samples(3,4) = %+v, want none", empty)
-	}
-}
-
 func TestStatic(t *testing.T) {
 	s := testServer(t)
 	for _, p := range []string{"/", "/index.html", "/app.js", "/style.css"} {
@@ -426,15 +250,16 @@ func TestStatic(t *testing.T) {
 }
 
 func TestNewServerErrors(t *testing.T) {
-	net := newTinyNet(8, 8, 1, 5, 1)
+	c := classifier(t, letters(t), model.ClassifierOptions{})
 	tests := []struct {
 		name   string
 		models []Model
 		want   string
 	}{
-		{"bad name", []Model{{"a/b", net}}, "model name"},
-		{"empty name", []Model{{"", net}}, "model name"},
-		{"duplicate", []Model{{"a", net}, {"a", net}}, "two models"},
+		{"bad name", []Model{{"a/b", c}}, "model name"},
+		{"empty name", []Model{{"", c}}, "model name"},
+		{"duplicate", []Model{{"a", c}, {"a", c}}, "two models"},
+		{"no classifier", []Model{{"a", nil}}, "no classifier"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -447,11 +272,11 @@ func TestNewServerErrors(t *testing.T) {
 }
 
 func TestBadMeta(t *testing.T) {
-	net := newTinyNet(8, 8, 1, 5, 1)
-	net.meta["history"] = "[1,2"
-	net.meta["evaluation"] = `{"matrix":[[1]]}`
+	m := letters(t)
+	m.Meta["history"] = "[1,2"
+	m.Meta["evaluation"] = `{"matrix":[[1]]}`
 	var log bytes.Buffer
-	s, err := NewServer([]Model{{"m", net}}, Options{Log: &log})
+	s, err := NewServer([]Model{{"m", classifier(t, m, model.ClassifierOptions{})}}, Options{Log: &log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -476,7 +301,117 @@ func TestNoModels(t *testing.T) {
 	if r.status != 404 || !bytes.Contains(r.body, []byte("no models are served")) {
 		t.Errorf("predict with no models: %d %s", r.status, r.body)
 	}
-	_ = io.EOF
+}
+
+func TestHealth(t *testing.T) {
+	s := testServer(t)
+	got := decode[struct {
+		Status string
+		Models int
+	}](t, do(s, "GET", "/healthz", "", nil))
+	if got.Status != "ok" || got.Models != 2 {
+		t.Errorf("GET /healthz = %+v, want ok and 2 models", got)
+	}
+}
+
+// TestTimeoutIsJSON holds a request body open past the timeout: the 503
+// that http.TimeoutHandler writes must be JSON like every other error.
+func TestTimeoutIsJSON(t *testing.T) {
+	s, err := NewServer([]Model{{"letters", classifier(t, letters(t), model.ClassifierOptions{})}}, Options{Timeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, open := io.Pipe()
+	defer open.Close()
+	req := httptest.NewRequest("POST", "/api/predict", body)
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, req)
+	var e errorBody
+	if rec.Code != 503 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") ||
+		json.Unmarshal(rec.Body.Bytes(), &e) != nil || !strings.Contains(e.Error, "longer than 50ms") {
+		t.Errorf("a request past the timeout: status %d, Content-Type %q, body %s; want a JSON 503", rec.Code, rec.Header().Get("Content-Type"), rec.Body)
+	}
+}
+
+// TestStalledUpload sends the headers and half a body, then nothing: the
+// request must end at the timeout and give its work slot back, so that the
+// next request is answered.
+func TestStalledUpload(t *testing.T) {
+	s, err := NewServer([]Model{{"letters", classifier(t, letters(t), model.ClassifierOptions{})}}, Options{Timeout: 300 * time.Millisecond, Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := startServer(t, s)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := pixelsJSON(64, 0)
+	fmt.Fprintf(conn, "POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body[:len(body)/2])
+	time.Sleep(600 * time.Millisecond) // the stalled request times out, its read with it
+	client := &http.Client{Timeout: 2 * time.Second}
+	start := time.Now()
+	resp, err := client.Post(url+"/api/predict", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("a request after a stalled upload: %v (after %v)", err, time.Since(start))
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("a request after a stalled upload: status %d after %v, want 200", resp.StatusCode, time.Since(start))
+	}
+}
+
+// panicky is a real layer made to panic in Forward when its input starts
+// with the value trigger.
+type panicky struct{ nn.Layer }
+
+const triggerPixel = 13
+
+var trigger = float32(triggerPixel) * float32(1.0/255) // after rescaling
+
+func (p *panicky) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
+	if x.Data[0] == trigger {
+		panic("injected panic")
+	}
+	return p.Layer.Forward(x, training)
+}
+
+// TestPanicKeepsPool makes the model panic in predict, saliency and
+// activations, with one model copy and one work slot: both must be given
+// back, so that the next request is answered at once.
+func TestPanicKeepsPool(t *testing.T) {
+	m := letters(t)
+	m.Layers[0] = &panicky{m.Layers[0]}
+	var log bytes.Buffer // written by the handlers before do returns
+	s, err := NewServer([]Model{{"letters", classifier(t, m, model.ClassifierOptions{Workers: 1})}}, Options{Concurrency: 1, Log: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(pixelsJSON(64, 0), "0", fmt.Sprint(triggerPixel), 1)
+	for _, path := range []string{"/api/predict", "/api/predict", "/api/saliency", "/api/saliency", "/api/activations"} {
+		r := do(s, "POST", path, "application/json", []byte(bad))
+		var e errorBody
+		if r.status != 500 || json.Unmarshal(r.body, &e) != nil || e.Error != "internal error" {
+			t.Errorf("POST %s that panics: status %d, body %s; want a JSON 500", path, r.status, r.body)
+		}
+	}
+	if n := strings.Count(log.String(), "injected panic"); n != 5 {
+		t.Errorf("the log holds %d of the 5 panics:\n%s", n, log.String())
+	}
+	for _, path := range []string{"/api/predict", "/api/saliency", "/api/activations?saliency=1"} {
+		done := make(chan response, 1)
+		go func() { done <- do(s, "POST", path, "application/json", []byte(pixelsJSON(64, 0))) }()
+		select {
+		case r := <-done:
+			if r.status != 200 {
+				t.Errorf("POST %s after the panics: status %d, body %s", path, r.status, r.body)
+			}
+		case <-time.After(time.Second):
+			t.Fatalf("POST %s after the panics: no answer within 1 s: the model pool or the work slots shrank", path)
+		}
+	}
 }
 
 func crc32IEEE(b []byte) uint32 { return crc32.ChecksumIEEE(b) }

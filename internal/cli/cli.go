@@ -56,6 +56,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		args = []string{"version"}
+	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		printHelp(stdout)
 		if len(args) == 0 {
@@ -110,7 +113,7 @@ func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
 }
 
 // parseFlags parses args with fs and turns flag errors into usage errors.
-// Positional arguments are returned.
+// Positional arguments are returned; the flags come before them.
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	usage := fs.Usage
 	fs.Usage = func() {}
@@ -124,4 +127,21 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		return nil, usageError{fmt.Errorf("%w (run \"%s -h\" for the flags)", err, fs.Name())}
 	}
 	return fs.Args(), nil
+}
+
+// parseFlagsAnywhere is parseFlags for commands whose flags may also come
+// between or after the positional arguments, which it returns in order;
+// after "--" every argument is positional.
+func parseFlagsAnywhere(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		rest, err := parseFlags(fs, args)
+		if err != nil || len(rest) == 0 {
+			return positional, err
+		}
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		positional, args = append(positional, rest[0]), rest[1:]
+	}
 }

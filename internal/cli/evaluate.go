@@ -14,8 +14,8 @@ import (
 	"github.com/convnet-go/convnet/internal/safefile"
 	"github.com/convnet-go/convnet/metrics"
 	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/model/pretrained"
 	"github.com/convnet-go/convnet/plot"
-	"github.com/convnet-go/convnet/tensor"
 )
 
 func init() {
@@ -31,19 +31,21 @@ type evaluateOptions struct {
 	Top       int
 	Update    bool
 	Force     bool
+	MaxMemory int64
 }
 
 func parseEvaluate(args []string, stderr io.Writer) (*evaluateOptions, error) {
 	o := &evaluateOptions{}
-	fs := newFlagSet("evaluate", "--model FILE [flags]", stderr)
-	fs.StringVar(&o.Model, "model", "", "the model file to evaluate (required)")
+	fs := newFlagSet("evaluate", "--model FILE|NAME [flags]", stderr)
+	fs.StringVar(&o.Model, "model", "", "the model to evaluate: a model file, or a built-in model ("+strings.Join(pretrained.Names(), ", ")+")")
 	o.Source.register(fs, "")
 	fs.BoolVar(&o.JSON, "json", false, "print the results as JSON")
-	fs.StringVar(&o.OutDir, "out-dir", "", "folder for the PNGs (default: beside the model file)")
+	fs.StringVar(&o.OutDir, "out-dir", "", "folder for the PNGs (default: beside the model file; the current folder for a built-in model)")
 	fs.IntVar(&o.BatchSize, "batch-size", 256, "images per forward pass")
 	fs.IntVar(&o.Top, "top-confused", 10, "how many of the most confused pairs to list")
 	fs.BoolVar(&o.Update, "update-model", false, "store the results in the model file (for convnet serve)")
 	fs.BoolVar(&o.Force, "force", false, "overwrite existing PNGs")
+	maxMemoryFlag(fs, &o.MaxMemory)
 	if _, err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}
@@ -63,10 +65,14 @@ func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	m, err := model.Load(o.Model)
+	c, builtin, err := classifier(o.Model, o.MaxMemory, model.ClassifierOptions{BatchSize: o.BatchSize})
 	if err != nil {
 		return err
 	}
+	if builtin && o.Update {
+		return usagef("--update-model: %s is a built-in model; save a copy first", o.Model)
+	}
+	m := c.Model()
 	if o.Source.Dataset == "" && o.Source.Images == "" && o.Source.CSV == "" {
 		o.Source.Dataset = m.Meta["dataset"]
 		if o.Source.Dataset == "" || strings.Contains(o.Source.Dataset, ":") {
@@ -80,33 +86,11 @@ func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := checkCompatible(o.Model, m, test); err != nil {
 		return err
 	}
-	ev, err := evaluateModel(m, test, o.BatchSize)
+	ev, err := evaluateWith(ctx, c, test, o.BatchSize)
 	if err != nil {
 		return err
 	}
 	ev.Dataset = o.Source.describe()
-
-	dir := o.OutDir
-	if dir == "" {
-		dir = filepath.Dir(o.Model)
-	}
-	base := strings.TrimSuffix(filepath.Base(o.Model), filepath.Ext(o.Model))
-	ev.HeatmapPNG = filepath.Join(dir, base+".confusion.png")
-	ev.ErrorsPNG = filepath.Join(dir, base+".misclassified.png")
-	if err := safefile.Write(ev.HeatmapPNG, o.Force, func(w io.Writer) error {
-		return plot.ConfusionHeatmap(w, ev.Confusion.Counts, m.ClassNames, fmt.Sprintf("%s on %s: %.2f%% accuracy", base, ev.Dataset, 100*ev.Accuracy))
-	}); err != nil {
-		return err
-	}
-	if cells := misclassifiedCells(test, ev, m.ClassNames, 64); len(cells) > 0 {
-		if err := safefile.Write(ev.ErrorsPNG, o.Force, func(w io.Writer) error {
-			return plot.WritePNG(w, plot.Grid(cells, 8))
-		}); err != nil {
-			return err
-		}
-	} else {
-		ev.ErrorsPNG = ""
-	}
 	if o.Update {
 		if err := ev.store(m, test); err != nil {
 			return err
@@ -115,12 +99,48 @@ func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return err
 		}
 	}
+	// The PNGs come last, and a failure to write them is reported after
+	// the results, which are never lost.
+	pngErr := ev.writePNGs(o, test, m.ClassNames)
 	if o.JSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(ev)
+		if err := enc.Encode(ev); err != nil {
+			return err
+		}
+	} else {
+		ev.writeText(stdout, m.ClassNames, o.Top)
 	}
-	ev.writeText(stdout, m.ClassNames, o.Top)
+	return pngErr
+}
+
+// writePNGs writes the confusion heatmap and the grid of misclassified
+// images, beside the model file or in --out-dir, and records the paths of
+// those written.
+func (ev *evaluation) writePNGs(o *evaluateOptions, test *data.Dataset, names []string) error {
+	dir := o.OutDir
+	if dir == "" {
+		dir = filepath.Dir(o.Model)
+	}
+	base := strings.TrimSuffix(filepath.Base(o.Model), filepath.Ext(o.Model))
+	heatmap := filepath.Join(dir, base+".confusion.png")
+	if err := safefile.Write(heatmap, o.Force, func(w io.Writer) error {
+		return plot.ConfusionHeatmap(w, ev.Confusion.Counts, names, fmt.Sprintf("%s on %s: %.2f%% accuracy", base, ev.Dataset, 100*ev.Accuracy))
+	}); err != nil {
+		return fmt.Errorf("the results are above, but the PNGs were not written: %w", err)
+	}
+	ev.HeatmapPNG = heatmap
+	cells := misclassifiedCells(test, ev, names, 64)
+	if len(cells) == 0 {
+		return nil
+	}
+	errors := filepath.Join(dir, base+".misclassified.png")
+	if err := safefile.Write(errors, o.Force, func(w io.Writer) error {
+		return plot.WritePNG(w, plot.Grid(cells, 8))
+	}); err != nil {
+		return fmt.Errorf("the results are above, but the grid of misclassified images was not written: %w", err)
+	}
+	ev.ErrorsPNG = errors
 	return nil
 }
 
@@ -152,41 +172,43 @@ type evaluation struct {
 	Probs [][]float32 `json:"-"` // probability of the predicted class and the true one
 }
 
-// evaluateModel predicts every image of ds and gathers the figures. The loss
-// is the cross-entropy of the predicted probabilities (clipped at 1e-7 as
-// Keras does), without label smoothing.
+// evaluateModel evaluates m on ds, as evaluateWith does.
 func evaluateModel(m *model.Sequential, ds *data.Dataset, batch int) (*evaluation, error) {
-	n, c := ds.Len(), m.NumClasses()
-	ev := &evaluation{Count: n, Classes: m.ClassNames, Confusion: metrics.NewConfusion(c), Pred: make([]int, n)}
-	loader := data.NewLoader(ds, data.LoaderOptions{BatchSize: batch, Standardizer: m.Standardizer, NumClasses: c})
-	defer loader.Close()
-	loader.Start(0)
-	probs := tensor.New(batch, c)
-	var sum float64
-	for {
-		b, ok := loader.Next()
-		if !ok {
-			break
-		}
-		bs := b.X.Shape[0]
-		p := probs.Slice(0, bs)
-		m.Predict(p, b.X)
-		for i := range bs {
-			row := p.Data[i*c : (i+1)*c]
-			pred := tensor.ArgMax(row)
-			label := b.Labels[i]
-			ev.Pred[b.Indices[i]] = pred
-			ev.Confusion.Add(label, pred)
-			sum -= math.Log(max(float64(row[label]), 1e-7))
-		}
+	c, err := model.NewClassifier(m, model.ClassifierOptions{BatchSize: batch})
+	if err != nil {
+		return nil, err
 	}
-	if ev.Confusion.Total() != n {
-		return nil, fmt.Errorf("evaluate: %d of %d images were predicted", ev.Confusion.Total(), n)
+	return evaluateWith(context.Background(), c, ds, batch)
+}
+
+// evaluateWith classifies every image of ds, a batch at a time, and
+// gathers the figures. The loss is the cross-entropy of the predicted
+// probabilities (clipped at 1e-7 as Keras does), without label smoothing.
+func evaluateWith(ctx context.Context, c *model.Classifier, ds *data.Dataset, batch int) (*evaluation, error) {
+	n, classes := ds.Len(), len(c.ClassNames())
+	m := c.Model()
+	ev := &evaluation{Count: n, Classes: m.ClassNames, Confusion: metrics.NewConfusion(classes), Pred: make([]int, n)}
+	var sum float64
+	for lo := 0; lo < n; lo += batch {
+		px := make([][]float32, min(batch, n-lo))
+		for i := range px {
+			px[i] = ds.Image(lo + i)
+		}
+		rs, err := c.ClassifyPixels(ctx, px, 1)
+		if err != nil {
+			return nil, fmt.Errorf("evaluate: %w", err)
+		}
+		for i, r := range rs {
+			pred, label := r.Top[0].Label, ds.Y[lo+i]
+			ev.Pred[lo+i] = pred
+			ev.Confusion.Add(label, pred)
+			sum -= math.Log(max(float64(r.Probabilities[label]), 1e-7))
+		}
 	}
 	ev.Loss = sum / float64(n)
 	ev.Accuracy = ev.Confusion.Accuracy()
 	names := m.ClassNames
-	if len(names) != c {
+	if len(names) != classes {
 		names = nil
 	}
 	ev.Report = metrics.Report(ev.Confusion, names)
@@ -240,35 +262,16 @@ func misclassifiedCells(ds *data.Dataset, ev *evaluation, names []string, limit 
 	return cells
 }
 
-// storedEvaluation is the evaluation as the model file keeps it for
-// convnet serve: the confusion matrix and, for each of its cells, a few test
-// images as raw bytes (upright, white on black, row by row, channels last).
-type storedEvaluation struct {
-	Dataset    string         `json:"dataset"`
-	Classes    []string       `json:"classes"`
-	Accuracy   float64        `json:"accuracy"`
-	Loss       float64        `json:"loss"`
-	Count      int            `json:"count"`
-	Matrix     [][]int        `json:"matrix"`
-	ImageShape []int          `json:"image_shape"`
-	Samples    []storedSample `json:"samples"`
-}
-
-type storedSample struct {
-	True   int    `json:"true"`
-	Pred   int    `json:"pred"`
-	Index  int    `json:"index"`
-	Pixels []byte `json:"pixels"`
-}
-
 // samplesPerCell bounds the test images kept per confusion cell.
 const samplesPerCell = 8
 
-// store records the evaluation of ds in the model's metadata for convnet serve.
+// store records the evaluation of ds in the model's metadata for convnet
+// serve: the figures, the confusion matrix and, for each of its cells, a few
+// test images as raw bytes.
 func (ev *evaluation) store(m *model.Sequential, ds *data.Dataset) error {
-	se := storedEvaluation{
+	se := model.Evaluation{
 		Dataset: ev.Dataset, Classes: ev.Classes, Accuracy: ev.Accuracy, Loss: ev.Loss, Count: ev.Count,
-		Matrix: ev.Confusion.Counts, ImageShape: ds.Shape(), Samples: []storedSample{},
+		Matrix: ev.Confusion.Counts, ImageShape: ds.Shape(),
 	}
 	kept := map[[2]int]int{}
 	for i, pred := range ev.Pred {
@@ -282,15 +285,7 @@ func (ev *evaluation) store(m *model.Sequential, ds *data.Dataset) error {
 		for j, v := range img {
 			px[j] = byte(min(max(v, 0), 255) + 0.5)
 		}
-		se.Samples = append(se.Samples, storedSample{True: ds.Y[i], Pred: pred, Index: i, Pixels: px})
+		se.Samples = append(se.Samples, &model.EvaluationSample{True: ds.Y[i], Pred: pred, Index: i, Pixels: px})
 	}
-	b, err := json.Marshal(se)
-	if err != nil {
-		return err
-	}
-	if m.Meta == nil {
-		m.Meta = map[string]string{}
-	}
-	m.Meta["evaluation"] = string(b)
-	return nil
+	return m.SetEvaluation(&se)
 }

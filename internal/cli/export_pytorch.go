@@ -78,10 +78,7 @@ func exportPyTorch(ctx context.Context, o *ExportOptions, stdout io.Writer) erro
 func exportNetwork(ctx context.Context, o *ExportOptions) (m *model.Sequential, title string, trained bool, err error) {
 	name := o.Train.Model
 	if model.PresetAbout(name) == "" && !isArchitectureFile(name) {
-		if _, err := os.Stat(name); errors.Is(err, fs.ErrNotExist) && !strings.ContainsAny(name, `/\.`) {
-			return nil, "", false, usagef("--model %q is neither a preset (%s) nor a file", name, strings.Join(model.PresetNames(), ", "))
-		}
-		if m, err = model.Load(name); err != nil {
+		if m, err = openModel(name, nil, 0, 0); err != nil {
 			return nil, "", false, err
 		}
 		return m, fmt.Sprintf("the network of %s", filepath.Base(name)), true, nil

@@ -148,7 +148,7 @@ func TestExportPyTorchNumerics(t *testing.T) {
 		images      [][]float32
 		labels      []int
 	}{
-		{"builtin-ahcd", "../../web/models/ahcd.safetensors", nil, images, labels},
+		{"builtin-ahcd", "../../model/pretrained/ahcd.safetensors", nil, images, labels},
 		{"tutorial-rmsprop", tutorialFile, []string{}, images, labels},
 		{"tutorial-adam", tutorialFile, []string{"--optimizer", "adam"}, images, labels},
 		{"tutorial-sgd", tutorialFile, []string{"--optimizer", "sgd", "--momentum", "0.9", "--nesterov", "--lr", "0.05"}, images, labels},
@@ -177,7 +177,7 @@ func TestExportPyTorchNumerics(t *testing.T) {
 				t.Errorf("logits: max |PyTorch - convnet| = %.3g, want <= 1e-5 x max(1, largest logit %.3g)", diff, scale)
 			}
 			var want [][]float32
-			for _, p := range probabilities(m, tc.images) {
+			for _, p := range probabilities(t, m, tc.images) {
 				want = append(want, p)
 			}
 			compareProbabilities(t, "probabilities, PyTorch vs convnet", readFloats(t, filepath.Join(out, "probs.f32")), want, 1e-5)

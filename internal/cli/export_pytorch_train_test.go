@@ -77,7 +77,7 @@ func TestExportPyTorchDDP(t *testing.T) {
 		want = append(want, probs[i*28:(i+1)*28])
 	}
 	var got []float32
-	for _, p := range probabilities(m, images) {
+	for _, p := range probabilities(t, m, images) {
 		got = append(got, p...)
 	}
 	compareProbabilities(t, "convnet predict of the import vs PyTorch", got, want, 1e-5)

@@ -135,15 +135,19 @@ func nchwBatch(images [][]float32, shape []int) *tensor.Tensor {
 
 // probabilities returns the class probabilities `convnet predict` gives
 // for raw images, one row per image.
-func probabilities(m *model.Sequential, images [][]float32) [][]float32 {
-	classes := m.NumClasses()
+func probabilities(t *testing.T, m *model.Sequential, images [][]float32) [][]float32 {
+	t.Helper()
+	c, err := model.NewClassifier(m, model.ClassifierOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := c.ClassifyPixels(context.Background(), images, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out [][]float32
-	for _, p := range predictImages(m, images, classes) {
-		row := make([]float32, classes)
-		for _, s := range p.Top {
-			row[s.Label] = float32(s.Probability)
-		}
-		out = append(out, row)
+	for _, r := range rs {
+		out = append(out, r.Probabilities)
 	}
 	return out
 }
@@ -297,8 +301,8 @@ func TestExportONNXRuntime(t *testing.T) {
 		name, model, images string // images: a data set, or "" for random pixels
 		train               []string
 	}{
-		{"builtin-ahcd", "../../web/models/ahcd.safetensors", "ahcd", nil},
-		{"builtin-mnist", "../../web/models/mnist.safetensors", "mnist", nil},
+		{"builtin-ahcd", "../../model/pretrained/ahcd.safetensors", "ahcd", nil},
+		{"builtin-mnist", "../../model/pretrained/mnist.safetensors", "mnist", nil},
 		{"tutorial-random", "tutorial", "ahcd", nil},
 		{"tutorial-trained", trained, "ahcd", []string{"train", "--data-dir", dataDir(t), "--model", "tutorial", "--limit", "1000",
 			"--epochs", "1", "--batch-size", "50", "--seed", "3", "--no-evaluate", "--out", trained}},
@@ -317,7 +321,7 @@ func TestExportONNXRuntime(t *testing.T) {
 				t.Fatalf("convnet export: exit %d: %s", code, errs)
 			}
 			checkONNX(t, out)
-			m, err := openModel(tc.model, nil, 0)
+			m, err := openModel(tc.model, nil, 0, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -326,7 +330,7 @@ func TestExportONNXRuntime(t *testing.T) {
 				images = testImages(t, tc.images, 100)
 			}
 			got := runORT(t, out, nchwBatch(images, m.InputShape()))
-			compareProbabilities(t, "ONNX Runtime vs convnet predict", got, probabilities(m, images), 1e-5)
+			compareProbabilities(t, "ONNX Runtime vs convnet predict", got, probabilities(t, m, images), 1e-5)
 		})
 	}
 }

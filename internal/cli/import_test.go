@@ -57,7 +57,7 @@ func TestImportPyTorch(t *testing.T) {
 		images = append(images, img)
 	}
 	want := readFloats(t, filepath.Join(dir, "probs.f32"))
-	got := probabilities(m, images)
+	got := probabilities(t, m, images)
 	var flat []float32
 	for _, row := range got {
 		flat = append(flat, row...)

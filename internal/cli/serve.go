@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/model/pretrained"
 	"github.com/convnet-go/convnet/web"
 )
 
@@ -24,6 +25,9 @@ func init() {
 type ServeOptions struct {
 	Models []string // model files; none means the built-in models
 	Addr   string   // host:port to listen on
+	// MaxMemory bounds what a model may need to run on one image (0: the
+	// library's default).
+	MaxMemory int64
 }
 
 // stringList is a flag that may be repeated.
@@ -35,8 +39,9 @@ func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var opts ServeOptions
 	fs := newFlagSet("serve", "[--model FILE ...] [--addr 127.0.0.1:8080]", stderr)
-	fs.Var((*stringList)(&opts.Models), "model", "a model file to serve (repeat for several; default: the built-in models)")
+	fs.Var((*stringList)(&opts.Models), "model", "a model file or built-in model to serve (repeat for several; default: every built-in model)")
 	fs.StringVar(&opts.Addr, "addr", "127.0.0.1:8080", "address to listen on")
+	maxMemoryFlag(fs, &opts.MaxMemory)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -53,19 +58,33 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // serve loads the models and answers HTTP requests until ctx is cancelled.
 func serve(ctx context.Context, opts ServeOptions, stdout, stderr io.Writer) error {
 	var models []web.Model
+	add := func(name string, m *model.Sequential) error {
+		c, err := model.NewClassifier(m, model.ClassifierOptions{})
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		models = append(models, web.Model{Name: name, Classifier: c})
+		return nil
+	}
 	if len(opts.Models) == 0 {
-		var err error
-		if models, err = web.BuiltinModels(); err != nil {
-			return err
+		for _, name := range pretrained.Names() {
+			m, err := pretrained.Load(name)
+			if err == nil {
+				err = add(name, m)
+			}
+			if err != nil {
+				return err
+			}
 		}
 	}
 	for _, path := range opts.Models {
-		m, err := model.Load(path)
+		m, _, err := loadModel(path, opts.MaxMemory)
+		if err == nil {
+			err = add(strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)), m)
+		}
 		if err != nil {
 			return err
 		}
-		name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-		models = append(models, web.Model{Name: name, Net: web.FromSequential(m)})
 	}
 	srv, err := web.NewServer(models, web.Options{Log: stderr})
 	if err != nil {
@@ -74,9 +93,6 @@ func serve(ctx context.Context, opts ServeOptions, stdout, stderr io.Writer) err
 	ln, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
 		return err
-	}
-	if len(models) == 0 {
-		fmt.Fprintln(stderr, "convnet serve: no built-in models in this binary; pass --model FILE (a model trained with convnet train)")
 	}
 	var names []string
 	for _, m := range models {

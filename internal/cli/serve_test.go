@@ -11,9 +11,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/convnet-go/convnet/model"
-	"github.com/convnet-go/convnet/nn"
 )
 
 // syncBuffer is a bytes.Buffer safe for one writer and one reader.
@@ -36,20 +33,7 @@ func (s *syncBuffer) String() string {
 
 func tinyModelFile(t *testing.T) string {
 	t.Helper()
-	m := model.New(
-		&nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 3}, Padding: "same", Activation: "relu"},
-		&nn.Flatten{},
-		&nn.Dense{Units: 3, Activation: "softmax"},
-	)
-	if err := m.Build([]int{8, 8, 1}, 1); err != nil {
-		t.Fatal(err)
-	}
-	m.ClassNames = []string{"a", "b", "c"}
-	path := filepath.Join(t.TempDir(), "tiny.safetensors")
-	if err := model.Save(path, m, model.SaveOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return saveModel(t, tinyModel(t), filepath.Join(t.TempDir(), "tiny.safetensors"))
 }
 
 // startServe runs convnet serve with args on a free port and returns its

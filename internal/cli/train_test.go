@@ -16,6 +16,7 @@ import (
 
 	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/tensor"
 )
 
 // trainArgs are the flags of a quick run on the files of smallSet, into out:
@@ -127,23 +128,25 @@ func TestTrainEvaluatePredict(t *testing.T) {
 		writeGrayPNG(t, file, test.Image(i), smallSet.Size, smallSet.Size)
 		files, imgs = append(files, file), append(imgs, test.Image(i))
 	}
-	code, stdout, stderr = runCLI(append([]string{"predict", "--model", out, "--json"}, files...)...)
+	code, stdout, stderr = runCLI(append([]string{"predict", "--model", out, "--output", "json", "--top", "5"}, files...)...)
 	if code != 0 {
 		t.Fatalf("predict exit code %d: %s", code, stderr)
 	}
-	var pr struct {
-		Predictions []prediction `json:"predictions"`
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != len(files) {
+		t.Fatalf("predict --output json: %d lines for %d files:\n%s", len(lines), len(files), stdout)
 	}
-	if err := json.Unmarshal([]byte(stdout), &pr); err != nil || len(pr.Predictions) != len(files) {
-		t.Fatalf("predict --json: %v\n%s", err, stdout)
-	}
-	direct := predictImages(m, imgs, 1)
-	for i, p := range pr.Predictions {
+	direct := probabilities(t, m, imgs)
+	for i, line := range lines {
+		var p jsonPrediction
+		if err := json.Unmarshal([]byte(line), &p); err != nil {
+			t.Fatalf("predict --output json line %d: %v\n%s", i+1, err, line)
+		}
 		if len(p.Top) != smallSet.Classes {
 			t.Errorf("predict %s: %d classes, want %d (all of them, fewer than 5)", files[i], len(p.Top), smallSet.Classes)
 		}
-		if p.Top[0].Label != direct[i].Top[0].Label {
-			t.Errorf("predict %s = class %d, evaluating the same image gives %d", files[i], p.Top[0].Label, direct[i].Top[0].Label)
+		if want := tensor.ArgMax(direct[i]); p.Top[0].Label != want {
+			t.Errorf("predict %s = class %d, evaluating the same image gives %d", files[i], p.Top[0].Label, want)
 		}
 	}
 }

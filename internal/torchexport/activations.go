@@ -24,66 +24,49 @@ func activationOf(l nn.Layer) (fn string, alpha float64) {
 	panic("torchexport: activationOf " + l.Type())
 }
 
-// activation returns the Python expression of a convnet activation, with
-// "%s" for its input, or "" for none. The softmax of the last layer is left
-// out: the network returns logits. alpha, when not zero, is the slope of
-// the leaky ReLU or the scale of the ELU; zero means the values the
-// activation names have in convnet (0.2 and 1, as in Keras).
-func activation(l nn.Layer, fn string, last bool, alpha float64) (string, error) {
+// pyActivation is a convnet activation in PyTorch: a function applied to an
+// expression ("%s" stands for it) and the same as a module.
+type pyActivation struct{ fn, module string }
+
+// activations returns the PyTorch of a convnet activation; fn "" or
+// "linear" gives the zero pyActivation. alpha, when not zero, is the slope
+// of the leaky ReLU or the scale of the ELU; zero means the values the
+// names have in convnet (0.2 and 1, as in Keras). A softmax runs along the
+// channels of an image or the features of a vector: axis 1 in NCHW.
+func activations(l nn.Layer, fn string, alpha float64) (pyActivation, error) {
 	switch fn {
 	case "", "linear":
-		return "", nil
+		return pyActivation{}, nil
 	case "relu":
-		return "torch.relu(%s)", nil
-	case "leaky_relu":
+		return pyActivation{"torch.relu(%s)", "nn.ReLU()"}, nil
+	case "leaky_relu", "elu":
 		if alpha == 0 {
-			alpha = 0.2
+			alpha = map[string]float64{"leaky_relu": 0.2, "elu": 1}[fn]
 		}
-		return "F.leaky_relu(%s, " + pyFloat(alpha) + ")", nil
-	case "elu":
-		if alpha == 0 {
-			alpha = 1
+		a := pyFloat(alpha)
+		if fn == "elu" {
+			return pyActivation{"F.elu(%s, " + a + ")", "nn.ELU(" + a + ")"}, nil
 		}
-		return "F.elu(%s, " + pyFloat(alpha) + ")", nil
+		return pyActivation{"F.leaky_relu(%s, " + a + ")", "nn.LeakyReLU(" + a + ")"}, nil
 	case "sigmoid":
-		return "torch.sigmoid(%s)", nil
+		return pyActivation{"torch.sigmoid(%s)", "nn.Sigmoid()"}, nil
 	case "tanh":
-		return "torch.tanh(%s)", nil
+		return pyActivation{"torch.tanh(%s)", "nn.Tanh()"}, nil
 	case "softmax":
-		if last {
-			return "", nil
-		}
-		return "torch.softmax(%s, dim=1)", nil // the channels of an image, the features of a vector
+		return pyActivation{"torch.softmax(%s, dim=1)", "nn.Softmax(dim=1)"}, nil
 	}
-	return "", unsupported(fmt.Sprintf("layer %s (%s)", l.Name(), l.Type()), "activation %q has no PyTorch translation", fn)
+	return pyActivation{}, unsupported(fmt.Sprintf("layer %s (%s)", l.Name(), l.Type()), "activation %q has no PyTorch translation", fn)
 }
 
-// activationModule returns the module of an activation layer, "" for the
-// identity.
-func activationModule(l nn.Layer, fn string, alpha float64) (string, error) {
-	switch fn {
-	case "", "linear":
+// activation returns the expression of the activation of a Conv2D or
+// Dense, with "%s" for its input, or "" for none. The softmax of the last
+// layer is left out: the network returns logits.
+func activation(l nn.Layer, fn string, last bool) (string, error) {
+	if fn == "softmax" && last {
 		return "", nil
-	case "relu":
-		return "nn.ReLU()", nil
-	case "leaky_relu":
-		if alpha == 0 {
-			alpha = 0.2
-		}
-		return "nn.LeakyReLU(" + pyFloat(alpha) + ")", nil
-	case "elu":
-		if alpha == 0 {
-			alpha = 1
-		}
-		return "nn.ELU(" + pyFloat(alpha) + ")", nil
-	case "sigmoid":
-		return "nn.Sigmoid()", nil
-	case "tanh":
-		return "nn.Tanh()", nil
-	case "softmax":
-		return "nn.Softmax(dim=1)", nil // the channels of an image, the features of a vector
 	}
-	return "", unsupported(fmt.Sprintf("layer %s (%s)", l.Name(), l.Type()), "activation %q has no PyTorch translation", fn)
+	a, err := activations(l, fn, 0)
+	return a.fn, err
 }
 
 // apply fills the activation expression act with x, or returns x.

@@ -93,11 +93,8 @@ func (w *walker) layer(l nn.Layer, in []int, last bool) (pyLayer, error) {
 		if l.Padding == "same" {
 			pads = samePads(h, wd, k, s)
 		}
-		bias := ""
-		if l.NoBias {
-			bias = ", bias=False"
-		}
-		act, err := activation(l, l.Activation, last, 0)
+		bias := biasArg(l.NoBias)
+		act, err := activation(l, l.Activation, last)
 		if err != nil {
 			return p, err
 		}
@@ -116,15 +113,11 @@ func (w *walker) layer(l nn.Layer, in []int, last bool) (pyLayer, error) {
 		}
 		w.flat = nil
 	case *nn.Dense:
-		bias := ""
-		if l.NoBias {
-			bias = ", bias=False"
-		}
-		act, err := activation(l, l.Activation, last, 0)
+		act, err := activation(l, l.Activation, last)
 		if err != nil {
 			return p, err
 		}
-		module(fmt.Sprintf("nn.Linear(%d, %d%s)", in[0], l.Units, bias))
+		module(fmt.Sprintf("nn.Linear(%d, %d%s)", in[0], l.Units, biasArg(l.NoBias)))
 		p.Comment += fmt.Sprintf(": %d units%s", l.Units, actNote(l.Activation, last))
 		call(act)
 		kernel := fmt.Sprintf("tensor(%s, %d, %d)", pyStr(name+"/kernel"), in[0], l.Units)
@@ -196,15 +189,15 @@ func (w *walker) layer(l nn.Layer, in []int, last bool) (pyLayer, error) {
 		}
 	case *nn.ReLU, *nn.LeakyReLU, *nn.ELU, *nn.Softmax, *nn.Activation:
 		fn, alpha := activationOf(l)
-		mod, err := activationModule(l, fn, alpha)
+		a, err := activations(l, fn, alpha)
 		if err != nil {
 			return p, err
 		}
 		switch {
 		case fn == "softmax" && last:
 			p.Comment += ": left out, the loss takes the logits"
-		case mod != "":
-			module(mod)
+		case a.module != "":
+			module(a.module)
 			call("")
 		}
 	default:
@@ -238,6 +231,13 @@ func paddingArg(p [4]int) string {
 		return ""
 	}
 	return fmt.Sprintf(", padding=(%d, %d)", p[0], p[2])
+}
+
+func biasArg(noBias bool) string {
+	if noBias {
+		return ", bias=False"
+	}
+	return ""
 }
 
 func strideArg(s [2]int) string {

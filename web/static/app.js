@@ -401,26 +401,12 @@ function layerInput(li) {
 function inShape(li) {
   return li === 0 ? state.model.input_shape : state.model.layers[li - 1].output_shape;
 }
-const pair = (v, d) => (Array.isArray(v) ? v : v == null ? [d, d] : [v, v]);
-
-// window returns the kernel size, stride and top/left padding of a
-// convolution or pooling layer, or null for other layers.
+// windowOf returns the kernel size, stride and top/left padding of a
+// convolution or pooling layer, or null for other layers: the geometry the
+// server's layers compute with (layer.window in /api/models).
 function windowOf(li) {
-  const l = state.model.layers[li];
-  const c = l.config || {};
-  let k;
-  if (l.type === "Conv2D") k = pair(c.kernel_size, 3);
-  else if (/Pooling2D$/.test(l.type) && !/Global/.test(l.type)) k = pair(c.pool_size, 2);
-  else return null;
-  const s = pair(c.strides, l.type === "Conv2D" ? 1 : k[0]);
-  const [H, W] = inShape(li);
-  const [oh, ow] = l.output_shape;
-  let pt = 0, pl = 0;
-  if (c.padding === "same") {
-    pt = Math.floor(Math.max((oh - 1) * s[0] + k[0] - H, 0) / 2);
-    pl = Math.floor(Math.max((ow - 1) * s[1] + k[1] - W, 0) / 2);
-  }
-  return { k, s, pt, pl };
+  const w = state.model.layers[li].window;
+  return w ? { k: w.size, s: w.strides, pt: w.pad[0], pl: w.pad[1] } : null;
 }
 
 // receptiveField maps an output pixel of layer li back to a box of the input.
@@ -439,10 +425,37 @@ function receptiveField(li, y, x) {
   return [y0, y1, x0, x1];
 }
 
-const activations = {
-  relu: (z) => Math.max(0, z), linear: (z) => z, sigmoid: (z) => 1 / (1 + Math.exp(-z)), tanh: Math.tanh,
-  elu: (z) => (z > 0 ? z : Math.exp(z) - 1), softplus: (z) => Math.log1p(Math.exp(z)),
-};
+// activated returns f(z) for the activation of layer li, computed by the
+// server with the network's own code, or null while the answer is on its
+// way (the detail view is drawn again when it comes).
+const activationCache = new Map();
+function activated(li, z) {
+  const key = `${state.model.name}/${li}/${z}`;
+  if (activationCache.has(key)) return activationCache.get(key);
+  if (activationCache.size > 1000) activationCache.clear();
+  activationCache.set(key, null);
+  getJSON(`/api/models/${state.model.name}/layers/${li}/activation?z=${z}`).then(
+    (a) => {
+      activationCache.set(key, a.values[0]);
+      if (state.detail && state.detail.layer === li) renderDetail();
+    },
+    (err) => {
+      activationCache.delete(key);
+      $("calc").textContent = err.message;
+    },
+  );
+  return null;
+}
+
+// activationLine shows the activation of layer li applied to z: null while
+// the value is computed, "" when the layer has no activation function
+// (linear) or one that needs the whole layer (softmax).
+function activationLine(li, name, z) {
+  if (name === "linear") return "";
+  if (name === "softmax") return "softmax over all units turns these scores into probabilities<br>";
+  const v = activated(li, z);
+  return v === null ? null : `${name}(${fmt(z)}) = <b data-v="${v}">${fmt(v)}</b><br>`;
+}
 const fmt = (v) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2));
 
 function renderDetail() {
@@ -524,16 +537,16 @@ function convCalc(d, l, input, out, win, y, x) {
   const bias = k.bias || 0;
   const z = total + bias;
   const actName = (l.config && l.config.activation) || "linear";
-  const f = activations[actName];
   let eq = "";
   if (cin > 1) {
     const parts = [...sums].slice(0, 6).map((s) => fmt(s));
     eq += `sum over ${cin} input channels: ${parts.join(" + ")}${cin > 6 ? " + …" : ""} = ${fmt(total)}<br>`;
   } else eq += `sum of products = ${fmt(total)}<br>`;
   eq += `+ bias ${fmt(bias)} = ${fmt(z)} (pre-activation)<br>`;
-  if (f) eq += `${actName}(${fmt(z)}) = <b data-v="${f(z)}">${fmt(f(z))}</b>`;
+  const act = actName === "linear" ? `no activation: <b data-v="${z}">${fmt(z)}</b><br>` : activationLine(d.layer, actName, z);
+  if (act === null) return html + `<div class="eq">${eq}${actName}(${fmt(z)}) = …</div>`;
   const nv = out.v[(y * l.output_shape[1] + x) * l.output_shape[2] + d.channel];
-  eq += `<br>network's value: <b data-v="${nv}">${fmt(nv)}</b>`;
+  eq += act + `network's value: <b data-v="${nv}">${fmt(nv)}</b>`;
   return html + `<div class="eq">${eq}</div>`;
 }
 
@@ -571,9 +584,9 @@ function renderUnit(d, l, out, calc) {
     html += "</table>";
     const z = sum + (k.bias || 0);
     const actName = (l.config && l.config.activation) || "linear";
+    const act = activationLine(d.layer, actName, z);
     html += `<div class="eq">sum of all ${contrib.length} products = ${fmt(sum)}<br>+ bias ${fmt(k.bias || 0)} = ${fmt(z)} (pre-activation)<br>` +
-      (activations[actName] ? `${actName}(${fmt(z)}) = <b>${fmt(activations[actName](z))}</b><br>` : actName === "softmax" ? "softmax over all units turns these scores into probabilities<br>" : "") +
-      `network's value: <b>${fmt(value)}</b></div>`;
+      (act === null ? `${actName}(${fmt(z)}) = …` : act + `network's value: <b>${fmt(value)}</b>`) + "</div>";
   } else if (k) {
     html += `<p class="hint">Loading exact values…</p>`;
   }

@@ -1,0 +1,409 @@
+package model
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"math"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+
+	"github.com/convnet-go/convnet/data"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// Invert says when a [Classifier] turns an image's values over (v becomes
+// 255-v) before classifying it.
+type Invert int
+
+const (
+	// InvertAuto inverts an image whose outermost ring of pixels is light
+	// (dark ink on paper): the models learn white strokes on black.
+	InvertAuto Invert = iota
+	// InvertAlways inverts every image.
+	InvertAlways
+	// InvertNever keeps every image as it is.
+	InvertNever
+)
+
+// ClassifierOptions configures a [Classifier]; the zero value gives the
+// defaults.
+type ClassifierOptions struct {
+	// Workers bounds how many batches run at once, each on its own copy of
+	// the model, made when first needed; default GOMAXPROCS.
+	Workers int
+	// BatchSize bounds the images of one forward pass; default 64. A call
+	// with fewer images runs a batch of just those.
+	BatchSize int
+	// Invert applies to images ([Classifier.Pixels]), not to raw pixels.
+	Invert Invert
+}
+
+// Prediction is one class and its probability.
+type Prediction struct {
+	Label       int     `json:"label"`
+	Name        string  `json:"name"`
+	Probability float32 `json:"probability"`
+}
+
+// Result is the classification of one image.
+type Result struct {
+	Top           []Prediction // the k most probable classes, most probable first
+	Probabilities []float32    // every class's probability, by label
+	Inverted      bool         // the image was inverted before it was classified
+}
+
+// NonFiniteError reports a model output holding NaN or infinite values.
+// Inputs are checked to be finite first, so the model's weights (or inputs
+// far outside the training range) are the cause.
+type NonFiniteError struct {
+	Index int // the input, in the order given
+}
+
+func (e *NonFiniteError) Error() string {
+	return fmt.Sprintf("the model's output for input %d is not finite (NaN or infinite values)", e.Index+1)
+}
+
+// Classifier classifies images with a trained model the way the model was
+// trained to see them: an image is resized to the model's input, converted
+// to grey or RGB and inverted if it is dark on light ([Classifier.Pixels]);
+// the raw pixels are standardised with the model's own [data.Standardizer];
+// the model's class probabilities are ranked. It also shows what happens
+// inside: every layer's output ([Classifier.Trace]) and the saliency of the
+// input ([Classifier.Saliency]).
+//
+// A Classifier is safe for concurrent use: each batch runs on one of a pool
+// of copies of the model ([ClassifierOptions].Workers), taken for the
+// batch and given back even if the model panics.
+type Classifier struct {
+	model   *Sequential
+	shape   []int // [H, W, C]
+	classes []string
+	opts    ClassifierOptions
+	pool    chan *Sequential
+
+	mu   sync.Mutex
+	made int // copies of the model made for the pool, m itself included
+}
+
+// NewClassifier returns a classifier for m, a built model that takes images
+// [height, width, channels] with 1, 3 or 4 channels and outputs one score
+// per class. The classifier runs m itself as one of its workers: do not use
+// m elsewhere while the classifier is in use.
+func NewClassifier(m *Sequential, opts ClassifierOptions) (*Classifier, error) {
+	if m == nil || !m.Built() {
+		return nil, errors.New("classifier: the model is not built")
+	}
+	shape := m.InputShape()
+	if len(shape) != 3 || (shape[2] != 1 && shape[2] != 3 && shape[2] != 4) {
+		return nil, fmt.Errorf("the model takes inputs of shape %v, not images [height width channels] with 1, 3 or 4 channels", shape)
+	}
+	out := m.OutputShape()
+	if len(out) != 1 {
+		return nil, fmt.Errorf("the model outputs shape %v, not one score per class", out)
+	}
+	classes := slices.Clone(m.ClassNames)
+	if len(classes) == 0 {
+		for i := range out[0] {
+			classes = append(classes, strconv.Itoa(i))
+		}
+	}
+	if len(classes) != out[0] {
+		return nil, fmt.Errorf("the model has %d class names for %d outputs", len(classes), out[0])
+	}
+	if m.Standardizer != nil {
+		if err := m.Standardizer.Check(shape); err != nil {
+			return nil, fmt.Errorf("the model's preprocessing: %w", err)
+		}
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 64
+	}
+	c := &Classifier{model: m, shape: shape, classes: classes, opts: opts, pool: make(chan *Sequential, opts.Workers), made: 1}
+	c.pool <- m
+	return c, nil
+}
+
+// Model returns the model the classifier runs, to read its layers, weights
+// and metadata; do not run or change it.
+func (c *Classifier) Model() *Sequential { return c.model }
+
+// InputShape returns the shape of the model's input, [H, W, C].
+func (c *Classifier) InputShape() []int { return slices.Clone(c.shape) }
+
+// ClassNames returns the names of the classes by label (their numbers when
+// the model has none).
+func (c *Classifier) ClassNames() []string { return slices.Clone(c.classes) }
+
+// Pixels returns img as the model's raw input, H*W*C values in 0..255, row
+// by row, channels last: resized with bilinear interpolation, converted to
+// luminance or RGB(A) (see [data.ImageToPixels]), and inverted as
+// [ClassifierOptions].Invert says. It reports whether it inverted.
+func (c *Classifier) Pixels(img image.Image) ([]float32, bool) {
+	h, w, ch := c.shape[0], c.shape[1], c.shape[2]
+	px := data.ImageToPixels(img, h, w, ch)
+	switch c.opts.Invert {
+	case InvertAuto:
+		return px, data.MatchPolarity(px, h, w, ch)
+	case InvertAlways:
+		for i, v := range px {
+			px[i] = 255 - v
+		}
+		return px, true
+	}
+	return px, false
+}
+
+// Classify returns the k most probable classes of img (every class if k is
+// out of 1..classes). It waits for a free worker until ctx ends.
+func (c *Classifier) Classify(ctx context.Context, img image.Image, k int) (Result, error) {
+	r, err := c.ClassifyImages(ctx, []image.Image{img}, k)
+	if err != nil {
+		return Result{}, err
+	}
+	return r[0], nil
+}
+
+// ClassifyImages classifies each image as [Classifier.Classify] does, in
+// batches.
+func (c *Classifier) ClassifyImages(ctx context.Context, imgs []image.Image, k int) ([]Result, error) {
+	px := make([][]float32, len(imgs))
+	inverted := make([]bool, len(imgs))
+	for i, img := range imgs {
+		px[i], inverted[i] = c.Pixels(img)
+	}
+	rs, err := c.ClassifyPixels(ctx, px, k)
+	for i := range rs {
+		rs[i].Inverted = inverted[i]
+	}
+	return rs, err
+}
+
+// ClassifyPixels classifies raw images, each H*W*C values (normally
+// 0..255) row by row, channels last, used as they are, in batches of at
+// most [ClassifierOptions].BatchSize. An image of the wrong size or with a
+// value that is not finite is an error, and so is an output that is not
+// ([*NonFiniteError]).
+func (c *Classifier) ClassifyPixels(ctx context.Context, px [][]float32, k int) ([]Result, error) {
+	for i, p := range px {
+		if err := c.check(p); err != nil {
+			return nil, fmt.Errorf("input %d: %w", i+1, err)
+		}
+	}
+	n := len(c.classes)
+	out := make([]Result, 0, len(px))
+	for lo := 0; lo < len(px); lo += c.opts.BatchSize {
+		batch := px[lo:min(lo+c.opts.BatchSize, len(px))]
+		probs := tensor.New(len(batch), n)
+		err := c.run(ctx, func(m *Sequential) {
+			m.Predict(probs, c.input(m, batch...))
+		})
+		if err != nil {
+			return nil, err
+		}
+		for i := range batch {
+			row := probs.Data[i*n : (i+1)*n]
+			if !allFinite(row) {
+				return nil, &NonFiniteError{Index: lo + i}
+			}
+			out = append(out, Result{Top: c.top(row, k), Probabilities: row})
+		}
+	}
+	return out, nil
+}
+
+// Trace is what the model computes for one image.
+type Trace struct {
+	Input  *tensor.Tensor   // the standardised input, [1, H, W, C]
+	Layers []*tensor.Tensor // every layer's output, in order, [1, ...] each
+	Result
+}
+
+// Trace classifies the raw image px as [Classifier.ClassifyPixels] does and
+// returns with the result the model's input and every layer's output, which
+// the caller owns.
+func (c *Classifier) Trace(ctx context.Context, px []float32, k int) (*Trace, error) {
+	if err := c.check(px); err != nil {
+		return nil, err
+	}
+	t := &Trace{}
+	probs := tensor.New(1, len(c.classes))
+	err := c.run(ctx, func(m *Sequential) {
+		t.Input = c.input(m, px)
+		m.Predict(probs, t.Input)
+		for _, o := range m.ForwardAll(t.Input) {
+			t.Layers = append(t.Layers, o.Clone())
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !allFinite(probs.Data) {
+		return nil, &NonFiniteError{}
+	}
+	t.Result = Result{Top: c.top(probs.Data, k), Probabilities: probs.Data}
+	return t, nil
+}
+
+// Saliency is where the input matters most for one class.
+type Saliency struct {
+	Class int            // the class whose score was differentiated
+	Map   *tensor.Tensor // [H, W]: the largest |∂score/∂input| over the channels
+}
+
+// Saliency returns the saliency map of class (the most probable class if
+// class is negative) for the raw image px: the gradient of the class's score
+// with respect to the standardised input (see [Sequential.InputGradient]),
+// its absolute value, the largest over the channels; values that are not
+// finite count as 0.
+func (c *Classifier) Saliency(ctx context.Context, px []float32, class int) (*Saliency, error) {
+	if err := c.check(px); err != nil {
+		return nil, err
+	}
+	if class >= len(c.classes) {
+		return nil, fmt.Errorf("class %d: the model has classes 0..%d", class, len(c.classes)-1)
+	}
+	h, w, ch := c.shape[0], c.shape[1], c.shape[2]
+	s := &Saliency{Class: class, Map: tensor.New(h, w)}
+	err := c.run(ctx, func(m *Sequential) {
+		x := c.input(m, px)
+		if s.Class < 0 {
+			probs := tensor.New(1, len(c.classes))
+			m.Predict(probs, x)
+			s.Class = tensor.ArgMax(probs.Data)
+		}
+		g := m.InputGradient(x, s.Class)
+		for i := range s.Map.Data {
+			for _, v := range g.Data[i*ch : (i+1)*ch] {
+				v = float32(math.Abs(float64(v)))
+				if v <= math.MaxFloat32 { // neither NaN nor infinite
+					s.Map.Data[i] = max(s.Map.Data[i], v)
+				}
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// run gives f a model from the pool (making one if the pool is empty and
+// fewer than Workers exist, else waiting until one is free or ctx ends) and
+// takes it back when f returns or panics.
+func (c *Classifier) run(ctx context.Context, f func(m *Sequential)) error {
+	m, err := c.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { c.pool <- m }()
+	f(m)
+	return nil
+}
+
+func (c *Classifier) acquire(ctx context.Context) (*Sequential, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	select {
+	case m := <-c.pool:
+		return m, nil
+	default:
+	}
+	c.mu.Lock()
+	if c.made < c.opts.Workers {
+		c.made++
+		c.mu.Unlock()
+		return c.clone(), nil
+	}
+	c.mu.Unlock()
+	select {
+	case m := <-c.pool:
+		return m, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// clone makes a copy of the model for the pool, giving its place back if
+// cloning panics.
+func (c *Classifier) clone() *Sequential {
+	ok := false
+	defer func() {
+		if !ok {
+			c.mu.Lock()
+			c.made--
+			c.mu.Unlock()
+		}
+	}()
+	m := c.model.Clone()
+	ok = true
+	return m
+}
+
+// check reports a raw image that is not H*W*C finite values.
+func (c *Classifier) check(px []float32) error {
+	if size := tensor.Size(c.shape); len(px) != size {
+		return fmt.Errorf("%d values, want %d (%dx%dx%d)", len(px), size, c.shape[0], c.shape[1], c.shape[2])
+	}
+	for i, v := range px {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("value %d is %v, want a finite number", i, v)
+		}
+	}
+	return nil
+}
+
+// input returns the batch of raw images px standardised for m.
+func (c *Classifier) input(m *Sequential, px ...[]float32) *tensor.Tensor {
+	size := tensor.Size(c.shape)
+	x := tensor.New(len(px), c.shape[0], c.shape[1], c.shape[2])
+	for i, p := range px {
+		copy(x.Data[i*size:], p)
+	}
+	if m.Standardizer != nil {
+		m.Standardizer.Apply(x, x)
+	}
+	return x
+}
+
+// top returns the k most probable classes (all if k is out of range), the
+// lower label first among equals.
+func (c *Classifier) top(p []float32, k int) []Prediction {
+	idx := make([]int, len(p))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		switch {
+		case p[a] > p[b]:
+			return -1
+		case p[a] < p[b]:
+			return 1
+		}
+		return 0
+	})
+	if k < 1 || k > len(p) {
+		k = len(p)
+	}
+	out := make([]Prediction, k)
+	for i, j := range idx[:k] {
+		out[i] = Prediction{Label: j, Name: c.classes[j], Probability: p[j]}
+	}
+	return out
+}
+
+func allFinite(v []float32) bool {
+	for _, x := range v {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,30 @@
+package nn
+
+// Window is the sliding window of a built convolution or pooling layer:
+// output cell (oy, ox) reads the input rows oy*Strides[0]-Pad[0] up to
+// Size[0]-1 further down, and likewise the columns, cells outside the input
+// being padding.
+type Window struct {
+	Size    [2]int // kernel or pool size: height, width
+	Strides [2]int // height, width
+	Pad     [2]int // padding cells before the first row and the first column
+}
+
+// WindowOf returns the window of a built [Conv2D], [MaxPool2D] or
+// [AveragePooling2D] layer, the geometry its Forward uses, and false for
+// other layers.
+func WindowOf(l Layer) (Window, bool) {
+	switch l := l.(type) {
+	case *Conv2D:
+		return windowOf(l.g.KH, l.g.KW, l.g.SH, l.g.SW, l.g.PadTop, l.g.PadLeft), l.out != nil
+	case *MaxPool2D:
+		return windowOf(l.g.KH, l.g.KW, l.g.SH, l.g.SW, l.g.PadTop, l.g.PadLeft), l.out != nil
+	case *AveragePooling2D:
+		return windowOf(l.g.KH, l.g.KW, l.g.SH, l.g.SW, l.g.PadTop, l.g.PadLeft), l.out != nil
+	}
+	return Window{}, false
+}
+
+func windowOf(kh, kw, sh, sw, pt, pl int) Window {
+	return Window{Size: [2]int{kh, kw}, Strides: [2]int{sh, sw}, Pad: [2]int{pt, pl}}
+}

@@ -1,0 +1,130 @@
+package web
+
+import (
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// The answers about one layer: its kernels and its activation function.
+
+type kernelAnswer struct {
+	Model   string         `json:"model"`
+	Layer   int            `json:"layer"`
+	Name    string         `json:"name"`
+	Type    string         `json:"type"`
+	Channel int            `json:"channel"`
+	Shape   []int          `json:"shape"`
+	Values  []float32      `json:"values"`
+	Bias    *float32       `json:"bias"`
+	Config  map[string]any `json:"config"`
+}
+
+// layer returns the requested model and its layer named by the "index"
+// path value.
+func (s *Server) layer(r *http.Request) (*served, int, nn.Layer, error) {
+	m, err := s.model(r)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	i, err := strconv.Atoi(r.PathValue("index"))
+	if err != nil || i < 0 || i >= len(m.m.Layers) {
+		return nil, 0, nil, errorf(http.StatusNotFound, "layer %q: want an index in 0..%d", r.PathValue("index"), len(m.m.Layers)-1)
+	}
+	return m, i, m.m.Layers[i], nil
+}
+
+// param returns the layer's parameter called name, or nil.
+func param(l nn.Layer, name string) *nn.Param {
+	for _, p := range l.Params() {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// handleKernel answers the weights feeding one output channel of a Conv2D
+// ([kh, kw, cin] in that order) or one unit of a Dense layer ([in]).
+func (s *Server) handleKernel(w http.ResponseWriter, r *http.Request) {
+	m, i, l, err := s.layer(r)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	kp := param(l, "kernel")
+	if kp == nil || kp.Value.Rank() < 2 {
+		writeError(w, http.StatusNotFound, "layer %d (%s, %s) has no kernel", i, l.Name(), l.Type())
+		return
+	}
+	ks := kp.Value.Shape
+	cout := ks[len(ks)-1]
+	c, err := intParam(r, "channel", 0, 0, cout-1)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	n := len(kp.Value.Data) / cout
+	ans := kernelAnswer{Model: m.name, Layer: i, Name: l.Name(), Type: l.Type(), Channel: c, Shape: ks[:len(ks)-1], Values: make([]float32, n), Config: m.info.Layers[i].Config}
+	for j := range n {
+		ans.Values[j] = kp.Value.Data[j*cout+c]
+	}
+	if bp := param(l, "bias"); bp != nil && len(bp.Value.Data) == cout {
+		b := bp.Value.Data[c]
+		ans.Bias = &b
+	}
+	writeJSON(w, http.StatusOK, ans)
+}
+
+// maxActivationValues bounds the values of one activation request.
+const maxActivationValues = 4096
+
+type activationAnswer struct {
+	Model      string    `json:"model"`
+	Layer      int       `json:"layer"`
+	Activation string    `json:"activation"`
+	Z          []float32 `json:"z"`
+	Values     []float32 `json:"values"`
+}
+
+// handleActivation applies a layer's activation function, as nn computes
+// it, to the pre-activation values listed in the "z" parameter (for the
+// page's arithmetic; softmax takes them as one row).
+func (s *Server) handleActivation(w http.ResponseWriter, r *http.Request) {
+	m, i, l, err := s.layer(r)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	name, ok := m.info.Layers[i].Config["activation"].(string)
+	if !ok {
+		writeError(w, http.StatusNotFound, "layer %d (%s, %s) has no activation", i, l.Name(), l.Type())
+		return
+	}
+	v := r.URL.Query().Get("z")
+	fields := strings.Split(v, ",")
+	if v == "" || len(fields) > maxActivationValues {
+		writeError(w, http.StatusBadRequest, "parameter z: want 1 to %d comma-separated numbers", maxActivationValues)
+		return
+	}
+	z := make([]float32, len(fields))
+	for j, f := range fields {
+		x, err := strconv.ParseFloat(strings.TrimSpace(f), 32)
+		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+			writeError(w, http.StatusBadRequest, "parameter z: value %d %q is not a finite number", j, f)
+			return
+		}
+		z[j] = float32(x)
+	}
+	act := &nn.Activation{Func: name}
+	if _, err := act.Build([]int{len(z)}, nil); err != nil {
+		fail(w, err)
+		return
+	}
+	y := act.Forward(tensor.FromData(z, 1, len(z)), false)
+	writeJSON(w, http.StatusOK, activationAnswer{Model: m.name, Layer: i, Activation: name, Z: z, Values: y.Data})
+}

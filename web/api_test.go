@@ -1,0 +1,287 @@
+package web
+
+import (
+	"encoding/base64"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/convnet-go/convnet/tensor"
+)
+
+func TestModels(t *testing.T) {
+	s := testServer(t)
+	got := decode[struct{ Models []modelInfo }](t, do(s, "GET", "/api/models", "", nil))
+	if len(got.Models) != 2 || got.Models[0].Name != "letters" || got.Models[1].Name != "digits" {
+		t.Fatalf("GET /api/models: %+v, want letters and digits", got.Models)
+	}
+	m := got.Models[0]
+	if fmt.Sprint(m.InputShape) != "[8 8 1]" || len(m.Classes) != 5 || len(m.Layers) != 4 || !m.HasHistory || !m.HasEvaluation {
+		t.Errorf("letters: %+v", m)
+	}
+	if c := m.Classes[0]; c.Short != "alef" || c.Glyph != "ا" || c.Name != "alef ا" {
+		t.Errorf("letters class 0 = %+v, want alef ا split", c)
+	}
+	if l := m.Layers[0]; l.Type != "Conv2D" || len(l.Params) != 2 || fmt.Sprint(l.Params[0].Shape) != "[3 3 1 4]" {
+		t.Errorf("letters layer 0 = %+v", l)
+	}
+	// The windows are the layers' own: "same" 3x3 pads one cell, the
+	// pooling strides by its size.
+	wantWindows := []string{"&{[3 3] [1 1] [1 1]}", "&{[2 2] [2 2] [0 0]}", "<nil>", "<nil>"}
+	for i, l := range m.Layers {
+		if got := fmt.Sprint(l.Window); got != wantWindows[i] {
+			t.Errorf("letters layer %d window = %s, want %s", i, got, wantWindows[i])
+		}
+	}
+	if got.Models[1].HasHistory {
+		t.Errorf("digits has_history = true, want false")
+	}
+}
+
+func TestPredict(t *testing.T) {
+	s := testServer(t)
+	tests := []struct {
+		name, target, ctype string
+		body                []byte
+		k                   int
+		inverted            bool
+		label               int // the expected top class, or -1
+	}{
+		{"json", "/api/predict?model=letters", "application/json", []byte(pixelsJSON(64, 30)), 5, false, -1},
+		{"json k=2", "/api/predict?model=letters&k=2", "application/json; charset=utf-8", []byte(pixelsJSON(64, 30)), 2, false, -1},
+		{"png white on black", "/api/predict?model=letters", "image/png", bars(t, 0, 120, 100, 255, 0), 5, false, 0},
+		{"png ink on paper", "/api/predict?model=letters", "image/png", bars(t, 3, 64, 64, 0, 255), 5, true, 3},
+		{"png exact size", "/api/predict?model=letters&k=1", "image/png", bars(t, 4, 8, 8, 250, 10), 1, false, 4},
+		{"jpeg", "/api/predict?model=digits&k=3", "image/jpeg", encodeImage(t, "jpeg", 50, 70, 0, 240), 3, true, -1},
+		{"tiny png", "/api/predict?model=digits", "image/png", encodeImage(t, "png", 1, 1, 0, 0), 3, false, -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := decode[predictAnswer](t, do(s, "POST", tt.target, tt.ctype, tt.body))
+			if len(got.Top) != tt.k {
+				t.Fatalf("POST %s: %d predictions, want %d", tt.target, len(got.Top), tt.k)
+			}
+			var sum float32
+			for i, p := range got.Top {
+				sum += p.Probability
+				if i > 0 && p.Probability > got.Top[i-1].Probability {
+					t.Errorf("POST %s: top not sorted: %+v", tt.target, got.Top)
+				}
+				if p.Name == "" {
+					t.Errorf("POST %s: prediction %d has no name", tt.target, i)
+				}
+			}
+			if sum > 1.0001 || (tt.k == len(s.byName[got.Model].classes) && math.Abs(float64(sum)-1) > 1e-4) {
+				t.Errorf("POST %s: probabilities sum to %v", tt.target, sum)
+			}
+			if got.Inverted != tt.inverted {
+				t.Errorf("POST %s: inverted = %v, want %v", tt.target, got.Inverted, tt.inverted)
+			}
+			if tt.label >= 0 && got.Top[0].Label != tt.label {
+				t.Errorf("POST %s: top class %+v, want label %d", tt.target, got.Top[0], tt.label)
+			}
+		})
+	}
+}
+
+// TestPredictTrained checks that the trained letters model, served, tells
+// its classes apart from raw pixels.
+func TestPredictTrained(t *testing.T) {
+	s := testServer(t)
+	rng := rand.New(rand.NewPCG(5, 6))
+	correct := 0
+	for i := range 50 {
+		c := i % 5
+		px := barImage(c, rng)
+		body := `{"pixels":[` + strings.Trim(strings.Join(strings.Fields(fmt.Sprint(px)), ","), "[]") + `]}`
+		got := decode[predictAnswer](t, do(s, "POST", "/api/predict?model=letters&k=1", "application/json", []byte(body)))
+		if got.Top[0].Label == c {
+			correct++
+		}
+	}
+	if correct < 48 {
+		t.Errorf("the trained letters model classifies %d of 50 bars correctly, want at least 48", correct)
+	}
+}
+
+// TestPredictMatchesModel checks the answer against the model run directly
+// on the standardised input.
+func TestPredictMatchesModel(t *testing.T) {
+	s := testServer(t)
+	px := make([]float32, 64)
+	var parts []string
+	for i := range px {
+		px[i] = float32(i * 3)
+		parts = append(parts, fmt.Sprint(i*3))
+	}
+	body := `{"pixels":[` + strings.Join(parts, ",") + `]}`
+	got := decode[predictAnswer](t, do(s, "POST", "/api/predict?model=letters&k=5", "application/json", []byte(body)))
+	m := letters(t)
+	x := tensor.FromData(px, 1, 8, 8, 1)
+	m.Standardizer.Apply(x, x)
+	want := tensor.New(1, 5)
+	m.Predict(want, x)
+	for _, p := range got.Top {
+		if math.Abs(float64(p.Probability-want.Data[p.Label])) > 1e-6 {
+			t.Errorf("probability of class %d = %v, want %v", p.Label, p.Probability, want.Data[p.Label])
+		}
+	}
+}
+
+func TestActivations(t *testing.T) {
+	s := testServer(t)
+	type answer struct {
+		Pixels   []byte
+		Input    encoded
+		Layers   []encoded
+		Top      []struct{ Label int }
+		Saliency *saliencyAnswer
+	}
+	got := decode[answer](t, do(s, "POST", "/api/activations?model=letters&full=-1,0&saliency=1", "application/json", []byte(pixelsJSON(64, 255))))
+	if len(got.Pixels) != 64 || got.Pixels[0] != 255 {
+		t.Errorf("pixels = %v, want 64 values of 255", got.Pixels)
+	}
+	if len(got.Layers) != 4 || len(got.Top) != 5 || got.Saliency == nil {
+		t.Fatalf("activations: %d layers, %d top, saliency %v", len(got.Layers), len(got.Top), got.Saliency)
+	}
+	if got.Input.Encoding != "f32" || got.Input.Min != 1 || got.Input.Max != 1 {
+		t.Errorf("input = %+v, want f32 of ones", got.Input)
+	}
+	m := letters(t)
+	x := tensor.New(1, 8, 8, 1)
+	x.Fill(1) // 255 rescaled
+	want := m.ForwardAll(x)
+	for i, l := range got.Layers {
+		raw, err := base64.StdEncoding.DecodeString(l.Data)
+		if err != nil {
+			t.Fatalf("layer %d data: %v", i, err)
+		}
+		w := want[i].Data
+		if fmt.Sprint(l.Shape) != fmt.Sprint(want[i].Shape[1:]) {
+			t.Errorf("layer %d shape %v, want %v", i, l.Shape, want[i].Shape[1:])
+		}
+		for j := range w {
+			var v float32
+			switch l.Encoding {
+			case "f32":
+				v = math.Float32frombits(uint32(raw[4*j]) | uint32(raw[4*j+1])<<8 | uint32(raw[4*j+2])<<16 | uint32(raw[4*j+3])<<24)
+			case "u8":
+				v = l.Min + float32(raw[j])/255*(l.Max-l.Min)
+			}
+			tol := 1e-6 + float64(l.Max-l.Min)/510
+			if l.Encoding == "f32" {
+				tol = 0
+			}
+			if math.Abs(float64(v-w[j])) > tol+1e-6 {
+				t.Fatalf("layer %d (%s) value %d = %v, want %v", i, l.Encoding, j, v, w[j])
+			}
+		}
+		if wantEnc := map[bool]string{true: "f32", false: "u8"}[i == 0]; l.Encoding != wantEnc {
+			t.Errorf("layer %d encoding %q, want %q", i, l.Encoding, wantEnc)
+		}
+	}
+	if got.Saliency.Class != got.Top[0].Label || fmt.Sprint(got.Saliency.Shape) != "[8 8]" {
+		t.Errorf("saliency = %+v, want class %d of shape [8 8]", got.Saliency, got.Top[0].Label)
+	}
+}
+
+func TestSaliency(t *testing.T) {
+	s := testServer(t)
+	got := decode[saliencyAnswer](t, do(s, "POST", "/api/saliency?model=letters&class=3", "application/json", []byte(pixelsJSON(64, 100))))
+	raw, _ := base64.StdEncoding.DecodeString(got.Data)
+	if got.Class != 3 || len(raw) != 64 || got.Max <= 0 {
+		t.Fatalf("saliency = %+v (%d values), want class 3, 64 values, max > 0", got, len(raw))
+	}
+	top := 0
+	for _, v := range raw {
+		top = max(top, int(v))
+	}
+	if top != 255 {
+		t.Errorf("saliency maximum level = %d, want 255", top)
+	}
+	// The map is the model's own input gradient: |d score / d input|.
+	m := letters(t)
+	x := tensor.New(1, 8, 8, 1)
+	x.Fill(100.0 / 255)
+	g := m.InputGradient(x, 3)
+	var want float32
+	for _, v := range g.Data {
+		want = max(want, float32(math.Abs(float64(v))))
+	}
+	if math.Abs(float64(got.Max-want)) > 1e-6*float64(want) {
+		t.Errorf("saliency max = %v, want %v", got.Max, want)
+	}
+}
+
+func TestKernel(t *testing.T) {
+	s := testServer(t)
+	layers := s.byName["letters"].m.Layers
+	got := decode[kernelAnswer](t, do(s, "GET", "/api/models/letters/layers/0/kernel?channel=2", "", nil))
+	if fmt.Sprint(got.Shape) != "[3 3 1]" || len(got.Values) != 9 || got.Bias == nil {
+		t.Fatalf("kernel = %+v", got)
+	}
+	k, b := layers[0].Params()[0].Value, layers[0].Params()[1].Value
+	for j, v := range got.Values {
+		if w := k.Data[j*4+2]; v != w {
+			t.Errorf("kernel value %d = %v, want %v", j, v, w)
+		}
+	}
+	if *got.Bias != b.Data[2] {
+		t.Errorf("bias = %v, want %v", *got.Bias, b.Data[2])
+	}
+	d := decode[kernelAnswer](t, do(s, "GET", "/api/models/letters/layers/3/kernel?channel=4", "", nil))
+	if fmt.Sprint(d.Shape) != "[64]" || len(d.Values) != 64 {
+		t.Errorf("dense kernel shape %v with %d values, want [64]", d.Shape, len(d.Values))
+	}
+}
+
+func TestActivation(t *testing.T) {
+	s := testServer(t)
+	tests := []struct {
+		target string
+		act    string
+		want   []float32
+	}{
+		{"/api/models/letters/layers/0/activation?z=-1.5,2,0", "relu", []float32{0, 2, 0}},
+		{"/api/models/letters/layers/3/activation?z=0,0", "softmax", []float32{0.5, 0.5}},
+		{"/api/models/letters/layers/3/activation?z=1", "softmax", []float32{1}},
+	}
+	for _, tt := range tests {
+		got := decode[activationAnswer](t, do(s, "GET", tt.target, "", nil))
+		if got.Activation != tt.act || fmt.Sprint(got.Values) != fmt.Sprint(tt.want) {
+			t.Errorf("GET %s = %s %v, want %s %v", tt.target, got.Activation, got.Values, tt.act, tt.want)
+		}
+	}
+}
+
+func TestHistoryAndEvaluation(t *testing.T) {
+	s := testServer(t)
+	h := decode[map[string][]float64](t, do(s, "GET", "/api/models/letters/history", "", nil))
+	if len(h["val_accuracy"]) != 2 || h["loss"][1] != 0.9 {
+		t.Errorf("history = %v", h)
+	}
+	type evalAnswer struct {
+		Matrix       [][]int
+		SampleCounts [][]int `json:"sample_counts"`
+		Samples      []sample
+		Accuracy     float64
+	}
+	e := decode[evalAnswer](t, do(s, "GET", "/api/models/letters/evaluation", "", nil))
+	if len(e.Matrix) != 5 || e.Matrix[1][2] != 1 || e.SampleCounts[1][2] != 1 || e.Samples != nil || e.Accuracy != 0.6 {
+		t.Errorf("evaluation = %+v", e)
+	}
+	type samplesAnswer struct {
+		Count   int
+		Samples []sample
+	}
+	sm := decode[samplesAnswer](t, do(s, "GET", "/api/models/letters/evaluation/samples?true=1&pred=2", "", nil))
+	if sm.Count != 1 || len(sm.Samples) != 1 || sm.Samples[0].Index != 7 || len(sm.Samples[0].Pixels) != 64 || sm.Samples[0].Pixels[0] != 200 {
+		t.Errorf("samples(1,2) = %+v", sm)
+	}
+	empty := decode[samplesAnswer](t, do(s, "GET", "/api/models/letters/evaluation/samples?true=3&pred=4", "", nil))
+	if empty.Count != 0 || len(empty.Samples) != 0 {
+		t.Errorf("samples(3,4) = %+v, want none", empty)
+	}
+}

@@ -1,0 +1,179 @@
+package web
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/convnet-go/convnet/model"
+)
+
+// The answers of what happens inside the model for one image: every
+// layer's output and the saliency map.
+
+// encoded is a tensor in the compact form of the API: base64 of uint8
+// levels between Min and Max ("u8") or of little-endian float32 ("f32").
+type encoded struct {
+	Index    int     `json:"index"`
+	Name     string  `json:"name"`
+	Type     string  `json:"type"`
+	Shape    []int   `json:"shape"`
+	Min      float32 `json:"min"`
+	Max      float32 `json:"max"`
+	Encoding string  `json:"encoding"`
+	Data     string  `json:"data"`
+}
+
+func encode(v []float32, f32 bool) (lo, hi float32, enc, data string) {
+	lo, hi = float32(math.Inf(1)), float32(math.Inf(-1))
+	for _, x := range v {
+		lo, hi = min(lo, x), max(hi, x)
+	}
+	if len(v) == 0 {
+		lo, hi = 0, 0
+	}
+	if f32 {
+		b := make([]byte, 4*len(v))
+		for i, x := range v {
+			binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
+		}
+		return lo, hi, "f32", base64.StdEncoding.EncodeToString(b)
+	}
+	b := make([]byte, len(v))
+	if hi > lo {
+		scale := 255 / (hi - lo)
+		for i, x := range v {
+			b[i] = uint8((x-lo)*scale + 0.5)
+		}
+	}
+	return lo, hi, "u8", base64.StdEncoding.EncodeToString(b)
+}
+
+type activationsAnswer struct {
+	Model    string             `json:"model"`
+	Inverted bool               `json:"inverted"`
+	Pixels   []byte             `json:"pixels"`
+	Input    encoded            `json:"input"`
+	Layers   []encoded          `json:"layers"`
+	Top      []model.Prediction `json:"top"`
+	Saliency *saliencyAnswer    `json:"saliency,omitempty"`
+}
+
+type saliencyAnswer struct {
+	Model string  `json:"model,omitempty"`
+	Class int     `json:"class"`
+	Name  string  `json:"name"`
+	Shape []int   `json:"shape"`
+	Max   float32 `json:"max"`
+	Data  string  `json:"data"`
+}
+
+// fullSet parses the "full" parameter: layer indices (-1 for the input)
+// whose values are sent as float32.
+func fullSet(r *http.Request, layers int) (map[int]bool, error) {
+	set := map[int]bool{}
+	v := r.URL.Query().Get("full")
+	if v == "" {
+		return set, nil
+	}
+	for f := range strings.SplitSeq(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < -1 || n >= layers {
+			return nil, errorf(http.StatusBadRequest, "parameter full=%q: want layer indices in -1..%d", v, layers-1)
+		}
+		set[n] = true
+	}
+	return set, nil
+}
+
+// classParam parses the optional "class" parameter; -1 means the top class.
+func classParam(r *http.Request, m *served) (int, error) {
+	return intParam(r, "class", -1, -1, len(m.classes)-1)
+}
+
+func (s *Server) handleActivations(w http.ResponseWriter, r *http.Request) {
+	m, k, err := s.modelAndK(r)
+	var full map[int]bool
+	var class int
+	if err == nil {
+		full, err = fullSet(r, len(m.info.Layers))
+	}
+	if err == nil {
+		class, err = classParam(r, m)
+	}
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	withSaliency := r.URL.Query().Get("saliency") == "1"
+	s.post(w, r, m, func(ctx context.Context, px []float32, inverted bool) (any, error) {
+		t, err := m.c.Trace(ctx, px, k)
+		if err != nil {
+			return nil, err
+		}
+		ans := activationsAnswer{Model: m.name, Inverted: inverted, Pixels: make([]byte, len(px)), Top: t.Top}
+		for i, v := range px {
+			ans.Pixels[i] = uint8(v + 0.5)
+		}
+		ans.Input = encoded{Index: -1, Name: "input", Type: "Input", Shape: m.shape}
+		ans.Input.Min, ans.Input.Max, ans.Input.Encoding, ans.Input.Data = encode(t.Input.Data, full[-1])
+		for i, o := range t.Layers {
+			l := m.info.Layers[i]
+			e := encoded{Index: i, Name: l.Name, Type: l.Type, Shape: o.Shape[1:]}
+			e.Min, e.Max, e.Encoding, e.Data = encode(o.Data, full[i])
+			ans.Layers = append(ans.Layers, e)
+		}
+		if withSaliency {
+			if class < 0 {
+				class = t.Top[0].Label
+			}
+			if ans.Saliency, err = m.saliency(ctx, px, class); err != nil {
+				return nil, err
+			}
+		}
+		return ans, nil
+	})
+}
+
+// saliency answers the classifier's saliency map of class as uint8 levels
+// of its maximum.
+func (m *served) saliency(ctx context.Context, px []float32, class int) (*saliencyAnswer, error) {
+	sal, err := m.c.Saliency(ctx, px, class)
+	if err != nil {
+		return nil, err
+	}
+	var top float32
+	for _, v := range sal.Map.Data {
+		top = max(top, v)
+	}
+	b := make([]byte, len(sal.Map.Data))
+	if top > 0 {
+		for i, v := range sal.Map.Data {
+			b[i] = uint8(v/top*255 + 0.5)
+		}
+	}
+	return &saliencyAnswer{Class: sal.Class, Name: m.classes[sal.Class], Shape: sal.Map.Shape, Max: top, Data: base64.StdEncoding.EncodeToString(b)}, nil
+}
+
+func (s *Server) handleSaliency(w http.ResponseWriter, r *http.Request) {
+	m, err := s.model(r)
+	var class int
+	if err == nil {
+		class, err = classParam(r, m)
+	}
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	s.post(w, r, m, func(ctx context.Context, px []float32, _ bool) (any, error) {
+		ans, err := m.saliency(ctx, px, class)
+		if ans != nil {
+			ans.Model = m.name
+		}
+		return ans, err
+	})
+}
