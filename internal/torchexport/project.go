@@ -68,7 +68,7 @@ func Generate(p Project) ([]File, error) {
 		return nil, err
 	}
 	md := modelData{
-		Title: p.Title, Version: p.Version, ModelFile: ModelFile,
+		Title: pyDoc(p.Title), Version: pyDoc(p.Version), ModelFile: ModelFile,
 		NumLayers: len(m.Layers), Classes: m.NumClasses(),
 		InputHWC:      fmt.Sprintf("%dx%dx%d", in[0], in[1], in[2]),
 		InputCHW:      fmt.Sprintf("%d, %d, %d", in[2], in[0], in[1]),
@@ -147,7 +147,7 @@ type readmeData struct {
 func (p Project) readmeData(td trainData, h helpers) readmeData {
 	r := p.Recipe
 	d := readmeData{
-		Title: p.Title, Version: p.Version, Command: td.Command, ModelFile: ModelFile,
+		Title: p.Title, Version: p.Version, Command: p.Recipe.Command, ModelFile: ModelFile,
 		Trained: p.Trained, BatchNorm: h.BatchNorm, Augment: r.Augment != nil,
 		Validation: r.Validation.Split > 0, Images: r.Data.Images != "",
 		BatchSize: r.BatchSize, Seed: r.Seed,

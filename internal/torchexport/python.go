@@ -37,6 +37,12 @@ func pyStr(s string) string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
+// pyDoc makes s safe inside a Python docstring: backslashes and double
+// quotes are escaped, lines are joined.
+func pyDoc(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", " ", "\r", " ").Replace(s)
+}
+
 // pyStrs writes a list of strings.
 func pyStrs(list []string) string {
 	q := make([]string, len(list))

@@ -121,7 +121,7 @@ type dataData struct {
 func (p Project) trainData() (trainData, error) {
 	r := p.Recipe
 	d := trainData{
-		Title: p.Title, Version: p.Version, Command: r.Command,
+		Title: pyDoc(p.Title), Version: pyDoc(p.Version), Command: pyDoc(r.Command),
 		Epochs: r.Epochs, BatchSize: r.BatchSize, DropLast: pyBool(r.DropLast), Seed: r.Seed,
 		Evaluate: pyBool(!r.NoEvaluate), LabelSmoothing: pyFloat(r.Loss.LabelSmoothing),
 	}

@@ -301,7 +301,8 @@ func TestGenerateUnsupported(t *testing.T) {
 }
 
 // TestGenerateNoWeights: a network without weights still loads its
-// preprocessing, and its load_convnet is valid Python.
+// preprocessing, and its load_convnet is valid Python; so are docstrings
+// quoting a title and a command line with quotes and backslashes.
 func TestGenerateNoWeights(t *testing.T) {
 	m := model.New(&nn.MaxPool2D{}, &nn.Flatten{}, &nn.Softmax{})
 	if err := m.Build([]int{4, 4, 2}, 1); err != nil {
@@ -313,7 +314,9 @@ func TestGenerateNoWeights(t *testing.T) {
 	}
 	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255, ImageCenter: true}
 	m.Standardizer.Fit(x)
-	f := files(t, Project{Model: m, Title: "pooling", Recipe: recipe()})
+	r := recipe()
+	r.Command = `convnet export --format pytorch --out 'a """ \x'`
+	f := files(t, Project{Model: m, Title: `the network of "a\b".safetensors`, Recipe: r})
 	if !strings.Contains(f["model.py"], `net.mean_image.copy_(values("mean_image", 32).reshape(4, 4, 2).permute(2, 0, 1)[None])`) {
 		t.Errorf("model.py does not load the mean image:\n%s", f["model.py"])
 	}
