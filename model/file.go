@@ -21,7 +21,7 @@ import (
 // The model file format: see the package documentation.
 const (
 	FormatName    = "convnet"
-	FormatVersion = 1
+	FormatVersion = 2
 )
 
 // Metadata keys the file format reserves; Meta may not use them.
@@ -149,14 +149,6 @@ func Encode(w io.Writer, m *Sequential, includeOptimizer bool) error {
 		tensors = append(tensors, state...)
 	}
 	return writeContainer(w, meta, tensors)
-}
-
-func maps(m map[string]any) map[string]any {
-	c := make(map[string]any, len(m)+1)
-	for k, v := range m {
-		c[k] = v
-	}
-	return c
 }
 
 func putJSON(meta map[string]string, key string, v any) error {

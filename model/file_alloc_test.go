@@ -52,8 +52,8 @@ func emptyTensors(n int) func(h map[string]any) {
 	}
 }
 
-// archOf returns the architecture in the metadata of model file b.
-func archOf(t testing.TB, b []byte) string {
+// metaOf returns the metadata of model file b.
+func metaOf(t testing.TB, b []byte) map[string]string {
 	t.Helper()
 	n := binary.LittleEndian.Uint64(b[:8])
 	var h struct {
@@ -62,8 +62,11 @@ func archOf(t testing.TB, b []byte) string {
 	if err := json.Unmarshal(b[8:8+n], &h); err != nil {
 		t.Fatal(err)
 	}
-	return h.Meta["architecture"]
+	return h.Meta
 }
+
+// archOf returns the architecture in the metadata of model file b.
+func archOf(t testing.TB, b []byte) string { return metaOf(t, b)["architecture"] }
 
 // Decoding allocates no more than the file's size allows, however large the
 // architecture its header declares.

@@ -1,7 +1,6 @@
 package model
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -9,19 +8,9 @@ import (
 	"github.com/convnet-go/convnet/nn"
 )
 
-// The "architecture" entry of a model file: the input shape and the layers,
-// rebuilt before any weight is read, with the weights each layer needs
-// checked against those the file holds for it.
-
-type architecture struct {
-	InputShape []int        `json:"input_shape"`
-	Layers     []layerEntry `json:"layers"`
-}
-
-type layerEntry struct {
-	ClassName string         `json:"class_name"`
-	Config    map[string]any `json:"config"`
-}
+// The "architecture" entry of a model file, Keras's to_json() of the model
+// (see keras.go), rebuilt before any weight is read, with the weights each
+// layer needs checked against those the file holds for it.
 
 // decodeArchitecture rebuilds the layers. A layer's weights can only come
 // from the tensors named after it ("<layer>/..."), so before building a
@@ -35,23 +24,15 @@ func decodeArchitecture(s string, h *header) (*Sequential, error) {
 	if s == "" {
 		return nil, formatErr("no architecture in the metadata")
 	}
-	var arch architecture
-	if err := json.Unmarshal([]byte(s), &arch); err != nil {
-		return nil, formatErr("architecture: %v", err)
-	}
-	if err := checkInputShape(arch.InputShape); err != nil {
-		return nil, formatErr("architecture: %v", err)
-	}
-	if len(arch.Layers) == 0 {
-		return nil, formatErr("architecture: no layers")
-	}
-	layers, err := arch.layers()
+	m, err := parseArchitecture([]byte(s))
 	if err != nil {
 		return nil, formatErr("architecture: %v", err)
 	}
-	m := &Sequential{Layers: layers}
+	if err := checkInputShape(m.input); err != nil {
+		return nil, formatErr("architecture: %v", err)
+	}
 	held := h.layerSizes()
-	err = m.build(arch.InputShape, 0, func(l nn.Layer, in []int, built bool) error {
+	err = m.build(m.input, 0, func(l nn.Layer, in []int, built bool) error {
 		if built {
 			return checkBuilt(l, held)
 		}

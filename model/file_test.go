@@ -185,12 +185,14 @@ func setValue(t testing.TB, b []byte, name string, i int, v float32) []byte {
 func TestDecodeErrors(t *testing.T) {
 	m, _, _ := trained(t)
 	good := encode(t, m, true)
+	// archWith changes the architecture's config; config.layers[0] is the
+	// InputLayer, layers[i] the model's layer i.
 	archWith := func(f func(a map[string]any)) func(h map[string]any) {
 		return func(h map[string]any) {
 			meta := h["__metadata__"].(map[string]any)
 			var a map[string]any
 			json.Unmarshal([]byte(meta["architecture"].(string)), &a)
-			f(a)
+			f(a["config"].(map[string]any))
 			s, _ := json.Marshal(a)
 			meta["architecture"] = string(s)
 		}
@@ -199,7 +201,7 @@ func TestDecodeErrors(t *testing.T) {
 	tests := []decodeErrorCase{
 		{"not convnet", rewrite(t, good, setMeta("format", "pt")), `format "pt", want "convnet"`},
 		{"no metadata", rewrite(t, good, func(h map[string]any) { delete(h, "__metadata__") }), "no __metadata__"},
-		{"newer version", rewrite(t, good, setMeta("format_version", "2")), "model file version 2 is newer than this program supports (1)"},
+		{"newer version", rewrite(t, good, setMeta("format_version", "3")), "model file version 3 is newer than this program supports (2)"},
 		{"bad version", rewrite(t, good, setMeta("format_version", "one")), `format_version "one"`},
 		{"missing tensor", rewrite(t, good, func(h map[string]any) {
 			// Drop the last tensor by name and trim its bytes: "dense_1/bias" is
@@ -210,17 +212,19 @@ func TestDecodeErrors(t *testing.T) {
 		{"shape vs architecture", rewrite(t, good, entry("dense_1/kernel", func(e map[string]any) { e["shape"] = []int{5, 16} })),
 			`"dense_1/kernel" has shape [5 16], the architecture needs [16 5]`},
 		{"weights of another layer", rewrite(t, good, archWith(func(a map[string]any) {
-			a["layers"].([]any)[5].(map[string]any)["config"].(map[string]any)["name"] = "dense_2"
+			a["layers"].([]any)[6].(map[string]any)["config"].(map[string]any)["name"] = "dense_2"
 		})), "layer 6: dense_2 (Dense) needs 1040 weights, the file holds 0 for it"},
 		{"architecture not JSON", rewrite(t, good, setMeta("architecture", "{")), "architecture:"},
 		{"no architecture", rewrite(t, good, func(h map[string]any) { delete(h["__metadata__"].(map[string]any), "architecture") }), "no architecture"},
 		{"unknown layer", rewrite(t, good, archWith(func(a map[string]any) {
-			a["layers"].([]any)[1].(map[string]any)["class_name"] = "Conv3D"
-		})), `layer 2: nn: unknown layer type "Conv3D"`},
+			a["layers"].([]any)[2].(map[string]any)["class_name"] = "Conv3D"
+		})), `layers[2]: batch_normalization (Conv3D): nn: unknown layer type "Conv3D"`},
 		{"huge dense", rewrite(t, good, archWith(func(a map[string]any) {
-			a["layers"].([]any)[5].(map[string]any)["config"].(map[string]any)["units"] = 1 << 30
+			a["layers"].([]any)[6].(map[string]any)["config"].(map[string]any)["units"] = 1 << 30
 		})), "needs 69793218560 weights, the file holds 1040 for it"},
-		{"bad input shape", rewrite(t, good, archWith(func(a map[string]any) { a["input_shape"] = []int{8, -8, 1} })), "input shape"},
+		{"bad input shape", rewrite(t, good, archWith(func(a map[string]any) {
+			a["layers"].([]any)[0].(map[string]any)["config"].(map[string]any)["batch_input_shape"] = []any{nil, 8, -8, 1}
+		})), "input shape"},
 		{"classes count", rewrite(t, good, setMeta("classes", `["a"]`)), "1 names for 5 outputs"},
 		{"preprocessing", rewrite(t, good, setMeta("preprocessing", `{"image_center":true,"mean_image":[1,2]}`)), "preprocessing"},
 		{"unknown optimizer", rewrite(t, good, setMeta("optimizer", `{"name":"lion","config":{}}`)), `unknown optimizer "lion"`},

@@ -41,6 +41,28 @@ func tiny(t testing.TB) *Sequential {
 	return m
 }
 
+// tinyGraph returns a trained graph with a skip connection and two branches
+// joined, in a file of a few kilobytes.
+func tinyGraph(t testing.TB) *Model {
+	in := Input(4, 4, 1)
+	x := Call(&nn.Conv2D{Filters: 2, KernelSize: pair(3), Padding: "same", Activation: "relu"}, in)
+	y := Call(&nn.BatchNormalization{}, Call(&nn.Conv2D{Filters: 2, KernelSize: pair(3), Padding: "same"}, x))
+	x = Call(&nn.Concatenate{}, Call(&nn.Add{}, x, y), Call(&nn.MaxPool2D{PoolSize: pair(1)}, in))
+	m, err := NewGraph(in, Call(&nn.Dense{Units: 3, Activation: "softmax"}, Call(&nn.GlobalAveragePooling2D{}, x)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Build(nil, 3); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Compile(&optim.Adam{}, nn.CrossEntropy{Sparse: true}); err != nil {
+		t.Fatal(err)
+	}
+	x0, y0 := randomBatch(m, 4, 5)
+	m.TrainStep(x0, y0)
+	return m
+}
+
 // FuzzDecode feeds Decode arbitrary bytes: it must return a model or an
 // error, never panic, allocate no more than decodeBudget, and a model it
 // returns must hold only finite weights, fit in DefaultMaxMemory per sample
@@ -62,6 +84,7 @@ func FuzzDecode(f *testing.F) {
 	good := encode(f, tiny(f), true)
 	f.Add(good)
 	f.Add(encode(f, tiny(f), false))
+	f.Add(encode(f, tinyGraph(f), true))
 	for _, n := range []int{0, 7, 8, 9, 64, len(good) / 2, len(good) - 1} {
 		f.Add(good[:n])
 	}
@@ -82,7 +105,7 @@ func FuzzDecode(f *testing.F) {
 	}
 	wide := archOf(f, built(f, []int{4, 4, 1}, &nn.Conv2D{Filters: 1 << 12, KernelSize: pair(3)}))
 	f.Add(rewrite(f, good, setMeta("architecture", archOf(f, built(f, []int{8}, denses...)))))
-	f.Add(rewrite(f, good, setMeta("architecture", strings.Replace(wide, "[4,4,1]", "[4096,4096,1]", 1))))
+	f.Add(rewrite(f, good, setMeta("architecture", strings.Replace(wide, "[null,4,4,1]", "[null,4096,4096,1]", 1))))
 	f.Add(rewrite(f, good, setMeta("architecture", archOf(f, built(f, []int{64}, &nn.Dense{Units: 1 << 10})))))
 	f.Add(rewrite(f, good, emptyTensors(100)))
 
@@ -91,7 +114,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(setValue(f, good, "conv2d/kernel", 0, float32(math.NaN())))
 	f.Add(setValue(f, good, "optimizer/dense/kernel/momentum", 1, float32(math.Inf(1))))
 	f.Add(built(f, []int{8192, 8192, 1}, &nn.GlobalAveragePooling2D{}, &nn.Dense{Units: 2}))
-	f.Add(rewrite(f, good, setMeta("architecture", strings.Replace(archOf(f, good), "[4,4,1]", "[4096,4096,1]", 1))))
+	f.Add(rewrite(f, good, setMeta("architecture", strings.Replace(archOf(f, good), "[null,4,4,1]", "[null,4096,4096,1]", 1))))
 	if old, err := os.ReadFile(compatFile); err == nil {
 		f.Add(old)
 	}

@@ -21,7 +21,9 @@ const DefaultMaxMemory = 512 << 20
 // package nn: per layer, three buffers the size of its output (the output;
 // the logits kept for a fused softmax, the normalised input of batch
 // normalisation, a dropout mask or pooling indices; the output's gradient)
-// and one the size of its input (the input's gradient). Convolutions also
+// and one the size of each input (the input's gradient), and in a graph one
+// more per output used by several layers (the sum of their gradients).
+// Convolutions also
 // keep one block of im2col rows per core, whatever the batch (a few
 // megabytes at most), which is not counted. Callers size their batches with
 // it (see [Sequential.MaxBatch]). Sums saturate at math.MaxInt64.
@@ -35,13 +37,24 @@ func (m *Sequential) ActivationBytes(batch int) int64 {
 		}
 		return n
 	}
-	in := size(m.input)
-	total := mulSat(3, in)                           // input, preprocessed, input gradient
-	total = addSat(total, mulSat(3, size(m.output))) // scores, their gradient, probabilities
+	sizes := []int64{size(m.input)} // per node: the input, then each layer's output
 	for _, l := range m.Layers {
-		out := size(l.OutputShape())
-		total = addSat(total, addSat(mulSat(3, out), in))
-		in = out
+		sizes = append(sizes, size(l.OutputShape()))
+	}
+	total := mulSat(3, sizes[0])                     // input, preprocessed, input gradient
+	total = addSat(total, mulSat(3, size(m.output))) // scores, their gradient, probabilities
+	uses := make([]int, len(sizes))
+	for i := range m.Layers {
+		total = addSat(total, mulSat(3, sizes[i+1]))
+		for _, j := range m.inbound(i) {
+			total = addSat(total, sizes[j]) // the gradient of each input
+			uses[j]++
+		}
+	}
+	for j, n := range uses {
+		if n > 1 { // a graph sums the gradients of an output several layers use
+			total = addSat(total, sizes[j])
+		}
 	}
 	return mulSat(total, f32, int64(max(batch, 0)))
 }

@@ -34,7 +34,7 @@ func TestLayout(t *testing.T) {
 	if err := json.Unmarshal(header["__metadata__"], &meta); err != nil {
 		t.Fatal(err)
 	}
-	if meta["format"] != "convnet" || meta["format_version"] != "1" {
+	if meta["format"] != "convnet" || meta["format_version"] != "2" {
 		t.Errorf("format %q version %q", meta["format"], meta["format_version"])
 	}
 	for _, key := range []string{"architecture", "classes", "optimizer", "history", "note"} {

@@ -32,7 +32,7 @@ func runSummary(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var opts SummaryOptions
 	var input string
 	fs := newFlagSet("summary", "--model tutorial|FILE", stderr)
-	fs.StringVar(&opts.Model, "model", "tutorial", "a preset ("+strings.Join(model.PresetNames(), ", ")+"), a model file or a JSON architecture file")
+	fs.StringVar(&opts.Model, "model", "tutorial", "a preset ("+strings.Join(model.PresetNames(), ", ")+"), a model file or a JSON architecture file (such as Keras's model.to_json())")
 	fs.StringVar(&input, "input", "", "input shape for a preset, such as 28x28x1 (default 32x32x1)")
 	fs.IntVar(&opts.Classes, "classes", 0, "number of classes for a preset (default 28)")
 	maxMemoryFlag(fs, &opts.MaxMemory)
@@ -130,8 +130,9 @@ func isArchitectureFile(path string) bool {
 	return strings.HasPrefix(strings.TrimSpace(string(b[:n])), "{")
 }
 
-// readArchitecture reads a JSON architecture file (the schema model files
-// store) into an unbuilt model.
+// readArchitecture reads a JSON architecture file (Keras's model.to_json()
+// of a Sequential or Functional model, the document model files store)
+// into an unbuilt model.
 func readArchitecture(path string) (*model.Sequential, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
