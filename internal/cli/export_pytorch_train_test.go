@@ -18,7 +18,7 @@ import (
 // AHCD images with two DistributedDataParallel processes (gloo), started
 // with PyTorch's environment variables as the project's README shows; the
 // ONNX file the first process writes imports into a model that predicts as
-// PyTorch does on 100 test images.
+// PyTorch does on 100 test images, and so does the model file it writes.
 func TestExportPyTorchDDP(t *testing.T) {
 	skipRace(t)
 	py := python(t, "torch", "torchvision", "numpy")
@@ -81,6 +81,18 @@ func TestExportPyTorchDDP(t *testing.T) {
 		got = append(got, p...)
 	}
 	compareProbabilities(t, "convnet predict of the import vs PyTorch", got, want, 1e-5)
+	direct, err := model.Load(filepath.Join(project, "model.safetensors"))
+	if err != nil {
+		t.Fatalf("the project's model file: %v", err)
+	}
+	if len(direct.Layers) != 13 || direct.Meta["source"] == "" {
+		t.Errorf("the project's model file: %d layers, source %q; want the tutorial's 13 layers and where they come from", len(direct.Layers), direct.Meta["source"])
+	}
+	got = got[:0]
+	for _, p := range probabilities(t, direct, images) {
+		got = append(got, p...)
+	}
+	compareProbabilities(t, "convnet predict of the project's model file vs PyTorch", got, want, 1e-5)
 }
 
 // freePort returns a TCP port free on the loopback interface.
@@ -163,7 +175,7 @@ func TestExportPyTorchRecipes(t *testing.T) {
 					t.Errorf("train.py's output lacks %q", want)
 				}
 			}
-			for _, name := range append(tc.files, "model.onnx", "model.pt") {
+			for _, name := range append(tc.files, "model.safetensors", "model.onnx", "model.pt") {
 				if _, err := os.Stat(filepath.Join(project, name)); err != nil {
 					t.Errorf("train.py did not write %s: %v", name, err)
 				}

@@ -2,21 +2,36 @@ package torchexport
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/convnet-go/convnet/internal/kernels"
+	"github.com/convnet-go/convnet/model"
 	"github.com/convnet-go/convnet/nn"
 )
 
 // pyLayer is one layer's share of model.py: its module, its statements in
-// forward and the statements of load_convnet that fill it from the model
-// file. Statements read and assign the variable x (a graph model will give
-// each layer its own input and output names).
+// Net.forward, and those of load_convnet and save_convnet, which copy its
+// weights from and to the model file.
 type pyLayer struct {
 	Comment string   // what the layer is, for the reader
 	Attr    string   // the module's attribute of Net; "" when it has none
 	Init    string   // the module, such as "nn.Conv2d(1, 32, (5, 5), padding=(2, 2))"
-	Forward []string // statements computing x from x
+	Forward []string // statements computing the layer's output variable from its inputs'
 	Load    []string // statements of load_convnet
+	Save    []string // statements of save_convnet
+}
+
+// weight adds the statements that copy the parameter name of convnet's
+// layer (of the given shape) into net's attribute dst, and back: toTorch
+// turns a tensor in convnet's layout into PyTorch's, toConvnet the other
+// way ("%s" stands for the tensor).
+func (p *pyLayer) weight(dst, name string, shape []int, toTorch, toConvnet string) {
+	args := []string{pyStr(name)}
+	for _, d := range shape {
+		args = append(args, fmt.Sprint(d))
+	}
+	p.Load = append(p.Load, fmt.Sprintf("net.%s.copy_(%s)", dst, fmt.Sprintf(toTorch, "tensor("+strings.Join(args, ", ")+")")))
+	p.Save = append(p.Save, fmt.Sprintf("tensors[%s] = %s", pyStr(name), fmt.Sprintf(toConvnet, "net."+dst)))
 }
 
 // helpers says which of model.py's helper definitions the layers use.
@@ -33,12 +48,12 @@ func (h helpers) Same() bool { return h.SameConv || h.SameMaxPool || h.SameAvgPo
 // needs to know about those before it.
 type walker struct {
 	helpers helpers
-	attrs   map[string]bool // attribute names taken
-	// flat is the (c, h, w) shape of the image whose flattening gave the
-	// features flowing now, when PyTorch's order of them differs from
-	// convnet's: per-feature weights read from the model file are reordered
-	// until a Dense mixes the features.
-	flat *[3]int
+	attrs   map[string]bool // Python names taken
+	// flat maps a variable of Net.forward to the (c, h, w) shape of the
+	// image whose flattening gave its features, when PyTorch's order of them
+	// differs from convnet's: per-feature weights read from the model file
+	// are reordered until a Dense mixes the features.
+	flat map[string]*[3]int
 }
 
 // UnsupportedError reports a part of a model or recipe that the PyTorch
@@ -55,35 +70,69 @@ func unsupported(what, format string, args ...any) error {
 	return &UnsupportedError{What: what, Why: fmt.Sprintf(format, args...)}
 }
 
-// layers turns the model's layers into Python, walking them in order from
-// the input shape.
-func (w *walker) layers(layers []nn.Layer, input []int) ([]pyLayer, error) {
-	var out []pyLayer
-	in := input
-	for i, l := range layers {
-		last := i == len(layers)-1
-		p, err := w.layer(l, in, last)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-		in = l.OutputShape()
-	}
-	return out, nil
+// value is an input of a layer: the variable of Net.forward holding it and
+// its shape in convnet's order, without the batch axis.
+type value struct {
+	name  string
+	shape []int
 }
 
-// layer returns the Python of l, whose input has shape in (convnet's order,
-// without the batch axis). The last layer leaves out a final softmax: the
-// network returns logits, which the loss takes.
-func (w *walker) layer(l nn.Layer, in []int, last bool) (pyLayer, error) {
+// layers turns the model's layers into Python, walking them in the order
+// they run, each called on the values its inbound layers computed, and
+// returns them with the variable holding the model's output. The input is
+// x; in a chain of layers every output is x again, in a graph each layer's
+// output is a variable named as its module.
+func (w *walker) layers(m *model.Model) ([]pyLayer, string, error) {
+	chain := true
+	for i := range m.Layers {
+		if in := m.Inbound(i); len(in) != 1 || in[0] != i-1 {
+			chain = false
+		}
+	}
+	vars := make([]string, len(m.Layers))
+	var out []pyLayer
+	for i, l := range m.Layers {
+		var ins []value
+		for _, j := range m.Inbound(i) {
+			if j < 0 {
+				ins = append(ins, value{"x", m.InputShape()})
+			} else {
+				ins = append(ins, value{vars[j], m.Layers[j].OutputShape()})
+			}
+		}
+		id := w.attr(l.Name())
+		vars[i] = "x"
+		if !chain {
+			vars[i] = id
+		}
+		p, err := w.layer(l, id, ins, vars[i], i == len(m.Layers)-1)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, p)
+	}
+	return out, vars[len(vars)-1], nil
+}
+
+// layer returns the Python of l, called on ins, its module named id and its
+// output assigned to the variable out. The last layer leaves out a final
+// softmax: the network returns logits, which the loss takes.
+func (w *walker) layer(l nn.Layer, id string, ins []value, out string, last bool) (pyLayer, error) {
 	name := l.Name()
 	p := pyLayer{Comment: fmt.Sprintf("%s (%s)", name, l.Type())}
+	if _, ok := l.(nn.MultiInput); ok {
+		return p, w.merge(&p, l, ins, out)
+	}
+	if len(ins) != 1 {
+		return p, fmt.Errorf("torchexport: layer %s called on %d inputs", name, len(ins))
+	}
+	x, in, flat := ins[0].name, ins[0].shape, w.flat[ins[0].name]
+	w.flat[out] = nil
 	module := func(init string) {
-		p.Attr = w.attr(name)
-		p.Init = init
+		p.Attr, p.Init = id, init
 	}
 	call := func(act string) {
-		p.Forward = append(p.Forward, "x = "+apply(act, fmt.Sprintf("self.%s(x)", p.Attr)))
+		p.Forward = append(p.Forward, fmt.Sprintf("%s = %s", out, apply(act, fmt.Sprintf("self.%s(%s)", id, x))))
 	}
 	switch l := l.(type) {
 	case *nn.Conv2D:
@@ -106,12 +155,10 @@ func (w *walker) layer(l nn.Layer, in []int, last bool) (pyLayer, error) {
 		}
 		p.Comment += fmt.Sprintf(": %d filters %dx%d%s, %s padding%s", l.Filters, k[0], k[1], strideNote(s), paddingName(l.Padding), actNote(l.Activation, last))
 		call(act)
-		p.Load = append(p.Load, fmt.Sprintf("net.%s.weight.copy_(tensor(%s, %d, %d, %d, %d).permute(3, 2, 0, 1))  # HWIO to OIHW",
-			p.Attr, pyStr(name+"/kernel"), k[0], k[1], c, l.Filters))
+		p.weight(id+".weight", name+"/kernel", []int{k[0], k[1], c, l.Filters}, "%s.permute(3, 2, 0, 1)", "%s.permute(2, 3, 1, 0)") // HWIO, OIHW
 		if !l.NoBias {
-			p.Load = append(p.Load, fmt.Sprintf("net.%s.bias.copy_(tensor(%s, %d))", p.Attr, pyStr(name+"/bias"), l.Filters))
+			p.weight(id+".bias", name+"/bias", []int{l.Filters}, "%s", "%s")
 		}
-		w.flat = nil
 	case *nn.Dense:
 		act, err := activation(l, l.Activation, last)
 		if err != nil {
@@ -120,16 +167,16 @@ func (w *walker) layer(l nn.Layer, in []int, last bool) (pyLayer, error) {
 		module(fmt.Sprintf("nn.Linear(%d, %d%s)", in[0], l.Units, biasArg(l.NoBias)))
 		p.Comment += fmt.Sprintf(": %d units%s", l.Units, actNote(l.Activation, last))
 		call(act)
-		kernel := fmt.Sprintf("tensor(%s, %d, %d)", pyStr(name+"/kernel"), in[0], l.Units)
-		note := "[in, out] to [out, in]"
-		if w.flat != nil {
-			kernel, note = w.fromHWC(kernel), note+"; rows from (h, w, c) to (c, h, w) order"
+		// convnet's kernel is [in, out], nn.Linear's weight [out, in].
+		toTorch, toConvnet := "%s.t()", "%s.t()"
+		if flat != nil {
+			toTorch, toConvnet = fmt.Sprintf(w.fromHWC(flat), "%s")+".t()", fmt.Sprintf(w.toHWC(flat), "%s.t()")
+			p.Comment += "; its rows follow the flattened image"
 		}
-		p.Load = append(p.Load, fmt.Sprintf("net.%s.weight.copy_(%s.t())  # %s", p.Attr, kernel, note))
+		p.weight(id+".weight", name+"/kernel", []int{in[0], l.Units}, toTorch, toConvnet)
 		if !l.NoBias {
-			p.Load = append(p.Load, fmt.Sprintf("net.%s.bias.copy_(tensor(%s, %d))", p.Attr, pyStr(name+"/bias"), l.Units))
+			p.weight(id+".bias", name+"/bias", []int{l.Units}, "%s", "%s")
 		}
-		w.flat = nil
 	case *nn.MaxPool2D, *nn.AveragePooling2D:
 		cfg := l.Config()
 		k, s := configPair(cfg["pool_size"]), configPair(cfg["strides"])
@@ -159,34 +206,37 @@ func (w *walker) layer(l nn.Layer, in []int, last bool) (pyLayer, error) {
 		module(fmt.Sprintf("nn.Dropout(%s)", pyFloat(l.Rate)))
 		p.Comment += fmt.Sprintf(": rate %s, only in training", pyFloat(l.Rate))
 		call("")
+		w.flat[out] = flat
 	case *nn.Flatten:
 		module("nn.Flatten()")
 		call("")
+		w.flat[out] = flat
 		if len(in) == 3 {
 			p.Comment += ": PyTorch flattens in (c, h, w) order, convnet in (h, w, c)"
+			w.flat[out] = nil
 			if c, hw := in[2], in[0]*in[1]; c > 1 && hw > 1 {
-				w.flat = &[3]int{in[2], in[0], in[1]}
-				p.Comment += "; load_convnet reorders the weights after it"
+				w.flat[out] = &[3]int{in[2], in[0], in[1]}
+				p.Comment += "; the weights after it are reordered"
 			}
 		}
 	case *nn.GlobalAveragePooling2D:
 		module("nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())")
 		p.Comment += ": the mean of each channel"
 		call("")
-		w.flat = nil
 	case *nn.BatchNormalization:
 		cfg := l.Config()
 		c := in[len(in)-1]
 		w.helpers.BatchNorm = true
 		module(fmt.Sprintf("KerasBatchNorm(%d, momentum=%s, eps=%s)", c, pyFloat(cfg["momentum"].(float64)), pyFloat(cfg["epsilon"].(float64))))
 		call("")
-		for _, pn := range [][2]string{{"weight", "gamma"}, {"bias", "beta"}, {"running_mean", "moving_mean"}, {"running_var", "moving_variance"}} {
-			t := fmt.Sprintf("tensor(%s, %d)", pyStr(name+"/"+pn[1]), c)
-			if w.flat != nil {
-				t = w.fromHWC(t)
-			}
-			p.Load = append(p.Load, fmt.Sprintf("net.%s.%s.copy_(%s)", p.Attr, pn[0], t))
+		toTorch, toConvnet := "%s", "%s"
+		if flat != nil {
+			toTorch, toConvnet = w.fromHWC(flat), w.toHWC(flat)
 		}
+		for _, pn := range [][2]string{{"weight", "gamma"}, {"bias", "beta"}, {"running_mean", "moving_mean"}, {"running_var", "moving_variance"}} {
+			p.weight(id+"."+pn[0], name+"/"+pn[1], []int{c}, toTorch, toConvnet)
+		}
+		w.flat[out] = flat
 	case *nn.ReLU, *nn.LeakyReLU, *nn.ELU, *nn.Softmax, *nn.Activation:
 		fn, alpha := activationOf(l)
 		a, err := activations(l, fn, alpha)
@@ -196,20 +246,81 @@ func (w *walker) layer(l nn.Layer, in []int, last bool) (pyLayer, error) {
 		switch {
 		case fn == "softmax" && last:
 			p.Comment += ": left out, the loss takes the logits"
+			if out != x {
+				p.Forward = append(p.Forward, fmt.Sprintf("%s = %s", out, x))
+			}
 		case a.module != "":
 			module(a.module)
 			call("")
+		case out != x:
+			p.Forward = append(p.Forward, fmt.Sprintf("%s = %s", out, x))
 		}
+		w.flat[out] = flat
 	default:
 		return p, unsupported(fmt.Sprintf("layer %s (%s)", name, l.Type()), "the PyTorch export has no translation for this layer type")
 	}
 	return p, nil
 }
 
-// fromHWC wraps a tensor expression in from_hwc for the flattened image.
-func (w *walker) fromHWC(t string) string {
+// merge writes a merge layer: the element-wise sum, product or mean of its
+// inputs, or their concatenation.
+func (w *walker) merge(p *pyLayer, l nn.Layer, ins []value, out string) error {
+	var names []string
+	for _, v := range ins {
+		names = append(names, v.name)
+	}
+	what := fmt.Sprintf("layer %s (%s)", l.Name(), l.Type())
+	flat := w.flat[ins[0].name]
+	for _, v := range ins[1:] {
+		if f := w.flat[v.name]; (f == nil) != (flat == nil) || f != nil && *f != *flat {
+			return unsupported(what, "its inputs hold the features of flattened images in different orders, which the export does not follow")
+		}
+	}
+	w.flat[out] = flat
+	var expr string
+	switch l := l.(type) {
+	case *nn.Add:
+		expr = strings.Join(names, " + ")
+	case *nn.Multiply:
+		expr = strings.Join(names, " * ")
+	case *nn.Average:
+		expr = fmt.Sprintf("(%s) / %d", strings.Join(names, " + "), len(names))
+	case *nn.Concatenate:
+		if flat != nil {
+			return unsupported(what, "it joins the features of flattened images, whose order differs between convnet and PyTorch; the export does not follow it through a concatenation")
+		}
+		r := len(ins[0].shape)
+		a := l.Axis // Keras's: the batch axis is 0, -1 (or 0 here) the last
+		switch {
+		case a == 0:
+			a = r
+		case a < 0:
+			a += r + 1
+		}
+		dim := a // a vector's features: dim 1 in both
+		if r == 3 {
+			dim = map[int]int{1: 2, 2: 3, 3: 1}[a] // NHWC's height, width, channels in NCHW
+		}
+		expr = fmt.Sprintf("torch.cat([%s], dim=%d)", strings.Join(names, ", "), dim)
+	default:
+		return unsupported(what, "the PyTorch export has no translation for this merge layer")
+	}
+	p.Comment += ": " + expr
+	p.Forward = append(p.Forward, out+" = "+expr)
+	return nil
+}
+
+// fromHWC and toHWC return the conversions, with "%s" for the tensor, of
+// per-feature weights of a flattened image between convnet's (h, w, c)
+// order and PyTorch's (c, h, w).
+func (w *walker) fromHWC(f *[3]int) string {
 	w.helpers.FromHWC = true
-	return fmt.Sprintf("from_hwc(%s, %d, %d, %d)", t, w.flat[0], w.flat[1], w.flat[2])
+	return fmt.Sprintf("from_hwc(%%s, %d, %d, %d)", f[0], f[1], f[2])
+}
+
+func (w *walker) toHWC(f *[3]int) string {
+	w.helpers.FromHWC = true
+	return fmt.Sprintf("to_hwc(%%s, %d, %d, %d)", f[0], f[1], f[2])
 }
 
 // samePads returns Keras's "same" padding (top, bottom, left, right) of a

@@ -58,8 +58,8 @@ func Generate(p Project) ([]File, error) {
 	if len(in) != 3 {
 		return nil, unsupported("the model's input", "shape %v: the PyTorch project trains on images (height, width, channels)", in)
 	}
-	w := &walker{attrs: map[string]bool{}}
-	layers, err := w.layers(m.Layers, in)
+	w := &walker{attrs: map[string]bool{}, flat: map[string]*[3]int{}}
+	layers, output, err := w.layers(m)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +73,7 @@ func Generate(p Project) ([]File, error) {
 		InputHWC:      fmt.Sprintf("%dx%dx%d", in[0], in[1], in[2]),
 		InputCHW:      fmt.Sprintf("%d, %d, %d", in[2], in[0], in[1]),
 		EndsInSoftmax: nn.EndsInSoftmax(m.Layers[len(m.Layers)-1]),
-		Helpers:       w.helpers, Preprocess: pre, Layers: layers,
+		Helpers:       w.helpers, Preprocess: pre, Layers: layers, Output: output,
 	}
 	train, _ := m.ParamCount()
 	md.Params = commas(train)
@@ -86,6 +86,7 @@ func Generate(p Project) ([]File, error) {
 	if err != nil {
 		return nil, err
 	}
+	td.Chain = output == "x" // convnet import takes chains of layers, not branches
 	var weights bytes.Buffer
 	if err := model.Encode(&weights, m, false); err != nil {
 		return nil, err
@@ -118,6 +119,7 @@ type modelData struct {
 	Helpers                   helpers
 	Preprocess                preprocess
 	Layers                    []pyLayer
+	Output                    string   // the variable Net.forward returns
 	LayerNames                []string // the entries of LAYER_NAMES
 }
 
@@ -134,10 +136,20 @@ func (d modelData) HasLoad() bool {
 	return false
 }
 
+// HasSave reports whether save_convnet copies anything.
+func (d modelData) HasSave() bool {
+	for _, l := range d.Layers {
+		if len(l.Save) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // readmeData fills README.md.tmpl.
 type readmeData struct {
 	Title, Version, Command, ModelFile string
-	Trained, BatchNorm                 bool
+	Trained, BatchNorm, Chain          bool
 	Augment, Validation, Images        bool
 	BatchSize                          int
 	Seed                               uint64
@@ -148,7 +160,7 @@ func (p Project) readmeData(td trainData, h helpers) readmeData {
 	r := p.Recipe
 	d := readmeData{
 		Title: p.Title, Version: p.Version, Command: p.Recipe.Command, ModelFile: ModelFile,
-		Trained: p.Trained, BatchNorm: h.BatchNorm, Augment: r.Augment != nil,
+		Trained: p.Trained, BatchNorm: h.BatchNorm, Chain: td.Chain, Augment: r.Augment != nil,
 		Validation: r.Validation.Split > 0, Images: r.Data.Images != "",
 		BatchSize: r.BatchSize, Seed: r.Seed,
 	}

@@ -86,7 +86,7 @@ var pythonReserved = strings.Fields(`False None True and as assert async await b
 	register_backward_hook register_buffer register_forward_hook register_forward_pre_hook
 	register_full_backward_hook register_load_state_dict_post_hook register_module register_parameter
 	requires_grad_ set_extra_state share_memory state_dict to to_empty train training type xpu zero_grad
-	rescale mean_image channel_mean channel_std`)
+	rescale mean_image channel_mean channel_std x self torch nn F`)
 
 var notIdent = regexp.MustCompile(`[^A-Za-z0-9_]`)
 

@@ -322,3 +322,60 @@ func TestGenerateNoWeights(t *testing.T) {
 	}
 	compile(t, f)
 }
+
+// TestGenerateGraph checks the Python of a graph's merges: each layer's
+// output is a variable named after it, and merges read their inputs' variables.
+func TestGenerateGraph(t *testing.T) {
+	in := model.Input(8, 6, 3)
+	a := model.Call(&nn.Conv2D{Filters: 4, KernelSize: [2]int{3, 3}, Padding: "same", Activation: "relu"}, in)
+	b := model.Call(&nn.Conv2D{Filters: 2, KernelSize: [2]int{1, 1}}, in)
+	x := model.Call(&nn.Concatenate{}, a, b)
+	x = model.Call(&nn.Concatenate{Axis: 1}, x, model.Call(&nn.Multiply{}, x, x))
+	x = model.Call(&nn.Flatten{}, x)
+	d := model.Call(&nn.Dense{Units: 4}, x)
+	x = model.Call(&nn.Add{}, d, model.Call(&nn.Average{}, d, d))
+	m, err := model.NewGraph(in, model.Call(&nn.Softmax{}, x))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Build(nil, 1); err != nil {
+		t.Fatal(err)
+	}
+	f := files(t, Project{Model: m, Title: "a graph", Recipe: recipe()})
+	py := f["model.py"]
+	for _, want := range []string{
+		"conv2d = torch.relu(self.conv2d(x))",
+		"conv2d_1 = self.conv2d_1(x)",
+		"concatenate = torch.cat([conv2d, conv2d_1], dim=1)",
+		"multiply = concatenate * concatenate",
+		"concatenate_1 = torch.cat([concatenate, multiply], dim=2)", // Keras's axis 1, the height
+		"flatten = self.flatten(concatenate_1)",
+		`tensors["dense/kernel"] = to_hwc(net.dense.weight.t(), 6, 16, 6)`,
+		"average = (dense + dense) / 2",
+		"add = dense + average",
+		"softmax = add\n        return softmax",
+	} {
+		if !strings.Contains(py, want) {
+			t.Errorf("model.py lacks %q", want)
+		}
+	}
+	if strings.Contains(f["train.py"], "convnet import --onnx") {
+		t.Error("train.py offers convnet import for a graph, which it does not take")
+	}
+	compile(t, f)
+
+	// A concatenation of flattened images' features is refused.
+	in = model.Input(4, 4, 2)
+	x = model.Call(&nn.Flatten{}, in)
+	m, err = model.NewGraph(in, model.Call(&nn.Dense{Units: 2}, model.Call(&nn.Concatenate{}, x, x)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Build(nil, 1); err != nil {
+		t.Fatal(err)
+	}
+	var ue *UnsupportedError
+	if _, err := Generate(Project{Model: m, Recipe: recipe()}); !errors.As(err, &ue) || !strings.Contains(err.Error(), "concatenate (Concatenate)") {
+		t.Errorf("Generate of a concatenation of flattened images: %v; want an UnsupportedError naming it", err)
+	}
+}

@@ -13,9 +13,11 @@ their classes as float32 [N]. The script loads the project's model file
 With --step it then takes one training step on the batch with train.py's
 optimizer and loss (in training mode) and writes:
 
-    loss.f32     the step's loss, float32 [1]
-    step.onnx    the network after the step, as train.py exports it
+    loss.f32           the step's loss, float32 [1]
+    step.safetensors   the network after the step, as model.save_convnet writes it
+    step.onnx          the same as train.py exports it
 """
+import json
 import os
 import sys
 
@@ -52,7 +54,7 @@ def main():
     loss.backward()
     opt.step()
     np.array([loss.item()], "<f4").tofile(os.path.join(out, "loss.f32"))
-    import json
+    model.save_convnet(net, os.path.join(out, "step.safetensors"), meta)
     with open(os.path.join(out, "step.onnx"), "wb") as f:
         f.write(train.onnx_bytes(net.eval(), json.loads(meta.get("classes", "[]"))))
 
