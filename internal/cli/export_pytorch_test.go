@@ -58,15 +58,21 @@ func batch(m *model.Sequential, images [][]float32, labels []int) (x, y *tensor.
 	return x, y
 }
 
-// logits returns convnet's logits for x: the input of the final softmax,
-// or the output of a model that ends in logits.
+// logits returns convnet's logits for x: the output of the last layer,
+// which leaves out its softmax (see nn.FinalSoftmax); ForwardAll gives the
+// probabilities in its place, so the last layer runs again on its input.
 func logits(m *model.Sequential, x *tensor.Tensor) []float32 {
 	outs := m.ForwardAll(x)
-	last := m.Layers[len(m.Layers)-1]
-	if nn.EndsInSoftmax(last) {
-		return last.(nn.SoftmaxOutput).Logits().Clone().Data
+	last := len(m.Layers) - 1
+	in := m.Inbound(last)
+	if len(in) != 1 {
+		return outs[last].Clone().Data // a merge layer: no softmax
 	}
-	return outs[len(outs)-1].Clone().Data
+	h := x
+	if in[0] >= 0 {
+		h = outs[in[0]]
+	}
+	return m.Layers[last].Forward(h, false).Clone().Data
 }
 
 // maxDiff returns the largest |a-b| and the largest |b|.

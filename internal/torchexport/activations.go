@@ -69,6 +69,22 @@ func activation(l nn.Layer, fn string, last bool) (string, error) {
 	return a.fn, err
 }
 
+// endsInSoftmax reports whether l applies a softmax last, which the network
+// leaves out of its last layer (see nn.FinalSoftmax).
+func endsInSoftmax(l nn.Layer) bool {
+	switch l := l.(type) {
+	case *nn.Dense:
+		return l.Activation == "softmax"
+	case *nn.Conv2D:
+		return l.Activation == "softmax"
+	case *nn.Softmax:
+		return true
+	case *nn.Activation:
+		return l.Func == "softmax"
+	}
+	return false
+}
+
 // apply fills the activation expression act with x, or returns x.
 func apply(act, x string) string {
 	if act == "" {

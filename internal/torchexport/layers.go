@@ -54,6 +54,9 @@ type walker struct {
 	// differs from convnet's: per-feature weights read from the model file
 	// are reordered until a Dense mixes the features.
 	flat map[string]*[3]int
+	// softmax is set when the last layer's softmax is left out of the
+	// network, which returns the logits the loss takes.
+	softmax bool
 }
 
 // UnsupportedError reports a part of a model or recipe that the PyTorch
@@ -111,6 +114,7 @@ func (w *walker) layers(m *model.Model) ([]pyLayer, string, error) {
 		}
 		out = append(out, p)
 	}
+	w.softmax = endsInSoftmax(m.Layers[len(m.Layers)-1])
 	return out, vars[len(vars)-1], nil
 }
 

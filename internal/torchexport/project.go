@@ -9,7 +9,6 @@ import (
 	"text/template"
 
 	"github.com/convnet-go/convnet/model"
-	"github.com/convnet-go/convnet/nn"
 )
 
 //go:embed templates/*.tmpl
@@ -72,7 +71,7 @@ func Generate(p Project) ([]File, error) {
 		NumLayers: len(m.Layers), Classes: m.NumClasses(),
 		InputHWC:      fmt.Sprintf("%dx%dx%d", in[0], in[1], in[2]),
 		InputCHW:      fmt.Sprintf("%d, %d, %d", in[2], in[0], in[1]),
-		EndsInSoftmax: nn.EndsInSoftmax(m.Layers[len(m.Layers)-1]),
+		EndsInSoftmax: w.softmax,
 		Helpers:       w.helpers, Preprocess: pre, Layers: layers, Output: output,
 	}
 	train, _ := m.ParamCount()
