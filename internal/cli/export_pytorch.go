@@ -17,6 +17,7 @@ import (
 	"github.com/convnet-go/convnet/internal/torchexport"
 	"github.com/convnet-go/convnet/internal/version"
 	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/model/pretrained"
 	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/optim"
 )
@@ -78,7 +79,11 @@ func exportPyTorch(ctx context.Context, o *ExportOptions, stdout io.Writer) erro
 func exportNetwork(ctx context.Context, o *ExportOptions) (m *model.Sequential, title string, trained bool, err error) {
 	name := o.Train.Model
 	if model.PresetAbout(name) == "" && !isArchitectureFile(name) {
-		if m, err = openModel(name, nil, 0, 0); err != nil {
+		if _, err := os.Stat(name); errors.Is(err, fs.ErrNotExist) && !slices.Contains(pretrained.Names(), name) && !strings.ContainsAny(name, `/\.`) {
+			return nil, "", false, usagef("unknown model %q: not a preset (%s), a built-in model (%s) nor a file",
+				name, strings.Join(model.PresetNames(), ", "), strings.Join(pretrained.Names(), ", "))
+		}
+		if m, _, err = loadModel(name, 0); err != nil {
 			return nil, "", false, err
 		}
 		return m, fmt.Sprintf("the network of %s", filepath.Base(name)), true, nil

@@ -8,6 +8,7 @@ import (
 
 	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/model/pretrained"
 )
 
 // TestExportPyTorchErrors: what the PyTorch project cannot reproduce, bad
@@ -79,6 +80,30 @@ func TestExportPyTorchErrors(t *testing.T) {
 		if strings.HasPrefix(e.Name(), ".") {
 			t.Errorf("a temporary %s is left in %s", e.Name(), dir)
 		}
+	}
+}
+
+// TestExportPyTorchBuiltin: a built-in model starts the project with its
+// trained weights.
+func TestExportPyTorchBuiltin(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "project")
+	if code, _, errs := runCLI("export", "--format", "pytorch", "--model", "mnist", "--dataset", "mnist", "--out", dir); code != 0 {
+		t.Fatalf("export --model mnist: exit %d: %s", code, errs)
+	}
+	m, err := model.Load(filepath.Join(dir, "convnet.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := pretrained.Load("mnist")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := maxDiff(m.Params()[0].Value.Data, want.Params()[0].Value.Data); d != 0 || len(m.ClassNames) != 10 {
+		t.Errorf("the project's model file: first kernel %.3g from the built-in model's, %d classes; want its weights and 10 classes", d, len(m.ClassNames))
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "train.py"))
+	if err != nil || !strings.Contains(string(b), `DATASET = "mnist"`) {
+		t.Errorf("train.py: %v; want it to read MNIST", err)
 	}
 }
 
