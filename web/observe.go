@@ -88,10 +88,10 @@ func (s *Server) record(r *http.Request, rec *recorder, info *requestInfo, took 
 	}
 	level := slog.LevelInfo
 	switch {
+	case endpoint == "/healthz" || endpoint == "/readyz" || endpoint == "/metrics":
+		level = slog.LevelDebug // a 503 of /readyz while draining is no fault
 	case status >= 500 || status == 0:
 		level = slog.LevelError
-	case endpoint == "/healthz" || endpoint == "/readyz" || endpoint == "/metrics":
-		level = slog.LevelDebug
 	}
 	ctx := context.WithoutCancel(r.Context())
 	if !lg.Enabled(ctx, level) {

@@ -18,9 +18,9 @@ import (
 //  2. the listener closes and idle connections with it;
 //  3. the requests in flight finish, for up to [Options.DrainTimeout].
 //
-// Serve returns nil once every request finished, or an error saying how many
-// were cut when the drain timeout passed first. Requests in flight are not
-// cancelled by ctx.
+// The shutdown's start is logged ([Options.Logger]). Serve returns nil once
+// every request finished, or an error saying how many were cut when the
+// drain timeout passed first. Requests in flight are not cancelled by ctx.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s,
@@ -40,6 +40,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	s.draining.Store(true)
 	hs.SetKeepAlivesEnabled(false)
+	if lg := s.opts.Logger; lg != nil {
+		lg.Info("shutting down: /readyz answers 503, the requests in flight finish",
+			"drain_delay", s.opts.DrainDelay, "drain_timeout", s.opts.DrainTimeout, "in_flight", s.metrics.inFlight.Load())
+	}
 	if s.opts.DrainDelay > 0 {
 		select {
 		case err := <-errc:

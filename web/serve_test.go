@@ -2,9 +2,11 @@ package web
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -63,12 +65,14 @@ func readyStatus(addr string) (int, error) {
 }
 
 // TestGracefulShutdown cancels Serve's context with three uploads in
-// flight: /readyz turns 503 while the listener still accepts (DrainDelay),
-// then the listener closes, the uploads finish with 200 and Serve returns
-// nil.
+// flight: the shutdown is logged, /readyz turns 503 while the listener
+// still accepts (DrainDelay), then the listener closes, the uploads finish
+// with 200 and Serve returns nil.
 func TestGracefulShutdown(t *testing.T) {
 	const delay = 500 * time.Millisecond
-	s, err := NewServer([]Model{{"letters", classifier(t, letters(t), model.ClassifierOptions{})}}, Options{DrainDelay: delay})
+	var logs bytes.Buffer // read once Serve returned
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	s, err := NewServer([]Model{{"letters", classifier(t, letters(t), model.ClassifierOptions{})}}, Options{DrainDelay: delay, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,6 +83,9 @@ func TestGracefulShutdown(t *testing.T) {
 	var uploads []func() (int, error)
 	for range 3 {
 		uploads = append(uploads, slowUpload(t, addr))
+	}
+	for s.metrics.inFlight.Load() < 3 {
+		time.Sleep(time.Millisecond)
 	}
 	cancel()
 	start := time.Now()
@@ -103,6 +110,9 @@ func TestGracefulShutdown(t *testing.T) {
 	case err := <-done:
 		if err != nil {
 			t.Errorf("Serve = %v, want nil after every request finished", err)
+		}
+		if want := `msg="shutting down: /readyz answers 503, the requests in flight finish" drain_delay=500ms drain_timeout=15s in_flight=3`; !strings.Contains(logs.String(), want) {
+			t.Errorf("the log lacks %s:\n%s", want, logs.String())
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Serve did not return after its requests finished")

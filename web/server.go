@@ -44,9 +44,10 @@ type Options struct {
 	// io.Discard.
 	Log io.Writer
 	// Logger receives a record of every request: its method, path, status,
-	// duration, bytes written and model. Server errors (5xx) are at level
-	// error, the probes and the metrics (/healthz, /readyz, /metrics) at
-	// debug, the others at info. Nil: no request records.
+	// duration, bytes written and model. The probes and the metrics
+	// (/healthz, /readyz, /metrics) are at level debug, the other requests
+	// at info, or error for a server error (5xx); the start of a shutdown
+	// is at info. Nil: no records.
 	Logger *slog.Logger
 	// DrainDelay is how long [Server.Serve] goes on accepting requests once
 	// its context ends, with /readyz answering 503, so that load balancers

@@ -145,12 +145,6 @@ func serve(ctx context.Context, opts ServeOptions, stdout, stderr io.Writer) err
 		names = append(names, m.Name)
 	}
 	fmt.Fprintf(stdout, "serving %d model(s) [%s] at http://%s/ (Ctrl+C to stop)\n", len(models), strings.Join(names, ", "), ln.Addr())
-	if logger != nil {
-		stop := context.AfterFunc(ctx, func() {
-			logger.Info("shutting down: /readyz answers 503, the requests in flight finish", "drain_delay", opts.DrainDelay, "drain_timeout", opts.DrainTimeout)
-		})
-		defer stop()
-	}
 	if err := srv.Serve(ctx, ln); err != nil {
 		return err
 	}

@@ -119,10 +119,14 @@ func TestServeSIGTERM(t *testing.T) {
 	if closed < delay {
 		t.Errorf("the listener refused connections %v after SIGTERM, want after the %v drain delay (and within 5 s)", closed, delay)
 	}
+	// Every body is sent before any answer is read: an upload that took a
+	// work slot waits for its body.
 	for i, u := range uploads {
 		if _, err := io.WriteString(u.conn, u.rest); err != nil {
 			t.Fatalf("upload %d: %v", i, err)
 		}
+	}
+	for i, u := range uploads {
 		resp, err := http.ReadResponse(bufio.NewReader(u.conn), nil)
 		if err != nil {
 			t.Errorf("upload %d, in flight at SIGTERM: %v", i, err)
