@@ -2,67 +2,51 @@ package model
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-
-	"github.com/convnet-go/convnet/nn"
 )
 
-// Architecture returns the model's architecture as JSON, the same document a
-// model file stores under "architecture": the input shape and the list of
-// layers with their Keras class names and configurations.
-func (m *Sequential) Architecture() ([]byte, error) {
+// Architecture returns the model's architecture as JSON in the layout of
+// Keras 2's model.to_json(), the document a model file stores under
+// "architecture": {"class_name": "Sequential", "config": {"name", "layers"}}
+// for a stack, whose first layer is an InputLayer holding the input shape,
+// and {"class_name": "Functional", "config": {"name", "trainable", "layers",
+// "input_layers", "output_layers"}} for a graph, whose layers list their
+// "inbound_nodes". Layer configs hold every field Keras writes, at the
+// values convnet implements (data_format "channels_last", no regularizers,
+// zero bias initializers, ...), and initializers as objects, so that Keras's
+// model_from_json reads the document.
+func (m *Model) Architecture() ([]byte, error) {
 	m.mustBeBuilt("Architecture")
 	return json.MarshalIndent(m.architecture(), "", "  ")
 }
 
-// architecture describes the built model's layers for a model file.
-func (m *Sequential) architecture() architecture {
-	arch := architecture{InputShape: m.input}
-	for _, l := range m.Layers {
-		cfg := l.Config()
-		if _, ok := cfg["name"]; !ok {
-			cfg = maps(cfg)
-			cfg["name"] = l.Name()
-		}
-		arch.Layers = append(arch.Layers, layerEntry{ClassName: l.Type(), Config: cfg})
+// architecture describes the built model for a model file.
+func (m *Model) architecture() map[string]any {
+	if m.graph != nil {
+		return m.kerasFunctional()
 	}
-	return arch
+	return m.kerasSequential()
 }
 
-// ParseArchitecture returns an unbuilt model from an architecture document
-// (see [Sequential.Architecture]), such as a hand-written JSON model file.
-// The input shape is the document's "input_shape", if any: Build(nil, seed)
-// uses it.
-func ParseArchitecture(b []byte) (*Sequential, error) {
-	var arch architecture
-	if err := json.Unmarshal(b, &arch); err != nil {
-		return nil, fmt.Errorf("architecture: %w", err)
-	}
-	if len(arch.Layers) == 0 {
-		return nil, errors.New("architecture: no layers")
-	}
-	if arch.InputShape != nil {
-		if err := checkInputShape(arch.InputShape); err != nil {
-			return nil, fmt.Errorf("architecture: %w", err)
-		}
-	}
-	layers, err := arch.layers()
+// ParseArchitecture returns an unbuilt model from an architecture document:
+// what Keras 2 or Keras 3 model.to_json() writes, for a Sequential or a
+// Functional model made of the layers convnet has, or convnet's first form
+// {"input_shape": [32, 32, 1], "layers": [{"class_name": "Conv2D", "config":
+// {...}}, ...]}. Fields Keras writes that convnet does not use are accepted
+// when they hold Keras's defaults; a value that would change the
+// computation (a dilation, a regularizer, a frozen layer, shared layers,
+// several inputs or outputs) is an error naming the layer and the field.
+// The input shape is the document's, if it has one: Build(nil, seed) uses
+// it.
+func ParseArchitecture(b []byte) (*Model, error) {
+	m, err := parseArchitecture(b)
 	if err != nil {
 		return nil, fmt.Errorf("architecture: %w", err)
 	}
-	return &Sequential{input: arch.InputShape, Layers: layers}, nil
-}
-
-// layers makes the unbuilt layers the architecture lists.
-func (a architecture) layers() ([]nn.Layer, error) {
-	var layers []nn.Layer
-	for i, le := range a.Layers {
-		l, err := nn.FromConfig(le.ClassName, le.Config)
-		if err != nil {
-			return nil, fmt.Errorf("layer %d: %w", i+1, err)
+	if m.input != nil {
+		if err := checkInputShape(m.input); err != nil {
+			return nil, fmt.Errorf("architecture: %w", err)
 		}
-		layers = append(layers, l)
 	}
-	return layers, nil
+	return m, nil
 }

@@ -1,10 +1,12 @@
-// Package model holds the sequential network: building it from layers,
-// training it one batch at a time, inspecting it, and saving it to a file.
+// Package model holds the network: building it from layers, as a stack or
+// as a graph, training it one batch at a time, inspecting it, and saving it
+// to a file.
 //
 // # Building
 //
-// A [Sequential] is a list of layers from package nn, each feeding the next,
-// as in Keras:
+// A [Model] made by [New] is a stack of layers from package nn, each feeding
+// the next, as Keras's Sequential model ([Sequential] is another name of
+// Model, kept for the code written before graphs):
 //
 //	m := model.New(
 //		&nn.Conv2D{Filters: 32, KernelSize: [2]int{5, 5}, Padding: "same", Activation: "relu"},
@@ -14,35 +16,61 @@
 //	)
 //	err := m.Build([]int{32, 32, 1}, seed)
 //
-// [Sequential.Build] takes the shape of one sample (NHWC without the batch
-// axis), names the layers the way Keras does (conv2d, conv2d_1,
-// max_pooling2d, dense, ...), checks that each layer fits the output of the
-// one before and allocates the weights. A layer that does not fit is an
-// error naming it: "layer 2: conv2d_1 (Conv2D): ...". Dense needs a flat
-// input: put a Flatten (or GlobalAveragePooling2D) between convolutions and
-// Dense layers.
+// A model made by [NewGraph] is a graph, as with Keras's Functional API:
+// [Input] makes the input, [Call] calls a layer on the outputs of others, and
+// the merge layers of package nn (Add, Multiply, Average, Concatenate) join
+// several outputs, for skip connections and branches:
 //
-// [Sequential.Summary] prints Keras 2's table of layers, output shapes and
-// parameter counts. [Preset] and [PresetFor] return built-in architectures,
-// among them "tutorial", the network of the Keras AHCD tutorial
-// (1,203,708 parameters).
+//	in := model.Input(32, 32, 1)
+//	x := model.Call(&nn.Conv2D{Filters: 16, KernelSize: [2]int{3, 3}, Padding: "same", Activation: "relu"}, in)
+//	y := model.Call(&nn.Conv2D{Filters: 16, KernelSize: [2]int{3, 3}, Padding: "same"}, x)
+//	x = model.Call(&nn.Add{}, y, x)
+//	out := model.Call(&nn.Dense{Units: 28, Activation: "softmax"}, model.Call(&nn.GlobalAveragePooling2D{}, x))
+//	m, err := model.NewGraph(in, out)
+//
+// A graph has one input and one output; NewGraph orders its layers as Keras
+// does and reports a layer called twice or on the wrong number of inputs,
+// or an output that does not depend on the input, naming the layers. A stack
+// is the simplest graph: both are built, trained, saved and inspected by the
+// same code, and [Model.Inbound] tells which layers each layer is called on.
+//
+// [Model.Build] takes the shape of one sample (NHWC without the batch axis),
+// names the layers the way Keras does (conv2d, conv2d_1, max_pooling2d,
+// dense, ..., and input_1 for a graph's input), checks that each layer fits
+// the outputs it is called on and allocates the weights. A layer that does
+// not fit is an error naming it, and for a merge layer its inputs: "layer 9:
+// add (Add): input 2 has shape [16 16 32] but input 1 has [32 32 32]: ...
+// (inputs: conv2d_3 (None, 32, 32, 32), max_pooling2d (None, 16, 16, 32))".
+// Dense needs a flat input: put a Flatten (or GlobalAveragePooling2D)
+// between convolutions and Dense layers.
+//
+// [Model.Summary] prints Keras 2's table of layers, output shapes and
+// parameter counts, with the "Connected to" column of a Functional model for
+// a graph. [Preset] and [PresetFor] return built-in architectures, among
+// them "tutorial", the network of the Keras AHCD tutorial (1,203,708
+// parameters), and "resnet", a small residual network.
+//
+// [Model.Architecture] writes the model as Keras 2's model.to_json() does
+// (a Sequential or a Functional model); [ParseArchitecture] reads that, what
+// Keras 3 writes, and convnet's first form.
 //
 // # Training
 //
-// [Sequential.Compile] sets an optimizer (package optim) and the
-// cross-entropy loss; [Sequential.TrainStep] then runs one step on a batch:
-// zero the gradients, forward in training mode, loss, backward, update.
-// When the last layer ends in a softmax the loss is computed from its logits
-// (stable for any scores) and the backward pass starts from dL/dlogits =
-// (softmax - target)/N. A model that ends without a softmax is taken to
-// output logits. The buffers a step needs are allocated at the first step
-// with a given batch size and reused after, so steady-state steps do not
-// allocate. [Sequential.EvaluateBatch] gives loss and correct count in
+// [Model.Compile] sets an optimizer (package optim) and the cross-entropy
+// loss; [Model.TrainStep] then runs one step on a batch: zero the gradients,
+// forward in training mode, loss, backward, update. When the last layer ends
+// in a softmax the loss is computed from its logits (stable for any scores)
+// and the backward pass starts from dL/dlogits = (softmax - target)/N. A
+// model that ends without a softmax is taken to output logits. The backward
+// pass visits the layers in reverse; an output used by several layers gets
+// the sum of their gradients. The buffers a step needs are allocated at the
+// first step with a given batch size and reused after, so steady-state steps
+// do not allocate. [Model.EvaluateBatch] gives loss and correct count in
 // inference mode.
 //
 // # Training on a data set
 //
-// [Sequential.Fit] runs epochs of steps like Keras's model.fit, with
+// [Model.Fit] runs epochs of steps like Keras's model.fit, with
 // learning-rate schedules, callbacks ([EarlyStopping], [ModelCheckpoint],
 // [CSVLogger]), validation at the end of every epoch and resumption
 // mid-epoch. It takes its batches from any source that implements [Batches];
@@ -67,23 +95,25 @@
 // Every random number a model draws (initial weights, dropout masks) comes
 // from one PCG source (math/rand/v2) seeded by Build. The layers split work
 // across cores only along outputs or in fixed groups summed in a fixed
-// order, so one seed gives bit-identical weights after any number of steps,
-// whatever GOMAXPROCS is. The source's state is saved with the optimizer
-// state, so a resumed run continues exactly as an uninterrupted one.
+// order, and gradients from several layers are summed in layer order, so one
+// seed gives bit-identical weights after any number of steps, whatever
+// GOMAXPROCS is. The source's state is saved with the optimizer state, so a
+// resumed run continues exactly as an uninterrupted one.
 //
 // # Inspecting
 //
-// [Sequential.ForwardAll] returns every layer's output for a batch, the
-// feature maps the demo shows; Layers[i].Params() gives each layer's
-// weights (kernels are HWIO). [Sequential.Predict] writes class
-// probabilities. [Sequential.InputGradient] computes a saliency map: the
-// gradient of one class's logit with respect to the input. The logit is used
-// rather than the probability because it measures evidence for that class
-// alone; the probability's gradient also moves with every other class.
+// [Model.ForwardAll] returns every layer's output for a batch, the feature
+// maps the demo shows, and [Model.Inbound] the layers each was computed
+// from; Layers[i].Params() gives each layer's weights (kernels are HWIO).
+// [Model.Predict] writes class probabilities. [Model.InputGradient] computes
+// a saliency map: the gradient of one class's logit with respect to the
+// input. The logit is used rather than the probability because it measures
+// evidence for that class alone; the probability's gradient also moves with
+// every other class.
 //
-// A Sequential is not safe for concurrent use: its layers own the buffers
-// they compute into. A server gives each goroutine its own
-// [Sequential.Clone], or uses a [Classifier].
+// A Model is not safe for concurrent use: its layers own the buffers they
+// compute into. A server gives each goroutine its own [Model.Clone], or
+// uses a [Classifier].
 //
 // # Classifying
 //
@@ -100,7 +130,7 @@
 // paper), since the models learn white strokes on black.
 // [Classifier.ClassifyPixels] then applies the model's [data.Standardizer],
 // the preprocessing saved in its file, and ranks the probabilities of
-// [Sequential.Predict], in batches of at most [ClassifierOptions].BatchSize
+// [Model.Predict], in batches of at most [ClassifierOptions].BatchSize
 // images and never more than the images given. [Classifier.Trace] adds every
 // layer's output, [Classifier.Saliency] the saliency map. Raw pixels of the
 // wrong size or not finite are errors, and so is an output that is not
@@ -129,14 +159,29 @@
 //
 // The metadata holds strings; those holding JSON are marked so:
 //
-//	format          "convnet"
-//	format_version  "1"
-//	architecture    JSON {"input_shape": [32,32,1], "layers": [{"class_name": "Conv2D", "config": {...}}, ...]}
-//	                where each config is the layer's Config (nn.FromConfig rebuilds it)
-//	classes         JSON list of class names (may be empty)
-//	preprocessing   JSON data.Standardizer, if the model has one
-//	optimizer       JSON {"name", "config", "iterations", "loss", "rng"}, with IncludeOptimizer
-//	anything else   the model's Meta entries, such as a training history
+//	format           "convnet"
+//	format_version   "2"
+//	convnet_version  the build that wrote the file, such as "v1.2.0" or "devel-3e91272b1c4d"
+//	go_version       the Go release that built it, such as "go1.26.0"
+//	architecture     JSON, Keras 2's model.to_json() of the model (see [Model.Architecture]):
+//	                 {"class_name": "Sequential", "config": {"name": ..., "layers": [{"class_name": "InputLayer",
+//	                 "config": {"batch_input_shape": [null,32,32,1], ...}}, {"class_name": "Conv2D", "config": {...}}, ...]}}
+//	                 or {"class_name": "Functional", ...} for a graph
+//	classes          JSON list of class names (may be empty)
+//	preprocessing    JSON data.Standardizer, if the model has one
+//	optimizer        JSON {"name", "config", "iterations", "loss", "rng"}, with IncludeOptimizer
+//	history          JSON [History], after training
+//	evaluation       JSON [Evaluation], after convnet evaluate --update-model
+//	anything else    the model's other Meta entries
+//
+// The two version entries are set by [Encode] whatever Meta holds, and
+// [Decode] returns them in Meta; files written before they existed have
+// neither. [Model.SetHistory] and [Model.SetEvaluation] write the
+// history and the evaluation, [Model.History] and
+// [Model.Evaluation] read them.
+//
+// Version 1 files, whose architecture is {"input_shape": [32,32,1], "layers":
+// [{"class_name": "Conv2D", "config": {...}}, ...]}, still load.
 //
 // Saving is atomic: the file is written under a temporary name, flushed to
 // disk and renamed, so a crash leaves the previous file intact. [Load] and
@@ -144,13 +189,23 @@
 // least 2 bytes, within the file, at most 100 MB), the JSON (no entry twice),
 // every tensor's dtype, shape and offsets (inside the data, no gaps or
 // overlaps), the format name and version (a newer file is refused: "model
-// file version 2 is newer than this program supports (1)"), the architecture
+// file version 3 is newer than this program supports (2)"), the architecture
 // (rebuilt layer by layer; before a layer is built, the weights it needs
 // must fit in the tensors named after it, so that a header declaring a
 // large architecture over missing or tiny tensors fails before allocating
-// them), and each tensor's shape against the rebuilt layers, with no tensor
-// missing or left over. Errors are [*FormatError] values that name the
-// tensor, layer or field at fault.
+// them), each tensor's shape against the rebuilt layers, with no tensor
+// missing or left over, and every value read, which must be a finite
+// number. Errors are [*FormatError] values that name the tensor, layer or
+// field at fault. Load also refuses at once what is not a regular file (a
+// named pipe would block, a device never end).
+//
+// A model file of a few hundred bytes can declare an input of 8192x8192
+// pixels, whose activations take a gigabyte per image. So a loaded model
+// must run one sample within [LoadOptions].MaxMemory ([DefaultMaxMemory],
+// 512 MiB, unless raised), as [Model.ActivationBytes] computes it from
+// the shapes: a larger one is refused with a [*MemoryError] before its
+// weights are read. Callers size their batches with
+// [Model.MaxBatch].
 //
 // Decoding never panics, and what it allocates is bounded by the file: the
 // weights and their gradients (twice the data section; layers allocate

@@ -90,3 +90,45 @@ func ExamplePreset() {
 	// Non-trainable params: 0
 	// _________________________________________________________________
 }
+
+// Make a graph with a skip connection, as with Keras's Functional API, and
+// print its summary.
+func ExampleNewGraph() {
+	in := model.Input(8, 8, 1)
+	x := model.Call(&nn.Conv2D{Filters: 4, KernelSize: [2]int{3, 3}, Padding: "same", Activation: "relu"}, in)
+	y := model.Call(&nn.Conv2D{Filters: 4, KernelSize: [2]int{3, 3}, Padding: "same"}, x)
+	x = model.Call(&nn.ReLU{}, model.Call(&nn.Add{}, y, x))
+	out := model.Call(&nn.Dense{Units: 3, Activation: "softmax"}, model.Call(&nn.GlobalAveragePooling2D{}, x))
+	m, err := model.NewGraph(in, out)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := m.Build(nil, 1); err != nil {
+		log.Fatal(err)
+	}
+	m.Summary(os.Stdout)
+	// Output:
+	// Model: "model"
+	// __________________________________________________________________________________________________
+	// Layer (type)                    Output Shape         Param #     Connected to
+	// ==================================================================================================
+	// input_1 (InputLayer)            [(None, 8, 8, 1)]    0
+	// __________________________________________________________________________________________________
+	// conv2d (Conv2D)                 (None, 8, 8, 4)      40          input_1[0][0]
+	// __________________________________________________________________________________________________
+	// conv2d_1 (Conv2D)               (None, 8, 8, 4)      148         conv2d[0][0]
+	// __________________________________________________________________________________________________
+	// add (Add)                       (None, 8, 8, 4)      0           conv2d_1[0][0]
+	//                                                                  conv2d[0][0]
+	// __________________________________________________________________________________________________
+	// re_lu (ReLU)                    (None, 8, 8, 4)      0           add[0][0]
+	// __________________________________________________________________________________________________
+	// global_average_pooling2d (Globa (None, 4)            0           re_lu[0][0]
+	// __________________________________________________________________________________________________
+	// dense (Dense)                   (None, 3)            15          global_average_pooling2d[0][0]
+	// ==================================================================================================
+	// Total params: 203
+	// Trainable params: 203
+	// Non-trainable params: 0
+	// __________________________________________________________________________________________________
+}

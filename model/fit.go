@@ -23,7 +23,7 @@ type Batches interface {
 	Next() (Batch, bool)
 }
 
-// FitOptions configures [Sequential.Fit], Keras's model.fit.
+// FitOptions configures [Model.Fit], Keras's model.fit.
 type FitOptions struct {
 	Epochs       int // the final epoch (Keras semantics with InitialEpoch)
 	InitialEpoch int // epochs already done, when resuming
@@ -53,7 +53,7 @@ type FitOptions struct {
 	History *History
 }
 
-// Interrupted is returned by [Sequential.Fit] when its context is cancelled:
+// Interrupted is returned by [Model.Fit] when its context is cancelled:
 // training stopped after a complete step, and Epoch and Step say where to resume.
 type Interrupted struct {
 	Epoch, Step int // the epoch in progress and the steps of it done
@@ -63,7 +63,7 @@ func (e *Interrupted) Error() string {
 	return fmt.Sprintf("interrupted in epoch %d after step %d", e.Epoch+1, e.Step)
 }
 
-// NonFiniteLoss is returned by [Sequential.Fit] when a step's loss is NaN or
+// NonFiniteLoss is returned by [Model.Fit] when a step's loss is NaN or
 // infinite. The weights were updated with that step's gradients and are no
 // longer usable: go back to the last checkpoint.
 type NonFiniteLoss struct {
@@ -83,7 +83,7 @@ func (e *NonFiniteLoss) Error() string {
 // When ctx is cancelled, Fit stops after the step in progress and returns the
 // history with an *[Interrupted] error; the model then holds the weights after
 // that step, ready to be saved as a checkpoint.
-func (m *Sequential) Fit(ctx context.Context, opts FitOptions) (*History, error) {
+func (m *Model) Fit(ctx context.Context, opts FitOptions) (*History, error) {
 	if m.opt == nil {
 		return nil, errors.New("fit: the model is not compiled")
 	}
@@ -205,7 +205,7 @@ func (m *Sequential) Fit(ctx context.Context, opts FitOptions) (*History, error)
 
 // Evaluate runs the model in inference mode over every batch and returns the
 // mean loss and the accuracy, weighting each batch by its size.
-func (m *Sequential) Evaluate(batches Batches) (loss, accuracy float64, err error) {
+func (m *Model) Evaluate(batches Batches) (loss, accuracy float64, err error) {
 	if !m.Built() {
 		return 0, 0, errors.New("evaluate: the model is not built")
 	}

@@ -15,12 +15,12 @@ import (
 	"github.com/convnet-go/convnet/internal/safefile"
 )
 
-// Callback is called by [Sequential.Fit] after every epoch, once the epoch's
+// Callback is called by [Model.Fit] after every epoch, once the epoch's
 // logs are in the history, and once when training ends.
 type Callback interface {
 	// OnEpochEnd may ask training to stop by returning true.
-	OnEpochEnd(m *Sequential, h *History) (stop bool, err error)
-	OnTrainEnd(m *Sequential, h *History) error
+	OnEpochEnd(m *Model, h *History) (stop bool, err error)
+	OnTrainEnd(m *Model, h *History) error
 }
 
 // monitor is the improvement test shared by EarlyStopping and
@@ -123,7 +123,7 @@ func NewEarlyStopping(o EarlyStoppingOptions) (*EarlyStopping, error) {
 		restoreBestWeights: o.RestoreBestWeights, startFromEpoch: o.StartFromEpoch, best: mon.worst()}, nil
 }
 
-func (e *EarlyStopping) OnEpochEnd(m *Sequential, h *History) (bool, error) {
+func (e *EarlyStopping) OnEpochEnd(m *Model, h *History) (bool, error) {
 	epoch := h.Epochs[len(h.Epochs)-1].Epoch
 	if epoch < e.startFromEpoch {
 		return false, nil
@@ -156,13 +156,13 @@ func (e *EarlyStopping) OnEpochEnd(m *Sequential, h *History) (bool, error) {
 	return false, nil
 }
 
-func (e *EarlyStopping) OnTrainEnd(*Sequential, *History) error { return nil }
+func (e *EarlyStopping) OnTrainEnd(*Model, *History) error { return nil }
 
 // BestEpoch returns the epoch (from 1) with the best monitored value so far.
 func (e *EarlyStopping) BestEpoch() int { return e.bestEpoch + 1 }
 
 // weights copies every parameter's values into dst (reused when its shape fits).
-func (m *Sequential) weights(dst [][]float32) [][]float32 {
+func (m *Model) weights(dst [][]float32) [][]float32 {
 	if len(dst) != len(m.params) {
 		dst = make([][]float32, len(m.params))
 	}
@@ -173,7 +173,7 @@ func (m *Sequential) weights(dst [][]float32) [][]float32 {
 }
 
 // setWeights restores values copied by weights.
-func (m *Sequential) setWeights(w [][]float32) {
+func (m *Model) setWeights(w [][]float32) {
 	for i, p := range m.params {
 		copy(p.Value.Data, w[i])
 	}
@@ -191,7 +191,7 @@ type ModelCheckpoint struct {
 	best         float64
 	// Meta is called before each save to refresh the model's metadata
 	// (for example with the history so far); it may be nil.
-	Meta func(m *Sequential, h *History)
+	Meta func(m *Model, h *History)
 }
 
 // NewModelCheckpoint checks the options and returns the callback.
@@ -206,7 +206,7 @@ func NewModelCheckpoint(path, monitorName, mode string, saveBestOnly bool) (*Mod
 	return &ModelCheckpoint{Path: path, SaveBestOnly: saveBestOnly, mon: mon, best: mon.worst()}, nil
 }
 
-func (c *ModelCheckpoint) OnEpochEnd(m *Sequential, h *History) (bool, error) {
+func (c *ModelCheckpoint) OnEpochEnd(m *Model, h *History) (bool, error) {
 	last := h.Epochs[len(h.Epochs)-1]
 	if c.SaveBestOnly {
 		v, err := c.mon.value(h)
@@ -228,7 +228,7 @@ func (c *ModelCheckpoint) OnEpochEnd(m *Sequential, h *History) (bool, error) {
 	return false, Save(path, m, SaveOptions{Overwrite: true, IncludeOptimizer: true})
 }
 
-func (c *ModelCheckpoint) OnTrainEnd(*Sequential, *History) error { return nil }
+func (c *ModelCheckpoint) OnTrainEnd(*Model, *History) error { return nil }
 
 var fieldRE = regexp.MustCompile(`\{([a-z_]+)(?::([0-9.]*[dfeg]))?\}`)
 
@@ -273,7 +273,7 @@ type CSVLogger struct {
 	Separator string // default ","
 }
 
-func (c *CSVLogger) OnEpochEnd(_ *Sequential, h *History) (bool, error) {
+func (c *CSVLogger) OnEpochEnd(_ *Model, h *History) (bool, error) {
 	var b bytes.Buffer
 	if err := WriteCSV(&b, h, c.Separator); err != nil {
 		return false, err
@@ -281,7 +281,7 @@ func (c *CSVLogger) OnEpochEnd(_ *Sequential, h *History) (bool, error) {
 	return false, safefile.WriteBytes(c.Path, true, b.Bytes())
 }
 
-func (c *CSVLogger) OnTrainEnd(*Sequential, *History) error { return nil }
+func (c *CSVLogger) OnTrainEnd(*Model, *History) error { return nil }
 
 // WriteCSV writes h in Keras CSVLogger's layout.
 func WriteCSV(w io.Writer, h *History, sep string) error {
@@ -313,7 +313,7 @@ func WriteCSV(w io.Writer, h *History, sep string) error {
 // Marshal helpers for the model's metadata.
 
 // SetHistory stores h in m.Meta["history"] as JSON.
-func (m *Sequential) SetHistory(h *History) error {
+func (m *Model) SetHistory(h *History) error {
 	b, err := json.Marshal(h)
 	if err != nil {
 		return err
@@ -327,7 +327,7 @@ func (m *Sequential) SetHistory(h *History) error {
 
 // History returns the training history stored in the model's metadata, or
 // nil if there is none.
-func (m *Sequential) History() (*History, error) {
+func (m *Model) History() (*History, error) {
 	s, ok := m.Meta["history"]
 	if !ok {
 		return nil, nil

@@ -44,7 +44,15 @@ func (l EpochLogs) Names() []string {
 	return []string{"loss", "accuracy", "learning_rate"}
 }
 
-// History is the record of a training run, one entry per epoch.
+// History is the record of a training run, one entry per epoch. Model files
+// keep it under the metadata key "history" ([Sequential.SetHistory]) in the
+// JSON form of Keras's History.history, one list per metric:
+//
+//	{"epoch": [1, 2, ...], "loss": [...], "accuracy": [...], "val_loss": [...],
+//	 "val_accuracy": [...], "learning_rate": [...], "seconds": [...]}
+//
+// with epochs counted from 1; the validation lists are absent when not every
+// epoch was validated, and "seconds" may be absent on reading.
 type History struct {
 	Epochs []EpochLogs
 }
@@ -90,6 +98,9 @@ func (h *History) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	n := len(j.Epoch)
+	if j.Seconds == nil {
+		j.Seconds = make([]float64, n) // optional: not timed
+	}
 	for name, l := range map[string]int{"loss": len(j.Loss), "accuracy": len(j.Accuracy), "learning_rate": len(j.LearningRate), "seconds": len(j.Seconds)} {
 		if l != n {
 			return fmt.Errorf("history: %d values of %s for %d epochs", l, name, n)

@@ -2,6 +2,8 @@ package model
 
 import (
 	"encoding/binary"
+	"math"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -9,6 +11,7 @@ import (
 	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/optim"
+	"github.com/convnet-go/convnet/tensor"
 )
 
 // tiny returns a trained model that uses every part of the file format
@@ -38,9 +41,32 @@ func tiny(t testing.TB) *Sequential {
 	return m
 }
 
+// tinyGraph returns a trained graph with a skip connection and two branches
+// joined, in a file of a few kilobytes.
+func tinyGraph(t testing.TB) *Model {
+	in := Input(4, 4, 1)
+	x := Call(&nn.Conv2D{Filters: 2, KernelSize: pair(3), Padding: "same", Activation: "relu"}, in)
+	y := Call(&nn.BatchNormalization{}, Call(&nn.Conv2D{Filters: 2, KernelSize: pair(3), Padding: "same"}, x))
+	x = Call(&nn.Concatenate{}, Call(&nn.Add{}, x, y), Call(&nn.MaxPool2D{PoolSize: pair(1)}, in))
+	m, err := NewGraph(in, Call(&nn.Dense{Units: 3, Activation: "softmax"}, Call(&nn.GlobalAveragePooling2D{}, x)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Build(nil, 3); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Compile(&optim.Adam{}, nn.CrossEntropy{Sparse: true}); err != nil {
+		t.Fatal(err)
+	}
+	x0, y0 := randomBatch(m, 4, 5)
+	m.TrainStep(x0, y0)
+	return m
+}
+
 // FuzzDecode feeds Decode arbitrary bytes: it must return a model or an
 // error, never panic, allocate no more than decodeBudget, and a model it
-// returns must encode again.
+// returns must hold only finite weights, fit in DefaultMaxMemory per sample
+// and encode again.
 //
 // Run it with a short minimisation time, such as
 //
@@ -58,6 +84,7 @@ func FuzzDecode(f *testing.F) {
 	good := encode(f, tiny(f), true)
 	f.Add(good)
 	f.Add(encode(f, tiny(f), false))
+	f.Add(encode(f, tinyGraph(f), true))
 	for _, n := range []int{0, 7, 8, 9, 64, len(good) / 2, len(good) - 1} {
 		f.Add(good[:n])
 	}
@@ -78,9 +105,19 @@ func FuzzDecode(f *testing.F) {
 	}
 	wide := archOf(f, built(f, []int{4, 4, 1}, &nn.Conv2D{Filters: 1 << 12, KernelSize: pair(3)}))
 	f.Add(rewrite(f, good, setMeta("architecture", archOf(f, built(f, []int{8}, denses...)))))
-	f.Add(rewrite(f, good, setMeta("architecture", strings.Replace(wide, "[4,4,1]", "[4096,4096,1]", 1))))
+	f.Add(rewrite(f, good, setMeta("architecture", strings.Replace(wide, "[null,4,4,1]", "[null,4096,4096,1]", 1))))
 	f.Add(rewrite(f, good, setMeta("architecture", archOf(f, built(f, []int{64}, &nn.Dense{Units: 1 << 10})))))
 	f.Add(rewrite(f, good, emptyTensors(100)))
+
+	// Non-finite weights and optimizer state; inputs too large to run; a
+	// file of an earlier build.
+	f.Add(setValue(f, good, "conv2d/kernel", 0, float32(math.NaN())))
+	f.Add(setValue(f, good, "optimizer/dense/kernel/momentum", 1, float32(math.Inf(1))))
+	f.Add(built(f, []int{8192, 8192, 1}, &nn.GlobalAveragePooling2D{}, &nn.Dense{Units: 2}))
+	f.Add(rewrite(f, good, setMeta("architecture", strings.Replace(archOf(f, good), "[null,4,4,1]", "[null,4096,4096,1]", 1))))
+	if old, err := os.ReadFile(compatFile); err == nil {
+		f.Add(old)
+	}
 
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var m *Sequential
@@ -91,6 +128,23 @@ func FuzzDecode(f *testing.F) {
 		}
 		if err != nil {
 			return
+		}
+		if n := m.ActivationBytes(1); n > DefaultMaxMemory {
+			t.Errorf("Decode() accepts a model needing %d bytes per sample, more than %d", n, DefaultMaxMemory)
+		}
+		var values []*tensor.Tensor
+		for _, p := range m.Params() {
+			values = append(values, p.Value)
+		}
+		if opt := m.Optimizer(); opt != nil {
+			for _, ps := range opt.State() {
+				values = append(values, ps.Slots...)
+			}
+		}
+		for i, v := range values {
+			if !v.AllFinite() {
+				t.Errorf("Decode() accepts non-finite values in tensor %d", i)
+			}
 		}
 		if _, err := decode(encode(t, m, true)); err != nil {
 			t.Errorf("a decoded model does not decode after encoding: %v", err)

@@ -52,6 +52,9 @@ func onnxModel(m *Sequential, opts ONNXExportOptions) (*onnxpb.ModelProto, error
 	if m.NumClasses() == 0 {
 		return nil, fmt.Errorf("export onnx: output shape %v is not a vector of class scores", m.OutputShape())
 	}
+	if !m.isChain() {
+		return nil, errors.New("export onnx: the model is a graph with branches, which does not export yet: only chains of layers do")
+	}
 	e := &onnxWriter{g: &onnxpb.GraphProto{Name: proto.String(m.graphName())}, cur: onnxInput, shape: in}
 	e.g.Input = []*onnxpb.ValueInfoProto{valueInfo(onnxInput, nchw(in))}
 	if m.Standardizer != nil {

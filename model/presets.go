@@ -8,10 +8,12 @@ import (
 	"github.com/convnet-go/convnet/nn"
 )
 
-// preset describes a built-in architecture for a number of classes.
+// preset describes a built-in architecture for a number of classes: a
+// stack of layers or a graph.
 type preset struct {
 	about  string
 	layers func(classes int) []nn.Layer
+	graph  func(in *Node, classes int) (out *Node)
 }
 
 var presets = map[string]preset{
@@ -26,6 +28,12 @@ var presets = map[string]preset{
 	"lenet5": {
 		about:  "LeCun et al. (1998) LeNet-5 with tanh: conv 6, avg pool, conv 16, avg pool, dense 120, 84",
 		layers: lenetLayers,
+	},
+	"resnet": {
+		about: "a small ResNet: a 3x3 stem of 32 filters, two basic residual blocks of 64 filters at half resolution " +
+			"and two of 128 at a quarter (batch normalization, strided 1x1 projection shortcuts), " +
+			"global average pooling, dense softmax (663,228 params at 32x32x1, 28 classes)",
+		graph: func(in *Node, classes int) *Node { return resnet(in, classes, 32, []int{64, 128}, []int{2, 2}) },
 	},
 	"convnet-bn": {
 		about:  "VGG-style: three blocks of two 3x3 conv + batch normalization + ReLU (32, 64, 128 filters), max pooling and dropout, then dense 256",
@@ -117,7 +125,7 @@ func PresetAbout(name string) string { return presets[name].about }
 
 // Preset returns the built-in architecture called name for 32x32x1 inputs
 // and 28 classes (AHCD), unbuilt: call Build(nil, seed).
-func Preset(name string) (*Sequential, error) {
+func Preset(name string) (*Model, error) {
 	return PresetFor(name, []int{32, 32, 1}, 28)
 }
 
@@ -125,7 +133,7 @@ func Preset(name string) (*Sequential, error) {
 // inputShape and numClasses outputs (for MNIST: [28 28 1], 10), unbuilt:
 // call Build(nil, seed), which uses inputShape. An unknown name is an error
 // listing the presets.
-func PresetFor(name string, inputShape []int, numClasses int) (*Sequential, error) {
+func PresetFor(name string, inputShape []int, numClasses int) (*Model, error) {
 	p, ok := presets[name]
 	if !ok {
 		return nil, fmt.Errorf("unknown model preset %q (valid: %s)", name, strings.Join(PresetNames(), ", "))
@@ -136,7 +144,47 @@ func PresetFor(name string, inputShape []int, numClasses int) (*Sequential, erro
 	if err := checkInputShape(inputShape); err != nil {
 		return nil, fmt.Errorf("preset %s: %w", name, err)
 	}
+	if p.graph != nil {
+		in := Input(inputShape...)
+		return NewGraph(in, p.graph(in, numClasses))
+	}
 	m := New(p.layers(numClasses)...)
 	m.input = slices.Clone(inputShape)
 	return m, nil
+}
+
+// resnet returns a ResNet (He et al., "Deep Residual Learning for Image
+// Recognition", 2016, https://arxiv.org/abs/1512.03385) on in: a 3x3 stem
+// convolution of stem filters at full resolution, then stages of basic
+// blocks, stage s of widths[s] filters with blocks[s] blocks, each stage
+// halving the image at its first block, then global average pooling and the
+// classifier. A basic block is conv 3x3, batch normalization, ReLU, conv 3x3,
+// batch normalization, added to the shortcut (the block's input, or where
+// the shape changes a strided 1x1 convolution and batch normalization of
+// it), then ReLU. The convolutions have no bias (batch normalization
+// follows) and He initialisation.
+func resnet(in *Node, classes, stem int, widths, blocks []int) *Node {
+	conv := func(x *Node, filters, k, stride int) *Node {
+		c := &nn.Conv2D{Filters: filters, KernelSize: pair(k), Strides: pair(stride), Padding: "same", NoBias: true, KernelInit: "he_uniform"}
+		return Call(&nn.BatchNormalization{}, Call(c, x))
+	}
+	x := Call(&nn.ReLU{}, conv(in, stem, 3, 1))
+	channels := stem
+	for s, w := range widths {
+		for b := range blocks[s] {
+			stride := 1
+			if b == 0 {
+				stride = 2
+			}
+			y := conv(Call(&nn.ReLU{}, conv(x, w, 3, stride)), w, 3, 1)
+			shortcut := x
+			if stride != 1 || channels != w {
+				shortcut = conv(x, w, 1, stride)
+			}
+			x = Call(&nn.ReLU{}, Call(&nn.Add{}, y, shortcut))
+			channels = w
+		}
+	}
+	x = Call(&nn.GlobalAveragePooling2D{}, x)
+	return Call(&nn.Dense{Units: classes, Activation: "softmax"}, x)
 }

@@ -9,12 +9,18 @@ import (
 	"strings"
 )
 
-// Summary layout, as in Keras 2's print_summary for sequential models.
-const (
-	summaryWidth = 65
+// Summary layouts, as in Keras 2's print_summary: the line length and the
+// column ends (positions 0.45, 0.85 and 1 of 65 for models that are chains,
+// 0.33, 0.55, 0.67 and 1 of 98 with a "Connected to" column for graphs).
+var (
+	chainLayout = layout{width: 65, columns: []int{29, 55, 65}}
+	graphLayout = layout{width: 98, columns: []int{32, 53, 65, 98}}
 )
 
-var summaryColumns = [3]int{29, 55, 65} // positions 0.45, 0.85, 1.0 of the width
+type layout struct {
+	width   int
+	columns []int
+}
 
 // Summary writes a Keras 2-style table of the built model: each layer's name
 // and type, output shape with a None batch axis and parameter count, then
@@ -35,7 +41,12 @@ var summaryColumns = [3]int{29, 55, 65} // positions 0.45, 0.85, 1.0 of the widt
 //	Trainable params: 1,203,708
 //	Non-trainable params: 0
 //	_________________________________________________________________
-func (m *Sequential) Summary(w io.Writer) error {
+//
+// A graph's table starts with its input, "input_1 (InputLayer)" of shape
+// [(None, 32, 32, 1)], and, unless the graph is a chain, has a fourth
+// column, "Connected to", listing the layers each layer is called on as
+// "conv2d[0][0]", one per line, as Keras prints a Functional model.
+func (m *Model) Summary(w io.Writer) error {
 	if !m.Built() {
 		return errors.New("summary: the model is not built")
 	}
@@ -43,18 +54,36 @@ func (m *Sequential) Summary(w io.Writer) error {
 	name := m.Name
 	if name == "" {
 		name = "sequential"
+		if m.graph != nil {
+			name = "model"
+		}
 	}
-	rule := func(c string) { fmt.Fprintln(bw, strings.Repeat(c, summaryWidth)) }
+	lay := chainLayout
+	if m.graph != nil && !m.isChain() {
+		lay = graphLayout
+	}
+	rule := func(c string) { fmt.Fprintln(bw, strings.Repeat(c, lay.width)) }
 	fmt.Fprintf(bw, "Model: %q\n", name)
 	rule("_")
-	summaryRow(bw, "Layer (type)", "Output Shape", "Param #")
+	lay.row(bw, "Layer (type)", "Output Shape", "Param #", "Connected to")
 	rule("=")
+	if m.graph != nil {
+		lay.row(bw, m.InputName()+" (InputLayer)", "["+shapeString(m.input)+"]", "0", "")
+		rule("_")
+	}
 	for i, l := range m.Layers {
 		count := 0
 		for _, p := range l.Params() {
 			count += p.Value.Len()
 		}
-		summaryRow(bw, l.Name()+" ("+l.Type()+")", shapeString(l.OutputShape()), thousands(count))
+		var links []string
+		for _, j := range m.inbound(i) {
+			links = append(links, m.nodeName(j)+"[0][0]")
+		}
+		lay.row(bw, l.Name()+" ("+l.Type()+")", shapeString(l.OutputShape()), thousands(count), links[0])
+		for _, link := range links[1:] {
+			lay.row(bw, "", "", "", link)
+		}
 		if i == len(m.Layers)-1 {
 			rule("=")
 		} else {
@@ -69,20 +98,31 @@ func (m *Sequential) Summary(w io.Writer) error {
 	return bw.Flush()
 }
 
-// summaryRow writes fields at the column positions the way Keras does: each
-// field is cut to end before the next column and the last character before a
-// column is always a space.
-func summaryRow(w io.Writer, fields ...string) {
+// isChain reports whether each layer is called on the one before, Keras's
+// test for printing a Functional model without its connections.
+func (m *Model) isChain() bool {
+	for i := range m.Layers {
+		if in := m.inbound(i); len(in) != 1 || in[0] != i {
+			return false
+		}
+	}
+	return true
+}
+
+// row writes fields at the column positions the way Keras does: each field
+// is cut to end before the next column and the last character before a
+// column is always a space. Fields past the layout's columns are left out.
+func (lay layout) row(w io.Writer, fields ...string) {
 	line := ""
-	for i, f := range fields {
+	for i, f := range fields[:len(lay.columns)] {
 		if i > 0 {
 			line = line[:len(line)-1] + " "
 		}
 		line += f
-		if len(line) > summaryColumns[i] {
-			line = line[:summaryColumns[i]]
+		if len(line) > lay.columns[i] {
+			line = line[:lay.columns[i]]
 		}
-		line += strings.Repeat(" ", summaryColumns[i]-len(line))
+		line += strings.Repeat(" ", lay.columns[i]-len(line))
 	}
 	fmt.Fprintln(w, strings.TrimRight(line, " "))
 }

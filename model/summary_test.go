@@ -2,8 +2,13 @@ package model
 
 import (
 	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/convnet-go/convnet/nn"
 )
 
 const tutorialSummary = `Model: "sequential"
@@ -112,5 +117,53 @@ func TestSnakeCase(t *testing.T) {
 		if got := snakeCase(in); got != want {
 			t.Errorf("snakeCase(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// A graph's summary has Keras 2's Functional layout: the input first, a
+// "Connected to" column, one line per inbound layer. The golden file was
+// checked against the layout of tf.keras 2.4's print_summary.
+func TestSummaryGraph(t *testing.T) {
+	m := readKeras(t, "residual_functional.json")
+	var b bytes.Buffer
+	if err := m.Summary(&b); err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "keras", "residual_functional.summary")
+	if *update {
+		os.WriteFile(golden, b.Bytes(), 0o644)
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := b.String(); got != string(want) {
+		t.Errorf("Summary() =\n%s\nwant\n%s", got, want)
+	}
+	// A graph that is a chain is printed without the connections.
+	in := Input(4)
+	g, _ := NewGraph(in, Call(&nn.Dense{Units: 2}, Call(&nn.Dense{Units: 3}, in)))
+	g.Build(nil, 1)
+	b.Reset()
+	g.Summary(&b)
+	chain := `Model: "model"
+_________________________________________________________________
+Layer (type)                 Output Shape              Param #
+=================================================================
+input_1 (InputLayer)         [(None, 4)]               0
+_________________________________________________________________
+dense (Dense)                (None, 3)                 15
+_________________________________________________________________
+dense_1 (Dense)              (None, 2)                 8
+=================================================================
+Total params: 23
+Trainable params: 23
+Non-trainable params: 0
+_________________________________________________________________
+`
+	if b.String() != chain {
+		t.Errorf("Summary() of a chain graph =\n%s\nwant\n%s", b.String(), chain)
 	}
 }

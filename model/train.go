@@ -14,7 +14,7 @@ import (
 // EvaluateBatch. The model's output must be a vector of class scores: either
 // probabilities from a final softmax (the usual case; the loss is then fused
 // with it and computed from the logits) or logits.
-func (m *Sequential) Compile(opt optim.Optimizer, loss nn.CrossEntropy) error {
+func (m *Model) Compile(opt optim.Optimizer, loss nn.CrossEntropy) error {
 	if opt == nil {
 		return errors.New("compile: no optimizer")
 	}
@@ -26,83 +26,22 @@ func (m *Sequential) Compile(opt optim.Optimizer, loss nn.CrossEntropy) error {
 }
 
 // Optimizer returns the optimizer set by Compile (or restored by Load), or nil.
-func (m *Sequential) Optimizer() optim.Optimizer { return m.opt }
+func (m *Model) Optimizer() optim.Optimizer { return m.opt }
 
 // Loss returns the loss set by Compile.
-func (m *Sequential) Loss() nn.CrossEntropy { return m.loss }
+func (m *Model) Loss() nn.CrossEntropy { return m.loss }
 
 // Compiled reports whether the model has an optimizer.
-func (m *Sequential) Compiled() bool { return m.opt != nil }
+func (m *Model) Compiled() bool { return m.opt != nil }
 
 // fused returns the last layer as a softmax output when the loss can be
 // computed from its logits.
-func (m *Sequential) fused() (nn.SoftmaxOutput, bool) {
+func (m *Model) fused() (nn.SoftmaxOutput, bool) {
 	last := m.Layers[len(m.Layers)-1]
 	if !nn.EndsInSoftmax(last) {
 		return nil, false
 	}
 	return last.(nn.SoftmaxOutput), true
-}
-
-// forward runs every layer and returns the logits: the input of the final
-// softmax if the model ends in one, else the output itself.
-func (m *Sequential) forward(x *tensor.Tensor, training bool) (logits *tensor.Tensor) {
-	h := x
-	for _, l := range m.Layers {
-		h = l.Forward(h, training)
-	}
-	if so, ok := m.fused(); ok {
-		return so.Logits()
-	}
-	return h
-}
-
-// backward propagates dL/dlogits through every layer and returns dL/dx.
-// With params set, it only computes what the parameter gradients need: it
-// stops at the first layer that has parameters, which leaves out its input
-// gradient (see nn.InputGradientSkipper), and returns nil.
-func (m *Sequential) backward(dlogits *tensor.Tensor, params bool) *tensor.Tensor {
-	n := len(m.Layers)
-	first := 0
-	if params {
-		first = m.firstTrainable()
-	}
-	for i, l := range m.Layers {
-		if s, ok := l.(nn.InputGradientSkipper); ok {
-			s.SkipInputGradient(params && i == first)
-		}
-	}
-	var dy *tensor.Tensor
-	if so, ok := m.fused(); ok {
-		dy = so.BackwardLogits(dlogits)
-	} else {
-		dy = m.Layers[n-1].Backward(dlogits)
-	}
-	for i := n - 2; i >= first; i-- {
-		dy = m.Layers[i].Backward(dy)
-	}
-	if params {
-		return nil
-	}
-	return dy
-}
-
-// firstTrainable returns the index of the lowest layer that backward must
-// reach for the parameter gradients: the first layer that can skip its input
-// gradient or has a trainable parameter (0 if none does). No layer below it
-// has trainable parameters.
-func (m *Sequential) firstTrainable() int {
-	for i, l := range m.Layers {
-		if _, ok := l.(nn.InputGradientSkipper); ok {
-			return i
-		}
-		for _, p := range l.Params() {
-			if p.Trainable && p.Grad != nil {
-				return i
-			}
-		}
-	}
-	return 0
 }
 
 // reuse returns buf shaped like shape, reusing its storage when possible.
@@ -116,7 +55,7 @@ func reuse(buf *tensor.Tensor, shape []int) *tensor.Tensor {
 	return buf
 }
 
-func (m *Sequential) checkBatch(op string, x, y *tensor.Tensor) {
+func (m *Model) checkBatch(op string, x, y *tensor.Tensor) {
 	m.mustBeBuilt(op)
 	if len(x.Shape) != len(m.input)+1 || x.Shape[0] < 1 || !slices.Equal(x.Shape[1:], m.input) {
 		panic(fmt.Sprintf("model: %s: input shape %v, want [N %v]", op, x.Shape, m.input))
@@ -141,7 +80,7 @@ func (m *Sequential) checkBatch(op string, x, y *tensor.Tensor) {
 //
 // After the first step with a given batch size, a step allocates nothing.
 // It panics if the model is not built and compiled or the shapes are wrong.
-func (m *Sequential) TrainStep(x, y *tensor.Tensor) (loss float64, correct int) {
+func (m *Model) TrainStep(x, y *tensor.Tensor) (loss float64, correct int) {
 	if m.opt == nil {
 		panic("model: TrainStep before Compile")
 	}
@@ -163,7 +102,7 @@ func (m *Sequential) TrainStep(x, y *tensor.Tensor) (loss float64, correct int) 
 // EvaluateBatch runs the model in inference mode on x and returns the mean
 // loss against y (as in TrainStep) and the number of correct predictions.
 // The model must be compiled (for its loss).
-func (m *Sequential) EvaluateBatch(x, y *tensor.Tensor) (loss float64, correct int) {
+func (m *Model) EvaluateBatch(x, y *tensor.Tensor) (loss float64, correct int) {
 	m.checkBatch("EvaluateBatch", x, y)
 	logits := m.forward(x, false)
 	m.dlogits = reuse(m.dlogits, logits.Shape)
@@ -193,12 +132,9 @@ func countCorrect(logits, y *tensor.Tensor, sparse bool) int {
 // Predict writes the class probabilities for the batch x into dst, of shape
 // [N, classes]. A model that ends in softmax gives them directly; for a model
 // that ends in logits, Predict applies the softmax.
-func (m *Sequential) Predict(dst, x *tensor.Tensor) {
+func (m *Model) Predict(dst, x *tensor.Tensor) {
 	m.mustBeBuilt("Predict")
-	out := x
-	for _, l := range m.Layers {
-		out = l.Forward(out, false)
-	}
+	out := m.run(x, false)
 	dst.MustShape("model.Predict", out.Shape...)
 	if nn.EndsInSoftmax(m.Layers[len(m.Layers)-1]) {
 		copy(dst.Data, out.Data)
@@ -208,17 +144,13 @@ func (m *Sequential) Predict(dst, x *tensor.Tensor) {
 }
 
 // ForwardAll runs the model in inference mode on x and returns every layer's
-// output, in order; the last is the model's output. The tensors belong to the
-// layers and stay valid until the next call that runs the model.
-func (m *Sequential) ForwardAll(x *tensor.Tensor) []*tensor.Tensor {
+// output, in the order of Layers; the last is the model's output. The tensors
+// belong to the layers and stay valid until the next call that runs the
+// model. [Model.Inbound] tells which outputs each layer was called on.
+func (m *Model) ForwardAll(x *tensor.Tensor) []*tensor.Tensor {
 	m.mustBeBuilt("ForwardAll")
-	outs := make([]*tensor.Tensor, len(m.Layers))
-	h := x
-	for i, l := range m.Layers {
-		h = l.Forward(h, false)
-		outs[i] = h
-	}
-	return outs
+	m.run(x, false)
+	return slices.Clone(m.plan.outs[1:])
 }
 
 // InputGradient returns the saliency of class for each sample of x: the
@@ -227,7 +159,7 @@ func (m *Sequential) ForwardAll(x *tensor.Tensor) []*tensor.Tensor {
 // respect to the input, computed in inference mode. The result has x's shape
 // and belongs to the caller. The parameters' gradients are changed as a side
 // effect.
-func (m *Sequential) InputGradient(x *tensor.Tensor, class int) *tensor.Tensor {
+func (m *Model) InputGradient(x *tensor.Tensor, class int) *tensor.Tensor {
 	m.mustBeBuilt("InputGradient")
 	if class < 0 || class >= m.NumClasses() {
 		panic(fmt.Sprintf("model: InputGradient: class %d out of range [0, %d)", class, m.NumClasses()))

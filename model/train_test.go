@@ -136,8 +136,22 @@ func TestPresets(t *testing.T) {
 		t.Errorf("tutorial ParamCount() = %d, %d; want 1203708, 0", tr, non)
 	}
 	_, err := Preset("vgg16")
-	if err == nil || !strings.Contains(err.Error(), "convnet-bn, elsawy2017, lenet5, tutorial") {
+	if err == nil || !strings.Contains(err.Error(), "convnet-bn, elsawy2017, lenet5, resnet, tutorial") {
 		t.Errorf("Preset(vgg16) error = %v, want a list of presets", err)
+	}
+}
+
+// lossFalls trains m on the batch x, y for steps steps and reports an
+// error unless the last step's loss is below the first's.
+func lossFalls(t testing.TB, m *Model, x, y *tensor.Tensor, steps int) {
+	t.Helper()
+	first, _ := m.TrainStep(x, y)
+	last := first
+	for range steps - 1 {
+		last, _ = m.TrainStep(x, y)
+	}
+	if !(last < first) {
+		t.Errorf("loss after %d steps = %v, first %v: not lower", steps, last, first)
 	}
 }
 
@@ -147,14 +161,7 @@ func TestTrainStepLowersLossAndDoesNotAllocate(t *testing.T) {
 		t.Fatal(err)
 	}
 	x, y := randomBatch(m, 16, 4)
-	first, _ := m.TrainStep(x, y)
-	var last float64
-	for range 30 {
-		last, _ = m.TrainStep(x, y)
-	}
-	if !(last < first) {
-		t.Errorf("loss after 30 steps = %v, first %v: not lower", last, first)
-	}
+	lossFalls(t, m, x, y, 31)
 	if raceEnabled {
 		return // the race detector allocates
 	}

@@ -26,6 +26,10 @@ var layerTypes = map[string]func(*fields) Layer{
 	"ELU":                    func(f *fields) Layer { return &ELU{Alpha: f.float("alpha")} },
 	"Softmax":                func(f *fields) Layer { return &Softmax{} },
 	"Activation":             func(f *fields) Layer { return &Activation{Func: f.str("activation")} },
+	"Add":                    func(f *fields) Layer { return &Add{} },
+	"Multiply":               func(f *fields) Layer { return &Multiply{} },
+	"Average":                func(f *fields) Layer { return &Average{} },
+	"Concatenate":            func(f *fields) Layer { return &Concatenate{Axis: f.int("axis")} },
 }
 
 // defaultNames holds Keras's snake_case base names of the layer types.
@@ -45,6 +49,10 @@ var defaultNames = map[string]string{
 	"ELU":                    "elu",
 	"Softmax":                "softmax",
 	"Activation":             "activation",
+	"Add":                    "add",
+	"Multiply":               "multiply",
+	"Average":                "average",
+	"Concatenate":            "concatenate",
 }
 
 // DefaultName returns Keras's base instance name for a layer type, such as
@@ -244,4 +252,9 @@ var (
 	_ Layer = (*ELU)(nil)
 	_ Layer = (*Softmax)(nil)
 	_ Layer = (*Activation)(nil)
+
+	_ MultiInput = (*Add)(nil)
+	_ MultiInput = (*Multiply)(nil)
+	_ MultiInput = (*Average)(nil)
+	_ MultiInput = (*Concatenate)(nil)
 )

@@ -46,6 +46,14 @@
 //	Dropout                any → same
 //	BatchNormalization     any → same                      over the last axis; gamma, beta, moving_mean, moving_variance
 //	ReLU, LeakyReLU, ELU, Softmax, Activation   any → same
+//	Add, Multiply, Average [N,s...] × k → [N,s...]         element-wise over k ≥ 2 inputs of one shape
+//	Concatenate            [N,...,ci,...] × k → [N,...,Σci,...]   along Axis (default the last)
+//
+// The merge layers (Add, Multiply, Average, Concatenate) take several inputs:
+// they implement [MultiInput], whose BuildInputs, ForwardInputs and
+// BackwardInputs a model calls when it joins the outputs of several layers
+// (a residual block's shortcut, two branches). Their single-input Build
+// fails and their Forward and Backward panic.
 //
 // For windows (convolutions and pools) with size k and stride s on an axis
 // of length n, "valid" gives floor((n-k)/s)+1 and "same" gives ceil(n/s),

@@ -89,7 +89,7 @@ func TestRequestLog(t *testing.T) {
 	do(s, "GET", "/readyz", "", nil)
 	do(s, "GET", "/metrics", "", nil)
 	got = records(t, &logs)
-	if len(got) != 1 || got[0]["level"] != "WARN" || !strings.Contains(got[0]["msg"].(string), `"history" is not a JSON object`) {
+	if len(got) != 1 || got[0]["level"] != "WARN" || !strings.Contains(got[0]["msg"].(string), `metadata "history"`) {
 		t.Errorf("log records %v, want one warning about the history metadata", got)
 	}
 }

@@ -18,7 +18,7 @@ import (
 
 // serving runs s.Serve on a free port of 127.0.0.1; cancel starts its
 // shutdown and done gives what Serve returned.
-func serving(t *testing.T, s *Server) (addr string, cancel func(), done <-chan error) {
+func serving(t testing.TB, s *Server) (addr string, cancel func(), done <-chan error) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

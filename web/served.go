@@ -108,14 +108,14 @@ func newServed(sm Model, opts Options) *served {
 		s.info.Layers = append(s.info.Layers, li)
 	}
 	if h := m.Meta["history"]; h != "" {
-		if json.Valid([]byte(h)) && strings.HasPrefix(strings.TrimSpace(h), "{") {
+		if err := json.Unmarshal([]byte(h), new(model.History)); err == nil {
 			s.history = json.RawMessage(h)
 		} else {
-			fmt.Fprintf(opts.Log, "web: model %s: metadata \"history\" is not a JSON object; ignored\n", sm.Name)
+			fmt.Fprintf(opts.Log, "web: model %s: metadata \"history\": %v; ignored\n", sm.Name, err)
 		}
 	}
 	if e := m.Meta["evaluation"]; e != "" {
-		ev, err := parseEvaluation(e, len(s.classes))
+		ev, err := model.ParseEvaluation(e, len(s.classes))
 		if err != nil {
 			fmt.Fprintf(opts.Log, "web: model %s: metadata \"evaluation\": %v; ignored\n", sm.Name, err)
 		} else {
@@ -128,48 +128,8 @@ func newServed(sm Model, opts Options) *served {
 }
 
 // evaluation is the model's test-set evaluation, from its "evaluation"
-// metadata.
-type evaluation struct {
-	Classes    []string  `json:"classes"`
-	Accuracy   float64   `json:"accuracy"`
-	Loss       *float64  `json:"loss,omitempty"`
-	Count      int       `json:"count"`
-	Matrix     [][]int   `json:"matrix"`
-	ImageShape []int     `json:"image_shape"`
-	Samples    []*sample `json:"samples,omitempty"`
-}
-
-type sample struct {
-	True   int    `json:"true"`
-	Pred   int    `json:"pred"`
-	Index  int    `json:"index"`
-	Pixels []byte `json:"pixels"`
-}
-
-func parseEvaluation(text string, classes int) (*evaluation, error) {
-	var ev evaluation
-	if err := json.Unmarshal([]byte(text), &ev); err != nil {
-		return nil, err
-	}
-	if len(ev.Matrix) != classes {
-		return nil, fmt.Errorf("matrix has %d rows, want %d", len(ev.Matrix), classes)
-	}
-	for i, row := range ev.Matrix {
-		if len(row) != classes {
-			return nil, fmt.Errorf("matrix row %d has %d columns, want %d", i, len(row), classes)
-		}
-	}
-	size := 0
-	if len(ev.ImageShape) == 3 {
-		size = ev.ImageShape[0] * ev.ImageShape[1] * ev.ImageShape[2]
-	}
-	for i, sm := range ev.Samples {
-		if sm.True < 0 || sm.True >= classes || sm.Pred < 0 || sm.Pred >= classes {
-			return nil, fmt.Errorf("sample %d: classes %d, %d out of range", i, sm.True, sm.Pred)
-		}
-		if len(sm.Pixels) != size || size == 0 {
-			return nil, fmt.Errorf("sample %d: %d pixels, want %d (image_shape %v)", i, len(sm.Pixels), size, ev.ImageShape)
-		}
-	}
-	return &ev, nil
-}
+// metadata, and sample one of its test images.
+type (
+	evaluation = model.Evaluation
+	sample     = model.EvaluationSample
+)

@@ -316,9 +316,12 @@ func gemmRate(s gemmShape, repeats int) float64 {
 // (forward, weight gradients and input gradients, less the input gradient of
 // the first layer, which training leaves out).
 func modelFlops(m *model.Sequential) (forward, train int64) {
-	in := m.InputShape()
 	var first int64 // the FLOP of the first layer with weights
-	for _, l := range m.Layers {
+	for i, l := range m.Layers {
+		in := m.InputShape() // the shape of the (first) input of layer i
+		if j := m.Inbound(i)[0]; j >= 0 {
+			in = m.Layers[j].OutputShape()
+		}
 		out := l.OutputShape()
 		var f int64
 		switch l := l.(type) {
@@ -331,7 +334,6 @@ func modelFlops(m *model.Sequential) (forward, train int64) {
 			first = f
 		}
 		forward += f
-		in = out
 	}
 	return forward, 3*forward - first
 }

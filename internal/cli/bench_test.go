@@ -22,7 +22,7 @@ func TestBenchUsageErrors(t *testing.T) {
 		{[]string{"--infer-batch", "0"}, "--infer-batch 0: must be at least 1"},
 		{[]string{"--threads", "-1"}, "--threads -1: must be at least 0"},
 		{[]string{"--batch", "100000"}, "must be at most 4096"},
-		{[]string{"--model", "resnet"}, `--model "resnet": want a preset`},
+		{[]string{"--model", "vgg16"}, `--model "vgg16": want a preset`},
 		{[]string{"--steps", "many"}, `invalid value "many" for flag -steps`},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	}

@@ -31,6 +31,7 @@ type evaluateOptions struct {
 	Top       int
 	Update    bool
 	Force     bool
+	MaxMemory int64
 }
 
 func parseEvaluate(args []string, stderr io.Writer) (*evaluateOptions, error) {
@@ -44,6 +45,7 @@ func parseEvaluate(args []string, stderr io.Writer) (*evaluateOptions, error) {
 	fs.IntVar(&o.Top, "top-confused", 10, "how many of the most confused pairs to list")
 	fs.BoolVar(&o.Update, "update-model", false, "store the results in the model file (for convnet serve)")
 	fs.BoolVar(&o.Force, "force", false, "overwrite existing PNGs")
+	maxMemoryFlag(fs, &o.MaxMemory)
 	if _, err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}
@@ -63,7 +65,7 @@ func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	c, builtin, err := classifier(o.Model, model.ClassifierOptions{BatchSize: o.BatchSize})
+	c, builtin, err := classifier(o.Model, o.MaxMemory, model.ClassifierOptions{BatchSize: o.BatchSize})
 	if err != nil {
 		return err
 	}
@@ -260,35 +262,16 @@ func misclassifiedCells(ds *data.Dataset, ev *evaluation, names []string, limit 
 	return cells
 }
 
-// storedEvaluation is the evaluation as the model file keeps it for
-// convnet serve: the confusion matrix and, for each of its cells, a few test
-// images as raw bytes (upright, white on black, row by row, channels last).
-type storedEvaluation struct {
-	Dataset    string         `json:"dataset"`
-	Classes    []string       `json:"classes"`
-	Accuracy   float64        `json:"accuracy"`
-	Loss       float64        `json:"loss"`
-	Count      int            `json:"count"`
-	Matrix     [][]int        `json:"matrix"`
-	ImageShape []int          `json:"image_shape"`
-	Samples    []storedSample `json:"samples"`
-}
-
-type storedSample struct {
-	True   int    `json:"true"`
-	Pred   int    `json:"pred"`
-	Index  int    `json:"index"`
-	Pixels []byte `json:"pixels"`
-}
-
 // samplesPerCell bounds the test images kept per confusion cell.
 const samplesPerCell = 8
 
-// store records the evaluation of ds in the model's metadata for convnet serve.
+// store records the evaluation of ds in the model's metadata for convnet
+// serve: the figures, the confusion matrix and, for each of its cells, a few
+// test images as raw bytes.
 func (ev *evaluation) store(m *model.Sequential, ds *data.Dataset) error {
-	se := storedEvaluation{
+	se := model.Evaluation{
 		Dataset: ev.Dataset, Classes: ev.Classes, Accuracy: ev.Accuracy, Loss: ev.Loss, Count: ev.Count,
-		Matrix: ev.Confusion.Counts, ImageShape: ds.Shape(), Samples: []storedSample{},
+		Matrix: ev.Confusion.Counts, ImageShape: ds.Shape(),
 	}
 	kept := map[[2]int]int{}
 	for i, pred := range ev.Pred {
@@ -302,15 +285,7 @@ func (ev *evaluation) store(m *model.Sequential, ds *data.Dataset) error {
 		for j, v := range img {
 			px[j] = byte(min(max(v, 0), 255) + 0.5)
 		}
-		se.Samples = append(se.Samples, storedSample{True: ds.Y[i], Pred: pred, Index: i, Pixels: px})
+		se.Samples = append(se.Samples, &model.EvaluationSample{True: ds.Y[i], Pred: pred, Index: i, Pixels: px})
 	}
-	b, err := json.Marshal(se)
-	if err != nil {
-		return err
-	}
-	if m.Meta == nil {
-		m.Meta = map[string]string{}
-	}
-	m.Meta["evaluation"] = string(b)
-	return nil
+	return m.SetEvaluation(&se)
 }

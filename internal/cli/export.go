@@ -77,7 +77,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func export(o ExportOptions, stdout io.Writer) error {
-	m, err := openModel(o.Model, nil, 0)
+	m, err := openModel(o.Model, nil, 0, 0)
 	if err != nil {
 		return err
 	}

@@ -321,7 +321,7 @@ func TestExportONNXRuntime(t *testing.T) {
 				t.Fatalf("convnet export: exit %d: %s", code, errs)
 			}
 			checkONNX(t, out)
-			m, err := openModel(tc.model, nil, 0)
+			m, err := openModel(tc.model, nil, 0, 0)
 			if err != nil {
 				t.Fatal(err)
 			}

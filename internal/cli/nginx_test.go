@@ -12,17 +12,6 @@ import (
 	"time"
 )
 
-// freeAddr returns a loopback address with a port free at the time.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // nginxConf balances over the replicas and retries a request on the next
 // one when a replica refuses the connection, drops it or answers 502/503,
 // POSTs included (non_idempotent): the README's example, with its paths in

@@ -26,6 +26,7 @@ type predictOptions struct {
 	CSVLabel    string // label column of the CSV inputs; "" means none
 	ColumnMajor bool   // CSV pixels stored column by column (AHCD)
 	Inputs      []string
+	MaxMemory   int64 // what the model may need to run on one image (0: the default)
 }
 
 func parsePredict(args []string, stderr io.Writer) (*predictOptions, error) {
@@ -37,6 +38,7 @@ func parsePredict(args []string, stderr io.Writer) (*predictOptions, error) {
 	fs.StringVar(&o.Invert, "invert", "auto", "make images white on black like the training data: auto (when the border is light), yes or no; CSV rows are used as they are")
 	fs.StringVar(&o.CSVLabel, "csv-label", "", "label column of the CSV inputs, a header name or a 0-based index (default: none, every column is a pixel)")
 	fs.BoolVar(&o.ColumnMajor, "column-major", false, "CSV pixels are stored column by column, as in AHCD's CSV files")
+	maxMemoryFlag(fs, &o.MaxMemory)
 	inputs, err := parseFlagsAnywhere(fs, args)
 	if err != nil {
 		return nil, err
@@ -58,25 +60,31 @@ func parsePredict(args []string, stderr io.Writer) (*predictOptions, error) {
 }
 
 // loadModel reads the model a --model flag names: a model file or, when no
-// such file exists, a built-in model. builtin says which.
-func loadModel(spec string) (m *model.Sequential, builtin bool, err error) {
+// such file exists, a built-in model. A model that needs more than maxMemory
+// bytes to run on one image (0: the library's default) is refused.
+func loadModel(spec string, maxMemory int64) (m *model.Sequential, builtin bool, err error) {
 	if _, err := os.Stat(spec); errors.Is(err, fs.ErrNotExist) && slices.Contains(pretrained.Names(), spec) {
 		m, err := pretrained.Load(spec)
 		return m, true, err
 	}
-	m, err = model.Load(spec)
-	if errors.Is(err, fs.ErrNotExist) {
+	m, err = model.LoadWith(spec, model.LoadOptions{MaxMemory: maxMemory})
+	switch me := new(model.MemoryError); {
+	case errors.Is(err, fs.ErrNotExist):
 		err = fmt.Errorf("%w (the built-in models are %s)", err, strings.Join(pretrained.Names(), ", "))
+	case errors.As(err, &me):
+		err = fmt.Errorf("%w (--max-memory raises the limit)", err)
 	}
 	return m, false, err
 }
 
-// classifier loads the model a --model flag names and makes its classifier.
-func classifier(spec string, opts model.ClassifierOptions) (*model.Classifier, bool, error) {
-	m, builtin, err := loadModel(spec)
+// classifier loads the model a --model flag names and makes its classifier,
+// running batches of at most opts.BatchSize images that fit in maxMemory.
+func classifier(spec string, maxMemory int64, opts model.ClassifierOptions) (*model.Classifier, bool, error) {
+	m, builtin, err := loadModel(spec, maxMemory)
 	if err != nil {
 		return nil, false, err
 	}
+	opts.BatchSize = max(1, min(opts.BatchSize, m.MaxBatch(maxMemory)))
 	c, err := model.NewClassifier(m, opts)
 	if err != nil {
 		return nil, false, fmt.Errorf("model %s: %w", spec, err)
@@ -90,7 +98,7 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	invert := map[string]model.Invert{"auto": model.InvertAuto, "yes": model.InvertAlways, "no": model.InvertNever}[o.Invert]
-	c, _, err := classifier(o.Model, model.ClassifierOptions{Invert: invert, BatchSize: predictChunk})
+	c, _, err := classifier(o.Model, o.MaxMemory, model.ClassifierOptions{Invert: invert, BatchSize: predictChunk})
 	if err != nil {
 		return err
 	}

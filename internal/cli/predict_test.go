@@ -283,17 +283,29 @@ func TestPredictOutputs(t *testing.T) {
 	}
 }
 
-// TestPredictNonFinite: a model whose weights hold NaN is an error, never
+// TestPredictNonFinite: a model whose weights hold NaN is refused at load,
+// naming the tensor; one whose finite weights overflow gives an error, never
 // "NaN%" with exit code 0.
 func TestPredictNonFinite(t *testing.T) {
 	dir := t.TempDir()
-	m := predictModel(t)
-	m.Layers[2].Params()[0].Value.Data[0] = float32(math.NaN())
-	mpath := saveModel(t, m, filepath.Join(dir, "nan.safetensors"))
 	in := writeFile(t, filepath.Join(dir, "x.csv"), []byte(pixelRow(64, 100)+"\n"))
-	code, stdout, stderr := runCLI("predict", "--model", mpath, in)
-	if code != 1 || !strings.Contains(stderr, "x.csv#1: the model's output is not finite") || strings.Contains(stdout, "NaN") {
-		t.Errorf("predict with NaN weights: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	for _, tt := range []struct {
+		name  string
+		value float32
+		want  string
+	}{
+		{"nan", float32(math.NaN()), `"dense/kernel": value 0 of 384 is NaN`},
+		{"huge", 3e38, "x.csv#1: the model's output is not finite"},
+	} {
+		m := predictModel(t)
+		for i := range m.Layers[2].Params()[0].Value.Data {
+			m.Layers[2].Params()[0].Value.Data[i] = tt.value
+		}
+		mpath := saveModel(t, m, filepath.Join(dir, tt.name+".safetensors"))
+		code, stdout, stderr := runCLI("predict", "--model", mpath, in)
+		if code != 1 || !strings.Contains(stderr, tt.want) || strings.Contains(stdout, "NaN") {
+			t.Errorf("predict with %s weights: exit %d\nstdout:\n%s\nstderr:\n%s\nwant %q", tt.name, code, stdout, stderr, tt.want)
+		}
 	}
 }
 

@@ -27,6 +27,9 @@ func init() {
 type ServeOptions struct {
 	Models []string // model files; none means the built-in models
 	Addr   string   // host:port to listen on
+	// MaxMemory bounds what a model may need to run on one image (0: the
+	// library's default).
+	MaxMemory int64
 	// LogFormat is "text" or "json": the request records and warnings on
 	// the standard error.
 	LogFormat string
@@ -55,6 +58,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&opts.LogLevel, "log-level", "info", "least level logged: debug (the probes and metrics too), info (every request), warn, error (server errors only) or off")
 	fs.DurationVar(&opts.DrainDelay, "drain-delay", 0, "on SIGTERM, how long /readyz answers 503 while requests are still accepted, so that load balancers stop sending")
 	fs.DurationVar(&opts.DrainTimeout, "drain-timeout", 15*time.Second, "on SIGTERM, how long the requests in flight may take to finish once the listener is closed")
+	maxMemoryFlag(fs, &opts.MaxMemory)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -120,7 +124,7 @@ func serve(ctx context.Context, opts ServeOptions, stdout, stderr io.Writer) err
 		}
 	}
 	for _, path := range opts.Models {
-		m, _, err := loadModel(path)
+		m, _, err := loadModel(path, opts.MaxMemory)
 		if err == nil {
 			err = add(strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)), m)
 		}

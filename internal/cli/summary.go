@@ -23,15 +23,19 @@ type SummaryOptions struct {
 	Model   string // a preset name or a model file
 	Input   []int  // for presets: input shape; nil means the preset's
 	Classes int    // for presets: number of classes; 0 means the preset's
+	// MaxMemory bounds what a model file may need to run on one sample
+	// (0: the library's default).
+	MaxMemory int64
 }
 
 func runSummary(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var opts SummaryOptions
 	var input string
 	fs := newFlagSet("summary", "--model tutorial|FILE", stderr)
-	fs.StringVar(&opts.Model, "model", "tutorial", "a preset ("+strings.Join(model.PresetNames(), ", ")+"), a model file or a JSON architecture file")
+	fs.StringVar(&opts.Model, "model", "tutorial", "a preset ("+strings.Join(model.PresetNames(), ", ")+"), a model file or a JSON architecture file (such as Keras's model.to_json())")
 	fs.StringVar(&input, "input", "", "input shape for a preset, such as 28x28x1 (default 32x32x1)")
 	fs.IntVar(&opts.Classes, "classes", 0, "number of classes for a preset (default 28)")
+	maxMemoryFlag(fs, &opts.MaxMemory)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -51,17 +55,25 @@ func runSummary(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 func summary(opts SummaryOptions, stdout io.Writer) error {
-	m, err := openModel(opts.Model, opts.Input, opts.Classes)
+	m, err := openModel(opts.Model, opts.Input, opts.Classes, opts.MaxMemory)
 	if err != nil {
 		return err
 	}
-	return m.Summary(stdout)
+	if err := m.Summary(stdout); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Memory to run one sample: %v\n", model.Bytes(m.ActivationBytes(1)))
+	if v := m.Meta["convnet_version"]; v != "" {
+		fmt.Fprintf(stdout, "Written by convnet %s (%s)\n", v, m.Meta["go_version"])
+	}
+	return nil
 }
 
 // openModel returns the preset called name, built for the given input shape
 // and classes (zero values: the preset's defaults), or else the model file
-// at that path. A name that is neither is a usage error listing the presets.
-func openModel(name string, input []int, classes int) (*model.Sequential, error) {
+// at that path, loaded within maxMemory. A name that is neither is a usage
+// error listing the presets.
+func openModel(name string, input []int, classes int, maxMemory int64) (*model.Sequential, error) {
 	if model.PresetAbout(name) != "" {
 		if input == nil {
 			input = []int{32, 32, 1}
@@ -100,7 +112,8 @@ func openModel(name string, input []int, classes int) (*model.Sequential, error)
 	if input != nil || classes != 0 {
 		return nil, usagef("--input and --classes apply to presets and architecture files, not to model files")
 	}
-	return model.Load(name)
+	m, _, err := loadModel(name, maxMemory)
+	return m, err
 }
 
 // isArchitectureFile reports whether path holds a JSON architecture rather
@@ -117,8 +130,9 @@ func isArchitectureFile(path string) bool {
 	return strings.HasPrefix(strings.TrimSpace(string(b[:n])), "{")
 }
 
-// readArchitecture reads a JSON architecture file (the schema model files
-// store) into an unbuilt model.
+// readArchitecture reads a JSON architecture file (Keras's model.to_json()
+// of a Sequential or Functional model, the document model files store)
+// into an unbuilt model.
 func readArchitecture(path string) (*model.Sequential, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {

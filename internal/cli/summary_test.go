@@ -36,7 +36,14 @@ func TestSummaryCommand(t *testing.T) {
 		{args: []string{"summary"}, code: exitOK, stdout: "Total params: 1,203,708\n"},
 		{args: []string{"summary", "--model", "tutorial", "--input", "28x28x1", "--classes", "10"}, code: exitOK, stdout: "dense_2 (Dense)              (None, 10)"},
 		{args: []string{"summary", "--model", file}, code: exitOK, stdout: "conv2d (Conv2D)              (None, 28, 28, 6)         156\n"},
-		{args: []string{"summary", "--model", "resnet"}, code: exitUsage, stderr: `unknown model "resnet": not a preset (convnet-bn, elsawy2017, lenet5, tutorial)`},
+		// Keras's model.to_json() of the tutorial's network and of a small ResNet.
+		{args: []string{"summary", "--model", kerasDoc("tutorial_sequential.json")}, code: exitOK,
+			stdout: "dense_2 (Dense)              (None, 28)                7,196\n=================================================================\nTotal params: 1,203,708\n"},
+		{args: []string{"summary", "--model", kerasDoc("residual_functional.json")}, code: exitOK,
+			stdout: "add_1 (Add)                     (None, 14, 14, 32)   0           batch_normalization_4[0][0]\n" +
+				"                                                                 batch_normalization_5[0][0]\n"},
+		{args: []string{"summary", "--model", kerasDoc("residual_keras3.json")}, code: exitOK, stdout: "Total params: 19,994\n"},
+		{args: []string{"summary", "--model", "vgg16"}, code: exitUsage, stderr: `unknown model "vgg16": not a preset (convnet-bn, elsawy2017, lenet5, resnet, tutorial)`},
 		{args: []string{"summary", "--model", filepath.Join(dir, "none.safetensors")}, code: exitError, stderr: "none.safetensors"},
 		{args: []string{"summary", "--model", garbage}, code: exitError, stderr: "garbage.safetensors: invalid model file"},
 		{args: []string{"summary", "--input", "32xx"}, code: exitUsage, stderr: `dimension ""`},
@@ -75,4 +82,9 @@ func TestSummaryArchitectureFile(t *testing.T) {
 	if !strings.Contains(out.String(), "Total params: 57,452") || !strings.Contains(out.String(), "(None, 16, 16, 8)") {
 		t.Errorf("summary of an architecture file:\n%s", out.String())
 	}
+}
+
+// kerasDoc is the path of a Keras architecture document of model's tests.
+func kerasDoc(name string) string {
+	return filepath.Join("..", "..", "model", "testdata", "keras", name)
 }

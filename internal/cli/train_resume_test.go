@@ -62,7 +62,7 @@ func TestTrainResumeBadCheckpoint(t *testing.T) {
 		name, state, want string
 	}{
 		{"unknown flag", state(1, 0, "--bogus-flag"), "flag provided but not defined: -bogus-flag"},
-		{"unknown recipe", state(1, 0, "--recipe", "nope"), `--recipe "nope": want strong or tutorial`},
+		{"unknown recipe", state(1, 0, "--recipe", "nope"), `--recipe "nope": want resnet, strong or tutorial`},
 		{"extra argument", state(1, 0, "extra"), `unexpected argument "extra"`},
 		{"value out of range", state(1, 0, "--epochs", "0"), "--epochs 0: want a value in [1, 100000]"},
 		{"narrowed range", state(1, 0, "--step-factor", "1e12"), "--step-factor 1e+12: want a value in (0, 1]"},

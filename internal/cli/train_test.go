@@ -196,12 +196,42 @@ func writeGrayPNG(t *testing.T, path string, px []float32, h, w int) {
 	}
 }
 
+// smallGraph is smallNet with a skip connection, in the layout of Keras's
+// Functional to_json().
+const smallGraph = `{"class_name": "Functional", "config": {"name": "model", "layers": [
+  {"class_name": "InputLayer", "name": "input_1", "config": {"batch_input_shape": [null, 32, 32, 1], "name": "input_1"}, "inbound_nodes": []},
+  {"class_name": "Conv2D", "name": "conv2d", "config": {"name": "conv2d", "filters": 8, "kernel_size": [3, 3], "padding": "same", "activation": "relu"},
+   "inbound_nodes": [[["input_1", 0, 0, {}]]]},
+  {"class_name": "Conv2D", "name": "conv2d_1", "config": {"name": "conv2d_1", "filters": 8, "kernel_size": [3, 3], "padding": "same"},
+   "inbound_nodes": [[["conv2d", 0, 0, {}]]]},
+  {"class_name": "Add", "name": "add", "config": {"name": "add"}, "inbound_nodes": [[["conv2d_1", 0, 0, {}], ["conv2d", 0, 0, {}]]]},
+  {"class_name": "MaxPooling2D", "name": "max_pooling2d", "config": {"name": "max_pooling2d", "pool_size": [2, 2]}, "inbound_nodes": [[["add", 0, 0, {}]]]},
+  {"class_name": "Dropout", "name": "dropout", "config": {"name": "dropout", "rate": 0.25}, "inbound_nodes": [[["max_pooling2d", 0, 0, {}]]]},
+  {"class_name": "Flatten", "name": "flatten", "config": {"name": "flatten"}, "inbound_nodes": [[["dropout", 0, 0, {}]]]},
+  {"class_name": "Dense", "name": "dense", "config": {"name": "dense", "units": 28, "activation": "softmax"}, "inbound_nodes": [[["flatten", 0, 0, {}]]]}],
+  "input_layers": [["input_1", 0, 0]], "output_layers": [["dense", 0, 0]]}}`
+
 // TestTrainResume interrupts a run in the middle of its first epoch and
 // resumes it from the checkpoint: the final weights equal those of an
-// uninterrupted run bit for bit.
+// uninterrupted run bit for bit, for a stack and for a graph.
 func TestTrainResume(t *testing.T) {
+	t.Run("stack", func(t *testing.T) { testTrainResume(t, smallNet) })
+	t.Run("graph", func(t *testing.T) { testTrainResume(t, smallGraph) })
+}
+
+func testTrainResume(t *testing.T, src string) {
 	f := writeCSVSet(t, smallSet)
 	dir := t.TempDir()
+	arch := filepath.Join(dir, "arch.json")
+	archJSON := strings.Replace(src, `"units": 28`, fmt.Sprintf(`"units": %d`, smallSet.Classes), 1)
+	if err := os.WriteFile(arch, []byte(archJSON), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	trainArgs := func(t *testing.T, f csvFiles, out string) []string {
+		args := trainArgs(t, f, out)
+		args[slices.Index(args, "--model")+1] = arch
+		return args
+	}
 	whole := filepath.Join(dir, "whole.safetensors")
 	if code, _, stderr := runCLI(append(trainArgs(t, f, whole), "--no-evaluate")...); code != 0 {
 		t.Fatalf("uninterrupted run: exit %d: %s", code, stderr)
@@ -229,6 +259,9 @@ func TestTrainResume(t *testing.T) {
 	b, err := model.Load(split)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if a.IsGraph() != (src == smallGraph) || b.IsGraph() != a.IsGraph() {
+		t.Errorf("IsGraph: uninterrupted %v, resumed %v", a.IsGraph(), b.IsGraph())
 	}
 	pa, pb := a.Params(), b.Params()
 	for i := range pa {
@@ -276,7 +309,7 @@ func TestTrainBadInput(t *testing.T) {
 		code int
 		want string
 	}{
-		{"unknown recipe", []string{"train", "--recipe", "magic"}, 2, `--recipe "magic": want strong or tutorial`},
+		{"unknown recipe", []string{"train", "--recipe", "magic"}, 2, `--recipe "magic": want resnet, strong or tutorial`},
 		{"unknown preset", append(csv, "--model", "resnet999"), 2, "neither a preset"},
 		{"unknown dataset", []string{"train", "--dataset", "cifar"}, 2, `unknown dataset "cifar"`},
 		{"bad epochs", []string{"train", "--epochs", "0"}, 2, "--epochs 0"},

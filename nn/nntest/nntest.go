@@ -31,6 +31,10 @@
 //
 // Layers that draw random numbers in Forward (Dropout) get a source that is
 // reseeded before every Forward, so every evaluation sees the same mask.
+//
+// A layer with several inputs ([nn.MultiInput], such as nn.Add) is checked
+// the same way through BuildInputs, ForwardInputs and BackwardInputs, with
+// the input shapes in Case.Ins: every input is checked like x.
 package nntest
 
 import (
@@ -50,14 +54,19 @@ import (
 type Case struct {
 	New      func() nn.Layer // a fresh, unbuilt layer
 	In       []int           // input shape without the batch axis
+	Ins      [][]int         // the input shapes of an nn.MultiInput layer, in place of In
 	Batch    int             // batch size; 0 means 2
 	Params   int             // expected total parameter count (trainable or not)
 	Training bool            // mode of the Forward calls
-	// Input fills x; nil draws values ±[0.1, 1.1) (away from ReLU's kink).
+	// Input fills each input; nil draws values ±[0.1, 1.1) (away from
+	// ReLU's kink).
 	Input func(rng *rand.Rand, x []float32)
 	Seed  uint64
 	Eps   float64 // 0 means 1e-3
 	Tol   float64 // 0 means 1e-2
+	// NoConfig leaves out the config round trip, for a composite under test
+	// that nn.FromConfig does not know (a model used as a layer).
+	NoConfig bool
 	// AggTol bounds the relative error of all smooth checked elements of a
 	// tensor together, ||analytic-numeric|| / ||numeric||; 0 means 2e-3.
 	AggTol float64
@@ -88,7 +97,9 @@ func Check(c Case) (errs []error) {
 	h.checkParamCount()
 	h.checkBackward()
 	h.checkSoftmax()
-	h.checkConfig()
+	if !c.NoConfig {
+		h.checkConfig()
+	}
 	h.checkGradients()
 	h.checkStep()
 	return h.errs
@@ -100,8 +111,9 @@ type harness struct {
 	rng     *rand.Rand // for data
 	src     *rand.PCG  // the layer's source, reseeded before each Forward
 	out     []int
-	x, r    *tensor.Tensor
-	dx      *tensor.Tensor   // analytic dL/dx
+	xs      []*tensor.Tensor // the inputs
+	r       *tensor.Tensor
+	dxs     []*tensor.Tensor // analytic dL/dx for each input
 	grads   []*tensor.Tensor // analytic dL/dparam (nil for non-trainable)
 	errs    []error
 	kinks   int
@@ -128,25 +140,51 @@ func (h *harness) errorf(format string, args ...any) {
 	h.errs = append(h.errs, fmt.Errorf("%s: %s", h.l.Type(), fmt.Sprintf(format, args...)))
 }
 
+// buildLayer builds l for the case's input shapes.
+func (h *harness) buildLayer(l nn.Layer, rng *rand.Rand) ([]int, error) {
+	if h.c.Ins == nil {
+		return l.Build(slices.Clone(h.c.In), rng)
+	}
+	m, ok := l.(nn.MultiInput)
+	if !ok {
+		return nil, fmt.Errorf("Case.Ins is set but %s is not an nn.MultiInput", l.Type())
+	}
+	ins := make([][]int, len(h.c.Ins))
+	for k, s := range h.c.Ins {
+		ins[k] = slices.Clone(s)
+	}
+	return m.BuildInputs(ins, rng)
+}
+
 func (h *harness) build() error {
 	h.l = h.c.New()
 	h.l.SetName("layer_under_test")
-	out, err := h.l.Build(slices.Clone(h.c.In), rand.New(h.src))
+	out, err := h.buildLayer(h.l, rand.New(h.src))
 	if err != nil {
+		if h.c.Ins != nil {
+			return fmt.Errorf("%s.BuildInputs(%v): %v", h.l.Type(), h.c.Ins, err)
+		}
 		return fmt.Errorf("%s.Build(%v): %v", h.l.Type(), h.c.In, err)
 	}
 	h.out = out
-	h.x = tensor.New(append([]int{h.c.Batch}, h.c.In...)...)
-	if h.c.Input != nil {
-		h.c.Input(h.rng, h.x.Data)
-	} else {
-		for i := range h.x.Data {
-			v := 0.1 + h.rng.Float64()
-			if h.rng.IntN(2) == 0 {
-				v = -v
+	ins := h.c.Ins
+	if ins == nil {
+		ins = [][]int{h.c.In}
+	}
+	for _, in := range ins {
+		x := tensor.New(append([]int{h.c.Batch}, in...)...)
+		if h.c.Input != nil {
+			h.c.Input(h.rng, x.Data)
+		} else {
+			for i := range x.Data {
+				v := 0.1 + h.rng.Float64()
+				if h.rng.IntN(2) == 0 {
+					v = -v
+				}
+				x.Data[i] = float32(v)
 			}
-			h.x.Data[i] = float32(v)
 		}
+		h.xs = append(h.xs, x)
 	}
 	h.r = tensor.New(append([]int{h.c.Batch}, out...)...)
 	for i := range h.r.Data {
@@ -155,15 +193,26 @@ func (h *harness) build() error {
 	return nil
 }
 
-// forward runs the layer on x with a reseeded source.
-func (h *harness) forward(l nn.Layer, x *tensor.Tensor, training bool) *tensor.Tensor {
+// forward runs the layer on the inputs with a reseeded source.
+func (h *harness) forward(l nn.Layer, training bool) *tensor.Tensor {
 	h.src.Seed(h.c.Seed, 3)
-	return l.Forward(x, training)
+	if h.c.Ins != nil {
+		return l.(nn.MultiInput).ForwardInputs(h.xs, training)
+	}
+	return l.Forward(h.xs[0], training)
+}
+
+// backward runs the layer's backward pass and returns one gradient per input.
+func (h *harness) backward(dy *tensor.Tensor) []*tensor.Tensor {
+	if h.c.Ins != nil {
+		return h.l.(nn.MultiInput).BackwardInputs(dy)
+	}
+	return []*tensor.Tensor{h.l.Backward(dy)}
 }
 
 // loss returns L = Σ y·r in float64.
 func (h *harness) loss() float64 {
-	y := h.forward(h.l, h.x, h.c.Training)
+	y := h.forward(h.l, h.c.Training)
 	var s float64
 	for i, v := range y.Data {
 		s += float64(v) * float64(h.r.Data[i])
@@ -175,7 +224,7 @@ func (h *harness) checkShapes() {
 	if got := h.l.OutputShape(); !slices.Equal(got, h.out) {
 		h.errorf("OutputShape() = %v, Build returned %v", got, h.out)
 	}
-	y := h.forward(h.l, h.x, h.c.Training)
+	y := h.forward(h.l, h.c.Training)
 	want := append([]int{h.c.Batch}, h.out...)
 	if !slices.Equal(y.Shape, want) {
 		h.errorf("Forward shape %v, Build promised %v", y.Shape, want)
@@ -212,17 +261,27 @@ func (h *harness) zeroGrads() {
 // checkBackward computes the analytic gradients and checks that inputs are
 // left alone and that gradients accumulate.
 func (h *harness) checkBackward() {
-	x0 := h.x.Clone()
-	h.zeroGrads()
-	h.forward(h.l, h.x, h.c.Training)
-	dy := h.r.Clone()
-	dx := h.l.Backward(dy)
-	if !slices.Equal(dx.Shape, h.x.Shape) {
-		h.errorf("Backward returned shape %v, want the input's %v", dx.Shape, h.x.Shape)
+	var x0 []*tensor.Tensor
+	for _, x := range h.xs {
+		x0 = append(x0, x.Clone())
 	}
-	h.dx = dx.Clone()
-	if !slices.Equal(h.x.Data, x0.Data) {
-		h.errorf("Forward or Backward modified the input x")
+	h.zeroGrads()
+	h.forward(h.l, h.c.Training)
+	dy := h.r.Clone()
+	dxs := h.backward(dy)
+	if len(dxs) != len(h.xs) {
+		h.errorf("Backward returned %d gradients for %d inputs", len(dxs), len(h.xs))
+		return
+	}
+	h.dxs = nil
+	for k, dx := range dxs {
+		if !slices.Equal(dx.Shape, h.xs[k].Shape) {
+			h.errorf("Backward returned shape %v, want the input's %v", dx.Shape, h.xs[k].Shape)
+		}
+		h.dxs = append(h.dxs, dx.Clone())
+		if !slices.Equal(h.xs[k].Data, x0[k].Data) {
+			h.errorf("Forward or Backward modified the input %s", h.inputName(k))
+		}
 	}
 	if !slices.Equal(dy.Data, h.r.Data) {
 		h.errorf("Backward modified dy")
@@ -236,8 +295,8 @@ func (h *harness) checkBackward() {
 		h.grads = append(h.grads, p.Grad.Clone())
 	}
 	// A second pass must add the same gradient again.
-	h.forward(h.l, h.x, h.c.Training)
-	h.l.Backward(dy)
+	h.forward(h.l, h.c.Training)
+	h.backward(dy)
 	for i, p := range h.l.Params() {
 		if p.Grad == nil {
 			continue
@@ -276,7 +335,7 @@ func (h *harness) checkConfig() {
 	if l2.Name() != h.l.Name() {
 		h.errorf("FromConfig name %q, want %q", l2.Name(), h.l.Name())
 	}
-	out2, err := l2.Build(slices.Clone(h.c.In), rand.New(rand.NewPCG(99, 99)))
+	out2, err := h.buildLayer(l2, rand.New(rand.NewPCG(99, 99)))
 	if err != nil {
 		h.errorf("rebuilt layer: Build: %v", err)
 		return
@@ -296,11 +355,20 @@ func (h *harness) checkConfig() {
 		}
 		p2[i].Value.CopyFrom(p1[i].Value)
 	}
-	y1 := h.forward(h.l, h.x, false).Clone()
-	y2 := h.forward(l2, h.x, false)
+	y1 := h.forward(h.l, false).Clone()
+	y2 := h.forward(l2, false)
 	if !slices.Equal(y1.Data, y2.Data) {
 		h.errorf("rebuilt layer with copied weights gives a different output")
 	}
+}
+
+// inputName names input k in messages: "x", or "x1", "x2", ... for a layer
+// with several inputs.
+func (h *harness) inputName(k int) string {
+	if h.c.Ins == nil {
+		return "x"
+	}
+	return fmt.Sprintf("x%d", k+1)
 }
 
 // indices returns the elements of a tensor of n values to check.
@@ -363,7 +431,9 @@ func (h *harness) checkElems(what string, v []float32, analytic []float32) {
 }
 
 func (h *harness) checkGradients() {
-	h.checkElems("x", h.x.Data, h.dx.Data)
+	for k, x := range h.xs {
+		h.checkElems(h.inputName(k), x.Data, h.dxs[k].Data)
+	}
 	for i, p := range h.l.Params() {
 		if p.Grad != nil {
 			h.checkElems("param "+p.Name, p.Value.Data, h.grads[i].Data)
@@ -385,7 +455,9 @@ func (h *harness) checkStep() {
 		}
 	}
 	if len(steps) == 0 {
-		steps = append(steps, pair{h.x.Data, h.dx.Data})
+		for k, x := range h.xs {
+			steps = append(steps, pair{x.Data, h.dxs[k].Data})
+		}
 	}
 	var norm float64
 	for _, s := range steps {
@@ -414,7 +486,7 @@ func (h *harness) checkSoftmax() {
 		return
 	}
 	s := h.l.(nn.SoftmaxOutput)
-	y := h.forward(h.l, h.x, h.c.Training).Clone()
+	y := h.forward(h.l, h.c.Training).Clone()
 	z := s.Logits()
 	if z == nil || !slices.Equal(z.Shape, y.Shape) {
 		h.errorf("Logits() = %v, want shape %v", z, y.Shape)
@@ -450,7 +522,7 @@ func (h *harness) checkSoftmax() {
 		}
 		return true
 	}
-	if !near(dx.Data, h.dx.Data) {
+	if !near(dx.Data, h.dxs[0].Data) {
 		h.errorf("BackwardLogits(dz) differs from Backward(dy)")
 	}
 	for i, p := range h.l.Params() {

@@ -15,15 +15,21 @@ import (
 	"github.com/convnet-go/convnet/tensor"
 )
 
-// Sequential is a stack of layers, each feeding the next, like Keras's
-// Sequential model. Configure it with [New], then [Sequential.Build] it for
-// an input shape before use.
+// Model is a network of layers: a stack, each layer feeding the next (made
+// by [New], Keras's Sequential model), or a graph of layers called on the
+// outputs of others (made by [NewGraph], Keras's Functional API), with one
+// input and one output. Both are built, trained, saved and inspected the same
+// way. [Model.Build] it for an input shape before use.
 //
-// A Sequential is not safe for concurrent use: layers own their buffers.
-// Give each goroutine its own [Sequential.Clone].
-type Sequential struct {
-	// Name is shown by Summary; "" means "sequential".
-	Name   string
+// A Model is not safe for concurrent use: layers own their buffers. Give
+// each goroutine its own [Model.Clone].
+type Model struct {
+	// Name is shown by Summary; "" means "sequential" for a stack and
+	// "model" for a graph.
+	Name string
+	// Layers holds every layer but the input, in the order they run: for a
+	// graph, in Keras's order (see [NewGraph]). The layers of a graph must
+	// not be changed once it is made; those of a stack may, before Build.
 	Layers []nn.Layer
 	// ClassNames names the outputs, in order (may be empty).
 	ClassNames []string
@@ -34,6 +40,12 @@ type Sequential struct {
 	// as a training history; keys must not be ones the file reserves.
 	Meta map[string]string
 
+	// graph holds a graph's connections; nil for a stack.
+	graph *graph
+	// lastAxes holds the layers read from Keras with a positive axis that
+	// Build checks is the last of their input (see lastAxis).
+	lastAxes map[nn.Layer]int
+
 	input, output []int
 	pcg           *rand.PCG // the source of every random number: init, dropout
 	rng           *rand.Rand
@@ -42,13 +54,20 @@ type Sequential struct {
 	opt  optim.Optimizer
 	loss nn.CrossEntropy
 
+	plan plan // how the layers are connected and run, from Build
+
 	// Reused between steps.
 	dlogits, probs, onehot *tensor.Tensor
 }
 
-// New returns an unbuilt model made of layers.
-func New(layers ...nn.Layer) *Sequential {
-	return &Sequential{Layers: layers}
+// Sequential is the name the model has always had here, kept for the code
+// that uses it: a Sequential is a [Model], and a stack of layers is the
+// simplest one.
+type Sequential = Model
+
+// New returns an unbuilt model made of layers, each feeding the next.
+func New(layers ...nn.Layer) *Model {
+	return &Model{Layers: layers}
 }
 
 // Input shape limits, against absurd or hostile configurations.
@@ -69,13 +88,13 @@ const pcgStream = 0x636f6e766e6574 // "convnet"
 //
 // A nil inputShape means the shape the model was last built for, or the one
 // a preset was made for. Building again reinitialises every layer.
-func (m *Sequential) Build(inputShape []int, seed uint64) error {
+func (m *Model) Build(inputShape []int, seed uint64) error {
 	return m.build(inputShape, seed, nil)
 }
 
 // build is Build with a check run on each layer before its Build (built
-// false) and after it (built true), from the layer's input shape.
-func (m *Sequential) build(inputShape []int, seed uint64, check func(l nn.Layer, in []int, built bool) error) error {
+// false) and after it (built true), from the layer's (first) input shape.
+func (m *Model) build(inputShape []int, seed uint64, check func(l nn.Layer, in []int, built bool) error) error {
 	if inputShape == nil {
 		inputShape = m.input
 	}
@@ -85,6 +104,9 @@ func (m *Sequential) build(inputShape []int, seed uint64, check func(l nn.Layer,
 	if len(m.Layers) == 0 {
 		return errors.New("model has no layers")
 	}
+	if err := m.checkGraph(); err != nil {
+		return err
+	}
 	if err := m.assignNames(); err != nil {
 		return err
 	}
@@ -92,33 +114,61 @@ func (m *Sequential) build(inputShape []int, seed uint64, check func(l nn.Layer,
 	m.rng = rand.New(m.pcg)
 	m.input = slices.Clone(inputShape)
 	m.output = nil
-	shape := m.input
+	shapes := [][]int{m.input} // per node: 0 is the input, i+1 is Layers[i]
 	for i, l := range m.Layers {
+		var in [][]int
+		for _, j := range m.inbound(i) {
+			in = append(in, slices.Clone(shapes[j]))
+		}
 		if check != nil {
-			if err := check(l, shape, false); err != nil {
+			if err := check(l, in[0], false); err != nil {
 				return fmt.Errorf("layer %d: %w", i+1, err)
 			}
 		}
-		out, err := l.Build(slices.Clone(shape), m.rng)
-		if err != nil {
+		var out []int
+		var err error
+		if mi, ok := l.(nn.MultiInput); ok {
+			if out, err = mi.BuildInputs(in, m.rng); err != nil {
+				return fmt.Errorf("layer %d: %w (inputs: %s)", i+1, err, m.describeInputs(i, shapes))
+			}
+		} else if len(in) != 1 {
+			return fmt.Errorf("layer %d: %s (%s) is called on %d inputs but takes one", i+1, l.Name(), l.Type(), len(in))
+		} else if out, err = l.Build(in[0], m.rng); err != nil {
+			return fmt.Errorf("layer %d: %w", i+1, err)
+		}
+		if err := m.checkAxis(l, in[0]); err != nil {
 			return fmt.Errorf("layer %d: %w", i+1, err)
 		}
 		if check != nil {
-			if err := check(l, shape, true); err != nil {
+			if err := check(l, in[0], true); err != nil {
 				return fmt.Errorf("layer %d: %w", i+1, err)
 			}
 		}
-		shape = out
+		shapes = append(shapes, out)
 	}
-	m.output = slices.Clone(shape)
+	m.output = slices.Clone(shapes[len(shapes)-1])
 	m.params = m.params[:0]
 	for _, l := range m.Layers {
 		m.params = append(m.params, l.Params()...)
 	}
+	m.plan = newPlan(m)
 	if m.opt != nil {
 		return m.Compile(m.opt, m.loss)
 	}
 	return nil
+}
+
+// describeInputs lists the layers Layers[i] is called on with their output
+// shapes: "conv2d_1 (None, 16, 16, 32), input_1 (None, 32, 32, 1)".
+func (m *Model) describeInputs(i int, shapes [][]int) string {
+	var b strings.Builder
+	for k, j := range m.inbound(i) {
+		if k > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(m.nodeName(j) + " " + shapeString(shapes[j]))
+	}
+	return b.String()
 }
 
 func checkInputShape(s []int) error {
@@ -138,24 +188,52 @@ func checkInputShape(s []int) error {
 	return nil
 }
 
-// assignNames gives unnamed layers Keras's default names and checks that
-// the names are unique.
-func (m *Sequential) assignNames() error {
+// assignNames gives unnamed layers Keras's default names, and a graph's
+// unnamed input "input_1", and checks that the names are unique.
+func (m *Model) assignNames() error {
 	seen := map[string]int{}
 	taken := map[string]bool{}
+	check := func(n string) error {
+		if strings.ContainsAny(n, "/\x00") {
+			return fmt.Errorf("layer name %q: must not contain '/'", n)
+		}
+		if taken[n] {
+			return fmt.Errorf("two layers are named %q", n)
+		}
+		taken[n] = true
+		return nil
+	}
 	for _, l := range m.Layers {
 		if l == nil {
 			return errors.New("model has a nil layer")
 		}
 		if n := l.Name(); n != "" {
-			if strings.ContainsAny(n, "/\x00") {
-				return fmt.Errorf("layer name %q: must not contain '/'", n)
+			if err := check(n); err != nil {
+				return err
 			}
-			if taken[n] {
-				return fmt.Errorf("two layers are named %q", n)
-			}
-			taken[n] = true
 		}
+	}
+	if m.graph != nil && m.graph.inputName != "" {
+		if err := check(m.graph.inputName); err != nil {
+			return err
+		}
+	}
+	next := func(base string) string {
+		for {
+			name := base
+			if k := seen[base]; k > 0 {
+				name = base + "_" + strconv.Itoa(k)
+			}
+			seen[base]++
+			if !taken[name] {
+				taken[name] = true
+				return name
+			}
+		}
+	}
+	if m.graph != nil && m.graph.inputName == "" {
+		seen["input"] = 1 // Keras 2 numbers inputs from 1
+		m.graph.inputName = next("input")
 	}
 	for _, l := range m.Layers {
 		if l.Name() != "" {
@@ -165,18 +243,7 @@ func (m *Sequential) assignNames() error {
 		if base == "" {
 			base = snakeCase(l.Type())
 		}
-		for {
-			name := base
-			if k := seen[base]; k > 0 {
-				name = base + "_" + strconv.Itoa(k)
-			}
-			seen[base]++
-			if !taken[name] {
-				l.SetName(name)
-				taken[name] = true
-				break
-			}
-		}
+		l.SetName(next(base))
 	}
 	return nil
 }
@@ -205,17 +272,17 @@ func snakeCase(s string) string {
 }
 
 // Built reports whether Build has succeeded.
-func (m *Sequential) Built() bool { return m.output != nil }
+func (m *Model) Built() bool { return m.output != nil }
 
 // InputShape returns the shape of one input sample, such as [32 32 1].
-func (m *Sequential) InputShape() []int { return slices.Clone(m.input) }
+func (m *Model) InputShape() []int { return slices.Clone(m.input) }
 
 // OutputShape returns the shape of one output, such as [28]; nil before Build.
-func (m *Sequential) OutputShape() []int { return slices.Clone(m.output) }
+func (m *Model) OutputShape() []int { return slices.Clone(m.output) }
 
 // NumClasses returns the size of the output vector (0 before Build or if
 // the output is not a vector).
-func (m *Sequential) NumClasses() int {
+func (m *Model) NumClasses() int {
 	if len(m.output) != 1 {
 		return 0
 	}
@@ -223,10 +290,10 @@ func (m *Sequential) NumClasses() int {
 }
 
 // Params returns every layer's parameters in order.
-func (m *Sequential) Params() []*nn.Param { return slices.Clone(m.params) }
+func (m *Model) Params() []*nn.Param { return slices.Clone(m.params) }
 
 // ParamCount returns the number of trainable and non-trainable weights.
-func (m *Sequential) ParamCount() (trainable, nonTrainable int) {
+func (m *Model) ParamCount() (trainable, nonTrainable int) {
 	for _, p := range m.params {
 		if p.Trainable {
 			trainable += p.Value.Len()
@@ -238,7 +305,7 @@ func (m *Sequential) ParamCount() (trainable, nonTrainable int) {
 }
 
 // Layer returns the layer called name, or nil.
-func (m *Sequential) Layer(name string) nn.Layer {
+func (m *Model) Layer(name string) nn.Layer {
 	for _, l := range m.Layers {
 		if l.Name() == name {
 			return l
@@ -249,7 +316,7 @@ func (m *Sequential) Layer(name string) nn.Layer {
 
 // CheckInput reports whether x is a batch this model accepts: shape
 // [N, input...] with N >= 1 and only finite values.
-func (m *Sequential) CheckInput(x *tensor.Tensor) error {
+func (m *Model) CheckInput(x *tensor.Tensor) error {
 	if !m.Built() {
 		return errors.New("model is not built")
 	}
@@ -266,7 +333,7 @@ func (m *Sequential) CheckInput(x *tensor.Tensor) error {
 	return nil
 }
 
-func (m *Sequential) mustBeBuilt(op string) {
+func (m *Model) mustBeBuilt(op string) {
 	if !m.Built() {
 		panic("model: " + op + " before Build")
 	}
@@ -275,9 +342,9 @@ func (m *Sequential) mustBeBuilt(op string) {
 // Clone returns an independent copy of a built model: same architecture,
 // names, weights, class names, preprocessing, metadata and random state,
 // sharing no memory with m. The copy is not compiled.
-func (m *Sequential) Clone() *Sequential {
+func (m *Model) Clone() *Model {
 	m.mustBeBuilt("Clone")
-	c := &Sequential{
+	c := &Model{
 		Name:       m.Name,
 		ClassNames: slices.Clone(m.ClassNames),
 		Meta:       cloneMap(m.Meta),
@@ -300,6 +367,12 @@ func (m *Sequential) Clone() *Sequential {
 		}
 		cl.SetName(l.Name())
 		c.Layers = append(c.Layers, cl)
+	}
+	if m.graph != nil {
+		c.graph = &graph{inputName: m.graph.inputName, layers: slices.Clone(c.Layers), inbound: make([][]int, len(m.graph.inbound))}
+		for i, in := range m.graph.inbound {
+			c.graph.inbound[i] = slices.Clone(in)
+		}
 	}
 	if err := c.Build(m.input, 0); err != nil {
 		panic("model: Clone: " + err.Error())

@@ -1,0 +1,46 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/convnet-go/convnet/model"
+)
+
+// memorySize is the value of --max-memory: a size in bytes, written with
+// the units of GOMEMLIMIT (B, KiB, MiB, GiB, TiB), such as 512MiB or 2GiB.
+type memorySize struct {
+	n    *int64
+	text string
+}
+
+// maxMemoryFlag registers --max-memory on fs, storing bytes in n (0 until
+// set: the library's default).
+func maxMemoryFlag(fs *flag.FlagSet, n *int64) {
+	fs.Var(&memorySize{n: n, text: fmt.Sprintf("%dMiB", model.DefaultMaxMemory>>20)}, "max-memory",
+		"the memory a model may need to run on one image, such as 512MiB or 2GiB: larger models are refused")
+}
+
+func (s *memorySize) String() string { return s.text }
+
+func (s *memorySize) Set(v string) error {
+	units := []struct {
+		suffix string
+		shift  uint
+	}{{"KiB", 10}, {"MiB", 20}, {"GiB", 30}, {"TiB", 40}, {"B", 0}}
+	num, shift := v, uint(0)
+	for _, u := range units {
+		if rest, ok := strings.CutSuffix(v, u.suffix); ok {
+			num, shift = rest, u.shift
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n < 1 || n > 1<<(62-shift) {
+		return fmt.Errorf("%q: want a positive size such as 512MiB or 2GiB (units B, KiB, MiB, GiB, TiB)", v)
+	}
+	*s.n, s.text = n<<shift, v
+	return nil
+}

@@ -1,0 +1,255 @@
+package model
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/convnet-go/convnet/nn"
+)
+
+// The architecture documents read and written here are Keras's: what
+// model.to_json() writes, {"class_name": "Sequential" or "Functional",
+// "config": {...}}. See arch_json.go for the entry points.
+
+// kerasDoc is the top of a Keras model document. Keras 3 adds module,
+// registered_name, build_config and compile_config; tf.keras adds
+// keras_version and backend. None of them changes the architecture.
+type kerasDoc struct {
+	ClassName      string       `json:"class_name"`
+	Config         kerasModel   `json:"config"`
+	KerasVersion   any          `json:"keras_version,omitempty"`
+	Backend        any          `json:"backend,omitempty"`
+	Module         any          `json:"module,omitempty"`
+	RegisteredName any          `json:"registered_name,omitempty"`
+	BuildConfig    *buildConfig `json:"build_config,omitempty"`
+	CompileConfig  any          `json:"compile_config,omitempty"`
+}
+
+type buildConfig struct {
+	InputShape any `json:"input_shape"`
+}
+
+// kerasModel is the config of a Sequential or Functional model, and
+// convnet's own first architecture form ({"input_shape": [...], "layers":
+// [...]}, which has no wrapper).
+type kerasModel struct {
+	Name            string       `json:"name,omitempty"`
+	Trainable       *bool        `json:"trainable,omitempty"`
+	DType           any          `json:"dtype,omitempty"`
+	Layers          []kerasEntry `json:"layers"`
+	InputLayers     any          `json:"input_layers,omitempty"`
+	OutputLayers    any          `json:"output_layers,omitempty"`
+	BuildInputShape any          `json:"build_input_shape,omitempty"`
+	InputShape      []int        `json:"input_shape,omitempty"` // convnet's first form
+}
+
+// kerasEntry is one layer of a model's config.
+type kerasEntry struct {
+	ClassName      string         `json:"class_name"`
+	Config         map[string]any `json:"config"`
+	Name           string         `json:"name,omitempty"`
+	InboundNodes   any            `json:"inbound_nodes,omitempty"`
+	Module         any            `json:"module,omitempty"`
+	RegisteredName any            `json:"registered_name,omitempty"`
+	BuildConfig    *buildConfig   `json:"build_config,omitempty"`
+}
+
+// decodeStrict decodes JSON into v, refusing unknown fields.
+func decodeStrict(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("data after the JSON value")
+	}
+	return nil
+}
+
+// parseArchitecture reads an architecture document: a Keras model's
+// to_json() (Sequential or Functional, Keras 2 or 3) or convnet's first
+// form. It returns the unbuilt model, with the input shape the document
+// gives (nil if none).
+func parseArchitecture(b []byte) (*Model, error) {
+	var probe struct {
+		ClassName *string `json:"class_name"`
+	}
+	if err := json.Unmarshal(b, &probe); err != nil {
+		return nil, err
+	}
+	if probe.ClassName == nil {
+		var km kerasModel
+		if err := decodeStrict(b, &km); err != nil {
+			return nil, err
+		}
+		return km.sequential()
+	}
+	var doc kerasDoc
+	if err := decodeStrict(b, &doc); err != nil {
+		return nil, err
+	}
+	km := &doc.Config
+	if km.BuildInputShape == nil && doc.BuildConfig != nil {
+		km.BuildInputShape = doc.BuildConfig.InputShape
+	}
+	var m *Model
+	var err error
+	switch doc.ClassName {
+	case "Sequential":
+		m, err = km.sequential()
+	case "Functional", "Model":
+		m, err = km.functional()
+	default:
+		return nil, fmt.Errorf("class_name %q: want Sequential or Functional", doc.ClassName)
+	}
+	if err != nil {
+		return nil, err
+	}
+	m.Name = km.Name
+	return m, nil
+}
+
+// common checks the model-level fields both kinds share.
+func (km *kerasModel) common() error {
+	if km.Trainable != nil && !*km.Trainable {
+		return errors.New("trainable = false: convnet supports only trainable models")
+	}
+	if km.DType != nil && !isFloat32(km.DType) {
+		return fmt.Errorf("dtype = %s: convnet supports only float32", jsonText(km.DType))
+	}
+	if len(km.Layers) == 0 {
+		return errors.New("no layers")
+	}
+	return nil
+}
+
+// sequential makes the stack a Sequential config lists. The input shape
+// comes from a first InputLayer, else from the first layer's
+// batch_input_shape, else from build_input_shape or the first layer's
+// build_config (Keras 3), else from convnet's input_shape.
+func (km *kerasModel) sequential() (*Model, error) {
+	if err := km.common(); err != nil {
+		return nil, err
+	}
+	if km.InputLayers != nil || km.OutputLayers != nil {
+		return nil, errors.New("a Sequential config has no input_layers or output_layers")
+	}
+	m := &Model{input: km.InputShape}
+	var axes map[nn.Layer]int
+	for i, e := range km.Layers {
+		if e.InboundNodes != nil {
+			return nil, fmt.Errorf("layers[%d]: inbound_nodes in a Sequential model", i)
+		}
+		if e.ClassName == "InputLayer" {
+			if i > 0 {
+				return nil, fmt.Errorf("layers[%d]: an InputLayer must come first", i)
+			}
+			_, shape, err := inputLayer(e)
+			if err != nil {
+				return nil, fmt.Errorf("layers[0]: %w", err)
+			}
+			m.input = shape
+			continue
+		}
+		kl, err := e.layer()
+		if err != nil {
+			return nil, fmt.Errorf("layers[%d]: %w", i, err)
+		}
+		if len(m.Layers) == 0 && m.input == nil {
+			m.input = kl.input
+			if m.input == nil && e.BuildConfig != nil {
+				m.input, _ = batchShape(e.BuildConfig.InputShape)
+			}
+		}
+		if kl.axis != 0 {
+			if axes == nil {
+				axes = map[nn.Layer]int{}
+			}
+			axes[kl.layer] = kl.axis
+		}
+		m.Layers = append(m.Layers, kl.layer)
+	}
+	if m.input == nil && km.BuildInputShape != nil {
+		s, err := batchShape(km.BuildInputShape)
+		if err != nil {
+			return nil, fmt.Errorf("build_input_shape: %w", err)
+		}
+		m.input = s
+	}
+	if len(m.Layers) == 0 {
+		return nil, errors.New("no layers")
+	}
+	m.lastAxes = axes
+	return m, nil
+}
+
+// layer makes the entry's layer; the entry's name must agree with its
+// config's.
+func (e kerasEntry) layer() (kerasLayer, error) {
+	if e.ClassName == "" {
+		return kerasLayer{}, errors.New("no class_name")
+	}
+	if _, ok := e.Config["name"]; !ok && e.Name != "" {
+		e.Config["name"] = e.Name
+	}
+	kl, err := layerFromKeras(e.ClassName, e.Config)
+	if err != nil {
+		return kl, err
+	}
+	if e.Name != "" && kl.layer.Name() != e.Name {
+		return kl, fmt.Errorf("layer %q has %q in its config", e.Name, kl.layer.Name())
+	}
+	return kl, nil
+}
+
+// inputLayer reads an InputLayer entry: its name and the shape of a sample.
+func inputLayer(e kerasEntry) (string, []int, error) {
+	cfg := e.Config
+	name, _ := cfg["name"].(string)
+	if name == "" {
+		name = e.Name
+	}
+	var shape []int
+	for key, v := range cfg {
+		var err error
+		switch key {
+		case "name":
+		case "batch_input_shape", "batch_shape":
+			shape, err = batchShape(v)
+		case "dtype":
+			if !isFloat32(v) {
+				err = fmt.Errorf("%s: convnet supports only float32", jsonText(v))
+			}
+		case "sparse", "ragged", "optional":
+			if v != false {
+				err = fmt.Errorf("%s: convnet supports only false", jsonText(v))
+			}
+		case "input_tensor":
+			if v != nil {
+				err = fmt.Errorf("%s: convnet supports only null", jsonText(v))
+			}
+		default:
+			err = errors.New("unknown field")
+		}
+		if err != nil {
+			return "", nil, fmt.Errorf("%s (InputLayer): %s: %w", name, key, err)
+		}
+	}
+	if shape == nil {
+		return "", nil, fmt.Errorf("%s (InputLayer): no batch_input_shape", name)
+	}
+	return name, shape, nil
+}
+
+// checkAxis returns an error if a layer read with a positive axis (see
+// lastAxis) does not find it last in its input of shape in.
+func (m *Model) checkAxis(l nn.Layer, in []int) error {
+	if k, ok := m.lastAxes[l]; ok && k != len(in) {
+		return fmt.Errorf("%s (%s): axis %d is not the last axis of its input (None, ...) of rank %d: convnet supports only the last axis",
+			l.Name(), l.Type(), k, len(in)+1)
+	}
+	return nil
+}

@@ -1,0 +1,337 @@
+package model
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/convnet-go/convnet/nn"
+)
+
+// kerasField is a field Keras writes in a layer's config that convnet's
+// layer configs leave out, with the value meaning what convnet does.
+type kerasField struct {
+	key  string
+	def  any    // the value convnet writes (nil: null; numbers float64, as decoded); read values must mean the same
+	alt  []any  // other values meaning the same, such as 1 for [1, 1]
+	init string // for an initializer field, the initializer def stands for
+	read bool   // read only: written by Keras 3 alone, so convnet does not write it
+}
+
+func nulls(keys ...string) []kerasField {
+	var fs []kerasField
+	for _, k := range keys {
+		fs = append(fs, kerasField{key: k})
+	}
+	return fs
+}
+
+// initField is an initializer field that must be init.
+func initField(key, init string) kerasField {
+	return kerasField{key: key, def: initializerObject(init), init: init}
+}
+
+var (
+	channelsLast   = kerasField{key: "data_format", def: "channels_last"}
+	weightsDefault = append(nulls("kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"),
+		initField("bias_initializer", "zeros"),
+		kerasField{key: "lora_rank", read: true},
+		kerasField{key: "quantization_config", read: true})
+
+	// kerasFields lists, per layer class, the fields of kerasField.
+	kerasFields = map[string][]kerasField{
+		"Conv2D": append([]kerasField{
+			channelsLast,
+			{key: "dilation_rate", def: []any{1.0, 1.0}, alt: []any{1.0}},
+			{key: "groups", def: 1.0},
+		}, weightsDefault...),
+		"Dense":                  weightsDefault,
+		"MaxPooling2D":           {channelsLast},
+		"AveragePooling2D":       {channelsLast},
+		"GlobalAveragePooling2D": {channelsLast, {key: "keepdims", def: false}},
+		"Flatten":                {channelsLast},
+		"Dropout":                {{key: "noise_shape"}},
+		"BatchNormalization": append([]kerasField{
+			{key: "center", def: true}, {key: "scale", def: true},
+			initField("beta_initializer", "zeros"), initField("gamma_initializer", "ones"),
+			initField("moving_mean_initializer", "zeros"), initField("moving_variance_initializer", "ones"),
+			{key: "renorm", def: false, read: true}, {key: "virtual_batch_size", read: true},
+			{key: "synchronized", def: false, read: true},
+		}, nulls("beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint")...),
+		"ReLU": {{key: "max_value"}, {key: "negative_slope", def: 0.0}, {key: "threshold", def: 0.0}},
+	}
+
+	// kerasInitializers maps Keras's initializer classes to convnet's names.
+	kerasInitializers = map[string]string{
+		"GlorotUniform": "glorot_uniform", "GlorotNormal": "glorot_normal",
+		"HeUniform": "he_uniform", "HeNormal": "he_normal", "Zeros": "zeros", "Ones": "ones",
+	}
+)
+
+// kerasClass is the class name Keras uses for a layer type (MaxPool2D is an
+// alias of MaxPooling2D).
+func kerasClass(typ string) string {
+	switch typ {
+	case "MaxPool2D":
+		return "MaxPooling2D"
+	case "AvgPool2D":
+		return "AveragePooling2D"
+	}
+	return typ
+}
+
+// initializerObject is how Keras 2 writes an initializer:
+// {"class_name": "GlorotUniform", "config": {"seed": null}}.
+func initializerObject(name string) map[string]any {
+	for class, n := range kerasInitializers {
+		if n == name {
+			cfg := map[string]any{"seed": nil}
+			if name == "zeros" || name == "ones" {
+				cfg = map[string]any{}
+			}
+			return map[string]any{"class_name": class, "config": cfg}
+		}
+	}
+	return nil
+}
+
+// initializerName reads an initializer: a name such as "he_uniform" or a
+// Keras object, whose config may only hold a seed. It returns "" for what
+// convnet does not know.
+func initializerName(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case map[string]any:
+		name := kerasInitializers[fmt.Sprint(v["class_name"])]
+		if cfg, ok := v["config"].(map[string]any); ok {
+			for k := range cfg {
+				if k != "seed" {
+					return ""
+				}
+			}
+		}
+		return name
+	}
+	return ""
+}
+
+// sameJSON reports whether a and b, as encoding/json decodes them, are the
+// same value: null, a boolean, a string, a number or a list of them.
+func sameJSON(a, b any) bool {
+	switch a := a.(type) {
+	case nil, bool, string, float64:
+		return a == b
+	case []any:
+		l, ok := b.([]any)
+		return ok && slices.EqualFunc(a, l, sameJSON)
+	}
+	return false
+}
+
+// jsonText shows a config value in messages.
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+// kerasLayer is a layer read from a Keras config.
+type kerasLayer struct {
+	layer nn.Layer
+	input []int // from batch_input_shape or batch_shape, if the config has one
+	axis  int   // a positive axis the layer must find last (BatchNormalization, Softmax), or 0
+}
+
+// layerFromKeras makes the layer a Keras config describes: the config of
+// Keras 2's or Keras 3's get_config, or convnet's own. Fields that hold
+// Keras's defaults are accepted and dropped; a value convnet cannot honour
+// (a dilation, a regularizer, a frozen layer) or a field it does not know is
+// an error naming it.
+//
+// It takes cfg over: the fields it reads are deleted from it.
+func layerFromKeras(class string, cfg map[string]any) (kerasLayer, error) {
+	if cfg == nil {
+		cfg = map[string]any{}
+	}
+	var kl kerasLayer
+	name, _ := cfg["name"].(string)
+	where := class
+	if name != "" {
+		where = name + " (" + class + ")"
+	}
+	fail := func(key string, v any, want string) (kerasLayer, error) {
+		return kerasLayer{}, fmt.Errorf("%s: %s = %s: convnet supports only %s", where, key, jsonText(v), want)
+	}
+	if v, ok := cfg["trainable"]; ok {
+		if v != true {
+			return fail("trainable", v, "true (frozen layers are not supported)")
+		}
+		delete(cfg, "trainable")
+	}
+	if v, ok := cfg["dtype"]; ok {
+		if !isFloat32(v) {
+			return fail("dtype", v, `"float32"`)
+		}
+		delete(cfg, "dtype")
+	}
+	for _, key := range []string{"batch_input_shape", "batch_shape"} {
+		if v, ok := cfg[key]; ok {
+			s, err := batchShape(v)
+			if err != nil {
+				return kerasLayer{}, fmt.Errorf("%s: %s: %w", where, key, err)
+			}
+			kl.input = s
+			delete(cfg, key)
+		}
+	}
+	for _, f := range kerasFields[kerasClass(class)] {
+		v, ok := cfg[f.key]
+		if !ok {
+			continue
+		}
+		switch {
+		case f.init != "":
+			if initializerName(v) != f.init {
+				return fail(f.key, v, jsonText(f.def))
+			}
+		case v == nil && f.def == nil, sameJSON(v, f.def):
+		case slices.ContainsFunc(f.alt, func(a any) bool { return sameJSON(v, a) }):
+		case f.key == "lora_rank" && v == 0.0:
+		default:
+			return fail(f.key, v, jsonText(f.def))
+		}
+		delete(cfg, f.key)
+	}
+	switch class {
+	case "Conv2D", "Dense":
+		if v, ok := cfg["kernel_initializer"]; ok {
+			init := initializerName(v)
+			if init == "" || init == "ones" {
+				return fail("kernel_initializer", v, "glorot_uniform, glorot_normal, he_uniform, he_normal or zeros")
+			}
+			cfg["kernel_initializer"] = init
+		}
+		if class == "Dense" {
+			delete(cfg, "lora_alpha") // Keras 3: meaningless without lora_rank
+		}
+		if v, ok := cfg["activation"].(map[string]any); ok {
+			cfg["activation"] = v["config"] // Keras 3 may write a function as an object
+		}
+	case "Dropout":
+		delete(cfg, "seed") // convnet draws from the model's source
+	case "LeakyReLU":
+		if v, ok := cfg["negative_slope"]; ok { // Keras 3's name
+			cfg["alpha"] = v
+			delete(cfg, "negative_slope")
+		}
+	case "BatchNormalization", "Softmax":
+		axis, err := lastAxis(cfg["axis"])
+		if err != nil {
+			return kerasLayer{}, fmt.Errorf("%s: axis: %w", where, err)
+		}
+		kl.axis = axis
+		delete(cfg, "axis")
+	}
+	l, err := nn.FromConfig(class, cfg)
+	if err != nil {
+		return kerasLayer{}, fmt.Errorf("%s: %w", where, err)
+	}
+	kl.layer = l
+	return kl, nil
+}
+
+// lastAxis reads the axis of a BatchNormalization or Softmax: absent, -1,
+// [-1] or a positive axis k (counting the batch axis as 0), which Build
+// checks is the last. It returns k, or 0 for the last axis.
+func lastAxis(v any) (int, error) {
+	if list, ok := v.([]any); ok && len(list) == 1 {
+		v = list[0]
+	}
+	if v == nil {
+		return 0, nil
+	}
+	f, ok := v.(float64)
+	switch {
+	case ok && f == -1:
+		return 0, nil
+	case ok && f >= 1 && f <= 4 && f == float64(int(f)):
+		return int(f), nil
+	}
+	return 0, fmt.Errorf("%s: convnet supports only the last axis (-1)", jsonText(v))
+}
+
+// isFloat32 reports whether a dtype is float32: a string, or a Keras 3
+// policy object {"class_name": "DTypePolicy", "config": {"name": "float32"}}.
+func isFloat32(v any) bool {
+	if s, ok := v.(string); ok {
+		return s == "float32"
+	}
+	p, ok := v.(map[string]any)
+	if !ok {
+		return false
+	}
+	cfg, _ := p["config"].(map[string]any)
+	return cfg != nil && cfg["name"] == "float32"
+}
+
+// batchShape reads a shape with a batch axis, [null, 32, 32, 1], and returns
+// the shape of one sample.
+func batchShape(v any) ([]int, error) {
+	list, ok := v.([]any)
+	if !ok || len(list) < 2 {
+		return nil, fmt.Errorf("%s: want a list such as [null, 32, 32, 1]", jsonText(v))
+	}
+	s := make([]int, len(list)-1)
+	for i, d := range list[1:] {
+		n, ok := integerOf(d)
+		if !ok {
+			return nil, fmt.Errorf("%s: dimension %d is not an integer", jsonText(v), i+1)
+		}
+		s[i] = n
+	}
+	return s, nil
+}
+
+// integerOf reads a JSON number holding an integer.
+func integerOf(v any) (int, bool) {
+	f, ok := v.(float64)
+	if !ok || f != float64(int(f)) || f > 1<<31 || f < -(1<<31) {
+		return 0, false
+	}
+	return int(f), true
+}
+
+// kerasConfig returns the config Keras 2 writes for l: convnet's config
+// with the fields of kerasFields at their defaults, the common fields
+// (name, trainable, dtype) and initializers as objects.
+func kerasConfig(l nn.Layer) map[string]any {
+	cfg := maps.Clone(l.Config())
+	cfg["name"] = l.Name()
+	cfg["trainable"] = true
+	cfg["dtype"] = "float32"
+	for _, f := range kerasFields[kerasClass(l.Type())] {
+		if !f.read {
+			cfg[f.key] = f.def
+		}
+	}
+	if v, ok := cfg["kernel_initializer"].(string); ok {
+		cfg["kernel_initializer"] = initializerObject(v)
+	}
+	switch l.Type() {
+	case "BatchNormalization", "Softmax":
+		cfg["axis"] = -1
+	case "Dropout":
+		cfg["seed"] = nil
+	}
+	return cfg
+}
+
+// supportedLayers lists the Keras classes convnet reads, for messages.
+func supportedLayers() string {
+	return strings.Join(append(nn.LayerTypes(), "InputLayer"), ", ")
+}

@@ -1,0 +1,157 @@
+package model
+
+import (
+	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// plan is how Build arranges the layers to run: the one forward and backward
+// scheduler of stacks and graphs alike. Nodes are numbered as in
+// Model.inbound: 0 is the model's input, i+1 the output of Layers[i]. Layers
+// run in order, each after the layers it is called on.
+type plan struct {
+	inbound [][]int            // per layer, the nodes it is called on
+	multi   []nn.MultiInput    // per layer, non-nil for a layer with several inputs
+	xs      [][]*tensor.Tensor // per layer with several inputs, the slice of its inputs
+	skipper []nn.InputGradientSkipper
+	// trains[j] reports whether node j is, or depends on, the output of a
+	// layer with trainable parameters: the parameter gradients need dL/d(node
+	// j) only then.
+	trains []bool
+
+	outs  []*tensor.Tensor // per node, the output of the last forward pass
+	grads []*tensor.Tensor // per node, dL/d(node) during a backward pass
+	sums  []*tensor.Tensor // per node, the buffer summing dL/d(node) over several users
+}
+
+func newPlan(m *Model) plan {
+	n := len(m.Layers)
+	p := plan{
+		inbound: make([][]int, n),
+		multi:   make([]nn.MultiInput, n),
+		xs:      make([][]*tensor.Tensor, n),
+		skipper: make([]nn.InputGradientSkipper, n),
+		trains:  make([]bool, n+1),
+		outs:    make([]*tensor.Tensor, n+1),
+		grads:   make([]*tensor.Tensor, n+1),
+		sums:    make([]*tensor.Tensor, n+1),
+	}
+	for i, l := range m.Layers {
+		p.inbound[i] = m.inbound(i)
+		if mi, ok := l.(nn.MultiInput); ok {
+			p.multi[i] = mi
+			p.xs[i] = make([]*tensor.Tensor, len(p.inbound[i]))
+		}
+		p.skipper[i], _ = l.(nn.InputGradientSkipper)
+		for _, q := range l.Params() {
+			p.trains[i+1] = p.trains[i+1] || q.Trainable && q.Grad != nil
+		}
+		for _, j := range p.inbound[i] {
+			p.trains[i+1] = p.trains[i+1] || p.trains[j]
+		}
+	}
+	return p
+}
+
+// run runs every layer on the batch x and returns the model's output, the
+// last layer's.
+func (m *Model) run(x *tensor.Tensor, training bool) *tensor.Tensor {
+	p := &m.plan
+	p.outs[0] = x
+	for i, l := range m.Layers {
+		in := p.inbound[i]
+		if mi := p.multi[i]; mi != nil {
+			xs := p.xs[i]
+			for k, j := range in {
+				xs[k] = p.outs[j]
+			}
+			p.outs[i+1] = mi.ForwardInputs(xs, training)
+		} else {
+			p.outs[i+1] = l.Forward(p.outs[in[0]], training)
+		}
+	}
+	return p.outs[len(p.outs)-1]
+}
+
+// forward runs every layer and returns the logits: the input of the final
+// softmax if the model ends in one, else the output itself.
+func (m *Model) forward(x *tensor.Tensor, training bool) (logits *tensor.Tensor) {
+	y := m.run(x, training)
+	if so, ok := m.fused(); ok {
+		return so.Logits()
+	}
+	return y
+}
+
+// backward propagates dL/dlogits through the layers of the last forward pass
+// in reverse order and returns dL/dx. A node used by several layers gets the
+// sum of their gradients, added in the order the layers are visited. With
+// params set, it only computes what the parameter gradients need: layers
+// that neither have trainable parameters nor depend on one are left out, as
+// are the gradients of their outputs (the first layer's input gradient
+// among them, see nn.InputGradientSkipper), and it returns nil.
+func (m *Model) backward(dlogits *tensor.Tensor, params bool) *tensor.Tensor {
+	p := &m.plan
+	wanted := func(j int) bool { return !params || p.trains[j] }
+	for i, s := range p.skipper {
+		if s != nil {
+			s.SkipInputGradient(!wanted(p.inbound[i][0]))
+		}
+	}
+	clear(p.grads)
+	n := len(m.Layers)
+	p.grads[n] = dlogits
+	so, fused := m.fused()
+	for i := n - 1; i >= 0; i-- {
+		dy := p.grads[i+1]
+		if dy == nil {
+			continue // nothing needs this layer's gradients
+		}
+		in := p.inbound[i]
+		if mi := p.multi[i]; mi != nil {
+			for k, dx := range mi.BackwardInputs(dy) {
+				if wanted(in[k]) {
+					p.add(in[k], dx)
+				}
+			}
+			continue
+		}
+		var dx *tensor.Tensor
+		if fused && i == n-1 {
+			dx = so.BackwardLogits(dy)
+		} else {
+			dx = m.Layers[i].Backward(dy)
+		}
+		if wanted(in[0]) {
+			p.add(in[0], dx)
+		}
+	}
+	if params {
+		return nil
+	}
+	return p.grads[0]
+}
+
+// add adds g to the gradient of node j. The first gradient is kept as it is
+// (it stays valid until its layer's next Backward); the second starts a sum
+// in the node's own buffer, where later ones are added.
+func (p *plan) add(j int, g *tensor.Tensor) {
+	cur := p.grads[j]
+	if cur == nil {
+		p.grads[j] = g
+		return
+	}
+	if cur != p.sums[j] {
+		p.sums[j] = reuse(p.sums[j], cur.Shape)
+		s, a := p.sums[j].Data, cur.Data[:len(p.sums[j].Data)]
+		for i, v := range g.Data[:len(s)] {
+			s[i] = a[i] + v
+		}
+		p.grads[j] = p.sums[j]
+		return
+	}
+	s := cur.Data
+	for i, v := range g.Data[:len(s)] {
+		s[i] += v
+	}
+}

@@ -1,0 +1,136 @@
+package nn_test
+
+import (
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+func buildInputs(t testing.TB, l nn.MultiInput, in ...[]int) nn.MultiInput {
+	t.Helper()
+	if _, err := l.BuildInputs(in, rand.New(rand.NewPCG(1, 2))); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func TestMergeHandComputed(t *testing.T) {
+	a := tensor.FromData([]float32{1, 2, 3, 4}, 2, 2)
+	b := tensor.FromData([]float32{10, 20, 30, 40}, 2, 2)
+	c := tensor.FromData([]float32{0, -1, 2, 0.5}, 2, 2)
+	dy := tensor.FromData([]float32{1, 2, 3, 4}, 2, 2)
+	tests := []struct {
+		l   nn.MultiInput
+		y   []float32
+		dxs [][]float32
+	}{
+		{&nn.Add{}, []float32{11, 21, 35, 44.5}, [][]float32{{1, 2, 3, 4}, {1, 2, 3, 4}, {1, 2, 3, 4}}},
+		{&nn.Average{}, []float32{11.0 / 3, 7, 35.0 / 3, 44.5 / 3},
+			[][]float32{{1.0 / 3, 2.0 / 3, 1, 4.0 / 3}, {1.0 / 3, 2.0 / 3, 1, 4.0 / 3}, {1.0 / 3, 2.0 / 3, 1, 4.0 / 3}}},
+		// dx_a = dy·b·c, dx_b = dy·a·c, dx_c = dy·a·b.
+		{&nn.Multiply{}, []float32{0, -40, 180, 80},
+			[][]float32{{0, -40, 180, 80}, {0, -4, 18, 8}, {10, 80, 270, 640}}},
+		// Along the last axis: row n is a[n], b[n], c[n].
+		{&nn.Concatenate{}, []float32{1, 2, 10, 20, 0, -1, 3, 4, 30, 40, 2, 0.5},
+			[][]float32{{1, 2, 5, 6}, {3, 4, 7, 8}, {9, 10, 11, 12}}},
+	}
+	for _, tt := range tests {
+		l := buildInputs(t, tt.l, []int{2}, []int{2}, []int{2})
+		y := l.ForwardInputs([]*tensor.Tensor{a, b, c}, true)
+		if !slices.Equal(y.Data, tt.y) {
+			t.Errorf("%s.ForwardInputs = %v, want %v", l.Type(), y.Data, tt.y)
+		}
+		g := dy
+		if _, ok := l.(*nn.Concatenate); ok {
+			g = tensor.FromData([]float32{1, 2, 3, 4, 9, 10, 5, 6, 7, 8, 11, 12}, 2, 6)
+		}
+		dxs := l.BackwardInputs(g)
+		for k, dx := range dxs {
+			if !slices.Equal(dx.Data, tt.dxs[k]) {
+				t.Errorf("%s.BackwardInputs: input %d gradient = %v, want %v", l.Type(), k+1, dx.Data, tt.dxs[k])
+			}
+		}
+	}
+}
+
+// Concatenating along the height of two images interleaves nothing: the
+// first image's rows, then the second's.
+func TestConcatenateAxis(t *testing.T) {
+	a := tensor.FromData([]float32{1, 2, 3, 4}, 1, 1, 2, 2) // [N=1, H=1, W=2, C=2]
+	b := tensor.FromData([]float32{5, 6, 7, 8}, 1, 1, 2, 2)
+	for _, tt := range []struct {
+		axis  int
+		shape []int
+		y     []float32
+	}{
+		{1, []int{1, 2, 2, 2}, []float32{1, 2, 3, 4, 5, 6, 7, 8}},
+		{-3, []int{1, 2, 2, 2}, []float32{1, 2, 3, 4, 5, 6, 7, 8}},
+		{2, []int{1, 1, 4, 2}, []float32{1, 2, 3, 4, 5, 6, 7, 8}},
+		{3, []int{1, 1, 2, 4}, []float32{1, 2, 5, 6, 3, 4, 7, 8}},
+		{-1, []int{1, 1, 2, 4}, []float32{1, 2, 5, 6, 3, 4, 7, 8}},
+	} {
+		l := buildInputs(t, &nn.Concatenate{Axis: tt.axis}, []int{1, 2, 2}, []int{1, 2, 2})
+		y := l.ForwardInputs([]*tensor.Tensor{a, b}, false)
+		if !slices.Equal(y.Shape, tt.shape) || !slices.Equal(y.Data, tt.y) {
+			t.Errorf("Concatenate{Axis: %d} = %v %v, want %v %v", tt.axis, y.Shape, y.Data, tt.shape, tt.y)
+		}
+	}
+}
+
+func TestMergeBuildErrors(t *testing.T) {
+	tests := []struct {
+		l    nn.MultiInput
+		in   [][]int
+		want string
+	}{
+		{&nn.Add{}, [][]int{{3}}, "at least 2 inputs, got 1"},
+		{&nn.Add{}, [][]int{{3}, {4}}, "input 2 has shape [4] but input 1 has [3]"},
+		{&nn.Multiply{}, [][]int{{2, 2, 1}, {2, 2}}, "input 2 has shape [2 2]"},
+		{&nn.Average{}, [][]int{{2}, {2}, {0}}, "input 3 has shape [0]"},
+		{&nn.Concatenate{}, [][]int{{2, 2, 1}, {2, 3, 1}}, "all axes but axis 3 must agree"},
+		{&nn.Concatenate{}, [][]int{{2, 2, 1}, {2, 1}}, "input 2 has shape [2 1]"},
+		{&nn.Concatenate{Axis: 4}, [][]int{{2, 2, 1}, {2, 2, 1}}, "axis 4"},
+		{&nn.Concatenate{Axis: -4}, [][]int{{2, 2, 1}, {2, 2, 1}}, "axis -4"},
+	}
+	for _, tt := range tests {
+		tt.l.SetName("m")
+		_, err := tt.l.BuildInputs(tt.in, nil)
+		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "m ("+tt.l.Type()+")") {
+			t.Errorf("%s.BuildInputs(%v) error = %v, want it to start with the layer and contain %q", tt.l.Type(), tt.in, err, tt.want)
+		}
+	}
+	for _, l := range []nn.Layer{&nn.Add{}, &nn.Multiply{}, &nn.Average{}, &nn.Concatenate{}} {
+		if _, err := l.Build([]int{3}, nil); err == nil || !strings.Contains(err.Error(), "takes at least 2 inputs") {
+			t.Errorf("%s.Build(one input) error = %v, want a request for several inputs", l.Type(), err)
+		}
+		func() {
+			defer func() {
+				if r := recover(); r == nil || !strings.Contains(r.(string), "ForwardInputs") {
+					t.Errorf("%s.Forward(one input) panic = %v, want a pointer to ForwardInputs", l.Type(), r)
+				}
+			}()
+			l.Forward(tensor.New(1, 3), false)
+		}()
+	}
+}
+
+func TestMergeNoAllocationsInSteadyState(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under the race detector")
+	}
+	for _, l := range []nn.MultiInput{&nn.Add{}, &nn.Multiply{}, &nn.Average{}, &nn.Concatenate{}} {
+		buildInputs(t, l, []int{4, 4, 3}, []int{4, 4, 3})
+		big := []*tensor.Tensor{tensor.New(16, 4, 4, 3), tensor.New(16, 4, 4, 3)}
+		small := []*tensor.Tensor{big[0].Slice(0, 5), big[1].Slice(0, 5)}
+		step := func(xs []*tensor.Tensor) { l.BackwardInputs(l.ForwardInputs(xs, true)) }
+		step(big)
+		step(small)
+		if n := testing.AllocsPerRun(20, func() { step(big); step(small) }); n != 0 {
+			t.Errorf("%s: ForwardInputs+BackwardInputs allocates %v times per step, want 0", l.Type(), n)
+		}
+	}
+}

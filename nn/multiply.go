@@ -1,0 +1,52 @@
+package nn
+
+import (
+	"math/rand/v2"
+
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// Multiply is the element-wise product of its inputs (Keras Multiply), as a
+// gate scales features: y = x1 · x2 · ... · xk, all of one shape. The
+// gradient of input j is dy times the product of the other inputs,
+// multiplied in input order (no division, so zeros are exact).
+type Multiply struct{ merge }
+
+func (l *Multiply) Type() string { return "Multiply" }
+
+func (l *Multiply) Build(in []int, rng *rand.Rand) ([]int, error)         { return nil, needInputs(l) }
+func (l *Multiply) BuildInputs(in [][]int, rng *rand.Rand) ([]int, error) { return l.buildSame(l, in) }
+func (l *Multiply) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
+	panic(singleInput(l, "Forward"))
+}
+func (l *Multiply) Backward(dy *tensor.Tensor) *tensor.Tensor { panic(singleInput(l, "Backward")) }
+
+func (l *Multiply) ForwardInputs(xs []*tensor.Tensor, training bool) *tensor.Tensor {
+	l.forward(l, xs)
+	y := l.y.Data
+	copy(y, xs[0].Data)
+	for _, x := range xs[1:] {
+		for i, v := range x.Data[:len(y)] {
+			y[i] *= v
+		}
+	}
+	return l.y
+}
+
+func (l *Multiply) BackwardInputs(dy *tensor.Tensor) []*tensor.Tensor {
+	l.backward(l, dy)
+	for j, dx := range l.dxs {
+		copy(dx.Data, dy.Data)
+		for k, x := range l.xs {
+			if k == j {
+				continue
+			}
+			for i, v := range x.Data[:len(dx.Data)] {
+				dx.Data[i] *= v
+			}
+		}
+	}
+	return l.dxs
+}
+
+func (l *Multiply) Config() map[string]any { return map[string]any{"name": l.Name()} }
