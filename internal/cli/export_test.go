@@ -40,7 +40,7 @@ func missingRuntime(t *testing.T, what string, err error) {
 	if os.Getenv("CONVNET_CI") != "" {
 		t.Fatalf("%s is missing (CI installs it in .ci/run): %v", what, err)
 	}
-	t.Skipf("%s is missing (%v): skipping the cross-runtime check", what, err)
+	t.Skipf("%s is missing (%v): skipping the test", what, err)
 }
 
 // python returns Debian's python3 with the given modules, or skips.
