@@ -6,6 +6,8 @@ Figures (printed as one JSON object, the same keys as `convnet bench --json`):
   infer_batch1_ms                median latency of one image, inference mode
   infer_batch256_images_per_sec  inference throughput at batch 256
   gemm_gflops                    numpy float32 1024x1024x1024 matrix multiply
+and the same four by the CPU time of the process over all the timed runs
+(*_cpu_* keys), the steadier measure on a shared machine with one thread.
 
 Run with the system Python and OpenBLAS's own CPU detection:
   env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 bench/pytorch/bench.py
@@ -54,12 +56,15 @@ def load_ahcd(path, n):
 
 
 def median_rate(fn, items, repeats):
+    """The median rate of repeats runs by the wall clock, and the rate by
+    the CPU time of them all."""
     rates = []
+    c = time.process_time()
     for _ in range(repeats):
         t = time.perf_counter()
         fn()
         rates.append(items / (time.perf_counter() - t))
-    return statistics.median(rates)
+    return statistics.median(rates), items * repeats / (time.process_time() - c)
 
 
 def main():
@@ -88,7 +93,7 @@ def main():
             opt.step()
 
     train()  # warm-up
-    train_rate = median_rate(train, batch * args.steps, args.repeats)
+    train_rate, train_cpu = median_rate(train, batch * args.steps, args.repeats)
 
     model.eval()
     one = x[:1].clone()
@@ -96,23 +101,27 @@ def main():
     with torch.no_grad():
         for _ in range(20):
             model(one)
+        c = time.process_time()
         for _ in range(200):
             t = time.perf_counter()
             model(one)
             lat.append((time.perf_counter() - t) * 1e3)
+        lat_cpu = (time.process_time() - c) / 200 * 1e3
         big = x[:256].clone() if len(x) >= 256 else x.repeat(3, 1, 1, 1)[:256]
         model(big)
-        infer_rate = median_rate(lambda: model(big), 256, max(args.repeats, 5))
+        infer_rate, infer_cpu = median_rate(lambda: model(big), 256, max(args.repeats, 5))
 
     a = np.random.default_rng(1).standard_normal((1024, 1024), dtype=np.float32)
     b = np.random.default_rng(2).standard_normal((1024, 1024), dtype=np.float32)
     a @ b
     gemm = []
+    c = time.process_time()
     for _ in range(max(args.repeats, 5)):
         t = time.perf_counter()
         for _ in range(5):
             a @ b
         gemm.append(5 * 2 * 1024 ** 3 / (time.perf_counter() - t) / 1e9)
+    gemm_cpu = len(gemm) * 5 * 2 * 1024 ** 3 / (time.process_time() - c) / 1e9
 
     json.dump({
         "framework": "pytorch " + torch.__version__,
@@ -121,6 +130,10 @@ def main():
         "infer_batch1_ms": round(statistics.median(lat), 4),
         "infer_batch256_images_per_sec": round(infer_rate, 1),
         "gemm_gflops": round(statistics.median(gemm), 1),
+        "train_images_per_cpu_sec": round(train_cpu, 1),
+        "infer_batch1_cpu_ms": round(lat_cpu, 4),
+        "infer_batch256_images_per_cpu_sec": round(infer_cpu, 1),
+        "gemm_cpu_gflops": round(gemm_cpu, 1),
     }, sys.stdout)
     print()
 

@@ -107,6 +107,15 @@ type benchResult struct {
 	TrainGFLOPS     float64            `json:"train_gflops"`
 	ForwardMFLOPImg float64            `json:"forward_mflop_per_image"`
 	TrainMFLOPImg   float64            `json:"train_mflop_per_image"`
+
+	// The same figures by the CPU time of the process over all the timed
+	// runs (0 where the system does not tell): on a shared machine, with
+	// one thread, they show the work done rather than the share of the
+	// cores the run got.
+	TrainCPURate  float64 `json:"train_images_per_cpu_sec"`
+	Infer1CPUMS   float64 `json:"infer_batch1_cpu_ms"`
+	InferCPURate  float64 `json:"infer_batch256_images_per_cpu_sec"`
+	GemmCPUGFLOPS float64 `json:"gemm_cpu_gflops"`
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -191,6 +200,7 @@ func (o *benchOptions) run(ctx context.Context, stderr io.Writer) (*benchResult,
 		m.TrainStep(xs[s%len(xs)], ys[s%len(xs)])
 	}
 	rates := make([]float64, o.Repeats)
+	cpu := startCPU()
 	for i := range rates {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -202,6 +212,7 @@ func (o *benchOptions) run(ctx context.Context, stderr io.Writer) (*benchResult,
 		rates[i] = float64(o.Steps*o.Batch) / time.Since(t).Seconds()
 	}
 	r.TrainRate = median(rates)
+	r.TrainCPURate = cpu.rate(float64(o.Repeats * o.Steps * o.Batch))
 	r.TrainStepMS = float64(o.Batch) / r.TrainRate * 1e3
 	r.TrainGFLOPS = r.TrainMFLOPImg * r.TrainRate / 1e3
 
@@ -213,12 +224,16 @@ func (o *benchOptions) run(ctx context.Context, stderr io.Writer) (*benchResult,
 		m.Predict(p1, one)
 	}
 	lat := make([]float64, o.InferRuns)
+	cpu = startCPU()
 	for i := range lat {
 		t := time.Now()
 		m.Predict(p1, one)
 		lat[i] = time.Since(t).Seconds() * 1e3
 	}
 	r.Infer1MS = median(lat)
+	if rate := cpu.rate(float64(o.InferRuns)); rate > 0 {
+		r.Infer1CPUMS = 1e3 / rate
+	}
 	big := tensor.New(append([]int{o.InferBatch}, train.Shape()...)...)
 	for i := range o.InferBatch {
 		b := xs[i/o.Batch%len(xs)]
@@ -228,6 +243,7 @@ func (o *benchOptions) run(ctx context.Context, stderr io.Writer) (*benchResult,
 	pb := tensor.New(o.InferBatch, m.NumClasses())
 	m.Predict(pb, big)
 	rates = make([]float64, max(o.Repeats, 5))
+	cpu = startCPU()
 	for i := range rates {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -237,14 +253,15 @@ func (o *benchOptions) run(ctx context.Context, stderr io.Writer) (*benchResult,
 		rates[i] = float64(o.InferBatch) / time.Since(t).Seconds()
 	}
 	r.InferRate = median(rates)
+	r.InferCPURate = cpu.rate(float64(len(rates) * o.InferBatch))
 
 	fmt.Fprintf(stderr, "gemm: %s\n", kernels.Impl())
 	r.GemmShapes = map[string]float64{}
 	for _, s := range benchGemmShapes {
-		g := gemmRate(s, max(o.Repeats, 5))
+		g, gc := gemmRate(s, max(o.Repeats, 5))
 		r.GemmShapes[s.name] = g
 		if s.name == "1024x1024x1024" {
-			r.GemmGFLOPS = g
+			r.GemmGFLOPS, r.GemmCPUGFLOPS = g, gc
 		}
 	}
 	return r, nil
@@ -283,8 +300,9 @@ var benchGemmShapes = []gemmShape{
 }
 
 // gemmRate returns the median GFLOP/s of repeats timed runs of the product
-// (each long enough to time: at least about 2·10⁹ FLOP).
-func gemmRate(s gemmShape, repeats int) float64 {
+// (each long enough to time: at least about 2·10⁹ FLOP), and the rate by
+// the CPU time of all of them.
+func gemmRate(s gemmShape, repeats int) (wall, cpu float64) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	fill := func(n int) []float32 {
 		v := make([]float32, n)
@@ -301,6 +319,7 @@ func gemmRate(s gemmShape, repeats int) float64 {
 	}
 	mul()
 	rates := make([]float64, repeats)
+	clock := startCPU()
 	for i := range rates {
 		t := time.Now()
 		for range inner {
@@ -308,7 +327,25 @@ func gemmRate(s gemmShape, repeats int) float64 {
 		}
 		rates[i] = flops * float64(inner) / time.Since(t).Seconds() / 1e9
 	}
-	return median(rates)
+	return median(rates), clock.rate(flops*float64(inner*repeats)) / 1e9
+}
+
+// cpuClock is the CPU time of the process when a measurement began.
+type cpuClock time.Duration
+
+func startCPU() cpuClock {
+	t, _ := kernels.CPUTime()
+	return cpuClock(t)
+}
+
+// rate returns n divided by the CPU seconds since c, or 0 when the CPU time
+// is unknown.
+func (c cpuClock) rate(n float64) float64 {
+	t, ok := kernels.CPUTime()
+	if d := time.Duration(t) - time.Duration(c); ok && d > 0 {
+		return n / d.Seconds()
+	}
+	return 0
 }
 
 // modelFlops counts the FLOP (2 per multiply-add, nn.Layer.Cost) of the
@@ -349,6 +386,10 @@ func (r *benchResult) print(w io.Writer) error {
 		r.Batch, r.TrainRate, r.TrainStepMS, r.TrainGFLOPS, r.Repeats, r.Steps)
 	fmt.Fprintf(&b, "inference, batch 1:     %8.3f ms        (median)\n", r.Infer1MS)
 	fmt.Fprintf(&b, "inference, batch %-4d   %8.1f images/s  (median)\n", r.InferBatch, r.InferRate)
+	if r.TrainCPURate > 0 {
+		fmt.Fprintf(&b, "by CPU time:             %8.1f training images/s, %.3f ms at batch 1, %.1f images/s at batch %d, GEMM %.1f GFLOP/s\n",
+			r.TrainCPURate, r.Infer1CPUMS, r.InferCPURate, r.InferBatch, r.GemmCPUGFLOPS)
+	}
 	for _, s := range benchGemmShapes {
 		fmt.Fprintf(&b, "gemm %-22s %8.1f GFLOP/s\n", s.name+":", r.GemmShapes[s.name])
 	}

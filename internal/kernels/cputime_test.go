@@ -1,20 +1,14 @@
 package kernels
 
 import (
-	"syscall"
 	"testing"
 	"time"
 )
 
-// cpuTime returns the CPU time the process has used so far (user and
-// system). On a shared machine it is a steadier measure of work than the
-// wall clock when the benchmark runs on one thread (-cpu 1).
+// cpuTime returns [CPUTime], 0 where it is unknown.
 func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	t, _ := CPUTime()
+	return t
 }
 
 // reportFlops reports the rate of a benchmark that ran b.N times flops
