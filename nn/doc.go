@@ -102,12 +102,12 @@
 // # Speed and determinism
 //
 // [Conv2D] runs a convolution planned at Build (internal/kernels.Conv):
-// GEMMs over blocks of output rows, from im2col blocks still in cache, from
-// the row windows of the input for tall stride-1 kernels, or directly for
-// 1×1 convolutions; the input gradient of a stride-1 convolution is itself
-// such a convolution.
-// Bias and activation are applied to each block while it is in cache, and
-// their derivatives likewise. Blocks are spread over the cores; the kernel
+// GEMM micro-kernels that read the windows straight from the image
+// (convolution tiles), from im2col blocks still in cache where they cannot,
+// or directly for 1×1 convolutions; the input gradient of a stride-1
+// convolution is itself such a convolution.
+// Bias and ReLU are applied as each tile is written, other activations to
+// each block while it is in cache, and their derivatives likewise. Blocks are spread over the cores; the kernel
 // gradient is summed per fixed group of images and the groups are added in
 // order, so results are bit-identical whatever GOMAXPROCS is.
 //
