@@ -69,31 +69,34 @@ func maxPool2x2GradAVX512(dx, dy *float32, arg *int32, ow, c, rowLen, p0 int)
 // maxPool2x2Vec runs maxPool2x2 in AVX-512 and reports true, or reports
 // false if it cannot.
 func maxPool2x2Vec(y []float32, arg []int32, x []float32, g *ConvGeom) bool {
-	c := g.C
-	if !vectorLoops || c%16 != 0 {
-		return false
-	}
-	row, per := g.W*c, g.OW*c
-	for oy := range g.OH {
-		p0 := 2 * oy * row
+	return pool2x2Rows(g, func(oy, p0, row, per int) {
 		_, _, _ = x[p0+row+2*per-1], y[(oy+1)*per-1], arg[(oy+1)*per-1]
-		maxPool2x2AVX512(&y[oy*per], &arg[oy*per], &x[p0], g.OW, c, row, p0)
-	}
-	return true
+		maxPool2x2AVX512(&y[oy*per], &arg[oy*per], &x[p0], g.OW, g.C, row, p0)
+	})
 }
 
 // maxPool2x2GradVec runs maxPool2x2Grad in AVX-512 and reports true, or
 // reports false if it cannot.
 func maxPool2x2GradVec(dx, dy []float32, arg []int32, g *ConvGeom) bool {
+	return pool2x2Rows(g, func(oy, p0, row, per int) {
+		_, _, _ = dx[p0+row+2*per-1], dy[(oy+1)*per-1], arg[(oy+1)*per-1]
+		maxPool2x2GradAVX512(&dx[p0], &dy[oy*per], &arg[oy*per], g.OW, g.C, row, p0)
+	})
+}
+
+// pool2x2Rows calls run for each output row oy of a 2×2 pool with strides
+// 2, with p0 the index in the image of the first of its two input rows, row
+// the length of an input row and per that of an output row, and reports
+// true; or reports false, calling nothing, when the AVX-512 loops cannot
+// run (no AVX-512, or channels not a multiple of 16).
+func pool2x2Rows(g *ConvGeom, run func(oy, p0, row, per int)) bool {
 	c := g.C
 	if !vectorLoops || c%16 != 0 {
 		return false
 	}
 	row, per := g.W*c, g.OW*c
 	for oy := range g.OH {
-		p0 := 2 * oy * row
-		_, _, _ = dx[p0+row+2*per-1], dy[(oy+1)*per-1], arg[(oy+1)*per-1]
-		maxPool2x2GradAVX512(&dx[p0], &dy[oy*per], &arg[oy*per], g.OW, c, row, p0)
+		run(oy, 2*oy*row, row, per)
 	}
 	return true
 }
