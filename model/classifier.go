@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/convnet-go/convnet/data"
+	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -68,8 +69,9 @@ func (e *NonFiniteError) Error() string {
 }
 
 // Classifier classifies images with a trained model the way the model was
-// trained to see them: an image is resized to the model's input, converted
-// to grey or RGB and inverted if it is dark on light ([Classifier.Pixels]);
+// trained to see them: an image is converted to grey or RGB, inverted if it
+// is dark on light, and cropped to its ink, scaled and centred as the
+// model's training images were ([Classifier.Frame]);
 // the raw pixels are standardised with the model's own [data.Standardizer];
 // the model's class probabilities are ranked. It also shows what happens
 // inside: every layer's output ([Classifier.Trace]) and the saliency of the
@@ -82,6 +84,7 @@ type Classifier struct {
 	model   *Sequential
 	shape   []int // [H, W, C]
 	classes []string
+	framing data.Framing
 	opts    ClassifierOptions
 	pool    chan *Sequential
 
@@ -119,13 +122,17 @@ func NewClassifier(m *Sequential, opts ClassifierOptions) (*Classifier, error) {
 			return nil, fmt.Errorf("the model's preprocessing: %w", err)
 		}
 	}
+	framing, err := m.Framing()
+	if err != nil {
+		return nil, err
+	}
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 64
 	}
-	c := &Classifier{model: m, shape: shape, classes: classes, opts: opts, pool: make(chan *Sequential, opts.Workers), made: 1}
+	c := &Classifier{model: m, shape: shape, classes: classes, framing: framing, opts: opts, pool: make(chan *Sequential, opts.Workers), made: 1}
 	c.pool <- m
 	return c, nil
 }
@@ -141,23 +148,83 @@ func (c *Classifier) InputShape() []int { return slices.Clone(c.shape) }
 // the model has none).
 func (c *Classifier) ClassNames() []string { return slices.Clone(c.classes) }
 
-// Pixels returns img as the model's raw input, H*W*C values in 0..255, row
-// by row, channels last: resized with bilinear interpolation, converted to
-// luminance or RGB(A) (see [data.ImageToPixels]), and inverted as
-// [ClassifierOptions].Invert says. It reports whether it inverted.
-func (c *Classifier) Pixels(img image.Image) ([]float32, bool) {
+// Framing returns how the classifier frames images: the framing of the
+// model's training images ([Sequential.Framing]).
+func (c *Classifier) Framing() data.Framing { return c.framing }
+
+// Framed is an image as [Classifier.Frame] prepares it for the model.
+type Framed struct {
+	// Pixels is the model's raw input, H*W*C values in 0..255, row by row,
+	// channels last.
+	Pixels []float32
+	// Inverted reports that the image's values were turned over (dark ink
+	// on light paper).
+	Inverted bool
+	// Placement says where the ink was found, in pixels of the image as
+	// given, and how much it was scaled.
+	Placement data.Placement
+}
+
+// frameSide bounds the long side of an image that is framed, in multiples
+// of the model's input: a larger image is first resized to it.
+const frameSide = 8
+
+// Frame returns img as the model's raw input, the way the model's
+// training images were made ([Classifier.Framing]): converted to luminance
+// or RGB(A) (see [data.ImageToPixels]), inverted as
+// [ClassifierOptions].Invert says, then cropped to its ink, scaled and
+// centred by [data.Framing.Frame]. For a model whose training images are
+// not framed, and for an image of exactly the model's input size (taken to
+// be framed already, as a data set's images are), the image is resized
+// whole (bilinear), then inverted.
+func (c *Classifier) Frame(img image.Image) Framed {
 	h, w, ch := c.shape[0], c.shape[1], c.shape[2]
-	px := data.ImageToPixels(img, h, w, ch)
+	b := img.Bounds()
+	if !c.framing.Framed() || b.Dx() == w && b.Dy() == h {
+		px := data.ImageToPixels(img, h, w, ch)
+		inv := c.invert(px, h, w, ch)
+		return Framed{Pixels: px, Inverted: inv, Placement: data.Placement{
+			Ink:   [4]float64{0, 0, float64(b.Dy()), float64(b.Dx())},
+			Scale: min(float64(h)/float64(b.Dy()), float64(w)/float64(b.Dx())),
+		}}
+	}
+	sh, sw := b.Dy(), b.Dx()
+	if limit := frameSide * max(h, w); max(sh, sw) > limit {
+		r := float64(limit) / float64(max(sh, sw))
+		sh, sw = max(1, int(float64(sh)*r+0.5)), max(1, int(float64(sw)*r+0.5))
+	}
+	src := data.ImageToPixels(img, sh, sw, ch)
+	f := Framed{Pixels: make([]float32, h*w*ch), Inverted: c.invert(src, sh, sw, ch)}
+	p := c.framing.Frame(f.Pixels, h, w, src, sh, sw, ch)
+	// Back to the image's own pixels.
+	ry, rx := float64(b.Dy())/float64(sh), float64(b.Dx())/float64(sw)
+	p.Ink = [4]float64{p.Ink[0] * ry, p.Ink[1] * rx, p.Ink[2] * ry, p.Ink[3] * rx}
+	p.Center = [2]float64{p.Center[0] * ry, p.Center[1] * rx}
+	p.Scale /= max(ry, rx)
+	f.Placement = p
+	return f
+}
+
+// Pixels returns img as the model's raw input, as [Classifier.Frame] makes
+// it, and whether it was inverted.
+func (c *Classifier) Pixels(img image.Image) ([]float32, bool) {
+	f := c.Frame(img)
+	return f.Pixels, f.Inverted
+}
+
+// invert applies [ClassifierOptions].Invert to px, h*w*ch values, and
+// reports whether it inverted them.
+func (c *Classifier) invert(px []float32, h, w, ch int) bool {
 	switch c.opts.Invert {
 	case InvertAuto:
-		return px, data.MatchPolarity(px, h, w, ch)
+		return data.MatchPolarity(px, h, w, ch)
 	case InvertAlways:
 		for i, v := range px {
 			px[i] = 255 - v
 		}
-		return px, true
+		return true
 	}
-	return px, false
+	return false
 }
 
 // Classify returns the k most probable classes of img (every class if k is
@@ -236,9 +303,15 @@ func (c *Classifier) Trace(ctx context.Context, px []float32, k int) (*Trace, er
 	probs := tensor.New(1, len(c.classes))
 	err := c.run(ctx, func(m *Sequential) {
 		t.Input = c.input(m, px)
-		m.Predict(probs, t.Input)
 		for _, o := range m.ForwardAll(t.Input) {
 			t.Layers = append(t.Layers, o.Clone())
+		}
+		// The probabilities Predict gives, from the same forward pass.
+		out := t.Layers[len(t.Layers)-1]
+		if nn.EndsInSoftmax(m.Layers[len(m.Layers)-1]) {
+			copy(probs.Data, out.Data)
+		} else {
+			nn.SoftmaxRows(probs, out)
 		}
 	})
 	if err != nil {
