@@ -76,8 +76,11 @@ type Placement struct {
 	// Ink is the bounding box of the ink: top, left, bottom, right (the
 	// bottom and right ends excluded).
 	Ink [4]float64 `json:"ink"`
-	// Center is the point placed at the framing's At.
+	// Center is the point placed at At.
 	Center [2]float64 `json:"center"`
+	// At is where Center went, in output pixels: output point q shows
+	// source point (q-At)/Scale + Center.
+	At [2]float64 `json:"at"`
 	// Scale is the size of a source pixel in output pixels.
 	Scale float64 `json:"scale"`
 	// Empty reports an image without ink (no contrast), resized whole.
@@ -117,51 +120,66 @@ func (k *ink) centre(center string) [2]float64 {
 	return k.mass
 }
 
-// inkOf finds the ink of px (h*w*c values, 0..255, white on black): the
-// background is the median of the outermost ring of pixels, the ink the
-// brightest level; levels in between are stretched to 0..255 by bg and
-// gain. It reports false when the image has too little contrast to hold
-// ink. Channels are averaged.
-func inkOf(px []float32, h, w, c int) (k ink, ok bool) {
-	grey := func(y, x int) float64 {
-		var s float64
-		for _, v := range px[(y*w+x)*c : (y*w+x+1)*c] {
-			s += float64(v)
-		}
-		return s / float64(c)
+// greyOf returns the mean over the channels of each pixel of px (h*w*c
+// values); px itself when c is 1.
+func greyOf(px []float32, h, w, c int) []float32 {
+	if c == 1 {
+		return px
 	}
-	var ring []float64
-	peak := math.Inf(-1)
+	g := make([]float32, h*w)
+	for i := range g {
+		var s float32
+		for _, v := range px[i*c : (i+1)*c] {
+			s += v
+		}
+		g[i] = s / float32(c)
+	}
+	return g
+}
+
+// inkOf finds the ink of the grey image g (h*w values, 0..255, white on
+// black): the background is the median of the outermost ring of pixels,
+// the ink the brightest level; levels in between are stretched to 0..255
+// by bg and gain. It reports false when the image has too little contrast
+// to hold ink.
+func inkOf(g []float32, h, w int) (k ink, ok bool) {
+	ring := make([]float32, 0, 2*(h+w))
+	var peak float32
 	for y := range h {
-		for x := range w {
-			g := grey(y, x)
-			peak = max(peak, g)
+		row := g[y*w : (y+1)*w]
+		for x, v := range row {
+			peak = max(peak, v)
 			if y == 0 || y == h-1 || x == 0 || x == w-1 {
-				ring = append(ring, g)
+				ring = append(ring, v)
 			}
 		}
 	}
 	slices.Sort(ring)
-	k.bg = ring[len(ring)/2]
-	if !(peak-k.bg >= minContrast) {
+	k.bg = float64(ring[len(ring)/2])
+	if !(float64(peak)-k.bg >= minContrast) {
 		return k, false
 	}
-	k.gain = 255 / (peak - k.bg)
+	k.gain = 255 / (float64(peak) - k.bg)
 	k.box = [4]float64{math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)}
 	var m, my, mx float64
 	for y := range h {
-		for x := range w {
-			v := (grey(y, x) - k.bg) * k.gain
+		var rm, rx float64
+		y0, y1 := math.Inf(1), math.Inf(-1)
+		for x, g := range g[y*w : (y+1)*w] {
+			v := (float64(g) - k.bg) * k.gain
 			if v >= inkLevel {
-				k.box[0], k.box[1] = min(k.box[0], float64(y)), min(k.box[1], float64(x))
-				k.box[2], k.box[3] = max(k.box[2], float64(y+1)), max(k.box[3], float64(x+1))
+				y0, y1 = min(y0, float64(x)), max(y1, float64(x+1))
 			}
 			if v >= massLevel {
-				m += v
-				my += v * (float64(y) + 0.5)
-				mx += v * (float64(x) + 0.5)
+				rm += v
+				rx += v * (float64(x) + 0.5)
 			}
 		}
+		if y1 > y0 {
+			k.box[0], k.box[2] = min(k.box[0], float64(y)), max(k.box[2], float64(y+1))
+			k.box[1], k.box[3] = min(k.box[1], y0), max(k.box[3], y1)
+		}
+		m, my, mx = m+rm, my+rm*(float64(y)+0.5), mx+rx
 	}
 	k.mass = [2]float64{my / m, mx / m}
 	return k, true
@@ -181,13 +199,13 @@ func MeasureFraming(x *tensor.Tensor) Framing {
 	var longs, strokes []float64
 	var sums [2][2][2]float64 // [mass, box][y, x][sum, sum of squares]
 	for i := range n {
-		px := x.Data[i*h*w*c : (i+1)*h*w*c]
-		k, ok := inkOf(px, h, w, c)
+		g := greyOf(x.Data[i*h*w*c:(i+1)*h*w*c], h, w, c)
+		k, ok := inkOf(g, h, w)
 		if !ok || k.bg > inkLevel {
 			continue
 		}
 		longs = append(longs, k.long())
-		strokes = append(strokes, strokeWidth(px, h, w, c, k.bg, k.gain))
+		strokes = append(strokes, strokeWidth(g, h, w, k.bg, k.gain))
 		for j, name := range []string{"mass", "box"} {
 			p := k.centre(name)
 			for a := range 2 {
@@ -240,7 +258,8 @@ func (f Framing) Frame(dst []float32, H, W int, src []float32, h, w, c int) Plac
 	if len(dst) != H*W*c || len(src) != h*w*c || h < 1 || w < 1 {
 		panic(fmt.Sprintf("data: Framing.Frame: %d values for %dx%dx%d, %d for %dx%dx%d", len(dst), H, W, c, len(src), h, w, c))
 	}
-	k, ok := inkOf(src, h, w, c)
+	g := greyOf(src, h, w, c)
+	k, ok := inkOf(g, h, w)
 	if !f.Framed() || !ok {
 		sy, sx := float64(H)/float64(h), float64(W)/float64(w)
 		resample(dst, H, W, src, h, w, c, [2]float64{sy, sx}, [2]float64{0, 0}, [2]float64{0, 0}, 0, 1, true)
@@ -250,17 +269,17 @@ func (f Framing) Frame(dst []float32, H, W int, src []float32, h, w, c int) Plac
 	ry, rx := float64(H)/float64(f.Size[0]), float64(W)/float64(f.Size[1])
 	s := f.Box * min(ry, rx) / k.long()
 	at := [2]float64{f.At[0] * ry, f.At[1] * rx}
-	p := Placement{Ink: k.box, Center: k.centre(f.Center), Scale: s}
+	p := Placement{Ink: k.box, Center: k.centre(f.Center), At: at, Scale: s}
 	// Strokes far from the usual width: erode or dilate the source by r so
 	// that, framed (the ink's box changes by 2r too), they have it. This is
 	// done only when the source is finer than the output, whose averaging
 	// smooths the eroded source's binary edges.
 	box, want := f.Box*min(ry, rx), f.Stroke*min(ry, rx)
-	if got := strokeWidth(src, h, w, c, k.bg, k.gain); f.Stroke > 0 && s <= maxMorphScale && got > 0 &&
+	if got := strokeWidth(g, h, w, k.bg, k.gain); f.Stroke > 0 && s <= maxMorphScale && got > 0 &&
 		(got*s > want*strokeSpread || got*s < want/strokeSpread) {
 		r := (got - want*k.long()/box) / (2 * (1 - want/box))
-		thin := morph(src, h, w, c, k.bg, k.gain, r)
-		if k2, ok := inkOf(thin, h, w, c); ok {
+		thin := morph(g, h, w, c, k.bg, k.gain, r)
+		if k2, ok := inkOf(greyOf(thin, h, w, c), h, w); ok {
 			src, k, s = thin, k2, box/k2.long()
 			p.Center, p.Scale, p.Thinned = k.centre(f.Center), s, r
 		}
@@ -274,42 +293,82 @@ func (f Framing) Frame(dst []float32, H, W int, src []float32, h, w, c int) Plac
 // pixel the mean of a grid of such points over its area (as many per side
 // as source pixels it spans, at most 16); levels v become (v-bg)*gain,
 // clipped to 0..255, and points outside the source are 0 (with clamp, the
-// nearest edge pixel's).
+// nearest edge pixel's). The grid and the interpolation are separable: the
+// weights of each output row over the source rows, and of each output
+// column over the source columns, are worked out once.
 func resample(dst []float32, H, W int, src []float32, h, w, c int, scale, at, from [2]float64, bg, gain float64, clamp bool) {
-	grid := func(s float64) int { return int(min(16, max(1, math.Ceil(1/s)))) }
-	ky, kx := grid(scale[0]), grid(scale[1])
-	level := func(y, x, ch int) float64 {
-		if clamp {
-			y, x = min(h-1, max(0, y)), min(w-1, max(0, x))
-		} else if y < 0 || y >= h || x < 0 || x >= w {
-			return 0
+	wy := weights(H, h, scale[0], at[0], from[0], clamp)
+	wx := weights(W, w, scale[1], at[1], from[1], clamp)
+	// The columns any output pixel reads, levelled, row by row as needed.
+	x0, x1 := w, 0
+	for _, t := range wx {
+		for _, tap := range t {
+			x0, x1 = min(x0, tap.i), max(x1, tap.i+1)
 		}
-		return min(255, max(0, (float64(src[(y*w+x)*c+ch])-bg)*gain))
 	}
-	sum := make([]float64, c)
-	for Y := range H {
-		for X := range W {
-			clear(sum)
-			for a := range ky {
-				sy := (float64(Y)+(float64(a)+0.5)/float64(ky)-at[0])/scale[0] + from[0] - 0.5
-				y0 := int(math.Floor(sy))
-				fy := sy - float64(y0)
-				for b := range kx {
-					sx := (float64(X)+(float64(b)+0.5)/float64(kx)-at[1])/scale[1] + from[1] - 0.5
-					x0 := int(math.Floor(sx))
-					fx := sx - float64(x0)
-					for ch := range c {
-						top := level(y0, x0, ch)*(1-fx) + level(y0, x0+1, ch)*fx
-						bot := level(y0+1, x0, ch)*(1-fx) + level(y0+1, x0+1, ch)*fx
-						sum[ch] += top*(1-fy) + bot*fy
-					}
+	clear(dst)
+	if x1 <= x0 {
+		return
+	}
+	row := make([]float64, (x1-x0)*c) // one output row over the source columns
+	for Y, ty := range wy {
+		clear(row)
+		for _, tap := range ty {
+			for i, v := range src[(tap.i*w+x0)*c : (tap.i*w+x1)*c] {
+				row[i] += tap.w * min(255, max(0, (float64(v)-bg)*gain))
+			}
+		}
+		for X, tx := range wx {
+			for ch := range c {
+				var sum float64
+				for _, tap := range tx {
+					sum += tap.w * row[(tap.i-x0)*c+ch]
+				}
+				dst[(Y*W+X)*c+ch] = float32(sum)
+			}
+		}
+	}
+}
+
+// tap is a source index and its weight.
+type tap struct {
+	i int
+	w float64
+}
+
+// weights returns, for each of n output positions along an axis of m
+// source pixels, the source pixels it reads and their weights: the mean
+// over a grid of points across the output pixel of the linear
+// interpolation at (q-at)/scale + from.
+func weights(n, m int, scale, at, from float64, clamp bool) [][]tap {
+	k := int(min(16, max(1, math.Ceil(1/scale))))
+	out := make([][]tap, n)
+	for q := range n {
+		var taps []tap
+		add := func(i int, w float64) {
+			if clamp {
+				i = min(m-1, max(0, i))
+			} else if i < 0 || i >= m {
+				return
+			}
+			for j := range taps {
+				if taps[j].i == i {
+					taps[j].w += w
+					return
 				}
 			}
-			for ch := range c {
-				dst[(Y*W+X)*c+ch] = float32(sum[ch] / float64(ky*kx))
-			}
+			taps = append(taps, tap{i, w})
 		}
+		for a := range k {
+			s := (float64(q)+(float64(a)+0.5)/float64(k)-at)/scale + from - 0.5
+			i := int(math.Floor(s))
+			f := s - float64(i)
+			add(i, (1-f)/float64(k))
+			add(i+1, f/float64(k))
+		}
+		out[q] = taps
 	}
+	return out
 }
 
 // namedFramings are the framings [MeasureFraming] finds on the training

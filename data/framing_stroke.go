@@ -19,61 +19,63 @@ const strokeLevel = 128
 // standard deviations of the widths in AHCD's and MNIST's training images.
 const strokeSpread = 1.5
 
-// strokeWidth estimates the width of the strokes of px (h*w*c values,
-// channels averaged, levels v read as (v-bg)*gain): twice the area of the
-// stroke pixels over their perimeter, which for a line of length L and
-// width w is w*L/(L+w). The perimeter is the count of edges between a
-// stroke pixel and another (or the image's border) times pi/4, the mean
-// ratio of a curve's length to the length of its staircase over all
-// directions (Cauchy-Crofton). It is 0 without stroke pixels.
-func strokeWidth(px []float32, h, w, c int, bg, gain float64) float64 {
-	in := func(y, x int) bool {
-		if y < 0 || y >= h || x < 0 || x >= w {
-			return false
-		}
-		var s float64
-		for _, v := range px[(y*w+x)*c : (y*w+x+1)*c] {
-			s += float64(v)
-		}
-		return (s/float64(c)-bg)*gain >= strokeLevel
-	}
-	area, perimeter := 0, 0
+// strokeWidth estimates the width of the strokes of the grey image g (h*w
+// values read as (v-bg)*gain): twice the area of the stroke pixels over
+// their perimeter, which for a line of length L and width w is w*L/(L+w).
+// The perimeter is the count of edges between a stroke pixel and another
+// (or the image's border) times pi/4, the mean ratio of a curve's length
+// to the length of its staircase over all directions (Cauchy-Crofton). It
+// is 0 without stroke pixels.
+func strokeWidth(g []float32, h, w int, bg, gain float64) float64 {
+	t := float32(bg + strokeLevel/gain)
+	area, edges := 0, 0
 	for y := range h {
-		for x := range w {
-			if !in(y, x) {
-				continue
+		row := g[y*w : (y+1)*w]
+		var above []float32
+		if y > 0 {
+			above = g[(y-1)*w : y*w]
+		}
+		prev := false
+		for x, v := range row {
+			in := v >= t
+			if in {
+				area++
 			}
-			area++
-			for _, d := range [4][2]int{{0, 1}, {1, 0}, {0, -1}, {-1, 0}} {
-				if !in(y+d[0], x+d[1]) {
-					perimeter++
-				}
+			if in != prev {
+				edges++
 			}
+			if up := above != nil && above[x] >= t; in != up {
+				edges++
+			}
+			if y == h-1 && in {
+				edges++
+			}
+			prev = in
+		}
+		if prev {
+			edges++
 		}
 	}
 	if area == 0 {
 		return 0
 	}
-	return 2 * float64(area) / (float64(perimeter) * math.Pi / 4)
+	return 2 * float64(area) / (float64(edges) * math.Pi / 4)
 }
 
-// morph returns the ink of src (h*w*c levels, white on black, background
-// bg and gain as inkOf found them) eroded (r > 0) or dilated (r < 0) by a
-// disc of radius |r| pixels, as h*w*c values of 0 or 255: a pixel is ink
-// when its level (channels averaged) reaches strokeLevel.
-func morph(src []float32, h, w, c int, bg, gain, r float64) []float32 {
+// morph returns the ink of an image (its grey g, h*w values, background bg
+// and gain as inkOf found them) eroded (r > 0) or dilated (r < 0) by a disc
+// of radius |r| pixels, as h*w*c values of 0 or 255: a pixel is ink when
+// its level reaches strokeLevel.
+func morph(g []float32, h, w, c int, bg, gain, r float64) []float32 {
+	t := float32(bg + strokeLevel/gain)
 	ink := make([]bool, h*w)
-	for i := range ink {
-		var s float64
-		for _, v := range src[i*c : (i+1)*c] {
-			s += float64(v)
-		}
-		ink[i] = (s/float64(c)-bg)*gain >= strokeLevel
+	for i, v := range g {
+		ink[i] = v >= t
 	}
 	// Eroding keeps the ink farther than r from the background; dilating
 	// adds what lies within -r of the ink.
 	d := distances(ink, h, w, r < 0)
-	out := make([]float32, len(src))
+	out := make([]float32, h*w*c)
 	for i, keep := range ink {
 		if r > 0 {
 			keep = d[i] > r*r

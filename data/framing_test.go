@@ -55,7 +55,7 @@ func TestFrame(t *testing.T) {
 	if p.Empty || math.Abs(p.Center[0]-20) > 0.2 || math.Abs(p.Center[1]-170) > 0.2 || math.Abs(p.Scale-1) > 0.01 {
 		t.Fatalf("Frame(disc at (20, 170), diameter 20) = %+v, want its centre found and a scale of 1", p)
 	}
-	k, ok := inkOf(dst, 28, 28, 1)
+	k, ok := inkOf(dst, 28, 28)
 	if !ok {
 		t.Fatal("the framed disc holds no ink")
 	}
@@ -76,7 +76,7 @@ func TestFrame(t *testing.T) {
 		src[i] = max(src[i], v)
 	}
 	f.Frame(dst, 28, 28, src, 100, 100, 1)
-	k, _ = inkOf(dst, 28, 28, 1)
+	k, _ = inkOf(dst, 28, 28)
 	if c := k.centre("box"); math.Abs(c[0]-10) > 0.6 || math.Abs(c[1]-12) > 0.6 {
 		t.Errorf("framed by box at (10, 12): box centre %v", c)
 	}
@@ -106,7 +106,7 @@ func TestFrameStroke(t *testing.T) {
 		// ends, a stroke of width w becomes about w/(7+w/20) wide.
 		src := line(160, 160, tc.width, [2]float64{10, 20}, [2]float64{150, 140})
 		p := f.Frame(dst, 28, 28, src, 160, 160, 1)
-		got := strokeWidth(dst, 28, 28, 1, 0, 1)
+		got := strokeWidth(dst, 28, 28, 0, 1)
 		if got > f.Stroke*strokeSpread || got < f.Stroke/strokeSpread {
 			t.Errorf("a line %v wide framed: strokes %.2f wide (%+v), want within %v of %v", tc.width, got, p, strokeSpread, f.Stroke)
 		}

@@ -30,7 +30,7 @@ func TestDecodePGM(t *testing.T) {
 		t.Errorf("maxval 15 pixels = %v, want [255 85]", got)
 	}
 	for _, tc := range []struct{ body, want string }{
-		{"P6 1 1 255 x", "unknown format"},
+		{"P4 1 1 255 x", "unknown format"},
 		{"P5 1", "truncated header"},
 		{"P5 0 1 255 ", "positive sides"},
 		{"P5 1 1 65535 ", "largest value 65535"},
@@ -42,5 +42,18 @@ func TestDecodePGM(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("DecodeImage(%q) = %v, want an error containing %q", tc.body, err, tc.want)
 		}
+	}
+}
+
+func TestDecodePPM(t *testing.T) {
+	img, err := DecodeImage("rgb.ppm", []byte("P6 2 1 255\n"+string([]byte{255, 0, 0, 0, 0, 255})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := img.(*image.RGBA).Pix; !bytes.Equal(got, []byte{255, 0, 0, 255, 0, 0, 255, 255}) {
+		t.Errorf("P6 pixels = %v, want red then blue", got)
+	}
+	if _, err := DecodeImage("short.ppm", []byte("P6 2 1 255 abc")); err == nil || !strings.Contains(err.Error(), "truncated pixels") {
+		t.Errorf("a short P6 image: %v, want truncated pixels", err)
 	}
 }

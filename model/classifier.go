@@ -167,7 +167,7 @@ type Framed struct {
 
 // frameSide bounds the long side of an image that is framed, in multiples
 // of the model's input: a larger image is first resized to it.
-const frameSide = 8
+const frameSide = 10
 
 // Frame returns img as the model's raw input, the way the model's
 // training images were made ([Classifier.Framing]): converted to luminance
