@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/convnet-go/convnet/model"
@@ -41,6 +42,9 @@ type Options struct {
 	MaxImagePixels int
 	// Log receives warnings and the access errors; default io.Discard.
 	Log io.Writer
+	// Watch, when set, streams a training run's epochs to the page
+	// (GET /api/watch); see [Watch].
+	Watch *Watch
 }
 
 // Server is the demo's HTTP handler: the JSON API under /api/, a health
@@ -48,6 +52,7 @@ type Options struct {
 // concurrent use.
 type Server struct {
 	opts    Options
+	mu      sync.RWMutex // guards models and byName, changed by Replace
 	models  []*served
 	byName  map[string]*served
 	work    chan struct{} // one token per request reading an image or running a model
@@ -161,6 +166,10 @@ func (s *Server) routes() {
 // slot longer than a request may take (where the connection allows it:
 // http.ResponseController).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Watch != nil && r.URL.Path == "/api/watch" {
+		s.serveWatch(w, r) // a stream: no timeout
+		return
+	}
 	http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.opts.Timeout))
 	s.handler.ServeHTTP(jsonTimeout{w}, r)
 }
@@ -266,6 +275,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	if s.opts.Watch != nil {
+		hs.RegisterOnShutdown(s.opts.Watch.close) // end the streams, which never idle
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
