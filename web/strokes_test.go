@@ -169,6 +169,10 @@ func accuracyTable(correct, total map[[2]string]int) string {
 		fmt.Fprintf(&b, "%-8s", s.name)
 		for _, p := range drawPositions {
 			k := [2]string{s.name, p}
+			if total[k] == 0 {
+				fmt.Fprintf(&b, " %13s", "")
+				continue
+			}
 			fmt.Fprintf(&b, " %6d/%-6d", correct[k], total[k])
 		}
 		b.WriteString("\n")
