@@ -58,14 +58,16 @@
 //
 // [Model.Compile] sets an optimizer (package optim) and the cross-entropy
 // loss; [Model.TrainStep] then runs one step on a batch: zero the gradients,
-// forward in training mode, loss, backward, update. When the last layer ends
-// in a softmax the loss is computed from its logits (stable for any scores)
-// and the backward pass starts from dL/dlogits = (softmax - target)/N. A
-// model that ends without a softmax is taken to output logits. The backward
-// pass visits the layers in reverse; an output used by several layers gets
-// the sum of their gradients. The buffers a step needs are allocated at the
-// first step with a given batch size and reused after, so steady-state steps
-// do not allocate. [Model.EvaluateBatch] gives loss and correct count in
+// forward in training mode, loss, backward, update. The loss takes logits:
+// when the last layer ends in a softmax, Build has that layer leave it out
+// (nn.FinalSoftmax), the loss applies it (stable for any scores) and the
+// backward pass starts from dL/dlogits = (softmax - target)/N; Predict and
+// ForwardAll apply it for probabilities. A model that ends without a softmax
+// is taken to output logits. The backward pass visits the layers in
+// reverse; an output used by several layers gets the sum of their
+// gradients. The buffers a step needs are allocated at the first step with
+// a given batch size and reused after, so steady-state steps do not
+// allocate. [Model.EvaluateBatch] gives loss and correct count in
 // inference mode.
 //
 // # Training on a data set

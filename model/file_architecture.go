@@ -36,7 +36,7 @@ func decodeArchitecture(s string, h *header) (*Sequential, error) {
 		if built {
 			return checkBuilt(l, held)
 		}
-		if n, ok := paramEstimate(l, in); ok && n > held[l.Name()] {
+		if n := paramEstimate(l, in); n > held[l.Name()] {
 			return fmt.Errorf("%s (%s) needs %d weights, the file holds %d for it", l.Name(), l.Type(), n, held[l.Name()])
 		}
 		return nil
@@ -73,35 +73,9 @@ func checkBuilt(l nn.Layer, held map[string]int64) error {
 }
 
 // paramEstimate returns the number of weights l will allocate when built
-// for input shape in, for the layer types that have weights, or false when
-// it cannot tell (Build then refuses the layer, or checkBuilt catches it).
-// Products saturate, so that absurd sizes compare as huge.
-func paramEstimate(l nn.Layer, in []int) (int64, bool) {
-	last := int64(in[len(in)-1])
-	bias := func(noBias bool, n int64) int64 {
-		if noBias {
-			return 0
-		}
-		return n
-	}
-	switch l := l.(type) {
-	case *nn.Conv2D:
-		kh, kw, f := int64(l.KernelSize[0]), int64(l.KernelSize[1]), int64(l.Filters)
-		if kh < 0 || kw < 0 || f < 0 {
-			return 0, false
-		}
-		return addSat(mulSat(kh, kw, last, f), bias(l.NoBias, f)), true
-	case *nn.Dense:
-		u := int64(l.Units)
-		if u < 0 {
-			return 0, false
-		}
-		return addSat(mulSat(last, u), bias(l.NoBias, u)), true
-	case *nn.BatchNormalization:
-		return mulSat(4, last), true
-	}
-	return 0, false
-}
+// for input shape in, from its configuration alone (nn.Layer.Cost).
+// Counts saturate, so that absurd sizes compare as huge.
+func paramEstimate(l nn.Layer, in []int) int64 { return l.Cost(in).Params }
 
 // mulSat returns the product of non-negative factors, or math.MaxInt64 if
 // it overflows.

@@ -19,7 +19,7 @@ const DefaultMaxMemory = 512 << 20
 //
 // It is computed from the shapes, as an upper bound for the layers of
 // package nn: per layer, three buffers the size of its output (the output;
-// the logits kept for a fused softmax, the normalised input of batch
+// the probabilities of a final softmax, the normalised input of batch
 // normalisation, a dropout mask or pooling indices; the output's gradient)
 // and one the size of each input (the input's gradient), and in a graph one
 // more per output used by several layers (the sum of their gradients).

@@ -50,6 +50,9 @@ type Model struct {
 	pcg           *rand.PCG // the source of every random number: init, dropout
 	rng           *rand.Rand
 	params        []*nn.Param // every layer's parameters, in order
+	// softmax is set when the last layer ends in a softmax: the model runs
+	// it without (see nn.FinalSoftmax) and applies it for probabilities.
+	softmax bool
 
 	opt  optim.Optimizer
 	loss nn.CrossEntropy
@@ -147,6 +150,8 @@ func (m *Model) build(inputShape []int, seed uint64, check func(l nn.Layer, in [
 		shapes = append(shapes, out)
 	}
 	m.output = slices.Clone(shapes[len(shapes)-1])
+	last, ok := m.Layers[len(m.Layers)-1].(nn.FinalSoftmax)
+	m.softmax = ok && last.OmitSoftmax(true)
 	m.params = m.params[:0]
 	for _, l := range m.Layers {
 		m.params = append(m.params, l.Params()...)

@@ -73,14 +73,10 @@ func (m *Model) run(x *tensor.Tensor, training bool) *tensor.Tensor {
 	return p.outs[len(p.outs)-1]
 }
 
-// forward runs every layer and returns the logits: the input of the final
-// softmax if the model ends in one, else the output itself.
+// forward runs every layer and returns the logits: the last layer's output,
+// before the softmax that the loss applies (see nn.FinalSoftmax).
 func (m *Model) forward(x *tensor.Tensor, training bool) (logits *tensor.Tensor) {
-	y := m.run(x, training)
-	if so, ok := m.fused(); ok {
-		return so.Logits()
-	}
-	return y
+	return m.run(x, training)
 }
 
 // backward propagates dL/dlogits through the layers of the last forward pass
@@ -101,7 +97,6 @@ func (m *Model) backward(dlogits *tensor.Tensor, params bool) *tensor.Tensor {
 	clear(p.grads)
 	n := len(m.Layers)
 	p.grads[n] = dlogits
-	so, fused := m.fused()
 	for i := n - 1; i >= 0; i-- {
 		dy := p.grads[i+1]
 		if dy == nil {
@@ -116,12 +111,7 @@ func (m *Model) backward(dlogits *tensor.Tensor, params bool) *tensor.Tensor {
 			}
 			continue
 		}
-		var dx *tensor.Tensor
-		if fused && i == n-1 {
-			dx = so.BackwardLogits(dy)
-		} else {
-			dx = m.Layers[i].Backward(dy)
-		}
+		dx := m.Layers[i].Backward(dy)
 		if wanted(in[0]) {
 			p.add(in[0], dx)
 		}

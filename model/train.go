@@ -12,8 +12,8 @@ import (
 
 // Compile sets the optimizer and the loss used by TrainStep and
 // EvaluateBatch. The model's output must be a vector of class scores: either
-// probabilities from a final softmax (the usual case; the loss is then fused
-// with it and computed from the logits) or logits.
+// probabilities from a final softmax (the usual case: the model then leaves
+// that softmax to the loss, which takes the logits) or logits.
 func (m *Model) Compile(opt optim.Optimizer, loss nn.CrossEntropy) error {
 	if opt == nil {
 		return errors.New("compile: no optimizer")
@@ -33,16 +33,6 @@ func (m *Model) Loss() nn.CrossEntropy { return m.loss }
 
 // Compiled reports whether the model has an optimizer.
 func (m *Model) Compiled() bool { return m.opt != nil }
-
-// fused returns the last layer as a softmax output when the loss can be
-// computed from its logits.
-func (m *Model) fused() (nn.SoftmaxOutput, bool) {
-	last := m.Layers[len(m.Layers)-1]
-	if !nn.EndsInSoftmax(last) {
-		return nil, false
-	}
-	return last.(nn.SoftmaxOutput), true
-}
 
 // reuse returns buf shaped like shape, reusing its storage when possible.
 func reuse(buf *tensor.Tensor, shape []int) *tensor.Tensor {
@@ -73,10 +63,10 @@ func (m *Model) checkBatch(op string, x, y *tensor.Tensor) {
 // TrainStep runs one training step on the batch x (shape [N, input...]) with
 // targets y (class indices [N] for a sparse loss, one-hot [N, classes]
 // otherwise): it zeroes the gradients, runs the layers forward in training
-// mode, computes the loss (fused with a final softmax), propagates the
-// gradients back and lets the optimizer update the weights. It returns the
-// mean loss and the number of samples whose highest score was the target
-// class, both measured before the update.
+// mode, computes the loss from the logits, propagates the gradients back
+// and lets the optimizer update the weights. It returns the mean loss and
+// the number of samples whose highest score was the target class, both
+// measured before the update.
 //
 // After the first step with a given batch size, a step allocates nothing.
 // It panics if the model is not built and compiled or the shapes are wrong.
@@ -90,11 +80,7 @@ func (m *Model) TrainStep(x, y *tensor.Tensor) (loss float64, correct int) {
 			p.Grad.Zero()
 		}
 	}
-	logits := m.forward(x, true)
-	m.dlogits = reuse(m.dlogits, logits.Shape)
-	loss = m.loss.FromLogits(m.dlogits, logits, y)
-	correct = countCorrect(logits, y, m.loss.Sparse)
-	m.backward(m.dlogits, true)
+	loss, correct = m.step(x, y, true)
 	m.opt.Step(m.params)
 	return loss, correct
 }
@@ -104,10 +90,26 @@ func (m *Model) TrainStep(x, y *tensor.Tensor) (loss float64, correct int) {
 // The model must be compiled (for its loss).
 func (m *Model) EvaluateBatch(x, y *tensor.Tensor) (loss float64, correct int) {
 	m.checkBatch("EvaluateBatch", x, y)
-	logits := m.forward(x, false)
-	m.dlogits = reuse(m.dlogits, logits.Shape)
-	loss = m.loss.FromLogits(m.dlogits, logits, y)
-	return loss, countCorrect(logits, y, m.loss.Sparse)
+	return m.step(x, y, false)
+}
+
+// step is the model's side of a training or evaluation step, whole: the
+// network computes the logits of x, the loss compares them with y (its
+// softmax included) and, in training, dL/dlogits flows back through the
+// network into the parameters' gradients.
+func (m *Model) step(x, y *tensor.Tensor, training bool) (loss float64, correct int) {
+	logits := m.forward(x, training)
+	var dlogits *tensor.Tensor
+	if training {
+		m.dlogits = reuse(m.dlogits, logits.Shape)
+		dlogits = m.dlogits
+	}
+	loss = m.loss.FromLogits(dlogits, logits, y)
+	correct = countCorrect(logits, y, m.loss.Sparse)
+	if training {
+		m.backward(dlogits, true)
+	}
+	return loss, correct
 }
 
 // countCorrect counts the rows whose largest logit is the target class.
@@ -130,27 +132,32 @@ func countCorrect(logits, y *tensor.Tensor, sparse bool) int {
 }
 
 // Predict writes the class probabilities for the batch x into dst, of shape
-// [N, classes]. A model that ends in softmax gives them directly; for a model
-// that ends in logits, Predict applies the softmax.
+// [N, classes]: the softmax of the logits, whether the model's last layer
+// says softmax (the model then leaves it to the loss and applies it here)
+// or ends in logits.
 func (m *Model) Predict(dst, x *tensor.Tensor) {
 	m.mustBeBuilt("Predict")
-	out := m.run(x, false)
-	dst.MustShape("model.Predict", out.Shape...)
-	if nn.EndsInSoftmax(m.Layers[len(m.Layers)-1]) {
-		copy(dst.Data, out.Data)
-		return
-	}
-	nn.SoftmaxRows(dst, out)
+	logits := m.forward(x, false)
+	dst.MustShape("model.Predict", logits.Shape...)
+	nn.SoftmaxRows(dst, logits)
 }
 
 // ForwardAll runs the model in inference mode on x and returns every layer's
-// output, in the order of Layers; the last is the model's output. The tensors
-// belong to the layers and stay valid until the next call that runs the
+// output, in the order of Layers; the last is the model's output,
+// probabilities if its last layer says softmax. The tensors belong to the
+// model and its layers and stay valid until the next call that runs the
 // model. [Model.Inbound] tells which outputs each layer was called on.
 func (m *Model) ForwardAll(x *tensor.Tensor) []*tensor.Tensor {
 	m.mustBeBuilt("ForwardAll")
 	m.run(x, false)
-	return slices.Clone(m.plan.outs[1:])
+	outs := slices.Clone(m.plan.outs[1:])
+	if m.softmax {
+		h := outs[len(outs)-1]
+		m.probs = reuse(m.probs, h.Shape)
+		nn.SoftmaxRows(m.probs, h)
+		outs[len(outs)-1] = m.probs
+	}
+	return outs
 }
 
 // InputGradient returns the saliency of class for each sample of x: the

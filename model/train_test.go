@@ -214,6 +214,61 @@ func TestEvaluateAndPredict(t *testing.T) {
 	}
 }
 
+// A final softmax, whether a Dense activation or a layer of its own, is
+// left to the loss: such models train exactly like one that ends in
+// logits, their layers still say softmax, and only their probabilities
+// differ from the logits model's outputs.
+func TestFinalSoftmaxLeftToLoss(t *testing.T) {
+	ends := map[string][]nn.Layer{
+		"dense-softmax": {&nn.Dense{Units: 5, Activation: "softmax"}},
+		"softmax-layer": {&nn.Dense{Units: 5}, &nn.Softmax{}},
+		"activation":    {&nn.Dense{Units: 5}, &nn.Activation{Func: "softmax"}},
+		"logits":        {&nn.Dense{Units: 5}},
+	}
+	type run struct {
+		losses []float64
+		probs  []float32
+		last   []float32 // ForwardAll's last output
+	}
+	runs := map[string]run{}
+	for name, end := range ends {
+		m := New(append([]nn.Layer{&nn.Flatten{}, &nn.Dense{Units: 8, Activation: "tanh"}}, end...)...)
+		if err := m.Build([]int{3, 4}, 2); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Compile(&optim.SGD{LearningRate: 0.1}, nn.CrossEntropy{Sparse: true}); err != nil {
+			t.Fatal(err)
+		}
+		if name != "logits" && m.Layers[len(m.Layers)-1].Config()["activation"] == "linear" {
+			t.Errorf("%s: the last layer's config says linear", name)
+		}
+		x, y := randomBatch(m, 6, 3)
+		var r run
+		for range 3 {
+			loss, _ := m.TrainStep(x, y)
+			r.losses = append(r.losses, loss)
+		}
+		p := tensor.New(6, 5)
+		m.Predict(p, x)
+		r.probs = p.Data
+		outs := m.ForwardAll(x)
+		r.last = outs[len(outs)-1].Clone().Data
+		runs[name] = r
+	}
+	want := runs["logits"]
+	for name, r := range runs {
+		if !slices.Equal(r.losses, want.losses) || !slices.Equal(r.probs, want.probs) {
+			t.Errorf("%s: losses %v and probabilities differ from the logits model's %v", name, r.losses, want.losses)
+		}
+		if name != "logits" && !slices.Equal(r.last, r.probs) {
+			t.Errorf("%s: ForwardAll's last output is not the probabilities", name)
+		}
+	}
+	if slices.Equal(want.last, want.probs) {
+		t.Errorf("logits model: ForwardAll's last output is the probabilities, want the logits")
+	}
+}
+
 // TestInputGradient compares the saliency with central differences of the
 // class logit, in a model without dropout or pooling ties.
 func TestInputGradient(t *testing.T) {
@@ -229,8 +284,7 @@ func TestInputGradient(t *testing.T) {
 	const class = 2
 	g := m.InputGradient(x, class)
 	logit := func(i int) float64 {
-		m.forward(x, false)
-		return float64(m.Layers[2].(nn.SoftmaxOutput).Logits().Data[i*4+class])
+		return float64(m.forward(x, false).Data[i*4+class])
 	}
 	const h = 1e-2
 	for _, k := range []int{0, 7, 12, 24, 25 + 3, 25 + 18} {

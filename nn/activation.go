@@ -46,27 +46,12 @@ func (a *actCore) backward(l Layer, dy *tensor.Tensor) *tensor.Tensor {
 	return a.dx
 }
 
-// Logits returns the input of the last Forward when the function is softmax
-// (nil otherwise).
-func (a *actCore) Logits() *tensor.Tensor {
-	if a.act.kind != actSoftmax {
-		return nil
-	}
-	return a.x
-}
+// OmitSoftmax leaves out a softmax; see [FinalSoftmax]. The layers of
+// other functions report false.
+func (a *actCore) OmitSoftmax(omit bool) bool { return a.act.omitSoftmax(omit) }
 
-// BackwardLogits returns dL/dx given dL/dlogits: for a softmax layer the
-// logits are its input, so this is a copy of dz.
-func (a *actCore) BackwardLogits(dz *tensor.Tensor) *tensor.Tensor {
-	if a.y == nil {
-		panic("nn: BackwardLogits before Forward")
-	}
-	a.dx = resize(a.dx, dz.Shape...)
-	copy(a.dx.Data, dz.Data)
-	return a.dx
-}
-
-func (a *actCore) endsInSoftmax() bool { return a.act.kind == actSoftmax }
+// Cost is zero: an activation has no weights and no weighted sums.
+func (a *actCore) Cost(in []int) Cost { return Cost{} }
 
 // ReLU is max(x, 0) (Keras ReLU with its defaults).
 type ReLU struct{ actCore }

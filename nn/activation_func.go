@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/convnet-go/convnet/internal/kernels"
 )
 
 // ActivationNames lists the activation functions accepted by [Activation],
@@ -20,6 +22,7 @@ const (
 	actSigmoid
 	actTanh
 	actSoftmax
+	actOmittedSoftmax // the identity, standing for a softmax the loss applies
 )
 
 // activation is an elementwise (or, for softmax, row-wise) function applied
@@ -53,6 +56,41 @@ func parseActivation(l Layer, name string) (activation, error) {
 	return activation{}, errorf(l, "unknown activation %q (valid: %s)", name, strings.Join(ActivationNames, ", "))
 }
 
+// omitSoftmax turns a softmax into the identity that stands for it while
+// the loss applies it (omit), or back, and reports whether a is a softmax.
+func (a *activation) omitSoftmax(omit bool) bool {
+	if a.kind != actSoftmax && a.kind != actOmittedSoftmax {
+		return false
+	}
+	a.kind = actSoftmax
+	if omit {
+		a.kind = actOmittedSoftmax
+	}
+	return true
+}
+
+// identity reports whether a leaves its input unchanged.
+func (a activation) identity() bool { return a.kind == actLinear || a.kind == actOmittedSoftmax }
+
+// biasActivate sets y = act(y + b) in place, row by row (rows of f values;
+// bias may be nil), in one pass for ReLU.
+func biasActivate(act activation, y []float32, bias *Param, f int) {
+	var b []float32
+	if bias != nil {
+		b = bias.Value.Data
+	}
+	if act.kind == actReLU {
+		kernels.BiasReLU(y, y, b)
+		return
+	}
+	if b != nil {
+		kernels.AddBias(y, b)
+	}
+	if !act.identity() {
+		act.forward(y, y, f)
+	}
+}
+
 // activationName is the Keras name of a, for configs.
 func activationName(name string) string {
 	if name == "" {
@@ -66,7 +104,7 @@ func activationName(name string) string {
 func (a activation) forward(y, z []float32, cols int) {
 	y = y[:len(z)]
 	switch a.kind {
-	case actLinear:
+	case actLinear, actOmittedSoftmax:
 		copy(y, z)
 	case actReLU:
 		for i, v := range z {
@@ -107,7 +145,7 @@ func (a activation) forward(y, z []float32, cols int) {
 func (a activation) backward(dz, dy, y []float32, cols int) {
 	dz, dy = dz[:len(y)], dy[:len(y)]
 	switch a.kind {
-	case actLinear:
+	case actLinear, actOmittedSoftmax:
 		copy(dz, dy)
 	case actReLU:
 		for i, v := range y {

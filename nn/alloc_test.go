@@ -27,6 +27,7 @@ func TestNoAllocationsInSteadyState(t *testing.T) {
 		{&nn.Flatten{}, []int{4, 4, 3}},
 		{&nn.GlobalAveragePooling2D{}, []int{4, 4, 3}},
 		{&nn.Activation{Func: "elu"}, []int{7}},
+		{&nn.ReLU{}, []int{7}},
 	}
 	for _, tt := range tests {
 		if _, err := tt.l.Build(tt.in, rand.New(rand.NewPCG(1, 2))); err != nil {
@@ -48,6 +49,9 @@ func TestNoAllocationsInSteadyState(t *testing.T) {
 		// Alternating batch sizes (a short last batch) must not reallocate.
 		if n := testing.AllocsPerRun(20, func() { step(big); step(small) }); n != 0 {
 			t.Errorf("%s: Forward+Backward allocates %v times per step, want 0", tt.l.Type(), n)
+		}
+		if n := testing.AllocsPerRun(20, func() { tt.l.Cost(tt.in) }); n != 0 {
+			t.Errorf("%s: Cost allocates %v times, want 0", tt.l.Type(), n)
 		}
 	}
 }

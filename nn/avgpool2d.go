@@ -42,6 +42,9 @@ func (l *AveragePooling2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 func (l *AveragePooling2D) OutputShape() []int { return l.out }
 func (l *AveragePooling2D) Params() []*Param   { return nil }
 
+// Cost is zero: a pool has no weights.
+func (l *AveragePooling2D) Cost(in []int) Cost { return Cost{} }
+
 // window returns the input rows [y0,y1) and columns [x0,x1) of output
 // (oy, ox), clipped to the image.
 func (l *AveragePooling2D) window(oy, ox int) (y0, y1, x0, x1 int) {

@@ -78,6 +78,15 @@ func (l *BatchNormalization) Build(in []int, rng *rand.Rand) ([]int, error) {
 
 func (l *BatchNormalization) OutputShape() []int { return l.in }
 
+// Cost counts gamma, beta and the two moving averages, one of each per
+// feature of the last axis; normalising is elementwise work.
+func (l *BatchNormalization) Cost(in []int) Cost {
+	if len(in) == 0 {
+		return Cost{}
+	}
+	return Cost{Params: mulSat(4, int64(in[len(in)-1]))}
+}
+
 func (l *BatchNormalization) Params() []*Param {
 	return []*Param{l.gamma, l.beta, l.movMean, l.movVar}
 }

@@ -47,38 +47,31 @@ func naiveConv(x, w, b, dz []float32, n, h, wd, c, f, kh, kw, sh, sw, pt, pl, oh
 	return z, dx, dw, db
 }
 
-// Images large enough to be processed in several blocks of rows, with
-// enough channels for the flipped-kernel input gradient, a strided case, and
-// 5×5 kernels computed by rows.
+// The layer over convolutions large enough for several blocks, by rows and
+// from im2col blocks, strided or with the input gradient as a convolution
+// (internal/kernels tests every strategy; this checks the layer's bias and
+// activation hooks on each).
 func TestConv2DBlocksMatchNaive(t *testing.T) {
 	tests := []struct {
 		h, c, f, k, s int
 		pad           string
 		kw, sw        int // 0: k, s (a square kernel, equal strides)
+		act           string
 	}{
-		{24, 8, 5, 5, 1, "same", 0, 0},
-		{23, 9, 4, 3, 1, "valid", 0, 0},
-		{22, 8, 3, 4, 1, "same", 0, 0},
-		{25, 8, 3, 3, 2, "same", 0, 0},
-		{20, 2, 3, 5, 1, "same", 0, 0},
-		// By rows (a 5×5 kernel over enough channels), in several blocks;
-		// the second also computes its input gradient by rows.
-		{40, 32, 8, 5, 1, "same", 0, 0},
-		{36, 16, 16, 5, 1, "valid", 0, 0},
-		{17, 24, 24, 3, 1, "same", 0, 0},
-		{18, 16, 8, 4, 1, "same", 0, 0},  // even kernel by rows
-		{19, 32, 16, 5, 1, "same", 3, 2}, // 5×3 kernel, strides 1×2, by rows
-		{19, 32, 8, 3, 1, "valid", 5, 1}, // 3×5 kernel
+		{24, 8, 5, 5, 1, "same", 0, 0, "relu"},
+		{25, 8, 3, 3, 2, "same", 0, 0, "tanh"},
+		{36, 16, 16, 5, 1, "valid", 0, 0, "relu"},
+		{19, 32, 16, 5, 1, "same", 3, 2, ""}, // 5×3 kernel, strides 1×2, by rows
 	}
 	for _, tt := range tests {
 		kw, sw := tt.k, tt.s
 		if tt.kw != 0 {
 			kw, sw = tt.kw, tt.sw
 		}
-		name := fmt.Sprintf("%dx%dx%d-%d-%dx%d-s%dx%d-%s", tt.h, tt.h, tt.c, tt.f, tt.k, kw, tt.s, sw, tt.pad)
+		name := fmt.Sprintf("%dx%dx%d-%d-%dx%d-s%dx%d-%s-%s", tt.h, tt.h, tt.c, tt.f, tt.k, kw, tt.s, sw, tt.pad, tt.act)
 		t.Run(name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(tt.h), 3))
-			l := &nn.Conv2D{Filters: tt.f, KernelSize: [2]int{tt.k, kw}, Strides: [2]int{tt.s, sw}, Padding: tt.pad}
+			l := &nn.Conv2D{Filters: tt.f, KernelSize: [2]int{tt.k, kw}, Strides: [2]int{tt.s, sw}, Padding: tt.pad, Activation: tt.act}
 			out, err := l.Build([]int{tt.h, tt.h, tt.c}, rng)
 			if err != nil {
 				t.Fatal(err)
@@ -104,8 +97,27 @@ func TestConv2DBlocksMatchNaive(t *testing.T) {
 				pt = max((oh-1)*tt.s+tt.k-tt.h, 0) / 2
 				pl = max((ow-1)*sw+kw-tt.h, 0) / 2
 			}
-			z, wantDx, wantDw, wantDb := naiveConv(x.Data, l.Params()[0].Value.Data, bias, dy.Data,
-				n, tt.h, tt.h, tt.c, tt.f, tt.k, kw, tt.s, sw, pt, pl, oh, ow)
+			naive := func(dz []float32) (z, dx, dw, db []float64) {
+				return naiveConv(x.Data, l.Params()[0].Value.Data, bias, dz, n, tt.h, tt.h, tt.c, tt.f, tt.k, kw, tt.s, sw, pt, pl, oh, ow)
+			}
+			z, _, _, _ := naive(dy.Data)
+			// The activation and its derivative, from z.
+			dz := make([]float32, len(z))
+			for i, v := range z {
+				switch tt.act {
+				case "relu":
+					if v > 0 {
+						dz[i] = dy.Data[i]
+					}
+					z[i] = math.Max(v, 0)
+				case "tanh":
+					z[i] = math.Tanh(v)
+					dz[i] = float32(float64(dy.Data[i]) * (1 - z[i]*z[i]))
+				default:
+					dz[i] = dy.Data[i]
+				}
+			}
+			_, wantDx, wantDw, wantDb := naive(dz)
 			check := func(what string, got []float32, want []float64) {
 				t.Helper()
 				for i := range want {

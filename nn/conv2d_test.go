@@ -232,3 +232,15 @@ func TestSkipInputGradient(t *testing.T) {
 		}
 	}
 }
+
+func TestConv2DWindow(t *testing.T) {
+	l := &nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 2}, Strides: [2]int{2, 1}, Padding: "same"}
+	if _, ok := nn.WindowOf(l); ok {
+		t.Errorf("WindowOf(unbuilt Conv2D) reports a window")
+	}
+	build(t, l, 6, 5, 1)
+	want := nn.Window{Size: [2]int{3, 2}, Strides: [2]int{2, 1}, Pad: [2]int{0, 0}}
+	if w, ok := nn.WindowOf(l); !ok || w != want {
+		t.Errorf("WindowOf(Conv2D) = %+v, %v; want %+v, true", w, ok, want)
+	}
+}

@@ -22,16 +22,13 @@ type Dense struct {
 	KernelInit string // one of InitializerNames; "" is glorot_uniform
 
 	named
-	act        activation
-	in, out    []int
-	kernel     *Param
-	bias       *Param
-	x          *tensor.Tensor
-	z, y       *tensor.Tensor // z is the pre-activation (y itself unless softmax)
-	zbuf       *tensor.Tensor
-	dz, dx     *tensor.Tensor
-	softmaxOut bool
-	skipDx     bool
+	act     activation
+	in, out []int
+	kernel  *Param
+	bias    *Param
+	x, y    *tensor.Tensor
+	dz, dx  *tensor.Tensor
+	skipDx  bool
 }
 
 func (l *Dense) Type() string { return "Dense" }
@@ -56,7 +53,7 @@ func (l *Dense) Build(in []int, rng *rand.Rand) ([]int, error) {
 	if err := checkSize(l, "kernel", in[0], l.Units); err != nil {
 		return nil, err
 	}
-	l.act, l.softmaxOut = act, act.kind == actSoftmax
+	l.act = act
 	l.in, l.out = []int{in[0]}, []int{l.Units}
 	l.kernel = newParam("kernel", true, in[0], l.Units)
 	initialize(l.KernelInit, l.kernel.Value.Data, in[0], l.Units, rng)
@@ -64,7 +61,7 @@ func (l *Dense) Build(in []int, rng *rand.Rand) ([]int, error) {
 	if !l.NoBias {
 		l.bias = newParam("bias", true, l.Units)
 	}
-	l.zbuf, l.x, l.y, l.z, l.dz, l.dx = nil, nil, nil, nil, nil, nil
+	l.x, l.y, l.dz, l.dx = nil, nil, nil, nil
 	return []int{l.Units}, nil
 }
 
@@ -77,66 +74,51 @@ func (l *Dense) Params() []*Param {
 	return []*Param{l.kernel, l.bias}
 }
 
+// Cost counts the kernel and bias, and one multiply-add per kernel weight.
+func (l *Dense) Cost(in []int) Cost {
+	if len(in) != 1 {
+		return Cost{}
+	}
+	w := mulSat(int64(in[0]), int64(l.Units))
+	return Cost{Params: addSat(w, biasSize(l.NoBias, l.Units)), MACs: w}
+}
+
 func (l *Dense) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	checkInput(l, "Forward", x, l.in)
 	n := x.Shape[0]
 	l.x = x
 	l.y = resize(l.y, n, l.Units)
-	l.z = l.y
-	if l.softmaxOut {
-		l.zbuf = resize(l.zbuf, n, l.Units)
-		l.z = l.zbuf
-	}
-	kernels.Gemm(false, false, n, l.Units, l.in[0], 1, x.Data, l.in[0], l.kernel.Value.Data, l.Units, 0, l.z.Data, l.Units)
-	biasActivate(l.act, l.y.Data, l.z.Data, l.bias, l.Units)
+	kernels.Gemm(false, false, n, l.Units, l.in[0], 1, x.Data, l.in[0], l.kernel.Value.Data, l.Units, 0, l.y.Data, l.Units)
+	biasActivate(l.act, l.y.Data, l.bias, l.Units)
 	return l.y
 }
 
+// Backward sets dz = act'(dy), adds dW = xᵀ·dz and db = Σ_n dz, and returns
+// dx = dz·Wᵀ.
 func (l *Dense) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	checkGrad(l, dy, l.y)
+	n, in, u := dy.Shape[0], l.in[0], l.Units
 	l.dz = resize(l.dz, dy.Shape...)
-	l.act.backward(l.dz.Data, dy.Data, l.y.Data, l.Units)
-	return l.backwardFrom(l.dz)
-}
-
-// Logits returns the pre-activation output of the last Forward when the
-// activation is softmax (nil otherwise).
-func (l *Dense) Logits() *tensor.Tensor {
-	if !l.softmaxOut {
-		return nil
-	}
-	return l.z
-}
-
-// BackwardLogits is Backward for a softmax Dense given dL/dlogits.
-func (l *Dense) BackwardLogits(dz *tensor.Tensor) *tensor.Tensor {
-	checkGrad(l, dz, l.y)
-	return l.backwardFrom(dz)
-}
-
-func (l *Dense) endsInSoftmax() bool { return l.softmaxOut }
-
-// SkipInputGradient makes Backward leave out dL/dx (and return nil) while
-// still accumulating the parameter gradients; see [InputGradientSkipper].
-func (l *Dense) SkipInputGradient(skip bool) { l.skipDx = skip }
-
-// backwardFrom adds dW = xᵀ·dz and db = Σ_n dz, and returns dx = dz·Wᵀ.
-func (l *Dense) backwardFrom(dz *tensor.Tensor) *tensor.Tensor {
-	n, in, u := dz.Shape[0], l.in[0], l.Units
-	kernels.Gemm(true, false, in, u, n, 1, l.x.Data, in, dz.Data, u, 1, l.kernel.Grad.Data, u)
+	dz := l.dz.Data
+	l.act.backward(dz, dy.Data, l.y.Data, u)
+	kernels.Gemm(true, false, in, u, n, 1, l.x.Data, in, dz, u, 1, l.kernel.Grad.Data, u)
 	if l.bias != nil {
-		db := l.bias.Grad.Data
-		for r := 0; r < n*u; r += u {
-			kernels.AddTo(db, dz.Data[r:r+u])
-		}
+		kernels.AddColumnSums(l.bias.Grad.Data, dz)
 	}
 	if l.skipDx {
 		return nil
 	}
 	l.dx = resize(l.dx, n, in)
-	kernels.Gemm(false, true, n, in, u, 1, dz.Data, u, l.kernel.Value.Data, u, 0, l.dx.Data, in)
+	kernels.Gemm(false, true, n, in, u, 1, dz, u, l.kernel.Value.Data, u, 0, l.dx.Data, in)
 	return l.dx
 }
+
+// SkipInputGradient makes Backward leave out dL/dx (and return nil) while
+// still accumulating the parameter gradients; see [InputGradientSkipper].
+func (l *Dense) SkipInputGradient(skip bool) { l.skipDx = skip }
+
+// OmitSoftmax leaves out a softmax activation; see [FinalSoftmax].
+func (l *Dense) OmitSoftmax(omit bool) bool { return l.act.omitSoftmax(omit) }
 
 func (l *Dense) Config() map[string]any {
 	return map[string]any{

@@ -101,24 +101,33 @@
 //
 // # Speed and determinism
 //
-// [Conv2D] lowers each image to a matrix (im2col) and multiplies it with the
-// kernel by one GEMM; 1×1 stride-1 convolutions skip the lowering. Bias and
-// activation are applied in one pass over each image's output while it is
-// in cache. Images are spread over the cores; the kernel gradient is summed
-// per fixed group of images and the groups are added in order, so results
-// are bit-identical whatever GOMAXPROCS is.
+// [Conv2D] runs a convolution planned at Build (internal/kernels.Conv):
+// GEMMs over blocks of output rows, from im2col blocks still in cache, from
+// the row windows of the input for tall stride-1 kernels, or directly for
+// 1×1 convolutions; the input gradient of a stride-1 convolution is itself
+// such a convolution.
+// Bias and activation are applied to each block while it is in cache, and
+// their derivatives likewise. Blocks are spread over the cores; the kernel
+// gradient is summed per fixed group of images and the groups are added in
+// order, so results are bit-identical whatever GOMAXPROCS is.
+//
+// # Cost
+//
+// [Layer.Cost] gives, for an input shape and before Build, the weights a
+// layer will allocate and its multiply-adds per sample, saturating on
+// overflow: a model file is checked against it before any weight is
+// allocated, and benchmarks turn it into FLOP counts.
 //
 // # Softmax and cross-entropy
 //
-// A network that ends in a softmax should be trained on its logits: the
-// loss log-sum-exp(z) - z[target] is finite for any logits and its gradient
-// is softmax(z) - target, where going through the probabilities would lose
-// precision. Layers that end in a softmax implement [SoftmaxOutput]:
-// Logits returns the pre-softmax values of the last Forward and
-// BackwardLogits takes dL/dlogits in place of Backward's dL/dy.
-// [EndsInSoftmax] tells whether a layer qualifies. [CrossEntropy.FromLogits]
-// computes the loss and dL/dlogits; [SoftmaxRows] turns logits into
-// probabilities for prediction.
+// Losses take logits. [CrossEntropy.FromLogits] computes the loss
+// log-sum-exp(z) - z[target], finite for any logits, and its gradient
+// softmax(z) - target, where going through the probabilities would lose
+// precision. A classifier written the Keras way still ends in
+// Activation "softmax": the model asks that last layer to leave its softmax
+// to the loss ([FinalSoftmax]), so the network computes logits in training,
+// evaluation and prediction alike, and [SoftmaxRows] turns them into
+// probabilities where they are wanted.
 //
 // # Initialisers
 //

@@ -45,6 +45,9 @@ func (l *Dropout) Build(in []int, rng *rand.Rand) ([]int, error) {
 func (l *Dropout) OutputShape() []int { return l.in }
 func (l *Dropout) Params() []*Param   { return nil }
 
+// Cost is zero: Dropout has no weights.
+func (l *Dropout) Cost(in []int) Cost { return Cost{} }
+
 func (l *Dropout) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	checkInput(l, "Forward", x, l.in)
 	l.y = resize(l.y, x.Shape...)

@@ -30,6 +30,9 @@ func (l *Flatten) Build(in []int, rng *rand.Rand) ([]int, error) {
 func (l *Flatten) OutputShape() []int { return []int{l.size} }
 func (l *Flatten) Params() []*Param   { return nil }
 
+// Cost is zero: Flatten has no weights.
+func (l *Flatten) Cost(in []int) Cost { return Cost{} }
+
 func (l *Flatten) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	checkInput(l, "Forward", x, l.in)
 	l.y = resize(l.y, x.Shape[0], l.size)

@@ -28,6 +28,9 @@ func (l *GlobalAveragePooling2D) Build(in []int, rng *rand.Rand) ([]int, error) 
 func (l *GlobalAveragePooling2D) OutputShape() []int { return []int{l.in[2]} }
 func (l *GlobalAveragePooling2D) Params() []*Param   { return nil }
 
+// Cost is zero: a pool has no weights.
+func (l *GlobalAveragePooling2D) Cost(in []int) Cost { return Cost{} }
+
 func (l *GlobalAveragePooling2D) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	checkInput(l, "Forward", x, l.in)
 	n, hw, c := x.Shape[0], l.in[0]*l.in[1], l.in[2]

@@ -29,6 +29,10 @@ type Layer interface {
 
 	// Params returns the layer's parameters in a fixed order (nil if none).
 	Params() []*Param
+	// Cost returns, for input shape in, the weights Build would allocate and
+	// the multiply-adds of Forward per sample, computed from the
+	// configuration alone (before Build, without allocating). See [Cost].
+	Cost(in []int) Cost
 
 	// Forward computes the output for a batch x of shape [N, in...]. The
 	// returned tensor is owned by the layer and valid until the next Forward.
@@ -58,8 +62,8 @@ type Param struct {
 
 // InputGradientSkipper is implemented by layers that can leave out dL/dx,
 // which nothing needs for the first layer of a model in training ([Conv2D],
-// [Dense]). After SkipInputGradient(true), Backward and BackwardLogits still
-// add the parameter gradients but return nil; SkipInputGradient(false)
+// [Dense]). After SkipInputGradient(true), Backward still adds the
+// parameter gradients but returns nil; SkipInputGradient(false)
 // restores dL/dx (needed for input saliency maps).
 type InputGradientSkipper interface {
 	SkipInputGradient(skip bool)

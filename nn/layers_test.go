@@ -136,9 +136,10 @@ func TestDropout(t *testing.T) {
 	}
 }
 
-// The softmax layers expose logits, and BackwardLogits(dL/dz) equals
-// Backward(dL/dy) for a cross-entropy loss.
-func TestSoftmaxFusion(t *testing.T) {
+// The softmax layers leave their softmax to the loss on request: the output
+// is then the logits, and the loss's gradient through them equals the
+// gradient of the loss of the probabilities through the softmax.
+func TestOmitSoftmax(t *testing.T) {
 	layers := []nn.Layer{
 		&nn.Dense{Units: 4, Activation: "softmax"},
 		&nn.Softmax{},
@@ -147,45 +148,61 @@ func TestSoftmaxFusion(t *testing.T) {
 	for _, l := range layers {
 		in := 4
 		build(t, l, in)
-		if !nn.EndsInSoftmax(l) {
-			t.Errorf("EndsInSoftmax(%s) = false", l.Type())
-		}
 		rng := rand.New(rand.NewPCG(3, 3))
 		x := tensor.New(3, in)
 		for i := range x.Data {
 			x.Data[i] = float32(rng.NormFloat64())
 		}
 		y := l.Forward(x, true).Clone()
-		s := l.(nn.SoftmaxOutput)
-		z := s.Logits()
-		p := tensor.New(3, 4)
-		nn.SoftmaxRows(p, z)
-		for i := range p.Data {
-			if math.Abs(float64(p.Data[i]-y.Data[i])) > 1e-6 {
-				t.Fatalf("%s: softmax(Logits()) = %v, output %v", l.Type(), p.Data, y.Data)
-			}
-		}
 		target := tensor.FromData([]float32{0, 3, 1}, 3)
-		loss := nn.CrossEntropy{Sparse: true}
-		dz := tensor.New(3, 4)
-		loss.FromLogits(dz, z, target)
-		dx1 := s.BackwardLogits(dz).Clone()
 		dy := tensor.New(3, 4)
 		for n, c := range target.Data {
 			dy.Data[n*4+int(c)] = -1 / (3 * y.Data[n*4+int(c)])
 		}
-		dx2 := l.Backward(dy)
+		dx1 := l.Backward(dy).Clone()
+
+		s := l.(nn.FinalSoftmax)
+		if !s.OmitSoftmax(true) {
+			t.Errorf("%s.OmitSoftmax(true) = false", l.Type())
+		}
+		z := l.Forward(x, true)
+		p := tensor.New(3, 4)
+		nn.SoftmaxRows(p, z)
+		for i := range p.Data {
+			if math.Abs(float64(p.Data[i]-y.Data[i])) > 1e-6 {
+				t.Fatalf("%s: softmax of the output without softmax = %v, output %v", l.Type(), p.Data, y.Data)
+			}
+		}
+		dz := tensor.New(3, 4)
+		nn.CrossEntropy{Sparse: true}.FromLogits(dz, z, target)
+		dx2 := l.Backward(dz)
 		for i := range dx1.Data {
 			if math.Abs(float64(dx1.Data[i]-dx2.Data[i])) > 1e-5 {
-				t.Errorf("%s: BackwardLogits %v, Backward %v", l.Type(), dx1.Data, dx2.Data)
+				t.Errorf("%s: Backward from the logits %v, through the softmax %v", l.Type(), dx2.Data, dx1.Data)
 				break
 			}
 		}
+		if !s.OmitSoftmax(false) {
+			t.Errorf("%s.OmitSoftmax(false) = false", l.Type())
+		}
+		if y2 := l.Forward(x, true); !slices.Equal(y2.Data, y.Data) {
+			t.Errorf("%s: OmitSoftmax(false) does not restore the softmax", l.Type())
+		}
 	}
-	for _, l := range []nn.Layer{&nn.Dense{Units: 2, Activation: "relu"}, &nn.Activation{Func: "tanh"}, &nn.ReLU{}, &nn.Flatten{}} {
-		build(t, l, 3)
-		if nn.EndsInSoftmax(l) {
-			t.Errorf("EndsInSoftmax(%s) = true", l.Type())
+	for _, l := range []nn.Layer{&nn.Dense{Units: 2, Activation: "relu"}, &nn.Activation{Func: "tanh"}, &nn.ReLU{}, &nn.Conv2D{Filters: 2, KernelSize: [2]int{1, 1}}} {
+		in := []int{3}
+		if l.Type() == "Conv2D" {
+			in = []int{2, 2, 3}
+		}
+		build(t, l, in...)
+		x := tensor.New(append([]int{1}, in...)...)
+		x.Fill(-0.5)
+		y := l.Forward(x, false).Clone()
+		if l.(nn.FinalSoftmax).OmitSoftmax(true) {
+			t.Errorf("%s.OmitSoftmax(true) = true", l.Type())
+		}
+		if y2 := l.Forward(x, false); !slices.Equal(y2.Data, y.Data) {
+			t.Errorf("%s: OmitSoftmax(true) changes the output of a layer without softmax", l.Type())
 		}
 	}
 }

@@ -48,6 +48,9 @@ func (l *MaxPool2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 func (l *MaxPool2D) OutputShape() []int { return l.out }
 func (l *MaxPool2D) Params() []*Param   { return nil }
 
+// Cost is zero: a pool has no weights.
+func (l *MaxPool2D) Cost(in []int) Cost { return Cost{} }
+
 func (l *MaxPool2D) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	checkInput(l, "Forward", x, l.in)
 	g := &l.g

@@ -48,6 +48,9 @@ type merge struct {
 func (m *merge) OutputShape() []int { return m.out }
 func (m *merge) Params() []*Param   { return nil }
 
+// Cost is zero: a merge has no weights and no weighted sums.
+func (m *merge) Cost(in []int) Cost { return Cost{} }
+
 // setInputs checks that there are at least two positive input shapes and
 // keeps them.
 func (m *merge) setInputs(l Layer, in [][]int) error {

@@ -6,30 +6,24 @@ import (
 	"github.com/convnet-go/convnet/tensor"
 )
 
-// SoftmaxOutput is a layer whose output is a softmax of logits it keeps, so
-// that a cross-entropy loss can be computed from the logits directly (stable
-// for any logits, and with the simple gradient softmax - target). [Dense]
-// and [Conv2D] with Activation "softmax", [Softmax] and [Activation] with
-// Func "softmax" implement it; use [EndsInSoftmax] to ask whether a layer
-// really ends in a softmax (Dense has the methods for every activation).
-type SoftmaxOutput interface {
-	Layer
-	// Logits returns the pre-softmax values of the last Forward (nil if the
-	// layer does not end in a softmax).
-	Logits() *tensor.Tensor
-	// BackwardLogits takes dL/dlogits, accumulates the parameter gradients
-	// and returns dL/dx, like Backward.
-	BackwardLogits(dz *tensor.Tensor) *tensor.Tensor
-}
-
-// EndsInSoftmax reports whether l applies a softmax last and implements
-// [SoftmaxOutput].
-func EndsInSoftmax(l Layer) bool {
-	s, ok := l.(interface {
-		SoftmaxOutput
-		endsInSoftmax() bool
-	})
-	return ok && s.endsInSoftmax()
+// FinalSoftmax is implemented by the layers that can end in a softmax along
+// their last axis: [Dense] and [Conv2D] with Activation "softmax",
+// [Softmax], and [Activation] with Func "softmax" (the other activation
+// layers have the method and report false).
+//
+// A classifier's final softmax belongs to its loss: [CrossEntropy] takes the
+// logits, the softmax's input, and applies the softmax inside the loss,
+// which keeps the loss finite for any logits and its gradient simply
+// softmax(z) - target. So a model calls OmitSoftmax(true) on its last layer
+// when it builds: the layer then outputs the logits in every mode, its
+// Backward takes dL/dlogits, and the model applies the softmax itself
+// ([SoftmaxRows]) where it wants probabilities. The layer's configuration
+// still says softmax.
+type FinalSoftmax interface {
+	// OmitSoftmax(true) leaves out the layer's softmax and OmitSoftmax(false)
+	// restores it, as Build does. It reports whether the layer has a
+	// softmax to leave out.
+	OmitSoftmax(omit bool) bool
 }
 
 // SoftmaxRows sets dst to the softmax of src along the last axis:
@@ -46,8 +40,8 @@ func SoftmaxRows(dst, src *tensor.Tensor) {
 }
 
 var (
-	_ SoftmaxOutput = (*Dense)(nil)
-	_ SoftmaxOutput = (*Conv2D)(nil)
-	_ SoftmaxOutput = (*Softmax)(nil)
-	_ SoftmaxOutput = (*Activation)(nil)
+	_ FinalSoftmax = (*Dense)(nil)
+	_ FinalSoftmax = (*Conv2D)(nil)
+	_ FinalSoftmax = (*Softmax)(nil)
+	_ FinalSoftmax = (*Activation)(nil)
 )

@@ -16,7 +16,10 @@ type Window struct {
 func WindowOf(l Layer) (Window, bool) {
 	switch l := l.(type) {
 	case *Conv2D:
-		return windowOf(l.g.KH, l.g.KW, l.g.SH, l.g.SW, l.g.PadTop, l.g.PadLeft), l.out != nil
+		if l.conv != nil {
+			g := l.conv.Geom()
+			return windowOf(g.KH, g.KW, g.SH, g.SW, g.PadTop, g.PadLeft), true
+		}
 	case *MaxPool2D:
 		return windowOf(l.g.KH, l.g.KW, l.g.SH, l.g.SW, l.g.PadTop, l.g.PadLeft), l.out != nil
 	case *AveragePooling2D:

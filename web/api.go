@@ -12,7 +12,7 @@ import (
 )
 
 // model returns the model named by the "model" query parameter; it may be
-// omitted when only one model is served.
+// omitted when only one model is served. The request's log record names it.
 func (s *Server) model(r *http.Request) (*served, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -21,6 +21,7 @@ func (s *Server) model(r *http.Request) (*served, error) {
 		if r.PathValue("name") != "" {
 			name = r.PathValue("name")
 		} else if len(s.models) == 1 {
+			noteModel(r, s.models[0].name)
 			return s.models[0], nil
 		} else {
 			return nil, errorf(http.StatusBadRequest, "missing model parameter: one of %s", s.names())
@@ -33,6 +34,7 @@ func (s *Server) model(r *http.Request) (*served, error) {
 		}
 		return nil, errorf(http.StatusNotFound, "unknown model %q: one of %s", name, s.names())
 	}
+	noteModel(r, m.name)
 	return m, nil
 }
 

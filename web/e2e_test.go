@@ -1,10 +1,8 @@
 package web
 
 import (
-	"context"
 	"fmt"
 	"math"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -18,20 +16,14 @@ import (
 
 // startServer serves s on a free port of 127.0.0.1 until the test ends.
 func startServer(t testing.TB, s *Server) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln) }()
+	addr, cancel, done := serving(t, s)
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("Serve: %v", err)
 		}
 	})
-	return "http://" + ln.Addr().String()
+	return "http://" + addr
 }
 
 // untrained returns a preset's network with its initial weights, for the

@@ -311,10 +311,10 @@ func gemmRate(s gemmShape, repeats int) float64 {
 	return median(rates)
 }
 
-// modelFlops counts the FLOP (2 per multiply-add) of the model's
-// convolutions and dense layers for one image: forward, and a training step
-// (forward, weight gradients and input gradients, less the input gradient of
-// the first layer, which training leaves out).
+// modelFlops counts the FLOP (2 per multiply-add, nn.Layer.Cost) of the
+// model's weighted sums for one image: forward, and a training step
+// (forward, weight gradients and input gradients, less the input gradient
+// of the first layer, which training leaves out).
 func modelFlops(m *model.Sequential) (forward, train int64) {
 	var first int64 // the FLOP of the first layer with weights
 	for i, l := range m.Layers {
@@ -322,14 +322,7 @@ func modelFlops(m *model.Sequential) (forward, train int64) {
 		if j := m.Inbound(i)[0]; j >= 0 {
 			in = m.Layers[j].OutputShape()
 		}
-		out := l.OutputShape()
-		var f int64
-		switch l := l.(type) {
-		case *nn.Conv2D:
-			f = 2 * int64(out[0]*out[1]*out[2]) * int64(l.KernelSize[0]*l.KernelSize[1]*in[len(in)-1])
-		case *nn.Dense:
-			f = 2 * int64(in[0]) * int64(l.Units)
-		}
+		f := 2 * l.Cost(in).MACs
 		if first == 0 {
 			first = f
 		}

@@ -3,11 +3,10 @@
 // diff/fd. For a layer it checks:
 //
 //   - the output shape from Build equals OutputShape and the real Forward shape;
-//   - the parameter count;
+//   - the parameter count, and that Cost, asked before and after Build,
+//     counts those parameters and the expected multiply-adds;
 //   - Forward leaves x unchanged and Backward leaves dy unchanged;
 //   - Backward accumulates into Param.Grad (a second pass doubles it);
-//   - for a layer that ends in a softmax, softmax(Logits()) is the output
-//     and BackwardLogits of the logits' gradient equals Backward;
 //   - the config round-trips through encoding/json and nn.FromConfig to an
 //     equal config, and the rebuilt layer with copied weights gives a
 //     bit-identical output;
@@ -16,6 +15,10 @@
 //     parameter;
 //   - one gradient step on the parameters (or the input, for layers without
 //     trainable parameters) lowers L.
+//
+// A layer that ends in a softmax ([nn.FinalSoftmax]) is then checked again
+// with the softmax omitted: its output must be logits whose softmax is the
+// full output, and the gradient checks and the step run once more.
 //
 // # Gradient check
 //
@@ -57,6 +60,7 @@ type Case struct {
 	Ins      [][]int         // the input shapes of an nn.MultiInput layer, in place of In
 	Batch    int             // batch size; 0 means 2
 	Params   int             // expected total parameter count (trainable or not)
+	MACs     int64           // expected multiply-adds per sample (Cost)
 	Training bool            // mode of the Forward calls
 	// Input fills each input; nil draws values ±[0.1, 1.1) (away from
 	// ReLU's kink).
@@ -96,12 +100,16 @@ func Check(c Case) (errs []error) {
 	h.checkShapes()
 	h.checkParamCount()
 	h.checkBackward()
-	h.checkSoftmax()
 	if !c.NoConfig {
 		h.checkConfig()
 	}
 	h.checkGradients()
 	h.checkStep()
+	if h.omitSoftmax() {
+		h.checkBackward()
+		h.checkGradients()
+		h.checkStep()
+	}
 	return h.errs
 }
 
@@ -118,6 +126,7 @@ type harness struct {
 	errs    []error
 	kinks   int
 	checked int
+	mode    string // "" or "without softmax: ", prefixed to problems
 }
 
 func newHarness(c Case) *harness {
@@ -137,7 +146,7 @@ func newHarness(c Case) *harness {
 }
 
 func (h *harness) errorf(format string, args ...any) {
-	h.errs = append(h.errs, fmt.Errorf("%s: %s", h.l.Type(), fmt.Sprintf(format, args...)))
+	h.errs = append(h.errs, fmt.Errorf("%s: %s%s", h.l.Type(), h.mode, fmt.Sprintf(format, args...)))
 }
 
 // buildLayer builds l for the case's input shapes.
@@ -247,6 +256,13 @@ func (h *harness) checkParamCount() {
 	}
 	if n != h.c.Params {
 		h.errorf("parameter count %d, want %d", n, h.c.Params)
+	}
+	want := nn.Cost{Params: int64(n), MACs: h.c.MACs}
+	if got := h.c.New().Cost(slices.Clone(h.c.In)); got != want {
+		h.errorf("Cost(%v) before Build = %+v, want %+v", h.c.In, got, want)
+	}
+	if got := h.l.Cost(slices.Clone(h.c.In)); got != want {
+		h.errorf("Cost(%v) after Build = %+v, want %+v", h.c.In, got, want)
 	}
 }
 
@@ -480,55 +496,38 @@ func (h *harness) checkStep() {
 	}
 }
 
-// checkSoftmax checks the fused softmax interface against the plain path.
-func (h *harness) checkSoftmax() {
-	if !nn.EndsInSoftmax(h.l) {
-		return
+// omitSoftmax switches a layer that ends in a softmax to computing logits
+// (see nn.FinalSoftmax), checks that their softmax is the full output and
+// reports whether the layer is to be checked again in that mode.
+func (h *harness) omitSoftmax() bool {
+	f, ok := h.l.(nn.FinalSoftmax)
+	if !ok {
+		return false
 	}
-	s := h.l.(nn.SoftmaxOutput)
 	y := h.forward(h.l, h.c.Training).Clone()
-	z := s.Logits()
-	if z == nil || !slices.Equal(z.Shape, y.Shape) {
-		h.errorf("Logits() = %v, want shape %v", z, y.Shape)
-		return
+	cfg, _ := json.Marshal(h.l.Config())
+	if !f.OmitSoftmax(true) {
+		return false
+	}
+	h.mode = "without softmax: "
+	if cfg2, _ := json.Marshal(h.l.Config()); !bytes.Equal(cfg, cfg2) {
+		h.errorf("config %s, want %s", cfg2, cfg)
+	}
+	z := h.forward(h.l, h.c.Training)
+	if !slices.Equal(z.Shape, y.Shape) {
+		h.errorf("output shape %v, want %v", z.Shape, y.Shape)
+		return false
 	}
 	p := tensor.New(y.Shape...)
 	nn.SoftmaxRows(p, z)
 	for i := range p.Data {
 		if math.Abs(float64(p.Data[i]-y.Data[i])) > 1e-6 {
-			h.errorf("softmax(Logits())[%d] = %v, output %v", i, p.Data[i], y.Data[i])
-			return
+			h.errorf("softmax of the output [%d] = %v, output with softmax %v", i, p.Data[i], y.Data[i])
+			return false
 		}
 	}
-	// dz = Jᵀ·r row by row: y·(r - Σ r·y).
-	cols := y.Shape[len(y.Shape)-1]
-	dz := tensor.New(y.Shape...)
-	for r := 0; r < len(y.Data); r += cols {
-		var dot float64
-		for j := range cols {
-			dot += float64(y.Data[r+j]) * float64(h.r.Data[r+j])
-		}
-		for j := range cols {
-			dz.Data[r+j] = float32(float64(y.Data[r+j]) * (float64(h.r.Data[r+j]) - dot))
-		}
+	if !f.OmitSoftmax(true) {
+		h.errorf("OmitSoftmax(true) reports no softmax once omitted")
 	}
-	h.zeroGrads()
-	dx := s.BackwardLogits(dz)
-	near := func(a, b []float32) bool {
-		for i := range a {
-			if math.Abs(float64(a[i]-b[i])) > 1e-4*math.Max(1, math.Abs(float64(b[i]))) {
-				return false
-			}
-		}
-		return true
-	}
-	if !near(dx.Data, h.dxs[0].Data) {
-		h.errorf("BackwardLogits(dz) differs from Backward(dy)")
-	}
-	for i, p := range h.l.Params() {
-		if p.Grad != nil && !near(p.Grad.Data, h.grads[i].Data) {
-			h.errorf("param %q: BackwardLogits gradient differs from Backward's", p.Name)
-		}
-	}
-	h.zeroGrads()
+	return true
 }

@@ -31,24 +31,24 @@ func conv(f, kh, kw, s int, pad string, act string) func() nn.Layer {
 
 func layerCases() map[string]nntest.Case {
 	cases := map[string]nntest.Case{
-		"conv3x3-valid":     {New: conv(3, 3, 3, 1, "valid", ""), In: []int{5, 5, 2}, Params: 3*3*2*3 + 3},
-		"conv3x3-same":      {New: conv(3, 3, 3, 1, "same", ""), In: []int{5, 5, 2}, Params: 57},
-		"conv3x3-same-s2":   {New: conv(2, 3, 3, 2, "same", ""), In: []int{6, 5, 2}, Params: 3*3*2*2 + 2},
-		"conv2x2-same-even": {New: conv(2, 2, 2, 1, "same", ""), In: []int{4, 4, 3}, Params: 2*2*3*2 + 2},
-		"conv4x2-same-s2":   {New: conv(2, 4, 2, 2, "same", ""), In: []int{5, 6, 1}, Params: 4*2*1*2 + 2},
-		"conv2x3-valid-s2":  {New: conv(2, 2, 3, 2, "valid", ""), In: []int{6, 7, 2}, Params: 2*3*2*2 + 2},
-		"conv5x5-same-relu": {New: conv(2, 5, 5, 1, "same", "relu"), In: []int{6, 6, 1}, Params: 5*5*2 + 2},
-		"conv1x1":           {New: conv(4, 1, 1, 1, "valid", "tanh"), In: []int{3, 3, 3}, Params: 3*4 + 4},
-		"conv1x1-s2":        {New: conv(2, 1, 1, 2, "valid", ""), In: []int{5, 5, 3}, Params: 3*2 + 2},
+		"conv3x3-valid":     {New: conv(3, 3, 3, 1, "valid", ""), In: []int{5, 5, 2}, Params: 3*3*2*3 + 3, MACs: 3 * 3 * 3 * (3 * 3 * 2)},
+		"conv3x3-same":      {New: conv(3, 3, 3, 1, "same", ""), In: []int{5, 5, 2}, Params: 57, MACs: 5 * 5 * 3 * (3 * 3 * 2)},
+		"conv3x3-same-s2":   {New: conv(2, 3, 3, 2, "same", ""), In: []int{6, 5, 2}, Params: 3*3*2*2 + 2, MACs: 3 * 3 * 2 * (3 * 3 * 2)},
+		"conv2x2-same-even": {New: conv(2, 2, 2, 1, "same", ""), In: []int{4, 4, 3}, Params: 2*2*3*2 + 2, MACs: 4 * 4 * 2 * (2 * 2 * 3)},
+		"conv4x2-same-s2":   {New: conv(2, 4, 2, 2, "same", ""), In: []int{5, 6, 1}, Params: 4*2*1*2 + 2, MACs: 3 * 3 * 2 * (4 * 2 * 1)},
+		"conv2x3-valid-s2":  {New: conv(2, 2, 3, 2, "valid", ""), In: []int{6, 7, 2}, Params: 2*3*2*2 + 2, MACs: 3 * 3 * 2 * (2 * 3 * 2)},
+		"conv5x5-same-relu": {New: conv(2, 5, 5, 1, "same", "relu"), In: []int{6, 6, 1}, Params: 5*5*2 + 2, MACs: 6 * 6 * 2 * (5 * 5 * 1)},
+		"conv1x1":           {New: conv(4, 1, 1, 1, "valid", "tanh"), In: []int{3, 3, 3}, Params: 3*4 + 4, MACs: 3 * 3 * 4 * 3},
+		"conv1x1-s2":        {New: conv(2, 1, 1, 2, "valid", ""), In: []int{5, 5, 3}, Params: 3*2 + 2, MACs: 3 * 3 * 2 * 3},
 		"conv-nobias": {New: func() nn.Layer {
 			return &nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 3}, NoBias: true, KernelInit: "he_normal"}
-		}, In: []int{4, 4, 2}, Params: 3 * 3 * 2 * 2},
-		"conv-softmax":  {New: conv(3, 3, 3, 1, "same", "softmax"), In: []int{4, 4, 2}, Params: 57},
-		"conv-batch5":   {New: conv(2, 3, 3, 1, "same", "elu"), In: []int{4, 4, 1}, Batch: 11, Params: 20},
-		"dense":         {New: func() nn.Layer { return &nn.Dense{Units: 4} }, In: []int{6}, Params: 28},
-		"dense-relu":    {New: func() nn.Layer { return &nn.Dense{Units: 5, Activation: "relu", KernelInit: "he_uniform"} }, In: []int{7}, Batch: 3, Params: 40},
-		"dense-softmax": {New: func() nn.Layer { return &nn.Dense{Units: 4, Activation: "softmax"} }, In: []int{5}, Params: 24},
-		"dense-nobias":  {New: func() nn.Layer { return &nn.Dense{Units: 3, NoBias: true, KernelInit: "glorot_normal"} }, In: []int{4}, Params: 12},
+		}, In: []int{4, 4, 2}, Params: 3 * 3 * 2 * 2, MACs: 2 * 2 * 2 * (3 * 3 * 2)},
+		"conv-softmax":  {New: conv(3, 3, 3, 1, "same", "softmax"), In: []int{4, 4, 2}, Params: 57, MACs: 4 * 4 * 3 * (3 * 3 * 2)},
+		"conv-batch5":   {New: conv(2, 3, 3, 1, "same", "elu"), In: []int{4, 4, 1}, Batch: 11, Params: 20, MACs: 4 * 4 * 2 * (3 * 3 * 1)},
+		"dense":         {New: func() nn.Layer { return &nn.Dense{Units: 4} }, In: []int{6}, Params: 28, MACs: 6 * 4},
+		"dense-relu":    {New: func() nn.Layer { return &nn.Dense{Units: 5, Activation: "relu", KernelInit: "he_uniform"} }, In: []int{7}, Batch: 3, Params: 40, MACs: 7 * 5},
+		"dense-softmax": {New: func() nn.Layer { return &nn.Dense{Units: 4, Activation: "softmax"} }, In: []int{5}, Params: 24, MACs: 5 * 4},
+		"dense-nobias":  {New: func() nn.Layer { return &nn.Dense{Units: 3, NoBias: true, KernelInit: "glorot_normal"} }, In: []int{4}, Params: 12, MACs: 4 * 3},
 		"flatten":       {New: func() nn.Layer { return &nn.Flatten{} }, In: []int{3, 2, 2}},
 		"gap":           {New: func() nn.Layer { return &nn.GlobalAveragePooling2D{} }, In: []int{3, 4, 2}},
 		"dropout-train": {New: func() nn.Layer { return &nn.Dropout{Rate: 0.4} }, In: []int{4, 3}, Training: true},
@@ -68,8 +68,8 @@ func layerCases() map[string]nntest.Case {
 	}
 	for _, act := range nn.ActivationNames {
 		cases["activation-"+act] = nntest.Case{New: func() nn.Layer { return &nn.Activation{Func: act} }, In: []int{2, 3, 4}}
-		cases["dense-act-"+act] = nntest.Case{New: func() nn.Layer { return &nn.Dense{Units: 4, Activation: act} }, In: []int{4}, Batch: 3, Params: 20}
-		cases["conv-act-"+act] = nntest.Case{New: conv(2, 2, 2, 1, "same", act), In: []int{3, 3, 2}, Params: 18}
+		cases["dense-act-"+act] = nntest.Case{New: func() nn.Layer { return &nn.Dense{Units: 4, Activation: act} }, In: []int{4}, Batch: 3, Params: 20, MACs: 4 * 4}
+		cases["conv-act-"+act] = nntest.Case{New: conv(2, 2, 2, 1, "same", act), In: []int{3, 3, 2}, Params: 18, MACs: 3 * 3 * 2 * (2 * 2 * 2)}
 	}
 	for _, pool := range []struct {
 		name string
@@ -166,6 +166,40 @@ func (o *overwrittenGrad) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	return dx
 }
 
+// brokenOmitted wraps a layer ending in a softmax whose Backward, with the
+// softmax omitted, scales dx.
+type brokenOmitted struct {
+	nn.Layer
+	omitted bool
+	dx      *tensor.Tensor
+}
+
+func (b *brokenOmitted) OmitSoftmax(omit bool) bool {
+	b.omitted = omit
+	return b.Layer.(nn.FinalSoftmax).OmitSoftmax(omit)
+}
+
+func (b *brokenOmitted) Backward(dy *tensor.Tensor) *tensor.Tensor {
+	dx := b.Layer.Backward(dy)
+	if !b.omitted {
+		return dx
+	}
+	b.dx = dx.Clone()
+	for i := range b.dx.Data {
+		b.dx.Data[i] *= 1.1
+	}
+	return b.dx
+}
+
+// wrongCost wraps a layer and miscounts its parameters.
+type wrongCost struct{ nn.Layer }
+
+func (w wrongCost) Cost(in []int) nn.Cost {
+	c := w.Layer.Cost(in)
+	c.Params++
+	return c
+}
+
 // The harness must fail on a perturbed backward pass.
 func TestHarnessCatchesBrokenBackward(t *testing.T) {
 	dense := func() nn.Layer { return &nn.Dense{Units: 3, Activation: "tanh"} }
@@ -184,6 +218,10 @@ func TestHarnessCatchesBrokenBackward(t *testing.T) {
 		{"conv no bias grad", nntest.Case{New: func() nn.Layer { return droppedBias{convL()} }, In: []int{4, 4, 1}, Params: 20}, "gradient of param bias"},
 		{"grad overwritten", nntest.Case{New: func() nn.Layer { return &overwrittenGrad{Layer: dense()} }, In: []int{4}, Params: 15}, "gradient of param kernel"},
 		{"wrong param count", nntest.Case{New: dense, In: []int{4}, Params: 14}, "parameter count"},
+		{"wrong cost", nntest.Case{New: func() nn.Layer { return wrongCost{dense()} }, In: []int{4}, Params: 15, MACs: 12}, "Cost([4]) before Build"},
+		{"wrong MACs", nntest.Case{New: dense, In: []int{4}, Params: 15, MACs: 13}, "Cost([4]) before Build"},
+		{"logits dx*1.1", nntest.Case{New: func() nn.Layer { return &brokenOmitted{Layer: &nn.Dense{Units: 3, Activation: "softmax"}} },
+			In: []int{4}, Params: 15, MACs: 12}, "without softmax: gradient of x"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,4 @@
-package nn
-
-import "github.com/convnet-go/convnet/internal/kernels"
+package kernels
 
 // rowPlan computes a convolution of vertical stride 1 a block of output rows
 // at a time from the horizontal windows of the input rows the block touches:
@@ -15,22 +13,19 @@ import "github.com/convnet-go/convnet/internal/kernels"
 // times: by rows is 10-25% faster for the 5×5 convolution of the tutorial
 // model, a few percent for its 3×3 ones.
 type rowPlan struct {
-	g     kernels.ConvGeom // the convolution
-	r     kernels.ConvGeom // g with a kernel one row high, over OH+KH-1 rows
-	bo    int              // output rows per block
-	width int              // KW·C, the depth of each GEMM
-}
-
-// useRows reports whether a convolution of geometry g should run by rows:
-// vertical stride 1, a tall kernel, and GEMMs deep enough for the
-// micro-kernels.
-func useRows(g *kernels.ConvGeom) bool {
-	return g.SH == 1 && g.KH >= 3 && g.KW*g.C >= 64
+	g     ConvGeom // the convolution
+	r     ConvGeom // g with a kernel one row high, over OH+KH-1 rows
+	bo    int      // output rows per block
+	width int      // KW·C, the depth of each GEMM
 }
 
 // newRowPlan plans g for f filters: blocks of output rows whose window
-// buffer is about blockBytes·2 and whose GEMMs stay under serialFlops.
-func newRowPlan(g kernels.ConvGeom, f int) *rowPlan {
+// buffer is about blockBytes·2 and whose GEMMs stay under serialFlops, or
+// of rows rows if rows > 0. It panics unless g has vertical stride 1.
+func newRowPlan(g ConvGeom, f, rows int) *rowPlan {
+	if g.SH != 1 {
+		panic("kernels: newRowPlan: vertical stride other than 1")
+	}
 	p := &rowPlan{g: g, r: g, width: g.KW * g.C}
 	p.r.KH, p.r.H = 1, g.H
 	p.r.OH = g.OH + g.KH - 1
@@ -44,6 +39,9 @@ func newRowPlan(g kernels.ConvGeom, f int) *rowPlan {
 		nb++
 	}
 	p.bo = (g.OH + nb - 1) / nb
+	if rows > 0 {
+		p.bo = min(rows, g.OH)
+	}
 	return p
 }
 
@@ -63,7 +61,7 @@ func (p *rowPlan) windows(buf, x []float32, b int) []float32 {
 	ow := p.g.OW
 	oy0, oy1 := b*p.bo, min((b+1)*p.bo, p.g.OH)
 	buf = buf[:(oy1-oy0+p.g.KH-1)*ow*p.width]
-	kernels.Im2colRows(buf, x, &p.r, oy0*ow, (oy1+p.g.KH-1)*ow)
+	Im2colRows(buf, x, &p.r, oy0*ow, (oy1+p.g.KH-1)*ow)
 	return buf
 }
 
@@ -78,7 +76,7 @@ func (p *rowPlan) forward(buf, x, w, z []float32, f, b int) {
 		if ky == 0 {
 			beta = 0
 		}
-		kernels.Gemm(false, false, hi-lo, f, k, 1, win[ky*step:], k, w[ky*k*f:(ky+1)*k*f], f, beta, z, f)
+		Gemm(false, false, hi-lo, f, k, 1, win[ky*step:], k, w[ky*k*f:(ky+1)*k*f], f, beta, z, f)
 	}
 }
 
@@ -89,6 +87,6 @@ func (p *rowPlan) weightGrad(buf, x, dz, dw []float32, f, b int) {
 	lo, hi := p.span(b)
 	k, step := p.width, p.g.OW*p.width
 	for ky := range p.g.KH {
-		kernels.Gemm(true, false, k, f, hi-lo, 1, win[ky*step:], k, dz, f, 1, dw[ky*k*f:(ky+1)*k*f], f)
+		Gemm(true, false, k, f, hi-lo, 1, win[ky*step:], k, dz, f, 1, dw[ky*k*f:(ky+1)*k*f], f)
 	}
 }

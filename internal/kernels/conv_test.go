@@ -1,0 +1,303 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"testing"
+)
+
+// convCase is a convolution of n random images with its reference
+// results: by the definition, in float64, z = conv(x, w) and given dz the
+// input, kernel and bias gradients, each with the sum of the absolute
+// values of its terms (scale) for the tolerance.
+type convCase struct {
+	g                 ConvGeom
+	f, n              int
+	x, w, dz          []float32
+	z, dx, dw, db     []float64
+	zs, dxs, dws, dbs []float64 // scales
+}
+
+func newConvCase(g ConvGeom, f, n int, rng *rand.Rand) *convCase {
+	c := &convCase{g: g, f: f, n: n}
+	c.x, c.w = randSlice(rng, n*g.H*g.W*g.C), randSlice(rng, g.ColWidth()*f)
+	c.dz = randSlice(rng, n*g.OH*g.OW*f)
+	c.z, c.zs = make([]float64, len(c.dz)), make([]float64, len(c.dz))
+	c.dx, c.dxs = make([]float64, len(c.x)), make([]float64, len(c.x))
+	c.dw, c.dws = make([]float64, len(c.w)), make([]float64, len(c.w))
+	c.db, c.dbs = make([]float64, f), make([]float64, f)
+	for i := range n {
+		for oy := range g.OH {
+			for ox := range g.OW {
+				for fi := range f {
+					o := ((i*g.OH+oy)*g.OW+ox)*f + fi
+					d := float64(c.dz[o])
+					c.db[fi] += d
+					c.dbs[fi] += math.Abs(d)
+					for ky := range g.KH {
+						for kx := range g.KW {
+							iy, ix := oy*g.SH-g.PadTop+ky, ox*g.SW-g.PadLeft+kx
+							if iy < 0 || iy >= g.H || ix < 0 || ix >= g.W {
+								continue
+							}
+							for ch := range g.C {
+								xi := ((i*g.H+iy)*g.W+ix)*g.C + ch
+								wi := ((ky*g.KW+kx)*g.C+ch)*f + fi
+								xv, wv := float64(c.x[xi]), float64(c.w[wi])
+								c.z[o] += xv * wv
+								c.zs[o] += math.Abs(xv * wv)
+								c.dx[xi] += d * wv
+								c.dxs[xi] += math.Abs(d * wv)
+								c.dw[wi] += d * xv
+								c.dws[wi] += math.Abs(d * xv)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return c
+}
+
+// geom returns the geometry of a kh×kw window with strides sh×sw over an
+// h×w×c input, padded "same" or "valid".
+func geom(h, w, c, kh, kw, sh, sw int, same bool) ConvGeom {
+	g := ConvGeom{H: h, W: w, C: c, KH: kh, KW: kw, SH: sh, SW: sw}
+	if same {
+		g.OH, g.PadTop = SamePadding(h, kh, sh)
+		g.OW, g.PadLeft = SamePadding(w, kw, sw)
+	} else {
+		g.OH, g.OW = ValidOutput(h, kh, sh), ValidOutput(w, kw, sw)
+	}
+	return g
+}
+
+// strategies lists the plans that can run g: im2col or rows (vertical
+// stride 1), the input gradient by col2im or as a convolution (strides 1),
+// itself im2col or by rows, and blocks sized for the cache or tiny.
+func strategies(g *ConvGeom) []convOptions {
+	var opts []convOptions
+	for _, rows := range []bool{false, true} {
+		for _, flip := range []bool{false, true} {
+			for _, dataRows := range []bool{false, true} {
+				for _, block := range []int{0, 1, 5} {
+					if rows && g.SH != 1 || flip && (g.SH != 1 || g.SW != 1) || dataRows && !flip {
+						continue
+					}
+					opts = append(opts, convOptions{rows: rows, flip: flip, dataRows: dataRows, block: block})
+				}
+			}
+		}
+	}
+	return opts
+}
+
+// bigGeoms are convolutions large enough for several blocks of the sizes
+// the plans choose (block 0 in strategies), by rows and not, with the input
+// gradient both ways.
+func bigGeoms() []ConvGeom {
+	return []ConvGeom{
+		geom(24, 24, 8, 5, 5, 1, 1, true),
+		geom(23, 23, 9, 3, 3, 1, 1, false),
+		geom(25, 25, 8, 3, 3, 2, 2, true),
+		geom(30, 30, 32, 5, 5, 1, 1, true),
+		geom(36, 36, 16, 5, 5, 1, 1, false),
+		geom(17, 17, 24, 3, 3, 1, 1, true),
+		geom(18, 18, 16, 4, 4, 1, 1, true),
+		geom(19, 19, 32, 5, 3, 1, 2, true),
+		geom(19, 19, 32, 3, 5, 1, 1, false),
+		geom(9, 11, 16, 1, 1, 1, 1, true),
+	}
+}
+
+// checkConv runs every operation of c on the case cc against its
+// reference, with guard values past every output, NaNs in the outputs that
+// must not be read and gradients that must be added to.
+func checkConv(t *testing.T, name string, c *Conv, cc *convCase) {
+	t.Helper()
+	g, f, n := c.g, c.f, cc.n
+	x, w, dz := cc.x, cc.w, cc.dz
+	in, out, kf := len(x), len(dz), len(w)
+	guarded := func(n int, v float32) []float32 {
+		s := make([]float32, n+3)
+		for i := range s {
+			s[i] = v
+		}
+		s[n], s[n+1], s[n+2] = guard, guard, guard
+		return s
+	}
+	// float32 sums are off by about 6e-8 per term in the worst case; one
+	// wrong or missing term is off by its own size.
+	compare := func(what string, got []float32, want, scale []float64, base float64) {
+		t.Helper()
+		for i, v := range want {
+			if math.Abs(float64(got[i])-base-v) > 1e-6*scale[i]+1e-6*(1+math.Abs(v)) {
+				t.Errorf("%s: %s[%d] = %v, want %v", name, what, i, got[i], base+v)
+				return
+			}
+		}
+		if !slices.Equal(got[len(want):], []float32{guard, guard, guard}) {
+			t.Errorf("%s: %s written past its end", name, what)
+		}
+	}
+	nan := float32(math.NaN())
+
+	z := guarded(out, nan)
+	c.Forward(z, x, w, n, nil)
+	compare("Forward", z, cc.z, cc.zs, 0)
+
+	// finish sees every output cell once, after it is computed.
+	z = guarded(out, nan)
+	seen := make([]int, n*g.OH*g.OW)
+	c.Forward(z, x, w, n, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			seen[r]++
+			for j := range f {
+				z[r*f+j]++
+			}
+		}
+	})
+	compare("Forward with finish", z, cc.z, cc.zs, 1)
+	if slices.ContainsFunc(seen, func(v int) bool { return v != 1 }) {
+		t.Errorf("%s: finish saw the output cells %v times, want once each", name, seen)
+	}
+
+	dw, db := guarded(kf, 1), guarded(f, 1)
+	c.BackwardFilter(dw, db, x, dz, n, nil)
+	compare("BackwardFilter kernel", dw, cc.dw, cc.dws, 1)
+	compare("BackwardFilter bias", db, cc.db, cc.dbs, 1)
+
+	// prepare writes dz before it is read and sums its columns.
+	dz2 := guarded(out, nan)
+	dw, db = guarded(kf, 1), guarded(f, 1)
+	c.BackwardFilter(dw, db, x, dz2, n, func(lo, hi int, sum []float32) {
+		copy(dz2[lo*f:hi*f], dz[lo*f:hi*f])
+		AddColumnSums(sum, dz2[lo*f:hi*f])
+	})
+	compare("BackwardFilter with prepare, kernel", dw, cc.dw, cc.dws, 1)
+	compare("BackwardFilter with prepare, bias", db, cc.db, cc.dbs, 1)
+
+	dx := guarded(in, nan)
+	c.BackwardData(dx, dz, w, n)
+	compare("BackwardData", dx, cc.dx, cc.dxs, 0)
+}
+
+func TestConvMatchesReference(t *testing.T) {
+	defer func(v int) { parallelConvFlops = v }(parallelConvFlops)
+	parallelConvFlops = 0
+	rng := rand.New(rand.NewPCG(3, 4))
+	for gi, g := range geoms() {
+		for _, f := range []int{1, 3} {
+			cc := newConvCase(g, f, []int{1, 2, 10}[gi%3], rng) // 10: groups of one and two images
+			for _, o := range strategies(&g) {
+				checkConv(t, fmt.Sprintf("%+v F=%d %+v", g, f, o), newConv(g, f, o), cc)
+			}
+		}
+	}
+	for _, g := range bigGeoms() {
+		cc := newConvCase(g, 8, 2, rng)
+		for _, o := range strategies(&g) {
+			// Blocks of one row are covered above, and slow here; so are
+			// blocks of 5 under the race detector, which the sizes chosen
+			// for the cache exercise as well.
+			if o.block == 1 || o.block == 5 && gemmRace {
+				continue
+			}
+			checkConv(t, fmt.Sprintf("%+v F=8 %+v", g, o), newConv(g, 8, o), cc)
+		}
+	}
+}
+
+// The plans NewConv chooses: which convolutions run by rows, and in how
+// many blocks.
+func TestConvPlans(t *testing.T) {
+	tests := []struct {
+		g              ConvGeom
+		f              int
+		rows, dataRows bool
+		blocks, tblock int // at least this many blocks
+	}{
+		{geom(40, 40, 32, 5, 5, 1, 1, true), 8, true, false, 2, 0},
+		{geom(36, 36, 16, 5, 5, 1, 1, false), 16, true, true, 1, 2},
+		{geom(32, 32, 32, 5, 5, 1, 1, true), 32, true, true, 2, 2}, // the tutorial's second layer
+		{geom(32, 32, 1, 5, 5, 1, 1, true), 32, false, false, 0, 0},
+		{geom(16, 16, 64, 3, 3, 1, 1, true), 64, true, true, 1, 1},
+		{geom(16, 16, 8, 3, 3, 1, 1, true), 64, false, true, 0, 1}, // 3·8 values: too shallow forward
+		{geom(16, 16, 64, 2, 2, 1, 1, true), 64, false, false, 0, 0},
+		{geom(16, 16, 64, 3, 3, 2, 2, true), 64, false, false, 0, 0},
+	}
+	for _, tt := range tests {
+		c := NewConv(tt.g, tt.f)
+		dataRows := c.data != nil && c.data.rows != nil
+		if (c.rows != nil) != tt.rows || dataRows != tt.dataRows {
+			t.Errorf("NewConv(%+v, %d): by rows %v, input gradient by rows %v; want %v, %v",
+				tt.g, tt.f, c.rows != nil, dataRows, tt.rows, tt.dataRows)
+			continue
+		}
+		if c.rows != nil && c.rows.blocks() < tt.blocks {
+			t.Errorf("NewConv(%+v, %d): %d blocks, want at least %d", tt.g, tt.f, c.rows.blocks(), tt.blocks)
+		}
+		if dataRows && c.data.rows.blocks() < tt.tblock {
+			t.Errorf("NewConv(%+v, %d): %d input-gradient blocks, want at least %d", tt.g, tt.f, c.data.rows.blocks(), tt.tblock)
+		}
+	}
+}
+
+// Every strategy gives the same bits whatever the number of cores, its
+// forward pass spread over cores too.
+func TestConvSameResultAnyGOMAXPROCS(t *testing.T) {
+	defer func(v int) { parallelConvFlops = v }(parallelConvFlops)
+	parallelConvFlops = 0
+	for _, g := range []ConvGeom{geom(20, 20, 16, 5, 5, 1, 1, true), geom(13, 13, 3, 3, 3, 2, 2, true), geom(9, 9, 16, 1, 1, 1, 1, false)} {
+		run := func(procs int) [][]float32 {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+			const n, f = 11, 16
+			rng := rand.New(rand.NewPCG(7, 8))
+			x, w := randSlice(rng, n*g.H*g.W*g.C), randSlice(rng, g.ColWidth()*f)
+			dz := randSlice(rng, n*g.OH*g.OW*f)
+			c := NewConv(g, f)
+			z, dx := make([]float32, len(dz)), make([]float32, len(x))
+			dw, db := make([]float32, len(w)), make([]float32, f)
+			c.Forward(z, x, w, n, nil)
+			c.BackwardFilter(dw, db, x, dz, n, nil)
+			c.BackwardData(dx, dz, w, n)
+			return [][]float32{z, dx, dw, db}
+		}
+		a, b, c := run(1), run(2), run(4)
+		for i, name := range []string{"Forward", "BackwardData", "kernel gradient", "bias gradient"} {
+			if !slices.Equal(a[i], b[i]) || !slices.Equal(a[i], c[i]) {
+				t.Errorf("Conv %+v: %s differs between GOMAXPROCS 1, 2 and 4", g, name)
+			}
+		}
+	}
+}
+
+func TestConvPanicsOnShortSlices(t *testing.T) {
+	g := geom(4, 4, 2, 3, 3, 1, 1, true)
+	c := NewConv(g, 3)
+	x, w, z := make([]float32, 2*32), make([]float32, 9*2*3), make([]float32, 2*48)
+	for name, op := range map[string]func(){
+		"Forward x":             func() { c.Forward(z, x[:60], w, 2, nil) },
+		"Forward z":             func() { c.Forward(z[:95], x, w, 2, nil) },
+		"Forward w":             func() { c.Forward(z, x, w[:53], 2, nil) },
+		"BackwardFilter dz":     func() { c.BackwardFilter(make([]float32, len(w)), nil, x, z[:90], 2, nil) },
+		"BackwardFilter bias":   func() { c.BackwardFilter(make([]float32, len(w)), make([]float32, 2), x, z, 2, nil) },
+		"BackwardData dx":       func() { c.BackwardData(x[:63], z, w, 2) },
+		"NewConv empty":         func() { NewConv(ConvGeom{H: 1, W: 1, C: 1, KH: 1, KW: 1, SH: 1, SW: 1}, 1) },
+		"newRowPlan stride 2":   func() { newConv(geom(6, 6, 1, 3, 3, 2, 2, true), 1, convOptions{rows: true}) },
+		"Transposed of strides": func() { newConv(geom(6, 6, 1, 3, 3, 2, 1, true), 1, convOptions{flip: true}) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", name)
+				}
+			}()
+			op()
+		}()
+	}
+}
