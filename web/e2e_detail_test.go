@@ -48,7 +48,9 @@ func checkDetail(p page) {
 	// followed.
 	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
 	p.Do("clicking a second block feature map", chromedp.Click(chromedp.CSS(`.block[data-block="1"] canvas.tile[data-channel="0"]`)))
-	p.WaitFor("the ranked input channels", `document.querySelectorAll("#ranks button").length === 8`)
+	// The list is drawn again when the kernel and the layer's exact values
+	// arrive: wait for both before clicking.
+	p.WaitFor("the ranked input channels", `document.querySelectorAll("#ranks button").length === 8 && window.convnetState.detail.kernel && !window.convnetState.inflight && !window.convnetState.dirty`)
 	ch := browser.Eval[int](p.Browser, `Number(document.querySelectorAll("#ranks button")[2].dataset.channel)`)
 	p.Do("following the third input channel", chromedp.Click(chromedp.CSS(`#ranks li:nth-child(3) button`)))
 	p.WaitFor("its arithmetic", fmt.Sprintf(`document.getElementById("calc").textContent.includes("Input channel %d:")`, ch))

@@ -123,7 +123,7 @@ func checkResnet(p page, url string, m *served) {
 	t := p.t
 	t.Helper()
 	p.Do("loading the resnet model", chromedp.Navigate(url+"/?model=resnet"), chromedp.WaitVisible(chromedp.CSS("#pad")))
-	p.WaitFor("the resnet model's first update", `window.convnetState && window.convnetState.model.name === "resnet" && window.convnetState.updates > 0 && !window.convnetState.inflight`)
+	p.WaitFor("the resnet model's first update", `window.convnetState && window.convnetState.model && window.convnetState.model.name === "resnet" && window.convnetState.updates > 0 && !window.convnetState.inflight`)
 	// Every input of a layer that is not the row just above is an arc.
 	arcs := 0
 	for _, l := range m.info.Layers {
