@@ -7,6 +7,7 @@ import (
 	"net"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/model"
@@ -19,6 +20,10 @@ import (
 // sample of the test images (a fiftieth of the training set's size, at
 // least 50), then the page is told. That work is done between two epochs,
 // in the training goroutine: it costs about one percent of an epoch.
+
+// watchLinger is how long the page is still served once the run is over,
+// for the requests the last epoch's news set off.
+const watchLinger = time.Second
 
 // trainWatch serves the page of one run.
 type trainWatch struct {
@@ -47,7 +52,7 @@ func (t *trainer) startWatch() (*trainWatch, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, err := web.NewServer([]web.Model{{Name: w.name, Classifier: c}}, web.Options{Log: t.stderr, Watch: w.watch, Concurrency: 1})
+	srv, err := web.NewServer([]web.Model{{Name: w.name, Classifier: c}}, web.Options{Log: t.stderr, Watch: w.watch, Concurrency: 1, DrainDelay: watchLinger})
 	if err != nil {
 		return nil, err
 	}

@@ -34,6 +34,10 @@ state.pad = pad;
 // one request is on its way, and the next one carries the latest drawing.
 export function requestUpdate() {
   if (!state.model) return;
+  if (state.watchEnded) {
+    setMessage("The training run is over and its server has stopped: serve the saved model with convnet serve to go on drawing.", true);
+    return;
+  }
   if (state.inflight) { state.dirty = true; return; }
   send();
 }
@@ -43,6 +47,7 @@ async function send() {
   state.inflight = true;
   state.dirty = false;
   const seq = ++state.sent;
+  const epoch = state.epochs ? state.epochs.length : 0; // of a watched run
   state.controller = new AbortController();
   const params = new URLSearchParams({ model: m.name, k: Math.min(5, m.classes.length) });
   if ($("saliency").checked) params.set("saliency", "1");
@@ -58,7 +63,7 @@ async function send() {
     const r = await fetch("/api/activations?" + params, { method: "POST", headers: { "Content-Type": type }, body, signal: state.controller.signal });
     const ans = await r.json().catch(() => ({ error: `${r.status} ${r.statusText}` }));
     if (!r.ok) throw new Error(ans.error || r.statusText);
-    if (state.model === m) show(ans, seq, light);
+    if (state.model === m) show(ans, seq, light, epoch);
   } catch (err) {
     if (err.name === "AbortError") {
       state.dirty = true;
@@ -76,11 +81,14 @@ async function send() {
 // on screen in the next frame (unless the answer is a light one, without
 // them).
 let layersShown = 0;
-function show(ans, seq, light) {
+function show(ans, seq, light, epoch) {
   const m = state.model;
   state.answer = ans;
   state.input = decodeLayer(ans.input);
-  if (!light) state.values = [];
+  if (!light) {
+    state.values = [];
+    state.valuesEpoch = epoch; // the values come from this epoch's network or a later one
+  }
   for (const l of ans.layers) state.values[l.index] = decodeLayer(l);
   state.updates++;
   renderTop(ans.top, m);
