@@ -1,6 +1,7 @@
 package web
 
 import (
+	"flag"
 	"fmt"
 	"slices"
 	"strings"
@@ -12,6 +13,8 @@ import (
 	"github.com/convnet-go/convnet/internal/browser"
 )
 
+var placements = flag.String("placements", "all", "TestBrowserDrawings: the sizes and positions drawn: all, or ends (large centred, small at every position)")
+
 // TestBrowserDrawings draws the hand-made letters and digits of
 // strokes_test.go with the mouse, at three sizes, the medium and small ones
 // in the centre and the four corners of the pad, on the built-in models
@@ -21,10 +24,14 @@ import (
 // performance marks). Small drawings in a corner must be recognised about
 // as well as large centred ones, and the median time must be at most
 // 100 ms. It is skipped under the race detector, which slows the server
-// several times.
+// several times; scripts/test runs it without, with -placements ends
+// (138 drawings).
 func TestBrowserDrawings(t *testing.T) {
+	if *placements != "all" && *placements != "ends" {
+		t.Fatalf("-placements %q: want all or ends", *placements)
+	}
 	if testing.Short() || raceEnabled {
-		t.Skip("draws 253 characters: run without -short and without the race detector")
+		t.Skip("draws up to 253 characters: run without -short and without the race detector")
 	}
 	s := demoServer(t)
 	url := startServer(t, s)
@@ -42,8 +49,11 @@ func TestBrowserDrawings(t *testing.T) {
 			for _, size := range drawSizes {
 				// A large drawing fills the pad: only centred.
 				positions := drawPositions
-				if size.name == "large" {
+				switch {
+				case size.name == "large":
 					positions = positions[:1]
+				case *placements == "ends" && size.name != "small":
+					continue
 				}
 				for _, pos := range positions {
 					p.draw(fmt.Sprintf("drawing %s %s %s", g.name, size.name, pos), placeGlyph(g, size, pos))

@@ -181,9 +181,9 @@ func quote(s string) string {
 }
 
 // Stroke returns the mouse events of a person drawing through points
-// (viewport coordinates), stroke by stroke: press, moves about every 12
-// pixels along each segment (a mouse moved briskly reports about that
-// often), release.
+// (viewport coordinates), stroke by stroke: press, moves about every 24
+// pixels along each segment (a pen drawn at about 1,500 pixels a second,
+// reported at 60 Hz), release.
 func Stroke(strokes [][][2]float64) []chromedp.Action[chromedp.Void] {
 	pressed := func(p *input.DispatchMouseEventParams) { p.Buttons = 1 }
 	var out []chromedp.Action[chromedp.Void]
@@ -192,7 +192,7 @@ func Stroke(strokes [][][2]float64) []chromedp.Action[chromedp.Void] {
 		last := s[0]
 		for _, p := range s[1:] {
 			d := max(abs(p[0]-last[0]), abs(p[1]-last[1]))
-			n := max(1, int(d/12+0.5))
+			n := max(1, int(d/24+0.5))
 			for k := 1; k <= n; k++ {
 				f := float64(k) / float64(n)
 				out = append(out, chromedp.MouseEvent(chromedp.MouseMoved, last[0]+f*(p[0]-last[0]), last[1]+f*(p[1]-last[1]), chromedp.ButtonLeft, pressed))
