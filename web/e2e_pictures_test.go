@@ -94,7 +94,9 @@ func checkPhone(p page) {
 	for _, w := range []int64{320, 390, 768} {
 		p.Do(fmt.Sprintf("a %d pixel wide screen", w), chromedp.EmulateViewport(w, 800, chromedp.EmulateTouch, chromedp.EmulateMobile))
 		p.WaitFor("the layout", fmt.Sprintf(`document.documentElement.clientWidth === %d`, w))
-		if sw := browser.Eval[int](p.Browser, `document.documentElement.scrollWidth`); sw > int(w) {
+		sw := browser.Eval[int](p.Browser, `document.documentElement.scrollWidth`)
+		t.Logf("at %d pixels: scrollWidth %d", w, sw)
+		if sw > int(w) {
 			wide := browser.Eval[[]string](p.Browser, fmt.Sprintf(`[...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > %d && !e.closest("#detail, pre")).slice(0, 5).map(e => e.tagName + "#" + e.id + "." + e.className)`, w))
 			t.Errorf("at %d pixels the page is %d pixels wide: %v", w, sw, wide)
 		}
