@@ -39,14 +39,15 @@ func executable() string {
 
 // Start opens a tab of the given window size that lives until the test
 // ends, then fails the test for every error the page logged. The test is
-// skipped without Chromium, unless CI is set. CONVNET_SCREENSHOTS names a
-// folder for the screenshots (default: a temporary one).
+// skipped without Chromium, unless CI or CONVNET_CI (.ci/run) is set.
+// CONVNET_SCREENSHOTS names a folder for the screenshots (default: a
+// temporary one).
 func Start(t testing.TB, width, height int, timeout time.Duration) *Browser {
 	t.Helper()
 	exe := executable()
 	if exe == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("no chromium binary found, and CI is set: install chromium")
+		if os.Getenv("CI") != "" || os.Getenv("CONVNET_CI") != "" {
+			t.Fatal("no chromium binary found, and CI (or CONVNET_CI) is set: install chromium")
 		}
 		t.Skip("no chromium binary found (install the chromium package to run this test)")
 	}

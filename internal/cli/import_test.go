@@ -88,6 +88,7 @@ func TestImportPyTorch(t *testing.T) {
 	if kernel.Type != "Conv2D" || len(kernel.Values) != 9 || kernel.Values[4] != m.Layers[0].Params()[0].Value.Data[4*8+1] {
 		t.Errorf("GET kernel of layer 0, channel 1: %+v; want the imported 3x3 kernel", kernel)
 	}
+	checkServedArithmetic(t, base, "imported", images[0], 1)
 	if code, errs := stop(); code != exitOK {
 		t.Errorf("serve: exit %d: %s", code, errs)
 	}
