@@ -98,6 +98,9 @@ func (p page) top() []struct {
 // selected value matches the network's.
 func (p page) checkArithmetic(what string) {
 	p.t.Helper()
+	// The drawer is drawn again as the kernel, the exact values and (for a
+	// server-side activation) its values arrive: wait until it is whole.
+	p.WaitFor(what+" arithmetic", `document.querySelectorAll("#calc .eq b").length === 2 && !window.convnetState.inflight && !window.convnetState.dirty`)
 	computed := browser.Eval[[]float64](p.Browser, `[...document.querySelectorAll("#calc .eq b")].map(b => Number(b.dataset.v))`)
 	if len(computed) != 2 || math.Abs(computed[0]-computed[1]) > 1e-4*(1+math.Abs(computed[1])) {
 		p.t.Errorf("%s detail view: computed value and network value %v, want two equal numbers", what, computed)
