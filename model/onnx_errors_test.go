@@ -113,21 +113,41 @@ func TestImportONNXErrors(t *testing.T) {
 		{name: "opset", change: func(mp *onnxpb.ModelProto) {
 			mp.OpsetImport[0].Version = proto.Int64(99)
 		}, want: "opset 99"},
-		{name: "two computed inputs", change: func(mp *onnxpb.ModelProto) {
+		{name: "add with broadcasting", change: func(mp *onnxpb.ModelProto) {
 			node(mp, "Gemm").OpType = proto.String("Add")
-			node(mp, "Add").Input = []string{"conv2d/relu", "flatten"}
-		}, want: "a branching graph needs a graph model"},
-		{name: "concat", change: func(mp *onnxpb.ModelProto) {
+			node(mp, "Add").Input = []string{"flatten", "conv2d/relu"}
+		}, want: `node "dense" (Add): input "conv2d/relu" is [N 2 8 8], input "flatten" [N 128]: convnet's merge layers join tensors of one shape`},
+		{name: "sub of computed tensors", change: func(mp *onnxpb.ModelProto) {
+			node(mp, "Gemm").OpType = proto.String("Sub")
+			node(mp, "Sub").Input = []string{"flatten", "flatten"}
+		}, want: `(Sub): Sub of two computed tensors is not a convnet layer`},
+		{name: "concat without axis", change: func(mp *onnxpb.ModelProto) {
 			node(mp, "Relu").OpType = proto.String("Concat")
-		}, want: `(Concat): joining tensors needs a graph model`},
-		{name: "output mid-chain", change: func(mp *onnxpb.ModelProto) {
-			mp.Graph.Output[0].Name = proto.String("dense")
-		}, want: `graph output "dense" is not the end of the chain`},
+		}, want: `(Concat): attribute axis is missing`},
+		{name: "concat along the batch", change: func(mp *onnxpb.ModelProto) {
+			node(mp, "Relu").OpType = proto.String("Concat")
+			node(mp, "Concat").Attribute = []*onnxpb.AttributeProto{attrInt("axis", -4)}
+		}, want: `(Concat): attribute axis = -4 on [N 2 8 8]`},
+		{name: "concat of other sizes", change: func(mp *onnxpb.ModelProto) {
+			node(mp, "Relu").OpType = proto.String("Concat")
+			node(mp, "Concat").Input = []string{"conv2d", "input"}
+			node(mp, "Concat").Attribute = []*onnxpb.AttributeProto{attrInt("axis", 2)}
+		}, want: `(Concat): input "input" is [N 1 8 8], input "conv2d" [N 2 8 8]: all axes but axis 2 must agree`},
+		{name: "reducemean over channels", change: func(mp *onnxpb.ModelProto) {
+			node(mp, "Relu").OpType = proto.String("ReduceMean")
+			node(mp, "ReduceMean").Attribute = []*onnxpb.AttributeProto{attrInts("axes", 1)}
+		}, want: `(ReduceMean): axes [1], keepdims 1: only the mean over the height and width`},
+		{name: "preprocessing of a shared input", change: func(mp *onnxpb.ModelProto) {
+			mp.Graph.Node = append(mp.Graph.Node, &onnxpb.NodeProto{Name: proto.String("scale"), OpType: proto.String("Mul"), Input: []string{"input", "conv2d/bias"}, Output: []string{"scaled"}})
+		}, want: `node "scale" (Mul): preprocesses "input", which other nodes also read`},
+		{name: "output not class scores", change: func(mp *onnxpb.ModelProto) {
+			mp.Graph.Output[0].Name = proto.String("conv2d/relu")
+		}, want: `graph output "conv2d/relu" has shape [2 8 8] per sample, want a vector of class scores`},
 		{name: "softmax axis", change: setAttr("Softmax", attrInt("axis", 0)), want: `(Softmax): attribute axis = 0`},
 		{name: "arithmetic between layers", change: func(mp *onnxpb.ModelProto) {
 			node(mp, "Relu").OpType = proto.String("Mul")
 			node(mp, "Mul").Input = append(node(mp, "Mul").Input, "conv2d/bias")
-		}, want: "arithmetic on the output of a layer"},
+		}, want: "(Mul): arithmetic with a constant on the output of a layer is not a convnet layer"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
