@@ -2,6 +2,7 @@ package model
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -77,7 +78,7 @@ func TestImportONNXErrors(t *testing.T) {
 		{name: "text", bytes: []byte("name,label\nx,1\n"), want: "not an ONNX model"},
 		{name: "cycle", change: func(mp *onnxpb.ModelProto) {
 			node(mp, "Conv").Input[0] = node(mp, "Relu").Output[0]
-		}, want: `(Conv): the graph has a cycle`},
+		}, want: `node "conv2d" (Conv): the graph has a cycle: "conv2d" -> "conv2d/relu" -> "conv2d"`},
 		{name: "dangling input", change: func(mp *onnxpb.ModelProto) {
 			node(mp, "Gemm").Input[1] = "nowhere"
 		}, want: `node "dense" (Gemm): input "nowhere" is not produced`},
@@ -133,6 +134,16 @@ func TestImportONNXErrors(t *testing.T) {
 			node(mp, "Concat").Input = []string{"conv2d", "input"}
 			node(mp, "Concat").Attribute = []*onnxpb.AttributeProto{attrInt("axis", 2)}
 		}, want: `(Concat): input "input" is [N 1 8 8], input "conv2d" [N 2 8 8]: all axes but axis 2 must agree`},
+		{name: "concat beyond the size of an input", change: func(mp *onnxpb.ModelProto) {
+			// Each node doubles the height: 2^21 x 8 x 8 values at the last.
+			x := "input"
+			for k := range 21 {
+				out := fmt.Sprintf("c%d", k+1)
+				mp.Graph.Node = append(mp.Graph.Node, &onnxpb.NodeProto{Name: proto.String(out), OpType: proto.String("Concat"),
+					Input: []string{x, x}, Output: []string{out}, Attribute: []*onnxpb.AttributeProto{attrInt("axis", 2)}})
+				x = out
+			}
+		}, want: `node "c21" (Concat): joins more than 67108864 values per sample`},
 		{name: "reducemean over channels", change: func(mp *onnxpb.ModelProto) {
 			node(mp, "Relu").OpType = proto.String("ReduceMean")
 			node(mp, "ReduceMean").Attribute = []*onnxpb.AttributeProto{attrInts("axes", 1)}

@@ -3,10 +3,12 @@ package model
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/convnet-go/convnet/data"
@@ -179,8 +181,8 @@ func reorderInitializer(t *testing.T, mp *onnxpb.ModelProto, name string, order 
 }
 
 // TestONNXGraphImport imports graphs written the ways other exporters write
-// them, each computing what a convnet graph computes: a Div by 2 after an
-// Add for the average, ReduceMean for the global average pooling (axes as
+// them, each computing what a convnet graph computes: nodes in any order,
+// a Div by 2 after an Add for the average, ReduceMean for the global average pooling (axes as
 // an attribute, or as an input since opset 18), images flattened
 // channel-first and then concatenated.
 func TestONNXGraphImport(t *testing.T) {
@@ -219,6 +221,9 @@ func TestONNXGraphImport(t *testing.T) {
 			n.OpType, n.Output = proto.String("Add"), []string{"average/sum"}
 			mp.Graph.Initializer = append(mp.Graph.Initializer, &onnxpb.TensorProto{Name: proto.String("two"), DataType: proto.Int32(int32(onnxpb.TensorProto_FLOAT)), FloatData: []float32{2}})
 			mp.Graph.Node = append(mp.Graph.Node, &onnxpb.NodeProto{Name: proto.String("average/div"), OpType: proto.String("Div"), Input: []string{"average/sum", "two"}, Output: []string{"average"}})
+		}},
+		{"nodes in reverse order", builtGraph(t), func(mp *onnxpb.ModelProto) {
+			slices.Reverse(mp.Graph.Node)
 		}},
 		{"reducemean", gap, func(mp *onnxpb.ModelProto) {
 			n := onnxNode(t, mp, "global_average_pooling2d")
@@ -262,6 +267,53 @@ func TestONNXGraphImport(t *testing.T) {
 			}
 			if want, have := structure(tt.m), structure(got); !slices.Equal(want, have) {
 				t.Errorf("imported layers:\n%v\nwant\n%v", have, want)
+			}
+		})
+	}
+}
+
+// TestONNXGraphErrors: a graph whose values do not flow from the input to
+// the output is an error naming a node where they do not.
+func TestONNXGraphErrors(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(mp *onnxpb.ModelProto)
+		want   string
+	}{
+		// The dense layer, first in the file, waits on the cycle but is
+		// not on it.
+		{"cycle through a merge layer", func(mp *onnxpb.ModelProto) {
+			onnxNode(t, mp, "add").Input[1] = "re_lu_1"
+			n := len(mp.Graph.Node)
+			mp.Graph.Node = slices.Concat(mp.Graph.Node[n-2:], mp.Graph.Node[:n-2])
+		}, `node "add" (Add): the graph has a cycle: "add" -> "re_lu_1" -> "add"`},
+		{"longer cycle", func(mp *onnxpb.ModelProto) {
+			onnxNode(t, mp, "conv2d_1").Input[0] = "conv2d_3/tanh"
+		}, `node "conv2d_1" (Conv): the graph has a cycle: "conv2d_1" -> "conv2d_1/relu" -> "conv2d_2" -> "add" -> "re_lu_1" -> "conv2d_3" -> "conv2d_3/tanh" -> "conv2d_1"`},
+		{"self-loop", func(mp *onnxpb.ModelProto) {
+			onnxNode(t, mp, "multiply").Input[1] = "multiply"
+		}, `node "multiply" (Mul): the graph has a cycle: "multiply" -> "multiply"`},
+		{"dangling input of a merge layer", func(mp *onnxpb.ModelProto) {
+			onnxNode(t, mp, "concatenate").Input[1] = "nowhere"
+		}, `node "concatenate" (Concat): input "nowhere" is not produced by any node, initializer or graph input`},
+		{"two producers", func(mp *onnxpb.ModelProto) {
+			onnxNode(t, mp, "conv2d_3/tanh").Output[0] = "re_lu_1"
+		}, `node "conv2d_3/tanh" (Tanh): output "re_lu_1" is also produced by another node`},
+		{"output of no node", func(mp *onnxpb.ModelProto) {
+			mp.Graph.Output[0].Name = proto.String("nowhere")
+		}, `graph output "nowhere" is not produced by any node`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mp, err := onnxModel(builtGraph(t), ONNXExportOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.change(mp)
+			m, err := importBytes(marshal(t, mp), ONNXImportOptions{})
+			var oe *ONNXError
+			if err == nil || !errors.As(err, &oe) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("ImportONNX() = %v, %v; want an *ONNXError containing %q", m, err, tt.want)
 			}
 		})
 	}

@@ -181,8 +181,9 @@ func importConcat(b *onnxBuilder, n *onnxpb.NodeProto) error {
 		if !ok {
 			return nodeErr(n, "input %q is %s, input %q %s: all axes but axis %d must agree", n.GetInput()[k], y.describe(), n.GetInput()[0], x.describe(), axis)
 		}
-		if out[axis-1] += y.shape[axis-1]; out[axis-1] > maxInputSize {
-			return nodeErr(n, "joins more than %d values along axis %d", maxInputSize, axis)
+		out[axis-1] += y.shape[axis-1]
+		if size := boundedSize(out); size > maxInputSize {
+			return nodeErr(n, "joins more than %d values per sample", maxInputSize)
 		}
 	}
 	if len(xs) == 1 {
@@ -270,4 +271,16 @@ func importReduceMean(b *onnxBuilder, n *onnxpb.NodeProto) error {
 		return b.output(n, &onnxValue{node: nd, shape: []int{x.shape[0], 1, 1}, flat: true})
 	}
 	return b.output(n, &onnxValue{node: nd, shape: []int{x.shape[0]}})
+}
+
+// boundedSize returns the number of values of a shape of positive sizes, or
+// more than maxInputSize when it is larger, without overflowing.
+func boundedSize(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		if n *= d; n > maxInputSize {
+			return n
+		}
+	}
+	return n
 }

@@ -1,7 +1,9 @@
 package model
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/convnet-go/convnet/internal/onnxpb"
 )
@@ -148,11 +150,41 @@ func (b *onnxBuilder) sortNodes(g *onnxpb.GraphProto) ([]*onnxpb.NodeProto, erro
 		}
 	}
 	if len(order) < len(nodes) {
-		for i, n := range nodes {
-			if waiting[i] > 0 {
-				return nil, nodeErr(n, "the graph has a cycle through this node")
-			}
-		}
+		return nil, cycleErr(nodes, producer, waiting)
 	}
 	return order, nil
+}
+
+// cycleErr names the nodes of a cycle among the nodes still waiting for an
+// input. Every waiting node has a waiting producer, so walking from one
+// producer to the next comes back to a node already seen: the cycle runs
+// from there.
+func cycleErr(nodes []*onnxpb.NodeProto, producer map[string]int, waiting []int) error {
+	waitingProducer := func(i int) int {
+		for _, in := range nodes[i].GetInput() {
+			if p, ok := producer[in]; ok && waiting[p] > 0 {
+				return p
+			}
+		}
+		panic("model: a waiting node without a waiting producer")
+	}
+	i := slices.IndexFunc(waiting, func(w int) bool { return w > 0 })
+	seen := map[int]int{} // node -> its position on the walk
+	var walk []int
+	for _, ok := seen[i]; !ok; _, ok = seen[i] {
+		seen[i] = len(walk)
+		walk = append(walk, i)
+		i = waitingProducer(i)
+	}
+	// The walk goes from reader to producer: the cycle in the order values
+	// flow is its reverse, told from the node that comes first in the file.
+	cycle := walk[seen[i]:]
+	slices.Reverse(cycle)
+	first := slices.Index(cycle, slices.Min(cycle))
+	cycle = slices.Concat(cycle[first:], cycle[:first], cycle[first:first+1])
+	var names []string
+	for _, j := range cycle {
+		names = append(names, fmt.Sprintf("%q", nodeName(nodes[j])))
+	}
+	return nodeErr(nodes[cycle[0]], "the graph has a cycle: %s", strings.Join(names, " -> "))
 }
