@@ -6,24 +6,25 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/convnet-go/convnet/model"
 )
 
-// TestImportPyTorch trains a CNN in PyTorch (scripts/onnx/torch_cnn.py),
-// exports it with torch.onnx.export, imports it with the preprocessing
-// given by flags, and checks convnet predict's probabilities against
-// PyTorch's on 100 MNIST test images; then convnet serve shows its layers
-// and kernels.
-func TestImportPyTorch(t *testing.T) {
-	skipRace(t)
+// torchImport runs a script of scripts/onnx that trains a network on MNIST
+// in PyTorch and exports it to name, imports the ONNX file with the
+// preprocessing of its training given by flags, and checks convnet
+// predict's probabilities against PyTorch's on the script's 100 test
+// images. It returns the model file and the model.
+func torchImport(t *testing.T, script, name string) (string, *model.Sequential) {
+	t.Helper()
 	py := python(t, "torch", "numpy")
 	dir := t.TempDir()
-	msg, err := exec.Command(py, filepath.Join(onnxScripts, "torch_cnn.py"), filepath.Join(dataDir(t), "mnist"), dir).CombinedOutput()
+	msg, err := exec.Command(py, filepath.Join(onnxScripts, script), filepath.Join(dataDir(t), "mnist"), dir).CombinedOutput()
 	if err != nil {
-		t.Fatalf("torch_cnn.py: %v\n%s", err, msg)
+		t.Fatalf("%s: %v\n%s", script, err, msg)
 	}
 	t.Logf("%s", strings.TrimSpace(string(msg)))
 	classes := filepath.Join(dir, "digits.txt")
@@ -31,7 +32,7 @@ func TestImportPyTorch(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "imported.safetensors")
-	code, stdout, errs := runCLI("import", "--onnx", filepath.Join(dir, "cnn.onnx"), "--out", out, "--classes", classes,
+	code, stdout, errs := runCLI("import", "--onnx", filepath.Join(dir, name), "--out", out, "--classes", classes,
 		"--rescale", "1/255", "--mean", "0.1307", "--std", "0.3081")
 	if code != 0 {
 		t.Fatalf("convnet import: exit %d: %s", code, errs)
@@ -57,9 +58,8 @@ func TestImportPyTorch(t *testing.T) {
 		images = append(images, img)
 	}
 	want := readFloats(t, filepath.Join(dir, "probs.f32"))
-	got := probabilities(t, m, images)
 	var flat []float32
-	for _, row := range got {
+	for _, row := range probabilities(t, m, images) {
 		flat = append(flat, row...)
 	}
 	var wantRows [][]float32
@@ -67,7 +67,15 @@ func TestImportPyTorch(t *testing.T) {
 		wantRows = append(wantRows, want[i:i+10])
 	}
 	compareProbabilities(t, "convnet predict vs PyTorch", flat, wantRows, 1e-5)
+	return out, m
+}
 
+// TestImportPyTorch imports a CNN trained in PyTorch
+// (scripts/onnx/torch_cnn.py) and checks its predictions (torchImport);
+// then convnet serve shows its layers and kernels.
+func TestImportPyTorch(t *testing.T) {
+	skipRace(t)
+	out, m := torchImport(t, "torch_cnn.py", "cnn.onnx")
 	base, stop := startServe(t, "--model", out)
 	var models struct {
 		Models []struct {
@@ -90,6 +98,38 @@ func TestImportPyTorch(t *testing.T) {
 	}
 	if code, errs := stop(); code != exitOK {
 		t.Errorf("serve: exit %d: %s", code, errs)
+	}
+}
+
+// TestImportPyTorchResNet imports a residual network trained in PyTorch
+// (scripts/onnx/torch_resnet.py: residual blocks, a projection shortcut,
+// Concat branches) as a graph and checks its predictions (torchImport);
+// then convnet summary shows the graph with its Connected to column.
+func TestImportPyTorchResNet(t *testing.T) {
+	skipRace(t)
+	out, m := torchImport(t, "torch_resnet.py", "resnet.onnx")
+	if !m.IsGraph() {
+		t.Fatalf("imported a stack of %d layers, want a graph", len(m.Layers))
+	}
+	count := map[string]int{}
+	for _, l := range m.Layers {
+		count[l.Type()]++
+	}
+	if count["Add"] != 2 || count["Concatenate"] != 2 || count["GlobalAveragePooling2D"] != 2 {
+		t.Errorf("imported layers by type: %v; want 2 Add (the residual blocks), 2 Concatenate, 2 GlobalAveragePooling2D", count)
+	}
+	code, stdout, errs := runCLI("summary", "--model", out)
+	if code != 0 {
+		t.Fatalf("convnet summary: exit %d: %s", code, errs)
+	}
+	t.Logf("%s", stdout)
+	// The head's Concatenate lists its three inputs, one per line.
+	lines := strings.Split(stdout, "\n")
+	i := slices.IndexFunc(lines, func(s string) bool { return strings.HasPrefix(s, "Concat_1 (Concatenate)") })
+	if !strings.Contains(stdout, "Connected to") || i < 0 || i+2 >= len(lines) ||
+		!strings.HasSuffix(lines[i], "pool.GlobalAveragePool[0][0]") || !strings.HasSuffix(lines[i+1], " ReduceMean[0][0]") ||
+		!strings.HasSuffix(lines[i+2], " Flatten_1[0][0]") {
+		t.Errorf("convnet summary: want a Connected to column and the rows of Concat_1 joining pool.GlobalAveragePool, ReduceMean and Flatten_1")
 	}
 }
 
