@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/tensor"
@@ -85,8 +86,27 @@ type Classifier struct {
 	opts    ClassifierOptions
 	pool    chan *Sequential
 
-	mu   sync.Mutex
-	made int // copies of the model made for the pool, m itself included
+	mu      sync.Mutex
+	made    int          // copies of the model made for the pool, m itself included
+	waiting atomic.Int64 // calls waiting for a free copy
+}
+
+// PoolStats is how a [Classifier]'s copies of its model are used at one
+// moment.
+type PoolStats struct {
+	Size    int // the most copies there may be ([ClassifierOptions].Workers)
+	Copies  int // the copies made so far, the model itself included
+	Busy    int // the copies running a batch (or being made for one)
+	Waiting int // the calls waiting for a free copy
+}
+
+// PoolStats returns how the classifier's copies of its model are used now,
+// for monitoring.
+func (c *Classifier) PoolStats() PoolStats {
+	c.mu.Lock()
+	made := c.made
+	c.mu.Unlock()
+	return PoolStats{Size: c.opts.Workers, Copies: made, Busy: max(made-len(c.pool), 0), Waiting: int(c.waiting.Load())}
 }
 
 // NewClassifier returns a classifier for m, a built model that takes images
@@ -323,6 +343,8 @@ func (c *Classifier) acquire(ctx context.Context) (*Sequential, error) {
 		return c.clone(), nil
 	}
 	c.mu.Unlock()
+	c.waiting.Add(1)
+	defer c.waiting.Add(-1)
 	select {
 	case m := <-c.pool:
 		return m, nil

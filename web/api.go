@@ -11,13 +11,14 @@ import (
 )
 
 // model returns the model named by the "model" query parameter; it may be
-// omitted when only one model is served.
+// omitted when only one model is served. The request's log record names it.
 func (s *Server) model(r *http.Request) (*served, error) {
 	name := r.URL.Query().Get("model")
 	if name == "" {
 		if r.PathValue("name") != "" {
 			name = r.PathValue("name")
 		} else if len(s.models) == 1 {
+			noteModel(r, s.models[0].name)
 			return s.models[0], nil
 		} else {
 			return nil, errorf(http.StatusBadRequest, "missing model parameter: one of %s", s.names())
@@ -30,6 +31,7 @@ func (s *Server) model(r *http.Request) (*served, error) {
 		}
 		return nil, errorf(http.StatusNotFound, "unknown model %q: one of %s", name, s.names())
 	}
+	noteModel(r, m.name)
 	return m, nil
 }
 

@@ -28,7 +28,8 @@
 // [Options.Timeout] included; an unsupported method is a 405 with an Allow
 // header. Paths with "." or ".." segments, backslashes or empty segments are
 // refused (400) before routing; only the embedded files are served.
-// GET /healthz answers {"status": "ok", "models": N}.
+// GET /healthz answers {"status": "ok", "models": N}; the probes and the
+// metrics are described under "Running many servers".
 //
 // # Limits
 //
@@ -142,4 +143,30 @@
 // H*W*C raw bytes (0..255, upright, white on black, row by row, channels
 // last; a Go []byte field encodes this way). Metadata that does not parse is
 // ignored with a warning on the server's log.
+//
+// # Running many servers
+//
+// Replicas of the server behind a load balancer are told apart from the
+// outside by three endpoints:
+//
+//   - GET /healthz (liveness) answers 200 while the process runs.
+//   - GET /readyz (readiness) answers 200 {"status": "ready", "models": N}
+//     while the server takes work, 503 with no models or once [Server.Serve]
+//     is shutting down.
+//   - GET /metrics answers the Prometheus text format, from a registry of
+//     the server's own: convnet_http_requests_total by endpoint (the route's
+//     pattern, such as "/api/predict" or "/api/models/{name}/history";
+//     "none" for a path refused before routing) and code;
+//     convnet_http_request_duration_seconds, a histogram by endpoint;
+//     convnet_http_requests_in_flight; convnet_work_slots and
+//     convnet_work_slots_busy ([Options.Concurrency]); for each model,
+//     convnet_model_pool_size, _copies, _busy and _waiting, the use of its
+//     copies ([model.Classifier.PoolStats]); and the Go runtime's and the
+//     process's standard metrics (go_*, process_*).
+//
+// With [Options.Logger] set, every request ends with a log record: method,
+// path, status, duration, bytes and model. When its context ends,
+// [Server.Serve] turns /readyz to 503, waits [Options.DrainDelay], closes its
+// listener and lets the requests in flight finish, for up to
+// [Options.DrainTimeout].
 package web

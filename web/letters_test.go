@@ -34,7 +34,7 @@ func barImage(c int, rng *rand.Rand) []float32 {
 
 // bars returns a PNG of size w×h holding the letters class c, a bar at
 // columns c+1 and c+2 of 8, in the given ink on the given paper.
-func bars(t *testing.T, c, w, h int, ink, paper uint8) []byte {
+func bars(t testing.TB, c, w, h int, ink, paper uint8) []byte {
 	img := image.NewGray(image.Rect(0, 0, w, h))
 	for y := range h {
 		for x := range w {

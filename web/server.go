@@ -3,16 +3,16 @@ package web
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
+	"log/slog"
 	"net/http"
 	"path"
 	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/convnet-go/convnet/model"
@@ -39,21 +39,39 @@ type Options struct {
 	// the model's input (512x512 for a 32x32 model), enough for a drawing or
 	// a cropped photo of one character.
 	MaxImagePixels int
-	// Log receives warnings and the access errors; default io.Discard.
+	// Log receives warnings: a model's metadata that is ignored, a panic
+	// recovered. Default: Logger's warnings if Logger is set, else
+	// io.Discard.
 	Log io.Writer
+	// Logger receives a record of every request: its method, path, status,
+	// duration, bytes written and model. The probes and the metrics
+	// (/healthz, /readyz, /metrics) are at level debug, the other requests
+	// at info, or error for a server error (5xx); the start of a shutdown
+	// is at info. Nil: no records.
+	Logger *slog.Logger
+	// DrainDelay is how long [Server.Serve] goes on accepting requests once
+	// its context ends, with /readyz answering 503, so that load balancers
+	// that poll it stop sending requests before the listener closes;
+	// default 0.
+	DrainDelay time.Duration
+	// DrainTimeout bounds how long [Server.Serve] waits for the requests in
+	// flight once the listener is closed; default Timeout plus 5 s.
+	DrainTimeout time.Duration
 }
 
-// Server is the demo's HTTP handler: the JSON API under /api/, a health
-// check at /healthz and the embedded page everywhere else. It is safe for
-// concurrent use.
+// Server is the demo's HTTP handler: the JSON API under /api/, the probes
+// /healthz and /readyz, the Prometheus metrics at /metrics and the embedded
+// page everywhere else. It is safe for concurrent use.
 type Server struct {
-	opts    Options
-	models  []*served
-	byName  map[string]*served
-	work    chan struct{} // one token per request reading an image or running a model
-	mux     *http.ServeMux
-	static  fs.FS
-	handler http.Handler
+	opts     Options
+	metrics  *metrics
+	draining atomic.Bool // Serve is shutting down: /readyz answers 503
+	models   []*served
+	byName   map[string]*served
+	work     chan struct{} // one token per request reading an image or running a model
+	mux      *http.ServeMux
+	static   fs.FS
+	handler  http.Handler
 }
 
 // NewServer returns a server for the given models.
@@ -67,8 +85,14 @@ func NewServer(models []Model, opts Options) (*Server, error) {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = runtime.GOMAXPROCS(0)
 	}
+	if opts.DrainTimeout <= 0 {
+		opts.DrainTimeout = opts.Timeout + 5*time.Second
+	}
 	if opts.Log == nil {
 		opts.Log = io.Discard
+		if opts.Logger != nil {
+			opts.Log = logWriter{opts.Logger}
+		}
 	}
 	s := &Server{opts: opts, byName: map[string]*served{}, work: make(chan struct{}, opts.Concurrency)}
 	for _, m := range models {
@@ -90,6 +114,7 @@ func NewServer(models []Model, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.static = sub
+	s.metrics = newMetrics(s)
 	s.routes()
 	return s, nil
 }
@@ -137,20 +162,33 @@ var (
 
 func (s *Server) routes() {
 	m := http.NewServeMux()
-	m.HandleFunc("/api/models", route(get, s.handleModels))
-	m.HandleFunc("/api/predict", route(post, s.handlePredict))
-	m.HandleFunc("/api/activations", route(post, s.handleActivations))
-	m.HandleFunc("/api/saliency", route(post, s.handleSaliency))
-	m.HandleFunc("/api/models/{name}/layers/{index}/kernel", route(get, s.handleKernel))
-	m.HandleFunc("/api/models/{name}/layers/{index}/activation", route(get, s.handleActivation))
-	m.HandleFunc("/api/models/{name}/history", route(get, s.handleHistory))
-	m.HandleFunc("/api/models/{name}/evaluation", route(get, s.handleEvaluation))
-	m.HandleFunc("/api/models/{name}/evaluation/samples", route(get, s.handleSamples))
-	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+	// handle routes pattern to h for the given methods (nil: any), noting
+	// the pattern as the request's endpoint for its metrics.
+	handle := func(pattern string, methods []string, h http.HandlerFunc) {
+		if methods != nil {
+			h = route(methods, h)
+		}
+		m.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			noteEndpoint(r, pattern)
+			h(w, r)
+		})
+	}
+	handle("/api/models", get, s.handleModels)
+	handle("/api/predict", post, s.handlePredict)
+	handle("/api/activations", post, s.handleActivations)
+	handle("/api/saliency", post, s.handleSaliency)
+	handle("/api/models/{name}/layers/{index}/kernel", get, s.handleKernel)
+	handle("/api/models/{name}/layers/{index}/activation", get, s.handleActivation)
+	handle("/api/models/{name}/history", get, s.handleHistory)
+	handle("/api/models/{name}/evaluation", get, s.handleEvaluation)
+	handle("/api/models/{name}/evaluation/samples", get, s.handleSamples)
+	handle("/api/", nil, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no API endpoint %s", r.URL.Path)
 	})
-	m.HandleFunc("/healthz", route(get, s.handleHealth))
-	m.HandleFunc("/", route(get, s.handleStatic))
+	handle("/healthz", get, s.handleHealth)
+	handle("/readyz", get, s.handleReady)
+	handle("/metrics", get, s.metrics.handler.ServeHTTP)
+	handle("/", get, s.handleStatic)
 	s.mux = m
 	timeoutBody, _ := json.Marshal(errorBody{Error: fmt.Sprintf("the request took longer than %v", s.opts.Timeout)})
 	s.handler = http.TimeoutHandler(http.HandlerFunc(s.serve), s.opts.Timeout, string(timeoutBody))
@@ -159,10 +197,20 @@ func (s *Server) routes() {
 // ServeHTTP implements [http.Handler]. Reading the request's body ends with
 // its timeout, so that a client that stalls its upload does not keep a work
 // slot longer than a request may take (where the connection allows it:
-// http.ResponseController).
+// http.ResponseController). Every request is counted in the metrics and
+// logged as it ends.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	info := &requestInfo{endpoint: "none"}
+	r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
+	rec := &recorder{ResponseWriter: w}
+	s.metrics.inFlight.Add(1)
+	defer s.metrics.inFlight.Add(-1)
+	answered := false
+	defer func() { s.record(r, rec, info, time.Since(start), answered) }()
 	http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.opts.Timeout))
-	s.handler.ServeHTTP(jsonTimeout{w}, r)
+	s.handler.ServeHTTP(jsonTimeout{rec}, r)
+	answered = true
 }
 
 // jsonTimeout marks the body of http.TimeoutHandler's 503 as JSON: the
@@ -180,10 +228,6 @@ func (w jsonTimeout) WriteHeader(status int) {
 
 // Unwrap gives http.ResponseController the underlying writer.
 func (w jsonTimeout) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "models": len(s.models)})
-}
 
 // serve rejects unclean paths before the mux would redirect them and turns
 // a panic into a JSON error. The POST endpoints limit their bodies.
@@ -253,32 +297,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	w.Write(b)
 	w.Write([]byte{'\n'})
-}
-
-// Serve answers HTTP requests on ln until ctx is cancelled, then shuts down
-// gracefully, letting requests in flight finish for up to five seconds.
-func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      s.opts.Timeout + 10*time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := hs.Shutdown(sctx)
-	if e := <-errc; !errors.Is(e, http.ErrServerClosed) && err == nil {
-		err = e
-	}
-	return err
 }

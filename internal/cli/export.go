@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"slices"
@@ -15,32 +16,43 @@ import (
 func init() {
 	register(command{
 		name:    "export",
-		summary: "write a model in another format (onnx) for other runtimes",
+		summary: "write a model for other runtimes (onnx) or as a PyTorch project that trains it on many GPUs (pytorch)",
 		run:     runExport,
 	})
 }
 
 // ExportOptions are the flags of "convnet export".
 type ExportOptions struct {
-	Model  string // a model file or a preset
+	Model  string // a model file or a preset (and for pytorch a JSON architecture)
 	Format string // a key of exportFormats
 	Out    string
 	Force  bool
+	// Train holds convnet train's flags, the recipe of --format pytorch.
+	Train *trainOptions
+	// set names the flags given on the command line; flags holds them all.
+	set   map[string]bool
+	flags *flag.FlagSet
+	args  []string
 }
 
 // exportFormat writes a model in one format.
 type exportFormat struct {
 	about string
-	write func(w io.Writer, m *model.Sequential) error
+	// recipe says that the format takes convnet train's flags.
+	recipe bool
+	run    func(ctx context.Context, o *ExportOptions, stdout io.Writer) error
 }
 
 // exportFormats are the formats "convnet export" writes.
 var exportFormats = map[string]exportFormat{
 	"onnx": {
 		about: "ONNX (opset 13): raw pixels 0..255 in NCHW, class probabilities out",
-		write: func(w io.Writer, m *model.Sequential) error {
-			return model.ExportONNX(w, m, model.ONNXExportOptions{ProducerVersion: version.String()})
-		},
+		run:   exportONNX,
+	},
+	"pytorch": {
+		about:  "a PyTorch project: model.py, train.py (the recipe, DistributedDataParallel), README.md and the model file",
+		recipe: true,
+		run:    exportPyTorch,
 	},
 }
 
@@ -54,37 +66,66 @@ func exportFormatNames() []string {
 }
 
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var o ExportOptions
-	fs := newFlagSet("export", "--model FILE --format onnx --out FILE", stderr)
-	fs.StringVar(&o.Model, "model", "", "the model file, or a preset ("+strings.Join(model.PresetNames(), ", ")+") with random weights (required)")
+	o := ExportOptions{Train: &trainOptions{}, set: map[string]bool{}, args: args}
+	fs := newFlagSet("export", "--model FILE --format onnx --out FILE\n       convnet export --format pytorch --out DIR [--model FILE|PRESET|ARCH.json] [convnet train's flags]", stderr)
 	fs.StringVar(&o.Format, "format", "onnx", "the format to write: "+strings.Join(exportFormatNames(), ", "))
-	fs.StringVar(&o.Out, "out", "", "the file to write (required)")
-	fs.BoolVar(&o.Force, "force", false, "overwrite an existing output file")
+	// convnet train's flags are the recipe of --format pytorch; --model,
+	// --out and --force are the export's own.
+	tfs := flag.NewFlagSet("train", flag.ContinueOnError)
+	o.Train.register(tfs)
+	tfs.VisitAll(func(f *flag.Flag) {
+		usage := "pytorch: " + f.Usage
+		switch f.Name {
+		case "model":
+			usage = "the model file, or a preset (" + strings.Join(model.PresetNames(), ", ") + ") with random weights; " +
+				"pytorch also takes a JSON architecture and starts from convnet's initial weights for --seed (required for onnx; pytorch default: the recipe's)"
+		case "out":
+			usage = "the file (onnx) or the new folder (pytorch) to write (required)"
+		case "force":
+			usage = "overwrite an existing output file (pytorch: the project's files in an existing folder)"
+		}
+		fs.Var(f.Value, f.Name, usage)
+	})
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
+	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
+	o.flags = fs
+	o.Model, o.Out, o.Force = o.Train.Model, o.Train.Out, o.Train.Force
+	f, ok := exportFormats[o.Format]
 	switch {
 	case len(rest) > 0:
 		return usagef("unexpected argument %q", rest[0])
-	case o.Model == "" || o.Out == "":
-		return usagef("--model and --out are required")
-	}
-	if _, ok := exportFormats[o.Format]; !ok {
+	case !ok:
 		return usagef("--format %q: want one of %s", o.Format, strings.Join(exportFormatNames(), ", "))
+	case o.Out == "":
+		return usagef("--out is required")
 	}
-	return export(o, stdout)
+	if !f.recipe {
+		if !o.set["model"] {
+			return usagef("--model and --out are required")
+		}
+		for name := range o.set {
+			if !slices.Contains([]string{"format", "model", "out", "force"}, name) {
+				return usagef("--%s is a training flag: it applies to --format pytorch", name)
+			}
+		}
+	}
+	return f.run(ctx, &o, stdout)
 }
 
-func export(o ExportOptions, stdout io.Writer) error {
+func exportONNX(ctx context.Context, o *ExportOptions, stdout io.Writer) error {
 	m, err := openModel(o.Model, nil, 0, 0)
 	if err != nil {
 		return err
 	}
-	f := exportFormats[o.Format]
-	if err := safefile.Write(o.Out, o.Force, func(w io.Writer) error { return f.write(w, m) }); err != nil {
+	write := func(w io.Writer) error {
+		return model.ExportONNX(w, m, model.ONNXExportOptions{ProducerVersion: version.String()})
+	}
+	if err := safefile.Write(o.Out, o.Force, write); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s (%s)\n", o.Out, f.about)
+	fmt.Fprintf(stdout, "wrote %s (ONNX opset 13: raw pixels 0..255 in NCHW, class probabilities out)\n", o.Out)
 	return nil
 }

@@ -40,7 +40,7 @@ func missingRuntime(t *testing.T, what string, err error) {
 	if os.Getenv("CONVNET_CI") != "" {
 		t.Fatalf("%s is missing (CI installs it in .ci/run): %v", what, err)
 	}
-	t.Skipf("%s is missing (%v): skipping the cross-runtime check", what, err)
+	t.Skipf("%s is missing (%v): skipping the test", what, err)
 }
 
 // python returns Debian's python3 with the given modules, or skips.
@@ -240,10 +240,10 @@ func globalPool(t *testing.T) *model.Sequential {
 		&nn.GlobalAveragePooling2D{},
 		&nn.Dense{Units: 4, Activation: "softmax"},
 	)
-	if err := m.Build([]int{8, 9, 2}, 6); err != nil {
+	if err := m.Build([]int{8, 9, 3}, 6); err != nil {
 		t.Fatal(err)
 	}
-	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255, ImageCenter: true, SamplewiseCenter: true, SamplewiseStd: true, MeanImage: make([]float32, 8*9*2)}
+	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255, ImageCenter: true, SamplewiseCenter: true, SamplewiseStd: true, MeanImage: make([]float32, 8*9*3)}
 	for i := range m.Standardizer.MeanImage {
 		m.Standardizer.MeanImage[i] = float32(i%7) / 10
 	}

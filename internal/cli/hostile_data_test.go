@@ -309,6 +309,8 @@ func TestHostileData(t *testing.T) {
 		c := startChild(t, bin, cache, r, "data", "info", "--csv", "-")
 		r.Close()
 		time.Sleep(200 * time.Millisecond)
+		// Its peak so far, read now: it may have exited before wait reads it.
+		c.peak = procField(c.cmd.Process.Pid, "status", "VmHWM")
 		c.start = time.Now()
 		c.cmd.Process.Signal(os.Interrupt)
 		c.wait(t, time.Second)

@@ -1,0 +1,228 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/png"
+	"io"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/convnet-go/convnet/data"
+)
+
+// ahcdPNGs returns n images of the AHCD test set, spread over its classes,
+// as PNG files, with their classes.
+func ahcdPNGs(t *testing.T, n int) (pngs [][]byte, labels []int) {
+	t.Helper()
+	_, test, err := data.LoadAHCD(context.Background(), filepath.Join(dataDir(t), "ahcd", "ahcd_csv.zip"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		j := i * test.Len() / n
+		img := image.NewGray(image.Rect(0, 0, 32, 32))
+		for k, v := range test.Image(j) {
+			img.Pix[k] = uint8(v)
+		}
+		var b bytes.Buffer
+		if err := png.Encode(&b, img); err != nil {
+			t.Fatal(err)
+		}
+		pngs, labels = append(pngs, b.Bytes()), append(labels, test.Y[j])
+	}
+	return pngs, labels
+}
+
+// TestScaleOut runs two replicas of convnet serve (the image's binary, the
+// built-in models) behind nginx, holds 20 clients asking for predictions of
+// real AHCD images and the model list through nginx for 20 s, and kills one
+// replica with SIGKILL halfway. No request may fail, every prediction must
+// be the same for an image wherever it was answered, and the surviving
+// replica's /metrics must count exactly the requests nginx's log says it
+// answered.
+func TestScaleOut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: 20 s of load behind nginx")
+	}
+	const (
+		clients  = 20
+		duration = 20 * time.Second
+	)
+	nginx := nginxPath(t)
+	pngs, labels := ahcdPNGs(t, 4*28)
+	bin := buildImageBinary(t, "devel")
+	victim := startReplica(t, bin, "serve", "--addr", "127.0.0.1:0", "--log-level", "warn")
+	survivor := startReplica(t, bin, "serve", "--addr", "127.0.0.1:0", "--log-level", "warn")
+	lb, accessLog := startNginx(t, nginx, victim.addr, survivor.addr)
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
+
+	var (
+		mu        sync.Mutex
+		failures  []string
+		latencies []time.Duration
+		predicted = map[int]int{} // image → class
+		correct   int
+		differ    int
+	)
+	fail := func(format string, args ...any) {
+		mu.Lock()
+		failures = append(failures, fmt.Sprintf(format, args...))
+		mu.Unlock()
+	}
+	// one request through nginx; it returns the top class of a prediction
+	request := func(img int) (class int, ok bool) {
+		var resp *http.Response
+		var err error
+		start := time.Now()
+		if img < 0 {
+			resp, err = client.Get("http://" + lb + "/api/models")
+		} else {
+			resp, err = client.Post("http://"+lb+"/api/predict?model=ahcd&k=1", "image/png", bytes.NewReader(pngs[img]))
+		}
+		if err != nil {
+			fail("%v", err)
+			return 0, false
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		took := time.Since(start)
+		var ans struct {
+			Models []struct{ Name string }
+			Top    []struct{ Label int }
+		}
+		switch {
+		case err != nil || resp.StatusCode != 200:
+			fail("%s: status %d, %v: %s", resp.Request.URL.Path, resp.StatusCode, err, body)
+			return 0, false
+		case json.Unmarshal(body, &ans) != nil || img < 0 && len(ans.Models) != 2 || img >= 0 && len(ans.Top) != 1:
+			fail("%s: unexpected answer %.200s", resp.Request.URL.Path, body)
+			return 0, false
+		}
+		mu.Lock()
+		latencies = append(latencies, took)
+		mu.Unlock()
+		if img < 0 {
+			return 0, false
+		}
+		return ans.Top[0].Label, true
+	}
+
+	start := time.Now()
+	var wg sync.WaitGroup
+	for c := range clients {
+		wg.Go(func() {
+			for i := 0; time.Since(start) < duration; i++ {
+				if i%4 == 3 {
+					request(-1)
+					continue
+				}
+				img := (c*31 + i) % len(pngs)
+				class, ok := request(img)
+				if !ok {
+					continue
+				}
+				mu.Lock()
+				if prev, seen := predicted[img]; seen && prev != class {
+					differ++
+				}
+				predicted[img] = class
+				if class == labels[img] {
+					correct++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	time.Sleep(duration / 2)
+	if err := victim.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Since(start)
+	wg.Wait()
+	elapsed := time.Since(start)
+	victim.wait(t, 5*time.Second)
+
+	statuses, attempts, retried := nginxAttempts(t, accessLog)
+	answered := map[string]map[string]int{} // replica → endpoint → requests it answered
+	for _, a := range attempts {
+		if a.status == "200" {
+			if answered[a.replica] == nil {
+				answered[a.replica] = map[string]int{}
+			}
+			answered[a.replica][a.endpoint]++
+		}
+	}
+	sum := func(m map[string]int) (n int) {
+		for _, v := range m {
+			n += v
+		}
+		return n
+	}
+	slices.Sort(latencies)
+	q := func(p float64) time.Duration {
+		return latencies[int(p*float64(len(latencies)-1))].Round(time.Millisecond)
+	}
+	predictions := 0
+	for _, a := range attempts {
+		if a.endpoint == "/api/predict" && a.status == "200" {
+			predictions++
+		}
+	}
+	t.Logf("%d clients for %v through nginx, replica %s killed (SIGKILL) at %v: %d requests answered (%.0f/s), %d failed; "+
+		"latency p50 %v, p99 %v, max %v; nginx statuses %v, %d requests retried on the other replica; answered by the killed replica %d, by the survivor %d; "+
+		"%d of %d predictions right",
+		clients, elapsed.Round(time.Second), victim.addr, killed.Round(time.Millisecond), len(latencies), float64(len(latencies))/elapsed.Seconds(), len(failures),
+		q(0.5), q(0.99), latencies[len(latencies)-1].Round(time.Millisecond), statuses, retried, sum(answered[victim.addr]), sum(answered[survivor.addr]),
+		correct, predictions)
+	for i, f := range failures {
+		if i == 10 {
+			t.Errorf("... and %d more failures", len(failures)-10)
+			break
+		}
+		t.Errorf("failed request: %s", f)
+	}
+	if len(failures) > 0 || statuses["200"] != len(latencies) || len(statuses) != 1 {
+		t.Errorf("%d requests failed, nginx answered %v; want every one of the %d requests answered 200", len(failures), statuses, len(latencies))
+	}
+	if retried == 0 || sum(answered[victim.addr]) == 0 || sum(answered[survivor.addr]) == 0 {
+		t.Errorf("each replica must answer requests and some must be retried: %d retried, answered %v", retried, answered)
+	}
+	if differ > 0 {
+		t.Errorf("%d predictions differ from an earlier one of the same image", differ)
+	}
+	if float64(correct) < 0.9*float64(predictions) {
+		t.Errorf("%d of %d predictions right, want at least 90%% (the model scores 98.6%% on the test set)", correct, predictions)
+	}
+
+	// The survivor counts what nginx says it answered, by endpoint, in its
+	// counters and its histograms.
+	fams := scrapeMetrics(t, survivor.addr)
+	counted := map[string]int{}
+	for _, m := range fams["convnet_http_requests_total"].GetMetric() {
+		if e := label(m, "endpoint"); e != "/metrics" {
+			counted[e+" "+label(m, "code")] += int(m.GetCounter().GetValue())
+		}
+	}
+	timed := map[string]int{}
+	for _, m := range fams["convnet_http_request_duration_seconds"].GetMetric() {
+		if e := label(m, "endpoint"); e != "/metrics" {
+			timed[e+" 200"] += int(m.GetHistogram().GetSampleCount())
+		}
+	}
+	want := map[string]int{}
+	for e, n := range answered[survivor.addr] {
+		want[e+" 200"] = n
+	}
+	if fmt.Sprint(counted) != fmt.Sprint(want) || fmt.Sprint(timed) != fmt.Sprint(want) {
+		t.Errorf("the survivor's convnet_http_requests_total %v and histogram counts %v; nginx's log says it answered %v", counted, timed, want)
+	}
+	t.Logf("the survivor's /metrics: requests by endpoint and code %v", counted)
+}

@@ -1,0 +1,63 @@
+"""Runs a project written by `convnet export --format pytorch` on a batch of
+images, for the Go tests of internal/cli to compare with convnet:
+
+    python3 torch_project.py PROJECT IMAGES LABELS OUT [--step] [--state FILE]
+
+IMAGES holds N raw images, float32 [N H W C] in convnet's order, LABELS
+their classes as float32 [N]. The script loads the project's model file
+(or the state_dict FILE, such as train.py's model.pt) and writes to OUT:
+
+    logits.f32   the network's logits in inference mode, float32 [N classes]
+    probs.f32    its probabilities, float32 [N classes]
+
+With --step it then takes one training step on the batch with train.py's
+optimizer and loss (in training mode) and writes:
+
+    loss.f32           the step's loss, float32 [1]
+    step.safetensors   the network after the step, as model.save_convnet writes it
+    step.onnx          the same as train.py exports it
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+
+
+def main():
+    project, images, labels, out = sys.argv[1:5]
+    step = "--step" in sys.argv
+    sys.path.insert(0, project)
+    import model
+    import train
+
+    torch.set_num_threads(1)
+    net = model.Net()
+    meta = model.load_convnet(net)
+    if "--state" in sys.argv:
+        net.load_state_dict(torch.load(sys.argv[sys.argv.index("--state") + 1]))
+    c, h, w = model.INPUT_SHAPE
+    x = torch.from_numpy(np.fromfile(images, "<f4").reshape(-1, h, w, c)).permute(0, 3, 1, 2).contiguous()
+    y = torch.from_numpy(np.fromfile(labels, "<f4")).long()
+    net.eval()
+    with torch.no_grad():
+        logits = net(x)
+        logits.numpy().astype("<f4").tofile(os.path.join(out, "logits.f32"))
+        model.probabilities(logits).numpy().astype("<f4").tofile(os.path.join(out, "probs.f32"))
+    if not step:
+        return
+    net.train()
+    opt = train.make_optimizer(net.parameters())
+    loss = train.loss_fn(net(x), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    np.array([loss.item()], "<f4").tofile(os.path.join(out, "loss.f32"))
+    model.save_convnet(net, os.path.join(out, "step.safetensors"), meta)
+    with open(os.path.join(out, "step.onnx"), "wb") as f:
+        f.write(train.onnx_bytes(net.eval(), json.loads(meta.get("classes", "[]"))))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,390 @@
+package torchexport
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/convnet-go/convnet/internal/kernels"
+	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/nn"
+)
+
+// pyLayer is one layer's share of model.py: its module, its statements in
+// Net.forward, and those of load_convnet and save_convnet, which copy its
+// weights from and to the model file.
+type pyLayer struct {
+	Comment string   // what the layer is, for the reader
+	Attr    string   // the module's attribute of Net; "" when it has none
+	Init    string   // the module, such as "nn.Conv2d(1, 32, (5, 5), padding=(2, 2))"
+	Forward []string // statements computing the layer's output variable from its inputs'
+	Load    []string // statements of load_convnet
+	Save    []string // statements of save_convnet
+}
+
+// weight adds the statements that copy the parameter name of convnet's
+// layer (of the given shape) into net's attribute dst, and back: toTorch
+// turns a tensor in convnet's layout into PyTorch's, toConvnet the other
+// way ("%s" stands for the tensor).
+func (p *pyLayer) weight(dst, name string, shape []int, toTorch, toConvnet string) {
+	args := []string{pyStr(name)}
+	for _, d := range shape {
+		args = append(args, fmt.Sprint(d))
+	}
+	p.Load = append(p.Load, fmt.Sprintf("net.%s.copy_(%s)", dst, fmt.Sprintf(toTorch, "tensor("+strings.Join(args, ", ")+")")))
+	p.Save = append(p.Save, fmt.Sprintf("tensors[%s] = %s", pyStr(name), fmt.Sprintf(toConvnet, "net."+dst)))
+}
+
+// helpers says which of model.py's helper definitions the layers use.
+type helpers struct {
+	SameConv, SameMaxPool, SameAvgPool bool
+	BatchNorm                          bool
+	FromHWC                            bool
+}
+
+// Same reports whether a layer needs Keras's uneven "same" padding.
+func (h helpers) Same() bool { return h.SameConv || h.SameMaxPool || h.SameAvgPool }
+
+// walker turns layers into Python, one at a time, carrying what a layer
+// needs to know about those before it.
+type walker struct {
+	helpers helpers
+	attrs   map[string]bool // Python names taken
+	// flat maps a variable of Net.forward to the (c, h, w) shape of the
+	// image whose flattening gave its features, when PyTorch's order of them
+	// differs from convnet's: per-feature weights read from the model file
+	// are reordered until a Dense mixes the features.
+	flat map[string]*[3]int
+	// softmax is set when the last layer's softmax is left out of the
+	// network, which returns the logits the loss takes.
+	softmax bool
+}
+
+// UnsupportedError reports a part of a model or recipe that the PyTorch
+// project cannot reproduce exactly.
+type UnsupportedError struct {
+	What, Why string
+}
+
+func (e *UnsupportedError) Error() string {
+	return fmt.Sprintf("%s: %s", e.What, e.Why)
+}
+
+func unsupported(what, format string, args ...any) error {
+	return &UnsupportedError{What: what, Why: fmt.Sprintf(format, args...)}
+}
+
+// value is an input of a layer: the variable of Net.forward holding it and
+// its shape in convnet's order, without the batch axis.
+type value struct {
+	name  string
+	shape []int
+}
+
+// layers turns the model's layers into Python, walking them in the order
+// they run, each called on the values its inbound layers computed, and
+// returns them with the variable holding the model's output. The input is
+// x; in a chain of layers every output is x again, in a graph each layer's
+// output is a variable named as its module.
+func (w *walker) layers(m *model.Model) ([]pyLayer, string, error) {
+	chain := true
+	for i := range m.Layers {
+		if in := m.Inbound(i); len(in) != 1 || in[0] != i-1 {
+			chain = false
+		}
+	}
+	vars := make([]string, len(m.Layers))
+	var out []pyLayer
+	for i, l := range m.Layers {
+		var ins []value
+		for _, j := range m.Inbound(i) {
+			if j < 0 {
+				ins = append(ins, value{"x", m.InputShape()})
+			} else {
+				ins = append(ins, value{vars[j], m.Layers[j].OutputShape()})
+			}
+		}
+		id := w.attr(l.Name())
+		vars[i] = "x"
+		if !chain {
+			vars[i] = id
+		}
+		p, err := w.layer(l, id, ins, vars[i], i == len(m.Layers)-1)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, p)
+	}
+	w.softmax = endsInSoftmax(m.Layers[len(m.Layers)-1])
+	return out, vars[len(vars)-1], nil
+}
+
+// layer returns the Python of l, called on ins, its module named id and its
+// output assigned to the variable out. The last layer leaves out a final
+// softmax: the network returns logits, which the loss takes.
+func (w *walker) layer(l nn.Layer, id string, ins []value, out string, last bool) (pyLayer, error) {
+	name := l.Name()
+	p := pyLayer{Comment: fmt.Sprintf("%s (%s)", name, l.Type())}
+	if _, ok := l.(nn.MultiInput); ok {
+		return p, w.merge(&p, l, ins, out)
+	}
+	if len(ins) != 1 {
+		return p, fmt.Errorf("torchexport: layer %s called on %d inputs", name, len(ins))
+	}
+	x, in, flat := ins[0].name, ins[0].shape, w.flat[ins[0].name]
+	w.flat[out] = nil
+	module := func(init string) {
+		p.Attr, p.Init = id, init
+	}
+	call := func(act string) {
+		p.Forward = append(p.Forward, fmt.Sprintf("%s = %s", out, apply(act, fmt.Sprintf("self.%s(%s)", id, x))))
+	}
+	switch l := l.(type) {
+	case *nn.Conv2D:
+		h, wd, c := in[0], in[1], in[2]
+		k, s := l.KernelSize, orOne(l.Strides)
+		pads := [4]int{}
+		if l.Padding == "same" {
+			pads = samePads(h, wd, k, s)
+		}
+		bias := biasArg(l.NoBias)
+		act, err := activation(l, l.Activation, last)
+		if err != nil {
+			return p, err
+		}
+		if symmetric(pads) {
+			module(fmt.Sprintf("nn.Conv2d(%d, %d, %s%s%s%s)", c, l.Filters, pyPair(k), strideArg(s), paddingArg(pads), bias))
+		} else {
+			w.helpers.SameConv = true
+			module(fmt.Sprintf("SameConv2d(%d, %d, %s, %s, %s%s)", c, l.Filters, pyPair(k), pyPair(s), pyInts(pads[:]), bias))
+		}
+		p.Comment += fmt.Sprintf(": %d filters %dx%d%s, %s padding%s", l.Filters, k[0], k[1], strideNote(s), paddingName(l.Padding), actNote(l.Activation, last))
+		call(act)
+		p.weight(id+".weight", name+"/kernel", []int{k[0], k[1], c, l.Filters}, "%s.permute(3, 2, 0, 1)", "%s.permute(2, 3, 1, 0)") // HWIO, OIHW
+		if !l.NoBias {
+			p.weight(id+".bias", name+"/bias", []int{l.Filters}, "%s", "%s")
+		}
+	case *nn.Dense:
+		act, err := activation(l, l.Activation, last)
+		if err != nil {
+			return p, err
+		}
+		module(fmt.Sprintf("nn.Linear(%d, %d%s)", in[0], l.Units, biasArg(l.NoBias)))
+		p.Comment += fmt.Sprintf(": %d units%s", l.Units, actNote(l.Activation, last))
+		call(act)
+		// convnet's kernel is [in, out], nn.Linear's weight [out, in].
+		toTorch, toConvnet := "%s.t()", "%s.t()"
+		if flat != nil {
+			toTorch, toConvnet = fmt.Sprintf(w.fromHWC(flat), "%s")+".t()", fmt.Sprintf(w.toHWC(flat), "%s.t()")
+			p.Comment += "; its rows follow the flattened image"
+		}
+		p.weight(id+".weight", name+"/kernel", []int{in[0], l.Units}, toTorch, toConvnet)
+		if !l.NoBias {
+			p.weight(id+".bias", name+"/bias", []int{l.Units}, "%s", "%s")
+		}
+	case *nn.MaxPool2D, *nn.AveragePooling2D:
+		cfg := l.Config()
+		k, s := configPair(cfg["pool_size"]), configPair(cfg["strides"])
+		pads := [4]int{}
+		if cfg["padding"] == "same" {
+			pads = samePads(in[0], in[1], k, s)
+		}
+		_, isMax := l.(*nn.MaxPool2D)
+		p.Comment += fmt.Sprintf(": %dx%d%s, %s padding", k[0], k[1], strideNote(s), cfg["padding"])
+		switch {
+		case isMax && symmetric(pads):
+			module(fmt.Sprintf("nn.MaxPool2d(%s, %s%s)", pyPair(k), pyPair(s), paddingArg(pads)))
+		case isMax:
+			w.helpers.SameMaxPool = true
+			module(fmt.Sprintf("SameMaxPool2d(%s, %s, %s)", pyPair(k), pyPair(s), pyInts(pads[:])))
+		case symmetric(pads):
+			// Keras averages over the cells inside the image only. (Without
+			// padding it changes nothing, but torch.onnx.export would write a
+			// Pad node for count_include_pad=True.)
+			module(fmt.Sprintf("nn.AvgPool2d(%s, %s%s, count_include_pad=False)", pyPair(k), pyPair(s), paddingArg(pads)))
+		default:
+			w.helpers.SameAvgPool = true
+			module(fmt.Sprintf("SameAvgPool2d(%s, %s, %s)", pyPair(k), pyPair(s), pyInts(pads[:])))
+		}
+		call("")
+	case *nn.Dropout:
+		module(fmt.Sprintf("nn.Dropout(%s)", pyFloat(l.Rate)))
+		p.Comment += fmt.Sprintf(": rate %s, only in training", pyFloat(l.Rate))
+		call("")
+		w.flat[out] = flat
+	case *nn.Flatten:
+		module("nn.Flatten()")
+		call("")
+		w.flat[out] = flat
+		if len(in) == 3 {
+			p.Comment += ": PyTorch flattens in (c, h, w) order, convnet in (h, w, c)"
+			w.flat[out] = nil
+			if c, hw := in[2], in[0]*in[1]; c > 1 && hw > 1 {
+				w.flat[out] = &[3]int{in[2], in[0], in[1]}
+				p.Comment += "; the weights after it are reordered"
+			}
+		}
+	case *nn.GlobalAveragePooling2D:
+		module("nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())")
+		p.Comment += ": the mean of each channel"
+		call("")
+	case *nn.BatchNormalization:
+		cfg := l.Config()
+		c := in[len(in)-1]
+		w.helpers.BatchNorm = true
+		module(fmt.Sprintf("KerasBatchNorm(%d, momentum=%s, eps=%s)", c, pyFloat(cfg["momentum"].(float64)), pyFloat(cfg["epsilon"].(float64))))
+		call("")
+		toTorch, toConvnet := "%s", "%s"
+		if flat != nil {
+			toTorch, toConvnet = w.fromHWC(flat), w.toHWC(flat)
+		}
+		for _, pn := range [][2]string{{"weight", "gamma"}, {"bias", "beta"}, {"running_mean", "moving_mean"}, {"running_var", "moving_variance"}} {
+			p.weight(id+"."+pn[0], name+"/"+pn[1], []int{c}, toTorch, toConvnet)
+		}
+		w.flat[out] = flat
+	case *nn.ReLU, *nn.LeakyReLU, *nn.ELU, *nn.Softmax, *nn.Activation:
+		fn, alpha := activationOf(l)
+		a, err := activations(l, fn, alpha)
+		if err != nil {
+			return p, err
+		}
+		switch {
+		case fn == "softmax" && last:
+			p.Comment += ": left out, the loss takes the logits"
+			if out != x {
+				p.Forward = append(p.Forward, fmt.Sprintf("%s = %s", out, x))
+			}
+		case a.module != "":
+			module(a.module)
+			call("")
+		case out != x:
+			p.Forward = append(p.Forward, fmt.Sprintf("%s = %s", out, x))
+		}
+		w.flat[out] = flat
+	default:
+		return p, unsupported(fmt.Sprintf("layer %s (%s)", name, l.Type()), "the PyTorch export has no translation for this layer type")
+	}
+	return p, nil
+}
+
+// merge writes a merge layer: the element-wise sum, product or mean of its
+// inputs, or their concatenation.
+func (w *walker) merge(p *pyLayer, l nn.Layer, ins []value, out string) error {
+	var names []string
+	for _, v := range ins {
+		names = append(names, v.name)
+	}
+	what := fmt.Sprintf("layer %s (%s)", l.Name(), l.Type())
+	flat := w.flat[ins[0].name]
+	for _, v := range ins[1:] {
+		if f := w.flat[v.name]; (f == nil) != (flat == nil) || f != nil && *f != *flat {
+			return unsupported(what, "its inputs hold the features of flattened images in different orders, which the export does not follow")
+		}
+	}
+	w.flat[out] = flat
+	var expr string
+	switch l := l.(type) {
+	case *nn.Add:
+		expr = strings.Join(names, " + ")
+	case *nn.Multiply:
+		expr = strings.Join(names, " * ")
+	case *nn.Average:
+		expr = fmt.Sprintf("(%s) / %d", strings.Join(names, " + "), len(names))
+	case *nn.Concatenate:
+		if flat != nil {
+			return unsupported(what, "it joins the features of flattened images, whose order differs between convnet and PyTorch; the export does not follow it through a concatenation")
+		}
+		r := len(ins[0].shape)
+		a := l.Axis // Keras's: the batch axis is 0, -1 (or 0 here) the last
+		switch {
+		case a == 0:
+			a = r
+		case a < 0:
+			a += r + 1
+		}
+		dim := a // a vector's features: dim 1 in both
+		if r == 3 {
+			dim = map[int]int{1: 2, 2: 3, 3: 1}[a] // NHWC's height, width, channels in NCHW
+		}
+		expr = fmt.Sprintf("torch.cat([%s], dim=%d)", strings.Join(names, ", "), dim)
+	default:
+		return unsupported(what, "the PyTorch export has no translation for this merge layer")
+	}
+	p.Comment += ": " + expr
+	p.Forward = append(p.Forward, out+" = "+expr)
+	return nil
+}
+
+// fromHWC and toHWC return the conversions, with "%s" for the tensor, of
+// per-feature weights of a flattened image between convnet's (h, w, c)
+// order and PyTorch's (c, h, w).
+func (w *walker) fromHWC(f *[3]int) string {
+	w.helpers.FromHWC = true
+	return fmt.Sprintf("from_hwc(%%s, %d, %d, %d)", f[0], f[1], f[2])
+}
+
+func (w *walker) toHWC(f *[3]int) string {
+	w.helpers.FromHWC = true
+	return fmt.Sprintf("to_hwc(%%s, %d, %d, %d)", f[0], f[1], f[2])
+}
+
+// samePads returns Keras's "same" padding (top, bottom, left, right) of a
+// window k with strides s over an h x w image: the odd cell goes after.
+func samePads(h, w int, k, s [2]int) [4]int {
+	var p [4]int
+	for i, n := range []int{h, w} {
+		out, before := kernels.SamePadding(n, k[i], s[i])
+		total := max((out-1)*s[i]+k[i]-n, 0)
+		p[2*i], p[2*i+1] = before, total-before
+	}
+	return p
+}
+
+func symmetric(p [4]int) bool { return p[0] == p[1] && p[2] == p[3] }
+
+func paddingArg(p [4]int) string {
+	if p == [4]int{} {
+		return ""
+	}
+	return fmt.Sprintf(", padding=(%d, %d)", p[0], p[2])
+}
+
+func biasArg(noBias bool) string {
+	if noBias {
+		return ", bias=False"
+	}
+	return ""
+}
+
+func strideArg(s [2]int) string {
+	if s == [2]int{1, 1} {
+		return ""
+	}
+	return ", stride=" + pyPair(s)
+}
+
+func strideNote(s [2]int) string {
+	if s == [2]int{1, 1} {
+		return ""
+	}
+	return fmt.Sprintf(" stride %dx%d", s[0], s[1])
+}
+
+func paddingName(p string) string {
+	if p == "" {
+		return "valid"
+	}
+	return p
+}
+
+func orOne(s [2]int) [2]int {
+	if s == [2]int{} {
+		return [2]int{1, 1}
+	}
+	return s
+}
+
+// configPair reads a pair from a layer's Config.
+func configPair(v any) [2]int {
+	p := v.([]int)
+	return [2]int{p[0], p[1]}
+}

@@ -1,0 +1,318 @@
+package torchexport
+
+import (
+	"fmt"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strconv"
+
+	"github.com/convnet-go/convnet/data"
+	"github.com/convnet-go/convnet/data/augment"
+	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/optim"
+)
+
+// Recipe is how to train: the options of convnet train.
+type Recipe struct {
+	// Command is the command line that asked for the project, quoted in it.
+	Command   string
+	Epochs    int
+	BatchSize int // the global batch, shared out among the processes
+	DropLast  bool
+	Seed      uint64
+
+	Optimizer optim.Optimizer
+	Loss      nn.CrossEntropy
+	Schedule  Schedule
+	Augment   *augment.Config // nil: none
+
+	Data          Data
+	Validation    Validation
+	EarlyStopping EarlyStopping
+	CSVLog        string // "": none
+	NoEvaluate    bool
+}
+
+// Schedule is a learning-rate schedule, as convnet train's --schedule.
+type Schedule struct {
+	Kind        string // constant (or ""), step, cosine or plateau
+	StepEvery   int
+	StepFactor  float64
+	CosineAlpha float64
+	Plateau     *optim.ReduceLROnPlateau // for plateau
+}
+
+// Data is where the training data comes from: a named data set, an image
+// folder or a CSV file, as convnet train's source flags.
+type Data struct {
+	Dataset    string // "ahcd" or "mnist", when Images and CSV are empty
+	DataDir    string
+	Images     string
+	TestImages string
+	Height     int
+	Width      int
+	ColorMode  string
+	CSV        string
+	TestCSV    string
+	CSVLabel   string
+	Limit      int
+	TestLimit  int
+	// SkipChecksum loads files of a named data set that are not the
+	// published ones.
+	SkipChecksum bool
+}
+
+// Validation is the held-out data evaluated after each epoch.
+type Validation struct {
+	Split float64 // a fraction of the training set, 0: none
+	Mode  string  // random, stratified or writers
+	Test  bool    // the test set
+}
+
+// EarlyStopping is Keras's callback; zero Patience means off.
+type EarlyStopping struct {
+	Patience    int
+	Monitor     string
+	RestoreBest bool
+}
+
+// trainData fills train.py.tmpl: Python literals and code fragments.
+type trainData struct {
+	Title, Version, Command string
+	Epochs, BatchSize       int
+	DropLast, Evaluate      string
+	Seed                    uint64
+	Opt                     optData
+	LabelSmoothing          string
+	Sched                   schedData
+	Augment                 string // the AUGMENT dict, "" for none
+	Validation              string // the constants of a split, "" for none
+	ValidateOnTest          bool
+	Chain                   bool   // the network is a chain of layers, which convnet import takes
+	EarlyStopping           string // its constants, "" for none
+	RestoreBest             bool
+	CSVLog                  string
+	Data                    dataData
+}
+
+type optData struct {
+	Kind, Name                 string // rmsprop, adam, sgd; the optimizer's own name
+	LR, Rho, Epsilon, Momentum string
+	Beta1, Beta2, WeightDecay  string
+	Nesterov                   string
+}
+
+type schedData struct {
+	Kind, StepFactor, CosineAlpha    string
+	StepEvery                        int
+	Monitor, Factor, MinLR, MinDelta string
+	Patience, Cooldown               int
+}
+
+type dataData struct {
+	Kind             string // ahcd, mnist, images or csv
+	Named            bool
+	Describe         string
+	Const, Flags     []string
+	Limit, TestLimit int
+	ColorMode        string
+}
+
+func (p Project) trainData() (trainData, error) {
+	r := p.Recipe
+	d := trainData{
+		Title: pyDoc(p.Title), Version: pyDoc(p.Version), Command: pyDoc(r.Command),
+		Epochs: r.Epochs, BatchSize: r.BatchSize, DropLast: pyBool(r.DropLast), Seed: r.Seed,
+		Evaluate: pyBool(!r.NoEvaluate), LabelSmoothing: pyFloat(r.Loss.LabelSmoothing),
+	}
+	if r.Epochs < 1 || r.BatchSize < 1 {
+		return d, fmt.Errorf("torchexport: %d epochs of batches of %d", r.Epochs, r.BatchSize)
+	}
+	var err error
+	if d.Opt, err = optimizer(r.Optimizer); err != nil {
+		return d, err
+	}
+	if d.Sched, err = schedule(r.Schedule); err != nil {
+		return d, err
+	}
+	if a := r.Augment; a != nil && a.Enabled() {
+		d.Augment = augmentDict(a)
+	}
+	if v := r.Validation; v.Split > 0 {
+		d.Validation = fmt.Sprintf("VALIDATION_SPLIT = %s  # held out of the training set\nVALIDATION_MODE = %s  # random, stratified or writers",
+			pyFloat(v.Split), pyStr(v.Mode))
+	} else {
+		d.ValidateOnTest = v.Test
+	}
+	if e := r.EarlyStopping; e.Patience > 0 {
+		d.EarlyStopping = fmt.Sprintf("EARLY_STOPPING_PATIENCE = %d  # epochs without improvement\nEARLY_STOPPING_MONITOR = %s", e.Patience, pyStr(e.Monitor))
+		d.RestoreBest = e.RestoreBest
+	}
+	if r.CSVLog != "" {
+		d.CSVLog = pyStr(r.CSVLog)
+	}
+	d.Data, err = dataSource(r.Data)
+	return d, err
+}
+
+// optimizer describes o's update for optimizer.py.tmpl, from its Keras config.
+func optimizer(o optim.Optimizer) (optData, error) {
+	if o == nil {
+		return optData{}, fmt.Errorf("torchexport: no optimizer")
+	}
+	c := o.Config()
+	num := func(key string) string {
+		v, _ := c[key].(float64)
+		return pyFloat(v)
+	}
+	d := optData{Name: o.Name(), LR: num("learning_rate"), WeightDecay: num("weight_decay")}
+	switch o.Name() {
+	case "rmsprop":
+		if c["centered"] == true || c["epsilon_inside_sqrt"] == true {
+			return d, unsupported("optimizer rmsprop", "the centred variant and epsilon inside the square root are not in the PyTorch project")
+		}
+		d.Kind, d.Rho, d.Epsilon, d.Momentum = "rmsprop", num("rho"), num("epsilon"), num("momentum")
+	case "adam", "adamw":
+		d.Kind, d.Beta1, d.Beta2, d.Epsilon = "adam", num("beta_1"), num("beta_2"), num("epsilon")
+	case "sgd":
+		d.Kind, d.Momentum, d.Nesterov = "sgd", num("momentum"), pyBool(c["nesterov"] == true)
+	default:
+		return d, unsupported("optimizer "+o.Name(), "the PyTorch project has no translation for it")
+	}
+	return d, nil
+}
+
+func schedule(s Schedule) (schedData, error) {
+	d := schedData{Kind: s.Kind}
+	switch s.Kind {
+	case "", "constant":
+		d.Kind = "constant"
+	case "step":
+		d.StepEvery, d.StepFactor = s.StepEvery, pyFloat(s.StepFactor)
+	case "cosine":
+		d.CosineAlpha = pyFloat(s.CosineAlpha)
+	case "plateau":
+		p := s.Plateau
+		if p == nil {
+			return d, fmt.Errorf("torchexport: plateau schedule without its settings")
+		}
+		if p.Mode != "" && p.Mode != "auto" {
+			return d, unsupported("--schedule plateau", "mode %q: the PyTorch project decides min or max from the metric's name, as mode auto", p.Mode)
+		}
+		d.Monitor, d.Factor, d.MinLR, d.MinDelta = pyStr(p.Monitor), pyFloat(p.Factor), pyFloat(p.MinLR), pyFloat(p.MinDelta)
+		d.Patience, d.Cooldown = p.Patience, p.Cooldown
+	default:
+		return d, unsupported("--schedule "+s.Kind, "unknown schedule")
+	}
+	return d, nil
+}
+
+// augmentDict writes the AUGMENT constant: Augment's arguments.
+func augmentDict(a *augment.Config) string {
+	zoom := a.ZoomRange
+	if zoom == [2]float64{} {
+		zoom = [2]float64{1, 1}
+	}
+	fill := a.FillMode
+	if fill == "" {
+		fill = "nearest"
+	}
+	brightness := "None"
+	if b := a.BrightnessRange; b != [2]float64{} {
+		brightness = fmt.Sprintf("(%s, %s)", pyFloat(b[0]), pyFloat(b[1]))
+	}
+	return fmt.Sprintf("dict(\n    rotation=%s,  # degrees\n    width_shift=%s,  # below 1: a fraction of the width, else pixels\n"+
+		"    height_shift=%s,\n    shear=%s,  # degrees\n    zoom=(%s, %s),  # a factor above 1 shrinks the content\n"+
+		"    hflip=%s,\n    vflip=%s,\n    fill_mode=%s,  # outside the image: nearest, constant, reflect or wrap\n"+
+		"    cval=%s,  # the constant fill\n    brightness=%s,\n)",
+		pyFloat(a.RotationRange), pyFloat(a.WidthShiftRange), pyFloat(a.HeightShiftRange), pyFloat(a.ShearRange),
+		pyFloat(zoom[0]), pyFloat(zoom[1]), pyBool(a.HorizontalFlip), pyBool(a.VerticalFlip), pyStr(fill),
+		pyFloat(a.Cval), brightness)
+}
+
+// dataSource describes where train.py reads its data.
+func dataSource(s Data) (dataData, error) {
+	d := dataData{Limit: s.Limit, TestLimit: s.TestLimit}
+	abs := func(path string) string {
+		if path == "" {
+			return ""
+		}
+		if a, err := filepath.Abs(path); err == nil {
+			return a
+		}
+		return path
+	}
+	optional := func(path string) string {
+		if path == "" {
+			return "None"
+		}
+		return pyStr(abs(path))
+	}
+	switch {
+	case s.Images != "":
+		d.Kind, d.Describe = "images", pyStr("images:"+s.Images)
+		mode := s.ColorMode
+		if mode == "" {
+			mode = "rgb"
+		}
+		d.ColorMode = mode
+		d.Const = []string{
+			"IMAGES = " + pyStr(abs(s.Images)) + "  # one folder of images per class",
+			"TEST_IMAGES = " + optional(s.TestImages),
+			fmt.Sprintf("HEIGHT, WIDTH = %d, %d  # the size images are resized to (0: the first image's)", s.Height, s.Width),
+			"COLOR_MODE = " + pyStr(mode),
+		}
+		d.Flags = []string{
+			`p.add_argument("--images", default=IMAGES, help="training images: one folder per class")`,
+			`p.add_argument("--test-images", default=TEST_IMAGES, help="test images, laid out like --images")`,
+		}
+	case s.CSV != "":
+		if s.CSV == "-" || s.TestCSV == "-" {
+			return d, unsupported("--csv -", "the PyTorch project reads files, not the standard input")
+		}
+		d.Kind, d.Describe = "csv", pyStr("csv:"+s.CSV)
+		d.Const = []string{
+			"CSV = " + pyStr(abs(s.CSV)) + "  # a label column and the pixels of each image",
+			"TEST_CSV = " + optional(s.TestCSV),
+			"LABEL_COLUMN = " + pyStr(s.CSVLabel) + `  # a header name or a 0-based index ("": "label" or the first)`,
+		}
+		d.Flags = []string{
+			`p.add_argument("--csv", default=CSV, help="the training CSV file")`,
+			`p.add_argument("--test-csv", default=TEST_CSV, help="the test CSV file")`,
+		}
+	default:
+		remotes, ok := data.DefaultRemotes[s.Dataset]
+		if !ok {
+			return d, unsupported("--dataset "+s.Dataset, "not a named data set (%v)", data.NamedDatasets())
+		}
+		d.Kind, d.Named, d.Describe = s.Dataset, true, pyStr(s.Dataset)
+		var classes []string
+		switch s.Dataset {
+		case "ahcd":
+			classes = data.AHCDClassNames()
+		case "mnist":
+			for k := range 10 {
+				classes = append(classes, strconv.Itoa(k))
+			}
+		default:
+			return d, unsupported("--dataset "+s.Dataset, "the PyTorch project has no reader for it")
+		}
+		d.Const = append(d.Const, "CLASSES = "+pyStrs(classes))
+		d.Const = append(d.Const, "DATA_DIR = "+optional(s.DataDir)+"  # default: $CONVNET_DATA, then the user cache")
+		d.Const = append(d.Const, "REMOTES = [  # (file in the data folder, its public address, SHA-256, {unpacked file: SHA-256})")
+		for _, r := range remotes {
+			d.Const = append(d.Const, fmt.Sprintf("    (%s, %s, %s, {", pyStr(r.Path), pyStr(r.URL), pyStr(r.SHA256)))
+			for _, name := range slices.Sorted(maps.Keys(r.Unpacked)) {
+				d.Const = append(d.Const, fmt.Sprintf("        %s: %s,", pyStr(name), pyStr(r.Unpacked[name])))
+			}
+			d.Const = append(d.Const, "    }),")
+		}
+		d.Const = append(d.Const, "]")
+		d.Flags = []string{
+			`p.add_argument("--data-dir", default=DATA_DIR, help="the folder holding the data set (default: $CONVNET_DATA, then the user cache)")`,
+			fmt.Sprintf(`p.add_argument("--skip-checksum", action="store_true", default=%s, help="load files whose SHA-256 is not the published one")`, pyBool(s.SkipChecksum)),
+		}
+	}
+	return d, nil
+}

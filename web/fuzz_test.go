@@ -1,0 +1,70 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	rtmetrics "runtime/metrics"
+	"testing"
+)
+
+// allocated returns the bytes f allocates on the heap.
+func allocated(f func()) int64 {
+	s := []rtmetrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	rtmetrics.Read(s)
+	before := s[0].Value.Uint64()
+	f()
+	rtmetrics.Read(s)
+	return int64(s[0].Value.Uint64() - before)
+}
+
+// uploadTypes are the media types FuzzUpload sends its bodies as.
+var uploadTypes = []string{"application/json", "image/png", "image/jpeg"}
+
+// FuzzUpload sends any body, as JSON, PNG or JPEG, to /api/predict and
+// /api/activations: the answer is 200 or a 4xx with a JSON error, and a
+// request allocates at most a few times its body, plus the largest image
+// the model accepts decoded at 16 bits per channel, plus a fixed amount
+// for the request, the answer and the network's pass.
+func FuzzUpload(f *testing.F) {
+	f.Add(uint8(0), []byte(pixelsJSON(64, 30)))
+	f.Add(uint8(0), []byte(`{"pixels": [1, 2, 3e9]}`))
+	f.Add(uint8(0), []byte(pixelsJSON(100000, 1)))
+	f.Add(uint8(1), bars(f, 3, 64, 64, 0, 255))
+	f.Add(uint8(1), bombPNG(f, 6400, 6400))
+	f.Add(uint8(2), encodeImage(f, "jpeg", 50, 70, 0, 240))
+	f.Add(uint8(2), bars(f, 1, 9, 9, 0, 255))
+	s := testServer(f)
+	served := s.byName["letters"]
+	// The largest image accepted, decoded as 16-bit RGBA, and its gray
+	// copy; a request, its answer and the network's pass (an activations
+	// answer holds every layer's maps as JSON).
+	imageBytes := int64(served.maxPixels) * (8 + 4)
+	const fixed = 512 << 10
+	// The first requests make the model's copies and the server's lazily
+	// built state; they are not counted.
+	for _, target := range []string{"/api/predict?model=letters", "/api/activations?model=letters"} {
+		if r := do(s, "POST", target, "application/json", []byte(pixelsJSON(64, 30))); r.status != http.StatusOK {
+			f.Fatalf("POST %s: %d %s", target, r.status, r.body)
+		}
+	}
+	f.Fuzz(func(t *testing.T, kind uint8, body []byte) {
+		ctype := uploadTypes[int(kind)%len(uploadTypes)]
+		for _, target := range []string{"/api/predict?model=letters", "/api/activations?model=letters"} {
+			var r response
+			n := allocated(func() { r = do(s, "POST", target, ctype, body) })
+			if limit := 4*int64(len(body)) + imageBytes + fixed; n > limit {
+				t.Fatalf("POST %s (%s, %d bytes) allocates %d bytes, want at most %d", target, ctype, len(body), n, limit)
+			}
+			switch {
+			case r.status == http.StatusOK:
+			case r.status >= 400 && r.status < 500:
+				var e struct{ Error string }
+				if err := json.Unmarshal(r.body, &e); err != nil || e.Error == "" {
+					t.Fatalf("POST %s (%s): %d with body %q, want a JSON error", target, ctype, r.status, r.body)
+				}
+			default:
+				t.Fatalf("POST %s (%s): %d %s", target, ctype, r.status, r.body)
+			}
+		}
+	})
+}
