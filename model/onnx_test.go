@@ -100,9 +100,10 @@ func TestONNXRoundTrip(t *testing.T) {
 	}
 	mx := mixed(t)
 	cases := []testCase{{"mixed", mx, randomPixels(mx, 64)}}
-	// The built-in models on their test sets: long, so not in -race builds
-	// (the purego pass of scripts/test runs them).
-	if dir := os.Getenv("CONVNET_DATA"); dir != "" && !raceEnabled {
+	// The built-in models on their test sets: long, so neither in -race
+	// builds nor on the generic kernels (scripts/test runs them in its pass
+	// without the race detector).
+	if dir := os.Getenv("CONVNET_DATA"); dir != "" && !raceEnabled && !puregoBuild {
 		for _, name := range []string{"ahcd", "mnist"} {
 			m, err := Load(filepath.Join("pretrained", name+".safetensors"))
 			if err != nil {

@@ -17,8 +17,8 @@ import (
 // in PyTorch and exports it to name, imports the ONNX file with the
 // preprocessing of its training given by flags, and checks convnet
 // predict's probabilities against PyTorch's on the script's 100 test
-// images. It returns the model file and the model.
-func torchImport(t *testing.T, script, name string) (string, *model.Sequential) {
+// images. It returns the model file, the model and the images.
+func torchImport(t *testing.T, script, name string) (string, *model.Sequential, [][]float32) {
 	t.Helper()
 	py := python(t, "torch", "numpy")
 	dir := t.TempDir()
@@ -67,15 +67,16 @@ func torchImport(t *testing.T, script, name string) (string, *model.Sequential) 
 		wantRows = append(wantRows, want[i:i+10])
 	}
 	compareProbabilities(t, "convnet predict vs PyTorch", flat, wantRows, 1e-5)
-	return out, m
+	return out, m, images
 }
 
 // TestImportPyTorch imports a CNN trained in PyTorch
 // (scripts/onnx/torch_cnn.py) and checks its predictions (torchImport);
-// then convnet serve shows its layers and kernels.
+// then convnet serve shows its layers, kernels and the arithmetic of its
+// first layer.
 func TestImportPyTorch(t *testing.T) {
 	skipRace(t)
-	out, m := torchImport(t, "torch_cnn.py", "cnn.onnx")
+	out, m, images := torchImport(t, "torch_cnn.py", "cnn.onnx")
 	base, stop := startServe(t, "--model", out)
 	var models struct {
 		Models []struct {
@@ -96,6 +97,7 @@ func TestImportPyTorch(t *testing.T) {
 	if kernel.Type != "Conv2D" || len(kernel.Values) != 9 || kernel.Values[4] != m.Layers[0].Params()[0].Value.Data[4*8+1] {
 		t.Errorf("GET kernel of layer 0, channel 1: %+v; want the imported 3x3 kernel", kernel)
 	}
+	checkServedArithmetic(t, base, "imported", images[0], 1)
 	if code, errs := stop(); code != exitOK {
 		t.Errorf("serve: exit %d: %s", code, errs)
 	}
@@ -107,7 +109,7 @@ func TestImportPyTorch(t *testing.T) {
 // then convnet summary shows the graph with its Connected to column.
 func TestImportPyTorchResNet(t *testing.T) {
 	skipRace(t)
-	out, m := torchImport(t, "torch_resnet.py", "resnet.onnx")
+	out, m, _ := torchImport(t, "torch_resnet.py", "resnet.onnx")
 	if !m.IsGraph() {
 		t.Fatalf("imported a stack of %d layers, want a graph", len(m.Layers))
 	}
