@@ -90,18 +90,22 @@ def write(net, xtest, out, name):
     probs.tofile(os.path.join(out, "probs.f32"))
 
 
-def main(mnist, out):
-    torch.manual_seed(1)
+def run(make_net, seed, steps, name):
+    """Trains make_net() for steps steps from seed and exports it to
+    OUT_DIR/name with what the Go test reads, for the command line
+    MNIST_DIR OUT_DIR."""
+    mnist, out = sys.argv[1], sys.argv[2]
+    torch.manual_seed(seed)
     # One thread: the network is small, and on a busy machine two threads
     # spend several times the CPU waiting for each other.
     torch.set_num_threads(1)
     x, y, xtest = load(mnist)
-    net = Net()
-    loss = train(net, x, y, 120)
-    write(net, xtest, out, "cnn.onnx")
-    print(f"torch {torch.__version__}: trained 120 steps (last loss {loss:.3f}), "
-          f"exported {os.path.join(out, 'cnn.onnx')}")
+    net = make_net()
+    loss = train(net, x, y, steps)
+    write(net, xtest, out, name)
+    print(f"torch {torch.__version__}: trained {steps} steps (last loss {loss:.3f}), "
+          f"exported {os.path.join(out, name)}")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    run(Net, 1, 120, "cnn.onnx")

@@ -17,13 +17,10 @@ is TensorFlow's "same".
 
 Usage: python3 torch_resnet.py MNIST_DIR OUT_DIR
 """
-import os
-import sys
-
 import torch
 from torch import nn
 
-from torch_cnn import load, train, write
+from torch_cnn import run
 
 
 class Block(nn.Module):
@@ -75,16 +72,5 @@ class Net(nn.Module):
         return self.fc(torch.cat(head, 1))
 
 
-def main(mnist, out):
-    torch.manual_seed(2)
-    torch.set_num_threads(1)  # as torch_cnn.py
-    x, y, xtest = load(mnist)
-    net = Net()
-    loss = train(net, x, y, 150)
-    write(net, xtest, out, "resnet.onnx")
-    print(f"torch {torch.__version__}: trained 150 steps (last loss {loss:.3f}), "
-          f"exported {os.path.join(out, 'resnet.onnx')}")
-
-
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    run(Net, 2, 150, "resnet.onnx")
