@@ -43,12 +43,15 @@ func (s *Server) names() string {
 	return strings.Join(n, ", ")
 }
 
-// fail writes err as a JSON error: its own status for an httpError, 503
-// when the request's context ended, 500 otherwise.
+// fail writes err as a JSON error: its own status for an httpError, 422
+// for a model whose output is not finite (its weights overflow), 503 when
+// the request's context ended, 500 otherwise.
 func fail(w http.ResponseWriter, err error) {
-	switch he := new(httpError); {
+	switch he, nf := new(httpError), new(model.NonFiniteError); {
 	case errors.As(err, &he):
 		writeError(w, he.status, "%s", he.msg)
+	case errors.As(err, &nf):
+		writeError(w, http.StatusUnprocessableEntity, "%v: the model is broken", err)
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		writeError(w, http.StatusServiceUnavailable, "the request ended: %v", err)
 	default:
