@@ -26,7 +26,9 @@
 //     class in sorted order, PNG, JPEG, GIF or BMP, resized bilinearly to a
 //     target size, in grayscale, RGB or RGBA. [ImageToPixels] does the same
 //     conversion for one decoded image (prediction, the web demo), and
-//     [DecodeImage] and [LoadImage] decode one with its size checked first.
+//     [DecodeImage] and [LoadImage] decode one with its size checked first
+//     (PNG, JPEG, GIF, BMP, and binary PGM and PPM, which this package
+//     registers with package image).
 //   - [LoadCSV] and [ReadCSV]: one image per row with a label column, by name
 //     or index, like Kaggle's MNIST train.csv; see [CSVOptions]. The text is
 //     read a line at a time.
@@ -87,6 +89,18 @@
 // std normalisation (x /= std + 1e-6). [Standardizer.Fit] computes the
 // statistics on the training set only, after rescaling, as Keras does.
 // [OneHot] is Keras's to_categorical.
+//
+// # Framing
+//
+// A [Framing] is where a data set's images put their ink and how large:
+// [MeasureFraming] finds it from the training images (the median long side
+// of the ink's bounding box, the centring by mass or by box whose centres
+// vary least, the usual stroke width), and [Framing.Frame] crops any image
+// to its ink, scales it and places it the same way, evening out strokes
+// much thicker or thinner than the training images'. MNIST's digits come
+// out at 20 pixels with their centre of mass at the centre, as the data set
+// was made; AHCD's letters at 17 of 32 pixels, the middle of the sizes they
+// were written at ([NamedFraming]).
 //
 // # Splits
 //

@@ -145,6 +145,8 @@ func FuzzImage(f *testing.F) {
 	f.Add(encodeImage(f, "jpg", grayImage(3, 2)))
 	f.Add(encodeImage(f, "png", image.NewNRGBA64(image.Rect(0, 0, 5, 3))))
 	f.Add([]byte("BM"))
+	f.Add([]byte("P5 3 2 255 abcdef"))
+	f.Add([]byte("P6 2 1 255 abcdef"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var img image.Image
 		var cost int64

@@ -60,7 +60,7 @@ func readImage(ctx context.Context, fsys fs.FS, name, path string, b *Budget, r 
 	return img, a, cost, err
 }
 
-// LoadImage reads and decodes one PNG, JPEG, GIF or BMP file, which must be
+// LoadImage reads and decodes one PNG, JPEG, GIF, BMP, PGM or PPM file, which must be
 // a regular file, with the checks of [DecodeImage].
 func LoadImage(ctx context.Context, path string) (image.Image, error) {
 	dir, name := filepath.Split(path)
@@ -68,7 +68,7 @@ func LoadImage(ctx context.Context, path string) (image.Image, error) {
 	return img, err
 }
 
-// DecodeImage decodes a PNG, JPEG, GIF or BMP image held in b. name is used
+// DecodeImage decodes a PNG, JPEG, GIF, BMP, PGM or PPM image held in b. name is used
 // in messages. Images wider or taller than 16,384 pixels, or of more than
 // 2^26 pixels, are refused before they are decoded, and so is an image
 // whose decoding would cost more than 256 bytes of memory per byte of b
@@ -83,14 +83,14 @@ func DecodeImage(name string, b []byte) (image.Image, error) {
 func decodeImage(ctx context.Context, name string, b []byte, a *allowance) (image.Image, int64, error) {
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(b))
 	if err != nil {
-		return nil, 0, formatErr(name, 0, 0, "not a readable PNG, JPEG, GIF or BMP image: %v", err)
+		return nil, 0, formatErr(name, 0, 0, "not a readable PNG, JPEG, GIF, BMP, PGM or PPM image: %v", err)
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > maxImageSide || cfg.Height > maxImageSide || cfg.Width*cfg.Height > maxImagePixels {
 		return nil, 0, formatErr(name, 0, 0, "image size %dx%d outside 1..%d per side and %d pixels", cfg.Width, cfg.Height, maxImageSide, maxImagePixels)
 	}
 	decode, cost := decoderOf(format, cfg)
 	if decode == nil {
-		return nil, 0, formatErr(name, 0, 0, "%s images are not read, only PNG, JPEG, GIF and BMP", format)
+		return nil, 0, formatErr(name, 0, 0, "%s images are not read, only PNG, JPEG, GIF, BMP, PGM and PPM", format)
 	}
 	if err := a.take(cost); err != nil {
 		return nil, 0, err
@@ -132,6 +132,10 @@ func decoderOf(format string, cfg image.Config) (func(io.Reader) (image.Image, e
 		return gif.Decode, w*h + tables
 	case "bmp":
 		return bmp.Decode, 4*w*h + 4*w + tables
+	case "pgm":
+		return netpbmDecoder("P5"), w*h + 4096 + tables
+	case "ppm":
+		return netpbmDecoder("P6"), 4*w*h + 4096 + tables
 	}
 	return nil, 0
 }

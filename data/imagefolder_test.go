@@ -121,7 +121,7 @@ func TestLoadImageFolderBad(t *testing.T) {
 	}{
 		{"empty class", map[string][]byte{"a/1.png": png1, "b/notes.txt": []byte("x")}, ImageFolderOptions{}, "b: class folder has no images"},
 		{"no classes", map[string][]byte{"1.png": png1}, ImageFolderOptions{}, "no class subfolders"},
-		{"not an image", map[string][]byte{"a/1.png": png1, "a/2.png": []byte("not a png")}, ImageFolderOptions{}, "2.png: not a readable PNG, JPEG, GIF or BMP image"},
+		{"not an image", map[string][]byte{"a/1.png": png1, "a/2.png": []byte("not a png")}, ImageFolderOptions{}, "2.png: not a readable PNG, JPEG, GIF, BMP, PGM or PPM image"},
 		{"truncated", map[string][]byte{"a/1.png": png1[:len(png1)-20]}, ImageFolderOptions{}, "1.png: not a readable image"},
 		{"color mode", map[string][]byte{"a/1.png": png1}, ImageFolderOptions{ColorMode: "cmyk"}, `color mode "cmyk"`},
 	} {

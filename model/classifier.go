@@ -13,21 +13,8 @@ import (
 	"sync/atomic"
 
 	"github.com/convnet-go/convnet/data"
+	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/tensor"
-)
-
-// Invert says when a [Classifier] turns an image's values over (v becomes
-// 255-v) before classifying it.
-type Invert int
-
-const (
-	// InvertAuto inverts an image whose outermost ring of pixels is light
-	// (dark ink on paper): the models learn white strokes on black.
-	InvertAuto Invert = iota
-	// InvertAlways inverts every image.
-	InvertAlways
-	// InvertNever keeps every image as it is.
-	InvertNever
 )
 
 // ClassifierOptions configures a [Classifier]; the zero value gives the
@@ -69,8 +56,9 @@ func (e *NonFiniteError) Error() string {
 }
 
 // Classifier classifies images with a trained model the way the model was
-// trained to see them: an image is resized to the model's input, converted
-// to grey or RGB and inverted if it is dark on light ([Classifier.Pixels]);
+// trained to see them: an image is converted to grey or RGB, inverted if it
+// is dark on light, and cropped to its ink, scaled and centred as the
+// model's training images were ([Classifier.Frame]);
 // the raw pixels are standardised with the model's own [data.Standardizer];
 // the model's class probabilities are ranked. It also shows what happens
 // inside: every layer's output ([Classifier.Trace]) and the saliency of the
@@ -83,6 +71,7 @@ type Classifier struct {
 	model   *Sequential
 	shape   []int // [H, W, C]
 	classes []string
+	framing data.Framing
 	opts    ClassifierOptions
 	pool    chan *Sequential
 
@@ -139,13 +128,17 @@ func NewClassifier(m *Sequential, opts ClassifierOptions) (*Classifier, error) {
 			return nil, fmt.Errorf("the model's preprocessing: %w", err)
 		}
 	}
+	framing, err := m.Framing()
+	if err != nil {
+		return nil, err
+	}
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 64
 	}
-	c := &Classifier{model: m, shape: shape, classes: classes, opts: opts, pool: make(chan *Sequential, opts.Workers), made: 1}
+	c := &Classifier{model: m, shape: shape, classes: classes, framing: framing, opts: opts, pool: make(chan *Sequential, opts.Workers), made: 1}
 	c.pool <- m
 	return c, nil
 }
@@ -160,25 +153,6 @@ func (c *Classifier) InputShape() []int { return slices.Clone(c.shape) }
 // ClassNames returns the names of the classes by label (their numbers when
 // the model has none).
 func (c *Classifier) ClassNames() []string { return slices.Clone(c.classes) }
-
-// Pixels returns img as the model's raw input, H*W*C values in 0..255, row
-// by row, channels last: resized with bilinear interpolation, converted to
-// luminance or RGB(A) (see [data.ImageToPixels]), and inverted as
-// [ClassifierOptions].Invert says. It reports whether it inverted.
-func (c *Classifier) Pixels(img image.Image) ([]float32, bool) {
-	h, w, ch := c.shape[0], c.shape[1], c.shape[2]
-	px := data.ImageToPixels(img, h, w, ch)
-	switch c.opts.Invert {
-	case InvertAuto:
-		return px, data.MatchPolarity(px, h, w, ch)
-	case InvertAlways:
-		for i, v := range px {
-			px[i] = 255 - v
-		}
-		return px, true
-	}
-	return px, false
-}
 
 // Classify returns the k most probable classes of img (every class if k is
 // out of 1..classes). It waits for a free worker until ctx ends.
@@ -256,9 +230,15 @@ func (c *Classifier) Trace(ctx context.Context, px []float32, k int) (*Trace, er
 	probs := tensor.New(1, len(c.classes))
 	err := c.run(ctx, func(m *Sequential) {
 		t.Input = c.input(m, px)
-		m.Predict(probs, t.Input)
 		for _, o := range m.ForwardAll(t.Input) {
 			t.Layers = append(t.Layers, o.Clone())
+		}
+		// The probabilities Predict gives, from the same forward pass.
+		out := t.Layers[len(t.Layers)-1]
+		if m.softmax { // ForwardAll applied it
+			copy(probs.Data, out.Data)
+		} else {
+			nn.SoftmaxRows(probs, out)
 		}
 	})
 	if err != nil {

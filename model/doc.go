@@ -126,10 +126,17 @@
 //	c, err := model.NewClassifier(m, model.ClassifierOptions{})
 //	r, err := c.Classify(ctx, img, 3) // r.Top[0].Name, r.Top[0].Probability
 //
-// [Classifier.Pixels] turns an image.Image into the model's raw input: resized
-// with bilinear interpolation (golang.org/x/image/draw), converted to
-// luminance or RGB, and inverted when its border is light (dark ink on
-// paper), since the models learn white strokes on black.
+// [Classifier.Frame] (and [Classifier.Pixels]) turns an image.Image into the
+// model's raw input the way the model's training images were made:
+// converted to luminance or RGB, inverted when its border is light (dark ink
+// on paper, since the models learn white strokes on black), then cropped to
+// its ink, scaled and centred as [Model.Framing] says, with its strokes
+// brought to the training images' usual width ([data.Framing]). "convnet
+// train" measures the framing of the training images and records it in the
+// model's metadata ([Model.SetFraming]); a model without one gets its data
+// set's ([data.NamedFraming]) or none, when images are resized whole
+// (bilinear, golang.org/x/image/draw). An image of exactly the model's
+// input size is taken as framed already.
 // [Classifier.ClassifyPixels] then applies the model's [data.Standardizer],
 // the preprocessing saved in its file, and ranks the probabilities of
 // [Model.Predict], in batches of at most [ClassifierOptions].BatchSize

@@ -1,8 +1,6 @@
 package model
 
 import (
-	"io"
-	"math"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -361,38 +359,6 @@ func TestGraphErrors(t *testing.T) {
 	m.Layers = append(m.Layers, &nn.Dense{Units: 2})
 	if err := m.Build(nil, 1); err == nil || !strings.Contains(err.Error(), "cannot be changed") {
 		t.Errorf("Build after changing a graph's layers: error = %v", err)
-	}
-}
-
-// A graph with branches does not export to ONNX yet and says so; a graph
-// that is a chain exports as the same stack does.
-func TestGraphONNXExport(t *testing.T) {
-	m := branchy(t, "relu", "softmax", false)
-	if err := m.Build(nil, 1); err != nil {
-		t.Fatal(err)
-	}
-	if err := ExportONNX(io.Discard, m, ONNXExportOptions{}); err == nil || !strings.Contains(err.Error(), "graph with branches") {
-		t.Errorf("ExportONNX(a graph with branches) error = %v", err)
-	}
-	in := Input(8, 8, 1)
-	x := Call(&nn.Conv2D{Filters: 2, KernelSize: pair(3), Padding: "same", Activation: "relu"}, in)
-	g, err := NewGraph(in, Call(&nn.Dense{Units: 3, Activation: "softmax"}, Call(&nn.Flatten{}, x)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := g.Build(nil, 1); err != nil {
-		t.Fatal(err)
-	}
-	r, err := importBytes(exportBytes(t, g), ONNXImportOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	x0, _ := randomBatch(g, 3, 2)
-	p, q := rawProbabilities(g, x0), rawProbabilities(r, x0)
-	for i := range p.Data {
-		if math.Abs(float64(p.Data[i]-q.Data[i])) > 1e-5 {
-			t.Fatalf("the chain graph's ONNX export predicts %v, the graph %v", q.Data, p.Data)
-		}
 	}
 }
 

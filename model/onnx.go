@@ -10,7 +10,8 @@ import (
 // ONNX (https://onnx.ai) is the exchange format of the field: [ExportONNX]
 // writes a model as an ONNX graph that ONNX Runtime, Triton or a browser
 // runs, and [ImportONNX] turns an ONNX graph made of the operators convnet
-// has (such as a CNN exported by torch.onnx.export) into a model.
+// has (such as a CNN or a ResNet exported by torch.onnx.export) into a
+// model: a stack of layers, or a graph when it has branches.
 //
 // The graphs ExportONNX writes follow this contract:
 //
@@ -29,6 +30,11 @@ import (
 //	                is Transpose to NHWC then Flatten (convnet flattens
 //	                height, width, channels), "same" padding is explicit pads
 //	                (TensorFlow's: the odd cell after)
+//	merge layers    each reads the tensors of the layers it is called on:
+//	                Add is an Add node (Sum for three inputs or more),
+//	                Multiply a chain of Mul nodes, Average a Mean node,
+//	                Concatenate a Concat along the NCHW axis of the joined
+//	                one (the channels of an image: axis 1)
 //	output          "probabilities", float32 [N, classes]: a Softmax ends
 //	                the graph when the last layer does not
 //	metadata_props  "classes": the class names as a JSON list

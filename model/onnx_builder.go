@@ -9,28 +9,47 @@ import (
 )
 
 // The builder's plumbing: reading a node's inputs, recording its output,
-// appending layers; and the operators that make no layer.
+// calling layers; and the operators that make no layer.
 
-// computed returns the node's first input, a computed tensor that must be
-// the end of the chain of layers so far.
+// computed returns the node's first input, a computed tensor.
 func (b *onnxBuilder) computed(n *onnxpb.NodeProto) (*onnxValue, error) {
 	if len(n.GetInput()) == 0 || n.GetInput()[0] == "" {
 		return nil, nodeErr(n, "no input")
 	}
-	return b.chain(n, n.GetInput()[0])
+	return b.tensor(n, n.GetInput()[0])
 }
 
-func (b *onnxBuilder) chain(n *onnxpb.NodeProto, name string) (*onnxValue, error) {
+// tensor returns the computed tensor called name that node n reads.
+func (b *onnxBuilder) tensor(n *onnxpb.NodeProto, name string) (*onnxValue, error) {
 	v := b.values[name]
 	switch {
 	case v == nil:
 		return nil, nodeErr(n, "input %q is not known", name)
 	case v.konst != nil:
 		return nil, nodeErr(n, "input %q is a constant, want a computed tensor", name)
-	case name != b.head:
-		return nil, nodeErr(n, "reads %q, but the chain of layers has reached %q: a branching graph needs a graph model", name, b.head)
 	}
 	return v, nil
+}
+
+// soleReader reports whether one node reads the value called name once
+// (the graph's output counts as a reader): whether a layer may fold that
+// node into itself without changing what other nodes read.
+func (b *onnxBuilder) soleReader(name string) bool { return b.inputs[name] == 1 }
+
+// same returns x as the output of node n, which computes nothing from its
+// first input x: the same model node and layout, and what may fold into
+// the layer before when n is its sole reader.
+func (b *onnxBuilder) same(n *onnxpb.NodeProto, x *onnxValue) *onnxValue {
+	v := *x
+	if !b.soleReader(n.GetInput()[0]) {
+		v.fold, v.dense = nil, false
+	}
+	return &v
+}
+
+// after returns a tensor of x's layout computed by model node nd.
+func (x *onnxValue) after(nd *Node) *onnxValue {
+	return &onnxValue{node: nd, shape: x.shape, flat: x.flat, nhwc: x.nhwc, order: x.order}
 }
 
 // constant returns input i of n as a constant: nil if optional and absent.
@@ -61,8 +80,8 @@ func (b *onnxBuilder) weight(n *onnxpb.NodeProto, i int, optional bool, what str
 	return c, nil
 }
 
-// output records v as the node's result, the new end of the chain. Outputs
-// after the first (pooling indices, dropout masks) must be unused.
+// output records v as the node's result. Outputs after the first (pooling
+// indices, dropout masks) must be unused.
 func (b *onnxBuilder) output(n *onnxpb.NodeProto, v *onnxValue) error {
 	if len(n.GetOutput()) == 0 || n.GetOutput()[0] == "" {
 		return nodeErr(n, "no output")
@@ -73,27 +92,39 @@ func (b *onnxBuilder) output(n *onnxpb.NodeProto, v *onnxValue) error {
 		}
 	}
 	b.values[n.GetOutput()[0]] = v
-	if v.konst == nil {
-		b.head = n.GetOutput()[0]
-	}
 	return nil
 }
 
-// add appends a layer named after node n with its weights.
-func (b *onnxBuilder) add(n *onnxpb.NodeProto, l nn.Layer, foldable bool, weights ...*onnxConst) {
+// add calls layer l, named after node n, on x with its weights, and returns
+// the model node of its output.
+func (b *onnxBuilder) add(n *onnxpb.NodeProto, l nn.Layer, x *onnxValue, weights ...*onnxConst) *Node {
+	return b.call(n, l, []*onnxValue{x}, weights...)
+}
+
+// call is add for a layer with several inputs.
+func (b *onnxBuilder) call(n *onnxpb.NodeProto, l nn.Layer, in []*onnxValue, weights ...*onnxConst) *Node {
+	b.name(n, l)
+	b.weights[l] = weights
+	nodes := make([]*Node, len(in))
+	for k, x := range in {
+		nodes[k] = x.node
+	}
+	return Call(l, nodes...)
+}
+
+// name names l after node n, unless n has no name.
+func (b *onnxBuilder) name(n *onnxpb.NodeProto, l nn.Layer) {
 	name := strings.ReplaceAll(strings.Trim(n.GetName(), "/"), "/", ".")
 	name = strings.ReplaceAll(name, "\x00", "")
-	if name != "" {
-		base := name
-		for k := 1; b.names[name]; k++ {
-			name = fmt.Sprintf("%s_%d", base, k)
-		}
-		b.names[name] = true
-		l.SetName(name)
+	if name == "" {
+		return
 	}
-	b.layers = append(b.layers, l)
-	b.weights = append(b.weights, weights)
-	b.foldable = foldable
+	base := name
+	for k := 1; b.names[name]; k++ {
+		name = fmt.Sprintf("%s_%d", base, k)
+	}
+	b.names[name] = true
+	l.SetName(name)
 }
 
 func importIdentity(b *onnxBuilder, n *onnxpb.NodeProto) error {
@@ -110,7 +141,7 @@ func importIdentity(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	if err != nil {
 		return err
 	}
-	return b.output(n, x)
+	return b.output(n, b.same(n, x))
 }
 
 func importConstant(b *onnxBuilder, n *onnxpb.NodeProto) error {
@@ -146,10 +177,4 @@ func importConstant(b *onnxBuilder, n *onnxpb.NodeProto) error {
 		return a.err
 	}
 	return b.output(n, &onnxValue{konst: c})
-}
-
-// importConcat refuses Concat: joining computed tensors needs a graph
-// model.
-func importConcat(b *onnxBuilder, n *onnxpb.NodeProto) error {
-	return nodeErr(n, "joining tensors needs a graph model, which convnet's Sequential is not")
 }

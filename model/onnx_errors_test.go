@@ -2,6 +2,7 @@ package model
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -77,7 +78,7 @@ func TestImportONNXErrors(t *testing.T) {
 		{name: "text", bytes: []byte("name,label\nx,1\n"), want: "not an ONNX model"},
 		{name: "cycle", change: func(mp *onnxpb.ModelProto) {
 			node(mp, "Conv").Input[0] = node(mp, "Relu").Output[0]
-		}, want: `(Conv): the graph has a cycle`},
+		}, want: `node "conv2d" (Conv): the graph has a cycle: "conv2d" -> "conv2d/relu" -> "conv2d"`},
 		{name: "dangling input", change: func(mp *onnxpb.ModelProto) {
 			node(mp, "Gemm").Input[1] = "nowhere"
 		}, want: `node "dense" (Gemm): input "nowhere" is not produced`},
@@ -113,21 +114,51 @@ func TestImportONNXErrors(t *testing.T) {
 		{name: "opset", change: func(mp *onnxpb.ModelProto) {
 			mp.OpsetImport[0].Version = proto.Int64(99)
 		}, want: "opset 99"},
-		{name: "two computed inputs", change: func(mp *onnxpb.ModelProto) {
+		{name: "add with broadcasting", change: func(mp *onnxpb.ModelProto) {
 			node(mp, "Gemm").OpType = proto.String("Add")
-			node(mp, "Add").Input = []string{"conv2d/relu", "flatten"}
-		}, want: "a branching graph needs a graph model"},
-		{name: "concat", change: func(mp *onnxpb.ModelProto) {
+			node(mp, "Add").Input = []string{"flatten", "conv2d/relu"}
+		}, want: `node "dense" (Add): input "conv2d/relu" is [N 2 8 8], input "flatten" [N 128]: convnet's merge layers join tensors of one shape`},
+		{name: "sub of computed tensors", change: func(mp *onnxpb.ModelProto) {
+			node(mp, "Gemm").OpType = proto.String("Sub")
+			node(mp, "Sub").Input = []string{"flatten", "flatten"}
+		}, want: `(Sub): Sub of two computed tensors is not a convnet layer`},
+		{name: "concat without axis", change: func(mp *onnxpb.ModelProto) {
 			node(mp, "Relu").OpType = proto.String("Concat")
-		}, want: `(Concat): joining tensors needs a graph model`},
-		{name: "output mid-chain", change: func(mp *onnxpb.ModelProto) {
-			mp.Graph.Output[0].Name = proto.String("dense")
-		}, want: `graph output "dense" is not the end of the chain`},
+		}, want: `(Concat): attribute axis is missing`},
+		{name: "concat along the batch", change: func(mp *onnxpb.ModelProto) {
+			node(mp, "Relu").OpType = proto.String("Concat")
+			node(mp, "Concat").Attribute = []*onnxpb.AttributeProto{attrInt("axis", -4)}
+		}, want: `(Concat): attribute axis = -4 on [N 2 8 8]`},
+		{name: "concat of other sizes", change: func(mp *onnxpb.ModelProto) {
+			node(mp, "Relu").OpType = proto.String("Concat")
+			node(mp, "Concat").Input = []string{"conv2d", "input"}
+			node(mp, "Concat").Attribute = []*onnxpb.AttributeProto{attrInt("axis", 2)}
+		}, want: `(Concat): input "input" is [N 1 8 8], input "conv2d" [N 2 8 8]: all axes but axis 2 must agree`},
+		{name: "concat beyond the size of an input", change: func(mp *onnxpb.ModelProto) {
+			// Each node doubles the height: 2^21 x 8 x 8 values at the last.
+			x := "input"
+			for k := range 21 {
+				out := fmt.Sprintf("c%d", k+1)
+				mp.Graph.Node = append(mp.Graph.Node, &onnxpb.NodeProto{Name: proto.String(out), OpType: proto.String("Concat"),
+					Input: []string{x, x}, Output: []string{out}, Attribute: []*onnxpb.AttributeProto{attrInt("axis", 2)}})
+				x = out
+			}
+		}, want: `node "c21" (Concat): joins more than 67108864 values per sample`},
+		{name: "reducemean over channels", change: func(mp *onnxpb.ModelProto) {
+			node(mp, "Relu").OpType = proto.String("ReduceMean")
+			node(mp, "ReduceMean").Attribute = []*onnxpb.AttributeProto{attrInts("axes", 1)}
+		}, want: `(ReduceMean): axes [1], keepdims 1: only the mean over the height and width`},
+		{name: "preprocessing of a shared input", change: func(mp *onnxpb.ModelProto) {
+			mp.Graph.Node = append(mp.Graph.Node, &onnxpb.NodeProto{Name: proto.String("scale"), OpType: proto.String("Mul"), Input: []string{"input", "conv2d/bias"}, Output: []string{"scaled"}})
+		}, want: `node "scale" (Mul): preprocesses "input", which other nodes also read`},
+		{name: "output not class scores", change: func(mp *onnxpb.ModelProto) {
+			mp.Graph.Output[0].Name = proto.String("conv2d/relu")
+		}, want: `graph output "conv2d/relu" has shape [2 8 8] per sample, want a vector of class scores`},
 		{name: "softmax axis", change: setAttr("Softmax", attrInt("axis", 0)), want: `(Softmax): attribute axis = 0`},
 		{name: "arithmetic between layers", change: func(mp *onnxpb.ModelProto) {
 			node(mp, "Relu").OpType = proto.String("Mul")
 			node(mp, "Mul").Input = append(node(mp, "Mul").Input, "conv2d/bias")
-		}, want: "arithmetic on the output of a layer"},
+		}, want: "(Mul): arithmetic with a constant on the output of a layer is not a convnet layer"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -26,7 +26,9 @@ type ONNXExportOptions struct {
 // after the model's Standardizer, from raw pixels to class probabilities.
 // Every layer type and activation of package nn exports; a model whose input
 // is not an image or a vector, or whose output is not a vector of class
-// scores, is an error.
+// scores, is an error. A graph exports as the same graph, each merge layer
+// a node (Add or Sum, Mul, Mean, Concat) reading the tensors of the layers
+// it is called on.
 func ExportONNX(w io.Writer, m *Sequential, opts ONNXExportOptions) error {
 	mp, err := onnxModel(m, opts)
 	if err != nil {
@@ -52,9 +54,6 @@ func onnxModel(m *Sequential, opts ONNXExportOptions) (*onnxpb.ModelProto, error
 	if m.NumClasses() == 0 {
 		return nil, fmt.Errorf("export onnx: output shape %v is not a vector of class scores", m.OutputShape())
 	}
-	if !m.isChain() {
-		return nil, errors.New("export onnx: the model is a graph with branches, which does not export yet: only chains of layers do")
-	}
 	e := &onnxWriter{g: &onnxpb.GraphProto{Name: proto.String(m.graphName())}, cur: onnxInput, shape: in}
 	e.g.Input = []*onnxpb.ValueInfoProto{valueInfo(onnxInput, nchw(in))}
 	if m.Standardizer != nil {
@@ -62,16 +61,38 @@ func onnxModel(m *Sequential, opts ONNXExportOptions) (*onnxpb.ModelProto, error
 			return nil, err
 		}
 	}
-	for _, l := range m.Layers {
-		if err := e.layer(l); err != nil {
+	// The tensor and convnet shape of each node of the model: 0 is the
+	// input after preprocessing, i+1 the output of Layers[i].
+	tensors, shapes := []string{e.cur}, [][]int{in}
+	for i, l := range m.Layers {
+		from := m.inbound(i)
+		e.cur, e.shape = tensors[from[0]], shapes[from[0]]
+		var err error
+		if _, ok := l.(nn.MultiInput); ok {
+			var names []string
+			for _, j := range from {
+				names = append(names, tensors[j])
+			}
+			err = e.merge(l, names)
+		} else {
+			err = e.layer(l)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("export onnx: %s (%s): %w", l.Name(), l.Type(), err)
 		}
+		tensors, shapes = append(tensors, e.cur), append(shapes, e.shape)
 	}
 	// As Predict does: probabilities unless the last layer gives them.
 	if fn, _ := layerActivation(m.Layers[len(m.Layers)-1]); fn != "softmax" {
 		e.activation("softmax", "output/softmax", 0) // no layer name holds a /
 	}
-	e.g.Node[len(e.g.Node)-1].Output[0] = onnxOutput
+	// The last layer's tensor is the output. Nothing else reads it, and the
+	// layers run in order, so the last node makes it, unless no node does.
+	if last := len(e.g.Node) - 1; last >= 0 && e.g.Node[last].Output[0] == e.cur {
+		e.g.Node[last].Output[0] = onnxOutput
+	} else {
+		e.g.Node = append(e.g.Node, &onnxpb.NodeProto{Name: proto.String("output"), OpType: proto.String("Identity"), Input: []string{e.cur}, Output: []string{onnxOutput}})
+	}
 	e.g.Output = []*onnxpb.ValueInfoProto{valueInfo(onnxOutput, []int{m.NumClasses()})}
 
 	mp := &onnxpb.ModelProto{
@@ -93,8 +114,11 @@ func onnxModel(m *Sequential, opts ONNXExportOptions) (*onnxpb.ModelProto, error
 }
 
 func (m *Sequential) graphName() string {
-	if m.Name != "" {
+	switch {
+	case m.Name != "":
 		return m.Name
+	case m.graph != nil:
+		return "model"
 	}
 	return "sequential"
 }

@@ -24,6 +24,9 @@ func FuzzImportONNX(f *testing.F) {
 	f.Add(good)
 	f.Add(exportBytes(f, mixed(f)))
 	f.Add(exportBytes(f, tiny(f)))
+	// Graphs: every merge layer, branches and skip connections.
+	f.Add(exportBytes(f, merges(f)))
+	f.Add(exportBytes(f, builtGraph(f)))
 	for _, n := range []int{0, 1, 2, 10, len(good) / 2, len(good) - 1} {
 		f.Add(good[:n])
 	}

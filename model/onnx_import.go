@@ -46,14 +46,18 @@ const (
 // ImportONNX reads an ONNX model from r and returns the equivalent built
 // model, with its weights, class names and preprocessing.
 //
-// The graph must be a chain of the operators convnet runs (see onnxOps),
-// from one float input, [N C H W] or [N F], to one output of class scores;
+// The graph must be made of the operators convnet runs (see onnxOps), from
+// one float input, [N C H W] or [N F], to one output of class scores;
 // leading Mul, Div, Sub or Add nodes with constants become the model's
-// Standardizer. An operator, attribute or value convnet cannot run exactly
-// is an [*ONNXError] naming the node, its operator type and what is wrong,
-// never a silently different model. So is a malformed file: not a protobuf,
-// no graph, a cycle, an input nothing produces, an initializer whose data
-// does not match its shape. Memory use is bounded by a multiple of the
+// Standardizer. A chain of layers becomes a stack ([New]); a graph with
+// branches, where Add, Sum, Mul, Mean or Concat join computed tensors,
+// becomes a graph ([NewGraph]) with the merge layers [nn.Add],
+// [nn.Multiply], [nn.Average] and [nn.Concatenate]; the nodes may come in
+// any order. An operator, attribute or value convnet cannot run exactly is
+// an [*ONNXError] naming the node, its operator type and what is wrong,
+// never a silently different model. So is a malformed file: not a
+// protobuf, no graph, a cycle (the error lists its nodes), an input
+// nothing produces, an initializer whose data does not match its shape. Memory use is bounded by a multiple of the
 // file's size: shapes are checked against the bytes that hold the data
 // before anything is allocated for them.
 func ImportONNX(r io.Reader, opts ONNXImportOptions) (*Sequential, error) {
@@ -72,11 +76,13 @@ func ImportONNX(r io.Reader, opts ONNXImportOptions) (*Sequential, error) {
 	if err := proto.Unmarshal(b, mp); err != nil {
 		return nil, onnxErr("not an ONNX model (%v)", err)
 	}
+	size := len(b)
 	b = nil
-	return importModel(mp, opts)
+	return importModel(mp, opts, size)
 }
 
-func importModel(mp *onnxpb.ModelProto, opts ONNXImportOptions) (*Sequential, error) {
+// importModel imports mp, read from a file of size bytes.
+func importModel(mp *onnxpb.ModelProto, opts ONNXImportOptions, size int) (*Sequential, error) {
 	if mp.IrVersion == nil || mp.Graph == nil {
 		return nil, onnxErr("no ir_version or no graph: not an ONNX model")
 	}
@@ -96,7 +102,10 @@ func importModel(mp *onnxpb.ModelProto, opts ONNXImportOptions) (*Sequential, er
 	if len(g.GetSparseInitializer()) > 0 {
 		return nil, onnxErr("graph %q: sparse initializers are not supported", g.GetName())
 	}
-	b := &onnxBuilder{opset: opset, values: map[string]*onnxValue{}, names: map[string]bool{}, stdFromFlags: opts.Rescale != 0 || opts.Mean != nil || opts.Std != nil}
+	b := &onnxBuilder{
+		opset: opset, values: map[string]*onnxValue{}, weights: map[nn.Layer][]*onnxConst{}, names: map[string]bool{},
+		stdFromFlags: opts.Rescale != 0 || opts.Mean != nil || opts.Std != nil, orders: size,
+	}
 	if err := b.readInitializers(g); err != nil {
 		return nil, err
 	}
@@ -137,6 +146,9 @@ func importModel(mp *onnxpb.ModelProto, opts ONNXImportOptions) (*Sequential, er
 // shape per sample (without the batch axis) is known.
 type onnxValue struct {
 	konst *onnxConst // nil for a computed tensor
+	// node is the model node that computes the tensor: the model's input
+	// (which preprocessing nodes leave as it is), or a layer's output.
+	node *Node
 	// shape is the ONNX shape of one sample: [C H W] or [F].
 	shape []int
 	// flat marks a tensor convnet holds as a vector although ONNX sees it
@@ -150,6 +162,11 @@ type onnxValue struct {
 	// when ONNX flattened an image channel-first and convnet flattens it
 	// channel-last.
 	order []int
+	// fold is the layer whose output this is, as it is, when the next node
+	// may fold into it: an activation into a Conv2D or Dense without one, a
+	// bias Add into the Dense of a MatMul, a Div into an Add that makes it
+	// an Average.
+	fold nn.Layer
 	// dense marks the output of a MatMul, to which an Add may give a bias.
 	dense bool
 }
@@ -157,198 +174,58 @@ type onnxValue struct {
 // vector reports whether convnet holds v as a vector.
 func (v *onnxValue) vector() bool { return len(v.shape) == 1 || v.flat }
 
-// onnxBuilder turns the nodes, in order, into layers.
+// onnxBuilder turns the nodes, in order, into the layers of a graph.
 type onnxBuilder struct {
 	opset  int
 	values map[string]*onnxValue
-	inputs map[string]int // consumers of each value
-	head   string         // the computed tensor the next layer reads
-	layers []nn.Layer
+	inputs map[string]int // readers of each value
+	in     *Node          // the model's input
 	// weights holds each layer's parameters in the order of Params.
-	weights [][]*onnxConst
-	// foldable reports that head is the output of the last layer, a Conv2D
-	// or Dense without activation, into which an activation may fold.
-	foldable     bool
+	weights      map[nn.Layer][]*onnxConst
 	names        map[string]bool
 	std          *data.Standardizer // from the graph's preprocessing nodes
 	stage        int                // the last preprocessing step seen
 	stdFromFlags bool
+	// orders is how many more feature indices the vectors' orders may
+	// hold: as many as the file has bytes, since a Dense that reads a
+	// reordered vector has a weight per feature.
+	orders int
 }
 
-// readInitializers parses every initializer into a constant.
-func (b *onnxBuilder) readInitializers(g *onnxpb.GraphProto) error {
-	for _, t := range g.GetInitializer() {
-		name := t.GetName()
-		if _, dup := b.values[name]; dup || name == "" {
-			return onnxErr("initializer %q: empty or duplicate name", name)
-		}
-		c, err := parseTensor(t)
-		if err != nil {
-			return onnxErr("initializer %q: %v", name, err)
-		}
-		b.values[name] = &onnxValue{konst: c}
-	}
-	return nil
-}
-
-// readInput finds the graph's one computed input and returns its shape
-// per sample in convnet's order.
-func (b *onnxBuilder) readInput(g *onnxpb.GraphProto, override []int) ([]int, error) {
-	var in *onnxpb.ValueInfoProto
-	for _, vi := range g.GetInput() {
-		if _, isInit := b.values[vi.GetName()]; isInit {
-			continue
-		}
-		if in != nil {
-			return nil, onnxErr("graph has two inputs, %q and %q: want one image or vector input", in.GetName(), vi.GetName())
-		}
-		in = vi
-	}
-	if in == nil {
-		return nil, onnxErr("graph has no input")
-	}
-	tt := in.GetType().GetTensorType()
-	if tt == nil || tt.GetElemType() != int32(onnxpb.TensorProto_FLOAT) {
-		return nil, onnxErr("input %q is not a float32 tensor", in.GetName())
-	}
-	dims := tt.GetShape().GetDim()
-	if len(dims) != 4 && len(dims) != 2 {
-		return nil, onnxErr("input %q has rank %d, want [N C H W] or [N F]", in.GetName(), len(dims))
-	}
-	sample := make([]int, len(dims)-1) // ONNX order; 0 where symbolic
-	for i, d := range dims[1:] {
-		if v := d.GetDimValue(); v > 0 && v <= maxInputDim {
-			sample[i] = int(v)
-		} else if v != 0 {
-			return nil, onnxErr("input %q: dimension %d of size %d, want 1 to %d", in.GetName(), i+1, v, maxInputDim)
-		}
-	}
-	shape := sample
-	if len(sample) == 3 {
-		shape = []int{sample[1], sample[2], sample[0]}
-	}
-	if override != nil {
-		if len(override) != len(shape) {
-			return nil, onnxErr("input shape %v given for input %q of rank %d", override, in.GetName(), len(dims))
-		}
-		for i, d := range shape {
-			if d != 0 && d != override[i] {
-				return nil, onnxErr("input shape %v given, the graph's input %q is %v (convnet order, 0: any)", override, in.GetName(), shape)
-			}
-		}
-		shape = slices.Clone(override)
-	}
-	if slices.Contains(shape, 0) {
-		return nil, onnxErr("input %q has shape %v (convnet order, 0: symbolic): give the input shape", in.GetName(), shape)
-	}
-	if err := checkInputShape(shape); err != nil {
-		return nil, onnxErr("input %q: %v", in.GetName(), err)
-	}
-	b.values[in.GetName()] = &onnxValue{shape: nchw(shape)}
-	b.head = in.GetName()
-	return shape, nil
-}
-
-// sortNodes checks that every node input is produced by something, that
-// every value is produced once, and returns the nodes in an order where
-// producers come first; a cycle is an error naming one of its nodes.
-func (b *onnxBuilder) sortNodes(g *onnxpb.GraphProto) ([]*onnxpb.NodeProto, error) {
-	nodes := g.GetNode()
-	producer := map[string]int{}
-	for i, n := range nodes {
-		for _, out := range n.GetOutput() {
-			if out == "" {
-				continue
-			}
-			if _, dup := producer[out]; dup {
-				return nil, nodeErr(n, "output %q is also produced by another node", out)
-			}
-			if _, dup := b.values[out]; dup {
-				return nil, nodeErr(n, "output %q is also a graph input or initializer", out)
-			}
-			producer[out] = i
-		}
-	}
-	b.inputs = map[string]int{}
-	waiting := make([]int, len(nodes)) // inputs not yet produced
-	users := map[int][]int{}           // producer -> nodes waiting on it
-	for i, n := range nodes {
-		for _, in := range n.GetInput() {
-			if in == "" {
-				continue // an optional input left out
-			}
-			b.inputs[in]++
-			if _, ok := b.values[in]; ok {
-				continue
-			}
-			p, ok := producer[in]
-			if !ok {
-				return nil, nodeErr(n, "input %q is not produced by any node, initializer or graph input", in)
-			}
-			waiting[i]++
-			users[p] = append(users[p], i)
-		}
-	}
-	out := g.GetOutput()[0].GetName()
-	if _, ok := producer[out]; !ok {
-		if _, ok := b.values[out]; !ok {
-			return nil, onnxErr("graph output %q is not produced by any node", out)
-		}
-	}
-	b.inputs[out]++
-	var order []*onnxpb.NodeProto
-	var ready []int
-	for i := range nodes {
-		if waiting[i] == 0 {
-			ready = append(ready, i)
-		}
-	}
-	for len(ready) > 0 {
-		i := ready[0]
-		ready = ready[1:]
-		order = append(order, nodes[i])
-		for _, u := range users[i] {
-			if waiting[u]--; waiting[u] == 0 {
-				ready = append(ready, u)
-			}
-		}
-	}
-	if len(order) < len(nodes) {
-		for i, n := range nodes {
-			if waiting[i] > 0 {
-				return nil, nodeErr(n, "the graph has a cycle through this node")
-			}
-		}
-	}
-	return order, nil
-}
-
-// model builds the layers and loads their weights.
+// model builds the model that computes output, as a stack of layers when
+// each reads the one before, else as a graph, and loads the weights.
 func (b *onnxBuilder) model(in []int, output string) (*Sequential, error) {
-	if output != b.head {
-		return nil, onnxErr("graph output %q is not the end of the chain of layers (%q)", output, b.head)
-	}
 	v := b.values[output]
-	if !v.vector() || v.order != nil {
+	switch {
+	case v == nil:
+		return nil, onnxErr("graph output %q is not the first output of its node, which convnet computes", output)
+	case v.konst != nil:
+		return nil, onnxErr("graph output %q is a constant", output)
+	case !v.vector() || v.order != nil:
 		return nil, onnxErr("graph output %q has shape %v per sample, want a vector of class scores", output, v.shape)
-	}
-	if len(b.layers) == 0 {
+	case v.node == b.in:
 		return nil, onnxErr("the graph has no layers")
 	}
-	m := New(b.layers...)
+	m, err := NewGraph(b.in, v.node)
+	if err != nil {
+		return nil, onnxErr("%v", err)
+	}
+	if m.isChain() {
+		m = New(m.Layers...)
+	}
 	if err := m.Build(in, 0); err != nil {
 		return nil, onnxErr("%v", err)
 	}
-	for i, l := range m.Layers {
-		ps := l.Params()
-		if len(ps) != len(b.weights[i]) {
-			return nil, onnxErr("%s (%s): %d parameters, the graph gives %d", l.Name(), l.Type(), len(ps), len(b.weights[i]))
+	for _, l := range m.Layers {
+		ps, ws := l.Params(), b.weights[l]
+		if len(ps) != len(ws) {
+			return nil, onnxErr("%s (%s): %d parameters, the graph gives %d", l.Name(), l.Type(), len(ps), len(ws))
 		}
 		for j, p := range ps {
-			if w := b.weights[i][j]; len(w.f) != p.Value.Len() {
-				return nil, onnxErr("%s (%s): %s has %d values, the graph gives %d", l.Name(), l.Type(), p.Name, p.Value.Len(), len(w.f))
+			if len(ws[j].f) != p.Value.Len() {
+				return nil, onnxErr("%s (%s): %s has %d values, the graph gives %d", l.Name(), l.Type(), p.Name, p.Value.Len(), len(ws[j].f))
 			}
-			copy(p.Value.Data, b.weights[i][j].f)
+			copy(p.Value.Data, ws[j].f)
 		}
 	}
 	if got := m.OutputShape(); !slices.Equal(got, []int{v.shape[0]}) {

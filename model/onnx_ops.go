@@ -38,7 +38,10 @@ func init() {
 		"Sub":                importArithmetic,
 		"Mul":                importArithmetic,
 		"Div":                importArithmetic,
+		"Sum":                importMerge,
+		"Mean":               importMerge,
 		"Concat":             importConcat,
+		"ReduceMean":         importReduceMean,
 	}
 }
 
@@ -87,12 +90,12 @@ func importConv(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	}
 	kernel := &onnxConst{dims: []int{kh, kw, c, f}, f: oihwToHWIO(w.f, f, c, kh, kw)}
 	l := &nn.Conv2D{Filters: f, KernelSize: [2]int{kh, kw}, Strides: win.strides, Padding: win.padding, NoBias: bias == nil}
-	if bias == nil {
-		b.add(n, l, true, kernel)
-	} else {
-		b.add(n, l, true, kernel, bias)
+	weights := []*onnxConst{kernel}
+	if bias != nil {
+		weights = append(weights, bias)
 	}
-	return b.output(n, &onnxValue{shape: []int{f, win.out[0], win.out[1]}})
+	nd := b.add(n, l, x, weights...)
+	return b.output(n, &onnxValue{node: nd, shape: []int{f, win.out[0], win.out[1]}, fold: l})
 }
 
 // image returns the node's input, which must be an NCHW image.
@@ -235,8 +238,8 @@ func importPool(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	if a.err != nil {
 		return a.err
 	}
-	b.add(n, l, false)
-	return b.output(n, &onnxValue{shape: []int{x.shape[0], win.out[0], win.out[1]}})
+	nd := b.add(n, l, x)
+	return b.output(n, &onnxValue{node: nd, shape: []int{x.shape[0], win.out[0], win.out[1]}})
 }
 
 func importGlobalAveragePool(b *onnxBuilder, n *onnxpb.NodeProto) error {
@@ -247,8 +250,8 @@ func importGlobalAveragePool(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	if err != nil {
 		return err
 	}
-	b.add(n, &nn.GlobalAveragePooling2D{}, false)
-	return b.output(n, &onnxValue{shape: []int{x.shape[0], 1, 1}, flat: true})
+	nd := b.add(n, &nn.GlobalAveragePooling2D{}, x)
+	return b.output(n, &onnxValue{node: nd, shape: []int{x.shape[0], 1, 1}, flat: true})
 }
 
 func importBatchNorm(b *onnxBuilder, n *onnxpb.NodeProto) error {
@@ -284,8 +287,8 @@ func importBatchNorm(b *onnxBuilder, n *onnxpb.NodeProto) error {
 		}
 		ps[i] = permuted(ps[i], x.order)
 	}
-	b.add(n, &nn.BatchNormalization{Epsilon: decimal(eps), Momentum: decimal(mom)}, false, ps...)
-	return b.output(n, x)
+	nd := b.add(n, &nn.BatchNormalization{Epsilon: decimal(eps), Momentum: decimal(mom)}, x, ps...)
+	return b.output(n, x.after(nd))
 }
 
 // permuted returns the per-feature values c in convnet's order.

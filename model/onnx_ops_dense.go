@@ -59,18 +59,17 @@ func importActivation(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	}
 	// The activation functions convnet's layers take by name fix alpha.
 	byName := fn != "leaky_relu" && fn != "elu" || fn == "leaky_relu" && alpha == float32(0.2) || fn == "elu" && alpha == 1
-	if b.foldable && byName {
-		switch last := b.layers[len(b.layers)-1].(type) {
+	if byName && b.soleReader(n.GetInput()[0]) {
+		switch last := x.fold.(type) {
 		case *nn.Conv2D:
 			last.Activation = fn
+			return b.output(n, x.after(x.node))
 		case *nn.Dense:
 			last.Activation = fn
+			return b.output(n, x.after(x.node))
 		}
-		b.foldable = false
-		return b.output(n, &onnxValue{shape: x.shape, flat: x.flat, nhwc: x.nhwc, order: x.order})
 	}
-	b.add(n, l, false)
-	return b.output(n, &onnxValue{shape: x.shape, flat: x.flat, nhwc: x.nhwc, order: x.order})
+	return b.output(n, x.after(b.add(n, l, x)))
 }
 
 // softmaxAxis checks that a Softmax runs along the axis convnet's does:
@@ -154,16 +153,16 @@ func importGemm(b *onnxBuilder, n *onnxpb.NodeProto) error {
 		}
 	}
 	l := &nn.Dense{Units: units, NoBias: c == nil || beta == 0}
-	if l.NoBias {
-		b.add(n, l, true, kernel)
-	} else {
+	weights := []*onnxConst{kernel}
+	if !l.NoBias {
 		bias, err := b.bias(n, c, units, beta)
 		if err != nil {
 			return err
 		}
-		b.add(n, l, true, kernel, bias)
+		weights = append(weights, bias)
 	}
-	return b.output(n, &onnxValue{shape: []int{units}})
+	nd := b.add(n, l, x, weights...)
+	return b.output(n, &onnxValue{node: nd, shape: []int{units}, fold: l})
 }
 
 // bias returns c, a float constant broadcast to [units], times beta.
@@ -211,21 +210,21 @@ func importMatMul(b *onnxBuilder, n *onnxpb.NodeProto) error {
 			copy(kernel.f[row*units:(row+1)*units], w.f[i*units:(i+1)*units])
 		}
 	}
-	b.add(n, &nn.Dense{Units: w.dims[1], NoBias: true}, true, kernel)
-	return b.output(n, &onnxValue{shape: []int{w.dims[1]}, dense: true})
+	l := &nn.Dense{Units: w.dims[1], NoBias: true}
+	nd := b.add(n, l, x, kernel)
+	return b.output(n, &onnxValue{node: nd, shape: []int{w.dims[1]}, fold: l, dense: true})
 }
 
-// addBias gives the Dense of a MatMul the bias c.
+// addBias gives the Dense of a MatMul, x.fold, the bias c.
 func (b *onnxBuilder) addBias(n *onnxpb.NodeProto, x *onnxValue, c *onnxConst) error {
 	units := x.shape[0]
 	bias, err := b.bias(n, c, units, 1)
 	if err != nil {
 		return err
 	}
-	last := len(b.layers) - 1
-	b.layers[last].(*nn.Dense).NoBias = false
-	b.weights[last] = append(b.weights[last], bias)
-	return b.output(n, &onnxValue{shape: x.shape})
+	x.fold.(*nn.Dense).NoBias = false
+	b.weights[x.fold] = append(b.weights[x.fold], bias)
+	return b.output(n, &onnxValue{node: x.node, shape: x.shape, fold: x.fold})
 }
 
 // importFlatten turns Flatten (axis 1) and Reshape to [N, features] into
@@ -256,12 +255,16 @@ func importFlatten(b *onnxBuilder, n *onnxpb.NodeProto) error {
 		return err
 	}
 	if x.vector() {
-		return b.output(n, &onnxValue{shape: []int{size}, order: x.order})
+		v := b.same(n, x)
+		v.shape, v.flat = []int{size}, false
+		return b.output(n, v)
 	}
 	v := &onnxValue{shape: []int{size}}
 	if !x.nhwc && x.shape[0] > 1 && x.shape[1]*x.shape[2] > 1 {
 		c, h, w := x.shape[0], x.shape[1], x.shape[2]
-		v.order = make([]int, size)
+		if v.order, err = b.newOrder(n, size); err != nil {
+			return err
+		}
 		for ch := range c {
 			for y := range h {
 				for xx := range w {
@@ -270,7 +273,7 @@ func importFlatten(b *onnxBuilder, n *onnxpb.NodeProto) error {
 			}
 		}
 	}
-	b.add(n, &nn.Flatten{}, false)
+	v.node = b.add(n, &nn.Flatten{}, x)
 	return b.output(n, v)
 }
 
@@ -315,7 +318,8 @@ func importTranspose(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	if a.err != nil {
 		return a.err
 	}
-	v := &onnxValue{shape: x.shape, flat: x.flat, order: x.order}
+	v := b.same(n, x)
+	v.nhwc = false
 	switch {
 	case x.vector() && slices.Equal(perm, []int{0, 1}):
 	case len(x.shape) == 3 && !x.flat && !x.nhwc && slices.Equal(perm, []int{0, 2, 3, 1}):
@@ -325,4 +329,14 @@ func importTranspose(b *onnxBuilder, n *onnxpb.NodeProto) error {
 		return nodeErr(n, "attribute perm = %v on a tensor of shape [N %v]: only NCHW to NHWC before a flatten is supported", perm, x.shape)
 	}
 	return b.output(n, v)
+}
+
+// newOrder returns the order of a vector of size features, charged to what
+// the orders may hold.
+func (b *onnxBuilder) newOrder(n *onnxpb.NodeProto, size int) ([]int, error) {
+	if size > b.orders {
+		return nil, nodeErr(n, "reorders %d features: more than the file, of which each needs a weight, justifies", size)
+	}
+	b.orders -= size
+	return make([]int, size), nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/internal/onnxpb"
+	"github.com/convnet-go/convnet/nn"
 )
 
 // stdEpsilon is what data.Standardizer adds to a channel's std before
@@ -75,43 +76,61 @@ const (
 	stageChannelStd
 )
 
-// importArithmetic handles Add, Sub, Mul and Div with a constant: before
-// the first layer they are preprocessing steps; right after a MatMul, an
-// Add is its bias.
+// importArithmetic handles Add, Sub, Mul and Div. Add and Mul of two
+// computed tensors are merge layers. With a constant: on the model's input
+// they are preprocessing steps; right after a MatMul an Add is its bias;
+// right after an Add of k tensors a Div by k makes it an Average.
 func importArithmetic(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	if _, err := attrs(n); err != nil {
 		return err
 	}
 	op := n.GetOpType()
-	if len(n.GetInput()) != 2 {
-		return nodeErr(n, "%d inputs, want 2", len(n.GetInput()))
+	in := n.GetInput()
+	if len(in) != 2 {
+		return nodeErr(n, "%d inputs, want 2", len(in))
 	}
 	xi := 0
-	if v := b.values[n.GetInput()[0]]; v != nil && v.konst != nil {
+	if v := b.values[in[0]]; v != nil && v.konst != nil {
 		xi = 1
 	}
-	x, err := b.chain(n, n.GetInput()[xi])
+	if v := b.values[in[1-xi]]; xi == 0 && v != nil && v.konst == nil {
+		if op == "Add" || op == "Mul" {
+			return importMerge(b, n)
+		}
+		return nodeErr(n, "%s of two computed tensors is not a convnet layer (Add, Sum, Mul, Mean and Concat join tensors)", op)
+	}
+	x, err := b.tensor(n, in[xi])
 	if err != nil {
 		return err
 	}
 	c, err := b.constant(n, 1-xi, false)
 	if err != nil {
-		if op == "Add" {
-			return nodeErr(n, "adding two computed tensors needs a graph model, which convnet's Sequential is not")
-		}
 		return err
 	}
-	if len(b.layers) > 0 {
-		if op == "Add" && x.dense && b.foldable {
-			return b.addBias(n, x, c)
+	if x.node != b.in {
+		switch l := x.fold.(type) {
+		case *nn.Dense:
+			if op == "Add" && x.dense && b.soleReader(in[xi]) {
+				return b.addBias(n, x, c)
+			}
+		case *nn.Add:
+			if op == "Div" && xi == 0 && b.soleReader(in[0]) && len(c.f) == 1 && c.f[0] == float32(len(x.node.in)) {
+				avg := &nn.Average{}
+				avg.SetName(l.Name())
+				x.node.layer = avg
+				return b.output(n, x.after(x.node))
+			}
 		}
-		return nodeErr(n, "arithmetic on the output of a layer is not a convnet layer (only a MatMul's bias Add is)")
+		return nodeErr(n, "arithmetic with a constant on the output of a layer is not a convnet layer (only a MatMul's bias Add, and an Add's Div by its number of inputs, are)")
 	}
 	if xi == 1 && (op == "Sub" || op == "Div") {
 		return nodeErr(n, "the constant comes first: only input %s constant is a preprocessing step", map[string]string{"Sub": "-", "Div": "/"}[op])
 	}
 	if b.stdFromFlags {
 		return nodeErr(n, "the graph holds its own preprocessing: giving preprocessing as well would apply it twice")
+	}
+	if !b.soleReader(in[xi]) {
+		return nodeErr(n, "preprocesses %q, which other nodes also read: preprocessing applies to every reader of the input", in[xi])
 	}
 	return b.preprocessStep(n, op, x, c)
 }

@@ -67,7 +67,16 @@ func mixed(t testing.TB) *Sequential {
 	if err := m.Build([]int{11, 10, 2}, 4); err != nil {
 		t.Fatal(err)
 	}
-	rng := rand.New(rand.NewPCG(1, 2))
+	randomStats(m, 1)
+	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255, FeaturewiseStd: true, Mean: []float32{0.3, 0.6}, Std: []float32{0.2, 0.4}}
+	m.ClassNames = []string{"x", "y", "z"}
+	return m
+}
+
+// randomStats gives the batch normalization layers of m random moving
+// means and variances, as training would.
+func randomStats(m *Sequential, seed uint64) {
+	rng := rand.New(rand.NewPCG(seed, 2))
 	for _, p := range m.Params() {
 		if p.Name == "moving_variance" {
 			for i := range p.Value.Data {
@@ -79,30 +88,18 @@ func mixed(t testing.TB) *Sequential {
 			}
 		}
 	}
-	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255, FeaturewiseStd: true, Mean: []float32{0.3, 0.6}, Std: []float32{0.2, 0.4}}
-	m.ClassNames = []string{"x", "y", "z"}
-	return m
 }
 
 // TestONNXRoundTrip exports models, imports them back and compares the
 // predictions: export then import gives back the same computation.
 func TestONNXRoundTrip(t *testing.T) {
 	type testCase struct {
-		name   string
-		m      *Sequential
-		x      *tensor.Tensor // raw pixels
-		layers bool           // the same layer types come back
-	}
-	random := func(m *Sequential, n int) *tensor.Tensor {
-		x := tensor.New(append([]int{n}, m.InputShape()...)...)
-		rng := rand.New(rand.NewPCG(7, 8))
-		for i := range x.Data {
-			x.Data[i] = float32(rng.IntN(256))
-		}
-		return x
+		name string
+		m    *Sequential
+		x    *tensor.Tensor // raw pixels
 	}
 	mx := mixed(t)
-	cases := []testCase{{"mixed", mx, random(mx, 64), false}}
+	cases := []testCase{{"mixed", mx, randomPixels(mx, 64)}}
 	// The built-in models on their test sets: long, so neither in -race
 	// builds nor on the generic kernels (scripts/test runs them in its pass
 	// without the race detector).
@@ -122,41 +119,58 @@ func TestONNXRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cases = append(cases, testCase{"builtin-" + name, m, test.X, false})
+			cases = append(cases, testCase{"builtin-" + name, m, test.X})
 		}
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			b := exportBytes(t, tc.m)
-			got, err := importBytes(b, ONNXImportOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !slices.Equal(got.ClassNames, tc.m.ClassNames) || !slices.Equal(got.InputShape(), tc.m.InputShape()) {
-				t.Errorf("classes %v input %v, want %v %v", got.ClassNames, got.InputShape(), tc.m.ClassNames, tc.m.InputShape())
-			}
-			want, have := rawProbabilities(tc.m, tc.x), rawProbabilities(got, tc.x)
-			worst := 0.0
-			for i, v := range want.Data {
-				worst = max(worst, math.Abs(float64(v)-float64(have.Data[i])))
-			}
-			t.Logf("%d layers -> %d; max |difference| over %d images: %.3g", len(tc.m.Layers), len(got.Layers), tc.x.Shape[0], worst)
-			if worst > 1e-6 {
-				t.Errorf("export then import: predictions differ by %.3g, want <= 1e-6", worst)
-			}
-			// One round trip reaches a fixed point: the import has lost the
-			// dropout and folded the final softmax into its layer, and
-			// nothing else changes after that.
-			b2 := exportBytes(t, got)
-			again, err := importBytes(b2, ONNXImportOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if b3 := exportBytes(t, again); !bytes.Equal(b3, b2) {
-				t.Errorf("a second round trip changes the file: %d bytes, then %d", len(b2), len(b3))
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { roundTrip(t, tc.m, tc.x) })
 	}
+}
+
+// roundTrip exports m, imports it back and compares the predictions on the
+// raw images x: export then import gives back the same computation. It
+// returns the imported model.
+func roundTrip(t *testing.T, m *Sequential, x *tensor.Tensor) *Sequential {
+	t.Helper()
+	b := exportBytes(t, m)
+	got, err := importBytes(b, ONNXImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.ClassNames, m.ClassNames) || !slices.Equal(got.InputShape(), m.InputShape()) {
+		t.Errorf("classes %v input %v, want %v %v", got.ClassNames, got.InputShape(), m.ClassNames, m.InputShape())
+	}
+	want, have := rawProbabilities(m, x), rawProbabilities(got, x)
+	worst := 0.0
+	for i, v := range want.Data {
+		worst = max(worst, math.Abs(float64(v)-float64(have.Data[i])))
+	}
+	t.Logf("%d layers -> %d; max |difference| over %d images: %.3g", len(m.Layers), len(got.Layers), x.Shape[0], worst)
+	if worst > 1e-6 {
+		t.Errorf("export then import: predictions differ by %.3g, want <= 1e-6", worst)
+	}
+	// One round trip reaches a fixed point: the import has lost the
+	// dropout and folded the final softmax into its layer, and nothing
+	// else changes after that.
+	b2 := exportBytes(t, got)
+	again, err := importBytes(b2, ONNXImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b3 := exportBytes(t, again); !bytes.Equal(b3, b2) {
+		t.Errorf("a second round trip changes the file: %d bytes, then %d", len(b2), len(b3))
+	}
+	return got
+}
+
+// randomPixels returns n random images of m's input shape, pixels 0..255.
+func randomPixels(m *Sequential, n int) *tensor.Tensor {
+	x := tensor.New(append([]int{n}, m.InputShape()...)...)
+	rng := rand.New(rand.NewPCG(7, 8))
+	for i := range x.Data {
+		x.Data[i] = float32(rng.IntN(256))
+	}
+	return x
 }
 
 func tensorRange(n int) []int {

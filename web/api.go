@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,6 +14,8 @@ import (
 // model returns the model named by the "model" query parameter; it may be
 // omitted when only one model is served. The request's log record names it.
 func (s *Server) model(r *http.Request) (*served, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	name := r.URL.Query().Get("model")
 	if name == "" {
 		if r.PathValue("name") != "" {
@@ -43,12 +46,15 @@ func (s *Server) names() string {
 	return strings.Join(n, ", ")
 }
 
-// fail writes err as a JSON error: its own status for an httpError, 503
-// when the request's context ended, 500 otherwise.
+// fail writes err as a JSON error: its own status for an httpError, 422
+// for a model whose output is not finite (its weights overflow), 503 when
+// the request's context ended, 500 otherwise.
 func fail(w http.ResponseWriter, err error) {
-	switch he := new(httpError); {
+	switch he, nf := new(httpError), new(model.NonFiniteError); {
 	case errors.As(err, &he):
 		writeError(w, he.status, "%s", he.msg)
+	case errors.As(err, &nf):
+		writeError(w, http.StatusUnprocessableEntity, "%v: the model is broken", err)
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		writeError(w, http.StatusServiceUnavailable, "the request ended: %v", err)
 	default:
@@ -71,10 +77,34 @@ func intParam(r *http.Request, key string, def, lo, hi int) (int, error) {
 
 func (s *Server) handleModels(w http.ResponseWriter, r *http.Request) {
 	infos := []modelInfo{}
+	s.mu.RLock()
 	for _, m := range s.models {
 		infos = append(infos, m.info)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"models": infos})
+	s.mu.RUnlock()
+	writeJSON(w, http.StatusOK, map[string]any{"models": infos, "watch": s.opts.Watch != nil})
+}
+
+// Replace serves m in place of the model of the same name: requests
+// already answering go on with the model they found. It is how a watched
+// training run shows each epoch's network.
+func (s *Server) Replace(m Model) error {
+	if m.Classifier == nil {
+		return fmt.Errorf("web: model %s has no classifier", m.Name)
+	}
+	sm := newServed(m, s.opts)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.byName[m.Name]; !ok {
+		return fmt.Errorf("web: no model %q to replace", m.Name)
+	}
+	for i, old := range s.models {
+		if old.name == m.Name {
+			s.models[i] = sm
+		}
+	}
+	s.byName[m.Name] = sm
+	return nil
 }
 
 // modelAndK returns the requested model and the "k" parameter.
@@ -90,8 +120,8 @@ func (s *Server) modelAndK(r *http.Request) (*served, int, error) {
 // post answers a POST endpoint once its parameters are parsed: it checks
 // the body's length and an image's header, waits for a work slot (given
 // back when the handler returns, even by a panic), reads the image into the
-// model's raw pixels and writes what answer returns, or the error.
-func (s *Server) post(w http.ResponseWriter, r *http.Request, m *served, answer func(ctx context.Context, px []float32, inverted bool) (any, error)) {
+// model's raw pixels (framed) and writes what answer returns, or the error.
+func (s *Server) post(w http.ResponseWriter, r *http.Request, m *served, answer func(ctx context.Context, f model.Framed) (any, error)) {
 	mt, err := mediaType(r)
 	if err != nil {
 		fail(w, err)
@@ -108,7 +138,7 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, m *served, answer 
 		return
 	}
 	defer release()
-	px, inverted, err := up.pixels(m)
+	f, err := up.pixels(m)
 	if err == nil {
 		err = r.Context().Err()
 	}
@@ -116,7 +146,7 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, m *served, answer 
 		fail(w, err)
 		return
 	}
-	ans, err := answer(r.Context(), px, inverted)
+	ans, err := answer(r.Context(), f)
 	if err != nil {
 		fail(w, err)
 		return
@@ -136,11 +166,11 @@ func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	s.post(w, r, m, func(ctx context.Context, px []float32, inverted bool) (any, error) {
-		rs, err := m.c.ClassifyPixels(ctx, [][]float32{px}, k)
+	s.post(w, r, m, func(ctx context.Context, f model.Framed) (any, error) {
+		rs, err := m.c.ClassifyPixels(ctx, [][]float32{f.Pixels}, k)
 		if err != nil {
 			return nil, err
 		}
-		return predictAnswer{Model: m.name, Inverted: inverted, Top: rs[0].Top}, nil
+		return predictAnswer{Model: m.name, Inverted: f.Inverted, Top: rs[0].Top}, nil
 	})
 }

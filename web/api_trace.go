@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/model"
 )
 
@@ -54,13 +55,14 @@ func encode(v []float32, f32 bool) (lo, hi float32, enc, data string) {
 }
 
 type activationsAnswer struct {
-	Model    string             `json:"model"`
-	Inverted bool               `json:"inverted"`
-	Pixels   []byte             `json:"pixels"`
-	Input    encoded            `json:"input"`
-	Layers   []encoded          `json:"layers"`
-	Top      []model.Prediction `json:"top"`
-	Saliency *saliencyAnswer    `json:"saliency,omitempty"`
+	Model     string             `json:"model"`
+	Inverted  bool               `json:"inverted"`
+	Placement data.Placement     `json:"placement"`
+	Pixels    []byte             `json:"pixels"`
+	Input     encoded            `json:"input"`
+	Layers    []encoded          `json:"layers"`
+	Top       []model.Prediction `json:"top"`
+	Saliency  *saliencyAnswer    `json:"saliency,omitempty"`
 }
 
 type saliencyAnswer struct {
@@ -72,22 +74,34 @@ type saliencyAnswer struct {
 	Data  string  `json:"data"`
 }
 
-// fullSet parses the "full" parameter: layer indices (-1 for the input)
-// whose values are sent as float32.
-func fullSet(r *http.Request, layers int) (map[int]bool, error) {
-	set := map[int]bool{}
-	v := r.URL.Query().Get("full")
+// indexSet parses the layer indices of parameter key, in lo..layers-1: a
+// comma-separated list of indices and ranges "a-b". ok is false when the
+// parameter is absent.
+func indexSet(r *http.Request, key string, lo, layers int) (set map[int]bool, ok bool, err error) {
+	v := r.URL.Query().Get(key)
 	if v == "" {
-		return set, nil
+		return map[int]bool{}, false, nil
 	}
+	bad := errorf(http.StatusBadRequest, "parameter %s=%q: want layer indices or ranges a-b in %d..%d", key, v, lo, layers-1)
+	set = map[int]bool{}
 	for f := range strings.SplitSeq(v, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < -1 || n >= layers {
-			return nil, errorf(http.StatusBadRequest, "parameter full=%q: want layer indices in -1..%d", v, layers-1)
+		a, b, isRange := strings.Cut(strings.TrimSpace(f), "-")
+		if a == "" && isRange { // a negative index: -1
+			a, b, isRange = "-"+b, "", false
 		}
-		set[n] = true
+		first, err := strconv.Atoi(a)
+		last := first
+		if err == nil && isRange {
+			last, err = strconv.Atoi(b)
+		}
+		if err != nil || first < lo || last >= layers || first > last || last-first > layers {
+			return nil, false, bad
+		}
+		for i := first; i <= last; i++ {
+			set[i] = true
+		}
 	}
-	return set, nil
+	return set, true, nil
 }
 
 // classParam parses the optional "class" parameter; -1 means the top class.
@@ -97,10 +111,14 @@ func classParam(r *http.Request, m *served) (int, error) {
 
 func (s *Server) handleActivations(w http.ResponseWriter, r *http.Request) {
 	m, k, err := s.modelAndK(r)
-	var full map[int]bool
+	var full, only map[int]bool
+	var some bool
 	var class int
 	if err == nil {
-		full, err = fullSet(r, len(m.info.Layers))
+		full, _, err = indexSet(r, "full", -1, len(m.info.Layers))
+	}
+	if err == nil {
+		only, some, err = indexSet(r, "layers", 0, len(m.info.Layers))
 	}
 	if err == nil {
 		class, err = classParam(r, m)
@@ -110,18 +128,21 @@ func (s *Server) handleActivations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	withSaliency := r.URL.Query().Get("saliency") == "1"
-	s.post(w, r, m, func(ctx context.Context, px []float32, inverted bool) (any, error) {
-		t, err := m.c.Trace(ctx, px, k)
+	s.post(w, r, m, func(ctx context.Context, f model.Framed) (any, error) {
+		t, err := m.c.Trace(ctx, f.Pixels, k)
 		if err != nil {
 			return nil, err
 		}
-		ans := activationsAnswer{Model: m.name, Inverted: inverted, Pixels: make([]byte, len(px)), Top: t.Top}
-		for i, v := range px {
+		ans := activationsAnswer{Model: m.name, Inverted: f.Inverted, Placement: f.Placement, Pixels: make([]byte, len(f.Pixels)), Top: t.Top, Layers: []encoded{}}
+		for i, v := range f.Pixels {
 			ans.Pixels[i] = uint8(v + 0.5)
 		}
 		ans.Input = encoded{Index: -1, Name: "input", Type: "Input", Shape: m.shape}
 		ans.Input.Min, ans.Input.Max, ans.Input.Encoding, ans.Input.Data = encode(t.Input.Data, full[-1])
 		for i, o := range t.Layers {
+			if some && !only[i] && !full[i] {
+				continue
+			}
 			l := m.info.Layers[i]
 			e := encoded{Index: i, Name: l.Name, Type: l.Type, Shape: o.Shape[1:]}
 			e.Min, e.Max, e.Encoding, e.Data = encode(o.Data, full[i])
@@ -131,7 +152,7 @@ func (s *Server) handleActivations(w http.ResponseWriter, r *http.Request) {
 			if class < 0 {
 				class = t.Top[0].Label
 			}
-			if ans.Saliency, err = m.saliency(ctx, px, class); err != nil {
+			if ans.Saliency, err = m.saliency(ctx, f.Pixels, class); err != nil {
 				return nil, err
 			}
 		}
@@ -169,8 +190,8 @@ func (s *Server) handleSaliency(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	s.post(w, r, m, func(ctx context.Context, px []float32, _ bool) (any, error) {
-		ans, err := m.saliency(ctx, px, class)
+	s.post(w, r, m, func(ctx context.Context, f model.Framed) (any, error) {
+		ans, err := m.saliency(ctx, f.Pixels, class)
 		if ans != nil {
 			ans.Model = m.name
 		}

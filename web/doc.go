@@ -12,18 +12,32 @@
 //
 // The page, its stylesheet and its JavaScript modules are embedded; nothing
 // is loaded from elsewhere. It shows, from top to bottom: a drawing pad
-// (mouse, touch and pen; undo and clear), the input exactly as the network
-// receives it, the five most likely classes, the output of every layer (each
-// channel of a convolution or pooling layer as a small colour-mapped image,
-// dense layers as bars), and a model panel with the layer summary, the
+// (mouse, touch and pen; undo and clear; a picture picked, dropped or
+// pasted), what the network sees in three steps (the drawing with the ink
+// the framing found, the framed image, and the standardised input the
+// network gets, the mean training image taken away), the five most likely
+// classes (a small copy of the first stays in view while the page
+// scrolls), the layers folded into blocks (a convolution with its batch
+// normalisation, activation and dropout) that open on demand, each block's
+// output as small colour-mapped images or bars, a graph's skip connections
+// drawn beside them, and a model panel with the layer summary, the
 // training curves and the confusion matrix. Clicking a feature map opens a
-// detail view with that channel's kernel weights and, for a clicked pixel,
-// its receptive field in the input and the arithmetic that produced it.
+// drawer with that channel's kernel weights, the input channels that feed
+// it most, the kernel sliding over its input as the output fills in, and,
+// for a pixel, its receptive field and the arithmetic that produced it.
+//
+// The page sends its pad as a binary PGM image, one request at a time (the
+// next carries the latest drawing; lifting the pen drops a request on its
+// way), asks only for the layers on screen, and times each drawing from
+// lifting the pen to its prediction on screen (performance marks
+// "convnet:pen-up" and "convnet:shown", measure
+// "convnet:pen-up-to-prediction").
 //
 // # API
 //
 // All answers are JSON. Every error has a body {"error": "message"}: a 4xx
-// for the request, 500 for a fault of the server (a panic is recovered and
+// for the request (422 when the model's output is not finite: its weights
+// overflow), 500 for a fault of the server (a panic is recovered and
 // logged), 503 when the request ended before its answer, the
 // [Options.Timeout] included; an unsupported method is a 405 with an Allow
 // header. Paths with "." or ".." segments, backslashes or empty segments are
@@ -50,13 +64,21 @@
 //
 // GET /api/models lists the served models:
 //
-//	{"models": [{"name": "ahcd", "input_shape": [32, 32, 1],
+//	{"watch": false, "models": [{"name": "ahcd", "input_shape": [32, 32, 1],
 //	  "classes": [{"label": 0, "name": "alef ا", "short": "alef", "glyph": "ا"}, ...],
-//	  "summary": "...", "has_history": true, "has_evaluation": true,
+//	  "summary": "...", "has_history": true, "has_evaluation": true, "graph": false,
+//	  "framing": {"size": [32, 32], "box": 17, "center": "mass", "at": [17.49, 17.43], "stroke": 1.61},
+//	  "mean_image": "<base64 of H*W*C bytes>", "label_smoothing": 0.1,
 //	  "layers": [{"index": 0, "name": "conv2d", "type": "Conv2D", "output_shape": [32, 32, 32],
 //	    "config": {"filters": 32, "kernel_size": [5, 5], ...},
 //	    "params": [{"name": "kernel", "shape": [5, 5, 1, 32]}, {"name": "bias", "shape": [32]}],
-//	    "window": {"size": [5, 5], "strides": [1, 1], "pad": [2, 2]}}, ...]}]}
+//	    "window": {"size": [5, 5], "strides": [1, 1], "pad": [2, 2]}, "inbound": [-1]}, ...]}]}
+//
+// "inbound" lists the layers whose outputs a layer takes (-1 for the
+// input): a graph's branches. "framing" is how the classifier frames an
+// image (data.Framing); "mean_image" the mean training image the
+// preprocessing subtracts, if it does; "label_smoothing" that of the
+// training loss, as the model's "loss" metadata records it.
 //
 // POST /api/predict?model=NAME[&k=5] takes an image and answers the k most
 // probable classes (k defaults to 5):
@@ -64,19 +86,24 @@
 //	{"model": "ahcd", "inverted": false, "top": [{"label": 3, "name": "theh ث", "probability": 0.91}, ...]}
 //
 // The image is the request body, by Content-Type:
-//   - image/png or image/jpeg, of any size: converted to the model's input
-//     size and channels (bilinear resampling, luminance for grey models). The
-//     networks learn white strokes on black; if the image's border is light
-//     (dark ink on white paper) it is inverted first, and "inverted" says so.
+//   - image/png, image/jpeg, image/x-portable-graymap (binary PGM, what the
+//     page sends) or image/x-portable-pixmap (binary PPM), of any size:
+//     framed by the model's classifier as its training images were
+//     (model.Classifier.Frame): converted to the model's channels
+//     (luminance for grey models), inverted if its border is light (the
+//     networks learn white strokes on black; "inverted" says so), cropped
+//     to its ink, scaled and centred. An image of exactly the model's input
+//     size is taken as framed already.
 //   - application/json, {"pixels": [...]}: exactly H*W*C numbers in 0..255,
 //     row by row, channels last, white on black; used as is.
 //
 // The model parameter may be left out when a single model is served.
 //
-// POST /api/activations?model=NAME[&k=5][&full=I,J][&saliency=1][&class=C]
+// POST /api/activations?model=NAME[&k=5][&layers=I,J-K][&full=I,J][&saliency=1][&class=C]
 // takes the same bodies and answers everything the page shows for one drawing:
 //
 //	{"model": "ahcd", "inverted": false,
+//	 "placement": {"ink": [61, 133, 220, 148], "center": [140.5, 140.5], "at": [17.49, 17.43], "scale": 0.107},
 //	 "pixels": "<base64 of H*W*C bytes: the input before standardisation>",
 //	 "input": {"index": -1, "name": "input", "type": "Input", "shape": [32, 32, 1], ...},
 //	 "layers": [{"index": 0, "name": "conv2d", "type": "Conv2D", "shape": [32, 32, 32],
@@ -84,7 +111,11 @@
 //	 "top": [...],
 //	 "saliency": {...}}
 //
-// Each tensor (the standardised input and every layer's output for the one
+// "placement" says where the framing found the ink in the image (top,
+// left, bottom, right) and where it put it: output point q shows image
+// point (q-at)/scale + center. "layers" holds every layer's output, or only
+// those listed in the layers parameter (indices and ranges) and in full.
+// Each tensor (the standardised input and the layers' outputs for the one
 // image) is in NHWC order without the batch axis. With "encoding": "u8" its
 // data is one byte per value, v = min + byte/255*(max-min); layers listed in
 // "full" (-1 for the input) come as "f32", little-endian float32. "saliency"
@@ -134,6 +165,12 @@
 // GET /api/models/NAME/evaluation/samples?true=T&pred=P answers the stored
 // test images of one cell: {"true": T, "pred": P, "count": n, "image_shape":
 // [32, 32, 1], "samples": [{"true": T, "pred": P, "index": i, "pixels": "<base64>"}, ...]}.
+//
+// GET /api/watch, served when a training run is watched ([Options].Watch,
+// "convnet train --watch"), is a stream of server-sent events: "epoch"
+// {"model", "epoch", "epochs", "logs": {"loss", "accuracy", ...}} when the
+// served model has become that epoch's network (the last epoch so far is
+// sent on connecting), and "end" {"message"} when the run is over.
 //
 // # Metadata written by training and evaluation
 //

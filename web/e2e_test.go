@@ -1,38 +1,18 @@
 package web
 
 import (
-	"context"
 	"fmt"
 	"math"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 
 	"github.com/convnet-go/convnet/data"
+	"github.com/convnet-go/convnet/internal/browser"
 	"github.com/convnet-go/convnet/model"
 )
-
-// chromium returns the path of a Chromium binary, skipping the test if none
-// is installed (unless CI is set, when the test must run).
-func chromium(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "headless-shell"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("no chromium binary found, and CI is set: install chromium")
-	}
-	t.Skip("no chromium binary found (install the chromium package to run this test)")
-	return ""
-}
 
 // startServer serves s on a free port of 127.0.0.1 until the test ends.
 func startServer(t testing.TB, s *Server) string {
@@ -46,230 +26,166 @@ func startServer(t testing.TB, s *Server) string {
 	return "http://" + addr
 }
 
-// TestBrowser drives the page in headless Chromium: it draws a stroke, waits
-// for the prediction and every layer, clears, and opens a detail view.
-// CONVNET_SCREENSHOTS names a folder for the screenshots (default: a
-// temporary one).
-func TestBrowser(t *testing.T) {
-	exe := chromium(t)
-	// The built-in models, and the tutorial's network (untrained): its
-	// first convolution has a 5x5 "same" window and a relu, whose value
-	// the page asks the server for.
-	tut, err := model.PresetFor("tutorial", []int{32, 32, 1}, 28)
+// untrained returns a preset's network with its initial weights, for the
+// AHCD classes, with the rescaling preprocessing.
+func untrained(t *testing.T, preset string) *model.Sequential {
+	m, err := model.PresetFor(preset, []int{32, 32, 1}, 28)
 	if err == nil {
-		err = tut.Build(nil, 1)
+		err = m.Build(nil, 1)
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	tut.ClassNames = data.AHCDClassNames()
-	tut.Standardizer = &data.Standardizer{Rescale: 1.0 / 255}
-	s := demoServer(t, Model{"tutorial", classifier(t, tut, model.ClassifierOptions{})})
-	url := startServer(t, s)
+	m.ClassNames = data.AHCDClassNames()
+	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255}
+	return m
+}
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1500, 1100),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	if err := chromedp.Do(ctx); err != nil { // start the browser without a timeout
-		t.Fatalf("starting %s: %v", exe, err)
-	}
-	var (
-		mu            sync.Mutex
-		consoleErrors []string
-	)
-	messages := chromedp.Console(ctx)
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			if m.IsException() || m.Type == chromedp.ConsoleType("error") {
-				mu.Lock()
-				consoleErrors = append(consoleErrors, m.String())
-				mu.Unlock()
-			}
-		}
-	}()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 240*time.Second)
-	defer cancelTimeout()
+// page is the demo page in a browser, with the actions the tests repeat.
+type page struct {
+	*browser.Browser
+	t *testing.T
+}
 
-	shots := os.Getenv("CONVNET_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	}
-	if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	screenshot := func(name string) {
-		buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		p := filepath.Join(shots, name)
-		if err := os.WriteFile(p, buf, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("screenshot: %s", p)
-	}
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	waitFor := func(what, expr string) {
-		t.Helper()
-		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second))); err != nil {
-			t.Fatalf("waiting for %s (%s): %v", what, expr, err)
-		}
-	}
-	updates := func() int { return evaluate[int](t, ctx, `window.convnetState ? window.convnetState.updates : 0`) }
-	topProbs := func() []float64 {
-		return evaluate[[]float64](t, ctx, `[...document.querySelectorAll("#top li")].map(li => Number(li.dataset.probability))`)
-	}
+func (p page) updates() int {
+	return browser.Eval[int](p.Browser, `window.convnetState ? window.convnetState.updates : 0`)
+}
 
-	do("loading "+url, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS("#pad")))
-	waitFor("the first update", `window.convnetState && window.convnetState.updates > 0`)
+// settled waits for an answer after the given count of updates, with no
+// request on its way nor any due.
+func (p page) settled(what string, after int) {
+	p.t.Helper()
+	p.WaitFor(what, fmt.Sprintf(`window.convnetState.updates > %d && !window.convnetState.inflight && !window.convnetState.dirty && !window.convnetState.pendingUp`, after))
+}
 
-	// Draw a stroke: a "7"-like path across the pad.
-	type rect struct{ X, Y, W, H float64 }
-	box := evaluate[rect](t, ctx, `(() => { const r = document.getElementById("pad").getBoundingClientRect(); return {X: r.left, Y: r.top, W: r.width, H: r.height}; })()`)
-	before := updates()
-	path := [][2]float64{{0.25, 0.2}, {0.5, 0.2}, {0.75, 0.2}, {0.65, 0.45}, {0.55, 0.65}, {0.45, 0.85}}
-	var stroke []chromedp.Action[chromedp.Void]
-	at := func(p [2]float64) (float64, float64) { return box.X + p[0]*box.W, box.Y + p[1]*box.H }
-	pressed := func(p *input.DispatchMouseEventParams) { p.Buttons = 1 }
-	x, y := at(path[0])
-	stroke = append(stroke, chromedp.MouseEvent(chromedp.MousePressed, x, y, chromedp.ButtonLeft, pressed, chromedp.ClickCount(1)))
-	for i := 1; i < len(path); i++ {
-		for s := 1; s <= 6; s++ {
-			f := float64(s) / 6
-			x, y = at([2]float64{path[i-1][0] + f*(path[i][0]-path[i-1][0]), path[i-1][1] + f*(path[i][1]-path[i-1][1])})
-			stroke = append(stroke, chromedp.MouseEvent(chromedp.MouseMoved, x, y, chromedp.ButtonLeft, pressed), chromedp.Sleep(5*time.Millisecond))
+// draw draws strokes given in pad pixels with the mouse and waits for the
+// prediction of the whole drawing.
+func (p page) draw(what string, strokes [][][2]float64) {
+	p.t.Helper()
+	box := p.Box("#pad")
+	var view [][][2]float64
+	for _, s := range strokes {
+		var v [][2]float64
+		for _, q := range s {
+			v = append(v, [2]float64{box.X + q[0]*box.W/padSide, box.Y + q[1]*box.H/padSide})
 		}
+		view = append(view, v)
 	}
-	stroke = append(stroke, chromedp.MouseEvent(chromedp.MouseReleased, x, y, chromedp.ButtonLeft, chromedp.ClickCount(1)))
-	do("drawing", stroke...)
-	waitFor("an update after drawing", fmt.Sprintf(`window.convnetState.updates > %d && !window.convnetState.inflight && !window.convnetState.dirty`, before))
-	inked := evaluate[int](t, ctx, `(() => { const d = document.getElementById("pad").getContext("2d").getImageData(0, 0, 280, 280).data; let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i] > 128) n++; return n; })()`)
-	if inked < 500 {
-		t.Fatalf("after drawing, %d white pixels on the pad, want a visible stroke", inked)
-	}
+	before := p.updates()
+	p.Do(what, browser.Stroke(view)...)
+	p.settled(what, before)
+}
 
-	// The prediction and every layer's maps.
-	drawn := topProbs()
-	if len(drawn) != 5 {
-		t.Fatalf("after drawing: %d predictions shown, want 5", len(drawn))
-	}
-	sum := 0.0
-	for _, p := range drawn {
-		sum += p
-	}
-	if sum > 1+1e-6 || sum <= 0 {
-		t.Errorf("top-5 probabilities %v sum to %v, want in (0, 1]", drawn, sum)
-	}
-	type layerState struct{ Tiles, Painted, Bars int }
-	layers := evaluate[[]layerState](t, ctx, `[...document.querySelectorAll(".layer")].map(row => {
-		const tiles = [...row.querySelectorAll("canvas.tile")];
-		const painted = tiles.filter(c => c.getContext("2d").getImageData(0, 0, 1, 1).data[3] === 255).length;
-		const bars = [...row.querySelectorAll("canvas.bars")].filter(c => { const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data; for (let i = 3; i < d.length; i += 4) if (d[i]) return true; return false; }).length;
-		return {Tiles: tiles.length, Painted: painted, Bars: bars};
-	})`)
-	net := s.models[0]
-	if len(layers) != len(net.info.Layers) {
-		t.Fatalf("%d layer rows on the page, want %d", len(layers), len(net.info.Layers))
-	}
-	for i, l := range layers {
-		shape := net.info.Layers[i].OutputShape
-		if len(shape) == 3 && (l.Tiles != shape[2] || l.Painted != shape[2]) {
-			t.Errorf("layer %d (%v): %d tiles, %d painted, want %d", i, shape, l.Tiles, l.Painted, shape[2])
-		}
-		if len(shape) == 1 && l.Bars != 1 {
-			t.Errorf("layer %d (%v): %d drawn bar charts, want 1", i, shape, l.Bars)
-		}
-	}
-	screenshot("drawn.png")
+// clear clears the pad and waits for the answer.
+func (p page) clear() {
+	p.t.Helper()
+	before := p.updates()
+	p.Do("clearing", chromedp.Click(chromedp.CSS("#clear")))
+	p.settled("the cleared pad", before)
+}
 
-	// Clearing changes the prediction.
-	before = updates()
-	do("clearing", chromedp.Click(chromedp.CSS("#clear")))
-	waitFor("an update after clearing", fmt.Sprintf(`window.convnetState.updates > %d && !window.convnetState.inflight`, before))
-	cleared := topProbs()
-	if fmt.Sprint(cleared) == fmt.Sprint(drawn) {
-		t.Errorf("top-5 after clearing %v, unchanged from after drawing", cleared)
-	}
+func (p page) top() []struct {
+	Label       int
+	Probability float64
+} {
+	return browser.Eval[[]struct {
+		Label       int
+		Probability float64
+	}](p.Browser, `[...document.querySelectorAll("#top li")].map(li => ({Label: Number(li.dataset.label), Probability: Number(li.dataset.probability)}))`)
+}
 
-	// Redraw with the saliency overlay, then open a feature map's detail view.
-	do("turning saliency on", chromedp.Click(chromedp.CSS("#saliency")))
-	do("drawing again", stroke...)
-	waitFor("the saliency map", `!document.getElementById("salwrap").hidden`)
-	do("clicking a feature map", chromedp.Click(chromedp.CSS(`.layer[data-layer="0"] canvas.tile[data-channel="1"]`)))
-	waitFor("the detail view", `!document.getElementById("detail").hidden && document.querySelectorAll("#kernels canvas").length > 0 && document.getElementById("calc").textContent.includes("network's value")`)
-	checkArithmetic := func(model string) {
-		t.Helper()
-		// The page's own computation of the clicked pixel must match the network.
-		computed := evaluate[[]float64](t, ctx, `[...document.querySelectorAll("#calc .eq b")].map(b => Number(b.dataset.v))`)
-		if len(computed) != 2 || math.Abs(computed[0]-computed[1]) > 1e-4*(1+math.Abs(computed[1])) {
-			t.Errorf("%s detail view: computed activation and network value %v, want two equal numbers", model, computed)
-		}
-	}
-	checkArithmetic(s.models[0].name)
-	screenshot("detail.png")
-	do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
-
-	// The model panel: a confusion cell shows test images that load into the pad.
-	do("scrolling to the model panel", chromedp.ScrollIntoView(chromedp.CSS("#confusion")))
-	cbox := evaluate[rect](t, ctx, `(() => { const r = document.getElementById("confusion").getBoundingClientRect(); return {X: r.left, Y: r.top, W: r.width, H: r.height}; })()`)
-	geo := evaluate[struct{ Left, Top, Cell float64 }](t, ctx, `window.convnetState.confusion`)
-	scale := cbox.W / 420                                                               // the canvas is 420 pixels wide
-	cx, cy := cbox.X+(geo.Left+1.5*geo.Cell)*scale, cbox.Y+(geo.Top+1.5*geo.Cell)*scale // cell (1, 1)
-	do("clicking a confusion cell", chromedp.MouseClickXY(cx, cy))
-	waitFor("the test images of a confusion cell", `document.querySelectorAll("#samples canvas").length > 0`)
-	before = updates()
-	do("clicking a test image", chromedp.Click(chromedp.CSS("#samples canvas")))
-	waitFor("an update after loading a test image", fmt.Sprintf(`window.convnetState.updates > %d && !window.convnetState.inflight`, before))
-	screenshot("panel.png")
-
-	// The tutorial's network: a relu computed by the server, 5x5 "same" windows.
-	do("loading the tutorial model", chromedp.Navigate(url+"/?model=tutorial"), chromedp.WaitVisible(chromedp.CSS("#pad")))
-	waitFor("the tutorial model's first update", `window.convnetState && window.convnetState.model.name === "tutorial" && window.convnetState.updates > 0`)
-	before = updates()
-	do("drawing on the tutorial model", stroke...)
-	waitFor("an update after drawing", fmt.Sprintf(`window.convnetState.updates > %d && !window.convnetState.inflight`, before))
-	do("clicking a tutorial feature map", chromedp.Click(chromedp.CSS(`.layer[data-layer="0"] canvas.tile[data-channel="3"]`)))
-	waitFor("the tutorial detail view", `!document.getElementById("detail").hidden && document.getElementById("calc").textContent.includes("network's value")`)
-	if calc := evaluate[string](t, ctx, `document.getElementById("calc").textContent`); !strings.Contains(calc, "relu(") {
-		t.Errorf("tutorial detail view shows no relu: %q", calc)
-	}
-	checkArithmetic("tutorial")
-	screenshot("tutorial.png")
-	mu.Lock()
-	defer mu.Unlock()
-	for _, m := range consoleErrors {
-		t.Errorf("browser console: %s", m)
+// checkArithmetic checks that the detail view's own computation of the
+// selected value matches the network's.
+func (p page) checkArithmetic(what string) {
+	p.t.Helper()
+	// The drawer is drawn again as the kernel, the exact values and (for a
+	// server-side activation) its values arrive: wait until it is whole.
+	p.WaitFor(what+" arithmetic", `document.querySelectorAll("#calc .eq b").length === 2 && !window.convnetState.inflight && !window.convnetState.dirty`)
+	computed := browser.Eval[[]float64](p.Browser, `[...document.querySelectorAll("#calc .eq b")].map(b => Number(b.dataset.v))`)
+	if len(computed) != 2 || math.Abs(computed[0]-computed[1]) > 1e-4*(1+math.Abs(computed[1])) {
+		p.t.Errorf("%s detail view: computed value and network value %v, want two equal numbers", what, computed)
 	}
 }
 
-// evaluate runs a JavaScript expression in the page and decodes its value.
-func evaluate[T any](t *testing.T, ctx context.Context, expr string) T {
-	t.Helper()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
-	if err != nil {
-		t.Fatalf("evaluating %s: %v", expr, err)
+// TestBrowser drives the page in headless Chromium: drawing and the
+// prediction, the framing steps, the layers folded into blocks, the detail
+// drawer (arithmetic, the sliding kernel, the input channels ranked), the
+// confusion matrix, pictures (and files that are not), phone widths, a
+// residual network's skip connections and the tutorial's relu.
+func TestBrowser(t *testing.T) {
+	s := demoServer(t, Model{"tutorial", classifier(t, untrained(t, "tutorial"), model.ClassifierOptions{})},
+		Model{"resnet", classifier(t, untrained(t, "resnet"), model.ClassifierOptions{})})
+	url := startServer(t, s)
+	p := page{browser.Start(t, 1500, 1100, 300*time.Second), t}
+
+	p.Do("loading "+url, chromedp.Navigate(url+"/?model=ahcd"), chromedp.WaitVisible(chromedp.CSS("#pad")))
+	p.WaitFor("the first update", `window.convnetState && window.convnetState.updates > 0 && !window.convnetState.inflight`)
+	if hint := browser.Eval[string](p.Browser, `document.getElementById("predhint").textContent`); !strings.Contains(hint, "empty") {
+		t.Errorf("with nothing drawn, the prediction says %q, want that the pad is empty", hint)
 	}
-	return v
+
+	// A small jeem in a corner is framed and recognised.
+	jeem := letterGlyphs[3]
+	p.draw("drawing a small jeem", placeGlyph(jeem, drawSizes[2], "top-right"))
+	if top := p.top(); len(top) != 5 || top[0].Label != 4 {
+		t.Errorf("a small jeem in the top right corner: top 5 %+v, want jeem (4) first", top)
+	}
+	// The framed input has its ink near the framing's centre.
+	at := s.byName["ahcd"].info.Framing.At
+	com := browser.Eval[[2]float64](p.Browser, `(() => { const c = document.getElementById("input"), d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+		let m = 0, y = 0, x = 0; for (let i = 0; i < c.width * c.height; i++) { const v = d[i * 4]; if (v < 16) continue; m += v; y += v * (Math.floor(i / c.width) + 0.5); x += v * (i % c.width + 0.5); } return [y / m, x / m]; })()`)
+	if math.Abs(com[0]-at[0]) > 1 || math.Abs(com[1]-at[1]) > 1 {
+		t.Errorf("framed input's centre of mass %v, want near %v", com, at)
+	}
+	checkBlocks(p, s.byName["ahcd"])
+	p.Screenshot("drawn.png")
+
+	// Saliency.
+	before := p.updates()
+	p.Do("turning saliency on", chromedp.Click(chromedp.CSS("#saliency")))
+	p.settled("the saliency map", before)
+	p.WaitFor("the saliency map", `!document.getElementById("salwrap").hidden`)
+
+	checkDetail(p)
+	checkConfusion(p)
+	checkPictures(p)
+	checkPhone(p)
+	checkResnet(p, url, s.byName["resnet"])
+
+	// The tutorial's network: a relu computed by the server, 5x5 "same" windows.
+	p.Do("loading the tutorial model", chromedp.Navigate(url+"/?model=tutorial"), chromedp.WaitVisible(chromedp.CSS("#pad")))
+	p.WaitFor("the tutorial model's first update", `window.convnetState && window.convnetState.model && window.convnetState.model.name === "tutorial" && window.convnetState.updates > 0`)
+	p.draw("drawing on the tutorial model", placeGlyph(jeem, drawSizes[0], "centre"))
+	p.Do("clicking a tutorial feature map", chromedp.Click(chromedp.CSS(`.layer[data-layer="0"] canvas.tile[data-channel="3"]`)))
+	p.WaitFor("the tutorial detail view", `!document.getElementById("detail").hidden && document.getElementById("calc").textContent.includes("network's value")`)
+	if calc := browser.Eval[string](p.Browser, `document.getElementById("calc").textContent`); !strings.Contains(calc, "relu(") {
+		t.Errorf("tutorial detail view shows no relu: %q", calc)
+	}
+	p.checkArithmetic("tutorial")
+}
+
+// checkBlocks checks that the layers are folded into blocks, the blocks on
+// screen painted.
+func checkBlocks(p page, m *served) {
+	p.t.Helper()
+	type block struct{ Layers, Tiles, Painted, Bars int }
+	blocks := browser.Eval[[]block](p.Browser, `window.convnetState.blocks.map(b => {
+		const row = b.el.querySelector(".layer"), tiles = [...row.querySelectorAll("canvas.tile")];
+		const painted = b.visible ? tiles.filter(c => c.getContext("2d").getImageData(0, 0, 1, 1).data[3] === 255).length : -1;
+		const bars = [...row.querySelectorAll("canvas.bars")].filter(c => { const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data; for (let i = 3; i < d.length; i += 4) if (d[i]) return true; return false; }).length;
+		return {Layers: b.layers.length, Tiles: tiles.length, Painted: painted, Bars: bars};
+	})`)
+	layers, onScreen := 0, 0
+	for i, b := range blocks {
+		layers += b.Layers
+		if b.Painted >= 0 {
+			onScreen++
+			if b.Painted != b.Tiles {
+				p.t.Errorf("block %d on screen: %d of %d tiles painted", i, b.Painted, b.Tiles)
+			}
+		}
+	}
+	if layers != len(m.info.Layers) || len(blocks) >= layers || onScreen == 0 {
+		p.t.Errorf("%d blocks of %d layers (%d on screen), want the %d layers folded into fewer blocks", len(blocks), layers, onScreen, len(m.info.Layers))
+	}
 }

@@ -11,7 +11,9 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"strings"
+
+	"github.com/convnet-go/convnet/data"
+	"github.com/convnet-go/convnet/model"
 )
 
 // httpError is an error with the HTTP status to answer.
@@ -35,22 +37,33 @@ func bodyError(what string, err error) error {
 	return errorf(http.StatusBadRequest, "%s: %v", what, err)
 }
 
+// mediaTypes are the media types of the POST endpoints' bodies, with the
+// image format each names (as image.DecodeConfig reports it).
+var mediaTypes = map[string]string{
+	"application/json":         "",
+	"image/png":                "png",
+	"image/jpeg":               "jpeg",
+	"image/x-portable-graymap": "pgm",
+	"image/x-portable-pixmap":  "ppm",
+}
+
+const acceptedTypes = "send image/png, image/jpeg, image/x-portable-graymap, image/x-portable-pixmap or application/json"
+
 // mediaType returns the request's media type if it is one the POST
-// endpoints take: image/png, image/jpeg or application/json.
+// endpoints take (mediaTypes).
 func mediaType(r *http.Request) (string, error) {
 	ct := r.Header.Get("Content-Type")
 	if ct == "" {
-		return "", errorf(http.StatusUnsupportedMediaType, "missing Content-Type: send image/png, image/jpeg or application/json")
+		return "", errorf(http.StatusUnsupportedMediaType, "missing Content-Type: %s", acceptedTypes)
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil {
 		return "", errorf(http.StatusUnsupportedMediaType, "bad Content-Type %q: %v", ct, err)
 	}
-	switch mt {
-	case "application/json", "image/png", "image/jpeg":
-		return mt, nil
+	if _, ok := mediaTypes[mt]; !ok {
+		return "", errorf(http.StatusUnsupportedMediaType, "unsupported Content-Type %q: %s", mt, acceptedTypes)
 	}
-	return "", errorf(http.StatusUnsupportedMediaType, "unsupported Content-Type %q: send image/png, image/jpeg or application/json", mt)
+	return mt, nil
 }
 
 // upload is a request's image, checked as far as it can be before it costs
@@ -83,7 +96,7 @@ func open(w http.ResponseWriter, r *http.Request, m *served, mt string, maxBody 
 	if err != nil {
 		return nil, bodyError("decoding the "+mt+" body", err)
 	}
-	if want := strings.TrimPrefix(mt, "image/"); format != want {
+	if format != mediaTypes[mt] {
 		return nil, errorf(http.StatusBadRequest, "the body is a %s image, not %s", format, mt)
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > int64(m.maxPixels) {
@@ -93,25 +106,25 @@ func open(w http.ResponseWriter, r *http.Request, m *served, mt string, maxBody 
 	return &upload{mt, io.MultiReader(&head, body)}, nil
 }
 
-// pixels returns the upload as the model's raw pixels, 0..255, [H, W, C]
-// row by row, and whether they were inverted. The caller holds a work
-// slot: this is where a request costs memory and time.
+// pixels returns the upload as the model's raw input, 0..255, [H, W, C]
+// row by row. The caller holds a work slot: this is where a request costs
+// memory and time.
 //
-// An image is decoded as it streams in and converted by the model's
-// classifier (resized, and inverted if its border is light). A JSON body
-// {"pixels": [...]} is checked value by value as it streams in, and refused
-// as soon as it holds more values than the model takes.
-func (u *upload) pixels(m *served) ([]float32, bool, error) {
+// An image is decoded as it streams in and framed by the model's classifier
+// (inverted if its border is light, cropped to its ink, scaled and centred
+// as the training images were: model.Classifier.Frame). A JSON body
+// {"pixels": [...]} is checked value by value as it streams in, refused as
+// soon as it holds more values than the model takes, and used as it is.
+func (u *upload) pixels(m *served) (model.Framed, error) {
 	if u.mt == "application/json" {
 		px, err := readPixelsJSON(u.body, m.shape)
-		return px, false, err
+		return model.Framed{Pixels: px, Placement: data.Placement{Ink: [4]float64{0, 0, float64(m.shape[0]), float64(m.shape[1])}, Scale: 1}}, err
 	}
 	img, _, err := image.Decode(u.body)
 	if err != nil {
-		return nil, false, bodyError("decoding the "+u.mt+" body", err)
+		return model.Framed{}, bodyError("decoding the "+u.mt+" body", err)
 	}
-	px, inverted := m.c.Pixels(img)
-	return px, inverted, nil
+	return m.c.Frame(img), nil
 }
 
 // readPixelsJSON reads {"pixels": [H*W*C numbers in 0..255]} token by

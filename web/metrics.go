@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -83,7 +84,10 @@ func (c poolCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	gauge(workSlotsDesc, cap(c.s.work))
 	gauge(workBusyDesc, len(c.s.work))
-	for _, m := range c.s.models {
+	c.s.mu.RLock()
+	models := slices.Clone(c.s.models)
+	c.s.mu.RUnlock()
+	for _, m := range models {
 		p := m.c.PoolStats()
 		gauge(poolSizeDesc, p.Size, m.name)
 		gauge(poolCopiesDesc, p.Copies, m.name)

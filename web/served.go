@@ -1,10 +1,12 @@
 package web
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strings"
 
+	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/model"
 	"github.com/convnet-go/convnet/nn"
 )
@@ -25,13 +27,19 @@ type served struct {
 
 // modelInfo is one entry of GET /api/models.
 type modelInfo struct {
-	Name          string      `json:"name"`
-	InputShape    []int       `json:"input_shape"`
-	Classes       []classInfo `json:"classes"`
-	Summary       string      `json:"summary"`
-	Layers        []layerInfo `json:"layers"`
-	HasHistory    bool        `json:"has_history"`
-	HasEvaluation bool        `json:"has_evaluation"`
+	Name       string       `json:"name"`
+	InputShape []int        `json:"input_shape"`
+	Classes    []classInfo  `json:"classes"`
+	Summary    string       `json:"summary"`
+	Layers     []layerInfo  `json:"layers"`
+	Graph      bool         `json:"graph"` // made as a graph of layers, not a stack
+	Framing    data.Framing `json:"framing"`
+	// MeanImage is the mean training image the preprocessing subtracts, H*W*C
+	// bytes (0..255) in base64; "" without one.
+	MeanImage      string  `json:"mean_image,omitempty"`
+	LabelSmoothing float64 `json:"label_smoothing"` // of the training loss, as the metadata "loss" records it
+	HasHistory     bool    `json:"has_history"`
+	HasEvaluation  bool    `json:"has_evaluation"`
 }
 
 type classInfo struct {
@@ -49,6 +57,9 @@ type layerInfo struct {
 	Config      map[string]any `json:"config"`
 	Params      []paramInfo    `json:"params"`
 	Window      *windowInfo    `json:"window,omitempty"`
+	// Inbound lists the layers whose outputs this layer takes, -1 for the
+	// model's input (model.Model.Inbound).
+	Inbound []int `json:"inbound"`
 }
 
 type paramInfo struct {
@@ -92,13 +103,35 @@ func newServed(sm Model, opts Options) *served {
 	if err := m.Summary(&summary); err != nil {
 		summary.WriteString(err.Error())
 	}
-	s.info = modelInfo{Name: sm.Name, InputShape: s.shape, Summary: summary.String()}
+	s.info = modelInfo{Name: sm.Name, InputShape: s.shape, Summary: summary.String(), Graph: m.IsGraph(), Framing: c.Framing()}
+	if st := m.Standardizer; st != nil && st.ImageCenter && len(st.MeanImage) > 0 {
+		scale := float32(1)
+		if st.Rescale != 0 {
+			scale = 1 / st.Rescale
+		}
+		b := make([]byte, len(st.MeanImage))
+		for i, v := range st.MeanImage {
+			b[i] = uint8(min(255, max(0, v*scale+0.5)))
+		}
+		s.info.MeanImage = base64.StdEncoding.EncodeToString(b)
+	}
+	if l := m.Meta["loss"]; l != "" {
+		var cfg map[string]any
+		loss, err := nn.CrossEntropy{}, json.Unmarshal([]byte(l), &cfg)
+		if err == nil {
+			loss, err = nn.LossFromConfig(cfg)
+		}
+		if err != nil {
+			fmt.Fprintf(opts.Log, "web: model %s: metadata \"loss\": %v; ignored\n", sm.Name, err)
+		}
+		s.info.LabelSmoothing = loss.LabelSmoothing
+	}
 	for i, c := range s.classes {
 		short, glyph := splitClass(c)
 		s.info.Classes = append(s.info.Classes, classInfo{Label: i, Name: c, Short: short, Glyph: glyph})
 	}
 	for i, l := range m.Layers {
-		li := layerInfo{Index: i, Name: l.Name(), Type: l.Type(), OutputShape: l.OutputShape(), Config: l.Config()}
+		li := layerInfo{Index: i, Name: l.Name(), Type: l.Type(), OutputShape: l.OutputShape(), Config: l.Config(), Inbound: m.Inbound(i)}
 		for _, p := range l.Params() {
 			li.Params = append(li.Params, paramInfo{Name: p.Name, Shape: p.Value.Shape})
 		}

@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -43,6 +44,9 @@ type Options struct {
 	// recovered. Default: Logger's warnings if Logger is set, else
 	// io.Discard.
 	Log io.Writer
+	// Watch, when set, streams a training run's epochs to the page
+	// (GET /api/watch); see [Watch].
+	Watch *Watch
 	// Logger receives a record of every request: its method, path, status,
 	// duration, bytes written and model. The probes and the metrics
 	// (/healthz, /readyz, /metrics) are at level debug, the other requests
@@ -65,7 +69,8 @@ type Options struct {
 type Server struct {
 	opts     Options
 	metrics  *metrics
-	draining atomic.Bool // Serve is shutting down: /readyz answers 503
+	draining atomic.Bool  // Serve is shutting down: /readyz answers 503
+	mu       sync.RWMutex // guards models and byName, changed by Replace
 	models   []*served
 	byName   map[string]*served
 	work     chan struct{} // one token per request reading an image or running a model
@@ -200,6 +205,10 @@ func (s *Server) routes() {
 // http.ResponseController). Every request is counted in the metrics and
 // logged as it ends.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Watch != nil && r.URL.Path == "/api/watch" {
+		s.serveWatch(w, r) // a stream: no timeout, not counted
+		return
+	}
 	start := time.Now()
 	info := &requestInfo{endpoint: "none"}
 	r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))

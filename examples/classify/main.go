@@ -25,7 +25,7 @@ func main() {
 	check(err)
 	c, err := model.NewClassifier(m, model.ClassifierOptions{}) // safe for concurrent use
 	check(err)
-	r, err := c.Classify(context.Background(), img, 3) // resized, inverted if dark on light, standardised
+	r, err := c.Classify(context.Background(), img, 3) // framed, inverted if dark on light, standardised
 	check(err)
 	for _, p := range r.Top {
 		fmt.Printf("%s %.1f%%\n", p.Name, 100*p.Probability)

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -195,8 +196,10 @@ func evaluateWith(ctx context.Context, c *model.Classifier, ds *data.Dataset, ba
 			px[i] = ds.Image(lo + i)
 		}
 		rs, err := c.ClassifyPixels(ctx, px, 1)
-		if err != nil {
-			return nil, fmt.Errorf("evaluate: %w", err)
+		if nf := new(model.NonFiniteError); errors.As(err, &nf) {
+			return nil, fmt.Errorf("test image %d: the model's output is not finite (NaN or infinite values): the model is broken", lo+nf.Index+1)
+		} else if err != nil {
+			return nil, fmt.Errorf("test images %d to %d: %w", lo+1, lo+len(px), err)
 		}
 		for i, r := range rs {
 			pred, label := r.Top[0].Label, ds.Y[lo+i]

@@ -250,6 +250,21 @@ func globalPool(t *testing.T) *model.Sequential {
 	return m
 }
 
+// resnetRandom is the resnet preset with random weights and batch
+// normalization statistics, on pixels rescaled to 0..1.
+func resnetRandom(t *testing.T) *model.Sequential {
+	m, err := model.Preset("resnet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Build(nil, 7); err != nil {
+		t.Fatal(err)
+	}
+	randomStats(m)
+	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255}
+	return m
+}
+
 // randomStats gives every batch normalization layer random statistics.
 func randomStats(m *model.Sequential) {
 	rng := rand.New(rand.NewPCG(9, 9))
@@ -285,11 +300,17 @@ func randomImages(n int, shape []int) [][]float32 {
 
 // TestExportONNXRuntime exports models, checks the files with the onnx
 // checker and runs them with ONNX Runtime on 100 images: the probabilities
-// must be those of convnet predict.
+// must be those of convnet predict. The models: the built-in ones, the
+// tutorial's and the resnet preset's networks (random and briefly
+// trained), one with every layer type, a graph with every merge layer
+// (graphModel) and one with per-sample standardization. Importing each file
+// back (all but per-sample standardization imports) must give identical
+// predictions, and a graph must come back as a graph.
 func TestExportONNXRuntime(t *testing.T) {
 	skipRace(t)
 	dir := t.TempDir()
 	trained := filepath.Join(dir, "tutorial-trained.safetensors")
+	resnet := filepath.Join(dir, "resnet-trained.safetensors")
 	save := func(name string, m *model.Sequential) string {
 		path := filepath.Join(dir, name+".safetensors")
 		if err := model.Save(path, m, model.SaveOptions{}); err != nil {
@@ -306,7 +327,11 @@ func TestExportONNXRuntime(t *testing.T) {
 		{"tutorial-random", "tutorial", "ahcd", nil},
 		{"tutorial-trained", trained, "ahcd", []string{"train", "--data-dir", dataDir(t), "--model", "tutorial", "--limit", "1000",
 			"--epochs", "1", "--batch-size", "50", "--seed", "3", "--no-evaluate", "--out", trained}},
+		{"resnet-random", save("resnet-random", resnetRandom(t)), "ahcd", nil},
+		{"resnet-trained", resnet, "ahcd", []string{"train", "--data-dir", dataDir(t), "--model", "resnet", "--limit", "800",
+			"--epochs", "1", "--batch-size", "8", "--seed", "3", "--no-evaluate", "--out", resnet}},
 		{"every-layer", save("every-layer", everyLayer(t)), "", nil},
+		{"every-merge", save("every-merge", graphModel(t)), "", nil},
 		{"global-pool", save("global-pool", globalPool(t)), "", nil},
 	}
 	for _, tc := range tests {
@@ -329,8 +354,28 @@ func TestExportONNXRuntime(t *testing.T) {
 			if tc.images != "" {
 				images = testImages(t, tc.images, 100)
 			}
+			want := probabilities(t, m, images)
 			got := runORT(t, out, nchwBatch(images, m.InputShape()))
-			compareProbabilities(t, "ONNX Runtime vs convnet predict", got, probabilities(t, m, images), 1e-5)
+			compareProbabilities(t, "ONNX Runtime vs convnet predict", got, want, 1e-5)
+			if tc.name == "global-pool" {
+				return // per-sample standardization exports but does not import
+			}
+			back := filepath.Join(dir, tc.name+"-imported.safetensors")
+			if code, _, errs := runCLI("import", "--onnx", out, "--out", back); code != 0 {
+				t.Fatalf("convnet import: exit %d: %s", code, errs)
+			}
+			imported, err := model.Load(back)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if imported.IsGraph() != m.IsGraph() {
+				t.Errorf("imported IsGraph() = %v, want %v", imported.IsGraph(), m.IsGraph())
+			}
+			var flat []float32
+			for _, row := range probabilities(t, imported, images) {
+				flat = append(flat, row...)
+			}
+			compareProbabilities(t, "export then import vs convnet predict", flat, want, 0)
 		})
 	}
 }

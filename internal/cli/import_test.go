@@ -6,24 +6,25 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/convnet-go/convnet/model"
 )
 
-// TestImportPyTorch trains a CNN in PyTorch (scripts/onnx/torch_cnn.py),
-// exports it with torch.onnx.export, imports it with the preprocessing
-// given by flags, and checks convnet predict's probabilities against
-// PyTorch's on 100 MNIST test images; then convnet serve shows its layers
-// and kernels.
-func TestImportPyTorch(t *testing.T) {
-	skipRace(t)
+// torchImport runs a script of scripts/onnx that trains a network on MNIST
+// in PyTorch and exports it to name, imports the ONNX file with the
+// preprocessing of its training given by flags, and checks convnet
+// predict's probabilities against PyTorch's on the script's 100 test
+// images. It returns the model file, the model and the images.
+func torchImport(t *testing.T, script, name string) (string, *model.Sequential, [][]float32) {
+	t.Helper()
 	py := python(t, "torch", "numpy")
 	dir := t.TempDir()
-	msg, err := exec.Command(py, filepath.Join(onnxScripts, "torch_cnn.py"), filepath.Join(dataDir(t), "mnist"), dir).CombinedOutput()
+	msg, err := exec.Command(py, filepath.Join(onnxScripts, script), filepath.Join(dataDir(t), "mnist"), dir).CombinedOutput()
 	if err != nil {
-		t.Fatalf("torch_cnn.py: %v\n%s", err, msg)
+		t.Fatalf("%s: %v\n%s", script, err, msg)
 	}
 	t.Logf("%s", strings.TrimSpace(string(msg)))
 	classes := filepath.Join(dir, "digits.txt")
@@ -31,7 +32,7 @@ func TestImportPyTorch(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "imported.safetensors")
-	code, stdout, errs := runCLI("import", "--onnx", filepath.Join(dir, "cnn.onnx"), "--out", out, "--classes", classes,
+	code, stdout, errs := runCLI("import", "--onnx", filepath.Join(dir, name), "--out", out, "--classes", classes,
 		"--rescale", "1/255", "--mean", "0.1307", "--std", "0.3081")
 	if code != 0 {
 		t.Fatalf("convnet import: exit %d: %s", code, errs)
@@ -57,9 +58,8 @@ func TestImportPyTorch(t *testing.T) {
 		images = append(images, img)
 	}
 	want := readFloats(t, filepath.Join(dir, "probs.f32"))
-	got := probabilities(t, m, images)
 	var flat []float32
-	for _, row := range got {
+	for _, row := range probabilities(t, m, images) {
 		flat = append(flat, row...)
 	}
 	var wantRows [][]float32
@@ -67,7 +67,16 @@ func TestImportPyTorch(t *testing.T) {
 		wantRows = append(wantRows, want[i:i+10])
 	}
 	compareProbabilities(t, "convnet predict vs PyTorch", flat, wantRows, 1e-5)
+	return out, m, images
+}
 
+// TestImportPyTorch imports a CNN trained in PyTorch
+// (scripts/onnx/torch_cnn.py) and checks its predictions (torchImport);
+// then convnet serve shows its layers, kernels and the arithmetic of its
+// first layer.
+func TestImportPyTorch(t *testing.T) {
+	skipRace(t)
+	out, m, images := torchImport(t, "torch_cnn.py", "cnn.onnx")
 	base, stop := startServe(t, "--model", out)
 	var models struct {
 		Models []struct {
@@ -91,6 +100,49 @@ func TestImportPyTorch(t *testing.T) {
 	checkServedArithmetic(t, base, "imported", images[0], 1)
 	if code, errs := stop(); code != exitOK {
 		t.Errorf("serve: exit %d: %s", code, errs)
+	}
+}
+
+// TestImportPyTorchResNet imports a residual network trained in PyTorch
+// (scripts/onnx/torch_resnet.py: residual blocks, a projection shortcut,
+// Concat branches) as a graph and checks its predictions (torchImport);
+// then convnet summary shows the graph with its Connected to column.
+func TestImportPyTorchResNet(t *testing.T) {
+	skipRace(t)
+	out, m, _ := torchImport(t, "torch_resnet.py", "resnet.onnx")
+	if !m.IsGraph() {
+		t.Fatalf("imported a stack of %d layers, want a graph", len(m.Layers))
+	}
+	count := map[string]int{}
+	for _, l := range m.Layers {
+		count[l.Type()]++
+	}
+	if count["Add"] != 2 || count["Concatenate"] != 2 || count["GlobalAveragePooling2D"] != 2 {
+		t.Errorf("imported layers by type: %v; want 2 Add (the residual blocks), 2 Concatenate, 2 GlobalAveragePooling2D", count)
+	}
+	code, stdout, errs := runCLI("summary", "--model", out)
+	if code != 0 {
+		t.Fatalf("convnet summary: exit %d: %s", code, errs)
+	}
+	t.Logf("%s", stdout)
+	// The head's Concatenate joins three vectors: its row and the two after
+	// it name them in the Connected to column, one per line.
+	lines := strings.Split(stdout, "\n")
+	heads := 0
+	for i, l := range m.Layers {
+		if l.Type() != "Concatenate" || len(m.Inbound(i)) != 3 {
+			continue
+		}
+		heads++
+		at := slices.IndexFunc(lines, func(s string) bool { return strings.HasPrefix(s, l.Name()+" (Concatenate)") })
+		for k, j := range m.Inbound(i) {
+			if at < 0 || at+k >= len(lines) || !strings.HasSuffix(lines[at+k], " "+m.Layers[j].Name()+"[0][0]") {
+				t.Errorf("convnet summary: want row %d of %s to end with its input %s[0][0]", k+1, l.Name(), m.Layers[j].Name())
+			}
+		}
+	}
+	if heads != 1 || !strings.Contains(stdout, "Connected to") {
+		t.Errorf("convnet summary: %d Concatenate layers of three inputs, want 1, and a Connected to column", heads)
 	}
 }
 

@@ -14,7 +14,7 @@ import (
 
 // nginxConf balances over the replicas and retries a request on the next
 // one when a replica refuses the connection, drops it or answers 502/503,
-// POSTs included (non_idempotent): the README's example, with its paths in
+// POSTs included (non_idempotent): the example of docs/SCALE.md, with its paths in
 // a temporary folder.
 const nginxConf = `%s
 worker_processes 1;

@@ -285,10 +285,11 @@ func TestPredictOutputs(t *testing.T) {
 
 // TestPredictNonFinite: a model whose weights hold NaN is refused at load,
 // naming the tensor; one whose finite weights overflow gives an error, never
-// "NaN%" with exit code 0.
+// "NaN%" with exit code 0, in predict and in evaluate.
 func TestPredictNonFinite(t *testing.T) {
 	dir := t.TempDir()
 	in := writeFile(t, filepath.Join(dir, "x.csv"), []byte(pixelRow(64, 100)+"\n"))
+	labeled := writeFile(t, filepath.Join(dir, "labeled.csv"), []byte("1,"+pixelRow(64, 100)+"\n2,"+pixelRow(64, 7)+"\n"))
 	for _, tt := range []struct {
 		name  string
 		value float32
@@ -305,6 +306,10 @@ func TestPredictNonFinite(t *testing.T) {
 		code, stdout, stderr := runCLI("predict", "--model", mpath, in)
 		if code != 1 || !strings.Contains(stderr, tt.want) || strings.Contains(stdout, "NaN") {
 			t.Errorf("predict with %s weights: exit %d\nstdout:\n%s\nstderr:\n%s\nwant %q", tt.name, code, stdout, stderr, tt.want)
+		}
+		code, stdout, stderr = runCLI("evaluate", "--model", mpath, "--csv", labeled, "--test-csv", labeled, "--out-dir", dir)
+		if code != 1 || !strings.Contains(stderr, strings.Replace(tt.want, "x.csv#1", "test image 1", 1)) || strings.Contains(stdout, "NaN") {
+			t.Errorf("evaluate with %s weights: exit %d\nstdout:\n%s\nstderr:\n%s\nwant %q", tt.name, code, stdout, stderr, tt.want)
 		}
 	}
 }

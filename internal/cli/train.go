@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,7 +36,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	t := &trainer{o: o, args: args, stdout: stdout, stderr: stderr}
 	if o.Resume != "" {
-		if err := t.resume(o.Resume, o.Workers); err != nil {
+		if err := t.resume(o.Resume, o); err != nil {
 			return err
 		}
 	}
@@ -59,7 +60,10 @@ type trainer struct {
 	std              *data.Standardizer
 }
 
-func (t *trainer) run(ctx context.Context) error {
+// errInterrupted is the error of a run stopped by its context (Ctrl+C).
+var errInterrupted = errors.New("training interrupted")
+
+func (t *trainer) run(ctx context.Context) (err error) {
 	o := t.o
 	if err := t.checkOutputs(); err != nil {
 		return err
@@ -91,6 +95,15 @@ func (t *trainer) run(ctx context.Context) error {
 		defer vl.Close()
 		fit.Validation = model.ValidateOn(vl, o.sparse())
 	}
+	if o.Watch {
+		w, werr := t.startWatch()
+		if werr != nil {
+			return werr
+		}
+		defer func() { w.end(err) }()
+		// Before the run's own checkpoint, which comes last.
+		fit.Callbacks = slices.Insert(fit.Callbacks, len(fit.Callbacks)-1, model.Callback(w))
+	}
 	if t.resumed != nil {
 		if err := t.resumeAt(&fit); err != nil {
 			return err
@@ -116,7 +129,7 @@ func (t *trainer) run(ctx context.Context) error {
 			return fmt.Errorf("%v; saving the checkpoint failed: %w", err, serr)
 		}
 		fmt.Fprintf(t.stderr, "\nStopped %s. Checkpoint saved to %s.\nResume with: convnet train --resume %s\n", err, t.ckpt, t.ckpt)
-		return errors.New("training interrupted")
+		return errInterrupted
 	case errors.As(err, &nan):
 		if _, serr := os.Stat(t.ckpt); serr == nil {
 			return fmt.Errorf("%w; the last good checkpoint is %s (end of the last complete epoch)", err, t.ckpt)

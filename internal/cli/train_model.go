@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -66,6 +67,14 @@ func (t *trainer) buildModel() error {
 	}
 	m.Meta["dataset"] = o.Source.describe()
 	m.Meta["command"] = "convnet train " + strings.Join(t.args, " ")
+	if b, err := json.Marshal(loss.Config()); err == nil {
+		m.Meta["loss"] = string(b)
+	}
+	// How the training images frame their ink, for the classifier to frame
+	// drawings and photographs alike.
+	if err := m.SetFraming(data.MeasureFraming(t.train.X)); err != nil {
+		return err
+	}
 	t.m, t.std = m, std
 	return nil
 }

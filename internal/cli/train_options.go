@@ -74,6 +74,12 @@ type trainOptions struct {
 	Resume string
 	NoEval bool
 
+	// Watch serves the demo page on WatchAddr while the model trains
+	// (train_watch.go); not a training option: a resumed run takes them
+	// from its own command line.
+	Watch     bool
+	WatchAddr string
+
 	// Made from the flags once, by check.
 	aug *augment.Config // nil: no augmentation
 	opt optim.Optimizer
@@ -166,6 +172,8 @@ func (o *trainOptions) register(fs *flag.FlagSet) {
 
 	fs.StringVar(&o.Resume, "resume", "", "continue the run saved in this checkpoint (its options are reused)")
 	fs.BoolVar(&o.NoEval, "no-evaluate", false, "do not evaluate on the test set at the end")
+	fs.BoolVar(&o.Watch, "watch", false, "serve the demo page while training: live curves, the confusion matrix and your drawing through each epoch's network")
+	fs.StringVar(&o.WatchAddr, "addr", "127.0.0.1:8080", "address the --watch page listens on")
 }
 
 // parseTrain parses the command line. When it resumes a run, only --resume
@@ -193,7 +201,7 @@ func (o *trainOptions) settle(fs *flag.FlagSet) error {
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if o.Resume != "" {
 		for name := range set {
-			if name != "resume" && name != "workers" {
+			if name != "resume" && name != "workers" && name != "watch" && name != "addr" {
 				return usagef("--%s cannot be changed when resuming: the checkpoint's options are used", name)
 			}
 		}

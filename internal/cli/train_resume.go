@@ -28,8 +28,8 @@ const (
 
 // resume loads the checkpoint at path: the model and its optimizer, where
 // the run stopped, and the options of the command line that started it,
-// with workers goroutines preparing batches.
-func (t *trainer) resume(path string, workers int) error {
+// with the workers and the watching of the command line that resumes it.
+func (t *trainer) resume(path string, now *trainOptions) error {
 	m, err := model.Load(path)
 	if err != nil {
 		return err
@@ -55,7 +55,7 @@ func (t *trainer) resume(path string, workers int) error {
 	if !m.Compiled() {
 		return fmt.Errorf("%s: the checkpoint has no optimizer state", path)
 	}
-	o.Workers = workers
+	o.Workers, o.Watch, o.WatchAddr = now.Workers, now.Watch, now.WatchAddr
 	t.o, t.args, t.from, t.resumed, t.state = o, st.Args, path, m, st
 	return nil
 }

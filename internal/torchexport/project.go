@@ -85,7 +85,6 @@ func Generate(p Project) ([]File, error) {
 	if err != nil {
 		return nil, err
 	}
-	td.Chain = output == "x" // convnet import takes chains of layers, not branches
 	var weights bytes.Buffer
 	if err := model.Encode(&weights, m, false); err != nil {
 		return nil, err
@@ -148,7 +147,7 @@ func (d modelData) HasSave() bool {
 // readmeData fills README.md.tmpl.
 type readmeData struct {
 	Title, Version, Command, ModelFile string
-	Trained, BatchNorm, Chain          bool
+	Trained, BatchNorm                 bool
 	Augment, Validation, Images        bool
 	BatchSize                          int
 	Seed                               uint64
@@ -159,7 +158,7 @@ func (p Project) readmeData(td trainData, h helpers) readmeData {
 	r := p.Recipe
 	d := readmeData{
 		Title: p.Title, Version: p.Version, Command: p.Recipe.Command, ModelFile: ModelFile,
-		Trained: p.Trained, BatchNorm: h.BatchNorm, Chain: td.Chain, Augment: r.Augment != nil,
+		Trained: p.Trained, BatchNorm: h.BatchNorm, Augment: r.Augment != nil,
 		Validation: r.Validation.Split > 0, Images: r.Data.Images != "",
 		BatchSize: r.BatchSize, Seed: r.Seed,
 	}

@@ -89,7 +89,6 @@ type trainData struct {
 	Augment                 string // the AUGMENT dict, "" for none
 	Validation              string // the constants of a split, "" for none
 	ValidateOnTest          bool
-	Chain                   bool   // the network is a chain of layers, which convnet import takes
 	EarlyStopping           string // its constants, "" for none
 	RestoreBest             bool
 	CSVLog                  string

@@ -359,8 +359,8 @@ func TestGenerateGraph(t *testing.T) {
 			t.Errorf("model.py lacks %q", want)
 		}
 	}
-	if strings.Contains(f["train.py"], "convnet import --onnx") {
-		t.Error("train.py offers convnet import for a graph, which it does not take")
+	if !strings.Contains(f["train.py"], "convnet import --onnx") || !strings.Contains(f["README.md"], "convnet import --onnx") {
+		t.Error("train.py and README.md do not offer convnet import for a graph, which it takes")
 	}
 	compile(t, f)
 

@@ -54,34 +54,58 @@ def prepare(images):
     return ((x - MEAN) / STD).unsqueeze(1)
 
 
-def main(mnist, out):
-    torch.manual_seed(1)
-    torch.set_num_threads(2)
+def load(mnist):
+    """The first 12,800 MNIST training images, prepared, with their labels,
+    and 100 test images spread over the test set, as bytes."""
     xtrain = idx(os.path.join(mnist, "train-images-idx3-ubyte.gz"))[:12800]
     ytrain = torch.from_numpy(idx(os.path.join(mnist, "train-labels-idx1-ubyte.gz"))[:12800].astype(np.int64))
     xtest = idx(os.path.join(mnist, "t10k-images-idx3-ubyte.gz"))[::100][:100]
-    net = Net()
+    return prepare(xtrain), ytrain, xtest
+
+
+def train(net, x, y, steps):
+    """Trains net with Adam on random batches of 64; returns the last loss."""
     opt = torch.optim.Adam(net.parameters(), lr=2e-3)
-    x = prepare(xtrain)
     net.train()
-    for step in range(120):
+    for step in range(steps):
         i = torch.randint(0, len(x), (64,))
-        loss = nn.functional.cross_entropy(net(x[i]), ytrain[i])
+        loss = nn.functional.cross_entropy(net(x[i]), y[i])
         opt.zero_grad()
         loss.backward()
         opt.step()
     net.eval()
+    return loss.item()
+
+
+def write(net, xtest, out, name):
+    """Exports net to OUT/NAME and writes the test images and PyTorch's
+    probabilities for them."""
     os.makedirs(out, exist_ok=True)
-    torch.onnx.export(net, prepare(xtest[:1]), os.path.join(out, "cnn.onnx"),
+    torch.onnx.export(net, prepare(xtest[:1]), os.path.join(out, name),
                       input_names=["input"], output_names=["logits"],
                       dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}})
     with torch.no_grad():
         probs = torch.softmax(net(prepare(xtest)), dim=1).numpy().astype("<f4")
     xtest.astype(np.uint8).tofile(os.path.join(out, "images.u8"))
     probs.tofile(os.path.join(out, "probs.f32"))
-    print(f"torch {torch.__version__}: trained 120 steps (last loss {loss.item():.3f}), "
-          f"exported {os.path.join(out, 'cnn.onnx')}")
+
+
+def run(make_net, seed, steps, name):
+    """Trains make_net() for steps steps from seed and exports it to
+    OUT_DIR/name with what the Go test reads, for the command line
+    MNIST_DIR OUT_DIR."""
+    mnist, out = sys.argv[1], sys.argv[2]
+    torch.manual_seed(seed)
+    # One thread: the network is small, and on a busy machine two threads
+    # spend several times the CPU waiting for each other.
+    torch.set_num_threads(1)
+    x, y, xtest = load(mnist)
+    net = make_net()
+    loss = train(net, x, y, steps)
+    write(net, xtest, out, name)
+    print(f"torch {torch.__version__}: trained {steps} steps (last loss {loss:.3f}), "
+          f"exported {os.path.join(out, name)}")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    run(Net, 1, 120, "cnn.onnx")

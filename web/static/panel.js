@@ -1,25 +1,13 @@
-// The model panel: summary, training curves and the confusion matrix.
-export async function getJSON(url) {
-  const r = await fetch(url);
-  const body = await r.json();
-  if (!r.ok) throw new Error(body.error || r.statusText);
-  return body;
-}
-
-export function decodeBase64(s) {
-  const bin = atob(s);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
+// The model panel's pictures: the training curves and the confusion matrix.
 
 const seriesStyle = {
   loss: ["#3b5bdb", []], val_loss: ["#3b5bdb", [6, 4]],
   accuracy: ["#f08c00", []], val_accuracy: ["#f08c00", [6, 4]],
 };
 
-// drawCurves plots loss (top) and accuracy (bottom) per epoch.
-export function drawCurves(canvas, history) {
+// drawCurves plots loss (top) and accuracy (bottom) per epoch; floor, if
+// given, is the lowest loss label smoothing allows, drawn dotted.
+export function drawCurves(canvas, history, floor) {
   const c = canvas.getContext("2d");
   const W = canvas.width, H = canvas.height;
   c.clearRect(0, 0, W, H);
@@ -40,6 +28,7 @@ export function drawCurves(canvas, history) {
     let lo = Math.min(...vals), hi = Math.max(...vals);
     if (keys[0] === "accuracy") { lo = Math.min(lo, 1); hi = Math.max(hi, lo + 0.01); hi = Math.min(1, hi + 0.02); lo = Math.max(0, lo - 0.02); }
     else { lo = 0; hi = hi * 1.05 || 1; }
+    if (!Number.isFinite(lo) || !Number.isFinite(hi) || hi <= lo) hi = lo + 1;
     const X = (i) => left + (n <= 1 ? 0 : (i / (n - 1)) * (right - left));
     const Y = (v) => bottom - ((v - lo) / (hi - lo)) * (bottom - top);
     c.strokeStyle = "#e3e6ee";
@@ -54,6 +43,13 @@ export function drawCurves(canvas, history) {
     const step = Math.max(1, Math.ceil(n / 10));
     for (let i = 0; i < n; i += step) c.fillText(String(epochs[i]), X(i) - 4, bottom + 14);
     if (pi === 1) c.fillText("epoch", right - 30, bottom + 26);
+    if (pi === 0 && floor && floor < hi) {
+      c.strokeStyle = "#868e96";
+      c.setLineDash([2, 3]);
+      c.beginPath(); c.moveTo(left, Y(floor)); c.lineTo(right, Y(floor)); c.stroke();
+      c.setLineDash([]);
+      c.fillText("floor", right - 30, Y(floor) - 4);
+    }
     c.fillStyle = "#1d2230";
     c.font = "bold 12px system-ui, sans-serif";
     c.fillText(keys[0], right + 8, top + 2);

@@ -1,0 +1,55 @@
+package model
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/convnet-go/convnet/data"
+)
+
+// framingKey is the metadata key of a model's framing.
+const framingKey = "framing"
+
+// SetFraming stores f, the framing of the model's training images (see
+// [data.MeasureFraming]), in m.Meta["framing"] as JSON: a [Classifier]
+// frames the images it is given the same way.
+func (m *Model) SetFraming(f data.Framing) error {
+	if err := f.Check(); err != nil {
+		return err
+	}
+	b, err := json.Marshal(f)
+	if err != nil {
+		return err
+	}
+	if m.Meta == nil {
+		m.Meta = map[string]string{}
+	}
+	m.Meta[framingKey] = string(b)
+	return nil
+}
+
+// Framing returns the framing stored in the model's metadata. A model
+// without one (its file was written before training recorded it) gets the
+// framing of the named data set its metadata says it was trained on
+// ([data.NamedFraming]), else none: images are resized whole, as they were.
+func (m *Model) Framing() (data.Framing, error) {
+	s, ok := m.Meta[framingKey]
+	if !ok {
+		if f, ok := data.NamedFraming(m.Meta["dataset"]); ok {
+			return f, nil
+		}
+		f := data.Framing{}
+		if len(m.input) >= 2 {
+			f.Size = [2]int{m.input[0], m.input[1]}
+		}
+		return f, nil
+	}
+	var f data.Framing
+	if err := json.Unmarshal([]byte(s), &f); err != nil {
+		return f, fmt.Errorf("framing in model metadata: %w", err)
+	}
+	if err := f.Check(); err != nil {
+		return f, fmt.Errorf("framing in model metadata: %w", err)
+	}
+	return f, nil
+}

@@ -1,0 +1,198 @@
+// The exact arithmetic of one output value: a convolution's patch times
+// its kernel, a pooling window, a dense unit's weighted sum, a merge; each
+// checked against the network's own value. Activation functions are
+// applied by the server, with the network's code.
+import { state, fmt } from "./state.js";
+import { getJSON } from "./api.js";
+
+// layerInput returns the output that layer li takes (its first input):
+// the decoded values, or undefined while they are on their way.
+export function inputIndex(li) { return state.model.layers[li].inbound[0]; }
+export function layerInput(li) {
+  const j = inputIndex(li);
+  return j < 0 ? state.input : state.values[j];
+}
+export function inShape(li) {
+  const j = inputIndex(li);
+  return j < 0 ? state.model.input_shape : state.model.layers[j].output_shape;
+}
+
+// windowOf returns the kernel size, stride and top/left padding of a
+// convolution or pooling layer, or null: the geometry the server's layers
+// compute with (layer.window in /api/models).
+export function windowOf(li) {
+  const w = state.model.layers[li].window;
+  return w ? { k: w.size, s: w.strides, pt: w.pad[0], pl: w.pad[1] } : null;
+}
+
+// receptiveField maps the output box [y0, y1, x0, x1] of layer li back to
+// the model's input, through every path of a graph (the union of boxes).
+export function receptiveField(li, box) {
+  const m = state.model;
+  if (li < 0) return box;
+  const l = m.layers[li];
+  const [H, W] = inShape(li);
+  if (l.output_shape.length !== 3 || inShape(li).length !== 3) return [0, m.input_shape[0] - 1, 0, m.input_shape[1] - 1];
+  let [y0, y1, x0, x1] = box;
+  const win = windowOf(li);
+  if (win) {
+    y0 = Math.max(0, y0 * win.s[0] - win.pt); y1 = Math.min(H - 1, y1 * win.s[0] - win.pt + win.k[0] - 1);
+    x0 = Math.max(0, x0 * win.s[1] - win.pl); x1 = Math.min(W - 1, x1 * win.s[1] - win.pl + win.k[1] - 1);
+  }
+  let out = null;
+  for (const j of l.inbound) {
+    const r = receptiveField(j, [y0, y1, x0, x1]);
+    out = out ? [Math.min(out[0], r[0]), Math.max(out[1], r[1]), Math.min(out[2], r[2]), Math.max(out[3], r[3])] : r;
+  }
+  return out;
+}
+
+// activated returns f(z) for the activation of layer li, computed by the
+// server with the network's own code, or null while the answer is on its
+// way (onValue is called when it comes).
+const activationCache = new Map();
+export function activated(li, z, onValue) {
+  const key = `${state.model.name}/${li}/${z}`;
+  if (activationCache.has(key)) return activationCache.get(key);
+  if (activationCache.size > 1000) activationCache.clear();
+  activationCache.set(key, null);
+  getJSON(`/api/models/${state.model.name}/layers/${li}/activation?z=${z}`).then(
+    (a) => { activationCache.set(key, a.values[0]); onValue(); },
+    () => activationCache.delete(key),
+  );
+  return null;
+}
+
+// activationLine shows the activation of layer li applied to z: null while
+// the value is computed, "" when the layer has no activation function
+// (linear) or one that needs the whole layer (softmax).
+function activationLine(li, name, z, onValue) {
+  if (name === "linear") return "";
+  if (name === "softmax") return "softmax over all units turns these scores into probabilities<br>";
+  const v = activated(li, z, onValue);
+  return v === null ? null : `${name}(${fmt(z)}) = <b data-v="${v}">${fmt(v)}</b><br>`;
+}
+
+const table = (rows, cols, f) => {
+  let t = "<table>";
+  for (let a = 0; a < rows; a++) {
+    t += "<tr>";
+    for (let b = 0; b < cols; b++) t += `<td>${fmt(f(a, b))}</td>`;
+    t += "</tr>";
+  }
+  return t + "</table>";
+};
+
+// contributions returns, for output pixel (y, x) of Conv2D li, each input
+// channel's part of the sum: patch times kernel.
+export function contributions(li, kernel, y, x) {
+  const input = layerInput(li), win = windowOf(li);
+  const [kh, kw, cin] = kernel.shape;
+  const [H, W] = inShape(li);
+  const sums = new Float64Array(cin);
+  for (let dy = 0; dy < kh; dy++) {
+    const yy = y * win.s[0] + dy - win.pt;
+    if (yy < 0 || yy >= H) continue;
+    for (let dx = 0; dx < kw; dx++) {
+      const xx = x * win.s[1] + dx - win.pl;
+      if (xx < 0 || xx >= W) continue;
+      const o = (yy * W + xx) * cin, ko = (dy * kw + dx) * cin;
+      for (let i = 0; i < cin; i++) sums[i] += input.v[o + i] * kernel.values[ko + i];
+    }
+  }
+  return sums;
+}
+
+export function convCalc(d, l, out, y, x, onValue) {
+  const k = d.kernel, win = windowOf(d.layer), input = layerInput(d.layer);
+  const [kh, kw, cin] = k.shape;
+  const [H, W] = inShape(d.layer);
+  const sums = contributions(d.layer, k, y, x);
+  let ch = d.from;
+  if (ch == null || ch >= cin) {
+    ch = 0;
+    for (let i = 0; i < cin; i++) if (Math.abs(sums[i]) > Math.abs(sums[ch])) ch = i;
+  }
+  const at = (dy, dx) => {
+    const yy = y * win.s[0] + dy - win.pt, xx = x * win.s[1] + dx - win.pl;
+    return yy < 0 || yy >= H || xx < 0 || xx >= W ? 0 : input.v[(yy * W + xx) * cin + ch];
+  };
+  const weight = (dy, dx) => k.values[(dy * kw + dx) * cin + ch];
+  let html = `<p>${cin > 1 ? `Input channel ${ch}${d.from == null ? " (the largest part of this pixel's sum)" : ""}:` : "The input patch times the kernel, element by element:"}</p>`;
+  html += `<div class="mats"><div>patch${table(kh, kw, at)}</div><span class="op">⊙</span><div>kernel${table(kh, kw, weight)}</div>` +
+    `<span class="op">=</span><div>products${table(kh, kw, (a, b) => at(a, b) * weight(a, b))}</div></div>`;
+  const total = sums.reduce((a, b) => a + b, 0);
+  const bias = k.bias || 0;
+  const z = total + bias;
+  let eq = "";
+  if (cin > 1) {
+    const parts = [...sums].slice(0, 6).map((s) => fmt(s));
+    eq += `sum over ${cin} input channels: ${parts.join(" + ")}${cin > 6 ? " + …" : ""} = ${fmt(total)}<br>`;
+  } else eq += `sum of products = ${fmt(total)}<br>`;
+  eq += `+ bias ${fmt(bias)} = ${fmt(z)} (pre-activation)<br>`;
+  return html + finish(d, l, out, z, (y * l.output_shape[1] + x) * l.output_shape[2] + d.channel, eq, onValue);
+}
+
+// finish applies the layer's activation to z and compares with the
+// network's value at index i of out.
+function finish(d, l, out, z, i, eq, onValue) {
+  const actName = (l.config && l.config.activation) || "linear";
+  const act = actName === "linear" ? `no activation: <b data-v="${z}">${fmt(z)}</b><br>` : activationLine(d.layer, actName, z, onValue);
+  if (act === null) return `<div class="eq">${eq}${actName}(${fmt(z)}) = …</div>`;
+  const nv = out.v[i];
+  return `<div class="eq">${eq}${act}network's value: <b data-v="${nv}">${fmt(nv)}</b></div>`;
+}
+
+export function poolCalc(d, l, y, x, value) {
+  const input = layerInput(d.layer), win = windowOf(d.layer);
+  const [H, W, C] = inShape(d.layer);
+  const vals = [];
+  let t = "<table>";
+  for (let dy = 0; dy < win.k[0]; dy++) {
+    t += "<tr>";
+    for (let dx = 0; dx < win.k[1]; dx++) {
+      const yy = y * win.s[0] + dy - win.pt, xx = x * win.s[1] + dx - win.pl;
+      const ok = yy >= 0 && yy < H && xx >= 0 && xx < W;
+      const v = ok ? input.v[(yy * W + xx) * C + d.channel] : NaN;
+      if (ok) vals.push(v);
+      t += `<td>${ok ? fmt(v) : "·"}</td>`;
+    }
+    t += "</tr>";
+  }
+  t += "</table>";
+  const op = l.type.startsWith("Max") ? "max" : "mean";
+  const r = op === "max" ? Math.max(...vals) : vals.reduce((a, b) => a + b, 0) / vals.length;
+  return `<p>The ${win.k.join("×")} window of the previous layer's channel ${d.channel}:</p>${t}` +
+    `<div class="eq">${op} = <b data-v="${r}">${fmt(r)}</b><br>network's value: <b data-v="${value}">${fmt(value)}</b></div>`;
+}
+
+// mergeCalc shows an Add (or other merge) of a graph: its inputs' values
+// at the pixel and their sum.
+export function mergeCalc(d, l, y, x, value) {
+  const m = state.model;
+  const [, w, c] = l.output_shape;
+  const i = (y * w + x) * c + d.channel;
+  const parts = l.inbound.map((j) => ({ name: j < 0 ? "input" : m.layers[j].name, v: (j < 0 ? state.input : state.values[j]).v[i] }));
+  if (l.type !== "Add") return `<div class="eq">${parts.map((p) => `${p.name}: ${fmt(p.v)}`).join("<br>")}<br>${l.type} → <b>${fmt(value)}</b></div>`;
+  const sum = parts.reduce((a, p) => a + p.v, 0);
+  return `<p>A skip connection: the values of the same pixel and channel in each input, added.</p>` +
+    `<div class="eq">${parts.map((p) => `${fmt(p.v)} (${p.name})`).join(" + ")} = <b data-v="${sum}">${fmt(sum)}</b><br>network's value: <b data-v="${value}">${fmt(value)}</b></div>`;
+}
+
+export function unitCalc(d, l, out, onValue) {
+  const value = out.v[d.channel];
+  let html = `<h3>Value ${fmt(value)}</h3>`;
+  const k = d.kernel, input = layerInput(d.layer);
+  if (k && input && input.full && out.full && k.shape.length === 1) {
+    const contrib = [...input.v].map((v, i) => [i, v * k.values[i], v, k.values[i]]).sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]));
+    const sum = contrib.reduce((a, b) => a + b[1], 0);
+    html += `<p>The ${contrib.length} inputs times their weights; the largest contributions:</p><table><tr><td>input</td><td>value</td><td>weight</td><td>product</td></tr>`;
+    for (const [i, p, v, wgt] of contrib.slice(0, 8)) html += `<tr><td>#${i}</td><td>${fmt(v)}</td><td>${fmt(wgt)}</td><td>${fmt(p)}</td></tr>`;
+    html += "</table>";
+    const z = sum + (k.bias || 0);
+    html += finish(d, l, out, z, d.channel, `sum of all ${contrib.length} products = ${fmt(sum)}<br>+ bias ${fmt(k.bias || 0)} = ${fmt(z)} (pre-activation)<br>`, onValue);
+  } else if (k) {
+    html += `<p class="hint">Loading exact values…</p>`;
+  }
+  return html;
+}
