@@ -23,8 +23,8 @@ type directPlan struct {
 	stride int  // floats from one source row to the next
 	slack  int  // floats read past the last row by tiles that run over
 	block  int  // most output rows computed from one copy of their input rows
-	cells  []tileSpan
-	window []tileSpan
+	cells  tiling
+	window tiling
 }
 
 func newDirectPlan(g ConvGeom, f int, ts *tileSet) *directPlan {
@@ -135,7 +135,8 @@ func (p *directPlan) forward(buf *directBuf, z, x, w, bias []float32, flags, oy0
 			if bias != nil {
 				bs = bias[j0 : j0+nr]
 			}
-			for _, t := range p.cells {
+			for i := range p.cells.len() {
+				t := p.cells.at(i)
 				var a []float32
 				if row != nil {
 					a = row[t.at*g.SW*g.C:]
@@ -186,7 +187,8 @@ func (p *directPlan) filter(buf *directBuf, dw, x, dz []float32, oy0, oy1 int) {
 		for j0 := 0; j0 < p.f; j0 += nr {
 			b := dz[oyLo*g.OW*ldb+j0:]
 			cols := min(nr, p.f-j0)
-			for _, t := range p.window {
+			for i := range p.window.len() {
+				t := p.window.at(i)
 				a := row[t.at:]
 				c := dw[(ky*span+t.at)*p.f+j0:]
 				rows := min(t.mr, span-t.at)

@@ -57,23 +57,52 @@ type tileSpan struct {
 // accumulators, writing C), in rows of the tallest tile.
 const tileCallCost = 1.5
 
+// tiling is a cover of rows by tiles: run tiles of the tallest height top
+// from row 0, then rest. The run is not stored, so that a plan for wide
+// rows stays small.
+type tiling struct {
+	run, top int
+	rest     []tileSpan
+}
+
+// len is the number of tiles.
+func (t tiling) len() int { return t.run + len(t.rest) }
+
+// at returns tile i.
+func (t tiling) at(i int) tileSpan {
+	if i < t.run {
+		return tileSpan{at: i * t.top, mr: t.top}
+	}
+	return t.rest[i-t.run]
+}
+
+// all returns every tile.
+func (t tiling) all() []tileSpan {
+	out := make([]tileSpan, t.len())
+	for i := range out {
+		out[i] = t.at(i)
+	}
+	return out
+}
+
 // spans covers rows [0, n) with tiles: the cheapest exact cover of the
 // longest prefix that has one (tallest tiles first), then, for a rest
 // shorter than every tile, the shortest tile moved back to end at row n
 // (overlapping the tile before), or running past n when n is shorter
 // still (see overhang).
-func (ts *tileSet) spans(n int) []tileSpan {
+func (ts *tileSet) spans(n int) tiling {
 	// Far from the end, the tallest tile is the cheapest per row.
-	var out []tileSpan
-	at := 0
-	for top := ts.mrs[0]; n-at > 4*top; at += top {
-		out = append(out, tileSpan{at: at, mr: top})
+	top := ts.mrs[0]
+	t := tiling{top: top}
+	if n > 4*top {
+		t.run = (n - 4*top + top - 1) / top
 	}
+	at := t.run * top
 	for _, s := range ts.cover(n - at) {
 		s.at += at
-		out = append(out, s)
+		t.rest = append(t.rest, s)
 	}
-	return out
+	return t
 }
 
 // cover is spans without the run of tallest tiles.

@@ -13,7 +13,7 @@ func TestTileSpans(t *testing.T) {
 	for _, ts := range []*tileSet{genericTiles, {nr: 32, mrs: []int{12, 8, 4}, cost: []float64{1, 1.05, 1.5}}} {
 		for n := 1; n <= 200; n++ {
 			seen := make([]int, n)
-			for _, s := range ts.spans(n) {
+			for _, s := range ts.spans(n).all() {
 				if ts.mrs[s.k] != s.mr {
 					t.Fatalf("spans(%d) of %v: tile %+v has the wrong kernel", n, ts.mrs, s)
 				}
@@ -35,7 +35,7 @@ func TestTileSpans(t *testing.T) {
 	ts := &tileSet{nr: 32, mrs: []int{12, 8, 4}, cost: []float64{1, 1.05, 1.5}}
 	for n, want := range map[int]string{16: "[8 8]", 32: "[12 12 8]", 160: "[12 12 12 12 12 12 12 12 12 12 12 12 8 8]", 96: "[12 12 12 12 12 12 12 12]", 5: "[4 4]", 2: "[4]"} {
 		var got []int
-		for _, s := range ts.spans(n) {
+		for _, s := range ts.spans(n).all() {
 			got = append(got, s.mr)
 		}
 		if fmt.Sprint(got) != want {
