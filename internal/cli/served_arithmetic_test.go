@@ -30,7 +30,9 @@ func (s servedTensor) floats(t *testing.T) []float32 {
 		t.Fatal(err)
 	}
 	v := make([]float32, len(b)/4)
-	binary.Read(bytes.NewReader(b), binary.LittleEndian, v)
+	if err := binary.Read(bytes.NewReader(b), binary.LittleEndian, v); err != nil {
+		t.Fatal(err)
+	}
 	return v
 }
 

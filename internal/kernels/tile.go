@@ -76,15 +76,6 @@ func (t tiling) at(i int) tileSpan {
 	return t.rest[i-t.run]
 }
 
-// all returns every tile.
-func (t tiling) all() []tileSpan {
-	out := make([]tileSpan, t.len())
-	for i := range out {
-		out[i] = t.at(i)
-	}
-	return out
-}
-
 // spans covers rows [0, n) with tiles: the cheapest exact cover of the
 // longest prefix that has one (tallest tiles first), then, for a rest
 // shorter than every tile, the shortest tile moved back to end at row n

@@ -136,3 +136,12 @@ func TestTileBounds(t *testing.T) {
 		}
 	})
 }
+
+// all returns every tile.
+func (t tiling) all() []tileSpan {
+	out := make([]tileSpan, t.len())
+	for i := range out {
+		out[i] = t.at(i)
+	}
+	return out
+}
