@@ -22,6 +22,8 @@ type plan struct {
 	outs  []*tensor.Tensor // per node, the output of the last forward pass
 	grads []*tensor.Tensor // per node, dL/d(node) during a backward pass
 	sums  []*tensor.Tensor // per node, the buffer summing dL/d(node) over several users
+	// lent holds the buffers lent to the layers' Backward (see lend).
+	lent []*nn.Buffer
 }
 
 func newPlan(m *Model) plan {
@@ -50,7 +52,45 @@ func newPlan(m *Model) plan {
 			p.trains[i+1] = p.trains[i+1] || p.trains[j]
 		}
 	}
+	p.lend(m.Layers)
 	return p
+}
+
+// lend gives the layers that can share buffers (nn.BufferSharer) a few
+// buffers from a pool for their input gradients and Backward's temporary
+// values, instead of one pair of their own each: the backward pass then
+// holds a couple of activation-sized buffers rather than one per layer.
+//
+// Backward visits the layers from the last to the first; call step i the
+// visit of Layers[i]. Its temporary values are used during step i only; its
+// input gradient, dL/d(node j), is written at step i and read until step
+// j-1, where Layers[j-1] consumes it (added by then into any sum over
+// several users, see add; step -1 is the caller reading the model's input
+// gradient). A buffer is lent again only once every use of it has ended,
+// the lowest-numbered free buffer first, so the assignment is fixed by the
+// graph. A layer that does not share keeps its own buffers and only reads
+// lent ones (its dy), so it needs nothing here.
+func (p *plan) lend(layers []nn.Layer) {
+	var last []int // per buffer, the step at which its last use ends
+	take := func(first, end int) *nn.Buffer {
+		for k, e := range last {
+			if e > first {
+				last[k] = end
+				return p.lent[k]
+			}
+		}
+		last = append(last, end)
+		p.lent = append(p.lent, new(nn.Buffer))
+		return p.lent[len(p.lent)-1]
+	}
+	for i := len(layers) - 1; i >= 0; i-- {
+		s, ok := layers[i].(nn.BufferSharer)
+		if !ok || p.multi[i] != nil {
+			continue
+		}
+		scratch := take(i, i)
+		s.ShareBuffers(take(i, p.inbound[i][0]-1), scratch)
+	}
 }
 
 // run runs every layer on the batch x and returns the model's output, the

@@ -13,6 +13,7 @@ import (
 // actCore holds the state shared by the activation layers.
 type actCore struct {
 	named
+	buffers
 	act   activation
 	in    []int
 	x     *tensor.Tensor
@@ -41,7 +42,7 @@ func (a *actCore) forward(l Layer, x *tensor.Tensor) *tensor.Tensor {
 
 func (a *actCore) backward(l Layer, dy *tensor.Tensor) *tensor.Tensor {
 	checkGrad(l, dy, a.y)
-	a.dx = resize(a.dx, dy.Shape...)
+	a.dx = a.grad(a.dx, dy.Shape...)
 	a.act.backward(a.dx.Data, dy.Data, a.y.Data, a.in[len(a.in)-1])
 	return a.dx
 }

@@ -20,6 +20,7 @@ type AveragePooling2D struct {
 	Padding  string // "valid" (default) or "same"
 
 	named
+	buffers
 	g     kernels.ConvGeom
 	in    []int
 	out   []int
@@ -87,7 +88,7 @@ func (l *AveragePooling2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	checkGrad(l, dy, l.y)
 	g := &l.g
 	n, c := dy.Shape[0], g.C
-	l.dx = resize(l.dx, n, g.H, g.W, c)
+	l.dx = l.grad(l.dx, n, g.H, g.W, c)
 	l.dx.Zero()
 	size := g.H * g.W * c
 	for i := range n {

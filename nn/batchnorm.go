@@ -27,6 +27,7 @@ type BatchNormalization struct {
 	Epsilon  float64 // zero means 1e-3
 
 	named
+	buffers
 	in              []int
 	c               int
 	gamma, beta     *Param
@@ -175,7 +176,7 @@ func (l *BatchNormalization) Backward(dy *tensor.Tensor) *tensor.Tensor {
 		dg[j] += float32(l.sumXhat[j])
 		db[j] += float32(l.sum[j])
 	}
-	l.dx = resize(l.dx, dy.Shape...)
+	l.dx = l.grad(l.dx, dy.Shape...)
 	g := l.gamma.Value.Data
 	for r := 0; r < len(dy.Data); r += c {
 		xr, dr, dxr := l.x.Data[r:r+c], dy.Data[r:r+c], l.dx.Data[r:r+c]

@@ -26,6 +26,7 @@ type Conv2D struct {
 	KernelInit string // one of InitializerNames; "" is glorot_uniform
 
 	named
+	buffers
 	act        activation
 	conv       *kernels.Conv
 	in, out    []int
@@ -139,7 +140,7 @@ func (l *Conv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	if l.act.identity() {
 		grad = nil
 	} else {
-		l.dy, l.dz = dy, resize(l.dz, dy.Shape...)
+		l.dy, l.dz = dy, l.temp(l.dz, dy.Shape...)
 		dz = l.dz
 	}
 	l.conv.BackwardFilter(l.kernel.Grad.Data, db, l.x.Data, dz.Data, n, grad)
@@ -147,7 +148,7 @@ func (l *Conv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	if l.skipDx {
 		return nil
 	}
-	l.dx = resize(l.dx, n, l.in[0], l.in[1], l.in[2])
+	l.dx = l.grad(l.dx, n, l.in[0], l.in[1], l.in[2])
 	l.conv.BackwardData(l.dx.Data, dz.Data, l.kernel.Value.Data, n)
 	return l.dx
 }

@@ -22,6 +22,7 @@ type Dense struct {
 	KernelInit string // one of InitializerNames; "" is glorot_uniform
 
 	named
+	buffers
 	act     activation
 	in, out []int
 	kernel  *Param
@@ -98,7 +99,7 @@ func (l *Dense) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 func (l *Dense) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	checkGrad(l, dy, l.y)
 	n, in, u := dy.Shape[0], l.in[0], l.Units
-	l.dz = resize(l.dz, dy.Shape...)
+	l.dz = l.temp(l.dz, dy.Shape...)
 	dz := l.dz.Data
 	l.act.backward(dz, dy.Data, l.y.Data, u)
 	kernels.Gemm(true, false, in, u, n, 1, l.x.Data, in, dz, u, 1, l.kernel.Grad.Data, u)
@@ -108,7 +109,7 @@ func (l *Dense) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	if l.skipDx {
 		return nil
 	}
-	l.dx = resize(l.dx, n, in)
+	l.dx = l.grad(l.dx, n, in)
 	kernels.Gemm(false, true, n, in, u, 1, dz, u, l.kernel.Value.Data, u, 0, l.dx.Data, in)
 	return l.dx
 }

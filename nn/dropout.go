@@ -16,6 +16,7 @@ type Dropout struct {
 	Rate float64
 
 	named
+	buffers
 	rng      *rand.Rand
 	in       []int
 	shape    []int
@@ -79,7 +80,7 @@ func (l *Dropout) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 
 func (l *Dropout) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	checkGrad(l, dy, l.y)
-	l.dx = resize(l.dx, dy.Shape...)
+	l.dx = l.grad(l.dx, dy.Shape...)
 	if !l.training {
 		copy(l.dx.Data, dy.Data)
 		return l.dx

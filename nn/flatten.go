@@ -11,9 +11,11 @@ import (
 // not a view of x.
 type Flatten struct {
 	named
+	buffers
 	in    []int
 	size  int
 	y, dx *tensor.Tensor
+	dims  []int // the shape of dx
 }
 
 func (l *Flatten) Type() string { return "Flatten" }
@@ -42,16 +44,8 @@ func (l *Flatten) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 
 func (l *Flatten) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	checkGrad(l, dy, l.y)
-	n := dy.Shape[0]
-	if l.dx == nil || len(l.dx.Shape) != len(l.in)+1 {
-		l.dx = &tensor.Tensor{Shape: make([]int, len(l.in)+1)}
-	}
-	if cap(l.dx.Data) < len(dy.Data) {
-		l.dx.Data = make([]float32, len(dy.Data))
-	}
-	l.dx.Shape[0] = n
-	copy(l.dx.Shape[1:], l.in)
-	l.dx.Data = l.dx.Data[:len(dy.Data)]
+	l.dims = batchShape(l.dims, dy.Shape[0], l.in)
+	l.dx = l.grad(l.dx, l.dims...)
 	copy(l.dx.Data, dy.Data)
 	return l.dx
 }

@@ -10,6 +10,7 @@ import (
 // GlobalAveragePooling2D): input [N,H,W,C], output [N,C].
 type GlobalAveragePooling2D struct {
 	named
+	buffers
 	in    []int
 	y, dx *tensor.Tensor
 }
@@ -52,7 +53,7 @@ func (l *GlobalAveragePooling2D) Forward(x *tensor.Tensor, training bool) *tenso
 func (l *GlobalAveragePooling2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	checkGrad(l, dy, l.y)
 	n, hw, c := dy.Shape[0], l.in[0]*l.in[1], l.in[2]
-	l.dx = resize(l.dx, n, l.in[0], l.in[1], c)
+	l.dx = l.grad(l.dx, n, l.in[0], l.in[1], c)
 	inv := 1 / float32(hw)
 	for i := range n {
 		d := dy.Data[i*c : (i+1)*c]

@@ -43,8 +43,9 @@ type Layer interface {
 	Forward(x *tensor.Tensor, training bool) *tensor.Tensor
 	// Backward takes dL/dy for the last Forward, whichever mode it ran in,
 	// adds the parameter gradients into Param.Grad (the caller zeroes them)
-	// and returns dL/dx, owned by the layer and valid until the next Backward.
-	// dy is not modified.
+	// and returns dL/dx, owned by the layer and valid until the next Backward
+	// (or, in a buffer lent by the caller, until the caller reuses it: see
+	// [BufferSharer]). dy is not modified.
 	Backward(dy *tensor.Tensor) *tensor.Tensor
 
 	// Config returns the layer's configuration as a JSON-ready value that

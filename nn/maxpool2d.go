@@ -21,6 +21,7 @@ type MaxPool2D struct {
 	Padding  string // "valid" (default) or "same"
 
 	named
+	buffers
 	g      kernels.ConvGeom
 	in     []int
 	out    []int
@@ -76,7 +77,7 @@ func (l *MaxPool2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	checkGrad(l, dy, l.y)
 	g := &l.g
 	n := dy.Shape[0]
-	l.dx = resize(l.dx, n, g.H, g.W, g.C)
+	l.dx = l.grad(l.dx, n, g.H, g.W, g.C)
 	l.dy = dy
 	kernels.ParallelFor(n, n, l.bwdFn)
 	return l.dx

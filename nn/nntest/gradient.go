@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -141,4 +142,41 @@ func (h *harness) checkGradients() {
 	if h.kinks > max(2, h.checked/2) {
 		h.errorf("%d of %d checked elements sit at kinks: choose inputs away from them", h.kinks, h.checked)
 	}
+}
+
+// checkSharedBuffers runs Backward of a layer that can compute in lent
+// buffers ([nn.BufferSharer]) with two lent buffers, then with the same two
+// swapped, so that each holds the other's stale values: the input and
+// parameter gradients must be those of the layer's own buffers, bit for bit.
+func (h *harness) checkSharedBuffers() {
+	s, ok := h.l.(nn.BufferSharer)
+	if !ok || h.c.Ins != nil {
+		return
+	}
+	defer s.ShareBuffers(nil, nil)
+	a, b := new(nn.Buffer), new(nn.Buffer)
+	for pass, lent := range [][2]*nn.Buffer{{a, b}, {b, a}} {
+		s.ShareBuffers(lent[0], lent[1])
+		h.zeroGrads()
+		h.forward(h.l, h.c.Training)
+		dx := h.backward(h.r.Clone())[0]
+		if lent[0].Cap() < len(dx.Data) {
+			h.errorf("with lent buffers, Backward returned dL/dx outside the lent buffer")
+		}
+		if !bitsEqual(dx.Data, h.dxs[0].Data) {
+			h.errorf("with lent buffers (pass %d), Backward returned another dL/dx than with its own", pass+1)
+		}
+		for i, p := range h.l.Params() {
+			if p.Grad != nil && !bitsEqual(p.Grad.Data, h.grads[i].Data) {
+				h.errorf("with lent buffers (pass %d), param %q gets another gradient than with the layer's own buffers", pass+1, p.Name)
+			}
+		}
+	}
+	h.zeroGrads()
+}
+
+// bitsEqual reports whether a and b hold the same float32 values, bit for
+// bit.
+func bitsEqual(a, b []float32) bool {
+	return slices.EqualFunc(a, b, func(u, v float32) bool { return math.Float32bits(u) == math.Float32bits(v) })
 }

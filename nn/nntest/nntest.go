@@ -7,6 +7,8 @@
 //     counts those parameters and the expected multiply-adds;
 //   - Forward leaves x unchanged and Backward leaves dy unchanged;
 //   - Backward accumulates into Param.Grad (a second pass doubles it);
+//   - a layer that computes in lent buffers (nn.BufferSharer) returns the
+//     same gradients, bit for bit, in two lent buffers holding stale values;
 //   - the config round-trips through encoding/json and nn.FromConfig to an
 //     equal config, and the rebuilt layer with copied weights gives a
 //     bit-identical output;
@@ -100,6 +102,7 @@ func Check(c Case) (errs []error) {
 	h.checkShapes()
 	h.checkParamCount()
 	h.checkBackward()
+	h.checkSharedBuffers()
 	if !c.NoConfig {
 		h.checkConfig()
 	}

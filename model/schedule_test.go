@@ -1,0 +1,103 @@
+package model
+
+import (
+	"math"
+	"testing"
+
+	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/optim"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// TestLentBuffersChangeNothing trains each model twice from one seed, once
+// with the buffers the scheduler lends the layers' Backward and once with
+// every layer's own: the weights and the input gradients must be the same,
+// bit for bit. A buffer lent while a value in it is still needed would
+// corrupt a gradient.
+func TestLentBuffersChangeNothing(t *testing.T) {
+	preset := func(name string, in []int) func() *Model {
+		return func() *Model {
+			m, err := PresetFor(name, in, 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m
+		}
+	}
+	tests := []struct {
+		name    string
+		model   func() *Model
+		buffers int // the buffers lent, at most
+	}{
+		{"tutorial", preset("tutorial", []int{12, 12, 1}), 3},
+		{"convnet-bn", preset("convnet-bn", []int{8, 8, 1}), 3},
+		{"resnet", preset("resnet", []int{8, 8, 3}), 4},
+		{"branchy graph", func() *Model { return branchy(t, "relu", "softmax", true) }, 4},
+		{"branchy graph, tanh", func() *Model { return branchy(t, "tanh", "linear", false) }, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			run := func(share bool) ([][]float32, *tensor.Tensor) {
+				m := tt.model()
+				if err := m.Build(nil, 3); err != nil {
+					t.Fatal(err)
+				}
+				if err := m.Compile(&optim.Adam{LearningRate: 0.01}, nn.CrossEntropy{Sparse: true}); err != nil {
+					t.Fatal(err)
+				}
+				if n := len(m.plan.lent); n == 0 || n > tt.buffers {
+					t.Errorf("%d buffers lent, want 1 to %d", n, tt.buffers)
+				}
+				if !share {
+					for _, l := range m.Layers {
+						if s, ok := l.(nn.BufferSharer); ok {
+							s.ShareBuffers(nil, nil)
+						}
+					}
+				}
+				x, y := randomBatch(m, 6, 11)
+				for range 4 {
+					m.TrainStep(x, y)
+				}
+				return weights(m), m.InputGradient(x, 1)
+			}
+			w0, g0 := run(false)
+			w1, g1 := run(true)
+			if !equalWeights(w0, w1) {
+				t.Error("the weights after training with lent buffers differ from those with the layers' own")
+			}
+			for i := range g0.Data {
+				if math.Float32bits(g0.Data[i]) != math.Float32bits(g1.Data[i]) {
+					t.Fatalf("input gradient [%d] = %v with lent buffers, %v with the layers' own", i, g1.Data[i], g0.Data[i])
+				}
+			}
+		})
+	}
+}
+
+// TestLentBuffersOfAStack checks the pool of a stack of layers: three
+// buffers (the gradient being read, the one being written, the temporary
+// values), each as large as the largest activation.
+func TestLentBuffersOfAStack(t *testing.T) {
+	m, err := Preset("tutorial")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Build(nil, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Compile(&optim.RMSprop{LearningRate: 0.001}, nn.CrossEntropy{Sparse: true}); err != nil {
+		t.Fatal(err)
+	}
+	x, y := randomBatch(m, 4, 1)
+	m.TrainStep(x, y)
+	if len(m.plan.lent) != 3 {
+		t.Fatalf("%d buffers lent, want 3", len(m.plan.lent))
+	}
+	const largest = 4 * 32 * 32 * 32 // the first convolutions' outputs
+	for k, b := range m.plan.lent {
+		if b.Cap() != largest {
+			t.Errorf("buffer %d holds %d values, want %d", k, b.Cap(), largest)
+		}
+	}
+}
