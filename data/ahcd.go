@@ -12,7 +12,6 @@ import (
 	"sync"
 
 	"github.com/convnet-go/convnet/internal/safefile"
-	"github.com/convnet-go/convnet/tensor"
 )
 
 // AHCDClass is one letter of the Arabic Handwritten Characters Dataset.
@@ -102,7 +101,7 @@ func LoadAHCD(ctx context.Context, path string, b *Budget) (train, test *Dataset
 func loadAHCD(ctx context.Context, members [4]ahcdMember, b *Budget) (train, test *Dataset, err error) {
 	var (
 		wg     sync.WaitGroup
-		images [2]*tensor.Tensor
+		images [2][]uint8
 		labels [2][]int
 		errs   [4]error
 	)
@@ -125,7 +124,7 @@ func loadAHCD(ctx context.Context, members [4]ahcdMember, b *Budget) (train, tes
 	if err != nil {
 		for i := range 2 {
 			if images[i] != nil {
-				b.give(costOf[float32](cap(images[i].Data)))
+				b.give(costOf[uint8](cap(images[i])))
 			}
 			b.give(costOf[int](cap(labels[i])))
 		}
@@ -135,14 +134,15 @@ func loadAHCD(ctx context.Context, members [4]ahcdMember, b *Budget) (train, tes
 }
 
 // ahcdDataset checks that a split has as many labels as images.
-func ahcdDataset(imgFile, lblFile string, x *tensor.Tensor, y []int) (*Dataset, error) {
-	if x.Shape[0] == 0 {
+func ahcdDataset(imgFile, lblFile string, pix []uint8, y []int) (*Dataset, error) {
+	n := len(pix) / ahcdPixels
+	if n == 0 {
 		return nil, formatErr(imgFile, 0, 0, "no images")
 	}
-	if len(y) != x.Shape[0] {
-		return nil, formatErr(lblFile, 0, 0, "%d labels for %d images in %s", len(y), x.Shape[0], filepath.Base(imgFile))
+	if len(y) != n {
+		return nil, formatErr(lblFile, 0, 0, "%d labels for %d images in %s", len(y), n, filepath.Base(imgFile))
 	}
-	return &Dataset{X: x, Y: y, ClassNames: AHCDClassNames()}, nil
+	return &Dataset{Pix: pix, PixShape: []int{n, ahcdSide, ahcdSide, 1}, Y: y, ClassNames: AHCDClassNames()}, nil
 }
 
 // ahcdMember is one of the four CSV files, in a zip or a folder.
@@ -154,22 +154,22 @@ type ahcdMember struct {
 }
 
 // images reads an image file: 1,024 values per row, column by column, each
-// in 0..255.
-func (m ahcdMember) images(ctx context.Context) (*tensor.Tensor, error) {
-	x, n, err := readMember(ctx, m, ahcdPixels, func(upright, row []float32, line int) error {
+// an integer in 0..255, returned as bytes in row-major order.
+func (m ahcdMember) images(ctx context.Context) ([]uint8, error) {
+	x, _, err := readMember(ctx, m, ahcdPixels, func(upright []uint8, row []float32, line int) error {
 		for i, v := range row {
 			if v < 0 || v > 255 {
 				return formatErr(m.name, line, i+1, "pixel value %v outside 0..255", v)
 			}
+			if v != float32(uint8(v)) {
+				return formatErr(m.name, line, i+1, "pixel value %v is not an integer", v)
+			}
 			// Value i is pixel (row i%32, column i/32).
-			upright[(i%ahcdSide)*ahcdSide+i/ahcdSide] = v
+			upright[(i%ahcdSide)*ahcdSide+i/ahcdSide] = uint8(v)
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return tensor.FromData(x, n, ahcdSide, ahcdSide, 1), nil
+	return x, err
 }
 
 // labels reads a label file: one label in 1..28 per row, returned as a class

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -148,7 +149,8 @@ func spread(w []float64) float64 {
 }
 
 func equalDatasets(a, b *Dataset) bool {
-	if a.Len() != b.Len() || len(a.X.Data) != len(b.X.Data) {
+	ax, bx := a.Tensor(), b.Tensor()
+	if a.Len() != b.Len() || len(ax.Data) != len(bx.Data) {
 		return false
 	}
 	for i := range a.Y {
@@ -156,8 +158,8 @@ func equalDatasets(a, b *Dataset) bool {
 			return false
 		}
 	}
-	for i := range a.X.Data {
-		if a.X.Data[i] != b.X.Data[i] {
+	for i := range ax.Data {
+		if ax.Data[i] != bx.Data[i] {
 			return false
 		}
 	}
@@ -242,6 +244,9 @@ func TestLoadAHCDSmall(t *testing.T) {
 	if train.Len() != 3 || test.Len() != 3 {
 		t.Fatalf("Len() = %d, %d, want 3, 3", train.Len(), test.Len())
 	}
+	if train.X != nil || len(train.Pix) != 3*1024 || !slices.Equal(train.PixShape, []int{3, 32, 32, 1}) {
+		t.Errorf("LoadAHCD: X = %v, %d bytes of shape %v, want the images as bytes [3 32 32 1]", train.X, len(train.Pix), train.PixShape)
+	}
 	// Row i has value 255 at position i, which is pixel (row i, column 0)
 	// after the transpose.
 	for i := range 3 {
@@ -265,6 +270,7 @@ func TestLoadAHCDBad(t *testing.T) {
 	bad := strings.Replace(img, "255", "256", 1)
 	short := strings.Replace(img, "0,0\n", "0\n", 1)
 	nonNum := strings.Replace(img, ",0,", ",x,", 1)
+	fraction := strings.Replace(img, ",0,", ",0.5,", 1)
 	for _, c := range []struct {
 		name  string
 		files map[string]string
@@ -274,6 +280,7 @@ func TestLoadAHCDBad(t *testing.T) {
 		{"pixel range", map[string]string{"csvTrainImages.csv": bad, "csvTrainLabel.csv": lbl, "csvTestImages.csv": img, "csvTestLabel.csv": lbl}, "csvTrainImages.csv:1:1: pixel value 256 outside 0..255"},
 		{"ragged", map[string]string{"csvTrainImages.csv": img, "csvTrainLabel.csv": lbl, "csvTestImages.csv": short, "csvTestLabel.csv": lbl}, "csvTestImages.csv:1: row has 1023 cells, want 1024"},
 		{"non-numeric", map[string]string{"csvTrainImages.csv": nonNum, "csvTrainLabel.csv": lbl, "csvTestImages.csv": img, "csvTestLabel.csv": lbl}, `csvTrainImages.csv:1:2: expected a number, got "x"`},
+		{"pixel not an integer", map[string]string{"csvTrainImages.csv": fraction, "csvTrainLabel.csv": lbl, "csvTestImages.csv": img, "csvTestLabel.csv": lbl}, "csvTrainImages.csv:1:2: pixel value 0.5 is not an integer"},
 		{"label range", map[string]string{"csvTrainImages.csv": img, "csvTrainLabel.csv": "1\n29\n3\n", "csvTestImages.csv": img, "csvTestLabel.csv": lbl}, "csvTrainLabel.csv:2:1: label 29 outside 1..28"},
 		{"count mismatch", map[string]string{"csvTrainImages.csv": img, "csvTrainLabel.csv": "1\n2\n", "csvTestImages.csv": img, "csvTestLabel.csv": lbl}, "2 labels for 3 images"},
 		{"empty row", map[string]string{"csvTrainImages.csv": img, "csvTrainLabel.csv": "1\n\n3\n", "csvTestImages.csv": img, "csvTestLabel.csv": lbl}, "csvTrainLabel.csv:2: empty row"},

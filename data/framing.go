@@ -194,12 +194,32 @@ func inkOf(g []float32, h, w int) (k ink, ok bool) {
 // the image's long side or more.
 func MeasureFraming(x *tensor.Tensor) Framing {
 	x.MustShape("data: MeasureFraming", -1, -1, -1, -1)
-	n, h, w, c := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
+	per := tensor.Size(x.Shape[1:])
+	return measureFraming(x.Shape, func(i int) []float32 { return x.Data[i*per : (i+1)*per] })
+}
+
+// MeasureFraming is the package's [MeasureFraming] of the images of d,
+// however it holds them.
+func (d *Dataset) MeasureFraming() Framing {
+	if d.X != nil {
+		return MeasureFraming(d.X)
+	}
+	if len(d.PixShape) != 4 {
+		panic(fmt.Sprintf("data: Dataset.MeasureFraming: images of shape %v, want [N H W C]", d.PixShape))
+	}
+	px := make([]float32, d.SampleSize())
+	return measureFraming(d.PixShape, func(i int) []float32 { return d.ImageTo(px, i) })
+}
+
+// measureFraming is MeasureFraming of the images of shape [N, H, W, C],
+// image(i) returning image i.
+func measureFraming(shape []int, image func(i int) []float32) Framing {
+	n, h, w, c := shape[0], shape[1], shape[2], shape[3]
 	f := Framing{Size: [2]int{h, w}}
 	var longs, strokes []float64
 	var sums [2][2][2]float64 // [mass, box][y, x][sum, sum of squares]
 	for i := range n {
-		g := greyOf(x.Data[i*h*w*c:(i+1)*h*w*c], h, w, c)
+		g := greyOf(image(i), h, w, c)
 		k, ok := inkOf(g, h, w)
 		if !ok || k.bg > inkLevel {
 			continue

@@ -184,8 +184,12 @@ func TestNamedFramings(t *testing.T) {
 	}
 	for name, ds := range map[string]*Dataset{"ahcd": ahcd, "mnist": mnist} {
 		want, _ := NamedFraming(name)
-		if got := MeasureFraming(ds.X); got != want {
+		got := ds.MeasureFraming()
+		if got != want {
 			t.Errorf("MeasureFraming(%s) = %+v, NamedFraming says %+v", name, got, want)
+		}
+		if f := MeasureFraming(ds.Tensor()); f != got {
+			t.Errorf("MeasureFraming(%s in float32) = %+v, of the bytes %+v", name, f, got)
 		}
 	}
 }

@@ -71,8 +71,8 @@ func fuzzBudget() *Budget { return NewBudget(1 << 40) }
 // checkDataset fails t unless d is a well-formed data set of 0..255 pixels.
 func checkDataset(t *testing.T, d *Dataset) {
 	t.Helper()
-	if d.Len() == 0 || len(d.X.Data) != d.Len()*d.SampleSize() {
-		t.Fatalf("%d images, %d values of size %d", d.Len(), len(d.X.Data), d.SampleSize())
+	if n := len(d.Tensor().Data); d.Len() == 0 || n != d.Len()*d.SampleSize() {
+		t.Fatalf("%d images, %d values of size %d", d.Len(), n, d.SampleSize())
 	}
 	for _, y := range d.Y {
 		if y < 0 || y >= d.NumClasses() {

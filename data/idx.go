@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 
 	"github.com/convnet-go/convnet/internal/safefile"
-	"github.com/convnet-go/convnet/tensor"
 )
 
 // IDX limits: the format allows up to 255 dimensions of 2^32-1 each; files
@@ -153,16 +152,9 @@ func idxDataset(imgName, lblName string, img, lbl idxArray, ai, al *allowance, c
 		}
 		y[i] = int(v)
 	}
-	px, err := makeCharged[float32](ai, len(img.data))
-	if err != nil {
-		return nil, err
-	}
-	for i, v := range img.data {
-		px[i] = float32(v)
-	}
-	ai.give(costOf[byte](len(img.data)))
+	// The images stay as the bytes read, still charged.
 	al.give(costOf[byte](len(lbl.data)))
-	return &Dataset{X: tensor.FromData(px, n, h, w, 1), Y: y, ClassNames: classNames}, nil
+	return &Dataset{Pix: img.data, PixShape: []int{n, h, w, 1}, Y: y, ClassNames: classNames}, nil
 }
 
 // LoadMNIST loads MNIST from the four IDX files in dir, each gzip-compressed

@@ -77,8 +77,11 @@ func TestLoadMNISTSmall(t *testing.T) {
 		if s := train.Shape(); s[0] != 2 || s[1] != 3 || s[2] != 1 {
 			t.Errorf("Shape() = %v, want [2 3 1]", s)
 		}
-		if train.Y[11] != 1 || train.X.Data[7] != 7 || train.NumClasses() != 10 {
-			t.Errorf("Y[11] = %d, X[7] = %v, NumClasses() = %d, want 1, 7, 10", train.Y[11], train.X.Data[7], train.NumClasses())
+		if train.Y[11] != 1 || train.Tensor().Data[7] != 7 || train.NumClasses() != 10 {
+			t.Errorf("Y[11] = %d, X[7] = %v, NumClasses() = %d, want 1, 7, 10", train.Y[11], train.Tensor().Data[7], train.NumClasses())
+		}
+		if train.X != nil || len(train.Pix) != 12*6 {
+			t.Errorf("LoadMNIST: X = %v, %d bytes in Pix, want the images as 72 bytes", train.X, len(train.Pix))
 		}
 	}
 }

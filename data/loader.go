@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"iter"
 	"math/rand/v2"
+	"slices"
 	"sync"
 
 	"github.com/convnet-go/convnet/data/augment"
@@ -236,6 +237,7 @@ type worker struct {
 	h   int
 	w   int
 	c   int
+	px  []float32 // an image held as bytes, in float32, to augment
 }
 
 func newWorker(l *Loader) *worker {
@@ -256,13 +258,19 @@ func (w *worker) fill(buf *Batch) {
 	buf.Labels = buf.Labels[:cap(buf.Labels)][:b]
 	for i, idx := range buf.Indices {
 		dst := buf.X.Data[i*per : (i+1)*per]
-		src := l.ds.X.Data[idx*per : (idx+1)*per]
 		if a := l.opts.Augment; a != nil && a.Enabled() {
+			var src []float32
+			if l.ds.X != nil {
+				src = l.ds.X.Data[idx*per : (idx+1)*per]
+			} else {
+				w.px = l.ds.ImageTo(slices.Grow(w.px[:0], per), idx)
+				src = w.px
+			}
 			pos := uint64(buf.Step*l.opts.BatchSize + i)
 			w.src.Seed(l.opts.Seed^uint64(buf.Epoch)*0x9e3779b97f4a7c15, pos)
 			a.Apply(dst, src, w.h, w.w, w.c, w.rng)
 		} else {
-			copy(dst, src)
+			l.ds.ImageTo(dst, idx)
 		}
 		buf.Labels[i] = l.ds.Y[idx]
 	}

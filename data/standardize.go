@@ -42,8 +42,29 @@ const stdEpsilon = 1e-6
 // Fit it on the training set only.
 func (s *Standardizer) Fit(x *tensor.Tensor) {
 	x.MustShape("data: Standardizer.Fit", -1, -1, -1, -1)
-	n, c := x.Shape[0], x.Shape[3]
+	n := x.Shape[0]
 	per := len(x.Data) / max(n, 1)
+	s.fit(n, per, x.Shape[3], func(i int) []float32 { return x.Data[i*per : (i+1)*per] })
+}
+
+// FitDataset is Fit on the images of d, however it holds them (see
+// [Dataset]), with the same results.
+func (s *Standardizer) FitDataset(d *Dataset) {
+	if d.X != nil {
+		s.Fit(d.X)
+		return
+	}
+	shape := d.Shape()
+	if len(shape) != 3 {
+		panic(fmt.Sprintf("data: Standardizer.FitDataset: images of shape %v, want [H W C]", shape))
+	}
+	px := make([]float32, d.SampleSize())
+	s.fit(d.Len(), len(px), shape[2], func(i int) []float32 { return d.ImageTo(px, i) })
+}
+
+// fit computes the statistics from n images of per values, c channels
+// each, image(i) returning image i.
+func (s *Standardizer) fit(n, per, c int, image func(i int) []float32) {
 	scale := float64(1)
 	if s.Rescale != 0 {
 		scale = float64(s.Rescale)
@@ -55,7 +76,7 @@ func (s *Standardizer) Fit(x *tensor.Tensor) {
 	if s.ImageCenter {
 		sum := make([]float64, per)
 		for i := range n {
-			for j, v := range x.Data[i*per : (i+1)*per] {
+			for j, v := range image(i) {
 				sum[j] += float64(v)
 			}
 		}
@@ -65,11 +86,14 @@ func (s *Standardizer) Fit(x *tensor.Tensor) {
 		}
 	}
 	if s.FeaturewiseCenter || s.FeaturewiseStd {
+		// Value j of an image is in channel j%c, as per is a multiple of c.
 		sum := make([]float64, c)
-		for i, v := range x.Data {
-			sum[i%c] += float64(v) * scale
+		for i := range n {
+			for j, v := range image(i) {
+				sum[j%c] += float64(v) * scale
+			}
 		}
-		count := float64(len(x.Data) / c)
+		count := float64(n * per / c)
 		s.Mean = make([]float32, c)
 		for k := range sum {
 			sum[k] /= count
@@ -77,9 +101,11 @@ func (s *Standardizer) Fit(x *tensor.Tensor) {
 		}
 		if s.FeaturewiseStd {
 			ss := make([]float64, c)
-			for i, v := range x.Data {
-				d := float64(v)*scale - sum[i%c]
-				ss[i%c] += d * d
+			for i := range n {
+				for j, v := range image(i) {
+					d := float64(v)*scale - sum[j%c]
+					ss[j%c] += d * d
+				}
 			}
 			s.Std = make([]float32, c)
 			for k := range ss {

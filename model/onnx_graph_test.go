@@ -108,7 +108,7 @@ func TestONNXRoundTripGraphs(t *testing.T) {
 		for i := range idx {
 			idx[i] = i * test.Len() / len(idx)
 		}
-		images = test.Subset(idx).X
+		images = test.Subset(idx).Tensor()
 	}
 	in := Input(8, 8, 1)
 	chain, err := NewGraph(in, Call(&nn.Dense{Units: 3}, Call(&nn.Flatten{}, Call(&nn.Conv2D{Filters: 2, KernelSize: pair(3)}, in))))

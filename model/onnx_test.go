@@ -119,7 +119,7 @@ func TestONNXRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cases = append(cases, testCase{"builtin-" + name, m, test.X})
+			cases = append(cases, testCase{"builtin-" + name, m, test.Tensor()})
 		}
 	}
 	for _, tc := range cases {

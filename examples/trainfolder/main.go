@@ -70,7 +70,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	std := &data.Standardizer{Rescale: 1.0 / 255, ImageCenter: true}
-	std.Fit(train.X)
+	std.FitDataset(train)
 
 	// The model, sized for the images and classes.
 	m, err := model.PresetFor(*preset, train.Shape(), train.NumClasses())

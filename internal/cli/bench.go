@@ -183,7 +183,7 @@ func (o *benchOptions) run(ctx context.Context, stderr io.Writer) (*benchResult,
 		return nil, err
 	}
 	std := &data.Standardizer{Rescale: 1.0 / 255, ImageCenter: true}
-	std.Fit(train.X)
+	std.FitDataset(train)
 	xs, ys := benchBatches(train, std, o.Batch, max(o.Steps, o.Warmup), o.Seed)
 	if len(xs) == 0 {
 		return nil, fmt.Errorf("the data set has %d images, fewer than one batch of %d", train.Len(), o.Batch)

@@ -73,10 +73,13 @@ func dataInfo(ctx context.Context, opts DataInfoOptions, stdout io.Writer) error
 	for i, d := range sets {
 		lo, hi := d.Range()
 		var sum float64
-		for _, v := range d.X.Data {
-			sum += float64(v)
+		px := make([]float32, d.SampleSize())
+		for j := range d.Len() {
+			for _, v := range d.ImageTo(px, j) {
+				sum += float64(v)
+			}
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%g\t%g\t%.2f\t\n", names[i], d.Len(), lo, hi, sum/float64(max(len(d.X.Data), 1)))
+		fmt.Fprintf(tw, "%s\t%d\t%g\t%g\t%.2f\t\n", names[i], d.Len(), lo, hi, sum/float64(max(d.Len()*len(px), 1)))
 	}
 	tw.Flush()
 	fmt.Fprintln(stdout)

@@ -190,10 +190,13 @@ func evaluateWith(ctx context.Context, c *model.Classifier, ds *data.Dataset, ba
 	m := c.Model()
 	ev := &evaluation{Count: n, Classes: m.ClassNames, Confusion: metrics.NewConfusion(classes), Pred: make([]int, n)}
 	var sum float64
+	size := ds.SampleSize()
+	buf := make([]float32, min(batch, n)*size) // the batch's images, reused
+	px := make([][]float32, min(batch, n))
 	for lo := 0; lo < n; lo += batch {
-		px := make([][]float32, min(batch, n-lo))
+		px = px[:min(batch, n-lo)]
 		for i := range px {
-			px[i] = ds.Image(lo + i)
+			px[i] = ds.ImageTo(buf[i*size:(i+1)*size], lo+i)
 		}
 		rs, err := c.ClassifyPixels(ctx, px, 1)
 		if nf := new(model.NonFiniteError); errors.As(err, &nf) {

@@ -168,7 +168,7 @@ func TestExportPyTorchNumerics(t *testing.T) {
 	noDropout(tutorial)
 	tutorial.ClassNames = data.AHCDClassNames()
 	tutorial.Standardizer = &data.Standardizer{Rescale: 1.0 / 255, ImageCenter: true}
-	tutorial.Standardizer.Fit(train.X)
+	tutorial.Standardizer.FitDataset(train)
 	tutorialFile := save("tutorial", tutorial)
 	every := everyLayer(t)
 	noDropout(every)

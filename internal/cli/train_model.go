@@ -59,7 +59,7 @@ func (t *trainer) buildModel() error {
 		std.FeaturewiseCenter = true
 	}
 	std.FeaturewiseStd = o.Std
-	std.Fit(t.train.X)
+	std.FitDataset(t.train)
 	m.Standardizer = std
 	m.ClassNames = classes
 	if m.Meta == nil {
@@ -72,7 +72,7 @@ func (t *trainer) buildModel() error {
 	}
 	// How the training images frame their ink, for the classifier to frame
 	// drawings and photographs alike.
-	if err := m.SetFraming(data.MeasureFraming(t.train.X)); err != nil {
+	if err := m.SetFraming(t.train.MeasureFraming()); err != nil {
 		return err
 	}
 	t.m, t.std = m, std
