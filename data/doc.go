@@ -9,8 +9,10 @@
 // A [Dataset] holds N images as one tensor X of shape [N, H, W, C]
 // (channels last, like Keras), the raw pixel values as loaded (0..255 for
 // every loader here), with integer labels Y in 0..NumClasses()-1 and the
-// class names. [Dataset.Subset] copies a selection; [Dataset.Image] is a view
-// of one image.
+// class names. Data sets of 8-bit images (AHCD, MNIST) hold them as bytes
+// instead, in Pix, a quarter of the memory; [Dataset.Image],
+// [Dataset.ImageTo] and [Dataset.Tensor] read the images either way.
+// [Dataset.Subset] copies a selection.
 //
 // Loaders (each takes a context and stops within a read of its end, so
 // that Ctrl-C interrupts a long load):
