@@ -13,11 +13,11 @@ import (
 // actCore holds the state shared by the activation layers.
 type actCore struct {
 	named
-	act       activation
-	in        []int
-	x, dy     *tensor.Tensor // the pass's input (dy: during Backward)
-	y, dx     *tensor.Tensor
-	split     split
+	act   activation
+	in    []int
+	x, dy *tensor.Tensor // the pass's input (dy: during Backward)
+	y, dx *tensor.Tensor
+	split split
 }
 
 func (a *actCore) build(l Layer, act activation, in []int) ([]int, error) {

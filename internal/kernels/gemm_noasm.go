@@ -11,8 +11,8 @@ func maxPool2x2GradVec(dx, dy []float32, arg []int32, g *ConvGeom) bool     { re
 
 // The batch normalisation loops are never called without AVX-512.
 
-func bnSumVec(sum []float64, x []float32, rows, ld int)                    { panic("kernels: no AVX-512") }
-func bnSqDevVec(sum, mean []float64, x []float32, rows, ld int)            { panic("kernels: no AVX-512") }
+func bnSumVec(sum []float64, x []float32, rows, ld int)         { panic("kernels: no AVX-512") }
+func bnSqDevVec(sum, mean []float64, x []float32, rows, ld int) { panic("kernels: no AVX-512") }
 func bnOutputVec(y, x []float32, mean, invStd []float64, g, b []float32, rows, ld int) {
 	panic("kernels: no AVX-512")
 }
