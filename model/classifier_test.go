@@ -276,6 +276,31 @@ func TestClassifierTraceAndSaliency(t *testing.T) {
 	if _, err := c.Saliency(context.Background(), px, 5); err == nil {
 		t.Error("saliency of class 5 of 5: no error")
 	}
+
+	// The trace with its saliency map, from one forward pass: the same
+	// layers, result and map as Trace and Saliency apart.
+	for _, class := range []int{-1, (s.Class + 1) % 5} {
+		want, err := c.Saliency(context.Background(), px, class)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tw, err := c.TraceWith(context.Background(), px, TraceOptions{Top: 3, Saliency: true, Class: class})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tw.Saliency == nil || tw.Saliency.Class != want.Class || fmt.Sprint(tw.Saliency.Map.Data) != fmt.Sprint(want.Map.Data) {
+			t.Errorf("TraceWith class %d: saliency %+v, want %+v", class, tw.Saliency, want)
+		}
+		if fmt.Sprint(tw.Top) != fmt.Sprint(tr.Top) || fmt.Sprint(tw.Layers) != fmt.Sprint(tr.Layers) {
+			t.Errorf("TraceWith class %d: a trace other than Trace's", class)
+		}
+	}
+	if tr.Saliency != nil {
+		t.Error("Trace without saliency returned a map")
+	}
+	if _, err := c.TraceWith(context.Background(), px, TraceOptions{Saliency: true, Class: 5}); err == nil {
+		t.Error("TraceWith class 5 of 5: no error")
+	}
 }
 
 func TestClassifierNonFinite(t *testing.T) {

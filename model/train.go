@@ -171,12 +171,20 @@ func (m *Model) InputGradient(x *tensor.Tensor, class int) *tensor.Tensor {
 	if class < 0 || class >= m.NumClasses() {
 		panic(fmt.Sprintf("model: InputGradient: class %d out of range [0, %d)", class, m.NumClasses()))
 	}
-	logits := m.forward(x, false)
+	m.forward(x, false)
+	return m.inputGradientAfterForward(class).Clone()
+}
+
+// inputGradientAfterForward is [Model.InputGradient] for the forward pass
+// in inference mode the layers hold (forward or ForwardAll): it only runs
+// backward. The result belongs to the model.
+func (m *Model) inputGradientAfterForward(class int) *tensor.Tensor {
+	logits := m.plan.outs[len(m.plan.outs)-1]
 	m.onehot = reuse(m.onehot, logits.Shape)
 	m.onehot.Zero()
 	c := m.NumClasses()
 	for i := range logits.Shape[0] {
 		m.onehot.Data[i*c+class] = 1
 	}
-	return m.backward(m.onehot, false).Clone()
+	return m.backward(m.onehot, false)
 }

@@ -16,8 +16,9 @@ type actCore struct {
 	buffers
 	act   activation
 	in    []int
-	x     *tensor.Tensor
+	x, dy *tensor.Tensor // the pass's input (dy: during Backward)
 	y, dx *tensor.Tensor
+	split split
 }
 
 func (a *actCore) build(l Layer, act activation, in []int) ([]int, error) {
@@ -36,15 +37,35 @@ func (a *actCore) forward(l Layer, x *tensor.Tensor) *tensor.Tensor {
 	checkInput(l, "Forward", x, a.in)
 	a.x = x
 	a.y = resize(a.y, x.Shape...)
-	a.act.forward(a.y.Data, x.Data, a.in[len(a.in)-1])
+	cols := a.in[len(a.in)-1]
+	a.split.rows(a, actForward, len(x.Data)/cols, cols)
 	return a.y
 }
 
 func (a *actCore) backward(l Layer, dy *tensor.Tensor) *tensor.Tensor {
 	checkGrad(l, dy, a.y)
 	a.dx = a.grad(a.dx, dy.Shape...)
-	a.act.backward(a.dx.Data, dy.Data, a.y.Data, a.in[len(a.in)-1])
+	a.dy = dy
+	cols := a.in[len(a.in)-1]
+	a.split.rows(a, actBackward, len(dy.Data)/cols, cols)
+	a.dy = nil
 	return a.dx
+}
+
+// The phases of an activation's pass, cut into rows of the last axis.
+const (
+	actForward = iota
+	actBackward
+)
+
+func (a *actCore) do(phase, lo, hi int) {
+	cols := a.in[len(a.in)-1]
+	lo, hi = lo*cols, hi*cols
+	if phase == actForward {
+		a.act.forward(a.y.Data[lo:hi], a.x.Data[lo:hi], cols)
+	} else {
+		a.act.backward(a.dx.Data[lo:hi], a.dy.Data[lo:hi], a.y.Data[lo:hi], cols)
+	}
 }
 
 // OmitSoftmax leaves out a softmax; see [FinalSoftmax]. The layers of

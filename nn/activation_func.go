@@ -148,13 +148,7 @@ func (a activation) backward(dz, dy, y []float32, cols int) {
 	case actLinear, actOmittedSoftmax:
 		copy(dz, dy)
 	case actReLU:
-		for i, v := range y {
-			if v > 0 {
-				dz[i] = dy[i]
-			} else {
-				dz[i] = 0
-			}
-		}
+		kernels.ReLUGrad(dz, dy, y)
 	case actLeakyReLU:
 		for i, v := range y {
 			if v > 0 {

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -34,9 +35,58 @@ type BatchNormalization struct {
 	movMean, movVar *Param
 	training        bool
 	mean, invStd    []float64      // statistics used by the last Forward
-	sum, sumXhat    []float64      // Backward scratch; all four from the first Forward
+	sum, sumXhat    []float64      // Backward scratch; all five from the first Forward
+	scale           []float64      // Backward: gamma·invStd/rows
 	x               *tensor.Tensor // the last Forward's input, which Backward normalises again
 	y, dx           *tensor.Tensor
+	dy              *tensor.Tensor // during Backward
+	split           split
+}
+
+// The phases of BatchNormalization's passes: sums over the rows run per
+// group of bnGroup features, each feature's sum in row order whatever the
+// number of cores; the elementwise phases run per rows.
+const (
+	bnStats    = iota // features: the batch's mean and the sum of squared deviations
+	bnOutput          // rows: y = gamma·xhat + beta
+	bnGradSums        // features: Σdy and Σdy·xhat
+	bnGradIn          // rows: dx
+)
+
+// bnGroup is the number of features a sum over the rows handles: a 64-byte
+// cache line of each row.
+const bnGroup = 16
+
+func (l *BatchNormalization) do(phase, lo, hi int) {
+	c := l.c
+	x := l.x.Data
+	rows := len(x) / c
+	switch phase {
+	case bnStats:
+		lo, hi = lo*bnGroup, min(hi*bnGroup, c)
+		mean := l.mean[lo:hi]
+		kernels.BatchNormSum(mean, x[lo:], rows, c)
+		for j := range mean {
+			mean[j] /= float64(rows)
+		}
+		kernels.BatchNormSqDev(l.sum[lo:hi], mean, x[lo:], rows, c)
+	case bnOutput:
+		kernels.BatchNormOutput(l.y.Data[lo*c:hi*c], x[lo*c:hi*c], l.mean, l.invStd, l.gamma.Value.Data, l.beta.Value.Data, hi-lo, c)
+	case bnGradSums:
+		lo, hi = lo*bnGroup, min(hi*bnGroup, c)
+		kernels.BatchNormGradSums(l.sum[lo:hi], l.sumXhat[lo:hi], l.mean[lo:hi], l.invStd[lo:hi], l.dy.Data[lo:], x[lo:], rows, c)
+	case bnGradIn:
+		dy, dx := l.dy.Data[lo*c:hi*c], l.dx.Data[lo*c:hi*c]
+		if l.training {
+			kernels.BatchNormGradInput(dx, dy, x[lo*c:hi*c], l.mean, l.invStd, l.scale, l.sum, l.sumXhat, float64(rows), hi-lo, c)
+			return
+		}
+		for r := 0; r < len(dy); r += c {
+			for j, d := range dy[r : r+c] {
+				dx[r+j] = float32(float64(l.gamma.Value.Data[j]) * l.invStd[j] * float64(d))
+			}
+		}
+	}
 }
 
 func (l *BatchNormalization) Type() string { return "BatchNormalization" }
@@ -100,26 +150,14 @@ func (l *BatchNormalization) Forward(x *tensor.Tensor, training bool) *tensor.Te
 	l.training = training
 	eps := l.epsilon()
 	if l.mean == nil {
-		s := make([]float64, 4*c)
-		l.mean, l.invStd, l.sum, l.sumXhat = s[:c:c], s[c:2*c:2*c], s[2*c:3*c:3*c], s[3*c:]
+		s := make([]float64, 5*c)
+		l.mean, l.invStd, l.sum, l.sumXhat, l.scale = s[:c:c], s[c:2*c:2*c], s[2*c:3*c:3*c], s[3*c:4*c:4*c], s[4*c:]
 	}
 	if training {
 		clear(l.mean)
 		clear(l.sum)
-		for r := 0; r < len(x.Data); r += c {
-			for j, v := range x.Data[r : r+c] {
-				l.mean[j] += float64(v)
-			}
-		}
-		for j := range l.mean {
-			l.mean[j] /= float64(rows)
-		}
-		for r := 0; r < len(x.Data); r += c {
-			for j, v := range x.Data[r : r+c] {
-				d := float64(v) - l.mean[j]
-				l.sum[j] += d * d
-			}
-		}
+		l.x = x
+		l.split.items(l, bnStats, (c+bnGroup-1)/bnGroup, max(1, splitGrain/max(rows*bnGroup, 1)))
 		m := l.momentum()
 		mm, mv := l.movMean.Value.Data, l.movVar.Value.Data
 		for j := range l.mean {
@@ -136,60 +174,35 @@ func (l *BatchNormalization) Forward(x *tensor.Tensor, training bool) *tensor.Te
 	}
 	l.x = x
 	l.y = resize(l.y, x.Shape...)
-	g, b := l.gamma.Value.Data, l.beta.Value.Data
-	for r := 0; r < len(x.Data); r += c {
-		xr, yr := x.Data[r:r+c], l.y.Data[r:r+c]
-		for j, v := range xr {
-			yr[j] = g[j]*l.normalize(v, j) + b[j]
-		}
-	}
+	l.split.rows(l, bnOutput, rows, c)
 	return l.y
-}
-
-// normalize returns xhat, the normalised value v of feature j, with the
-// statistics of the last Forward: Backward computes it again, bit for bit,
-// rather than keep a buffer of the input's size.
-func (l *BatchNormalization) normalize(v float32, j int) float32 {
-	return float32((float64(v) - l.mean[j]) * l.invStd[j])
 }
 
 // Backward, in training mode, differentiates through the batch statistics:
 //
 //	dx = gamma·invStd/R · (R·dy - Σdy - xhat·Σ(dy·xhat))
 //
-// over the R rows of the batch; at inference dx = gamma·invStd·dy.
+// over the R rows of the batch; at inference dx = gamma·invStd·dy. xhat is
+// computed again from the input, bit for bit as Forward did (see
+// kernels.BatchNormGradSums), rather than kept in a buffer of the input's
+// size.
 func (l *BatchNormalization) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	checkGrad(l, dy, l.y)
 	c := l.c
-	rows := float64(len(dy.Data) / c)
+	rows := len(dy.Data) / c
 	clear(l.sum)
 	clear(l.sumXhat)
-	for r := 0; r < len(dy.Data); r += c {
-		xr := l.x.Data[r : r+c]
-		for j, d := range dy.Data[r : r+c] {
-			l.sum[j] += float64(d)
-			l.sumXhat[j] += float64(d) * float64(l.normalize(xr[j], j))
-		}
-	}
-	dg, db := l.gamma.Grad.Data, l.beta.Grad.Data
+	l.dy = dy
+	l.split.items(l, bnGradSums, (c+bnGroup-1)/bnGroup, max(1, splitGrain/max(rows*bnGroup, 1)))
+	dg, db, g := l.gamma.Grad.Data, l.beta.Grad.Data, l.gamma.Value.Data
 	for j := range c {
 		dg[j] += float32(l.sumXhat[j])
 		db[j] += float32(l.sum[j])
+		l.scale[j] = float64(g[j]) * l.invStd[j] / float64(rows)
 	}
 	l.dx = l.grad(l.dx, dy.Shape...)
-	g := l.gamma.Value.Data
-	for r := 0; r < len(dy.Data); r += c {
-		xr, dr, dxr := l.x.Data[r:r+c], dy.Data[r:r+c], l.dx.Data[r:r+c]
-		for j, d := range dr {
-			s := float64(g[j]) * l.invStd[j]
-			if !l.training {
-				dxr[j] = float32(s * float64(d))
-				continue
-			}
-			h := l.normalize(xr[j], j)
-			dxr[j] = float32(s / rows * (rows*float64(d) - l.sum[j] - float64(h)*l.sumXhat[j]))
-		}
-	}
+	l.split.rows(l, bnGradIn, rows, c)
+	l.dy = nil
 	return l.dx
 }
 

@@ -81,3 +81,25 @@ func BenchmarkMaxPool2D(b *testing.B) {
 		l.Backward(y)
 	}
 }
+
+// BenchmarkBatchNormReLU is a training pass of batch normalisation and ReLU
+// over the output of the resnet preset's first convolution at batch 64.
+func BenchmarkBatchNormReLU(b *testing.B) {
+	bn, relu := &nn.BatchNormalization{}, &nn.ReLU{}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, l := range []nn.Layer{bn, relu} {
+		if _, err := l.Build([]int{32, 32, 32}, rng); err != nil {
+			b.Fatal(err)
+		}
+	}
+	x := tensor.New(64, 32, 32, 32)
+	for i := range x.Data {
+		x.Data[i] = float32(rng.NormFloat64())
+	}
+	dy := x.Clone()
+	b.SetBytes(int64(4 * len(x.Data)))
+	for b.Loop() {
+		relu.Forward(bn.Forward(x, true), true)
+		bn.Backward(relu.Backward(dy))
+	}
+}

@@ -129,7 +129,7 @@ func (s *Server) handleActivations(w http.ResponseWriter, r *http.Request) {
 	}
 	withSaliency := r.URL.Query().Get("saliency") == "1"
 	s.post(w, r, m, func(ctx context.Context, f model.Framed) (any, error) {
-		t, err := m.c.Trace(ctx, f.Pixels, k)
+		t, err := m.c.TraceWith(ctx, f.Pixels, model.TraceOptions{Top: k, Saliency: withSaliency, Class: class})
 		if err != nil {
 			return nil, err
 		}
@@ -148,13 +148,8 @@ func (s *Server) handleActivations(w http.ResponseWriter, r *http.Request) {
 			e.Min, e.Max, e.Encoding, e.Data = encode(o.Data, full[i])
 			ans.Layers = append(ans.Layers, e)
 		}
-		if withSaliency {
-			if class < 0 {
-				class = t.Top[0].Label
-			}
-			if ans.Saliency, err = m.saliency(ctx, f.Pixels, class); err != nil {
-				return nil, err
-			}
+		if t.Saliency != nil {
+			ans.Saliency = m.saliencyAnswer(t.Saliency)
 		}
 		return ans, nil
 	})
@@ -167,6 +162,11 @@ func (m *served) saliency(ctx context.Context, px []float32, class int) (*salien
 	if err != nil {
 		return nil, err
 	}
+	return m.saliencyAnswer(sal), nil
+}
+
+// saliencyAnswer answers a saliency map as uint8 levels of its maximum.
+func (m *served) saliencyAnswer(sal *model.Saliency) *saliencyAnswer {
 	var top float32
 	for _, v := range sal.Map.Data {
 		top = max(top, v)
@@ -177,7 +177,7 @@ func (m *served) saliency(ctx context.Context, px []float32, class int) (*salien
 			b[i] = uint8(v/top*255 + 0.5)
 		}
 	}
-	return &saliencyAnswer{Class: sal.Class, Name: m.classes[sal.Class], Shape: sal.Map.Shape, Max: top, Data: base64.StdEncoding.EncodeToString(b)}, nil
+	return &saliencyAnswer{Class: sal.Class, Name: m.classes[sal.Class], Shape: sal.Map.Shape, Max: top, Data: base64.StdEncoding.EncodeToString(b)}
 }
 
 func (s *Server) handleSaliency(w http.ResponseWriter, r *http.Request) {

@@ -49,10 +49,20 @@ func usagef(format string, args ...any) error {
 
 // Main runs convnet with the given arguments and returns the process exit code.
 // SIGINT and SIGTERM cancel the command's context; long commands stop cleanly.
+// A second signal while the command winds down ends the process at once.
 func Main(args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	defer stop()
 	return run(ctx, args, stdout, stderr)
+}
+
+// signalContext returns a context cancelled by the first SIGINT or SIGTERM,
+// after which the signals get their default action back: a second Ctrl-C
+// kills the process (files are written atomically, so none is left broken).
+func signalContext() (context.Context, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	context.AfterFunc(ctx, stop)
+	return ctx, stop
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {

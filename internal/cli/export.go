@@ -74,7 +74,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	tfs := flag.NewFlagSet("train", flag.ContinueOnError)
 	o.Train.register(tfs)
 	tfs.VisitAll(func(f *flag.Flag) {
-		usage := "pytorch: " + f.Usage
+		usage, value := "pytorch: "+f.Usage, f.Value
 		switch f.Name {
 		case "model":
 			usage = "the model file, or a preset (" + strings.Join(model.PresetNames(), ", ") + ") with random weights; " +
@@ -83,8 +83,12 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			usage = "the file (onnx) or the new folder (pytorch) to write (required)"
 		case "force":
 			usage = "overwrite an existing output file (pytorch: the project's files in an existing folder)"
+		case "max-memory":
+			// A model file's limit, as for predict and serve.
+			usage = "the memory a model file may need to run on one image, such as 2GiB: larger models are refused"
+			value = &memorySize{n: &o.Train.MaxMemory, text: fmt.Sprintf("%dMiB", model.DefaultMaxMemory>>20)}
 		}
-		fs.Var(f.Value, f.Name, usage)
+		fs.Var(value, f.Name, usage)
 	})
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -107,7 +111,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return usagef("--model and --out are required")
 		}
 		for name := range o.set {
-			if !slices.Contains([]string{"format", "model", "out", "force"}, name) {
+			if !slices.Contains([]string{"format", "model", "out", "force", "max-memory"}, name) {
 				return usagef("--%s is a training flag: it applies to --format pytorch", name)
 			}
 		}
@@ -116,7 +120,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func exportONNX(ctx context.Context, o *ExportOptions, stdout io.Writer) error {
-	m, err := openModel(o.Model, nil, 0, 0)
+	m, err := openModel(o.Model, nil, 0, o.Train.MaxMemory)
 	if err != nil {
 		return err
 	}

@@ -83,7 +83,7 @@ func exportNetwork(ctx context.Context, o *ExportOptions) (m *model.Sequential, 
 			return nil, "", false, usagef("unknown model %q: not a preset (%s), a built-in model (%s) nor a file",
 				name, strings.Join(model.PresetNames(), ", "), strings.Join(pretrained.Names(), ", "))
 		}
-		if m, _, err = loadModel(name, 0); err != nil {
+		if m, _, err = loadModel(name, o.Train.MaxMemory); err != nil {
 			return nil, "", false, err
 		}
 		return m, fmt.Sprintf("the network of %s", filepath.Base(name)), true, nil

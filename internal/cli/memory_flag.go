@@ -23,6 +23,18 @@ func maxMemoryFlag(fs *flag.FlagSet, n *int64) {
 		"the memory a model may need to run on one image, such as 512MiB or 2GiB: larger models are refused")
 }
 
+// defaultTrainMemory is what the activations of a training batch may take
+// unless --max-memory says otherwise: 4 GiB, eight times what the resnet
+// recipe's batch of 64 needs.
+const defaultTrainMemory = 4 << 30
+
+// trainMemoryFlag registers train's --max-memory, storing bytes in n (0
+// until set: defaultTrainMemory).
+func trainMemoryFlag(fs *flag.FlagSet, n *int64) {
+	fs.Var(&memorySize{n: n, text: fmt.Sprintf("%dGiB", defaultTrainMemory>>30)}, "max-memory",
+		"the memory the model's activations may take for one training batch, such as 4GiB: larger models or batches are refused")
+}
+
 func (s *memorySize) String() string { return s.text }
 
 func (s *memorySize) Set(v string) error {

@@ -13,9 +13,31 @@ import (
 	"github.com/convnet-go/convnet/nn"
 )
 
-// buildModel builds and compiles the model (or takes the resumed one) and
-// fits the preprocessing on the training set.
+// buildModel builds and compiles the model (or takes the resumed one),
+// checks what a training batch of it needs against --max-memory and fits
+// the preprocessing on the training set.
 func (t *trainer) buildModel() error {
+	if err := t.makeModel(); err != nil {
+		return err
+	}
+	limit := t.o.MaxMemory
+	if limit == 0 {
+		limit = defaultTrainMemory
+	}
+	if need := t.m.ActivationBytes(t.o.BatchSize); need > limit {
+		name := t.o.Model
+		if t.from != "" {
+			name = t.from
+		}
+		return fmt.Errorf("%s: the model needs %v for a training batch of %d samples of shape %v, more than the limit of %v (--max-memory, or a smaller --batch-size)",
+			name, model.Bytes(need), t.o.BatchSize, t.m.InputShape(), model.Bytes(limit))
+	}
+	return nil
+}
+
+// makeModel builds and compiles the model (or takes the resumed one) and
+// fits the preprocessing on the training set.
+func (t *trainer) makeModel() error {
 	o := t.o
 	classes := t.train.ClassNames
 	if r := t.resumed; r != nil {

@@ -27,6 +27,7 @@ type trainOptions struct {
 	BatchSize int
 	DropLast  bool
 	Workers   int
+	MaxMemory int64 // what a training batch may need (0: defaultTrainMemory)
 
 	Optimizer   string
 	LR          float64
@@ -126,6 +127,7 @@ func (o *trainOptions) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.BatchSize, "batch-size", 100, "batch size")
 	fs.BoolVar(&o.DropLast, "drop-last", true, "end each epoch before a last, smaller batch (the tutorial's steps_per_epoch = N // batch size)")
 	fs.IntVar(&o.Workers, "workers", 1, "goroutines preparing batches (augmentation)")
+	trainMemoryFlag(fs, &o.MaxMemory)
 
 	fs.StringVar(&o.Optimizer, "optimizer", "rmsprop", "sgd, rmsprop, adam or adamw")
 	fs.Float64Var(&o.LR, "lr", 0.001, "learning rate")
@@ -201,7 +203,7 @@ func (o *trainOptions) settle(fs *flag.FlagSet) error {
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if o.Resume != "" {
 		for name := range set {
-			if name != "resume" && name != "workers" && name != "watch" && name != "addr" {
+			if !slices.Contains([]string{"resume", "workers", "max-memory", "watch", "addr"}, name) {
 				return usagef("--%s cannot be changed when resuming: the checkpoint's options are used", name)
 			}
 		}

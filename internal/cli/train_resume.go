@@ -30,7 +30,9 @@ const (
 // the run stopped, and the options of the command line that started it,
 // with the workers and the watching of the command line that resumes it.
 func (t *trainer) resume(path string, now *trainOptions) error {
-	m, err := model.Load(path)
+	// The model's memory is checked once the options are known, in
+	// buildModel, before its first step.
+	m, err := model.LoadWith(path, model.LoadOptions{MaxMemory: -1})
 	if err != nil {
 		return err
 	}
@@ -56,6 +58,9 @@ func (t *trainer) resume(path string, now *trainOptions) error {
 		return fmt.Errorf("%s: the checkpoint has no optimizer state", path)
 	}
 	o.Workers, o.Watch, o.WatchAddr = now.Workers, now.Watch, now.WatchAddr
+	if now.MaxMemory != 0 {
+		o.MaxMemory = now.MaxMemory
+	}
 	t.o, t.args, t.from, t.resumed, t.state = o, st.Args, path, m, st
 	return nil
 }

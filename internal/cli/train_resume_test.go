@@ -151,6 +151,22 @@ func TestTrainResumeKeepsFiles(t *testing.T) {
 	}
 }
 
+// TestTrainResumeMaxMemory resumes a run with --max-memory, the one
+// training option besides the workers and the watching that a resumed run
+// may change: too little refuses the checkpoint before its first step.
+func TestTrainResumeMaxMemory(t *testing.T) {
+	f := writeCSVSet(t, smallSet)
+	out := filepath.Join(t.TempDir(), "m.safetensors")
+	ckpt := interruptedRun(t, append(trainArgs(t, f, out), "--no-evaluate"), 1, 2)
+	code, _, stderr := runCLI("train", "--resume", ckpt, "--max-memory", "16KiB")
+	if want := ckpt + ": the model needs"; code != exitError || !strings.Contains(stderr, want) || strings.Contains(stderr, "Epoch 2/") {
+		t.Fatalf("train --resume --max-memory 16KiB: exit %d, stderr:\n%s\nwant exit %d and %q before any step", code, stderr, exitError, want)
+	}
+	if code, _, stderr := runCLI("train", "--resume", ckpt, "--max-memory", "1GiB"); code != 0 {
+		t.Fatalf("train --resume --max-memory 1GiB: exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
 // TestTrainSignal sends SIGINT or SIGTERM to the process during a run: the
 // run's context is cancelled within a second, training stops after the
 // step in progress, and the checkpoint saved says where to resume.

@@ -1389,6 +1389,237 @@ maxPool2x2GradAVX512_done:
 	VZEROUPPER
 	RET
 
+// func bnSum16AVX512(sum *float64, x *float32, rows int, ld int)
+// Requires: AVX, AVX512F
+TEXT ·bnSum16AVX512(SB), NOSPLIT, $0-32
+	MOVQ    sum+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    rows+16(FP), DX
+	MOVQ    ld+24(FP), BX
+	VMOVUPD (AX), Z0
+	VMOVUPD 64(AX), Z1
+	SHLQ    $0x02, BX
+	TESTQ   DX, DX
+	JZ      bnSum16AVX512_done
+
+bnSum16AVX512_row:
+	VCVTPS2PD (CX), Z2
+	VADDPD    Z2, Z0, Z0
+	VCVTPS2PD 32(CX), Z2
+	VADDPD    Z2, Z1, Z1
+	ADDQ      BX, CX
+	DECQ      DX
+	JNZ       bnSum16AVX512_row
+
+bnSum16AVX512_done:
+	VMOVUPD Z0, (AX)
+	VMOVUPD Z1, 64(AX)
+	VZEROUPPER
+	RET
+
+// func bnSqDev16AVX512(sum *float64, mean *float64, x *float32, rows int, ld int)
+// Requires: AVX, AVX512F
+TEXT ·bnSqDev16AVX512(SB), NOSPLIT, $0-40
+	MOVQ    sum+0(FP), AX
+	MOVQ    mean+8(FP), CX
+	MOVQ    x+16(FP), DX
+	MOVQ    rows+24(FP), BX
+	MOVQ    ld+32(FP), SI
+	VMOVUPD (AX), Z0
+	VMOVUPD 64(AX), Z1
+	VMOVUPD (CX), Z2
+	VMOVUPD 64(CX), Z3
+	SHLQ    $0x02, SI
+	TESTQ   BX, BX
+	JZ      bnSqDev16AVX512_done
+
+bnSqDev16AVX512_row:
+	VCVTPS2PD (DX), Z4
+	VSUBPD    Z2, Z4, Z4
+	VMULPD    Z4, Z4, Z4
+	VADDPD    Z4, Z0, Z0
+	VCVTPS2PD 32(DX), Z4
+	VSUBPD    Z3, Z4, Z4
+	VMULPD    Z4, Z4, Z4
+	VADDPD    Z4, Z1, Z1
+	ADDQ      SI, DX
+	DECQ      BX
+	JNZ       bnSqDev16AVX512_row
+
+bnSqDev16AVX512_done:
+	VMOVUPD Z0, (AX)
+	VMOVUPD Z1, 64(AX)
+	VZEROUPPER
+	RET
+
+// func bnOutput16AVX512(y *float32, x *float32, mean *float64, invStd *float64, gamma *float32, beta *float32, rows int, ld int)
+// Requires: AVX, AVX512F
+TEXT ·bnOutput16AVX512(SB), NOSPLIT, $0-64
+	MOVQ    y+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    mean+16(FP), DX
+	VMOVUPD (DX), Z0
+	VMOVUPD 64(DX), Z1
+	MOVQ    invStd+24(FP), DX
+	VMOVUPD (DX), Z2
+	VMOVUPD 64(DX), Z3
+	MOVQ    gamma+32(FP), DX
+	VMOVUPS (DX), Y4
+	VMOVUPS 32(DX), Y5
+	MOVQ    beta+40(FP), DX
+	VMOVUPS (DX), Y6
+	VMOVUPS 32(DX), Y7
+	MOVQ    rows+48(FP), DX
+	MOVQ    ld+56(FP), BX
+	SHLQ    $0x02, BX
+	TESTQ   DX, DX
+	JZ      bnOutput16AVX512_done
+
+bnOutput16AVX512_row:
+	VCVTPS2PD (CX), Z8
+	VSUBPD    Z0, Z8, Z8
+	VMULPD    Z2, Z8, Z8
+	VCVTPD2PS Z8, Y8
+	VMULPS    Y8, Y4, Y8
+	VADDPS    Y6, Y8, Y8
+	VMOVUPS   Y8, (AX)
+	VCVTPS2PD 32(CX), Z8
+	VSUBPD    Z1, Z8, Z8
+	VMULPD    Z3, Z8, Z8
+	VCVTPD2PS Z8, Y8
+	VMULPS    Y8, Y5, Y8
+	VADDPS    Y7, Y8, Y8
+	VMOVUPS   Y8, 32(AX)
+	ADDQ      BX, CX
+	ADDQ      BX, AX
+	DECQ      DX
+	JNZ       bnOutput16AVX512_row
+
+bnOutput16AVX512_done:
+	VZEROUPPER
+	RET
+
+// func bnGradSums16AVX512(sum *float64, sumXhat *float64, mean *float64, invStd *float64, dy *float32, x *float32, rows int, ld int)
+// Requires: AVX, AVX512F
+TEXT ·bnGradSums16AVX512(SB), NOSPLIT, $0-64
+	MOVQ    sum+0(FP), AX
+	MOVQ    sumXhat+8(FP), CX
+	MOVQ    mean+16(FP), DX
+	VMOVUPD (DX), Z0
+	VMOVUPD 64(DX), Z1
+	MOVQ    invStd+24(FP), DX
+	VMOVUPD (DX), Z2
+	VMOVUPD 64(DX), Z3
+	MOVQ    dy+32(FP), DX
+	MOVQ    x+40(FP), BX
+	MOVQ    rows+48(FP), SI
+	MOVQ    ld+56(FP), DI
+	VMOVUPD (AX), Z4
+	VMOVUPD 64(AX), Z5
+	VMOVUPD (CX), Z6
+	VMOVUPD 64(CX), Z7
+	SHLQ    $0x02, DI
+	TESTQ   SI, SI
+	JZ      bnGradSums16AVX512_done
+
+bnGradSums16AVX512_row:
+	VCVTPS2PD (BX), Z8
+	VSUBPD    Z0, Z8, Z8
+	VMULPD    Z2, Z8, Z8
+	VCVTPD2PS Z8, Y8
+	VCVTPS2PD Y8, Z8
+	VCVTPS2PD (DX), Z9
+	VADDPD    Z9, Z4, Z4
+	VMULPD    Z8, Z9, Z8
+	VADDPD    Z8, Z6, Z6
+	VCVTPS2PD 32(BX), Z8
+	VSUBPD    Z1, Z8, Z8
+	VMULPD    Z3, Z8, Z8
+	VCVTPD2PS Z8, Y8
+	VCVTPS2PD Y8, Z8
+	VCVTPS2PD 32(DX), Z9
+	VADDPD    Z9, Z5, Z5
+	VMULPD    Z8, Z9, Z8
+	VADDPD    Z8, Z7, Z7
+	ADDQ      DI, BX
+	ADDQ      DI, DX
+	DECQ      SI
+	JNZ       bnGradSums16AVX512_row
+
+bnGradSums16AVX512_done:
+	VMOVUPD Z4, (AX)
+	VMOVUPD Z5, 64(AX)
+	VMOVUPD Z6, (CX)
+	VMOVUPD Z7, 64(CX)
+	VZEROUPPER
+	RET
+
+// func bnGradInput16AVX512(dx *float32, dy *float32, x *float32, mean *float64, invStd *float64, scale *float64, sum *float64, sumXhat *float64, n float64, rows int, ld int)
+// Requires: AVX, AVX512F, SSE2
+TEXT ·bnGradInput16AVX512(SB), NOSPLIT, $0-88
+	MOVQ         dx+0(FP), AX
+	MOVQ         dy+8(FP), CX
+	MOVQ         x+16(FP), DX
+	MOVQ         mean+24(FP), BX
+	VMOVUPD      (BX), Z0
+	VMOVUPD      64(BX), Z1
+	MOVQ         invStd+32(FP), BX
+	VMOVUPD      (BX), Z2
+	VMOVUPD      64(BX), Z3
+	MOVQ         scale+40(FP), BX
+	VMOVUPD      (BX), Z4
+	VMOVUPD      64(BX), Z5
+	MOVQ         sum+48(FP), BX
+	VMOVUPD      (BX), Z6
+	VMOVUPD      64(BX), Z7
+	MOVQ         sumXhat+56(FP), BX
+	VMOVUPD      (BX), Z8
+	VMOVUPD      64(BX), Z9
+	MOVSD        n+64(FP), X10
+	VBROADCASTSD X10, Z10
+	MOVQ         rows+72(FP), BX
+	MOVQ         ld+80(FP), SI
+	SHLQ         $0x02, SI
+	TESTQ        BX, BX
+	JZ           bnGradInput16AVX512_done
+
+bnGradInput16AVX512_row:
+	VCVTPS2PD (DX), Z11
+	VSUBPD    Z0, Z11, Z11
+	VMULPD    Z2, Z11, Z11
+	VCVTPD2PS Z11, Y11
+	VCVTPS2PD Y11, Z11
+	VCVTPS2PD (CX), Z12
+	VMULPD    Z12, Z10, Z12
+	VSUBPD    Z6, Z12, Z12
+	VMULPD    Z8, Z11, Z11
+	VSUBPD    Z11, Z12, Z12
+	VMULPD    Z12, Z4, Z12
+	VCVTPD2PS Z12, Y11
+	VMOVUPS   Y11, (AX)
+	VCVTPS2PD 32(DX), Z11
+	VSUBPD    Z1, Z11, Z11
+	VMULPD    Z3, Z11, Z11
+	VCVTPD2PS Z11, Y11
+	VCVTPS2PD Y11, Z11
+	VCVTPS2PD 32(CX), Z12
+	VMULPD    Z12, Z10, Z12
+	VSUBPD    Z7, Z12, Z12
+	VMULPD    Z9, Z11, Z11
+	VSUBPD    Z11, Z12, Z12
+	VMULPD    Z12, Z5, Z12
+	VCVTPD2PS Z12, Y11
+	VMOVUPS   Y11, 32(AX)
+	ADDQ      SI, DX
+	ADDQ      SI, CX
+	ADDQ      SI, AX
+	DECQ      BX
+	JNZ       bnGradInput16AVX512_row
+
+bnGradInput16AVX512_done:
+	VZEROUPPER
+	RET
+
 // func convTile12x32AVX512(nseg int, seg int, a *float32, rsA int, csA int, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
 // Requires: AVX, AVX512DQ, AVX512F
 TEXT ·convTile12x32AVX512(SB), NOSPLIT, $0-96

@@ -8,3 +8,17 @@ func asmImpls(avx2, avx512 bool) []*gemmImpl { return nil }
 func reluGradSumVec(dz, dy, y, sum []float32) bool                          { return false }
 func maxPool2x2Vec(y []float32, arg []int32, x []float32, g *ConvGeom) bool { return false }
 func maxPool2x2GradVec(dx, dy []float32, arg []int32, g *ConvGeom) bool     { return false }
+
+// The batch normalisation loops are never called without AVX-512.
+
+func bnSumVec(sum []float64, x []float32, rows, ld int)         { panic("kernels: no AVX-512") }
+func bnSqDevVec(sum, mean []float64, x []float32, rows, ld int) { panic("kernels: no AVX-512") }
+func bnOutputVec(y, x []float32, mean, invStd []float64, g, b []float32, rows, ld int) {
+	panic("kernels: no AVX-512")
+}
+func bnGradSumsVec(sum, sumXhat, mean, invStd []float64, dy, x []float32, rows, ld int) {
+	panic("kernels: no AVX-512")
+}
+func bnGradInputVec(dx, dy, x []float32, mean, invStd, scale, sum, sumXhat []float64, n float64, rows, ld int) {
+	panic("kernels: no AVX-512")
+}
