@@ -62,16 +62,30 @@ func newPlan(m *Model) plan {
 // holds a couple of activation-sized buffers rather than one per layer.
 //
 // Backward visits the layers from the last to the first; call step i the
-// visit of Layers[i]. Its temporary values are used during step i only; its
-// input gradient, dL/d(node j), is written at step i and read until step
-// j-1, where Layers[j-1] consumes it (added by then into any sum over
-// several users, see add; step -1 is the caller reading the model's input
-// gradient). A buffer is lent again only once every use of it has ended,
-// the lowest-numbered free buffer first, so the assignment is fixed by the
-// graph. A layer that does not share keeps its own buffers and only reads
-// lent ones (its dy), so it needs nothing here.
+// visit of Layers[i]. Its input gradient, dL/d(node j), is written at step
+// i and read until step j-1, where Layers[j-1] consumes it (added by then
+// into any sum over several users, see add; step -1 is the caller reading
+// the model's input gradient). Its temporary values are used during step i
+// only. They go into the buffer lent for the input gradient of the layer
+// its output feeds, which is dy itself, needed no more after step i; when
+// the output feeds several layers, into that of the first visited, whose
+// gradient is dy itself or has been added into dy's sum by step i. Failing
+// a lent buffer there (the last layer, a layer after one that does not
+// share), they get one of their own. A buffer is lent again only once every
+// use of it has ended, the lowest-numbered free buffer first, so the
+// assignment is fixed by the graph. A layer that does not share keeps
+// its own buffers and only reads lent ones (its dy), so it needs nothing
+// here.
 func (p *plan) lend(layers []nn.Layer) {
-	var last []int // per buffer, the step at which its last use ends
+	n := len(layers)
+	user := make([]int, n+1) // per node, the last layer it feeds
+	for i := range layers {
+		for _, j := range p.inbound[i] {
+			user[j] = i
+		}
+	}
+	dxOf := make([]*nn.Buffer, n) // per layer, the buffer lent for its dx
+	var last []int                // per buffer, the step at which its last use ends
 	take := func(first, end int) *nn.Buffer {
 		for k, e := range last {
 			if e > first {
@@ -83,13 +97,20 @@ func (p *plan) lend(layers []nn.Layer) {
 		p.lent = append(p.lent, new(nn.Buffer))
 		return p.lent[len(p.lent)-1]
 	}
-	for i := len(layers) - 1; i >= 0; i-- {
+	for i := n - 1; i >= 0; i-- {
 		s, ok := layers[i].(nn.BufferSharer)
 		if !ok || p.multi[i] != nil {
 			continue
 		}
-		scratch := take(i, i)
-		s.ShareBuffers(take(i, p.inbound[i][0]-1), scratch)
+		var scratch *nn.Buffer
+		if i < n-1 {
+			scratch = dxOf[user[i+1]]
+		}
+		if scratch == nil {
+			scratch = take(i, i)
+		}
+		dxOf[i] = take(i, p.inbound[i][0]-1)
+		s.ShareBuffers(dxOf[i], scratch)
 	}
 }
 

@@ -16,6 +16,11 @@ type Buffer struct{ data []float32 }
 // Cap returns the number of values the buffer holds.
 func (b *Buffer) Cap() int { return cap(b.data) }
 
+// Tensor returns a new tensor of the given shape over the first values of
+// b, growing b if needed: how a caller puts dy in the buffer it lends a
+// layer as scratch (see [BufferSharer]).
+func (b *Buffer) Tensor(shape ...int) *tensor.Tensor { return b.tensor(nil, shape...) }
+
 // tensor returns t reshaped to shape over the first values of b, growing b
 // if needed; t's shape storage is reused when it has the right length.
 func (b *Buffer) tensor(t *tensor.Tensor, shape ...int) *tensor.Tensor {
@@ -44,10 +49,18 @@ func (b *Buffer) tensor(t *tensor.Tensor, shape ...int) *tensor.Tensor {
 // convolution's gradient through its activation), instead of buffers of its
 // own. The returned dL/dx then stays valid until dx is next written, by
 // this layer or another: the caller must not lend dx to another layer
-// before it has consumed the gradient, nor lend the buffer holding dy as
-// either buffer. dx and scratch must differ. ShareBuffers(nil, nil) gives
-// the layer buffers of its own again. Forward and the values Backward keeps
-// between calls are unaffected, and so are the results, bit for bit.
+// before it has consumed the gradient. dx and scratch must differ.
+//
+// scratch may be the buffer that holds dy, from its first value (see
+// [Buffer.Tensor]), when the caller needs dy no more after Backward: the
+// layer then overwrites dy with its temporary values, each computed from
+// the values of dy at the same place, and reads dy no more, which saves a
+// buffer the size of dy. Otherwise dy is not modified. dx must never hold
+// dy.
+//
+// ShareBuffers(nil, nil) gives the layer buffers of its own again. Forward
+// and the values Backward keeps between calls are unaffected, and so are
+// the results, bit for bit.
 type BufferSharer interface {
 	ShareBuffers(dx, scratch *Buffer)
 }

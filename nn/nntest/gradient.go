@@ -146,8 +146,9 @@ func (h *harness) checkGradients() {
 
 // checkSharedBuffers runs Backward of a layer that can compute in lent
 // buffers ([nn.BufferSharer]) with two lent buffers, then with the same two
-// swapped, so that each holds the other's stale values: the input and
-// parameter gradients must be those of the layer's own buffers, bit for bit.
+// swapped, so that each holds the other's stale values, then with dy in the
+// scratch buffer: the input and parameter gradients must be those of the
+// layer's own buffers, bit for bit.
 func (h *harness) checkSharedBuffers() {
 	s, ok := h.l.(nn.BufferSharer)
 	if !ok || h.c.Ins != nil {
@@ -155,11 +156,16 @@ func (h *harness) checkSharedBuffers() {
 	}
 	defer s.ShareBuffers(nil, nil)
 	a, b := new(nn.Buffer), new(nn.Buffer)
-	for pass, lent := range [][2]*nn.Buffer{{a, b}, {b, a}} {
+	for pass, lent := range [][2]*nn.Buffer{{a, b}, {b, a}, {a, b}} {
 		s.ShareBuffers(lent[0], lent[1])
 		h.zeroGrads()
 		h.forward(h.l, h.c.Training)
-		dx := h.backward(h.r.Clone())[0]
+		dy := h.r.Clone()
+		if pass == 2 {
+			dy = lent[1].Tensor(h.r.Shape...)
+			copy(dy.Data, h.r.Data)
+		}
+		dx := h.backward(dy)[0]
 		if lent[0].Cap() < len(dx.Data) {
 			h.errorf("with lent buffers, Backward returned dL/dx outside the lent buffer")
 		}

@@ -8,7 +8,8 @@
 //   - Forward leaves x unchanged and Backward leaves dy unchanged;
 //   - Backward accumulates into Param.Grad (a second pass doubles it);
 //   - a layer that computes in lent buffers (nn.BufferSharer) returns the
-//     same gradients, bit for bit, in two lent buffers holding stale values;
+//     same gradients, bit for bit, in two lent buffers holding stale values,
+//     and with dy in the buffer lent for its temporary values;
 //   - the config round-trips through encoding/json and nn.FromConfig to an
 //     equal config, and the rebuilt layer with copied weights gives a
 //     bit-identical output;
