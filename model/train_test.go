@@ -403,7 +403,7 @@ func TestOverfitAHCD(t *testing.T) {
 		}
 	}
 	sub := train.Subset(idx)
-	x := sub.X
+	x := sub.Tensor()
 	for i := range x.Data {
 		x.Data[i] /= 255
 	}
