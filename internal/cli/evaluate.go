@@ -280,13 +280,14 @@ func (ev *evaluation) store(m *model.Sequential, ds *data.Dataset) error {
 		Matrix: ev.Confusion.Counts, ImageShape: ds.Shape(),
 	}
 	kept := map[[2]int]int{}
+	img := make([]float32, ds.SampleSize())
 	for i, pred := range ev.Pred {
 		cell := [2]int{ds.Y[i], pred}
 		if kept[cell] == samplesPerCell {
 			continue
 		}
 		kept[cell]++
-		img := ds.Image(i)
+		ds.ImageTo(img, i)
 		px := make([]byte, len(img))
 		for j, v := range img {
 			px[j] = byte(min(max(v, 0), 255) + 0.5)
