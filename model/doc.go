@@ -141,7 +141,8 @@
 // the preprocessing saved in its file, and ranks the probabilities of
 // [Model.Predict], in batches of at most [ClassifierOptions].BatchSize
 // images and never more than the images given. [Classifier.Trace] adds every
-// layer's output, [Classifier.Saliency] the saliency map. Raw pixels of the
+// layer's output, [Classifier.Saliency] the saliency map, and
+// [Classifier.TraceWith] both from one forward pass. Raw pixels of the
 // wrong size or not finite are errors, and so is an output that is not
 // finite ([*NonFiniteError]). A classifier is safe for concurrent use: each
 // batch takes one of a pool of copies of the model, made as needed up to

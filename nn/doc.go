@@ -110,6 +110,11 @@
 // each block while it is in cache, and their derivatives likewise. Blocks are spread over the cores; the kernel
 // gradient is summed per fixed group of images and the groups are added in
 // order, so results are bit-identical whatever GOMAXPROCS is.
+// [BatchNormalization] and the activation layers cut their passes into
+// pieces for the cores in the same way: fixed pieces of rows, and sums over
+// the batch per group of 16 features, each feature's sum in row order; with
+// AVX-512, batch normalisation's loops are vector loops that perform the
+// same float operations as the Go ones.
 //
 // # Cost
 //
