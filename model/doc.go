@@ -67,7 +67,9 @@
 // reverse; an output used by several layers gets the sum of their
 // gradients. The buffers a step needs are allocated at the first step with
 // a given batch size and reused after, so steady-state steps do not
-// allocate. [Model.EvaluateBatch] gives loss and correct count in
+// allocate; the backward pass lends the layers a few buffers for their
+// gradients, each reused as soon as the gradient in it has been consumed
+// (see nn.BufferSharer), instead of one per layer. [Model.EvaluateBatch] gives loss and correct count in
 // inference mode.
 //
 // # Training on a data set

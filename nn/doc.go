@@ -94,6 +94,11 @@
 //     Clone what you keep.
 //   - Forward never modifies x but keeps a reference to it, so x must stay
 //     unchanged until Backward. Backward never modifies dy.
+//   - A model lends its layers' Backward the buffers of their input
+//     gradients and temporary values ([BufferSharer]), a few for all the
+//     layers: a gradient then lives until the model has consumed it, and
+//     the temporary values may take the place of a dy the model needs no
+//     more.
 //   - Forward keeps what Backward needs in both modes, so Backward after an
 //     inference Forward differentiates the inference function (saliency
 //     maps need this).
