@@ -60,9 +60,19 @@ func Main(args []string, stdout, stderr io.Writer) int {
 // after which the signals get their default action back: a second Ctrl-C
 // kills the process (files are written atomically, so none is left broken).
 func signalContext() (context.Context, context.CancelFunc) {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	context.AfterFunc(ctx, stop)
-	return ctx, stop
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+		}
+		// The default action is back before anyone sees the cancellation.
+		signal.Stop(ch)
+		cancel()
+	}()
+	return ctx, func() { signal.Stop(ch); cancel() }
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
