@@ -57,6 +57,12 @@ const (
 // cache line of each row.
 const bnGroup = 16
 
+// byFeatures runs a phase of sums over the rows per group of bnGroup
+// features, several groups to a piece when the batch is small.
+func (l *BatchNormalization) byFeatures(phase, rows int) {
+	l.split.items(l, phase, (l.c+bnGroup-1)/bnGroup, max(1, splitGrain/max(rows*bnGroup, 1)))
+}
+
 func (l *BatchNormalization) do(phase, lo, hi int) {
 	c := l.c
 	x := l.x.Data
@@ -157,7 +163,7 @@ func (l *BatchNormalization) Forward(x *tensor.Tensor, training bool) *tensor.Te
 		clear(l.mean)
 		clear(l.sum)
 		l.x = x
-		l.split.items(l, bnStats, (c+bnGroup-1)/bnGroup, max(1, splitGrain/max(rows*bnGroup, 1)))
+		l.byFeatures(bnStats, rows)
 		m := l.momentum()
 		mm, mv := l.movMean.Value.Data, l.movVar.Value.Data
 		for j := range l.mean {
@@ -193,7 +199,7 @@ func (l *BatchNormalization) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	clear(l.sum)
 	clear(l.sumXhat)
 	l.dy = dy
-	l.split.items(l, bnGradSums, (c+bnGroup-1)/bnGroup, max(1, splitGrain/max(rows*bnGroup, 1)))
+	l.byFeatures(bnGradSums, rows)
 	dg, db, g := l.gamma.Grad.Data, l.beta.Grad.Data, l.gamma.Value.Data
 	for j := range c {
 		dg[j] += float32(l.sumXhat[j])

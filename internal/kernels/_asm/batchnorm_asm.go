@@ -70,38 +70,35 @@ func xhat(x GPVirtual, h int, mean, invStd [2]VecVirtual) VecVirtual {
 	return t
 }
 
-// bnSum: for r, j: sum[j] += float64(x[r*ld+j])
-func bnSum() {
-	name := "bnSum16AVX512"
-	TEXT(name, NOSPLIT, "func(sum *float64, x *float32, rows, ld int)")
-	sum, x := gp("sum"), gp("x")
+// bnColumnSums emits bnSum16AVX512 (squared false):
+//
+//	for r, j: sum[j] += float64(x[r*ld+j])
+//
+// or bnSqDev16AVX512 (squared true):
+//
+//	for r, j: d := float64(x[r*ld+j]) - mean[j]; sum[j] += d * d
+func bnColumnSums(squared bool) {
+	name, sig := "bnSum16AVX512", "func(sum *float64, x *float32, rows, ld int)"
+	if squared {
+		name, sig = "bnSqDev16AVX512", "func(sum, mean *float64, x *float32, rows, ld int)"
+	}
+	TEXT(name, NOSPLIT, sig)
+	sum := gp("sum")
+	var m [2]VecVirtual
+	if squared {
+		m = pair(gp("mean"))
+	}
+	x := gp("x")
 	rows, ld := gp("rows"), gp("ld")
 	acc := pair(sum)
 	bnRows(name, rows, ld, []GPVirtual{x}, func() {
 		for h := range 2 {
 			t := ZMM()
 			VCVTPS2PD(Mem{Base: x, Disp: 32 * h}, t)
-			VADDPD(t, acc[h], acc[h])
-		}
-	})
-	storePair(acc, sum)
-	VZEROUPPER()
-	RET()
-}
-
-// bnSqDev: for r, j: d := float64(x[r*ld+j]) - mean[j]; sum[j] += d * d
-func bnSqDev() {
-	name := "bnSqDev16AVX512"
-	TEXT(name, NOSPLIT, "func(sum, mean *float64, x *float32, rows, ld int)")
-	sum, mean, x := gp("sum"), gp("mean"), gp("x")
-	rows, ld := gp("rows"), gp("ld")
-	acc, m := pair(sum), pair(mean)
-	bnRows(name, rows, ld, []GPVirtual{x}, func() {
-		for h := range 2 {
-			t := ZMM()
-			VCVTPS2PD(Mem{Base: x, Disp: 32 * h}, t)
-			VSUBPD(m[h], t, t)
-			VMULPD(t, t, t)
+			if squared {
+				VSUBPD(m[h], t, t)
+				VMULPD(t, t, t)
+			}
 			VADDPD(t, acc[h], acc[h])
 		}
 	})
@@ -198,8 +195,8 @@ func bnGradInput() {
 
 // batchNorm emits the loops of batchnorm.go.
 func batchNorm() {
-	bnSum()
-	bnSqDev()
+	bnColumnSums(false)
+	bnColumnSums(true)
 	bnOutput()
 	bnGradSums()
 	bnGradInput()
