@@ -28,6 +28,12 @@ type ClassifierOptions struct {
 	BatchSize int
 	// Invert applies to images ([Classifier.Pixels]), not to raw pixels.
 	Invert Invert
+	// MaxMemory bounds the activation memory of the batches that may run
+	// at once, all workers together ([Sequential.ActivationBytes]): Workers
+	// is lowered until one image per copy fits, then BatchSize until a
+	// batch per copy does, down to one image on one copy. Zero means no
+	// bound.
+	MaxMemory int64
 }
 
 // Prediction is one class and its probability.
@@ -137,6 +143,11 @@ func NewClassifier(m *Sequential, opts ClassifierOptions) (*Classifier, error) {
 	}
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 64
+	}
+	if opts.MaxMemory > 0 {
+		need := max(m.ActivationBytes(1), 1)
+		opts.Workers = int(max(min(opts.MaxMemory/need, int64(opts.Workers)), 1))
+		opts.BatchSize = int(max(min(opts.MaxMemory/need/int64(opts.Workers), int64(opts.BatchSize)), 1))
 	}
 	c := &Classifier{model: m, shape: shape, classes: classes, framing: framing, opts: opts, pool: make(chan *Sequential, opts.Workers), made: 1}
 	c.pool <- m

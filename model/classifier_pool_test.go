@@ -53,3 +53,35 @@ func TestPoolStats(t *testing.T) {
 	release2()
 	check("released", PoolStats{Size: 2, Copies: 2})
 }
+
+// TestClassifierMaxMemory checks that MaxMemory lowers the copies first,
+// then the batch, and that the classifier still classifies within it.
+func TestClassifierMaxMemory(t *testing.T) {
+	need := classifierModel(t).ActivationBytes(1)
+	tests := []struct {
+		budget                 int64
+		workers, batch         int
+		wantWorkers, wantBatch int
+	}{
+		{0, 4, 64, 4, 64},                // no bound
+		{1000 * need, 4, 64, 4, 64},      // everything fits
+		{10 * need, 2, 64, 2, 5},         // two copies of five images
+		{10*need + need - 1, 2, 8, 2, 5}, // a part of an image does not count
+		{3 * need, 4, 64, 3, 1},          // three copies of one image
+		{need / 2, 4, 64, 1, 1},          // at least one image on one copy
+	}
+	for _, tt := range tests {
+		c, err := NewClassifier(classifierModel(t), ClassifierOptions{Workers: tt.workers, BatchSize: tt.batch, MaxMemory: tt.budget})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.PoolStats().Size; got != tt.wantWorkers || c.opts.BatchSize != tt.wantBatch {
+			t.Errorf("MaxMemory %d (%.1f images), Workers %d, BatchSize %d: got %d copies of %d images, want %d of %d",
+				tt.budget, float64(tt.budget)/float64(need), tt.workers, tt.batch, got, c.opts.BatchSize, tt.wantWorkers, tt.wantBatch)
+		}
+		rs, err := c.ClassifyPixels(context.Background(), randomImages(7, 1), 1)
+		if err != nil || len(rs) != 7 {
+			t.Errorf("MaxMemory %d: ClassifyPixels() = %d results, %v; want 7", tt.budget, len(rs), err)
+		}
+	}
+}

@@ -20,7 +20,7 @@ type memorySize struct {
 // set: the library's default).
 func maxMemoryFlag(fs *flag.FlagSet, n *int64) {
 	fs.Var(&memorySize{n: n, text: fmt.Sprintf("%dMiB", model.DefaultMaxMemory>>20)}, "max-memory",
-		"the memory a model may need to run on one image, such as 512MiB or 2GiB: larger models are refused")
+		"the memory a model may take to run, such as 512MiB or 2GiB: a model that needs more for one image is refused, and its batches and concurrent copies are sized to fit")
 }
 
 // defaultTrainMemory is what the activations of a training batch may take

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -26,7 +27,7 @@ type predictOptions struct {
 	CSVLabel    string // label column of the CSV inputs; "" means none
 	ColumnMajor bool   // CSV pixels stored column by column (AHCD)
 	Inputs      []string
-	MaxMemory   int64 // what the model may need to run on one image (0: the default)
+	MaxMemory   int64 // what the model may take to run (0: the default)
 }
 
 func parsePredict(args []string, stderr io.Writer) (*predictOptions, error) {
@@ -78,13 +79,14 @@ func loadModel(spec string, maxMemory int64) (m *model.Sequential, builtin bool,
 }
 
 // classifier loads the model a --model flag names and makes its classifier,
-// running batches of at most opts.BatchSize images that fit in maxMemory.
+// running batches of at most opts.BatchSize images that fit in maxMemory
+// (0: the library's default) with those of its other copies.
 func classifier(spec string, maxMemory int64, opts model.ClassifierOptions) (*model.Classifier, bool, error) {
 	m, builtin, err := loadModel(spec, maxMemory)
 	if err != nil {
 		return nil, false, err
 	}
-	opts.BatchSize = max(1, min(opts.BatchSize, m.MaxBatch(maxMemory)))
+	opts.MaxMemory = cmp.Or(maxMemory, model.DefaultMaxMemory)
 	c, err := model.NewClassifier(m, opts)
 	if err != nil {
 		return nil, false, fmt.Errorf("model %s: %w", spec, err)

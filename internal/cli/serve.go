@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -27,7 +28,8 @@ func init() {
 type ServeOptions struct {
 	Models []string // model files; none means the built-in models
 	Addr   string   // host:port to listen on
-	// MaxMemory bounds what a model may need to run on one image (0: the
+	// MaxMemory bounds what a model may need to run on one image, and what
+	// its copies answering requests at once may take together (0: the
 	// library's default).
 	MaxMemory int64
 	// LogFormat is "text" or "json": the request records and warnings on
@@ -105,7 +107,7 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 func serve(ctx context.Context, opts ServeOptions, stdout, stderr io.Writer) error {
 	var models []web.Model
 	add := func(name string, m *model.Sequential) error {
-		c, err := model.NewClassifier(m, model.ClassifierOptions{})
+		c, err := model.NewClassifier(m, model.ClassifierOptions{MaxMemory: cmp.Or(opts.MaxMemory, model.DefaultMaxMemory)})
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
