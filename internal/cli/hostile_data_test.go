@@ -100,6 +100,21 @@ func procField(pid int, file, field string) int64 {
 	return -1
 }
 
+// readingStdin reports whether a thread of process pid is blocked in
+// read(0, ...), from /proc/pid/task/*/syscall; ok is false where the
+// system call's number is not known here.
+func readingStdin(pid int) (reading, ok bool) {
+	nr, ok := map[string]string{"amd64": "0", "arm64": "63", "386": "3"}[runtime.GOARCH]
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/syscall", pid))
+	for _, task := range tasks {
+		b, _ := os.ReadFile(task)
+		if f := strings.Fields(string(b)); len(f) > 1 && f[0] == nr && f[1] == "0x0" {
+			return true, ok
+		}
+	}
+	return false, ok
+}
+
 // wait waits for the child to end, reading its VmHWM every 2 ms meanwhile
 // (the peak of the last 2 ms can be missed, as VmHWM goes with the process),
 // and fails t if it takes longer than limit.
@@ -308,7 +323,23 @@ func TestHostileData(t *testing.T) {
 		defer w.Close()
 		c := startChild(t, bin, cache, r, "data", "info", "--csv", "-")
 		r.Close()
-		time.Sleep(200 * time.Millisecond)
+		// Signal it once it waits for the standard input, however slowly a
+		// busy machine starts it.
+		for {
+			reading, ok := readingStdin(c.cmd.Process.Pid)
+			if !ok {
+				time.Sleep(200 * time.Millisecond)
+				break
+			}
+			if reading {
+				break
+			}
+			if time.Since(c.start) > 20*time.Second {
+				c.cmd.Process.Kill()
+				t.Fatal("convnet did not read its standard input within 20 s")
+			}
+			time.Sleep(time.Millisecond)
+		}
 		// Its peak so far, read now: it may have exited before wait reads it.
 		c.peak = procField(c.cmd.Process.Pid, "status", "VmHWM")
 		c.start = time.Now()
