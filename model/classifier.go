@@ -31,8 +31,8 @@ type ClassifierOptions struct {
 	// MaxMemory bounds the activation memory of the batches that may run
 	// at once, all workers together ([Sequential.ActivationBytes]): Workers
 	// is lowered until one image per copy fits, then BatchSize until a
-	// batch per copy does, down to one image on one copy. Zero means no
-	// bound.
+	// batch per copy does, down to one image on one copy. Zero or less
+	// means no bound.
 	MaxMemory int64
 }
 
