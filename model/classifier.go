@@ -147,7 +147,7 @@ func NewClassifier(m *Sequential, opts ClassifierOptions) (*Classifier, error) {
 	if opts.MaxMemory > 0 {
 		need := max(m.ActivationBytes(1), 1)
 		opts.Workers = int(max(min(opts.MaxMemory/need, int64(opts.Workers)), 1))
-		opts.BatchSize = int(max(min(opts.MaxMemory/need/int64(opts.Workers), int64(opts.BatchSize)), 1))
+		opts.BatchSize = min(opts.BatchSize, m.MaxBatch(opts.MaxMemory/int64(opts.Workers)))
 	}
 	c := &Classifier{model: m, shape: shape, classes: classes, framing: framing, opts: opts, pool: make(chan *Sequential, opts.Workers), made: 1}
 	c.pool <- m

@@ -217,7 +217,8 @@
 // 512 MiB, unless raised), as [Model.ActivationBytes] computes it from
 // the shapes: a larger one is refused with a [*MemoryError] before its
 // weights are read. Callers size their batches with
-// [Model.MaxBatch].
+// [Model.MaxBatch]; a [Classifier] sizes its batches and copies to
+// [ClassifierOptions].MaxMemory.
 //
 // Decoding never panics, and what it allocates is bounded by the file: the
 // weights and their gradients (twice the data section; layers allocate
