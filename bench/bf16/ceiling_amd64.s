@@ -3,21 +3,24 @@
 // Twelve independent multiply-adds per iteration into Z0-Z11, so that the
 // loop is bound by the instructions' throughput, not their latency.
 
+// ZERO12 clears the twelve accumulators.
+#define ZERO12 VXORPS Z0, Z0, Z0; \
+	VXORPS Z1, Z1, Z1; \
+	VXORPS Z2, Z2, Z2; \
+	VXORPS Z3, Z3, Z3; \
+	VXORPS Z4, Z4, Z4; \
+	VXORPS Z5, Z5, Z5; \
+	VXORPS Z6, Z6, Z6; \
+	VXORPS Z7, Z7, Z7; \
+	VXORPS Z8, Z8, Z8; \
+	VXORPS Z9, Z9, Z9; \
+	VXORPS Z10, Z10, Z10; \
+	VXORPS Z11, Z11, Z11
+
 // func fmaLoop(n int): 12n VFMADD231PS, 32 floating-point operations each.
 TEXT ·fmaLoop(SB), NOSPLIT, $0-8
 	MOVQ n+0(FP), CX
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
-	VXORPS Z4, Z4, Z4
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	VXORPS Z7, Z7, Z7
-	VXORPS Z8, Z8, Z8
-	VXORPS Z9, Z9, Z9
-	VXORPS Z10, Z10, Z10
-	VXORPS Z11, Z11, Z11
+	ZERO12
 loop:
 	VFMADD231PS Z30, Z31, Z0
 	VFMADD231PS Z30, Z31, Z1
@@ -43,18 +46,7 @@ loop:
 // bits).
 TEXT ·bf16Loop(SB), NOSPLIT, $0-8
 	MOVQ n+0(FP), CX
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
-	VXORPS Z4, Z4, Z4
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	VXORPS Z7, Z7, Z7
-	VXORPS Z8, Z8, Z8
-	VXORPS Z9, Z9, Z9
-	VXORPS Z10, Z10, Z10
-	VXORPS Z11, Z11, Z11
+	ZERO12
 loop:
 	BYTE $0x62; BYTE $0x92; BYTE $0x06; BYTE $0x40; BYTE $0x52; BYTE $0xc6 // VDPBF16PS Z30, Z31, Z0
 	BYTE $0x62; BYTE $0x92; BYTE $0x06; BYTE $0x40; BYTE $0x52; BYTE $0xce // VDPBF16PS Z30, Z31, Z1
