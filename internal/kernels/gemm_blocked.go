@@ -40,6 +40,8 @@ type gemmPlan struct {
 
 	parts   [maxParts][4]int // rowLo, rowHi, colLo, colHi of each block of C
 	claimed [maxParts]atomic.Bool
+	offered int          // parts offered to the workers
+	taken   atomic.Int32 // offers the workers have finished with
 	wg      sync.WaitGroup
 }
 
@@ -123,6 +125,7 @@ func gemmBlocked(impl *gemmImpl, transA, transB bool, m, n, k int, alpha float32
 			g.wg.Add(1)
 			select {
 			case workers.tasks <- gemmTask{g, p}:
+				g.offered++
 			default:
 				g.wg.Done()
 			}
@@ -132,6 +135,8 @@ func gemmBlocked(impl *gemmImpl, transA, transB bool, m, n, k int, alpha float32
 			g.runPart(p, buf)
 		}
 		bufPool.Put(buf)
+		for s := (spinner{}); int(g.taken.Load()) < g.offered && s.more(); {
+		}
 		g.wg.Wait()
 	}
 	*g = gemmPlan{}
@@ -173,12 +178,27 @@ func startWorkers(n int) {
 	for ; workers.n < n; workers.n++ {
 		go func() {
 			buf := new(gemmBuf)
-			for t := range workers.tasks {
+			for {
+				t := nextTask()
 				t.g.runPart(t.part, buf)
+				t.g.taken.Add(1)
 				t.g.wg.Done()
 			}
 		}()
 	}
+}
+
+// nextTask receives the next task for a worker, polling for a while before
+// it blocks.
+func nextTask() gemmTask {
+	for s := (spinner{}); s.more(); {
+		select {
+		case t := <-workers.tasks:
+			return t
+		default:
+		}
+	}
+	return <-workers.tasks
 }
 
 // run computes the block rows [rowLo, rowHi) × columns [colLo, colHi) of C.

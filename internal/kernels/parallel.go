@@ -29,19 +29,23 @@ func ParallelFor(n, maxWorkers int, fn func(worker, i int)) {
 	}
 	startHelpers(w - 1)
 	j := getJob()
-	j.fn, j.n = fn, int64(n)
+	j.fn, j.n, j.w = fn, int64(n), int64(w)
 	j.next.Store(0)
 	j.workers.Store(1)
+	j.call.Store(calls.Add(1))
+	j.open()
+	// Idle helpers that still poll find the job in posted; those asleep
+	// are woken through the channel.
+	posted.Store(j)
 	for range w - 1 {
-		j.wg.Add(1)
 		select {
 		case jobs <- j:
 		default:
-			j.wg.Done()
 		}
 	}
 	j.run(0)
-	j.wg.Wait()
+	posted.CompareAndSwap(j, nil)
+	j.close()
 	j.fn = nil
 	putJob(j)
 }
@@ -56,7 +60,7 @@ func getJob() *job {
 		free = free[:n-1]
 		return j
 	}
-	return new(job)
+	return &job{left: make(chan struct{}, 1)}
 }
 
 func putJob(j *job) {
@@ -65,13 +69,24 @@ func putJob(j *job) {
 	freeMu.Unlock()
 }
 
+// A job is one call of ParallelFor. A helper may hold a pointer to a job
+// from an earlier call (from posted or the channel), so it joins only
+// through state, which counts the helpers inside and says whether the
+// call still takes helpers; a helper that joins a later call of the same
+// job (after the job was reused) helps that call, which is open and fully
+// set up, so no stale pointer can do harm.
 type job struct {
 	fn      func(worker, i int)
-	n       int64
+	n, w    int64
 	next    atomic.Int64
-	workers atomic.Int64
-	wg      sync.WaitGroup
+	workers atomic.Int64 // worker indexes handed out
+	call    atomic.Int64 // which call of ParallelFor the job is
+
+	state atomic.Int64  // helpers inside, plus closed when no more may join
+	left  chan struct{} // the last helper out after close says so here
 }
+
+const closed = 1 << 62
 
 func (j *job) run(worker int) {
 	for {
@@ -83,8 +98,42 @@ func (j *job) run(worker int) {
 	}
 }
 
+// open lets helpers join; the job's fields must be set before.
+func (j *job) open() { j.state.Store(0) }
+
+// help runs items of j as a helper if the call still takes helpers.
+func (j *job) help() {
+	for {
+		s := j.state.Load()
+		if s&closed != 0 {
+			return
+		}
+		if j.state.CompareAndSwap(s, s+1) {
+			break
+		}
+	}
+	if worker := j.workers.Add(1) - 1; worker < j.w {
+		j.run(int(worker))
+	}
+	if j.state.Add(-1) == closed {
+		j.left <- struct{}{}
+	}
+}
+
+// close stops helpers from joining and waits for those inside to finish.
+func (j *job) close() {
+	if j.state.Add(closed) == closed {
+		return
+	}
+	for s := (spinner{}); j.state.Load() != closed && s.more(); {
+	}
+	<-j.left
+}
+
 var (
-	jobs = make(chan *job)
+	jobs   = make(chan *job)
+	posted atomic.Pointer[job] // the last call that took helpers
+	calls  atomic.Int64        // calls of ParallelFor that took helpers
 
 	freeMu sync.Mutex
 	free   []*job
@@ -98,11 +147,23 @@ func startHelpers(n int) {
 	helpersMu.Lock()
 	defer helpersMu.Unlock()
 	for ; helpers < n; helpers++ {
-		go func() {
-			for j := range jobs {
-				j.run(int(j.workers.Add(1) - 1))
-				j.wg.Done()
+		go helper()
+	}
+}
+
+// helper runs calls of ParallelFor: it polls posted for a while after each
+// call (see spinWait), then sleeps until a call wakes it.
+func helper() {
+	for {
+		var last int64 // the last call helped
+		for s := (spinner{}); s.more(); {
+			if j := posted.Load(); j != nil {
+				if c := j.call.Load(); c != last {
+					j.help()
+					last, s = c, spinner{}
+				}
 			}
-		}()
+		}
+		(<-jobs).help()
 	}
 }
