@@ -52,8 +52,14 @@ type child struct {
 	start  time.Time
 	took   time.Duration
 	peak   int64 // bytes: the largest VmHWM read while it ran
+	rchar  int64 // bytes it had read at the last look (/proc/pid/io)
 	code   int
 }
+
+// hang bounds how long a process told to stop may take to end: it tells a
+// hang from a stop, not a fast stop from a slow one, since a busy machine
+// (the test suite under the race detector on 2 cores) stretches any time.
+const hang = 20 * time.Second
 
 // startChild starts convnet with args, its cache folder in cache, no
 // CONVNET_DATA and stdin (nil: none) as its standard input.
@@ -141,6 +147,7 @@ func (c *child) wait(t *testing.T, limit time.Duration) {
 			return
 		case <-tick.C:
 			c.peak = max(c.peak, procField(c.cmd.Process.Pid, "status", "VmHWM"))
+			c.rchar = max(c.rchar, procField(c.cmd.Process.Pid, "io", "rchar"))
 		case <-timeout:
 			c.cmd.Process.Kill()
 			t.Fatalf("convnet %s still runs after %v", strings.Join(c.cmd.Args[1:], " "), limit+10*time.Second)
@@ -300,8 +307,8 @@ func TestHostileData(t *testing.T) {
 				t.Skipf("mkfifo: %v: %s", err, out)
 			}
 		}
-		run(t, time.Second, "data", "info", "--images", dir).checkFails(t, fifos[0]+" is a named pipe")
-		run(t, time.Second, "data", "info", "--csv", fifos[1]).checkFails(t, fifos[1]+" is a named pipe")
+		run(t, hang, "data", "info", "--images", dir).checkFails(t, fifos[0]+" is a named pipe")
+		run(t, hang, "data", "info", "--csv", fifos[1]).checkFails(t, fifos[1]+" is a named pipe")
 	})
 	t.Run("standard input", func(t *testing.T) {
 		// --csv - reads it, and stops when interrupted while it is silent.
@@ -344,7 +351,7 @@ func TestHostileData(t *testing.T) {
 		c.peak = procField(c.cmd.Process.Pid, "status", "VmHWM")
 		c.start = time.Now()
 		c.cmd.Process.Signal(os.Interrupt)
-		c.wait(t, time.Second)
+		c.wait(t, hang)
 		c.checkFails(t, "standard input: loading interrupted: context canceled")
 	})
 	t.Run("signals during a long CSV load", func(t *testing.T) {
@@ -355,7 +362,8 @@ func TestHostileData(t *testing.T) {
 			row.WriteString([]string{",0", ",128", ",255"}[i%3])
 		}
 		row.WriteString("\n")
-		writeStream(t, p, "", []byte(row.String()), 60000, "") // 175 MB, a few seconds to load
+		const rows = 60000
+		writeStream(t, p, "", []byte(row.String()), rows, "") // 157 MB, a few seconds to load
 		for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
 			c := startChild(t, bin, cache, nil, "data", "info", "--csv", p)
 			// Wait until it has read 4 MiB, then signal it.
@@ -369,8 +377,13 @@ func TestHostileData(t *testing.T) {
 			}
 			c.start = time.Now()
 			c.cmd.Process.Signal(sig)
-			c.wait(t, time.Second)
+			c.wait(t, hang)
 			c.checkFails(t, p+": loading interrupted: context canceled")
+			// It stopped loading, rather than reading to the end and then
+			// failing: it read well under half the file.
+			if size := int64(rows * row.Len()); c.rchar > size/2 {
+				t.Errorf("after %v it had read %d of the file's %d bytes", sig, c.rchar, size)
+			}
 		}
 	})
 }
