@@ -21,7 +21,7 @@ type gemmImpl struct {
 	// (rsA = 1, csA = mr).
 	packedKernel microKernel
 	mc           int      // rows of A per block (kept in L2 when packed)
-	kc           int      // depth of a block (the B sliver kc×nr stays in L1)
+	kc           int      // depth of a block (the B sliver kc×nr stays in L1 or L2)
 	nc           int      // columns of B per block (kept in L3)
 	tiles        *tileSet // the convolution tiles
 

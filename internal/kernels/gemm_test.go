@@ -186,8 +186,8 @@ func TestGemmSmall(t *testing.T) {
 
 func TestGemmBlocks(t *testing.T) {
 	// Sizes that cross every block boundary of every path: the micro-tile
-	// (2×4, 6×16, 12×32, and 1×64, 1×128 for m ≤ 3), kc = 256 (1024 for
-	// narrow C), mc = 64, 120, 240, nc = 1024, 2048, the packing of A when
+	// (2×4, 6×16, 12×32, and 1×64, 1×128 for m ≤ 3), kc = 256, 512 (1024
+	// for narrow C), mc = 64, 120, nc = 1024, 2048, the packing of A when
 	// n > 4·nr, B read in place.
 	shapes := [][3]int{
 		{1, 1, 600}, {13, 33, 257}, {241, 129, 300}, {121, 200, 513}, {65, 70, 20},
