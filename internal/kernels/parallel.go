@@ -154,16 +154,19 @@ func startHelpers(n int) {
 // helper runs calls of ParallelFor: it polls posted for a while after each
 // call (see spinWait), then sleeps until a call wakes it.
 func helper() {
+	var last int64 // the last call helped
 	for {
-		var last int64 // the last call helped
 		for s := (spinner{}); s.more(); {
 			if j := posted.Load(); j != nil {
 				if c := j.call.Load(); c != last {
+					last = c
 					j.help()
-					last, s = c, spinner{}
+					s = spinner{}
 				}
 			}
 		}
-		(<-jobs).help()
+		j := <-jobs
+		last = j.call.Load()
+		j.help()
 	}
 }
