@@ -117,8 +117,12 @@ const serialFlops = 4 << 20
 
 // parallelConvFlops is the work below which a forward pass runs on one
 // goroutine: for one image of the tutorial model, waking a second core
-// costs about what it saves on a quiet machine (0.52 ms a prediction either
-// way) and adds delays on a busy one (0.67 ms median against 0.55 ms).
+// cost about what it saved on a quiet machine (0.52 ms a prediction either
+// way) and added delays on a busy one (0.67 ms median against 0.55 ms).
+// With the helpers polling (see spinWait), 8 MFLOP instead gave 0.58 ms
+// against 0.63 (11 of 15 alternating runs faster, p = 0.056): not a clear
+// gain for a second core per prediction, which a server answering several
+// requests at once would rather spend on another request.
 // Tests lower it to run small convolutions in parallel.
 var parallelConvFlops = 64 << 20
 
