@@ -1,10 +1,12 @@
 package kernels
 
 import (
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestParallelForConcurrent makes calls from several goroutines at once, over
@@ -45,5 +47,26 @@ func TestParallelForConcurrent(t *testing.T) {
 	wg.Wait()
 	if b := bad.Load(); b != 0 {
 		t.Errorf("%d items ran on a shared or out-of-range worker, or not exactly once", b)
+	}
+}
+
+// BenchmarkParallelFor times calls that split 40 µs of work in two, each
+// after 20 µs of work on the calling goroutine alone (as a training step
+// alternates), with the helpers polling for spinWait before they sleep and
+// with them sleeping at once.
+func BenchmarkParallelFor(b *testing.B) {
+	spin := func(d time.Duration) {
+		for t := time.Now(); time.Since(t) < d; {
+		}
+	}
+	defer spinWait.Store(spinWait.Load())
+	for _, wait := range []time.Duration{time.Duration(spinWait.Load()), 0} {
+		b.Run(fmt.Sprintf("poll=%v", wait), func(b *testing.B) {
+			spinWait.Store(int64(wait))
+			for b.Loop() {
+				spin(20 * time.Microsecond)
+				ParallelFor(2, 2, func(_, _ int) { spin(20 * time.Microsecond) })
+			}
+		})
 	}
 }
