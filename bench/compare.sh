@@ -64,6 +64,8 @@ def table(keys):
         ratio = a / b if higher else b / a
         print(f"| {name} | {a:.4g} | {b:.4g} | {ratio:.2f}x |")
 table(keys)
+print("GEMM 1024^3 by round, convnet / OpenBLAS: " + ", ".join(
+    f"{a['gemm_gflops']:.1f} / {b['gemm_gflops']:.1f} ({a['gemm_gflops'] / b['gemm_gflops']:.2f}x)" for a, b in zip(*runs)))
 # By the CPU time of each process: with one thread on a shared machine,
 # the work each program does rather than the share of the cores it got.
 cpukeys = [(k.replace("_per_sec", "_per_cpu_sec").replace("_ms", "_cpu_ms").replace("_gflops", "_cpu_gflops"), name + ", by CPU time", higher)
