@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/convnet-go/convnet/model"
 )
@@ -41,8 +42,35 @@ func TestExportPyTorchDDP(t *testing.T) {
 		}
 		procs, outputs = append(procs, cmd), append(outputs, out)
 	}
+	// The ranks end within seconds of each other; one still running two
+	// minutes after another ended hangs (PyTorch 1.13's gloo shutdown did so
+	// once: rank 1 polling a futex at 100% CPU after rank 0, which holds the
+	// store, had exited), and is reported rather than left to the test's
+	// timeout.
+	errs := make([]error, len(procs))
+	done := make(chan int, len(procs))
 	for rank, cmd := range procs {
-		if err := cmd.Wait(); err != nil {
+		go func() { errs[rank] = cmd.Wait(); done <- rank }()
+	}
+	ended := map[int]bool{<-done: true}
+	deadline := time.After(2 * time.Minute)
+	for len(ended) < len(procs) {
+		select {
+		case rank := <-done:
+			ended[rank] = true
+		case <-deadline:
+			for rank, cmd := range procs {
+				if !ended[rank] {
+					cmd.Process.Kill()
+					<-done
+					t.Errorf("train.py, rank %d: still running 2 minutes after another rank ended; killed", rank)
+				}
+			}
+			t.Fatalf("rank 0:\n%s\nrank 1:\n%s", outputs[0], outputs[1])
+		}
+	}
+	for rank, err := range errs {
+		if err != nil {
 			t.Fatalf("train.py, rank %d: %v\n%s", rank, err, outputs[rank])
 		}
 	}
