@@ -43,10 +43,9 @@ func TestExportPyTorchDDP(t *testing.T) {
 		procs, outputs = append(procs, cmd), append(outputs, out)
 	}
 	// The ranks end within seconds of each other; one still running two
-	// minutes after another ended hangs (PyTorch 1.13's gloo shutdown did so
-	// once: rank 1 polling a futex at 100% CPU after rank 0, which holds the
-	// store, had exited), and is reported rather than left to the test's
-	// timeout.
+	// minutes after another ended hangs (train.py's REDUCED is there because
+	// PyTorch 1.13's gloo shutdown deadlocked), and is reported rather than
+	// left to the test's timeout.
 	errs := make([]error, len(procs))
 	done := make(chan int, len(procs))
 	for rank, cmd := range procs {
