@@ -220,6 +220,11 @@
 // [Model.MaxBatch]; a [Classifier] sizes its batches and copies to
 // [ClassifierOptions].MaxMemory.
 //
+// An architecture document (see [ParseArchitecture]) of a few kilobytes can
+// also declare dense layers whose weights take many gigabytes: [Model.Build]
+// refuses a model whose weights would pass [MaxWeights] before building the
+// layer that would pass it.
+//
 // Decoding never panics, and what it allocates is bounded by the file: the
 // weights and their gradients (twice the data section; layers allocate
 // their working buffers at the first Forward, not when built), the

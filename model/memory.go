@@ -11,6 +11,17 @@ import (
 // single image of the largest input shape a model file may declare.
 const DefaultMaxMemory = 512 << 20
 
+// MaxWeights bounds the number of weights of a model, all layers together
+// (2^28 values, 1 GiB of float32; their gradients and the optimizer's state
+// take as much again, each): Build refuses a model that would pass it
+// before allocating the layer that would, so that a small hostile
+// architecture document fails with an error instead of exhausting memory.
+// It is about twice the weights of VGG-16 (138 million).
+const MaxWeights = 1 << 28
+
+// maxWeights is the limit Build applies: MaxWeights, lowered by tests.
+var maxWeights int64 = MaxWeights
+
 // ActivationBytes returns the memory, in bytes, that running the model on
 // a batch of batch samples needs besides its weights: the input batch, its
 // preprocessed copy and the input gradient that [Sequential.InputGradient]

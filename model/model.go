@@ -90,7 +90,9 @@ const pcgStream = 0x636f6e766e6574 // "convnet"
 // seed gives the same weights and the same training run.
 //
 // A nil inputShape means the shape the model was last built for, or the one
-// a preset was made for. Building again reinitialises every layer.
+// a preset was made for. Building again reinitialises every layer. A model
+// whose weights would pass [MaxWeights] is refused, with an error naming the
+// layer that would pass it, before that layer allocates anything.
 func (m *Model) Build(inputShape []int, seed uint64) error {
 	return m.build(inputShape, seed, nil)
 }
@@ -118,6 +120,7 @@ func (m *Model) build(inputShape []int, seed uint64, check func(l nn.Layer, in [
 	m.input = slices.Clone(inputShape)
 	m.output = nil
 	shapes := [][]int{m.input} // per node: 0 is the input, i+1 is Layers[i]
+	var weights int64          // of the layers built so far
 	for i, l := range m.Layers {
 		var in [][]int
 		for _, j := range m.inbound(i) {
@@ -127,6 +130,10 @@ func (m *Model) build(inputShape []int, seed uint64, check func(l nn.Layer, in [
 			if err := check(l, in[0], false); err != nil {
 				return fmt.Errorf("layer %d: %w", i+1, err)
 			}
+		}
+		if n := addSat(weights, l.Cost(in[0]).Params); n > maxWeights {
+			return fmt.Errorf("layer %d: %s (%s) would bring the model's weights to %d values, more than the limit of %d (%v of float32)",
+				i+1, l.Name(), l.Type(), n, maxWeights, Bytes(4*maxWeights))
 		}
 		var out []int
 		var err error
@@ -146,6 +153,9 @@ func (m *Model) build(inputShape []int, seed uint64, check func(l nn.Layer, in [
 			if err := check(l, in[0], true); err != nil {
 				return fmt.Errorf("layer %d: %w", i+1, err)
 			}
+		}
+		for _, p := range l.Params() {
+			weights += int64(p.Value.Len())
 		}
 		shapes = append(shapes, out)
 	}

@@ -103,6 +103,30 @@ func TestBuildErrors(t *testing.T) {
 	}
 }
 
+// TestBuildRefusesTooManyWeights checks that Build stops at the layer that
+// would take the model's weights past the limit, before that layer
+// allocates them: with a limit of 1,000 values, a dense layer of 4x100
+// weights and 100 biases (500) passes, a second one of 100x4 and 4 (404)
+// brings the total to 904, and a third like the first (500 more) would
+// reach 1,404.
+func TestBuildRefusesTooManyWeights(t *testing.T) {
+	defer func(n int64) { maxWeights = n }(maxWeights)
+	maxWeights = 1000
+	third := &nn.Dense{Units: 100}
+	m := New(&nn.Dense{Units: 100}, &nn.Dense{Units: 4}, third)
+	err := m.Build([]int{4}, 1)
+	want := "layer 3: dense_2 (Dense) would bring the model's weights to 1404 values, more than the limit of 1000 (3.9 KiB of float32)"
+	if err == nil || err.Error() != want {
+		t.Fatalf("Build() error = %v, want %q", err, want)
+	}
+	if third.Params() != nil && third.Params()[0] != nil {
+		t.Errorf("the refused layer allocated its weights")
+	}
+	if err := New(&nn.Dense{Units: 100}, &nn.Dense{Units: 4}).Build([]int{4}, 1); err != nil {
+		t.Errorf("904 weights under a limit of 1000: %v", err)
+	}
+}
+
 func named(l nn.Layer, name string) nn.Layer {
 	l.SetName(name)
 	return l

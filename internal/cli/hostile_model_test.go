@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,6 +101,22 @@ func TestHostileModels(t *testing.T) {
 			t.Errorf("serve accepted the model and answered")
 		}
 		c.checkFails(t, path+": the model needs 1.1 GiB to run on one sample of shape [2048 2048 1], more than the limit of 512 MiB", "--max-memory")
+	})
+
+	// summarise an architecture document of about 2 KB whose 30 dense
+	// layers of 16384 units would take 30 GiB of weights, each kernel
+	// within the bound on a single tensor (2^28 values): the first layer,
+	// kernel and biases together, passes the bound on the whole model.
+	t.Run("architecture", func(t *testing.T) {
+		dense := `, {"class_name": "Dense", "config": {"units": 16384}}`
+		doc := `{"input_shape": [128, 128, 1], "layers": [{"class_name": "Flatten", "config": {}}` + strings.Repeat(dense, 30) + `]}`
+		path := filepath.Join(t.TempDir(), "heavy.json")
+		if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c := startCommand(t, "summary", "--model", path)
+		c.wait(t, 5*time.Second)
+		c.checkFails(t, path+": layer 2: dense (Dense) would bring the model's weights to 268451840 values, more than the limit of 268435456 (1 GiB of float32)")
 	})
 }
 
