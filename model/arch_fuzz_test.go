@@ -1,0 +1,69 @@
+package model
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// FuzzParseArchitecture feeds ParseArchitecture arbitrary documents, the
+// JSON files `convnet summary --model` and `convnet train --model` read. It
+// must return a model or an error, never panic; a model it returns either
+// fails to build with an error or builds, runs one sample and writes an
+// architecture that reads back to the same architecture. Build's bound on
+// the weights is lowered to 2^20 values here, so that an input declaring
+// large layers costs megabytes, not gigabytes.
+//
+//	go test ./model/ -run '^$' -fuzz '^FuzzParseArchitecture$' -fuzztime 60s -fuzzminimizetime 1s
+func FuzzParseArchitecture(f *testing.F) {
+	for _, name := range []string{"tutorial_sequential.json", "residual_functional.json", "residual_keras3.json"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "keras", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	for _, m := range []*Model{tiny(f), tinyGraph(f)} {
+		b, err := m.Architecture()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"input_shape": [8, 8, 1], "layers": [{"class_name": "Conv2D", "config": {"filters": 2, "kernel_size": [3, 3]}},
+		{"class_name": "Flatten", "config": {}}, {"class_name": "Dense", "config": {"units": 3, "activation": "softmax"}}]}`))
+
+	defer func(n int64) { maxWeights = n }(maxWeights)
+	maxWeights = 1 << 20
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := ParseArchitecture(b)
+		if err != nil {
+			return
+		}
+		if m.Build(nil, 1) != nil {
+			return
+		}
+		if need := m.ActivationBytes(1); need <= 16<<20 {
+			x := tensor.New(append([]int{1}, m.InputShape()...)...)
+			p := tensor.New(append([]int{1}, m.OutputShape()...)...)
+			m.Predict(p, x)
+		}
+		a, err := m.Architecture()
+		if err != nil {
+			t.Fatalf("Architecture() of a built model: %v", err)
+		}
+		r, err := ParseArchitecture(a)
+		if err != nil {
+			t.Fatalf("the architecture written does not read back: %v\n%s", err, a)
+		}
+		if err := r.Build(nil, 1); err != nil {
+			t.Fatalf("the architecture written does not build back: %v\n%s", err, a)
+		}
+		if a2, _ := r.Architecture(); !bytes.Equal(a, a2) {
+			t.Fatalf("the architecture changed when read back:\n%s\nthen\n%s", a, a2)
+		}
+	})
+}
