@@ -131,7 +131,7 @@ func (m *Model) build(inputShape []int, seed uint64, check func(l nn.Layer, in [
 				return fmt.Errorf("layer %d: %w", i+1, err)
 			}
 		}
-		if n := addSat(weights, l.Cost(in[0]).Params); n > maxWeights {
+		if n := addSat(weights, paramEstimate(l, in[0])); n > maxWeights {
 			return fmt.Errorf("layer %d: %s (%s) would bring the model's weights to %d values, more than the limit of %d (%v of float32)",
 				i+1, l.Name(), l.Type(), n, maxWeights, Bytes(4*maxWeights))
 		}

@@ -119,7 +119,7 @@ func TestBuildRefusesTooManyWeights(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Fatalf("Build() error = %v, want %q", err, want)
 	}
-	if third.Params() != nil && third.Params()[0] != nil {
+	if p := third.Params(); len(p) > 0 && p[0] != nil {
 		t.Errorf("the refused layer allocated its weights")
 	}
 	if err := New(&nn.Dense{Units: 100}, &nn.Dense{Units: 4}).Build([]int{4}, 1); err != nil {
