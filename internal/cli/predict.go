@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -70,6 +71,10 @@ func loadModel(spec string, maxMemory int64) (m *model.Sequential, builtin bool,
 	}
 	m, err = model.LoadWith(spec, model.LoadOptions{MaxMemory: maxMemory})
 	switch me := new(model.MemoryError); {
+	case err != nil && isArchitectureFile(spec):
+		err = fmt.Errorf("%s is an architecture (JSON) without trained weights, not a model file: train it first (convnet train --model %s)", spec, spec)
+	case err != nil && strings.EqualFold(filepath.Ext(spec), ".onnx"):
+		err = fmt.Errorf("%w (an ONNX model becomes a model file with convnet import --onnx %s --out MODEL.safetensors)", err, spec)
 	case errors.Is(err, fs.ErrNotExist):
 		err = fmt.Errorf("%w (the built-in models are %s)", err, strings.Join(pretrained.Names(), ", "))
 	case errors.As(err, &me):

@@ -62,6 +62,12 @@ func (t *trainer) makeModel() error {
 		if m, err = readArchitecture(o.Model); err != nil {
 			return err
 		}
+		// As Keras's fit, refuse data of another shape than the one the
+		// document declares, rather than build a different model.
+		if in := m.InputShape(); in != nil && !slices.Equal(in, t.train.Shape()) {
+			return fmt.Errorf("%s: the architecture takes inputs of shape %v, the images of %s have shape %v",
+				o.Model, in, o.Source.describe(), t.train.Shape())
+		}
 	}
 	if err := m.Build(t.train.Shape(), o.Seed); err != nil {
 		return fmt.Errorf("%s: %w", o.Model, err)

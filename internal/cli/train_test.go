@@ -224,6 +224,7 @@ func testTrainResume(t *testing.T, src string) {
 	dir := t.TempDir()
 	arch := filepath.Join(dir, "arch.json")
 	archJSON := strings.Replace(src, `"units": 28`, fmt.Sprintf(`"units": %d`, smallSet.Classes), 1)
+	archJSON = strings.Replace(archJSON, "[null, 32, 32, 1]", fmt.Sprintf("[null, %d, %d, 1]", smallSet.Size, smallSet.Size), 1)
 	if err := os.WriteFile(arch, []byte(archJSON), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -300,6 +301,10 @@ func TestTrainBadInput(t *testing.T) {
 	small := smallSetNet(t, dir)
 	bad := filepath.Join(dir, "bad.json")
 	os.WriteFile(bad, []byte(`{"layers": [{"class_name": "Conv2D", "config": {"filters": 0, "kernel_size": [3, 3]}}]}`), 0o644)
+	graph32 := filepath.Join(dir, "graph32.json")
+	os.WriteFile(graph32, []byte(strings.Replace(smallGraph, `"units": 28`, `"units": 4`, 1)), 0o644)
+	onnxFile := filepath.Join(dir, "cnn.onnx")
+	os.WriteFile(onnxFile, []byte("\x08\x07\x12\x07pytorch"), 0o644)
 	ten := filepath.Join(dir, "ten.json")
 	os.WriteFile(ten, []byte(strings.Replace(smallNet, `"units": 28`, `"units": 10`, 1)), 0o644)
 	csv := []string{"train", "--csv", f.Train, "--no-evaluate", "--epochs", "1"}
@@ -324,6 +329,8 @@ func TestTrainBadInput(t *testing.T) {
 		{"resume a model", []string{"train", "--resume", small}, 1, "small.json"},
 		{"bad layer", append(csv, "--model", bad), 1, "filters"},
 		{"batch larger than data", append(csv, "--model", small, "--batch-size", "200"), 2, "larger than the 120 training images"},
+		{"architecture's input shape", append(csv, "--batch-size", "10", "--model", graph32, "--out", filepath.Join(dir, "g.safetensors")), 1,
+			graph32 + ": the architecture takes inputs of shape [32 32 1], the images of csv:" + f.Train + " have shape [12 12 1]"},
 		{"class count", append(csv, "--batch-size", "10", "--model", ten), 1, "10 outputs but csv:" + f.Train + " has 4 classes"},
 		{"missing output folder", append(csv, "--batch-size", "30", "--model", small, "--out", filepath.Join(dir, "missing", "m.safetensors")), 1, "folder " + filepath.Join(dir, "missing") + " does not exist"},
 		{"batch beyond --max-memory", append(csv, "--model", small, "--batch-size", "30", "--max-memory", "64KiB"), 1,
@@ -332,6 +339,9 @@ func TestTrainBadInput(t *testing.T) {
 		{"plateau without validation", append(csv, "--model", small, "--schedule", "plateau"), 2, "no validation data"},
 		{"evaluate without model", []string{"evaluate"}, 2, "--model is required"},
 		{"evaluate missing file", []string{"evaluate", "--model", filepath.Join(dir, "none.safetensors"), "--dataset", "ahcd"}, 1, "none.safetensors"},
+		{"predict with an architecture", []string{"predict", "--model", small, f.Train}, 1,
+			small + " is an architecture (JSON) without trained weights, not a model file: train it first (convnet train --model " + small + ")"},
+		{"evaluate an ONNX file", []string{"evaluate", "--model", onnxFile}, 1, "convnet import --onnx " + onnxFile + " --out MODEL.safetensors"},
 		{"predict nothing", []string{"predict", "--model", "x"}, 2, "image files"},
 	}
 	for _, c := range cases {
