@@ -73,12 +73,12 @@ func loadModel(spec string, maxMemory int64) (m *model.Sequential, builtin bool,
 	switch me := new(model.MemoryError); {
 	case err != nil && isArchitectureFile(spec):
 		err = fmt.Errorf("%s is an architecture (JSON) without trained weights, not a model file: train it first (convnet train --model %s)", spec, spec)
-	case err != nil && strings.EqualFold(filepath.Ext(spec), ".onnx"):
-		err = fmt.Errorf("%w (an ONNX model becomes a model file with convnet import --onnx %s --out MODEL.safetensors)", err, spec)
 	case errors.Is(err, fs.ErrNotExist):
 		err = fmt.Errorf("%w (the built-in models are %s)", err, strings.Join(pretrained.Names(), ", "))
 	case errors.As(err, &me):
 		err = fmt.Errorf("%w (--max-memory raises the limit)", err)
+	case err != nil && strings.EqualFold(filepath.Ext(spec), ".onnx"):
+		err = fmt.Errorf("%w (an ONNX model becomes a model file with convnet import --onnx %s --out MODEL.safetensors)", err, spec)
 	}
 	return m, false, err
 }
