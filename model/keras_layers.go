@@ -52,6 +52,7 @@ var (
 		"AveragePooling2D":       {channelsLast},
 		"GlobalAveragePooling2D": {channelsLast, {key: "keepdims", def: false}},
 		"Flatten":                {channelsLast},
+		"ZeroPadding2D":          {channelsLast},
 		"Dropout":                {{key: "noise_shape"}},
 		"BatchNormalization": append([]kerasField{
 			{key: "center", def: true}, {key: "scale", def: true},

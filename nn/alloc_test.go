@@ -27,6 +27,7 @@ func TestNoAllocationsInSteadyState(t *testing.T) {
 		{&nn.BatchNormalization{}, []int{4, 4, 3}},
 		{&nn.Flatten{}, []int{4, 4, 3}},
 		{&nn.GlobalAveragePooling2D{}, []int{4, 4, 3}},
+		{&nn.ZeroPadding2D{Padding: [2][2]int{{1, 0}, {2, 1}}}, []int{4, 4, 3}},
 		{&nn.Activation{Func: "elu"}, []int{7}},
 		{&nn.ReLU{}, []int{7}},
 	}

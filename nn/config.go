@@ -30,6 +30,7 @@ var layerTypes = map[string]func(*fields) Layer{
 	"Multiply":               func(f *fields) Layer { return &Multiply{} },
 	"Average":                func(f *fields) Layer { return &Average{} },
 	"Concatenate":            func(f *fields) Layer { return &Concatenate{Axis: f.int("axis")} },
+	"ZeroPadding2D":          func(f *fields) Layer { return &ZeroPadding2D{Padding: f.padding("padding")} },
 }
 
 // defaultNames holds Keras's snake_case base names of the layer types.
@@ -53,6 +54,7 @@ var defaultNames = map[string]string{
 	"Multiply":               "multiply",
 	"Average":                "average",
 	"Concatenate":            "concatenate",
+	"ZeroPadding2D":          "zero_padding2d",
 }
 
 // DefaultName returns Keras's base instance name for a layer type, such as
@@ -235,6 +237,39 @@ func (f *fields) pair(key string) [2]int {
 	return [2]int{}
 }
 
+// padding reads Keras ZeroPadding2D's padding: one integer for every side,
+// two (rows above and below, columns left and right) or two pairs ((top,
+// bottom), (left, right)).
+func (f *fields) padding(key string) [2][2]int {
+	v, ok := f.get(key)
+	if !ok {
+		return [2][2]int{}
+	}
+	if n, ok := integer(v); ok {
+		return [2][2]int{{n, n}, {n, n}}
+	}
+	if pp, ok := v.([][]int); ok && len(pp) == 2 && len(pp[0]) == 2 && len(pp[1]) == 2 {
+		return [2][2]int{{pp[0][0], pp[0][1]}, {pp[1][0], pp[1][1]}}
+	}
+	if list, ok := v.([]any); ok && len(list) == 2 {
+		var p [2][2]int
+		for i, e := range list {
+			if n, ok := integer(e); ok {
+				p[i] = [2]int{n, n}
+				continue
+			}
+			sub := &fields{typ: f.typ, m: map[string]any{key: e}, used: map[string]bool{}}
+			if p[i] = sub.pair(key); sub.err != nil {
+				f.fail(key, "an integer, two integers or two pairs of integers", v)
+				return [2][2]int{}
+			}
+		}
+		return p
+	}
+	f.fail(key, "an integer, two integers or two pairs of integers", v)
+	return [2][2]int{}
+}
+
 // pairValue is how configs write a pair.
 func pairValue(p [2]int) []int { return slices.Clone(p[:]) }
 
@@ -252,6 +287,7 @@ var (
 	_ Layer = (*ELU)(nil)
 	_ Layer = (*Softmax)(nil)
 	_ Layer = (*Activation)(nil)
+	_ Layer = (*ZeroPadding2D)(nil)
 
 	_ MultiInput = (*Add)(nil)
 	_ MultiInput = (*Multiply)(nil)

@@ -145,6 +145,9 @@ func TestBuildErrors(t *testing.T) {
 		{&nn.Dense{Units: 1 << 20}, []int{1 << 20}, "Dense: kernel of shape [1048576 1048576] is too large"},
 		{&nn.Conv2D{Filters: 1 << 30, KernelSize: [2]int{3, 3}}, []int{8, 8, 1}, "kernel of shape [3 3 1 1073741824] is too large"},
 		{&nn.MaxPool2D{}, []int{1 << 20, 1 << 20, 1}, "input of shape [1048576 1048576 1] is too large"},
+		{&nn.ZeroPadding2D{Padding: [2][2]int{{1, -1}, {0, 0}}}, []int{4, 4, 1}, "ZeroPadding2D: padding [[1 -1] [0 0]]: want ((top, bottom), (left, right)), each from 0 to 268435456"},
+		{&nn.ZeroPadding2D{Padding: [2][2]int{{1 << 20, 0}, {1 << 20, 0}}}, []int{4, 4, 1}, "output of shape [1048580 1048580 1] is too large"},
+		{&nn.ZeroPadding2D{}, []int{4, 4}, "ZeroPadding2D: input shape [4 4]"},
 	}
 	for _, tt := range tests {
 		_, err := tt.l.Build(tt.in, rand.New(rand.NewPCG(1, 1)))
@@ -167,6 +170,8 @@ func TestFromConfigErrors(t *testing.T) {
 		{"Dense", map[string]any{"use_bias": "yes"}, `field "use_bias": want true or false`},
 		{"Dropout", map[string]any{"rate": "0.5"}, `field "rate": want a number`},
 		{"Activation", map[string]any{"activation": 3.0}, `field "activation": want a string`},
+		{"ZeroPadding2D", map[string]any{"padding": []any{1.0, []any{1.0}}}, `field "padding": want an integer, two integers or two pairs of integers`},
+		{"ZeroPadding2D", map[string]any{"padding": "same"}, `field "padding": want an integer, two integers or two pairs of integers`},
 	}
 	for _, tt := range tests {
 		_, err := nn.FromConfig(tt.typ, tt.cfg)
@@ -182,6 +187,23 @@ func TestFromConfigErrors(t *testing.T) {
 	mp := l.(*nn.MaxPool2D)
 	if mp.PoolSize != [2]int{3, 3} || mp.Strides != [2]int{1, 2} || mp.Name() != "p" {
 		t.Errorf("FromConfig(MaxPool2D) = %+v name %q", mp, mp.Name())
+	}
+	// Keras's three spellings of ZeroPadding2D's padding.
+	for _, tt := range []struct {
+		v    any
+		want [2][2]int
+	}{
+		{2.0, [2][2]int{{2, 2}, {2, 2}}},
+		{[]any{1.0, 3.0}, [2][2]int{{1, 1}, {3, 3}}},
+		{[]any{[]any{0.0, 1.0}, []any{2.0, 3.0}}, [2][2]int{{0, 1}, {2, 3}}},
+	} {
+		l, err := nn.FromConfig("ZeroPadding2D", map[string]any{"padding": tt.v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := l.(*nn.ZeroPadding2D).Padding; got != tt.want {
+			t.Errorf("FromConfig(ZeroPadding2D, padding %v): %v, want %v", tt.v, got, tt.want)
+		}
 	}
 }
 

@@ -40,6 +40,7 @@
 //	Conv2D                 [N,H,W,C] → [N,OH,OW,Filters]   kernel [kh,kw,C,Filters] (HWIO), bias [Filters]
 //	MaxPool2D              [N,H,W,C] → [N,OH,OW,C]         Keras class name MaxPooling2D
 //	AveragePooling2D       [N,H,W,C] → [N,OH,OW,C]
+//	ZeroPadding2D          [N,H,W,C] → [N,t+H+b,l+W+r,C]  Padding ((t, b), (l, r)) of zeros
 //	GlobalAveragePooling2D [N,H,W,C] → [N,C]
 //	Flatten                [N,d1,d2,...] → [N,d1·d2·...]   row-major (HWC) order
 //	Dense                  [N,in] → [N,Units]              kernel [in,Units], bias [Units]

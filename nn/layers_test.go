@@ -245,3 +245,25 @@ func TestInitializers(t *testing.T) {
 		}
 	}
 }
+
+// TestZeroPadding2D checks the padded image and the cropped gradient by
+// hand: a 2x2 image with one row above and one column on the right.
+func TestZeroPadding2D(t *testing.T) {
+	l := &nn.ZeroPadding2D{Padding: [2][2]int{{1, 0}, {0, 1}}}
+	out, err := l.Build([]int{2, 2, 1}, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(out, []int{3, 3, 1}) {
+		t.Fatalf("output shape %v, want [3 3 1]", out)
+	}
+	x := tensor.FromData([]float32{1, 2, 3, 4}, 1, 2, 2, 1)
+	want := []float32{0, 0, 0, 1, 2, 0, 3, 4, 0}
+	if y := l.Forward(x, false); !slices.Equal(y.Data, want) {
+		t.Errorf("Forward = %v, want %v", y.Data, want)
+	}
+	dy := tensor.FromData([]float32{9, 9, 9, 5, 6, 9, 7, 8, 9}, 1, 3, 3, 1)
+	if dx := l.Backward(dy); !slices.Equal(dx.Data, []float32{5, 6, 7, 8}) {
+		t.Errorf("Backward = %v, want [5 6 7 8]", dx.Data)
+	}
+}

@@ -223,6 +223,11 @@ func (w *walker) layer(l nn.Layer, id string, ins []value, out string, last bool
 				p.Comment += "; the weights after it are reordered"
 			}
 		}
+	case *nn.ZeroPadding2D:
+		pad := l.Padding
+		module(fmt.Sprintf("nn.ZeroPad2d((%d, %d, %d, %d))", pad[1][0], pad[1][1], pad[0][0], pad[0][1])) // left, right, top, bottom
+		p.Comment += fmt.Sprintf(": %d rows above, %d below, %d columns left, %d right", pad[0][0], pad[0][1], pad[1][0], pad[1][1])
+		call("")
 	case *nn.GlobalAveragePooling2D:
 		module("nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())")
 		p.Comment += ": the mean of each channel"

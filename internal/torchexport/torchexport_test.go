@@ -78,6 +78,7 @@ func everyLayer(t *testing.T) *model.Sequential {
 		&nn.Conv2D{Filters: 6, KernelSize: [2]int{4, 4}, Strides: [2]int{2, 2}, Padding: "same", Activation: "leaky_relu"},
 		&nn.BatchNormalization{},
 		&nn.ELU{Alpha: 0.5},
+		&nn.ZeroPadding2D{Padding: [2][2]int{{0, 2}, {1, 0}}},
 		&nn.MaxPool2D{PoolSize: [2]int{2, 2}, Strides: [2]int{1, 1}, Padding: "same"},
 		&nn.Conv2D{Filters: 5, KernelSize: [2]int{3, 2}, Activation: "elu"},
 		&nn.LeakyReLU{},
@@ -130,17 +131,18 @@ func TestGenerateModel(t *testing.T) {
 		`net.conv2d.weight.copy_(tensor("conv2d/kernel", 4, 4, 3, 6).permute(3, 2, 0, 1))`,
 		"self.batch_normalization = KerasBatchNorm(6, momentum=0.99, eps=0.001)",
 		"self.elu = nn.ELU(0.5)",
+		"self.zero_padding2d = nn.ZeroPad2d((1, 0, 0, 2))", // left, right, top, bottom
 		"self.max_pooling2d = SameMaxPool2d((2, 2), (1, 1), (0, 1, 0, 1))",
 		"self.conv2d_1 = nn.Conv2d(6, 5, (3, 2))",
 		"x = F.elu(self.conv2d_1(x), 1.0)",
 		"self.leaky_re_lu = nn.LeakyReLU(0.3)",
-		"self.average_pooling2d = SameAvgPool2d((3, 2), (2, 2), (0, 1, 0, 0))", // on 6x6: 2*2+3-6 = 1, 2*2+2-6 = 0
+		"self.average_pooling2d = SameAvgPool2d((3, 2), (2, 2), (0, 1, 0, 1))", // on 8x7: 3*2+3-8 = 1, 3*2+2-7 = 1
 		"self.activation = nn.Sigmoid()",
 		"self.conv2d_2 = nn.Conv2d(5, 4, (1, 1), bias=False)",
 		"x = torch.tanh(self.conv2d_2(x))",
 		"self.dropout = nn.Dropout(0.3)",
 		"self.flatten = nn.Flatten()",
-		`net.dense.weight.copy_(from_hwc(tensor("dense/kernel", 36, 12), 4, 3, 3).t())`,
+		`net.dense.weight.copy_(from_hwc(tensor("dense/kernel", 64, 12), 4, 4, 4).t())`,
 		"self.batch_normalization_1 = KerasBatchNorm(12, momentum=0.9, eps=0.001)",
 		`net.batch_normalization_1.running_var.copy_(tensor("batch_normalization_1/moving_variance", 12))`,
 		"self.softmax = nn.Softmax(dim=1)",

@@ -51,6 +51,7 @@ func layerCases() map[string]nntest.Case {
 		"dense-nobias":  {New: func() nn.Layer { return &nn.Dense{Units: 3, NoBias: true, KernelInit: "glorot_normal"} }, In: []int{4}, Params: 12, MACs: 4 * 3},
 		"flatten":       {New: func() nn.Layer { return &nn.Flatten{} }, In: []int{3, 2, 2}},
 		"gap":           {New: func() nn.Layer { return &nn.GlobalAveragePooling2D{} }, In: []int{3, 4, 2}},
+		"zeropad":       {New: func() nn.Layer { return &nn.ZeroPadding2D{Padding: [2][2]int{{1, 2}, {0, 3}}} }, In: []int{3, 2, 2}, Batch: 2},
 		"dropout-train": {New: func() nn.Layer { return &nn.Dropout{Rate: 0.4} }, In: []int{4, 3}, Training: true},
 		"dropout-infer": {New: func() nn.Layer { return &nn.Dropout{Rate: 0.5} }, In: []int{5}},
 		"dropout-zero":  {New: func() nn.Layer { return &nn.Dropout{} }, In: []int{5}, Training: true},

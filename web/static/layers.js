@@ -9,6 +9,7 @@ export const explain = {
   Conv2D: (c) => `${c.filters} filters of ${size(c.kernel_size)} slide over the previous maps${c.strides && c.strides.some((s) => s > 1) ? `, ${size(c.strides)} apart` : ""}; each tile is one filter's response${act(c)}.`,
   MaxPooling2D: (c) => `Keeps the largest value of each ${size(c.pool_size)} window: maps shrink, strong responses stay.`,
   AveragePooling2D: (c) => `Averages each ${size(c.pool_size)} window: maps shrink.`,
+  ZeroPadding2D: (c) => `Adds a border of zeros around each map (${pad(c.padding)}), so that the next window also covers the edges.`,
   GlobalAveragePooling2D: () => "Averages each map down to a single number.",
   GlobalMaxPooling2D: () => "Keeps the largest value of each map.",
   BatchNormalization: () => "Rescales each channel with statistics learned in training.",
@@ -22,6 +23,7 @@ export const explain = {
   Concatenate: () => "Stacks its inputs' channels side by side.",
 };
 const size = (k) => (Array.isArray(k) ? k.join("×") : `${k}×${k}`);
+const pad = (p) => (Array.isArray(p) && p.length === 2 && Array.isArray(p[0]) ? `${p[0][0]} above, ${p[0][1]} below, ${p[1][0]} left, ${p[1][1]} right` : `${p} on each side`);
 const act = (c) => (c.activation && c.activation !== "linear" ? `, then ${c.activation}` : "");
 
 // Layers folded into the block of the layer before them, when they take
