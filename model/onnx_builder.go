@@ -137,6 +137,13 @@ func importIdentity(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	if n.GetOpType() == "Identity" && len(n.GetAttribute()) > 0 {
 		return nodeErr(n, "attribute %q is not supported", n.GetAttribute()[0].GetName())
 	}
+	// PyTorch's exporter writes Identity nodes that copy an initializer
+	// (one weight tensor read by several nodes): the copy is the constant.
+	if len(n.GetInput()) > 0 {
+		if v := b.values[n.GetInput()[0]]; v != nil && v.konst != nil {
+			return b.output(n, &onnxValue{konst: v.konst})
+		}
+	}
 	x, err := b.computed(n)
 	if err != nil {
 		return err

@@ -318,3 +318,25 @@ func TestONNXGraphErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestImportONNXIdentityOfWeights: PyTorch writes an Identity node that
+// copies an initializer read by several nodes; the copy is the weights.
+func TestImportONNXIdentityOfWeights(t *testing.T) {
+	mp := tinyONNX(t)
+	want, err := importBytes(marshal(t, mp), ONNXImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv := mp.Graph.Node[slices.IndexFunc(mp.Graph.Node, func(n *onnxpb.NodeProto) bool { return n.GetOpType() == "Conv" })]
+	mp.Graph.Node = append([]*onnxpb.NodeProto{{Name: proto.String("Identity_0"), OpType: proto.String("Identity"),
+		Input: []string{conv.Input[1]}, Output: []string{"onnx::Conv_7"}}}, mp.Graph.Node...)
+	conv.Input[1] = "onnx::Conv_7"
+	got, err := importBytes(marshal(t, mp), ONNXImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := randomPixels(want, 4)
+	if a, b := rawProbabilities(want, x), rawProbabilities(got, x); !slices.Equal(a.Data, b.Data) {
+		t.Errorf("with the Identity of the kernel: %v, want %v", b.Data, a.Data)
+	}
+}
