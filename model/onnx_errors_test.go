@@ -99,10 +99,6 @@ func TestImportONNXErrors(t *testing.T) {
 		}, want: `(Relu): operator of domain "com.example"`},
 		{name: "dilations", change: setAttr("Conv", attrInts("dilations", 2, 2)), want: `node "conv2d" (Conv): attribute dilations = [2 2]`},
 		{name: "groups", change: setAttr("Conv", attrInt("group", 2)), want: `(Conv): attribute group = 2`},
-		{name: "symmetric pads with stride 2", change: func(mp *onnxpb.ModelProto) {
-			setAttr("Conv", attrInts("strides", 2, 2))(mp)
-			setAttr("Conv", attrInts("pads", 1, 1, 1, 1))(mp)
-		}, want: `(Conv): attribute pads = [1 1 1 1] on a 8x8 input: convnet pads "valid" ([0 0 0 0]) or TensorFlow's "same" ([0 0 1 1] here)`},
 		{name: "unknown attribute", change: setAttr("Relu", attrInt("inplace", 1)), want: `(Relu): attribute "inplace" is not supported`},
 		{name: "wrong attribute type", change: setAttr("Conv", attrInt("strides", 1)), want: `attribute "strides" is of type INT, want INTS`},
 		{name: "external data", change: func(mp *onnxpb.ModelProto) {

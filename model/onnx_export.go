@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 
 	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/internal/onnxpb"
@@ -151,9 +152,10 @@ func valueInfo(name string, sample []int) *onnxpb.ValueInfoProto {
 // onnxWriter appends nodes to a graph, each reading the output of the one
 // before.
 type onnxWriter struct {
-	g     *onnxpb.GraphProto
-	cur   string // the tensor the next node reads
-	shape []int  // its convnet shape per sample: [H W C] or [F]
+	g      *onnxpb.GraphProto
+	cur    string // the tensor the next node reads
+	shape  []int  // its convnet shape per sample: [H W C] or [F]
+	padded bool   // cur is the output of a Pad
 }
 
 // apply appends a node named name computing op on the current tensor and
@@ -171,7 +173,7 @@ func (e *onnxWriter) apply(op, name string, extra []string, attrs ...*onnxpb.Att
 		Output:    []string{out},
 		Attribute: attrs,
 	})
-	e.cur = out
+	e.cur, e.padded = out, false
 }
 
 // weight adds an initializer and returns its name.
@@ -223,13 +225,33 @@ func (e *onnxWriter) layer(l nn.Layer) error {
 		if err != nil {
 			return err
 		}
-		attrs := []*onnxpb.AttributeProto{attrInts("kernel_shape", k[:]...), attrInts("strides", s[:]...), attrInts("pads", pads...)}
+		attrs := []*onnxpb.AttributeProto{attrInts("kernel_shape", k[:]...), attrInts("strides", s[:]...)}
+		// ONNX Runtime merges a zero Pad into the pooling node after it,
+		// which changes a max pool's result (its padding is -inf) and can
+		// make pads larger than the window, which it then refuses. It
+		// leaves alone a node without pads or with auto_pad set: zero
+		// padding is the default, TensorFlow's "same" is SAME_UPPER.
+		switch {
+		case slices.Max(pads) == 0:
+		case e.padded:
+			attrs = append(attrs, attrString("auto_pad", "SAME_UPPER"))
+		default:
+			attrs = append(attrs, attrInts("pads", pads...))
+		}
 		op := "MaxPool"
 		if l.Type() == "AveragePooling2D" {
 			op = "AveragePool"
 			attrs = append(attrs, attrInt("count_include_pad", 0))
 		}
 		e.apply(op, name, nil, attrs...)
+	case "ZeroPadding2D":
+		p := l.(*nn.ZeroPadding2D).Padding
+		pads := &onnxpb.TensorProto{Name: proto.String(name + "/pads"), DataType: proto.Int32(int32(onnxpb.TensorProto_INT64)),
+			Dims: []int64{8}, Int64Data: []int64{0, 0, int64(p[0][0]), int64(p[1][0]), 0, 0, int64(p[0][1]), int64(p[1][1])}}
+		e.g.Initializer = append(e.g.Initializer, pads)
+		e.apply("Pad", name, []string{pads.GetName()})
+		e.shape, e.padded = out, true
+		return nil
 	case "GlobalAveragePooling2D":
 		e.apply("GlobalAveragePool", name, nil)
 		e.apply("Flatten", name+"/flatten", nil, attrInt("axis", 1))

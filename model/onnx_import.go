@@ -124,6 +124,11 @@ func importModel(mp *onnxpb.ModelProto, opts ONNXImportOptions, size int) (*Sequ
 		if d := n.GetDomain(); d != "" && d != "ai.onnx" {
 			return nil, nodeErr(n, "operator of domain %q: only the default ONNX domain is supported", d)
 		}
+		if folded, err := b.fold(n); err != nil {
+			return nil, err
+		} else if folded {
+			continue
+		}
 		op, ok := onnxOps[n.GetOpType()]
 		if !ok {
 			return nil, nodeErr(n, "operator not supported (supported: %s)", strings.Join(onnxOpNames(), ", "))
@@ -169,6 +174,9 @@ type onnxValue struct {
 	fold nn.Layer
 	// dense marks the output of a MatMul, to which an Add may give a bias.
 	dense bool
+	// nonneg marks a tensor known to hold no negative value (the output of
+	// a ReLU, say), which a max pool may pad with zeros.
+	nonneg bool
 }
 
 // vector reports whether convnet holds v as a vector.

@@ -34,6 +34,7 @@ func init() {
 		"Dropout":            importIdentity,
 		"Identity":           importIdentity,
 		"Constant":           importConstant,
+		"Pad":                importPad,
 		"Add":                importArithmetic,
 		"Sub":                importArithmetic,
 		"Mul":                importArithmetic,
@@ -84,10 +85,11 @@ func importConv(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	if ks := a.ints("kernel_shape"); ks != nil && !slices.Equal(ks, []int{kh, kw}) {
 		return nodeErr(n, "attribute kernel_shape = %v, the weights are %dx%d", ks, kh, kw)
 	}
-	win, err := b.window(n, a, x, [2]int{kh, kw})
+	win, err := b.window(n, a, x, [2]int{kh, kw}, false)
 	if err != nil {
 		return err
 	}
+	x = b.zeroPad(n, x, win.pad)
 	kernel := &onnxConst{dims: []int{kh, kw, c, f}, f: oihwToHWIO(w.f, f, c, kh, kw)}
 	l := &nn.Conv2D{Filters: f, KernelSize: [2]int{kh, kw}, Strides: win.strides, Padding: win.padding, NoBias: bias == nil}
 	weights := []*onnxConst{kernel}
@@ -112,16 +114,18 @@ func (b *onnxBuilder) image(n *onnxpb.NodeProto) (*onnxValue, error) {
 
 // onnxWindow is the geometry of a convolution or pooling node.
 type onnxWindow struct {
-	padding string // convnet's: "valid" or "same"
+	padding string    // convnet's: "valid" or "same"
+	pad     [2][2]int // a ZeroPadding2D before a "valid" window, for other pads
 	strides [2]int
 	out     [2]int // output height and width
-	padded  bool   // some padding cells are used
+	padded  bool   // some padding cells of a "same" window are used
 }
 
 // window reads the strides and padding of a convolution or pooling node
-// with kernel k over input x. Only "valid" and TensorFlow's "same" padding
-// are supported.
-func (b *onnxBuilder) window(n *onnxpb.NodeProto, a *onnxAttrs, x *onnxValue, k [2]int) (onnxWindow, error) {
+// with kernel k over input x: "valid", TensorFlow's "same", or other pads
+// given as a padding before a "valid" window. With zeros (an average that
+// counts the padding cells), pads are always given as a padding.
+func (b *onnxBuilder) window(n *onnxpb.NodeProto, a *onnxAttrs, x *onnxValue, k [2]int, zeros bool) (onnxWindow, error) {
 	var s, out [2]int
 	fail := func(err error) (onnxWindow, error) { return onnxWindow{}, err }
 	strides := a.ints("strides", 1, 1)
@@ -146,6 +150,7 @@ func (b *onnxBuilder) window(n *onnxpb.NodeProto, a *onnxAttrs, x *onnxValue, k 
 	}
 	s = [2]int{strides[0], strides[1]}
 	hw := [2]int{x.shape[1], x.shape[2]}
+	var pad [2][2]int
 	same := make([]int, 4)
 	for i := range 2 {
 		o, before := kernels.SamePadding(hw[i], k[i], s[i])
@@ -166,10 +171,13 @@ func (b *onnxBuilder) window(n *onnxpb.NodeProto, a *onnxAttrs, x *onnxValue, k 
 		switch {
 		case slices.Equal(pads, []int{0, 0, 0, 0}) && k[0] <= hw[0] && k[1] <= hw[1]:
 			padding = "valid"
-		case slices.Equal(pads, same):
+		case slices.Equal(pads, same) && !zeros:
 			padding = "same"
 		default:
-			return fail(nodeErr(n, "attribute pads = %v on a %dx%d input: convnet pads \"valid\" ([0 0 0 0]) or TensorFlow's \"same\" (%v here)", pads, hw[0], hw[1], same))
+			padding, pad = "valid", [2][2]int{{pads[0], pads[2]}, {pads[1], pads[3]}}
+			for i := range 2 {
+				hw[i] += pad[i][0] + pad[i][1]
+			}
 		}
 	default:
 		return fail(nodeErr(n, "attribute auto_pad = %q: want NOTSET, VALID, SAME_UPPER or SAME_LOWER", autoPad))
@@ -180,7 +188,7 @@ func (b *onnxBuilder) window(n *onnxpb.NodeProto, a *onnxAttrs, x *onnxValue, k 
 			continue
 		}
 		if k[i] > hw[i] {
-			return fail(nodeErr(n, "kernel %dx%d is larger than the %dx%d input", k[0], k[1], hw[0], hw[1]))
+			return fail(nodeErr(n, "kernel %dx%d is larger than the %dx%d input (padded)", k[0], k[1], hw[0], hw[1]))
 		}
 		out[i] = kernels.ValidOutput(hw[i], k[i], s[i])
 	}
@@ -197,7 +205,7 @@ func (b *onnxBuilder) window(n *onnxpb.NodeProto, a *onnxAttrs, x *onnxValue, k 
 		}
 	}
 	padded := padding == "same" && slices.Max(same) > 0
-	return onnxWindow{padding: padding, strides: s, out: out, padded: padded}, nil
+	return onnxWindow{padding: padding, pad: pad, strides: s, out: out, padded: padded}, nil
 }
 
 func importPool(b *onnxBuilder, n *onnxpb.NodeProto) error {
@@ -224,22 +232,33 @@ func importPool(b *onnxBuilder, n *onnxpb.NodeProto) error {
 		return nodeErr(n, "attribute kernel_shape = %v: want two sizes", ks)
 	}
 	k := [2]int{ks[0], ks[1]}
-	win, err := b.window(n, a, x, k)
+	include := !maxPool && a.int("count_include_pad", 0) != 0
+	win, err := b.window(n, a, x, k, include)
 	if err != nil {
 		return err
 	}
 	var l nn.Layer = &nn.MaxPool2D{PoolSize: k, Strides: win.strides, Padding: win.padding}
+	explicit := win.pad != [2][2]int{}
+	if maxPool && explicit && !x.nonneg {
+		// ONNX pads a max pool with -inf: zeros are the same only when no
+		// value is negative.
+		return nodeErr(n, "attribute pads = %v: convnet pads with zeros, the same as ONNX's max pool only after a ReLU, and this input may be negative", a.ints("pads"))
+	}
 	if !maxPool {
-		if a.int("count_include_pad", 0) != 0 && win.padded {
+		if include && win.padded {
 			return nodeErr(n, "attribute count_include_pad = 1: convnet's average leaves the padding cells out")
+		}
+		if explicit && !include {
+			return nodeErr(n, "attribute pads = %v with count_include_pad = 0: convnet averages such pads in (count_include_pad = 1) or pads as TensorFlow's \"same\"", a.ints("pads"))
 		}
 		l = &nn.AveragePooling2D{PoolSize: k, Strides: win.strides, Padding: win.padding}
 	}
 	if a.err != nil {
 		return a.err
 	}
+	x = b.zeroPad(n, x, win.pad)
 	nd := b.add(n, l, x)
-	return b.output(n, &onnxValue{node: nd, shape: []int{x.shape[0], win.out[0], win.out[1]}})
+	return b.output(n, &onnxValue{node: nd, shape: []int{x.shape[0], win.out[0], win.out[1]}, nonneg: maxPool && x.nonneg})
 }
 
 func importGlobalAveragePool(b *onnxBuilder, n *onnxpb.NodeProto) error {

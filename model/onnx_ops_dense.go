@@ -59,17 +59,18 @@ func importActivation(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	}
 	// The activation functions convnet's layers take by name fix alpha.
 	byName := fn != "leaky_relu" && fn != "elu" || fn == "leaky_relu" && alpha == float32(0.2) || fn == "elu" && alpha == 1
+	nonneg := fn == "relu" || fn == "sigmoid" || fn == "softmax"
 	if byName && b.soleReader(n.GetInput()[0]) {
 		switch last := x.fold.(type) {
 		case *nn.Conv2D:
 			last.Activation = fn
-			return b.output(n, x.after(x.node))
+			return b.output(n, x.after(x.node).nonNegative(nonneg))
 		case *nn.Dense:
 			last.Activation = fn
-			return b.output(n, x.after(x.node))
+			return b.output(n, x.after(x.node).nonNegative(nonneg))
 		}
 	}
-	return b.output(n, x.after(b.add(n, l, x)))
+	return b.output(n, x.after(b.add(n, l, x)).nonNegative(nonneg))
 }
 
 // softmaxAxis checks that a Softmax runs along the axis convnet's does:

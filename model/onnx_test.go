@@ -45,7 +45,7 @@ func rawProbabilities(m *Sequential, x *tensor.Tensor) *tensor.Tensor {
 	return p
 }
 
-// mixed is a model with most layer types, even kernels and strides with
+// mixed is a model with most layer types, zero padding, even kernels and strides with
 // "same" padding, folded and separate activations, and channel
 // standardization.
 func mixed(t testing.TB) *Sequential {
@@ -53,6 +53,7 @@ func mixed(t testing.TB) *Sequential {
 		&nn.Conv2D{Filters: 4, KernelSize: pair(4), Strides: pair(2), Padding: "same", Activation: "leaky_relu"},
 		&nn.BatchNormalization{Epsilon: 0.01},
 		&nn.ELU{Alpha: 0.7},
+		&nn.ZeroPadding2D{Padding: [2][2]int{{0, 1}, {2, 1}}},
 		&nn.MaxPool2D{PoolSize: pair(2), Strides: pair(1), Padding: "same"},
 		&nn.Conv2D{Filters: 3, KernelSize: [2]int{3, 2}, Activation: "sigmoid", NoBias: true},
 		&nn.AveragePooling2D{PoolSize: pair(3), Strides: pair(2), Padding: "same"},

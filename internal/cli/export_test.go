@@ -207,6 +207,7 @@ func everyLayer(t *testing.T) *model.Sequential {
 		&nn.Conv2D{Filters: 6, KernelSize: [2]int{4, 4}, Strides: [2]int{2, 2}, Padding: "same", Activation: "leaky_relu"},
 		&nn.BatchNormalization{},
 		&nn.ELU{Alpha: 0.5},
+		&nn.ZeroPadding2D{Padding: [2][2]int{{1, 0}, {2, 1}}},
 		&nn.MaxPool2D{PoolSize: [2]int{2, 2}, Strides: [2]int{1, 1}, Padding: "same"},
 		&nn.Conv2D{Filters: 5, KernelSize: [2]int{3, 2}, Activation: "elu"},
 		&nn.LeakyReLU{Alpha: 0.1},

@@ -1,0 +1,370 @@
+package model
+
+import (
+	"slices"
+
+	"github.com/convnet-go/convnet/internal/onnxpb"
+)
+
+// Exporters compute some constants in the graph: PyTorch writes the pads of
+// F.pad (nn.ZeroPad2d) as ConstantOfShape, Concat, Reshape, Slice,
+// Transpose and Cast nodes over Constant nodes. ImportONNX folds such nodes
+// into the constants they compute.
+
+// maxFolded bounds the values of a constant computed in the graph.
+const maxFolded = 1 << 24
+
+// foldOps are the operators folded when every input is a constant.
+var foldOps = map[string]func(b *onnxBuilder, n *onnxpb.NodeProto, in []*onnxConst) (*onnxConst, error){
+	"ConstantOfShape": foldConstantOfShape,
+	"Concat":          foldConcat,
+	"Reshape":         foldReshape,
+	"Slice":           foldSlice,
+	"Transpose":       foldTranspose,
+	"Cast":            foldCast,
+}
+
+// fold computes node n when its operator is one of foldOps and every input
+// it is given is a constant, and records the result; it reports whether it
+// did.
+func (b *onnxBuilder) fold(n *onnxpb.NodeProto) (bool, error) {
+	f, ok := foldOps[n.GetOpType()]
+	if !ok || len(n.GetInput()) == 0 {
+		return false, nil
+	}
+	in := make([]*onnxConst, len(n.GetInput()))
+	for i, name := range n.GetInput() {
+		if name == "" {
+			continue
+		}
+		v := b.values[name]
+		if v == nil || v.konst == nil {
+			return false, nil
+		}
+		in[i] = v.konst
+	}
+	if in[0] == nil {
+		return false, nil
+	}
+	c, err := f(b, n, in)
+	if err != nil {
+		return true, err
+	}
+	return true, b.output(n, &onnxValue{konst: c})
+}
+
+// isInt reports whether c holds INT64 values.
+func (c *onnxConst) isInt() bool { return c.i != nil || c.f == nil }
+
+// gather returns a constant of c's type with the given dims whose value k
+// is c's value at(k).
+func (c *onnxConst) gather(dims []int, at func(k int) int) *onnxConst {
+	n := 1
+	for _, d := range dims {
+		n *= d
+	}
+	out := &onnxConst{dims: dims}
+	if c.isInt() {
+		out.i = make([]int64, n)
+		for k := range out.i {
+			out.i[k] = c.i[at(k)]
+		}
+		return out
+	}
+	out.f = make([]float32, n)
+	for k := range out.f {
+		out.f[k] = c.f[at(k)]
+	}
+	return out
+}
+
+// strides returns the row-major strides of dims.
+func strides(dims []int) []int {
+	s := make([]int, len(dims))
+	step := 1
+	for i := len(dims) - 1; i >= 0; i-- {
+		s[i] = step
+		step *= dims[i]
+	}
+	return s
+}
+
+// shapeOf reads a constant holding a shape: INT64 values, none negative
+// unless allowed, making at most maxFolded values.
+func shapeOf(n *onnxpb.NodeProto, what string, c *onnxConst, signed bool) ([]int, error) {
+	if !c.isInt() || len(c.dims) > 1 {
+		return nil, nodeErr(n, "input %s: want a list of INT64 values, got shape %v", what, c.dims)
+	}
+	dims := make([]int, len(c.i))
+	for k, v := range c.i {
+		if v > maxFolded || v < -1 || v < 0 && !signed {
+			return nil, nodeErr(n, "input %s: dimension %d out of range", what, v)
+		}
+		dims[k] = int(v)
+	}
+	return dims, nil
+}
+
+// checkFolded refuses dims of more than maxFolded values.
+func checkFolded(n *onnxpb.NodeProto, dims []int) error {
+	size := 1
+	for _, d := range dims {
+		if d < 0 || d > 0 && size > maxFolded/d {
+			return nodeErr(n, "computes a constant of shape %v: more than %d values", dims, maxFolded)
+		}
+		size *= d
+	}
+	return nil
+}
+
+func foldConstantOfShape(b *onnxBuilder, n *onnxpb.NodeProto, in []*onnxConst) (*onnxConst, error) {
+	a, err := attrs(n, "value")
+	if err != nil {
+		return nil, err
+	}
+	value := &onnxConst{dims: []int{1}, f: []float32{0}}
+	if a.has("value") {
+		t := a.get("value", onnxpb.AttributeProto_TENSOR)
+		if a.err != nil {
+			return nil, a.err
+		}
+		if value, err = parseTensor(t.GetT()); err != nil {
+			return nil, nodeErr(n, "attribute value: %v", err)
+		}
+		if value.size() != 1 {
+			return nil, nodeErr(n, "attribute value: want one value, got shape %v", value.dims)
+		}
+	}
+	dims, err := shapeOf(n, "shape", in[0], false)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkFolded(n, dims); err != nil {
+		return nil, err
+	}
+	return value.gather(dims, func(int) int { return 0 }), nil
+}
+
+func foldConcat(b *onnxBuilder, n *onnxpb.NodeProto, in []*onnxConst) (*onnxConst, error) {
+	a, err := attrs(n, "axis")
+	if err != nil {
+		return nil, err
+	}
+	first := in[0]
+	axis := a.int("axis", 0)
+	if axis < 0 {
+		axis += len(first.dims)
+	}
+	if a.err != nil || axis < 0 || axis >= len(first.dims) {
+		return nil, nodeErr(n, "attribute axis = %d on constants of shape %v", a.int("axis", 0), first.dims)
+	}
+	dims := slices.Clone(first.dims)
+	dims[axis] = 0
+	for k, c := range in {
+		join := c != nil && c.isInt() == first.isInt() && len(c.dims) == len(dims)
+		for ax := range dims {
+			join = join && (ax == axis || c.dims[ax] == dims[ax])
+		}
+		if !join {
+			return nil, nodeErr(n, "input %d does not join the first along axis %d: a constant of another shape or type, or none", k+1, axis)
+		}
+		dims[axis] += c.dims[axis]
+	}
+	if err := checkFolded(n, dims); err != nil {
+		return nil, err
+	}
+	// Row k of the result along axis comes from the input holding it.
+	outer := 1
+	for _, d := range dims[:axis] {
+		outer *= d
+	}
+	inner := 1
+	for _, d := range dims[axis+1:] {
+		inner *= d
+	}
+	out := &onnxConst{dims: dims}
+	for o := range outer {
+		for _, c := range in {
+			lo, hi := o*c.dims[axis]*inner, (o+1)*c.dims[axis]*inner
+			if c.isInt() {
+				out.i = append(out.i, c.i[lo:hi]...)
+			} else {
+				out.f = append(out.f, c.f[lo:hi]...)
+			}
+		}
+	}
+	return out, nil
+}
+
+func foldReshape(b *onnxBuilder, n *onnxpb.NodeProto, in []*onnxConst) (*onnxConst, error) {
+	if _, err := attrs(n); err != nil {
+		return nil, err
+	}
+	if len(in) != 2 || in[1] == nil {
+		return nil, nodeErr(n, "want the data and the shape")
+	}
+	dims, err := shapeOf(n, "shape", in[1], true)
+	if err != nil {
+		return nil, err
+	}
+	size, known, infer := in[0].size(), 1, -1
+	for k, d := range dims {
+		switch {
+		case d == 0 && k < len(in[0].dims):
+			dims[k] = in[0].dims[k]
+		case d == -1 && infer < 0:
+			infer = k
+			continue
+		case d <= 0:
+			return nil, nodeErr(n, "shape %v for a constant of shape %v", in[1].i, in[0].dims)
+		}
+		known *= dims[k]
+	}
+	if infer >= 0 && known > 0 {
+		dims[infer] = size / known
+		known *= dims[infer]
+	}
+	if known != size {
+		return nil, nodeErr(n, "shape %v for a constant of shape %v", in[1].i, in[0].dims)
+	}
+	if err := checkFolded(n, dims); err != nil {
+		return nil, err
+	}
+	return &onnxConst{dims: dims, f: in[0].f, i: in[0].i}, nil
+}
+
+func foldSlice(b *onnxBuilder, n *onnxpb.NodeProto, in []*onnxConst) (*onnxConst, error) {
+	if _, err := attrs(n); err != nil {
+		return nil, err
+	}
+	if len(in) < 3 || in[1] == nil || in[2] == nil {
+		return nil, nodeErr(n, "want the data, starts and ends (opset 10 and later)")
+	}
+	c, rank := in[0], len(in[0].dims)
+	list := func(k int, def func(j int) int64) ([]int64, error) {
+		if k < len(in) && in[k] != nil {
+			if !in[k].isInt() || len(in[k].dims) != 1 || len(in[k].i) != len(in[1].i) {
+				return nil, nodeErr(n, "input %d: want as many INT64 values as starts", k+1)
+			}
+			return in[k].i, nil
+		}
+		v := make([]int64, len(in[1].i))
+		for j := range v {
+			v[j] = def(j)
+		}
+		return v, nil
+	}
+	starts, err := list(1, nil)
+	if err != nil {
+		return nil, err
+	}
+	ends, err := list(2, nil)
+	if err != nil {
+		return nil, err
+	}
+	axes, err := list(3, func(j int) int64 { return int64(j) })
+	if err != nil {
+		return nil, err
+	}
+	steps, err := list(4, func(int) int64 { return 1 })
+	if err != nil {
+		return nil, err
+	}
+	start, step, dims := make([]int, rank), make([]int, rank), slices.Clone(c.dims)
+	for k := range step {
+		step[k] = 1
+	}
+	for j, ax := range axes {
+		if ax < 0 {
+			ax += int64(rank)
+		}
+		if ax < 0 || ax >= int64(rank) || steps[j] == 0 {
+			return nil, nodeErr(n, "axis %d, step %d on a constant of shape %v", axes[j], steps[j], c.dims)
+		}
+		d := int64(c.dims[ax])
+		// A step longer than the axis takes one value at most.
+		s, e, st := starts[j], ends[j], max(min(steps[j], d+1), -d-1)
+		if s < 0 {
+			s += d
+		}
+		if e < 0 {
+			e += d
+		}
+		var count int64
+		if st > 0 {
+			s, e = min(max(s, 0), d), min(max(e, 0), d)
+			count = max(0, (e-s+st-1)/st)
+		} else {
+			s, e = min(max(s, -1), d-1), min(max(e, -1), d-1)
+			count = max(0, (s-e-st-1)/-st)
+		}
+		start[ax], step[ax], dims[ax] = int(s), int(st), int(count)
+	}
+	src, dst := strides(c.dims), strides(dims)
+	return c.gather(dims, func(k int) int {
+		at := 0
+		for ax := range dims {
+			at += (start[ax] + k/dst[ax]%dims[ax]*step[ax]) * src[ax]
+		}
+		return at
+	}), nil
+}
+
+func foldTranspose(b *onnxBuilder, n *onnxpb.NodeProto, in []*onnxConst) (*onnxConst, error) {
+	a, err := attrs(n, "perm")
+	if err != nil {
+		return nil, err
+	}
+	c, rank := in[0], len(in[0].dims)
+	perm := a.ints("perm")
+	if perm == nil {
+		for k := rank - 1; k >= 0; k-- {
+			perm = append(perm, k)
+		}
+	}
+	sorted := slices.Sorted(slices.Values(perm))
+	if a.err != nil || len(perm) != rank || rank > 0 && (sorted[0] != 0 || sorted[rank-1] != rank-1 || len(slices.Compact(sorted)) != rank) {
+		return nil, nodeErr(n, "attribute perm = %v on a constant of shape %v", perm, c.dims)
+	}
+	dims := make([]int, rank)
+	for k, p := range perm {
+		dims[k] = c.dims[p]
+	}
+	src, dst := strides(c.dims), strides(dims)
+	return c.gather(dims, func(k int) int {
+		at := 0
+		for ax, p := range perm {
+			at += k / dst[ax] % dims[ax] * src[p]
+		}
+		return at
+	}), nil
+}
+
+func foldCast(b *onnxBuilder, n *onnxpb.NodeProto, in []*onnxConst) (*onnxConst, error) {
+	a, err := attrs(n, "to", "saturate")
+	if err != nil {
+		return nil, err
+	}
+	c, to := in[0], onnxpb.TensorProto_DataType(a.int("to", 0))
+	if a.err != nil {
+		return nil, a.err
+	}
+	out := &onnxConst{dims: c.dims}
+	switch {
+	case to == onnxpb.TensorProto_INT64 && c.isInt(), to == onnxpb.TensorProto_FLOAT && !c.isInt():
+		return c, nil
+	case to == onnxpb.TensorProto_INT64:
+		out.i = make([]int64, len(c.f))
+		for k, v := range c.f {
+			out.i[k] = int64(max(min(v, 1<<62), -1<<62))
+		}
+	case to == onnxpb.TensorProto_FLOAT:
+		out.f = make([]float32, len(c.i))
+		for k, v := range c.i {
+			out.f[k] = float32(v)
+		}
+	default:
+		return nil, nodeErr(n, "attribute to = %s: only FLOAT and INT64 constants are supported", to)
+	}
+	return out, nil
+}
