@@ -55,6 +55,10 @@ func checkPictures(p page) {
 	}
 	before := p.updates()
 	upload("lam.png")
+	// The message comes once the picture is on the pad and its request is
+	// on its way (or due): only then may the answers be counted, as an
+	// answer the step before asked for can still come in meanwhile.
+	p.WaitFor("the picture on the pad", `document.getElementById("message").textContent.includes("lam.png (600×400): framed")`)
 	p.settled("the picture", before)
 	if top := p.top(); len(top) == 0 || top[0].Label != 22 {
 		t.Errorf("a picture of a lam: top %+v, want lam (22) first", top)
@@ -79,6 +83,7 @@ func checkPictures(p page) {
 		const dt = new DataTransfer(); dt.items.add(file);
 		document.getElementById("padwrap").dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
 	})()`, chromedp.EvalAwaitPromise))
+	p.WaitFor("the dropped picture on the pad", `document.getElementById("message").textContent.includes("bar.png (90×200): framed")`)
 	p.settled("the dropped picture", before)
 	if msg := browser.Eval[string](p.Browser, `document.getElementById("message").textContent`); !strings.Contains(msg, "bar.png (90×200): framed") {
 		t.Errorf("after a dropped picture, the message says %q", msg)
