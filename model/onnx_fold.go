@@ -197,8 +197,13 @@ func foldConcat(b *onnxBuilder, n *onnxpb.NodeProto, in []*onnxConst) (*onnxCons
 }
 
 func foldReshape(b *onnxBuilder, n *onnxpb.NodeProto, in []*onnxConst) (*onnxConst, error) {
-	if _, err := attrs(n); err != nil {
+	a, err := attrs(n, "allowzero")
+	if err != nil {
 		return nil, err
+	}
+	allowZero := a.int("allowzero", 0) != 0 // a 0 is a 0, not the input's size
+	if a.err != nil {
+		return nil, a.err
 	}
 	if len(in) != 2 || in[1] == nil {
 		return nil, nodeErr(n, "want the data and the shape")
@@ -210,6 +215,7 @@ func foldReshape(b *onnxBuilder, n *onnxpb.NodeProto, in []*onnxConst) (*onnxCon
 	size, known, infer := in[0].size(), 1, -1
 	for k, d := range dims {
 		switch {
+		case d == 0 && allowZero:
 		case d == 0 && k < len(in[0].dims):
 			dims[k] = in[0].dims[k]
 		case d == -1 && infer < 0:

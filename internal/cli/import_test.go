@@ -105,7 +105,7 @@ func TestImportPyTorch(t *testing.T) {
 
 // TestImportPyTorchResNet imports a residual network trained in PyTorch
 // (scripts/onnx/torch_resnet.py: residual blocks, a projection shortcut,
-// Concat branches) as a graph and checks its predictions (torchImport);
+// Concat branches, PyTorch's own padding) as a graph and checks its predictions (torchImport);
 // then convnet summary shows the graph with its Connected to column.
 func TestImportPyTorchResNet(t *testing.T) {
 	skipRace(t)
@@ -117,8 +117,9 @@ func TestImportPyTorchResNet(t *testing.T) {
 	for _, l := range m.Layers {
 		count[l.Type()]++
 	}
-	if count["Add"] != 2 || count["Concatenate"] != 2 || count["GlobalAveragePooling2D"] != 2 {
-		t.Errorf("imported layers by type: %v; want 2 Add (the residual blocks), 2 Concatenate, 2 GlobalAveragePooling2D", count)
+	if count["Add"] != 2 || count["Concatenate"] != 2 || count["GlobalAveragePooling2D"] != 2 || count["ZeroPadding2D"] != 4 {
+		t.Errorf("imported layers by type: %v; want 2 Add (the residual blocks), 2 Concatenate, 2 GlobalAveragePooling2D, "+
+			"4 ZeroPadding2D (the stem's max pool, the strided convolution, the nn.ZeroPad2d and the average counting its padding)", count)
 	}
 	code, stdout, errs := runCLI("summary", "--model", out)
 	if code != 0 {

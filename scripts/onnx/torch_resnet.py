@@ -12,8 +12,11 @@ The network has what a ResNet exports to: residual blocks (one with an
 identity shortcut, one with a strided 1x1 projection shortcut), batch
 normalization, ReLU after the Add, an Inception-style branch joined by
 Concat, global average pooling, ReduceMean over height and width, Flatten
-and Gemm. Stride 2 meets odd sizes only, where PyTorch's symmetric padding
-is TensorFlow's "same".
+and Gemm. Its padding is PyTorch's own, which is not TensorFlow's "same":
+torchvision's stem (a max pool of 3, stride 2, padding 1, after a ReLU)
+and a stride-2 convolution with padding 1 on an even size, an average
+pool counting its padding (exported as Pad then AveragePool) and an
+nn.ZeroPad2d (exported as Pad, its pads computed in the graph).
 
 Usage: python3 torch_resnet.py MNIST_DIR OUT_DIR
 """
@@ -49,17 +52,20 @@ def branch(cin, cout, k):
 
 
 class Net(nn.Module):
-    """28x28: a valid 3x3 stem and max pooling to 13x13, an identity block,
-    1x1 and 3x3 branches joined along the channels, a projection block to
-    7x7, then a head joining three views: the global average of the last
-    block, the mean of the first (ReduceMean), and a flattened 1x1
-    convolution of the last."""
+    """28x28: a 3x3 stem and torchvision's max pooling to 14x14, an identity
+    block, two branches joined along the channels (a 1x1 convolution after
+    an uneven zero padding and a 2x2 average; an average of 3 counting its
+    padding, then a 3x3 convolution), a projection block to 7x7 (padding 1
+    at stride 2 on an even size), then a head joining three views: the
+    global average of the last block, the mean of the first (ReduceMean),
+    and a flattened 1x1 convolution of the last."""
 
     def __init__(self):
         super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(1, 16, 3), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2))
+        self.stem = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(3, 2, 1))
         self.block1 = Block(16, 16, 1)
-        self.branch1, self.branch3 = branch(16, 8, 1), branch(16, 8, 3)
+        self.branch1 = nn.Sequential(nn.ZeroPad2d((1, 0, 1, 0)), nn.AvgPool2d(2, 1), branch(16, 8, 1))
+        self.branch3 = nn.Sequential(nn.AvgPool2d(3, 1, 1), branch(16, 8, 3))
         self.block2 = Block(16, 32, 2)
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.side = nn.Sequential(nn.Conv2d(32, 2, 1), nn.ReLU(), nn.MaxPool2d(2))
