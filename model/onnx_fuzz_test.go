@@ -27,6 +27,15 @@ func FuzzImportONNX(f *testing.F) {
 	// Graphs: every merge layer, branches and skip connections.
 	f.Add(exportBytes(f, merges(f)))
 	f.Add(exportBytes(f, builtGraph(f)))
+	// The constants PyTorch computes for F.pad, and explicit pads.
+	withPads := tinyONNX(f)
+	insertTorchPads(withPads, 0, 0, 0, 0, nil)
+	f.Add(marshal(f, withPads))
+	explicit, err := onnxModel(padded(f), ONNXExportOptions{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(marshal(f, explicit))
 	for _, n := range []int{0, 1, 2, 10, len(good) / 2, len(good) - 1} {
 		f.Add(good[:n])
 	}

@@ -252,14 +252,7 @@ func TestImportONNXComputedPads(t *testing.T) {
 // large are refused by node, before anything large is allocated.
 func TestImportONNXFoldErrors(t *testing.T) {
 	change := func(f func(nodes []*onnxpb.NodeProto)) func(*onnxpb.ModelProto) {
-		return func(mp *onnxpb.ModelProto) {
-			nodes := torchPads("input", "inserted", 1, 1, 1, 1)
-			f(nodes)
-			conv := mp.Graph.Node[slices.IndexFunc(mp.Graph.Node, func(n *onnxpb.NodeProto) bool { return n.GetOpType() == "Conv" })]
-			nodes[len(nodes)-1].Input[0] = conv.Input[0]
-			conv.Input[0] = "inserted"
-			mp.Graph.Node = append(nodes, mp.Graph.Node...)
-		}
+		return func(mp *onnxpb.ModelProto) { insertTorchPads(mp, 1, 1, 1, 1, f) }
 	}
 	byOutput := func(nodes []*onnxpb.NodeProto, out string) *onnxpb.NodeProto {
 		return nodes[slices.IndexFunc(nodes, func(n *onnxpb.NodeProto) bool { return n.Output[0] == out })]
@@ -299,11 +292,24 @@ func TestImportONNXFoldErrors(t *testing.T) {
 			}
 		})
 	}
-	// Unchanged but for zero pads (the graph after it takes 8x8), the
-	// computed pads import.
+	// With zero pads (the graph after it takes 8x8), the computed pads
+	// import.
 	mp := tinyONNX(t)
-	change(func(nodes []*onnxpb.NodeProto) { byOutput(nodes, "p/pads").Attribute[0].T = int64s("", 0, 0, 0, 0) })(mp)
+	insertTorchPads(mp, 0, 0, 0, 0, nil)
 	if _, err := importBytes(marshal(t, mp), ONNXImportOptions{}); err != nil {
 		t.Errorf("the computed pads of PyTorch: %v", err)
 	}
+}
+
+// insertTorchPads puts the nodes of torchPads before the Conv of tinyONNX,
+// changed by change (if not nil) first.
+func insertTorchPads(mp *onnxpb.ModelProto, left, right, top, bottom int64, change func(nodes []*onnxpb.NodeProto)) {
+	nodes := torchPads("input", "inserted", left, right, top, bottom)
+	if change != nil {
+		change(nodes)
+	}
+	conv := mp.Graph.Node[slices.IndexFunc(mp.Graph.Node, func(n *onnxpb.NodeProto) bool { return n.GetOpType() == "Conv" })]
+	nodes[len(nodes)-1].Input[0] = conv.Input[0]
+	conv.Input[0] = "inserted"
+	mp.Graph.Node = append(nodes, mp.Graph.Node...)
 }
