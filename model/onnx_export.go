@@ -152,10 +152,10 @@ func valueInfo(name string, sample []int) *onnxpb.ValueInfoProto {
 // onnxWriter appends nodes to a graph, each reading the output of the one
 // before.
 type onnxWriter struct {
-	g      *onnxpb.GraphProto
-	cur    string // the tensor the next node reads
-	shape  []int  // its convnet shape per sample: [H W C] or [F]
-	padded bool   // cur is the output of a Pad
+	g     *onnxpb.GraphProto
+	cur   string          // the tensor the next node reads
+	shape []int           // its convnet shape per sample: [H W C] or [F]
+	pads  map[string]bool // the tensors Pad nodes write
 }
 
 // apply appends a node named name computing op on the current tensor and
@@ -173,7 +173,7 @@ func (e *onnxWriter) apply(op, name string, extra []string, attrs ...*onnxpb.Att
 		Output:    []string{out},
 		Attribute: attrs,
 	})
-	e.cur, e.padded = out, false
+	e.cur = out
 }
 
 // weight adds an initializer and returns its name.
@@ -233,7 +233,7 @@ func (e *onnxWriter) layer(l nn.Layer) error {
 		// padding is the default, TensorFlow's "same" is SAME_UPPER.
 		switch {
 		case slices.Max(pads) == 0:
-		case e.padded:
+		case e.pads[e.cur]:
 			attrs = append(attrs, attrString("auto_pad", "SAME_UPPER"))
 		default:
 			attrs = append(attrs, attrInts("pads", pads...))
@@ -250,7 +250,10 @@ func (e *onnxWriter) layer(l nn.Layer) error {
 			Dims: []int64{8}, Int64Data: []int64{0, 0, int64(p[0][0]), int64(p[1][0]), 0, 0, int64(p[0][1]), int64(p[1][1])}}
 		e.g.Initializer = append(e.g.Initializer, pads)
 		e.apply("Pad", name, []string{pads.GetName()})
-		e.shape, e.padded = out, true
+		if e.pads == nil {
+			e.pads = map[string]bool{}
+		}
+		e.pads[e.cur], e.shape = true, out
 		return nil
 	case "GlobalAveragePooling2D":
 		e.apply("GlobalAveragePool", name, nil)
