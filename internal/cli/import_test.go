@@ -211,3 +211,65 @@ func TestImportErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestImportTorchvision imports torchvision's resnet18 and squeezenet1_1 as
+// PyTorch exports them (scripts/onnx/torchvision_models.py) and checks
+// convnet predict's probabilities against PyTorch's: PyTorch's own padding
+// (the stem's 7x7 convolution and 3x3 max pool, strided convolutions on
+// even sizes) comes in as ZeroPadding2D layers before "valid" windows.
+func TestImportTorchvision(t *testing.T) {
+	skipRace(t)
+	py := python(t, "torch", "torchvision", "numpy")
+	dir := t.TempDir()
+	msg, err := exec.Command(py, filepath.Join(onnxScripts, "torchvision_models.py"), dir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("torchvision_models.py: %v\n%s", err, msg)
+	}
+	t.Logf("%s", strings.TrimSpace(string(msg)))
+	pixels, err := os.ReadFile(filepath.Join(dir, "images.u8"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const size = 64 * 64 * 3
+	var images [][]float32
+	for i := 0; i+size <= len(pixels); i += size {
+		img := make([]float32, size)
+		for j, p := range pixels[i : i+size] {
+			img[j] = float32(p)
+		}
+		images = append(images, img)
+	}
+	for _, name := range []string{"resnet18", "squeezenet1_1"} {
+		t.Run(name, func(t *testing.T) {
+			out := filepath.Join(dir, name+".safetensors")
+			if code, _, errs := runCLI("import", "--onnx", filepath.Join(dir, name+".onnx"), "--out", out, "--rescale", "1/255"); code != 0 {
+				t.Fatalf("convnet import: exit %d: %s", code, errs)
+			}
+			m, err := model.Load(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pads := 0
+			for _, l := range m.Layers {
+				if l.Type() == "ZeroPadding2D" {
+					pads++
+				}
+			}
+			// resnet18: the stem's convolution and max pool and the first
+			// convolution of each of three strided blocks.
+			if name == "resnet18" && pads != 5 {
+				t.Errorf("%d ZeroPadding2D layers, want 5", pads)
+			}
+			want := readFloats(t, filepath.Join(dir, name+".f32"))
+			var rows [][]float32
+			for i := 0; i+10 <= len(want); i += 10 {
+				rows = append(rows, want[i:i+10])
+			}
+			var flat []float32
+			for _, row := range probabilities(t, m, images) {
+				flat = append(flat, row...)
+			}
+			compareProbabilities(t, "convnet predict vs PyTorch", flat, rows, 1e-5)
+		})
+	}
+}

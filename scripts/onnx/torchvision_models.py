@@ -1,0 +1,56 @@
+"""Exports two of torchvision's networks as PyTorch writes them, for
+convnet's Go test: resnet18 (a 7x7 stem with padding 3 at stride 2, a max
+pool of 3 with padding 1, residual blocks whose strided convolutions pad 1
+on even sizes) and squeezenet1_1 (Fire modules joined by Concat, max pools
+with ceil_mode, a convolution as the classifier), with 10 classes, random
+weights and batch normalization statistics from a few batches of noise.
+The classifier's weights are scaled up so that each image has a clear top
+class. It writes to OUT_DIR:
+
+    NAME.onnx    the model: input "input" [N 3 64 64] (pixels / 255),
+                 output "logits" [N 10]
+    images.u8    4 images, 64x64x3 bytes each (height, width, channel)
+    NAME.f32     PyTorch's probabilities for them, float32 [4 10]
+
+Usage: python3 torchvision_models.py OUT_DIR
+"""
+import os
+import sys
+import warnings
+
+import numpy as np
+import torch
+import torchvision
+
+SIZE = 64
+
+
+def main(out):
+    torch.manual_seed(1)
+    torch.set_num_threads(1)
+    images = np.random.default_rng(1).integers(0, 256, size=(4, SIZE, SIZE, 3), dtype=np.uint8)
+    images.tofile(os.path.join(out, "images.u8"))
+    x = torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255
+    for name in ["resnet18", "squeezenet1_1"]:
+        net = getattr(torchvision.models, name)(num_classes=10)
+        net.train()
+        with torch.no_grad():
+            for _ in range(3):
+                net(torch.rand(8, 3, SIZE, SIZE))
+            last = net.fc if name == "resnet18" else net.classifier[1]
+            last.weight.mul_(20)
+        net.eval()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(net, x[:1], os.path.join(out, name + ".onnx"), opset_version=13,
+                              input_names=["input"], output_names=["logits"],
+                              dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}})
+        with torch.no_grad():
+            probs = torch.softmax(net(x), dim=1).numpy().astype("<f4")
+        probs.tofile(os.path.join(out, name + ".f32"))
+        print(f"torch {torch.__version__}, torchvision {torchvision.__version__}: exported {name}, "
+              f"top classes {probs.argmax(1).tolist()}, largest probabilities {probs.max(1).round(3).tolist()}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
