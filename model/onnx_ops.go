@@ -175,6 +175,9 @@ func (b *onnxBuilder) window(n *onnxpb.NodeProto, a *onnxAttrs, x *onnxValue, k 
 			padding = "same"
 		default:
 			padding, pad = "valid", [2][2]int{{pads[0], pads[2]}, {pads[1], pads[3]}}
+			if err := checkPadded(n, x, pad); err != nil {
+				return fail(err)
+			}
 			for i := range 2 {
 				hw[i] += pad[i][0] + pad[i][1]
 			}

@@ -31,6 +31,20 @@ func (b *onnxBuilder) zeroPad(n *onnxpb.NodeProto, x *onnxValue, p [2][2]int) *o
 	return &onnxValue{node: nd, shape: shape, nonneg: x.nonneg}
 }
 
+// checkPadded refuses padding p when it would make image x larger than
+// maxPadded on a side: a padded image must stay a size whose products
+// cannot overflow.
+func checkPadded(n *onnxpb.NodeProto, x *onnxValue, p [2][2]int) error {
+	h, w := x.shape[1]+p[0][0]+p[0][1], x.shape[2]+p[1][0]+p[1][1]
+	if h > maxPadded || w > maxPadded {
+		return nodeErr(n, "padding %v would make the %dx%d image %dx%d, more than %d on a side", p, x.shape[1], x.shape[2], h, w, maxPadded)
+	}
+	return nil
+}
+
+// maxPadded bounds the height and width of a padded image.
+const maxPadded = 2 * maxInputDim
+
 // importPad turns a Pad node that adds zeros around the height and width
 // of an image (PyTorch's nn.ZeroPad2d, F.pad) into a ZeroPadding2D.
 func importPad(b *onnxBuilder, n *onnxpb.NodeProto) error {
@@ -79,6 +93,9 @@ func importPad(b *onnxBuilder, n *onnxpb.NodeProto) error {
 		return nodeErr(n, "pads %v: convnet pads the height and width of an NCHW image: want [0 0 top left 0 0 bottom right], none negative", pads)
 	}
 	p := [2][2]int{{pads[2], pads[6]}, {pads[3], pads[7]}}
+	if err := checkPadded(n, x, p); err != nil {
+		return err
+	}
 	if p == [2][2]int{} {
 		return b.output(n, b.same(n, x))
 	}

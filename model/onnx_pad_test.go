@@ -136,6 +136,17 @@ func TestImportONNXPadErrors(t *testing.T) {
 		{"max pool of negative values", func(mp *onnxpb.ModelProto) {
 			insertBeforeConv(mp, "MaxPool", []*onnxpb.AttributeProto{attrInts("kernel_shape", 2, 2), attrInts("strides", 2, 2), attrInts("pads", 1, 1, 1, 1)})
 		}, `node "inserted" (MaxPool): attribute pads = [1 1 1 1]: convnet pads with zeros, the same as ONNX's max pool only after a ReLU, and this input may be negative`},
+		{"huge pads", func(mp *onnxpb.ModelProto) {
+			insertBeforeConv(mp, "Pad", nil, int64s("pads", 0, 0, 1<<40, 0, 0, 0, 0, 0))
+		}, `(Pad): padding [[1099511627776 0] [0 0]] would make the 8x8 image 1099511627784x8, more than 131072 on a side`},
+		{"huge conv pads", func(mp *onnxpb.ModelProto) {
+			for _, n := range mp.Graph.Node {
+				if n.GetOpType() == "Conv" {
+					n.Attribute = append(slices.DeleteFunc(n.Attribute, func(a *onnxpb.AttributeProto) bool { return a.GetName() == "pads" }),
+						attrInts("pads", 0, 0, 0, 1<<30))
+				}
+			}
+		}, `node "conv2d" (Conv): padding [[0 0] [0 1073741824]] would make the 8x8 image 8x1073741832, more than 131072 on a side`},
 		{"average without the padding", func(mp *onnxpb.ModelProto) {
 			insertBeforeConv(mp, "AveragePool", []*onnxpb.AttributeProto{attrInts("kernel_shape", 2, 2), attrInts("strides", 2, 2), attrInts("pads", 1, 1, 1, 1)})
 		}, `(AveragePool): attribute pads = [1 1 1 1] with count_include_pad = 0`},
