@@ -265,4 +265,10 @@ func TestConv2DWindow(t *testing.T) {
 	if w, ok := nn.WindowOf(l); !ok || w != want {
 		t.Errorf("WindowOf(Conv2D) = %+v, %v; want %+v, true", w, ok, want)
 	}
+	pad := &nn.ZeroPadding2D{Padding: [2][2]int{{2, 0}, {1, 3}}}
+	build(t, pad, 6, 5, 1)
+	want = nn.Window{Size: [2]int{1, 1}, Strides: [2]int{1, 1}, Pad: [2]int{2, 1}}
+	if w, ok := nn.WindowOf(pad); !ok || w != want {
+		t.Errorf("WindowOf(ZeroPadding2D) = %+v, %v; want %+v, true", w, ok, want)
+	}
 }

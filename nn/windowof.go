@@ -11,8 +11,10 @@ type Window struct {
 }
 
 // WindowOf returns the window of a built [Conv2D], [MaxPool2D] or
-// [AveragePooling2D] layer, the geometry its Forward uses, and false for
-// other layers.
+// [AveragePooling2D] layer, the geometry its Forward uses, and of a built
+// [ZeroPadding2D]: one cell, stride 1, Pad its rows above and columns to
+// the left (each output cell is one input cell or a padding cell). It
+// returns false for other layers.
 func WindowOf(l Layer) (Window, bool) {
 	switch l := l.(type) {
 	case *Conv2D:
@@ -24,6 +26,8 @@ func WindowOf(l Layer) (Window, bool) {
 		return windowOf(l.g.KH, l.g.KW, l.g.SH, l.g.SW, l.g.PadTop, l.g.PadLeft), l.out != nil
 	case *AveragePooling2D:
 		return windowOf(l.g.KH, l.g.KW, l.g.SH, l.g.SW, l.g.PadTop, l.g.PadLeft), l.out != nil
+	case *ZeroPadding2D:
+		return windowOf(1, 1, 1, 1, l.Padding[0][0], l.Padding[1][0]), l.out != nil
 	}
 	return Window{}, false
 }

@@ -9,10 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"testing"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/internal/browser"
+	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/nn"
 )
 
 // checkPictures classifies a photograph-like picture picked as a file and
@@ -154,4 +158,36 @@ func checkResnet(p page, url string, m *served) {
 	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
 	p.Do("to the top", chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
 	p.Screenshot("resnet.png")
+}
+
+// paddedModel is a small untrained model whose convolution reads a zero
+// padding, as an imported PyTorch network does.
+func paddedModel(t *testing.T) *model.Sequential {
+	m := model.New(
+		&nn.ZeroPadding2D{Padding: [2][2]int{{1, 2}, {0, 1}}},
+		&nn.Conv2D{Filters: 4, KernelSize: [2]int{3, 3}, Strides: [2]int{2, 2}, Activation: "relu"},
+		&nn.Flatten{},
+		&nn.Dense{Units: 28, Activation: "softmax"},
+	)
+	if err := m.Build([]int{32, 32, 1}, 1); err != nil {
+		t.Fatal(err)
+	}
+	m.ClassNames = data.AHCDClassNames()
+	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255}
+	return m
+}
+
+// checkPadded opens the detail view of a ZeroPadding2D: a pixel inside
+// the padding copies the drawing's pixel, one in the border is 0.
+func checkPadded(p page, url string) {
+	p.Do("loading the padded model", chromedp.Navigate(url+"/?model=padded"), chromedp.WaitVisible(chromedp.CSS("#pad")))
+	p.WaitFor("the padded model's first update", `window.convnetState && window.convnetState.model && window.convnetState.model.name === "padded" && window.convnetState.updates > 0 && !window.convnetState.inflight`)
+	p.draw("drawing on the padded model", placeGlyph(letterGlyphs[5], drawSizes[0], "centre"))
+	p.Do("clicking the padding's map", chromedp.Evaluate[chromedp.Void](`(() => {
+		const b = window.convnetState.blocks.find(b => window.convnetState.model.layers[b.head].type === "ZeroPadding2D");
+		b.el.scrollIntoView(); b.el.querySelector("canvas.tile").click();
+	})()`))
+	p.WaitFor("the padding's arithmetic", `document.getElementById("calc").textContent.includes("moved by the padding") && document.getElementById("calc").textContent.includes("network's value")`)
+	p.checkArithmetic("the padding")
+	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
 }

@@ -114,7 +114,8 @@ func (p page) checkArithmetic(what string) {
 // residual network's skip connections and the tutorial's relu.
 func TestBrowser(t *testing.T) {
 	s := demoServer(t, Model{"tutorial", classifier(t, untrained(t, "tutorial"), model.ClassifierOptions{})},
-		Model{"resnet", classifier(t, untrained(t, "resnet"), model.ClassifierOptions{})})
+		Model{"resnet", classifier(t, untrained(t, "resnet"), model.ClassifierOptions{})},
+		Model{"padded", classifier(t, paddedModel(t), model.ClassifierOptions{})})
 	url := startServer(t, s)
 	p := page{browser.Start(t, 1500, 1100, 300*time.Second), t}
 
@@ -151,6 +152,7 @@ func TestBrowser(t *testing.T) {
 	checkPictures(p)
 	checkPhone(p)
 	checkResnet(p, url, s.byName["resnet"])
+	checkPadded(p, url)
 
 	// The tutorial's network: a relu computed by the server, 5x5 "same" windows.
 	p.Do("loading the tutorial model", chromedp.Navigate(url+"/?model=tutorial"), chromedp.WaitVisible(chromedp.CSS("#pad")))
