@@ -135,7 +135,9 @@ func TestKerasFunctional(t *testing.T) {
 func TestArchitectureRoundTrip(t *testing.T) {
 	tut, _ := Preset("tutorial")
 	tut.Build(nil, 1)
-	for _, m := range []*Model{tut, readKeras(t, "residual_keras3.json"), branchy(t, "relu", "softmax", true), small(t, 1)} {
+	pad := padded(t)
+	pad.Build(nil, 1) // the seed the document is read back with
+	for _, m := range []*Model{tut, readKeras(t, "residual_keras3.json"), branchy(t, "relu", "softmax", true), small(t, 1), pad} {
 		if !m.Built() {
 			m.Build(nil, 1)
 		}
@@ -319,5 +321,34 @@ func TestFirstArchitectureForm(t *testing.T) {
 	}
 	if tr, _ := m.ParamCount(); tr != 3*3*2+2+128*3+3 || m.Layers[0].Name() != "c" || m.IsGraph() {
 		t.Errorf("ParamCount %d, first layer %q, IsGraph %v", tr, m.Layers[0].Name(), m.IsGraph())
+	}
+}
+
+// TestKerasZeroPadding2D reads ZeroPadding2D as Keras 2's to_json writes it
+// and writes it back the same.
+func TestKerasZeroPadding2D(t *testing.T) {
+	layer := `{"class_name": "ZeroPadding2D", "config": {"name": "zero_padding2d", "trainable": true, "dtype": "float32",
+	  "padding": [[1, 2], [0, 3]], "data_format": "channels_last"}}`
+	m, err := ParseArchitecture([]byte(`{"class_name": "Sequential", "config": {"name": "sequential", "layers": [
+	  {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 6, 5, 1], "dtype": "float32", "sparse": false, "ragged": false, "name": "input_1"}},
+	  ` + layer + `]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Build(nil, 1); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.OutputShape(); !slices.Equal(got, []int{9, 8, 1}) {
+		t.Errorf("output shape %v, want [9 8 1]", got)
+	}
+	a, _ := m.Architecture()
+	var doc struct {
+		Config struct{ Layers []any }
+	}
+	json.Unmarshal(a, &doc)
+	var want any
+	json.Unmarshal([]byte(layer), &want)
+	if len(doc.Config.Layers) != 2 || !sameDoc(doc.Config.Layers[1], want) {
+		t.Errorf("Architecture() =\n%s", a)
 	}
 }
