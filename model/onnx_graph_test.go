@@ -340,3 +340,36 @@ func TestImportONNXIdentityOfWeights(t *testing.T) {
 		t.Errorf("with the Identity of the kernel: %v, want %v", b.Data, a.Data)
 	}
 }
+
+// TestImportONNXLogSoftmax: a graph that ends in LogSoftmax, as PyTorch's
+// classifiers trained with NLLLoss do, imports with the Softmax whose log
+// it is; a LogSoftmax elsewhere is refused.
+func TestImportONNXLogSoftmax(t *testing.T) {
+	mp := tinyONNX(t)
+	want, err := importBytes(marshal(t, mp), ONNXImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := mp.Graph.Node[len(mp.Graph.Node)-1]
+	if last.GetOpType() != "Softmax" {
+		t.Fatalf("tinyONNX ends in %s", last.GetOpType())
+	}
+	last.OpType = proto.String("LogSoftmax")
+	got, err := importBytes(marshal(t, mp), ONNXImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := randomPixels(want, 4)
+	if a, b := rawProbabilities(want, x), rawProbabilities(got, x); !slices.Equal(a.Data, b.Data) {
+		t.Errorf("ending in LogSoftmax: %v, want %v", b.Data, a.Data)
+	}
+	for _, n := range mp.Graph.Node {
+		if n.GetOpType() == "Relu" {
+			n.OpType = proto.String("LogSoftmax")
+		}
+	}
+	_, err = importBytes(marshal(t, mp), ONNXImportOptions{})
+	if want := `(LogSoftmax): a LogSoftmax is only taken as the graph's output`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("a LogSoftmax inside the graph: %v, want an error containing %q", err, want)
+	}
+}

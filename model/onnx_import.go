@@ -116,6 +116,7 @@ func importModel(mp *onnxpb.ModelProto, opts ONNXImportOptions, size int) (*Sequ
 	if len(g.GetOutput()) != 1 {
 		return nil, onnxErr("graph has %d outputs, want 1 (the class scores)", len(g.GetOutput()))
 	}
+	b.out = g.GetOutput()[0].GetName()
 	nodes, err := b.sortNodes(g)
 	if err != nil {
 		return nil, err
@@ -188,6 +189,7 @@ type onnxBuilder struct {
 	values map[string]*onnxValue
 	inputs map[string]int // readers of each value
 	in     *Node          // the model's input
+	out    string         // the graph's output
 	// weights holds each layer's parameters in the order of Params.
 	weights      map[nn.Layer][]*onnxConst
 	names        map[string]bool

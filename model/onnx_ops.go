@@ -26,6 +26,7 @@ func init() {
 		"Sigmoid":            importActivation,
 		"Tanh":               importActivation,
 		"Softmax":            importActivation,
+		"LogSoftmax":         importActivation,
 		"Gemm":               importGemm,
 		"MatMul":             importMatMul,
 		"Flatten":            importFlatten,

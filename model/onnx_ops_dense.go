@@ -15,7 +15,7 @@ func importActivation(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	switch n.GetOpType() {
 	case "LeakyRelu", "Elu":
 		known = []string{"alpha"}
-	case "Softmax":
+	case "Softmax", "LogSoftmax":
 		known = []string{"axis"}
 	}
 	a, err := attrs(n, known...)
@@ -42,7 +42,13 @@ func importActivation(b *onnxBuilder, n *onnxpb.NodeProto) error {
 		fn, l = "sigmoid", &nn.Activation{Func: "sigmoid"}
 	case "Tanh":
 		fn, l = "tanh", &nn.Activation{Func: "tanh"}
-	case "Softmax":
+	case "Softmax", "LogSoftmax":
+		// The log of the probabilities, as PyTorch's classifiers trained
+		// with NLLLoss end: convnet gives the probabilities themselves,
+		// whose order it keeps.
+		if n.GetOpType() == "LogSoftmax" && (len(n.GetOutput()) == 0 || n.GetOutput()[0] != b.out) {
+			return nodeErr(n, "a LogSoftmax is only taken as the graph's output (convnet gives the probabilities, not their log)")
+		}
 		fn, l = "softmax", &nn.Softmax{}
 		if err := b.softmaxAxis(n, a, x); err != nil {
 			return err
