@@ -196,7 +196,7 @@ export function renderDetail() {
     renderRanks(d, y, x);
   } else if (l.inbound.length > 1) {
     html += mergeCalc(d, l, y, x, value);
-  } else if (l.type === "ZeroPadding2D") {
+  } else if (l.type === "ZeroPadding2D" && windowOf(d.layer)) {
     html += padCalc(d, y, x, value);
   } else if (windowOf(d.layer)) {
     html += poolCalc(d, l, y, x, value);
