@@ -65,7 +65,16 @@ func (b *onnxBuilder) constant(n *onnxpb.NodeProto, i int, optional bool) (*onnx
 	if v == nil || v.konst == nil {
 		return nil, nodeErr(n, "input %q must be a constant (an initializer or a Constant node)", name)
 	}
+	if v.konst.batch != 0 {
+		return nil, errBatch(n, name)
+	}
 	return v.konst, nil
+}
+
+// errBatch reports a value computed from the batch size that node n reads
+// where convnet cannot take it.
+func errBatch(n *onnxpb.NodeProto, name string) error {
+	return nodeErr(n, "input %q is computed from the batch size (a Shape of a computed tensor): convnet takes that only as the first axis of a Reshape's shape", name)
 }
 
 // weight returns input i of n as float32 constant of the given rank.

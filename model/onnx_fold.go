@@ -8,8 +8,11 @@ import (
 
 // Exporters compute some constants in the graph: PyTorch writes the pads of
 // F.pad (nn.ZeroPad2d) as ConstantOfShape, Concat, Reshape, Slice,
-// Transpose and Cast nodes over Constant nodes. ImportONNX folds such nodes
-// into the constants they compute.
+// Transpose and Cast nodes over Constant nodes, and x.view(x.size(0), -1)
+// as Shape, Gather, Unsqueeze and Concat. ImportONNX folds such nodes into
+// the constants they compute; the batch size, which a Shape reads, is
+// followed through Gather, Unsqueeze, Concat and Reshape to the first axis
+// of a Reshape's shape, the one place convnet takes it.
 
 // maxFolded bounds the values of a constant computed in the graph.
 const maxFolded = 1 << 24
@@ -22,7 +25,12 @@ var foldOps = map[string]func(b *onnxBuilder, n *onnxpb.NodeProto, in []*onnxCon
 	"Slice":           foldSlice,
 	"Transpose":       foldTranspose,
 	"Cast":            foldCast,
+	"Gather":          foldGather,
+	"Unsqueeze":       foldUnsqueeze,
 }
+
+// batchOps are the operators that carry the batch size through.
+var batchOps = map[string]bool{"Gather": true, "Unsqueeze": true, "Concat": true, "Reshape": true}
 
 // fold computes node n when its operator is one of foldOps and every input
 // it is given is a constant, and records the result; it reports whether it
@@ -40,6 +48,9 @@ func (b *onnxBuilder) fold(n *onnxpb.NodeProto) (bool, error) {
 		v := b.values[name]
 		if v == nil || v.konst == nil {
 			return false, nil
+		}
+		if v.konst.batch != 0 && (!batchOps[n.GetOpType()] || n.GetOpType() == "Reshape" && i > 0) {
+			return true, errBatch(n, name)
 		}
 		in[i] = v.konst
 	}
@@ -183,6 +194,16 @@ func foldConcat(b *onnxBuilder, n *onnxpb.NodeProto, in []*onnxConst) (*onnxCons
 		inner *= d
 	}
 	out := &onnxConst{dims: dims}
+	at := 0 // where each input starts in a list
+	for _, c := range in {
+		if c.batch != 0 {
+			if len(dims) != 1 || out.batch != 0 {
+				return nil, nodeErr(n, "joins the batch size into a constant of shape %v: convnet takes it only in a list", dims)
+			}
+			out.batch = at + c.batch
+		}
+		at += c.size()
+	}
 	for o := range outer {
 		for _, c := range in {
 			lo, hi := o*c.dims[axis]*inner, (o+1)*c.dims[axis]*inner
@@ -236,7 +257,119 @@ func foldReshape(b *onnxBuilder, n *onnxpb.NodeProto, in []*onnxConst) (*onnxCon
 	if err := checkFolded(n, dims); err != nil {
 		return nil, err
 	}
-	return &onnxConst{dims: dims, f: in[0].f, i: in[0].i}, nil
+	return &onnxConst{dims: dims, f: in[0].f, i: in[0].i, batch: in[0].batch}, nil
+}
+
+// importShape gives the shape of a computed tensor as a constant, the
+// batch size 0 and marked (see onnxConst.batch).
+func importShape(b *onnxBuilder, n *onnxpb.NodeProto) error {
+	a, err := attrs(n, "start", "end")
+	if err != nil {
+		return err
+	}
+	x, err := b.computed(n)
+	if err != nil {
+		return err
+	}
+	full := []int64{0}
+	for _, d := range x.shape {
+		full = append(full, int64(d))
+	}
+	rank := len(full)
+	start, end := a.int("start", 0), a.int("end", rank)
+	if a.err != nil {
+		return a.err
+	}
+	if start < 0 {
+		start += rank
+	}
+	if end < 0 {
+		end += rank
+	}
+	start, end = min(max(start, 0), rank), min(max(end, 0), rank)
+	end = max(end, start)
+	c := &onnxConst{dims: []int{end - start}, i: slices.Clone(full[start:end])}
+	if start == 0 && end > 0 {
+		c.batch = 1
+	}
+	return b.output(n, &onnxValue{konst: c})
+}
+
+func foldGather(b *onnxBuilder, n *onnxpb.NodeProto, in []*onnxConst) (*onnxConst, error) {
+	a, err := attrs(n, "axis")
+	if err != nil {
+		return nil, err
+	}
+	if len(in) != 2 {
+		return nil, nodeErr(n, "want the data and the indices")
+	}
+	data, idx := in[0], in[1]
+	if idx == nil || !idx.isInt() || len(idx.dims) > 1 || len(data.dims) != 1 || a.int("axis", 0) != 0 || a.err != nil {
+		return nil, nodeErr(n, "gathers along axis %d from a constant of shape %v: only a list indexed by a list or a number is folded", a.int("axis", 0), data.dims)
+	}
+	size := int64(data.dims[0])
+	out := &onnxConst{dims: slices.Clone(idx.dims)}
+	for k, v := range idx.i {
+		if v < 0 {
+			v += size
+		}
+		if v < 0 || v >= size {
+			return nil, nodeErr(n, "index %d out of a list of %d", idx.i[k], size)
+		}
+		if int(v) == data.batch-1 {
+			out.batch = k + 1
+		}
+		if data.isInt() {
+			out.i = append(out.i, data.i[v])
+		} else {
+			out.f = append(out.f, data.f[v])
+		}
+	}
+	return out, nil
+}
+
+func foldUnsqueeze(b *onnxBuilder, n *onnxpb.NodeProto, in []*onnxConst) (*onnxConst, error) {
+	a, err := attrs(n, "axes")
+	if err != nil {
+		return nil, err
+	}
+	axes := a.ints("axes")
+	if a.err != nil {
+		return nil, a.err
+	}
+	if b.opset >= 13 {
+		if len(in) < 2 || in[1] == nil || !in[1].isInt() {
+			return nil, nodeErr(n, "input axes: want INT64 values")
+		}
+		axes = axes[:0]
+		for _, v := range in[1].i {
+			axes = append(axes, int(max(min(v, 1<<20), -1<<20)))
+		}
+	}
+	c := in[0]
+	rank := len(c.dims) + len(axes)
+	if rank > 64 {
+		return nil, nodeErr(n, "axes %v on a constant of shape %v: more than 64 axes", axes, c.dims)
+	}
+	ones := make([]bool, rank)
+	for _, ax := range axes {
+		if ax < 0 {
+			ax += rank
+		}
+		if ax < 0 || ax >= rank || ones[ax] {
+			return nil, nodeErr(n, "axes %v on a constant of shape %v", axes, c.dims)
+		}
+		ones[ax] = true
+	}
+	dims, k := make([]int, rank), 0
+	for ax := range dims {
+		if ones[ax] {
+			dims[ax] = 1
+		} else {
+			dims[ax], k = c.dims[k], k+1
+		}
+	}
+	return &onnxConst{dims: dims, f: c.f, i: c.i, batch: c.batch}, nil
 }
 
 func foldSlice(b *onnxBuilder, n *onnxpb.NodeProto, in []*onnxConst) (*onnxConst, error) {

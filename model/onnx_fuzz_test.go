@@ -36,6 +36,8 @@ func FuzzImportONNX(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(marshal(f, explicit))
+	// x.view(x.size(0), -1).
+	f.Add(marshal(f, withView(f, "batch", -1)))
 	for _, n := range []int{0, 1, 2, 10, len(good) / 2, len(good) - 1} {
 		f.Add(good[:n])
 	}

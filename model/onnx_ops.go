@@ -36,6 +36,7 @@ func init() {
 		"Identity":           importIdentity,
 		"Constant":           importConstant,
 		"Pad":                importPad,
+		"Shape":              importShape,
 		"Add":                importArithmetic,
 		"Sub":                importArithmetic,
 		"Mul":                importArithmetic,

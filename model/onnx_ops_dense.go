@@ -295,8 +295,12 @@ func (b *onnxBuilder) reshapeTarget(n *onnxpb.NodeProto, size int) error {
 	if a.err != nil {
 		return a.err
 	}
-	s, err := b.constant(n, 1, false)
-	if err != nil {
+	// x.view(x.size(0), -1) reads the batch size with Shape: it stands in
+	// the first place.
+	var s *onnxConst
+	if len(n.GetInput()) > 1 && b.values[n.GetInput()[1]] != nil && b.values[n.GetInput()[1]].konst != nil && b.values[n.GetInput()[1]].konst.batch == 1 {
+		s, allowZero = b.values[n.GetInput()[1]].konst, 0
+	} else if s, err = b.constant(n, 1, false); err != nil {
 		return err
 	}
 	t := s.i

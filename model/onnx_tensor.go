@@ -15,6 +15,9 @@ type onnxConst struct {
 	dims []int
 	f    []float32 // FLOAT data
 	i    []int64   // INT64 data
+	// batch is 1 + the index of the value that stands for the batch size
+	// (0 there), which the graph reads with Shape; 0 when none does.
+	batch int
 }
 
 // size is the number of values of c.
