@@ -4,7 +4,8 @@ compares against:
 
     cnn.onnx        the model: input "input" [N 1 28 28] (pixels / 255,
                     then normalized with MNIST's mean and std), output
-                    "logits" [N 10]
+                    "logits" [N 10] (log-probabilities, as the network
+                    ends in log_softmax)
     images.u8       100 test images, 28x28 bytes each
     probs.f32       PyTorch's probabilities for them, float32 [100 10]
 
@@ -31,7 +32,11 @@ def idx(path):
 
 class Net(nn.Module):
     """conv-bn-relu-pool twice, a valid conv, then two linear layers with
-    batch norm and dropout between them."""
+    batch norm and dropout between them, and log_softmax, as
+    pytorch/examples' MNIST network ends (the loss it is trained with,
+    cross entropy, takes log-probabilities as well as logits). The
+    features are flattened with x.view(x.size(0), -1), as many networks
+    do."""
 
     def __init__(self):
         super().__init__()
@@ -41,12 +46,13 @@ class Net(nn.Module):
             nn.Conv2d(16, 16, 3), nn.LeakyReLU(0.1),
         )
         self.classifier = nn.Sequential(
-            nn.Flatten(), nn.Linear(16 * 5 * 5, 64), nn.BatchNorm1d(64), nn.ReLU(),
+            nn.Linear(16 * 5 * 5, 64), nn.BatchNorm1d(64), nn.ReLU(),
             nn.Dropout(0.2), nn.Linear(64, 10),
         )
 
     def forward(self, x):
-        return self.classifier(self.features(x))
+        x = self.features(x)
+        return nn.functional.log_softmax(self.classifier(x.view(x.size(0), -1)), dim=1)
 
 
 def prepare(images):
