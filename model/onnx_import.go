@@ -53,12 +53,15 @@ const (
 // branches, where Add, Sum, Mul, Mean or Concat join computed tensors,
 // becomes a graph ([NewGraph]) with the merge layers [nn.Add],
 // [nn.Multiply], [nn.Average] and [nn.Concatenate]; the nodes may come in
-// any order. An operator, attribute or value convnet cannot run exactly is
+// any order. Pads other than "valid" or TensorFlow's "same" (PyTorch's
+// own) become an [nn.ZeroPadding2D] before a "valid" window where that is
+// exact; constants the graph computes (the pads of F.pad, the shape of
+// x.view(x.size(0), -1)) are folded. An operator, attribute or value convnet cannot run exactly is
 // an [*ONNXError] naming the node, its operator type and what is wrong,
 // never a silently different model. So is a malformed file: not a
 // protobuf, no graph, a cycle (the error lists its nodes), an input
-// nothing produces, an initializer whose data does not match its shape. Memory use is bounded by a multiple of the
-// file's size: shapes are checked against the bytes that hold the data
+// nothing produces, an initializer whose data does not match its shape.
+// Memory use is bounded by a multiple of the file's size: shapes are checked against the bytes that hold the data
 // before anything is allocated for them.
 func ImportONNX(r io.Reader, opts ONNXImportOptions) (*Sequential, error) {
 	limit := opts.MaxBytes
