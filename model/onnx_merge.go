@@ -124,7 +124,7 @@ func importMerge(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	default:
 		l = &nn.Average{}
 	}
-	v := x.after(b.call(n, l, xs))
+	v := x.after(b.call(n, l, xs)).nonNegative(allNonNegative(xs))
 	if _, ok := l.(*nn.Average); !ok {
 		v.fold = l // a Div may make an Add an Average, a Mul extend a Multiply
 	}
@@ -199,7 +199,7 @@ func importConcat(b *onnxBuilder, n *onnxpb.NodeProto) error {
 			l.Axis = [4]int{0, 1, 2, -1}[axis]
 		}
 	}
-	v := &onnxValue{shape: out, flat: x.flat, nhwc: x.nhwc}
+	v := &onnxValue{shape: out, flat: x.flat, nhwc: x.nhwc, nonneg: allNonNegative(xs)}
 	if v.order, err = b.joinOrders(n, xs, out[0]); err != nil {
 		return err
 	}

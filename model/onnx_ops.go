@@ -87,7 +87,7 @@ func importConv(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	if ks := a.ints("kernel_shape"); ks != nil && !slices.Equal(ks, []int{kh, kw}) {
 		return nodeErr(n, "attribute kernel_shape = %v, the weights are %dx%d", ks, kh, kw)
 	}
-	win, err := b.window(n, a, x, [2]int{kh, kw}, false)
+	win, err := b.window(n, a, x, [2]int{kh, kw}, false, false)
 	if err != nil {
 		return err
 	}
@@ -126,8 +126,10 @@ type onnxWindow struct {
 // window reads the strides and padding of a convolution or pooling node
 // with kernel k over input x: "valid", TensorFlow's "same", or other pads
 // given as a padding before a "valid" window. With zeros (an average that
-// counts the padding cells), pads are always given as a padding.
-func (b *onnxBuilder) window(n *onnxpb.NodeProto, a *onnxAttrs, x *onnxValue, k [2]int, zeros bool) (onnxWindow, error) {
+// counts the padding cells), pads are always given as a padding. With
+// ceilZeros (a max pool of values none negative), the partial window of
+// ceil_mode is completed with zero padding below and to the right.
+func (b *onnxBuilder) window(n *onnxpb.NodeProto, a *onnxAttrs, x *onnxValue, k [2]int, zeros, ceilZeros bool) (onnxWindow, error) {
 	var s, out [2]int
 	fail := func(err error) (onnxWindow, error) { return onnxWindow{}, err }
 	strides := a.ints("strides", 1, 1)
@@ -199,13 +201,36 @@ func (b *onnxBuilder) window(n *onnxpb.NodeProto, a *onnxAttrs, x *onnxValue, k 
 	}
 	if ceil != 0 {
 		// ceil_mode only matters when the last window does not fit.
+		partial := false
 		for i := range 2 {
 			p := same[i] + same[i+2]
 			if padding == "valid" {
 				p = 0
 			}
-			if (hw[i]+p-k[i])%s[i] != 0 {
-				return fail(nodeErr(n, "attribute ceil_mode = 1 adds a partial window here: not supported"))
+			partial = partial || (hw[i]+p-k[i])%s[i] != 0
+		}
+		if partial {
+			if !ceilZeros || autoPad != "NOTSET" {
+				return fail(nodeErr(n, "attribute ceil_mode = 1 adds a partial window here: convnet takes it only for a max pool after a ReLU, whose window it completes with zeros"))
+			}
+			if padding == "same" {
+				padding, pad = "valid", [2][2]int{{same[0], same[2]}, {same[1], same[3]}}
+				for i := range 2 {
+					hw[i] += pad[i][0] + pad[i][1]
+				}
+			}
+			for i := range 2 {
+				o := (hw[i]-k[i]+s[i]-1)/s[i] + 1
+				if (o-1)*s[i] >= hw[i]-pad[i][1] {
+					return fail(nodeErr(n, "attribute ceil_mode = 1: the last window would start in the padding"))
+				}
+				extra := (o-1)*s[i] + k[i] - hw[i]
+				pad[i][1] += extra
+				hw[i] += extra
+				out[i] = o
+			}
+			if err := checkPadded(n, x, pad); err != nil {
+				return fail(err)
 			}
 		}
 	}
@@ -238,7 +263,7 @@ func importPool(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	}
 	k := [2]int{ks[0], ks[1]}
 	include := !maxPool && a.int("count_include_pad", 0) != 0
-	win, err := b.window(n, a, x, k, include)
+	win, err := b.window(n, a, x, k, include, maxPool && x.nonneg)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,17 @@ func (v *onnxValue) nonNegative(yes bool) *onnxValue {
 	return v
 }
 
+// allNonNegative reports whether no value of xs is negative: a sum,
+// product, mean or concatenation of them has none either.
+func allNonNegative(xs []*onnxValue) bool {
+	for _, x := range xs {
+		if !x.nonneg {
+			return false
+		}
+	}
+	return true
+}
+
 // zeroPad returns image x padded with zeros by p ((top, bottom), (left,
 // right)) in a ZeroPadding2D named after node n, or x itself when p is
 // zero.

@@ -324,3 +324,53 @@ func insertTorchPads(mp *onnxpb.ModelProto, left, right, top, bottom int64, chan
 	conv.Input[0] = "inserted"
 	mp.Graph.Node = append(nodes, mp.Graph.Node...)
 }
+
+// TestImportONNXCeilMode imports a max pool with ceil_mode, whose last
+// window is partial, after a ReLU: the window is completed with zeros, as
+// the model with the explicit padding computes; on values that may be
+// negative it is refused.
+func TestImportONNXCeilMode(t *testing.T) {
+	build := func(act string) *Sequential {
+		m := New(
+			&nn.Conv2D{Filters: 3, KernelSize: pair(3), Padding: "same", Activation: act},
+			&nn.ZeroPadding2D{Padding: [2][2]int{{0, 1}, {0, 1}}},
+			&nn.MaxPool2D{PoolSize: pair(3), Strides: pair(2)},
+			&nn.Flatten{},
+			&nn.Dense{Units: 3, Activation: "softmax"},
+		)
+		if err := m.Build([]int{8, 8, 1}, 2); err != nil {
+			t.Fatal(err)
+		}
+		m.ClassNames = []string{"x", "y", "z"}
+		return m
+	}
+	// The Pad of the exported model becomes the pool's ceil_mode.
+	ceil := func(m *Sequential) []byte {
+		mp, err := onnxModel(m, ONNXExportOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := mp.Graph
+		at := slices.IndexFunc(g.Node, func(n *onnxpb.NodeProto) bool { return n.GetOpType() == "Pad" })
+		g.Node[at+1].Input[0] = g.Node[at].Input[0]
+		g.Node[at+1].Attribute = append(g.Node[at+1].Attribute, attrInt("ceil_mode", 1))
+		g.Node = slices.Delete(g.Node, at, at+1)
+		return marshal(t, mp)
+	}
+	m := build("relu")
+	got, err := importBytes(ceil(m), ONNXImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := got.Layers[1].(*nn.ZeroPadding2D); !ok || p.Padding != [2][2]int{{0, 1}, {0, 1}} {
+		t.Errorf("layer 2 is %s %v, want the ZeroPadding2D [[0 1] [0 1]]", got.Layers[1].Type(), got.Layers[1].Config())
+	}
+	x := randomPixels(m, 8)
+	if a, b := rawProbabilities(m, x), rawProbabilities(got, x); !slices.Equal(a.Data, b.Data) {
+		t.Errorf("probabilities %v, want %v", b.Data[:3], a.Data[:3])
+	}
+	_, err = importBytes(ceil(build("tanh")), ONNXImportOptions{})
+	if want := "attribute ceil_mode = 1 adds a partial window here: convnet takes it only for a max pool after a ReLU"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("ceil_mode on tanh: %v, want an error containing %q", err, want)
+	}
+}

@@ -212,11 +212,12 @@ func TestImportErrors(t *testing.T) {
 	}
 }
 
-// TestImportTorchvision imports torchvision's resnet18 and squeezenet1_1 as
-// PyTorch exports them (scripts/onnx/torchvision_models.py) and checks
-// convnet predict's probabilities against PyTorch's: PyTorch's own padding
-// (the stem's 7x7 convolution and 3x3 max pool, strided convolutions on
-// even sizes) comes in as ZeroPadding2D layers before "valid" windows.
+// TestImportTorchvision imports torchvision's resnet18, squeezenet1_1 and
+// googlenet as PyTorch exports them (scripts/onnx/torchvision_models.py)
+// and checks convnet predict's probabilities against PyTorch's: PyTorch's
+// own padding (the stem's 7x7 convolution and 3x3 max pool, strided
+// convolutions on even sizes, ceil_mode's partial windows) comes in as
+// ZeroPadding2D layers before "valid" windows.
 func TestImportTorchvision(t *testing.T) {
 	skipRace(t)
 	py := python(t, "torch", "torchvision", "numpy")
@@ -239,7 +240,7 @@ func TestImportTorchvision(t *testing.T) {
 		}
 		images = append(images, img)
 	}
-	for _, name := range []string{"resnet18", "squeezenet1_1"} {
+	for _, name := range []string{"resnet18", "squeezenet1_1", "googlenet"} {
 		t.Run(name, func(t *testing.T) {
 			out := filepath.Join(dir, name+".safetensors")
 			if code, _, errs := runCLI("import", "--onnx", filepath.Join(dir, name+".onnx"), "--out", out, "--rescale", "1/255"); code != 0 {

@@ -1,8 +1,10 @@
-"""Exports two of torchvision's networks as PyTorch writes them, for
+"""Exports three of torchvision's networks as PyTorch writes them, for
 convnet's Go test: resnet18 (a 7x7 stem with padding 3 at stride 2, a max
 pool of 3 with padding 1, residual blocks whose strided convolutions pad 1
-on even sizes) and squeezenet1_1 (Fire modules joined by Concat, max pools
-with ceil_mode, a convolution as the classifier), with 10 classes, random
+on even sizes), squeezenet1_1 (Fire modules joined by Concat, max pools
+with ceil_mode, a convolution as the classifier) and googlenet (Inception
+modules of four branches, max pools whose ceil_mode adds a partial
+window, on the ReLUs of a Concat), with 10 classes, random
 weights and batch normalization statistics from a few batches of noise.
 The classifier's weights are scaled up so that each image has a clear top
 class. It writes to OUT_DIR:
@@ -31,13 +33,14 @@ def main(out):
     images = np.random.default_rng(1).integers(0, 256, size=(4, SIZE, SIZE, 3), dtype=np.uint8)
     images.tofile(os.path.join(out, "images.u8"))
     x = torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255
-    for name in ["resnet18", "squeezenet1_1"]:
-        net = getattr(torchvision.models, name)(num_classes=10)
+    for name in ["resnet18", "squeezenet1_1", "googlenet"]:
+        options = {"aux_logits": False, "init_weights": True} if name == "googlenet" else {}
+        net = getattr(torchvision.models, name)(num_classes=10, **options)
         net.train()
         with torch.no_grad():
             for _ in range(3):
                 net(torch.rand(8, 3, SIZE, SIZE))
-            last = net.fc if name == "resnet18" else net.classifier[1]
+            last = net.classifier[1] if name == "squeezenet1_1" else net.fc
             last.weight.mul_(20)
         net.eval()
         with warnings.catch_warnings():
