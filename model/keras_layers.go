@@ -61,7 +61,7 @@ var (
 			{key: "renorm", def: false, read: true}, {key: "virtual_batch_size", read: true},
 			{key: "synchronized", def: false, read: true},
 		}, nulls("beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint")...),
-		"ReLU": {{key: "max_value"}, {key: "negative_slope", def: 0.0}, {key: "threshold", def: 0.0}},
+		"ReLU": {{key: "negative_slope", def: 0.0}, {key: "threshold", def: 0.0}},
 	}
 
 	// kerasInitializers maps Keras's initializer classes to convnet's names.

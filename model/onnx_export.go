@@ -325,6 +325,8 @@ func (e *onnxWriter) activation(fn, name string, alpha float64) error {
 	switch fn {
 	case "relu":
 		e.apply("Relu", name, nil)
+	case "clipped_relu": // alpha is the largest value
+		e.apply("Clip", name, []string{e.weight(name+"/min", nil, []float32{0}), e.weight(name+"/max", nil, []float32{float32(alpha)})})
 	case "leaky_relu":
 		e.apply("LeakyRelu", name, nil, attrFloat("alpha", alpha))
 	case "elu":
@@ -351,6 +353,9 @@ func layerActivation(l nn.Layer) (fn string, alpha float64) {
 	alpha, _ = cfg["alpha"].(float64)
 	switch l.Type() {
 	case "ReLU":
+		if m, _ := cfg["max_value"].(float64); m > 0 {
+			return "clipped_relu", m
+		}
 		return "relu", 0
 	case "LeakyReLU":
 		return "leaky_relu", alpha

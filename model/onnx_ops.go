@@ -21,6 +21,7 @@ func init() {
 		"GlobalAveragePool":  importGlobalAveragePool,
 		"BatchNormalization": importBatchNorm,
 		"Relu":               importActivation,
+		"Clip":               importClip,
 		"LeakyRelu":          importActivation,
 		"Elu":                importActivation,
 		"Sigmoid":            importActivation,

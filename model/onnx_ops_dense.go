@@ -1,6 +1,7 @@
 package model
 
 import (
+	"math"
 	"slices"
 
 	"github.com/convnet-go/convnet/internal/onnxpb"
@@ -350,4 +351,45 @@ func (b *onnxBuilder) newOrder(n *onnxpb.NodeProto, size int) ([]int, error) {
 	}
 	b.orders -= size
 	return make([]int, size), nil
+}
+
+// importClip turns a Clip between 0 and a positive maximum (PyTorch's
+// ReLU6 and Hardtanh(0, m)) into a ReLU with that MaxValue, and a Clip from
+// 0 without a maximum into a ReLU.
+func importClip(b *onnxBuilder, n *onnxpb.NodeProto) error {
+	a, err := attrs(n, "min", "max")
+	if err != nil {
+		return err
+	}
+	x, err := b.computed(n)
+	if err != nil {
+		return err
+	}
+	lo, hi := a.float("min", float32(math.Inf(-1))), a.float("max", float32(math.Inf(1)))
+	if a.err != nil {
+		return a.err
+	}
+	if b.opset >= 11 {
+		// min and max are inputs.
+		for i, v := range []*float32{&lo, &hi} {
+			c, err := b.constant(n, i+1, true)
+			if err != nil {
+				return err
+			}
+			if c != nil {
+				if len(c.f) != 1 {
+					return nodeErr(n, "input %d: want one float value", i+2)
+				}
+				*v = c.f[0]
+			}
+		}
+	}
+	if lo != 0 || !(hi > 0) {
+		return nodeErr(n, "clips to [%v, %v]: convnet clips from 0 to a positive maximum or none (a ReLU, ReLU6)", lo, hi)
+	}
+	l := &nn.ReLU{}
+	if !math.IsInf(float64(hi), 1) && float64(hi) < math.MaxFloat32 {
+		l.MaxValue = decimal(hi)
+	}
+	return b.output(n, x.after(b.add(n, l, x)).nonNegative(true))
 }

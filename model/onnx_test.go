@@ -58,6 +58,7 @@ func mixed(t testing.TB) *Sequential {
 		&nn.Conv2D{Filters: 3, KernelSize: [2]int{3, 2}, Activation: "sigmoid", NoBias: true},
 		&nn.AveragePooling2D{PoolSize: pair(3), Strides: pair(2), Padding: "same"},
 		&nn.LeakyReLU{Alpha: 0.05},
+		&nn.ReLU{MaxValue: 0.5},
 		&nn.Flatten{},
 		&nn.Dropout{Rate: 0.5},
 		&nn.Dense{Units: 6, Activation: "tanh"},

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"math"
 	"math/rand/v2"
 
 	"github.com/convnet-go/convnet/tensor"
@@ -75,16 +76,32 @@ func (a *actCore) OmitSoftmax(omit bool) bool { return a.act.omitSoftmax(omit) }
 // Cost is zero: an activation has no weights and no weighted sums.
 func (a *actCore) Cost(in []int) Cost { return Cost{} }
 
-// ReLU is max(x, 0) (Keras ReLU with its defaults).
-type ReLU struct{ actCore }
+// ReLU is max(x, 0), or min(max(x, 0), MaxValue) when MaxValue is set
+// (Keras ReLU; PyTorch's ReLU6 is MaxValue 6).
+type ReLU struct {
+	MaxValue float64 // zero means none; must not be negative
+	actCore
+}
 
 func (l *ReLU) Type() string { return "ReLU" }
 func (l *ReLU) Build(in []int, rng *rand.Rand) ([]int, error) {
+	switch {
+	case l.MaxValue < 0 || math.IsNaN(l.MaxValue) || math.IsInf(l.MaxValue, 0):
+		return nil, errorf(l, "max_value = %v: must be a positive number, or 0 for none", l.MaxValue)
+	case l.MaxValue > 0:
+		return l.build(l, activation{kind: actClippedReLU, alpha: float32(l.MaxValue)}, in)
+	}
 	return l.build(l, activation{kind: actReLU}, in)
 }
 func (l *ReLU) Forward(x *tensor.Tensor, training bool) *tensor.Tensor { return l.forward(l, x) }
 func (l *ReLU) Backward(dy *tensor.Tensor) *tensor.Tensor              { return l.backward(l, dy) }
-func (l *ReLU) Config() map[string]any                                 { return map[string]any{"name": l.Name()} }
+func (l *ReLU) Config() map[string]any {
+	var max any // Keras writes null for none
+	if l.MaxValue != 0 {
+		max = l.MaxValue
+	}
+	return map[string]any{"name": l.Name(), "max_value": max}
+}
 
 // LeakyReLU is x for x > 0 and Alpha·x otherwise (Keras LeakyReLU, whose
 // negative_slope defaults to 0.3; the config key is "alpha").

@@ -23,6 +23,7 @@ const (
 	actTanh
 	actSoftmax
 	actOmittedSoftmax // the identity, standing for a softmax the loss applies
+	actClippedReLU    // min(max(x, 0), alpha): ReLU with a max_value
 )
 
 // activation is an elementwise (or, for softmax, row-wise) function applied
@@ -30,7 +31,7 @@ const (
 // y alone, so a layer only keeps its output for Backward.
 type activation struct {
 	kind  actKind
-	alpha float32 // slope for x < 0 (leaky_relu), scale (elu)
+	alpha float32 // slope for x < 0 (leaky_relu), scale (elu), the largest value (clipped ReLU)
 }
 
 // parseActivation maps a Keras activation name to its function. As in
@@ -110,6 +111,10 @@ func (a activation) forward(y, z []float32, cols int) {
 		for i, v := range z {
 			y[i] = max(v, 0)
 		}
+	case actClippedReLU:
+		for i, v := range z {
+			y[i] = min(max(v, 0), a.alpha)
+		}
 	case actLeakyReLU:
 		for i, v := range z {
 			if v < 0 {
@@ -149,6 +154,14 @@ func (a activation) backward(dz, dy, y []float32, cols int) {
 		copy(dz, dy)
 	case actReLU:
 		kernels.ReLUGrad(dz, dy, y)
+	case actClippedReLU:
+		for i, v := range y {
+			if v > 0 && v < a.alpha {
+				dz[i] = dy[i]
+			} else {
+				dz[i] = 0
+			}
+		}
 	case actLeakyReLU:
 		for i, v := range y {
 			if v > 0 {

@@ -30,6 +30,7 @@ func TestNoAllocationsInSteadyState(t *testing.T) {
 		{&nn.ZeroPadding2D{Padding: [2][2]int{{1, 0}, {2, 1}}}, []int{4, 4, 3}},
 		{&nn.Activation{Func: "elu"}, []int{7}},
 		{&nn.ReLU{}, []int{7}},
+		{&nn.ReLU{MaxValue: 6}, []int{7}},
 	}
 	for _, tt := range tests {
 		if _, err := tt.l.Build(tt.in, rand.New(rand.NewPCG(1, 2))); err != nil {

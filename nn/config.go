@@ -21,7 +21,7 @@ var layerTypes = map[string]func(*fields) Layer{
 	"Flatten":                func(f *fields) Layer { return &Flatten{} },
 	"BatchNormalization":     func(f *fields) Layer { return batchNormFromConfig(f) },
 	"GlobalAveragePooling2D": func(f *fields) Layer { return &GlobalAveragePooling2D{} },
-	"ReLU":                   func(f *fields) Layer { return &ReLU{} },
+	"ReLU":                   func(f *fields) Layer { return &ReLU{MaxValue: f.float("max_value")} },
 	"LeakyReLU":              func(f *fields) Layer { return &LeakyReLU{Alpha: f.float("alpha")} },
 	"ELU":                    func(f *fields) Layer { return &ELU{Alpha: f.float("alpha")} },
 	"Softmax":                func(f *fields) Layer { return &Softmax{} },

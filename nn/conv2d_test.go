@@ -140,6 +140,7 @@ func TestBuildErrors(t *testing.T) {
 		{&nn.BatchNormalization{Epsilon: -1}, []int{4}, "epsilon = -1"},
 		{&nn.LeakyReLU{Alpha: -1}, []int{4}, "alpha = -1"},
 		{&nn.ELU{Alpha: -1}, []int{4}, "alpha = -1"},
+		{&nn.ReLU{MaxValue: -6}, []int{4}, "ReLU: max_value = -6: must be a positive number, or 0 for none"},
 		{&nn.Activation{Func: "gelu"}, []int{4}, `Activation: unknown activation "gelu"`},
 		{&nn.Flatten{}, []int{0, 3}, "Flatten: input shape [0 3]"},
 		{&nn.Dense{Units: 1 << 20}, []int{1 << 20}, "Dense: kernel of shape [1048576 1048576] is too large"},

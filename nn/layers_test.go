@@ -267,3 +267,23 @@ func TestZeroPadding2D(t *testing.T) {
 		t.Errorf("Backward = %v, want [5 6 7 8]", dx.Data)
 	}
 }
+
+// TestReLUMaxValue checks ReLU with a max_value (ReLU6) by hand: values
+// are clipped to [0, 6] and the gradient passes only strictly between.
+func TestReLUMaxValue(t *testing.T) {
+	l := &nn.ReLU{MaxValue: 6}
+	if _, err := l.Build([]int{5}, rand.New(rand.NewPCG(1, 1))); err != nil {
+		t.Fatal(err)
+	}
+	y := l.Forward(tensor.FromData([]float32{-1, 0, 3, 6, 7.5}, 1, 5), false)
+	if want := []float32{0, 0, 3, 6, 6}; !slices.Equal(y.Data, want) {
+		t.Errorf("Forward = %v, want %v", y.Data, want)
+	}
+	dx := l.Backward(tensor.FromData([]float32{1, 1, 1, 1, 1}, 1, 5))
+	if want := []float32{0, 0, 1, 0, 0}; !slices.Equal(dx.Data, want) {
+		t.Errorf("Backward = %v, want %v", dx.Data, want)
+	}
+	if c := l.Config(); c["max_value"] != 6.0 {
+		t.Errorf("Config max_value = %v, want 6", c["max_value"])
+	}
+}

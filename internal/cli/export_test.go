@@ -211,6 +211,7 @@ func everyLayer(t *testing.T) *model.Sequential {
 		&nn.MaxPool2D{PoolSize: [2]int{2, 2}, Strides: [2]int{1, 1}, Padding: "same"},
 		&nn.Conv2D{Filters: 5, KernelSize: [2]int{3, 2}, Activation: "elu"},
 		&nn.LeakyReLU{Alpha: 0.1},
+		&nn.ReLU{MaxValue: 0.8},
 		&nn.AveragePooling2D{PoolSize: [2]int{3, 2}, Strides: [2]int{2, 2}, Padding: "same"},
 		&nn.Activation{Func: "sigmoid"},
 		&nn.Conv2D{Filters: 4, KernelSize: [2]int{1, 1}, Activation: "tanh", NoBias: true},

@@ -11,6 +11,9 @@ import (
 func activationOf(l nn.Layer) (fn string, alpha float64) {
 	switch l := l.(type) {
 	case *nn.ReLU:
+		if l.MaxValue > 0 {
+			return "clipped_relu", l.MaxValue
+		}
 		return "relu", 0
 	case *nn.LeakyReLU:
 		return "leaky_relu", l.Config()["alpha"].(float64)
@@ -39,6 +42,9 @@ func activations(l nn.Layer, fn string, alpha float64) (pyActivation, error) {
 		return pyActivation{}, nil
 	case "relu":
 		return pyActivation{"torch.relu(%s)", "nn.ReLU()"}, nil
+	case "clipped_relu": // alpha is the largest value
+		m := pyFloat(alpha)
+		return pyActivation{"F.hardtanh(%s, 0.0, " + m + ")", "nn.Hardtanh(0.0, " + m + ")"}, nil
 	case "leaky_relu", "elu":
 		if alpha == 0 {
 			alpha = map[string]float64{"leaky_relu": 0.2, "elu": 1}[fn]

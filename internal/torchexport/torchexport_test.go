@@ -82,6 +82,7 @@ func everyLayer(t *testing.T) *model.Sequential {
 		&nn.MaxPool2D{PoolSize: [2]int{2, 2}, Strides: [2]int{1, 1}, Padding: "same"},
 		&nn.Conv2D{Filters: 5, KernelSize: [2]int{3, 2}, Activation: "elu"},
 		&nn.LeakyReLU{},
+		&nn.ReLU{MaxValue: 6},
 		&nn.AveragePooling2D{PoolSize: [2]int{3, 2}, Strides: [2]int{2, 2}, Padding: "same"},
 		&nn.Activation{Func: "sigmoid"},
 		&nn.Conv2D{Filters: 4, KernelSize: [2]int{1, 1}, Activation: "tanh", NoBias: true},
@@ -136,6 +137,7 @@ func TestGenerateModel(t *testing.T) {
 		"self.conv2d_1 = nn.Conv2d(6, 5, (3, 2))",
 		"x = F.elu(self.conv2d_1(x), 1.0)",
 		"self.leaky_re_lu = nn.LeakyReLU(0.3)",
+		"self.re_lu = nn.Hardtanh(0.0, 6.0)",
 		"self.average_pooling2d = SameAvgPool2d((3, 2), (2, 2), (0, 1, 0, 1))", // on 8x7: 3*2+3-8 = 1, 3*2+2-7 = 1
 		"self.activation = nn.Sigmoid()",
 		"self.conv2d_2 = nn.Conv2d(5, 4, (1, 1), bias=False)",

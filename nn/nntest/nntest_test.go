@@ -61,6 +61,7 @@ func layerCases() map[string]nntest.Case {
 		"batchnorm-dense-train": {New: func() nn.Layer { return &nn.BatchNormalization{} }, In: []int{3}, Batch: 5,
 			Params: 12, Training: true},
 		"relu":            {New: func() nn.Layer { return &nn.ReLU{} }, In: []int{3, 4}},
+		"relu-max":        {New: func() nn.Layer { return &nn.ReLU{MaxValue: 0.6} }, In: []int{3, 4}, Batch: 3},
 		"leakyrelu":       {New: func() nn.Layer { return &nn.LeakyReLU{} }, In: []int{3, 4}},
 		"leakyrelu-alpha": {New: func() nn.Layer { return &nn.LeakyReLU{Alpha: 0.05} }, In: []int{7}},
 		"elu":             {New: func() nn.Layer { return &nn.ELU{} }, In: []int{3, 4}},
