@@ -86,6 +86,16 @@ func (c *onnxConst) gather(dims []int, at func(k int) int) *onnxConst {
 	return out
 }
 
+// count returns the number of values of a constant of the given dims, which
+// checkFolded (or the constant the dims come from) has bounded.
+func count(dims []int) int {
+	n := 1
+	for _, d := range dims {
+		n *= d
+	}
+	return n
+}
+
 // strides returns the row-major strides of dims.
 func strides(dims []int) []int {
 	s := make([]int, len(dims))
@@ -111,6 +121,16 @@ func shapeOf(n *onnxpb.NodeProto, what string, c *onnxConst, signed bool) ([]int
 		dims[k] = int(v)
 	}
 	return dims, nil
+}
+
+// allot takes the values of a constant node n computes from what the
+// graph's computed constants may hold together, before they are allocated.
+func (b *onnxBuilder) allot(n *onnxpb.NodeProto, values int) error {
+	if values > b.folds {
+		return nodeErr(n, "computes a constant of %d values: more than the file, %d bytes, justifies for the constants it computes", values, b.folds)
+	}
+	b.folds -= values
+	return nil
 }
 
 // checkFolded refuses dims of more than maxFolded values.
@@ -150,6 +170,9 @@ func foldConstantOfShape(b *onnxBuilder, n *onnxpb.NodeProto, in []*onnxConst) (
 	if err := checkFolded(n, dims); err != nil {
 		return nil, err
 	}
+	if err := b.allot(n, count(dims)); err != nil {
+		return nil, err
+	}
 	return value.gather(dims, func(int) int { return 0 }), nil
 }
 
@@ -179,6 +202,9 @@ func foldConcat(b *onnxBuilder, n *onnxpb.NodeProto, in []*onnxConst) (*onnxCons
 		dims[axis] += c.dims[axis]
 	}
 	if err := checkFolded(n, dims); err != nil {
+		return nil, err
+	}
+	if err := b.allot(n, count(dims)); err != nil {
 		return nil, err
 	}
 	// Row k of the result along axis comes from the input holding it.
@@ -324,6 +350,9 @@ func foldSlice(b *onnxBuilder, n *onnxpb.NodeProto, in []*onnxConst) (*onnxConst
 		}
 		start[ax], step[ax], dims[ax] = int(s), int(st), int(count)
 	}
+	if err := b.allot(n, count(dims)); err != nil {
+		return nil, err
+	}
 	src, dst := strides(c.dims), strides(dims)
 	return c.gather(dims, func(k int) int {
 		at := 0
@@ -354,6 +383,9 @@ func foldTranspose(b *onnxBuilder, n *onnxpb.NodeProto, in []*onnxConst) (*onnxC
 	for k, p := range perm {
 		dims[k] = c.dims[p]
 	}
+	if err := b.allot(n, c.size()); err != nil {
+		return nil, err
+	}
 	src, dst := strides(c.dims), strides(dims)
 	return c.gather(dims, func(k int) int {
 		at := 0
@@ -374,6 +406,9 @@ func foldCast(b *onnxBuilder, n *onnxpb.NodeProto, in []*onnxConst) (*onnxConst,
 		return nil, a.err
 	}
 	out := &onnxConst{dims: c.dims}
+	if err := b.allot(n, c.size()); err != nil {
+		return nil, err
+	}
 	switch {
 	case to == onnxpb.TensorProto_INT64 && c.isInt(), to == onnxpb.TensorProto_FLOAT && !c.isInt():
 		return c, nil

@@ -107,7 +107,7 @@ func importModel(mp *onnxpb.ModelProto, opts ONNXImportOptions, size int) (*Sequ
 	}
 	b := &onnxBuilder{
 		opset: opset, values: map[string]*onnxValue{}, weights: map[nn.Layer][]*onnxConst{}, names: map[string]bool{},
-		stdFromFlags: opts.Rescale != 0 || opts.Mean != nil || opts.Std != nil, orders: size,
+		stdFromFlags: opts.Rescale != 0 || opts.Mean != nil || opts.Std != nil, orders: size, folds: size + 1<<16,
 	}
 	if err := b.readInitializers(g); err != nil {
 		return nil, err
@@ -203,6 +203,9 @@ type onnxBuilder struct {
 	// hold: as many as the file has bytes, since a Dense that reads a
 	// reordered vector has a weight per feature.
 	orders int
+	// folds is how many more values the constants computed in the graph
+	// may hold together: as many as the file has bytes, and 65,536 more.
+	folds int
 }
 
 // model builds the model that computes output, as a stack of layers when

@@ -276,6 +276,9 @@ func TestImportONNXFoldErrors(t *testing.T) {
 		{"huge constant", change(func(nodes []*onnxpb.NodeProto) {
 			byOutput(nodes, "p/four").Attribute[0].T = int64s("", 1<<23, 1<<23)
 		}), `(ConstantOfShape): computes a constant of shape [8388608 8388608]: more than 16777216 values`},
+		{"more than the file justifies", change(func(nodes []*onnxpb.NodeProto) {
+			byOutput(nodes, "p/four").Attribute[0].T = int64s("", 1<<20)
+		}), `(ConstantOfShape): computes a constant of 1048576 values: more than the file,`},
 		{"concat of another rank", change(func(nodes []*onnxpb.NodeProto) {
 			byOutput(nodes, "p/four").Attribute[0].T = int64s("", 2, 2) // zeros of shape [2 2]
 		}), `(Concat): input 2 does not join the first along axis 0`},

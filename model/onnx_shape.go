@@ -63,6 +63,9 @@ func foldGather(b *onnxBuilder, n *onnxpb.NodeProto, in []*onnxConst) (*onnxCons
 	if idx == nil || !idx.isInt() || len(idx.dims) > 1 || len(data.dims) != 1 || a.int("axis", 0) != 0 || a.err != nil {
 		return nil, nodeErr(n, "gathers along axis %d from a constant of shape %v: only a list indexed by a list or a number is folded", a.int("axis", 0), data.dims)
 	}
+	if err := b.allot(n, len(idx.i)); err != nil {
+		return nil, err
+	}
 	size := int64(data.dims[0])
 	out := &onnxConst{dims: slices.Clone(idx.dims)}
 	for k, v := range idx.i {
