@@ -189,5 +189,6 @@ func checkPadded(p page, url string) {
 	})()`))
 	p.WaitFor("the padding's arithmetic", `document.getElementById("calc").textContent.includes("moved by the padding") && document.getElementById("calc").textContent.includes("network's value")`)
 	p.checkArithmetic("the padding")
+	p.Screenshot("padded.png")
 	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
 }
