@@ -190,5 +190,11 @@ func checkPadded(p page, url string) {
 	p.WaitFor("the padding's arithmetic", `document.getElementById("calc").textContent.includes("moved by the padding") && document.getElementById("calc").textContent.includes("network's value")`)
 	p.checkArithmetic("the padding")
 	p.Screenshot("padded.png")
+	// A full-page screenshot resizes the page, which drops the request on
+	// its way: the page must not take that for an answer.
+	p.WaitFor("the requests after the screenshot", `!window.convnetState.inflight && !window.convnetState.dirty`)
+	if msg := browser.Eval[string](p.Browser, `document.getElementById("message").classList.contains("error") ? document.getElementById("message").textContent : ""`); msg != "" {
+		p.t.Errorf("with the padding's detail open, the page says %q", msg)
+	}
 	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
 }

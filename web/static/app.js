@@ -48,7 +48,7 @@ async function send() {
   state.dirty = false;
   const seq = ++state.sent;
   const epoch = state.epochs ? state.epochs.length : 0; // of a watched run
-  state.controller = new AbortController();
+  const controller = (state.controller = new AbortController());
   const params = new URLSearchParams({ model: m.name, k: Math.min(5, m.classes.length) });
   if ($("saliency").checked) params.set("saliency", "1");
   // While the pen moves, the layers are repainted four times a second at
@@ -60,8 +60,13 @@ async function send() {
   params.set("layers", [...new Set([...(light ? [] : wantedLayers()), m.layers.length - 1])].join(","));
   try {
     const { type, body } = pad.body(m.input_shape[2]);
-    const r = await fetch("/api/activations?" + params, { method: "POST", headers: { "Content-Type": type }, body, signal: state.controller.signal });
-    const ans = await r.json().catch(() => ({ error: `${r.status} ${r.statusText}` }));
+    const r = await fetch("/api/activations?" + params, { method: "POST", headers: { "Content-Type": type }, body, signal: controller.signal });
+    // A request dropped while its answer arrives fails in r.json(): it is
+    // dropped, not an answer that is not JSON.
+    const ans = await r.json().catch((e) => {
+      if (controller.signal.aborted) throw e;
+      return { error: `${r.status} ${r.statusText}` };
+    });
     if (!r.ok) throw new Error(ans.error || r.statusText);
     if (state.model === m) show(ans, seq, light, epoch);
   } catch (err) {
