@@ -299,8 +299,12 @@ func (b *onnxBuilder) reshapeTarget(n *onnxpb.NodeProto, size int) error {
 	// x.view(x.size(0), -1) reads the batch size with Shape: it stands in
 	// the first place.
 	var s *onnxConst
-	if len(n.GetInput()) > 1 && b.values[n.GetInput()[1]] != nil && b.values[n.GetInput()[1]].konst != nil && b.values[n.GetInput()[1]].konst.batch == 1 {
-		s, allowZero = b.values[n.GetInput()[1]].konst, 0
+	var shape *onnxValue
+	if len(n.GetInput()) > 1 {
+		shape = b.values[n.GetInput()[1]]
+	}
+	if shape != nil && shape.konst != nil && shape.konst.batch == 1 {
+		s, allowZero = shape.konst, 0
 	} else if s, err = b.constant(n, 1, false); err != nil {
 		return err
 	}

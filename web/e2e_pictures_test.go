@@ -133,8 +133,7 @@ func checkPhone(p page) {
 func checkResnet(p page, url string, m *served) {
 	t := p.t
 	t.Helper()
-	p.Do("loading the resnet model", chromedp.Navigate(url+"/?model=resnet"), chromedp.WaitVisible(chromedp.CSS("#pad")))
-	p.WaitFor("the resnet model's first update", `window.convnetState && window.convnetState.model && window.convnetState.model.name === "resnet" && window.convnetState.updates > 0 && !window.convnetState.inflight`)
+	p.load(url, "resnet")
 	// Every input of a layer that is not the row just above is an arc.
 	arcs := 0
 	for _, l := range m.info.Layers {
@@ -149,10 +148,7 @@ func checkResnet(p page, url string, m *served) {
 		t.Errorf("resnet: %d skip connections drawn (%d inputs from other than the layer before), want at least the 4 residual blocks'", got, arcs)
 	}
 	p.draw("drawing on resnet", placeGlyph(letterGlyphs[5], drawSizes[0], "centre"))
-	p.Do("clicking an Add block's map", chromedp.Evaluate[chromedp.Void](`(() => {
-		const b = window.convnetState.blocks.find(b => window.convnetState.model.layers[b.head].type === "Add");
-		b.el.scrollIntoView(); b.el.querySelector("canvas.tile").click();
-	})()`))
+	p.openBlock("Add")
 	p.WaitFor("the Add's arithmetic", `document.getElementById("calc").textContent.includes("skip connection") && document.getElementById("calc").textContent.includes("network's value")`)
 	p.checkArithmetic("resnet's Add")
 	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
@@ -180,13 +176,9 @@ func paddedModel(t *testing.T) *model.Sequential {
 // checkPadded opens the detail view of a ZeroPadding2D: a pixel inside
 // the padding copies the drawing's pixel, one in the border is 0.
 func checkPadded(p page, url string) {
-	p.Do("loading the padded model", chromedp.Navigate(url+"/?model=padded"), chromedp.WaitVisible(chromedp.CSS("#pad")))
-	p.WaitFor("the padded model's first update", `window.convnetState && window.convnetState.model && window.convnetState.model.name === "padded" && window.convnetState.updates > 0 && !window.convnetState.inflight`)
+	p.load(url, "padded")
 	p.draw("drawing on the padded model", placeGlyph(letterGlyphs[5], drawSizes[0], "centre"))
-	p.Do("clicking the padding's map", chromedp.Evaluate[chromedp.Void](`(() => {
-		const b = window.convnetState.blocks.find(b => window.convnetState.model.layers[b.head].type === "ZeroPadding2D");
-		b.el.scrollIntoView(); b.el.querySelector("canvas.tile").click();
-	})()`))
+	p.openBlock("ZeroPadding2D")
 	p.WaitFor("the padding's arithmetic", `document.getElementById("calc").textContent.includes("moved by the padding") && document.getElementById("calc").textContent.includes("network's value")`)
 	p.checkArithmetic("the padding")
 	p.Screenshot("padded.png")
@@ -197,4 +189,22 @@ func checkPadded(p page, url string) {
 		p.t.Errorf("with the padding's detail open, the page says %q", msg)
 	}
 	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
+}
+
+// load opens the page on the served model called name and waits for its
+// first answer.
+func (p page) load(url, name string) {
+	p.t.Helper()
+	p.Do("loading the "+name+" model", chromedp.Navigate(url+"/?model="+name), chromedp.WaitVisible(chromedp.CSS("#pad")))
+	p.WaitFor("the "+name+" model's first update", fmt.Sprintf(`window.convnetState && window.convnetState.model && window.convnetState.model.name === %q && window.convnetState.updates > 0 && !window.convnetState.inflight`, name))
+}
+
+// openBlock clicks the first map of the block whose first layer is of type
+// typ, which opens its detail view.
+func (p page) openBlock(typ string) {
+	p.t.Helper()
+	p.Do("clicking a "+typ+" block's map", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
+		const b = window.convnetState.blocks.find(b => window.convnetState.model.layers[b.head].type === %q);
+		b.el.scrollIntoView(); b.el.querySelector("canvas.tile").click();
+	})()`, typ)))
 }

@@ -155,8 +155,7 @@ func TestBrowser(t *testing.T) {
 	checkPadded(p, url)
 
 	// The tutorial's network: a relu computed by the server, 5x5 "same" windows.
-	p.Do("loading the tutorial model", chromedp.Navigate(url+"/?model=tutorial"), chromedp.WaitVisible(chromedp.CSS("#pad")))
-	p.WaitFor("the tutorial model's first update", `window.convnetState && window.convnetState.model && window.convnetState.model.name === "tutorial" && window.convnetState.updates > 0`)
+	p.load(url, "tutorial")
 	p.draw("drawing on the tutorial model", placeGlyph(jeem, drawSizes[0], "centre"))
 	p.Do("clicking a tutorial feature map", chromedp.Click(chromedp.CSS(`.layer[data-layer="0"] canvas.tile[data-channel="3"]`)))
 	p.WaitFor("the tutorial detail view", `!document.getElementById("detail").hidden && document.getElementById("calc").textContent.includes("network's value")`)
