@@ -28,6 +28,8 @@ func TestNoAllocationsInSteadyState(t *testing.T) {
 		{&nn.Flatten{}, []int{4, 4, 3}},
 		{&nn.GlobalAveragePooling2D{}, []int{4, 4, 3}},
 		{&nn.ZeroPadding2D{Padding: [2][2]int{{1, 0}, {2, 1}}}, []int{4, 4, 3}},
+		{&nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Padding: "same", DepthMultiplier: 2, Activation: "relu"}, []int{6, 6, 20}},
+		{&nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Strides: [2]int{2, 2}, Activation: "elu"}, []int{7, 7, 3}},
 		{&nn.Activation{Func: "elu"}, []int{7}},
 		{&nn.ReLU{}, []int{7}},
 		{&nn.ReLU{MaxValue: 6}, []int{7}},

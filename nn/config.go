@@ -31,6 +31,7 @@ var layerTypes = map[string]func(*fields) Layer{
 	"Average":                func(f *fields) Layer { return &Average{} },
 	"Concatenate":            func(f *fields) Layer { return &Concatenate{Axis: f.int("axis")} },
 	"ZeroPadding2D":          func(f *fields) Layer { return &ZeroPadding2D{Padding: f.padding("padding")} },
+	"DepthwiseConv2D":        func(f *fields) Layer { return depthwiseFromConfig(f) },
 }
 
 // defaultNames holds Keras's snake_case base names of the layer types.
@@ -55,6 +56,7 @@ var defaultNames = map[string]string{
 	"Average":                "average",
 	"Concatenate":            "concatenate",
 	"ZeroPadding2D":          "zero_padding2d",
+	"DepthwiseConv2D":        "depthwise_conv2d",
 }
 
 // DefaultName returns Keras's base instance name for a layer type, such as

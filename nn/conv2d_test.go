@@ -272,4 +272,10 @@ func TestConv2DWindow(t *testing.T) {
 	if w, ok := nn.WindowOf(pad); !ok || w != want {
 		t.Errorf("WindowOf(ZeroPadding2D) = %+v, %v; want %+v, true", w, ok, want)
 	}
+	dw := &nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Strides: [2]int{2, 2}, Padding: "same"}
+	build(t, dw, 6, 5, 2)
+	want = nn.Window{Size: [2]int{3, 3}, Strides: [2]int{2, 2}, Pad: [2]int{0, 1}}
+	if w, ok := nn.WindowOf(dw); !ok || w != want {
+		t.Errorf("WindowOf(DepthwiseConv2D) = %+v, %v; want %+v, true", w, ok, want)
+	}
 }

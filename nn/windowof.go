@@ -10,8 +10,8 @@ type Window struct {
 	Pad     [2]int // padding cells before the first row and the first column
 }
 
-// WindowOf returns the window of a built [Conv2D], [MaxPool2D] or
-// [AveragePooling2D] layer, the geometry its Forward uses, and of a built
+// WindowOf returns the window of a built [Conv2D], [DepthwiseConv2D],
+// [MaxPool2D] or [AveragePooling2D] layer, the geometry its Forward uses, and of a built
 // [ZeroPadding2D]: one cell, stride 1, Pad its rows above and columns to
 // the left (each output cell is one input cell or a padding cell). It
 // returns false for other layers.
@@ -22,6 +22,8 @@ func WindowOf(l Layer) (Window, bool) {
 			g := l.conv.Geom()
 			return windowOf(g.KH, g.KW, g.SH, g.SW, g.PadTop, g.PadLeft), true
 		}
+	case *DepthwiseConv2D:
+		return windowOf(l.g.KH, l.g.KW, l.g.SH, l.g.SW, l.g.PadTop, l.g.PadLeft), l.out != nil
 	case *MaxPool2D:
 		return windowOf(l.g.KH, l.g.KW, l.g.SH, l.g.SW, l.g.PadTop, l.g.PadLeft), l.out != nil
 	case *AveragePooling2D:

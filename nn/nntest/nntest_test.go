@@ -52,6 +52,17 @@ func layerCases() map[string]nntest.Case {
 		"flatten":       {New: func() nn.Layer { return &nn.Flatten{} }, In: []int{3, 2, 2}},
 		"gap":           {New: func() nn.Layer { return &nn.GlobalAveragePooling2D{} }, In: []int{3, 4, 2}},
 		"zeropad":       {New: func() nn.Layer { return &nn.ZeroPadding2D{Padding: [2][2]int{{1, 2}, {0, 3}}} }, In: []int{3, 2, 2}, Batch: 2},
+		"depthwise-valid": {New: func() nn.Layer { return &nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}} }, In: []int{5, 4, 3},
+			Params: 3*3*3 + 3, MACs: 3 * 2 * 3 * (3 * 3)},
+		"depthwise-same-s2-m2-relu": {New: func() nn.Layer {
+			return &nn.DepthwiseConv2D{KernelSize: [2]int{3, 2}, Strides: [2]int{2, 2}, Padding: "same", DepthMultiplier: 2, Activation: "relu"}
+		}, In: []int{5, 6, 3}, Batch: 3, Params: 3*2*3*2 + 6, MACs: 3 * 3 * 6 * (3 * 2)},
+		"depthwise-nobias-softmax": {New: func() nn.Layer {
+			return &nn.DepthwiseConv2D{KernelSize: [2]int{2, 2}, Padding: "same", DepthMultiplier: 3, NoBias: true, Activation: "softmax", KernelInit: "he_normal"}
+		}, In: []int{3, 3, 2}, Params: 2 * 2 * 2 * 3, MACs: 3 * 3 * 6 * (2 * 2)},
+		"depthwise-wide": {New: func() nn.Layer {
+			return &nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Padding: "same", Activation: "tanh"}
+		}, In: []int{4, 4, 20}, Params: 3*3*20 + 20, MACs: 4 * 4 * 20 * (3 * 3)},
 		"dropout-train": {New: func() nn.Layer { return &nn.Dropout{Rate: 0.4} }, In: []int{4, 3}, Training: true},
 		"dropout-infer": {New: func() nn.Layer { return &nn.Dropout{Rate: 0.5} }, In: []int{5}},
 		"dropout-zero":  {New: func() nn.Layer { return &nn.Dropout{} }, In: []int{5}, Training: true},

@@ -1,0 +1,306 @@
+package nn
+
+import (
+	"math/rand/v2"
+
+	"github.com/convnet-go/convnet/internal/kernels"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// DepthwiseConv2D convolves each input channel with kernels of its own
+// (Keras DepthwiseConv2D): input channel c gives the DepthMultiplier
+// output channels c·M .. c·M+M-1,
+//
+//	y[n,oy,ox,c·M+m] = act(b[c·M+m] + Σ_{ky,kx} x[n, oy*sh-pt+ky, ox*sw-pl+kx, c] · kernel[ky,kx,c,m])
+//
+// with cells outside the image read as 0. Input [N,H,W,C], output
+// [N,OH,OW,C·M], parameters "depthwise_kernel" [kh,kw,C,M] and "bias"
+// [C·M]. Channels do not mix: it is the first half of a depthwise
+// separable convolution (MobileNet's), a 1x1 Conv2D being the second, and
+// what ONNX and PyTorch write as a convolution with one group per input
+// channel.
+type DepthwiseConv2D struct {
+	KernelSize      [2]int // height, width
+	Strides         [2]int // zero means 1, 1
+	Padding         string // "valid" (default) or "same"
+	DepthMultiplier int    // output channels per input channel; zero means 1
+	NoBias          bool
+	Activation      string // one of ActivationNames; "" is linear
+	KernelInit      string // one of InitializerNames; "" is glorot_uniform
+
+	named
+	buffers
+	g         kernels.ConvGeom
+	m, f      int // depth multiplier and output channels C·M
+	act       activation
+	in, out   []int
+	kernel    *Param
+	bias      *Param
+	x, y      *tensor.Tensor
+	dz, dx    *tensor.Tensor
+	skipDx    bool
+	forwardFn func(worker, i int)
+	dataFn    func(worker, i int)
+	filterFn  func(worker, i int)
+	n         int            // the batch size of the running Backward
+	dzRun     *tensor.Tensor // its dL/dz
+}
+
+func (l *DepthwiseConv2D) Type() string { return "DepthwiseConv2D" }
+
+func (l *DepthwiseConv2D) multiplier() int {
+	if l.DepthMultiplier == 0 {
+		return 1
+	}
+	return l.DepthMultiplier
+}
+
+func (l *DepthwiseConv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
+	m := l.multiplier()
+	if m < 1 {
+		return nil, errorf(l, "depth_multiplier = %d: must be positive", l.DepthMultiplier)
+	}
+	g, err := windowGeom(l, in, "kernel", l.KernelSize, orOne(l.Strides), l.Padding)
+	if err != nil {
+		return nil, err
+	}
+	act, err := parseActivation(l, l.Activation)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkInitializer(l, l.KernelInit); err != nil {
+		return nil, err
+	}
+	if err := checkSize(l, "kernel", g.KH, g.KW, g.C, m); err != nil {
+		return nil, err
+	}
+	if err := checkSize(l, "output", g.OH, g.OW, g.C, m); err != nil {
+		return nil, err
+	}
+	l.g, l.m, l.f, l.act = g, m, g.C*m, act
+	l.in, l.out = append([]int(nil), in...), []int{g.OH, g.OW, g.C * m}
+	l.kernel = newParam("depthwise_kernel", true, g.KH, g.KW, g.C, m)
+	// Keras's fans for a [kh,kw,C,M] kernel: kh·kw·C in, kh·kw·M out.
+	initialize(l.KernelInit, l.kernel.Value.Data, g.KH*g.KW*g.C, g.KH*g.KW*m, rng)
+	l.bias = nil
+	if !l.NoBias {
+		l.bias = newParam("bias", true, l.f)
+	}
+	l.forwardFn, l.dataFn, l.filterFn = l.forwardImage, l.dataImage, l.filterBlock
+	l.x, l.y, l.dz, l.dx = nil, nil, nil, nil
+	return append([]int(nil), l.out...), nil
+}
+
+func (l *DepthwiseConv2D) OutputShape() []int { return l.out }
+
+func (l *DepthwiseConv2D) Params() []*Param {
+	if l.bias == nil {
+		return []*Param{l.kernel}
+	}
+	return []*Param{l.kernel, l.bias}
+}
+
+// Cost counts the kernel and bias, and one multiply-add per kernel weight
+// and output cell.
+func (l *DepthwiseConv2D) Cost(in []int) Cost {
+	if len(in) != 3 {
+		return Cost{}
+	}
+	k, s, m := l.KernelSize, orOne(l.Strides), l.multiplier()
+	oh := windowOutput(in[0], k[0], s[0], l.Padding)
+	ow := windowOutput(in[1], k[1], s[1], l.Padding)
+	w := mulSat(int64(k[0]), int64(k[1]), int64(in[2]), int64(m))
+	return Cost{Params: addSat(w, biasSize(l.NoBias, in[2]*m)), MACs: mulSat(int64(oh), int64(ow), w)}
+}
+
+// taps returns the kernel rows [ky0, ky1) and columns [kx0, kx1) of output
+// cell (oy, ox) that fall inside the image, and the input cell of tap (0, 0).
+func (l *DepthwiseConv2D) taps(oy, ox int) (ky0, ky1, kx0, kx1, iy, ix int) {
+	g := &l.g
+	iy, ix = oy*g.SH-g.PadTop, ox*g.SW-g.PadLeft
+	return max(0, -iy), min(g.KH, g.H-iy), max(0, -ix), min(g.KW, g.W-ix), iy, ix
+}
+
+func (l *DepthwiseConv2D) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
+	checkInput(l, "Forward", x, l.in)
+	n := x.Shape[0]
+	l.x = x
+	l.y = resize(l.y, n, l.out[0], l.out[1], l.out[2])
+	kernels.ParallelFor(n, n, l.forwardFn)
+	return l.y
+}
+
+// forwardImage computes the output of image i.
+func (l *DepthwiseConv2D) forwardImage(_, i int) {
+	g, c, m, f := &l.g, l.g.C, l.m, l.f
+	x := l.x.Data[i*g.H*g.W*c : (i+1)*g.H*g.W*c]
+	y := l.y.Data[i*g.OH*g.OW*f : (i+1)*g.OH*g.OW*f]
+	w := l.kernel.Value.Data
+	for oy := range g.OH {
+		for ox := range g.OW {
+			out := y[(oy*g.OW+ox)*f : (oy*g.OW+ox+1)*f]
+			if l.bias != nil {
+				copy(out, l.bias.Value.Data)
+			} else {
+				clear(out)
+			}
+			ky0, ky1, kx0, kx1, iy, ix := l.taps(oy, ox)
+			for ky := ky0; ky < ky1; ky++ {
+				for kx := kx0; kx < kx1; kx++ {
+					in := x[((iy+ky)*g.W+ix+kx)*c:][:c]
+					k := w[(ky*g.KW+kx)*f:][:f]
+					if m == 1 {
+						mulAdd(out, in, k)
+						continue
+					}
+					for ci, v := range in {
+						mulAddScalar(out[ci*m:(ci+1)*m], v, k[ci*m:(ci+1)*m])
+					}
+				}
+			}
+		}
+	}
+	l.act.forward(y, y, f)
+}
+
+// mulAdd sets y[i] += a[i]·b[i].
+func mulAdd(y, a, b []float32) {
+	a, b = a[:len(y)], b[:len(y)]
+	for i := range y {
+		y[i] += a[i] * b[i]
+	}
+}
+
+// mulAddScalar sets y[i] += v·b[i].
+func mulAddScalar(y []float32, v float32, b []float32) {
+	b = b[:len(y)]
+	for i := range y {
+		y[i] += v * b[i]
+	}
+}
+
+// filterChannels is how many output channels one item of the kernel
+// gradient takes: items split the channels, so that each weight's sum runs
+// in one fixed order whatever the number of workers.
+const filterChannels = 16
+
+func (l *DepthwiseConv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
+	checkGrad(l, dy, l.y)
+	n := dy.Shape[0]
+	dz := dy
+	if !l.act.identity() {
+		l.dz = l.temp(l.dz, dy.Shape...)
+		l.act.backward(l.dz.Data, dy.Data, l.y.Data, l.f)
+		dz = l.dz
+	}
+	l.n, l.dzRun = n, dz
+	blocks := (l.f + filterChannels - 1) / filterChannels
+	kernels.ParallelFor(blocks, blocks, l.filterFn)
+	if !l.skipDx {
+		l.dx = l.grad(l.dx, n, l.in[0], l.in[1], l.in[2])
+		kernels.ParallelFor(n, n, l.dataFn)
+	}
+	l.dzRun = nil
+	if l.skipDx {
+		return nil
+	}
+	return l.dx
+}
+
+// filterBlock adds the kernel and bias gradients of the output channels
+// [b·filterChannels, (b+1)·filterChannels).
+func (l *DepthwiseConv2D) filterBlock(_, b int) {
+	g, c, m, f := &l.g, l.g.C, l.m, l.f
+	o0, o1 := b*filterChannels, min((b+1)*filterChannels, f)
+	dw := l.kernel.Grad.Data
+	for i := range l.n {
+		x := l.x.Data[i*g.H*g.W*c : (i+1)*g.H*g.W*c]
+		dz := l.dzRun.Data[i*g.OH*g.OW*f : (i+1)*g.OH*g.OW*f]
+		for oy := range g.OH {
+			for ox := range g.OW {
+				d := dz[(oy*g.OW+ox)*f:][o0:o1]
+				if l.bias != nil {
+					kernels.AddTo(l.bias.Grad.Data[o0:o1], d)
+				}
+				ky0, ky1, kx0, kx1, iy, ix := l.taps(oy, ox)
+				for ky := ky0; ky < ky1; ky++ {
+					for kx := kx0; kx < kx1; kx++ {
+						in := x[((iy+ky)*g.W+ix+kx)*c:][:c]
+						k := dw[(ky*g.KW+kx)*f:][o0:o1]
+						if m == 1 {
+							mulAdd(k, in[o0:o1], d)
+							continue
+						}
+						for o := range k {
+							k[o] += in[(o0+o)/m] * d[o]
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// dataImage sets dL/dx of image i.
+func (l *DepthwiseConv2D) dataImage(_, i int) {
+	g, c, m, f := &l.g, l.g.C, l.m, l.f
+	dx := l.dx.Data[i*g.H*g.W*c : (i+1)*g.H*g.W*c]
+	dz := l.dzRun.Data[i*g.OH*g.OW*f : (i+1)*g.OH*g.OW*f]
+	w := l.kernel.Value.Data
+	clear(dx)
+	for oy := range g.OH {
+		for ox := range g.OW {
+			d := dz[(oy*g.OW+ox)*f:][:f]
+			ky0, ky1, kx0, kx1, iy, ix := l.taps(oy, ox)
+			for ky := ky0; ky < ky1; ky++ {
+				for kx := kx0; kx < kx1; kx++ {
+					out := dx[((iy+ky)*g.W+ix+kx)*c:][:c]
+					k := w[(ky*g.KW+kx)*f:][:f]
+					if m == 1 {
+						mulAdd(out, d, k)
+						continue
+					}
+					for ci := range out {
+						var s float32
+						for j := ci * m; j < (ci+1)*m; j++ {
+							s += d[j] * k[j]
+						}
+						out[ci] += s
+					}
+				}
+			}
+		}
+	}
+}
+
+// SkipInputGradient makes Backward leave out dL/dx (and return nil) while
+// still accumulating the parameter gradients; see [InputGradientSkipper].
+func (l *DepthwiseConv2D) SkipInputGradient(skip bool) { l.skipDx = skip }
+
+// OmitSoftmax leaves out a softmax activation; see [FinalSoftmax].
+func (l *DepthwiseConv2D) OmitSoftmax(omit bool) bool { return l.act.omitSoftmax(omit) }
+
+func (l *DepthwiseConv2D) Config() map[string]any {
+	return map[string]any{
+		"name":                  l.Name(),
+		"kernel_size":           pairValue(l.KernelSize),
+		"strides":               pairValue(orOne(l.Strides)),
+		"padding":               paddingName(l.Padding),
+		"depth_multiplier":      l.multiplier(),
+		"use_bias":              !l.NoBias,
+		"activation":            activationName(l.Activation),
+		"depthwise_initializer": initializerName(l.KernelInit),
+	}
+}
+
+func depthwiseFromConfig(f *fields) *DepthwiseConv2D {
+	return &DepthwiseConv2D{
+		KernelSize:      f.pair("kernel_size"),
+		Strides:         f.pair("strides"),
+		Padding:         f.str("padding"),
+		DepthMultiplier: f.int("depth_multiplier"),
+		NoBias:          !f.bool("use_bias", true),
+		Activation:      f.str("activation"),
+		KernelInit:      f.str("depthwise_initializer"),
+	}
+}
