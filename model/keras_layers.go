@@ -47,6 +47,12 @@ var (
 			{key: "dilation_rate", def: []any{1.0, 1.0}, alt: []any{1.0}},
 			{key: "groups", def: 1.0},
 		}, weightsDefault...),
+		"DepthwiseConv2D": append([]kerasField{
+			channelsLast,
+			{key: "dilation_rate", def: []any{1.0, 1.0}, alt: []any{1.0}},
+			{key: "groups", def: 1.0, read: true}, // tf.keras writes it, Keras 3 refuses it
+			initField("bias_initializer", "zeros"),
+		}, nulls("depthwise_regularizer", "bias_regularizer", "activity_regularizer", "depthwise_constraint", "bias_constraint")...),
 		"Dense":                  weightsDefault,
 		"MaxPooling2D":           {channelsLast},
 		"AveragePooling2D":       {channelsLast},
@@ -209,13 +215,14 @@ func layerFromKeras(class string, cfg map[string]any) (kerasLayer, error) {
 		delete(cfg, f.key)
 	}
 	switch class {
-	case "Conv2D", "Dense":
-		if v, ok := cfg["kernel_initializer"]; ok {
+	case "Conv2D", "Dense", "DepthwiseConv2D":
+		key := kernelInitKey(class)
+		if v, ok := cfg[key]; ok {
 			init := initializerName(v)
 			if init == "" || init == "ones" {
-				return fail("kernel_initializer", v, "glorot_uniform, glorot_normal, he_uniform, he_normal or zeros")
+				return fail(key, v, "glorot_uniform, glorot_normal, he_uniform, he_normal or zeros")
 			}
-			cfg["kernel_initializer"] = init
+			cfg[key] = init
 		}
 		if class == "Dense" {
 			delete(cfg, "lora_alpha") // Keras 3: meaningless without lora_rank
@@ -320,8 +327,8 @@ func kerasConfig(l nn.Layer) map[string]any {
 			cfg[f.key] = f.def
 		}
 	}
-	if v, ok := cfg["kernel_initializer"].(string); ok {
-		cfg["kernel_initializer"] = initializerObject(v)
+	if key := kernelInitKey(l.Type()); cfg[key] != nil {
+		cfg[key] = initializerObject(cfg[key].(string))
 	}
 	switch l.Type() {
 	case "BatchNormalization", "Softmax":
@@ -330,6 +337,14 @@ func kerasConfig(l nn.Layer) map[string]any {
 		cfg["seed"] = nil
 	}
 	return cfg
+}
+
+// kernelInitKey is the config field of a layer's kernel initializer.
+func kernelInitKey(class string) string {
+	if class == "DepthwiseConv2D" {
+		return "depthwise_initializer"
+	}
+	return "kernel_initializer"
 }
 
 // supportedLayers lists the Keras classes convnet reads, for messages.

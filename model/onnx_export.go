@@ -211,6 +211,21 @@ func (e *onnxWriter) layer(l nn.Layer) error {
 		}
 		e.apply("Conv", name, inputs, attrInts("kernel_shape", k[:]...), attrInts("strides", s[:]...),
 			attrInts("pads", pads...), attrInts("dilations", 1, 1), attrInt("group", 1))
+	case "DepthwiseConv2D":
+		// A convolution with one group per input channel, whose weights
+		// [C·M, 1, kh, kw] are the kernel [kh, kw, C, M] with C·M filters
+		// of one channel.
+		k, s, pads, err := e.window(cfg, "kernel_size")
+		if err != nil {
+			return err
+		}
+		c, f := e.shape[2], out[2]
+		inputs := []string{e.weight(name+"/kernel", []int{f, 1, k[0], k[1]}, hwioToOIHW(params["depthwise_kernel"], k[0], k[1], 1, f))}
+		if b, ok := params["bias"]; ok {
+			inputs = append(inputs, e.weight(name+"/bias", []int{f}, b))
+		}
+		e.apply("Conv", name, inputs, attrInts("kernel_shape", k[:]...), attrInts("strides", s[:]...),
+			attrInts("pads", pads...), attrInts("dilations", 1, 1), attrInt("group", c))
 	case "Dense":
 		if len(e.shape) != 1 {
 			return fmt.Errorf("input shape %v is not flat", e.shape)

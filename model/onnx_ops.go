@@ -79,11 +79,12 @@ func importConv(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	if bias != nil && bias.dims[0] != f {
 		return nodeErr(n, "bias of %d values for %d filters", bias.dims[0], f)
 	}
-	if g := a.int("group", 1); g != 1 {
-		return nodeErr(n, "attribute group = %d: only 1 is supported", g)
+	g := a.int("group", 1)
+	if g != 1 && g != x.shape[0] {
+		return nodeErr(n, "attribute group = %d on %d channels: convnet supports 1 (a convolution) and one group per channel (a depthwise convolution)", g, x.shape[0])
 	}
-	if c != x.shape[0] {
-		return nodeErr(n, "weights of shape %v for an input of %d channels", w.dims, x.shape[0])
+	if c*g != x.shape[0] || f%g != 0 {
+		return nodeErr(n, "weights of shape %v in %d groups for an input of %d channels", w.dims, g, x.shape[0])
 	}
 	if ks := a.ints("kernel_shape"); ks != nil && !slices.Equal(ks, []int{kh, kw}) {
 		return nodeErr(n, "attribute kernel_shape = %v, the weights are %dx%d", ks, kh, kw)
@@ -93,8 +94,14 @@ func importConv(b *onnxBuilder, n *onnxpb.NodeProto) error {
 		return err
 	}
 	x = b.zeroPad(n, x, win.pad)
+	// A depthwise kernel [kh, kw, C, M] lists its C·M filters of one
+	// channel in the order of ONNX's.
 	kernel := &onnxConst{dims: []int{kh, kw, c, f}, f: oihwToHWIO(w.f, f, c, kh, kw)}
-	l := &nn.Conv2D{Filters: f, KernelSize: [2]int{kh, kw}, Strides: win.strides, Padding: win.padding, NoBias: bias == nil}
+	var l nn.Layer = &nn.Conv2D{Filters: f, KernelSize: [2]int{kh, kw}, Strides: win.strides, Padding: win.padding, NoBias: bias == nil}
+	if g > 1 {
+		kernel.dims = []int{kh, kw, g, f / g}
+		l = &nn.DepthwiseConv2D{KernelSize: [2]int{kh, kw}, Strides: win.strides, Padding: win.padding, DepthMultiplier: f / g, NoBias: bias == nil}
+	}
 	weights := []*onnxConst{kernel}
 	if bias != nil {
 		weights = append(weights, bias)

@@ -72,6 +72,9 @@ func importActivation(b *onnxBuilder, n *onnxpb.NodeProto) error {
 		case *nn.Conv2D:
 			last.Activation = fn
 			return b.output(n, x.after(x.node).nonNegative(nonneg))
+		case *nn.DepthwiseConv2D:
+			last.Activation = fn
+			return b.output(n, x.after(x.node).nonNegative(nonneg))
 		case *nn.Dense:
 			last.Activation = fn
 			return b.output(n, x.after(x.node).nonNegative(nonneg))

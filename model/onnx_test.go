@@ -53,6 +53,7 @@ func mixed(t testing.TB) *Sequential {
 		&nn.Conv2D{Filters: 4, KernelSize: pair(4), Strides: pair(2), Padding: "same", Activation: "leaky_relu"},
 		&nn.BatchNormalization{Epsilon: 0.01},
 		&nn.ELU{Alpha: 0.7},
+		&nn.DepthwiseConv2D{KernelSize: pair(3), Padding: "same", DepthMultiplier: 2, Activation: "relu"},
 		&nn.ZeroPadding2D{Padding: [2][2]int{{0, 1}, {2, 1}}},
 		&nn.MaxPool2D{PoolSize: pair(2), Strides: pair(1), Padding: "same"},
 		&nn.Conv2D{Filters: 3, KernelSize: [2]int{3, 2}, Activation: "sigmoid", NoBias: true},

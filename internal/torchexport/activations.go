@@ -83,6 +83,8 @@ func endsInSoftmax(l nn.Layer) bool {
 		return l.Activation == "softmax"
 	case *nn.Conv2D:
 		return l.Activation == "softmax"
+	case *nn.DepthwiseConv2D:
+		return l.Activation == "softmax"
 	case *nn.Softmax:
 		return true
 	case *nn.Activation:

@@ -139,29 +139,31 @@ func (w *walker) layer(l nn.Layer, id string, ins []value, out string, last bool
 		p.Forward = append(p.Forward, fmt.Sprintf("%s = %s", out, apply(act, fmt.Sprintf("self.%s(%s)", id, x))))
 	}
 	switch l := l.(type) {
-	case *nn.Conv2D:
-		h, wd, c := in[0], in[1], in[2]
-		k, s := l.KernelSize, orOne(l.Strides)
+	case *nn.Conv2D, *nn.DepthwiseConv2D:
+		cv := convolutionOf(l, in[2])
 		pads := [4]int{}
-		if l.Padding == "same" {
-			pads = samePads(h, wd, k, s)
+		if cv.padding == "same" {
+			pads = samePads(in[0], in[1], cv.k, cv.s)
 		}
-		bias := biasArg(l.NoBias)
-		act, err := activation(l, l.Activation, last)
+		bias, groups := biasArg(cv.noBias), ""
+		if cv.groups > 1 {
+			groups = fmt.Sprintf(", groups=%d", cv.groups)
+		}
+		act, err := activation(l, cv.act, last)
 		if err != nil {
 			return p, err
 		}
 		if symmetric(pads) {
-			module(fmt.Sprintf("nn.Conv2d(%d, %d, %s%s%s%s)", c, l.Filters, pyPair(k), strideArg(s), paddingArg(pads), bias))
+			module(fmt.Sprintf("nn.Conv2d(%d, %d, %s%s%s%s%s)", in[2], cv.filters, pyPair(cv.k), strideArg(cv.s), paddingArg(pads), groups, bias))
 		} else {
 			w.helpers.SameConv = true
-			module(fmt.Sprintf("SameConv2d(%d, %d, %s, %s, %s%s)", c, l.Filters, pyPair(k), pyPair(s), pyInts(pads[:]), bias))
+			module(fmt.Sprintf("SameConv2d(%d, %d, %s, %s, %s%s%s)", in[2], cv.filters, pyPair(cv.k), pyPair(cv.s), pyInts(pads[:]), groups, bias))
 		}
-		p.Comment += fmt.Sprintf(": %d filters %dx%d%s, %s padding%s", l.Filters, k[0], k[1], strideNote(s), paddingName(l.Padding), actNote(l.Activation, last))
+		p.Comment += fmt.Sprintf(": %s %dx%d%s, %s padding%s", cv.what, cv.k[0], cv.k[1], strideNote(cv.s), paddingName(cv.padding), actNote(cv.act, last))
 		call(act)
-		p.weight(id+".weight", name+"/kernel", []int{k[0], k[1], c, l.Filters}, "%s.permute(3, 2, 0, 1)", "%s.permute(2, 3, 1, 0)") // HWIO, OIHW
-		if !l.NoBias {
-			p.weight(id+".bias", name+"/bias", []int{l.Filters}, "%s", "%s")
+		p.weight(id+".weight", name+"/"+cv.param, cv.shape, cv.toTorch, cv.toConvnet)
+		if !cv.noBias {
+			p.weight(id+".bias", name+"/bias", []int{cv.filters}, "%s", "%s")
 		}
 	case *nn.Dense:
 		act, err := activation(l, l.Activation, last)
@@ -330,6 +332,40 @@ func (w *walker) fromHWC(f *[3]int) string {
 func (w *walker) toHWC(f *[3]int) string {
 	w.helpers.FromHWC = true
 	return fmt.Sprintf("to_hwc(%%s, %d, %d, %d)", f[0], f[1], f[2])
+}
+
+// convolution is what the nn.Conv2d of a Conv2D or a DepthwiseConv2D is
+// made of.
+type convolution struct {
+	what               string // for the comment: "32 filters"
+	filters, groups    int
+	k, s               [2]int
+	padding, act       string
+	noBias             bool
+	param              string // the kernel's name in the weights file
+	shape              []int  // and its shape there
+	toTorch, toConvnet string // the weight's conversions
+}
+
+// convolutionOf describes l, a Conv2D or a DepthwiseConv2D on c channels.
+// A depthwise convolution is PyTorch's convolution of one group per
+// channel, whose weight [c·m, 1, kh, kw] holds the kernel [kh, kw, c, m]
+// as [kh, kw, 1, c·m].
+func convolutionOf(l nn.Layer, c int) convolution {
+	switch l := l.(type) {
+	case *nn.Conv2D:
+		k := l.KernelSize
+		return convolution{what: fmt.Sprintf("%d filters", l.Filters), filters: l.Filters, groups: 1, k: k, s: orOne(l.Strides),
+			padding: l.Padding, act: l.Activation, noBias: l.NoBias, param: "kernel", shape: []int{k[0], k[1], c, l.Filters},
+			toTorch: "%s.permute(3, 2, 0, 1)", toConvnet: "%s.permute(2, 3, 1, 0)"} // HWIO, OIHW
+	case *nn.DepthwiseConv2D:
+		k, m := l.KernelSize, max(l.DepthMultiplier, 1)
+		return convolution{what: fmt.Sprintf("depthwise, %d per channel,", m), filters: c * m, groups: c, k: k, s: orOne(l.Strides),
+			padding: l.Padding, act: l.Activation, noBias: l.NoBias, param: "depthwise_kernel", shape: []int{k[0], k[1], c, m},
+			toTorch:   fmt.Sprintf("%%s.reshape(%d, %d, 1, %d).permute(3, 2, 0, 1)", k[0], k[1], c*m),
+			toConvnet: fmt.Sprintf("%%s.permute(2, 3, 1, 0).reshape(%d, %d, %d, %d)", k[0], k[1], c, m)}
+	}
+	panic("torchexport: not a convolution: " + l.Type())
 }
 
 // samePads returns Keras's "same" padding (top, bottom, left, right) of a

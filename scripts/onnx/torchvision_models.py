@@ -1,18 +1,23 @@
-"""Exports three of torchvision's networks as PyTorch writes them, for
+"""Exports four of torchvision's networks as PyTorch writes them, for
 convnet's Go test: resnet18 (a 7x7 stem with padding 3 at stride 2, a max
 pool of 3 with padding 1, residual blocks whose strided convolutions pad 1
 on even sizes), squeezenet1_1 (Fire modules joined by Concat, max pools
 with ceil_mode, a convolution as the classifier) and googlenet (Inception
 modules of four branches, max pools whose ceil_mode adds a partial
-window, on the ReLUs of a Concat), with 10 classes, random
-weights and batch normalization statistics from a few batches of noise.
+window, on the ReLUs of a Concat) and mobilenet_v2 (depthwise
+convolutions: one group per channel; ReLU6 as Clip), with 10 classes,
+random weights and batch normalization statistics averaged over a few
+batches of noise.
 The classifier's weights are scaled up so that each image has a clear top
 class. It writes to OUT_DIR:
 
     NAME.onnx    the model: input "input" [N 3 64 64] (pixels / 255),
                  output "logits" [N 10]
     images.u8    4 images, 64x64x3 bytes each (height, width, channel)
-    NAME.f32     PyTorch's probabilities for them, float32 [4 10]
+    NAME.f32     the probabilities PyTorch computes for them in float64,
+                 as float32 [4 10]
+    NAME.err     how far PyTorch's own float32 probabilities are from
+                 those, the largest difference (one float32)
 
 Usage: python3 torchvision_models.py OUT_DIR
 """
@@ -33,14 +38,18 @@ def main(out):
     images = np.random.default_rng(1).integers(0, 256, size=(4, SIZE, SIZE, 3), dtype=np.uint8)
     images.tofile(os.path.join(out, "images.u8"))
     x = torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255
-    for name in ["resnet18", "squeezenet1_1", "googlenet"]:
+    for name in ["resnet18", "squeezenet1_1", "googlenet", "mobilenet_v2"]:
         options = {"aux_logits": False, "init_weights": True} if name == "googlenet" else {}
         net = getattr(torchvision.models, name)(num_classes=10, **options)
+        for m in net.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.momentum = None  # the plain mean of the batches' statistics
+                m.reset_running_stats()
         net.train()
         with torch.no_grad():
             for _ in range(3):
                 net(torch.rand(8, 3, SIZE, SIZE))
-            last = net.classifier[1] if name == "squeezenet1_1" else net.fc
+            last = net.classifier[1] if name in ("squeezenet1_1", "mobilenet_v2") else net.fc
             last.weight.mul_(20)
         net.eval()
         with warnings.catch_warnings():
@@ -49,10 +58,15 @@ def main(out):
                               input_names=["input"], output_names=["logits"],
                               dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}})
         with torch.no_grad():
-            probs = torch.softmax(net(x), dim=1).numpy().astype("<f4")
-        probs.tofile(os.path.join(out, name + ".f32"))
+            single = torch.softmax(net(x), dim=1).double()
+            probs = torch.softmax(net.double()(x.double()), dim=1)
+        err = (single - probs).abs().max().item()
+        probs.numpy().astype("<f4").tofile(os.path.join(out, name + ".f32"))
+        np.array([err], dtype="<f4").tofile(os.path.join(out, name + ".err"))
+        probs = probs.numpy()
         print(f"torch {torch.__version__}, torchvision {torchvision.__version__}: exported {name}, "
-              f"top classes {probs.argmax(1).tolist()}, largest probabilities {probs.max(1).round(3).tolist()}")
+              f"top classes {probs.argmax(1).tolist()}, largest probabilities {probs.max(1).round(3).tolist()}, "
+              f"PyTorch's float32 off by {err:.3g}")
 
 
 if __name__ == "__main__":
