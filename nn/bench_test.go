@@ -103,3 +103,31 @@ func BenchmarkBatchNormReLU(b *testing.B) {
 		bn.Backward(relu.Backward(dy))
 	}
 }
+
+// The depthwise convolutions of a MobileNet block on 32x32 and 16x16
+// maps, at batch 100.
+func BenchmarkDepthwiseConv2D(b *testing.B) {
+	for _, bc := range []struct{ h, c, s int }{{32, 32, 1}, {16, 64, 1}, {16, 128, 2}} {
+		l := &nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Strides: [2]int{bc.s, bc.s}, Padding: "same", Activation: "relu"}
+		out, err := l.Build([]int{bc.h, bc.h, bc.c}, rand.New(rand.NewPCG(1, 2)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		x := benchInput(b, 100, bc.h, bc.h, bc.c)
+		name := fmt.Sprintf("%dx%dx%d-3x3-s%d", bc.h, bc.h, bc.c, bc.s)
+		flops := 2 * float64(100*out[0]*out[1]*out[2]*9)
+		b.Run(name+"/forward", func(b *testing.B) {
+			for b.Loop() {
+				l.Forward(x, true)
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+		y := l.Forward(x, true).Clone()
+		b.Run(name+"/backward", func(b *testing.B) {
+			for b.Loop() {
+				l.Backward(y)
+			}
+			b.ReportMetric(2*flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
