@@ -31,7 +31,8 @@ type DepthwiseConv2D struct {
 	named
 	buffers
 	g         kernels.ConvGeom
-	m, f      int // depth multiplier and output channels C·M
+	m, f      int    // depth multiplier and output channels C·M
+	inner     [2]int // the output columns [lo, hi) whose windows lie inside the image
 	act       activation
 	in, out   []int
 	kernel    *Param
@@ -78,6 +79,8 @@ func (l *DepthwiseConv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 		return nil, err
 	}
 	l.g, l.m, l.f, l.act = g, m, g.C*m, act
+	lo := (g.PadLeft + g.SW - 1) / g.SW
+	l.inner = [2]int{lo, max(lo, min(g.OW, (g.W-g.KW+g.PadLeft)/g.SW+1))}
 	l.in, l.out = append([]int(nil), in...), []int{g.OH, g.OW, g.C * m}
 	l.kernel = newParam("depthwise_kernel", true, g.KH, g.KW, g.C, m)
 	// Keras's fans for a [kh,kw,C,M] kernel: kh·kw·C in, kh·kw·M out.
@@ -86,7 +89,7 @@ func (l *DepthwiseConv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 	if !l.NoBias {
 		l.bias = newParam("bias", true, l.f)
 	}
-	l.forwardFn, l.dataFn, l.filterFn = l.forwardImage, l.dataImage, l.filterBlock
+	l.forwardFn, l.dataFn, l.filterFn = l.forwardRow, l.dataImage, l.filterBlock
 	l.x, l.y, l.dz, l.dx = nil, nil, nil, nil
 	return append([]int(nil), l.out...), nil
 }
@@ -126,41 +129,56 @@ func (l *DepthwiseConv2D) Forward(x *tensor.Tensor, training bool) *tensor.Tenso
 	n := x.Shape[0]
 	l.x = x
 	l.y = resize(l.y, n, l.out[0], l.out[1], l.out[2])
-	kernels.ParallelFor(n, n, l.forwardFn)
+	rows := n * l.g.OH
+	kernels.ParallelFor(rows, rows, l.forwardFn)
 	return l.y
 }
 
-// forwardImage computes the output of image i.
-func (l *DepthwiseConv2D) forwardImage(_, i int) {
+// forwardRow computes output row r of the batch: row r%OH of image r/OH.
+func (l *DepthwiseConv2D) forwardRow(_, r int) {
 	g, c, m, f := &l.g, l.g.C, l.m, l.f
+	i, oy := r/g.OH, r%g.OH
 	x := l.x.Data[i*g.H*g.W*c : (i+1)*g.H*g.W*c]
-	y := l.y.Data[i*g.OH*g.OW*f : (i+1)*g.OH*g.OW*f]
+	y := l.y.Data[r*g.OW*f : (r+1)*g.OW*f]
 	w := l.kernel.Value.Data
-	for oy := range g.OH {
-		for ox := range g.OW {
-			out := y[(oy*g.OW+ox)*f : (oy*g.OW+ox+1)*f]
-			if l.bias != nil {
-				copy(out, l.bias.Value.Data)
-			} else {
-				clear(out)
-			}
-			ky0, ky1, kx0, kx1, iy, ix := l.taps(oy, ox)
-			for ky := ky0; ky < ky1; ky++ {
-				for kx := kx0; kx < kx1; kx++ {
-					in := x[((iy+ky)*g.W+ix+kx)*c:][:c]
-					k := w[(ky*g.KW+kx)*f:][:f]
-					if m == 1 {
-						mulAdd(out, in, k)
-						continue
-					}
-					for ci, v := range in {
-						mulAddScalar(out[ci*m:(ci+1)*m], v, k[ci*m:(ci+1)*m])
-					}
+	// The cells whose windows lie inside the image, when there is one
+	// kernel per channel, go to kernels.DepthwiseCells; the others here.
+	lo, hi := 0, 0
+	if iy := oy*g.SH - g.PadTop; m == 1 && iy >= 0 && iy+g.KH <= g.H {
+		lo, hi = l.inner[0], l.inner[1]
+	}
+	for ox := range g.OW {
+		out := y[ox*f : (ox+1)*f]
+		if l.bias != nil {
+			copy(out, l.bias.Value.Data)
+		} else {
+			clear(out)
+		}
+		if ox >= lo && ox < hi {
+			continue
+		}
+		ky0, ky1, kx0, kx1, iy, ix := l.taps(oy, ox)
+		for ky := ky0; ky < ky1; ky++ {
+			for kx := kx0; kx < kx1; kx++ {
+				in := x[((iy+ky)*g.W+ix+kx)*c:][:c]
+				k := w[(ky*g.KW+kx)*f:][:f]
+				if m == 1 {
+					mulAdd(out, in, k)
+					continue
+				}
+				for ci, v := range in {
+					mulAddScalar(out[ci*m:(ci+1)*m], v, k[ci*m:(ci+1)*m])
 				}
 			}
 		}
 	}
-	l.act.forward(y, y, f)
+	if hi > lo {
+		_, _, _, _, iy, ix := l.taps(oy, lo)
+		kernels.DepthwiseCells(y[lo*f:hi*f], x[(iy*g.W+ix)*c:], w, hi-lo, c, g.SW*c, g.KH, g.KW, g.W*c)
+	}
+	if !l.act.identity() {
+		l.act.forward(y, y, f)
+	}
 }
 
 // mulAdd sets y[i] += a[i]·b[i].

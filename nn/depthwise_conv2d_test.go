@@ -55,62 +55,77 @@ func TestDepthwiseConv2DByHand(t *testing.T) {
 
 // TestDepthwiseConv2DIsBlockDiagonalConv2D compares the layer with a
 // Conv2D whose kernel links each input channel to its own output channels
-// only, on strides, "same" padding, a depth multiplier of 3 and a ReLU:
-// outputs, dL/dx and the kernel gradient of the kept weights agree.
+// only: outputs, dL/dx and the kernel gradient of the kept weights agree.
+// The cases cover strides, both paddings, a depth multiplier of 3 and
+// channels that the vector loops take 16 at a time.
 func TestDepthwiseConv2DIsBlockDiagonalConv2D(t *testing.T) {
-	const c, m = 5, 3
-	in := []int{7, 6, c}
-	dw := &nn.DepthwiseConv2D{KernelSize: [2]int{3, 2}, Strides: [2]int{2, 1}, Padding: "same", DepthMultiplier: m, Activation: "relu"}
-	conv := &nn.Conv2D{Filters: c * m, KernelSize: [2]int{3, 2}, Strides: [2]int{2, 1}, Padding: "same", Activation: "relu"}
-	build(t, dw, in...)
-	build(t, conv, in...)
-	k, ck := dw.Params()[0].Value.Data, conv.Params()[0].Value.Data
-	clear(ck)
-	for tap := range 3 * 2 {
-		for ci := range c {
-			for j := range m {
-				ck[(tap*c+ci)*c*m+ci*m+j] = k[(tap*c+ci)*m+j]
+	for _, tc := range []struct {
+		c, m    int
+		k, s    [2]int
+		padding string
+		act     string
+		in      [2]int
+	}{
+		{5, 3, [2]int{3, 2}, [2]int{2, 1}, "same", "relu", [2]int{7, 6}},
+		{32, 1, [2]int{3, 3}, [2]int{1, 1}, "same", "", [2]int{6, 7}},
+		{48, 1, [2]int{3, 3}, [2]int{2, 2}, "same", "relu", [2]int{8, 9}},
+		{20, 1, [2]int{5, 3}, [2]int{1, 2}, "valid", "tanh", [2]int{7, 8}},
+	} {
+		c, m := tc.c, tc.m
+		in := []int{tc.in[0], tc.in[1], c}
+		dw := &nn.DepthwiseConv2D{KernelSize: tc.k, Strides: tc.s, Padding: tc.padding, DepthMultiplier: m, Activation: tc.act}
+		conv := &nn.Conv2D{Filters: c * m, KernelSize: tc.k, Strides: tc.s, Padding: tc.padding, Activation: tc.act}
+		build(t, dw, in...)
+		build(t, conv, in...)
+		taps := tc.k[0] * tc.k[1]
+		k, ck := dw.Params()[0].Value.Data, conv.Params()[0].Value.Data
+		clear(ck)
+		for tap := range taps {
+			for ci := range c {
+				for j := range m {
+					ck[(tap*c+ci)*c*m+ci*m+j] = k[(tap*c+ci)*m+j]
+				}
 			}
 		}
-	}
-	rng := rand.New(rand.NewPCG(3, 4))
-	for i := range dw.Params()[1].Value.Data {
-		v := float32(rng.NormFloat64())
-		dw.Params()[1].Value.Data[i], conv.Params()[1].Value.Data[i] = v, v
-	}
-	x := tensor.New(3, in[0], in[1], in[2])
-	for i := range x.Data {
-		x.Data[i] = float32(rng.NormFloat64())
-	}
-	y, cy := dw.Forward(x, true), conv.Forward(x, true)
-	close := func(what string, a, b []float32) {
-		t.Helper()
-		if len(a) != len(b) {
-			t.Fatalf("%s: %d values, want %d", what, len(a), len(b))
+		rng := rand.New(rand.NewPCG(3, 4))
+		for i := range dw.Params()[1].Value.Data {
+			v := float32(rng.NormFloat64())
+			dw.Params()[1].Value.Data[i], conv.Params()[1].Value.Data[i] = v, v
 		}
-		for i := range a {
-			if math.Abs(float64(a[i]-b[i])) > 1e-5 {
-				t.Fatalf("%s[%d] = %v, Conv2D gives %v", what, i, a[i], b[i])
+		x := tensor.New(3, in[0], in[1], in[2])
+		for i := range x.Data {
+			x.Data[i] = float32(rng.NormFloat64())
+		}
+		y, cy := dw.Forward(x, true), conv.Forward(x, true)
+		close := func(what string, a, b []float32) {
+			t.Helper()
+			if len(a) != len(b) {
+				t.Fatalf("%+v: %s: %d values, want %d", tc, what, len(a), len(b))
+			}
+			for i := range a {
+				if math.Abs(float64(a[i]-b[i])) > 1e-5*max(1, math.Abs(float64(b[i]))) {
+					t.Fatalf("%+v: %s[%d] = %v, Conv2D gives %v", tc, what, i, a[i], b[i])
+				}
 			}
 		}
-	}
-	close("output", y.Data, cy.Data)
-	dy := y.Clone()
-	for i := range dy.Data {
-		dy.Data[i] = float32(rng.NormFloat64())
-	}
-	close("dx", dw.Backward(dy).Data, conv.Backward(dy).Data)
-	g, cg := dw.Params()[0].Grad.Data, conv.Params()[0].Grad.Data
-	kept := make([]float32, len(g))
-	for tap := range 3 * 2 {
-		for ci := range c {
-			for j := range m {
-				kept[(tap*c+ci)*m+j] = cg[(tap*c+ci)*c*m+ci*m+j]
+		close("output", y.Data, cy.Data)
+		dy := y.Clone()
+		for i := range dy.Data {
+			dy.Data[i] = float32(rng.NormFloat64())
+		}
+		close("dx", dw.Backward(dy).Data, conv.Backward(dy).Data)
+		g, cg := dw.Params()[0].Grad.Data, conv.Params()[0].Grad.Data
+		kept := make([]float32, len(g))
+		for tap := range taps {
+			for ci := range c {
+				for j := range m {
+					kept[(tap*c+ci)*m+j] = cg[(tap*c+ci)*c*m+ci*m+j]
+				}
 			}
 		}
+		close("kernel gradient", g, kept)
+		close("bias gradient", dw.Params()[1].Grad.Data, conv.Params()[1].Grad.Data)
 	}
-	close("kernel gradient", g, kept)
-	close("bias gradient", dw.Params()[1].Grad.Data, conv.Params()[1].Grad.Data)
 }
 
 // Results must not depend on the number of cores.

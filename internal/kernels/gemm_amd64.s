@@ -1389,6 +1389,234 @@ maxPool2x2GradAVX512_done:
 	VZEROUPPER
 	RET
 
+// func depthwise1AVX512(y *float32, x *float32, w *float32, cells int, c int, sx int, kh int, kw int, ld int)
+// Requires: AVX, AVX512F
+TEXT ·depthwise1AVX512(SB), NOSPLIT, $0-72
+	MOVQ y+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ w+16(FP), DX
+	MOVQ cells+24(FP), BX
+	MOVQ c+32(FP), SI
+	MOVQ sx+40(FP), DI
+	MOVQ kh+48(FP), R8
+	MOVQ ld+64(FP), R9
+
+	// Strides in bytes; ld becomes the step from the end of a window row to the next row's start.
+	SHLQ  $0x02, SI
+	SHLQ  $0x02, DI
+	SHLQ  $0x02, R9
+	MOVQ  kw+56(FP), R10
+	IMULQ SI, R10
+	SUBQ  R10, R9
+	TESTQ BX, BX
+	JZ    depthwise1AVX512_done
+
+depthwise1AVX512_cell:
+	VMOVUPS (AX), Z0
+	MOVQ    CX, R10
+	MOVQ    DX, R11
+	MOVQ    R8, R12
+
+depthwise1AVX512_row:
+	MOVQ kw+56(FP), R13
+
+depthwise1AVX512_tap:
+	VMOVUPS     (R10), Z1
+	VFMADD231PS (R11), Z1, Z0
+	ADDQ        SI, R10
+	ADDQ        SI, R11
+	DECQ        R13
+	JNZ         depthwise1AVX512_tap
+	ADDQ        R9, R10
+	DECQ        R12
+	JNZ         depthwise1AVX512_row
+	VMOVUPS     Z0, (AX)
+	ADDQ        SI, AX
+	ADDQ        DI, CX
+	DECQ        BX
+	JNZ         depthwise1AVX512_cell
+
+depthwise1AVX512_done:
+	VZEROUPPER
+	RET
+
+// func depthwise2AVX512(y *float32, x *float32, w *float32, cells int, c int, sx int, kh int, kw int, ld int)
+// Requires: AVX, AVX512F
+TEXT ·depthwise2AVX512(SB), NOSPLIT, $0-72
+	MOVQ y+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ w+16(FP), DX
+	MOVQ cells+24(FP), BX
+	MOVQ c+32(FP), SI
+	MOVQ sx+40(FP), DI
+	MOVQ kh+48(FP), R8
+	MOVQ ld+64(FP), R9
+
+	// Strides in bytes; ld becomes the step from the end of a window row to the next row's start.
+	SHLQ  $0x02, SI
+	SHLQ  $0x02, DI
+	SHLQ  $0x02, R9
+	MOVQ  kw+56(FP), R10
+	IMULQ SI, R10
+	SUBQ  R10, R9
+	TESTQ BX, BX
+	JZ    depthwise2AVX512_done
+
+depthwise2AVX512_cell:
+	VMOVUPS (AX), Z0
+	VMOVUPS 64(AX), Z2
+	MOVQ    CX, R10
+	MOVQ    DX, R11
+	MOVQ    R8, R12
+
+depthwise2AVX512_row:
+	MOVQ kw+56(FP), R13
+
+depthwise2AVX512_tap:
+	VMOVUPS     (R10), Z1
+	VFMADD231PS (R11), Z1, Z0
+	VMOVUPS     64(R10), Z1
+	VFMADD231PS 64(R11), Z1, Z2
+	ADDQ        SI, R10
+	ADDQ        SI, R11
+	DECQ        R13
+	JNZ         depthwise2AVX512_tap
+	ADDQ        R9, R10
+	DECQ        R12
+	JNZ         depthwise2AVX512_row
+	VMOVUPS     Z0, (AX)
+	VMOVUPS     Z2, 64(AX)
+	ADDQ        SI, AX
+	ADDQ        DI, CX
+	DECQ        BX
+	JNZ         depthwise2AVX512_cell
+
+depthwise2AVX512_done:
+	VZEROUPPER
+	RET
+
+// func depthwise3AVX512(y *float32, x *float32, w *float32, cells int, c int, sx int, kh int, kw int, ld int)
+// Requires: AVX, AVX512F
+TEXT ·depthwise3AVX512(SB), NOSPLIT, $0-72
+	MOVQ y+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ w+16(FP), DX
+	MOVQ cells+24(FP), BX
+	MOVQ c+32(FP), SI
+	MOVQ sx+40(FP), DI
+	MOVQ kh+48(FP), R8
+	MOVQ ld+64(FP), R9
+
+	// Strides in bytes; ld becomes the step from the end of a window row to the next row's start.
+	SHLQ  $0x02, SI
+	SHLQ  $0x02, DI
+	SHLQ  $0x02, R9
+	MOVQ  kw+56(FP), R10
+	IMULQ SI, R10
+	SUBQ  R10, R9
+	TESTQ BX, BX
+	JZ    depthwise3AVX512_done
+
+depthwise3AVX512_cell:
+	VMOVUPS (AX), Z0
+	VMOVUPS 64(AX), Z2
+	VMOVUPS 128(AX), Z3
+	MOVQ    CX, R10
+	MOVQ    DX, R11
+	MOVQ    R8, R12
+
+depthwise3AVX512_row:
+	MOVQ kw+56(FP), R13
+
+depthwise3AVX512_tap:
+	VMOVUPS     (R10), Z1
+	VFMADD231PS (R11), Z1, Z0
+	VMOVUPS     64(R10), Z1
+	VFMADD231PS 64(R11), Z1, Z2
+	VMOVUPS     128(R10), Z1
+	VFMADD231PS 128(R11), Z1, Z3
+	ADDQ        SI, R10
+	ADDQ        SI, R11
+	DECQ        R13
+	JNZ         depthwise3AVX512_tap
+	ADDQ        R9, R10
+	DECQ        R12
+	JNZ         depthwise3AVX512_row
+	VMOVUPS     Z0, (AX)
+	VMOVUPS     Z2, 64(AX)
+	VMOVUPS     Z3, 128(AX)
+	ADDQ        SI, AX
+	ADDQ        DI, CX
+	DECQ        BX
+	JNZ         depthwise3AVX512_cell
+
+depthwise3AVX512_done:
+	VZEROUPPER
+	RET
+
+// func depthwise4AVX512(y *float32, x *float32, w *float32, cells int, c int, sx int, kh int, kw int, ld int)
+// Requires: AVX, AVX512F
+TEXT ·depthwise4AVX512(SB), NOSPLIT, $0-72
+	MOVQ y+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ w+16(FP), DX
+	MOVQ cells+24(FP), BX
+	MOVQ c+32(FP), SI
+	MOVQ sx+40(FP), DI
+	MOVQ kh+48(FP), R8
+	MOVQ ld+64(FP), R9
+
+	// Strides in bytes; ld becomes the step from the end of a window row to the next row's start.
+	SHLQ  $0x02, SI
+	SHLQ  $0x02, DI
+	SHLQ  $0x02, R9
+	MOVQ  kw+56(FP), R10
+	IMULQ SI, R10
+	SUBQ  R10, R9
+	TESTQ BX, BX
+	JZ    depthwise4AVX512_done
+
+depthwise4AVX512_cell:
+	VMOVUPS (AX), Z0
+	VMOVUPS 64(AX), Z2
+	VMOVUPS 128(AX), Z3
+	VMOVUPS 192(AX), Z4
+	MOVQ    CX, R10
+	MOVQ    DX, R11
+	MOVQ    R8, R12
+
+depthwise4AVX512_row:
+	MOVQ kw+56(FP), R13
+
+depthwise4AVX512_tap:
+	VMOVUPS     (R10), Z1
+	VFMADD231PS (R11), Z1, Z0
+	VMOVUPS     64(R10), Z1
+	VFMADD231PS 64(R11), Z1, Z2
+	VMOVUPS     128(R10), Z1
+	VFMADD231PS 128(R11), Z1, Z3
+	VMOVUPS     192(R10), Z1
+	VFMADD231PS 192(R11), Z1, Z4
+	ADDQ        SI, R10
+	ADDQ        SI, R11
+	DECQ        R13
+	JNZ         depthwise4AVX512_tap
+	ADDQ        R9, R10
+	DECQ        R12
+	JNZ         depthwise4AVX512_row
+	VMOVUPS     Z0, (AX)
+	VMOVUPS     Z2, 64(AX)
+	VMOVUPS     Z3, 128(AX)
+	VMOVUPS     Z4, 192(AX)
+	ADDQ        SI, AX
+	ADDQ        DI, CX
+	DECQ        BX
+	JNZ         depthwise4AVX512_cell
+
+depthwise4AVX512_done:
+	VZEROUPPER
+	RET
+
 // func bnSum16AVX512(sum *float64, x *float32, rows int, ld int)
 // Requires: AVX, AVX512F
 TEXT ·bnSum16AVX512(SB), NOSPLIT, $0-32

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// depthwise emits the depthwise convolution of cells output cells whose
+// windows lie inside the image, for nv vectors of 16 channels:
+//
+//	for n < cells, j < 16·nv:
+//		acc := y[n*c+j]
+//		for ky < kh, kx < kw: acc += x[n*sx + ky*ld + kx*c + j] · w[(ky*kw+kx)*c + j]
+//		y[n*c+j] = acc
+//
+// Strides c, sx and ld count floats. The nv sums of a cell are kept in
+// registers over its kh·kw taps.
+func depthwise(name string, nv int) {
+	TEXT(name, NOSPLIT, "func(y, x, w *float32, cells, c, sx, kh, kw, ld int)")
+	y := Load(Param("y"), GP64())
+	x := Load(Param("x"), GP64())
+	w := Load(Param("w"), GP64())
+	cells := Load(Param("cells"), GP64())
+	c := Load(Param("c"), GP64())
+	sx := Load(Param("sx"), GP64())
+	kh := Load(Param("kh"), GP64())
+	ld := Load(Param("ld"), GP64())
+	Comment("Strides in bytes; ld becomes the step from the end of a window row to the next row's start.")
+	SHLQ(U8(2), c)
+	SHLQ(U8(2), sx)
+	SHLQ(U8(2), ld)
+	kwb := GP64()
+	Load(Param("kw"), kwb)
+	IMULQ(c, kwb)
+	SUBQ(kwb, ld)
+	acc, t := make([]VecVirtual, nv), make([]VecVirtual, nv)
+	for v := range acc {
+		acc[v], t[v] = ZMM(), ZMM()
+	}
+	xr, wp, ry, rx := GP64(), GP64(), GP64(), GP64()
+	cell, row, tap, done := name+"_cell", name+"_row", name+"_tap", name+"_done"
+	TESTQ(cells, cells)
+	JZ(LabelRef(done))
+	Label(cell)
+	for v := range nv {
+		VMOVUPS(Mem{Base: y, Disp: 64 * v}, acc[v])
+	}
+	MOVQ(x, xr)
+	MOVQ(w, wp)
+	MOVQ(kh, ry)
+	Label(row)
+	Load(Param("kw"), rx)
+	Label(tap)
+	for v := range nv {
+		VMOVUPS(Mem{Base: xr, Disp: 64 * v}, t[v])
+		VFMADD231PS(Mem{Base: wp, Disp: 64 * v}, t[v], acc[v])
+	}
+	ADDQ(c, xr)
+	ADDQ(c, wp)
+	DECQ(rx)
+	JNZ(LabelRef(tap))
+	ADDQ(ld, xr)
+	DECQ(ry)
+	JNZ(LabelRef(row))
+	for v := range nv {
+		VMOVUPS(acc[v], Mem{Base: y, Disp: 64 * v})
+	}
+	ADDQ(c, y)
+	ADDQ(sx, x)
+	DECQ(cells)
+	JNZ(LabelRef(cell))
+	Label(done)
+	VZEROUPPER()
+	RET()
+}
+
+func depthwiseKernels() {
+	for nv := 1; nv <= 4; nv++ {
+		depthwise(fmt.Sprintf("depthwise%dAVX512", nv), nv)
+	}
+}

@@ -1,0 +1,53 @@
+package kernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestDepthwiseCells compares DepthwiseCells (16 channels at a time where
+// the CPU has AVX-512, and the remainder) with the sum computed in float64
+// on windows of several sizes, strides and channel counts.
+func TestDepthwiseCells(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, tc := range []struct{ cells, c, s, kh, kw, width int }{
+		{5, 16, 1, 3, 3, 9}, {4, 32, 2, 3, 3, 11}, {3, 48, 1, 3, 3, 7}, {6, 64, 1, 5, 5, 12},
+		{2, 80, 2, 3, 3, 8}, {7, 96, 1, 3, 3, 9}, {3, 144, 2, 3, 3, 9}, {4, 17, 1, 3, 2, 6},
+		{5, 3, 1, 3, 3, 7}, {1, 1, 1, 1, 1, 1}, {3, 40, 1, 1, 3, 5},
+	} {
+		ld, sx := tc.width*tc.c, tc.s*tc.c
+		x := make([]float32, (tc.kh-1)*ld+(tc.cells-1)*sx+tc.kw*tc.c)
+		w := make([]float32, tc.kh*tc.kw*tc.c)
+		y := make([]float32, tc.cells*tc.c)
+		for _, s := range [][]float32{x, w, y} {
+			for i := range s {
+				s[i] = float32(rng.NormFloat64())
+			}
+		}
+		want := make([]float64, len(y))
+		for n := range tc.cells {
+			for j := range tc.c {
+				sum := float64(y[n*tc.c+j])
+				for ky := range tc.kh {
+					for kx := range tc.kw {
+						sum += float64(x[n*sx+ky*ld+kx*tc.c+j]) * float64(w[(ky*tc.kw+kx)*tc.c+j])
+					}
+				}
+				want[n*tc.c+j] = sum
+			}
+		}
+		DepthwiseCells(y, x, w, tc.cells, tc.c, sx, tc.kh, tc.kw, ld)
+		for i, v := range y {
+			if math.Abs(float64(v)-want[i]) > 1e-5*max(1, math.Abs(want[i])) {
+				t.Fatalf("%+v: y[%d] = %v, want %v", tc, i, v, want[i])
+			}
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("DepthwiseCells on a short x did not panic")
+		}
+	}()
+	DepthwiseCells(make([]float32, 32), make([]float32, 40), make([]float32, 9*16), 2, 16, 16, 3, 3, 48)
+}
