@@ -108,13 +108,9 @@ func (a activation) forward(y, z []float32, cols int) {
 	case actLinear, actOmittedSoftmax:
 		copy(y, z)
 	case actReLU:
-		for i, v := range z {
-			y[i] = max(v, 0)
-		}
+		kernels.Clamp(y, z, float32(math.Inf(1)))
 	case actClippedReLU:
-		for i, v := range z {
-			y[i] = min(max(v, 0), a.alpha)
-		}
+		kernels.Clamp(y, z, a.alpha)
 	case actLeakyReLU:
 		for i, v := range z {
 			if v < 0 {

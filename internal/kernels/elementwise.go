@@ -94,3 +94,22 @@ func AddColumnSums(sum, m []float32) {
 		AddTo(sum, m[r:r+f])
 	}
 }
+
+// Clamp sets y = min(max(z, 0), hi): a ReLU, capped at hi (+Inf for
+// none). NaN stays NaN and -0 becomes +0, as with Go's min and max. y may
+// alias z.
+//
+//	for i: y[i] = min(max(z[i], 0), hi)
+func Clamp(y, z []float32, hi float32) {
+	y = y[:len(z)]
+	vec := 0
+	if vectorLoops {
+		vec = len(z) / 16 * 16
+		if vec > 0 {
+			clampAVX512(&y[0], &z[0], vec, hi)
+		}
+	}
+	for i, v := range z[vec:] {
+		y[vec+i] = min(max(v, 0), hi)
+	}
+}

@@ -119,3 +119,8 @@ func depthwise4AVX512(y, x, w *float32, cells, c, sx, kh, kw, ld int)
 var depthwiseAVX512 = [...]func(y, x, w *float32, cells, c, sx, kh, kw, ld int){
 	depthwise1AVX512, depthwise2AVX512, depthwise3AVX512, depthwise4AVX512,
 }
+
+// clampAVX512 runs Clamp on n values, a multiple of 16.
+//
+//go:noescape
+func clampAVX512(y, z *float32, n int, hi float32)

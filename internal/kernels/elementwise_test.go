@@ -150,3 +150,31 @@ func BenchmarkBiasReLU(b *testing.B) {
 		BiasReLU(y, z, bias)
 	}
 }
+
+func TestClamp(t *testing.T) { forEachLoops(t, testClamp) }
+
+// testClamp checks Clamp bit for bit against Go's min and max, NaN, -0
+// and the infinities included, in place and not, on lengths around the
+// vector loops' 16 and 64.
+func testClamp(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, n := range []int{0, 1, 15, 16, 17, 63, 64, 65, 130, 1000} {
+		z := special(rng, n)
+		if n > 5 {
+			z[5] = float32(math.NaN())
+		}
+		for _, hi := range []float32{6, 0.5, float32(math.Inf(1))} {
+			got := make([]float32, n)
+			Clamp(got, z, hi)
+			inPlace := append([]float32(nil), z...)
+			Clamp(inPlace, inPlace, hi)
+			for i, v := range z {
+				want := min(max(v, 0), hi)
+				if math.Float32bits(got[i]) != math.Float32bits(want) && !(isNaN(got[i]) && isNaN(want)) ||
+					math.Float32bits(inPlace[i]) != math.Float32bits(got[i]) && !(isNaN(got[i]) && isNaN(inPlace[i])) {
+					t.Fatalf("Clamp n=%d hi=%v [%d]: %v gives %v (in place %v), want %v", n, hi, i, v, got[i], inPlace[i], want)
+				}
+			}
+		}
+	}
+}

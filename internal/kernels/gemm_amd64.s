@@ -1389,6 +1389,56 @@ maxPool2x2GradAVX512_done:
 	VZEROUPPER
 	RET
 
+// func clampAVX512(y *float32, z *float32, n int, hi float32)
+// Requires: AVX, AVX512F, SSE
+TEXT ·clampAVX512(SB), NOSPLIT, $0-28
+	MOVQ         y+0(FP), AX
+	MOVQ         z+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVSS        hi+24(FP), X0
+	VBROADCASTSS X0, Z0
+	VPXORD       Z1, Z1, Z1
+
+clampAVX512_wide:
+	CMPQ    DX, $0x00000040
+	JL      clampAVX512_one
+	VMAXPS  (CX), Z1, Z2
+	VADDPS  Z1, Z2, Z2
+	VMINPS  Z2, Z0, Z2
+	VMOVUPS Z2, (AX)
+	VMAXPS  64(CX), Z1, Z2
+	VADDPS  Z1, Z2, Z2
+	VMINPS  Z2, Z0, Z2
+	VMOVUPS Z2, 64(AX)
+	VMAXPS  128(CX), Z1, Z2
+	VADDPS  Z1, Z2, Z2
+	VMINPS  Z2, Z0, Z2
+	VMOVUPS Z2, 128(AX)
+	VMAXPS  192(CX), Z1, Z2
+	VADDPS  Z1, Z2, Z2
+	VMINPS  Z2, Z0, Z2
+	VMOVUPS Z2, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	SUBQ    $0x00000040, DX
+	JMP     clampAVX512_wide
+
+clampAVX512_one:
+	TESTQ   DX, DX
+	JZ      clampAVX512_done
+	VMAXPS  (CX), Z1, Z2
+	VADDPS  Z1, Z2, Z2
+	VMINPS  Z2, Z0, Z2
+	VMOVUPS Z2, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	SUBQ    $0x00000010, DX
+	JMP     clampAVX512_one
+
+clampAVX512_done:
+	VZEROUPPER
+	RET
+
 // func depthwise1AVX512(y *float32, x *float32, w *float32, cells int, c int, sx int, kh int, kw int, ld int)
 // Requires: AVX, AVX512F
 TEXT ·depthwise1AVX512(SB), NOSPLIT, $0-72

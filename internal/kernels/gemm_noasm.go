@@ -25,3 +25,5 @@ func bnGradInputVec(dx, dy, x []float32, mean, invStd, scale, sum, sumXhat []flo
 
 // depthwiseAVX512 is never called without AVX-512.
 var depthwiseAVX512 [4]func(y, x, w *float32, cells, c, sx, kh, kw, ld int)
+
+func clampAVX512(y, z *float32, n int, hi float32) { panic("kernels: no AVX-512") }

@@ -232,4 +232,51 @@ func elementwise() {
 	}
 	maxPool2x2()
 	maxPool2x2Grad()
+	clamp()
+}
+
+// clamp emits y = min(max(z, 0), hi) over n values, a multiple of 16, 64 at
+// a time while it can. NaN stays NaN and -0 becomes +0, as Go's max(z, 0)
+// gives: max(0, z) keeps z when either is NaN and takes z = -0 as it is,
+// adding +0 turns -0 into +0; min(hi, z) keeps z when either is NaN.
+func clamp() {
+	name := "clampAVX512"
+	TEXT(name, NOSPLIT, "func(y, z *float32, n int, hi float32)")
+	y := Load(Param("y"), GP64())
+	z := Load(Param("z"), GP64())
+	n := Load(Param("n"), GP64())
+	h := Load(Param("hi"), XMM())
+	hv, zero := ZMM(), ZMM()
+	VBROADCASTSS(h, hv)
+	VPXORD(zero, zero, zero)
+	t := make([]VecVirtual, 4)
+	for v := range t {
+		t[v] = ZMM()
+	}
+	body := func(nv int) {
+		for v := range nv {
+			VMAXPS(Mem{Base: z, Disp: 64 * v}, zero, t[v])
+			VADDPS(zero, t[v], t[v])
+			VMINPS(t[v], hv, t[v])
+			VMOVUPS(t[v], Mem{Base: y, Disp: 64 * v})
+		}
+		ADDQ(U32(64*nv), y)
+		ADDQ(U32(64*nv), z)
+	}
+	wide, one, done := name+"_wide", name+"_one", name+"_done"
+	Label(wide)
+	CMPQ(n, U32(64))
+	JL(LabelRef(one))
+	body(4)
+	SUBQ(U32(64), n)
+	JMP(LabelRef(wide))
+	Label(one)
+	TESTQ(n, n)
+	JZ(LabelRef(done))
+	body(1)
+	SUBQ(U32(16), n)
+	JMP(LabelRef(one))
+	Label(done)
+	VZEROUPPER()
+	RET()
 }
