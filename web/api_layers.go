@@ -13,15 +13,16 @@ import (
 // The answers about one layer: its kernels and its activation function.
 
 type kernelAnswer struct {
-	Model   string         `json:"model"`
-	Layer   int            `json:"layer"`
-	Name    string         `json:"name"`
-	Type    string         `json:"type"`
-	Channel int            `json:"channel"`
-	Shape   []int          `json:"shape"`
-	Values  []float32      `json:"values"`
-	Bias    *float32       `json:"bias"`
-	Config  map[string]any `json:"config"`
+	Model        string         `json:"model"`
+	Layer        int            `json:"layer"`
+	Name         string         `json:"name"`
+	Type         string         `json:"type"`
+	Channel      int            `json:"channel"`
+	InputChannel int            `json:"input_channel"` // slice i of a [kh, kw, n] kernel reads input channel InputChannel+i
+	Shape        []int          `json:"shape"`
+	Values       []float32      `json:"values"`
+	Bias         *float32       `json:"bias"`
+	Config       map[string]any `json:"config"`
 }
 
 // layer returns the requested model and its layer named by the "index"
@@ -49,27 +50,41 @@ func param(l nn.Layer, name string) *nn.Param {
 }
 
 // handleKernel answers the weights feeding one output channel of a Conv2D
-// ([kh, kw, cin] in that order) or one unit of a Dense layer ([in]).
+// ([kh, kw, cin] in that order), of a DepthwiseConv2D ([kh, kw, 1]: output
+// channel o reads input channel o/M alone, M being its depth multiplier) or
+// one unit of a Dense layer ([in]).
 func (s *Server) handleKernel(w http.ResponseWriter, r *http.Request) {
 	m, i, l, err := s.layer(r)
 	if err != nil {
 		fail(w, err)
 		return
 	}
-	kp := param(l, "kernel")
+	kp, depthwise := param(l, "kernel"), false
+	if kp == nil {
+		kp, depthwise = param(l, "depthwise_kernel"), true
+	}
 	if kp == nil || kp.Value.Rank() < 2 {
 		writeError(w, http.StatusNotFound, "layer %d (%s, %s) has no kernel", i, l.Name(), l.Type())
 		return
 	}
+	// The kernel is a matrix of one column per output channel, one row
+	// per weight of it: [..., cout], or [kh, kw, C, M] for a depthwise
+	// kernel, whose C·M columns hold kh·kw weights each.
 	ks := kp.Value.Shape
-	cout := ks[len(ks)-1]
+	cout, shape := ks[len(ks)-1], ks[:len(ks)-1]
+	if depthwise {
+		cout, shape = ks[2]*ks[3], []int{ks[0], ks[1], 1}
+	}
 	c, err := intParam(r, "channel", 0, 0, cout-1)
 	if err != nil {
 		fail(w, err)
 		return
 	}
 	n := len(kp.Value.Data) / cout
-	ans := kernelAnswer{Model: m.name, Layer: i, Name: l.Name(), Type: l.Type(), Channel: c, Shape: ks[:len(ks)-1], Values: make([]float32, n), Config: m.info.Layers[i].Config}
+	ans := kernelAnswer{Model: m.name, Layer: i, Name: l.Name(), Type: l.Type(), Channel: c, Shape: shape, Values: make([]float32, n), Config: m.info.Layers[i].Config}
+	if depthwise {
+		ans.InputChannel = c / ks[3]
+	}
 	for j := range n {
 		ans.Values[j] = kp.Value.Data[j*cout+c]
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/convnet-go/convnet/model"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -234,6 +235,52 @@ func TestKernel(t *testing.T) {
 	d := decode[kernelAnswer](t, do(s, "GET", "/api/models/letters/layers/3/kernel?channel=4", "", nil))
 	if fmt.Sprint(d.Shape) != "[64]" || len(d.Values) != 64 {
 		t.Errorf("dense kernel shape %v with %d values, want [64]", d.Shape, len(d.Values))
+	}
+}
+
+// TestKernelDepthwise checks the kernel answered for each output channel o
+// of a DepthwiseConv2D with two maps per input map: the weights
+// depthwise_kernel[ky, kx, o/2, o%2], the bias b[o] and the one input
+// channel o/2 they read.
+func TestKernelDepthwise(t *testing.T) {
+	s, err := NewServer([]Model{{"depthwise", classifier(t, depthwiseModel(t), model.ClassifierOptions{})}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := s.byName["depthwise"].m.Layers[1]
+	k, b := param(l, "depthwise_kernel").Value, param(l, "bias").Value
+	if fmt.Sprint(k.Shape) != "[3 3 3 2]" {
+		t.Fatalf("depthwise_kernel shape %v, want [3 3 3 2]", k.Shape)
+	}
+	for o := range 6 {
+		target := fmt.Sprintf("/api/models/depthwise/layers/1/kernel?channel=%d", o)
+		got := decode[kernelAnswer](t, do(s, "GET", target, "", nil))
+		c, m := o/2, o%2
+		if got.Type != "DepthwiseConv2D" || got.Channel != o || got.InputChannel != c || fmt.Sprint(got.Shape) != "[3 3 1]" || len(got.Values) != 9 {
+			t.Fatalf("GET %s = %s channel %d, input channel %d, shape %v, %d values; want DepthwiseConv2D channel %d, input channel %d, shape [3 3 1], 9 values",
+				target, got.Type, got.Channel, got.InputChannel, got.Shape, len(got.Values), o, c)
+		}
+		for ky := range 3 {
+			for kx := range 3 {
+				want := k.Data[((ky*3+kx)*3+c)*2+m]
+				if v := got.Values[ky*3+kx]; v != want {
+					t.Errorf("GET %s: weight (%d, %d) = %v, want depthwise_kernel[%d, %d, %d, %d] = %v", target, ky, kx, v, ky, kx, c, m, want)
+				}
+			}
+		}
+		if got.Bias == nil {
+			t.Errorf("GET %s: bias null, want %v", target, b.Data[o])
+		} else if *got.Bias != b.Data[o] {
+			t.Errorf("GET %s: bias %v, want %v", target, *got.Bias, b.Data[o])
+		}
+	}
+	// The Conv2D before it reads every input channel from the first.
+	conv := decode[kernelAnswer](t, do(s, "GET", "/api/models/depthwise/layers/0/kernel?channel=2", "", nil))
+	if conv.InputChannel != 0 || fmt.Sprint(conv.Shape) != "[2 2 1]" {
+		t.Errorf("Conv2D kernel: input channel %d, shape %v; want 0, [2 2 1]", conv.InputChannel, conv.Shape)
+	}
+	if r := do(s, "GET", "/api/models/depthwise/layers/1/kernel?channel=6", "", nil); r.status != 400 {
+		t.Errorf("channel 6 of 6: status %d, want 400", r.status)
 	}
 }
 

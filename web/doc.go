@@ -131,10 +131,15 @@
 //
 // GET /api/models/NAME/layers/I/kernel?channel=C answers the weights that
 // produce output channel C of layer I: for a Conv2D, shape [kh, kw, cin] in
-// that order; for a Dense layer, shape [in]. bias is null without a bias.
+// that order; for a DepthwiseConv2D, shape [kh, kw, 1], the weights of its
+// one input channel, which "input_channel" names (C/M rounded down for a
+// depth multiplier of M: each input channel feeds M output channels and no
+// other); for a Dense layer, shape [in]. Slice i of a [kh, kw, n] kernel
+// reads input channel input_channel+i ("input_channel" is 0 but for a
+// DepthwiseConv2D). bias is null without a bias.
 //
 //	{"model": "ahcd", "layer": 0, "name": "conv2d", "type": "Conv2D", "channel": 5,
-//	 "shape": [5, 5, 1], "values": [...], "bias": 0.013, "config": {...}}
+//	 "input_channel": 0, "shape": [5, 5, 1], "values": [...], "bias": 0.013, "config": {...}}
 //
 // GET /api/models/NAME/layers/I/activation?z=Z1,Z2,... applies the
 // activation function of layer I (its "activation" config) to up to 4,096
@@ -143,8 +148,9 @@
 //
 //	{"model": "ahcd", "layer": 0, "activation": "relu", "z": [-1.5, 2], "values": [0, 2]}
 //
-// Each layer of GET /api/models that slides a window (Conv2D and the 2-D
-// pooling layers) has "window": {"size": [kh, kw], "strides": [sh, sw],
+// Each layer of GET /api/models that slides a window (Conv2D,
+// DepthwiseConv2D, the 2-D pooling layers, and ZeroPadding2D as a window of
+// one cell) has "window": {"size": [kh, kw], "strides": [sh, sw],
 // "pad": [top, left]}, the geometry the layer computes with: output cell
 // (y, x) reads input rows y*sh-top to y*sh-top+kh-1, and likewise columns.
 //

@@ -3,11 +3,15 @@ package web
 import (
 	"fmt"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/internal/browser"
+	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/nn"
 )
 
 // checkDetail opens the detail drawer of a block's feature map: the
@@ -48,15 +52,75 @@ func checkDetail(p page) {
 	// followed.
 	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
 	p.Do("clicking a second block feature map", chromedp.Click(chromedp.CSS(`.block[data-block="1"] canvas.tile[data-channel="0"]`)))
-	// The list is drawn again when the kernel and the layer's exact values
-	// arrive: wait for both before clicking.
-	p.WaitFor("the ranked input channels", `document.querySelectorAll("#ranks button").length === 8 && window.convnetState.detail.kernel && !window.convnetState.inflight && !window.convnetState.dirty`)
+	// The list is drawn again when the kernel, the layer's exact values and
+	// the activation's value (the second number of the arithmetic) arrive:
+	// wait for all three before clicking.
+	p.WaitFor("the ranked input channels", `document.querySelectorAll("#ranks button").length === 8 && window.convnetState.detail.kernel && !window.convnetState.inflight && !window.convnetState.dirty && document.querySelectorAll("#calc .eq b").length === 2`)
 	ch := browser.Eval[int](p.Browser, `Number(document.querySelectorAll("#ranks button")[2].dataset.channel)`)
 	p.Do("following the third input channel", chromedp.Click(chromedp.CSS(`#ranks li:nth-child(3) button`)))
 	p.WaitFor("its arithmetic", fmt.Sprintf(`document.getElementById("calc").textContent.includes("Input channel %d:")`, ch))
 	p.checkArithmetic("the followed channel's")
 	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
 	p.WaitFor("the closed drawer", `document.getElementById("detail").hidden`)
+}
+
+// depthwiseModel is a small untrained model whose DepthwiseConv2D gives
+// two maps per input map, strided, with "same" padding of one cell above
+// and to the left (31x31 in, 16x16 out), and a tanh, which unlike a relu
+// hides no wrong sum behind a 0. Biases of their own, all different, tell
+// the channels apart and the padding from the background.
+func depthwiseModel(t testing.TB) *model.Sequential {
+	m := model.New(
+		&nn.Conv2D{Filters: 3, KernelSize: [2]int{2, 2}},
+		&nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Strides: [2]int{2, 2}, Padding: "same", DepthMultiplier: 2, Activation: "tanh"},
+		&nn.Flatten{},
+		&nn.Dense{Units: 28, Activation: "softmax"},
+	)
+	if err := m.Build([]int{32, 32, 1}, 1); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range m.Layers[:2] {
+		b := param(l, "bias").Value.Data
+		for i := range b {
+			b[i] = 0.05 * float32(i+1)
+		}
+	}
+	m.ClassNames = data.AHCDClassNames()
+	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255}
+	return m
+}
+
+// checkDepthwise opens output channel 5 of the depthwise convolution,
+// which reads input channel 2 alone: its one kernel, its one input
+// channel, under the sliding window too, and its arithmetic at the centre
+// and at the corner, where the window covers padding.
+func checkDepthwise(p page, url string) {
+	t := p.t
+	t.Helper()
+	p.load(url, "depthwise")
+	p.draw("drawing on the depthwise model", placeGlyph(letterGlyphs[5], drawSizes[0], "centre"))
+	p.openBlock("DepthwiseConv2D", 5)
+	p.WaitFor("the depthwise arithmetic", `document.getElementById("calc").textContent.includes("Input channel 2, the only one") && document.getElementById("calc").textContent.includes("network's value")`)
+	p.checkArithmetic("the depthwise convolution's")
+	type drawer struct{ Explain, Kernels, Slide string }
+	got := browser.Eval[drawer](p.Browser, `({Explain: document.getElementById("detailExplain").textContent,
+		Kernels: [...document.querySelectorAll("#kernels .kcell")].map(c => c.textContent).join(",") + " | " + [...document.querySelectorAll("#ranks button")].map(b => b.dataset.channel).join(","),
+		Slide: document.getElementById("slideInCap").textContent})`)
+	if !strings.Contains(got.Explain, "depthwise") || !strings.Contains(got.Explain, "tiles 0–1 come from map 0, tiles 2–3 from map 1") {
+		t.Errorf("the depthwise detail view explains %q", got.Explain)
+	}
+	if got.Kernels != "in 2 | 2" {
+		t.Errorf("the depthwise detail view shows kernels and input channels %q, want %q", got.Kernels, "in 2 | 2")
+	}
+	if !strings.Contains(got.Slide, "channel 2 (the only one it reads)") {
+		t.Errorf("the depthwise window slides over %q, want input channel 2", got.Slide)
+	}
+	p.Do("scrolling to the arithmetic", chromedp.Evaluate[chromedp.Void](`document.getElementById("calc").scrollIntoView()`))
+	p.View("depthwise.png")
+	p.Do("the window back at the corner", chromedp.Click(chromedp.CSS("#slideReset")))
+	p.WaitFor("the corner's arithmetic", `document.getElementById("calc").textContent.includes("Pixel (row 0, column 0)")`)
+	p.checkArithmetic("the depthwise corner's")
+	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
 }
 
 // checkConfusion clicks a confusion cell and loads one of its test images.

@@ -148,7 +148,7 @@ func checkResnet(p page, url string, m *served) {
 		t.Errorf("resnet: %d skip connections drawn (%d inputs from other than the layer before), want at least the 4 residual blocks'", got, arcs)
 	}
 	p.draw("drawing on resnet", placeGlyph(letterGlyphs[5], drawSizes[0], "centre"))
-	p.openBlock("Add")
+	p.openBlock("Add", 0)
 	p.WaitFor("the Add's arithmetic", `document.getElementById("calc").textContent.includes("skip connection") && document.getElementById("calc").textContent.includes("network's value")`)
 	p.checkArithmetic("resnet's Add")
 	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
@@ -178,7 +178,7 @@ func paddedModel(t *testing.T) *model.Sequential {
 func checkPadded(p page, url string) {
 	p.load(url, "padded")
 	p.draw("drawing on the padded model", placeGlyph(letterGlyphs[5], drawSizes[0], "centre"))
-	p.openBlock("ZeroPadding2D")
+	p.openBlock("ZeroPadding2D", 0)
 	p.WaitFor("the padding's arithmetic", `document.getElementById("calc").textContent.includes("moved by the padding") && document.getElementById("calc").textContent.includes("network's value")`)
 	p.checkArithmetic("the padding")
 	p.Screenshot("padded.png")
@@ -199,12 +199,12 @@ func (p page) load(url, name string) {
 	p.WaitFor("the "+name+" model's first update", fmt.Sprintf(`window.convnetState && window.convnetState.model && window.convnetState.model.name === %q && window.convnetState.updates > 0 && !window.convnetState.inflight`, name))
 }
 
-// openBlock clicks the first map of the block whose first layer is of type
-// typ, which opens its detail view.
-func (p page) openBlock(typ string) {
+// openBlock clicks map ch of the block whose first layer is of type typ,
+// which opens its detail view.
+func (p page) openBlock(typ string, ch int) {
 	p.t.Helper()
 	p.Do("clicking a "+typ+" block's map", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
 		const b = window.convnetState.blocks.find(b => window.convnetState.model.layers[b.head].type === %q);
-		b.el.scrollIntoView(); b.el.querySelector("canvas.tile").click();
-	})()`, typ)))
+		b.el.scrollIntoView(); b.el.querySelector('canvas.tile[data-channel="%d"]').click();
+	})()`, typ, ch)))
 }

@@ -111,11 +111,13 @@ func (p page) checkArithmetic(what string) {
 // prediction, the framing steps, the layers folded into blocks, the detail
 // drawer (arithmetic, the sliding kernel, the input channels ranked), the
 // confusion matrix, pictures (and files that are not), phone widths, a
-// residual network's skip connections and the tutorial's relu.
+// residual network's skip connections, a zero padding, a depthwise
+// convolution and the tutorial's relu.
 func TestBrowser(t *testing.T) {
 	s := demoServer(t, Model{"tutorial", classifier(t, untrained(t, "tutorial"), model.ClassifierOptions{})},
 		Model{"resnet", classifier(t, untrained(t, "resnet"), model.ClassifierOptions{})},
-		Model{"padded", classifier(t, paddedModel(t), model.ClassifierOptions{})})
+		Model{"padded", classifier(t, paddedModel(t), model.ClassifierOptions{})},
+		Model{"depthwise", classifier(t, depthwiseModel(t), model.ClassifierOptions{})})
 	url := startServer(t, s)
 	p := page{browser.Start(t, 1500, 1100, 300*time.Second), t}
 
@@ -153,6 +155,7 @@ func TestBrowser(t *testing.T) {
 	checkPhone(p)
 	checkResnet(p, url, s.byName["resnet"])
 	checkPadded(p, url)
+	checkDepthwise(p, url)
 
 	// The tutorial's network: a relu computed by the server, 5x5 "same" windows.
 	p.load(url, "tutorial")

@@ -83,12 +83,17 @@ const table = (rows, cols, f) => {
   return t + "</table>";
 };
 
-// contributions returns, for output pixel (y, x) of Conv2D li, each input
-// channel's part of the sum: patch times kernel.
+// convolves tells whether layer l slides a kernel over its input (a
+// Conv2D, or a DepthwiseConv2D whose kernel reads one input channel).
+export const convolves = (l) => l.type === "Conv2D" || l.type === "DepthwiseConv2D";
+
+// contributions returns, for output pixel (y, x) of convolution li, the
+// part of the sum of each slice i of its kernel (input channel
+// kernel.input_channel + i): patch times kernel.
 export function contributions(li, kernel, y, x) {
   const input = layerInput(li), win = windowOf(li);
   const [kh, kw, cin] = kernel.shape;
-  const [H, W] = inShape(li);
+  const [H, W, C] = inShape(li);
   const sums = new Float64Array(cin);
   for (let dy = 0; dy < kh; dy++) {
     const yy = y * win.s[0] + dy - win.pt;
@@ -96,7 +101,7 @@ export function contributions(li, kernel, y, x) {
     for (let dx = 0; dx < kw; dx++) {
       const xx = x * win.s[1] + dx - win.pl;
       if (xx < 0 || xx >= W) continue;
-      const o = (yy * W + xx) * cin, ko = (dy * kw + dx) * cin;
+      const o = (yy * W + xx) * C + kernel.input_channel, ko = (dy * kw + dx) * cin;
       for (let i = 0; i < cin; i++) sums[i] += input.v[o + i] * kernel.values[ko + i];
     }
   }
@@ -106,19 +111,24 @@ export function contributions(li, kernel, y, x) {
 export function convCalc(d, l, out, y, x, onValue) {
   const k = d.kernel, win = windowOf(d.layer), input = layerInput(d.layer);
   const [kh, kw, cin] = k.shape;
-  const [H, W] = inShape(d.layer);
+  const [H, W, C] = inShape(d.layer);
   const sums = contributions(d.layer, k, y, x);
-  let ch = d.from;
-  if (ch == null || ch >= cin) {
-    ch = 0;
-    for (let i = 0; i < cin; i++) if (Math.abs(sums[i]) > Math.abs(sums[ch])) ch = i;
+  // i is the kernel's slice shown, input channel ch.
+  let i = d.from == null ? -1 : d.from - k.input_channel;
+  if (i < 0 || i >= cin) {
+    i = 0;
+    for (let j = 0; j < cin; j++) if (Math.abs(sums[j]) > Math.abs(sums[i])) i = j;
   }
+  const ch = k.input_channel + i;
   const at = (dy, dx) => {
     const yy = y * win.s[0] + dy - win.pt, xx = x * win.s[1] + dx - win.pl;
-    return yy < 0 || yy >= H || xx < 0 || xx >= W ? 0 : input.v[(yy * W + xx) * cin + ch];
+    return yy < 0 || yy >= H || xx < 0 || xx >= W ? 0 : input.v[(yy * W + xx) * C + ch];
   };
-  const weight = (dy, dx) => k.values[(dy * kw + dx) * cin + ch];
-  let html = `<p>${cin > 1 ? `Input channel ${ch}${d.from == null ? " (the largest part of this pixel's sum)" : ""}:` : "The input patch times the kernel, element by element:"}</p>`;
+  const weight = (dy, dx) => k.values[(dy * kw + dx) * cin + i];
+  const which = cin > 1 ? `Input channel ${ch}${d.from == null ? " (the largest part of this pixel's sum)" : ""}:`
+    : C > 1 ? `Input channel ${ch}, the only one this map reads: the patch times the kernel, element by element:`
+    : "The input patch times the kernel, element by element:";
+  let html = `<p>${which}</p>`;
   html += `<div class="mats"><div>patch${table(kh, kw, at)}</div><span class="op">⊙</span><div>kernel${table(kh, kw, weight)}</div>` +
     `<span class="op">=</span><div>products${table(kh, kw, (a, b) => at(a, b) * weight(a, b))}</div></div>`;
   const total = sums.reduce((a, b) => a + b, 0);

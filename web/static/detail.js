@@ -6,7 +6,7 @@ import { $, state, fmt } from "./state.js";
 import { getJSON } from "./api.js";
 import { paint } from "./colormap.js";
 import { explain, blockOf, scaleOf, drawEdges } from "./layers.js";
-import { inShape, inputIndex, windowOf, receptiveField, contributions, convCalc, poolCalc, padCalc, mergeCalc, unitCalc } from "./calc.js";
+import { inShape, inputIndex, windowOf, receptiveField, convolves, contributions, convCalc, poolCalc, padCalc, mergeCalc, unitCalc } from "./calc.js";
 import { setupSlide, stopSlide, renderSlide } from "./slide.js";
 
 let requestUpdate = () => {};
@@ -81,7 +81,7 @@ export async function openDetail(li, ch) {
   }
   $("slide").hidden = !(three && windowOf(layer));
   requestUpdate();
-  if (l.params && l.params.some((p) => p.name === "kernel")) {
+  if (l.params && l.params.some((p) => p.name === "kernel" || p.name === "depthwise_kernel")) {
     try {
       const k = await getJSON(`/api/models/${m.name}/layers/${layer}/kernel?channel=${ch}`);
       const d = state.detail;
@@ -105,11 +105,15 @@ export function closeDetail() {
   drawEdges();
 }
 
+// showKernels draws a convolution's kernel, one slice per input channel
+// it reads: all of them for a Conv2D, one for a DepthwiseConv2D.
 function showKernels(k) {
   const [kh, kw, cin] = k.shape;
+  const C = inShape(k.layer)[2];
   const box = $("kernels");
   $("kernelBox").hidden = false;
-  $("kernelTitle").textContent = `Kernel weights: ${kh}×${kw} for each of the ${cin} input channel${cin > 1 ? "s" : ""}` + (k.bias != null ? `, bias ${k.bias.toFixed(3)}` : "");
+  const reads = cin > 1 ? `each of the ${cin} input channels` : C > 1 ? `input channel ${k.input_channel}, the only one it reads` : "the input channel";
+  $("kernelTitle").textContent = `Kernel weights: ${kh}×${kw} for ${reads}` + (k.bias != null ? `, bias ${k.bias.toFixed(3)}` : "");
   let top = 0;
   for (const v of k.values) top = Math.max(top, Math.abs(v));
   const shown = Math.min(cin, 64);
@@ -124,7 +128,7 @@ function showKernels(k) {
     const img = ctx.createImageData(kw, kh);
     for (let p = 0; p < kh * kw; p++) paint(img.data, p, k.values[p * cin + i] / (top || 1), true);
     ctx.putImageData(img, 0, 0);
-    cell.append(cv, document.createTextNode(cin > 1 ? `in ${i}` : "weights"));
+    cell.append(cv, document.createTextNode(C > 1 ? `in ${k.input_channel + i}` : "weights"));
     box.append(cell);
   }
   if (cin > shown) box.append(document.createTextNode(`… and ${cin - shown} more`));
@@ -191,7 +195,7 @@ export function renderDetail() {
   const exact = input && input.full && out.full && l.inbound.every((j) => (j < 0 ? state.input : state.values[j]) && (j < 0 ? state.input : state.values[j]).full);
   if (!exact) {
     html += `<p class="hint">Loading exact values…</p>`;
-  } else if (l.type === "Conv2D" && d.kernel) {
+  } else if (convolves(l) && d.kernel) {
     html += convCalc(d, l, out, y, x, renderDetail);
     renderRanks(d, y, x);
   } else if (l.inbound.length > 1) {
@@ -228,11 +232,11 @@ function chainLine(d, y, x, value) {
 
 // renderRanks lists the input channels of a convolution by the mean size
 // of their part of its sums over the whole map; the bar is the selected
-// pixel's part.
+// pixel's part. A depthwise convolution's list has its one input channel.
 function renderRanks(d, y, x) {
   const k = d.kernel;
   const cin = k.shape[2];
-  if (cin < 2) return;
+  if (inShape(d.layer)[2] < 2) return;
   const key = `${state.updates}/${d.layer}/${d.channel}`;
   if (d.rankKey !== key) {
     const [h, w] = state.model.layers[d.layer].output_shape;
@@ -242,11 +246,15 @@ function renderRanks(d, y, x) {
       for (let i = 0; i < cin; i++) mean[i] += Math.abs(s[i]) / (h * w);
     }
     d.rankKey = key;
-    d.rank = [...mean].map((v, i) => [i, v]).sort((a, b) => b[1] - a[1]);
+    d.rank = [...mean].map((v, i) => [k.input_channel + i, v]).sort((a, b) => b[1] - a[1]);
   }
   const here = contributions(d.layer, k, y, x);
   const top = Math.max(...d.rank.map((r) => r[1]), ...here.map(Math.abs)) || 1;
   $("rankBox").hidden = false;
+  $("rankTitle").textContent = cin > 1 ? "Input channels that feed it most" : "The one input channel that feeds it";
+  $("rankhint").textContent = cin > 1
+    ? "Mean size of each input channel's part of the sum over the whole map; the bar is this pixel's share. Click one to follow it."
+    : `A depthwise convolution filters each input map on its own: channel ${k.input_channel} alone feeds this map, and no other channel is mixed in. The number is the mean size of its sum over the whole map, the bar its size at this pixel.`;
   const ol = $("ranks");
   ol.innerHTML = "";
   for (const [i, v] of d.rank.slice(0, 8)) {
@@ -254,7 +262,7 @@ function renderRanks(d, y, x) {
     const b = document.createElement("button");
     b.className = d.from === i ? "sel" : "";
     b.dataset.channel = i;
-    const p = here[i];
+    const p = here[i - k.input_channel];
     b.innerHTML = `<span>in ${i}</span><span class="rbar"><span class="${p < 0 ? "neg" : "pos"}" style="width:${(Math.abs(p) / top) * 100}%"></span></span><span>${fmt(v)}</span>`;
     b.title = `input channel ${i}: mean |part| ${fmt(v)} over the map, ${fmt(p)} at this pixel`;
     b.addEventListener("click", () => {

@@ -6,7 +6,8 @@ import { $, state, esc } from "./state.js";
 import { paint } from "./colormap.js";
 
 export const explain = {
-  Conv2D: (c) => `${c.filters} filters of ${size(c.kernel_size)} slide over the previous maps${c.strides && c.strides.some((s) => s > 1) ? `, ${size(c.strides)} apart` : ""}; each tile is one filter's response${act(c)}.`,
+  Conv2D: (c) => `${c.filters} filters of ${size(c.kernel_size)} slide over the previous maps${apart(c)}; each tile is one filter's response${act(c)}.`,
+  DepthwiseConv2D: (c) => depthwise(c),
   MaxPooling2D: (c) => `Keeps the largest value of each ${size(c.pool_size)} window: maps shrink, strong responses stay.`,
   AveragePooling2D: (c) => `Averages each ${size(c.pool_size)} window: maps shrink.`,
   ZeroPadding2D: (c) => `Adds a border of zeros around each map (${pad(c.padding)}), so that the next window also covers the edges.`,
@@ -25,6 +26,16 @@ export const explain = {
 const size = (k) => (Array.isArray(k) ? k.join("×") : `${k}×${k}`);
 const pad = (p) => (Array.isArray(p) && p.length === 2 && Array.isArray(p[0]) ? `${p[0][0]} above, ${p[0][1]} below, ${p[1][0]} left, ${p[1][1]} right` : `${p} on each side`);
 const act = (c) => (c.activation && c.activation !== "linear" ? `, then ${c.activation}` : "");
+const apart = (c) => (c.strides && c.strides.some((s) => s > 1) ? `, ${size(c.strides)} apart` : "");
+
+// depthwise explains a DepthwiseConv2D: output channel o reads input
+// channel floor(o / M) alone.
+function depthwise(c) {
+  const m = c.depth_multiplier || 1, k = size(c.kernel_size);
+  const tiles = (i) => (m === 1 ? `tile ${i}` : `tiles ${m * i}–${m * i + m - 1}`);
+  return `A depthwise convolution: each previous map is filtered on its own by ${m === 1 ? `a ${k} kernel` : `${m} kernels of ${k}`} sliding over it${apart(c)}${act(c)}. ` +
+    `Channels are never mixed: ${m === 1 ? "" : `each map gives ${m} tiles, `}${tiles(0)} ${m === 1 ? "comes" : "come"} from map 0, ${tiles(1)} from map 1, and so on.`;
+}
 
 // Layers folded into the block of the layer before them, when they take
 // only its output and nothing else does.

@@ -4,7 +4,7 @@
 import { $, state } from "./state.js";
 import { paint } from "./colormap.js";
 import { scaleOf } from "./layers.js";
-import { inShape, inputIndex, windowOf } from "./calc.js";
+import { inShape, inputIndex, windowOf, convolves } from "./calc.js";
 
 let timer = null, onStep = () => {};
 
@@ -67,9 +67,10 @@ export function renderSlide() {
   const out = state.values[d.layer];
   if (!win || !input || !out) return;
   const [H, W, C] = inShape(d.layer);
-  const pooling = l.type !== "Conv2D";
-  const ch = pooling ? d.channel : d.from != null ? d.from : bestChannel(d, C);
-  $("slideInCap").textContent = j < 0 ? `the input${C > 1 ? `, channel ${ch}` : ""}` : `${m.layers[j].name}, channel ${ch}${pooling || C === 1 ? "" : " (the largest part here)"}`;
+  const pooling = !convolves(l);
+  const ch = pooling ? d.channel : d.from != null ? d.from : bestChannel(d);
+  const why = pooling || C === 1 || d.from != null ? "" : d.kernel && d.kernel.shape[2] === 1 ? " (the only one it reads)" : " (the largest part here)";
+  $("slideInCap").textContent = j < 0 ? `the input${C > 1 ? `, channel ${ch}${why}` : ""}` : `${m.layers[j].name}, channel ${ch}${why}`;
   $("slideOutCap").textContent = `${l.name}, channel ${d.channel}`;
   $("slidehint").textContent = `${win.k.join("×")} window, ${win.s.join("×")} steps${win.pt || win.pl ? `, ${win.pt} pixel${win.pt === 1 ? "" : "s"} of zero padding` : ""}`;
   // Input with the window.
@@ -93,8 +94,10 @@ export function renderSlide() {
   $("slideOut").dataset.filled = upto;
 }
 
-function bestChannel(d, C) {
-  return d.rank && d.rank.length ? d.rank[0][0] : 0;
+// bestChannel is the input channel that feeds output channel d.channel
+// most, or the one that feeds it, for a depthwise convolution.
+function bestChannel(d) {
+  return d.rank && d.rank.length ? d.rank[0][0] : d.kernel ? d.kernel.input_channel : 0;
 }
 
 // drawChannel paints channel ch of t on cv, cells from index upto on
