@@ -31,8 +31,9 @@ type DepthwiseConv2D struct {
 	named
 	buffers
 	g         kernels.ConvGeom
-	m, f      int    // depth multiplier and output channels C·M
-	inner     [2]int // the output columns [lo, hi) whose windows lie inside the image
+	m, f      int       // depth multiplier and output channels C·M
+	inner     [2]int    // the output columns [lo, hi) whose windows lie inside the image
+	zeros     []float32 // the bias of a layer without one
 	act       activation
 	in, out   []int
 	kernel    *Param
@@ -85,9 +86,11 @@ func (l *DepthwiseConv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 	l.kernel = newParam("depthwise_kernel", true, g.KH, g.KW, g.C, m)
 	// Keras's fans for a [kh,kw,C,M] kernel: kh·kw·C in, kh·kw·M out.
 	initialize(l.KernelInit, l.kernel.Value.Data, g.KH*g.KW*g.C, g.KH*g.KW*m, rng)
-	l.bias = nil
+	l.bias, l.zeros = nil, nil
 	if !l.NoBias {
 		l.bias = newParam("bias", true, l.f)
+	} else {
+		l.zeros = make([]float32, l.f)
 	}
 	l.forwardFn, l.dataFn, l.filterFn = l.forwardRow, l.dataImage, l.filterBlock
 	l.x, l.y, l.dz, l.dx = nil, nil, nil, nil
@@ -148,14 +151,14 @@ func (l *DepthwiseConv2D) forwardRow(_, r int) {
 		lo, hi = l.inner[0], l.inner[1]
 	}
 	for ox := range g.OW {
+		if ox >= lo && ox < hi {
+			continue
+		}
 		out := y[ox*f : (ox+1)*f]
 		if l.bias != nil {
 			copy(out, l.bias.Value.Data)
 		} else {
 			clear(out)
-		}
-		if ox >= lo && ox < hi {
-			continue
 		}
 		ky0, ky1, kx0, kx1, iy, ix := l.taps(oy, ox)
 		for ky := ky0; ky < ky1; ky++ {
@@ -174,7 +177,11 @@ func (l *DepthwiseConv2D) forwardRow(_, r int) {
 	}
 	if hi > lo {
 		_, _, _, _, iy, ix := l.taps(oy, lo)
-		kernels.DepthwiseCells(y[lo*f:hi*f], x[(iy*g.W+ix)*c:], w, hi-lo, c, g.SW*c, g.KH, g.KW, g.W*c)
+		b := l.zeros
+		if l.bias != nil {
+			b = l.bias.Value.Data
+		}
+		kernels.DepthwiseCells(y[lo*f:hi*f], b, x[(iy*g.W+ix)*c:], w, hi-lo, c, g.SW*c, g.KH, g.KW, g.W*c)
 	}
 	if !l.act.identity() {
 		l.act.forward(y, y, f)

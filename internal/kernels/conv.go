@@ -182,12 +182,12 @@ func (c *Conv) Forward(z, x, w []float32, n int, e ConvEpilogue, finish func(lo,
 	if 2*n*len(w)*g.OH*g.OW < parallelConvFlops {
 		workers = 1
 	}
-	// Whole images when there are enough to share, else blocks of rows.
+	// Whole images when there are enough to share, else blocks of rows
+	// (for a 1x1 convolution, of its bias and activation).
 	c.per = 1
 	switch {
 	case c.rows > 0:
 		c.per = (g.OH + c.rows - 1) / c.rows
-	case c.pointwise:
 	case n < 2*workers:
 		c.per = min(g.OH, (2*workers+n-1)/n)
 	}

@@ -25,6 +25,11 @@ func TestDepthwiseCells(t *testing.T) {
 				s[i] = float32(rng.NormFloat64())
 			}
 		}
+		y0 := append([]float32(nil), y...)
+		b := make([]float32, tc.c)
+		for i := range b {
+			b[i] = float32(rng.NormFloat64())
+		}
 		want := make([]float64, len(y))
 		for n := range tc.cells {
 			for j := range tc.c {
@@ -37,10 +42,21 @@ func TestDepthwiseCells(t *testing.T) {
 				want[n*tc.c+j] = sum
 			}
 		}
-		DepthwiseCells(y, x, w, tc.cells, tc.c, sx, tc.kh, tc.kw, ld)
+		// From the bias, y's stale values ignored, then adding to y.
+		fromBias := make([]float32, len(y))
+		for i := range fromBias {
+			fromBias[i] = 1e6
+		}
+		DepthwiseCells(fromBias, b, x, w, tc.cells, tc.c, sx, tc.kh, tc.kw, ld)
+		DepthwiseCells(y, nil, x, w, tc.cells, tc.c, sx, tc.kh, tc.kw, ld)
 		for i, v := range y {
+			j := i % tc.c
 			if math.Abs(float64(v)-want[i]) > 1e-5*max(1, math.Abs(want[i])) {
 				t.Fatalf("%+v: y[%d] = %v, want %v", tc, i, v, want[i])
+			}
+			fb := want[i] - float64(y0[i]) + float64(b[j])
+			if math.Abs(float64(fromBias[i])-fb) > 1e-5*max(1, math.Abs(fb)) {
+				t.Fatalf("%+v: from the bias, y[%d] = %v, want %v", tc, i, fromBias[i], fb)
 			}
 		}
 	}
@@ -49,5 +65,5 @@ func TestDepthwiseCells(t *testing.T) {
 			t.Error("DepthwiseCells on a short x did not panic")
 		}
 	}()
-	DepthwiseCells(make([]float32, 32), make([]float32, 40), make([]float32, 9*16), 2, 16, 16, 3, 3, 48)
+	DepthwiseCells(make([]float32, 32), nil, make([]float32, 40), make([]float32, 9*16), 2, 16, 16, 3, 3, 48)
 }

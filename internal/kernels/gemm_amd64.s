@@ -1439,228 +1439,244 @@ clampAVX512_done:
 	VZEROUPPER
 	RET
 
-// func depthwise1AVX512(y *float32, x *float32, w *float32, cells int, c int, sx int, kh int, kw int, ld int)
+// func depthwise1AVX512(y *float32, init *float32, x *float32, w *float32, cells int, c int, is int, sx int, kh int, kw int, ld int)
 // Requires: AVX, AVX512F
-TEXT ·depthwise1AVX512(SB), NOSPLIT, $0-72
+TEXT ·depthwise1AVX512(SB), NOSPLIT, $0-88
 	MOVQ y+0(FP), AX
-	MOVQ x+8(FP), CX
-	MOVQ w+16(FP), DX
-	MOVQ cells+24(FP), BX
-	MOVQ c+32(FP), SI
-	MOVQ sx+40(FP), DI
-	MOVQ kh+48(FP), R8
-	MOVQ ld+64(FP), R9
+	MOVQ init+8(FP), CX
+	MOVQ is+48(FP), DX
+	SHLQ $0x02, DX
+	MOVQ x+16(FP), BX
+	MOVQ w+24(FP), SI
+	MOVQ cells+32(FP), DI
+	MOVQ c+40(FP), R8
+	MOVQ sx+56(FP), R9
+	MOVQ kh+64(FP), R10
+	MOVQ ld+80(FP), R11
 
 	// Strides in bytes; ld becomes the step from the end of a window row to the next row's start.
-	SHLQ  $0x02, SI
-	SHLQ  $0x02, DI
+	SHLQ  $0x02, R8
 	SHLQ  $0x02, R9
-	MOVQ  kw+56(FP), R10
-	IMULQ SI, R10
-	SUBQ  R10, R9
-	TESTQ BX, BX
+	SHLQ  $0x02, R11
+	MOVQ  kw+72(FP), R12
+	IMULQ R8, R12
+	SUBQ  R12, R11
+	TESTQ DI, DI
 	JZ    depthwise1AVX512_done
 
 depthwise1AVX512_cell:
-	VMOVUPS (AX), Z0
-	MOVQ    CX, R10
-	MOVQ    DX, R11
-	MOVQ    R8, R12
+	VMOVUPS (CX), Z0
+	MOVQ    BX, R12
+	MOVQ    SI, R13
+	MOVQ    R10, R14
 
 depthwise1AVX512_row:
-	MOVQ kw+56(FP), R13
+	MOVQ kw+72(FP), R15
 
 depthwise1AVX512_tap:
-	VMOVUPS     (R10), Z1
-	VFMADD231PS (R11), Z1, Z0
-	ADDQ        SI, R10
-	ADDQ        SI, R11
-	DECQ        R13
+	VMOVUPS     (R12), Z1
+	VFMADD231PS (R13), Z1, Z0
+	ADDQ        R8, R12
+	ADDQ        R8, R13
+	DECQ        R15
 	JNZ         depthwise1AVX512_tap
-	ADDQ        R9, R10
-	DECQ        R12
+	ADDQ        R11, R12
+	DECQ        R14
 	JNZ         depthwise1AVX512_row
 	VMOVUPS     Z0, (AX)
-	ADDQ        SI, AX
-	ADDQ        DI, CX
-	DECQ        BX
+	ADDQ        R8, AX
+	ADDQ        DX, CX
+	ADDQ        R9, BX
+	DECQ        DI
 	JNZ         depthwise1AVX512_cell
 
 depthwise1AVX512_done:
 	VZEROUPPER
 	RET
 
-// func depthwise2AVX512(y *float32, x *float32, w *float32, cells int, c int, sx int, kh int, kw int, ld int)
+// func depthwise2AVX512(y *float32, init *float32, x *float32, w *float32, cells int, c int, is int, sx int, kh int, kw int, ld int)
 // Requires: AVX, AVX512F
-TEXT ·depthwise2AVX512(SB), NOSPLIT, $0-72
+TEXT ·depthwise2AVX512(SB), NOSPLIT, $0-88
 	MOVQ y+0(FP), AX
-	MOVQ x+8(FP), CX
-	MOVQ w+16(FP), DX
-	MOVQ cells+24(FP), BX
-	MOVQ c+32(FP), SI
-	MOVQ sx+40(FP), DI
-	MOVQ kh+48(FP), R8
-	MOVQ ld+64(FP), R9
+	MOVQ init+8(FP), CX
+	MOVQ is+48(FP), DX
+	SHLQ $0x02, DX
+	MOVQ x+16(FP), BX
+	MOVQ w+24(FP), SI
+	MOVQ cells+32(FP), DI
+	MOVQ c+40(FP), R8
+	MOVQ sx+56(FP), R9
+	MOVQ kh+64(FP), R10
+	MOVQ ld+80(FP), R11
 
 	// Strides in bytes; ld becomes the step from the end of a window row to the next row's start.
-	SHLQ  $0x02, SI
-	SHLQ  $0x02, DI
+	SHLQ  $0x02, R8
 	SHLQ  $0x02, R9
-	MOVQ  kw+56(FP), R10
-	IMULQ SI, R10
-	SUBQ  R10, R9
-	TESTQ BX, BX
+	SHLQ  $0x02, R11
+	MOVQ  kw+72(FP), R12
+	IMULQ R8, R12
+	SUBQ  R12, R11
+	TESTQ DI, DI
 	JZ    depthwise2AVX512_done
 
 depthwise2AVX512_cell:
-	VMOVUPS (AX), Z0
-	VMOVUPS 64(AX), Z2
-	MOVQ    CX, R10
-	MOVQ    DX, R11
-	MOVQ    R8, R12
+	VMOVUPS (CX), Z0
+	VMOVUPS 64(CX), Z2
+	MOVQ    BX, R12
+	MOVQ    SI, R13
+	MOVQ    R10, R14
 
 depthwise2AVX512_row:
-	MOVQ kw+56(FP), R13
+	MOVQ kw+72(FP), R15
 
 depthwise2AVX512_tap:
-	VMOVUPS     (R10), Z1
-	VFMADD231PS (R11), Z1, Z0
-	VMOVUPS     64(R10), Z1
-	VFMADD231PS 64(R11), Z1, Z2
-	ADDQ        SI, R10
-	ADDQ        SI, R11
-	DECQ        R13
+	VMOVUPS     (R12), Z1
+	VFMADD231PS (R13), Z1, Z0
+	VMOVUPS     64(R12), Z1
+	VFMADD231PS 64(R13), Z1, Z2
+	ADDQ        R8, R12
+	ADDQ        R8, R13
+	DECQ        R15
 	JNZ         depthwise2AVX512_tap
-	ADDQ        R9, R10
-	DECQ        R12
+	ADDQ        R11, R12
+	DECQ        R14
 	JNZ         depthwise2AVX512_row
 	VMOVUPS     Z0, (AX)
 	VMOVUPS     Z2, 64(AX)
-	ADDQ        SI, AX
-	ADDQ        DI, CX
-	DECQ        BX
+	ADDQ        R8, AX
+	ADDQ        DX, CX
+	ADDQ        R9, BX
+	DECQ        DI
 	JNZ         depthwise2AVX512_cell
 
 depthwise2AVX512_done:
 	VZEROUPPER
 	RET
 
-// func depthwise3AVX512(y *float32, x *float32, w *float32, cells int, c int, sx int, kh int, kw int, ld int)
+// func depthwise3AVX512(y *float32, init *float32, x *float32, w *float32, cells int, c int, is int, sx int, kh int, kw int, ld int)
 // Requires: AVX, AVX512F
-TEXT ·depthwise3AVX512(SB), NOSPLIT, $0-72
+TEXT ·depthwise3AVX512(SB), NOSPLIT, $0-88
 	MOVQ y+0(FP), AX
-	MOVQ x+8(FP), CX
-	MOVQ w+16(FP), DX
-	MOVQ cells+24(FP), BX
-	MOVQ c+32(FP), SI
-	MOVQ sx+40(FP), DI
-	MOVQ kh+48(FP), R8
-	MOVQ ld+64(FP), R9
+	MOVQ init+8(FP), CX
+	MOVQ is+48(FP), DX
+	SHLQ $0x02, DX
+	MOVQ x+16(FP), BX
+	MOVQ w+24(FP), SI
+	MOVQ cells+32(FP), DI
+	MOVQ c+40(FP), R8
+	MOVQ sx+56(FP), R9
+	MOVQ kh+64(FP), R10
+	MOVQ ld+80(FP), R11
 
 	// Strides in bytes; ld becomes the step from the end of a window row to the next row's start.
-	SHLQ  $0x02, SI
-	SHLQ  $0x02, DI
+	SHLQ  $0x02, R8
 	SHLQ  $0x02, R9
-	MOVQ  kw+56(FP), R10
-	IMULQ SI, R10
-	SUBQ  R10, R9
-	TESTQ BX, BX
+	SHLQ  $0x02, R11
+	MOVQ  kw+72(FP), R12
+	IMULQ R8, R12
+	SUBQ  R12, R11
+	TESTQ DI, DI
 	JZ    depthwise3AVX512_done
 
 depthwise3AVX512_cell:
-	VMOVUPS (AX), Z0
-	VMOVUPS 64(AX), Z2
-	VMOVUPS 128(AX), Z3
-	MOVQ    CX, R10
-	MOVQ    DX, R11
-	MOVQ    R8, R12
+	VMOVUPS (CX), Z0
+	VMOVUPS 64(CX), Z2
+	VMOVUPS 128(CX), Z3
+	MOVQ    BX, R12
+	MOVQ    SI, R13
+	MOVQ    R10, R14
 
 depthwise3AVX512_row:
-	MOVQ kw+56(FP), R13
+	MOVQ kw+72(FP), R15
 
 depthwise3AVX512_tap:
-	VMOVUPS     (R10), Z1
-	VFMADD231PS (R11), Z1, Z0
-	VMOVUPS     64(R10), Z1
-	VFMADD231PS 64(R11), Z1, Z2
-	VMOVUPS     128(R10), Z1
-	VFMADD231PS 128(R11), Z1, Z3
-	ADDQ        SI, R10
-	ADDQ        SI, R11
-	DECQ        R13
+	VMOVUPS     (R12), Z1
+	VFMADD231PS (R13), Z1, Z0
+	VMOVUPS     64(R12), Z1
+	VFMADD231PS 64(R13), Z1, Z2
+	VMOVUPS     128(R12), Z1
+	VFMADD231PS 128(R13), Z1, Z3
+	ADDQ        R8, R12
+	ADDQ        R8, R13
+	DECQ        R15
 	JNZ         depthwise3AVX512_tap
-	ADDQ        R9, R10
-	DECQ        R12
+	ADDQ        R11, R12
+	DECQ        R14
 	JNZ         depthwise3AVX512_row
 	VMOVUPS     Z0, (AX)
 	VMOVUPS     Z2, 64(AX)
 	VMOVUPS     Z3, 128(AX)
-	ADDQ        SI, AX
-	ADDQ        DI, CX
-	DECQ        BX
+	ADDQ        R8, AX
+	ADDQ        DX, CX
+	ADDQ        R9, BX
+	DECQ        DI
 	JNZ         depthwise3AVX512_cell
 
 depthwise3AVX512_done:
 	VZEROUPPER
 	RET
 
-// func depthwise4AVX512(y *float32, x *float32, w *float32, cells int, c int, sx int, kh int, kw int, ld int)
+// func depthwise4AVX512(y *float32, init *float32, x *float32, w *float32, cells int, c int, is int, sx int, kh int, kw int, ld int)
 // Requires: AVX, AVX512F
-TEXT ·depthwise4AVX512(SB), NOSPLIT, $0-72
+TEXT ·depthwise4AVX512(SB), NOSPLIT, $0-88
 	MOVQ y+0(FP), AX
-	MOVQ x+8(FP), CX
-	MOVQ w+16(FP), DX
-	MOVQ cells+24(FP), BX
-	MOVQ c+32(FP), SI
-	MOVQ sx+40(FP), DI
-	MOVQ kh+48(FP), R8
-	MOVQ ld+64(FP), R9
+	MOVQ init+8(FP), CX
+	MOVQ is+48(FP), DX
+	SHLQ $0x02, DX
+	MOVQ x+16(FP), BX
+	MOVQ w+24(FP), SI
+	MOVQ cells+32(FP), DI
+	MOVQ c+40(FP), R8
+	MOVQ sx+56(FP), R9
+	MOVQ kh+64(FP), R10
+	MOVQ ld+80(FP), R11
 
 	// Strides in bytes; ld becomes the step from the end of a window row to the next row's start.
-	SHLQ  $0x02, SI
-	SHLQ  $0x02, DI
+	SHLQ  $0x02, R8
 	SHLQ  $0x02, R9
-	MOVQ  kw+56(FP), R10
-	IMULQ SI, R10
-	SUBQ  R10, R9
-	TESTQ BX, BX
+	SHLQ  $0x02, R11
+	MOVQ  kw+72(FP), R12
+	IMULQ R8, R12
+	SUBQ  R12, R11
+	TESTQ DI, DI
 	JZ    depthwise4AVX512_done
 
 depthwise4AVX512_cell:
-	VMOVUPS (AX), Z0
-	VMOVUPS 64(AX), Z2
-	VMOVUPS 128(AX), Z3
-	VMOVUPS 192(AX), Z4
-	MOVQ    CX, R10
-	MOVQ    DX, R11
-	MOVQ    R8, R12
+	VMOVUPS (CX), Z0
+	VMOVUPS 64(CX), Z2
+	VMOVUPS 128(CX), Z3
+	VMOVUPS 192(CX), Z4
+	MOVQ    BX, R12
+	MOVQ    SI, R13
+	MOVQ    R10, R14
 
 depthwise4AVX512_row:
-	MOVQ kw+56(FP), R13
+	MOVQ kw+72(FP), R15
 
 depthwise4AVX512_tap:
-	VMOVUPS     (R10), Z1
-	VFMADD231PS (R11), Z1, Z0
-	VMOVUPS     64(R10), Z1
-	VFMADD231PS 64(R11), Z1, Z2
-	VMOVUPS     128(R10), Z1
-	VFMADD231PS 128(R11), Z1, Z3
-	VMOVUPS     192(R10), Z1
-	VFMADD231PS 192(R11), Z1, Z4
-	ADDQ        SI, R10
-	ADDQ        SI, R11
-	DECQ        R13
+	VMOVUPS     (R12), Z1
+	VFMADD231PS (R13), Z1, Z0
+	VMOVUPS     64(R12), Z1
+	VFMADD231PS 64(R13), Z1, Z2
+	VMOVUPS     128(R12), Z1
+	VFMADD231PS 128(R13), Z1, Z3
+	VMOVUPS     192(R12), Z1
+	VFMADD231PS 192(R13), Z1, Z4
+	ADDQ        R8, R12
+	ADDQ        R8, R13
+	DECQ        R15
 	JNZ         depthwise4AVX512_tap
-	ADDQ        R9, R10
-	DECQ        R12
+	ADDQ        R11, R12
+	DECQ        R14
 	JNZ         depthwise4AVX512_row
 	VMOVUPS     Z0, (AX)
 	VMOVUPS     Z2, 64(AX)
 	VMOVUPS     Z3, 128(AX)
 	VMOVUPS     Z4, 192(AX)
-	ADDQ        SI, AX
-	ADDQ        DI, CX
-	DECQ        BX
+	ADDQ        R8, AX
+	ADDQ        DX, CX
+	ADDQ        R9, BX
+	DECQ        DI
 	JNZ         depthwise4AVX512_cell
 
 depthwise4AVX512_done:
