@@ -16,21 +16,7 @@ set -euo pipefail
 rounds=${1:-3}
 threads=${2:-2}
 
-blas=$(/sbin/ldconfig -p | awk '$1 == "libblas.so.3" && /x86-64|AArch64|64bit/ && !found {print $NF; found = 1}')
-if [[ -z "$blas" || "$(readlink -f "$blas")" != *openblas* ]]; then
-	echo "compare.sh: libblas.so.3 is ${blas:-missing} ($(readlink -f "${blas:-/dev/null}")), not OpenBLAS;" \
-		"PyTorch's figures would be the reference BLAS's. Install libopenblas0-pthread." >&2
-	exit 1
-fi
-maps=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 -c 'import numpy, torch; print(open("/proc/self/maps").read())' || true)
-if [[ "$maps" != *openblas* ]]; then
-	echo "compare.sh: PyTorch and numpy did not load OpenBLAS (is python3-torch installed?)" >&2
-	exit 1
-fi
-cpu="$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)"
-family=$(awk -F': ' '/^cpu family/ {f = $2} /^model\t/ {m = $2} END {if (f != "") print " (family " f ", model " m ")"}' /proc/cpuinfo)
-cpu="$cpu$family"
-echo "# CPU: $cpu ($(nproc) CPUs online); libblas.so.3: $(readlink -f "$blas")"
+source "$(dirname "$0")/torch_env.sh"
 
 out=$(mktemp -d)
 echo "# each round's JSON in $out"

@@ -44,7 +44,7 @@ type benchOptions struct {
 
 func (o *benchOptions) register(fs *flag.FlagSet) {
 	o.Source.register(fs, "ahcd")
-	fs.StringVar(&o.Model, "model", "tutorial", "the preset to measure ("+strings.Join(model.PresetNames(), ", ")+")")
+	fs.StringVar(&o.Model, "model", "tutorial", "the preset to measure ("+strings.Join(model.PresetNames(), ", ")+"), or a model file: its inference alone, on random pixels")
 	fs.IntVar(&o.Batch, "batch", 100, "training batch size")
 	fs.IntVar(&o.Steps, "steps", 30, "training steps timed in each repeat")
 	fs.IntVar(&o.Warmup, "warmup", 5, "training steps run before timing")
@@ -60,9 +60,6 @@ func (o *benchOptions) register(fs *flag.FlagSet) {
 func (o *benchOptions) validate(args []string) error {
 	if len(args) > 0 {
 		return usagef("unexpected argument %q", args[0])
-	}
-	if !slices.Contains(model.PresetNames(), o.Model) {
-		return usagef("--model %q: want a preset (%s)", o.Model, strings.Join(model.PresetNames(), ", "))
 	}
 	for _, f := range []struct {
 		name string
@@ -164,8 +161,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // run loads the batches of the training set, then measures training,
-// inference and the GEMM, in that order. Progress goes to stderr.
+// inference and the GEMM, in that order; for a model file, inference and
+// the GEMM. Progress goes to stderr.
 func (o *benchOptions) run(ctx context.Context, stderr io.Writer) (*benchResult, error) {
+	if !slices.Contains(model.PresetNames(), o.Model) {
+		return o.runFile(ctx, stderr)
+	}
 	train, _, err := o.Source.load(ctx)
 	if err != nil {
 		return nil, err
@@ -216,15 +217,62 @@ func (o *benchOptions) run(ctx context.Context, stderr io.Writer) (*benchResult,
 	r.TrainStepMS = float64(o.Batch) / r.TrainRate * 1e3
 	r.TrainGFLOPS = r.TrainMFLOPImg * r.TrainRate / 1e3
 
-	fmt.Fprintf(stderr, "inference: %d runs at batch 1, %d repeats at batch %d\n", o.InferRuns, o.Repeats, o.InferBatch)
 	one := tensor.New(append([]int{1}, train.Shape()...)...)
 	copy(one.Data, xs[0].Data)
+	big := tensor.New(append([]int{o.InferBatch}, train.Shape()...)...)
+	for i := range o.InferBatch {
+		b := xs[i/o.Batch%len(xs)]
+		size := len(one.Data)
+		copy(big.Data[i*size:(i+1)*size], b.Data[i%o.Batch*size:(i%o.Batch+1)*size])
+	}
+	if err := o.inference(ctx, stderr, r, m, one, big); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// runFile measures the inference of the model file o.Model on random
+// pixels, standardized as the model's own preprocessing says, and the GEMM.
+func (o *benchOptions) runFile(ctx context.Context, stderr io.Writer) (*benchResult, error) {
+	m, err := openModel(o.Model, nil, 0, defaultTrainMemory)
+	if err != nil {
+		return nil, err
+	}
+	r := &benchResult{
+		Framework: "convnet " + runtime.Version(), Kernels: kernels.Impl(), Threads: runtime.GOMAXPROCS(0),
+		Model: o.Model, Repeats: o.Repeats, InferBatch: o.InferBatch,
+	}
+	fwd, _ := modelFlops(m)
+	r.ForwardMFLOPImg = float64(fwd) / 1e6
+	rng := rand.New(rand.NewPCG(o.Seed, 0))
+	pixels := func(n int) *tensor.Tensor {
+		raw := tensor.New(append([]int{n}, m.InputShape()...)...)
+		for i := range raw.Data {
+			raw.Data[i] = float32(rng.IntN(256))
+		}
+		if m.Standardizer == nil {
+			return raw
+		}
+		x := raw.Clone()
+		m.Standardizer.Apply(x, raw)
+		return x
+	}
+	if err := o.inference(ctx, stderr, r, m, pixels(1), pixels(o.InferBatch)); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// inference measures the model's predictions for the one image one
+// (latency) and the batch big (throughput), then the GEMM, into r.
+func (o *benchOptions) inference(ctx context.Context, stderr io.Writer, r *benchResult, m *model.Sequential, one, big *tensor.Tensor) error {
+	fmt.Fprintf(stderr, "inference: %d runs at batch 1, %d repeats at batch %d\n", o.InferRuns, o.Repeats, o.InferBatch)
 	p1 := tensor.New(1, m.NumClasses())
 	for range 20 {
 		m.Predict(p1, one)
 	}
 	lat := make([]float64, o.InferRuns)
-	cpu = startCPU()
+	cpu := startCPU()
 	for i := range lat {
 		t := time.Now()
 		m.Predict(p1, one)
@@ -234,19 +282,13 @@ func (o *benchOptions) run(ctx context.Context, stderr io.Writer) (*benchResult,
 	if rate := cpu.rate(float64(o.InferRuns)); rate > 0 {
 		r.Infer1CPUMS = 1e3 / rate
 	}
-	big := tensor.New(append([]int{o.InferBatch}, train.Shape()...)...)
-	for i := range o.InferBatch {
-		b := xs[i/o.Batch%len(xs)]
-		size := len(one.Data)
-		copy(big.Data[i*size:(i+1)*size], b.Data[i%o.Batch*size:(i%o.Batch+1)*size])
-	}
 	pb := tensor.New(o.InferBatch, m.NumClasses())
 	m.Predict(pb, big)
-	rates = make([]float64, max(o.Repeats, 5))
+	rates := make([]float64, max(o.Repeats, 5))
 	cpu = startCPU()
 	for i := range rates {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
 		t := time.Now()
 		m.Predict(pb, big)
@@ -264,7 +306,7 @@ func (o *benchOptions) run(ctx context.Context, stderr io.Writer) (*benchResult,
 			r.GemmGFLOPS, r.GemmCPUGFLOPS = g, gc
 		}
 	}
-	return r, nil
+	return nil
 }
 
 // benchBatches returns up to n batches of the data set in a shuffled order,
@@ -382,13 +424,19 @@ func median(v []float64) float64 {
 func (r *benchResult) print(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s, kernels %s, %d threads, model %s (%.1f MFLOP/image forward)\n", r.Framework, r.Kernels, r.Threads, r.Model, r.ForwardMFLOPImg)
-	fmt.Fprintf(&b, "training, batch %d:      %8.1f images/s  (%.1f ms/step, %.0f GFLOP/s; median of %d x %d steps)\n",
-		r.Batch, r.TrainRate, r.TrainStepMS, r.TrainGFLOPS, r.Repeats, r.Steps)
+	if r.Steps > 0 {
+		fmt.Fprintf(&b, "training, batch %d:      %8.1f images/s  (%.1f ms/step, %.0f GFLOP/s; median of %d x %d steps)\n",
+			r.Batch, r.TrainRate, r.TrainStepMS, r.TrainGFLOPS, r.Repeats, r.Steps)
+	}
 	fmt.Fprintf(&b, "inference, batch 1:     %8.3f ms        (median)\n", r.Infer1MS)
 	fmt.Fprintf(&b, "inference, batch %-4d   %8.1f images/s  (median)\n", r.InferBatch, r.InferRate)
-	if r.TrainCPURate > 0 {
-		fmt.Fprintf(&b, "by CPU time:             %8.1f training images/s, %.3f ms at batch 1, %.1f images/s at batch %d, GEMM %.1f GFLOP/s\n",
-			r.TrainCPURate, r.Infer1CPUMS, r.InferCPURate, r.InferBatch, r.GemmCPUGFLOPS)
+	if r.InferCPURate > 0 {
+		training := ""
+		if r.Steps > 0 {
+			training = fmt.Sprintf("%.1f training images/s, ", r.TrainCPURate)
+		}
+		fmt.Fprintf(&b, "by CPU time:             %s%.3f ms at batch 1, %.1f images/s at batch %d, GEMM %.1f GFLOP/s\n",
+			training, r.Infer1CPUMS, r.InferCPURate, r.InferBatch, r.GemmCPUGFLOPS)
 	}
 	for _, s := range benchGemmShapes {
 		fmt.Fprintf(&b, "gemm %-22s %8.1f GFLOP/s\n", s.name+":", r.GemmShapes[s.name])

@@ -8,6 +8,9 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/convnet-go/convnet/data"
+	"github.com/convnet-go/convnet/model"
 )
 
 func TestBenchUsageErrors(t *testing.T) {
@@ -23,7 +26,7 @@ func TestBenchUsageErrors(t *testing.T) {
 		{[]string{"--infer-batch", "0"}, "--infer-batch 0: must be at least 1"},
 		{[]string{"--threads", "-1"}, "--threads -1: must be at least 0"},
 		{[]string{"--batch", "100000"}, "must be at most 4096"},
-		{[]string{"--model", "vgg16"}, `--model "vgg16": want a preset`},
+		{[]string{"--model", "vgg16"}, `unknown model "vgg16": not a preset`},
 		{[]string{"--steps", "many"}, `invalid value "many" for flag -steps`},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	}
@@ -89,5 +92,42 @@ func TestBenchRun(t *testing.T) {
 		"--warmup", "0", "--infer-runs", "1", "--infer-batch", "2", "--batch", "10", "--model", "lenet5")
 	if code != exitOK || !strings.Contains(stdout, "training, batch 10:") || !strings.Contains(stdout, "gemm 1024x1024x1024:") {
 		t.Errorf("convnet bench (table) = exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
+
+// A model file: its inference is measured on random pixels, nothing is
+// trained and no data set is read.
+func TestBenchModelFile(t *testing.T) {
+	m, err := model.Preset("tutorial")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Build(nil, 1); err != nil {
+		t.Fatal(err)
+	}
+	m.ClassNames = data.AHCDClassNames()
+	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255}
+	file := saveModel(t, m, filepath.Join(t.TempDir(), "tutorial.safetensors"))
+	args := []string{"bench", "--data-dir", t.TempDir(), "--model", file, "--repeats", "1", "--infer-runs", "3", "--infer-batch", "4"}
+	code, stdout, stderr := runCtx(context.Background(), append(args, "--json")...)
+	if code != exitOK {
+		t.Fatalf("convnet bench --model FILE = exit %d, stderr %q", code, stderr)
+	}
+	var r map[string]any
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatalf("convnet bench --json printed %q: %v", stdout, err)
+	}
+	for _, key := range []string{"infer_batch1_ms", "infer_batch256_images_per_sec", "gemm_gflops"} {
+		if v, ok := r[key].(float64); !ok || !(v > 0) {
+			t.Errorf("%s = %v, want a positive number", key, r[key])
+		}
+	}
+	if r["train_images_per_sec"] != 0.0 || r["steps"] != 0.0 || r["forward_mflop_per_image"] != 84.621312 || r["model"] != file {
+		t.Errorf("training %v in %v steps, forward %v MFLOP, model %v; want none, 84.621312 (the tutorial's), %s",
+			r["train_images_per_sec"], r["steps"], r["forward_mflop_per_image"], r["model"], file)
+	}
+	code, stdout, stderr = runCtx(context.Background(), args...)
+	if code != exitOK || strings.Contains(stdout, "training") || !strings.Contains(stdout, "inference, batch 1:") {
+		t.Errorf("convnet bench --model FILE (table) = exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }
