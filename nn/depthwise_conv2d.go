@@ -33,7 +33,8 @@ type DepthwiseConv2D struct {
 	g         kernels.ConvGeom
 	m, f      int       // depth multiplier and output channels C·M
 	inner     [2]int    // the output columns [lo, hi) whose windows lie inside the image
-	zeros     []float32 // the bias of a layer without one
+	zeros     []float32 // C·M zeros: the bias of a layer without one
+	flip      []float32 // the kernel turned by 180°, for gatherRow
 	act       activation
 	in, out   []int
 	kernel    *Param
@@ -44,6 +45,7 @@ type DepthwiseConv2D struct {
 	forwardFn func(worker, i int)
 	dataFn    func(worker, i int)
 	filterFn  func(worker, i int)
+	gatherFn  func(worker, i int)
 	n         int            // the batch size of the running Backward
 	dzRun     *tensor.Tensor // its dL/dz
 }
@@ -86,13 +88,14 @@ func (l *DepthwiseConv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 	l.kernel = newParam("depthwise_kernel", true, g.KH, g.KW, g.C, m)
 	// Keras's fans for a [kh,kw,C,M] kernel: kh·kw·C in, kh·kw·M out.
 	initialize(l.KernelInit, l.kernel.Value.Data, g.KH*g.KW*g.C, g.KH*g.KW*m, rng)
-	l.bias, l.zeros = nil, nil
+	l.bias, l.zeros, l.flip = nil, make([]float32, l.f), nil
 	if !l.NoBias {
 		l.bias = newParam("bias", true, l.f)
-	} else {
-		l.zeros = make([]float32, l.f)
 	}
-	l.forwardFn, l.dataFn, l.filterFn = l.forwardRow, l.dataImage, l.filterBlock
+	if l.gather() {
+		l.flip = make([]float32, len(l.kernel.Value.Data))
+	}
+	l.forwardFn, l.dataFn, l.filterFn, l.gatherFn = l.forwardRow, l.dataImage, l.filterBlock, l.gatherRow
 	l.x, l.y, l.dz, l.dx = nil, nil, nil, nil
 	return append([]int(nil), l.out...), nil
 }
@@ -223,7 +226,13 @@ func (l *DepthwiseConv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	kernels.ParallelFor(blocks, blocks, l.filterFn)
 	if !l.skipDx {
 		l.dx = l.grad(l.dx, n, l.in[0], l.in[1], l.in[2])
-		kernels.ParallelFor(n, n, l.dataFn)
+		if l.gather() {
+			l.flipKernel()
+			rows := n * l.g.H
+			kernels.ParallelFor(rows, rows, l.gatherFn)
+		} else {
+			kernels.ParallelFor(n, n, l.dataFn)
+		}
 	}
 	l.dzRun = nil
 	if l.skipDx {
@@ -263,6 +272,66 @@ func (l *DepthwiseConv2D) filterBlock(_, b int) {
 				}
 			}
 		}
+	}
+}
+
+// gather reports whether dL/dx is computed input row by input row, as a
+// depthwise convolution of dL/dz with the kernel turned by 180°: with one
+// kernel per channel and strides of 1, each input cell reads the output
+// cells whose windows hold it, the cells of a window of dL/dz.
+func (l *DepthwiseConv2D) gather() bool { return l.m == 1 && l.g.SH == 1 && l.g.SW == 1 }
+
+// flipKernel sets l.flip to the kernel turned by 180°.
+func (l *DepthwiseConv2D) flipKernel() {
+	g, c, w := &l.g, l.g.C, l.kernel.Value.Data
+	for ky := range g.KH {
+		for kx := range g.KW {
+			copy(l.flip[((g.KH-1-ky)*g.KW+g.KW-1-kx)*c:][:c], w[(ky*g.KW+kx)*c:][:c])
+		}
+	}
+}
+
+// gatherRow sets row r of dL/dx for the batch, row r%H of image r/H, when
+// gather holds:
+//
+//	dx[iy,ix,c] = Σ_{ky,kx} dz[iy+pt-ky, ix+pl-kx, c] · kernel[ky,kx,c] (cells of dz that exist)
+//
+// The cells whose windows of dz lie inside it go to kernels.DepthwiseCells.
+func (l *DepthwiseConv2D) gatherRow(_, r int) {
+	g, c := &l.g, l.g.C
+	i, iy := r/g.H, r%g.H
+	dx := l.dx.Data[r*g.W*c : (r+1)*g.W*c]
+	dz := l.dzRun.Data[i*g.OH*g.OW*c : (i+1)*g.OH*g.OW*c]
+	w := l.kernel.Value.Data
+	oy0 := iy + g.PadTop - g.KH + 1 // the output row of the flipped window's first row
+	lo, hi := 0, 0
+	if oy0 >= 0 && oy0+g.KH <= g.OH {
+		lo = max(0, g.KW-1-g.PadLeft)
+		hi = max(lo, min(g.W, g.OW-g.PadLeft))
+	}
+	for ix := range g.W {
+		if ix >= lo && ix < hi {
+			continue
+		}
+		out := dx[ix*c : (ix+1)*c]
+		clear(out)
+		for ky := range g.KH {
+			oy := iy + g.PadTop - ky
+			if oy < 0 || oy >= g.OH {
+				continue
+			}
+			for kx := range g.KW {
+				ox := ix + g.PadLeft - kx
+				if ox < 0 || ox >= g.OW {
+					continue
+				}
+				mulAdd(out, dz[(oy*g.OW+ox)*c:][:c], w[(ky*g.KW+kx)*c:][:c])
+			}
+		}
+	}
+	if hi > lo {
+		ox0 := lo + g.PadLeft - g.KW + 1
+		kernels.DepthwiseCells(dx[lo*c:hi*c], l.zeros, dz[(oy0*g.OW+ox0)*c:], l.flip, hi-lo, c, c, g.KH, g.KW, g.OW*c)
 	}
 }
 

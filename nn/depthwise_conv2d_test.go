@@ -70,6 +70,8 @@ func TestDepthwiseConv2DIsBlockDiagonalConv2D(t *testing.T) {
 		{32, 1, [2]int{3, 3}, [2]int{1, 1}, "same", "", [2]int{6, 7}},
 		{48, 1, [2]int{3, 3}, [2]int{2, 2}, "same", "relu", [2]int{8, 9}},
 		{20, 1, [2]int{5, 3}, [2]int{1, 2}, "valid", "tanh", [2]int{7, 8}},
+		{20, 1, [2]int{5, 3}, [2]int{1, 1}, "valid", "", [2]int{7, 8}},
+		{64, 1, [2]int{3, 3}, [2]int{1, 1}, "same", "relu", [2]int{9, 10}},
 	} {
 		c, m := tc.c, tc.m
 		in := []int{tc.in[0], tc.in[1], c}
