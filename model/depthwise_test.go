@@ -2,12 +2,17 @@ package model
 
 import (
 	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/convnet-go/convnet/internal/onnxpb"
 	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/optim"
+	"github.com/convnet-go/convnet/tensor"
 )
 
 // TestKerasDepthwiseConv2D reads DepthwiseConv2D as tf.keras 2 writes it
@@ -112,5 +117,153 @@ func setGroup(n *onnxpb.NodeProto, g int) {
 		if a.GetName() == "group" {
 			n.Attribute[i] = attrInt("group", g)
 		}
+	}
+}
+
+// separableDoc is a Sequential document as tf.keras 2 writes a
+// SeparableConv2D (Conv's config with its unused kernel fields, and the
+// depthwise and pointwise ones), extra replacing nothing if empty.
+func separableDoc(extra string) string {
+	return `{"class_name": "Sequential", "config": {"name": "sequential", "layers": [
+	  {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 8, 7, 3], "dtype": "float32", "sparse": false, "ragged": false, "name": "input_1"}},
+	  {"class_name": "SeparableConv2D", "config": {"name": "sep", "trainable": true, "dtype": "float32", "filters": 5, "kernel_size": [3, 3],
+	    "strides": [2, 2], "padding": "same", "data_format": "channels_last", "dilation_rate": [1, 1], "groups": 1, "activation": "relu",
+	    "use_bias": true, "kernel_initializer": {"class_name": "GlorotUniform", "config": {"seed": null}},
+	    "bias_initializer": {"class_name": "Zeros", "config": {}}, "kernel_regularizer": null, "bias_regularizer": null,
+	    "activity_regularizer": null, "kernel_constraint": null, "bias_constraint": null, "depth_multiplier": 2,
+	    "depthwise_initializer": {"class_name": "GlorotUniform", "config": {"seed": null}},
+	    "pointwise_initializer": {"class_name": "HeNormal", "config": {"seed": null}}, "depthwise_regularizer": null,
+	    "pointwise_regularizer": null, "depthwise_constraint": null, "pointwise_constraint": null` + extra + `}},
+	  {"class_name": "GlobalAveragePooling2D", "config": {"name": "gap", "trainable": true, "dtype": "float32", "data_format": "channels_last"}},
+	  {"class_name": "Dense", "config": {"name": "out", "units": 4, "activation": "softmax"}}]}}`
+}
+
+// TestKerasSeparableConv2D reads a SeparableConv2D as the depthwise and
+// pointwise convolutions it computes, and checks the pair against the one
+// convolution whose kernel is their product, as Keras defines the layer:
+// K[ky,kx,c,f] = Σ_m depthwise[ky,kx,c,m] · pointwise[c·M+m, f].
+func TestKerasSeparableConv2D(t *testing.T) {
+	m, err := ParseArchitecture([]byte(separableDoc("")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Build(nil, 1); err != nil {
+		t.Fatal(err)
+	}
+	// Keras: 3·3·3·2 = 54 depthwise weights, 3·2·5 = 30 pointwise, 5
+	// biases; the Dense 5·4+4 = 24.
+	if tr, _ := m.ParamCount(); tr != 113 {
+		t.Errorf("ParamCount %d, want 113", tr)
+	}
+	d, ok1 := m.Layers[0].(*nn.DepthwiseConv2D)
+	p, ok2 := m.Layers[1].(*nn.Conv2D)
+	if !ok1 || !ok2 || d.Name() != "sep_depthwise" || p.Name() != "sep" || d.Activation != "" || !d.NoBias ||
+		p.Activation != "relu" || p.KernelInit != "he_normal" || d.DepthMultiplier != 2 || d.Padding != "same" {
+		t.Fatalf("layers %s %+v, %s %+v", m.Layers[0].Type(), m.Layers[0].Config(), m.Layers[1].Type(), m.Layers[1].Config())
+	}
+	full := &nn.Conv2D{Filters: 5, KernelSize: [2]int{3, 3}, Strides: [2]int{2, 2}, Padding: "same", Activation: "relu"}
+	if _, err := full.Build([]int{8, 7, 3}, rand.New(rand.NewPCG(1, 1))); err != nil {
+		t.Fatal(err)
+	}
+	dk, pk, k := d.Params()[0].Value.Data, p.Params()[0].Value.Data, full.Params()[0].Value.Data
+	clear(k)
+	for tap := range 9 {
+		for c := range 3 {
+			for f := range 5 {
+				for j := range 2 {
+					k[(tap*3+c)*5+f] += dk[(tap*3+c)*2+j] * pk[(c*2+j)*5+f]
+				}
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(2, 3))
+	for i := range p.Params()[1].Value.Data {
+		v := float32(rng.NormFloat64())
+		p.Params()[1].Value.Data[i], full.Params()[1].Value.Data[i] = v, v
+	}
+	x := tensor.New(2, 8, 7, 3)
+	for i := range x.Data {
+		x.Data[i] = float32(rng.NormFloat64())
+	}
+	got, want := p.Forward(d.Forward(x, false), false).Data, full.Forward(x, false).Data
+	for i := range want {
+		if math.Abs(float64(got[i]-want[i])) > 1e-5 {
+			t.Fatalf("output[%d] = %v, the product kernel's convolution gives %v", i, got[i], want[i])
+		}
+	}
+	for _, bad := range []struct{ field, want string }{
+		{`, "pointwise_regularizer": {"class_name": "L2", "config": {"l2": 0.01}}`, `sep (SeparableConv2D): pointwise_regularizer =`},
+		{`, "pointwise_initializer": "ones"`, `sep (SeparableConv2D): pointwise_initializer = "ones"`},
+		{`, "dilation_rate": [2, 2]`, `sep (SeparableConv2D): dilation_rate = [2,2]`},
+		{`, "depth_multiplier": 0.5`, `field "depth_multiplier": want an integer`},
+		{`, "momentum": 0.5`, `sep (SeparableConv2D): unknown field "momentum"`},
+	} {
+		doc := strings.Replace(separableDoc(""), `"depthwise_constraint": null, "pointwise_constraint": null`, `"depthwise_constraint": null, "pointwise_constraint": null`+bad.field, 1)
+		// A key given twice: encoding/json keeps the last.
+		_, err := ParseArchitecture([]byte(doc))
+		if err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%s: error %v, want one containing %q", bad.field, err, bad.want)
+		}
+	}
+}
+
+// TestKerasSeparableConv2DGraph: in a Functional document the depthwise
+// half reads the SeparableConv2D's inbound layer and the layers that call
+// the SeparableConv2D read its pointwise half; the graph trains, saves and
+// loads back with the same predictions.
+func TestKerasSeparableConv2DGraph(t *testing.T) {
+	m, err := ParseArchitecture([]byte(`{"class_name": "Functional", "config": {"name": "model", "layers": [
+	  {"class_name": "InputLayer", "name": "in", "inbound_nodes": [], "config": {"batch_input_shape": [null, 6, 6, 3], "name": "in"}},
+	  {"class_name": "SeparableConv2D", "name": "sep", "inbound_nodes": [[["in", 0, 0, {}]]],
+	   "config": {"name": "sep", "filters": 3, "kernel_size": [3, 3], "padding": "same"}},
+	  {"class_name": "Add", "name": "add", "inbound_nodes": [[["sep", 0, 0, {}], ["in", 0, 0, {}]]], "config": {"name": "add"}},
+	  {"class_name": "Flatten", "name": "flat", "inbound_nodes": [[["add", 0, 0, {}]]], "config": {"name": "flat"}},
+	  {"class_name": "Dense", "name": "out", "inbound_nodes": [[["flat", 0, 0, {}]]], "config": {"name": "out", "units": 2, "activation": "softmax"}}],
+	  "input_layers": [["in", 0, 0]], "output_layers": [["out", 0, 0]]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Build(nil, 1); err != nil {
+		t.Fatal(err)
+	}
+	// The input feeds the depthwise half and the Add; the pointwise half
+	// feeds the Add.
+	if m.Layers[0].Name() != "sep_depthwise" || m.Layers[1].Name() != "sep" || m.Layers[2].Type() != "Add" ||
+		!slices.Equal(m.Inbound(0), []int{-1}) || !slices.Equal(m.Inbound(1), []int{0}) || !slices.Equal(m.Inbound(2), []int{1, -1}) {
+		t.Errorf("layers %s <- %v, %s <- %v, %s <- %v; want sep_depthwise <- the input, sep <- it, the Add <- sep and the input",
+			m.Layers[0].Name(), m.Inbound(0), m.Layers[1].Name(), m.Inbound(1), m.Layers[2].Name(), m.Inbound(2))
+	}
+	// 3·3·3 depthwise, 3·3 pointwise, 3 biases; 108·2+2 for the Dense.
+	if tr, _ := m.ParamCount(); tr != 27+9+3+218 {
+		t.Errorf("ParamCount %d, want %d", tr, 27+9+3+218)
+	}
+	if err := m.Compile(&optim.SGD{LearningRate: 0.1}, nn.CrossEntropy{Sparse: true}); err != nil {
+		t.Fatal(err)
+	}
+	x, y := tensor.New(4, 6, 6, 3), tensor.FromData([]float32{0, 1, 1, 0}, 4)
+	rng := rand.New(rand.NewPCG(4, 5))
+	for i := range x.Data {
+		x.Data[i] = float32(rng.NormFloat64())
+	}
+	first, _ := m.TrainStep(x, y)
+	for range 20 {
+		m.TrainStep(x, y)
+	}
+	if last, _ := m.TrainStep(x, y); !(last < first) {
+		t.Errorf("loss %v after 21 steps, %v at the first", last, first)
+	}
+	path := filepath.Join(t.TempDir(), "sep.safetensors")
+	if err := Save(path, m, SaveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := tensor.New(4, 2), tensor.New(4, 2)
+	m.Predict(a, x)
+	back.Predict(b, x)
+	if !slices.Equal(a.Data, b.Data) {
+		t.Errorf("the loaded model predicts %v, the saved one %v", b.Data, a.Data)
 	}
 }

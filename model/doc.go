@@ -52,7 +52,11 @@
 //
 // [Model.Architecture] writes the model as Keras 2's model.to_json() does
 // (a Sequential or a Functional model); [ParseArchitecture] reads that, what
-// Keras 3 writes, and convnet's first form.
+// Keras 3 writes, and convnet's first form. A SeparableConv2D is read as the
+// two layers it computes: a DepthwiseConv2D named NAME_depthwise (no bias,
+// no activation), then a 1x1 Conv2D named NAME with the bias and the
+// activation; the parameters are Keras's, and the model writes them back as
+// those two layers.
 //
 // # Training
 //

@@ -170,6 +170,9 @@ func (km *kerasModel) sequential() (*Model, error) {
 			}
 			axes[kl.layer] = kl.axis
 		}
+		if kl.before != nil {
+			m.Layers = append(m.Layers, kl.before)
+		}
 		m.Layers = append(m.Layers, kl.layer)
 	}
 	if m.input == nil && km.BuildInputShape != nil {

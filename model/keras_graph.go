@@ -26,7 +26,8 @@ func (km *kerasModel) functional() (*Model, error) {
 		return nil, err
 	}
 	type pending struct {
-		node    *Node
+		node    *Node // what other layers read
+		head    *Node // what reads the inbound layers: node, or the layer before it
 		inbound []string
 		state   int // 0 unresolved, 1 resolving, 2 resolved
 	}
@@ -56,6 +57,11 @@ func (km *kerasModel) functional() (*Model, error) {
 				axes[kl.layer] = kl.axis
 			}
 			p.node = &Node{layer: kl.layer}
+			p.head = p.node
+			if kl.before != nil {
+				p.head = &Node{layer: kl.before}
+				p.node.in = []*Node{p.head}
+			}
 			if p.inbound, err = inboundNames(e.InboundNodes); err != nil {
 				return nil, fmt.Errorf("%s (%s): inbound_nodes: %w", name, e.ClassName, err)
 			}
@@ -103,7 +109,7 @@ func (km *kerasModel) functional() (*Model, error) {
 			i := slices.Index(cycle, ref)
 			return nil, fmt.Errorf("layers %s form a cycle", strings.Join(append(cycle[i:], ref), " → "))
 		}
-		p.node.in = append(p.node.in, q.node)
+		p.head.in = append(p.head.in, q.node)
 		if q.state == 0 {
 			q.state = 1
 			stack = append(stack, frame{name: ref})

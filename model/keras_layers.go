@@ -53,6 +53,16 @@ var (
 			{key: "groups", def: 1.0, read: true}, // tf.keras writes it, Keras 3 refuses it
 			initField("bias_initializer", "zeros"),
 		}, nulls("depthwise_regularizer", "bias_regularizer", "activity_regularizer", "depthwise_constraint", "bias_constraint")...),
+		// tf.keras writes Conv's kernel fields too, unused.
+		"SeparableConv2D": append([]kerasField{
+			channelsLast,
+			{key: "dilation_rate", def: []any{1.0, 1.0}, alt: []any{1.0}},
+			{key: "groups", def: 1.0, read: true},
+			initField("bias_initializer", "zeros"),
+			{key: "kernel_initializer", def: initializerObject("glorot_uniform"), init: "glorot_uniform", read: true},
+			{key: "kernel_regularizer", read: true}, {key: "kernel_constraint", read: true},
+		}, nulls("depthwise_regularizer", "pointwise_regularizer", "bias_regularizer", "activity_regularizer",
+			"depthwise_constraint", "pointwise_constraint", "bias_constraint")...),
 		"Dense":                  weightsDefault,
 		"MaxPooling2D":           {channelsLast},
 		"AveragePooling2D":       {channelsLast},
@@ -149,9 +159,10 @@ func jsonText(v any) string {
 
 // kerasLayer is a layer read from a Keras config.
 type kerasLayer struct {
-	layer nn.Layer
-	input []int // from batch_input_shape or batch_shape, if the config has one
-	axis  int   // a positive axis the layer must find last (BatchNormalization, Softmax), or 0
+	layer  nn.Layer
+	before nn.Layer // a layer the config also stands for, which feeds layer (a SeparableConv2D's depthwise half), or nil
+	input  []int    // from batch_input_shape or batch_shape, if the config has one
+	axis   int      // a positive axis the layer must find last (BatchNormalization, Softmax), or 0
 }
 
 // layerFromKeras makes the layer a Keras config describes: the config of
@@ -230,6 +241,8 @@ func layerFromKeras(class string, cfg map[string]any) (kerasLayer, error) {
 		if v, ok := cfg["activation"].(map[string]any); ok {
 			cfg["activation"] = v["config"] // Keras 3 may write a function as an object
 		}
+	case "SeparableConv2D":
+		return separableFromKeras(kl, cfg, where)
 	case "Dropout":
 		delete(cfg, "seed") // convnet draws from the model's source
 	case "LeakyReLU":
@@ -250,6 +263,54 @@ func layerFromKeras(class string, cfg map[string]any) (kerasLayer, error) {
 		return kerasLayer{}, fmt.Errorf("%s: %w", where, err)
 	}
 	kl.layer = l
+	return kl, nil
+}
+
+// separableFromKeras reads what is left of a SeparableConv2D's config
+// (Keras's fields checked) as the two layers it computes: a
+// DepthwiseConv2D without bias or activation, named after it with
+// "_depthwise", then a 1x1 Conv2D with the bias and the activation, which
+// keeps its name.
+func separableFromKeras(kl kerasLayer, cfg map[string]any, where string) (kerasLayer, error) {
+	inits := map[string]string{}
+	for _, key := range []string{"depthwise_initializer", "pointwise_initializer"} {
+		if v, ok := cfg[key]; ok {
+			init := initializerName(v)
+			if init == "" || init == "ones" {
+				return kerasLayer{}, fmt.Errorf("%s: %s = %s: convnet supports only glorot_uniform, glorot_normal, he_uniform, he_normal or zeros", where, key, jsonText(v))
+			}
+			inits[key] = init
+			delete(cfg, key)
+		}
+	}
+	if v, ok := cfg["activation"].(map[string]any); ok {
+		cfg["activation"] = v["config"] // Keras 3 may write a function as an object
+	}
+	name, _ := cfg["name"].(string)
+	depthwise := map[string]any{"use_bias": false, "depthwise_initializer": inits["depthwise_initializer"]}
+	pointwise := map[string]any{"kernel_size": 1.0, "kernel_initializer": inits["pointwise_initializer"]}
+	if name != "" {
+		depthwise["name"] = name + "_depthwise"
+	}
+	for key, v := range cfg {
+		switch key {
+		case "kernel_size", "strides", "padding", "depth_multiplier":
+			depthwise[key] = v
+		case "name", "filters", "use_bias", "activation":
+			pointwise[key] = v
+		default:
+			return kerasLayer{}, fmt.Errorf("%s: unknown field %q", where, key)
+		}
+	}
+	d, err := nn.FromConfig("DepthwiseConv2D", depthwise)
+	if err != nil {
+		return kerasLayer{}, fmt.Errorf("%s: %w", where, err)
+	}
+	p, err := nn.FromConfig("Conv2D", pointwise)
+	if err != nil {
+		return kerasLayer{}, fmt.Errorf("%s: %w", where, err)
+	}
+	kl.layer, kl.before = p, d
 	return kl, nil
 }
 
