@@ -33,6 +33,7 @@ func FuzzParseArchitecture(f *testing.F) {
 		}
 		f.Add(b)
 	}
+	f.Add([]byte(separableDoc("")))
 	f.Add([]byte(`{"input_shape": [8, 8, 1], "layers": [{"class_name": "Conv2D", "config": {"filters": 2, "kernel_size": [3, 3]}},
 		{"class_name": "Flatten", "config": {}}, {"class_name": "Dense", "config": {"units": 3, "activation": "softmax"}}]}`))
 
