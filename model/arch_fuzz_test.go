@@ -19,7 +19,7 @@ import (
 //
 //	go test ./model/ -run '^$' -fuzz '^FuzzParseArchitecture$' -fuzztime 60s -fuzzminimizetime 1s
 func FuzzParseArchitecture(f *testing.F) {
-	for _, name := range []string{"tutorial_sequential.json", "residual_functional.json", "residual_keras3.json"} {
+	for _, name := range []string{"tutorial_sequential.json", "residual_functional.json", "residual_keras3.json", "mobilenet_keras3.json"} {
 		b, err := os.ReadFile(filepath.Join("testdata", "keras", name))
 		if err != nil {
 			f.Fatal(err)

@@ -267,3 +267,52 @@ func TestKerasSeparableConv2DGraph(t *testing.T) {
 		t.Errorf("the loaded model predicts %v, the saved one %v", b.Data, a.Data)
 	}
 }
+
+// TestKerasMobileNetV2 reads the first blocks of Keras's MobileNetV2
+// (testdata/keras/mobilenet_keras3.json) and counts its parameters as
+// Keras's summary would, by hand: Conv1 3·3·1·16 = 144 and its batch
+// normalization 4·16 = 64; block 0, a depthwise 3·3·16 = 144, 64, a
+// projection 16·8 = 128, 32; blocks 1 and 2, an expansion 8·48 = 384, 192,
+// a depthwise 3·3·48 = 432, 192, a projection 48·8 = 384, 32, each; Conv_1
+// 8·1280 = 10,240, 5,120; the classifier 1280·28+28 = 35,868. Half of each
+// batch normalization's (the moving statistics) is not trainable: 3,056 of
+// 55,036. The model trains, saves and loads back.
+func TestKerasMobileNetV2(t *testing.T) {
+	m := readKeras(t, "mobilenet_keras3.json")
+	tr, non := m.ParamCount()
+	if tr+non != 55036 || non != 3056 {
+		t.Errorf("ParamCount %d + %d, want 51,980 + 3,056", tr, non)
+	}
+	types := map[string]int{}
+	for _, l := range m.Layers {
+		types[l.Type()]++
+	}
+	if types["DepthwiseConv2D"] != 3 || types["ZeroPadding2D"] != 1 || types["Add"] != 1 || types["ReLU"] != 7 || !m.IsGraph() {
+		t.Errorf("layer types %v", types)
+	}
+	if err := m.Compile(&optim.RMSprop{}, nn.CrossEntropy{Sparse: true}); err != nil {
+		t.Fatal(err)
+	}
+	x, y := tensor.New(2, 32, 32, 1), tensor.FromData([]float32{3, 17}, 2)
+	rng := rand.New(rand.NewPCG(6, 7))
+	for i := range x.Data {
+		x.Data[i] = float32(rng.NormFloat64())
+	}
+	if loss, _ := m.TrainStep(x, y); math.IsNaN(loss) || loss <= 0 {
+		t.Errorf("loss %v", loss)
+	}
+	path := filepath.Join(t.TempDir(), "mobilenet.safetensors")
+	if err := Save(path, m, SaveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := tensor.New(2, 28), tensor.New(2, 28)
+	m.Predict(a, x)
+	back.Predict(b, x)
+	if !slices.Equal(a.Data, b.Data) {
+		t.Errorf("the loaded model predicts differently")
+	}
+}

@@ -26,7 +26,13 @@ import (
 //     class_name, inbound_nodes [[["name", 0, 0, {}]]], BatchNormalization's
 //     axis [3] as built);
 //   - residual_keras3.json: the same network as Keras 3 writes it (dtype
-//     policies, batch_shape, inbound nodes of __keras_tensor__ arguments).
+//     policies, batch_shape, inbound nodes of __keras_tensor__ arguments);
+//   - mobilenet_keras3.json: the first blocks of Keras's
+//     applications.MobileNetV2 (alpha 0.35, a 32x32x1 input, 28 classes),
+//     its layers named and configured as keras/src/applications/
+//     mobilenet_v2.py builds them (ReLU(6.0), ZeroPadding2D before the
+//     stride-2 DepthwiseConv2D, inverted residual blocks joined by Add),
+//     laid out as Keras 3 writes them.
 func readKeras(t testing.TB, name string) *Model {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", "keras", name))
