@@ -84,3 +84,19 @@ func BenchmarkPresets(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTrainStepMobileNet times one training step at batch 100 of the
+// first blocks of Keras's MobileNetV2 (testdata/keras/mobilenet_keras3.json):
+// depthwise and 1x1 convolutions, batch normalization, ReLU6.
+func BenchmarkTrainStepMobileNet(b *testing.B) {
+	m := readKeras(b, "mobilenet_keras3.json")
+	if err := m.Compile(&optim.RMSprop{}, nn.CrossEntropy{Sparse: true}); err != nil {
+		b.Fatal(err)
+	}
+	x, y := randomBatch(m, 100, 1)
+	m.TrainStep(x, y)
+	for b.Loop() {
+		m.TrainStep(x, y)
+	}
+	b.ReportMetric(float64(100*b.N)/b.Elapsed().Seconds(), "images/s")
+}

@@ -151,13 +151,7 @@ func (a activation) backward(dz, dy, y []float32, cols int) {
 	case actReLU:
 		kernels.ReLUGrad(dz, dy, y)
 	case actClippedReLU:
-		for i, v := range y {
-			if v > 0 && v < a.alpha {
-				dz[i] = dy[i]
-			} else {
-				dz[i] = 0
-			}
-		}
+		kernels.ClampGrad(dz, dy, y, a.alpha)
 	case actLeakyReLU:
 		for i, v := range y {
 			if v > 0 {

@@ -58,6 +58,23 @@ func ReLUGrad(dz, dy, y []float32) {
 	}
 }
 
+// ClampGrad sets dz = dy where 0 < y < hi and 0 elsewhere, for the output
+// y of Clamp with a finite hi > 0 (a ReLU6's). dz may alias dy. No branch
+// depends on the data: for y ≥ +0 the float order is the order of the bits,
+// so 0 < y < hi exactly when bits(y)-1 < bits(hi)-1 as unsigned integers,
+// which -0, the negatives and NaN (bits above hi's) never are.
+//
+//	for i: dz[i] = dy[i] if 0 < y[i] < hi else 0
+func ClampGrad(dz, dy, y []float32, hi float32) {
+	dz, dy = dz[:len(y)], dy[:len(y)]
+	lim := uint64(math.Float32bits(hi) - 1)
+	for i, v := range y {
+		// All ones when bits(v)-1 < lim: the subtraction borrows.
+		keep := uint32((uint64(math.Float32bits(v)-1) - lim) >> 32)
+		dz[i] = math.Float32frombits(math.Float32bits(dy[i]) & keep)
+	}
+}
+
 // ReLUGradSum is [ReLUGrad] that also adds the column sums of dz (rows of
 // len(sum) values) into sum: the bias gradient of a layer ending in ReLU,
 // computed in the same pass.

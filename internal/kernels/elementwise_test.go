@@ -178,3 +178,28 @@ func testClamp(t *testing.T) {
 		}
 	}
 }
+
+// TestClampGrad checks ClampGrad against the comparison it stands for, on
+// zeros of both signs, infinities, values at and around hi, and NaN.
+func TestClampGrad(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, hi := range []float32{6, 0.5, 1e-30, math.MaxFloat32} {
+		y := special(rng, 200)
+		y[1], y[2], y[4] = hi, math.Nextafter32(hi, 0), math.Nextafter32(hi, float32(math.Inf(1)))
+		y[5] = float32(math.NaN())
+		dy := randSlice(rng, len(y))
+		dz := make([]float32, len(y))
+		ClampGrad(dz, dy, y, hi)
+		inPlace := append([]float32(nil), dy...)
+		ClampGrad(inPlace, inPlace, y, hi)
+		for i, v := range y {
+			want := float32(0)
+			if v > 0 && v < hi {
+				want = dy[i]
+			}
+			if dz[i] != want || inPlace[i] != want {
+				t.Fatalf("ClampGrad hi=%v: y=%v dy=%v gives %v (in place %v), want %v", hi, v, dy[i], dz[i], inPlace[i], want)
+			}
+		}
+	}
+}
