@@ -209,8 +209,14 @@ func mulAddScalar(y []float32, v float32, b []float32) {
 
 // filterChannels is how many output channels one item of the kernel
 // gradient takes: items split the channels, so that each weight's sum runs
-// in one fixed order whatever the number of workers.
-const filterChannels = 16
+// in one fixed order whatever the number of workers. Blocks of 64 keep
+// four sums of 16 in flight; narrower layers take 16, to share the work.
+func (l *DepthwiseConv2D) filterChannels() int {
+	if l.f >= 128 {
+		return 64
+	}
+	return 16
+}
 
 func (l *DepthwiseConv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	checkGrad(l, dy, l.y)
@@ -222,7 +228,7 @@ func (l *DepthwiseConv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 		dz = l.dz
 	}
 	l.n, l.dzRun = n, dz
-	blocks := (l.f + filterChannels - 1) / filterChannels
+	blocks := (l.f + l.filterChannels() - 1) / l.filterChannels()
 	kernels.ParallelFor(blocks, blocks, l.filterFn)
 	if !l.skipDx {
 		l.dx = l.grad(l.dx, n, l.in[0], l.in[1], l.in[2])
@@ -242,19 +248,28 @@ func (l *DepthwiseConv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 }
 
 // filterBlock adds the kernel and bias gradients of the output channels
-// [b·filterChannels, (b+1)·filterChannels).
+// [b·w, (b+1)·w), w = filterChannels(). With one kernel per channel, the
+// cells whose windows lie inside the image go to
+// kernels.DepthwiseFilterCells, row by row after the others.
 func (l *DepthwiseConv2D) filterBlock(_, b int) {
 	g, c, m, f := &l.g, l.g.C, l.m, l.f
-	o0, o1 := b*filterChannels, min((b+1)*filterChannels, f)
+	o0, o1 := b*l.filterChannels(), min((b+1)*l.filterChannels(), f)
 	dw := l.kernel.Grad.Data
 	for i := range l.n {
 		x := l.x.Data[i*g.H*g.W*c : (i+1)*g.H*g.W*c]
 		dz := l.dzRun.Data[i*g.OH*g.OW*f : (i+1)*g.OH*g.OW*f]
 		for oy := range g.OH {
+			lo, hi := 0, 0
+			if iy := oy*g.SH - g.PadTop; m == 1 && iy >= 0 && iy+g.KH <= g.H {
+				lo, hi = l.inner[0], l.inner[1]
+			}
 			for ox := range g.OW {
 				d := dz[(oy*g.OW+ox)*f:][o0:o1]
 				if l.bias != nil {
 					kernels.AddTo(l.bias.Grad.Data[o0:o1], d)
+				}
+				if ox >= lo && ox < hi {
+					continue
 				}
 				ky0, ky1, kx0, kx1, iy, ix := l.taps(oy, ox)
 				for ky := ky0; ky < ky1; ky++ {
@@ -270,6 +285,10 @@ func (l *DepthwiseConv2D) filterBlock(_, b int) {
 						}
 					}
 				}
+			}
+			if hi > lo {
+				_, _, _, _, iy, ix := l.taps(oy, lo)
+				kernels.DepthwiseFilterCells(dw[o0:], x[(iy*g.W+ix)*c+o0:], dz[(oy*g.OW+lo)*f+o0:], hi-lo, c, o1-o0, g.SW*c, g.KH, g.KW, g.W*c)
 			}
 		}
 	}

@@ -72,6 +72,7 @@ func TestDepthwiseConv2DIsBlockDiagonalConv2D(t *testing.T) {
 		{20, 1, [2]int{5, 3}, [2]int{1, 2}, "valid", "tanh", [2]int{7, 8}},
 		{20, 1, [2]int{5, 3}, [2]int{1, 1}, "valid", "", [2]int{7, 8}},
 		{64, 1, [2]int{3, 3}, [2]int{1, 1}, "same", "relu", [2]int{9, 10}},
+		{144, 1, [2]int{3, 3}, [2]int{2, 2}, "same", "relu", [2]int{6, 7}},
 	} {
 		c, m := tc.c, tc.m
 		in := []int{tc.in[0], tc.in[1], c}
@@ -132,14 +133,20 @@ func TestDepthwiseConv2DIsBlockDiagonalConv2D(t *testing.T) {
 
 // Results must not depend on the number of cores.
 func TestDepthwiseConv2DSameResultAnyGOMAXPROCS(t *testing.T) {
+	for _, tc := range []struct{ c, m int }{{20, 2}, {160, 1}} {
+		testDepthwiseAnyGOMAXPROCS(t, tc.c, tc.m)
+	}
+}
+
+func testDepthwiseAnyGOMAXPROCS(t *testing.T, c, m int) {
 	run := func(procs int) [][]float32 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-		l := &nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Padding: "same", DepthMultiplier: 2, Activation: "relu"}
-		if _, err := l.Build([]int{9, 9, 20}, rand.New(rand.NewPCG(5, 6))); err != nil {
+		l := &nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Padding: "same", DepthMultiplier: m, Activation: "relu"}
+		if _, err := l.Build([]int{9, 9, c}, rand.New(rand.NewPCG(5, 6))); err != nil {
 			t.Fatal(err)
 		}
 		rng := rand.New(rand.NewPCG(7, 8))
-		x := tensor.New(13, 9, 9, 20)
+		x := tensor.New(13, 9, 9, c)
 		for i := range x.Data {
 			x.Data[i] = float32(rng.NormFloat64())
 		}
@@ -154,7 +161,7 @@ func TestDepthwiseConv2DSameResultAnyGOMAXPROCS(t *testing.T) {
 	one, two, four := run(1), run(2), run(4)
 	for i, what := range []string{"y", "dx", "kernel grad", "bias grad"} {
 		if !slices.Equal(one[i], two[i]) || !slices.Equal(one[i], four[i]) {
-			t.Errorf("DepthwiseConv2D %s differs between GOMAXPROCS 1, 2 and 4", what)
+			t.Errorf("DepthwiseConv2D (%d channels, multiplier %d): %s differs between GOMAXPROCS 1, 2 and 4", c, m, what)
 		}
 	}
 }

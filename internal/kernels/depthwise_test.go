@@ -67,3 +67,42 @@ func TestDepthwiseCells(t *testing.T) {
 	}()
 	DepthwiseCells(make([]float32, 32), nil, make([]float32, 40), make([]float32, 9*16), 2, 16, 16, 3, 3, 48)
 }
+
+// TestDepthwiseFilterCells compares DepthwiseFilterCells with the sums
+// computed in float64, on parts of the channels (width of c, from an
+// offset) as the layer's channel blocks call it.
+func TestDepthwiseFilterCells(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, tc := range []struct{ cells, c, off, width, s, kh, kw, imgW int }{
+		{5, 16, 0, 16, 1, 3, 3, 9}, {4, 80, 16, 64, 2, 3, 3, 11}, {7, 96, 0, 96, 1, 3, 3, 9}, {3, 40, 32, 8, 1, 3, 2, 6},
+		{6, 64, 0, 48, 1, 5, 5, 12}, {2, 20, 0, 20, 2, 3, 3, 8}, {1, 1, 0, 1, 1, 1, 1, 1}, {3, 128, 64, 64, 1, 1, 3, 5},
+	} {
+		ld, sx := tc.imgW*tc.c, tc.s*tc.c
+		x := make([]float32, tc.off+(tc.kh-1)*ld+(tc.cells-1)*sx+(tc.kw-1)*tc.c+tc.width)
+		dz := make([]float32, tc.off+(tc.cells-1)*tc.c+tc.width)
+		dw := make([]float32, tc.off+(tc.kh*tc.kw-1)*tc.c+tc.width)
+		for _, s := range [][]float32{x, dz, dw} {
+			for i := range s {
+				s[i] = float32(rng.NormFloat64())
+			}
+		}
+		want := make([]float64, len(dw))
+		for i, v := range dw {
+			want[i] = float64(v)
+		}
+		for tap := range tc.kh * tc.kw {
+			ky, kx := tap/tc.kw, tap%tc.kw
+			for j := range tc.width {
+				for n := range tc.cells {
+					want[tc.off+tap*tc.c+j] += float64(x[tc.off+n*sx+ky*ld+kx*tc.c+j]) * float64(dz[tc.off+n*tc.c+j])
+				}
+			}
+		}
+		DepthwiseFilterCells(dw[tc.off:], x[tc.off:], dz[tc.off:], tc.cells, tc.c, tc.width, sx, tc.kh, tc.kw, ld)
+		for i, v := range dw {
+			if math.Abs(float64(v)-want[i]) > 1e-5*max(1, math.Abs(want[i])) {
+				t.Fatalf("%+v: dw[%d] = %v, want %v", tc, i, v, want[i])
+			}
+		}
+	}
+}

@@ -124,3 +124,22 @@ var depthwiseAVX512 = [...]func(y, init, x, w *float32, cells, c, is, sx, kh, kw
 //
 //go:noescape
 func clampAVX512(y, z *float32, n int, hi float32)
+
+// depthwiseFilter1AVX512 to depthwiseFilter4AVX512 run
+// DepthwiseFilterCells on 16·nv channels (nv = 1..4).
+//
+//go:noescape
+func depthwiseFilter1AVX512(dw, x, dz *float32, cells, c, sx, kh, kw, ld int)
+
+//go:noescape
+func depthwiseFilter2AVX512(dw, x, dz *float32, cells, c, sx, kh, kw, ld int)
+
+//go:noescape
+func depthwiseFilter3AVX512(dw, x, dz *float32, cells, c, sx, kh, kw, ld int)
+
+//go:noescape
+func depthwiseFilter4AVX512(dw, x, dz *float32, cells, c, sx, kh, kw, ld int)
+
+var depthwiseFilterAVX512 = [...]func(dw, x, dz *float32, cells, c, sx, kh, kw, ld int){
+	depthwiseFilter1AVX512, depthwiseFilter2AVX512, depthwiseFilter3AVX512, depthwiseFilter4AVX512,
+}

@@ -1683,6 +1683,230 @@ depthwise4AVX512_done:
 	VZEROUPPER
 	RET
 
+// func depthwiseFilter1AVX512(dw *float32, x *float32, dz *float32, cells int, c int, sx int, kh int, kw int, ld int)
+// Requires: AVX, AVX512F
+TEXT ·depthwiseFilter1AVX512(SB), NOSPLIT, $0-72
+	MOVQ dw+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ dz+16(FP), DX
+	MOVQ c+32(FP), BX
+	MOVQ sx+40(FP), SI
+	MOVQ ld+64(FP), DI
+
+	// Strides in bytes; ld becomes the step from the end of a kernel row to the next row's start.
+	SHLQ  $0x02, BX
+	SHLQ  $0x02, SI
+	SHLQ  $0x02, DI
+	MOVQ  kw+56(FP), R8
+	IMULQ BX, R8
+	SUBQ  R8, DI
+	MOVQ  kh+48(FP), R11
+
+depthwiseFilter1AVX512_row:
+	MOVQ kw+56(FP), R12
+
+depthwiseFilter1AVX512_tap:
+	VMOVUPS (AX), Z0
+	MOVQ    CX, R8
+	MOVQ    DX, R9
+	MOVQ    cells+24(FP), R10
+	TESTQ   R10, R10
+	JZ      depthwiseFilter1AVX512_next
+
+depthwiseFilter1AVX512_cell:
+	VMOVUPS     (R8), Z1
+	VFMADD231PS (R9), Z1, Z0
+	ADDQ        SI, R8
+	ADDQ        BX, R9
+	DECQ        R10
+	JNZ         depthwiseFilter1AVX512_cell
+
+depthwiseFilter1AVX512_next:
+	VMOVUPS Z0, (AX)
+	ADDQ    BX, AX
+	ADDQ    BX, CX
+	DECQ    R12
+	JNZ     depthwiseFilter1AVX512_tap
+	ADDQ    DI, CX
+	DECQ    R11
+	JNZ     depthwiseFilter1AVX512_row
+	VZEROUPPER
+	RET
+
+// func depthwiseFilter2AVX512(dw *float32, x *float32, dz *float32, cells int, c int, sx int, kh int, kw int, ld int)
+// Requires: AVX, AVX512F
+TEXT ·depthwiseFilter2AVX512(SB), NOSPLIT, $0-72
+	MOVQ dw+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ dz+16(FP), DX
+	MOVQ c+32(FP), BX
+	MOVQ sx+40(FP), SI
+	MOVQ ld+64(FP), DI
+
+	// Strides in bytes; ld becomes the step from the end of a kernel row to the next row's start.
+	SHLQ  $0x02, BX
+	SHLQ  $0x02, SI
+	SHLQ  $0x02, DI
+	MOVQ  kw+56(FP), R8
+	IMULQ BX, R8
+	SUBQ  R8, DI
+	MOVQ  kh+48(FP), R11
+
+depthwiseFilter2AVX512_row:
+	MOVQ kw+56(FP), R12
+
+depthwiseFilter2AVX512_tap:
+	VMOVUPS (AX), Z0
+	VMOVUPS 64(AX), Z2
+	MOVQ    CX, R8
+	MOVQ    DX, R9
+	MOVQ    cells+24(FP), R10
+	TESTQ   R10, R10
+	JZ      depthwiseFilter2AVX512_next
+
+depthwiseFilter2AVX512_cell:
+	VMOVUPS     (R8), Z1
+	VFMADD231PS (R9), Z1, Z0
+	VMOVUPS     64(R8), Z1
+	VFMADD231PS 64(R9), Z1, Z2
+	ADDQ        SI, R8
+	ADDQ        BX, R9
+	DECQ        R10
+	JNZ         depthwiseFilter2AVX512_cell
+
+depthwiseFilter2AVX512_next:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z2, 64(AX)
+	ADDQ    BX, AX
+	ADDQ    BX, CX
+	DECQ    R12
+	JNZ     depthwiseFilter2AVX512_tap
+	ADDQ    DI, CX
+	DECQ    R11
+	JNZ     depthwiseFilter2AVX512_row
+	VZEROUPPER
+	RET
+
+// func depthwiseFilter3AVX512(dw *float32, x *float32, dz *float32, cells int, c int, sx int, kh int, kw int, ld int)
+// Requires: AVX, AVX512F
+TEXT ·depthwiseFilter3AVX512(SB), NOSPLIT, $0-72
+	MOVQ dw+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ dz+16(FP), DX
+	MOVQ c+32(FP), BX
+	MOVQ sx+40(FP), SI
+	MOVQ ld+64(FP), DI
+
+	// Strides in bytes; ld becomes the step from the end of a kernel row to the next row's start.
+	SHLQ  $0x02, BX
+	SHLQ  $0x02, SI
+	SHLQ  $0x02, DI
+	MOVQ  kw+56(FP), R8
+	IMULQ BX, R8
+	SUBQ  R8, DI
+	MOVQ  kh+48(FP), R11
+
+depthwiseFilter3AVX512_row:
+	MOVQ kw+56(FP), R12
+
+depthwiseFilter3AVX512_tap:
+	VMOVUPS (AX), Z0
+	VMOVUPS 64(AX), Z2
+	VMOVUPS 128(AX), Z3
+	MOVQ    CX, R8
+	MOVQ    DX, R9
+	MOVQ    cells+24(FP), R10
+	TESTQ   R10, R10
+	JZ      depthwiseFilter3AVX512_next
+
+depthwiseFilter3AVX512_cell:
+	VMOVUPS     (R8), Z1
+	VFMADD231PS (R9), Z1, Z0
+	VMOVUPS     64(R8), Z1
+	VFMADD231PS 64(R9), Z1, Z2
+	VMOVUPS     128(R8), Z1
+	VFMADD231PS 128(R9), Z1, Z3
+	ADDQ        SI, R8
+	ADDQ        BX, R9
+	DECQ        R10
+	JNZ         depthwiseFilter3AVX512_cell
+
+depthwiseFilter3AVX512_next:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z2, 64(AX)
+	VMOVUPS Z3, 128(AX)
+	ADDQ    BX, AX
+	ADDQ    BX, CX
+	DECQ    R12
+	JNZ     depthwiseFilter3AVX512_tap
+	ADDQ    DI, CX
+	DECQ    R11
+	JNZ     depthwiseFilter3AVX512_row
+	VZEROUPPER
+	RET
+
+// func depthwiseFilter4AVX512(dw *float32, x *float32, dz *float32, cells int, c int, sx int, kh int, kw int, ld int)
+// Requires: AVX, AVX512F
+TEXT ·depthwiseFilter4AVX512(SB), NOSPLIT, $0-72
+	MOVQ dw+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ dz+16(FP), DX
+	MOVQ c+32(FP), BX
+	MOVQ sx+40(FP), SI
+	MOVQ ld+64(FP), DI
+
+	// Strides in bytes; ld becomes the step from the end of a kernel row to the next row's start.
+	SHLQ  $0x02, BX
+	SHLQ  $0x02, SI
+	SHLQ  $0x02, DI
+	MOVQ  kw+56(FP), R8
+	IMULQ BX, R8
+	SUBQ  R8, DI
+	MOVQ  kh+48(FP), R11
+
+depthwiseFilter4AVX512_row:
+	MOVQ kw+56(FP), R12
+
+depthwiseFilter4AVX512_tap:
+	VMOVUPS (AX), Z0
+	VMOVUPS 64(AX), Z2
+	VMOVUPS 128(AX), Z3
+	VMOVUPS 192(AX), Z4
+	MOVQ    CX, R8
+	MOVQ    DX, R9
+	MOVQ    cells+24(FP), R10
+	TESTQ   R10, R10
+	JZ      depthwiseFilter4AVX512_next
+
+depthwiseFilter4AVX512_cell:
+	VMOVUPS     (R8), Z1
+	VFMADD231PS (R9), Z1, Z0
+	VMOVUPS     64(R8), Z1
+	VFMADD231PS 64(R9), Z1, Z2
+	VMOVUPS     128(R8), Z1
+	VFMADD231PS 128(R9), Z1, Z3
+	VMOVUPS     192(R8), Z1
+	VFMADD231PS 192(R9), Z1, Z4
+	ADDQ        SI, R8
+	ADDQ        BX, R9
+	DECQ        R10
+	JNZ         depthwiseFilter4AVX512_cell
+
+depthwiseFilter4AVX512_next:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z2, 64(AX)
+	VMOVUPS Z3, 128(AX)
+	VMOVUPS Z4, 192(AX)
+	ADDQ    BX, AX
+	ADDQ    BX, CX
+	DECQ    R12
+	JNZ     depthwiseFilter4AVX512_tap
+	ADDQ    DI, CX
+	DECQ    R11
+	JNZ     depthwiseFilter4AVX512_row
+	VZEROUPPER
+	RET
+
 // func bnSum16AVX512(sum *float64, x *float32, rows int, ld int)
 // Requires: AVX, AVX512F
 TEXT ·bnSum16AVX512(SB), NOSPLIT, $0-32

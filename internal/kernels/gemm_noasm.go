@@ -27,3 +27,6 @@ func bnGradInputVec(dx, dy, x []float32, mean, invStd, scale, sum, sumXhat []flo
 var depthwiseAVX512 [4]func(y, init, x, w *float32, cells, c, is, sx, kh, kw, ld int)
 
 func clampAVX512(y, z *float32, n int, hi float32) { panic("kernels: no AVX-512") }
+
+// depthwiseFilterAVX512 is never called without AVX-512.
+var depthwiseFilterAVX512 [4]func(dw, x, dz *float32, cells, c, sx, kh, kw, ld int)

@@ -86,4 +86,76 @@ func depthwiseKernels() {
 	for nv := 1; nv <= 4; nv++ {
 		depthwise(fmt.Sprintf("depthwise%dAVX512", nv), nv)
 	}
+	for nv := 1; nv <= 4; nv++ {
+		depthwiseFilter(fmt.Sprintf("depthwiseFilter%dAVX512", nv), nv)
+	}
+}
+
+// depthwiseFilter emits the kernel gradient of a depthwise convolution over
+// cells output cells whose windows lie inside the image, for nv vectors of
+// 16 channels:
+//
+//	for ky < kh, kx < kw, j < 16·nv:
+//		dw[(ky*kw+kx)*c + j] += Σ_{n < cells} x[n*sx + ky*ld + kx*c + j] · dz[n*c + j]
+//
+// Strides c, sx and ld count floats; each weight's sum is kept in a
+// register over the cells, which it takes in order.
+func depthwiseFilter(name string, nv int) {
+	TEXT(name, NOSPLIT, "func(dw, x, dz *float32, cells, c, sx, kh, kw, ld int)")
+	dw := Load(Param("dw"), GP64())
+	x := Load(Param("x"), GP64())
+	dz := Load(Param("dz"), GP64())
+	c := Load(Param("c"), GP64())
+	sx := Load(Param("sx"), GP64())
+	ld := Load(Param("ld"), GP64())
+	Comment("Strides in bytes; ld becomes the step from the end of a kernel row to the next row's start.")
+	SHLQ(U8(2), c)
+	SHLQ(U8(2), sx)
+	SHLQ(U8(2), ld)
+	kwb := GP64()
+	Load(Param("kw"), kwb)
+	IMULQ(c, kwb)
+	SUBQ(kwb, ld)
+	acc, t := make([]VecVirtual, nv), make([]VecVirtual, nv)
+	for v := range acc {
+		acc[v], t[v] = ZMM(), ZMM()
+	}
+	xt, xp, dp, n, ry, rx := GP64(), GP64(), GP64(), GP64(), GP64(), GP64()
+	row, tap, cell, next, done := name+"_row", name+"_tap", name+"_cell", name+"_next", name+"_done"
+	MOVQ(x, xt)
+	Load(Param("kh"), ry)
+	Label(row)
+	Load(Param("kw"), rx)
+	Label(tap)
+	for v := range nv {
+		VMOVUPS(Mem{Base: dw, Disp: 64 * v}, acc[v])
+	}
+	MOVQ(xt, xp)
+	MOVQ(dz, dp)
+	Load(Param("cells"), n)
+	TESTQ(n, n)
+	JZ(LabelRef(next))
+	Label(cell)
+	for v := range nv {
+		VMOVUPS(Mem{Base: xp, Disp: 64 * v}, t[v])
+		VFMADD231PS(Mem{Base: dp, Disp: 64 * v}, t[v], acc[v])
+	}
+	ADDQ(sx, xp)
+	ADDQ(c, dp)
+	DECQ(n)
+	JNZ(LabelRef(cell))
+	Label(next)
+	for v := range nv {
+		VMOVUPS(acc[v], Mem{Base: dw, Disp: 64 * v})
+	}
+	ADDQ(c, dw)
+	ADDQ(c, xt)
+	DECQ(rx)
+	JNZ(LabelRef(tap))
+	ADDQ(ld, xt)
+	DECQ(ry)
+	JNZ(LabelRef(row))
+	Label(done)
+	VZEROUPPER()
+	RET()
 }
