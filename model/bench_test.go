@@ -27,8 +27,10 @@ func tutorial(b testing.TB) *Sequential {
 
 // BenchmarkTrainStep times one training step of the tutorial model at batch
 // 100 on random inputs.
-func BenchmarkTrainStep(b *testing.B) {
-	m := tutorial(b)
+func BenchmarkTrainStep(b *testing.B) { trainSteps(b, tutorial(b)) }
+
+// trainSteps times training steps of m at batch 100 on random inputs.
+func trainSteps(b *testing.B, m *Sequential) {
 	x, y := randomBatch(m, 100, 1)
 	m.TrainStep(x, y)
 	for b.Loop() {
@@ -93,10 +95,5 @@ func BenchmarkTrainStepMobileNet(b *testing.B) {
 	if err := m.Compile(&optim.RMSprop{}, nn.CrossEntropy{Sparse: true}); err != nil {
 		b.Fatal(err)
 	}
-	x, y := randomBatch(m, 100, 1)
-	m.TrainStep(x, y)
-	for b.Loop() {
-		m.TrainStep(x, y)
-	}
-	b.ReportMetric(float64(100*b.N)/b.Elapsed().Seconds(), "images/s")
+	trainSteps(b, m)
 }

@@ -114,3 +114,11 @@ func checkSize(l Layer, what string, shape ...int) error {
 	}
 	return nil
 }
+
+// weights lists a layer's kernel and, if it has one, its bias.
+func weights(kernel, bias *Param) []*Param {
+	if bias == nil {
+		return []*Param{kernel}
+	}
+	return []*Param{kernel, bias}
+}

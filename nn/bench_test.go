@@ -34,21 +34,27 @@ func BenchmarkConv2D(b *testing.B) {
 		}
 		x := benchInput(b, 100, bc.h, bc.h, bc.c)
 		name := fmt.Sprintf("%dx%dx%d-%d-%dx%d", bc.h, bc.h, bc.c, bc.f, bc.k, bc.k)
-		flops := 2 * float64(100*bc.h*bc.h*bc.f*bc.k*bc.k*bc.c)
-		b.Run(name+"/forward", func(b *testing.B) {
-			for b.Loop() {
-				l.Forward(x, true)
-			}
-			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
-		y := l.Forward(x, true).Clone()
-		b.Run(name+"/backward", func(b *testing.B) {
-			for b.Loop() {
-				l.Backward(y)
-			}
-			b.ReportMetric(2*flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
+		forwardBackward(b, name, l, x, 2*float64(100*bc.h*bc.h*bc.f*bc.k*bc.k*bc.c))
 	}
+}
+
+// forwardBackward times l's Forward and Backward on x as two benchmarks,
+// reporting GFLOP/s for a forward pass of flops (the backward pass counts
+// twice as many).
+func forwardBackward(b *testing.B, name string, l nn.Layer, x *tensor.Tensor, flops float64) {
+	b.Run(name+"/forward", func(b *testing.B) {
+		for b.Loop() {
+			l.Forward(x, true)
+		}
+		b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
+	y := l.Forward(x, true).Clone()
+	b.Run(name+"/backward", func(b *testing.B) {
+		for b.Loop() {
+			l.Backward(y)
+		}
+		b.ReportMetric(2*flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
 }
 
 func BenchmarkDense(b *testing.B) {
@@ -115,19 +121,6 @@ func BenchmarkDepthwiseConv2D(b *testing.B) {
 		}
 		x := benchInput(b, 100, bc.h, bc.h, bc.c)
 		name := fmt.Sprintf("%dx%dx%d-3x3-s%d", bc.h, bc.h, bc.c, bc.s)
-		flops := 2 * float64(100*out[0]*out[1]*out[2]*9)
-		b.Run(name+"/forward", func(b *testing.B) {
-			for b.Loop() {
-				l.Forward(x, true)
-			}
-			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
-		y := l.Forward(x, true).Clone()
-		b.Run(name+"/backward", func(b *testing.B) {
-			for b.Loop() {
-				l.Backward(y)
-			}
-			b.ReportMetric(2*flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
+		forwardBackward(b, name, l, x, 2*float64(100*out[0]*out[1]*out[2]*9))
 	}
 }

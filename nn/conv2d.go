@@ -80,12 +80,7 @@ func (l *Conv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 
 func (l *Conv2D) OutputShape() []int { return l.out }
 
-func (l *Conv2D) Params() []*Param {
-	if l.bias == nil {
-		return []*Param{l.kernel}
-	}
-	return []*Param{l.kernel, l.bias}
-}
+func (l *Conv2D) Params() []*Param { return weights(l.kernel, l.bias) }
 
 // Cost counts the kernel and bias, and one multiply-add per kernel weight
 // and output cell.
@@ -93,11 +88,7 @@ func (l *Conv2D) Cost(in []int) Cost {
 	if len(in) != 3 {
 		return Cost{}
 	}
-	k, s := l.KernelSize, orOne(l.Strides)
-	oh := windowOutput(in[0], k[0], s[0], l.Padding)
-	ow := windowOutput(in[1], k[1], s[1], l.Padding)
-	w := mulSat(int64(k[0]), int64(k[1]), int64(in[2]), int64(l.Filters))
-	return Cost{Params: addSat(w, biasSize(l.NoBias, l.Filters)), MACs: mulSat(int64(oh), int64(ow), w)}
+	return convCost(in, l.KernelSize, orOne(l.Strides), l.Padding, mulSat(int64(in[2]), int64(l.Filters)), l.Filters, l.NoBias)
 }
 
 func (l *Conv2D) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {

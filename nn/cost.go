@@ -50,6 +50,16 @@ func biasSize(noBias bool, n int) int64 {
 	return int64(n)
 }
 
+// convCost is the Cost of a convolution on an image of shape in (height,
+// width, channels): a kernel of k[0]·k[1]·perTap weights, one multiply-add
+// per weight and output cell, and a bias of outputs values unless noBias.
+func convCost(in []int, k, s [2]int, padding string, perTap int64, outputs int, noBias bool) Cost {
+	oh := windowOutput(in[0], k[0], s[0], padding)
+	ow := windowOutput(in[1], k[1], s[1], padding)
+	w := mulSat(int64(k[0]), int64(k[1]), perTap)
+	return Cost{Params: addSat(w, biasSize(noBias, outputs)), MACs: mulSat(int64(oh), int64(ow), w)}
+}
+
 // windowOutput returns the output length of a window (a convolution kernel
 // or a pooling window) of size k and stride s over in cells with padding
 // "valid" (or "") or "same", and 0 for what Build refuses.

@@ -68,12 +68,7 @@ func (l *Dense) Build(in []int, rng *rand.Rand) ([]int, error) {
 
 func (l *Dense) OutputShape() []int { return l.out }
 
-func (l *Dense) Params() []*Param {
-	if l.bias == nil {
-		return []*Param{l.kernel}
-	}
-	return []*Param{l.kernel, l.bias}
-}
+func (l *Dense) Params() []*Param { return weights(l.kernel, l.bias) }
 
 // Cost counts the kernel and bias, and one multiply-add per kernel weight.
 func (l *Dense) Cost(in []int) Cost {

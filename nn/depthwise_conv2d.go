@@ -102,12 +102,7 @@ func (l *DepthwiseConv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 
 func (l *DepthwiseConv2D) OutputShape() []int { return l.out }
 
-func (l *DepthwiseConv2D) Params() []*Param {
-	if l.bias == nil {
-		return []*Param{l.kernel}
-	}
-	return []*Param{l.kernel, l.bias}
-}
+func (l *DepthwiseConv2D) Params() []*Param { return weights(l.kernel, l.bias) }
 
 // Cost counts the kernel and bias, and one multiply-add per kernel weight
 // and output cell.
@@ -115,11 +110,8 @@ func (l *DepthwiseConv2D) Cost(in []int) Cost {
 	if len(in) != 3 {
 		return Cost{}
 	}
-	k, s, m := l.KernelSize, orOne(l.Strides), l.multiplier()
-	oh := windowOutput(in[0], k[0], s[0], l.Padding)
-	ow := windowOutput(in[1], k[1], s[1], l.Padding)
-	w := mulSat(int64(k[0]), int64(k[1]), int64(in[2]), int64(m))
-	return Cost{Params: addSat(w, biasSize(l.NoBias, in[2]*m)), MACs: mulSat(int64(oh), int64(ow), w)}
+	m := l.multiplier()
+	return convCost(in, l.KernelSize, orOne(l.Strides), l.Padding, mulSat(int64(in[2]), int64(m)), in[2]*m, l.NoBias)
 }
 
 // taps returns the kernel rows [ky0, ky1) and columns [kx0, kx1) of output

@@ -1451,16 +1451,16 @@ TEXT ·depthwise1AVX512(SB), NOSPLIT, $0-88
 	MOVQ cells+32(FP), DI
 	MOVQ c+40(FP), R8
 	MOVQ sx+56(FP), R9
-	MOVQ kh+64(FP), R10
-	MOVQ ld+80(FP), R11
+	MOVQ ld+80(FP), R10
 
 	// Strides in bytes; ld becomes the step from the end of a window row to the next row's start.
 	SHLQ  $0x02, R8
 	SHLQ  $0x02, R9
-	SHLQ  $0x02, R11
-	MOVQ  kw+72(FP), R12
-	IMULQ R8, R12
-	SUBQ  R12, R11
+	SHLQ  $0x02, R10
+	MOVQ  kw+72(FP), R11
+	IMULQ R8, R11
+	SUBQ  R11, R10
+	MOVQ  kh+64(FP), R11
 	TESTQ DI, DI
 	JZ    depthwise1AVX512_done
 
@@ -1468,7 +1468,7 @@ depthwise1AVX512_cell:
 	VMOVUPS (CX), Z0
 	MOVQ    BX, R12
 	MOVQ    SI, R13
-	MOVQ    R10, R14
+	MOVQ    R11, R14
 
 depthwise1AVX512_row:
 	MOVQ kw+72(FP), R15
@@ -1480,7 +1480,7 @@ depthwise1AVX512_tap:
 	ADDQ        R8, R13
 	DECQ        R15
 	JNZ         depthwise1AVX512_tap
-	ADDQ        R11, R12
+	ADDQ        R10, R12
 	DECQ        R14
 	JNZ         depthwise1AVX512_row
 	VMOVUPS     Z0, (AX)
@@ -1506,43 +1506,43 @@ TEXT ·depthwise2AVX512(SB), NOSPLIT, $0-88
 	MOVQ cells+32(FP), DI
 	MOVQ c+40(FP), R8
 	MOVQ sx+56(FP), R9
-	MOVQ kh+64(FP), R10
-	MOVQ ld+80(FP), R11
+	MOVQ ld+80(FP), R10
 
 	// Strides in bytes; ld becomes the step from the end of a window row to the next row's start.
 	SHLQ  $0x02, R8
 	SHLQ  $0x02, R9
-	SHLQ  $0x02, R11
-	MOVQ  kw+72(FP), R12
-	IMULQ R8, R12
-	SUBQ  R12, R11
+	SHLQ  $0x02, R10
+	MOVQ  kw+72(FP), R11
+	IMULQ R8, R11
+	SUBQ  R11, R10
+	MOVQ  kh+64(FP), R11
 	TESTQ DI, DI
 	JZ    depthwise2AVX512_done
 
 depthwise2AVX512_cell:
 	VMOVUPS (CX), Z0
-	VMOVUPS 64(CX), Z2
+	VMOVUPS 64(CX), Z1
 	MOVQ    BX, R12
 	MOVQ    SI, R13
-	MOVQ    R10, R14
+	MOVQ    R11, R14
 
 depthwise2AVX512_row:
 	MOVQ kw+72(FP), R15
 
 depthwise2AVX512_tap:
-	VMOVUPS     (R12), Z1
-	VFMADD231PS (R13), Z1, Z0
-	VMOVUPS     64(R12), Z1
-	VFMADD231PS 64(R13), Z1, Z2
+	VMOVUPS     (R12), Z2
+	VFMADD231PS (R13), Z2, Z0
+	VMOVUPS     64(R12), Z2
+	VFMADD231PS 64(R13), Z2, Z1
 	ADDQ        R8, R12
 	ADDQ        R8, R13
 	DECQ        R15
 	JNZ         depthwise2AVX512_tap
-	ADDQ        R11, R12
+	ADDQ        R10, R12
 	DECQ        R14
 	JNZ         depthwise2AVX512_row
 	VMOVUPS     Z0, (AX)
-	VMOVUPS     Z2, 64(AX)
+	VMOVUPS     Z1, 64(AX)
 	ADDQ        R8, AX
 	ADDQ        DX, CX
 	ADDQ        R9, BX
@@ -1565,47 +1565,47 @@ TEXT ·depthwise3AVX512(SB), NOSPLIT, $0-88
 	MOVQ cells+32(FP), DI
 	MOVQ c+40(FP), R8
 	MOVQ sx+56(FP), R9
-	MOVQ kh+64(FP), R10
-	MOVQ ld+80(FP), R11
+	MOVQ ld+80(FP), R10
 
 	// Strides in bytes; ld becomes the step from the end of a window row to the next row's start.
 	SHLQ  $0x02, R8
 	SHLQ  $0x02, R9
-	SHLQ  $0x02, R11
-	MOVQ  kw+72(FP), R12
-	IMULQ R8, R12
-	SUBQ  R12, R11
+	SHLQ  $0x02, R10
+	MOVQ  kw+72(FP), R11
+	IMULQ R8, R11
+	SUBQ  R11, R10
+	MOVQ  kh+64(FP), R11
 	TESTQ DI, DI
 	JZ    depthwise3AVX512_done
 
 depthwise3AVX512_cell:
 	VMOVUPS (CX), Z0
-	VMOVUPS 64(CX), Z2
-	VMOVUPS 128(CX), Z3
+	VMOVUPS 64(CX), Z1
+	VMOVUPS 128(CX), Z2
 	MOVQ    BX, R12
 	MOVQ    SI, R13
-	MOVQ    R10, R14
+	MOVQ    R11, R14
 
 depthwise3AVX512_row:
 	MOVQ kw+72(FP), R15
 
 depthwise3AVX512_tap:
-	VMOVUPS     (R12), Z1
-	VFMADD231PS (R13), Z1, Z0
-	VMOVUPS     64(R12), Z1
-	VFMADD231PS 64(R13), Z1, Z2
-	VMOVUPS     128(R12), Z1
-	VFMADD231PS 128(R13), Z1, Z3
+	VMOVUPS     (R12), Z3
+	VFMADD231PS (R13), Z3, Z0
+	VMOVUPS     64(R12), Z3
+	VFMADD231PS 64(R13), Z3, Z1
+	VMOVUPS     128(R12), Z3
+	VFMADD231PS 128(R13), Z3, Z2
 	ADDQ        R8, R12
 	ADDQ        R8, R13
 	DECQ        R15
 	JNZ         depthwise3AVX512_tap
-	ADDQ        R11, R12
+	ADDQ        R10, R12
 	DECQ        R14
 	JNZ         depthwise3AVX512_row
 	VMOVUPS     Z0, (AX)
-	VMOVUPS     Z2, 64(AX)
-	VMOVUPS     Z3, 128(AX)
+	VMOVUPS     Z1, 64(AX)
+	VMOVUPS     Z2, 128(AX)
 	ADDQ        R8, AX
 	ADDQ        DX, CX
 	ADDQ        R9, BX
@@ -1628,51 +1628,51 @@ TEXT ·depthwise4AVX512(SB), NOSPLIT, $0-88
 	MOVQ cells+32(FP), DI
 	MOVQ c+40(FP), R8
 	MOVQ sx+56(FP), R9
-	MOVQ kh+64(FP), R10
-	MOVQ ld+80(FP), R11
+	MOVQ ld+80(FP), R10
 
 	// Strides in bytes; ld becomes the step from the end of a window row to the next row's start.
 	SHLQ  $0x02, R8
 	SHLQ  $0x02, R9
-	SHLQ  $0x02, R11
-	MOVQ  kw+72(FP), R12
-	IMULQ R8, R12
-	SUBQ  R12, R11
+	SHLQ  $0x02, R10
+	MOVQ  kw+72(FP), R11
+	IMULQ R8, R11
+	SUBQ  R11, R10
+	MOVQ  kh+64(FP), R11
 	TESTQ DI, DI
 	JZ    depthwise4AVX512_done
 
 depthwise4AVX512_cell:
 	VMOVUPS (CX), Z0
-	VMOVUPS 64(CX), Z2
-	VMOVUPS 128(CX), Z3
-	VMOVUPS 192(CX), Z4
+	VMOVUPS 64(CX), Z1
+	VMOVUPS 128(CX), Z2
+	VMOVUPS 192(CX), Z3
 	MOVQ    BX, R12
 	MOVQ    SI, R13
-	MOVQ    R10, R14
+	MOVQ    R11, R14
 
 depthwise4AVX512_row:
 	MOVQ kw+72(FP), R15
 
 depthwise4AVX512_tap:
-	VMOVUPS     (R12), Z1
-	VFMADD231PS (R13), Z1, Z0
-	VMOVUPS     64(R12), Z1
-	VFMADD231PS 64(R13), Z1, Z2
-	VMOVUPS     128(R12), Z1
-	VFMADD231PS 128(R13), Z1, Z3
-	VMOVUPS     192(R12), Z1
-	VFMADD231PS 192(R13), Z1, Z4
+	VMOVUPS     (R12), Z4
+	VFMADD231PS (R13), Z4, Z0
+	VMOVUPS     64(R12), Z4
+	VFMADD231PS 64(R13), Z4, Z1
+	VMOVUPS     128(R12), Z4
+	VFMADD231PS 128(R13), Z4, Z2
+	VMOVUPS     192(R12), Z4
+	VFMADD231PS 192(R13), Z4, Z3
 	ADDQ        R8, R12
 	ADDQ        R8, R13
 	DECQ        R15
 	JNZ         depthwise4AVX512_tap
-	ADDQ        R11, R12
+	ADDQ        R10, R12
 	DECQ        R14
 	JNZ         depthwise4AVX512_row
 	VMOVUPS     Z0, (AX)
-	VMOVUPS     Z2, 64(AX)
-	VMOVUPS     Z3, 128(AX)
-	VMOVUPS     Z4, 192(AX)
+	VMOVUPS     Z1, 64(AX)
+	VMOVUPS     Z2, 128(AX)
+	VMOVUPS     Z3, 192(AX)
 	ADDQ        R8, AX
 	ADDQ        DX, CX
 	ADDQ        R9, BX
@@ -1693,7 +1693,7 @@ TEXT ·depthwiseFilter1AVX512(SB), NOSPLIT, $0-72
 	MOVQ sx+40(FP), SI
 	MOVQ ld+64(FP), DI
 
-	// Strides in bytes; ld becomes the step from the end of a kernel row to the next row's start.
+	// Strides in bytes; ld becomes the step from the end of a window row to the next row's start.
 	SHLQ  $0x02, BX
 	SHLQ  $0x02, SI
 	SHLQ  $0x02, DI
@@ -1743,7 +1743,7 @@ TEXT ·depthwiseFilter2AVX512(SB), NOSPLIT, $0-72
 	MOVQ sx+40(FP), SI
 	MOVQ ld+64(FP), DI
 
-	// Strides in bytes; ld becomes the step from the end of a kernel row to the next row's start.
+	// Strides in bytes; ld becomes the step from the end of a window row to the next row's start.
 	SHLQ  $0x02, BX
 	SHLQ  $0x02, SI
 	SHLQ  $0x02, DI
@@ -1757,7 +1757,7 @@ depthwiseFilter2AVX512_row:
 
 depthwiseFilter2AVX512_tap:
 	VMOVUPS (AX), Z0
-	VMOVUPS 64(AX), Z2
+	VMOVUPS 64(AX), Z1
 	MOVQ    CX, R8
 	MOVQ    DX, R9
 	MOVQ    cells+24(FP), R10
@@ -1765,10 +1765,10 @@ depthwiseFilter2AVX512_tap:
 	JZ      depthwiseFilter2AVX512_next
 
 depthwiseFilter2AVX512_cell:
-	VMOVUPS     (R8), Z1
-	VFMADD231PS (R9), Z1, Z0
-	VMOVUPS     64(R8), Z1
-	VFMADD231PS 64(R9), Z1, Z2
+	VMOVUPS     (R8), Z2
+	VFMADD231PS (R9), Z2, Z0
+	VMOVUPS     64(R8), Z2
+	VFMADD231PS 64(R9), Z2, Z1
 	ADDQ        SI, R8
 	ADDQ        BX, R9
 	DECQ        R10
@@ -1776,7 +1776,7 @@ depthwiseFilter2AVX512_cell:
 
 depthwiseFilter2AVX512_next:
 	VMOVUPS Z0, (AX)
-	VMOVUPS Z2, 64(AX)
+	VMOVUPS Z1, 64(AX)
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	DECQ    R12
@@ -1797,7 +1797,7 @@ TEXT ·depthwiseFilter3AVX512(SB), NOSPLIT, $0-72
 	MOVQ sx+40(FP), SI
 	MOVQ ld+64(FP), DI
 
-	// Strides in bytes; ld becomes the step from the end of a kernel row to the next row's start.
+	// Strides in bytes; ld becomes the step from the end of a window row to the next row's start.
 	SHLQ  $0x02, BX
 	SHLQ  $0x02, SI
 	SHLQ  $0x02, DI
@@ -1811,8 +1811,8 @@ depthwiseFilter3AVX512_row:
 
 depthwiseFilter3AVX512_tap:
 	VMOVUPS (AX), Z0
-	VMOVUPS 64(AX), Z2
-	VMOVUPS 128(AX), Z3
+	VMOVUPS 64(AX), Z1
+	VMOVUPS 128(AX), Z2
 	MOVQ    CX, R8
 	MOVQ    DX, R9
 	MOVQ    cells+24(FP), R10
@@ -1820,12 +1820,12 @@ depthwiseFilter3AVX512_tap:
 	JZ      depthwiseFilter3AVX512_next
 
 depthwiseFilter3AVX512_cell:
-	VMOVUPS     (R8), Z1
-	VFMADD231PS (R9), Z1, Z0
-	VMOVUPS     64(R8), Z1
-	VFMADD231PS 64(R9), Z1, Z2
-	VMOVUPS     128(R8), Z1
-	VFMADD231PS 128(R9), Z1, Z3
+	VMOVUPS     (R8), Z3
+	VFMADD231PS (R9), Z3, Z0
+	VMOVUPS     64(R8), Z3
+	VFMADD231PS 64(R9), Z3, Z1
+	VMOVUPS     128(R8), Z3
+	VFMADD231PS 128(R9), Z3, Z2
 	ADDQ        SI, R8
 	ADDQ        BX, R9
 	DECQ        R10
@@ -1833,8 +1833,8 @@ depthwiseFilter3AVX512_cell:
 
 depthwiseFilter3AVX512_next:
 	VMOVUPS Z0, (AX)
-	VMOVUPS Z2, 64(AX)
-	VMOVUPS Z3, 128(AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, 128(AX)
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	DECQ    R12
@@ -1855,7 +1855,7 @@ TEXT ·depthwiseFilter4AVX512(SB), NOSPLIT, $0-72
 	MOVQ sx+40(FP), SI
 	MOVQ ld+64(FP), DI
 
-	// Strides in bytes; ld becomes the step from the end of a kernel row to the next row's start.
+	// Strides in bytes; ld becomes the step from the end of a window row to the next row's start.
 	SHLQ  $0x02, BX
 	SHLQ  $0x02, SI
 	SHLQ  $0x02, DI
@@ -1869,9 +1869,9 @@ depthwiseFilter4AVX512_row:
 
 depthwiseFilter4AVX512_tap:
 	VMOVUPS (AX), Z0
-	VMOVUPS 64(AX), Z2
-	VMOVUPS 128(AX), Z3
-	VMOVUPS 192(AX), Z4
+	VMOVUPS 64(AX), Z1
+	VMOVUPS 128(AX), Z2
+	VMOVUPS 192(AX), Z3
 	MOVQ    CX, R8
 	MOVQ    DX, R9
 	MOVQ    cells+24(FP), R10
@@ -1879,14 +1879,14 @@ depthwiseFilter4AVX512_tap:
 	JZ      depthwiseFilter4AVX512_next
 
 depthwiseFilter4AVX512_cell:
-	VMOVUPS     (R8), Z1
-	VFMADD231PS (R9), Z1, Z0
-	VMOVUPS     64(R8), Z1
-	VFMADD231PS 64(R9), Z1, Z2
-	VMOVUPS     128(R8), Z1
-	VFMADD231PS 128(R9), Z1, Z3
-	VMOVUPS     192(R8), Z1
-	VFMADD231PS 192(R9), Z1, Z4
+	VMOVUPS     (R8), Z4
+	VFMADD231PS (R9), Z4, Z0
+	VMOVUPS     64(R8), Z4
+	VFMADD231PS 64(R9), Z4, Z1
+	VMOVUPS     128(R8), Z4
+	VFMADD231PS 128(R9), Z4, Z2
+	VMOVUPS     192(R8), Z4
+	VFMADD231PS 192(R9), Z4, Z3
 	ADDQ        SI, R8
 	ADDQ        BX, R9
 	DECQ        R10
@@ -1894,9 +1894,9 @@ depthwiseFilter4AVX512_cell:
 
 depthwiseFilter4AVX512_next:
 	VMOVUPS Z0, (AX)
-	VMOVUPS Z2, 64(AX)
-	VMOVUPS Z3, 128(AX)
-	VMOVUPS Z4, 192(AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, 128(AX)
+	VMOVUPS Z3, 192(AX)
 	ADDQ    BX, AX
 	ADDQ    BX, CX
 	DECQ    R12

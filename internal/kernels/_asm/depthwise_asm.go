@@ -28,22 +28,9 @@ func depthwise(name string, nv int) {
 	x := Load(Param("x"), GP64())
 	w := Load(Param("w"), GP64())
 	cells := Load(Param("cells"), GP64())
-	c := Load(Param("c"), GP64())
-	sx := Load(Param("sx"), GP64())
+	c, sx, ld := windowSteps()
 	kh := Load(Param("kh"), GP64())
-	ld := Load(Param("ld"), GP64())
-	Comment("Strides in bytes; ld becomes the step from the end of a window row to the next row's start.")
-	SHLQ(U8(2), c)
-	SHLQ(U8(2), sx)
-	SHLQ(U8(2), ld)
-	kwb := GP64()
-	Load(Param("kw"), kwb)
-	IMULQ(c, kwb)
-	SUBQ(kwb, ld)
-	acc, t := make([]VecVirtual, nv), make([]VecVirtual, nv)
-	for v := range acc {
-		acc[v], t[v] = ZMM(), ZMM()
-	}
+	acc, t := vectors(nv), vectors(nv)
 	xr, wp, ry, rx := GP64(), GP64(), GP64(), GP64()
 	cell, row, tap, done := name+"_cell", name+"_row", name+"_tap", name+"_done"
 	TESTQ(cells, cells)
@@ -82,6 +69,33 @@ func depthwise(name string, nv int) {
 	RET()
 }
 
+// windowSteps loads the strides c, sx and ld (in floats) of a depthwise
+// kernel's parameters as bytes, ld as the step from the end of a window row
+// (kw cells of c) to the next row's start.
+func windowSteps() (c, sx, ld Register) {
+	c = Load(Param("c"), GP64())
+	sx = Load(Param("sx"), GP64())
+	ld = Load(Param("ld"), GP64())
+	Comment("Strides in bytes; ld becomes the step from the end of a window row to the next row's start.")
+	SHLQ(U8(2), c)
+	SHLQ(U8(2), sx)
+	SHLQ(U8(2), ld)
+	kwb := GP64()
+	Load(Param("kw"), kwb)
+	IMULQ(c, kwb)
+	SUBQ(kwb, ld)
+	return c, sx, ld
+}
+
+// vectors allocates n vector registers.
+func vectors(n int) []VecVirtual {
+	v := make([]VecVirtual, n)
+	for i := range v {
+		v[i] = ZMM()
+	}
+	return v
+}
+
 func depthwiseKernels() {
 	for nv := 1; nv <= 4; nv++ {
 		depthwise(fmt.Sprintf("depthwise%dAVX512", nv), nv)
@@ -105,21 +119,8 @@ func depthwiseFilter(name string, nv int) {
 	dw := Load(Param("dw"), GP64())
 	x := Load(Param("x"), GP64())
 	dz := Load(Param("dz"), GP64())
-	c := Load(Param("c"), GP64())
-	sx := Load(Param("sx"), GP64())
-	ld := Load(Param("ld"), GP64())
-	Comment("Strides in bytes; ld becomes the step from the end of a kernel row to the next row's start.")
-	SHLQ(U8(2), c)
-	SHLQ(U8(2), sx)
-	SHLQ(U8(2), ld)
-	kwb := GP64()
-	Load(Param("kw"), kwb)
-	IMULQ(c, kwb)
-	SUBQ(kwb, ld)
-	acc, t := make([]VecVirtual, nv), make([]VecVirtual, nv)
-	for v := range acc {
-		acc[v], t[v] = ZMM(), ZMM()
-	}
+	c, sx, ld := windowSteps()
+	acc, t := vectors(nv), vectors(nv)
 	xt, xp, dp, n, ry, rx := GP64(), GP64(), GP64(), GP64(), GP64(), GP64()
 	row, tap, cell, next, done := name+"_row", name+"_tap", name+"_cell", name+"_next", name+"_done"
 	MOVQ(x, xt)
