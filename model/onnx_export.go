@@ -335,68 +335,6 @@ func pairOf(v any) ([2]int, bool) {
 	return [2]int{p[0], p[1]}, true
 }
 
-// activation appends the node of an activation function (ActivationNames).
-func (e *onnxWriter) activation(fn, name string, alpha float64) error {
-	switch fn {
-	case "relu":
-		e.apply("Relu", name, nil)
-	case "clipped_relu": // alpha is the largest value
-		e.apply("Clip", name, []string{e.weight(name+"/min", nil, []float32{0}), e.weight(name+"/max", nil, []float32{float32(alpha)})})
-	case "leaky_relu":
-		e.apply("LeakyRelu", name, nil, attrFloat("alpha", alpha))
-	case "elu":
-		e.apply("Elu", name, nil, attrFloat("alpha", alpha))
-	case "sigmoid":
-		e.apply("Sigmoid", name, nil)
-	case "tanh":
-		e.apply("Tanh", name, nil)
-	case "softmax":
-		// convnet's softmax runs along the last axis: the channels of an
-		// NHWC image, axis 1 in NCHW, and the features of a vector.
-		e.apply("Softmax", name, nil, attrInt("axis", 1))
-	default:
-		return fmt.Errorf("no ONNX form for activation %q", fn)
-	}
-	return nil
-}
-
-// layerActivation returns the activation function a layer ends with, read
-// from its config ("" when the layer has none, such as pooling), and its
-// slope or scale for leaky_relu and elu.
-func layerActivation(l nn.Layer) (fn string, alpha float64) {
-	cfg := l.Config()
-	alpha, _ = cfg["alpha"].(float64)
-	switch l.Type() {
-	case "ReLU":
-		if m, _ := cfg["max_value"].(float64); m > 0 {
-			return "clipped_relu", m
-		}
-		return "relu", 0
-	case "LeakyReLU":
-		return "leaky_relu", alpha
-	case "ELU":
-		return "elu", alpha
-	case "Softmax":
-		return "softmax", 0
-	}
-	fn, _ = cfg["activation"].(string)
-	switch fn {
-	case "leaky_relu":
-		alpha = 0.2 // the function's slope in Keras, not the layer's 0.3
-	case "elu":
-		alpha = 1
-	}
-	return fn, alpha
-}
-
-func isActivationLayer(l nn.Layer) bool {
-	switch l.Type() {
-	case "ReLU", "LeakyReLU", "ELU", "Softmax", "Activation":
-		return true
-	}
-	return false
-}
-
 // hwioToOIHW reorders a convolution kernel from convnet's [kh kw c f] to
 // ONNX's [f c kh kw].
 func hwioToOIHW(k []float32, kh, kw, c, f int) []float32 {

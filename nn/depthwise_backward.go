@@ -1,0 +1,185 @@
+package nn
+
+import (
+	"github.com/convnet-go/convnet/internal/kernels"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// filterChannels is how many output channels one item of the kernel
+// gradient takes: items split the channels, so that each weight's sum runs
+// in one fixed order whatever the number of workers. Blocks of 64 keep
+// four sums of 16 in flight; narrower layers take 16, to share the work.
+func (l *DepthwiseConv2D) filterChannels() int {
+	if l.f >= 128 {
+		return 64
+	}
+	return 16
+}
+
+func (l *DepthwiseConv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
+	checkGrad(l, dy, l.y)
+	n := dy.Shape[0]
+	dz := dy
+	if !l.act.identity() {
+		l.dz = l.temp(l.dz, dy.Shape...)
+		l.act.backward(l.dz.Data, dy.Data, l.y.Data, l.f)
+		dz = l.dz
+	}
+	l.n, l.dzRun = n, dz
+	blocks := (l.f + l.filterChannels() - 1) / l.filterChannels()
+	kernels.ParallelFor(blocks, blocks, l.filterFn)
+	if !l.skipDx {
+		l.dx = l.grad(l.dx, n, l.in[0], l.in[1], l.in[2])
+		if l.gather() {
+			l.flipKernel()
+			rows := n * l.g.H
+			kernels.ParallelFor(rows, rows, l.gatherFn)
+		} else {
+			kernels.ParallelFor(n, n, l.dataFn)
+		}
+	}
+	l.dzRun = nil
+	if l.skipDx {
+		return nil
+	}
+	return l.dx
+}
+
+// filterBlock adds the kernel and bias gradients of the output channels
+// [b·w, (b+1)·w), w = filterChannels(). With one kernel per channel, the
+// cells whose windows lie inside the image go to
+// kernels.DepthwiseFilterCells, row by row after the others.
+func (l *DepthwiseConv2D) filterBlock(_, b int) {
+	g, c, m, f := &l.g, l.g.C, l.m, l.f
+	o0, o1 := b*l.filterChannels(), min((b+1)*l.filterChannels(), f)
+	dw := l.kernel.Grad.Data
+	for i := range l.n {
+		x := l.x.Data[i*g.H*g.W*c : (i+1)*g.H*g.W*c]
+		dz := l.dzRun.Data[i*g.OH*g.OW*f : (i+1)*g.OH*g.OW*f]
+		for oy := range g.OH {
+			lo, hi := 0, 0
+			if iy := oy*g.SH - g.PadTop; m == 1 && iy >= 0 && iy+g.KH <= g.H {
+				lo, hi = l.inner[0], l.inner[1]
+			}
+			for ox := range g.OW {
+				d := dz[(oy*g.OW+ox)*f:][o0:o1]
+				if l.bias != nil {
+					kernels.AddTo(l.bias.Grad.Data[o0:o1], d)
+				}
+				if ox >= lo && ox < hi {
+					continue
+				}
+				ky0, ky1, kx0, kx1, iy, ix := l.taps(oy, ox)
+				for ky := ky0; ky < ky1; ky++ {
+					for kx := kx0; kx < kx1; kx++ {
+						in := x[((iy+ky)*g.W+ix+kx)*c:][:c]
+						k := dw[(ky*g.KW+kx)*f:][o0:o1]
+						if m == 1 {
+							mulAdd(k, in[o0:o1], d)
+							continue
+						}
+						for o := range k {
+							k[o] += in[(o0+o)/m] * d[o]
+						}
+					}
+				}
+			}
+			if hi > lo {
+				_, _, _, _, iy, ix := l.taps(oy, lo)
+				kernels.DepthwiseFilterCells(dw[o0:], x[(iy*g.W+ix)*c+o0:], dz[(oy*g.OW+lo)*f+o0:], hi-lo, c, o1-o0, g.SW*c, g.KH, g.KW, g.W*c)
+			}
+		}
+	}
+}
+
+// gather reports whether dL/dx is computed input row by input row, as a
+// depthwise convolution of dL/dz with the kernel turned by 180°: with one
+// kernel per channel and strides of 1, each input cell reads the output
+// cells whose windows hold it, the cells of a window of dL/dz.
+func (l *DepthwiseConv2D) gather() bool { return l.m == 1 && l.g.SH == 1 && l.g.SW == 1 }
+
+// flipKernel sets l.flip to the kernel turned by 180°.
+func (l *DepthwiseConv2D) flipKernel() {
+	g, c, w := &l.g, l.g.C, l.kernel.Value.Data
+	for ky := range g.KH {
+		for kx := range g.KW {
+			copy(l.flip[((g.KH-1-ky)*g.KW+g.KW-1-kx)*c:][:c], w[(ky*g.KW+kx)*c:][:c])
+		}
+	}
+}
+
+// gatherRow sets row r of dL/dx for the batch, row r%H of image r/H, when
+// gather holds:
+//
+//	dx[iy,ix,c] = Σ_{ky,kx} dz[iy+pt-ky, ix+pl-kx, c] · kernel[ky,kx,c] (cells of dz that exist)
+//
+// The cells whose windows of dz lie inside it go to kernels.DepthwiseCells.
+func (l *DepthwiseConv2D) gatherRow(_, r int) {
+	g, c := &l.g, l.g.C
+	i, iy := r/g.H, r%g.H
+	dx := l.dx.Data[r*g.W*c : (r+1)*g.W*c]
+	dz := l.dzRun.Data[i*g.OH*g.OW*c : (i+1)*g.OH*g.OW*c]
+	w := l.kernel.Value.Data
+	oy0 := iy + g.PadTop - g.KH + 1 // the output row of the flipped window's first row
+	lo, hi := 0, 0
+	if oy0 >= 0 && oy0+g.KH <= g.OH {
+		lo = max(0, g.KW-1-g.PadLeft)
+		hi = max(lo, min(g.W, g.OW-g.PadLeft))
+	}
+	for ix := range g.W {
+		if ix >= lo && ix < hi {
+			continue
+		}
+		out := dx[ix*c : (ix+1)*c]
+		clear(out)
+		for ky := range g.KH {
+			oy := iy + g.PadTop - ky
+			if oy < 0 || oy >= g.OH {
+				continue
+			}
+			for kx := range g.KW {
+				ox := ix + g.PadLeft - kx
+				if ox < 0 || ox >= g.OW {
+					continue
+				}
+				mulAdd(out, dz[(oy*g.OW+ox)*c:][:c], w[(ky*g.KW+kx)*c:][:c])
+			}
+		}
+	}
+	if hi > lo {
+		ox0 := lo + g.PadLeft - g.KW + 1
+		kernels.DepthwiseCells(dx[lo*c:hi*c], l.zeros, dz[(oy0*g.OW+ox0)*c:], l.flip, hi-lo, c, c, g.KH, g.KW, g.OW*c)
+	}
+}
+
+// dataImage sets dL/dx of image i.
+func (l *DepthwiseConv2D) dataImage(_, i int) {
+	g, c, m, f := &l.g, l.g.C, l.m, l.f
+	dx := l.dx.Data[i*g.H*g.W*c : (i+1)*g.H*g.W*c]
+	dz := l.dzRun.Data[i*g.OH*g.OW*f : (i+1)*g.OH*g.OW*f]
+	w := l.kernel.Value.Data
+	clear(dx)
+	for oy := range g.OH {
+		for ox := range g.OW {
+			d := dz[(oy*g.OW+ox)*f:][:f]
+			ky0, ky1, kx0, kx1, iy, ix := l.taps(oy, ox)
+			for ky := ky0; ky < ky1; ky++ {
+				for kx := kx0; kx < kx1; kx++ {
+					out := dx[((iy+ky)*g.W+ix+kx)*c:][:c]
+					k := w[(ky*g.KW+kx)*f:][:f]
+					if m == 1 {
+						mulAdd(out, d, k)
+						continue
+					}
+					for ci := range out {
+						var s float32
+						for j := ci * m; j < (ci+1)*m; j++ {
+							s += d[j] * k[j]
+						}
+						out[ci] += s
+					}
+				}
+			}
+		}
+	}
+}
