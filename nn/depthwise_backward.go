@@ -25,22 +25,20 @@ func (l *DepthwiseConv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 		l.act.backward(l.dz.Data, dy.Data, l.y.Data, l.f)
 		dz = l.dz
 	}
-	l.n, l.dzRun = n, dz
+	l.dzRun = dz
+	defer func() { l.dzRun = nil }()
 	blocks := (l.f + l.filterChannels() - 1) / l.filterChannels()
 	kernels.ParallelFor(blocks, blocks, l.filterFn)
-	if !l.skipDx {
-		l.dx = l.grad(l.dx, n, l.in[0], l.in[1], l.in[2])
-		if l.gather() {
-			l.flipKernel()
-			rows := n * l.g.H
-			kernels.ParallelFor(rows, rows, l.gatherFn)
-		} else {
-			kernels.ParallelFor(n, n, l.dataFn)
-		}
-	}
-	l.dzRun = nil
 	if l.skipDx {
 		return nil
+	}
+	l.dx = l.grad(l.dx, n, l.in[0], l.in[1], l.in[2])
+	if l.gather() {
+		l.flipKernel()
+		rows := n * l.g.H
+		kernels.ParallelFor(rows, rows, l.gatherFn)
+	} else {
+		kernels.ParallelFor(n, n, l.dataFn)
 	}
 	return l.dx
 }
@@ -53,14 +51,11 @@ func (l *DepthwiseConv2D) filterBlock(_, b int) {
 	g, c, m, f := &l.g, l.g.C, l.m, l.f
 	o0, o1 := b*l.filterChannels(), min((b+1)*l.filterChannels(), f)
 	dw := l.kernel.Grad.Data
-	for i := range l.n {
+	for i := range l.dzRun.Shape[0] {
 		x := l.x.Data[i*g.H*g.W*c : (i+1)*g.H*g.W*c]
 		dz := l.dzRun.Data[i*g.OH*g.OW*f : (i+1)*g.OH*g.OW*f]
 		for oy := range g.OH {
-			lo, hi := 0, 0
-			if iy := oy*g.SH - g.PadTop; m == 1 && iy >= 0 && iy+g.KH <= g.H {
-				lo, hi = l.inner[0], l.inner[1]
-			}
+			lo, hi := l.innerCells(oy)
 			for ox := range g.OW {
 				d := dz[(oy*g.OW+ox)*f:][o0:o1]
 				if l.bias != nil {

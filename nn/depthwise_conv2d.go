@@ -46,8 +46,7 @@ type DepthwiseConv2D struct {
 	dataFn    func(worker, i int)
 	filterFn  func(worker, i int)
 	gatherFn  func(worker, i int)
-	n         int            // the batch size of the running Backward
-	dzRun     *tensor.Tensor // its dL/dz
+	dzRun     *tensor.Tensor // dL/dz during Backward
 }
 
 func (l *DepthwiseConv2D) Type() string { return "DepthwiseConv2D" }
@@ -132,29 +131,41 @@ func (l *DepthwiseConv2D) Forward(x *tensor.Tensor, training bool) *tensor.Tenso
 	return l.y
 }
 
+// innerCells returns the output columns [lo, hi) of row oy whose windows
+// lie inside the image, which the vector loops take, when there is one
+// kernel per channel; none otherwise.
+func (l *DepthwiseConv2D) innerCells(oy int) (lo, hi int) {
+	g := &l.g
+	if iy := oy*g.SH - g.PadTop; l.m == 1 && iy >= 0 && iy+g.KH <= g.H {
+		return l.inner[0], l.inner[1]
+	}
+	return 0, 0
+}
+
+// biasOrZeros returns the bias, or C·M zeros for a layer without one.
+func (l *DepthwiseConv2D) biasOrZeros() []float32 {
+	if l.bias != nil {
+		return l.bias.Value.Data
+	}
+	return l.zeros
+}
+
 // forwardRow computes output row r of the batch: row r%OH of image r/OH.
 func (l *DepthwiseConv2D) forwardRow(_, r int) {
 	g, c, m, f := &l.g, l.g.C, l.m, l.f
 	i, oy := r/g.OH, r%g.OH
 	x := l.x.Data[i*g.H*g.W*c : (i+1)*g.H*g.W*c]
 	y := l.y.Data[r*g.OW*f : (r+1)*g.OW*f]
-	w := l.kernel.Value.Data
+	w, b := l.kernel.Value.Data, l.biasOrZeros()
 	// The cells whose windows lie inside the image, when there is one
 	// kernel per channel, go to kernels.DepthwiseCells; the others here.
-	lo, hi := 0, 0
-	if iy := oy*g.SH - g.PadTop; m == 1 && iy >= 0 && iy+g.KH <= g.H {
-		lo, hi = l.inner[0], l.inner[1]
-	}
+	lo, hi := l.innerCells(oy)
 	for ox := range g.OW {
 		if ox >= lo && ox < hi {
 			continue
 		}
 		out := y[ox*f : (ox+1)*f]
-		if l.bias != nil {
-			copy(out, l.bias.Value.Data)
-		} else {
-			clear(out)
-		}
+		copy(out, b)
 		ky0, ky1, kx0, kx1, iy, ix := l.taps(oy, ox)
 		for ky := ky0; ky < ky1; ky++ {
 			for kx := kx0; kx < kx1; kx++ {
@@ -172,10 +183,6 @@ func (l *DepthwiseConv2D) forwardRow(_, r int) {
 	}
 	if hi > lo {
 		_, _, _, _, iy, ix := l.taps(oy, lo)
-		b := l.zeros
-		if l.bias != nil {
-			b = l.bias.Value.Data
-		}
 		kernels.DepthwiseCells(y[lo*f:hi*f], b, x[(iy*g.W+ix)*c:], w, hi-lo, c, g.SW*c, g.KH, g.KW, g.W*c)
 	}
 	if !l.act.identity() {

@@ -3,11 +3,10 @@ package kernels
 import "fmt"
 
 // DepthwiseCells computes a depthwise convolution on cells output cells
-// of c channels whose windows lie inside the image, starting from the bias
-// b, or from y's own values if b is nil:
+// of c channels whose windows lie inside the image, from the bias b:
 //
 //	for n < cells, j < c:
-//		y[n*c+j] = b[j] (or y[n*c+j]) + Σ_{ky<kh, kx<kw} x[n*sx + ky*ld + kx*c + j] · w[(ky*kw+kx)*c + j]
+//		y[n*c+j] = b[j] + Σ_{ky<kh, kx<kw} x[n*sx + ky*ld + kx*c + j] · w[(ky*kw+kx)*c + j]
 //
 // x starts at the first cell's window, sx is the step between the windows
 // of two cells (stride·c) and ld the length of an image row (width·c), all
@@ -17,20 +16,16 @@ func DepthwiseCells(y, b, x, w []float32, cells, c, sx, kh, kw, ld int) {
 	if cells <= 0 || c <= 0 {
 		return
 	}
-	if len(y) < cells*c || len(w) < kh*kw*c || len(x) < (cells-1)*sx+(kh-1)*ld+kw*c || b != nil && len(b) < c {
+	if len(y) < cells*c || len(b) < c || len(w) < kh*kw*c || len(x) < (cells-1)*sx+(kh-1)*ld+kw*c {
 		panic(fmt.Sprintf("kernels: DepthwiseCells: %d cells of %d channels (window %dx%d, steps %d and %d) on slices of %d, %d, %d and %d values",
 			cells, c, kh, kw, sx, ld, len(y), len(b), len(x), len(w)))
-	}
-	init, is := y, c
-	if b != nil {
-		init, is = b, 0
 	}
 	vec := 0
 	if vectorLoops {
 		vec = c / 16 * 16
 		for j := 0; j < vec; j += 64 {
 			nv := min(4, (vec-j)/16)
-			depthwiseAVX512[nv-1](&y[j], &init[j], &x[j], &w[j], cells, c, is, sx, kh, kw, ld)
+			depthwiseAVX512[nv-1](&y[j], &b[j], &x[j], &w[j], cells, c, sx, kh, kw, ld)
 		}
 	}
 	if vec == c {
@@ -38,9 +33,7 @@ func DepthwiseCells(y, b, x, w []float32, cells, c, sx, kh, kw, ld int) {
 	}
 	for n := range cells {
 		out := y[n*c+vec : (n+1)*c]
-		if b != nil {
-			copy(out, b[vec:c])
-		}
+		copy(out, b[vec:c])
 		for ky := range kh {
 			for kx := range kw {
 				in := x[n*sx+ky*ld+kx*c+vec:][:len(out)]

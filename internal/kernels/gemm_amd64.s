@@ -1439,206 +1439,195 @@ clampAVX512_done:
 	VZEROUPPER
 	RET
 
-// func depthwise1AVX512(y *float32, init *float32, x *float32, w *float32, cells int, c int, is int, sx int, kh int, kw int, ld int)
+// func depthwise1AVX512(y *float32, b *float32, x *float32, w *float32, cells int, c int, sx int, kh int, kw int, ld int)
 // Requires: AVX, AVX512F
-TEXT ·depthwise1AVX512(SB), NOSPLIT, $0-88
+TEXT ·depthwise1AVX512(SB), NOSPLIT, $0-80
 	MOVQ y+0(FP), AX
-	MOVQ init+8(FP), CX
-	MOVQ is+48(FP), DX
-	SHLQ $0x02, DX
-	MOVQ x+16(FP), BX
-	MOVQ w+24(FP), SI
-	MOVQ cells+32(FP), DI
-	MOVQ c+40(FP), R8
-	MOVQ sx+56(FP), R9
-	MOVQ ld+80(FP), R10
+	MOVQ b+8(FP), CX
+	MOVQ x+16(FP), DX
+	MOVQ w+24(FP), BX
+	MOVQ cells+32(FP), SI
+	MOVQ c+40(FP), DI
+	MOVQ sx+48(FP), R8
+	MOVQ ld+72(FP), R9
 
 	// Strides in bytes; ld becomes the step from the end of a window row to the next row's start.
+	SHLQ  $0x02, DI
 	SHLQ  $0x02, R8
 	SHLQ  $0x02, R9
-	SHLQ  $0x02, R10
-	MOVQ  kw+72(FP), R11
-	IMULQ R8, R11
-	SUBQ  R11, R10
-	MOVQ  kh+64(FP), R11
-	TESTQ DI, DI
+	MOVQ  kw+64(FP), R10
+	IMULQ DI, R10
+	SUBQ  R10, R9
+	MOVQ  kh+56(FP), R10
+	TESTQ SI, SI
 	JZ    depthwise1AVX512_done
 
 depthwise1AVX512_cell:
 	VMOVUPS (CX), Z0
+	MOVQ    DX, R11
 	MOVQ    BX, R12
-	MOVQ    SI, R13
-	MOVQ    R11, R14
+	MOVQ    R10, R13
 
 depthwise1AVX512_row:
-	MOVQ kw+72(FP), R15
+	MOVQ kw+64(FP), R14
 
 depthwise1AVX512_tap:
-	VMOVUPS     (R12), Z1
-	VFMADD231PS (R13), Z1, Z0
-	ADDQ        R8, R12
-	ADDQ        R8, R13
-	DECQ        R15
-	JNZ         depthwise1AVX512_tap
-	ADDQ        R10, R12
+	VMOVUPS     (R11), Z1
+	VFMADD231PS (R12), Z1, Z0
+	ADDQ        DI, R11
+	ADDQ        DI, R12
 	DECQ        R14
+	JNZ         depthwise1AVX512_tap
+	ADDQ        R9, R11
+	DECQ        R13
 	JNZ         depthwise1AVX512_row
 	VMOVUPS     Z0, (AX)
-	ADDQ        R8, AX
-	ADDQ        DX, CX
-	ADDQ        R9, BX
-	DECQ        DI
+	ADDQ        DI, AX
+	ADDQ        R8, DX
+	DECQ        SI
 	JNZ         depthwise1AVX512_cell
 
 depthwise1AVX512_done:
 	VZEROUPPER
 	RET
 
-// func depthwise2AVX512(y *float32, init *float32, x *float32, w *float32, cells int, c int, is int, sx int, kh int, kw int, ld int)
+// func depthwise2AVX512(y *float32, b *float32, x *float32, w *float32, cells int, c int, sx int, kh int, kw int, ld int)
 // Requires: AVX, AVX512F
-TEXT ·depthwise2AVX512(SB), NOSPLIT, $0-88
+TEXT ·depthwise2AVX512(SB), NOSPLIT, $0-80
 	MOVQ y+0(FP), AX
-	MOVQ init+8(FP), CX
-	MOVQ is+48(FP), DX
-	SHLQ $0x02, DX
-	MOVQ x+16(FP), BX
-	MOVQ w+24(FP), SI
-	MOVQ cells+32(FP), DI
-	MOVQ c+40(FP), R8
-	MOVQ sx+56(FP), R9
-	MOVQ ld+80(FP), R10
+	MOVQ b+8(FP), CX
+	MOVQ x+16(FP), DX
+	MOVQ w+24(FP), BX
+	MOVQ cells+32(FP), SI
+	MOVQ c+40(FP), DI
+	MOVQ sx+48(FP), R8
+	MOVQ ld+72(FP), R9
 
 	// Strides in bytes; ld becomes the step from the end of a window row to the next row's start.
+	SHLQ  $0x02, DI
 	SHLQ  $0x02, R8
 	SHLQ  $0x02, R9
-	SHLQ  $0x02, R10
-	MOVQ  kw+72(FP), R11
-	IMULQ R8, R11
-	SUBQ  R11, R10
-	MOVQ  kh+64(FP), R11
-	TESTQ DI, DI
+	MOVQ  kw+64(FP), R10
+	IMULQ DI, R10
+	SUBQ  R10, R9
+	MOVQ  kh+56(FP), R10
+	TESTQ SI, SI
 	JZ    depthwise2AVX512_done
 
 depthwise2AVX512_cell:
 	VMOVUPS (CX), Z0
 	VMOVUPS 64(CX), Z1
+	MOVQ    DX, R11
 	MOVQ    BX, R12
-	MOVQ    SI, R13
-	MOVQ    R11, R14
+	MOVQ    R10, R13
 
 depthwise2AVX512_row:
-	MOVQ kw+72(FP), R15
+	MOVQ kw+64(FP), R14
 
 depthwise2AVX512_tap:
-	VMOVUPS     (R12), Z2
-	VFMADD231PS (R13), Z2, Z0
-	VMOVUPS     64(R12), Z2
-	VFMADD231PS 64(R13), Z2, Z1
-	ADDQ        R8, R12
-	ADDQ        R8, R13
-	DECQ        R15
-	JNZ         depthwise2AVX512_tap
-	ADDQ        R10, R12
+	VMOVUPS     (R11), Z2
+	VFMADD231PS (R12), Z2, Z0
+	VMOVUPS     64(R11), Z2
+	VFMADD231PS 64(R12), Z2, Z1
+	ADDQ        DI, R11
+	ADDQ        DI, R12
 	DECQ        R14
+	JNZ         depthwise2AVX512_tap
+	ADDQ        R9, R11
+	DECQ        R13
 	JNZ         depthwise2AVX512_row
 	VMOVUPS     Z0, (AX)
 	VMOVUPS     Z1, 64(AX)
-	ADDQ        R8, AX
-	ADDQ        DX, CX
-	ADDQ        R9, BX
-	DECQ        DI
+	ADDQ        DI, AX
+	ADDQ        R8, DX
+	DECQ        SI
 	JNZ         depthwise2AVX512_cell
 
 depthwise2AVX512_done:
 	VZEROUPPER
 	RET
 
-// func depthwise3AVX512(y *float32, init *float32, x *float32, w *float32, cells int, c int, is int, sx int, kh int, kw int, ld int)
+// func depthwise3AVX512(y *float32, b *float32, x *float32, w *float32, cells int, c int, sx int, kh int, kw int, ld int)
 // Requires: AVX, AVX512F
-TEXT ·depthwise3AVX512(SB), NOSPLIT, $0-88
+TEXT ·depthwise3AVX512(SB), NOSPLIT, $0-80
 	MOVQ y+0(FP), AX
-	MOVQ init+8(FP), CX
-	MOVQ is+48(FP), DX
-	SHLQ $0x02, DX
-	MOVQ x+16(FP), BX
-	MOVQ w+24(FP), SI
-	MOVQ cells+32(FP), DI
-	MOVQ c+40(FP), R8
-	MOVQ sx+56(FP), R9
-	MOVQ ld+80(FP), R10
+	MOVQ b+8(FP), CX
+	MOVQ x+16(FP), DX
+	MOVQ w+24(FP), BX
+	MOVQ cells+32(FP), SI
+	MOVQ c+40(FP), DI
+	MOVQ sx+48(FP), R8
+	MOVQ ld+72(FP), R9
 
 	// Strides in bytes; ld becomes the step from the end of a window row to the next row's start.
+	SHLQ  $0x02, DI
 	SHLQ  $0x02, R8
 	SHLQ  $0x02, R9
-	SHLQ  $0x02, R10
-	MOVQ  kw+72(FP), R11
-	IMULQ R8, R11
-	SUBQ  R11, R10
-	MOVQ  kh+64(FP), R11
-	TESTQ DI, DI
+	MOVQ  kw+64(FP), R10
+	IMULQ DI, R10
+	SUBQ  R10, R9
+	MOVQ  kh+56(FP), R10
+	TESTQ SI, SI
 	JZ    depthwise3AVX512_done
 
 depthwise3AVX512_cell:
 	VMOVUPS (CX), Z0
 	VMOVUPS 64(CX), Z1
 	VMOVUPS 128(CX), Z2
+	MOVQ    DX, R11
 	MOVQ    BX, R12
-	MOVQ    SI, R13
-	MOVQ    R11, R14
+	MOVQ    R10, R13
 
 depthwise3AVX512_row:
-	MOVQ kw+72(FP), R15
+	MOVQ kw+64(FP), R14
 
 depthwise3AVX512_tap:
-	VMOVUPS     (R12), Z3
-	VFMADD231PS (R13), Z3, Z0
-	VMOVUPS     64(R12), Z3
-	VFMADD231PS 64(R13), Z3, Z1
-	VMOVUPS     128(R12), Z3
-	VFMADD231PS 128(R13), Z3, Z2
-	ADDQ        R8, R12
-	ADDQ        R8, R13
-	DECQ        R15
-	JNZ         depthwise3AVX512_tap
-	ADDQ        R10, R12
+	VMOVUPS     (R11), Z3
+	VFMADD231PS (R12), Z3, Z0
+	VMOVUPS     64(R11), Z3
+	VFMADD231PS 64(R12), Z3, Z1
+	VMOVUPS     128(R11), Z3
+	VFMADD231PS 128(R12), Z3, Z2
+	ADDQ        DI, R11
+	ADDQ        DI, R12
 	DECQ        R14
+	JNZ         depthwise3AVX512_tap
+	ADDQ        R9, R11
+	DECQ        R13
 	JNZ         depthwise3AVX512_row
 	VMOVUPS     Z0, (AX)
 	VMOVUPS     Z1, 64(AX)
 	VMOVUPS     Z2, 128(AX)
-	ADDQ        R8, AX
-	ADDQ        DX, CX
-	ADDQ        R9, BX
-	DECQ        DI
+	ADDQ        DI, AX
+	ADDQ        R8, DX
+	DECQ        SI
 	JNZ         depthwise3AVX512_cell
 
 depthwise3AVX512_done:
 	VZEROUPPER
 	RET
 
-// func depthwise4AVX512(y *float32, init *float32, x *float32, w *float32, cells int, c int, is int, sx int, kh int, kw int, ld int)
+// func depthwise4AVX512(y *float32, b *float32, x *float32, w *float32, cells int, c int, sx int, kh int, kw int, ld int)
 // Requires: AVX, AVX512F
-TEXT ·depthwise4AVX512(SB), NOSPLIT, $0-88
+TEXT ·depthwise4AVX512(SB), NOSPLIT, $0-80
 	MOVQ y+0(FP), AX
-	MOVQ init+8(FP), CX
-	MOVQ is+48(FP), DX
-	SHLQ $0x02, DX
-	MOVQ x+16(FP), BX
-	MOVQ w+24(FP), SI
-	MOVQ cells+32(FP), DI
-	MOVQ c+40(FP), R8
-	MOVQ sx+56(FP), R9
-	MOVQ ld+80(FP), R10
+	MOVQ b+8(FP), CX
+	MOVQ x+16(FP), DX
+	MOVQ w+24(FP), BX
+	MOVQ cells+32(FP), SI
+	MOVQ c+40(FP), DI
+	MOVQ sx+48(FP), R8
+	MOVQ ld+72(FP), R9
 
 	// Strides in bytes; ld becomes the step from the end of a window row to the next row's start.
+	SHLQ  $0x02, DI
 	SHLQ  $0x02, R8
 	SHLQ  $0x02, R9
-	SHLQ  $0x02, R10
-	MOVQ  kw+72(FP), R11
-	IMULQ R8, R11
-	SUBQ  R11, R10
-	MOVQ  kh+64(FP), R11
-	TESTQ DI, DI
+	MOVQ  kw+64(FP), R10
+	IMULQ DI, R10
+	SUBQ  R10, R9
+	MOVQ  kh+56(FP), R10
+	TESTQ SI, SI
 	JZ    depthwise4AVX512_done
 
 depthwise4AVX512_cell:
@@ -1646,37 +1635,36 @@ depthwise4AVX512_cell:
 	VMOVUPS 64(CX), Z1
 	VMOVUPS 128(CX), Z2
 	VMOVUPS 192(CX), Z3
+	MOVQ    DX, R11
 	MOVQ    BX, R12
-	MOVQ    SI, R13
-	MOVQ    R11, R14
+	MOVQ    R10, R13
 
 depthwise4AVX512_row:
-	MOVQ kw+72(FP), R15
+	MOVQ kw+64(FP), R14
 
 depthwise4AVX512_tap:
-	VMOVUPS     (R12), Z4
-	VFMADD231PS (R13), Z4, Z0
-	VMOVUPS     64(R12), Z4
-	VFMADD231PS 64(R13), Z4, Z1
-	VMOVUPS     128(R12), Z4
-	VFMADD231PS 128(R13), Z4, Z2
-	VMOVUPS     192(R12), Z4
-	VFMADD231PS 192(R13), Z4, Z3
-	ADDQ        R8, R12
-	ADDQ        R8, R13
-	DECQ        R15
-	JNZ         depthwise4AVX512_tap
-	ADDQ        R10, R12
+	VMOVUPS     (R11), Z4
+	VFMADD231PS (R12), Z4, Z0
+	VMOVUPS     64(R11), Z4
+	VFMADD231PS 64(R12), Z4, Z1
+	VMOVUPS     128(R11), Z4
+	VFMADD231PS 128(R12), Z4, Z2
+	VMOVUPS     192(R11), Z4
+	VFMADD231PS 192(R12), Z4, Z3
+	ADDQ        DI, R11
+	ADDQ        DI, R12
 	DECQ        R14
+	JNZ         depthwise4AVX512_tap
+	ADDQ        R9, R11
+	DECQ        R13
 	JNZ         depthwise4AVX512_row
 	VMOVUPS     Z0, (AX)
 	VMOVUPS     Z1, 64(AX)
 	VMOVUPS     Z2, 128(AX)
 	VMOVUPS     Z3, 192(AX)
-	ADDQ        R8, AX
-	ADDQ        DX, CX
-	ADDQ        R9, BX
-	DECQ        DI
+	ADDQ        DI, AX
+	ADDQ        R8, DX
+	DECQ        SI
 	JNZ         depthwise4AVX512_cell
 
 depthwise4AVX512_done:

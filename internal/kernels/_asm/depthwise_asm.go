@@ -12,19 +12,16 @@ import (
 // windows lie inside the image, for nv vectors of 16 channels:
 //
 //	for n < cells, j < 16·nv:
-//		acc := init[n*is+j]
+//		acc := b[j]
 //		for ky < kh, kx < kw: acc += x[n*sx + ky*ld + kx*c + j] · w[(ky*kw+kx)*c + j]
 //		y[n*c+j] = acc
 //
-// Strides c, is, sx and ld count floats: init is y itself (is = c) or a
-// bias (is = 0). The nv sums of a cell are kept in registers over its
+// Strides c, sx and ld count floats; b is the bias. The nv sums of a cell are kept in registers over its
 // kh·kw taps.
 func depthwise(name string, nv int) {
-	TEXT(name, NOSPLIT, "func(y, init, x, w *float32, cells, c, is, sx, kh, kw, ld int)")
+	TEXT(name, NOSPLIT, "func(y, b, x, w *float32, cells, c, sx, kh, kw, ld int)")
 	y := Load(Param("y"), GP64())
-	init := Load(Param("init"), GP64())
-	is := Load(Param("is"), GP64())
-	SHLQ(U8(2), is)
+	b := Load(Param("b"), GP64())
 	x := Load(Param("x"), GP64())
 	w := Load(Param("w"), GP64())
 	cells := Load(Param("cells"), GP64())
@@ -37,7 +34,7 @@ func depthwise(name string, nv int) {
 	JZ(LabelRef(done))
 	Label(cell)
 	for v := range nv {
-		VMOVUPS(Mem{Base: init, Disp: 64 * v}, acc[v])
+		VMOVUPS(Mem{Base: b, Disp: 64 * v}, acc[v])
 	}
 	MOVQ(x, xr)
 	MOVQ(w, wp)
@@ -60,7 +57,6 @@ func depthwise(name string, nv int) {
 		VMOVUPS(acc[v], Mem{Base: y, Disp: 64 * v})
 	}
 	ADDQ(c, y)
-	ADDQ(is, init)
 	ADDQ(sx, x)
 	DECQ(cells)
 	JNZ(LabelRef(cell))
