@@ -65,7 +65,7 @@ func (a *actCore) do(phase, lo, hi int) {
 	if phase == actForward {
 		a.act.forward(a.y.Data[lo:hi], a.x.Data[lo:hi], cols)
 	} else {
-		a.act.backward(a.dx.Data[lo:hi], a.dy.Data[lo:hi], a.y.Data[lo:hi], cols)
+		a.act.backward(a.dx.Data[lo:hi], a.dy.Data[lo:hi], a.y.Data[lo:hi], a.x.Data[lo:hi], cols)
 	}
 }
 

@@ -6,11 +6,14 @@ import (
 	"strings"
 
 	"github.com/convnet-go/convnet/internal/kernels"
+	"github.com/convnet-go/convnet/tensor"
 )
 
 // ActivationNames lists the activation functions accepted by [Activation],
 // [Dense] and [Conv2D] ("" also means "linear").
-var ActivationNames = []string{"linear", "relu", "leaky_relu", "elu", "sigmoid", "tanh", "softmax"}
+// "swish" is another name of "silu", "hard_swish" of "hard_silu", as in
+// Keras.
+var ActivationNames = []string{"linear", "relu", "leaky_relu", "elu", "sigmoid", "tanh", "softmax", "silu", "hard_sigmoid", "hard_silu"}
 
 type actKind uint8
 
@@ -24,11 +27,16 @@ const (
 	actSoftmax
 	actOmittedSoftmax // the identity, standing for a softmax the loss applies
 	actClippedReLU    // min(max(x, 0), alpha): ReLU with a max_value
+	actSiLU           // x·σ(x) (Keras silu or swish, PyTorch SiLU)
+	actHardSigmoid    // min(max(x+3, 0), 6)/6 (Keras 3 hard_sigmoid, PyTorch Hardsigmoid)
+	actHardSiLU       // x·hard_sigmoid(x) (Keras hard_silu or hard_swish, PyTorch Hardswish)
 )
 
 // activation is an elementwise (or, for softmax, row-wise) function applied
-// after a layer's affine part. Every derivative is computed from the output
-// y alone, so a layer only keeps its output for Backward.
+// after a layer's affine part. Most derivatives are computed from the output
+// y alone, so a layer only keeps its output for Backward; silu and
+// hard_silu, which are not monotonic, take theirs from the input z, which a
+// layer then keeps too (see needsInput).
 type activation struct {
 	kind  actKind
 	alpha float32 // slope for x < 0 (leaky_relu), scale (elu), the largest value (clipped ReLU)
@@ -53,6 +61,12 @@ func parseActivation(l Layer, name string) (activation, error) {
 		return activation{kind: actTanh}, nil
 	case "softmax":
 		return activation{kind: actSoftmax}, nil
+	case "silu", "swish":
+		return activation{kind: actSiLU}, nil
+	case "hard_sigmoid":
+		return activation{kind: actHardSigmoid}, nil
+	case "hard_silu", "hard_swish":
+		return activation{kind: actHardSiLU}, nil
 	}
 	return activation{}, errorf(l, "unknown activation %q (valid: %s)", name, strings.Join(ActivationNames, ", "))
 }
@@ -73,9 +87,35 @@ func (a *activation) omitSoftmax(omit bool) bool {
 // identity reports whether a leaves its input unchanged.
 func (a activation) identity() bool { return a.kind == actLinear || a.kind == actOmittedSoftmax }
 
+// needsInput reports whether a's derivative is computed from its input z
+// rather than its output.
+func (a activation) needsInput() bool { return a.kind == actSiLU || a.kind == actHardSiLU }
+
+// keepInput returns t resized to shape for the input of an activation that
+// needs it (see needsInput), or nil.
+func (a activation) keepInput(t *tensor.Tensor, shape ...int) *tensor.Tensor {
+	if !a.needsInput() {
+		return nil
+	}
+	return resize(t, shape...)
+}
+
+// apply sets y = f(y) in place, first copying y into z when a needs its
+// input for the derivative (z is ignored otherwise).
+func (a activation) apply(y, z []float32, cols int) {
+	if !a.needsInput() {
+		a.forward(y, y, cols)
+		return
+	}
+	z = z[:len(y)]
+	copy(z, y)
+	a.forward(y, z, cols)
+}
+
 // biasActivate sets y = act(y + b) in place, row by row (rows of f values;
-// bias may be nil), in one pass for ReLU.
-func biasActivate(act activation, y []float32, bias *Param, f int) {
+// bias may be nil), in one pass for ReLU; z receives y + b when the
+// activation needs its input (see apply).
+func biasActivate(act activation, y, z []float32, bias *Param, f int) {
 	var b []float32
 	if bias != nil {
 		b = bias.Value.Data
@@ -88,7 +128,7 @@ func biasActivate(act activation, y []float32, bias *Param, f int) {
 		kernels.AddBias(y, b)
 	}
 	if !act.identity() {
-		act.forward(y, y, f)
+		act.apply(y, z, f)
 	}
 }
 
@@ -137,13 +177,26 @@ func (a activation) forward(y, z []float32, cols int) {
 		for r := 0; r < len(z); r += cols {
 			softmaxRow(y[r:r+cols], z[r:r+cols])
 		}
+	case actSiLU:
+		for i, v := range z {
+			y[i] = v * sigmoid(v)
+		}
+	case actHardSigmoid:
+		for i, v := range z {
+			y[i] = hardSigmoid(v)
+		}
+	case actHardSiLU:
+		for i, v := range z {
+			y[i] = v * hardSigmoid(v)
+		}
 	default:
 		panic(fmt.Sprintf("nn: activation kind %d", a.kind))
 	}
 }
 
-// backward sets dz = dy·f'(z) using the output y = f(z). dz may alias dy.
-func (a activation) backward(dz, dy, y []float32, cols int) {
+// backward sets dz = dy·f'(z) using the output y = f(z), or for the
+// functions that need it (see needsInput) the input z. dz may alias dy.
+func (a activation) backward(dz, dy, y, z []float32, cols int) {
 	dz, dy = dz[:len(y)], dy[:len(y)]
 	switch a.kind {
 	case actLinear, actOmittedSoftmax:
@@ -176,6 +229,30 @@ func (a activation) backward(dz, dy, y []float32, cols int) {
 		for i, v := range y {
 			dz[i] = dy[i] * (1 - v*v)
 		}
+	case actHardSigmoid: // PyTorch's: the slope inside (-3, 3), 0 at and beyond
+		for i, v := range y {
+			if v > 0 && v < 1 {
+				dz[i] = dy[i] / 6
+			} else {
+				dz[i] = 0
+			}
+		}
+	case actSiLU:
+		for i, v := range z[:len(y)] {
+			s := sigmoid(v)
+			dz[i] = dy[i] * s * (1 + v*(1-s))
+		}
+	case actHardSiLU: // PyTorch's: 0 below -3, (2x+3)/6 up to 3, 1 beyond
+		for i, v := range z[:len(y)] {
+			switch {
+			case v < -3:
+				dz[i] = 0
+			case v <= 3:
+				dz[i] = dy[i] * (v/3 + 0.5)
+			default:
+				dz[i] = dy[i]
+			}
+		}
 	case actSoftmax:
 		for r := 0; r < len(y); r += cols {
 			yr, dr := y[r:r+cols], dy[r:r+cols]
@@ -200,6 +277,9 @@ func sigmoid(v float32) float32 {
 	e := math.Exp(float64(v))
 	return float32(e / (1 + e))
 }
+
+// hardSigmoid is min(max(v+3, 0), 6)/6, as PyTorch and Keras 3 compute it.
+func hardSigmoid(v float32) float32 { return min(max(v+3, 0), 6) / 6 }
 
 // softmaxRow sets y = exp(z - max z) / Σ exp(z - max z); y may alias z.
 func softmaxRow(y, z []float32) {

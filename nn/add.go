@@ -7,8 +7,9 @@ import (
 )
 
 // Add sums its inputs element by element (Keras Add), as a residual block
-// adds its shortcut to its output: y = x1 + x2 + ... + xk, all of one shape.
-// Each input's gradient is dy.
+// adds its shortcut to its output: y = x1 + x2 + ... + xk, of one shape or
+// broadcast along axes of size 1. Each input's gradient is dy (summed along
+// the axes it was broadcast).
 type Add struct{ merge }
 
 func (l *Add) Type() string { return "Add" }
@@ -22,7 +23,7 @@ func (l *Add) Backward(dy *tensor.Tensor) *tensor.Tensor { panic(singleInput(l, 
 
 func (l *Add) ForwardInputs(xs []*tensor.Tensor, training bool) *tensor.Tensor {
 	l.forward(l, xs)
-	l.sum(xs)
+	l.sum(l.xs)
 	return l.y
 }
 
@@ -31,7 +32,7 @@ func (l *Add) BackwardInputs(dy *tensor.Tensor) []*tensor.Tensor {
 	for _, dx := range l.dxs {
 		copy(dx.Data, dy.Data)
 	}
-	return l.dxs
+	return l.gradients()
 }
 
 func (l *Add) Config() map[string]any { return map[string]any{"name": l.Name()} }

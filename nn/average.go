@@ -7,7 +7,8 @@ import (
 )
 
 // Average is the element-wise mean of its inputs (Keras Average):
-// y = (x1 + x2 + ... + xk) / k, all of one shape, summed in input order and
+// y = (x1 + x2 + ... + xk) / k, of one shape or broadcast along axes of
+// size 1, summed in input order and
 // divided as Keras does. Each input's gradient is dy / k.
 type Average struct{ merge }
 
@@ -22,7 +23,7 @@ func (l *Average) Backward(dy *tensor.Tensor) *tensor.Tensor { panic(singleInput
 
 func (l *Average) ForwardInputs(xs []*tensor.Tensor, training bool) *tensor.Tensor {
 	l.forward(l, xs)
-	y := l.sum(xs)
+	y := l.sum(l.xs)
 	k := float32(len(xs))
 	for i := range y {
 		y[i] /= k
@@ -39,7 +40,7 @@ func (l *Average) BackwardInputs(dy *tensor.Tensor) []*tensor.Tensor {
 			dx.Data[i] = g
 		}
 	}
-	return l.dxs
+	return l.gradients()
 }
 
 func (l *Average) Config() map[string]any { return map[string]any{"name": l.Name()} }

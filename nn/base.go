@@ -122,3 +122,11 @@ func weights(kernel, bias *Param) []*Param {
 	}
 	return []*Param{kernel, bias}
 }
+
+// data returns t's values, or nil for no tensor.
+func data(t *tensor.Tensor) []float32 {
+	if t == nil {
+		return nil
+	}
+	return t.Data
+}

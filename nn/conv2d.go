@@ -33,6 +33,7 @@ type Conv2D struct {
 	kernel     *Param
 	bias       *Param
 	x, y       *tensor.Tensor
+	z          *tensor.Tensor // y before the activation, for those that need it
 	dy, dz, dx *tensor.Tensor // dy is the caller's, during Backward
 	skipDx     bool
 	activateFn func(lo, hi int)
@@ -74,7 +75,7 @@ func (l *Conv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 		l.bias = newParam("bias", true, l.Filters)
 	}
 	l.activateFn, l.gradFn = l.activate, l.activationGrad
-	l.x, l.y, l.dy, l.dz, l.dx = nil, nil, nil, nil, nil
+	l.x, l.y, l.z, l.dy, l.dz, l.dx = nil, nil, nil, nil, nil, nil
 	return append([]int(nil), l.out...), nil
 }
 
@@ -96,6 +97,7 @@ func (l *Conv2D) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	n := x.Shape[0]
 	l.x = x
 	l.y = resize(l.y, n, l.out[0], l.out[1], l.out[2])
+	l.z = l.act.keepInput(l.z, n, l.out[0], l.out[1], l.out[2])
 	// The bias and a ReLU are added as each tile is written; any other
 	// activation is applied to each block of rows while it is in cache.
 	var e kernels.ConvEpilogue
@@ -117,7 +119,11 @@ func (l *Conv2D) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 // place.
 func (l *Conv2D) activate(lo, hi int) {
 	y := l.y.Data[lo*l.Filters : hi*l.Filters]
-	l.act.forward(y, y, l.Filters)
+	var z []float32
+	if l.z != nil {
+		z = l.z.Data[lo*l.Filters : hi*l.Filters]
+	}
+	l.act.apply(y, z, l.Filters)
 }
 
 func (l *Conv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
@@ -153,7 +159,11 @@ func (l *Conv2D) activationGrad(lo, hi int, sum []float32) {
 		kernels.ReLUGradSum(dz, dy, y, sum)
 		return
 	}
-	l.act.backward(dz, dy, y, f)
+	var z []float32
+	if l.z != nil {
+		z = l.z.Data[lo*f : hi*f]
+	}
+	l.act.backward(dz, dy, y, z, f)
 	kernels.AddColumnSums(sum, dz)
 }
 

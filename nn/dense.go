@@ -28,6 +28,7 @@ type Dense struct {
 	kernel  *Param
 	bias    *Param
 	x, y    *tensor.Tensor
+	z       *tensor.Tensor // y before the activation, for those that need it
 	dz, dx  *tensor.Tensor
 	skipDx  bool
 }
@@ -62,7 +63,7 @@ func (l *Dense) Build(in []int, rng *rand.Rand) ([]int, error) {
 	if !l.NoBias {
 		l.bias = newParam("bias", true, l.Units)
 	}
-	l.x, l.y, l.dz, l.dx = nil, nil, nil, nil
+	l.x, l.y, l.z, l.dz, l.dx = nil, nil, nil, nil, nil
 	return []int{l.Units}, nil
 }
 
@@ -85,7 +86,8 @@ func (l *Dense) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	l.x = x
 	l.y = resize(l.y, n, l.Units)
 	kernels.Gemm(false, false, n, l.Units, l.in[0], 1, x.Data, l.in[0], l.kernel.Value.Data, l.Units, 0, l.y.Data, l.Units)
-	biasActivate(l.act, l.y.Data, l.bias, l.Units)
+	l.z = l.act.keepInput(l.z, n, l.Units)
+	biasActivate(l.act, l.y.Data, data(l.z), l.bias, l.Units)
 	return l.y
 }
 
@@ -96,7 +98,7 @@ func (l *Dense) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	n, in, u := dy.Shape[0], l.in[0], l.Units
 	l.dz = l.temp(l.dz, dy.Shape...)
 	dz := l.dz.Data
-	l.act.backward(dz, dy.Data, l.y.Data, u)
+	l.act.backward(dz, dy.Data, l.y.Data, data(l.z), u)
 	kernels.Gemm(true, false, in, u, n, 1, l.x.Data, in, dz, u, 1, l.kernel.Grad.Data, u)
 	if l.bias != nil {
 		kernels.AddColumnSums(l.bias.Grad.Data, dz)

@@ -22,7 +22,7 @@ func (l *DepthwiseConv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	dz := dy
 	if !l.act.identity() {
 		l.dz = l.temp(l.dz, dy.Shape...)
-		l.act.backward(l.dz.Data, dy.Data, l.y.Data, l.f)
+		l.act.backward(l.dz.Data, dy.Data, l.y.Data, data(l.z), l.f)
 		dz = l.dz
 	}
 	l.dzRun = dz

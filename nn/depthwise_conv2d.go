@@ -40,6 +40,7 @@ type DepthwiseConv2D struct {
 	kernel    *Param
 	bias      *Param
 	x, y      *tensor.Tensor
+	z         *tensor.Tensor // y before the activation, for those that need it
 	dz, dx    *tensor.Tensor
 	skipDx    bool
 	forwardFn func(worker, i int)
@@ -95,7 +96,7 @@ func (l *DepthwiseConv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 		l.flip = make([]float32, len(l.kernel.Value.Data))
 	}
 	l.forwardFn, l.dataFn, l.filterFn, l.gatherFn = l.forwardRow, l.dataImage, l.filterBlock, l.gatherRow
-	l.x, l.y, l.dz, l.dx = nil, nil, nil, nil
+	l.x, l.y, l.z, l.dz, l.dx = nil, nil, nil, nil, nil
 	return append([]int(nil), l.out...), nil
 }
 
@@ -126,6 +127,7 @@ func (l *DepthwiseConv2D) Forward(x *tensor.Tensor, training bool) *tensor.Tenso
 	n := x.Shape[0]
 	l.x = x
 	l.y = resize(l.y, n, l.out[0], l.out[1], l.out[2])
+	l.z = l.act.keepInput(l.z, n, l.out[0], l.out[1], l.out[2])
 	rows := n * l.g.OH
 	kernels.ParallelFor(rows, rows, l.forwardFn)
 	return l.y
@@ -186,7 +188,11 @@ func (l *DepthwiseConv2D) forwardRow(_, r int) {
 		kernels.DepthwiseCells(y[lo*f:hi*f], b, x[(iy*g.W+ix)*c:], w, hi-lo, c, g.SW*c, g.KH, g.KW, g.W*c)
 	}
 	if !l.act.identity() {
-		l.act.forward(y, y, f)
+		var z []float32
+		if l.z != nil {
+			z = l.z.Data[r*g.OW*f : (r+1)*g.OW*f]
+		}
+		l.act.apply(y, z, f)
 	}
 }
 

@@ -39,10 +39,16 @@ type merge struct {
 	named
 	in  [][]int
 	out []int
-	xs  []*tensor.Tensor // the inputs of the last ForwardInputs
+	xs  []*tensor.Tensor // the inputs of the last ForwardInputs, broadcast to the output's shape
 	y   *tensor.Tensor
-	dxs []*tensor.Tensor
-	dst []int // scratch for shapes
+	dxs []*tensor.Tensor // the gradients of xs
+	dst []int            // scratch for shapes
+
+	elementwise bool // built by buildSame: inputs may be broadcast
+	// For the inputs broadcast along axes of size 1 (nil for the others):
+	wide  []*tensor.Tensor // the input at the output's shape
+	grads []*tensor.Tensor // what BackwardInputs returns: dxs summed back to the inputs' shapes
+	sums  []*tensor.Tensor // the summed gradients
 }
 
 func (m *merge) OutputShape() []int { return m.out }
@@ -66,29 +72,42 @@ func (m *merge) setInputs(l Layer, in [][]int) error {
 	for k, s := range in {
 		m.in[k] = slices.Clone(s)
 	}
+	m.elementwise = false
 	m.xs = make([]*tensor.Tensor, len(in))
 	m.dxs = make([]*tensor.Tensor, len(in))
+	m.wide = make([]*tensor.Tensor, len(in))
+	m.grads = make([]*tensor.Tensor, len(in))
+	m.sums = make([]*tensor.Tensor, len(in))
 	m.y = nil
 	return nil
 }
 
-// buildSame is BuildInputs for the element-wise merges, whose inputs must
-// all have the same shape (Keras would also broadcast axes of size 1).
+// buildSame is BuildInputs for the element-wise merges. As in Keras, the
+// inputs have one rank and, along each axis, one size or size 1: an input
+// of size 1 is repeated along that axis (broadcast), as a squeeze-and-
+// excitation block scales an [H,W,C] map by [1,1,C] channel weights.
 func (m *merge) buildSame(l Layer, in [][]int) ([]int, error) {
 	if err := m.setInputs(l, in); err != nil {
 		return nil, err
 	}
+	out := slices.Clone(in[0])
 	for k, s := range in[1:] {
-		if !slices.Equal(s, in[0]) {
-			return nil, errorf(l, "input %d has shape %v but input 1 has %v: %s needs inputs of one shape", k+2, s, in[0], l.Type())
+		ok := len(s) == len(out)
+		for ax := 0; ok && ax < len(s); ax++ {
+			ok = s[ax] == out[ax] || s[ax] == 1 || out[ax] == 1
+			out[ax] = max(out[ax], s[ax])
+		}
+		if !ok {
+			return nil, errorf(l, "input %d has shape %v but input 1 has %v: %s needs inputs of one shape, or of size 1 along the axes where they differ", k+2, s, in[0], l.Type())
 		}
 	}
-	m.out = slices.Clone(in[0])
+	m.out, m.elementwise = out, true
 	return m.out, nil
 }
 
-// forward checks the batches against the built shapes, keeps them and sizes
-// the output for n samples. It returns n.
+// forward checks the batches against the built shapes, keeps them in xs
+// (an input broadcast along axes of size 1 at the output's shape, for the
+// element-wise merges) and sizes the output for n samples. It returns n.
 func (m *merge) forward(l Layer, xs []*tensor.Tensor) int {
 	if m.in == nil {
 		panic(fmt.Sprintf("nn: %s.ForwardInputs before BuildInputs", l.Type()))
@@ -106,7 +125,62 @@ func (m *merge) forward(l Layer, xs []*tensor.Tensor) int {
 	n := xs[0].Shape[0]
 	m.dst = batchShape(m.dst, n, m.out)
 	m.y = resize(m.y, m.dst...)
+	for k, x := range xs {
+		if m.elementwise && !slices.Equal(m.in[k], m.out) {
+			m.wide[k] = resize(m.wide[k], m.dst...)
+			broadcast(m.wide[k].Data, x.Data, m.dst, x.Shape)
+			m.xs[k] = m.wide[k]
+		}
+	}
 	return n
+}
+
+// broadcast sets y, of shape out, to x, of shape in, repeated along the
+// axes where in has size 1.
+func broadcast(y, x []float32, out, in []int) {
+	if len(out) == 1 {
+		if in[0] == out[0] {
+			copy(y, x)
+			return
+		}
+		for i := range y {
+			y[i] = x[0]
+		}
+		return
+	}
+	ys, xs := tensor.Size(out[1:]), tensor.Size(in[1:])
+	for i := range out[0] {
+		j := i
+		if in[0] == 1 {
+			j = 0
+		}
+		broadcast(y[i*ys:(i+1)*ys], x[j*xs:(j+1)*xs], out[1:], in[1:])
+	}
+}
+
+// sumBroadcast adds dy, of shape out, to dx, of shape in, summing along the
+// axes where in has size 1, in index order: the gradient of broadcast.
+func sumBroadcast(dx, dy []float32, out, in []int) {
+	if len(out) == 1 {
+		if in[0] == out[0] {
+			for i, v := range dy[:len(dx)] {
+				dx[i] += v
+			}
+			return
+		}
+		for _, v := range dy {
+			dx[0] += v
+		}
+		return
+	}
+	ys, xs := tensor.Size(out[1:]), tensor.Size(in[1:])
+	for i := range out[0] {
+		j := i
+		if in[0] == 1 {
+			j = 0
+		}
+		sumBroadcast(dx[j*xs:(j+1)*xs], dy[i*ys:(i+1)*ys], out[1:], in[1:])
+	}
 }
 
 // sum sets the output to the element-wise sum of xs, added in input order.
@@ -121,12 +195,30 @@ func (m *merge) sum(xs []*tensor.Tensor) []float32 {
 	return y
 }
 
-// backward checks dy and sizes the input gradients like the inputs.
+// backward checks dy and sizes the input gradients like the inputs at the
+// output's shape.
 func (m *merge) backward(l Layer, dy *tensor.Tensor) {
 	checkGrad(l, dy, m.y)
 	for k, x := range m.xs {
 		m.dxs[k] = resize(m.dxs[k], x.Shape...)
 	}
+}
+
+// gradients returns the input gradients: dxs, with those of broadcast
+// inputs summed back to their shapes.
+func (m *merge) gradients() []*tensor.Tensor {
+	copy(m.grads, m.dxs)
+	for k, w := range m.wide {
+		if !m.elementwise || w == nil || slices.Equal(m.in[k], m.out) {
+			continue
+		}
+		m.dst = batchShape(m.dst, w.Shape[0], m.in[k])
+		m.sums[k] = resize(m.sums[k], m.dst...)
+		clear(m.sums[k].Data)
+		sumBroadcast(m.sums[k].Data, m.dxs[k].Data, w.Shape, m.sums[k].Shape)
+		m.grads[k] = m.sums[k]
+	}
+	return m.grads
 }
 
 // needInputs is the error of Build on a merge layer.

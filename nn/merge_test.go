@@ -57,6 +57,49 @@ func TestMergeHandComputed(t *testing.T) {
 	}
 }
 
+// TestMergeBroadcast checks by hand an input of size 1 along an axis,
+// repeated along it: a [2,1,2] map times per-channel weights [1,1,2], and
+// Add and Average of a [1,3,1] and a [2,1,1] input into [2,3,1].
+func TestMergeBroadcast(t *testing.T) {
+	x := tensor.FromData([]float32{1, 2, 3, 4, 5, 6, 7, 8}, 2, 2, 1, 2) // two images of 2x1x2
+	s := tensor.FromData([]float32{10, -1, 0.5, 2}, 2, 1, 1, 2)          // their channel weights
+	m := buildInputs(t, &nn.Multiply{}, []int{2, 1, 2}, []int{1, 1, 2})
+	y := m.ForwardInputs([]*tensor.Tensor{x, s}, true)
+	if want := []float32{10, -2, 30, -4, 2.5, 12, 3.5, 16}; !slices.Equal(y.Shape, []int{2, 2, 1, 2}) || !slices.Equal(y.Data, want) {
+		t.Errorf("Multiply broadcast = %v %v, want [2 2 1 2] %v", y.Shape, y.Data, want)
+	}
+	dy := tensor.FromData([]float32{1, 2, 3, 4, 5, 6, 7, 8}, 2, 2, 1, 2)
+	dxs := m.BackwardInputs(dy)
+	// dx = dy·s; ds[c] = Σ over the image's cells of dy·x.
+	if want := []float32{10, -2, 30, -4, 2.5, 12, 3.5, 16}; !slices.Equal(dxs[0].Data, want) {
+		t.Errorf("Multiply broadcast: input 1 gradient = %v, want %v", dxs[0].Data, want)
+	}
+	if want := []float32{1*1 + 3*3, 2*2 + 4*4, 5*5 + 7*7, 6*6 + 8*8}; !slices.Equal(dxs[1].Shape, []int{2, 1, 1, 2}) || !slices.Equal(dxs[1].Data, want) {
+		t.Errorf("Multiply broadcast: input 2 gradient = %v %v, want [2 1 1 2] %v", dxs[1].Shape, dxs[1].Data, want)
+	}
+
+	a := tensor.FromData([]float32{1, 2, 3}, 1, 1, 3, 1)
+	b := tensor.FromData([]float32{10, 20}, 1, 2, 1, 1)
+	g := tensor.FromData([]float32{1, 2, 3, 4, 5, 6}, 1, 2, 3, 1)
+	for _, tt := range []struct {
+		l      nn.MultiInput
+		y      []float32
+		da, db []float32
+	}{
+		{&nn.Add{}, []float32{11, 12, 13, 21, 22, 23}, []float32{5, 7, 9}, []float32{6, 15}},
+		{&nn.Average{}, []float32{5.5, 6, 6.5, 10.5, 11, 11.5}, []float32{2.5, 3.5, 4.5}, []float32{3, 7.5}},
+	} {
+		l := buildInputs(t, tt.l, []int{1, 3, 1}, []int{2, 1, 1})
+		if y := l.ForwardInputs([]*tensor.Tensor{a, b}, true); !slices.Equal(y.Data, tt.y) || !slices.Equal(y.Shape, []int{1, 2, 3, 1}) {
+			t.Errorf("%s broadcast = %v %v, want [1 2 3 1] %v", l.Type(), y.Shape, y.Data, tt.y)
+		}
+		dxs := l.BackwardInputs(g)
+		if !slices.Equal(dxs[0].Data, tt.da) || !slices.Equal(dxs[1].Data, tt.db) {
+			t.Errorf("%s broadcast gradients = %v, %v, want %v, %v", l.Type(), dxs[0].Data, dxs[1].Data, tt.da, tt.db)
+		}
+	}
+}
+
 // Concatenating along the height of two images interleaves nothing: the
 // first image's rows, then the second's.
 func TestConcatenateAxis(t *testing.T) {
@@ -88,7 +131,9 @@ func TestMergeBuildErrors(t *testing.T) {
 		want string
 	}{
 		{&nn.Add{}, [][]int{{3}}, "at least 2 inputs, got 1"},
-		{&nn.Add{}, [][]int{{3}, {4}}, "input 2 has shape [4] but input 1 has [3]"},
+		{&nn.Add{}, [][]int{{3}, {4}}, "input 2 has shape [4] but input 1 has [3]: Add needs inputs of one shape, or of size 1 along the axes where they differ"},
+		{&nn.Multiply{}, [][]int{{4, 4, 8}, {1, 1, 4}}, "input 2 has shape [1 1 4] but input 1 has [4 4 8]"},
+		{&nn.Multiply{}, [][]int{{4, 4, 8}, {1, 1, 8}, {2, 1, 8}}, "input 3 has shape [2 1 8]"},
 		{&nn.Multiply{}, [][]int{{2, 2, 1}, {2, 2}}, "input 2 has shape [2 2]"},
 		{&nn.Average{}, [][]int{{2}, {2}, {0}}, "input 3 has shape [0]"},
 		{&nn.Concatenate{}, [][]int{{2, 2, 1}, {2, 3, 1}}, "all axes but axis 3 must agree"},
@@ -131,6 +176,17 @@ func TestMergeNoAllocationsInSteadyState(t *testing.T) {
 		step(small)
 		if n := testing.AllocsPerRun(20, func() { step(big); step(small) }); n != 0 {
 			t.Errorf("%s: ForwardInputs+BackwardInputs allocates %v times per step, want 0", l.Type(), n)
+		}
+	}
+	for _, l := range []nn.MultiInput{&nn.Add{}, &nn.Multiply{}, &nn.Average{}} {
+		buildInputs(t, l, []int{4, 4, 3}, []int{1, 1, 3})
+		big := []*tensor.Tensor{tensor.New(16, 4, 4, 3), tensor.New(16, 1, 1, 3)}
+		small := []*tensor.Tensor{big[0].Slice(0, 5), big[1].Slice(0, 5)}
+		step := func(xs []*tensor.Tensor) { l.BackwardInputs(l.ForwardInputs(xs, true)) }
+		step(big)
+		step(small)
+		if n := testing.AllocsPerRun(20, func() { step(big); step(small) }); n != 0 {
+			t.Errorf("%s broadcast: ForwardInputs+BackwardInputs allocates %v times per step, want 0", l.Type(), n)
 		}
 	}
 }

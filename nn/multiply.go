@@ -7,9 +7,11 @@ import (
 )
 
 // Multiply is the element-wise product of its inputs (Keras Multiply), as a
-// gate scales features: y = x1 · x2 · ... · xk, all of one shape. The
-// gradient of input j is dy times the product of the other inputs,
-// multiplied in input order (no division, so zeros are exact).
+// gate scales features: y = x1 · x2 · ... · xk, of one shape or broadcast
+// along axes of size 1 (a squeeze-and-excitation block's [1,1,C] channel
+// weights times its [H,W,C] map). The gradient of input j is dy times the
+// product of the other inputs, multiplied in input order (no division, so
+// zeros are exact), summed along the axes input j was broadcast.
 type Multiply struct{ merge }
 
 func (l *Multiply) Type() string { return "Multiply" }
@@ -24,8 +26,8 @@ func (l *Multiply) Backward(dy *tensor.Tensor) *tensor.Tensor { panic(singleInpu
 func (l *Multiply) ForwardInputs(xs []*tensor.Tensor, training bool) *tensor.Tensor {
 	l.forward(l, xs)
 	y := l.y.Data
-	copy(y, xs[0].Data)
-	for _, x := range xs[1:] {
+	copy(y, l.xs[0].Data)
+	for _, x := range l.xs[1:] {
 		for i, v := range x.Data[:len(y)] {
 			y[i] *= v
 		}
@@ -46,7 +48,7 @@ func (l *Multiply) BackwardInputs(dy *tensor.Tensor) []*tensor.Tensor {
 			}
 		}
 	}
-	return l.dxs
+	return l.gradients()
 }
 
 func (l *Multiply) Config() map[string]any { return map[string]any{"name": l.Name()} }

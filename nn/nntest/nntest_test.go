@@ -83,6 +83,9 @@ func layerCases() map[string]nntest.Case {
 		cases["activation-"+act] = nntest.Case{New: func() nn.Layer { return &nn.Activation{Func: act} }, In: []int{2, 3, 4}}
 		cases["dense-act-"+act] = nntest.Case{New: func() nn.Layer { return &nn.Dense{Units: 4, Activation: act} }, In: []int{4}, Batch: 3, Params: 20, MACs: 4 * 4}
 		cases["conv-act-"+act] = nntest.Case{New: conv(2, 2, 2, 1, "same", act), In: []int{3, 3, 2}, Params: 18, MACs: 3 * 3 * 2 * (2 * 2 * 2)}
+		cases["depthwise-act-"+act] = nntest.Case{New: func() nn.Layer {
+			return &nn.DepthwiseConv2D{KernelSize: [2]int{2, 2}, Padding: "same", Activation: act}
+		}, In: []int{3, 3, 2}, Batch: 2, Params: 10, MACs: 3 * 3 * 2 * (2 * 2)}
 	}
 	for _, pool := range []struct {
 		name string

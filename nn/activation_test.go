@@ -1,0 +1,59 @@
+package nn_test
+
+import (
+	"math"
+	"testing"
+
+	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// TestActivationValues checks silu, hard_sigmoid and hard_silu and their
+// derivatives at points computed by hand, around the kinks at ±3 included,
+// where the derivatives take PyTorch's one-sided values (Hardsigmoid's is 0
+// at ±3; Hardswish's is 0 below -3, (2x+3)/6 up to 3 inclusive, 1 beyond).
+func TestActivationValues(t *testing.T) {
+	x := []float32{-4, -3, -1.5, -1, 0, 1, 2.5, 3, 4}
+	sig := func(v float64) float64 { return 1 / (1 + math.Exp(-v)) }
+	cases := []struct {
+		name   string
+		y, dy  []float64
+		alias  string
+		derive func(v float64) float64
+	}{
+		{name: "silu", alias: "swish",
+			y:  []float64{-4 * sig(-4), -3 * sig(-3), -1.5 * sig(-1.5), -sig(-1), 0, sig(1), 2.5 * sig(2.5), 3 * sig(3), 4 * sig(4)},
+			dy: []float64{sig(-4) * (1 - 4*(1-sig(-4))), sig(-3) * (1 - 3*(1-sig(-3))), sig(-1.5) * (1 - 1.5*(1-sig(-1.5))), sig(-1) * (1 - (1 - sig(-1))), 0.5, sig(1) * (2 - sig(1)), sig(2.5) * (1 + 2.5*(1-sig(2.5))), sig(3) * (1 + 3*(1-sig(3))), sig(4) * (1 + 4*(1-sig(4)))}},
+		{name: "hard_sigmoid",
+			y:  []float64{0, 0, 0.25, 2.0 / 6, 0.5, 4.0 / 6, 5.5 / 6, 1, 1},
+			dy: []float64{0, 0, 1.0 / 6, 1.0 / 6, 1.0 / 6, 1.0 / 6, 1.0 / 6, 0, 0}},
+		{name: "hard_silu", alias: "hard_swish",
+			y:  []float64{0, 0, -0.375, -2.0 / 6, 0, 4.0 / 6, 2.5 * 5.5 / 6, 3, 4},
+			dy: []float64{0, -0.5, 0, 1.0 / 6, 0.5, 5.0 / 6, 8.0 / 6, 1.5, 1}},
+	}
+	for _, c := range cases {
+		for _, name := range []string{c.name, c.alias} {
+			if name == "" {
+				continue
+			}
+			l := &nn.Activation{Func: name}
+			if _, err := l.Build([]int{len(x)}, nil); err != nil {
+				t.Fatal(err)
+			}
+			y := l.Forward(&tensor.Tensor{Shape: []int{1, len(x)}, Data: x}, true)
+			ones := make([]float32, len(x))
+			for i := range ones {
+				ones[i] = 1
+			}
+			dx := l.Backward(&tensor.Tensor{Shape: []int{1, len(x)}, Data: ones})
+			for i, v := range x {
+				if d := math.Abs(float64(y.Data[i]) - c.y[i]); d > 1e-6 {
+					t.Errorf("%s(%g) = %g, want %g", name, v, y.Data[i], c.y[i])
+				}
+				if d := math.Abs(float64(dx.Data[i]) - c.dy[i]); d > 1e-6 {
+					t.Errorf("%s'(%g) = %g, want %g", name, v, dx.Data[i], c.dy[i])
+				}
+			}
+		}
+	}
+}
