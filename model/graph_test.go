@@ -290,7 +290,7 @@ func TestGraphErrors(t *testing.T) {
 			a := Call(named(conv(4), "wide"), in)
 			b := Call(named(&nn.MaxPool2D{}, "small"), a)
 			return in, Call(named(&nn.Add{}, "sum"), a, b)
-		}, "sum (Add): input 2 has shape [4 4 4] but input 1 has [8 8 4]: Add needs inputs of one shape (inputs: wide (None, 8, 8, 4), small (None, 4, 4, 4))"},
+		}, "sum (Add): input 2 has shape [4 4 4] but input 1 has [8 8 4]: Add needs inputs of one shape, or of size 1 along the axes where they differ (inputs: wide (None, 8, 8, 4), small (None, 4, 4, 4))"},
 		{"concatenate shapes", func() (*Node, *Node) {
 			in := Input(8, 8, 1)
 			return in, Call(&nn.Concatenate{}, Call(&nn.MaxPool2D{}, in), in)

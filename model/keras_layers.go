@@ -66,7 +66,7 @@ var (
 		"Dense":                  weightsDefault,
 		"MaxPooling2D":           {channelsLast},
 		"AveragePooling2D":       {channelsLast},
-		"GlobalAveragePooling2D": {channelsLast, {key: "keepdims", def: false}},
+		"GlobalAveragePooling2D": {channelsLast},
 		"Flatten":                {channelsLast},
 		"ZeroPadding2D":          {channelsLast},
 		"Dropout":                {{key: "noise_shape"}},

@@ -271,8 +271,9 @@ func TestKerasErrors(t *testing.T) {
 			"layers batch_normalization_2 → conv2d_2 → re_lu_1 → batch_normalization_1 → conv2d_1 → batch_normalization_2 form a cycle"},
 		{"cycle", inbound("re_lu_1", "add"), "form a cycle"},
 		{"unknown inbound", inbound("re_lu_1", "nothing"), `re_lu_1 (ReLU) is called on "nothing", which is not a layer of the model`},
-		{"shapes", inbound("add", "batch_normalization_2", "input_1"),
-			"add (Add): input 2 has shape [28 28 1] but input 1 has [28 28 16]: Add needs inputs of one shape (inputs: batch_normalization_2 (None, 28, 28, 16), input_1 (None, 28, 28, 1))"},
+		// An input of 3 channels added to 16: an axis of size 1 would broadcast.
+		{"shapes", set(inbound("add", "batch_normalization_2", "input_1"), "input_1", "batch_input_shape", []any{nil, 28, 28, 3}),
+			"add (Add): input 2 has shape [28 28 3] but input 1 has [28 28 16]: Add needs inputs of one shape, or of size 1 along the axes where they differ (inputs: batch_normalization_2 (None, 28, 28, 16), input_1 (None, 28, 28, 3))"},
 		{"dangling layer", inbound("add_1", "batch_normalization_4", "re_lu_2"), "conv2d_5 (Conv2D) does not lead to the output dense"},
 		{"dangling input", edit(res, "dense", func(top, _ map[string]any) {
 			top["layers"] = append(top["layers"].([]any), map[string]any{"class_name": "InputLayer", "name": "input_2", "inbound_nodes": []any{},

@@ -20,7 +20,7 @@ var layerTypes = map[string]func(*fields) Layer{
 	"Dropout":                func(f *fields) Layer { return dropoutFromConfig(f) },
 	"Flatten":                func(f *fields) Layer { return &Flatten{} },
 	"BatchNormalization":     func(f *fields) Layer { return batchNormFromConfig(f) },
-	"GlobalAveragePooling2D": func(f *fields) Layer { return &GlobalAveragePooling2D{} },
+	"GlobalAveragePooling2D": func(f *fields) Layer { return &GlobalAveragePooling2D{KeepDims: f.bool("keepdims", false)} },
 	"ReLU":                   func(f *fields) Layer { return &ReLU{MaxValue: f.float("max_value")} },
 	"LeakyReLU":              func(f *fields) Layer { return &LeakyReLU{Alpha: f.float("alpha")} },
 	"ELU":                    func(f *fields) Layer { return &ELU{Alpha: f.float("alpha")} },

@@ -7,8 +7,12 @@ import (
 )
 
 // GlobalAveragePooling2D averages each channel over the whole image (Keras
-// GlobalAveragePooling2D): input [N,H,W,C], output [N,C].
+// GlobalAveragePooling2D): input [N,H,W,C], output [N,C], or [N,1,1,C]
+// with KeepDims (Keras's keepdims), an image of one cell that a
+// squeeze-and-excitation block convolves and multiplies its map by.
 type GlobalAveragePooling2D struct {
+	KeepDims bool
+
 	named
 	buffers
 	in    []int
@@ -23,11 +27,16 @@ func (l *GlobalAveragePooling2D) Build(in []int, rng *rand.Rand) ([]int, error) 
 	}
 	l.in = append([]int(nil), in...)
 	l.y, l.dx = nil, nil
-	return []int{in[2]}, nil
+	return l.OutputShape(), nil
 }
 
-func (l *GlobalAveragePooling2D) OutputShape() []int { return []int{l.in[2]} }
-func (l *GlobalAveragePooling2D) Params() []*Param   { return nil }
+func (l *GlobalAveragePooling2D) OutputShape() []int {
+	if l.KeepDims {
+		return []int{1, 1, l.in[2]}
+	}
+	return []int{l.in[2]}
+}
+func (l *GlobalAveragePooling2D) Params() []*Param { return nil }
 
 // Cost is zero: a pool has no weights.
 func (l *GlobalAveragePooling2D) Cost(in []int) Cost { return Cost{} }
@@ -35,7 +44,11 @@ func (l *GlobalAveragePooling2D) Cost(in []int) Cost { return Cost{} }
 func (l *GlobalAveragePooling2D) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	checkInput(l, "Forward", x, l.in)
 	n, hw, c := x.Shape[0], l.in[0]*l.in[1], l.in[2]
-	l.y = resize(l.y, n, c)
+	if l.KeepDims {
+		l.y = resize(l.y, n, 1, 1, c)
+	} else {
+		l.y = resize(l.y, n, c)
+	}
 	inv := 1 / float64(hw)
 	for i := range n {
 		img := x.Data[i*hw*c : (i+1)*hw*c]
@@ -67,4 +80,6 @@ func (l *GlobalAveragePooling2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	return l.dx
 }
 
-func (l *GlobalAveragePooling2D) Config() map[string]any { return map[string]any{"name": l.Name()} }
+func (l *GlobalAveragePooling2D) Config() map[string]any {
+	return map[string]any{"name": l.Name(), "keepdims": l.KeepDims}
+}

@@ -62,7 +62,7 @@ func TestMergeHandComputed(t *testing.T) {
 // Add and Average of a [1,3,1] and a [2,1,1] input into [2,3,1].
 func TestMergeBroadcast(t *testing.T) {
 	x := tensor.FromData([]float32{1, 2, 3, 4, 5, 6, 7, 8}, 2, 2, 1, 2) // two images of 2x1x2
-	s := tensor.FromData([]float32{10, -1, 0.5, 2}, 2, 1, 1, 2)          // their channel weights
+	s := tensor.FromData([]float32{10, -1, 0.5, 2}, 2, 1, 1, 2)         // their channel weights
 	m := buildInputs(t, &nn.Multiply{}, []int{2, 1, 2}, []int{1, 1, 2})
 	y := m.ForwardInputs([]*tensor.Tensor{x, s}, true)
 	if want := []float32{10, -2, 30, -4, 2.5, 12, 3.5, 16}; !slices.Equal(y.Shape, []int{2, 2, 1, 2}) || !slices.Equal(y.Data, want) {

@@ -51,6 +51,7 @@ func layerCases() map[string]nntest.Case {
 		"dense-nobias":  {New: func() nn.Layer { return &nn.Dense{Units: 3, NoBias: true, KernelInit: "glorot_normal"} }, In: []int{4}, Params: 12, MACs: 4 * 3},
 		"flatten":       {New: func() nn.Layer { return &nn.Flatten{} }, In: []int{3, 2, 2}},
 		"gap":           {New: func() nn.Layer { return &nn.GlobalAveragePooling2D{} }, In: []int{3, 4, 2}},
+		"gap-keepdims":  {New: func() nn.Layer { return &nn.GlobalAveragePooling2D{KeepDims: true} }, In: []int{3, 4, 2}, Batch: 2},
 		"zeropad":       {New: func() nn.Layer { return &nn.ZeroPadding2D{Padding: [2][2]int{{1, 2}, {0, 3}}} }, In: []int{3, 2, 2}, Batch: 2},
 		"depthwise-valid": {New: func() nn.Layer { return &nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}} }, In: []int{5, 4, 3},
 			Params: 3*3*3 + 3, MACs: 3 * 2 * 3 * (3 * 3)},
