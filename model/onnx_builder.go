@@ -36,6 +36,14 @@ func (b *onnxBuilder) tensor(n *onnxpb.NodeProto, name string) (*onnxValue, erro
 // node into itself without changing what other nodes read.
 func (b *onnxBuilder) soleReader(name string) bool { return b.inputs[name] == 1 }
 
+// outName returns the name of node n's first output, "" if none.
+func (b *onnxBuilder) outName(n *onnxpb.NodeProto) string {
+	if len(n.GetOutput()) == 0 {
+		return ""
+	}
+	return n.GetOutput()[0]
+}
+
 // same returns x as the output of node n, which computes nothing from its
 // first input x: the same model node and layout, and what may fold into
 // the layer before when n is its sole reader.

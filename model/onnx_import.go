@@ -190,7 +190,8 @@ func (v *onnxValue) vector() bool { return len(v.shape) == 1 || v.flat }
 type onnxBuilder struct {
 	opset  int
 	values map[string]*onnxValue
-	inputs map[string]int // readers of each value
+	inputs  map[string]int      // readers of each value
+	readers map[string][]string // their operators
 	in     *Node          // the model's input
 	out    string         // the graph's output
 	// weights holds each layer's parameters in the order of Params.

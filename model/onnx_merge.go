@@ -85,10 +85,12 @@ func (b *onnxBuilder) tensors(n *onnxpb.NodeProto) ([]*onnxValue, error) {
 	return xs, nil
 }
 
-// importMerge turns Add, Sum, Mul and Mean of computed tensors of one shape
-// into the merge layers Add, Multiply and Average; Sum and Mean of one
-// tensor are that tensor, and a Mul of the output of a Multiply that
-// nothing else reads is one more input of it.
+// importMerge turns Add, Sum, Mul and Mean of computed tensors into the
+// merge layers Add, Multiply and Average: tensors of one shape, or images
+// of size 1 along the axes where they differ (which the layers broadcast).
+// Sum and Mean of one tensor are that tensor, a Mul of the output of a
+// Multiply that nothing else reads is one more input of it, and x times
+// the sigmoid or hard sigmoid of x is the silu or hard_silu of x.
 func importMerge(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	if _, err := attrs(n); err != nil {
 		return err
@@ -97,11 +99,19 @@ func importMerge(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	if err != nil {
 		return err
 	}
+	if v := b.swish(n, xs); v != nil {
+		return b.output(n, v)
+	}
 	x := xs[0]
+	out := slices.Clone(x.shape)
 	for k, y := range xs[1:] {
-		if !slices.Equal(y.shape, x.shape) || y.flat != x.flat || y.nhwc != x.nhwc {
-			return nodeErr(n, "input %q is %s, input %q %s: convnet's merge layers join tensors of one shape, without broadcasting",
+		same := slices.Equal(y.shape, x.shape) && y.flat == x.flat && y.nhwc == x.nhwc
+		if !same && !broadcasts(y, x) {
+			return nodeErr(n, "input %q is %s, input %q %s: convnet's merge layers join tensors of one shape, or images of size 1 along the axes where they differ",
 				n.GetInput()[k+1], y.describe(), n.GetInput()[0], x.describe())
+		}
+		for i := range out {
+			out[i] = max(out[i], y.shape[i])
 		}
 		if !slices.Equal(y.order, x.order) {
 			return nodeErr(n, "inputs %q and %q are vectors whose features convnet holds in different orders (one flattened from an image)", n.GetInput()[0], n.GetInput()[k+1])
@@ -125,10 +135,64 @@ func importMerge(b *onnxBuilder, n *onnxpb.NodeProto) error {
 		l = &nn.Average{}
 	}
 	v := x.after(b.call(n, l, xs)).nonNegative(allNonNegative(xs))
+	v.shape = out
 	if _, ok := l.(*nn.Average); !ok {
 		v.fold = l // a Div may make an Add an Average, a Mul extend a Multiply
 	}
 	return b.output(n, v)
+}
+
+// broadcasts reports whether images x and y have one shape but for axes
+// where one of them has size 1.
+func broadcasts(x, y *onnxValue) bool {
+	if len(x.shape) != 3 || len(y.shape) != 3 || x.flat || y.flat || x.nhwc || y.nhwc {
+		return false
+	}
+	for i, d := range x.shape {
+		if d != y.shape[i] && d != 1 && y.shape[i] != 1 {
+			return false
+		}
+	}
+	return true
+}
+
+// swish returns the output of a Mul of x and the sigmoid (or hard sigmoid)
+// of x that nothing else reads, as PyTorch exports SiLU (and Hardswish
+// before opset 14): the sigmoid's layer becomes silu (hard_silu), or, when
+// the gate and the Mul are all that read x, the layer that computes x
+// without an activation takes the function. It returns nil for any other
+// Mul.
+func (b *onnxBuilder) swish(n *onnxpb.NodeProto, xs []*onnxValue) *onnxValue {
+	if n.GetOpType() != "Mul" || len(xs) != 2 {
+		return nil
+	}
+	for k, g := range xs {
+		x := xs[1-k]
+		act, ok := g.node.layer.(*nn.Activation)
+		if !ok || len(g.node.in) != 1 || g.node.in[0] != x.node || !b.soleReader(n.GetInput()[k]) {
+			continue
+		}
+		fn := map[string]string{"sigmoid": "silu", "hard_sigmoid": "hard_silu"}[act.Func]
+		if fn == "" {
+			continue
+		}
+		if b.inputs[n.GetInput()[1-k]] == 2 && x.fold != nil && x.node.layer == x.fold {
+			switch l := x.fold.(type) {
+			case *nn.Conv2D:
+				l.Activation = fn
+				return x.after(x.node)
+			case *nn.DepthwiseConv2D:
+				l.Activation = fn
+				return x.after(x.node)
+			case *nn.Dense:
+				l.Activation = fn
+				return x.after(x.node)
+			}
+		}
+		act.Func = fn
+		return g.after(g.node)
+	}
+	return nil
 }
 
 // describe gives a tensor's shape per sample for messages: "[N 16 13 13]",
@@ -266,11 +330,7 @@ func importReduceMean(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	if !slices.Equal(axes, []int{2, 3}) || keep != 0 && keep != 1 {
 		return nodeErr(n, "axes %v, keepdims %d: only the mean over the height and width of an image (axes 2, 3) is a convnet layer", given, keep)
 	}
-	nd := b.add(n, &nn.GlobalAveragePooling2D{}, x)
-	if keep == 1 {
-		return b.output(n, &onnxValue{node: nd, shape: []int{x.shape[0], 1, 1}, flat: true})
-	}
-	return b.output(n, &onnxValue{node: nd, shape: []int{x.shape[0]}})
+	return b.globalAverage(n, x, keep == 1)
 }
 
 // boundedSize returns the number of values of a shape of positive sizes, or

@@ -25,6 +25,8 @@ func init() {
 		"LeakyRelu":          importActivation,
 		"Elu":                importActivation,
 		"Sigmoid":            importActivation,
+		"HardSigmoid":        importActivation,
+		"HardSwish":          importActivation,
 		"Tanh":               importActivation,
 		"Softmax":            importActivation,
 		"LogSoftmax":         importActivation,
@@ -307,8 +309,25 @@ func importGlobalAveragePool(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	if err != nil {
 		return err
 	}
-	nd := b.add(n, &nn.GlobalAveragePooling2D{}, x)
-	return b.output(n, &onnxValue{node: nd, shape: []int{x.shape[0], 1, 1}, flat: true})
+	return b.globalAverage(n, x, true)
+}
+
+// globalAverage adds the GlobalAveragePooling2D of node n's image x and
+// records its output, [C 1 1] in ONNX when keep is set, else [C]. convnet
+// holds a kept [C 1 1] as a vector, as flatten and the dense layers read
+// it, unless a convolution or a product reads it (a squeeze-and-excitation
+// block): then as an image of one cell.
+func (b *onnxBuilder) globalAverage(n *onnxpb.NodeProto, x *onnxValue, keep bool) error {
+	if !keep {
+		nd := b.add(n, &nn.GlobalAveragePooling2D{}, x)
+		return b.output(n, &onnxValue{node: nd, shape: []int{x.shape[0]}})
+	}
+	image := false
+	for _, op := range b.readers[b.outName(n)] {
+		image = image || op == "Conv" || op == "Mul"
+	}
+	nd := b.add(n, &nn.GlobalAveragePooling2D{KeepDims: image}, x)
+	return b.output(n, &onnxValue{node: nd, shape: []int{x.shape[0], 1, 1}, flat: !image})
 }
 
 func importBatchNorm(b *onnxBuilder, n *onnxpb.NodeProto) error {

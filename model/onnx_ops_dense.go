@@ -18,6 +18,8 @@ func importActivation(b *onnxBuilder, n *onnxpb.NodeProto) error {
 		known = []string{"alpha"}
 	case "Softmax", "LogSoftmax":
 		known = []string{"axis"}
+	case "HardSigmoid":
+		known = []string{"alpha", "beta"}
 	}
 	a, err := attrs(n, known...)
 	if err != nil {
@@ -43,6 +45,17 @@ func importActivation(b *onnxBuilder, n *onnxpb.NodeProto) error {
 		fn, l = "sigmoid", &nn.Activation{Func: "sigmoid"}
 	case "Tanh":
 		fn, l = "tanh", &nn.Activation{Func: "tanh"}
+	case "HardSigmoid":
+		// convnet's is PyTorch's Hardsigmoid: alpha 1/6, beta 1/2.
+		if al, be := a.float("alpha", 0.2), a.float("beta", 0.5); math.Abs(float64(al)-1.0/6) > 1e-6 || be != 0.5 {
+			if a.err != nil {
+				return a.err
+			}
+			return nodeErr(n, "attributes alpha = %v, beta = %v: convnet's hard_sigmoid is max(0, min(1, x/6 + 1/2)) (alpha 1/6, beta 0.5, as PyTorch's Hardsigmoid exports)", al, be)
+		}
+		fn, l = "hard_sigmoid", &nn.Activation{Func: "hard_sigmoid"}
+	case "HardSwish":
+		fn, l = "hard_silu", &nn.Activation{Func: "hard_silu"}
 	case "Softmax", "LogSoftmax":
 		// The log of the probabilities, as PyTorch's classifiers trained
 		// with NLLLoss end: convnet gives the probabilities themselves,
@@ -66,7 +79,7 @@ func importActivation(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	}
 	// The activation functions convnet's layers take by name fix alpha.
 	byName := fn != "leaky_relu" && fn != "elu" || fn == "leaky_relu" && alpha == float32(0.2) || fn == "elu" && alpha == 1
-	nonneg := fn == "relu" || fn == "sigmoid" || fn == "softmax"
+	nonneg := fn == "relu" || fn == "sigmoid" || fn == "softmax" || fn == "hard_sigmoid"
 	if byName && b.soleReader(n.GetInput()[0]) {
 		switch last := x.fold.(type) {
 		case *nn.Conv2D:

@@ -105,7 +105,7 @@ func (b *onnxBuilder) sortNodes(g *onnxpb.GraphProto) ([]*onnxpb.NodeProto, erro
 			producer[out] = i
 		}
 	}
-	b.inputs = map[string]int{}
+	b.inputs, b.readers = map[string]int{}, map[string][]string{}
 	waiting := make([]int, len(nodes)) // inputs not yet produced
 	users := map[int][]int{}           // producer -> nodes waiting on it
 	for i, n := range nodes {
@@ -114,6 +114,7 @@ func (b *onnxBuilder) sortNodes(g *onnxpb.GraphProto) ([]*onnxpb.NodeProto, erro
 				continue // an optional input left out
 			}
 			b.inputs[in]++
+			b.readers[in] = append(b.readers[in], n.GetOpType())
 			if _, ok := b.values[in]; ok {
 				continue
 			}

@@ -213,13 +213,16 @@ func TestImportErrors(t *testing.T) {
 }
 
 // TestImportTorchvision imports torchvision's resnet18, squeezenet1_1,
-// googlenet and mobilenet_v2 as PyTorch exports them
+// googlenet, mobilenet_v2, mobilenet_v3_small and efficientnet_b0 as
+// PyTorch exports them
 // (scripts/onnx/torchvision_models.py)
 // and checks convnet predict's probabilities against PyTorch's: PyTorch's
 // own padding (the stem's 7x7 convolution and 3x3 max pool, strided
 // convolutions on even sizes, ceil_mode's partial windows) comes in as
-// ZeroPadding2D layers before "valid" windows, and convolutions of one
-// group per channel as DepthwiseConv2D layers.
+// ZeroPadding2D layers before "valid" windows, convolutions of one group
+// per channel as DepthwiseConv2D layers, squeeze-and-excitation blocks as
+// GlobalAveragePooling2D (keepdims), 1x1 Conv2D and a broadcasting
+// Multiply, and SiLU (x times Sigmoid(x)) and Hardswish as activations.
 func TestImportTorchvision(t *testing.T) {
 	skipRace(t)
 	py := python(t, "torch", "torchvision", "numpy")
@@ -242,7 +245,7 @@ func TestImportTorchvision(t *testing.T) {
 		}
 		images = append(images, img)
 	}
-	for _, name := range []string{"resnet18", "squeezenet1_1", "googlenet", "mobilenet_v2"} {
+	for _, name := range []string{"resnet18", "squeezenet1_1", "googlenet", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0"} {
 		t.Run(name, func(t *testing.T) {
 			out := filepath.Join(dir, name+".safetensors")
 			if code, _, errs := runCLI("import", "--onnx", filepath.Join(dir, name+".onnx"), "--out", out, "--rescale", "1/255"); code != 0 {
@@ -266,6 +269,25 @@ func TestImportTorchvision(t *testing.T) {
 			// inverted residual blocks.
 			if name == "mobilenet_v2" && types["DepthwiseConv2D"] != 17 {
 				t.Errorf("%d DepthwiseConv2D layers, want 17", types["DepthwiseConv2D"])
+			}
+			// The squeeze-and-excitation blocks: 9 in mobilenet_v3_small, 16
+			// in efficientnet_b0; their Multiply layers and the activations
+			// folded into the convolutions.
+			acts := map[string]int{}
+			for _, l := range m.Layers {
+				if fn, ok := l.Config()["activation"].(string); ok {
+					acts[fn]++
+				}
+			}
+			switch name {
+			case "mobilenet_v3_small":
+				if types["Multiply"] != 9 || acts["hard_sigmoid"] != 9 || acts["hard_silu"] != 19 {
+					t.Errorf("%d Multiply layers, %d hard_sigmoid, %d hard_silu activations; want 9, 9, 19", types["Multiply"], acts["hard_sigmoid"], acts["hard_silu"])
+				}
+			case "efficientnet_b0":
+				if types["Multiply"] != 16 || acts["sigmoid"] != 16 || acts["silu"] != 49 {
+					t.Errorf("%d Multiply layers, %d sigmoid, %d silu activations; want 16, 16, 49", types["Multiply"], acts["sigmoid"], acts["silu"])
+				}
 			}
 			want := readFloats(t, filepath.Join(dir, name+".f32"))
 			var rows [][]float32

@@ -1,11 +1,15 @@
-"""Exports four of torchvision's networks as PyTorch writes them, for
+"""Exports six of torchvision's networks as PyTorch writes them, for
 convnet's Go test: resnet18 (a 7x7 stem with padding 3 at stride 2, a max
 pool of 3 with padding 1, residual blocks whose strided convolutions pad 1
 on even sizes), squeezenet1_1 (Fire modules joined by Concat, max pools
 with ceil_mode, a convolution as the classifier) and googlenet (Inception
 modules of four branches, max pools whose ceil_mode adds a partial
 window, on the ReLUs of a Concat) and mobilenet_v2 (depthwise
-convolutions: one group per channel; ReLU6 as Clip), with 10 classes,
+convolutions: one group per channel; ReLU6 as Clip), mobilenet_v3_small
+(opset 14: Hardswish as HardSwish; squeeze-and-excitation blocks, whose
+GlobalAveragePool feeds 1x1 convolutions and a HardSigmoid that scales the
+map by a broadcasting Mul) and efficientnet_b0 (SiLU as x times Sigmoid(x);
+squeeze-and-excitation blocks with a Sigmoid), with 10 classes,
 random weights and batch normalization statistics averaged over a few
 batches of noise.
 The classifier's weights are scaled up so that each image has a clear top
@@ -38,7 +42,7 @@ def main(out):
     images = np.random.default_rng(1).integers(0, 256, size=(4, SIZE, SIZE, 3), dtype=np.uint8)
     images.tofile(os.path.join(out, "images.u8"))
     x = torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255
-    for name in ["resnet18", "squeezenet1_1", "googlenet", "mobilenet_v2"]:
+    for name in ["resnet18", "squeezenet1_1", "googlenet", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0"]:
         options = {"aux_logits": False, "init_weights": True} if name == "googlenet" else {}
         net = getattr(torchvision.models, name)(num_classes=10, **options)
         for m in net.modules():
@@ -49,12 +53,17 @@ def main(out):
         with torch.no_grad():
             for _ in range(3):
                 net(torch.rand(8, 3, SIZE, SIZE))
-            last = net.classifier[1] if name in ("squeezenet1_1", "mobilenet_v2") else net.fc
+            if name in ("squeezenet1_1", "mobilenet_v2", "efficientnet_b0"):
+                last = net.classifier[1]
+            elif name == "mobilenet_v3_small":
+                last = net.classifier[3]
+            else:
+                last = net.fc
             last.weight.mul_(20)
         net.eval()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            torch.onnx.export(net, x[:1], os.path.join(out, name + ".onnx"), opset_version=13,
+            torch.onnx.export(net, x[:1], os.path.join(out, name + ".onnx"), opset_version=14 if name == "mobilenet_v3_small" else 13,
                               input_names=["input"], output_names=["logits"],
                               dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}})
         with torch.no_grad():
