@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/convnet-go/convnet/nn"
 )
@@ -92,6 +93,9 @@ func parseArchitecture(b []byte) (*Model, error) {
 		return nil, err
 	}
 	km := &doc.Config
+	if err := doc.checkHardSigmoid(); err != nil {
+		return nil, err
+	}
 	if km.BuildInputShape == nil && doc.BuildConfig != nil {
 		km.BuildInputShape = doc.BuildConfig.InputShape
 	}
@@ -110,6 +114,21 @@ func parseArchitecture(b []byte) (*Model, error) {
 	}
 	m.Name = km.Name
 	return m, nil
+}
+
+// checkHardSigmoid refuses tf.keras 2's hard_sigmoid, which is not Keras
+// 3's (and convnet's): clip(0.2·x + 0.5, 0, 1) against relu6(x + 3) / 6.
+func (doc *kerasDoc) checkHardSigmoid() error {
+	v, _ := doc.KerasVersion.(string)
+	if !strings.HasPrefix(v, "2.") {
+		return nil
+	}
+	for _, e := range doc.Config.Layers {
+		if e.Config["activation"] == "hard_sigmoid" {
+			return fmt.Errorf("layer %v (%s): activation \"hard_sigmoid\" of keras_version %s is clip(0.2·x + 0.5, 0, 1); convnet's is Keras 3's, relu6(x + 3) / 6", e.Config["name"], e.ClassName, v)
+		}
+	}
+	return nil
 }
 
 // common checks the model-level fields both kinds share.

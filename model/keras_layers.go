@@ -243,6 +243,10 @@ func layerFromKeras(class string, cfg map[string]any) (kerasLayer, error) {
 		}
 	case "SeparableConv2D":
 		return separableFromKeras(kl, cfg, where)
+	case "Activation":
+		if v, ok := cfg["activation"].(map[string]any); ok {
+			cfg["activation"] = v["config"] // Keras 3 may write a function as an object
+		}
 	case "Dropout":
 		delete(cfg, "seed") // convnet draws from the model's source
 	case "LeakyReLU":

@@ -272,7 +272,9 @@ func (e *onnxWriter) layer(l nn.Layer) error {
 		return nil
 	case "GlobalAveragePooling2D":
 		e.apply("GlobalAveragePool", name, nil)
-		e.apply("Flatten", name+"/flatten", nil, attrInt("axis", 1))
+		if !l.(*nn.GlobalAveragePooling2D).KeepDims {
+			e.apply("Flatten", name+"/flatten", nil, attrInt("axis", 1))
+		}
 	case "Flatten":
 		if len(e.shape) == 3 {
 			// convnet flattens height, width, channels: back to NHWC first.

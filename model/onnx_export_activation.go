@@ -21,6 +21,18 @@ func (e *onnxWriter) activation(fn, name string, alpha float64) error {
 		e.apply("Sigmoid", name, nil)
 	case "tanh":
 		e.apply("Tanh", name, nil)
+	case "hard_sigmoid":
+		e.apply("HardSigmoid", name, nil, attrFloat("alpha", 1.0/6), attrFloat("beta", 0.5))
+	case "silu", "swish", "hard_silu", "hard_swish":
+		// x times its gate, as PyTorch exports SiLU (HardSwish would need
+		// opset 14).
+		x := e.cur
+		if fn == "silu" || fn == "swish" {
+			e.apply("Sigmoid", name+"/sigmoid", nil)
+		} else {
+			e.apply("HardSigmoid", name+"/hard_sigmoid", nil, attrFloat("alpha", 1.0/6), attrFloat("beta", 0.5))
+		}
+		e.apply("Mul", name, []string{x})
 	case "softmax":
 		// convnet's softmax runs along the last axis: the channels of an
 		// NHWC image, axis 1 in NCHW, and the features of a vector.

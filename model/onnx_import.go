@@ -188,12 +188,12 @@ func (v *onnxValue) vector() bool { return len(v.shape) == 1 || v.flat }
 
 // onnxBuilder turns the nodes, in order, into the layers of a graph.
 type onnxBuilder struct {
-	opset  int
-	values map[string]*onnxValue
+	opset   int
+	values  map[string]*onnxValue
 	inputs  map[string]int      // readers of each value
 	readers map[string][]string // their operators
-	in     *Node          // the model's input
-	out    string         // the graph's output
+	in      *Node               // the model's input
+	out     string              // the graph's output
 	// weights holds each layer's parameters in the order of Params.
 	weights      map[nn.Layer][]*onnxConst
 	names        map[string]bool
