@@ -113,7 +113,17 @@ func TestImportONNXErrors(t *testing.T) {
 		{name: "add with broadcasting", change: func(mp *onnxpb.ModelProto) {
 			node(mp, "Gemm").OpType = proto.String("Add")
 			node(mp, "Add").Input = []string{"flatten", "conv2d/relu"}
-		}, want: `node "dense" (Add): input "conv2d/relu" is [N 2 8 8], input "flatten" [N 128]: convnet's merge layers join tensors of one shape`},
+		}, want: `node "dense" (Add): input "conv2d/relu" is [N 2 8 8], input "flatten" [N 128]: convnet's merge layers join tensors of one shape, or images of size 1 along the axes where they differ`},
+		{name: "mul of other sizes", change: func(mp *onnxpb.ModelProto) {
+			mp.Graph.Node = append(mp.Graph.Node,
+				&onnxpb.NodeProto{Name: proto.String("pool"), OpType: proto.String("MaxPool"), Input: []string{"conv2d/relu"}, Output: []string{"pooled"},
+					Attribute: []*onnxpb.AttributeProto{attrInts("kernel_shape", 2, 2), attrInts("strides", 2, 2)}},
+				&onnxpb.NodeProto{Name: proto.String("gate"), OpType: proto.String("Mul"), Input: []string{"conv2d/relu", "pooled"}, Output: []string{"gated"}})
+		}, want: `node "gate" (Mul): input "pooled" is [N 2 4 4], input "conv2d/relu" [N 2 8 8]: convnet's merge layers join tensors of one shape, or images of size 1 along the axes where they differ`},
+		{name: "keras 2 hard sigmoid", change: func(mp *onnxpb.ModelProto) {
+			node(mp, "Relu").OpType = proto.String("HardSigmoid")
+			node(mp, "HardSigmoid").Attribute = []*onnxpb.AttributeProto{attrFloat("alpha", 0.2)}
+		}, want: `(HardSigmoid): attributes alpha = 0.2, beta = 0.5: convnet's hard_sigmoid is max(0, min(1, x/6 + 1/2))`},
 		{name: "sub of computed tensors", change: func(mp *onnxpb.ModelProto) {
 			node(mp, "Gemm").OpType = proto.String("Sub")
 			node(mp, "Sub").Input = []string{"flatten", "flatten"}
