@@ -35,7 +35,9 @@ type pyActivation struct{ fn, module string }
 // "linear" gives the zero pyActivation. alpha, when not zero, is the slope
 // of the leaky ReLU or the scale of the ELU; zero means the values the
 // names have in convnet (0.2 and 1, as in Keras). A softmax runs along the
-// channels of an image or the features of a vector: axis 1 in NCHW.
+// channels of an image or the features of a vector: axis 1 in NCHW. The
+// aliases convnet takes ("swish", "hard_swish") are PyTorch's SiLU and
+// Hardswish too.
 func activations(l nn.Layer, fn string, alpha float64) (pyActivation, error) {
 	switch fn {
 	case "", "linear":
@@ -60,6 +62,12 @@ func activations(l nn.Layer, fn string, alpha float64) (pyActivation, error) {
 		return pyActivation{"torch.tanh(%s)", "nn.Tanh()"}, nil
 	case "softmax":
 		return pyActivation{"torch.softmax(%s, dim=1)", "nn.Softmax(dim=1)"}, nil
+	case "silu", "swish": // x·sigmoid(x)
+		return pyActivation{"F.silu(%s)", "nn.SiLU()"}, nil
+	case "hard_sigmoid": // min(max(x+3, 0), 6)/6
+		return pyActivation{"F.hardsigmoid(%s)", "nn.Hardsigmoid()"}, nil
+	case "hard_silu", "hard_swish": // x·hard_sigmoid(x)
+		return pyActivation{"F.hardswish(%s)", "nn.Hardswish()"}, nil
 	}
 	return pyActivation{}, unsupported(fmt.Sprintf("layer %s (%s)", l.Name(), l.Type()), "activation %q has no PyTorch translation", fn)
 }

@@ -30,7 +30,10 @@
 // flattens height, width, channel; PyTorch channel, height, width), so that
 // the weights of the next per-feature layers and Dense are reordered when
 // loaded. Merges of a graph model fit the same walk: a node reads the
-// variables of its inputs and assigns its own.
+// variables of its inputs and assigns its own. The element-wise merges
+// broadcast an input of size 1 along an axis, in PyTorch as in convnet,
+// as a squeeze-and-excitation block multiplies a map by its channel
+// weights (GlobalAveragePooling2D with KeepDims, [N, C, 1, 1]).
 //
 // Conventions the generated code keeps: NCHW tensors; Keras's "same"
 // padding, whose odd cell goes after (an autograd Function writes it as

@@ -230,8 +230,15 @@ func (w *walker) layer(l nn.Layer, id string, ins []value, out string, last bool
 		p.Comment += fmt.Sprintf(": %d rows above, %d below, %d columns left, %d right", pad[0][0], pad[0][1], pad[1][0], pad[1][1])
 		call("")
 	case *nn.GlobalAveragePooling2D:
-		module("nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())")
 		p.Comment += ": the mean of each channel"
+		if l.KeepDims {
+			// An image of one cell, [N, C, 1, 1], which a squeeze-and-excitation
+			// block convolves and multiplies a map by (PyTorch broadcasts it).
+			module("nn.AdaptiveAvgPool2d(1)")
+			p.Comment += ", kept as an image of one cell"
+		} else {
+			module("nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())")
+		}
 		call("")
 	case *nn.BatchNormalization:
 		cfg := l.Config()
@@ -273,16 +280,28 @@ func (w *walker) layer(l nn.Layer, id string, ins []value, out string, last bool
 }
 
 // merge writes a merge layer: the element-wise sum, product or mean of its
-// inputs, or their concatenation.
+// inputs, or their concatenation. The element-wise merges broadcast inputs
+// of size 1 along an axis (convnet's inputs have one rank, so its axes and
+// PyTorch's NCHW ones line up for the broadcast), as a squeeze-and-excitation
+// block multiplies [N, C, H, W] by [N, C, 1, 1].
 func (w *walker) merge(p *pyLayer, l nn.Layer, ins []value, out string) error {
 	var names []string
 	for _, v := range ins {
 		names = append(names, v.name)
 	}
 	what := fmt.Sprintf("layer %s (%s)", l.Name(), l.Type())
-	flat := w.flat[ins[0].name]
-	for _, v := range ins[1:] {
-		if f := w.flat[v.name]; (f == nil) != (flat == nil) || f != nil && *f != *flat {
+	// The features of flattened images must come in one order; an input of
+	// one value, broadcast over the others, has none.
+	var flat *[3]int
+	ordered := false
+	for _, v := range ins {
+		if one(v.shape) {
+			continue
+		}
+		f := w.flat[v.name]
+		if !ordered {
+			flat, ordered = f, true
+		} else if (f == nil) != (flat == nil) || f != nil && *f != *flat {
 			return unsupported(what, "its inputs hold the features of flattened images in different orders, which the export does not follow")
 		}
 	}
@@ -331,4 +350,14 @@ func (w *walker) fromHWC(f *[3]int) string {
 func (w *walker) toHWC(f *[3]int) string {
 	w.helpers.FromHWC = true
 	return fmt.Sprintf("to_hwc(%%s, %d, %d, %d)", f[0], f[1], f[2])
+}
+
+// one reports whether a shape holds a single value.
+func one(shape []int) bool {
+	for _, d := range shape {
+		if d != 1 {
+			return false
+		}
+	}
+	return true
 }

@@ -389,3 +389,75 @@ func TestGenerateGraph(t *testing.T) {
 		t.Errorf("Generate of a concatenation of flattened images: %v; want an UnsupportedError naming it", err)
 	}
 }
+
+// TestGenerateSqueezeExcitation checks the Python of a squeeze-and-excitation
+// block and of the activations silu, hard_sigmoid and hard_silu (and their
+// aliases), as layers and as those of Conv2D and Dense: the channel means
+// stay an image of one cell, which the products and sums broadcast, and a
+// merge's output has the layer's shape, not its first input's.
+func TestGenerateSqueezeExcitation(t *testing.T) {
+	in := model.Input(8, 6, 3)
+	x := model.Call(&nn.Conv2D{Filters: 4, KernelSize: [2]int{3, 3}, Padding: "same", Activation: "hard_swish"}, in)
+	x = model.Call(&nn.Activation{Func: "swish"}, x)
+	g := model.Call(&nn.GlobalAveragePooling2D{KeepDims: true}, x)
+	g = model.Call(&nn.Conv2D{Filters: 2, KernelSize: [2]int{1, 1}, Activation: "silu"}, g)
+	g = model.Call(&nn.Conv2D{Filters: 4, KernelSize: [2]int{1, 1}, Activation: "hard_sigmoid"}, g)
+	x = model.Call(&nn.Multiply{}, x, g)
+	x = model.Call(&nn.Add{}, g, x) // the broadcast input first
+	x = model.Call(&nn.Activation{Func: "hard_silu"}, x)
+	x = model.Call(&nn.Activation{Func: "hard_sigmoid"}, x)
+	x = model.Call(&nn.Activation{Func: "silu"}, x)
+	x = model.Call(&nn.Flatten{}, x)
+	gate := model.Call(&nn.Dense{Units: 1, Activation: "hard_swish"}, x)
+	x = model.Call(&nn.Multiply{}, gate, x) // one value times the flattened features
+	m, err := model.NewGraph(in, model.Call(&nn.Dense{Units: 3, Activation: "softmax"}, x))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Build(nil, 1); err != nil {
+		t.Fatal(err)
+	}
+	f := files(t, Project{Model: m, Title: "squeeze and excitation", Recipe: recipe()})
+	py := f["model.py"]
+	for _, want := range []string{
+		"conv2d = F.hardswish(self.conv2d(x))",
+		"self.activation = nn.SiLU()",
+		"self.global_average_pooling2d = nn.AdaptiveAvgPool2d(1)  #",
+		"global_average_pooling2d = self.global_average_pooling2d(activation)",
+		"conv2d_1 = F.silu(self.conv2d_1(global_average_pooling2d))",
+		"self.conv2d_1 = nn.Conv2d(4, 2, (1, 1))",
+		"conv2d_2 = F.hardsigmoid(self.conv2d_2(conv2d_1))",
+		"multiply = activation * conv2d_2",
+		"add = conv2d_2 + multiply",
+		"self.activation_1 = nn.Hardswish()",
+		"self.activation_2 = nn.Hardsigmoid()",
+		"self.activation_3 = nn.SiLU()",
+		"dense = F.hardswish(self.dense(flatten))",
+		"multiply_1 = dense * flatten",
+		// The flattened [8, 6, 4] of the Add, not its first input's [1, 1, 4]:
+		// the rows of the Dense after the product follow it.
+		`net.dense.weight.copy_(from_hwc(tensor("dense/kernel", 192, 1), 4, 8, 6).t())`,
+		`net.dense_1.weight.copy_(from_hwc(tensor("dense_1/kernel", 192, 3), 4, 8, 6).t())`,
+	} {
+		if !strings.Contains(py, want) {
+			t.Errorf("model.py lacks %q", want)
+		}
+	}
+	compile(t, f)
+
+	// The channel means without KeepDims are a vector.
+	s := model.New(&nn.Conv2D{Filters: 4, KernelSize: [2]int{3, 3}, Activation: "hard_silu"}, &nn.GlobalAveragePooling2D{}, &nn.Dense{Units: 2, Activation: "swish"}, &nn.Dense{Units: 2})
+	if err := s.Build([]int{5, 5, 1}, 1); err != nil {
+		t.Fatal(err)
+	}
+	py = files(t, Project{Model: s, Recipe: recipe()})["model.py"]
+	for _, want := range []string{
+		"self.global_average_pooling2d = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())",
+		"x = F.silu(self.dense(x))",
+		`net.dense.weight.copy_(tensor("dense/kernel", 4, 2).t())`,
+	} {
+		if !strings.Contains(py, want) {
+			t.Errorf("model.py lacks %q", want)
+		}
+	}
+}
