@@ -42,13 +42,13 @@
 //	MaxPool2D              [N,H,W,C] → [N,OH,OW,C]         Keras class name MaxPooling2D
 //	AveragePooling2D       [N,H,W,C] → [N,OH,OW,C]
 //	ZeroPadding2D          [N,H,W,C] → [N,t+H+b,l+W+r,C]  Padding ((t, b), (l, r)) of zeros
-//	GlobalAveragePooling2D [N,H,W,C] → [N,C]
+//	GlobalAveragePooling2D [N,H,W,C] → [N,C]               [N,1,1,C] with KeepDims
 //	Flatten                [N,d1,d2,...] → [N,d1·d2·...]   row-major (HWC) order
 //	Dense                  [N,in] → [N,Units]              kernel [in,Units], bias [Units]
 //	Dropout                any → same
 //	BatchNormalization     any → same                      over the last axis; gamma, beta, moving_mean, moving_variance
 //	ReLU, LeakyReLU, ELU, Softmax, Activation   any → same
-//	Add, Multiply, Average [N,s...] × k → [N,s...]         element-wise over k ≥ 2 inputs of one shape
+//	Add, Multiply, Average [N,s...] × k → [N,s...]         element-wise over k ≥ 2 inputs of one shape, or of size 1 where they differ (broadcast)
 //	Concatenate            [N,...,ci,...] × k → [N,...,Σci,...]   along Axis (default the last)
 //
 // The merge layers (Add, Multiply, Average, Concatenate) take several inputs:
@@ -80,10 +80,13 @@
 // # Activations
 //
 // The functions of [ActivationNames] (linear, relu, leaky_relu, elu,
-// sigmoid, tanh, softmax) are shared by the Activation option of [Conv2D]
-// and [Dense] and by the activation layers. As in Keras, the string
-// "leaky_relu" has slope 0.2 while the [LeakyReLU] layer defaults to 0.3.
-// Softmax works along the last axis (the channels of a Conv2D output).
+// sigmoid, tanh, softmax, silu, hard_sigmoid, hard_silu) are shared by the
+// Activation option of [Conv2D], [DepthwiseConv2D] and [Dense] and by the
+// activation layers. As in Keras, the string "leaky_relu" has slope 0.2
+// while the [LeakyReLU] layer defaults to 0.3, "swish" is silu (x·σ(x)) and
+// "hard_swish" hard_silu (x·hard_sigmoid(x)); hard_sigmoid is Keras 3's and
+// PyTorch's, relu6(x+3)/6. Softmax works along the last axis (the channels
+// of a Conv2D output).
 //
 // # Buffers and aliasing
 //
