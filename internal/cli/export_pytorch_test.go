@@ -137,6 +137,40 @@ func graphModel(t *testing.T) *model.Sequential {
 	return m
 }
 
+// squeezeExcitation returns a graph with a squeeze-and-excitation block
+// (the channel means kept as an image of one cell, two 1x1 convolutions
+// and a product that broadcasts them over the map), a mean that broadcasts
+// them too, and the activations silu, hard_sigmoid and hard_silu, by their
+// names and aliases, as layers and as those of Conv2D, DepthwiseConv2D and
+// Dense.
+func squeezeExcitation(t *testing.T) *model.Sequential {
+	t.Helper()
+	in := model.Input(12, 10, 3)
+	x := model.Call(&nn.Conv2D{Filters: 8, KernelSize: [2]int{3, 3}, Strides: [2]int{2, 2}, Padding: "same", Activation: "hard_silu"}, in)
+	x = model.Call(&nn.Activation{Func: "swish"}, model.Call(&nn.BatchNormalization{}, x))
+	x = model.Call(&nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Padding: "same", Activation: "silu"}, x)
+	g := model.Call(&nn.GlobalAveragePooling2D{KeepDims: true}, x)
+	g = model.Call(&nn.Conv2D{Filters: 4, KernelSize: [2]int{1, 1}, Activation: "relu"}, g)
+	g = model.Call(&nn.Conv2D{Filters: 8, KernelSize: [2]int{1, 1}, Activation: "hard_sigmoid"}, g)
+	x = model.Call(&nn.Multiply{}, x, g)
+	x = model.Call(&nn.Average{}, x, model.Call(&nn.Activation{Func: "hard_sigmoid"}, g))
+	x = model.Call(&nn.Activation{Func: "hard_swish"}, x)
+	x = model.Call(&nn.Flatten{}, model.Call(&nn.MaxPool2D{}, x))
+	x = model.Call(&nn.Dense{Units: 16, Activation: "hard_swish"}, x)
+	x = model.Call(&nn.Activation{Func: "silu"}, model.Call(&nn.Dense{Units: 12, Activation: "swish"}, x))
+	m, err := model.NewGraph(in, model.Call(&nn.Dense{Units: 5, Activation: "softmax"}, x))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Build(nil, 6); err != nil {
+		t.Fatal(err)
+	}
+	randomStats(m)
+	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255, FeaturewiseStd: true, Mean: []float32{0.5, 0.4, 0.45}, Std: []float32{0.3, 0.2, 0.25}}
+	m.ClassNames = []string{"a", "b", "c", "d", "e"}
+	return m
+}
+
 // TestExportPyTorchNumerics exports networks as PyTorch projects and runs
 // them on the same batch as convnet: the logits and probabilities must
 // agree within 1e-5, and one training step (dropout off) with the
@@ -145,7 +179,9 @@ func graphModel(t *testing.T) *model.Sequential {
 // through the project's model file and through its ONNX export and convnet
 // import, so both ways back are checked too.
 // The networks: the tutorial's, the built-in AHCD model, one with every
-// layer type, the resnet preset and a graph with every merge layer.
+// layer type, the resnet preset, a graph with every merge layer and one
+// with a squeeze-and-excitation block and the silu, hard_sigmoid and
+// hard_silu activations.
 func TestExportPyTorchNumerics(t *testing.T) {
 	skipRace(t)
 	python(t, "torch", "torchvision", "numpy")
@@ -192,6 +228,12 @@ func TestExportPyTorchNumerics(t *testing.T) {
 	for i := range graphLabels {
 		graphLabels[i] = rng.IntN(graph.NumClasses())
 	}
+	se := squeezeExcitation(t)
+	seImages := randomImages(100, se.InputShape())
+	seLabels := make([]int, 100)
+	for i := range seLabels {
+		seLabels[i] = rng.IntN(se.NumClasses())
+	}
 	tests := []struct {
 		name, model string
 		flags       []string // the recipe; nil: no training step
@@ -209,6 +251,7 @@ func TestExportPyTorchNumerics(t *testing.T) {
 		// a graph's step.
 		{"resnet-graph", save("resnet", resnet), nil, images, labels},
 		{"merges-graph", save("graph", graph), []string{}, graphImages, graphLabels},
+		{"squeeze-excitation", save("se", se), []string{"--optimizer", "adam"}, seImages, seLabels},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
