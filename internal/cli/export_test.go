@@ -307,7 +307,9 @@ func randomImages(n int, shape []int) [][]float32 {
 // must be those of convnet predict. The models: the built-in ones, the
 // tutorial's and the resnet preset's networks (random and briefly
 // trained), one with every layer type, a graph with every merge layer
-// (graphModel) and one with per-sample standardization. Importing each file
+// (graphModel), one with per-sample standardization and a graph with a
+// squeeze-and-excitation block and the silu, hard_sigmoid and hard_silu
+// activations (squeezeExcitation). Importing each file
 // back (all but per-sample standardization imports) must give identical
 // predictions, and a graph must come back as a graph.
 func TestExportONNXRuntime(t *testing.T) {
@@ -337,6 +339,7 @@ func TestExportONNXRuntime(t *testing.T) {
 		{"every-layer", save("every-layer", everyLayer(t)), "", nil},
 		{"every-merge", save("every-merge", graphModel(t)), "", nil},
 		{"global-pool", save("global-pool", globalPool(t)), "", nil},
+		{"squeeze-excitation", save("squeeze-excitation", squeezeExcitation(t)), "", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
