@@ -112,12 +112,13 @@ func (p page) checkArithmetic(what string) {
 // drawer (arithmetic, the sliding kernel, the input channels ranked), the
 // confusion matrix, pictures (and files that are not), phone widths, a
 // residual network's skip connections, a zero padding, a depthwise
-// convolution and the tutorial's relu.
+// convolution, a squeeze-and-excitation block and the tutorial's relu.
 func TestBrowser(t *testing.T) {
 	s := demoServer(t, Model{"tutorial", classifier(t, untrained(t, "tutorial"), model.ClassifierOptions{})},
 		Model{"resnet", classifier(t, untrained(t, "resnet"), model.ClassifierOptions{})},
 		Model{"padded", classifier(t, paddedModel(t), model.ClassifierOptions{})},
-		Model{"depthwise", classifier(t, depthwiseModel(t), model.ClassifierOptions{})})
+		Model{"depthwise", classifier(t, depthwiseModel(t), model.ClassifierOptions{})},
+		Model{"squeeze", classifier(t, squeezeModel(t), model.ClassifierOptions{})})
 	url := startServer(t, s)
 	p := page{browser.Start(t, 1500, 1100, 300*time.Second), t}
 
@@ -156,6 +157,7 @@ func TestBrowser(t *testing.T) {
 	checkResnet(p, url, s.byName["resnet"])
 	checkPadded(p, url)
 	checkDepthwise(p, url)
+	checkSqueeze(p, url)
 
 	// The tutorial's network: a relu computed by the server, 5x5 "same" windows.
 	p.load(url, "tutorial")

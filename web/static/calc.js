@@ -2,7 +2,7 @@
 // its kernel, a pooling window, a dense unit's weighted sum, a merge; each
 // checked against the network's own value. Activation functions are
 // applied by the server, with the network's code.
-import { state, fmt } from "./state.js";
+import { state, fmt, esc } from "./state.js";
 import { getJSON } from "./api.js";
 
 // layerInput returns the output that layer li takes (its first input):
@@ -38,10 +38,14 @@ export function receptiveField(li, box) {
   if (win) {
     y0 = Math.max(0, y0 * win.s[0] - win.pt); y1 = Math.min(H - 1, y1 * win.s[0] - win.pt + win.k[0] - 1);
     x0 = Math.max(0, x0 * win.s[1] - win.pl); x1 = Math.min(W - 1, x1 * win.s[1] - win.pl + win.k[1] - 1);
+  } else if (l.type === "GlobalAveragePooling2D") {
+    [y0, y1, x0, x1] = [0, H - 1, 0, W - 1]; // kept as a 1×1 map: the mean of the whole map
   }
   let out = null;
   for (const j of l.inbound) {
-    const r = receptiveField(j, [y0, y1, x0, x1]);
+    // A merge repeats an input of size 1 along an axis: its one row or column.
+    const [h, w] = j < 0 ? m.input_shape : m.layers[j].output_shape;
+    const r = receptiveField(j, [h === 1 ? 0 : y0, h === 1 ? 0 : y1, w === 1 ? 0 : x0, w === 1 ? 0 : x1]);
     out = out ? [Math.min(out[0], r[0]), Math.max(out[1], r[1]), Math.min(out[2], r[2]), Math.max(out[3], r[3])] : r;
   }
   return out;
@@ -191,17 +195,63 @@ export function padCalc(d, y, x, value) {
     `<div class="eq">copied: <b data-v="${v}">${fmt(v)}</b><br>${net}</div>`;
 }
 
-// mergeCalc shows an Add (or other merge) of a graph: its inputs' values
-// at the pixel and their sum.
+// mergeCalc shows a merge of a graph at the pixel: its inputs' values and
+// their sum, product or mean (an input of size 1 along an axis is read at
+// 0 there: the merge repeats it), or the input a concatenation takes the
+// value from.
 export function mergeCalc(d, l, y, x, value) {
   const m = state.model;
-  const [, w, c] = l.output_shape;
-  const i = (y * w + x) * c + d.channel;
-  const parts = l.inbound.map((j) => ({ name: j < 0 ? "input" : m.layers[j].name, v: (j < 0 ? state.input : state.values[j]).v[i] }));
-  if (l.type !== "Add") return `<div class="eq">${parts.map((p) => `${p.name}: ${fmt(p.v)}`).join("<br>")}<br>${l.type} → <b>${fmt(value)}</b></div>`;
-  const sum = parts.reduce((a, p) => a + p.v, 0);
-  return `<p>A skip connection: the values of the same pixel and channel in each input, added.</p>` +
-    `<div class="eq">${parts.map((p) => `${fmt(p.v)} (${p.name})`).join(" + ")} = <b data-v="${sum}">${fmt(sum)}</b><br>network's value: <b data-v="${value}">${fmt(value)}</b></div>`;
+  const parts = l.inbound.map((j) => ({ name: j < 0 ? "input" : m.layers[j].name, shape: j < 0 ? m.input_shape : m.layers[j].output_shape, t: j < 0 ? state.input : state.values[j] }));
+  if (l.type === "Concatenate") return concatCalc(d, l, parts, y, x, value);
+  const op = { Add: [" + ", "added"], Multiply: [" × ", "multiplied"], Average: [" + ", "averaged"] }[l.type];
+  let repeated = false;
+  for (const p of parts) {
+    const [h, w, c] = p.shape;
+    p.v = p.t.v[((h === 1 ? 0 : y) * w + (w === 1 ? 0 : x)) * c + (c === 1 ? 0 : d.channel)];
+    p.repeated = p.shape.join() !== l.output_shape.join();
+    p.label = esc(p.name) + (p.repeated ? ", repeated" : "");
+    repeated = repeated || p.repeated;
+  }
+  if (!op) return `<div class="eq">${parts.map((p) => `${p.label}: ${fmt(p.v)}`).join("<br>")}<br>${l.type} → <b>${fmt(value)}</b></div>`;
+  let r = parts.slice(1).reduce((a, p) => (l.type === "Multiply" ? a * p.v : a + p.v), parts[0].v);
+  let expr = parts.map((p) => `${fmt(p.v)} (${p.label})`).join(op[0]);
+  if (l.type === "Average") {
+    r /= parts.length;
+    expr = `(${expr}) / ${parts.length}`;
+  }
+  const why = l.type === "Add" && !repeated ? "A skip connection: the" : "The";
+  return `<p>${why} values of the same pixel and channel in each input, ${op[1]}.` +
+    `${repeated ? " An input of size 1 along an axis has one value along it, used at every position (a 1×1 map: its channel's one value at every pixel)." : ""}</p>` +
+    `<div class="eq">${expr} = <b data-v="${r}">${fmt(r)}</b><br>network's value: <b data-v="${value}">${fmt(value)}</b></div>`;
+}
+
+// concatCalc shows the input a concatenation takes the value at (y, x,
+// channel) from: Keras's axis 1, 2 or 3 (-1) joins the rows, columns or
+// channels.
+function concatCalc(d, l, parts, y, x, value) {
+  const axis = (l.config && l.config.axis) ?? -1;
+  const k = (axis < 0 ? axis + 4 : axis) - 1, at = [y, x, d.channel];
+  for (const p of parts) {
+    if (at[k] < p.shape[k]) {
+      const [, w, c] = p.shape, v = p.t.v[(at[0] * w + at[1]) * c + at[2]];
+      return `<p>A concatenation of the inputs' ${["rows", "columns", "channels"][k]}: this value is ${["row", "column", "channel"][k]} ${at[k]} of ${esc(p.name)}.</p>` +
+        `<div class="eq">${esc(p.name)} (row ${at[0]}, column ${at[1]}, channel ${at[2]}) = <b data-v="${v}">${fmt(v)}</b><br>network's value: <b data-v="${value}">${fmt(value)}</b></div>`;
+    }
+    at[k] -= p.shape[k];
+  }
+  return "";
+}
+
+// meanCalc shows a GlobalAveragePooling2D kept as a 1×1 map: the mean of
+// its channel's whole input map.
+export function meanCalc(d, value) {
+  const input = layerInput(d.layer);
+  const [H, W, C] = inShape(d.layer);
+  let s = 0;
+  for (let i = 0; i < H * W; i++) s += input.v[i * C + d.channel];
+  const mean = s / (H * W);
+  return `<p>The mean of the ${H * W} values of input map ${d.channel}, kept as a 1×1 map.</p>` +
+    `<div class="eq">${fmt(s)} / ${H * W} = <b data-v="${mean}">${fmt(mean)}</b><br>network's value: <b data-v="${value}">${fmt(value)}</b></div>`;
 }
 
 export function unitCalc(d, l, out, onValue) {

@@ -6,7 +6,7 @@ import { $, state, fmt } from "./state.js";
 import { getJSON } from "./api.js";
 import { paint } from "./colormap.js";
 import { explain, blockOf, scaleOf, drawEdges } from "./layers.js";
-import { inShape, inputIndex, windowOf, receptiveField, convolves, contributions, convCalc, poolCalc, padCalc, mergeCalc, unitCalc } from "./calc.js";
+import { inShape, inputIndex, windowOf, receptiveField, convolves, contributions, convCalc, poolCalc, padCalc, mergeCalc, meanCalc, unitCalc } from "./calc.js";
 import { setupSlide, stopSlide, renderSlide } from "./slide.js";
 
 let requestUpdate = () => {};
@@ -200,6 +200,8 @@ export function renderDetail() {
     renderRanks(d, y, x);
   } else if (l.inbound.length > 1) {
     html += mergeCalc(d, l, y, x, value);
+  } else if (l.type === "GlobalAveragePooling2D") {
+    html += meanCalc(d, value);
   } else if (l.type === "ZeroPadding2D" && windowOf(d.layer)) {
     html += padCalc(d, y, x, value);
   } else if (windowOf(d.layer)) {

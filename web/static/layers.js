@@ -11,7 +11,9 @@ export const explain = {
   MaxPooling2D: (c) => `Keeps the largest value of each ${size(c.pool_size)} window: maps shrink, strong responses stay.`,
   AveragePooling2D: (c) => `Averages each ${size(c.pool_size)} window: maps shrink.`,
   ZeroPadding2D: (c) => `Adds a border of zeros around each map (${pad(c.padding)}), so that the next window also covers the edges.`,
-  GlobalAveragePooling2D: () => "Averages each map down to a single number.",
+  GlobalAveragePooling2D: (c) => (c.keepdims
+    ? "Averages each map down to a single number, kept as a 1×1 map: one value per channel, which the next layers can weigh and multiply the maps by (squeeze and excitation)."
+    : "Averages each map down to a single number."),
   GlobalMaxPooling2D: () => "Keeps the largest value of each map.",
   BatchNormalization: () => "Rescales each channel with statistics learned in training.",
   Dropout: () => "Only active during training; at prediction time values pass through unchanged.",
@@ -21,7 +23,9 @@ export const explain = {
   ReLU: (c) => (c.max_value ? `min(max(0, x), ${c.max_value}): keeps positive evidence, up to ${c.max_value}.` : "max(0, x): keeps positive evidence only."),
   Softmax: () => "Turns scores into probabilities that sum to 1.",
   Add: () => "Adds its inputs value by value: the block's result plus the shortcut, a skip connection.",
-  Concatenate: () => "Stacks its inputs' channels side by side.",
+  Multiply: () => "Multiplies its inputs value by value; an input of size 1 along an axis is repeated along it, so a 1×1 map of channel weights scales every pixel of its channel (squeeze and excitation).",
+  Average: () => "Averages its inputs value by value; an input of size 1 along an axis is repeated along it.",
+  Concatenate: (c) => `Stacks its inputs' ${{ 1: "rows, one above the other", 2: "columns side by side" }[c.axis] || "channels side by side"}.`,
 };
 const size = (k) => (Array.isArray(k) ? k.join("×") : `${k}×${k}`);
 const pad = (p) => (Array.isArray(p) && p.length === 2 && Array.isArray(p[0]) ? `${p[0][0]} above, ${p[0][1]} below, ${p[1][0]} left, ${p[1][1]} right` : `${p} on each side`);
@@ -135,7 +139,7 @@ function layerRow(m, li, b) {
   const from = head.inbound.filter((j) => j !== head.index - 1).map((j) => (j < 0 ? "the input" : m.layers[j].name));
   meta.innerHTML = `<b>${esc(names)}</b><br>${types} <span class="shape">${l.output_shape.join(" × ")}</span>` +
     `<p>${last ? "The output: one probability per class. " : ""}${esc(ex)}</p>` +
-    (m.graph && from.length ? `<p>Takes ${head.inbound.length > 1 ? "the sum of " : ""}${esc(head.inbound.map((j) => (j < 0 ? "the input" : m.layers[j].name)).join(" and "))}.</p>` : "");
+    (m.graph && from.length ? `<p>Takes ${head.inbound.length > 1 ? merged[head.type] || "" : ""}${esc(head.inbound.map((j) => (j < 0 ? "the input" : m.layers[j].name)).join(" and "))}.</p>` : "");
   if (b && b.layers.length > 1) {
     const open = document.createElement("button");
     open.className = "open";
@@ -207,6 +211,9 @@ function layerRow(m, li, b) {
   row.append(body);
   return row;
 }
+
+// merged names what a merge layer makes of its inputs.
+const merged = { Add: "the sum of ", Multiply: "the product of ", Average: "the mean of " };
 
 const then = (l) => ({
   BatchNormalization: "Then normalised per channel.",

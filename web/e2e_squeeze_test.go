@@ -1,0 +1,83 @@
+package web
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/convnet-go/convnet/data"
+	"github.com/convnet-go/convnet/internal/browser"
+	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/nn"
+)
+
+// squeezeModel is a small untrained graph with a squeeze-and-excitation
+// block: the channel means kept as 1×1 maps, two 1×1 convolutions, and a
+// product that repeats their channel weights over the 16×16 maps, then
+// a concatenation of the channels and a hard_silu.
+func squeezeModel(t *testing.T) *model.Sequential {
+	in := model.Input(32, 32, 1)
+	x := model.Call(&nn.Conv2D{Filters: 4, KernelSize: [2]int{3, 3}, Strides: [2]int{2, 2}, Padding: "same", Activation: "hard_silu"}, in)
+	g := model.Call(&nn.GlobalAveragePooling2D{KeepDims: true}, x)
+	g = model.Call(&nn.Conv2D{Filters: 2, KernelSize: [2]int{1, 1}, Activation: "relu"}, g)
+	g = model.Call(&nn.Conv2D{Filters: 4, KernelSize: [2]int{1, 1}, Activation: "hard_sigmoid"}, g)
+	se := model.Call(&nn.Multiply{}, x, g)
+	x = model.Call(&nn.Concatenate{}, x, se)
+	x = model.Call(&nn.Flatten{}, model.Call(&nn.Activation{Func: "swish"}, x))
+	m, err := model.NewGraph(in, model.Call(&nn.Dense{Units: 28, Activation: "softmax"}, x))
+	if err == nil {
+		err = m.Build(nil, 1)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.ClassNames = data.AHCDClassNames()
+	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255}
+	return m
+}
+
+// checkSqueeze opens the maps of the squeeze-and-excitation model: the
+// arithmetic of the convolution's hard_silu, of a channel mean kept as a
+// 1×1 map, of the product that repeats it over the map (which looks at the
+// whole input, through the mean) and of the concatenation after it.
+func checkSqueeze(p page, url string) {
+	t := p.t
+	t.Helper()
+	p.load(url, "squeeze")
+	p.draw("drawing on the squeeze-and-excitation model", placeGlyph(letterGlyphs[5], drawSizes[0], "centre"))
+
+	p.openBlock("Conv2D", 1)
+	p.WaitFor("the convolution's arithmetic", `document.getElementById("calc").textContent.includes("hard_silu(")`)
+	p.checkArithmetic("the hard_silu convolution's")
+	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
+
+	p.openBlock("GlobalAveragePooling2D", 2)
+	p.WaitFor("the channel mean's arithmetic", `document.getElementById("calc").textContent.includes("The mean of the 256 values of input map 2")`)
+	p.checkArithmetic("the channel mean's")
+	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
+
+	p.openBlock("Multiply", 3)
+	p.WaitFor("the product's arithmetic", `document.getElementById("calc").textContent.includes("multiplied") && document.getElementById("calc").textContent.includes("network's value")`)
+	p.checkArithmetic("the broadcast product's")
+	type drawer struct{ Calc, Field, Meta string }
+	got := browser.Eval[drawer](p.Browser, `({Calc: document.getElementById("calc").textContent, Field: document.getElementById("rfhint").textContent,
+		Meta: window.convnetState.blocks.filter(b => ["GlobalAveragePooling2D", "Multiply"].includes(window.convnetState.model.layers[b.head].type)).map(b => b.el.querySelector(".meta").textContent).join(" | ")})`)
+	if !strings.Contains(got.Calc, "conv2d_2, repeated") {
+		t.Errorf("the product's arithmetic does not say which input is repeated: %q", got.Calc)
+	}
+	if got.Field != "rows 0–31, columns 0–31 of the 32×32 input" {
+		t.Errorf("a pixel of the product looks at %q, want the whole input (through the channel mean)", got.Field)
+	}
+	for _, want := range []string{"kept as a 1×1 map", "Takes the product of conv2d and conv2d_2", "squeeze and excitation"} {
+		if !strings.Contains(got.Meta, want) {
+			t.Errorf("the mean's and the product's rows say %q, want %q in them", got.Meta, want)
+		}
+	}
+	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
+
+	p.openBlock("Concatenate", 6) // channel 2 of the product
+	p.WaitFor("the concatenation's arithmetic", `document.getElementById("calc").textContent.includes("channel 2 of multiply")`)
+	p.checkArithmetic("the concatenation's")
+	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
+}
