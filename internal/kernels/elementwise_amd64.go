@@ -143,3 +143,17 @@ func depthwiseFilter4AVX512(dw, x, dz *float32, cells, c, sx, kh, kw, ld int)
 var depthwiseFilterAVX512 = [...]func(dw, x, dz *float32, cells, c, sx, kh, kw, ld int){
 	depthwiseFilter1AVX512, depthwiseFilter2AVX512, depthwiseFilter3AVX512, depthwiseFilter4AVX512,
 }
+
+// sigmoidAVX512 and siluAVX512 run Sigmoid and SiLU on n values, a
+// multiple of 16.
+//
+//go:noescape
+func sigmoidAVX512(y, z *float32, n int)
+
+//go:noescape
+func siluAVX512(y, z *float32, n int)
+
+// siluGradAVX512 runs SiLUGrad on n values, a multiple of 16.
+//
+//go:noescape
+func siluGradAVX512(dz, dy, z *float32, n int)

@@ -1439,6 +1439,251 @@ clampAVX512_done:
 	VZEROUPPER
 	RET
 
+// func sigmoidAVX512(y *float32, z *float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-24
+	MOVQ         y+0(FP), AX
+	MOVQ         z+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVL         $0xc2ae0000, BX
+	VPBROADCASTD BX, Z0
+	MOVL         $0x42ae0000, BX
+	VPBROADCASTD BX, Z1
+	MOVL         $0x80000000, BX
+	VPBROADCASTD BX, Z2
+	MOVL         $0x3fb8aa3b, BX
+	VPBROADCASTD BX, Z3
+	MOVL         $0x3f318000, BX
+	VPBROADCASTD BX, Z4
+	MOVL         $0xb95e8083, BX
+	VPBROADCASTD BX, Z5
+	MOVL         $0x39506967, BX
+	VPBROADCASTD BX, Z6
+	MOVL         $0x3ab743ce, BX
+	VPBROADCASTD BX, Z7
+	MOVL         $0x3c088908, BX
+	VPBROADCASTD BX, Z8
+	MOVL         $0x3d2aa9c1, BX
+	VPBROADCASTD BX, Z9
+	MOVL         $0x3e2aaaaa, BX
+	VPBROADCASTD BX, Z10
+	MOVL         $0x3f000000, BX
+	VPBROADCASTD BX, Z11
+	MOVL         $0x3f800000, BX
+	VPBROADCASTD BX, Z12
+	MOVL         $0x0000007f, BX
+	VPBROADCASTD BX, Z13
+
+sigmoidAVX512_loop:
+	TESTQ       DX, DX
+	JZ          sigmoidAVX512_done
+	VMOVUPS     (CX), Z14
+	VMAXPS      Z14, Z0, Z14
+	VMINPS      Z14, Z1, Z14
+	VPXORD      Z2, Z14, Z14
+	VMULPS      Z3, Z14, Z15
+	VRNDSCALEPS $0x00, Z15, Z15
+	VMULPS      Z4, Z15, Z16
+	VSUBPS      Z16, Z14, Z16
+	VMULPS      Z5, Z15, Z17
+	VSUBPS      Z17, Z16, Z16
+	VMULPS      Z16, Z16, Z17
+	VMOVAPS     Z6, Z14
+	VMULPS      Z16, Z14, Z14
+	VADDPS      Z7, Z14, Z14
+	VMULPS      Z16, Z14, Z14
+	VADDPS      Z8, Z14, Z14
+	VMULPS      Z16, Z14, Z14
+	VADDPS      Z9, Z14, Z14
+	VMULPS      Z16, Z14, Z14
+	VADDPS      Z10, Z14, Z14
+	VMULPS      Z16, Z14, Z14
+	VADDPS      Z11, Z14, Z14
+	VMULPS      Z17, Z14, Z14
+	VADDPS      Z16, Z14, Z14
+	VADDPS      Z12, Z14, Z14
+	VCVTPS2DQ   Z15, Z15
+	VPADDD      Z13, Z15, Z15
+	VPSLLD      $0x17, Z15, Z15
+	VMULPS      Z15, Z14, Z14
+	VADDPS      Z12, Z14, Z14
+	VDIVPS      Z14, Z12, Z14
+	VMOVUPS     Z14, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	SUBQ        $0x00000010, DX
+	JMP         sigmoidAVX512_loop
+
+sigmoidAVX512_done:
+	VZEROUPPER
+	RET
+
+// func siluAVX512(y *float32, z *float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·siluAVX512(SB), NOSPLIT, $0-24
+	MOVQ         y+0(FP), AX
+	MOVQ         z+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVL         $0xc2ae0000, BX
+	VPBROADCASTD BX, Z0
+	MOVL         $0x42ae0000, BX
+	VPBROADCASTD BX, Z1
+	MOVL         $0x80000000, BX
+	VPBROADCASTD BX, Z2
+	MOVL         $0x3fb8aa3b, BX
+	VPBROADCASTD BX, Z3
+	MOVL         $0x3f318000, BX
+	VPBROADCASTD BX, Z4
+	MOVL         $0xb95e8083, BX
+	VPBROADCASTD BX, Z5
+	MOVL         $0x39506967, BX
+	VPBROADCASTD BX, Z6
+	MOVL         $0x3ab743ce, BX
+	VPBROADCASTD BX, Z7
+	MOVL         $0x3c088908, BX
+	VPBROADCASTD BX, Z8
+	MOVL         $0x3d2aa9c1, BX
+	VPBROADCASTD BX, Z9
+	MOVL         $0x3e2aaaaa, BX
+	VPBROADCASTD BX, Z10
+	MOVL         $0x3f000000, BX
+	VPBROADCASTD BX, Z11
+	MOVL         $0x3f800000, BX
+	VPBROADCASTD BX, Z12
+	MOVL         $0x0000007f, BX
+	VPBROADCASTD BX, Z13
+
+siluAVX512_loop:
+	TESTQ       DX, DX
+	JZ          siluAVX512_done
+	VMOVUPS     (CX), Z14
+	VMAXPS      Z14, Z0, Z14
+	VMINPS      Z14, Z1, Z15
+	VPXORD      Z2, Z15, Z15
+	VMULPS      Z3, Z15, Z16
+	VRNDSCALEPS $0x00, Z16, Z16
+	VMULPS      Z4, Z16, Z17
+	VSUBPS      Z17, Z15, Z17
+	VMULPS      Z5, Z16, Z18
+	VSUBPS      Z18, Z17, Z17
+	VMULPS      Z17, Z17, Z18
+	VMOVAPS     Z6, Z15
+	VMULPS      Z17, Z15, Z15
+	VADDPS      Z7, Z15, Z15
+	VMULPS      Z17, Z15, Z15
+	VADDPS      Z8, Z15, Z15
+	VMULPS      Z17, Z15, Z15
+	VADDPS      Z9, Z15, Z15
+	VMULPS      Z17, Z15, Z15
+	VADDPS      Z10, Z15, Z15
+	VMULPS      Z17, Z15, Z15
+	VADDPS      Z11, Z15, Z15
+	VMULPS      Z18, Z15, Z15
+	VADDPS      Z17, Z15, Z15
+	VADDPS      Z12, Z15, Z15
+	VCVTPS2DQ   Z16, Z16
+	VPADDD      Z13, Z16, Z16
+	VPSLLD      $0x17, Z16, Z16
+	VMULPS      Z16, Z15, Z15
+	VADDPS      Z12, Z15, Z15
+	VDIVPS      Z15, Z12, Z15
+	VMULPS      Z15, Z14, Z15
+	VMOVUPS     Z15, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	SUBQ        $0x00000010, DX
+	JMP         siluAVX512_loop
+
+siluAVX512_done:
+	VZEROUPPER
+	RET
+
+// func siluGradAVX512(dz *float32, dy *float32, z *float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·siluGradAVX512(SB), NOSPLIT, $0-32
+	MOVQ         dz+0(FP), AX
+	MOVQ         dy+8(FP), CX
+	MOVQ         z+16(FP), DX
+	MOVQ         n+24(FP), BX
+	MOVL         $0xc2ae0000, SI
+	VPBROADCASTD SI, Z0
+	MOVL         $0x42ae0000, SI
+	VPBROADCASTD SI, Z1
+	MOVL         $0x80000000, SI
+	VPBROADCASTD SI, Z2
+	MOVL         $0x3fb8aa3b, SI
+	VPBROADCASTD SI, Z3
+	MOVL         $0x3f318000, SI
+	VPBROADCASTD SI, Z4
+	MOVL         $0xb95e8083, SI
+	VPBROADCASTD SI, Z5
+	MOVL         $0x39506967, SI
+	VPBROADCASTD SI, Z6
+	MOVL         $0x3ab743ce, SI
+	VPBROADCASTD SI, Z7
+	MOVL         $0x3c088908, SI
+	VPBROADCASTD SI, Z8
+	MOVL         $0x3d2aa9c1, SI
+	VPBROADCASTD SI, Z9
+	MOVL         $0x3e2aaaaa, SI
+	VPBROADCASTD SI, Z10
+	MOVL         $0x3f000000, SI
+	VPBROADCASTD SI, Z11
+	MOVL         $0x3f800000, SI
+	VPBROADCASTD SI, Z12
+	MOVL         $0x0000007f, SI
+	VPBROADCASTD SI, Z13
+
+siluGradAVX512_loop:
+	TESTQ       BX, BX
+	JZ          siluGradAVX512_done
+	VMOVUPS     (DX), Z14
+	VMAXPS      Z14, Z0, Z14
+	VMINPS      Z14, Z1, Z15
+	VPXORD      Z2, Z15, Z14
+	VMULPS      Z3, Z14, Z16
+	VRNDSCALEPS $0x00, Z16, Z16
+	VMULPS      Z4, Z16, Z17
+	VSUBPS      Z17, Z14, Z17
+	VMULPS      Z5, Z16, Z18
+	VSUBPS      Z18, Z17, Z17
+	VMULPS      Z17, Z17, Z18
+	VMOVAPS     Z6, Z14
+	VMULPS      Z17, Z14, Z14
+	VADDPS      Z7, Z14, Z14
+	VMULPS      Z17, Z14, Z14
+	VADDPS      Z8, Z14, Z14
+	VMULPS      Z17, Z14, Z14
+	VADDPS      Z9, Z14, Z14
+	VMULPS      Z17, Z14, Z14
+	VADDPS      Z10, Z14, Z14
+	VMULPS      Z17, Z14, Z14
+	VADDPS      Z11, Z14, Z14
+	VMULPS      Z18, Z14, Z14
+	VADDPS      Z17, Z14, Z14
+	VADDPS      Z12, Z14, Z14
+	VCVTPS2DQ   Z16, Z16
+	VPADDD      Z13, Z16, Z16
+	VPSLLD      $0x17, Z16, Z16
+	VMULPS      Z16, Z14, Z14
+	VADDPS      Z12, Z14, Z16
+	VDIVPS      Z16, Z12, Z16
+	VMULPS      Z16, Z14, Z14
+	VMULPS      Z15, Z14, Z14
+	VADDPS      Z12, Z14, Z14
+	VMULPS      (CX), Z16, Z15
+	VMULPS      Z14, Z15, Z15
+	VMOVUPS     Z15, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         siluGradAVX512_loop
+
+siluGradAVX512_done:
+	VZEROUPPER
+	RET
+
 // func depthwise1AVX512(y *float32, b *float32, x *float32, w *float32, cells int, c int, sx int, kh int, kw int, ld int)
 // Requires: AVX, AVX512F
 TEXT ·depthwise1AVX512(SB), NOSPLIT, $0-80

@@ -32,6 +32,7 @@ func main() {
 	kernel("gemmKernel6x16AVX2", 6, 2, 8, YMM)
 	kernel("gemmKernel1x64AVX2", 1, 8, 8, YMM)
 	elementwise()
+	sigmoids()
 	depthwiseKernels()
 	batchNorm()
 	tile("convTile12x32AVX512", 12, 2, 16, ZMM)

@@ -1,0 +1,107 @@
+package kernels
+
+import "math"
+
+// The logistic sigmoid in float32, from an exponential computed as Cephes's
+// expf does it (S. L. Moshier): e^x = 2^k · e^r with k = round(x·log2 e)
+// and |r| ≤ ln 2 / 2, e^r a polynomial of degree 7, within 2 ulp of e^x.
+// The Go loops and the AVX-512 loops run the same operations in the same
+// order, without fused multiply-adds, so they give the same bits.
+const (
+	expClamp = 87 // |x| beyond it: e^-x is clamped (σ within 1e-37 of 0 or 1)
+	log2e    = 1.44269504088896341
+	expC1    = 0.693359375    // ln 2, its leading bits
+	expC2    = -2.12194440e-4 // ln 2 - expC1
+	expP0    = 1.9875691500e-4
+	expP1    = 1.3981999507e-3
+	expP2    = 8.3334519073e-3
+	expP3    = 4.1665795894e-2
+	expP4    = 1.6666665459e-1
+	expP5    = 5.0000001201e-1
+)
+
+// sigmoidParts returns t, v clamped to [-expClamp, expClamp], e = e^-t
+// and s = 1 / (1 + e). NaN stays NaN.
+func sigmoidParts(v float32) (t, e, s float32) {
+	t = min(max(v, -expClamp), expClamp)
+	x := -t
+	k := float32(math.RoundToEven(float64(x * log2e)))
+	// float32(a*b) keeps each product rounded on its own: no fused
+	// multiply-add, as in the vector loops.
+	r := x - float32(k*expC1)
+	r -= float32(k * expC2)
+	z := r * r
+	p := float32(expP0)
+	p = float32(p*r) + expP1
+	p = float32(p*r) + expP2
+	p = float32(p*r) + expP3
+	p = float32(p*r) + expP4
+	p = float32(p*r) + expP5
+	p = float32(p*z) + r
+	p++
+	e = p * math.Float32frombits(uint32(int32(k)+127)<<23)
+	return t, e, 1 / (1 + e)
+}
+
+// sigmoid32 is 1 / (1 + e^-v).
+func sigmoid32(v float32) float32 {
+	_, _, s := sigmoidParts(v)
+	return s
+}
+
+// Sigmoid sets y = 1 / (1 + e^-z) within 3 ulp (0 or 1 within 1e-37 for
+// |z| > 87); y may alias z.
+//
+//	for i: y[i] = σ(z[i])
+func Sigmoid(y, z []float32) {
+	y = y[:len(z)]
+	vec := 0
+	if vectorLoops {
+		vec = len(z) / 16 * 16
+		if vec > 0 {
+			sigmoidAVX512(&y[0], &z[0], vec)
+		}
+	}
+	for i, v := range z[vec:] {
+		y[vec+i] = sigmoid32(v)
+	}
+}
+
+// SiLU sets y = z·σ(z) (Keras's silu, PyTorch's SiLU), with z taken as -87
+// below it (σ being clamped there, the product stays near 0); y may alias z.
+//
+//	for i: y[i] = max(z[i], -87)·σ(z[i])
+func SiLU(y, z []float32) {
+	y = y[:len(z)]
+	vec := 0
+	if vectorLoops {
+		vec = len(z) / 16 * 16
+		if vec > 0 {
+			siluAVX512(&y[0], &z[0], vec)
+		}
+	}
+	for i, v := range z[vec:] {
+		y[vec+i] = max(v, -expClamp) * sigmoid32(v)
+	}
+}
+
+// SiLUGrad sets dz = dy·σ(z)·(1 + z·(1 - σ(z))), the derivative of SiLU at
+// its input z, with 1 - σ(z) computed as e^-z·σ(z), which keeps its
+// precision where σ(z) is near 1, and z clamped to [-87, 87] as σ's is.
+// dz may alias dy.
+//
+//	for i: t, e, s := clamp(z[i]), e^-t, σ(t); dz[i] = dy[i]·s·(1 + t·(e·s))
+func SiLUGrad(dz, dy, z []float32) {
+	dz, dy = dz[:len(z)], dy[:len(z)]
+	vec := 0
+	if vectorLoops {
+		vec = len(z) / 16 * 16
+		if vec > 0 {
+			siluGradAVX512(&dz[0], &dy[0], &z[0], vec)
+		}
+	}
+	for i, v := range z[vec:] {
+		t, e, s := sigmoidParts(v)
+		dz[vec+i] = dy[vec+i] * s * (1 + float32(t*float32(e*s)))
+	}
+}
