@@ -100,21 +100,19 @@ func (a activation) keepInput(t *tensor.Tensor, shape ...int) *tensor.Tensor {
 	return resize(t, shape...)
 }
 
-// apply sets y = f(y) in place, first copying y into z when a needs its
-// input for the derivative (z is ignored otherwise).
+// apply sets y = f(z), or y = f(y) in place when z is nil: a layer whose
+// activation needs its input (see keepInput) computes its affine part into
+// z, which it keeps, and the rest into y.
 func (a activation) apply(y, z []float32, cols int) {
-	if !a.needsInput() {
-		a.forward(y, y, cols)
-		return
+	if z == nil {
+		z = y
 	}
-	z = z[:len(y)]
-	copy(z, y)
 	a.forward(y, z, cols)
 }
 
 // biasActivate sets y = act(y + b) in place, row by row (rows of f values;
-// bias may be nil), in one pass for ReLU; z receives y + b when the
-// activation needs its input (see apply).
+// bias may be nil), in one pass for ReLU; when z is not nil, the affine part
+// is in z: z = z + b, y = act(z) (see apply).
 func biasActivate(act activation, y, z []float32, bias *Param, f int) {
 	var b []float32
 	if bias != nil {
@@ -124,12 +122,25 @@ func biasActivate(act activation, y, z []float32, bias *Param, f int) {
 		kernels.BiasReLU(y, y, b)
 		return
 	}
+	pre := y
+	if z != nil {
+		pre = z
+	}
 	if b != nil {
-		kernels.AddBias(y, b)
+		kernels.AddBias(pre, b)
 	}
 	if !act.identity() {
 		act.apply(y, z, f)
 	}
+}
+
+// pre returns where a layer computes its affine part: z when it keeps it
+// for its activation, else its output y.
+func pre(y, z *tensor.Tensor) []float32 {
+	if z != nil {
+		return z.Data
+	}
+	return y.Data
 }
 
 // activationName is the Keras name of a, for configs.
@@ -166,9 +177,7 @@ func (a activation) forward(y, z []float32, cols int) {
 			y[i] = v
 		}
 	case actSigmoid:
-		for i, v := range z {
-			y[i] = sigmoid(v)
-		}
+		kernels.Sigmoid(y, z)
 	case actTanh:
 		for i, v := range z {
 			y[i] = float32(math.Tanh(float64(v)))
@@ -178,9 +187,7 @@ func (a activation) forward(y, z []float32, cols int) {
 			softmaxRow(y[r:r+cols], z[r:r+cols])
 		}
 	case actSiLU:
-		for i, v := range z {
-			y[i] = v * sigmoid(v)
-		}
+		kernels.SiLU(y, z)
 	case actHardSigmoid:
 		for i, v := range z {
 			y[i] = hardSigmoid(v)
@@ -238,10 +245,7 @@ func (a activation) backward(dz, dy, y, z []float32, cols int) {
 			}
 		}
 	case actSiLU:
-		for i, v := range z[:len(y)] {
-			s := sigmoid(v)
-			dz[i] = dy[i] * s * (1 + v*(1-s))
-		}
+		kernels.SiLUGrad(dz, dy, z[:len(y)])
 	case actHardSiLU: // PyTorch's: 0 below -3, (2x+3)/6 up to 3, 1 beyond
 		for i, v := range z[:len(y)] {
 			switch {
@@ -268,14 +272,6 @@ func (a activation) backward(dz, dy, y, z []float32, cols int) {
 	default:
 		panic(fmt.Sprintf("nn: activation kind %d", a.kind))
 	}
-}
-
-func sigmoid(v float32) float32 {
-	if v >= 0 {
-		return float32(1 / (1 + math.Exp(-float64(v))))
-	}
-	e := math.Exp(float64(v))
-	return float32(e / (1 + e))
 }
 
 // hardSigmoid is min(max(v+3, 0), 6)/6, as PyTorch and Keras 3 compute it.

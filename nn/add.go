@@ -23,7 +23,7 @@ func (l *Add) Backward(dy *tensor.Tensor) *tensor.Tensor { panic(singleInput(l, 
 
 func (l *Add) ForwardInputs(xs []*tensor.Tensor, training bool) *tensor.Tensor {
 	l.forward(l, xs)
-	l.sum(l.xs)
+	l.sum()
 	return l.y
 }
 

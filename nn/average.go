@@ -23,7 +23,7 @@ func (l *Average) Backward(dy *tensor.Tensor) *tensor.Tensor { panic(singleInput
 
 func (l *Average) ForwardInputs(xs []*tensor.Tensor, training bool) *tensor.Tensor {
 	l.forward(l, xs)
-	y := l.sum(l.xs)
+	y := l.sum()
 	k := float32(len(xs))
 	for i := range y {
 		y[i] /= k

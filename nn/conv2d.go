@@ -111,12 +111,12 @@ func (l *Conv2D) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	case l.act.identity():
 		finish = nil
 	}
-	l.conv.Forward(l.y.Data, x.Data, l.kernel.Value.Data, n, e, finish)
+	l.conv.Forward(pre(l.y, l.z), x.Data, l.kernel.Value.Data, n, e, finish)
 	return l.y
 }
 
 // activate applies the activation to the output cells [lo, hi) of y, in
-// place.
+// place or from z.
 func (l *Conv2D) activate(lo, hi int) {
 	y := l.y.Data[lo*l.Filters : hi*l.Filters]
 	var z []float32

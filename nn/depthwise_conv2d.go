@@ -157,7 +157,7 @@ func (l *DepthwiseConv2D) forwardRow(_, r int) {
 	g, c, m, f := &l.g, l.g.C, l.m, l.f
 	i, oy := r/g.OH, r%g.OH
 	x := l.x.Data[i*g.H*g.W*c : (i+1)*g.H*g.W*c]
-	y := l.y.Data[r*g.OW*f : (r+1)*g.OW*f]
+	y := pre(l.y, l.z)[r*g.OW*f : (r+1)*g.OW*f] // the affine part; see activation.apply
 	w, b := l.kernel.Value.Data, l.biasOrZeros()
 	// The cells whose windows lie inside the image, when there is one
 	// kernel per channel, go to kernels.DepthwiseCells; the others here.
@@ -187,12 +187,11 @@ func (l *DepthwiseConv2D) forwardRow(_, r int) {
 		_, _, _, _, iy, ix := l.taps(oy, lo)
 		kernels.DepthwiseCells(y[lo*f:hi*f], b, x[(iy*g.W+ix)*c:], w, hi-lo, c, g.SW*c, g.KH, g.KW, g.W*c)
 	}
-	if !l.act.identity() {
-		var z []float32
-		if l.z != nil {
-			z = l.z.Data[r*g.OW*f : (r+1)*g.OW*f]
-		}
-		l.act.apply(y, z, f)
+	switch {
+	case l.z != nil:
+		l.act.apply(l.y.Data[r*g.OW*f:(r+1)*g.OW*f], y, f)
+	case !l.act.identity():
+		l.act.apply(y, nil, f)
 	}
 }
 

@@ -39,14 +39,14 @@ type merge struct {
 	named
 	in  [][]int
 	out []int
-	xs  []*tensor.Tensor // the inputs of the last ForwardInputs, broadcast to the output's shape
+	xs  []*tensor.Tensor // the inputs of the last ForwardInputs
 	y   *tensor.Tensor
-	dxs []*tensor.Tensor // the gradients of xs
+	dxs []*tensor.Tensor // the gradients of xs; of a broadcast input, at the output's shape
 	dst []int            // scratch for shapes
 
 	elementwise bool // built by buildSame: inputs may be broadcast
 	// For the inputs broadcast along axes of size 1 (nil for the others):
-	wide  []*tensor.Tensor // the input at the output's shape
+	wide  []*tensor.Tensor // the input repeated to the output's shape (see wideInput)
 	grads []*tensor.Tensor // what BackwardInputs returns: dxs summed back to the inputs' shapes
 	sums  []*tensor.Tensor // the summed gradients
 }
@@ -105,9 +105,8 @@ func (m *merge) buildSame(l Layer, in [][]int) ([]int, error) {
 	return m.out, nil
 }
 
-// forward checks the batches against the built shapes, keeps them in xs
-// (an input broadcast along axes of size 1 at the output's shape, for the
-// element-wise merges) and sizes the output for n samples. It returns n.
+// forward checks the batches against the built shapes, keeps them and sizes
+// the output for n samples. It returns n.
 func (m *merge) forward(l Layer, xs []*tensor.Tensor) int {
 	if m.in == nil {
 		panic(fmt.Sprintf("nn: %s.ForwardInputs before BuildInputs", l.Type()))
@@ -125,14 +124,85 @@ func (m *merge) forward(l Layer, xs []*tensor.Tensor) int {
 	n := xs[0].Shape[0]
 	m.dst = batchShape(m.dst, n, m.out)
 	m.y = resize(m.y, m.dst...)
-	for k, x := range xs {
-		if m.elementwise && !slices.Equal(m.in[k], m.out) {
-			m.wide[k] = resize(m.wide[k], m.dst...)
-			broadcast(m.wide[k].Data, x.Data, m.dst, x.Shape)
-			m.xs[k] = m.wide[k]
+	return n
+}
+
+// broadcast reports whether input k is repeated along axes of size 1.
+func (m *merge) broadcast(k int) bool { return m.elementwise && !slices.Equal(m.in[k], m.out) }
+
+// combine sets the output to the element-wise sum (or product, mul) of the
+// inputs, taken in input order, each broadcast to the output's shape.
+func (m *merge) combine(mul bool) []float32 {
+	y := m.y.Data
+	if m.broadcast(0) {
+		broadcast(y, m.xs[0].Data, m.y.Shape, m.xs[0].Shape)
+	} else {
+		copy(y, m.xs[0].Data)
+	}
+	for k, x := range m.xs[1:] {
+		if m.broadcast(k + 1) {
+			combineBroadcast(y, x.Data, m.y.Shape, x.Shape, mul)
+		} else {
+			combineInto(y, x.Data, mul)
 		}
 	}
-	return n
+	return y
+}
+
+// combineInto sets y[i] += x[i], or y[i] *= x[i] (mul).
+func combineInto(y, x []float32, mul bool) {
+	x = x[:len(y)]
+	if mul {
+		for i, v := range x {
+			y[i] *= v
+		}
+		return
+	}
+	for i, v := range x {
+		y[i] += v
+	}
+}
+
+// combineBroadcast is combineInto with x, of shape in, repeated along the
+// axes where in has size 1 to y's shape out.
+func combineBroadcast(y, x []float32, out, in []int, mul bool) {
+	if len(out) == 1 {
+		if in[0] == out[0] {
+			combineInto(y, x, mul)
+			return
+		}
+		v := x[0]
+		if mul {
+			for i := range y {
+				y[i] *= v
+			}
+			return
+		}
+		for i := range y {
+			y[i] += v
+		}
+		return
+	}
+	ys, xs := tensor.Size(out[1:]), tensor.Size(in[1:])
+	for i := range out[0] {
+		j := i
+		if in[0] == 1 {
+			j = 0
+		}
+		combineBroadcast(y[i*ys:(i+1)*ys], x[j*xs:(j+1)*xs], out[1:], in[1:], mul)
+	}
+}
+
+// wideInput returns the values of input k at the output's shape: the input
+// itself, or for a broadcast one its repetition, written on each call
+// (Multiply's gradients need it; the forward pass broadcasts as it goes).
+func (m *merge) wideInput(k int) []float32 {
+	if !m.broadcast(k) {
+		return m.xs[k].Data
+	}
+	m.wide[k] = resize(m.wide[k], m.y.Shape...)
+	broadcast(m.wide[k].Data, m.xs[k].Data, m.y.Shape, m.xs[k].Shape)
+	return m.wide[k].Data
 }
 
 // broadcast sets y, of shape out, to x, of shape in, repeated along the
@@ -183,24 +253,20 @@ func sumBroadcast(dx, dy []float32, out, in []int) {
 	}
 }
 
-// sum sets the output to the element-wise sum of xs, added in input order.
-func (m *merge) sum(xs []*tensor.Tensor) []float32 {
-	y := m.y.Data
-	copy(y, xs[0].Data)
-	for _, x := range xs[1:] {
-		for i, v := range x.Data[:len(y)] {
-			y[i] += v
-		}
-	}
-	return y
-}
+// sum sets the output to the element-wise sum of the inputs, added in
+// input order.
+func (m *merge) sum() []float32 { return m.combine(false) }
 
 // backward checks dy and sizes the input gradients like the inputs at the
 // output's shape.
 func (m *merge) backward(l Layer, dy *tensor.Tensor) {
 	checkGrad(l, dy, m.y)
 	for k, x := range m.xs {
-		m.dxs[k] = resize(m.dxs[k], x.Shape...)
+		if m.broadcast(k) {
+			m.dxs[k] = resize(m.dxs[k], m.y.Shape...)
+		} else {
+			m.dxs[k] = resize(m.dxs[k], x.Shape...)
+		}
 	}
 }
 
@@ -208,14 +274,13 @@ func (m *merge) backward(l Layer, dy *tensor.Tensor) {
 // inputs summed back to their shapes.
 func (m *merge) gradients() []*tensor.Tensor {
 	copy(m.grads, m.dxs)
-	for k, w := range m.wide {
-		if !m.elementwise || w == nil || slices.Equal(m.in[k], m.out) {
+	for k, x := range m.xs {
+		if !m.broadcast(k) {
 			continue
 		}
-		m.dst = batchShape(m.dst, w.Shape[0], m.in[k])
-		m.sums[k] = resize(m.sums[k], m.dst...)
+		m.sums[k] = resize(m.sums[k], x.Shape...)
 		clear(m.sums[k].Data)
-		sumBroadcast(m.sums[k].Data, m.dxs[k].Data, w.Shape, m.sums[k].Shape)
+		sumBroadcast(m.sums[k].Data, m.dxs[k].Data, m.dxs[k].Shape, x.Shape)
 		m.grads[k] = m.sums[k]
 	}
 	return m.grads

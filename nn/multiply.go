@@ -25,13 +25,7 @@ func (l *Multiply) Backward(dy *tensor.Tensor) *tensor.Tensor { panic(singleInpu
 
 func (l *Multiply) ForwardInputs(xs []*tensor.Tensor, training bool) *tensor.Tensor {
 	l.forward(l, xs)
-	y := l.y.Data
-	copy(y, l.xs[0].Data)
-	for _, x := range l.xs[1:] {
-		for i, v := range x.Data[:len(y)] {
-			y[i] *= v
-		}
-	}
+	l.combine(true)
 	return l.y
 }
 
@@ -39,11 +33,11 @@ func (l *Multiply) BackwardInputs(dy *tensor.Tensor) []*tensor.Tensor {
 	l.backward(l, dy)
 	for j, dx := range l.dxs {
 		copy(dx.Data, dy.Data)
-		for k, x := range l.xs {
+		for k := range l.xs {
 			if k == j {
 				continue
 			}
-			for i, v := range x.Data[:len(dx.Data)] {
+			for i, v := range l.wideInput(k)[:len(dx.Data)] {
 				dx.Data[i] *= v
 			}
 		}
