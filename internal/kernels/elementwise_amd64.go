@@ -157,3 +157,12 @@ func siluAVX512(y, z *float32, n int)
 //
 //go:noescape
 func siluGradAVX512(dz, dy, z *float32, n int)
+
+// hardSigmoidAVX512 and hardSiLUAVX512 run HardSigmoid and HardSiLU on n
+// values, a multiple of 16.
+//
+//go:noescape
+func hardSigmoidAVX512(y, z *float32, n int)
+
+//go:noescape
+func hardSiLUAVX512(y, z *float32, n int)

@@ -1684,6 +1684,67 @@ siluGradAVX512_done:
 	VZEROUPPER
 	RET
 
+// func hardSigmoidAVX512(y *float32, z *float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·hardSigmoidAVX512(SB), NOSPLIT, $0-24
+	MOVQ         y+0(FP), AX
+	MOVQ         z+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVL         $0x40400000, BX
+	VPBROADCASTD BX, Z0
+	MOVL         $0x40c00000, BX
+	VPBROADCASTD BX, Z1
+	VPXORD       Z2, Z2, Z2
+
+hardSigmoidAVX512_loop:
+	TESTQ   DX, DX
+	JZ      hardSigmoidAVX512_done
+	VMOVUPS (CX), Z3
+	VADDPS  Z0, Z3, Z3
+	VMAXPS  Z3, Z2, Z3
+	VMINPS  Z3, Z1, Z3
+	VDIVPS  Z1, Z3, Z3
+	VMOVUPS Z3, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	SUBQ    $0x00000010, DX
+	JMP     hardSigmoidAVX512_loop
+
+hardSigmoidAVX512_done:
+	VZEROUPPER
+	RET
+
+// func hardSiLUAVX512(y *float32, z *float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·hardSiLUAVX512(SB), NOSPLIT, $0-24
+	MOVQ         y+0(FP), AX
+	MOVQ         z+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVL         $0x40400000, BX
+	VPBROADCASTD BX, Z0
+	MOVL         $0x40c00000, BX
+	VPBROADCASTD BX, Z1
+	VPXORD       Z2, Z2, Z2
+
+hardSiLUAVX512_loop:
+	TESTQ   DX, DX
+	JZ      hardSiLUAVX512_done
+	VMOVUPS (CX), Z3
+	VADDPS  Z0, Z3, Z4
+	VMAXPS  Z4, Z2, Z4
+	VMINPS  Z4, Z1, Z4
+	VDIVPS  Z1, Z4, Z4
+	VMULPS  Z4, Z3, Z4
+	VMOVUPS Z4, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	SUBQ    $0x00000010, DX
+	JMP     hardSiLUAVX512_loop
+
+hardSiLUAVX512_done:
+	VZEROUPPER
+	RET
+
 // func depthwise1AVX512(y *float32, b *float32, x *float32, w *float32, cells int, c int, sx int, kh int, kw int, ld int)
 // Requires: AVX, AVX512F
 TEXT ·depthwise1AVX512(SB), NOSPLIT, $0-80

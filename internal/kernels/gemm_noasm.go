@@ -34,3 +34,5 @@ var depthwiseFilterAVX512 [4]func(dw, x, dz *float32, cells, c, sx, kh, kw, ld i
 func sigmoidAVX512(y, z *float32, n int)       { panic("kernels: no AVX-512") }
 func siluAVX512(y, z *float32, n int)          { panic("kernels: no AVX-512") }
 func siluGradAVX512(dz, dy, z *float32, n int) { panic("kernels: no AVX-512") }
+func hardSigmoidAVX512(y, z *float32, n int)   { panic("kernels: no AVX-512") }
+func hardSiLUAVX512(y, z *float32, n int)      { panic("kernels: no AVX-512") }

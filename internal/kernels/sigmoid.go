@@ -105,3 +105,38 @@ func SiLUGrad(dz, dy, z []float32) {
 		dz[vec+i] = dy[vec+i] * s * (1 + float32(t*float32(e*s)))
 	}
 }
+
+// hardSigmoid32 is min(max(v+3, 0), 6)/6, as PyTorch and Keras 3 compute it.
+func hardSigmoid32(v float32) float32 { return min(max(v+3, 0), 6) / 6 }
+
+// HardSigmoid sets y = min(max(z+3, 0), 6)/6 (Keras 3's hard_sigmoid,
+// PyTorch's Hardsigmoid); y may alias z. NaN stays NaN.
+func HardSigmoid(y, z []float32) {
+	y = y[:len(z)]
+	vec := 0
+	if vectorLoops {
+		vec = len(z) / 16 * 16
+		if vec > 0 {
+			hardSigmoidAVX512(&y[0], &z[0], vec)
+		}
+	}
+	for i, v := range z[vec:] {
+		y[vec+i] = hardSigmoid32(v)
+	}
+}
+
+// HardSiLU sets y = z·HardSigmoid(z) (Keras's hard_silu, PyTorch's
+// Hardswish); y may alias z.
+func HardSiLU(y, z []float32) {
+	y = y[:len(z)]
+	vec := 0
+	if vectorLoops {
+		vec = len(z) / 16 * 16
+		if vec > 0 {
+			hardSiLUAVX512(&y[0], &z[0], vec)
+		}
+	}
+	for i, v := range z[vec:] {
+		y[vec+i] = v * hardSigmoid32(v)
+	}
+}

@@ -116,3 +116,44 @@ func BenchmarkSigmoid(b *testing.B) {
 		SiLU(y, z)
 	}
 }
+
+// TestHardSigmoid checks HardSigmoid and HardSiLU against their definition
+// in float64 (within one rounding of each operation), exactly 0 and 1 (or
+// z) beyond ±3, NaN kept, and the Go and AVX-512 loops' bits equal.
+func TestHardSigmoid(t *testing.T) {
+	const n = 16*9 + 7
+	z := sigmoidInputs(n)
+	z[5], z[6], z[7] = -3, 3, float32(math.Copysign(0, -1))
+	results := map[bool][2][]float32{}
+	forEachLoops(t, func(t *testing.T) {
+		h, u := make([]float32, n), make([]float32, n)
+		HardSigmoid(h, z)
+		HardSiLU(u, z)
+		for i, v := range z {
+			x := float64(v)
+			want := math.Min(math.Max(x+3, 0), 6) / 6
+			if math.IsNaN(x) {
+				if h[i] == h[i] || u[i] == u[i] {
+					t.Errorf("HardSigmoid, HardSiLU(NaN) = %v, %v, want NaN", h[i], u[i])
+				}
+				continue
+			}
+			if math.Abs(float64(h[i])-want) > 1.2e-7*want || x <= -3 && h[i] != 0 || x >= 3 && h[i] != 1 {
+				t.Errorf("HardSigmoid(%v) = %v, want %v", v, h[i], want)
+			}
+			if wantU := x * want; math.Abs(float64(u[i])-wantU) > 2.4e-7*math.Abs(wantU)+1e-45 || x >= 3 && u[i] != v {
+				t.Errorf("HardSiLU(%v) = %v, want %v", v, u[i], wantU)
+			}
+		}
+		results[vectorLoops] = [2][]float32{h, u}
+	})
+	if vec, ok := results[true]; ok {
+		for k, name := range []string{"HardSigmoid", "HardSiLU"} {
+			for i, v := range vec[k] {
+				if w := results[false][k][i]; math.Float32bits(v) != math.Float32bits(w) && !(v != v && w != w) {
+					t.Errorf("%s(%v): AVX-512 %v, Go %v", name, z[i], v, w)
+				}
+			}
+		}
+	}
+}

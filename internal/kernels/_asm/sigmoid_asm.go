@@ -140,4 +140,39 @@ func sigmoids() {
 	sigmoid("sigmoidAVX512", false)
 	sigmoid("siluAVX512", true)
 	siluGrad()
+	hardSigmoid("hardSigmoidAVX512", false)
+	hardSigmoid("hardSiLUAVX512", true)
+}
+
+// hardSigmoid emits HardSigmoid (silu false) or HardSiLU over n values, a
+// multiple of 16, with sigmoid.go's operations in its order: x + 3, max 0
+// (NaN kept), min 6 (NaN kept), / 6, then for HardSiLU · x.
+func hardSigmoid(name string, silu bool) {
+	TEXT(name, NOSPLIT, "func(y, z *float32, n int)")
+	y := Load(Param("y"), GP64())
+	z := Load(Param("z"), GP64())
+	n := Load(Param("n"), GP64())
+	three, six, zero := broadcast(f32(3)), broadcast(f32(6)), ZMM()
+	VPXORD(zero, zero, zero)
+	x, t := ZMM(), ZMM()
+	loop, done := name+"_loop", name+"_done"
+	Label(loop)
+	TESTQ(n, n)
+	JZ(LabelRef(done))
+	VMOVUPS(Mem{Base: z}, x)
+	VADDPS(three, x, t)
+	VMAXPS(t, zero, t)
+	VMINPS(t, six, t)
+	VDIVPS(six, t, t)
+	if silu {
+		VMULPS(t, x, t)
+	}
+	VMOVUPS(t, Mem{Base: y})
+	ADDQ(U32(64), y)
+	ADDQ(U32(64), z)
+	SUBQ(U32(16), n)
+	JMP(LabelRef(loop))
+	Label(done)
+	VZEROUPPER()
+	RET()
 }
