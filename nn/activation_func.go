@@ -189,13 +189,9 @@ func (a activation) forward(y, z []float32, cols int) {
 	case actSiLU:
 		kernels.SiLU(y, z)
 	case actHardSigmoid:
-		for i, v := range z {
-			y[i] = hardSigmoid(v)
-		}
+		kernels.HardSigmoid(y, z)
 	case actHardSiLU:
-		for i, v := range z {
-			y[i] = v * hardSigmoid(v)
-		}
+		kernels.HardSiLU(y, z)
 	default:
 		panic(fmt.Sprintf("nn: activation kind %d", a.kind))
 	}
@@ -273,9 +269,6 @@ func (a activation) backward(dz, dy, y, z []float32, cols int) {
 		panic(fmt.Sprintf("nn: activation kind %d", a.kind))
 	}
 }
-
-// hardSigmoid is min(max(v+3, 0), 6)/6, as PyTorch and Keras 3 compute it.
-func hardSigmoid(v float32) float32 { return min(max(v+3, 0), 6) / 6 }
 
 // softmaxRow sets y = exp(z - max z) / Σ exp(z - max z); y may alias z.
 func softmaxRow(y, z []float32) {
