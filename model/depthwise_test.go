@@ -82,9 +82,12 @@ func TestImportONNXGroups(t *testing.T) {
 		change func(n *onnxpb.NodeProto, w *onnxpb.TensorProto)
 		want   string
 	}{
-		{"two groups of two channels", func(n *onnxpb.NodeProto, w *onnxpb.TensorProto) {
+		{"two groups, weights of one channel", func(n *onnxpb.NodeProto, w *onnxpb.TensorProto) {
 			setGroup(n, 2)
-		}, `node "depthwise_conv2d" (Conv): attribute group = 2 on 4 channels: convnet supports 1 (a convolution) and one group per channel`},
+		}, `node "depthwise_conv2d" (Conv): weights of shape [8 1 3 3] in 2 groups for an input of 4 channels`},
+		{"no group", func(n *onnxpb.NodeProto, w *onnxpb.TensorProto) {
+			setGroup(n, 0)
+		}, `node "depthwise_conv2d" (Conv): attribute group = 0: must be positive`},
 		{"weights of two channels a group", func(n *onnxpb.NodeProto, w *onnxpb.TensorProto) {
 			w.Dims, n.Input = []int64{4, 2, 3, 3}, n.Input[:2] // the 72 values of [8 1 3 3], no bias
 		}, `node "depthwise_conv2d" (Conv): weights of shape [4 2 3 3] in 4 groups for an input of 4 channels`},

@@ -45,7 +45,6 @@ var (
 		"Conv2D": append([]kerasField{
 			channelsLast,
 			{key: "dilation_rate", def: []any{1.0, 1.0}, alt: []any{1.0}},
-			{key: "groups", def: 1.0},
 		}, weightsDefault...),
 		"DepthwiseConv2D": append([]kerasField{
 			channelsLast,

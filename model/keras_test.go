@@ -262,7 +262,7 @@ func TestKerasErrors(t *testing.T) {
 		{"bias initializer", set(tut, "dense_2", "bias_initializer", map[string]any{"class_name": "Ones", "config": map[string]any{}}), "dense_2 (Dense): bias_initializer"},
 		{"unknown field", set(tut, "flatten", "colour", "red"), `flatten (Flatten): nn: Flatten config: unknown field "colour"`},
 		{"unknown layer", edit(tut, "flatten", func(_, e map[string]any) { e["class_name"] = "LSTM" }), `unknown layer type "LSTM"`},
-		{"groups", set(res, "conv2d_1", "groups", 2), "conv2d_1 (Conv2D): groups = 2"},
+		{"groups", set(res, "conv2d_1", "groups", 3), "conv2d_1 (Conv2D): groups = 3: must divide the input's 16 channels and the 16 filters"},
 		{"axis", set(res, "batch_normalization", "axis", []any{1}), "layer 2: batch_normalization (BatchNormalization): axis 1 is not the last axis"},
 		{"no center", set(res, "batch_normalization", "center", false), "batch_normalization (BatchNormalization): center = false"},
 		{"relu slope", set(res, "re_lu", "negative_slope", 0.1), "re_lu (ReLU): negative_slope = 0.1: convnet supports only 0"},

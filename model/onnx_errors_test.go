@@ -98,7 +98,7 @@ func TestImportONNXErrors(t *testing.T) {
 			node(mp, "Relu").Domain = proto.String("com.example")
 		}, want: `(Relu): operator of domain "com.example"`},
 		{name: "dilations", change: setAttr("Conv", attrInts("dilations", 2, 2)), want: `node "conv2d" (Conv): attribute dilations = [2 2]`},
-		{name: "groups", change: setAttr("Conv", attrInt("group", 2)), want: `(Conv): attribute group = 2`},
+		{name: "groups", change: setAttr("Conv", attrInt("group", 2)), want: `(Conv): weights of shape [2 1 3 3] in 2 groups for an input of 1 channels`},
 		{name: "unknown attribute", change: setAttr("Relu", attrInt("inplace", 1)), want: `(Relu): attribute "inplace" is not supported`},
 		{name: "wrong attribute type", change: setAttr("Conv", attrInt("strides", 1)), want: `attribute "strides" is of type INT, want INTS`},
 		{name: "external data", change: func(mp *onnxpb.ModelProto) {

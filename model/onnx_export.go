@@ -204,13 +204,15 @@ func (e *onnxWriter) layer(l nn.Layer) error {
 		if err != nil {
 			return err
 		}
-		c, f := e.shape[2], out[2]
+		// A grouped kernel [kh, kw, C/g, F] is the weights [F, C/g, kh, kw].
+		g := max(l.(*nn.Conv2D).Groups, 1)
+		c, f := e.shape[2]/g, out[2]
 		inputs := []string{e.weight(name+"/kernel", []int{f, c, k[0], k[1]}, hwioToOIHW(params["kernel"], k[0], k[1], c, f))}
 		if b, ok := params["bias"]; ok {
 			inputs = append(inputs, e.weight(name+"/bias", []int{f}, b))
 		}
 		e.apply("Conv", name, inputs, attrInts("kernel_shape", k[:]...), attrInts("strides", s[:]...),
-			attrInts("pads", pads...), attrInts("dilations", 1, 1), attrInt("group", 1))
+			attrInts("pads", pads...), attrInts("dilations", 1, 1), attrInt("group", g))
 	case "DepthwiseConv2D":
 		// A convolution with one group per input channel, whose weights
 		// [C·M, 1, kh, kw] are the kernel [kh, kw, C, M] with C·M filters

@@ -82,8 +82,11 @@ func importConv(b *onnxBuilder, n *onnxpb.NodeProto) error {
 		return nodeErr(n, "bias of %d values for %d filters", bias.dims[0], f)
 	}
 	g := a.int("group", 1)
-	if g != 1 && g != x.shape[0] {
-		return nodeErr(n, "attribute group = %d on %d channels: convnet supports 1 (a convolution) and one group per channel (a depthwise convolution)", g, x.shape[0])
+	if g < 1 || a.err != nil {
+		if a.err != nil {
+			return a.err
+		}
+		return nodeErr(n, "attribute group = %d: must be positive", g)
 	}
 	if c*g != x.shape[0] || f%g != 0 {
 		return nodeErr(n, "weights of shape %v in %d groups for an input of %d channels", w.dims, g, x.shape[0])
@@ -96,11 +99,12 @@ func importConv(b *onnxBuilder, n *onnxpb.NodeProto) error {
 		return err
 	}
 	x = b.zeroPad(n, x, win.pad)
-	// A depthwise kernel [kh, kw, C, M] lists its C·M filters of one
-	// channel in the order of ONNX's.
+	// A grouped kernel [kh, kw, C/g, F] keeps ONNX's order of the filters
+	// (group by group); a depthwise kernel [kh, kw, C, M] lists its C·M
+	// filters of one channel in that order too.
 	kernel := &onnxConst{dims: []int{kh, kw, c, f}, f: oihwToHWIO(w.f, f, c, kh, kw)}
-	var l nn.Layer = &nn.Conv2D{Filters: f, KernelSize: [2]int{kh, kw}, Strides: win.strides, Padding: win.padding, NoBias: bias == nil}
-	if g > 1 {
+	var l nn.Layer = &nn.Conv2D{Filters: f, KernelSize: [2]int{kh, kw}, Strides: win.strides, Padding: win.padding, Groups: g, NoBias: bias == nil}
+	if g > 1 && g == x.shape[0] {
 		kernel.dims = []int{kh, kw, g, f / g}
 		l = &nn.DepthwiseConv2D{KernelSize: [2]int{kh, kw}, Strides: win.strides, Padding: win.padding, DepthMultiplier: f / g, NoBias: bias == nil}
 	}

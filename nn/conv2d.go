@@ -16,11 +16,18 @@ import (
 // [Filters]. The convolution and its gradients are [kernels.Conv]'s; the
 // layer adds the bias and the activation to each block of output rows while
 // it is in cache, and takes their derivatives the same way.
+//
+// With Groups g > 1 (Keras's groups, ResNeXt's and RegNet's grouped
+// convolutions), the channels and the filters are cut into g groups and
+// filter f reads only the C/g channels of its group: the kernel is
+// [kh,kw,C/g,Filters], and the sum above runs over the channels
+// c = (f / (Filters/g))·(C/g) + c' for c' < C/g, with kernel[ky,kx,c',f].
 type Conv2D struct {
 	Filters    int
 	KernelSize [2]int // height, width
 	Strides    [2]int // zero means 1, 1
 	Padding    string // "valid" (default) or "same"
+	Groups     int    // zero means 1; must divide the channels and Filters
 	NoBias     bool
 	Activation string // one of ActivationNames; "" is linear
 	KernelInit string // one of InitializerNames; "" is glorot_uniform
@@ -38,6 +45,7 @@ type Conv2D struct {
 	skipDx     bool
 	activateFn func(lo, hi int)
 	gradFn     func(lo, hi int, sum []float32)
+	groups     *convGroups // for Groups > 1
 }
 
 func (l *Conv2D) Type() string { return "Conv2D" }
@@ -57,7 +65,11 @@ func (l *Conv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 	if err := checkInitializer(l, l.KernelInit); err != nil {
 		return nil, err
 	}
-	if err := checkSize(l, "kernel", g.KH, g.KW, g.C, l.Filters); err != nil {
+	groups := max(l.Groups, 1)
+	if l.Groups < 0 || g.C%groups != 0 || l.Filters%groups != 0 {
+		return nil, errorf(l, "groups = %d: must divide the input's %d channels and the %d filters", l.Groups, g.C, l.Filters)
+	}
+	if err := checkSize(l, "kernel", g.KH, g.KW, g.C/groups, l.Filters); err != nil {
 		return nil, err
 	}
 	if err := checkSize(l, "im2col matrix", g.OH*g.OW, g.ColWidth()); err != nil {
@@ -66,7 +78,13 @@ func (l *Conv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 	if err := checkSize(l, "output", g.OH, g.OW, l.Filters); err != nil {
 		return nil, err
 	}
-	l.act, l.conv = act, kernels.NewConv(g, l.Filters)
+	l.act, l.groups = act, nil
+	if groups > 1 {
+		g.C /= groups
+		l.conv, l.groups = kernels.NewConv(g, l.Filters/groups), &convGroups{n: groups}
+	} else {
+		l.conv = kernels.NewConv(g, l.Filters)
+	}
 	l.in, l.out = append([]int(nil), in...), []int{g.OH, g.OW, l.Filters}
 	l.kernel = newParam("kernel", true, g.KH, g.KW, g.C, l.Filters)
 	initialize(l.KernelInit, l.kernel.Value.Data, g.ColWidth(), g.KH*g.KW*l.Filters, rng)
@@ -89,7 +107,7 @@ func (l *Conv2D) Cost(in []int) Cost {
 	if len(in) != 3 {
 		return Cost{}
 	}
-	return convCost(in, l.KernelSize, orOne(l.Strides), l.Padding, mulSat(int64(in[2]), int64(l.Filters)), l.Filters, l.NoBias)
+	return convCost(in, l.KernelSize, orOne(l.Strides), l.Padding, mulSat(int64(in[2]/max(l.Groups, 1)), int64(l.Filters)), l.Filters, l.NoBias)
 }
 
 func (l *Conv2D) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
@@ -98,6 +116,10 @@ func (l *Conv2D) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	l.x = x
 	l.y = resize(l.y, n, l.out[0], l.out[1], l.out[2])
 	l.z = l.act.keepInput(l.z, n, l.out[0], l.out[1], l.out[2])
+	if l.groups != nil {
+		l.forwardGroups(n)
+		return l.y
+	}
 	// The bias and a ReLU are added as each tile is written; any other
 	// activation is applied to each block of rows while it is in cache.
 	var e kernels.ConvEpilogue
@@ -132,6 +154,9 @@ func (l *Conv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	var db []float32
 	if l.bias != nil {
 		db = l.bias.Grad.Data
+	}
+	if l.groups != nil {
+		return l.backwardGroups(dy, db)
 	}
 	dz, grad := dy, l.gradFn // dz = dy for a linear layer
 	if l.act.identity() {
@@ -181,6 +206,7 @@ func (l *Conv2D) Config() map[string]any {
 		"kernel_size":        pairValue(l.KernelSize),
 		"strides":            pairValue(orOne(l.Strides)),
 		"padding":            paddingName(l.Padding),
+		"groups":             max(l.Groups, 1),
 		"use_bias":           !l.NoBias,
 		"activation":         activationName(l.Activation),
 		"kernel_initializer": initializerName(l.KernelInit),
@@ -193,6 +219,7 @@ func conv2DFromConfig(f *fields) *Conv2D {
 		KernelSize: f.pair("kernel_size"),
 		Strides:    f.pair("strides"),
 		Padding:    f.str("padding"),
+		Groups:     f.int("groups"),
 		NoBias:     !f.bool("use_bias", true),
 		Activation: f.str("activation"),
 		KernelInit: f.str("kernel_initializer"),

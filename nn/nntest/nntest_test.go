@@ -43,6 +43,15 @@ func layerCases() map[string]nntest.Case {
 		"conv-nobias": {New: func() nn.Layer {
 			return &nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 3}, NoBias: true, KernelInit: "he_normal"}
 		}, In: []int{4, 4, 2}, Params: 3 * 3 * 2 * 2, MACs: 2 * 2 * 2 * (3 * 3 * 2)},
+		"conv-groups": {New: func() nn.Layer {
+			return &nn.Conv2D{Filters: 6, KernelSize: [2]int{3, 3}, Padding: "same", Groups: 3, Activation: "tanh"}
+		}, In: []int{4, 5, 6}, Batch: 2, Params: 3*3*2*6 + 6, MACs: 4 * 5 * 6 * (3 * 3 * 2)},
+		"conv-groups-s2-silu": {New: func() nn.Layer {
+			return &nn.Conv2D{Filters: 4, KernelSize: [2]int{2, 3}, Strides: [2]int{2, 2}, Groups: 2, Activation: "silu", NoBias: true}
+		}, In: []int{5, 6, 4}, Batch: 3, Params: 2 * 3 * 2 * 4, MACs: 2 * 2 * 4 * (2 * 3 * 2)},
+		"conv-groups-1x1-relu": {New: func() nn.Layer {
+			return &nn.Conv2D{Filters: 8, KernelSize: [2]int{1, 1}, Groups: 4, Activation: "relu"}
+		}, In: []int{3, 3, 4}, Params: 1*1*1*8 + 8, MACs: 3 * 3 * 8 * 1},
 		"conv-softmax":  {New: conv(3, 3, 3, 1, "same", "softmax"), In: []int{4, 4, 2}, Params: 57, MACs: 4 * 4 * 3 * (3 * 3 * 2)},
 		"conv-batch5":   {New: conv(2, 3, 3, 1, "same", "elu"), In: []int{4, 4, 1}, Batch: 11, Params: 20, MACs: 4 * 4 * 2 * (3 * 3 * 1)},
 		"dense":         {New: func() nn.Layer { return &nn.Dense{Units: 4} }, In: []int{6}, Params: 28, MACs: 6 * 4},
