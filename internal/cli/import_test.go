@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/nn"
 )
 
 // torchImport runs a script of scripts/onnx that trains a network on MNIST
@@ -213,8 +214,8 @@ func TestImportErrors(t *testing.T) {
 }
 
 // TestImportTorchvision imports torchvision's resnet18, squeezenet1_1,
-// googlenet, mobilenet_v2, mobilenet_v3_small and efficientnet_b0 as
-// PyTorch exports them
+// googlenet, mobilenet_v2, mobilenet_v3_small, efficientnet_b0 and
+// regnet_y_400mf as PyTorch exports them
 // (scripts/onnx/torchvision_models.py)
 // and checks convnet predict's probabilities against PyTorch's: PyTorch's
 // own padding (the stem's 7x7 convolution and 3x3 max pool, strided
@@ -222,7 +223,8 @@ func TestImportErrors(t *testing.T) {
 // ZeroPadding2D layers before "valid" windows, convolutions of one group
 // per channel as DepthwiseConv2D layers, squeeze-and-excitation blocks as
 // GlobalAveragePooling2D (keepdims), 1x1 Conv2D and a broadcasting
-// Multiply, and SiLU (x times Sigmoid(x)) and Hardswish as activations.
+// Multiply, SiLU (x times Sigmoid(x)) and Hardswish as activations, and
+// convolutions of several groups as Conv2D's groups.
 func TestImportTorchvision(t *testing.T) {
 	skipRace(t)
 	py := python(t, "torch", "torchvision", "numpy")
@@ -245,7 +247,7 @@ func TestImportTorchvision(t *testing.T) {
 		}
 		images = append(images, img)
 	}
-	for _, name := range []string{"resnet18", "squeezenet1_1", "googlenet", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0"} {
+	for _, name := range []string{"resnet18", "squeezenet1_1", "googlenet", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0", "regnet_y_400mf"} {
 		t.Run(name, func(t *testing.T) {
 			out := filepath.Join(dir, name+".safetensors")
 			if code, _, errs := runCLI("import", "--onnx", filepath.Join(dir, name+".onnx"), "--out", out, "--rescale", "1/255"); code != 0 {
@@ -283,6 +285,18 @@ func TestImportTorchvision(t *testing.T) {
 			case "mobilenet_v3_small":
 				if types["Multiply"] != 9 || acts["hard_sigmoid"] != 9 || acts["hard_silu"] != 19 {
 					t.Errorf("%d Multiply layers, %d hard_sigmoid, %d hard_silu activations; want 9, 9, 19", types["Multiply"], acts["hard_sigmoid"], acts["hard_silu"])
+				}
+			case "regnet_y_400mf":
+				// 16 blocks, each a grouped 3x3 convolution and a
+				// squeeze-and-excitation block.
+				grouped := 0
+				for _, l := range m.Layers {
+					if c, ok := l.(*nn.Conv2D); ok && c.Groups > 1 {
+						grouped++
+					}
+				}
+				if grouped != 16 || types["Multiply"] != 16 {
+					t.Errorf("%d grouped Conv2D layers, %d Multiply; want 16, 16", grouped, types["Multiply"])
 				}
 			case "efficientnet_b0":
 				if types["Multiply"] != 16 || acts["sigmoid"] != 16 || acts["silu"] != 49 {

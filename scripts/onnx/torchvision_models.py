@@ -1,4 +1,4 @@
-"""Exports six of torchvision's networks as PyTorch writes them, for
+"""Exports seven of torchvision's networks as PyTorch writes them, for
 convnet's Go test: resnet18 (a 7x7 stem with padding 3 at stride 2, a max
 pool of 3 with padding 1, residual blocks whose strided convolutions pad 1
 on even sizes), squeezenet1_1 (Fire modules joined by Concat, max pools
@@ -8,8 +8,10 @@ window, on the ReLUs of a Concat) and mobilenet_v2 (depthwise
 convolutions: one group per channel; ReLU6 as Clip), mobilenet_v3_small
 (opset 14: Hardswish as HardSwish; squeeze-and-excitation blocks, whose
 GlobalAveragePool feeds 1x1 convolutions and a HardSigmoid that scales the
-map by a broadcasting Mul) and efficientnet_b0 (SiLU as x times Sigmoid(x);
-squeeze-and-excitation blocks with a Sigmoid), with 10 classes,
+map by a broadcasting Mul), efficientnet_b0 (SiLU as x times Sigmoid(x);
+squeeze-and-excitation blocks with a Sigmoid) and regnet_y_400mf (grouped
+convolutions of 8 to 24 groups; squeeze-and-excitation blocks), with 10
+classes,
 random weights and batch normalization statistics averaged over a few
 batches of noise.
 The classifier's weights are scaled up so that each image has a clear top
@@ -42,7 +44,8 @@ def main(out):
     images = np.random.default_rng(1).integers(0, 256, size=(4, SIZE, SIZE, 3), dtype=np.uint8)
     images.tofile(os.path.join(out, "images.u8"))
     x = torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255
-    for name in ["resnet18", "squeezenet1_1", "googlenet", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0"]:
+    for name in ["resnet18", "squeezenet1_1", "googlenet", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0",
+                 "regnet_y_400mf"]:
         options = {"aux_logits": False, "init_weights": True} if name == "googlenet" else {}
         net = getattr(torchvision.models, name)(num_classes=10, **options)
         for m in net.modules():
