@@ -138,8 +138,8 @@ func graphModel(t *testing.T) *model.Sequential {
 }
 
 // squeezeExcitation returns a graph with a squeeze-and-excitation block
-// (the channel means kept as an image of one cell, two 1x1 convolutions
-// and a product that broadcasts them over the map), a mean that broadcasts
+// (the channel means kept as an image of one cell, two grouped 1x1
+// convolutions and a product that broadcasts them over the map), a mean that broadcasts
 // them too, and the activations silu, hard_sigmoid and hard_silu, by their
 // names and aliases, as layers and as those of Conv2D, DepthwiseConv2D and
 // Dense.
@@ -150,8 +150,8 @@ func squeezeExcitation(t *testing.T) *model.Sequential {
 	x = model.Call(&nn.Activation{Func: "swish"}, model.Call(&nn.BatchNormalization{}, x))
 	x = model.Call(&nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Padding: "same", Activation: "silu"}, x)
 	g := model.Call(&nn.GlobalAveragePooling2D{KeepDims: true}, x)
-	g = model.Call(&nn.Conv2D{Filters: 4, KernelSize: [2]int{1, 1}, Activation: "relu"}, g)
-	g = model.Call(&nn.Conv2D{Filters: 8, KernelSize: [2]int{1, 1}, Activation: "hard_sigmoid"}, g)
+	g = model.Call(&nn.Conv2D{Filters: 4, KernelSize: [2]int{1, 1}, Groups: 4, Activation: "relu"}, g)
+	g = model.Call(&nn.Conv2D{Filters: 8, KernelSize: [2]int{1, 1}, Groups: 2, Activation: "hard_sigmoid"}, g)
 	x = model.Call(&nn.Multiply{}, x, g)
 	x = model.Call(&nn.Average{}, x, model.Call(&nn.Activation{Func: "hard_sigmoid"}, g))
 	x = model.Call(&nn.Activation{Func: "hard_swish"}, x)
@@ -171,6 +171,30 @@ func squeezeExcitation(t *testing.T) *model.Sequential {
 	return m
 }
 
+// grouped returns a chain of grouped convolutions: one of 2 groups with
+// stride 2 and "same" padding on an even image (uneven pads, PyTorch's
+// SameConv2d), a 1x1 one of 4 groups, and one of 4 groups with an even
+// kernel height (uneven pads again) and no bias, on 4 channels.
+func grouped(t *testing.T) *model.Sequential {
+	t.Helper()
+	m := model.New(
+		&nn.Conv2D{Filters: 8, KernelSize: [2]int{3, 3}, Strides: [2]int{2, 2}, Padding: "same", Groups: 2, Activation: "relu"},
+		&nn.BatchNormalization{},
+		&nn.Conv2D{Filters: 8, KernelSize: [2]int{1, 1}, Groups: 4, Activation: "silu"},
+		&nn.Conv2D{Filters: 12, KernelSize: [2]int{2, 3}, Padding: "same", Groups: 4, NoBias: true, Activation: "tanh"},
+		&nn.MaxPool2D{},
+		&nn.Flatten{},
+		&nn.Dense{Units: 5, Activation: "softmax"},
+	)
+	if err := m.Build([]int{12, 10, 4}, 9); err != nil {
+		t.Fatal(err)
+	}
+	randomStats(m)
+	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255, FeaturewiseStd: true, Mean: []float32{0.5, 0.4, 0.45, 0.6}, Std: []float32{0.3, 0.2, 0.25, 0.35}}
+	m.ClassNames = []string{"a", "b", "c", "d", "e"}
+	return m
+}
+
 // TestExportPyTorchNumerics exports networks as PyTorch projects and runs
 // them on the same batch as convnet: the logits and probabilities must
 // agree within 1e-5, and one training step (dropout off) with the
@@ -179,9 +203,9 @@ func squeezeExcitation(t *testing.T) *model.Sequential {
 // through the project's model file and through its ONNX export and convnet
 // import, so both ways back are checked too.
 // The networks: the tutorial's, the built-in AHCD model, one with every
-// layer type, the resnet preset, a graph with every merge layer and one
+// layer type, the resnet preset, a graph with every merge layer, one
 // with a squeeze-and-excitation block and the silu, hard_sigmoid and
-// hard_silu activations.
+// hard_silu activations, and a chain of grouped convolutions.
 func TestExportPyTorchNumerics(t *testing.T) {
 	skipRace(t)
 	python(t, "torch", "torchvision", "numpy")
@@ -234,6 +258,12 @@ func TestExportPyTorchNumerics(t *testing.T) {
 	for i := range seLabels {
 		seLabels[i] = rng.IntN(se.NumClasses())
 	}
+	gr := grouped(t)
+	grImages := randomImages(100, gr.InputShape())
+	grLabels := make([]int, 100)
+	for i := range grLabels {
+		grLabels[i] = rng.IntN(gr.NumClasses())
+	}
 	tests := []struct {
 		name, model string
 		flags       []string // the recipe; nil: no training step
@@ -252,6 +282,7 @@ func TestExportPyTorchNumerics(t *testing.T) {
 		{"resnet-graph", save("resnet", resnet), nil, images, labels},
 		{"merges-graph", save("graph", graph), []string{}, graphImages, graphLabels},
 		{"squeeze-excitation", save("se", se), []string{"--optimizer", "adam"}, seImages, seLabels},
+		{"grouped", save("grouped", gr), []string{"--optimizer", "sgd", "--momentum", "0.9", "--lr", "0.05"}, grImages, grLabels},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -21,15 +21,22 @@ type convolution struct {
 }
 
 // convolutionOf describes l, a Conv2D or a DepthwiseConv2D on c channels.
+// A grouped Conv2D's kernel [kh, kw, c/g, f] is PyTorch's weight
+// [f, c/g, kh, kw] of the same groups: both cut the channels and the
+// filters into g runs, filter j reading the channels of run j/(f/g).
 // A depthwise convolution is PyTorch's convolution of one group per
 // channel, whose weight [c·m, 1, kh, kw] holds the kernel [kh, kw, c, m]
 // as [kh, kw, 1, c·m].
 func convolutionOf(l nn.Layer, c int) convolution {
 	switch l := l.(type) {
 	case *nn.Conv2D:
-		k := l.KernelSize
-		return convolution{what: fmt.Sprintf("%d filters", l.Filters), filters: l.Filters, groups: 1, k: k, s: orOne(l.Strides),
-			padding: l.Padding, act: l.Activation, noBias: l.NoBias, param: "kernel", shape: []int{k[0], k[1], c, l.Filters},
+		k, g := l.KernelSize, max(l.Groups, 1)
+		what := fmt.Sprintf("%d filters", l.Filters)
+		if g > 1 {
+			what = fmt.Sprintf("%d filters in %d groups of %d channels,", l.Filters, g, c/g)
+		}
+		return convolution{what: what, filters: l.Filters, groups: g, k: k, s: orOne(l.Strides),
+			padding: l.Padding, act: l.Activation, noBias: l.NoBias, param: "kernel", shape: []int{k[0], k[1], c / g, l.Filters},
 			toTorch: "%s.permute(3, 2, 0, 1)", toConvnet: "%s.permute(2, 3, 1, 0)"} // HWIO, OIHW
 	case *nn.DepthwiseConv2D:
 		k, m := l.KernelSize, max(l.DepthMultiplier, 1)

@@ -461,3 +461,46 @@ func TestGenerateSqueezeExcitation(t *testing.T) {
 		}
 	}
 }
+
+// TestGenerateGroups checks the Python of grouped convolutions: PyTorch's
+// groups argument, on nn.Conv2d and on SameConv2d for an uneven "same"
+// padding, and the kernel [kh, kw, C/g, F] read into the weight
+// [F, C/g, kh, kw] and written back.
+func TestGenerateGroups(t *testing.T) {
+	m := model.New(
+		&nn.Conv2D{Filters: 8, KernelSize: [2]int{3, 3}, Strides: [2]int{2, 2}, Padding: "same", Groups: 2, Activation: "relu"},
+		&nn.Conv2D{Filters: 4, KernelSize: [2]int{1, 1}, Groups: 4, NoBias: true},
+		&nn.Conv2D{Filters: 6, KernelSize: [2]int{3, 2}, Padding: "same", Groups: 2},
+		&nn.Conv2D{Filters: 3, KernelSize: [2]int{1, 1}, Groups: 1},
+		&nn.Flatten{},
+		&nn.Dense{Units: 2, Activation: "softmax"},
+	)
+	if err := m.Build([]int{8, 8, 4}, 1); err != nil {
+		t.Fatal(err)
+	}
+	f := files(t, Project{Model: m, Title: "groups", Recipe: recipe()})
+	py := f["model.py"]
+	for _, want := range []string{
+		// 8x8 by 3x3 with stride 2: out 4, 3*2+3-8 = 1, the odd cell after.
+		"self.conv2d = SameConv2d(4, 8, (3, 3), (2, 2), (0, 1, 0, 1), groups=2)",
+		"conv2d (Conv2D): 8 filters in 2 groups of 2 channels, 3x3 stride 2x2, same padding",
+		`net.conv2d.weight.copy_(tensor("conv2d/kernel", 3, 3, 2, 8).permute(3, 2, 0, 1))`,
+		`tensors["conv2d/kernel"] = net.conv2d.weight.permute(2, 3, 1, 0)`,
+		"self.conv2d_1 = nn.Conv2d(8, 4, (1, 1), groups=4, bias=False)",
+		`net.conv2d_1.weight.copy_(tensor("conv2d_1/kernel", 1, 1, 2, 4).permute(3, 2, 0, 1))`,
+		"self.conv2d_2 = SameConv2d(4, 6, (3, 2), (1, 1), (1, 1, 0, 1), groups=2)",
+		`net.conv2d_2.weight.copy_(tensor("conv2d_2/kernel", 3, 2, 2, 6).permute(3, 2, 0, 1))`,
+		"self.conv2d_3 = nn.Conv2d(6, 3, (1, 1))",
+		`net.conv2d_3.weight.copy_(tensor("conv2d_3/kernel", 1, 1, 6, 3).permute(3, 2, 0, 1))`,
+	} {
+		if !strings.Contains(py, want) {
+			t.Errorf("model.py lacks %q", want)
+		}
+	}
+	for _, line := range strings.Split(py, "\n") {
+		if strings.Contains(line, "self.conv2d") && strings.Contains(line, "groups=1") {
+			t.Errorf("model.py writes PyTorch's default groups=1: %s", line)
+		}
+	}
+	compile(t, f)
+}
