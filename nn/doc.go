@@ -37,7 +37,7 @@
 //
 // # Layers and shapes
 //
-//	Conv2D                 [N,H,W,C] → [N,OH,OW,Filters]   kernel [kh,kw,C,Filters] (HWIO), bias [Filters]
+//	Conv2D                 [N,H,W,C] → [N,OH,OW,Filters]   kernel [kh,kw,C/g,Filters] (HWIO), bias [Filters]; g = Groups
 //	DepthwiseConv2D        [N,H,W,C] → [N,OH,OW,C·M]       depthwise_kernel [kh,kw,C,M], bias [C·M]; M = DepthMultiplier
 //	MaxPool2D              [N,H,W,C] → [N,OH,OW,C]         Keras class name MaxPooling2D
 //	AveragePooling2D       [N,H,W,C] → [N,OH,OW,C]
