@@ -16,9 +16,9 @@ import (
 // as Keras's MobileNetV3 and EfficientNet build it: the map's channel
 // means (GlobalAveragePooling2D with keepdims), a 1x1 convolution with
 // ReLU, a 1x1 convolution with hard_sigmoid, the map multiplied by the
-// result; and the activations silu, swish and hard_silu, by Activation
-// layers and a Conv2D's own. Keras 3 writes an Activation's function as an
-// object.
+// result; the activations silu, swish and hard_silu, by Activation layers
+// and a Conv2D's own; and a convolution of 4 groups. Keras 3 writes an
+// Activation's function as an object.
 const seDoc = `{"class_name": "Functional", "config": {"name": "se", "layers": [
   {"class_name": "InputLayer", "name": "in", "inbound_nodes": [], "config": {"batch_input_shape": [null, 8, 8, 2], "name": "in"}},
   {"class_name": "Conv2D", "name": "stem", "inbound_nodes": [[["in", 0, 0, {}]]],
@@ -32,7 +32,9 @@ const seDoc = `{"class_name": "Functional", "config": {"name": "se", "layers": [
   {"class_name": "Multiply", "name": "excite", "inbound_nodes": [[["stem", 0, 0, {}], ["expand", 0, 0, {}]]], "config": {"name": "excite"}},
   {"class_name": "Activation", "name": "act", "inbound_nodes": [[["excite", 0, 0, {}]]],
    "config": {"name": "act", "activation": {"module": "keras.activations", "class_name": "function", "config": "silu", "registered_name": "function"}}},
-  {"class_name": "Conv2D", "name": "head", "inbound_nodes": [[["act", 0, 0, {}]]],
+  {"class_name": "Conv2D", "name": "grouped", "inbound_nodes": [[["act", 0, 0, {}]]],
+   "config": {"name": "grouped", "filters": 8, "kernel_size": [3, 3], "padding": "same", "groups": 4}},
+  {"class_name": "Conv2D", "name": "head", "inbound_nodes": [[["grouped", 0, 0, {}]]],
    "config": {"name": "head", "filters": 4, "kernel_size": [1, 1], "activation": "swish"}},
   {"class_name": "GlobalAveragePooling2D", "name": "pool", "inbound_nodes": [[["head", 0, 0, {}]]], "config": {"name": "pool"}},
   {"class_name": "Dense", "name": "out", "inbound_nodes": [[["pool", 0, 0, {}]]], "config": {"name": "out", "units": 3, "activation": "softmax"}}],
@@ -40,7 +42,8 @@ const seDoc = `{"class_name": "Functional", "config": {"name": "se", "layers": [
 
 // TestKerasSqueezeExcitation reads seDoc and counts its parameters as
 // Keras's summary would, by hand: stem 3·3·2·8+8 = 152, reduce 8·2+2 = 18,
-// expand 2·8+8 = 24, head 8·4+4 = 36, out 4·3+3 = 15: 245. The block's
+// expand 2·8+8 = 24, grouped 3·3·(8/4)·8+8 = 152, head 8·4+4 = 36, out
+// 4·3+3 = 15: 397. The block's
 // output is checked against its definition on one image; the model trains,
 // saves, loads back and writes the same document's layers again.
 func TestKerasSqueezeExcitation(t *testing.T) {
@@ -51,8 +54,8 @@ func TestKerasSqueezeExcitation(t *testing.T) {
 	if err := m.Build(nil, 1); err != nil {
 		t.Fatal(err)
 	}
-	if tr, _ := m.ParamCount(); tr != 245 {
-		t.Errorf("ParamCount %d, want 245", tr)
+	if tr, _ := m.ParamCount(); tr != 397 {
+		t.Errorf("ParamCount %d, want 397", tr)
 	}
 	if got := m.Layers[1].OutputShape(); !slices.Equal(got, []int{1, 1, 8}) {
 		t.Errorf("squeeze's output shape %v, want [1 1 8]", got)
@@ -121,7 +124,7 @@ func TestKerasSqueezeExcitation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`"keepdims": true`, `"activation": "hard_sigmoid"`, `"activation": "hard_silu"`, `"activation": "swish"`, `"class_name": "Multiply"`} {
+	for _, want := range []string{`"keepdims": true`, `"activation": "hard_sigmoid"`, `"activation": "hard_silu"`, `"activation": "swish"`, `"class_name": "Multiply"`, `"groups": 4`} {
 		if !strings.Contains(string(doc), want) {
 			t.Errorf("the written document lacks %s", want)
 		}
