@@ -50,9 +50,10 @@ func param(l nn.Layer, name string) *nn.Param {
 }
 
 // handleKernel answers the weights feeding one output channel of a Conv2D
-// ([kh, kw, cin] in that order), of a DepthwiseConv2D ([kh, kw, 1]: output
-// channel o reads input channel o/M alone, M being its depth multiplier) or
-// one unit of a Dense layer ([in]).
+// ([kh, kw, cin] in that order; with g groups, [kh, kw, C/g]: output
+// channel o reads the C/g input channels of its group o/(F/g) alone), of a
+// DepthwiseConv2D ([kh, kw, 1]: output channel o reads input channel o/M
+// alone, M being its depth multiplier) or one unit of a Dense layer ([in]).
 func (s *Server) handleKernel(w http.ResponseWriter, r *http.Request) {
 	m, i, l, err := s.layer(r)
 	if err != nil {
@@ -84,6 +85,9 @@ func (s *Server) handleKernel(w http.ResponseWriter, r *http.Request) {
 	ans := kernelAnswer{Model: m.name, Layer: i, Name: l.Name(), Type: l.Type(), Channel: c, Shape: shape, Values: make([]float32, n), Config: m.info.Layers[i].Config}
 	if depthwise {
 		ans.InputChannel = c / ks[3]
+	}
+	if cv, ok := l.(*nn.Conv2D); ok && cv.Groups > 1 {
+		ans.InputChannel = c / (cout / cv.Groups) * ks[2] // the first channel of its group
 	}
 	for j := range n {
 		ans.Values[j] = kp.Value.Data[j*cout+c]

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -281,6 +282,89 @@ func TestKernelDepthwise(t *testing.T) {
 	}
 	if r := do(s, "GET", "/api/models/depthwise/layers/1/kernel?channel=6", "", nil); r.status != 400 {
 		t.Errorf("channel 6 of 6: status %d, want 400", r.status)
+	}
+}
+
+// TestKernelGrouped checks the kernel answered for each output channel o
+// of two grouped Conv2D layers: the weights kernel[ky, kx, i, o] of the
+// C/g input channels of its group, input_channel the first of them, and
+// the bias b[o]; the sums the page computes with it (the answer's weights
+// times input channels input_channel+i, plus the bias) give the layer's
+// outputs at every cell, and the sums over the group's channels that the
+// test computes from the definition too.
+func TestKernelGrouped(t *testing.T) {
+	gm := groupedModel(t)
+	s, err := NewServer([]Model{{"grouped", classifier(t, gm, model.ClassifierOptions{})}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := tensor.New(1, 32, 32, 1)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range x.Data {
+		x.Data[i] = rng.Float32()
+	}
+	outs := gm.ForwardAll(x)
+	tests := []struct {
+		layer, groups int
+		shape         string
+		act           func(float64) float64
+	}{
+		{1, 2, "[3 3 2]", math.Tanh},                            // 4 channels, 6 filters: 3 filters on each pair of channels
+		{2, 3, "[1 1 2]", func(z float64) float64 { return z }}, // 6 channels, 6 filters: 2 filters on each pair
+	}
+	for _, tt := range tests {
+		l := gm.Layers[tt.layer].(*nn.Conv2D)
+		k, b := param(l, "kernel").Value, param(l, "bias").Value
+		in, out := outs[tt.layer-1], outs[tt.layer]
+		kh, kw, n, f := k.Shape[0], k.Shape[1], k.Shape[2], k.Shape[3]
+		_, h, w, c := in.Shape[0], in.Shape[1], in.Shape[2], in.Shape[3]
+		_, oh, ow, _ := out.Shape[0], out.Shape[1], out.Shape[2], out.Shape[3]
+		win, _ := nn.WindowOf(l)
+		for o := range f {
+			target := fmt.Sprintf("/api/models/grouped/layers/%d/kernel?channel=%d", tt.layer, o)
+			got := decode[kernelAnswer](t, do(s, "GET", target, "", nil))
+			first := o / (f / tt.groups) * n
+			if got.Type != "Conv2D" || got.Channel != o || got.InputChannel != first || fmt.Sprint(got.Shape) != tt.shape || len(got.Values) != kh*kw*n {
+				t.Fatalf("GET %s = %s channel %d, input channel %d, shape %v, %d values; want Conv2D channel %d, input channel %d, shape %s, %d values",
+					target, got.Type, got.Channel, got.InputChannel, got.Shape, len(got.Values), o, first, tt.shape, kh*kw*n)
+			}
+			if got.Config["groups"] != float64(tt.groups) {
+				t.Errorf("GET %s: config groups %v, want %d", target, got.Config["groups"], tt.groups)
+			}
+			for j, v := range got.Values {
+				if want := k.Data[j*f+o]; v != want {
+					t.Errorf("GET %s: weight %d = %v, want kernel[%d, %d, %d, %d] = %v", target, j, v, j/n/kw, j/n%kw, j%n, o, want)
+				}
+			}
+			if got.Bias == nil || *got.Bias != b.Data[o] {
+				t.Fatalf("GET %s: bias %v, want %v", target, got.Bias, b.Data[o])
+			}
+			// The page's arithmetic, with the answer, at every cell.
+			var worst float64
+			for y := range oh {
+				for xx := range ow {
+					z := float64(*got.Bias)
+					for ky := range kh {
+						for kx := range kw {
+							iy, ix := y*win.Strides[0]+ky-win.Pad[0], xx*win.Strides[1]+kx-win.Pad[1]
+							if iy < 0 || iy >= h || ix < 0 || ix >= w {
+								continue
+							}
+							for i := range n {
+								z += float64(in.Data[(iy*w+ix)*c+got.InputChannel+i]) * float64(got.Values[(ky*kw+kx)*n+i])
+							}
+						}
+					}
+					if d := math.Abs(z - groupedSum(l, tensor.FromData(in.Data, h, w, c), y, xx, o)); d > 1e-9 {
+						t.Errorf("GET %s: at (%d, %d) the answer's sum is %.7g, the definition's differs by %.3g", target, y, xx, z, d)
+					}
+					worst = max(worst, math.Abs(tt.act(z)-float64(out.Data[(y*ow+xx)*f+o])))
+				}
+			}
+			if worst > 1e-5 {
+				t.Errorf("GET %s: the sums with the answer differ from the layer's outputs by up to %.3g", target, worst)
+			}
+		}
 	}
 }
 

@@ -131,12 +131,16 @@
 //
 // GET /api/models/NAME/layers/I/kernel?channel=C answers the weights that
 // produce output channel C of layer I: for a Conv2D, shape [kh, kw, cin] in
-// that order; for a DepthwiseConv2D, shape [kh, kw, 1], the weights of its
-// one input channel, which "input_channel" names (C/M rounded down for a
-// depth multiplier of M: each input channel feeds M output channels and no
-// other); for a Dense layer, shape [in]. Slice i of a [kh, kw, n] kernel
-// reads input channel input_channel+i ("input_channel" is 0 but for a
-// DepthwiseConv2D). bias is null without a bias.
+// that order; for a Conv2D of g groups (config "groups"), shape
+// [kh, kw, cin/g], the weights of the cin/g input channels of its group
+// (C/(F/g) rounded down, F being its filters), the first of which
+// "input_channel" names; for a DepthwiseConv2D, shape [kh, kw, 1], the
+// weights of its one input channel, which "input_channel" names (C/M
+// rounded down for a depth multiplier of M: each input channel feeds M
+// output channels and no other); for a Dense layer, shape [in]. Slice i of
+// a [kh, kw, n] kernel reads input channel input_channel+i
+// ("input_channel" is 0 but for a grouped Conv2D and a DepthwiseConv2D).
+// bias is null without a bias.
 //
 //	{"model": "ahcd", "layer": 0, "name": "conv2d", "type": "Conv2D", "channel": 5,
 //	 "input_channel": 0, "shape": [5, 5, 1], "values": [...], "bias": 0.013, "config": {...}}

@@ -112,13 +112,16 @@ func (p page) checkArithmetic(what string) {
 // drawer (arithmetic, the sliding kernel, the input channels ranked), the
 // confusion matrix, pictures (and files that are not), phone widths, a
 // residual network's skip connections, a zero padding, a depthwise
-// convolution, a squeeze-and-excitation block and the tutorial's relu.
+// convolution, a squeeze-and-excitation block, grouped convolutions and the
+// tutorial's relu.
 func TestBrowser(t *testing.T) {
+	grouped := groupedModel(t)
 	s := demoServer(t, Model{"tutorial", classifier(t, untrained(t, "tutorial"), model.ClassifierOptions{})},
 		Model{"resnet", classifier(t, untrained(t, "resnet"), model.ClassifierOptions{})},
 		Model{"padded", classifier(t, paddedModel(t), model.ClassifierOptions{})},
 		Model{"depthwise", classifier(t, depthwiseModel(t), model.ClassifierOptions{})},
-		Model{"squeeze", classifier(t, squeezeModel(t), model.ClassifierOptions{})})
+		Model{"squeeze", classifier(t, squeezeModel(t), model.ClassifierOptions{})},
+		Model{"grouped", classifier(t, grouped, model.ClassifierOptions{})})
 	url := startServer(t, s)
 	p := page{browser.Start(t, 1500, 1100, 300*time.Second), t}
 
@@ -158,6 +161,7 @@ func TestBrowser(t *testing.T) {
 	checkPadded(p, url)
 	checkDepthwise(p, url)
 	checkSqueeze(p, url)
+	checkGrouped(p, url, grouped)
 
 	// The tutorial's network: a relu computed by the server, 5x5 "same" windows.
 	p.load(url, "tutorial")

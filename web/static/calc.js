@@ -91,6 +91,20 @@ const table = (rows, cols, f) => {
 // Conv2D, or a DepthwiseConv2D whose kernel reads one input channel).
 export const convolves = (l) => l.type === "Conv2D" || l.type === "DepthwiseConv2D";
 
+// groupOf returns the group of a grouped Conv2D that kernel k (the kernel
+// API's answer) belongs to: {g, index, first, last}, its input channels
+// being first..last; null for a convolution of one group.
+export function groupOf(k) {
+  const l = state.model.layers[k.layer];
+  const g = (l.type === "Conv2D" && l.config && l.config.groups) || 1;
+  if (g < 2) return null;
+  const n = k.shape[2];
+  return { g, index: Math.floor(k.input_channel / n), first: k.input_channel, last: k.input_channel + n - 1 };
+}
+
+// channelRange names input channels first..last.
+export const channelRange = (first, last) => (first === last ? `channel ${first}` : `channels ${first}–${last}`);
+
 // contributions returns, for output pixel (y, x) of convolution li, the
 // part of the sum of each slice i of its kernel (input channel
 // kernel.input_channel + i): patch times kernel.
@@ -132,7 +146,9 @@ export function convCalc(d, l, out, y, x, onValue) {
   const which = cin > 1 ? `Input channel ${ch}${d.from == null ? " (the largest part of this pixel's sum)" : ""}:`
     : C > 1 ? `Input channel ${ch}, the only one this map reads: the patch times the kernel, element by element:`
     : "The input patch times the kernel, element by element:";
-  let html = `<p>${which}</p>`;
+  const grp = groupOf(k);
+  let html = grp ? `<p>A grouped convolution: this filter is in group ${grp.index} of ${grp.g}, and reads only its group's input ${channelRange(grp.first, grp.last)} of the ${C}.</p>` : "";
+  html += `<p>${which}</p>`;
   html += `<div class="mats"><div>patch${table(kh, kw, at)}</div><span class="op">⊙</span><div>kernel${table(kh, kw, weight)}</div>` +
     `<span class="op">=</span><div>products${table(kh, kw, (a, b) => at(a, b) * weight(a, b))}</div></div>`;
   const total = sums.reduce((a, b) => a + b, 0);
@@ -141,7 +157,8 @@ export function convCalc(d, l, out, y, x, onValue) {
   let eq = "";
   if (cin > 1) {
     const parts = [...sums].slice(0, 6).map((s) => fmt(s));
-    eq += `sum over ${cin} input channels: ${parts.join(" + ")}${cin > 6 ? " + …" : ""} = ${fmt(total)}<br>`;
+    const over = grp ? `the ${cin} input ${channelRange(grp.first, grp.last)} of group ${grp.index}` : `${cin} input channels`;
+    eq += `sum over ${over}: ${parts.join(" + ")}${cin > 6 ? " + …" : ""} = ${fmt(total)}<br>`;
   } else eq += `sum of products = ${fmt(total)}<br>`;
   eq += `+ bias ${fmt(bias)} = ${fmt(z)} (pre-activation)<br>`;
   return html + finish(d, l, out, z, (y * l.output_shape[1] + x) * l.output_shape[2] + d.channel, eq, onValue);

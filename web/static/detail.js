@@ -6,7 +6,7 @@ import { $, state, fmt } from "./state.js";
 import { getJSON } from "./api.js";
 import { paint } from "./colormap.js";
 import { explain, blockOf, scaleOf, drawEdges } from "./layers.js";
-import { inShape, inputIndex, windowOf, receptiveField, convolves, contributions, convCalc, poolCalc, padCalc, mergeCalc, meanCalc, unitCalc } from "./calc.js";
+import { inShape, inputIndex, windowOf, receptiveField, convolves, contributions, groupOf, channelRange, convCalc, poolCalc, padCalc, mergeCalc, meanCalc, unitCalc } from "./calc.js";
 import { setupSlide, stopSlide, renderSlide } from "./slide.js";
 
 let requestUpdate = () => {};
@@ -64,7 +64,7 @@ export async function openDetail(li, ch) {
   $("detail").hidden = false;
   $("detailTitle").textContent = `${l.name} · ${three ? "channel" : "unit"} ${ch} of ${l.output_shape[l.output_shape.length - 1]}`;
   const names = chain.map((i) => m.layers[i].type).join(", then ");
-  $("detailExplain").textContent = (explain[l.type] ? explain[l.type](l.config || {}) + " " : "") +
+  $("detailExplain").textContent = (explain[l.type] ? explain[l.type](l.config || {}, l) + " " : "") +
     (names ? `In this block it is followed by ${names}. ` : "") +
     (three ? "Click a pixel of the map to see where it looks in the input and how its value is computed." : "");
   $("mapBox").hidden = !three;
@@ -106,13 +106,16 @@ export function closeDetail() {
 }
 
 // showKernels draws a convolution's kernel, one slice per input channel
-// it reads: all of them for a Conv2D, one for a DepthwiseConv2D.
+// it reads: all of them for a Conv2D, those of its group for a grouped
+// one, one for a DepthwiseConv2D.
 function showKernels(k) {
   const [kh, kw, cin] = k.shape;
   const C = inShape(k.layer)[2];
   const box = $("kernels");
   $("kernelBox").hidden = false;
-  const reads = cin > 1 ? `each of the ${cin} input channels` : C > 1 ? `input channel ${k.input_channel}, the only one it reads` : "the input channel";
+  const grp = groupOf(k);
+  const reads = grp ? `input ${channelRange(grp.first, grp.last)}, the ${cin === 1 ? "one" : cin} of its group (group ${grp.index} of ${grp.g})`
+    : cin > 1 ? `each of the ${cin} input channels` : C > 1 ? `input channel ${k.input_channel}, the only one it reads` : "the input channel";
   $("kernelTitle").textContent = `Kernel weights: ${kh}×${kw} for ${reads}` + (k.bias != null ? `, bias ${k.bias.toFixed(3)}` : "");
   let top = 0;
   for (const v of k.values) top = Math.max(top, Math.abs(v));
@@ -234,7 +237,8 @@ function chainLine(d, y, x, value) {
 
 // renderRanks lists the input channels of a convolution by the mean size
 // of their part of its sums over the whole map; the bar is the selected
-// pixel's part. A depthwise convolution's list has its one input channel.
+// pixel's part. A grouped convolution's list has its group's channels, a
+// depthwise convolution's its one input channel.
 function renderRanks(d, y, x) {
   const k = d.kernel;
   const cin = k.shape[2];
@@ -253,9 +257,12 @@ function renderRanks(d, y, x) {
   const here = contributions(d.layer, k, y, x);
   const top = Math.max(...d.rank.map((r) => r[1]), ...here.map(Math.abs)) || 1;
   $("rankBox").hidden = false;
-  $("rankTitle").textContent = cin > 1 ? "Input channels that feed it most" : "The one input channel that feeds it";
+  const grp = groupOf(k);
+  $("rankTitle").textContent = cin > 1 ? `Input channels ${grp ? "of its group " : ""}that feed it most` : "The one input channel that feeds it";
+  const only = grp ? `A grouped convolution: only input ${channelRange(grp.first, grp.last)} of the ${inShape(d.layer)[2]}, group ${grp.index} of ${grp.g}, feed this map. ` : "";
   $("rankhint").textContent = cin > 1
-    ? "Mean size of each input channel's part of the sum over the whole map; the bar is this pixel's share. Click one to follow it."
+    ? `${only}Mean size of each input channel's part of the sum over the whole map; the bar is this pixel's share. Click one to follow it.`
+    : grp ? `${only}The number is the mean size of its sum over the whole map, the bar its size at this pixel.`
     : `A depthwise convolution filters each input map on its own: channel ${k.input_channel} alone feeds this map, and no other channel is mixed in. The number is the mean size of its sum over the whole map, the bar its size at this pixel.`;
   const ol = $("ranks");
   ol.innerHTML = "";

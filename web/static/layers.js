@@ -6,7 +6,7 @@ import { $, state, esc } from "./state.js";
 import { paint } from "./colormap.js";
 
 export const explain = {
-  Conv2D: (c) => `${c.filters} filters of ${size(c.kernel_size)} slide over the previous maps${apart(c)}; each tile is one filter's response${act(c)}.`,
+  Conv2D: (c, l) => `${c.filters} filters of ${size(c.kernel_size)} slide over the previous maps${apart(c)}; each tile is one filter's response${act(c)}.${grouped(c, l)}`,
   DepthwiseConv2D: (c) => depthwise(c),
   MaxPooling2D: (c) => `Keeps the largest value of each ${size(c.pool_size)} window: maps shrink, strong responses stay.`,
   AveragePooling2D: (c) => `Averages each ${size(c.pool_size)} window: maps shrink.`,
@@ -31,6 +31,19 @@ const size = (k) => (Array.isArray(k) ? k.join("×") : `${k}×${k}`);
 const pad = (p) => (Array.isArray(p) && p.length === 2 && Array.isArray(p[0]) ? `${p[0][0]} above, ${p[0][1]} below, ${p[1][0]} left, ${p[1][1]} right` : `${p} on each side`);
 const act = (c) => (c.activation && c.activation !== "linear" ? `, then ${c.activation}` : "");
 const apart = (c) => (c.strides && c.strides.some((s) => s > 1) ? `, ${size(c.strides)} apart` : "");
+
+// grouped explains the groups of a Conv2D l: its kernel [kh, kw, C/g, F]
+// gives filter f the C/g input channels of group floor(f / (F/g)).
+function grouped(c, l) {
+  const g = c.groups || 1;
+  const kernel = l && l.params && l.params.find((p) => p.name === "kernel");
+  if (g < 2 || !kernel) return "";
+  const n = kernel.shape[2], f = c.filters / g;
+  const tiles = (i) => (f === 1 ? `tile ${i} reads` : `tiles ${f * i}–${f * i + f - 1} read`);
+  const chans = (i) => (n === 1 ? `channel ${i}` : `channels ${n * i}–${n * i + n - 1}`);
+  return ` A grouped convolution: the ${n * g} input channels are cut into ${g} groups of ${n}, and each filter sees only its group's ${n === 1 ? "one channel" : `${n} channels`}: ` +
+    `${tiles(0)} ${chans(0)}, ${tiles(1)} ${chans(1)}${g > 2 ? ", and so on" : ""}.`;
+}
 
 // depthwise explains a DepthwiseConv2D: output channel o reads input
 // channel floor(o / M) alone.
@@ -134,7 +147,7 @@ function layerRow(m, li, b) {
   const last = li === m.layers.length - 1;
   const names = layers.map((x) => x.name).join(" · ");
   const types = layers.map((x) => `<span class="type ${x.type}">${x.type}</span>`).join("");
-  const ex = layers.map((x, k) => (explain[x.type] ? (k ? then(x) : explain[x.type](x.config || {})) : "")).filter(Boolean).join(" ");
+  const ex = layers.map((x, k) => (explain[x.type] ? (k ? then(x) : explain[x.type](x.config || {}, x)) : "")).filter(Boolean).join(" ");
   const head = b ? m.layers[b.head] : l;
   const from = head.inbound.filter((j) => j !== head.index - 1).map((j) => (j < 0 ? "the input" : m.layers[j].name));
   meta.innerHTML = `<b>${esc(names)}</b><br>${types} <span class="shape">${l.output_shape.join(" × ")}</span>` +
