@@ -127,20 +127,20 @@ func (m *merge) forward(l Layer, xs []*tensor.Tensor) int {
 	return n
 }
 
-// broadcast reports whether input k is repeated along axes of size 1.
-func (m *merge) broadcast(k int) bool { return m.elementwise && !slices.Equal(m.in[k], m.out) }
+// repeated reports whether input k is broadcast along axes of size 1.
+func (m *merge) repeated(k int) bool { return m.elementwise && !slices.Equal(m.in[k], m.out) }
 
 // combine sets the output to the element-wise sum (or product, mul) of the
 // inputs, taken in input order, each broadcast to the output's shape.
 func (m *merge) combine(mul bool) []float32 {
 	y := m.y.Data
-	if m.broadcast(0) {
+	if m.repeated(0) {
 		broadcast(y, m.xs[0].Data, m.y.Shape, m.xs[0].Shape)
 	} else {
 		copy(y, m.xs[0].Data)
 	}
 	for k, x := range m.xs[1:] {
-		if m.broadcast(k + 1) {
+		if m.repeated(k + 1) {
 			combineBroadcast(y, x.Data, m.y.Shape, x.Shape, mul)
 		} else {
 			combineInto(y, x.Data, mul)
@@ -197,7 +197,7 @@ func combineBroadcast(y, x []float32, out, in []int, mul bool) {
 // itself, or for a broadcast one its repetition, written on each call
 // (Multiply's gradients need it; the forward pass broadcasts as it goes).
 func (m *merge) wideInput(k int) []float32 {
-	if !m.broadcast(k) {
+	if !m.repeated(k) {
 		return m.xs[k].Data
 	}
 	m.wide[k] = resize(m.wide[k], m.y.Shape...)
@@ -262,7 +262,7 @@ func (m *merge) sum() []float32 { return m.combine(false) }
 func (m *merge) backward(l Layer, dy *tensor.Tensor) {
 	checkGrad(l, dy, m.y)
 	for k, x := range m.xs {
-		if m.broadcast(k) {
+		if m.repeated(k) {
 			m.dxs[k] = resize(m.dxs[k], m.y.Shape...)
 		} else {
 			m.dxs[k] = resize(m.dxs[k], x.Shape...)
@@ -275,7 +275,7 @@ func (m *merge) backward(l Layer, dy *tensor.Tensor) {
 func (m *merge) gradients() []*tensor.Tensor {
 	copy(m.grads, m.dxs)
 	for k, x := range m.xs {
-		if !m.broadcast(k) {
+		if !m.repeated(k) {
 			continue
 		}
 		m.sums[k] = resize(m.sums[k], x.Shape...)
