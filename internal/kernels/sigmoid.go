@@ -53,37 +53,13 @@ func sigmoid32(v float32) float32 {
 // |z| > 87); y may alias z.
 //
 //	for i: y[i] = σ(z[i])
-func Sigmoid(y, z []float32) {
-	y = y[:len(z)]
-	vec := 0
-	if vectorLoops {
-		vec = len(z) / 16 * 16
-		if vec > 0 {
-			sigmoidAVX512(&y[0], &z[0], vec)
-		}
-	}
-	for i, v := range z[vec:] {
-		y[vec+i] = sigmoid32(v)
-	}
-}
+func Sigmoid(y, z []float32) { mapVec(y, z, sigmoidAVX512, sigmoid32) }
 
 // SiLU sets y = z·σ(z) (Keras's silu, PyTorch's SiLU), with z taken as -87
 // below it (σ being clamped there, the product stays near 0); y may alias z.
 //
 //	for i: y[i] = max(z[i], -87)·σ(z[i])
-func SiLU(y, z []float32) {
-	y = y[:len(z)]
-	vec := 0
-	if vectorLoops {
-		vec = len(z) / 16 * 16
-		if vec > 0 {
-			siluAVX512(&y[0], &z[0], vec)
-		}
-	}
-	for i, v := range z[vec:] {
-		y[vec+i] = max(v, -expClamp) * sigmoid32(v)
-	}
-}
+func SiLU(y, z []float32) { mapVec(y, z, siluAVX512, silu32) }
 
 // SiLUGrad sets dz = dy·σ(z)·(1 + z·(1 - σ(z))), the derivative of SiLU at
 // its input z, with 1 - σ(z) computed as e^-z·σ(z), which keeps its
@@ -111,32 +87,26 @@ func hardSigmoid32(v float32) float32 { return min(max(v+3, 0), 6) / 6 }
 
 // HardSigmoid sets y = min(max(z+3, 0), 6)/6 (Keras 3's hard_sigmoid,
 // PyTorch's Hardsigmoid); y may alias z. NaN stays NaN.
-func HardSigmoid(y, z []float32) {
-	y = y[:len(z)]
-	vec := 0
-	if vectorLoops {
-		vec = len(z) / 16 * 16
-		if vec > 0 {
-			hardSigmoidAVX512(&y[0], &z[0], vec)
-		}
-	}
-	for i, v := range z[vec:] {
-		y[vec+i] = hardSigmoid32(v)
-	}
-}
+func HardSigmoid(y, z []float32) { mapVec(y, z, hardSigmoidAVX512, hardSigmoid32) }
 
 // HardSiLU sets y = z·HardSigmoid(z) (Keras's hard_silu, PyTorch's
 // Hardswish); y may alias z.
-func HardSiLU(y, z []float32) {
+func HardSiLU(y, z []float32) { mapVec(y, z, hardSiLUAVX512, hardSiLU32) }
+
+func silu32(v float32) float32     { return max(v, -expClamp) * sigmoid32(v) }
+func hardSiLU32(v float32) float32 { return v * hardSigmoid32(v) }
+
+// mapVec sets y[i] = f(z[i]): the multiple of 16 values by vec, the AVX-512
+// loop computing f, when the CPU has it, and the rest by f.
+func mapVec(y, z []float32, vec func(y, z *float32, n int), f func(float32) float32) {
 	y = y[:len(z)]
-	vec := 0
+	n := 0
 	if vectorLoops {
-		vec = len(z) / 16 * 16
-		if vec > 0 {
-			hardSiLUAVX512(&y[0], &z[0], vec)
+		if n = len(z) / 16 * 16; n > 0 {
+			vec(&y[0], &z[0], n)
 		}
 	}
-	for i, v := range z[vec:] {
-		y[vec+i] = v * hardSigmoid32(v)
+	for i, v := range z[n:] {
+		y[n+i] = f(v)
 	}
 }
