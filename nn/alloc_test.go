@@ -31,6 +31,8 @@ func TestNoAllocationsInSteadyState(t *testing.T) {
 		{&nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Padding: "same", DepthMultiplier: 2, Activation: "relu"}, []int{6, 6, 20}},
 		{&nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Strides: [2]int{2, 2}, Activation: "elu"}, []int{7, 7, 3}},
 		{&nn.Activation{Func: "elu"}, []int{7}},
+		{&nn.ChannelShuffle{Groups: 2}, []int{3, 3, 4}},
+		{&nn.ChannelSlice{Start: 2, End: 4}, []int{3, 3, 4}},
 		{&nn.ReLU{}, []int{7}},
 		{&nn.ReLU{MaxValue: 6}, []int{7}},
 	}

@@ -32,6 +32,8 @@ var layerTypes = map[string]func(*fields) Layer{
 	"Concatenate":            func(f *fields) Layer { return &Concatenate{Axis: f.int("axis")} },
 	"ZeroPadding2D":          func(f *fields) Layer { return &ZeroPadding2D{Padding: f.padding("padding")} },
 	"DepthwiseConv2D":        func(f *fields) Layer { return depthwiseFromConfig(f) },
+	"ChannelShuffle":         func(f *fields) Layer { return &ChannelShuffle{Groups: f.int("groups")} },
+	"ChannelSlice":           func(f *fields) Layer { return &ChannelSlice{Start: f.int("start"), End: f.int("end")} },
 }
 
 // defaultNames holds Keras's snake_case base names of the layer types.
@@ -57,6 +59,8 @@ var defaultNames = map[string]string{
 	"Concatenate":            "concatenate",
 	"ZeroPadding2D":          "zero_padding2d",
 	"DepthwiseConv2D":        "depthwise_conv2d",
+	"ChannelShuffle":         "channel_shuffle",
+	"ChannelSlice":           "channel_slice",
 }
 
 // DefaultName returns Keras's base instance name for a layer type, such as
@@ -290,6 +294,8 @@ var (
 	_ Layer = (*Softmax)(nil)
 	_ Layer = (*Activation)(nil)
 	_ Layer = (*ZeroPadding2D)(nil)
+	_ Layer = (*ChannelShuffle)(nil)
+	_ Layer = (*ChannelSlice)(nil)
 
 	_ MultiInput = (*Add)(nil)
 	_ MultiInput = (*Multiply)(nil)

@@ -45,6 +45,8 @@
 //	GlobalAveragePooling2D [N,H,W,C] → [N,C]               [N,1,1,C] with KeepDims
 //	Flatten                [N,d1,d2,...] → [N,d1·d2·...]   row-major (HWC) order
 //	Dense                  [N,in] → [N,Units]              kernel [in,Units], bias [Units]
+//	ChannelShuffle         [N,...,C] → [N,...,C]           channel i·g + k from channel k·C/g + i; g = Groups (ShuffleNet)
+//	ChannelSlice           [N,...,C] → [N,...,End-Start]   the channels Start to End-1
 //	Dropout                any → same
 //	BatchNormalization     any → same                      over the last axis; gamma, beta, moving_mean, moving_variance
 //	ReLU, LeakyReLU, ELU, Softmax, Activation   any → same

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/convnet-go/convnet/nn"
@@ -285,5 +286,67 @@ func TestReLUMaxValue(t *testing.T) {
 	}
 	if c := l.Config(); c["max_value"] != 6.0 {
 		t.Errorf("Config max_value = %v, want 6", c["max_value"])
+	}
+}
+
+// TestChannelShuffle checks ShuffleNet's shuffle by hand: six channels in
+// two groups (0 1 2 | 3 4 5) read as 0 3 1 4 2 5, and three groups
+// (0 1 | 2 3 | 4 5) as 0 2 4 1 3 5; the gradient goes back the same way.
+func TestChannelShuffle(t *testing.T) {
+	for _, tt := range []struct {
+		groups int
+		want   []float32
+	}{
+		{2, []float32{0, 3, 1, 4, 2, 5, 10, 13, 11, 14, 12, 15}},
+		{3, []float32{0, 2, 4, 1, 3, 5, 10, 12, 14, 11, 13, 15}},
+		{1, []float32{0, 1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15}},
+	} {
+		l := &nn.ChannelShuffle{Groups: tt.groups}
+		if _, err := l.Build([]int{1, 2, 6}, nil); err != nil {
+			t.Fatal(err)
+		}
+		x := tensor.FromData([]float32{0, 1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15}, 1, 1, 2, 6)
+		y := l.Forward(x, false)
+		if !slices.Equal(y.Data, tt.want) {
+			t.Errorf("groups %d: Forward = %v, want %v", tt.groups, y.Data, tt.want)
+		}
+		if dx := l.Backward(tensor.FromData(slices.Clone(tt.want), 1, 1, 2, 6)); !slices.Equal(dx.Data, x.Data) {
+			t.Errorf("groups %d: Backward = %v, want %v", tt.groups, dx.Data, x.Data)
+		}
+	}
+}
+
+// TestChannelSlice checks the slice and its gradient by hand, and the
+// shapes it refuses.
+func TestChannelSlice(t *testing.T) {
+	l := &nn.ChannelSlice{Start: 1, End: 3}
+	out, err := l.Build([]int{2, 4}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(out, []int{2, 2}) {
+		t.Fatalf("output shape %v, want [2 2]", out)
+	}
+	y := l.Forward(tensor.FromData([]float32{0, 1, 2, 3, 4, 5, 6, 7}, 1, 2, 4), false)
+	if want := []float32{1, 2, 5, 6}; !slices.Equal(y.Data, want) {
+		t.Errorf("Forward = %v, want %v", y.Data, want)
+	}
+	dx := l.Backward(tensor.FromData([]float32{9, 8, 7, 6}, 1, 2, 2))
+	if want := []float32{0, 9, 8, 0, 0, 7, 6, 0}; !slices.Equal(dx.Data, want) {
+		t.Errorf("Backward = %v, want %v", dx.Data, want)
+	}
+	for _, tt := range []struct {
+		l    nn.Layer
+		want string
+	}{
+		{&nn.ChannelSlice{Start: 2, End: 2}, "ChannelSlice: channels 2 to 2: want 0 <= start < end <= 4, the input's channels"},
+		{&nn.ChannelSlice{Start: -1, End: 2}, "ChannelSlice: channels -1 to 2: want 0 <= start < end <= 4"},
+		{&nn.ChannelSlice{Start: 0, End: 5}, "ChannelSlice: channels 0 to 5: want 0 <= start < end <= 4"},
+		{&nn.ChannelShuffle{Groups: 3}, "ChannelShuffle: groups = 3: want a positive divisor of the 4 channels"},
+		{&nn.ChannelShuffle{}, "ChannelShuffle: groups = 0: want a positive divisor of the 4 channels"},
+	} {
+		if _, err := tt.l.Build([]int{3, 4}, nil); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Build: %v, want an error containing %q", err, tt.want)
+		}
 	}
 }
