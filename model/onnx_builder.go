@@ -27,6 +27,8 @@ func (b *onnxBuilder) tensor(n *onnxpb.NodeProto, name string) (*onnxValue, erro
 		return nil, nodeErr(n, "input %q is not known", name)
 	case v.konst != nil:
 		return nil, nodeErr(n, "input %q is a constant, want a computed tensor", name)
+	case v.grouping != 0 && !readsGroups[n.GetOpType()]:
+		return nil, nodeErr(n, "input %q is an image's channels split into groups [N %s]: convnet reads them only through a Transpose and a Reshape back to an image (a channel shuffle)", name, strings.Trim(fmt.Sprint(v.shape), "[]"))
 	}
 	return v, nil
 }

@@ -190,6 +190,21 @@ func (e *onnxWriter) weight(name string, dims []int, data []float32) string {
 	return name
 }
 
+// ints adds an INT64 list as an initializer and returns its name.
+func (e *onnxWriter) ints(name string, v []int64) string {
+	e.g.Initializer = append(e.g.Initializer, &onnxpb.TensorProto{Name: proto.String(name),
+		DataType: proto.Int32(int32(onnxpb.TensorProto_INT64)), Dims: []int64{int64(len(v))}, Int64Data: v})
+	return name
+}
+
+func ints64(s []int) []int64 {
+	out := make([]int64, len(s))
+	for k, v := range s {
+		out[k] = int64(v)
+	}
+	return out
+}
+
 // layer appends the nodes of one layer.
 func (e *onnxWriter) layer(l nn.Layer) error {
 	cfg, name := l.Config(), l.Name()
@@ -263,10 +278,8 @@ func (e *onnxWriter) layer(l nn.Layer) error {
 		e.apply(op, name, nil, attrs...)
 	case "ZeroPadding2D":
 		p := l.(*nn.ZeroPadding2D).Padding
-		pads := &onnxpb.TensorProto{Name: proto.String(name + "/pads"), DataType: proto.Int32(int32(onnxpb.TensorProto_INT64)),
-			Dims: []int64{8}, Int64Data: []int64{0, 0, int64(p[0][0]), int64(p[1][0]), 0, 0, int64(p[0][1]), int64(p[1][1])}}
-		e.g.Initializer = append(e.g.Initializer, pads)
-		e.apply("Pad", name, []string{pads.GetName()})
+		pads := e.ints(name+"/pads", []int64{0, 0, int64(p[0][0]), int64(p[1][0]), 0, 0, int64(p[0][1]), int64(p[1][1])})
+		e.apply("Pad", name, []string{pads})
 		if e.pads == nil {
 			e.pads = map[string]bool{}
 		}
@@ -293,6 +306,22 @@ func (e *onnxWriter) layer(l nn.Layer) error {
 			e.weight(name+"/moving_mean", []int{c}, params["moving_mean"]),
 			e.weight(name+"/moving_variance", []int{c}, params["moving_variance"]),
 		}, attrFloat("epsilon", eps), attrFloat("momentum", mom))
+	case "ChannelShuffle":
+		// x.view(N, g, C/g, ...).transpose(1, 2).reshape(N, C, ...).
+		g, s := l.(*nn.ChannelShuffle).Groups, nchw(e.shape)
+		split := append([]int64{0, int64(g), int64(s[0] / g)}, ints64(s[1:])...)
+		perm := []int{0, 2, 1}
+		for k := range s[1:] {
+			perm = append(perm, k+3)
+		}
+		e.apply("Reshape", name+"/split", []string{e.ints(name+"/split_shape", split)})
+		e.apply("Transpose", name+"/transpose", nil, attrInts("perm", perm...))
+		e.apply("Reshape", name, []string{e.ints(name+"/shape", append([]int64{0}, ints64(s)...))})
+	case "ChannelSlice":
+		c := l.(*nn.ChannelSlice)
+		e.apply("Slice", name, []string{
+			e.ints(name+"/starts", []int64{int64(c.Start)}), e.ints(name+"/ends", []int64{int64(c.End)}), e.ints(name+"/axes", []int64{1}),
+		})
 	case "Dropout":
 		// Inference: the identity.
 	case "ReLU", "LeakyReLU", "ELU", "Softmax", "Activation":

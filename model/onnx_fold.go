@@ -9,7 +9,8 @@ import (
 // Exporters compute some constants in the graph: PyTorch writes the pads of
 // F.pad (nn.ZeroPad2d) as ConstantOfShape, Concat, Reshape, Slice,
 // Transpose and Cast nodes over Constant nodes, and x.view(x.size(0), -1)
-// as Shape, Gather, Unsqueeze and Concat. ImportONNX folds such nodes into
+// as Shape, Gather, Unsqueeze and Concat; ShuffleNet's channel counts are
+// Add, Div and Mul of a Shape's values. ImportONNX folds such nodes into
 // the constants they compute; the batch size, which a Shape reads, is
 // followed through Gather, Unsqueeze, Concat and Reshape to the first axis
 // of a Reshape's shape, the one place convnet takes it.
@@ -27,6 +28,10 @@ var foldOps = map[string]func(b *onnxBuilder, n *onnxpb.NodeProto, in []*onnxCon
 	"Cast":            foldCast,
 	"Gather":          foldGather,
 	"Unsqueeze":       foldUnsqueeze,
+	"Add":             foldArithmetic,
+	"Sub":             foldArithmetic,
+	"Mul":             foldArithmetic,
+	"Div":             foldArithmetic,
 }
 
 // fold computes node n when its operator is one of foldOps and every input
@@ -300,6 +305,71 @@ func foldCast(b *onnxBuilder, n *onnxpb.NodeProto, in []*onnxConst) (*onnxConst,
 		}
 	default:
 		return nil, nodeErr(n, "attribute to = %s: only FLOAT and INT64 constants are supported", to)
+	}
+	return out, nil
+}
+
+// foldArithmetic computes Add, Sub, Mul and Div of two constants of one
+// type, of one shape or one of them a single value; Div of INT64 values
+// rounds toward zero.
+func foldArithmetic(b *onnxBuilder, n *onnxpb.NodeProto, in []*onnxConst) (*onnxConst, error) {
+	if _, err := attrs(n); err != nil {
+		return nil, err
+	}
+	if len(in) != 2 || in[1] == nil {
+		return nil, nodeErr(n, "want two inputs")
+	}
+	x, y := in[0], in[1]
+	if x.isInt() != y.isInt() {
+		return nil, nodeErr(n, "inputs of two types (INT64 and FLOAT)")
+	}
+	dims := x.dims
+	switch {
+	case x.size() == 1 && (y.size() != 1 || len(y.dims) > len(x.dims)):
+		dims = y.dims
+	case y.size() != 1 && !slices.Equal(x.dims, y.dims):
+		return nil, nodeErr(n, "constants of shapes %v and %v: convnet folds constants of one shape, or with a single value", x.dims, y.dims)
+	}
+	size := count(dims)
+	if err := b.allot(n, size); err != nil {
+		return nil, err
+	}
+	at := func(c *onnxConst, k int) int { return min(k, c.size()-1) }
+	out := &onnxConst{dims: slices.Clone(dims)}
+	op := n.GetOpType()
+	if x.isInt() {
+		out.i = make([]int64, size)
+		for k := range out.i {
+			p, q := x.i[at(x, k)], y.i[at(y, k)]
+			switch op {
+			case "Add":
+				out.i[k] = p + q
+			case "Sub":
+				out.i[k] = p - q
+			case "Mul":
+				out.i[k] = p * q
+			default:
+				if q == 0 {
+					return nil, nodeErr(n, "divides %d by zero", p)
+				}
+				out.i[k] = p / q
+			}
+		}
+		return out, nil
+	}
+	out.f = make([]float32, size)
+	for k := range out.f {
+		p, q := x.f[at(x, k)], y.f[at(y, k)]
+		switch op {
+		case "Add":
+			out.f[k] = p + q
+		case "Sub":
+			out.f[k] = p - q
+		case "Mul":
+			out.f[k] = p * q
+		default:
+			out.f[k] = p / q
+		}
 	}
 	return out, nil
 }

@@ -27,6 +27,7 @@ func FuzzImportONNX(f *testing.F) {
 	// Graphs: every merge layer, branches and skip connections.
 	f.Add(exportBytes(f, merges(f)))
 	f.Add(exportBytes(f, builtGraph(f)))
+	f.Add(exportBytes(f, shuffled(f)))
 	// The constants PyTorch computes for F.pad, and explicit pads.
 	withPads := tinyONNX(f)
 	insertTorchPads(withPads, 0, 0, 0, 0, nil)

@@ -49,6 +49,34 @@ func merges(t testing.TB) *Sequential {
 	return m
 }
 
+// shuffled returns a built graph of ShuffleNet v2's units: a channel
+// split, a branch of 1x1, depthwise 3x3 and 1x1 convolutions on one half,
+// the halves joined and shuffled; then the features of a global average
+// pool shuffled and sliced before the classifier.
+func shuffled(t testing.TB) *Sequential {
+	t.Helper()
+	in := Input(8, 8, 3)
+	x := Call(&nn.Conv2D{Filters: 8, KernelSize: pair(3), Padding: "same", Activation: "relu"}, in)
+	for range 2 {
+		keep := Call(&nn.ChannelSlice{Start: 0, End: 4}, x)
+		y := Call(&nn.ChannelSlice{Start: 4, End: 8}, x)
+		y = Call(&nn.Conv2D{Filters: 4, KernelSize: pair(1), Activation: "relu"}, y)
+		y = Call(&nn.DepthwiseConv2D{KernelSize: pair(3), Padding: "same"}, y)
+		y = Call(&nn.Conv2D{Filters: 4, KernelSize: pair(1), Activation: "relu"}, y)
+		x = Call(&nn.ChannelShuffle{Groups: 2}, Call(&nn.Concatenate{}, keep, y))
+	}
+	v := Call(&nn.ChannelShuffle{Groups: 4}, Call(&nn.GlobalAveragePooling2D{}, x))
+	m, err := NewGraph(in, Call(&nn.Dense{Units: 3, Activation: "softmax"}, Call(&nn.ChannelSlice{Start: 1, End: 7}, v)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Build(nil, 5); err != nil {
+		t.Fatal(err)
+	}
+	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255}
+	return m
+}
+
 // builtGraph returns branchy (graph_test.go) built, with batch
 // normalization statistics.
 func builtGraph(t testing.TB) *Sequential {
@@ -118,7 +146,7 @@ func TestONNXRoundTripGraphs(t *testing.T) {
 	if err := chain.Build(nil, 1); err != nil {
 		t.Fatal(err)
 	}
-	mg, br := merges(t), builtGraph(t)
+	mg, br, sh := merges(t), builtGraph(t), shuffled(t)
 	for _, tc := range []struct {
 		name  string
 		m     *Sequential
@@ -128,6 +156,7 @@ func TestONNXRoundTripGraphs(t *testing.T) {
 		{"branchy", br, randomPixels(br, 16), true},
 		{"merges", mg, randomPixels(mg, 16), true},
 		{"resnet", resnet, images, true},
+		{"shuffled", sh, randomPixels(sh, 16), true},
 		{"chain", chain, randomPixels(chain, 4), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -178,6 +178,9 @@ type onnxValue struct {
 	fold nn.Layer
 	// dense marks the output of a MatMul, to which an Add may give a bias.
 	dense bool
+	// grouping marks an image whose channels a Reshape split into groups
+	// (see importReshape).
+	grouping grouping
 	// nonneg marks a tensor known to hold no negative value (the output of
 	// a ReLU, say), which a max pool may pad with zeros.
 	nonneg bool

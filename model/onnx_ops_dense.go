@@ -302,34 +302,13 @@ func importFlatten(b *onnxBuilder, n *onnxpb.NodeProto) error {
 }
 
 // reshapeTarget checks that a Reshape keeps the batch axis and flattens the
-// rest: its shape is [0 or -1 or N, size or -1].
+// rest: its shape is [0 or -1 or N, size], or [0, -1].
 func (b *onnxBuilder) reshapeTarget(n *onnxpb.NodeProto, size int) error {
-	a, err := attrs(n, "allowzero")
+	t, err := b.reshapeShape(n)
 	if err != nil {
 		return err
 	}
-	allowZero := a.int("allowzero", 0)
-	if a.err != nil {
-		return a.err
-	}
-	// x.view(x.size(0), -1) reads the batch size with Shape: it stands in
-	// the first place.
-	var s *onnxConst
-	var shape *onnxValue
-	if len(n.GetInput()) > 1 {
-		shape = b.values[n.GetInput()[1]]
-	}
-	if shape != nil && shape.konst != nil && shape.konst.batch == 1 {
-		s, allowZero = shape.konst, 0
-	} else if s, err = b.constant(n, 1, false); err != nil {
-		return err
-	}
-	t := s.i
-	ok := s.i != nil && len(t) == 2 &&
-		(t[0] == 0 && allowZero == 0 && (t[1] == -1 || t[1] == int64(size)) ||
-			t[0] == -1 && t[1] == int64(size) ||
-			t[0] > 0 && t[1] == int64(size))
-	if !ok {
+	if len(t) != 2 || t[1] != int64(size) && (t[1] != -1 || t[0] != 0) {
 		return nodeErr(n, "shape %v: only a reshape to [N, %d] is supported", t, size)
 	}
 	return nil
@@ -349,6 +328,9 @@ func importTranspose(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	perm := a.ints("perm")
 	if a.err != nil {
 		return a.err
+	}
+	if x.grouping != 0 {
+		return b.shuffleTranspose(n, x, perm)
 	}
 	v := b.same(n, x)
 	v.nhwc = false

@@ -247,7 +247,7 @@ func TestImportTorchvision(t *testing.T) {
 		}
 		images = append(images, img)
 	}
-	for _, name := range []string{"resnet18", "squeezenet1_1", "googlenet", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0", "regnet_y_400mf"} {
+	for _, name := range []string{"resnet18", "squeezenet1_1", "googlenet", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0", "regnet_y_400mf", "shufflenet_v2_x0_5"} {
 		t.Run(name, func(t *testing.T) {
 			out := filepath.Join(dir, name+".safetensors")
 			if code, _, errs := runCLI("import", "--onnx", filepath.Join(dir, name+".onnx"), "--out", out, "--rescale", "1/255"); code != 0 {
@@ -297,6 +297,12 @@ func TestImportTorchvision(t *testing.T) {
 				}
 				if grouped != 16 || types["Multiply"] != 16 {
 					t.Errorf("%d grouped Conv2D layers, %d Multiply; want 16, 16", grouped, types["Multiply"])
+				}
+			case "shufflenet_v2_x0_5":
+				// A channel shuffle after each of its 16 units; the 13
+				// units of stride 1 split their input in two.
+				if types["ChannelShuffle"] != 16 || types["ChannelSlice"] != 26 {
+					t.Errorf("%d ChannelShuffle layers, %d ChannelSlice; want 16, 26", types["ChannelShuffle"], types["ChannelSlice"])
 				}
 			case "efficientnet_b0":
 				if types["Multiply"] != 16 || acts["sigmoid"] != 16 || acts["silu"] != 49 {

@@ -1,4 +1,4 @@
-"""Exports seven of torchvision's networks as PyTorch writes them, for
+"""Exports eight of torchvision's networks as PyTorch writes them, for
 convnet's Go test: resnet18 (a 7x7 stem with padding 3 at stride 2, a max
 pool of 3 with padding 1, residual blocks whose strided convolutions pad 1
 on even sizes), squeezenet1_1 (Fire modules joined by Concat, max pools
@@ -10,7 +10,9 @@ convolutions: one group per channel; ReLU6 as Clip), mobilenet_v3_small
 GlobalAveragePool feeds 1x1 convolutions and a HardSigmoid that scales the
 map by a broadcasting Mul), efficientnet_b0 (SiLU as x times Sigmoid(x);
 squeeze-and-excitation blocks with a Sigmoid) and regnet_y_400mf (grouped
-convolutions of 8 to 24 groups; squeeze-and-excitation blocks), with 10
+convolutions of 8 to 24 groups; squeeze-and-excitation blocks) and
+shufflenet_v2_x0_5 (its channel split as Slices whose ends come from Shape
+arithmetic, its channel shuffle as Reshape, Transpose and Reshape), with 10
 classes,
 random weights and batch normalization statistics averaged over a few
 batches of noise.
@@ -45,7 +47,7 @@ def main(out):
     images.tofile(os.path.join(out, "images.u8"))
     x = torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255
     for name in ["resnet18", "squeezenet1_1", "googlenet", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0",
-                 "regnet_y_400mf"]:
+                 "regnet_y_400mf", "shufflenet_v2_x0_5"]:
         options = {"aux_logits": False, "init_weights": True} if name == "googlenet" else {}
         net = getattr(torchvision.models, name)(num_classes=10, **options)
         for m in net.modules():
