@@ -14,7 +14,10 @@ import (
 // "inbound_nodes". Layer configs hold every field Keras writes, at the
 // values convnet implements (data_format "channels_last", no regularizers,
 // zero bias initializers, ...), and initializers as objects, so that Keras's
-// model_from_json reads the document.
+// model_from_json reads the document. ChannelShuffle and ChannelSlice,
+// which Keras has not, keep their own class names and configs (groups;
+// start, end): Keras reads them given layers of those names in
+// custom_objects.
 func (m *Model) Architecture() ([]byte, error) {
 	m.mustBeBuilt("Architecture")
 	return json.MarshalIndent(m.architecture(), "", "  ")
