@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 
 	"github.com/convnet-go/convnet/nn"
 )
@@ -361,9 +360,4 @@ func kernelInitKey(class string) string {
 		return "depthwise_initializer"
 	}
 	return "kernel_initializer"
-}
-
-// supportedLayers lists the Keras classes convnet reads, for messages.
-func supportedLayers() string {
-	return strings.Join(append(nn.LayerTypes(), "InputLayer"), ", ")
 }

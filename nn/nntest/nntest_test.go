@@ -181,10 +181,7 @@ func (d droppedBias) Backward(dy *tensor.Tensor) *tensor.Tensor {
 
 // overwrittenGrad wraps a layer whose Backward sets the gradient instead of
 // adding to it.
-type overwrittenGrad struct {
-	nn.Layer
-	before []*tensor.Tensor
-}
+type overwrittenGrad struct{ nn.Layer }
 
 func (o *overwrittenGrad) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	dx := o.Layer.Backward(dy)
