@@ -78,8 +78,8 @@ func TestNamedPipesRefused(t *testing.T) {
 			_, _, err := LoadAHCD(ctx, dir, nil)
 			return p, err
 		}},
-		{"MNIST file", func(t *testing.T, dir string) (string, error) {
-			dir = writeMNIST(t, true, 2, 2, nil)
+		{"MNIST file", func(t *testing.T, _ string) (string, error) {
+			dir := writeMNIST(t, true, 2, 2, nil)
 			p := filepath.Join(dir, "t10k-labels-idx1-ubyte.gz")
 			os.Remove(p)
 			mkfifo(t, p)

@@ -195,7 +195,7 @@ func curvePanel(title, ylabel string, epochs, train, val []float64, lower bool) 
 			dots.Radius = 0
 		}
 		p.Add(line, dots)
-		name := s.name
+		var name string
 		if s.name == "validation" {
 			i := best(xys, lower)
 			name = fmt.Sprintf("validation (best %s, epoch %s)", strconv.FormatFloat(xys[i].Y, 'f', 4, 64), strconv.FormatFloat(xys[i].X, 'f', -1, 64))
