@@ -195,6 +195,42 @@ func grouped(t *testing.T) *model.Sequential {
 	return m
 }
 
+// shuffleUnit returns a ShuffleNet v2 unit and a ShuffleNet v1 shuffle: the
+// channels split in two by ChannelSlice, one half through a 1x1
+// convolution, batch normalization, a depthwise 3x3 and another 1x1,
+// joined to the other half and shuffled in 2 groups; then a 1x1 convolution
+// of 4 groups shuffled in 4; then the channel means, a vector, sliced and
+// shuffled in 3 groups before the last Dense. (No batch normalization right
+// after a convolution: torch.onnx.export would fold it into the
+// convolution, and the import would not give back the same layers.)
+func shuffleUnit(t *testing.T) *model.Sequential {
+	t.Helper()
+	in := model.Input(12, 10, 3)
+	x := model.Call(&nn.Conv2D{Filters: 8, KernelSize: [2]int{3, 3}, Strides: [2]int{2, 2}, Padding: "same", Activation: "relu"}, in)
+	a := model.Call(&nn.ChannelSlice{Start: 0, End: 4}, x)
+	b := model.Call(&nn.ChannelSlice{Start: 4, End: 8}, x)
+	b = model.Call(&nn.Conv2D{Filters: 4, KernelSize: [2]int{1, 1}, Activation: "relu"}, b)
+	b = model.Call(&nn.BatchNormalization{}, b)
+	b = model.Call(&nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Padding: "same", NoBias: true}, b)
+	b = model.Call(&nn.Conv2D{Filters: 4, KernelSize: [2]int{1, 1}, Activation: "relu"}, b)
+	x = model.Call(&nn.ChannelShuffle{Groups: 2}, model.Call(&nn.Concatenate{}, a, b))
+	x = model.Call(&nn.Conv2D{Filters: 8, KernelSize: [2]int{1, 1}, Groups: 4, Activation: "relu"}, x)
+	x = model.Call(&nn.ChannelShuffle{Groups: 4}, x)
+	v := model.Call(&nn.GlobalAveragePooling2D{}, x)
+	v = model.Call(&nn.ChannelShuffle{Groups: 3}, model.Call(&nn.ChannelSlice{Start: 2, End: 8}, v))
+	m, err := model.NewGraph(in, model.Call(&nn.Dense{Units: 5, Activation: "softmax"}, v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Build(nil, 10); err != nil {
+		t.Fatal(err)
+	}
+	randomStats(m)
+	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255, FeaturewiseStd: true, Mean: []float32{0.5, 0.4, 0.45}, Std: []float32{0.3, 0.2, 0.25}}
+	m.ClassNames = []string{"a", "b", "c", "d", "e"}
+	return m
+}
+
 // TestExportPyTorchNumerics exports networks as PyTorch projects and runs
 // them on the same batch as convnet: the logits and probabilities must
 // agree within 1e-5, and one training step (dropout off) with the
@@ -205,7 +241,8 @@ func grouped(t *testing.T) *model.Sequential {
 // The networks: the tutorial's, the built-in AHCD model, one with every
 // layer type, the resnet preset, a graph with every merge layer, one
 // with a squeeze-and-excitation block and the silu, hard_sigmoid and
-// hard_silu activations, and a chain of grouped convolutions.
+// hard_silu activations, a chain of grouped convolutions, and a ShuffleNet
+// unit (channels split, joined and shuffled).
 func TestExportPyTorchNumerics(t *testing.T) {
 	skipRace(t)
 	python(t, "torch", "torchvision", "numpy")
@@ -264,6 +301,12 @@ func TestExportPyTorchNumerics(t *testing.T) {
 	for i := range grLabels {
 		grLabels[i] = rng.IntN(gr.NumClasses())
 	}
+	su := shuffleUnit(t)
+	suImages := randomImages(100, su.InputShape())
+	suLabels := make([]int, 100)
+	for i := range suLabels {
+		suLabels[i] = rng.IntN(su.NumClasses())
+	}
 	tests := []struct {
 		name, model string
 		flags       []string // the recipe; nil: no training step
@@ -283,6 +326,7 @@ func TestExportPyTorchNumerics(t *testing.T) {
 		{"merges-graph", save("graph", graph), []string{}, graphImages, graphLabels},
 		{"squeeze-excitation", save("se", se), []string{"--optimizer", "adam"}, seImages, seLabels},
 		{"grouped", save("grouped", gr), []string{"--optimizer", "sgd", "--momentum", "0.9", "--lr", "0.05"}, grImages, grLabels},
+		{"shuffle-unit", save("shuffle", su), []string{}, suImages, suLabels},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

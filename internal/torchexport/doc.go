@@ -33,7 +33,12 @@
 // variables of its inputs and assigns its own. The element-wise merges
 // broadcast an input of size 1 along an axis, in PyTorch as in convnet,
 // as a squeeze-and-excitation block multiplies a map by its channel
-// weights (GlobalAveragePooling2D with KeepDims, [N, C, 1, 1]).
+// weights (GlobalAveragePooling2D with KeepDims, [N, C, 1, 1]). ShuffleNet's
+// channel split and shuffle work on axis 1, the channels of an image as
+// the features of a vector: a ChannelSlice is x[:, start:end], a
+// ChannelShuffle a module of model.py that reshapes, transposes and
+// reshapes as torchvision's ShuffleNetV2 does (PyTorch 1.13's
+// nn.ChannelShuffle has no gradient and no ONNX translation).
 //
 // Conventions the generated code keeps: NCHW tensors; Keras's "same"
 // padding, whose odd cell goes after (an autograd Function writes it as

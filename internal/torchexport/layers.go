@@ -37,6 +37,7 @@ func (p *pyLayer) weight(dst, name string, shape []int, toTorch, toConvnet strin
 type helpers struct {
 	SameConv, SameMaxPool, SameAvgPool bool
 	BatchNorm                          bool
+	ChannelShuffle                     bool
 	FromHWC                            bool
 }
 
@@ -240,6 +241,21 @@ func (w *walker) layer(l nn.Layer, id string, ins []value, out string, last bool
 			module("nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())")
 		}
 		call("")
+	case *nn.ChannelShuffle:
+		if flat != nil {
+			return p, flatChannels(l)
+		}
+		w.helpers.ChannelShuffle = true
+		module(fmt.Sprintf("ChannelShuffle(%d)", l.Groups))
+		p.Comment += fmt.Sprintf(": %d channels in %d groups, interleaved", in[len(in)-1], l.Groups)
+		call("")
+	case *nn.ChannelSlice:
+		if flat != nil {
+			return p, flatChannels(l)
+		}
+		// The channels are axis 1 in PyTorch, of an image as of a vector.
+		p.Comment += fmt.Sprintf(": channels %d to %d", l.Start, l.End-1)
+		p.Forward = append(p.Forward, fmt.Sprintf("%s = %s[:, %d:%d]", out, x, l.Start, l.End))
 	case *nn.BatchNormalization:
 		cfg := l.Config()
 		c := in[len(in)-1]
@@ -350,6 +366,13 @@ func (w *walker) fromHWC(f *[3]int) string {
 func (w *walker) toHWC(f *[3]int) string {
 	w.helpers.FromHWC = true
 	return fmt.Sprintf("to_hwc(%%s, %d, %d, %d)", f[0], f[1], f[2])
+}
+
+// flatChannels refuses a layer that picks or reorders the channels of the
+// features of a flattened image: convnet's last axis is then all of them,
+// in an order that differs from PyTorch's.
+func flatChannels(l nn.Layer) error {
+	return unsupported(fmt.Sprintf("layer %s (%s)", l.Name(), l.Type()), "it works on the features of a flattened image as channels, whose order differs between convnet and PyTorch")
 }
 
 // one reports whether a shape holds a single value.

@@ -504,3 +504,61 @@ func TestGenerateGroups(t *testing.T) {
 	}
 	compile(t, f)
 }
+
+// TestGenerateChannels checks the Python of ChannelSlice and ChannelShuffle:
+// a slice of axis 1, of an image as of a vector, and the ChannelShuffle
+// module; on the features of a flattened image, in another order in
+// PyTorch, both are refused.
+func TestGenerateChannels(t *testing.T) {
+	in := model.Input(6, 5, 3)
+	x := model.Call(&nn.Conv2D{Filters: 8, KernelSize: [2]int{1, 1}}, in)
+	a := model.Call(&nn.ChannelSlice{Start: 0, End: 4}, x)
+	b := model.Call(&nn.Conv2D{Filters: 4, KernelSize: [2]int{3, 3}, Padding: "same"}, model.Call(&nn.ChannelSlice{Start: 4, End: 8}, x))
+	x = model.Call(&nn.ChannelShuffle{Groups: 2}, model.Call(&nn.Concatenate{}, a, b))
+	v := model.Call(&nn.GlobalAveragePooling2D{}, x)
+	v = model.Call(&nn.ChannelShuffle{Groups: 2}, model.Call(&nn.ChannelSlice{Start: 1, End: 5}, v))
+	m, err := model.NewGraph(in, model.Call(&nn.Dense{Units: 2, Activation: "softmax"}, v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Build(nil, 1); err != nil {
+		t.Fatal(err)
+	}
+	f := files(t, Project{Model: m, Title: "a shuffle unit", Recipe: recipe()})
+	py := f["model.py"]
+	for _, want := range []string{
+		"channel_slice = conv2d[:, 4:8]",
+		"channel_slice_1 = conv2d[:, 0:4]",
+		"conv2d_1 = self.conv2d_1(channel_slice)",
+		"concatenate = torch.cat([channel_slice_1, conv2d_1], dim=1)",
+		"self.channel_shuffle = ChannelShuffle(2)  # channel_shuffle (ChannelShuffle): 8 channels in 2 groups, interleaved",
+		"channel_shuffle = self.channel_shuffle(concatenate)",
+		"channel_slice_2 = global_average_pooling2d[:, 1:5]",
+		"channel_shuffle_1 = self.channel_shuffle_1(channel_slice_2)",
+		"class ChannelShuffle(nn.Module):",
+		`"channel_shuffle": "channel_shuffle",`,
+	} {
+		if !strings.Contains(py, want) {
+			t.Errorf("model.py lacks %q", want)
+		}
+	}
+	compile(t, f)
+
+	for _, l := range []nn.Layer{&nn.ChannelSlice{Start: 0, End: 2}, &nn.ChannelShuffle{Groups: 2}} {
+		m := model.New(&nn.Flatten{}, l, &nn.Dense{Units: 2})
+		if err := m.Build([]int{2, 2, 2}, 1); err != nil {
+			t.Fatal(err)
+		}
+		var ue *UnsupportedError
+		if _, err := Generate(Project{Model: m, Recipe: recipe()}); !errors.As(err, &ue) || !strings.Contains(err.Error(), "("+l.Type()+")") {
+			t.Errorf("Generate of a %s on flattened features: %v; want an UnsupportedError naming it", l.Type(), err)
+		}
+	}
+	s := model.New(&nn.ChannelSlice{Start: 1, End: 3}, &nn.Flatten{}, &nn.Dense{Units: 2})
+	if err := s.Build([]int{4, 4, 3}, 1); err != nil {
+		t.Fatal(err)
+	}
+	if py := files(t, Project{Model: s, Recipe: recipe()})["model.py"]; !strings.Contains(py, "x = x[:, 1:3]") || strings.Contains(py, "class ChannelShuffle") {
+		t.Errorf("model.py of a chain with a ChannelSlice: want x = x[:, 1:3] and no ChannelShuffle class:\n%s", py)
+	}
+}
