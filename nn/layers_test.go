@@ -3,6 +3,7 @@ package nn_test
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -260,8 +261,38 @@ func TestZeroPadding2D(t *testing.T) {
 	}
 	x := tensor.FromData([]float32{1, 2, 3, 4}, 1, 2, 2, 1)
 	want := []float32{0, 0, 0, 1, 2, 0, 3, 4, 0}
-	if y := l.Forward(x, false); !slices.Equal(y.Data, want) {
+	y := l.Forward(x, false)
+	if !slices.Equal(y.Data, want) {
 		t.Errorf("Forward = %v, want %v", y.Data, want)
+	}
+	for i := range y.Data { // the buffer is reused: every cell is set again
+		y.Data[i] = 9
+	}
+	if y := l.Forward(x, false); !slices.Equal(y.Data, want) {
+		t.Errorf("Forward on its used buffer = %v, want %v", y.Data, want)
+	}
+	// Padding on all four sides, a used buffer: the same image again.
+	all := &nn.ZeroPadding2D{Padding: [2][2]int{{2, 1}, {1, 3}}}
+	if _, err := all.Build([]int{2, 2, 1}, nil); err != nil {
+		t.Fatal(err)
+	}
+	first := all.Forward(x, false).Clone()
+	if s := slices.Clone(first.Data); len(s) != 5*6 || s[2*6+1] != 1 || s[3*6+2] != 4 {
+		t.Errorf("Forward with padding ((2, 1), (1, 3)) = %v", s)
+	}
+	used := all.Forward(x, false)
+	for i := range used.Data {
+		used.Data[i] = 9
+	}
+	if y := all.Forward(x, false); !slices.Equal(y.Data, first.Data) {
+		t.Errorf("Forward with padding ((2, 1), (1, 3)) on its used buffer = %v, want %v", y.Data, first.Data)
+	}
+	var sum float32
+	for _, v := range first.Data {
+		sum += v
+	}
+	if sum != 10 {
+		t.Errorf("Forward with padding ((2, 1), (1, 3)): values add up to %v, want 10", sum)
 	}
 	dy := tensor.FromData([]float32{9, 9, 9, 5, 6, 9, 7, 8, 9}, 1, 3, 3, 1)
 	if dx := l.Backward(dy); !slices.Equal(dx.Data, []float32{5, 6, 7, 8}) {
@@ -347,6 +378,49 @@ func TestChannelSlice(t *testing.T) {
 	} {
 		if _, err := tt.l.Build([]int{3, 4}, nil); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Build: %v, want an error containing %q", err, tt.want)
+		}
+	}
+}
+
+// TestMaxPool2DBandsAnyGOMAXPROCS checks a 3x3 pool with strides 2 on a
+// large image, whose rows Forward splits into bands when the batch has
+// fewer images than cores: the output and the gradient are the same for
+// 1, 2 and 4 threads and for a batch of one image or of five (each image
+// alone), and a step allocates nothing.
+func TestMaxPool2DBandsAnyGOMAXPROCS(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	x := tensor.New(5, 41, 40, 24)
+	rng := rand.New(rand.NewPCG(5, 6))
+	for i := range x.Data {
+		x.Data[i] = float32(rng.IntN(7)) // ties
+	}
+	var want [][]float32
+	for _, procs := range []int{1, 2, 4} {
+		runtime.GOMAXPROCS(procs)
+		for _, n := range []int{1, 5} {
+			l := &nn.MaxPool2D{PoolSize: [2]int{3, 3}, Strides: [2]int{2, 2}, Padding: "same"}
+			if _, err := l.Build([]int{41, 40, 24}, nil); err != nil {
+				t.Fatal(err)
+			}
+			xs := x.Slice(0, n)
+			y := l.Forward(xs, true).Clone()
+			dx := l.Backward(y).Clone()
+			per, size := len(y.Data)/n, len(dx.Data)/n
+			got := [][]float32{y.Data[:per], dx.Data[:size]}
+			if want == nil {
+				want = got
+				continue
+			}
+			for i := range got {
+				if !slices.Equal(got[i], want[i]) {
+					t.Errorf("GOMAXPROCS %d, batch %d: result %d differs from GOMAXPROCS 1", procs, n, i)
+				}
+			}
+			if !raceEnabled {
+				if a := testing.AllocsPerRun(5, func() { l.Backward(l.Forward(xs, true)) }); a != 0 {
+					t.Errorf("GOMAXPROCS %d: %v allocations per step, want 0", procs, a)
+				}
+			}
 		}
 	}
 }

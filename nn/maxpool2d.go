@@ -2,6 +2,7 @@ package nn
 
 import (
 	"math/rand/v2"
+	"runtime"
 
 	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/tensor"
@@ -28,6 +29,7 @@ type MaxPool2D struct {
 	x, dy  *tensor.Tensor // the inputs of the running Forward or Backward
 	y, dx  *tensor.Tensor
 	argmax []int32 // per output, the index of the chosen input in its image
+	bands  int     // the parts of each image's output rows Forward runs apart
 	fwdFn  func(worker, i int)
 	bwdFn  func(worker, i int)
 }
@@ -42,7 +44,7 @@ func (l *MaxPool2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 	}
 	l.g, l.in, l.out = g, append([]int(nil), in...), []int{g.OH, g.OW, g.C}
 	l.y, l.dx = nil, nil
-	l.fwdFn, l.bwdFn = l.forwardImage, l.backwardImage
+	l.fwdFn, l.bwdFn = l.forwardBand, l.backwardImage
 	return append([]int(nil), l.out...), nil
 }
 
@@ -62,15 +64,25 @@ func (l *MaxPool2D) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	}
 	l.argmax = l.argmax[:len(l.y.Data)]
 	l.x = x
-	kernels.ParallelFor(n, n, l.fwdFn)
+	// Fewer images than cores: each image's rows in bands, when it is
+	// worth it. Every output is computed alone, so the results do not
+	// depend on the bands.
+	l.bands = 1
+	if w := runtime.GOMAXPROCS(0); n < w && g.OH*g.OW*c*g.KH*g.KW >= 1<<16 {
+		l.bands = min(g.OH, (2*w+n-1)/n)
+	}
+	kernels.ParallelFor(n*l.bands, n*l.bands, l.fwdFn)
 	return l.y
 }
 
-// forwardImage pools image i of the batch.
-func (l *MaxPool2D) forwardImage(_, i int) {
+// forwardBand pools band b of the rows of image i of the batch, item
+// i·bands + b.
+func (l *MaxPool2D) forwardBand(_, item int) {
 	g := &l.g
+	i, b := item/l.bands, item%l.bands
 	size, per := g.H*g.W*g.C, g.OH*g.OW*g.C
-	kernels.MaxPool(l.y.Data[i*per:(i+1)*per], l.argmax[i*per:(i+1)*per], l.x.Data[i*size:(i+1)*size], g)
+	kernels.MaxPoolRows(l.y.Data[i*per:(i+1)*per], l.argmax[i*per:(i+1)*per], l.x.Data[i*size:(i+1)*size], g,
+		b*g.OH/l.bands, (b+1)*g.OH/l.bands)
 }
 
 func (l *MaxPool2D) Backward(dy *tensor.Tensor) *tensor.Tensor {

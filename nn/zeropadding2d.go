@@ -60,12 +60,26 @@ func (l *ZeroPadding2D) rows(n int, f func(in, out int)) {
 	}
 }
 
+// Forward copies each input row into place and clears the padding around
+// it, each output value written once.
 func (l *ZeroPadding2D) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	checkInput(l, "Forward", x, l.in)
-	n, row := x.Shape[0], l.in[1]*l.in[2]
+	n, h, c := x.Shape[0], l.in[0], l.in[2]
+	row, orow := l.in[1]*c, l.out[1]*c
+	top, left := l.Padding[0][0], l.Padding[1][0]*c
 	l.y = resize(l.y, n, l.out[0], l.out[1], l.out[2])
-	clear(l.y.Data)
-	l.rows(n, func(in, out int) { copy(l.y.Data[out:out+row], x.Data[in:in+row]) })
+	per := l.out[0] * orow
+	for i := range n {
+		img := l.y.Data[i*per : (i+1)*per]
+		clear(img[:top*orow])
+		clear(img[(top+h)*orow:])
+		for y := range h {
+			out := img[(top+y)*orow : (top+y+1)*orow]
+			clear(out[:left])
+			copy(out[left:], x.Data[(i*h+y)*row:(i*h+y+1)*row])
+			clear(out[left+row:])
+		}
+	}
 	return l.y
 }
 

@@ -66,10 +66,40 @@ func maxPool2x2AVX512(y *float32, arg *int32, x *float32, ow, c, rowLen, p0 int)
 //go:noescape
 func maxPool2x2GradAVX512(dx, dy *float32, arg *int32, ow, c, rowLen, p0 int)
 
+// maxPoolCellAVX512 computes one output cell of a max pool over c
+// channels, in chunks of 16 (the last under the mask tail), from the n ≥ 1
+// cells of its window at the indices off[0], ..., off[n-1] of x:
+//
+//	for j < c, i < n: q := off[i]+j
+//		if i == 0 || x[q] > y[j] (ordered: a NaN never wins) { y[j], arg[j] = x[q], q }
+//
+//go:noescape
+func maxPoolCellAVX512(y *float32, arg *int32, x *float32, off *int32, n, chunks, tail int)
+
+// maxPoolCellVec sets best and am, one output cell of a max pool, from the
+// window cells at the indices off of x in AVX-512 and reports true, or
+// reports false if it cannot.
+func maxPoolCellVec(best []float32, am []int32, x []float32, off []int32) bool {
+	c := len(best)
+	if !vectorLoops || len(off) == 0 || c == 0 {
+		return false
+	}
+	_ = am[c-1]
+	for _, q := range off {
+		_ = x[int(q)+c-1]
+	}
+	tail := 1<<(c%16) - 1
+	if c%16 == 0 {
+		tail = 0xffff
+	}
+	maxPoolCellAVX512(&best[0], &am[0], &x[0], &off[0], len(off), (c+15)/16, tail)
+	return true
+}
+
 // maxPool2x2Vec runs maxPool2x2 in AVX-512 and reports true, or reports
 // false if it cannot.
-func maxPool2x2Vec(y []float32, arg []int32, x []float32, g *ConvGeom) bool {
-	return pool2x2Rows(g, func(oy, p0, row, per int) {
+func maxPool2x2Vec(y []float32, arg []int32, x []float32, g *ConvGeom, oy0, oy1 int) bool {
+	return pool2x2Rows(g, oy0, oy1, func(oy, p0, row, per int) {
 		_, _, _ = x[p0+row+2*per-1], y[(oy+1)*per-1], arg[(oy+1)*per-1]
 		maxPool2x2AVX512(&y[oy*per], &arg[oy*per], &x[p0], g.OW, g.C, row, p0)
 	})
@@ -78,24 +108,24 @@ func maxPool2x2Vec(y []float32, arg []int32, x []float32, g *ConvGeom) bool {
 // maxPool2x2GradVec runs maxPool2x2Grad in AVX-512 and reports true, or
 // reports false if it cannot.
 func maxPool2x2GradVec(dx, dy []float32, arg []int32, g *ConvGeom) bool {
-	return pool2x2Rows(g, func(oy, p0, row, per int) {
+	return pool2x2Rows(g, 0, g.OH, func(oy, p0, row, per int) {
 		_, _, _ = dx[p0+row+2*per-1], dy[(oy+1)*per-1], arg[(oy+1)*per-1]
 		maxPool2x2GradAVX512(&dx[p0], &dy[oy*per], &arg[oy*per], g.OW, g.C, row, p0)
 	})
 }
 
-// pool2x2Rows calls run for each output row oy of a 2×2 pool with strides
+// pool2x2Rows calls run for each output row oy0 ≤ oy < oy1 of a 2×2 pool with strides
 // 2, with p0 the index in the image of the first of its two input rows, row
 // the length of an input row and per that of an output row, and reports
 // true; or reports false, calling nothing, when the AVX-512 loops cannot
 // run (no AVX-512, or channels not a multiple of 16).
-func pool2x2Rows(g *ConvGeom, run func(oy, p0, row, per int)) bool {
+func pool2x2Rows(g *ConvGeom, oy0, oy1 int, run func(oy, p0, row, per int)) bool {
 	c := g.C
 	if !vectorLoops || c%16 != 0 {
 		return false
 	}
 	row, per := g.W*c, g.OW*c
-	for oy := range g.OH {
+	for oy := oy0; oy < oy1; oy++ {
 		run(oy, 2*oy*row, row, per)
 	}
 	return true

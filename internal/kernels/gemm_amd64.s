@@ -1389,6 +1389,61 @@ maxPool2x2GradAVX512_done:
 	VZEROUPPER
 	RET
 
+// func maxPoolCellAVX512(y *float32, arg *int32, x *float32, off *int32, n int, chunks int, tail int)
+// Requires: AVX, AVX512F
+TEXT ·maxPoolCellAVX512(SB), NOSPLIT, $0-56
+	MOVQ      y+0(FP), AX
+	MOVQ      arg+8(FP), CX
+	MOVQ      x+16(FP), DX
+	MOVQ      off+24(FP), BX
+	MOVQ      n+32(FP), SI
+	MOVQ      chunks+40(FP), DI
+	MOVQ      tail+48(FP), R8
+	VMOVDQU32 poolIota<>+0(SB), Z0
+	MOVL      $0x0000ffff, R9
+	XORQ      R10, R10
+
+maxPoolCellAVX512_chunk:
+	KMOVW R9, K1
+	CMPQ  DI, $0x01
+	JNE   maxPoolCellAVX512_masked
+	KMOVW R8, K1
+
+maxPoolCellAVX512_masked:
+	// The window's first cell.
+	MOVLQSX      (BX), R12
+	ADDQ         R10, R12
+	VMOVUPS.Z    (DX)(R12*4), K1, Z1
+	VPBROADCASTD R12, Z3
+	VPADDD       Z0, Z3, Z3
+	MOVQ         $0x0000000000000001, R11
+	CMPQ         R11, SI
+	JGE          maxPoolCellAVX512_stored
+
+maxPoolCellAVX512_cell:
+	MOVLQSX   (BX)(R11*4), R12
+	ADDQ      R10, R12
+	VMOVUPS.Z (DX)(R12*4), K1, Z2
+
+	// kc = t > best (ordered: a NaN never wins) in the chunk's lanes
+	VCMPPS       $0x1e, Z1, Z2, K1, K2
+	VMOVUPS      Z2, K2, Z1
+	VPBROADCASTD R12, Z2
+	VPADDD       Z0, Z2, Z2
+	VMOVDQA32    Z2, K2, Z3
+	INCQ         R11
+	CMPQ         R11, SI
+	JL           maxPoolCellAVX512_cell
+
+maxPoolCellAVX512_stored:
+	VMOVUPS   Z1, K1, (AX)(R10*4)
+	VMOVDQU32 Z3, K1, (CX)(R10*4)
+	ADDQ      $0x10, R10
+	DECQ      DI
+	JNZ       maxPoolCellAVX512_chunk
+	VZEROUPPER
+	RET
+
 // func clampAVX512(y *float32, z *float32, n int, hi float32)
 // Requires: AVX, AVX512F, SSE
 TEXT ·clampAVX512(SB), NOSPLIT, $0-28

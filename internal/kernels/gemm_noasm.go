@@ -5,9 +5,12 @@ package kernels
 // asmImpls returns no paths: this build has no assembly.
 func asmImpls(avx2, avx512 bool) []*gemmImpl { return nil }
 
-func reluGradSumVec(dz, dy, y, sum []float32) bool                          { return false }
-func maxPool2x2Vec(y []float32, arg []int32, x []float32, g *ConvGeom) bool { return false }
-func maxPool2x2GradVec(dx, dy []float32, arg []int32, g *ConvGeom) bool     { return false }
+func reluGradSumVec(dz, dy, y, sum []float32) bool { return false }
+func maxPool2x2Vec(y []float32, arg []int32, x []float32, g *ConvGeom, oy0, oy1 int) bool {
+	return false
+}
+func maxPool2x2GradVec(dx, dy []float32, arg []int32, g *ConvGeom) bool        { return false }
+func maxPoolCellVec(best []float32, am []int32, x []float32, off []int32) bool { return false }
 
 // The batch normalisation loops are never called without AVX-512.
 

@@ -11,21 +11,28 @@ package kernels
 //		arg[o] = (iy*W+ix)*C+c of the first cell holding y[o]
 //
 // A 2×2 window with strides 2 that never leaves the image, the usual case,
-// runs a loop specialised for it.
+// runs a loop specialised for it; other windows take the cells of each
+// window in turn, 16 channels at a time where the CPU has AVX-512.
 func MaxPool(y []float32, arg []int32, x []float32, g *ConvGeom) {
+	MaxPoolRows(y, arg, x, g, 0, g.OH)
+}
+
+// MaxPoolRows is [MaxPool] for the output rows oy0 to oy1-1 alone: y and
+// arg are the whole image's outputs, of which it sets those rows.
+func MaxPoolRows(y []float32, arg []int32, x []float32, g *ConvGeom, oy0, oy1 int) {
 	c := g.C
 	_ = y[g.OH*g.OW*c-1]
 	_ = arg[g.OH*g.OW*c-1]
 	_ = x[g.H*g.W*c-1]
 	if pool2x2(g) {
-		maxPool2x2(y, arg, x, g)
+		maxPool2x2(y, arg, x, g, oy0, oy1)
 		return
 	}
-	for oy := range g.OH {
+	var offs [64]int32 // the window's cells inside the image, when they fit
+	for oy := oy0; oy < oy1; oy++ {
 		for ox := range g.OW {
 			o := (oy*g.OW + ox) * c
-			best, am := y[o:o+c], arg[o:o+c]
-			first := true
+			off := offs[:0]
 			for ky := range g.KH {
 				iy := oy*g.SH - g.PadTop + ky
 				if iy < 0 || iy >= g.H {
@@ -33,24 +40,56 @@ func MaxPool(y []float32, arg []int32, x []float32, g *ConvGeom) {
 				}
 				for kx := range g.KW {
 					ix := ox*g.SW - g.PadLeft + kx
-					if ix < 0 || ix >= g.W {
-						continue
+					if ix >= 0 && ix < g.W && len(off) < cap(off) {
+						off = append(off, int32((iy*g.W+ix)*c))
 					}
-					p := (iy*g.W + ix) * c
-					cell := x[p : p+c]
-					if first {
-						copy(best, cell)
-						for j := range am {
-							am[j] = int32(p + j)
-						}
-						first = false
-						continue
-					}
-					for j, v := range cell {
-						if v > best[j] {
-							best[j], am[j] = v, int32(p+j)
-						}
-					}
+				}
+			}
+			if len(off) == g.windowCells(oy, ox) && maxPoolCellVec(y[o:o+c], arg[o:o+c], x, off) {
+				continue
+			}
+			maxPoolCell(y[o:o+c], arg[o:o+c], x, g, oy, ox)
+		}
+	}
+}
+
+// windowCells returns the number of cells of output (oy, ox)'s window
+// inside the image.
+func (g *ConvGeom) windowCells(oy, ox int) int {
+	y0, x0 := oy*g.SH-g.PadTop, ox*g.SW-g.PadLeft
+	rows := min(y0+g.KH, g.H) - max(y0, 0)
+	cols := min(x0+g.KW, g.W) - max(x0, 0)
+	return max(rows, 0) * max(cols, 0)
+}
+
+// maxPoolCell sets the outputs best and am of the window of output (oy,
+// ox), one cell at a time.
+func maxPoolCell(best []float32, am []int32, x []float32, g *ConvGeom, oy, ox int) {
+	c := g.C
+	first := true
+	for ky := range g.KH {
+		iy := oy*g.SH - g.PadTop + ky
+		if iy < 0 || iy >= g.H {
+			continue
+		}
+		for kx := range g.KW {
+			ix := ox*g.SW - g.PadLeft + kx
+			if ix < 0 || ix >= g.W {
+				continue
+			}
+			p := (iy*g.W + ix) * c
+			cell := x[p : p+c]
+			if first {
+				copy(best, cell)
+				for j := range am {
+					am[j] = int32(p + j)
+				}
+				first = false
+				continue
+			}
+			for j, v := range cell {
+				if v > best[j] {
+					best[j], am[j] = v, int32(p+j)
 				}
 			}
 		}
@@ -58,12 +97,12 @@ func MaxPool(y []float32, arg []int32, x []float32, g *ConvGeom) {
 }
 
 // maxPool2x2 is MaxPool for 2×2 windows with strides 2 and no padding.
-func maxPool2x2(y []float32, arg []int32, x []float32, g *ConvGeom) {
-	if maxPool2x2Vec(y, arg, x, g) {
+func maxPool2x2(y []float32, arg []int32, x []float32, g *ConvGeom, oy0, oy1 int) {
+	if maxPool2x2Vec(y, arg, x, g, oy0, oy1) {
 		return
 	}
 	c, rowLen := g.C, g.W*g.C
-	for oy := range g.OH {
+	for oy := oy0; oy < oy1; oy++ {
 		r0 := 2 * oy * rowLen
 		for ox := range g.OW {
 			o := (oy*g.OW + ox) * c

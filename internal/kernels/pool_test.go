@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -40,26 +41,46 @@ func testMaxPool(t *testing.T) {
 			gs = append(gs, ConvGeom{H: hw[0], W: hw[1], C: c, KH: 2, KW: 2, SH: 2, SW: 2, OH: hw[0] / 2, OW: hw[1] / 2})
 		}
 	}
+	// Other windows over channels that are and are not multiples of 16
+	// (the AVX-512 loop's last chunk under a mask): a stem's 3x3 pool with
+	// strides 2 and padding 1, 3x3 with strides 1, "same".
+	for _, c := range []int{16, 24, 37, 64} {
+		for _, k := range []int{2, 3} {
+			for _, st := range []int{1, 2} {
+				g := ConvGeom{H: 9, W: 8, C: c, KH: k, KW: k, SH: st, SW: st}
+				g.OH, g.PadTop = SamePadding(g.H, k, st)
+				g.OW, g.PadLeft = SamePadding(g.W, k, st)
+				gs = append(gs, g)
+			}
+		}
+		gs = append(gs, ConvGeom{H: 9, W: 8, C: c, KH: 3, KW: 3, SH: 2, SW: 2, OH: 5, OW: 4, PadTop: 1, PadLeft: 1})
+	}
 	for _, g := range gs {
-		for _, ties := range []bool{false, true} {
-			name := fmt.Sprintf("%+v ties=%v", g, ties)
+		for _, values := range []string{"random", "ties", "nan"} {
+			name := fmt.Sprintf("%+v %s", g, values)
 			x := randSlice(rng, g.H*g.W*g.C)
-			if ties { // few distinct values: many windows hold their maximum twice
-				for i := range x {
+			for i := range x {
+				switch {
+				case values == "ties": // few distinct values: many windows hold their maximum twice
 					x[i] = float32(rng.IntN(3))
+				case values == "nan" && rng.IntN(5) == 0:
+					x[i] = float32(math.NaN())
 				}
 			}
 			n := g.OH * g.OW * g.C
 			y, arg := make([]float32, n+1), make([]int32, n+1)
 			y[n], arg[n] = guard, -1
 			wantY, wantArg := make([]float32, n), make([]int32, n)
-			MaxPool(y[:n], arg[:n], x, &g)
+			// The rows in two calls, as a layer splits them.
+			half := g.OH / 2
+			MaxPoolRows(y[:n], arg[:n], x, &g, 0, half)
+			MaxPoolRows(y[:n], arg[:n], x, &g, half, g.OH)
 			maxPoolNaive(wantY, wantArg, x, &g)
 			if y[n] != guard || arg[n] != -1 {
 				t.Errorf("MaxPool(%s) wrote past its output", name)
 			}
 			for o := range wantY {
-				if y[o] != wantY[o] || arg[o] != wantArg[o] {
+				if math.Float32bits(y[o]) != math.Float32bits(wantY[o]) || arg[o] != wantArg[o] {
 					t.Errorf("MaxPool(%s)[%d] = %v at %d, want %v at %d", name, o, y[o], arg[o], wantY[o], wantArg[o])
 					break
 				}

@@ -232,7 +232,72 @@ func elementwise() {
 	}
 	maxPool2x2()
 	maxPool2x2Grad()
+	maxPoolCell()
 	clamp()
+}
+
+// maxPoolCell emits one output cell of a max pool over c channels, in
+// chunks of 16, the last one under the mask tail, from the n ≥ 1 cells of
+// its window at the indices off[0], ..., off[n-1] of x:
+//
+//	for j < c, i < n: q := off[i]+j
+//		if i == 0 || x[q] > y[j] (ordered: a NaN never wins) { y[j], arg[j] = x[q], q }
+func maxPoolCell() {
+	const name = "maxPoolCellAVX512"
+	TEXT(name, NOSPLIT, "func(y *float32, arg *int32, x *float32, off *int32, n, chunks, tail int)")
+	y := Load(Param("y"), GP64())
+	arg := Load(Param("arg"), GP64())
+	x := Load(Param("x"), GP64())
+	off := Load(Param("off"), GP64())
+	n := Load(Param("n"), GP64())
+	chunks := Load(Param("chunks"), GP64())
+	tail := GP64()
+	Load(Param("tail"), tail)
+	iota := ZMM()
+	VMOVDQU32(iotaData(), iota)
+	full := GP32()
+	MOVL(U32(0xffff), full)
+	j, i, q := GP64(), GP64(), GP64()
+	XORQ(j, j)
+	k, kc := K(), K()
+	best, t, bi, ti := ZMM(), ZMM(), ZMM(), ZMM()
+	chunk, masked, cell, stored := name+"_chunk", name+"_masked", name+"_cell", name+"_stored"
+	Label(chunk)
+	KMOVW(full, k)
+	CMPQ(chunks, U8(1))
+	JNE(LabelRef(masked))
+	KMOVW(tail.As32(), k)
+	Label(masked)
+	Comment("The window's first cell.")
+	MOVLQSX(Mem{Base: off}, q)
+	ADDQ(j, q)
+	VMOVUPS_Z(Mem{Base: x, Index: q, Scale: 4}, k, best)
+	VPBROADCASTD(q.As32(), bi)
+	VPADDD(iota, bi, bi)
+	MOVQ(U64(1), i)
+	CMPQ(i, n)
+	JGE(LabelRef(stored))
+	Label(cell)
+	MOVLQSX(Mem{Base: off, Index: i, Scale: 4}, q)
+	ADDQ(j, q)
+	VMOVUPS_Z(Mem{Base: x, Index: q, Scale: 4}, k, t)
+	Comment("kc = t > best (ordered: a NaN never wins) in the chunk's lanes")
+	VCMPPS(U8(0x1e), best, t, k, kc)
+	VMOVUPS(t, kc, best)
+	VPBROADCASTD(q.As32(), ti)
+	VPADDD(iota, ti, ti)
+	VMOVDQA32(ti, kc, bi)
+	INCQ(i)
+	CMPQ(i, n)
+	JL(LabelRef(cell))
+	Label(stored)
+	VMOVUPS(best, k, Mem{Base: y, Index: j, Scale: 4})
+	VMOVDQU32(bi, k, Mem{Base: arg, Index: j, Scale: 4})
+	ADDQ(U8(16), j)
+	DECQ(chunks)
+	JNZ(LabelRef(chunk))
+	VZEROUPPER()
+	RET()
 }
 
 // clamp emits y = min(max(z, 0), hi) over n values, a multiple of 16, 64 at
