@@ -17,8 +17,10 @@ type ChannelShuffle struct {
 	buffers
 	Groups int
 	in     []int
+	x, dy  *tensor.Tensor // the inputs of the running Forward or Backward
 	y, dx  *tensor.Tensor
 	dims   []int // the shape of dx
+	split  split
 }
 
 func (l *ChannelShuffle) Type() string { return "ChannelShuffle" }
@@ -42,23 +44,30 @@ func (l *ChannelShuffle) Params() []*Param   { return nil }
 // Cost is zero: the shuffle has no weights.
 func (l *ChannelShuffle) Cost(in []int) Cost { return Cost{} }
 
-// shuffle writes src's channels to dst in the shuffled order, or back to
-// the original order with inverse.
-func (l *ChannelShuffle) shuffle(dst, src []float32, inverse bool) {
+// The phases of a channel layer's pass, cut into positions (rows of the
+// last axis).
+const (
+	channelsForward = iota
+	channelsBackward
+)
+
+// do shuffles the positions lo to hi-1 of x into y, or of dy back into dx.
+func (l *ChannelShuffle) do(phase, lo, hi int) {
 	c := l.in[len(l.in)-1]
 	g, per := l.Groups, c/l.Groups
-	for p := 0; p+c <= len(src); p += c {
-		d, s := dst[p:p+c], src[p:p+c]
-		for k := range g {
-			group := s[k*per : (k+1)*per]
-			if inverse {
-				group = d[k*per : (k+1)*per]
+	for p := lo * c; p < hi*c; p += c {
+		if phase == channelsForward {
+			d, s := l.y.Data[p:p+c], l.x.Data[p:p+c]
+			for i := range per {
+				for k := range g {
+					d[i*g+k] = s[k*per+i]
+				}
 			}
-			for i := range group {
-				if inverse {
-					group[i] = s[i*g+k]
-				} else {
-					d[i*g+k] = group[i]
+		} else {
+			d, s := l.dx.Data[p:p+c], l.dy.Data[p:p+c]
+			for k := range g {
+				for i := range per {
+					d[k*per+i] = s[i*g+k]
 				}
 			}
 		}
@@ -68,7 +77,10 @@ func (l *ChannelShuffle) shuffle(dst, src []float32, inverse bool) {
 func (l *ChannelShuffle) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	checkInput(l, "Forward", x, l.in)
 	l.y = resize(l.y, x.Shape...)
-	l.shuffle(l.y.Data, x.Data, false)
+	c := l.in[len(l.in)-1]
+	l.x = x
+	l.split.rows(l, channelsForward, len(x.Data)/c, c)
+	l.x = nil
 	return l.y
 }
 
@@ -76,7 +88,10 @@ func (l *ChannelShuffle) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	checkGrad(l, dy, l.y)
 	l.dims = batchShape(l.dims, dy.Shape[0], l.in)
 	l.dx = l.grad(l.dx, l.dims...)
-	l.shuffle(l.dx.Data, dy.Data, true)
+	c := l.in[len(l.in)-1]
+	l.dy = dy
+	l.split.rows(l, channelsBackward, len(dy.Data)/c, c)
+	l.dy = nil
 	return l.dx
 }
 
@@ -93,8 +108,10 @@ type ChannelSlice struct {
 	buffers
 	Start, End int
 	in, out    []int
+	x, dy      *tensor.Tensor // the inputs of the running Forward or Backward
 	y, dx      *tensor.Tensor
 	dims, ydim []int // the shapes of dx and y
+	split      split
 }
 
 func (l *ChannelSlice) Type() string { return "ChannelSlice" }
@@ -123,10 +140,10 @@ func (l *ChannelSlice) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	checkInput(l, "Forward", x, l.in)
 	l.ydim = batchShape(l.ydim, x.Shape[0], l.out)
 	l.y = resize(l.y, l.ydim...)
-	c, k := l.in[len(l.in)-1], l.End-l.Start
-	for p, q := 0, 0; q < len(l.y.Data); p, q = p+c, q+k {
-		copy(l.y.Data[q:q+k], x.Data[p+l.Start:p+l.End])
-	}
+	c := l.in[len(l.in)-1]
+	l.x = x
+	l.split.rows(l, channelsForward, len(x.Data)/c, c)
+	l.x = nil
 	return l.y
 }
 
@@ -134,12 +151,27 @@ func (l *ChannelSlice) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	checkGrad(l, dy, l.y)
 	l.dims = batchShape(l.dims, dy.Shape[0], l.in)
 	l.dx = l.grad(l.dx, l.dims...)
-	clear(l.dx.Data)
-	c, k := l.in[len(l.in)-1], l.End-l.Start
-	for p, q := 0, 0; q < len(dy.Data); p, q = p+c, q+k {
-		copy(l.dx.Data[p+l.Start:p+l.End], dy.Data[q:q+k])
-	}
+	c := l.in[len(l.in)-1]
+	l.dy = dy
+	l.split.rows(l, channelsBackward, len(l.dx.Data)/c, c)
+	l.dy = nil
 	return l.dx
+}
+
+// do copies the kept channels of the positions lo to hi-1 of x into y, or
+// of dy into dx, whose other channels it clears.
+func (l *ChannelSlice) do(phase, lo, hi int) {
+	c, k := l.in[len(l.in)-1], l.End-l.Start
+	for p, q := lo*c, lo*k; p < hi*c; p, q = p+c, q+k {
+		if phase == channelsForward {
+			copy(l.y.Data[q:q+k], l.x.Data[p+l.Start:p+l.End])
+			continue
+		}
+		dx := l.dx.Data[p : p+c]
+		clear(dx[:l.Start])
+		copy(dx[l.Start:l.End], l.dy.Data[q:q+k])
+		clear(dx[l.End:])
+	}
 }
 
 func (l *ChannelSlice) Config() map[string]any {

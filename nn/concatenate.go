@@ -20,6 +20,8 @@ type Concatenate struct {
 	merge
 	outer, inner int   // the product of the axes before and after the joined one
 	sizes        []int // each input's length along the joined axis
+	dy           *tensor.Tensor
+	split        split
 }
 
 func (l *Concatenate) Type() string { return "Concatenate" }
@@ -75,34 +77,44 @@ func (l *Concatenate) BuildInputs(in [][]int, rng *rand.Rand) ([]int, error) {
 	return out, nil
 }
 
+// The phases of a concatenation, cut into the outer blocks of its output.
+const (
+	concatForward = iota
+	concatBackward
+)
+
 func (l *Concatenate) ForwardInputs(xs []*tensor.Tensor, training bool) *tensor.Tensor {
 	n := l.forward(l, xs)
-	y := l.y.Data
 	row := l.out[l.axis(len(l.out))] * l.inner // one outer block of the output
-	for o := range n * l.outer {
-		off := o * row
-		for k, x := range xs {
-			w := l.sizes[k] * l.inner
-			copy(y[off:off+w], x.Data[o*w:(o+1)*w])
-			off += w
-		}
-	}
+	l.split.rows(l, concatForward, n*l.outer, row)
 	return l.y
 }
 
 func (l *Concatenate) BackwardInputs(dy *tensor.Tensor) []*tensor.Tensor {
 	l.backward(l, dy)
-	n := dy.Shape[0]
 	row := l.out[l.axis(len(l.out))] * l.inner
-	for o := range n * l.outer {
+	l.dy = dy
+	l.split.rows(l, concatBackward, dy.Shape[0]*l.outer, row)
+	l.dy = nil
+	return l.dxs
+}
+
+// do copies the outer blocks lo to hi-1 of the inputs into the output, or
+// of the output's gradient back to the inputs'.
+func (l *Concatenate) do(phase, lo, hi int) {
+	row := l.out[l.axis(len(l.out))] * l.inner
+	for o := lo; o < hi; o++ {
 		off := o * row
-		for k, dx := range l.dxs {
+		for k := range l.xs {
 			w := l.sizes[k] * l.inner
-			copy(dx.Data[o*w:(o+1)*w], dy.Data[off:off+w])
+			if phase == concatForward {
+				copy(l.y.Data[off:off+w], l.xs[k].Data[o*w:(o+1)*w])
+			} else {
+				copy(l.dxs[k].Data[o*w:(o+1)*w], l.dy.Data[off:off+w])
+			}
 			off += w
 		}
 	}
-	return l.dxs
 }
 
 func (l *Concatenate) Config() map[string]any {
