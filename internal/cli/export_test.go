@@ -340,6 +340,7 @@ func TestExportONNXRuntime(t *testing.T) {
 		{"every-merge", save("every-merge", graphModel(t)), "", nil},
 		{"global-pool", save("global-pool", globalPool(t)), "", nil},
 		{"squeeze-excitation", save("squeeze-excitation", squeezeExcitation(t)), "", nil},
+		{"shuffle-unit", save("shuffle-unit", shuffleUnit(t)), "", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
