@@ -24,7 +24,9 @@
 // training curves and the confusion matrix. Clicking a feature map opens a
 // drawer with that channel's kernel weights, the input channels that feed
 // it most, the kernel sliding over its input as the output fills in, and,
-// for a pixel, its receptive field and the arithmetic that produced it.
+// for a pixel, its receptive field and the arithmetic that produced it (for
+// ShuffleNet's channel slice and shuffle, the input channel it copies,
+// whose map is drawn beside).
 //
 // The page sends its pad as a binary PGM image, one request at a time (the
 // next carries the latest drawing; lifting the pen drops a request on its

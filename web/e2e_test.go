@@ -112,8 +112,8 @@ func (p page) checkArithmetic(what string) {
 // drawer (arithmetic, the sliding kernel, the input channels ranked), the
 // confusion matrix, pictures (and files that are not), phone widths, a
 // residual network's skip connections, a zero padding, a depthwise
-// convolution, a squeeze-and-excitation block, grouped convolutions and the
-// tutorial's relu.
+// convolution, a squeeze-and-excitation block, grouped convolutions,
+// ShuffleNet's channel split and shuffle, and the tutorial's relu.
 func TestBrowser(t *testing.T) {
 	grouped := groupedModel(t)
 	s := demoServer(t, Model{"tutorial", classifier(t, untrained(t, "tutorial"), model.ClassifierOptions{})},
@@ -121,7 +121,8 @@ func TestBrowser(t *testing.T) {
 		Model{"padded", classifier(t, paddedModel(t), model.ClassifierOptions{})},
 		Model{"depthwise", classifier(t, depthwiseModel(t), model.ClassifierOptions{})},
 		Model{"squeeze", classifier(t, squeezeModel(t), model.ClassifierOptions{})},
-		Model{"grouped", classifier(t, grouped, model.ClassifierOptions{})})
+		Model{"grouped", classifier(t, grouped, model.ClassifierOptions{})},
+		Model{"shuffle", classifier(t, shuffleModel(t), model.ClassifierOptions{})})
 	url := startServer(t, s)
 	p := page{browser.Start(t, 1500, 1100, 300*time.Second), t}
 
@@ -162,6 +163,7 @@ func TestBrowser(t *testing.T) {
 	checkDepthwise(p, url)
 	checkSqueeze(p, url)
 	checkGrouped(p, url, grouped)
+	checkShuffle(p, url)
 
 	// The tutorial's network: a relu computed by the server, 5x5 "same" windows.
 	p.load(url, "tutorial")

@@ -1,7 +1,8 @@
 // The exact arithmetic of one output value: a convolution's patch times
-// its kernel, a pooling window, a dense unit's weighted sum, a merge; each
-// checked against the network's own value. Activation functions are
-// applied by the server, with the network's code.
+// its kernel, a pooling window, a dense unit's weighted sum, a merge, the
+// channel a slice or a shuffle copies; each checked against the network's
+// own value. Activation functions are applied by the server, with the
+// network's code.
 import { state, fmt, esc } from "./state.js";
 import { getJSON } from "./api.js";
 
@@ -257,6 +258,41 @@ function concatCalc(d, l, parts, y, x, value) {
     at[k] -= p.shape[k];
   }
   return "";
+}
+
+// channelSource returns the input channel that output channel o of a
+// ChannelSlice or a ChannelShuffle copies, or -1 for another layer. The
+// shuffle of C channels in g groups of n = C/g makes output channel
+// i·g + k of channel i of group k: input channel k·n + i.
+export function channelSource(l, o) {
+  const c = l.config || {};
+  if (l.type === "ChannelSlice") return c.start + o;
+  if (l.type !== "ChannelShuffle") return -1;
+  const g = c.groups, n = l.output_shape[l.output_shape.length - 1] / g;
+  return (o % g) * n + Math.floor(o / g);
+}
+
+// channelCalc shows where a value of a ChannelSlice or a ChannelShuffle
+// comes from: the same pixel (or unit, for a vector) of the input channel
+// it copies, whose map the page draws in canvas.copied.
+export function channelCalc(d, l, y, x, value) {
+  const shape = inShape(d.layer), C = shape[shape.length - 1], c = l.config || {};
+  const src = channelSource(l, d.channel), j = inputIndex(d.layer);
+  const from = j < 0 ? "the input" : esc(state.model.layers[j].name);
+  const three = shape.length === 3;
+  const v = layerInput(d.layer).v[three ? (y * shape[1] + x) * C + src : src];
+  let why;
+  if (l.type === "ChannelSlice") {
+    why = `The slice keeps channels ${c.start}–${c.end - 1} of the ${C} of ${from}: channel ${d.channel} here is channel ${c.start} + ${d.channel} = ${src} there.`;
+  } else {
+    const g = c.groups, n = C / g, i = Math.floor(d.channel / g), k = d.channel % g;
+    why = `The shuffle cuts the ${C} channels of ${from} into ${g} groups of ${n} and deals them out in turn: ` +
+      `channel ${d.channel} = ${i} × ${g} + ${k} here is channel ${i} of group ${k}, input channel ${k} × ${n} + ${i} = ${src}.`;
+  }
+  const at = three ? `row ${y}, column ${x}, channel ${src}` : `unit ${src}`;
+  const map = three ? `<figure class="copied"><canvas class="copied" width="256" height="256"></canvas><figcaption>${from}, channel ${src}: the same map</figcaption></figure>` : "";
+  return `<p>${why} The value is copied, nothing is computed.</p>${map}` +
+    `<div class="eq">${from} (${at}) = <b data-v="${v}">${fmt(v)}</b><br>network's value: <b data-v="${value}">${fmt(value)}</b></div>`;
 }
 
 // meanCalc shows a GlobalAveragePooling2D kept as a 1×1 map: the mean of

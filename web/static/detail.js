@@ -6,7 +6,7 @@ import { $, state, fmt } from "./state.js";
 import { getJSON } from "./api.js";
 import { paint } from "./colormap.js";
 import { explain, blockOf, scaleOf, drawEdges } from "./layers.js";
-import { inShape, inputIndex, windowOf, receptiveField, convolves, contributions, groupOf, channelRange, convCalc, poolCalc, padCalc, mergeCalc, meanCalc, unitCalc } from "./calc.js";
+import { inShape, inputIndex, windowOf, receptiveField, convolves, contributions, groupOf, channelRange, convCalc, poolCalc, padCalc, mergeCalc, meanCalc, channelSource, channelCalc, unitCalc } from "./calc.js";
 import { setupSlide, stopSlide, renderSlide } from "./slide.js";
 
 let requestUpdate = () => {};
@@ -174,7 +174,11 @@ export function renderDetail() {
   const calc = $("calc");
   if (!out) return;
   if (l.output_shape.length !== 3) {
-    calc.innerHTML = unitCalc(d, l, out, renderDetail);
+    if (channelSource(l, d.channel) < 0) calc.innerHTML = unitCalc(d, l, out, renderDetail);
+    else {
+      const exact = input && input.full && out.full;
+      calc.innerHTML = `<h3>Value ${fmt(out.v[d.channel])}</h3>` + (exact ? channelCalc(d, l, 0, 0, out.v[d.channel]) : `<p class="hint">Loading exact values…</p>`);
+    }
     return;
   }
   const [, w, c] = l.output_shape;
@@ -203,6 +207,8 @@ export function renderDetail() {
     renderRanks(d, y, x);
   } else if (l.inbound.length > 1) {
     html += mergeCalc(d, l, y, x, value);
+  } else if (channelSource(l, d.channel) >= 0) {
+    html += channelCalc(d, l, y, x, value);
   } else if (l.type === "GlobalAveragePooling2D") {
     html += meanCalc(d, value);
   } else if (l.type === "ZeroPadding2D" && windowOf(d.layer)) {
@@ -215,6 +221,8 @@ export function renderDetail() {
   }
   html += chainLine(d, y, x, value);
   calc.innerHTML = html;
+  const copied = calc.querySelector("canvas.copied");
+  if (copied) drawMap(copied, input, channelSource(l, d.channel), d.pixel);
   renderSlide();
 }
 

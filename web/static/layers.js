@@ -4,6 +4,7 @@
 // the blocks on screen.
 import { $, state, esc } from "./state.js";
 import { paint } from "./colormap.js";
+import { channelSource } from "./calc.js";
 
 export const explain = {
   Conv2D: (c, l) => `${c.filters} filters of ${size(c.kernel_size)} slide over the previous maps${apart(c)}; each tile is one filter's response${act(c)}.${grouped(c, l)}`,
@@ -26,6 +27,9 @@ export const explain = {
   Multiply: () => "Multiplies its inputs value by value; an input of size 1 along an axis is repeated along it, so a 1×1 map of channel weights scales every pixel of its channel (squeeze and excitation).",
   Average: () => "Averages its inputs value by value; an input of size 1 along an axis is repeated along it.",
   Concatenate: (c) => `Stacks its inputs' ${{ 1: "rows, one above the other", 2: "columns side by side" }[c.axis] || "channels side by side"}.`,
+  ChannelSlice: (c, l) => `Keeps channels ${c.start}–${c.end - 1} of its input and drops the others: ${part(l)} k is input channel ${c.start} + k, unchanged. ` +
+    "ShuffleNet v2 splits the channels in two this way: one half goes through convolutions, the other passes as it is, and a concatenation joins them again.",
+  ChannelShuffle: (c, l) => shuffle(c, l),
 };
 const size = (k) => (Array.isArray(k) ? k.join("×") : `${k}×${k}`);
 const pad = (p) => (Array.isArray(p) && p.length === 2 && Array.isArray(p[0]) ? `${p[0][0]} above, ${p[0][1]} below, ${p[1][0]} left, ${p[1][1]} right` : `${p} on each side`);
@@ -52,6 +56,22 @@ function depthwise(c) {
   const tiles = (i) => (m === 1 ? `tile ${i}` : `tiles ${m * i}–${m * i + m - 1}`);
   return `A depthwise convolution: each previous map is filtered on its own by ${m === 1 ? `a ${k} kernel` : `${m} kernels of ${k}`} sliding over it${apart(c)}${act(c)}. ` +
     `Channels are never mixed: ${m === 1 ? "" : `each map gives ${m} tiles, `}${tiles(0)} ${m === 1 ? "comes" : "come"} from map 0, ${tiles(1)} from map 1, and so on.`;
+}
+
+// part names what one channel of layer l looks like on the page.
+const part = (l) => (l && l.output_shape && l.output_shape.length !== 3 ? "bar" : "tile");
+
+// shuffle explains a ChannelShuffle: the C channels, cut into g groups of
+// n, are dealt out in turn, so that tile i·g + k is channel i of group k,
+// input channel k·n + i.
+function shuffle(c, l) {
+  const g = c.groups || 1, C = l ? l.output_shape[l.output_shape.length - 1] : 0, n = C / g;
+  const first = [];
+  for (let o = 0; o < Math.min(C, 2 * g); o++) first.push(channelSource(l, o));
+  return `Cuts the ${C} channels into ${g} groups of ${n} and deals them out in turn, like cards: ${part(l)}s 0–${first.length - 1} are input channels ${first.join(", ")}${C > first.length ? ", …" : ""} ` +
+    `(${part(l)} i×${g} + k is channel i of group k); the maps are only reordered. ` +
+    "ShuffleNet needs it because each filter of a grouped convolution sees only its own group's channels: without the shuffle, grouped convolutions would never mix information across groups; " +
+    "with it, each group of the next one gets channels from every group.";
 }
 
 // Layers folded into the block of the layer before them, when they take
@@ -175,7 +195,7 @@ function layerRow(m, li, b) {
       cv.className = "tile";
       cv.style.width = px + "px";
       cv.style.height = Math.round((px * h) / w) + "px";
-      cv.title = `${l.name}, channel ${k}`;
+      cv.title = `${l.name}, channel ${k}` + (channelSource(l, k) >= 0 ? `: input channel ${channelSource(l, k)}` : "");
       cv.dataset.channel = k;
       cv.tabIndex = 0;
       cv.setAttribute("role", "button");
