@@ -350,7 +350,6 @@ func (w *walker) merge(p *pyLayer, l nn.Layer, ins []value, out string) error {
 	default:
 		return unsupported(what, "the PyTorch export has no translation for this merge layer")
 	}
-	p.Comment += ": " + expr
 	p.Forward = append(p.Forward, out+" = "+expr)
 	return nil
 }
