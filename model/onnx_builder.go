@@ -28,7 +28,7 @@ func (b *onnxBuilder) tensor(n *onnxpb.NodeProto, name string) (*onnxValue, erro
 	case v.konst != nil:
 		return nil, nodeErr(n, "input %q is a constant, want a computed tensor", name)
 	case v.grouping != 0 && !readsGroups[n.GetOpType()]:
-		return nil, nodeErr(n, "input %q is an image's channels split into groups [N %s]: convnet reads them only through a Transpose and a Reshape back to an image (a channel shuffle)", name, strings.Trim(fmt.Sprint(v.shape), "[]"))
+		return nil, nodeErr(n, "input %q is an image's channels split into groups [N %s]: convnet reads them only through a Transpose and a Reshape back to an image (a channel shuffle)", name, dimList(v.shape))
 	}
 	return v, nil
 }

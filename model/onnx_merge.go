@@ -197,8 +197,11 @@ func (b *onnxBuilder) swish(n *onnxpb.NodeProto, xs []*onnxValue) *onnxValue {
 
 // describe gives a tensor's shape per sample for messages: "[N 16 13 13]",
 // and how convnet holds it when that differs.
+// dimList writes sizes as a list without brackets: "3 32 32".
+func dimList(s []int) string { return strings.Trim(fmt.Sprint(s), "[]") }
+
 func (v *onnxValue) describe() string {
-	s := fmt.Sprintf("[N %s]", strings.Trim(fmt.Sprint(v.shape), "[]"))
+	s := "[N " + dimList(v.shape) + "]"
 	switch {
 	case v.flat:
 		s += " (a vector in convnet)"

@@ -1,9 +1,7 @@
 package model
 
 import (
-	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/convnet-go/convnet/internal/onnxpb"
 	"github.com/convnet-go/convnet/nn"
@@ -55,12 +53,12 @@ func importReshape(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	}
 	if split {
 		if dims[0]*dims[1] != s[0] || !slices.Equal(dims[2:], s[1:]) {
-			return nodeErr(n, "shape %v of %s: convnet splits only the channels into groups, [N g %d/g %s]", t, x.describe(), s[0], strings.Trim(fmt.Sprint(s[1:]), "[]"))
+			return nodeErr(n, "shape %v of %s: convnet splits only the channels into groups, [N g %d/g %s]", t, x.describe(), s[0], dimList(s[1:]))
 		}
 		return b.output(n, &onnxValue{node: x.node, shape: dims, flat: x.flat, grouping: groupedChannels, nonneg: x.nonneg})
 	}
 	if len(dims) != len(s)-1 || dims[0] != s[0]*s[1] || !slices.Equal(dims[1:], s[2:]) {
-		return nodeErr(n, "shape %v of channels split into groups [N %s]: convnet joins them again only, to [N %d %s]", t, strings.Trim(fmt.Sprint(s), "[]"), s[0]*s[1], strings.Trim(fmt.Sprint(s[2:]), "[]"))
+		return nodeErr(n, "shape %v of channels split into groups [N %s]: convnet joins them again only, to [N %d %s]", t, dimList(s), s[0]*s[1], dimList(s[2:]))
 	}
 	v := &onnxValue{node: x.node, shape: dims, flat: x.flat, nonneg: x.nonneg}
 	if x.grouping == shuffledChannels {
@@ -70,8 +68,9 @@ func importReshape(b *onnxBuilder, n *onnxpb.NodeProto) error {
 }
 
 // reshapeShape returns a Reshape's shape, whose first value stands for the
-// batch size (0, -1, a Shape's batch size, or a fixed size), with the
-// other zeros replaced by the input's sizes unless allowzero is set.
+// batch size (0, -1, a Shape's batch size, or a fixed size); its other
+// zeros copy the input's sizes (see reshapeDims); with allowzero set, a zero
+// is refused.
 func (b *onnxBuilder) reshapeShape(n *onnxpb.NodeProto) ([]int64, error) {
 	a, err := attrs(n, "allowzero")
 	if err != nil {
@@ -149,7 +148,7 @@ func (b *onnxBuilder) shuffleTranspose(n *onnxpb.NodeProto, x *onnxValue, perm [
 		want = append(want, k)
 	}
 	if !slices.Equal(perm, want) {
-		return nodeErr(n, "attribute perm = %v on channels split into groups [N %s]: only %v (a channel shuffle) is supported", perm, strings.Trim(fmt.Sprint(x.shape), "[]"), want)
+		return nodeErr(n, "attribute perm = %v on channels split into groups [N %s]: only %v (a channel shuffle) is supported", perm, dimList(x.shape), want)
 	}
 	v := &onnxValue{node: x.node, shape: slices.Clone(x.shape), flat: x.flat, grouping: groupedChannels, nonneg: x.nonneg}
 	v.shape[0], v.shape[1] = x.shape[1], x.shape[0]
