@@ -31,6 +31,9 @@ type Conv struct {
 	data      *Conv       // the input gradient as a convolution, or nil
 	flip      []float32   // the kernel of data, see FlipKernel
 	packed    []float32   // the kernel packed for the tiles
+	kern      []float32   // what the tiles read: packed, or the kernel itself
+	sliver    int         // kern's offset from one column of a sliver to the same of the next, per column
+	ldk       int         // kern's offset from one row of a sliver to the next
 	bias      []float32   // the bias, padded to the tiles' width
 	bufs      []*directBuf
 	cols      [][]float32 // per worker, a block of im2col rows for col2im
@@ -126,6 +129,12 @@ const serialFlops = 4 << 20
 // Tests lower it to run small convolutions in parallel.
 var parallelConvFlops = 64 << 20
 
+// unpackedCells bounds the output cells (images × OH × OW) of a Forward
+// whose tiles read the kernel in place instead of packing it (when its
+// filters fill whole slivers): packing costs a pass over the kernel, which
+// few cells do not repay.
+var unpackedCells = 1024
+
 // blockRows returns how many im2col rows of width k (of rows in all) to
 // process at once, for a GEMM with n columns: about blockBytes, a multiple
 // of 12 rows (a multiple of the tile height of every GEMM micro-kernel),
@@ -172,7 +181,14 @@ func (c *Conv) Forward(z, x, w []float32, n int, e ConvEpilogue, finish func(lo,
 			c.packed = make([]float32, fp*g.ColWidth())
 			c.bias = make([]float32, fp)
 		}
-		c.direct.packKernel(c.packed, w)
+		// Few output cells read each sliver of the kernel few times: the
+		// tiles read it in place, rows f apart, rather than pack it
+		// first, when it has whole slivers.
+		c.kern, c.sliver, c.ldk = w, 1, c.f
+		if fp != c.f || n*g.OH*g.OW > unpackedCells {
+			c.direct.packKernel(c.packed, w)
+			c.kern, c.sliver, c.ldk = c.packed, g.ColWidth(), c.direct.ts.nr
+		}
 		if e.Bias != nil {
 			copy(c.bias, e.Bias[:c.f])
 			c.epBias = c.bias
@@ -223,7 +239,7 @@ func (c *Conv) forwardBlock(worker, item int) {
 		}
 	} else {
 		z := c.z[i*cells*f : (i+1)*cells*f]
-		c.direct.forward(c.bufs[worker], z, c.x[i*size:(i+1)*size], c.packed, bias, c.flags, oy0, oy1)
+		c.direct.forward(c.bufs[worker], z, c.x[i*size:(i+1)*size], c.kern, c.sliver, c.ldk, bias, c.flags, oy0, oy1)
 	}
 	if c.finish != nil {
 		c.finish(lo, hi)
@@ -345,6 +361,7 @@ func (c *Conv) check(op string, n int, a, b, w []float32) {
 // done drops the references to the caller's slices and functions.
 func (c *Conv) done() {
 	c.x, c.w, c.z, c.dz, c.dx, c.epBias, c.finish, c.prepare = nil, nil, nil, nil, nil, nil, nil, nil
+	c.kern = nil
 }
 
 // workers makes sure there are scratch buffers for w workers and returns w.

@@ -116,11 +116,12 @@ func (p *directPlan) packKernel(dst, w []float32) {
 }
 
 // forward sets the output rows [oy0, oy1) of one image: z holds the image's
-// output, x its input, w the kernel packed by packKernel and bias fp values
-// or nil.
-func (p *directPlan) forward(buf *directBuf, z, x, w, bias []float32, flags, oy0, oy1 int) {
+// output, x its input, w the kernel packed by packKernel (sliver its
+// ColWidth, ldw nr) or the HWIO kernel itself (sliver 1, ldw f, a multiple
+// of nr), and bias fp values or nil.
+func (p *directPlan) forward(buf *directBuf, z, x, w []float32, sliver, ldw int, bias []float32, flags, oy0, oy1 int) {
 	g := &p.g
-	nr, k, span := p.ts.nr, g.ColWidth(), g.KW*g.C
+	nr, span := p.ts.nr, g.KW*g.C
 	lo, hi := p.inputRows(oy0, oy1)
 	src := p.source(buf, x, lo, hi)
 	for oy := oy0; oy < oy1; oy++ {
@@ -130,7 +131,7 @@ func (p *directPlan) forward(buf *directBuf, z, x, w, bias []float32, flags, oy0
 			row = src[(oy*g.SH-g.PadTop+ky0-lo)*p.stride:]
 		}
 		for j0 := 0; j0 < p.f; j0 += nr {
-			b := w[j0*k+ky0*span*nr:]
+			b := w[j0*sliver+ky0*span*ldw:]
 			var bs []float32
 			if bias != nil {
 				bs = bias[j0 : j0+nr]
@@ -145,10 +146,10 @@ func (p *directPlan) forward(buf *directBuf, z, x, w, bias []float32, flags, oy0
 				rows, cols := min(t.mr, g.OW-t.at), min(nr, p.f-j0)
 				kern := p.ts.kernels[t.k]
 				if t.skip == 0 && rows == t.mr && cols == nr {
-					kern(ky1-ky0, span, a, g.SW*g.C, 1, p.stride, b, nr, c, p.f, bs, flags)
+					kern(ky1-ky0, span, a, g.SW*g.C, 1, p.stride, b, ldw, c, p.f, bs, flags)
 					continue
 				}
-				kern(ky1-ky0, span, a, g.SW*g.C, 1, p.stride, b, nr, buf.tmp, nr, bs, flags)
+				kern(ky1-ky0, span, a, g.SW*g.C, 1, p.stride, b, ldw, buf.tmp, nr, bs, flags)
 				for i := t.skip; i < rows; i++ {
 					copy(c[i*p.f:i*p.f+cols], buf.tmp[i*nr:i*nr+cols])
 				}

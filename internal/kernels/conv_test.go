@@ -213,13 +213,22 @@ func TestConvMatchesReference(t *testing.T) {
 	defer func(v int) { parallelConvFlops = v }(parallelConvFlops)
 	parallelConvFlops = 0
 	rng := rand.New(rand.NewPCG(3, 4))
+	defer func(v int) { unpackedCells = v }(unpackedCells)
 	for gi, g := range geoms() {
-		for _, f := range []int{1, 3, 37} {
+		for _, f := range []int{1, 3, 37, 32} {
 			cc := newConvCase(g, f, []int{1, 2, 10}[gi%3], rng) // 10: groups of one and two images
-			for _, o := range strategies(&g) {
-				for _, impl := range gemmImpls {
-					o.tiles = impl.tiles
-					checkConv(t, fmt.Sprintf("%+v F=%d %+v %s", g, f, o, impl.name), newConv(g, f, o), cc)
+			// 32 filters fill whole slivers: the tiles read the kernel in
+			// place or packed.
+			for _, cells := range []int{0, 1 << 30} {
+				unpackedCells = cells
+				if f != 32 && cells > 0 {
+					continue
+				}
+				for _, o := range strategies(&g) {
+					for _, impl := range gemmImpls {
+						o.tiles = impl.tiles
+						checkConv(t, fmt.Sprintf("%+v F=%d %+v %s unpacked=%v", g, f, o, impl.name, cells > 0), newConv(g, f, o), cc)
+					}
 				}
 			}
 		}
