@@ -143,7 +143,7 @@ func (l *DepthwiseConv2D) gatherRow(_, r int) {
 	}
 	if hi > lo {
 		ox0 := lo + g.PadLeft - g.KW + 1
-		kernels.DepthwiseCells(dx[lo*c:hi*c], l.zeros, dz[(oy0*g.OW+ox0)*c:], l.flip, hi-lo, c, c, g.KH, g.KW, g.OW*c)
+		kernels.DepthwiseCells(dx[lo*c:hi*c], l.zeros, dz[(oy0*g.OW+ox0)*c:], l.flip, hi-lo, c, c, g.KH, g.KW, g.OW*c, g.KW*c)
 	}
 }
 

@@ -159,12 +159,12 @@ func (l *DepthwiseConv2D) forwardRow(_, r int) {
 	x := l.x.Data[i*g.H*g.W*c : (i+1)*g.H*g.W*c]
 	y := pre(l.y, l.z)[r*g.OW*f : (r+1)*g.OW*f] // the affine part; see activation.apply
 	w, b := l.kernel.Value.Data, l.biasOrZeros()
-	// The cells whose windows lie inside the image, when there is one
-	// kernel per channel, go to kernels.DepthwiseCells; the others here.
-	lo, hi := l.innerCells(oy)
+	if m == 1 {
+		l.rowCells(y, x, w, b, oy)
+	}
 	for ox := range g.OW {
-		if ox >= lo && ox < hi {
-			continue
+		if m == 1 {
+			break
 		}
 		out := y[ox*f : (ox+1)*f]
 		copy(out, b)
@@ -183,15 +183,32 @@ func (l *DepthwiseConv2D) forwardRow(_, r int) {
 			}
 		}
 	}
-	if hi > lo {
-		_, _, _, _, iy, ix := l.taps(oy, lo)
-		kernels.DepthwiseCells(y[lo*f:hi*f], b, x[(iy*g.W+ix)*c:], w, hi-lo, c, g.SW*c, g.KH, g.KW, g.W*c)
-	}
 	switch {
 	case l.z != nil:
 		l.act.apply(l.y.Data[r*g.OW*f:(r+1)*g.OW*f], y, f)
 	case !l.act.identity():
 		l.act.apply(y, nil, f)
+	}
+}
+
+// rowCells computes output row oy of image x into y, with one kernel per
+// channel: its cells whose windows' columns lie inside the image in one
+// call of kernels.DepthwiseCells, the others one by one, each with the taps
+// of its window inside the image (the padding adds nothing).
+func (l *DepthwiseConv2D) rowCells(y, x, w, b []float32, oy int) {
+	g, c := &l.g, l.g.C
+	row, krow := g.W*c, g.KW*c
+	lo, hi := l.inner[0], l.inner[1]
+	for ox := range g.OW {
+		ky0, ky1, kx0, kx1, iy, ix := l.taps(oy, ox)
+		switch {
+		case ky1 <= ky0 || kx1 <= kx0: // a window of padding alone
+			copy(y[ox*c:(ox+1)*c], b)
+		case ox == lo && hi > lo:
+			kernels.DepthwiseCells(y[lo*c:hi*c], b, x[(iy+ky0)*row+ix*c:], w[ky0*krow:], hi-lo, c, g.SW*c, ky1-ky0, g.KW, row, krow)
+		case ox < lo || ox >= hi:
+			kernels.DepthwiseCells(y[ox*c:(ox+1)*c], b, x[(iy+ky0)*row+(ix+kx0)*c:], w[ky0*krow+kx0*c:], 1, c, 0, ky1-ky0, kx1-kx0, row, krow)
+		}
 	}
 }
 

@@ -3,29 +3,35 @@ package kernels
 import "fmt"
 
 // DepthwiseCells computes a depthwise convolution on cells output cells
-// of c channels whose windows lie inside the image, from the bias b:
+// of c channels, from the bias b:
 //
 //	for n < cells, j < c:
-//		y[n*c+j] = b[j] + Σ_{ky<kh, kx<kw} x[n*sx + ky*ld + kx*c + j] · w[(ky*kw+kx)*c + j]
+//		y[n*c+j] = b[j] + Σ_{ky<kh, kx<kw} x[n*sx + ky*ld + kx*c + j] · w[ky*ldw + kx*c + j]
 //
-// x starts at the first cell's window, sx is the step between the windows
-// of two cells (stride·c) and ld the length of an image row (width·c), all
-// in floats; w is the kernel [kh, kw, c]. With AVX-512 the channels run 16
-// at a time, each sum in a register over its window.
-func DepthwiseCells(y, b, x, w []float32, cells, c, sx, kh, kw, ld int) {
-	if cells <= 0 || c <= 0 {
+// x starts at the first cell's window and w at the kernel's first tap, sx
+// is the step between the windows of two cells (stride·c), ld the length of
+// an image row (width·c) and ldw that of a kernel row, all in floats. For
+// windows inside the image, w is the kernel [kh, kw, c] and ldw is kw·c; a
+// window cut by the image's edges reads its taps inside, kh×kw of a larger
+// kernel, ldw that kernel's row. With AVX-512 the channels run 16 at a time,
+// each sum in a register over its window.
+func DepthwiseCells(y, b, x, w []float32, cells, c, sx, kh, kw, ld, ldw int) {
+	if cells <= 0 || c <= 0 || kh <= 0 || kw <= 0 {
+		if kh <= 0 || kw <= 0 {
+			panic(fmt.Sprintf("kernels: DepthwiseCells: window %dx%d", kh, kw))
+		}
 		return
 	}
-	if len(y) < cells*c || len(b) < c || len(w) < kh*kw*c || len(x) < (cells-1)*sx+(kh-1)*ld+kw*c {
-		panic(fmt.Sprintf("kernels: DepthwiseCells: %d cells of %d channels (window %dx%d, steps %d and %d) on slices of %d, %d, %d and %d values",
-			cells, c, kh, kw, sx, ld, len(y), len(b), len(x), len(w)))
+	if len(y) < cells*c || len(b) < c || ldw < kw*c || len(w) < (kh-1)*ldw+kw*c || len(x) < (cells-1)*sx+(kh-1)*ld+kw*c {
+		panic(fmt.Sprintf("kernels: DepthwiseCells: %d cells of %d channels (window %dx%d, steps %d, %d and %d) on slices of %d, %d, %d and %d values",
+			cells, c, kh, kw, sx, ld, ldw, len(y), len(b), len(x), len(w)))
 	}
 	vec := 0
 	if vectorLoops {
 		vec = c / 16 * 16
 		for j := 0; j < vec; j += 64 {
 			nv := min(4, (vec-j)/16)
-			depthwiseAVX512[nv-1](&y[j], &b[j], &x[j], &w[j], cells, c, sx, kh, kw, ld)
+			depthwiseAVX512[nv-1](&y[j], &b[j], &x[j], &w[j], cells, c, sx, kh, kw, ld, ldw)
 		}
 	}
 	if vec == c {
@@ -37,7 +43,7 @@ func DepthwiseCells(y, b, x, w []float32, cells, c, sx, kh, kw, ld int) {
 		for ky := range kh {
 			for kx := range kw {
 				in := x[n*sx+ky*ld+kx*c+vec:][:len(out)]
-				k := w[(ky*kw+kx)*c+vec:][:len(out)]
+				k := w[ky*ldw+kx*c+vec:][:len(out)]
 				for j := range out {
 					out[j] += in[j] * k[j]
 				}

@@ -8,17 +8,20 @@ import (
 
 // TestDepthwiseCells compares DepthwiseCells (16 channels at a time where
 // the CPU has AVX-512, and the remainder) with the sum computed in float64
-// on windows of several sizes, strides and channel counts.
+// on windows of several sizes, strides and channel counts, and on the part
+// of a larger kernel a window cut by the image's edges reads (kernel rows
+// of kwk > kw taps).
 func TestDepthwiseCells(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, tc := range []struct{ cells, c, s, kh, kw, width int }{
-		{5, 16, 1, 3, 3, 9}, {4, 32, 2, 3, 3, 11}, {3, 48, 1, 3, 3, 7}, {6, 64, 1, 5, 5, 12},
-		{2, 80, 2, 3, 3, 8}, {7, 96, 1, 3, 3, 9}, {3, 144, 2, 3, 3, 9}, {4, 17, 1, 3, 2, 6},
-		{5, 3, 1, 3, 3, 7}, {1, 1, 1, 1, 1, 1}, {3, 40, 1, 1, 3, 5},
+	for _, tc := range []struct{ cells, c, s, kh, kw, width, kwk int }{
+		{5, 16, 1, 3, 3, 9, 3}, {4, 32, 2, 3, 3, 11, 3}, {3, 48, 1, 3, 3, 7, 3}, {6, 64, 1, 5, 5, 12, 5},
+		{2, 80, 2, 3, 3, 8, 3}, {7, 96, 1, 3, 3, 9, 3}, {3, 144, 2, 3, 3, 9, 3}, {4, 17, 1, 3, 2, 6, 2},
+		{5, 3, 1, 3, 3, 7, 3}, {1, 1, 1, 1, 1, 1, 1}, {3, 40, 1, 1, 3, 5, 3},
+		{1, 96, 1, 2, 3, 7, 5}, {4, 64, 2, 3, 2, 9, 3}, {1, 24, 1, 1, 1, 3, 3}, {2, 200, 1, 2, 2, 4, 5},
 	} {
-		ld, sx := tc.width*tc.c, tc.s*tc.c
+		ld, sx, ldw := tc.width*tc.c, tc.s*tc.c, tc.kwk*tc.c
 		x := make([]float32, (tc.kh-1)*ld+(tc.cells-1)*sx+tc.kw*tc.c)
-		w := make([]float32, tc.kh*tc.kw*tc.c)
+		w := make([]float32, (tc.kh-1)*ldw+tc.kw*tc.c)
 		b := make([]float32, tc.c)
 		for _, s := range [][]float32{x, w, b} {
 			for i := range s {
@@ -31,7 +34,7 @@ func TestDepthwiseCells(t *testing.T) {
 				sum := float64(b[j])
 				for ky := range tc.kh {
 					for kx := range tc.kw {
-						sum += float64(x[n*sx+ky*ld+kx*tc.c+j]) * float64(w[(ky*tc.kw+kx)*tc.c+j])
+						sum += float64(x[n*sx+ky*ld+kx*tc.c+j]) * float64(w[ky*ldw+kx*tc.c+j])
 					}
 				}
 				want[n*tc.c+j] = sum
@@ -42,7 +45,7 @@ func TestDepthwiseCells(t *testing.T) {
 		for i := range y {
 			y[i] = 1e6
 		}
-		DepthwiseCells(y, b, x, w, tc.cells, tc.c, sx, tc.kh, tc.kw, ld)
+		DepthwiseCells(y, b, x, w, tc.cells, tc.c, sx, tc.kh, tc.kw, ld, ldw)
 		for i, v := range y {
 			if math.Abs(float64(v)-want[i]) > 1e-5*max(1, math.Abs(want[i])) {
 				t.Fatalf("%+v: y[%d] = %v, want %v", tc, i, v, want[i])
@@ -54,7 +57,7 @@ func TestDepthwiseCells(t *testing.T) {
 			t.Error("DepthwiseCells on a short x did not panic")
 		}
 	}()
-	DepthwiseCells(make([]float32, 32), make([]float32, 16), make([]float32, 40), make([]float32, 9*16), 2, 16, 16, 3, 3, 48)
+	DepthwiseCells(make([]float32, 32), make([]float32, 16), make([]float32, 40), make([]float32, 9*16), 2, 16, 16, 3, 3, 48, 48)
 }
 
 // TestDepthwiseFilterCells compares DepthwiseFilterCells with the sums

@@ -135,18 +135,18 @@ func pool2x2Rows(g *ConvGeom, oy0, oy1 int, run func(oy, p0, row, per int)) bool
 // channels (nv = 1..4) of c.
 //
 //go:noescape
-func depthwise1AVX512(y, b, x, w *float32, cells, c, sx, kh, kw, ld int)
+func depthwise1AVX512(y, b, x, w *float32, cells, c, sx, kh, kw, ld, ldw int)
 
 //go:noescape
-func depthwise2AVX512(y, b, x, w *float32, cells, c, sx, kh, kw, ld int)
+func depthwise2AVX512(y, b, x, w *float32, cells, c, sx, kh, kw, ld, ldw int)
 
 //go:noescape
-func depthwise3AVX512(y, b, x, w *float32, cells, c, sx, kh, kw, ld int)
+func depthwise3AVX512(y, b, x, w *float32, cells, c, sx, kh, kw, ld, ldw int)
 
 //go:noescape
-func depthwise4AVX512(y, b, x, w *float32, cells, c, sx, kh, kw, ld int)
+func depthwise4AVX512(y, b, x, w *float32, cells, c, sx, kh, kw, ld, ldw int)
 
-var depthwiseAVX512 = [...]func(y, b, x, w *float32, cells, c, sx, kh, kw, ld int){
+var depthwiseAVX512 = [...]func(y, b, x, w *float32, cells, c, sx, kh, kw, ld, ldw int){
 	depthwise1AVX512, depthwise2AVX512, depthwise3AVX512, depthwise4AVX512,
 }
 

@@ -1800,9 +1800,9 @@ hardSiLUAVX512_done:
 	VZEROUPPER
 	RET
 
-// func depthwise1AVX512(y *float32, b *float32, x *float32, w *float32, cells int, c int, sx int, kh int, kw int, ld int)
+// func depthwise1AVX512(y *float32, b *float32, x *float32, w *float32, cells int, c int, sx int, kh int, kw int, ld int, ldw int)
 // Requires: AVX, AVX512F
-TEXT ·depthwise1AVX512(SB), NOSPLIT, $0-80
+TEXT ·depthwise1AVX512(SB), NOSPLIT, $0-88
 	MOVQ y+0(FP), AX
 	MOVQ b+8(FP), CX
 	MOVQ x+16(FP), DX
@@ -1819,7 +1819,13 @@ TEXT ·depthwise1AVX512(SB), NOSPLIT, $0-80
 	MOVQ  kw+64(FP), R10
 	IMULQ DI, R10
 	SUBQ  R10, R9
-	MOVQ  kh+56(FP), R10
+
+	// lw: the step from the end of a kernel row's taps to the next row's, in bytes.
+	MOVQ  ldw+80(FP), R10
+	SHLQ  $0x02, R10
+	MOVQ  kw+64(FP), R11
+	IMULQ DI, R11
+	SUBQ  R11, R10
 	TESTQ SI, SI
 	JZ    depthwise1AVX512_done
 
@@ -1827,7 +1833,7 @@ depthwise1AVX512_cell:
 	VMOVUPS (CX), Z0
 	MOVQ    DX, R11
 	MOVQ    BX, R12
-	MOVQ    R10, R13
+	MOVQ    kh+56(FP), R13
 
 depthwise1AVX512_row:
 	MOVQ kw+64(FP), R14
@@ -1840,6 +1846,7 @@ depthwise1AVX512_tap:
 	DECQ        R14
 	JNZ         depthwise1AVX512_tap
 	ADDQ        R9, R11
+	ADDQ        R10, R12
 	DECQ        R13
 	JNZ         depthwise1AVX512_row
 	VMOVUPS     Z0, (AX)
@@ -1852,9 +1859,9 @@ depthwise1AVX512_done:
 	VZEROUPPER
 	RET
 
-// func depthwise2AVX512(y *float32, b *float32, x *float32, w *float32, cells int, c int, sx int, kh int, kw int, ld int)
+// func depthwise2AVX512(y *float32, b *float32, x *float32, w *float32, cells int, c int, sx int, kh int, kw int, ld int, ldw int)
 // Requires: AVX, AVX512F
-TEXT ·depthwise2AVX512(SB), NOSPLIT, $0-80
+TEXT ·depthwise2AVX512(SB), NOSPLIT, $0-88
 	MOVQ y+0(FP), AX
 	MOVQ b+8(FP), CX
 	MOVQ x+16(FP), DX
@@ -1871,7 +1878,13 @@ TEXT ·depthwise2AVX512(SB), NOSPLIT, $0-80
 	MOVQ  kw+64(FP), R10
 	IMULQ DI, R10
 	SUBQ  R10, R9
-	MOVQ  kh+56(FP), R10
+
+	// lw: the step from the end of a kernel row's taps to the next row's, in bytes.
+	MOVQ  ldw+80(FP), R10
+	SHLQ  $0x02, R10
+	MOVQ  kw+64(FP), R11
+	IMULQ DI, R11
+	SUBQ  R11, R10
 	TESTQ SI, SI
 	JZ    depthwise2AVX512_done
 
@@ -1880,7 +1893,7 @@ depthwise2AVX512_cell:
 	VMOVUPS 64(CX), Z1
 	MOVQ    DX, R11
 	MOVQ    BX, R12
-	MOVQ    R10, R13
+	MOVQ    kh+56(FP), R13
 
 depthwise2AVX512_row:
 	MOVQ kw+64(FP), R14
@@ -1895,6 +1908,7 @@ depthwise2AVX512_tap:
 	DECQ        R14
 	JNZ         depthwise2AVX512_tap
 	ADDQ        R9, R11
+	ADDQ        R10, R12
 	DECQ        R13
 	JNZ         depthwise2AVX512_row
 	VMOVUPS     Z0, (AX)
@@ -1908,9 +1922,9 @@ depthwise2AVX512_done:
 	VZEROUPPER
 	RET
 
-// func depthwise3AVX512(y *float32, b *float32, x *float32, w *float32, cells int, c int, sx int, kh int, kw int, ld int)
+// func depthwise3AVX512(y *float32, b *float32, x *float32, w *float32, cells int, c int, sx int, kh int, kw int, ld int, ldw int)
 // Requires: AVX, AVX512F
-TEXT ·depthwise3AVX512(SB), NOSPLIT, $0-80
+TEXT ·depthwise3AVX512(SB), NOSPLIT, $0-88
 	MOVQ y+0(FP), AX
 	MOVQ b+8(FP), CX
 	MOVQ x+16(FP), DX
@@ -1927,7 +1941,13 @@ TEXT ·depthwise3AVX512(SB), NOSPLIT, $0-80
 	MOVQ  kw+64(FP), R10
 	IMULQ DI, R10
 	SUBQ  R10, R9
-	MOVQ  kh+56(FP), R10
+
+	// lw: the step from the end of a kernel row's taps to the next row's, in bytes.
+	MOVQ  ldw+80(FP), R10
+	SHLQ  $0x02, R10
+	MOVQ  kw+64(FP), R11
+	IMULQ DI, R11
+	SUBQ  R11, R10
 	TESTQ SI, SI
 	JZ    depthwise3AVX512_done
 
@@ -1937,7 +1957,7 @@ depthwise3AVX512_cell:
 	VMOVUPS 128(CX), Z2
 	MOVQ    DX, R11
 	MOVQ    BX, R12
-	MOVQ    R10, R13
+	MOVQ    kh+56(FP), R13
 
 depthwise3AVX512_row:
 	MOVQ kw+64(FP), R14
@@ -1954,6 +1974,7 @@ depthwise3AVX512_tap:
 	DECQ        R14
 	JNZ         depthwise3AVX512_tap
 	ADDQ        R9, R11
+	ADDQ        R10, R12
 	DECQ        R13
 	JNZ         depthwise3AVX512_row
 	VMOVUPS     Z0, (AX)
@@ -1968,9 +1989,9 @@ depthwise3AVX512_done:
 	VZEROUPPER
 	RET
 
-// func depthwise4AVX512(y *float32, b *float32, x *float32, w *float32, cells int, c int, sx int, kh int, kw int, ld int)
+// func depthwise4AVX512(y *float32, b *float32, x *float32, w *float32, cells int, c int, sx int, kh int, kw int, ld int, ldw int)
 // Requires: AVX, AVX512F
-TEXT ·depthwise4AVX512(SB), NOSPLIT, $0-80
+TEXT ·depthwise4AVX512(SB), NOSPLIT, $0-88
 	MOVQ y+0(FP), AX
 	MOVQ b+8(FP), CX
 	MOVQ x+16(FP), DX
@@ -1987,7 +2008,13 @@ TEXT ·depthwise4AVX512(SB), NOSPLIT, $0-80
 	MOVQ  kw+64(FP), R10
 	IMULQ DI, R10
 	SUBQ  R10, R9
-	MOVQ  kh+56(FP), R10
+
+	// lw: the step from the end of a kernel row's taps to the next row's, in bytes.
+	MOVQ  ldw+80(FP), R10
+	SHLQ  $0x02, R10
+	MOVQ  kw+64(FP), R11
+	IMULQ DI, R11
+	SUBQ  R11, R10
 	TESTQ SI, SI
 	JZ    depthwise4AVX512_done
 
@@ -1998,7 +2025,7 @@ depthwise4AVX512_cell:
 	VMOVUPS 192(CX), Z3
 	MOVQ    DX, R11
 	MOVQ    BX, R12
-	MOVQ    R10, R13
+	MOVQ    kh+56(FP), R13
 
 depthwise4AVX512_row:
 	MOVQ kw+64(FP), R14
@@ -2017,6 +2044,7 @@ depthwise4AVX512_tap:
 	DECQ        R14
 	JNZ         depthwise4AVX512_tap
 	ADDQ        R9, R11
+	ADDQ        R10, R12
 	DECQ        R13
 	JNZ         depthwise4AVX512_row
 	VMOVUPS     Z0, (AX)

@@ -13,20 +13,28 @@ import (
 //
 //	for n < cells, j < 16·nv:
 //		acc := b[j]
-//		for ky < kh, kx < kw: acc += x[n*sx + ky*ld + kx*c + j] · w[(ky*kw+kx)*c + j]
+//		for ky < kh, kx < kw: acc += x[n*sx + ky*ld + kx*c + j] · w[ky*ldw + kx*c + j]
 //		y[n*c+j] = acc
 //
-// Strides c, sx and ld count floats; b is the bias. The nv sums of a cell are kept in registers over its
-// kh·kw taps.
+// Strides c, sx, ld and ldw count floats; b is the bias. The nv sums of a
+// cell are kept in registers over its kh·kw taps. A window cut by the
+// image's edges reads the part of the kernel inside: w starts at its first
+// tap and ldw is the kernel's row, longer than kw·c.
 func depthwise(name string, nv int) {
-	TEXT(name, NOSPLIT, "func(y, b, x, w *float32, cells, c, sx, kh, kw, ld int)")
+	TEXT(name, NOSPLIT, "func(y, b, x, w *float32, cells, c, sx, kh, kw, ld, ldw int)")
 	y := Load(Param("y"), GP64())
 	b := Load(Param("b"), GP64())
 	x := Load(Param("x"), GP64())
 	w := Load(Param("w"), GP64())
 	cells := Load(Param("cells"), GP64())
 	c, sx, ld := windowSteps()
-	kh := Load(Param("kh"), GP64())
+	Comment("lw: the step from the end of a kernel row's taps to the next row's, in bytes.")
+	lw := Load(Param("ldw"), GP64())
+	SHLQ(U8(2), lw)
+	kwc := GP64()
+	Load(Param("kw"), kwc)
+	IMULQ(c, kwc)
+	SUBQ(kwc, lw)
 	acc, t := vectors(nv), vectors(nv)
 	xr, wp, ry, rx := GP64(), GP64(), GP64(), GP64()
 	cell, row, tap, done := name+"_cell", name+"_row", name+"_tap", name+"_done"
@@ -38,7 +46,7 @@ func depthwise(name string, nv int) {
 	}
 	MOVQ(x, xr)
 	MOVQ(w, wp)
-	MOVQ(kh, ry)
+	Load(Param("kh"), ry)
 	Label(row)
 	Load(Param("kw"), rx)
 	Label(tap)
@@ -51,6 +59,7 @@ func depthwise(name string, nv int) {
 	DECQ(rx)
 	JNZ(LabelRef(tap))
 	ADDQ(ld, xr)
+	ADDQ(lw, wp)
 	DECQ(ry)
 	JNZ(LabelRef(row))
 	for v := range nv {
