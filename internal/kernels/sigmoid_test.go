@@ -157,3 +157,12 @@ func TestHardSigmoid(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkHardSiLU(b *testing.B) {
+	z := sigmoidInputs(1 << 16)
+	y := make([]float32, len(z))
+	b.SetBytes(int64(4 * len(z)))
+	for b.Loop() {
+		HardSiLU(y, z)
+	}
+}
