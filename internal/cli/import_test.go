@@ -214,8 +214,9 @@ func TestImportErrors(t *testing.T) {
 }
 
 // TestImportTorchvision imports torchvision's resnet18, squeezenet1_1,
-// googlenet, mobilenet_v2, mobilenet_v3_small, efficientnet_b0 and
-// regnet_y_400mf as PyTorch exports them
+// googlenet, mobilenet_v2, mobilenet_v3_small, efficientnet_b0,
+// regnet_y_400mf, shufflenet_v2_x0_5, mnasnet0_5 and densenet121 as
+// PyTorch exports them
 // (scripts/onnx/torchvision_models.py)
 // and checks convnet predict's probabilities against PyTorch's: PyTorch's
 // own padding (the stem's 7x7 convolution and 3x3 max pool, strided
@@ -223,8 +224,9 @@ func TestImportErrors(t *testing.T) {
 // ZeroPadding2D layers before "valid" windows, convolutions of one group
 // per channel as DepthwiseConv2D layers, squeeze-and-excitation blocks as
 // GlobalAveragePooling2D (keepdims), 1x1 Conv2D and a broadcasting
-// Multiply, SiLU (x times Sigmoid(x)) and Hardswish as activations, and
-// convolutions of several groups as Conv2D's groups.
+// Multiply, SiLU (x times Sigmoid(x)) and Hardswish as activations,
+// convolutions of several groups as Conv2D's groups, and ShuffleNet's
+// channel split and shuffle as ChannelSlice and ChannelShuffle layers.
 func TestImportTorchvision(t *testing.T) {
 	skipRace(t)
 	py := python(t, "torch", "torchvision", "numpy")
@@ -247,7 +249,7 @@ func TestImportTorchvision(t *testing.T) {
 		}
 		images = append(images, img)
 	}
-	for _, name := range []string{"resnet18", "squeezenet1_1", "googlenet", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0", "regnet_y_400mf", "shufflenet_v2_x0_5"} {
+	for _, name := range []string{"resnet18", "squeezenet1_1", "googlenet", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0", "regnet_y_400mf", "shufflenet_v2_x0_5", "mnasnet0_5", "densenet121"} {
 		t.Run(name, func(t *testing.T) {
 			out := filepath.Join(dir, name+".safetensors")
 			if code, _, errs := runCLI("import", "--onnx", filepath.Join(dir, name+".onnx"), "--out", out, "--rescale", "1/255"); code != 0 {

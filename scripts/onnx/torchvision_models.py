@@ -1,4 +1,4 @@
-"""Exports eight of torchvision's networks as PyTorch writes them, for
+"""Exports ten of torchvision's networks as PyTorch writes them, for
 convnet's Go test: resnet18 (a 7x7 stem with padding 3 at stride 2, a max
 pool of 3 with padding 1, residual blocks whose strided convolutions pad 1
 on even sizes), squeezenet1_1 (Fire modules joined by Concat, max pools
@@ -12,8 +12,10 @@ map by a broadcasting Mul), efficientnet_b0 (SiLU as x times Sigmoid(x);
 squeeze-and-excitation blocks with a Sigmoid) and regnet_y_400mf (grouped
 convolutions of 8 to 24 groups; squeeze-and-excitation blocks) and
 shufflenet_v2_x0_5 (its channel split as Slices whose ends come from Shape
-arithmetic, its channel shuffle as Reshape, Transpose and Reshape), with 10
-classes,
+arithmetic, its channel shuffle as Reshape, Transpose and Reshape),
+mnasnet0_5 (inverted residual blocks, 3x3 and 5x5 depthwise convolutions)
+and densenet121 (dense blocks: each layer's input the Concat of all the
+maps before it), with 10 classes,
 random weights and batch normalization statistics averaged over a few
 batches of noise.
 The classifier's weights are scaled up so that each image has a clear top
@@ -47,7 +49,7 @@ def main(out):
     images.tofile(os.path.join(out, "images.u8"))
     x = torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255
     for name in ["resnet18", "squeezenet1_1", "googlenet", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0",
-                 "regnet_y_400mf", "shufflenet_v2_x0_5"]:
+                 "regnet_y_400mf", "shufflenet_v2_x0_5", "mnasnet0_5", "densenet121"]:
         options = {"aux_logits": False, "init_weights": True} if name == "googlenet" else {}
         net = getattr(torchvision.models, name)(num_classes=10, **options)
         for m in net.modules():
@@ -58,13 +60,16 @@ def main(out):
         with torch.no_grad():
             for _ in range(3):
                 net(torch.rand(8, 3, SIZE, SIZE))
-            if name in ("squeezenet1_1", "mobilenet_v2", "efficientnet_b0"):
+            if name in ("squeezenet1_1", "mobilenet_v2", "efficientnet_b0", "mnasnet0_5"):
                 last = net.classifier[1]
+            elif name == "densenet121":
+                last = net.classifier
             elif name == "mobilenet_v3_small":
                 last = net.classifier[3]
             else:
                 last = net.fc
-            last.weight.mul_(20)
+            # mnasnet's features are large already: its scores scaled down.
+            last.weight.mul_(0.1 if name == "mnasnet0_5" else 20)
         net.eval()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
