@@ -108,42 +108,30 @@ func (l *DepthwiseConv2D) flipKernel() {
 //
 //	dx[iy,ix,c] = Σ_{ky,kx} dz[iy+pt-ky, ix+pl-kx, c] · kernel[ky,kx,c] (cells of dz that exist)
 //
-// The cells whose windows of dz lie inside it go to kernels.DepthwiseCells.
+// Every cell goes to kernels.DepthwiseCells with the part of the flipped
+// kernel whose cells of dz exist: the cells whose windows' columns lie
+// inside dz in one call, the others one by one.
 func (l *DepthwiseConv2D) gatherRow(_, r int) {
 	g, c := &l.g, l.g.C
 	i, iy := r/g.H, r%g.H
 	dx := l.dx.Data[r*g.W*c : (r+1)*g.W*c]
 	dz := l.dzRun.Data[i*g.OH*g.OW*c : (i+1)*g.OH*g.OW*c]
-	w := l.kernel.Value.Data
+	row, krow := g.OW*c, g.KW*c
 	oy0 := iy + g.PadTop - g.KH + 1 // the output row of the flipped window's first row
-	lo, hi := 0, 0
-	if oy0 >= 0 && oy0+g.KH <= g.OH {
-		lo = max(0, g.KW-1-g.PadLeft)
-		hi = max(lo, min(g.W, g.OW-g.PadLeft))
-	}
+	fy0, fy1 := max(0, -oy0), min(g.KH, g.OH-oy0)
+	lo := max(0, g.KW-1-g.PadLeft)
+	hi := max(lo, min(g.W, g.OW-g.PadLeft))
 	for ix := range g.W {
-		if ix >= lo && ix < hi {
-			continue
+		ox0 := ix + g.PadLeft - g.KW + 1 // likewise, its first column
+		fx0, fx1 := max(0, -ox0), min(g.KW, g.OW-ox0)
+		switch {
+		case fy1 <= fy0 || fx1 <= fx0: // read by no output cell
+			clear(dx[ix*c : (ix+1)*c])
+		case ix == lo && hi > lo:
+			kernels.DepthwiseCells(dx[lo*c:hi*c], l.zeros, dz[(oy0+fy0)*row+ox0*c:], l.flip[fy0*krow:], hi-lo, c, c, fy1-fy0, g.KW, row, krow)
+		case ix < lo || ix >= hi:
+			kernels.DepthwiseCells(dx[ix*c:(ix+1)*c], l.zeros, dz[(oy0+fy0)*row+(ox0+fx0)*c:], l.flip[fy0*krow+fx0*c:], 1, c, 0, fy1-fy0, fx1-fx0, row, krow)
 		}
-		out := dx[ix*c : (ix+1)*c]
-		clear(out)
-		for ky := range g.KH {
-			oy := iy + g.PadTop - ky
-			if oy < 0 || oy >= g.OH {
-				continue
-			}
-			for kx := range g.KW {
-				ox := ix + g.PadLeft - kx
-				if ox < 0 || ox >= g.OW {
-					continue
-				}
-				mulAdd(out, dz[(oy*g.OW+ox)*c:][:c], w[(ky*g.KW+kx)*c:][:c])
-			}
-		}
-	}
-	if hi > lo {
-		ox0 := lo + g.PadLeft - g.KW + 1
-		kernels.DepthwiseCells(dx[lo*c:hi*c], l.zeros, dz[(oy0*g.OW+ox0)*c:], l.flip, hi-lo, c, c, g.KH, g.KW, g.OW*c, g.KW*c)
 	}
 }
 
