@@ -44,9 +44,8 @@ func (l *DepthwiseConv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 }
 
 // filterBlock adds the kernel and bias gradients of the output channels
-// [b·w, (b+1)·w), w = filterChannels(). With one kernel per channel, the
-// cells whose windows lie inside the image go to
-// kernels.DepthwiseFilterCells, row by row after the others.
+// [b·w, (b+1)·w), w = filterChannels(); with one kernel per channel,
+// through kernels.DepthwiseFilterCells (filterRow).
 func (l *DepthwiseConv2D) filterBlock(_, b int) {
 	g, c, m, f := &l.g, l.g.C, l.m, l.f
 	o0, o1 := b*l.filterChannels(), min((b+1)*l.filterChannels(), f)
@@ -55,34 +54,49 @@ func (l *DepthwiseConv2D) filterBlock(_, b int) {
 		x := l.x.Data[i*g.H*g.W*c : (i+1)*g.H*g.W*c]
 		dz := l.dzRun.Data[i*g.OH*g.OW*f : (i+1)*g.OH*g.OW*f]
 		for oy := range g.OH {
-			lo, hi := l.innerCells(oy)
+			if l.bias != nil {
+				for ox := range g.OW {
+					kernels.AddTo(l.bias.Grad.Data[o0:o1], dz[(oy*g.OW+ox)*f:][o0:o1])
+				}
+			}
+			if m == 1 {
+				l.filterRow(dw, x, dz, oy, o0, o1)
+				continue
+			}
 			for ox := range g.OW {
 				d := dz[(oy*g.OW+ox)*f:][o0:o1]
-				if l.bias != nil {
-					kernels.AddTo(l.bias.Grad.Data[o0:o1], d)
-				}
-				if ox >= lo && ox < hi {
-					continue
-				}
 				ky0, ky1, kx0, kx1, iy, ix := l.taps(oy, ox)
 				for ky := ky0; ky < ky1; ky++ {
 					for kx := kx0; kx < kx1; kx++ {
 						in := x[((iy+ky)*g.W+ix+kx)*c:][:c]
 						k := dw[(ky*g.KW+kx)*f:][o0:o1]
-						if m == 1 {
-							mulAdd(k, in[o0:o1], d)
-							continue
-						}
 						for o := range k {
 							k[o] += in[(o0+o)/m] * d[o]
 						}
 					}
 				}
 			}
-			if hi > lo {
-				_, _, _, _, iy, ix := l.taps(oy, lo)
-				kernels.DepthwiseFilterCells(dw[o0:], x[(iy*g.W+ix)*c+o0:], dz[(oy*g.OW+lo)*f+o0:], hi-lo, c, o1-o0, g.SW*c, g.KH, g.KW, g.W*c)
-			}
+		}
+	}
+}
+
+// filterRow adds the kernel gradient of output row oy of one image (x its
+// input, dz its output's gradient), for the channels [o0, o1) of a layer
+// with one kernel per channel, through kernels.DepthwiseFilterCells: the
+// cells whose windows' columns lie inside the image in one call, the others
+// one by one, each with the taps of its window inside the image.
+func (l *DepthwiseConv2D) filterRow(dw, x, dz []float32, oy, o0, o1 int) {
+	g, c := &l.g, l.g.C
+	row, krow := g.W*c, g.KW*c
+	lo, hi := l.inner[0], l.inner[1]
+	for ox := range g.OW {
+		ky0, ky1, kx0, kx1, iy, ix := l.taps(oy, ox)
+		switch {
+		case ky1 <= ky0 || kx1 <= kx0: // a window of padding alone
+		case ox == lo && hi > lo:
+			kernels.DepthwiseFilterCells(dw[ky0*krow+o0:], x[(iy+ky0)*row+ix*c+o0:], dz[(oy*g.OW+lo)*c+o0:], hi-lo, c, o1-o0, g.SW*c, ky1-ky0, g.KW, row, krow)
+		case ox < lo || ox >= hi:
+			kernels.DepthwiseFilterCells(dw[ky0*krow+kx0*c+o0:], x[(iy+ky0)*row+(ix+kx0)*c+o0:], dz[(oy*g.OW+ox)*c+o0:], 1, c, o1-o0, 0, ky1-ky0, kx1-kx0, row, krow)
 		}
 	}
 }

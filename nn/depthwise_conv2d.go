@@ -32,7 +32,7 @@ type DepthwiseConv2D struct {
 	buffers
 	g         kernels.ConvGeom
 	m, f      int       // depth multiplier and output channels C·M
-	inner     [2]int    // the output columns [lo, hi) whose windows lie inside the image
+	inner     [2]int    // the output columns [lo, hi) whose windows' columns lie inside the image
 	zeros     []float32 // C·M zeros: the bias of a layer without one
 	flip      []float32 // the kernel turned by 180°, for gatherRow
 	act       activation
@@ -133,17 +133,6 @@ func (l *DepthwiseConv2D) Forward(x *tensor.Tensor, training bool) *tensor.Tenso
 	return l.y
 }
 
-// innerCells returns the output columns [lo, hi) of row oy whose windows
-// lie inside the image, which the vector loops take, when there is one
-// kernel per channel; none otherwise.
-func (l *DepthwiseConv2D) innerCells(oy int) (lo, hi int) {
-	g := &l.g
-	if iy := oy*g.SH - g.PadTop; l.m == 1 && iy >= 0 && iy+g.KH <= g.H {
-		return l.inner[0], l.inner[1]
-	}
-	return 0, 0
-}
-
 // biasOrZeros returns the bias, or C·M zeros for a layer without one.
 func (l *DepthwiseConv2D) biasOrZeros() []float32 {
 	if l.bias != nil {
@@ -161,24 +150,18 @@ func (l *DepthwiseConv2D) forwardRow(_, r int) {
 	w, b := l.kernel.Value.Data, l.biasOrZeros()
 	if m == 1 {
 		l.rowCells(y, x, w, b, oy)
-	}
-	for ox := range g.OW {
-		if m == 1 {
-			break
-		}
-		out := y[ox*f : (ox+1)*f]
-		copy(out, b)
-		ky0, ky1, kx0, kx1, iy, ix := l.taps(oy, ox)
-		for ky := ky0; ky < ky1; ky++ {
-			for kx := kx0; kx < kx1; kx++ {
-				in := x[((iy+ky)*g.W+ix+kx)*c:][:c]
-				k := w[(ky*g.KW+kx)*f:][:f]
-				if m == 1 {
-					mulAdd(out, in, k)
-					continue
-				}
-				for ci, v := range in {
-					mulAddScalar(out[ci*m:(ci+1)*m], v, k[ci*m:(ci+1)*m])
+	} else {
+		for ox := range g.OW {
+			out := y[ox*f : (ox+1)*f]
+			copy(out, b)
+			ky0, ky1, kx0, kx1, iy, ix := l.taps(oy, ox)
+			for ky := ky0; ky < ky1; ky++ {
+				for kx := kx0; kx < kx1; kx++ {
+					in := x[((iy+ky)*g.W+ix+kx)*c:][:c]
+					k := w[(ky*g.KW+kx)*f:][:f]
+					for ci, v := range in {
+						mulAddScalar(out[ci*m:(ci+1)*m], v, k[ci*m:(ci+1)*m])
+					}
 				}
 			}
 		}

@@ -53,20 +53,22 @@ func DepthwiseCells(y, b, x, w []float32, cells, c, sx, kh, kw, ld, ldw int) {
 }
 
 // DepthwiseFilterCells adds to the kernel gradient dw of a depthwise
-// convolution the part of cells output cells whose windows lie inside the
-// image, for the first width of the c channels that dw, x and dz start at:
+// convolution the part of cells output cells, for the first width of the c
+// channels that dw, x and dz start at:
 //
 //	for ky < kh, kx < kw, j < width:
-//		dw[(ky*kw+kx)*c + j] += Σ_{n < cells} x[n*sx + ky*ld + kx*c + j] · dz[n*c + j]
+//		dw[ky*ldw + kx*c + j] += Σ_{n < cells} x[n*sx + ky*ld + kx*c + j] · dz[n*c + j]
 //
-// x starts at the first cell's window and dz at its gradient; sx, ld and c
-// are as for DepthwiseCells. Each weight's sum runs over the cells in
-// order, 16 channels at a time with AVX-512.
-func DepthwiseFilterCells(dw, x, dz []float32, cells, c, width, sx, kh, kw, ld int) {
+// x starts at the first cell's window and dz at its gradient; sx, ld, ldw
+// and c are as for DepthwiseCells (cells whose windows are cut by the
+// image's edges add to the taps inside: dw starts at the first, ldw is the
+// kernel's row). Each weight's sum runs over the cells in order, 16
+// channels at a time with AVX-512.
+func DepthwiseFilterCells(dw, x, dz []float32, cells, c, width, sx, kh, kw, ld, ldw int) {
 	if cells <= 0 || width <= 0 || kh <= 0 || kw <= 0 {
 		return
 	}
-	if width > c || len(dw) < (kh*kw-1)*c+width || len(dz) < (cells-1)*c+width || len(x) < (cells-1)*sx+(kh-1)*ld+(kw-1)*c+width {
+	if width > c || ldw < kw*c || len(dw) < (kh-1)*ldw+(kw-1)*c+width || len(dz) < (cells-1)*c+width || len(x) < (cells-1)*sx+(kh-1)*ld+(kw-1)*c+width {
 		panic(fmt.Sprintf("kernels: DepthwiseFilterCells: %d cells, %d of %d channels (window %dx%d, steps %d and %d) on slices of %d, %d and %d values",
 			cells, width, c, kh, kw, sx, ld, len(dw), len(x), len(dz)))
 	}
@@ -75,7 +77,7 @@ func DepthwiseFilterCells(dw, x, dz []float32, cells, c, width, sx, kh, kw, ld i
 		vec = width / 16 * 16
 		for j := 0; j < vec; j += 64 {
 			nv := min(4, (vec-j)/16)
-			depthwiseFilterAVX512[nv-1](&dw[j], &x[j], &dz[j], cells, c, sx, kh, kw, ld)
+			depthwiseFilterAVX512[nv-1](&dw[j], &x[j], &dz[j], cells, c, sx, kh, kw, ld, ldw)
 		}
 	}
 	if vec == width {
@@ -83,7 +85,7 @@ func DepthwiseFilterCells(dw, x, dz []float32, cells, c, width, sx, kh, kw, ld i
 	}
 	for ky := range kh {
 		for kx := range kw {
-			k := dw[(ky*kw+kx)*c+vec : (ky*kw+kx)*c+width]
+			k := dw[ky*ldw+kx*c+vec : ky*ldw+kx*c+width]
 			for n := range cells {
 				in := x[n*sx+ky*ld+kx*c+vec:][:len(k)]
 				d := dz[n*c+vec:][:len(k)]

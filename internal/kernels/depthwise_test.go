@@ -62,17 +62,20 @@ func TestDepthwiseCells(t *testing.T) {
 
 // TestDepthwiseFilterCells compares DepthwiseFilterCells with the sums
 // computed in float64, on parts of the channels (width of c, from an
-// offset) as the layer's channel blocks call it.
+// offset) as the layer's channel blocks call it, and on the part of a
+// larger kernel (rows of kwk > kw taps) that windows cut by the image's
+// edges read.
 func TestDepthwiseFilterCells(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, tc := range []struct{ cells, c, off, width, s, kh, kw, imgW int }{
-		{5, 16, 0, 16, 1, 3, 3, 9}, {4, 80, 16, 64, 2, 3, 3, 11}, {7, 96, 0, 96, 1, 3, 3, 9}, {3, 40, 32, 8, 1, 3, 2, 6},
-		{6, 64, 0, 48, 1, 5, 5, 12}, {2, 20, 0, 20, 2, 3, 3, 8}, {1, 1, 0, 1, 1, 1, 1, 1}, {3, 128, 64, 64, 1, 1, 3, 5},
+	for _, tc := range []struct{ cells, c, off, width, s, kh, kw, imgW, kwk int }{
+		{5, 16, 0, 16, 1, 3, 3, 9, 3}, {4, 80, 16, 64, 2, 3, 3, 11, 3}, {7, 96, 0, 96, 1, 3, 3, 9, 3}, {3, 40, 32, 8, 1, 3, 2, 6, 2},
+		{6, 64, 0, 48, 1, 5, 5, 12, 5}, {2, 20, 0, 20, 2, 3, 3, 8, 3}, {1, 1, 0, 1, 1, 1, 1, 1, 1}, {3, 128, 64, 64, 1, 1, 3, 5, 3},
+		{1, 96, 0, 96, 1, 2, 3, 7, 5}, {4, 80, 16, 64, 1, 2, 3, 9, 3}, {1, 40, 0, 40, 1, 3, 1, 4, 3},
 	} {
-		ld, sx := tc.imgW*tc.c, tc.s*tc.c
+		ld, sx, ldw := tc.imgW*tc.c, tc.s*tc.c, tc.kwk*tc.c
 		x := make([]float32, tc.off+(tc.kh-1)*ld+(tc.cells-1)*sx+(tc.kw-1)*tc.c+tc.width)
 		dz := make([]float32, tc.off+(tc.cells-1)*tc.c+tc.width)
-		dw := make([]float32, tc.off+(tc.kh*tc.kw-1)*tc.c+tc.width)
+		dw := make([]float32, tc.off+(tc.kh-1)*ldw+(tc.kw-1)*tc.c+tc.width)
 		for _, s := range [][]float32{x, dz, dw} {
 			for i := range s {
 				s[i] = float32(rng.NormFloat64())
@@ -86,11 +89,11 @@ func TestDepthwiseFilterCells(t *testing.T) {
 			ky, kx := tap/tc.kw, tap%tc.kw
 			for j := range tc.width {
 				for n := range tc.cells {
-					want[tc.off+tap*tc.c+j] += float64(x[tc.off+n*sx+ky*ld+kx*tc.c+j]) * float64(dz[tc.off+n*tc.c+j])
+					want[tc.off+ky*ldw+kx*tc.c+j] += float64(x[tc.off+n*sx+ky*ld+kx*tc.c+j]) * float64(dz[tc.off+n*tc.c+j])
 				}
 			}
 		}
-		DepthwiseFilterCells(dw[tc.off:], x[tc.off:], dz[tc.off:], tc.cells, tc.c, tc.width, sx, tc.kh, tc.kw, ld)
+		DepthwiseFilterCells(dw[tc.off:], x[tc.off:], dz[tc.off:], tc.cells, tc.c, tc.width, sx, tc.kh, tc.kw, ld, ldw)
 		for i, v := range dw {
 			if math.Abs(float64(v)-want[i]) > 1e-5*max(1, math.Abs(want[i])) {
 				t.Fatalf("%+v: dw[%d] = %v, want %v", tc, i, v, want[i])

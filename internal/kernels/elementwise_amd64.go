@@ -159,18 +159,18 @@ func clampAVX512(y, z *float32, n int, hi float32)
 // DepthwiseFilterCells on 16·nv channels (nv = 1..4).
 //
 //go:noescape
-func depthwiseFilter1AVX512(dw, x, dz *float32, cells, c, sx, kh, kw, ld int)
+func depthwiseFilter1AVX512(dw, x, dz *float32, cells, c, sx, kh, kw, ld, ldw int)
 
 //go:noescape
-func depthwiseFilter2AVX512(dw, x, dz *float32, cells, c, sx, kh, kw, ld int)
+func depthwiseFilter2AVX512(dw, x, dz *float32, cells, c, sx, kh, kw, ld, ldw int)
 
 //go:noescape
-func depthwiseFilter3AVX512(dw, x, dz *float32, cells, c, sx, kh, kw, ld int)
+func depthwiseFilter3AVX512(dw, x, dz *float32, cells, c, sx, kh, kw, ld, ldw int)
 
 //go:noescape
-func depthwiseFilter4AVX512(dw, x, dz *float32, cells, c, sx, kh, kw, ld int)
+func depthwiseFilter4AVX512(dw, x, dz *float32, cells, c, sx, kh, kw, ld, ldw int)
 
-var depthwiseFilterAVX512 = [...]func(dw, x, dz *float32, cells, c, sx, kh, kw, ld int){
+var depthwiseFilterAVX512 = [...]func(dw, x, dz *float32, cells, c, sx, kh, kw, ld, ldw int){
 	depthwiseFilter1AVX512, depthwiseFilter2AVX512, depthwiseFilter3AVX512, depthwiseFilter4AVX512,
 }
 

@@ -2060,9 +2060,9 @@ depthwise4AVX512_done:
 	VZEROUPPER
 	RET
 
-// func depthwiseFilter1AVX512(dw *float32, x *float32, dz *float32, cells int, c int, sx int, kh int, kw int, ld int)
+// func depthwiseFilter1AVX512(dw *float32, x *float32, dz *float32, cells int, c int, sx int, kh int, kw int, ld int, ldw int)
 // Requires: AVX, AVX512F
-TEXT ·depthwiseFilter1AVX512(SB), NOSPLIT, $0-72
+TEXT ·depthwiseFilter1AVX512(SB), NOSPLIT, $0-80
 	MOVQ dw+0(FP), AX
 	MOVQ x+8(FP), CX
 	MOVQ dz+16(FP), DX
@@ -2077,42 +2077,50 @@ TEXT ·depthwiseFilter1AVX512(SB), NOSPLIT, $0-72
 	MOVQ  kw+56(FP), R8
 	IMULQ BX, R8
 	SUBQ  R8, DI
-	MOVQ  kh+48(FP), R11
+
+	// lw: the step from the end of a kernel row's taps to the next row's, in bytes.
+	MOVQ  ldw+72(FP), R8
+	SHLQ  $0x02, R8
+	MOVQ  kw+56(FP), R9
+	IMULQ BX, R9
+	SUBQ  R9, R8
+	MOVQ  kh+48(FP), R12
 
 depthwiseFilter1AVX512_row:
-	MOVQ kw+56(FP), R12
+	MOVQ kw+56(FP), R13
 
 depthwiseFilter1AVX512_tap:
 	VMOVUPS (AX), Z0
-	MOVQ    CX, R8
-	MOVQ    DX, R9
-	MOVQ    cells+24(FP), R10
-	TESTQ   R10, R10
+	MOVQ    CX, R9
+	MOVQ    DX, R10
+	MOVQ    cells+24(FP), R11
+	TESTQ   R11, R11
 	JZ      depthwiseFilter1AVX512_next
 
 depthwiseFilter1AVX512_cell:
-	VMOVUPS     (R8), Z1
-	VFMADD231PS (R9), Z1, Z0
-	ADDQ        SI, R8
-	ADDQ        BX, R9
-	DECQ        R10
+	VMOVUPS     (R9), Z1
+	VFMADD231PS (R10), Z1, Z0
+	ADDQ        SI, R9
+	ADDQ        BX, R10
+	DECQ        R11
 	JNZ         depthwiseFilter1AVX512_cell
 
 depthwiseFilter1AVX512_next:
 	VMOVUPS Z0, (AX)
 	ADDQ    BX, AX
 	ADDQ    BX, CX
-	DECQ    R12
+	DECQ    R13
 	JNZ     depthwiseFilter1AVX512_tap
 	ADDQ    DI, CX
-	DECQ    R11
+	ADDQ    R8, AX
+	DECQ    R12
 	JNZ     depthwiseFilter1AVX512_row
 	VZEROUPPER
 	RET
 
-// func depthwiseFilter2AVX512(dw *float32, x *float32, dz *float32, cells int, c int, sx int, kh int, kw int, ld int)
+// func depthwiseFilter2AVX512(dw *float32, x *float32, dz *float32, cells int, c int, sx int, kh int, kw int, ld int, ldw int)
 // Requires: AVX, AVX512F
-TEXT ·depthwiseFilter2AVX512(SB), NOSPLIT, $0-72
+TEXT ·depthwiseFilter2AVX512(SB), NOSPLIT, $0-80
 	MOVQ dw+0(FP), AX
 	MOVQ x+8(FP), CX
 	MOVQ dz+16(FP), DX
@@ -2127,28 +2135,35 @@ TEXT ·depthwiseFilter2AVX512(SB), NOSPLIT, $0-72
 	MOVQ  kw+56(FP), R8
 	IMULQ BX, R8
 	SUBQ  R8, DI
-	MOVQ  kh+48(FP), R11
+
+	// lw: the step from the end of a kernel row's taps to the next row's, in bytes.
+	MOVQ  ldw+72(FP), R8
+	SHLQ  $0x02, R8
+	MOVQ  kw+56(FP), R9
+	IMULQ BX, R9
+	SUBQ  R9, R8
+	MOVQ  kh+48(FP), R12
 
 depthwiseFilter2AVX512_row:
-	MOVQ kw+56(FP), R12
+	MOVQ kw+56(FP), R13
 
 depthwiseFilter2AVX512_tap:
 	VMOVUPS (AX), Z0
 	VMOVUPS 64(AX), Z1
-	MOVQ    CX, R8
-	MOVQ    DX, R9
-	MOVQ    cells+24(FP), R10
-	TESTQ   R10, R10
+	MOVQ    CX, R9
+	MOVQ    DX, R10
+	MOVQ    cells+24(FP), R11
+	TESTQ   R11, R11
 	JZ      depthwiseFilter2AVX512_next
 
 depthwiseFilter2AVX512_cell:
-	VMOVUPS     (R8), Z2
-	VFMADD231PS (R9), Z2, Z0
-	VMOVUPS     64(R8), Z2
-	VFMADD231PS 64(R9), Z2, Z1
-	ADDQ        SI, R8
-	ADDQ        BX, R9
-	DECQ        R10
+	VMOVUPS     (R9), Z2
+	VFMADD231PS (R10), Z2, Z0
+	VMOVUPS     64(R9), Z2
+	VFMADD231PS 64(R10), Z2, Z1
+	ADDQ        SI, R9
+	ADDQ        BX, R10
+	DECQ        R11
 	JNZ         depthwiseFilter2AVX512_cell
 
 depthwiseFilter2AVX512_next:
@@ -2156,17 +2171,18 @@ depthwiseFilter2AVX512_next:
 	VMOVUPS Z1, 64(AX)
 	ADDQ    BX, AX
 	ADDQ    BX, CX
-	DECQ    R12
+	DECQ    R13
 	JNZ     depthwiseFilter2AVX512_tap
 	ADDQ    DI, CX
-	DECQ    R11
+	ADDQ    R8, AX
+	DECQ    R12
 	JNZ     depthwiseFilter2AVX512_row
 	VZEROUPPER
 	RET
 
-// func depthwiseFilter3AVX512(dw *float32, x *float32, dz *float32, cells int, c int, sx int, kh int, kw int, ld int)
+// func depthwiseFilter3AVX512(dw *float32, x *float32, dz *float32, cells int, c int, sx int, kh int, kw int, ld int, ldw int)
 // Requires: AVX, AVX512F
-TEXT ·depthwiseFilter3AVX512(SB), NOSPLIT, $0-72
+TEXT ·depthwiseFilter3AVX512(SB), NOSPLIT, $0-80
 	MOVQ dw+0(FP), AX
 	MOVQ x+8(FP), CX
 	MOVQ dz+16(FP), DX
@@ -2181,31 +2197,38 @@ TEXT ·depthwiseFilter3AVX512(SB), NOSPLIT, $0-72
 	MOVQ  kw+56(FP), R8
 	IMULQ BX, R8
 	SUBQ  R8, DI
-	MOVQ  kh+48(FP), R11
+
+	// lw: the step from the end of a kernel row's taps to the next row's, in bytes.
+	MOVQ  ldw+72(FP), R8
+	SHLQ  $0x02, R8
+	MOVQ  kw+56(FP), R9
+	IMULQ BX, R9
+	SUBQ  R9, R8
+	MOVQ  kh+48(FP), R12
 
 depthwiseFilter3AVX512_row:
-	MOVQ kw+56(FP), R12
+	MOVQ kw+56(FP), R13
 
 depthwiseFilter3AVX512_tap:
 	VMOVUPS (AX), Z0
 	VMOVUPS 64(AX), Z1
 	VMOVUPS 128(AX), Z2
-	MOVQ    CX, R8
-	MOVQ    DX, R9
-	MOVQ    cells+24(FP), R10
-	TESTQ   R10, R10
+	MOVQ    CX, R9
+	MOVQ    DX, R10
+	MOVQ    cells+24(FP), R11
+	TESTQ   R11, R11
 	JZ      depthwiseFilter3AVX512_next
 
 depthwiseFilter3AVX512_cell:
-	VMOVUPS     (R8), Z3
-	VFMADD231PS (R9), Z3, Z0
-	VMOVUPS     64(R8), Z3
-	VFMADD231PS 64(R9), Z3, Z1
-	VMOVUPS     128(R8), Z3
-	VFMADD231PS 128(R9), Z3, Z2
-	ADDQ        SI, R8
-	ADDQ        BX, R9
-	DECQ        R10
+	VMOVUPS     (R9), Z3
+	VFMADD231PS (R10), Z3, Z0
+	VMOVUPS     64(R9), Z3
+	VFMADD231PS 64(R10), Z3, Z1
+	VMOVUPS     128(R9), Z3
+	VFMADD231PS 128(R10), Z3, Z2
+	ADDQ        SI, R9
+	ADDQ        BX, R10
+	DECQ        R11
 	JNZ         depthwiseFilter3AVX512_cell
 
 depthwiseFilter3AVX512_next:
@@ -2214,17 +2237,18 @@ depthwiseFilter3AVX512_next:
 	VMOVUPS Z2, 128(AX)
 	ADDQ    BX, AX
 	ADDQ    BX, CX
-	DECQ    R12
+	DECQ    R13
 	JNZ     depthwiseFilter3AVX512_tap
 	ADDQ    DI, CX
-	DECQ    R11
+	ADDQ    R8, AX
+	DECQ    R12
 	JNZ     depthwiseFilter3AVX512_row
 	VZEROUPPER
 	RET
 
-// func depthwiseFilter4AVX512(dw *float32, x *float32, dz *float32, cells int, c int, sx int, kh int, kw int, ld int)
+// func depthwiseFilter4AVX512(dw *float32, x *float32, dz *float32, cells int, c int, sx int, kh int, kw int, ld int, ldw int)
 // Requires: AVX, AVX512F
-TEXT ·depthwiseFilter4AVX512(SB), NOSPLIT, $0-72
+TEXT ·depthwiseFilter4AVX512(SB), NOSPLIT, $0-80
 	MOVQ dw+0(FP), AX
 	MOVQ x+8(FP), CX
 	MOVQ dz+16(FP), DX
@@ -2239,34 +2263,41 @@ TEXT ·depthwiseFilter4AVX512(SB), NOSPLIT, $0-72
 	MOVQ  kw+56(FP), R8
 	IMULQ BX, R8
 	SUBQ  R8, DI
-	MOVQ  kh+48(FP), R11
+
+	// lw: the step from the end of a kernel row's taps to the next row's, in bytes.
+	MOVQ  ldw+72(FP), R8
+	SHLQ  $0x02, R8
+	MOVQ  kw+56(FP), R9
+	IMULQ BX, R9
+	SUBQ  R9, R8
+	MOVQ  kh+48(FP), R12
 
 depthwiseFilter4AVX512_row:
-	MOVQ kw+56(FP), R12
+	MOVQ kw+56(FP), R13
 
 depthwiseFilter4AVX512_tap:
 	VMOVUPS (AX), Z0
 	VMOVUPS 64(AX), Z1
 	VMOVUPS 128(AX), Z2
 	VMOVUPS 192(AX), Z3
-	MOVQ    CX, R8
-	MOVQ    DX, R9
-	MOVQ    cells+24(FP), R10
-	TESTQ   R10, R10
+	MOVQ    CX, R9
+	MOVQ    DX, R10
+	MOVQ    cells+24(FP), R11
+	TESTQ   R11, R11
 	JZ      depthwiseFilter4AVX512_next
 
 depthwiseFilter4AVX512_cell:
-	VMOVUPS     (R8), Z4
-	VFMADD231PS (R9), Z4, Z0
-	VMOVUPS     64(R8), Z4
-	VFMADD231PS 64(R9), Z4, Z1
-	VMOVUPS     128(R8), Z4
-	VFMADD231PS 128(R9), Z4, Z2
-	VMOVUPS     192(R8), Z4
-	VFMADD231PS 192(R9), Z4, Z3
-	ADDQ        SI, R8
-	ADDQ        BX, R9
-	DECQ        R10
+	VMOVUPS     (R9), Z4
+	VFMADD231PS (R10), Z4, Z0
+	VMOVUPS     64(R9), Z4
+	VFMADD231PS 64(R10), Z4, Z1
+	VMOVUPS     128(R9), Z4
+	VFMADD231PS 128(R10), Z4, Z2
+	VMOVUPS     192(R9), Z4
+	VFMADD231PS 192(R10), Z4, Z3
+	ADDQ        SI, R9
+	ADDQ        BX, R10
+	DECQ        R11
 	JNZ         depthwiseFilter4AVX512_cell
 
 depthwiseFilter4AVX512_next:
@@ -2276,10 +2307,11 @@ depthwiseFilter4AVX512_next:
 	VMOVUPS Z3, 192(AX)
 	ADDQ    BX, AX
 	ADDQ    BX, CX
-	DECQ    R12
+	DECQ    R13
 	JNZ     depthwiseFilter4AVX512_tap
 	ADDQ    DI, CX
-	DECQ    R11
+	ADDQ    R8, AX
+	DECQ    R12
 	JNZ     depthwiseFilter4AVX512_row
 	VZEROUPPER
 	RET

@@ -32,7 +32,7 @@ var depthwiseAVX512 [4]func(y, b, x, w *float32, cells, c, sx, kh, kw, ld, ldw i
 func clampAVX512(y, z *float32, n int, hi float32) { panic("kernels: no AVX-512") }
 
 // depthwiseFilterAVX512 is never called without AVX-512.
-var depthwiseFilterAVX512 [4]func(dw, x, dz *float32, cells, c, sx, kh, kw, ld int)
+var depthwiseFilterAVX512 [4]func(dw, x, dz *float32, cells, c, sx, kh, kw, ld, ldw int)
 
 func sigmoidAVX512(y, z *float32, n int)       { panic("kernels: no AVX-512") }
 func siluAVX512(y, z *float32, n int)          { panic("kernels: no AVX-512") }

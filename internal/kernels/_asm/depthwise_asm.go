@@ -28,13 +28,7 @@ func depthwise(name string, nv int) {
 	w := Load(Param("w"), GP64())
 	cells := Load(Param("cells"), GP64())
 	c, sx, ld := windowSteps()
-	Comment("lw: the step from the end of a kernel row's taps to the next row's, in bytes.")
-	lw := Load(Param("ldw"), GP64())
-	SHLQ(U8(2), lw)
-	kwc := GP64()
-	Load(Param("kw"), kwc)
-	IMULQ(c, kwc)
-	SUBQ(kwc, lw)
+	lw := kernelStep(c)
 	acc, t := vectors(nv), vectors(nv)
 	xr, wp, ry, rx := GP64(), GP64(), GP64(), GP64()
 	cell, row, tap, done := name+"_cell", name+"_row", name+"_tap", name+"_done"
@@ -92,6 +86,19 @@ func windowSteps() (c, sx, ld Register) {
 	return c, sx, ld
 }
 
+// kernelStep loads ldw and returns the step from the end of a kernel row's
+// kw taps of c bytes to the next row's, in bytes.
+func kernelStep(c Register) Register {
+	Comment("lw: the step from the end of a kernel row's taps to the next row's, in bytes.")
+	lw := Load(Param("ldw"), GP64())
+	SHLQ(U8(2), lw)
+	kwc := GP64()
+	Load(Param("kw"), kwc)
+	IMULQ(c, kwc)
+	SUBQ(kwc, lw)
+	return lw
+}
+
 // vectors allocates n vector registers.
 func vectors(n int) []VecVirtual {
 	v := make([]VecVirtual, n)
@@ -115,16 +122,19 @@ func depthwiseKernels() {
 // 16 channels:
 //
 //	for ky < kh, kx < kw, j < 16·nv:
-//		dw[(ky*kw+kx)*c + j] += Σ_{n < cells} x[n*sx + ky*ld + kx*c + j] · dz[n*c + j]
+//		dw[ky*ldw + kx*c + j] += Σ_{n < cells} x[n*sx + ky*ld + kx*c + j] · dz[n*c + j]
 //
-// Strides c, sx and ld count floats; each weight's sum is kept in a
-// register over the cells, which it takes in order.
+// Strides c, sx, ld and ldw count floats; each weight's sum is kept in a
+// register over the cells, which it takes in order. Windows cut by the
+// image's edges add to the part of a larger kernel inside: dw starts at
+// its first tap and ldw is that kernel's row.
 func depthwiseFilter(name string, nv int) {
-	TEXT(name, NOSPLIT, "func(dw, x, dz *float32, cells, c, sx, kh, kw, ld int)")
+	TEXT(name, NOSPLIT, "func(dw, x, dz *float32, cells, c, sx, kh, kw, ld, ldw int)")
 	dw := Load(Param("dw"), GP64())
 	x := Load(Param("x"), GP64())
 	dz := Load(Param("dz"), GP64())
 	c, sx, ld := windowSteps()
+	lw := kernelStep(c)
 	acc, t := vectors(nv), vectors(nv)
 	xt, xp, dp, n, ry, rx := GP64(), GP64(), GP64(), GP64(), GP64(), GP64()
 	row, tap, cell, next, done := name+"_row", name+"_tap", name+"_cell", name+"_next", name+"_done"
@@ -159,6 +169,7 @@ func depthwiseFilter(name string, nv int) {
 	DECQ(rx)
 	JNZ(LabelRef(tap))
 	ADDQ(ld, xt)
+	ADDQ(lw, dw)
 	DECQ(ry)
 	JNZ(LabelRef(row))
 	Label(done)
