@@ -26,7 +26,8 @@ build "$old" old
 build "$new" new
 for ((i = 0; i < rounds; i++)); do
 	for v in old new; do
-		"$out/$v.test" -test.run '^$' -test.bench "$bench" -test.count 1 -test.cpu "$cpu" | grep '^Benchmark' >>"$out/$v.txt"
+		# From the package's folder, as go test runs them: benchmarks read testdata.
+		(cd "$pkg" && "$out/$v.test" -test.run '^$' -test.bench "$bench" -test.count 1 -test.cpu "$cpu") | grep '^Benchmark' >>"$out/$v.txt"
 	done
 done
 go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da "$out/old.txt" "$out/new.txt"
