@@ -351,9 +351,7 @@ func TestExportPyTorchNumerics(t *testing.T) {
 				t.Errorf("logits: max |PyTorch - convnet| = %.3g, want <= 1e-5 x max(1, largest logit %.3g)", diff, scale)
 			}
 			var want [][]float32
-			for _, p := range probabilities(t, m, tc.images) {
-				want = append(want, p)
-			}
+			want = append(want, probabilities(t, m, tc.images)...)
 			compareProbabilities(t, "probabilities, PyTorch vs convnet", readFloats(t, filepath.Join(out, "probs.f32")), want, 1e-5)
 			if tc.flags == nil {
 				return
