@@ -334,42 +334,34 @@ func foldArithmetic(b *onnxBuilder, n *onnxpb.NodeProto, in []*onnxConst) (*onnx
 	if err := b.allot(n, size); err != nil {
 		return nil, err
 	}
-	at := func(c *onnxConst, k int) int { return min(k, c.size()-1) }
 	out := &onnxConst{dims: slices.Clone(dims)}
 	op := n.GetOpType()
-	if x.isInt() {
-		out.i = make([]int64, size)
-		for k := range out.i {
-			p, q := x.i[at(x, k)], y.i[at(y, k)]
-			switch op {
-			case "Add":
-				out.i[k] = p + q
-			case "Sub":
-				out.i[k] = p - q
-			case "Mul":
-				out.i[k] = p * q
-			default:
-				if q == 0 {
-					return nil, nodeErr(n, "divides %d by zero", p)
-				}
-				out.i[k] = p / q
-			}
-		}
+	if !x.isInt() {
+		out.f = arithmetic(op, make([]float32, size), x.f, y.f)
 		return out, nil
 	}
-	out.f = make([]float32, size)
-	for k := range out.f {
-		p, q := x.f[at(x, k)], y.f[at(y, k)]
+	if k := slices.Index(y.i, 0); op == "Div" && k >= 0 {
+		return nil, nodeErr(n, "divides %d by zero", x.i[min(k, len(x.i)-1)])
+	}
+	out.i = arithmetic(op, make([]int64, size), x.i, y.i)
+	return out, nil
+}
+
+// arithmetic sets dst[k] to x[k] op y[k], a list of one value standing for
+// all of them; INT64 division rounds toward zero.
+func arithmetic[T int64 | float32](op string, dst, x, y []T) []T {
+	for k := range dst {
+		p, q := x[min(k, len(x)-1)], y[min(k, len(y)-1)]
 		switch op {
 		case "Add":
-			out.f[k] = p + q
+			dst[k] = p + q
 		case "Sub":
-			out.f[k] = p - q
+			dst[k] = p - q
 		case "Mul":
-			out.f[k] = p * q
+			dst[k] = p * q
 		default:
-			out.f[k] = p / q
+			dst[k] = p / q
 		}
 	}
-	return out, nil
+	return dst
 }

@@ -251,33 +251,31 @@ func (b *onnxBuilder) addBias(n *onnxpb.NodeProto, x *onnxValue, c *onnxConst) e
 	return b.output(n, &onnxValue{node: x.node, shape: x.shape, fold: x.fold})
 }
 
-// importFlatten turns Flatten (axis 1) and Reshape to [N, features] into
-// convnet's Flatten. ONNX flattens an NCHW image channel-first, convnet
-// channel-last: the vector remembers the order so that the next Dense or
-// BatchNormalization reorders its weights.
+// importFlatten turns Flatten (axis 1) into convnet's Flatten.
 func importFlatten(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	x, err := b.computed(n)
 	if err != nil {
 		return err
 	}
-	size := 1
-	for _, d := range x.shape {
-		size *= d
-	}
-	if n.GetOpType() == "Flatten" {
-		a, err := attrs(n, "axis")
-		if err != nil {
-			return err
-		}
-		if axis := a.int("axis", 1); axis != 1 && axis != -len(x.shape) || a.err != nil {
-			if a.err != nil {
-				return a.err
-			}
-			return nodeErr(n, "attribute axis = %d: only 1 (keep the batch axis) is supported", axis)
-		}
-	} else if err := b.reshapeTarget(n, size); err != nil {
+	a, err := attrs(n, "axis")
+	if err != nil {
 		return err
 	}
+	if axis := a.int("axis", 1); axis != 1 && axis != -len(x.shape) || a.err != nil {
+		if a.err != nil {
+			return a.err
+		}
+		return nodeErr(n, "attribute axis = %d: only 1 (keep the batch axis) is supported", axis)
+	}
+	return b.flatten(n, x)
+}
+
+// flatten returns x flattened by node n (Flatten, or Reshape to [N,
+// features]). ONNX flattens an NCHW image channel-first, convnet
+// channel-last: the vector remembers the order so that the next Dense or
+// BatchNormalization reorders its weights.
+func (b *onnxBuilder) flatten(n *onnxpb.NodeProto, x *onnxValue) error {
+	size := boundedSize(x.shape)
 	if x.vector() {
 		v := b.same(n, x)
 		v.shape, v.flat = []int{size}, false
@@ -286,6 +284,7 @@ func importFlatten(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	v := &onnxValue{shape: []int{size}}
 	if !x.nhwc && x.shape[0] > 1 && x.shape[1]*x.shape[2] > 1 {
 		c, h, w := x.shape[0], x.shape[1], x.shape[2]
+		var err error
 		if v.order, err = b.newOrder(n, size); err != nil {
 			return err
 		}
@@ -299,19 +298,6 @@ func importFlatten(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	}
 	v.node = b.add(n, &nn.Flatten{}, x)
 	return b.output(n, v)
-}
-
-// reshapeTarget checks that a Reshape keeps the batch axis and flattens the
-// rest: its shape is [0 or -1 or N, size], or [0, -1].
-func (b *onnxBuilder) reshapeTarget(n *onnxpb.NodeProto, size int) error {
-	t, err := b.reshapeShape(n)
-	if err != nil {
-		return err
-	}
-	if len(t) != 2 || t[1] != int64(size) && (t[1] != -1 || t[0] != 0) {
-		return nodeErr(n, "shape %v: only a reshape to [N, %d] is supported", t, size)
-	}
-	return nil
 }
 
 // importTranspose accepts the NCHW to NHWC transpose before a flatten,

@@ -45,7 +45,11 @@ func importReshape(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	s := x.shape
 	split := x.grouping == 0 && !x.nhwc && x.order == nil && len(t) == len(s)+2
 	if !split && x.grouping == 0 {
-		return importFlatten(b, n)
+		// To [N features]: [0 or -1 or N, size], or [0, -1].
+		if size := boundedSize(s); len(t) != 2 || t[1] != int64(size) && (t[1] != -1 || t[0] != 0) {
+			return nodeErr(n, "shape %v: only a reshape to [N, %d] is supported", t, size)
+		}
+		return b.flatten(n, x)
 	}
 	dims, err := reshapeDims(n, t, s)
 	if err != nil {

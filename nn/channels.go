@@ -2,9 +2,76 @@ package nn
 
 import (
 	"math/rand/v2"
+	"slices"
 
 	"github.com/convnet-go/convnet/tensor"
 )
+
+// channelPass is what ChannelShuffle and ChannelSlice share: their
+// input shape, buffers and passes over positions (rows of the last axis),
+// cut into pieces on the cores.
+type channelPass struct {
+	buffers
+	in, out []int
+	x, dy   *tensor.Tensor // the input of the running Forward or Backward
+	y, dx   *tensor.Tensor
+	dims    []int // scratch for shapes
+	split   split
+}
+
+// The phases of a pass, cut into positions.
+const (
+	channelsForward = iota
+	channelsBackward
+)
+
+// build checks the input shape [..., C] and keeps it with the output's.
+func (p *channelPass) build(l Layer, in, out []int) error {
+	if len(in) == 0 || !positive(in) {
+		return errorf(l, "input shape %v: want at least one positive axis, channels last", in)
+	}
+	p.in, p.out = slices.Clone(in), slices.Clone(out)
+	p.y, p.dx = nil, nil
+	return nil
+}
+
+func (p *channelPass) OutputShape() []int { return slices.Clone(p.out) }
+func (p *channelPass) Params() []*Param   { return nil }
+
+// Cost is zero: the layer has no weights.
+func (p *channelPass) Cost(in []int) Cost { return Cost{} }
+
+// forward runs body's forward phase from x into y, of the output's shape.
+func (p *channelPass) forward(l Layer, body splitBody, x *tensor.Tensor) *tensor.Tensor {
+	checkInput(l, "Forward", x, p.in)
+	p.dims = batchShape(p.dims, x.Shape[0], p.out)
+	p.y = resize(p.y, p.dims...)
+	p.run(body, channelsForward, x)
+	return p.y
+}
+
+// backward runs body's backward phase from dy into dx, of the input's
+// shape.
+func (p *channelPass) backward(l Layer, body splitBody, dy *tensor.Tensor) *tensor.Tensor {
+	checkGrad(l, dy, p.y)
+	p.dims = batchShape(p.dims, dy.Shape[0], p.in)
+	p.dx = p.grad(p.dx, p.dims...)
+	p.run(body, channelsBackward, dy)
+	return p.dx
+}
+
+// run holds t as the pass's input (x or dy) while body's phase runs over
+// its positions.
+func (p *channelPass) run(body splitBody, phase int, t *tensor.Tensor) {
+	if phase == channelsForward {
+		p.x = t
+	} else {
+		p.dy = t
+	}
+	c := p.in[len(p.in)-1]
+	p.split.rows(body, phase, p.dims[0]*tensor.Size(p.in)/c, c)
+	p.x, p.dy = nil, nil
+}
 
 // ChannelShuffle interleaves the channel groups of each position, as
 // ShuffleNet does between its blocks (PyTorch nn.ChannelShuffle, on the
@@ -14,42 +81,21 @@ import (
 // weights.
 type ChannelShuffle struct {
 	named
-	buffers
+	channelPass
 	Groups int
-	in     []int
-	x, dy  *tensor.Tensor // the inputs of the running Forward or Backward
-	y, dx  *tensor.Tensor
-	dims   []int // the shape of dx
-	split  split
 }
 
 func (l *ChannelShuffle) Type() string { return "ChannelShuffle" }
 
 func (l *ChannelShuffle) Build(in []int, rng *rand.Rand) ([]int, error) {
-	if len(in) == 0 || !positive(in) {
-		return nil, errorf(l, "input shape %v: want at least one positive axis, channels last", in)
+	if err := l.build(l, in, in); err != nil {
+		return nil, err
 	}
-	c := in[len(in)-1]
-	if l.Groups < 1 || c%l.Groups != 0 {
+	if c := in[len(in)-1]; l.Groups < 1 || c%l.Groups != 0 {
 		return nil, errorf(l, "groups = %d: want a positive divisor of the %d channels", l.Groups, c)
 	}
-	l.in = append([]int(nil), in...)
-	l.y, l.dx = nil, nil
-	return append([]int(nil), in...), nil
+	return slices.Clone(in), nil
 }
-
-func (l *ChannelShuffle) OutputShape() []int { return append([]int(nil), l.in...) }
-func (l *ChannelShuffle) Params() []*Param   { return nil }
-
-// Cost is zero: the shuffle has no weights.
-func (l *ChannelShuffle) Cost(in []int) Cost { return Cost{} }
-
-// The phases of a channel layer's pass, cut into positions (rows of the
-// last axis).
-const (
-	channelsForward = iota
-	channelsBackward
-)
 
 // do shuffles the positions lo to hi-1 of x into y, or of dy back into dx.
 func (l *ChannelShuffle) do(phase, lo, hi int) {
@@ -75,25 +121,10 @@ func (l *ChannelShuffle) do(phase, lo, hi int) {
 }
 
 func (l *ChannelShuffle) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
-	checkInput(l, "Forward", x, l.in)
-	l.y = resize(l.y, x.Shape...)
-	c := l.in[len(l.in)-1]
-	l.x = x
-	l.split.rows(l, channelsForward, len(x.Data)/c, c)
-	l.x = nil
-	return l.y
+	return l.forward(l, l, x)
 }
 
-func (l *ChannelShuffle) Backward(dy *tensor.Tensor) *tensor.Tensor {
-	checkGrad(l, dy, l.y)
-	l.dims = batchShape(l.dims, dy.Shape[0], l.in)
-	l.dx = l.grad(l.dx, l.dims...)
-	c := l.in[len(l.in)-1]
-	l.dy = dy
-	l.split.rows(l, channelsBackward, len(dy.Data)/c, c)
-	l.dy = nil
-	return l.dx
-}
+func (l *ChannelShuffle) Backward(dy *tensor.Tensor) *tensor.Tensor { return l.backward(l, l, dy) }
 
 func (l *ChannelShuffle) Config() map[string]any {
 	return map[string]any{"name": l.Name(), "groups": l.Groups}
@@ -105,58 +136,31 @@ func (l *ChannelShuffle) Config() map[string]any {
 // has no weights.
 type ChannelSlice struct {
 	named
-	buffers
+	channelPass
 	Start, End int
-	in, out    []int
-	x, dy      *tensor.Tensor // the inputs of the running Forward or Backward
-	y, dx      *tensor.Tensor
-	dims, ydim []int // the shapes of dx and y
-	split      split
 }
 
 func (l *ChannelSlice) Type() string { return "ChannelSlice" }
 
 func (l *ChannelSlice) Build(in []int, rng *rand.Rand) ([]int, error) {
-	if len(in) == 0 || !positive(in) {
+	if len(in) == 0 {
 		return nil, errorf(l, "input shape %v: want at least one positive axis, channels last", in)
 	}
-	c := in[len(in)-1]
-	if l.Start < 0 || l.End <= l.Start || l.End > c {
+	out := append(slices.Clone(in[:len(in)-1]), l.End-l.Start)
+	if err := l.build(l, in, out); err != nil {
+		return nil, err
+	}
+	if c := in[len(in)-1]; l.Start < 0 || l.End <= l.Start || l.End > c {
 		return nil, errorf(l, "channels %d to %d: want 0 <= start < end <= %d, the input's channels", l.Start, l.End, c)
 	}
-	l.in = append([]int(nil), in...)
-	l.out = append(append([]int(nil), in[:len(in)-1]...), l.End-l.Start)
-	l.y, l.dx = nil, nil
-	return append([]int(nil), l.out...), nil
+	return slices.Clone(out), nil
 }
-
-func (l *ChannelSlice) OutputShape() []int { return append([]int(nil), l.out...) }
-func (l *ChannelSlice) Params() []*Param   { return nil }
-
-// Cost is zero: the slice has no weights.
-func (l *ChannelSlice) Cost(in []int) Cost { return Cost{} }
 
 func (l *ChannelSlice) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
-	checkInput(l, "Forward", x, l.in)
-	l.ydim = batchShape(l.ydim, x.Shape[0], l.out)
-	l.y = resize(l.y, l.ydim...)
-	c := l.in[len(l.in)-1]
-	l.x = x
-	l.split.rows(l, channelsForward, len(x.Data)/c, c)
-	l.x = nil
-	return l.y
+	return l.forward(l, l, x)
 }
 
-func (l *ChannelSlice) Backward(dy *tensor.Tensor) *tensor.Tensor {
-	checkGrad(l, dy, l.y)
-	l.dims = batchShape(l.dims, dy.Shape[0], l.in)
-	l.dx = l.grad(l.dx, l.dims...)
-	c := l.in[len(l.in)-1]
-	l.dy = dy
-	l.split.rows(l, channelsBackward, len(l.dx.Data)/c, c)
-	l.dy = nil
-	return l.dx
-}
+func (l *ChannelSlice) Backward(dy *tensor.Tensor) *tensor.Tensor { return l.backward(l, l, dy) }
 
 // do copies the kept channels of the positions lo to hi-1 of x into y, or
 // of dy into dx, whose other channels it clears.

@@ -82,23 +82,15 @@ func (l *DepthwiseConv2D) filterBlock(_, b int) {
 
 // filterRow adds the kernel gradient of output row oy of one image (x its
 // input, dz its output's gradient), for the channels [o0, o1) of a layer
-// with one kernel per channel, through kernels.DepthwiseFilterCells: the
-// cells whose windows' columns lie inside the image in one call, the others
-// one by one, each with the taps of its window inside the image.
+// with one kernel per channel, through kernels.DepthwiseFilterCells, run by
+// run (see cellRuns).
 func (l *DepthwiseConv2D) filterRow(dw, x, dz []float32, oy, o0, o1 int) {
 	g, c := &l.g, l.g.C
-	row, krow := g.W*c, g.KW*c
-	lo, hi := l.inner[0], l.inner[1]
-	for ox := range g.OW {
-		ky0, ky1, kx0, kx1, iy, ix := l.taps(oy, ox)
-		switch {
-		case ky1 <= ky0 || kx1 <= kx0: // a window of padding alone
-		case ox == lo && hi > lo:
-			kernels.DepthwiseFilterCells(dw[ky0*krow+o0:], x[(iy+ky0)*row+ix*c+o0:], dz[(oy*g.OW+lo)*c+o0:], hi-lo, c, o1-o0, g.SW*c, ky1-ky0, g.KW, row, krow)
-		case ox < lo || ox >= hi:
-			kernels.DepthwiseFilterCells(dw[ky0*krow+kx0*c+o0:], x[(iy+ky0)*row+(ix+kx0)*c+o0:], dz[(oy*g.OW+ox)*c+o0:], 1, c, o1-o0, 0, ky1-ky0, kx1-kx0, row, krow)
+	l.cellRuns(oy, func(ox, n, kh, kw, kernel, image int) {
+		if kh > 0 {
+			kernels.DepthwiseFilterCells(dw[kernel+o0:], x[image+o0:], dz[(oy*g.OW+ox)*c+o0:], n, c, o1-o0, g.SW*c, kh, kw, g.W*c, g.KW*c)
 		}
-	}
+	})
 }
 
 // gather reports whether dL/dx is computed input row by input row, as a

@@ -174,25 +174,48 @@ func (l *DepthwiseConv2D) forwardRow(_, r int) {
 	}
 }
 
-// rowCells computes output row oy of image x into y, with one kernel per
-// channel: its cells whose windows' columns lie inside the image in one
-// call of kernels.DepthwiseCells, the others one by one, each with the taps
-// of its window inside the image (the padding adds nothing).
-func (l *DepthwiseConv2D) rowCells(y, x, w, b []float32, oy int) {
+// cellRuns calls f for the cells of output row oy, with one kernel per
+// channel, in runs whose windows read the same taps: the cells whose
+// windows' columns lie inside the image as one run, each other cell alone.
+// A run is n cells from column ox; their taps inside the image are kh×kw
+// (none for windows of padding alone), the first at index kernel of the
+// kernel [KH, KW, C] and, for the run's first cell, at index image of the
+// image.
+func (l *DepthwiseConv2D) cellRuns(oy int, f func(ox, n, kh, kw, kernel, image int)) {
 	g, c := &l.g, l.g.C
-	row, krow := g.W*c, g.KW*c
 	lo, hi := l.inner[0], l.inner[1]
 	for ox := range g.OW {
-		ky0, ky1, kx0, kx1, iy, ix := l.taps(oy, ox)
-		switch {
-		case ky1 <= ky0 || kx1 <= kx0: // a window of padding alone
-			copy(y[ox*c:(ox+1)*c], b)
-		case ox == lo && hi > lo:
-			kernels.DepthwiseCells(y[lo*c:hi*c], b, x[(iy+ky0)*row+ix*c:], w[ky0*krow:], hi-lo, c, g.SW*c, ky1-ky0, g.KW, row, krow)
-		case ox < lo || ox >= hi:
-			kernels.DepthwiseCells(y[ox*c:(ox+1)*c], b, x[(iy+ky0)*row+(ix+kx0)*c:], w[ky0*krow+kx0*c:], 1, c, 0, ky1-ky0, kx1-kx0, row, krow)
+		if ox > lo && ox < hi {
+			continue
 		}
+		n := 1
+		if ox == lo && hi > lo {
+			n = hi - lo
+		}
+		ky0, ky1, kx0, kx1, iy, ix := l.taps(oy, ox)
+		if ky1 <= ky0 || kx1 <= kx0 {
+			f(ox, n, 0, 0, 0, 0)
+			continue
+		}
+		f(ox, n, ky1-ky0, kx1-kx0, (ky0*g.KW+kx0)*c, ((iy+ky0)*g.W+ix+kx0)*c)
 	}
+}
+
+// rowCells computes output row oy of image x into y, with one kernel per
+// channel, through kernels.DepthwiseCells, run by run (see cellRuns): the
+// padding adds nothing.
+func (l *DepthwiseConv2D) rowCells(y, x, w, b []float32, oy int) {
+	g, c := &l.g, l.g.C
+	l.cellRuns(oy, func(ox, n, kh, kw, kernel, image int) {
+		out := y[ox*c : (ox+n)*c]
+		if kh == 0 {
+			for i := range n {
+				copy(out[i*c:], b)
+			}
+			return
+		}
+		kernels.DepthwiseCells(out, b, x[image:], w[kernel:], n, c, g.SW*c, kh, kw, g.W*c, g.KW*c)
+	})
 }
 
 // mulAdd sets y[i] += a[i]·b[i].

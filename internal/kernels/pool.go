@@ -28,7 +28,13 @@ func MaxPoolRows(y []float32, arg []int32, x []float32, g *ConvGeom, oy0, oy1 in
 		maxPool2x2(y, arg, x, g, oy0, oy1)
 		return
 	}
-	var offs [64]int32 // the window's cells inside the image, when they fit
+	// The indices in x of each window's cells inside the image; a window
+	// of more than 64 cells takes one allocation per call.
+	var buf [64]int32
+	offs := buf[:0]
+	if g.KH*g.KW > len(buf) {
+		offs = make([]int32, 0, g.KH*g.KW)
+	}
 	for oy := oy0; oy < oy1; oy++ {
 		for ox := range g.OW {
 			o := (oy*g.OW + ox) * c
@@ -39,58 +45,34 @@ func MaxPoolRows(y []float32, arg []int32, x []float32, g *ConvGeom, oy0, oy1 in
 					continue
 				}
 				for kx := range g.KW {
-					ix := ox*g.SW - g.PadLeft + kx
-					if ix >= 0 && ix < g.W && len(off) < cap(off) {
+					if ix := ox*g.SW - g.PadLeft + kx; ix >= 0 && ix < g.W {
 						off = append(off, int32((iy*g.W+ix)*c))
 					}
 				}
 			}
-			if len(off) == g.windowCells(oy, ox) && maxPoolCellVec(y[o:o+c], arg[o:o+c], x, off) {
-				continue
+			if !maxPoolCellVec(y[o:o+c], arg[o:o+c], x, off) {
+				maxPoolCell(y[o:o+c], arg[o:o+c], x, off)
 			}
-			maxPoolCell(y[o:o+c], arg[o:o+c], x, g, oy, ox)
 		}
 	}
 }
 
-// windowCells returns the number of cells of output (oy, ox)'s window
-// inside the image.
-func (g *ConvGeom) windowCells(oy, ox int) int {
-	y0, x0 := oy*g.SH-g.PadTop, ox*g.SW-g.PadLeft
-	rows := min(y0+g.KH, g.H) - max(y0, 0)
-	cols := min(x0+g.KW, g.W) - max(x0, 0)
-	return max(rows, 0) * max(cols, 0)
-}
-
-// maxPoolCell sets the outputs best and am of the window of output (oy,
-// ox), one cell at a time.
-func maxPoolCell(best []float32, am []int32, x []float32, g *ConvGeom, oy, ox int) {
-	c := g.C
-	first := true
-	for ky := range g.KH {
-		iy := oy*g.SH - g.PadTop + ky
-		if iy < 0 || iy >= g.H {
+// maxPoolCell sets best and am, one output cell of a max pool, from the
+// window cells at the indices off of x, one cell at a time.
+func maxPoolCell(best []float32, am []int32, x []float32, off []int32) {
+	for i, q := range off {
+		p := int(q)
+		cell := x[p : p+len(best)]
+		if i == 0 {
+			copy(best, cell)
+			for j := range am {
+				am[j] = int32(p + j)
+			}
 			continue
 		}
-		for kx := range g.KW {
-			ix := ox*g.SW - g.PadLeft + kx
-			if ix < 0 || ix >= g.W {
-				continue
-			}
-			p := (iy*g.W + ix) * c
-			cell := x[p : p+c]
-			if first {
-				copy(best, cell)
-				for j := range am {
-					am[j] = int32(p + j)
-				}
-				first = false
-				continue
-			}
-			for j, v := range cell {
-				if v > best[j] {
-					best[j], am[j] = v, int32(p+j)
-				}
+		for j, v := range cell {
+			if v > best[j] {
+				best[j], am[j] = v, int32(p+j)
 			}
 		}
 	}
