@@ -9,9 +9,12 @@ import "runtime"
 //
 // with x [n,H,W,C], z [n,OH,OW,F], the kernel w HWIO [KH,KW,C,F] and cells
 // outside the image read as 0. 1×1 unpadded stride-1 convolutions are one
-// GEMM over the batch; every other forward pass and kernel gradient runs
-// straight from the image, tile by tile (see directPlan), the images (or,
-// for a small batch, blocks of output rows) spread over the cores.
+// GEMM over the batch, except the forward pass over maps of at least
+// minTiledCells cells, which runs on the tiles as one row of H·W cells per
+// image, bias and ReLU applied in the tiles; every other forward pass and
+// kernel gradient runs straight from the image, tile by tile (see
+// directPlan), the images (or, for a small batch, blocks of output rows)
+// spread over the cores.
 //
 // The input gradient of a stride-1 convolution over at least 8 channels is
 // itself a convolution, of dz with the kernel flipped (see
@@ -25,7 +28,8 @@ type Conv struct {
 	g         ConvGeom
 	f         int
 	pointwise bool
-	direct    *directPlan // forward and kernel gradient, unless pointwise
+	direct    *directPlan // forward and kernel gradient; pointwise: the forward pass, or nil
+	tiled     bool        // the forward pass in progress runs on direct's tiles
 	rows      int         // output rows per forward block; 0 chooses per call
 	block     int         // im2col rows per block of the input gradient by col2im
 	data      *Conv       // the input gradient as a convolution, or nil
@@ -68,6 +72,7 @@ type convOptions struct {
 	rows  int      // output rows per block; 0 chooses them
 	block int      // im2col rows per block for col2im; 0 sizes them for the cache
 	tiles *tileSet // nil: those of the active implementation
+	gemm  bool     // a 1×1 convolution's forward pass as one GEMM, whatever its size
 }
 
 func newConv(g ConvGeom, f int, o convOptions) *Conv {
@@ -89,6 +94,14 @@ func newConv(g ConvGeom, f int, o convOptions) *Conv {
 		if o.rows > 0 {
 			c.direct.block = min(c.direct.block, o.rows)
 		}
+	} else if g.H*g.W >= minTiledCells && !o.gemm {
+		ts := o.tiles
+		if ts == nil {
+			ts = active.tiles
+		}
+		cells := g.H * g.W
+		flat := ConvGeom{H: 1, W: cells, C: g.C, KH: 1, KW: 1, SH: 1, SW: 1, OH: 1, OW: cells}
+		c.direct = newDirectPlan(flat, f, ts)
 	}
 	if o.flip && !c.pointwise {
 		c.data = newConv(g.Transposed(f), g.C, convOptions{rows: o.rows, block: o.block, tiles: o.tiles})
@@ -135,6 +148,13 @@ var parallelConvFlops = 64 << 20
 // few cells do not repay.
 var unpackedCells = 1024
 
+// minTiledCells is the fewest cells of an image (H·W) of a 1×1
+// convolution whose forward pass runs on the convolution tiles rather than
+// as a GEMM: the tiles read the input in place and apply the bias and
+// activation while the output is in registers (no packing, no second
+// pass), but on smaller maps they would mostly run past the image's end.
+const minTiledCells = 16
+
 // blockRows returns how many im2col rows of width k (of rows in all) to
 // process at once, for a GEMM with n columns: about blockBytes, a multiple
 // of 12 rows (a multiple of the tile height of every GEMM micro-kernel),
@@ -167,7 +187,17 @@ func (c *Conv) Forward(z, x, w []float32, n int, e ConvEpilogue, finish func(lo,
 	if e.ReLU {
 		c.flags = tileReLU
 	}
+	// A 1×1 convolution on the tiles takes the cores from the size at
+	// which a GEMM would split.
+	c.tiled = !c.pointwise || c.direct != nil
+	workers, least := runtime.GOMAXPROCS(0), parallelConvFlops
 	if c.pointwise {
+		least = min(least, parallelFlops)
+	}
+	if 2*n*len(w)*g.OH*g.OW < least {
+		workers = 1
+	}
+	if !c.tiled {
 		Gemm(false, false, n*g.H*g.W, c.f, g.C, 1, x, g.C, w, c.f, 0, z, c.f)
 		if e.Bias == nil && !e.ReLU && finish == nil {
 			return
@@ -194,14 +224,15 @@ func (c *Conv) Forward(z, x, w []float32, n int, e ConvEpilogue, finish func(lo,
 			c.epBias = c.bias
 		}
 	}
-	workers := runtime.GOMAXPROCS(0)
-	if 2*n*len(w)*g.OH*g.OW < parallelConvFlops {
-		workers = 1
-	}
 	// Whole images when there are enough to share, else blocks of rows
-	// (for a 1x1 convolution, of its bias and activation).
+	// (for a 1×1 convolution as a GEMM, of its bias and activation; on the
+	// tiles, its images are whole).
 	c.per = 1
 	switch {
+	case c.pointwise && c.tiled:
+		if n < 2*workers {
+			c.per = min(c.direct.maxParts(), (2*workers+n-1)/n)
+		}
 	case c.rows > 0:
 		c.per = (g.OH + c.rows - 1) / c.rows
 	case n < 2*workers:
@@ -229,7 +260,16 @@ func (c *Conv) forwardBlock(worker, item int) {
 	oy0, oy1 := c.span(b)
 	lo, hi := i*cells+oy0*g.OW, i*cells+oy1*g.OW
 	bias := c.epBias
-	if c.pointwise {
+	t0, t1 := 0, 0
+	if c.pointwise && c.tiled {
+		// One row of H·W cells, in parts of whole tiles.
+		var c0, c1 int
+		t0, t1, c0, c1 = c.direct.tiles(b, c.per)
+		oy0, oy1, lo, hi = 0, 1, i*cells+c0, i*cells+c1
+	} else if c.tiled {
+		t1 = c.direct.cells.len()
+	}
+	if !c.tiled {
 		z := c.z[lo*f : hi*f]
 		switch {
 		case c.flags&tileReLU != 0:
@@ -239,7 +279,7 @@ func (c *Conv) forwardBlock(worker, item int) {
 		}
 	} else {
 		z := c.z[i*cells*f : (i+1)*cells*f]
-		c.direct.forward(c.bufs[worker], z, c.x[i*size:(i+1)*size], c.kern, c.sliver, c.ldk, bias, c.flags, oy0, oy1)
+		c.direct.forward(c.bufs[worker], z, c.x[i*size:(i+1)*size], c.kern, c.sliver, c.ldk, bias, c.flags, oy0, oy1, t0, t1)
 	}
 	if c.finish != nil {
 		c.finish(lo, hi)
@@ -366,7 +406,7 @@ func (c *Conv) done() {
 
 // workers makes sure there are scratch buffers for w workers and returns w.
 func (c *Conv) workers(w int) int {
-	if c.pointwise {
+	if c.direct == nil {
 		return w
 	}
 	for len(c.bufs) < w {

@@ -54,3 +54,32 @@ func BenchmarkConv(b *testing.B) {
 		}
 	}
 }
+
+// The 1×1 convolutions of MobileNetV2 (then three of ResNet-50) at 224x224, forward with bias and
+// ReLU, as one GEMM with a separate bias pass (path=gemm) and on the tiles
+// (path=tiles), for one image and for 32.
+func BenchmarkConvPointwise(b *testing.B) {
+	for _, bc := range []struct{ hw, c, f int }{
+		{112, 32, 16}, {112, 16, 96}, {56, 24, 144}, {56, 144, 24}, {28, 32, 192},
+		{28, 192, 32}, {14, 64, 384}, {14, 384, 96}, {7, 160, 960}, {7, 960, 160}, {7, 320, 1280},
+		{56, 64, 256}, {14, 1024, 256}, {7, 512, 2048},
+	} {
+		for _, n := range []int{1, 32} {
+			g := geom(bc.hw, bc.hw, bc.c, 1, 1, 1, 1, false)
+			rng := rand.New(rand.NewPCG(1, 2))
+			x, w, bias := randSlice(rng, n*g.H*g.W*g.C), randSlice(rng, g.C*bc.f), randSlice(rng, bc.f)
+			z := make([]float32, n*g.OH*g.OW*bc.f)
+			flops := 2 * float64(n*g.OH*g.OW*bc.f*g.C)
+			for _, path := range []string{"gemm", "tiles"} {
+				c := newConv(g, bc.f, convOptions{gemm: path == "gemm"})
+				b.Run(fmt.Sprintf("%dx%dx%d-%d/n=%d/path=%s", g.H, g.W, g.C, bc.f, n, path), func(b *testing.B) {
+					start := cpuTime()
+					for b.Loop() {
+						c.Forward(z, x, w, n, ConvEpilogue{Bias: bias, ReLU: true}, nil)
+					}
+					reportFlops(b, start, flops)
+				})
+			}
+		}
+	}
+}

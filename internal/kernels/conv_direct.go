@@ -115,11 +115,12 @@ func (p *directPlan) packKernel(dst, w []float32) {
 	}
 }
 
-// forward sets the output rows [oy0, oy1) of one image: z holds the image's
-// output, x its input, w the kernel packed by packKernel (sliver its
-// ColWidth, ldw nr) or the HWIO kernel itself (sliver 1, ldw f, a multiple
-// of nr), and bias fp values or nil.
-func (p *directPlan) forward(buf *directBuf, z, x, w []float32, sliver, ldw int, bias []float32, flags, oy0, oy1 int) {
+// forward sets the output rows [oy0, oy1) of one image, the cells of the
+// tiles [t0, t1) of each row (see tiles): z holds the image's output, x
+// its input, w the kernel packed by packKernel (sliver its ColWidth, ldw
+// nr) or the HWIO kernel itself (sliver 1, ldw f, a multiple of nr), and
+// bias fp values or nil.
+func (p *directPlan) forward(buf *directBuf, z, x, w []float32, sliver, ldw int, bias []float32, flags, oy0, oy1, t0, t1 int) {
 	g := &p.g
 	nr, span := p.ts.nr, g.KW*g.C
 	lo, hi := p.inputRows(oy0, oy1)
@@ -136,7 +137,7 @@ func (p *directPlan) forward(buf *directBuf, z, x, w []float32, sliver, ldw int,
 			if bias != nil {
 				bs = bias[j0 : j0+nr]
 			}
-			for i := range p.cells.len() {
+			for i := t0; i < t1; i++ {
 				t := p.cells.at(i)
 				var a []float32
 				if row != nil {
@@ -156,6 +157,33 @@ func (p *directPlan) forward(buf *directBuf, z, x, w []float32, sliver, ldw int,
 			}
 		}
 	}
+}
+
+// tiles returns the tiles [t0, t1) of a row's part b of parts, and the
+// cells [lo, hi) they cover: as many tiles in each part as can be, the
+// last two tiles in the same part when they overlap (both write the cells
+// they share).
+func (p *directPlan) tiles(b, parts int) (t0, t1, lo, hi int) {
+	n := p.cells.len()
+	cut := p.maxParts()
+	t0, t1 = b*cut/parts, (b+1)*cut/parts
+	lo, hi = p.cells.at(t0).at, p.g.OW
+	if b == parts-1 {
+		t1 = n
+	} else {
+		hi = p.cells.at(t1).at
+	}
+	return t0, t1, lo, hi
+}
+
+// maxParts is the most parts tiles gives a row into: every part but the
+// last holds at least one tile.
+func (p *directPlan) maxParts() int {
+	n := p.cells.len()
+	if n > 1 && p.cells.at(n-1).at < p.cells.at(n-2).at+p.cells.at(n-2).mr {
+		return max(n-1, 1)
+	}
+	return n
 }
 
 // filter adds to dw (KH×KW×C×f) the kernel gradient of the output rows

@@ -78,7 +78,8 @@ func geom(h, w, c, kh, kw, sh, sw int, same bool) ConvGeom {
 
 // strategies lists the plans that can run g: the input gradient by col2im
 // or as a convolution (strides 1), forward blocks of one or two output rows
-// or chosen per call, and col2im blocks sized for the cache or tiny.
+// or chosen per call, col2im blocks sized for the cache or tiny, and a 1×1
+// convolution's forward pass on the tiles or as a GEMM.
 func strategies(g *ConvGeom) []convOptions {
 	var opts []convOptions
 	for _, flip := range []bool{false, true} {
@@ -88,6 +89,9 @@ func strategies(g *ConvGeom) []convOptions {
 					continue
 				}
 				opts = append(opts, convOptions{flip: flip, rows: rows, block: block})
+				if newConv(*g, 1, convOptions{}).pointwise {
+					opts = append(opts, convOptions{flip: flip, rows: rows, block: block, gemm: true})
+				}
 			}
 		}
 	}
@@ -328,5 +332,41 @@ func TestConvPanicsOnShortSlices(t *testing.T) {
 			}()
 			op()
 		}()
+	}
+}
+
+// TestDirectPlanTiles checks the parts a row's tiles are shared in: in
+// order, each tile in one part, the cells of each part those of its tiles,
+// the parts' cells one after the other, and two overlapping tiles (which
+// both write the cells they share) always in the same part.
+func TestDirectPlanTiles(t *testing.T) {
+	for _, impl := range gemmImpls {
+		for ow := 1; ow <= 80; ow++ {
+			p := newDirectPlan(ConvGeom{H: 1, W: ow, C: 3, KH: 1, KW: 1, SH: 1, SW: 1, OH: 1, OW: ow}, 8, impl.tiles)
+			n := p.cells.len()
+			for parts := 1; parts <= p.maxParts()+1 && parts <= 9; parts++ {
+				next, cell := 0, 0
+				for b := range parts {
+					t0, t1, lo, hi := p.tiles(b, parts)
+					if t0 != next || t1 < t0 || lo != cell || hi < lo {
+						t.Fatalf("%s OW=%d parts=%d: part %d has tiles [%d, %d) cells [%d, %d) after tile %d cell %d", impl.name, ow, parts, b, t0, t1, lo, hi, next, cell)
+					}
+					for i := t0; i < t1; i++ {
+						if s := p.cells.at(i); s.at < lo || min(s.at+s.mr, ow) > hi && b < parts-1 {
+							t.Fatalf("%s OW=%d parts=%d: tile %d (%+v) outside part %d's cells [%d, %d)", impl.name, ow, parts, i, s, b, lo, hi)
+						}
+					}
+					if b < parts-1 && t1 > 0 && t1 < n {
+						if prev, s := p.cells.at(t1-1), p.cells.at(t1); s.at < prev.at+prev.mr {
+							t.Fatalf("%s OW=%d parts=%d: overlapping tiles %d and %d in parts %d and %d", impl.name, ow, parts, t1-1, t1, b, b+1)
+						}
+					}
+					next, cell = t1, hi
+				}
+				if next != n || cell != ow {
+					t.Fatalf("%s OW=%d parts=%d: parts end at tile %d, cell %d; want %d, %d", impl.name, ow, parts, next, cell, n, ow)
+				}
+			}
+		}
 	}
 }

@@ -12,7 +12,7 @@ import "math"
 //	for r, j: z[r*len(b)+j] += b[j]
 func AddBias(z, b []float32) {
 	f := len(b)
-	if f == 0 {
+	if f == 0 || biasRowsVec(addBiasAVX512, z, z, b) {
 		return
 	}
 	for r := 0; r+f <= len(z); r += f {
@@ -36,6 +36,9 @@ func BiasReLU(y, z, b []float32) {
 		return
 	}
 	f := len(b)
+	if biasRowsVec(biasReLUAVX512, y, z, b) {
+		return
+	}
 	for r := 0; r+f <= len(z); r += f {
 		zr := z[r : r+f : r+f]
 		yr := y[r : r+f : r+f]

@@ -150,6 +150,32 @@ var depthwiseAVX512 = [...]func(y, b, x, w *float32, cells, c, sx, kh, kw, ld, l
 	depthwise1AVX512, depthwise2AVX512, depthwise3AVX512, depthwise4AVX512,
 }
 
+// addBiasAVX512 and biasReLUAVX512 run AddBias and BiasReLU on rows rows
+// of f values, in chunks of 16, the last one under the mask tail.
+//
+//go:noescape
+func addBiasAVX512(y, z, b *float32, rows, f, chunks, tail int)
+
+//go:noescape
+func biasReLUAVX512(y, z, b *float32, rows, f, chunks, tail int)
+
+// biasRowsVec runs fn, addBiasAVX512 or biasReLUAVX512, on the whole rows
+// of z and reports true, or reports false if it cannot.
+func biasRowsVec(fn func(y, z, b *float32, rows, f, chunks, tail int), y, z, b []float32) bool {
+	f := len(b)
+	rows := len(z) / f
+	if !vectorLoops || rows == 0 {
+		return false
+	}
+	_ = y[rows*f-1]
+	tail := 1<<(f%16) - 1
+	if f%16 == 0 {
+		tail = 0xffff
+	}
+	fn(&y[0], &z[0], &b[0], rows, f, (f+15)/16, tail)
+	return true
+}
+
 // clampAVX512 runs Clamp on n values, a multiple of 16.
 //
 //go:noescape

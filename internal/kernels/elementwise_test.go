@@ -33,6 +33,12 @@ func forEachLoops(t *testing.T, f func(t *testing.T)) {
 	}
 }
 
+// sameBits reports whether a and b are the same float32, bit for bit, or
+// both NaN.
+func sameBits(a, b float32) bool {
+	return math.Float32bits(a) == math.Float32bits(b) || isNaN(a) && isNaN(b)
+}
+
 func TestElementwise(t *testing.T) { forEachLoops(t, testElementwise) }
 
 func testElementwise(t *testing.T) {
@@ -49,7 +55,7 @@ func testElementwise(t *testing.T) {
 			got := append([]float32(nil), z...)
 			AddBias(got, b)
 			for i := range got {
-				if want := z[i] + b[i%f]; got[i] != want && !(isNaN(got[i]) && isNaN(want)) {
+				if want := z[i] + b[i%f]; !sameBits(got[i], want) {
 					t.Fatalf("AddBias f=%d rows=%d [%d] = %v, want %v", f, rows, i, got[i], want)
 				}
 			}
@@ -62,7 +68,7 @@ func testElementwise(t *testing.T) {
 			BiasReLU(noBias, z, nil)
 			for i := range out {
 				want := max(z[i]+b[i%f], 0)
-				if (out[i] != want || inPlace[i] != want) && !(isNaN(out[i]) && isNaN(want)) {
+				if !sameBits(out[i], want) || !sameBits(inPlace[i], want) {
 					t.Fatalf("BiasReLU f=%d rows=%d [%d] = %v (in place %v), want %v", f, rows, i, out[i], inPlace[i], want)
 				}
 				if noBias[i] != y[i] {

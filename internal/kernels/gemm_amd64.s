@@ -1494,6 +1494,84 @@ clampAVX512_done:
 	VZEROUPPER
 	RET
 
+// func addBiasAVX512(y *float32, z *float32, b *float32, rows int, f int, chunks int, tail int)
+// Requires: AVX, AVX512F
+TEXT ·addBiasAVX512(SB), NOSPLIT, $0-56
+	MOVQ   y+0(FP), AX
+	MOVQ   z+8(FP), CX
+	MOVQ   b+16(FP), DX
+	MOVQ   rows+24(FP), BX
+	MOVQ   f+32(FP), SI
+	MOVQ   chunks+40(FP), DI
+	MOVQ   tail+48(FP), R8
+	SHLQ   $0x02, SI
+	MOVL   $0x0000ffff, R9
+	VPXORD Z0, Z0, Z0
+
+addBiasAVX512_row:
+	MOVQ DI, R10
+	XORQ R11, R11
+
+addBiasAVX512_chunk:
+	KMOVW R9, K1
+	CMPQ  R10, $0x01
+	JNE   addBiasAVX512_masked
+	KMOVW R8, K1
+
+addBiasAVX512_masked:
+	VMOVUPS.Z (CX)(R11*4), K1, Z0
+	VADDPS.Z  (DX)(R11*4), Z0, K1, Z0
+	VMOVUPS   Z0, K1, (AX)(R11*4)
+	ADDQ      $0x10, R11
+	DECQ      R10
+	JNZ       addBiasAVX512_chunk
+	ADDQ      SI, AX
+	ADDQ      SI, CX
+	DECQ      BX
+	JNZ       addBiasAVX512_row
+	VZEROUPPER
+	RET
+
+// func biasReLUAVX512(y *float32, z *float32, b *float32, rows int, f int, chunks int, tail int)
+// Requires: AVX, AVX512F
+TEXT ·biasReLUAVX512(SB), NOSPLIT, $0-56
+	MOVQ   y+0(FP), AX
+	MOVQ   z+8(FP), CX
+	MOVQ   b+16(FP), DX
+	MOVQ   rows+24(FP), BX
+	MOVQ   f+32(FP), SI
+	MOVQ   chunks+40(FP), DI
+	MOVQ   tail+48(FP), R8
+	SHLQ   $0x02, SI
+	MOVL   $0x0000ffff, R9
+	VPXORD Z0, Z0, Z0
+
+biasReLUAVX512_row:
+	MOVQ DI, R10
+	XORQ R11, R11
+
+biasReLUAVX512_chunk:
+	KMOVW R9, K1
+	CMPQ  R10, $0x01
+	JNE   biasReLUAVX512_masked
+	KMOVW R8, K1
+
+biasReLUAVX512_masked:
+	VMOVUPS.Z (CX)(R11*4), K1, Z1
+	VADDPS.Z  (DX)(R11*4), Z1, K1, Z1
+	VMAXPS    Z1, Z0, Z1
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (AX)(R11*4)
+	ADDQ      $0x10, R11
+	DECQ      R10
+	JNZ       biasReLUAVX512_chunk
+	ADDQ      SI, AX
+	ADDQ      SI, CX
+	DECQ      BX
+	JNZ       biasReLUAVX512_row
+	VZEROUPPER
+	RET
+
 // func sigmoidAVX512(y *float32, z *float32, n int)
 // Requires: AVX, AVX512F
 TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-24

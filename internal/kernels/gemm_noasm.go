@@ -31,6 +31,13 @@ var depthwiseAVX512 [4]func(y, b, x, w *float32, cells, c, sx, kh, kw, ld, ldw i
 
 func clampAVX512(y, z *float32, n int, hi float32) { panic("kernels: no AVX-512") }
 
+func biasRowsVec(fn func(y, z, b *float32, rows, f, chunks, tail int), y, z, b []float32) bool {
+	return false
+}
+
+// addBiasAVX512 and biasReLUAVX512 are never called without AVX-512.
+var addBiasAVX512, biasReLUAVX512 func(y, z, b *float32, rows, f, chunks, tail int)
+
 // depthwiseFilterAVX512 is never called without AVX-512.
 var depthwiseFilterAVX512 [4]func(dw, x, dz *float32, cells, c, sx, kh, kw, ld, ldw int)
 

@@ -234,6 +234,8 @@ func elementwise() {
 	maxPool2x2Grad()
 	maxPoolCell()
 	clamp()
+	biasRows("addBiasAVX512", false)
+	biasRows("biasReLUAVX512", true)
 }
 
 // maxPoolCell emits one output cell of a max pool over c channels, in
@@ -342,6 +344,56 @@ func clamp() {
 	SUBQ(U32(16), n)
 	JMP(LabelRef(one))
 	Label(done)
+	VZEROUPPER()
+	RET()
+}
+
+// biasRows emits y = z + b, then max(y, 0) if relu (as clamp takes it),
+// over rows rows of f values, in chunks of 16, the last one under the mask
+// tail (f = 16·(chunks-1) + the bits of tail):
+//
+//	for r < rows, j < f: y[r*f+j] = z[r*f+j] + b[j], then max(·, 0)
+func biasRows(name string, relu bool) {
+	TEXT(name, NOSPLIT, "func(y, z, b *float32, rows, f, chunks, tail int)")
+	y := Load(Param("y"), GP64())
+	z := Load(Param("z"), GP64())
+	b := Load(Param("b"), GP64())
+	rows := Load(Param("rows"), GP64())
+	f := Load(Param("f"), GP64())
+	chunks := Load(Param("chunks"), GP64())
+	tail := GP64()
+	Load(Param("tail"), tail)
+	SHLQ(U8(2), f)
+	full := GP32()
+	MOVL(U32(0xffff), full)
+	zero, t := ZMM(), ZMM()
+	VPXORD(zero, zero, zero)
+	k := K()
+	c, j := GP64(), GP64()
+	row, chunk, masked := name+"_row", name+"_chunk", name+"_masked"
+	Label(row)
+	MOVQ(chunks, c)
+	XORQ(j, j)
+	Label(chunk)
+	KMOVW(full, k)
+	CMPQ(c, U8(1))
+	JNE(LabelRef(masked))
+	KMOVW(tail.As32(), k)
+	Label(masked)
+	VMOVUPS_Z(Mem{Base: z, Index: j, Scale: 4}, k, t)
+	VADDPS_Z(Mem{Base: b, Index: j, Scale: 4}, t, k, t)
+	if relu {
+		VMAXPS(t, zero, t)
+		VADDPS(zero, t, t)
+	}
+	VMOVUPS(t, k, Mem{Base: y, Index: j, Scale: 4})
+	ADDQ(U8(16), j)
+	DECQ(c)
+	JNZ(LabelRef(chunk))
+	ADDQ(f, y)
+	ADDQ(f, z)
+	DECQ(rows)
+	JNZ(LabelRef(row))
 	VZEROUPPER()
 	RET()
 }
