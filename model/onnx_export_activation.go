@@ -11,7 +11,10 @@ func (e *onnxWriter) activation(fn, name string, alpha float64) error {
 	switch fn {
 	case "relu":
 		e.apply("Relu", name, nil)
-	case "clipped_relu": // alpha is the largest value
+	case "clipped_relu", "relu6": // alpha is the largest value
+		if fn == "relu6" {
+			alpha = 6
+		}
 		e.apply("Clip", name, []string{e.weight(name+"/min", nil, []float32{0}), e.weight(name+"/max", nil, []float32{float32(alpha)})})
 	case "leaky_relu":
 		e.apply("LeakyRelu", name, nil, attrFloat("alpha", alpha))

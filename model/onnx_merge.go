@@ -176,18 +176,8 @@ func (b *onnxBuilder) swish(n *onnxpb.NodeProto, xs []*onnxValue) *onnxValue {
 		if fn == "" {
 			continue
 		}
-		if b.inputs[n.GetInput()[1-k]] == 2 && x.fold != nil && x.node.layer == x.fold {
-			switch l := x.fold.(type) {
-			case *nn.Conv2D:
-				l.Activation = fn
-				return x.after(x.node)
-			case *nn.DepthwiseConv2D:
-				l.Activation = fn
-				return x.after(x.node)
-			case *nn.Dense:
-				l.Activation = fn
-				return x.after(x.node)
-			}
+		if b.inputs[n.GetInput()[1-k]] == 2 && x.fold != nil && x.node.layer == x.fold && setActivation(x.fold, fn) {
+			return x.after(x.node)
 		}
 		act.Func = fn
 		return g.after(g.node)

@@ -80,20 +80,27 @@ func importActivation(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	// The activation functions convnet's layers take by name fix alpha.
 	byName := fn != "leaky_relu" && fn != "elu" || fn == "leaky_relu" && alpha == float32(0.2) || fn == "elu" && alpha == 1
 	nonneg := fn == "relu" || fn == "sigmoid" || fn == "softmax" || fn == "hard_sigmoid"
-	if byName && b.soleReader(n.GetInput()[0]) {
-		switch last := x.fold.(type) {
-		case *nn.Conv2D:
-			last.Activation = fn
-			return b.output(n, x.after(x.node).nonNegative(nonneg))
-		case *nn.DepthwiseConv2D:
-			last.Activation = fn
-			return b.output(n, x.after(x.node).nonNegative(nonneg))
-		case *nn.Dense:
-			last.Activation = fn
-			return b.output(n, x.after(x.node).nonNegative(nonneg))
-		}
+	if byName && b.soleReader(n.GetInput()[0]) && setActivation(x.fold, fn) {
+		return b.output(n, x.after(x.node).nonNegative(nonneg))
 	}
 	return b.output(n, x.after(b.add(n, l, x)).nonNegative(nonneg))
+}
+
+// setActivation gives l, when it is a layer that ends in an activation
+// function (Conv2D, DepthwiseConv2D, Dense), the function fn and reports
+// true, or reports false.
+func setActivation(l nn.Layer, fn string) bool {
+	switch l := l.(type) {
+	case *nn.Conv2D:
+		l.Activation = fn
+	case *nn.DepthwiseConv2D:
+		l.Activation = fn
+	case *nn.Dense:
+		l.Activation = fn
+	default:
+		return false
+	}
+	return true
 }
 
 // softmaxAxis checks that a Softmax runs along the axis convnet's does:
@@ -343,7 +350,8 @@ func (b *onnxBuilder) newOrder(n *onnxpb.NodeProto, size int) ([]int, error) {
 
 // importClip turns a Clip between 0 and a positive maximum (PyTorch's
 // ReLU6 and Hardtanh(0, m)) into a ReLU with that MaxValue, and a Clip from
-// 0 without a maximum into a ReLU.
+// 0 without a maximum into a ReLU; a Clip from 0 to 6 that alone reads the
+// output of a layer without an activation becomes that layer's relu6.
 func importClip(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	a, err := attrs(n, "min", "max")
 	if err != nil {
@@ -374,6 +382,9 @@ func importClip(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	}
 	if lo != 0 || !(hi > 0) {
 		return nodeErr(n, "clips to [%v, %v]: convnet clips from 0 to a positive maximum or none (a ReLU, ReLU6)", lo, hi)
+	}
+	if hi == 6 && b.soleReader(n.GetInput()[0]) && x.fold != nil && setActivation(x.fold, "relu6") {
+		return b.output(n, x.after(x.node).nonNegative(true))
 	}
 	l := &nn.ReLU{}
 	if !math.IsInf(float64(hi), 1) && float64(hi) < math.MaxFloat32 {

@@ -12,8 +12,8 @@ import (
 // ActivationNames lists the activation functions accepted by [Activation],
 // [Dense] and [Conv2D] ("" also means "linear").
 // "swish" is another name of "silu", "hard_swish" of "hard_silu", as in
-// Keras.
-var ActivationNames = []string{"linear", "relu", "leaky_relu", "elu", "sigmoid", "tanh", "softmax", "silu", "hard_sigmoid", "hard_silu"}
+// Keras; "relu6" is min(max(x, 0), 6), as in Keras 3 and PyTorch's ReLU6.
+var ActivationNames = []string{"linear", "relu", "relu6", "leaky_relu", "elu", "sigmoid", "tanh", "softmax", "silu", "hard_sigmoid", "hard_silu"}
 
 type actKind uint8
 
@@ -51,6 +51,8 @@ func parseActivation(l Layer, name string) (activation, error) {
 		return activation{kind: actLinear}, nil
 	case "relu":
 		return activation{kind: actReLU}, nil
+	case "relu6":
+		return activation{kind: actClippedReLU, alpha: 6}, nil
 	case "leaky_relu":
 		return activation{kind: actLeakyReLU, alpha: 0.2}, nil
 	case "elu":

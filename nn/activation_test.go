@@ -2,13 +2,14 @@ package nn_test
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/tensor"
 )
 
-// TestActivationValues checks silu, hard_sigmoid and hard_silu and their
+// TestActivationValues checks relu6, silu, hard_sigmoid and hard_silu and their
 // derivatives at points computed by hand, around the kinks at ±3 included,
 // where the derivatives take PyTorch's one-sided values (Hardsigmoid's is 0
 // at ±3; Hardswish's is 0 below -3, (2x+3)/6 up to 3 inclusive, 1 beyond).
@@ -24,6 +25,9 @@ func TestActivationValues(t *testing.T) {
 		{name: "silu", alias: "swish",
 			y:  []float64{-4 * sig(-4), -3 * sig(-3), -1.5 * sig(-1.5), -sig(-1), 0, sig(1), 2.5 * sig(2.5), 3 * sig(3), 4 * sig(4)},
 			dy: []float64{sig(-4) * (1 - 4*(1-sig(-4))), sig(-3) * (1 - 3*(1-sig(-3))), sig(-1.5) * (1 - 1.5*(1-sig(-1.5))), sig(-1) * (1 - (1 - sig(-1))), 0.5, sig(1) * (2 - sig(1)), sig(2.5) * (1 + 2.5*(1-sig(2.5))), sig(3) * (1 + 3*(1-sig(3))), sig(4) * (1 + 4*(1-sig(4)))}},
+		{name: "relu6", // PyTorch's ReLU6: the slope 0 at 0 and at 6
+			y:  []float64{0, 0, 0, 0, 0, 1, 2.5, 3, 4},
+			dy: []float64{0, 0, 0, 0, 0, 1, 1, 1, 1}},
 		{name: "hard_sigmoid",
 			y:  []float64{0, 0, 0.25, 2.0 / 6, 0.5, 4.0 / 6, 5.5 / 6, 1, 1},
 			dy: []float64{0, 0, 1.0 / 6, 1.0 / 6, 1.0 / 6, 1.0 / 6, 1.0 / 6, 0, 0}},
@@ -55,5 +59,15 @@ func TestActivationValues(t *testing.T) {
 				}
 			}
 		}
+	}
+	// relu6 at and above its top.
+	l := &nn.Activation{Func: "relu6"}
+	if _, err := l.Build([]int{3}, nil); err != nil {
+		t.Fatal(err)
+	}
+	y := l.Forward(&tensor.Tensor{Shape: []int{1, 3}, Data: []float32{5.5, 6, 7}}, true)
+	dx := l.Backward(&tensor.Tensor{Shape: []int{1, 3}, Data: []float32{1, 1, 1}})
+	if want, wantD := []float32{5.5, 6, 6}, []float32{1, 0, 0}; !slices.Equal(y.Data, want) || !slices.Equal(dx.Data, wantD) {
+		t.Errorf("relu6(5.5, 6, 7) = %v, derivatives %v; want %v, %v", y.Data, dx.Data, want, wantD)
 	}
 }

@@ -126,7 +126,7 @@ func TestBuildErrors(t *testing.T) {
 		{&nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 3}, Padding: "full"}, []int{8, 8, 1}, `unknown padding "full"`},
 		{&nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 3}}, []int{8, 8}, "Conv2D: input shape [8 8]"},
 		{named(&nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 3}, Activation: "mish"}, "c"), []int{8, 8, 1},
-			`c (Conv2D): unknown activation "mish" (valid: linear, relu, leaky_relu, elu, sigmoid, tanh, softmax, silu, hard_sigmoid, hard_silu)`},
+			`c (Conv2D): unknown activation "mish" (valid: linear, relu, relu6, leaky_relu, elu, sigmoid, tanh, softmax, silu, hard_sigmoid, hard_silu)`},
 		{&nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 3}, KernelInit: "ones"}, []int{8, 8, 1}, `unknown kernel initializer "ones"`},
 		{named(&nn.Dense{Units: 10}, "dense"), []int{8, 8, 32}, "dense (Dense): input shape [8 8 32] has rank 3: Dense needs a flat input, add a Flatten layer before it"},
 		{&nn.Dense{Units: -1}, []int{8}, "Dense: units = -1: must be positive"},

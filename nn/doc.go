@@ -81,7 +81,7 @@
 //
 // # Activations
 //
-// The functions of [ActivationNames] (linear, relu, leaky_relu, elu,
+// The functions of [ActivationNames] (linear, relu, relu6, leaky_relu, elu,
 // sigmoid, tanh, softmax, silu, hard_sigmoid, hard_silu) are shared by the
 // Activation option of [Conv2D], [DepthwiseConv2D] and [Dense] and by the
 // activation layers. As in Keras, the string "leaky_relu" has slope 0.2

@@ -140,7 +140,7 @@ func graphModel(t *testing.T) *model.Sequential {
 // squeezeExcitation returns a graph with a squeeze-and-excitation block
 // (the channel means kept as an image of one cell, two grouped 1x1
 // convolutions and a product that broadcasts them over the map), a mean that broadcasts
-// them too, and the activations silu, hard_sigmoid and hard_silu, by their
+// them too, and the activations relu6, silu, hard_sigmoid and hard_silu, by their
 // names and aliases, as layers and as those of Conv2D, DepthwiseConv2D and
 // Dense.
 func squeezeExcitation(t *testing.T) *model.Sequential {
@@ -150,7 +150,7 @@ func squeezeExcitation(t *testing.T) *model.Sequential {
 	x = model.Call(&nn.Activation{Func: "swish"}, model.Call(&nn.BatchNormalization{}, x))
 	x = model.Call(&nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Padding: "same", Activation: "silu"}, x)
 	g := model.Call(&nn.GlobalAveragePooling2D{KeepDims: true}, x)
-	g = model.Call(&nn.Conv2D{Filters: 4, KernelSize: [2]int{1, 1}, Groups: 4, Activation: "relu"}, g)
+	g = model.Call(&nn.Conv2D{Filters: 4, KernelSize: [2]int{1, 1}, Groups: 4, Activation: "relu6"}, g)
 	g = model.Call(&nn.Conv2D{Filters: 8, KernelSize: [2]int{1, 1}, Groups: 2, Activation: "hard_sigmoid"}, g)
 	x = model.Call(&nn.Multiply{}, x, g)
 	x = model.Call(&nn.Average{}, x, model.Call(&nn.Activation{Func: "hard_sigmoid"}, g))

@@ -274,6 +274,20 @@ func TestImportTorchvision(t *testing.T) {
 			if name == "mobilenet_v2" && types["DepthwiseConv2D"] != 17 {
 				t.Errorf("%d DepthwiseConv2D layers, want 17", types["DepthwiseConv2D"])
 			}
+			// Its 35 ReLU6 (the stem, both of the expanding blocks', the
+			// first block's depthwise one, the last 1x1 convolution's)
+			// fold into their convolutions.
+			if name == "mobilenet_v2" {
+				n := 0
+				for _, l := range m.Layers {
+					if fn, _ := l.Config()["activation"].(string); fn == "relu6" {
+						n++
+					}
+				}
+				if n != 35 || types["ReLU"] != 0 {
+					t.Errorf("%d relu6 activations and %d ReLU layers, want 35 and 0", n, types["ReLU"])
+				}
+			}
 			// The squeeze-and-excitation blocks: 9 in mobilenet_v3_small, 16
 			// in efficientnet_b0; their Multiply layers and the activations
 			// folded into the convolutions.

@@ -44,6 +44,8 @@ func activations(l nn.Layer, fn string, alpha float64) (pyActivation, error) {
 		return pyActivation{}, nil
 	case "relu":
 		return pyActivation{"torch.relu(%s)", "nn.ReLU()"}, nil
+	case "relu6":
+		return pyActivation{"F.relu6(%s)", "nn.ReLU6()"}, nil
 	case "clipped_relu": // alpha is the largest value
 		m := pyFloat(alpha)
 		return pyActivation{"F.hardtanh(%s, 0.0, " + m + ")", "nn.Hardtanh(0.0, " + m + ")"}, nil
