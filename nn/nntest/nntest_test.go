@@ -31,16 +31,16 @@ func conv(f, kh, kw, s int, pad string, act string) func() nn.Layer {
 
 func layerCases() map[string]nntest.Case {
 	cases := map[string]nntest.Case{
-		"conv3x3-valid":     {New: conv(3, 3, 3, 1, "valid", ""), In: []int{5, 5, 2}, Params: 3*3*2*3 + 3, MACs: 3 * 3 * 3 * (3 * 3 * 2)},
-		"conv3x3-same":      {New: conv(3, 3, 3, 1, "same", ""), In: []int{5, 5, 2}, Params: 57, MACs: 5 * 5 * 3 * (3 * 3 * 2)},
-		"conv3x3-same-s2":   {New: conv(2, 3, 3, 2, "same", ""), In: []int{6, 5, 2}, Params: 3*3*2*2 + 2, MACs: 3 * 3 * 2 * (3 * 3 * 2)},
-		"conv2x2-same-even": {New: conv(2, 2, 2, 1, "same", ""), In: []int{4, 4, 3}, Params: 2*2*3*2 + 2, MACs: 4 * 4 * 2 * (2 * 2 * 3)},
-		"conv4x2-same-s2":   {New: conv(2, 4, 2, 2, "same", ""), In: []int{5, 6, 1}, Params: 4*2*1*2 + 2, MACs: 3 * 3 * 2 * (4 * 2 * 1)},
-		"conv2x3-valid-s2":  {New: conv(2, 2, 3, 2, "valid", ""), In: []int{6, 7, 2}, Params: 2*3*2*2 + 2, MACs: 3 * 3 * 2 * (2 * 3 * 2)},
-		"conv5x5-same-relu": {New: conv(2, 5, 5, 1, "same", "relu"), In: []int{6, 6, 1}, Params: 5*5*2 + 2, MACs: 6 * 6 * 2 * (5 * 5 * 1)},
-		"conv1x1":           {New: conv(4, 1, 1, 1, "valid", "tanh"), In: []int{3, 3, 3}, Params: 3*4 + 4, MACs: 3 * 3 * 4 * 3},
+		"conv3x3-valid":       {New: conv(3, 3, 3, 1, "valid", ""), In: []int{5, 5, 2}, Params: 3*3*2*3 + 3, MACs: 3 * 3 * 3 * (3 * 3 * 2)},
+		"conv3x3-same":        {New: conv(3, 3, 3, 1, "same", ""), In: []int{5, 5, 2}, Params: 57, MACs: 5 * 5 * 3 * (3 * 3 * 2)},
+		"conv3x3-same-s2":     {New: conv(2, 3, 3, 2, "same", ""), In: []int{6, 5, 2}, Params: 3*3*2*2 + 2, MACs: 3 * 3 * 2 * (3 * 3 * 2)},
+		"conv2x2-same-even":   {New: conv(2, 2, 2, 1, "same", ""), In: []int{4, 4, 3}, Params: 2*2*3*2 + 2, MACs: 4 * 4 * 2 * (2 * 2 * 3)},
+		"conv4x2-same-s2":     {New: conv(2, 4, 2, 2, "same", ""), In: []int{5, 6, 1}, Params: 4*2*1*2 + 2, MACs: 3 * 3 * 2 * (4 * 2 * 1)},
+		"conv2x3-valid-s2":    {New: conv(2, 2, 3, 2, "valid", ""), In: []int{6, 7, 2}, Params: 2*3*2*2 + 2, MACs: 3 * 3 * 2 * (2 * 3 * 2)},
+		"conv5x5-same-relu":   {New: conv(2, 5, 5, 1, "same", "relu"), In: []int{6, 6, 1}, Params: 5*5*2 + 2, MACs: 6 * 6 * 2 * (5 * 5 * 1)},
+		"conv1x1":             {New: conv(4, 1, 1, 1, "valid", "tanh"), In: []int{3, 3, 3}, Params: 3*4 + 4, MACs: 3 * 3 * 4 * 3},
 		"conv1x1-tiles-relu6": {New: conv(4, 1, 1, 1, "valid", "relu6"), In: []int{5, 4, 3}, Batch: 2, Params: 3*4 + 4, MACs: 5 * 4 * 4 * 3},
-		"conv1x1-s2":        {New: conv(2, 1, 1, 2, "valid", ""), In: []int{5, 5, 3}, Params: 3*2 + 2, MACs: 3 * 3 * 2 * 3},
+		"conv1x1-s2":          {New: conv(2, 1, 1, 2, "valid", ""), In: []int{5, 5, 3}, Params: 3*2 + 2, MACs: 3 * 3 * 2 * 3},
 		"conv-nobias": {New: func() nn.Layer {
 			return &nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 3}, NoBias: true, KernelInit: "he_normal"}
 		}, In: []int{4, 4, 2}, Params: 3 * 3 * 2 * 2, MACs: 2 * 2 * 2 * (3 * 3 * 2)},
