@@ -95,7 +95,7 @@ func (c *Classifier) Saliency(ctx context.Context, px []float32, class int) (*Sa
 	}
 	var s *Saliency
 	err := c.run(ctx, func(m *Sequential) {
-		logits := m.forward(c.input(m, px), false)
+		logits := m.forward(c.input(m, px), inferencePass)
 		if class < 0 { // the most probable class, as Classify gives it
 			probs := tensor.New(1, len(c.classes))
 			nn.SoftmaxRows(probs, logits)

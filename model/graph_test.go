@@ -112,7 +112,10 @@ func (g *graphLayer) Build(in []int, rng *rand.Rand) ([]int, error) {
 	return g.m.OutputShape(), nil
 }
 func (g *graphLayer) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
-	return g.m.run(x, training)
+	if training {
+		return g.m.run(x, trainingPass)
+	}
+	return g.m.run(x, inferencePass)
 }
 func (g *graphLayer) Backward(dy *tensor.Tensor) *tensor.Tensor { return g.m.backward(dy, false) }
 func (g *graphLayer) Config() map[string]any                    { return nil }
@@ -256,7 +259,7 @@ func TestGraphInspection(t *testing.T) {
 	if !slices.Equal(g.Shape, x.Shape) {
 		t.Fatalf("InputGradient shape %v, want %v", g.Shape, x.Shape)
 	}
-	logit := func() float64 { return float64(m.forward(x, false).Data[1]) } // sample 0, class 1
+	logit := func() float64 { return float64(m.forward(x, inferencePass).Data[1]) } // sample 0, class 1
 	for _, i := range []int{0, 17, 63, 100} {
 		v := x.Data[i]
 		x.Data[i] = v + 1e-2

@@ -14,6 +14,11 @@ type plan struct {
 	multi   []nn.MultiInput    // per layer, non-nil for a layer with several inputs
 	xs      [][]*tensor.Tensor // per layer with several inputs, the slice of its inputs
 	skipper []nn.InputGradientSkipper
+	// fused[i] is the ZeroPadding2D layer whose padding Layers[i] takes in
+	// when the model only predicts (see nn.PaddingFuser), or -1; skipped[z]
+	// reports whether Layers[z] is such a ZeroPadding2D, then left out.
+	fused   []int
+	skipped []bool
 	// trains[j] reports whether node j is, or depends on, the output of a
 	// layer with trainable parameters: the parameter gradients need dL/d(node
 	// j) only then.
@@ -33,6 +38,8 @@ func newPlan(m *Model) plan {
 		multi:   make([]nn.MultiInput, n),
 		xs:      make([][]*tensor.Tensor, n),
 		skipper: make([]nn.InputGradientSkipper, n),
+		fused:   make([]int, n),
+		skipped: make([]bool, n),
 		trains:  make([]bool, n+1),
 		outs:    make([]*tensor.Tensor, n+1),
 		grads:   make([]*tensor.Tensor, n+1),
@@ -53,7 +60,39 @@ func newPlan(m *Model) plan {
 		}
 	}
 	p.lend(m.Layers)
+	p.fusePadding(m.Layers)
 	return p
+}
+
+// fusePadding finds the ZeroPadding2D layers whose output only one layer
+// reads, a layer that can take the padding into its own window
+// (nn.PaddingFuser): predictions then skip the copy.
+func (p *plan) fusePadding(layers []nn.Layer) {
+	readers := make([]int, len(layers)+1)
+	for i := range layers {
+		p.fused[i] = -1
+		for _, j := range p.inbound[i] {
+			readers[j]++
+		}
+	}
+	for i, l := range layers {
+		f, ok := l.(nn.PaddingFuser)
+		if !ok || p.multi[i] != nil {
+			continue
+		}
+		z := p.inbound[i][0] - 1
+		if zp, ok := layerAt(layers, z).(*nn.ZeroPadding2D); ok && readers[z+1] == 1 && f.FusePadding(zp.Padding) {
+			p.fused[i], p.skipped[z] = z, true
+		}
+	}
+}
+
+// layerAt returns layers[i], or nil for the model's input (-1).
+func layerAt(layers []nn.Layer, i int) nn.Layer {
+	if i < 0 {
+		return nil
+	}
+	return layers[i]
 }
 
 // lend gives the layers that can share buffers (nn.BufferSharer) a few
@@ -114,13 +153,36 @@ func (p *plan) lend(layers []nn.Layer) {
 	}
 }
 
+// pass is what a forward pass is for.
+type pass uint8
+
+const (
+	// inferencePass: the layers keep what a backward pass needs (an
+	// input gradient, a saliency map) and every layer's output.
+	inferencePass pass = iota
+	trainingPass
+	// predictionPass: the output alone. A layer that takes in the padding
+	// of the ZeroPadding2D before it reads that layer's input instead, and
+	// the ZeroPadding2D does not run (its output is then nil).
+	predictionPass
+)
+
 // run runs every layer on the batch x and returns the model's output, the
 // last layer's.
-func (m *Model) run(x *tensor.Tensor, training bool) *tensor.Tensor {
+func (m *Model) run(x *tensor.Tensor, ps pass) *tensor.Tensor {
 	p := &m.plan
 	p.outs[0] = x
+	training, predict := ps == trainingPass, ps == predictionPass
 	for i, l := range m.Layers {
 		in := p.inbound[i]
+		if predict && p.skipped[i] {
+			p.outs[i+1] = nil
+			continue
+		}
+		if z := p.fused[i]; predict && z >= 0 {
+			p.outs[i+1] = l.(nn.PaddingFuser).ForwardPadded(p.outs[p.inbound[z][0]])
+			continue
+		}
 		if mi := p.multi[i]; mi != nil {
 			xs := p.xs[i]
 			for k, j := range in {
@@ -136,8 +198,8 @@ func (m *Model) run(x *tensor.Tensor, training bool) *tensor.Tensor {
 
 // forward runs every layer and returns the logits: the last layer's output,
 // before the softmax that the loss applies (see nn.FinalSoftmax).
-func (m *Model) forward(x *tensor.Tensor, training bool) (logits *tensor.Tensor) {
-	return m.run(x, training)
+func (m *Model) forward(x *tensor.Tensor, ps pass) (logits *tensor.Tensor) {
+	return m.run(x, ps)
 }
 
 // backward propagates dL/dlogits through the layers of the last forward pass

@@ -98,7 +98,11 @@ func (m *Model) EvaluateBatch(x, y *tensor.Tensor) (loss float64, correct int) {
 // softmax included) and, in training, dL/dlogits flows back through the
 // network into the parameters' gradients.
 func (m *Model) step(x, y *tensor.Tensor, training bool) (loss float64, correct int) {
-	logits := m.forward(x, training)
+	ps := predictionPass // an evaluation: nothing runs backward
+	if training {
+		ps = trainingPass
+	}
+	logits := m.forward(x, ps)
 	var dlogits *tensor.Tensor
 	if training {
 		m.dlogits = reuse(m.dlogits, logits.Shape)
@@ -137,7 +141,7 @@ func countCorrect(logits, y *tensor.Tensor, sparse bool) int {
 // or ends in logits.
 func (m *Model) Predict(dst, x *tensor.Tensor) {
 	m.mustBeBuilt("Predict")
-	logits := m.forward(x, false)
+	logits := m.forward(x, predictionPass)
 	dst.MustShape("model.Predict", logits.Shape...)
 	nn.SoftmaxRows(dst, logits)
 }
@@ -149,7 +153,7 @@ func (m *Model) Predict(dst, x *tensor.Tensor) {
 // model. [Model.Inbound] tells which outputs each layer was called on.
 func (m *Model) ForwardAll(x *tensor.Tensor) []*tensor.Tensor {
 	m.mustBeBuilt("ForwardAll")
-	m.run(x, false)
+	m.run(x, inferencePass)
 	outs := slices.Clone(m.plan.outs[1:])
 	if m.softmax {
 		h := outs[len(outs)-1]
@@ -171,7 +175,7 @@ func (m *Model) InputGradient(x *tensor.Tensor, class int) *tensor.Tensor {
 	if class < 0 || class >= m.NumClasses() {
 		panic(fmt.Sprintf("model: InputGradient: class %d out of range [0, %d)", class, m.NumClasses()))
 	}
-	m.forward(x, false)
+	m.forward(x, inferencePass)
 	return m.inputGradientAfterForward(class).Clone()
 }
 

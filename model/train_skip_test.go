@@ -67,7 +67,7 @@ func TestTrainStepSkipsInputGradient(t *testing.T) {
 						p.Grad.Zero()
 					}
 				}
-				logits := b.forward(x, true)
+				logits := b.forward(x, trainingPass)
 				b.dlogits = reuse(b.dlogits, logits.Shape)
 				b.loss.FromLogits(b.dlogits, logits, y)
 				if dx := b.backward(b.dlogits, false); dx == nil {

@@ -190,7 +190,7 @@ func TestInputGradient(t *testing.T) {
 	const class = 2
 	g := m.InputGradient(x, class)
 	logit := func(i int) float64 {
-		return float64(m.forward(x, false).Data[i*4+class])
+		return float64(m.forward(x, inferencePass).Data[i*4+class])
 	}
 	const h = 1e-2
 	for _, k := range []int{0, 7, 12, 24, 25 + 3, 25 + 18} {

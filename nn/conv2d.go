@@ -46,6 +46,10 @@ type Conv2D struct {
 	activateFn func(lo, hi int)
 	gradFn     func(lo, hi int, sum []float32)
 	groups     *convGroups // for Groups > 1
+	padded     struct {    // for ForwardPadded
+		conv *kernels.Conv
+		in   []int
+	}
 }
 
 func (l *Conv2D) Type() string { return "Conv2D" }
@@ -94,7 +98,32 @@ func (l *Conv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 	}
 	l.activateFn, l.gradFn = l.activate, l.activationGrad
 	l.x, l.y, l.z, l.dy, l.dz, l.dx = nil, nil, nil, nil, nil, nil
+	l.padded.conv, l.padded.in = nil, nil
 	return append([]int(nil), l.out...), nil
+}
+
+// FusePadding plans the convolution of the input less padding, the
+// padding added to the layer's own (see [PaddingFuser]).
+func (l *Conv2D) FusePadding(padding [2][2]int) bool {
+	in := unpadded(l.in, padding)
+	if l.conv == nil || in == nil {
+		return false
+	}
+	l.padded.conv = kernels.NewConv(unpaddedGeom(l.conv.Geom(), padding), l.Filters/max(l.Groups, 1))
+	l.padded.in = in
+	return true
+}
+
+// ForwardPadded runs Forward in inference on x, the input less the padding
+// given to FusePadding.
+func (l *Conv2D) ForwardPadded(x *tensor.Tensor) *tensor.Tensor {
+	if l.padded.conv == nil {
+		panic(errorf(l, "ForwardPadded before FusePadding"))
+	}
+	conv, in := l.conv, l.in
+	l.conv, l.in = l.padded.conv, l.padded.in
+	defer func() { l.conv, l.in, l.x = conv, in, nil }()
+	return l.Forward(x, false)
 }
 
 func (l *Conv2D) OutputShape() []int { return l.out }

@@ -48,6 +48,11 @@ type DepthwiseConv2D struct {
 	filterFn  func(worker, i int)
 	gatherFn  func(worker, i int)
 	dzRun     *tensor.Tensor // dL/dz during Backward
+	padded    struct {       // for ForwardPadded
+		g     kernels.ConvGeom
+		inner [2]int
+		in    []int
+	}
 }
 
 func (l *DepthwiseConv2D) Type() string { return "DepthwiseConv2D" }
@@ -82,8 +87,8 @@ func (l *DepthwiseConv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 		return nil, err
 	}
 	l.g, l.m, l.f, l.act = g, m, g.C*m, act
-	lo := (g.PadLeft + g.SW - 1) / g.SW
-	l.inner = [2]int{lo, max(lo, min(g.OW, (g.W-g.KW+g.PadLeft)/g.SW+1))}
+	l.inner = innerColumns(&g)
+	l.padded.in = nil
 	l.in, l.out = append([]int(nil), in...), []int{g.OH, g.OW, g.C * m}
 	l.kernel = newParam("depthwise_kernel", true, g.KH, g.KW, g.C, m)
 	// Keras's fans for a [kh,kw,C,M] kernel: kh·kw·C in, kh·kw·M out.
@@ -98,6 +103,37 @@ func (l *DepthwiseConv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 	l.forwardFn, l.dataFn, l.filterFn, l.gatherFn = l.forwardRow, l.dataImage, l.filterBlock, l.gatherRow
 	l.x, l.y, l.z, l.dz, l.dx = nil, nil, nil, nil, nil
 	return append([]int(nil), l.out...), nil
+}
+
+// innerColumns returns the output columns [lo, hi) whose windows' columns
+// lie inside the image.
+func innerColumns(g *kernels.ConvGeom) [2]int {
+	lo := (g.PadLeft + g.SW - 1) / g.SW
+	return [2]int{lo, max(lo, min(g.OW, (g.W-g.KW+g.PadLeft)/g.SW+1))}
+}
+
+// FusePadding prepares the geometry of the input less padding, the padding
+// added to the layer's own (see [PaddingFuser]).
+func (l *DepthwiseConv2D) FusePadding(padding [2][2]int) bool {
+	in := unpadded(l.in, padding)
+	if in == nil {
+		return false
+	}
+	l.padded.g = unpaddedGeom(l.g, padding)
+	l.padded.inner, l.padded.in = innerColumns(&l.padded.g), in
+	return true
+}
+
+// ForwardPadded runs Forward in inference on x, the input less the padding
+// given to FusePadding.
+func (l *DepthwiseConv2D) ForwardPadded(x *tensor.Tensor) *tensor.Tensor {
+	if l.padded.in == nil {
+		panic(errorf(l, "ForwardPadded before FusePadding"))
+	}
+	g, inner, in := l.g, l.inner, l.in
+	l.g, l.inner, l.in = l.padded.g, l.padded.inner, l.padded.in
+	defer func() { l.g, l.inner, l.in, l.x = g, inner, in, nil }()
+	return l.Forward(x, false)
 }
 
 func (l *DepthwiseConv2D) OutputShape() []int { return l.out }

@@ -3,6 +3,7 @@ package nn
 import (
 	"math/rand/v2"
 
+	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -68,4 +69,44 @@ type Param struct {
 // restores dL/dx (needed for input saliency maps).
 type InputGradientSkipper interface {
 	SkipInputGradient(skip bool)
+}
+
+// PaddingFuser is implemented by layers that can take the zero padding of a
+// [ZeroPadding2D] before them into their own window ([Conv2D],
+// [DepthwiseConv2D]): reading the unpadded image, the cells of that
+// padding read as 0 as those of their own padding do. A model that only
+// predicts then skips the copy the ZeroPadding2D makes (PyTorch's padded
+// convolutions import as one).
+type PaddingFuser interface {
+	// FusePadding prepares ForwardPadded for the input the layer was built
+	// for less padding, ((top, bottom), (left, right)), and reports
+	// whether it can.
+	FusePadding(padding [2][2]int) bool
+	// ForwardPadded is Forward in inference on x, the input less the
+	// padding: the same output, up to the sign of zeros. It keeps nothing
+	// for Backward, which needs a Forward first.
+	ForwardPadded(x *tensor.Tensor) *tensor.Tensor
+}
+
+// unpadded returns the shape in (height, width, channels) less padding, or
+// nil when nothing would be left.
+func unpadded(in []int, p [2][2]int) []int {
+	if len(in) != 3 || min(p[0][0], p[0][1], p[1][0], p[1][1]) < 0 {
+		return nil
+	}
+	h, w := in[0]-p[0][0]-p[0][1], in[1]-p[1][0]-p[1][1]
+	if h < 1 || w < 1 {
+		return nil
+	}
+	return []int{h, w, in[2]}
+}
+
+// unpaddedGeom returns g for an input less padding, the padding taken
+// into the window's own: the same output cells reading the same values.
+func unpaddedGeom(g kernels.ConvGeom, p [2][2]int) kernels.ConvGeom {
+	g.H -= p[0][0] + p[0][1]
+	g.W -= p[1][0] + p[1][1]
+	g.PadTop += p[0][0]
+	g.PadLeft += p[1][0]
+	return g
 }

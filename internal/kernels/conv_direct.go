@@ -130,6 +130,8 @@ func (p *directPlan) forward(buf *directBuf, z, x, w []float32, sliver, ldw int,
 		var row []float32
 		if ky1 > ky0 {
 			row = src[(oy*g.SH-g.PadTop+ky0-lo)*p.stride:]
+		} else {
+			ky0, ky1 = 0, 0 // a row of padding alone: the bias
 		}
 		for j0 := 0; j0 < p.f; j0 += nr {
 			b := w[j0*sliver+ky0*span*ldw:]

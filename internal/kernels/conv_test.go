@@ -370,3 +370,34 @@ func TestDirectPlanTiles(t *testing.T) {
 		}
 	}
 }
+
+// TestConvForwardWidePadding checks the forward pass of windows padded by
+// as much as or more than the kernel (a ZeroPadding2D taken into the
+// convolution after it), whose first or last output rows and columns read
+// padding alone: those cells are the bias, the others the reference's.
+func TestConvForwardWidePadding(t *testing.T) {
+	defer func(v int) { parallelConvFlops = v }(parallelConvFlops)
+	parallelConvFlops = 0
+	rng := rand.New(rand.NewPCG(15, 16))
+	for _, g := range []ConvGeom{
+		{H: 5, W: 6, C: 3, KH: 1, KW: 1, SH: 1, SW: 1, PadTop: 2, PadLeft: 1, OH: 10, OW: 8},
+		{H: 7, W: 7, C: 4, KH: 3, KW: 3, SH: 2, SW: 2, PadTop: 3, PadLeft: 4, OH: 7, OW: 8},
+		{H: 9, W: 4, C: 2, KH: 2, KW: 3, SH: 1, SW: 1, PadTop: 2, PadLeft: 3, OH: 14, OW: 9},
+	} {
+		for _, f := range []int{3, 32} {
+			cc := newConvCase(g, f, 2, rng)
+			for _, impl := range gemmImpls {
+				c := newConv(g, f, convOptions{tiles: impl.tiles})
+				bias := randSlice(rng, f)
+				z := make([]float32, 2*g.OH*g.OW*f)
+				c.Forward(z, cc.x, cc.w, 2, ConvEpilogue{Bias: bias}, nil)
+				for i, v := range cc.z {
+					want := v + float64(bias[i%f])
+					if math.Abs(float64(z[i])-want) > 1e-6*cc.zs[i]+1e-6*(1+math.Abs(want)) {
+						t.Fatalf("%+v F=%d %s: z[%d] = %v, want %v", g, f, impl.name, i, z[i], want)
+					}
+				}
+			}
+		}
+	}
+}
