@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"github.com/convnet-go/convnet/internal/kernels"
+
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -130,10 +132,44 @@ func (m *merge) forward(l Layer, xs []*tensor.Tensor) int {
 // repeated reports whether input k is broadcast along axes of size 1.
 func (m *merge) repeated(k int) bool { return m.elementwise && !slices.Equal(m.in[k], m.out) }
 
+// perChannel returns the channels of input k when it is broadcast from one
+// value per channel (its shape all ones but the output's last axis), or 0.
+func (m *merge) perChannel(k int) int {
+	in := m.in[k]
+	if !m.repeated(k) || len(in) == 0 || in[len(in)-1] != m.out[len(m.out)-1] {
+		return 0
+	}
+	for _, v := range in[:len(in)-1] {
+		if v != 1 {
+			return 0
+		}
+	}
+	return in[len(in)-1]
+}
+
 // combine sets the output to the element-wise sum (or product, mul) of the
 // inputs, taken in input order, each broadcast to the output's shape.
 func (m *merge) combine(mul bool) []float32 {
 	y := m.y.Data
+	if len(m.xs) == 2 {
+		// One value per channel for the other input's every cell (a
+		// squeeze-and-excitation block's scales): image by image, a row
+		// operation (a+b and a·b are b+a and b·a exactly).
+		for k := range 2 {
+			if c := m.perChannel(k); c > 0 && !m.repeated(1-k) {
+				n := m.y.Shape[0]
+				size, x, g := len(y)/n, m.xs[1-k].Data, m.xs[k].Data
+				for i := range n {
+					if mul {
+						kernels.MulRows(y[i*size:(i+1)*size], x[i*size:(i+1)*size], g[i*c:(i+1)*c])
+					} else {
+						kernels.AddRows(y[i*size:(i+1)*size], x[i*size:(i+1)*size], g[i*c:(i+1)*c])
+					}
+				}
+				return y
+			}
+		}
+	}
 	if m.repeated(0) {
 		broadcast(y, m.xs[0].Data, m.y.Shape, m.xs[0].Shape)
 	} else {

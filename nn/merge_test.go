@@ -68,6 +68,12 @@ func TestMergeBroadcast(t *testing.T) {
 	if want := []float32{10, -2, 30, -4, 2.5, 12, 3.5, 16}; !slices.Equal(y.Shape, []int{2, 2, 1, 2}) || !slices.Equal(y.Data, want) {
 		t.Errorf("Multiply broadcast = %v %v, want [2 2 1 2] %v", y.Shape, y.Data, want)
 	}
+	// The weights first, and a sum with them.
+	ys := buildInputs(t, &nn.Multiply{}, []int{1, 1, 2}, []int{2, 1, 2}).ForwardInputs([]*tensor.Tensor{s, x}, false)
+	sum := buildInputs(t, &nn.Add{}, []int{1, 1, 2}, []int{2, 1, 2}).ForwardInputs([]*tensor.Tensor{s, x}, false)
+	if want := []float32{11, 1, 13, 3, 5.5, 8, 7.5, 10}; !slices.Equal(ys.Data, y.Data) || !slices.Equal(sum.Data, want) {
+		t.Errorf("weights first: Multiply %v, Add %v; want %v, %v", ys.Data, sum.Data, y.Data, want)
+	}
 	dy := tensor.FromData([]float32{1, 2, 3, 4, 5, 6, 7, 8}, 2, 2, 1, 2)
 	dxs := m.BackwardInputs(dy)
 	// dx = dy·s; ds[c] = Σ over the image's cells of dy·x.

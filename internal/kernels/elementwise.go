@@ -10,15 +10,39 @@ import "math"
 // AddBias adds the vector b to every row of z (rows of len(b) values).
 //
 //	for r, j: z[r*len(b)+j] += b[j]
-func AddBias(z, b []float32) {
+func AddBias(z, b []float32) { AddRows(z, z, b) }
+
+// AddRows sets y = z + b row by row (rows of len(b) values; a broadcast
+// sum). y may alias z.
+//
+//	for r, j: y[r*len(b)+j] = z[r*len(b)+j] + b[j]
+func AddRows(y, z, b []float32) {
 	f := len(b)
-	if f == 0 || biasRowsVec(addBiasAVX512, z, z, b) {
+	if f == 0 || biasRowsVec(addBiasAVX512, y, z, b) {
 		return
 	}
 	for r := 0; r+f <= len(z); r += f {
-		zr := z[r : r+f : r+f]
+		zr, yr := z[r:r+f:r+f], y[r:r+f:r+f]
 		for j, v := range b[:len(zr)] {
-			zr[j] += v
+			yr[j] = zr[j] + v
+		}
+	}
+}
+
+// MulRows sets y = z·b row by row (rows of len(b) values; a broadcast
+// product, such as a squeeze-and-excitation block's channel scales). y may
+// alias z.
+//
+//	for r, j: y[r*len(b)+j] = z[r*len(b)+j] · b[j]
+func MulRows(y, z, b []float32) {
+	f := len(b)
+	if f == 0 || biasRowsVec(mulRowsAVX512, y, z, b) {
+		return
+	}
+	for r := 0; r+f <= len(z); r += f {
+		zr, yr := z[r:r+f:r+f], y[r:r+f:r+f]
+		for j, v := range b[:len(zr)] {
+			yr[j] = zr[j] * v
 		}
 	}
 }

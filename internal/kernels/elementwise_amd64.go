@@ -150,7 +150,7 @@ var depthwiseAVX512 = [...]func(y, b, x, w *float32, cells, c, sx, kh, kw, ld, l
 	depthwise1AVX512, depthwise2AVX512, depthwise3AVX512, depthwise4AVX512,
 }
 
-// addBiasAVX512 and biasReLUAVX512 run AddBias and BiasReLU on rows rows
+// addBiasAVX512 and biasReLUAVX512 run AddRows and BiasReLU on rows rows
 // of f values, in chunks of 16, the last one under the mask tail.
 //
 //go:noescape
@@ -159,7 +159,12 @@ func addBiasAVX512(y, z, b *float32, rows, f, chunks, tail int)
 //go:noescape
 func biasReLUAVX512(y, z, b *float32, rows, f, chunks, tail int)
 
-// biasRowsVec runs fn, addBiasAVX512 or biasReLUAVX512, on the whole rows
+// mulRowsAVX512 runs MulRows, as addBiasAVX512 does AddRows.
+//
+//go:noescape
+func mulRowsAVX512(y, z, b *float32, rows, f, chunks, tail int)
+
+// biasRowsVec runs fn, addBiasAVX512, biasReLUAVX512 or mulRowsAVX512, on the whole rows
 // of z and reports true, or reports false if it cannot.
 func biasRowsVec(fn func(y, z, b *float32, rows, f, chunks, tail int), y, z, b []float32) bool {
 	f := len(b)

@@ -60,6 +60,15 @@ func testElementwise(t *testing.T) {
 				}
 			}
 
+			added, prod := make([]float32, n), append([]float32(nil), z...)
+			AddRows(added, z, b)
+			MulRows(prod, prod, b)
+			for i := range added {
+				if !sameBits(added[i], z[i]+b[i%f]) || !sameBits(prod[i], z[i]*b[i%f]) {
+					t.Fatalf("AddRows, MulRows f=%d rows=%d [%d] = %v, %v; want %v, %v", f, rows, i, added[i], prod[i], z[i]+b[i%f], z[i]*b[i%f])
+				}
+			}
+
 			out := make([]float32, n)
 			BiasReLU(out, z, b)
 			inPlace := append([]float32(nil), z...)

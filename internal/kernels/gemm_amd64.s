@@ -1572,6 +1572,44 @@ biasReLUAVX512_masked:
 	VZEROUPPER
 	RET
 
+// func mulRowsAVX512(y *float32, z *float32, b *float32, rows int, f int, chunks int, tail int)
+// Requires: AVX, AVX512F
+TEXT ·mulRowsAVX512(SB), NOSPLIT, $0-56
+	MOVQ   y+0(FP), AX
+	MOVQ   z+8(FP), CX
+	MOVQ   b+16(FP), DX
+	MOVQ   rows+24(FP), BX
+	MOVQ   f+32(FP), SI
+	MOVQ   chunks+40(FP), DI
+	MOVQ   tail+48(FP), R8
+	SHLQ   $0x02, SI
+	MOVL   $0x0000ffff, R9
+	VPXORD Z0, Z0, Z0
+
+mulRowsAVX512_row:
+	MOVQ DI, R10
+	XORQ R11, R11
+
+mulRowsAVX512_chunk:
+	KMOVW R9, K1
+	CMPQ  R10, $0x01
+	JNE   mulRowsAVX512_masked
+	KMOVW R8, K1
+
+mulRowsAVX512_masked:
+	VMOVUPS.Z (CX)(R11*4), K1, Z0
+	VMULPS.Z  (DX)(R11*4), Z0, K1, Z0
+	VMOVUPS   Z0, K1, (AX)(R11*4)
+	ADDQ      $0x10, R11
+	DECQ      R10
+	JNZ       mulRowsAVX512_chunk
+	ADDQ      SI, AX
+	ADDQ      SI, CX
+	DECQ      BX
+	JNZ       mulRowsAVX512_row
+	VZEROUPPER
+	RET
+
 // func sigmoidAVX512(y *float32, z *float32, n int)
 // Requires: AVX, AVX512F
 TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-24

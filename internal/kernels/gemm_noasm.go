@@ -35,8 +35,9 @@ func biasRowsVec(fn func(y, z, b *float32, rows, f, chunks, tail int), y, z, b [
 	return false
 }
 
-// addBiasAVX512 and biasReLUAVX512 are never called without AVX-512.
-var addBiasAVX512, biasReLUAVX512 func(y, z, b *float32, rows, f, chunks, tail int)
+// addBiasAVX512, biasReLUAVX512 and mulRowsAVX512 are never called
+// without AVX-512.
+var addBiasAVX512, biasReLUAVX512, mulRowsAVX512 func(y, z, b *float32, rows, f, chunks, tail int)
 
 // depthwiseFilterAVX512 is never called without AVX-512.
 var depthwiseFilterAVX512 [4]func(dw, x, dz *float32, cells, c, sx, kh, kw, ld, ldw int)

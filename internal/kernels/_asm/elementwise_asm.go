@@ -234,8 +234,9 @@ func elementwise() {
 	maxPool2x2Grad()
 	maxPoolCell()
 	clamp()
-	biasRows("addBiasAVX512", false)
-	biasRows("biasReLUAVX512", true)
+	biasRows("addBiasAVX512", "add")
+	biasRows("biasReLUAVX512", "relu")
+	biasRows("mulRowsAVX512", "mul")
 }
 
 // maxPoolCell emits one output cell of a max pool over c channels, in
@@ -348,12 +349,13 @@ func clamp() {
 	RET()
 }
 
-// biasRows emits y = z + b, then max(y, 0) if relu (as clamp takes it),
-// over rows rows of f values, in chunks of 16, the last one under the mask
-// tail (f = 16·(chunks-1) + the bits of tail):
+// biasRows emits y = z + b (op "add"), then max(y, 0) (op "relu", as clamp
+// takes it), or y = z·b (op "mul"), over rows rows of f values, in chunks
+// of 16, the last one under the mask tail (f = 16·(chunks-1) + the bits of
+// tail):
 //
-//	for r < rows, j < f: y[r*f+j] = z[r*f+j] + b[j], then max(·, 0)
-func biasRows(name string, relu bool) {
+//	for r < rows, j < f: y[r*f+j] = z[r*f+j] + b[j], then max(·, 0); or z[r*f+j]·b[j]
+func biasRows(name, op string) {
 	TEXT(name, NOSPLIT, "func(y, z, b *float32, rows, f, chunks, tail int)")
 	y := Load(Param("y"), GP64())
 	z := Load(Param("z"), GP64())
@@ -381,8 +383,12 @@ func biasRows(name string, relu bool) {
 	KMOVW(tail.As32(), k)
 	Label(masked)
 	VMOVUPS_Z(Mem{Base: z, Index: j, Scale: 4}, k, t)
-	VADDPS_Z(Mem{Base: b, Index: j, Scale: 4}, t, k, t)
-	if relu {
+	if op == "mul" {
+		VMULPS_Z(Mem{Base: b, Index: j, Scale: 4}, t, k, t)
+	} else {
+		VADDPS_Z(Mem{Base: b, Index: j, Scale: 4}, t, k, t)
+	}
+	if op == "relu" {
 		VMAXPS(t, zero, t)
 		VADDPS(zero, t, t)
 	}
