@@ -179,6 +179,7 @@ func (l *Conv2D) activate(lo, hi int) {
 
 func (l *Conv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	checkGrad(l, dy, l.y)
+	checkKept(l, l.x)
 	n := dy.Shape[0]
 	var db []float32
 	if l.bias != nil {

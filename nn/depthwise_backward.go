@@ -18,6 +18,7 @@ func (l *DepthwiseConv2D) filterChannels() int {
 
 func (l *DepthwiseConv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	checkGrad(l, dy, l.y)
+	checkKept(l, l.x)
 	n := dy.Shape[0]
 	dz := dy
 	if !l.act.identity() {

@@ -88,6 +88,14 @@ type PaddingFuser interface {
 	ForwardPadded(x *tensor.Tensor) *tensor.Tensor
 }
 
+// checkKept panics unless the layer kept its input x for Backward, which
+// ForwardPadded does not.
+func checkKept(l Layer, x *tensor.Tensor) {
+	if x == nil {
+		panic("nn: " + label(l) + ".Backward after ForwardPadded: Backward needs a Forward")
+	}
+}
+
 // unpadded returns the shape in (height, width, channels) less padding, or
 // nil when nothing would be left.
 func unpadded(in []int, p [2][2]int) []int {

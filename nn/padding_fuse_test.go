@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/convnet-go/convnet/nn"
@@ -68,6 +69,14 @@ func TestPaddingFuser(t *testing.T) {
 					if !slices.Equal(got.Shape, want.Shape) || !slices.Equal(got.Data, want.Data) {
 						t.Fatalf("ForwardPadded differs from Forward after the padding (shape %v, want %v)", got.Shape, want.Shape)
 					}
+					func() {
+						defer func() {
+							if r := fmt.Sprint(recover()); !strings.Contains(r, "Backward after ForwardPadded") {
+								t.Errorf("Backward after ForwardPadded: panic %q", r)
+							}
+						}()
+						l.Backward(got.Clone())
+					}()
 					// The layer is as it was: Forward, then Backward.
 					y := l.Forward(zp.Forward(x, true), true)
 					if !slices.Equal(y.Data, want.Data) {
