@@ -3,6 +3,7 @@ package nn
 import (
 	"math/rand/v2"
 
+	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -17,6 +18,9 @@ type GlobalAveragePooling2D struct {
 	buffers
 	in    []int
 	y, dx *tensor.Tensor
+	x     *tensor.Tensor // the input of the Forward in progress
+	sums  []float64      // per image and channel, during Forward
+	imgFn func(worker, i int)
 }
 
 func (l *GlobalAveragePooling2D) Type() string { return "GlobalAveragePooling2D" }
@@ -27,6 +31,7 @@ func (l *GlobalAveragePooling2D) Build(in []int, rng *rand.Rand) ([]int, error) 
 	}
 	l.in = append([]int(nil), in...)
 	l.y, l.dx = nil, nil
+	l.imgFn = l.image
 	return l.OutputShape(), nil
 }
 
@@ -43,24 +48,37 @@ func (l *GlobalAveragePooling2D) Cost(in []int) Cost { return Cost{} }
 
 func (l *GlobalAveragePooling2D) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	checkInput(l, "Forward", x, l.in)
-	n, hw, c := x.Shape[0], l.in[0]*l.in[1], l.in[2]
+	n, c := x.Shape[0], l.in[2]
 	if l.KeepDims {
 		l.y = resize(l.y, n, 1, 1, c)
 	} else {
 		l.y = resize(l.y, n, c)
 	}
-	inv := 1 / float64(hw)
-	for i := range n {
-		img := x.Data[i*hw*c : (i+1)*hw*c]
-		for j := range c {
-			var s float64
-			for p := j; p < len(img); p += c {
-				s += float64(img[p])
-			}
-			l.y.Data[i*c+j] = float32(s * inv)
+	if len(l.sums) < n*c {
+		l.sums = make([]float64, n*c)
+	}
+	l.x = x
+	kernels.ParallelFor(n, n, l.imgFn)
+	l.x = nil
+	return l.y
+}
+
+// image sets the output of image i: each channel's mean, its cells summed
+// in order in float64, a row of the image at a time.
+func (l *GlobalAveragePooling2D) image(_, i int) {
+	hw, c := l.in[0]*l.in[1], l.in[2]
+	img := l.x.Data[i*hw*c : (i+1)*hw*c]
+	s := l.sums[i*c : (i+1)*c]
+	clear(s)
+	for p := 0; p < len(img); p += c {
+		for j, v := range img[p : p+c] {
+			s[j] += float64(v)
 		}
 	}
-	return l.y
+	inv := 1 / float64(hw)
+	for j, v := range s {
+		l.y.Data[i*c+j] = float32(v * inv)
+	}
 }
 
 func (l *GlobalAveragePooling2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
