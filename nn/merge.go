@@ -151,7 +151,15 @@ func (m *merge) perChannel(k int) int {
 // inputs, taken in input order, each broadcast to the output's shape.
 func (m *merge) combine(mul bool) []float32 {
 	y := m.y.Data
+	op := kernels.AddRows // with one row as long as y: y = a + b
+	if mul {
+		op = kernels.MulRows
+	}
 	if len(m.xs) == 2 {
+		if !m.repeated(0) && !m.repeated(1) {
+			op(y, m.xs[0].Data[:len(y)], m.xs[1].Data[:len(y)])
+			return y
+		}
 		// One value per channel for the other input's every cell (a
 		// squeeze-and-excitation block's scales): image by image, a row
 		// operation (a+b and a·b are b+a and b·a exactly).
@@ -160,11 +168,7 @@ func (m *merge) combine(mul bool) []float32 {
 				n := m.y.Shape[0]
 				size, x, g := len(y)/n, m.xs[1-k].Data, m.xs[k].Data
 				for i := range n {
-					if mul {
-						kernels.MulRows(y[i*size:(i+1)*size], x[i*size:(i+1)*size], g[i*c:(i+1)*c])
-					} else {
-						kernels.AddRows(y[i*size:(i+1)*size], x[i*size:(i+1)*size], g[i*c:(i+1)*c])
-					}
+					op(y[i*size:(i+1)*size], x[i*size:(i+1)*size], g[i*c:(i+1)*c])
 				}
 				return y
 			}
@@ -179,7 +183,7 @@ func (m *merge) combine(mul bool) []float32 {
 		if m.repeated(k + 1) {
 			combineBroadcast(y, x.Data, m.y.Shape, x.Shape, mul)
 		} else {
-			combineInto(y, x.Data, mul)
+			op(y, y, x.Data[:len(y)])
 		}
 	}
 	return y
