@@ -383,7 +383,7 @@ func importClip(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	if lo != 0 || !(hi > 0) {
 		return nodeErr(n, "clips to [%v, %v]: convnet clips from 0 to a positive maximum or none (a ReLU, ReLU6)", lo, hi)
 	}
-	if hi == 6 && b.soleReader(n.GetInput()[0]) && x.fold != nil && setActivation(x.fold, "relu6") {
+	if hi == 6 && b.soleReader(n.GetInput()[0]) && setActivation(x.fold, "relu6") {
 		return b.output(n, x.after(x.node).nonNegative(true))
 	}
 	l := &nn.ReLU{}
