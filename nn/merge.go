@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"github.com/convnet-go/convnet/internal/kernels"
-
 	"github.com/convnet-go/convnet/tensor"
 )
 

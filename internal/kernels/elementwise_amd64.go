@@ -164,8 +164,8 @@ func biasReLUAVX512(y, z, b *float32, rows, f, chunks, tail int)
 //go:noescape
 func mulRowsAVX512(y, z, b *float32, rows, f, chunks, tail int)
 
-// biasRowsVec runs fn, addBiasAVX512, biasReLUAVX512 or mulRowsAVX512, on the whole rows
-// of z and reports true, or reports false if it cannot.
+// biasRowsVec runs fn (addBiasAVX512, biasReLUAVX512 or mulRowsAVX512) on
+// the whole rows of z and reports true, or reports false if it cannot.
 func biasRowsVec(fn func(y, z, b *float32, rows, f, chunks, tail int), y, z, b []float32) bool {
 	f := len(b)
 	rows := len(z) / f
