@@ -48,6 +48,9 @@ func TestPredictFusesPadding(t *testing.T) {
 	if !slices.Equal(got.Data, want.Data) {
 		t.Fatalf("Predict %v, want ForwardAll's %v", got.Data[:8], want.Data[:8])
 	}
+	if a := testing.AllocsPerRun(5, func() { m.Predict(got, px) }); a != 0 && !raceEnabled {
+		t.Errorf("Predict with the padding taken in: %v allocations per call, want 0", a)
+	}
 	// After a prediction, every output and the input gradient are there
 	// again for the demo and saliency.
 	all = m.ForwardAll(px)

@@ -77,22 +77,14 @@ func (p *plan) fusePadding(layers []nn.Layer) {
 	}
 	for i, l := range layers {
 		f, ok := l.(nn.PaddingFuser)
-		if !ok || p.multi[i] != nil {
+		z := p.inbound[i][0] - 1 // the layer before, or -1 for the model's input
+		if !ok || p.multi[i] != nil || z < 0 || readers[z+1] != 1 {
 			continue
 		}
-		z := p.inbound[i][0] - 1
-		if zp, ok := layerAt(layers, z).(*nn.ZeroPadding2D); ok && readers[z+1] == 1 && f.FusePadding(zp.Padding) {
+		if zp, ok := layers[z].(*nn.ZeroPadding2D); ok && f.FusePadding(zp.Padding) {
 			p.fused[i], p.skipped[z] = z, true
 		}
 	}
-}
-
-// layerAt returns layers[i], or nil for the model's input (-1).
-func layerAt(layers []nn.Layer, i int) nn.Layer {
-	if i < 0 {
-		return nil
-	}
-	return layers[i]
 }
 
 // lend gives the layers that can share buffers (nn.BufferSharer) a few

@@ -150,10 +150,7 @@ func (m *merge) perChannel(k int) int {
 // inputs, taken in input order, each broadcast to the output's shape.
 func (m *merge) combine(mul bool) []float32 {
 	y := m.y.Data
-	op := kernels.AddRows // with one row as long as y: y = a + b
-	if mul {
-		op = kernels.MulRows
-	}
+	op := rowOp(mul)
 	if len(m.xs) == 2 {
 		if !m.repeated(0) && !m.repeated(1) {
 			op(y, m.xs[0].Data[:len(y)], m.xs[1].Data[:len(y)])
@@ -188,26 +185,22 @@ func (m *merge) combine(mul bool) []float32 {
 	return y
 }
 
-// combineInto sets y[i] += x[i], or y[i] *= x[i] (mul).
-func combineInto(y, x []float32, mul bool) {
-	x = x[:len(y)]
+// rowOp returns the sum (or product, mul) of rows and a vector,
+// kernels.AddRows or kernels.MulRows: with a vector as long as the rows,
+// the element-wise sum or product.
+func rowOp(mul bool) func(y, z, b []float32) {
 	if mul {
-		for i, v := range x {
-			y[i] *= v
-		}
-		return
+		return kernels.MulRows
 	}
-	for i, v := range x {
-		y[i] += v
-	}
+	return kernels.AddRows
 }
 
-// combineBroadcast is combineInto with x, of shape in, repeated along the
-// axes where in has size 1 to y's shape out.
+// combineBroadcast sets y[i] += x[i], or y[i] *= x[i] (mul), with x, of
+// shape in, repeated along the axes where in has size 1 to y's shape out.
 func combineBroadcast(y, x []float32, out, in []int, mul bool) {
 	if len(out) == 1 {
 		if in[0] == out[0] {
-			combineInto(y, x, mul)
+			rowOp(mul)(y, y, x[:len(y)])
 			return
 		}
 		v := x[0]

@@ -29,7 +29,6 @@ type Conv struct {
 	f         int
 	pointwise bool
 	direct    *directPlan // forward and kernel gradient; pointwise: the forward pass, or nil
-	tiled     bool        // the forward pass in progress runs on direct's tiles
 	rows      int         // output rows per forward block; 0 chooses per call
 	block     int         // im2col rows per block of the input gradient by col2im
 	data      *Conv       // the input gradient as a convolution, or nil
@@ -187,9 +186,9 @@ func (c *Conv) Forward(z, x, w []float32, n int, e ConvEpilogue, finish func(lo,
 	if e.ReLU {
 		c.flags = tileReLU
 	}
-	// A 1×1 convolution on the tiles takes the cores from the size at
-	// which a GEMM would split.
-	c.tiled = !c.pointwise || c.direct != nil
+	// A 1×1 convolution on the tiles (direct set) takes the cores from the
+	// size at which a GEMM would split.
+	tiled := c.direct != nil
 	workers, least := runtime.GOMAXPROCS(0), parallelConvFlops
 	if c.pointwise {
 		least = min(least, parallelFlops)
@@ -197,7 +196,7 @@ func (c *Conv) Forward(z, x, w []float32, n int, e ConvEpilogue, finish func(lo,
 	if 2*n*len(w)*g.OH*g.OW < least {
 		workers = 1
 	}
-	if !c.tiled {
+	if !tiled {
 		Gemm(false, false, n*g.H*g.W, c.f, g.C, 1, x, g.C, w, c.f, 0, z, c.f)
 		if e.Bias == nil && !e.ReLU && finish == nil {
 			return
@@ -229,7 +228,7 @@ func (c *Conv) Forward(z, x, w []float32, n int, e ConvEpilogue, finish func(lo,
 	// tiles, its images are whole).
 	c.per = 1
 	switch {
-	case c.pointwise && c.tiled:
+	case c.pointwise && tiled:
 		if n < 2*workers {
 			c.per = min(c.direct.maxParts(), (2*workers+n-1)/n)
 		}
@@ -260,16 +259,9 @@ func (c *Conv) forwardBlock(worker, item int) {
 	oy0, oy1 := c.span(b)
 	lo, hi := i*cells+oy0*g.OW, i*cells+oy1*g.OW
 	bias := c.epBias
-	t0, t1 := 0, 0
-	if c.pointwise && c.tiled {
-		// One row of H·W cells, in parts of whole tiles.
-		var c0, c1 int
-		t0, t1, c0, c1 = c.direct.tiles(b, c.per)
-		oy0, oy1, lo, hi = 0, 1, i*cells+c0, i*cells+c1
-	} else if c.tiled {
-		t1 = c.direct.cells.len()
-	}
-	if !c.tiled {
+	x, z := c.x[i*size:(i+1)*size], c.z[i*cells*f:(i+1)*cells*f]
+	switch {
+	case c.direct == nil: // a 1×1 convolution by the GEMM: its bias and ReLU
 		z := c.z[lo*f : hi*f]
 		switch {
 		case c.flags&tileReLU != 0:
@@ -277,9 +269,12 @@ func (c *Conv) forwardBlock(worker, item int) {
 		case bias != nil:
 			AddBias(z, bias)
 		}
-	} else {
-		z := c.z[i*cells*f : (i+1)*cells*f]
-		c.direct.forward(c.bufs[worker], z, c.x[i*size:(i+1)*size], c.kern, c.sliver, c.ldk, bias, c.flags, oy0, oy1, t0, t1)
+	case c.pointwise: // one row of H·W cells, in parts of whole tiles
+		t0, t1, c0, c1 := c.direct.tiles(b, c.per)
+		lo, hi = i*cells+c0, i*cells+c1
+		c.direct.forward(c.bufs[worker], z, x, c.kern, c.sliver, c.ldk, bias, c.flags, 0, 1, t0, t1)
+	default:
+		c.direct.forward(c.bufs[worker], z, x, c.kern, c.sliver, c.ldk, bias, c.flags, oy0, oy1, 0, c.direct.cells.len())
 	}
 	if c.finish != nil {
 		c.finish(lo, hi)
