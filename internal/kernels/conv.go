@@ -34,6 +34,8 @@ type Conv struct {
 	data      *Conv       // the input gradient as a convolution, or nil
 	flip      []float32   // the kernel of data, see FlipKernel
 	packed    []float32   // the kernel packed for the tiles
+	keep      bool        // see KeepPacked
+	packedOf  *float32    // the kernel packed holds, kept, or nil
 	kern      []float32   // what the tiles read: packed, or the kernel itself
 	sliver    int         // kern's offset from one column of a sliver to the same of the next, per column
 	ldk       int         // kern's offset from one row of a sliver to the next
@@ -46,6 +48,7 @@ type Conv struct {
 	x, w, z, dz, dx []float32
 	epBias          []float32 // the bias of the forward pass in progress, or nil
 	n, per, flags   int
+	fparts          int // parts of the filters, each an item of ParallelFor
 	finish          func(lo, hi int)
 	prepare         func(lo, hi int, sum []float32)
 	fwdFn, dwFn     func(worker, item int)
@@ -214,8 +217,14 @@ func (c *Conv) Forward(z, x, w []float32, n int, e ConvEpilogue, finish func(lo,
 		// tiles read it in place, rows f apart, rather than pack it
 		// first, when it has whole slivers.
 		c.kern, c.sliver, c.ldk = w, 1, c.f
-		if fp != c.f || n*g.OH*g.OW > unpackedCells {
-			c.direct.packKernel(c.packed, w)
+		if c.keep || fp != c.f || n*g.OH*g.OW > unpackedCells {
+			if !c.keep || c.packedOf != &w[0] {
+				c.direct.packKernel(c.packed, w)
+				c.packedOf = nil
+				if c.keep {
+					c.packedOf = &w[0]
+				}
+			}
 			c.kern, c.sliver, c.ldk = c.packed, g.ColWidth(), c.direct.ts.nr
 		}
 		if e.Bias != nil {
@@ -226,7 +235,7 @@ func (c *Conv) Forward(z, x, w []float32, n int, e ConvEpilogue, finish func(lo,
 	// Whole images when there are enough to share, else blocks of rows
 	// (for a 1×1 convolution as a GEMM, of its bias and activation; on the
 	// tiles, its images are whole).
-	c.per = 1
+	c.per, c.fparts = 1, 1
 	switch {
 	case c.pointwise && tiled:
 		if n < 2*workers {
@@ -234,14 +243,44 @@ func (c *Conv) Forward(z, x, w []float32, n int, e ConvEpilogue, finish func(lo,
 		}
 	case c.rows > 0:
 		c.per = (g.OH + c.rows - 1) / c.rows
+	case !c.pointwise && n < 2*workers && 4*g.ColWidth()*c.direct.fp > splitKernelBytes:
+		c.fparts = min(c.direct.fp/c.direct.ts.nr, (2*workers+n-1)/n)
 	case n < 2*workers:
 		c.per = min(g.OH, (2*workers+n-1)/n)
 	}
 	if !c.pointwise {
 		c.per = max(c.per, (g.OH+c.direct.block-1)/c.direct.block)
 	}
-	items := n * c.per
+	items := n * c.per * c.fparts
+	if c.fparts > 1 {
+		// A block's cells are whole only once every part has run.
+		finish := c.finish
+		c.finish = nil
+		ParallelFor(items, c.workers(min(items, workers)), c.fwdFn)
+		if finish != nil {
+			finish(0, n*g.OH*g.OW)
+		}
+		return
+	}
 	ParallelFor(items, c.workers(min(items, workers)), c.fwdFn)
+}
+
+// splitKernelBytes is the size of kernel above which a forward pass over
+// few images shares the filters among the cores rather than the rows:
+// each core then reads its part of the kernel once, from memory, instead
+// of the whole kernel once per row.
+var splitKernelBytes = 512 << 10
+
+// KeepPacked(true) makes Forward keep the kernel it packs for the tiles
+// and use it again in later calls given the same kernel slice, instead of
+// packing it at every call (and for few output cells, whose tiles would
+// otherwise read it in place): the caller promises that the kernel's
+// values do not change until KeepPacked(false), which drops it.
+func (c *Conv) KeepPacked(keep bool) {
+	c.keep = keep
+	if !keep {
+		c.packedOf = nil
+	}
 }
 
 // span returns the output rows [oy0, oy1) of block b of an image.
@@ -255,7 +294,8 @@ func (c *Conv) span(b int) (oy0, oy1 int) {
 func (c *Conv) forwardBlock(worker, item int) {
 	g := &c.g
 	f, cells, size := c.f, g.OH*g.OW, g.H*g.W*g.C
-	i, b := item/c.per, item%c.per
+	i, b := item/(c.per*c.fparts), item%(c.per*c.fparts)
+	b, part := b/c.fparts, b%c.fparts
 	oy0, oy1 := c.span(b)
 	lo, hi := i*cells+oy0*g.OW, i*cells+oy1*g.OW
 	bias := c.epBias
@@ -272,9 +312,12 @@ func (c *Conv) forwardBlock(worker, item int) {
 	case c.pointwise: // one row of H·W cells, in parts of whole tiles
 		t0, t1, c0, c1 := c.direct.tiles(b, c.per)
 		lo, hi = i*cells+c0, i*cells+c1
-		c.direct.forward(c.bufs[worker], z, x, c.kern, c.sliver, c.ldk, bias, c.flags, 0, 1, t0, t1)
+		c.direct.forward(c.bufs[worker], z, x, c.kern, c.sliver, c.ldk, bias, c.flags, 0, 1, t0, t1, 0, f)
 	default:
-		c.direct.forward(c.bufs[worker], z, x, c.kern, c.sliver, c.ldk, bias, c.flags, oy0, oy1, 0, c.direct.cells.len())
+		nr := c.direct.ts.nr
+		slivers := c.direct.fp / nr
+		f0, f1 := part*slivers/c.fparts*nr, min((part+1)*slivers/c.fparts*nr, f)
+		c.direct.forward(c.bufs[worker], z, x, c.kern, c.sliver, c.ldk, bias, c.flags, oy0, oy1, 0, c.direct.cells.len(), f0, f1)
 	}
 	if c.finish != nil {
 		c.finish(lo, hi)

@@ -83,3 +83,27 @@ func BenchmarkConvPointwise(b *testing.B) {
 		}
 	}
 }
+
+// Each convolution tile on one window of a 3×3 convolution of 512
+// channels (ResNet's last stage), the kernel sliver packed and in cache:
+// the time per row of the tile is what tileSet.cost weighs.
+func BenchmarkConvTile(b *testing.B) {
+	const c, kw, kh = 512, 3, 3
+	for _, impl := range gemmImpls {
+		ts := impl.tiles
+		for k, mr := range ts.mrs {
+			rng := rand.New(rand.NewPCG(1, 2))
+			span := kw * c
+			a := randSlice(rng, (kh+1)*(mr+kw)*c)
+			w := randSlice(rng, kh*span*ts.nr)
+			out := make([]float32, mr*ts.nr)
+			b.Run(fmt.Sprintf("%s/%dx%d", impl.name, mr, ts.nr), func(b *testing.B) {
+				start := cpuTime()
+				for b.Loop() {
+					ts.kernels[k](kh, span, a, c, 1, (mr+kw)*c, w, ts.nr, out, ts.nr, nil, 0)
+				}
+				reportFlops(b, start, float64(2*mr*ts.nr*kh*span))
+			})
+		}
+	}
+}

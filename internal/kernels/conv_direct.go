@@ -116,29 +116,32 @@ func (p *directPlan) packKernel(dst, w []float32) {
 }
 
 // forward sets the output rows [oy0, oy1) of one image, the cells of the
-// tiles [t0, t1) of each row (see tiles): z holds the image's output, x
+// tiles [t0, t1) of each row (see tiles), filters [f0, f1) (multiples of
+// nr, or f1 = f): z holds the image's output, x
 // its input, w the kernel packed by packKernel (sliver its ColWidth, ldw
 // nr) or the HWIO kernel itself (sliver 1, ldw f, a multiple of nr), and
 // bias fp values or nil.
-func (p *directPlan) forward(buf *directBuf, z, x, w []float32, sliver, ldw int, bias []float32, flags, oy0, oy1, t0, t1 int) {
+func (p *directPlan) forward(buf *directBuf, z, x, w []float32, sliver, ldw int, bias []float32, flags, oy0, oy1, t0, t1, f0, f1 int) {
 	g := &p.g
 	nr, span := p.ts.nr, g.KW*g.C
 	lo, hi := p.inputRows(oy0, oy1)
 	src := p.source(buf, x, lo, hi)
-	for oy := oy0; oy < oy1; oy++ {
-		ky0, ky1 := p.kernelRows(oy)
-		var row []float32
-		if ky1 > ky0 {
-			row = src[(oy*g.SH-g.PadTop+ky0-lo)*p.stride:]
-		} else {
-			ky0, ky1 = 0, 0 // a row of padding alone: the bias
+	// Each sliver of the kernel for all the rows: it stays in the L2
+	// cache from one row to the next.
+	for j0 := f0; j0 < f1; j0 += nr {
+		var bs []float32
+		if bias != nil {
+			bs = bias[j0 : j0+nr]
 		}
-		for j0 := 0; j0 < p.f; j0 += nr {
-			b := w[j0*sliver+ky0*span*ldw:]
-			var bs []float32
-			if bias != nil {
-				bs = bias[j0 : j0+nr]
+		for oy := oy0; oy < oy1; oy++ {
+			ky0, ky1 := p.kernelRows(oy)
+			var row []float32
+			if ky1 > ky0 {
+				row = src[(oy*g.SH-g.PadTop+ky0-lo)*p.stride:]
+			} else {
+				ky0, ky1 = 0, 0 // a row of padding alone: the bias
 			}
+			b := w[j0*sliver+ky0*span*ldw:]
 			for i := t0; i < t1; i++ {
 				t := p.cells.at(i)
 				var a []float32

@@ -218,6 +218,7 @@ func TestConvMatchesReference(t *testing.T) {
 	parallelConvFlops = 0
 	rng := rand.New(rand.NewPCG(3, 4))
 	defer func(v int) { unpackedCells = v }(unpackedCells)
+	defer func(v int) { splitKernelBytes = v }(splitKernelBytes)
 	for gi, g := range geoms() {
 		for _, f := range []int{1, 3, 37, 32} {
 			cc := newConvCase(g, f, []int{1, 2, 10}[gi%3], rng) // 10: groups of one and two images
@@ -228,10 +229,15 @@ func TestConvMatchesReference(t *testing.T) {
 				if f != 32 && cells > 0 {
 					continue
 				}
-				for _, o := range strategies(&g) {
-					for _, impl := range gemmImpls {
-						o.tiles = impl.tiles
-						checkConv(t, fmt.Sprintf("%+v F=%d %+v %s unpacked=%v", g, f, o, impl.name, cells > 0), newConv(g, f, o), cc)
+				// Kernels of any size shared among the cores by filters
+				// when there are few images, or of none.
+				for _, split := range []int{0, 1 << 30} {
+					splitKernelBytes = split
+					for _, o := range strategies(&g) {
+						for _, impl := range gemmImpls {
+							o.tiles = impl.tiles
+							checkConv(t, fmt.Sprintf("%+v F=%d %+v %s unpacked=%v split=%v", g, f, o, impl.name, cells > 0, split == 0), newConv(g, f, o), cc)
+						}
 					}
 				}
 			}
@@ -397,6 +403,47 @@ func TestConvForwardWidePadding(t *testing.T) {
 						t.Fatalf("%+v F=%d %s: z[%d] = %v, want %v", g, f, impl.name, i, z[i], want)
 					}
 				}
+			}
+		}
+	}
+}
+
+// A kept kernel is packed once: later calls with the same slice use the
+// packing even after the values change (the caller promised they would
+// not), a different slice or KeepPacked(false) packs again.
+func TestConvKeepPacked(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	for _, g := range []ConvGeom{geom(7, 7, 8, 3, 3, 1, 1, true), geom(9, 9, 16, 1, 1, 1, 1, false)} {
+		const f = 40
+		x, w := randSlice(rng, g.H*g.W*g.C), randSlice(rng, g.ColWidth()*f)
+		w2 := randSlice(rng, len(w))
+		out := g.OH * g.OW * f
+		forward := func(c *Conv, w []float32) []float32 {
+			z := make([]float32, out)
+			c.Forward(z, x, w, 1, ConvEpilogue{}, nil)
+			return z
+		}
+		for _, impl := range gemmImpls {
+			name := fmt.Sprintf("%+v %s", g, impl.name)
+			ref := newConv(g, f, convOptions{tiles: impl.tiles})
+			want, want2 := forward(ref, w), forward(ref, w2)
+			c := newConv(g, f, convOptions{tiles: impl.tiles})
+			c.KeepPacked(true)
+			if z := forward(c, w); !slices.Equal(z, want) {
+				t.Fatalf("%s: kept, first call differs from the unkept", name)
+			}
+			saved := slices.Clone(w)
+			copy(w, w2)
+			if z := forward(c, w); !slices.Equal(z, want) {
+				t.Errorf("%s: kept, the kernel was packed again", name)
+			}
+			if z := forward(c, slices.Clone(w)); !slices.Equal(z, want2) {
+				t.Errorf("%s: kept, another kernel slice used the old packing", name)
+			}
+			copy(w, saved)
+			c.KeepPacked(false)
+			if z := forward(c, w); !slices.Equal(z, want) {
+				t.Errorf("%s: after KeepPacked(false), the old packing was used", name)
 			}
 		}
 	}

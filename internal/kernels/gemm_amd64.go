@@ -54,8 +54,11 @@ func gemmKernel1x128AVX512(k int, a *float32, rsA, csA int, b *float32, ldb int,
 //go:noescape
 func gemmKernel1x64AVX2(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
-// convTile12x32AVX512, convTile8x32AVX512 and convTile4x32AVX512 compute a
-// 12×32, 8×32 or 4×32 convolution tile with AVX-512F:
+// convTile14x32AVX512, convTile12x32AVX512, convTile8x32AVX512,
+// convTile7x32AVX512 and convTile4x32AVX512 compute a 14×32, 12×32, 8×32,
+// 7×32 or 4×32 convolution tile with AVX-512F (14 and 7 rows: one tile per
+// output row of ResNet's 14×14 and 7×7 maps, where 12, 8 and 4 rows left
+// the short tiles most of the work):
 //
 //	for i < mr, j < 32:
 //		s := 0
@@ -66,10 +69,16 @@ func gemmKernel1x64AVX2(k int, a *float32, rsA, csA int, b *float32, ldb int, c 
 //		c[i*ldc+j] = s
 //
 //go:noescape
+func convTile14x32AVX512(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+
+//go:noescape
 func convTile12x32AVX512(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
 
 //go:noescape
 func convTile8x32AVX512(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+
+//go:noescape
+func convTile7x32AVX512(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
 
 //go:noescape
 func convTile4x32AVX512(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
@@ -135,7 +144,7 @@ func asmImpls(avx2, avx512 bool) []*gemmImpl {
 		// mc 240 and kc 256 in alternating runs: 1024³ +5.4% median (16 of
 		// 20 pairs faster), 100×256×4096 +11% (8 of 8), the others level.
 		out = append(out, &gemmImpl{name: "avx512", mr: 12, nr: 32, mc: 120, kc: 512, nc: 2048,
-			tiles: asmTiles(32, []int{12, 8, 4}, []float64{1, 1.05, 1.5}, []asmTileFunc{convTile12x32AVX512, convTile8x32AVX512, convTile4x32AVX512}),
+			tiles: asmTiles(32, []int{14, 12, 8, 7, 4}, []float64{1, 1, 1.05, 1.1, 1.5}, []asmTileFunc{convTile14x32AVX512, convTile12x32AVX512, convTile8x32AVX512, convTile7x32AVX512, convTile4x32AVX512}),
 			kernel: func(k int, a []float32, rsA, csA int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
 				gemmKernel12x32AVX512(k, &a[0], rsA, csA, &b[0], ldb, &c[0], ldc, alpha, beta)
 			},

@@ -10,7 +10,11 @@ import (
 // tile before it), and runs past the end only when the rows are fewer than
 // the shortest tile.
 func TestTileSpans(t *testing.T) {
-	for _, ts := range []*tileSet{genericTiles, {nr: 32, mrs: []int{12, 8, 4}, cost: []float64{1, 1.05, 1.5}}} {
+	sets := []*tileSet{genericTiles, {nr: 32, mrs: []int{12, 8, 4}, cost: []float64{1, 1.05, 1.5}}}
+	for _, impl := range gemmImpls {
+		sets = append(sets, impl.tiles)
+	}
+	for _, ts := range sets {
 		for n := 1; n <= 200; n++ {
 			seen := make([]int, n)
 			for _, s := range ts.spans(n).all() {
@@ -40,6 +44,18 @@ func TestTileSpans(t *testing.T) {
 		}
 		if fmt.Sprint(got) != want {
 			t.Errorf("spans(%d) = %v, want %s", n, got, want)
+		}
+	}
+	// With tiles of 14 and 7 rows, ResNet's 7- and 14-cell rows take one
+	// tile each.
+	ts = &tileSet{nr: 32, mrs: []int{14, 12, 8, 7, 4}, cost: []float64{1, 1, 1.05, 1.1, 1.5}}
+	for n, want := range map[int]string{7: "[7]", 14: "[14]", 28: "[14 14]", 49: "[14 14 14 7]", 32: "[12 12 8]", 56: "[14 14 14 14]"} {
+		var got []int
+		for _, s := range ts.spans(n).all() {
+			got = append(got, s.mr)
+		}
+		if fmt.Sprint(got) != want {
+			t.Errorf("spans(%d) of %v = %v, want %s", n, ts.mrs, got, want)
 		}
 	}
 }
