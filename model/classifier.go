@@ -106,7 +106,8 @@ func (c *Classifier) PoolStats() PoolStats {
 // NewClassifier returns a classifier for m, a built model that takes images
 // [height, width, channels] with 1, 3 or 4 channels and outputs one score
 // per class. The classifier runs m itself as one of its workers: do not use
-// m elsewhere while the classifier is in use.
+// m elsewhere while the classifier is in use. It keeps the model's kernels
+// packed from one prediction to the next ([Model.KeepPacked]).
 func NewClassifier(m *Sequential, opts ClassifierOptions) (*Classifier, error) {
 	if m == nil || !m.Built() {
 		return nil, errors.New("classifier: the model is not built")
@@ -148,6 +149,7 @@ func NewClassifier(m *Sequential, opts ClassifierOptions) (*Classifier, error) {
 		opts.Workers = int(max(min(opts.MaxMemory/need, int64(opts.Workers)), 1))
 		opts.BatchSize = min(opts.BatchSize, m.MaxBatch(opts.MaxMemory/int64(opts.Workers)))
 	}
+	m.KeepPacked(true)
 	c := &Classifier{model: m, shape: shape, classes: classes, framing: framing, opts: opts, pool: make(chan *Sequential, opts.Workers), made: 1}
 	c.pool <- m
 	return c, nil
@@ -273,6 +275,7 @@ func (c *Classifier) clone() *Sequential {
 		}
 	}()
 	m := c.model.Clone()
+	m.KeepPacked(true)
 	ok = true
 	return m
 }

@@ -177,6 +177,9 @@ func (m *Model) setWeights(w [][]float32) {
 	for i, p := range m.params {
 		copy(p.Value.Data, w[i])
 	}
+	if m.keep {
+		m.KeepPacked(true) // drops what was packed from the old weights
+	}
 }
 
 // ModelCheckpoint saves the model after every epoch, or only when the

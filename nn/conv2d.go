@@ -43,6 +43,7 @@ type Conv2D struct {
 	z          *tensor.Tensor // y before the activation, for those that need it
 	dy, dz, dx *tensor.Tensor // dy is the caller's, during Backward
 	skipDx     bool
+	keep       bool // see KeepPacked
 	activateFn func(lo, hi int)
 	gradFn     func(lo, hi int, sum []float32)
 	groups     *convGroups // for Groups > 1
@@ -145,6 +146,9 @@ func (l *Conv2D) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	l.x = x
 	l.y = resize(l.y, n, l.out[0], l.out[1], l.out[2])
 	l.z = l.act.keepInput(l.z, n, l.out[0], l.out[1], l.out[2])
+	if training && l.keep {
+		l.KeepPacked(true) // drops the packings: the weights are about to change
+	}
 	if l.groups != nil {
 		l.forwardGroups(n)
 		return l.y
@@ -162,8 +166,21 @@ func (l *Conv2D) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	case l.act.identity():
 		finish = nil
 	}
+	l.conv.KeepPacked(l.keep && !training)
 	l.conv.Forward(pre(l.y, l.z), x.Data, l.kernel.Value.Data, n, e, finish)
 	return l.y
+}
+
+// KeepPacked keeps the kernel packed for the convolution tiles from one
+// prediction to the next; see [PackKeeper].
+// A grouped convolution packs each group's kernel at every call.
+func (l *Conv2D) KeepPacked(keep bool) {
+	l.keep = keep
+	for _, c := range []*kernels.Conv{l.conv, l.padded.conv} {
+		if c != nil {
+			c.KeepPacked(false)
+		}
+	}
 }
 
 // activate applies the activation to the output cells [lo, hi) of y, in

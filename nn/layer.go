@@ -71,6 +71,17 @@ type InputGradientSkipper interface {
 	SkipInputGradient(skip bool)
 }
 
+// PackKeeper is implemented by layers that can rearrange their weights
+// once for many predictions instead of at every call ([Conv2D] packs its
+// kernel for the convolution tiles, as PyTorch's frozen models and oneDNN
+// do). After KeepPacked(true), Forward in inference uses what it packed at
+// its first such call since the last Forward in training: the weights must
+// not be written in between other than by training. KeepPacked(false)
+// drops the packing.
+type PackKeeper interface {
+	KeepPacked(keep bool)
+}
+
 // PaddingFuser is implemented by layers that can take the zero padding of a
 // [ZeroPadding2D] before them into their own window ([Conv2D],
 // [DepthwiseConv2D]): reading the unpadded image, the cells of that

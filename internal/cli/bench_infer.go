@@ -49,6 +49,9 @@ func (o *benchOptions) runFile(ctx context.Context, stderr io.Writer) (*benchRes
 // (latency) and the batch big (throughput), then the GEMM, into r.
 func (o *benchOptions) inference(ctx context.Context, stderr io.Writer, r *benchResult, m *model.Sequential, one, big *tensor.Tensor) error {
 	fmt.Fprintf(stderr, "inference: %d runs at batch 1, %d repeats at batch %d\n", o.InferRuns, o.Repeats, o.InferBatch)
+	// As a Classifier runs it: the kernels packed once.
+	m.KeepPacked(true)
+	defer m.KeepPacked(false)
 	p1 := tensor.New(1, m.NumClasses())
 	for range 20 {
 		m.Predict(p1, one)
