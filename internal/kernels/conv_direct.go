@@ -151,8 +151,8 @@ func (p *directPlan) forward(buf *directBuf, z, x, w []float32, sliver, ldw int,
 				c := z[(oy*g.OW+t.at)*p.f+j0:]
 				rows, cols := min(t.mr, g.OW-t.at), min(nr, p.f-j0)
 				kern := p.ts.kernels[t.k]
-				if t.skip == 0 && rows == t.mr && cols == nr {
-					kern(ky1-ky0, span, a, g.SW*g.C, 1, p.stride, b, ldw, c, p.f, bs, flags)
+				if t.skip == 0 && rows == t.mr && (cols == nr || p.ts.masked) {
+					kern(ky1-ky0, span, a, g.SW*g.C, 1, p.stride, b, ldw, c, p.f, bs, flags|p.columns(cols))
 					continue
 				}
 				kern(ky1-ky0, span, a, g.SW*g.C, 1, p.stride, b, ldw, buf.tmp, nr, bs, flags)
@@ -162,6 +162,14 @@ func (p *directPlan) forward(buf *directBuf, z, x, w []float32, sliver, ldw int,
 			}
 		}
 	}
+}
+
+// columns returns the flags for a tile writing cols of its nr columns.
+func (p *directPlan) columns(cols int) int {
+	if cols == p.ts.nr {
+		return 0
+	}
+	return tileColumns(cols)
 }
 
 // tiles returns the tiles [t0, t1) of a row's part b of parts, and the
@@ -227,8 +235,8 @@ func (p *directPlan) filter(buf *directBuf, dw, x, dz []float32, oy0, oy1 int) {
 				c := dw[(ky*span+t.at)*p.f+j0:]
 				rows := min(t.mr, span-t.at)
 				kern := p.ts.kernels[t.k]
-				if t.skip == 0 && rows == t.mr && cols == nr {
-					kern(oyHi-oyLo, g.OW, a, 1, g.SW*g.C, g.SH*p.stride, b, ldb, c, p.f, nil, tileAccumulate)
+				if t.skip == 0 && rows == t.mr && (cols == nr || p.ts.masked) {
+					kern(oyHi-oyLo, g.OW, a, 1, g.SW*g.C, g.SH*p.stride, b, ldb, c, p.f, nil, tileAccumulate|p.columns(cols))
 					continue
 				}
 				kern(oyHi-oyLo, g.OW, a, 1, g.SW*g.C, g.SH*p.stride, b, ldb, buf.tmp, nr, nil, 0)

@@ -107,13 +107,13 @@ func convTile2x16AVX2(nseg, seg int, a *float32, rsA, csA, segA int, b *float32,
 type asmTileFunc func(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
 
 // asmTiles wraps assembly tiles of the heights mrs and width nr, checking
-// the bounds of every call.
-func asmTiles(nr int, mrs []int, cost []float64, fns []asmTileFunc) *tileSet {
-	ts := &tileSet{nr: nr, mrs: mrs, cost: cost}
+// the bounds of every call; masked tells whether they take tileColumns.
+func asmTiles(nr int, masked bool, mrs []int, cost []float64, fns []asmTileFunc) *tileSet {
+	ts := &tileSet{nr: nr, mrs: mrs, cost: cost, masked: masked}
 	for i, fn := range fns {
 		mr := mrs[i]
 		ts.kernels = append(ts.kernels, func(nseg, seg int, a []float32, rsA, csA, segA int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
-			checkTile(mr, nr, nseg, seg, a, rsA, csA, segA, b, ldb, c, ldc, bias)
+			checkTile(mr, nr, nseg, seg, a, rsA, csA, segA, b, ldb, c, ldc, bias, flags)
 			fn(nseg, seg, unsafe.SliceData(a), rsA, csA, segA, unsafe.SliceData(b), ldb, unsafe.SliceData(c), ldc, unsafe.SliceData(bias), flags)
 		})
 	}
@@ -125,7 +125,7 @@ func asmImpls(avx2, avx512 bool) []*gemmImpl {
 	var out []*gemmImpl
 	if avx2 {
 		out = append(out, &gemmImpl{name: "avx2", mr: 6, nr: 16, mc: 120, kc: 256, nc: 2048,
-			tiles: asmTiles(16, []int{6, 4, 2}, []float64{1, 1.1, 1.6}, []asmTileFunc{convTile6x16AVX2, convTile4x16AVX2, convTile2x16AVX2}),
+			tiles: asmTiles(16, false, []int{6, 4, 2}, []float64{1, 1.1, 1.6}, []asmTileFunc{convTile6x16AVX2, convTile4x16AVX2, convTile2x16AVX2}),
 			kernel: func(k int, a []float32, rsA, csA int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
 				gemmKernel6x16AVX2(k, &a[0], rsA, csA, &b[0], ldb, &c[0], ldc, alpha, beta)
 			},
@@ -144,7 +144,7 @@ func asmImpls(avx2, avx512 bool) []*gemmImpl {
 		// mc 240 and kc 256 in alternating runs: 1024³ +5.4% median (16 of
 		// 20 pairs faster), 100×256×4096 +11% (8 of 8), the others level.
 		out = append(out, &gemmImpl{name: "avx512", mr: 12, nr: 32, mc: 120, kc: 512, nc: 2048,
-			tiles: asmTiles(32, []int{14, 12, 8, 7, 4}, []float64{1, 1, 1.05, 1.1, 1.5}, []asmTileFunc{convTile14x32AVX512, convTile12x32AVX512, convTile8x32AVX512, convTile7x32AVX512, convTile4x32AVX512}),
+			tiles: asmTiles(32, true, []int{14, 12, 8, 7, 4}, []float64{1, 1, 1.05, 1.1, 1.5}, []asmTileFunc{convTile14x32AVX512, convTile12x32AVX512, convTile8x32AVX512, convTile7x32AVX512, convTile4x32AVX512}),
 			kernel: func(k int, a []float32, rsA, csA int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
 				gemmKernel12x32AVX512(k, &a[0], rsA, csA, &b[0], ldb, &c[0], ldc, alpha, beta)
 			},

@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"math"
+	"math/bits"
 	"slices"
 )
 
@@ -32,15 +33,31 @@ const (
 	tileReLU                   // max(s, 0) after the bias
 )
 
+// tileColumns returns the flags that make a tile of a tileSet with masked
+// set read and write only the first cols columns of C.
+func tileColumns(cols int) int { return (1<<cols - 1) << 32 }
+
+// tileWidth returns the columns of C a tile nr wide with these flags
+// reads and writes.
+func tileWidth(nr, flags int) int {
+	if m := uint64(flags) >> 32; m != 0 {
+		return bits.Len64(m)
+	}
+	return nr
+}
+
 // tileSet holds the convolution tiles of one implementation: nr columns,
 // and one kernel for each height in mrs (tallest first), with the time
 // each takes per row relative to the tallest (short tiles have too few
-// accumulators to keep the FMA units busy).
+// accumulators to keep the FMA units busy). With masked, the kernels take
+// tileColumns in their flags: a last sliver of filters narrower than nr
+// is then written in place, not through a buffer.
 type tileSet struct {
 	nr      int
 	mrs     []int
 	cost    []float64
 	kernels []tileKernel
+	masked  bool
 }
 
 var genericTiles = &tileSet{nr: 4, mrs: []int{2, 1}, cost: []float64{1, 1.3}, kernels: []tileKernel{convTile2x4, convTile1x4}}
@@ -138,11 +155,12 @@ func (ts *tileSet) overhang(n int) bool { return n < ts.mrs[len(ts.mrs)-1] }
 
 // checkTile panics unless a tile of mr×nr reading a, b and bias and writing
 // c stays within them.
-func checkTile(mr, nr, nseg, seg int, a []float32, rsA, csA, segA int, b []float32, ldb int, c []float32, ldc int, bias []float32) {
-	if nseg < 0 || seg < 0 || rsA < 0 || csA < 0 || segA < 0 || ldb < nr || ldc < nr {
+func checkTile(mr, nr, nseg, seg int, a []float32, rsA, csA, segA int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	w := tileWidth(nr, flags)
+	if nseg < 0 || seg < 0 || rsA < 0 || csA < 0 || segA < 0 || ldb < nr || ldc < w || w > nr {
 		panic("kernels: convolution tile: negative size or stride")
 	}
-	if len(c) < (mr-1)*ldc+nr || bias != nil && len(bias) < nr {
+	if len(c) < (mr-1)*ldc+w || bias != nil && len(bias) < nr {
 		panic("kernels: convolution tile: C or bias too short")
 	}
 	if nseg == 0 || seg == 0 {

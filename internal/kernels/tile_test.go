@@ -97,29 +97,45 @@ func TestTileKernels(t *testing.T) {
 				{0, 5, 3, 1, 40}, {1, 0, 3, 1, 40}, {1, 1, 1, 1, 1}, {3, 7, 2, 1, 50},
 				{5, 160, 32, 1, 1152}, {2, 16, 1, 64, 1100}, {4, 9, 1, 3, 30}, {1, 33, 0, 1, 0},
 			} {
-				for flags := range 4 {
-					for _, withBias := range []bool{false, true} {
-						n := tc.nseg*tc.segA + mr*tc.rsA + tc.seg*tc.csA + 1
-						a := randSlice(rng, n)
-						ldb, ldc := nr+3, nr+5
-						b := randSlice(rng, max(tc.nseg*tc.seg, 1)*ldb)
-						var bias []float32
-						if withBias {
-							bias = randSlice(rng, nr)
-						}
-						c := randSlice(rng, mr*ldc+7)
-						for i := range c {
-							if i >= (mr-1)*ldc+nr || i%ldc >= nr {
-								c[i] = gemmGuard
+				// The columns of C written: all, or (masked) the first few.
+				widths := []int{nr}
+				if ts.masked {
+					widths = append(widths, 1, 5, nr-1)
+				}
+				for _, cols := range widths {
+					for flags := range 4 {
+						for _, withBias := range []bool{false, true} {
+							n := tc.nseg*tc.segA + mr*tc.rsA + tc.seg*tc.csA + 1
+							a := randSlice(rng, n)
+							ldb, ldc := nr+3, nr+5
+							b := randSlice(rng, max(tc.nseg*tc.seg, 1)*ldb)
+							var bias []float32
+							if withBias {
+								bias = randSlice(rng, nr)
 							}
-						}
-						want := clone(c)
-						tileRef(mr, nr, tc.nseg, tc.seg, a, tc.rsA, tc.csA, tc.segA, b, ldb, want, ldc, bias, flags)
-						kern(tc.nseg, tc.seg, a, tc.rsA, tc.csA, tc.segA, b, ldb, c, ldc, bias, flags)
-						tol := float32(1e-5 * float64(tc.nseg*tc.seg+3))
-						for i := range c {
-							if abs32(c[i]-want[i]) > tol {
-								t.Fatalf("tile %dx%d %+v flags %d bias %v: c[%d] = %v, want %v", mr, nr, tc, flags, withBias, i, c[i], want[i])
+							c := randSlice(rng, mr*ldc+7)
+							for i := range c {
+								if i >= (mr-1)*ldc+cols || i%ldc >= cols {
+									c[i] = gemmGuard
+								}
+							}
+							want := clone(c)
+							tileRef(mr, nr, tc.nseg, tc.seg, a, tc.rsA, tc.csA, tc.segA, b, ldb, want, ldc, bias, flags)
+							for i := range want {
+								if i >= (mr-1)*ldc+cols || i%ldc >= cols {
+									want[i] = gemmGuard
+								}
+							}
+							f := flags
+							if cols < nr {
+								f |= tileColumns(cols)
+							}
+							kern(tc.nseg, tc.seg, a, tc.rsA, tc.csA, tc.segA, b, ldb, c[:(mr-1)*ldc+cols], ldc, bias, f)
+							tol := float32(1e-5 * float64(tc.nseg*tc.seg+3))
+							for i := range c {
+								if abs32(c[i]-want[i]) > tol {
+									t.Fatalf("tile %dx%d %+v flags %d bias %v columns %d: c[%d] = %v, want %v", mr, nr, tc, flags, withBias, cols, i, c[i], want[i])
+								}
 							}
 						}
 					}
@@ -135,12 +151,16 @@ func TestTileBounds(t *testing.T) {
 		ts := impl.tiles
 		mr, nr, kern := ts.mrs[0], ts.nr, ts.kernels[0]
 		a, b, c := make([]float32, 100), make([]float32, 10*nr), make([]float32, mr*nr)
-		for name, call := range map[string]func(){
+		calls := map[string]func(){
 			"A":    func() { kern(2, 5, a, 10, 1, 96, b, nr, c, nr, nil, 0) },
 			"B":    func() { kern(2, 6, a, 1, 1, 6, b, nr, c, nr, nil, 0) },
 			"C":    func() { kern(1, 1, a, 1, 1, 1, b, nr, c[1:], nr, nil, 0) },
 			"bias": func() { kern(1, 1, a, 1, 1, 1, b, nr, c, nr, make([]float32, nr-1), 0) },
-		} {
+		}
+		if ts.masked {
+			calls["C for its columns"] = func() { kern(1, 1, a, 1, 1, 1, b, nr, c[:(mr-1)*nr+3], nr, nil, tileColumns(4)) }
+		}
+		for name, call := range calls {
 			func() {
 				defer func() {
 					if recover() == nil {

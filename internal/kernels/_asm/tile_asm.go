@@ -109,15 +109,17 @@ func tile(name string, mr, vecs, lanes int, newVec func() VecVirtual) {
 	JNZ(LabelRef(outer))
 	Label(done)
 
-	tileEpilogue(name, acc, bv, t)
+	tileEpilogue(name, acc, bv, t, lanes == 16)
 	VZEROUPPER()
 	RET()
 }
 
 // tileEpilogue writes the tile: adds C when flags bit 0 is set, then the
 // bias when it is not nil, takes max(s, 0) when flags bit 1 is set, and
-// stores. bv and t are free vector registers.
-func tileEpilogue(name string, acc [][]VecVirtual, bv []VecVirtual, t VecVirtual) {
+// stores. bv and t are free vector registers. With masked (AVX-512), the
+// bits 32 to 63 of flags, when not all zero, say which columns of C are
+// read and written (bit j, column j): the others are left alone.
+func tileEpilogue(name string, acc [][]VecVirtual, bv []VecVirtual, t VecVirtual, masked bool) {
 	mr, vecs := len(acc), len(acc[0])
 	lanes := int(bv[0].Size()) / 4
 	Comment("Write C: acc (+ C) (+ bias), then max(., 0) if asked.")
@@ -127,13 +129,36 @@ func tileEpilogue(name string, acc [][]VecVirtual, bv []VecVirtual, t VecVirtual
 	flags := Load(Param("flags"), GP64())
 	row := GP64()
 
+	var ks []Register
+	cols := GP64()
+	if masked {
+		Comment("The columns' masks, one per vector; all ones when flags has none.")
+		MOVQ(flags, cols)
+		SHRQ(U8(32), cols)
+		all := name + "_cols"
+		JNZ(LabelRef(all))
+		MOVL(U32(0xffffffff), cols.As32())
+		Label(all)
+		for range vecs {
+			k := K()
+			KMOVW(cols.As32(), k)
+			SHRQ(U8(lanes), cols)
+			ks = append(ks, k)
+		}
+	}
+
 	noAcc, biasDone, noReLU := name+"_noacc", name+"_bias", name+"_norelu"
 	TESTQ(U32(1), flags)
 	JZ(LabelRef(noAcc))
 	MOVQ(c, row)
 	for i := 0; i < mr; i++ {
 		for v := 0; v < vecs; v++ {
-			VADDPS(Mem{Base: row, Disp: 4 * lanes * v}, acc[i][v], acc[i][v])
+			if masked {
+				VMOVUPS_Z(Mem{Base: row, Disp: 4 * lanes * v}, ks[v], bv[v])
+				VADDPS(bv[v], acc[i][v], acc[i][v])
+			} else {
+				VADDPS(Mem{Base: row, Disp: 4 * lanes * v}, acc[i][v], acc[i][v])
+			}
 		}
 		if i+1 < mr {
 			ADDQ(ldc, row)
@@ -167,7 +192,11 @@ func tileEpilogue(name string, acc [][]VecVirtual, bv []VecVirtual, t VecVirtual
 
 	for i := 0; i < mr; i++ {
 		for v := 0; v < vecs; v++ {
-			VMOVUPS(acc[i][v], Mem{Base: c, Disp: 4 * lanes * v})
+			if masked {
+				VMOVUPS(acc[i][v], ks[v], Mem{Base: c, Disp: 4 * lanes * v})
+			} else {
+				VMOVUPS(acc[i][v], Mem{Base: c, Disp: 4 * lanes * v})
+			}
 		}
 		if i+1 < mr {
 			ADDQ(ldc, c)
