@@ -311,11 +311,11 @@ func (m *Model) Params() []*nn.Param { return slices.Clone(m.params) }
 // KeepPacked(true) makes the layers that rearrange their weights for the
 // kernels at every forward pass (the convolutions, see [nn.PackKeeper]) do
 // it once and keep the result for the predictions that follow, as
-// PyTorch's frozen models do: a prediction for one image of ResNet-18 then
-// takes a fifth less time. The weights must then change only by training
-// (Fit, TrainStep) or by restoring the best weights, which drop what is
-// kept; after writing a [nn.Param] directly, call KeepPacked again.
-// [NewClassifier] turns it on. A [Model.Clone] starts without it.
+// PyTorch's frozen models do (docs/PERFORMANCE.md has the gain): a copy
+// of each convolution's kernel is kept. The weights must then change only
+// by training (Fit, TrainStep) or by restoring the best weights, which
+// drop what is kept; after writing a [nn.Param] directly, call KeepPacked
+// again. [NewClassifier] turns it on. A [Model.Clone] starts without it.
 func (m *Model) KeepPacked(keep bool) {
 	m.keep = keep
 	for _, l := range m.Layers {

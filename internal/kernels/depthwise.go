@@ -13,8 +13,8 @@ import "fmt"
 // an image row (width·c) and ldw that of a kernel row, all in floats. For
 // windows inside the image, w is the kernel [kh, kw, c] and ldw is kw·c; a
 // window cut by the image's edges reads its taps inside, kh×kw of a larger
-// kernel, ldw that kernel's row. With AVX-512 the channels run 16 at a time,
-// each sum in a register over its window.
+// kernel, ldw that kernel's row. With AVX-512 the channels run 16 at a time
+// (the last ones under a mask), each sum in a register over its window.
 func DepthwiseCells(y, b, x, w []float32, cells, c, sx, kh, kw, ld, ldw int) {
 	if cells <= 0 || c <= 0 || kh <= 0 || kw <= 0 {
 		if kh <= 0 || kw <= 0 {
@@ -26,24 +26,24 @@ func DepthwiseCells(y, b, x, w []float32, cells, c, sx, kh, kw, ld, ldw int) {
 		panic(fmt.Sprintf("kernels: DepthwiseCells: %d cells of %d channels (window %dx%d, steps %d, %d and %d) on slices of %d, %d, %d and %d values",
 			cells, c, kh, kw, sx, ld, ldw, len(y), len(b), len(x), len(w)))
 	}
-	vec := 0
 	if vectorLoops {
-		vec = c / 16 * 16
+		vec := c / 16 * 16
 		for j := 0; j < vec; j += 64 {
 			nv := min(4, (vec-j)/16)
 			depthwiseAVX512[nv-1](&y[j], &b[j], &x[j], &w[j], cells, c, sx, kh, kw, ld, ldw)
 		}
-	}
-	if vec == c {
+		if vec < c { // the last channels under a mask
+			depthwiseTailAVX512(&y[vec], &b[vec], &x[vec], &w[vec], cells, c, sx, kh, kw, ld, ldw, 1<<(c-vec)-1)
+		}
 		return
 	}
 	for n := range cells {
-		out := y[n*c+vec : (n+1)*c]
-		copy(out, b[vec:c])
+		out := y[n*c : (n+1)*c]
+		copy(out, b[:c])
 		for ky := range kh {
 			for kx := range kw {
-				in := x[n*sx+ky*ld+kx*c+vec:][:len(out)]
-				k := w[ky*ldw+kx*c+vec:][:len(out)]
+				in := x[n*sx+ky*ld+kx*c:][:len(out)]
+				k := w[ky*ldw+kx*c:][:len(out)]
 				for j := range out {
 					out[j] += in[j] * k[j]
 				}

@@ -150,6 +150,12 @@ var depthwiseAVX512 = [...]func(y, b, x, w *float32, cells, c, sx, kh, kw, ld, l
 	depthwise1AVX512, depthwise2AVX512, depthwise3AVX512, depthwise4AVX512,
 }
 
+// depthwiseTailAVX512 runs DepthwiseCells for the channels of the mask
+// (bit j, channel j) of the 16 that y, b, x and w start at.
+//
+//go:noescape
+func depthwiseTailAVX512(y, b, x, w *float32, cells, c, sx, kh, kw, ld, ldw, mask int)
+
 // addBiasAVX512 and biasReLUAVX512 run AddRows and BiasReLU on rows rows
 // of f values, in chunks of 16, the last one under the mask tail.
 //

@@ -2176,6 +2176,68 @@ depthwise4AVX512_done:
 	VZEROUPPER
 	RET
 
+// func depthwiseTailAVX512(y *float32, b *float32, x *float32, w *float32, cells int, c int, sx int, kh int, kw int, ld int, ldw int, mask int)
+// Requires: AVX, AVX512F
+TEXT ·depthwiseTailAVX512(SB), NOSPLIT, $0-96
+	MOVQ y+0(FP), AX
+	MOVQ b+8(FP), CX
+	MOVQ x+16(FP), DX
+	MOVQ w+24(FP), BX
+	MOVQ cells+32(FP), SI
+	MOVQ c+40(FP), DI
+	MOVQ sx+48(FP), R8
+	MOVQ ld+72(FP), R9
+
+	// Strides in bytes; ld becomes the step from the end of a window row to the next row's start.
+	SHLQ  $0x02, DI
+	SHLQ  $0x02, R8
+	SHLQ  $0x02, R9
+	MOVQ  kw+64(FP), R10
+	IMULQ DI, R10
+	SUBQ  R10, R9
+
+	// lw: the step from the end of a kernel row's taps to the next row's, in bytes.
+	MOVQ  ldw+80(FP), R10
+	SHLQ  $0x02, R10
+	MOVQ  kw+64(FP), R11
+	IMULQ DI, R11
+	SUBQ  R11, R10
+	MOVQ  mask+88(FP), R11
+	KMOVW R11, K1
+	TESTQ SI, SI
+	JZ    depthwiseTailAVX512_done
+
+depthwiseTailAVX512_cell:
+	VMOVUPS.Z (CX), K1, Z0
+	MOVQ      DX, R11
+	MOVQ      BX, R12
+	MOVQ      kh+56(FP), R13
+
+depthwiseTailAVX512_row:
+	MOVQ kw+64(FP), R14
+
+depthwiseTailAVX512_tap:
+	VMOVUPS.Z   (R11), K1, Z1
+	VMOVUPS.Z   (R12), K1, Z2
+	VFMADD231PS Z2, Z1, Z0
+	ADDQ        DI, R11
+	ADDQ        DI, R12
+	DECQ        R14
+	JNZ         depthwiseTailAVX512_tap
+	ADDQ        R9, R11
+	ADDQ        R10, R12
+	DECQ        R13
+	JNZ         depthwiseTailAVX512_row
+	VMOVUPS     Z0, K1, (AX)
+	ADDQ        DI, AX
+	ADDQ        R8, DX
+	DECQ        SI
+	JNZ         depthwiseTailAVX512_cell
+
+depthwiseTailAVX512_done:
+	VZEROUPPER
+	RET
+
 // func depthwiseFilter1AVX512(dw *float32, x *float32, dz *float32, cells int, c int, sx int, kh int, kw int, ld int, ldw int)
 // Requires: AVX, AVX512F
 TEXT ·depthwiseFilter1AVX512(SB), NOSPLIT, $0-80

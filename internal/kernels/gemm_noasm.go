@@ -29,6 +29,10 @@ func bnGradInputVec(dx, dy, x []float32, mean, invStd, scale, sum, sumXhat []flo
 // depthwiseAVX512 is never called without AVX-512.
 var depthwiseAVX512 [4]func(y, b, x, w *float32, cells, c, sx, kh, kw, ld, ldw int)
 
+func depthwiseTailAVX512(y, b, x, w *float32, cells, c, sx, kh, kw, ld, ldw, mask int) {
+	panic("kernels: no AVX-512")
+}
+
 func clampAVX512(y, z *float32, n int, hi float32) { panic("kernels: no AVX-512") }
 
 func biasRowsVec(fn func(y, z, b *float32, rows, f, chunks, tail int), y, z, b []float32) bool {

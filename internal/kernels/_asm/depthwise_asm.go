@@ -20,8 +20,16 @@ import (
 // cell are kept in registers over its kh·kw taps. A window cut by the
 // image's edges reads the part of the kernel inside: w starts at its first
 // tap and ldw is the kernel's row, longer than kw·c.
-func depthwise(name string, nv int) {
-	TEXT(name, NOSPLIT, "func(y, b, x, w *float32, cells, c, sx, kh, kw, ld, ldw int)")
+//
+// With masked, for the last channels (fewer than 16·nv): a last parameter
+// mask says which lanes of the vectors count (bit j for channel j; nv 1),
+// the others neither read nor written.
+func depthwise(name string, nv int, masked bool) {
+	signature := "func(y, b, x, w *float32, cells, c, sx, kh, kw, ld, ldw int)"
+	if masked {
+		signature = "func(y, b, x, w *float32, cells, c, sx, kh, kw, ld, ldw, mask int)"
+	}
+	TEXT(name, NOSPLIT, signature)
 	y := Load(Param("y"), GP64())
 	b := Load(Param("b"), GP64())
 	x := Load(Param("x"), GP64())
@@ -30,13 +38,25 @@ func depthwise(name string, nv int) {
 	c, sx, ld := windowSteps()
 	lw := kernelStep(c)
 	acc, t := vectors(nv), vectors(nv)
+	var k Register
+	var u VecVirtual
+	if masked {
+		k, u = K(), ZMM()
+		m := GP64()
+		Load(Param("mask"), m)
+		KMOVW(m.As32(), k)
+	}
 	xr, wp, ry, rx := GP64(), GP64(), GP64(), GP64()
 	cell, row, tap, done := name+"_cell", name+"_row", name+"_tap", name+"_done"
 	TESTQ(cells, cells)
 	JZ(LabelRef(done))
 	Label(cell)
 	for v := range nv {
-		VMOVUPS(Mem{Base: b, Disp: 64 * v}, acc[v])
+		if masked {
+			VMOVUPS_Z(Mem{Base: b, Disp: 64 * v}, k, acc[v])
+		} else {
+			VMOVUPS(Mem{Base: b, Disp: 64 * v}, acc[v])
+		}
 	}
 	MOVQ(x, xr)
 	MOVQ(w, wp)
@@ -45,8 +65,14 @@ func depthwise(name string, nv int) {
 	Load(Param("kw"), rx)
 	Label(tap)
 	for v := range nv {
-		VMOVUPS(Mem{Base: xr, Disp: 64 * v}, t[v])
-		VFMADD231PS(Mem{Base: wp, Disp: 64 * v}, t[v], acc[v])
+		if masked {
+			VMOVUPS_Z(Mem{Base: xr, Disp: 64 * v}, k, t[v])
+			VMOVUPS_Z(Mem{Base: wp, Disp: 64 * v}, k, u)
+			VFMADD231PS(u, t[v], acc[v])
+		} else {
+			VMOVUPS(Mem{Base: xr, Disp: 64 * v}, t[v])
+			VFMADD231PS(Mem{Base: wp, Disp: 64 * v}, t[v], acc[v])
+		}
 	}
 	ADDQ(c, xr)
 	ADDQ(c, wp)
@@ -57,7 +83,11 @@ func depthwise(name string, nv int) {
 	DECQ(ry)
 	JNZ(LabelRef(row))
 	for v := range nv {
-		VMOVUPS(acc[v], Mem{Base: y, Disp: 64 * v})
+		if masked {
+			VMOVUPS(acc[v], k, Mem{Base: y, Disp: 64 * v})
+		} else {
+			VMOVUPS(acc[v], Mem{Base: y, Disp: 64 * v})
+		}
 	}
 	ADDQ(c, y)
 	ADDQ(sx, x)
@@ -110,8 +140,9 @@ func vectors(n int) []VecVirtual {
 
 func depthwiseKernels() {
 	for nv := 1; nv <= 4; nv++ {
-		depthwise(fmt.Sprintf("depthwise%dAVX512", nv), nv)
+		depthwise(fmt.Sprintf("depthwise%dAVX512", nv), nv, false)
 	}
+	depthwise("depthwiseTailAVX512", 1, true)
 	for nv := 1; nv <= 4; nv++ {
 		depthwiseFilter(fmt.Sprintf("depthwiseFilter%dAVX512", nv), nv)
 	}
