@@ -64,17 +64,13 @@ func (l *GlobalAveragePooling2D) Forward(x *tensor.Tensor, training bool) *tenso
 }
 
 // image sets the output of image i: each channel's mean, its cells summed
-// in order in float64, a row of the image at a time.
+// in order in float64 (batch normalization's column sums).
 func (l *GlobalAveragePooling2D) image(_, i int) {
 	hw, c := l.in[0]*l.in[1], l.in[2]
 	img := l.x.Data[i*hw*c : (i+1)*hw*c]
 	s := l.sums[i*c : (i+1)*c]
 	clear(s)
-	for p := 0; p < len(img); p += c {
-		for j, v := range img[p : p+c] {
-			s[j] += float64(v)
-		}
-	}
+	kernels.BatchNormSum(s, img, hw, c)
 	inv := 1 / float64(hw)
 	for j, v := range s {
 		l.y.Data[i*c+j] = float32(v * inv)

@@ -476,3 +476,28 @@ func TestChannelLayersInPieces(t *testing.T) {
 		t.Error("Concatenate gradients are not the input's own values")
 	}
 }
+
+// Each channel's mean is its cells summed in order in float64, then
+// divided: the same bits whatever the channels' count (the AVX-512 blocks
+// of 16 and the rest).
+func TestGlobalAveragePoolingMeans(t *testing.T) {
+	const n, h, w, c = 3, 6, 5, 37
+	l := build(t, &nn.GlobalAveragePooling2D{}, h, w, c)
+	rng := rand.New(rand.NewPCG(3, 4))
+	x := tensor.New(n, h, w, c)
+	for i := range x.Data {
+		x.Data[i] = float32(rng.NormFloat64() * 100)
+	}
+	y := l.Forward(x, false)
+	for i := range n {
+		for j := range c {
+			var s float64
+			for p := range h * w {
+				s += float64(x.Data[(i*h*w+p)*c+j])
+			}
+			if want := float32(s * (1 / float64(h*w))); y.Data[i*c+j] != want {
+				t.Fatalf("image %d channel %d: %v, want %v", i, j, y.Data[i*c+j], want)
+			}
+		}
+	}
+}
