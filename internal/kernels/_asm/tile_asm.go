@@ -118,42 +118,53 @@ func tile(name string, mr, vecs, lanes int, newVec func() VecVirtual) {
 // bias when it is not nil, takes max(s, 0) when flags bit 1 is set, and
 // stores. bv and t are free vector registers. With masked (AVX-512), the
 // bits 32 to 63 of flags, when not all zero, say which columns of C are
-// read and written (bit j, column j): the others are left alone.
+// read and written (bit j, column j): the others are left alone. Whole
+// tiles keep their plain loads and stores.
 func tileEpilogue(name string, acc [][]VecVirtual, bv []VecVirtual, t VecVirtual, masked bool) {
-	mr, vecs := len(acc), len(acc[0])
+	vecs := len(acc[0])
 	lanes := int(bv[0].Size()) / 4
 	Comment("Write C: acc (+ C) (+ bias), then max(., 0) if asked.")
 	c := Load(Param("c"), GP64())
 	ldc := Load(Param("ldc"), GP64())
 	SHLQ(U8(2), ldc)
 	flags := Load(Param("flags"), GP64())
-	row := GP64()
-
-	var ks []Register
-	cols := GP64()
-	if masked {
-		Comment("The columns' masks, one per vector; all ones when flags has none.")
-		MOVQ(flags, cols)
-		SHRQ(U8(32), cols)
-		all := name + "_cols"
-		JNZ(LabelRef(all))
-		MOVL(U32(0xffffffff), cols.As32())
-		Label(all)
-		for range vecs {
-			k := K()
-			KMOVW(cols.As32(), k)
-			SHRQ(U8(lanes), cols)
-			ks = append(ks, k)
-		}
+	if !masked {
+		tileWrite(name, acc, bv, t, c, ldc, flags, nil)
+		return
 	}
+	Comment("The columns' masks, one per vector, when flags has them.")
+	cols := GP64()
+	MOVQ(flags, cols)
+	SHRQ(U8(32), cols)
+	whole, done := name+"_whole", name+"_written"
+	JZ(LabelRef(whole))
+	var ks []Register
+	for range vecs {
+		k := K()
+		KMOVW(cols.As32(), k)
+		SHRQ(U8(lanes), cols)
+		ks = append(ks, k)
+	}
+	tileWrite(name+"_masked", acc, bv, t, c, ldc, flags, ks)
+	JMP(LabelRef(done))
+	Label(whole)
+	tileWrite(name, acc, bv, t, c, ldc, flags, nil)
+	Label(done)
+}
 
+// tileWrite is tileEpilogue's writing of C (at c, rows ldc bytes apart),
+// under the masks ks (one per vector) unless nil.
+func tileWrite(name string, acc [][]VecVirtual, bv []VecVirtual, t VecVirtual, c, ldc, flags Register, ks []Register) {
+	mr, vecs := len(acc), len(acc[0])
+	lanes := int(bv[0].Size()) / 4
+	row := GP64()
 	noAcc, biasDone, noReLU := name+"_noacc", name+"_bias", name+"_norelu"
 	TESTQ(U32(1), flags)
 	JZ(LabelRef(noAcc))
 	MOVQ(c, row)
 	for i := 0; i < mr; i++ {
 		for v := 0; v < vecs; v++ {
-			if masked {
+			if ks != nil {
 				VMOVUPS_Z(Mem{Base: row, Disp: 4 * lanes * v}, ks[v], bv[v])
 				VADDPS(bv[v], acc[i][v], acc[i][v])
 			} else {
@@ -192,7 +203,7 @@ func tileEpilogue(name string, acc [][]VecVirtual, bv []VecVirtual, t VecVirtual
 
 	for i := 0; i < mr; i++ {
 		for v := 0; v < vecs; v++ {
-			if masked {
+			if ks != nil {
 				VMOVUPS(acc[i][v], ks[v], Mem{Base: c, Disp: 4 * lanes * v})
 			} else {
 				VMOVUPS(acc[i][v], Mem{Base: c, Disp: 4 * lanes * v})
