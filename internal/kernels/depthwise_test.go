@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -112,5 +113,25 @@ func TestDepthwiseFilterCells(t *testing.T) {
 				t.Fatalf("%+v: dw[%d] = %v, want %v", tc, i, v, want[i])
 			}
 		}
+	}
+}
+
+// A row of MobileNet's depthwise convolutions: 56 cells of 144 channels
+// (3x3, stride 1) and 28 cells of 240 (5x5, stride 2), inside the image.
+func BenchmarkDepthwiseCells(b *testing.B) {
+	for _, bc := range []struct{ cells, c, s, k int }{{56, 144, 1, 3}, {28, 240, 2, 5}} {
+		rng := rand.New(rand.NewPCG(1, 2))
+		width := (bc.cells-1)*bc.s + bc.k
+		ld, sx := width*bc.c, bc.s*bc.c
+		x := randSlice(rng, bc.k*ld)
+		w, bias := randSlice(rng, bc.k*bc.k*bc.c), randSlice(rng, bc.c)
+		y := make([]float32, bc.cells*bc.c)
+		b.Run(fmt.Sprintf("%dx%d-%dx%d-s%d", bc.cells, bc.c, bc.k, bc.k, bc.s), func(b *testing.B) {
+			start := cpuTime()
+			for b.Loop() {
+				DepthwiseCells(y, bias, x, w, bc.cells, bc.c, sx, bc.k, bc.k, ld, bc.k*bc.c)
+			}
+			reportFlops(b, start, float64(2*bc.cells*bc.c*bc.k*bc.k))
+		})
 	}
 }
