@@ -25,7 +25,9 @@ import (
 //		if flags&tileReLU != 0 { s = max(s, 0) }
 //		c[i*ldc+j] = s
 //
-// The caller checks the bounds (see checkTile).
+// with j < tileWidth(nr, flags) where the tileSet is masked (other
+// columns of C are neither read nor written). The caller checks the
+// bounds (see checkTile).
 type tileKernel func(nseg, seg int, a []float32, rsA, csA, segA int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int)
 
 const (
