@@ -7,8 +7,9 @@ import (
 	"testing"
 )
 
-// TestDepthwiseCells compares DepthwiseCells (16 channels at a time where
-// the CPU has AVX-512, and the remainder) with the sum computed in float64
+// TestDepthwiseCells compares DepthwiseCells (16 channels and four cells at
+// a time where the CPU has AVX-512, the last channels under a mask; and
+// the Go loops) with the sum computed in float64
 // on windows of several sizes, strides and channel counts, and on the part
 // of a larger kernel a window cut by the image's edges reads (kernel rows
 // of kwk > kw taps).
@@ -21,6 +22,7 @@ func TestDepthwiseCells(t *testing.T) {
 		{2, 80, 2, 3, 3, 8, 3}, {7, 96, 1, 3, 3, 9, 3}, {3, 144, 2, 3, 3, 9, 3}, {4, 17, 1, 3, 2, 6, 2},
 		{5, 3, 1, 3, 3, 7, 3}, {1, 1, 1, 1, 1, 1, 1}, {3, 40, 1, 1, 3, 5, 3},
 		{1, 96, 1, 2, 3, 7, 5}, {4, 64, 2, 3, 2, 9, 3}, {1, 24, 1, 1, 1, 3, 3}, {2, 200, 1, 2, 2, 4, 5},
+		{6, 48, 1, 2, 3, 10, 5}, {9, 20, 2, 3, 2, 19, 3}, {8, 72, 1, 3, 3, 10, 3},
 	} {
 		ld, sx, ldw := tc.width*tc.c, tc.s*tc.c, tc.kwk*tc.c
 		x := make([]float32, (tc.kh-1)*ld+(tc.cells-1)*sx+tc.kw*tc.c)
