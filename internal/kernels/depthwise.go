@@ -63,7 +63,7 @@ func DepthwiseCells(y, b, x, w []float32, cells, c, sx, kh, kw, ld, ldw int) {
 // and c are as for DepthwiseCells (cells whose windows are cut by the
 // image's edges add to the taps inside: dw starts at the first, ldw is the
 // kernel's row). Each weight's sum runs over the cells in order, 16
-// channels at a time with AVX-512.
+// channels at a time with AVX-512 (the last ones under a mask).
 func DepthwiseFilterCells(dw, x, dz []float32, cells, c, width, sx, kh, kw, ld, ldw int) {
 	if cells <= 0 || width <= 0 || kh <= 0 || kw <= 0 {
 		return
@@ -72,23 +72,23 @@ func DepthwiseFilterCells(dw, x, dz []float32, cells, c, width, sx, kh, kw, ld, 
 		panic(fmt.Sprintf("kernels: DepthwiseFilterCells: %d cells, %d of %d channels (window %dx%d, steps %d and %d) on slices of %d, %d and %d values",
 			cells, width, c, kh, kw, sx, ld, len(dw), len(x), len(dz)))
 	}
-	vec := 0
 	if vectorLoops {
-		vec = width / 16 * 16
+		vec := width / 16 * 16
 		for j := 0; j < vec; j += 64 {
 			nv := min(4, (vec-j)/16)
 			depthwiseFilterAVX512[nv-1](&dw[j], &x[j], &dz[j], cells, c, sx, kh, kw, ld, ldw)
 		}
-	}
-	if vec == width {
+		if vec < width { // the last channels under a mask
+			depthwiseFilterTailAVX512(&dw[vec], &x[vec], &dz[vec], cells, c, sx, kh, kw, ld, ldw, 1<<(width-vec)-1)
+		}
 		return
 	}
 	for ky := range kh {
 		for kx := range kw {
-			k := dw[ky*ldw+kx*c+vec : ky*ldw+kx*c+width]
+			k := dw[ky*ldw+kx*c : ky*ldw+kx*c+width]
 			for n := range cells {
-				in := x[n*sx+ky*ld+kx*c+vec:][:len(k)]
-				d := dz[n*c+vec:][:len(k)]
+				in := x[n*sx+ky*ld+kx*c:][:len(k)]
+				d := dz[n*c:][:len(k)]
 				for j := range k {
 					k[j] += in[j] * d[j]
 				}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -83,10 +84,13 @@ func TestDepthwiseCells(t *testing.T) {
 // edges read.
 func TestDepthwiseFilterCells(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
+	loops := []bool{false, vectorLoops}
+	defer func(v bool) { vectorLoops = v }(vectorLoops)
 	for _, tc := range []struct{ cells, c, off, width, s, kh, kw, imgW, kwk int }{
 		{5, 16, 0, 16, 1, 3, 3, 9, 3}, {4, 80, 16, 64, 2, 3, 3, 11, 3}, {7, 96, 0, 96, 1, 3, 3, 9, 3}, {3, 40, 32, 8, 1, 3, 2, 6, 2},
 		{6, 64, 0, 48, 1, 5, 5, 12, 5}, {2, 20, 0, 20, 2, 3, 3, 8, 3}, {1, 1, 0, 1, 1, 1, 1, 1, 1}, {3, 128, 64, 64, 1, 1, 3, 5, 3},
 		{1, 96, 0, 96, 1, 2, 3, 7, 5}, {4, 80, 16, 64, 1, 2, 3, 9, 3}, {1, 40, 0, 40, 1, 3, 1, 4, 3},
+		{5, 72, 0, 72, 2, 3, 3, 11, 3}, {4, 58, 16, 42, 1, 2, 3, 9, 5},
 	} {
 		ld, sx, ldw := tc.imgW*tc.c, tc.s*tc.c, tc.kwk*tc.c
 		x := make([]float32, tc.off+(tc.kh-1)*ld+(tc.cells-1)*sx+(tc.kw-1)*tc.c+tc.width)
@@ -109,10 +113,22 @@ func TestDepthwiseFilterCells(t *testing.T) {
 				}
 			}
 		}
-		DepthwiseFilterCells(dw[tc.off:], x[tc.off:], dz[tc.off:], tc.cells, tc.c, tc.width, sx, tc.kh, tc.kw, ld, ldw)
-		for i, v := range dw {
-			if math.Abs(float64(v)-want[i]) > 1e-5*max(1, math.Abs(want[i])) {
-				t.Fatalf("%+v: dw[%d] = %v, want %v", tc, i, v, want[i])
+		// The values past dw are not written; the Go loops too where
+		// AVX-512 runs.
+		for _, vec := range loops {
+			vectorLoops = vec
+			got := append(slices.Clone(dw), make([]float32, 16)...)
+			DepthwiseFilterCells(got[tc.off:len(dw)], x[tc.off:], dz[tc.off:], tc.cells, tc.c, tc.width, sx, tc.kh, tc.kw, ld, ldw)
+			for i, v := range got {
+				if i >= len(dw) {
+					if v != 0 {
+						t.Fatalf("%+v vector loops %v: dw[%d] past the kernel written: %v", tc, vec, i, v)
+					}
+					continue
+				}
+				if math.Abs(float64(v)-want[i]) > 1e-5*max(1, math.Abs(want[i])) {
+					t.Fatalf("%+v vector loops %v: dw[%d] = %v, want %v", tc, vec, i, v, want[i])
+				}
 			}
 		}
 	}

@@ -211,6 +211,12 @@ var depthwiseFilterAVX512 = [...]func(dw, x, dz *float32, cells, c, sx, kh, kw, 
 	depthwiseFilter1AVX512, depthwiseFilter2AVX512, depthwiseFilter3AVX512, depthwiseFilter4AVX512,
 }
 
+// depthwiseFilterTailAVX512 runs DepthwiseFilterCells for the channels of
+// the mask (bit j, channel j) of the 16 that dw, x and dz start at.
+//
+//go:noescape
+func depthwiseFilterTailAVX512(dw, x, dz *float32, cells, c, sx, kh, kw, ld, ldw, mask int)
+
 // sigmoidAVX512 and siluAVX512 run Sigmoid and SiLU on n values, a
 // multiple of 16.
 //

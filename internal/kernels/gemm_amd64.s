@@ -2744,6 +2744,67 @@ depthwiseFilter4AVX512_next:
 	VZEROUPPER
 	RET
 
+// func depthwiseFilterTailAVX512(dw *float32, x *float32, dz *float32, cells int, c int, sx int, kh int, kw int, ld int, ldw int, mask int)
+// Requires: AVX, AVX512F
+TEXT ·depthwiseFilterTailAVX512(SB), NOSPLIT, $0-88
+	MOVQ dw+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ dz+16(FP), DX
+	MOVQ c+32(FP), BX
+	MOVQ sx+40(FP), SI
+	MOVQ ld+64(FP), DI
+
+	// Strides in bytes; ld becomes the step from the end of a window row to the next row's start.
+	SHLQ  $0x02, BX
+	SHLQ  $0x02, SI
+	SHLQ  $0x02, DI
+	MOVQ  kw+56(FP), R8
+	IMULQ BX, R8
+	SUBQ  R8, DI
+
+	// lw: the step from the end of a kernel row's taps to the next row's, in bytes.
+	MOVQ  ldw+72(FP), R8
+	SHLQ  $0x02, R8
+	MOVQ  kw+56(FP), R9
+	IMULQ BX, R9
+	SUBQ  R9, R8
+	MOVQ  mask+80(FP), R9
+	KMOVW R9, K1
+	MOVQ  kh+48(FP), R12
+
+depthwiseFilterTailAVX512_row:
+	MOVQ kw+56(FP), R13
+
+depthwiseFilterTailAVX512_tap:
+	VMOVUPS.Z (AX), K1, Z0
+	MOVQ      CX, R9
+	MOVQ      DX, R10
+	MOVQ      cells+24(FP), R11
+	TESTQ     R11, R11
+	JZ        depthwiseFilterTailAVX512_next
+
+depthwiseFilterTailAVX512_cell:
+	VMOVUPS.Z   (R9), K1, Z1
+	VMOVUPS.Z   (R10), K1, Z2
+	VFMADD231PS Z2, Z1, Z0
+	ADDQ        SI, R9
+	ADDQ        BX, R10
+	DECQ        R11
+	JNZ         depthwiseFilterTailAVX512_cell
+
+depthwiseFilterTailAVX512_next:
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    BX, AX
+	ADDQ    BX, CX
+	DECQ    R13
+	JNZ     depthwiseFilterTailAVX512_tap
+	ADDQ    DI, CX
+	ADDQ    R8, AX
+	DECQ    R12
+	JNZ     depthwiseFilterTailAVX512_row
+	VZEROUPPER
+	RET
+
 // func bnSum16AVX512(sum *float64, x *float32, rows int, ld int)
 // Requires: AVX, AVX512F
 TEXT ·bnSum16AVX512(SB), NOSPLIT, $0-32

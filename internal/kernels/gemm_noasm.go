@@ -46,6 +46,10 @@ var addBiasAVX512, biasReLUAVX512, mulRowsAVX512 func(y, z, b *float32, rows, f,
 // depthwiseFilterAVX512 is never called without AVX-512.
 var depthwiseFilterAVX512 [4]func(dw, x, dz *float32, cells, c, sx, kh, kw, ld, ldw int)
 
+func depthwiseFilterTailAVX512(dw, x, dz *float32, cells, c, sx, kh, kw, ld, ldw, mask int) {
+	panic("kernels: no AVX-512")
+}
+
 func sigmoidAVX512(y, z *float32, n int)       { panic("kernels: no AVX-512") }
 func siluAVX512(y, z *float32, n int)          { panic("kernels: no AVX-512") }
 func siluGradAVX512(dz, dy, z *float32, n int) { panic("kernels: no AVX-512") }

@@ -217,8 +217,9 @@ func depthwiseKernels() {
 	}
 	depthwise("depthwiseTailAVX512", 1, true)
 	for nv := 1; nv <= 4; nv++ {
-		depthwiseFilter(fmt.Sprintf("depthwiseFilter%dAVX512", nv), nv)
+		depthwiseFilter(fmt.Sprintf("depthwiseFilter%dAVX512", nv), nv, false)
 	}
+	depthwiseFilter("depthwiseFilterTailAVX512", 1, true)
 }
 
 // depthwiseFilter emits the kernel gradient of a depthwise convolution over
@@ -231,15 +232,28 @@ func depthwiseKernels() {
 // Strides c, sx, ld and ldw count floats; each weight's sum is kept in a
 // register over the cells, which it takes in order. Windows cut by the
 // image's edges add to the part of a larger kernel inside: dw starts at
-// its first tap and ldw is that kernel's row.
-func depthwiseFilter(name string, nv int) {
-	TEXT(name, NOSPLIT, "func(dw, x, dz *float32, cells, c, sx, kh, kw, ld, ldw int)")
+// its first tap and ldw is that kernel's row. With masked, as for
+// depthwise: the lanes of a last parameter mask alone (nv 1).
+func depthwiseFilter(name string, nv int, masked bool) {
+	signature := "func(dw, x, dz *float32, cells, c, sx, kh, kw, ld, ldw int)"
+	if masked {
+		signature = "func(dw, x, dz *float32, cells, c, sx, kh, kw, ld, ldw, mask int)"
+	}
+	TEXT(name, NOSPLIT, signature)
 	dw := Load(Param("dw"), GP64())
 	x := Load(Param("x"), GP64())
 	dz := Load(Param("dz"), GP64())
 	c, sx, ld := windowSteps()
 	lw := kernelStep(c)
 	acc, t := vectors(nv), vectors(nv)
+	var k Register
+	var u VecVirtual
+	if masked {
+		k, u = K(), ZMM()
+		m := GP64()
+		Load(Param("mask"), m)
+		KMOVW(m.As32(), k)
+	}
 	xt, xp, dp, n, ry, rx := GP64(), GP64(), GP64(), GP64(), GP64(), GP64()
 	row, tap, cell, next, done := name+"_row", name+"_tap", name+"_cell", name+"_next", name+"_done"
 	MOVQ(x, xt)
@@ -248,7 +262,11 @@ func depthwiseFilter(name string, nv int) {
 	Load(Param("kw"), rx)
 	Label(tap)
 	for v := range nv {
-		VMOVUPS(Mem{Base: dw, Disp: 64 * v}, acc[v])
+		if masked {
+			VMOVUPS_Z(Mem{Base: dw, Disp: 64 * v}, k, acc[v])
+		} else {
+			VMOVUPS(Mem{Base: dw, Disp: 64 * v}, acc[v])
+		}
 	}
 	MOVQ(xt, xp)
 	MOVQ(dz, dp)
@@ -257,8 +275,14 @@ func depthwiseFilter(name string, nv int) {
 	JZ(LabelRef(next))
 	Label(cell)
 	for v := range nv {
-		VMOVUPS(Mem{Base: xp, Disp: 64 * v}, t[v])
-		VFMADD231PS(Mem{Base: dp, Disp: 64 * v}, t[v], acc[v])
+		if masked {
+			VMOVUPS_Z(Mem{Base: xp, Disp: 64 * v}, k, t[v])
+			VMOVUPS_Z(Mem{Base: dp, Disp: 64 * v}, k, u)
+			VFMADD231PS(u, t[v], acc[v])
+		} else {
+			VMOVUPS(Mem{Base: xp, Disp: 64 * v}, t[v])
+			VFMADD231PS(Mem{Base: dp, Disp: 64 * v}, t[v], acc[v])
+		}
 	}
 	ADDQ(sx, xp)
 	ADDQ(c, dp)
@@ -266,7 +290,11 @@ func depthwiseFilter(name string, nv int) {
 	JNZ(LabelRef(cell))
 	Label(next)
 	for v := range nv {
-		VMOVUPS(acc[v], Mem{Base: dw, Disp: 64 * v})
+		if masked {
+			VMOVUPS(acc[v], k, Mem{Base: dw, Disp: 64 * v})
+		} else {
+			VMOVUPS(acc[v], Mem{Base: dw, Disp: 64 * v})
+		}
 	}
 	ADDQ(c, dw)
 	ADDQ(c, xt)
