@@ -146,8 +146,8 @@ func (l *Conv2D) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	l.x = x
 	l.y = resize(l.y, n, l.out[0], l.out[1], l.out[2])
 	l.z = l.act.keepInput(l.z, n, l.out[0], l.out[1], l.out[2])
-	if training && l.keep {
-		l.KeepPacked(true) // drops the packings: the weights are about to change
+	if training && l.padded.conv != nil {
+		l.padded.conv.KeepPacked(false) // the weights are about to change
 	}
 	if l.groups != nil {
 		l.forwardGroups(n)

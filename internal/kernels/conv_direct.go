@@ -126,8 +126,8 @@ func (p *directPlan) forward(buf *directBuf, z, x, w []float32, sliver, ldw int,
 	nr, span := p.ts.nr, g.KW*g.C
 	lo, hi := p.inputRows(oy0, oy1)
 	src := p.source(buf, x, lo, hi)
-	// Each sliver of the kernel for all the rows: it stays in the L2
-	// cache from one row to the next.
+	// Each sliver of the kernel for all the rows before the next, while
+	// it is in cache.
 	for j0 := f0; j0 < f1; j0 += nr {
 		var bs []float32
 		if bias != nil {

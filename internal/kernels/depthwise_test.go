@@ -56,17 +56,7 @@ func TestDepthwiseCells(t *testing.T) {
 				y[i] = 1e6
 			}
 			DepthwiseCells(y[:len(want)], b, x, w, tc.cells, tc.c, sx, tc.kh, tc.kw, ld, ldw)
-			for i, v := range y {
-				if i >= len(want) {
-					if v != 1e6 {
-						t.Fatalf("%+v vector loops %v: y[%d] past the output written: %v", tc, vec, i, v)
-					}
-					continue
-				}
-				if math.Abs(float64(v)-want[i]) > 1e-5*max(1, math.Abs(want[i])) {
-					t.Fatalf("%+v vector loops %v: y[%d] = %v, want %v", tc, vec, i, v, want[i])
-				}
-			}
+			checkGuarded(t, fmt.Sprintf("%+v vector loops %v: y", tc, vec), y, want, 1e6)
 		}
 	}
 	defer func() {
@@ -119,17 +109,24 @@ func TestDepthwiseFilterCells(t *testing.T) {
 			vectorLoops = vec
 			got := append(slices.Clone(dw), make([]float32, 16)...)
 			DepthwiseFilterCells(got[tc.off:len(dw)], x[tc.off:], dz[tc.off:], tc.cells, tc.c, tc.width, sx, tc.kh, tc.kw, ld, ldw)
-			for i, v := range got {
-				if i >= len(dw) {
-					if v != 0 {
-						t.Fatalf("%+v vector loops %v: dw[%d] past the kernel written: %v", tc, vec, i, v)
-					}
-					continue
-				}
-				if math.Abs(float64(v)-want[i]) > 1e-5*max(1, math.Abs(want[i])) {
-					t.Fatalf("%+v vector loops %v: dw[%d] = %v, want %v", tc, vec, i, v, want[i])
-				}
+			checkGuarded(t, fmt.Sprintf("%+v vector loops %v: dw", tc, vec), got, want, 0)
+		}
+	}
+}
+
+// checkGuarded fails t unless got holds want (to 1e-5, relative) and, past
+// it, the guard value alone.
+func checkGuarded(t *testing.T, name string, got []float32, want []float64, guard float32) {
+	t.Helper()
+	for i, v := range got {
+		if i >= len(want) {
+			if v != guard {
+				t.Fatalf("%s[%d] past the output written: %v", name, i, v)
 			}
+			continue
+		}
+		if math.Abs(float64(v)-want[i]) > 1e-5*max(1, math.Abs(want[i])) {
+			t.Fatalf("%s[%d] = %v, want %v", name, i, v, want[i])
 		}
 	}
 }

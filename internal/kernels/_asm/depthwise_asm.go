@@ -38,14 +38,7 @@ func depthwise(name string, nv int, masked bool) {
 	c, sx, ld := windowSteps()
 	lw := kernelStep(c)
 	acc, t := vectors(nv), vectors(nv)
-	var k Register
-	var u VecVirtual
-	if masked {
-		k, u = K(), ZMM()
-		m := GP64()
-		Load(Param("mask"), m)
-		KMOVW(m.As32(), k)
-	}
+	ln := newLanes(masked)
 	xr, wp, ry, rx := GP64(), GP64(), GP64(), GP64()
 	cell, row, tap, done := name+"_cell", name+"_row", name+"_tap", name+"_done"
 	if !masked {
@@ -55,11 +48,7 @@ func depthwise(name string, nv int, masked bool) {
 	JZ(LabelRef(done))
 	Label(cell)
 	for v := range nv {
-		if masked {
-			VMOVUPS_Z(Mem{Base: b, Disp: 64 * v}, k, acc[v])
-		} else {
-			VMOVUPS(Mem{Base: b, Disp: 64 * v}, acc[v])
-		}
+		ln.load(Mem{Base: b, Disp: 64 * v}, acc[v])
 	}
 	MOVQ(x, xr)
 	MOVQ(w, wp)
@@ -68,14 +57,7 @@ func depthwise(name string, nv int, masked bool) {
 	Load(Param("kw"), rx)
 	Label(tap)
 	for v := range nv {
-		if masked {
-			VMOVUPS_Z(Mem{Base: xr, Disp: 64 * v}, k, t[v])
-			VMOVUPS_Z(Mem{Base: wp, Disp: 64 * v}, k, u)
-			VFMADD231PS(u, t[v], acc[v])
-		} else {
-			VMOVUPS(Mem{Base: xr, Disp: 64 * v}, t[v])
-			VFMADD231PS(Mem{Base: wp, Disp: 64 * v}, t[v], acc[v])
-		}
+		ln.fma(Mem{Base: xr, Disp: 64 * v}, Mem{Base: wp, Disp: 64 * v}, t[v], acc[v])
 	}
 	ADDQ(c, xr)
 	ADDQ(c, wp)
@@ -86,11 +68,7 @@ func depthwise(name string, nv int, masked bool) {
 	DECQ(ry)
 	JNZ(LabelRef(row))
 	for v := range nv {
-		if masked {
-			VMOVUPS(acc[v], k, Mem{Base: y, Disp: 64 * v})
-		} else {
-			VMOVUPS(acc[v], Mem{Base: y, Disp: 64 * v})
-		}
+		ln.store(acc[v], Mem{Base: y, Disp: 64 * v})
 	}
 	ADDQ(c, y)
 	ADDQ(sx, x)
@@ -202,6 +180,53 @@ func kernelStep(c Register) Register {
 	return lw
 }
 
+// lanes loads, multiplies and stores the vectors of a depthwise kernel:
+// all 16 lanes, or (masked) those of the mask parameter, the others
+// neither read nor written.
+type lanes struct {
+	k Register   // the mask, or nil
+	u VecVirtual // a spare vector for a masked operand
+}
+
+// newLanes loads the mask parameter into a mask register when masked.
+func newLanes(masked bool) *lanes {
+	if !masked {
+		return &lanes{}
+	}
+	l := &lanes{k: K(), u: ZMM()}
+	m := GP64()
+	Load(Param("mask"), m)
+	KMOVW(m.As32(), l.k)
+	return l
+}
+
+func (l *lanes) load(m Mem, dst VecVirtual) {
+	if l.k == nil {
+		VMOVUPS(m, dst)
+		return
+	}
+	VMOVUPS_Z(m, l.k, dst)
+}
+
+func (l *lanes) store(src VecVirtual, m Mem) {
+	if l.k == nil {
+		VMOVUPS(src, m)
+		return
+	}
+	VMOVUPS(src, l.k, m)
+}
+
+// fma adds a·b to acc, a and b in memory, t a free vector.
+func (l *lanes) fma(a, b Mem, t, acc VecVirtual) {
+	l.load(a, t)
+	if l.k == nil {
+		VFMADD231PS(b, t, acc)
+		return
+	}
+	l.load(b, l.u)
+	VFMADD231PS(l.u, t, acc)
+}
+
 // vectors allocates n vector registers.
 func vectors(n int) []VecVirtual {
 	v := make([]VecVirtual, n)
@@ -246,14 +271,7 @@ func depthwiseFilter(name string, nv int, masked bool) {
 	c, sx, ld := windowSteps()
 	lw := kernelStep(c)
 	acc, t := vectors(nv), vectors(nv)
-	var k Register
-	var u VecVirtual
-	if masked {
-		k, u = K(), ZMM()
-		m := GP64()
-		Load(Param("mask"), m)
-		KMOVW(m.As32(), k)
-	}
+	ln := newLanes(masked)
 	xt, xp, dp, n, ry, rx := GP64(), GP64(), GP64(), GP64(), GP64(), GP64()
 	row, tap, cell, next, done := name+"_row", name+"_tap", name+"_cell", name+"_next", name+"_done"
 	MOVQ(x, xt)
@@ -262,11 +280,7 @@ func depthwiseFilter(name string, nv int, masked bool) {
 	Load(Param("kw"), rx)
 	Label(tap)
 	for v := range nv {
-		if masked {
-			VMOVUPS_Z(Mem{Base: dw, Disp: 64 * v}, k, acc[v])
-		} else {
-			VMOVUPS(Mem{Base: dw, Disp: 64 * v}, acc[v])
-		}
+		ln.load(Mem{Base: dw, Disp: 64 * v}, acc[v])
 	}
 	MOVQ(xt, xp)
 	MOVQ(dz, dp)
@@ -275,14 +289,7 @@ func depthwiseFilter(name string, nv int, masked bool) {
 	JZ(LabelRef(next))
 	Label(cell)
 	for v := range nv {
-		if masked {
-			VMOVUPS_Z(Mem{Base: xp, Disp: 64 * v}, k, t[v])
-			VMOVUPS_Z(Mem{Base: dp, Disp: 64 * v}, k, u)
-			VFMADD231PS(u, t[v], acc[v])
-		} else {
-			VMOVUPS(Mem{Base: xp, Disp: 64 * v}, t[v])
-			VFMADD231PS(Mem{Base: dp, Disp: 64 * v}, t[v], acc[v])
-		}
+		ln.fma(Mem{Base: xp, Disp: 64 * v}, Mem{Base: dp, Disp: 64 * v}, t[v], acc[v])
 	}
 	ADDQ(sx, xp)
 	ADDQ(c, dp)
@@ -290,11 +297,7 @@ func depthwiseFilter(name string, nv int, masked bool) {
 	JNZ(LabelRef(cell))
 	Label(next)
 	for v := range nv {
-		if masked {
-			VMOVUPS(acc[v], k, Mem{Base: dw, Disp: 64 * v})
-		} else {
-			VMOVUPS(acc[v], Mem{Base: dw, Disp: 64 * v})
-		}
+		ln.store(acc[v], Mem{Base: dw, Disp: 64 * v})
 	}
 	ADDQ(c, dw)
 	ADDQ(c, xt)
