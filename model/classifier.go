@@ -20,7 +20,9 @@ import (
 // defaults.
 type ClassifierOptions struct {
 	// Workers bounds how many batches run at once, each on its own copy of
-	// the model, made when first needed; default GOMAXPROCS.
+	// the model, made when first needed; default GOMAXPROCS. The copies
+	// share the model's weights and packed kernels, and each has its own
+	// activations.
 	Workers int
 	// BatchSize bounds the images of one forward pass; default 64. A call
 	// with fewer images runs a batch of just those.
@@ -106,8 +108,9 @@ func (c *Classifier) PoolStats() PoolStats {
 // NewClassifier returns a classifier for m, a built model that takes images
 // [height, width, channels] with 1, 3 or 4 channels and outputs one score
 // per class. The classifier runs m itself as one of its workers: do not use
-// m elsewhere while the classifier is in use. It keeps the model's kernels
-// packed from one prediction to the next ([Model.KeepPacked]).
+// m elsewhere while the classifier is in use: its other workers read m's
+// weights. It keeps the model's kernels packed from one prediction to the
+// next ([Model.KeepPacked]), one packing for all workers.
 func NewClassifier(m *Sequential, opts ClassifierOptions) (*Classifier, error) {
 	if m == nil || !m.Built() {
 		return nil, errors.New("classifier: the model is not built")
@@ -263,8 +266,8 @@ func (c *Classifier) acquire(ctx context.Context) (*Sequential, error) {
 	}
 }
 
-// clone makes a copy of the model for the pool, giving its place back if
-// cloning panics.
+// clone makes a copy of the model for the pool (sharing its weights),
+// giving its place back if cloning panics.
 func (c *Classifier) clone() *Sequential {
 	ok := false
 	defer func() {
@@ -274,8 +277,7 @@ func (c *Classifier) clone() *Sequential {
 			c.mu.Unlock()
 		}
 	}()
-	m := c.model.Clone()
-	m.KeepPacked(true)
+	m := c.model.replica()
 	ok = true
 	return m
 }

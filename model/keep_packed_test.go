@@ -1,6 +1,7 @@
 package model
 
 import (
+	"runtime"
 	"slices"
 	"testing"
 
@@ -68,4 +69,51 @@ func TestKeepPacked(t *testing.T) {
 	}
 	kept.KeepPacked(true)
 	same("after a kernel was written and KeepPacked called")
+}
+
+// TestReplicaSharesWeights: the copies a Classifier runs in parallel
+// predict what the model does while sharing its weights and its packed
+// kernels: a copy adds its activations and gradients (for saliency maps)
+// to the heap, not two more copies of the weights, packed and not.
+func TestReplicaSharesWeights(t *testing.T) {
+	x := Input(8, 8, 64)
+	y := x
+	for range 4 {
+		y = Call(&nn.Conv2D{Filters: 256, KernelSize: pair(3), Padding: "same", Activation: "relu"}, y)
+	}
+	m, err := NewGraph(x, Call(&nn.Dense{Units: 5, Activation: "softmax"}, Call(&nn.GlobalAveragePooling2D{}, y)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Build(nil, 4); err != nil {
+		t.Fatal(err)
+	}
+	m.KeepPacked(true)
+	px := randomPixels(m, 2)
+	want := tensor.New(2, 5)
+	m.Predict(want, px)
+	weights := 0
+	for _, p := range m.Params() {
+		weights += 4 * len(p.Value.Data)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	r := m.replica()
+	got := tensor.New(2, 5)
+	r.Predict(got, px)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if !slices.Equal(got.Data, want.Data) {
+		t.Fatalf("the copy predicts %v, the model %v", got.Data, want.Data)
+	}
+	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > int64(weights)*5/4 {
+		t.Errorf("a copy took %d bytes of heap, for %d bytes of weights", grew, weights)
+	}
+	for i, p := range r.Params() {
+		if p.Value != m.Params()[i].Value {
+			t.Fatalf("the copy's %s is not the model's", p.Name)
+		}
+	}
+	runtime.KeepAlive(r)
 }

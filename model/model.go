@@ -315,7 +315,8 @@ func (m *Model) Params() []*nn.Param { return slices.Clone(m.params) }
 // of each convolution's kernel is kept. The weights must then change only
 // by training (Fit, TrainStep) or by restoring the best weights, which
 // drop what is kept; after writing a [nn.Param] directly, call KeepPacked
-// again. [NewClassifier] turns it on. A [Model.Clone] starts without it.
+// again. [NewClassifier] turns it on, its workers sharing one packing. A
+// [Model.Clone] starts without it.
 func (m *Model) KeepPacked(keep bool) {
 	m.keep = keep
 	for _, l := range m.Layers {
@@ -376,7 +377,35 @@ func (m *Model) mustBeBuilt(op string) {
 // names, weights, class names, preprocessing, metadata and random state,
 // sharing no memory with m. The copy is not compiled.
 func (m *Model) Clone() *Model {
-	m.mustBeBuilt("Clone")
+	c := m.rebuild("Clone")
+	for i, p := range m.params {
+		c.params[i].Value.CopyFrom(p.Value)
+	}
+	return c
+}
+
+// replica returns a copy of m to predict in parallel with it: its own
+// buffers, and m's weights (the same tensors) and packed kernels (see
+// [nn.PackKeeper]). Neither may be trained, nor its weights written, while
+// the other is in use.
+func (m *Model) replica() *Model {
+	c := m.rebuild("replica")
+	for i, p := range m.params {
+		c.params[i].Value = p.Value
+	}
+	c.KeepPacked(m.keep)
+	for i, l := range c.Layers {
+		if k, ok := l.(nn.PackKeeper); ok {
+			k.SharePacked(m.Layers[i])
+		}
+	}
+	return c
+}
+
+// rebuild returns a model built as m is, with the same names, class names,
+// preprocessing, metadata and random state, its weights newly initialized.
+func (m *Model) rebuild(op string) *Model {
+	m.mustBeBuilt(op)
 	c := &Model{
 		Name:       m.Name,
 		ClassNames: slices.Clone(m.ClassNames),
@@ -390,13 +419,13 @@ func (m *Model) Clone() *Model {
 			err = json.Unmarshal(b, c.Standardizer)
 		}
 		if err != nil {
-			panic("model: Clone: " + err.Error())
+			panic("model: " + op + ": " + err.Error())
 		}
 	}
 	for _, l := range m.Layers {
 		cl, err := nn.FromConfig(l.Type(), l.Config())
 		if err != nil {
-			panic("model: Clone: " + err.Error())
+			panic("model: " + op + ": " + err.Error())
 		}
 		cl.SetName(l.Name())
 		c.Layers = append(c.Layers, cl)
@@ -408,17 +437,14 @@ func (m *Model) Clone() *Model {
 		}
 	}
 	if err := c.Build(m.input, 0); err != nil {
-		panic("model: Clone: " + err.Error())
-	}
-	for i, p := range m.params {
-		c.params[i].Value.CopyFrom(p.Value)
+		panic("model: " + op + ": " + err.Error())
 	}
 	state, err := m.pcg.MarshalBinary()
 	if err == nil {
 		err = c.pcg.UnmarshalBinary(state)
 	}
 	if err != nil {
-		panic("model: Clone: " + err.Error())
+		panic("model: " + op + ": " + err.Error())
 	}
 	return c
 }

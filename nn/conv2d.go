@@ -183,6 +183,18 @@ func (l *Conv2D) KeepPacked(keep bool) {
 	}
 }
 
+// SharePacked keeps the packed kernel in src's; see [PackKeeper].
+func (l *Conv2D) SharePacked(src Layer) {
+	s, ok := src.(*Conv2D)
+	if !ok || s.conv == nil || l.conv == nil || (s.padded.conv == nil) != (l.padded.conv == nil) {
+		panic(errorf(l, "SharePacked: %s is not a Conv2D built as this one", src.Name()))
+	}
+	l.conv.SharePacked(s.conv)
+	if l.padded.conv != nil {
+		l.padded.conv.SharePacked(s.padded.conv)
+	}
+}
+
 // activate applies the activation to the output cells [lo, hi) of y, in
 // place or from z.
 func (l *Conv2D) activate(lo, hi int) {

@@ -78,8 +78,15 @@ type InputGradientSkipper interface {
 // its first such call since the last Forward in training: the weights must
 // not be written in between other than by training. KeepPacked(false)
 // drops the packing.
+//
+// SharePacked(src) makes the layer keep its packing in src's, a layer of
+// the same type built with the same configuration and input whose weights
+// it shares (the same tensors): copies of a model that predict in
+// parallel then pack their weights once and keep one copy. It panics if
+// src is not such a layer.
 type PackKeeper interface {
 	KeepPacked(keep bool)
+	SharePacked(src Layer)
 }
 
 // PaddingFuser is implemented by layers that can take the zero padding of a

@@ -1,6 +1,9 @@
 package kernels
 
-import "runtime"
+import (
+	"runtime"
+	"sync"
+)
 
 // Conv is a 2-D convolution of geometry G with F filters, planned once for
 // batches of NHWC images: its forward pass and its two gradients.
@@ -33,9 +36,9 @@ type Conv struct {
 	block     int         // im2col rows per block of the input gradient by col2im
 	data      *Conv       // the input gradient as a convolution, or nil
 	flip      []float32   // the kernel of data, see FlipKernel
-	packed    []float32   // the kernel packed for the tiles
+	packed    []float32   // the kernel packed for the tiles at each call
 	keep      bool        // see KeepPacked
-	packedOf  *float32    // the kernel packed holds when kept, else nil
+	kept      *packing    // the kernel packed once, when kept; see SharePacked
 	kern      []float32   // what the tiles read: packed, or the kernel itself
 	sliver    int         // kern's offset from one column of a sliver to the same of the next, per column
 	ldk       int         // kern's offset from one row of a sliver to the next
@@ -81,7 +84,7 @@ func newConv(g ConvGeom, f int, o convOptions) *Conv {
 	if f < 1 || g.OH < 1 || g.OW < 1 || g.C < 1 {
 		panic("kernels: NewConv: empty convolution")
 	}
-	c := &Conv{g: g, f: f, rows: o.rows}
+	c := &Conv{g: g, f: f, rows: o.rows, kept: new(packing)}
 	c.pointwise = g.KH == 1 && g.KW == 1 && g.SH == 1 && g.SW == 1 && g.PadTop == 0 && g.PadLeft == 0
 	c.block = blockRows(g.OH*g.OW, g.ColWidth(), f)
 	if o.block > 0 {
@@ -209,22 +212,24 @@ func (c *Conv) Forward(z, x, w []float32, n int, e ConvEpilogue, finish func(lo,
 		}
 	} else {
 		fp := c.direct.fp
-		if len(c.packed) < fp*g.ColWidth() {
-			c.packed = make([]float32, fp*g.ColWidth())
+		if len(c.bias) < fp {
 			c.bias = make([]float32, fp)
 		}
 		// Few output cells read each sliver of the kernel few times: the
 		// tiles read it in place, rows f apart, rather than pack it
 		// first, when it has whole slivers.
 		c.kern, c.sliver, c.ldk = w, 1, c.f
-		if c.keep || fp != c.f || n*g.OH*g.OW > unpackedCells {
-			if c.packedOf != &w[0] { // nil unless kept
-				c.direct.packKernel(c.packed, w)
-				if c.keep {
-					c.packedOf = &w[0]
+		if size := fp * g.ColWidth(); c.keep || fp != c.f || n*g.OH*g.OW > unpackedCells {
+			if c.keep {
+				c.kern = c.kept.get(w, size, c.direct.packKernel)
+			} else {
+				if len(c.packed) < size {
+					c.packed = make([]float32, size)
 				}
+				c.direct.packKernel(c.packed, w)
+				c.kern = c.packed
 			}
-			c.kern, c.sliver, c.ldk = c.packed, g.ColWidth(), c.direct.ts.nr
+			c.sliver, c.ldk = g.ColWidth(), c.direct.ts.nr
 		}
 		if e.Bias != nil {
 			copy(c.bias, e.Bias[:c.f])
@@ -270,12 +275,61 @@ var splitKernelBytes = 512 << 10
 // and use it again in later calls given the same kernel slice, instead of
 // packing it at every call (and for few output cells, whose tiles would
 // otherwise read it in place): the caller promises that the kernel's
-// values do not change until KeepPacked(false), which drops it.
+// values do not change until KeepPacked(false), which drops it (for the
+// convolutions sharing it too, see SharePacked).
 func (c *Conv) KeepPacked(keep bool) {
 	c.keep = keep
 	if !keep {
-		c.packedOf = nil
+		c.kept.drop()
 	}
+}
+
+// SharePacked makes c keep its packed kernel, when it keeps it (see
+// KeepPacked), in src's: convolutions of the same geometry and filters
+// given the same kernel slice (the copies of a model that predict in
+// parallel) then pack it once, the first to need it, and all read that
+// copy. Call it before c runs.
+func (c *Conv) SharePacked(src *Conv) {
+	if c.g != src.g || c.f != src.f {
+		panic("kernels: Conv.SharePacked: another geometry")
+	}
+	p := src.kept
+	p.mu.Lock()
+	p.shared = true
+	p.mu.Unlock()
+	c.kept = p
+}
+
+// packing is a kernel packed for the convolution tiles and kept, which
+// several convolutions may share: the first to find it stale packs it.
+type packing struct {
+	mu     sync.Mutex
+	data   []float32
+	of     *float32 // the kernel data was packed from; nil: none
+	shared bool     // another convolution may be reading data
+}
+
+// get returns the kernel w packed (size values), packing it if the kernel
+// kept was another or was dropped. Once shared, it packs into a new
+// buffer: another convolution may still read the last one.
+func (p *packing) get(w []float32, size int, pack func(dst, w []float32)) []float32 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.of != &w[0] || len(p.data) != size {
+		if p.shared || len(p.data) != size {
+			p.data = make([]float32, size)
+		}
+		pack(p.data, w)
+		p.of = &w[0]
+	}
+	return p.data
+}
+
+// drop forgets the kernel packed.
+func (p *packing) drop() {
+	p.mu.Lock()
+	p.of = nil
+	p.mu.Unlock()
 }
 
 // span returns the output rows [oy0, oy1) of block b of an image.
