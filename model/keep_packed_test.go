@@ -3,6 +3,7 @@ package model
 import (
 	"runtime"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/convnet-go/convnet/nn"
@@ -72,13 +73,15 @@ func TestKeepPacked(t *testing.T) {
 }
 
 // TestReplicaSharesWeights: the copies a Classifier runs in parallel
-// predict what the model does while sharing its weights and its packed
-// kernels: a copy adds its activations and gradients (for saliency maps)
-// to the heap, not two more copies of the weights, packed and not.
+// predict what the model does, at the same time as it (under -race, a
+// write to what they share would show), while sharing its weights and its
+// packed kernels: a copy adds its activations and gradients (for saliency
+// maps) to the heap, not two more copies of the weights, packed and not.
 func TestReplicaSharesWeights(t *testing.T) {
 	x := Input(8, 8, 64)
-	y := x
-	for range 4 {
+	y := Call(&nn.Conv2D{Filters: 256, KernelSize: pair(3), Activation: "relu"}, Call(&nn.ZeroPadding2D{Padding: [2][2]int{{1, 1}, {1, 1}}}, x))
+	y = Call(&nn.DepthwiseConv2D{KernelSize: pair(3), Padding: "same"}, Call(&nn.BatchNormalization{}, y))
+	for range 3 {
 		y = Call(&nn.Conv2D{Filters: 256, KernelSize: pair(3), Padding: "same", Activation: "relu"}, y)
 	}
 	m, err := NewGraph(x, Call(&nn.Dense{Units: 5, Activation: "softmax"}, Call(&nn.GlobalAveragePooling2D{}, y)))
@@ -107,6 +110,19 @@ func TestReplicaSharesWeights(t *testing.T) {
 	if !slices.Equal(got.Data, want.Data) {
 		t.Fatalf("the copy predicts %v, the model %v", got.Data, want.Data)
 	}
+	var wg sync.WaitGroup
+	for _, c := range []*Model{m, r, m.replica()} {
+		wg.Go(func() {
+			p := tensor.New(2, 5)
+			for range 3 {
+				c.Predict(p, px)
+				if !slices.Equal(p.Data, want.Data) {
+					t.Errorf("at the same time as the others, %v, want %v", p.Data, want.Data)
+				}
+			}
+		})
+	}
+	wg.Wait()
 	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > int64(weights)*5/4 {
 		t.Errorf("a copy took %d bytes of heap, for %d bytes of weights", grew, weights)
 	}

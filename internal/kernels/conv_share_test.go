@@ -8,10 +8,10 @@ import (
 )
 
 // TestConvSharePacked: convolutions sharing a packing compute what one
-// alone does, read one packed copy of the kernel (packed by the first that
-// runs), run at the same time (under -race, a write to it would show), and
-// after a drop pack again into a new buffer, leaving the old one as it was
-// for whoever still reads it.
+// alone does, read one packed copy of the kernel, run at the same time
+// (under -race, an unguarded write to it would show), and after a drop
+// pack again into a new buffer, leaving the old one as it was for whoever
+// still reads it.
 func TestConvSharePacked(t *testing.T) {
 	rng := rand.New(rand.NewPCG(19, 20))
 	g := geom(7, 7, 8, 3, 3, 1, 1, true)
