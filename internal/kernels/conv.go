@@ -51,7 +51,8 @@ type Conv struct {
 	x, w, z, dz, dx []float32
 	epBias          []float32 // the bias of the forward pass in progress, or nil
 	n, per, flags   int
-	fparts          int // parts of the filters, each an item of ParallelFor
+	sumBias         bool // BackwardFilter: the bias gradient is wanted
+	fparts          int  // parts of the filters, each an item of ParallelFor
 	finish          func(lo, hi int)
 	prepare         func(lo, hi int, sum []float32)
 	fwdFn, dwFn     func(worker, item int)

@@ -21,7 +21,7 @@ func (c *Conv) BackwardFilter(dw, db, x, dz []float32, n int, prepare func(lo, h
 	if db != nil && len(db) < c.f {
 		panic("kernels: Conv.BackwardFilter: bias gradient too short")
 	}
-	c.x, c.dz, c.n, c.prepare = x, dz, n, prepare
+	c.x, c.dz, c.n, c.prepare, c.sumBias = x, dz, n, prepare, db != nil
 	defer c.done()
 	groups := min(n, convGroups)
 	kf := g.ColWidth() * c.f
@@ -52,7 +52,7 @@ func (c *Conv) filterGroup(worker, gi int) {
 		dz := c.dz[i*rows*f : (i+1)*rows*f]
 		if c.prepare != nil {
 			c.prepare(i*rows, (i+1)*rows, pb)
-		} else {
+		} else if c.sumBias {
 			AddColumnSums(pb, dz)
 		}
 		x := c.x[i*size : (i+1)*size]
