@@ -1,6 +1,7 @@
 package nn_test
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -278,4 +279,30 @@ func TestConv2DWindow(t *testing.T) {
 	if w, ok := nn.WindowOf(dw); !ok || w != want {
 		t.Errorf("WindowOf(DepthwiseConv2D) = %+v, %v; want %+v, true", w, ok, want)
 	}
+}
+
+// TestSharePackedRefuses: a Conv2D shares its packing only with a Conv2D
+// built as it is, its padding taken in or not alike.
+func TestSharePackedRefuses(t *testing.T) {
+	conv := func(fused bool) *nn.Conv2D {
+		l := &nn.Conv2D{Filters: 4, KernelSize: [2]int{3, 3}}
+		build(t, l, 6, 6, 2)
+		if fused && !l.FusePadding([2][2]int{{1, 1}, {1, 1}}) {
+			t.Fatal("FusePadding refused")
+		}
+		return l
+	}
+	dense := &nn.Dense{Units: 3}
+	build(t, dense, 5)
+	for name, src := range map[string]nn.Layer{"a Dense": dense, "padding taken in": conv(true)} {
+		func() {
+			defer func() {
+				if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "is not a Conv2D built as this one") {
+					t.Errorf("%s: SharePacked panicked with %v", name, r)
+				}
+			}()
+			conv(false).SharePacked(src)
+		}()
+	}
+	conv(true).SharePacked(conv(true)) // alike: no panic
 }
