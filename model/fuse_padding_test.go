@@ -12,13 +12,16 @@ import (
 // DepthwiseConv2D reads is taken into that layer's window when the model
 // predicts or evaluates (not when it keeps every output, or trains), and
 // the predictions are those of the padded copy; a ZeroPadding2D read
-// twice, or by another layer, runs as it is.
+// twice, or by another layer, runs as it is. The layers whose activation
+// needs its input (hard_silu, silu) keep it for Backward only when they
+// do not just predict (nn.Predictor): the same probabilities, and the
+// input gradient after a prediction.
 func TestPredictFusesPadding(t *testing.T) {
 	x := Input(13, 12, 3)
 	a := Call(&nn.Conv2D{Filters: 8, KernelSize: pair(3), Strides: pair(2), Activation: "relu6"}, Call(&nn.ZeroPadding2D{Padding: [2][2]int{{1, 1}, {1, 1}}}, x))
-	b := Call(&nn.DepthwiseConv2D{KernelSize: pair(3), Strides: pair(2), Padding: "same"}, Call(&nn.ZeroPadding2D{Padding: [2][2]int{{0, 1}, {2, 0}}}, a))
+	b := Call(&nn.DepthwiseConv2D{KernelSize: pair(3), Strides: pair(2), Padding: "same", Activation: "hard_silu"}, Call(&nn.ZeroPadding2D{Padding: [2][2]int{{0, 1}, {2, 0}}}, a))
 	twice := Call(&nn.ZeroPadding2D{Padding: [2][2]int{{1, 1}, {1, 1}}}, b) // read by two layers
-	c := Call(&nn.Add{}, Call(&nn.Conv2D{Filters: 8, KernelSize: pair(3)}, twice), Call(&nn.DepthwiseConv2D{KernelSize: pair(3)}, twice))
+	c := Call(&nn.Add{}, Call(&nn.Conv2D{Filters: 8, KernelSize: pair(3), Activation: "silu"}, twice), Call(&nn.DepthwiseConv2D{KernelSize: pair(3)}, twice))
 	pooled := Call(&nn.MaxPool2D{PoolSize: pair(2)}, Call(&nn.ZeroPadding2D{Padding: [2][2]int{{1, 0}, {1, 0}}}, c))
 	out := Call(&nn.Dense{Units: 4, Activation: "softmax"}, Call(&nn.Flatten{}, pooled))
 	m, err := NewGraph(x, out)

@@ -155,7 +155,8 @@ const (
 	trainingPass
 	// predictionPass: the output alone. A layer that takes in the padding
 	// of the ZeroPadding2D before it reads that layer's input instead, and
-	// the ZeroPadding2D does not run (its output is then nil).
+	// the ZeroPadding2D does not run (its output is then nil); a layer that
+	// keeps less when it only predicts (nn.Predictor) does.
 	predictionPass
 )
 
@@ -181,6 +182,8 @@ func (m *Model) run(x *tensor.Tensor, ps pass) *tensor.Tensor {
 				xs[k] = p.outs[j]
 			}
 			p.outs[i+1] = mi.ForwardInputs(xs, training)
+		} else if pr, ok := l.(nn.Predictor); ok && predict {
+			p.outs[i+1] = pr.Predict(p.outs[in[0]])
 		} else {
 			p.outs[i+1] = l.Forward(p.outs[in[0]], training)
 		}

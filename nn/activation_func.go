@@ -93,13 +93,16 @@ func (a activation) identity() bool { return a.kind == actLinear || a.kind == ac
 // rather than its output.
 func (a activation) needsInput() bool { return a.kind == actSiLU || a.kind == actHardSiLU }
 
-// keepInput returns t resized to shape for the input of an activation that
-// needs it (see needsInput), or nil.
-func (a activation) keepInput(t *tensor.Tensor, shape ...int) *tensor.Tensor {
-	if !a.needsInput() {
+// input returns the buffer *t, resized to shape, for the input of an
+// activation that needs it (see needsInput), or nil. When no Backward
+// follows (keep false) it returns nil too, and the activation runs in
+// place: *t stays for the passes that keep it.
+func (a activation) input(t **tensor.Tensor, keep bool, shape ...int) *tensor.Tensor {
+	if !keep || !a.needsInput() {
 		return nil
 	}
-	return resize(t, shape...)
+	*t = resize(*t, shape...)
+	return *t
 }
 
 // apply sets y = f(z), or y = f(y) in place when z is nil: a layer whose

@@ -40,7 +40,8 @@ type Conv2D struct {
 	kernel     *Param
 	bias       *Param
 	x, y       *tensor.Tensor
-	z          *tensor.Tensor // y before the activation, for those that need it
+	z          *tensor.Tensor // y before the activation, for those that need it; nil after Predict
+	zs         *tensor.Tensor // z's buffer
 	dy, dz, dx *tensor.Tensor // dy is the caller's, during Backward
 	skipDx     bool
 	keep       bool // see KeepPacked
@@ -98,7 +99,7 @@ func (l *Conv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 		l.bias = newParam("bias", true, l.Filters)
 	}
 	l.activateFn, l.gradFn = l.activate, l.activationGrad
-	l.x, l.y, l.z, l.dy, l.dz, l.dx = nil, nil, nil, nil, nil, nil
+	l.x, l.y, l.z, l.zs, l.dy, l.dz, l.dx = nil, nil, nil, nil, nil, nil, nil
 	l.padded.conv, l.padded.in = nil, nil
 	return append([]int(nil), l.out...), nil
 }
@@ -124,7 +125,7 @@ func (l *Conv2D) ForwardPadded(x *tensor.Tensor) *tensor.Tensor {
 	conv, in := l.conv, l.in
 	l.conv, l.in = l.padded.conv, l.padded.in
 	defer func() { l.conv, l.in, l.x = conv, in, nil }()
-	return l.Forward(x, false)
+	return l.forward(x, false, false)
 }
 
 func (l *Conv2D) OutputShape() []int { return l.out }
@@ -141,11 +142,23 @@ func (l *Conv2D) Cost(in []int) Cost {
 }
 
 func (l *Conv2D) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
+	return l.forward(x, training, true)
+}
+
+// Predict is Forward in inference, keeping nothing for Backward (see
+// [Predictor]).
+func (l *Conv2D) Predict(x *tensor.Tensor) *tensor.Tensor {
+	defer func() { l.x = nil }()
+	return l.forward(x, false, false)
+}
+
+// forward is Forward; keep says whether a Backward may follow.
+func (l *Conv2D) forward(x *tensor.Tensor, training, keep bool) *tensor.Tensor {
 	checkInput(l, "Forward", x, l.in)
 	n := x.Shape[0]
 	l.x = x
 	l.y = resize(l.y, n, l.out[0], l.out[1], l.out[2])
-	l.z = l.act.keepInput(l.z, n, l.out[0], l.out[1], l.out[2])
+	l.z = l.act.input(&l.zs, keep, n, l.out[0], l.out[1], l.out[2])
 	if training && l.padded.conv != nil {
 		l.padded.conv.KeepPacked(false) // the weights are about to change
 	}

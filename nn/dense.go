@@ -85,7 +85,7 @@ func (l *Dense) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	n := x.Shape[0]
 	l.x = x
 	l.y = resize(l.y, n, l.Units)
-	l.z = l.act.keepInput(l.z, n, l.Units)
+	l.z = l.act.input(&l.z, true, n, l.Units)
 	kernels.Gemm(false, false, n, l.Units, l.in[0], 1, x.Data, l.in[0], l.kernel.Value.Data, l.Units, 0, pre(l.y, l.z), l.Units)
 	biasActivate(l.act, l.y.Data, data(l.z), l.bias, l.Units)
 	return l.y

@@ -40,7 +40,8 @@ type DepthwiseConv2D struct {
 	kernel    *Param
 	bias      *Param
 	x, y      *tensor.Tensor
-	z         *tensor.Tensor // y before the activation, for those that need it
+	z         *tensor.Tensor // y before the activation, for those that need it; nil after Predict
+	zs        *tensor.Tensor // z's buffer
 	dz, dx    *tensor.Tensor
 	skipDx    bool
 	forwardFn func(worker, i int)
@@ -101,7 +102,7 @@ func (l *DepthwiseConv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 		l.flip = make([]float32, len(l.kernel.Value.Data))
 	}
 	l.forwardFn, l.dataFn, l.filterFn, l.gatherFn = l.forwardRow, l.dataImage, l.filterBlock, l.gatherRow
-	l.x, l.y, l.z, l.dz, l.dx = nil, nil, nil, nil, nil
+	l.x, l.y, l.z, l.zs, l.dz, l.dx = nil, nil, nil, nil, nil, nil
 	return append([]int(nil), l.out...), nil
 }
 
@@ -133,7 +134,7 @@ func (l *DepthwiseConv2D) ForwardPadded(x *tensor.Tensor) *tensor.Tensor {
 	g, inner, in := l.g, l.inner, l.in
 	l.g, l.inner, l.in = l.padded.g, l.padded.inner, l.padded.in
 	defer func() { l.g, l.inner, l.in, l.x = g, inner, in, nil }()
-	return l.Forward(x, false)
+	return l.forward(x, false)
 }
 
 func (l *DepthwiseConv2D) OutputShape() []int { return l.out }
@@ -159,11 +160,24 @@ func (l *DepthwiseConv2D) taps(oy, ox int) (ky0, ky1, kx0, kx1, iy, ix int) {
 }
 
 func (l *DepthwiseConv2D) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
+	return l.forward(x, true)
+}
+
+// Predict is Forward in inference, keeping nothing for Backward (see
+// [Predictor]).
+func (l *DepthwiseConv2D) Predict(x *tensor.Tensor) *tensor.Tensor {
+	defer func() { l.x = nil }()
+	return l.forward(x, false)
+}
+
+// forward is Forward (the same in training and inference); keep says
+// whether a Backward may follow.
+func (l *DepthwiseConv2D) forward(x *tensor.Tensor, keep bool) *tensor.Tensor {
 	checkInput(l, "Forward", x, l.in)
 	n := x.Shape[0]
 	l.x = x
 	l.y = resize(l.y, n, l.out[0], l.out[1], l.out[2])
-	l.z = l.act.keepInput(l.z, n, l.out[0], l.out[1], l.out[2])
+	l.z = l.act.input(&l.zs, keep, n, l.out[0], l.out[1], l.out[2])
 	rows := n * l.g.OH
 	kernels.ParallelFor(rows, rows, l.forwardFn)
 	return l.y

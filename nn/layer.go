@@ -89,6 +89,15 @@ type PackKeeper interface {
 	SharePacked(src Layer)
 }
 
+// Predictor is implemented by layers that keep less when no Backward
+// follows ([Conv2D], [DepthwiseConv2D]: the input of a silu or hard_silu
+// activation, which only its gradient reads; the activation then runs in
+// place, in cache). Predict is Forward in inference, the same output; a
+// Backward after it panics, as after ForwardPadded.
+type Predictor interface {
+	Predict(x *tensor.Tensor) *tensor.Tensor
+}
+
 // PaddingFuser is implemented by layers that can take the zero padding of a
 // [ZeroPadding2D] before them into their own window ([Conv2D],
 // [DepthwiseConv2D]): reading the unpadded image, the cells of that
@@ -107,10 +116,10 @@ type PaddingFuser interface {
 }
 
 // checkKept panics unless the layer kept its input x for Backward, which
-// ForwardPadded does not.
+// ForwardPadded and Predict do not.
 func checkKept(l Layer, x *tensor.Tensor) {
 	if x == nil {
-		panic("nn: " + label(l) + ".Backward after ForwardPadded: Backward needs a Forward")
+		panic("nn: " + label(l) + ".Backward after ForwardPadded or Predict: Backward needs a Forward")
 	}
 }
 
