@@ -142,14 +142,27 @@ func (p *directPlan) forward(buf *directBuf, z, x, w []float32, sliver, ldw int,
 				ky0, ky1 = 0, 0 // a row of padding alone: the bias
 			}
 			b := w[j0*sliver+ky0*span*ldw:]
-			for i := t0; i < t1; i++ {
+			cols := min(nr, p.f-j0)
+			i := t0
+			// The run of tallest tiles in one call.
+			if run := min(t1, p.cells.run) - t0; run > 0 && (cols == nr || p.ts.masked) {
+				top, nextA := p.cells.top, 0
+				var a []float32
+				if row != nil {
+					a, nextA = row[t0*top*g.SW*g.C:], top*g.SW*g.C
+				}
+				c := z[(oy*g.OW+t0*top)*p.f+j0:]
+				p.ts.run(run, nextA, top*p.f, ky1-ky0, span, a, g.SW*g.C, 1, p.stride, b, ldw, c, p.f, bs, flags|p.columns(cols))
+				i += run
+			}
+			for ; i < t1; i++ {
 				t := p.cells.at(i)
 				var a []float32
 				if row != nil {
 					a = row[t.at*g.SW*g.C:]
 				}
 				c := z[(oy*g.OW+t.at)*p.f+j0:]
-				rows, cols := min(t.mr, g.OW-t.at), min(nr, p.f-j0)
+				rows := min(t.mr, g.OW-t.at)
 				kern := p.ts.kernels[t.k]
 				if t.skip == 0 && rows == t.mr && (cols == nr || p.ts.masked) {
 					kern(ky1-ky0, span, a, g.SW*g.C, 1, p.stride, b, ldw, c, p.f, bs, flags|p.columns(cols))

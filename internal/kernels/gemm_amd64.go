@@ -60,7 +60,8 @@ func gemmKernel1x64AVX2(k int, a *float32, rsA, csA int, b *float32, ldb int, c 
 // output row of ResNet's 14×14 and 7×7 maps, where 12, 8 and 4 rows left
 // the short tiles most of the work):
 //
-//	for i < mr, j < 32:
+//	for k < count, i < mr, j < 32:
+//		a, c := a[k*nextA:], c[k*nextC:]
 //		s := 0
 //		for q < nseg, p < seg: s += a[q*segA+i*rsA+p*csA] * b[(q*seg+p)*ldb+j]
 //		if flags&1 != 0 { s += c[i*ldc+j] }
@@ -69,24 +70,25 @@ func gemmKernel1x64AVX2(k int, a *float32, rsA, csA int, b *float32, ldb int, c 
 //		c[i*ldc+j] = s
 //
 //go:noescape
-func convTile14x32AVX512(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+func convTile14x32AVX512(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags, count, nextA, nextC int)
 
 //go:noescape
-func convTile12x32AVX512(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+func convTile12x32AVX512(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags, count, nextA, nextC int)
 
 //go:noescape
-func convTile8x32AVX512(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+func convTile8x32AVX512(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags, count, nextA, nextC int)
 
 //go:noescape
-func convTile7x32AVX512(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+func convTile7x32AVX512(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags, count, nextA, nextC int)
 
 //go:noescape
-func convTile4x32AVX512(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+func convTile4x32AVX512(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags, count, nextA, nextC int)
 
 // convTile6x16AVX2, convTile4x16AVX2 and convTile2x16AVX2 compute a 6×16,
 // 4×16 or 2×16 convolution tile with AVX2 and FMA:
 //
-//	for i < mr, j < 16:
+//	for k < count, i < mr, j < 16:
+//		a, c := a[k*nextA:], c[k*nextC:]
 //		s := 0
 //		for q < nseg, p < seg: s += a[q*segA+i*rsA+p*csA] * b[(q*seg+p)*ldb+j]
 //		if flags&1 != 0 { s += c[i*ldc+j] }
@@ -95,16 +97,16 @@ func convTile4x32AVX512(nseg, seg int, a *float32, rsA, csA, segA int, b *float3
 //		c[i*ldc+j] = s
 //
 //go:noescape
-func convTile6x16AVX2(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+func convTile6x16AVX2(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags, count, nextA, nextC int)
 
 //go:noescape
-func convTile4x16AVX2(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+func convTile4x16AVX2(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags, count, nextA, nextC int)
 
 //go:noescape
-func convTile2x16AVX2(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+func convTile2x16AVX2(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags, count, nextA, nextC int)
 
 // asmTileFunc is the signature of the assembly convolution tiles.
-type asmTileFunc func(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+type asmTileFunc func(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags, count, nextA, nextC int)
 
 // asmTiles wraps assembly tiles of the heights mrs and width nr, checking
 // the bounds of every call; masked tells whether they take tileColumns.
@@ -114,8 +116,17 @@ func asmTiles(nr int, masked bool, mrs []int, cost []float64, fns []asmTileFunc)
 		mr := mrs[i]
 		ts.kernels = append(ts.kernels, func(nseg, seg int, a []float32, rsA, csA, segA int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
 			checkTile(mr, nr, nseg, seg, a, rsA, csA, segA, b, ldb, c, ldc, bias, flags)
-			fn(nseg, seg, unsafe.SliceData(a), rsA, csA, segA, unsafe.SliceData(b), ldb, unsafe.SliceData(c), ldc, unsafe.SliceData(bias), flags)
+			fn(nseg, seg, unsafe.SliceData(a), rsA, csA, segA, unsafe.SliceData(b), ldb, unsafe.SliceData(c), ldc, unsafe.SliceData(bias), flags, 1, 0, 0)
 		})
+	}
+	// The tiles move on by whole strides from the first: within bounds
+	// when the last is.
+	top := fns[0]
+	ts.run = func(count, nextA, nextC int, nseg, seg int, a []float32, rsA, csA, segA int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+		checkRun(count, nextA, nextC)
+		last := count - 1
+		checkTile(mrs[0], nr, nseg, seg, a[last*nextA:], rsA, csA, segA, b, ldb, c[last*nextC:], ldc, bias, flags)
+		top(nseg, seg, unsafe.SliceData(a), rsA, csA, segA, unsafe.SliceData(b), ldb, unsafe.SliceData(c), ldc, unsafe.SliceData(bias), flags, count, nextA, nextC)
 	}
 	return ts
 }

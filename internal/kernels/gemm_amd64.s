@@ -3036,9 +3036,10 @@ bnGradInput16AVX512_done:
 	VZEROUPPER
 	RET
 
-// func convTile14x32AVX512(nseg int, seg int, a *float32, rsA int, csA int, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+// func convTile14x32AVX512(nseg int, seg int, a *float32, rsA int, csA int, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, count int, nextA int, nextC int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convTile14x32AVX512(SB), NOSPLIT, $0-96
+TEXT ·convTile14x32AVX512(SB), NOSPLIT, $0-120
+convTile14x32AVX512_tile:
 	MOVQ nseg+0(FP), AX
 	MOVQ seg+8(FP), CX
 	MOVQ a+16(FP), DX
@@ -3522,12 +3523,22 @@ convTile14x32AVX512_norelu:
 	VMOVUPS Z27, 64(AX)
 
 convTile14x32AVX512_written:
+	// The next tile, if any: A and C move on by nextA and nextC values.
+	MOVQ nextA+104(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, a+16(FP)
+	MOVQ nextC+112(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, c+64(FP)
+	DECQ count+96(FP)
+	JNZ  convTile14x32AVX512_tile
 	VZEROUPPER
 	RET
 
-// func convTile12x32AVX512(nseg int, seg int, a *float32, rsA int, csA int, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+// func convTile12x32AVX512(nseg int, seg int, a *float32, rsA int, csA int, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, count int, nextA int, nextC int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convTile12x32AVX512(SB), NOSPLIT, $0-96
+TEXT ·convTile12x32AVX512(SB), NOSPLIT, $0-120
+convTile12x32AVX512_tile:
 	MOVQ nseg+0(FP), AX
 	MOVQ seg+8(FP), CX
 	MOVQ a+16(FP), DX
@@ -3954,12 +3965,22 @@ convTile12x32AVX512_norelu:
 	VMOVUPS Z23, 64(AX)
 
 convTile12x32AVX512_written:
+	// The next tile, if any: A and C move on by nextA and nextC values.
+	MOVQ nextA+104(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, a+16(FP)
+	MOVQ nextC+112(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, c+64(FP)
+	DECQ count+96(FP)
+	JNZ  convTile12x32AVX512_tile
 	VZEROUPPER
 	RET
 
-// func convTile8x32AVX512(nseg int, seg int, a *float32, rsA int, csA int, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+// func convTile8x32AVX512(nseg int, seg int, a *float32, rsA int, csA int, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, count int, nextA int, nextC int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convTile8x32AVX512(SB), NOSPLIT, $0-96
+TEXT ·convTile8x32AVX512(SB), NOSPLIT, $0-120
+convTile8x32AVX512_tile:
 	MOVQ nseg+0(FP), AX
 	MOVQ seg+8(FP), CX
 	MOVQ a+16(FP), DX
@@ -4275,12 +4296,22 @@ convTile8x32AVX512_norelu:
 	VMOVUPS Z15, 64(AX)
 
 convTile8x32AVX512_written:
+	// The next tile, if any: A and C move on by nextA and nextC values.
+	MOVQ nextA+104(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, a+16(FP)
+	MOVQ nextC+112(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, c+64(FP)
+	DECQ count+96(FP)
+	JNZ  convTile8x32AVX512_tile
 	VZEROUPPER
 	RET
 
-// func convTile7x32AVX512(nseg int, seg int, a *float32, rsA int, csA int, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+// func convTile7x32AVX512(nseg int, seg int, a *float32, rsA int, csA int, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, count int, nextA int, nextC int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convTile7x32AVX512(SB), NOSPLIT, $0-96
+TEXT ·convTile7x32AVX512(SB), NOSPLIT, $0-120
+convTile7x32AVX512_tile:
 	MOVQ nseg+0(FP), AX
 	MOVQ seg+8(FP), CX
 	MOVQ a+16(FP), DX
@@ -4569,12 +4600,22 @@ convTile7x32AVX512_norelu:
 	VMOVUPS Z13, 64(AX)
 
 convTile7x32AVX512_written:
+	// The next tile, if any: A and C move on by nextA and nextC values.
+	MOVQ nextA+104(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, a+16(FP)
+	MOVQ nextC+112(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, c+64(FP)
+	DECQ count+96(FP)
+	JNZ  convTile7x32AVX512_tile
 	VZEROUPPER
 	RET
 
-// func convTile4x32AVX512(nseg int, seg int, a *float32, rsA int, csA int, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+// func convTile4x32AVX512(nseg int, seg int, a *float32, rsA int, csA int, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, count int, nextA int, nextC int)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·convTile4x32AVX512(SB), NOSPLIT, $0-96
+TEXT ·convTile4x32AVX512(SB), NOSPLIT, $0-120
+convTile4x32AVX512_tile:
 	MOVQ nseg+0(FP), AX
 	MOVQ seg+8(FP), CX
 	MOVQ a+16(FP), DX
@@ -4779,12 +4820,22 @@ convTile4x32AVX512_norelu:
 	VMOVUPS Z7, 64(AX)
 
 convTile4x32AVX512_written:
+	// The next tile, if any: A and C move on by nextA and nextC values.
+	MOVQ nextA+104(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, a+16(FP)
+	MOVQ nextC+112(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, c+64(FP)
+	DECQ count+96(FP)
+	JNZ  convTile4x32AVX512_tile
 	VZEROUPPER
 	RET
 
-// func convTile6x16AVX2(nseg int, seg int, a *float32, rsA int, csA int, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+// func convTile6x16AVX2(nseg int, seg int, a *float32, rsA int, csA int, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, count int, nextA int, nextC int)
 // Requires: AVX, FMA3
-TEXT ·convTile6x16AVX2(SB), NOSPLIT, $0-96
+TEXT ·convTile6x16AVX2(SB), NOSPLIT, $0-120
+convTile6x16AVX2_tile:
 	MOVQ nseg+0(FP), AX
 	MOVQ seg+8(FP), CX
 	MOVQ a+16(FP), DX
@@ -4943,12 +4994,23 @@ convTile6x16AVX2_norelu:
 	ADDQ    CX, AX
 	VMOVUPS Y10, (AX)
 	VMOVUPS Y11, 32(AX)
+
+	// The next tile, if any: A and C move on by nextA and nextC values.
+	MOVQ nextA+104(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, a+16(FP)
+	MOVQ nextC+112(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, c+64(FP)
+	DECQ count+96(FP)
+	JNZ  convTile6x16AVX2_tile
 	VZEROUPPER
 	RET
 
-// func convTile4x16AVX2(nseg int, seg int, a *float32, rsA int, csA int, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+// func convTile4x16AVX2(nseg int, seg int, a *float32, rsA int, csA int, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, count int, nextA int, nextC int)
 // Requires: AVX, FMA3
-TEXT ·convTile4x16AVX2(SB), NOSPLIT, $0-96
+TEXT ·convTile4x16AVX2(SB), NOSPLIT, $0-120
+convTile4x16AVX2_tile:
 	MOVQ nseg+0(FP), AX
 	MOVQ seg+8(FP), CX
 	MOVQ a+16(FP), DX
@@ -5074,12 +5136,23 @@ convTile4x16AVX2_norelu:
 	ADDQ    CX, AX
 	VMOVUPS Y6, (AX)
 	VMOVUPS Y7, 32(AX)
+
+	// The next tile, if any: A and C move on by nextA and nextC values.
+	MOVQ nextA+104(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, a+16(FP)
+	MOVQ nextC+112(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, c+64(FP)
+	DECQ count+96(FP)
+	JNZ  convTile4x16AVX2_tile
 	VZEROUPPER
 	RET
 
-// func convTile2x16AVX2(nseg int, seg int, a *float32, rsA int, csA int, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+// func convTile2x16AVX2(nseg int, seg int, a *float32, rsA int, csA int, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, count int, nextA int, nextC int)
 // Requires: AVX, FMA3
-TEXT ·convTile2x16AVX2(SB), NOSPLIT, $0-96
+TEXT ·convTile2x16AVX2(SB), NOSPLIT, $0-120
+convTile2x16AVX2_tile:
 	MOVQ nseg+0(FP), AX
 	MOVQ seg+8(FP), CX
 	MOVQ a+16(FP), DX
@@ -5175,5 +5248,15 @@ convTile2x16AVX2_norelu:
 	ADDQ    CX, AX
 	VMOVUPS Y2, (AX)
 	VMOVUPS Y3, 32(AX)
+
+	// The next tile, if any: A and C move on by nextA and nextC values.
+	MOVQ nextA+104(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, a+16(FP)
+	MOVQ nextC+112(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, c+64(FP)
+	DECQ count+96(FP)
+	JNZ  convTile2x16AVX2_tile
 	VZEROUPPER
 	RET

@@ -6,22 +6,29 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-const tileSignature = "func(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)"
+const tileSignature = "func(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags, count, nextA, nextC int)"
 
 // tile emits an mr×(vecs·lanes) convolution micro-kernel: a GEMM tile whose
 // reduction runs over nseg segments of seg steps, A jumping by segA between
 // segments, so that it reads the windows of a convolution straight from
-// the image (rows of A overlap, the kernel rows of a window are segments):
+// the image (rows of A overlap, the kernel rows of a window are segments);
+// count (at least 1) such tiles, A and C moving on by nextA and nextC
+// values from one to the next (a row of tiles in one call):
 //
-//	for i < mr, j < nr:
+//	for k < count, i < mr, j < nr:
+//		a, c := a[k*nextA:], c[k*nextC:]
 //		s := 0
 //		for q < nseg, p < seg: s += a[q*segA+i*rsA+p*csA] * b[(q*seg+p)*ldb+j]
 //		if flags&1 != 0 { s += c[i*ldc+j] }
 //		if bias != nil { s += bias[j] }
 //		if flags&2 != 0 { s = max(s, 0) }
 //		c[i*ldc+j] = s
+//
+// The loop over the tiles keeps its state (count, a, c) in the arguments'
+// slots: every register is the tile's.
 func tile(name string, mr, vecs, lanes int, newVec func() VecVirtual) {
 	TEXT(name, NOSPLIT, tileSignature)
+	Label(name + "_tile")
 	nseg := Load(Param("nseg"), GP64())
 	seg := Load(Param("seg"), GP64())
 	a := Load(Param("a"), GP64())
@@ -110,8 +117,25 @@ func tile(name string, mr, vecs, lanes int, newVec func() VecVirtual) {
 	Label(done)
 
 	tileEpilogue(name, acc, bv, t, lanes == 16)
+	Comment("The next tile, if any: A and C move on by nextA and nextC values.")
+	for _, m := range [][2]string{{"a", "nextA"}, {"c", "nextC"}} {
+		next := Load(Param(m[1]), GP64())
+		SHLQ(U8(2), next)
+		ADDQ(next, slot(m[0]))
+	}
+	DECQ(slot("count"))
+	JNZ(LabelRef(name + "_tile"))
 	VZEROUPPER()
 	RET()
+}
+
+// slot returns the stack slot of the argument name.
+func slot(name string) Mem {
+	b, err := Param(name).Resolve()
+	if err != nil {
+		panic(err)
+	}
+	return b.Addr
 }
 
 // tileEpilogue writes the tile: adds C when flags bit 0 is set, then the
