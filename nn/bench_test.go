@@ -124,3 +124,24 @@ func BenchmarkDepthwiseConv2D(b *testing.B) {
 		forwardBackward(b, name, l, x, 2*float64(100*out[0]*out[1]*out[2]*9))
 	}
 }
+
+// BenchmarkChannelShuffle is ShuffleNet's shuffle of two groups on the
+// maps of torchvision's shufflenet_v2_x1_0 (28x28x116, 14x14x232,
+// 7x7x464), one image and 32.
+func BenchmarkChannelShuffle(b *testing.B) {
+	for _, in := range [][]int{{28, 28, 116}, {14, 14, 232}, {7, 7, 464}} {
+		for _, n := range []int{1, 32} {
+			b.Run(fmt.Sprintf("%dx%dx%d/n=%d", in[0], in[1], in[2], n), func(b *testing.B) {
+				l := &nn.ChannelShuffle{Groups: 2}
+				if _, err := l.Build(in, nil); err != nil {
+					b.Fatal(err)
+				}
+				x := benchInput(b, append([]int{n}, in...)...)
+				b.SetBytes(int64(4 * len(x.Data)))
+				for b.Loop() {
+					l.Forward(x, false)
+				}
+			})
+		}
+	}
+}

@@ -104,6 +104,10 @@ func (l *ChannelShuffle) do(phase, lo, hi int) {
 	for p := lo * c; p < hi*c; p += c {
 		if phase == channelsForward {
 			d, s := l.y.Data[p:p+c], l.x.Data[p:p+c]
+			if g == 2 { // ShuffleNet's
+				interleave(d, s[:per], s[per:])
+				continue
+			}
 			for i := range per {
 				for k := range g {
 					d[i*g+k] = s[k*per+i]
@@ -111,6 +115,10 @@ func (l *ChannelShuffle) do(phase, lo, hi int) {
 			}
 		} else {
 			d, s := l.dx.Data[p:p+c], l.dy.Data[p:p+c]
+			if g == 2 {
+				deinterleave(d[:per], d[per:], s)
+				continue
+			}
 			for k := range g {
 				for i := range per {
 					d[k*per+i] = s[i*g+k]
@@ -180,4 +188,22 @@ func (l *ChannelSlice) do(phase, lo, hi int) {
 
 func (l *ChannelSlice) Config() map[string]any {
 	return map[string]any{"name": l.Name(), "start": l.Start, "end": l.End}
+}
+
+// interleave sets d to a[0], b[0], a[1], b[1], ... (a and b of one length).
+func interleave(d, a, b []float32) {
+	b, d = b[:len(a)], d[:2*len(a)]
+	for i, v := range a {
+		pair := d[2*i : 2*i+2 : 2*i+2]
+		pair[0], pair[1] = v, b[i]
+	}
+}
+
+// deinterleave undoes interleave: a and b from d.
+func deinterleave(a, b, d []float32) {
+	b, d = b[:len(a)], d[:2*len(a)]
+	for i := range a {
+		pair := d[2*i : 2*i+2 : 2*i+2]
+		a[i], b[i] = pair[0], pair[1]
+	}
 }
