@@ -94,7 +94,7 @@ func newConv(g ConvGeom, f int, o convOptions) *Conv {
 	if !c.pointwise {
 		ts := o.tiles
 		if ts == nil {
-			ts = active.tiles
+			ts = active.tilesFor(f)
 		}
 		c.direct = newDirectPlan(g, f, ts)
 		if o.rows > 0 {
@@ -103,7 +103,7 @@ func newConv(g ConvGeom, f int, o convOptions) *Conv {
 	} else if g.H*g.W >= minTiledCells && !o.gemm {
 		ts := o.tiles
 		if ts == nil {
-			ts = active.tiles
+			ts = active.tilesFor(f)
 		}
 		cells := g.H * g.W
 		flat := ConvGeom{H: 1, W: cells, C: g.C, KH: 1, KW: 1, SH: 1, SW: 1, OH: 1, OW: cells}
@@ -407,4 +407,12 @@ func (c *Conv) colWorkers(w int) int {
 		c.cols = append(c.cols, make([]float32, c.block*c.g.ColWidth()))
 	}
 	return w
+}
+
+// tilesFor returns the convolution tiles for f filters.
+func (g *gemmImpl) tilesFor(f int) *tileSet {
+	if g.narrow != nil && f <= g.narrow.nr {
+		return g.narrow
+	}
+	return g.tiles
 }

@@ -235,7 +235,7 @@ func TestConvMatchesReference(t *testing.T) {
 					splitKernelBytes = split
 					for _, o := range strategies(&g) {
 						for _, impl := range gemmImpls {
-							o.tiles = impl.tiles
+							o.tiles = impl.tilesFor(f)
 							checkConv(t, fmt.Sprintf("%+v F=%d %+v %s unpacked=%v split=%v", g, f, o, impl.name, cells > 0, split == 0), newConv(g, f, o), cc)
 						}
 					}
@@ -393,7 +393,7 @@ func TestConvForwardWidePadding(t *testing.T) {
 		for _, f := range []int{3, 32} {
 			cc := newConvCase(g, f, 2, rng)
 			for _, impl := range gemmImpls {
-				c := newConv(g, f, convOptions{tiles: impl.tiles})
+				c := newConv(g, f, convOptions{tiles: impl.tilesFor(f)})
 				bias := randSlice(rng, f)
 				z := make([]float32, 2*g.OH*g.OW*f)
 				c.Forward(z, cc.x, cc.w, 2, ConvEpilogue{Bias: bias}, nil)

@@ -24,6 +24,7 @@ type gemmImpl struct {
 	kc           int      // depth of a block (the B sliver kc×nr stays in L1 or L2)
 	nc           int      // columns of B per block (kept in L3)
 	tiles        *tileSet // the convolution tiles
+	narrow       *tileSet // if set, the tiles of convolutions of at most narrow.nr filters
 
 	// thin, if set, serves products with at most thinRows rows, where a
 	// tall micro-kernel would mostly multiply padding.

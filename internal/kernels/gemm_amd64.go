@@ -84,6 +84,18 @@ func convTile7x32AVX512(nseg, seg int, a *float32, rsA, csA, segA int, b *float3
 //go:noescape
 func convTile4x32AVX512(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags, count, nextA, nextC int)
 
+// convTile16x16AVX512, convTile8x16AVX512 and convTile4x16AVX512 are the
+// tiles of 16 filters (one vector) for convolutions of at most 16.
+//
+//go:noescape
+func convTile16x16AVX512(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags, count, nextA, nextC int)
+
+//go:noescape
+func convTile8x16AVX512(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags, count, nextA, nextC int)
+
+//go:noescape
+func convTile4x16AVX512(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags, count, nextA, nextC int)
+
 // convTile6x16AVX2, convTile4x16AVX2 and convTile2x16AVX2 compute a 6×16,
 // 4×16 or 2×16 convolution tile with AVX2 and FMA:
 //
@@ -156,6 +168,7 @@ func asmImpls(avx2, avx512 bool) []*gemmImpl {
 		// 20 pairs faster), 100×256×4096 +11% (8 of 8), the others level.
 		out = append(out, &gemmImpl{name: "avx512", mr: 12, nr: 32, mc: 120, kc: 512, nc: 2048,
 			tiles: asmTiles(32, true, []int{14, 12, 8, 7, 4}, []float64{1, 1, 1.05, 1.1, 1.5}, []asmTileFunc{convTile14x32AVX512, convTile12x32AVX512, convTile8x32AVX512, convTile7x32AVX512, convTile4x32AVX512}),
+			narrow: asmTiles(16, true, []int{16, 8, 4}, []float64{1, 1.1, 1.5}, []asmTileFunc{convTile16x16AVX512, convTile8x16AVX512, convTile4x16AVX512}),
 			kernel: func(k int, a []float32, rsA, csA int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
 				gemmKernel12x32AVX512(k, &a[0], rsA, csA, &b[0], ldb, &c[0], ldc, alpha, beta)
 			},

@@ -4832,6 +4832,787 @@ convTile4x32AVX512_written:
 	VZEROUPPER
 	RET
 
+// func convTile16x16AVX512(nseg int, seg int, a *float32, rsA int, csA int, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, count int, nextA int, nextC int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convTile16x16AVX512(SB), NOSPLIT, $0-120
+convTile16x16AVX512_tile:
+	MOVQ nseg+0(FP), AX
+	MOVQ seg+8(FP), CX
+	MOVQ a+16(FP), DX
+	MOVQ rsA+24(FP), BX
+	MOVQ csA+32(FP), SI
+	MOVQ segA+40(FP), DI
+	MOVQ b+48(FP), R8
+	MOVQ ldb+56(FP), R9
+
+	// Strides in bytes; jump takes A from the end of a segment to the start of the next.
+	SHLQ  $0x02, BX
+	SHLQ  $0x02, SI
+	SHLQ  $0x02, DI
+	SHLQ  $0x02, R9
+	MOVQ  CX, R10
+	IMULQ SI, R10
+	SUBQ  R10, DI
+
+	// Row bases: row i of A is at base[i/4] + (i%4)*rs.
+	LEAQ (BX)(BX*2), R11
+	LEAQ (DX)(BX*4), R12
+	LEAQ (R12)(BX*4), R13
+	LEAQ (R13)(BX*4), R14
+
+	// Zero the accumulators.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	TESTQ  AX, AX
+	JZ     convTile16x16AVX512_done
+	TESTQ  CX, CX
+	JZ     convTile16x16AVX512_done
+
+convTile16x16AVX512_segment:
+	MOVQ CX, R10
+
+convTile16x16AVX512_step:
+	// One rank-1 update: acc[i][:] += a[i] * b[:].
+	VMOVUPS      (R8), Z16
+	VBROADCASTSS (DX), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS (DX)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS (DX)(BX*2), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS (DX)(R11*1), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS (R12), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS (R12)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS (R12)(BX*2), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS (R12)(R11*1), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS (R13), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS (R13)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS (R13)(BX*2), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS (R13)(R11*1), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS (R14), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS (R14)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS (R14)(BX*2), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS (R14)(R11*1), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	ADDQ         R9, R8
+	ADDQ         SI, DX
+	ADDQ         SI, R12
+	ADDQ         SI, R13
+	ADDQ         SI, R14
+	DECQ         R10
+	JNZ          convTile16x16AVX512_step
+	ADDQ         DI, DX
+	ADDQ         DI, R12
+	ADDQ         DI, R13
+	ADDQ         DI, R14
+	DECQ         AX
+	JNZ          convTile16x16AVX512_segment
+
+convTile16x16AVX512_done:
+	// Write C: acc (+ C) (+ bias), then max(., 0) if asked.
+	MOVQ c+64(FP), AX
+	MOVQ ldc+72(FP), CX
+	SHLQ $0x02, CX
+	MOVQ flags+88(FP), DX
+
+	// The columns' masks, one per vector, when flags has them.
+	MOVQ      DX, BX
+	SHRQ      $0x20, BX
+	JZ        convTile16x16AVX512_whole
+	KMOVW     BX, K1
+	SHRQ      $0x10, BX
+	TESTQ     $0x00000001, DX
+	JZ        convTile16x16AVX512_masked_noacc
+	MOVQ      AX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z0, Z0
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z1, Z1
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z2, Z2
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z3, Z3
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z4, Z4
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z5, Z5
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z6, Z6
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z7, Z7
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z8, Z8
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z9, Z9
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z10, Z10
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z11, Z11
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z12, Z12
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z13, Z13
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z14, Z14
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z15, Z15
+
+convTile16x16AVX512_masked_noacc:
+	MOVQ    bias+80(FP), BX
+	TESTQ   BX, BX
+	JZ      convTile16x16AVX512_masked_bias
+	VMOVUPS (BX), Z16
+	VADDPS  Z16, Z0, Z0
+	VADDPS  Z16, Z1, Z1
+	VADDPS  Z16, Z2, Z2
+	VADDPS  Z16, Z3, Z3
+	VADDPS  Z16, Z4, Z4
+	VADDPS  Z16, Z5, Z5
+	VADDPS  Z16, Z6, Z6
+	VADDPS  Z16, Z7, Z7
+	VADDPS  Z16, Z8, Z8
+	VADDPS  Z16, Z9, Z9
+	VADDPS  Z16, Z10, Z10
+	VADDPS  Z16, Z11, Z11
+	VADDPS  Z16, Z12, Z12
+	VADDPS  Z16, Z13, Z13
+	VADDPS  Z16, Z14, Z14
+	VADDPS  Z16, Z15, Z15
+
+convTile16x16AVX512_masked_bias:
+	TESTQ $0x00000002, DX
+	JZ    convTile16x16AVX512_masked_norelu
+
+	// max(0, s) as the second operand: a NaN in s is kept.
+	VXORPS Z17, Z17, Z17
+	VMAXPS Z0, Z17, Z0
+	VMAXPS Z1, Z17, Z1
+	VMAXPS Z2, Z17, Z2
+	VMAXPS Z3, Z17, Z3
+	VMAXPS Z4, Z17, Z4
+	VMAXPS Z5, Z17, Z5
+	VMAXPS Z6, Z17, Z6
+	VMAXPS Z7, Z17, Z7
+	VMAXPS Z8, Z17, Z8
+	VMAXPS Z9, Z17, Z9
+	VMAXPS Z10, Z17, Z10
+	VMAXPS Z11, Z17, Z11
+	VMAXPS Z12, Z17, Z12
+	VMAXPS Z13, Z17, Z13
+	VMAXPS Z14, Z17, Z14
+	VMAXPS Z15, Z17, Z15
+
+convTile16x16AVX512_masked_norelu:
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z7, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z9, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z10, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z11, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z12, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z13, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z14, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z15, K1, (AX)
+	JMP     convTile16x16AVX512_written
+
+convTile16x16AVX512_whole:
+	TESTQ  $0x00000001, DX
+	JZ     convTile16x16AVX512_noacc
+	MOVQ   AX, BX
+	VADDPS (BX), Z0, Z0
+	ADDQ   CX, BX
+	VADDPS (BX), Z1, Z1
+	ADDQ   CX, BX
+	VADDPS (BX), Z2, Z2
+	ADDQ   CX, BX
+	VADDPS (BX), Z3, Z3
+	ADDQ   CX, BX
+	VADDPS (BX), Z4, Z4
+	ADDQ   CX, BX
+	VADDPS (BX), Z5, Z5
+	ADDQ   CX, BX
+	VADDPS (BX), Z6, Z6
+	ADDQ   CX, BX
+	VADDPS (BX), Z7, Z7
+	ADDQ   CX, BX
+	VADDPS (BX), Z8, Z8
+	ADDQ   CX, BX
+	VADDPS (BX), Z9, Z9
+	ADDQ   CX, BX
+	VADDPS (BX), Z10, Z10
+	ADDQ   CX, BX
+	VADDPS (BX), Z11, Z11
+	ADDQ   CX, BX
+	VADDPS (BX), Z12, Z12
+	ADDQ   CX, BX
+	VADDPS (BX), Z13, Z13
+	ADDQ   CX, BX
+	VADDPS (BX), Z14, Z14
+	ADDQ   CX, BX
+	VADDPS (BX), Z15, Z15
+
+convTile16x16AVX512_noacc:
+	MOVQ    bias+80(FP), BX
+	TESTQ   BX, BX
+	JZ      convTile16x16AVX512_bias
+	VMOVUPS (BX), Z16
+	VADDPS  Z16, Z0, Z0
+	VADDPS  Z16, Z1, Z1
+	VADDPS  Z16, Z2, Z2
+	VADDPS  Z16, Z3, Z3
+	VADDPS  Z16, Z4, Z4
+	VADDPS  Z16, Z5, Z5
+	VADDPS  Z16, Z6, Z6
+	VADDPS  Z16, Z7, Z7
+	VADDPS  Z16, Z8, Z8
+	VADDPS  Z16, Z9, Z9
+	VADDPS  Z16, Z10, Z10
+	VADDPS  Z16, Z11, Z11
+	VADDPS  Z16, Z12, Z12
+	VADDPS  Z16, Z13, Z13
+	VADDPS  Z16, Z14, Z14
+	VADDPS  Z16, Z15, Z15
+
+convTile16x16AVX512_bias:
+	TESTQ $0x00000002, DX
+	JZ    convTile16x16AVX512_norelu
+
+	// max(0, s) as the second operand: a NaN in s is kept.
+	VXORPS Z17, Z17, Z17
+	VMAXPS Z0, Z17, Z0
+	VMAXPS Z1, Z17, Z1
+	VMAXPS Z2, Z17, Z2
+	VMAXPS Z3, Z17, Z3
+	VMAXPS Z4, Z17, Z4
+	VMAXPS Z5, Z17, Z5
+	VMAXPS Z6, Z17, Z6
+	VMAXPS Z7, Z17, Z7
+	VMAXPS Z8, Z17, Z8
+	VMAXPS Z9, Z17, Z9
+	VMAXPS Z10, Z17, Z10
+	VMAXPS Z11, Z17, Z11
+	VMAXPS Z12, Z17, Z12
+	VMAXPS Z13, Z17, Z13
+	VMAXPS Z14, Z17, Z14
+	VMAXPS Z15, Z17, Z15
+
+convTile16x16AVX512_norelu:
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z7, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z9, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z10, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z11, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z12, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z13, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z14, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z15, (AX)
+
+convTile16x16AVX512_written:
+	// The next tile, if any: A and C move on by nextA and nextC values.
+	MOVQ nextA+104(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, a+16(FP)
+	MOVQ nextC+112(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, c+64(FP)
+	DECQ count+96(FP)
+	JNZ  convTile16x16AVX512_tile
+	VZEROUPPER
+	RET
+
+// func convTile8x16AVX512(nseg int, seg int, a *float32, rsA int, csA int, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, count int, nextA int, nextC int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convTile8x16AVX512(SB), NOSPLIT, $0-120
+convTile8x16AVX512_tile:
+	MOVQ nseg+0(FP), AX
+	MOVQ seg+8(FP), CX
+	MOVQ a+16(FP), DX
+	MOVQ rsA+24(FP), BX
+	MOVQ csA+32(FP), SI
+	MOVQ segA+40(FP), DI
+	MOVQ b+48(FP), R8
+	MOVQ ldb+56(FP), R9
+
+	// Strides in bytes; jump takes A from the end of a segment to the start of the next.
+	SHLQ  $0x02, BX
+	SHLQ  $0x02, SI
+	SHLQ  $0x02, DI
+	SHLQ  $0x02, R9
+	MOVQ  CX, R10
+	IMULQ SI, R10
+	SUBQ  R10, DI
+
+	// Row bases: row i of A is at base[i/4] + (i%4)*rs.
+	LEAQ (BX)(BX*2), R11
+	LEAQ (DX)(BX*4), R12
+
+	// Zero the accumulators.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	TESTQ  AX, AX
+	JZ     convTile8x16AVX512_done
+	TESTQ  CX, CX
+	JZ     convTile8x16AVX512_done
+
+convTile8x16AVX512_segment:
+	MOVQ CX, R10
+
+convTile8x16AVX512_step:
+	// One rank-1 update: acc[i][:] += a[i] * b[:].
+	VMOVUPS      (R8), Z8
+	VBROADCASTSS (DX), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS (DX)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS (DX)(BX*2), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS (DX)(R11*1), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS (R12), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS (R12)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS (R12)(BX*2), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS (R12)(R11*1), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	ADDQ         R9, R8
+	ADDQ         SI, DX
+	ADDQ         SI, R12
+	DECQ         R10
+	JNZ          convTile8x16AVX512_step
+	ADDQ         DI, DX
+	ADDQ         DI, R12
+	DECQ         AX
+	JNZ          convTile8x16AVX512_segment
+
+convTile8x16AVX512_done:
+	// Write C: acc (+ C) (+ bias), then max(., 0) if asked.
+	MOVQ c+64(FP), AX
+	MOVQ ldc+72(FP), CX
+	SHLQ $0x02, CX
+	MOVQ flags+88(FP), DX
+
+	// The columns' masks, one per vector, when flags has them.
+	MOVQ      DX, BX
+	SHRQ      $0x20, BX
+	JZ        convTile8x16AVX512_whole
+	KMOVW     BX, K1
+	SHRQ      $0x10, BX
+	TESTQ     $0x00000001, DX
+	JZ        convTile8x16AVX512_masked_noacc
+	MOVQ      AX, BX
+	VMOVUPS.Z (BX), K1, Z8
+	VADDPS    Z8, Z0, Z0
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z8
+	VADDPS    Z8, Z1, Z1
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z8
+	VADDPS    Z8, Z2, Z2
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z8
+	VADDPS    Z8, Z3, Z3
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z8
+	VADDPS    Z8, Z4, Z4
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z8
+	VADDPS    Z8, Z5, Z5
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z8
+	VADDPS    Z8, Z6, Z6
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z8
+	VADDPS    Z8, Z7, Z7
+
+convTile8x16AVX512_masked_noacc:
+	MOVQ    bias+80(FP), BX
+	TESTQ   BX, BX
+	JZ      convTile8x16AVX512_masked_bias
+	VMOVUPS (BX), Z8
+	VADDPS  Z8, Z0, Z0
+	VADDPS  Z8, Z1, Z1
+	VADDPS  Z8, Z2, Z2
+	VADDPS  Z8, Z3, Z3
+	VADDPS  Z8, Z4, Z4
+	VADDPS  Z8, Z5, Z5
+	VADDPS  Z8, Z6, Z6
+	VADDPS  Z8, Z7, Z7
+
+convTile8x16AVX512_masked_bias:
+	TESTQ $0x00000002, DX
+	JZ    convTile8x16AVX512_masked_norelu
+
+	// max(0, s) as the second operand: a NaN in s is kept.
+	VXORPS Z9, Z9, Z9
+	VMAXPS Z0, Z9, Z0
+	VMAXPS Z1, Z9, Z1
+	VMAXPS Z2, Z9, Z2
+	VMAXPS Z3, Z9, Z3
+	VMAXPS Z4, Z9, Z4
+	VMAXPS Z5, Z9, Z5
+	VMAXPS Z6, Z9, Z6
+	VMAXPS Z7, Z9, Z7
+
+convTile8x16AVX512_masked_norelu:
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z7, K1, (AX)
+	JMP     convTile8x16AVX512_written
+
+convTile8x16AVX512_whole:
+	TESTQ  $0x00000001, DX
+	JZ     convTile8x16AVX512_noacc
+	MOVQ   AX, BX
+	VADDPS (BX), Z0, Z0
+	ADDQ   CX, BX
+	VADDPS (BX), Z1, Z1
+	ADDQ   CX, BX
+	VADDPS (BX), Z2, Z2
+	ADDQ   CX, BX
+	VADDPS (BX), Z3, Z3
+	ADDQ   CX, BX
+	VADDPS (BX), Z4, Z4
+	ADDQ   CX, BX
+	VADDPS (BX), Z5, Z5
+	ADDQ   CX, BX
+	VADDPS (BX), Z6, Z6
+	ADDQ   CX, BX
+	VADDPS (BX), Z7, Z7
+
+convTile8x16AVX512_noacc:
+	MOVQ    bias+80(FP), BX
+	TESTQ   BX, BX
+	JZ      convTile8x16AVX512_bias
+	VMOVUPS (BX), Z8
+	VADDPS  Z8, Z0, Z0
+	VADDPS  Z8, Z1, Z1
+	VADDPS  Z8, Z2, Z2
+	VADDPS  Z8, Z3, Z3
+	VADDPS  Z8, Z4, Z4
+	VADDPS  Z8, Z5, Z5
+	VADDPS  Z8, Z6, Z6
+	VADDPS  Z8, Z7, Z7
+
+convTile8x16AVX512_bias:
+	TESTQ $0x00000002, DX
+	JZ    convTile8x16AVX512_norelu
+
+	// max(0, s) as the second operand: a NaN in s is kept.
+	VXORPS Z9, Z9, Z9
+	VMAXPS Z0, Z9, Z0
+	VMAXPS Z1, Z9, Z1
+	VMAXPS Z2, Z9, Z2
+	VMAXPS Z3, Z9, Z3
+	VMAXPS Z4, Z9, Z4
+	VMAXPS Z5, Z9, Z5
+	VMAXPS Z6, Z9, Z6
+	VMAXPS Z7, Z9, Z7
+
+convTile8x16AVX512_norelu:
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z7, (AX)
+
+convTile8x16AVX512_written:
+	// The next tile, if any: A and C move on by nextA and nextC values.
+	MOVQ nextA+104(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, a+16(FP)
+	MOVQ nextC+112(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, c+64(FP)
+	DECQ count+96(FP)
+	JNZ  convTile8x16AVX512_tile
+	VZEROUPPER
+	RET
+
+// func convTile4x16AVX512(nseg int, seg int, a *float32, rsA int, csA int, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, count int, nextA int, nextC int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·convTile4x16AVX512(SB), NOSPLIT, $0-120
+convTile4x16AVX512_tile:
+	MOVQ nseg+0(FP), AX
+	MOVQ seg+8(FP), CX
+	MOVQ a+16(FP), DX
+	MOVQ rsA+24(FP), BX
+	MOVQ csA+32(FP), SI
+	MOVQ segA+40(FP), DI
+	MOVQ b+48(FP), R8
+	MOVQ ldb+56(FP), R9
+
+	// Strides in bytes; jump takes A from the end of a segment to the start of the next.
+	SHLQ  $0x02, BX
+	SHLQ  $0x02, SI
+	SHLQ  $0x02, DI
+	SHLQ  $0x02, R9
+	MOVQ  CX, R10
+	IMULQ SI, R10
+	SUBQ  R10, DI
+
+	// Row bases: row i of A is at base[i/4] + (i%4)*rs.
+	LEAQ (BX)(BX*2), R11
+
+	// Zero the accumulators.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	TESTQ  AX, AX
+	JZ     convTile4x16AVX512_done
+	TESTQ  CX, CX
+	JZ     convTile4x16AVX512_done
+
+convTile4x16AVX512_segment:
+	MOVQ CX, R10
+
+convTile4x16AVX512_step:
+	// One rank-1 update: acc[i][:] += a[i] * b[:].
+	VMOVUPS      (R8), Z4
+	VBROADCASTSS (DX), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS (DX)(BX*1), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS (DX)(BX*2), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS (DX)(R11*1), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	ADDQ         R9, R8
+	ADDQ         SI, DX
+	DECQ         R10
+	JNZ          convTile4x16AVX512_step
+	ADDQ         DI, DX
+	DECQ         AX
+	JNZ          convTile4x16AVX512_segment
+
+convTile4x16AVX512_done:
+	// Write C: acc (+ C) (+ bias), then max(., 0) if asked.
+	MOVQ c+64(FP), AX
+	MOVQ ldc+72(FP), CX
+	SHLQ $0x02, CX
+	MOVQ flags+88(FP), DX
+
+	// The columns' masks, one per vector, when flags has them.
+	MOVQ      DX, BX
+	SHRQ      $0x20, BX
+	JZ        convTile4x16AVX512_whole
+	KMOVW     BX, K1
+	SHRQ      $0x10, BX
+	TESTQ     $0x00000001, DX
+	JZ        convTile4x16AVX512_masked_noacc
+	MOVQ      AX, BX
+	VMOVUPS.Z (BX), K1, Z4
+	VADDPS    Z4, Z0, Z0
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z4
+	VADDPS    Z4, Z1, Z1
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z4
+	VADDPS    Z4, Z2, Z2
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z4
+	VADDPS    Z4, Z3, Z3
+
+convTile4x16AVX512_masked_noacc:
+	MOVQ    bias+80(FP), BX
+	TESTQ   BX, BX
+	JZ      convTile4x16AVX512_masked_bias
+	VMOVUPS (BX), Z4
+	VADDPS  Z4, Z0, Z0
+	VADDPS  Z4, Z1, Z1
+	VADDPS  Z4, Z2, Z2
+	VADDPS  Z4, Z3, Z3
+
+convTile4x16AVX512_masked_bias:
+	TESTQ $0x00000002, DX
+	JZ    convTile4x16AVX512_masked_norelu
+
+	// max(0, s) as the second operand: a NaN in s is kept.
+	VXORPS Z5, Z5, Z5
+	VMAXPS Z0, Z5, Z0
+	VMAXPS Z1, Z5, Z1
+	VMAXPS Z2, Z5, Z2
+	VMAXPS Z3, Z5, Z3
+
+convTile4x16AVX512_masked_norelu:
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, K1, (AX)
+	JMP     convTile4x16AVX512_written
+
+convTile4x16AVX512_whole:
+	TESTQ  $0x00000001, DX
+	JZ     convTile4x16AVX512_noacc
+	MOVQ   AX, BX
+	VADDPS (BX), Z0, Z0
+	ADDQ   CX, BX
+	VADDPS (BX), Z1, Z1
+	ADDQ   CX, BX
+	VADDPS (BX), Z2, Z2
+	ADDQ   CX, BX
+	VADDPS (BX), Z3, Z3
+
+convTile4x16AVX512_noacc:
+	MOVQ    bias+80(FP), BX
+	TESTQ   BX, BX
+	JZ      convTile4x16AVX512_bias
+	VMOVUPS (BX), Z4
+	VADDPS  Z4, Z0, Z0
+	VADDPS  Z4, Z1, Z1
+	VADDPS  Z4, Z2, Z2
+	VADDPS  Z4, Z3, Z3
+
+convTile4x16AVX512_bias:
+	TESTQ $0x00000002, DX
+	JZ    convTile4x16AVX512_norelu
+
+	// max(0, s) as the second operand: a NaN in s is kept.
+	VXORPS Z5, Z5, Z5
+	VMAXPS Z0, Z5, Z0
+	VMAXPS Z1, Z5, Z1
+	VMAXPS Z2, Z5, Z2
+	VMAXPS Z3, Z5, Z3
+
+convTile4x16AVX512_norelu:
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, (AX)
+
+convTile4x16AVX512_written:
+	// The next tile, if any: A and C move on by nextA and nextC values.
+	MOVQ nextA+104(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, a+16(FP)
+	MOVQ nextC+112(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, c+64(FP)
+	DECQ count+96(FP)
+	JNZ  convTile4x16AVX512_tile
+	VZEROUPPER
+	RET
+
 // func convTile6x16AVX2(nseg int, seg int, a *float32, rsA int, csA int, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, count int, nextA int, nextC int)
 // Requires: AVX, FMA3
 TEXT ·convTile6x16AVX2(SB), NOSPLIT, $0-120

@@ -13,6 +13,9 @@ func TestTileSpans(t *testing.T) {
 	sets := []*tileSet{genericTiles, {nr: 32, mrs: []int{12, 8, 4}, cost: []float64{1, 1.05, 1.5}}}
 	for _, impl := range gemmImpls {
 		sets = append(sets, impl.tiles)
+		if impl.narrow != nil {
+			sets = append(sets, impl.narrow)
+		}
 	}
 	for _, ts := range sets {
 		for n := 1; n <= 200; n++ {
@@ -89,8 +92,7 @@ func tileRef(mr, nr, nseg, seg int, a []float32, rsA, csA, segA int, b []float32
 // and writes nothing outside its tile.
 func TestTileKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	forEachImpl(t, func(t *testing.T, impl *gemmImpl) {
-		ts := impl.tiles
+	forEachTileSet(t, func(t *testing.T, ts *tileSet) {
 		for ki, mr := range ts.mrs {
 			kern, nr := ts.kernels[ki], ts.nr
 			for _, tc := range []struct{ nseg, seg, rsA, csA, segA int }{
@@ -151,8 +153,7 @@ func TestTileKernels(t *testing.T) {
 // nothing outside its tiles.
 func TestTileRun(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	forEachImpl(t, func(t *testing.T, impl *gemmImpl) {
-		ts := impl.tiles
+	forEachTileSet(t, func(t *testing.T, ts *tileSet) {
 		mr, nr := ts.mrs[0], ts.nr
 		for _, tc := range []struct{ count, nseg, seg, rsA, csA, segA, nextA int }{
 			{1, 1, 16, 16, 1, 0, 16 * mr}, {7, 1, 24, 24, 1, 0, 24 * mr}, {3, 3, 12, 4, 1, 200, 4 * mr},
@@ -205,8 +206,7 @@ func TestTileRun(t *testing.T) {
 
 // A tile checks its bounds before it reads or writes.
 func TestTileBounds(t *testing.T) {
-	forEachImpl(t, func(t *testing.T, impl *gemmImpl) {
-		ts := impl.tiles
+	forEachTileSet(t, func(t *testing.T, ts *tileSet) {
 		mr, nr, kern := ts.mrs[0], ts.nr, ts.kernels[0]
 		a, b, c := make([]float32, 100), make([]float32, 10*nr), make([]float32, mr*nr)
 		calls := map[string]func(){
@@ -244,4 +244,16 @@ func (t tiling) all() []tileSpan {
 		out[i] = t.at(i)
 	}
 	return out
+}
+
+// forEachTileSet runs f on every implementation's tile sets: its tiles, and
+// those of narrow convolutions if it has them.
+func forEachTileSet(t *testing.T, f func(t *testing.T, ts *tileSet)) {
+	forEachImpl(t, func(t *testing.T, impl *gemmImpl) {
+		for _, ts := range []*tileSet{impl.tiles, impl.narrow} {
+			if ts != nil {
+				t.Run(fmt.Sprintf("%dx%d", ts.mrs[0], ts.nr), func(t *testing.T) { f(t, ts) })
+			}
+		}
+	})
 }
