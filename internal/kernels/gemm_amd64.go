@@ -167,7 +167,7 @@ func asmImpls(avx2, avx512 bool) []*gemmImpl {
 		// mc 240 and kc 256 in alternating runs: 1024³ +5.4% median (16 of
 		// 20 pairs faster), 100×256×4096 +11% (8 of 8), the others level.
 		out = append(out, &gemmImpl{name: "avx512", mr: 12, nr: 32, mc: 120, kc: 512, nc: 2048,
-			tiles: asmTiles(32, true, []int{14, 12, 8, 7, 4}, []float64{1, 1, 1.05, 1.1, 1.5}, []asmTileFunc{convTile14x32AVX512, convTile12x32AVX512, convTile8x32AVX512, convTile7x32AVX512, convTile4x32AVX512}),
+			tiles:  asmTiles(32, true, []int{14, 12, 8, 7, 4}, []float64{1, 1, 1.05, 1.1, 1.5}, []asmTileFunc{convTile14x32AVX512, convTile12x32AVX512, convTile8x32AVX512, convTile7x32AVX512, convTile4x32AVX512}),
 			narrow: asmTiles(16, true, []int{16, 8, 4}, []float64{1, 1.1, 1.5}, []asmTileFunc{convTile16x16AVX512, convTile8x16AVX512, convTile4x16AVX512}),
 			kernel: func(k int, a []float32, rsA, csA int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
 				gemmKernel12x32AVX512(k, &a[0], rsA, csA, &b[0], ldb, &c[0], ldc, alpha, beta)
