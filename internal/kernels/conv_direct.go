@@ -143,31 +143,26 @@ func (p *directPlan) forward(buf *directBuf, z, x, w []float32, sliver, ldw int,
 			}
 			b := w[j0*sliver+ky0*span*ldw:]
 			cols := min(nr, p.f-j0)
-			i := t0
-			// The run of tallest tiles in one call.
-			if run := min(t1, p.cells.run) - t0; run > 0 && (cols == nr || p.ts.masked) {
-				top, nextA := p.cells.top, 0
-				var a []float32
-				if row != nil {
-					a, nextA = row[t0*top*g.SW*g.C:], top*g.SW*g.C
-				}
-				c := z[(oy*g.OW+t0*top)*p.f+j0:]
-				p.ts.run(run, nextA, top*p.f, ky1-ky0, span, a, g.SW*g.C, 1, p.stride, b, ldw, c, p.f, bs, flags|p.columns(cols))
-				i += run
-			}
-			for ; i < t1; i++ {
+			for i := t0; i < t1; i++ {
 				t := p.cells.at(i)
 				var a []float32
 				if row != nil {
 					a = row[t.at*g.SW*g.C:]
 				}
 				c := z[(oy*g.OW+t.at)*p.f+j0:]
-				rows := min(t.mr, g.OW-t.at)
-				kern := p.ts.kernels[t.k]
-				if t.skip == 0 && rows == t.mr && (cols == nr || p.ts.masked) {
-					kern(ky1-ky0, span, a, g.SW*g.C, 1, p.stride, b, ldw, c, p.f, bs, flags|p.columns(cols))
+				// Whole tiles of one height that follow each other, in
+				// one call.
+				if n := p.whole(i, t1); n > 0 && (cols == nr || p.ts.masked) {
+					nextA := t.mr * g.SW * g.C
+					if row == nil {
+						nextA = 0
+					}
+					p.ts.runs[t.k](n, nextA, t.mr*p.f, ky1-ky0, span, a, g.SW*g.C, 1, p.stride, b, ldw, c, p.f, bs, flags|p.columns(cols))
+					i += n - 1
 					continue
 				}
+				rows := min(t.mr, g.OW-t.at)
+				kern := p.ts.kernels[t.k]
 				kern(ky1-ky0, span, a, g.SW*g.C, 1, p.stride, b, ldw, buf.tmp, nr, bs, flags)
 				for i := t.skip; i < rows; i++ {
 					copy(c[i*p.f:i*p.f+cols], buf.tmp[i*nr:i*nr+cols])
@@ -175,6 +170,29 @@ func (p *directPlan) forward(buf *directBuf, z, x, w []float32, sliver, ldw int,
 			}
 		}
 	}
+}
+
+// whole returns how many of the tiles [i, end) of a row, from tile i on,
+// are whole (no rows computed by the tile before, none past the row's
+// end), of tile i's height, each starting where the one before ends: 0
+// unless tile i is whole.
+func (p *directPlan) whole(i, end int) int {
+	t := p.cells.at(i)
+	if t.skip != 0 || t.at+t.mr > p.g.OW {
+		return 0
+	}
+	n := 1
+	if i < p.cells.run { // the run's tiles are whole, of one height
+		n = min(end, p.cells.run) - i
+	}
+	for at := t.at + n*t.mr; i+n < end; n++ {
+		u := p.cells.at(i + n)
+		if u.k != t.k || u.skip != 0 || u.at != at || at+u.mr > p.g.OW {
+			break
+		}
+		at += u.mr
+	}
+	return n
 }
 
 // columns returns the flags for a tile writing cols of its nr columns.

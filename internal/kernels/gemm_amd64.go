@@ -131,14 +131,16 @@ func asmTiles(nr int, masked bool, mrs []int, cost []float64, fns []asmTileFunc)
 			fn(nseg, seg, unsafe.SliceData(a), rsA, csA, segA, unsafe.SliceData(b), ldb, unsafe.SliceData(c), ldc, unsafe.SliceData(bias), flags, 1, 0, 0)
 		})
 	}
-	// The tiles move on by whole strides from the first: within bounds
-	// when the last is.
-	top := fns[0]
-	ts.run = func(count, nextA, nextC int, nseg, seg int, a []float32, rsA, csA, segA int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
-		checkRun(count, nextA, nextC)
-		last := count - 1
-		checkTile(mrs[0], nr, nseg, seg, a[last*nextA:], rsA, csA, segA, b, ldb, c[last*nextC:], ldc, bias, flags)
-		top(nseg, seg, unsafe.SliceData(a), rsA, csA, segA, unsafe.SliceData(b), ldb, unsafe.SliceData(c), ldc, unsafe.SliceData(bias), flags, count, nextA, nextC)
+	// The tiles of a row move on by whole strides from the first: within
+	// bounds when the last is.
+	for i, fn := range fns {
+		mr := mrs[i]
+		ts.runs = append(ts.runs, func(count, nextA, nextC int, nseg, seg int, a []float32, rsA, csA, segA int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+			checkRun(count, nextA, nextC)
+			last := count - 1
+			checkTile(mr, nr, nseg, seg, a[last*nextA:], rsA, csA, segA, b, ldb, c[last*nextC:], ldc, bias, flags)
+			fn(nseg, seg, unsafe.SliceData(a), rsA, csA, segA, unsafe.SliceData(b), ldb, unsafe.SliceData(c), ldc, unsafe.SliceData(bias), flags, count, nextA, nextC)
+		})
 	}
 	return ts
 }

@@ -30,10 +30,10 @@ import (
 // bounds (see checkTile).
 type tileKernel func(nseg, seg int, a []float32, rsA, csA, segA int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int)
 
-// tileRun computes count tiles of a tileSet's tallest height (its first
-// kernel) at once, tile k reading A from a[k*nextA:] and writing C at
-// c[k*nextC:], the other arguments as tileKernel's: a row of tiles in one
-// call. count is at least 1, nextA and nextC at least 0.
+// tileRun computes count tiles of one of a tileSet's heights at once, tile
+// k reading A from a[k*nextA:] and writing C at c[k*nextC:], the other
+// arguments as tileKernel's: a row of tiles in one call. count is at least
+// 1, nextA and nextC at least 0.
 type tileRun func(count, nextA, nextC int, nseg, seg int, a []float32, rsA, csA, segA int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int)
 
 // runOf returns the tileRun that calls k count times.
@@ -82,11 +82,11 @@ type tileSet struct {
 	mrs     []int
 	cost    []float64
 	kernels []tileKernel
-	run     tileRun // kernels[0] over a row of tiles
+	runs    []tileRun // kernels[k] over a row of tiles
 	masked  bool
 }
 
-var genericTiles = &tileSet{nr: 4, mrs: []int{2, 1}, cost: []float64{1, 1.3}, kernels: []tileKernel{convTile2x4, convTile1x4}, run: runOf(convTile2x4)}
+var genericTiles = &tileSet{nr: 4, mrs: []int{2, 1}, cost: []float64{1, 1.3}, kernels: []tileKernel{convTile2x4, convTile1x4}, runs: []tileRun{runOf(convTile2x4), runOf(convTile1x4)}}
 
 // tileSpan is one tile of a row of tiles: rows [at, at+mr), of which the
 // first skip were computed by the tile before, computed by kernel k of the

@@ -147,55 +147,57 @@ func TestTileKernels(t *testing.T) {
 	})
 }
 
-// A row of tiles (tileSet.run) computes tileRef's loop for each tile,
+// A row of tiles (tileSet.runs, every height) computes tileRef's loop for each tile,
 // A and C moved on by their strides, for rows of tiles that share their
 // windows' cells (nextA below the tile's reach) and rows apart, and writes
 // nothing outside its tiles.
 func TestTileRun(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	forEachTileSet(t, func(t *testing.T, ts *tileSet) {
-		mr, nr := ts.mrs[0], ts.nr
-		for _, tc := range []struct{ count, nseg, seg, rsA, csA, segA, nextA int }{
-			{1, 1, 16, 16, 1, 0, 16 * mr}, {7, 1, 24, 24, 1, 0, 24 * mr}, {3, 3, 12, 4, 1, 200, 4 * mr},
-			{4, 2, 5, 1, 3, 40, 0}, {5, 0, 5, 3, 1, 40, 3 * mr}, {2, 1, 40, 40, 1, 0, 40 * mr},
-		} {
-			widths := []int{nr}
-			if ts.masked {
-				widths = append(widths, 3)
-			}
-			for _, cols := range widths {
-				for flags := range 4 {
-					ldb, ldc := nr+3, nr+5
-					nextC := mr * ldc
-					a := randSlice(rng, (tc.count-1)*tc.nextA+tc.nseg*tc.segA+mr*tc.rsA+tc.seg*tc.csA+1)
-					b := randSlice(rng, max(tc.nseg*tc.seg, 1)*ldb)
-					bias := randSlice(rng, nr)
-					size := (tc.count-1)*nextC + (mr-1)*ldc + cols
-					c := randSlice(rng, (tc.count-1)*nextC+mr*ldc+9)
-					outside := func(i int) bool { return i >= size || i%ldc >= cols }
-					for i := range c {
-						if outside(i) {
-							c[i] = gemmGuard
+		for ki, mr := range ts.mrs {
+			nr := ts.nr
+			for _, tc := range []struct{ count, nseg, seg, rsA, csA, segA, nextA int }{
+				{1, 1, 16, 16, 1, 0, 16 * mr}, {7, 1, 24, 24, 1, 0, 24 * mr}, {3, 3, 12, 4, 1, 200, 4 * mr},
+				{4, 2, 5, 1, 3, 40, 0}, {5, 0, 5, 3, 1, 40, 3 * mr}, {2, 1, 40, 40, 1, 0, 40 * mr},
+			} {
+				widths := []int{nr}
+				if ts.masked {
+					widths = append(widths, 3)
+				}
+				for _, cols := range widths {
+					for flags := range 4 {
+						ldb, ldc := nr+3, nr+5
+						nextC := mr * ldc
+						a := randSlice(rng, (tc.count-1)*tc.nextA+tc.nseg*tc.segA+mr*tc.rsA+tc.seg*tc.csA+1)
+						b := randSlice(rng, max(tc.nseg*tc.seg, 1)*ldb)
+						bias := randSlice(rng, nr)
+						size := (tc.count-1)*nextC + (mr-1)*ldc + cols
+						c := randSlice(rng, (tc.count-1)*nextC+mr*ldc+9)
+						outside := func(i int) bool { return i >= size || i%ldc >= cols }
+						for i := range c {
+							if outside(i) {
+								c[i] = gemmGuard
+							}
 						}
-					}
-					want := clone(c)
-					for k := range tc.count {
-						tileRef(mr, nr, tc.nseg, tc.seg, a[k*tc.nextA:], tc.rsA, tc.csA, tc.segA, b, ldb, want[k*nextC:], ldc, bias, flags)
-					}
-					for i := range want {
-						if outside(i) {
-							want[i] = gemmGuard
+						want := clone(c)
+						for k := range tc.count {
+							tileRef(mr, nr, tc.nseg, tc.seg, a[k*tc.nextA:], tc.rsA, tc.csA, tc.segA, b, ldb, want[k*nextC:], ldc, bias, flags)
 						}
-					}
-					f := flags
-					if cols < nr {
-						f |= tileColumns(cols)
-					}
-					ts.run(tc.count, tc.nextA, nextC, tc.nseg, tc.seg, a, tc.rsA, tc.csA, tc.segA, b, ldb, c[:size], ldc, bias, f)
-					tol := float32(1e-5 * float64(tc.nseg*tc.seg+3))
-					for i := range c {
-						if abs32(c[i]-want[i]) > tol {
-							t.Fatalf("%d tiles %dx%d %+v flags %d columns %d: c[%d] (tile %d) = %v, want %v", tc.count, mr, nr, tc, flags, cols, i, i/nextC, c[i], want[i])
+						for i := range want {
+							if outside(i) {
+								want[i] = gemmGuard
+							}
+						}
+						f := flags
+						if cols < nr {
+							f |= tileColumns(cols)
+						}
+						ts.runs[ki](tc.count, tc.nextA, nextC, tc.nseg, tc.seg, a, tc.rsA, tc.csA, tc.segA, b, ldb, c[:size], ldc, bias, f)
+						tol := float32(1e-5 * float64(tc.nseg*tc.seg+3))
+						for i := range c {
+							if abs32(c[i]-want[i]) > tol {
+								t.Fatalf("%d tiles %dx%d %+v flags %d columns %d: c[%d] (tile %d) = %v, want %v", tc.count, mr, nr, tc, flags, cols, i, i/nextC, c[i], want[i])
+							}
 						}
 					}
 				}
@@ -215,7 +217,7 @@ func TestTileBounds(t *testing.T) {
 			"C":    func() { kern(1, 1, a, 1, 1, 1, b, nr, c[1:], nr, nil, 0) },
 			"bias": func() { kern(1, 1, a, 1, 1, 1, b, nr, c, nr, make([]float32, nr-1), 0) },
 		}
-		run, next := ts.run, mr*nr
+		run, next := ts.runs[0], mr*nr
 		big := make([]float32, 3*mr*nr)
 		calls["A of the last tile of a row"] = func() { run(3, 45, next, 1, 10, a, 1, 1, 1, b, nr, big, nr, nil, 0) }
 		calls["C of the last tile of a row"] = func() { run(4, 1, next, 1, 10, a, 1, 1, 1, b, nr, big, nr, nil, 0) }
