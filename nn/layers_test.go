@@ -20,6 +20,16 @@ func build(t testing.TB, l nn.Layer, in ...int) nn.Layer {
 	return l
 }
 
+// fillNormal sets every value of data to scale times a standard normal
+// draw from rng.
+func fillNormal(rng *rand.Rand, scale float32, data ...[]float32) {
+	for _, d := range data {
+		for i := range d {
+			d[i] = scale * float32(rng.NormFloat64())
+		}
+	}
+}
+
 // Ties: the gradient goes to the first maximum in scan order.
 func TestMaxPoolTies(t *testing.T) {
 	x := tensor.FromData([]float32{

@@ -47,19 +47,12 @@ func TestPaddingFuser(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					l := newLayer()
-					if _, err := l.Build(mid, rng); err != nil {
-						t.Fatal(err)
-					}
+					l := build(t, newLayer(), mid...)
 					for _, q := range l.Params() {
-						for i := range q.Value.Data {
-							q.Value.Data[i] = float32(rng.NormFloat64())
-						}
+						fillNormal(rng, 1, q.Value.Data)
 					}
 					x := tensor.New(append([]int{n}, in...)...)
-					for i := range x.Data {
-						x.Data[i] = 4 * float32(rng.NormFloat64())
-					}
+					fillNormal(rng, 4, x.Data)
 					want := l.Forward(zp.Forward(x, false), false).Clone()
 					f := l.(nn.PaddingFuser)
 					if !f.FusePadding(p) {

@@ -38,24 +38,15 @@ func TestPredictor(t *testing.T) {
 		for _, n := range []int{1, 5} {
 			t.Run(fmt.Sprintf("%s/n=%d", name, n), func(t *testing.T) {
 				in := []int{11, 12, 4}
-				l := newLayer()
-				if _, err := l.Build(in, rng); err != nil {
-					t.Fatal(err)
-				}
+				l := build(t, newLayer(), in...)
 				for _, q := range l.Params() {
-					for i := range q.Value.Data {
-						q.Value.Data[i] = float32(rng.NormFloat64())
-					}
+					fillNormal(rng, 1, q.Value.Data)
 				}
 				x := tensor.New(append([]int{n}, in...)...)
-				for i := range x.Data {
-					x.Data[i] = 2 * float32(rng.NormFloat64())
-				}
+				fillNormal(rng, 2, x.Data)
 				want := l.Forward(x, false).Clone()
 				dy := want.Clone()
-				for i := range dy.Data {
-					dy.Data[i] = float32(rng.NormFloat64())
-				}
+				fillNormal(rng, 1, dy.Data)
 				dxWant := l.Backward(dy).Clone()
 
 				got := l.(nn.Predictor).Predict(x)

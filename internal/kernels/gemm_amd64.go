@@ -124,22 +124,19 @@ type asmTileFunc func(nseg, seg int, a *float32, rsA, csA, segA int, b *float32,
 // the bounds of every call; masked tells whether they take tileColumns.
 func asmTiles(nr int, masked bool, mrs []int, cost []float64, fns []asmTileFunc) *tileSet {
 	ts := &tileSet{nr: nr, mrs: mrs, cost: cost, masked: masked}
-	for i, fn := range fns {
-		mr := mrs[i]
-		ts.kernels = append(ts.kernels, func(nseg, seg int, a []float32, rsA, csA, segA int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
-			checkTile(mr, nr, nseg, seg, a, rsA, csA, segA, b, ldb, c, ldc, bias, flags)
-			fn(nseg, seg, unsafe.SliceData(a), rsA, csA, segA, unsafe.SliceData(b), ldb, unsafe.SliceData(c), ldc, unsafe.SliceData(bias), flags, 1, 0, 0)
-		})
-	}
 	// The tiles of a row move on by whole strides from the first: within
-	// bounds when the last is.
+	// bounds when the last is. A single tile is a row of one.
 	for i, fn := range fns {
 		mr := mrs[i]
-		ts.runs = append(ts.runs, func(count, nextA, nextC int, nseg, seg int, a []float32, rsA, csA, segA int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+		run := func(count, nextA, nextC int, nseg, seg int, a []float32, rsA, csA, segA int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
 			checkRun(count, nextA, nextC)
 			last := count - 1
 			checkTile(mr, nr, nseg, seg, a[last*nextA:], rsA, csA, segA, b, ldb, c[last*nextC:], ldc, bias, flags)
 			fn(nseg, seg, unsafe.SliceData(a), rsA, csA, segA, unsafe.SliceData(b), ldb, unsafe.SliceData(c), ldc, unsafe.SliceData(bias), flags, count, nextA, nextC)
+		}
+		ts.runs = append(ts.runs, run)
+		ts.kernels = append(ts.kernels, func(nseg, seg int, a []float32, rsA, csA, segA int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+			run(1, 0, 0, nseg, seg, a, rsA, csA, segA, b, ldb, c, ldc, bias, flags)
 		})
 	}
 	return ts
