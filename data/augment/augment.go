@@ -79,6 +79,13 @@ type Config struct {
 	// factor from U(lo, hi) and clipped to 0..255, as PIL's brightness
 	// enhancer does. [0 0] means off.
 	BrightnessRange [2]float64 `json:"brightness_range,omitzero"`
+	// StrokeRange is the largest change of stroke width, in [0, 1]: each
+	// image draws t ~ U(-s, s), and each pixel moves a fraction |t| of the
+	// way to the largest (t > 0) or smallest (t < 0) value of itself and
+	// its four neighbours, channel by channel: bright strokes on a dark
+	// ground grow thicker for t > 0 and thinner for t < 0. Not one of
+	// Keras's options; 0 means off.
+	StrokeRange float64 `json:"stroke_range,omitempty"`
 }
 
 // ZoomRangeOf returns the zoom range Keras derives from a single number z:
@@ -94,6 +101,7 @@ type Params struct {
 	FlipH      bool    // reverse the columns
 	FlipV      bool    // reverse the rows
 	Brightness float64 // factor; 0 means none
+	Stroke     float64 // stroke-width change in [-1, 1]; 0 means none
 }
 
 // Validate reports a configuration Keras would reject or that makes no sense.
@@ -118,6 +126,9 @@ func (c *Config) Validate() error {
 	if b := c.BrightnessRange; b != [2]float64{} && !(b[0] >= 0 && b[0] <= b[1] && !math.IsInf(b[1], 0)) {
 		return fmt.Errorf("brightness range %v, want 0 <= lo <= hi", b)
 	}
+	if !(c.StrokeRange >= 0 && c.StrokeRange <= 1) {
+		return fmt.Errorf("stroke range %v, want 0..1", c.StrokeRange)
+	}
 	if math.IsNaN(c.Cval) || math.IsInf(c.Cval, 0) {
 		return fmt.Errorf("cval %v, want a finite number", c.Cval)
 	}
@@ -128,7 +139,7 @@ func (c *Config) Validate() error {
 func (c *Config) Enabled() bool {
 	return c.RotationRange != 0 || c.WidthShiftRange != 0 || c.HeightShiftRange != 0 ||
 		c.ShearRange != 0 || c.zooms() || c.HorizontalFlip || c.VerticalFlip ||
-		c.BrightnessRange != [2]float64{}
+		c.BrightnessRange != [2]float64{} || c.StrokeRange != 0
 }
 
 func (c *Config) zooms() bool {
@@ -139,7 +150,9 @@ func (c *Config) zooms() bool {
 func uniform(rng *rand.Rand, lo, hi float64) float64 { return lo + (hi-lo)*rng.Float64() }
 
 // Random draws a transformation for an h x w image in Keras's order: theta,
-// tx, ty, shear, zx and zy, the two flips (always drawn), brightness.
+// tx, ty, shear, zx and zy, the two flips (always drawn), brightness; then
+// the stroke width, which is not Keras's (drawn only when StrokeRange is set,
+// so that every other configuration draws Keras's sequence).
 func (c *Config) Random(h, w int, rng *rand.Rand) Params {
 	p := Params{Zx: 1, Zy: 1}
 	if c.RotationRange != 0 {
@@ -168,6 +181,9 @@ func (c *Config) Random(h, w int, rng *rand.Rand) Params {
 	p.FlipV = rng.Float64() < 0.5 && c.VerticalFlip
 	if b := c.BrightnessRange; b != [2]float64{} {
 		p.Brightness = uniform(rng, b[0], b[1])
+	}
+	if s := c.StrokeRange; s != 0 {
+		p.Stroke = uniform(rng, -s, s)
 	}
 	return p
 }
@@ -203,11 +219,64 @@ func (c *Config) Transform(dst, src []float32, h, w, ch int, p Params) {
 		m := matrix(p.Theta, p.Tx, p.Ty, p.Shear, zx, zy, h, w)
 		c.sample(dst, src, h, w, ch, m, p.FlipH, p.FlipV)
 	}
+	if p.Stroke != 0 {
+		stroke(dst, h, w, ch, float32(p.Stroke))
+	}
 	if b := float32(p.Brightness); b != 0 {
 		for i, v := range dst {
 			dst[i] = min(max(v*b, 0), 255)
 		}
 	}
+}
+
+// stroke moves each value of img a fraction |t| of the way to the largest
+// (t > 0) or smallest (t < 0) of itself and its four neighbours inside the
+// image, in place. Two rows of the values before the change are kept.
+func stroke(img []float32, h, w, ch int, t float32) {
+	row := w * ch
+	var stack [2 * 1024]float32
+	keep := stack[:]
+	if 2*row > len(keep) {
+		keep = make([]float32, 2*row)
+	}
+	prev, cur := keep[:row], keep[row:2*row]
+	grow, a := t > 0, t
+	if !grow {
+		a = -t
+	}
+	for r := range h {
+		copy(cur, img[r*row:(r+1)*row])
+		out := img[r*row : (r+1)*row]
+		var next []float32 // the row below, not changed yet
+		if r+1 < h {
+			next = img[(r+1)*row : (r+2)*row]
+		}
+		for i, v := range cur {
+			e := v
+			if i >= ch {
+				e = extreme(e, cur[i-ch], grow)
+			}
+			if i+ch < row {
+				e = extreme(e, cur[i+ch], grow)
+			}
+			if r > 0 {
+				e = extreme(e, prev[i], grow)
+			}
+			if next != nil {
+				e = extreme(e, next[i], grow)
+			}
+			out[i] = v + a*(e-v)
+		}
+		prev, cur = cur, prev
+	}
+}
+
+// extreme returns the larger of e and u if grow, else the smaller.
+func extreme(e, u float32, grow bool) float32 {
+	if grow {
+		return max(e, u)
+	}
+	return min(e, u)
 }
 
 // affine maps an output position (x = column, y = row) to the input

@@ -253,6 +253,93 @@ func TestRandom(t *testing.T) {
 	}
 }
 
+// TestStroke checks the stroke width by hand: a bright cross on a dark
+// ground, grown and thinned by half, two channels apart.
+func TestStroke(t *testing.T) {
+	// Channel 0: one bright pixel in the middle of a 3x4 image; channel 1:
+	// a dark pixel on a bright ground at the top left corner.
+	src := make([]float32, 3*4*2)
+	for i := 1; i < len(src); i += 2 {
+		src[i] = 8
+	}
+	src[(1*4+1)*2] = 4
+	src[1] = 0
+	c := Config{}
+	dst := make([]float32, len(src))
+	grow0 := []float32{
+		0, 2, 0, 0,
+		2, 4, 2, 0,
+		0, 2, 0, 0,
+	}
+	grow1 := []float32{ // the dark corner fills in halfway
+		4, 8, 8, 8,
+		8, 8, 8, 8,
+		8, 8, 8, 8,
+	}
+	c.Transform(dst, src, 3, 4, 2, Params{Stroke: 0.5})
+	check := func(name string, want0, want1 []float32) {
+		t.Helper()
+		for i := range want0 {
+			if dst[2*i] != want0[i] || dst[2*i+1] != want1[i] {
+				t.Fatalf("%s: pixel %d = (%v, %v), want (%v, %v)", name, i, dst[2*i], dst[2*i+1], want0[i], want1[i])
+			}
+		}
+	}
+	check("t = 0.5", grow0, grow1)
+	c.Transform(dst, src, 3, 4, 2, Params{Stroke: -0.5})
+	thin0 := []float32{
+		0, 0, 0, 0,
+		0, 2, 0, 0, // the lone pixel halves
+		0, 0, 0, 0,
+	}
+	thin1 := []float32{ // the dark corner spreads to its two neighbours
+		0, 4, 8, 8,
+		4, 8, 8, 8,
+		8, 8, 8, 8,
+	}
+	check("t = -0.5", thin0, thin1)
+	c.Transform(dst, src, 3, 4, 2, Params{Stroke: 1})
+	check("t = 1: the neighbourhood's maximum", []float32{0, 4, 0, 0, 4, 4, 4, 0, 0, 4, 0, 0}, []float32{8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8})
+
+	// A wide image (rows longer than the kept stack) gives the same change
+	// as the reference per pixel.
+	h, w := 3, 1500
+	big := pattern(h, w, 1)
+	out := make([]float32, len(big))
+	c.Transform(out, big, h, w, 1, Params{Stroke: -0.3})
+	for r := range h {
+		for x := range w {
+			e := big[r*w+x]
+			for _, d := range [][2]int{{-1, 0}, {1, 0}, {0, -1}, {0, 1}} {
+				if rr, xx := r+d[0], x+d[1]; rr >= 0 && rr < h && xx >= 0 && xx < w {
+					e = min(e, big[rr*w+xx])
+				}
+			}
+			v := big[r*w+x]
+			if want := v + 0.3*(e-v); out[r*w+x] != want {
+				t.Fatalf("wide image: pixel (%d, %d) = %v, want %v", r, x, out[r*w+x], want)
+			}
+		}
+	}
+
+	// Drawn only when set: the other draws stay Keras's sequence.
+	keras := Config{RotationRange: 10, ZoomRange: ZoomRangeOf(0.1)}
+	withStroke := keras
+	withStroke.StrokeRange = 0.6
+	a := keras.Random(32, 32, rand.New(rand.NewPCG(3, 4)))
+	b := withStroke.Random(32, 32, rand.New(rand.NewPCG(3, 4)))
+	if a.Stroke != 0 || b.Stroke == 0 || math.Abs(b.Stroke) > 0.6 {
+		t.Errorf("stroke drawn: %v without StrokeRange, %v with 0.6", a.Stroke, b.Stroke)
+	}
+	b.Stroke = 0
+	if a != b {
+		t.Errorf("StrokeRange changed the other draws: %+v, want %+v", b, a)
+	}
+	if on := (Config{StrokeRange: 0.1}); !on.Enabled() {
+		t.Errorf("Config{StrokeRange: 0.1}.Enabled() = false")
+	}
+}
+
 func TestValidate(t *testing.T) {
 	for _, c := range []struct {
 		cfg Config
@@ -266,6 +353,10 @@ func TestValidate(t *testing.T) {
 		{Config{ZoomRange: ZoomRangeOf(1)}, false},
 		{Config{BrightnessRange: [2]float64{-1, 1}}, false},
 		{Config{WidthShiftRange: math.NaN()}, false},
+		{Config{StrokeRange: 0.6}, true},
+		{Config{StrokeRange: 1.5}, false},
+		{Config{StrokeRange: -0.1}, false},
+		{Config{StrokeRange: math.NaN()}, false},
 	} {
 		if err := c.cfg.Validate(); (err == nil) != c.ok {
 			t.Errorf("%+v.Validate() = %v, want ok=%v", c.cfg, err, c.ok)
@@ -274,7 +365,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestNoAllocation(t *testing.T) {
-	cfg := Config{RotationRange: 10, ZoomRange: ZoomRangeOf(0.1), WidthShiftRange: 0.1, FillMode: "reflect"}
+	cfg := Config{RotationRange: 10, ZoomRange: ZoomRangeOf(0.1), WidthShiftRange: 0.1, FillMode: "reflect", StrokeRange: 0.5}
 	rng := rand.New(rand.NewPCG(1, 1))
 	src := pattern(32, 32, 1)
 	dst := make([]float32, len(src))

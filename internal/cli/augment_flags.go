@@ -35,6 +35,7 @@ func (a *augmentFlags) register(fs *flag.FlagSet) {
 		a.c.BrightnessRange = b
 		return err
 	})
+	fs.Float64Var(&a.c.StrokeRange, "stroke", 0, "augmentation: largest stroke-width change s in [0, 1]: each pixel moves a fraction t ~ U(-s, s) of the way to the brightest (t > 0) or darkest (t < 0) of itself and its four neighbours")
 }
 
 // config checks the flags' values and returns the augmentation they
@@ -47,6 +48,7 @@ func (a *augmentFlags) config() (*augment.Config, error) {
 		inRange("height-shift", c.HeightShiftRange, "[0, 1000]"),
 		inRange("shear", c.ShearRange, "[0, 90)"),
 		inRange("cval", c.Cval, "[0, 255]"),
+		inRange("stroke", c.StrokeRange, "[0, 1]"),
 	); err != nil {
 		return nil, err
 	}

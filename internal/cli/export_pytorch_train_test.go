@@ -174,7 +174,7 @@ func TestExportPyTorchRecipes(t *testing.T) {
 			[]string{"96 images", "val_loss", "lr: 0.0125", "Test loss"}, []string{"log.csv"}},
 		{"adamw-cosine-test", []string{"--csv", f.Train, "--test-csv", f.Test, "--model", arch, "--optimizer", "adamw", "--schedule", "cosine",
 			"--label-smoothing", "0.1", "--validation-data", "test", "--early-stopping", "1", "--early-stopping-monitor", "val_accuracy", "--restore-best",
-			"--fill-mode", "wrap", "--vflip", "--batch-size", "20", "--epochs", "4"},
+			"--fill-mode", "wrap", "--vflip", "--stroke", "0.5", "--batch-size", "20", "--epochs", "4"},
 			[]string{"adamw lr 0.001", "val_accuracy"}, nil},
 		{"images-plateau", []string{"--images", images, "--test-images", images, "--height", "10", "--width", "10", "--model", imagesArch,
 			"--schedule", "plateau", "--plateau-monitor", "loss", "--plateau-patience", "0", "--plateau-min-delta", "1", "--fill-mode", "constant", "--cval", "30", "--batch-size", "8", "--epochs", "2"},

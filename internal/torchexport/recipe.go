@@ -224,10 +224,10 @@ func augmentDict(a *augment.Config) string {
 	return fmt.Sprintf("dict(\n    rotation=%s,  # degrees\n    width_shift=%s,  # below 1: a fraction of the width, else pixels\n"+
 		"    height_shift=%s,\n    shear=%s,  # degrees\n    zoom=(%s, %s),  # a factor above 1 shrinks the content\n"+
 		"    hflip=%s,\n    vflip=%s,\n    fill_mode=%s,  # outside the image: nearest, constant, reflect or wrap\n"+
-		"    cval=%s,  # the constant fill\n    brightness=%s,\n)",
+		"    cval=%s,  # the constant fill\n    brightness=%s,\n    stroke=%s,  # largest stroke-width change\n)",
 		pyFloat(a.RotationRange), pyFloat(a.WidthShiftRange), pyFloat(a.HeightShiftRange), pyFloat(a.ShearRange),
 		pyFloat(zoom[0]), pyFloat(zoom[1]), pyBool(a.HorizontalFlip), pyBool(a.VerticalFlip), pyStr(fill),
-		pyFloat(a.Cval), brightness)
+		pyFloat(a.Cval), brightness, pyFloat(a.StrokeRange))
 }
 
 // dataSource describes where train.py reads its data.
