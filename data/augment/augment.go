@@ -1,7 +1,8 @@
 // Package augment applies random image transformations with the parameters
 // and meaning of Keras's ImageDataGenerator: rotation, shift, shear, zoom,
 // flips and brightness, sampled bilinearly about the image centre, with
-// scipy.ndimage's fill modes.
+// scipy.ndimage's fill modes; and one of its own for handwriting, a random
+// change of stroke width ([Config].StrokeRange).
 //
 // # Transform
 //
@@ -13,7 +14,7 @@
 // image, o = size/2 - 0.5. It maps each output pixel to the input position
 // it samples, so a zoom factor above 1 shrinks the content and a positive
 // shift moves the content up or left. Flips follow the affine transform,
-// brightness comes last. A positive rotation turns the content
+// then the stroke width changes; brightness comes last. A positive rotation turns the content
 // counter-clockwise; 90 degrees gives numpy's rot90.
 //
 // Two deliberate differences from Keras's code, both about Keras bugs:
