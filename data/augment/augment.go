@@ -14,8 +14,9 @@
 // image, o = size/2 - 0.5. It maps each output pixel to the input position
 // it samples, so a zoom factor above 1 shrinks the content and a positive
 // shift moves the content up or left. Flips follow the affine transform,
-// then the stroke width changes; brightness comes last. A positive rotation turns the content
-// counter-clockwise; 90 degrees gives numpy's rot90.
+// then the stroke width changes; brightness comes last. A positive
+// rotation turns the content counter-clockwise; 90 degrees gives numpy's
+// rot90.
 //
 // Two deliberate differences from Keras's code, both about Keras bugs:
 // HeightShiftRange moves rows and WidthShiftRange moves columns, as Keras
@@ -241,10 +242,7 @@ func stroke(img []float32, h, w, ch int, t float32) {
 		keep = make([]float32, 2*row)
 	}
 	prev, cur := keep[:row], keep[row:2*row]
-	grow, a := t > 0, t
-	if !grow {
-		a = -t
-	}
+	grow, a := t > 0, float32(math.Abs(float64(t)))
 	for r := range h {
 		copy(cur, img[r*row:(r+1)*row])
 		out := img[r*row : (r+1)*row]
