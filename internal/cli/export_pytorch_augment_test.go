@@ -1,13 +1,14 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/convnet-go/convnet/data/augment"
@@ -85,14 +86,14 @@ for draws in req["draws"]:
 print(json.dumps(out))
 `
 	cmd := exec.Command(py, "-c", script, dir)
-	cmd.Stdin = strings.NewReader(string(in))
+	cmd.Stdin = bytes.NewReader(in)
 	stdout, err := cmd.Output()
 	if err != nil {
-		var stderr []byte
-		if ee, ok := err.(*exec.ExitError); ok {
-			stderr = ee.Stderr
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			t.Fatalf("python: %v\n%s", err, ee.Stderr)
 		}
-		t.Fatalf("python: %v\n%s", err, stderr)
+		t.Fatalf("python: %v", err)
 	}
 	var got [][][][]float32
 	if err := json.Unmarshal(stdout, &got); err != nil {
