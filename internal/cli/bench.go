@@ -136,13 +136,20 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if o.CPUProfile != "" {
+		// A failed run leaves no profile, and its error is not the
+		// profile's: "writing PROFILE: " is for the file alone.
+		var runErr error
 		err = safefile.Write(o.CPUProfile, true, func(w io.Writer) error {
 			if err := pprof.StartCPUProfile(w); err != nil {
 				return err
 			}
 			defer pprof.StopCPUProfile()
-			return run()
+			runErr = run()
+			return runErr
 		})
+		if runErr != nil {
+			err = runErr
+		}
 	} else {
 		err = run()
 	}

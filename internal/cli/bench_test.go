@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -45,6 +47,15 @@ func TestBenchMissingData(t *testing.T) {
 	code, _, stderr := runCtx(context.Background(), "bench", "--data-dir", t.TempDir(), "--steps", "1")
 	if code != exitError || !strings.Contains(stderr, "ahcd") {
 		t.Errorf("convnet bench on an empty data folder = exit %d, stderr %q; want exit %d naming ahcd", code, stderr, exitError)
+	}
+	// With a CPU profile: the same error, not the profile's, and no profile.
+	prof := filepath.Join(t.TempDir(), "cpu.prof")
+	code, _, stderr = runCtx(context.Background(), "bench", "--data-dir", t.TempDir(), "--steps", "1", "--cpuprofile", prof)
+	if code != exitError || !strings.Contains(stderr, "ahcd") || strings.Contains(stderr, "cpu.prof") {
+		t.Errorf("convnet bench --cpuprofile on an empty data folder = exit %d, stderr %q; want exit %d naming ahcd, not the profile", code, stderr, exitError)
+	}
+	if _, err := os.Stat(prof); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a failed run left a profile: %v", err)
 	}
 }
 
