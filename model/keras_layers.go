@@ -65,6 +65,7 @@ var (
 		"MaxPooling2D":           {channelsLast},
 		"AveragePooling2D":       {channelsLast},
 		"GlobalAveragePooling2D": {channelsLast},
+		"GlobalMaxPooling2D":     {channelsLast},
 		"Flatten":                {channelsLast},
 		"ZeroPadding2D":          {channelsLast},
 		"Dropout":                {{key: "noise_shape"}},

@@ -143,7 +143,7 @@ func TestArchitectureRoundTrip(t *testing.T) {
 	tut.Build(nil, 1)
 	pad := padded(t)
 	pad.Build(nil, 1) // the seed the document is read back with
-	for _, m := range []*Model{tut, readKeras(t, "residual_keras3.json"), branchy(t, "relu", "softmax", true), small(t, 1), pad} {
+	for _, m := range []*Model{tut, readKeras(t, "residual_keras3.json"), branchy(t, "relu", "softmax", true), small(t, 1), pad, merges(t)} {
 		if !m.Built() {
 			m.Build(nil, 1)
 		}

@@ -285,9 +285,16 @@ func (e *onnxWriter) layer(l nn.Layer) error {
 		}
 		e.pads[e.cur], e.shape = true, out
 		return nil
-	case "GlobalAveragePooling2D":
-		e.apply("GlobalAveragePool", name, nil)
-		if !l.(*nn.GlobalAveragePooling2D).KeepDims {
+	case "GlobalAveragePooling2D", "GlobalMaxPooling2D":
+		op, keep := "GlobalAveragePool", false
+		switch l := l.(type) {
+		case *nn.GlobalAveragePooling2D:
+			keep = l.KeepDims
+		case *nn.GlobalMaxPooling2D:
+			op, keep = "GlobalMaxPool", l.KeepDims
+		}
+		e.apply(op, name, nil)
+		if !keep {
 			e.apply("Flatten", name+"/flatten", nil, attrInt("axis", 1))
 		}
 	case "Flatten":

@@ -20,7 +20,8 @@ import (
 
 // merges is a graph with every merge layer: Add, Multiply and Average of
 // three tensors (one the output of a convolution read by several layers), Concatenate along the channels, height and width of
-// images and along the features of vectors.
+// images and along the features of vectors (a global average, a global
+// maximum and a flattened pool of one image).
 func merges(t testing.TB) *Sequential {
 	t.Helper()
 	in := Input(9, 8, 2)
@@ -36,7 +37,8 @@ func merges(t testing.TB) *Sequential {
 	x = Call(&nn.Concatenate{Axis: 2}, x, y)    // width: [18 14 6]
 	v1 := Call(&nn.GlobalAveragePooling2D{}, x) // [6]
 	v2 := Call(&nn.Flatten{}, Call(&nn.AveragePooling2D{PoolSize: pair(6)}, x))
-	v := Call(&nn.BatchNormalization{}, Call(&nn.Concatenate{Axis: 1}, v1, v2))
+	v3 := Call(&nn.GlobalMaxPooling2D{}, x) // [6]
+	v := Call(&nn.BatchNormalization{}, Call(&nn.Concatenate{Axis: 1}, v1, v2, v3))
 	m, err := NewGraph(in, Call(&nn.Dense{Units: 4, Activation: "softmax"}, v))
 	if err != nil {
 		t.Fatal(err)
@@ -211,8 +213,8 @@ func reorderInitializer(t *testing.T, mp *onnxpb.ModelProto, name string, order 
 
 // TestONNXGraphImport imports graphs written the ways other exporters write
 // them, each computing what a convnet graph computes: nodes in any order,
-// a Div by 2 after an Add for the average, ReduceMean for the global average pooling (axes as
-// an attribute, or as an input since opset 18), images flattened
+// a Div by 2 after an Add for the average, ReduceMean and ReduceMax for the global average
+// and maximum pooling (axes as an attribute, or as an input since opset 18), images flattened
 // channel-first and then concatenated.
 func TestONNXGraphImport(t *testing.T) {
 	in := Input(5, 4, 2)
@@ -265,6 +267,18 @@ func TestONNXGraphImport(t *testing.T) {
 			n := onnxNode(t, mp, "global_average_pooling2d")
 			n.OpType, n.Input = proto.String("ReduceMean"), append(n.Input, "axes")
 			mp.Graph.Initializer = append(mp.Graph.Initializer, &onnxpb.TensorProto{Name: proto.String("axes"), Dims: []int64{2}, DataType: proto.Int32(int32(onnxpb.TensorProto_INT64)), Int64Data: []int64{2, 3}})
+		}},
+		{"reducemax", gap, func(mp *onnxpb.ModelProto) {
+			n := onnxNode(t, mp, "global_max_pooling2d")
+			n.OpType, n.Attribute = proto.String("ReduceMax"), []*onnxpb.AttributeProto{attrInts("axes", -1, 2), attrInt("keepdims", 0)}
+			onnxNode(t, mp, "global_max_pooling2d/flatten").OpType = proto.String("Identity")
+			onnxNode(t, mp, "global_max_pooling2d/flatten").Attribute = nil
+		}},
+		{"reducemax keepdims, axes input", gap, func(mp *onnxpb.ModelProto) {
+			mp.OpsetImport[0].Version = proto.Int64(18)
+			n := onnxNode(t, mp, "global_max_pooling2d")
+			n.OpType, n.Input = proto.String("ReduceMax"), append(n.Input, "axes")
+			mp.Graph.Initializer = append(mp.Graph.Initializer, &onnxpb.TensorProto{Name: proto.String("axes"), Dims: []int64{2}, DataType: proto.Int32(int32(onnxpb.TensorProto_INT64)), Int64Data: []int64{3, 2}})
 		}},
 		{"channel-first flatten and concat", flat, func(mp *onnxpb.ModelProto) {
 			for _, name := range []string{"flatten", "flatten_1"} {

@@ -161,7 +161,7 @@ type onnxValue struct {
 	// shape is the ONNX shape of one sample: [C H W] or [F].
 	shape []int
 	// flat marks a tensor convnet holds as a vector although ONNX sees it
-	// as [C 1 1]: the output of GlobalAveragePool.
+	// as [C 1 1]: the output of GlobalAveragePool or GlobalMaxPool.
 	flat bool
 	// nhwc marks an image transposed to [H W C], which convnet flattens as
 	// it is.

@@ -288,9 +288,11 @@ func (b *onnxBuilder) joinOrders(n *onnxpb.NodeProto, xs []*onnxValue, size int)
 	return order, nil
 }
 
-// importReduceMean turns the mean over the height and width of an image
-// into GlobalAveragePooling2D, as PyTorch's x.mean((2, 3)) exports.
-func importReduceMean(b *onnxBuilder, n *onnxpb.NodeProto) error {
+// importReduce turns the mean (ReduceMean) or the maximum (ReduceMax) over
+// the height and width of an image into GlobalAveragePooling2D or
+// GlobalMaxPooling2D, as PyTorch's x.mean((2, 3)) and x.amax((2, 3))
+// export.
+func importReduce(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	a, err := attrs(n, "axes", "keepdims", "noop_with_empty_axes")
 	if err != nil {
 		return err
@@ -320,10 +322,14 @@ func importReduceMean(b *onnxBuilder, n *onnxpb.NodeProto) error {
 		}
 	}
 	slices.Sort(axes)
-	if !slices.Equal(axes, []int{2, 3}) || keep != 0 && keep != 1 {
-		return nodeErr(n, "axes %v, keepdims %d: only the mean over the height and width of an image (axes 2, 3) is a convnet layer", given, keep)
+	what, maximum := "mean", n.GetOpType() == "ReduceMax"
+	if maximum {
+		what = "maximum"
 	}
-	return b.globalAverage(n, x, keep == 1)
+	if !slices.Equal(axes, []int{2, 3}) || keep != 0 && keep != 1 {
+		return nodeErr(n, "axes %v, keepdims %d: only the %s over the height and width of an image (axes 2, 3) is a convnet layer", given, keep, what)
+	}
+	return b.globalPool(n, x, keep == 1, maximum)
 }
 
 // boundedSize returns the number of values of a shape of positive sizes, or

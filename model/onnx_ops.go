@@ -18,7 +18,8 @@ func init() {
 		"Conv":               importConv,
 		"MaxPool":            importPool,
 		"AveragePool":        importPool,
-		"GlobalAveragePool":  importGlobalAveragePool,
+		"GlobalAveragePool":  importGlobalPool,
+		"GlobalMaxPool":      importGlobalPool,
 		"BatchNormalization": importBatchNorm,
 		"Relu":               importActivation,
 		"Clip":               importClip,
@@ -49,7 +50,8 @@ func init() {
 		"Sum":                importMerge,
 		"Mean":               importMerge,
 		"Concat":             importConcat,
-		"ReduceMean":         importReduceMean,
+		"ReduceMean":         importReduce,
+		"ReduceMax":          importReduce,
 	}
 }
 
@@ -307,7 +309,7 @@ func importPool(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	return b.output(n, &onnxValue{node: nd, shape: []int{x.shape[0], win.out[0], win.out[1]}, nonneg: maxPool && x.nonneg})
 }
 
-func importGlobalAveragePool(b *onnxBuilder, n *onnxpb.NodeProto) error {
+func importGlobalPool(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	if _, err := attrs(n); err != nil {
 		return err
 	}
@@ -315,25 +317,32 @@ func importGlobalAveragePool(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	if err != nil {
 		return err
 	}
-	return b.globalAverage(n, x, true)
+	return b.globalPool(n, x, true, n.GetOpType() == "GlobalMaxPool")
 }
 
-// globalAverage adds the GlobalAveragePooling2D of node n's image x and
-// records its output, [C 1 1] in ONNX when keep is set, else [C]. convnet
-// holds a kept [C 1 1] as a vector, as flatten and the dense layers read
-// it, unless a convolution or a product reads it (a squeeze-and-excitation
-// block): then as an image of one cell.
-func (b *onnxBuilder) globalAverage(n *onnxpb.NodeProto, x *onnxValue, keep bool) error {
-	if !keep {
-		nd := b.add(n, &nn.GlobalAveragePooling2D{}, x)
-		return b.output(n, &onnxValue{node: nd, shape: []int{x.shape[0]}})
-	}
+// globalPool adds the GlobalAveragePooling2D (or with maximum
+// the GlobalMaxPooling2D) of node n's image x and records its output, [C 1 1]
+// in ONNX when keep is set, else [C]. convnet holds a kept [C 1 1] as a
+// vector, as flatten and the dense layers read it, unless a convolution or
+// a product reads it (a squeeze-and-excitation block): then as an image of
+// one cell.
+func (b *onnxBuilder) globalPool(n *onnxpb.NodeProto, x *onnxValue, keep, maximum bool) error {
 	image := false
-	for _, op := range b.readers[b.outName(n)] {
-		image = image || op == "Conv" || op == "Mul"
+	if keep {
+		for _, op := range b.readers[b.outName(n)] {
+			image = image || op == "Conv" || op == "Mul"
+		}
 	}
-	nd := b.add(n, &nn.GlobalAveragePooling2D{KeepDims: image}, x)
-	return b.output(n, &onnxValue{node: nd, shape: []int{x.shape[0], 1, 1}, flat: !image})
+	var l nn.Layer = &nn.GlobalAveragePooling2D{KeepDims: image}
+	if maximum {
+		l = &nn.GlobalMaxPooling2D{KeepDims: image}
+	}
+	nd := b.add(n, l, x)
+	v := &onnxValue{node: nd, shape: []int{x.shape[0]}, nonneg: maximum && x.nonneg}
+	if keep {
+		v.shape, v.flat = []int{x.shape[0], 1, 1}, !image
+	}
+	return b.output(n, v)
 }
 
 func importBatchNorm(b *onnxBuilder, n *onnxpb.NodeProto) error {

@@ -21,6 +21,7 @@ var layerTypes = map[string]func(*fields) Layer{
 	"Flatten":                func(f *fields) Layer { return &Flatten{} },
 	"BatchNormalization":     func(f *fields) Layer { return batchNormFromConfig(f) },
 	"GlobalAveragePooling2D": func(f *fields) Layer { return &GlobalAveragePooling2D{KeepDims: f.bool("keepdims", false)} },
+	"GlobalMaxPooling2D":     func(f *fields) Layer { return &GlobalMaxPooling2D{KeepDims: f.bool("keepdims", false)} },
 	"ReLU":                   func(f *fields) Layer { return &ReLU{MaxValue: f.float("max_value")} },
 	"LeakyReLU":              func(f *fields) Layer { return &LeakyReLU{Alpha: f.float("alpha")} },
 	"ELU":                    func(f *fields) Layer { return &ELU{Alpha: f.float("alpha")} },
@@ -48,6 +49,7 @@ var defaultNames = map[string]string{
 	"Flatten":                "flatten",
 	"BatchNormalization":     "batch_normalization",
 	"GlobalAveragePooling2D": "global_average_pooling2d",
+	"GlobalMaxPooling2D":     "global_max_pooling2d",
 	"ReLU":                   "re_lu",
 	"LeakyReLU":              "leaky_re_lu",
 	"ELU":                    "elu",
@@ -288,6 +290,7 @@ var (
 	_ Layer = (*Flatten)(nil)
 	_ Layer = (*BatchNormalization)(nil)
 	_ Layer = (*GlobalAveragePooling2D)(nil)
+	_ Layer = (*GlobalMaxPooling2D)(nil)
 	_ Layer = (*ReLU)(nil)
 	_ Layer = (*LeakyReLU)(nil)
 	_ Layer = (*ELU)(nil)

@@ -137,6 +137,7 @@ func TestBuildErrors(t *testing.T) {
 		{&nn.MaxPool2D{PoolSize: [2]int{3, 3}}, []int{2, 2, 1}, `MaxPooling2D: pool 3x3 is larger than the 2x2 input with padding "valid"`},
 		{&nn.AveragePooling2D{}, []int{4, 4}, "AveragePooling2D: input shape [4 4]"},
 		{&nn.GlobalAveragePooling2D{}, []int{4}, "GlobalAveragePooling2D: input shape [4]"},
+		{&nn.GlobalMaxPooling2D{}, []int{4, 0, 2}, "GlobalMaxPooling2D: input shape [4 0 2]"},
 		{&nn.BatchNormalization{Momentum: 1.5}, []int{4}, "momentum = 1.5"},
 		{&nn.BatchNormalization{Epsilon: -1}, []int{4}, "epsilon = -1"},
 		{&nn.LeakyReLU{Alpha: -1}, []int{4}, "alpha = -1"},

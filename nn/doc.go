@@ -43,6 +43,7 @@
 //	AveragePooling2D       [N,H,W,C] → [N,OH,OW,C]
 //	ZeroPadding2D          [N,H,W,C] → [N,t+H+b,l+W+r,C]  Padding ((t, b), (l, r)) of zeros
 //	GlobalAveragePooling2D [N,H,W,C] → [N,C]               [N,1,1,C] with KeepDims
+//	GlobalMaxPooling2D     [N,H,W,C] → [N,C]               [N,1,1,C] with KeepDims
 //	Flatten                [N,d1,d2,...] → [N,d1·d2·...]   row-major (HWC) order
 //	Dense                  [N,in] → [N,Units]              kernel [in,Units], bias [Units]
 //	ChannelShuffle         [N,...,C] → [N,...,C]           channel i·g + k from channel k·C/g + i; g = Groups (ShuffleNet)

@@ -511,3 +511,26 @@ func TestGlobalAveragePoolingMeans(t *testing.T) {
 		}
 	}
 }
+
+// Each channel's maximum over a 2x2 image of 2 channels, worked by hand;
+// channel 1 holds its maximum twice: the gradient goes to the first.
+func TestGlobalMaxPooling(t *testing.T) {
+	l := build(t, &nn.GlobalMaxPooling2D{}, 2, 2, 2)
+	x := tensor.New(1, 2, 2, 2)
+	copy(x.Data, []float32{ // cells in rows, channels 0 and 1 in each
+		-3, 1,
+		-1, 5,
+		-2, 0,
+		-7, 5,
+	})
+	y := l.Forward(x, true)
+	if want := []float32{-1, 5}; !slices.Equal(y.Data, want) {
+		t.Errorf("Forward = %v, want %v", y.Data, want)
+	}
+	dy := tensor.New(1, 2)
+	copy(dy.Data, []float32{0.5, -2})
+	dx := l.Backward(dy)
+	if want := []float32{0, 0, 0.5, -2, 0, 0, 0, 0}; !slices.Equal(dx.Data, want) {
+		t.Errorf("Backward = %v, want %v", dx.Data, want)
+	}
+}

@@ -14,8 +14,9 @@ import (
 
 // squeezeModel is a small untrained graph with a squeeze-and-excitation
 // block: the channel means kept as 1×1 maps, two 1×1 convolutions, and a
-// product that repeats their channel weights over the 16×16 maps, then
-// a concatenation of the channels and a hard_silu.
+// product that repeats their channel weights over the 16×16 maps, another
+// that repeats the channel maxima (kept as 1×1 maps) over them, then a
+// concatenation of the channels and a hard_silu.
 func squeezeModel(t *testing.T) *model.Sequential {
 	in := model.Input(32, 32, 1)
 	x := model.Call(&nn.Conv2D{Filters: 4, KernelSize: [2]int{3, 3}, Strides: [2]int{2, 2}, Padding: "same", Activation: "hard_silu"}, in)
@@ -23,7 +24,8 @@ func squeezeModel(t *testing.T) *model.Sequential {
 	g = model.Call(&nn.Conv2D{Filters: 2, KernelSize: [2]int{1, 1}, Activation: "relu"}, g)
 	g = model.Call(&nn.Conv2D{Filters: 4, KernelSize: [2]int{1, 1}, Activation: "hard_sigmoid"}, g)
 	se := model.Call(&nn.Multiply{}, x, g)
-	x = model.Call(&nn.Concatenate{}, x, se)
+	peak := model.Call(&nn.Multiply{}, x, model.Call(&nn.GlobalMaxPooling2D{KeepDims: true}, x))
+	x = model.Call(&nn.Concatenate{}, x, se, peak)
 	x = model.Call(&nn.Flatten{}, model.Call(&nn.Activation{Func: "swish"}, x))
 	m, err := model.NewGraph(in, model.Call(&nn.Dense{Units: 28, Activation: "softmax"}, x))
 	if err == nil {
@@ -39,8 +41,9 @@ func squeezeModel(t *testing.T) *model.Sequential {
 
 // checkSqueeze opens the maps of the squeeze-and-excitation model: the
 // arithmetic of the convolution's hard_silu, of a channel mean kept as a
-// 1×1 map, of the product that repeats it over the map (which looks at the
-// whole input, through the mean) and of the concatenation after it.
+// 1×1 map, of a channel maximum kept so, of the product that repeats the
+// mean over the map (which looks at the whole input, through the mean) and
+// of the concatenation after it.
 func checkSqueeze(p page, url string) {
 	t := p.t
 	t.Helper()
@@ -55,6 +58,11 @@ func checkSqueeze(p page, url string) {
 	p.openBlock("GlobalAveragePooling2D", 2)
 	p.WaitFor("the channel mean's arithmetic", `document.getElementById("calc").textContent.includes("The mean of the 256 values of input map 2")`)
 	p.checkArithmetic("the channel mean's")
+	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
+
+	p.openBlock("GlobalMaxPooling2D", 1)
+	p.WaitFor("the channel maximum's arithmetic", `document.getElementById("calc").textContent.includes("The largest of the 256 values of input map 1")`)
+	p.checkArithmetic("the channel maximum's")
 	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
 
 	p.openBlock("Multiply", 3)

@@ -112,7 +112,8 @@ func ahcdBatch(t *testing.T, n int) (train *data.Dataset, images [][]float32, la
 // graphModel returns a graph with every merge layer: two branches joined
 // along the channels (one with an even kernel's uneven padding), a sigmoid
 // gate, a concatenation along the width, then, after a Flatten, two Dense
-// layers averaged and added to one of them.
+// layers averaged and added to one of them and to a Dense layer of the
+// image's global maximum of each channel.
 func graphModel(t *testing.T) *model.Sequential {
 	t.Helper()
 	in := model.Input(12, 10, 3)
@@ -121,10 +122,11 @@ func graphModel(t *testing.T) *model.Sequential {
 	c := model.Call(&nn.Concatenate{}, a, b)
 	gate := model.Call(&nn.Conv2D{Filters: 7, KernelSize: [2]int{1, 1}, Activation: "sigmoid"}, c)
 	x := model.Call(&nn.Concatenate{Axis: 2}, model.Call(&nn.Multiply{}, c, gate), c)
+	d3 := model.Call(&nn.Dense{Units: 16}, model.Call(&nn.GlobalMaxPooling2D{}, x))
 	x = model.Call(&nn.Flatten{}, model.Call(&nn.MaxPool2D{}, x))
 	d1 := model.Call(&nn.Dense{Units: 16, Activation: "tanh"}, x)
 	d2 := model.Call(&nn.Dense{Units: 16, Activation: "relu"}, x)
-	x = model.Call(&nn.Add{}, model.Call(&nn.Average{}, d1, d2), d1)
+	x = model.Call(&nn.Add{}, model.Call(&nn.Average{}, d1, d2), d1, d3)
 	m, err := model.NewGraph(in, model.Call(&nn.Dense{Units: 5, Activation: "softmax"}, x))
 	if err != nil {
 		t.Fatal(err)

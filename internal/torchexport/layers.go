@@ -241,6 +241,15 @@ func (w *walker) layer(l nn.Layer, id string, ins []value, out string, last bool
 			module("nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())")
 		}
 		call("")
+	case *nn.GlobalMaxPooling2D:
+		p.Comment += ": the maximum of each channel"
+		if l.KeepDims {
+			module("nn.AdaptiveMaxPool2d(1)")
+			p.Comment += ", kept as an image of one cell"
+		} else {
+			module("nn.Sequential(nn.AdaptiveMaxPool2d(1), nn.Flatten())")
+		}
+		call("")
 	case *nn.ChannelShuffle:
 		if flat != nil {
 			return p, flatChannels(l)

@@ -62,6 +62,8 @@ func layerCases() map[string]nntest.Case {
 		"flatten":       {New: func() nn.Layer { return &nn.Flatten{} }, In: []int{3, 2, 2}},
 		"gap":           {New: func() nn.Layer { return &nn.GlobalAveragePooling2D{} }, In: []int{3, 4, 2}},
 		"gap-keepdims":  {New: func() nn.Layer { return &nn.GlobalAveragePooling2D{KeepDims: true} }, In: []int{3, 4, 2}, Batch: 2},
+		"gmp":           {New: func() nn.Layer { return &nn.GlobalMaxPooling2D{} }, In: []int{3, 4, 2}},
+		"gmp-keepdims":  {New: func() nn.Layer { return &nn.GlobalMaxPooling2D{KeepDims: true} }, In: []int{3, 4, 5}, Batch: 2},
 		"shuffle":       {New: func() nn.Layer { return &nn.ChannelShuffle{Groups: 3} }, In: []int{2, 3, 6}, Batch: 2},
 		"shuffle-flat":  {New: func() nn.Layer { return &nn.ChannelShuffle{Groups: 2} }, In: []int{8}},
 		"slice":         {New: func() nn.Layer { return &nn.ChannelSlice{Start: 1, End: 4} }, In: []int{2, 3, 5}, Batch: 2},

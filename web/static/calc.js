@@ -39,8 +39,8 @@ export function receptiveField(li, box) {
   if (win) {
     y0 = Math.max(0, y0 * win.s[0] - win.pt); y1 = Math.min(H - 1, y1 * win.s[0] - win.pt + win.k[0] - 1);
     x0 = Math.max(0, x0 * win.s[1] - win.pl); x1 = Math.min(W - 1, x1 * win.s[1] - win.pl + win.k[1] - 1);
-  } else if (l.type === "GlobalAveragePooling2D") {
-    [y0, y1, x0, x1] = [0, H - 1, 0, W - 1]; // kept as a 1×1 map: the mean of the whole map
+  } else if (l.type === "GlobalAveragePooling2D" || l.type === "GlobalMaxPooling2D") {
+    [y0, y1, x0, x1] = [0, H - 1, 0, W - 1]; // kept as a 1×1 map: the mean or maximum of the whole map
   }
   let out = null;
   for (const j of l.inbound) {
@@ -305,6 +305,18 @@ export function meanCalc(d, value) {
   const mean = s / (H * W);
   return `<p>The mean of the ${H * W} values of input map ${d.channel}, kept as a 1×1 map.</p>` +
     `<div class="eq">${fmt(s)} / ${H * W} = <b data-v="${mean}">${fmt(mean)}</b><br>network's value: <b data-v="${value}">${fmt(value)}</b></div>`;
+}
+
+// maxCalc shows a GlobalMaxPooling2D kept as a 1×1 map: the largest of
+// its channel's input values, and where it is (the first, row by row).
+export function maxCalc(d, value) {
+  const input = layerInput(d.layer);
+  const [H, W, C] = inShape(d.layer);
+  let best = 0;
+  for (let i = 1; i < H * W; i++) if (input.v[i * C + d.channel] > input.v[best * C + d.channel]) best = i;
+  const m = input.v[best * C + d.channel];
+  return `<p>The largest of the ${H * W} values of input map ${d.channel}, kept as a 1×1 map.</p>` +
+    `<div class="eq">max at row ${Math.floor(best / W)}, column ${best % W} = <b data-v="${m}">${fmt(m)}</b><br>network's value: <b data-v="${value}">${fmt(value)}</b></div>`;
 }
 
 export function unitCalc(d, l, out, onValue) {
