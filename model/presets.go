@@ -158,10 +158,10 @@ func PresetFor(name string, inputShape []int, numClasses int) (*Model, error) {
 // convolution of stem filters at full resolution, then stages of basic
 // blocks, stage s of widths[s] filters with blocks[s] blocks, each stage
 // halving the image at its first block, then each channel's mean and
-// maximum over the image side by side, and the classifier. A basic block is conv 3x3, batch normalization, ReLU, conv 3x3,
-// batch normalization, added to the shortcut (the block's input, or where
-// the shape changes a strided 1x1 convolution and batch normalization of
-// it), then ReLU. The convolutions have no bias (batch normalization
+// maximum over the image side by side, and the classifier. A basic block
+// is conv 3x3, batch normalization, ReLU, conv 3x3, batch normalization,
+// added to the shortcut (the block's input, or where the shape changes a
+// strided 1x1 convolution and batch normalization of it), then ReLU. The convolutions have no bias (batch normalization
 // follows) and He initialisation. The maximum beside the mean (as
 // fast.ai's AdaptiveConcatPool2d) keeps a small feature, such as the dot
 // that tells many Arabic letters apart, from being averaged away over the
