@@ -98,7 +98,7 @@ var recipes = map[string]map[string]string{
 		"epochs": "45", "batch-size": "64", "label-smoothing": "0.1",
 	},
 	// The strong recipe's optimizer and augmentation for the resnet preset,
-	// with a random stroke width, 60 epochs: an AHCD run takes about 25
+	// with a random stroke width, 60 epochs: an AHCD run takes about 23
 	// minutes on 2 cores.
 	"resnet": {
 		"model": "resnet", "optimizer": "adam", "lr": "0.002", "schedule": "cosine",
