@@ -14,64 +14,34 @@ import (
 type GlobalAveragePooling2D struct {
 	KeepDims bool
 
-	named
-	buffers
-	in    []int
-	y, dx *tensor.Tensor
-	x     *tensor.Tensor // the input of the Forward in progress
-	sums  []float64      // per image and channel, during Forward
-	imgFn func(worker, i int)
+	globalPool
+	sums []float64 // per image and channel, during Forward
 }
 
 func (l *GlobalAveragePooling2D) Type() string { return "GlobalAveragePooling2D" }
 
 func (l *GlobalAveragePooling2D) Build(in []int, rng *rand.Rand) ([]int, error) {
-	if len(in) != 3 || !positive(in) {
-		return nil, errorf(l, "input shape %v: want height, width, channels (all positive)", in)
-	}
-	l.in = append([]int(nil), in...)
-	l.y, l.dx = nil, nil
-	l.imgFn = l.image
-	return l.OutputShape(), nil
+	return l.build(l, in, l.image, l.KeepDims)
 }
 
-func (l *GlobalAveragePooling2D) OutputShape() []int {
-	if l.KeepDims {
-		return []int{1, 1, l.in[2]}
-	}
-	return []int{l.in[2]}
-}
-func (l *GlobalAveragePooling2D) Params() []*Param { return nil }
-
-// Cost is zero: a pool has no weights.
-func (l *GlobalAveragePooling2D) Cost(in []int) Cost { return Cost{} }
+func (l *GlobalAveragePooling2D) OutputShape() []int { return l.outputShape(l.KeepDims) }
 
 func (l *GlobalAveragePooling2D) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
-	checkInput(l, "Forward", x, l.in)
-	n, c := x.Shape[0], l.in[2]
-	if l.KeepDims {
-		l.y = resize(l.y, n, 1, 1, c)
-	} else {
-		l.y = resize(l.y, n, c)
+	n := l.begin(l, x, l.KeepDims)
+	if len(l.sums) < n*l.in[2] {
+		l.sums = make([]float64, n*l.in[2])
 	}
-	if len(l.sums) < n*c {
-		l.sums = make([]float64, n*c)
-	}
-	l.x = x
-	kernels.ParallelFor(n, n, l.imgFn)
-	l.x = nil
-	return l.y
+	return l.pool(x)
 }
 
 // image sets the output of image i: each channel's mean, its cells summed
 // in order in float64 (batch normalization's column sums).
 func (l *GlobalAveragePooling2D) image(_, i int) {
-	hw, c := l.in[0]*l.in[1], l.in[2]
-	img := l.x.Data[i*hw*c : (i+1)*hw*c]
+	img, c := l.input(i)
 	s := l.sums[i*c : (i+1)*c]
 	clear(s)
-	kernels.BatchNormSum(s, img, hw, c)
-	inv := 1 / float64(hw)
+	kernels.BatchNormSum(s, img, len(img)/c, c)
+	inv := 1 / float64(len(img)/c)
 	for j, v := range s {
 		l.y.Data[i*c+j] = float32(v * inv)
 	}
@@ -94,6 +64,4 @@ func (l *GlobalAveragePooling2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	return l.dx
 }
 
-func (l *GlobalAveragePooling2D) Config() map[string]any {
-	return map[string]any{"name": l.Name(), "keepdims": l.KeepDims}
-}
+func (l *GlobalAveragePooling2D) Config() map[string]any { return l.config(l.KeepDims) }

@@ -3,7 +3,6 @@ package nn
 import (
 	"math/rand/v2"
 
-	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -15,69 +14,38 @@ import (
 type GlobalMaxPooling2D struct {
 	KeepDims bool
 
-	named
-	buffers
-	in     []int
-	x      *tensor.Tensor // the input of the Forward in progress
-	y, dx  *tensor.Tensor
+	globalPool
 	argmax []int32 // per image and channel, the cell of the maximum
-	imgFn  func(worker, i int)
 }
 
 func (l *GlobalMaxPooling2D) Type() string { return "GlobalMaxPooling2D" }
 
 func (l *GlobalMaxPooling2D) Build(in []int, rng *rand.Rand) ([]int, error) {
-	if len(in) != 3 || !positive(in) {
-		return nil, errorf(l, "input shape %v: want height, width, channels (all positive)", in)
-	}
-	l.in = append([]int(nil), in...)
-	l.y, l.dx = nil, nil
-	l.imgFn = l.image
-	return l.OutputShape(), nil
+	return l.build(l, in, l.image, l.KeepDims)
 }
 
-func (l *GlobalMaxPooling2D) OutputShape() []int {
-	if l.KeepDims {
-		return []int{1, 1, l.in[2]}
-	}
-	return []int{l.in[2]}
-}
-func (l *GlobalMaxPooling2D) Params() []*Param { return nil }
-
-// Cost is zero: a pool has no weights.
-func (l *GlobalMaxPooling2D) Cost(in []int) Cost { return Cost{} }
+func (l *GlobalMaxPooling2D) OutputShape() []int { return l.outputShape(l.KeepDims) }
 
 func (l *GlobalMaxPooling2D) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
-	checkInput(l, "Forward", x, l.in)
-	n, c := x.Shape[0], l.in[2]
-	if l.KeepDims {
-		l.y = resize(l.y, n, 1, 1, c)
-	} else {
-		l.y = resize(l.y, n, c)
+	n := l.begin(l, x, l.KeepDims)
+	if cap(l.argmax) < n*l.in[2] {
+		l.argmax = make([]int32, n*l.in[2])
 	}
-	if cap(l.argmax) < n*c {
-		l.argmax = make([]int32, n*c)
-	}
-	l.argmax = l.argmax[:n*c]
-	l.x = x
-	kernels.ParallelFor(n, n, l.imgFn)
-	l.x = nil
-	return l.y
+	l.argmax = l.argmax[:n*l.in[2]]
+	return l.pool(x)
 }
 
 // image sets the output of image i: each channel's first maximum and the
 // cell it is in.
 func (l *GlobalMaxPooling2D) image(_, i int) {
-	hw, c := l.in[0]*l.in[1], l.in[2]
-	img := l.x.Data[i*hw*c : (i+1)*hw*c]
+	img, c := l.input(i)
 	y, arg := l.y.Data[i*c:(i+1)*c], l.argmax[i*c:(i+1)*c]
 	copy(y, img[:c])
 	clear(arg)
-	for p := 1; p < hw; p++ {
-		row := img[p*c : (p+1)*c]
-		for j, v := range row {
+	for p := c; p < len(img); p += c {
+		for j, v := range img[p : p+c] {
 			if v > y[j] {
-				y[j], arg[j] = v, int32(p)
+				y[j], arg[j] = v, int32(p/c)
 			}
 		}
 	}
@@ -97,6 +65,4 @@ func (l *GlobalMaxPooling2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	return l.dx
 }
 
-func (l *GlobalMaxPooling2D) Config() map[string]any {
-	return map[string]any{"name": l.Name(), "keepdims": l.KeepDims}
-}
+func (l *GlobalMaxPooling2D) Config() map[string]any { return l.config(l.KeepDims) }
