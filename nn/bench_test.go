@@ -88,6 +88,20 @@ func BenchmarkMaxPool2D(b *testing.B) {
 	}
 }
 
+// BenchmarkDropout is a training pass of the tutorial model's first
+// dropout (rate 0.25, after the first pooling) at batch 100.
+func BenchmarkDropout(b *testing.B) {
+	l := &nn.Dropout{Rate: 0.25}
+	if _, err := l.Build([]int{16, 16, 32}, rand.New(rand.NewPCG(1, 2))); err != nil {
+		b.Fatal(err)
+	}
+	x := benchInput(b, 100, 16, 16, 32)
+	for b.Loop() {
+		y := l.Forward(x, true)
+		l.Backward(y)
+	}
+}
+
 // BenchmarkBatchNormReLU is a training pass of batch normalisation and ReLU
 // over the output of the resnet preset's first convolution at batch 64.
 func BenchmarkBatchNormReLU(b *testing.B) {
