@@ -20,7 +20,8 @@ type Dropout struct {
 	rng      *rand.Rand
 	in       []int
 	shape    []int
-	mask     []float32 // 0 or 1/(1-Rate) per element, for the last training Forward
+	kept     []uint64 // a bit per element, set where the last training Forward kept it
+	scale    uint32   // the bits of float32(1/(1-Rate)), what a kept element is multiplied by
 	training bool
 	y, dx    *tensor.Tensor
 }
@@ -57,23 +58,29 @@ func (l *Dropout) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 		copy(l.y.Data, x.Data)
 		return l.y
 	}
-	if cap(l.mask) < len(x.Data) {
-		l.mask = make([]float32, len(x.Data))
+	n := len(x.Data)
+	if words := (n + 63) / 64; cap(l.kept) < words {
+		l.kept = make([]uint64, words)
+	} else {
+		l.kept = l.kept[:words]
 	}
-	l.mask = l.mask[:len(x.Data)]
 	// Element i is dropped when rng.Float64() < Rate, that is when the 53
 	// bits Float64 would use, as an integer, are below ceil(Rate·2^53):
 	// the same draws, without a float division or a branch.
 	drop := uint64(math.Ceil(l.Rate * (1 << 53)))
 	scale := math.Float32bits(float32(1 / (1 - l.Rate)))
-	y, mask := l.y.Data[:len(x.Data)], l.mask[:len(x.Data)]
-	for i, v := range x.Data {
-		var m uint32
-		if l.rng.Uint64()<<11>>11 >= drop {
-			m = scale
+	l.scale = scale
+	rng := l.rng
+	for w := range l.kept {
+		xs := x.Data[w*64 : min(w*64+64, n)]
+		ys := l.y.Data[w*64 : w*64+len(xs)]
+		var kept uint64
+		for j, v := range xs {
+			k := b2u(rng.Uint64()<<11>>11 >= drop)
+			kept = kept>>1 | uint64(k)<<63
+			ys[j] = v * math.Float32frombits(scale&-k)
 		}
-		mask[i] = math.Float32frombits(m)
-		y[i] = v * mask[i]
+		l.kept[w] = kept >> (64 - len(xs))
 	}
 	return l.y
 }
@@ -85,10 +92,24 @@ func (l *Dropout) Backward(dy *tensor.Tensor) *tensor.Tensor {
 		copy(l.dx.Data, dy.Data)
 		return l.dx
 	}
-	for i, d := range dy.Data {
-		l.dx.Data[i] = d * l.mask[i]
+	n, scale := len(dy.Data), l.scale
+	for w, kept := range l.kept {
+		dx := l.dx.Data[w*64 : min(w*64+64, n)]
+		ds := dy.Data[w*64 : w*64+len(dx)]
+		for j := range dx {
+			dx[j] = ds[j] * math.Float32frombits(scale&-uint32(kept&1))
+			kept >>= 1
+		}
 	}
 	return l.dx
+}
+
+// b2u returns 1 for true and 0 for false.
+func b2u(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func (l *Dropout) Config() map[string]any {
