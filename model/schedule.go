@@ -27,8 +27,12 @@ type plan struct {
 	outs  []*tensor.Tensor // per node, the output of the last forward pass
 	grads []*tensor.Tensor // per node, dL/d(node) during a backward pass
 	sums  []*tensor.Tensor // per node, the buffer summing dL/d(node) over several users
-	// lent holds the buffers lent to the layers' Backward (see lend).
-	lent []*nn.Buffer
+	// lent holds the buffers lent to the layers' Backward (see lend);
+	// lentSize the values per sample each must hold, and reserved the batch
+	// they have been grown for (see reserve).
+	lent     []*nn.Buffer
+	lentSize []int
+	reserved int
 }
 
 func newPlan(m *Model) plan {
@@ -59,7 +63,11 @@ func newPlan(m *Model) plan {
 			p.trains[i+1] = p.trains[i+1] || p.trains[j]
 		}
 	}
-	p.lend(m.Layers)
+	sizes := []int{tensor.Size(m.input)} // values per sample of each node
+	for _, l := range m.Layers {
+		sizes = append(sizes, tensor.Size(l.OutputShape()))
+	}
+	p.lend(m.Layers, sizes)
 	p.fusePadding(m.Layers)
 	return p
 }
@@ -106,8 +114,10 @@ func (p *plan) fusePadding(layers []nn.Layer) {
 // use of it has ended, the lowest-numbered free buffer first, so the
 // assignment is fixed by the graph. A layer that does not share keeps
 // its own buffers and only reads lent ones (its dy), so it needs nothing
-// here.
-func (p *plan) lend(layers []nn.Layer) {
+// here. sizes gives the values per sample of each node: a buffer must hold
+// the largest input gradient lent in it, and the temporary values, which
+// are the size of the layer's output, dy's.
+func (p *plan) lend(layers []nn.Layer, sizes []int) {
 	n := len(layers)
 	user := make([]int, n+1) // per node, the last layer it feeds
 	for i := range layers {
@@ -117,15 +127,16 @@ func (p *plan) lend(layers []nn.Layer) {
 	}
 	dxOf := make([]*nn.Buffer, n) // per layer, the buffer lent for its dx
 	var last []int                // per buffer, the step at which its last use ends
-	take := func(first, end int) *nn.Buffer {
+	take := func(first, end, size int) *nn.Buffer {
 		for k, e := range last {
 			if e > first {
-				last[k] = end
+				last[k], p.lentSize[k] = end, max(p.lentSize[k], size)
 				return p.lent[k]
 			}
 		}
 		last = append(last, end)
 		p.lent = append(p.lent, new(nn.Buffer))
+		p.lentSize = append(p.lentSize, size)
 		return p.lent[len(p.lent)-1]
 	}
 	for i := n - 1; i >= 0; i-- {
@@ -138,9 +149,9 @@ func (p *plan) lend(layers []nn.Layer) {
 			scratch = dxOf[user[i+1]]
 		}
 		if scratch == nil {
-			scratch = take(i, i)
+			scratch = take(i, i, sizes[i+1])
 		}
-		dxOf[i] = take(i, p.inbound[i][0]-1)
+		dxOf[i] = take(i, p.inbound[i][0]-1, sizes[p.inbound[i][0]])
 		s.ShareBuffers(dxOf[i], scratch)
 	}
 }
@@ -212,6 +223,7 @@ func (m *Model) backward(dlogits *tensor.Tensor, params bool) *tensor.Tensor {
 			s.SkipInputGradient(!wanted(p.inbound[i][0]))
 		}
 	}
+	p.reserve(dlogits.Shape[0])
 	clear(p.grads)
 	n := len(m.Layers)
 	p.grads[n] = dlogits
@@ -238,6 +250,20 @@ func (m *Model) backward(dlogits *tensor.Tensor, params bool) *tensor.Tensor {
 		return nil
 	}
 	return p.grads[0]
+}
+
+// reserve grows the lent buffers at once to what a backward pass of batch
+// samples needs, before the layers would grow them one size after another
+// (leaving each smaller storage to the collector, which a training run that
+// allocates nothing per step does not call for a long time).
+func (p *plan) reserve(batch int) {
+	if batch <= p.reserved {
+		return
+	}
+	for k, b := range p.lent {
+		b.Reserve(batch * p.lentSize[k])
+	}
+	p.reserved = batch
 }
 
 // add adds g to the gradient of node j. The first gradient is kept as it is

@@ -16,6 +16,14 @@ type Buffer struct{ data []float32 }
 // Cap returns the number of values the buffer holds.
 func (b *Buffer) Cap() int { return cap(b.data) }
 
+// Reserve grows b to hold at least n values at once, so that a pass that
+// asks for ever larger sizes does not leave each smaller storage behind.
+func (b *Buffer) Reserve(n int) {
+	if cap(b.data) < n {
+		b.data = make([]float32, n)
+	}
+}
+
 // Tensor returns a new tensor of the given shape over the first values of
 // b, growing b if needed: how a caller puts dy in the buffer it lends a
 // layer as scratch (see [BufferSharer]).
@@ -28,9 +36,7 @@ func (b *Buffer) tensor(t *tensor.Tensor, shape ...int) *tensor.Tensor {
 	for _, d := range shape {
 		n *= d
 	}
-	if cap(b.data) < n {
-		b.data = make([]float32, n)
-	}
+	b.Reserve(n)
 	if t == nil || len(t.Shape) != len(shape) {
 		s := make([]int, len(shape)) // not slices.Clone: shape must not escape
 		copy(s, shape)
