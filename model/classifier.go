@@ -81,6 +81,7 @@ type Classifier struct {
 	framing data.Framing
 	opts    ClassifierOptions
 	pool    chan *Sequential
+	inputs  sync.Pool // *tensor.Tensor: ClassifyPixels's input storage, reused from call to call
 
 	mu      sync.Mutex
 	made    int          // copies of the model made for the pool, m itself included
@@ -207,11 +208,14 @@ func (c *Classifier) ClassifyPixels(ctx context.Context, px [][]float32, k int) 
 	}
 	n := len(c.classes)
 	out := make([]Result, 0, len(px))
+	x, _ := c.inputs.Get().(*tensor.Tensor) // the batches' input, reused
+	defer func() { c.inputs.Put(x) }()
 	for lo := 0; lo < len(px); lo += c.opts.BatchSize {
 		batch := px[lo:min(lo+c.opts.BatchSize, len(px))]
 		probs := tensor.New(len(batch), n)
 		err := c.run(ctx, func(m *Sequential) {
-			m.Predict(probs, c.input(m, batch...))
+			x = c.inputIn(x, m, batch...)
+			m.Predict(probs, x)
 		})
 		if err != nil {
 			return nil, err
@@ -297,8 +301,16 @@ func (c *Classifier) check(px []float32) error {
 
 // input returns the batch of raw images px standardised for m.
 func (c *Classifier) input(m *Sequential, px ...[]float32) *tensor.Tensor {
+	return c.inputIn(nil, m, px...)
+}
+
+// inputIn is input in x's storage when it is large enough (x may be nil).
+func (c *Classifier) inputIn(x *tensor.Tensor, m *Sequential, px ...[]float32) *tensor.Tensor {
 	size := tensor.Size(c.shape)
-	x := tensor.New(len(px), c.shape[0], c.shape[1], c.shape[2])
+	if x == nil || cap(x.Data) < len(px)*size {
+		x = tensor.New(len(px), c.shape[0], c.shape[1], c.shape[2])
+	}
+	x.Shape[0], x.Data = len(px), x.Data[:len(px)*size]
 	for i, p := range px {
 		copy(x.Data[i*size:], p)
 	}

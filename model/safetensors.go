@@ -81,12 +81,13 @@ func writeContainer(w io.Writer, meta map[string]string, tensors []namedTensor) 
 // file order, padded with spaces to a multiple of 8 bytes (counting the
 // 8-byte length before it), as Python's safetensors does.
 func encodeHeader(meta map[string]string, tensors []namedTensor) ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteString(`{"__metadata__":`)
 	mb, err := json.Marshal(meta) // sorted keys
 	if err != nil {
 		return nil, err
 	}
+	var b bytes.Buffer
+	b.Grow(len(mb) + 100*(len(tensors)+1)) // one allocation for the usual header
+	b.WriteString(`{"__metadata__":`)
 	b.Write(mb)
 	var off int64
 	seen := map[string]bool{}
