@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -150,6 +151,37 @@ func TestClassifierBatches(t *testing.T) {
 		if got := fmt.Sprint(p.batches); got != want {
 			t.Errorf("%d images ran in batches %s, want %s", n, got, want)
 		}
+	}
+}
+
+// TestClassifierReusesInput checks that ClassifyPixels does not allocate a
+// new input batch on every call: a test set classified batch by batch would
+// leave one behind per batch. Its other allocations (the probabilities and
+// the results) are smaller than one input batch of 64 images.
+func TestClassifierReusesInput(t *testing.T) {
+	if raceEnabled {
+		t.Skip("a -race build drops some of what a sync.Pool is given")
+	}
+	c, err := NewClassifier(classifierModel(t), ClassifierOptions{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	px := randomImages(64, 3)
+	const input = 64 * 64 * 4 // bytes of the standardised batch
+	if _, err := c.ClassifyPixels(context.Background(), px, 1); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	const calls = 20
+	for range calls {
+		if _, err := c.ClassifyPixels(context.Background(), px, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if per := (after.TotalAlloc - before.TotalAlloc) / calls; per >= input {
+		t.Errorf("ClassifyPixels of 64 images allocates %d bytes per call, want less than the %d of its input batch", per, input)
 	}
 }
 

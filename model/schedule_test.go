@@ -13,7 +13,9 @@ import (
 // with the buffers the scheduler lends the layers' Backward and once with
 // every layer's own: the weights and the input gradients must be the same,
 // bit for bit. A buffer lent while a value in it is still needed would
-// corrupt a gradient.
+// corrupt a gradient. Each lent buffer must also be as large as the
+// scheduler reserved for the batch: a layer that needed more would grow it
+// in the middle of a pass.
 func TestLentBuffersChangeNothing(t *testing.T) {
 	preset := func(name string, in []int) func() *Model {
 		return func() *Model {
@@ -60,7 +62,15 @@ func TestLentBuffersChangeNothing(t *testing.T) {
 				for range 4 {
 					m.TrainStep(x, y)
 				}
-				return weights(m), m.InputGradient(x, 1)
+				g := m.InputGradient(x, 1)
+				// The first backward pass grew each buffer to what the
+				// batch needs, and no layer asked for more.
+				for k, b := range m.plan.lent {
+					if share && b.Cap() != 6*m.plan.lentSize[k] {
+						t.Errorf("lent buffer %d holds %d values, want 6 × %d reserved", k, b.Cap(), m.plan.lentSize[k])
+					}
+				}
+				return weights(m), g
 			}
 			w0, g0 := run(false)
 			w1, g1 := run(true)
