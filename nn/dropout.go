@@ -20,7 +20,7 @@ type Dropout struct {
 	rng      *rand.Rand
 	in       []int
 	shape    []int
-	kept     []uint64 // a bit per element, set where the last training Forward kept it
+	kept     []uint64 // bit j of word w set where the last training Forward kept element 64w+j
 	scale    uint32   // the bits of float32(1/(1-Rate)), what a kept element is multiplied by
 	training bool
 	y, dx    *tensor.Tensor
@@ -71,16 +71,20 @@ func (l *Dropout) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	scale := math.Float32bits(float32(1 / (1 - l.Rate)))
 	l.scale = scale
 	rng := l.rng
+	var factor [64]uint32 // per element of a word, the bits of 0 or the scale
 	for w := range l.kept {
 		xs := x.Data[w*64 : min(w*64+64, n)]
 		ys := l.y.Data[w*64 : w*64+len(xs)]
+		f := factor[:len(xs)]
+		for j := range f { // the draws alone: nothing carried across the calls
+			f[j] = scale & -b2u(rng.Uint64()<<11>>11 >= drop)
+		}
 		var kept uint64
 		for j, v := range xs {
-			k := b2u(rng.Uint64()<<11>>11 >= drop)
-			kept = kept>>1 | uint64(k)<<63
-			ys[j] = v * math.Float32frombits(scale&-k)
+			ys[j] = v * math.Float32frombits(f[j])
+			kept |= uint64(b2u(f[j] != 0)) << (j & 63)
 		}
-		l.kept[w] = kept >> (64 - len(xs))
+		l.kept[w] = kept
 	}
 	return l.y
 }
