@@ -214,7 +214,7 @@ func (c *Classifier) ClassifyPixels(ctx context.Context, px [][]float32, k int) 
 		batch := px[lo:min(lo+c.opts.BatchSize, len(px))]
 		probs := tensor.New(len(batch), n)
 		err := c.run(ctx, func(m *Sequential) {
-			x = c.inputIn(x, m, batch...)
+			x = c.input(x, m, batch...)
 			m.Predict(probs, x)
 		})
 		if err != nil {
@@ -299,13 +299,9 @@ func (c *Classifier) check(px []float32) error {
 	return nil
 }
 
-// input returns the batch of raw images px standardised for m.
-func (c *Classifier) input(m *Sequential, px ...[]float32) *tensor.Tensor {
-	return c.inputIn(nil, m, px...)
-}
-
-// inputIn is input in x's storage when it is large enough (x may be nil).
-func (c *Classifier) inputIn(x *tensor.Tensor, m *Sequential, px ...[]float32) *tensor.Tensor {
+// input returns the batch of raw images px standardised for m, in x's
+// storage when it is large enough (x may be nil).
+func (c *Classifier) input(x *tensor.Tensor, m *Sequential, px ...[]float32) *tensor.Tensor {
 	size := tensor.Size(c.shape)
 	if x == nil || cap(x.Data) < len(px)*size {
 		x = tensor.New(len(px), c.shape[0], c.shape[1], c.shape[2])

@@ -45,7 +45,7 @@ func (c *Classifier) TraceWith(ctx context.Context, px []float32, opts TraceOpti
 	t := &Trace{}
 	probs := tensor.New(1, len(c.classes))
 	err := c.run(ctx, func(m *Sequential) {
-		t.Input = c.input(m, px)
+		t.Input = c.input(nil, m, px)
 		for _, o := range m.ForwardAll(t.Input) {
 			t.Layers = append(t.Layers, o.Clone())
 		}
@@ -95,7 +95,7 @@ func (c *Classifier) Saliency(ctx context.Context, px []float32, class int) (*Sa
 	}
 	var s *Saliency
 	err := c.run(ctx, func(m *Sequential) {
-		logits := m.forward(c.input(m, px), inferencePass)
+		logits := m.forward(c.input(nil, m, px), inferencePass)
 		if class < 0 { // the most probable class, as Classify gives it
 			probs := tensor.New(1, len(c.classes))
 			nn.SoftmaxRows(probs, logits)

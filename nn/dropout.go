@@ -21,7 +21,6 @@ type Dropout struct {
 	in       []int
 	shape    []int
 	kept     []uint64 // bit j of word w set where the last training Forward kept element 64w+j
-	scale    uint32   // the bits of float32(1/(1-Rate)), what a kept element is multiplied by
 	training bool
 	y, dx    *tensor.Tensor
 }
@@ -68,8 +67,7 @@ func (l *Dropout) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	// bits Float64 would use, as an integer, are below ceil(Rate·2^53):
 	// the same draws, without a float division or a branch.
 	drop := uint64(math.Ceil(l.Rate * (1 << 53)))
-	scale := math.Float32bits(float32(1 / (1 - l.Rate)))
-	l.scale = scale
+	scale := l.scaleBits()
 	rng := l.rng
 	var factor [64]uint32 // per element of a word, the bits of 0 or the scale
 	for w := range l.kept {
@@ -96,7 +94,7 @@ func (l *Dropout) Backward(dy *tensor.Tensor) *tensor.Tensor {
 		copy(l.dx.Data, dy.Data)
 		return l.dx
 	}
-	n, scale := len(dy.Data), l.scale
+	n, scale := len(dy.Data), l.scaleBits()
 	for w, kept := range l.kept {
 		dx := l.dx.Data[w*64 : min(w*64+64, n)]
 		ds := dy.Data[w*64 : w*64+len(dx)]
@@ -107,6 +105,10 @@ func (l *Dropout) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	}
 	return l.dx
 }
+
+// scaleBits returns the bits of float32(1/(1-Rate)), what a kept element
+// is multiplied by.
+func (l *Dropout) scaleBits() uint32 { return math.Float32bits(float32(1 / (1 - l.Rate))) }
 
 // b2u returns 1 for true and 0 for false.
 func b2u(b bool) uint32 {
