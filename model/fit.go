@@ -83,10 +83,14 @@ func (e *NonFiniteLoss) Error() string {
 // When ctx is cancelled, Fit stops after the step in progress and returns the
 // history with an *[Interrupted] error; the model then holds the weights after
 // that step, ready to be saved as a checkpoint.
+//
+// When it returns, Fit lets go of the storage that only training needs (see
+// [Model.ReleaseBackward]).
 func (m *Model) Fit(ctx context.Context, opts FitOptions) (*History, error) {
 	if m.opt == nil {
 		return nil, errors.New("fit: the model is not compiled")
 	}
+	defer m.ReleaseBackward()
 	if opts.Epochs < 1 || opts.InitialEpoch < 0 || opts.InitialEpoch > opts.Epochs {
 		return nil, fmt.Errorf("fit: epochs %d with initial epoch %d", opts.Epochs, opts.InitialEpoch)
 	}

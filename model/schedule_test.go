@@ -9,11 +9,12 @@ import (
 	"github.com/convnet-go/convnet/tensor"
 )
 
-// TestLentBuffersChangeNothing trains each model twice from one seed, once
-// with the buffers the scheduler lends the layers' Backward and once with
-// every layer's own: the weights and the input gradients must be the same,
-// bit for bit. A buffer lent while a value in it is still needed would
-// corrupt a gradient. Each lent buffer must also be as large as the
+// TestLentBuffersChangeNothing trains each model from one seed with the
+// buffers the scheduler lends the layers' Backward, with every layer's own,
+// and with either released after every step (ReleaseBackward): the weights
+// and the input gradients must be the same, bit for bit. A buffer lent while
+// a value in it is still needed would corrupt a gradient, as would a
+// released value that a step still read. Each lent buffer must also be as large as the
 // scheduler reserved for the batch: a layer that needed more would grow it
 // in the middle of a pass.
 func TestLentBuffersChangeNothing(t *testing.T) {
@@ -40,7 +41,8 @@ func TestLentBuffersChangeNothing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			run := func(share bool) ([][]float32, *tensor.Tensor) {
+			// release: every training step is followed by ReleaseBackward.
+			run := func(share, release bool) ([][]float32, *tensor.Tensor) {
 				m := tt.model()
 				if err := m.Build(nil, 3); err != nil {
 					t.Fatal(err)
@@ -61,6 +63,14 @@ func TestLentBuffersChangeNothing(t *testing.T) {
 				x, y := randomBatch(m, 6, 11)
 				for range 4 {
 					m.TrainStep(x, y)
+					if release {
+						m.ReleaseBackward()
+						for k, b := range m.plan.lent {
+							if b.Cap() != 0 {
+								t.Fatalf("lent buffer %d holds %d values after ReleaseBackward", k, b.Cap())
+							}
+						}
+					}
 				}
 				g := m.InputGradient(x, 1)
 				// The first backward pass grew each buffer to what the
@@ -72,14 +82,19 @@ func TestLentBuffersChangeNothing(t *testing.T) {
 				}
 				return weights(m), g
 			}
-			w0, g0 := run(false)
-			w1, g1 := run(true)
-			if !equalWeights(w0, w1) {
-				t.Error("the weights after training with lent buffers differ from those with the layers' own")
-			}
-			for i := range g0.Data {
-				if math.Float32bits(g0.Data[i]) != math.Float32bits(g1.Data[i]) {
-					t.Fatalf("input gradient [%d] = %v with lent buffers, %v with the layers' own", i, g1.Data[i], g0.Data[i])
+			w0, g0 := run(false, false)
+			for _, c := range []struct {
+				name           string
+				share, release bool
+			}{{"lent buffers", true, false}, {"lent buffers released after each step", true, true}, {"own buffers released after each step", false, true}} {
+				w1, g1 := run(c.share, c.release)
+				if !equalWeights(w0, w1) {
+					t.Errorf("the weights after training with %s differ from those with the layers' own", c.name)
+				}
+				for i := range g0.Data {
+					if math.Float32bits(g0.Data[i]) != math.Float32bits(g1.Data[i]) {
+						t.Fatalf("input gradient [%d] = %v with %s, %v with the layers' own", i, g1.Data[i], c.name, g0.Data[i])
+					}
 				}
 			}
 		})

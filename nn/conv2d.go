@@ -268,6 +268,16 @@ func (l *Conv2D) activationGrad(lo, hi int, sum []float32) {
 // still accumulating the parameter gradients; see [InputGradientSkipper].
 func (l *Conv2D) SkipInputGradient(skip bool) { l.skipDx = skip }
 
+// ReleaseBackward implements [BackwardReleaser]; the convolution's own
+// scratch for the gradients goes too.
+func (l *Conv2D) ReleaseBackward() {
+	l.buffers.ReleaseBackward()
+	l.dy = nil
+	if l.conv != nil {
+		l.conv.ReleaseBackward()
+	}
+}
+
 // OmitSoftmax leaves out a softmax activation; see [FinalSoftmax].
 func (l *Conv2D) OmitSoftmax(omit bool) bool { return l.act.omitSoftmax(omit) }
 

@@ -106,6 +106,12 @@ func (l *Dropout) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	return l.dx
 }
 
+// ReleaseBackward implements [BackwardReleaser]; the mask goes too.
+func (l *Dropout) ReleaseBackward() {
+	l.buffers.ReleaseBackward()
+	l.kept, l.training = nil, false
+}
+
 // scaleBits returns the bits of float32(1/(1-Rate)), what a kept element
 // is multiplied by.
 func (l *Dropout) scaleBits() uint32 { return math.Float32bits(float32(1 / (1 - l.Rate))) }

@@ -89,6 +89,19 @@ type PackKeeper interface {
 	SharePacked(src Layer)
 }
 
+// BackwardReleaser is implemented by the layers that keep storage for a
+// backward pass between calls: every layer of package nn that has
+// [BufferSharer]'s buffers, and what some keep from Forward for Backward
+// (the cells a [MaxPool2D] chose, a [Dropout]'s mask).
+// ReleaseBackward drops that storage, as PyTorch frees what autograd saved
+// once a backward pass is done: the next Forward and Backward grow it again,
+// with the same results, and a Backward needs a Forward after it.
+// A model's Fit calls it on every layer when it returns, so that a trained
+// model only keeps what predicting needs.
+type BackwardReleaser interface {
+	ReleaseBackward()
+}
+
 // Predictor is implemented by layers that keep less when no Backward
 // follows ([Conv2D], [DepthwiseConv2D]: the input of a silu or hard_silu
 // activation, which only its gradient reads; the activation then runs in

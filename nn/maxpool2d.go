@@ -102,6 +102,12 @@ func (l *MaxPool2D) backwardImage(_, i int) {
 	kernels.MaxPoolGrad(l.dx.Data[i*size:(i+1)*size], l.dy.Data[i*per:(i+1)*per], l.argmax[i*per:(i+1)*per], g)
 }
 
+// ReleaseBackward implements [BackwardReleaser]; the chosen cells go too.
+func (l *MaxPool2D) ReleaseBackward() {
+	l.buffers.ReleaseBackward()
+	l.argmax, l.dy = nil, nil
+}
+
 func (l *MaxPool2D) Config() map[string]any { return poolConfig(l, l.PoolSize, l.Strides, l.Padding) }
 
 func maxPoolFromConfig(f *fields) *MaxPool2D {

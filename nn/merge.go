@@ -302,6 +302,14 @@ func (m *merge) backward(l Layer, dy *tensor.Tensor) {
 	}
 }
 
+// ReleaseBackward implements [BackwardReleaser]: the input gradients and
+// their sums go.
+func (m *merge) ReleaseBackward() {
+	clear(m.dxs)
+	clear(m.grads)
+	clear(m.sums)
+}
+
 // gradients returns the input gradients: dxs, with those of broadcast
 // inputs summed back to their shapes.
 func (m *merge) gradients() []*tensor.Tensor {

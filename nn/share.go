@@ -3,8 +3,9 @@ package nn
 import "github.com/convnet-go/convnet/tensor"
 
 // Buffer is float32 storage that a [BufferSharer] layer's Backward writes
-// into. It grows to the largest size asked of it and is never shrunk; its
-// contents are stale between uses. The zero value is an empty buffer.
+// into. It grows to the largest size asked of it and shrinks only when
+// released; its contents are stale between uses. The zero value is an empty
+// buffer.
 //
 // A model lends one Buffer to several layers whose values are never needed
 // at the same time: a layer's input gradient is read only until the
@@ -23,6 +24,11 @@ func (b *Buffer) Reserve(n int) {
 		b.data = make([]float32, n)
 	}
 }
+
+// Release drops b's storage: the next use grows it again. The tensors over
+// it that were handed out keep the old storage alive until they are
+// dropped or given other storage.
+func (b *Buffer) Release() { b.data = nil }
 
 // Tensor returns a new tensor of the given shape over the first values of
 // b, growing b if needed: how a caller puts dy in the buffer it lends a
@@ -75,7 +81,8 @@ type BufferSharer interface {
 // temporary values: its own, or lent (see [BufferSharer]). Layers embed it.
 type buffers struct {
 	own         [2]Buffer
-	dx, scratch *Buffer // lent; nil for the layer's own
+	dx, scratch *Buffer           // lent; nil for the layer's own
+	handed      [2]*tensor.Tensor // the tensors grad and temp last returned
 }
 
 // ShareBuffers implements [BufferSharer]; the layer's own storage is
@@ -91,16 +98,34 @@ func (b *buffers) ShareBuffers(dx, scratch *Buffer) {
 // grad returns t reshaped to shape in the input gradient's storage.
 func (b *buffers) grad(t *tensor.Tensor, shape ...int) *tensor.Tensor {
 	if b.dx == nil {
-		return b.own[0].tensor(t, shape...)
+		b.handed[0] = b.own[0].tensor(t, shape...)
+	} else {
+		b.handed[0] = b.dx.tensor(t, shape...)
 	}
-	return b.dx.tensor(t, shape...)
+	return b.handed[0]
 }
 
 // temp returns t reshaped to shape in the storage of Backward's temporary
 // values.
 func (b *buffers) temp(t *tensor.Tensor, shape ...int) *tensor.Tensor {
 	if b.scratch == nil {
-		return b.own[1].tensor(t, shape...)
+		b.handed[1] = b.own[1].tensor(t, shape...)
+	} else {
+		b.handed[1] = b.scratch.tensor(t, shape...)
 	}
-	return b.scratch.tensor(t, shape...)
+	return b.handed[1]
+}
+
+// ReleaseBackward implements [BackwardReleaser] for the storage of the
+// input gradient and the temporary values: the layer's own is dropped, and
+// the tensors handed out over its own or lent storage let go of it (their
+// Data is nil until the next Backward), so that the lender can release its
+// buffers too.
+func (b *buffers) ReleaseBackward() {
+	b.own = [2]Buffer{}
+	for _, t := range b.handed {
+		if t != nil {
+			t.Data = nil
+		}
+	}
 }

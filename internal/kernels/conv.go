@@ -389,6 +389,16 @@ func (c *Conv) done() {
 	c.kern = nil
 }
 
+// ReleaseBackward drops what the backward passes keep between calls: the
+// partial sums of [Conv.BackwardFilter] and the scratch of
+// [Conv.BackwardData]. The next calls make them again.
+func (c *Conv) ReleaseBackward() {
+	c.partial, c.cols = nil, nil
+	if c.data != nil {
+		c.data.bufs = nil
+	}
+}
+
 // workers makes sure there are scratch buffers for w workers and returns w.
 func (c *Conv) workers(w int) int {
 	if c.direct == nil {
