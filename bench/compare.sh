@@ -20,7 +20,7 @@ source "$(dirname "$0")/torch_env.sh"
 
 out=$(mktemp -d)
 echo "# each round's JSON in $out"
-go build -o "$out/convnet" ./cmd/convnet
+CGO_ENABLED=0 go build -o "$out/convnet" ./cmd/convnet
 torch() {
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 bench/pytorch/bench.py --threads "$threads" | tail -n 1 >>"$out/torch.jsonl"
 	tail -n 1 "$out/torch.jsonl"

@@ -16,7 +16,7 @@ out=$(mktemp -d)
 echo "# $(date -u +%FT%TZ), $(git describe --always --dirty), results in $out"
 bench/compare.sh 3 2 | tee "$out/compare.txt"
 
-go build -o "$out/convnet" ./cmd/convnet
+CGO_ENABLED=0 go build -o "$out/convnet" ./cmd/convnet
 echo
 echo "| one epoch | peak RSS | target |"
 echo "|---|---:|---:|"
