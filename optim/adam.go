@@ -24,6 +24,7 @@ type Adam struct {
 	Epsilon      float64
 	WeightDecay  float64
 	state
+	k adamStep
 }
 
 func (o *Adam) Name() string { return "adam" }
@@ -54,20 +55,35 @@ func (o *Adam) step(params []*nn.Param, wd float64) {
 	o.prepare(params, 2)
 	lr, b1, b2 := o.LR(), o.beta1(), o.beta2()
 	t := float64(o.iterations + 1)
-	alpha := float32(lr * math.Sqrt(1-math.Pow(b2, t)) / (1 - math.Pow(b1, t)))
-	c1, c2, eps := float32(1-b1), float32(1-b2), float32(o.eps())
-	for i, p := range o.params {
-		w, g := p.Value.Data, p.Grad.Data[:len(p.Value.Data)]
-		decay(w, wd, lr)
-		m, v := o.slots[i][0].Data[:len(w)], o.slots[i][1].Data[:len(w)]
-		for j := range w {
-			gj := g[j]
-			m[j] += (gj - m[j]) * c1
-			v[j] += (gj*gj - v[j]) * c2
-			w[j] -= alpha * m[j] / (sqrt32(v[j]) + eps)
-		}
+	o.k = adamStep{
+		lr: lr, wd: wd,
+		alpha: float32(lr * math.Sqrt(1-math.Pow(b2, t)) / (1 - math.Pow(b1, t))),
+		c1:    float32(1 - b1), c2: float32(1 - b2), eps: float32(o.eps()),
 	}
+	o.each(o)
 	o.iterations++
+}
+
+// adamStep holds the constants of the step in progress.
+type adamStep struct {
+	lr, wd             float64
+	alpha, c1, c2, eps float32
+}
+
+func (o *Adam) update(i, lo, hi int) {
+	k := &o.k
+	w, g := o.params[i].Value.Data[lo:hi], o.params[i].Grad.Data[lo:hi]
+	g = g[:len(w)]
+	decay(w, k.wd, k.lr)
+	m, v := o.slots[i][0].Data[lo:hi], o.slots[i][1].Data[lo:hi]
+	m, v = m[:len(w)], v[:len(w)]
+	alpha, c1, c2, eps := k.alpha, k.c1, k.c2, k.eps
+	for j := range w {
+		gj := g[j]
+		m[j] += (gj - m[j]) * c1
+		v[j] += (gj*gj - v[j]) * c2
+		w[j] -= alpha * m[j] / (sqrt32(v[j]) + eps)
+	}
 }
 
 // AdamW is [Adam] with decoupled weight decay on by default (Loshchilov and

@@ -2,6 +2,8 @@ package optim
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -294,4 +296,73 @@ func TestStateRoundTrip(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestChunksChangeNothing updates a parameter large enough to be cut into
+// chunks that run on several cores, and the same values as many small
+// parameters of a chunk each: the values after three steps must be the
+// same, bit for bit, for every optimizer and option.
+func TestChunksChangeNothing(t *testing.T) {
+	opts := []func() Optimizer{
+		func() Optimizer { return &SGD{LearningRate: 0.1, WeightDecay: 0.01} },
+		func() Optimizer { return &SGD{LearningRate: 0.1, Momentum: 0.9, Nesterov: true} },
+		func() Optimizer { return &RMSprop{} },
+		func() Optimizer { return &RMSprop{LearningRate: 0.01, Momentum: 0.5, Centered: true, WeightDecay: 0.1} },
+		func() Optimizer { return &Adam{LearningRate: 0.01} },
+		func() Optimizer { return &AdamW{Adam{LearningRate: 0.1, WeightDecay: 0.5}} },
+	}
+	const n, part = 3*chunkLen + 123, 1000
+	rng := rand.New(rand.NewPCG(1, 2))
+	w, g := make([]float32, n), make([][]float32, 3)
+	for i := range w {
+		w[i] = float32(rng.NormFloat64())
+	}
+	for s := range g {
+		g[s] = make([]float32, n)
+		for i := range g[s] {
+			g[s][i] = float32(rng.NormFloat64())
+		}
+	}
+	for _, newOpt := range opts {
+		big := &nn.Param{Name: "big", Value: tensor.FromData(slices.Clone(w), n), Grad: tensor.New(n), Trainable: true}
+		var small []*nn.Param
+		for lo := 0; lo < n; lo += part {
+			hi := min(lo+part, n)
+			small = append(small, &nn.Param{Name: "small", Value: tensor.FromData(slices.Clone(w[lo:hi]), hi-lo), Grad: tensor.New(hi - lo), Trainable: true})
+		}
+		a, b := newOpt(), newOpt()
+		for s := range g {
+			copy(big.Grad.Data, g[s])
+			for k, p := range small {
+				copy(p.Grad.Data, g[s][k*part:])
+			}
+			a.Step([]*nn.Param{big})
+			b.Step(small)
+		}
+		if len(stateOf(a).chunks) < 4 {
+			t.Fatalf("%s: the parameter of %d values was not cut into chunks", a.Name(), n)
+		}
+		for k, p := range small {
+			for i, v := range p.Value.Data {
+				if got := big.Value.Data[k*part+i]; math.Float32bits(got) != math.Float32bits(v) {
+					t.Fatalf("%s %v: value %d = %v in chunks, %v one parameter at a time", a.Name(), a.Config(), k*part+i, got, v)
+				}
+			}
+		}
+	}
+}
+
+// stateOf returns an optimizer's state.
+func stateOf(o Optimizer) *state {
+	switch o := o.(type) {
+	case *SGD:
+		return &o.state
+	case *RMSprop:
+		return &o.state
+	case *Adam:
+		return &o.state
+	case *AdamW:
+		return &o.state
+	}
+	panic("unknown optimizer")
 }

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/tensor"
 )
@@ -208,6 +209,42 @@ type state struct {
 	iterations int
 	params     []*nn.Param
 	slots      [][]*tensor.Tensor
+	chunks     []chunk // the items of each, from params (see split)
+
+	// The update in progress (see each), and the function ParallelFor
+	// calls, bound to the state it was made for.
+	u     updater
+	runFn func(worker, item int)
+	bound *state
+}
+
+// updater is an optimizer's update of the values lo to hi of parameter i
+// (of state.params) for the step in progress. The update of a value reads
+// and writes that value alone, its gradient and its slots, so that ranges
+// can run on different cores with the same results, bit for bit.
+type updater interface{ update(i, lo, hi int) }
+
+// chunk is a range of the values of one parameter: an item of each.
+type chunk struct{ param, lo, hi int }
+
+// chunkLen bounds the values of a chunk: 64 KiB of each array an update
+// reads, many times the cost of handing the chunk to another core, and the
+// weights of a large Dense layer split into many chunks.
+const chunkLen = 1 << 14
+
+// each runs u on every value of the parameters, chunk by chunk, on every core.
+func (s *state) each(u updater) {
+	if s.bound != s {
+		s.runFn, s.bound = s.runChunk, s
+	}
+	s.u = u
+	kernels.ParallelFor(len(s.chunks), len(s.chunks), s.runFn)
+	s.u = nil
+}
+
+func (s *state) runChunk(_, item int) {
+	c := s.chunks[item]
+	s.u.update(c.param, c.lo, c.hi)
 }
 
 func trainable(p *nn.Param) bool { return p.Trainable && p.Grad != nil }
@@ -253,6 +290,17 @@ func (s *state) prepare(params []*nn.Param, nslots int) {
 		s.params = append(s.params, p)
 		s.slots = append(s.slots, sl)
 	}
+	s.split()
+}
+
+// split cuts the parameters' values into chunks.
+func (s *state) split() {
+	s.chunks = s.chunks[:0:0]
+	for i, p := range s.params {
+		for lo, n := 0, p.Value.Len(); lo < n; lo += chunkLen {
+			s.chunks = append(s.chunks, chunk{i, lo, min(lo+chunkLen, n)})
+		}
+	}
 }
 
 func (s *state) Iterations() int { return s.iterations }
@@ -294,6 +342,7 @@ func (s *state) setState(name string, slotNames []string, iterations int, st []P
 		params[i] = ps.Param
 	}
 	s.iterations, s.params, s.slots = iterations, params, slots
+	s.split()
 	return nil
 }
 

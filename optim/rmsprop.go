@@ -28,6 +28,7 @@ type RMSprop struct {
 	EpsilonInsideSqrt bool
 	WeightDecay       float64
 	state
+	k rmspropStep
 }
 
 func (o *RMSprop) Name() string { return "rmsprop" }
@@ -72,43 +73,57 @@ func (o *RMSprop) Step(params []*nn.Param) {
 	}
 	o.prepare(params, nslots)
 	lr := o.LR()
-	lr32, rho, eps, mu := float32(lr), float32(o.rho()), float32(o.eps()), float32(o.Momentum)
-	for i, p := range o.params {
-		w, g := p.Value.Data, p.Grad.Data[:len(p.Value.Data)]
-		decay(w, o.WeightDecay, lr)
-		sl := o.slots[i]
-		a := sl[0].Data[:len(w)]
-		var m, ag []float32
-		k := 1
-		if o.Momentum != 0 {
-			m = sl[k].Data[:len(w)]
-			k++
-		}
-		if o.Centered {
-			ag = sl[k].Data[:len(w)]
-		}
-		for j := range w {
-			gj := g[j]
-			a[j] = rho*a[j] + (1-rho)*gj*gj
-			den := a[j]
-			if ag != nil {
-				ag[j] = rho*ag[j] + (1-rho)*gj
-				den -= ag[j] * ag[j]
-			}
-			if o.EpsilonInsideSqrt {
-				den = sqrt32(den + eps)
-			} else {
-				den = sqrt32(den) + eps
-			}
-			step := lr32 * gj / den
-			if m != nil {
-				m[j] = mu*m[j] + step
-				step = m[j]
-			}
-			w[j] -= step
-		}
-	}
+	o.k = rmspropStep{lr: lr, lr32: float32(lr), rho: float32(o.rho()), eps: float32(o.eps()), mu: float32(o.Momentum)}
+	o.each(o)
 	o.iterations++
+}
+
+// rmspropStep holds the constants of the step in progress.
+type rmspropStep struct {
+	lr                 float64
+	lr32, rho, eps, mu float32
+}
+
+func (o *RMSprop) update(i, lo, hi int) {
+	k := &o.k
+	w, g := o.params[i].Value.Data[lo:hi], o.params[i].Grad.Data[lo:hi]
+	g = g[:len(w)]
+	decay(w, o.WeightDecay, k.lr)
+	sl := o.slots[i]
+	a := sl[0].Data[lo:hi]
+	a = a[:len(w)]
+	var m, ag []float32
+	n := 1
+	if o.Momentum != 0 {
+		m = sl[n].Data[lo:hi]
+		m = m[:len(w)]
+		n++
+	}
+	if o.Centered {
+		ag = sl[n].Data[lo:hi]
+		ag = ag[:len(w)]
+	}
+	rho, eps, mu, lr32 := k.rho, k.eps, k.mu, k.lr32
+	for j := range w {
+		gj := g[j]
+		a[j] = rho*a[j] + (1-rho)*gj*gj
+		den := a[j]
+		if ag != nil {
+			ag[j] = rho*ag[j] + (1-rho)*gj
+			den -= ag[j] * ag[j]
+		}
+		if o.EpsilonInsideSqrt {
+			den = sqrt32(den + eps)
+		} else {
+			den = sqrt32(den) + eps
+		}
+		step := lr32 * gj / den
+		if m != nil {
+			m[j] = mu*m[j] + step
+			step = m[j]
+		}
+		w[j] -= step
+	}
 }
 
 // sqrt32 is the correctly rounded float32 square root.

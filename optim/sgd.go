@@ -15,6 +15,7 @@ type SGD struct {
 	Nesterov     bool
 	WeightDecay  float64
 	state
+	lr float64 // of the step in progress
 }
 
 func (o *SGD) Name() string { return "sgd" }
@@ -47,26 +48,30 @@ func (o *SGD) Step(params []*nn.Param) {
 		nslots = 1
 	}
 	o.prepare(params, nslots)
-	lr := o.LR()
-	lr32, mu := float32(lr), float32(o.Momentum)
-	for i, p := range o.params {
-		w, g := p.Value.Data, p.Grad.Data[:len(p.Value.Data)]
-		decay(w, o.WeightDecay, lr)
-		if nslots == 0 {
-			for j := range w {
-				w[j] -= g[j] * lr32
-			}
-			continue
-		}
-		m := o.slots[i][0].Data[:len(w)]
+	o.lr = o.LR()
+	o.each(o)
+	o.iterations++
+}
+
+func (o *SGD) update(i, lo, hi int) {
+	w, g := o.params[i].Value.Data[lo:hi], o.params[i].Grad.Data[lo:hi]
+	g = g[:len(w)]
+	decay(w, o.WeightDecay, o.lr)
+	lr32, mu := float32(o.lr), float32(o.Momentum)
+	if o.Momentum == 0 {
 		for j := range w {
-			m[j] = -g[j]*lr32 + m[j]*mu
-			if o.Nesterov {
-				w[j] += -g[j]*lr32 + m[j]*mu
-			} else {
-				w[j] += m[j]
-			}
+			w[j] -= g[j] * lr32
+		}
+		return
+	}
+	m := o.slots[i][0].Data[lo:hi]
+	m = m[:len(w)]
+	for j := range w {
+		m[j] = -g[j]*lr32 + m[j]*mu
+		if o.Nesterov {
+			w[j] += -g[j]*lr32 + m[j]*mu
+		} else {
+			w[j] += m[j]
 		}
 	}
-	o.iterations++
 }
