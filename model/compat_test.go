@@ -13,9 +13,9 @@ import (
 
 // A file of format version 1 (compatFile) loads: it predicts what the code
 // of that version predicted (testdata/v1/make.go recorded it) and resumes
-// training with the step that code took next. (The recorded values come
-// from the AVX-512 kernels; other kernels round differently, hence the
-// tolerances.)
+// training from the state of the random source it saved. (The recorded
+// values come from the AVX-512 kernels; other kernels round differently,
+// hence the tolerances.)
 func TestReadFormatVersion1(t *testing.T) {
 	b, err := os.ReadFile(compatFile)
 	if err != nil {
@@ -65,9 +65,17 @@ func TestReadFormatVersion1(t *testing.T) {
 	if !equalWeights(weights(m2), weights(m)) || !slices.Equal(predict(m2), got) {
 		t.Errorf("the model written again and read back differs")
 	}
+	// The next step's loss depends on the weights and on the dropout mask
+	// drawn from the random source the file restores. Version 1 drew the
+	// mask one number per element (want.NextLoss, 3.0940714558677334);
+	// it is now drawn in runs, two elements per number (nn.Dropout), which
+	// gives this loss from the same restored source, as this code first
+	// computed it. Another source state draws another mask and another
+	// loss: 1.69 to 3.44 for seven other seeds of the model's generator.
+	const nextLoss = 3.065540867368252
 	loss, _ := m.TrainStep(x, y)
-	if !near(loss, want.NextLoss) {
-		t.Errorf("the next training step's loss is %v, version 1 had %v", loss, want.NextLoss)
+	if !near(loss, nextLoss) {
+		t.Errorf("the next training step's loss is %v, want %v (version 1's mask gave %v)", loss, nextLoss, want.NextLoss)
 	}
 	if loss2, _ := m2.TrainStep(x, y); loss2 != loss {
 		t.Errorf("after writing again, the next training step's loss is %v, not %v", loss2, loss)

@@ -4,14 +4,23 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/tensor"
 )
 
 // Dropout is inverted dropout (Keras Dropout): in training each element is
 // zeroed with probability Rate and the others are scaled by 1/(1-Rate); at
-// inference it is the identity. Rate must be in [0, 1). The mask is drawn
-// from the *rand.Rand given to Build, which the layer keeps: the model owns
-// that source (and can save its state to resume a run).
+// inference it is the identity. Rate must be in [0, 1).
+//
+// The mask comes from the *rand.Rand given to Build, which the layer keeps:
+// the model owns that source (and can save its state to resume a run). A
+// training Forward cuts its input into runs of 16,384 elements, draws two
+// numbers from that source per run, one after another, and seeds with them
+// a PCG generator ([rand.PCG]) for the run; each 64-bit number of a run's
+// generator decides two elements: element 2i is dropped when the low 32
+// bits of the run's number i, as an integer u, are below ceil(Rate·2^32),
+// element 2i+1 with the high 32 bits. The runs then draw on every core,
+// and the mask is the same whatever the number of cores.
 type Dropout struct {
 	Rate float64
 
@@ -23,6 +32,10 @@ type Dropout struct {
 	kept     []uint64 // bit j of word w set where the last training Forward kept element 64w+j
 	training bool
 	y, dx    *tensor.Tensor
+	x, out   []float32 // apply's input and output, during a call
+	seeds    []uint64  // per run of the mask, its generator's seed (two numbers)
+	drawing  bool      // apply draws the mask (Forward) or reads it (Backward)
+	applyFn  func(worker, item int)
 }
 
 func (l *Dropout) Type() string { return "Dropout" }
@@ -40,6 +53,7 @@ func (l *Dropout) Build(in []int, rng *rand.Rand) ([]int, error) {
 	l.rng, l.in = rng, append([]int(nil), in...)
 	l.shape = make([]int, len(in)+1)
 	l.y, l.dx = nil, nil
+	l.applyFn = l.applyItem
 	return append([]int(nil), in...), nil
 }
 
@@ -63,27 +77,16 @@ func (l *Dropout) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	} else {
 		l.kept = l.kept[:words]
 	}
-	// Element i is dropped when rng.Float64() < Rate, that is when the 53
-	// bits Float64 would use, as an integer, are below ceil(Rate·2^53):
-	// the same draws, without a float division or a branch.
-	drop := uint64(math.Ceil(l.Rate * (1 << 53)))
-	scale := l.scaleBits()
-	rng := l.rng
-	var factor [64]uint32 // per element of a word, the bits of 0 or the scale
-	for w := range l.kept {
-		xs := x.Data[w*64 : min(w*64+64, n)]
-		ys := l.y.Data[w*64 : w*64+len(xs)]
-		f := factor[:len(xs)]
-		for j := range f { // the draws alone: nothing carried across the calls
-			f[j] = scale & -b2u(rng.Uint64()<<11>>11 >= drop)
-		}
-		var kept uint64
-		for j, v := range xs {
-			ys[j] = v * math.Float32frombits(f[j])
-			kept |= uint64(b2u(f[j] != 0)) << (j & 63)
-		}
-		l.kept[w] = kept
+	items := (len(l.kept) + dropoutWords - 1) / dropoutWords
+	if cap(l.seeds) < 2*items {
+		l.seeds = make([]uint64, 2*items)
 	}
+	l.seeds = l.seeds[:2*items]
+	for i := range l.seeds {
+		l.seeds[i] = l.rng.Uint64()
+	}
+	l.x, l.out, l.drawing = x.Data, l.y.Data, true
+	l.apply()
 	return l.y
 }
 
@@ -94,22 +97,56 @@ func (l *Dropout) Backward(dy *tensor.Tensor) *tensor.Tensor {
 		copy(l.dx.Data, dy.Data)
 		return l.dx
 	}
-	n, scale := len(dy.Data), l.scaleBits()
-	for w, kept := range l.kept {
-		dx := l.dx.Data[w*64 : min(w*64+64, n)]
-		ds := dy.Data[w*64 : w*64+len(dx)]
-		for j := range dx {
-			dx[j] = ds[j] * math.Float32frombits(scale&-uint32(kept&1))
-			kept >>= 1
+	l.x, l.out, l.drawing = dy.Data, l.dx.Data, false
+	l.apply()
+	return l.dx
+}
+
+// dropoutWords is the 64-element words of the mask in a run (see Dropout)
+// and in an item of apply.
+const dropoutWords = 256
+
+// apply sets out to x times the mask (0 or the scale per element), a run of
+// the mask per item over the cores, drawing the mask first in Forward.
+func (l *Dropout) apply() {
+	items := (len(l.kept) + dropoutWords - 1) / dropoutWords
+	kernels.ParallelFor(items, items, l.applyFn)
+	l.x, l.out = nil, nil
+}
+
+func (l *Dropout) applyItem(_, item int) {
+	n, scale := len(l.x), l.scaleBits()
+	w0 := item * dropoutWords
+	kept := l.kept[w0:min(w0+dropoutWords, len(l.kept))]
+	if l.drawing {
+		var src rand.PCG
+		src.Seed(l.seeds[2*item], l.seeds[2*item+1])
+		// Rate < 1, so drop ≤ 2^32: a number below it is dropped.
+		drop := uint64(math.Ceil(l.Rate * (1 << 32)))
+		for w := range kept {
+			var bits uint64
+			for j := 0; j < 64; j += 2 {
+				r := src.Uint64()
+				bits |= uint64(b2u(r&(1<<32-1) >= drop))<<j | uint64(b2u(r>>32 >= drop))<<(j+1)
+			}
+			kept[w] = bits
 		}
 	}
-	return l.dx
+	for w, bits := range kept {
+		lo := 64 * (w0 + w)
+		xs := l.x[lo:min(lo+64, n)]
+		out := l.out[lo : lo+len(xs)]
+		for j, v := range xs {
+			out[j] = v * math.Float32frombits(scale&-uint32(bits&1))
+			bits >>= 1
+		}
+	}
 }
 
 // ReleaseBackward implements [BackwardReleaser]; the mask goes too.
 func (l *Dropout) ReleaseBackward() {
 	l.buffers.ReleaseBackward()
-	l.kept, l.training = nil, false
+	l.kept, l.seeds, l.training = nil, nil, false
 }
 
 // scaleBits returns the bits of float32(1/(1-Rate)), what a kept element
