@@ -3,6 +3,7 @@ package optim
 import (
 	"math"
 
+	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/nn"
 )
 
@@ -77,13 +78,7 @@ func (o *Adam) update(i, lo, hi int) {
 	decay(w, k.wd, k.lr)
 	m, v := o.slots[i][0].Data[lo:hi], o.slots[i][1].Data[lo:hi]
 	m, v = m[:len(w)], v[:len(w)]
-	alpha, c1, c2, eps := k.alpha, k.c1, k.c2, k.eps
-	for j := range w {
-		gj := g[j]
-		m[j] += (gj - m[j]) * c1
-		v[j] += (gj*gj - v[j]) * c2
-		w[j] -= alpha * m[j] / (sqrt32(v[j]) + eps)
-	}
+	kernels.Adam(w, g, m, v, k.alpha, k.c1, k.c2, k.eps)
 }
 
 // AdamW is [Adam] with decoupled weight decay on by default (Loshchilov and

@@ -3,6 +3,7 @@ package optim
 import (
 	"math"
 
+	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/nn"
 )
 
@@ -92,6 +93,10 @@ func (o *RMSprop) update(i, lo, hi int) {
 	sl := o.slots[i]
 	a := sl[0].Data[lo:hi]
 	a = a[:len(w)]
+	if o.Momentum == 0 && !o.Centered {
+		kernels.RMSprop(w, g, a, k.rho, k.lr32, k.eps, o.EpsilonInsideSqrt)
+		return
+	}
 	var m, ag []float32
 	n := 1
 	if o.Momentum != 0 {

@@ -239,3 +239,17 @@ func hardSigmoidAVX512(y, z *float32, n int)
 
 //go:noescape
 func hardSiLUAVX512(y, z *float32, n int)
+
+// rmspropAVX512 and rmspropInsideAVX512 run RMSprop on n values, a
+// multiple of 16 (c = 1-rho).
+//
+//go:noescape
+func rmspropAVX512(w, grad, a *float32, n int, rho, c, lr, eps float32)
+
+//go:noescape
+func rmspropInsideAVX512(w, grad, a *float32, n int, rho, c, lr, eps float32)
+
+// adamAVX512 runs Adam on n values, a multiple of 16.
+//
+//go:noescape
+func adamAVX512(w, grad, m, v *float32, n int, alpha, c1, c2, eps float32)

@@ -6041,3 +6041,133 @@ convTile2x16AVX2_norelu:
 	JNZ  convTile2x16AVX2_tile
 	VZEROUPPER
 	RET
+
+// func rmspropAVX512(w *float32, grad *float32, a *float32, n int, rho float32, c float32, lr float32, eps float32)
+// Requires: AVX, AVX512F, SSE
+TEXT ·rmspropAVX512(SB), NOSPLIT, $0-48
+	MOVQ         w+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         a+16(FP), DX
+	MOVQ         n+24(FP), BX
+	MOVSS        rho+32(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVSS        c+36(FP), X1
+	VBROADCASTSS X1, Z1
+	MOVSS        lr+40(FP), X2
+	VBROADCASTSS X2, Z2
+	MOVSS        eps+44(FP), X3
+	VBROADCASTSS X3, Z3
+	XORQ         SI, SI
+	SHLQ         $0x02, BX
+
+rmspropAVX512_loop:
+	CMPQ    SI, BX
+	JGE     rmspropAVX512_done
+	VMOVUPS (CX)(SI*1), Z4
+	VMULPS  (DX)(SI*1), Z0, Z5
+	VMULPS  Z4, Z1, Z6
+	VMULPS  Z4, Z6, Z6
+	VADDPS  Z6, Z5, Z5
+	VMOVUPS Z5, (DX)(SI*1)
+	VSQRTPS Z5, Z5
+	VADDPS  Z3, Z5, Z5
+	VMULPS  Z4, Z2, Z6
+	VDIVPS  Z5, Z6, Z6
+	VMOVUPS (AX)(SI*1), Z5
+	VSUBPS  Z6, Z5, Z5
+	VMOVUPS Z5, (AX)(SI*1)
+	ADDQ    $0x40, SI
+	JMP     rmspropAVX512_loop
+
+rmspropAVX512_done:
+	VZEROUPPER
+	RET
+
+// func rmspropInsideAVX512(w *float32, grad *float32, a *float32, n int, rho float32, c float32, lr float32, eps float32)
+// Requires: AVX, AVX512F, SSE
+TEXT ·rmspropInsideAVX512(SB), NOSPLIT, $0-48
+	MOVQ         w+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         a+16(FP), DX
+	MOVQ         n+24(FP), BX
+	MOVSS        rho+32(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVSS        c+36(FP), X1
+	VBROADCASTSS X1, Z1
+	MOVSS        lr+40(FP), X2
+	VBROADCASTSS X2, Z2
+	MOVSS        eps+44(FP), X3
+	VBROADCASTSS X3, Z3
+	XORQ         SI, SI
+	SHLQ         $0x02, BX
+
+rmspropInsideAVX512_loop:
+	CMPQ    SI, BX
+	JGE     rmspropInsideAVX512_done
+	VMOVUPS (CX)(SI*1), Z4
+	VMULPS  (DX)(SI*1), Z0, Z5
+	VMULPS  Z4, Z1, Z6
+	VMULPS  Z4, Z6, Z6
+	VADDPS  Z6, Z5, Z5
+	VMOVUPS Z5, (DX)(SI*1)
+	VADDPS  Z3, Z5, Z5
+	VSQRTPS Z5, Z5
+	VMULPS  Z4, Z2, Z6
+	VDIVPS  Z5, Z6, Z6
+	VMOVUPS (AX)(SI*1), Z5
+	VSUBPS  Z6, Z5, Z5
+	VMOVUPS Z5, (AX)(SI*1)
+	ADDQ    $0x40, SI
+	JMP     rmspropInsideAVX512_loop
+
+rmspropInsideAVX512_done:
+	VZEROUPPER
+	RET
+
+// func adamAVX512(w *float32, grad *float32, m *float32, v *float32, n int, alpha float32, c1 float32, c2 float32, eps float32)
+// Requires: AVX, AVX512F, SSE
+TEXT ·adamAVX512(SB), NOSPLIT, $0-56
+	MOVQ         w+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         m+16(FP), DX
+	MOVQ         v+24(FP), BX
+	MOVQ         n+32(FP), SI
+	MOVSS        alpha+40(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVSS        c1+44(FP), X1
+	VBROADCASTSS X1, Z1
+	MOVSS        c2+48(FP), X2
+	VBROADCASTSS X2, Z2
+	MOVSS        eps+52(FP), X3
+	VBROADCASTSS X3, Z3
+	XORQ         DI, DI
+	SHLQ         $0x02, SI
+
+adamAVX512_loop:
+	CMPQ    DI, SI
+	JGE     adamAVX512_done
+	VMOVUPS (CX)(DI*1), Z4
+	VMOVUPS (DX)(DI*1), Z5
+	VSUBPS  Z5, Z4, Z7
+	VMULPS  Z1, Z7, Z7
+	VADDPS  Z7, Z5, Z5
+	VMOVUPS Z5, (DX)(DI*1)
+	VMOVUPS (BX)(DI*1), Z6
+	VMULPS  Z4, Z4, Z7
+	VSUBPS  Z6, Z7, Z7
+	VMULPS  Z2, Z7, Z7
+	VADDPS  Z7, Z6, Z6
+	VMOVUPS Z6, (BX)(DI*1)
+	VSQRTPS Z6, Z6
+	VADDPS  Z3, Z6, Z6
+	VMULPS  Z5, Z0, Z7
+	VDIVPS  Z6, Z7, Z7
+	VMOVUPS (AX)(DI*1), Z5
+	VSUBPS  Z7, Z5, Z5
+	VMOVUPS Z5, (AX)(DI*1)
+	ADDQ    $0x40, DI
+	JMP     adamAVX512_loop
+
+adamAVX512_done:
+	VZEROUPPER
+	RET

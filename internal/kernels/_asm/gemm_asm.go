@@ -46,6 +46,7 @@ func main() {
 	tile("convTile6x16AVX2", 6, 2, 8, YMM)
 	tile("convTile4x16AVX2", 4, 2, 8, YMM)
 	tile("convTile2x16AVX2", 2, 2, 8, YMM)
+	optimizers()
 	Generate()
 }
 

@@ -1,0 +1,70 @@
+package kernels
+
+import "math"
+
+// RMSprop applies RMSprop's update (Keras 2's rule; with inside, Keras 3's
+// epsilon inside the square root) to the weights w from their gradients g,
+// and updates a, the moving average of the squared gradients:
+//
+//	for i: a[i] = rho*a[i] + ((1-rho)*g[i])*g[i]
+//		w[i] -= (lr*g[i]) / (sqrt(a[i]) + eps)    (inside: sqrt(a[i] + eps))
+//
+// Each operation is rounded to float32 in that order (the square root
+// correctly rounded), on every path, so the AVX-512 loop and the Go one give
+// the same values bit for bit.
+func RMSprop(w, g, a []float32, rho, lr, eps float32, inside bool) {
+	g, a = g[:len(w)], a[:len(w)]
+	c := 1 - rho
+	vec := 0
+	if vectorLoops {
+		vec = len(w) / 16 * 16
+		if vec > 0 {
+			fn := rmspropAVX512
+			if inside {
+				fn = rmspropInsideAVX512
+			}
+			fn(&w[0], &g[0], &a[0], vec, rho, c, lr, eps)
+		}
+	}
+	for i := vec; i < len(w); i++ {
+		gi := g[i]
+		a[i] = rho*a[i] + c*gi*gi
+		den := a[i]
+		if inside {
+			den = sqrt32(den + eps)
+		} else {
+			den = sqrt32(den) + eps
+		}
+		w[i] -= lr * gi / den
+	}
+}
+
+// Adam applies Adam's update to the weights w from their gradients g, and
+// updates m and v, the moving averages of the gradients and of their
+// squares (alpha folds in the learning rate and the bias corrections, c1 =
+// 1-beta1, c2 = 1-beta2):
+//
+//	for i: m[i] += (g[i] - m[i]) * c1
+//		v[i] += (g[i]*g[i] - v[i]) * c2
+//		w[i] -= (alpha*m[i]) / (sqrt(v[i]) + eps)
+//
+// rounded as [RMSprop] is: the same values on every path.
+func Adam(w, g, m, v []float32, alpha, c1, c2, eps float32) {
+	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
+	vec := 0
+	if vectorLoops {
+		vec = len(w) / 16 * 16
+		if vec > 0 {
+			adamAVX512(&w[0], &g[0], &m[0], &v[0], vec, alpha, c1, c2, eps)
+		}
+	}
+	for i := vec; i < len(w); i++ {
+		gi := g[i]
+		m[i] += (gi - m[i]) * c1
+		v[i] += (gi*gi - v[i]) * c2
+		w[i] -= alpha * m[i] / (sqrt32(v[i]) + eps)
+	}
+}
+
+// sqrt32 is the correctly rounded float32 square root.
+func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }

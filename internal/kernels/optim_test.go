@@ -1,0 +1,70 @@
+package kernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func TestRMSprop(t *testing.T) { forEachLoops(t, testRMSprop) }
+
+// testRMSprop checks RMSprop bit for bit against its formula, one float32
+// operation at a time, for both rules, on lengths around the vector loop's
+// 16, with zeros of both signs, infinities and extremes among the
+// gradients and the averages.
+func testRMSprop(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, n := range []int{1, 15, 16, 17, 33, 100} {
+		for _, inside := range []bool{false, true} {
+			w0, g := randSlice(rng, n), special(rng, n)
+			a0 := randSlice(rng, n)
+			for i := range a0 {
+				a0[i] *= a0[i]
+			}
+			a0[0] = 0
+			const rho, lr, eps = 0.9, 0.001, 1e-8
+			w, a := append([]float32(nil), w0...), append([]float32(nil), a0...)
+			RMSprop(w, g, a, rho, lr, eps, inside)
+			for i := range w0 {
+				var r float32 = rho
+				c := 1 - r // in float32, as optim computes it
+				wantA := r*a0[i] + c*g[i]*g[i]
+				den := float32(math.Sqrt(float64(wantA))) + eps
+				if inside {
+					den = float32(math.Sqrt(float64(wantA + eps)))
+				}
+				var l float32 = lr
+				wantW := w0[i] - l*g[i]/den
+				if !sameBits(a[i], wantA) || !sameBits(w[i], wantW) {
+					t.Fatalf("n=%d inside=%v [%d]: g=%v a=%v w=%v gives a=%v w=%v, want %v %v", n, inside, i, g[i], a0[i], w0[i], a[i], w[i], wantA, wantW)
+				}
+			}
+		}
+	}
+}
+
+func TestAdam(t *testing.T) { forEachLoops(t, testAdam) }
+
+// testAdam checks Adam the same way.
+func testAdam(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	for _, n := range []int{1, 15, 16, 17, 33, 100} {
+		w0, g, m0 := randSlice(rng, n), special(rng, n), randSlice(rng, n)
+		v0 := randSlice(rng, n)
+		for i := range v0 {
+			v0[i] *= v0[i]
+		}
+		const alpha, c1, c2, eps = 0.0003, 0.1, 0.001, 1e-7
+		w, m, v := append([]float32(nil), w0...), append([]float32(nil), m0...), append([]float32(nil), v0...)
+		Adam(w, g, m, v, alpha, c1, c2, eps)
+		for i := range w0 {
+			var a, k1, k2, e float32 = alpha, c1, c2, eps
+			wantM := m0[i] + (g[i]-m0[i])*k1
+			wantV := v0[i] + (g[i]*g[i]-v0[i])*k2
+			wantW := w0[i] - a*wantM/(float32(math.Sqrt(float64(wantV)))+e)
+			if !sameBits(m[i], wantM) || !sameBits(v[i], wantV) || !sameBits(w[i], wantW) {
+				t.Fatalf("n=%d [%d]: g=%v gives m=%v v=%v w=%v, want %v %v %v", n, i, g[i], m[i], v[i], w[i], wantM, wantV, wantW)
+			}
+		}
+	}
+}
