@@ -91,8 +91,9 @@ type PackKeeper interface {
 
 // BackwardReleaser is implemented by the layers that keep storage for a
 // backward pass between calls: every layer of package nn that has
-// [BufferSharer]'s buffers, and what some keep from Forward for Backward
-// (the cells a [MaxPool2D] chose, a [Dropout]'s mask).
+// [BufferSharer]'s buffers (some also keep what Forward leaves for
+// Backward: the cells a [MaxPool2D] chose, a [Dropout]'s mask), and the
+// merge layers ([Add], [Concatenate], ...), their input gradients.
 // ReleaseBackward drops that storage, as PyTorch frees what autograd saved
 // once a backward pass is done: the next Forward and Backward grow it again,
 // with the same results, and a Backward needs a Forward after it.
