@@ -35,15 +35,7 @@ func TestFitReleasesBackwardMemory(t *testing.T) {
 	}{{"tutorial", []int{32, 32, 1}}, {"resnet", []int{16, 16, 3}}} {
 		t.Run(tt.preset, func(t *testing.T) {
 			m, err := PresetFor(tt.preset, tt.in, 10)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := m.Build(nil, 1); err != nil {
-				t.Fatal(err)
-			}
-			if err := m.Compile(&optim.RMSprop{LearningRate: 0.001}, nn.CrossEntropy{Sparse: true}); err != nil {
-				t.Fatal(err)
-			}
+			compile(t, m, err)
 			const n = 32
 			x, y := randomBatch(m, n, 5)
 			m.TrainStep(x, y) // the storage of a step, before Fit
@@ -75,4 +67,19 @@ func liveHeap() int64 {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return int64(ms.HeapAlloc)
+}
+
+// compile builds m, a model or its error, with seed 1 and compiles it with
+// RMSprop and a sparse cross-entropy.
+func compile(t *testing.T, m *Model, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Build(nil, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Compile(&optim.RMSprop{LearningRate: 0.001}, nn.CrossEntropy{Sparse: true}); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -106,15 +106,7 @@ func TestLentBuffersChangeNothing(t *testing.T) {
 // and the one being written), each as large as the largest activation.
 func TestLentBuffersOfAStack(t *testing.T) {
 	m, err := Preset("tutorial")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Build(nil, 1); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Compile(&optim.RMSprop{LearningRate: 0.001}, nn.CrossEntropy{Sparse: true}); err != nil {
-		t.Fatal(err)
-	}
+	compile(t, m, err)
 	x, y := randomBatch(m, 4, 1)
 	m.TrainStep(x, y)
 	if len(m.plan.lent) != 2 {

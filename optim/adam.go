@@ -73,12 +73,8 @@ type adamStep struct {
 
 func (o *Adam) update(i, lo, hi int) {
 	k := &o.k
-	w, g := o.params[i].Value.Data[lo:hi], o.params[i].Grad.Data[lo:hi]
-	g = g[:len(w)]
-	decay(w, k.wd, k.lr)
-	m, v := o.slots[i][0].Data[lo:hi], o.slots[i][1].Data[lo:hi]
-	m, v = m[:len(w)], v[:len(w)]
-	kernels.Adam(w, g, m, v, k.alpha, k.c1, k.c2, k.eps)
+	w, g := o.span(i, lo, hi, k.wd, k.lr)
+	kernels.Adam(w, g, o.slot(i, 0, lo, hi), o.slot(i, 1, lo, hi), k.alpha, k.c1, k.c2, k.eps)
 }
 
 // AdamW is [Adam] with decoupled weight decay on by default (Loshchilov and

@@ -247,6 +247,17 @@ func (s *state) runChunk(_, item int) {
 	s.u.update(c.param, c.lo, c.hi)
 }
 
+// span returns the values lo to hi of parameter i and of its gradient,
+// after the step's decoupled weight decay (see decay).
+func (s *state) span(i, lo, hi int, wd, lr float64) (w, g []float32) {
+	w, g = s.params[i].Value.Data[lo:hi], s.params[i].Grad.Data[lo:hi]
+	decay(w, wd, lr)
+	return w, g[:len(w)]
+}
+
+// slot returns the values lo to hi of slot k of parameter i.
+func (s *state) slot(i, k, lo, hi int) []float32 { return s.slots[i][k].Data[lo:hi] }
+
 func trainable(p *nn.Param) bool { return p.Trainable && p.Grad != nil }
 
 // prepare makes sure every trainable parameter of params has nslots zeroed

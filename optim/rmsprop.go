@@ -87,26 +87,21 @@ type rmspropStep struct {
 
 func (o *RMSprop) update(i, lo, hi int) {
 	k := &o.k
-	w, g := o.params[i].Value.Data[lo:hi], o.params[i].Grad.Data[lo:hi]
-	g = g[:len(w)]
-	decay(w, o.WeightDecay, k.lr)
-	sl := o.slots[i]
-	a := sl[0].Data[lo:hi]
-	a = a[:len(w)]
+	w, g := o.span(i, lo, hi, o.WeightDecay, k.lr)
+	a := o.slot(i, 0, lo, hi)
 	if o.Momentum == 0 && !o.Centered {
 		kernels.RMSprop(w, g, a, k.rho, k.lr32, k.eps, o.EpsilonInsideSqrt)
 		return
 	}
+	a = a[:len(w)]
 	var m, ag []float32
 	n := 1
 	if o.Momentum != 0 {
-		m = sl[n].Data[lo:hi]
-		m = m[:len(w)]
+		m = o.slot(i, n, lo, hi)[:len(w)]
 		n++
 	}
 	if o.Centered {
-		ag = sl[n].Data[lo:hi]
-		ag = ag[:len(w)]
+		ag = o.slot(i, n, lo, hi)[:len(w)]
 	}
 	rho, eps, mu, lr32 := k.rho, k.eps, k.mu, k.lr32
 	for j := range w {

@@ -54,9 +54,7 @@ func (o *SGD) Step(params []*nn.Param) {
 }
 
 func (o *SGD) update(i, lo, hi int) {
-	w, g := o.params[i].Value.Data[lo:hi], o.params[i].Grad.Data[lo:hi]
-	g = g[:len(w)]
-	decay(w, o.WeightDecay, o.lr)
+	w, g := o.span(i, lo, hi, o.WeightDecay, o.lr)
 	lr32, mu := float32(o.lr), float32(o.Momentum)
 	if o.Momentum == 0 {
 		for j := range w {
@@ -64,8 +62,7 @@ func (o *SGD) update(i, lo, hi int) {
 		}
 		return
 	}
-	m := o.slots[i][0].Data[lo:hi]
-	m = m[:len(w)]
+	m := o.slot(i, 0, lo, hi)[:len(w)]
 	for j := range w {
 		m[j] = -g[j]*lr32 + m[j]*mu
 		if o.Nesterov {
