@@ -28,7 +28,6 @@ type Dropout struct {
 	buffers
 	rng      *rand.Rand
 	in       []int
-	shape    []int
 	kept     []uint64 // bit j of word w set where the last training Forward kept element 64w+j
 	training bool
 	y, dx    *tensor.Tensor
@@ -51,7 +50,6 @@ func (l *Dropout) Build(in []int, rng *rand.Rand) ([]int, error) {
 		return nil, errorf(l, "Build needs a random source")
 	}
 	l.rng, l.in = rng, append([]int(nil), in...)
-	l.shape = make([]int, len(in)+1)
 	l.y, l.dx = nil, nil
 	l.applyFn = l.applyItem
 	return append([]int(nil), in...), nil

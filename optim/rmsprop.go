@@ -1,8 +1,6 @@
 package optim
 
 import (
-	"math"
-
 	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/nn"
 )
@@ -88,43 +86,14 @@ type rmspropStep struct {
 func (o *RMSprop) update(i, lo, hi int) {
 	k := &o.k
 	w, g := o.span(i, lo, hi, o.WeightDecay, k.lr)
-	a := o.slot(i, 0, lo, hi)
-	if o.Momentum == 0 && !o.Centered {
-		kernels.RMSprop(w, g, a, k.rho, k.lr32, k.eps, o.EpsilonInsideSqrt)
-		return
-	}
-	a = a[:len(w)]
 	var m, ag []float32
 	n := 1
 	if o.Momentum != 0 {
-		m = o.slot(i, n, lo, hi)[:len(w)]
+		m = o.slot(i, n, lo, hi)
 		n++
 	}
 	if o.Centered {
-		ag = o.slot(i, n, lo, hi)[:len(w)]
+		ag = o.slot(i, n, lo, hi)
 	}
-	rho, eps, mu, lr32 := k.rho, k.eps, k.mu, k.lr32
-	for j := range w {
-		gj := g[j]
-		a[j] = rho*a[j] + (1-rho)*gj*gj
-		den := a[j]
-		if ag != nil {
-			ag[j] = rho*ag[j] + (1-rho)*gj
-			den -= ag[j] * ag[j]
-		}
-		if o.EpsilonInsideSqrt {
-			den = sqrt32(den + eps)
-		} else {
-			den = sqrt32(den) + eps
-		}
-		step := lr32 * gj / den
-		if m != nil {
-			m[j] = mu*m[j] + step
-			step = m[j]
-		}
-		w[j] -= step
-	}
+	kernels.RMSprop(w, g, o.slot(i, 0, lo, hi), m, ag, k.rho, k.lr32, k.eps, k.mu, o.EpsilonInsideSqrt)
 }
-
-// sqrt32 is the correctly rounded float32 square root.
-func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }

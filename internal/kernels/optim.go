@@ -4,19 +4,25 @@ import "math"
 
 // RMSprop applies RMSprop's update (Keras 2's rule; with inside, Keras 3's
 // epsilon inside the square root) to the weights w from their gradients g,
-// and updates a, the moving average of the squared gradients:
+// and updates a, the moving average of the squared gradients; with ag (the
+// centered form, nil otherwise) the moving average of the gradients, whose
+// square leaves the denominator; with m (momentum mu, nil otherwise) the
+// accumulated step:
 //
 //	for i: a[i] = rho*a[i] + ((1-rho)*g[i])*g[i]
-//		w[i] -= (lr*g[i]) / (sqrt(a[i]) + eps)    (inside: sqrt(a[i] + eps))
+//		ag[i] = rho*ag[i] + (1-rho)*g[i];  d := a[i] - ag[i]*ag[i]   (centered; else d := a[i])
+//		step := (lr*g[i]) / (sqrt(d) + eps)                    (inside: sqrt(d + eps))
+//		m[i] = mu*m[i] + step;  step = m[i]                     (momentum)
+//		w[i] -= step
 //
 // Each operation is rounded to float32 in that order (the square root
-// correctly rounded), on every path, so the AVX-512 loop and the Go one give
-// the same values bit for bit.
-func RMSprop(w, g, a []float32, rho, lr, eps float32, inside bool) {
+// correctly rounded), on every path, so the AVX-512 loop (without m and ag)
+// and the Go one give the same values bit for bit.
+func RMSprop(w, g, a, m, ag []float32, rho, lr, eps, mu float32, inside bool) {
 	g, a = g[:len(w)], a[:len(w)]
 	c := 1 - rho
 	vec := 0
-	if vectorLoops {
+	if vectorLoops && m == nil && ag == nil {
 		vec = len(w) / 16 * 16
 		if vec > 0 {
 			fn := rmspropAVX512
@@ -26,16 +32,31 @@ func RMSprop(w, g, a []float32, rho, lr, eps float32, inside bool) {
 			fn(&w[0], &g[0], &a[0], vec, rho, c, lr, eps)
 		}
 	}
+	if m != nil {
+		m = m[:len(w)]
+	}
+	if ag != nil {
+		ag = ag[:len(w)]
+	}
 	for i := vec; i < len(w); i++ {
 		gi := g[i]
 		a[i] = rho*a[i] + c*gi*gi
 		den := a[i]
+		if ag != nil {
+			ag[i] = rho*ag[i] + c*gi
+			den -= ag[i] * ag[i]
+		}
 		if inside {
 			den = sqrt32(den + eps)
 		} else {
 			den = sqrt32(den) + eps
 		}
-		w[i] -= lr * gi / den
+		step := lr * gi / den
+		if m != nil {
+			m[i] = mu*m[i] + step
+			step = m[i]
+		}
+		w[i] -= step
 	}
 }
 

@@ -24,7 +24,7 @@ func testRMSprop(t *testing.T) {
 			a0[0] = 0
 			const rho, lr, eps = 0.9, 0.001, 1e-8
 			w, a := append([]float32(nil), w0...), append([]float32(nil), a0...)
-			RMSprop(w, g, a, rho, lr, eps, inside)
+			RMSprop(w, g, a, nil, nil, rho, lr, eps, 0, inside)
 			for i := range w0 {
 				var r float32 = rho
 				c := 1 - r // in float32, as optim computes it
