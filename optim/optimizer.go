@@ -365,7 +365,7 @@ func decay(w []float32, wd, lr float64) {
 	}
 	f := float32(wd * lr)
 	for i, v := range w {
-		w[i] = v - v*f
+		w[i] = v - float32(v*f) // rounded before the subtraction, never fused
 	}
 }
 

@@ -12,12 +12,15 @@ import "math"
 //	for i: a[i] = rho*a[i] + ((1-rho)*g[i])*g[i]
 //		ag[i] = rho*ag[i] + (1-rho)*g[i];  d := a[i] - ag[i]*ag[i]   (centered; else d := a[i])
 //		step := (lr*g[i]) / (sqrt(d) + eps)                    (inside: sqrt(d + eps))
-//		m[i] = mu*m[i] + step;  step = m[i]                     (momentum)
+//		m[i] = float32(mu*m[i]) + step;  step = m[i]                     (momentum)
 //		w[i] -= step
 //
 // Each operation is rounded to float32 in that order (the square root
 // correctly rounded), on every path, so the AVX-512 loop (without m and ag)
-// and the Go one give the same values bit for bit.
+// and the Go one give the same values bit for bit. The Go loop converts
+// each product to float32 before it is added: the Go specification lets the
+// compiler fuse x*y + z into one fused multiply-add otherwise, as it does on
+// amd64 for GOAMD64=v3 and above, and on arm64.
 func RMSprop(w, g, a, m, ag []float32, rho, lr, eps, mu float32, inside bool) {
 	g, a = g[:len(w)], a[:len(w)]
 	c := 1 - rho
@@ -40,11 +43,11 @@ func RMSprop(w, g, a, m, ag []float32, rho, lr, eps, mu float32, inside bool) {
 	}
 	for i := vec; i < len(w); i++ {
 		gi := g[i]
-		a[i] = rho*a[i] + c*gi*gi
+		a[i] = float32(rho*a[i]) + float32(c*gi*gi)
 		den := a[i]
 		if ag != nil {
-			ag[i] = rho*ag[i] + c*gi
-			den -= ag[i] * ag[i]
+			ag[i] = float32(rho*ag[i]) + float32(c*gi)
+			den -= float32(ag[i] * ag[i])
 		}
 		if inside {
 			den = sqrt32(den + eps)
@@ -53,7 +56,7 @@ func RMSprop(w, g, a, m, ag []float32, rho, lr, eps, mu float32, inside bool) {
 		}
 		step := lr * gi / den
 		if m != nil {
-			m[i] = mu*m[i] + step
+			m[i] = float32(mu*m[i]) + step
 			step = m[i]
 		}
 		w[i] -= step
@@ -81,8 +84,8 @@ func Adam(w, g, m, v []float32, alpha, c1, c2, eps float32) {
 	}
 	for i := vec; i < len(w); i++ {
 		gi := g[i]
-		m[i] += (gi - m[i]) * c1
-		v[i] += (gi*gi - v[i]) * c2
+		m[i] += float32((gi - m[i]) * c1)
+		v[i] += float32((float32(gi*gi) - v[i]) * c2)
 		w[i] -= alpha * m[i] / (sqrt32(v[i]) + eps)
 	}
 }

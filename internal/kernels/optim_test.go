@@ -28,7 +28,7 @@ func testRMSprop(t *testing.T) {
 			for i := range w0 {
 				var r float32 = rho
 				c := 1 - r // in float32, as optim computes it
-				wantA := r*a0[i] + c*g[i]*g[i]
+				wantA := float32(r*a0[i]) + float32(c*g[i]*g[i])
 				den := float32(math.Sqrt(float64(wantA))) + eps
 				if inside {
 					den = float32(math.Sqrt(float64(wantA + eps)))
@@ -59,8 +59,8 @@ func testAdam(t *testing.T) {
 		Adam(w, g, m, v, alpha, c1, c2, eps)
 		for i := range w0 {
 			var a, k1, k2, e float32 = alpha, c1, c2, eps
-			wantM := m0[i] + (g[i]-m0[i])*k1
-			wantV := v0[i] + (g[i]*g[i]-v0[i])*k2
+			wantM := m0[i] + float32((g[i]-m0[i])*k1)
+			wantV := v0[i] + float32((float32(g[i]*g[i])-v0[i])*k2)
 			wantW := w0[i] - a*wantM/(float32(math.Sqrt(float64(wantV)))+e)
 			if !sameBits(m[i], wantM) || !sameBits(v[i], wantV) || !sameBits(w[i], wantW) {
 				t.Fatalf("n=%d [%d]: g=%v gives m=%v v=%v w=%v, want %v %v %v", n, i, g[i], m[i], v[i], w[i], wantM, wantV, wantW)

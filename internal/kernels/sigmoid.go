@@ -39,7 +39,7 @@ func sigmoidParts(v float32) (t, e, s float32) {
 	p = float32(p*r) + expP5
 	p = float32(p*z) + r
 	p++
-	e = p * math.Float32frombits(uint32(int32(k)+127)<<23)
+	e = float32(p * math.Float32frombits(uint32(int32(k)+127)<<23))
 	return t, e, 1 / (1 + e)
 }
 
