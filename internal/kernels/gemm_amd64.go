@@ -2,7 +2,10 @@
 
 package kernels
 
-import "unsafe"
+import (
+	"math/bits"
+	"unsafe"
+)
 
 //go:generate sh -c "cd _asm && go run . -out ../gemm_amd64.s"
 
@@ -140,6 +143,33 @@ func asmTiles(nr int, masked bool, mrs []int, cost []float64, fns []asmTileFunc)
 		})
 	}
 	return ts
+}
+
+// checkTile panics unless a tile of mr×nr reading a, b and bias and writing
+// c stays within them.
+func checkTile(mr, nr, nseg, seg int, a []float32, rsA, csA, segA int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	w := tileWidth(nr, flags)
+	if nseg < 0 || seg < 0 || rsA < 0 || csA < 0 || segA < 0 || ldb < nr || ldc < w || w > nr {
+		panic("kernels: convolution tile: negative size or stride")
+	}
+	if len(c) < (mr-1)*ldc+w || bias != nil && len(bias) < nr {
+		panic("kernels: convolution tile: C or bias too short")
+	}
+	if nseg == 0 || seg == 0 {
+		return
+	}
+	if len(a) <= (nseg-1)*segA+(mr-1)*rsA+(seg-1)*csA || len(b) < (nseg*seg-1)*ldb+nr {
+		panic("kernels: convolution tile: A or B too short")
+	}
+}
+
+// tileWidth returns the columns of C a tile nr wide with these flags
+// reads and writes.
+func tileWidth(nr, flags int) int {
+	if m := uint64(flags) >> 32; m != 0 {
+		return bits.Len64(m)
+	}
+	return nr
 }
 
 // asmImpls returns the assembly paths the CPU supports, slowest first.

@@ -2,7 +2,6 @@ package kernels
 
 import (
 	"math"
-	"math/bits"
 	"slices"
 )
 
@@ -61,15 +60,6 @@ const (
 // tileColumns returns the flags that make a tile of a tileSet with masked
 // set read and write only the first cols columns of C.
 func tileColumns(cols int) int { return (1<<cols - 1) << 32 }
-
-// tileWidth returns the columns of C a tile nr wide with these flags
-// reads and writes.
-func tileWidth(nr, flags int) int {
-	if m := uint64(flags) >> 32; m != 0 {
-		return bits.Len64(m)
-	}
-	return nr
-}
 
 // tileSet holds the convolution tiles of one implementation: nr columns,
 // and one kernel for each height in mrs (tallest first), with the time
@@ -178,24 +168,6 @@ func (ts *tileSet) cover(n int) []tileSpan {
 
 // overhang reports whether the tiles of spans(n) run past row n.
 func (ts *tileSet) overhang(n int) bool { return n < ts.mrs[len(ts.mrs)-1] }
-
-// checkTile panics unless a tile of mr×nr reading a, b and bias and writing
-// c stays within them.
-func checkTile(mr, nr, nseg, seg int, a []float32, rsA, csA, segA int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
-	w := tileWidth(nr, flags)
-	if nseg < 0 || seg < 0 || rsA < 0 || csA < 0 || segA < 0 || ldb < nr || ldc < w || w > nr {
-		panic("kernels: convolution tile: negative size or stride")
-	}
-	if len(c) < (mr-1)*ldc+w || bias != nil && len(bias) < nr {
-		panic("kernels: convolution tile: C or bias too short")
-	}
-	if nseg == 0 || seg == 0 {
-		return
-	}
-	if len(a) <= (nseg-1)*segA+(mr-1)*rsA+(seg-1)*csA || len(b) < (nseg*seg-1)*ldb+nr {
-		panic("kernels: convolution tile: A or B too short")
-	}
-}
 
 // convTile2x4 is the pure-Go 2×4 tile (see tileKernel).
 func convTile2x4(nseg, seg int, a []float32, rsA, csA, segA int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
