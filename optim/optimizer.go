@@ -360,12 +360,8 @@ func (s *state) setState(name string, slotNames []string, iterations int, st []P
 // decay applies decoupled weight decay the Keras 3 way, w -= w*wd*lr,
 // before the gradient update.
 func decay(w []float32, wd, lr float64) {
-	if wd == 0 {
-		return
-	}
-	f := float32(wd * lr)
-	for i, v := range w {
-		w[i] = v - float32(v*f) // rounded before the subtraction, never fused
+	if wd != 0 {
+		kernels.Decay(w, float32(wd*lr))
 	}
 }
 

@@ -253,3 +253,8 @@ func rmspropInsideAVX512(w, grad, a *float32, n int, rho, c, lr, eps float32)
 //
 //go:noescape
 func adamAVX512(w, grad, m, v *float32, n int, alpha, c1, c2, eps float32)
+
+// decayAVX512 runs the weight decay on n values, a multiple of 16.
+//
+//go:noescape
+func decayAVX512(w *float32, n int, f float32)

@@ -6171,3 +6171,27 @@ adamAVX512_loop:
 adamAVX512_done:
 	VZEROUPPER
 	RET
+
+// func decayAVX512(w *float32, n int, f float32)
+// Requires: AVX, AVX512F, SSE
+TEXT ·decayAVX512(SB), NOSPLIT, $0-20
+	MOVQ         w+0(FP), AX
+	MOVQ         n+8(FP), CX
+	MOVSS        f+16(FP), X0
+	VBROADCASTSS X0, Z0
+	XORQ         DX, DX
+	SHLQ         $0x02, CX
+
+decayAVX512_loop:
+	CMPQ    DX, CX
+	JGE     decayAVX512_done
+	VMOVUPS (AX)(DX*1), Z1
+	VMULPS  Z0, Z1, Z2
+	VSUBPS  Z2, Z1, Z1
+	VMOVUPS Z1, (AX)(DX*1)
+	ADDQ    $0x40, DX
+	JMP     decayAVX512_loop
+
+decayAVX512_done:
+	VZEROUPPER
+	RET

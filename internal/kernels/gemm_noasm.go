@@ -63,3 +63,4 @@ func rmspropInsideAVX512(w, grad, a *float32, n int, rho, c, lr, eps float32) {
 func adamAVX512(w, grad, m, v *float32, n int, alpha, c1, c2, eps float32) {
 	panic("kernels: no AVX-512")
 }
+func decayAVX512(w *float32, n int, f float32) { panic("kernels: no AVX-512") }

@@ -90,5 +90,23 @@ func Adam(w, g, m, v []float32, alpha, c1, c2, eps float32) {
 	}
 }
 
+// Decay applies decoupled weight decay (AdamW's, Keras 3's for every
+// optimizer) with the factor f = weight_decay·lr, the product rounded
+// before the subtraction on every path:
+//
+//	for i: w[i] -= w[i]*f
+func Decay(w []float32, f float32) {
+	vec := 0
+	if vectorLoops {
+		vec = len(w) / 16 * 16
+		if vec > 0 {
+			decayAVX512(&w[0], vec, f)
+		}
+	}
+	for i := vec; i < len(w); i++ {
+		w[i] -= float32(w[i] * f)
+	}
+}
+
 // sqrt32 is the correctly rounded float32 square root.
 func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }

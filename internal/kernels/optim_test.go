@@ -68,3 +68,24 @@ func testAdam(t *testing.T) {
 		}
 	}
 }
+
+func TestDecay(t *testing.T) { forEachLoops(t, testDecay) }
+
+// testDecay checks the weight decay bit for bit against its formula, on
+// lengths around the vector loop's 16, zeros of both signs, infinities and
+// extremes among the weights.
+func testDecay(t *testing.T) {
+	rng := rand.New(rand.NewPCG(25, 26))
+	for _, n := range []int{1, 15, 16, 17, 33, 100} {
+		w0 := special(rng, n)
+		for _, f := range []float32{0.004 * 0.001, 0.1, 1} {
+			w := append([]float32(nil), w0...)
+			Decay(w, f)
+			for i, v := range w0 {
+				if want := v - float32(v*f); !sameBits(w[i], want) {
+					t.Fatalf("n=%d f=%v [%d]: %v gives %v, want %v", n, f, i, v, w[i], want)
+				}
+			}
+		}
+	}
+}

@@ -6,11 +6,13 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// optimizers emits the weight updates of RMSprop and Adam.
+// optimizers emits the weight updates of RMSprop and Adam, and the
+// decoupled weight decay.
 func optimizers() {
 	rmsprop("rmspropAVX512", false)
 	rmsprop("rmspropInsideAVX512", true)
 	adam()
+	decay()
 }
 
 // scalars loads float32 parameters into vectors of 16.
@@ -117,5 +119,25 @@ func adam() {
 		VMOVUPS(at(w), mv)
 		VSUBPS(t, mv, mv) // w - step
 		VMOVUPS(mv, at(w))
+	})
+}
+
+// decay emits the decoupled weight decay over n values, a multiple of 16,
+// the product rounded before the subtraction:
+//
+//	w[i] -= w[i]*f
+func decay() {
+	name := "decayAVX512"
+	TEXT(name, NOSPLIT, "func(w *float32, n int, f float32)")
+	w := Load(Param("w"), GP64())
+	n := Load(Param("n"), GP64())
+	f := scalars("f")[0]
+	wv, t := ZMM(), ZMM()
+	loop16(name, n, func(off Register) {
+		at := Mem{Base: w, Index: off, Scale: 1}
+		VMOVUPS(at, wv)
+		VMULPS(f, wv, t)
+		VSUBPS(t, wv, wv)
+		VMOVUPS(wv, at)
 	})
 }
