@@ -12,7 +12,7 @@ import "math"
 //	for i: a[i] = rho*a[i] + ((1-rho)*g[i])*g[i]
 //		ag[i] = rho*ag[i] + (1-rho)*g[i];  d := a[i] - ag[i]*ag[i]   (centered; else d := a[i])
 //		step := (lr*g[i]) / (sqrt(d) + eps)                    (inside: sqrt(d + eps))
-//		m[i] = float32(mu*m[i]) + step;  step = m[i]                     (momentum)
+//		m[i] = mu*m[i] + step;  step = m[i]                     (momentum)
 //		w[i] -= step
 //
 // Each operation is rounded to float32 in that order (the square root
