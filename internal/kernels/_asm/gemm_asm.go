@@ -205,6 +205,21 @@ func packedKernel(name string, mr, vecs, lanes int, newVec func() VecVirtual) {
 	ldb := Load(Param("ldb"), GP64())
 	SHLQ(U8(2), ldb)
 
+	Comment("Fetch the tile of C while the loop runs.")
+	{
+		c := Load(Param("c"), GP64())
+		ldc := Load(Param("ldc"), GP64())
+		SHLQ(U8(2), ldc)
+		for i := 0; i < mr; i++ {
+			for off := 0; off < 4*lanes*vecs; off += 64 {
+				PREFETCHT0(Mem{Base: c, Disp: off})
+			}
+			if i+1 < mr {
+				ADDQ(ldc, c)
+			}
+		}
+	}
+
 	Comment("Zero the accumulators.")
 	acc := make([][]VecVirtual, mr)
 	for i := range acc {
