@@ -195,7 +195,8 @@ func writeC(name string, acc [][]VecVirtual, bv []VecVirtual) {
 
 // packedKernel emits an mr×(vecs·lanes) micro-kernel for A packed in slivers
 // (rsA = 1, csA = mr, which it does not read): every row of A is then at a
-// constant offset, and the loop over k is unrolled four times.
+// constant offset, and the loop over k is unrolled four times. It asks for
+// the tile of C first, which then arrives while the loop runs.
 func packedKernel(name string, mr, vecs, lanes int, newVec func() VecVirtual) {
 	const unroll = 4
 	TEXT(name, NOSPLIT, signature)
