@@ -1,6 +1,7 @@
 package optim
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/convnet-go/convnet/nn"
@@ -9,7 +10,8 @@ import (
 
 // BenchmarkStep times one update of the tutorial model's 1,203,708
 // weights (the sizes of its four convolutions and three Dense layers, with
-// their biases) by each optimizer.
+// their biases) by each optimizer with its defaults, and by RMSprop with
+// momentum and centered.
 func BenchmarkStep(b *testing.B) {
 	sizes := []int{800, 32, 25600, 32, 18432, 64, 36864, 64, 1048576, 256, 65536, 256, 7168, 28}
 	var ps []*nn.Param
@@ -20,9 +22,20 @@ func BenchmarkStep(b *testing.B) {
 		}
 		ps = append(ps, p)
 	}
+	type run struct {
+		name string
+		cfg  map[string]any
+	}
+	var runs []run
 	for _, name := range Names() {
-		b.Run(name, func(b *testing.B) {
-			o, err := New(name, nil)
+		runs = append(runs, run{name, nil})
+	}
+	runs = append(runs, run{"rmsprop-momentum", map[string]any{"momentum": 0.9}},
+		run{"rmsprop-centered", map[string]any{"centered": true}})
+	for _, r := range runs {
+		b.Run(r.name, func(b *testing.B) {
+			name, _, _ := strings.Cut(r.name, "-")
+			o, err := New(name, r.cfg)
 			if err != nil {
 				b.Fatal(err)
 			}
