@@ -240,14 +240,12 @@ func hardSigmoidAVX512(y, z *float32, n int)
 //go:noescape
 func hardSiLUAVX512(y, z *float32, n int)
 
-// rmspropAVX512 and rmspropInsideAVX512 run RMSprop on n values, a
-// multiple of 16 (c = 1-rho).
+// rmspropAVX512 runs RMSprop on n values, a multiple of 16 (c = 1-rho),
+// in the form flags names: rmspropInside, rmspropMomentum (m is then
+// read), rmspropCentered (ag is then read).
 //
 //go:noescape
-func rmspropAVX512(w, grad, a *float32, n int, rho, c, lr, eps float32)
-
-//go:noescape
-func rmspropInsideAVX512(w, grad, a *float32, n int, rho, c, lr, eps float32)
+func rmspropAVX512(w, grad, a, m, ag *float32, n int, rho, c, lr, eps, mu float32, flags int)
 
 // adamAVX512 runs Adam on n values, a multiple of 16.
 //

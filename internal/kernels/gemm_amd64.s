@@ -6082,85 +6082,76 @@ convTile2x16AVX2_norelu:
 	VZEROUPPER
 	RET
 
-// func rmspropAVX512(w *float32, grad *float32, a *float32, n int, rho float32, c float32, lr float32, eps float32)
+// func rmspropAVX512(w *float32, grad *float32, a *float32, m *float32, ag *float32, n int, rho float32, c float32, lr float32, eps float32, mu float32, flags int)
 // Requires: AVX, AVX512F, SSE
-TEXT ·rmspropAVX512(SB), NOSPLIT, $0-48
+TEXT ·rmspropAVX512(SB), NOSPLIT, $0-80
 	MOVQ         w+0(FP), AX
 	MOVQ         grad+8(FP), CX
 	MOVQ         a+16(FP), DX
-	MOVQ         n+24(FP), BX
-	MOVSS        rho+32(FP), X0
+	MOVQ         m+24(FP), BX
+	MOVQ         ag+32(FP), SI
+	MOVQ         n+40(FP), DI
+	MOVQ         flags+72(FP), R8
+	MOVSS        rho+48(FP), X0
 	VBROADCASTSS X0, Z0
-	MOVSS        c+36(FP), X1
+	MOVSS        c+52(FP), X1
 	VBROADCASTSS X1, Z1
-	MOVSS        lr+40(FP), X2
+	MOVSS        lr+56(FP), X2
 	VBROADCASTSS X2, Z2
-	MOVSS        eps+44(FP), X3
+	MOVSS        eps+60(FP), X3
 	VBROADCASTSS X3, Z3
-	XORQ         SI, SI
-	SHLQ         $0x02, BX
+	MOVSS        mu+64(FP), X4
+	VBROADCASTSS X4, Z4
+	XORQ         R9, R9
+	SHLQ         $0x02, DI
 
 rmspropAVX512_loop:
-	CMPQ    SI, BX
+	CMPQ    R9, DI
 	JGE     rmspropAVX512_done
-	VMOVUPS (CX)(SI*1), Z4
-	VMULPS  (DX)(SI*1), Z0, Z5
-	VMULPS  Z4, Z1, Z6
-	VMULPS  Z4, Z6, Z6
-	VADDPS  Z6, Z5, Z5
-	VMOVUPS Z5, (DX)(SI*1)
-	VSQRTPS Z5, Z5
-	VADDPS  Z3, Z5, Z5
-	VMULPS  Z4, Z2, Z6
-	VDIVPS  Z5, Z6, Z6
-	VMOVUPS (AX)(SI*1), Z5
-	VSUBPS  Z6, Z5, Z5
-	VMOVUPS Z5, (AX)(SI*1)
-	ADDQ    $0x40, SI
+	VMOVUPS (CX)(R9*1), Z5
+	VMULPS  (DX)(R9*1), Z0, Z6
+	VMULPS  Z5, Z1, Z7
+	VMULPS  Z5, Z7, Z7
+	VADDPS  Z7, Z6, Z6
+	VMOVUPS Z6, (DX)(R9*1)
+	VMOVAPS Z6, Z6
+	TESTQ   $0x00000004, R8
+	JZ      rmspropAVX512_plain
+	VMULPS  (SI)(R9*1), Z0, Z8
+	VMULPS  Z5, Z1, Z7
+	VADDPS  Z7, Z8, Z8
+	VMOVUPS Z8, (SI)(R9*1)
+	VMULPS  Z8, Z8, Z8
+	VSUBPS  Z8, Z6, Z6
+
+rmspropAVX512_plain:
+	TESTQ   $0x00000001, R8
+	JZ      rmspropAVX512_outside
+	VADDPS  Z3, Z6, Z6
+	VSQRTPS Z6, Z6
+	JMP     rmspropAVX512_step
+
+rmspropAVX512_outside:
+	VSQRTPS Z6, Z6
+	VADDPS  Z3, Z6, Z6
+
+rmspropAVX512_step:
+	VMULPS  Z5, Z2, Z7
+	VDIVPS  Z6, Z7, Z7
+	TESTQ   $0x00000002, R8
+	JZ      rmspropAVX512_update
+	VMULPS  (BX)(R9*1), Z4, Z8
+	VADDPS  Z7, Z8, Z7
+	VMOVUPS Z7, (BX)(R9*1)
+
+rmspropAVX512_update:
+	VMOVUPS (AX)(R9*1), Z6
+	VSUBPS  Z7, Z6, Z6
+	VMOVUPS Z6, (AX)(R9*1)
+	ADDQ    $0x40, R9
 	JMP     rmspropAVX512_loop
 
 rmspropAVX512_done:
-	VZEROUPPER
-	RET
-
-// func rmspropInsideAVX512(w *float32, grad *float32, a *float32, n int, rho float32, c float32, lr float32, eps float32)
-// Requires: AVX, AVX512F, SSE
-TEXT ·rmspropInsideAVX512(SB), NOSPLIT, $0-48
-	MOVQ         w+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         a+16(FP), DX
-	MOVQ         n+24(FP), BX
-	MOVSS        rho+32(FP), X0
-	VBROADCASTSS X0, Z0
-	MOVSS        c+36(FP), X1
-	VBROADCASTSS X1, Z1
-	MOVSS        lr+40(FP), X2
-	VBROADCASTSS X2, Z2
-	MOVSS        eps+44(FP), X3
-	VBROADCASTSS X3, Z3
-	XORQ         SI, SI
-	SHLQ         $0x02, BX
-
-rmspropInsideAVX512_loop:
-	CMPQ    SI, BX
-	JGE     rmspropInsideAVX512_done
-	VMOVUPS (CX)(SI*1), Z4
-	VMULPS  (DX)(SI*1), Z0, Z5
-	VMULPS  Z4, Z1, Z6
-	VMULPS  Z4, Z6, Z6
-	VADDPS  Z6, Z5, Z5
-	VMOVUPS Z5, (DX)(SI*1)
-	VADDPS  Z3, Z5, Z5
-	VSQRTPS Z5, Z5
-	VMULPS  Z4, Z2, Z6
-	VDIVPS  Z5, Z6, Z6
-	VMOVUPS (AX)(SI*1), Z5
-	VSUBPS  Z6, Z5, Z5
-	VMOVUPS Z5, (AX)(SI*1)
-	ADDQ    $0x40, SI
-	JMP     rmspropInsideAVX512_loop
-
-rmspropInsideAVX512_done:
 	VZEROUPPER
 	RET
 

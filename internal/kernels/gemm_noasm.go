@@ -56,8 +56,7 @@ func siluGradAVX512(dz, dy, z *float32, n int) { panic("kernels: no AVX-512") }
 func hardSigmoidAVX512(y, z *float32, n int)   { panic("kernels: no AVX-512") }
 func hardSiLUAVX512(y, z *float32, n int)      { panic("kernels: no AVX-512") }
 
-func rmspropAVX512(w, grad, a *float32, n int, rho, c, lr, eps float32) { panic("kernels: no AVX-512") }
-func rmspropInsideAVX512(w, grad, a *float32, n int, rho, c, lr, eps float32) {
+func rmspropAVX512(w, grad, a, m, ag *float32, n int, rho, c, lr, eps, mu float32, flags int) {
 	panic("kernels: no AVX-512")
 }
 func adamAVX512(w, grad, m, v *float32, n int, alpha, c1, c2, eps float32) {

@@ -16,30 +16,32 @@ import "math"
 //		w[i] -= step
 //
 // Each operation is rounded to float32 in that order (the square root
-// correctly rounded), on every path, so the AVX-512 loop (without m and ag)
-// and the Go one give the same values bit for bit. The Go loop converts
+// correctly rounded), on every path, so the AVX-512 loop and the Go one
+// give the same values bit for bit, in every form. The Go loop converts
 // each product to float32 before it is added: the Go specification lets the
 // compiler fuse x*y + z into one fused multiply-add otherwise, as it does on
 // amd64 for GOAMD64=v3 and above, and on arm64.
 func RMSprop(w, g, a, m, ag []float32, rho, lr, eps, mu float32, inside bool) {
 	g, a = g[:len(w)], a[:len(w)]
 	c := 1 - rho
-	vec := 0
-	if vectorLoops && m == nil && ag == nil {
-		vec = len(w) / 16 * 16
-		if vec > 0 {
-			fn := rmspropAVX512
-			if inside {
-				fn = rmspropInsideAVX512
-			}
-			fn(&w[0], &g[0], &a[0], vec, rho, c, lr, eps)
-		}
+	flags := 0
+	if inside {
+		flags |= rmspropInside
 	}
 	if m != nil {
 		m = m[:len(w)]
+		flags |= rmspropMomentum
 	}
 	if ag != nil {
 		ag = ag[:len(w)]
+		flags |= rmspropCentered
+	}
+	vec := 0
+	if vectorLoops {
+		vec = len(w) / 16 * 16
+		if vec > 0 {
+			rmspropAVX512(&w[0], &g[0], &a[0], first(m), first(ag), vec, rho, c, lr, eps, mu, flags)
+		}
 	}
 	for i := vec; i < len(w); i++ {
 		gi := g[i]
@@ -106,6 +108,21 @@ func Decay(w []float32, f float32) {
 	for i := vec; i < len(w); i++ {
 		w[i] -= float32(w[i] * f)
 	}
+}
+
+// RMSprop's forms, the bits of rmspropAVX512's flags.
+const (
+	rmspropInside   = 1 // epsilon inside the square root
+	rmspropMomentum = 2 // m accumulates the step
+	rmspropCentered = 4 // ag averages the gradients
+)
+
+// first returns the address of s's first value, or nil for an empty s.
+func first(s []float32) *float32 {
+	if len(s) == 0 {
+		return nil
+	}
+	return &s[0]
 }
 
 // sqrt32 is the correctly rounded float32 square root.

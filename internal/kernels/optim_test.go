@@ -9,34 +9,58 @@ import (
 func TestRMSprop(t *testing.T) { forEachLoops(t, testRMSprop) }
 
 // testRMSprop checks RMSprop bit for bit against its formula, one float32
-// operation at a time, for both rules, on lengths around the vector loop's
-// 16, with zeros of both signs, infinities and extremes among the
-// gradients and the averages.
+// operation at a time, in each of its forms (epsilon inside the square root
+// or not, momentum, centered), on lengths around the vector loop's 16, with
+// zeros of both signs, infinities and extremes among the gradients and the
+// averages.
 func testRMSprop(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
 	for _, n := range []int{1, 15, 16, 17, 33, 100} {
-		for _, inside := range []bool{false, true} {
+		for form := range 8 {
+			inside, momentum, centered := form&1 != 0, form&2 != 0, form&4 != 0
 			w0, g := randSlice(rng, n), special(rng, n)
-			a0 := randSlice(rng, n)
+			a0, m0, ag0 := randSlice(rng, n), randSlice(rng, n), randSlice(rng, n)
 			for i := range a0 {
 				a0[i] *= a0[i]
+				ag0[i] *= 0.1 // |ag| below sqrt(a) mostly; NaN where not
 			}
 			a0[0] = 0
-			const rho, lr, eps = 0.9, 0.001, 1e-8
+			const rho, lr, eps, mu = 0.9, 0.001, 1e-8, 0.5
 			w, a := append([]float32(nil), w0...), append([]float32(nil), a0...)
-			RMSprop(w, g, a, nil, nil, rho, lr, eps, 0, inside)
+			var m, ag []float32
+			if momentum {
+				m = append([]float32(nil), m0...)
+			}
+			if centered {
+				ag = append([]float32(nil), ag0...)
+			}
+			RMSprop(w, g, a, m, ag, rho, lr, eps, mu, inside)
 			for i := range w0 {
-				var r float32 = rho
+				var r, l, e, u float32 = rho, lr, eps, mu
 				c := 1 - r // in float32, as optim computes it
 				wantA := float32(r*a0[i]) + float32(c*g[i]*g[i])
-				den := float32(math.Sqrt(float64(wantA))) + eps
-				if inside {
-					den = float32(math.Sqrt(float64(wantA + eps)))
+				den := wantA
+				var wantAG, wantM float32
+				if centered {
+					wantAG = float32(r*ag0[i]) + float32(c*g[i])
+					den -= float32(wantAG * wantAG)
 				}
-				var l float32 = lr
-				wantW := w0[i] - l*g[i]/den
-				if !sameBits(a[i], wantA) || !sameBits(w[i], wantW) {
-					t.Fatalf("n=%d inside=%v [%d]: g=%v a=%v w=%v gives a=%v w=%v, want %v %v", n, inside, i, g[i], a0[i], w0[i], a[i], w[i], wantA, wantW)
+				if inside {
+					den = float32(math.Sqrt(float64(den + e)))
+				} else {
+					den = float32(math.Sqrt(float64(den))) + e
+				}
+				step := l * g[i] / den
+				if momentum {
+					wantM = float32(u*m0[i]) + step
+					step = wantM
+				}
+				wantW := w0[i] - step
+				bad := !sameBits(a[i], wantA) || !sameBits(w[i], wantW) ||
+					centered && !sameBits(ag[i], wantAG) || momentum && !sameBits(m[i], wantM)
+				if bad {
+					t.Fatalf("n=%d inside=%v momentum=%v centered=%v [%d]: g=%v a=%v w=%v gives a=%v w=%v, want %v %v",
+						n, inside, momentum, centered, i, g[i], a0[i], w0[i], a[i], w[i], wantA, wantW)
 				}
 			}
 		}

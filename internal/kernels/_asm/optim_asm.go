@@ -9,8 +9,7 @@ import (
 // optimizers emits the weight updates of RMSprop and Adam, and the
 // decoupled weight decay.
 func optimizers() {
-	rmsprop("rmspropAVX512", false)
-	rmsprop("rmspropInsideAVX512", true)
+	rmsprop()
 	adam()
 	decay()
 }
@@ -44,20 +43,42 @@ func loop16(name string, n Register, body func(off Register)) {
 	RET()
 }
 
+// RMSprop's forms, the bits of rmspropAVX512's flags.
+const (
+	rmspropInside   = 1 // epsilon inside the square root (Keras 3)
+	rmspropMomentum = 2 // m accumulates the step
+	rmspropCentered = 4 // ag averages the gradients
+)
+
 // rmsprop emits RMSprop's update over n values, a multiple of 16, each
-// operation rounded as Go's loop rounds it (no fused multiply-add):
+// operation rounded as Go's loop rounds it (no fused multiply-add), the
+// form chosen by flags (a branch per 16 values, always taken the same way):
 //
 //	a[i] = rho*a[i] + (c*g[i])*g[i]          (c = 1-rho)
-//	w[i] -= (lr*g[i]) / (sqrt(a[i]) + eps)    (inside: / sqrt(a[i] + eps))
-func rmsprop(name string, inside bool) {
-	TEXT(name, NOSPLIT, "func(w, grad, a *float32, n int, rho, c, lr, eps float32)")
+//	d := a[i]; centered: ag[i] = rho*ag[i] + c*g[i]; d -= ag[i]*ag[i]
+//	step := (lr*g[i]) / (sqrt(d) + eps)      (inside: / sqrt(d + eps))
+//	momentum: m[i] = mu*m[i] + step; step = m[i]
+//	w[i] -= step
+func rmsprop() {
+	name := "rmspropAVX512"
+	TEXT(name, NOSPLIT, "func(w, grad, a, m, ag *float32, n int, rho, c, lr, eps, mu float32, flags int)")
 	w := Load(Param("w"), GP64())
 	g := Load(Param("grad"), GP64())
 	a := Load(Param("a"), GP64())
+	m := Load(Param("m"), GP64())
+	ag := Load(Param("ag"), GP64())
 	n := Load(Param("n"), GP64())
-	k := scalars("rho", "c", "lr", "eps")
-	rho, c, lr, eps := k[0], k[1], k[2], k[3]
-	gv, av, t, d := ZMM(), ZMM(), ZMM(), ZMM()
+	flags := Load(Param("flags"), GP64())
+	k := scalars("rho", "c", "lr", "eps", "mu")
+	rho, c, lr, eps, mu := k[0], k[1], k[2], k[3], k[4]
+	gv, av, t, d, u := ZMM(), ZMM(), ZMM(), ZMM(), ZMM()
+	// unless emits body, run when flags has bit, and a jump past it.
+	unless := func(bit int, label string, body func()) {
+		TESTQ(U32(bit), flags)
+		JZ(LabelRef(name + label))
+		body()
+		Label(name + label)
+	}
 	loop16(name, n, func(off Register) {
 		at := func(base Register) Mem { return Mem{Base: base, Index: off, Scale: 1} }
 		VMOVUPS(at(g), gv)
@@ -66,15 +87,31 @@ func rmsprop(name string, inside bool) {
 		VMULPS(gv, t, t)       // (c*g)*g
 		VADDPS(t, av, av)
 		VMOVUPS(av, at(a))
-		if inside {
-			VADDPS(eps, av, d)
-			VSQRTPS(d, d)
-		} else {
-			VSQRTPS(av, d)
-			VADDPS(eps, d, d)
-		}
+		VMOVAPS(av, d)
+		unless(rmspropCentered, "_plain", func() {
+			VMULPS(at(ag), rho, u) // rho*ag
+			VMULPS(gv, c, t)       // c*g
+			VADDPS(t, u, u)
+			VMOVUPS(u, at(ag))
+			VMULPS(u, u, u) // ag*ag
+			VSUBPS(u, d, d)
+		})
+		TESTQ(U32(rmspropInside), flags)
+		JZ(LabelRef(name + "_outside"))
+		VADDPS(eps, d, d)
+		VSQRTPS(d, d)
+		JMP(LabelRef(name + "_step"))
+		Label(name + "_outside")
+		VSQRTPS(d, d)
+		VADDPS(eps, d, d)
+		Label(name + "_step")
 		VMULPS(gv, lr, t) // lr*g
 		VDIVPS(d, t, t)   // (lr*g) / d
+		unless(rmspropMomentum, "_update", func() {
+			VMULPS(at(m), mu, u) // mu*m
+			VADDPS(t, u, t)      // mu*m + step
+			VMOVUPS(t, at(m))
+		})
 		VMOVUPS(at(w), av)
 		VSUBPS(t, av, av) // w - step
 		VMOVUPS(av, at(w))
