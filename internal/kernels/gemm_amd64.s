@@ -6216,8 +6216,8 @@ TEXT ·decayAVX512(SB), NOSPLIT, $0-20
 decayAVX512_loop:
 	CMPQ    DX, CX
 	JGE     decayAVX512_done
+	VMULPS  (AX)(DX*1), Z0, Z2
 	VMOVUPS (AX)(DX*1), Z1
-	VMULPS  Z0, Z1, Z2
 	VSUBPS  Z2, Z1, Z1
 	VMOVUPS Z1, (AX)(DX*1)
 	ADDQ    $0x40, DX

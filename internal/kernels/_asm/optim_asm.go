@@ -26,8 +26,8 @@ func scalars(names ...string) []VecVirtual {
 }
 
 // loop16 emits a loop over n values, a multiple of 16, 16 at a time: body
-// gets the offset register (in bytes) of the 16 values.
-func loop16(name string, n Register, body func(off Register)) {
+// gets at, which addresses the 16 values of the step in the array at base.
+func loop16(name string, n Register, body func(at func(base Register) Mem)) {
 	off := GP64()
 	XORQ(off, off)
 	SHLQ(U8(2), n)
@@ -35,7 +35,7 @@ func loop16(name string, n Register, body func(off Register)) {
 	Label(top)
 	CMPQ(off, n)
 	JGE(LabelRef(done))
-	body(off)
+	body(func(base Register) Mem { return Mem{Base: base, Index: off, Scale: 1} })
 	ADDQ(U8(64), off)
 	JMP(LabelRef(top))
 	Label(done)
@@ -79,8 +79,7 @@ func rmsprop() {
 		body()
 		Label(name + label)
 	}
-	loop16(name, n, func(off Register) {
-		at := func(base Register) Mem { return Mem{Base: base, Index: off, Scale: 1} }
+	loop16(name, n, func(at func(Register) Mem) {
 		VMOVUPS(at(g), gv)
 		VMULPS(at(a), rho, av) // rho*a
 		VMULPS(gv, c, t)       // c*g
@@ -112,9 +111,7 @@ func rmsprop() {
 			VADDPS(t, u, t)      // mu*m + step
 			VMOVUPS(t, at(m))
 		})
-		VMOVUPS(at(w), av)
-		VSUBPS(t, av, av) // w - step
-		VMOVUPS(av, at(w))
+		subtractFrom(at(w), t, av)
 	})
 }
 
@@ -135,8 +132,7 @@ func adam() {
 	k := scalars("alpha", "c1", "c2", "eps")
 	alpha, c1, c2, eps := k[0], k[1], k[2], k[3]
 	gv, mv, vv, t := ZMM(), ZMM(), ZMM(), ZMM()
-	loop16(name, n, func(off Register) {
-		at := func(base Register) Mem { return Mem{Base: base, Index: off, Scale: 1} }
+	loop16(name, n, func(at func(Register) Mem) {
 		VMOVUPS(at(g), gv)
 		VMOVUPS(at(m), mv)
 		VSUBPS(mv, gv, t) // g - m
@@ -153,9 +149,7 @@ func adam() {
 		VADDPS(eps, vv, vv)
 		VMULPS(mv, alpha, t) // alpha*m
 		VDIVPS(vv, t, t)     // (alpha*m) / (sqrt(v) + eps)
-		VMOVUPS(at(w), mv)
-		VSUBPS(t, mv, mv) // w - step
-		VMOVUPS(mv, at(w))
+		subtractFrom(at(w), t, mv)
 	})
 }
 
@@ -170,11 +164,15 @@ func decay() {
 	n := Load(Param("n"), GP64())
 	f := scalars("f")[0]
 	wv, t := ZMM(), ZMM()
-	loop16(name, n, func(off Register) {
-		at := Mem{Base: w, Index: off, Scale: 1}
-		VMOVUPS(at, wv)
-		VMULPS(f, wv, t)
-		VSUBPS(t, wv, wv)
-		VMOVUPS(wv, at)
+	loop16(name, n, func(at func(Register) Mem) {
+		VMULPS(at(w), f, t) // w*f
+		subtractFrom(at(w), t, wv)
 	})
+}
+
+// subtractFrom emits w -= step for the 16 values at w, through scratch.
+func subtractFrom(w Mem, step, scratch VecVirtual) {
+	VMOVUPS(w, scratch)
+	VSUBPS(step, scratch, scratch)
+	VMOVUPS(scratch, w)
 }
