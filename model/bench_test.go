@@ -1,6 +1,7 @@
 package model
 
 import (
+	"context"
 	"testing"
 
 	"github.com/convnet-go/convnet/nn"
@@ -53,6 +54,48 @@ func BenchmarkPredict(b *testing.B) {
 			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "images/s")
 		})
 	}
+}
+
+// BenchmarkClassify times the Classifier a server runs, on one 32x32 image
+// per request: one client waiting for each answer before the next request
+// (the latency of a quiet server), and one client per core, each with its
+// own request at a time (a server kept busy: its throughput).
+func BenchmarkClassify(b *testing.B) {
+	px := make([]float32, 32*32)
+	for i := range px {
+		px[i] = float32(i%7) / 7
+	}
+	classify := func(c *Classifier) error {
+		_, err := c.ClassifyPixels(context.Background(), [][]float32{px}, 1)
+		return err
+	}
+	b.Run("clients=1", func(b *testing.B) {
+		c, err := NewClassifier(tutorial(b), ClassifierOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if err := classify(c); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "images/s")
+	})
+	b.Run("clients=cores", func(b *testing.B) {
+		c, err := NewClassifier(tutorial(b), ClassifierOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if err := classify(c); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "images/s")
+	})
 }
 
 // BenchmarkPresets times one training step (Adam, sparse cross-entropy with
