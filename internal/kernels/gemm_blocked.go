@@ -3,7 +3,6 @@ package kernels
 import (
 	"runtime"
 	"sync"
-	"sync/atomic"
 )
 
 // The blocked GEMM follows Goto and van de Geijn, "Anatomy of
@@ -38,11 +37,8 @@ type gemmPlan struct {
 	packA          bool
 	directB        bool // full slivers of B are read in place, with stride ldb
 
-	parts   [maxParts][4]int // rowLo, rowHi, colLo, colHi of each block of C
-	claimed [maxParts]atomic.Bool
-	offered int          // parts offered to the workers
-	taken   atomic.Int32 // offers the workers have finished with
-	wg      sync.WaitGroup
+	parts  [maxParts][4]int // rowLo, rowHi, colLo, colHi of each block of C
+	partFn func(worker, p int) // g.runPart, made once per plan
 }
 
 // gemmBuf holds one goroutine's packing buffers.
@@ -51,7 +47,11 @@ type gemmBuf struct {
 }
 
 var (
-	planPool = sync.Pool{New: func() any { return new(gemmPlan) }}
+	planPool = sync.Pool{New: func() any {
+		g := new(gemmPlan)
+		g.partFn = g.runPart
+		return g
+	}}
 	bufPool  = sync.Pool{New: func() any { return new(gemmBuf) }}
 )
 
@@ -75,7 +75,7 @@ const skinnyKC = 1024
 func gemmBlocked(impl *gemmImpl, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	g := planPool.Get().(*gemmPlan)
 	*g = gemmPlan{impl: impl, transA: transA, transB: transB, m: m, n: n, k: k,
-		alpha: alpha, beta: beta, a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc}
+		alpha: alpha, beta: beta, a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc, partFn: g.partFn}
 	g.rsA, g.csA = lda, 1
 	if transA {
 		g.rsA, g.csA = 1, lda
@@ -110,7 +110,6 @@ func gemmBlocked(impl *gemmImpl, transA, transB bool, m, n, k int, alpha float32
 		perM := (tilesM + parts - 1) / parts
 		perN := (tilesN + parts - 1) / parts
 		splitM := perM*impl.mr*tilesN*impl.nr <= tilesM*impl.mr*perN*impl.nr
-		startWorkers(parts - 1)
 		for p := range parts {
 			if splitM {
 				g.parts[p] = [4]int{min(m, p*perM*impl.mr), min(m, (p+1)*perM*impl.mr), 0, n}
@@ -118,87 +117,21 @@ func gemmBlocked(impl *gemmImpl, transA, transB bool, m, n, k int, alpha float32
 				g.parts[p] = [4]int{0, m, min(n, p*perN*impl.nr), min(n, (p+1)*perN*impl.nr)}
 			}
 		}
-		// Offer all parts but the last to the workers, run the last one
-		// here, then run any part no worker has claimed yet: a busy pool
-		// never leaves this goroutine waiting idle.
-		for p := range parts - 1 {
-			g.wg.Add(1)
-			select {
-			case workers.tasks <- gemmTask{g, p}:
-				g.offered++
-			default:
-				g.wg.Done()
-			}
-		}
-		buf := bufPool.Get().(*gemmBuf)
-		for p := parts - 1; p >= 0; p-- {
-			g.runPart(p, buf)
-		}
-		bufPool.Put(buf)
-		for s := (spinner{}); int(g.taken.Load()) < g.offered && s.more(); {
-		}
-		g.wg.Wait()
+		ParallelFor(parts, parts, g.partFn)
 	}
-	*g = gemmPlan{}
+	*g = gemmPlan{partFn: g.partFn}
 	planPool.Put(g)
 }
 
 // maxParts bounds the number of blocks C is split into.
 const maxParts = 64
 
-// gemmTask offers block part of C to a worker.
-type gemmTask struct {
-	g    *gemmPlan
-	part int
-}
-
-// runPart computes block p of C unless another goroutine has claimed it.
-func (g *gemmPlan) runPart(p int, buf *gemmBuf) {
-	if g.claimed[p].Swap(true) {
-		return
-	}
+// runPart computes block p of C (see gemmPlan.parts).
+func (g *gemmPlan) runPart(_, p int) {
+	buf := bufPool.Get().(*gemmBuf)
 	r := g.parts[p]
 	g.run(r[0], r[1], r[2], r[3], buf)
-}
-
-// workers is the pool of goroutines that run gemmTasks; it grows to the
-// largest number ever needed at once and then stays.
-var workers struct {
-	mu    sync.Mutex
-	n     int
-	tasks chan gemmTask
-}
-
-func startWorkers(n int) {
-	workers.mu.Lock()
-	defer workers.mu.Unlock()
-	if workers.tasks == nil {
-		workers.tasks = make(chan gemmTask, maxParts)
-	}
-	for ; workers.n < n; workers.n++ {
-		go func() {
-			buf := new(gemmBuf)
-			for {
-				t := nextTask()
-				t.g.runPart(t.part, buf)
-				t.g.taken.Add(1)
-				t.g.wg.Done()
-			}
-		}()
-	}
-}
-
-// nextTask receives the next task for a worker, polling for a while before
-// it blocks.
-func nextTask() gemmTask {
-	for s := (spinner{}); s.more(); {
-		select {
-		case t := <-workers.tasks:
-			return t
-		default:
-		}
-	}
-	return <-workers.tasks
+	bufPool.Put(buf)
 }
 
 // run computes the block rows [rowLo, rowHi) × columns [colLo, colHi) of C.
