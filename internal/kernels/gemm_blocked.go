@@ -37,7 +37,7 @@ type gemmPlan struct {
 	packA          bool
 	directB        bool // full slivers of B are read in place, with stride ldb
 
-	parts  [maxParts][4]int // rowLo, rowHi, colLo, colHi of each block of C
+	parts  [maxParts][4]int    // rowLo, rowHi, colLo, colHi of each block of C
 	partFn func(worker, p int) // g.runPart, made once per plan
 }
 
@@ -52,7 +52,7 @@ var (
 		g.partFn = g.runPart
 		return g
 	}}
-	bufPool  = sync.Pool{New: func() any { return new(gemmBuf) }}
+	bufPool = sync.Pool{New: func() any { return new(gemmBuf) }}
 )
 
 // grow returns s with length n, reusing its storage when it is big enough.
