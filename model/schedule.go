@@ -1,6 +1,7 @@
 package model
 
 import (
+	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/tensor"
 )
@@ -174,6 +175,8 @@ const (
 // run runs every layer on the batch x and returns the model's output, the
 // last layer's.
 func (m *Model) run(x *tensor.Tensor, ps pass) *tensor.Tensor {
+	kernels.BeginRun()
+	defer kernels.EndRun()
 	p := &m.plan
 	p.outs[0] = x
 	training, predict := ps == trainingPass, ps == predictionPass
@@ -216,6 +219,8 @@ func (m *Model) forward(x *tensor.Tensor, ps pass) (logits *tensor.Tensor) {
 // are the gradients of their outputs (the first layer's input gradient
 // among them, see nn.InputGradientSkipper), and it returns nil.
 func (m *Model) backward(dlogits *tensor.Tensor, params bool) *tensor.Tensor {
+	kernels.BeginRun()
+	defer kernels.EndRun()
 	p := &m.plan
 	wanted := func(j int) bool { return !params || p.trains[j] }
 	for i, s := range p.skipper {

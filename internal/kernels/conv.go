@@ -138,15 +138,18 @@ const blockBytes = 192 << 10
 const serialFlops = 4 << 20
 
 // parallelConvFlops is the work below which a forward pass runs on one
-// goroutine: for one image of the tutorial model, waking a second core
-// cost about what it saved on a quiet machine (0.52 ms a prediction either
-// way) and added delays on a busy one (0.67 ms median against 0.55 ms).
-// With the helpers polling (see spinWait), 8 MFLOP instead gave 0.58 ms
-// against 0.63 (11 of 15 alternating runs faster, p = 0.056): not a clear
-// gain for a second core per prediction, which a server answering several
-// requests at once would rather spend on another request.
-// Tests lower it to run small convolutions in parallel.
-var parallelConvFlops = 64 << 20
+// goroutine, and sharedConvFlops the work below which it takes only its
+// share of the cores while other passes run (see coresPerRun). One image
+// of the tutorial model (convolutions of 52, 19, 9 and 2 MFLOP) took
+// 0.49 ms a prediction with its convolutions on one goroutine, 0.24–0.33
+// ms with those from 8 MFLOP on two cores, and less CPU time (`convnet
+// bench`, six alternating rounds); two requests at once on two cores,
+// each taking both cores anyway, answered 7% fewer a second
+// (BenchmarkClassify/clients=cores), each on its share level with before.
+// Tests lower parallelConvFlops to run small convolutions in parallel.
+var parallelConvFlops = 8 << 20
+
+const sharedConvFlops = 64 << 20
 
 // unpackedCells bounds the output cells (images × OH × OW) of a Forward
 // whose tiles read the kernel in place instead of packing it (when its
@@ -200,8 +203,11 @@ func (c *Conv) Forward(z, x, w []float32, n int, e ConvEpilogue, finish func(lo,
 	if c.pointwise {
 		least = min(least, parallelFlops)
 	}
-	if 2*n*len(w)*g.OH*g.OW < least {
+	switch work := 2 * n * len(w) * g.OH * g.OW; {
+	case work < least:
 		workers = 1
+	case work < sharedConvFlops:
+		workers = coresPerRun()
 	}
 	if !tiled {
 		Gemm(false, false, n*g.H*g.W, c.f, g.C, 1, x, g.C, w, c.f, 0, z, c.f)
