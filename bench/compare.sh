@@ -22,7 +22,9 @@ out=$(mktemp -d)
 echo "# each round's JSON in $out"
 CGO_ENABLED=0 go build -o "$out/convnet" ./cmd/convnet
 torch() {
-	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 bench/pytorch/bench.py --threads "$threads" | tail -n 1 >>"$out/torch.jsonl"
+	# OpenBLAS starts a thread per CPU unless told: numpy's product
+	# would otherwise use every core whatever THREADS is.
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$threads" /usr/bin/python3 bench/pytorch/bench.py --threads "$threads" | tail -n 1 >>"$out/torch.jsonl"
 	tail -n 1 "$out/torch.jsonl"
 }
 convnet() {

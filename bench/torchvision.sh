@@ -22,7 +22,7 @@ source "$(dirname "$0")/torch_env.sh"
 out=$(mktemp -d)
 echo "# each round's JSON in $out"
 CGO_ENABLED=0 go build -o "$out/convnet" ./cmd/convnet
-py() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 bench/pytorch/torchvision_bench.py "$name" --size "$size" --threads "$threads" --batch "$batch" "$@"; }
+py() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$threads" /usr/bin/python3 bench/pytorch/torchvision_bench.py "$name" --size "$size" --threads "$threads" --batch "$batch" "$@"; }
 py --export "$out/$name.onnx"
 "$out/convnet" import --onnx "$out/$name.onnx" --out "$out/$name.safetensors" --rescale 1/255
 torch() {
