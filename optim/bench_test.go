@@ -31,7 +31,9 @@ func BenchmarkStep(b *testing.B) {
 		runs = append(runs, run{name, nil})
 	}
 	runs = append(runs, run{"rmsprop-momentum", map[string]any{"momentum": 0.9}},
-		run{"rmsprop-centered", map[string]any{"centered": true}})
+		run{"rmsprop-centered", map[string]any{"centered": true}},
+		run{"sgd-momentum", map[string]any{"momentum": 0.9}},
+		run{"sgd-nesterov", map[string]any{"momentum": 0.9, "nesterov": true}})
 	for _, r := range runs {
 		b.Run(r.name, func(b *testing.B) {
 			name, _, _ := strings.Cut(r.name, "-")
