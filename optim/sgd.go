@@ -1,6 +1,9 @@
 package optim
 
-import "github.com/convnet-go/convnet/nn"
+import (
+	"github.com/convnet-go/convnet/internal/kernels"
+	"github.com/convnet-go/convnet/nn"
+)
 
 // SGD is stochastic gradient descent with optional momentum, Keras's rule:
 //
@@ -55,20 +58,9 @@ func (o *SGD) Step(params []*nn.Param) {
 
 func (o *SGD) update(i, lo, hi int) {
 	w, g := o.span(i, lo, hi, o.WeightDecay, o.lr)
-	lr32, mu := float32(o.lr), float32(o.Momentum)
-	if o.Momentum == 0 {
-		for j := range w {
-			w[j] -= g[j] * lr32
-		}
-		return
+	var m []float32
+	if o.Momentum != 0 {
+		m = o.slot(i, 0, lo, hi)[:len(w)]
 	}
-	m := o.slot(i, 0, lo, hi)[:len(w)]
-	for j := range w {
-		m[j] = -g[j]*lr32 + m[j]*mu
-		if o.Nesterov {
-			w[j] += -g[j]*lr32 + m[j]*mu
-		} else {
-			w[j] += m[j]
-		}
-	}
+	kernels.SGD(w, g, m, float32(o.lr), float32(o.Momentum), o.Nesterov)
 }

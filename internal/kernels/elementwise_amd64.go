@@ -240,6 +240,12 @@ func hardSigmoidAVX512(y, z *float32, n int)
 //go:noescape
 func hardSiLUAVX512(y, z *float32, n int)
 
+// sgdAVX512 runs SGD on n values, a multiple of 16, in the form flags
+// names: sgdMomentum (m is then read), sgdNesterov.
+//
+//go:noescape
+func sgdAVX512(w, grad, m *float32, n int, lr, mu float32, flags int)
+
 // rmspropAVX512 runs RMSprop on n values, a multiple of 16 (c = 1-rho),
 // in the form flags names: rmspropInside, rmspropMomentum (m is then
 // read), rmspropCentered (ag is then read).

@@ -6082,6 +6082,54 @@ convTile2x16AVX2_norelu:
 	VZEROUPPER
 	RET
 
+// func sgdAVX512(w *float32, grad *float32, m *float32, n int, lr float32, mu float32, flags int)
+// Requires: AVX, AVX512F, SSE
+TEXT ·sgdAVX512(SB), NOSPLIT, $0-48
+	MOVQ         w+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         m+16(FP), DX
+	MOVQ         n+24(FP), BX
+	MOVQ         flags+40(FP), SI
+	MOVSS        lr+32(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVSS        mu+36(FP), X1
+	VBROADCASTSS X1, Z1
+	XORQ         DI, DI
+	SHLQ         $0x02, BX
+
+sgdAVX512_loop:
+	CMPQ    DI, BX
+	JGE     sgdAVX512_done
+	VMULPS  (CX)(DI*1), Z0, Z2
+	TESTQ   $0x00000001, SI
+	JNZ     sgdAVX512_momentum
+	VMOVUPS (AX)(DI*1), Z4
+	VSUBPS  Z2, Z4, Z4
+	VMOVUPS Z4, (AX)(DI*1)
+	JMP     sgdAVX512_next
+
+sgdAVX512_momentum:
+	VMULPS  (DX)(DI*1), Z1, Z3
+	VSUBPS  Z2, Z3, Z3
+	VMOVUPS Z3, (DX)(DI*1)
+	TESTQ   $0x00000002, SI
+	JZ      sgdAVX512_add
+	VMULPS  Z3, Z1, Z3
+	VSUBPS  Z2, Z3, Z3
+
+sgdAVX512_add:
+	VMOVUPS (AX)(DI*1), Z4
+	VADDPS  Z3, Z4, Z4
+	VMOVUPS Z4, (AX)(DI*1)
+
+sgdAVX512_next:
+	ADDQ $0x40, DI
+	JMP  sgdAVX512_loop
+
+sgdAVX512_done:
+	VZEROUPPER
+	RET
+
 // func rmspropAVX512(w *float32, grad *float32, a *float32, m *float32, ag *float32, n int, rho float32, c float32, lr float32, eps float32, mu float32, flags int)
 // Requires: AVX, AVX512F, SSE
 TEXT ·rmspropAVX512(SB), NOSPLIT, $0-80

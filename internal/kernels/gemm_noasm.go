@@ -56,6 +56,9 @@ func siluGradAVX512(dz, dy, z *float32, n int) { panic("kernels: no AVX-512") }
 func hardSigmoidAVX512(y, z *float32, n int)   { panic("kernels: no AVX-512") }
 func hardSiLUAVX512(y, z *float32, n int)      { panic("kernels: no AVX-512") }
 
+func sgdAVX512(w, grad, m *float32, n int, lr, mu float32, flags int) {
+	panic("kernels: no AVX-512")
+}
 func rmspropAVX512(w, grad, a, m, ag *float32, n int, rho, c, lr, eps, mu float32, flags int) {
 	panic("kernels: no AVX-512")
 }

@@ -2,6 +2,49 @@ package kernels
 
 import "math"
 
+// SGD applies SGD's update to the weights w from their gradients g; with
+// m (momentum mu, nil otherwise) it updates m, the accumulated step, and
+// with nesterov takes the step looked ahead:
+//
+//	plain:    for i: w[i] -= lr*g[i]
+//	momentum: for i: m[i] = mu*m[i] - lr*g[i];  w[i] += m[i]
+//	nesterov: for i: m[i] = mu*m[i] - lr*g[i];  w[i] += mu*m[i] - lr*g[i]
+//
+// Each product is rounded to float32 before it is added, on every path,
+// as [RMSprop]'s are: the same values bit for bit from the AVX-512 loop
+// and the Go one.
+func SGD(w, g, m []float32, lr, mu float32, nesterov bool) {
+	g = g[:len(w)]
+	flags := 0
+	if m != nil {
+		m = m[:len(w)]
+		flags |= sgdMomentum
+		if nesterov {
+			flags |= sgdNesterov
+		}
+	}
+	vec := 0
+	if vectorLoops {
+		vec = len(w) / 16 * 16
+		if vec > 0 {
+			sgdAVX512(&w[0], &g[0], first(m), vec, lr, mu, flags)
+		}
+	}
+	for i := vec; i < len(w); i++ {
+		step := float32(lr * g[i])
+		switch {
+		case m == nil:
+			w[i] -= step
+		case nesterov:
+			m[i] = float32(mu*m[i]) - step
+			w[i] += float32(mu*m[i]) - step
+		default:
+			m[i] = float32(mu*m[i]) - step
+			w[i] += m[i]
+		}
+	}
+}
+
 // RMSprop applies RMSprop's update (Keras 2's rule; with inside, Keras 3's
 // epsilon inside the square root) to the weights w from their gradients g,
 // and updates a, the moving average of the squared gradients; with ag (the
@@ -109,6 +152,12 @@ func Decay(w []float32, f float32) {
 		w[i] -= float32(w[i] * f)
 	}
 }
+
+// SGD's forms, the bits of sgdAVX512's flags.
+const (
+	sgdMomentum = 1 // m accumulates the steps
+	sgdNesterov = 2 // with momentum, w takes the step looked ahead
+)
 
 // RMSprop's forms, the bits of rmspropAVX512's flags.
 const (

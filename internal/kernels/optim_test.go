@@ -6,6 +6,48 @@ import (
 	"testing"
 )
 
+func TestSGD(t *testing.T) { forEachLoops(t, testSGD) }
+
+// testSGD checks SGD bit for bit against its formula, one float32
+// operation at a time, plain, with momentum and with Nesterov's momentum,
+// on lengths around the vector loop's 16, with zeros of both signs,
+// infinities and extremes among the gradients.
+func testSGD(t *testing.T) {
+	rng := rand.New(rand.NewPCG(27, 28))
+	for _, n := range []int{1, 15, 16, 17, 33, 100} {
+		for _, form := range []string{"plain", "momentum", "nesterov"} {
+			w0, g, m0 := randSlice(rng, n), special(rng, n), randSlice(rng, n)
+			const lr, mu = 0.01, 0.9
+			w := append([]float32(nil), w0...)
+			var m []float32
+			if form != "plain" {
+				m = append([]float32(nil), m0...)
+			}
+			SGD(w, g, m, lr, mu, form == "nesterov")
+			for i := range w0 {
+				var l, u float32 = lr, mu
+				step := float32(l * g[i])
+				wantW, wantM := w0[i]-step, float32(0)
+				if form != "plain" {
+					wantM = float32(u*m0[i]) - step
+					wantW = w0[i] + wantM
+					if form == "nesterov" {
+						wantW = w0[i] + (float32(u*wantM) - step)
+					}
+				}
+				var gotM float32
+				if m != nil {
+					gotM = m[i]
+				}
+				if !sameBits(w[i], wantW) || !sameBits(gotM, wantM) {
+					t.Fatalf("n=%d %s [%d]: g=%v w=%v gives w=%v, want %v (m %v, want %v)",
+						n, form, i, g[i], w0[i], w[i], wantW, gotM, wantM)
+				}
+			}
+		}
+	}
+}
+
 func TestRMSprop(t *testing.T) { forEachLoops(t, testRMSprop) }
 
 // testRMSprop checks RMSprop bit for bit against its formula, one float32

@@ -6,9 +6,10 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// optimizers emits the weight updates of RMSprop and Adam, and the
+// optimizers emits the weight updates of SGD, RMSprop and Adam, and the
 // decoupled weight decay.
 func optimizers() {
+	sgd()
 	rmsprop()
 	adam()
 	decay()
@@ -41,6 +42,52 @@ func loop16(name string, n Register, body func(at func(base Register) Mem)) {
 	Label(done)
 	VZEROUPPER()
 	RET()
+}
+
+// SGD's forms, the bits of sgdAVX512's flags.
+const (
+	sgdMomentum = 1 // m accumulates the steps
+	sgdNesterov = 2 // with momentum, w takes the step looked ahead
+)
+
+// sgd emits SGD's update over n values, a multiple of 16, each product
+// rounded before it is added, as Go's loop rounds it, the form chosen by
+// flags (a branch per 16 values, always taken the same way):
+//
+//	plain:    w[i] -= lr*g[i]
+//	momentum: m[i] = mu*m[i] - lr*g[i]; w[i] += m[i]
+//	nesterov: m[i] as above; w[i] += mu*m[i] - lr*g[i]
+func sgd() {
+	name := "sgdAVX512"
+	TEXT(name, NOSPLIT, "func(w, grad, m *float32, n int, lr, mu float32, flags int)")
+	w := Load(Param("w"), GP64())
+	g := Load(Param("grad"), GP64())
+	m := Load(Param("m"), GP64())
+	n := Load(Param("n"), GP64())
+	flags := Load(Param("flags"), GP64())
+	k := scalars("lr", "mu")
+	lr, mu := k[0], k[1]
+	t, u, wv := ZMM(), ZMM(), ZMM()
+	loop16(name, n, func(at func(Register) Mem) {
+		VMULPS(at(g), lr, t) // lr*g
+		TESTQ(U32(sgdMomentum), flags)
+		JNZ(LabelRef(name + "_momentum"))
+		subtractFrom(at(w), t, wv)
+		JMP(LabelRef(name + "_next"))
+		Label(name + "_momentum")
+		VMULPS(at(m), mu, u) // mu*m
+		VSUBPS(t, u, u)      // mu*m - lr*g
+		VMOVUPS(u, at(m))
+		TESTQ(U32(sgdNesterov), flags)
+		JZ(LabelRef(name + "_add"))
+		VMULPS(u, mu, u) // mu*m, the new m
+		VSUBPS(t, u, u)  // mu*m - lr*g
+		Label(name + "_add")
+		VMOVUPS(at(w), wv)
+		VADDPS(u, wv, wv)
+		VMOVUPS(wv, at(w))
+		Label(name + "_next")
+	})
 }
 
 // RMSprop's forms, the bits of rmspropAVX512's flags.
