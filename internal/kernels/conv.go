@@ -149,6 +149,8 @@ const serialFlops = 4 << 20
 // Tests lower parallelConvFlops to run small convolutions in parallel.
 var parallelConvFlops = 8 << 20
 
+// sharedConvFlops bounds the forward passes that take only their share of
+// the cores (see parallelConvFlops).
 const sharedConvFlops = 64 << 20
 
 // unpackedCells bounds the output cells (images × OH × OW) of a Forward
