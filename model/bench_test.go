@@ -98,6 +98,26 @@ func BenchmarkClassify(b *testing.B) {
 	})
 }
 
+// BenchmarkSaliency times the saliency map of one 32x32 image, as the
+// demo asks for it with every drawing: a forward and a backward pass of the
+// tutorial model.
+func BenchmarkSaliency(b *testing.B) {
+	px := make([]float32, 32*32)
+	for i := range px {
+		px[i] = float32(i%7) / 7
+	}
+	c, err := NewClassifier(tutorial(b), ClassifierOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := c.Saliency(context.Background(), px, -1); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "images/s")
+}
+
 // BenchmarkPresets times one training step (Adam, sparse cross-entropy with
 // label smoothing, as the strong and resnet recipes train) of each preset
 // at batch 64 on random 32x32x1 inputs. On a busy machine, compare presets
