@@ -117,8 +117,10 @@ func (g *graphLayer) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	}
 	return g.m.run(x, inferencePass)
 }
-func (g *graphLayer) Backward(dy *tensor.Tensor) *tensor.Tensor { return g.m.backward(dy, false) }
-func (g *graphLayer) Config() map[string]any                    { return nil }
+func (g *graphLayer) Backward(dy *tensor.Tensor) *tensor.Tensor {
+	return g.m.backward(dy, paramGradients|inputGradient)
+}
+func (g *graphLayer) Config() map[string]any { return nil }
 
 // Cost counts the graph's weights (building it first if need be); the
 // multiply-adds are left at zero, as the test case expects.

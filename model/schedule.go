@@ -15,6 +15,9 @@ type plan struct {
 	multi   []nn.MultiInput    // per layer, non-nil for a layer with several inputs
 	xs      [][]*tensor.Tensor // per layer with several inputs, the slice of its inputs
 	skipper []nn.InputGradientSkipper
+	// paramSkipper, the layers that can leave out their parameters'
+	// gradients (they do when only the input's gradient is wanted).
+	paramSkipper []nn.ParamGradientSkipper
 	// fused[i] is the ZeroPadding2D layer whose padding Layers[i] takes in
 	// when the model only predicts (see nn.PaddingFuser), or -1; skipped[z]
 	// reports whether Layers[z] is such a ZeroPadding2D, then left out.
@@ -39,16 +42,17 @@ type plan struct {
 func newPlan(m *Model) plan {
 	n := len(m.Layers)
 	p := plan{
-		inbound: make([][]int, n),
-		multi:   make([]nn.MultiInput, n),
-		xs:      make([][]*tensor.Tensor, n),
-		skipper: make([]nn.InputGradientSkipper, n),
-		fused:   make([]int, n),
-		skipped: make([]bool, n),
-		trains:  make([]bool, n+1),
-		outs:    make([]*tensor.Tensor, n+1),
-		grads:   make([]*tensor.Tensor, n+1),
-		sums:    make([]*tensor.Tensor, n+1),
+		inbound:      make([][]int, n),
+		multi:        make([]nn.MultiInput, n),
+		xs:           make([][]*tensor.Tensor, n),
+		skipper:      make([]nn.InputGradientSkipper, n),
+		paramSkipper: make([]nn.ParamGradientSkipper, n),
+		fused:        make([]int, n),
+		skipped:      make([]bool, n),
+		trains:       make([]bool, n+1),
+		outs:         make([]*tensor.Tensor, n+1),
+		grads:        make([]*tensor.Tensor, n+1),
+		sums:         make([]*tensor.Tensor, n+1),
 	}
 	for i, l := range m.Layers {
 		p.inbound[i] = m.inbound(i)
@@ -57,6 +61,7 @@ func newPlan(m *Model) plan {
 			p.xs[i] = make([]*tensor.Tensor, len(p.inbound[i]))
 		}
 		p.skipper[i], _ = l.(nn.InputGradientSkipper)
+		p.paramSkipper[i], _ = l.(nn.ParamGradientSkipper)
 		for _, q := range l.Params() {
 			p.trains[i+1] = p.trains[i+1] || q.Trainable && q.Grad != nil
 		}
@@ -211,21 +216,36 @@ func (m *Model) forward(x *tensor.Tensor, ps pass) (logits *tensor.Tensor) {
 	return m.run(x, ps)
 }
 
+// gradients says what a backward pass computes: the parameters' gradients,
+// the input's, or both.
+type gradients int
+
+const (
+	paramGradients gradients = 1 << iota // added into the parameters' Grad
+	inputGradient                        // dL/dx, returned
+)
+
 // backward propagates dL/dlogits through the layers of the last forward pass
-// in reverse order and returns dL/dx. A node used by several layers gets the
-// sum of their gradients, added in the order the layers are visited. With
-// params set, it only computes what the parameter gradients need: layers
-// that neither have trainable parameters nor depend on one are left out, as
-// are the gradients of their outputs (the first layer's input gradient
-// among them, see nn.InputGradientSkipper), and it returns nil.
-func (m *Model) backward(dlogits *tensor.Tensor, params bool) *tensor.Tensor {
+// in reverse order and returns dL/dx, or nil if want has no inputGradient.
+// A node used by several layers gets the sum of their gradients, added in
+// the order the layers are visited. For the parameters' gradients alone, it
+// only computes what they need: layers that neither have trainable
+// parameters nor depend on one are left out, as are the gradients of their
+// outputs (the first layer's input gradient among them, see
+// nn.InputGradientSkipper). For the input's alone, the layers leave out
+// their parameters' gradients (see nn.ParamGradientSkipper).
+func (m *Model) backward(dlogits *tensor.Tensor, want gradients) *tensor.Tensor {
 	kernels.BeginRun()
 	defer kernels.EndRun()
 	p := &m.plan
+	params := want&inputGradient == 0 // only the parameters' gradients
 	wanted := func(j int) bool { return !params || p.trains[j] }
 	for i, s := range p.skipper {
 		if s != nil {
 			s.SkipInputGradient(!wanted(p.inbound[i][0]))
+		}
+		if s := p.paramSkipper[i]; s != nil {
+			s.SkipParamGradients(want&paramGradients == 0)
 		}
 	}
 	p.reserve(dlogits.Shape[0])

@@ -111,7 +111,7 @@ func (m *Model) step(x, y *tensor.Tensor, training bool) (loss float64, correct 
 	loss = m.loss.FromLogits(dlogits, logits, y)
 	correct = countCorrect(logits, y, m.loss.Sparse)
 	if training {
-		m.backward(dlogits, true)
+		m.backward(dlogits, paramGradients)
 	}
 	return loss, correct
 }
@@ -168,8 +168,8 @@ func (m *Model) ForwardAll(x *tensor.Tensor) []*tensor.Tensor {
 // gradient of that class's logit (the score before the final softmax, which
 // unlike the probability does not depend on the other classes' scores) with
 // respect to the input, computed in inference mode. The result has x's shape
-// and belongs to the caller. The parameters' gradients are changed as a side
-// effect.
+// and belongs to the caller. The parameters' gradients are not computed:
+// the layers that have parameters leave them out.
 func (m *Model) InputGradient(x *tensor.Tensor, class int) *tensor.Tensor {
 	m.mustBeBuilt("InputGradient")
 	if class < 0 || class >= m.NumClasses() {
@@ -190,5 +190,5 @@ func (m *Model) inputGradientAfterForward(class int) *tensor.Tensor {
 	for i := range logits.Shape[0] {
 		m.onehot.Data[i*c+class] = 1
 	}
-	return m.backward(m.onehot, false)
+	return m.backward(m.onehot, inputGradient)
 }

@@ -70,8 +70,8 @@ func TestTrainStepSkipsInputGradient(t *testing.T) {
 				logits := b.forward(x, trainingPass)
 				b.dlogits = reuse(b.dlogits, logits.Shape)
 				b.loss.FromLogits(b.dlogits, logits, y)
-				if dx := b.backward(b.dlogits, false); dx == nil {
-					t.Fatalf("backward(params=false) returned no input gradient")
+				if dx := b.backward(b.dlogits, paramGradients|inputGradient); dx == nil {
+					t.Fatalf("backward(paramGradients|inputGradient) returned no input gradient")
 				}
 				b.opt.Step(b.params)
 			}
@@ -95,4 +95,51 @@ func firstTrained(m *Model) int {
 		}
 	}
 	return -1
+}
+
+// TestInputGradientSkipsParamGradients checks that InputGradient leaves
+// every parameter's gradient as it was and gives, bit for bit, the input
+// gradient of a backward pass that computes the parameters' gradients too.
+func TestInputGradientSkipsParamGradients(t *testing.T) {
+	m := New(
+		&nn.Conv2D{Filters: 4, KernelSize: pair(3), Padding: "same", Activation: "relu"},
+		&nn.BatchNormalization{},
+		&nn.DepthwiseConv2D{KernelSize: pair(3), Activation: "relu6"},
+		&nn.MaxPool2D{PoolSize: pair(2)},
+		&nn.Flatten{},
+		&nn.Dense{Units: 8, Activation: "relu"},
+		&nn.Dense{Units: 3, Activation: "softmax"},
+	)
+	if err := m.Build([]int{8, 8, 2}, 5); err != nil {
+		t.Fatal(err)
+	}
+	x, _ := randomBatch(m, 3, 6)
+	const sentinel = 7
+	for _, p := range m.params {
+		if p.Grad != nil {
+			p.Grad.Fill(sentinel)
+		}
+	}
+	g := m.InputGradient(x, 1)
+	for _, p := range m.params {
+		if p.Grad != nil && slices.ContainsFunc(p.Grad.Data, func(v float32) bool { return v != sentinel }) {
+			t.Errorf("InputGradient changed the gradient of %s", p.Name)
+		}
+	}
+	m.forward(x, inferencePass)
+	m.onehot.Zero()
+	for i := range x.Shape[0] {
+		m.onehot.Data[i*3+1] = 1
+	}
+	all := m.backward(m.onehot, paramGradients|inputGradient)
+	if !slices.Equal(g.Data, all.Data) {
+		t.Errorf("InputGradient differs from the input gradient of a pass computing the parameters' gradients too")
+	}
+	changed := false
+	for _, p := range m.params {
+		changed = changed || p.Grad != nil && slices.ContainsFunc(p.Grad.Data, func(v float32) bool { return v != sentinel })
+	}
+	if !changed {
+		t.Errorf("a backward pass with the parameters' gradients left them all as they were")
+	}
 }

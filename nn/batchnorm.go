@@ -34,6 +34,7 @@ type BatchNormalization struct {
 	gamma, beta     *Param
 	movMean, movVar *Param
 	training        bool
+	skipDw          bool           // see SkipParamGradients
 	mean, invStd    []float64      // statistics used by the last Forward
 	sum, sumXhat    []float64      // Backward scratch; all five from the first Forward
 	scale           []float64      // Backward: gamma·invStd/rows
@@ -196,14 +197,18 @@ func (l *BatchNormalization) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	checkGrad(l, dy, l.y)
 	c := l.c
 	rows := len(dy.Data) / c
-	clear(l.sum)
-	clear(l.sumXhat)
 	l.dy = dy
-	l.byFeatures(bnGradSums, rows)
+	if l.training || !l.skipDw { // dx in inference does not need the sums
+		clear(l.sum)
+		clear(l.sumXhat)
+		l.byFeatures(bnGradSums, rows)
+	}
 	dg, db, g := l.gamma.Grad.Data, l.beta.Grad.Data, l.gamma.Value.Data
 	for j := range c {
-		dg[j] += float32(l.sumXhat[j])
-		db[j] += float32(l.sum[j])
+		if !l.skipDw {
+			dg[j] += float32(l.sumXhat[j])
+			db[j] += float32(l.sum[j])
+		}
 		l.scale[j] = float64(g[j]) * l.invStd[j] / float64(rows)
 	}
 	l.dx = l.grad(l.dx, dy.Shape...)
@@ -211,6 +216,10 @@ func (l *BatchNormalization) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	l.dy = nil
 	return l.dx
 }
+
+// SkipParamGradients makes Backward leave gamma's and beta's gradients as
+// they are; see [ParamGradientSkipper].
+func (l *BatchNormalization) SkipParamGradients(skip bool) { l.skipDw = skip }
 
 func (l *BatchNormalization) Config() map[string]any {
 	return map[string]any{"name": l.Name(), "momentum": l.momentum(), "epsilon": l.epsilon()}

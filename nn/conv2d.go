@@ -44,6 +44,7 @@ type Conv2D struct {
 	zs         *tensor.Tensor // z's buffer
 	dy, dz, dx *tensor.Tensor // dy is the caller's, during Backward
 	skipDx     bool
+	skipDw     bool // see SkipParamGradients
 	keep       bool // see KeepPacked
 	activateFn func(lo, hi int)
 	gradFn     func(lo, hi int, sum []float32)
@@ -224,7 +225,7 @@ func (l *Conv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	checkKept(l, l.x)
 	n := dy.Shape[0]
 	var db []float32
-	if l.bias != nil {
+	if l.bias != nil && !l.skipDw {
 		db = l.bias.Grad.Data
 	}
 	if l.groups != nil {
@@ -237,7 +238,11 @@ func (l *Conv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 		l.dy, l.dz = dy, l.temp(l.dz, dy.Shape...)
 		dz = l.dz
 	}
-	l.conv.BackwardFilter(l.kernel.Grad.Data, db, l.x.Data, dz.Data, n, grad)
+	if !l.skipDw {
+		l.conv.BackwardFilter(l.kernel.Grad.Data, db, l.x.Data, dz.Data, n, grad)
+	} else if grad != nil {
+		l.act.backward(dz.Data, dy.Data, l.y.Data, data(l.z), l.Filters)
+	}
 	l.dy = nil
 	if l.skipDx {
 		return nil
@@ -267,6 +272,10 @@ func (l *Conv2D) activationGrad(lo, hi int, sum []float32) {
 // SkipInputGradient makes Backward leave out dL/dx (and return nil) while
 // still accumulating the parameter gradients; see [InputGradientSkipper].
 func (l *Conv2D) SkipInputGradient(skip bool) { l.skipDx = skip }
+
+// SkipParamGradients makes Backward leave the kernel's and the bias's
+// gradients as they are; see [ParamGradientSkipper].
+func (l *Conv2D) SkipParamGradients(skip bool) { l.skipDw = skip }
 
 // ReleaseBackward implements [BackwardReleaser]; the convolution's own
 // scratch for the gradients goes too.

@@ -79,7 +79,9 @@ func (l *Conv2D) backwardGroups(dy *tensor.Tensor, db []float32) *tensor.Tensor 
 	if db != nil {
 		kernels.AddColumnSums(db, dz)
 	}
-	gs.dw = grow(gs.dw, taps*f)
+	if !l.skipDw {
+		gs.dw = grow(gs.dw, taps*f)
+	}
 	if !l.skipDx {
 		l.dx = l.grad(l.dx, n, l.in[0], l.in[1], l.in[2])
 		gs.dx = grow(gs.dx, pixels*c)
@@ -87,9 +89,11 @@ func (l *Conv2D) backwardGroups(dy *tensor.Tensor, db []float32) *tensor.Tensor 
 	for k := range gs.n {
 		x, w := gs.x[k*pixels*c:(k+1)*pixels*c], gs.w[k*taps*f:(k+1)*taps*f]
 		gather(gs.y, dz, l.Filters, k*f, f)
-		clear(gs.dw)
-		l.conv.BackwardFilter(gs.dw, nil, x, gs.y, n, nil)
-		addColumns(l.kernel.Grad.Data, gs.dw, l.Filters, k*f, f)
+		if !l.skipDw {
+			clear(gs.dw)
+			l.conv.BackwardFilter(gs.dw, nil, x, gs.y, n, nil)
+			addColumns(l.kernel.Grad.Data, gs.dw, l.Filters, k*f, f)
+		}
 		if !l.skipDx {
 			l.conv.BackwardData(gs.dx, gs.y, w, n)
 			scatter(l.dx.Data, gs.dx, gs.n*c, k*c, c)

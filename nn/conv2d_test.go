@@ -258,6 +258,64 @@ func TestSkipInputGradient(t *testing.T) {
 	}
 }
 
+// TestSkipParamGradients checks that a layer told to skip its parameters'
+// gradients returns the same input gradient, bit for bit, and leaves every
+// gradient as it was; and that it adds them again when told to.
+func TestSkipParamGradients(t *testing.T) {
+	img := []int{6, 5, 4}
+	for _, tt := range []struct {
+		l        func() nn.Layer
+		in       []int
+		training bool
+	}{
+		{func() nn.Layer {
+			return &nn.Conv2D{Filters: 3, KernelSize: [2]int{3, 3}, Padding: "same", Activation: "relu"}
+		}, img, false},
+		{func() nn.Layer { return &nn.Conv2D{Filters: 5, KernelSize: [2]int{3, 3}, Activation: "silu"} }, img, true},
+		{func() nn.Layer { return &nn.Conv2D{Filters: 3, KernelSize: [2]int{1, 1}} }, img, false},
+		{func() nn.Layer {
+			return &nn.Conv2D{Filters: 4, KernelSize: [2]int{3, 3}, Groups: 2, Activation: "relu"}
+		}, img, false},
+		{func() nn.Layer {
+			return &nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Padding: "same", Activation: "relu6"}
+		}, img, false},
+		{func() nn.Layer { return &nn.Dense{Units: 3, Activation: "relu"} }, []int{7}, false},
+		{func() nn.Layer { return &nn.BatchNormalization{} }, img, false},
+		{func() nn.Layer { return &nn.BatchNormalization{} }, img, true},
+	} {
+		const sentinel = 7
+		var dxs [2][]float32
+		for i, skip := range []bool{false, true} {
+			l := build(t, tt.l(), tt.in...)
+			name := fmt.Sprintf("%s (training %v, skip %v)", l.Type(), tt.training, skip)
+			for _, p := range l.Params() {
+				if p.Grad != nil {
+					p.Grad.Fill(sentinel)
+				}
+			}
+			l.(nn.ParamGradientSkipper).SkipParamGradients(skip)
+			x := tensor.New(append([]int{2}, tt.in...)...)
+			fillNormal(rand.New(rand.NewPCG(3, 4)), 1, x.Data)
+			y := l.Forward(x, tt.training)
+			dy := tensor.New(y.Shape...)
+			fillNormal(rand.New(rand.NewPCG(5, 6)), 1, dy.Data)
+			dxs[i] = l.Backward(dy).Clone().Data
+			for _, p := range l.Params() {
+				if p.Grad == nil {
+					continue
+				}
+				kept := !slices.ContainsFunc(p.Grad.Data, func(v float32) bool { return v != sentinel })
+				if kept != skip {
+					t.Errorf("%s: %s's gradient left as it was: %v", name, p.Name, kept)
+				}
+			}
+		}
+		if !slices.Equal(dxs[0], dxs[1]) {
+			t.Errorf("%s: SkipParamGradients changes the input gradient", tt.l().Type())
+		}
+	}
+}
+
 func TestConv2DWindow(t *testing.T) {
 	l := &nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 2}, Strides: [2]int{2, 1}, Padding: "same"}
 	if _, ok := nn.WindowOf(l); ok {

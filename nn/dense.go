@@ -31,6 +31,7 @@ type Dense struct {
 	z       *tensor.Tensor // y before the activation, for those that need it
 	dz, dx  *tensor.Tensor
 	skipDx  bool
+	skipDw  bool // see SkipParamGradients
 }
 
 func (l *Dense) Type() string { return "Dense" }
@@ -99,9 +100,11 @@ func (l *Dense) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	l.dz = l.temp(l.dz, dy.Shape...)
 	dz := l.dz.Data
 	l.act.backward(dz, dy.Data, l.y.Data, data(l.z), u)
-	kernels.Gemm(true, false, in, u, n, 1, l.x.Data, in, dz, u, 1, l.kernel.Grad.Data, u)
-	if l.bias != nil {
-		kernels.AddColumnSums(l.bias.Grad.Data, dz)
+	if !l.skipDw {
+		kernels.Gemm(true, false, in, u, n, 1, l.x.Data, in, dz, u, 1, l.kernel.Grad.Data, u)
+		if l.bias != nil {
+			kernels.AddColumnSums(l.bias.Grad.Data, dz)
+		}
 	}
 	if l.skipDx {
 		return nil
@@ -114,6 +117,10 @@ func (l *Dense) Backward(dy *tensor.Tensor) *tensor.Tensor {
 // SkipInputGradient makes Backward leave out dL/dx (and return nil) while
 // still accumulating the parameter gradients; see [InputGradientSkipper].
 func (l *Dense) SkipInputGradient(skip bool) { l.skipDx = skip }
+
+// SkipParamGradients makes Backward leave the kernel's and the bias's
+// gradients as they are; see [ParamGradientSkipper].
+func (l *Dense) SkipParamGradients(skip bool) { l.skipDw = skip }
 
 // OmitSoftmax leaves out a softmax activation; see [FinalSoftmax].
 func (l *Dense) OmitSoftmax(omit bool) bool { return l.act.omitSoftmax(omit) }

@@ -28,8 +28,10 @@ func (l *DepthwiseConv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	}
 	l.dzRun = dz
 	defer func() { l.dzRun = nil }()
-	blocks := (l.f + l.filterChannels() - 1) / l.filterChannels()
-	kernels.ParallelFor(blocks, blocks, l.filterFn)
+	if !l.skipDw {
+		blocks := (l.f + l.filterChannels() - 1) / l.filterChannels()
+		kernels.ParallelFor(blocks, blocks, l.filterFn)
+	}
 	if l.skipDx {
 		return nil
 	}

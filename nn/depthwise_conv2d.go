@@ -44,6 +44,7 @@ type DepthwiseConv2D struct {
 	zs        *tensor.Tensor // z's buffer
 	dz, dx    *tensor.Tensor
 	skipDx    bool
+	skipDw    bool // see SkipParamGradients
 	forwardFn func(worker, i int)
 	dataFn    func(worker, i int)
 	filterFn  func(worker, i int)
@@ -287,6 +288,10 @@ func mulAddScalar(y []float32, v float32, b []float32) {
 // SkipInputGradient makes Backward leave out dL/dx (and return nil) while
 // still accumulating the parameter gradients; see [InputGradientSkipper].
 func (l *DepthwiseConv2D) SkipInputGradient(skip bool) { l.skipDx = skip }
+
+// SkipParamGradients makes Backward leave the kernel's and the bias's
+// gradients as they are; see [ParamGradientSkipper].
+func (l *DepthwiseConv2D) SkipParamGradients(skip bool) { l.skipDw = skip }
 
 // OmitSoftmax leaves out a softmax activation; see [FinalSoftmax].
 func (l *DepthwiseConv2D) OmitSoftmax(omit bool) bool { return l.act.omitSoftmax(omit) }

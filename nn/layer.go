@@ -71,6 +71,16 @@ type InputGradientSkipper interface {
 	SkipInputGradient(skip bool)
 }
 
+// ParamGradientSkipper is implemented by layers that can leave out their
+// parameters' gradients, which nothing needs when only dL/dx is wanted
+// (a saliency map: [BatchNormalization], [Conv2D], [DepthwiseConv2D],
+// [Dense]). After
+// SkipParamGradients(true), Backward returns the same dL/dx and leaves
+// every Param.Grad as it is; SkipParamGradients(false) adds them again.
+type ParamGradientSkipper interface {
+	SkipParamGradients(skip bool)
+}
+
 // PackKeeper is implemented by layers that can rearrange their weights
 // once for many predictions instead of at every call ([Conv2D] packs its
 // kernel for the convolution tiles, as PyTorch's frozen models and oneDNN
