@@ -7,7 +7,7 @@ import (
 
 // gemmBenchShapes are the square reference product and the products of a
 // small CNN at batch 100 (im2col in NHWC: rows are output pixels), their
-// backward passes, and batch-1 inference.
+// backward passes, and batch-1 inference and input gradient (saliency).
 var gemmBenchShapes = []struct {
 	name           string
 	transA, transB bool
@@ -30,6 +30,7 @@ var gemmBenchShapes = []struct {
 	{"b1conv2", false, false, 1024, 32, 800},
 	{"b1dense1", false, false, 1, 256, 4096},
 	{"b1dense2", false, false, 1, 10, 256},
+	{"b1dense1dX", false, true, 1, 4096, 256},
 }
 
 func BenchmarkGemm(b *testing.B) {
