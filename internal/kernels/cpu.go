@@ -29,6 +29,13 @@ type gemmImpl struct {
 	// thin, if set, serves products with at most thinRows rows, where a
 	// tall micro-kernel would mostly multiply padding.
 	thin *gemmImpl
+	// dots, if set, serves the products of at most thinRows rows with B
+	// transposed, where packing B would copy all of it for a few rows:
+	// each value of C is then the dot product of a row of A with a row of
+	// B as stored. It sets, in an order fixed by k alone,
+	//
+	//	for j < n: c[j] = Σ_p a[p] * b[j*ldb+p]   (p < k)
+	dots func(c, a, b []float32, n, k, ldb int)
 }
 
 const thinRows = 3

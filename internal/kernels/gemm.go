@@ -50,6 +50,10 @@ func gemmWith(impl *gemmImpl, transA, transB bool, m, n, k int, alpha float32, a
 	if ldb < bc || len(b) < (br-1)*ldb+bc {
 		panic("kernels: Gemm: B too short for k, n, ldb")
 	}
+	if m <= thinRows && transB && impl.dots != nil {
+		gemmDots(impl, transA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
 	if m <= thinRows && impl.thin != nil {
 		impl = impl.thin
 	}

@@ -121,6 +121,28 @@ func convTile4x16AVX2(nseg, seg int, a *float32, rsA, csA, segA int, b *float32,
 func convTile2x16AVX2(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags, count, nextA, nextC int)
 
 // asmTileFunc is the signature of the assembly convolution tiles.
+// dotsAVX512 sets c[j] to the dot product of a with row j of B (stride ldb)
+// for j < n, over chunks vectors of 16 values and then the lanes of mask
+// (bit l for value 16·chunks+l), with AVX-512F:
+//
+//	for j < n: c[j] = Σ_p a[p] * b[j*ldb+p]
+//
+// Each sum runs in an order fixed by chunks and mask alone.
+//
+//go:noescape
+func dotsAVX512(c, a, b *float32, n, chunks, ldb, mask int)
+
+// dots512 is gemmImpl.dots with dotsAVX512.
+func dots512(c, a, b []float32, n, k, ldb int) {
+	if n <= 0 {
+		return
+	}
+	if k <= 0 || ldb < k || len(c) < n || len(a) < k || len(b) < (n-1)*ldb+k {
+		panic("kernels: dots: slice too short for n, k, ldb")
+	}
+	dotsAVX512(&c[0], &a[0], &b[0], n, k/16, ldb, 1<<(k%16)-1)
+}
+
 type asmTileFunc func(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags, count, nextA, nextC int)
 
 // asmTiles wraps assembly tiles of the heights mrs and width nr, checking
@@ -208,6 +230,7 @@ func asmImpls(avx2, avx512 bool) []*gemmImpl {
 				kernel: func(k int, a []float32, rsA, csA int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
 					gemmKernel1x128AVX512(k, &a[0], rsA, csA, &b[0], ldb, &c[0], ldc, alpha, beta)
 				}},
+			dots: dots512,
 		})
 	}
 	return out

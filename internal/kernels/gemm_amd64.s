@@ -6274,3 +6274,173 @@ decayAVX512_loop:
 decayAVX512_done:
 	VZEROUPPER
 	RET
+
+// func dotsAVX512(c *float32, a *float32, b *float32, n int, chunks int, ldb int, mask int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·dotsAVX512(SB), NOSPLIT, $0-56
+	MOVQ  c+0(FP), AX
+	MOVQ  a+8(FP), CX
+	MOVQ  b+16(FP), DX
+	MOVQ  n+24(FP), BX
+	MOVQ  chunks+32(FP), SI
+	MOVQ  ldb+40(FP), DI
+	MOVQ  mask+48(FP), R8
+	KMOVW R8, K1
+	SHLQ  $0x02, DI
+
+dotsAVX512_rows4:
+	CMPQ   BX, $0x00000004
+	JL     dotsAVX512_rows4_end
+	MOVQ   DX, R8
+	ADDQ   DI, R8
+	MOVQ   R8, R9
+	ADDQ   DI, R9
+	MOVQ   R9, R10
+	ADDQ   DI, R10
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	XORQ   R11, R11
+	MOVQ   SI, R12
+
+	// Two chunks a step, one to each chain.
+dotsAVX512_rows4_pairs:
+	CMPQ        R12, $0x02
+	JL          dotsAVX512_rows4_single
+	VMOVUPS     (CX)(R11*1), Z8
+	VMOVUPS     64(CX)(R11*1), Z9
+	VFMADD231PS (DX)(R11*1), Z8, Z0
+	VFMADD231PS 64(DX)(R11*1), Z9, Z1
+	VFMADD231PS (R8)(R11*1), Z8, Z2
+	VFMADD231PS 64(R8)(R11*1), Z9, Z3
+	VFMADD231PS (R9)(R11*1), Z8, Z4
+	VFMADD231PS 64(R9)(R11*1), Z9, Z5
+	VFMADD231PS (R10)(R11*1), Z8, Z6
+	VFMADD231PS 64(R10)(R11*1), Z9, Z7
+	ADDQ        $0x80, R11
+	SUBQ        $0x02, R12
+	JMP         dotsAVX512_rows4_pairs
+
+dotsAVX512_rows4_single:
+	TESTQ       R12, R12
+	JZ          dotsAVX512_rows4_tail
+	VMOVUPS     (CX)(R11*1), Z8
+	VFMADD231PS (DX)(R11*1), Z8, Z0
+	VFMADD231PS (R8)(R11*1), Z8, Z2
+	VFMADD231PS (R9)(R11*1), Z8, Z4
+	VFMADD231PS (R10)(R11*1), Z8, Z6
+	ADDQ        $0x40, R11
+
+	// The masked lanes, read as zeros elsewhere: B may end there.
+dotsAVX512_rows4_tail:
+	VMOVUPS.Z     (CX)(R11*1), K1, Z8
+	VMOVUPS.Z     (DX)(R11*1), K1, Z9
+	VFMADD231PS   Z9, Z8, Z1
+	VMOVUPS.Z     (R8)(R11*1), K1, Z9
+	VFMADD231PS   Z9, Z8, Z3
+	VMOVUPS.Z     (R9)(R11*1), K1, Z9
+	VFMADD231PS   Z9, Z8, Z5
+	VMOVUPS.Z     (R10)(R11*1), K1, Z9
+	VFMADD231PS   Z9, Z8, Z7
+	VADDPS        Z1, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y0, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X0
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	VADDPS        Z3, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPS        Y2, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 4(AX)
+	VADDPS        Z5, Z4, Z4
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VADDPS        Y4, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 8(AX)
+	VADDPS        Z7, Z6, Z6
+	VEXTRACTF64X4 $0x01, Z6, Y0
+	VADDPS        Y6, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPS        X0, X1, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VMOVSS        X1, 12(AX)
+	ADDQ          DI, R10
+	MOVQ          R10, DX
+	ADDQ          $0x10, AX
+	SUBQ          $0x04, BX
+	JMP           dotsAVX512_rows4
+
+dotsAVX512_rows4_end:
+dotsAVX512_rows1:
+	CMPQ   BX, $0x00000001
+	JL     dotsAVX512_rows1_end
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	XORQ   R8, R8
+	MOVQ   SI, R9
+
+	// Two chunks a step, one to each chain.
+dotsAVX512_rows1_pairs:
+	CMPQ        R9, $0x02
+	JL          dotsAVX512_rows1_single
+	VMOVUPS     (CX)(R8*1), Z2
+	VMOVUPS     64(CX)(R8*1), Z3
+	VFMADD231PS (DX)(R8*1), Z2, Z0
+	VFMADD231PS 64(DX)(R8*1), Z3, Z1
+	ADDQ        $0x80, R8
+	SUBQ        $0x02, R9
+	JMP         dotsAVX512_rows1_pairs
+
+dotsAVX512_rows1_single:
+	TESTQ       R9, R9
+	JZ          dotsAVX512_rows1_tail
+	VMOVUPS     (CX)(R8*1), Z2
+	VFMADD231PS (DX)(R8*1), Z2, Z0
+	ADDQ        $0x40, R8
+
+	// The masked lanes, read as zeros elsewhere: B may end there.
+dotsAVX512_rows1_tail:
+	VMOVUPS.Z     (CX)(R8*1), K1, Z2
+	VMOVUPS.Z     (DX)(R8*1), K1, Z3
+	VFMADD231PS   Z3, Z2, Z1
+	VADDPS        Z1, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y0, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X0
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (AX)
+	ADDQ          DI, DX
+	ADDQ          $0x04, AX
+	SUBQ          $0x01, BX
+	JMP           dotsAVX512_rows1
+
+dotsAVX512_rows1_end:
+	VZEROUPPER
+	RET

@@ -36,6 +36,7 @@ type gemmPlan struct {
 	kc             int // depth of each block, from k alone
 	packA          bool
 	directB        bool // full slivers of B are read in place, with stride ldb
+	dots           bool // computed by impl.dots (see gemmDots)
 
 	parts  [maxParts][4]int    // rowLo, rowHi, colLo, colHi of each block of C
 	partFn func(worker, p int) // g.runPart, made once per plan
@@ -130,7 +131,11 @@ const maxParts = 64
 func (g *gemmPlan) runPart(_, p int) {
 	buf := bufPool.Get().(*gemmBuf)
 	r := g.parts[p]
-	g.run(r[0], r[1], r[2], r[3], buf)
+	if g.dots {
+		g.runDots(r[2], r[3], buf)
+	} else {
+		g.run(r[0], r[1], r[2], r[3], buf)
+	}
 	bufPool.Put(buf)
 }
 

@@ -221,7 +221,9 @@ func TestGemmDeterministic(t *testing.T) {
 		{m: 20, n: 700, k: 400, alpha: 1, beta: 1, transB: true}, // split along n
 		{m: 100, n: 32, k: 3000, alpha: 1, beta: 0, transA: true},
 		{m: 250, n: 250, k: 270, alpha: 0.5, beta: 0.5},
-		{m: 2, n: 1000, k: 3000, alpha: 1, beta: 0}, // one-row kernel
+		{m: 2, n: 1000, k: 3000, alpha: 1, beta: 0},                               // one-row kernel
+		{m: 1, n: 4099, k: 300, alpha: 1, beta: 0, transB: true},                  // dot products
+		{m: 3, n: 1001, k: 1500, alpha: 0.5, beta: 1, transA: true, transB: true}, // the same, scaled
 	}
 	forEachImpl(t, func(t *testing.T, impl *gemmImpl) {
 		rng := rand.New(rand.NewPCG(5, 6))
@@ -251,17 +253,23 @@ func TestGemmAllocs(t *testing.T) {
 	if gemmRace {
 		t.Skip("the race detector makes sync.Pool drop items, so Gemm allocates")
 	}
-	for _, sh := range [][3]int{{8, 8, 8}, {1, 256, 4096}, {400, 64, 300}, {40, 700, 300}} {
+	for _, sh := range [][3]int{{8, 8, 8}, {1, 256, 4096}, {400, 64, 300}, {40, 700, 300}, {1, 4096, 256}, {2, 512, 100}} {
 		m, n, k := sh[0], sh[1], sh[2]
 		a := make([]float32, m*k)
 		b := make([]float32, k*n)
 		c := make([]float32, m*n)
-		Gemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
-		allocs := testing.AllocsPerRun(20, func() {
-			Gemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
-		})
-		if allocs != 0 {
-			t.Errorf("Gemm(%dx%dx%d) allocates %v times per call, want 0", m, n, k, allocs)
+		for _, transB := range []bool{false, true} {
+			ldb := n
+			if transB {
+				ldb = k
+			}
+			Gemm(false, transB, m, n, k, 1, a, k, b, ldb, 0.5, c, n)
+			allocs := testing.AllocsPerRun(20, func() {
+				Gemm(false, transB, m, n, k, 1, a, k, b, ldb, 0.5, c, n)
+			})
+			if allocs != 0 {
+				t.Errorf("Gemm(%dx%dx%d, transB %v) allocates %v times per call, want 0", m, n, k, transB, allocs)
+			}
 		}
 	}
 }

@@ -47,6 +47,7 @@ func main() {
 	tile("convTile4x16AVX2", 4, 2, 8, YMM)
 	tile("convTile2x16AVX2", 2, 2, 8, YMM)
 	optimizers()
+	dots()
 	Generate()
 }
 
