@@ -12,13 +12,15 @@ import (
 )
 
 // TestKeepPacked: a model keeping its kernels packed predicts what the same
-// model without predicts, after training steps (which drop the packing),
+// model without predicts, and gives the same input gradients (its flipped
+// kernels are kept too), after training steps (which drop the packing),
 // after the best weights are restored and after a weight is written and
 // KeepPacked called again; convolutions with their padding taken in
 // included.
 func TestKeepPacked(t *testing.T) {
 	x := Input(12, 12, 3)
 	a := Call(&nn.Conv2D{Filters: 40, KernelSize: pair(3), Activation: "relu"}, Call(&nn.ZeroPadding2D{Padding: [2][2]int{{1, 1}, {1, 1}}}, x))
+	a = Call(&nn.Conv2D{Filters: 16, KernelSize: pair(3), Padding: "same", Activation: "relu"}, a) // its input gradient: a convolution with the kernel flipped
 	b := Call(&nn.Conv2D{Filters: 32, KernelSize: pair(3), Strides: pair(2), Padding: "same"}, a)
 	c := Call(&nn.Conv2D{Filters: 32, KernelSize: pair(1), Activation: "relu"}, b)
 	out := Call(&nn.Dense{Units: 5, Activation: "softmax"}, Call(&nn.GlobalAveragePooling2D{}, c))
@@ -49,6 +51,9 @@ func TestKeepPacked(t *testing.T) {
 			plain.Predict(q, px)
 			if !slices.Equal(p.Data, q.Data) {
 				t.Fatalf("%s: kept %v, want %v", when, p.Data[:5], q.Data[:5])
+			}
+			if g, h := kept.InputGradient(px, 1), plain.InputGradient(px, 1); !slices.Equal(g.Data, h.Data) {
+				t.Fatalf("%s: kept, the input gradient differs", when)
 			}
 		}
 	}

@@ -36,6 +36,7 @@ type Conv struct {
 	block     int         // im2col rows per block of the input gradient by col2im
 	data      *Conv       // the input gradient as a convolution, or nil
 	flip      []float32   // the kernel of data, see FlipKernel
+	flipOf    *float32    // the kernel flip holds, kept (see KeepPacked); nil: none
 	packed    []float32   // the kernel packed for the tiles at each call
 	keep      bool        // see KeepPacked
 	kept      *packing    // the kernel packed once, when kept; see SharePacked
@@ -285,11 +286,16 @@ var splitKernelBytes = 512 << 10
 // packing it at every call (and for few output cells, whose tiles would
 // otherwise read it in place): the caller promises that the kernel's
 // values do not change until KeepPacked(false), which drops it (for the
-// convolutions sharing it too, see SharePacked).
+// convolutions sharing it too, see SharePacked). [Conv.BackwardData] then
+// keeps its flipped kernel too, packed.
 func (c *Conv) KeepPacked(keep bool) {
 	c.keep = keep
 	if !keep {
 		c.kept.drop()
+		c.flipOf = nil
+	}
+	if c.data != nil {
+		c.data.KeepPacked(keep)
 	}
 }
 

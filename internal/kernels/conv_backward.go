@@ -77,7 +77,14 @@ func (c *Conv) BackwardData(dx, dz, w []float32, n int) {
 		if c.flip == nil {
 			c.flip = make([]float32, len(w))
 		}
-		FlipKernel(c.flip, w, g.KH, g.KW, g.C, c.f)
+		if !c.keep || c.flipOf != &w[0] {
+			FlipKernel(c.flip, w, g.KH, g.KW, g.C, c.f)
+			c.flipOf = nil
+			if c.keep {
+				c.flipOf = &w[0]
+			}
+			c.data.kept.drop() // packed from the flip before
+		}
 		c.data.Forward(dx, dz, c.flip, n, ConvEpilogue{}, nil)
 		return
 	}
