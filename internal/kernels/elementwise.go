@@ -78,6 +78,8 @@ func BiasReLU(y, z, b []float32) {
 //	for i: dz[i] = dy[i] if y[i] > 0 else 0
 func ReLUGrad(dz, dy, y []float32) {
 	dz, dy = dz[:len(y)], dy[:len(y)]
+	done := reluGradVec(dz, dy, y)
+	dz, dy, y = dz[done:], dy[done:], y[done:]
 	for i, v := range y {
 		// bits-1 has its sign bit set exactly when v is +0 or negative.
 		off := uint32(int32(math.Float32bits(v)-1) >> 31)

@@ -45,6 +45,25 @@ func reluGradSumVec(dz, dy, y, sum []float32) bool {
 	return true
 }
 
+// reluGradAVX512 computes ReLUGrad over n values, a multiple of 16:
+//
+//	for i < n: dz[i] = dy[i] if y[i] > 0 (its bits minus 1 are not negative) else 0
+//
+//go:noescape
+func reluGradAVX512(dz, dy, y *float32, n int)
+
+// reluGradVec runs ReLUGrad in AVX-512 over the first values of y, a
+// multiple of 16, and returns how many it did: 0 without AVX-512.
+func reluGradVec(dz, dy, y []float32) int {
+	n := len(y) &^ 15
+	if !vectorLoops || n == 0 {
+		return 0
+	}
+	_, _ = dz[n-1], dy[n-1]
+	reluGradAVX512(&dz[0], &dy[0], &y[0], n)
+	return n
+}
+
 // maxPool2x2AVX512 computes one output row of a 2×2 max-pool with strides
 // 2 over c channels (a multiple of 16): x is the first of the row's two
 // input rows, of rowLen floats, and p0 the index of x[0] in the image.

@@ -1271,6 +1271,33 @@ reluGradSum4AVX512_done:
 	VZEROUPPER
 	RET
 
+// func reluGradAVX512(dz *float32, dy *float32, y *float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·reluGradAVX512(SB), NOSPLIT, $0-32
+	MOVQ         dz+0(FP), AX
+	MOVQ         dy+8(FP), CX
+	MOVQ         y+16(FP), DX
+	MOVQ         n+24(FP), BX
+	MOVL         $0x00000001, SI
+	VPBROADCASTD SI, Z0
+	XORQ         SI, SI
+	SHLQ         $0x02, BX
+
+reluGradAVX512_loop:
+	CMPQ    SI, BX
+	JGE     reluGradAVX512_done
+	VMOVUPS (DX)(SI*1), Z1
+	VPSUBD  Z0, Z1, Z1
+	VPSRAD  $0x1f, Z1, Z1
+	VPANDND (CX)(SI*1), Z1, Z1
+	VMOVUPS Z1, (AX)(SI*1)
+	ADDQ    $0x40, SI
+	JMP     reluGradAVX512_loop
+
+reluGradAVX512_done:
+	VZEROUPPER
+	RET
+
 // func maxPool2x2AVX512(y *float32, arg *int32, x *float32, ow int, c int, rowLen int, p0 int)
 // Requires: AVX, AVX512F
 TEXT ·maxPool2x2AVX512(SB), NOSPLIT, $0-56

@@ -6,6 +6,7 @@ package kernels
 func asmImpls(avx2, avx512 bool) []*gemmImpl { return nil }
 
 func reluGradSumVec(dz, dy, y, sum []float32) bool { return false }
+func reluGradVec(dz, dy, y []float32) int          { return 0 }
 func maxPool2x2Vec(y []float32, arg []int32, x []float32, g *ConvGeom, oy0, oy1 int) bool {
 	return false
 }

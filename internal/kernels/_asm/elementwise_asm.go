@@ -63,6 +63,29 @@ func reluGradSum(name string, nv int) {
 	RET()
 }
 
+// reluGrad emits the ReLU derivative over n values, a multiple of 16:
+//
+//	for i < n: dz[i] = dy[i] if y[i] > 0 (its bits minus 1 are not negative) else 0
+func reluGrad() {
+	const name = "reluGradAVX512"
+	TEXT(name, NOSPLIT, "func(dz, dy, y *float32, n int)")
+	dz := Load(Param("dz"), GP64())
+	dy := Load(Param("dy"), GP64())
+	y := Load(Param("y"), GP64())
+	n := Load(Param("n"), GP64())
+	one32 := GP32()
+	MOVL(U32(1), one32)
+	one, t := ZMM(), ZMM()
+	VPBROADCASTD(one32, one)
+	loop16(name, n, func(at func(Register) Mem) {
+		VMOVUPS(at(y), t)
+		VPSUBD(one, t, t)
+		VPSRAD(U8(31), t, t)
+		VPANDND(at(dy), t, t)
+		VMOVUPS(t, at(dz))
+	})
+}
+
 // poolRegs are the registers of the 2×2 max-pool kernels: the index of
 // each of the four cells of a window relative to the first, as vectors of
 // int32 and as byte offsets.
@@ -230,6 +253,7 @@ func elementwise() {
 	for nv := 1; nv <= 4; nv++ {
 		reluGradSum(fmt.Sprintf("reluGradSum%dAVX512", nv), nv)
 	}
+	reluGrad()
 	maxPool2x2()
 	maxPool2x2Grad()
 	maxPoolCell()
