@@ -138,3 +138,47 @@ func TestReplicaSharesWeights(t *testing.T) {
 	}
 	runtime.KeepAlive(r)
 }
+
+// TestReplicaWhilePredicting makes copies of a model, as a Classifier does
+// when its requests outnumber its copies, while the model predicts through
+// a convolution that takes in its padding (ForwardPadded): making a copy
+// reads the model's layers and must not see them mid-call (it panicked,
+// "another geometry", and -race reported the layer's fields).
+func TestReplicaWhilePredicting(t *testing.T) {
+	x := Input(16, 16, 8)
+	y := Call(&nn.Conv2D{Filters: 16, KernelSize: pair(3), Activation: "relu"}, Call(&nn.ZeroPadding2D{Padding: [2][2]int{{1, 1}, {1, 1}}}, x))
+	m, err := NewGraph(x, Call(&nn.Dense{Units: 3, Activation: "softmax"}, Call(&nn.GlobalAveragePooling2D{}, y)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Build(nil, 6); err != nil {
+		t.Fatal(err)
+	}
+	m.KeepPacked(true)
+	px := randomPixels(m, 2)
+	want := tensor.New(2, 3)
+	m.Predict(want, px)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		p := tensor.New(2, 3)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			m.Predict(p, px)
+		}
+	})
+	defer wg.Wait()
+	defer close(stop)
+	for range 200 {
+		r := m.replica()
+		got := tensor.New(2, 3)
+		r.Predict(got, px)
+		if !slices.Equal(got.Data, want.Data) {
+			t.Fatalf("a copy made while the model predicts predicts %v, want %v", got.Data, want.Data)
+		}
+	}
+}

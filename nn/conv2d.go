@@ -123,10 +123,8 @@ func (l *Conv2D) ForwardPadded(x *tensor.Tensor) *tensor.Tensor {
 	if l.padded.conv == nil {
 		panic(errorf(l, "ForwardPadded before FusePadding"))
 	}
-	conv, in := l.conv, l.in
-	l.conv, l.in = l.padded.conv, l.padded.in
-	defer func() { l.conv, l.in, l.x = conv, in, nil }()
-	return l.forward(x, false, false)
+	defer func() { l.x = nil }()
+	return l.forward(l.padded.conv, l.padded.in, x, false, false)
 }
 
 func (l *Conv2D) OutputShape() []int { return l.out }
@@ -143,19 +141,22 @@ func (l *Conv2D) Cost(in []int) Cost {
 }
 
 func (l *Conv2D) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
-	return l.forward(x, training, true)
+	return l.forward(l.conv, l.in, x, training, true)
 }
 
 // Predict is Forward in inference, keeping nothing for Backward (see
 // [Predictor]).
 func (l *Conv2D) Predict(x *tensor.Tensor) *tensor.Tensor {
 	defer func() { l.x = nil }()
-	return l.forward(x, false, false)
+	return l.forward(l.conv, l.in, x, false, false)
 }
 
-// forward is Forward; keep says whether a Backward may follow.
-func (l *Conv2D) forward(x *tensor.Tensor, training, keep bool) *tensor.Tensor {
-	checkInput(l, "Forward", x, l.in)
+// forward is Forward with the convolution conv of inputs of shape in (the
+// layer's, or those of ForwardPadded, which leaves the layer's fields as
+// they are: a copy of the model may read them meanwhile, see
+// SharePacked); keep says whether a Backward may follow.
+func (l *Conv2D) forward(conv *kernels.Conv, in []int, x *tensor.Tensor, training, keep bool) *tensor.Tensor {
+	checkInput(l, "Forward", x, in)
 	n := x.Shape[0]
 	l.x = x
 	l.y = resize(l.y, n, l.out[0], l.out[1], l.out[2])
@@ -164,7 +165,7 @@ func (l *Conv2D) forward(x *tensor.Tensor, training, keep bool) *tensor.Tensor {
 		l.padded.conv.KeepPacked(false) // the weights are about to change
 	}
 	if l.groups != nil {
-		l.forwardGroups(n)
+		l.forwardGroups(conv, n)
 		return l.y
 	}
 	// The bias and a ReLU are added as each tile is written; any other
@@ -180,8 +181,8 @@ func (l *Conv2D) forward(x *tensor.Tensor, training, keep bool) *tensor.Tensor {
 	case l.act.identity():
 		finish = nil
 	}
-	l.conv.KeepPacked(l.keep && !training)
-	l.conv.Forward(pre(l.y, l.z), x.Data, l.kernel.Value.Data, n, e, finish)
+	conv.KeepPacked(l.keep && !training)
+	conv.Forward(pre(l.y, l.z), x.Data, l.kernel.Value.Data, n, e, finish)
 	return l.y
 }
 

@@ -45,8 +45,8 @@ func grow(s []float32, n int) []float32 {
 // forwardGroups computes a grouped convolution's output for n images:
 // each group's channels and kernel columns into buffers, its convolution,
 // its filters back into the output; then the bias and the activation.
-func (l *Conv2D) forwardGroups(n int) {
-	gs, g := l.groups, l.conv.Geom()
+func (l *Conv2D) forwardGroups(conv *kernels.Conv, n int) {
+	gs, g := l.groups, conv.Geom()
 	c, f := g.C, l.Filters/gs.n // per group
 	pixels, cells, taps := n*g.H*g.W, n*g.OH*g.OW, g.KH*g.KW*c
 	gs.x = grow(gs.x, gs.n*pixels*c)
@@ -57,7 +57,7 @@ func (l *Conv2D) forwardGroups(n int) {
 		x, w := gs.x[k*pixels*c:(k+1)*pixels*c], gs.w[k*taps*f:(k+1)*taps*f]
 		gather(x, l.x.Data, gs.n*c, k*c, c)
 		gather(w, l.kernel.Value.Data, l.Filters, k*f, f)
-		l.conv.Forward(gs.y, x, w, n, kernels.ConvEpilogue{}, nil)
+		conv.Forward(gs.y, x, w, n, kernels.ConvEpilogue{}, nil)
 		scatter(out, gs.y, l.Filters, k*f, f)
 	}
 	biasActivate(l.act, l.y.Data, data(l.z), l.bias, l.Filters)
