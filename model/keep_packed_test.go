@@ -80,8 +80,9 @@ func TestKeepPacked(t *testing.T) {
 // TestReplicaSharesWeights: the copies a Classifier runs in parallel
 // predict what the model does, at the same time as it (under -race, a
 // write to what they share would show), while sharing its weights and its
-// packed kernels: a copy adds its activations and gradients (for saliency
-// maps) to the heap, not two more copies of the weights, packed and not.
+// packed kernels: a copy adds its activations and gradients to the heap,
+// not two more copies of the weights, packed and not; its saliency maps are
+// the model's.
 func TestReplicaSharesWeights(t *testing.T) {
 	x := Input(8, 8, 64)
 	y := Call(&nn.Conv2D{Filters: 256, KernelSize: pair(3), Activation: "relu"}, Call(&nn.ZeroPadding2D{Padding: [2][2]int{{1, 1}, {1, 1}}}, x))
@@ -130,6 +131,9 @@ func TestReplicaSharesWeights(t *testing.T) {
 	wg.Wait()
 	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > int64(weights)*5/4 {
 		t.Errorf("a copy took %d bytes of heap, for %d bytes of weights", grew, weights)
+	}
+	if g, h := r.InputGradient(px, 1), m.InputGradient(px, 1); !slices.Equal(g.Data, h.Data) {
+		t.Errorf("the copy's input gradient differs from the model's")
 	}
 	for i, p := range r.Params() {
 		if p.Value != m.Params()[i].Value {
