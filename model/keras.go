@@ -215,6 +215,9 @@ func (e kerasEntry) layer() (kerasLayer, error) {
 		return kerasLayer{}, errors.New("no class_name")
 	}
 	if _, ok := e.Config["name"]; !ok && e.Name != "" {
+		if e.Config == nil {
+			e.Config = map[string]any{}
+		}
 		e.Config["name"] = e.Name
 	}
 	kl, err := layerFromKeras(e.ClassName, e.Config)
