@@ -341,6 +341,9 @@ func foldArithmetic(b *onnxBuilder, n *onnxpb.NodeProto, in []*onnxConst) (*onnx
 		return out, nil
 	}
 	if k := slices.Index(y.i, 0); op == "Div" && k >= 0 {
+		if len(x.i) == 0 { // an empty constant
+			return nil, nodeErr(n, "divides by zero")
+		}
 		return nil, nodeErr(n, "divides %d by zero", x.i[min(k, len(x.i)-1)])
 	}
 	out.i = arithmetic(op, make([]int64, size), x.i, y.i)
