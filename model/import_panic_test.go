@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/convnet-go/convnet/internal/onnxpb"
+	"github.com/convnet-go/convnet/tensor"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -40,6 +41,36 @@ func TestImportONNXNoPanic(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("ImportONNX: %v, want an error containing %q", err, tt.want)
 			}
+		})
+	}
+}
+
+// TestParseArchitectureRuns: architectures that once made a model read by
+// ParseArchitecture panic build and run one sample, as FuzzParseArchitecture
+// requires.
+func TestParseArchitectureRuns(t *testing.T) {
+	tests := []struct {
+		name  string
+		layer string
+	}{
+		// Keras's strides default to the pool size: one window, padded
+		// with about 2^30 cells on each side, over the 8x8 image.
+		{"max pool far larger than the image", `{"class_name": "MaxPooling2D", "config": {"pool_size": [2147483648, 2147483648], "padding": "same"}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := `{"input_shape": [8, 8, 2], "layers": [` + tt.layer + `,
+				{"class_name": "Flatten", "config": {}}, {"class_name": "Dense", "config": {"units": 2}}]}`
+			m, err := ParseArchitecture([]byte(doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := m.Build(nil, 1); err != nil {
+				t.Fatal(err)
+			}
+			x := tensor.New(append([]int{1}, m.InputShape()...)...)
+			p := tensor.New(append([]int{1}, m.OutputShape()...)...)
+			m.Predict(p, x)
 		})
 	}
 }

@@ -28,26 +28,26 @@ func MaxPoolRows(y []float32, arg []int32, x []float32, g *ConvGeom, oy0, oy1 in
 		maxPool2x2(y, arg, x, g, oy0, oy1)
 		return
 	}
-	// The indices in x of each window's cells inside the image; a window
-	// of more than 64 cells takes one allocation per call.
+	// The indices in x of each window's cells inside the image, at most
+	// min(KH, H)·min(KW, W) of them; a window of more than 64 such cells
+	// takes one allocation per call. Only the kernel rows and columns that
+	// fall inside the image are visited, so that a window much larger than
+	// the image costs no more than the image.
 	var buf [64]int32
 	offs := buf[:0]
-	if g.KH*g.KW > len(buf) {
-		offs = make([]int32, 0, g.KH*g.KW)
+	if n := min(g.KH, g.H) * min(g.KW, g.W); n > len(buf) {
+		offs = make([]int32, 0, n)
 	}
 	for oy := oy0; oy < oy1; oy++ {
+		top := oy*g.SH - g.PadTop
 		for ox := range g.OW {
 			o := (oy*g.OW + ox) * c
 			off := offs[:0]
-			for ky := range g.KH {
-				iy := oy*g.SH - g.PadTop + ky
-				if iy < 0 || iy >= g.H {
-					continue
-				}
-				for kx := range g.KW {
-					if ix := ox*g.SW - g.PadLeft + kx; ix >= 0 && ix < g.W {
-						off = append(off, int32((iy*g.W+ix)*c))
-					}
+			left := ox*g.SW - g.PadLeft
+			for ky := max(0, -top); ky < min(g.KH, g.H-top); ky++ {
+				iy := top + ky
+				for kx := max(0, -left); kx < min(g.KW, g.W-left); kx++ {
+					off = append(off, int32((iy*g.W+left+kx)*c))
 				}
 			}
 			if !maxPoolCellVec(y[o:o+c], arg[o:o+c], x, off) {
