@@ -56,6 +56,9 @@ func TestParseArchitectureRuns(t *testing.T) {
 		// Keras's strides default to the pool size: one window, padded
 		// with about 2^30 cells on each side, over the 8x8 image.
 		{"max pool far larger than the image", `{"class_name": "MaxPooling2D", "config": {"pool_size": [2147483648, 2147483648], "padding": "same"}}`},
+		// One output cell: the stride spaced the cells of tiles running
+		// over the row, and sized a buffer of 2^31 times the channels.
+		{"conv stride far larger than the image", `{"class_name": "Conv2D", "config": {"filters": 2, "kernel_size": [3, 3], "strides": [2147483648, 2147483648]}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -28,6 +28,13 @@ type directPlan struct {
 }
 
 func newDirectPlan(g ConvGeom, f int, ts *tileSet) *directPlan {
+	if g.OW == 1 {
+		// One output cell per row: the horizontal stride only spaces the
+		// cells that tiles running over the row compute and discard, and
+		// would size the slack they read (a stride of 2^31 over a small
+		// image, gigabytes); any stride computes the same cell.
+		g.SW = 1
+	}
 	p := &directPlan{g: g, f: f, ts: ts, fp: (f + ts.nr - 1) / ts.nr * ts.nr}
 	p.wp = (g.OW-1)*g.SW + g.KW
 	p.cells, p.window = ts.spans(g.OW), ts.spans(g.KW*g.C)
