@@ -36,6 +36,16 @@ func FuzzParseArchitecture(f *testing.F) {
 	f.Add([]byte(separableDoc("")))
 	f.Add([]byte(`{"input_shape": [8, 8, 1], "layers": [{"class_name": "Conv2D", "config": {"filters": 2, "kernel_size": [3, 3]}},
 		{"class_name": "Flatten", "config": {}}, {"class_name": "Dense", "config": {"units": 3, "activation": "softmax"}}]}`))
+	// Windows and strides far larger than the image, which build: a max
+	// pool's buffer of window cells (a panic at the first Predict) and a
+	// convolution's row buffer, sized by the stride (out of memory).
+	for _, layer := range []string{
+		`{"class_name": "MaxPooling2D", "config": {"pool_size": [2147483648, 2147483648], "padding": "same"}}`,
+		`{"class_name": "Conv2D", "config": {"filters": 2, "kernel_size": [3, 3], "strides": [2147483648, 2147483648]}}`,
+	} {
+		f.Add([]byte(`{"input_shape": [8, 8, 2], "layers": [` + layer + `,
+			{"class_name": "Flatten", "config": {}}, {"class_name": "Dense", "config": {"units": 2}}]}`))
+	}
 
 	defer func(n int64) { maxWeights = n }(maxWeights)
 	maxWeights = 1 << 20

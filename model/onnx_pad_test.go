@@ -295,6 +295,11 @@ func TestImportONNXFoldErrors(t *testing.T) {
 		{"cast", change(func(nodes []*onnxpb.NodeProto) {
 			byOutput(nodes, "p/cast").Attribute[0] = attrInt("to", int(onnxpb.TensorProto_DOUBLE))
 		}), `(Cast): attribute to = DOUBLE: only FLOAT and INT64 constants are supported`},
+		{"INT64 Div of an empty constant by zero", func(mp *onnxpb.ModelProto) {
+			mp.Graph.Initializer = append(mp.Graph.Initializer, int64s("empty"), int64s("zero", 0))
+			div := &onnxpb.NodeProto{Name: proto.String("bad"), OpType: proto.String("Div"), Input: []string{"empty", "zero"}, Output: []string{"q"}}
+			mp.Graph.Node = append([]*onnxpb.NodeProto{div}, mp.Graph.Node...)
+		}, `node "bad" (Div): divides by zero`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

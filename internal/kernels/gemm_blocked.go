@@ -70,6 +70,10 @@ func grow(s []float32, n int) []float32 {
 // bandwidth.
 const parallelFlops = 4 << 20
 
+// shared reports whether a product of m×k by k×n is worth splitting
+// between goroutines (see parallelFlops).
+func shared(m, n, k int) bool { return 2*m*n*k >= parallelFlops || k*n >= parallelFlops/4 }
+
 // skinnyKC is the largest depth of a block when C is narrow.
 const skinnyKC = 1024
 
@@ -95,7 +99,7 @@ func gemmBlocked(impl *gemmImpl, transA, transB bool, m, n, k int, alpha float32
 	g.directB = !transB && (n == impl.nr && ldb == impl.nr || m <= 4*impl.mr)
 
 	parts := 1
-	if 2*m*n*k >= parallelFlops || k*n >= parallelFlops/4 {
+	if shared(m, n, k) {
 		parts = min(runtime.GOMAXPROCS(0), maxParts)
 	}
 	tilesM := (m + impl.mr - 1) / impl.mr

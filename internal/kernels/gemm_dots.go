@@ -16,7 +16,7 @@ func gemmDots(impl *gemmImpl, transA bool, m, n, k int, alpha float32, a []float
 	*g = gemmPlan{impl: impl, transA: transA, transB: true, m: m, n: n, k: k,
 		alpha: alpha, beta: beta, a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc, dots: true, partFn: g.partFn}
 	parts := 1
-	if 2*m*n*k >= parallelFlops || k*n >= parallelFlops/4 {
+	if shared(m, n, k) {
 		parts = min(runtime.GOMAXPROCS(0), maxParts, (n+dotRows-1)/dotRows)
 	}
 	if parts <= 1 {
