@@ -79,9 +79,6 @@ func (l *Conv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 	if err := checkSize(l, "kernel", g.KH, g.KW, g.C/groups, l.Filters); err != nil {
 		return nil, err
 	}
-	if err := checkSize(l, "im2col matrix", g.OH*g.OW, g.ColWidth()); err != nil {
-		return nil, err
-	}
 	if err := checkSize(l, "output", g.OH, g.OW, l.Filters); err != nil {
 		return nil, err
 	}
