@@ -141,9 +141,10 @@ func TestKerasFunctional(t *testing.T) {
 func TestArchitectureRoundTrip(t *testing.T) {
 	tut, _ := Preset("tutorial")
 	tut.Build(nil, 1)
-	pad := padded(t)
+	pad, mx := padded(t), mixed(t)
 	pad.Build(nil, 1) // the seed the document is read back with
-	for _, m := range []*Model{tut, readKeras(t, "residual_keras3.json"), branchy(t, "relu", "softmax", true), small(t, 1), pad, merges(t)} {
+	mx.Build(nil, 1)
+	for _, m := range []*Model{tut, readKeras(t, "residual_keras3.json"), branchy(t, "relu", "softmax", true), small(t, 1), pad, merges(t), mx} {
 		if !m.Built() {
 			m.Build(nil, 1)
 		}
@@ -358,5 +359,44 @@ func TestKerasZeroPadding2D(t *testing.T) {
 	json.Unmarshal([]byte(layer), &want)
 	if len(doc.Config.Layers) != 2 || !sameDoc(doc.Config.Layers[1], want) {
 		t.Errorf("Architecture() =\n%s", a)
+	}
+}
+
+// TestKerasRescaling reads Rescaling as tf.keras 2 and Keras 3 write it,
+// and refuses a scale of one value per channel, which convnet's has not.
+func TestKerasRescaling(t *testing.T) {
+	doc := func(cfg string) []byte {
+		return []byte(`{"class_name": "Sequential", "config": {"name": "s", "layers": [
+		  {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4, 4, 1], "dtype": "float32", "name": "in"}},
+		  {"class_name": "Rescaling", "config": ` + cfg + `},
+		  {"class_name": "Flatten", "config": {"name": "f"}}]}}`)
+	}
+	for _, tt := range []struct {
+		cfg           string
+		scale, offset float64
+	}{
+		{`{"name": "rescaling", "trainable": true, "dtype": "float32", "scale": 0.00392156862745098, "offset": 0.0}`, 1.0 / 255, 0},
+		{`{"name": "rescaling", "trainable": true, "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": null}, "scale": 0.00784313725490196, "offset": -1}`, 1 / 127.5, -1},
+	} {
+		m, err := ParseArchitecture(doc(tt.cfg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, ok := m.Layers[0].(*nn.Rescaling)
+		if !ok || r.Scale != tt.scale || r.Offset != tt.offset || r.Name() != "rescaling" {
+			t.Errorf("%s: layer %s %v, want a Rescaling of scale %v, offset %v", tt.cfg, m.Layers[0].Type(), m.Layers[0].Config(), tt.scale, tt.offset)
+		}
+	}
+	for cfg, want := range map[string]string{
+		`{"name": "r", "scale": [0.5, 0.25]}`: `r (Rescaling): nn: Rescaling config: field "scale": want a number`,
+		`{"name": "r", "offset": 1}`:          `r (Rescaling): scale = 0: must be a finite number other than 0`,
+	} {
+		m, err := ParseArchitecture(doc(cfg))
+		if err == nil {
+			err = m.Build(nil, 1)
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want an error containing %q", cfg, err, want)
+		}
 	}
 }

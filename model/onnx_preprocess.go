@@ -121,18 +121,33 @@ func importArithmetic(b *onnxBuilder, n *onnxpb.NodeProto) error {
 				return b.output(n, x.after(x.node))
 			}
 		}
-		return nodeErr(n, "arithmetic with a constant on the output of a layer is not a convnet layer (only a MatMul's bias Add, and an Add's Div by its number of inputs, are)")
-	}
-	if xi == 1 && (op == "Sub" || op == "Div") {
-		return nodeErr(n, "the constant comes first: only input %s constant is a preprocessing step", map[string]string{"Sub": "-", "Div": "/"}[op])
+		return b.rescale(n, op, xi, x, c)
 	}
 	if b.stdFromFlags {
 		return nodeErr(n, "the graph holds its own preprocessing: giving preprocessing as well would apply it twice")
 	}
-	if !b.soleReader(in[xi]) {
+	// On the input, the model's preprocessing where it can take the step,
+	// else a Rescaling layer where one value is the constant.
+	scalar := c.f != nil && len(c.f) == 1
+	if xi == 1 && (op == "Sub" || op == "Div") || !b.soleReader(in[xi]) {
+		if scalar {
+			return b.rescale(n, op, xi, x, c)
+		}
+		if xi == 1 {
+			return nodeErr(n, "the constant comes first: only input %s constant is a preprocessing step", map[string]string{"Sub": "-", "Div": "/"}[op])
+		}
 		return nodeErr(n, "preprocesses %q, which other nodes also read: preprocessing applies to every reader of the input", in[xi])
 	}
-	return b.preprocessStep(n, op, x, c)
+	std, stage := b.std, b.stage
+	if std != nil {
+		b.std = new(*std) // the step may fail after changing it
+	}
+	err = b.preprocessStep(n, op, x, c)
+	if err != nil && scalar {
+		b.std, b.stage = std, stage
+		return b.rescale(n, op, xi, x, c)
+	}
+	return err
 }
 
 // preprocessStep adds one arithmetic node on the input to the model's

@@ -45,7 +45,7 @@ func rawProbabilities(m *Sequential, x *tensor.Tensor) *tensor.Tensor {
 	return p
 }
 
-// mixed is a model with most layer types, zero padding, even kernels and strides with
+// mixed is a model with most layer types (two Rescalings, with and without an offset), zero padding, even kernels and strides with
 // "same" padding, folded and separate activations, and channel
 // standardization.
 func mixed(t testing.TB) *Sequential {
@@ -54,6 +54,7 @@ func mixed(t testing.TB) *Sequential {
 		&nn.BatchNormalization{Epsilon: 0.01},
 		&nn.ELU{Alpha: 0.7},
 		&nn.DepthwiseConv2D{KernelSize: pair(3), Padding: "same", DepthMultiplier: 2, Activation: "relu"},
+		&nn.Rescaling{Scale: 1.5, Offset: -0.25},
 		&nn.ZeroPadding2D{Padding: [2][2]int{{0, 1}, {2, 1}}},
 		&nn.MaxPool2D{PoolSize: pair(2), Strides: pair(1), Padding: "same"},
 		&nn.Conv2D{Filters: 3, KernelSize: [2]int{3, 2}, Activation: "sigmoid", NoBias: true},
@@ -63,6 +64,7 @@ func mixed(t testing.TB) *Sequential {
 		&nn.Flatten{},
 		&nn.Dropout{Rate: 0.5},
 		&nn.Dense{Units: 6, Activation: "tanh"},
+		&nn.Rescaling{Scale: 0.5},
 		&nn.BatchNormalization{},
 		&nn.Activation{Func: "elu"},
 		&nn.Dense{Units: 3},

@@ -36,6 +36,8 @@ func TestNoAllocationsInSteadyState(t *testing.T) {
 		{&nn.ChannelSlice{Start: 2, End: 4}, []int{3, 3, 4}},
 		{&nn.ReLU{}, []int{7}},
 		{&nn.ReLU{MaxValue: 6}, []int{7}},
+		{&nn.Rescaling{Scale: 0.5, Offset: 1}, []int{3, 3, 4}},
+		{&nn.Rescaling{Scale: 2}, []int{64, 64, 8}}, // in pieces on several cores
 	}
 	for _, tt := range tests {
 		if _, err := tt.l.Build(tt.in, rand.New(rand.NewPCG(1, 2))); err != nil {

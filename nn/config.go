@@ -35,6 +35,7 @@ var layerTypes = map[string]func(*fields) Layer{
 	"DepthwiseConv2D":        func(f *fields) Layer { return depthwiseFromConfig(f) },
 	"ChannelShuffle":         func(f *fields) Layer { return &ChannelShuffle{Groups: f.int("groups")} },
 	"ChannelSlice":           func(f *fields) Layer { return &ChannelSlice{Start: f.int("start"), End: f.int("end")} },
+	"Rescaling":              func(f *fields) Layer { return &Rescaling{Scale: f.float("scale"), Offset: f.float("offset")} },
 }
 
 // defaultNames holds Keras's snake_case base names of the layer types.
@@ -63,6 +64,7 @@ var defaultNames = map[string]string{
 	"DepthwiseConv2D":        "depthwise_conv2d",
 	"ChannelShuffle":         "channel_shuffle",
 	"ChannelSlice":           "channel_slice",
+	"Rescaling":              "rescaling",
 }
 
 // DefaultName returns Keras's base instance name for a layer type, such as

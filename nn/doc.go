@@ -51,6 +51,7 @@
 //	Dropout                any → same
 //	BatchNormalization     any → same                      over the last axis; gamma, beta, moving_mean, moving_variance
 //	ReLU, LeakyReLU, ELU, Softmax, Activation   any → same
+//	Rescaling              any → same                      x·Scale + Offset (Keras Rescaling: Scale 1/255 takes pixels to 0..1)
 //	Add, Multiply, Average [N,s...] × k → [N,s...]         element-wise over k ≥ 2 inputs of one shape, or of size 1 where they differ (broadcast)
 //	Concatenate            [N,...,ci,...] × k → [N,...,Σci,...]   along Axis (default the last)
 //

@@ -14,7 +14,7 @@ import (
 )
 
 // shuffleModel is a small untrained graph with ShuffleNet's channel split
-// and shuffle: the 4 maps of a convolution split by two ChannelSlice
+// and shuffle: its input rescaled from 0..1 to -1..1 ("rescale"), the 4 maps of a convolution split by two ChannelSlice
 // layers, "keep" (channels 0–1) and "branch" (2–3), the branch convolved,
 // joined again ("cat") and shuffled in 2 groups ("shuffle"); a grouped
 // convolution shuffled in 3 groups; then the channel means, a vector,
@@ -26,7 +26,8 @@ func shuffleModel(t *testing.T) *model.Sequential {
 		return l
 	}
 	in := model.Input(32, 32, 1)
-	x := model.Call(&nn.Conv2D{Filters: 4, KernelSize: [2]int{3, 3}, Strides: [2]int{2, 2}, Padding: "same", Activation: "tanh"}, in)
+	x := model.Call(named(&nn.Rescaling{Scale: 2, Offset: -1}, "rescale"), in)
+	x = model.Call(&nn.Conv2D{Filters: 4, KernelSize: [2]int{3, 3}, Strides: [2]int{2, 2}, Padding: "same", Activation: "tanh"}, x)
 	keep := model.Call(named(&nn.ChannelSlice{Start: 0, End: 2}, "keep"), x)
 	b := model.Call(named(&nn.ChannelSlice{Start: 2, End: 4}, "branch"), x)
 	b = model.Call(&nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 3}, Padding: "same", Activation: "tanh"}, b)
@@ -54,7 +55,7 @@ func shuffleModel(t *testing.T) *model.Sequential {
 }
 
 // checkShuffle opens the channel split and shuffle of shuffleModel: the
-// rows' explanations; the shuffle's tile 1 drawn as the concatenation's
+// rows' explanations; the rescaling's arithmetic; the shuffle's tile 1 drawn as the concatenation's
 // tile 2, which it is, in the row and in the detail view; the arithmetic
 // of a shuffled pixel (in the centre and in a corner), of a sliced one,
 // and of a shuffled unit of a vector, each naming the input channel it
@@ -67,9 +68,10 @@ func checkShuffle(p page, url string) {
 	block := `(name) => window.convnetState.blocks.find(b => window.convnetState.model.layers[b.head].name === name)`
 
 	meta := browser.Eval[map[string]string](p.Browser, `(() => { const block = `+block+`, out = {};
-		for (const name of ["branch", "shuffle", "mix"]) out[name] = block(name).el.querySelector(".meta").textContent;
+		for (const name of ["rescale", "branch", "shuffle", "mix"]) out[name] = block(name).el.querySelector(".meta").textContent;
 		return out; })()`)
 	for name, want := range map[string][]string{
+		"rescale": {"Multiplies every value by 2 and adds -1: the same change everywhere, nothing learned."},
 		"branch":  {"Keeps channels 2–3 of its input and drops the others: tile k is input channel 2 + k", "ShuffleNet v2 splits the channels in two"},
 		"shuffle": {"Cuts the 4 channels into 2 groups of 2 and deals them out in turn", "tiles 0–3 are input channels 0, 2, 1, 3 (tile i×2 + k is channel i of group k)", "never mix information across groups"},
 		"mix":     {"bars 0–3 are input channels 0, 2, 1, 3"},
@@ -106,6 +108,9 @@ func checkShuffle(p page, url string) {
 		p.WaitFor(what, fmt.Sprintf(`document.getElementById("calc").textContent.includes(%q) && document.getElementById("calc").textContent.includes("network's value")`, want))
 		p.checkArithmetic(what)
 	}
+	p.openBlock("Rescaling", 0)
+	calc("the rescaling's arithmetic", "The input's value at this pixel times 2, plus -1")
+	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
 	p.openBlock("ChannelShuffle", 1)
 	calc("the shuffle's arithmetic", "channel 1 = 0 × 2 + 1 here is channel 0 of group 1, input channel 1 × 2 + 0 = 2.")
 	type drawer struct {

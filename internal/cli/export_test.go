@@ -204,6 +204,7 @@ func testImages(t *testing.T, dataset string, n int) [][]float32 {
 // batch normalization statistics and a per-channel standardizer.
 func everyLayer(t *testing.T) *model.Sequential {
 	m := model.New(
+		&nn.Rescaling{Scale: 2, Offset: -1}, // after the standardizer: a layer when imported back
 		&nn.Conv2D{Filters: 6, KernelSize: [2]int{4, 4}, Strides: [2]int{2, 2}, Padding: "same", Activation: "leaky_relu"},
 		&nn.BatchNormalization{},
 		&nn.ELU{Alpha: 0.5},
@@ -219,6 +220,7 @@ func everyLayer(t *testing.T) *model.Sequential {
 		&nn.DepthwiseConv2D{KernelSize: [2]int{2, 2}, Strides: [2]int{2, 1}, NoBias: true},
 		&nn.Dropout{Rate: 0.3},
 		&nn.Flatten{},
+		&nn.Rescaling{Scale: 0.75},
 		&nn.Dense{Units: 12, Activation: "relu"},
 		&nn.BatchNormalization{},
 		&nn.Activation{Func: "tanh"},

@@ -79,6 +79,10 @@ func (t *trainer) makeModel() error {
 	if err := m.Compile(o.opt, loss); err != nil {
 		return err
 	}
+	if r, ok := m.Layers[0].(*nn.Rescaling); ok && o.Rescale != 1 {
+		fmt.Fprintf(t.stderr, "Note: the model's first layer, %s (Rescaling), multiplies its input by %g, and --rescale %g rescales the data before it: give --rescale 1 --center none to feed it the pixels 0..255, as Keras does.\n",
+			r.Name(), r.Scale, o.Rescale)
+	}
 	std := &data.Standardizer{Rescale: float32(o.Rescale)}
 	switch o.Center {
 	case "image":

@@ -265,6 +265,20 @@ func (w *walker) layer(l nn.Layer, id string, ins []value, out string, last bool
 		// The channels are axis 1 in PyTorch, of an image as of a vector.
 		p.Comment += fmt.Sprintf(": channels %d to %d", l.Start, l.End-1)
 		p.Forward = append(p.Forward, fmt.Sprintf("%s = %s[:, %d:%d]", out, x, l.Start, l.End))
+	case *nn.Rescaling:
+		expr := x
+		if l.Scale != 1 {
+			expr += " * " + pyFloat(l.Scale)
+		}
+		switch {
+		case l.Offset > 0:
+			expr += " + " + pyFloat(l.Offset)
+		case l.Offset < 0:
+			expr += " - " + pyFloat(-l.Offset)
+		}
+		p.Comment += ": every value times the scale, plus the offset"
+		p.Forward = append(p.Forward, fmt.Sprintf("%s = %s", out, expr))
+		w.flat[out] = flat
 	case *nn.BatchNormalization:
 		cfg := l.Config()
 		c := in[len(in)-1]

@@ -562,3 +562,27 @@ func TestGenerateChannels(t *testing.T) {
 		t.Errorf("model.py of a chain with a ChannelSlice: want x = x[:, 1:3] and no ChannelShuffle class:\n%s", py)
 	}
 }
+
+// TestGenerateRescaling checks the Python of Rescaling: x times the scale
+// plus the offset, each left out when it changes nothing, and the weights
+// of the Dense after it still reordered for the flattened image.
+func TestGenerateRescaling(t *testing.T) {
+	m := model.New(&nn.Rescaling{Scale: 1.0 / 127.5, Offset: -1}, &nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 3}},
+		&nn.Rescaling{Scale: 0.5}, &nn.Flatten{}, &nn.Rescaling{Scale: 1, Offset: 0.25}, &nn.Dense{Units: 3})
+	if err := m.Build([]int{5, 5, 1}, 1); err != nil {
+		t.Fatal(err)
+	}
+	f := files(t, Project{Model: m, Recipe: recipe()})
+	py := f["model.py"]
+	for _, want := range []string{
+		"# rescaling (Rescaling): every value times the scale, plus the offset\n        x = x * 0.00784313725490196 - 1.0\n",
+		"x = x * 0.5\n",
+		"x = x + 0.25\n",
+		"# dense (Dense): 3 units; its rows follow the flattened image",
+	} {
+		if !strings.Contains(py, want) {
+			t.Errorf("model.py lacks %q:\n%s", want, py)
+		}
+	}
+	compile(t, f)
+}

@@ -95,6 +95,8 @@ func layerCases() map[string]nntest.Case {
 		"elu":             {New: func() nn.Layer { return &nn.ELU{} }, In: []int{3, 4}},
 		"elu-alpha":       {New: func() nn.Layer { return &nn.ELU{Alpha: 0.5} }, In: []int{7}},
 		"softmax":         {New: func() nn.Layer { return &nn.Softmax{} }, In: []int{2, 5}},
+		"rescaling":       {New: func() nn.Layer { return &nn.Rescaling{Scale: 0.25, Offset: -1} }, In: []int{3, 2, 2}, Batch: 2},
+		"rescaling-neg":   {New: func() nn.Layer { return &nn.Rescaling{Scale: -3} }, In: []int{5}},
 	}
 	for _, act := range nn.ActivationNames {
 		cases["activation-"+act] = nntest.Case{New: func() nn.Layer { return &nn.Activation{Func: act} }, In: []int{2, 3, 4}}

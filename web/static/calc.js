@@ -307,6 +307,28 @@ export function meanCalc(d, value) {
     `<div class="eq">${fmt(s)} / ${H * W} = <b data-v="${mean}">${fmt(mean)}</b><br>network's value: <b data-v="${value}">${fmt(value)}</b></div>`;
 }
 
+// number shows a Rescaling's scale or offset: 1/255 for the float closest
+// to it, else four significant digits.
+export function number(v) {
+  const r = 1 / v, half = Math.round(2 * r) / 2;
+  if (Math.abs(r) >= 2 && Math.abs(r - half) < 1e-9 * Math.abs(r)) return `1/${half}`;
+  return `${+v.toPrecision(4)}`;
+}
+
+// rescaleCalc shows a pixel of a Rescaling: the previous layer's value
+// times the scale, plus the offset, rounded to float32 after each step as
+// the network computes it.
+export function rescaleCalc(d, l, y, x, value) {
+  const input = layerInput(d.layer);
+  const [, W, C] = inShape(d.layer);
+  const c = l.config || {}, offset = c.offset || 0;
+  const v = input.v[(y * W + x) * C + d.channel];
+  const r = Math.fround(Math.fround(v * Math.fround(c.scale)) + Math.fround(offset));
+  return `<p>The ${inputIndex(d.layer) < 0 ? "input's" : "previous layer's"} value at this pixel times ${number(c.scale)}${offset ? `, plus ${number(offset)}` : ""}: ` +
+    "every value changes the same way, with nothing learned.</p>" +
+    `<div class="eq">${fmt(v)} × ${number(c.scale)}${offset ? ` ${offset < 0 ? "−" : "+"} ${number(Math.abs(offset))}` : ""} = <b data-v="${r}">${fmt(r)}</b><br>network's value: <b data-v="${value}">${fmt(value)}</b></div>`;
+}
+
 // maxCalc shows a GlobalMaxPooling2D kept as a 1×1 map: the largest of
 // its channel's input values, and where it is (the first, row by row).
 export function maxCalc(d, value) {

@@ -6,7 +6,7 @@ import { $, state, fmt } from "./state.js";
 import { getJSON } from "./api.js";
 import { paint } from "./colormap.js";
 import { explain, blockOf, scaleOf, drawEdges } from "./layers.js";
-import { inShape, inputIndex, windowOf, receptiveField, convolves, contributions, groupOf, channelRange, convCalc, poolCalc, padCalc, mergeCalc, meanCalc, maxCalc, channelSource, channelCalc, unitCalc } from "./calc.js";
+import { inShape, inputIndex, windowOf, receptiveField, convolves, contributions, groupOf, channelRange, convCalc, poolCalc, padCalc, mergeCalc, meanCalc, maxCalc, channelSource, channelCalc, unitCalc, rescaleCalc } from "./calc.js";
 import { setupSlide, stopSlide, renderSlide } from "./slide.js";
 
 let requestUpdate = () => {};
@@ -213,6 +213,8 @@ export function renderDetail() {
     html += meanCalc(d, value);
   } else if (l.type === "GlobalMaxPooling2D") {
     html += maxCalc(d, value);
+  } else if (l.type === "Rescaling") {
+    html += rescaleCalc(d, l, y, x, value);
   } else if (l.type === "ZeroPadding2D" && windowOf(d.layer)) {
     html += padCalc(d, y, x, value);
   } else if (windowOf(d.layer)) {

@@ -4,7 +4,7 @@
 // the blocks on screen.
 import { $, state, esc } from "./state.js";
 import { paint } from "./colormap.js";
-import { channelSource } from "./calc.js";
+import { channelSource, number } from "./calc.js";
 
 export const explain = {
   Conv2D: (c, l) => `${c.filters} filters of ${size(c.kernel_size)} slide over the previous maps${apart(c)}; each tile is one filter's response${act(c)}.${grouped(c, l)}`,
@@ -30,7 +30,10 @@ export const explain = {
   ChannelSlice: (c, l) => `Keeps channels ${c.start}–${c.end - 1} of its input and drops the others: ${part(l)} k is input channel ${c.start} + k, unchanged. ` +
     "ShuffleNet v2 splits the channels in two this way: one half goes through convolutions, the other passes as it is, and a concatenation joins them again.",
   ChannelShuffle: (c, l) => shuffle(c, l),
+  Rescaling: (c) => `Multiplies every value by ${affine(c, " and adds ")}: the same change everywhere, nothing learned` +
+    (number(c.scale) === "1/255" && !c.offset ? " (pixels 0–255 become 0–1)." : "."),
 };
+const affine = (c, plus) => `${number(c.scale)}${c.offset ? plus + number(c.offset) : ""}`;
 const size = (k) => (Array.isArray(k) ? k.join("×") : `${k}×${k}`);
 const pad = (p) => (Array.isArray(p) && p.length === 2 && Array.isArray(p[0]) ? `${p[0][0]} above, ${p[0][1]} below, ${p[1][0]} left, ${p[1][1]} right` : `${p} on each side`);
 const act = (c) => (c.activation && c.activation !== "linear" ? `, then ${c.activation}` : "");
@@ -76,7 +79,7 @@ function shuffle(c, l) {
 
 // Layers folded into the block of the layer before them, when they take
 // only its output and nothing else does.
-const foldable = new Set(["BatchNormalization", "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "Dropout"]);
+const foldable = new Set(["BatchNormalization", "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "Dropout", "Rescaling"]);
 const maxTiles = 64;
 
 // makeBlocks folds the model's layers into blocks: {index, layers, head, out}.
@@ -248,7 +251,7 @@ function layerRow(m, li, b) {
 // merged names what a merge layer makes of its inputs.
 const merged = { Add: "the sum of ", Multiply: "the product of ", Average: "the mean of " };
 
-const then = (l) => ({
+const then = (l) => (l.type === "Rescaling" ? `Then multiplied by ${affine(l.config || {}, ", plus ")}.` : {
   BatchNormalization: "Then normalised per channel.",
   Dropout: "Dropout (training only).",
   Softmax: "Then softmax.",
