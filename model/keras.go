@@ -88,6 +88,9 @@ func parseArchitecture(b []byte) (*Model, error) {
 		}
 		return km.sequential()
 	}
+	if err := checkAugmentation(b); err != nil {
+		return nil, err
+	}
 	var doc kerasDoc
 	if err := decodeStrict(b, &doc); err != nil {
 		return nil, err
@@ -173,6 +176,24 @@ func (km *kerasModel) sequential() (*Model, error) {
 			m.input = shape
 			continue
 		}
+		if e.ClassName == "Sequential" {
+			// A Sequential inside: its layers, in place.
+			inner, err := e.nested()
+			if err != nil {
+				return nil, fmt.Errorf("layers[%d]: %w", i, err)
+			}
+			if len(m.Layers) == 0 && m.input == nil {
+				m.input = inner.input
+			}
+			for l, axis := range inner.lastAxes {
+				if axes == nil {
+					axes = map[nn.Layer]int{}
+				}
+				axes[l] = axis
+			}
+			m.Layers = append(m.Layers, inner.Layers...)
+			continue
+		}
 		kl, err := e.layer()
 		if err != nil {
 			return nil, fmt.Errorf("layers[%d]: %w", i, err)
@@ -206,6 +227,24 @@ func (km *kerasModel) sequential() (*Model, error) {
 	}
 	m.lastAxes = axes
 	return m, nil
+}
+
+// nested reads the entry of a Sequential model used as a layer of another
+// (Keras writes its whole config there).
+func (e kerasEntry) nested() (*Model, error) {
+	name, _ := e.Config["name"].(string)
+	b, err := json.Marshal(e.Config)
+	var km kerasModel
+	if err == nil {
+		err = decodeStrict(b, &km)
+	}
+	if err == nil {
+		var m *Model
+		if m, err = km.sequential(); err == nil {
+			return m, nil
+		}
+	}
+	return nil, fmt.Errorf("%s (Sequential): %w", name, err)
 }
 
 // layer makes the entry's layer; the entry's name must agree with its

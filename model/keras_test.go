@@ -400,3 +400,62 @@ func TestKerasRescaling(t *testing.T) {
 		}
 	}
 }
+
+// TestKerasNestedSequential reads a Sequential model used as a layer of a
+// Sequential one, as tf.keras writes it (the TensorFlow image
+// classification tutorial's data_augmentation): its layers in place, the
+// input shape from the inner InputLayer when the outer has none. Keras's
+// augmentation layers are refused, all named, with train's flags; a model
+// inside a Functional one is refused.
+func TestKerasNestedSequential(t *testing.T) {
+	dense := func(name string) string {
+		return `{"class_name": "Dense", "config": {"name": "` + name + `", "units": 3}}`
+	}
+	input := `{"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4, 4, 1], "dtype": "float32", "name": "in"}}`
+	nested := func(layers ...string) string {
+		return `{"class_name": "Sequential", "config": {"name": "inner", "layers": [` + strings.Join(layers, ", ") + `]}}`
+	}
+	doc := func(layers ...string) []byte {
+		return []byte(`{"class_name": "Sequential", "config": {"name": "outer", "layers": [` + strings.Join(layers, ", ") + `]}}`)
+	}
+	flatten := `{"class_name": "Flatten", "config": {"name": "f"}}`
+	for _, b := range [][]byte{
+		doc(nested(input, flatten, dense("a")), nested(nested(dense("b"))), dense("c")),
+		doc(input, nested(flatten, dense("a")), nested(nested(dense("b"))), dense("c")),
+	} {
+		m, err := ParseArchitecture(b)
+		if err != nil {
+			t.Fatalf("%s: %v", b, err)
+		}
+		if err := m.Build(nil, 1); err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, l := range m.Layers {
+			names = append(names, l.Name())
+		}
+		if want := []string{"f", "a", "b", "c"}; !slices.Equal(names, want) || !slices.Equal(m.InputShape(), []int{4, 4, 1}) {
+			t.Errorf("%s: layers %v, input %v; want %v, [4 4 1]", b, names, m.InputShape(), want)
+		}
+	}
+	flip := `{"class_name": "RandomFlip", "config": {"name": "random_flip", "mode": "horizontal", "seed": null}}`
+	rotate := `{"class_name": "RandomRotation", "config": {"name": "random_rotation", "factor": [-0.05, 0.05], "fill_mode": "reflect"}}`
+	zoom := `{"class_name": "RandomZoom", "config": {"name": "random_zoom", "height_factor": 0.1, "width_factor": null}}`
+	shift := `{"class_name": "RandomTranslation", "config": {"name": "t", "height_factor": 0.2, "width_factor": 0.1}}`
+	contrast := `{"class_name": "RandomContrast", "config": {"name": "c", "factor": 0.2}}`
+	for b, want := range map[string]string{
+		string(doc(input, nested(flip, rotate, zoom), dense("d"))): "random_flip (RandomFlip), random_rotation (RandomRotation), random_zoom (RandomZoom): Keras augmentation layers, which change images at random in training only; " +
+			"convnet augments the data instead: remove them from the architecture and give convnet train --hflip --rotation 18 --zoom 0.1; in Go, data.LoaderOptions.Augment",
+		string(doc(input, shift, flip, flip, contrast, flatten)): "t (RandomTranslation), random_flip (RandomFlip), random_flip (RandomFlip), c (RandomContrast): Keras augmentation layers, " +
+			"which change images at random in training only; convnet augments the data instead: remove them from the architecture and give convnet train --height-shift 0.2 --width-shift 0.1 --hflip and the augmentation flags that come nearest to the others (convnet train -h)",
+		string(doc(input, contrast)): "give convnet train's augmentation flags that come nearest (convnet train -h); in Go",
+		`{"class_name": "Functional", "config": {"input_layers": [["in", 0, 0]], "output_layers": [["inner", 0, 0]], "layers": [` +
+			`{"class_name": "InputLayer", "name": "in", "inbound_nodes": [], "config": {"batch_input_shape": [null, 4], "name": "in"}},` +
+			`{"class_name": "Sequential", "name": "inner", "inbound_nodes": [[["in", 0, 0, {}]]], "config": {"name": "inner", "layers": [` + dense("a") + `]}}]}}`: "inner (Sequential): a model used as a layer: convnet reads a Sequential model inside a Sequential one, as its layers in place, and no other",
+		string(doc(input, nested(input, `{"class_name": "Conv3D", "config": {"name": "x"}}`))): `layers[1]: inner (Sequential): layers[1]: x (Conv3D): nn: unknown layer type "Conv3D"`,
+	} {
+		if _, err := ParseArchitecture([]byte(b)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s:\n%v\nwant an error containing\n%s", b, err, want)
+		}
+	}
+}

@@ -1,0 +1,120 @@
+package model
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// kerasAugmentation lists Keras's preprocessing layers that change images
+// at random in training only, with the flags of convnet train that come
+// nearest (nil: none does). convnet augments the data instead, so an
+// architecture holding one is refused with those flags.
+var kerasAugmentation = map[string]func(cfg map[string]any) []string{
+	"RandomFlip": func(cfg map[string]any) []string {
+		switch cfg["mode"] {
+		case "horizontal":
+			return []string{"--hflip"}
+		case "vertical":
+			return []string{"--vflip"}
+		}
+		return []string{"--hflip", "--vflip"} // Keras's default, horizontal_and_vertical
+	},
+	"RandomRotation": func(cfg map[string]any) []string {
+		// A fraction of a full turn, as degrees.
+		return factorFlag("--rotation", cfg["factor"], 360)
+	},
+	"RandomTranslation": func(cfg map[string]any) []string {
+		return append(factorFlag("--height-shift", cfg["height_factor"], 1), factorFlag("--width-shift", cfg["width_factor"], 1)...)
+	},
+	"RandomZoom":        func(cfg map[string]any) []string { return factorFlag("--zoom", cfg["height_factor"], 1) },
+	"RandomBrightness":  nil,
+	"RandomContrast":    nil,
+	"RandomCrop":        nil,
+	"RandomHeight":      nil,
+	"RandomWidth":       nil,
+	"RandomGrayscale":   nil,
+	"RandomHue":         nil,
+	"RandomSaturation":  nil,
+	"RandomSharpness":   nil,
+	"RandomShear":       nil,
+	"RandomColorJitter": nil,
+	"RandAugment":       nil,
+	"AutoContrast":      nil,
+}
+
+// factorFlag writes a Keras factor, f or [-f, f], as "flag f·unit";
+// nothing for another range.
+func factorFlag(flag string, v any, unit float64) []string {
+	if l, ok := v.([]any); ok && len(l) == 2 {
+		lo, ok1 := l[0].(float64)
+		hi, ok2 := l[1].(float64)
+		if !ok1 || !ok2 || lo != -hi {
+			return nil
+		}
+		v = hi
+	}
+	f, ok := v.(float64)
+	if !ok || f <= 0 {
+		return nil
+	}
+	return []string{flag + " " + strconv.FormatFloat(f*unit, 'g', 6, 64)}
+}
+
+// checkAugmentation refuses a Keras document that holds augmentation
+// layers, at any depth of models inside models, naming them all and the
+// flags that replace them.
+func checkAugmentation(b []byte) error {
+	var doc any
+	if json.Unmarshal(b, &doc) != nil {
+		return nil // the parse reports it
+	}
+	var names, flags []string
+	seen := map[string]bool{}
+	none := false
+	var walk func(v any)
+	walk = func(v any) {
+		e, ok := v.(map[string]any)
+		if !ok {
+			return
+		}
+		cfg, _ := e["config"].(map[string]any)
+		class, _ := e["class_name"].(string)
+		if f, ok := kerasAugmentation[class]; ok {
+			name, _ := cfg["name"].(string)
+			names = append(names, fmt.Sprintf("%s (%s)", name, class))
+			var got []string
+			if f != nil {
+				got = f(cfg)
+			}
+			none = none || len(got) == 0
+			for _, g := range got {
+				if flag, _, _ := strings.Cut(g, " "); !seen[flag] {
+					seen[flag] = true
+					flags = append(flags, g)
+				}
+			}
+			return
+		}
+		if layers, ok := cfg["layers"].([]any); ok {
+			for _, l := range layers {
+				walk(l)
+			}
+		}
+	}
+	walk(doc)
+	if len(names) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("%s: Keras augmentation layers, which change images at random in training only; convnet augments the data instead: remove them from the architecture and give convnet train", strings.Join(names, ", "))
+	switch {
+	case len(flags) > 0 && none:
+		msg += " " + strings.Join(flags, " ") + " and the augmentation flags that come nearest to the others (convnet train -h)"
+	case len(flags) > 0:
+		msg += " " + strings.Join(flags, " ")
+	default:
+		msg += "'s augmentation flags that come nearest (convnet train -h)"
+	}
+	return fmt.Errorf("%s; in Go, data.LoaderOptions.Augment", msg)
+}
