@@ -88,11 +88,11 @@ func parseArchitecture(b []byte) (*Model, error) {
 		}
 		return km.sequential()
 	}
-	if err := checkAugmentation(b); err != nil {
-		return nil, err
-	}
 	var doc kerasDoc
 	if err := decodeStrict(b, &doc); err != nil {
+		return nil, err
+	}
+	if err := checkAugmentation(doc.Config.Layers); err != nil {
 		return nil, err
 	}
 	km := &doc.Config

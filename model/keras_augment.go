@@ -1,7 +1,6 @@
 package model
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -62,25 +61,15 @@ func factorFlag(flag string, v any, unit float64) []string {
 	return []string{flag + " " + strconv.FormatFloat(f*unit, 'g', 6, 64)}
 }
 
-// checkAugmentation refuses a Keras document that holds augmentation
-// layers, at any depth of models inside models, naming them all and the
-// flags that replace them.
-func checkAugmentation(b []byte) error {
-	var doc any
-	if json.Unmarshal(b, &doc) != nil {
-		return nil // the parse reports it
-	}
+// checkAugmentation refuses a Keras model that holds augmentation layers,
+// at any depth of models inside models, naming them all and the flags
+// that replace them.
+func checkAugmentation(layers []kerasEntry) error {
 	var names, flags []string
 	seen := map[string]bool{}
 	none := false
-	var walk func(v any)
-	walk = func(v any) {
-		e, ok := v.(map[string]any)
-		if !ok {
-			return
-		}
-		cfg, _ := e["config"].(map[string]any)
-		class, _ := e["class_name"].(string)
+	var visit func(class string, cfg map[string]any)
+	visit = func(class string, cfg map[string]any) {
 		if f, ok := kerasAugmentation[class]; ok {
 			name, _ := cfg["name"].(string)
 			names = append(names, fmt.Sprintf("%s (%s)", name, class))
@@ -97,13 +86,18 @@ func checkAugmentation(b []byte) error {
 			}
 			return
 		}
-		if layers, ok := cfg["layers"].([]any); ok {
-			for _, l := range layers {
-				walk(l)
+		inner, _ := cfg["layers"].([]any)
+		for _, v := range inner {
+			if e, ok := v.(map[string]any); ok {
+				class, _ := e["class_name"].(string)
+				cfg, _ := e["config"].(map[string]any)
+				visit(class, cfg)
 			}
 		}
 	}
-	walk(doc)
+	for _, e := range layers {
+		visit(e.ClassName, e.Config)
+	}
 	if len(names) == 0 {
 		return nil
 	}
