@@ -69,6 +69,8 @@ var (
 		"Flatten":                {channelsLast},
 		"ZeroPadding2D":          {channelsLast},
 		"Dropout":                {{key: "noise_shape"}},
+		// tf.keras writes Dropout's fields, Keras 3 a data_format.
+		"SpatialDropout2D": {{key: "noise_shape"}, {key: "data_format", def: "channels_last", read: true}},
 		"BatchNormalization": append([]kerasField{
 			{key: "center", def: true}, {key: "scale", def: true},
 			initField("beta_initializer", "zeros"), initField("gamma_initializer", "ones"),
@@ -250,7 +252,7 @@ func layerFromKeras(class string, cfg map[string]any) (kerasLayer, error) {
 		if v, ok := cfg["activation"].(map[string]any); ok {
 			cfg["activation"] = v["config"] // Keras 3 may write a function as an object
 		}
-	case "Dropout":
+	case "Dropout", "SpatialDropout2D":
 		delete(cfg, "seed") // convnet draws from the model's source
 	case "LeakyReLU":
 		if v, ok := cfg["negative_slope"]; ok { // Keras 3's name
@@ -353,7 +355,7 @@ func kerasConfig(l nn.Layer) map[string]any {
 	switch l.Type() {
 	case "BatchNormalization", "Softmax":
 		cfg["axis"] = -1
-	case "Dropout":
+	case "Dropout", "SpatialDropout2D":
 		cfg["seed"] = nil
 	}
 	return cfg

@@ -459,3 +459,29 @@ func TestKerasNestedSequential(t *testing.T) {
 		}
 	}
 }
+
+// TestKerasSpatialDropout2D reads SpatialDropout2D as tf.keras 2 and Keras
+// 3 write it, and refuses channels first.
+func TestKerasSpatialDropout2D(t *testing.T) {
+	doc := func(cfg string) []byte {
+		return []byte(`{"class_name": "Sequential", "config": {"name": "s", "layers": [
+		  {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4, 4, 2], "dtype": "float32", "name": "in"}},
+		  {"class_name": "SpatialDropout2D", "config": ` + cfg + `}]}}`)
+	}
+	for _, cfg := range []string{
+		`{"name": "sd", "trainable": true, "dtype": "float32", "rate": 0.2, "noise_shape": null, "seed": null}`,
+		`{"name": "sd", "trainable": true, "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": null}, "rate": 0.2, "seed": null, "data_format": "channels_last"}`,
+	} {
+		m, err := ParseArchitecture(doc(cfg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d, ok := m.Layers[0].(*nn.SpatialDropout2D); !ok || d.Rate != 0.2 || d.Name() != "sd" {
+			t.Errorf("%s: layer %s %v, want a SpatialDropout2D of rate 0.2", cfg, m.Layers[0].Type(), m.Layers[0].Config())
+		}
+	}
+	_, err := ParseArchitecture(doc(`{"name": "sd", "rate": 0.2, "data_format": "channels_first"}`))
+	if want := `sd (SpatialDropout2D): data_format = "channels_first": convnet supports only "channels_last"`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("channels first: %v, want an error containing %q", err, want)
+	}
+}

@@ -57,6 +57,7 @@ func mixed(t testing.TB) *Sequential {
 		&nn.Rescaling{Scale: 1.5, Offset: -0.25},
 		&nn.ZeroPadding2D{Padding: [2][2]int{{0, 1}, {2, 1}}},
 		&nn.MaxPool2D{PoolSize: pair(2), Strides: pair(1), Padding: "same"},
+		&nn.SpatialDropout2D{Rate: 0.1},
 		&nn.Conv2D{Filters: 3, KernelSize: [2]int{3, 2}, Activation: "sigmoid", NoBias: true},
 		&nn.AveragePooling2D{PoolSize: pair(3), Strides: pair(2), Padding: "same"},
 		&nn.LeakyReLU{Alpha: 0.05},

@@ -119,8 +119,7 @@ func (l *Dropout) applyItem(_, item int) {
 	if l.drawing {
 		var src rand.PCG
 		src.Seed(l.seeds[2*item], l.seeds[2*item+1])
-		// Rate < 1, so drop ≤ 2^32: a number below it is dropped.
-		drop := uint64(math.Ceil(l.Rate * (1 << 32)))
+		drop := dropThreshold(l.Rate)
 		for w := range kept {
 			var bits uint64
 			for j := 0; j < 64; j += 2 {
@@ -150,6 +149,10 @@ func (l *Dropout) ReleaseBackward() {
 // scaleBits returns the bits of float32(1/(1-Rate)), what a kept element
 // is multiplied by.
 func (l *Dropout) scaleBits() uint32 { return math.Float32bits(float32(1 / (1 - l.Rate))) }
+
+// dropThreshold returns ceil(rate·2^32): a 32-bit number below it is
+// dropped. rate < 1, so it is at most 2^32.
+func dropThreshold(rate float64) uint64 { return uint64(math.Ceil(rate * (1 << 32))) }
 
 // b2u returns 1 for true and 0 for false.
 func b2u(b bool) uint32 {

@@ -14,7 +14,7 @@ import (
 )
 
 // shuffleModel is a small untrained graph with ShuffleNet's channel split
-// and shuffle: its input rescaled from 0..1 to -1..1 ("rescale"), the 4 maps of a convolution split by two ChannelSlice
+// and shuffle: its input rescaled from 0..1 to -1..1 ("rescale", with a SpatialDropout2D folded into its block), the 4 maps of a convolution split by two ChannelSlice
 // layers, "keep" (channels 0–1) and "branch" (2–3), the branch convolved,
 // joined again ("cat") and shuffled in 2 groups ("shuffle"); a grouped
 // convolution shuffled in 3 groups; then the channel means, a vector,
@@ -26,7 +26,7 @@ func shuffleModel(t *testing.T) *model.Sequential {
 		return l
 	}
 	in := model.Input(32, 32, 1)
-	x := model.Call(named(&nn.Rescaling{Scale: 2, Offset: -1}, "rescale"), in)
+	x := model.Call(&nn.SpatialDropout2D{Rate: 0.5}, model.Call(named(&nn.Rescaling{Scale: 2, Offset: -1}, "rescale"), in))
 	x = model.Call(&nn.Conv2D{Filters: 4, KernelSize: [2]int{3, 3}, Strides: [2]int{2, 2}, Padding: "same", Activation: "tanh"}, x)
 	keep := model.Call(named(&nn.ChannelSlice{Start: 0, End: 2}, "keep"), x)
 	b := model.Call(named(&nn.ChannelSlice{Start: 2, End: 4}, "branch"), x)
@@ -71,7 +71,7 @@ func checkShuffle(p page, url string) {
 		for (const name of ["rescale", "branch", "shuffle", "mix"]) out[name] = block(name).el.querySelector(".meta").textContent;
 		return out; })()`)
 	for name, want := range map[string][]string{
-		"rescale": {"Multiplies every value by 2 and adds -1: the same change everywhere, nothing learned."},
+		"rescale": {"Multiplies every value by 2 and adds -1: the same change everywhere, nothing learned. Dropout of whole maps (training only)."},
 		"branch":  {"Keeps channels 2–3 of its input and drops the others: tile k is input channel 2 + k", "ShuffleNet v2 splits the channels in two"},
 		"shuffle": {"Cuts the 4 channels into 2 groups of 2 and deals them out in turn", "tiles 0–3 are input channels 0, 2, 1, 3 (tile i×2 + k is channel i of group k)", "never mix information across groups"},
 		"mix":     {"bars 0–3 are input channels 0, 2, 1, 3"},

@@ -87,7 +87,10 @@ func maxDiff(a, b []float32) (diff, scale float64) {
 // noDropout sets the rate of every dropout layer of m to 0.
 func noDropout(m *model.Sequential) {
 	for _, l := range m.Layers {
-		if d, ok := l.(*nn.Dropout); ok {
+		switch d := l.(type) {
+		case *nn.Dropout:
+			d.Rate = 0
+		case *nn.SpatialDropout2D:
 			d.Rate = 0
 		}
 	}

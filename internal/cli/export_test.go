@@ -215,6 +215,7 @@ func everyLayer(t *testing.T) *model.Sequential {
 		&nn.LeakyReLU{Alpha: 0.1},
 		&nn.ReLU{MaxValue: 0.8},
 		&nn.AveragePooling2D{PoolSize: [2]int{3, 2}, Strides: [2]int{2, 2}, Padding: "same"},
+		&nn.SpatialDropout2D{Rate: 0.2},
 		&nn.Activation{Func: "sigmoid"},
 		&nn.Conv2D{Filters: 4, KernelSize: [2]int{1, 1}, Activation: "tanh", NoBias: true},
 		&nn.DepthwiseConv2D{KernelSize: [2]int{2, 2}, Strides: [2]int{2, 1}, NoBias: true},

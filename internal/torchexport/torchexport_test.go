@@ -565,9 +565,10 @@ func TestGenerateChannels(t *testing.T) {
 
 // TestGenerateRescaling checks the Python of Rescaling: x times the scale
 // plus the offset, each left out when it changes nothing, and the weights
-// of the Dense after it still reordered for the flattened image.
+// of the Dense after it still reordered for the flattened image; and that
+// of SpatialDropout2D, PyTorch's Dropout2d.
 func TestGenerateRescaling(t *testing.T) {
-	m := model.New(&nn.Rescaling{Scale: 1.0 / 127.5, Offset: -1}, &nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 3}},
+	m := model.New(&nn.Rescaling{Scale: 1.0 / 127.5, Offset: -1}, &nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 3}}, &nn.SpatialDropout2D{Rate: 0.2},
 		&nn.Rescaling{Scale: 0.5}, &nn.Flatten{}, &nn.Rescaling{Scale: 1, Offset: 0.25}, &nn.Dense{Units: 3})
 	if err := m.Build([]int{5, 5, 1}, 1); err != nil {
 		t.Fatal(err)
@@ -579,6 +580,7 @@ func TestGenerateRescaling(t *testing.T) {
 		"x = x * 0.5\n",
 		"x = x + 0.25\n",
 		"# dense (Dense): 3 units; its rows follow the flattened image",
+		"self.spatial_dropout2d = nn.Dropout2d(0.2)  # spatial_dropout2d (SpatialDropout2D): whole channels at rate 0.2, only in training",
 	} {
 		if !strings.Contains(py, want) {
 			t.Errorf("model.py lacks %q:\n%s", want, py)

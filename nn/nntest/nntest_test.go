@@ -80,9 +80,11 @@ func layerCases() map[string]nntest.Case {
 		"depthwise-wide": {New: func() nn.Layer {
 			return &nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Padding: "same", Activation: "tanh"}
 		}, In: []int{4, 4, 20}, Params: 3*3*20 + 20, MACs: 4 * 4 * 20 * (3 * 3)},
-		"dropout-train": {New: func() nn.Layer { return &nn.Dropout{Rate: 0.4} }, In: []int{4, 3}, Training: true},
-		"dropout-infer": {New: func() nn.Layer { return &nn.Dropout{Rate: 0.5} }, In: []int{5}},
-		"dropout-zero":  {New: func() nn.Layer { return &nn.Dropout{} }, In: []int{5}, Training: true},
+		"dropout-train":         {New: func() nn.Layer { return &nn.Dropout{Rate: 0.4} }, In: []int{4, 3}, Training: true},
+		"dropout-infer":         {New: func() nn.Layer { return &nn.Dropout{Rate: 0.5} }, In: []int{5}},
+		"dropout-zero":          {New: func() nn.Layer { return &nn.Dropout{} }, In: []int{5}, Training: true},
+		"spatial-dropout-train": {New: func() nn.Layer { return &nn.SpatialDropout2D{Rate: 0.5} }, In: []int{3, 2, 4}, Batch: 3, Training: true},
+		"spatial-dropout-infer": {New: func() nn.Layer { return &nn.SpatialDropout2D{Rate: 0.5} }, In: []int{2, 2, 3}},
 		"batchnorm-train": {New: func() nn.Layer { return &nn.BatchNormalization{} }, In: []int{2, 2, 3},
 			Batch: 3, Params: 12, Training: true},
 		"batchnorm-infer": {New: func() nn.Layer { return &nn.BatchNormalization{Momentum: 0.9, Epsilon: 1e-2} }, In: []int{4}, Params: 16},

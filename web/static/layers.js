@@ -18,6 +18,7 @@ export const explain = {
   GlobalMaxPooling2D: () => "Keeps the largest value of each map.",
   BatchNormalization: () => "Rescales each channel with statistics learned in training.",
   Dropout: () => "Only active during training; at prediction time values pass through unchanged.",
+  SpatialDropout2D: () => "Only active during training, where it drops whole maps at random; at prediction time values pass through unchanged.",
   Flatten: () => "Lays the maps out as one long vector for the dense layers.",
   Dense: (c) => `${c.units} units, each a weighted sum of every input${act(c)}.`,
   Activation: (c) => `Applies ${c.activation} to every value.`,
@@ -79,7 +80,7 @@ function shuffle(c, l) {
 
 // Layers folded into the block of the layer before them, when they take
 // only its output and nothing else does.
-const foldable = new Set(["BatchNormalization", "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "Dropout", "Rescaling"]);
+const foldable = new Set(["BatchNormalization", "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "Dropout", "SpatialDropout2D", "Rescaling"]);
 const maxTiles = 64;
 
 // makeBlocks folds the model's layers into blocks: {index, layers, head, out}.
@@ -254,6 +255,7 @@ const merged = { Add: "the sum of ", Multiply: "the product of ", Average: "the 
 const then = (l) => (l.type === "Rescaling" ? `Then multiplied by ${affine(l.config || {}, ", plus ")}.` : {
   BatchNormalization: "Then normalised per channel.",
   Dropout: "Dropout (training only).",
+  SpatialDropout2D: "Dropout of whole maps (training only).",
   Softmax: "Then softmax.",
 }[l.type] || `Then ${(l.config && l.config.activation) || l.type.toLowerCase()}.`);
 
