@@ -128,7 +128,7 @@ func importArithmetic(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	}
 	// On the input, the model's preprocessing where it can take the step,
 	// else a Rescaling layer where one value is the constant.
-	scalar := c.f != nil && len(c.f) == 1
+	scalar := len(c.f) == 1
 	if xi == 1 && (op == "Sub" || op == "Div") || !b.soleReader(in[xi]) {
 		if scalar {
 			return b.rescale(n, op, xi, x, c)
