@@ -24,49 +24,82 @@ import (
 type Dropout struct {
 	Rate float64
 
+	dropoutCore
+	kept    []uint64  // bit j of word w set where the last training Forward kept element 64w+j
+	x, out  []float32 // apply's input and output, during a call
+	seeds   []uint64  // per run of the mask, its generator's seed (two numbers)
+	drawing bool      // apply draws the mask (Forward) or reads it (Backward)
+	applyFn func(worker, item int)
+}
+
+// dropoutCore holds what Dropout and SpatialDropout2D share: the random
+// source, the shapes, the outputs and whether the last Forward trained.
+type dropoutCore struct {
 	named
 	buffers
 	rng      *rand.Rand
 	in       []int
-	kept     []uint64 // bit j of word w set where the last training Forward kept element 64w+j
 	training bool
 	y, dx    *tensor.Tensor
-	x, out   []float32 // apply's input and output, during a call
-	seeds    []uint64  // per run of the mask, its generator's seed (two numbers)
-	drawing  bool      // apply draws the mask (Forward) or reads it (Backward)
-	applyFn  func(worker, item int)
+}
+
+// build checks rate and the random source and keeps them with in.
+func (d *dropoutCore) build(l Layer, rate float64, in []int, rng *rand.Rand) error {
+	if !(rate >= 0 && rate < 1) {
+		return errorf(l, "rate = %v: must be in [0, 1)", rate)
+	}
+	if rng == nil {
+		return errorf(l, "Build needs a random source")
+	}
+	d.rng, d.in = rng, append([]int(nil), in...)
+	d.y, d.dx = nil, nil
+	return nil
+}
+
+func (d *dropoutCore) OutputShape() []int { return append([]int(nil), d.in...) }
+func (d *dropoutCore) Params() []*Param   { return nil }
+
+// Cost is zero: dropout has no weights.
+func (d *dropoutCore) Cost(in []int) Cost { return Cost{} }
+
+// forward starts Forward: it reports whether the pass drops anything,
+// having copied x to the output when it does not.
+func (d *dropoutCore) forward(l Layer, x *tensor.Tensor, training bool, rate float64) bool {
+	checkInput(l, "Forward", x, d.in)
+	d.y = resize(d.y, x.Shape...)
+	d.training = training && rate > 0
+	if !d.training {
+		copy(d.y.Data, x.Data)
+	}
+	return d.training
+}
+
+// backward starts Backward: it reports whether the last Forward dropped
+// anything, having copied dy to the input gradient when it did not.
+func (d *dropoutCore) backward(l Layer, dy *tensor.Tensor) bool {
+	checkGrad(l, dy, d.y)
+	d.dx = d.grad(d.dx, dy.Shape...)
+	if !d.training {
+		copy(d.dx.Data, dy.Data)
+	}
+	return d.training
 }
 
 func (l *Dropout) Type() string { return "Dropout" }
 
 func (l *Dropout) Build(in []int, rng *rand.Rand) ([]int, error) {
-	if !(l.Rate >= 0 && l.Rate < 1) {
-		return nil, errorf(l, "rate = %v: must be in [0, 1)", l.Rate)
-	}
 	if len(in) == 0 || !positive(in) {
 		return nil, errorf(l, "input shape %v: want at least one positive axis", in)
 	}
-	if rng == nil {
-		return nil, errorf(l, "Build needs a random source")
+	if err := l.build(l, l.Rate, in, rng); err != nil {
+		return nil, err
 	}
-	l.rng, l.in = rng, append([]int(nil), in...)
-	l.y, l.dx = nil, nil
 	l.applyFn = l.applyItem
 	return append([]int(nil), in...), nil
 }
 
-func (l *Dropout) OutputShape() []int { return l.in }
-func (l *Dropout) Params() []*Param   { return nil }
-
-// Cost is zero: Dropout has no weights.
-func (l *Dropout) Cost(in []int) Cost { return Cost{} }
-
 func (l *Dropout) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
-	checkInput(l, "Forward", x, l.in)
-	l.y = resize(l.y, x.Shape...)
-	l.training = training && l.Rate > 0
-	if !l.training {
-		copy(l.y.Data, x.Data)
+	if !l.forward(l, x, training, l.Rate) {
 		return l.y
 	}
 	n := len(x.Data)
@@ -89,10 +122,7 @@ func (l *Dropout) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 }
 
 func (l *Dropout) Backward(dy *tensor.Tensor) *tensor.Tensor {
-	checkGrad(l, dy, l.y)
-	l.dx = l.grad(l.dx, dy.Shape...)
-	if !l.training {
-		copy(l.dx.Data, dy.Data)
+	if !l.backward(l, dy) {
 		return l.dx
 	}
 	l.x, l.out, l.drawing = dy.Data, l.dx.Data, false

@@ -22,46 +22,26 @@ import (
 type SpatialDropout2D struct {
 	Rate float64
 
-	named
-	buffers
-	rng      *rand.Rand
-	in       []int
-	scale    []float32 // per image and channel of the last training Forward: 0 or 1/(1-Rate)
-	training bool
-	y, dx    *tensor.Tensor
-	x, out   []float32 // the pass's input and output, during a call
-	split    split
+	dropoutCore
+	scale  []float32 // per image and channel of the last training Forward: 0 or 1/(1-Rate)
+	x, out []float32 // the pass's input and output, during a call
+	split  split
 }
 
 func (l *SpatialDropout2D) Type() string { return "SpatialDropout2D" }
 
 func (l *SpatialDropout2D) Build(in []int, rng *rand.Rand) ([]int, error) {
-	if !(l.Rate >= 0 && l.Rate < 1) {
-		return nil, errorf(l, "rate = %v: must be in [0, 1)", l.Rate)
-	}
 	if len(in) != 3 || !positive(in) {
 		return nil, errorf(l, "input shape %v: want height, width, channels (all positive)", in)
 	}
-	if rng == nil {
-		return nil, errorf(l, "Build needs a random source")
+	if err := l.build(l, l.Rate, in, rng); err != nil {
+		return nil, err
 	}
-	l.rng, l.in = rng, append([]int(nil), in...)
-	l.y, l.dx = nil, nil
 	return append([]int(nil), in...), nil
 }
 
-func (l *SpatialDropout2D) OutputShape() []int { return append([]int(nil), l.in...) }
-func (l *SpatialDropout2D) Params() []*Param   { return nil }
-
-// Cost is zero: SpatialDropout2D has no weights.
-func (l *SpatialDropout2D) Cost(in []int) Cost { return Cost{} }
-
 func (l *SpatialDropout2D) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
-	checkInput(l, "Forward", x, l.in)
-	l.y = resize(l.y, x.Shape...)
-	l.training = training && l.Rate > 0
-	if !l.training {
-		copy(l.y.Data, x.Data)
+	if !l.forward(l, x, training, l.Rate) {
 		return l.y
 	}
 	n, c := x.Shape[0], l.in[2]
@@ -83,10 +63,7 @@ func (l *SpatialDropout2D) Forward(x *tensor.Tensor, training bool) *tensor.Tens
 }
 
 func (l *SpatialDropout2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
-	checkGrad(l, dy, l.y)
-	l.dx = l.grad(l.dx, dy.Shape...)
-	if !l.training {
-		copy(l.dx.Data, dy.Data)
+	if !l.backward(l, dy) {
 		return l.dx
 	}
 	l.x, l.out = dy.Data, l.dx.Data
