@@ -44,7 +44,15 @@ type kerasModel struct {
 	OutputLayers    any          `json:"output_layers,omitempty"`
 	BuildInputShape any          `json:"build_input_shape,omitempty"`
 	InputShape      []int        `json:"input_shape,omitempty"` // convnet's first form
+
+	depth int // of a Sequential inside others: 1 for one inside the document's model
 }
+
+// maxNesting bounds how deep Sequential models may sit inside one another:
+// each level is decoded again from its parent's config, so a deep document
+// of a few hundred kilobytes would take minutes. Keras models nest one or
+// two levels.
+const maxNesting = 8
 
 // kerasEntry is one layer of a model's config.
 type kerasEntry struct {
@@ -178,7 +186,7 @@ func (km *kerasModel) sequential() (*Model, error) {
 		}
 		if e.ClassName == "Sequential" {
 			// A Sequential inside: its layers, in place.
-			inner, err := e.nested()
+			inner, err := e.nested(km.depth + 1)
 			if err != nil {
 				return nil, fmt.Errorf("layers[%d]: %w", i, err)
 			}
@@ -231,10 +239,13 @@ func (km *kerasModel) sequential() (*Model, error) {
 
 // nested reads the entry of a Sequential model used as a layer of another
 // (Keras writes its whole config there).
-func (e kerasEntry) nested() (*Model, error) {
+func (e kerasEntry) nested(depth int) (*Model, error) {
 	name, _ := e.Config["name"].(string)
+	if depth > maxNesting {
+		return nil, fmt.Errorf("%s (Sequential): models nested more than %d deep", name, maxNesting)
+	}
 	b, err := json.Marshal(e.Config)
-	var km kerasModel
+	km := kerasModel{depth: depth}
 	if err == nil {
 		err = decodeStrict(b, &km)
 	}

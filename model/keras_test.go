@@ -438,6 +438,21 @@ func TestKerasNestedSequential(t *testing.T) {
 			t.Errorf("%s: layers %v, input %v; want %v, [4 4 1]", b, names, m.InputShape(), want)
 		}
 	}
+	// Nested eight deep reads; nine deep is refused (each level is decoded
+	// again: a deep document would take minutes).
+	deep := func(levels int) []byte {
+		l := dense("a")
+		for range levels {
+			l = nested(l)
+		}
+		return doc(input, flatten, l)
+	}
+	if _, err := ParseArchitecture(deep(8)); err != nil {
+		t.Errorf("eight deep: %v", err)
+	}
+	if _, err := ParseArchitecture(deep(9)); err == nil || !strings.HasSuffix(err.Error(), "inner (Sequential): models nested more than 8 deep") {
+		t.Errorf("nine deep: %v, want an error ending in %q", err, "models nested more than 8 deep")
+	}
 	flip := `{"class_name": "RandomFlip", "config": {"name": "random_flip", "mode": "horizontal", "seed": null}}`
 	rotate := `{"class_name": "RandomRotation", "config": {"name": "random_rotation", "factor": [-0.05, 0.05], "fill_mode": "reflect"}}`
 	zoom := `{"class_name": "RandomZoom", "config": {"name": "random_zoom", "height_factor": 0.1, "width_factor": null}}`
