@@ -12,9 +12,29 @@
 # PyTorch uses libblas.so.3, which is the reference BLAS (~5 GFLOP/s) unless
 # OpenBLAS provides it (apt-get install -y libopenblas0-pthread). The script
 # refuses to run otherwise. The table names the CPU and convnet's kernel path.
+#
+# ISA=avx2 runs both programs as on a CPU without AVX-512 (AMD's before Zen
+# 4, Intel's client cores): convnet with CONVNET_KERNELS=avx2, PyTorch with
+# ATEN_CPU_CAPABILITY=avx2, oneDNN's convolutions at most AVX2
+# (DNNL_MAX_CPU_ISA and ONEDNN_MAX_CPU_ISA) and OpenBLAS's Haswell kernels
+# (OPENBLAS_CORETYPE=Haswell).
 set -euo pipefail
 rounds=${1:-3}
 threads=${2:-2}
+torchisa=(-u OPENBLAS_CORETYPE)
+convnetisa=()
+case "${ISA:-}" in
+"") ;;
+avx2)
+	torchisa=(ATEN_CPU_CAPABILITY=avx2 DNNL_MAX_CPU_ISA=AVX2 ONEDNN_MAX_CPU_ISA=AVX2 OPENBLAS_CORETYPE=Haswell)
+	convnetisa=(CONVNET_KERNELS=avx2)
+	echo "# ISA=avx2: both programs without AVX-512"
+	;;
+*)
+	echo "$0: ISA=${ISA}: want avx2 or nothing" >&2
+	exit 2
+	;;
+esac
 
 source "$(dirname "$0")/torch_env.sh"
 
@@ -24,11 +44,11 @@ CGO_ENABLED=0 go build -o "$out/convnet" ./cmd/convnet
 torch() {
 	# OpenBLAS starts a thread per CPU unless told: numpy's product
 	# would otherwise use every core whatever THREADS is.
-	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$threads" /usr/bin/python3 bench/pytorch/bench.py --threads "$threads" | tail -n 1 >>"$out/torch.jsonl"
+	env -u OPENBLAS_L2_SIZE "${torchisa[@]}" OPENBLAS_NUM_THREADS="$threads" /usr/bin/python3 bench/pytorch/bench.py --threads "$threads" | tail -n 1 >>"$out/torch.jsonl"
 	tail -n 1 "$out/torch.jsonl"
 }
 convnet() {
-	"$out/convnet" bench --threads "$threads" --json 2>/dev/null >>"$out/convnet.jsonl"
+	env "${convnetisa[@]}" "$out/convnet" bench --threads "$threads" --json 2>/dev/null >>"$out/convnet.jsonl"
 	tail -n 1 "$out/convnet.jsonl"
 }
 for r in $(seq 1 "$rounds"); do
