@@ -90,17 +90,7 @@ func TestReplicaSharesWeights(t *testing.T) {
 	for range 3 {
 		y = Call(&nn.Conv2D{Filters: 256, KernelSize: pair(3), Padding: "same", Activation: "relu"}, y)
 	}
-	m, err := NewGraph(x, Call(&nn.Dense{Units: 5, Activation: "softmax"}, Call(&nn.GlobalAveragePooling2D{}, y)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Build(nil, 4); err != nil {
-		t.Fatal(err)
-	}
-	m.KeepPacked(true)
-	px := randomPixels(m, 2)
-	want := tensor.New(2, 5)
-	m.Predict(want, px)
+	m, px, want := keptGraph(t, x, Call(&nn.Dense{Units: 5, Activation: "softmax"}, Call(&nn.GlobalAveragePooling2D{}, y)), 4)
 	weights := 0
 	for _, p := range m.Params() {
 		weights += 4 * len(p.Value.Data)
@@ -151,17 +141,7 @@ func TestReplicaSharesWeights(t *testing.T) {
 func TestReplicaWhilePredicting(t *testing.T) {
 	x := Input(16, 16, 8)
 	y := Call(&nn.Conv2D{Filters: 16, KernelSize: pair(3), Activation: "relu"}, Call(&nn.ZeroPadding2D{Padding: [2][2]int{{1, 1}, {1, 1}}}, x))
-	m, err := NewGraph(x, Call(&nn.Dense{Units: 3, Activation: "softmax"}, Call(&nn.GlobalAveragePooling2D{}, y)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Build(nil, 6); err != nil {
-		t.Fatal(err)
-	}
-	m.KeepPacked(true)
-	px := randomPixels(m, 2)
-	want := tensor.New(2, 3)
-	m.Predict(want, px)
+	m, px, want := keptGraph(t, x, Call(&nn.Dense{Units: 3, Activation: "softmax"}, Call(&nn.GlobalAveragePooling2D{}, y)), 6)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -185,4 +165,22 @@ func TestReplicaWhilePredicting(t *testing.T) {
 			t.Fatalf("a copy made while the model predicts predicts %v, want %v", got.Data, want.Data)
 		}
 	}
+}
+
+// keptGraph builds the graph from x to y (seed), keeps its kernels packed,
+// and returns it with two images of random pixels and its predictions.
+func keptGraph(t *testing.T, x, y *Node, seed uint64) (m *Model, px, want *tensor.Tensor) {
+	t.Helper()
+	m, err := NewGraph(x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Build(nil, seed); err != nil {
+		t.Fatal(err)
+	}
+	m.KeepPacked(true)
+	px = randomPixels(m, 2)
+	want = tensor.New(2, m.NumClasses())
+	m.Predict(want, px)
+	return m, px, want
 }

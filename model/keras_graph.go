@@ -156,10 +156,10 @@ func oneEnd(key string, v any) (string, error) {
 // tensorRef reads [name, node_index, tensor_index] (Keras 2 adds the call's
 // kwargs), which must refer to the only output of the only call of a layer.
 func tensorRef(ref []any) (string, error) {
-	if len(ref) < 3 {
-		return "", fmt.Errorf("%s: want [name, node_index, tensor_index]", jsonText(ref))
+	var name string
+	if len(ref) >= 3 {
+		name, _ = ref[0].(string)
 	}
-	name, _ := ref[0].(string)
 	if name == "" {
 		return "", fmt.Errorf("%s: want [name, node_index, tensor_index]", jsonText(ref))
 	}

@@ -126,7 +126,7 @@ func TestGenerateModel(t *testing.T) {
 	m := everyLayer(t)
 	f := files(t, Project{Model: m, Title: "every layer", Recipe: recipe()})
 	py := f["model.py"]
-	for _, want := range []string{
+	holds(t, "model.py", py,
 		"INPUT_SHAPE = (3, 15, 14)",
 		`"conv2d": "conv2d",`,
 		"self.conv2d = SameConv2d(3, 6, (4, 4), (2, 2), (1, 2, 1, 1))",
@@ -158,11 +158,7 @@ func TestGenerateModel(t *testing.T) {
 		"return torch.softmax(self.net(x), dim=1)",
 		`self.register_buffer("channel_std", torch.ones(1, 3, 1, 1))`,
 		"x = x * self.rescale\n        x = x - self.channel_mean\n        x = x / self.channel_std",
-	} {
-		if !strings.Contains(py, want) {
-			t.Errorf("model.py lacks %q", want)
-		}
-	}
+	)
 	if strings.Contains(py, "mean_image") {
 		t.Error("model.py subtracts a mean image the model does not have")
 	}
@@ -245,11 +241,7 @@ func TestGenerateRecipes(t *testing.T) {
 			r := recipe()
 			tt.edit(&r)
 			f := files(t, Project{Model: m, Title: "every layer", Recipe: r})
-			for _, want := range tt.want {
-				if !strings.Contains(f["train.py"], want) {
-					t.Errorf("train.py lacks %q", want)
-				}
-			}
+			holds(t, "train.py", f["train.py"], tt.want...)
 			if tt.name != "rmsprop" && strings.Contains(f["train.py"], "class Augment") {
 				t.Error("train.py augments without augmentation")
 			}
@@ -353,7 +345,7 @@ func TestGenerateGraph(t *testing.T) {
 	}
 	f := files(t, Project{Model: m, Title: "a graph", Recipe: recipe()})
 	py := f["model.py"]
-	for _, want := range []string{
+	holds(t, "model.py", py,
 		"conv2d = torch.relu(self.conv2d(x))",
 		"conv2d_1 = self.conv2d_1(x)",
 		"concatenate = torch.cat([conv2d, conv2d_1], dim=1)",
@@ -364,11 +356,7 @@ func TestGenerateGraph(t *testing.T) {
 		"average = (dense + dense) / 2",
 		"add = dense + average",
 		"softmax = add\n        return softmax",
-	} {
-		if !strings.Contains(py, want) {
-			t.Errorf("model.py lacks %q", want)
-		}
-	}
+	)
 	if !strings.Contains(f["train.py"], "convnet import --onnx") || !strings.Contains(f["README.md"], "convnet import --onnx") {
 		t.Error("train.py and README.md do not offer convnet import for a graph, which it takes")
 	}
@@ -419,7 +407,7 @@ func TestGenerateSqueezeExcitation(t *testing.T) {
 	}
 	f := files(t, Project{Model: m, Title: "squeeze and excitation", Recipe: recipe()})
 	py := f["model.py"]
-	for _, want := range []string{
+	holds(t, "model.py", py,
 		"conv2d = F.hardswish(self.conv2d(x))",
 		"self.activation = nn.SiLU()",
 		"self.global_average_pooling2d = nn.AdaptiveAvgPool2d(1)  #",
@@ -438,11 +426,7 @@ func TestGenerateSqueezeExcitation(t *testing.T) {
 		// the rows of the Dense after the product follow it.
 		`net.dense.weight.copy_(from_hwc(tensor("dense/kernel", 192, 1), 4, 8, 6).t())`,
 		`net.dense_1.weight.copy_(from_hwc(tensor("dense_1/kernel", 192, 3), 4, 8, 6).t())`,
-	} {
-		if !strings.Contains(py, want) {
-			t.Errorf("model.py lacks %q", want)
-		}
-	}
+	)
 	compile(t, f)
 
 	// The channel means without KeepDims are a vector.
@@ -451,15 +435,11 @@ func TestGenerateSqueezeExcitation(t *testing.T) {
 		t.Fatal(err)
 	}
 	py = files(t, Project{Model: s, Recipe: recipe()})["model.py"]
-	for _, want := range []string{
+	holds(t, "model.py", py,
 		"self.global_average_pooling2d = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())",
 		"x = F.silu(self.dense(x))",
 		`net.dense.weight.copy_(tensor("dense/kernel", 4, 2).t())`,
-	} {
-		if !strings.Contains(py, want) {
-			t.Errorf("model.py lacks %q", want)
-		}
-	}
+	)
 }
 
 // TestGenerateGroups checks the Python of grouped convolutions: PyTorch's
@@ -480,7 +460,7 @@ func TestGenerateGroups(t *testing.T) {
 	}
 	f := files(t, Project{Model: m, Title: "groups", Recipe: recipe()})
 	py := f["model.py"]
-	for _, want := range []string{
+	holds(t, "model.py", py,
 		// 8x8 by 3x3 with stride 2: out 4, 3*2+3-8 = 1, the odd cell after.
 		"self.conv2d = SameConv2d(4, 8, (3, 3), (2, 2), (0, 1, 0, 1), groups=2)",
 		"conv2d (Conv2D): 8 filters in 2 groups of 2 channels, 3x3 stride 2x2, same padding",
@@ -492,11 +472,7 @@ func TestGenerateGroups(t *testing.T) {
 		`net.conv2d_2.weight.copy_(tensor("conv2d_2/kernel", 3, 2, 2, 6).permute(3, 2, 0, 1))`,
 		"self.conv2d_3 = nn.Conv2d(6, 3, (1, 1))",
 		`net.conv2d_3.weight.copy_(tensor("conv2d_3/kernel", 1, 1, 6, 3).permute(3, 2, 0, 1))`,
-	} {
-		if !strings.Contains(py, want) {
-			t.Errorf("model.py lacks %q", want)
-		}
-	}
+	)
 	for _, line := range strings.Split(py, "\n") {
 		if strings.Contains(line, "self.conv2d") && strings.Contains(line, "groups=1") {
 			t.Errorf("model.py writes PyTorch's default groups=1: %s", line)
@@ -526,7 +502,7 @@ func TestGenerateChannels(t *testing.T) {
 	}
 	f := files(t, Project{Model: m, Title: "a shuffle unit", Recipe: recipe()})
 	py := f["model.py"]
-	for _, want := range []string{
+	holds(t, "model.py", py,
 		"channel_slice = conv2d[:, 4:8]",
 		"channel_slice_1 = conv2d[:, 0:4]",
 		"conv2d_1 = self.conv2d_1(channel_slice)",
@@ -537,11 +513,7 @@ func TestGenerateChannels(t *testing.T) {
 		"channel_shuffle_1 = self.channel_shuffle_1(channel_slice_2)",
 		"class ChannelShuffle(nn.Module):",
 		`"channel_shuffle": "channel_shuffle",`,
-	} {
-		if !strings.Contains(py, want) {
-			t.Errorf("model.py lacks %q", want)
-		}
-	}
+	)
 	compile(t, f)
 
 	for _, l := range []nn.Layer{&nn.ChannelSlice{Start: 0, End: 2}, &nn.ChannelShuffle{Groups: 2}} {
@@ -575,16 +547,22 @@ func TestGenerateRescaling(t *testing.T) {
 	}
 	f := files(t, Project{Model: m, Recipe: recipe()})
 	py := f["model.py"]
-	for _, want := range []string{
+	holds(t, "model.py", py,
 		"# rescaling (Rescaling): every value times the scale, plus the offset\n        x = x * 0.00784313725490196 - 1.0\n",
 		"x = x * 0.5\n",
 		"x = x + 0.25\n",
 		"# dense (Dense): 3 units; its rows follow the flattened image",
 		"self.spatial_dropout2d = nn.Dropout2d(0.2)  # spatial_dropout2d (SpatialDropout2D): whole channels at rate 0.2, only in training",
-	} {
-		if !strings.Contains(py, want) {
-			t.Errorf("model.py lacks %q:\n%s", want, py)
+	)
+	compile(t, f)
+}
+
+// holds reports each of wants that text, the file called name, lacks.
+func holds(t *testing.T, name, text string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(text, w) {
+			t.Errorf("%s lacks %q", name, w)
 		}
 	}
-	compile(t, f)
 }
