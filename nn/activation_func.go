@@ -13,7 +13,7 @@ import (
 // [Dense] and [Conv2D] ("" also means "linear").
 // "swish" is another name of "silu", "hard_swish" of "hard_silu", as in
 // Keras; "relu6" is min(max(x, 0), 6), as in Keras 3 and PyTorch's ReLU6.
-var ActivationNames = []string{"linear", "relu", "relu6", "leaky_relu", "elu", "sigmoid", "tanh", "softmax", "silu", "hard_sigmoid", "hard_silu"}
+var ActivationNames = []string{"linear", "relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "sigmoid", "tanh", "softmax", "softplus", "softsign", "silu", "mish", "hard_sigmoid", "hard_silu"}
 
 type actKind uint8
 
@@ -30,13 +30,25 @@ const (
 	actSiLU           // x·σ(x) (Keras silu or swish, PyTorch SiLU)
 	actHardSigmoid    // min(max(x+3, 0), 6)/6 (Keras 3 hard_sigmoid, PyTorch Hardsigmoid)
 	actHardSiLU       // x·hard_sigmoid(x) (Keras hard_silu or hard_swish, PyTorch Hardswish)
+	actSELU           // seluScale·elu(x, seluAlpha) (Keras and PyTorch selu)
+	actGELU           // x·Φ(x), Φ the normal CDF (Keras gelu, PyTorch GELU, both exact)
+	actSoftplus       // log(1 + exp(x))
+	actSoftsign       // x / (1 + |x|)
+	actMish           // x·tanh(softplus(x))
+)
+
+// The constants of SELU (Klambauer et al. 2017), Keras's and PyTorch's.
+const (
+	seluAlpha = 1.6732632423543772848170429916717
+	seluScale = 1.0507009873554804934193349852946
 )
 
 // activation is an elementwise (or, for softmax, row-wise) function applied
 // after a layer's affine part. Most derivatives are computed from the output
-// y alone, so a layer only keeps its output for Backward; silu and
-// hard_silu, which are not monotonic, take theirs from the input z, which a
-// layer then keeps too (see needsInput).
+// y alone, so a layer only keeps its output for Backward; silu, hard_silu,
+// gelu and mish, which are not monotonic, and softsign, whose output loses
+// the precision its derivative needs, take theirs from the input z, which
+// a layer then keeps too (see needsInput).
 type activation struct {
 	kind  actKind
 	alpha float32 // slope for x < 0 (leaky_relu), scale (elu), the largest value (clipped ReLU)
@@ -69,6 +81,16 @@ func parseActivation(l Layer, name string) (activation, error) {
 		return activation{kind: actHardSigmoid}, nil
 	case "hard_silu", "hard_swish":
 		return activation{kind: actHardSiLU}, nil
+	case "selu":
+		return activation{kind: actSELU}, nil
+	case "gelu":
+		return activation{kind: actGELU}, nil
+	case "softplus":
+		return activation{kind: actSoftplus}, nil
+	case "softsign":
+		return activation{kind: actSoftsign}, nil
+	case "mish":
+		return activation{kind: actMish}, nil
 	}
 	return activation{}, errorf(l, "unknown activation %q (valid: %s)", name, strings.Join(ActivationNames, ", "))
 }
@@ -91,7 +113,13 @@ func (a activation) identity() bool { return a.kind == actLinear || a.kind == ac
 
 // needsInput reports whether a's derivative is computed from its input z
 // rather than its output.
-func (a activation) needsInput() bool { return a.kind == actSiLU || a.kind == actHardSiLU }
+func (a activation) needsInput() bool {
+	switch a.kind {
+	case actSiLU, actHardSiLU, actGELU, actSoftsign, actMish:
+		return true
+	}
+	return false
+}
 
 // input returns the buffer *t, resized to shape, for the input of an
 // activation that needs it (see needsInput), or nil. When no Backward
@@ -197,6 +225,10 @@ func (a activation) forward(y, z []float32, cols int) {
 		kernels.HardSigmoid(y, z)
 	case actHardSiLU:
 		kernels.HardSiLU(y, z)
+	case actSELU, actGELU, actSoftplus, actSoftsign, actMish:
+		for i, v := range z {
+			y[i] = float32(smooth(a.kind, float64(v)))
+		}
 	default:
 		panic(fmt.Sprintf("nn: activation kind %d", a.kind))
 	}
@@ -258,6 +290,22 @@ func (a activation) backward(dz, dy, y, z []float32, cols int) {
 				dz[i] = dy[i]
 			}
 		}
+	case actSELU: // from the output, as ELU
+		for i, v := range y {
+			if v > 0 {
+				dz[i] = dy[i] * seluScale
+			} else {
+				dz[i] = dy[i] * (v + seluScale*seluAlpha)
+			}
+		}
+	case actSoftplus: // σ(x) = 1 - exp(-softplus(x))
+		for i, v := range y {
+			dz[i] = dy[i] * float32(-math.Expm1(-float64(v)))
+		}
+	case actGELU, actSoftsign, actMish:
+		for i, v := range z[:len(y)] {
+			dz[i] = dy[i] * float32(smoothGrad(a.kind, float64(v)))
+		}
 	case actSoftmax:
 		for r := 0; r < len(y); r += cols {
 			yr, dr := y[r:r+cols], dy[r:r+cols]
@@ -292,3 +340,44 @@ func softmaxRow(y, z []float32) {
 		y[i] = float32(float64(y[i]) * inv)
 	}
 }
+
+// smooth computes the smooth activation functions (selu, gelu, softplus,
+// softsign, mish) of x in float64, as their float32 values are rounded
+// from.
+func smooth(kind actKind, x float64) float64 {
+	switch kind {
+	case actSELU:
+		if x > 0 {
+			return seluScale * x
+		}
+		return seluScale * seluAlpha * math.Expm1(x)
+	case actGELU:
+		return 0.5 * x * math.Erfc(-x/math.Sqrt2)
+	case actSoftplus:
+		return softplus(x)
+	case actSoftsign:
+		return x / (1 + math.Abs(x))
+	case actMish:
+		return x * math.Tanh(softplus(x))
+	}
+	panic(fmt.Sprintf("nn: activation kind %d", kind))
+}
+
+// smoothGrad is the derivative of smooth at x, for the functions whose
+// derivative comes from the input.
+func smoothGrad(kind actKind, x float64) float64 {
+	switch kind {
+	case actGELU: // Φ(x) + x·φ(x)
+		return 0.5*math.Erfc(-x/math.Sqrt2) + x*math.Exp(-0.5*x*x)/math.Sqrt(2*math.Pi)
+	case actSoftsign:
+		d := 1 + math.Abs(x)
+		return 1 / (d * d)
+	case actMish: // tanh(sp) + x·(1 - tanh²(sp))·σ(x)
+		t := math.Tanh(softplus(x))
+		return t + x*(1-t*t)/(1+math.Exp(-x))
+	}
+	panic(fmt.Sprintf("nn: activation kind %d", kind))
+}
+
+// softplus is log(1 + exp(x)), without overflow.
+func softplus(x float64) float64 { return max(x, 0) + math.Log1p(math.Exp(-math.Abs(x))) }

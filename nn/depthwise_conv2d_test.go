@@ -175,7 +175,7 @@ func TestDepthwiseConv2DBuildErrors(t *testing.T) {
 		{&nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, DepthMultiplier: -1}, []int{8, 8, 1}, "DepthwiseConv2D: depth_multiplier = -1: must be positive"},
 		{&nn.DepthwiseConv2D{}, []int{8, 8, 1}, "DepthwiseConv2D: kernel size 0x0: must be positive"},
 		{&nn.DepthwiseConv2D{KernelSize: [2]int{5, 5}}, []int{3, 3, 2}, `kernel 5x5 is larger than the 3x3 input with padding "valid"`},
-		{&nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Activation: "mish"}, []int{8, 8, 1}, `unknown activation "mish"`},
+		{&nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Activation: "prelu"}, []int{8, 8, 1}, `unknown activation "prelu"`},
 		{&nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, KernelInit: "ones"}, []int{8, 8, 1}, `unknown kernel initializer "ones"`},
 		{&nn.DepthwiseConv2D{KernelSize: [2]int{1, 1}, DepthMultiplier: 1 << 20}, []int{4, 4, 1 << 10}, "too large"},
 		{&nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}}, []int{8, 8}, "DepthwiseConv2D: input shape [8 8]"},

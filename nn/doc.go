@@ -85,13 +85,16 @@
 // # Activations
 //
 // The functions of [ActivationNames] (linear, relu, relu6, leaky_relu, elu,
-// sigmoid, tanh, softmax, silu, hard_sigmoid, hard_silu) are shared by the
-// Activation option of [Conv2D], [DepthwiseConv2D] and [Dense] and by the
-// activation layers. As in Keras, the string "leaky_relu" has slope 0.2
-// while the [LeakyReLU] layer defaults to 0.3, "swish" is silu (x·σ(x)) and
-// "hard_swish" hard_silu (x·hard_sigmoid(x)); hard_sigmoid is Keras 3's and
-// PyTorch's, relu6(x+3)/6. Softmax works along the last axis (the channels
-// of a Conv2D output).
+// selu, gelu, sigmoid, tanh, softmax, softplus, softsign, silu, mish,
+// hard_sigmoid, hard_silu) are shared by the Activation option of [Conv2D],
+// [DepthwiseConv2D] and [Dense] and by the activation layers. As in Keras,
+// the string "leaky_relu" has slope 0.2 while the [LeakyReLU] layer
+// defaults to 0.3, "swish" is silu (x·σ(x)) and "hard_swish" hard_silu
+// (x·hard_sigmoid(x)); hard_sigmoid is Keras 3's and PyTorch's,
+// relu6(x+3)/6. gelu is the exact x·Φ(x) (Φ the normal distribution
+// function), Keras's default and PyTorch's, not the tanh approximation;
+// selu is 1.0507·elu(x, 1.6733); mish is x·tanh(softplus(x)). Softmax works
+// along the last axis (the channels of a Conv2D output).
 //
 // # Buffers and aliasing
 //
