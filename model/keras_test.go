@@ -500,3 +500,49 @@ func TestKerasSpatialDropout2D(t *testing.T) {
 		t.Errorf("channels first: %v, want an error containing %q", err, want)
 	}
 }
+
+// TestKerasSmoothActivations reads the activations gelu, selu, softplus,
+// softsign and mish as Keras writes them: by name in a Conv2D or Dense,
+// and as Keras 3 writes the function of an Activation layer, an object;
+// the architecture written back names them again and reads back the same.
+func TestKerasSmoothActivations(t *testing.T) {
+	doc := []byte(`{"class_name": "Sequential", "config": {"name": "s", "layers": [
+	  {"class_name": "InputLayer", "config": {"batch_shape": [null, 6, 6, 1], "dtype": "float32", "name": "in"}},
+	  {"class_name": "Conv2D", "config": {"name": "c", "filters": 2, "kernel_size": [3, 3], "activation": "gelu"}},
+	  {"class_name": "Activation", "config": {"name": "a", "activation": {"module": "keras.activations", "class_name": "function", "config": "mish", "registered_name": "function"}}},
+	  {"class_name": "Flatten", "config": {"name": "f"}},
+	  {"class_name": "Dense", "config": {"name": "d1", "units": 4, "activation": "selu"}},
+	  {"class_name": "Activation", "config": {"name": "sp", "activation": "softplus"}},
+	  {"class_name": "Dense", "config": {"name": "d2", "units": 3, "activation": "softsign"}}]}}`)
+	m, err := ParseArchitecture(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fns := func(m *Model) []string {
+		var got []string
+		for _, l := range m.Layers {
+			if fn, _ := l.Config()["activation"].(string); fn != "" {
+				got = append(got, fn)
+			}
+		}
+		return got
+	}
+	want := []string{"gelu", "mish", "selu", "softplus", "softsign"}
+	if got := fns(m); !slices.Equal(got, want) {
+		t.Fatalf("activations %v, want %v", got, want)
+	}
+	if err := m.Build(nil, 1); err != nil {
+		t.Fatal(err)
+	}
+	a, err := m.Architecture()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParseArchitecture(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fns(back); !slices.Equal(got, want) {
+		t.Errorf("written back: activations %v, want %v", got, want)
+	}
+}

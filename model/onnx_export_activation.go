@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/convnet-go/convnet/nn"
 )
@@ -35,6 +36,28 @@ func (e *onnxWriter) activation(fn, name string, alpha float64) error {
 		} else {
 			e.apply("HardSigmoid", name+"/hard_sigmoid", nil, attrFloat("alpha", 1.0/6), attrFloat("beta", 0.5))
 		}
+		e.apply("Mul", name, []string{x})
+	case "selu":
+		e.apply("Selu", name, nil, attrFloat("alpha", nn.SELUAlpha), attrFloat("gamma", nn.SELUScale))
+	case "softplus":
+		e.apply("Softplus", name, nil)
+	case "softsign":
+		e.apply("Softsign", name, nil)
+	case "gelu":
+		// x·(erf(x/√2) + 1)·0.5, as PyTorch exports GELU (ONNX's Gelu
+		// needs opset 20).
+		x := e.cur
+		e.apply("Div", name+"/div", []string{e.weight(name+"/sqrt2", nil, []float32{math.Sqrt2})})
+		e.apply("Erf", name+"/erf", nil)
+		e.apply("Add", name+"/add", []string{e.weight(name+"/one", nil, []float32{1})})
+		e.apply("Mul", name+"/mul", []string{x})
+		e.apply("Mul", name, []string{e.weight(name+"/half", nil, []float32{0.5})})
+	case "mish":
+		// x·tanh(softplus(x)), as PyTorch exports Mish (ONNX's Mish needs
+		// opset 18).
+		x := e.cur
+		e.apply("Softplus", name+"/softplus", nil)
+		e.apply("Tanh", name+"/tanh", nil)
 		e.apply("Mul", name, []string{x})
 	case "softmax":
 		// convnet's softmax runs along the last axis: the channels of an

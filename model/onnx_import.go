@@ -120,7 +120,7 @@ func importModel(mp *onnxpb.ModelProto, opts ONNXImportOptions, size int) (*Sequ
 		return nil, onnxErr("graph has %d outputs, want 1 (the class scores)", len(g.GetOutput()))
 	}
 	b.out = g.GetOutput()[0].GetName()
-	nodes, err := b.sortNodes(g)
+	nodes, err := b.sortNodes(b.fuseFunctions(g.GetNode(), b.out), b.out)
 	if err != nil {
 		return nil, err
 	}

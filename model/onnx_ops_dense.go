@@ -3,6 +3,7 @@ package model
 import (
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/convnet-go/convnet/internal/onnxpb"
 	"github.com/convnet-go/convnet/nn"
@@ -20,6 +21,10 @@ func importActivation(b *onnxBuilder, n *onnxpb.NodeProto) error {
 		known = []string{"axis"}
 	case "HardSigmoid":
 		known = []string{"alpha", "beta"}
+	case "Selu":
+		known = []string{"alpha", "gamma"}
+	case "Gelu":
+		known = []string{"approximate"}
 	}
 	a, err := attrs(n, known...)
 	if err != nil {
@@ -56,6 +61,19 @@ func importActivation(b *onnxBuilder, n *onnxpb.NodeProto) error {
 		fn, l = "hard_sigmoid", &nn.Activation{Func: "hard_sigmoid"}
 	case "HardSwish":
 		fn, l = "hard_silu", &nn.Activation{Func: "hard_silu"}
+	case "Selu":
+		al, ga := a.float("alpha", nn.SELUAlpha), a.float("gamma", nn.SELUScale)
+		if a.err == nil && (!near(al, nn.SELUAlpha) || !near(ga, nn.SELUScale)) {
+			return nodeErr(n, "attributes alpha = %v, gamma = %v: convnet's selu has alpha %.8g and gamma %.8g (ONNX's defaults, Keras's and PyTorch's)", al, ga, float32(nn.SELUAlpha), float32(nn.SELUScale))
+		}
+		fn = "selu"
+	case "Gelu":
+		if ap := a.str("approximate", "none"); a.err == nil && ap != "none" {
+			return nodeErr(n, "attribute approximate = %q: convnet's gelu is the exact one (approximate = \"none\")", ap)
+		}
+		fn = "gelu"
+	case "Softplus", "Softsign", "Mish":
+		fn = strings.ToLower(n.GetOpType())
 	case "Softmax", "LogSoftmax":
 		// The log of the probabilities, as PyTorch's classifiers trained
 		// with NLLLoss end: convnet gives the probabilities themselves,
@@ -71,6 +89,9 @@ func importActivation(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	if a.err != nil {
 		return a.err
 	}
+	if l == nil {
+		l = &nn.Activation{Func: fn}
+	}
 	if (fn == "leaky_relu" || fn == "elu") && alpha == 0 {
 		fn, l = "relu", &nn.ReLU{} // convnet reads a zero alpha as its default
 	}
@@ -79,7 +100,7 @@ func importActivation(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	}
 	// The activation functions convnet's layers take by name fix alpha.
 	byName := fn != "leaky_relu" && fn != "elu" || fn == "leaky_relu" && alpha == float32(0.2) || fn == "elu" && alpha == 1
-	nonneg := fn == "relu" || fn == "sigmoid" || fn == "softmax" || fn == "hard_sigmoid"
+	nonneg := fn == "relu" || fn == "sigmoid" || fn == "softmax" || fn == "hard_sigmoid" || fn == "softplus"
 	if byName && b.soleReader(n.GetInput()[0]) && setActivation(x.fold, fn) {
 		return b.output(n, x.after(x.node).nonNegative(nonneg))
 	}
@@ -392,3 +413,7 @@ func importClip(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	}
 	return b.output(n, x.after(b.add(n, l, x)).nonNegative(true))
 }
+
+// near reports whether an attribute v is c rounded to float32, give or take
+// a few units in the last place.
+func near(v float32, c float64) bool { return math.Abs(float64(v)-c) <= 1e-6*math.Abs(c) }

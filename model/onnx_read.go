@@ -88,8 +88,7 @@ func (b *onnxBuilder) readInput(g *onnxpb.GraphProto, override []int) ([]int, er
 // sortNodes checks that every node input is produced by something, that
 // every value is produced once, and returns the nodes in an order where
 // producers come first; a cycle is an error naming one of its nodes.
-func (b *onnxBuilder) sortNodes(g *onnxpb.GraphProto) ([]*onnxpb.NodeProto, error) {
-	nodes := g.GetNode()
+func (b *onnxBuilder) sortNodes(nodes []*onnxpb.NodeProto, out string) ([]*onnxpb.NodeProto, error) {
 	producer := map[string]int{}
 	for i, n := range nodes {
 		for _, out := range n.GetOutput() {
@@ -126,7 +125,6 @@ func (b *onnxBuilder) sortNodes(g *onnxpb.GraphProto) ([]*onnxpb.NodeProto, erro
 			users[p] = append(users[p], i)
 		}
 	}
-	out := g.GetOutput()[0].GetName()
 	if _, ok := producer[out]; !ok {
 		if _, ok := b.values[out]; !ok {
 			return nil, onnxErr("graph output %q is not produced by any node", out)

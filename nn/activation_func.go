@@ -30,17 +30,18 @@ const (
 	actSiLU           // x·σ(x) (Keras silu or swish, PyTorch SiLU)
 	actHardSigmoid    // min(max(x+3, 0), 6)/6 (Keras 3 hard_sigmoid, PyTorch Hardsigmoid)
 	actHardSiLU       // x·hard_sigmoid(x) (Keras hard_silu or hard_swish, PyTorch Hardswish)
-	actSELU           // seluScale·elu(x, seluAlpha) (Keras and PyTorch selu)
+	actSELU           // SELUScale·elu(x, SELUAlpha) (Keras and PyTorch selu)
 	actGELU           // x·Φ(x), Φ the normal CDF (Keras gelu, PyTorch GELU, both exact)
 	actSoftplus       // log(1 + exp(x))
 	actSoftsign       // x / (1 + |x|)
 	actMish           // x·tanh(softplus(x))
 )
 
-// The constants of SELU (Klambauer et al. 2017), Keras's and PyTorch's.
+// The constants of selu (Klambauer et al. 2017), Keras's and PyTorch's:
+// selu(x) = SELUScale·x for x > 0, SELUScale·SELUAlpha·(exp(x) - 1) else.
 const (
-	seluAlpha = 1.6732632423543772848170429916717
-	seluScale = 1.0507009873554804934193349852946
+	SELUAlpha = 1.6732632423543772848170429916717
+	SELUScale = 1.0507009873554804934193349852946
 )
 
 // activation is an elementwise (or, for softmax, row-wise) function applied
@@ -293,9 +294,9 @@ func (a activation) backward(dz, dy, y, z []float32, cols int) {
 	case actSELU: // from the output, as ELU
 		for i, v := range y {
 			if v > 0 {
-				dz[i] = dy[i] * seluScale
+				dz[i] = dy[i] * SELUScale
 			} else {
-				dz[i] = dy[i] * (v + seluScale*seluAlpha)
+				dz[i] = dy[i] * (v + SELUScale*SELUAlpha)
 			}
 		}
 	case actSoftplus: // σ(x) = 1 - exp(-softplus(x))
@@ -348,9 +349,9 @@ func smooth(kind actKind, x float64) float64 {
 	switch kind {
 	case actSELU:
 		if x > 0 {
-			return seluScale * x
+			return SELUScale * x
 		}
-		return seluScale * seluAlpha * math.Expm1(x)
+		return SELUScale * SELUAlpha * math.Expm1(x)
 	case actGELU:
 		return 0.5 * x * math.Erfc(-x/math.Sqrt2)
 	case actSoftplus:

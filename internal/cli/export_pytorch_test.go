@@ -176,6 +176,34 @@ func squeezeExcitation(t *testing.T) *model.Sequential {
 	return m
 }
 
+// smoothActivations returns a network with the activations selu, gelu,
+// softplus, softsign and mish, as layers and as those of Conv2D,
+// DepthwiseConv2D and Dense.
+func smoothActivations(t *testing.T) *model.Sequential {
+	t.Helper()
+	m := model.New(
+		&nn.Conv2D{Filters: 6, KernelSize: [2]int{3, 3}, Padding: "same", Activation: "gelu"},
+		&nn.Activation{Func: "mish"},
+		&nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Strides: [2]int{2, 2}, Activation: "selu"},
+		&nn.Conv2D{Filters: 8, KernelSize: [2]int{1, 1}, Activation: "softsign"},
+		&nn.Activation{Func: "softplus"},
+		&nn.Conv2D{Filters: 8, KernelSize: [2]int{3, 3}, Activation: "mish"},
+		&nn.Activation{Func: "gelu"},
+		&nn.Flatten{},
+		&nn.Dense{Units: 12, Activation: "softplus"},
+		&nn.Activation{Func: "selu"},
+		&nn.Dense{Units: 10},
+		&nn.Activation{Func: "softsign"},
+		&nn.Dense{Units: 5, Activation: "softmax"},
+	)
+	if err := m.Build([]int{12, 10, 3}, 10); err != nil {
+		t.Fatal(err)
+	}
+	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255, FeaturewiseStd: true, Mean: []float32{0.5, 0.4, 0.45}, Std: []float32{0.3, 0.2, 0.25}}
+	m.ClassNames = []string{"a", "b", "c", "d", "e"}
+	return m
+}
+
 // grouped returns a chain of grouped convolutions: one of 2 groups with
 // stride 2 and "same" padding on an even image (uneven pads, PyTorch's
 // SameConv2d), a 1x1 one of 4 groups, and one of 4 groups with an even
@@ -312,6 +340,12 @@ func TestExportPyTorchNumerics(t *testing.T) {
 	for i := range suLabels {
 		suLabels[i] = rng.IntN(su.NumClasses())
 	}
+	sm := smoothActivations(t)
+	smImages := randomImages(100, sm.InputShape())
+	smLabels := make([]int, 100)
+	for i := range smLabels {
+		smLabels[i] = rng.IntN(sm.NumClasses())
+	}
 	tests := []struct {
 		name, model string
 		flags       []string // the recipe; nil: no training step
@@ -332,6 +366,7 @@ func TestExportPyTorchNumerics(t *testing.T) {
 		{"squeeze-excitation", save("se", se), []string{"--optimizer", "adam"}, seImages, seLabels},
 		{"grouped", save("grouped", gr), []string{"--optimizer", "sgd", "--momentum", "0.9", "--lr", "0.05"}, grImages, grLabels},
 		{"shuffle-unit", save("shuffle", su), []string{}, suImages, suLabels},
+		{"smooth-activations", save("smooth", sm), []string{"--optimizer", "adam"}, smImages, smLabels},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -312,7 +312,8 @@ func randomImages(n int, shape []int) [][]float32 {
 // trained), one with every layer type, a graph with every merge layer
 // (graphModel), one with per-sample standardization and a graph with a
 // squeeze-and-excitation block and the silu, hard_sigmoid and hard_silu
-// activations (squeezeExcitation). Importing each file
+// activations (squeezeExcitation), and one with the selu, gelu, softplus,
+// softsign and mish activations (smoothActivations). Importing each file
 // back (all but per-sample standardization imports) must give identical
 // predictions, and a graph must come back as a graph.
 func TestExportONNXRuntime(t *testing.T) {
@@ -344,6 +345,7 @@ func TestExportONNXRuntime(t *testing.T) {
 		{"global-pool", save("global-pool", globalPool(t)), "", nil},
 		{"squeeze-excitation", save("squeeze-excitation", squeezeExcitation(t)), "", nil},
 		{"shuffle-unit", save("shuffle-unit", shuffleUnit(t)), "", nil},
+		{"smooth-activations", save("smooth-activations", smoothActivations(t)), "", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -70,6 +70,16 @@ func activations(l nn.Layer, fn string, alpha float64) (pyActivation, error) {
 		return pyActivation{"F.hardsigmoid(%s)", "nn.Hardsigmoid()"}, nil
 	case "hard_silu", "hard_swish": // x·hard_sigmoid(x)
 		return pyActivation{"F.hardswish(%s)", "nn.Hardswish()"}, nil
+	case "selu":
+		return pyActivation{"F.selu(%s)", "nn.SELU()"}, nil
+	case "gelu": // the exact one, PyTorch's default
+		return pyActivation{"F.gelu(%s)", "nn.GELU()"}, nil
+	case "softplus":
+		return pyActivation{"F.softplus(%s)", "nn.Softplus()"}, nil
+	case "softsign":
+		return pyActivation{"F.softsign(%s)", "nn.Softsign()"}, nil
+	case "mish":
+		return pyActivation{"F.mish(%s)", "nn.Mish()"}, nil
 	}
 	return pyActivation{}, unsupported(fmt.Sprintf("layer %s (%s)", l.Name(), l.Type()), "activation %q has no PyTorch translation", fn)
 }
