@@ -47,9 +47,9 @@ const (
 // activation is an elementwise (or, for softmax, row-wise) function applied
 // after a layer's affine part. Most derivatives are computed from the output
 // y alone, so a layer only keeps its output for Backward; silu, hard_silu,
-// gelu and mish, which are not monotonic, and softsign, whose output loses
-// the precision its derivative needs, take theirs from the input z, which
-// a layer then keeps too (see needsInput).
+// gelu and mish, which are not monotonic, and softplus and softsign, whose
+// outputs lose the precision their derivatives need, take theirs from the
+// input z, which a layer then keeps too (see needsInput).
 type activation struct {
 	kind  actKind
 	alpha float32 // slope for x < 0 (leaky_relu), scale (elu), the largest value (clipped ReLU)
@@ -116,7 +116,7 @@ func (a activation) identity() bool { return a.kind == actLinear || a.kind == ac
 // rather than its output.
 func (a activation) needsInput() bool {
 	switch a.kind {
-	case actSiLU, actHardSiLU, actGELU, actSoftsign, actMish:
+	case actSiLU, actHardSiLU, actGELU, actSoftplus, actSoftsign, actMish:
 		return true
 	}
 	return false
@@ -204,18 +204,23 @@ func (a activation) forward(y, z []float32, cols int) {
 			y[i] = v
 		}
 	case actELU:
-		for i, v := range z {
-			if v < 0 {
-				v = a.alpha * float32(math.Expm1(float64(v)))
-			}
-			y[i] = v
-		}
+		kernels.ELU(y, z, a.alpha, 1)
+	case actSELU:
+		kernels.ELU(y, z, SELUAlpha, SELUScale)
 	case actSigmoid:
 		kernels.Sigmoid(y, z)
 	case actTanh:
+		kernels.Tanh(y, z)
+	case actGELU:
+		kernels.GELU(y, z)
+	case actSoftplus:
+		kernels.Softplus(y, z)
+	case actSoftsign:
 		for i, v := range z {
-			y[i] = float32(math.Tanh(float64(v)))
+			y[i] = v / (1 + abs32(v))
 		}
+	case actMish:
+		kernels.Mish(y, z)
 	case actSoftmax:
 		for r := 0; r < len(z); r += cols {
 			softmaxRow(y[r:r+cols], z[r:r+cols])
@@ -226,10 +231,6 @@ func (a activation) forward(y, z []float32, cols int) {
 		kernels.HardSigmoid(y, z)
 	case actHardSiLU:
 		kernels.HardSiLU(y, z)
-	case actSELU, actGELU, actSoftplus, actSoftsign, actMish:
-		for i, v := range z {
-			y[i] = float32(smooth(a.kind, float64(v)))
-		}
 	default:
 		panic(fmt.Sprintf("nn: activation kind %d", a.kind))
 	}
@@ -299,13 +300,16 @@ func (a activation) backward(dz, dy, y, z []float32, cols int) {
 				dz[i] = dy[i] * (v + SELUScale*SELUAlpha)
 			}
 		}
-	case actSoftplus: // σ(x) = 1 - exp(-softplus(x))
-		for i, v := range y {
-			dz[i] = dy[i] * float32(-math.Expm1(-float64(v)))
-		}
-	case actGELU, actSoftsign, actMish:
+	case actSoftplus:
+		kernels.SoftplusGrad(dz, dy, z[:len(y)])
+	case actGELU:
+		kernels.GELUGrad(dz, dy, z[:len(y)])
+	case actMish:
+		kernels.MishGrad(dz, dy, z[:len(y)])
+	case actSoftsign: // 1/(1 + |x|)²
 		for i, v := range z[:len(y)] {
-			dz[i] = dy[i] * float32(smoothGrad(a.kind, float64(v)))
+			d := 1 + abs32(v)
+			dz[i] = dy[i] / (d * d)
 		}
 	case actSoftmax:
 		for r := 0; r < len(y); r += cols {
@@ -342,43 +346,4 @@ func softmaxRow(y, z []float32) {
 	}
 }
 
-// smooth computes the smooth activation functions (selu, gelu, softplus,
-// softsign, mish) of x in float64, as their float32 values are rounded
-// from.
-func smooth(kind actKind, x float64) float64 {
-	switch kind {
-	case actSELU:
-		if x > 0 {
-			return SELUScale * x
-		}
-		return SELUScale * SELUAlpha * math.Expm1(x)
-	case actGELU:
-		return 0.5 * x * math.Erfc(-x/math.Sqrt2)
-	case actSoftplus:
-		return softplus(x)
-	case actSoftsign:
-		return x / (1 + math.Abs(x))
-	case actMish:
-		return x * math.Tanh(softplus(x))
-	}
-	panic(fmt.Sprintf("nn: activation kind %d", kind))
-}
-
-// smoothGrad is the derivative of smooth at x, for the functions whose
-// derivative comes from the input.
-func smoothGrad(kind actKind, x float64) float64 {
-	switch kind {
-	case actGELU: // Φ(x) + x·φ(x)
-		return 0.5*math.Erfc(-x/math.Sqrt2) + x*math.Exp(-0.5*x*x)/math.Sqrt(2*math.Pi)
-	case actSoftsign:
-		d := 1 + math.Abs(x)
-		return 1 / (d * d)
-	case actMish: // tanh(sp) + x·(1 - tanh²(sp))·σ(x)
-		t := math.Tanh(softplus(x))
-		return t + x*(1-t*t)/(1+math.Exp(-x))
-	}
-	panic(fmt.Sprintf("nn: activation kind %d", kind))
-}
-
-// softplus is log(1 + exp(x)), without overflow.
-func softplus(x float64) float64 { return max(x, 0) + math.Log1p(math.Exp(-math.Abs(x))) }
+func abs32(v float32) float32 { return math.Float32frombits(math.Float32bits(v) &^ (1 << 31)) }

@@ -1,7 +1,5 @@
 package kernels
 
-import "math"
-
 // The logistic sigmoid in float32, from an exponential computed as Cephes's
 // expf does it (S. L. Moshier): e^x = 2^k · e^r with k = round(x·log2 e)
 // and |r| ≤ ln 2 / 2, e^r a polynomial of degree 7, within 2 ulp of e^x.
@@ -24,22 +22,7 @@ const (
 // and s = 1 / (1 + e). NaN stays NaN.
 func sigmoidParts(v float32) (t, e, s float32) {
 	t = min(max(v, -expClamp), expClamp)
-	x := -t
-	k := float32(math.RoundToEven(float64(x * log2e)))
-	// float32(a*b) keeps each product rounded on its own: no fused
-	// multiply-add, as in the vector loops.
-	r := x - float32(k*expC1)
-	r -= float32(k * expC2)
-	z := r * r
-	p := float32(expP0)
-	p = float32(p*r) + expP1
-	p = float32(p*r) + expP2
-	p = float32(p*r) + expP3
-	p = float32(p*r) + expP4
-	p = float32(p*r) + expP5
-	p = float32(p*z) + r
-	p++
-	e = float32(p * math.Float32frombits(uint32(int32(k)+127)<<23))
+	e, _, _ = exp32(-t)
 	return t, e, 1 / (1 + e)
 }
 

@@ -1,0 +1,233 @@
+package kernels
+
+import "math"
+
+// The smooth activation functions in float32, built on sigmoid.go's
+// exponential (exp32), each operation rounded to float32 on its own:
+//
+//	tanh      Cephes's tanhf: x + x³·P(x²) below |x| = 0.625, else
+//	          1 - 2/(e^2|x| + 1), with x's sign
+//	elu       scale·x above 0, else scale·alpha·(e^x - 1), e^x - 1 from the
+//	          exponential's own parts (no cancellation near 0)
+//	softplus  max(x, 0) + log1p(e^-|x|), log1p(u) = log(1+u)·u/((1+u) - 1)
+//	          (Goldberg), log Cephes's logf
+//	gelu      x·Φ(x), Φ(x) = 1 - erfc(x/√2)/2 for x ≥ 0, erfc(|x|/√2)/2
+//	          below, erfc(u) = τ·e^(P(τ) - u²), τ = 1/(1 + u/2), P of degree
+//	          9 (Numerical Recipes' erfcc, relative error below 1.2e-7)
+//	mish      x·tanh(softplus(x)) = x·n/(n + 2), n = e^x·(e^x + 2)
+//
+// and the derivatives of gelu (Φ(x) + x·φ(x)) and mish (n/(n+2) +
+// x·4e^x(e^x + 1)/(n + 2)²) at their input. Every function is within a few
+// float32 roundings of its value relative (or 1e-37 absolute where
+// exponentials are clamped at ±87); NaN gives NaN.
+
+// exp32 returns e^x for x in [-87, 87], as sigmoidParts computes it, and
+// q = e^r - 1 of the reduction e^x = 2^k·e^r, whose k it reports too.
+func exp32(x float32) (e, q, k float32) {
+	k = float32(math.RoundToEven(float64(x * log2e)))
+	// float32(a*b) keeps each product rounded on its own: no fused
+	// multiply-add, as in the vector loops.
+	r := x - float32(k*expC1)
+	r -= float32(k * expC2)
+	z := r * r
+	p := float32(expP0)
+	p = float32(p*r) + expP1
+	p = float32(p*r) + expP2
+	p = float32(p*r) + expP3
+	p = float32(p*r) + expP4
+	p = float32(p*r) + expP5
+	q = float32(p*z) + r
+	return float32((q + 1) * math.Float32frombits(uint32(int32(k)+127)<<23)), q, k
+}
+
+// expClamped is e^x with x clamped to [-87, 87].
+func expClamped(x float32) float32 {
+	e, _, _ := exp32(min(max(x, -expClamp), expClamp))
+	return e
+}
+
+// expm1Neg32 is e^x - 1 for x ≤ 0, x clamped at -87.
+func expm1Neg32(x float32) float32 {
+	e, q, k := exp32(max(x, -expClamp))
+	if k == 0 {
+		return q
+	}
+	return e - 1
+}
+
+// The coefficients of Cephes's tanhf, for |x| < 0.625.
+const (
+	tanhP0 = -5.70498872745e-3
+	tanhP1 = 2.06390887954e-2
+	tanhP2 = -5.37397155531e-2
+	tanhP3 = 1.33314422036e-1
+	tanhP4 = -3.33332819422e-1
+)
+
+func tanh32(x float32) float32 {
+	a := math.Float32frombits(math.Float32bits(x) &^ (1 << 31))
+	if a >= 0.625 {
+		s := expClamped(a + a)
+		t := 1 - 2/(s+1)
+		return math.Float32frombits(math.Float32bits(t) | math.Float32bits(x)&(1<<31))
+	}
+	s := x * x
+	p := float32(tanhP0)
+	p = float32(p*s) + tanhP1
+	p = float32(p*s) + tanhP2
+	p = float32(p*s) + tanhP3
+	p = float32(p*s) + tanhP4
+	return float32(float32(p*s)*x) + x
+}
+
+// Tanh sets y = tanh(z); y may alias z.
+func Tanh(y, z []float32) { mapScalar(y, z, tanh32) }
+
+// ELU sets y = scale·z for z > 0, scale·alpha·(e^z - 1) else (Keras's elu
+// for scale 1, selu for its constants); y may alias z.
+func ELU(y, z []float32, alpha, scale float32) {
+	y = y[:len(z)]
+	sa := scale * alpha
+	for i, v := range z {
+		if v > 0 {
+			y[i] = scale * v
+		} else {
+			y[i] = sa * expm1Neg32(v)
+		}
+	}
+}
+
+// The coefficients of Cephes's logf.
+const (
+	logP0 = 7.0376836292e-2
+	logP1 = -1.1514610310e-1
+	logP2 = 1.1676998740e-1
+	logP3 = -1.2420140846e-1
+	logP4 = 1.4249322787e-1
+	logP5 = -1.6668057665e-1
+	logP6 = 2.0000714765e-1
+	logP7 = -2.4999993993e-1
+	logP8 = 3.3333331174e-1
+)
+
+// log32 is log(w) for a finite w > 0, as Cephes's logf computes it: w =
+// m·2^e with m in [√½, √2), log(m) = f - f²/2 + f³·P(f), f = m - 1.
+func log32(w float32) float32 {
+	b := math.Float32bits(w)
+	e := float32(int32(b>>23) - 126)
+	m := math.Float32frombits(b&0x807fffff | 0x3f000000) // [0.5, 1)
+	if m < math.Sqrt2/2 {
+		e--
+		m += m
+	}
+	f := m - 1
+	z := f * f
+	p := float32(logP0)
+	for _, c := range [...]float32{logP1, logP2, logP3, logP4, logP5, logP6, logP7, logP8} {
+		p = float32(p*f) + c
+	}
+	y := float32(float32(p*f) * z)
+	y += float32(e * expC2)
+	y -= float32(0.5 * z)
+	f += y
+	return f + float32(e*expC1)
+}
+
+func softplus32(x float32) float32 {
+	a := math.Float32frombits(math.Float32bits(x) &^ (1 << 31))
+	u := expClamped(-a)
+	w := 1 + u
+	l := u
+	if w != 1 {
+		l = float32(log32(w) * float32(u/(w-1)))
+	}
+	return max(x, 0) + l
+}
+
+// Softplus sets y = log(1 + e^z); y may alias z.
+func Softplus(y, z []float32) { mapScalar(y, z, softplus32) }
+
+// SoftplusGrad sets dz = dy·σ(z), the derivative of Softplus at z; dz may
+// alias dy.
+func SoftplusGrad(dz, dy, z []float32) {
+	dz, dy = dz[:len(z)], dy[:len(z)]
+	for i, v := range z {
+		dz[i] = dy[i] * sigmoid32(v)
+	}
+}
+
+// The constants of erfcc and of the normal density.
+const (
+	invSqrt2   = 0.70710678118654752
+	invSqrt2Pi = 0.39894228040143268
+)
+
+var erfcP = [...]float32{0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806, 0.09678418, 0.37409196, 1.00002368, -1.26551223}
+
+// normalCDF32 is Φ(x) = erfc(-x/√2)/2.
+func normalCDF32(x float32) float32 {
+	a := math.Float32frombits(math.Float32bits(x) &^ (1 << 31))
+	u := float32(a * invSqrt2)
+	t := 1 / (1 + float32(0.5*u))
+	p := erfcP[0]
+	for _, c := range erfcP[1:] {
+		p = float32(p*t) + c
+	}
+	h := float32(0.5 * float32(t*expClamped(p-float32(u*u))))
+	if x >= 0 {
+		return 1 - h
+	}
+	return h
+}
+
+func gelu32(x float32) float32 { return x * normalCDF32(x) }
+
+// GELU sets y = z·Φ(z), Φ the normal distribution function (Keras's gelu,
+// PyTorch's GELU, both exact); y may alias z.
+func GELU(y, z []float32) { mapScalar(y, z, gelu32) }
+
+// GELUGrad sets dz = dy·(Φ(z) + z·φ(z)), the derivative of GELU at z, φ
+// the normal density; dz may alias dy.
+func GELUGrad(dz, dy, z []float32) {
+	dz, dy = dz[:len(z)], dy[:len(z)]
+	for i, v := range z {
+		phi := float32(expClamped(float32(-0.5*float32(v*v))) * invSqrt2Pi)
+		dz[i] = dy[i] * (normalCDF32(v) + float32(v*phi))
+	}
+}
+
+// mishParts returns g = tanh(softplus(x)) = n/(n + 2), n = e^w·(e^w + 2), w =
+// x clamped to [-87, 20] (beyond 20, g is 1), and e = e^w, q = n + 2.
+func mishParts(x float32) (g, e, q float32) {
+	e = expClamped(min(x, 20))
+	n := float32(e * (e + 2))
+	q = n + 2
+	return n / q, e, q
+}
+
+func mish32(x float32) float32 {
+	g, _, _ := mishParts(x)
+	return x * g
+}
+
+// Mish sets y = z·tanh(softplus(z)); y may alias z.
+func Mish(y, z []float32) { mapScalar(y, z, mish32) }
+
+// MishGrad sets dz = dy·(g + z·4e^z(e^z + 1)/(n + 2)²), the derivative of
+// Mish at z (g, n as in mishParts); dz may alias dy.
+func MishGrad(dz, dy, z []float32) {
+	dz, dy = dz[:len(z)], dy[:len(z)]
+	for i, v := range z {
+		g, e, q := mishParts(v)
+		d := float32(float32(4*e)*(e+1)) / float32(q*q)
+		dz[i] = dy[i] * (g + float32(v*d))
+	}
+}
+
+// mapScalar sets y[i] = f(z[i]).
+func mapScalar(y, z []float32, f func(float32) float32) {
+	y = y[:len(z)]
+	for i, v := range z {
+		y[i] = f(v)
+	}
+}
