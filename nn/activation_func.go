@@ -256,13 +256,9 @@ func (a activation) backward(dz, dy, y, z []float32, cols int) {
 			}
 		}
 	case actELU:
-		for i, v := range y {
-			if v > 0 {
-				dz[i] = dy[i]
-			} else {
-				dz[i] = dy[i] * (v + a.alpha)
-			}
-		}
+		kernels.ELUGrad(dz, dy, y, a.alpha, 1)
+	case actSELU:
+		kernels.ELUGrad(dz, dy, y, SELUAlpha, SELUScale)
 	case actSigmoid:
 		for i, v := range y {
 			dz[i] = dy[i] * v * (1 - v)
@@ -290,14 +286,6 @@ func (a activation) backward(dz, dy, y, z []float32, cols int) {
 				dz[i] = dy[i] * (v/3 + 0.5)
 			default:
 				dz[i] = dy[i]
-			}
-		}
-	case actSELU: // from the output, as ELU
-		for i, v := range y {
-			if v > 0 {
-				dz[i] = dy[i] * SELUScale
-			} else {
-				dz[i] = dy[i] * (v + SELUScale*SELUAlpha)
 			}
 		}
 	case actSoftplus:

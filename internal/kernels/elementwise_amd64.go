@@ -281,3 +281,33 @@ func adamAVX512(w, grad, m, v *float32, n int, alpha, c1, c2, eps float32)
 //
 //go:noescape
 func decayAVX512(w *float32, n int, f float32)
+
+// The loops of smooth.go's functions on n values, a multiple of 16; y is
+// the output (dz for a derivative).
+//
+//go:noescape
+func geluAVX512(y, z *float32, n int)
+
+//go:noescape
+func geluGradAVX512(y, dy, z *float32, n int)
+
+//go:noescape
+func mishAVX512(y, z *float32, n int)
+
+//go:noescape
+func mishGradAVX512(y, dy, z *float32, n int)
+
+//go:noescape
+func tanhAVX512(y, z *float32, n int)
+
+//go:noescape
+func eluAVX512(y, z *float32, n int, sa, scale float32)
+
+//go:noescape
+func eluGradAVX512(y, dy, z *float32, n int, sa, scale float32)
+
+//go:noescape
+func softplusAVX512(y, z *float32, n int)
+
+//go:noescape
+func softplusGradAVX512(y, dy, z *float32, n int)

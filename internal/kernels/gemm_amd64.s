@@ -1983,6 +1983,1506 @@ hardSiLUAVX512_done:
 	VZEROUPPER
 	RET
 
+// func geluAVX512(y *float32, z *float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·geluAVX512(SB), NOSPLIT, $0-24
+	MOVQ         y+0(FP), AX
+	MOVQ         z+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVL         $0xc2ae0000, BX
+	VPBROADCASTD BX, Z0
+	MOVL         $0x42ae0000, BX
+	VPBROADCASTD BX, Z1
+	MOVL         $0x80000000, BX
+	VPBROADCASTD BX, Z2
+	MOVL         $0x3fb8aa3b, BX
+	VPBROADCASTD BX, Z2
+	MOVL         $0x3f318000, BX
+	VPBROADCASTD BX, Z3
+	MOVL         $0xb95e8083, BX
+	VPBROADCASTD BX, Z4
+	MOVL         $0x39506967, BX
+	VPBROADCASTD BX, Z5
+	MOVL         $0x3ab743ce, BX
+	VPBROADCASTD BX, Z6
+	MOVL         $0x3c088908, BX
+	VPBROADCASTD BX, Z7
+	MOVL         $0x3d2aa9c1, BX
+	VPBROADCASTD BX, Z8
+	MOVL         $0x3e2aaaaa, BX
+	VPBROADCASTD BX, Z9
+	MOVL         $0x3f000000, BX
+	VPBROADCASTD BX, Z10
+	MOVL         $0x3f800000, BX
+	VPBROADCASTD BX, Z11
+	MOVL         $0x0000007f, BX
+	VPBROADCASTD BX, Z12
+
+geluAVX512_loop:
+	TESTQ       DX, DX
+	JZ          geluAVX512_done
+	VMOVUPS     (CX), Z13
+	VPANDD      smoothConsts<>+0(SB), Z13, Z14
+	VMULPS      smoothConsts<>+768(SB), Z14, Z14
+	VMULPS      smoothConsts<>+192(SB), Z14, Z15
+	VADDPS      Z11, Z15, Z15
+	VDIVPS      Z15, Z11, Z15
+	VMOVUPS     smoothConsts<>+960(SB), Z16
+	VMULPS      Z15, Z16, Z16
+	VADDPS      smoothConsts<>+1024(SB), Z16, Z16
+	VMULPS      Z15, Z16, Z16
+	VADDPS      smoothConsts<>+1088(SB), Z16, Z16
+	VMULPS      Z15, Z16, Z16
+	VADDPS      smoothConsts<>+1152(SB), Z16, Z16
+	VMULPS      Z15, Z16, Z16
+	VADDPS      smoothConsts<>+1216(SB), Z16, Z16
+	VMULPS      Z15, Z16, Z16
+	VADDPS      smoothConsts<>+1280(SB), Z16, Z16
+	VMULPS      Z15, Z16, Z16
+	VADDPS      smoothConsts<>+1344(SB), Z16, Z16
+	VMULPS      Z15, Z16, Z16
+	VADDPS      smoothConsts<>+1408(SB), Z16, Z16
+	VMULPS      Z15, Z16, Z16
+	VADDPS      smoothConsts<>+1472(SB), Z16, Z16
+	VMULPS      Z15, Z16, Z16
+	VADDPS      smoothConsts<>+1536(SB), Z16, Z16
+	VMULPS      Z14, Z14, Z14
+	VSUBPS      Z14, Z16, Z16
+	VMAXPS      Z16, Z0, Z14
+	VMINPS      Z14, Z1, Z14
+	VMULPS      Z2, Z14, Z16
+	VRNDSCALEPS $0x00, Z16, Z16
+	VMULPS      Z3, Z16, Z17
+	VSUBPS      Z17, Z14, Z17
+	VMULPS      Z4, Z16, Z18
+	VSUBPS      Z18, Z17, Z17
+	VMULPS      Z17, Z17, Z18
+	VMOVAPS     Z5, Z14
+	VMULPS      Z17, Z14, Z14
+	VADDPS      Z6, Z14, Z14
+	VMULPS      Z17, Z14, Z14
+	VADDPS      Z7, Z14, Z14
+	VMULPS      Z17, Z14, Z14
+	VADDPS      Z8, Z14, Z14
+	VMULPS      Z17, Z14, Z14
+	VADDPS      Z9, Z14, Z14
+	VMULPS      Z17, Z14, Z14
+	VADDPS      Z10, Z14, Z14
+	VMULPS      Z18, Z14, Z14
+	VADDPS      Z17, Z14, Z14
+	VADDPS      Z11, Z14, Z14
+	VCVTPS2DQ   Z16, Z16
+	VPADDD      Z12, Z16, Z16
+	VPSLLD      $0x17, Z16, Z16
+	VMULPS      Z16, Z14, Z14
+	VMULPS      Z14, Z15, Z14
+	VMULPS      smoothConsts<>+192(SB), Z14, Z14
+	VSUBPS      Z14, Z11, Z15
+	VCMPPS      $0x1d, smoothConsts<>+320(SB), Z13, K1
+	VMOVAPS     Z15, K1, Z14
+	VMULPS      Z14, Z13, Z14
+	VMOVUPS     Z14, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	SUBQ        $0x00000010, DX
+	JMP         geluAVX512_loop
+
+geluAVX512_done:
+	VZEROUPPER
+	RET
+
+DATA smoothConsts<>+0(SB)/4, $0x7fffffff
+DATA smoothConsts<>+4(SB)/4, $0x7fffffff
+DATA smoothConsts<>+8(SB)/4, $0x7fffffff
+DATA smoothConsts<>+12(SB)/4, $0x7fffffff
+DATA smoothConsts<>+16(SB)/4, $0x7fffffff
+DATA smoothConsts<>+20(SB)/4, $0x7fffffff
+DATA smoothConsts<>+24(SB)/4, $0x7fffffff
+DATA smoothConsts<>+28(SB)/4, $0x7fffffff
+DATA smoothConsts<>+32(SB)/4, $0x7fffffff
+DATA smoothConsts<>+36(SB)/4, $0x7fffffff
+DATA smoothConsts<>+40(SB)/4, $0x7fffffff
+DATA smoothConsts<>+44(SB)/4, $0x7fffffff
+DATA smoothConsts<>+48(SB)/4, $0x7fffffff
+DATA smoothConsts<>+52(SB)/4, $0x7fffffff
+DATA smoothConsts<>+56(SB)/4, $0x7fffffff
+DATA smoothConsts<>+60(SB)/4, $0x7fffffff
+DATA smoothConsts<>+64(SB)/4, $0x80000000
+DATA smoothConsts<>+68(SB)/4, $0x80000000
+DATA smoothConsts<>+72(SB)/4, $0x80000000
+DATA smoothConsts<>+76(SB)/4, $0x80000000
+DATA smoothConsts<>+80(SB)/4, $0x80000000
+DATA smoothConsts<>+84(SB)/4, $0x80000000
+DATA smoothConsts<>+88(SB)/4, $0x80000000
+DATA smoothConsts<>+92(SB)/4, $0x80000000
+DATA smoothConsts<>+96(SB)/4, $0x80000000
+DATA smoothConsts<>+100(SB)/4, $0x80000000
+DATA smoothConsts<>+104(SB)/4, $0x80000000
+DATA smoothConsts<>+108(SB)/4, $0x80000000
+DATA smoothConsts<>+112(SB)/4, $0x80000000
+DATA smoothConsts<>+116(SB)/4, $0x80000000
+DATA smoothConsts<>+120(SB)/4, $0x80000000
+DATA smoothConsts<>+124(SB)/4, $0x80000000
+DATA smoothConsts<>+128(SB)/4, $0x807fffff
+DATA smoothConsts<>+132(SB)/4, $0x807fffff
+DATA smoothConsts<>+136(SB)/4, $0x807fffff
+DATA smoothConsts<>+140(SB)/4, $0x807fffff
+DATA smoothConsts<>+144(SB)/4, $0x807fffff
+DATA smoothConsts<>+148(SB)/4, $0x807fffff
+DATA smoothConsts<>+152(SB)/4, $0x807fffff
+DATA smoothConsts<>+156(SB)/4, $0x807fffff
+DATA smoothConsts<>+160(SB)/4, $0x807fffff
+DATA smoothConsts<>+164(SB)/4, $0x807fffff
+DATA smoothConsts<>+168(SB)/4, $0x807fffff
+DATA smoothConsts<>+172(SB)/4, $0x807fffff
+DATA smoothConsts<>+176(SB)/4, $0x807fffff
+DATA smoothConsts<>+180(SB)/4, $0x807fffff
+DATA smoothConsts<>+184(SB)/4, $0x807fffff
+DATA smoothConsts<>+188(SB)/4, $0x807fffff
+DATA smoothConsts<>+192(SB)/4, $0x3f000000
+DATA smoothConsts<>+196(SB)/4, $0x3f000000
+DATA smoothConsts<>+200(SB)/4, $0x3f000000
+DATA smoothConsts<>+204(SB)/4, $0x3f000000
+DATA smoothConsts<>+208(SB)/4, $0x3f000000
+DATA smoothConsts<>+212(SB)/4, $0x3f000000
+DATA smoothConsts<>+216(SB)/4, $0x3f000000
+DATA smoothConsts<>+220(SB)/4, $0x3f000000
+DATA smoothConsts<>+224(SB)/4, $0x3f000000
+DATA smoothConsts<>+228(SB)/4, $0x3f000000
+DATA smoothConsts<>+232(SB)/4, $0x3f000000
+DATA smoothConsts<>+236(SB)/4, $0x3f000000
+DATA smoothConsts<>+240(SB)/4, $0x3f000000
+DATA smoothConsts<>+244(SB)/4, $0x3f000000
+DATA smoothConsts<>+248(SB)/4, $0x3f000000
+DATA smoothConsts<>+252(SB)/4, $0x3f000000
+DATA smoothConsts<>+256(SB)/4, $0x0000007e
+DATA smoothConsts<>+260(SB)/4, $0x0000007e
+DATA smoothConsts<>+264(SB)/4, $0x0000007e
+DATA smoothConsts<>+268(SB)/4, $0x0000007e
+DATA smoothConsts<>+272(SB)/4, $0x0000007e
+DATA smoothConsts<>+276(SB)/4, $0x0000007e
+DATA smoothConsts<>+280(SB)/4, $0x0000007e
+DATA smoothConsts<>+284(SB)/4, $0x0000007e
+DATA smoothConsts<>+288(SB)/4, $0x0000007e
+DATA smoothConsts<>+292(SB)/4, $0x0000007e
+DATA smoothConsts<>+296(SB)/4, $0x0000007e
+DATA smoothConsts<>+300(SB)/4, $0x0000007e
+DATA smoothConsts<>+304(SB)/4, $0x0000007e
+DATA smoothConsts<>+308(SB)/4, $0x0000007e
+DATA smoothConsts<>+312(SB)/4, $0x0000007e
+DATA smoothConsts<>+316(SB)/4, $0x0000007e
+DATA smoothConsts<>+320(SB)/4, $0x00000000
+DATA smoothConsts<>+324(SB)/4, $0x00000000
+DATA smoothConsts<>+328(SB)/4, $0x00000000
+DATA smoothConsts<>+332(SB)/4, $0x00000000
+DATA smoothConsts<>+336(SB)/4, $0x00000000
+DATA smoothConsts<>+340(SB)/4, $0x00000000
+DATA smoothConsts<>+344(SB)/4, $0x00000000
+DATA smoothConsts<>+348(SB)/4, $0x00000000
+DATA smoothConsts<>+352(SB)/4, $0x00000000
+DATA smoothConsts<>+356(SB)/4, $0x00000000
+DATA smoothConsts<>+360(SB)/4, $0x00000000
+DATA smoothConsts<>+364(SB)/4, $0x00000000
+DATA smoothConsts<>+368(SB)/4, $0x00000000
+DATA smoothConsts<>+372(SB)/4, $0x00000000
+DATA smoothConsts<>+376(SB)/4, $0x00000000
+DATA smoothConsts<>+380(SB)/4, $0x00000000
+DATA smoothConsts<>+384(SB)/4, $0x3f000000
+DATA smoothConsts<>+388(SB)/4, $0x3f000000
+DATA smoothConsts<>+392(SB)/4, $0x3f000000
+DATA smoothConsts<>+396(SB)/4, $0x3f000000
+DATA smoothConsts<>+400(SB)/4, $0x3f000000
+DATA smoothConsts<>+404(SB)/4, $0x3f000000
+DATA smoothConsts<>+408(SB)/4, $0x3f000000
+DATA smoothConsts<>+412(SB)/4, $0x3f000000
+DATA smoothConsts<>+416(SB)/4, $0x3f000000
+DATA smoothConsts<>+420(SB)/4, $0x3f000000
+DATA smoothConsts<>+424(SB)/4, $0x3f000000
+DATA smoothConsts<>+428(SB)/4, $0x3f000000
+DATA smoothConsts<>+432(SB)/4, $0x3f000000
+DATA smoothConsts<>+436(SB)/4, $0x3f000000
+DATA smoothConsts<>+440(SB)/4, $0x3f000000
+DATA smoothConsts<>+444(SB)/4, $0x3f000000
+DATA smoothConsts<>+448(SB)/4, $0xbf000000
+DATA smoothConsts<>+452(SB)/4, $0xbf000000
+DATA smoothConsts<>+456(SB)/4, $0xbf000000
+DATA smoothConsts<>+460(SB)/4, $0xbf000000
+DATA smoothConsts<>+464(SB)/4, $0xbf000000
+DATA smoothConsts<>+468(SB)/4, $0xbf000000
+DATA smoothConsts<>+472(SB)/4, $0xbf000000
+DATA smoothConsts<>+476(SB)/4, $0xbf000000
+DATA smoothConsts<>+480(SB)/4, $0xbf000000
+DATA smoothConsts<>+484(SB)/4, $0xbf000000
+DATA smoothConsts<>+488(SB)/4, $0xbf000000
+DATA smoothConsts<>+492(SB)/4, $0xbf000000
+DATA smoothConsts<>+496(SB)/4, $0xbf000000
+DATA smoothConsts<>+500(SB)/4, $0xbf000000
+DATA smoothConsts<>+504(SB)/4, $0xbf000000
+DATA smoothConsts<>+508(SB)/4, $0xbf000000
+DATA smoothConsts<>+512(SB)/4, $0x40000000
+DATA smoothConsts<>+516(SB)/4, $0x40000000
+DATA smoothConsts<>+520(SB)/4, $0x40000000
+DATA smoothConsts<>+524(SB)/4, $0x40000000
+DATA smoothConsts<>+528(SB)/4, $0x40000000
+DATA smoothConsts<>+532(SB)/4, $0x40000000
+DATA smoothConsts<>+536(SB)/4, $0x40000000
+DATA smoothConsts<>+540(SB)/4, $0x40000000
+DATA smoothConsts<>+544(SB)/4, $0x40000000
+DATA smoothConsts<>+548(SB)/4, $0x40000000
+DATA smoothConsts<>+552(SB)/4, $0x40000000
+DATA smoothConsts<>+556(SB)/4, $0x40000000
+DATA smoothConsts<>+560(SB)/4, $0x40000000
+DATA smoothConsts<>+564(SB)/4, $0x40000000
+DATA smoothConsts<>+568(SB)/4, $0x40000000
+DATA smoothConsts<>+572(SB)/4, $0x40000000
+DATA smoothConsts<>+576(SB)/4, $0x40800000
+DATA smoothConsts<>+580(SB)/4, $0x40800000
+DATA smoothConsts<>+584(SB)/4, $0x40800000
+DATA smoothConsts<>+588(SB)/4, $0x40800000
+DATA smoothConsts<>+592(SB)/4, $0x40800000
+DATA smoothConsts<>+596(SB)/4, $0x40800000
+DATA smoothConsts<>+600(SB)/4, $0x40800000
+DATA smoothConsts<>+604(SB)/4, $0x40800000
+DATA smoothConsts<>+608(SB)/4, $0x40800000
+DATA smoothConsts<>+612(SB)/4, $0x40800000
+DATA smoothConsts<>+616(SB)/4, $0x40800000
+DATA smoothConsts<>+620(SB)/4, $0x40800000
+DATA smoothConsts<>+624(SB)/4, $0x40800000
+DATA smoothConsts<>+628(SB)/4, $0x40800000
+DATA smoothConsts<>+632(SB)/4, $0x40800000
+DATA smoothConsts<>+636(SB)/4, $0x40800000
+DATA smoothConsts<>+640(SB)/4, $0x41a00000
+DATA smoothConsts<>+644(SB)/4, $0x41a00000
+DATA smoothConsts<>+648(SB)/4, $0x41a00000
+DATA smoothConsts<>+652(SB)/4, $0x41a00000
+DATA smoothConsts<>+656(SB)/4, $0x41a00000
+DATA smoothConsts<>+660(SB)/4, $0x41a00000
+DATA smoothConsts<>+664(SB)/4, $0x41a00000
+DATA smoothConsts<>+668(SB)/4, $0x41a00000
+DATA smoothConsts<>+672(SB)/4, $0x41a00000
+DATA smoothConsts<>+676(SB)/4, $0x41a00000
+DATA smoothConsts<>+680(SB)/4, $0x41a00000
+DATA smoothConsts<>+684(SB)/4, $0x41a00000
+DATA smoothConsts<>+688(SB)/4, $0x41a00000
+DATA smoothConsts<>+692(SB)/4, $0x41a00000
+DATA smoothConsts<>+696(SB)/4, $0x41a00000
+DATA smoothConsts<>+700(SB)/4, $0x41a00000
+DATA smoothConsts<>+704(SB)/4, $0x3f200000
+DATA smoothConsts<>+708(SB)/4, $0x3f200000
+DATA smoothConsts<>+712(SB)/4, $0x3f200000
+DATA smoothConsts<>+716(SB)/4, $0x3f200000
+DATA smoothConsts<>+720(SB)/4, $0x3f200000
+DATA smoothConsts<>+724(SB)/4, $0x3f200000
+DATA smoothConsts<>+728(SB)/4, $0x3f200000
+DATA smoothConsts<>+732(SB)/4, $0x3f200000
+DATA smoothConsts<>+736(SB)/4, $0x3f200000
+DATA smoothConsts<>+740(SB)/4, $0x3f200000
+DATA smoothConsts<>+744(SB)/4, $0x3f200000
+DATA smoothConsts<>+748(SB)/4, $0x3f200000
+DATA smoothConsts<>+752(SB)/4, $0x3f200000
+DATA smoothConsts<>+756(SB)/4, $0x3f200000
+DATA smoothConsts<>+760(SB)/4, $0x3f200000
+DATA smoothConsts<>+764(SB)/4, $0x3f200000
+DATA smoothConsts<>+768(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+772(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+776(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+780(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+784(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+788(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+792(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+796(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+800(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+804(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+808(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+812(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+816(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+820(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+824(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+828(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+832(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+836(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+840(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+844(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+848(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+852(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+856(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+860(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+864(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+868(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+872(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+876(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+880(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+884(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+888(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+892(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+896(SB)/4, $0x3ecc422a
+DATA smoothConsts<>+900(SB)/4, $0x3ecc422a
+DATA smoothConsts<>+904(SB)/4, $0x3ecc422a
+DATA smoothConsts<>+908(SB)/4, $0x3ecc422a
+DATA smoothConsts<>+912(SB)/4, $0x3ecc422a
+DATA smoothConsts<>+916(SB)/4, $0x3ecc422a
+DATA smoothConsts<>+920(SB)/4, $0x3ecc422a
+DATA smoothConsts<>+924(SB)/4, $0x3ecc422a
+DATA smoothConsts<>+928(SB)/4, $0x3ecc422a
+DATA smoothConsts<>+932(SB)/4, $0x3ecc422a
+DATA smoothConsts<>+936(SB)/4, $0x3ecc422a
+DATA smoothConsts<>+940(SB)/4, $0x3ecc422a
+DATA smoothConsts<>+944(SB)/4, $0x3ecc422a
+DATA smoothConsts<>+948(SB)/4, $0x3ecc422a
+DATA smoothConsts<>+952(SB)/4, $0x3ecc422a
+DATA smoothConsts<>+956(SB)/4, $0x3ecc422a
+DATA smoothConsts<>+960(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+964(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+968(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+972(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+976(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+980(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+984(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+988(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+992(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+996(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1000(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1004(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1008(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1012(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1016(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1020(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1024(SB)/4, $0xbf527892
+DATA smoothConsts<>+1028(SB)/4, $0xbf527892
+DATA smoothConsts<>+1032(SB)/4, $0xbf527892
+DATA smoothConsts<>+1036(SB)/4, $0xbf527892
+DATA smoothConsts<>+1040(SB)/4, $0xbf527892
+DATA smoothConsts<>+1044(SB)/4, $0xbf527892
+DATA smoothConsts<>+1048(SB)/4, $0xbf527892
+DATA smoothConsts<>+1052(SB)/4, $0xbf527892
+DATA smoothConsts<>+1056(SB)/4, $0xbf527892
+DATA smoothConsts<>+1060(SB)/4, $0xbf527892
+DATA smoothConsts<>+1064(SB)/4, $0xbf527892
+DATA smoothConsts<>+1068(SB)/4, $0xbf527892
+DATA smoothConsts<>+1072(SB)/4, $0xbf527892
+DATA smoothConsts<>+1076(SB)/4, $0xbf527892
+DATA smoothConsts<>+1080(SB)/4, $0xbf527892
+DATA smoothConsts<>+1084(SB)/4, $0xbf527892
+DATA smoothConsts<>+1088(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+1092(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+1096(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+1100(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+1104(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+1108(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+1112(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+1116(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+1120(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+1124(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+1128(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+1132(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+1136(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+1140(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+1144(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+1148(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+1152(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+1156(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+1160(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+1164(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+1168(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+1172(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+1176(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+1180(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+1184(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+1188(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+1192(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+1196(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+1200(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+1204(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+1208(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+1212(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+1216(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+1220(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+1224(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+1228(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+1232(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+1236(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+1240(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+1244(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+1248(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+1252(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+1256(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+1260(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+1264(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+1268(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+1272(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+1276(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+1280(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+1284(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+1288(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+1292(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+1296(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+1300(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+1304(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+1308(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+1312(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+1316(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+1320(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+1324(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+1328(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+1332(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+1336(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+1340(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+1344(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+1348(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+1352(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+1356(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+1360(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+1364(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+1368(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+1372(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+1376(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+1380(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+1384(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+1388(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+1392(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+1396(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+1400(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+1404(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+1408(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+1412(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+1416(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+1420(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+1424(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+1428(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+1432(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+1436(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+1440(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+1444(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+1448(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+1452(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+1456(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+1460(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+1464(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+1468(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+1472(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+1476(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+1480(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+1484(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+1488(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+1492(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+1496(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+1500(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+1504(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+1508(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+1512(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+1516(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+1520(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+1524(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+1528(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+1532(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+1536(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+1540(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+1544(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+1548(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+1552(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+1556(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+1560(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+1564(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+1568(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+1572(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+1576(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+1580(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+1584(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+1588(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+1592(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+1596(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+1600(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+1604(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+1608(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+1612(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+1616(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+1620(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+1624(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+1628(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+1632(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+1636(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+1640(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+1644(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+1648(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+1652(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+1656(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+1660(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+1664(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+1668(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+1672(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+1676(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+1680(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+1684(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+1688(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+1692(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+1696(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+1700(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+1704(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+1708(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+1712(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+1716(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+1720(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+1724(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+1728(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+1732(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+1736(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+1740(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+1744(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+1748(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+1752(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+1756(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+1760(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+1764(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+1768(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+1772(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+1776(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+1780(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+1784(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+1788(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+1792(SB)/4, $0x3e088393
+DATA smoothConsts<>+1796(SB)/4, $0x3e088393
+DATA smoothConsts<>+1800(SB)/4, $0x3e088393
+DATA smoothConsts<>+1804(SB)/4, $0x3e088393
+DATA smoothConsts<>+1808(SB)/4, $0x3e088393
+DATA smoothConsts<>+1812(SB)/4, $0x3e088393
+DATA smoothConsts<>+1816(SB)/4, $0x3e088393
+DATA smoothConsts<>+1820(SB)/4, $0x3e088393
+DATA smoothConsts<>+1824(SB)/4, $0x3e088393
+DATA smoothConsts<>+1828(SB)/4, $0x3e088393
+DATA smoothConsts<>+1832(SB)/4, $0x3e088393
+DATA smoothConsts<>+1836(SB)/4, $0x3e088393
+DATA smoothConsts<>+1840(SB)/4, $0x3e088393
+DATA smoothConsts<>+1844(SB)/4, $0x3e088393
+DATA smoothConsts<>+1848(SB)/4, $0x3e088393
+DATA smoothConsts<>+1852(SB)/4, $0x3e088393
+DATA smoothConsts<>+1856(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+1860(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+1864(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+1868(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+1872(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+1876(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+1880(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+1884(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+1888(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+1892(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+1896(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+1900(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+1904(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+1908(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+1912(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+1916(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+1920(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+1924(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+1928(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+1932(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+1936(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+1940(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+1944(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+1948(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+1952(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+1956(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+1960(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+1964(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+1968(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+1972(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+1976(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+1980(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+1984(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+1988(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+1992(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+1996(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2000(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2004(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2008(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2012(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2016(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2020(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2024(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2028(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2032(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2036(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2040(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2044(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2048(SB)/4, $0x3def251a
+DATA smoothConsts<>+2052(SB)/4, $0x3def251a
+DATA smoothConsts<>+2056(SB)/4, $0x3def251a
+DATA smoothConsts<>+2060(SB)/4, $0x3def251a
+DATA smoothConsts<>+2064(SB)/4, $0x3def251a
+DATA smoothConsts<>+2068(SB)/4, $0x3def251a
+DATA smoothConsts<>+2072(SB)/4, $0x3def251a
+DATA smoothConsts<>+2076(SB)/4, $0x3def251a
+DATA smoothConsts<>+2080(SB)/4, $0x3def251a
+DATA smoothConsts<>+2084(SB)/4, $0x3def251a
+DATA smoothConsts<>+2088(SB)/4, $0x3def251a
+DATA smoothConsts<>+2092(SB)/4, $0x3def251a
+DATA smoothConsts<>+2096(SB)/4, $0x3def251a
+DATA smoothConsts<>+2100(SB)/4, $0x3def251a
+DATA smoothConsts<>+2104(SB)/4, $0x3def251a
+DATA smoothConsts<>+2108(SB)/4, $0x3def251a
+DATA smoothConsts<>+2112(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+2116(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+2120(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+2124(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+2128(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+2132(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+2136(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+2140(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+2144(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+2148(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+2152(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+2156(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+2160(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+2164(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+2168(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+2172(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+2176(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+2180(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+2184(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+2188(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+2192(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+2196(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+2200(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+2204(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+2208(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+2212(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+2216(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+2220(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+2224(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+2228(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+2232(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+2236(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+2240(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+2244(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+2248(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+2252(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+2256(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+2260(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+2264(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+2268(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+2272(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+2276(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+2280(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+2284(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+2288(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+2292(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+2296(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+2300(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+2304(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+2308(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+2312(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+2316(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+2320(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+2324(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+2328(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+2332(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+2336(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+2340(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+2344(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+2348(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+2352(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+2356(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+2360(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+2364(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+2368(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+2372(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+2376(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+2380(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+2384(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+2388(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+2392(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+2396(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+2400(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+2404(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+2408(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+2412(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+2416(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+2420(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+2424(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+2428(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+2432(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+2436(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+2440(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+2444(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+2448(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+2452(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+2456(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+2460(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+2464(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+2468(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+2472(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+2476(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+2480(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+2484(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+2488(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+2492(SB)/4, $0x3eaaaaaa
+GLOBL smoothConsts<>(SB), RODATA|NOPTR, $2496
+
+// func geluGradAVX512(y *float32, dy *float32, z *float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·geluGradAVX512(SB), NOSPLIT, $0-32
+	MOVQ         y+0(FP), AX
+	MOVQ         dy+8(FP), CX
+	MOVQ         z+16(FP), DX
+	MOVQ         n+24(FP), BX
+	MOVL         $0xc2ae0000, SI
+	VPBROADCASTD SI, Z0
+	MOVL         $0x42ae0000, SI
+	VPBROADCASTD SI, Z1
+	MOVL         $0x80000000, SI
+	VPBROADCASTD SI, Z2
+	MOVL         $0x3fb8aa3b, SI
+	VPBROADCASTD SI, Z2
+	MOVL         $0x3f318000, SI
+	VPBROADCASTD SI, Z3
+	MOVL         $0xb95e8083, SI
+	VPBROADCASTD SI, Z4
+	MOVL         $0x39506967, SI
+	VPBROADCASTD SI, Z5
+	MOVL         $0x3ab743ce, SI
+	VPBROADCASTD SI, Z6
+	MOVL         $0x3c088908, SI
+	VPBROADCASTD SI, Z7
+	MOVL         $0x3d2aa9c1, SI
+	VPBROADCASTD SI, Z8
+	MOVL         $0x3e2aaaaa, SI
+	VPBROADCASTD SI, Z9
+	MOVL         $0x3f000000, SI
+	VPBROADCASTD SI, Z10
+	MOVL         $0x3f800000, SI
+	VPBROADCASTD SI, Z11
+	MOVL         $0x0000007f, SI
+	VPBROADCASTD SI, Z12
+
+geluGradAVX512_loop:
+	TESTQ       BX, BX
+	JZ          geluGradAVX512_done
+	VMOVUPS     (DX), Z13
+	VMULPS      Z13, Z13, Z14
+	VMULPS      smoothConsts<>+448(SB), Z14, Z14
+	VMAXPS      Z14, Z0, Z14
+	VMINPS      Z14, Z1, Z14
+	VMULPS      Z2, Z14, Z15
+	VRNDSCALEPS $0x00, Z15, Z15
+	VMULPS      Z3, Z15, Z16
+	VSUBPS      Z16, Z14, Z16
+	VMULPS      Z4, Z15, Z17
+	VSUBPS      Z17, Z16, Z16
+	VMULPS      Z16, Z16, Z17
+	VMOVAPS     Z5, Z14
+	VMULPS      Z16, Z14, Z14
+	VADDPS      Z6, Z14, Z14
+	VMULPS      Z16, Z14, Z14
+	VADDPS      Z7, Z14, Z14
+	VMULPS      Z16, Z14, Z14
+	VADDPS      Z8, Z14, Z14
+	VMULPS      Z16, Z14, Z14
+	VADDPS      Z9, Z14, Z14
+	VMULPS      Z16, Z14, Z14
+	VADDPS      Z10, Z14, Z14
+	VMULPS      Z17, Z14, Z14
+	VADDPS      Z16, Z14, Z14
+	VADDPS      Z11, Z14, Z14
+	VCVTPS2DQ   Z15, Z15
+	VPADDD      Z12, Z15, Z15
+	VPSLLD      $0x17, Z15, Z15
+	VMULPS      Z15, Z14, Z14
+	VMULPS      smoothConsts<>+896(SB), Z14, Z14
+	VMULPS      Z14, Z13, Z14
+	VPANDD      smoothConsts<>+0(SB), Z13, Z15
+	VMULPS      smoothConsts<>+768(SB), Z15, Z15
+	VMULPS      smoothConsts<>+192(SB), Z15, Z16
+	VADDPS      Z11, Z16, Z16
+	VDIVPS      Z16, Z11, Z16
+	VMOVUPS     smoothConsts<>+960(SB), Z17
+	VMULPS      Z16, Z17, Z17
+	VADDPS      smoothConsts<>+1024(SB), Z17, Z17
+	VMULPS      Z16, Z17, Z17
+	VADDPS      smoothConsts<>+1088(SB), Z17, Z17
+	VMULPS      Z16, Z17, Z17
+	VADDPS      smoothConsts<>+1152(SB), Z17, Z17
+	VMULPS      Z16, Z17, Z17
+	VADDPS      smoothConsts<>+1216(SB), Z17, Z17
+	VMULPS      Z16, Z17, Z17
+	VADDPS      smoothConsts<>+1280(SB), Z17, Z17
+	VMULPS      Z16, Z17, Z17
+	VADDPS      smoothConsts<>+1344(SB), Z17, Z17
+	VMULPS      Z16, Z17, Z17
+	VADDPS      smoothConsts<>+1408(SB), Z17, Z17
+	VMULPS      Z16, Z17, Z17
+	VADDPS      smoothConsts<>+1472(SB), Z17, Z17
+	VMULPS      Z16, Z17, Z17
+	VADDPS      smoothConsts<>+1536(SB), Z17, Z17
+	VMULPS      Z15, Z15, Z15
+	VSUBPS      Z15, Z17, Z17
+	VMAXPS      Z17, Z0, Z15
+	VMINPS      Z15, Z1, Z15
+	VMULPS      Z2, Z15, Z17
+	VRNDSCALEPS $0x00, Z17, Z17
+	VMULPS      Z3, Z17, Z18
+	VSUBPS      Z18, Z15, Z18
+	VMULPS      Z4, Z17, Z19
+	VSUBPS      Z19, Z18, Z18
+	VMULPS      Z18, Z18, Z19
+	VMOVAPS     Z5, Z15
+	VMULPS      Z18, Z15, Z15
+	VADDPS      Z6, Z15, Z15
+	VMULPS      Z18, Z15, Z15
+	VADDPS      Z7, Z15, Z15
+	VMULPS      Z18, Z15, Z15
+	VADDPS      Z8, Z15, Z15
+	VMULPS      Z18, Z15, Z15
+	VADDPS      Z9, Z15, Z15
+	VMULPS      Z18, Z15, Z15
+	VADDPS      Z10, Z15, Z15
+	VMULPS      Z19, Z15, Z15
+	VADDPS      Z18, Z15, Z15
+	VADDPS      Z11, Z15, Z15
+	VCVTPS2DQ   Z17, Z17
+	VPADDD      Z12, Z17, Z17
+	VPSLLD      $0x17, Z17, Z17
+	VMULPS      Z17, Z15, Z15
+	VMULPS      Z15, Z16, Z15
+	VMULPS      smoothConsts<>+192(SB), Z15, Z15
+	VSUBPS      Z15, Z11, Z16
+	VCMPPS      $0x1d, smoothConsts<>+320(SB), Z13, K1
+	VMOVAPS     Z16, K1, Z15
+	VADDPS      Z14, Z15, Z15
+	VMULPS      (CX), Z15, Z15
+	VMOVUPS     Z15, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         geluGradAVX512_loop
+
+geluGradAVX512_done:
+	VZEROUPPER
+	RET
+
+// func mishAVX512(y *float32, z *float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·mishAVX512(SB), NOSPLIT, $0-24
+	MOVQ         y+0(FP), AX
+	MOVQ         z+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVL         $0xc2ae0000, BX
+	VPBROADCASTD BX, Z0
+	MOVL         $0x42ae0000, BX
+	VPBROADCASTD BX, Z1
+	MOVL         $0x80000000, BX
+	VPBROADCASTD BX, Z2
+	MOVL         $0x3fb8aa3b, BX
+	VPBROADCASTD BX, Z2
+	MOVL         $0x3f318000, BX
+	VPBROADCASTD BX, Z3
+	MOVL         $0xb95e8083, BX
+	VPBROADCASTD BX, Z4
+	MOVL         $0x39506967, BX
+	VPBROADCASTD BX, Z5
+	MOVL         $0x3ab743ce, BX
+	VPBROADCASTD BX, Z6
+	MOVL         $0x3c088908, BX
+	VPBROADCASTD BX, Z7
+	MOVL         $0x3d2aa9c1, BX
+	VPBROADCASTD BX, Z8
+	MOVL         $0x3e2aaaaa, BX
+	VPBROADCASTD BX, Z9
+	MOVL         $0x3f000000, BX
+	VPBROADCASTD BX, Z10
+	MOVL         $0x3f800000, BX
+	VPBROADCASTD BX, Z11
+	MOVL         $0x0000007f, BX
+	VPBROADCASTD BX, Z12
+
+mishAVX512_loop:
+	TESTQ       DX, DX
+	JZ          mishAVX512_done
+	VMOVUPS     (CX), Z13
+	VMOVUPS     smoothConsts<>+640(SB), Z14
+	VMINPS      Z13, Z14, Z14
+	VMAXPS      Z14, Z0, Z15
+	VMINPS      Z15, Z1, Z15
+	VMULPS      Z2, Z15, Z14
+	VRNDSCALEPS $0x00, Z14, Z14
+	VMULPS      Z3, Z14, Z16
+	VSUBPS      Z16, Z15, Z16
+	VMULPS      Z4, Z14, Z17
+	VSUBPS      Z17, Z16, Z16
+	VMULPS      Z16, Z16, Z17
+	VMOVAPS     Z5, Z15
+	VMULPS      Z16, Z15, Z15
+	VADDPS      Z6, Z15, Z15
+	VMULPS      Z16, Z15, Z15
+	VADDPS      Z7, Z15, Z15
+	VMULPS      Z16, Z15, Z15
+	VADDPS      Z8, Z15, Z15
+	VMULPS      Z16, Z15, Z15
+	VADDPS      Z9, Z15, Z15
+	VMULPS      Z16, Z15, Z15
+	VADDPS      Z10, Z15, Z15
+	VMULPS      Z17, Z15, Z15
+	VADDPS      Z16, Z15, Z15
+	VADDPS      Z11, Z15, Z15
+	VCVTPS2DQ   Z14, Z14
+	VPADDD      Z12, Z14, Z14
+	VPSLLD      $0x17, Z14, Z14
+	VMULPS      Z14, Z15, Z15
+	VADDPS      smoothConsts<>+512(SB), Z15, Z14
+	VMULPS      Z14, Z15, Z14
+	VADDPS      smoothConsts<>+512(SB), Z14, Z15
+	VDIVPS      Z15, Z14, Z14
+	VMULPS      Z14, Z13, Z14
+	VMOVUPS     Z14, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	SUBQ        $0x00000010, DX
+	JMP         mishAVX512_loop
+
+mishAVX512_done:
+	VZEROUPPER
+	RET
+
+// func mishGradAVX512(y *float32, dy *float32, z *float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·mishGradAVX512(SB), NOSPLIT, $0-32
+	MOVQ         y+0(FP), AX
+	MOVQ         dy+8(FP), CX
+	MOVQ         z+16(FP), DX
+	MOVQ         n+24(FP), BX
+	MOVL         $0xc2ae0000, SI
+	VPBROADCASTD SI, Z0
+	MOVL         $0x42ae0000, SI
+	VPBROADCASTD SI, Z1
+	MOVL         $0x80000000, SI
+	VPBROADCASTD SI, Z2
+	MOVL         $0x3fb8aa3b, SI
+	VPBROADCASTD SI, Z2
+	MOVL         $0x3f318000, SI
+	VPBROADCASTD SI, Z3
+	MOVL         $0xb95e8083, SI
+	VPBROADCASTD SI, Z4
+	MOVL         $0x39506967, SI
+	VPBROADCASTD SI, Z5
+	MOVL         $0x3ab743ce, SI
+	VPBROADCASTD SI, Z6
+	MOVL         $0x3c088908, SI
+	VPBROADCASTD SI, Z7
+	MOVL         $0x3d2aa9c1, SI
+	VPBROADCASTD SI, Z8
+	MOVL         $0x3e2aaaaa, SI
+	VPBROADCASTD SI, Z9
+	MOVL         $0x3f000000, SI
+	VPBROADCASTD SI, Z10
+	MOVL         $0x3f800000, SI
+	VPBROADCASTD SI, Z11
+	MOVL         $0x0000007f, SI
+	VPBROADCASTD SI, Z12
+
+mishGradAVX512_loop:
+	TESTQ       BX, BX
+	JZ          mishGradAVX512_done
+	VMOVUPS     (DX), Z13
+	VMOVUPS     smoothConsts<>+640(SB), Z14
+	VMINPS      Z13, Z14, Z14
+	VMAXPS      Z14, Z0, Z15
+	VMINPS      Z15, Z1, Z15
+	VMULPS      Z2, Z15, Z14
+	VRNDSCALEPS $0x00, Z14, Z14
+	VMULPS      Z3, Z14, Z16
+	VSUBPS      Z16, Z15, Z16
+	VMULPS      Z4, Z14, Z17
+	VSUBPS      Z17, Z16, Z16
+	VMULPS      Z16, Z16, Z17
+	VMOVAPS     Z5, Z15
+	VMULPS      Z16, Z15, Z15
+	VADDPS      Z6, Z15, Z15
+	VMULPS      Z16, Z15, Z15
+	VADDPS      Z7, Z15, Z15
+	VMULPS      Z16, Z15, Z15
+	VADDPS      Z8, Z15, Z15
+	VMULPS      Z16, Z15, Z15
+	VADDPS      Z9, Z15, Z15
+	VMULPS      Z16, Z15, Z15
+	VADDPS      Z10, Z15, Z15
+	VMULPS      Z17, Z15, Z15
+	VADDPS      Z16, Z15, Z15
+	VADDPS      Z11, Z15, Z16
+	VCVTPS2DQ   Z14, Z14
+	VPADDD      Z12, Z14, Z14
+	VPSLLD      $0x17, Z14, Z14
+	VMULPS      Z14, Z16, Z16
+	VADDPS      smoothConsts<>+512(SB), Z16, Z14
+	VMULPS      Z14, Z16, Z14
+	VADDPS      smoothConsts<>+512(SB), Z14, Z15
+	VDIVPS      Z15, Z14, Z14
+	VMULPS      smoothConsts<>+576(SB), Z16, Z17
+	VADDPS      Z11, Z16, Z16
+	VMULPS      Z16, Z17, Z17
+	VMULPS      Z15, Z15, Z16
+	VDIVPS      Z16, Z17, Z17
+	VMULPS      Z17, Z13, Z17
+	VADDPS      Z17, Z14, Z17
+	VMULPS      (CX), Z17, Z17
+	VMOVUPS     Z17, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         mishGradAVX512_loop
+
+mishGradAVX512_done:
+	VZEROUPPER
+	RET
+
+// func tanhAVX512(y *float32, z *float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·tanhAVX512(SB), NOSPLIT, $0-24
+	MOVQ         y+0(FP), AX
+	MOVQ         z+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVL         $0xc2ae0000, BX
+	VPBROADCASTD BX, Z0
+	MOVL         $0x42ae0000, BX
+	VPBROADCASTD BX, Z1
+	MOVL         $0x80000000, BX
+	VPBROADCASTD BX, Z2
+	MOVL         $0x3fb8aa3b, BX
+	VPBROADCASTD BX, Z2
+	MOVL         $0x3f318000, BX
+	VPBROADCASTD BX, Z3
+	MOVL         $0xb95e8083, BX
+	VPBROADCASTD BX, Z4
+	MOVL         $0x39506967, BX
+	VPBROADCASTD BX, Z5
+	MOVL         $0x3ab743ce, BX
+	VPBROADCASTD BX, Z6
+	MOVL         $0x3c088908, BX
+	VPBROADCASTD BX, Z7
+	MOVL         $0x3d2aa9c1, BX
+	VPBROADCASTD BX, Z8
+	MOVL         $0x3e2aaaaa, BX
+	VPBROADCASTD BX, Z9
+	MOVL         $0x3f000000, BX
+	VPBROADCASTD BX, Z10
+	MOVL         $0x3f800000, BX
+	VPBROADCASTD BX, Z11
+	MOVL         $0x0000007f, BX
+	VPBROADCASTD BX, Z12
+
+tanhAVX512_loop:
+	TESTQ       DX, DX
+	JZ          tanhAVX512_done
+	VMOVUPS     (CX), Z13
+	VPANDD      smoothConsts<>+0(SB), Z13, Z14
+	VADDPS      Z14, Z14, Z15
+	VMAXPS      Z15, Z0, Z15
+	VMINPS      Z15, Z1, Z15
+	VMULPS      Z2, Z15, Z16
+	VRNDSCALEPS $0x00, Z16, Z16
+	VMULPS      Z3, Z16, Z17
+	VSUBPS      Z17, Z15, Z17
+	VMULPS      Z4, Z16, Z18
+	VSUBPS      Z18, Z17, Z17
+	VMULPS      Z17, Z17, Z18
+	VMOVAPS     Z5, Z15
+	VMULPS      Z17, Z15, Z15
+	VADDPS      Z6, Z15, Z15
+	VMULPS      Z17, Z15, Z15
+	VADDPS      Z7, Z15, Z15
+	VMULPS      Z17, Z15, Z15
+	VADDPS      Z8, Z15, Z15
+	VMULPS      Z17, Z15, Z15
+	VADDPS      Z9, Z15, Z15
+	VMULPS      Z17, Z15, Z15
+	VADDPS      Z10, Z15, Z15
+	VMULPS      Z18, Z15, Z15
+	VADDPS      Z17, Z15, Z15
+	VADDPS      Z11, Z15, Z15
+	VCVTPS2DQ   Z16, Z16
+	VPADDD      Z12, Z16, Z16
+	VPSLLD      $0x17, Z16, Z16
+	VMULPS      Z16, Z15, Z15
+	VADDPS      Z11, Z15, Z15
+	VMOVUPS     smoothConsts<>+512(SB), Z16
+	VDIVPS      Z15, Z16, Z16
+	VSUBPS      Z16, Z11, Z16
+	VPANDD      smoothConsts<>+64(SB), Z13, Z15
+	VPORD       Z15, Z16, Z16
+	VMULPS      Z13, Z13, Z15
+	VMOVUPS     smoothConsts<>+1600(SB), Z17
+	VMULPS      Z15, Z17, Z17
+	VADDPS      smoothConsts<>+1664(SB), Z17, Z17
+	VMULPS      Z15, Z17, Z17
+	VADDPS      smoothConsts<>+1728(SB), Z17, Z17
+	VMULPS      Z15, Z17, Z17
+	VADDPS      smoothConsts<>+1792(SB), Z17, Z17
+	VMULPS      Z15, Z17, Z17
+	VADDPS      smoothConsts<>+1856(SB), Z17, Z17
+	VMULPS      Z15, Z17, Z17
+	VMULPS      Z13, Z17, Z17
+	VADDPS      Z13, Z17, Z17
+	VCMPPS      $0x1d, smoothConsts<>+704(SB), Z14, K1
+	VMOVAPS     Z16, K1, Z17
+	VMOVUPS     Z17, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	SUBQ        $0x00000010, DX
+	JMP         tanhAVX512_loop
+
+tanhAVX512_done:
+	VZEROUPPER
+	RET
+
+// func eluAVX512(y *float32, z *float32, n int, sa float32, scale float32)
+// Requires: AVX, AVX512F, SSE
+TEXT ·eluAVX512(SB), NOSPLIT, $0-32
+	MOVQ         y+0(FP), AX
+	MOVQ         z+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVSS        sa+24(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVSS        scale+28(FP), X1
+	VBROADCASTSS X1, Z1
+	MOVL         $0xc2ae0000, BX
+	VPBROADCASTD BX, Z2
+	MOVL         $0x42ae0000, BX
+	VPBROADCASTD BX, Z3
+	MOVL         $0x80000000, BX
+	VPBROADCASTD BX, Z3
+	MOVL         $0x3fb8aa3b, BX
+	VPBROADCASTD BX, Z3
+	MOVL         $0x3f318000, BX
+	VPBROADCASTD BX, Z4
+	MOVL         $0xb95e8083, BX
+	VPBROADCASTD BX, Z5
+	MOVL         $0x39506967, BX
+	VPBROADCASTD BX, Z6
+	MOVL         $0x3ab743ce, BX
+	VPBROADCASTD BX, Z7
+	MOVL         $0x3c088908, BX
+	VPBROADCASTD BX, Z8
+	MOVL         $0x3d2aa9c1, BX
+	VPBROADCASTD BX, Z9
+	MOVL         $0x3e2aaaaa, BX
+	VPBROADCASTD BX, Z10
+	MOVL         $0x3f000000, BX
+	VPBROADCASTD BX, Z11
+	MOVL         $0x3f800000, BX
+	VPBROADCASTD BX, Z12
+	MOVL         $0x0000007f, BX
+	VPBROADCASTD BX, Z13
+
+eluAVX512_loop:
+	TESTQ       DX, DX
+	JZ          eluAVX512_done
+	VMOVUPS     (CX), Z14
+	VMAXPS      Z14, Z2, Z15
+	VMULPS      Z3, Z15, Z16
+	VRNDSCALEPS $0x00, Z16, Z16
+	VMULPS      Z4, Z16, Z17
+	VSUBPS      Z17, Z15, Z17
+	VMULPS      Z5, Z16, Z18
+	VSUBPS      Z18, Z17, Z17
+	VMULPS      Z17, Z17, Z18
+	VMOVAPS     Z6, Z15
+	VMULPS      Z17, Z15, Z15
+	VADDPS      Z7, Z15, Z15
+	VMULPS      Z17, Z15, Z15
+	VADDPS      Z8, Z15, Z15
+	VMULPS      Z17, Z15, Z15
+	VADDPS      Z9, Z15, Z15
+	VMULPS      Z17, Z15, Z15
+	VADDPS      Z10, Z15, Z15
+	VMULPS      Z17, Z15, Z15
+	VADDPS      Z11, Z15, Z15
+	VMULPS      Z18, Z15, Z15
+	VADDPS      Z17, Z15, Z15
+	VADDPS      Z12, Z15, Z17
+	VCVTPS2DQ   Z16, Z18
+	VPADDD      Z13, Z18, Z18
+	VPSLLD      $0x17, Z18, Z18
+	VMULPS      Z18, Z17, Z17
+	VSUBPS      Z12, Z17, Z17
+	VCMPPS      $0x00, smoothConsts<>+320(SB), Z16, K1
+	VMOVAPS     Z15, K1, Z17
+	VMULPS      Z0, Z17, Z17
+	VMULPS      Z1, Z14, Z15
+	VCMPPS      $0x1e, smoothConsts<>+320(SB), Z14, K1
+	VMOVAPS     Z15, K1, Z17
+	VMOVUPS     Z17, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	SUBQ        $0x00000010, DX
+	JMP         eluAVX512_loop
+
+eluAVX512_done:
+	VZEROUPPER
+	RET
+
+// func eluGradAVX512(y *float32, dy *float32, z *float32, n int, sa float32, scale float32)
+// Requires: AVX, AVX512F, SSE
+TEXT ·eluGradAVX512(SB), NOSPLIT, $0-40
+	MOVQ         y+0(FP), AX
+	MOVQ         dy+8(FP), CX
+	MOVQ         z+16(FP), DX
+	MOVQ         n+24(FP), BX
+	MOVSS        sa+32(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVSS        scale+36(FP), X1
+	VBROADCASTSS X1, Z1
+	MOVL         $0xc2ae0000, SI
+	VPBROADCASTD SI, Z2
+	MOVL         $0x42ae0000, SI
+	VPBROADCASTD SI, Z2
+	MOVL         $0x80000000, SI
+	VPBROADCASTD SI, Z2
+	MOVL         $0x3fb8aa3b, SI
+	VPBROADCASTD SI, Z2
+	MOVL         $0x3f318000, SI
+	VPBROADCASTD SI, Z2
+	MOVL         $0xb95e8083, SI
+	VPBROADCASTD SI, Z2
+	MOVL         $0x39506967, SI
+	VPBROADCASTD SI, Z2
+	MOVL         $0x3ab743ce, SI
+	VPBROADCASTD SI, Z2
+	MOVL         $0x3c088908, SI
+	VPBROADCASTD SI, Z2
+	MOVL         $0x3d2aa9c1, SI
+	VPBROADCASTD SI, Z2
+	MOVL         $0x3e2aaaaa, SI
+	VPBROADCASTD SI, Z2
+	MOVL         $0x3f000000, SI
+	VPBROADCASTD SI, Z2
+	MOVL         $0x3f800000, SI
+	VPBROADCASTD SI, Z2
+	MOVL         $0x0000007f, SI
+	VPBROADCASTD SI, Z2
+
+eluGradAVX512_loop:
+	TESTQ   BX, BX
+	JZ      eluGradAVX512_done
+	VMOVUPS (DX), Z2
+	VADDPS  Z0, Z2, Z3
+	VCMPPS  $0x1e, smoothConsts<>+320(SB), Z2, K1
+	VMOVAPS Z1, K1, Z3
+	VMULPS  (CX), Z3, Z2
+	VMOVUPS Z2, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     eluGradAVX512_loop
+
+eluGradAVX512_done:
+	VZEROUPPER
+	RET
+
+// func softplusAVX512(y *float32, z *float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·softplusAVX512(SB), NOSPLIT, $0-24
+	MOVQ         y+0(FP), AX
+	MOVQ         z+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVL         $0xc2ae0000, BX
+	VPBROADCASTD BX, Z0
+	MOVL         $0x42ae0000, BX
+	VPBROADCASTD BX, Z1
+	MOVL         $0x80000000, BX
+	VPBROADCASTD BX, Z2
+	MOVL         $0x3fb8aa3b, BX
+	VPBROADCASTD BX, Z2
+	MOVL         $0x3f318000, BX
+	VPBROADCASTD BX, Z3
+	MOVL         $0xb95e8083, BX
+	VPBROADCASTD BX, Z4
+	MOVL         $0x39506967, BX
+	VPBROADCASTD BX, Z5
+	MOVL         $0x3ab743ce, BX
+	VPBROADCASTD BX, Z6
+	MOVL         $0x3c088908, BX
+	VPBROADCASTD BX, Z7
+	MOVL         $0x3d2aa9c1, BX
+	VPBROADCASTD BX, Z8
+	MOVL         $0x3e2aaaaa, BX
+	VPBROADCASTD BX, Z9
+	MOVL         $0x3f000000, BX
+	VPBROADCASTD BX, Z10
+	MOVL         $0x3f800000, BX
+	VPBROADCASTD BX, Z11
+	MOVL         $0x0000007f, BX
+	VPBROADCASTD BX, Z12
+
+softplusAVX512_loop:
+	TESTQ       DX, DX
+	JZ          softplusAVX512_done
+	VMOVUPS     (CX), Z13
+	VPORD       smoothConsts<>+64(SB), Z13, Z14
+	VMAXPS      Z14, Z0, Z15
+	VMINPS      Z15, Z1, Z15
+	VMULPS      Z2, Z15, Z14
+	VRNDSCALEPS $0x00, Z14, Z14
+	VMULPS      Z3, Z14, Z16
+	VSUBPS      Z16, Z15, Z16
+	VMULPS      Z4, Z14, Z17
+	VSUBPS      Z17, Z16, Z16
+	VMULPS      Z16, Z16, Z17
+	VMOVAPS     Z5, Z15
+	VMULPS      Z16, Z15, Z15
+	VADDPS      Z6, Z15, Z15
+	VMULPS      Z16, Z15, Z15
+	VADDPS      Z7, Z15, Z15
+	VMULPS      Z16, Z15, Z15
+	VADDPS      Z8, Z15, Z15
+	VMULPS      Z16, Z15, Z15
+	VADDPS      Z9, Z15, Z15
+	VMULPS      Z16, Z15, Z15
+	VADDPS      Z10, Z15, Z15
+	VMULPS      Z17, Z15, Z15
+	VADDPS      Z16, Z15, Z15
+	VADDPS      Z11, Z15, Z16
+	VCVTPS2DQ   Z14, Z14
+	VPADDD      Z12, Z14, Z14
+	VPSLLD      $0x17, Z14, Z14
+	VMULPS      Z14, Z16, Z16
+	VADDPS      Z11, Z16, Z14
+	VPSRLD      $0x17, Z14, Z15
+	VPSUBD      smoothConsts<>+256(SB), Z15, Z15
+	VCVTDQ2PS   Z15, Z15
+	VPANDD      smoothConsts<>+128(SB), Z14, Z17
+	VPORD       smoothConsts<>+192(SB), Z17, Z17
+	VCMPPS      $0x11, smoothConsts<>+768(SB), Z17, K1
+	VSUBPS      Z11, Z15, K1, Z15
+	VADDPS      Z17, Z17, K1, Z17
+	VSUBPS      Z11, Z17, Z17
+	VMULPS      Z17, Z17, Z18
+	VMOVUPS     smoothConsts<>+1920(SB), Z19
+	VMULPS      Z17, Z19, Z19
+	VADDPS      smoothConsts<>+1984(SB), Z19, Z19
+	VMULPS      Z17, Z19, Z19
+	VADDPS      smoothConsts<>+2048(SB), Z19, Z19
+	VMULPS      Z17, Z19, Z19
+	VADDPS      smoothConsts<>+2112(SB), Z19, Z19
+	VMULPS      Z17, Z19, Z19
+	VADDPS      smoothConsts<>+2176(SB), Z19, Z19
+	VMULPS      Z17, Z19, Z19
+	VADDPS      smoothConsts<>+2240(SB), Z19, Z19
+	VMULPS      Z17, Z19, Z19
+	VADDPS      smoothConsts<>+2304(SB), Z19, Z19
+	VMULPS      Z17, Z19, Z19
+	VADDPS      smoothConsts<>+2368(SB), Z19, Z19
+	VMULPS      Z17, Z19, Z19
+	VADDPS      smoothConsts<>+2432(SB), Z19, Z19
+	VMULPS      Z17, Z19, Z19
+	VMULPS      Z18, Z19, Z19
+	VMULPS      Z4, Z15, Z20
+	VADDPS      Z20, Z19, Z19
+	VMULPS      smoothConsts<>+192(SB), Z18, Z20
+	VSUBPS      Z20, Z19, Z19
+	VADDPS      Z19, Z17, Z17
+	VMULPS      Z3, Z15, Z20
+	VADDPS      Z20, Z17, Z17
+	VSUBPS      Z11, Z14, Z15
+	VDIVPS      Z15, Z16, Z15
+	VMULPS      Z15, Z17, Z17
+	VMOVAPS     Z16, Z16
+	VCMPPS      $0x04, Z11, Z14, K1
+	VMOVAPS     Z17, K1, Z16
+	VPXORD      Z15, Z15, Z15
+	VMAXPS      Z13, Z15, Z15
+	VADDPS      Z16, Z15, Z16
+	VMOVUPS     Z16, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	SUBQ        $0x00000010, DX
+	JMP         softplusAVX512_loop
+
+softplusAVX512_done:
+	VZEROUPPER
+	RET
+
+// func softplusGradAVX512(y *float32, dy *float32, z *float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·softplusGradAVX512(SB), NOSPLIT, $0-32
+	MOVQ         y+0(FP), AX
+	MOVQ         dy+8(FP), CX
+	MOVQ         z+16(FP), DX
+	MOVQ         n+24(FP), BX
+	MOVL         $0xc2ae0000, SI
+	VPBROADCASTD SI, Z0
+	MOVL         $0x42ae0000, SI
+	VPBROADCASTD SI, Z1
+	MOVL         $0x80000000, SI
+	VPBROADCASTD SI, Z2
+	MOVL         $0x3fb8aa3b, SI
+	VPBROADCASTD SI, Z3
+	MOVL         $0x3f318000, SI
+	VPBROADCASTD SI, Z4
+	MOVL         $0xb95e8083, SI
+	VPBROADCASTD SI, Z5
+	MOVL         $0x39506967, SI
+	VPBROADCASTD SI, Z6
+	MOVL         $0x3ab743ce, SI
+	VPBROADCASTD SI, Z7
+	MOVL         $0x3c088908, SI
+	VPBROADCASTD SI, Z8
+	MOVL         $0x3d2aa9c1, SI
+	VPBROADCASTD SI, Z9
+	MOVL         $0x3e2aaaaa, SI
+	VPBROADCASTD SI, Z10
+	MOVL         $0x3f000000, SI
+	VPBROADCASTD SI, Z11
+	MOVL         $0x3f800000, SI
+	VPBROADCASTD SI, Z12
+	MOVL         $0x0000007f, SI
+	VPBROADCASTD SI, Z13
+
+softplusGradAVX512_loop:
+	TESTQ       BX, BX
+	JZ          softplusGradAVX512_done
+	VMOVUPS     (DX), Z14
+	VMAXPS      Z14, Z0, Z14
+	VMINPS      Z14, Z1, Z14
+	VPXORD      Z2, Z14, Z14
+	VMULPS      Z3, Z14, Z15
+	VRNDSCALEPS $0x00, Z15, Z15
+	VMULPS      Z4, Z15, Z16
+	VSUBPS      Z16, Z14, Z16
+	VMULPS      Z5, Z15, Z17
+	VSUBPS      Z17, Z16, Z16
+	VMULPS      Z16, Z16, Z17
+	VMOVAPS     Z6, Z14
+	VMULPS      Z16, Z14, Z14
+	VADDPS      Z7, Z14, Z14
+	VMULPS      Z16, Z14, Z14
+	VADDPS      Z8, Z14, Z14
+	VMULPS      Z16, Z14, Z14
+	VADDPS      Z9, Z14, Z14
+	VMULPS      Z16, Z14, Z14
+	VADDPS      Z10, Z14, Z14
+	VMULPS      Z16, Z14, Z14
+	VADDPS      Z11, Z14, Z14
+	VMULPS      Z17, Z14, Z14
+	VADDPS      Z16, Z14, Z14
+	VADDPS      Z12, Z14, Z14
+	VCVTPS2DQ   Z15, Z15
+	VPADDD      Z13, Z15, Z15
+	VPSLLD      $0x17, Z15, Z15
+	VMULPS      Z15, Z14, Z14
+	VADDPS      Z12, Z14, Z14
+	VDIVPS      Z14, Z12, Z14
+	VMULPS      (CX), Z14, Z14
+	VMOVUPS     Z14, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         softplusGradAVX512_loop
+
+softplusGradAVX512_done:
+	VZEROUPPER
+	RET
+
 // func depthwise1AVX512(y *float32, b *float32, x *float32, w *float32, cells int, c int, sx int, kh int, kw int, ld int, ldw int)
 // Requires: AVX, AVX512F
 TEXT ·depthwise1AVX512(SB), NOSPLIT, $0-88

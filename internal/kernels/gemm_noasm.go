@@ -57,6 +57,18 @@ func siluGradAVX512(dz, dy, z *float32, n int) { panic("kernels: no AVX-512") }
 func hardSigmoidAVX512(y, z *float32, n int)   { panic("kernels: no AVX-512") }
 func hardSiLUAVX512(y, z *float32, n int)      { panic("kernels: no AVX-512") }
 
+func geluAVX512(y, z *float32, n int)                   { panic("kernels: no AVX-512") }
+func geluGradAVX512(y, dy, z *float32, n int)           { panic("kernels: no AVX-512") }
+func mishAVX512(y, z *float32, n int)                   { panic("kernels: no AVX-512") }
+func mishGradAVX512(y, dy, z *float32, n int)           { panic("kernels: no AVX-512") }
+func tanhAVX512(y, z *float32, n int)                   { panic("kernels: no AVX-512") }
+func eluAVX512(y, z *float32, n int, sa, scale float32) { panic("kernels: no AVX-512") }
+func softplusAVX512(y, z *float32, n int)               { panic("kernels: no AVX-512") }
+func eluGradAVX512(y, dy, z *float32, n int, sa, scale float32) {
+	panic("kernels: no AVX-512")
+}
+func softplusGradAVX512(y, dy, z *float32, n int) { panic("kernels: no AVX-512") }
+
 func sgdAVX512(w, grad, m *float32, n int, lr, mu float32, flags int) {
 	panic("kernels: no AVX-512")
 }

@@ -16,10 +16,14 @@ import "math"
 //	          9 (Numerical Recipes' erfcc, relative error below 1.2e-7)
 //	mish      x·tanh(softplus(x)) = x·n/(n + 2), n = e^x·(e^x + 2)
 //
-// and the derivatives of gelu (Φ(x) + x·φ(x)) and mish (n/(n+2) +
-// x·4e^x(e^x + 1)/(n + 2)²) at their input. Every function is within a few
-// float32 roundings of its value relative (or 1e-37 absolute where
-// exponentials are clamped at ±87); NaN gives NaN.
+// and the derivatives of elu (from its output), softplus (σ(x)), gelu
+// (Φ(x) + x·φ(x)) and mish (n/(n+2) + x·4e^x(e^x + 1)/(n + 2)²) at their
+// input. Every function is within a few float32 roundings of its value
+// relative, gelu's below -√2 within x²/2 times that (the rounding of x² in
+// e^-x²/2), or 1e-35 absolute where the exponentials are clamped at ±87;
+// NaN gives NaN. The AVX-512 loops (internal/kernels/_asm/smooth_asm.go)
+// run the same operations in the same order, without fused multiply-adds,
+// and give the same bits.
 
 // exp32 returns e^x for x in [-87, 87], as sigmoidParts computes it, and
 // q = e^r - 1 of the reduction e^x = 2^k·e^r, whose k it reports too.
@@ -81,20 +85,31 @@ func tanh32(x float32) float32 {
 }
 
 // Tanh sets y = tanh(z); y may alias z.
-func Tanh(y, z []float32) { mapScalar(y, z, tanh32) }
+func Tanh(y, z []float32) { mapVec(y, z, tanhAVX512, tanh32) }
 
 // ELU sets y = scale·z for z > 0, scale·alpha·(e^z - 1) else (Keras's elu
 // for scale 1, selu for its constants); y may alias z.
 func ELU(y, z []float32, alpha, scale float32) {
-	y = y[:len(z)]
 	sa := scale * alpha
-	for i, v := range z {
+	mapVec(y, z, func(y, z *float32, n int) { eluAVX512(y, z, n, sa, scale) }, func(v float32) float32 {
 		if v > 0 {
-			y[i] = scale * v
-		} else {
-			y[i] = sa * expm1Neg32(v)
+			return scale * v
 		}
-	}
+		return sa * expm1Neg32(v)
+	})
+}
+
+// ELUGrad sets dz = dy·scale where the output y of ELU is above 0,
+// dy·(y + scale·alpha) elsewhere: the derivative of ELU from its output. dz
+// may alias dy.
+func ELUGrad(dz, dy, y []float32, alpha, scale float32) {
+	sa := scale * alpha
+	gradVec(dz, dy, y, func(dz, dy, y *float32, n int) { eluGradAVX512(dz, dy, y, n, sa, scale) }, func(d, v float32) float32 {
+		if v > 0 {
+			return d * scale
+		}
+		return d * (v + sa)
+	})
 }
 
 // The coefficients of Cephes's logf.
@@ -145,15 +160,12 @@ func softplus32(x float32) float32 {
 }
 
 // Softplus sets y = log(1 + e^z); y may alias z.
-func Softplus(y, z []float32) { mapScalar(y, z, softplus32) }
+func Softplus(y, z []float32) { mapVec(y, z, softplusAVX512, softplus32) }
 
 // SoftplusGrad sets dz = dy·σ(z), the derivative of Softplus at z; dz may
 // alias dy.
 func SoftplusGrad(dz, dy, z []float32) {
-	dz, dy = dz[:len(z)], dy[:len(z)]
-	for i, v := range z {
-		dz[i] = dy[i] * sigmoid32(v)
-	}
+	gradVec(dz, dy, z, softplusGradAVX512, func(d, v float32) float32 { return d * sigmoid32(v) })
 }
 
 // The constants of erfcc and of the normal density.
@@ -184,16 +196,15 @@ func gelu32(x float32) float32 { return x * normalCDF32(x) }
 
 // GELU sets y = z·Φ(z), Φ the normal distribution function (Keras's gelu,
 // PyTorch's GELU, both exact); y may alias z.
-func GELU(y, z []float32) { mapScalar(y, z, gelu32) }
+func GELU(y, z []float32) { mapVec(y, z, geluAVX512, gelu32) }
 
 // GELUGrad sets dz = dy·(Φ(z) + z·φ(z)), the derivative of GELU at z, φ
 // the normal density; dz may alias dy.
 func GELUGrad(dz, dy, z []float32) {
-	dz, dy = dz[:len(z)], dy[:len(z)]
-	for i, v := range z {
+	gradVec(dz, dy, z, geluGradAVX512, func(d, v float32) float32 {
 		phi := float32(expClamped(float32(-0.5*float32(v*v))) * invSqrt2Pi)
-		dz[i] = dy[i] * (normalCDF32(v) + float32(v*phi))
-	}
+		return d * (normalCDF32(v) + float32(v*phi))
+	})
 }
 
 // mishParts returns g = tanh(softplus(x)) = n/(n + 2), n = e^w·(e^w + 2), w =
@@ -211,23 +222,29 @@ func mish32(x float32) float32 {
 }
 
 // Mish sets y = z·tanh(softplus(z)); y may alias z.
-func Mish(y, z []float32) { mapScalar(y, z, mish32) }
+func Mish(y, z []float32) { mapVec(y, z, mishAVX512, mish32) }
 
 // MishGrad sets dz = dy·(g + z·4e^z(e^z + 1)/(n + 2)²), the derivative of
 // Mish at z (g, n as in mishParts); dz may alias dy.
 func MishGrad(dz, dy, z []float32) {
-	dz, dy = dz[:len(z)], dy[:len(z)]
-	for i, v := range z {
+	gradVec(dz, dy, z, mishGradAVX512, func(d, v float32) float32 {
 		g, e, q := mishParts(v)
-		d := float32(float32(4*e)*(e+1)) / float32(q*q)
-		dz[i] = dy[i] * (g + float32(v*d))
-	}
+		return d * (g + float32(v*(float32(float32(4*e)*(e+1))/float32(q*q))))
+	})
 }
 
-// mapScalar sets y[i] = f(z[i]).
-func mapScalar(y, z []float32, f func(float32) float32) {
-	y = y[:len(z)]
-	for i, v := range z {
-		y[i] = f(v)
+// gradVec sets dz[i] = f(dy[i], z[i]): the multiple of 16 values by vec,
+// the AVX-512 loop computing f, when the CPU has it, and the rest by f. dz
+// may alias dy.
+func gradVec(dz, dy, z []float32, vec func(dz, dy, z *float32, n int), f func(d, v float32) float32) {
+	dz, dy = dz[:len(z)], dy[:len(z)]
+	n := 0
+	if vectorLoops {
+		if n = len(z) / 16 * 16; n > 0 {
+			vec(&dz[0], &dy[0], &z[0], n)
+		}
+	}
+	for i, v := range z[n:] {
+		dz[n+i] = f(dy[n+i], v)
 	}
 }

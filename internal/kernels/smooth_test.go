@@ -54,6 +54,19 @@ func smoothCases() []smoothCase {
 			}
 			return float64(float32(1.050701)*float32(1.6732632)) * math.Expm1(x)
 		})},
+		{"ELUGrad", func(y, dy, z []float32) { ELUGrad(y, dy, z, 1.5, 1) }, func(x, d float64) (float64, float64) {
+			if x > 0 {
+				return d, math.Abs(d)
+			}
+			return d * (x + float64(float32(1.5))), math.Abs(d) * (math.Abs(x) + 1.5)
+		}},
+		{"SELUGrad", func(y, dy, z []float32) { ELUGrad(y, dy, z, 1.6732632, 1.050701) }, func(x, d float64) (float64, float64) {
+			if x > 0 {
+				return d * float64(float32(1.050701)), math.Abs(d)
+			}
+			sa := float64(float32(1.050701) * float32(1.6732632))
+			return d * (x + sa), math.Abs(d) * (math.Abs(x) + sa)
+		}},
 		{"Softplus", func(y, _, z []float32) { Softplus(y, z) }, one(sp)},
 		{"SoftplusGrad", SoftplusGrad, func(x, d float64) (float64, float64) { return d * sig(x), math.Abs(d * sig(x)) }},
 		{"GELU", func(y, _, z []float32) { GELU(y, z) }, one(func(x float64) float64 { return x * cdf(x) })},
@@ -75,14 +88,29 @@ func smoothCases() []smoothCase {
 // derivatives of gelu and mish where they cross 0), that times z²/2 beyond
 // |z| = √2 (gelu's tail, where the rounding of z² in e^-z²/2 shows), or
 // 1e-35 absolute (times |z|) where the exponentials are clamped; NaN gives
-// NaN, ±Inf the limits.
+// NaN, ±Inf the limits. The Go and the AVX-512 loops give the same bits.
 func TestSmooth(t *testing.T) {
 	z := smoothInputs(16*37 + 5)
 	dy := randSlice(rand.New(rand.NewPCG(15, 16)), len(z))
-	for _, c := range smoothCases() {
-		t.Run(c.name, func(t *testing.T) {
+	results := map[bool]map[string][]float32{}
+	forEachLoops(t, func(t *testing.T) {
+		results[vectorLoops] = map[string][]float32{}
+		for _, c := range smoothCases() {
 			y := make([]float32, len(z))
 			c.run(y, dy, z)
+			results[vectorLoops][c.name] = y
+		}
+	})
+	for _, c := range smoothCases() {
+		t.Run(c.name, func(t *testing.T) {
+			y := results[false][c.name]
+			if vec, ok := results[true][c.name]; ok {
+				for i, v := range vec {
+					if !sameBits(v, y[i]) {
+						t.Errorf("%s(%v): AVX-512 %v, Go %v", c.name, z[i], v, y[i])
+					}
+				}
+			}
 			worst, at := 0.0, float32(0)
 			for i, v := range z {
 				want, mag := c.want(float64(v), float64(dy[i]))

@@ -33,6 +33,7 @@ func main() {
 	kernel("gemmKernel1x64AVX2", 1, 8, 8, YMM)
 	elementwise()
 	sigmoids()
+	smooths()
 	depthwiseKernels()
 	batchNorm()
 	tile("convTile14x32AVX512", 14, 2, 16, ZMM)
