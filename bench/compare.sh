@@ -18,6 +18,9 @@
 # ATEN_CPU_CAPABILITY=avx2, oneDNN's convolutions at most AVX2
 # (DNNL_MAX_CPU_ISA and ONEDNN_MAX_CPU_ISA) and OpenBLAS's Haswell kernels
 # (OPENBLAS_CORETYPE=Haswell).
+#
+# ACT=gelu (or another of convnet bench --activation's functions) runs the
+# tutorial model with that function in place of each ReLU, in both.
 set -euo pipefail
 rounds=${1:-3}
 threads=${2:-2}
@@ -44,11 +47,11 @@ CGO_ENABLED=0 go build -o "$out/convnet" ./cmd/convnet
 torch() {
 	# OpenBLAS starts a thread per CPU unless told: numpy's product
 	# would otherwise use every core whatever THREADS is.
-	env -u OPENBLAS_L2_SIZE "${torchisa[@]}" OPENBLAS_NUM_THREADS="$threads" /usr/bin/python3 bench/pytorch/bench.py --threads "$threads" | tail -n 1 >>"$out/torch.jsonl"
+	env -u OPENBLAS_L2_SIZE "${torchisa[@]}" OPENBLAS_NUM_THREADS="$threads" /usr/bin/python3 bench/pytorch/bench.py --threads "$threads" --activation "${ACT:-relu}" | tail -n 1 >>"$out/torch.jsonl"
 	tail -n 1 "$out/torch.jsonl"
 }
 convnet() {
-	env "${convnetisa[@]}" "$out/convnet" bench --threads "$threads" --json 2>/dev/null >>"$out/convnet.jsonl"
+	env "${convnetisa[@]}" "$out/convnet" bench --threads "$threads" --activation "${ACT:-relu}" --json 2>/dev/null >>"$out/convnet.jsonl"
 	tail -n 1 "$out/convnet.jsonl"
 }
 for r in $(seq 1 "$rounds"); do
@@ -85,7 +88,7 @@ gemm = statistics.median(r["gemm_gflops"] for r in c)
 train = statistics.median(r["train_gflops"] for r in c)
 infer1 = statistics.median(r["forward_mflop_per_image"] / r["infer_batch1_ms"] for r in c)
 print()
-print(f"CPU {cpu}; convnet kernels {c[0]['kernels']}, {c[0]['framework']}; PyTorch {runs[1][0]['framework']}")
+print(f"CPU {cpu}; convnet kernels {c[0]['kernels']}, {c[0]['framework']}; PyTorch {runs[1][0]['framework']}; hidden activation {c[0].get('activation', 'relu')}")
 print(f"convnet training {train:.4g} GFLOP/s = {100 * train / gemm:.0f}% of its GEMM 1024^3 rate ({gemm:.4g} GFLOP/s);"
       f" batch-1 inference {infer1:.4g} GFLOP/s = {100 * infer1 / gemm:.0f}%")
 if all(r.get("gemm_cpu_gflops") for r in c):

@@ -26,18 +26,28 @@ import torch
 import torch.nn as nn
 
 
-def tutorial_model():
+# convnet's activation functions (convnet bench --activation) as modules.
+ACTIVATIONS = {
+    "relu": nn.ReLU, "relu6": nn.ReLU6, "leaky_relu": lambda: nn.LeakyReLU(0.2), "elu": nn.ELU,
+    "selu": nn.SELU, "gelu": nn.GELU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "softplus": nn.Softplus,
+    "softsign": nn.Softsign, "silu": nn.SiLU, "mish": nn.Mish, "hard_sigmoid": nn.Hardsigmoid,
+    "hard_silu": nn.Hardswish,
+}
+
+
+def tutorial_model(activation="relu"):
     # Keras "same" padding for odd kernels at stride 1 is symmetric: k//2.
+    act = ACTIVATIONS[activation]
     return nn.Sequential(
-        nn.Conv2d(1, 32, 5, padding=2), nn.ReLU(),
-        nn.Conv2d(32, 32, 5, padding=2), nn.ReLU(),
+        nn.Conv2d(1, 32, 5, padding=2), act(),
+        nn.Conv2d(32, 32, 5, padding=2), act(),
         nn.MaxPool2d(2), nn.Dropout(0.25),
-        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(),
-        nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(32, 64, 3, padding=1), act(),
+        nn.Conv2d(64, 64, 3, padding=1), act(),
         nn.MaxPool2d(2, 2), nn.Dropout(0.25),
         nn.Flatten(),
-        nn.Linear(64 * 8 * 8, 256), nn.ReLU(),
-        nn.Linear(256, 256), nn.ReLU(),
+        nn.Linear(64 * 8 * 8, 256), act(),
+        nn.Linear(256, 256), act(),
         nn.Dropout(0.5),
         nn.Linear(256, 28),
     )
@@ -73,13 +83,14 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--steps", type=int, default=20, help="training steps per repeat")
     p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--activation", default="relu", choices=sorted(ACTIVATIONS), help="the hidden layers' activation")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
 
     batch = 100
     x, y = load_ahcd(args.data, batch * args.steps)
-    model = tutorial_model()
+    model = tutorial_model(args.activation)
     opt = torch.optim.RMSprop(model.parameters(), lr=0.001, alpha=0.9, eps=1e-8)
     loss_fn = nn.CrossEntropyLoss()
 
@@ -126,6 +137,7 @@ def main():
     json.dump({
         "framework": "pytorch " + torch.__version__,
         "threads": args.threads,
+        "activation": args.activation,
         "train_images_per_sec": round(train_rate, 1),
         "infer_batch1_ms": round(statistics.median(lat), 4),
         "infer_batch256_images_per_sec": round(infer_rate, 1),

@@ -30,6 +30,7 @@ func init() {
 type benchOptions struct {
 	Source     sourceFlags
 	Model      string
+	Activation string
 	Batch      int
 	Steps      int
 	Warmup     int
@@ -45,6 +46,7 @@ type benchOptions struct {
 func (o *benchOptions) register(fs *flag.FlagSet) {
 	o.Source.register(fs, "ahcd")
 	fs.StringVar(&o.Model, "model", "tutorial", "the preset to measure ("+strings.Join(model.PresetNames(), ", ")+"), or a model file: its inference alone, on random pixels")
+	fs.StringVar(&o.Activation, "activation", "relu", "the activation function of the preset's convolutions and dense layers that have relu, in its place ("+strings.Join(hiddenActivations(), ", ")+")")
 	fs.IntVar(&o.Batch, "batch", 100, "training batch size")
 	fs.IntVar(&o.Steps, "steps", 30, "training steps timed in each repeat")
 	fs.IntVar(&o.Warmup, "warmup", 5, "training steps run before timing")
@@ -74,6 +76,9 @@ func (o *benchOptions) validate(args []string) error {
 			return usagef("%s %d: must be at least %d", f.name, f.v, f.min)
 		}
 	}
+	if !slices.Contains(hiddenActivations(), o.Activation) {
+		return usagef("--activation %q: want one of %s", o.Activation, strings.Join(hiddenActivations(), ", "))
+	}
 	if o.Batch > maxBenchBatch || o.InferBatch > maxBenchBatch {
 		return usagef("--batch and --infer-batch must be at most %d", maxBenchBatch)
 	}
@@ -91,6 +96,7 @@ type benchResult struct {
 	Kernels         string             `json:"kernels"`
 	Threads         int                `json:"threads"`
 	Model           string             `json:"model"`
+	Activation      string             `json:"activation"`
 	Batch           int                `json:"batch"`
 	Steps           int                `json:"steps"`
 	Repeats         int                `json:"repeats"`
@@ -172,6 +178,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // the GEMM. Progress goes to stderr.
 func (o *benchOptions) run(ctx context.Context, stderr io.Writer) (*benchResult, error) {
 	if !slices.Contains(model.PresetNames(), o.Model) {
+		if o.Activation != "relu" {
+			return nil, usagef("--activation %s: only for a preset, not a model file", o.Activation)
+		}
 		return o.runFile(ctx, stderr)
 	}
 	train, _, err := o.Source.load(ctx)
@@ -180,6 +189,9 @@ func (o *benchOptions) run(ctx context.Context, stderr io.Writer) (*benchResult,
 	}
 	m, err := model.PresetFor(o.Model, train.Shape(), train.NumClasses())
 	if err != nil {
+		return nil, err
+	}
+	if err := replaceReLU(m, o.Activation); err != nil {
 		return nil, err
 	}
 	if err := m.Build(nil, o.Seed); err != nil {
@@ -198,7 +210,7 @@ func (o *benchOptions) run(ctx context.Context, stderr io.Writer) (*benchResult,
 	}
 	r := &benchResult{
 		Framework: "convnet " + runtime.Version(), Kernels: kernels.Impl(), Threads: runtime.GOMAXPROCS(0),
-		Model: o.Model, Batch: o.Batch, Steps: o.Steps, Repeats: o.Repeats, InferBatch: o.InferBatch,
+		Model: o.Model, Activation: o.Activation, Batch: o.Batch, Steps: o.Steps, Repeats: o.Repeats, InferBatch: o.InferBatch,
 	}
 	fwd, trn := modelFlops(m)
 	r.ForwardMFLOPImg, r.TrainMFLOPImg = float64(fwd)/1e6, float64(trn)/1e6
@@ -352,7 +364,11 @@ func median(v []float64) float64 {
 
 func (r *benchResult) print(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s, kernels %s, %d threads, model %s (%.1f MFLOP/image forward)\n", r.Framework, r.Kernels, r.Threads, r.Model, r.ForwardMFLOPImg)
+	act := ""
+	if r.Activation != "" && r.Activation != "relu" {
+		act = ", " + r.Activation + " for relu"
+	}
+	fmt.Fprintf(&b, "%s, kernels %s, %d threads, model %s%s (%.1f MFLOP/image forward)\n", r.Framework, r.Kernels, r.Threads, r.Model, act, r.ForwardMFLOPImg)
 	if r.Steps > 0 {
 		fmt.Fprintf(&b, "training, batch %d:      %8.1f images/s  (%.1f ms/step, %.0f GFLOP/s; median of %d x %d steps)\n",
 			r.Batch, r.TrainRate, r.TrainStepMS, r.TrainGFLOPS, r.Repeats, r.Steps)
@@ -372,4 +388,45 @@ func (r *benchResult) print(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// hiddenActivations are the functions --activation takes: those of
+// nn.ActivationNames but linear and softmax.
+func hiddenActivations() []string {
+	var names []string
+	for _, fn := range nn.ActivationNames {
+		if fn != "linear" && fn != "softmax" {
+			names = append(names, fn)
+		}
+	}
+	return names
+}
+
+// replaceReLU gives the convolutions and dense layers of m whose activation
+// is relu the function fn instead.
+func replaceReLU(m *model.Sequential, fn string) error {
+	if fn == "relu" {
+		return nil
+	}
+	n := 0
+	for _, l := range m.Layers {
+		switch l := l.(type) {
+		case *nn.Conv2D:
+			if l.Activation == "relu" {
+				l.Activation, n = fn, n+1
+			}
+		case *nn.DepthwiseConv2D:
+			if l.Activation == "relu" {
+				l.Activation, n = fn, n+1
+			}
+		case *nn.Dense:
+			if l.Activation == "relu" {
+				l.Activation, n = fn, n+1
+			}
+		}
+	}
+	if n == 0 {
+		return fmt.Errorf("--activation %s: the model has no convolution or dense layer with relu to change", fn)
+	}
+	return nil
 }

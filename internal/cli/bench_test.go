@@ -31,6 +31,8 @@ func TestBenchUsageErrors(t *testing.T) {
 		{[]string{"--model", "vgg16"}, `unknown model "vgg16": not a preset`},
 		{[]string{"--steps", "many"}, `invalid value "many" for flag -steps`},
 		{[]string{"extra"}, `unexpected argument "extra"`},
+		{[]string{"--activation", "prelu"}, `--activation "prelu": want one of relu, relu6, leaky_relu, elu, selu, gelu,`},
+		{[]string{"--activation", "softmax"}, `--activation "softmax": want one of`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -67,7 +69,7 @@ func TestBenchRun(t *testing.T) {
 	csv := writeCSVSet(t, benchSet).Train
 	prof := filepath.Join(t.TempDir(), "cpu.prof")
 	code, stdout, stderr := runCtx(context.Background(), "bench", "--csv", csv, "--steps", "2", "--repeats", "1",
-		"--warmup", "1", "--infer-runs", "3", "--infer-batch", "8", "--threads", "2", "--json", "--cpuprofile", prof)
+		"--warmup", "1", "--infer-runs", "3", "--infer-batch", "8", "--threads", "2", "--json", "--cpuprofile", prof, "--activation", "gelu")
 	if code != exitOK {
 		t.Fatalf("convnet bench = exit %d, stderr %q", code, stderr)
 	}
@@ -84,6 +86,9 @@ func TestBenchRun(t *testing.T) {
 			t.Errorf("convnet bench --json: %s = %v, want a positive number", key, r[key])
 		}
 	}
+	if r["activation"] != "gelu" {
+		t.Errorf("convnet bench --activation gelu --json: activation %v", r["activation"])
+	}
 	if r["threads"] != 2.0 || r["batch"] != 100.0 || r["infer_batch"] != 8.0 {
 		t.Errorf("convnet bench --json: threads %v, batch %v, infer_batch %v; want 2, 100, 8", r["threads"], r["batch"], r["infer_batch"])
 	}
@@ -99,6 +104,11 @@ func TestBenchRun(t *testing.T) {
 		t.Errorf("--cpuprofile: %v", err)
 	}
 
+	// LeNet-5 is all tanh: nothing for --activation to change.
+	code, _, stderr = runCtx(context.Background(), "bench", "--csv", csv, "--steps", "1", "--model", "lenet5", "--activation", "mish")
+	if code != exitError || !strings.Contains(stderr, "--activation mish: the model has no convolution or dense layer with relu to change") {
+		t.Errorf("convnet bench --model lenet5 --activation mish = exit %d, stderr %q", code, stderr)
+	}
 	code, stdout, stderr = runCtx(context.Background(), "bench", "--csv", csv, "--steps", "1", "--repeats", "1",
 		"--warmup", "0", "--infer-runs", "1", "--infer-batch", "2", "--batch", "10", "--model", "lenet5")
 	if code != exitOK || !strings.Contains(stdout, "training, batch 10:") || !strings.Contains(stdout, "gemm 1024x1024x1024:") {
