@@ -282,9 +282,9 @@ func adamAVX512(w, grad, m, v *float32, n int, alpha, c1, c2, eps float32)
 //go:noescape
 func decayAVX512(w *float32, n int, f float32)
 
-// The loops of smooth.go's functions on n values, a multiple of 16; y is
-// the output (dz for a derivative).
-//
+// The loops of smooth.go's functions on n values, a multiple of 16 (8 for
+// AVX2); y is the output (dz for a derivative).
+
 //go:noescape
 func geluAVX512(y, z *float32, n int)
 
@@ -311,3 +311,42 @@ func softplusAVX512(y, z *float32, n int)
 
 //go:noescape
 func softplusGradAVX512(y, dy, z *float32, n int)
+
+//go:noescape
+func geluAVX2(y, z *float32, n int)
+
+//go:noescape
+func geluGradAVX2(y, dy, z *float32, n int)
+
+//go:noescape
+func mishAVX2(y, z *float32, n int)
+
+//go:noescape
+func mishGradAVX2(y, dy, z *float32, n int)
+
+//go:noescape
+func tanhAVX2(y, z *float32, n int)
+
+//go:noescape
+func eluAVX2(y, z *float32, n int, sa, scale float32)
+
+//go:noescape
+func eluGradAVX2(y, dy, z *float32, n int, sa, scale float32)
+
+//go:noescape
+func softplusAVX2(y, z *float32, n int)
+
+//go:noescape
+func softplusGradAVX2(y, dy, z *float32, n int)
+
+// sigmoidAVX2, siluAVX2 and siluGradAVX2 are the AVX2 loops of Sigmoid,
+// SiLU and SiLUGrad, on n values, a multiple of 8.
+//
+//go:noescape
+func sigmoidAVX2(y, z *float32, n int)
+
+//go:noescape
+func siluAVX2(y, z *float32, n int)
+
+//go:noescape
+func siluGradAVX2(y, dy, z *float32, n int)

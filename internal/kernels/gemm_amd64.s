@@ -1986,102 +1986,77 @@ hardSiLUAVX512_done:
 // func geluAVX512(y *float32, z *float32, n int)
 // Requires: AVX, AVX512F
 TEXT ·geluAVX512(SB), NOSPLIT, $0-24
-	MOVQ         y+0(FP), AX
-	MOVQ         z+8(FP), CX
-	MOVQ         n+16(FP), DX
-	MOVL         $0xc2ae0000, BX
-	VPBROADCASTD BX, Z0
-	MOVL         $0x42ae0000, BX
-	VPBROADCASTD BX, Z1
-	MOVL         $0x80000000, BX
-	VPBROADCASTD BX, Z2
-	MOVL         $0x3fb8aa3b, BX
-	VPBROADCASTD BX, Z2
-	MOVL         $0x3f318000, BX
-	VPBROADCASTD BX, Z3
-	MOVL         $0xb95e8083, BX
-	VPBROADCASTD BX, Z4
-	MOVL         $0x39506967, BX
-	VPBROADCASTD BX, Z5
-	MOVL         $0x3ab743ce, BX
-	VPBROADCASTD BX, Z6
-	MOVL         $0x3c088908, BX
-	VPBROADCASTD BX, Z7
-	MOVL         $0x3d2aa9c1, BX
-	VPBROADCASTD BX, Z8
-	MOVL         $0x3e2aaaaa, BX
-	VPBROADCASTD BX, Z9
-	MOVL         $0x3f000000, BX
-	VPBROADCASTD BX, Z10
-	MOVL         $0x3f800000, BX
-	VPBROADCASTD BX, Z11
-	MOVL         $0x0000007f, BX
-	VPBROADCASTD BX, Z12
+	MOVQ y+0(FP), AX
+	MOVQ z+8(FP), CX
+	MOVQ n+16(FP), DX
 
 geluAVX512_loop:
 	TESTQ       DX, DX
 	JZ          geluAVX512_done
-	VMOVUPS     (CX), Z13
-	VPANDD      smoothConsts<>+0(SB), Z13, Z14
-	VMULPS      smoothConsts<>+768(SB), Z14, Z14
-	VMULPS      smoothConsts<>+192(SB), Z14, Z15
-	VADDPS      Z11, Z15, Z15
-	VDIVPS      Z15, Z11, Z15
-	VMOVUPS     smoothConsts<>+960(SB), Z16
-	VMULPS      Z15, Z16, Z16
-	VADDPS      smoothConsts<>+1024(SB), Z16, Z16
-	VMULPS      Z15, Z16, Z16
-	VADDPS      smoothConsts<>+1088(SB), Z16, Z16
-	VMULPS      Z15, Z16, Z16
-	VADDPS      smoothConsts<>+1152(SB), Z16, Z16
-	VMULPS      Z15, Z16, Z16
-	VADDPS      smoothConsts<>+1216(SB), Z16, Z16
-	VMULPS      Z15, Z16, Z16
-	VADDPS      smoothConsts<>+1280(SB), Z16, Z16
-	VMULPS      Z15, Z16, Z16
-	VADDPS      smoothConsts<>+1344(SB), Z16, Z16
-	VMULPS      Z15, Z16, Z16
-	VADDPS      smoothConsts<>+1408(SB), Z16, Z16
-	VMULPS      Z15, Z16, Z16
-	VADDPS      smoothConsts<>+1472(SB), Z16, Z16
-	VMULPS      Z15, Z16, Z16
-	VADDPS      smoothConsts<>+1536(SB), Z16, Z16
-	VMULPS      Z14, Z14, Z14
-	VSUBPS      Z14, Z16, Z16
-	VMAXPS      Z16, Z0, Z14
-	VMINPS      Z14, Z1, Z14
-	VMULPS      Z2, Z14, Z16
-	VRNDSCALEPS $0x00, Z16, Z16
-	VMULPS      Z3, Z16, Z17
-	VSUBPS      Z17, Z14, Z17
-	VMULPS      Z4, Z16, Z18
-	VSUBPS      Z18, Z17, Z17
-	VMULPS      Z17, Z17, Z18
-	VMOVAPS     Z5, Z14
-	VMULPS      Z17, Z14, Z14
-	VADDPS      Z6, Z14, Z14
-	VMULPS      Z17, Z14, Z14
-	VADDPS      Z7, Z14, Z14
-	VMULPS      Z17, Z14, Z14
-	VADDPS      Z8, Z14, Z14
-	VMULPS      Z17, Z14, Z14
-	VADDPS      Z9, Z14, Z14
-	VMULPS      Z17, Z14, Z14
-	VADDPS      Z10, Z14, Z14
-	VMULPS      Z18, Z14, Z14
-	VADDPS      Z17, Z14, Z14
-	VADDPS      Z11, Z14, Z14
-	VCVTPS2DQ   Z16, Z16
-	VPADDD      Z12, Z16, Z16
-	VPSLLD      $0x17, Z16, Z16
-	VMULPS      Z16, Z14, Z14
-	VMULPS      Z14, Z15, Z14
-	VMULPS      smoothConsts<>+192(SB), Z14, Z14
-	VSUBPS      Z14, Z11, Z15
-	VCMPPS      $0x1d, smoothConsts<>+320(SB), Z13, K1
-	VMOVAPS     Z15, K1, Z14
-	VMULPS      Z14, Z13, Z14
-	VMOVUPS     Z14, (AX)
+	VMOVUPS     (CX), Z0
+	VPANDD      smoothConsts<>+0(SB), Z0, Z1
+	VMULPS      smoothConsts<>+768(SB), Z1, Z1
+	VMULPS      smoothConsts<>+192(SB), Z1, Z2
+	VADDPS      smoothConsts<>+1664(SB), Z2, Z2
+	VMOVUPS     smoothConsts<>+1664(SB), Z3
+	VDIVPS      Z2, Z3, Z2
+	VMOVUPS     smoothConsts<>+1792(SB), Z4
+	VMULPS      Z2, Z4, Z4
+	VADDPS      smoothConsts<>+1856(SB), Z4, Z4
+	VMULPS      Z2, Z4, Z4
+	VADDPS      smoothConsts<>+1920(SB), Z4, Z4
+	VMULPS      Z2, Z4, Z4
+	VADDPS      smoothConsts<>+1984(SB), Z4, Z4
+	VMULPS      Z2, Z4, Z4
+	VADDPS      smoothConsts<>+2048(SB), Z4, Z4
+	VMULPS      Z2, Z4, Z4
+	VADDPS      smoothConsts<>+2112(SB), Z4, Z4
+	VMULPS      Z2, Z4, Z4
+	VADDPS      smoothConsts<>+2176(SB), Z4, Z4
+	VMULPS      Z2, Z4, Z4
+	VADDPS      smoothConsts<>+2240(SB), Z4, Z4
+	VMULPS      Z2, Z4, Z4
+	VADDPS      smoothConsts<>+2304(SB), Z4, Z4
+	VMULPS      Z2, Z4, Z4
+	VADDPS      smoothConsts<>+2368(SB), Z4, Z4
+	VMULPS      Z1, Z1, Z1
+	VSUBPS      Z1, Z4, Z4
+	VMOVUPS     smoothConsts<>+960(SB), Z1
+	VMOVUPS     smoothConsts<>+1024(SB), Z5
+	VMAXPS      Z4, Z1, Z1
+	VMINPS      Z1, Z5, Z5
+	VMULPS      smoothConsts<>+1088(SB), Z5, Z1
+	VRNDSCALEPS $0x00, Z1, Z1
+	VMULPS      smoothConsts<>+1152(SB), Z1, Z4
+	VSUBPS      Z4, Z5, Z4
+	VMULPS      smoothConsts<>+1216(SB), Z1, Z6
+	VSUBPS      Z6, Z4, Z4
+	VMULPS      Z4, Z4, Z6
+	VMOVUPS     smoothConsts<>+1280(SB), Z5
+	VMULPS      Z4, Z5, Z5
+	VADDPS      smoothConsts<>+1344(SB), Z5, Z5
+	VMULPS      Z4, Z5, Z5
+	VADDPS      smoothConsts<>+1408(SB), Z5, Z5
+	VMULPS      Z4, Z5, Z5
+	VADDPS      smoothConsts<>+1472(SB), Z5, Z5
+	VMULPS      Z4, Z5, Z5
+	VADDPS      smoothConsts<>+1536(SB), Z5, Z5
+	VMULPS      Z4, Z5, Z5
+	VADDPS      smoothConsts<>+192(SB), Z5, Z5
+	VMULPS      Z6, Z5, Z5
+	VADDPS      Z4, Z5, Z5
+	VADDPS      smoothConsts<>+1664(SB), Z5, Z4
+	VCVTPS2DQ   Z1, Z6
+	VPADDD      smoothConsts<>+1728(SB), Z6, Z6
+	VPSLLD      $0x17, Z6, Z6
+	VMULPS      Z6, Z4, Z4
+	VMULPS      Z4, Z2, Z1
+	VMULPS      smoothConsts<>+192(SB), Z1, Z1
+	VSUBPS      Z1, Z3, Z3
+	VCMPPS      $0x1d, smoothConsts<>+320(SB), Z0, K1
+	VMOVAPS     Z3, K1, Z1
+	VMULPS      Z1, Z0, Z1
+	VMOVUPS     Z1, (AX)
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, CX
 	SUBQ        $0x00000010, DX
@@ -2331,524 +2306,709 @@ DATA smoothConsts<>+944(SB)/4, $0x3ecc422a
 DATA smoothConsts<>+948(SB)/4, $0x3ecc422a
 DATA smoothConsts<>+952(SB)/4, $0x3ecc422a
 DATA smoothConsts<>+956(SB)/4, $0x3ecc422a
-DATA smoothConsts<>+960(SB)/4, $0x3e2ef945
-DATA smoothConsts<>+964(SB)/4, $0x3e2ef945
-DATA smoothConsts<>+968(SB)/4, $0x3e2ef945
-DATA smoothConsts<>+972(SB)/4, $0x3e2ef945
-DATA smoothConsts<>+976(SB)/4, $0x3e2ef945
-DATA smoothConsts<>+980(SB)/4, $0x3e2ef945
-DATA smoothConsts<>+984(SB)/4, $0x3e2ef945
-DATA smoothConsts<>+988(SB)/4, $0x3e2ef945
-DATA smoothConsts<>+992(SB)/4, $0x3e2ef945
-DATA smoothConsts<>+996(SB)/4, $0x3e2ef945
-DATA smoothConsts<>+1000(SB)/4, $0x3e2ef945
-DATA smoothConsts<>+1004(SB)/4, $0x3e2ef945
-DATA smoothConsts<>+1008(SB)/4, $0x3e2ef945
-DATA smoothConsts<>+1012(SB)/4, $0x3e2ef945
-DATA smoothConsts<>+1016(SB)/4, $0x3e2ef945
-DATA smoothConsts<>+1020(SB)/4, $0x3e2ef945
-DATA smoothConsts<>+1024(SB)/4, $0xbf527892
-DATA smoothConsts<>+1028(SB)/4, $0xbf527892
-DATA smoothConsts<>+1032(SB)/4, $0xbf527892
-DATA smoothConsts<>+1036(SB)/4, $0xbf527892
-DATA smoothConsts<>+1040(SB)/4, $0xbf527892
-DATA smoothConsts<>+1044(SB)/4, $0xbf527892
-DATA smoothConsts<>+1048(SB)/4, $0xbf527892
-DATA smoothConsts<>+1052(SB)/4, $0xbf527892
-DATA smoothConsts<>+1056(SB)/4, $0xbf527892
-DATA smoothConsts<>+1060(SB)/4, $0xbf527892
-DATA smoothConsts<>+1064(SB)/4, $0xbf527892
-DATA smoothConsts<>+1068(SB)/4, $0xbf527892
-DATA smoothConsts<>+1072(SB)/4, $0xbf527892
-DATA smoothConsts<>+1076(SB)/4, $0xbf527892
-DATA smoothConsts<>+1080(SB)/4, $0xbf527892
-DATA smoothConsts<>+1084(SB)/4, $0xbf527892
-DATA smoothConsts<>+1088(SB)/4, $0x3fbe87b0
-DATA smoothConsts<>+1092(SB)/4, $0x3fbe87b0
-DATA smoothConsts<>+1096(SB)/4, $0x3fbe87b0
-DATA smoothConsts<>+1100(SB)/4, $0x3fbe87b0
-DATA smoothConsts<>+1104(SB)/4, $0x3fbe87b0
-DATA smoothConsts<>+1108(SB)/4, $0x3fbe87b0
-DATA smoothConsts<>+1112(SB)/4, $0x3fbe87b0
-DATA smoothConsts<>+1116(SB)/4, $0x3fbe87b0
-DATA smoothConsts<>+1120(SB)/4, $0x3fbe87b0
-DATA smoothConsts<>+1124(SB)/4, $0x3fbe87b0
-DATA smoothConsts<>+1128(SB)/4, $0x3fbe87b0
-DATA smoothConsts<>+1132(SB)/4, $0x3fbe87b0
-DATA smoothConsts<>+1136(SB)/4, $0x3fbe87b0
-DATA smoothConsts<>+1140(SB)/4, $0x3fbe87b0
-DATA smoothConsts<>+1144(SB)/4, $0x3fbe87b0
-DATA smoothConsts<>+1148(SB)/4, $0x3fbe87b0
-DATA smoothConsts<>+1152(SB)/4, $0xbf914e5d
-DATA smoothConsts<>+1156(SB)/4, $0xbf914e5d
-DATA smoothConsts<>+1160(SB)/4, $0xbf914e5d
-DATA smoothConsts<>+1164(SB)/4, $0xbf914e5d
-DATA smoothConsts<>+1168(SB)/4, $0xbf914e5d
-DATA smoothConsts<>+1172(SB)/4, $0xbf914e5d
-DATA smoothConsts<>+1176(SB)/4, $0xbf914e5d
-DATA smoothConsts<>+1180(SB)/4, $0xbf914e5d
-DATA smoothConsts<>+1184(SB)/4, $0xbf914e5d
-DATA smoothConsts<>+1188(SB)/4, $0xbf914e5d
-DATA smoothConsts<>+1192(SB)/4, $0xbf914e5d
-DATA smoothConsts<>+1196(SB)/4, $0xbf914e5d
-DATA smoothConsts<>+1200(SB)/4, $0xbf914e5d
-DATA smoothConsts<>+1204(SB)/4, $0xbf914e5d
-DATA smoothConsts<>+1208(SB)/4, $0xbf914e5d
-DATA smoothConsts<>+1212(SB)/4, $0xbf914e5d
-DATA smoothConsts<>+1216(SB)/4, $0x3e8ec7cc
-DATA smoothConsts<>+1220(SB)/4, $0x3e8ec7cc
-DATA smoothConsts<>+1224(SB)/4, $0x3e8ec7cc
-DATA smoothConsts<>+1228(SB)/4, $0x3e8ec7cc
-DATA smoothConsts<>+1232(SB)/4, $0x3e8ec7cc
-DATA smoothConsts<>+1236(SB)/4, $0x3e8ec7cc
-DATA smoothConsts<>+1240(SB)/4, $0x3e8ec7cc
-DATA smoothConsts<>+1244(SB)/4, $0x3e8ec7cc
-DATA smoothConsts<>+1248(SB)/4, $0x3e8ec7cc
-DATA smoothConsts<>+1252(SB)/4, $0x3e8ec7cc
-DATA smoothConsts<>+1256(SB)/4, $0x3e8ec7cc
-DATA smoothConsts<>+1260(SB)/4, $0x3e8ec7cc
-DATA smoothConsts<>+1264(SB)/4, $0x3e8ec7cc
-DATA smoothConsts<>+1268(SB)/4, $0x3e8ec7cc
-DATA smoothConsts<>+1272(SB)/4, $0x3e8ec7cc
-DATA smoothConsts<>+1276(SB)/4, $0x3e8ec7cc
-DATA smoothConsts<>+1280(SB)/4, $0xbe3ec24c
-DATA smoothConsts<>+1284(SB)/4, $0xbe3ec24c
-DATA smoothConsts<>+1288(SB)/4, $0xbe3ec24c
-DATA smoothConsts<>+1292(SB)/4, $0xbe3ec24c
-DATA smoothConsts<>+1296(SB)/4, $0xbe3ec24c
-DATA smoothConsts<>+1300(SB)/4, $0xbe3ec24c
-DATA smoothConsts<>+1304(SB)/4, $0xbe3ec24c
-DATA smoothConsts<>+1308(SB)/4, $0xbe3ec24c
-DATA smoothConsts<>+1312(SB)/4, $0xbe3ec24c
-DATA smoothConsts<>+1316(SB)/4, $0xbe3ec24c
-DATA smoothConsts<>+1320(SB)/4, $0xbe3ec24c
-DATA smoothConsts<>+1324(SB)/4, $0xbe3ec24c
-DATA smoothConsts<>+1328(SB)/4, $0xbe3ec24c
-DATA smoothConsts<>+1332(SB)/4, $0xbe3ec24c
-DATA smoothConsts<>+1336(SB)/4, $0xbe3ec24c
-DATA smoothConsts<>+1340(SB)/4, $0xbe3ec24c
-DATA smoothConsts<>+1344(SB)/4, $0x3dc636c9
-DATA smoothConsts<>+1348(SB)/4, $0x3dc636c9
-DATA smoothConsts<>+1352(SB)/4, $0x3dc636c9
-DATA smoothConsts<>+1356(SB)/4, $0x3dc636c9
-DATA smoothConsts<>+1360(SB)/4, $0x3dc636c9
-DATA smoothConsts<>+1364(SB)/4, $0x3dc636c9
-DATA smoothConsts<>+1368(SB)/4, $0x3dc636c9
-DATA smoothConsts<>+1372(SB)/4, $0x3dc636c9
-DATA smoothConsts<>+1376(SB)/4, $0x3dc636c9
-DATA smoothConsts<>+1380(SB)/4, $0x3dc636c9
-DATA smoothConsts<>+1384(SB)/4, $0x3dc636c9
-DATA smoothConsts<>+1388(SB)/4, $0x3dc636c9
-DATA smoothConsts<>+1392(SB)/4, $0x3dc636c9
-DATA smoothConsts<>+1396(SB)/4, $0x3dc636c9
-DATA smoothConsts<>+1400(SB)/4, $0x3dc636c9
-DATA smoothConsts<>+1404(SB)/4, $0x3dc636c9
-DATA smoothConsts<>+1408(SB)/4, $0x3ebf88fb
-DATA smoothConsts<>+1412(SB)/4, $0x3ebf88fb
-DATA smoothConsts<>+1416(SB)/4, $0x3ebf88fb
-DATA smoothConsts<>+1420(SB)/4, $0x3ebf88fb
-DATA smoothConsts<>+1424(SB)/4, $0x3ebf88fb
-DATA smoothConsts<>+1428(SB)/4, $0x3ebf88fb
-DATA smoothConsts<>+1432(SB)/4, $0x3ebf88fb
-DATA smoothConsts<>+1436(SB)/4, $0x3ebf88fb
-DATA smoothConsts<>+1440(SB)/4, $0x3ebf88fb
-DATA smoothConsts<>+1444(SB)/4, $0x3ebf88fb
-DATA smoothConsts<>+1448(SB)/4, $0x3ebf88fb
-DATA smoothConsts<>+1452(SB)/4, $0x3ebf88fb
-DATA smoothConsts<>+1456(SB)/4, $0x3ebf88fb
-DATA smoothConsts<>+1460(SB)/4, $0x3ebf88fb
-DATA smoothConsts<>+1464(SB)/4, $0x3ebf88fb
-DATA smoothConsts<>+1468(SB)/4, $0x3ebf88fb
-DATA smoothConsts<>+1472(SB)/4, $0x3f8000c7
-DATA smoothConsts<>+1476(SB)/4, $0x3f8000c7
-DATA smoothConsts<>+1480(SB)/4, $0x3f8000c7
-DATA smoothConsts<>+1484(SB)/4, $0x3f8000c7
-DATA smoothConsts<>+1488(SB)/4, $0x3f8000c7
-DATA smoothConsts<>+1492(SB)/4, $0x3f8000c7
-DATA smoothConsts<>+1496(SB)/4, $0x3f8000c7
-DATA smoothConsts<>+1500(SB)/4, $0x3f8000c7
-DATA smoothConsts<>+1504(SB)/4, $0x3f8000c7
-DATA smoothConsts<>+1508(SB)/4, $0x3f8000c7
-DATA smoothConsts<>+1512(SB)/4, $0x3f8000c7
-DATA smoothConsts<>+1516(SB)/4, $0x3f8000c7
-DATA smoothConsts<>+1520(SB)/4, $0x3f8000c7
-DATA smoothConsts<>+1524(SB)/4, $0x3f8000c7
-DATA smoothConsts<>+1528(SB)/4, $0x3f8000c7
-DATA smoothConsts<>+1532(SB)/4, $0x3f8000c7
-DATA smoothConsts<>+1536(SB)/4, $0xbfa1fc4e
-DATA smoothConsts<>+1540(SB)/4, $0xbfa1fc4e
-DATA smoothConsts<>+1544(SB)/4, $0xbfa1fc4e
-DATA smoothConsts<>+1548(SB)/4, $0xbfa1fc4e
-DATA smoothConsts<>+1552(SB)/4, $0xbfa1fc4e
-DATA smoothConsts<>+1556(SB)/4, $0xbfa1fc4e
-DATA smoothConsts<>+1560(SB)/4, $0xbfa1fc4e
-DATA smoothConsts<>+1564(SB)/4, $0xbfa1fc4e
-DATA smoothConsts<>+1568(SB)/4, $0xbfa1fc4e
-DATA smoothConsts<>+1572(SB)/4, $0xbfa1fc4e
-DATA smoothConsts<>+1576(SB)/4, $0xbfa1fc4e
-DATA smoothConsts<>+1580(SB)/4, $0xbfa1fc4e
-DATA smoothConsts<>+1584(SB)/4, $0xbfa1fc4e
-DATA smoothConsts<>+1588(SB)/4, $0xbfa1fc4e
-DATA smoothConsts<>+1592(SB)/4, $0xbfa1fc4e
-DATA smoothConsts<>+1596(SB)/4, $0xbfa1fc4e
-DATA smoothConsts<>+1600(SB)/4, $0xbbbaf0ea
-DATA smoothConsts<>+1604(SB)/4, $0xbbbaf0ea
-DATA smoothConsts<>+1608(SB)/4, $0xbbbaf0ea
-DATA smoothConsts<>+1612(SB)/4, $0xbbbaf0ea
-DATA smoothConsts<>+1616(SB)/4, $0xbbbaf0ea
-DATA smoothConsts<>+1620(SB)/4, $0xbbbaf0ea
-DATA smoothConsts<>+1624(SB)/4, $0xbbbaf0ea
-DATA smoothConsts<>+1628(SB)/4, $0xbbbaf0ea
-DATA smoothConsts<>+1632(SB)/4, $0xbbbaf0ea
-DATA smoothConsts<>+1636(SB)/4, $0xbbbaf0ea
-DATA smoothConsts<>+1640(SB)/4, $0xbbbaf0ea
-DATA smoothConsts<>+1644(SB)/4, $0xbbbaf0ea
-DATA smoothConsts<>+1648(SB)/4, $0xbbbaf0ea
-DATA smoothConsts<>+1652(SB)/4, $0xbbbaf0ea
-DATA smoothConsts<>+1656(SB)/4, $0xbbbaf0ea
-DATA smoothConsts<>+1660(SB)/4, $0xbbbaf0ea
-DATA smoothConsts<>+1664(SB)/4, $0x3ca9134e
-DATA smoothConsts<>+1668(SB)/4, $0x3ca9134e
-DATA smoothConsts<>+1672(SB)/4, $0x3ca9134e
-DATA smoothConsts<>+1676(SB)/4, $0x3ca9134e
-DATA smoothConsts<>+1680(SB)/4, $0x3ca9134e
-DATA smoothConsts<>+1684(SB)/4, $0x3ca9134e
-DATA smoothConsts<>+1688(SB)/4, $0x3ca9134e
-DATA smoothConsts<>+1692(SB)/4, $0x3ca9134e
-DATA smoothConsts<>+1696(SB)/4, $0x3ca9134e
-DATA smoothConsts<>+1700(SB)/4, $0x3ca9134e
-DATA smoothConsts<>+1704(SB)/4, $0x3ca9134e
-DATA smoothConsts<>+1708(SB)/4, $0x3ca9134e
-DATA smoothConsts<>+1712(SB)/4, $0x3ca9134e
-DATA smoothConsts<>+1716(SB)/4, $0x3ca9134e
-DATA smoothConsts<>+1720(SB)/4, $0x3ca9134e
-DATA smoothConsts<>+1724(SB)/4, $0x3ca9134e
-DATA smoothConsts<>+1728(SB)/4, $0xbd5c1e2d
-DATA smoothConsts<>+1732(SB)/4, $0xbd5c1e2d
-DATA smoothConsts<>+1736(SB)/4, $0xbd5c1e2d
-DATA smoothConsts<>+1740(SB)/4, $0xbd5c1e2d
-DATA smoothConsts<>+1744(SB)/4, $0xbd5c1e2d
-DATA smoothConsts<>+1748(SB)/4, $0xbd5c1e2d
-DATA smoothConsts<>+1752(SB)/4, $0xbd5c1e2d
-DATA smoothConsts<>+1756(SB)/4, $0xbd5c1e2d
-DATA smoothConsts<>+1760(SB)/4, $0xbd5c1e2d
-DATA smoothConsts<>+1764(SB)/4, $0xbd5c1e2d
-DATA smoothConsts<>+1768(SB)/4, $0xbd5c1e2d
-DATA smoothConsts<>+1772(SB)/4, $0xbd5c1e2d
-DATA smoothConsts<>+1776(SB)/4, $0xbd5c1e2d
-DATA smoothConsts<>+1780(SB)/4, $0xbd5c1e2d
-DATA smoothConsts<>+1784(SB)/4, $0xbd5c1e2d
-DATA smoothConsts<>+1788(SB)/4, $0xbd5c1e2d
-DATA smoothConsts<>+1792(SB)/4, $0x3e088393
-DATA smoothConsts<>+1796(SB)/4, $0x3e088393
-DATA smoothConsts<>+1800(SB)/4, $0x3e088393
-DATA smoothConsts<>+1804(SB)/4, $0x3e088393
-DATA smoothConsts<>+1808(SB)/4, $0x3e088393
-DATA smoothConsts<>+1812(SB)/4, $0x3e088393
-DATA smoothConsts<>+1816(SB)/4, $0x3e088393
-DATA smoothConsts<>+1820(SB)/4, $0x3e088393
-DATA smoothConsts<>+1824(SB)/4, $0x3e088393
-DATA smoothConsts<>+1828(SB)/4, $0x3e088393
-DATA smoothConsts<>+1832(SB)/4, $0x3e088393
-DATA smoothConsts<>+1836(SB)/4, $0x3e088393
-DATA smoothConsts<>+1840(SB)/4, $0x3e088393
-DATA smoothConsts<>+1844(SB)/4, $0x3e088393
-DATA smoothConsts<>+1848(SB)/4, $0x3e088393
-DATA smoothConsts<>+1852(SB)/4, $0x3e088393
-DATA smoothConsts<>+1856(SB)/4, $0xbeaaaa99
-DATA smoothConsts<>+1860(SB)/4, $0xbeaaaa99
-DATA smoothConsts<>+1864(SB)/4, $0xbeaaaa99
-DATA smoothConsts<>+1868(SB)/4, $0xbeaaaa99
-DATA smoothConsts<>+1872(SB)/4, $0xbeaaaa99
-DATA smoothConsts<>+1876(SB)/4, $0xbeaaaa99
-DATA smoothConsts<>+1880(SB)/4, $0xbeaaaa99
-DATA smoothConsts<>+1884(SB)/4, $0xbeaaaa99
-DATA smoothConsts<>+1888(SB)/4, $0xbeaaaa99
-DATA smoothConsts<>+1892(SB)/4, $0xbeaaaa99
-DATA smoothConsts<>+1896(SB)/4, $0xbeaaaa99
-DATA smoothConsts<>+1900(SB)/4, $0xbeaaaa99
-DATA smoothConsts<>+1904(SB)/4, $0xbeaaaa99
-DATA smoothConsts<>+1908(SB)/4, $0xbeaaaa99
-DATA smoothConsts<>+1912(SB)/4, $0xbeaaaa99
-DATA smoothConsts<>+1916(SB)/4, $0xbeaaaa99
-DATA smoothConsts<>+1920(SB)/4, $0x3d9021bb
-DATA smoothConsts<>+1924(SB)/4, $0x3d9021bb
-DATA smoothConsts<>+1928(SB)/4, $0x3d9021bb
-DATA smoothConsts<>+1932(SB)/4, $0x3d9021bb
-DATA smoothConsts<>+1936(SB)/4, $0x3d9021bb
-DATA smoothConsts<>+1940(SB)/4, $0x3d9021bb
-DATA smoothConsts<>+1944(SB)/4, $0x3d9021bb
-DATA smoothConsts<>+1948(SB)/4, $0x3d9021bb
-DATA smoothConsts<>+1952(SB)/4, $0x3d9021bb
-DATA smoothConsts<>+1956(SB)/4, $0x3d9021bb
-DATA smoothConsts<>+1960(SB)/4, $0x3d9021bb
-DATA smoothConsts<>+1964(SB)/4, $0x3d9021bb
-DATA smoothConsts<>+1968(SB)/4, $0x3d9021bb
-DATA smoothConsts<>+1972(SB)/4, $0x3d9021bb
-DATA smoothConsts<>+1976(SB)/4, $0x3d9021bb
-DATA smoothConsts<>+1980(SB)/4, $0x3d9021bb
-DATA smoothConsts<>+1984(SB)/4, $0xbdebd1b8
-DATA smoothConsts<>+1988(SB)/4, $0xbdebd1b8
-DATA smoothConsts<>+1992(SB)/4, $0xbdebd1b8
-DATA smoothConsts<>+1996(SB)/4, $0xbdebd1b8
-DATA smoothConsts<>+2000(SB)/4, $0xbdebd1b8
-DATA smoothConsts<>+2004(SB)/4, $0xbdebd1b8
-DATA smoothConsts<>+2008(SB)/4, $0xbdebd1b8
-DATA smoothConsts<>+2012(SB)/4, $0xbdebd1b8
-DATA smoothConsts<>+2016(SB)/4, $0xbdebd1b8
-DATA smoothConsts<>+2020(SB)/4, $0xbdebd1b8
-DATA smoothConsts<>+2024(SB)/4, $0xbdebd1b8
-DATA smoothConsts<>+2028(SB)/4, $0xbdebd1b8
-DATA smoothConsts<>+2032(SB)/4, $0xbdebd1b8
-DATA smoothConsts<>+2036(SB)/4, $0xbdebd1b8
-DATA smoothConsts<>+2040(SB)/4, $0xbdebd1b8
-DATA smoothConsts<>+2044(SB)/4, $0xbdebd1b8
-DATA smoothConsts<>+2048(SB)/4, $0x3def251a
-DATA smoothConsts<>+2052(SB)/4, $0x3def251a
-DATA smoothConsts<>+2056(SB)/4, $0x3def251a
-DATA smoothConsts<>+2060(SB)/4, $0x3def251a
-DATA smoothConsts<>+2064(SB)/4, $0x3def251a
-DATA smoothConsts<>+2068(SB)/4, $0x3def251a
-DATA smoothConsts<>+2072(SB)/4, $0x3def251a
-DATA smoothConsts<>+2076(SB)/4, $0x3def251a
-DATA smoothConsts<>+2080(SB)/4, $0x3def251a
-DATA smoothConsts<>+2084(SB)/4, $0x3def251a
-DATA smoothConsts<>+2088(SB)/4, $0x3def251a
-DATA smoothConsts<>+2092(SB)/4, $0x3def251a
-DATA smoothConsts<>+2096(SB)/4, $0x3def251a
-DATA smoothConsts<>+2100(SB)/4, $0x3def251a
-DATA smoothConsts<>+2104(SB)/4, $0x3def251a
-DATA smoothConsts<>+2108(SB)/4, $0x3def251a
-DATA smoothConsts<>+2112(SB)/4, $0xbdfe5d4f
-DATA smoothConsts<>+2116(SB)/4, $0xbdfe5d4f
-DATA smoothConsts<>+2120(SB)/4, $0xbdfe5d4f
-DATA smoothConsts<>+2124(SB)/4, $0xbdfe5d4f
-DATA smoothConsts<>+2128(SB)/4, $0xbdfe5d4f
-DATA smoothConsts<>+2132(SB)/4, $0xbdfe5d4f
-DATA smoothConsts<>+2136(SB)/4, $0xbdfe5d4f
-DATA smoothConsts<>+2140(SB)/4, $0xbdfe5d4f
-DATA smoothConsts<>+2144(SB)/4, $0xbdfe5d4f
-DATA smoothConsts<>+2148(SB)/4, $0xbdfe5d4f
-DATA smoothConsts<>+2152(SB)/4, $0xbdfe5d4f
-DATA smoothConsts<>+2156(SB)/4, $0xbdfe5d4f
-DATA smoothConsts<>+2160(SB)/4, $0xbdfe5d4f
-DATA smoothConsts<>+2164(SB)/4, $0xbdfe5d4f
-DATA smoothConsts<>+2168(SB)/4, $0xbdfe5d4f
-DATA smoothConsts<>+2172(SB)/4, $0xbdfe5d4f
-DATA smoothConsts<>+2176(SB)/4, $0x3e11e9bf
-DATA smoothConsts<>+2180(SB)/4, $0x3e11e9bf
-DATA smoothConsts<>+2184(SB)/4, $0x3e11e9bf
-DATA smoothConsts<>+2188(SB)/4, $0x3e11e9bf
-DATA smoothConsts<>+2192(SB)/4, $0x3e11e9bf
-DATA smoothConsts<>+2196(SB)/4, $0x3e11e9bf
-DATA smoothConsts<>+2200(SB)/4, $0x3e11e9bf
-DATA smoothConsts<>+2204(SB)/4, $0x3e11e9bf
-DATA smoothConsts<>+2208(SB)/4, $0x3e11e9bf
-DATA smoothConsts<>+2212(SB)/4, $0x3e11e9bf
-DATA smoothConsts<>+2216(SB)/4, $0x3e11e9bf
-DATA smoothConsts<>+2220(SB)/4, $0x3e11e9bf
-DATA smoothConsts<>+2224(SB)/4, $0x3e11e9bf
-DATA smoothConsts<>+2228(SB)/4, $0x3e11e9bf
-DATA smoothConsts<>+2232(SB)/4, $0x3e11e9bf
-DATA smoothConsts<>+2236(SB)/4, $0x3e11e9bf
-DATA smoothConsts<>+2240(SB)/4, $0xbe2aae50
-DATA smoothConsts<>+2244(SB)/4, $0xbe2aae50
-DATA smoothConsts<>+2248(SB)/4, $0xbe2aae50
-DATA smoothConsts<>+2252(SB)/4, $0xbe2aae50
-DATA smoothConsts<>+2256(SB)/4, $0xbe2aae50
-DATA smoothConsts<>+2260(SB)/4, $0xbe2aae50
-DATA smoothConsts<>+2264(SB)/4, $0xbe2aae50
-DATA smoothConsts<>+2268(SB)/4, $0xbe2aae50
-DATA smoothConsts<>+2272(SB)/4, $0xbe2aae50
-DATA smoothConsts<>+2276(SB)/4, $0xbe2aae50
-DATA smoothConsts<>+2280(SB)/4, $0xbe2aae50
-DATA smoothConsts<>+2284(SB)/4, $0xbe2aae50
-DATA smoothConsts<>+2288(SB)/4, $0xbe2aae50
-DATA smoothConsts<>+2292(SB)/4, $0xbe2aae50
-DATA smoothConsts<>+2296(SB)/4, $0xbe2aae50
-DATA smoothConsts<>+2300(SB)/4, $0xbe2aae50
-DATA smoothConsts<>+2304(SB)/4, $0x3e4cceac
-DATA smoothConsts<>+2308(SB)/4, $0x3e4cceac
-DATA smoothConsts<>+2312(SB)/4, $0x3e4cceac
-DATA smoothConsts<>+2316(SB)/4, $0x3e4cceac
-DATA smoothConsts<>+2320(SB)/4, $0x3e4cceac
-DATA smoothConsts<>+2324(SB)/4, $0x3e4cceac
-DATA smoothConsts<>+2328(SB)/4, $0x3e4cceac
-DATA smoothConsts<>+2332(SB)/4, $0x3e4cceac
-DATA smoothConsts<>+2336(SB)/4, $0x3e4cceac
-DATA smoothConsts<>+2340(SB)/4, $0x3e4cceac
-DATA smoothConsts<>+2344(SB)/4, $0x3e4cceac
-DATA smoothConsts<>+2348(SB)/4, $0x3e4cceac
-DATA smoothConsts<>+2352(SB)/4, $0x3e4cceac
-DATA smoothConsts<>+2356(SB)/4, $0x3e4cceac
-DATA smoothConsts<>+2360(SB)/4, $0x3e4cceac
-DATA smoothConsts<>+2364(SB)/4, $0x3e4cceac
-DATA smoothConsts<>+2368(SB)/4, $0xbe7ffffc
-DATA smoothConsts<>+2372(SB)/4, $0xbe7ffffc
-DATA smoothConsts<>+2376(SB)/4, $0xbe7ffffc
-DATA smoothConsts<>+2380(SB)/4, $0xbe7ffffc
-DATA smoothConsts<>+2384(SB)/4, $0xbe7ffffc
-DATA smoothConsts<>+2388(SB)/4, $0xbe7ffffc
-DATA smoothConsts<>+2392(SB)/4, $0xbe7ffffc
-DATA smoothConsts<>+2396(SB)/4, $0xbe7ffffc
-DATA smoothConsts<>+2400(SB)/4, $0xbe7ffffc
-DATA smoothConsts<>+2404(SB)/4, $0xbe7ffffc
-DATA smoothConsts<>+2408(SB)/4, $0xbe7ffffc
-DATA smoothConsts<>+2412(SB)/4, $0xbe7ffffc
-DATA smoothConsts<>+2416(SB)/4, $0xbe7ffffc
-DATA smoothConsts<>+2420(SB)/4, $0xbe7ffffc
-DATA smoothConsts<>+2424(SB)/4, $0xbe7ffffc
-DATA smoothConsts<>+2428(SB)/4, $0xbe7ffffc
-DATA smoothConsts<>+2432(SB)/4, $0x3eaaaaaa
-DATA smoothConsts<>+2436(SB)/4, $0x3eaaaaaa
-DATA smoothConsts<>+2440(SB)/4, $0x3eaaaaaa
-DATA smoothConsts<>+2444(SB)/4, $0x3eaaaaaa
-DATA smoothConsts<>+2448(SB)/4, $0x3eaaaaaa
-DATA smoothConsts<>+2452(SB)/4, $0x3eaaaaaa
-DATA smoothConsts<>+2456(SB)/4, $0x3eaaaaaa
-DATA smoothConsts<>+2460(SB)/4, $0x3eaaaaaa
-DATA smoothConsts<>+2464(SB)/4, $0x3eaaaaaa
-DATA smoothConsts<>+2468(SB)/4, $0x3eaaaaaa
-DATA smoothConsts<>+2472(SB)/4, $0x3eaaaaaa
-DATA smoothConsts<>+2476(SB)/4, $0x3eaaaaaa
-DATA smoothConsts<>+2480(SB)/4, $0x3eaaaaaa
-DATA smoothConsts<>+2484(SB)/4, $0x3eaaaaaa
-DATA smoothConsts<>+2488(SB)/4, $0x3eaaaaaa
-DATA smoothConsts<>+2492(SB)/4, $0x3eaaaaaa
-GLOBL smoothConsts<>(SB), RODATA|NOPTR, $2496
+DATA smoothConsts<>+960(SB)/4, $0xc2ae0000
+DATA smoothConsts<>+964(SB)/4, $0xc2ae0000
+DATA smoothConsts<>+968(SB)/4, $0xc2ae0000
+DATA smoothConsts<>+972(SB)/4, $0xc2ae0000
+DATA smoothConsts<>+976(SB)/4, $0xc2ae0000
+DATA smoothConsts<>+980(SB)/4, $0xc2ae0000
+DATA smoothConsts<>+984(SB)/4, $0xc2ae0000
+DATA smoothConsts<>+988(SB)/4, $0xc2ae0000
+DATA smoothConsts<>+992(SB)/4, $0xc2ae0000
+DATA smoothConsts<>+996(SB)/4, $0xc2ae0000
+DATA smoothConsts<>+1000(SB)/4, $0xc2ae0000
+DATA smoothConsts<>+1004(SB)/4, $0xc2ae0000
+DATA smoothConsts<>+1008(SB)/4, $0xc2ae0000
+DATA smoothConsts<>+1012(SB)/4, $0xc2ae0000
+DATA smoothConsts<>+1016(SB)/4, $0xc2ae0000
+DATA smoothConsts<>+1020(SB)/4, $0xc2ae0000
+DATA smoothConsts<>+1024(SB)/4, $0x42ae0000
+DATA smoothConsts<>+1028(SB)/4, $0x42ae0000
+DATA smoothConsts<>+1032(SB)/4, $0x42ae0000
+DATA smoothConsts<>+1036(SB)/4, $0x42ae0000
+DATA smoothConsts<>+1040(SB)/4, $0x42ae0000
+DATA smoothConsts<>+1044(SB)/4, $0x42ae0000
+DATA smoothConsts<>+1048(SB)/4, $0x42ae0000
+DATA smoothConsts<>+1052(SB)/4, $0x42ae0000
+DATA smoothConsts<>+1056(SB)/4, $0x42ae0000
+DATA smoothConsts<>+1060(SB)/4, $0x42ae0000
+DATA smoothConsts<>+1064(SB)/4, $0x42ae0000
+DATA smoothConsts<>+1068(SB)/4, $0x42ae0000
+DATA smoothConsts<>+1072(SB)/4, $0x42ae0000
+DATA smoothConsts<>+1076(SB)/4, $0x42ae0000
+DATA smoothConsts<>+1080(SB)/4, $0x42ae0000
+DATA smoothConsts<>+1084(SB)/4, $0x42ae0000
+DATA smoothConsts<>+1088(SB)/4, $0x3fb8aa3b
+DATA smoothConsts<>+1092(SB)/4, $0x3fb8aa3b
+DATA smoothConsts<>+1096(SB)/4, $0x3fb8aa3b
+DATA smoothConsts<>+1100(SB)/4, $0x3fb8aa3b
+DATA smoothConsts<>+1104(SB)/4, $0x3fb8aa3b
+DATA smoothConsts<>+1108(SB)/4, $0x3fb8aa3b
+DATA smoothConsts<>+1112(SB)/4, $0x3fb8aa3b
+DATA smoothConsts<>+1116(SB)/4, $0x3fb8aa3b
+DATA smoothConsts<>+1120(SB)/4, $0x3fb8aa3b
+DATA smoothConsts<>+1124(SB)/4, $0x3fb8aa3b
+DATA smoothConsts<>+1128(SB)/4, $0x3fb8aa3b
+DATA smoothConsts<>+1132(SB)/4, $0x3fb8aa3b
+DATA smoothConsts<>+1136(SB)/4, $0x3fb8aa3b
+DATA smoothConsts<>+1140(SB)/4, $0x3fb8aa3b
+DATA smoothConsts<>+1144(SB)/4, $0x3fb8aa3b
+DATA smoothConsts<>+1148(SB)/4, $0x3fb8aa3b
+DATA smoothConsts<>+1152(SB)/4, $0x3f318000
+DATA smoothConsts<>+1156(SB)/4, $0x3f318000
+DATA smoothConsts<>+1160(SB)/4, $0x3f318000
+DATA smoothConsts<>+1164(SB)/4, $0x3f318000
+DATA smoothConsts<>+1168(SB)/4, $0x3f318000
+DATA smoothConsts<>+1172(SB)/4, $0x3f318000
+DATA smoothConsts<>+1176(SB)/4, $0x3f318000
+DATA smoothConsts<>+1180(SB)/4, $0x3f318000
+DATA smoothConsts<>+1184(SB)/4, $0x3f318000
+DATA smoothConsts<>+1188(SB)/4, $0x3f318000
+DATA smoothConsts<>+1192(SB)/4, $0x3f318000
+DATA smoothConsts<>+1196(SB)/4, $0x3f318000
+DATA smoothConsts<>+1200(SB)/4, $0x3f318000
+DATA smoothConsts<>+1204(SB)/4, $0x3f318000
+DATA smoothConsts<>+1208(SB)/4, $0x3f318000
+DATA smoothConsts<>+1212(SB)/4, $0x3f318000
+DATA smoothConsts<>+1216(SB)/4, $0xb95e8083
+DATA smoothConsts<>+1220(SB)/4, $0xb95e8083
+DATA smoothConsts<>+1224(SB)/4, $0xb95e8083
+DATA smoothConsts<>+1228(SB)/4, $0xb95e8083
+DATA smoothConsts<>+1232(SB)/4, $0xb95e8083
+DATA smoothConsts<>+1236(SB)/4, $0xb95e8083
+DATA smoothConsts<>+1240(SB)/4, $0xb95e8083
+DATA smoothConsts<>+1244(SB)/4, $0xb95e8083
+DATA smoothConsts<>+1248(SB)/4, $0xb95e8083
+DATA smoothConsts<>+1252(SB)/4, $0xb95e8083
+DATA smoothConsts<>+1256(SB)/4, $0xb95e8083
+DATA smoothConsts<>+1260(SB)/4, $0xb95e8083
+DATA smoothConsts<>+1264(SB)/4, $0xb95e8083
+DATA smoothConsts<>+1268(SB)/4, $0xb95e8083
+DATA smoothConsts<>+1272(SB)/4, $0xb95e8083
+DATA smoothConsts<>+1276(SB)/4, $0xb95e8083
+DATA smoothConsts<>+1280(SB)/4, $0x39506967
+DATA smoothConsts<>+1284(SB)/4, $0x39506967
+DATA smoothConsts<>+1288(SB)/4, $0x39506967
+DATA smoothConsts<>+1292(SB)/4, $0x39506967
+DATA smoothConsts<>+1296(SB)/4, $0x39506967
+DATA smoothConsts<>+1300(SB)/4, $0x39506967
+DATA smoothConsts<>+1304(SB)/4, $0x39506967
+DATA smoothConsts<>+1308(SB)/4, $0x39506967
+DATA smoothConsts<>+1312(SB)/4, $0x39506967
+DATA smoothConsts<>+1316(SB)/4, $0x39506967
+DATA smoothConsts<>+1320(SB)/4, $0x39506967
+DATA smoothConsts<>+1324(SB)/4, $0x39506967
+DATA smoothConsts<>+1328(SB)/4, $0x39506967
+DATA smoothConsts<>+1332(SB)/4, $0x39506967
+DATA smoothConsts<>+1336(SB)/4, $0x39506967
+DATA smoothConsts<>+1340(SB)/4, $0x39506967
+DATA smoothConsts<>+1344(SB)/4, $0x3ab743ce
+DATA smoothConsts<>+1348(SB)/4, $0x3ab743ce
+DATA smoothConsts<>+1352(SB)/4, $0x3ab743ce
+DATA smoothConsts<>+1356(SB)/4, $0x3ab743ce
+DATA smoothConsts<>+1360(SB)/4, $0x3ab743ce
+DATA smoothConsts<>+1364(SB)/4, $0x3ab743ce
+DATA smoothConsts<>+1368(SB)/4, $0x3ab743ce
+DATA smoothConsts<>+1372(SB)/4, $0x3ab743ce
+DATA smoothConsts<>+1376(SB)/4, $0x3ab743ce
+DATA smoothConsts<>+1380(SB)/4, $0x3ab743ce
+DATA smoothConsts<>+1384(SB)/4, $0x3ab743ce
+DATA smoothConsts<>+1388(SB)/4, $0x3ab743ce
+DATA smoothConsts<>+1392(SB)/4, $0x3ab743ce
+DATA smoothConsts<>+1396(SB)/4, $0x3ab743ce
+DATA smoothConsts<>+1400(SB)/4, $0x3ab743ce
+DATA smoothConsts<>+1404(SB)/4, $0x3ab743ce
+DATA smoothConsts<>+1408(SB)/4, $0x3c088908
+DATA smoothConsts<>+1412(SB)/4, $0x3c088908
+DATA smoothConsts<>+1416(SB)/4, $0x3c088908
+DATA smoothConsts<>+1420(SB)/4, $0x3c088908
+DATA smoothConsts<>+1424(SB)/4, $0x3c088908
+DATA smoothConsts<>+1428(SB)/4, $0x3c088908
+DATA smoothConsts<>+1432(SB)/4, $0x3c088908
+DATA smoothConsts<>+1436(SB)/4, $0x3c088908
+DATA smoothConsts<>+1440(SB)/4, $0x3c088908
+DATA smoothConsts<>+1444(SB)/4, $0x3c088908
+DATA smoothConsts<>+1448(SB)/4, $0x3c088908
+DATA smoothConsts<>+1452(SB)/4, $0x3c088908
+DATA smoothConsts<>+1456(SB)/4, $0x3c088908
+DATA smoothConsts<>+1460(SB)/4, $0x3c088908
+DATA smoothConsts<>+1464(SB)/4, $0x3c088908
+DATA smoothConsts<>+1468(SB)/4, $0x3c088908
+DATA smoothConsts<>+1472(SB)/4, $0x3d2aa9c1
+DATA smoothConsts<>+1476(SB)/4, $0x3d2aa9c1
+DATA smoothConsts<>+1480(SB)/4, $0x3d2aa9c1
+DATA smoothConsts<>+1484(SB)/4, $0x3d2aa9c1
+DATA smoothConsts<>+1488(SB)/4, $0x3d2aa9c1
+DATA smoothConsts<>+1492(SB)/4, $0x3d2aa9c1
+DATA smoothConsts<>+1496(SB)/4, $0x3d2aa9c1
+DATA smoothConsts<>+1500(SB)/4, $0x3d2aa9c1
+DATA smoothConsts<>+1504(SB)/4, $0x3d2aa9c1
+DATA smoothConsts<>+1508(SB)/4, $0x3d2aa9c1
+DATA smoothConsts<>+1512(SB)/4, $0x3d2aa9c1
+DATA smoothConsts<>+1516(SB)/4, $0x3d2aa9c1
+DATA smoothConsts<>+1520(SB)/4, $0x3d2aa9c1
+DATA smoothConsts<>+1524(SB)/4, $0x3d2aa9c1
+DATA smoothConsts<>+1528(SB)/4, $0x3d2aa9c1
+DATA smoothConsts<>+1532(SB)/4, $0x3d2aa9c1
+DATA smoothConsts<>+1536(SB)/4, $0x3e2aaaaa
+DATA smoothConsts<>+1540(SB)/4, $0x3e2aaaaa
+DATA smoothConsts<>+1544(SB)/4, $0x3e2aaaaa
+DATA smoothConsts<>+1548(SB)/4, $0x3e2aaaaa
+DATA smoothConsts<>+1552(SB)/4, $0x3e2aaaaa
+DATA smoothConsts<>+1556(SB)/4, $0x3e2aaaaa
+DATA smoothConsts<>+1560(SB)/4, $0x3e2aaaaa
+DATA smoothConsts<>+1564(SB)/4, $0x3e2aaaaa
+DATA smoothConsts<>+1568(SB)/4, $0x3e2aaaaa
+DATA smoothConsts<>+1572(SB)/4, $0x3e2aaaaa
+DATA smoothConsts<>+1576(SB)/4, $0x3e2aaaaa
+DATA smoothConsts<>+1580(SB)/4, $0x3e2aaaaa
+DATA smoothConsts<>+1584(SB)/4, $0x3e2aaaaa
+DATA smoothConsts<>+1588(SB)/4, $0x3e2aaaaa
+DATA smoothConsts<>+1592(SB)/4, $0x3e2aaaaa
+DATA smoothConsts<>+1596(SB)/4, $0x3e2aaaaa
+DATA smoothConsts<>+1600(SB)/4, $0x3f000000
+DATA smoothConsts<>+1604(SB)/4, $0x3f000000
+DATA smoothConsts<>+1608(SB)/4, $0x3f000000
+DATA smoothConsts<>+1612(SB)/4, $0x3f000000
+DATA smoothConsts<>+1616(SB)/4, $0x3f000000
+DATA smoothConsts<>+1620(SB)/4, $0x3f000000
+DATA smoothConsts<>+1624(SB)/4, $0x3f000000
+DATA smoothConsts<>+1628(SB)/4, $0x3f000000
+DATA smoothConsts<>+1632(SB)/4, $0x3f000000
+DATA smoothConsts<>+1636(SB)/4, $0x3f000000
+DATA smoothConsts<>+1640(SB)/4, $0x3f000000
+DATA smoothConsts<>+1644(SB)/4, $0x3f000000
+DATA smoothConsts<>+1648(SB)/4, $0x3f000000
+DATA smoothConsts<>+1652(SB)/4, $0x3f000000
+DATA smoothConsts<>+1656(SB)/4, $0x3f000000
+DATA smoothConsts<>+1660(SB)/4, $0x3f000000
+DATA smoothConsts<>+1664(SB)/4, $0x3f800000
+DATA smoothConsts<>+1668(SB)/4, $0x3f800000
+DATA smoothConsts<>+1672(SB)/4, $0x3f800000
+DATA smoothConsts<>+1676(SB)/4, $0x3f800000
+DATA smoothConsts<>+1680(SB)/4, $0x3f800000
+DATA smoothConsts<>+1684(SB)/4, $0x3f800000
+DATA smoothConsts<>+1688(SB)/4, $0x3f800000
+DATA smoothConsts<>+1692(SB)/4, $0x3f800000
+DATA smoothConsts<>+1696(SB)/4, $0x3f800000
+DATA smoothConsts<>+1700(SB)/4, $0x3f800000
+DATA smoothConsts<>+1704(SB)/4, $0x3f800000
+DATA smoothConsts<>+1708(SB)/4, $0x3f800000
+DATA smoothConsts<>+1712(SB)/4, $0x3f800000
+DATA smoothConsts<>+1716(SB)/4, $0x3f800000
+DATA smoothConsts<>+1720(SB)/4, $0x3f800000
+DATA smoothConsts<>+1724(SB)/4, $0x3f800000
+DATA smoothConsts<>+1728(SB)/4, $0x0000007f
+DATA smoothConsts<>+1732(SB)/4, $0x0000007f
+DATA smoothConsts<>+1736(SB)/4, $0x0000007f
+DATA smoothConsts<>+1740(SB)/4, $0x0000007f
+DATA smoothConsts<>+1744(SB)/4, $0x0000007f
+DATA smoothConsts<>+1748(SB)/4, $0x0000007f
+DATA smoothConsts<>+1752(SB)/4, $0x0000007f
+DATA smoothConsts<>+1756(SB)/4, $0x0000007f
+DATA smoothConsts<>+1760(SB)/4, $0x0000007f
+DATA smoothConsts<>+1764(SB)/4, $0x0000007f
+DATA smoothConsts<>+1768(SB)/4, $0x0000007f
+DATA smoothConsts<>+1772(SB)/4, $0x0000007f
+DATA smoothConsts<>+1776(SB)/4, $0x0000007f
+DATA smoothConsts<>+1780(SB)/4, $0x0000007f
+DATA smoothConsts<>+1784(SB)/4, $0x0000007f
+DATA smoothConsts<>+1788(SB)/4, $0x0000007f
+DATA smoothConsts<>+1792(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1796(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1800(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1804(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1808(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1812(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1816(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1820(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1824(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1828(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1832(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1836(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1840(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1844(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1848(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1852(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1856(SB)/4, $0xbf527892
+DATA smoothConsts<>+1860(SB)/4, $0xbf527892
+DATA smoothConsts<>+1864(SB)/4, $0xbf527892
+DATA smoothConsts<>+1868(SB)/4, $0xbf527892
+DATA smoothConsts<>+1872(SB)/4, $0xbf527892
+DATA smoothConsts<>+1876(SB)/4, $0xbf527892
+DATA smoothConsts<>+1880(SB)/4, $0xbf527892
+DATA smoothConsts<>+1884(SB)/4, $0xbf527892
+DATA smoothConsts<>+1888(SB)/4, $0xbf527892
+DATA smoothConsts<>+1892(SB)/4, $0xbf527892
+DATA smoothConsts<>+1896(SB)/4, $0xbf527892
+DATA smoothConsts<>+1900(SB)/4, $0xbf527892
+DATA smoothConsts<>+1904(SB)/4, $0xbf527892
+DATA smoothConsts<>+1908(SB)/4, $0xbf527892
+DATA smoothConsts<>+1912(SB)/4, $0xbf527892
+DATA smoothConsts<>+1916(SB)/4, $0xbf527892
+DATA smoothConsts<>+1920(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+1924(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+1928(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+1932(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+1936(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+1940(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+1944(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+1948(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+1952(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+1956(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+1960(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+1964(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+1968(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+1972(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+1976(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+1980(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+1984(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+1988(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+1992(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+1996(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+2000(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+2004(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+2008(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+2012(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+2016(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+2020(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+2024(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+2028(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+2032(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+2036(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+2040(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+2044(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+2048(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+2052(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+2056(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+2060(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+2064(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+2068(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+2072(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+2076(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+2080(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+2084(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+2088(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+2092(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+2096(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+2100(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+2104(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+2108(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+2112(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+2116(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+2120(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+2124(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+2128(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+2132(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+2136(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+2140(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+2144(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+2148(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+2152(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+2156(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+2160(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+2164(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+2168(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+2172(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+2176(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+2180(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+2184(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+2188(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+2192(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+2196(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+2200(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+2204(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+2208(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+2212(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+2216(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+2220(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+2224(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+2228(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+2232(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+2236(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+2240(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+2244(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+2248(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+2252(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+2256(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+2260(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+2264(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+2268(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+2272(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+2276(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+2280(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+2284(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+2288(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+2292(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+2296(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+2300(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+2304(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+2308(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+2312(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+2316(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+2320(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+2324(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+2328(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+2332(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+2336(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+2340(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+2344(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+2348(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+2352(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+2356(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+2360(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+2364(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+2368(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+2372(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+2376(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+2380(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+2384(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+2388(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+2392(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+2396(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+2400(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+2404(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+2408(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+2412(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+2416(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+2420(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+2424(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+2428(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+2432(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+2436(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+2440(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+2444(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+2448(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+2452(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+2456(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+2460(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+2464(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+2468(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+2472(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+2476(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+2480(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+2484(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+2488(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+2492(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+2496(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+2500(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+2504(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+2508(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+2512(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+2516(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+2520(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+2524(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+2528(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+2532(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+2536(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+2540(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+2544(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+2548(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+2552(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+2556(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+2560(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+2564(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+2568(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+2572(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+2576(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+2580(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+2584(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+2588(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+2592(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+2596(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+2600(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+2604(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+2608(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+2612(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+2616(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+2620(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+2624(SB)/4, $0x3e088393
+DATA smoothConsts<>+2628(SB)/4, $0x3e088393
+DATA smoothConsts<>+2632(SB)/4, $0x3e088393
+DATA smoothConsts<>+2636(SB)/4, $0x3e088393
+DATA smoothConsts<>+2640(SB)/4, $0x3e088393
+DATA smoothConsts<>+2644(SB)/4, $0x3e088393
+DATA smoothConsts<>+2648(SB)/4, $0x3e088393
+DATA smoothConsts<>+2652(SB)/4, $0x3e088393
+DATA smoothConsts<>+2656(SB)/4, $0x3e088393
+DATA smoothConsts<>+2660(SB)/4, $0x3e088393
+DATA smoothConsts<>+2664(SB)/4, $0x3e088393
+DATA smoothConsts<>+2668(SB)/4, $0x3e088393
+DATA smoothConsts<>+2672(SB)/4, $0x3e088393
+DATA smoothConsts<>+2676(SB)/4, $0x3e088393
+DATA smoothConsts<>+2680(SB)/4, $0x3e088393
+DATA smoothConsts<>+2684(SB)/4, $0x3e088393
+DATA smoothConsts<>+2688(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+2692(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+2696(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+2700(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+2704(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+2708(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+2712(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+2716(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+2720(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+2724(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+2728(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+2732(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+2736(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+2740(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+2744(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+2748(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+2752(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+2756(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+2760(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+2764(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+2768(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+2772(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+2776(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+2780(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+2784(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+2788(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+2792(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+2796(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+2800(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+2804(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+2808(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+2812(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+2816(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2820(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2824(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2828(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2832(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2836(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2840(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2844(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2848(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2852(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2856(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2860(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2864(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2868(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2872(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2876(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2880(SB)/4, $0x3def251a
+DATA smoothConsts<>+2884(SB)/4, $0x3def251a
+DATA smoothConsts<>+2888(SB)/4, $0x3def251a
+DATA smoothConsts<>+2892(SB)/4, $0x3def251a
+DATA smoothConsts<>+2896(SB)/4, $0x3def251a
+DATA smoothConsts<>+2900(SB)/4, $0x3def251a
+DATA smoothConsts<>+2904(SB)/4, $0x3def251a
+DATA smoothConsts<>+2908(SB)/4, $0x3def251a
+DATA smoothConsts<>+2912(SB)/4, $0x3def251a
+DATA smoothConsts<>+2916(SB)/4, $0x3def251a
+DATA smoothConsts<>+2920(SB)/4, $0x3def251a
+DATA smoothConsts<>+2924(SB)/4, $0x3def251a
+DATA smoothConsts<>+2928(SB)/4, $0x3def251a
+DATA smoothConsts<>+2932(SB)/4, $0x3def251a
+DATA smoothConsts<>+2936(SB)/4, $0x3def251a
+DATA smoothConsts<>+2940(SB)/4, $0x3def251a
+DATA smoothConsts<>+2944(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+2948(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+2952(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+2956(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+2960(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+2964(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+2968(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+2972(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+2976(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+2980(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+2984(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+2988(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+2992(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+2996(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+3000(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+3004(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+3008(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+3012(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+3016(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+3020(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+3024(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+3028(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+3032(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+3036(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+3040(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+3044(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+3048(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+3052(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+3056(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+3060(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+3064(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+3068(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+3072(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+3076(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+3080(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+3084(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+3088(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+3092(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+3096(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+3100(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+3104(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+3108(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+3112(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+3116(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+3120(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+3124(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+3128(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+3132(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+3136(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+3140(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+3144(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+3148(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+3152(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+3156(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+3160(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+3164(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+3168(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+3172(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+3176(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+3180(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+3184(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+3188(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+3192(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+3196(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+3200(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+3204(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+3208(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+3212(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+3216(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+3220(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+3224(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+3228(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+3232(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+3236(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+3240(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+3244(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+3248(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+3252(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+3256(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+3260(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+3264(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+3268(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+3272(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+3276(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+3280(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+3284(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+3288(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+3292(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+3296(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+3300(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+3304(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+3308(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+3312(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+3316(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+3320(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+3324(SB)/4, $0x3eaaaaaa
+GLOBL smoothConsts<>(SB), RODATA|NOPTR, $3328
 
 // func geluGradAVX512(y *float32, dy *float32, z *float32, n int)
 // Requires: AVX, AVX512F
 TEXT ·geluGradAVX512(SB), NOSPLIT, $0-32
-	MOVQ         y+0(FP), AX
-	MOVQ         dy+8(FP), CX
-	MOVQ         z+16(FP), DX
-	MOVQ         n+24(FP), BX
-	MOVL         $0xc2ae0000, SI
-	VPBROADCASTD SI, Z0
-	MOVL         $0x42ae0000, SI
-	VPBROADCASTD SI, Z1
-	MOVL         $0x80000000, SI
-	VPBROADCASTD SI, Z2
-	MOVL         $0x3fb8aa3b, SI
-	VPBROADCASTD SI, Z2
-	MOVL         $0x3f318000, SI
-	VPBROADCASTD SI, Z3
-	MOVL         $0xb95e8083, SI
-	VPBROADCASTD SI, Z4
-	MOVL         $0x39506967, SI
-	VPBROADCASTD SI, Z5
-	MOVL         $0x3ab743ce, SI
-	VPBROADCASTD SI, Z6
-	MOVL         $0x3c088908, SI
-	VPBROADCASTD SI, Z7
-	MOVL         $0x3d2aa9c1, SI
-	VPBROADCASTD SI, Z8
-	MOVL         $0x3e2aaaaa, SI
-	VPBROADCASTD SI, Z9
-	MOVL         $0x3f000000, SI
-	VPBROADCASTD SI, Z10
-	MOVL         $0x3f800000, SI
-	VPBROADCASTD SI, Z11
-	MOVL         $0x0000007f, SI
-	VPBROADCASTD SI, Z12
+	MOVQ y+0(FP), AX
+	MOVQ dy+8(FP), CX
+	MOVQ z+16(FP), DX
+	MOVQ n+24(FP), BX
 
 geluGradAVX512_loop:
 	TESTQ       BX, BX
 	JZ          geluGradAVX512_done
-	VMOVUPS     (DX), Z13
-	VMULPS      Z13, Z13, Z14
-	VMULPS      smoothConsts<>+448(SB), Z14, Z14
-	VMAXPS      Z14, Z0, Z14
-	VMINPS      Z14, Z1, Z14
-	VMULPS      Z2, Z14, Z15
-	VRNDSCALEPS $0x00, Z15, Z15
-	VMULPS      Z3, Z15, Z16
-	VSUBPS      Z16, Z14, Z16
-	VMULPS      Z4, Z15, Z17
-	VSUBPS      Z17, Z16, Z16
-	VMULPS      Z16, Z16, Z17
-	VMOVAPS     Z5, Z14
-	VMULPS      Z16, Z14, Z14
-	VADDPS      Z6, Z14, Z14
-	VMULPS      Z16, Z14, Z14
-	VADDPS      Z7, Z14, Z14
-	VMULPS      Z16, Z14, Z14
-	VADDPS      Z8, Z14, Z14
-	VMULPS      Z16, Z14, Z14
-	VADDPS      Z9, Z14, Z14
-	VMULPS      Z16, Z14, Z14
-	VADDPS      Z10, Z14, Z14
-	VMULPS      Z17, Z14, Z14
-	VADDPS      Z16, Z14, Z14
-	VADDPS      Z11, Z14, Z14
-	VCVTPS2DQ   Z15, Z15
-	VPADDD      Z12, Z15, Z15
-	VPSLLD      $0x17, Z15, Z15
-	VMULPS      Z15, Z14, Z14
-	VMULPS      smoothConsts<>+896(SB), Z14, Z14
-	VMULPS      Z14, Z13, Z14
-	VPANDD      smoothConsts<>+0(SB), Z13, Z15
-	VMULPS      smoothConsts<>+768(SB), Z15, Z15
-	VMULPS      smoothConsts<>+192(SB), Z15, Z16
-	VADDPS      Z11, Z16, Z16
-	VDIVPS      Z16, Z11, Z16
-	VMOVUPS     smoothConsts<>+960(SB), Z17
-	VMULPS      Z16, Z17, Z17
-	VADDPS      smoothConsts<>+1024(SB), Z17, Z17
-	VMULPS      Z16, Z17, Z17
-	VADDPS      smoothConsts<>+1088(SB), Z17, Z17
-	VMULPS      Z16, Z17, Z17
-	VADDPS      smoothConsts<>+1152(SB), Z17, Z17
-	VMULPS      Z16, Z17, Z17
-	VADDPS      smoothConsts<>+1216(SB), Z17, Z17
-	VMULPS      Z16, Z17, Z17
-	VADDPS      smoothConsts<>+1280(SB), Z17, Z17
-	VMULPS      Z16, Z17, Z17
-	VADDPS      smoothConsts<>+1344(SB), Z17, Z17
-	VMULPS      Z16, Z17, Z17
-	VADDPS      smoothConsts<>+1408(SB), Z17, Z17
-	VMULPS      Z16, Z17, Z17
-	VADDPS      smoothConsts<>+1472(SB), Z17, Z17
-	VMULPS      Z16, Z17, Z17
-	VADDPS      smoothConsts<>+1536(SB), Z17, Z17
-	VMULPS      Z15, Z15, Z15
-	VSUBPS      Z15, Z17, Z17
-	VMAXPS      Z17, Z0, Z15
-	VMINPS      Z15, Z1, Z15
-	VMULPS      Z2, Z15, Z17
-	VRNDSCALEPS $0x00, Z17, Z17
-	VMULPS      Z3, Z17, Z18
-	VSUBPS      Z18, Z15, Z18
-	VMULPS      Z4, Z17, Z19
-	VSUBPS      Z19, Z18, Z18
-	VMULPS      Z18, Z18, Z19
-	VMOVAPS     Z5, Z15
-	VMULPS      Z18, Z15, Z15
-	VADDPS      Z6, Z15, Z15
-	VMULPS      Z18, Z15, Z15
-	VADDPS      Z7, Z15, Z15
-	VMULPS      Z18, Z15, Z15
-	VADDPS      Z8, Z15, Z15
-	VMULPS      Z18, Z15, Z15
-	VADDPS      Z9, Z15, Z15
-	VMULPS      Z18, Z15, Z15
-	VADDPS      Z10, Z15, Z15
-	VMULPS      Z19, Z15, Z15
-	VADDPS      Z18, Z15, Z15
-	VADDPS      Z11, Z15, Z15
-	VCVTPS2DQ   Z17, Z17
-	VPADDD      Z12, Z17, Z17
-	VPSLLD      $0x17, Z17, Z17
-	VMULPS      Z17, Z15, Z15
-	VMULPS      Z15, Z16, Z15
-	VMULPS      smoothConsts<>+192(SB), Z15, Z15
-	VSUBPS      Z15, Z11, Z16
-	VCMPPS      $0x1d, smoothConsts<>+320(SB), Z13, K1
-	VMOVAPS     Z16, K1, Z15
-	VADDPS      Z14, Z15, Z15
-	VMULPS      (CX), Z15, Z15
-	VMOVUPS     Z15, (AX)
+	VMOVUPS     (DX), Z0
+	VMULPS      Z0, Z0, Z1
+	VMULPS      smoothConsts<>+448(SB), Z1, Z1
+	VMOVUPS     smoothConsts<>+960(SB), Z2
+	VMOVUPS     smoothConsts<>+1024(SB), Z3
+	VMAXPS      Z1, Z2, Z2
+	VMINPS      Z2, Z3, Z3
+	VMULPS      smoothConsts<>+1088(SB), Z3, Z1
+	VRNDSCALEPS $0x00, Z1, Z1
+	VMULPS      smoothConsts<>+1152(SB), Z1, Z2
+	VSUBPS      Z2, Z3, Z2
+	VMULPS      smoothConsts<>+1216(SB), Z1, Z4
+	VSUBPS      Z4, Z2, Z2
+	VMULPS      Z2, Z2, Z4
+	VMOVUPS     smoothConsts<>+1280(SB), Z3
+	VMULPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+1344(SB), Z3, Z3
+	VMULPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+1408(SB), Z3, Z3
+	VMULPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+1472(SB), Z3, Z3
+	VMULPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+1536(SB), Z3, Z3
+	VMULPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+192(SB), Z3, Z3
+	VMULPS      Z4, Z3, Z3
+	VADDPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+1664(SB), Z3, Z2
+	VCVTPS2DQ   Z1, Z4
+	VPADDD      smoothConsts<>+1728(SB), Z4, Z4
+	VPSLLD      $0x17, Z4, Z4
+	VMULPS      Z4, Z2, Z2
+	VMULPS      smoothConsts<>+896(SB), Z2, Z2
+	VMULPS      Z2, Z0, Z2
+	VPANDD      smoothConsts<>+0(SB), Z0, Z1
+	VMULPS      smoothConsts<>+768(SB), Z1, Z1
+	VMULPS      smoothConsts<>+192(SB), Z1, Z3
+	VADDPS      smoothConsts<>+1664(SB), Z3, Z3
+	VMOVUPS     smoothConsts<>+1664(SB), Z4
+	VDIVPS      Z3, Z4, Z3
+	VMOVUPS     smoothConsts<>+1792(SB), Z5
+	VMULPS      Z3, Z5, Z5
+	VADDPS      smoothConsts<>+1856(SB), Z5, Z5
+	VMULPS      Z3, Z5, Z5
+	VADDPS      smoothConsts<>+1920(SB), Z5, Z5
+	VMULPS      Z3, Z5, Z5
+	VADDPS      smoothConsts<>+1984(SB), Z5, Z5
+	VMULPS      Z3, Z5, Z5
+	VADDPS      smoothConsts<>+2048(SB), Z5, Z5
+	VMULPS      Z3, Z5, Z5
+	VADDPS      smoothConsts<>+2112(SB), Z5, Z5
+	VMULPS      Z3, Z5, Z5
+	VADDPS      smoothConsts<>+2176(SB), Z5, Z5
+	VMULPS      Z3, Z5, Z5
+	VADDPS      smoothConsts<>+2240(SB), Z5, Z5
+	VMULPS      Z3, Z5, Z5
+	VADDPS      smoothConsts<>+2304(SB), Z5, Z5
+	VMULPS      Z3, Z5, Z5
+	VADDPS      smoothConsts<>+2368(SB), Z5, Z5
+	VMULPS      Z1, Z1, Z1
+	VSUBPS      Z1, Z5, Z5
+	VMOVUPS     smoothConsts<>+960(SB), Z1
+	VMOVUPS     smoothConsts<>+1024(SB), Z6
+	VMAXPS      Z5, Z1, Z1
+	VMINPS      Z1, Z6, Z6
+	VMULPS      smoothConsts<>+1088(SB), Z6, Z1
+	VRNDSCALEPS $0x00, Z1, Z1
+	VMULPS      smoothConsts<>+1152(SB), Z1, Z5
+	VSUBPS      Z5, Z6, Z5
+	VMULPS      smoothConsts<>+1216(SB), Z1, Z7
+	VSUBPS      Z7, Z5, Z5
+	VMULPS      Z5, Z5, Z7
+	VMOVUPS     smoothConsts<>+1280(SB), Z6
+	VMULPS      Z5, Z6, Z6
+	VADDPS      smoothConsts<>+1344(SB), Z6, Z6
+	VMULPS      Z5, Z6, Z6
+	VADDPS      smoothConsts<>+1408(SB), Z6, Z6
+	VMULPS      Z5, Z6, Z6
+	VADDPS      smoothConsts<>+1472(SB), Z6, Z6
+	VMULPS      Z5, Z6, Z6
+	VADDPS      smoothConsts<>+1536(SB), Z6, Z6
+	VMULPS      Z5, Z6, Z6
+	VADDPS      smoothConsts<>+192(SB), Z6, Z6
+	VMULPS      Z7, Z6, Z6
+	VADDPS      Z5, Z6, Z6
+	VADDPS      smoothConsts<>+1664(SB), Z6, Z5
+	VCVTPS2DQ   Z1, Z7
+	VPADDD      smoothConsts<>+1728(SB), Z7, Z7
+	VPSLLD      $0x17, Z7, Z7
+	VMULPS      Z7, Z5, Z5
+	VMULPS      Z5, Z3, Z1
+	VMULPS      smoothConsts<>+192(SB), Z1, Z1
+	VSUBPS      Z1, Z4, Z4
+	VCMPPS      $0x1d, smoothConsts<>+320(SB), Z0, K1
+	VMOVAPS     Z4, K1, Z1
+	VADDPS      Z2, Z1, Z1
+	VMULPS      (CX), Z1, Z1
+	VMOVUPS     Z1, (AX)
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
@@ -2862,77 +3022,51 @@ geluGradAVX512_done:
 // func mishAVX512(y *float32, z *float32, n int)
 // Requires: AVX, AVX512F
 TEXT ·mishAVX512(SB), NOSPLIT, $0-24
-	MOVQ         y+0(FP), AX
-	MOVQ         z+8(FP), CX
-	MOVQ         n+16(FP), DX
-	MOVL         $0xc2ae0000, BX
-	VPBROADCASTD BX, Z0
-	MOVL         $0x42ae0000, BX
-	VPBROADCASTD BX, Z1
-	MOVL         $0x80000000, BX
-	VPBROADCASTD BX, Z2
-	MOVL         $0x3fb8aa3b, BX
-	VPBROADCASTD BX, Z2
-	MOVL         $0x3f318000, BX
-	VPBROADCASTD BX, Z3
-	MOVL         $0xb95e8083, BX
-	VPBROADCASTD BX, Z4
-	MOVL         $0x39506967, BX
-	VPBROADCASTD BX, Z5
-	MOVL         $0x3ab743ce, BX
-	VPBROADCASTD BX, Z6
-	MOVL         $0x3c088908, BX
-	VPBROADCASTD BX, Z7
-	MOVL         $0x3d2aa9c1, BX
-	VPBROADCASTD BX, Z8
-	MOVL         $0x3e2aaaaa, BX
-	VPBROADCASTD BX, Z9
-	MOVL         $0x3f000000, BX
-	VPBROADCASTD BX, Z10
-	MOVL         $0x3f800000, BX
-	VPBROADCASTD BX, Z11
-	MOVL         $0x0000007f, BX
-	VPBROADCASTD BX, Z12
+	MOVQ y+0(FP), AX
+	MOVQ z+8(FP), CX
+	MOVQ n+16(FP), DX
 
 mishAVX512_loop:
 	TESTQ       DX, DX
 	JZ          mishAVX512_done
-	VMOVUPS     (CX), Z13
-	VMOVUPS     smoothConsts<>+640(SB), Z14
-	VMINPS      Z13, Z14, Z14
-	VMAXPS      Z14, Z0, Z15
-	VMINPS      Z15, Z1, Z15
-	VMULPS      Z2, Z15, Z14
-	VRNDSCALEPS $0x00, Z14, Z14
-	VMULPS      Z3, Z14, Z16
-	VSUBPS      Z16, Z15, Z16
-	VMULPS      Z4, Z14, Z17
-	VSUBPS      Z17, Z16, Z16
-	VMULPS      Z16, Z16, Z17
-	VMOVAPS     Z5, Z15
-	VMULPS      Z16, Z15, Z15
-	VADDPS      Z6, Z15, Z15
-	VMULPS      Z16, Z15, Z15
-	VADDPS      Z7, Z15, Z15
-	VMULPS      Z16, Z15, Z15
-	VADDPS      Z8, Z15, Z15
-	VMULPS      Z16, Z15, Z15
-	VADDPS      Z9, Z15, Z15
-	VMULPS      Z16, Z15, Z15
-	VADDPS      Z10, Z15, Z15
-	VMULPS      Z17, Z15, Z15
-	VADDPS      Z16, Z15, Z15
-	VADDPS      Z11, Z15, Z15
-	VCVTPS2DQ   Z14, Z14
-	VPADDD      Z12, Z14, Z14
-	VPSLLD      $0x17, Z14, Z14
-	VMULPS      Z14, Z15, Z15
-	VADDPS      smoothConsts<>+512(SB), Z15, Z14
-	VMULPS      Z14, Z15, Z14
-	VADDPS      smoothConsts<>+512(SB), Z14, Z15
-	VDIVPS      Z15, Z14, Z14
-	VMULPS      Z14, Z13, Z14
-	VMOVUPS     Z14, (AX)
+	VMOVUPS     (CX), Z0
+	VMOVUPS     smoothConsts<>+640(SB), Z1
+	VMINPS      Z0, Z1, Z1
+	VMOVUPS     smoothConsts<>+960(SB), Z2
+	VMOVUPS     smoothConsts<>+1024(SB), Z3
+	VMAXPS      Z1, Z2, Z2
+	VMINPS      Z2, Z3, Z3
+	VMULPS      smoothConsts<>+1088(SB), Z3, Z1
+	VRNDSCALEPS $0x00, Z1, Z1
+	VMULPS      smoothConsts<>+1152(SB), Z1, Z2
+	VSUBPS      Z2, Z3, Z2
+	VMULPS      smoothConsts<>+1216(SB), Z1, Z4
+	VSUBPS      Z4, Z2, Z2
+	VMULPS      Z2, Z2, Z4
+	VMOVUPS     smoothConsts<>+1280(SB), Z3
+	VMULPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+1344(SB), Z3, Z3
+	VMULPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+1408(SB), Z3, Z3
+	VMULPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+1472(SB), Z3, Z3
+	VMULPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+1536(SB), Z3, Z3
+	VMULPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+192(SB), Z3, Z3
+	VMULPS      Z4, Z3, Z3
+	VADDPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+1664(SB), Z3, Z2
+	VCVTPS2DQ   Z1, Z4
+	VPADDD      smoothConsts<>+1728(SB), Z4, Z4
+	VPSLLD      $0x17, Z4, Z4
+	VMULPS      Z4, Z2, Z2
+	VADDPS      smoothConsts<>+512(SB), Z2, Z1
+	VMULPS      Z1, Z2, Z1
+	VADDPS      smoothConsts<>+512(SB), Z1, Z2
+	VDIVPS      Z2, Z1, Z1
+	VMULPS      Z1, Z0, Z1
+	VMOVUPS     Z1, (AX)
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, CX
 	SUBQ        $0x00000010, DX
@@ -2945,85 +3079,59 @@ mishAVX512_done:
 // func mishGradAVX512(y *float32, dy *float32, z *float32, n int)
 // Requires: AVX, AVX512F
 TEXT ·mishGradAVX512(SB), NOSPLIT, $0-32
-	MOVQ         y+0(FP), AX
-	MOVQ         dy+8(FP), CX
-	MOVQ         z+16(FP), DX
-	MOVQ         n+24(FP), BX
-	MOVL         $0xc2ae0000, SI
-	VPBROADCASTD SI, Z0
-	MOVL         $0x42ae0000, SI
-	VPBROADCASTD SI, Z1
-	MOVL         $0x80000000, SI
-	VPBROADCASTD SI, Z2
-	MOVL         $0x3fb8aa3b, SI
-	VPBROADCASTD SI, Z2
-	MOVL         $0x3f318000, SI
-	VPBROADCASTD SI, Z3
-	MOVL         $0xb95e8083, SI
-	VPBROADCASTD SI, Z4
-	MOVL         $0x39506967, SI
-	VPBROADCASTD SI, Z5
-	MOVL         $0x3ab743ce, SI
-	VPBROADCASTD SI, Z6
-	MOVL         $0x3c088908, SI
-	VPBROADCASTD SI, Z7
-	MOVL         $0x3d2aa9c1, SI
-	VPBROADCASTD SI, Z8
-	MOVL         $0x3e2aaaaa, SI
-	VPBROADCASTD SI, Z9
-	MOVL         $0x3f000000, SI
-	VPBROADCASTD SI, Z10
-	MOVL         $0x3f800000, SI
-	VPBROADCASTD SI, Z11
-	MOVL         $0x0000007f, SI
-	VPBROADCASTD SI, Z12
+	MOVQ y+0(FP), AX
+	MOVQ dy+8(FP), CX
+	MOVQ z+16(FP), DX
+	MOVQ n+24(FP), BX
 
 mishGradAVX512_loop:
 	TESTQ       BX, BX
 	JZ          mishGradAVX512_done
-	VMOVUPS     (DX), Z13
-	VMOVUPS     smoothConsts<>+640(SB), Z14
-	VMINPS      Z13, Z14, Z14
-	VMAXPS      Z14, Z0, Z15
-	VMINPS      Z15, Z1, Z15
-	VMULPS      Z2, Z15, Z14
-	VRNDSCALEPS $0x00, Z14, Z14
-	VMULPS      Z3, Z14, Z16
-	VSUBPS      Z16, Z15, Z16
-	VMULPS      Z4, Z14, Z17
-	VSUBPS      Z17, Z16, Z16
-	VMULPS      Z16, Z16, Z17
-	VMOVAPS     Z5, Z15
-	VMULPS      Z16, Z15, Z15
-	VADDPS      Z6, Z15, Z15
-	VMULPS      Z16, Z15, Z15
-	VADDPS      Z7, Z15, Z15
-	VMULPS      Z16, Z15, Z15
-	VADDPS      Z8, Z15, Z15
-	VMULPS      Z16, Z15, Z15
-	VADDPS      Z9, Z15, Z15
-	VMULPS      Z16, Z15, Z15
-	VADDPS      Z10, Z15, Z15
-	VMULPS      Z17, Z15, Z15
-	VADDPS      Z16, Z15, Z15
-	VADDPS      Z11, Z15, Z16
-	VCVTPS2DQ   Z14, Z14
-	VPADDD      Z12, Z14, Z14
-	VPSLLD      $0x17, Z14, Z14
-	VMULPS      Z14, Z16, Z16
-	VADDPS      smoothConsts<>+512(SB), Z16, Z14
-	VMULPS      Z14, Z16, Z14
-	VADDPS      smoothConsts<>+512(SB), Z14, Z15
-	VDIVPS      Z15, Z14, Z14
-	VMULPS      smoothConsts<>+576(SB), Z16, Z17
-	VADDPS      Z11, Z16, Z16
-	VMULPS      Z16, Z17, Z17
-	VMULPS      Z15, Z15, Z16
-	VDIVPS      Z16, Z17, Z17
-	VMULPS      Z17, Z13, Z17
-	VADDPS      Z17, Z14, Z17
-	VMULPS      (CX), Z17, Z17
-	VMOVUPS     Z17, (AX)
+	VMOVUPS     (DX), Z0
+	VMOVUPS     smoothConsts<>+640(SB), Z1
+	VMINPS      Z0, Z1, Z1
+	VMOVUPS     smoothConsts<>+960(SB), Z2
+	VMOVUPS     smoothConsts<>+1024(SB), Z3
+	VMAXPS      Z1, Z2, Z2
+	VMINPS      Z2, Z3, Z3
+	VMULPS      smoothConsts<>+1088(SB), Z3, Z1
+	VRNDSCALEPS $0x00, Z1, Z1
+	VMULPS      smoothConsts<>+1152(SB), Z1, Z2
+	VSUBPS      Z2, Z3, Z2
+	VMULPS      smoothConsts<>+1216(SB), Z1, Z4
+	VSUBPS      Z4, Z2, Z2
+	VMULPS      Z2, Z2, Z4
+	VMOVUPS     smoothConsts<>+1280(SB), Z3
+	VMULPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+1344(SB), Z3, Z3
+	VMULPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+1408(SB), Z3, Z3
+	VMULPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+1472(SB), Z3, Z3
+	VMULPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+1536(SB), Z3, Z3
+	VMULPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+192(SB), Z3, Z3
+	VMULPS      Z4, Z3, Z3
+	VADDPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+1664(SB), Z3, Z2
+	VCVTPS2DQ   Z1, Z4
+	VPADDD      smoothConsts<>+1728(SB), Z4, Z4
+	VPSLLD      $0x17, Z4, Z4
+	VMULPS      Z4, Z2, Z2
+	VADDPS      smoothConsts<>+512(SB), Z2, Z1
+	VMULPS      Z1, Z2, Z1
+	VADDPS      smoothConsts<>+512(SB), Z1, Z3
+	VDIVPS      Z3, Z1, Z1
+	VMULPS      smoothConsts<>+576(SB), Z2, Z4
+	VADDPS      smoothConsts<>+1664(SB), Z2, Z2
+	VMULPS      Z2, Z4, Z4
+	VMULPS      Z3, Z3, Z2
+	VDIVPS      Z2, Z4, Z4
+	VMULPS      Z4, Z0, Z4
+	VADDPS      Z4, Z1, Z4
+	VMULPS      (CX), Z4, Z4
+	VMOVUPS     Z4, (AX)
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
@@ -3037,93 +3145,68 @@ mishGradAVX512_done:
 // func tanhAVX512(y *float32, z *float32, n int)
 // Requires: AVX, AVX512F
 TEXT ·tanhAVX512(SB), NOSPLIT, $0-24
-	MOVQ         y+0(FP), AX
-	MOVQ         z+8(FP), CX
-	MOVQ         n+16(FP), DX
-	MOVL         $0xc2ae0000, BX
-	VPBROADCASTD BX, Z0
-	MOVL         $0x42ae0000, BX
-	VPBROADCASTD BX, Z1
-	MOVL         $0x80000000, BX
-	VPBROADCASTD BX, Z2
-	MOVL         $0x3fb8aa3b, BX
-	VPBROADCASTD BX, Z2
-	MOVL         $0x3f318000, BX
-	VPBROADCASTD BX, Z3
-	MOVL         $0xb95e8083, BX
-	VPBROADCASTD BX, Z4
-	MOVL         $0x39506967, BX
-	VPBROADCASTD BX, Z5
-	MOVL         $0x3ab743ce, BX
-	VPBROADCASTD BX, Z6
-	MOVL         $0x3c088908, BX
-	VPBROADCASTD BX, Z7
-	MOVL         $0x3d2aa9c1, BX
-	VPBROADCASTD BX, Z8
-	MOVL         $0x3e2aaaaa, BX
-	VPBROADCASTD BX, Z9
-	MOVL         $0x3f000000, BX
-	VPBROADCASTD BX, Z10
-	MOVL         $0x3f800000, BX
-	VPBROADCASTD BX, Z11
-	MOVL         $0x0000007f, BX
-	VPBROADCASTD BX, Z12
+	MOVQ y+0(FP), AX
+	MOVQ z+8(FP), CX
+	MOVQ n+16(FP), DX
 
 tanhAVX512_loop:
 	TESTQ       DX, DX
 	JZ          tanhAVX512_done
-	VMOVUPS     (CX), Z13
-	VPANDD      smoothConsts<>+0(SB), Z13, Z14
-	VADDPS      Z14, Z14, Z15
-	VMAXPS      Z15, Z0, Z15
-	VMINPS      Z15, Z1, Z15
-	VMULPS      Z2, Z15, Z16
-	VRNDSCALEPS $0x00, Z16, Z16
-	VMULPS      Z3, Z16, Z17
-	VSUBPS      Z17, Z15, Z17
-	VMULPS      Z4, Z16, Z18
-	VSUBPS      Z18, Z17, Z17
-	VMULPS      Z17, Z17, Z18
-	VMOVAPS     Z5, Z15
-	VMULPS      Z17, Z15, Z15
-	VADDPS      Z6, Z15, Z15
-	VMULPS      Z17, Z15, Z15
-	VADDPS      Z7, Z15, Z15
-	VMULPS      Z17, Z15, Z15
-	VADDPS      Z8, Z15, Z15
-	VMULPS      Z17, Z15, Z15
-	VADDPS      Z9, Z15, Z15
-	VMULPS      Z17, Z15, Z15
-	VADDPS      Z10, Z15, Z15
-	VMULPS      Z18, Z15, Z15
-	VADDPS      Z17, Z15, Z15
-	VADDPS      Z11, Z15, Z15
-	VCVTPS2DQ   Z16, Z16
-	VPADDD      Z12, Z16, Z16
-	VPSLLD      $0x17, Z16, Z16
-	VMULPS      Z16, Z15, Z15
-	VADDPS      Z11, Z15, Z15
-	VMOVUPS     smoothConsts<>+512(SB), Z16
-	VDIVPS      Z15, Z16, Z16
-	VSUBPS      Z16, Z11, Z16
-	VPANDD      smoothConsts<>+64(SB), Z13, Z15
-	VPORD       Z15, Z16, Z16
-	VMULPS      Z13, Z13, Z15
-	VMOVUPS     smoothConsts<>+1600(SB), Z17
-	VMULPS      Z15, Z17, Z17
-	VADDPS      smoothConsts<>+1664(SB), Z17, Z17
-	VMULPS      Z15, Z17, Z17
-	VADDPS      smoothConsts<>+1728(SB), Z17, Z17
-	VMULPS      Z15, Z17, Z17
-	VADDPS      smoothConsts<>+1792(SB), Z17, Z17
-	VMULPS      Z15, Z17, Z17
-	VADDPS      smoothConsts<>+1856(SB), Z17, Z17
-	VMULPS      Z15, Z17, Z17
-	VMULPS      Z13, Z17, Z17
-	VADDPS      Z13, Z17, Z17
-	VCMPPS      $0x1d, smoothConsts<>+704(SB), Z14, K1
-	VMOVAPS     Z16, K1, Z17
-	VMOVUPS     Z17, (AX)
+	VMOVUPS     (CX), Z0
+	VPANDD      smoothConsts<>+0(SB), Z0, Z1
+	VADDPS      Z1, Z1, Z2
+	VMOVUPS     smoothConsts<>+960(SB), Z3
+	VMOVUPS     smoothConsts<>+1024(SB), Z4
+	VMAXPS      Z2, Z3, Z3
+	VMINPS      Z3, Z4, Z4
+	VMULPS      smoothConsts<>+1088(SB), Z4, Z2
+	VRNDSCALEPS $0x00, Z2, Z2
+	VMULPS      smoothConsts<>+1152(SB), Z2, Z3
+	VSUBPS      Z3, Z4, Z3
+	VMULPS      smoothConsts<>+1216(SB), Z2, Z5
+	VSUBPS      Z5, Z3, Z3
+	VMULPS      Z3, Z3, Z5
+	VMOVUPS     smoothConsts<>+1280(SB), Z4
+	VMULPS      Z3, Z4, Z4
+	VADDPS      smoothConsts<>+1344(SB), Z4, Z4
+	VMULPS      Z3, Z4, Z4
+	VADDPS      smoothConsts<>+1408(SB), Z4, Z4
+	VMULPS      Z3, Z4, Z4
+	VADDPS      smoothConsts<>+1472(SB), Z4, Z4
+	VMULPS      Z3, Z4, Z4
+	VADDPS      smoothConsts<>+1536(SB), Z4, Z4
+	VMULPS      Z3, Z4, Z4
+	VADDPS      smoothConsts<>+192(SB), Z4, Z4
+	VMULPS      Z5, Z4, Z4
+	VADDPS      Z3, Z4, Z4
+	VADDPS      smoothConsts<>+1664(SB), Z4, Z3
+	VCVTPS2DQ   Z2, Z5
+	VPADDD      smoothConsts<>+1728(SB), Z5, Z5
+	VPSLLD      $0x17, Z5, Z5
+	VMULPS      Z5, Z3, Z3
+	VADDPS      smoothConsts<>+1664(SB), Z3, Z3
+	VMOVUPS     smoothConsts<>+512(SB), Z4
+	VDIVPS      Z3, Z4, Z4
+	VMOVUPS     smoothConsts<>+1664(SB), Z2
+	VSUBPS      Z4, Z2, Z4
+	VPANDD      smoothConsts<>+64(SB), Z0, Z2
+	VPORD       Z2, Z4, Z4
+	VMULPS      Z0, Z0, Z2
+	VMOVUPS     smoothConsts<>+2432(SB), Z3
+	VMULPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+2496(SB), Z3, Z3
+	VMULPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+2560(SB), Z3, Z3
+	VMULPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+2624(SB), Z3, Z3
+	VMULPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+2688(SB), Z3, Z3
+	VMULPS      Z2, Z3, Z3
+	VMULPS      Z0, Z3, Z3
+	VADDPS      Z0, Z3, Z3
+	VCMPPS      $0x1d, smoothConsts<>+704(SB), Z1, K1
+	VMOVAPS     Z4, K1, Z3
+	VMOVUPS     Z3, (AX)
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, CX
 	SUBQ        $0x00000010, DX
@@ -3143,73 +3226,46 @@ TEXT ·eluAVX512(SB), NOSPLIT, $0-32
 	VBROADCASTSS X0, Z0
 	MOVSS        scale+28(FP), X1
 	VBROADCASTSS X1, Z1
-	MOVL         $0xc2ae0000, BX
-	VPBROADCASTD BX, Z2
-	MOVL         $0x42ae0000, BX
-	VPBROADCASTD BX, Z3
-	MOVL         $0x80000000, BX
-	VPBROADCASTD BX, Z3
-	MOVL         $0x3fb8aa3b, BX
-	VPBROADCASTD BX, Z3
-	MOVL         $0x3f318000, BX
-	VPBROADCASTD BX, Z4
-	MOVL         $0xb95e8083, BX
-	VPBROADCASTD BX, Z5
-	MOVL         $0x39506967, BX
-	VPBROADCASTD BX, Z6
-	MOVL         $0x3ab743ce, BX
-	VPBROADCASTD BX, Z7
-	MOVL         $0x3c088908, BX
-	VPBROADCASTD BX, Z8
-	MOVL         $0x3d2aa9c1, BX
-	VPBROADCASTD BX, Z9
-	MOVL         $0x3e2aaaaa, BX
-	VPBROADCASTD BX, Z10
-	MOVL         $0x3f000000, BX
-	VPBROADCASTD BX, Z11
-	MOVL         $0x3f800000, BX
-	VPBROADCASTD BX, Z12
-	MOVL         $0x0000007f, BX
-	VPBROADCASTD BX, Z13
 
 eluAVX512_loop:
 	TESTQ       DX, DX
 	JZ          eluAVX512_done
-	VMOVUPS     (CX), Z14
-	VMAXPS      Z14, Z2, Z15
-	VMULPS      Z3, Z15, Z16
-	VRNDSCALEPS $0x00, Z16, Z16
-	VMULPS      Z4, Z16, Z17
-	VSUBPS      Z17, Z15, Z17
-	VMULPS      Z5, Z16, Z18
-	VSUBPS      Z18, Z17, Z17
-	VMULPS      Z17, Z17, Z18
-	VMOVAPS     Z6, Z15
-	VMULPS      Z17, Z15, Z15
-	VADDPS      Z7, Z15, Z15
-	VMULPS      Z17, Z15, Z15
-	VADDPS      Z8, Z15, Z15
-	VMULPS      Z17, Z15, Z15
-	VADDPS      Z9, Z15, Z15
-	VMULPS      Z17, Z15, Z15
-	VADDPS      Z10, Z15, Z15
-	VMULPS      Z17, Z15, Z15
-	VADDPS      Z11, Z15, Z15
-	VMULPS      Z18, Z15, Z15
-	VADDPS      Z17, Z15, Z15
-	VADDPS      Z12, Z15, Z17
-	VCVTPS2DQ   Z16, Z18
-	VPADDD      Z13, Z18, Z18
-	VPSLLD      $0x17, Z18, Z18
-	VMULPS      Z18, Z17, Z17
-	VSUBPS      Z12, Z17, Z17
-	VCMPPS      $0x00, smoothConsts<>+320(SB), Z16, K1
-	VMOVAPS     Z15, K1, Z17
-	VMULPS      Z0, Z17, Z17
-	VMULPS      Z1, Z14, Z15
-	VCMPPS      $0x1e, smoothConsts<>+320(SB), Z14, K1
-	VMOVAPS     Z15, K1, Z17
-	VMOVUPS     Z17, (AX)
+	VMOVUPS     (CX), Z2
+	VMOVUPS     smoothConsts<>+960(SB), Z3
+	VMAXPS      Z2, Z3, Z3
+	VMULPS      smoothConsts<>+1088(SB), Z3, Z4
+	VRNDSCALEPS $0x00, Z4, Z4
+	VMULPS      smoothConsts<>+1152(SB), Z4, Z5
+	VSUBPS      Z5, Z3, Z5
+	VMULPS      smoothConsts<>+1216(SB), Z4, Z6
+	VSUBPS      Z6, Z5, Z5
+	VMULPS      Z5, Z5, Z6
+	VMOVUPS     smoothConsts<>+1280(SB), Z3
+	VMULPS      Z5, Z3, Z3
+	VADDPS      smoothConsts<>+1344(SB), Z3, Z3
+	VMULPS      Z5, Z3, Z3
+	VADDPS      smoothConsts<>+1408(SB), Z3, Z3
+	VMULPS      Z5, Z3, Z3
+	VADDPS      smoothConsts<>+1472(SB), Z3, Z3
+	VMULPS      Z5, Z3, Z3
+	VADDPS      smoothConsts<>+1536(SB), Z3, Z3
+	VMULPS      Z5, Z3, Z3
+	VADDPS      smoothConsts<>+192(SB), Z3, Z3
+	VMULPS      Z6, Z3, Z3
+	VADDPS      Z5, Z3, Z3
+	VADDPS      smoothConsts<>+1664(SB), Z3, Z5
+	VCVTPS2DQ   Z4, Z6
+	VPADDD      smoothConsts<>+1728(SB), Z6, Z6
+	VPSLLD      $0x17, Z6, Z6
+	VMULPS      Z6, Z5, Z5
+	VSUBPS      smoothConsts<>+1664(SB), Z5, Z5
+	VCMPPS      $0x00, smoothConsts<>+320(SB), Z4, K1
+	VMOVAPS     Z3, K1, Z5
+	VMULPS      Z0, Z5, Z5
+	VMULPS      Z1, Z2, Z3
+	VCMPPS      $0x1e, smoothConsts<>+320(SB), Z2, K1
+	VMOVAPS     Z3, K1, Z5
+	VMOVUPS     Z5, (AX)
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, CX
 	SUBQ        $0x00000010, DX
@@ -3230,34 +3286,6 @@ TEXT ·eluGradAVX512(SB), NOSPLIT, $0-40
 	VBROADCASTSS X0, Z0
 	MOVSS        scale+36(FP), X1
 	VBROADCASTSS X1, Z1
-	MOVL         $0xc2ae0000, SI
-	VPBROADCASTD SI, Z2
-	MOVL         $0x42ae0000, SI
-	VPBROADCASTD SI, Z2
-	MOVL         $0x80000000, SI
-	VPBROADCASTD SI, Z2
-	MOVL         $0x3fb8aa3b, SI
-	VPBROADCASTD SI, Z2
-	MOVL         $0x3f318000, SI
-	VPBROADCASTD SI, Z2
-	MOVL         $0xb95e8083, SI
-	VPBROADCASTD SI, Z2
-	MOVL         $0x39506967, SI
-	VPBROADCASTD SI, Z2
-	MOVL         $0x3ab743ce, SI
-	VPBROADCASTD SI, Z2
-	MOVL         $0x3c088908, SI
-	VPBROADCASTD SI, Z2
-	MOVL         $0x3d2aa9c1, SI
-	VPBROADCASTD SI, Z2
-	MOVL         $0x3e2aaaaa, SI
-	VPBROADCASTD SI, Z2
-	MOVL         $0x3f000000, SI
-	VPBROADCASTD SI, Z2
-	MOVL         $0x3f800000, SI
-	VPBROADCASTD SI, Z2
-	MOVL         $0x0000007f, SI
-	VPBROADCASTD SI, Z2
 
 eluGradAVX512_loop:
 	TESTQ   BX, BX
@@ -3266,8 +3294,8 @@ eluGradAVX512_loop:
 	VADDPS  Z0, Z2, Z3
 	VCMPPS  $0x1e, smoothConsts<>+320(SB), Z2, K1
 	VMOVAPS Z1, K1, Z3
-	VMULPS  (CX), Z3, Z2
-	VMOVUPS Z2, (AX)
+	VMULPS  (CX), Z3, Z3
+	VMOVUPS Z3, (AX)
 	ADDQ    $0x00000040, AX
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
@@ -3281,117 +3309,92 @@ eluGradAVX512_done:
 // func softplusAVX512(y *float32, z *float32, n int)
 // Requires: AVX, AVX512F
 TEXT ·softplusAVX512(SB), NOSPLIT, $0-24
-	MOVQ         y+0(FP), AX
-	MOVQ         z+8(FP), CX
-	MOVQ         n+16(FP), DX
-	MOVL         $0xc2ae0000, BX
-	VPBROADCASTD BX, Z0
-	MOVL         $0x42ae0000, BX
-	VPBROADCASTD BX, Z1
-	MOVL         $0x80000000, BX
-	VPBROADCASTD BX, Z2
-	MOVL         $0x3fb8aa3b, BX
-	VPBROADCASTD BX, Z2
-	MOVL         $0x3f318000, BX
-	VPBROADCASTD BX, Z3
-	MOVL         $0xb95e8083, BX
-	VPBROADCASTD BX, Z4
-	MOVL         $0x39506967, BX
-	VPBROADCASTD BX, Z5
-	MOVL         $0x3ab743ce, BX
-	VPBROADCASTD BX, Z6
-	MOVL         $0x3c088908, BX
-	VPBROADCASTD BX, Z7
-	MOVL         $0x3d2aa9c1, BX
-	VPBROADCASTD BX, Z8
-	MOVL         $0x3e2aaaaa, BX
-	VPBROADCASTD BX, Z9
-	MOVL         $0x3f000000, BX
-	VPBROADCASTD BX, Z10
-	MOVL         $0x3f800000, BX
-	VPBROADCASTD BX, Z11
-	MOVL         $0x0000007f, BX
-	VPBROADCASTD BX, Z12
+	MOVQ y+0(FP), AX
+	MOVQ z+8(FP), CX
+	MOVQ n+16(FP), DX
 
 softplusAVX512_loop:
 	TESTQ       DX, DX
 	JZ          softplusAVX512_done
-	VMOVUPS     (CX), Z13
-	VPORD       smoothConsts<>+64(SB), Z13, Z14
-	VMAXPS      Z14, Z0, Z15
-	VMINPS      Z15, Z1, Z15
-	VMULPS      Z2, Z15, Z14
-	VRNDSCALEPS $0x00, Z14, Z14
-	VMULPS      Z3, Z14, Z16
-	VSUBPS      Z16, Z15, Z16
-	VMULPS      Z4, Z14, Z17
-	VSUBPS      Z17, Z16, Z16
-	VMULPS      Z16, Z16, Z17
-	VMOVAPS     Z5, Z15
-	VMULPS      Z16, Z15, Z15
-	VADDPS      Z6, Z15, Z15
-	VMULPS      Z16, Z15, Z15
-	VADDPS      Z7, Z15, Z15
-	VMULPS      Z16, Z15, Z15
-	VADDPS      Z8, Z15, Z15
-	VMULPS      Z16, Z15, Z15
-	VADDPS      Z9, Z15, Z15
-	VMULPS      Z16, Z15, Z15
-	VADDPS      Z10, Z15, Z15
-	VMULPS      Z17, Z15, Z15
-	VADDPS      Z16, Z15, Z15
-	VADDPS      Z11, Z15, Z16
-	VCVTPS2DQ   Z14, Z14
-	VPADDD      Z12, Z14, Z14
-	VPSLLD      $0x17, Z14, Z14
-	VMULPS      Z14, Z16, Z16
-	VADDPS      Z11, Z16, Z14
-	VPSRLD      $0x17, Z14, Z15
-	VPSUBD      smoothConsts<>+256(SB), Z15, Z15
-	VCVTDQ2PS   Z15, Z15
-	VPANDD      smoothConsts<>+128(SB), Z14, Z17
-	VPORD       smoothConsts<>+192(SB), Z17, Z17
-	VCMPPS      $0x11, smoothConsts<>+768(SB), Z17, K1
-	VSUBPS      Z11, Z15, K1, Z15
-	VADDPS      Z17, Z17, K1, Z17
-	VSUBPS      Z11, Z17, Z17
-	VMULPS      Z17, Z17, Z18
-	VMOVUPS     smoothConsts<>+1920(SB), Z19
-	VMULPS      Z17, Z19, Z19
-	VADDPS      smoothConsts<>+1984(SB), Z19, Z19
-	VMULPS      Z17, Z19, Z19
-	VADDPS      smoothConsts<>+2048(SB), Z19, Z19
-	VMULPS      Z17, Z19, Z19
-	VADDPS      smoothConsts<>+2112(SB), Z19, Z19
-	VMULPS      Z17, Z19, Z19
-	VADDPS      smoothConsts<>+2176(SB), Z19, Z19
-	VMULPS      Z17, Z19, Z19
-	VADDPS      smoothConsts<>+2240(SB), Z19, Z19
-	VMULPS      Z17, Z19, Z19
-	VADDPS      smoothConsts<>+2304(SB), Z19, Z19
-	VMULPS      Z17, Z19, Z19
-	VADDPS      smoothConsts<>+2368(SB), Z19, Z19
-	VMULPS      Z17, Z19, Z19
-	VADDPS      smoothConsts<>+2432(SB), Z19, Z19
-	VMULPS      Z17, Z19, Z19
-	VMULPS      Z18, Z19, Z19
-	VMULPS      Z4, Z15, Z20
-	VADDPS      Z20, Z19, Z19
-	VMULPS      smoothConsts<>+192(SB), Z18, Z20
-	VSUBPS      Z20, Z19, Z19
-	VADDPS      Z19, Z17, Z17
-	VMULPS      Z3, Z15, Z20
-	VADDPS      Z20, Z17, Z17
-	VSUBPS      Z11, Z14, Z15
-	VDIVPS      Z15, Z16, Z15
-	VMULPS      Z15, Z17, Z17
-	VMOVAPS     Z16, Z16
-	VCMPPS      $0x04, Z11, Z14, K1
-	VMOVAPS     Z17, K1, Z16
-	VPXORD      Z15, Z15, Z15
-	VMAXPS      Z13, Z15, Z15
-	VADDPS      Z16, Z15, Z16
-	VMOVUPS     Z16, (AX)
+	VMOVUPS     (CX), Z0
+	VPORD       smoothConsts<>+64(SB), Z0, Z1
+	VMOVUPS     smoothConsts<>+960(SB), Z2
+	VMOVUPS     smoothConsts<>+1024(SB), Z3
+	VMAXPS      Z1, Z2, Z2
+	VMINPS      Z2, Z3, Z3
+	VMULPS      smoothConsts<>+1088(SB), Z3, Z1
+	VRNDSCALEPS $0x00, Z1, Z1
+	VMULPS      smoothConsts<>+1152(SB), Z1, Z2
+	VSUBPS      Z2, Z3, Z2
+	VMULPS      smoothConsts<>+1216(SB), Z1, Z5
+	VSUBPS      Z5, Z2, Z2
+	VMULPS      Z2, Z2, Z5
+	VMOVUPS     smoothConsts<>+1280(SB), Z3
+	VMULPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+1344(SB), Z3, Z3
+	VMULPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+1408(SB), Z3, Z3
+	VMULPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+1472(SB), Z3, Z3
+	VMULPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+1536(SB), Z3, Z3
+	VMULPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+192(SB), Z3, Z3
+	VMULPS      Z5, Z3, Z3
+	VADDPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+1664(SB), Z3, Z2
+	VCVTPS2DQ   Z1, Z5
+	VPADDD      smoothConsts<>+1728(SB), Z5, Z5
+	VPSLLD      $0x17, Z5, Z5
+	VMULPS      Z5, Z2, Z2
+	VADDPS      smoothConsts<>+1664(SB), Z2, Z1
+	VPSRLD      $0x17, Z1, Z3
+	VPSUBD      smoothConsts<>+256(SB), Z3, Z3
+	VCVTDQ2PS   Z3, Z3
+	VPANDD      smoothConsts<>+128(SB), Z1, Z5
+	VPORD       smoothConsts<>+192(SB), Z5, Z5
+	VCMPPS      $0x11, smoothConsts<>+768(SB), Z5, K1
+	VSUBPS      smoothConsts<>+1664(SB), Z3, Z7
+	VMOVAPS     Z7, K1, Z3
+	VADDPS      Z5, Z5, Z7
+	VMOVAPS     Z7, K1, Z5
+	VSUBPS      smoothConsts<>+1664(SB), Z5, Z5
+	VMULPS      Z5, Z5, Z6
+	VMOVUPS     smoothConsts<>+2752(SB), Z8
+	VMULPS      Z5, Z8, Z8
+	VADDPS      smoothConsts<>+2816(SB), Z8, Z8
+	VMULPS      Z5, Z8, Z8
+	VADDPS      smoothConsts<>+2880(SB), Z8, Z8
+	VMULPS      Z5, Z8, Z8
+	VADDPS      smoothConsts<>+2944(SB), Z8, Z8
+	VMULPS      Z5, Z8, Z8
+	VADDPS      smoothConsts<>+3008(SB), Z8, Z8
+	VMULPS      Z5, Z8, Z8
+	VADDPS      smoothConsts<>+3072(SB), Z8, Z8
+	VMULPS      Z5, Z8, Z8
+	VADDPS      smoothConsts<>+3136(SB), Z8, Z8
+	VMULPS      Z5, Z8, Z8
+	VADDPS      smoothConsts<>+3200(SB), Z8, Z8
+	VMULPS      Z5, Z8, Z8
+	VADDPS      smoothConsts<>+3264(SB), Z8, Z8
+	VMULPS      Z5, Z8, Z8
+	VMULPS      Z6, Z8, Z8
+	VMULPS      smoothConsts<>+1216(SB), Z3, Z7
+	VADDPS      Z7, Z8, Z8
+	VMULPS      smoothConsts<>+192(SB), Z6, Z7
+	VSUBPS      Z7, Z8, Z8
+	VADDPS      Z8, Z5, Z5
+	VMULPS      smoothConsts<>+1152(SB), Z3, Z7
+	VADDPS      Z7, Z5, Z5
+	VSUBPS      smoothConsts<>+1664(SB), Z1, Z3
+	VDIVPS      Z3, Z2, Z3
+	VMULPS      Z3, Z5, Z5
+	VCMPPS      $0x04, smoothConsts<>+1664(SB), Z1, K1
+	VMOVAPS     Z5, K1, Z2
+	VPXORD      Z4, Z4, Z4
+	VMAXPS      Z0, Z4, Z4
+	VADDPS      Z2, Z4, Z4
+	VMOVUPS     Z4, (AX)
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, CX
 	SUBQ        $0x00000010, DX
@@ -3404,75 +3407,50 @@ softplusAVX512_done:
 // func softplusGradAVX512(y *float32, dy *float32, z *float32, n int)
 // Requires: AVX, AVX512F
 TEXT ·softplusGradAVX512(SB), NOSPLIT, $0-32
-	MOVQ         y+0(FP), AX
-	MOVQ         dy+8(FP), CX
-	MOVQ         z+16(FP), DX
-	MOVQ         n+24(FP), BX
-	MOVL         $0xc2ae0000, SI
-	VPBROADCASTD SI, Z0
-	MOVL         $0x42ae0000, SI
-	VPBROADCASTD SI, Z1
-	MOVL         $0x80000000, SI
-	VPBROADCASTD SI, Z2
-	MOVL         $0x3fb8aa3b, SI
-	VPBROADCASTD SI, Z3
-	MOVL         $0x3f318000, SI
-	VPBROADCASTD SI, Z4
-	MOVL         $0xb95e8083, SI
-	VPBROADCASTD SI, Z5
-	MOVL         $0x39506967, SI
-	VPBROADCASTD SI, Z6
-	MOVL         $0x3ab743ce, SI
-	VPBROADCASTD SI, Z7
-	MOVL         $0x3c088908, SI
-	VPBROADCASTD SI, Z8
-	MOVL         $0x3d2aa9c1, SI
-	VPBROADCASTD SI, Z9
-	MOVL         $0x3e2aaaaa, SI
-	VPBROADCASTD SI, Z10
-	MOVL         $0x3f000000, SI
-	VPBROADCASTD SI, Z11
-	MOVL         $0x3f800000, SI
-	VPBROADCASTD SI, Z12
-	MOVL         $0x0000007f, SI
-	VPBROADCASTD SI, Z13
+	MOVQ y+0(FP), AX
+	MOVQ dy+8(FP), CX
+	MOVQ z+16(FP), DX
+	MOVQ n+24(FP), BX
 
 softplusGradAVX512_loop:
 	TESTQ       BX, BX
 	JZ          softplusGradAVX512_done
-	VMOVUPS     (DX), Z14
-	VMAXPS      Z14, Z0, Z14
-	VMINPS      Z14, Z1, Z14
-	VPXORD      Z2, Z14, Z14
-	VMULPS      Z3, Z14, Z15
-	VRNDSCALEPS $0x00, Z15, Z15
-	VMULPS      Z4, Z15, Z16
-	VSUBPS      Z16, Z14, Z16
-	VMULPS      Z5, Z15, Z17
-	VSUBPS      Z17, Z16, Z16
-	VMULPS      Z16, Z16, Z17
-	VMOVAPS     Z6, Z14
-	VMULPS      Z16, Z14, Z14
-	VADDPS      Z7, Z14, Z14
-	VMULPS      Z16, Z14, Z14
-	VADDPS      Z8, Z14, Z14
-	VMULPS      Z16, Z14, Z14
-	VADDPS      Z9, Z14, Z14
-	VMULPS      Z16, Z14, Z14
-	VADDPS      Z10, Z14, Z14
-	VMULPS      Z16, Z14, Z14
-	VADDPS      Z11, Z14, Z14
-	VMULPS      Z17, Z14, Z14
-	VADDPS      Z16, Z14, Z14
-	VADDPS      Z12, Z14, Z14
-	VCVTPS2DQ   Z15, Z15
-	VPADDD      Z13, Z15, Z15
-	VPSLLD      $0x17, Z15, Z15
-	VMULPS      Z15, Z14, Z14
-	VADDPS      Z12, Z14, Z14
-	VDIVPS      Z14, Z12, Z14
-	VMULPS      (CX), Z14, Z14
-	VMOVUPS     Z14, (AX)
+	VMOVUPS     (DX), Z0
+	VMOVUPS     smoothConsts<>+960(SB), Z1
+	VMOVUPS     smoothConsts<>+1024(SB), Z2
+	VMAXPS      Z0, Z1, Z1
+	VMINPS      Z1, Z2, Z2
+	VPXORD      smoothConsts<>+64(SB), Z2, Z0
+	VMULPS      smoothConsts<>+1088(SB), Z0, Z1
+	VRNDSCALEPS $0x00, Z1, Z1
+	VMULPS      smoothConsts<>+1152(SB), Z1, Z2
+	VSUBPS      Z2, Z0, Z2
+	VMULPS      smoothConsts<>+1216(SB), Z1, Z3
+	VSUBPS      Z3, Z2, Z2
+	VMULPS      Z2, Z2, Z3
+	VMOVUPS     smoothConsts<>+1280(SB), Z0
+	VMULPS      Z2, Z0, Z0
+	VADDPS      smoothConsts<>+1344(SB), Z0, Z0
+	VMULPS      Z2, Z0, Z0
+	VADDPS      smoothConsts<>+1408(SB), Z0, Z0
+	VMULPS      Z2, Z0, Z0
+	VADDPS      smoothConsts<>+1472(SB), Z0, Z0
+	VMULPS      Z2, Z0, Z0
+	VADDPS      smoothConsts<>+1536(SB), Z0, Z0
+	VMULPS      Z2, Z0, Z0
+	VADDPS      smoothConsts<>+192(SB), Z0, Z0
+	VMULPS      Z3, Z0, Z0
+	VADDPS      Z2, Z0, Z0
+	VADDPS      smoothConsts<>+1664(SB), Z0, Z0
+	VCVTPS2DQ   Z1, Z3
+	VPADDD      smoothConsts<>+1728(SB), Z3, Z3
+	VPSLLD      $0x17, Z3, Z3
+	VMULPS      Z3, Z0, Z0
+	VMOVUPS     smoothConsts<>+1664(SB), Z1
+	VADDPS      Z1, Z0, Z0
+	VDIVPS      Z0, Z1, Z1
+	VMULPS      (CX), Z1, Z1
+	VMOVUPS     Z1, (AX)
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, CX
 	ADDQ        $0x00000040, DX
@@ -3480,6 +3458,822 @@ softplusGradAVX512_loop:
 	JMP         softplusGradAVX512_loop
 
 softplusGradAVX512_done:
+	VZEROUPPER
+	RET
+
+// func geluAVX2(y *float32, z *float32, n int)
+// Requires: AVX, AVX2
+TEXT ·geluAVX2(SB), NOSPLIT, $0-24
+	MOVQ y+0(FP), AX
+	MOVQ z+8(FP), CX
+	MOVQ n+16(FP), DX
+
+geluAVX2_loop:
+	TESTQ     DX, DX
+	JZ        geluAVX2_done
+	VMOVUPS   (CX), Y0
+	VPAND     smoothConsts<>+0(SB), Y0, Y1
+	VMULPS    smoothConsts<>+768(SB), Y1, Y1
+	VMULPS    smoothConsts<>+192(SB), Y1, Y2
+	VADDPS    smoothConsts<>+1664(SB), Y2, Y2
+	VMOVUPS   smoothConsts<>+1664(SB), Y3
+	VDIVPS    Y2, Y3, Y2
+	VMOVUPS   smoothConsts<>+1792(SB), Y4
+	VMULPS    Y2, Y4, Y4
+	VADDPS    smoothConsts<>+1856(SB), Y4, Y4
+	VMULPS    Y2, Y4, Y4
+	VADDPS    smoothConsts<>+1920(SB), Y4, Y4
+	VMULPS    Y2, Y4, Y4
+	VADDPS    smoothConsts<>+1984(SB), Y4, Y4
+	VMULPS    Y2, Y4, Y4
+	VADDPS    smoothConsts<>+2048(SB), Y4, Y4
+	VMULPS    Y2, Y4, Y4
+	VADDPS    smoothConsts<>+2112(SB), Y4, Y4
+	VMULPS    Y2, Y4, Y4
+	VADDPS    smoothConsts<>+2176(SB), Y4, Y4
+	VMULPS    Y2, Y4, Y4
+	VADDPS    smoothConsts<>+2240(SB), Y4, Y4
+	VMULPS    Y2, Y4, Y4
+	VADDPS    smoothConsts<>+2304(SB), Y4, Y4
+	VMULPS    Y2, Y4, Y4
+	VADDPS    smoothConsts<>+2368(SB), Y4, Y4
+	VMULPS    Y1, Y1, Y1
+	VSUBPS    Y1, Y4, Y4
+	VMOVUPS   smoothConsts<>+960(SB), Y1
+	VMOVUPS   smoothConsts<>+1024(SB), Y5
+	VMAXPS    Y4, Y1, Y1
+	VMINPS    Y1, Y5, Y5
+	VMULPS    smoothConsts<>+1088(SB), Y5, Y1
+	VROUNDPS  $0x00, Y1, Y1
+	VMULPS    smoothConsts<>+1152(SB), Y1, Y4
+	VSUBPS    Y4, Y5, Y4
+	VMULPS    smoothConsts<>+1216(SB), Y1, Y6
+	VSUBPS    Y6, Y4, Y4
+	VMULPS    Y4, Y4, Y6
+	VMOVUPS   smoothConsts<>+1280(SB), Y5
+	VMULPS    Y4, Y5, Y5
+	VADDPS    smoothConsts<>+1344(SB), Y5, Y5
+	VMULPS    Y4, Y5, Y5
+	VADDPS    smoothConsts<>+1408(SB), Y5, Y5
+	VMULPS    Y4, Y5, Y5
+	VADDPS    smoothConsts<>+1472(SB), Y5, Y5
+	VMULPS    Y4, Y5, Y5
+	VADDPS    smoothConsts<>+1536(SB), Y5, Y5
+	VMULPS    Y4, Y5, Y5
+	VADDPS    smoothConsts<>+192(SB), Y5, Y5
+	VMULPS    Y6, Y5, Y5
+	VADDPS    Y4, Y5, Y5
+	VADDPS    smoothConsts<>+1664(SB), Y5, Y4
+	VCVTPS2DQ Y1, Y6
+	VPADDD    smoothConsts<>+1728(SB), Y6, Y6
+	VPSLLD    $0x17, Y6, Y6
+	VMULPS    Y6, Y4, Y4
+	VMULPS    Y4, Y2, Y1
+	VMULPS    smoothConsts<>+192(SB), Y1, Y1
+	VSUBPS    Y1, Y3, Y3
+	VCMPPS    $0x1d, smoothConsts<>+320(SB), Y0, Y2
+	VBLENDVPS Y2, Y3, Y1, Y1
+	VMULPS    Y1, Y0, Y1
+	VMOVUPS   Y1, (AX)
+	ADDQ      $0x00000020, AX
+	ADDQ      $0x00000020, CX
+	SUBQ      $0x00000008, DX
+	JMP       geluAVX2_loop
+
+geluAVX2_done:
+	VZEROUPPER
+	RET
+
+// func geluGradAVX2(y *float32, dy *float32, z *float32, n int)
+// Requires: AVX, AVX2
+TEXT ·geluGradAVX2(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), AX
+	MOVQ dy+8(FP), CX
+	MOVQ z+16(FP), DX
+	MOVQ n+24(FP), BX
+
+geluGradAVX2_loop:
+	TESTQ     BX, BX
+	JZ        geluGradAVX2_done
+	VMOVUPS   (DX), Y0
+	VMULPS    Y0, Y0, Y1
+	VMULPS    smoothConsts<>+448(SB), Y1, Y1
+	VMOVUPS   smoothConsts<>+960(SB), Y2
+	VMOVUPS   smoothConsts<>+1024(SB), Y3
+	VMAXPS    Y1, Y2, Y2
+	VMINPS    Y2, Y3, Y3
+	VMULPS    smoothConsts<>+1088(SB), Y3, Y1
+	VROUNDPS  $0x00, Y1, Y1
+	VMULPS    smoothConsts<>+1152(SB), Y1, Y2
+	VSUBPS    Y2, Y3, Y2
+	VMULPS    smoothConsts<>+1216(SB), Y1, Y4
+	VSUBPS    Y4, Y2, Y2
+	VMULPS    Y2, Y2, Y4
+	VMOVUPS   smoothConsts<>+1280(SB), Y3
+	VMULPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+1344(SB), Y3, Y3
+	VMULPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+1408(SB), Y3, Y3
+	VMULPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+1472(SB), Y3, Y3
+	VMULPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+1536(SB), Y3, Y3
+	VMULPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+192(SB), Y3, Y3
+	VMULPS    Y4, Y3, Y3
+	VADDPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+1664(SB), Y3, Y2
+	VCVTPS2DQ Y1, Y4
+	VPADDD    smoothConsts<>+1728(SB), Y4, Y4
+	VPSLLD    $0x17, Y4, Y4
+	VMULPS    Y4, Y2, Y2
+	VMULPS    smoothConsts<>+896(SB), Y2, Y2
+	VMULPS    Y2, Y0, Y2
+	VPAND     smoothConsts<>+0(SB), Y0, Y1
+	VMULPS    smoothConsts<>+768(SB), Y1, Y1
+	VMULPS    smoothConsts<>+192(SB), Y1, Y3
+	VADDPS    smoothConsts<>+1664(SB), Y3, Y3
+	VMOVUPS   smoothConsts<>+1664(SB), Y4
+	VDIVPS    Y3, Y4, Y3
+	VMOVUPS   smoothConsts<>+1792(SB), Y5
+	VMULPS    Y3, Y5, Y5
+	VADDPS    smoothConsts<>+1856(SB), Y5, Y5
+	VMULPS    Y3, Y5, Y5
+	VADDPS    smoothConsts<>+1920(SB), Y5, Y5
+	VMULPS    Y3, Y5, Y5
+	VADDPS    smoothConsts<>+1984(SB), Y5, Y5
+	VMULPS    Y3, Y5, Y5
+	VADDPS    smoothConsts<>+2048(SB), Y5, Y5
+	VMULPS    Y3, Y5, Y5
+	VADDPS    smoothConsts<>+2112(SB), Y5, Y5
+	VMULPS    Y3, Y5, Y5
+	VADDPS    smoothConsts<>+2176(SB), Y5, Y5
+	VMULPS    Y3, Y5, Y5
+	VADDPS    smoothConsts<>+2240(SB), Y5, Y5
+	VMULPS    Y3, Y5, Y5
+	VADDPS    smoothConsts<>+2304(SB), Y5, Y5
+	VMULPS    Y3, Y5, Y5
+	VADDPS    smoothConsts<>+2368(SB), Y5, Y5
+	VMULPS    Y1, Y1, Y1
+	VSUBPS    Y1, Y5, Y5
+	VMOVUPS   smoothConsts<>+960(SB), Y1
+	VMOVUPS   smoothConsts<>+1024(SB), Y6
+	VMAXPS    Y5, Y1, Y1
+	VMINPS    Y1, Y6, Y6
+	VMULPS    smoothConsts<>+1088(SB), Y6, Y1
+	VROUNDPS  $0x00, Y1, Y1
+	VMULPS    smoothConsts<>+1152(SB), Y1, Y5
+	VSUBPS    Y5, Y6, Y5
+	VMULPS    smoothConsts<>+1216(SB), Y1, Y7
+	VSUBPS    Y7, Y5, Y5
+	VMULPS    Y5, Y5, Y7
+	VMOVUPS   smoothConsts<>+1280(SB), Y6
+	VMULPS    Y5, Y6, Y6
+	VADDPS    smoothConsts<>+1344(SB), Y6, Y6
+	VMULPS    Y5, Y6, Y6
+	VADDPS    smoothConsts<>+1408(SB), Y6, Y6
+	VMULPS    Y5, Y6, Y6
+	VADDPS    smoothConsts<>+1472(SB), Y6, Y6
+	VMULPS    Y5, Y6, Y6
+	VADDPS    smoothConsts<>+1536(SB), Y6, Y6
+	VMULPS    Y5, Y6, Y6
+	VADDPS    smoothConsts<>+192(SB), Y6, Y6
+	VMULPS    Y7, Y6, Y6
+	VADDPS    Y5, Y6, Y6
+	VADDPS    smoothConsts<>+1664(SB), Y6, Y5
+	VCVTPS2DQ Y1, Y7
+	VPADDD    smoothConsts<>+1728(SB), Y7, Y7
+	VPSLLD    $0x17, Y7, Y7
+	VMULPS    Y7, Y5, Y5
+	VMULPS    Y5, Y3, Y1
+	VMULPS    smoothConsts<>+192(SB), Y1, Y1
+	VSUBPS    Y1, Y4, Y4
+	VCMPPS    $0x1d, smoothConsts<>+320(SB), Y0, Y0
+	VBLENDVPS Y0, Y4, Y1, Y1
+	VADDPS    Y2, Y1, Y1
+	VMULPS    (CX), Y1, Y1
+	VMOVUPS   Y1, (AX)
+	ADDQ      $0x00000020, AX
+	ADDQ      $0x00000020, CX
+	ADDQ      $0x00000020, DX
+	SUBQ      $0x00000008, BX
+	JMP       geluGradAVX2_loop
+
+geluGradAVX2_done:
+	VZEROUPPER
+	RET
+
+// func mishAVX2(y *float32, z *float32, n int)
+// Requires: AVX, AVX2
+TEXT ·mishAVX2(SB), NOSPLIT, $0-24
+	MOVQ y+0(FP), AX
+	MOVQ z+8(FP), CX
+	MOVQ n+16(FP), DX
+
+mishAVX2_loop:
+	TESTQ     DX, DX
+	JZ        mishAVX2_done
+	VMOVUPS   (CX), Y0
+	VMOVUPS   smoothConsts<>+640(SB), Y1
+	VMINPS    Y0, Y1, Y1
+	VMOVUPS   smoothConsts<>+960(SB), Y2
+	VMOVUPS   smoothConsts<>+1024(SB), Y3
+	VMAXPS    Y1, Y2, Y2
+	VMINPS    Y2, Y3, Y3
+	VMULPS    smoothConsts<>+1088(SB), Y3, Y1
+	VROUNDPS  $0x00, Y1, Y1
+	VMULPS    smoothConsts<>+1152(SB), Y1, Y2
+	VSUBPS    Y2, Y3, Y2
+	VMULPS    smoothConsts<>+1216(SB), Y1, Y4
+	VSUBPS    Y4, Y2, Y2
+	VMULPS    Y2, Y2, Y4
+	VMOVUPS   smoothConsts<>+1280(SB), Y3
+	VMULPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+1344(SB), Y3, Y3
+	VMULPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+1408(SB), Y3, Y3
+	VMULPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+1472(SB), Y3, Y3
+	VMULPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+1536(SB), Y3, Y3
+	VMULPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+192(SB), Y3, Y3
+	VMULPS    Y4, Y3, Y3
+	VADDPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+1664(SB), Y3, Y2
+	VCVTPS2DQ Y1, Y4
+	VPADDD    smoothConsts<>+1728(SB), Y4, Y4
+	VPSLLD    $0x17, Y4, Y4
+	VMULPS    Y4, Y2, Y2
+	VADDPS    smoothConsts<>+512(SB), Y2, Y1
+	VMULPS    Y1, Y2, Y1
+	VADDPS    smoothConsts<>+512(SB), Y1, Y2
+	VDIVPS    Y2, Y1, Y1
+	VMULPS    Y1, Y0, Y1
+	VMOVUPS   Y1, (AX)
+	ADDQ      $0x00000020, AX
+	ADDQ      $0x00000020, CX
+	SUBQ      $0x00000008, DX
+	JMP       mishAVX2_loop
+
+mishAVX2_done:
+	VZEROUPPER
+	RET
+
+// func mishGradAVX2(y *float32, dy *float32, z *float32, n int)
+// Requires: AVX, AVX2
+TEXT ·mishGradAVX2(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), AX
+	MOVQ dy+8(FP), CX
+	MOVQ z+16(FP), DX
+	MOVQ n+24(FP), BX
+
+mishGradAVX2_loop:
+	TESTQ     BX, BX
+	JZ        mishGradAVX2_done
+	VMOVUPS   (DX), Y0
+	VMOVUPS   smoothConsts<>+640(SB), Y1
+	VMINPS    Y0, Y1, Y1
+	VMOVUPS   smoothConsts<>+960(SB), Y2
+	VMOVUPS   smoothConsts<>+1024(SB), Y3
+	VMAXPS    Y1, Y2, Y2
+	VMINPS    Y2, Y3, Y3
+	VMULPS    smoothConsts<>+1088(SB), Y3, Y1
+	VROUNDPS  $0x00, Y1, Y1
+	VMULPS    smoothConsts<>+1152(SB), Y1, Y2
+	VSUBPS    Y2, Y3, Y2
+	VMULPS    smoothConsts<>+1216(SB), Y1, Y4
+	VSUBPS    Y4, Y2, Y2
+	VMULPS    Y2, Y2, Y4
+	VMOVUPS   smoothConsts<>+1280(SB), Y3
+	VMULPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+1344(SB), Y3, Y3
+	VMULPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+1408(SB), Y3, Y3
+	VMULPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+1472(SB), Y3, Y3
+	VMULPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+1536(SB), Y3, Y3
+	VMULPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+192(SB), Y3, Y3
+	VMULPS    Y4, Y3, Y3
+	VADDPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+1664(SB), Y3, Y2
+	VCVTPS2DQ Y1, Y4
+	VPADDD    smoothConsts<>+1728(SB), Y4, Y4
+	VPSLLD    $0x17, Y4, Y4
+	VMULPS    Y4, Y2, Y2
+	VADDPS    smoothConsts<>+512(SB), Y2, Y1
+	VMULPS    Y1, Y2, Y1
+	VADDPS    smoothConsts<>+512(SB), Y1, Y3
+	VDIVPS    Y3, Y1, Y1
+	VMULPS    smoothConsts<>+576(SB), Y2, Y4
+	VADDPS    smoothConsts<>+1664(SB), Y2, Y2
+	VMULPS    Y2, Y4, Y4
+	VMULPS    Y3, Y3, Y2
+	VDIVPS    Y2, Y4, Y4
+	VMULPS    Y4, Y0, Y4
+	VADDPS    Y4, Y1, Y4
+	VMULPS    (CX), Y4, Y4
+	VMOVUPS   Y4, (AX)
+	ADDQ      $0x00000020, AX
+	ADDQ      $0x00000020, CX
+	ADDQ      $0x00000020, DX
+	SUBQ      $0x00000008, BX
+	JMP       mishGradAVX2_loop
+
+mishGradAVX2_done:
+	VZEROUPPER
+	RET
+
+// func tanhAVX2(y *float32, z *float32, n int)
+// Requires: AVX, AVX2
+TEXT ·tanhAVX2(SB), NOSPLIT, $0-24
+	MOVQ y+0(FP), AX
+	MOVQ z+8(FP), CX
+	MOVQ n+16(FP), DX
+
+tanhAVX2_loop:
+	TESTQ     DX, DX
+	JZ        tanhAVX2_done
+	VMOVUPS   (CX), Y0
+	VPAND     smoothConsts<>+0(SB), Y0, Y1
+	VADDPS    Y1, Y1, Y2
+	VMOVUPS   smoothConsts<>+960(SB), Y3
+	VMOVUPS   smoothConsts<>+1024(SB), Y4
+	VMAXPS    Y2, Y3, Y3
+	VMINPS    Y3, Y4, Y4
+	VMULPS    smoothConsts<>+1088(SB), Y4, Y2
+	VROUNDPS  $0x00, Y2, Y2
+	VMULPS    smoothConsts<>+1152(SB), Y2, Y3
+	VSUBPS    Y3, Y4, Y3
+	VMULPS    smoothConsts<>+1216(SB), Y2, Y5
+	VSUBPS    Y5, Y3, Y3
+	VMULPS    Y3, Y3, Y5
+	VMOVUPS   smoothConsts<>+1280(SB), Y4
+	VMULPS    Y3, Y4, Y4
+	VADDPS    smoothConsts<>+1344(SB), Y4, Y4
+	VMULPS    Y3, Y4, Y4
+	VADDPS    smoothConsts<>+1408(SB), Y4, Y4
+	VMULPS    Y3, Y4, Y4
+	VADDPS    smoothConsts<>+1472(SB), Y4, Y4
+	VMULPS    Y3, Y4, Y4
+	VADDPS    smoothConsts<>+1536(SB), Y4, Y4
+	VMULPS    Y3, Y4, Y4
+	VADDPS    smoothConsts<>+192(SB), Y4, Y4
+	VMULPS    Y5, Y4, Y4
+	VADDPS    Y3, Y4, Y4
+	VADDPS    smoothConsts<>+1664(SB), Y4, Y3
+	VCVTPS2DQ Y2, Y5
+	VPADDD    smoothConsts<>+1728(SB), Y5, Y5
+	VPSLLD    $0x17, Y5, Y5
+	VMULPS    Y5, Y3, Y3
+	VADDPS    smoothConsts<>+1664(SB), Y3, Y3
+	VMOVUPS   smoothConsts<>+512(SB), Y4
+	VDIVPS    Y3, Y4, Y4
+	VMOVUPS   smoothConsts<>+1664(SB), Y2
+	VSUBPS    Y4, Y2, Y4
+	VPAND     smoothConsts<>+64(SB), Y0, Y2
+	VPOR      Y2, Y4, Y4
+	VMULPS    Y0, Y0, Y2
+	VMOVUPS   smoothConsts<>+2432(SB), Y3
+	VMULPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+2496(SB), Y3, Y3
+	VMULPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+2560(SB), Y3, Y3
+	VMULPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+2624(SB), Y3, Y3
+	VMULPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+2688(SB), Y3, Y3
+	VMULPS    Y2, Y3, Y3
+	VMULPS    Y0, Y3, Y3
+	VADDPS    Y0, Y3, Y3
+	VCMPPS    $0x1d, smoothConsts<>+704(SB), Y1, Y0
+	VBLENDVPS Y0, Y4, Y3, Y3
+	VMOVUPS   Y3, (AX)
+	ADDQ      $0x00000020, AX
+	ADDQ      $0x00000020, CX
+	SUBQ      $0x00000008, DX
+	JMP       tanhAVX2_loop
+
+tanhAVX2_done:
+	VZEROUPPER
+	RET
+
+// func eluAVX2(y *float32, z *float32, n int, sa float32, scale float32)
+// Requires: AVX, AVX2, SSE
+TEXT ·eluAVX2(SB), NOSPLIT, $0-32
+	MOVQ         y+0(FP), AX
+	MOVQ         z+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVSS        sa+24(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        scale+28(FP), X1
+	VBROADCASTSS X1, Y1
+
+eluAVX2_loop:
+	TESTQ     DX, DX
+	JZ        eluAVX2_done
+	VMOVUPS   (CX), Y2
+	VMOVUPS   smoothConsts<>+960(SB), Y3
+	VMAXPS    Y2, Y3, Y3
+	VMULPS    smoothConsts<>+1088(SB), Y3, Y4
+	VROUNDPS  $0x00, Y4, Y4
+	VMULPS    smoothConsts<>+1152(SB), Y4, Y5
+	VSUBPS    Y5, Y3, Y5
+	VMULPS    smoothConsts<>+1216(SB), Y4, Y6
+	VSUBPS    Y6, Y5, Y5
+	VMULPS    Y5, Y5, Y6
+	VMOVUPS   smoothConsts<>+1280(SB), Y3
+	VMULPS    Y5, Y3, Y3
+	VADDPS    smoothConsts<>+1344(SB), Y3, Y3
+	VMULPS    Y5, Y3, Y3
+	VADDPS    smoothConsts<>+1408(SB), Y3, Y3
+	VMULPS    Y5, Y3, Y3
+	VADDPS    smoothConsts<>+1472(SB), Y3, Y3
+	VMULPS    Y5, Y3, Y3
+	VADDPS    smoothConsts<>+1536(SB), Y3, Y3
+	VMULPS    Y5, Y3, Y3
+	VADDPS    smoothConsts<>+192(SB), Y3, Y3
+	VMULPS    Y6, Y3, Y3
+	VADDPS    Y5, Y3, Y3
+	VADDPS    smoothConsts<>+1664(SB), Y3, Y5
+	VCVTPS2DQ Y4, Y6
+	VPADDD    smoothConsts<>+1728(SB), Y6, Y6
+	VPSLLD    $0x17, Y6, Y6
+	VMULPS    Y6, Y5, Y5
+	VSUBPS    smoothConsts<>+1664(SB), Y5, Y5
+	VCMPPS    $0x00, smoothConsts<>+320(SB), Y4, Y4
+	VBLENDVPS Y4, Y3, Y5, Y5
+	VMULPS    Y0, Y5, Y5
+	VMULPS    Y1, Y2, Y3
+	VCMPPS    $0x1e, smoothConsts<>+320(SB), Y2, Y2
+	VBLENDVPS Y2, Y3, Y5, Y5
+	VMOVUPS   Y5, (AX)
+	ADDQ      $0x00000020, AX
+	ADDQ      $0x00000020, CX
+	SUBQ      $0x00000008, DX
+	JMP       eluAVX2_loop
+
+eluAVX2_done:
+	VZEROUPPER
+	RET
+
+// func eluGradAVX2(y *float32, dy *float32, z *float32, n int, sa float32, scale float32)
+// Requires: AVX, AVX2, SSE
+TEXT ·eluGradAVX2(SB), NOSPLIT, $0-40
+	MOVQ         y+0(FP), AX
+	MOVQ         dy+8(FP), CX
+	MOVQ         z+16(FP), DX
+	MOVQ         n+24(FP), BX
+	MOVSS        sa+32(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        scale+36(FP), X1
+	VBROADCASTSS X1, Y1
+
+eluGradAVX2_loop:
+	TESTQ     BX, BX
+	JZ        eluGradAVX2_done
+	VMOVUPS   (DX), Y2
+	VADDPS    Y0, Y2, Y3
+	VCMPPS    $0x1e, smoothConsts<>+320(SB), Y2, Y2
+	VBLENDVPS Y2, Y1, Y3, Y3
+	VMULPS    (CX), Y3, Y3
+	VMOVUPS   Y3, (AX)
+	ADDQ      $0x00000020, AX
+	ADDQ      $0x00000020, CX
+	ADDQ      $0x00000020, DX
+	SUBQ      $0x00000008, BX
+	JMP       eluGradAVX2_loop
+
+eluGradAVX2_done:
+	VZEROUPPER
+	RET
+
+// func softplusAVX2(y *float32, z *float32, n int)
+// Requires: AVX, AVX2
+TEXT ·softplusAVX2(SB), NOSPLIT, $0-24
+	MOVQ y+0(FP), AX
+	MOVQ z+8(FP), CX
+	MOVQ n+16(FP), DX
+
+softplusAVX2_loop:
+	TESTQ     DX, DX
+	JZ        softplusAVX2_done
+	VMOVUPS   (CX), Y0
+	VPOR      smoothConsts<>+64(SB), Y0, Y1
+	VMOVUPS   smoothConsts<>+960(SB), Y2
+	VMOVUPS   smoothConsts<>+1024(SB), Y3
+	VMAXPS    Y1, Y2, Y2
+	VMINPS    Y2, Y3, Y3
+	VMULPS    smoothConsts<>+1088(SB), Y3, Y1
+	VROUNDPS  $0x00, Y1, Y1
+	VMULPS    smoothConsts<>+1152(SB), Y1, Y2
+	VSUBPS    Y2, Y3, Y2
+	VMULPS    smoothConsts<>+1216(SB), Y1, Y4
+	VSUBPS    Y4, Y2, Y2
+	VMULPS    Y2, Y2, Y4
+	VMOVUPS   smoothConsts<>+1280(SB), Y3
+	VMULPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+1344(SB), Y3, Y3
+	VMULPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+1408(SB), Y3, Y3
+	VMULPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+1472(SB), Y3, Y3
+	VMULPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+1536(SB), Y3, Y3
+	VMULPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+192(SB), Y3, Y3
+	VMULPS    Y4, Y3, Y3
+	VADDPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+1664(SB), Y3, Y2
+	VCVTPS2DQ Y1, Y4
+	VPADDD    smoothConsts<>+1728(SB), Y4, Y4
+	VPSLLD    $0x17, Y4, Y4
+	VMULPS    Y4, Y2, Y2
+	VADDPS    smoothConsts<>+1664(SB), Y2, Y1
+	VPSRLD    $0x17, Y1, Y3
+	VPSUBD    smoothConsts<>+256(SB), Y3, Y3
+	VCVTDQ2PS Y3, Y3
+	VPAND     smoothConsts<>+128(SB), Y1, Y4
+	VPOR      smoothConsts<>+192(SB), Y4, Y4
+	VCMPPS    $0x11, smoothConsts<>+768(SB), Y4, Y5
+	VSUBPS    smoothConsts<>+1664(SB), Y3, Y6
+	VBLENDVPS Y5, Y6, Y3, Y3
+	VADDPS    Y4, Y4, Y6
+	VBLENDVPS Y5, Y6, Y4, Y4
+	VSUBPS    smoothConsts<>+1664(SB), Y4, Y4
+	VMULPS    Y4, Y4, Y5
+	VMOVUPS   smoothConsts<>+2752(SB), Y7
+	VMULPS    Y4, Y7, Y7
+	VADDPS    smoothConsts<>+2816(SB), Y7, Y7
+	VMULPS    Y4, Y7, Y7
+	VADDPS    smoothConsts<>+2880(SB), Y7, Y7
+	VMULPS    Y4, Y7, Y7
+	VADDPS    smoothConsts<>+2944(SB), Y7, Y7
+	VMULPS    Y4, Y7, Y7
+	VADDPS    smoothConsts<>+3008(SB), Y7, Y7
+	VMULPS    Y4, Y7, Y7
+	VADDPS    smoothConsts<>+3072(SB), Y7, Y7
+	VMULPS    Y4, Y7, Y7
+	VADDPS    smoothConsts<>+3136(SB), Y7, Y7
+	VMULPS    Y4, Y7, Y7
+	VADDPS    smoothConsts<>+3200(SB), Y7, Y7
+	VMULPS    Y4, Y7, Y7
+	VADDPS    smoothConsts<>+3264(SB), Y7, Y7
+	VMULPS    Y4, Y7, Y7
+	VMULPS    Y5, Y7, Y7
+	VMULPS    smoothConsts<>+1216(SB), Y3, Y6
+	VADDPS    Y6, Y7, Y7
+	VMULPS    smoothConsts<>+192(SB), Y5, Y6
+	VSUBPS    Y6, Y7, Y7
+	VADDPS    Y7, Y4, Y4
+	VMULPS    smoothConsts<>+1152(SB), Y3, Y6
+	VADDPS    Y6, Y4, Y4
+	VSUBPS    smoothConsts<>+1664(SB), Y1, Y3
+	VDIVPS    Y3, Y2, Y3
+	VMULPS    Y3, Y4, Y4
+	VCMPPS    $0x04, smoothConsts<>+1664(SB), Y1, Y1
+	VBLENDVPS Y1, Y4, Y2, Y2
+	VPXOR     Y1, Y1, Y1
+	VMAXPS    Y0, Y1, Y1
+	VADDPS    Y2, Y1, Y1
+	VMOVUPS   Y1, (AX)
+	ADDQ      $0x00000020, AX
+	ADDQ      $0x00000020, CX
+	SUBQ      $0x00000008, DX
+	JMP       softplusAVX2_loop
+
+softplusAVX2_done:
+	VZEROUPPER
+	RET
+
+// func softplusGradAVX2(y *float32, dy *float32, z *float32, n int)
+// Requires: AVX, AVX2
+TEXT ·softplusGradAVX2(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), AX
+	MOVQ dy+8(FP), CX
+	MOVQ z+16(FP), DX
+	MOVQ n+24(FP), BX
+
+softplusGradAVX2_loop:
+	TESTQ     BX, BX
+	JZ        softplusGradAVX2_done
+	VMOVUPS   (DX), Y0
+	VMOVUPS   smoothConsts<>+960(SB), Y1
+	VMOVUPS   smoothConsts<>+1024(SB), Y2
+	VMAXPS    Y0, Y1, Y1
+	VMINPS    Y1, Y2, Y2
+	VPXOR     smoothConsts<>+64(SB), Y2, Y0
+	VMULPS    smoothConsts<>+1088(SB), Y0, Y1
+	VROUNDPS  $0x00, Y1, Y1
+	VMULPS    smoothConsts<>+1152(SB), Y1, Y2
+	VSUBPS    Y2, Y0, Y2
+	VMULPS    smoothConsts<>+1216(SB), Y1, Y3
+	VSUBPS    Y3, Y2, Y2
+	VMULPS    Y2, Y2, Y3
+	VMOVUPS   smoothConsts<>+1280(SB), Y0
+	VMULPS    Y2, Y0, Y0
+	VADDPS    smoothConsts<>+1344(SB), Y0, Y0
+	VMULPS    Y2, Y0, Y0
+	VADDPS    smoothConsts<>+1408(SB), Y0, Y0
+	VMULPS    Y2, Y0, Y0
+	VADDPS    smoothConsts<>+1472(SB), Y0, Y0
+	VMULPS    Y2, Y0, Y0
+	VADDPS    smoothConsts<>+1536(SB), Y0, Y0
+	VMULPS    Y2, Y0, Y0
+	VADDPS    smoothConsts<>+192(SB), Y0, Y0
+	VMULPS    Y3, Y0, Y0
+	VADDPS    Y2, Y0, Y0
+	VADDPS    smoothConsts<>+1664(SB), Y0, Y0
+	VCVTPS2DQ Y1, Y3
+	VPADDD    smoothConsts<>+1728(SB), Y3, Y3
+	VPSLLD    $0x17, Y3, Y3
+	VMULPS    Y3, Y0, Y0
+	VMOVUPS   smoothConsts<>+1664(SB), Y1
+	VADDPS    Y1, Y0, Y0
+	VDIVPS    Y0, Y1, Y1
+	VMULPS    (CX), Y1, Y1
+	VMOVUPS   Y1, (AX)
+	ADDQ      $0x00000020, AX
+	ADDQ      $0x00000020, CX
+	ADDQ      $0x00000020, DX
+	SUBQ      $0x00000008, BX
+	JMP       softplusGradAVX2_loop
+
+softplusGradAVX2_done:
+	VZEROUPPER
+	RET
+
+// func sigmoidAVX2(y *float32, z *float32, n int)
+// Requires: AVX, AVX2
+TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-24
+	MOVQ y+0(FP), AX
+	MOVQ z+8(FP), CX
+	MOVQ n+16(FP), DX
+
+sigmoidAVX2_loop:
+	TESTQ     DX, DX
+	JZ        sigmoidAVX2_done
+	VMOVUPS   (CX), Y0
+	VMOVUPS   smoothConsts<>+960(SB), Y1
+	VMOVUPS   smoothConsts<>+1024(SB), Y2
+	VMAXPS    Y0, Y1, Y1
+	VMINPS    Y1, Y2, Y2
+	VPXOR     smoothConsts<>+64(SB), Y2, Y0
+	VMULPS    smoothConsts<>+1088(SB), Y0, Y1
+	VROUNDPS  $0x00, Y1, Y1
+	VMULPS    smoothConsts<>+1152(SB), Y1, Y2
+	VSUBPS    Y2, Y0, Y2
+	VMULPS    smoothConsts<>+1216(SB), Y1, Y3
+	VSUBPS    Y3, Y2, Y2
+	VMULPS    Y2, Y2, Y3
+	VMOVUPS   smoothConsts<>+1280(SB), Y0
+	VMULPS    Y2, Y0, Y0
+	VADDPS    smoothConsts<>+1344(SB), Y0, Y0
+	VMULPS    Y2, Y0, Y0
+	VADDPS    smoothConsts<>+1408(SB), Y0, Y0
+	VMULPS    Y2, Y0, Y0
+	VADDPS    smoothConsts<>+1472(SB), Y0, Y0
+	VMULPS    Y2, Y0, Y0
+	VADDPS    smoothConsts<>+1536(SB), Y0, Y0
+	VMULPS    Y2, Y0, Y0
+	VADDPS    smoothConsts<>+192(SB), Y0, Y0
+	VMULPS    Y3, Y0, Y0
+	VADDPS    Y2, Y0, Y0
+	VADDPS    smoothConsts<>+1664(SB), Y0, Y0
+	VCVTPS2DQ Y1, Y3
+	VPADDD    smoothConsts<>+1728(SB), Y3, Y3
+	VPSLLD    $0x17, Y3, Y3
+	VMULPS    Y3, Y0, Y0
+	VMOVUPS   smoothConsts<>+1664(SB), Y1
+	VADDPS    Y1, Y0, Y0
+	VDIVPS    Y0, Y1, Y1
+	VMOVUPS   Y1, (AX)
+	ADDQ      $0x00000020, AX
+	ADDQ      $0x00000020, CX
+	SUBQ      $0x00000008, DX
+	JMP       sigmoidAVX2_loop
+
+sigmoidAVX2_done:
+	VZEROUPPER
+	RET
+
+// func siluAVX2(y *float32, z *float32, n int)
+// Requires: AVX, AVX2
+TEXT ·siluAVX2(SB), NOSPLIT, $0-24
+	MOVQ y+0(FP), AX
+	MOVQ z+8(FP), CX
+	MOVQ n+16(FP), DX
+
+siluAVX2_loop:
+	TESTQ     DX, DX
+	JZ        siluAVX2_done
+	VMOVUPS   (CX), Y0
+	VMOVUPS   smoothConsts<>+960(SB), Y1
+	VMOVUPS   smoothConsts<>+1024(SB), Y2
+	VMAXPS    Y0, Y1, Y1
+	VMINPS    Y1, Y2, Y2
+	VPXOR     smoothConsts<>+64(SB), Y2, Y1
+	VMULPS    smoothConsts<>+1088(SB), Y1, Y2
+	VROUNDPS  $0x00, Y2, Y2
+	VMULPS    smoothConsts<>+1152(SB), Y2, Y3
+	VSUBPS    Y3, Y1, Y3
+	VMULPS    smoothConsts<>+1216(SB), Y2, Y4
+	VSUBPS    Y4, Y3, Y3
+	VMULPS    Y3, Y3, Y4
+	VMOVUPS   smoothConsts<>+1280(SB), Y1
+	VMULPS    Y3, Y1, Y1
+	VADDPS    smoothConsts<>+1344(SB), Y1, Y1
+	VMULPS    Y3, Y1, Y1
+	VADDPS    smoothConsts<>+1408(SB), Y1, Y1
+	VMULPS    Y3, Y1, Y1
+	VADDPS    smoothConsts<>+1472(SB), Y1, Y1
+	VMULPS    Y3, Y1, Y1
+	VADDPS    smoothConsts<>+1536(SB), Y1, Y1
+	VMULPS    Y3, Y1, Y1
+	VADDPS    smoothConsts<>+192(SB), Y1, Y1
+	VMULPS    Y4, Y1, Y1
+	VADDPS    Y3, Y1, Y1
+	VADDPS    smoothConsts<>+1664(SB), Y1, Y1
+	VCVTPS2DQ Y2, Y4
+	VPADDD    smoothConsts<>+1728(SB), Y4, Y4
+	VPSLLD    $0x17, Y4, Y4
+	VMULPS    Y4, Y1, Y1
+	VMOVUPS   smoothConsts<>+1664(SB), Y2
+	VADDPS    Y2, Y1, Y1
+	VDIVPS    Y1, Y2, Y2
+	VMOVUPS   smoothConsts<>+960(SB), Y1
+	VMAXPS    Y0, Y1, Y1
+	VMULPS    Y2, Y1, Y2
+	VMOVUPS   Y2, (AX)
+	ADDQ      $0x00000020, AX
+	ADDQ      $0x00000020, CX
+	SUBQ      $0x00000008, DX
+	JMP       siluAVX2_loop
+
+siluAVX2_done:
+	VZEROUPPER
+	RET
+
+// func siluGradAVX2(y *float32, dy *float32, z *float32, n int)
+// Requires: AVX, AVX2
+TEXT ·siluGradAVX2(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), AX
+	MOVQ dy+8(FP), CX
+	MOVQ z+16(FP), DX
+	MOVQ n+24(FP), BX
+
+siluGradAVX2_loop:
+	TESTQ     BX, BX
+	JZ        siluGradAVX2_done
+	VMOVUPS   (DX), Y0
+	VMOVUPS   smoothConsts<>+960(SB), Y1
+	VMOVUPS   smoothConsts<>+1024(SB), Y2
+	VMAXPS    Y0, Y1, Y1
+	VMINPS    Y1, Y2, Y2
+	VPXOR     smoothConsts<>+64(SB), Y2, Y0
+	VMULPS    smoothConsts<>+1088(SB), Y0, Y3
+	VROUNDPS  $0x00, Y3, Y3
+	VMULPS    smoothConsts<>+1152(SB), Y3, Y1
+	VSUBPS    Y1, Y0, Y1
+	VMULPS    smoothConsts<>+1216(SB), Y3, Y4
+	VSUBPS    Y4, Y1, Y1
+	VMULPS    Y1, Y1, Y4
+	VMOVUPS   smoothConsts<>+1280(SB), Y0
+	VMULPS    Y1, Y0, Y0
+	VADDPS    smoothConsts<>+1344(SB), Y0, Y0
+	VMULPS    Y1, Y0, Y0
+	VADDPS    smoothConsts<>+1408(SB), Y0, Y0
+	VMULPS    Y1, Y0, Y0
+	VADDPS    smoothConsts<>+1472(SB), Y0, Y0
+	VMULPS    Y1, Y0, Y0
+	VADDPS    smoothConsts<>+1536(SB), Y0, Y0
+	VMULPS    Y1, Y0, Y0
+	VADDPS    smoothConsts<>+192(SB), Y0, Y0
+	VMULPS    Y4, Y0, Y0
+	VADDPS    Y1, Y0, Y0
+	VADDPS    smoothConsts<>+1664(SB), Y0, Y1
+	VCVTPS2DQ Y3, Y4
+	VPADDD    smoothConsts<>+1728(SB), Y4, Y4
+	VPSLLD    $0x17, Y4, Y4
+	VMULPS    Y4, Y1, Y1
+	VMOVUPS   smoothConsts<>+1664(SB), Y3
+	VADDPS    Y3, Y1, Y0
+	VDIVPS    Y0, Y3, Y3
+	VMULPS    Y3, Y1, Y0
+	VMULPS    Y2, Y0, Y0
+	VADDPS    smoothConsts<>+1664(SB), Y0, Y0
+	VMULPS    (CX), Y3, Y1
+	VMULPS    Y0, Y1, Y1
+	VMOVUPS   Y1, (AX)
+	ADDQ      $0x00000020, AX
+	ADDQ      $0x00000020, CX
+	ADDQ      $0x00000020, DX
+	SUBQ      $0x00000008, BX
+	JMP       siluGradAVX2_loop
+
+siluGradAVX2_done:
 	VZEROUPPER
 	RET
 

@@ -36,13 +36,13 @@ func sigmoid32(v float32) float32 {
 // |z| > 87); y may alias z.
 //
 //	for i: y[i] = σ(z[i])
-func Sigmoid(y, z []float32) { mapVec(y, z, sigmoidAVX512, sigmoid32) }
+func Sigmoid(y, z []float32) { mapSmooth(y, z, sigmoidAVX512, sigmoidAVX2, sigmoid32) }
 
 // SiLU sets y = z·σ(z) (Keras's silu, PyTorch's SiLU), with z taken as -87
 // below it (σ being clamped there, the product stays near 0); y may alias z.
 //
 //	for i: y[i] = max(z[i], -87)·σ(z[i])
-func SiLU(y, z []float32) { mapVec(y, z, siluAVX512, silu32) }
+func SiLU(y, z []float32) { mapSmooth(y, z, siluAVX512, siluAVX2, silu32) }
 
 // SiLUGrad sets dz = dy·σ(z)·(1 + z·(1 - σ(z))), the derivative of SiLU at
 // its input z, with 1 - σ(z) computed as e^-z·σ(z), which keeps its
@@ -51,18 +51,10 @@ func SiLU(y, z []float32) { mapVec(y, z, siluAVX512, silu32) }
 //
 //	for i: t, e, s := clamp(z[i]), e^-t, σ(t); dz[i] = dy[i]·s·(1 + t·(e·s))
 func SiLUGrad(dz, dy, z []float32) {
-	dz, dy = dz[:len(z)], dy[:len(z)]
-	vec := 0
-	if vectorLoops {
-		vec = len(z) / 16 * 16
-		if vec > 0 {
-			siluGradAVX512(&dz[0], &dy[0], &z[0], vec)
-		}
-	}
-	for i, v := range z[vec:] {
+	gradSmooth(dz, dy, z, siluGradAVX512, siluGradAVX2, func(d, v float32) float32 {
 		t, e, s := sigmoidParts(v)
-		dz[vec+i] = dy[vec+i] * s * (1 + float32(t*float32(e*s)))
-	}
+		return d * s * (1 + float32(t*float32(e*s)))
+	})
 }
 
 // hardSigmoid32 is min(max(v+3, 0), 6)/6, as PyTorch and Keras 3 compute it.

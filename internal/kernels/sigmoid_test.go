@@ -26,7 +26,7 @@ func sigmoidInputs(n int) []float32 {
 // TestSigmoid checks Sigmoid, SiLU and SiLUGrad against their float64
 // values: within 3e-7 of the value relative (the derivative: of it and dy
 // together), or 1e-37 absolute beyond |z| = 87; NaN gives NaN. The Go and
-// the AVX-512 loops give the same bits.
+// the AVX2 and AVX-512 loops give the same bits.
 func TestSigmoid(t *testing.T) {
 	const n = 16*37 + 5 // vector loops and a tail
 	z := sigmoidInputs(n)
@@ -42,8 +42,8 @@ func TestSigmoid(t *testing.T) {
 		d := math.Abs(float64(got) - want)
 		return d <= 3e-7*math.Abs(want) || d <= 1e-37
 	}
-	results := map[bool][3][]float32{}
-	forEachLoops(t, func(t *testing.T) {
+	results := map[int][3][]float32{}
+	forEachSmooth(t, func(t *testing.T) {
 		s, u, g := make([]float32, n), make([]float32, n), make([]float32, n)
 		Sigmoid(s, z)
 		SiLU(u, z)
@@ -71,13 +71,17 @@ func TestSigmoid(t *testing.T) {
 				t.Errorf("SiLUGrad(%v, %v) = %v, want %v", dy[i], v, g[i], wantG)
 			}
 		}
-		results[vectorLoops] = [3][]float32{s, u, g}
+		results[smoothLanes] = [3][]float32{s, u, g}
 	})
-	if vec, ok := results[true]; ok {
+	for lanes, isa := range map[int]string{16: "AVX-512", 8: "AVX2"} {
+		vec, ok := results[lanes]
+		if !ok {
+			continue
+		}
 		for k, name := range []string{"Sigmoid", "SiLU", "SiLUGrad"} {
 			for i, v := range vec[k] {
-				if w := results[false][k][i]; math.Float32bits(v) != math.Float32bits(w) && !(v != v && w != w) {
-					t.Errorf("%s(%v): AVX-512 %v, Go %v", name, z[i], v, w)
+				if w := results[0][k][i]; !sameBits(v, w) {
+					t.Errorf("%s(%v): %s %v, Go %v", name, z[i], isa, v, w)
 				}
 			}
 		}
@@ -86,7 +90,7 @@ func TestSigmoid(t *testing.T) {
 
 // TestSigmoidInPlace checks that y may alias z and dz may alias dy.
 func TestSigmoidInPlace(t *testing.T) {
-	forEachLoops(t, func(t *testing.T) {
+	forEachSmooth(t, func(t *testing.T) {
 		z := sigmoidInputs(40)
 		want := make([]float32, len(z))
 		Sigmoid(want, z)

@@ -21,9 +21,9 @@ import "math"
 // input. Every function is within a few float32 roundings of its value
 // relative, gelu's below -√2 within x²/2 times that (the rounding of x² in
 // e^-x²/2), or 1e-35 absolute where the exponentials are clamped at ±87;
-// NaN gives NaN. The AVX-512 loops (internal/kernels/_asm/smooth_asm.go)
-// run the same operations in the same order, without fused multiply-adds,
-// and give the same bits.
+// NaN gives NaN. The AVX-512 and AVX2 loops
+// (internal/kernels/_asm/smooth_asm.go) run the same operations in the same
+// order, without fused multiply-adds, and give the same bits.
 
 // exp32 returns e^x for x in [-87, 87], as sigmoidParts computes it, and
 // q = e^r - 1 of the reduction e^x = 2^k·e^r, whose k it reports too.
@@ -85,13 +85,15 @@ func tanh32(x float32) float32 {
 }
 
 // Tanh sets y = tanh(z); y may alias z.
-func Tanh(y, z []float32) { mapVec(y, z, tanhAVX512, tanh32) }
+func Tanh(y, z []float32) { mapSmooth(y, z, tanhAVX512, tanhAVX2, tanh32) }
 
 // ELU sets y = scale·z for z > 0, scale·alpha·(e^z - 1) else (Keras's elu
 // for scale 1, selu for its constants); y may alias z.
 func ELU(y, z []float32, alpha, scale float32) {
 	sa := scale * alpha
-	mapVec(y, z, func(y, z *float32, n int) { eluAVX512(y, z, n, sa, scale) }, func(v float32) float32 {
+	v512 := func(y, z *float32, n int) { eluAVX512(y, z, n, sa, scale) }
+	v2 := func(y, z *float32, n int) { eluAVX2(y, z, n, sa, scale) }
+	mapSmooth(y, z, v512, v2, func(v float32) float32 {
 		if v > 0 {
 			return scale * v
 		}
@@ -104,7 +106,9 @@ func ELU(y, z []float32, alpha, scale float32) {
 // may alias dy.
 func ELUGrad(dz, dy, y []float32, alpha, scale float32) {
 	sa := scale * alpha
-	gradVec(dz, dy, y, func(dz, dy, y *float32, n int) { eluGradAVX512(dz, dy, y, n, sa, scale) }, func(d, v float32) float32 {
+	v512 := func(dz, dy, y *float32, n int) { eluGradAVX512(dz, dy, y, n, sa, scale) }
+	v2 := func(dz, dy, y *float32, n int) { eluGradAVX2(dz, dy, y, n, sa, scale) }
+	gradSmooth(dz, dy, y, v512, v2, func(d, v float32) float32 {
 		if v > 0 {
 			return d * scale
 		}
@@ -160,12 +164,12 @@ func softplus32(x float32) float32 {
 }
 
 // Softplus sets y = log(1 + e^z); y may alias z.
-func Softplus(y, z []float32) { mapVec(y, z, softplusAVX512, softplus32) }
+func Softplus(y, z []float32) { mapSmooth(y, z, softplusAVX512, softplusAVX2, softplus32) }
 
 // SoftplusGrad sets dz = dy·σ(z), the derivative of Softplus at z; dz may
 // alias dy.
 func SoftplusGrad(dz, dy, z []float32) {
-	gradVec(dz, dy, z, softplusGradAVX512, func(d, v float32) float32 { return d * sigmoid32(v) })
+	gradSmooth(dz, dy, z, softplusGradAVX512, softplusGradAVX2, func(d, v float32) float32 { return d * sigmoid32(v) })
 }
 
 // The constants of erfcc and of the normal density.
@@ -196,12 +200,12 @@ func gelu32(x float32) float32 { return x * normalCDF32(x) }
 
 // GELU sets y = z·Φ(z), Φ the normal distribution function (Keras's gelu,
 // PyTorch's GELU, both exact); y may alias z.
-func GELU(y, z []float32) { mapVec(y, z, geluAVX512, gelu32) }
+func GELU(y, z []float32) { mapSmooth(y, z, geluAVX512, geluAVX2, gelu32) }
 
 // GELUGrad sets dz = dy·(Φ(z) + z·φ(z)), the derivative of GELU at z, φ
 // the normal density; dz may alias dy.
 func GELUGrad(dz, dy, z []float32) {
-	gradVec(dz, dy, z, geluGradAVX512, func(d, v float32) float32 {
+	gradSmooth(dz, dy, z, geluGradAVX512, geluGradAVX2, func(d, v float32) float32 {
 		phi := float32(expClamped(float32(-0.5*float32(v*v))) * invSqrt2Pi)
 		return d * (normalCDF32(v) + float32(v*phi))
 	})
@@ -222,26 +226,53 @@ func mish32(x float32) float32 {
 }
 
 // Mish sets y = z·tanh(softplus(z)); y may alias z.
-func Mish(y, z []float32) { mapVec(y, z, mishAVX512, mish32) }
+func Mish(y, z []float32) { mapSmooth(y, z, mishAVX512, mishAVX2, mish32) }
 
 // MishGrad sets dz = dy·(g + z·4e^z(e^z + 1)/(n + 2)²), the derivative of
 // Mish at z (g, n as in mishParts); dz may alias dy.
 func MishGrad(dz, dy, z []float32) {
-	gradVec(dz, dy, z, mishGradAVX512, func(d, v float32) float32 {
+	gradSmooth(dz, dy, z, mishGradAVX512, mishGradAVX2, func(d, v float32) float32 {
 		g, e, q := mishParts(v)
 		return d * (g + float32(v*(float32(float32(4*e)*(e+1))/float32(q*q))))
 	})
 }
 
-// gradVec sets dz[i] = f(dy[i], z[i]): the multiple of 16 values by vec,
-// the AVX-512 loop computing f, when the CPU has it, and the rest by f. dz
-// may alias dy.
-func gradVec(dz, dy, z []float32, vec func(dz, dy, z *float32, n int), f func(d, v float32) float32) {
+// smoothLanes is the width of the vector loops smooth.go's functions run
+// in: 16 (AVX-512) on the avx512 path, 8 (AVX2) on the avx2 path, 0 (the Go
+// loops) otherwise. Tests change it.
+var smoothLanes = map[string]int{"avx512": 16, "avx2": 8}[active.name]
+
+// mapSmooth sets y[i] = f(z[i]): the multiple of smoothLanes values by the
+// vector loop computing f (v512 or v2), the rest by f.
+func mapSmooth(y, z []float32, v512, v2 func(y, z *float32, n int), f func(float32) float32) {
+	y = y[:len(z)]
+	n := 0
+	if smoothLanes > 0 {
+		if n = len(z) / smoothLanes * smoothLanes; n > 0 {
+			if smoothLanes == 16 {
+				v512(&y[0], &z[0], n)
+			} else {
+				v2(&y[0], &z[0], n)
+			}
+		}
+	}
+	for i, v := range z[n:] {
+		y[n+i] = f(v)
+	}
+}
+
+// gradSmooth sets dz[i] = f(dy[i], z[i]) as mapSmooth does; dz may alias
+// dy.
+func gradSmooth(dz, dy, z []float32, v512, v2 func(dz, dy, z *float32, n int), f func(d, v float32) float32) {
 	dz, dy = dz[:len(z)], dy[:len(z)]
 	n := 0
-	if vectorLoops {
-		if n = len(z) / 16 * 16; n > 0 {
-			vec(&dz[0], &dy[0], &z[0], n)
+	if smoothLanes > 0 {
+		if n = len(z) / smoothLanes * smoothLanes; n > 0 {
+			if smoothLanes == 16 {
+				v512(&dz[0], &dy[0], &z[0], n)
+			} else {
+				v2(&dz[0], &dy[0], &z[0], n)
+			}
 		}
 	}
 	for i, v := range z[n:] {

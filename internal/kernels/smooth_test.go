@@ -88,26 +88,27 @@ func smoothCases() []smoothCase {
 // derivatives of gelu and mish where they cross 0), that times z²/2 beyond
 // |z| = √2 (gelu's tail, where the rounding of z² in e^-z²/2 shows), or
 // 1e-35 absolute (times |z|) where the exponentials are clamped; NaN gives
-// NaN, ±Inf the limits. The Go and the AVX-512 loops give the same bits.
+// NaN, ±Inf the limits. The Go, AVX2 and AVX-512 loops give the same bits.
 func TestSmooth(t *testing.T) {
 	z := smoothInputs(16*37 + 5)
 	dy := randSlice(rand.New(rand.NewPCG(15, 16)), len(z))
-	results := map[bool]map[string][]float32{}
-	forEachLoops(t, func(t *testing.T) {
-		results[vectorLoops] = map[string][]float32{}
+	results := map[int]map[string][]float32{}
+	forEachSmooth(t, func(t *testing.T) {
+		results[smoothLanes] = map[string][]float32{}
 		for _, c := range smoothCases() {
 			y := make([]float32, len(z))
 			c.run(y, dy, z)
-			results[vectorLoops][c.name] = y
+			results[smoothLanes][c.name] = y
 		}
 	})
 	for _, c := range smoothCases() {
 		t.Run(c.name, func(t *testing.T) {
-			y := results[false][c.name]
-			if vec, ok := results[true][c.name]; ok {
-				for i, v := range vec {
-					if !sameBits(v, y[i]) {
-						t.Errorf("%s(%v): AVX-512 %v, Go %v", c.name, z[i], v, y[i])
+			y := results[0][c.name]
+			for lanes, isa := range map[int]string{16: "AVX-512", 8: "AVX2"} {
+				vec, ok := results[lanes][c.name]
+				for i := range vec {
+					if ok && !sameBits(vec[i], y[i]) {
+						t.Errorf("%s(%v): %s %v, Go %v", c.name, z[i], isa, vec[i], y[i])
 					}
 				}
 			}
@@ -147,5 +148,25 @@ func TestSmooth(t *testing.T) {
 			}
 			t.Logf("largest error %.3g of the tolerance, at %v", worst, at)
 		})
+	}
+}
+
+// forEachSmooth runs f with smooth.go's Go loops and each of its vector
+// loops the CPU runs.
+func forEachSmooth(t *testing.T, f func(t *testing.T)) {
+	defer func(n int) { smoothLanes = n }(smoothLanes)
+	has := map[string]bool{}
+	for _, im := range gemmImpls {
+		has[im.name] = true
+	}
+	for _, l := range []struct {
+		lanes int
+		impl  string
+	}{{0, "generic"}, {8, "avx2"}, {16, "avx512"}} {
+		if !has[l.impl] {
+			continue
+		}
+		smoothLanes = l.lanes
+		t.Run("loops="+l.impl, f)
 	}
 }

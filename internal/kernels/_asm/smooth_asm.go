@@ -9,10 +9,10 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// The loops of smooth.go: each operation of its Go functions in the same
-// order, so that both give the same bits. Their constants, beyond the
-// exponential's (kept in registers), are read from a table of 16 copies
-// of each.
+// The loops of smooth.go, in AVX-512 and in AVX2: each operation of its Go
+// functions in the same order, so that all give the same bits. Their
+// constants are read from a table of 16 copies of each (an AVX2 load reads
+// the first 8).
 
 // smoothValues are the table's constants, as float32 values or (bits)
 // masks.
@@ -20,6 +20,10 @@ var smoothValues = []uint32{
 	0x7fffffff, 0x80000000, 0x807fffff, 0x3f000000, 126,
 	f32(0), f32(0.5), f32(-0.5), f32(2), f32(4), f32(20), f32(0.625), f32(math.Sqrt2 / 2),
 	f32(0.70710678118654752), f32(0.39894228040143268),
+	// the exponential's, as in sigmoid_asm.go
+	f32(-87), f32(87), f32(1.44269504088896341), f32(0.693359375), f32(-2.12194440e-4),
+	f32(1.9875691500e-4), f32(1.3981999507e-3), f32(8.3334519073e-3), f32(4.1665795894e-2),
+	f32(1.6666665459e-1), f32(5.0000001201e-1), f32(1), 127,
 	// erfc
 	f32(0.17087277), f32(-0.82215223), f32(1.48851587), f32(-1.13520398), f32(0.27886807),
 	f32(-0.18628806), f32(0.09678418), f32(0.37409196), f32(1.00002368), f32(-1.26551223),
@@ -54,53 +58,153 @@ func kc(b uint32) Mem {
 // kf is kc of a float32 value.
 func kf(v float64) Mem { return kc(f32(v)) }
 
+// simd is a vector instruction set the loops are emitted for: AVX-512 (16
+// lanes, opmask registers) or AVX2 (8 lanes, masks in vectors).
+type simd struct {
+	name  string // the functions' suffix
+	lanes int
+}
+
+var (
+	avx512 = simd{"AVX512", 16}
+	avx2   = simd{"AVX2", 8}
+)
+
+func (s simd) vec() VecVirtual {
+	if s.lanes == 16 {
+		return ZMM()
+	}
+	return YMM()
+}
+
+// load returns a register holding m.
+func (s simd) load(m Op) Register {
+	v := s.vec()
+	VMOVUPS(m, v)
+	return v
+}
+
+func (s simd) and(a Op, b, d Register) {
+	if s.lanes == 16 {
+		VPANDD(a, b, d)
+	} else {
+		VPAND(a, b, d)
+	}
+}
+
+func (s simd) or(a Op, b, d Register) {
+	if s.lanes == 16 {
+		VPORD(a, b, d)
+	} else {
+		VPOR(a, b, d)
+	}
+}
+
+func (s simd) xor(a Op, b, d Register) {
+	if s.lanes == 16 {
+		VPXORD(a, b, d)
+	} else {
+		VPXOR(a, b, d)
+	}
+}
+
+func (s simd) zero() Register {
+	z := s.vec()
+	if s.lanes == 16 {
+		VPXORD(z, z, z)
+	} else {
+		VPXOR(z, z, z)
+	}
+	return z
+}
+
+// compare returns the mask of a op b (an opmask, or a vector of all-ones
+// lanes).
+func (s simd) compare(op uint8, a Register, b Op) Register {
+	if s.lanes == 16 {
+		k := K()
+		VCMPPS(U8(op), b, a, k)
+		return k
+	}
+	m := YMM()
+	VCMPPS(U8(op), b, a, m)
+	return m
+}
+
+// choose sets d = v where mask is set.
+func (s simd) choose(mask, v, d Register) {
+	if s.lanes == 16 {
+		VMOVAPS(v, mask, d)
+	} else {
+		VBLENDVPS(mask, v, d, d)
+	}
+}
+
+// The comparison predicates of VCMPPS.
+const (
+	cmpEQ  = 0x00 // ordered
+	cmpLT  = 0x11 // ordered
+	cmpNEQ = 0x04 // unordered: NaN is not equal
+	cmpGE  = 0x1d // ordered
+	cmpGT  = 0x1e // ordered
+)
+
 // expParts emits smooth.go's exp32 of x, in [-87, 87]: e = e^x, q = e^r - 1
 // and k.
-func (c sigmoidConsts) expParts(x Register) (e, q, k Register) {
-	e, q, k = ZMM(), ZMM(), ZMM()
-	r, z, sc := ZMM(), ZMM(), ZMM()
-	VMULPS(c.log2e, x, k)
-	VRNDSCALEPS(U8(0), k, k) // to the nearest integer, ties to even
-	VMULPS(c.c1, k, r)
+func (s simd) expParts(x Register) (e, q, k Register) {
+	e, q, k = s.vec(), s.vec(), s.vec()
+	r, z := s.vec(), s.vec()
+	VMULPS(kf(1.44269504088896341), x, k)
+	if s.lanes == 16 {
+		VRNDSCALEPS(U8(0), k, k) // to the nearest integer, ties to even
+	} else {
+		VROUNDPS(U8(0), k, k)
+	}
+	VMULPS(kf(0.693359375), k, r)
 	VSUBPS(r, x, r)
-	VMULPS(c.c2, k, z)
+	VMULPS(kf(-2.12194440e-4), k, z)
 	VSUBPS(z, r, r)
 	VMULPS(r, r, z)
-	VMOVAPS(c.p[0], q)
-	for _, p := range c.p[1:] {
+	VMOVUPS(kf(1.9875691500e-4), q)
+	for _, p := range []float64{1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1} {
 		VMULPS(r, q, q)
-		VADDPS(p, q, q)
+		VADDPS(kf(p), q, q)
 	}
 	VMULPS(z, q, q)
 	VADDPS(r, q, q)
-	VADDPS(c.one, q, e)
-	VCVTPS2DQ(k, sc)
-	VPADDD(c.bias, sc, sc)
-	VPSLLD(U8(23), sc, sc)
-	VMULPS(sc, e, e)
+	VADDPS(kf(1), q, e)
+	VCVTPS2DQ(k, z)
+	VPADDD(kc(127), z, z)
+	VPSLLD(U8(23), z, z)
+	VMULPS(z, e, e)
 	return e, q, k
 }
 
-// expClamped emits e^x with x clamped to [-87, 87] (NaN kept).
-func (c sigmoidConsts) expClamped(x Register) Register {
-	t := ZMM()
-	VMAXPS(x, c.lo, t)
-	VMINPS(t, c.hi, t)
-	e, _, _ := c.expParts(t)
+// clamp emits x clamped to [-87, 87], NaN kept: x is the second source
+// of VMAXPS, whose result that is when either is NaN.
+func (s simd) clamp(x Register) Register {
+	lo, hi := s.load(kf(-87)), s.load(kf(87))
+	VMAXPS(x, lo, lo)
+	VMINPS(lo, hi, hi)
+	return hi
+}
+
+// expClamped emits e^x with x clamped to [-87, 87].
+func (s simd) expClamped(x Register) Register {
+	e, _, _ := s.expParts(s.clamp(x))
 	return e
 }
 
 // abs emits |x|.
-func abs(x Register) Register {
-	a := ZMM()
-	VPANDD(kc(0x7fffffff), x, a)
+func (s simd) abs(x Register) Register {
+	a := s.vec()
+	s.and(kc(0x7fffffff), x, a)
 	return a
 }
 
 // poly emits Horner's p = ((c0·t + c1)·t + …) + cn.
-func poly(t Register, cs ...float64) Register {
-	p := ZMM()
-	VMOVUPS(kf(cs[0]), p)
+func (s simd) poly(t Register, cs ...float64) Register {
+	p := s.load(kf(cs[0]))
 	for _, v := range cs[1:] {
 		VMULPS(t, p, p)
 		VADDPS(kf(v), p, p)
@@ -108,11 +212,12 @@ func poly(t Register, cs ...float64) Register {
 	return p
 }
 
-// mapLoop emits a loop over n values (a multiple of 16) of z, with dy for
-// a derivative (grad): out = f(x, at) stored to y (or dz), at addressing the
-// row of dy. params are further float32 parameters, loaded into vectors
-// for f.
-func mapLoop(name string, grad bool, params []string, f func(c sigmoidConsts, x Register, dy Mem, ps []Register) Register) {
+// mapLoop emits name+s.name, a loop over n values (a multiple of s.lanes)
+// of z, with dy for a derivative (grad): out = f(x, at) stored to y (or
+// dz), at addressing the row of dy. params are further float32
+// parameters, broadcast to vectors for f.
+func (s simd) mapLoop(name string, grad bool, params []string, f func(x Register, dy Mem, ps []Register) Register) {
+	name += s.name
 	sig := "func(y, z *float32, n int"
 	if grad {
 		sig = "func(y, dy, z *float32, n int"
@@ -130,12 +235,11 @@ func mapLoop(name string, grad bool, params []string, f func(c sigmoidConsts, x 
 	n := Load(Param("n"), GP64())
 	var ps []Register
 	for _, p := range params {
-		v := ZMM()
+		v := s.vec()
 		VBROADCASTSS(Load(Param(p), XMM()), v)
 		ps = append(ps, v)
 	}
-	c := loadSigmoidConsts()
-	x := ZMM()
+	x := s.vec()
 	loop, done := name+"_loop", name+"_done"
 	Label(loop)
 	TESTQ(n, n)
@@ -145,94 +249,109 @@ func mapLoop(name string, grad bool, params []string, f func(c sigmoidConsts, x 
 	if grad {
 		at = Mem{Base: dy}
 	}
-	VMOVUPS(f(c, x, at, ps), Mem{Base: y})
-	ADDQ(U32(64), y)
+	VMOVUPS(f(x, at, ps), Mem{Base: y})
+	ADDQ(U32(4*s.lanes), y)
 	if grad {
-		ADDQ(U32(64), dy)
+		ADDQ(U32(4*s.lanes), dy)
 	}
-	ADDQ(U32(64), z)
-	SUBQ(U32(16), n)
+	ADDQ(U32(4*s.lanes), z)
+	SUBQ(U32(s.lanes), n)
 	JMP(LabelRef(loop))
 	Label(done)
 	VZEROUPPER()
 	RET()
 }
 
-// The comparison predicates of VCMPPS.
-const (
-	cmpEQ  = 0x00 // ordered
-	cmpLT  = 0x11 // ordered
-	cmpNEQ = 0x04 // unordered: NaN is not equal
-	cmpGE  = 0x1d // ordered
-	cmpGT  = 0x1e // ordered
-)
-
-// compare emits the mask of a op b (Go's operand order reversed: VCMPPS
-// imm, b, a, k sets k = a op b).
-func compare(op uint8, a Register, b Op) Register {
-	k := K()
-	VCMPPS(U8(op), b, a, k)
-	return k
-}
-
 // normalCDF emits smooth.go's normalCDF32 of x.
-func (c sigmoidConsts) normalCDF(x Register) Register {
-	u, t, uu, h, om := ZMM(), ZMM(), ZMM(), ZMM(), ZMM()
-	VMULPS(kf(0.70710678118654752), abs(x), u)
+func (s simd) normalCDF(x Register) Register {
+	u, t, uu, h := s.vec(), s.vec(), s.vec(), s.vec()
+	VMULPS(kf(0.70710678118654752), s.abs(x), u)
 	VMULPS(kf(0.5), u, t)
-	VADDPS(c.one, t, t)
-	VDIVPS(t, c.one, t) // 1 / t
-	p := poly(t, 0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806, 0.09678418, 0.37409196, 1.00002368, -1.26551223)
+	VADDPS(kf(1), t, t)
+	one := s.load(kf(1))
+	VDIVPS(t, one, t) // 1 / t
+	p := s.poly(t, 0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806, 0.09678418, 0.37409196, 1.00002368, -1.26551223)
 	VMULPS(u, u, uu)
 	VSUBPS(uu, p, p) // p - u·u
-	e := c.expClamped(p)
+	e := s.expClamped(p)
 	VMULPS(e, t, h)
 	VMULPS(kf(0.5), h, h)
-	VSUBPS(h, c.one, om) // 1 - h
-	VMOVAPS(om, compare(cmpGE, x, kf(0)), h)
+	VSUBPS(h, one, one) // 1 - h
+	s.choose(s.compare(cmpGE, x, kf(0)), one, h)
 	return h
 }
 
-func smooths() {
-	mapLoop("geluAVX512", false, nil, func(c sigmoidConsts, x Register, _ Mem, _ []Register) Register {
-		y := c.normalCDF(x)
+// mish emits smooth.go's mishParts of x.
+func (s simd) mish(x Register) (g, e, q Register) {
+	w := s.load(kf(20))
+	VMINPS(x, w, w) // NaN kept
+	e = s.expClamped(w)
+	n := s.vec()
+	g, q = s.vec(), s.vec()
+	VADDPS(kf(2), e, n)
+	VMULPS(n, e, n)
+	VADDPS(kf(2), n, q)
+	VDIVPS(q, n, g)
+	return g, e, q
+}
+
+// log emits smooth.go's log32 of w, finite and above 0.
+func (s simd) log(w Register) Register {
+	e, m, f, z, t := s.vec(), s.vec(), s.vec(), s.vec(), s.vec()
+	VPSRLD(U8(23), w, e)
+	VPSUBD(kc(126), e, e)
+	VCVTDQ2PS(e, e)
+	s.and(kc(0x807fffff), w, m)
+	s.or(kc(0x3f000000), m, m)
+	k := s.compare(cmpLT, m, kf(math.Sqrt2/2))
+	VSUBPS(kf(1), e, t)
+	s.choose(k, t, e) // e - 1
+	VADDPS(m, m, t)
+	s.choose(k, t, m) // m + m
+	VSUBPS(kf(1), m, f)
+	VMULPS(f, f, z)
+	p := s.poly(f, 7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1, 1.4249322787e-1, -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1)
+	VMULPS(f, p, p)
+	VMULPS(z, p, p)
+	VMULPS(kf(-2.12194440e-4), e, t)
+	VADDPS(t, p, p)
+	VMULPS(kf(0.5), z, t)
+	VSUBPS(t, p, p)
+	VADDPS(p, f, f)
+	VMULPS(kf(0.693359375), e, t)
+	VADDPS(t, f, f)
+	return f
+}
+
+// smooths emits the loops of smooth.go for s.
+func (s simd) smooths() {
+	s.mapLoop("gelu", false, nil, func(x Register, _ Mem, _ []Register) Register {
+		y := s.normalCDF(x)
 		VMULPS(y, x, y)
 		return y
 	})
-	mapLoop("geluGradAVX512", true, nil, func(c sigmoidConsts, x Register, dy Mem, _ []Register) Register {
-		w := ZMM()
+	s.mapLoop("geluGrad", true, nil, func(x Register, dy Mem, _ []Register) Register {
+		w := s.vec()
 		VMULPS(x, x, w)
 		VMULPS(kf(-0.5), w, w)
-		phi := c.expClamped(w)
+		phi := s.expClamped(w)
 		VMULPS(kf(0.39894228040143268), phi, phi)
 		VMULPS(phi, x, phi) // v·φ
-		s := c.normalCDF(x)
-		VADDPS(phi, s, s)
-		VMULPS(dy, s, s)
-		return s
+		c := s.normalCDF(x)
+		VADDPS(phi, c, c)
+		VMULPS(dy, c, c)
+		return c
 	})
-	mish := func(c sigmoidConsts, x Register) (g, e, q Register) {
-		w, n := ZMM(), ZMM()
-		g, q = ZMM(), ZMM()
-		VMOVUPS(kf(20), w)
-		VMINPS(x, w, w) // NaN kept
-		e = c.expClamped(w)
-		VADDPS(kf(2), e, n)
-		VMULPS(n, e, n)
-		VADDPS(kf(2), n, q)
-		VDIVPS(q, n, g)
-		return g, e, q
-	}
-	mapLoop("mishAVX512", false, nil, func(c sigmoidConsts, x Register, _ Mem, _ []Register) Register {
-		g, _, _ := mish(c, x)
+	s.mapLoop("mish", false, nil, func(x Register, _ Mem, _ []Register) Register {
+		g, _, _ := s.mish(x)
 		VMULPS(g, x, g)
 		return g
 	})
-	mapLoop("mishGradAVX512", true, nil, func(c sigmoidConsts, x Register, dy Mem, _ []Register) Register {
-		g, e, q := mish(c, x)
-		a, b := ZMM(), ZMM()
+	s.mapLoop("mishGrad", true, nil, func(x Register, dy Mem, _ []Register) Register {
+		g, e, q := s.mish(x)
+		a, b := s.vec(), s.vec()
 		VMULPS(kf(4), e, a)
-		VADDPS(c.one, e, b)
+		VADDPS(kf(1), e, b)
 		VMULPS(b, a, a)
 		VMULPS(q, q, b)
 		VDIVPS(b, a, a) // 4e(e+1) / q²
@@ -241,90 +360,103 @@ func smooths() {
 		VMULPS(dy, a, a)
 		return a
 	})
-	mapLoop("tanhAVX512", false, nil, func(c sigmoidConsts, x Register, _ Mem, _ []Register) Register {
-		a := abs(x)
-		s, r, sg := ZMM(), ZMM(), ZMM()
-		VADDPS(a, a, s)
-		e := c.expClamped(s)
-		VADDPS(c.one, e, e)
-		VMOVUPS(kf(2), r)
-		VDIVPS(e, r, r)    // 2 / (s + 1)
-		VSUBPS(r, c.one, r) // 1 - that
-		VPANDD(kc(0x80000000), x, sg)
-		VPORD(sg, r, r)
+	s.mapLoop("tanh", false, nil, func(x Register, _ Mem, _ []Register) Register {
+		a := s.abs(x)
+		t, sg := s.vec(), s.vec()
+		VADDPS(a, a, t)
+		e := s.expClamped(t)
+		VADDPS(kf(1), e, e)
+		r := s.load(kf(2))
+		VDIVPS(e, r, r) // 2 / (s + 1)
+		one := s.load(kf(1))
+		VSUBPS(r, one, r) // 1 - that
+		s.and(kc(0x80000000), x, sg)
+		s.or(sg, r, r)
 		// Below 0.625: x + (P(x²)·x²)·x.
-		VMULPS(x, x, s)
-		p := poly(s, -5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1, -3.33332819422e-1)
-		VMULPS(s, p, p)
+		VMULPS(x, x, t)
+		p := s.poly(t, -5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1, -3.33332819422e-1)
+		VMULPS(t, p, p)
 		VMULPS(x, p, p)
 		VADDPS(x, p, p)
-		VMOVAPS(r, compare(cmpGE, a, kf(0.625)), p)
+		s.choose(s.compare(cmpGE, a, kf(0.625)), r, p)
 		return p
 	})
-	mapLoop("eluAVX512", false, []string{"sa", "scale"}, func(c sigmoidConsts, x Register, _ Mem, ps []Register) Register {
-		m, y := ZMM(), ZMM()
-		VMAXPS(x, c.lo, m)
-		e, q, k := c.expParts(m)
-		VSUBPS(c.one, e, e) // e^x - 1
-		VMOVAPS(q, compare(cmpEQ, k, kf(0)), e)
+	s.mapLoop("elu", false, []string{"sa", "scale"}, func(x Register, _ Mem, ps []Register) Register {
+		m := s.load(kf(-87))
+		VMAXPS(x, m, m) // NaN kept
+		e, q, k := s.expParts(m)
+		VSUBPS(kf(1), e, e) // e^x - 1
+		s.choose(s.compare(cmpEQ, k, kf(0)), q, e)
 		VMULPS(ps[0], e, e)
+		y := s.vec()
 		VMULPS(ps[1], x, y)
-		VMOVAPS(y, compare(cmpGT, x, kf(0)), e)
+		s.choose(s.compare(cmpGT, x, kf(0)), y, e)
 		return e
 	})
-	mapLoop("eluGradAVX512", true, []string{"sa", "scale"}, func(c sigmoidConsts, y Register, dy Mem, ps []Register) Register {
-		d, g := ZMM(), ZMM()
+	s.mapLoop("eluGrad", true, []string{"sa", "scale"}, func(y Register, dy Mem, ps []Register) Register {
+		d := s.vec()
 		VADDPS(ps[0], y, d)
-		VMOVAPS(ps[1], compare(cmpGT, y, kf(0)), d)
-		VMULPS(dy, d, g)
-		return g
+		s.choose(s.compare(cmpGT, y, kf(0)), ps[1], d)
+		VMULPS(dy, d, d)
+		return d
 	})
-	mapLoop("softplusAVX512", false, nil, func(c sigmoidConsts, x Register, _ Mem, _ []Register) Register {
-		na, w, d, l := ZMM(), ZMM(), ZMM(), ZMM()
-		VPORD(kc(0x80000000), x, na) // -|x|
-		u := c.expClamped(na)
-		VADDPS(c.one, u, w)
-		lg := c.log(w)
-		VSUBPS(c.one, w, d)
+	s.mapLoop("softplus", false, nil, func(x Register, _ Mem, _ []Register) Register {
+		na, w, d := s.vec(), s.vec(), s.vec()
+		s.or(kc(0x80000000), x, na) // -|x|
+		u := s.expClamped(na)
+		VADDPS(kf(1), u, w)
+		lg := s.log(w)
+		VSUBPS(kf(1), w, d)
 		VDIVPS(d, u, d) // u / (w - 1)
 		VMULPS(d, lg, lg)
-		VMOVAPS(u, l)
-		VMOVAPS(lg, compare(cmpNEQ, w, c.one), l)
-		VPXORD(d, d, d)
-		VMAXPS(x, d, d) // NaN kept
-		VADDPS(l, d, l)
-		return l
+		s.choose(s.compare(cmpNEQ, w, kf(1)), lg, u)
+		z := s.zero()
+		VMAXPS(x, z, z) // NaN kept
+		VADDPS(u, z, z)
+		return z
 	})
-	mapLoop("softplusGradAVX512", true, nil, func(c sigmoidConsts, x Register, dy Mem, _ []Register) Register {
-		_, _, _, s := c.sigmoidOf(x)
-		VMULPS(dy, s, s)
-		return s
+	s.mapLoop("softplusGrad", true, nil, func(x Register, dy Mem, _ []Register) Register {
+		_, _, sg := s.sigmoid(x)
+		VMULPS(dy, sg, sg)
+		return sg
 	})
 }
 
-// log emits smooth.go's log32 of w, finite and above 0.
-func (c sigmoidConsts) log(w Register) Register {
-	e, m, f, z := ZMM(), ZMM(), ZMM(), ZMM()
-	VPSRLD(U8(23), w, e)
-	VPSUBD(kc(126), e, e)
-	VCVTDQ2PS(e, e)
-	VPANDD(kc(0x807fffff), w, m)
-	VPORD(kc(0x3f000000), m, m)
-	k := compare(cmpLT, m, kf(math.Sqrt2/2))
-	VSUBPS(c.one, e, k, e)
-	VADDPS(m, m, k, m)
-	VSUBPS(c.one, m, f)
-	VMULPS(f, f, z)
-	p := poly(f, 7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1, 1.4249322787e-1, -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1)
-	t := ZMM()
-	VMULPS(f, p, p)
-	VMULPS(z, p, p)
-	VMULPS(c.c2, e, t)
-	VADDPS(t, p, p)
-	VMULPS(kf(0.5), z, t)
-	VSUBPS(t, p, p)
-	VADDPS(p, f, f)
-	VMULPS(c.c1, e, t)
-	VADDPS(t, f, f)
-	return f
+// sigmoid emits sigmoid.go's sigmoidParts of x: t = x clamped to [-87,
+// 87], e = e^-t, σ = 1 / (1 + e).
+func (s simd) sigmoid(x Register) (t, e, sg Register) {
+	t = s.clamp(x)
+	n := s.vec()
+	s.xor(kc(0x80000000), t, n) // -t
+	e, _, _ = s.expParts(n)
+	sg = s.load(kf(1))
+	VADDPS(sg, e, n)
+	VDIVPS(n, sg, sg)
+	return t, e, sg
+}
+
+// sigmoids emits the AVX2 loops of sigmoid.go (its AVX-512 ones are
+// sigmoid_asm.go's).
+func (s simd) sigmoids() {
+	s.mapLoop("sigmoid", false, nil, func(x Register, _ Mem, _ []Register) Register {
+		_, _, sg := s.sigmoid(x)
+		return sg
+	})
+	s.mapLoop("silu", false, nil, func(x Register, _ Mem, _ []Register) Register {
+		_, _, sg := s.sigmoid(x)
+		m := s.load(kf(-87))
+		VMAXPS(x, m, m) // NaN kept
+		VMULPS(sg, m, sg)
+		return sg
+	})
+	s.mapLoop("siluGrad", true, nil, func(x Register, dy Mem, _ []Register) Register {
+		t, e, sg := s.sigmoid(x)
+		u, d := s.vec(), s.vec()
+		VMULPS(sg, e, u) // e·s = 1 - s
+		VMULPS(t, u, u)
+		VADDPS(kf(1), u, u)
+		VMULPS(dy, sg, d) // dy·s
+		VMULPS(u, d, d)
+		return d
+	})
 }
