@@ -197,12 +197,7 @@ func (a activation) forward(y, z []float32, cols int) {
 	case actClippedReLU:
 		kernels.Clamp(y, z, a.alpha)
 	case actLeakyReLU:
-		for i, v := range z {
-			if v < 0 {
-				v *= a.alpha
-			}
-			y[i] = v
-		}
+		kernels.LeakyReLU(y, z, a.alpha)
 	case actELU:
 		kernels.ELU(y, z, a.alpha, 1)
 	case actSELU:
@@ -248,13 +243,7 @@ func (a activation) backward(dz, dy, y, z []float32, cols int) {
 	case actClippedReLU:
 		kernels.ClampGrad(dz, dy, y, a.alpha)
 	case actLeakyReLU:
-		for i, v := range y {
-			if v > 0 {
-				dz[i] = dy[i]
-			} else {
-				dz[i] = dy[i] * a.alpha
-			}
-		}
+		kernels.LeakyReLUGrad(dz, dy, y, a.alpha)
 	case actELU:
 		kernels.ELUGrad(dz, dy, y, a.alpha, 1)
 	case actSELU:

@@ -350,3 +350,15 @@ func siluAVX2(y, z *float32, n int)
 
 //go:noescape
 func siluGradAVX2(y, dy, z *float32, n int)
+
+//go:noescape
+func leakyReLUAVX512(y, z *float32, n int, alpha float32)
+
+//go:noescape
+func leakyReLUGradAVX512(y, dy, z *float32, n int, alpha float32)
+
+//go:noescape
+func leakyReLUAVX2(y, z *float32, n int, alpha float32)
+
+//go:noescape
+func leakyReLUGradAVX2(y, dy, z *float32, n int, alpha float32)

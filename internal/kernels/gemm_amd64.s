@@ -3306,6 +3306,61 @@ eluGradAVX512_done:
 	VZEROUPPER
 	RET
 
+// func leakyReLUAVX512(y *float32, z *float32, n int, alpha float32)
+// Requires: AVX, AVX512F, SSE
+TEXT ·leakyReLUAVX512(SB), NOSPLIT, $0-28
+	MOVQ         y+0(FP), AX
+	MOVQ         z+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVSS        alpha+24(FP), X0
+	VBROADCASTSS X0, Z0
+
+leakyReLUAVX512_loop:
+	TESTQ   DX, DX
+	JZ      leakyReLUAVX512_done
+	VMOVUPS (CX), Z1
+	VMULPS  Z0, Z1, Z2
+	VCMPPS  $0x11, smoothConsts<>+320(SB), Z1, K1
+	VMOVAPS Z2, K1, Z1
+	VMOVUPS Z1, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	SUBQ    $0x00000010, DX
+	JMP     leakyReLUAVX512_loop
+
+leakyReLUAVX512_done:
+	VZEROUPPER
+	RET
+
+// func leakyReLUGradAVX512(y *float32, dy *float32, z *float32, n int, alpha float32)
+// Requires: AVX, AVX512F, SSE
+TEXT ·leakyReLUGradAVX512(SB), NOSPLIT, $0-36
+	MOVQ         y+0(FP), AX
+	MOVQ         dy+8(FP), CX
+	MOVQ         z+16(FP), DX
+	MOVQ         n+24(FP), BX
+	MOVSS        alpha+32(FP), X0
+	VBROADCASTSS X0, Z0
+
+leakyReLUGradAVX512_loop:
+	TESTQ   BX, BX
+	JZ      leakyReLUGradAVX512_done
+	VMOVUPS (DX), Z1
+	VMOVUPS (CX), Z3
+	VMULPS  Z0, Z3, Z2
+	VCMPPS  $0x1e, smoothConsts<>+320(SB), Z1, K1
+	VMOVAPS Z3, K1, Z2
+	VMOVUPS Z2, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     leakyReLUGradAVX512_loop
+
+leakyReLUGradAVX512_done:
+	VZEROUPPER
+	RET
+
 // func softplusAVX512(y *float32, z *float32, n int)
 // Requires: AVX, AVX512F
 TEXT ·softplusAVX512(SB), NOSPLIT, $0-24
@@ -3947,6 +4002,61 @@ eluGradAVX2_loop:
 	JMP       eluGradAVX2_loop
 
 eluGradAVX2_done:
+	VZEROUPPER
+	RET
+
+// func leakyReLUAVX2(y *float32, z *float32, n int, alpha float32)
+// Requires: AVX, AVX2, SSE
+TEXT ·leakyReLUAVX2(SB), NOSPLIT, $0-28
+	MOVQ         y+0(FP), AX
+	MOVQ         z+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVSS        alpha+24(FP), X0
+	VBROADCASTSS X0, Y0
+
+leakyReLUAVX2_loop:
+	TESTQ     DX, DX
+	JZ        leakyReLUAVX2_done
+	VMOVUPS   (CX), Y1
+	VMULPS    Y0, Y1, Y2
+	VCMPPS    $0x11, smoothConsts<>+320(SB), Y1, Y3
+	VBLENDVPS Y3, Y2, Y1, Y1
+	VMOVUPS   Y1, (AX)
+	ADDQ      $0x00000020, AX
+	ADDQ      $0x00000020, CX
+	SUBQ      $0x00000008, DX
+	JMP       leakyReLUAVX2_loop
+
+leakyReLUAVX2_done:
+	VZEROUPPER
+	RET
+
+// func leakyReLUGradAVX2(y *float32, dy *float32, z *float32, n int, alpha float32)
+// Requires: AVX, AVX2, SSE
+TEXT ·leakyReLUGradAVX2(SB), NOSPLIT, $0-36
+	MOVQ         y+0(FP), AX
+	MOVQ         dy+8(FP), CX
+	MOVQ         z+16(FP), DX
+	MOVQ         n+24(FP), BX
+	MOVSS        alpha+32(FP), X0
+	VBROADCASTSS X0, Y0
+
+leakyReLUGradAVX2_loop:
+	TESTQ     BX, BX
+	JZ        leakyReLUGradAVX2_done
+	VMOVUPS   (DX), Y1
+	VMOVUPS   (CX), Y3
+	VMULPS    Y0, Y3, Y2
+	VCMPPS    $0x1e, smoothConsts<>+320(SB), Y1, Y1
+	VBLENDVPS Y1, Y3, Y2, Y2
+	VMOVUPS   Y2, (AX)
+	ADDQ      $0x00000020, AX
+	ADDQ      $0x00000020, CX
+	ADDQ      $0x00000020, DX
+	SUBQ      $0x00000008, BX
+	JMP       leakyReLUGradAVX2_loop
+
+leakyReLUGradAVX2_done:
 	VZEROUPPER
 	RET
 

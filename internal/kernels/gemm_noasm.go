@@ -60,24 +60,28 @@ func siluGradAVX512(dz, dy, z *float32, n int) { panic("kernels: no AVX-512") }
 func hardSigmoidAVX512(y, z *float32, n int)   { panic("kernels: no AVX-512") }
 func hardSiLUAVX512(y, z *float32, n int)      { panic("kernels: no AVX-512") }
 
-func geluAVX512(y, z *float32, n int)                           { panic("kernels: no AVX-512") }
-func geluGradAVX512(y, dy, z *float32, n int)                   { panic("kernels: no AVX-512") }
-func mishAVX512(y, z *float32, n int)                           { panic("kernels: no AVX-512") }
-func mishGradAVX512(y, dy, z *float32, n int)                   { panic("kernels: no AVX-512") }
-func tanhAVX512(y, z *float32, n int)                           { panic("kernels: no AVX-512") }
-func eluAVX512(y, z *float32, n int, sa, scale float32)         { panic("kernels: no AVX-512") }
-func eluGradAVX512(y, dy, z *float32, n int, sa, scale float32) { panic("kernels: no AVX-512") }
-func softplusAVX512(y, z *float32, n int)                       { panic("kernels: no AVX-512") }
-func softplusGradAVX512(y, dy, z *float32, n int)               { panic("kernels: no AVX-512") }
-func geluAVX2(y, z *float32, n int)                             { panic("kernels: no AVX2") }
-func geluGradAVX2(y, dy, z *float32, n int)                     { panic("kernels: no AVX2") }
-func mishAVX2(y, z *float32, n int)                             { panic("kernels: no AVX2") }
-func mishGradAVX2(y, dy, z *float32, n int)                     { panic("kernels: no AVX2") }
-func tanhAVX2(y, z *float32, n int)                             { panic("kernels: no AVX2") }
-func eluAVX2(y, z *float32, n int, sa, scale float32)           { panic("kernels: no AVX2") }
-func eluGradAVX2(y, dy, z *float32, n int, sa, scale float32)   { panic("kernels: no AVX2") }
-func softplusAVX2(y, z *float32, n int)                         { panic("kernels: no AVX2") }
-func softplusGradAVX2(y, dy, z *float32, n int)                 { panic("kernels: no AVX2") }
+func geluAVX512(y, z *float32, n int)                             { panic("kernels: no AVX-512") }
+func geluGradAVX512(y, dy, z *float32, n int)                     { panic("kernels: no AVX-512") }
+func mishAVX512(y, z *float32, n int)                             { panic("kernels: no AVX-512") }
+func mishGradAVX512(y, dy, z *float32, n int)                     { panic("kernels: no AVX-512") }
+func tanhAVX512(y, z *float32, n int)                             { panic("kernels: no AVX-512") }
+func eluAVX512(y, z *float32, n int, sa, scale float32)           { panic("kernels: no AVX-512") }
+func eluGradAVX512(y, dy, z *float32, n int, sa, scale float32)   { panic("kernels: no AVX-512") }
+func softplusAVX512(y, z *float32, n int)                         { panic("kernels: no AVX-512") }
+func softplusGradAVX512(y, dy, z *float32, n int)                 { panic("kernels: no AVX-512") }
+func leakyReLUAVX512(y, z *float32, n int, alpha float32)         { panic("kernels: no AVX-512") }
+func leakyReLUGradAVX512(y, dy, z *float32, n int, alpha float32) { panic("kernels: no AVX-512") }
+func leakyReLUAVX2(y, z *float32, n int, alpha float32)           { panic("kernels: no AVX2") }
+func leakyReLUGradAVX2(y, dy, z *float32, n int, alpha float32)   { panic("kernels: no AVX2") }
+func geluAVX2(y, z *float32, n int)                               { panic("kernels: no AVX2") }
+func geluGradAVX2(y, dy, z *float32, n int)                       { panic("kernels: no AVX2") }
+func mishAVX2(y, z *float32, n int)                               { panic("kernels: no AVX2") }
+func mishGradAVX2(y, dy, z *float32, n int)                       { panic("kernels: no AVX2") }
+func tanhAVX2(y, z *float32, n int)                               { panic("kernels: no AVX2") }
+func eluAVX2(y, z *float32, n int, sa, scale float32)             { panic("kernels: no AVX2") }
+func eluGradAVX2(y, dy, z *float32, n int, sa, scale float32)     { panic("kernels: no AVX2") }
+func softplusAVX2(y, z *float32, n int)                           { panic("kernels: no AVX2") }
+func softplusGradAVX2(y, dy, z *float32, n int)                   { panic("kernels: no AVX2") }
 
 func sgdAVX512(w, grad, m *float32, n int, lr, mu float32, flags int) {
 	panic("kernels: no AVX-512")

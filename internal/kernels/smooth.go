@@ -116,6 +116,31 @@ func ELUGrad(dz, dy, y []float32, alpha, scale float32) {
 	})
 }
 
+// LeakyReLU sets y = z for z ≥ 0 (and NaN), alpha·z below; y may alias z.
+func LeakyReLU(y, z []float32, alpha float32) {
+	v512 := func(y, z *float32, n int) { leakyReLUAVX512(y, z, n, alpha) }
+	v2 := func(y, z *float32, n int) { leakyReLUAVX2(y, z, n, alpha) }
+	mapSmooth(y, z, v512, v2, func(v float32) float32 {
+		if v < 0 {
+			return v * alpha
+		}
+		return v
+	})
+}
+
+// LeakyReLUGrad sets dz = dy where LeakyReLU's output y is above 0,
+// dy·alpha elsewhere; dz may alias dy.
+func LeakyReLUGrad(dz, dy, y []float32, alpha float32) {
+	v512 := func(dz, dy, y *float32, n int) { leakyReLUGradAVX512(dz, dy, y, n, alpha) }
+	v2 := func(dz, dy, y *float32, n int) { leakyReLUGradAVX2(dz, dy, y, n, alpha) }
+	gradSmooth(dz, dy, y, v512, v2, func(d, v float32) float32 {
+		if v > 0 {
+			return d
+		}
+		return d * alpha
+	})
+}
+
 // The coefficients of Cephes's logf.
 const (
 	logP0 = 7.0376836292e-2

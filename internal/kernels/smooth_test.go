@@ -67,6 +67,18 @@ func smoothCases() []smoothCase {
 			sa := float64(float32(1.050701) * float32(1.6732632))
 			return d * (x + sa), math.Abs(d) * (math.Abs(x) + sa)
 		}},
+		{"LeakyReLU", func(y, _, z []float32) { LeakyReLU(y, z, 0.2) }, one(func(x float64) float64 {
+			if x < 0 {
+				return float64(float32(x) * 0.2)
+			}
+			return x
+		})},
+		{"LeakyReLUGrad", func(y, dy, z []float32) { LeakyReLUGrad(y, dy, z, 0.2) }, func(x, d float64) (float64, float64) {
+			if x > 0 {
+				return d, math.Abs(d)
+			}
+			return float64(float32(d) * 0.2), math.Abs(d)
+		}},
 		{"Softplus", func(y, _, z []float32) { Softplus(y, z) }, one(sp)},
 		{"SoftplusGrad", SoftplusGrad, func(x, d float64) (float64, float64) { return d * sig(x), math.Abs(d * sig(x)) }},
 		{"GELU", func(y, _, z []float32) { GELU(y, z) }, one(func(x float64) float64 { return x * cdf(x) })},

@@ -400,6 +400,19 @@ func (s simd) smooths() {
 		VMULPS(dy, d, d)
 		return d
 	})
+	s.mapLoop("leakyReLU", false, []string{"alpha"}, func(x Register, _ Mem, ps []Register) Register {
+		m := s.vec()
+		VMULPS(ps[0], x, m)
+		s.choose(s.compare(cmpLT, x, kf(0)), m, x)
+		return x
+	})
+	s.mapLoop("leakyReLUGrad", true, []string{"alpha"}, func(y Register, dy Mem, ps []Register) Register {
+		d, g := s.vec(), s.vec()
+		VMOVUPS(dy, g)
+		VMULPS(ps[0], g, d)
+		s.choose(s.compare(cmpGT, y, kf(0)), g, d)
+		return d
+	})
 	s.mapLoop("softplus", false, nil, func(x Register, _ Mem, _ []Register) Register {
 		na, w, d := s.vec(), s.vec(), s.vec()
 		s.or(kc(0x80000000), x, na) // -|x|
