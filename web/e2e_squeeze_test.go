@@ -84,6 +84,10 @@ func checkSqueeze(p page, url string) {
 	}
 	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
 
+	// The swish folded into the concatenation's row says what it computes.
+	if meta := browser.Eval[string](p.Browser, `window.convnetState.blocks.filter(b => window.convnetState.model.layers[b.head].type === "Concatenate").map(b => b.el.querySelector(".meta").textContent).join(" | ")`); !strings.Contains(meta, "Then swish, x·sigmoid(x).") {
+		t.Errorf("the concatenation's row says %q, want the swish after it explained", meta)
+	}
 	p.openBlock("Concatenate", 6) // channel 2 of the product
 	p.WaitFor("the concatenation's arithmetic", `document.getElementById("calc").textContent.includes("channel 2 of multiply")`)
 	p.checkArithmetic("the concatenation's")

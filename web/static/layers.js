@@ -21,7 +21,7 @@ export const explain = {
   SpatialDropout2D: () => "Only active during training, where it drops whole maps at random; at prediction time values pass through unchanged.",
   Flatten: () => "Lays the maps out as one long vector for the dense layers.",
   Dense: (c) => `${c.units} units, each a weighted sum of every input${act(c)}.`,
-  Activation: (c) => `Applies ${c.activation} to every value.`,
+  Activation: (c) => `Applies ${fnText(c.activation)} to every value.`,
   ReLU: (c) => (c.max_value ? `min(max(0, x), ${c.max_value}): keeps positive evidence, up to ${c.max_value}.` : "max(0, x): keeps positive evidence only."),
   Softmax: () => "Turns scores into probabilities that sum to 1.",
   Add: () => "Adds its inputs value by value: the block's result plus the shortcut, a skip connection.",
@@ -34,6 +34,27 @@ export const explain = {
   Rescaling: (c) => `Multiplies every value by ${affine(c, " and adds ")}: the same change everywhere, nothing learned` +
     (number(c.scale) === "1/255" && !c.offset ? " (pixels 0–255 become 0–1)." : "."),
 };
+// formulas say what each activation function computes, for the rows.
+const formulas = {
+  relu: "max(0, x)",
+  relu6: "min(max(0, x), 6)",
+  leaky_relu: "x, or 0.2·x below 0",
+  elu: "x, or eˣ − 1 below 0",
+  selu: "1.0507·x, or 1.7581·(eˣ − 1) below 0, which keeps the values' mean near 0 and their spread near 1",
+  gelu: "x·Φ(x), x weighed by the chance that a normal variable is below it: a smooth ReLU",
+  sigmoid: "1 / (1 + e⁻ˣ), between 0 and 1",
+  tanh: "between −1 and 1",
+  softmax: "scores turned into probabilities that sum to 1",
+  softplus: "log(1 + eˣ), a smooth ReLU",
+  softsign: "x / (1 + |x|), between −1 and 1",
+  silu: "x·sigmoid(x)",
+  swish: "x·sigmoid(x)",
+  mish: "x·tanh(softplus(x))",
+  hard_sigmoid: "min(max(0, x + 3), 6) / 6",
+  hard_silu: "x·hard_sigmoid(x)",
+  hard_swish: "x·hard_sigmoid(x)",
+};
+const fnText = (name) => (formulas[name] ? `${name}, ${formulas[name]}` : name);
 const affine = (c, plus) => `${number(c.scale)}${c.offset ? plus + number(c.offset) : ""}`;
 const size = (k) => (Array.isArray(k) ? k.join("×") : `${k}×${k}`);
 const pad = (p) => (Array.isArray(p) && p.length === 2 && Array.isArray(p[0]) ? `${p[0][0]} above, ${p[0][1]} below, ${p[1][0]} left, ${p[1][1]} right` : `${p} on each side`);
@@ -257,7 +278,7 @@ const then = (l) => (l.type === "Rescaling" ? `Then multiplied by ${affine(l.con
   Dropout: "Dropout (training only).",
   SpatialDropout2D: "Dropout of whole maps (training only).",
   Softmax: "Then softmax.",
-}[l.type] || `Then ${(l.config && l.config.activation) || l.type.toLowerCase()}.`);
+}[l.type] || `Then ${fnText((l.config && l.config.activation) || l.type.toLowerCase())}.`);
 
 function toggleBlock(b, button) {
   b.open = !b.open;
