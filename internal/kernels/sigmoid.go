@@ -10,13 +10,10 @@ const (
 	log2e    = 1.44269504088896341
 	expC1    = 0.693359375    // ln 2, its leading bits
 	expC2    = -2.12194440e-4 // ln 2 - expC1
-	expP0    = 1.9875691500e-4
-	expP1    = 1.3981999507e-3
-	expP2    = 8.3334519073e-3
-	expP3    = 4.1665795894e-2
-	expP4    = 1.6666665459e-1
-	expP5    = 5.0000001201e-1
 )
+
+// expP is the polynomial of e^r: e^r = 1 + r + r²·P(r).
+var expP = [...]float32{1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1}
 
 // sigmoidParts returns t, v clamped to [-expClamp, expClamp], e = e^-t
 // and s = 1 / (1 + e). NaN stays NaN.

@@ -34,13 +34,7 @@ func exp32(x float32) (e, q, k float32) {
 	r := x - float32(k*expC1)
 	r -= float32(k * expC2)
 	z := r * r
-	p := float32(expP0)
-	p = float32(p*r) + expP1
-	p = float32(p*r) + expP2
-	p = float32(p*r) + expP3
-	p = float32(p*r) + expP4
-	p = float32(p*r) + expP5
-	q = float32(p*z) + r
+	q = float32(horner(r, expP[:])*z) + r
 	return float32((q + 1) * math.Float32frombits(uint32(int32(k)+127)<<23)), q, k
 }
 
@@ -59,14 +53,18 @@ func expm1Neg32(x float32) float32 {
 	return e - 1
 }
 
+// horner is ((cs[0]·t + cs[1])·t + …) + cs[n-1], each product rounded on
+// its own.
+func horner(t float32, cs []float32) float32 {
+	p := cs[0]
+	for _, c := range cs[1:] {
+		p = float32(p*t) + c
+	}
+	return p
+}
+
 // The coefficients of Cephes's tanhf, for |x| < 0.625.
-const (
-	tanhP0 = -5.70498872745e-3
-	tanhP1 = 2.06390887954e-2
-	tanhP2 = -5.37397155531e-2
-	tanhP3 = 1.33314422036e-1
-	tanhP4 = -3.33332819422e-1
-)
+var tanhP = [...]float32{-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1, -3.33332819422e-1}
 
 func tanh32(x float32) float32 {
 	a := math.Float32frombits(math.Float32bits(x) &^ (1 << 31))
@@ -76,12 +74,7 @@ func tanh32(x float32) float32 {
 		return math.Float32frombits(math.Float32bits(t) | math.Float32bits(x)&(1<<31))
 	}
 	s := x * x
-	p := float32(tanhP0)
-	p = float32(p*s) + tanhP1
-	p = float32(p*s) + tanhP2
-	p = float32(p*s) + tanhP3
-	p = float32(p*s) + tanhP4
-	return float32(float32(p*s)*x) + x
+	return float32(float32(horner(s, tanhP[:])*s)*x) + x
 }
 
 // Tanh sets y = tanh(z); y may alias z.
@@ -142,17 +135,8 @@ func LeakyReLUGrad(dz, dy, y []float32, alpha float32) {
 }
 
 // The coefficients of Cephes's logf.
-const (
-	logP0 = 7.0376836292e-2
-	logP1 = -1.1514610310e-1
-	logP2 = 1.1676998740e-1
-	logP3 = -1.2420140846e-1
-	logP4 = 1.4249322787e-1
-	logP5 = -1.6668057665e-1
-	logP6 = 2.0000714765e-1
-	logP7 = -2.4999993993e-1
-	logP8 = 3.3333331174e-1
-)
+var logP = [...]float32{7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1, 1.4249322787e-1,
+	-1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1}
 
 // log32 is log(w) for a finite w > 0, as Cephes's logf computes it: w =
 // m·2^e with m in [√½, √2), log(m) = f - f²/2 + f³·P(f), f = m - 1.
@@ -166,11 +150,7 @@ func log32(w float32) float32 {
 	}
 	f := m - 1
 	z := f * f
-	p := float32(logP0)
-	for _, c := range [...]float32{logP1, logP2, logP3, logP4, logP5, logP6, logP7, logP8} {
-		p = float32(p*f) + c
-	}
-	y := float32(float32(p*f) * z)
+	y := float32(float32(horner(f, logP[:])*f) * z)
 	y += float32(e * expC2)
 	y -= float32(0.5 * z)
 	f += y
@@ -210,11 +190,7 @@ func normalCDF32(x float32) float32 {
 	a := math.Float32frombits(math.Float32bits(x) &^ (1 << 31))
 	u := float32(a * invSqrt2)
 	t := 1 / (1 + float32(0.5*u))
-	p := erfcP[0]
-	for _, c := range erfcP[1:] {
-		p = float32(p*t) + c
-	}
-	h := float32(0.5 * float32(t*expClamped(p-float32(u*u))))
+	h := float32(0.5 * float32(t*expClamped(horner(t, erfcP[:])-float32(u*u))))
 	if x >= 0 {
 		return 1 - h
 	}
