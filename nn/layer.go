@@ -114,8 +114,8 @@ type BackwardReleaser interface {
 }
 
 // Predictor is implemented by layers that keep less when no Backward
-// follows ([Conv2D], [DepthwiseConv2D]: the input of a silu or hard_silu
-// activation, which only its gradient reads; the activation then runs in
+// follows ([Conv2D], [DepthwiseConv2D]: the input of an activation whose
+// derivative reads it, such as silu or gelu; the activation then runs in
 // place, in cache). Predict is Forward in inference, the same output; a
 // Backward after it panics, as after ForwardPadded.
 type Predictor interface {
