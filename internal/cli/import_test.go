@@ -104,6 +104,34 @@ func TestImportPyTorch(t *testing.T) {
 	}
 }
 
+// TestImportPyTorchActivations imports a CNN trained in PyTorch with GELU,
+// Mish, Softsign, SELU, Softplus, ELU and Tanh (scripts/onnx/torch_smooth.py)
+// and checks its predictions (torchImport): each function, GELU, Mish and
+// Softsign from the several nodes PyTorch writes for them, is the
+// activation of the layer before it.
+func TestImportPyTorchActivations(t *testing.T) {
+	skipRace(t)
+	_, m, _ := torchImport(t, "torch_smooth.py", "smooth.onnx")
+	var got []string
+	for _, l := range m.Layers {
+		if fn, _ := l.Config()["activation"].(string); fn != "" && fn != "linear" {
+			got = append(got, fn)
+		}
+	}
+	if want := []string{"gelu", "mish", "softsign", "elu", "selu", "softplus", "tanh"}; !slices.Equal(got, want) {
+		t.Errorf("imported activations %v, want %v (layers %s)", got, want, layerTypes(m))
+	}
+}
+
+// layerTypes lists a model's layer types for messages.
+func layerTypes(m *model.Sequential) string {
+	var s []string
+	for _, l := range m.Layers {
+		s = append(s, l.Type())
+	}
+	return strings.Join(s, " ")
+}
+
 // TestImportPyTorchResNet imports a residual network trained in PyTorch
 // (scripts/onnx/torch_resnet.py: residual blocks, a projection shortcut,
 // Concat branches, PyTorch's own padding) as a graph and checks its predictions (torchImport);
