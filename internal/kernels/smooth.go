@@ -18,7 +18,7 @@ import "math"
 //
 // and the derivatives of elu (from its output), softplus (σ(x)), gelu
 // (Φ(x) + x·φ(x)) and mish (n/(n+2) + x·4e^x(e^x + 1)/(n + 2)²) at their
-// input. Every function is within a few float32 roundings of its value
+// input; and, in the same loops, leaky ReLU and its derivative. Every function is within a few float32 roundings of its value
 // relative, gelu's below -√2 within x²/2 times that (the rounding of x² in
 // e^-x²/2), or 1e-35 absolute where the exponentials are clamped at ±87;
 // NaN gives NaN. The AVX-512 and AVX2 loops
