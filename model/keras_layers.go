@@ -69,6 +69,7 @@ var (
 		"Flatten":                {channelsLast},
 		"ZeroPadding2D":          {channelsLast},
 		"Dropout":                {{key: "noise_shape"}},
+		"AlphaDropout":           {{key: "noise_shape"}},
 		// tf.keras writes Dropout's fields, Keras 3 a data_format.
 		"SpatialDropout2D": {{key: "noise_shape"}, {key: "data_format", def: "channels_last", read: true}},
 		"BatchNormalization": append([]kerasField{
@@ -252,7 +253,7 @@ func layerFromKeras(class string, cfg map[string]any) (kerasLayer, error) {
 		if v, ok := cfg["activation"].(map[string]any); ok {
 			cfg["activation"] = v["config"] // Keras 3 may write a function as an object
 		}
-	case "Dropout", "SpatialDropout2D":
+	case "Dropout", "SpatialDropout2D", "AlphaDropout":
 		delete(cfg, "seed") // convnet draws from the model's source
 	case "LeakyReLU":
 		if v, ok := cfg["negative_slope"]; ok { // Keras 3's name
@@ -355,7 +356,7 @@ func kerasConfig(l nn.Layer) map[string]any {
 	switch l.Type() {
 	case "BatchNormalization", "Softmax":
 		cfg["axis"] = -1
-	case "Dropout", "SpatialDropout2D":
+	case "Dropout", "SpatialDropout2D", "AlphaDropout":
 		cfg["seed"] = nil
 	}
 	return cfg

@@ -503,8 +503,9 @@ func TestKerasSpatialDropout2D(t *testing.T) {
 
 // TestKerasSmoothActivations reads the activations gelu, selu, softplus,
 // softsign and mish as Keras writes them: by name in a Conv2D or Dense,
-// and as Keras 3 writes the function of an Activation layer, an object;
-// the architecture written back names them again and reads back the same.
+// and as Keras 3 writes the function of an Activation layer, an object,
+// and selu's AlphaDropout; the architecture written back names them again
+// and reads back the same.
 func TestKerasSmoothActivations(t *testing.T) {
 	doc := []byte(`{"class_name": "Sequential", "config": {"name": "s", "layers": [
 	  {"class_name": "InputLayer", "config": {"batch_shape": [null, 6, 6, 1], "dtype": "float32", "name": "in"}},
@@ -512,6 +513,7 @@ func TestKerasSmoothActivations(t *testing.T) {
 	  {"class_name": "Activation", "config": {"name": "a", "activation": {"module": "keras.activations", "class_name": "function", "config": "mish", "registered_name": "function"}}},
 	  {"class_name": "Flatten", "config": {"name": "f"}},
 	  {"class_name": "Dense", "config": {"name": "d1", "units": 4, "activation": "selu"}},
+	  {"class_name": "AlphaDropout", "config": {"name": "ad", "trainable": true, "dtype": "float32", "rate": 0.1, "noise_shape": null, "seed": null}},
 	  {"class_name": "Activation", "config": {"name": "sp", "activation": "softplus"}},
 	  {"class_name": "Dense", "config": {"name": "d2", "units": 3, "activation": "softsign"}}]}}`)
 	m, err := ParseArchitecture(doc)
@@ -544,5 +546,10 @@ func TestKerasSmoothActivations(t *testing.T) {
 	}
 	if got := fns(back); !slices.Equal(got, want) {
 		t.Errorf("written back: activations %v, want %v", got, want)
+	}
+	for _, m := range []*Model{m, back} {
+		if d, ok := m.Layers[4].(*nn.AlphaDropout); !ok || d.Rate != 0.1 || d.Name() != "ad" {
+			t.Errorf("layer 4: %s %v, want the AlphaDropout ad of rate 0.1", m.Layers[4].Type(), m.Layers[4].Config())
+		}
 	}
 }

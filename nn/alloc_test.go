@@ -45,6 +45,7 @@ func TestNoAllocationsInSteadyState(t *testing.T) {
 		{&nn.Rescaling{Scale: 0.5, Offset: 1}, []int{3, 3, 4}},
 		{&nn.Rescaling{Scale: 2}, []int{64, 64, 8}}, // in pieces on several cores
 		{&nn.SpatialDropout2D{Rate: 0.3}, []int{32, 32, 16}},
+		{&nn.AlphaDropout{Rate: 0.2}, []int{8, 8, 4}},
 	}
 	for _, tt := range tests {
 		if _, err := tt.l.Build(tt.in, rand.New(rand.NewPCG(1, 2))); err != nil {

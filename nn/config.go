@@ -19,6 +19,7 @@ var layerTypes = map[string]func(*fields) Layer{
 	"AvgPool2D":              func(f *fields) Layer { return avgPoolFromConfig(f) },
 	"Dropout":                func(f *fields) Layer { return dropoutFromConfig(f) },
 	"SpatialDropout2D":       func(f *fields) Layer { return &SpatialDropout2D{Rate: f.float("rate")} },
+	"AlphaDropout":           func(f *fields) Layer { return &AlphaDropout{Rate: f.float("rate")} },
 	"Flatten":                func(f *fields) Layer { return &Flatten{} },
 	"BatchNormalization":     func(f *fields) Layer { return batchNormFromConfig(f) },
 	"GlobalAveragePooling2D": func(f *fields) Layer { return &GlobalAveragePooling2D{KeepDims: f.bool("keepdims", false)} },
@@ -49,6 +50,7 @@ var defaultNames = map[string]string{
 	"AvgPool2D":              "average_pooling2d",
 	"Dropout":                "dropout",
 	"SpatialDropout2D":       "spatial_dropout2d",
+	"AlphaDropout":           "alpha_dropout",
 	"Flatten":                "flatten",
 	"BatchNormalization":     "batch_normalization",
 	"GlobalAveragePooling2D": "global_average_pooling2d",
@@ -291,6 +293,7 @@ var (
 	_ Layer = (*MaxPool2D)(nil)
 	_ Layer = (*AveragePooling2D)(nil)
 	_ Layer = (*Dropout)(nil)
+	_ Layer = (*AlphaDropout)(nil)
 	_ Layer = (*Flatten)(nil)
 	_ Layer = (*BatchNormalization)(nil)
 	_ Layer = (*GlobalAveragePooling2D)(nil)

@@ -49,7 +49,8 @@
 //	ChannelShuffle         [N,...,C] → [N,...,C]           channel i·g + k from channel k·C/g + i; g = Groups (ShuffleNet)
 //	ChannelSlice           [N,...,C] → [N,...,End-Start]   the channels Start to End-1
 //	Dropout                any → same
-//	SpatialDropout2D       [N,H,W,C] → same               drops whole channels of each image (PyTorch Dropout2d)
+//	SpatialDropout2D       [N,H,W,C] → same                drops whole channels of each image (PyTorch Dropout2d)
+//	AlphaDropout           any → same                      selu's dropout: keeps the mean and variance
 //	BatchNormalization     any → same                      over the last axis; gamma, beta, moving_mean, moving_variance
 //	ReLU, LeakyReLU, ELU, Softmax, Activation   any → same
 //	Rescaling              any → same                      x·Scale + Offset (Keras Rescaling: Scale 1/255 takes pixels to 0..1)

@@ -29,6 +29,8 @@ type Dropout struct {
 	x, out  []float32 // apply's input and output, during a call
 	seeds   []uint64  // per run of the mask, its generator's seed (two numbers)
 	drawing bool      // apply draws the mask (Forward) or reads it (Backward)
+	alpha   bool      // AlphaDropout's values: a·x + b kept, a·α' + b dropped
+	layer   Layer     // the layer messages name: l, or the AlphaDropout holding it
 	applyFn func(worker, item int)
 }
 
@@ -87,19 +89,23 @@ func (d *dropoutCore) backward(l Layer, dy *tensor.Tensor) bool {
 
 func (l *Dropout) Type() string { return "Dropout" }
 
-func (l *Dropout) Build(in []int, rng *rand.Rand) ([]int, error) {
+func (l *Dropout) Build(in []int, rng *rand.Rand) ([]int, error) { return l.buildAs(l, in, rng) }
+
+// buildAs builds l for the layer outer (l itself, or an AlphaDropout),
+// which its messages name.
+func (l *Dropout) buildAs(outer Layer, in []int, rng *rand.Rand) ([]int, error) {
 	if len(in) == 0 || !positive(in) {
-		return nil, errorf(l, "input shape %v: want at least one positive axis", in)
+		return nil, errorf(outer, "input shape %v: want at least one positive axis", in)
 	}
-	if err := l.build(l, l.Rate, in, rng); err != nil {
+	if err := l.build(outer, l.Rate, in, rng); err != nil {
 		return nil, err
 	}
-	l.applyFn = l.applyItem
+	l.layer, l.applyFn = outer, l.applyItem
 	return append([]int(nil), in...), nil
 }
 
 func (l *Dropout) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
-	if !l.forward(l, x, training, l.Rate) {
+	if !l.forward(l.layer, x, training, l.Rate) {
 		return l.y
 	}
 	n := len(x.Data)
@@ -122,7 +128,7 @@ func (l *Dropout) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 }
 
 func (l *Dropout) Backward(dy *tensor.Tensor) *tensor.Tensor {
-	if !l.backward(l, dy) {
+	if !l.backward(l.layer, dy) {
 		return l.dx
 	}
 	l.x, l.out, l.drawing = dy.Data, l.dx.Data, false
@@ -159,6 +165,10 @@ func (l *Dropout) applyItem(_, item int) {
 			kept[w] = bits
 		}
 	}
+	if l.alpha {
+		l.applyAlpha(kept, 64*w0)
+		return
+	}
 	for w, bits := range kept {
 		lo := 64 * (w0 + w)
 		xs := l.x[lo:min(lo+64, n)]
@@ -168,6 +178,39 @@ func (l *Dropout) applyItem(_, item int) {
 			bits >>= 1
 		}
 	}
+}
+
+// applyAlpha is applyItem's second half for AlphaDropout, the elements of
+// the words kept from element lo on: out = a·x + b where kept and a·α' + b
+// where dropped (Forward), or a·x and 0 (Backward).
+func (l *Dropout) applyAlpha(kept []uint64, lo int) {
+	a, b, c := alphaCoefficients(l.Rate)
+	if !l.drawing {
+		b, c = 0, 0
+	}
+	for w, bits := range kept {
+		at := lo + 64*w
+		xs := l.x[at:min(at+64, len(l.x))]
+		out := l.out[at : at+len(xs)]
+		for j, v := range xs {
+			if bits&1 != 0 {
+				out[j] = float32(v*a) + b
+			} else {
+				out[j] = c
+			}
+			bits >>= 1
+		}
+	}
+}
+
+// alphaCoefficients returns AlphaDropout's a, b and the value of a dropped
+// element, a·α' + b, for rate (Keras's and PyTorch's): α' = -SELUScale·SELUAlpha,
+// selu's limit below, a = ((1 - rate)(1 + rate·α'²))^(-1/2), b = -a·α'·rate.
+func alphaCoefficients(rate float64) (a, b, c float32) {
+	alphaP := -SELUScale * SELUAlpha
+	af := math.Pow((1-rate)*(1+rate*alphaP*alphaP), -0.5)
+	bf := -af * alphaP * rate
+	return float32(af), float32(bf), float32(af*alphaP + bf)
 }
 
 // ReleaseBackward implements [BackwardReleaser]; the mask goes too.

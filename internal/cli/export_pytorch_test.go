@@ -92,6 +92,8 @@ func noDropout(m *model.Sequential) {
 			d.Rate = 0
 		case *nn.SpatialDropout2D:
 			d.Rate = 0
+		case *nn.AlphaDropout:
+			d.Rate = 0
 		}
 	}
 }
@@ -178,7 +180,7 @@ func squeezeExcitation(t *testing.T) *model.Sequential {
 
 // smoothActivations returns a network with the activations selu, gelu,
 // softplus, softsign and mish, as layers and as those of Conv2D,
-// DepthwiseConv2D and Dense.
+// DepthwiseConv2D and Dense, and selu's AlphaDropout.
 func smoothActivations(t *testing.T) *model.Sequential {
 	t.Helper()
 	m := model.New(
@@ -192,6 +194,7 @@ func smoothActivations(t *testing.T) *model.Sequential {
 		&nn.Flatten{},
 		&nn.Dense{Units: 12, Activation: "softplus"},
 		&nn.Activation{Func: "selu"},
+		&nn.AlphaDropout{Rate: 0.1},
 		&nn.Dense{Units: 10},
 		&nn.Activation{Func: "softsign"},
 		&nn.Dense{Units: 5, Activation: "softmax"},
@@ -341,6 +344,7 @@ func TestExportPyTorchNumerics(t *testing.T) {
 		suLabels[i] = rng.IntN(su.NumClasses())
 	}
 	sm := smoothActivations(t)
+	noDropout(sm)
 	smImages := randomImages(100, sm.InputShape())
 	smLabels := make([]int, 100)
 	for i := range smLabels {

@@ -213,6 +213,11 @@ func (w *walker) layer(l nn.Layer, id string, ins []value, out string, last bool
 		p.Comment += fmt.Sprintf(": rate %s, only in training", pyFloat(l.Rate))
 		call("")
 		w.flat[out] = flat
+	case *nn.AlphaDropout:
+		module(fmt.Sprintf("nn.AlphaDropout(%s)", pyFloat(l.Rate)))
+		p.Comment += fmt.Sprintf(": selu's dropout at rate %s, only in training", pyFloat(l.Rate))
+		call("")
+		w.flat[out] = flat
 	case *nn.SpatialDropout2D:
 		module(fmt.Sprintf("nn.Dropout2d(%s)", pyFloat(l.Rate)))
 		p.Comment += fmt.Sprintf(": whole channels at rate %s, only in training", pyFloat(l.Rate))

@@ -85,6 +85,8 @@ func layerCases() map[string]nntest.Case {
 		"dropout-zero":          {New: func() nn.Layer { return &nn.Dropout{} }, In: []int{5}, Training: true},
 		"spatial-dropout-train": {New: func() nn.Layer { return &nn.SpatialDropout2D{Rate: 0.5} }, In: []int{3, 2, 4}, Batch: 3, Training: true},
 		"spatial-dropout-infer": {New: func() nn.Layer { return &nn.SpatialDropout2D{Rate: 0.5} }, In: []int{2, 2, 3}},
+		"alpha-dropout-train":   {New: func() nn.Layer { return &nn.AlphaDropout{Rate: 0.3} }, In: []int{3, 2, 4}, Batch: 3, Training: true},
+		"alpha-dropout-infer":   {New: func() nn.Layer { return &nn.AlphaDropout{Rate: 0.3} }, In: []int{5}},
 		"batchnorm-train": {New: func() nn.Layer { return &nn.BatchNormalization{} }, In: []int{2, 2, 3},
 			Batch: 3, Params: 12, Training: true},
 		"batchnorm-infer": {New: func() nn.Layer { return &nn.BatchNormalization{Momentum: 0.9, Epsilon: 1e-2} }, In: []int{4}, Params: 16},
