@@ -362,3 +362,12 @@ func leakyReLUAVX2(y, z *float32, n int, alpha float32)
 
 //go:noescape
 func leakyReLUGradAVX2(y, dy, z *float32, n int, alpha float32)
+
+// hardSigmoidAVX2 and hardSiLUAVX2 are the AVX2 loops of HardSigmoid and
+// HardSiLU, on n values, a multiple of 8.
+//
+//go:noescape
+func hardSigmoidAVX2(y, z *float32, n int)
+
+//go:noescape
+func hardSiLUAVX2(y, z *float32, n int)

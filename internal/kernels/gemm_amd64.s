@@ -1995,16 +1995,12 @@ geluAVX512_loop:
 	JZ          geluAVX512_done
 	VMOVUPS     (CX), Z0
 	VPANDD      smoothConsts<>+0(SB), Z0, Z1
-	VMULPS      smoothConsts<>+768(SB), Z1, Z1
+	VMULPS      smoothConsts<>+896(SB), Z1, Z1
 	VMULPS      smoothConsts<>+192(SB), Z1, Z2
-	VADDPS      smoothConsts<>+1664(SB), Z2, Z2
-	VMOVUPS     smoothConsts<>+1664(SB), Z3
+	VADDPS      smoothConsts<>+1792(SB), Z2, Z2
+	VMOVUPS     smoothConsts<>+1792(SB), Z3
 	VDIVPS      Z2, Z3, Z2
-	VMOVUPS     smoothConsts<>+1792(SB), Z4
-	VMULPS      Z2, Z4, Z4
-	VADDPS      smoothConsts<>+1856(SB), Z4, Z4
-	VMULPS      Z2, Z4, Z4
-	VADDPS      smoothConsts<>+1920(SB), Z4, Z4
+	VMOVUPS     smoothConsts<>+1920(SB), Z4
 	VMULPS      Z2, Z4, Z4
 	VADDPS      smoothConsts<>+1984(SB), Z4, Z4
 	VMULPS      Z2, Z4, Z4
@@ -2019,35 +2015,39 @@ geluAVX512_loop:
 	VADDPS      smoothConsts<>+2304(SB), Z4, Z4
 	VMULPS      Z2, Z4, Z4
 	VADDPS      smoothConsts<>+2368(SB), Z4, Z4
+	VMULPS      Z2, Z4, Z4
+	VADDPS      smoothConsts<>+2432(SB), Z4, Z4
+	VMULPS      Z2, Z4, Z4
+	VADDPS      smoothConsts<>+2496(SB), Z4, Z4
 	VMULPS      Z1, Z1, Z1
 	VSUBPS      Z1, Z4, Z4
-	VMOVUPS     smoothConsts<>+960(SB), Z1
-	VMOVUPS     smoothConsts<>+1024(SB), Z5
+	VMOVUPS     smoothConsts<>+1088(SB), Z1
+	VMOVUPS     smoothConsts<>+1152(SB), Z5
 	VMAXPS      Z4, Z1, Z1
 	VMINPS      Z1, Z5, Z5
-	VMULPS      smoothConsts<>+1088(SB), Z5, Z1
+	VMULPS      smoothConsts<>+1216(SB), Z5, Z1
 	VRNDSCALEPS $0x00, Z1, Z1
-	VMULPS      smoothConsts<>+1152(SB), Z1, Z4
+	VMULPS      smoothConsts<>+1280(SB), Z1, Z4
 	VSUBPS      Z4, Z5, Z4
-	VMULPS      smoothConsts<>+1216(SB), Z1, Z6
+	VMULPS      smoothConsts<>+1344(SB), Z1, Z6
 	VSUBPS      Z6, Z4, Z4
 	VMULPS      Z4, Z4, Z6
-	VMOVUPS     smoothConsts<>+1280(SB), Z5
-	VMULPS      Z4, Z5, Z5
-	VADDPS      smoothConsts<>+1344(SB), Z5, Z5
-	VMULPS      Z4, Z5, Z5
-	VADDPS      smoothConsts<>+1408(SB), Z5, Z5
+	VMOVUPS     smoothConsts<>+1408(SB), Z5
 	VMULPS      Z4, Z5, Z5
 	VADDPS      smoothConsts<>+1472(SB), Z5, Z5
 	VMULPS      Z4, Z5, Z5
 	VADDPS      smoothConsts<>+1536(SB), Z5, Z5
 	VMULPS      Z4, Z5, Z5
+	VADDPS      smoothConsts<>+1600(SB), Z5, Z5
+	VMULPS      Z4, Z5, Z5
+	VADDPS      smoothConsts<>+1664(SB), Z5, Z5
+	VMULPS      Z4, Z5, Z5
 	VADDPS      smoothConsts<>+192(SB), Z5, Z5
 	VMULPS      Z6, Z5, Z5
 	VADDPS      Z4, Z5, Z5
-	VADDPS      smoothConsts<>+1664(SB), Z5, Z4
+	VADDPS      smoothConsts<>+1792(SB), Z5, Z4
 	VCVTPS2DQ   Z1, Z6
-	VPADDD      smoothConsts<>+1728(SB), Z6, Z6
+	VPADDD      smoothConsts<>+1856(SB), Z6, Z6
 	VPSLLD      $0x17, Z6, Z6
 	VMULPS      Z6, Z4, Z4
 	VMULPS      Z4, Z2, Z1
@@ -2210,695 +2210,727 @@ DATA smoothConsts<>+560(SB)/4, $0x40000000
 DATA smoothConsts<>+564(SB)/4, $0x40000000
 DATA smoothConsts<>+568(SB)/4, $0x40000000
 DATA smoothConsts<>+572(SB)/4, $0x40000000
-DATA smoothConsts<>+576(SB)/4, $0x40800000
-DATA smoothConsts<>+580(SB)/4, $0x40800000
-DATA smoothConsts<>+584(SB)/4, $0x40800000
-DATA smoothConsts<>+588(SB)/4, $0x40800000
-DATA smoothConsts<>+592(SB)/4, $0x40800000
-DATA smoothConsts<>+596(SB)/4, $0x40800000
-DATA smoothConsts<>+600(SB)/4, $0x40800000
-DATA smoothConsts<>+604(SB)/4, $0x40800000
-DATA smoothConsts<>+608(SB)/4, $0x40800000
-DATA smoothConsts<>+612(SB)/4, $0x40800000
-DATA smoothConsts<>+616(SB)/4, $0x40800000
-DATA smoothConsts<>+620(SB)/4, $0x40800000
-DATA smoothConsts<>+624(SB)/4, $0x40800000
-DATA smoothConsts<>+628(SB)/4, $0x40800000
-DATA smoothConsts<>+632(SB)/4, $0x40800000
-DATA smoothConsts<>+636(SB)/4, $0x40800000
-DATA smoothConsts<>+640(SB)/4, $0x41a00000
-DATA smoothConsts<>+644(SB)/4, $0x41a00000
-DATA smoothConsts<>+648(SB)/4, $0x41a00000
-DATA smoothConsts<>+652(SB)/4, $0x41a00000
-DATA smoothConsts<>+656(SB)/4, $0x41a00000
-DATA smoothConsts<>+660(SB)/4, $0x41a00000
-DATA smoothConsts<>+664(SB)/4, $0x41a00000
-DATA smoothConsts<>+668(SB)/4, $0x41a00000
-DATA smoothConsts<>+672(SB)/4, $0x41a00000
-DATA smoothConsts<>+676(SB)/4, $0x41a00000
-DATA smoothConsts<>+680(SB)/4, $0x41a00000
-DATA smoothConsts<>+684(SB)/4, $0x41a00000
-DATA smoothConsts<>+688(SB)/4, $0x41a00000
-DATA smoothConsts<>+692(SB)/4, $0x41a00000
-DATA smoothConsts<>+696(SB)/4, $0x41a00000
-DATA smoothConsts<>+700(SB)/4, $0x41a00000
-DATA smoothConsts<>+704(SB)/4, $0x3f200000
-DATA smoothConsts<>+708(SB)/4, $0x3f200000
-DATA smoothConsts<>+712(SB)/4, $0x3f200000
-DATA smoothConsts<>+716(SB)/4, $0x3f200000
-DATA smoothConsts<>+720(SB)/4, $0x3f200000
-DATA smoothConsts<>+724(SB)/4, $0x3f200000
-DATA smoothConsts<>+728(SB)/4, $0x3f200000
-DATA smoothConsts<>+732(SB)/4, $0x3f200000
-DATA smoothConsts<>+736(SB)/4, $0x3f200000
-DATA smoothConsts<>+740(SB)/4, $0x3f200000
-DATA smoothConsts<>+744(SB)/4, $0x3f200000
-DATA smoothConsts<>+748(SB)/4, $0x3f200000
-DATA smoothConsts<>+752(SB)/4, $0x3f200000
-DATA smoothConsts<>+756(SB)/4, $0x3f200000
-DATA smoothConsts<>+760(SB)/4, $0x3f200000
-DATA smoothConsts<>+764(SB)/4, $0x3f200000
-DATA smoothConsts<>+768(SB)/4, $0x3f3504f3
-DATA smoothConsts<>+772(SB)/4, $0x3f3504f3
-DATA smoothConsts<>+776(SB)/4, $0x3f3504f3
-DATA smoothConsts<>+780(SB)/4, $0x3f3504f3
-DATA smoothConsts<>+784(SB)/4, $0x3f3504f3
-DATA smoothConsts<>+788(SB)/4, $0x3f3504f3
-DATA smoothConsts<>+792(SB)/4, $0x3f3504f3
-DATA smoothConsts<>+796(SB)/4, $0x3f3504f3
-DATA smoothConsts<>+800(SB)/4, $0x3f3504f3
-DATA smoothConsts<>+804(SB)/4, $0x3f3504f3
-DATA smoothConsts<>+808(SB)/4, $0x3f3504f3
-DATA smoothConsts<>+812(SB)/4, $0x3f3504f3
-DATA smoothConsts<>+816(SB)/4, $0x3f3504f3
-DATA smoothConsts<>+820(SB)/4, $0x3f3504f3
-DATA smoothConsts<>+824(SB)/4, $0x3f3504f3
-DATA smoothConsts<>+828(SB)/4, $0x3f3504f3
-DATA smoothConsts<>+832(SB)/4, $0x3f3504f3
-DATA smoothConsts<>+836(SB)/4, $0x3f3504f3
-DATA smoothConsts<>+840(SB)/4, $0x3f3504f3
-DATA smoothConsts<>+844(SB)/4, $0x3f3504f3
-DATA smoothConsts<>+848(SB)/4, $0x3f3504f3
-DATA smoothConsts<>+852(SB)/4, $0x3f3504f3
-DATA smoothConsts<>+856(SB)/4, $0x3f3504f3
-DATA smoothConsts<>+860(SB)/4, $0x3f3504f3
-DATA smoothConsts<>+864(SB)/4, $0x3f3504f3
-DATA smoothConsts<>+868(SB)/4, $0x3f3504f3
-DATA smoothConsts<>+872(SB)/4, $0x3f3504f3
-DATA smoothConsts<>+876(SB)/4, $0x3f3504f3
-DATA smoothConsts<>+880(SB)/4, $0x3f3504f3
-DATA smoothConsts<>+884(SB)/4, $0x3f3504f3
-DATA smoothConsts<>+888(SB)/4, $0x3f3504f3
-DATA smoothConsts<>+892(SB)/4, $0x3f3504f3
-DATA smoothConsts<>+896(SB)/4, $0x3ecc422a
-DATA smoothConsts<>+900(SB)/4, $0x3ecc422a
-DATA smoothConsts<>+904(SB)/4, $0x3ecc422a
-DATA smoothConsts<>+908(SB)/4, $0x3ecc422a
-DATA smoothConsts<>+912(SB)/4, $0x3ecc422a
-DATA smoothConsts<>+916(SB)/4, $0x3ecc422a
-DATA smoothConsts<>+920(SB)/4, $0x3ecc422a
-DATA smoothConsts<>+924(SB)/4, $0x3ecc422a
-DATA smoothConsts<>+928(SB)/4, $0x3ecc422a
-DATA smoothConsts<>+932(SB)/4, $0x3ecc422a
-DATA smoothConsts<>+936(SB)/4, $0x3ecc422a
-DATA smoothConsts<>+940(SB)/4, $0x3ecc422a
-DATA smoothConsts<>+944(SB)/4, $0x3ecc422a
-DATA smoothConsts<>+948(SB)/4, $0x3ecc422a
-DATA smoothConsts<>+952(SB)/4, $0x3ecc422a
-DATA smoothConsts<>+956(SB)/4, $0x3ecc422a
-DATA smoothConsts<>+960(SB)/4, $0xc2ae0000
-DATA smoothConsts<>+964(SB)/4, $0xc2ae0000
-DATA smoothConsts<>+968(SB)/4, $0xc2ae0000
-DATA smoothConsts<>+972(SB)/4, $0xc2ae0000
-DATA smoothConsts<>+976(SB)/4, $0xc2ae0000
-DATA smoothConsts<>+980(SB)/4, $0xc2ae0000
-DATA smoothConsts<>+984(SB)/4, $0xc2ae0000
-DATA smoothConsts<>+988(SB)/4, $0xc2ae0000
-DATA smoothConsts<>+992(SB)/4, $0xc2ae0000
-DATA smoothConsts<>+996(SB)/4, $0xc2ae0000
-DATA smoothConsts<>+1000(SB)/4, $0xc2ae0000
-DATA smoothConsts<>+1004(SB)/4, $0xc2ae0000
-DATA smoothConsts<>+1008(SB)/4, $0xc2ae0000
-DATA smoothConsts<>+1012(SB)/4, $0xc2ae0000
-DATA smoothConsts<>+1016(SB)/4, $0xc2ae0000
-DATA smoothConsts<>+1020(SB)/4, $0xc2ae0000
-DATA smoothConsts<>+1024(SB)/4, $0x42ae0000
-DATA smoothConsts<>+1028(SB)/4, $0x42ae0000
-DATA smoothConsts<>+1032(SB)/4, $0x42ae0000
-DATA smoothConsts<>+1036(SB)/4, $0x42ae0000
-DATA smoothConsts<>+1040(SB)/4, $0x42ae0000
-DATA smoothConsts<>+1044(SB)/4, $0x42ae0000
-DATA smoothConsts<>+1048(SB)/4, $0x42ae0000
-DATA smoothConsts<>+1052(SB)/4, $0x42ae0000
-DATA smoothConsts<>+1056(SB)/4, $0x42ae0000
-DATA smoothConsts<>+1060(SB)/4, $0x42ae0000
-DATA smoothConsts<>+1064(SB)/4, $0x42ae0000
-DATA smoothConsts<>+1068(SB)/4, $0x42ae0000
-DATA smoothConsts<>+1072(SB)/4, $0x42ae0000
-DATA smoothConsts<>+1076(SB)/4, $0x42ae0000
-DATA smoothConsts<>+1080(SB)/4, $0x42ae0000
-DATA smoothConsts<>+1084(SB)/4, $0x42ae0000
-DATA smoothConsts<>+1088(SB)/4, $0x3fb8aa3b
-DATA smoothConsts<>+1092(SB)/4, $0x3fb8aa3b
-DATA smoothConsts<>+1096(SB)/4, $0x3fb8aa3b
-DATA smoothConsts<>+1100(SB)/4, $0x3fb8aa3b
-DATA smoothConsts<>+1104(SB)/4, $0x3fb8aa3b
-DATA smoothConsts<>+1108(SB)/4, $0x3fb8aa3b
-DATA smoothConsts<>+1112(SB)/4, $0x3fb8aa3b
-DATA smoothConsts<>+1116(SB)/4, $0x3fb8aa3b
-DATA smoothConsts<>+1120(SB)/4, $0x3fb8aa3b
-DATA smoothConsts<>+1124(SB)/4, $0x3fb8aa3b
-DATA smoothConsts<>+1128(SB)/4, $0x3fb8aa3b
-DATA smoothConsts<>+1132(SB)/4, $0x3fb8aa3b
-DATA smoothConsts<>+1136(SB)/4, $0x3fb8aa3b
-DATA smoothConsts<>+1140(SB)/4, $0x3fb8aa3b
-DATA smoothConsts<>+1144(SB)/4, $0x3fb8aa3b
-DATA smoothConsts<>+1148(SB)/4, $0x3fb8aa3b
-DATA smoothConsts<>+1152(SB)/4, $0x3f318000
-DATA smoothConsts<>+1156(SB)/4, $0x3f318000
-DATA smoothConsts<>+1160(SB)/4, $0x3f318000
-DATA smoothConsts<>+1164(SB)/4, $0x3f318000
-DATA smoothConsts<>+1168(SB)/4, $0x3f318000
-DATA smoothConsts<>+1172(SB)/4, $0x3f318000
-DATA smoothConsts<>+1176(SB)/4, $0x3f318000
-DATA smoothConsts<>+1180(SB)/4, $0x3f318000
-DATA smoothConsts<>+1184(SB)/4, $0x3f318000
-DATA smoothConsts<>+1188(SB)/4, $0x3f318000
-DATA smoothConsts<>+1192(SB)/4, $0x3f318000
-DATA smoothConsts<>+1196(SB)/4, $0x3f318000
-DATA smoothConsts<>+1200(SB)/4, $0x3f318000
-DATA smoothConsts<>+1204(SB)/4, $0x3f318000
-DATA smoothConsts<>+1208(SB)/4, $0x3f318000
-DATA smoothConsts<>+1212(SB)/4, $0x3f318000
-DATA smoothConsts<>+1216(SB)/4, $0xb95e8083
-DATA smoothConsts<>+1220(SB)/4, $0xb95e8083
-DATA smoothConsts<>+1224(SB)/4, $0xb95e8083
-DATA smoothConsts<>+1228(SB)/4, $0xb95e8083
-DATA smoothConsts<>+1232(SB)/4, $0xb95e8083
-DATA smoothConsts<>+1236(SB)/4, $0xb95e8083
-DATA smoothConsts<>+1240(SB)/4, $0xb95e8083
-DATA smoothConsts<>+1244(SB)/4, $0xb95e8083
-DATA smoothConsts<>+1248(SB)/4, $0xb95e8083
-DATA smoothConsts<>+1252(SB)/4, $0xb95e8083
-DATA smoothConsts<>+1256(SB)/4, $0xb95e8083
-DATA smoothConsts<>+1260(SB)/4, $0xb95e8083
-DATA smoothConsts<>+1264(SB)/4, $0xb95e8083
-DATA smoothConsts<>+1268(SB)/4, $0xb95e8083
-DATA smoothConsts<>+1272(SB)/4, $0xb95e8083
-DATA smoothConsts<>+1276(SB)/4, $0xb95e8083
-DATA smoothConsts<>+1280(SB)/4, $0x39506967
-DATA smoothConsts<>+1284(SB)/4, $0x39506967
-DATA smoothConsts<>+1288(SB)/4, $0x39506967
-DATA smoothConsts<>+1292(SB)/4, $0x39506967
-DATA smoothConsts<>+1296(SB)/4, $0x39506967
-DATA smoothConsts<>+1300(SB)/4, $0x39506967
-DATA smoothConsts<>+1304(SB)/4, $0x39506967
-DATA smoothConsts<>+1308(SB)/4, $0x39506967
-DATA smoothConsts<>+1312(SB)/4, $0x39506967
-DATA smoothConsts<>+1316(SB)/4, $0x39506967
-DATA smoothConsts<>+1320(SB)/4, $0x39506967
-DATA smoothConsts<>+1324(SB)/4, $0x39506967
-DATA smoothConsts<>+1328(SB)/4, $0x39506967
-DATA smoothConsts<>+1332(SB)/4, $0x39506967
-DATA smoothConsts<>+1336(SB)/4, $0x39506967
-DATA smoothConsts<>+1340(SB)/4, $0x39506967
-DATA smoothConsts<>+1344(SB)/4, $0x3ab743ce
-DATA smoothConsts<>+1348(SB)/4, $0x3ab743ce
-DATA smoothConsts<>+1352(SB)/4, $0x3ab743ce
-DATA smoothConsts<>+1356(SB)/4, $0x3ab743ce
-DATA smoothConsts<>+1360(SB)/4, $0x3ab743ce
-DATA smoothConsts<>+1364(SB)/4, $0x3ab743ce
-DATA smoothConsts<>+1368(SB)/4, $0x3ab743ce
-DATA smoothConsts<>+1372(SB)/4, $0x3ab743ce
-DATA smoothConsts<>+1376(SB)/4, $0x3ab743ce
-DATA smoothConsts<>+1380(SB)/4, $0x3ab743ce
-DATA smoothConsts<>+1384(SB)/4, $0x3ab743ce
-DATA smoothConsts<>+1388(SB)/4, $0x3ab743ce
-DATA smoothConsts<>+1392(SB)/4, $0x3ab743ce
-DATA smoothConsts<>+1396(SB)/4, $0x3ab743ce
-DATA smoothConsts<>+1400(SB)/4, $0x3ab743ce
-DATA smoothConsts<>+1404(SB)/4, $0x3ab743ce
-DATA smoothConsts<>+1408(SB)/4, $0x3c088908
-DATA smoothConsts<>+1412(SB)/4, $0x3c088908
-DATA smoothConsts<>+1416(SB)/4, $0x3c088908
-DATA smoothConsts<>+1420(SB)/4, $0x3c088908
-DATA smoothConsts<>+1424(SB)/4, $0x3c088908
-DATA smoothConsts<>+1428(SB)/4, $0x3c088908
-DATA smoothConsts<>+1432(SB)/4, $0x3c088908
-DATA smoothConsts<>+1436(SB)/4, $0x3c088908
-DATA smoothConsts<>+1440(SB)/4, $0x3c088908
-DATA smoothConsts<>+1444(SB)/4, $0x3c088908
-DATA smoothConsts<>+1448(SB)/4, $0x3c088908
-DATA smoothConsts<>+1452(SB)/4, $0x3c088908
-DATA smoothConsts<>+1456(SB)/4, $0x3c088908
-DATA smoothConsts<>+1460(SB)/4, $0x3c088908
-DATA smoothConsts<>+1464(SB)/4, $0x3c088908
-DATA smoothConsts<>+1468(SB)/4, $0x3c088908
-DATA smoothConsts<>+1472(SB)/4, $0x3d2aa9c1
-DATA smoothConsts<>+1476(SB)/4, $0x3d2aa9c1
-DATA smoothConsts<>+1480(SB)/4, $0x3d2aa9c1
-DATA smoothConsts<>+1484(SB)/4, $0x3d2aa9c1
-DATA smoothConsts<>+1488(SB)/4, $0x3d2aa9c1
-DATA smoothConsts<>+1492(SB)/4, $0x3d2aa9c1
-DATA smoothConsts<>+1496(SB)/4, $0x3d2aa9c1
-DATA smoothConsts<>+1500(SB)/4, $0x3d2aa9c1
-DATA smoothConsts<>+1504(SB)/4, $0x3d2aa9c1
-DATA smoothConsts<>+1508(SB)/4, $0x3d2aa9c1
-DATA smoothConsts<>+1512(SB)/4, $0x3d2aa9c1
-DATA smoothConsts<>+1516(SB)/4, $0x3d2aa9c1
-DATA smoothConsts<>+1520(SB)/4, $0x3d2aa9c1
-DATA smoothConsts<>+1524(SB)/4, $0x3d2aa9c1
-DATA smoothConsts<>+1528(SB)/4, $0x3d2aa9c1
-DATA smoothConsts<>+1532(SB)/4, $0x3d2aa9c1
-DATA smoothConsts<>+1536(SB)/4, $0x3e2aaaaa
-DATA smoothConsts<>+1540(SB)/4, $0x3e2aaaaa
-DATA smoothConsts<>+1544(SB)/4, $0x3e2aaaaa
-DATA smoothConsts<>+1548(SB)/4, $0x3e2aaaaa
-DATA smoothConsts<>+1552(SB)/4, $0x3e2aaaaa
-DATA smoothConsts<>+1556(SB)/4, $0x3e2aaaaa
-DATA smoothConsts<>+1560(SB)/4, $0x3e2aaaaa
-DATA smoothConsts<>+1564(SB)/4, $0x3e2aaaaa
-DATA smoothConsts<>+1568(SB)/4, $0x3e2aaaaa
-DATA smoothConsts<>+1572(SB)/4, $0x3e2aaaaa
-DATA smoothConsts<>+1576(SB)/4, $0x3e2aaaaa
-DATA smoothConsts<>+1580(SB)/4, $0x3e2aaaaa
-DATA smoothConsts<>+1584(SB)/4, $0x3e2aaaaa
-DATA smoothConsts<>+1588(SB)/4, $0x3e2aaaaa
-DATA smoothConsts<>+1592(SB)/4, $0x3e2aaaaa
-DATA smoothConsts<>+1596(SB)/4, $0x3e2aaaaa
-DATA smoothConsts<>+1600(SB)/4, $0x3f000000
-DATA smoothConsts<>+1604(SB)/4, $0x3f000000
-DATA smoothConsts<>+1608(SB)/4, $0x3f000000
-DATA smoothConsts<>+1612(SB)/4, $0x3f000000
-DATA smoothConsts<>+1616(SB)/4, $0x3f000000
-DATA smoothConsts<>+1620(SB)/4, $0x3f000000
-DATA smoothConsts<>+1624(SB)/4, $0x3f000000
-DATA smoothConsts<>+1628(SB)/4, $0x3f000000
-DATA smoothConsts<>+1632(SB)/4, $0x3f000000
-DATA smoothConsts<>+1636(SB)/4, $0x3f000000
-DATA smoothConsts<>+1640(SB)/4, $0x3f000000
-DATA smoothConsts<>+1644(SB)/4, $0x3f000000
-DATA smoothConsts<>+1648(SB)/4, $0x3f000000
-DATA smoothConsts<>+1652(SB)/4, $0x3f000000
-DATA smoothConsts<>+1656(SB)/4, $0x3f000000
-DATA smoothConsts<>+1660(SB)/4, $0x3f000000
-DATA smoothConsts<>+1664(SB)/4, $0x3f800000
-DATA smoothConsts<>+1668(SB)/4, $0x3f800000
-DATA smoothConsts<>+1672(SB)/4, $0x3f800000
-DATA smoothConsts<>+1676(SB)/4, $0x3f800000
-DATA smoothConsts<>+1680(SB)/4, $0x3f800000
-DATA smoothConsts<>+1684(SB)/4, $0x3f800000
-DATA smoothConsts<>+1688(SB)/4, $0x3f800000
-DATA smoothConsts<>+1692(SB)/4, $0x3f800000
-DATA smoothConsts<>+1696(SB)/4, $0x3f800000
-DATA smoothConsts<>+1700(SB)/4, $0x3f800000
-DATA smoothConsts<>+1704(SB)/4, $0x3f800000
-DATA smoothConsts<>+1708(SB)/4, $0x3f800000
-DATA smoothConsts<>+1712(SB)/4, $0x3f800000
-DATA smoothConsts<>+1716(SB)/4, $0x3f800000
-DATA smoothConsts<>+1720(SB)/4, $0x3f800000
-DATA smoothConsts<>+1724(SB)/4, $0x3f800000
-DATA smoothConsts<>+1728(SB)/4, $0x0000007f
-DATA smoothConsts<>+1732(SB)/4, $0x0000007f
-DATA smoothConsts<>+1736(SB)/4, $0x0000007f
-DATA smoothConsts<>+1740(SB)/4, $0x0000007f
-DATA smoothConsts<>+1744(SB)/4, $0x0000007f
-DATA smoothConsts<>+1748(SB)/4, $0x0000007f
-DATA smoothConsts<>+1752(SB)/4, $0x0000007f
-DATA smoothConsts<>+1756(SB)/4, $0x0000007f
-DATA smoothConsts<>+1760(SB)/4, $0x0000007f
-DATA smoothConsts<>+1764(SB)/4, $0x0000007f
-DATA smoothConsts<>+1768(SB)/4, $0x0000007f
-DATA smoothConsts<>+1772(SB)/4, $0x0000007f
-DATA smoothConsts<>+1776(SB)/4, $0x0000007f
-DATA smoothConsts<>+1780(SB)/4, $0x0000007f
-DATA smoothConsts<>+1784(SB)/4, $0x0000007f
-DATA smoothConsts<>+1788(SB)/4, $0x0000007f
-DATA smoothConsts<>+1792(SB)/4, $0x3e2ef945
-DATA smoothConsts<>+1796(SB)/4, $0x3e2ef945
-DATA smoothConsts<>+1800(SB)/4, $0x3e2ef945
-DATA smoothConsts<>+1804(SB)/4, $0x3e2ef945
-DATA smoothConsts<>+1808(SB)/4, $0x3e2ef945
-DATA smoothConsts<>+1812(SB)/4, $0x3e2ef945
-DATA smoothConsts<>+1816(SB)/4, $0x3e2ef945
-DATA smoothConsts<>+1820(SB)/4, $0x3e2ef945
-DATA smoothConsts<>+1824(SB)/4, $0x3e2ef945
-DATA smoothConsts<>+1828(SB)/4, $0x3e2ef945
-DATA smoothConsts<>+1832(SB)/4, $0x3e2ef945
-DATA smoothConsts<>+1836(SB)/4, $0x3e2ef945
-DATA smoothConsts<>+1840(SB)/4, $0x3e2ef945
-DATA smoothConsts<>+1844(SB)/4, $0x3e2ef945
-DATA smoothConsts<>+1848(SB)/4, $0x3e2ef945
-DATA smoothConsts<>+1852(SB)/4, $0x3e2ef945
-DATA smoothConsts<>+1856(SB)/4, $0xbf527892
-DATA smoothConsts<>+1860(SB)/4, $0xbf527892
-DATA smoothConsts<>+1864(SB)/4, $0xbf527892
-DATA smoothConsts<>+1868(SB)/4, $0xbf527892
-DATA smoothConsts<>+1872(SB)/4, $0xbf527892
-DATA smoothConsts<>+1876(SB)/4, $0xbf527892
-DATA smoothConsts<>+1880(SB)/4, $0xbf527892
-DATA smoothConsts<>+1884(SB)/4, $0xbf527892
-DATA smoothConsts<>+1888(SB)/4, $0xbf527892
-DATA smoothConsts<>+1892(SB)/4, $0xbf527892
-DATA smoothConsts<>+1896(SB)/4, $0xbf527892
-DATA smoothConsts<>+1900(SB)/4, $0xbf527892
-DATA smoothConsts<>+1904(SB)/4, $0xbf527892
-DATA smoothConsts<>+1908(SB)/4, $0xbf527892
-DATA smoothConsts<>+1912(SB)/4, $0xbf527892
-DATA smoothConsts<>+1916(SB)/4, $0xbf527892
-DATA smoothConsts<>+1920(SB)/4, $0x3fbe87b0
-DATA smoothConsts<>+1924(SB)/4, $0x3fbe87b0
-DATA smoothConsts<>+1928(SB)/4, $0x3fbe87b0
-DATA smoothConsts<>+1932(SB)/4, $0x3fbe87b0
-DATA smoothConsts<>+1936(SB)/4, $0x3fbe87b0
-DATA smoothConsts<>+1940(SB)/4, $0x3fbe87b0
-DATA smoothConsts<>+1944(SB)/4, $0x3fbe87b0
-DATA smoothConsts<>+1948(SB)/4, $0x3fbe87b0
-DATA smoothConsts<>+1952(SB)/4, $0x3fbe87b0
-DATA smoothConsts<>+1956(SB)/4, $0x3fbe87b0
-DATA smoothConsts<>+1960(SB)/4, $0x3fbe87b0
-DATA smoothConsts<>+1964(SB)/4, $0x3fbe87b0
-DATA smoothConsts<>+1968(SB)/4, $0x3fbe87b0
-DATA smoothConsts<>+1972(SB)/4, $0x3fbe87b0
-DATA smoothConsts<>+1976(SB)/4, $0x3fbe87b0
-DATA smoothConsts<>+1980(SB)/4, $0x3fbe87b0
-DATA smoothConsts<>+1984(SB)/4, $0xbf914e5d
-DATA smoothConsts<>+1988(SB)/4, $0xbf914e5d
-DATA smoothConsts<>+1992(SB)/4, $0xbf914e5d
-DATA smoothConsts<>+1996(SB)/4, $0xbf914e5d
-DATA smoothConsts<>+2000(SB)/4, $0xbf914e5d
-DATA smoothConsts<>+2004(SB)/4, $0xbf914e5d
-DATA smoothConsts<>+2008(SB)/4, $0xbf914e5d
-DATA smoothConsts<>+2012(SB)/4, $0xbf914e5d
-DATA smoothConsts<>+2016(SB)/4, $0xbf914e5d
-DATA smoothConsts<>+2020(SB)/4, $0xbf914e5d
-DATA smoothConsts<>+2024(SB)/4, $0xbf914e5d
-DATA smoothConsts<>+2028(SB)/4, $0xbf914e5d
-DATA smoothConsts<>+2032(SB)/4, $0xbf914e5d
-DATA smoothConsts<>+2036(SB)/4, $0xbf914e5d
-DATA smoothConsts<>+2040(SB)/4, $0xbf914e5d
-DATA smoothConsts<>+2044(SB)/4, $0xbf914e5d
-DATA smoothConsts<>+2048(SB)/4, $0x3e8ec7cc
-DATA smoothConsts<>+2052(SB)/4, $0x3e8ec7cc
-DATA smoothConsts<>+2056(SB)/4, $0x3e8ec7cc
-DATA smoothConsts<>+2060(SB)/4, $0x3e8ec7cc
-DATA smoothConsts<>+2064(SB)/4, $0x3e8ec7cc
-DATA smoothConsts<>+2068(SB)/4, $0x3e8ec7cc
-DATA smoothConsts<>+2072(SB)/4, $0x3e8ec7cc
-DATA smoothConsts<>+2076(SB)/4, $0x3e8ec7cc
-DATA smoothConsts<>+2080(SB)/4, $0x3e8ec7cc
-DATA smoothConsts<>+2084(SB)/4, $0x3e8ec7cc
-DATA smoothConsts<>+2088(SB)/4, $0x3e8ec7cc
-DATA smoothConsts<>+2092(SB)/4, $0x3e8ec7cc
-DATA smoothConsts<>+2096(SB)/4, $0x3e8ec7cc
-DATA smoothConsts<>+2100(SB)/4, $0x3e8ec7cc
-DATA smoothConsts<>+2104(SB)/4, $0x3e8ec7cc
-DATA smoothConsts<>+2108(SB)/4, $0x3e8ec7cc
-DATA smoothConsts<>+2112(SB)/4, $0xbe3ec24c
-DATA smoothConsts<>+2116(SB)/4, $0xbe3ec24c
-DATA smoothConsts<>+2120(SB)/4, $0xbe3ec24c
-DATA smoothConsts<>+2124(SB)/4, $0xbe3ec24c
-DATA smoothConsts<>+2128(SB)/4, $0xbe3ec24c
-DATA smoothConsts<>+2132(SB)/4, $0xbe3ec24c
-DATA smoothConsts<>+2136(SB)/4, $0xbe3ec24c
-DATA smoothConsts<>+2140(SB)/4, $0xbe3ec24c
-DATA smoothConsts<>+2144(SB)/4, $0xbe3ec24c
-DATA smoothConsts<>+2148(SB)/4, $0xbe3ec24c
-DATA smoothConsts<>+2152(SB)/4, $0xbe3ec24c
-DATA smoothConsts<>+2156(SB)/4, $0xbe3ec24c
-DATA smoothConsts<>+2160(SB)/4, $0xbe3ec24c
-DATA smoothConsts<>+2164(SB)/4, $0xbe3ec24c
-DATA smoothConsts<>+2168(SB)/4, $0xbe3ec24c
-DATA smoothConsts<>+2172(SB)/4, $0xbe3ec24c
-DATA smoothConsts<>+2176(SB)/4, $0x3dc636c9
-DATA smoothConsts<>+2180(SB)/4, $0x3dc636c9
-DATA smoothConsts<>+2184(SB)/4, $0x3dc636c9
-DATA smoothConsts<>+2188(SB)/4, $0x3dc636c9
-DATA smoothConsts<>+2192(SB)/4, $0x3dc636c9
-DATA smoothConsts<>+2196(SB)/4, $0x3dc636c9
-DATA smoothConsts<>+2200(SB)/4, $0x3dc636c9
-DATA smoothConsts<>+2204(SB)/4, $0x3dc636c9
-DATA smoothConsts<>+2208(SB)/4, $0x3dc636c9
-DATA smoothConsts<>+2212(SB)/4, $0x3dc636c9
-DATA smoothConsts<>+2216(SB)/4, $0x3dc636c9
-DATA smoothConsts<>+2220(SB)/4, $0x3dc636c9
-DATA smoothConsts<>+2224(SB)/4, $0x3dc636c9
-DATA smoothConsts<>+2228(SB)/4, $0x3dc636c9
-DATA smoothConsts<>+2232(SB)/4, $0x3dc636c9
-DATA smoothConsts<>+2236(SB)/4, $0x3dc636c9
-DATA smoothConsts<>+2240(SB)/4, $0x3ebf88fb
-DATA smoothConsts<>+2244(SB)/4, $0x3ebf88fb
-DATA smoothConsts<>+2248(SB)/4, $0x3ebf88fb
-DATA smoothConsts<>+2252(SB)/4, $0x3ebf88fb
-DATA smoothConsts<>+2256(SB)/4, $0x3ebf88fb
-DATA smoothConsts<>+2260(SB)/4, $0x3ebf88fb
-DATA smoothConsts<>+2264(SB)/4, $0x3ebf88fb
-DATA smoothConsts<>+2268(SB)/4, $0x3ebf88fb
-DATA smoothConsts<>+2272(SB)/4, $0x3ebf88fb
-DATA smoothConsts<>+2276(SB)/4, $0x3ebf88fb
-DATA smoothConsts<>+2280(SB)/4, $0x3ebf88fb
-DATA smoothConsts<>+2284(SB)/4, $0x3ebf88fb
-DATA smoothConsts<>+2288(SB)/4, $0x3ebf88fb
-DATA smoothConsts<>+2292(SB)/4, $0x3ebf88fb
-DATA smoothConsts<>+2296(SB)/4, $0x3ebf88fb
-DATA smoothConsts<>+2300(SB)/4, $0x3ebf88fb
-DATA smoothConsts<>+2304(SB)/4, $0x3f8000c7
-DATA smoothConsts<>+2308(SB)/4, $0x3f8000c7
-DATA smoothConsts<>+2312(SB)/4, $0x3f8000c7
-DATA smoothConsts<>+2316(SB)/4, $0x3f8000c7
-DATA smoothConsts<>+2320(SB)/4, $0x3f8000c7
-DATA smoothConsts<>+2324(SB)/4, $0x3f8000c7
-DATA smoothConsts<>+2328(SB)/4, $0x3f8000c7
-DATA smoothConsts<>+2332(SB)/4, $0x3f8000c7
-DATA smoothConsts<>+2336(SB)/4, $0x3f8000c7
-DATA smoothConsts<>+2340(SB)/4, $0x3f8000c7
-DATA smoothConsts<>+2344(SB)/4, $0x3f8000c7
-DATA smoothConsts<>+2348(SB)/4, $0x3f8000c7
-DATA smoothConsts<>+2352(SB)/4, $0x3f8000c7
-DATA smoothConsts<>+2356(SB)/4, $0x3f8000c7
-DATA smoothConsts<>+2360(SB)/4, $0x3f8000c7
-DATA smoothConsts<>+2364(SB)/4, $0x3f8000c7
-DATA smoothConsts<>+2368(SB)/4, $0xbfa1fc4e
-DATA smoothConsts<>+2372(SB)/4, $0xbfa1fc4e
-DATA smoothConsts<>+2376(SB)/4, $0xbfa1fc4e
-DATA smoothConsts<>+2380(SB)/4, $0xbfa1fc4e
-DATA smoothConsts<>+2384(SB)/4, $0xbfa1fc4e
-DATA smoothConsts<>+2388(SB)/4, $0xbfa1fc4e
-DATA smoothConsts<>+2392(SB)/4, $0xbfa1fc4e
-DATA smoothConsts<>+2396(SB)/4, $0xbfa1fc4e
-DATA smoothConsts<>+2400(SB)/4, $0xbfa1fc4e
-DATA smoothConsts<>+2404(SB)/4, $0xbfa1fc4e
-DATA smoothConsts<>+2408(SB)/4, $0xbfa1fc4e
-DATA smoothConsts<>+2412(SB)/4, $0xbfa1fc4e
-DATA smoothConsts<>+2416(SB)/4, $0xbfa1fc4e
-DATA smoothConsts<>+2420(SB)/4, $0xbfa1fc4e
-DATA smoothConsts<>+2424(SB)/4, $0xbfa1fc4e
-DATA smoothConsts<>+2428(SB)/4, $0xbfa1fc4e
-DATA smoothConsts<>+2432(SB)/4, $0xbbbaf0ea
-DATA smoothConsts<>+2436(SB)/4, $0xbbbaf0ea
-DATA smoothConsts<>+2440(SB)/4, $0xbbbaf0ea
-DATA smoothConsts<>+2444(SB)/4, $0xbbbaf0ea
-DATA smoothConsts<>+2448(SB)/4, $0xbbbaf0ea
-DATA smoothConsts<>+2452(SB)/4, $0xbbbaf0ea
-DATA smoothConsts<>+2456(SB)/4, $0xbbbaf0ea
-DATA smoothConsts<>+2460(SB)/4, $0xbbbaf0ea
-DATA smoothConsts<>+2464(SB)/4, $0xbbbaf0ea
-DATA smoothConsts<>+2468(SB)/4, $0xbbbaf0ea
-DATA smoothConsts<>+2472(SB)/4, $0xbbbaf0ea
-DATA smoothConsts<>+2476(SB)/4, $0xbbbaf0ea
-DATA smoothConsts<>+2480(SB)/4, $0xbbbaf0ea
-DATA smoothConsts<>+2484(SB)/4, $0xbbbaf0ea
-DATA smoothConsts<>+2488(SB)/4, $0xbbbaf0ea
-DATA smoothConsts<>+2492(SB)/4, $0xbbbaf0ea
-DATA smoothConsts<>+2496(SB)/4, $0x3ca9134e
-DATA smoothConsts<>+2500(SB)/4, $0x3ca9134e
-DATA smoothConsts<>+2504(SB)/4, $0x3ca9134e
-DATA smoothConsts<>+2508(SB)/4, $0x3ca9134e
-DATA smoothConsts<>+2512(SB)/4, $0x3ca9134e
-DATA smoothConsts<>+2516(SB)/4, $0x3ca9134e
-DATA smoothConsts<>+2520(SB)/4, $0x3ca9134e
-DATA smoothConsts<>+2524(SB)/4, $0x3ca9134e
-DATA smoothConsts<>+2528(SB)/4, $0x3ca9134e
-DATA smoothConsts<>+2532(SB)/4, $0x3ca9134e
-DATA smoothConsts<>+2536(SB)/4, $0x3ca9134e
-DATA smoothConsts<>+2540(SB)/4, $0x3ca9134e
-DATA smoothConsts<>+2544(SB)/4, $0x3ca9134e
-DATA smoothConsts<>+2548(SB)/4, $0x3ca9134e
-DATA smoothConsts<>+2552(SB)/4, $0x3ca9134e
-DATA smoothConsts<>+2556(SB)/4, $0x3ca9134e
-DATA smoothConsts<>+2560(SB)/4, $0xbd5c1e2d
-DATA smoothConsts<>+2564(SB)/4, $0xbd5c1e2d
-DATA smoothConsts<>+2568(SB)/4, $0xbd5c1e2d
-DATA smoothConsts<>+2572(SB)/4, $0xbd5c1e2d
-DATA smoothConsts<>+2576(SB)/4, $0xbd5c1e2d
-DATA smoothConsts<>+2580(SB)/4, $0xbd5c1e2d
-DATA smoothConsts<>+2584(SB)/4, $0xbd5c1e2d
-DATA smoothConsts<>+2588(SB)/4, $0xbd5c1e2d
-DATA smoothConsts<>+2592(SB)/4, $0xbd5c1e2d
-DATA smoothConsts<>+2596(SB)/4, $0xbd5c1e2d
-DATA smoothConsts<>+2600(SB)/4, $0xbd5c1e2d
-DATA smoothConsts<>+2604(SB)/4, $0xbd5c1e2d
-DATA smoothConsts<>+2608(SB)/4, $0xbd5c1e2d
-DATA smoothConsts<>+2612(SB)/4, $0xbd5c1e2d
-DATA smoothConsts<>+2616(SB)/4, $0xbd5c1e2d
-DATA smoothConsts<>+2620(SB)/4, $0xbd5c1e2d
-DATA smoothConsts<>+2624(SB)/4, $0x3e088393
-DATA smoothConsts<>+2628(SB)/4, $0x3e088393
-DATA smoothConsts<>+2632(SB)/4, $0x3e088393
-DATA smoothConsts<>+2636(SB)/4, $0x3e088393
-DATA smoothConsts<>+2640(SB)/4, $0x3e088393
-DATA smoothConsts<>+2644(SB)/4, $0x3e088393
-DATA smoothConsts<>+2648(SB)/4, $0x3e088393
-DATA smoothConsts<>+2652(SB)/4, $0x3e088393
-DATA smoothConsts<>+2656(SB)/4, $0x3e088393
-DATA smoothConsts<>+2660(SB)/4, $0x3e088393
-DATA smoothConsts<>+2664(SB)/4, $0x3e088393
-DATA smoothConsts<>+2668(SB)/4, $0x3e088393
-DATA smoothConsts<>+2672(SB)/4, $0x3e088393
-DATA smoothConsts<>+2676(SB)/4, $0x3e088393
-DATA smoothConsts<>+2680(SB)/4, $0x3e088393
-DATA smoothConsts<>+2684(SB)/4, $0x3e088393
-DATA smoothConsts<>+2688(SB)/4, $0xbeaaaa99
-DATA smoothConsts<>+2692(SB)/4, $0xbeaaaa99
-DATA smoothConsts<>+2696(SB)/4, $0xbeaaaa99
-DATA smoothConsts<>+2700(SB)/4, $0xbeaaaa99
-DATA smoothConsts<>+2704(SB)/4, $0xbeaaaa99
-DATA smoothConsts<>+2708(SB)/4, $0xbeaaaa99
-DATA smoothConsts<>+2712(SB)/4, $0xbeaaaa99
-DATA smoothConsts<>+2716(SB)/4, $0xbeaaaa99
-DATA smoothConsts<>+2720(SB)/4, $0xbeaaaa99
-DATA smoothConsts<>+2724(SB)/4, $0xbeaaaa99
-DATA smoothConsts<>+2728(SB)/4, $0xbeaaaa99
-DATA smoothConsts<>+2732(SB)/4, $0xbeaaaa99
-DATA smoothConsts<>+2736(SB)/4, $0xbeaaaa99
-DATA smoothConsts<>+2740(SB)/4, $0xbeaaaa99
-DATA smoothConsts<>+2744(SB)/4, $0xbeaaaa99
-DATA smoothConsts<>+2748(SB)/4, $0xbeaaaa99
-DATA smoothConsts<>+2752(SB)/4, $0x3d9021bb
-DATA smoothConsts<>+2756(SB)/4, $0x3d9021bb
-DATA smoothConsts<>+2760(SB)/4, $0x3d9021bb
-DATA smoothConsts<>+2764(SB)/4, $0x3d9021bb
-DATA smoothConsts<>+2768(SB)/4, $0x3d9021bb
-DATA smoothConsts<>+2772(SB)/4, $0x3d9021bb
-DATA smoothConsts<>+2776(SB)/4, $0x3d9021bb
-DATA smoothConsts<>+2780(SB)/4, $0x3d9021bb
-DATA smoothConsts<>+2784(SB)/4, $0x3d9021bb
-DATA smoothConsts<>+2788(SB)/4, $0x3d9021bb
-DATA smoothConsts<>+2792(SB)/4, $0x3d9021bb
-DATA smoothConsts<>+2796(SB)/4, $0x3d9021bb
-DATA smoothConsts<>+2800(SB)/4, $0x3d9021bb
-DATA smoothConsts<>+2804(SB)/4, $0x3d9021bb
-DATA smoothConsts<>+2808(SB)/4, $0x3d9021bb
-DATA smoothConsts<>+2812(SB)/4, $0x3d9021bb
-DATA smoothConsts<>+2816(SB)/4, $0xbdebd1b8
-DATA smoothConsts<>+2820(SB)/4, $0xbdebd1b8
-DATA smoothConsts<>+2824(SB)/4, $0xbdebd1b8
-DATA smoothConsts<>+2828(SB)/4, $0xbdebd1b8
-DATA smoothConsts<>+2832(SB)/4, $0xbdebd1b8
-DATA smoothConsts<>+2836(SB)/4, $0xbdebd1b8
-DATA smoothConsts<>+2840(SB)/4, $0xbdebd1b8
-DATA smoothConsts<>+2844(SB)/4, $0xbdebd1b8
-DATA smoothConsts<>+2848(SB)/4, $0xbdebd1b8
-DATA smoothConsts<>+2852(SB)/4, $0xbdebd1b8
-DATA smoothConsts<>+2856(SB)/4, $0xbdebd1b8
-DATA smoothConsts<>+2860(SB)/4, $0xbdebd1b8
-DATA smoothConsts<>+2864(SB)/4, $0xbdebd1b8
-DATA smoothConsts<>+2868(SB)/4, $0xbdebd1b8
-DATA smoothConsts<>+2872(SB)/4, $0xbdebd1b8
-DATA smoothConsts<>+2876(SB)/4, $0xbdebd1b8
-DATA smoothConsts<>+2880(SB)/4, $0x3def251a
-DATA smoothConsts<>+2884(SB)/4, $0x3def251a
-DATA smoothConsts<>+2888(SB)/4, $0x3def251a
-DATA smoothConsts<>+2892(SB)/4, $0x3def251a
-DATA smoothConsts<>+2896(SB)/4, $0x3def251a
-DATA smoothConsts<>+2900(SB)/4, $0x3def251a
-DATA smoothConsts<>+2904(SB)/4, $0x3def251a
-DATA smoothConsts<>+2908(SB)/4, $0x3def251a
-DATA smoothConsts<>+2912(SB)/4, $0x3def251a
-DATA smoothConsts<>+2916(SB)/4, $0x3def251a
-DATA smoothConsts<>+2920(SB)/4, $0x3def251a
-DATA smoothConsts<>+2924(SB)/4, $0x3def251a
-DATA smoothConsts<>+2928(SB)/4, $0x3def251a
-DATA smoothConsts<>+2932(SB)/4, $0x3def251a
-DATA smoothConsts<>+2936(SB)/4, $0x3def251a
-DATA smoothConsts<>+2940(SB)/4, $0x3def251a
-DATA smoothConsts<>+2944(SB)/4, $0xbdfe5d4f
-DATA smoothConsts<>+2948(SB)/4, $0xbdfe5d4f
-DATA smoothConsts<>+2952(SB)/4, $0xbdfe5d4f
-DATA smoothConsts<>+2956(SB)/4, $0xbdfe5d4f
-DATA smoothConsts<>+2960(SB)/4, $0xbdfe5d4f
-DATA smoothConsts<>+2964(SB)/4, $0xbdfe5d4f
-DATA smoothConsts<>+2968(SB)/4, $0xbdfe5d4f
-DATA smoothConsts<>+2972(SB)/4, $0xbdfe5d4f
-DATA smoothConsts<>+2976(SB)/4, $0xbdfe5d4f
-DATA smoothConsts<>+2980(SB)/4, $0xbdfe5d4f
-DATA smoothConsts<>+2984(SB)/4, $0xbdfe5d4f
-DATA smoothConsts<>+2988(SB)/4, $0xbdfe5d4f
-DATA smoothConsts<>+2992(SB)/4, $0xbdfe5d4f
-DATA smoothConsts<>+2996(SB)/4, $0xbdfe5d4f
-DATA smoothConsts<>+3000(SB)/4, $0xbdfe5d4f
-DATA smoothConsts<>+3004(SB)/4, $0xbdfe5d4f
-DATA smoothConsts<>+3008(SB)/4, $0x3e11e9bf
-DATA smoothConsts<>+3012(SB)/4, $0x3e11e9bf
-DATA smoothConsts<>+3016(SB)/4, $0x3e11e9bf
-DATA smoothConsts<>+3020(SB)/4, $0x3e11e9bf
-DATA smoothConsts<>+3024(SB)/4, $0x3e11e9bf
-DATA smoothConsts<>+3028(SB)/4, $0x3e11e9bf
-DATA smoothConsts<>+3032(SB)/4, $0x3e11e9bf
-DATA smoothConsts<>+3036(SB)/4, $0x3e11e9bf
-DATA smoothConsts<>+3040(SB)/4, $0x3e11e9bf
-DATA smoothConsts<>+3044(SB)/4, $0x3e11e9bf
-DATA smoothConsts<>+3048(SB)/4, $0x3e11e9bf
-DATA smoothConsts<>+3052(SB)/4, $0x3e11e9bf
-DATA smoothConsts<>+3056(SB)/4, $0x3e11e9bf
-DATA smoothConsts<>+3060(SB)/4, $0x3e11e9bf
-DATA smoothConsts<>+3064(SB)/4, $0x3e11e9bf
-DATA smoothConsts<>+3068(SB)/4, $0x3e11e9bf
-DATA smoothConsts<>+3072(SB)/4, $0xbe2aae50
-DATA smoothConsts<>+3076(SB)/4, $0xbe2aae50
-DATA smoothConsts<>+3080(SB)/4, $0xbe2aae50
-DATA smoothConsts<>+3084(SB)/4, $0xbe2aae50
-DATA smoothConsts<>+3088(SB)/4, $0xbe2aae50
-DATA smoothConsts<>+3092(SB)/4, $0xbe2aae50
-DATA smoothConsts<>+3096(SB)/4, $0xbe2aae50
-DATA smoothConsts<>+3100(SB)/4, $0xbe2aae50
-DATA smoothConsts<>+3104(SB)/4, $0xbe2aae50
-DATA smoothConsts<>+3108(SB)/4, $0xbe2aae50
-DATA smoothConsts<>+3112(SB)/4, $0xbe2aae50
-DATA smoothConsts<>+3116(SB)/4, $0xbe2aae50
-DATA smoothConsts<>+3120(SB)/4, $0xbe2aae50
-DATA smoothConsts<>+3124(SB)/4, $0xbe2aae50
-DATA smoothConsts<>+3128(SB)/4, $0xbe2aae50
-DATA smoothConsts<>+3132(SB)/4, $0xbe2aae50
-DATA smoothConsts<>+3136(SB)/4, $0x3e4cceac
-DATA smoothConsts<>+3140(SB)/4, $0x3e4cceac
-DATA smoothConsts<>+3144(SB)/4, $0x3e4cceac
-DATA smoothConsts<>+3148(SB)/4, $0x3e4cceac
-DATA smoothConsts<>+3152(SB)/4, $0x3e4cceac
-DATA smoothConsts<>+3156(SB)/4, $0x3e4cceac
-DATA smoothConsts<>+3160(SB)/4, $0x3e4cceac
-DATA smoothConsts<>+3164(SB)/4, $0x3e4cceac
-DATA smoothConsts<>+3168(SB)/4, $0x3e4cceac
-DATA smoothConsts<>+3172(SB)/4, $0x3e4cceac
-DATA smoothConsts<>+3176(SB)/4, $0x3e4cceac
-DATA smoothConsts<>+3180(SB)/4, $0x3e4cceac
-DATA smoothConsts<>+3184(SB)/4, $0x3e4cceac
-DATA smoothConsts<>+3188(SB)/4, $0x3e4cceac
-DATA smoothConsts<>+3192(SB)/4, $0x3e4cceac
-DATA smoothConsts<>+3196(SB)/4, $0x3e4cceac
-DATA smoothConsts<>+3200(SB)/4, $0xbe7ffffc
-DATA smoothConsts<>+3204(SB)/4, $0xbe7ffffc
-DATA smoothConsts<>+3208(SB)/4, $0xbe7ffffc
-DATA smoothConsts<>+3212(SB)/4, $0xbe7ffffc
-DATA smoothConsts<>+3216(SB)/4, $0xbe7ffffc
-DATA smoothConsts<>+3220(SB)/4, $0xbe7ffffc
-DATA smoothConsts<>+3224(SB)/4, $0xbe7ffffc
-DATA smoothConsts<>+3228(SB)/4, $0xbe7ffffc
-DATA smoothConsts<>+3232(SB)/4, $0xbe7ffffc
-DATA smoothConsts<>+3236(SB)/4, $0xbe7ffffc
-DATA smoothConsts<>+3240(SB)/4, $0xbe7ffffc
-DATA smoothConsts<>+3244(SB)/4, $0xbe7ffffc
-DATA smoothConsts<>+3248(SB)/4, $0xbe7ffffc
-DATA smoothConsts<>+3252(SB)/4, $0xbe7ffffc
-DATA smoothConsts<>+3256(SB)/4, $0xbe7ffffc
-DATA smoothConsts<>+3260(SB)/4, $0xbe7ffffc
-DATA smoothConsts<>+3264(SB)/4, $0x3eaaaaaa
-DATA smoothConsts<>+3268(SB)/4, $0x3eaaaaaa
-DATA smoothConsts<>+3272(SB)/4, $0x3eaaaaaa
-DATA smoothConsts<>+3276(SB)/4, $0x3eaaaaaa
-DATA smoothConsts<>+3280(SB)/4, $0x3eaaaaaa
-DATA smoothConsts<>+3284(SB)/4, $0x3eaaaaaa
-DATA smoothConsts<>+3288(SB)/4, $0x3eaaaaaa
-DATA smoothConsts<>+3292(SB)/4, $0x3eaaaaaa
-DATA smoothConsts<>+3296(SB)/4, $0x3eaaaaaa
-DATA smoothConsts<>+3300(SB)/4, $0x3eaaaaaa
-DATA smoothConsts<>+3304(SB)/4, $0x3eaaaaaa
-DATA smoothConsts<>+3308(SB)/4, $0x3eaaaaaa
-DATA smoothConsts<>+3312(SB)/4, $0x3eaaaaaa
-DATA smoothConsts<>+3316(SB)/4, $0x3eaaaaaa
-DATA smoothConsts<>+3320(SB)/4, $0x3eaaaaaa
-DATA smoothConsts<>+3324(SB)/4, $0x3eaaaaaa
-GLOBL smoothConsts<>(SB), RODATA|NOPTR, $3328
+DATA smoothConsts<>+576(SB)/4, $0x40400000
+DATA smoothConsts<>+580(SB)/4, $0x40400000
+DATA smoothConsts<>+584(SB)/4, $0x40400000
+DATA smoothConsts<>+588(SB)/4, $0x40400000
+DATA smoothConsts<>+592(SB)/4, $0x40400000
+DATA smoothConsts<>+596(SB)/4, $0x40400000
+DATA smoothConsts<>+600(SB)/4, $0x40400000
+DATA smoothConsts<>+604(SB)/4, $0x40400000
+DATA smoothConsts<>+608(SB)/4, $0x40400000
+DATA smoothConsts<>+612(SB)/4, $0x40400000
+DATA smoothConsts<>+616(SB)/4, $0x40400000
+DATA smoothConsts<>+620(SB)/4, $0x40400000
+DATA smoothConsts<>+624(SB)/4, $0x40400000
+DATA smoothConsts<>+628(SB)/4, $0x40400000
+DATA smoothConsts<>+632(SB)/4, $0x40400000
+DATA smoothConsts<>+636(SB)/4, $0x40400000
+DATA smoothConsts<>+640(SB)/4, $0x40800000
+DATA smoothConsts<>+644(SB)/4, $0x40800000
+DATA smoothConsts<>+648(SB)/4, $0x40800000
+DATA smoothConsts<>+652(SB)/4, $0x40800000
+DATA smoothConsts<>+656(SB)/4, $0x40800000
+DATA smoothConsts<>+660(SB)/4, $0x40800000
+DATA smoothConsts<>+664(SB)/4, $0x40800000
+DATA smoothConsts<>+668(SB)/4, $0x40800000
+DATA smoothConsts<>+672(SB)/4, $0x40800000
+DATA smoothConsts<>+676(SB)/4, $0x40800000
+DATA smoothConsts<>+680(SB)/4, $0x40800000
+DATA smoothConsts<>+684(SB)/4, $0x40800000
+DATA smoothConsts<>+688(SB)/4, $0x40800000
+DATA smoothConsts<>+692(SB)/4, $0x40800000
+DATA smoothConsts<>+696(SB)/4, $0x40800000
+DATA smoothConsts<>+700(SB)/4, $0x40800000
+DATA smoothConsts<>+704(SB)/4, $0x40c00000
+DATA smoothConsts<>+708(SB)/4, $0x40c00000
+DATA smoothConsts<>+712(SB)/4, $0x40c00000
+DATA smoothConsts<>+716(SB)/4, $0x40c00000
+DATA smoothConsts<>+720(SB)/4, $0x40c00000
+DATA smoothConsts<>+724(SB)/4, $0x40c00000
+DATA smoothConsts<>+728(SB)/4, $0x40c00000
+DATA smoothConsts<>+732(SB)/4, $0x40c00000
+DATA smoothConsts<>+736(SB)/4, $0x40c00000
+DATA smoothConsts<>+740(SB)/4, $0x40c00000
+DATA smoothConsts<>+744(SB)/4, $0x40c00000
+DATA smoothConsts<>+748(SB)/4, $0x40c00000
+DATA smoothConsts<>+752(SB)/4, $0x40c00000
+DATA smoothConsts<>+756(SB)/4, $0x40c00000
+DATA smoothConsts<>+760(SB)/4, $0x40c00000
+DATA smoothConsts<>+764(SB)/4, $0x40c00000
+DATA smoothConsts<>+768(SB)/4, $0x41a00000
+DATA smoothConsts<>+772(SB)/4, $0x41a00000
+DATA smoothConsts<>+776(SB)/4, $0x41a00000
+DATA smoothConsts<>+780(SB)/4, $0x41a00000
+DATA smoothConsts<>+784(SB)/4, $0x41a00000
+DATA smoothConsts<>+788(SB)/4, $0x41a00000
+DATA smoothConsts<>+792(SB)/4, $0x41a00000
+DATA smoothConsts<>+796(SB)/4, $0x41a00000
+DATA smoothConsts<>+800(SB)/4, $0x41a00000
+DATA smoothConsts<>+804(SB)/4, $0x41a00000
+DATA smoothConsts<>+808(SB)/4, $0x41a00000
+DATA smoothConsts<>+812(SB)/4, $0x41a00000
+DATA smoothConsts<>+816(SB)/4, $0x41a00000
+DATA smoothConsts<>+820(SB)/4, $0x41a00000
+DATA smoothConsts<>+824(SB)/4, $0x41a00000
+DATA smoothConsts<>+828(SB)/4, $0x41a00000
+DATA smoothConsts<>+832(SB)/4, $0x3f200000
+DATA smoothConsts<>+836(SB)/4, $0x3f200000
+DATA smoothConsts<>+840(SB)/4, $0x3f200000
+DATA smoothConsts<>+844(SB)/4, $0x3f200000
+DATA smoothConsts<>+848(SB)/4, $0x3f200000
+DATA smoothConsts<>+852(SB)/4, $0x3f200000
+DATA smoothConsts<>+856(SB)/4, $0x3f200000
+DATA smoothConsts<>+860(SB)/4, $0x3f200000
+DATA smoothConsts<>+864(SB)/4, $0x3f200000
+DATA smoothConsts<>+868(SB)/4, $0x3f200000
+DATA smoothConsts<>+872(SB)/4, $0x3f200000
+DATA smoothConsts<>+876(SB)/4, $0x3f200000
+DATA smoothConsts<>+880(SB)/4, $0x3f200000
+DATA smoothConsts<>+884(SB)/4, $0x3f200000
+DATA smoothConsts<>+888(SB)/4, $0x3f200000
+DATA smoothConsts<>+892(SB)/4, $0x3f200000
+DATA smoothConsts<>+896(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+900(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+904(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+908(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+912(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+916(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+920(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+924(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+928(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+932(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+936(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+940(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+944(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+948(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+952(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+956(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+960(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+964(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+968(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+972(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+976(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+980(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+984(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+988(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+992(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+996(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+1000(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+1004(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+1008(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+1012(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+1016(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+1020(SB)/4, $0x3f3504f3
+DATA smoothConsts<>+1024(SB)/4, $0x3ecc422a
+DATA smoothConsts<>+1028(SB)/4, $0x3ecc422a
+DATA smoothConsts<>+1032(SB)/4, $0x3ecc422a
+DATA smoothConsts<>+1036(SB)/4, $0x3ecc422a
+DATA smoothConsts<>+1040(SB)/4, $0x3ecc422a
+DATA smoothConsts<>+1044(SB)/4, $0x3ecc422a
+DATA smoothConsts<>+1048(SB)/4, $0x3ecc422a
+DATA smoothConsts<>+1052(SB)/4, $0x3ecc422a
+DATA smoothConsts<>+1056(SB)/4, $0x3ecc422a
+DATA smoothConsts<>+1060(SB)/4, $0x3ecc422a
+DATA smoothConsts<>+1064(SB)/4, $0x3ecc422a
+DATA smoothConsts<>+1068(SB)/4, $0x3ecc422a
+DATA smoothConsts<>+1072(SB)/4, $0x3ecc422a
+DATA smoothConsts<>+1076(SB)/4, $0x3ecc422a
+DATA smoothConsts<>+1080(SB)/4, $0x3ecc422a
+DATA smoothConsts<>+1084(SB)/4, $0x3ecc422a
+DATA smoothConsts<>+1088(SB)/4, $0xc2ae0000
+DATA smoothConsts<>+1092(SB)/4, $0xc2ae0000
+DATA smoothConsts<>+1096(SB)/4, $0xc2ae0000
+DATA smoothConsts<>+1100(SB)/4, $0xc2ae0000
+DATA smoothConsts<>+1104(SB)/4, $0xc2ae0000
+DATA smoothConsts<>+1108(SB)/4, $0xc2ae0000
+DATA smoothConsts<>+1112(SB)/4, $0xc2ae0000
+DATA smoothConsts<>+1116(SB)/4, $0xc2ae0000
+DATA smoothConsts<>+1120(SB)/4, $0xc2ae0000
+DATA smoothConsts<>+1124(SB)/4, $0xc2ae0000
+DATA smoothConsts<>+1128(SB)/4, $0xc2ae0000
+DATA smoothConsts<>+1132(SB)/4, $0xc2ae0000
+DATA smoothConsts<>+1136(SB)/4, $0xc2ae0000
+DATA smoothConsts<>+1140(SB)/4, $0xc2ae0000
+DATA smoothConsts<>+1144(SB)/4, $0xc2ae0000
+DATA smoothConsts<>+1148(SB)/4, $0xc2ae0000
+DATA smoothConsts<>+1152(SB)/4, $0x42ae0000
+DATA smoothConsts<>+1156(SB)/4, $0x42ae0000
+DATA smoothConsts<>+1160(SB)/4, $0x42ae0000
+DATA smoothConsts<>+1164(SB)/4, $0x42ae0000
+DATA smoothConsts<>+1168(SB)/4, $0x42ae0000
+DATA smoothConsts<>+1172(SB)/4, $0x42ae0000
+DATA smoothConsts<>+1176(SB)/4, $0x42ae0000
+DATA smoothConsts<>+1180(SB)/4, $0x42ae0000
+DATA smoothConsts<>+1184(SB)/4, $0x42ae0000
+DATA smoothConsts<>+1188(SB)/4, $0x42ae0000
+DATA smoothConsts<>+1192(SB)/4, $0x42ae0000
+DATA smoothConsts<>+1196(SB)/4, $0x42ae0000
+DATA smoothConsts<>+1200(SB)/4, $0x42ae0000
+DATA smoothConsts<>+1204(SB)/4, $0x42ae0000
+DATA smoothConsts<>+1208(SB)/4, $0x42ae0000
+DATA smoothConsts<>+1212(SB)/4, $0x42ae0000
+DATA smoothConsts<>+1216(SB)/4, $0x3fb8aa3b
+DATA smoothConsts<>+1220(SB)/4, $0x3fb8aa3b
+DATA smoothConsts<>+1224(SB)/4, $0x3fb8aa3b
+DATA smoothConsts<>+1228(SB)/4, $0x3fb8aa3b
+DATA smoothConsts<>+1232(SB)/4, $0x3fb8aa3b
+DATA smoothConsts<>+1236(SB)/4, $0x3fb8aa3b
+DATA smoothConsts<>+1240(SB)/4, $0x3fb8aa3b
+DATA smoothConsts<>+1244(SB)/4, $0x3fb8aa3b
+DATA smoothConsts<>+1248(SB)/4, $0x3fb8aa3b
+DATA smoothConsts<>+1252(SB)/4, $0x3fb8aa3b
+DATA smoothConsts<>+1256(SB)/4, $0x3fb8aa3b
+DATA smoothConsts<>+1260(SB)/4, $0x3fb8aa3b
+DATA smoothConsts<>+1264(SB)/4, $0x3fb8aa3b
+DATA smoothConsts<>+1268(SB)/4, $0x3fb8aa3b
+DATA smoothConsts<>+1272(SB)/4, $0x3fb8aa3b
+DATA smoothConsts<>+1276(SB)/4, $0x3fb8aa3b
+DATA smoothConsts<>+1280(SB)/4, $0x3f318000
+DATA smoothConsts<>+1284(SB)/4, $0x3f318000
+DATA smoothConsts<>+1288(SB)/4, $0x3f318000
+DATA smoothConsts<>+1292(SB)/4, $0x3f318000
+DATA smoothConsts<>+1296(SB)/4, $0x3f318000
+DATA smoothConsts<>+1300(SB)/4, $0x3f318000
+DATA smoothConsts<>+1304(SB)/4, $0x3f318000
+DATA smoothConsts<>+1308(SB)/4, $0x3f318000
+DATA smoothConsts<>+1312(SB)/4, $0x3f318000
+DATA smoothConsts<>+1316(SB)/4, $0x3f318000
+DATA smoothConsts<>+1320(SB)/4, $0x3f318000
+DATA smoothConsts<>+1324(SB)/4, $0x3f318000
+DATA smoothConsts<>+1328(SB)/4, $0x3f318000
+DATA smoothConsts<>+1332(SB)/4, $0x3f318000
+DATA smoothConsts<>+1336(SB)/4, $0x3f318000
+DATA smoothConsts<>+1340(SB)/4, $0x3f318000
+DATA smoothConsts<>+1344(SB)/4, $0xb95e8083
+DATA smoothConsts<>+1348(SB)/4, $0xb95e8083
+DATA smoothConsts<>+1352(SB)/4, $0xb95e8083
+DATA smoothConsts<>+1356(SB)/4, $0xb95e8083
+DATA smoothConsts<>+1360(SB)/4, $0xb95e8083
+DATA smoothConsts<>+1364(SB)/4, $0xb95e8083
+DATA smoothConsts<>+1368(SB)/4, $0xb95e8083
+DATA smoothConsts<>+1372(SB)/4, $0xb95e8083
+DATA smoothConsts<>+1376(SB)/4, $0xb95e8083
+DATA smoothConsts<>+1380(SB)/4, $0xb95e8083
+DATA smoothConsts<>+1384(SB)/4, $0xb95e8083
+DATA smoothConsts<>+1388(SB)/4, $0xb95e8083
+DATA smoothConsts<>+1392(SB)/4, $0xb95e8083
+DATA smoothConsts<>+1396(SB)/4, $0xb95e8083
+DATA smoothConsts<>+1400(SB)/4, $0xb95e8083
+DATA smoothConsts<>+1404(SB)/4, $0xb95e8083
+DATA smoothConsts<>+1408(SB)/4, $0x39506967
+DATA smoothConsts<>+1412(SB)/4, $0x39506967
+DATA smoothConsts<>+1416(SB)/4, $0x39506967
+DATA smoothConsts<>+1420(SB)/4, $0x39506967
+DATA smoothConsts<>+1424(SB)/4, $0x39506967
+DATA smoothConsts<>+1428(SB)/4, $0x39506967
+DATA smoothConsts<>+1432(SB)/4, $0x39506967
+DATA smoothConsts<>+1436(SB)/4, $0x39506967
+DATA smoothConsts<>+1440(SB)/4, $0x39506967
+DATA smoothConsts<>+1444(SB)/4, $0x39506967
+DATA smoothConsts<>+1448(SB)/4, $0x39506967
+DATA smoothConsts<>+1452(SB)/4, $0x39506967
+DATA smoothConsts<>+1456(SB)/4, $0x39506967
+DATA smoothConsts<>+1460(SB)/4, $0x39506967
+DATA smoothConsts<>+1464(SB)/4, $0x39506967
+DATA smoothConsts<>+1468(SB)/4, $0x39506967
+DATA smoothConsts<>+1472(SB)/4, $0x3ab743ce
+DATA smoothConsts<>+1476(SB)/4, $0x3ab743ce
+DATA smoothConsts<>+1480(SB)/4, $0x3ab743ce
+DATA smoothConsts<>+1484(SB)/4, $0x3ab743ce
+DATA smoothConsts<>+1488(SB)/4, $0x3ab743ce
+DATA smoothConsts<>+1492(SB)/4, $0x3ab743ce
+DATA smoothConsts<>+1496(SB)/4, $0x3ab743ce
+DATA smoothConsts<>+1500(SB)/4, $0x3ab743ce
+DATA smoothConsts<>+1504(SB)/4, $0x3ab743ce
+DATA smoothConsts<>+1508(SB)/4, $0x3ab743ce
+DATA smoothConsts<>+1512(SB)/4, $0x3ab743ce
+DATA smoothConsts<>+1516(SB)/4, $0x3ab743ce
+DATA smoothConsts<>+1520(SB)/4, $0x3ab743ce
+DATA smoothConsts<>+1524(SB)/4, $0x3ab743ce
+DATA smoothConsts<>+1528(SB)/4, $0x3ab743ce
+DATA smoothConsts<>+1532(SB)/4, $0x3ab743ce
+DATA smoothConsts<>+1536(SB)/4, $0x3c088908
+DATA smoothConsts<>+1540(SB)/4, $0x3c088908
+DATA smoothConsts<>+1544(SB)/4, $0x3c088908
+DATA smoothConsts<>+1548(SB)/4, $0x3c088908
+DATA smoothConsts<>+1552(SB)/4, $0x3c088908
+DATA smoothConsts<>+1556(SB)/4, $0x3c088908
+DATA smoothConsts<>+1560(SB)/4, $0x3c088908
+DATA smoothConsts<>+1564(SB)/4, $0x3c088908
+DATA smoothConsts<>+1568(SB)/4, $0x3c088908
+DATA smoothConsts<>+1572(SB)/4, $0x3c088908
+DATA smoothConsts<>+1576(SB)/4, $0x3c088908
+DATA smoothConsts<>+1580(SB)/4, $0x3c088908
+DATA smoothConsts<>+1584(SB)/4, $0x3c088908
+DATA smoothConsts<>+1588(SB)/4, $0x3c088908
+DATA smoothConsts<>+1592(SB)/4, $0x3c088908
+DATA smoothConsts<>+1596(SB)/4, $0x3c088908
+DATA smoothConsts<>+1600(SB)/4, $0x3d2aa9c1
+DATA smoothConsts<>+1604(SB)/4, $0x3d2aa9c1
+DATA smoothConsts<>+1608(SB)/4, $0x3d2aa9c1
+DATA smoothConsts<>+1612(SB)/4, $0x3d2aa9c1
+DATA smoothConsts<>+1616(SB)/4, $0x3d2aa9c1
+DATA smoothConsts<>+1620(SB)/4, $0x3d2aa9c1
+DATA smoothConsts<>+1624(SB)/4, $0x3d2aa9c1
+DATA smoothConsts<>+1628(SB)/4, $0x3d2aa9c1
+DATA smoothConsts<>+1632(SB)/4, $0x3d2aa9c1
+DATA smoothConsts<>+1636(SB)/4, $0x3d2aa9c1
+DATA smoothConsts<>+1640(SB)/4, $0x3d2aa9c1
+DATA smoothConsts<>+1644(SB)/4, $0x3d2aa9c1
+DATA smoothConsts<>+1648(SB)/4, $0x3d2aa9c1
+DATA smoothConsts<>+1652(SB)/4, $0x3d2aa9c1
+DATA smoothConsts<>+1656(SB)/4, $0x3d2aa9c1
+DATA smoothConsts<>+1660(SB)/4, $0x3d2aa9c1
+DATA smoothConsts<>+1664(SB)/4, $0x3e2aaaaa
+DATA smoothConsts<>+1668(SB)/4, $0x3e2aaaaa
+DATA smoothConsts<>+1672(SB)/4, $0x3e2aaaaa
+DATA smoothConsts<>+1676(SB)/4, $0x3e2aaaaa
+DATA smoothConsts<>+1680(SB)/4, $0x3e2aaaaa
+DATA smoothConsts<>+1684(SB)/4, $0x3e2aaaaa
+DATA smoothConsts<>+1688(SB)/4, $0x3e2aaaaa
+DATA smoothConsts<>+1692(SB)/4, $0x3e2aaaaa
+DATA smoothConsts<>+1696(SB)/4, $0x3e2aaaaa
+DATA smoothConsts<>+1700(SB)/4, $0x3e2aaaaa
+DATA smoothConsts<>+1704(SB)/4, $0x3e2aaaaa
+DATA smoothConsts<>+1708(SB)/4, $0x3e2aaaaa
+DATA smoothConsts<>+1712(SB)/4, $0x3e2aaaaa
+DATA smoothConsts<>+1716(SB)/4, $0x3e2aaaaa
+DATA smoothConsts<>+1720(SB)/4, $0x3e2aaaaa
+DATA smoothConsts<>+1724(SB)/4, $0x3e2aaaaa
+DATA smoothConsts<>+1728(SB)/4, $0x3f000000
+DATA smoothConsts<>+1732(SB)/4, $0x3f000000
+DATA smoothConsts<>+1736(SB)/4, $0x3f000000
+DATA smoothConsts<>+1740(SB)/4, $0x3f000000
+DATA smoothConsts<>+1744(SB)/4, $0x3f000000
+DATA smoothConsts<>+1748(SB)/4, $0x3f000000
+DATA smoothConsts<>+1752(SB)/4, $0x3f000000
+DATA smoothConsts<>+1756(SB)/4, $0x3f000000
+DATA smoothConsts<>+1760(SB)/4, $0x3f000000
+DATA smoothConsts<>+1764(SB)/4, $0x3f000000
+DATA smoothConsts<>+1768(SB)/4, $0x3f000000
+DATA smoothConsts<>+1772(SB)/4, $0x3f000000
+DATA smoothConsts<>+1776(SB)/4, $0x3f000000
+DATA smoothConsts<>+1780(SB)/4, $0x3f000000
+DATA smoothConsts<>+1784(SB)/4, $0x3f000000
+DATA smoothConsts<>+1788(SB)/4, $0x3f000000
+DATA smoothConsts<>+1792(SB)/4, $0x3f800000
+DATA smoothConsts<>+1796(SB)/4, $0x3f800000
+DATA smoothConsts<>+1800(SB)/4, $0x3f800000
+DATA smoothConsts<>+1804(SB)/4, $0x3f800000
+DATA smoothConsts<>+1808(SB)/4, $0x3f800000
+DATA smoothConsts<>+1812(SB)/4, $0x3f800000
+DATA smoothConsts<>+1816(SB)/4, $0x3f800000
+DATA smoothConsts<>+1820(SB)/4, $0x3f800000
+DATA smoothConsts<>+1824(SB)/4, $0x3f800000
+DATA smoothConsts<>+1828(SB)/4, $0x3f800000
+DATA smoothConsts<>+1832(SB)/4, $0x3f800000
+DATA smoothConsts<>+1836(SB)/4, $0x3f800000
+DATA smoothConsts<>+1840(SB)/4, $0x3f800000
+DATA smoothConsts<>+1844(SB)/4, $0x3f800000
+DATA smoothConsts<>+1848(SB)/4, $0x3f800000
+DATA smoothConsts<>+1852(SB)/4, $0x3f800000
+DATA smoothConsts<>+1856(SB)/4, $0x0000007f
+DATA smoothConsts<>+1860(SB)/4, $0x0000007f
+DATA smoothConsts<>+1864(SB)/4, $0x0000007f
+DATA smoothConsts<>+1868(SB)/4, $0x0000007f
+DATA smoothConsts<>+1872(SB)/4, $0x0000007f
+DATA smoothConsts<>+1876(SB)/4, $0x0000007f
+DATA smoothConsts<>+1880(SB)/4, $0x0000007f
+DATA smoothConsts<>+1884(SB)/4, $0x0000007f
+DATA smoothConsts<>+1888(SB)/4, $0x0000007f
+DATA smoothConsts<>+1892(SB)/4, $0x0000007f
+DATA smoothConsts<>+1896(SB)/4, $0x0000007f
+DATA smoothConsts<>+1900(SB)/4, $0x0000007f
+DATA smoothConsts<>+1904(SB)/4, $0x0000007f
+DATA smoothConsts<>+1908(SB)/4, $0x0000007f
+DATA smoothConsts<>+1912(SB)/4, $0x0000007f
+DATA smoothConsts<>+1916(SB)/4, $0x0000007f
+DATA smoothConsts<>+1920(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1924(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1928(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1932(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1936(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1940(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1944(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1948(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1952(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1956(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1960(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1964(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1968(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1972(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1976(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1980(SB)/4, $0x3e2ef945
+DATA smoothConsts<>+1984(SB)/4, $0xbf527892
+DATA smoothConsts<>+1988(SB)/4, $0xbf527892
+DATA smoothConsts<>+1992(SB)/4, $0xbf527892
+DATA smoothConsts<>+1996(SB)/4, $0xbf527892
+DATA smoothConsts<>+2000(SB)/4, $0xbf527892
+DATA smoothConsts<>+2004(SB)/4, $0xbf527892
+DATA smoothConsts<>+2008(SB)/4, $0xbf527892
+DATA smoothConsts<>+2012(SB)/4, $0xbf527892
+DATA smoothConsts<>+2016(SB)/4, $0xbf527892
+DATA smoothConsts<>+2020(SB)/4, $0xbf527892
+DATA smoothConsts<>+2024(SB)/4, $0xbf527892
+DATA smoothConsts<>+2028(SB)/4, $0xbf527892
+DATA smoothConsts<>+2032(SB)/4, $0xbf527892
+DATA smoothConsts<>+2036(SB)/4, $0xbf527892
+DATA smoothConsts<>+2040(SB)/4, $0xbf527892
+DATA smoothConsts<>+2044(SB)/4, $0xbf527892
+DATA smoothConsts<>+2048(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+2052(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+2056(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+2060(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+2064(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+2068(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+2072(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+2076(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+2080(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+2084(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+2088(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+2092(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+2096(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+2100(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+2104(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+2108(SB)/4, $0x3fbe87b0
+DATA smoothConsts<>+2112(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+2116(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+2120(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+2124(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+2128(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+2132(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+2136(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+2140(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+2144(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+2148(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+2152(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+2156(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+2160(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+2164(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+2168(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+2172(SB)/4, $0xbf914e5d
+DATA smoothConsts<>+2176(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+2180(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+2184(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+2188(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+2192(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+2196(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+2200(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+2204(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+2208(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+2212(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+2216(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+2220(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+2224(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+2228(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+2232(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+2236(SB)/4, $0x3e8ec7cc
+DATA smoothConsts<>+2240(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+2244(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+2248(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+2252(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+2256(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+2260(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+2264(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+2268(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+2272(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+2276(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+2280(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+2284(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+2288(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+2292(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+2296(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+2300(SB)/4, $0xbe3ec24c
+DATA smoothConsts<>+2304(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+2308(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+2312(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+2316(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+2320(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+2324(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+2328(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+2332(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+2336(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+2340(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+2344(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+2348(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+2352(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+2356(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+2360(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+2364(SB)/4, $0x3dc636c9
+DATA smoothConsts<>+2368(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+2372(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+2376(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+2380(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+2384(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+2388(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+2392(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+2396(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+2400(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+2404(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+2408(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+2412(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+2416(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+2420(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+2424(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+2428(SB)/4, $0x3ebf88fb
+DATA smoothConsts<>+2432(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+2436(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+2440(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+2444(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+2448(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+2452(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+2456(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+2460(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+2464(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+2468(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+2472(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+2476(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+2480(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+2484(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+2488(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+2492(SB)/4, $0x3f8000c7
+DATA smoothConsts<>+2496(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+2500(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+2504(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+2508(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+2512(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+2516(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+2520(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+2524(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+2528(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+2532(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+2536(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+2540(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+2544(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+2548(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+2552(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+2556(SB)/4, $0xbfa1fc4e
+DATA smoothConsts<>+2560(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+2564(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+2568(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+2572(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+2576(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+2580(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+2584(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+2588(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+2592(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+2596(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+2600(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+2604(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+2608(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+2612(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+2616(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+2620(SB)/4, $0xbbbaf0ea
+DATA smoothConsts<>+2624(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+2628(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+2632(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+2636(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+2640(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+2644(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+2648(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+2652(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+2656(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+2660(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+2664(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+2668(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+2672(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+2676(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+2680(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+2684(SB)/4, $0x3ca9134e
+DATA smoothConsts<>+2688(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+2692(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+2696(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+2700(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+2704(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+2708(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+2712(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+2716(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+2720(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+2724(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+2728(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+2732(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+2736(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+2740(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+2744(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+2748(SB)/4, $0xbd5c1e2d
+DATA smoothConsts<>+2752(SB)/4, $0x3e088393
+DATA smoothConsts<>+2756(SB)/4, $0x3e088393
+DATA smoothConsts<>+2760(SB)/4, $0x3e088393
+DATA smoothConsts<>+2764(SB)/4, $0x3e088393
+DATA smoothConsts<>+2768(SB)/4, $0x3e088393
+DATA smoothConsts<>+2772(SB)/4, $0x3e088393
+DATA smoothConsts<>+2776(SB)/4, $0x3e088393
+DATA smoothConsts<>+2780(SB)/4, $0x3e088393
+DATA smoothConsts<>+2784(SB)/4, $0x3e088393
+DATA smoothConsts<>+2788(SB)/4, $0x3e088393
+DATA smoothConsts<>+2792(SB)/4, $0x3e088393
+DATA smoothConsts<>+2796(SB)/4, $0x3e088393
+DATA smoothConsts<>+2800(SB)/4, $0x3e088393
+DATA smoothConsts<>+2804(SB)/4, $0x3e088393
+DATA smoothConsts<>+2808(SB)/4, $0x3e088393
+DATA smoothConsts<>+2812(SB)/4, $0x3e088393
+DATA smoothConsts<>+2816(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+2820(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+2824(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+2828(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+2832(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+2836(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+2840(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+2844(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+2848(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+2852(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+2856(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+2860(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+2864(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+2868(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+2872(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+2876(SB)/4, $0xbeaaaa99
+DATA smoothConsts<>+2880(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+2884(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+2888(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+2892(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+2896(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+2900(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+2904(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+2908(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+2912(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+2916(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+2920(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+2924(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+2928(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+2932(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+2936(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+2940(SB)/4, $0x3d9021bb
+DATA smoothConsts<>+2944(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2948(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2952(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2956(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2960(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2964(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2968(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2972(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2976(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2980(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2984(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2988(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2992(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+2996(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+3000(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+3004(SB)/4, $0xbdebd1b8
+DATA smoothConsts<>+3008(SB)/4, $0x3def251a
+DATA smoothConsts<>+3012(SB)/4, $0x3def251a
+DATA smoothConsts<>+3016(SB)/4, $0x3def251a
+DATA smoothConsts<>+3020(SB)/4, $0x3def251a
+DATA smoothConsts<>+3024(SB)/4, $0x3def251a
+DATA smoothConsts<>+3028(SB)/4, $0x3def251a
+DATA smoothConsts<>+3032(SB)/4, $0x3def251a
+DATA smoothConsts<>+3036(SB)/4, $0x3def251a
+DATA smoothConsts<>+3040(SB)/4, $0x3def251a
+DATA smoothConsts<>+3044(SB)/4, $0x3def251a
+DATA smoothConsts<>+3048(SB)/4, $0x3def251a
+DATA smoothConsts<>+3052(SB)/4, $0x3def251a
+DATA smoothConsts<>+3056(SB)/4, $0x3def251a
+DATA smoothConsts<>+3060(SB)/4, $0x3def251a
+DATA smoothConsts<>+3064(SB)/4, $0x3def251a
+DATA smoothConsts<>+3068(SB)/4, $0x3def251a
+DATA smoothConsts<>+3072(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+3076(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+3080(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+3084(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+3088(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+3092(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+3096(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+3100(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+3104(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+3108(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+3112(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+3116(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+3120(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+3124(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+3128(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+3132(SB)/4, $0xbdfe5d4f
+DATA smoothConsts<>+3136(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+3140(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+3144(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+3148(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+3152(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+3156(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+3160(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+3164(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+3168(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+3172(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+3176(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+3180(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+3184(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+3188(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+3192(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+3196(SB)/4, $0x3e11e9bf
+DATA smoothConsts<>+3200(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+3204(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+3208(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+3212(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+3216(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+3220(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+3224(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+3228(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+3232(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+3236(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+3240(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+3244(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+3248(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+3252(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+3256(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+3260(SB)/4, $0xbe2aae50
+DATA smoothConsts<>+3264(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+3268(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+3272(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+3276(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+3280(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+3284(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+3288(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+3292(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+3296(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+3300(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+3304(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+3308(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+3312(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+3316(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+3320(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+3324(SB)/4, $0x3e4cceac
+DATA smoothConsts<>+3328(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+3332(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+3336(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+3340(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+3344(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+3348(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+3352(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+3356(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+3360(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+3364(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+3368(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+3372(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+3376(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+3380(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+3384(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+3388(SB)/4, $0xbe7ffffc
+DATA smoothConsts<>+3392(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+3396(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+3400(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+3404(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+3408(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+3412(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+3416(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+3420(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+3424(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+3428(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+3432(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+3436(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+3440(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+3444(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+3448(SB)/4, $0x3eaaaaaa
+DATA smoothConsts<>+3452(SB)/4, $0x3eaaaaaa
+GLOBL smoothConsts<>(SB), RODATA|NOPTR, $3456
 
 // func geluGradAVX512(y *float32, dy *float32, z *float32, n int)
 // Requires: AVX, AVX512F
@@ -2914,48 +2946,44 @@ geluGradAVX512_loop:
 	VMOVUPS     (DX), Z0
 	VMULPS      Z0, Z0, Z1
 	VMULPS      smoothConsts<>+448(SB), Z1, Z1
-	VMOVUPS     smoothConsts<>+960(SB), Z2
-	VMOVUPS     smoothConsts<>+1024(SB), Z3
+	VMOVUPS     smoothConsts<>+1088(SB), Z2
+	VMOVUPS     smoothConsts<>+1152(SB), Z3
 	VMAXPS      Z1, Z2, Z2
 	VMINPS      Z2, Z3, Z3
-	VMULPS      smoothConsts<>+1088(SB), Z3, Z1
+	VMULPS      smoothConsts<>+1216(SB), Z3, Z1
 	VRNDSCALEPS $0x00, Z1, Z1
-	VMULPS      smoothConsts<>+1152(SB), Z1, Z2
+	VMULPS      smoothConsts<>+1280(SB), Z1, Z2
 	VSUBPS      Z2, Z3, Z2
-	VMULPS      smoothConsts<>+1216(SB), Z1, Z4
+	VMULPS      smoothConsts<>+1344(SB), Z1, Z4
 	VSUBPS      Z4, Z2, Z2
 	VMULPS      Z2, Z2, Z4
-	VMOVUPS     smoothConsts<>+1280(SB), Z3
-	VMULPS      Z2, Z3, Z3
-	VADDPS      smoothConsts<>+1344(SB), Z3, Z3
-	VMULPS      Z2, Z3, Z3
-	VADDPS      smoothConsts<>+1408(SB), Z3, Z3
+	VMOVUPS     smoothConsts<>+1408(SB), Z3
 	VMULPS      Z2, Z3, Z3
 	VADDPS      smoothConsts<>+1472(SB), Z3, Z3
 	VMULPS      Z2, Z3, Z3
 	VADDPS      smoothConsts<>+1536(SB), Z3, Z3
 	VMULPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+1600(SB), Z3, Z3
+	VMULPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+1664(SB), Z3, Z3
+	VMULPS      Z2, Z3, Z3
 	VADDPS      smoothConsts<>+192(SB), Z3, Z3
 	VMULPS      Z4, Z3, Z3
 	VADDPS      Z2, Z3, Z3
-	VADDPS      smoothConsts<>+1664(SB), Z3, Z2
+	VADDPS      smoothConsts<>+1792(SB), Z3, Z2
 	VCVTPS2DQ   Z1, Z4
-	VPADDD      smoothConsts<>+1728(SB), Z4, Z4
+	VPADDD      smoothConsts<>+1856(SB), Z4, Z4
 	VPSLLD      $0x17, Z4, Z4
 	VMULPS      Z4, Z2, Z2
-	VMULPS      smoothConsts<>+896(SB), Z2, Z2
+	VMULPS      smoothConsts<>+1024(SB), Z2, Z2
 	VMULPS      Z2, Z0, Z2
 	VPANDD      smoothConsts<>+0(SB), Z0, Z1
-	VMULPS      smoothConsts<>+768(SB), Z1, Z1
+	VMULPS      smoothConsts<>+896(SB), Z1, Z1
 	VMULPS      smoothConsts<>+192(SB), Z1, Z3
-	VADDPS      smoothConsts<>+1664(SB), Z3, Z3
-	VMOVUPS     smoothConsts<>+1664(SB), Z4
+	VADDPS      smoothConsts<>+1792(SB), Z3, Z3
+	VMOVUPS     smoothConsts<>+1792(SB), Z4
 	VDIVPS      Z3, Z4, Z3
-	VMOVUPS     smoothConsts<>+1792(SB), Z5
-	VMULPS      Z3, Z5, Z5
-	VADDPS      smoothConsts<>+1856(SB), Z5, Z5
-	VMULPS      Z3, Z5, Z5
-	VADDPS      smoothConsts<>+1920(SB), Z5, Z5
+	VMOVUPS     smoothConsts<>+1920(SB), Z5
 	VMULPS      Z3, Z5, Z5
 	VADDPS      smoothConsts<>+1984(SB), Z5, Z5
 	VMULPS      Z3, Z5, Z5
@@ -2970,35 +2998,39 @@ geluGradAVX512_loop:
 	VADDPS      smoothConsts<>+2304(SB), Z5, Z5
 	VMULPS      Z3, Z5, Z5
 	VADDPS      smoothConsts<>+2368(SB), Z5, Z5
+	VMULPS      Z3, Z5, Z5
+	VADDPS      smoothConsts<>+2432(SB), Z5, Z5
+	VMULPS      Z3, Z5, Z5
+	VADDPS      smoothConsts<>+2496(SB), Z5, Z5
 	VMULPS      Z1, Z1, Z1
 	VSUBPS      Z1, Z5, Z5
-	VMOVUPS     smoothConsts<>+960(SB), Z1
-	VMOVUPS     smoothConsts<>+1024(SB), Z6
+	VMOVUPS     smoothConsts<>+1088(SB), Z1
+	VMOVUPS     smoothConsts<>+1152(SB), Z6
 	VMAXPS      Z5, Z1, Z1
 	VMINPS      Z1, Z6, Z6
-	VMULPS      smoothConsts<>+1088(SB), Z6, Z1
+	VMULPS      smoothConsts<>+1216(SB), Z6, Z1
 	VRNDSCALEPS $0x00, Z1, Z1
-	VMULPS      smoothConsts<>+1152(SB), Z1, Z5
+	VMULPS      smoothConsts<>+1280(SB), Z1, Z5
 	VSUBPS      Z5, Z6, Z5
-	VMULPS      smoothConsts<>+1216(SB), Z1, Z7
+	VMULPS      smoothConsts<>+1344(SB), Z1, Z7
 	VSUBPS      Z7, Z5, Z5
 	VMULPS      Z5, Z5, Z7
-	VMOVUPS     smoothConsts<>+1280(SB), Z6
-	VMULPS      Z5, Z6, Z6
-	VADDPS      smoothConsts<>+1344(SB), Z6, Z6
-	VMULPS      Z5, Z6, Z6
-	VADDPS      smoothConsts<>+1408(SB), Z6, Z6
+	VMOVUPS     smoothConsts<>+1408(SB), Z6
 	VMULPS      Z5, Z6, Z6
 	VADDPS      smoothConsts<>+1472(SB), Z6, Z6
 	VMULPS      Z5, Z6, Z6
 	VADDPS      smoothConsts<>+1536(SB), Z6, Z6
 	VMULPS      Z5, Z6, Z6
+	VADDPS      smoothConsts<>+1600(SB), Z6, Z6
+	VMULPS      Z5, Z6, Z6
+	VADDPS      smoothConsts<>+1664(SB), Z6, Z6
+	VMULPS      Z5, Z6, Z6
 	VADDPS      smoothConsts<>+192(SB), Z6, Z6
 	VMULPS      Z7, Z6, Z6
 	VADDPS      Z5, Z6, Z6
-	VADDPS      smoothConsts<>+1664(SB), Z6, Z5
+	VADDPS      smoothConsts<>+1792(SB), Z6, Z5
 	VCVTPS2DQ   Z1, Z7
-	VPADDD      smoothConsts<>+1728(SB), Z7, Z7
+	VPADDD      smoothConsts<>+1856(SB), Z7, Z7
 	VPSLLD      $0x17, Z7, Z7
 	VMULPS      Z7, Z5, Z5
 	VMULPS      Z5, Z3, Z1
@@ -3030,35 +3062,35 @@ mishAVX512_loop:
 	TESTQ       DX, DX
 	JZ          mishAVX512_done
 	VMOVUPS     (CX), Z0
-	VMOVUPS     smoothConsts<>+640(SB), Z1
+	VMOVUPS     smoothConsts<>+768(SB), Z1
 	VMINPS      Z0, Z1, Z1
-	VMOVUPS     smoothConsts<>+960(SB), Z2
-	VMOVUPS     smoothConsts<>+1024(SB), Z3
+	VMOVUPS     smoothConsts<>+1088(SB), Z2
+	VMOVUPS     smoothConsts<>+1152(SB), Z3
 	VMAXPS      Z1, Z2, Z2
 	VMINPS      Z2, Z3, Z3
-	VMULPS      smoothConsts<>+1088(SB), Z3, Z1
+	VMULPS      smoothConsts<>+1216(SB), Z3, Z1
 	VRNDSCALEPS $0x00, Z1, Z1
-	VMULPS      smoothConsts<>+1152(SB), Z1, Z2
+	VMULPS      smoothConsts<>+1280(SB), Z1, Z2
 	VSUBPS      Z2, Z3, Z2
-	VMULPS      smoothConsts<>+1216(SB), Z1, Z4
+	VMULPS      smoothConsts<>+1344(SB), Z1, Z4
 	VSUBPS      Z4, Z2, Z2
 	VMULPS      Z2, Z2, Z4
-	VMOVUPS     smoothConsts<>+1280(SB), Z3
-	VMULPS      Z2, Z3, Z3
-	VADDPS      smoothConsts<>+1344(SB), Z3, Z3
-	VMULPS      Z2, Z3, Z3
-	VADDPS      smoothConsts<>+1408(SB), Z3, Z3
+	VMOVUPS     smoothConsts<>+1408(SB), Z3
 	VMULPS      Z2, Z3, Z3
 	VADDPS      smoothConsts<>+1472(SB), Z3, Z3
 	VMULPS      Z2, Z3, Z3
 	VADDPS      smoothConsts<>+1536(SB), Z3, Z3
 	VMULPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+1600(SB), Z3, Z3
+	VMULPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+1664(SB), Z3, Z3
+	VMULPS      Z2, Z3, Z3
 	VADDPS      smoothConsts<>+192(SB), Z3, Z3
 	VMULPS      Z4, Z3, Z3
 	VADDPS      Z2, Z3, Z3
-	VADDPS      smoothConsts<>+1664(SB), Z3, Z2
+	VADDPS      smoothConsts<>+1792(SB), Z3, Z2
 	VCVTPS2DQ   Z1, Z4
-	VPADDD      smoothConsts<>+1728(SB), Z4, Z4
+	VPADDD      smoothConsts<>+1856(SB), Z4, Z4
 	VPSLLD      $0x17, Z4, Z4
 	VMULPS      Z4, Z2, Z2
 	VADDPS      smoothConsts<>+512(SB), Z2, Z1
@@ -3088,43 +3120,43 @@ mishGradAVX512_loop:
 	TESTQ       BX, BX
 	JZ          mishGradAVX512_done
 	VMOVUPS     (DX), Z0
-	VMOVUPS     smoothConsts<>+640(SB), Z1
+	VMOVUPS     smoothConsts<>+768(SB), Z1
 	VMINPS      Z0, Z1, Z1
-	VMOVUPS     smoothConsts<>+960(SB), Z2
-	VMOVUPS     smoothConsts<>+1024(SB), Z3
+	VMOVUPS     smoothConsts<>+1088(SB), Z2
+	VMOVUPS     smoothConsts<>+1152(SB), Z3
 	VMAXPS      Z1, Z2, Z2
 	VMINPS      Z2, Z3, Z3
-	VMULPS      smoothConsts<>+1088(SB), Z3, Z1
+	VMULPS      smoothConsts<>+1216(SB), Z3, Z1
 	VRNDSCALEPS $0x00, Z1, Z1
-	VMULPS      smoothConsts<>+1152(SB), Z1, Z2
+	VMULPS      smoothConsts<>+1280(SB), Z1, Z2
 	VSUBPS      Z2, Z3, Z2
-	VMULPS      smoothConsts<>+1216(SB), Z1, Z4
+	VMULPS      smoothConsts<>+1344(SB), Z1, Z4
 	VSUBPS      Z4, Z2, Z2
 	VMULPS      Z2, Z2, Z4
-	VMOVUPS     smoothConsts<>+1280(SB), Z3
-	VMULPS      Z2, Z3, Z3
-	VADDPS      smoothConsts<>+1344(SB), Z3, Z3
-	VMULPS      Z2, Z3, Z3
-	VADDPS      smoothConsts<>+1408(SB), Z3, Z3
+	VMOVUPS     smoothConsts<>+1408(SB), Z3
 	VMULPS      Z2, Z3, Z3
 	VADDPS      smoothConsts<>+1472(SB), Z3, Z3
 	VMULPS      Z2, Z3, Z3
 	VADDPS      smoothConsts<>+1536(SB), Z3, Z3
 	VMULPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+1600(SB), Z3, Z3
+	VMULPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+1664(SB), Z3, Z3
+	VMULPS      Z2, Z3, Z3
 	VADDPS      smoothConsts<>+192(SB), Z3, Z3
 	VMULPS      Z4, Z3, Z3
 	VADDPS      Z2, Z3, Z3
-	VADDPS      smoothConsts<>+1664(SB), Z3, Z2
+	VADDPS      smoothConsts<>+1792(SB), Z3, Z2
 	VCVTPS2DQ   Z1, Z4
-	VPADDD      smoothConsts<>+1728(SB), Z4, Z4
+	VPADDD      smoothConsts<>+1856(SB), Z4, Z4
 	VPSLLD      $0x17, Z4, Z4
 	VMULPS      Z4, Z2, Z2
 	VADDPS      smoothConsts<>+512(SB), Z2, Z1
 	VMULPS      Z1, Z2, Z1
 	VADDPS      smoothConsts<>+512(SB), Z1, Z3
 	VDIVPS      Z3, Z1, Z1
-	VMULPS      smoothConsts<>+576(SB), Z2, Z4
-	VADDPS      smoothConsts<>+1664(SB), Z2, Z2
+	VMULPS      smoothConsts<>+640(SB), Z2, Z4
+	VADDPS      smoothConsts<>+1792(SB), Z2, Z2
 	VMULPS      Z2, Z4, Z4
 	VMULPS      Z3, Z3, Z2
 	VDIVPS      Z2, Z4, Z4
@@ -3155,56 +3187,56 @@ tanhAVX512_loop:
 	VMOVUPS     (CX), Z0
 	VPANDD      smoothConsts<>+0(SB), Z0, Z1
 	VADDPS      Z1, Z1, Z2
-	VMOVUPS     smoothConsts<>+960(SB), Z3
-	VMOVUPS     smoothConsts<>+1024(SB), Z4
+	VMOVUPS     smoothConsts<>+1088(SB), Z3
+	VMOVUPS     smoothConsts<>+1152(SB), Z4
 	VMAXPS      Z2, Z3, Z3
 	VMINPS      Z3, Z4, Z4
-	VMULPS      smoothConsts<>+1088(SB), Z4, Z2
+	VMULPS      smoothConsts<>+1216(SB), Z4, Z2
 	VRNDSCALEPS $0x00, Z2, Z2
-	VMULPS      smoothConsts<>+1152(SB), Z2, Z3
+	VMULPS      smoothConsts<>+1280(SB), Z2, Z3
 	VSUBPS      Z3, Z4, Z3
-	VMULPS      smoothConsts<>+1216(SB), Z2, Z5
+	VMULPS      smoothConsts<>+1344(SB), Z2, Z5
 	VSUBPS      Z5, Z3, Z3
 	VMULPS      Z3, Z3, Z5
-	VMOVUPS     smoothConsts<>+1280(SB), Z4
-	VMULPS      Z3, Z4, Z4
-	VADDPS      smoothConsts<>+1344(SB), Z4, Z4
-	VMULPS      Z3, Z4, Z4
-	VADDPS      smoothConsts<>+1408(SB), Z4, Z4
+	VMOVUPS     smoothConsts<>+1408(SB), Z4
 	VMULPS      Z3, Z4, Z4
 	VADDPS      smoothConsts<>+1472(SB), Z4, Z4
 	VMULPS      Z3, Z4, Z4
 	VADDPS      smoothConsts<>+1536(SB), Z4, Z4
 	VMULPS      Z3, Z4, Z4
+	VADDPS      smoothConsts<>+1600(SB), Z4, Z4
+	VMULPS      Z3, Z4, Z4
+	VADDPS      smoothConsts<>+1664(SB), Z4, Z4
+	VMULPS      Z3, Z4, Z4
 	VADDPS      smoothConsts<>+192(SB), Z4, Z4
 	VMULPS      Z5, Z4, Z4
 	VADDPS      Z3, Z4, Z4
-	VADDPS      smoothConsts<>+1664(SB), Z4, Z3
+	VADDPS      smoothConsts<>+1792(SB), Z4, Z3
 	VCVTPS2DQ   Z2, Z5
-	VPADDD      smoothConsts<>+1728(SB), Z5, Z5
+	VPADDD      smoothConsts<>+1856(SB), Z5, Z5
 	VPSLLD      $0x17, Z5, Z5
 	VMULPS      Z5, Z3, Z3
-	VADDPS      smoothConsts<>+1664(SB), Z3, Z3
+	VADDPS      smoothConsts<>+1792(SB), Z3, Z3
 	VMOVUPS     smoothConsts<>+512(SB), Z4
 	VDIVPS      Z3, Z4, Z4
-	VMOVUPS     smoothConsts<>+1664(SB), Z2
+	VMOVUPS     smoothConsts<>+1792(SB), Z2
 	VSUBPS      Z4, Z2, Z4
 	VPANDD      smoothConsts<>+64(SB), Z0, Z2
 	VPORD       Z2, Z4, Z4
 	VMULPS      Z0, Z0, Z2
-	VMOVUPS     smoothConsts<>+2432(SB), Z3
-	VMULPS      Z2, Z3, Z3
-	VADDPS      smoothConsts<>+2496(SB), Z3, Z3
-	VMULPS      Z2, Z3, Z3
-	VADDPS      smoothConsts<>+2560(SB), Z3, Z3
+	VMOVUPS     smoothConsts<>+2560(SB), Z3
 	VMULPS      Z2, Z3, Z3
 	VADDPS      smoothConsts<>+2624(SB), Z3, Z3
 	VMULPS      Z2, Z3, Z3
 	VADDPS      smoothConsts<>+2688(SB), Z3, Z3
 	VMULPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+2752(SB), Z3, Z3
+	VMULPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+2816(SB), Z3, Z3
+	VMULPS      Z2, Z3, Z3
 	VMULPS      Z0, Z3, Z3
 	VADDPS      Z0, Z3, Z3
-	VCMPPS      $0x1d, smoothConsts<>+704(SB), Z1, K1
+	VCMPPS      $0x1d, smoothConsts<>+832(SB), Z1, K1
 	VMOVAPS     Z4, K1, Z3
 	VMOVUPS     Z3, (AX)
 	ADDQ        $0x00000040, AX
@@ -3231,34 +3263,34 @@ eluAVX512_loop:
 	TESTQ       DX, DX
 	JZ          eluAVX512_done
 	VMOVUPS     (CX), Z2
-	VMOVUPS     smoothConsts<>+960(SB), Z3
+	VMOVUPS     smoothConsts<>+1088(SB), Z3
 	VMAXPS      Z2, Z3, Z3
-	VMULPS      smoothConsts<>+1088(SB), Z3, Z4
+	VMULPS      smoothConsts<>+1216(SB), Z3, Z4
 	VRNDSCALEPS $0x00, Z4, Z4
-	VMULPS      smoothConsts<>+1152(SB), Z4, Z5
+	VMULPS      smoothConsts<>+1280(SB), Z4, Z5
 	VSUBPS      Z5, Z3, Z5
-	VMULPS      smoothConsts<>+1216(SB), Z4, Z6
+	VMULPS      smoothConsts<>+1344(SB), Z4, Z6
 	VSUBPS      Z6, Z5, Z5
 	VMULPS      Z5, Z5, Z6
-	VMOVUPS     smoothConsts<>+1280(SB), Z3
-	VMULPS      Z5, Z3, Z3
-	VADDPS      smoothConsts<>+1344(SB), Z3, Z3
-	VMULPS      Z5, Z3, Z3
-	VADDPS      smoothConsts<>+1408(SB), Z3, Z3
+	VMOVUPS     smoothConsts<>+1408(SB), Z3
 	VMULPS      Z5, Z3, Z3
 	VADDPS      smoothConsts<>+1472(SB), Z3, Z3
 	VMULPS      Z5, Z3, Z3
 	VADDPS      smoothConsts<>+1536(SB), Z3, Z3
 	VMULPS      Z5, Z3, Z3
+	VADDPS      smoothConsts<>+1600(SB), Z3, Z3
+	VMULPS      Z5, Z3, Z3
+	VADDPS      smoothConsts<>+1664(SB), Z3, Z3
+	VMULPS      Z5, Z3, Z3
 	VADDPS      smoothConsts<>+192(SB), Z3, Z3
 	VMULPS      Z6, Z3, Z3
 	VADDPS      Z5, Z3, Z3
-	VADDPS      smoothConsts<>+1664(SB), Z3, Z5
+	VADDPS      smoothConsts<>+1792(SB), Z3, Z5
 	VCVTPS2DQ   Z4, Z6
-	VPADDD      smoothConsts<>+1728(SB), Z6, Z6
+	VPADDD      smoothConsts<>+1856(SB), Z6, Z6
 	VPSLLD      $0x17, Z6, Z6
 	VMULPS      Z6, Z5, Z5
-	VSUBPS      smoothConsts<>+1664(SB), Z5, Z5
+	VSUBPS      smoothConsts<>+1792(SB), Z5, Z5
 	VCMPPS      $0x00, smoothConsts<>+320(SB), Z4, K1
 	VMOVAPS     Z3, K1, Z5
 	VMULPS      Z0, Z5, Z5
@@ -3373,53 +3405,49 @@ softplusAVX512_loop:
 	JZ          softplusAVX512_done
 	VMOVUPS     (CX), Z0
 	VPORD       smoothConsts<>+64(SB), Z0, Z1
-	VMOVUPS     smoothConsts<>+960(SB), Z2
-	VMOVUPS     smoothConsts<>+1024(SB), Z3
+	VMOVUPS     smoothConsts<>+1088(SB), Z2
+	VMOVUPS     smoothConsts<>+1152(SB), Z3
 	VMAXPS      Z1, Z2, Z2
 	VMINPS      Z2, Z3, Z3
-	VMULPS      smoothConsts<>+1088(SB), Z3, Z1
+	VMULPS      smoothConsts<>+1216(SB), Z3, Z1
 	VRNDSCALEPS $0x00, Z1, Z1
-	VMULPS      smoothConsts<>+1152(SB), Z1, Z2
+	VMULPS      smoothConsts<>+1280(SB), Z1, Z2
 	VSUBPS      Z2, Z3, Z2
-	VMULPS      smoothConsts<>+1216(SB), Z1, Z5
+	VMULPS      smoothConsts<>+1344(SB), Z1, Z5
 	VSUBPS      Z5, Z2, Z2
 	VMULPS      Z2, Z2, Z5
-	VMOVUPS     smoothConsts<>+1280(SB), Z3
-	VMULPS      Z2, Z3, Z3
-	VADDPS      smoothConsts<>+1344(SB), Z3, Z3
-	VMULPS      Z2, Z3, Z3
-	VADDPS      smoothConsts<>+1408(SB), Z3, Z3
+	VMOVUPS     smoothConsts<>+1408(SB), Z3
 	VMULPS      Z2, Z3, Z3
 	VADDPS      smoothConsts<>+1472(SB), Z3, Z3
 	VMULPS      Z2, Z3, Z3
 	VADDPS      smoothConsts<>+1536(SB), Z3, Z3
 	VMULPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+1600(SB), Z3, Z3
+	VMULPS      Z2, Z3, Z3
+	VADDPS      smoothConsts<>+1664(SB), Z3, Z3
+	VMULPS      Z2, Z3, Z3
 	VADDPS      smoothConsts<>+192(SB), Z3, Z3
 	VMULPS      Z5, Z3, Z3
 	VADDPS      Z2, Z3, Z3
-	VADDPS      smoothConsts<>+1664(SB), Z3, Z2
+	VADDPS      smoothConsts<>+1792(SB), Z3, Z2
 	VCVTPS2DQ   Z1, Z5
-	VPADDD      smoothConsts<>+1728(SB), Z5, Z5
+	VPADDD      smoothConsts<>+1856(SB), Z5, Z5
 	VPSLLD      $0x17, Z5, Z5
 	VMULPS      Z5, Z2, Z2
-	VADDPS      smoothConsts<>+1664(SB), Z2, Z1
+	VADDPS      smoothConsts<>+1792(SB), Z2, Z1
 	VPSRLD      $0x17, Z1, Z3
 	VPSUBD      smoothConsts<>+256(SB), Z3, Z3
 	VCVTDQ2PS   Z3, Z3
 	VPANDD      smoothConsts<>+128(SB), Z1, Z5
 	VPORD       smoothConsts<>+192(SB), Z5, Z5
-	VCMPPS      $0x11, smoothConsts<>+768(SB), Z5, K1
-	VSUBPS      smoothConsts<>+1664(SB), Z3, Z7
+	VCMPPS      $0x11, smoothConsts<>+896(SB), Z5, K1
+	VSUBPS      smoothConsts<>+1792(SB), Z3, Z7
 	VMOVAPS     Z7, K1, Z3
 	VADDPS      Z5, Z5, Z7
 	VMOVAPS     Z7, K1, Z5
-	VSUBPS      smoothConsts<>+1664(SB), Z5, Z5
+	VSUBPS      smoothConsts<>+1792(SB), Z5, Z5
 	VMULPS      Z5, Z5, Z6
-	VMOVUPS     smoothConsts<>+2752(SB), Z8
-	VMULPS      Z5, Z8, Z8
-	VADDPS      smoothConsts<>+2816(SB), Z8, Z8
-	VMULPS      Z5, Z8, Z8
-	VADDPS      smoothConsts<>+2880(SB), Z8, Z8
+	VMOVUPS     smoothConsts<>+2880(SB), Z8
 	VMULPS      Z5, Z8, Z8
 	VADDPS      smoothConsts<>+2944(SB), Z8, Z8
 	VMULPS      Z5, Z8, Z8
@@ -3433,18 +3461,22 @@ softplusAVX512_loop:
 	VMULPS      Z5, Z8, Z8
 	VADDPS      smoothConsts<>+3264(SB), Z8, Z8
 	VMULPS      Z5, Z8, Z8
+	VADDPS      smoothConsts<>+3328(SB), Z8, Z8
+	VMULPS      Z5, Z8, Z8
+	VADDPS      smoothConsts<>+3392(SB), Z8, Z8
+	VMULPS      Z5, Z8, Z8
 	VMULPS      Z6, Z8, Z8
-	VMULPS      smoothConsts<>+1216(SB), Z3, Z7
+	VMULPS      smoothConsts<>+1344(SB), Z3, Z7
 	VADDPS      Z7, Z8, Z8
 	VMULPS      smoothConsts<>+192(SB), Z6, Z7
 	VSUBPS      Z7, Z8, Z8
 	VADDPS      Z8, Z5, Z5
-	VMULPS      smoothConsts<>+1152(SB), Z3, Z7
+	VMULPS      smoothConsts<>+1280(SB), Z3, Z7
 	VADDPS      Z7, Z5, Z5
-	VSUBPS      smoothConsts<>+1664(SB), Z1, Z3
+	VSUBPS      smoothConsts<>+1792(SB), Z1, Z3
 	VDIVPS      Z3, Z2, Z3
 	VMULPS      Z3, Z5, Z5
-	VCMPPS      $0x04, smoothConsts<>+1664(SB), Z1, K1
+	VCMPPS      $0x04, smoothConsts<>+1792(SB), Z1, K1
 	VMOVAPS     Z5, K1, Z2
 	VPXORD      Z4, Z4, Z4
 	VMAXPS      Z0, Z4, Z4
@@ -3471,37 +3503,37 @@ softplusGradAVX512_loop:
 	TESTQ       BX, BX
 	JZ          softplusGradAVX512_done
 	VMOVUPS     (DX), Z0
-	VMOVUPS     smoothConsts<>+960(SB), Z1
-	VMOVUPS     smoothConsts<>+1024(SB), Z2
+	VMOVUPS     smoothConsts<>+1088(SB), Z1
+	VMOVUPS     smoothConsts<>+1152(SB), Z2
 	VMAXPS      Z0, Z1, Z1
 	VMINPS      Z1, Z2, Z2
 	VPXORD      smoothConsts<>+64(SB), Z2, Z0
-	VMULPS      smoothConsts<>+1088(SB), Z0, Z1
+	VMULPS      smoothConsts<>+1216(SB), Z0, Z1
 	VRNDSCALEPS $0x00, Z1, Z1
-	VMULPS      smoothConsts<>+1152(SB), Z1, Z2
+	VMULPS      smoothConsts<>+1280(SB), Z1, Z2
 	VSUBPS      Z2, Z0, Z2
-	VMULPS      smoothConsts<>+1216(SB), Z1, Z3
+	VMULPS      smoothConsts<>+1344(SB), Z1, Z3
 	VSUBPS      Z3, Z2, Z2
 	VMULPS      Z2, Z2, Z3
-	VMOVUPS     smoothConsts<>+1280(SB), Z0
-	VMULPS      Z2, Z0, Z0
-	VADDPS      smoothConsts<>+1344(SB), Z0, Z0
-	VMULPS      Z2, Z0, Z0
-	VADDPS      smoothConsts<>+1408(SB), Z0, Z0
+	VMOVUPS     smoothConsts<>+1408(SB), Z0
 	VMULPS      Z2, Z0, Z0
 	VADDPS      smoothConsts<>+1472(SB), Z0, Z0
 	VMULPS      Z2, Z0, Z0
 	VADDPS      smoothConsts<>+1536(SB), Z0, Z0
 	VMULPS      Z2, Z0, Z0
+	VADDPS      smoothConsts<>+1600(SB), Z0, Z0
+	VMULPS      Z2, Z0, Z0
+	VADDPS      smoothConsts<>+1664(SB), Z0, Z0
+	VMULPS      Z2, Z0, Z0
 	VADDPS      smoothConsts<>+192(SB), Z0, Z0
 	VMULPS      Z3, Z0, Z0
 	VADDPS      Z2, Z0, Z0
-	VADDPS      smoothConsts<>+1664(SB), Z0, Z0
+	VADDPS      smoothConsts<>+1792(SB), Z0, Z0
 	VCVTPS2DQ   Z1, Z3
-	VPADDD      smoothConsts<>+1728(SB), Z3, Z3
+	VPADDD      smoothConsts<>+1856(SB), Z3, Z3
 	VPSLLD      $0x17, Z3, Z3
 	VMULPS      Z3, Z0, Z0
-	VMOVUPS     smoothConsts<>+1664(SB), Z1
+	VMOVUPS     smoothConsts<>+1792(SB), Z1
 	VADDPS      Z1, Z0, Z0
 	VDIVPS      Z0, Z1, Z1
 	VMULPS      (CX), Z1, Z1
@@ -3528,16 +3560,12 @@ geluAVX2_loop:
 	JZ        geluAVX2_done
 	VMOVUPS   (CX), Y0
 	VPAND     smoothConsts<>+0(SB), Y0, Y1
-	VMULPS    smoothConsts<>+768(SB), Y1, Y1
+	VMULPS    smoothConsts<>+896(SB), Y1, Y1
 	VMULPS    smoothConsts<>+192(SB), Y1, Y2
-	VADDPS    smoothConsts<>+1664(SB), Y2, Y2
-	VMOVUPS   smoothConsts<>+1664(SB), Y3
+	VADDPS    smoothConsts<>+1792(SB), Y2, Y2
+	VMOVUPS   smoothConsts<>+1792(SB), Y3
 	VDIVPS    Y2, Y3, Y2
-	VMOVUPS   smoothConsts<>+1792(SB), Y4
-	VMULPS    Y2, Y4, Y4
-	VADDPS    smoothConsts<>+1856(SB), Y4, Y4
-	VMULPS    Y2, Y4, Y4
-	VADDPS    smoothConsts<>+1920(SB), Y4, Y4
+	VMOVUPS   smoothConsts<>+1920(SB), Y4
 	VMULPS    Y2, Y4, Y4
 	VADDPS    smoothConsts<>+1984(SB), Y4, Y4
 	VMULPS    Y2, Y4, Y4
@@ -3552,35 +3580,39 @@ geluAVX2_loop:
 	VADDPS    smoothConsts<>+2304(SB), Y4, Y4
 	VMULPS    Y2, Y4, Y4
 	VADDPS    smoothConsts<>+2368(SB), Y4, Y4
+	VMULPS    Y2, Y4, Y4
+	VADDPS    smoothConsts<>+2432(SB), Y4, Y4
+	VMULPS    Y2, Y4, Y4
+	VADDPS    smoothConsts<>+2496(SB), Y4, Y4
 	VMULPS    Y1, Y1, Y1
 	VSUBPS    Y1, Y4, Y4
-	VMOVUPS   smoothConsts<>+960(SB), Y1
-	VMOVUPS   smoothConsts<>+1024(SB), Y5
+	VMOVUPS   smoothConsts<>+1088(SB), Y1
+	VMOVUPS   smoothConsts<>+1152(SB), Y5
 	VMAXPS    Y4, Y1, Y1
 	VMINPS    Y1, Y5, Y5
-	VMULPS    smoothConsts<>+1088(SB), Y5, Y1
+	VMULPS    smoothConsts<>+1216(SB), Y5, Y1
 	VROUNDPS  $0x00, Y1, Y1
-	VMULPS    smoothConsts<>+1152(SB), Y1, Y4
+	VMULPS    smoothConsts<>+1280(SB), Y1, Y4
 	VSUBPS    Y4, Y5, Y4
-	VMULPS    smoothConsts<>+1216(SB), Y1, Y6
+	VMULPS    smoothConsts<>+1344(SB), Y1, Y6
 	VSUBPS    Y6, Y4, Y4
 	VMULPS    Y4, Y4, Y6
-	VMOVUPS   smoothConsts<>+1280(SB), Y5
-	VMULPS    Y4, Y5, Y5
-	VADDPS    smoothConsts<>+1344(SB), Y5, Y5
-	VMULPS    Y4, Y5, Y5
-	VADDPS    smoothConsts<>+1408(SB), Y5, Y5
+	VMOVUPS   smoothConsts<>+1408(SB), Y5
 	VMULPS    Y4, Y5, Y5
 	VADDPS    smoothConsts<>+1472(SB), Y5, Y5
 	VMULPS    Y4, Y5, Y5
 	VADDPS    smoothConsts<>+1536(SB), Y5, Y5
 	VMULPS    Y4, Y5, Y5
+	VADDPS    smoothConsts<>+1600(SB), Y5, Y5
+	VMULPS    Y4, Y5, Y5
+	VADDPS    smoothConsts<>+1664(SB), Y5, Y5
+	VMULPS    Y4, Y5, Y5
 	VADDPS    smoothConsts<>+192(SB), Y5, Y5
 	VMULPS    Y6, Y5, Y5
 	VADDPS    Y4, Y5, Y5
-	VADDPS    smoothConsts<>+1664(SB), Y5, Y4
+	VADDPS    smoothConsts<>+1792(SB), Y5, Y4
 	VCVTPS2DQ Y1, Y6
-	VPADDD    smoothConsts<>+1728(SB), Y6, Y6
+	VPADDD    smoothConsts<>+1856(SB), Y6, Y6
 	VPSLLD    $0x17, Y6, Y6
 	VMULPS    Y6, Y4, Y4
 	VMULPS    Y4, Y2, Y1
@@ -3613,48 +3645,44 @@ geluGradAVX2_loop:
 	VMOVUPS   (DX), Y0
 	VMULPS    Y0, Y0, Y1
 	VMULPS    smoothConsts<>+448(SB), Y1, Y1
-	VMOVUPS   smoothConsts<>+960(SB), Y2
-	VMOVUPS   smoothConsts<>+1024(SB), Y3
+	VMOVUPS   smoothConsts<>+1088(SB), Y2
+	VMOVUPS   smoothConsts<>+1152(SB), Y3
 	VMAXPS    Y1, Y2, Y2
 	VMINPS    Y2, Y3, Y3
-	VMULPS    smoothConsts<>+1088(SB), Y3, Y1
+	VMULPS    smoothConsts<>+1216(SB), Y3, Y1
 	VROUNDPS  $0x00, Y1, Y1
-	VMULPS    smoothConsts<>+1152(SB), Y1, Y2
+	VMULPS    smoothConsts<>+1280(SB), Y1, Y2
 	VSUBPS    Y2, Y3, Y2
-	VMULPS    smoothConsts<>+1216(SB), Y1, Y4
+	VMULPS    smoothConsts<>+1344(SB), Y1, Y4
 	VSUBPS    Y4, Y2, Y2
 	VMULPS    Y2, Y2, Y4
-	VMOVUPS   smoothConsts<>+1280(SB), Y3
-	VMULPS    Y2, Y3, Y3
-	VADDPS    smoothConsts<>+1344(SB), Y3, Y3
-	VMULPS    Y2, Y3, Y3
-	VADDPS    smoothConsts<>+1408(SB), Y3, Y3
+	VMOVUPS   smoothConsts<>+1408(SB), Y3
 	VMULPS    Y2, Y3, Y3
 	VADDPS    smoothConsts<>+1472(SB), Y3, Y3
 	VMULPS    Y2, Y3, Y3
 	VADDPS    smoothConsts<>+1536(SB), Y3, Y3
 	VMULPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+1600(SB), Y3, Y3
+	VMULPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+1664(SB), Y3, Y3
+	VMULPS    Y2, Y3, Y3
 	VADDPS    smoothConsts<>+192(SB), Y3, Y3
 	VMULPS    Y4, Y3, Y3
 	VADDPS    Y2, Y3, Y3
-	VADDPS    smoothConsts<>+1664(SB), Y3, Y2
+	VADDPS    smoothConsts<>+1792(SB), Y3, Y2
 	VCVTPS2DQ Y1, Y4
-	VPADDD    smoothConsts<>+1728(SB), Y4, Y4
+	VPADDD    smoothConsts<>+1856(SB), Y4, Y4
 	VPSLLD    $0x17, Y4, Y4
 	VMULPS    Y4, Y2, Y2
-	VMULPS    smoothConsts<>+896(SB), Y2, Y2
+	VMULPS    smoothConsts<>+1024(SB), Y2, Y2
 	VMULPS    Y2, Y0, Y2
 	VPAND     smoothConsts<>+0(SB), Y0, Y1
-	VMULPS    smoothConsts<>+768(SB), Y1, Y1
+	VMULPS    smoothConsts<>+896(SB), Y1, Y1
 	VMULPS    smoothConsts<>+192(SB), Y1, Y3
-	VADDPS    smoothConsts<>+1664(SB), Y3, Y3
-	VMOVUPS   smoothConsts<>+1664(SB), Y4
+	VADDPS    smoothConsts<>+1792(SB), Y3, Y3
+	VMOVUPS   smoothConsts<>+1792(SB), Y4
 	VDIVPS    Y3, Y4, Y3
-	VMOVUPS   smoothConsts<>+1792(SB), Y5
-	VMULPS    Y3, Y5, Y5
-	VADDPS    smoothConsts<>+1856(SB), Y5, Y5
-	VMULPS    Y3, Y5, Y5
-	VADDPS    smoothConsts<>+1920(SB), Y5, Y5
+	VMOVUPS   smoothConsts<>+1920(SB), Y5
 	VMULPS    Y3, Y5, Y5
 	VADDPS    smoothConsts<>+1984(SB), Y5, Y5
 	VMULPS    Y3, Y5, Y5
@@ -3669,35 +3697,39 @@ geluGradAVX2_loop:
 	VADDPS    smoothConsts<>+2304(SB), Y5, Y5
 	VMULPS    Y3, Y5, Y5
 	VADDPS    smoothConsts<>+2368(SB), Y5, Y5
+	VMULPS    Y3, Y5, Y5
+	VADDPS    smoothConsts<>+2432(SB), Y5, Y5
+	VMULPS    Y3, Y5, Y5
+	VADDPS    smoothConsts<>+2496(SB), Y5, Y5
 	VMULPS    Y1, Y1, Y1
 	VSUBPS    Y1, Y5, Y5
-	VMOVUPS   smoothConsts<>+960(SB), Y1
-	VMOVUPS   smoothConsts<>+1024(SB), Y6
+	VMOVUPS   smoothConsts<>+1088(SB), Y1
+	VMOVUPS   smoothConsts<>+1152(SB), Y6
 	VMAXPS    Y5, Y1, Y1
 	VMINPS    Y1, Y6, Y6
-	VMULPS    smoothConsts<>+1088(SB), Y6, Y1
+	VMULPS    smoothConsts<>+1216(SB), Y6, Y1
 	VROUNDPS  $0x00, Y1, Y1
-	VMULPS    smoothConsts<>+1152(SB), Y1, Y5
+	VMULPS    smoothConsts<>+1280(SB), Y1, Y5
 	VSUBPS    Y5, Y6, Y5
-	VMULPS    smoothConsts<>+1216(SB), Y1, Y7
+	VMULPS    smoothConsts<>+1344(SB), Y1, Y7
 	VSUBPS    Y7, Y5, Y5
 	VMULPS    Y5, Y5, Y7
-	VMOVUPS   smoothConsts<>+1280(SB), Y6
-	VMULPS    Y5, Y6, Y6
-	VADDPS    smoothConsts<>+1344(SB), Y6, Y6
-	VMULPS    Y5, Y6, Y6
-	VADDPS    smoothConsts<>+1408(SB), Y6, Y6
+	VMOVUPS   smoothConsts<>+1408(SB), Y6
 	VMULPS    Y5, Y6, Y6
 	VADDPS    smoothConsts<>+1472(SB), Y6, Y6
 	VMULPS    Y5, Y6, Y6
 	VADDPS    smoothConsts<>+1536(SB), Y6, Y6
 	VMULPS    Y5, Y6, Y6
+	VADDPS    smoothConsts<>+1600(SB), Y6, Y6
+	VMULPS    Y5, Y6, Y6
+	VADDPS    smoothConsts<>+1664(SB), Y6, Y6
+	VMULPS    Y5, Y6, Y6
 	VADDPS    smoothConsts<>+192(SB), Y6, Y6
 	VMULPS    Y7, Y6, Y6
 	VADDPS    Y5, Y6, Y6
-	VADDPS    smoothConsts<>+1664(SB), Y6, Y5
+	VADDPS    smoothConsts<>+1792(SB), Y6, Y5
 	VCVTPS2DQ Y1, Y7
-	VPADDD    smoothConsts<>+1728(SB), Y7, Y7
+	VPADDD    smoothConsts<>+1856(SB), Y7, Y7
 	VPSLLD    $0x17, Y7, Y7
 	VMULPS    Y7, Y5, Y5
 	VMULPS    Y5, Y3, Y1
@@ -3729,35 +3761,35 @@ mishAVX2_loop:
 	TESTQ     DX, DX
 	JZ        mishAVX2_done
 	VMOVUPS   (CX), Y0
-	VMOVUPS   smoothConsts<>+640(SB), Y1
+	VMOVUPS   smoothConsts<>+768(SB), Y1
 	VMINPS    Y0, Y1, Y1
-	VMOVUPS   smoothConsts<>+960(SB), Y2
-	VMOVUPS   smoothConsts<>+1024(SB), Y3
+	VMOVUPS   smoothConsts<>+1088(SB), Y2
+	VMOVUPS   smoothConsts<>+1152(SB), Y3
 	VMAXPS    Y1, Y2, Y2
 	VMINPS    Y2, Y3, Y3
-	VMULPS    smoothConsts<>+1088(SB), Y3, Y1
+	VMULPS    smoothConsts<>+1216(SB), Y3, Y1
 	VROUNDPS  $0x00, Y1, Y1
-	VMULPS    smoothConsts<>+1152(SB), Y1, Y2
+	VMULPS    smoothConsts<>+1280(SB), Y1, Y2
 	VSUBPS    Y2, Y3, Y2
-	VMULPS    smoothConsts<>+1216(SB), Y1, Y4
+	VMULPS    smoothConsts<>+1344(SB), Y1, Y4
 	VSUBPS    Y4, Y2, Y2
 	VMULPS    Y2, Y2, Y4
-	VMOVUPS   smoothConsts<>+1280(SB), Y3
-	VMULPS    Y2, Y3, Y3
-	VADDPS    smoothConsts<>+1344(SB), Y3, Y3
-	VMULPS    Y2, Y3, Y3
-	VADDPS    smoothConsts<>+1408(SB), Y3, Y3
+	VMOVUPS   smoothConsts<>+1408(SB), Y3
 	VMULPS    Y2, Y3, Y3
 	VADDPS    smoothConsts<>+1472(SB), Y3, Y3
 	VMULPS    Y2, Y3, Y3
 	VADDPS    smoothConsts<>+1536(SB), Y3, Y3
 	VMULPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+1600(SB), Y3, Y3
+	VMULPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+1664(SB), Y3, Y3
+	VMULPS    Y2, Y3, Y3
 	VADDPS    smoothConsts<>+192(SB), Y3, Y3
 	VMULPS    Y4, Y3, Y3
 	VADDPS    Y2, Y3, Y3
-	VADDPS    smoothConsts<>+1664(SB), Y3, Y2
+	VADDPS    smoothConsts<>+1792(SB), Y3, Y2
 	VCVTPS2DQ Y1, Y4
-	VPADDD    smoothConsts<>+1728(SB), Y4, Y4
+	VPADDD    smoothConsts<>+1856(SB), Y4, Y4
 	VPSLLD    $0x17, Y4, Y4
 	VMULPS    Y4, Y2, Y2
 	VADDPS    smoothConsts<>+512(SB), Y2, Y1
@@ -3787,43 +3819,43 @@ mishGradAVX2_loop:
 	TESTQ     BX, BX
 	JZ        mishGradAVX2_done
 	VMOVUPS   (DX), Y0
-	VMOVUPS   smoothConsts<>+640(SB), Y1
+	VMOVUPS   smoothConsts<>+768(SB), Y1
 	VMINPS    Y0, Y1, Y1
-	VMOVUPS   smoothConsts<>+960(SB), Y2
-	VMOVUPS   smoothConsts<>+1024(SB), Y3
+	VMOVUPS   smoothConsts<>+1088(SB), Y2
+	VMOVUPS   smoothConsts<>+1152(SB), Y3
 	VMAXPS    Y1, Y2, Y2
 	VMINPS    Y2, Y3, Y3
-	VMULPS    smoothConsts<>+1088(SB), Y3, Y1
+	VMULPS    smoothConsts<>+1216(SB), Y3, Y1
 	VROUNDPS  $0x00, Y1, Y1
-	VMULPS    smoothConsts<>+1152(SB), Y1, Y2
+	VMULPS    smoothConsts<>+1280(SB), Y1, Y2
 	VSUBPS    Y2, Y3, Y2
-	VMULPS    smoothConsts<>+1216(SB), Y1, Y4
+	VMULPS    smoothConsts<>+1344(SB), Y1, Y4
 	VSUBPS    Y4, Y2, Y2
 	VMULPS    Y2, Y2, Y4
-	VMOVUPS   smoothConsts<>+1280(SB), Y3
-	VMULPS    Y2, Y3, Y3
-	VADDPS    smoothConsts<>+1344(SB), Y3, Y3
-	VMULPS    Y2, Y3, Y3
-	VADDPS    smoothConsts<>+1408(SB), Y3, Y3
+	VMOVUPS   smoothConsts<>+1408(SB), Y3
 	VMULPS    Y2, Y3, Y3
 	VADDPS    smoothConsts<>+1472(SB), Y3, Y3
 	VMULPS    Y2, Y3, Y3
 	VADDPS    smoothConsts<>+1536(SB), Y3, Y3
 	VMULPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+1600(SB), Y3, Y3
+	VMULPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+1664(SB), Y3, Y3
+	VMULPS    Y2, Y3, Y3
 	VADDPS    smoothConsts<>+192(SB), Y3, Y3
 	VMULPS    Y4, Y3, Y3
 	VADDPS    Y2, Y3, Y3
-	VADDPS    smoothConsts<>+1664(SB), Y3, Y2
+	VADDPS    smoothConsts<>+1792(SB), Y3, Y2
 	VCVTPS2DQ Y1, Y4
-	VPADDD    smoothConsts<>+1728(SB), Y4, Y4
+	VPADDD    smoothConsts<>+1856(SB), Y4, Y4
 	VPSLLD    $0x17, Y4, Y4
 	VMULPS    Y4, Y2, Y2
 	VADDPS    smoothConsts<>+512(SB), Y2, Y1
 	VMULPS    Y1, Y2, Y1
 	VADDPS    smoothConsts<>+512(SB), Y1, Y3
 	VDIVPS    Y3, Y1, Y1
-	VMULPS    smoothConsts<>+576(SB), Y2, Y4
-	VADDPS    smoothConsts<>+1664(SB), Y2, Y2
+	VMULPS    smoothConsts<>+640(SB), Y2, Y4
+	VADDPS    smoothConsts<>+1792(SB), Y2, Y2
 	VMULPS    Y2, Y4, Y4
 	VMULPS    Y3, Y3, Y2
 	VDIVPS    Y2, Y4, Y4
@@ -3854,56 +3886,56 @@ tanhAVX2_loop:
 	VMOVUPS   (CX), Y0
 	VPAND     smoothConsts<>+0(SB), Y0, Y1
 	VADDPS    Y1, Y1, Y2
-	VMOVUPS   smoothConsts<>+960(SB), Y3
-	VMOVUPS   smoothConsts<>+1024(SB), Y4
+	VMOVUPS   smoothConsts<>+1088(SB), Y3
+	VMOVUPS   smoothConsts<>+1152(SB), Y4
 	VMAXPS    Y2, Y3, Y3
 	VMINPS    Y3, Y4, Y4
-	VMULPS    smoothConsts<>+1088(SB), Y4, Y2
+	VMULPS    smoothConsts<>+1216(SB), Y4, Y2
 	VROUNDPS  $0x00, Y2, Y2
-	VMULPS    smoothConsts<>+1152(SB), Y2, Y3
+	VMULPS    smoothConsts<>+1280(SB), Y2, Y3
 	VSUBPS    Y3, Y4, Y3
-	VMULPS    smoothConsts<>+1216(SB), Y2, Y5
+	VMULPS    smoothConsts<>+1344(SB), Y2, Y5
 	VSUBPS    Y5, Y3, Y3
 	VMULPS    Y3, Y3, Y5
-	VMOVUPS   smoothConsts<>+1280(SB), Y4
-	VMULPS    Y3, Y4, Y4
-	VADDPS    smoothConsts<>+1344(SB), Y4, Y4
-	VMULPS    Y3, Y4, Y4
-	VADDPS    smoothConsts<>+1408(SB), Y4, Y4
+	VMOVUPS   smoothConsts<>+1408(SB), Y4
 	VMULPS    Y3, Y4, Y4
 	VADDPS    smoothConsts<>+1472(SB), Y4, Y4
 	VMULPS    Y3, Y4, Y4
 	VADDPS    smoothConsts<>+1536(SB), Y4, Y4
 	VMULPS    Y3, Y4, Y4
+	VADDPS    smoothConsts<>+1600(SB), Y4, Y4
+	VMULPS    Y3, Y4, Y4
+	VADDPS    smoothConsts<>+1664(SB), Y4, Y4
+	VMULPS    Y3, Y4, Y4
 	VADDPS    smoothConsts<>+192(SB), Y4, Y4
 	VMULPS    Y5, Y4, Y4
 	VADDPS    Y3, Y4, Y4
-	VADDPS    smoothConsts<>+1664(SB), Y4, Y3
+	VADDPS    smoothConsts<>+1792(SB), Y4, Y3
 	VCVTPS2DQ Y2, Y5
-	VPADDD    smoothConsts<>+1728(SB), Y5, Y5
+	VPADDD    smoothConsts<>+1856(SB), Y5, Y5
 	VPSLLD    $0x17, Y5, Y5
 	VMULPS    Y5, Y3, Y3
-	VADDPS    smoothConsts<>+1664(SB), Y3, Y3
+	VADDPS    smoothConsts<>+1792(SB), Y3, Y3
 	VMOVUPS   smoothConsts<>+512(SB), Y4
 	VDIVPS    Y3, Y4, Y4
-	VMOVUPS   smoothConsts<>+1664(SB), Y2
+	VMOVUPS   smoothConsts<>+1792(SB), Y2
 	VSUBPS    Y4, Y2, Y4
 	VPAND     smoothConsts<>+64(SB), Y0, Y2
 	VPOR      Y2, Y4, Y4
 	VMULPS    Y0, Y0, Y2
-	VMOVUPS   smoothConsts<>+2432(SB), Y3
-	VMULPS    Y2, Y3, Y3
-	VADDPS    smoothConsts<>+2496(SB), Y3, Y3
-	VMULPS    Y2, Y3, Y3
-	VADDPS    smoothConsts<>+2560(SB), Y3, Y3
+	VMOVUPS   smoothConsts<>+2560(SB), Y3
 	VMULPS    Y2, Y3, Y3
 	VADDPS    smoothConsts<>+2624(SB), Y3, Y3
 	VMULPS    Y2, Y3, Y3
 	VADDPS    smoothConsts<>+2688(SB), Y3, Y3
 	VMULPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+2752(SB), Y3, Y3
+	VMULPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+2816(SB), Y3, Y3
+	VMULPS    Y2, Y3, Y3
 	VMULPS    Y0, Y3, Y3
 	VADDPS    Y0, Y3, Y3
-	VCMPPS    $0x1d, smoothConsts<>+704(SB), Y1, Y0
+	VCMPPS    $0x1d, smoothConsts<>+832(SB), Y1, Y0
 	VBLENDVPS Y0, Y4, Y3, Y3
 	VMOVUPS   Y3, (AX)
 	ADDQ      $0x00000020, AX
@@ -3930,34 +3962,34 @@ eluAVX2_loop:
 	TESTQ     DX, DX
 	JZ        eluAVX2_done
 	VMOVUPS   (CX), Y2
-	VMOVUPS   smoothConsts<>+960(SB), Y3
+	VMOVUPS   smoothConsts<>+1088(SB), Y3
 	VMAXPS    Y2, Y3, Y3
-	VMULPS    smoothConsts<>+1088(SB), Y3, Y4
+	VMULPS    smoothConsts<>+1216(SB), Y3, Y4
 	VROUNDPS  $0x00, Y4, Y4
-	VMULPS    smoothConsts<>+1152(SB), Y4, Y5
+	VMULPS    smoothConsts<>+1280(SB), Y4, Y5
 	VSUBPS    Y5, Y3, Y5
-	VMULPS    smoothConsts<>+1216(SB), Y4, Y6
+	VMULPS    smoothConsts<>+1344(SB), Y4, Y6
 	VSUBPS    Y6, Y5, Y5
 	VMULPS    Y5, Y5, Y6
-	VMOVUPS   smoothConsts<>+1280(SB), Y3
-	VMULPS    Y5, Y3, Y3
-	VADDPS    smoothConsts<>+1344(SB), Y3, Y3
-	VMULPS    Y5, Y3, Y3
-	VADDPS    smoothConsts<>+1408(SB), Y3, Y3
+	VMOVUPS   smoothConsts<>+1408(SB), Y3
 	VMULPS    Y5, Y3, Y3
 	VADDPS    smoothConsts<>+1472(SB), Y3, Y3
 	VMULPS    Y5, Y3, Y3
 	VADDPS    smoothConsts<>+1536(SB), Y3, Y3
 	VMULPS    Y5, Y3, Y3
+	VADDPS    smoothConsts<>+1600(SB), Y3, Y3
+	VMULPS    Y5, Y3, Y3
+	VADDPS    smoothConsts<>+1664(SB), Y3, Y3
+	VMULPS    Y5, Y3, Y3
 	VADDPS    smoothConsts<>+192(SB), Y3, Y3
 	VMULPS    Y6, Y3, Y3
 	VADDPS    Y5, Y3, Y3
-	VADDPS    smoothConsts<>+1664(SB), Y3, Y5
+	VADDPS    smoothConsts<>+1792(SB), Y3, Y5
 	VCVTPS2DQ Y4, Y6
-	VPADDD    smoothConsts<>+1728(SB), Y6, Y6
+	VPADDD    smoothConsts<>+1856(SB), Y6, Y6
 	VPSLLD    $0x17, Y6, Y6
 	VMULPS    Y6, Y5, Y5
-	VSUBPS    smoothConsts<>+1664(SB), Y5, Y5
+	VSUBPS    smoothConsts<>+1792(SB), Y5, Y5
 	VCMPPS    $0x00, smoothConsts<>+320(SB), Y4, Y4
 	VBLENDVPS Y4, Y3, Y5, Y5
 	VMULPS    Y0, Y5, Y5
@@ -4072,53 +4104,49 @@ softplusAVX2_loop:
 	JZ        softplusAVX2_done
 	VMOVUPS   (CX), Y0
 	VPOR      smoothConsts<>+64(SB), Y0, Y1
-	VMOVUPS   smoothConsts<>+960(SB), Y2
-	VMOVUPS   smoothConsts<>+1024(SB), Y3
+	VMOVUPS   smoothConsts<>+1088(SB), Y2
+	VMOVUPS   smoothConsts<>+1152(SB), Y3
 	VMAXPS    Y1, Y2, Y2
 	VMINPS    Y2, Y3, Y3
-	VMULPS    smoothConsts<>+1088(SB), Y3, Y1
+	VMULPS    smoothConsts<>+1216(SB), Y3, Y1
 	VROUNDPS  $0x00, Y1, Y1
-	VMULPS    smoothConsts<>+1152(SB), Y1, Y2
+	VMULPS    smoothConsts<>+1280(SB), Y1, Y2
 	VSUBPS    Y2, Y3, Y2
-	VMULPS    smoothConsts<>+1216(SB), Y1, Y4
+	VMULPS    smoothConsts<>+1344(SB), Y1, Y4
 	VSUBPS    Y4, Y2, Y2
 	VMULPS    Y2, Y2, Y4
-	VMOVUPS   smoothConsts<>+1280(SB), Y3
-	VMULPS    Y2, Y3, Y3
-	VADDPS    smoothConsts<>+1344(SB), Y3, Y3
-	VMULPS    Y2, Y3, Y3
-	VADDPS    smoothConsts<>+1408(SB), Y3, Y3
+	VMOVUPS   smoothConsts<>+1408(SB), Y3
 	VMULPS    Y2, Y3, Y3
 	VADDPS    smoothConsts<>+1472(SB), Y3, Y3
 	VMULPS    Y2, Y3, Y3
 	VADDPS    smoothConsts<>+1536(SB), Y3, Y3
 	VMULPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+1600(SB), Y3, Y3
+	VMULPS    Y2, Y3, Y3
+	VADDPS    smoothConsts<>+1664(SB), Y3, Y3
+	VMULPS    Y2, Y3, Y3
 	VADDPS    smoothConsts<>+192(SB), Y3, Y3
 	VMULPS    Y4, Y3, Y3
 	VADDPS    Y2, Y3, Y3
-	VADDPS    smoothConsts<>+1664(SB), Y3, Y2
+	VADDPS    smoothConsts<>+1792(SB), Y3, Y2
 	VCVTPS2DQ Y1, Y4
-	VPADDD    smoothConsts<>+1728(SB), Y4, Y4
+	VPADDD    smoothConsts<>+1856(SB), Y4, Y4
 	VPSLLD    $0x17, Y4, Y4
 	VMULPS    Y4, Y2, Y2
-	VADDPS    smoothConsts<>+1664(SB), Y2, Y1
+	VADDPS    smoothConsts<>+1792(SB), Y2, Y1
 	VPSRLD    $0x17, Y1, Y3
 	VPSUBD    smoothConsts<>+256(SB), Y3, Y3
 	VCVTDQ2PS Y3, Y3
 	VPAND     smoothConsts<>+128(SB), Y1, Y4
 	VPOR      smoothConsts<>+192(SB), Y4, Y4
-	VCMPPS    $0x11, smoothConsts<>+768(SB), Y4, Y5
-	VSUBPS    smoothConsts<>+1664(SB), Y3, Y6
+	VCMPPS    $0x11, smoothConsts<>+896(SB), Y4, Y5
+	VSUBPS    smoothConsts<>+1792(SB), Y3, Y6
 	VBLENDVPS Y5, Y6, Y3, Y3
 	VADDPS    Y4, Y4, Y6
 	VBLENDVPS Y5, Y6, Y4, Y4
-	VSUBPS    smoothConsts<>+1664(SB), Y4, Y4
+	VSUBPS    smoothConsts<>+1792(SB), Y4, Y4
 	VMULPS    Y4, Y4, Y5
-	VMOVUPS   smoothConsts<>+2752(SB), Y7
-	VMULPS    Y4, Y7, Y7
-	VADDPS    smoothConsts<>+2816(SB), Y7, Y7
-	VMULPS    Y4, Y7, Y7
-	VADDPS    smoothConsts<>+2880(SB), Y7, Y7
+	VMOVUPS   smoothConsts<>+2880(SB), Y7
 	VMULPS    Y4, Y7, Y7
 	VADDPS    smoothConsts<>+2944(SB), Y7, Y7
 	VMULPS    Y4, Y7, Y7
@@ -4132,18 +4160,22 @@ softplusAVX2_loop:
 	VMULPS    Y4, Y7, Y7
 	VADDPS    smoothConsts<>+3264(SB), Y7, Y7
 	VMULPS    Y4, Y7, Y7
+	VADDPS    smoothConsts<>+3328(SB), Y7, Y7
+	VMULPS    Y4, Y7, Y7
+	VADDPS    smoothConsts<>+3392(SB), Y7, Y7
+	VMULPS    Y4, Y7, Y7
 	VMULPS    Y5, Y7, Y7
-	VMULPS    smoothConsts<>+1216(SB), Y3, Y6
+	VMULPS    smoothConsts<>+1344(SB), Y3, Y6
 	VADDPS    Y6, Y7, Y7
 	VMULPS    smoothConsts<>+192(SB), Y5, Y6
 	VSUBPS    Y6, Y7, Y7
 	VADDPS    Y7, Y4, Y4
-	VMULPS    smoothConsts<>+1152(SB), Y3, Y6
+	VMULPS    smoothConsts<>+1280(SB), Y3, Y6
 	VADDPS    Y6, Y4, Y4
-	VSUBPS    smoothConsts<>+1664(SB), Y1, Y3
+	VSUBPS    smoothConsts<>+1792(SB), Y1, Y3
 	VDIVPS    Y3, Y2, Y3
 	VMULPS    Y3, Y4, Y4
-	VCMPPS    $0x04, smoothConsts<>+1664(SB), Y1, Y1
+	VCMPPS    $0x04, smoothConsts<>+1792(SB), Y1, Y1
 	VBLENDVPS Y1, Y4, Y2, Y2
 	VPXOR     Y1, Y1, Y1
 	VMAXPS    Y0, Y1, Y1
@@ -4170,37 +4202,37 @@ softplusGradAVX2_loop:
 	TESTQ     BX, BX
 	JZ        softplusGradAVX2_done
 	VMOVUPS   (DX), Y0
-	VMOVUPS   smoothConsts<>+960(SB), Y1
-	VMOVUPS   smoothConsts<>+1024(SB), Y2
+	VMOVUPS   smoothConsts<>+1088(SB), Y1
+	VMOVUPS   smoothConsts<>+1152(SB), Y2
 	VMAXPS    Y0, Y1, Y1
 	VMINPS    Y1, Y2, Y2
 	VPXOR     smoothConsts<>+64(SB), Y2, Y0
-	VMULPS    smoothConsts<>+1088(SB), Y0, Y1
+	VMULPS    smoothConsts<>+1216(SB), Y0, Y1
 	VROUNDPS  $0x00, Y1, Y1
-	VMULPS    smoothConsts<>+1152(SB), Y1, Y2
+	VMULPS    smoothConsts<>+1280(SB), Y1, Y2
 	VSUBPS    Y2, Y0, Y2
-	VMULPS    smoothConsts<>+1216(SB), Y1, Y3
+	VMULPS    smoothConsts<>+1344(SB), Y1, Y3
 	VSUBPS    Y3, Y2, Y2
 	VMULPS    Y2, Y2, Y3
-	VMOVUPS   smoothConsts<>+1280(SB), Y0
-	VMULPS    Y2, Y0, Y0
-	VADDPS    smoothConsts<>+1344(SB), Y0, Y0
-	VMULPS    Y2, Y0, Y0
-	VADDPS    smoothConsts<>+1408(SB), Y0, Y0
+	VMOVUPS   smoothConsts<>+1408(SB), Y0
 	VMULPS    Y2, Y0, Y0
 	VADDPS    smoothConsts<>+1472(SB), Y0, Y0
 	VMULPS    Y2, Y0, Y0
 	VADDPS    smoothConsts<>+1536(SB), Y0, Y0
 	VMULPS    Y2, Y0, Y0
+	VADDPS    smoothConsts<>+1600(SB), Y0, Y0
+	VMULPS    Y2, Y0, Y0
+	VADDPS    smoothConsts<>+1664(SB), Y0, Y0
+	VMULPS    Y2, Y0, Y0
 	VADDPS    smoothConsts<>+192(SB), Y0, Y0
 	VMULPS    Y3, Y0, Y0
 	VADDPS    Y2, Y0, Y0
-	VADDPS    smoothConsts<>+1664(SB), Y0, Y0
+	VADDPS    smoothConsts<>+1792(SB), Y0, Y0
 	VCVTPS2DQ Y1, Y3
-	VPADDD    smoothConsts<>+1728(SB), Y3, Y3
+	VPADDD    smoothConsts<>+1856(SB), Y3, Y3
 	VPSLLD    $0x17, Y3, Y3
 	VMULPS    Y3, Y0, Y0
-	VMOVUPS   smoothConsts<>+1664(SB), Y1
+	VMOVUPS   smoothConsts<>+1792(SB), Y1
 	VADDPS    Y1, Y0, Y0
 	VDIVPS    Y0, Y1, Y1
 	VMULPS    (CX), Y1, Y1
@@ -4215,6 +4247,61 @@ softplusGradAVX2_done:
 	VZEROUPPER
 	RET
 
+// func hardSigmoidAVX2(y *float32, z *float32, n int)
+// Requires: AVX, AVX2
+TEXT ·hardSigmoidAVX2(SB), NOSPLIT, $0-24
+	MOVQ y+0(FP), AX
+	MOVQ z+8(FP), CX
+	MOVQ n+16(FP), DX
+
+hardSigmoidAVX2_loop:
+	TESTQ   DX, DX
+	JZ      hardSigmoidAVX2_done
+	VMOVUPS (CX), Y0
+	VPXOR   Y1, Y1, Y1
+	VMOVUPS smoothConsts<>+704(SB), Y2
+	VADDPS  smoothConsts<>+576(SB), Y0, Y0
+	VMAXPS  Y0, Y1, Y0
+	VMINPS  Y0, Y2, Y0
+	VDIVPS  smoothConsts<>+704(SB), Y0, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	SUBQ    $0x00000008, DX
+	JMP     hardSigmoidAVX2_loop
+
+hardSigmoidAVX2_done:
+	VZEROUPPER
+	RET
+
+// func hardSiLUAVX2(y *float32, z *float32, n int)
+// Requires: AVX, AVX2
+TEXT ·hardSiLUAVX2(SB), NOSPLIT, $0-24
+	MOVQ y+0(FP), AX
+	MOVQ z+8(FP), CX
+	MOVQ n+16(FP), DX
+
+hardSiLUAVX2_loop:
+	TESTQ   DX, DX
+	JZ      hardSiLUAVX2_done
+	VMOVUPS (CX), Y0
+	VPXOR   Y2, Y2, Y2
+	VMOVUPS smoothConsts<>+704(SB), Y3
+	VADDPS  smoothConsts<>+576(SB), Y0, Y1
+	VMAXPS  Y1, Y2, Y1
+	VMINPS  Y1, Y3, Y1
+	VDIVPS  smoothConsts<>+704(SB), Y1, Y1
+	VMULPS  Y1, Y0, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	SUBQ    $0x00000008, DX
+	JMP     hardSiLUAVX2_loop
+
+hardSiLUAVX2_done:
+	VZEROUPPER
+	RET
+
 // func sigmoidAVX2(y *float32, z *float32, n int)
 // Requires: AVX, AVX2
 TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-24
@@ -4226,37 +4313,37 @@ sigmoidAVX2_loop:
 	TESTQ     DX, DX
 	JZ        sigmoidAVX2_done
 	VMOVUPS   (CX), Y0
-	VMOVUPS   smoothConsts<>+960(SB), Y1
-	VMOVUPS   smoothConsts<>+1024(SB), Y2
+	VMOVUPS   smoothConsts<>+1088(SB), Y1
+	VMOVUPS   smoothConsts<>+1152(SB), Y2
 	VMAXPS    Y0, Y1, Y1
 	VMINPS    Y1, Y2, Y2
 	VPXOR     smoothConsts<>+64(SB), Y2, Y0
-	VMULPS    smoothConsts<>+1088(SB), Y0, Y1
+	VMULPS    smoothConsts<>+1216(SB), Y0, Y1
 	VROUNDPS  $0x00, Y1, Y1
-	VMULPS    smoothConsts<>+1152(SB), Y1, Y2
+	VMULPS    smoothConsts<>+1280(SB), Y1, Y2
 	VSUBPS    Y2, Y0, Y2
-	VMULPS    smoothConsts<>+1216(SB), Y1, Y3
+	VMULPS    smoothConsts<>+1344(SB), Y1, Y3
 	VSUBPS    Y3, Y2, Y2
 	VMULPS    Y2, Y2, Y3
-	VMOVUPS   smoothConsts<>+1280(SB), Y0
-	VMULPS    Y2, Y0, Y0
-	VADDPS    smoothConsts<>+1344(SB), Y0, Y0
-	VMULPS    Y2, Y0, Y0
-	VADDPS    smoothConsts<>+1408(SB), Y0, Y0
+	VMOVUPS   smoothConsts<>+1408(SB), Y0
 	VMULPS    Y2, Y0, Y0
 	VADDPS    smoothConsts<>+1472(SB), Y0, Y0
 	VMULPS    Y2, Y0, Y0
 	VADDPS    smoothConsts<>+1536(SB), Y0, Y0
 	VMULPS    Y2, Y0, Y0
+	VADDPS    smoothConsts<>+1600(SB), Y0, Y0
+	VMULPS    Y2, Y0, Y0
+	VADDPS    smoothConsts<>+1664(SB), Y0, Y0
+	VMULPS    Y2, Y0, Y0
 	VADDPS    smoothConsts<>+192(SB), Y0, Y0
 	VMULPS    Y3, Y0, Y0
 	VADDPS    Y2, Y0, Y0
-	VADDPS    smoothConsts<>+1664(SB), Y0, Y0
+	VADDPS    smoothConsts<>+1792(SB), Y0, Y0
 	VCVTPS2DQ Y1, Y3
-	VPADDD    smoothConsts<>+1728(SB), Y3, Y3
+	VPADDD    smoothConsts<>+1856(SB), Y3, Y3
 	VPSLLD    $0x17, Y3, Y3
 	VMULPS    Y3, Y0, Y0
-	VMOVUPS   smoothConsts<>+1664(SB), Y1
+	VMOVUPS   smoothConsts<>+1792(SB), Y1
 	VADDPS    Y1, Y0, Y0
 	VDIVPS    Y0, Y1, Y1
 	VMOVUPS   Y1, (AX)
@@ -4280,40 +4367,40 @@ siluAVX2_loop:
 	TESTQ     DX, DX
 	JZ        siluAVX2_done
 	VMOVUPS   (CX), Y0
-	VMOVUPS   smoothConsts<>+960(SB), Y1
-	VMOVUPS   smoothConsts<>+1024(SB), Y2
+	VMOVUPS   smoothConsts<>+1088(SB), Y1
+	VMOVUPS   smoothConsts<>+1152(SB), Y2
 	VMAXPS    Y0, Y1, Y1
 	VMINPS    Y1, Y2, Y2
 	VPXOR     smoothConsts<>+64(SB), Y2, Y1
-	VMULPS    smoothConsts<>+1088(SB), Y1, Y2
+	VMULPS    smoothConsts<>+1216(SB), Y1, Y2
 	VROUNDPS  $0x00, Y2, Y2
-	VMULPS    smoothConsts<>+1152(SB), Y2, Y3
+	VMULPS    smoothConsts<>+1280(SB), Y2, Y3
 	VSUBPS    Y3, Y1, Y3
-	VMULPS    smoothConsts<>+1216(SB), Y2, Y4
+	VMULPS    smoothConsts<>+1344(SB), Y2, Y4
 	VSUBPS    Y4, Y3, Y3
 	VMULPS    Y3, Y3, Y4
-	VMOVUPS   smoothConsts<>+1280(SB), Y1
-	VMULPS    Y3, Y1, Y1
-	VADDPS    smoothConsts<>+1344(SB), Y1, Y1
-	VMULPS    Y3, Y1, Y1
-	VADDPS    smoothConsts<>+1408(SB), Y1, Y1
+	VMOVUPS   smoothConsts<>+1408(SB), Y1
 	VMULPS    Y3, Y1, Y1
 	VADDPS    smoothConsts<>+1472(SB), Y1, Y1
 	VMULPS    Y3, Y1, Y1
 	VADDPS    smoothConsts<>+1536(SB), Y1, Y1
 	VMULPS    Y3, Y1, Y1
+	VADDPS    smoothConsts<>+1600(SB), Y1, Y1
+	VMULPS    Y3, Y1, Y1
+	VADDPS    smoothConsts<>+1664(SB), Y1, Y1
+	VMULPS    Y3, Y1, Y1
 	VADDPS    smoothConsts<>+192(SB), Y1, Y1
 	VMULPS    Y4, Y1, Y1
 	VADDPS    Y3, Y1, Y1
-	VADDPS    smoothConsts<>+1664(SB), Y1, Y1
+	VADDPS    smoothConsts<>+1792(SB), Y1, Y1
 	VCVTPS2DQ Y2, Y4
-	VPADDD    smoothConsts<>+1728(SB), Y4, Y4
+	VPADDD    smoothConsts<>+1856(SB), Y4, Y4
 	VPSLLD    $0x17, Y4, Y4
 	VMULPS    Y4, Y1, Y1
-	VMOVUPS   smoothConsts<>+1664(SB), Y2
+	VMOVUPS   smoothConsts<>+1792(SB), Y2
 	VADDPS    Y2, Y1, Y1
 	VDIVPS    Y1, Y2, Y2
-	VMOVUPS   smoothConsts<>+960(SB), Y1
+	VMOVUPS   smoothConsts<>+1088(SB), Y1
 	VMAXPS    Y0, Y1, Y1
 	VMULPS    Y2, Y1, Y2
 	VMOVUPS   Y2, (AX)
@@ -4338,42 +4425,42 @@ siluGradAVX2_loop:
 	TESTQ     BX, BX
 	JZ        siluGradAVX2_done
 	VMOVUPS   (DX), Y0
-	VMOVUPS   smoothConsts<>+960(SB), Y1
-	VMOVUPS   smoothConsts<>+1024(SB), Y2
+	VMOVUPS   smoothConsts<>+1088(SB), Y1
+	VMOVUPS   smoothConsts<>+1152(SB), Y2
 	VMAXPS    Y0, Y1, Y1
 	VMINPS    Y1, Y2, Y2
 	VPXOR     smoothConsts<>+64(SB), Y2, Y0
-	VMULPS    smoothConsts<>+1088(SB), Y0, Y3
+	VMULPS    smoothConsts<>+1216(SB), Y0, Y3
 	VROUNDPS  $0x00, Y3, Y3
-	VMULPS    smoothConsts<>+1152(SB), Y3, Y1
+	VMULPS    smoothConsts<>+1280(SB), Y3, Y1
 	VSUBPS    Y1, Y0, Y1
-	VMULPS    smoothConsts<>+1216(SB), Y3, Y4
+	VMULPS    smoothConsts<>+1344(SB), Y3, Y4
 	VSUBPS    Y4, Y1, Y1
 	VMULPS    Y1, Y1, Y4
-	VMOVUPS   smoothConsts<>+1280(SB), Y0
-	VMULPS    Y1, Y0, Y0
-	VADDPS    smoothConsts<>+1344(SB), Y0, Y0
-	VMULPS    Y1, Y0, Y0
-	VADDPS    smoothConsts<>+1408(SB), Y0, Y0
+	VMOVUPS   smoothConsts<>+1408(SB), Y0
 	VMULPS    Y1, Y0, Y0
 	VADDPS    smoothConsts<>+1472(SB), Y0, Y0
 	VMULPS    Y1, Y0, Y0
 	VADDPS    smoothConsts<>+1536(SB), Y0, Y0
 	VMULPS    Y1, Y0, Y0
+	VADDPS    smoothConsts<>+1600(SB), Y0, Y0
+	VMULPS    Y1, Y0, Y0
+	VADDPS    smoothConsts<>+1664(SB), Y0, Y0
+	VMULPS    Y1, Y0, Y0
 	VADDPS    smoothConsts<>+192(SB), Y0, Y0
 	VMULPS    Y4, Y0, Y0
 	VADDPS    Y1, Y0, Y0
-	VADDPS    smoothConsts<>+1664(SB), Y0, Y1
+	VADDPS    smoothConsts<>+1792(SB), Y0, Y1
 	VCVTPS2DQ Y3, Y4
-	VPADDD    smoothConsts<>+1728(SB), Y4, Y4
+	VPADDD    smoothConsts<>+1856(SB), Y4, Y4
 	VPSLLD    $0x17, Y4, Y4
 	VMULPS    Y4, Y1, Y1
-	VMOVUPS   smoothConsts<>+1664(SB), Y3
+	VMOVUPS   smoothConsts<>+1792(SB), Y3
 	VADDPS    Y3, Y1, Y0
 	VDIVPS    Y0, Y3, Y3
 	VMULPS    Y3, Y1, Y0
 	VMULPS    Y2, Y0, Y0
-	VADDPS    smoothConsts<>+1664(SB), Y0, Y0
+	VADDPS    smoothConsts<>+1792(SB), Y0, Y0
 	VMULPS    (CX), Y3, Y1
 	VMULPS    Y0, Y1, Y1
 	VMOVUPS   Y1, (AX)

@@ -59,6 +59,8 @@ func siluAVX512(y, z *float32, n int)          { panic("kernels: no AVX-512") }
 func siluGradAVX512(dz, dy, z *float32, n int) { panic("kernels: no AVX-512") }
 func hardSigmoidAVX512(y, z *float32, n int)   { panic("kernels: no AVX-512") }
 func hardSiLUAVX512(y, z *float32, n int)      { panic("kernels: no AVX-512") }
+func hardSigmoidAVX2(y, z *float32, n int)     { panic("kernels: no AVX2") }
+func hardSiLUAVX2(y, z *float32, n int)        { panic("kernels: no AVX2") }
 
 func geluAVX512(y, z *float32, n int)                             { panic("kernels: no AVX-512") }
 func geluGradAVX512(y, dy, z *float32, n int)                     { panic("kernels: no AVX-512") }

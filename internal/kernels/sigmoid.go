@@ -59,26 +59,12 @@ func hardSigmoid32(v float32) float32 { return min(max(v+3, 0), 6) / 6 }
 
 // HardSigmoid sets y = min(max(z+3, 0), 6)/6 (Keras 3's hard_sigmoid,
 // PyTorch's Hardsigmoid); y may alias z. NaN stays NaN.
-func HardSigmoid(y, z []float32) { mapVec(y, z, hardSigmoidAVX512, hardSigmoid32) }
+func HardSigmoid(y, z []float32) { mapSmooth(y, z, hardSigmoidAVX512, hardSigmoidAVX2, hardSigmoid32) }
 
 // HardSiLU sets y = z·HardSigmoid(z) (Keras's hard_silu, PyTorch's
 // Hardswish); y may alias z.
-func HardSiLU(y, z []float32) { mapVec(y, z, hardSiLUAVX512, hardSiLU32) }
+func HardSiLU(y, z []float32) { mapSmooth(y, z, hardSiLUAVX512, hardSiLUAVX2, hardSiLU32) }
 
 func silu32(v float32) float32     { return max(v, -expClamp) * sigmoid32(v) }
 func hardSiLU32(v float32) float32 { return v * hardSigmoid32(v) }
 
-// mapVec sets y[i] = f(z[i]): the multiple of 16 values by vec, the AVX-512
-// loop computing f, when the CPU has it, and the rest by f.
-func mapVec(y, z []float32, vec func(y, z *float32, n int), f func(float32) float32) {
-	y = y[:len(z)]
-	n := 0
-	if vectorLoops {
-		if n = len(z) / 16 * 16; n > 0 {
-			vec(&y[0], &z[0], n)
-		}
-	}
-	for i, v := range z[n:] {
-		y[n+i] = f(v)
-	}
-}

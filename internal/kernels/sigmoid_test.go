@@ -123,13 +123,13 @@ func BenchmarkSigmoid(b *testing.B) {
 
 // TestHardSigmoid checks HardSigmoid and HardSiLU against their definition
 // in float64 (within one rounding of each operation), exactly 0 and 1 (or
-// z) beyond ±3, NaN kept, and the Go and AVX-512 loops' bits equal.
+// z) beyond ±3, NaN kept, and the Go, AVX2 and AVX-512 loops' bits equal.
 func TestHardSigmoid(t *testing.T) {
 	const n = 16*9 + 7
 	z := sigmoidInputs(n)
 	z[5], z[6], z[7] = -3, 3, float32(math.Copysign(0, -1))
-	results := map[bool][2][]float32{}
-	forEachLoops(t, func(t *testing.T) {
+	results := map[int][2][]float32{}
+	forEachSmooth(t, func(t *testing.T) {
 		h, u := make([]float32, n), make([]float32, n)
 		HardSigmoid(h, z)
 		HardSiLU(u, z)
@@ -149,13 +149,17 @@ func TestHardSigmoid(t *testing.T) {
 				t.Errorf("HardSiLU(%v) = %v, want %v", v, u[i], wantU)
 			}
 		}
-		results[vectorLoops] = [2][]float32{h, u}
+		results[smoothLanes] = [2][]float32{h, u}
 	})
-	if vec, ok := results[true]; ok {
+	for lanes, isa := range map[int]string{16: "AVX-512", 8: "AVX2"} {
+		vec, ok := results[lanes]
+		if !ok {
+			continue
+		}
 		for k, name := range []string{"HardSigmoid", "HardSiLU"} {
 			for i, v := range vec[k] {
-				if w := results[false][k][i]; math.Float32bits(v) != math.Float32bits(w) && !(v != v && w != w) {
-					t.Errorf("%s(%v): AVX-512 %v, Go %v", name, z[i], v, w)
+				if w := results[0][k][i]; !sameBits(v, w) {
+					t.Errorf("%s(%v): %s %v, Go %v", name, z[i], isa, v, w)
 				}
 			}
 		}

@@ -18,7 +18,7 @@ import (
 // masks.
 var smoothValues = []uint32{
 	0x7fffffff, 0x80000000, 0x807fffff, 0x3f000000, 126,
-	f32(0), f32(0.5), f32(-0.5), f32(2), f32(4), f32(20), f32(0.625), f32(math.Sqrt2 / 2),
+	f32(0), f32(0.5), f32(-0.5), f32(2), f32(3), f32(4), f32(6), f32(20), f32(0.625), f32(math.Sqrt2 / 2),
 	f32(0.70710678118654752), f32(0.39894228040143268),
 	// the exponential's, as in sigmoid_asm.go
 	f32(-87), f32(87), f32(1.44269504088896341), f32(0.693359375), f32(-2.12194440e-4),
@@ -451,6 +451,22 @@ func (s simd) sigmoid(x Register) (t, e, sg Register) {
 // sigmoids emits the AVX2 loops of sigmoid.go (its AVX-512 ones are
 // sigmoid_asm.go's).
 func (s simd) sigmoids() {
+	hard := func(silu bool) func(x Register, _ Mem, _ []Register) Register {
+		return func(x Register, _ Mem, _ []Register) Register {
+			// sigmoid_asm.go's hardSigmoid: x + 3, max 0, min 6 (NaN kept), / 6.
+			t, z, six := s.vec(), s.zero(), s.load(kf(6))
+			VADDPS(kf(3), x, t)
+			VMAXPS(t, z, t)
+			VMINPS(t, six, t)
+			VDIVPS(kf(6), t, t)
+			if silu {
+				VMULPS(t, x, t)
+			}
+			return t
+		}
+	}
+	s.mapLoop("hardSigmoid", false, nil, hard(false))
+	s.mapLoop("hardSiLU", false, nil, hard(true))
 	s.mapLoop("sigmoid", false, nil, func(x Register, _ Mem, _ []Register) Register {
 		_, _, sg := s.sigmoid(x)
 		return sg
