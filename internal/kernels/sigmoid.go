@@ -67,4 +67,3 @@ func HardSiLU(y, z []float32) { mapSmooth(y, z, hardSiLUAVX512, hardSiLUAVX2, ha
 
 func silu32(v float32) float32     { return max(v, -expClamp) * sigmoid32(v) }
 func hardSiLU32(v float32) float32 { return v * hardSigmoid32(v) }
-
