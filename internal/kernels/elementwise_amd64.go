@@ -248,7 +248,7 @@ func siluAVX512(y, z *float32, n int)
 // siluGradAVX512 runs SiLUGrad on n values, a multiple of 16.
 //
 //go:noescape
-func siluGradAVX512(dz, dy, z *float32, n int)
+func siluGradAVX512(y, dy, z *float32, n int)
 
 // hardSigmoidAVX512 and hardSiLUAVX512 run HardSigmoid and HardSiLU on n
 // values, a multiple of 16.

@@ -1677,392 +1677,30 @@ mulRowsAVX512_masked:
 	VZEROUPPER
 	RET
 
-// func sigmoidAVX512(y *float32, z *float32, n int)
-// Requires: AVX, AVX512F
-TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-24
-	MOVQ         y+0(FP), AX
-	MOVQ         z+8(FP), CX
-	MOVQ         n+16(FP), DX
-	MOVL         $0xc2ae0000, BX
-	VPBROADCASTD BX, Z0
-	MOVL         $0x42ae0000, BX
-	VPBROADCASTD BX, Z1
-	MOVL         $0x80000000, BX
-	VPBROADCASTD BX, Z2
-	MOVL         $0x3fb8aa3b, BX
-	VPBROADCASTD BX, Z3
-	MOVL         $0x3f318000, BX
-	VPBROADCASTD BX, Z4
-	MOVL         $0xb95e8083, BX
-	VPBROADCASTD BX, Z5
-	MOVL         $0x39506967, BX
-	VPBROADCASTD BX, Z6
-	MOVL         $0x3ab743ce, BX
-	VPBROADCASTD BX, Z7
-	MOVL         $0x3c088908, BX
-	VPBROADCASTD BX, Z8
-	MOVL         $0x3d2aa9c1, BX
-	VPBROADCASTD BX, Z9
-	MOVL         $0x3e2aaaaa, BX
-	VPBROADCASTD BX, Z10
-	MOVL         $0x3f000000, BX
-	VPBROADCASTD BX, Z11
-	MOVL         $0x3f800000, BX
-	VPBROADCASTD BX, Z12
-	MOVL         $0x0000007f, BX
-	VPBROADCASTD BX, Z13
-
-sigmoidAVX512_loop:
-	TESTQ       DX, DX
-	JZ          sigmoidAVX512_done
-	VMOVUPS     (CX), Z14
-	VMAXPS      Z14, Z0, Z14
-	VMINPS      Z14, Z1, Z14
-	VPXORD      Z2, Z14, Z14
-	VMULPS      Z3, Z14, Z15
-	VRNDSCALEPS $0x00, Z15, Z15
-	VMULPS      Z4, Z15, Z16
-	VSUBPS      Z16, Z14, Z16
-	VMULPS      Z5, Z15, Z17
-	VSUBPS      Z17, Z16, Z16
-	VMULPS      Z16, Z16, Z17
-	VMOVAPS     Z6, Z14
-	VMULPS      Z16, Z14, Z14
-	VADDPS      Z7, Z14, Z14
-	VMULPS      Z16, Z14, Z14
-	VADDPS      Z8, Z14, Z14
-	VMULPS      Z16, Z14, Z14
-	VADDPS      Z9, Z14, Z14
-	VMULPS      Z16, Z14, Z14
-	VADDPS      Z10, Z14, Z14
-	VMULPS      Z16, Z14, Z14
-	VADDPS      Z11, Z14, Z14
-	VMULPS      Z17, Z14, Z14
-	VADDPS      Z16, Z14, Z14
-	VADDPS      Z12, Z14, Z14
-	VCVTPS2DQ   Z15, Z15
-	VPADDD      Z13, Z15, Z15
-	VPSLLD      $0x17, Z15, Z15
-	VMULPS      Z15, Z14, Z14
-	VADDPS      Z12, Z14, Z14
-	VDIVPS      Z14, Z12, Z14
-	VMOVUPS     Z14, (AX)
-	ADDQ        $0x00000040, AX
-	ADDQ        $0x00000040, CX
-	SUBQ        $0x00000010, DX
-	JMP         sigmoidAVX512_loop
-
-sigmoidAVX512_done:
-	VZEROUPPER
-	RET
-
-// func siluAVX512(y *float32, z *float32, n int)
-// Requires: AVX, AVX512F
-TEXT ·siluAVX512(SB), NOSPLIT, $0-24
-	MOVQ         y+0(FP), AX
-	MOVQ         z+8(FP), CX
-	MOVQ         n+16(FP), DX
-	MOVL         $0xc2ae0000, BX
-	VPBROADCASTD BX, Z0
-	MOVL         $0x42ae0000, BX
-	VPBROADCASTD BX, Z1
-	MOVL         $0x80000000, BX
-	VPBROADCASTD BX, Z2
-	MOVL         $0x3fb8aa3b, BX
-	VPBROADCASTD BX, Z3
-	MOVL         $0x3f318000, BX
-	VPBROADCASTD BX, Z4
-	MOVL         $0xb95e8083, BX
-	VPBROADCASTD BX, Z5
-	MOVL         $0x39506967, BX
-	VPBROADCASTD BX, Z6
-	MOVL         $0x3ab743ce, BX
-	VPBROADCASTD BX, Z7
-	MOVL         $0x3c088908, BX
-	VPBROADCASTD BX, Z8
-	MOVL         $0x3d2aa9c1, BX
-	VPBROADCASTD BX, Z9
-	MOVL         $0x3e2aaaaa, BX
-	VPBROADCASTD BX, Z10
-	MOVL         $0x3f000000, BX
-	VPBROADCASTD BX, Z11
-	MOVL         $0x3f800000, BX
-	VPBROADCASTD BX, Z12
-	MOVL         $0x0000007f, BX
-	VPBROADCASTD BX, Z13
-
-siluAVX512_loop:
-	TESTQ       DX, DX
-	JZ          siluAVX512_done
-	VMOVUPS     (CX), Z14
-	VMAXPS      Z14, Z0, Z14
-	VMINPS      Z14, Z1, Z15
-	VPXORD      Z2, Z15, Z15
-	VMULPS      Z3, Z15, Z16
-	VRNDSCALEPS $0x00, Z16, Z16
-	VMULPS      Z4, Z16, Z17
-	VSUBPS      Z17, Z15, Z17
-	VMULPS      Z5, Z16, Z18
-	VSUBPS      Z18, Z17, Z17
-	VMULPS      Z17, Z17, Z18
-	VMOVAPS     Z6, Z15
-	VMULPS      Z17, Z15, Z15
-	VADDPS      Z7, Z15, Z15
-	VMULPS      Z17, Z15, Z15
-	VADDPS      Z8, Z15, Z15
-	VMULPS      Z17, Z15, Z15
-	VADDPS      Z9, Z15, Z15
-	VMULPS      Z17, Z15, Z15
-	VADDPS      Z10, Z15, Z15
-	VMULPS      Z17, Z15, Z15
-	VADDPS      Z11, Z15, Z15
-	VMULPS      Z18, Z15, Z15
-	VADDPS      Z17, Z15, Z15
-	VADDPS      Z12, Z15, Z15
-	VCVTPS2DQ   Z16, Z16
-	VPADDD      Z13, Z16, Z16
-	VPSLLD      $0x17, Z16, Z16
-	VMULPS      Z16, Z15, Z15
-	VADDPS      Z12, Z15, Z15
-	VDIVPS      Z15, Z12, Z15
-	VMULPS      Z15, Z14, Z15
-	VMOVUPS     Z15, (AX)
-	ADDQ        $0x00000040, AX
-	ADDQ        $0x00000040, CX
-	SUBQ        $0x00000010, DX
-	JMP         siluAVX512_loop
-
-siluAVX512_done:
-	VZEROUPPER
-	RET
-
-// func siluGradAVX512(dz *float32, dy *float32, z *float32, n int)
-// Requires: AVX, AVX512F
-TEXT ·siluGradAVX512(SB), NOSPLIT, $0-32
-	MOVQ         dz+0(FP), AX
-	MOVQ         dy+8(FP), CX
-	MOVQ         z+16(FP), DX
-	MOVQ         n+24(FP), BX
-	MOVL         $0xc2ae0000, SI
-	VPBROADCASTD SI, Z0
-	MOVL         $0x42ae0000, SI
-	VPBROADCASTD SI, Z1
-	MOVL         $0x80000000, SI
-	VPBROADCASTD SI, Z2
-	MOVL         $0x3fb8aa3b, SI
-	VPBROADCASTD SI, Z3
-	MOVL         $0x3f318000, SI
-	VPBROADCASTD SI, Z4
-	MOVL         $0xb95e8083, SI
-	VPBROADCASTD SI, Z5
-	MOVL         $0x39506967, SI
-	VPBROADCASTD SI, Z6
-	MOVL         $0x3ab743ce, SI
-	VPBROADCASTD SI, Z7
-	MOVL         $0x3c088908, SI
-	VPBROADCASTD SI, Z8
-	MOVL         $0x3d2aa9c1, SI
-	VPBROADCASTD SI, Z9
-	MOVL         $0x3e2aaaaa, SI
-	VPBROADCASTD SI, Z10
-	MOVL         $0x3f000000, SI
-	VPBROADCASTD SI, Z11
-	MOVL         $0x3f800000, SI
-	VPBROADCASTD SI, Z12
-	MOVL         $0x0000007f, SI
-	VPBROADCASTD SI, Z13
-
-siluGradAVX512_loop:
-	TESTQ       BX, BX
-	JZ          siluGradAVX512_done
-	VMOVUPS     (DX), Z14
-	VMAXPS      Z14, Z0, Z14
-	VMINPS      Z14, Z1, Z15
-	VPXORD      Z2, Z15, Z14
-	VMULPS      Z3, Z14, Z16
-	VRNDSCALEPS $0x00, Z16, Z16
-	VMULPS      Z4, Z16, Z17
-	VSUBPS      Z17, Z14, Z17
-	VMULPS      Z5, Z16, Z18
-	VSUBPS      Z18, Z17, Z17
-	VMULPS      Z17, Z17, Z18
-	VMOVAPS     Z6, Z14
-	VMULPS      Z17, Z14, Z14
-	VADDPS      Z7, Z14, Z14
-	VMULPS      Z17, Z14, Z14
-	VADDPS      Z8, Z14, Z14
-	VMULPS      Z17, Z14, Z14
-	VADDPS      Z9, Z14, Z14
-	VMULPS      Z17, Z14, Z14
-	VADDPS      Z10, Z14, Z14
-	VMULPS      Z17, Z14, Z14
-	VADDPS      Z11, Z14, Z14
-	VMULPS      Z18, Z14, Z14
-	VADDPS      Z17, Z14, Z14
-	VADDPS      Z12, Z14, Z14
-	VCVTPS2DQ   Z16, Z16
-	VPADDD      Z13, Z16, Z16
-	VPSLLD      $0x17, Z16, Z16
-	VMULPS      Z16, Z14, Z14
-	VADDPS      Z12, Z14, Z16
-	VDIVPS      Z16, Z12, Z16
-	VMULPS      Z16, Z14, Z14
-	VMULPS      Z15, Z14, Z14
-	VADDPS      Z12, Z14, Z14
-	VMULPS      (CX), Z16, Z15
-	VMULPS      Z14, Z15, Z15
-	VMOVUPS     Z15, (AX)
-	ADDQ        $0x00000040, AX
-	ADDQ        $0x00000040, CX
-	ADDQ        $0x00000040, DX
-	SUBQ        $0x00000010, BX
-	JMP         siluGradAVX512_loop
-
-siluGradAVX512_done:
-	VZEROUPPER
-	RET
-
 // func hardSigmoidAVX512(y *float32, z *float32, n int)
 // Requires: AVX, AVX512F
 TEXT ·hardSigmoidAVX512(SB), NOSPLIT, $0-24
-	MOVQ         y+0(FP), AX
-	MOVQ         z+8(FP), CX
-	MOVQ         n+16(FP), DX
-	MOVL         $0x40400000, BX
-	VPBROADCASTD BX, Z0
-	MOVL         $0x40c00000, BX
-	VPBROADCASTD BX, Z1
-	VPXORD       Z2, Z2, Z2
+	MOVQ y+0(FP), AX
+	MOVQ z+8(FP), CX
+	MOVQ n+16(FP), DX
 
 hardSigmoidAVX512_loop:
 	TESTQ   DX, DX
 	JZ      hardSigmoidAVX512_done
-	VMOVUPS (CX), Z3
-	VADDPS  Z0, Z3, Z3
-	VMAXPS  Z3, Z2, Z3
-	VMINPS  Z3, Z1, Z3
-	VDIVPS  Z1, Z3, Z3
-	VMOVUPS Z3, (AX)
+	VMOVUPS (CX), Z0
+	VPXORD  Z1, Z1, Z1
+	VMOVUPS smoothConsts<>+704(SB), Z2
+	VADDPS  smoothConsts<>+576(SB), Z0, Z0
+	VMAXPS  Z0, Z1, Z0
+	VMINPS  Z0, Z2, Z0
+	VDIVPS  smoothConsts<>+704(SB), Z0, Z0
+	VMOVUPS Z0, (AX)
 	ADDQ    $0x00000040, AX
 	ADDQ    $0x00000040, CX
 	SUBQ    $0x00000010, DX
 	JMP     hardSigmoidAVX512_loop
 
 hardSigmoidAVX512_done:
-	VZEROUPPER
-	RET
-
-// func hardSiLUAVX512(y *float32, z *float32, n int)
-// Requires: AVX, AVX512F
-TEXT ·hardSiLUAVX512(SB), NOSPLIT, $0-24
-	MOVQ         y+0(FP), AX
-	MOVQ         z+8(FP), CX
-	MOVQ         n+16(FP), DX
-	MOVL         $0x40400000, BX
-	VPBROADCASTD BX, Z0
-	MOVL         $0x40c00000, BX
-	VPBROADCASTD BX, Z1
-	VPXORD       Z2, Z2, Z2
-
-hardSiLUAVX512_loop:
-	TESTQ   DX, DX
-	JZ      hardSiLUAVX512_done
-	VMOVUPS (CX), Z3
-	VADDPS  Z0, Z3, Z4
-	VMAXPS  Z4, Z2, Z4
-	VMINPS  Z4, Z1, Z4
-	VDIVPS  Z1, Z4, Z4
-	VMULPS  Z4, Z3, Z4
-	VMOVUPS Z4, (AX)
-	ADDQ    $0x00000040, AX
-	ADDQ    $0x00000040, CX
-	SUBQ    $0x00000010, DX
-	JMP     hardSiLUAVX512_loop
-
-hardSiLUAVX512_done:
-	VZEROUPPER
-	RET
-
-// func geluAVX512(y *float32, z *float32, n int)
-// Requires: AVX, AVX512F
-TEXT ·geluAVX512(SB), NOSPLIT, $0-24
-	MOVQ y+0(FP), AX
-	MOVQ z+8(FP), CX
-	MOVQ n+16(FP), DX
-
-geluAVX512_loop:
-	TESTQ       DX, DX
-	JZ          geluAVX512_done
-	VMOVUPS     (CX), Z0
-	VPANDD      smoothConsts<>+0(SB), Z0, Z1
-	VMULPS      smoothConsts<>+896(SB), Z1, Z1
-	VMULPS      smoothConsts<>+192(SB), Z1, Z2
-	VADDPS      smoothConsts<>+1792(SB), Z2, Z2
-	VMOVUPS     smoothConsts<>+1792(SB), Z3
-	VDIVPS      Z2, Z3, Z2
-	VMOVUPS     smoothConsts<>+1920(SB), Z4
-	VMULPS      Z2, Z4, Z4
-	VADDPS      smoothConsts<>+1984(SB), Z4, Z4
-	VMULPS      Z2, Z4, Z4
-	VADDPS      smoothConsts<>+2048(SB), Z4, Z4
-	VMULPS      Z2, Z4, Z4
-	VADDPS      smoothConsts<>+2112(SB), Z4, Z4
-	VMULPS      Z2, Z4, Z4
-	VADDPS      smoothConsts<>+2176(SB), Z4, Z4
-	VMULPS      Z2, Z4, Z4
-	VADDPS      smoothConsts<>+2240(SB), Z4, Z4
-	VMULPS      Z2, Z4, Z4
-	VADDPS      smoothConsts<>+2304(SB), Z4, Z4
-	VMULPS      Z2, Z4, Z4
-	VADDPS      smoothConsts<>+2368(SB), Z4, Z4
-	VMULPS      Z2, Z4, Z4
-	VADDPS      smoothConsts<>+2432(SB), Z4, Z4
-	VMULPS      Z2, Z4, Z4
-	VADDPS      smoothConsts<>+2496(SB), Z4, Z4
-	VMULPS      Z1, Z1, Z1
-	VSUBPS      Z1, Z4, Z4
-	VMOVUPS     smoothConsts<>+1088(SB), Z1
-	VMOVUPS     smoothConsts<>+1152(SB), Z5
-	VMAXPS      Z4, Z1, Z1
-	VMINPS      Z1, Z5, Z5
-	VMULPS      smoothConsts<>+1216(SB), Z5, Z1
-	VRNDSCALEPS $0x00, Z1, Z1
-	VMULPS      smoothConsts<>+1280(SB), Z1, Z4
-	VSUBPS      Z4, Z5, Z4
-	VMULPS      smoothConsts<>+1344(SB), Z1, Z6
-	VSUBPS      Z6, Z4, Z4
-	VMULPS      Z4, Z4, Z6
-	VMOVUPS     smoothConsts<>+1408(SB), Z5
-	VMULPS      Z4, Z5, Z5
-	VADDPS      smoothConsts<>+1472(SB), Z5, Z5
-	VMULPS      Z4, Z5, Z5
-	VADDPS      smoothConsts<>+1536(SB), Z5, Z5
-	VMULPS      Z4, Z5, Z5
-	VADDPS      smoothConsts<>+1600(SB), Z5, Z5
-	VMULPS      Z4, Z5, Z5
-	VADDPS      smoothConsts<>+1664(SB), Z5, Z5
-	VMULPS      Z4, Z5, Z5
-	VADDPS      smoothConsts<>+192(SB), Z5, Z5
-	VMULPS      Z6, Z5, Z5
-	VADDPS      Z4, Z5, Z5
-	VADDPS      smoothConsts<>+1792(SB), Z5, Z4
-	VCVTPS2DQ   Z1, Z6
-	VPADDD      smoothConsts<>+1856(SB), Z6, Z6
-	VPSLLD      $0x17, Z6, Z6
-	VMULPS      Z6, Z4, Z4
-	VMULPS      Z4, Z2, Z1
-	VMULPS      smoothConsts<>+192(SB), Z1, Z1
-	VSUBPS      Z1, Z3, Z3
-	VCMPPS      $0x1d, smoothConsts<>+320(SB), Z0, K1
-	VMOVAPS     Z3, K1, Z1
-	VMULPS      Z1, Z0, Z1
-	VMOVUPS     Z1, (AX)
-	ADDQ        $0x00000040, AX
-	ADDQ        $0x00000040, CX
-	SUBQ        $0x00000010, DX
-	JMP         geluAVX512_loop
-
-geluAVX512_done:
 	VZEROUPPER
 	RET
 
@@ -2931,6 +2569,289 @@ DATA smoothConsts<>+3444(SB)/4, $0x3eaaaaaa
 DATA smoothConsts<>+3448(SB)/4, $0x3eaaaaaa
 DATA smoothConsts<>+3452(SB)/4, $0x3eaaaaaa
 GLOBL smoothConsts<>(SB), RODATA|NOPTR, $3456
+
+// func hardSiLUAVX512(y *float32, z *float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·hardSiLUAVX512(SB), NOSPLIT, $0-24
+	MOVQ y+0(FP), AX
+	MOVQ z+8(FP), CX
+	MOVQ n+16(FP), DX
+
+hardSiLUAVX512_loop:
+	TESTQ   DX, DX
+	JZ      hardSiLUAVX512_done
+	VMOVUPS (CX), Z0
+	VPXORD  Z2, Z2, Z2
+	VMOVUPS smoothConsts<>+704(SB), Z3
+	VADDPS  smoothConsts<>+576(SB), Z0, Z1
+	VMAXPS  Z1, Z2, Z1
+	VMINPS  Z1, Z3, Z1
+	VDIVPS  smoothConsts<>+704(SB), Z1, Z1
+	VMULPS  Z1, Z0, Z1
+	VMOVUPS Z1, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	SUBQ    $0x00000010, DX
+	JMP     hardSiLUAVX512_loop
+
+hardSiLUAVX512_done:
+	VZEROUPPER
+	RET
+
+// func sigmoidAVX512(y *float32, z *float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-24
+	MOVQ y+0(FP), AX
+	MOVQ z+8(FP), CX
+	MOVQ n+16(FP), DX
+
+sigmoidAVX512_loop:
+	TESTQ       DX, DX
+	JZ          sigmoidAVX512_done
+	VMOVUPS     (CX), Z0
+	VMOVUPS     smoothConsts<>+1088(SB), Z1
+	VMOVUPS     smoothConsts<>+1152(SB), Z2
+	VMAXPS      Z0, Z1, Z1
+	VMINPS      Z1, Z2, Z2
+	VPXORD      smoothConsts<>+64(SB), Z2, Z0
+	VMULPS      smoothConsts<>+1216(SB), Z0, Z1
+	VRNDSCALEPS $0x00, Z1, Z1
+	VMULPS      smoothConsts<>+1280(SB), Z1, Z2
+	VSUBPS      Z2, Z0, Z2
+	VMULPS      smoothConsts<>+1344(SB), Z1, Z3
+	VSUBPS      Z3, Z2, Z2
+	VMULPS      Z2, Z2, Z3
+	VMOVUPS     smoothConsts<>+1408(SB), Z0
+	VMULPS      Z2, Z0, Z0
+	VADDPS      smoothConsts<>+1472(SB), Z0, Z0
+	VMULPS      Z2, Z0, Z0
+	VADDPS      smoothConsts<>+1536(SB), Z0, Z0
+	VMULPS      Z2, Z0, Z0
+	VADDPS      smoothConsts<>+1600(SB), Z0, Z0
+	VMULPS      Z2, Z0, Z0
+	VADDPS      smoothConsts<>+1664(SB), Z0, Z0
+	VMULPS      Z2, Z0, Z0
+	VADDPS      smoothConsts<>+192(SB), Z0, Z0
+	VMULPS      Z3, Z0, Z0
+	VADDPS      Z2, Z0, Z0
+	VADDPS      smoothConsts<>+1792(SB), Z0, Z0
+	VCVTPS2DQ   Z1, Z3
+	VPADDD      smoothConsts<>+1856(SB), Z3, Z3
+	VPSLLD      $0x17, Z3, Z3
+	VMULPS      Z3, Z0, Z0
+	VMOVUPS     smoothConsts<>+1792(SB), Z1
+	VADDPS      Z1, Z0, Z0
+	VDIVPS      Z0, Z1, Z1
+	VMOVUPS     Z1, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	SUBQ        $0x00000010, DX
+	JMP         sigmoidAVX512_loop
+
+sigmoidAVX512_done:
+	VZEROUPPER
+	RET
+
+// func siluAVX512(y *float32, z *float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·siluAVX512(SB), NOSPLIT, $0-24
+	MOVQ y+0(FP), AX
+	MOVQ z+8(FP), CX
+	MOVQ n+16(FP), DX
+
+siluAVX512_loop:
+	TESTQ       DX, DX
+	JZ          siluAVX512_done
+	VMOVUPS     (CX), Z0
+	VMOVUPS     smoothConsts<>+1088(SB), Z1
+	VMOVUPS     smoothConsts<>+1152(SB), Z2
+	VMAXPS      Z0, Z1, Z1
+	VMINPS      Z1, Z2, Z2
+	VPXORD      smoothConsts<>+64(SB), Z2, Z1
+	VMULPS      smoothConsts<>+1216(SB), Z1, Z2
+	VRNDSCALEPS $0x00, Z2, Z2
+	VMULPS      smoothConsts<>+1280(SB), Z2, Z3
+	VSUBPS      Z3, Z1, Z3
+	VMULPS      smoothConsts<>+1344(SB), Z2, Z4
+	VSUBPS      Z4, Z3, Z3
+	VMULPS      Z3, Z3, Z4
+	VMOVUPS     smoothConsts<>+1408(SB), Z1
+	VMULPS      Z3, Z1, Z1
+	VADDPS      smoothConsts<>+1472(SB), Z1, Z1
+	VMULPS      Z3, Z1, Z1
+	VADDPS      smoothConsts<>+1536(SB), Z1, Z1
+	VMULPS      Z3, Z1, Z1
+	VADDPS      smoothConsts<>+1600(SB), Z1, Z1
+	VMULPS      Z3, Z1, Z1
+	VADDPS      smoothConsts<>+1664(SB), Z1, Z1
+	VMULPS      Z3, Z1, Z1
+	VADDPS      smoothConsts<>+192(SB), Z1, Z1
+	VMULPS      Z4, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      smoothConsts<>+1792(SB), Z1, Z1
+	VCVTPS2DQ   Z2, Z4
+	VPADDD      smoothConsts<>+1856(SB), Z4, Z4
+	VPSLLD      $0x17, Z4, Z4
+	VMULPS      Z4, Z1, Z1
+	VMOVUPS     smoothConsts<>+1792(SB), Z2
+	VADDPS      Z2, Z1, Z1
+	VDIVPS      Z1, Z2, Z2
+	VMOVUPS     smoothConsts<>+1088(SB), Z1
+	VMAXPS      Z0, Z1, Z1
+	VMULPS      Z2, Z1, Z2
+	VMOVUPS     Z2, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	SUBQ        $0x00000010, DX
+	JMP         siluAVX512_loop
+
+siluAVX512_done:
+	VZEROUPPER
+	RET
+
+// func siluGradAVX512(y *float32, dy *float32, z *float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·siluGradAVX512(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), AX
+	MOVQ dy+8(FP), CX
+	MOVQ z+16(FP), DX
+	MOVQ n+24(FP), BX
+
+siluGradAVX512_loop:
+	TESTQ       BX, BX
+	JZ          siluGradAVX512_done
+	VMOVUPS     (DX), Z0
+	VMOVUPS     smoothConsts<>+1088(SB), Z1
+	VMOVUPS     smoothConsts<>+1152(SB), Z2
+	VMAXPS      Z0, Z1, Z1
+	VMINPS      Z1, Z2, Z2
+	VPXORD      smoothConsts<>+64(SB), Z2, Z0
+	VMULPS      smoothConsts<>+1216(SB), Z0, Z3
+	VRNDSCALEPS $0x00, Z3, Z3
+	VMULPS      smoothConsts<>+1280(SB), Z3, Z1
+	VSUBPS      Z1, Z0, Z1
+	VMULPS      smoothConsts<>+1344(SB), Z3, Z4
+	VSUBPS      Z4, Z1, Z1
+	VMULPS      Z1, Z1, Z4
+	VMOVUPS     smoothConsts<>+1408(SB), Z0
+	VMULPS      Z1, Z0, Z0
+	VADDPS      smoothConsts<>+1472(SB), Z0, Z0
+	VMULPS      Z1, Z0, Z0
+	VADDPS      smoothConsts<>+1536(SB), Z0, Z0
+	VMULPS      Z1, Z0, Z0
+	VADDPS      smoothConsts<>+1600(SB), Z0, Z0
+	VMULPS      Z1, Z0, Z0
+	VADDPS      smoothConsts<>+1664(SB), Z0, Z0
+	VMULPS      Z1, Z0, Z0
+	VADDPS      smoothConsts<>+192(SB), Z0, Z0
+	VMULPS      Z4, Z0, Z0
+	VADDPS      Z1, Z0, Z0
+	VADDPS      smoothConsts<>+1792(SB), Z0, Z1
+	VCVTPS2DQ   Z3, Z4
+	VPADDD      smoothConsts<>+1856(SB), Z4, Z4
+	VPSLLD      $0x17, Z4, Z4
+	VMULPS      Z4, Z1, Z1
+	VMOVUPS     smoothConsts<>+1792(SB), Z3
+	VADDPS      Z3, Z1, Z0
+	VDIVPS      Z0, Z3, Z3
+	VMULPS      Z3, Z1, Z0
+	VMULPS      Z2, Z0, Z0
+	VADDPS      smoothConsts<>+1792(SB), Z0, Z0
+	VMULPS      (CX), Z3, Z1
+	VMULPS      Z0, Z1, Z1
+	VMOVUPS     Z1, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         siluGradAVX512_loop
+
+siluGradAVX512_done:
+	VZEROUPPER
+	RET
+
+// func geluAVX512(y *float32, z *float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·geluAVX512(SB), NOSPLIT, $0-24
+	MOVQ y+0(FP), AX
+	MOVQ z+8(FP), CX
+	MOVQ n+16(FP), DX
+
+geluAVX512_loop:
+	TESTQ       DX, DX
+	JZ          geluAVX512_done
+	VMOVUPS     (CX), Z0
+	VPANDD      smoothConsts<>+0(SB), Z0, Z1
+	VMULPS      smoothConsts<>+896(SB), Z1, Z1
+	VMULPS      smoothConsts<>+192(SB), Z1, Z2
+	VADDPS      smoothConsts<>+1792(SB), Z2, Z2
+	VMOVUPS     smoothConsts<>+1792(SB), Z3
+	VDIVPS      Z2, Z3, Z2
+	VMOVUPS     smoothConsts<>+1920(SB), Z4
+	VMULPS      Z2, Z4, Z4
+	VADDPS      smoothConsts<>+1984(SB), Z4, Z4
+	VMULPS      Z2, Z4, Z4
+	VADDPS      smoothConsts<>+2048(SB), Z4, Z4
+	VMULPS      Z2, Z4, Z4
+	VADDPS      smoothConsts<>+2112(SB), Z4, Z4
+	VMULPS      Z2, Z4, Z4
+	VADDPS      smoothConsts<>+2176(SB), Z4, Z4
+	VMULPS      Z2, Z4, Z4
+	VADDPS      smoothConsts<>+2240(SB), Z4, Z4
+	VMULPS      Z2, Z4, Z4
+	VADDPS      smoothConsts<>+2304(SB), Z4, Z4
+	VMULPS      Z2, Z4, Z4
+	VADDPS      smoothConsts<>+2368(SB), Z4, Z4
+	VMULPS      Z2, Z4, Z4
+	VADDPS      smoothConsts<>+2432(SB), Z4, Z4
+	VMULPS      Z2, Z4, Z4
+	VADDPS      smoothConsts<>+2496(SB), Z4, Z4
+	VMULPS      Z1, Z1, Z1
+	VSUBPS      Z1, Z4, Z4
+	VMOVUPS     smoothConsts<>+1088(SB), Z1
+	VMOVUPS     smoothConsts<>+1152(SB), Z5
+	VMAXPS      Z4, Z1, Z1
+	VMINPS      Z1, Z5, Z5
+	VMULPS      smoothConsts<>+1216(SB), Z5, Z1
+	VRNDSCALEPS $0x00, Z1, Z1
+	VMULPS      smoothConsts<>+1280(SB), Z1, Z4
+	VSUBPS      Z4, Z5, Z4
+	VMULPS      smoothConsts<>+1344(SB), Z1, Z6
+	VSUBPS      Z6, Z4, Z4
+	VMULPS      Z4, Z4, Z6
+	VMOVUPS     smoothConsts<>+1408(SB), Z5
+	VMULPS      Z4, Z5, Z5
+	VADDPS      smoothConsts<>+1472(SB), Z5, Z5
+	VMULPS      Z4, Z5, Z5
+	VADDPS      smoothConsts<>+1536(SB), Z5, Z5
+	VMULPS      Z4, Z5, Z5
+	VADDPS      smoothConsts<>+1600(SB), Z5, Z5
+	VMULPS      Z4, Z5, Z5
+	VADDPS      smoothConsts<>+1664(SB), Z5, Z5
+	VMULPS      Z4, Z5, Z5
+	VADDPS      smoothConsts<>+192(SB), Z5, Z5
+	VMULPS      Z6, Z5, Z5
+	VADDPS      Z4, Z5, Z5
+	VADDPS      smoothConsts<>+1792(SB), Z5, Z4
+	VCVTPS2DQ   Z1, Z6
+	VPADDD      smoothConsts<>+1856(SB), Z6, Z6
+	VPSLLD      $0x17, Z6, Z6
+	VMULPS      Z6, Z4, Z4
+	VMULPS      Z4, Z2, Z1
+	VMULPS      smoothConsts<>+192(SB), Z1, Z1
+	VSUBPS      Z1, Z3, Z3
+	VCMPPS      $0x1d, smoothConsts<>+320(SB), Z0, K1
+	VMOVAPS     Z3, K1, Z1
+	VMULPS      Z1, Z0, Z1
+	VMOVUPS     Z1, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	SUBQ        $0x00000010, DX
+	JMP         geluAVX512_loop
+
+geluAVX512_done:
+	VZEROUPPER
+	RET
 
 // func geluGradAVX512(y *float32, dy *float32, z *float32, n int)
 // Requires: AVX, AVX512F

@@ -32,7 +32,7 @@ func main() {
 	kernel("gemmKernel6x16AVX2", 6, 2, 8, YMM)
 	kernel("gemmKernel1x64AVX2", 1, 8, 8, YMM)
 	elementwise()
-	sigmoids()
+	avx512.sigmoids()
 	avx512.smooths()
 	avx2.smooths()
 	avx2.sigmoids()
