@@ -26,6 +26,7 @@ var layerTypes = map[string]func(*fields) Layer{
 	"GlobalMaxPooling2D":     func(f *fields) Layer { return &GlobalMaxPooling2D{KeepDims: f.bool("keepdims", false)} },
 	"ReLU":                   func(f *fields) Layer { return &ReLU{MaxValue: f.float("max_value")} },
 	"LeakyReLU":              func(f *fields) Layer { return &LeakyReLU{Alpha: f.float("alpha")} },
+	"PReLU":                  func(f *fields) Layer { return preluFromConfig(f) },
 	"ELU":                    func(f *fields) Layer { return &ELU{Alpha: f.float("alpha")} },
 	"Softmax":                func(f *fields) Layer { return &Softmax{} },
 	"Activation":             func(f *fields) Layer { return &Activation{Func: f.str("activation")} },
@@ -57,6 +58,7 @@ var defaultNames = map[string]string{
 	"GlobalMaxPooling2D":     "global_max_pooling2d",
 	"ReLU":                   "re_lu",
 	"LeakyReLU":              "leaky_re_lu",
+	"PReLU":                  "p_re_lu",
 	"ELU":                    "elu",
 	"Softmax":                "softmax",
 	"Activation":             "activation",
@@ -284,6 +286,79 @@ func (f *fields) padding(key string) [2][2]int {
 	return [2][2]int{}
 }
 
+// ints reads a list of integers; absent or null is nil.
+func (f *fields) ints(key string) []int {
+	v, ok := f.get(key)
+	if !ok {
+		return nil
+	}
+	var list []any
+	switch s := v.(type) {
+	case []any:
+		list = s
+	case []int:
+		return slices.Clone(s)
+	default:
+		f.fail(key, "a list of integers", v)
+		return nil
+	}
+	out := make([]int, len(list))
+	for i, e := range list {
+		n, ok := integer(e)
+		if !ok {
+			f.fail(key, "a list of integers", v)
+			return nil
+		}
+		out[i] = n
+	}
+	return out
+}
+
+// constant reads an initializer of one value as Keras writes it: "zeros",
+// "ones", or an object whose class is Zeros, Ones or Constant (Keras 2's
+// {"class_name": "Constant", "config": {"value": 0.25}}, or Keras 3's with
+// its module).
+func (f *fields) constant(key string) float64 {
+	v, ok := f.get(key)
+	if !ok {
+		return 0
+	}
+	const want = `"zeros", "ones" or a Zeros, Ones or Constant initializer`
+	switch v := v.(type) {
+	case string:
+		switch strings.ToLower(v) {
+		case "zeros", "zero":
+			return 0
+		case "ones", "one":
+			return 1
+		}
+	case map[string]any:
+		cfg, _ := v["config"].(map[string]any)
+		for k, x := range v {
+			if k != "class_name" && k != "config" && k != "module" && k != "registered_name" || k == "module" && x != "keras.initializers" || k == "registered_name" && x != nil {
+				f.fail(key, want, v)
+				return 0
+			}
+		}
+		switch v["class_name"] {
+		case "Zeros":
+			if len(cfg) == 0 {
+				return 0
+			}
+		case "Ones":
+			if len(cfg) == 0 {
+				return 1
+			}
+		case "Constant":
+			if x, ok := number(cfg["value"]); ok && len(cfg) == 1 {
+				return x
+			}
+		}
+	}
+	f.fail(key, want, v)
+	return 0
+}
+
 // pairValue is how configs write a pair.
 func pairValue(p [2]int) []int { return slices.Clone(p[:]) }
 
@@ -300,6 +375,7 @@ var (
 	_ Layer = (*GlobalMaxPooling2D)(nil)
 	_ Layer = (*ReLU)(nil)
 	_ Layer = (*LeakyReLU)(nil)
+	_ Layer = (*PReLU)(nil)
 	_ Layer = (*ELU)(nil)
 	_ Layer = (*Softmax)(nil)
 	_ Layer = (*Activation)(nil)

@@ -97,10 +97,17 @@ func layerCases() map[string]nntest.Case {
 		"leakyrelu":       {New: func() nn.Layer { return &nn.LeakyReLU{} }, In: []int{3, 4}},
 		"leakyrelu-alpha": {New: func() nn.Layer { return &nn.LeakyReLU{Alpha: 0.05} }, In: []int{7}},
 		"elu":             {New: func() nn.Layer { return &nn.ELU{} }, In: []int{3, 4}},
-		"elu-alpha":       {New: func() nn.Layer { return &nn.ELU{Alpha: 0.5} }, In: []int{7}},
-		"softmax":         {New: func() nn.Layer { return &nn.Softmax{} }, In: []int{2, 5}},
-		"rescaling":       {New: func() nn.Layer { return &nn.Rescaling{Scale: 0.25, Offset: -1} }, In: []int{3, 2, 2}, Batch: 2},
-		"rescaling-neg":   {New: func() nn.Layer { return &nn.Rescaling{Scale: -3} }, In: []int{5}},
+		"prelu":           {New: func() nn.Layer { return &nn.PReLU{AlphaInit: 0.25} }, In: []int{3, 4}, Params: 12},
+		"prelu-zeros":     {New: func() nn.Layer { return &nn.PReLU{} }, In: []int{5}, Batch: 3, Params: 5},
+		"prelu-channels": {New: func() nn.Layer { return &nn.PReLU{AlphaInit: -0.3, SharedAxes: []int{1, 2}} }, In: []int{3, 2, 4},
+			Batch: 3, Params: 4},
+		"prelu-all":     {New: func() nn.Layer { return &nn.PReLU{AlphaInit: 0.1, SharedAxes: []int{1, 2, 3}} }, In: []int{2, 3, 2}, Params: 1},
+		"prelu-middle":  {New: func() nn.Layer { return &nn.PReLU{AlphaInit: 0.5, SharedAxes: []int{2}} }, In: []int{3, 4, 2}, Batch: 2, Params: 6},
+		"prelu-last":    {New: func() nn.Layer { return &nn.PReLU{AlphaInit: 0.2, SharedAxes: []int{3}} }, In: []int{2, 3, 4}, Params: 6},
+		"elu-alpha":     {New: func() nn.Layer { return &nn.ELU{Alpha: 0.5} }, In: []int{7}},
+		"softmax":       {New: func() nn.Layer { return &nn.Softmax{} }, In: []int{2, 5}},
+		"rescaling":     {New: func() nn.Layer { return &nn.Rescaling{Scale: 0.25, Offset: -1} }, In: []int{3, 2, 2}, Batch: 2},
+		"rescaling-neg": {New: func() nn.Layer { return &nn.Rescaling{Scale: -3} }, In: []int{5}},
 	}
 	for _, act := range nn.ActivationNames {
 		cases["activation-"+act] = nntest.Case{New: func() nn.Layer { return &nn.Activation{Func: act} }, In: []int{2, 3, 4}}
