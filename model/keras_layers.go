@@ -79,7 +79,8 @@ var (
 			{key: "renorm", def: false, read: true}, {key: "virtual_batch_size", read: true},
 			{key: "synchronized", def: false, read: true},
 		}, nulls("beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint")...),
-		"ReLU": {{key: "negative_slope", def: 0.0}, {key: "threshold", def: 0.0}},
+		"ReLU":  {{key: "negative_slope", def: 0.0}, {key: "threshold", def: 0.0}},
+		"PReLU": nulls("alpha_regularizer", "alpha_constraint"),
 	}
 
 	// kerasInitializers maps Keras's initializer classes to convnet's names.
@@ -358,6 +359,10 @@ func kerasConfig(l nn.Layer) map[string]any {
 		cfg["axis"] = -1
 	case "Dropout", "SpatialDropout2D", "AlphaDropout":
 		cfg["seed"] = nil
+	case "PReLU":
+		if name, ok := cfg["alpha_initializer"].(string); ok { // zeros or ones
+			cfg["alpha_initializer"] = initializerObject(name)
+		}
 	}
 	return cfg
 }

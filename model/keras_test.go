@@ -553,3 +553,77 @@ func TestKerasSmoothActivations(t *testing.T) {
 		}
 	}
 }
+
+// TestKerasPReLU reads PReLU layers as tf.keras and Keras 3 write them (a
+// Zeros object, a Constant of Keras 3, shared axes or null), writes them
+// back as Keras 2 does and reads them back the same; a regularizer and an
+// initializer convnet cannot follow are refused by name.
+func TestKerasPReLU(t *testing.T) {
+	doc := []byte(`{"class_name": "Sequential", "config": {"name": "s", "layers": [
+	  {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 6, 6, 1], "dtype": "float32", "name": "in"}},
+	  {"class_name": "Conv2D", "config": {"name": "c", "filters": 3, "kernel_size": [3, 3]}},
+	  {"class_name": "PReLU", "config": {"name": "p1", "trainable": true, "dtype": "float32", "alpha_initializer": {"class_name": "Zeros", "config": {}},
+	    "alpha_regularizer": null, "alpha_constraint": null, "shared_axes": [1, 2]}},
+	  {"class_name": "Flatten", "config": {"name": "f"}},
+	  {"module": "keras.layers", "class_name": "PReLU", "config": {"name": "p2", "trainable": true,
+	    "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": null},
+	    "alpha_initializer": {"module": "keras.initializers", "class_name": "Constant", "config": {"value": 0.25}, "registered_name": null},
+	    "alpha_regularizer": null, "alpha_constraint": null, "shared_axes": null}, "registered_name": null},
+	  {"class_name": "Dense", "config": {"name": "d", "units": 2, "activation": "softmax"}}]}}`)
+	check := func(what string, m *Model) {
+		t.Helper()
+		p1, ok1 := m.Layers[1].(*nn.PReLU)
+		p2, ok2 := m.Layers[3].(*nn.PReLU)
+		if !ok1 || !ok2 || p1.AlphaInit != 0 || !slices.Equal(p1.SharedAxes, []int{1, 2}) || p2.AlphaInit != 0.25 || p2.SharedAxes != nil {
+			t.Fatalf("%s: layers %v and %v, want PReLU zeros [1 2] and PReLU 0.25 unshared", what, m.Layers[1].Config(), m.Layers[3].Config())
+		}
+	}
+	m, err := ParseArchitecture(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("read", m)
+	if err := m.Build(nil, 1); err != nil {
+		t.Fatal(err)
+	}
+	if s := m.Layers[1].Params()[0].Value.Shape; !slices.Equal(s, []int{1, 1, 3}) {
+		t.Errorf("p1's alpha has shape %v, want [1 1 3]", s)
+	}
+	if a := m.Layers[3].Params()[0].Value; a.Len() != 48 || a.Data[47] != 0.25 {
+		t.Errorf("p2's alpha: %d values, the last %v; want 48 at 0.25", a.Len(), a.Data[47])
+	}
+	a, err := m.Architecture()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, a); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"alpha_initializer":{"class_name":"Zeros","config":{}}`, `"alpha_initializer":{"class_name":"Constant","config":{"value":0.25}}`, `"alpha_regularizer":null`, `"shared_axes":[1,2]`} {
+		if !strings.Contains(compact.String(), want) {
+			t.Errorf("written as %s, without %s", compact.String(), want)
+		}
+	}
+	back, err := ParseArchitecture(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("written back", back)
+	for _, tt := range []struct{ field, want string }{
+		{`"alpha_regularizer": {"class_name": "L2", "config": {"l2": 0.01}}`, `p (PReLU): alpha_regularizer = {"class_name":"L2","config":{"l2":0.01}}: convnet supports only null`},
+		{`"alpha_initializer": "glorot_uniform"`, `p (PReLU): nn: PReLU config: field "alpha_initializer": want "zeros", "ones" or a Zeros, Ones or Constant initializer, got "glorot_uniform"`},
+		{`"shared_axes": [1, 5]`, `shared_axes [1 5]: axis 5 is not an axis of the input [4 4 3]`},
+	} {
+		doc := `{"class_name": "Sequential", "config": {"layers": [
+		  {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4, 4, 3]}},
+		  {"class_name": "PReLU", "config": {"name": "p", ` + tt.field + `}}]}}`
+		m, err := ParseArchitecture([]byte(doc))
+		if err == nil {
+			err = m.Build(nil, 1)
+		}
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want %q", tt.field, err, tt.want)
+		}
+	}
+}

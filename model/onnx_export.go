@@ -342,6 +342,8 @@ func (e *onnxWriter) layer(l nn.Layer) error {
 		if r.Offset != 0 {
 			e.apply("Add", name, []string{e.weight(name+"/offset_value", nil, []float32{float32(r.Offset)})})
 		}
+	case "PReLU":
+		e.prelu(l.(*nn.PReLU))
 	case "Dropout", "SpatialDropout2D", "AlphaDropout":
 		// Inference: the identity.
 	case "ReLU", "LeakyReLU", "ELU", "Softmax", "Activation":

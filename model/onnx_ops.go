@@ -34,6 +34,7 @@ func init() {
 		"Softplus":           importActivation,
 		"Softsign":           importActivation,
 		"Mish":               importActivation,
+		"PRelu":              importPReLU,
 		"Softmax":            importActivation,
 		"LogSoftmax":         importActivation,
 		"Gemm":               importGemm,

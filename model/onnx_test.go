@@ -45,7 +45,7 @@ func rawProbabilities(m *Sequential, x *tensor.Tensor) *tensor.Tensor {
 	return p
 }
 
-// mixed is a model with most layer types (two Rescalings, with and without an offset), zero padding, even kernels and strides with
+// mixed is a model with most layer types (two Rescalings, with and without an offset, two PReLUs), zero padding, even kernels and strides with
 // "same" padding, folded and separate activations, and channel
 // standardization.
 func mixed(t testing.TB) *Sequential {
@@ -55,6 +55,7 @@ func mixed(t testing.TB) *Sequential {
 		&nn.ELU{Alpha: 0.7},
 		&nn.DepthwiseConv2D{KernelSize: pair(3), Padding: "same", DepthMultiplier: 2, Activation: "relu"},
 		&nn.Rescaling{Scale: 1.5, Offset: -0.25},
+		&nn.PReLU{SharedAxes: []int{1, 2}, AlphaInit: 0.25},
 		&nn.ZeroPadding2D{Padding: [2][2]int{{0, 1}, {2, 1}}},
 		&nn.MaxPool2D{PoolSize: pair(2), Strides: pair(1), Padding: "same"},
 		&nn.SpatialDropout2D{Rate: 0.1},
@@ -66,6 +67,7 @@ func mixed(t testing.TB) *Sequential {
 		&nn.Activation{Func: "mish"},
 		&nn.Flatten{},
 		&nn.Dropout{Rate: 0.5},
+		&nn.PReLU{AlphaInit: -0.1},
 		&nn.Dense{Units: 6, Activation: "selu"},
 		&nn.AlphaDropout{Rate: 0.2},
 		&nn.Rescaling{Scale: 0.5},

@@ -53,11 +53,16 @@ func param(l nn.Layer, name string) *nn.Param {
 // ([kh, kw, cin] in that order; with g groups, [kh, kw, C/g]: output
 // channel o reads the C/g input channels of its group o/(F/g) alone), of a
 // DepthwiseConv2D ([kh, kw, 1]: output channel o reads input channel o/M
-// alone, M being its depth multiplier) or one unit of a Dense layer ([in]).
+// alone, M being its depth multiplier) or one unit of a Dense layer ([in]),
+// and a PReLU's slopes for one channel (see slopes).
 func (s *Server) handleKernel(w http.ResponseWriter, r *http.Request) {
 	m, i, l, err := s.layer(r)
 	if err != nil {
 		fail(w, err)
+		return
+	}
+	if p, ok := l.(*nn.PReLU); ok {
+		slopes(w, r, m, i, p)
 		return
 	}
 	kp, depthwise := param(l, "kernel"), false
@@ -95,6 +100,29 @@ func (s *Server) handleKernel(w http.ResponseWriter, r *http.Request) {
 	if bp := param(l, "bias"); bp != nil && len(bp.Value.Data) == cout {
 		b := bp.Value.Data[c]
 		ans.Bias = &b
+	}
+	writeJSON(w, http.StatusOK, ans)
+}
+
+// slopes answers the slopes a PReLU multiplies the values of one channel
+// (of the last axis) below 0 by: [ah, aw] for an image, [1, 1] when they
+// are shared along the rows and columns; [1] for a vector.
+func slopes(w http.ResponseWriter, r *http.Request, m *served, i int, l *nn.PReLU) {
+	out := l.OutputShape()
+	c, err := intParam(r, "channel", 0, 0, out[len(out)-1]-1)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	a := l.Params()[0].Value
+	ac := a.Shape[a.Rank()-1]
+	shape := a.Shape[:a.Rank()-1]
+	if len(shape) == 0 {
+		shape = []int{1}
+	}
+	ans := kernelAnswer{Model: m.name, Layer: i, Name: l.Name(), Type: l.Type(), Channel: c, Shape: shape, Values: make([]float32, len(a.Data)/ac), Config: m.info.Layers[i].Config}
+	for j := range ans.Values {
+		ans.Values[j] = a.Data[j*ac+min(c, ac-1)]
 	}
 	writeJSON(w, http.StatusOK, ans)
 }

@@ -15,8 +15,9 @@ import (
 // squeezeModel is a small untrained graph with a squeeze-and-excitation
 // block: the channel means kept as 1×1 maps, two 1×1 convolutions, and a
 // product that repeats their channel weights over the 16×16 maps, another
-// that repeats the channel maxima (kept as 1×1 maps) over them, then a
-// concatenation of the channels and a hard_silu.
+// that repeats the channel maxima (kept as 1×1 maps) over them, the maps
+// negated (below 0 everywhere) and a PReLU of them with a slope per
+// channel, then a concatenation of the channels and a swish.
 func squeezeModel(t *testing.T) *model.Sequential {
 	in := model.Input(32, 32, 1)
 	x := model.Call(&nn.Conv2D{Filters: 4, KernelSize: [2]int{3, 3}, Strides: [2]int{2, 2}, Padding: "same", Activation: "hard_silu"}, in)
@@ -25,7 +26,9 @@ func squeezeModel(t *testing.T) *model.Sequential {
 	g = model.Call(&nn.Conv2D{Filters: 4, KernelSize: [2]int{1, 1}, Activation: "hard_sigmoid"}, g)
 	se := model.Call(&nn.Multiply{}, x, g)
 	peak := model.Call(&nn.Multiply{}, x, model.Call(&nn.GlobalMaxPooling2D{KeepDims: true}, x))
-	x = model.Call(&nn.Concatenate{}, x, se, peak)
+	neg := model.Call(&nn.Rescaling{Scale: -1, Offset: -0.5}, x) // hard_silu is at least -0.375
+	prelu := &nn.PReLU{SharedAxes: []int{1, 2}}
+	x = model.Call(&nn.Concatenate{}, x, se, peak, model.Call(prelu, neg), neg)
 	x = model.Call(&nn.Flatten{}, model.Call(&nn.Activation{Func: "swish"}, x))
 	m, err := model.NewGraph(in, model.Call(&nn.Dense{Units: 28, Activation: "softmax"}, x))
 	if err == nil {
@@ -34,6 +37,7 @@ func squeezeModel(t *testing.T) *model.Sequential {
 	if err != nil {
 		t.Fatal(err)
 	}
+	copy(prelu.Params()[0].Value.Data, []float32{0.1, 0.2, 0.3, 0.4})
 	m.ClassNames = data.AHCDClassNames()
 	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255}
 	return m
@@ -91,5 +95,14 @@ func checkSqueeze(p page, url string) {
 	p.openBlock("Concatenate", 6) // channel 2 of the product
 	p.WaitFor("the concatenation's arithmetic", `document.getElementById("calc").textContent.includes("channel 2 of multiply")`)
 	p.checkArithmetic("the concatenation's")
+	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
+
+	// The PReLU's value below 0 times its channel's slope.
+	p.openBlock("PReLU", 2)
+	p.WaitFor("the PReLU's arithmetic", `document.getElementById("calc").textContent.includes("multiplied by this channel's slope, 0.30,")`)
+	p.checkArithmetic("the PReLU's")
+	if meta := browser.Eval[string](p.Browser, `document.getElementById("detailExplain").textContent`); !strings.Contains(meta, "multiplies the others by a slope learned in training, one per channel") {
+		t.Errorf("the PReLU's detail says %q, want its slopes explained", meta)
+	}
 	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
 }

@@ -201,16 +201,20 @@ func testImages(t *testing.T, dataset string, n int) [][]float32 {
 
 // everyLayer returns a model with every layer type and activation of nn,
 // "same" padding with even kernels and strides (asymmetric pads), random
-// batch normalization statistics and a per-channel standardizer.
+// batch normalization statistics, PReLUs with random slopes (one per
+// channel, per pixel, per feature of a flattened image, one in all) and a
+// per-channel standardizer.
 func everyLayer(t *testing.T) *model.Sequential {
 	m := model.New(
 		&nn.Rescaling{Scale: 2, Offset: -1}, // after the standardizer: a layer when imported back
 		&nn.Conv2D{Filters: 6, KernelSize: [2]int{4, 4}, Strides: [2]int{2, 2}, Padding: "same", Activation: "leaky_relu"},
 		&nn.BatchNormalization{},
 		&nn.ELU{Alpha: 0.5},
+		&nn.PReLU{SharedAxes: []int{1, 2}, AlphaInit: 0.25},
 		&nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Padding: "same", DepthMultiplier: 2, Activation: "relu"},
 		&nn.ZeroPadding2D{Padding: [2][2]int{{1, 0}, {2, 1}}},
 		&nn.MaxPool2D{PoolSize: [2]int{2, 2}, Strides: [2]int{1, 1}, Padding: "same"},
+		&nn.PReLU{SharedAxes: []int{3}},
 		&nn.Conv2D{Filters: 5, KernelSize: [2]int{3, 2}, Activation: "elu"},
 		&nn.LeakyReLU{Alpha: 0.1},
 		&nn.ReLU{MaxValue: 0.8},
@@ -222,8 +226,10 @@ func everyLayer(t *testing.T) *model.Sequential {
 		&nn.Dropout{Rate: 0.3},
 		&nn.Flatten{},
 		&nn.Rescaling{Scale: 0.75},
+		&nn.PReLU{},
 		&nn.Dense{Units: 12, Activation: "relu"},
 		&nn.BatchNormalization{},
+		&nn.PReLU{SharedAxes: []int{1}, AlphaInit: 0.1},
 		&nn.Activation{Func: "tanh"},
 		&nn.ReLU{},
 		&nn.Dense{Units: 7, Activation: "sigmoid", NoBias: true},
@@ -234,9 +240,23 @@ func everyLayer(t *testing.T) *model.Sequential {
 		t.Fatal(err)
 	}
 	randomStats(m)
+	randomSlopes(m)
 	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255, FeaturewiseStd: true, Mean: []float32{0.4, 0.5, 0.6}, Std: []float32{0.2, 0.3, 0.25}}
 	m.ClassNames = []string{"a", "b", "c", "d", "e"}
 	return m
+}
+
+// randomSlopes gives the PReLU layers of m slopes between -0.5 and 0.5,
+// as training would: different from each other.
+func randomSlopes(m *model.Sequential) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, l := range m.Layers {
+		if p, ok := l.(*nn.PReLU); ok {
+			for i := range p.Params()[0].Value.Data {
+				p.Params()[0].Value.Data[i] = float32(rng.Float64() - 0.5)
+			}
+		}
+	}
 }
 
 // globalPool is a model ending in global average pooling, with a softmax

@@ -39,6 +39,7 @@ type helpers struct {
 	BatchNorm                          bool
 	ChannelShuffle                     bool
 	FromHWC                            bool
+	PReLU                              bool
 }
 
 // Same reports whether a layer needs Keras's uneven "same" padding.
@@ -302,6 +303,10 @@ func (w *walker) layer(l nn.Layer, id string, ins []value, out string, last bool
 			p.weight(id+"."+pn[0], name+"/"+pn[1], []int{c}, toTorch, toConvnet)
 		}
 		w.flat[out] = flat
+	case *nn.PReLU:
+		w.prelu(&p, l, id, in, flat)
+		call("")
+		w.flat[out] = flat
 	case *nn.ReLU, *nn.LeakyReLU, *nn.ELU, *nn.Softmax, *nn.Activation:
 		fn, alpha := activationOf(l)
 		a, err := activations(l, fn, alpha)
@@ -389,6 +394,35 @@ func (w *walker) merge(p *pyLayer, l nn.Layer, ins []value, out string) error {
 // fromHWC and toHWC return the conversions, with "%s" for the tensor, of
 // per-feature weights of a flattened image between convnet's (h, w, c)
 // order and PyTorch's (c, h, w).
+// prelu writes a PReLU: nn.PReLU for one slope, or one per channel (of an
+// image, or per feature of a vector), which PyTorch takes along axis 1;
+// else KerasPReLU, whose weight is alpha in (c, h, w) order.
+func (w *walker) prelu(p *pyLayer, l *nn.PReLU, id string, in []int, flat *[3]int) {
+	a := l.Params()[0].Value.Shape
+	init, toConvnet := pyFloat(l.AlphaInit), "%s.reshape"+pyInts(a)
+	switch {
+	case one(a):
+		p.Attr, p.Init = id, "nn.PReLU(1, init="+init+")"
+		p.Comment += ": one slope below 0 for every value, learned"
+		p.weight(id+".weight", l.Name()+"/alpha", a, "%s.reshape(-1)", toConvnet)
+	case len(a) == 1 || one(a[:len(a)-1]):
+		c := a[len(a)-1]
+		p.Attr, p.Init = id, fmt.Sprintf("nn.PReLU(%d, init=%s)", c, init)
+		p.Comment += ": a slope below 0 for each channel, learned"
+		toTorch := "%s.reshape(-1)"
+		if len(a) == 1 && flat != nil {
+			toTorch, toConvnet = w.fromHWC(flat), w.toHWC(flat)
+			p.Comment = strings.Replace(p.Comment, "channel", "feature", 1) + "; they follow the flattened image"
+		}
+		p.weight(id+".weight", l.Name()+"/alpha", a, toTorch, toConvnet)
+	default: // an image whose slopes vary along its height or width
+		w.helpers.PReLU = true
+		p.Attr, p.Init = id, fmt.Sprintf("KerasPReLU((%d, %d, %d), %s)", a[2], a[0], a[1], init)
+		p.Comment += fmt.Sprintf(": slopes below 0 of shape %v (h, w, c), learned", a)
+		p.weight(id+".weight", l.Name()+"/alpha", a, "%s.permute(2, 0, 1)", "%s.permute(1, 2, 0)")
+	}
+}
+
 func (w *walker) fromHWC(f *[3]int) string {
 	w.helpers.FromHWC = true
 	return fmt.Sprintf("from_hwc(%%s, %d, %d, %d)", f[0], f[1], f[2])

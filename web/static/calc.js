@@ -329,6 +329,26 @@ export function rescaleCalc(d, l, y, x, value) {
     `<div class="eq">${fmt(v)} × ${number(c.scale)}${offset ? ` ${offset < 0 ? "−" : "+"} ${number(Math.abs(offset))}` : ""} = <b data-v="${r}">${fmt(r)}</b><br>network's value: <b data-v="${value}">${fmt(value)}</b></div>`;
 }
 
+// preluCalc shows a value of a PReLU: the previous layer's value where it
+// is above 0, else that value times its slope (d.kernel: the channel's
+// slopes, [ah, aw] for a map, 1 along what shares them; one for a unit).
+export function preluCalc(d, y, x, value) {
+  const input = layerInput(d.layer), k = d.kernel;
+  const shape = inShape(d.layer), C = shape[shape.length - 1];
+  const v = shape.length === 3 ? input.v[(y * shape[1] + x) * C + d.channel] : input.v[d.channel];
+  const [ah, aw] = k.shape.length === 2 ? k.shape : [1, 1];
+  const a = k.values[Math.min(y, ah - 1) * aw + Math.min(x, aw - 1)];
+  const where = ah * aw === 1 ? `this ${shape.length === 3 ? "channel" : "unit"}'s slope` : "the slope of this pixel of the channel";
+  const from = inputIndex(d.layer) < 0 ? "The input's" : "The previous layer's";
+  if (v > 0) {
+    return `<p>${from} value is above 0: it passes unchanged.</p>` +
+      `<div class="eq"><b data-v="${v}">${fmt(v)}</b><br>network's value: <b data-v="${value}">${fmt(value)}</b></div>`;
+  }
+  const r = Math.fround(v * a);
+  return `<p>${from} value is not above 0: it is multiplied by ${where}, ${fmt(a)}, learned in training.</p>` +
+    `<div class="eq">${fmt(v)} × ${fmt(a)} = <b data-v="${r}">${fmt(r)}</b><br>network's value: <b data-v="${value}">${fmt(value)}</b></div>`;
+}
+
 // maxCalc shows a GlobalMaxPooling2D kept as a 1×1 map: the largest of
 // its channel's input values, and where it is (the first, row by row).
 export function maxCalc(d, value) {

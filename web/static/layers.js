@@ -23,6 +23,7 @@ export const explain = {
   Flatten: () => "Lays the maps out as one long vector for the dense layers.",
   Dense: (c) => `${c.units} units, each a weighted sum of every input${act(c)}.`,
   Activation: (c) => `Applies ${fnText(c.activation)} to every value.`,
+  PReLU: (c, l) => `Keeps each positive value and multiplies the others by a slope learned in training, ${slopes(c, l)}: a ReLU that lets part of the negative evidence through.`,
   ReLU: (c) => (c.max_value ? `min(max(0, x), ${c.max_value}): keeps positive evidence, up to ${c.max_value}.` : "max(0, x): keeps positive evidence only."),
   Softmax: () => "Turns scores into probabilities that sum to 1.",
   Add: () => "Adds its inputs value by value: the block's result plus the shortcut, a skip connection.",
@@ -41,6 +42,7 @@ const formulas = {
   relu6: "min(max(0, x), 6)",
   leaky_relu: "x, or 0.2·x below 0",
   elu: "x, or eˣ − 1 below 0",
+  prelu: "x, or a learned slope times x below 0",
   selu: "1.0507·x, or 1.7581·(eˣ − 1) below 0, which keeps the values' mean near 0 and their spread near 1",
   gelu: "x·Φ(x), x weighed by the chance that a normal variable is below it: a smooth ReLU",
   sigmoid: "1 / (1 + e⁻ˣ), between 0 and 1",
@@ -56,6 +58,16 @@ const formulas = {
   hard_swish: "x·hard_sigmoid(x)",
 };
 const fnText = (name) => (formulas[name] ? `${name}, ${formulas[name]}` : name);
+// slopes says what a PReLU's slopes vary with: the axes it does not share
+// them along.
+function slopes(c, l) {
+  const shared = c.shared_axes || [];
+  const rank = l && l.output_shape ? l.output_shape.length : 3;
+  const names = rank === 3 ? ["row", "column", "channel"] : rank === 1 ? ["unit"] : [...Array(rank).keys()].map((a) => `axis ${a + 1}`);
+  const vary = names.filter((_, a) => !shared.includes(a + 1));
+  if (!vary.length) return "one for every value";
+  return "one per " + (vary.length === 1 ? vary[0] : `${vary.slice(0, -1).join(", ")} and ${vary[vary.length - 1]}`);
+}
 const affine = (c, plus) => `${number(c.scale)}${c.offset ? plus + number(c.offset) : ""}`;
 const size = (k) => (Array.isArray(k) ? k.join("×") : `${k}×${k}`);
 const pad = (p) => (Array.isArray(p) && p.length === 2 && Array.isArray(p[0]) ? `${p[0][0]} above, ${p[0][1]} below, ${p[1][0]} left, ${p[1][1]} right` : `${p} on each side`);
@@ -102,7 +114,7 @@ function shuffle(c, l) {
 
 // Layers folded into the block of the layer before them, when they take
 // only its output and nothing else does.
-const foldable = new Set(["BatchNormalization", "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "Dropout", "SpatialDropout2D", "AlphaDropout", "Rescaling"]);
+const foldable = new Set(["BatchNormalization", "Activation", "ReLU", "LeakyReLU", "ELU", "PReLU", "Softmax", "Dropout", "SpatialDropout2D", "AlphaDropout", "Rescaling"]);
 const maxTiles = 64;
 
 // makeBlocks folds the model's layers into blocks: {index, layers, head, out}.
