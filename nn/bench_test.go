@@ -181,3 +181,24 @@ func BenchmarkActivation(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPReLU is a training pass of a PReLU over the tutorial's first
+// maps ([100, 32, 32, 32]): a slope per channel, per value and one in all.
+func BenchmarkPReLU(b *testing.B) {
+	x := benchInput(b, 100, 32, 32, 32)
+	for _, c := range []struct {
+		name   string
+		shared []int
+	}{{"channels", []int{1, 2}}, {"values", nil}, {"one", []int{1, 2, 3}}} {
+		b.Run("slopes="+c.name, func(b *testing.B) {
+			l := &nn.PReLU{SharedAxes: c.shared, AlphaInit: 0.25}
+			if _, err := l.Build([]int{32, 32, 32}, nil); err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(4 * len(x.Data)))
+			for b.Loop() {
+				l.Backward(l.Forward(x, true))
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -37,6 +38,7 @@ type PReLU struct {
 	pieces   int            // samples of the last Backward are cut into pieces of
 	perPiece int            // perPiece samples, each summing dalpha into its row of
 	partial  []float64      // partial, added in piece order: the same sums on any number of cores
+	acc      []float32      // each piece's float32 running sums
 	split    split
 }
 
@@ -78,7 +80,7 @@ func (l *PReLU) Build(in []int, rng *rand.Rand) ([]int, error) {
 		l.alpha.Value.Data[i] = float32(l.AlphaInit)
 	}
 	l.rows(shape)
-	l.x, l.y, l.dx, l.partial = nil, nil, nil, nil
+	l.x, l.y, l.dx, l.partial, l.acc = nil, nil, nil, nil, nil
 	return slices.Clone(in), nil
 }
 
@@ -160,8 +162,8 @@ func (l *PReLU) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	// stay small and the pieces are the same whatever GOMAXPROCS is.
 	l.perPiece = max((splitGrain+size-1)/size, (n+7)/8)
 	l.pieces = (n + l.perPiece - 1) / l.perPiece
-	if !l.skipDw && cap(l.partial) < l.pieces*na {
-		l.partial = make([]float64, l.pieces*na)
+	if cap(l.partial) < l.pieces*na {
+		l.partial, l.acc = make([]float64, l.pieces*na), make([]float32, l.pieces*na)
 	}
 	l.split.items(l, preluBackward, l.pieces, 1)
 	if !l.skipDw {
@@ -182,78 +184,46 @@ func (l *PReLU) do(phase, lo, hi int) {
 	alpha, rl, nr := l.alpha.Value.Data, l.rowLen, len(l.rowA)
 	if phase == preluForward {
 		for r := lo; r < hi; r++ {
-			a := alpha[l.rowA[r%nr]:]
+			off := int(l.rowA[r%nr])
 			x, y := l.x.Data[r*rl:(r+1)*rl], l.y.Data[r*rl:(r+1)*rl]
 			if l.shared {
-				s := a[0]
-				for i, v := range x {
-					if !(v > 0) {
-						v *= s
-					}
-					y[i] = v
-				}
-				continue
-			}
-			a = a[:len(x)]
-			for i, v := range x {
-				if !(v > 0) {
-					v *= a[i]
-				}
-				y[i] = v
+				kernels.PReLUShared(y, x, alpha[off])
+			} else {
+				kernels.PReLU(y, x, alpha[off:off+rl])
 			}
 		}
 		return
 	}
-	size := rl * nr
 	na := len(alpha)
+	// The slopes' gradients are summed in float32 over about preluFlush
+	// rows each, then in float64.
+	flush := preluFlush * max(1, na/rl)
 	for p := lo; p < hi; p++ {
-		var part []float64
-		if !l.skipDw {
-			part = l.partial[p*na : (p+1)*na]
-			clear(part)
-		}
-		r0, r1 := p*l.perPiece*nr, min((p+1)*l.perPiece, len(l.x.Data)/size)*nr
+		acc, part := l.acc[p*na:(p+1)*na], l.partial[p*na:(p+1)*na]
+		clear(acc)
+		clear(part)
+		r0, r1 := p*l.perPiece*nr, min((p+1)*l.perPiece*nr, len(l.x.Data)/rl)
 		for r := r0; r < r1; r++ {
 			off := int(l.rowA[r%nr])
 			x, dy, dx := l.x.Data[r*rl:(r+1)*rl], l.dy.Data[r*rl:(r+1)*rl], l.dx.Data[r*rl:(r+1)*rl]
 			if l.shared {
-				s, sum := alpha[off], 0.0
-				for i, v := range x {
-					d := dy[i]
-					if !(v > 0) {
-						sum += float64(v) * float64(d)
-						d *= s
-					}
-					dx[i] = d
-				}
-				if part != nil {
-					part[off] += sum
-				}
+				part[off] += kernels.PReLUGradShared(dx, dy, x, alpha[off])
 				continue
 			}
-			a := alpha[off : off+len(x)]
-			if part == nil {
-				for i, v := range x {
-					d := dy[i]
-					if !(v > 0) {
-						d *= a[i]
-					}
-					dx[i] = d
+			kernels.PReLUGrad(dx, acc[off:off+rl], dy, x, alpha[off:off+rl])
+			if (r-r0+1)%flush == 0 || r == r1-1 {
+				for j, v := range acc {
+					part[j] += float64(v)
 				}
-				continue
-			}
-			pa := part[off : off+len(x)]
-			for i, v := range x {
-				d := dy[i]
-				if !(v > 0) {
-					pa[i] += float64(v) * float64(d)
-					d *= a[i]
-				}
-				dx[i] = d
+				clear(acc)
 			}
 		}
 	}
 }
+
+// preluFlush is about the number of float32 terms a slope's gradient sums
+// before they go into its float64 sum.
+const preluFlush = 32
 
 // SkipParamGradients makes Backward leave alpha's gradient as it is; see
 // [ParamGradientSkipper].
@@ -262,7 +232,7 @@ func (l *PReLU) SkipParamGradients(skip bool) { l.skipDw = skip }
 // ReleaseBackward implements [BackwardReleaser]; the partial sums go too.
 func (l *PReLU) ReleaseBackward() {
 	l.buffers.ReleaseBackward()
-	l.partial = nil
+	l.partial, l.acc = nil, nil
 }
 
 // Config writes the initializer as Keras does: "zeros", "ones", or a

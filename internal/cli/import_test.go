@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -108,7 +109,8 @@ func TestImportPyTorch(t *testing.T) {
 // Mish, Softsign, SELU, Softplus, ELU and Tanh (scripts/onnx/torch_smooth.py)
 // and checks its predictions (torchImport): each function, GELU, Mish and
 // Softsign from the several nodes PyTorch writes for them, is the
-// activation of the layer before it.
+// activation of the layer before it; its nn.PReLU(16) and nn.PReLU() are
+// PReLU layers with a slope per channel and one in all.
 func TestImportPyTorchActivations(t *testing.T) {
 	skipRace(t)
 	_, m, _ := torchImport(t, "torch_smooth.py", "smooth.onnx")
@@ -120,6 +122,16 @@ func TestImportPyTorchActivations(t *testing.T) {
 	}
 	if want := []string{"gelu", "mish", "softsign", "elu", "selu", "softplus", "tanh"}; !slices.Equal(got, want) {
 		t.Errorf("imported activations %v, want %v (layers %s)", got, want, layerTypes(m))
+	}
+	// nn.PReLU(16) after a convolution, nn.PReLU() after a Linear.
+	var slopes []string
+	for _, l := range m.Layers {
+		if p, ok := l.(*nn.PReLU); ok {
+			slopes = append(slopes, fmt.Sprint(p.Params()[0].Value.Shape, p.SharedAxes))
+		}
+	}
+	if want := []string{"[1 1 16] [1 2]", "[1] [1]"}; !slices.Equal(slopes, want) {
+		t.Errorf("imported PReLUs (alpha's shape, shared axes) %v, want %v (layers %s)", slopes, want, layerTypes(m))
 	}
 }
 

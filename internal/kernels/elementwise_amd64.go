@@ -371,3 +371,18 @@ func hardSigmoidAVX2(y, z *float32, n int)
 
 //go:noescape
 func hardSiLUAVX2(y, z *float32, n int)
+
+// preluAVX512, preluGradAVX512, preluAVX2 and preluGradAVX2 are the loops
+// of PReLU and PReLUGrad, on n values, a multiple of 16 or 8.
+//
+//go:noescape
+func preluAVX512(y, x, a *float32, n int)
+
+//go:noescape
+func preluGradAVX512(dx, da, dy, x, a *float32, n int)
+
+//go:noescape
+func preluAVX2(y, x, a *float32, n int)
+
+//go:noescape
+func preluGradAVX2(dx, da, dy, x, a *float32, n int)

@@ -4395,6 +4395,130 @@ siluGradAVX2_done:
 	VZEROUPPER
 	RET
 
+// func preluAVX512(y *float32, x *float32, a *float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·preluAVX512(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ a+16(FP), DX
+	MOVQ n+24(FP), BX
+
+preluAVX512_loop:
+	TESTQ   BX, BX
+	JZ      preluAVX512_done
+	VMOVUPS (CX), Z0
+	VMULPS  (DX), Z0, Z1
+	VCMPPS  $0x1e, smoothConsts<>+320(SB), Z0, K1
+	VMOVAPS Z0, K1, Z1
+	VMOVUPS Z1, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     preluAVX512_loop
+
+preluAVX512_done:
+	VZEROUPPER
+	RET
+
+// func preluGradAVX512(dx *float32, da *float32, dy *float32, x *float32, a *float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·preluGradAVX512(SB), NOSPLIT, $0-48
+	MOVQ   dx+0(FP), AX
+	MOVQ   da+8(FP), CX
+	MOVQ   dy+16(FP), DX
+	MOVQ   x+24(FP), BX
+	MOVQ   a+32(FP), SI
+	MOVQ   n+40(FP), DI
+	VPXORD Z0, Z0, Z0
+
+preluGradAVX512_loop:
+	TESTQ   DI, DI
+	JZ      preluGradAVX512_done
+	VMOVUPS (DX), Z1
+	VMOVUPS (BX), Z2
+	VCMPPS  $0x1e, smoothConsts<>+320(SB), Z2, K1
+	VMULPS  Z1, Z2, Z2
+	VMOVAPS Z0, K1, Z2
+	VADDPS  (CX), Z2, Z2
+	VMOVUPS Z2, (CX)
+	VMULPS  (SI), Z1, Z2
+	VMOVAPS Z1, K1, Z2
+	VMOVUPS Z2, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	ADDQ    $0x00000040, BX
+	ADDQ    $0x00000040, SI
+	SUBQ    $0x00000010, DI
+	JMP     preluGradAVX512_loop
+
+preluGradAVX512_done:
+	VZEROUPPER
+	RET
+
+// func preluAVX2(y *float32, x *float32, a *float32, n int)
+// Requires: AVX
+TEXT ·preluAVX2(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ a+16(FP), DX
+	MOVQ n+24(FP), BX
+
+preluAVX2_loop:
+	TESTQ     BX, BX
+	JZ        preluAVX2_done
+	VMOVUPS   (CX), Y0
+	VMULPS    (DX), Y0, Y1
+	VCMPPS    $0x1e, smoothConsts<>+320(SB), Y0, Y2
+	VBLENDVPS Y2, Y0, Y1, Y1
+	VMOVUPS   Y1, (AX)
+	ADDQ      $0x00000020, AX
+	ADDQ      $0x00000020, CX
+	ADDQ      $0x00000020, DX
+	SUBQ      $0x00000008, BX
+	JMP       preluAVX2_loop
+
+preluAVX2_done:
+	VZEROUPPER
+	RET
+
+// func preluGradAVX2(dx *float32, da *float32, dy *float32, x *float32, a *float32, n int)
+// Requires: AVX, AVX2
+TEXT ·preluGradAVX2(SB), NOSPLIT, $0-48
+	MOVQ  dx+0(FP), AX
+	MOVQ  da+8(FP), CX
+	MOVQ  dy+16(FP), DX
+	MOVQ  x+24(FP), BX
+	MOVQ  a+32(FP), SI
+	MOVQ  n+40(FP), DI
+	VPXOR Y0, Y0, Y0
+
+preluGradAVX2_loop:
+	TESTQ     DI, DI
+	JZ        preluGradAVX2_done
+	VMOVUPS   (DX), Y1
+	VMOVUPS   (BX), Y2
+	VCMPPS    $0x1e, smoothConsts<>+320(SB), Y2, Y3
+	VMULPS    Y1, Y2, Y2
+	VBLENDVPS Y3, Y0, Y2, Y2
+	VADDPS    (CX), Y2, Y2
+	VMOVUPS   Y2, (CX)
+	VMULPS    (SI), Y1, Y2
+	VBLENDVPS Y3, Y1, Y2, Y2
+	VMOVUPS   Y2, (AX)
+	ADDQ      $0x00000020, AX
+	ADDQ      $0x00000020, CX
+	ADDQ      $0x00000020, DX
+	ADDQ      $0x00000020, BX
+	ADDQ      $0x00000020, SI
+	SUBQ      $0x00000008, DI
+	JMP       preluGradAVX2_loop
+
+preluGradAVX2_done:
+	VZEROUPPER
+	RET
+
 // func depthwise1AVX512(y *float32, b *float32, x *float32, w *float32, cells int, c int, sx int, kh int, kw int, ld int, ldw int)
 // Requires: AVX, AVX512F
 TEXT ·depthwise1AVX512(SB), NOSPLIT, $0-88

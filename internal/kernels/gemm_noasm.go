@@ -84,6 +84,10 @@ func eluAVX2(y, z *float32, n int, sa, scale float32)             { panic("kerne
 func eluGradAVX2(y, dy, z *float32, n int, sa, scale float32)     { panic("kernels: no AVX2") }
 func softplusAVX2(y, z *float32, n int)                           { panic("kernels: no AVX2") }
 func softplusGradAVX2(y, dy, z *float32, n int)                   { panic("kernels: no AVX2") }
+func preluAVX512(y, x, a *float32, n int)                         { panic("kernels: no AVX-512") }
+func preluGradAVX512(dx, da, dy, x, a *float32, n int)            { panic("kernels: no AVX-512") }
+func preluAVX2(y, x, a *float32, n int)                           { panic("kernels: no AVX2") }
+func preluGradAVX2(dx, da, dy, x, a *float32, n int)              { panic("kernels: no AVX2") }
 
 func sgdAVX512(w, grad, m *float32, n int, lr, mu float32, flags int) {
 	panic("kernels: no AVX-512")

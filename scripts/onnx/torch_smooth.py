@@ -11,7 +11,8 @@ convnet's Go test compares against (the files of torch_cnn.py):
 
 The activations: GELU (exported as Div, Erf, Add, Mul, Mul), Mish
 (Softplus, Tanh, Mul), Softsign (Abs, Add, Div), SELU, Softplus, ELU and
-Tanh.
+Tanh; and two PReLUs, one slope per channel (PRelu with a slope of shape
+[16, 1, 1]) and one in all (a slope of shape [1]).
 
 Usage: python3 torch_smooth.py MNIST_DIR OUT_DIR
 """
@@ -28,11 +29,13 @@ class Net(nn.Module):
             nn.Conv2d(8, 16, 3, padding=1), nn.BatchNorm2d(16), nn.Mish(), nn.MaxPool2d(2),
             nn.Conv2d(16, 16, 3), nn.Softsign(),
             nn.Conv2d(16, 16, 1), nn.ELU(),
+            nn.Conv2d(16, 16, 1), nn.PReLU(16),
         )
         self.classifier = nn.Sequential(
             nn.Linear(16 * 5 * 5, 64), nn.SELU(),
             nn.Linear(64, 32), nn.Softplus(),
             nn.Linear(32, 32), nn.Tanh(),
+            nn.Linear(32, 32), nn.PReLU(),
             nn.Linear(32, 10),
         )
 

@@ -36,6 +36,8 @@ func main() {
 	avx512.smooths()
 	avx2.smooths()
 	avx2.sigmoids()
+	avx512.prelus()
+	avx2.prelus()
 	depthwiseKernels()
 	batchNorm()
 	tile("convTile14x32AVX512", 14, 2, 16, ZMM)
