@@ -37,17 +37,19 @@ ACTIVATIONS = {
 
 def tutorial_model(activation="relu"):
     # Keras "same" padding for odd kernels at stride 1 is symmetric: k//2.
-    act = ACTIVATIONS[activation]
+    # prelu: a slope per channel (or unit), as convnet bench --activation prelu.
+    def act(c):
+        return nn.PReLU(c, init=0.0) if activation == "prelu" else ACTIVATIONS[activation]()
     return nn.Sequential(
-        nn.Conv2d(1, 32, 5, padding=2), act(),
-        nn.Conv2d(32, 32, 5, padding=2), act(),
+        nn.Conv2d(1, 32, 5, padding=2), act(32),
+        nn.Conv2d(32, 32, 5, padding=2), act(32),
         nn.MaxPool2d(2), nn.Dropout(0.25),
-        nn.Conv2d(32, 64, 3, padding=1), act(),
-        nn.Conv2d(64, 64, 3, padding=1), act(),
+        nn.Conv2d(32, 64, 3, padding=1), act(64),
+        nn.Conv2d(64, 64, 3, padding=1), act(64),
         nn.MaxPool2d(2, 2), nn.Dropout(0.25),
         nn.Flatten(),
-        nn.Linear(64 * 8 * 8, 256), act(),
-        nn.Linear(256, 256), act(),
+        nn.Linear(64 * 8 * 8, 256), act(256),
+        nn.Linear(256, 256), act(256),
         nn.Dropout(0.5),
         nn.Linear(256, 28),
     )
@@ -83,7 +85,7 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--steps", type=int, default=20, help="training steps per repeat")
     p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--activation", default="relu", choices=sorted(ACTIVATIONS), help="the hidden layers' activation")
+    p.add_argument("--activation", default="relu", choices=sorted([*ACTIVATIONS, "prelu"]), help="the hidden layers' activation")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)

@@ -46,7 +46,7 @@ type benchOptions struct {
 func (o *benchOptions) register(fs *flag.FlagSet) {
 	o.Source.register(fs, "ahcd")
 	fs.StringVar(&o.Model, "model", "tutorial", "the preset to measure ("+strings.Join(model.PresetNames(), ", ")+"), or a model file: its inference alone, on random pixels")
-	fs.StringVar(&o.Activation, "activation", "relu", "the activation function of the preset's convolutions and dense layers that have relu, in its place ("+strings.Join(hiddenActivations(), ", ")+")")
+	fs.StringVar(&o.Activation, "activation", "relu", "the activation function of the preset's convolutions and dense layers that have relu, in its place ("+strings.Join(hiddenActivations(), ", ")+"; prelu: a PReLU layer after each, a slope per channel or unit)")
 	fs.IntVar(&o.Batch, "batch", 100, "training batch size")
 	fs.IntVar(&o.Steps, "steps", 30, "training steps timed in each repeat")
 	fs.IntVar(&o.Warmup, "warmup", 5, "training steps run before timing")
@@ -191,10 +191,10 @@ func (o *benchOptions) run(ctx context.Context, stderr io.Writer) (*benchResult,
 	if err != nil {
 		return nil, err
 	}
-	if err := replaceReLU(m, o.Activation); err != nil {
+	if m, err = replaceReLU(m, o.Activation); err != nil {
 		return nil, err
 	}
-	if err := m.Build(nil, o.Seed); err != nil {
+	if err := m.Build(train.Shape(), o.Seed); err != nil {
 		return nil, err
 	}
 	// The tutorial's recipe: RMSprop, categorical cross-entropy, pixels
@@ -391,7 +391,7 @@ func (r *benchResult) print(w io.Writer) error {
 }
 
 // hiddenActivations are the functions --activation takes: those of
-// nn.ActivationNames but linear and softmax.
+// nn.ActivationNames but linear and softmax, and prelu.
 func hiddenActivations() []string {
 	var names []string
 	for _, fn := range nn.ActivationNames {
@@ -399,34 +399,53 @@ func hiddenActivations() []string {
 			names = append(names, fn)
 		}
 	}
-	return names
+	return append(names, "prelu")
 }
 
 // replaceReLU gives the convolutions and dense layers of m whose activation
-// is relu the function fn instead.
-func replaceReLU(m *model.Sequential, fn string) error {
+// is relu the function fn instead; for prelu, a linear one and a PReLU
+// layer after them (a slope per channel after a convolution, per unit
+// after a dense layer, as PyTorch's nn.PReLU(channels)), in a stack of
+// layers.
+func replaceReLU(m *model.Sequential, fn string) (*model.Sequential, error) {
 	if fn == "relu" {
-		return nil
+		return m, nil
+	}
+	if fn == "prelu" && m.IsGraph() {
+		return nil, usagef("--activation prelu: only for a stack of layers, not a graph")
 	}
 	n := 0
+	var layers []nn.Layer
 	for _, l := range m.Layers {
+		layers = append(layers, l)
+		var act *string
 		switch l := l.(type) {
 		case *nn.Conv2D:
-			if l.Activation == "relu" {
-				l.Activation, n = fn, n+1
-			}
+			act = &l.Activation
 		case *nn.DepthwiseConv2D:
-			if l.Activation == "relu" {
-				l.Activation, n = fn, n+1
-			}
+			act = &l.Activation
 		case *nn.Dense:
-			if l.Activation == "relu" {
-				l.Activation, n = fn, n+1
+			act = &l.Activation
+		}
+		if act == nil || *act != "relu" {
+			continue
+		}
+		n++
+		*act = fn
+		if fn == "prelu" {
+			*act = "linear"
+			p := &nn.PReLU{}
+			if _, dense := l.(*nn.Dense); !dense {
+				p.SharedAxes = []int{1, 2}
 			}
+			layers = append(layers, p)
 		}
 	}
 	if n == 0 {
-		return fmt.Errorf("--activation %s: the model has no convolution or dense layer with relu to change", fn)
+		return nil, fmt.Errorf("--activation %s: the model has no convolution or dense layer with relu to change", fn)
 	}
-	return nil
+	if fn == "prelu" {
+		return model.New(layers...), nil
+	}
+	return m, nil
 }

@@ -31,7 +31,7 @@ func TestBenchUsageErrors(t *testing.T) {
 		{[]string{"--model", "vgg16"}, `unknown model "vgg16": not a preset`},
 		{[]string{"--steps", "many"}, `invalid value "many" for flag -steps`},
 		{[]string{"extra"}, `unexpected argument "extra"`},
-		{[]string{"--activation", "prelu"}, `--activation "prelu": want one of relu, relu6, leaky_relu, elu, selu, gelu,`},
+		{[]string{"--activation", "swish"}, `--activation "swish": want one of relu, relu6, leaky_relu, elu, selu, gelu,`},
 		{[]string{"--activation", "softmax"}, `--activation "softmax": want one of`},
 	}
 	for _, tt := range tests {
@@ -102,6 +102,20 @@ func TestBenchRun(t *testing.T) {
 	}
 	if st, err := os.Stat(prof); err != nil || st.Size() == 0 {
 		t.Errorf("--cpuprofile: %v", err)
+	}
+
+	// prelu: a PReLU layer after each convolution and dense layer with
+	// relu; none in a graph.
+	code, stdout, stderr = runCtx(context.Background(), "bench", "--csv", csv, "--steps", "1", "--repeats", "1",
+		"--warmup", "0", "--infer-runs", "1", "--infer-batch", "2", "--json", "--activation", "prelu")
+	clear(r)
+	err := json.Unmarshal([]byte(stdout), &r)
+	if rate, _ := r["train_images_per_sec"].(float64); code != exitOK || err != nil || r["activation"] != "prelu" || !(rate > 0) {
+		t.Errorf("convnet bench --activation prelu = exit %d, %v, stdout %q, stderr %q", code, err, stdout, stderr)
+	}
+	code, _, stderr = runCtx(context.Background(), "bench", "--csv", csv, "--steps", "1", "--model", "resnet", "--activation", "prelu")
+	if code != exitUsage || !strings.Contains(stderr, "--activation prelu: only for a stack of layers, not a graph") {
+		t.Errorf("convnet bench --model resnet --activation prelu = exit %d, stderr %q", code, stderr)
 	}
 
 	// LeNet-5 is all tanh: nothing for --activation to change.
