@@ -254,7 +254,7 @@ func layerFromKeras(class string, cfg map[string]any) (kerasLayer, error) {
 		if v, ok := cfg["activation"].(map[string]any); ok {
 			cfg["activation"] = v["config"] // Keras 3 may write a function as an object
 		}
-	case "Dropout", "SpatialDropout2D", "AlphaDropout":
+	case "Dropout", "SpatialDropout2D", "AlphaDropout", "GaussianNoise", "GaussianDropout":
 		delete(cfg, "seed") // convnet draws from the model's source
 	case "LeakyReLU":
 		if v, ok := cfg["negative_slope"]; ok { // Keras 3's name
@@ -357,7 +357,7 @@ func kerasConfig(l nn.Layer) map[string]any {
 	switch l.Type() {
 	case "BatchNormalization", "Softmax":
 		cfg["axis"] = -1
-	case "Dropout", "SpatialDropout2D", "AlphaDropout":
+	case "Dropout", "SpatialDropout2D", "AlphaDropout", "GaussianNoise", "GaussianDropout":
 		cfg["seed"] = nil
 	case "PReLU":
 		if name, ok := cfg["alpha_initializer"].(string); ok { // zeros or ones

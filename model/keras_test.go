@@ -627,3 +627,54 @@ func TestKerasPReLU(t *testing.T) {
 		}
 	}
 }
+
+// TestKerasNoise reads GaussianNoise and GaussianDropout as Keras writes
+// them (the seed dropped: convnet draws from the model's source), writes
+// them back with a null seed and reads them back the same; a rate of 1 is
+// refused by name.
+func TestKerasNoise(t *testing.T) {
+	doc := []byte(`{"class_name": "Sequential", "config": {"name": "s", "layers": [
+	  {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 6, 6, 1], "dtype": "float32", "name": "in"}},
+	  {"class_name": "GaussianNoise", "config": {"name": "gn", "trainable": true, "dtype": "float32", "stddev": 0.1, "seed": 7}},
+	  {"class_name": "Flatten", "config": {"name": "f"}},
+	  {"module": "keras.layers", "class_name": "GaussianDropout", "config": {"name": "gd", "trainable": true, "dtype": "float32", "rate": 0.3, "seed": null}, "registered_name": null},
+	  {"class_name": "Dense", "config": {"name": "d", "units": 2, "activation": "softmax"}}]}}`)
+	check := func(what string, m *Model) {
+		t.Helper()
+		gn, ok1 := m.Layers[0].(*nn.GaussianNoise)
+		gd, ok2 := m.Layers[2].(*nn.GaussianDropout)
+		if !ok1 || !ok2 || gn.Stddev != 0.1 || gd.Rate != 0.3 || gn.Name() != "gn" || gd.Name() != "gd" {
+			t.Fatalf("%s: layers %v and %v, want GaussianNoise gn 0.1 and GaussianDropout gd 0.3", what, m.Layers[0].Config(), m.Layers[2].Config())
+		}
+	}
+	m, err := ParseArchitecture(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("read", m)
+	if err := m.Build(nil, 1); err != nil {
+		t.Fatal(err)
+	}
+	a, err := m.Architecture()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, a); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"seed":null,"stddev":0.1`, `"rate":0.3,"seed":null`} {
+		if !strings.Contains(compact.String(), want) {
+			t.Errorf("written as %s, without %s", compact.String(), want)
+		}
+	}
+	back, err := ParseArchitecture(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("written back", back)
+	bad := bytes.Replace(doc, []byte(`"rate": 0.3`), []byte(`"rate": 1`), 1)
+	if m, err := ParseArchitecture(bad); err != nil || m.Build(nil, 1) == nil || !strings.Contains(m.Build(nil, 1).Error(), "gd (GaussianDropout): rate = 1: must be in [0, 1)") {
+		t.Errorf("rate 1: %v", err)
+	}
+}

@@ -344,7 +344,7 @@ func (e *onnxWriter) layer(l nn.Layer) error {
 		}
 	case "PReLU":
 		e.prelu(l.(*nn.PReLU))
-	case "Dropout", "SpatialDropout2D", "AlphaDropout":
+	case "Dropout", "SpatialDropout2D", "AlphaDropout", "GaussianNoise", "GaussianDropout":
 		// Inference: the identity.
 	case "ReLU", "LeakyReLU", "ELU", "Softmax", "Activation":
 		// The activation below is the whole layer.

@@ -47,6 +47,8 @@ func TestNoAllocationsInSteadyState(t *testing.T) {
 		{&nn.SpatialDropout2D{Rate: 0.3}, []int{32, 32, 16}},
 		{&nn.AlphaDropout{Rate: 0.2}, []int{8, 8, 4}},
 		{&nn.PReLU{AlphaInit: 0.25}, []int{4, 4, 8}},
+		{&nn.GaussianNoise{Stddev: 0.1}, []int{64, 64, 8}}, // several runs
+		{&nn.GaussianDropout{Rate: 0.3}, []int{4, 4, 8}},
 		{&nn.PReLU{SharedAxes: []int{1, 2}}, []int{32, 32, 16}}, // several pieces
 	}
 	for _, tt := range tests {

@@ -20,6 +20,8 @@ var layerTypes = map[string]func(*fields) Layer{
 	"Dropout":                func(f *fields) Layer { return dropoutFromConfig(f) },
 	"SpatialDropout2D":       func(f *fields) Layer { return &SpatialDropout2D{Rate: f.float("rate")} },
 	"AlphaDropout":           func(f *fields) Layer { return &AlphaDropout{Rate: f.float("rate")} },
+	"GaussianNoise":          func(f *fields) Layer { return &GaussianNoise{Stddev: f.float("stddev")} },
+	"GaussianDropout":        func(f *fields) Layer { return &GaussianDropout{Rate: f.float("rate")} },
 	"Flatten":                func(f *fields) Layer { return &Flatten{} },
 	"BatchNormalization":     func(f *fields) Layer { return batchNormFromConfig(f) },
 	"GlobalAveragePooling2D": func(f *fields) Layer { return &GlobalAveragePooling2D{KeepDims: f.bool("keepdims", false)} },
@@ -52,6 +54,8 @@ var defaultNames = map[string]string{
 	"Dropout":                "dropout",
 	"SpatialDropout2D":       "spatial_dropout2d",
 	"AlphaDropout":           "alpha_dropout",
+	"GaussianNoise":          "gaussian_noise",
+	"GaussianDropout":        "gaussian_dropout",
 	"Flatten":                "flatten",
 	"BatchNormalization":     "batch_normalization",
 	"GlobalAveragePooling2D": "global_average_pooling2d",
@@ -369,6 +373,8 @@ var (
 	_ Layer = (*AveragePooling2D)(nil)
 	_ Layer = (*Dropout)(nil)
 	_ Layer = (*AlphaDropout)(nil)
+	_ Layer = (*GaussianNoise)(nil)
+	_ Layer = (*GaussianDropout)(nil)
 	_ Layer = (*Flatten)(nil)
 	_ Layer = (*BatchNormalization)(nil)
 	_ Layer = (*GlobalAveragePooling2D)(nil)

@@ -51,6 +51,8 @@
 //	Dropout                any → same
 //	SpatialDropout2D       [N,H,W,C] → same                drops whole channels of each image (PyTorch Dropout2d)
 //	AlphaDropout           any → same                      selu's dropout: keeps the mean and variance
+//	GaussianNoise          any → same                      x + N(0, Stddev²) in training
+//	GaussianDropout        any → same                      x·N(1, Rate/(1-Rate)) in training
 //	BatchNormalization     any → same                      over the last axis; gamma, beta, moving_mean, moving_variance
 //	ReLU, LeakyReLU, ELU, Softmax, Activation   any → same
 //	PReLU                  any → same                      alpha: the input's shape, 1 along SharedAxes ([1, 1, C] for [1, 2] on an image)

@@ -17,7 +17,8 @@ import (
 // product that repeats their channel weights over the 16×16 maps, another
 // that repeats the channel maxima (kept as 1×1 maps) over them, the maps
 // negated (below 0 everywhere) and a PReLU of them with a slope per
-// channel, then a concatenation of the channels and a swish.
+// channel, then a concatenation of the channels, a swish and a Gaussian
+// dropout.
 func squeezeModel(t *testing.T) *model.Sequential {
 	in := model.Input(32, 32, 1)
 	x := model.Call(&nn.Conv2D{Filters: 4, KernelSize: [2]int{3, 3}, Strides: [2]int{2, 2}, Padding: "same", Activation: "hard_silu"}, in)
@@ -29,7 +30,7 @@ func squeezeModel(t *testing.T) *model.Sequential {
 	neg := model.Call(&nn.Rescaling{Scale: -1, Offset: -0.5}, x) // hard_silu is at least -0.375
 	prelu := &nn.PReLU{SharedAxes: []int{1, 2}}
 	x = model.Call(&nn.Concatenate{}, x, se, peak, model.Call(prelu, neg), neg)
-	x = model.Call(&nn.Flatten{}, model.Call(&nn.Activation{Func: "swish"}, x))
+	x = model.Call(&nn.Flatten{}, model.Call(&nn.GaussianDropout{Rate: 0.1}, model.Call(&nn.Activation{Func: "swish"}, x)))
 	m, err := model.NewGraph(in, model.Call(&nn.Dense{Units: 28, Activation: "softmax"}, x))
 	if err == nil {
 		err = m.Build(nil, 1)
@@ -89,8 +90,8 @@ func checkSqueeze(p page, url string) {
 	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
 
 	// The swish folded into the concatenation's row says what it computes.
-	if meta := browser.Eval[string](p.Browser, `window.convnetState.blocks.filter(b => window.convnetState.model.layers[b.head].type === "Concatenate").map(b => b.el.querySelector(".meta").textContent).join(" | ")`); !strings.Contains(meta, "Then swish, x·sigmoid(x).") {
-		t.Errorf("the concatenation's row says %q, want the swish after it explained", meta)
+	if meta := browser.Eval[string](p.Browser, `window.convnetState.blocks.filter(b => window.convnetState.model.layers[b.head].type === "Concatenate").map(b => b.el.querySelector(".meta").textContent).join(" | ")`); !strings.Contains(meta, "Then swish, x·sigmoid(x). Gaussian dropout (training only).") {
+		t.Errorf("the concatenation's row says %q, want the swish and the Gaussian dropout after it explained", meta)
 	}
 	p.openBlock("Concatenate", 6) // channel 2 of the product
 	p.WaitFor("the concatenation's arithmetic", `document.getElementById("calc").textContent.includes("channel 2 of multiply")`)

@@ -94,6 +94,10 @@ func noDropout(m *model.Sequential) {
 			d.Rate = 0
 		case *nn.AlphaDropout:
 			d.Rate = 0
+		case *nn.GaussianNoise:
+			d.Stddev = 0
+		case *nn.GaussianDropout:
+			d.Rate = 0
 		}
 	}
 }

@@ -40,6 +40,7 @@ type helpers struct {
 	ChannelShuffle                     bool
 	FromHWC                            bool
 	PReLU                              bool
+	GaussianNoise, GaussianDropout     bool
 }
 
 // Same reports whether a layer needs Keras's uneven "same" padding.
@@ -217,6 +218,18 @@ func (w *walker) layer(l nn.Layer, id string, ins []value, out string, last bool
 	case *nn.AlphaDropout:
 		module(fmt.Sprintf("nn.AlphaDropout(%s)", pyFloat(l.Rate)))
 		p.Comment += fmt.Sprintf(": selu's dropout at rate %s, only in training", pyFloat(l.Rate))
+		call("")
+		w.flat[out] = flat
+	case *nn.GaussianNoise:
+		w.helpers.GaussianNoise = true
+		module(fmt.Sprintf("GaussianNoise(%s)", pyFloat(l.Stddev)))
+		p.Comment += fmt.Sprintf(": noise of standard deviation %s added, only in training", pyFloat(l.Stddev))
+		call("")
+		w.flat[out] = flat
+	case *nn.GaussianDropout:
+		w.helpers.GaussianDropout = true
+		module(fmt.Sprintf("GaussianDropout(%s)", pyFloat(l.Rate)))
+		p.Comment += fmt.Sprintf(": times noise of mean 1 at rate %s, only in training", pyFloat(l.Rate))
 		call("")
 		w.flat[out] = flat
 	case *nn.SpatialDropout2D:

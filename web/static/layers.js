@@ -19,6 +19,8 @@ export const explain = {
   BatchNormalization: () => "Rescales each channel with statistics learned in training.",
   Dropout: () => "Only active during training; at prediction time values pass through unchanged.",
   SpatialDropout2D: () => "Only active during training, where it drops whole maps at random; at prediction time values pass through unchanged.",
+  GaussianNoise: (c) => `Only active during training, where it adds random noise (a normal distribution of spread ${c.stddev}) to every value; at prediction time values pass through unchanged.`,
+  GaussianDropout: (c) => `Only active during training, where it multiplies every value by random noise around 1 (the spread of dropout at rate ${c.rate}, without its zeros); at prediction time values pass through unchanged.`,
   AlphaDropout: () => "Only active during training, where it sets values at random to selu's lowest value and rescales them all so that their mean and spread stay the same; at prediction time values pass through unchanged.",
   Flatten: () => "Lays the maps out as one long vector for the dense layers.",
   Dense: (c) => `${c.units} units, each a weighted sum of every input${act(c)}.`,
@@ -114,7 +116,7 @@ function shuffle(c, l) {
 
 // Layers folded into the block of the layer before them, when they take
 // only its output and nothing else does.
-const foldable = new Set(["BatchNormalization", "Activation", "ReLU", "LeakyReLU", "ELU", "PReLU", "Softmax", "Dropout", "SpatialDropout2D", "AlphaDropout", "Rescaling"]);
+const foldable = new Set(["BatchNormalization", "Activation", "ReLU", "LeakyReLU", "ELU", "PReLU", "Softmax", "Dropout", "SpatialDropout2D", "AlphaDropout", "GaussianNoise", "GaussianDropout", "Rescaling"]);
 const maxTiles = 64;
 
 // makeBlocks folds the model's layers into blocks: {index, layers, head, out}.
@@ -291,6 +293,8 @@ const then = (l) => (l.type === "Rescaling" ? `Then multiplied by ${affine(l.con
   Dropout: "Dropout (training only).",
   SpatialDropout2D: "Dropout of whole maps (training only).",
   AlphaDropout: "Alpha dropout (training only).",
+  GaussianNoise: "Gaussian noise (training only).",
+  GaussianDropout: "Gaussian dropout (training only).",
   Softmax: "Then softmax.",
 }[l.type] || `Then ${fnText((l.config && l.config.activation) || l.type.toLowerCase())}.`);
 
