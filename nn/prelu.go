@@ -35,11 +35,14 @@ type PReLU struct {
 
 	x, y, dx *tensor.Tensor
 	dy       *tensor.Tensor // during Backward
-	pieces   int            // samples of the last Backward are cut into pieces of
-	perPiece int            // perPiece samples, each summing dalpha into its row of
-	partial  []float64      // partial, added in piece order: the same sums on any number of cores
-	acc      []float32      // each piece's float32 running sums
-	split    split
+	// Backward cuts the batch into pieces of perPiece samples, each of
+	// which sums dalpha into its row of partial (through acc, running sums
+	// in float32); the rows are then added in piece order, the same sums
+	// on any number of cores.
+	pieces, perPiece int
+	partial          []float64
+	acc              []float32
+	split            split
 }
 
 func (l *PReLU) Type() string { return "PReLU" }
@@ -158,9 +161,12 @@ func (l *PReLU) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	l.dx = l.grad(l.dx, dy.Shape...)
 	l.dy = dy
 	n, size, na := dy.Shape[0], len(dy.Data)/dy.Shape[0], len(l.alpha.Value.Data)
-	// At most 8 pieces of at least splitGrain values each: the partial sums
-	// stay small and the pieces are the same whatever GOMAXPROCS is.
-	l.perPiece = max((splitGrain+size-1)/size, (n+7)/8)
+	// At most 8 pieces of at least splitGrain values each, and at most
+	// preluPartial values of partial sums: the pieces are the same whatever
+	// GOMAXPROCS is, and a slope per value of a large image does not make
+	// the sums larger than a few of its maps.
+	most := max(1, min(8, preluPartial/na))
+	l.perPiece = max((splitGrain+size-1)/size, (n+most-1)/most)
 	l.pieces = (n + l.perPiece - 1) / l.perPiece
 	if cap(l.partial) < l.pieces*na {
 		l.partial, l.acc = make([]float64, l.pieces*na), make([]float32, l.pieces*na)
@@ -220,6 +226,9 @@ func (l *PReLU) do(phase, lo, hi int) {
 		}
 	}
 }
+
+// preluPartial bounds the partial sums of Backward: pieces × slopes.
+const preluPartial = 1 << 20
 
 // preluFlush is about the number of float32 terms a slope's gradient sums
 // before they go into its float64 sum.
