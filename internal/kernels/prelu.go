@@ -42,7 +42,7 @@ func PReLUGrad(dx, g, dy, x, a []float32) {
 	}
 	for i, v := range x[n:] {
 		d := dy[n+i]
-		t, m := v*d, a[n+i]*d
+		t, m := float32(v*d), a[n+i]*d // the product rounded on its own, as the loops do
 		if v > 0 {
 			t, m = 0, d
 		}

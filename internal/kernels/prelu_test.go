@@ -26,7 +26,7 @@ func TestPReLU(t *testing.T) {
 			for i, v := range x[:m] {
 				wantY, wantDx, wantG := v, dy[i], g0[i]
 				if !(v > 0) {
-					wantY, wantDx, wantG = a[i]*v, a[i]*dy[i], g0[i]+v*dy[i]
+					wantY, wantDx, wantG = a[i]*v, a[i]*dy[i], g0[i]+float32(v*dy[i])
 				}
 				if !sameBits(y[i], wantY) || !sameBits(dx[i], wantDx) || !sameBits(g[i], wantG) {
 					t.Fatalf("length %d, x[%d] = %v (slope %v, dy %v): y %v, dx %v, g %v; want %v, %v, %v", m, i, v, a[i], dy[i], y[i], dx[i], g[i], wantY, wantDx, wantG)
