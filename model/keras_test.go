@@ -596,15 +596,8 @@ func TestKerasPReLU(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var compact bytes.Buffer
-	if err := json.Compact(&compact, a); err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{`"alpha_initializer":{"class_name":"Zeros","config":{}}`, `"alpha_initializer":{"class_name":"Constant","config":{"value":0.25}}`, `"alpha_regularizer":null`, `"shared_axes":[1,2]`} {
-		if !strings.Contains(compact.String(), want) {
-			t.Errorf("written as %s, without %s", compact.String(), want)
-		}
-	}
+	writtenWith(t, a, `"alpha_initializer":{"class_name":"Zeros","config":{}}`, `"alpha_initializer":{"class_name":"Constant","config":{"value":0.25}}`,
+		`"alpha_regularizer":null`, `"shared_axes":[1,2]`)
 	back, err := ParseArchitecture(a)
 	if err != nil {
 		t.Fatal(err)
@@ -659,15 +652,7 @@ func TestKerasNoise(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var compact bytes.Buffer
-	if err := json.Compact(&compact, a); err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{`"seed":null,"stddev":0.1`, `"rate":0.3,"seed":null`} {
-		if !strings.Contains(compact.String(), want) {
-			t.Errorf("written as %s, without %s", compact.String(), want)
-		}
-	}
+	writtenWith(t, a, `"seed":null,"stddev":0.1`, `"rate":0.3,"seed":null`)
 	back, err := ParseArchitecture(a)
 	if err != nil {
 		t.Fatal(err)
@@ -676,5 +661,20 @@ func TestKerasNoise(t *testing.T) {
 	bad := bytes.Replace(doc, []byte(`"rate": 0.3`), []byte(`"rate": 1`), 1)
 	if m, err := ParseArchitecture(bad); err != nil || m.Build(nil, 1) == nil || !strings.Contains(m.Build(nil, 1).Error(), "gd (GaussianDropout): rate = 1: must be in [0, 1)") {
 		t.Errorf("rate 1: %v", err)
+	}
+}
+
+// writtenWith checks that the architecture a, without its spaces, holds
+// each of wants.
+func writtenWith(t *testing.T, a []byte, wants ...string) {
+	t.Helper()
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, a); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range wants {
+		if !strings.Contains(compact.String(), want) {
+			t.Errorf("written as %s, without %s", compact.String(), want)
+		}
 	}
 }

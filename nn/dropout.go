@@ -114,14 +114,7 @@ func (l *Dropout) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	} else {
 		l.kept = l.kept[:words]
 	}
-	items := (len(l.kept) + dropoutWords - 1) / dropoutWords
-	if cap(l.seeds) < 2*items {
-		l.seeds = make([]uint64, 2*items)
-	}
-	l.seeds = l.seeds[:2*items]
-	for i := range l.seeds {
-		l.seeds[i] = l.rng.Uint64()
-	}
+	l.seeds = drawSeeds(l.seeds, 2*((len(l.kept)+dropoutWords-1)/dropoutWords), l.rng)
 	l.x, l.out, l.drawing = x.Data, l.y.Data, true
 	l.apply()
 	return l.y
@@ -134,6 +127,19 @@ func (l *Dropout) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	l.x, l.out, l.drawing = dy.Data, l.dx.Data, false
 	l.apply()
 	return l.dx
+}
+
+// drawSeeds returns s resized to n numbers drawn from rng, one after
+// another: the seeds of the runs of a pass's random numbers.
+func drawSeeds(s []uint64, n int, rng *rand.Rand) []uint64 {
+	if cap(s) < n {
+		s = make([]uint64, n)
+	}
+	s = s[:n]
+	for i := range s {
+		s[i] = rng.Uint64()
+	}
+	return s
 }
 
 // dropoutWords is the 64-element words of the mask in a run (see Dropout)

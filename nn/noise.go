@@ -104,13 +104,7 @@ func (c *noiseCore) forward(l Layer, x *tensor.Tensor, training bool, sd float64
 		return c.y
 	}
 	runs := (len(x.Data) + noiseRun - 1) / noiseRun
-	if cap(c.seeds) < 2*runs {
-		c.seeds = make([]uint64, 2*runs)
-	}
-	c.seeds = c.seeds[:2*runs]
-	for i := range c.seeds {
-		c.seeds[i] = c.rng.Uint64()
-	}
+	c.seeds = drawSeeds(c.seeds, 2*runs, c.rng)
 	if c.scaled {
 		if cap(c.noise) < len(x.Data) {
 			c.noise = make([]float32, len(x.Data))

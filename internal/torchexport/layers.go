@@ -210,26 +210,10 @@ func (w *walker) layer(l nn.Layer, id string, ins []value, out string, last bool
 			module(fmt.Sprintf("SameAvgPool2d(%s, %s, %s)", pyPair(k), pyPair(s), pyInts(pads[:])))
 		}
 		call("")
-	case *nn.Dropout:
-		module(fmt.Sprintf("nn.Dropout(%s)", pyFloat(l.Rate)))
-		p.Comment += fmt.Sprintf(": rate %s, only in training", pyFloat(l.Rate))
-		call("")
-		w.flat[out] = flat
-	case *nn.AlphaDropout:
-		module(fmt.Sprintf("nn.AlphaDropout(%s)", pyFloat(l.Rate)))
-		p.Comment += fmt.Sprintf(": selu's dropout at rate %s, only in training", pyFloat(l.Rate))
-		call("")
-		w.flat[out] = flat
-	case *nn.GaussianNoise:
-		w.helpers.GaussianNoise = true
-		module(fmt.Sprintf("GaussianNoise(%s)", pyFloat(l.Stddev)))
-		p.Comment += fmt.Sprintf(": noise of standard deviation %s added, only in training", pyFloat(l.Stddev))
-		call("")
-		w.flat[out] = flat
-	case *nn.GaussianDropout:
-		w.helpers.GaussianDropout = true
-		module(fmt.Sprintf("GaussianDropout(%s)", pyFloat(l.Rate)))
-		p.Comment += fmt.Sprintf(": times noise of mean 1 at rate %s, only in training", pyFloat(l.Rate))
+	case *nn.Dropout, *nn.AlphaDropout, *nn.GaussianNoise, *nn.GaussianDropout:
+		init, what := w.trainingOnly(l)
+		module(init)
+		p.Comment += ": " + what + ", only in training"
 		call("")
 		w.flat[out] = flat
 	case *nn.SpatialDropout2D:
@@ -407,6 +391,24 @@ func (w *walker) merge(p *pyLayer, l nn.Layer, ins []value, out string) error {
 // fromHWC and toHWC return the conversions, with "%s" for the tensor, of
 // per-feature weights of a flattened image between convnet's (h, w, c)
 // order and PyTorch's (c, h, w).
+// trainingOnly returns the module of a layer that changes values in
+// training only, element by element, and what it does.
+func (w *walker) trainingOnly(l nn.Layer) (init, what string) {
+	switch l := l.(type) {
+	case *nn.Dropout:
+		return fmt.Sprintf("nn.Dropout(%s)", pyFloat(l.Rate)), "rate " + pyFloat(l.Rate)
+	case *nn.AlphaDropout:
+		return fmt.Sprintf("nn.AlphaDropout(%s)", pyFloat(l.Rate)), "selu's dropout at rate " + pyFloat(l.Rate)
+	case *nn.GaussianNoise:
+		w.helpers.GaussianNoise = true
+		return fmt.Sprintf("GaussianNoise(%s)", pyFloat(l.Stddev)), "noise of standard deviation " + pyFloat(l.Stddev) + " added"
+	case *nn.GaussianDropout:
+		w.helpers.GaussianDropout = true
+		return fmt.Sprintf("GaussianDropout(%s)", pyFloat(l.Rate)), "times noise of mean 1 at rate " + pyFloat(l.Rate)
+	}
+	panic("torchexport: trainingOnly(" + l.Type() + ")")
+}
+
 // prelu writes a PReLU: nn.PReLU for one slope, or one per channel (of an
 // image, or per feature of a vector), which PyTorch takes along axis 1;
 // else KerasPReLU, whose weight is alpha in (c, h, w) order.
