@@ -1,7 +1,5 @@
 package kernels
 
-import "math"
-
 // PReLU sets y = x where x > 0, else a·x (a NaN x gives NaN), each value
 // with its own slope in a; y may alias x.
 func PReLU(y, x, a []float32) {
@@ -20,18 +18,6 @@ func PReLU(y, x, a []float32) {
 	for i, v := range x[n:] {
 		y[n+i] = pick(v, v, a[n+i]*v)
 	}
-}
-
-// pick returns p where x > 0, else q, without a branch: the signs of a
-// layer's values are random to a branch predictor.
-func pick(x, p, q float32) float32 {
-	// Above 0 (+Inf too) are the bits 1 to 0x7f800000.
-	var above uint32
-	if math.Float32bits(x)-1 < 0x7f800000 {
-		above = 1
-	}
-	m := -above
-	return math.Float32frombits(math.Float32bits(p)&m | math.Float32bits(q)&^m)
 }
 
 // PReLUGrad sets dx = dy where x > 0, else a·dy, and adds the slopes'

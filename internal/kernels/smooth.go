@@ -113,12 +113,7 @@ func ELUGrad(dz, dy, y []float32, alpha, scale float32) {
 func LeakyReLU(y, z []float32, alpha float32) {
 	v512 := func(y, z *float32, n int) { leakyReLUAVX512(y, z, n, alpha) }
 	v2 := func(y, z *float32, n int) { leakyReLUAVX2(y, z, n, alpha) }
-	mapSmooth(y, z, v512, v2, func(v float32) float32 {
-		if v < 0 {
-			return v * alpha
-		}
-		return v
-	})
+	mapSmooth(y, z, v512, v2, func(v float32) float32 { return pickBelow(v, v*alpha, v) })
 }
 
 // LeakyReLUGrad sets dz = dy where LeakyReLU's output y is above 0,
@@ -126,12 +121,7 @@ func LeakyReLU(y, z []float32, alpha float32) {
 func LeakyReLUGrad(dz, dy, y []float32, alpha float32) {
 	v512 := func(dz, dy, y *float32, n int) { leakyReLUGradAVX512(dz, dy, y, n, alpha) }
 	v2 := func(dz, dy, y *float32, n int) { leakyReLUGradAVX2(dz, dy, y, n, alpha) }
-	gradSmooth(dz, dy, y, v512, v2, func(d, v float32) float32 {
-		if v > 0 {
-			return d
-		}
-		return d * alpha
-	})
+	gradSmooth(dz, dy, y, v512, v2, func(d, v float32) float32 { return pick(v, d, d*alpha) })
 }
 
 // The coefficients of Cephes's logf.
@@ -279,4 +269,27 @@ func gradSmooth(dz, dy, z []float32, v512, v2 func(dz, dy, z *float32, n int), f
 	for i, v := range z[n:] {
 		dz[n+i] = f(dy[n+i], v)
 	}
+}
+
+// pick returns p where x > 0, else q, without a branch: the signs of a
+// layer's values are random to a branch predictor.
+func pick(x, p, q float32) float32 {
+	// Above 0 (+Inf too) are the bits 1 to 0x7f800000.
+	var above uint32
+	if math.Float32bits(x)-1 < 0x7f800000 {
+		above = 1
+	}
+	m := -above
+	return math.Float32frombits(math.Float32bits(p)&m | math.Float32bits(q)&^m)
+}
+
+// pickBelow returns p where x < 0, else q, without a branch.
+func pickBelow(x, p, q float32) float32 {
+	// Below 0 (-Inf too) are the bits 0x80000001 to 0xff800000.
+	var below uint32
+	if math.Float32bits(x)-0x80000001 < 0x7f800000 {
+		below = 1
+	}
+	m := -below
+	return math.Float32frombits(math.Float32bits(p)&m | math.Float32bits(q)&^m)
 }
