@@ -85,6 +85,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(good)
 	f.Add(encode(f, tiny(f), false))
 	f.Add(encode(f, tinyGraph(f), true))
+	f.Add(encode(f, mixed(f), true)) // most layer types, PReLUs among them
 	for _, n := range []int{0, 7, 8, 9, 64, len(good) / 2, len(good) - 1} {
 		f.Add(good[:n])
 	}
