@@ -578,31 +578,14 @@ func TestKerasPReLU(t *testing.T) {
 			t.Fatalf("%s: layers %v and %v, want PReLU zeros [1 2] and PReLU 0.25 unshared", what, m.Layers[1].Config(), m.Layers[3].Config())
 		}
 	}
-	m, err := ParseArchitecture(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	check("read", m)
-	if err := m.Build(nil, 1); err != nil {
-		t.Fatal(err)
-	}
+	m := kerasRoundTrip(t, doc, check, `"alpha_initializer":{"class_name":"Zeros","config":{}}`,
+		`"alpha_initializer":{"class_name":"Constant","config":{"value":0.25}}`, `"alpha_regularizer":null`, `"shared_axes":[1,2]`)
 	if s := m.Layers[1].Params()[0].Value.Shape; !slices.Equal(s, []int{1, 1, 3}) {
 		t.Errorf("p1's alpha has shape %v, want [1 1 3]", s)
 	}
 	if a := m.Layers[3].Params()[0].Value; a.Len() != 48 || a.Data[47] != 0.25 {
 		t.Errorf("p2's alpha: %d values, the last %v; want 48 at 0.25", a.Len(), a.Data[47])
 	}
-	a, err := m.Architecture()
-	if err != nil {
-		t.Fatal(err)
-	}
-	writtenWith(t, a, `"alpha_initializer":{"class_name":"Zeros","config":{}}`, `"alpha_initializer":{"class_name":"Constant","config":{"value":0.25}}`,
-		`"alpha_regularizer":null`, `"shared_axes":[1,2]`)
-	back, err := ParseArchitecture(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	check("written back", back)
 	for _, tt := range []struct{ field, want string }{
 		{`"alpha_regularizer": {"class_name": "L2", "config": {"l2": 0.01}}`, `p (PReLU): alpha_regularizer = {"class_name":"L2","config":{"l2":0.01}}: convnet supports only null`},
 		{`"alpha_initializer": "glorot_uniform"`, `p (PReLU): nn: PReLU config: field "alpha_initializer": want "zeros", "ones" or a Zeros, Ones or Constant initializer, got "glorot_uniform"`},
@@ -640,6 +623,22 @@ func TestKerasNoise(t *testing.T) {
 			t.Fatalf("%s: layers %v and %v, want GaussianNoise gn 0.1 and GaussianDropout gd 0.3", what, m.Layers[0].Config(), m.Layers[2].Config())
 		}
 	}
+	kerasRoundTrip(t, doc, check, `"seed":null,"stddev":0.1`, `"rate":0.3,"seed":null`)
+	m, err := ParseArchitecture(bytes.Replace(doc, []byte(`"rate": 0.3`), []byte(`"rate": 1`), 1))
+	if err == nil {
+		err = m.Build(nil, 1)
+	}
+	if err == nil || !strings.Contains(err.Error(), "gd (GaussianDropout): rate = 1: must be in [0, 1)") {
+		t.Errorf("rate 1: %v", err)
+	}
+}
+
+// kerasRoundTrip reads the Keras architecture doc, checks it, builds it,
+// writes it back and checks that the document, without its spaces, holds
+// each of wants and reads back to a model that passes check too. It
+// returns the built model.
+func kerasRoundTrip(t *testing.T, doc []byte, check func(what string, m *Model), wants ...string) *Model {
+	t.Helper()
 	m, err := ParseArchitecture(doc)
 	if err != nil {
 		t.Fatal(err)
@@ -652,22 +651,6 @@ func TestKerasNoise(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writtenWith(t, a, `"seed":null,"stddev":0.1`, `"rate":0.3,"seed":null`)
-	back, err := ParseArchitecture(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	check("written back", back)
-	bad := bytes.Replace(doc, []byte(`"rate": 0.3`), []byte(`"rate": 1`), 1)
-	if m, err := ParseArchitecture(bad); err != nil || m.Build(nil, 1) == nil || !strings.Contains(m.Build(nil, 1).Error(), "gd (GaussianDropout): rate = 1: must be in [0, 1)") {
-		t.Errorf("rate 1: %v", err)
-	}
-}
-
-// writtenWith checks that the architecture a, without its spaces, holds
-// each of wants.
-func writtenWith(t *testing.T, a []byte, wants ...string) {
-	t.Helper()
 	var compact bytes.Buffer
 	if err := json.Compact(&compact, a); err != nil {
 		t.Fatal(err)
@@ -677,4 +660,10 @@ func writtenWith(t *testing.T, a []byte, wants ...string) {
 			t.Errorf("written as %s, without %s", compact.String(), want)
 		}
 	}
+	back, err := ParseArchitecture(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("written back", back)
+	return m
 }

@@ -4424,27 +4424,27 @@ preluAVX512_done:
 // func preluGradAVX512(dx *float32, da *float32, dy *float32, x *float32, a *float32, n int)
 // Requires: AVX, AVX512F
 TEXT ·preluGradAVX512(SB), NOSPLIT, $0-48
-	MOVQ   dx+0(FP), AX
-	MOVQ   da+8(FP), CX
-	MOVQ   dy+16(FP), DX
-	MOVQ   x+24(FP), BX
-	MOVQ   a+32(FP), SI
-	MOVQ   n+40(FP), DI
-	VPXORD Z0, Z0, Z0
+	MOVQ dx+0(FP), AX
+	MOVQ da+8(FP), CX
+	MOVQ dy+16(FP), DX
+	MOVQ x+24(FP), BX
+	MOVQ a+32(FP), SI
+	MOVQ n+40(FP), DI
 
 preluGradAVX512_loop:
 	TESTQ   DI, DI
 	JZ      preluGradAVX512_done
-	VMOVUPS (DX), Z1
-	VMOVUPS (BX), Z2
-	VCMPPS  $0x1e, smoothConsts<>+320(SB), Z2, K1
-	VMULPS  Z1, Z2, Z2
-	VMOVAPS Z0, K1, Z2
-	VADDPS  (CX), Z2, Z2
-	VMOVUPS Z2, (CX)
-	VMULPS  (SI), Z1, Z2
-	VMOVAPS Z1, K1, Z2
-	VMOVUPS Z2, (AX)
+	VMOVUPS (DX), Z0
+	VMOVUPS (BX), Z1
+	VCMPPS  $0x1e, smoothConsts<>+320(SB), Z1, K1
+	VMULPS  Z0, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VMOVAPS Z2, K1, Z1
+	VADDPS  (CX), Z1, Z1
+	VMOVUPS Z1, (CX)
+	VMULPS  (SI), Z0, Z1
+	VMOVAPS Z0, K1, Z1
+	VMOVUPS Z1, (AX)
 	ADDQ    $0x00000040, AX
 	ADDQ    $0x00000040, CX
 	ADDQ    $0x00000040, DX
@@ -4486,27 +4486,27 @@ preluAVX2_done:
 // func preluGradAVX2(dx *float32, da *float32, dy *float32, x *float32, a *float32, n int)
 // Requires: AVX, AVX2
 TEXT ·preluGradAVX2(SB), NOSPLIT, $0-48
-	MOVQ  dx+0(FP), AX
-	MOVQ  da+8(FP), CX
-	MOVQ  dy+16(FP), DX
-	MOVQ  x+24(FP), BX
-	MOVQ  a+32(FP), SI
-	MOVQ  n+40(FP), DI
-	VPXOR Y0, Y0, Y0
+	MOVQ dx+0(FP), AX
+	MOVQ da+8(FP), CX
+	MOVQ dy+16(FP), DX
+	MOVQ x+24(FP), BX
+	MOVQ a+32(FP), SI
+	MOVQ n+40(FP), DI
 
 preluGradAVX2_loop:
 	TESTQ     DI, DI
 	JZ        preluGradAVX2_done
-	VMOVUPS   (DX), Y1
-	VMOVUPS   (BX), Y2
-	VCMPPS    $0x1e, smoothConsts<>+320(SB), Y2, Y3
-	VMULPS    Y1, Y2, Y2
-	VBLENDVPS Y3, Y0, Y2, Y2
-	VADDPS    (CX), Y2, Y2
-	VMOVUPS   Y2, (CX)
-	VMULPS    (SI), Y1, Y2
-	VBLENDVPS Y3, Y1, Y2, Y2
-	VMOVUPS   Y2, (AX)
+	VMOVUPS   (DX), Y0
+	VMOVUPS   (BX), Y1
+	VCMPPS    $0x1e, smoothConsts<>+320(SB), Y1, Y2
+	VMULPS    Y0, Y1, Y1
+	VPXOR     Y3, Y3, Y3
+	VBLENDVPS Y2, Y3, Y1, Y1
+	VADDPS    (CX), Y1, Y1
+	VMOVUPS   Y1, (CX)
+	VMULPS    (SI), Y0, Y1
+	VBLENDVPS Y2, Y0, Y1, Y1
+	VMOVUPS   Y1, (AX)
 	ADDQ      $0x00000020, AX
 	ADDQ      $0x00000020, CX
 	ADDQ      $0x00000020, DX

@@ -113,7 +113,8 @@ func ELUGrad(dz, dy, y []float32, alpha, scale float32) {
 func LeakyReLU(y, z []float32, alpha float32) {
 	v512 := func(y, z *float32, n int) { leakyReLUAVX512(y, z, n, alpha) }
 	v2 := func(y, z *float32, n int) { leakyReLUAVX2(y, z, n, alpha) }
-	mapSmooth(y, z, v512, v2, func(v float32) float32 { return pickBelow(v, v*alpha, v) })
+	// -v > 0 exactly where v < 0 (not -0, not NaN).
+	mapSmooth(y, z, v512, v2, func(v float32) float32 { return pick(-v, v*alpha, v) })
 }
 
 // LeakyReLUGrad sets dz = dy where LeakyReLU's output y is above 0,
@@ -280,16 +281,5 @@ func pick(x, p, q float32) float32 {
 		above = 1
 	}
 	m := -above
-	return math.Float32frombits(math.Float32bits(p)&m | math.Float32bits(q)&^m)
-}
-
-// pickBelow returns p where x < 0, else q, without a branch.
-func pickBelow(x, p, q float32) float32 {
-	// Below 0 (-Inf too) are the bits 0x80000001 to 0xff800000.
-	var below uint32
-	if math.Float32bits(x)-0x80000001 < 0x7f800000 {
-		below = 1
-	}
-	m := -below
 	return math.Float32frombits(math.Float32bits(p)&m | math.Float32bits(q)&^m)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -218,21 +219,36 @@ func (s simd) poly(t Register, cs ...float64) Register {
 // dz), at addressing the row of dy. params are further float32
 // parameters, broadcast to vectors for f.
 func (s simd) mapLoop(name string, grad bool, params []string, f func(x Register, dy Mem, ps []Register) Register) {
-	name += s.name
-	sig := "func(y, z *float32, n int"
+	ptrs := []string{"y", "z"}
 	if grad {
-		sig = "func(y, dy, z *float32, n int"
+		ptrs = []string{"y", "dy", "z"}
 	}
+	s.loop(name, ptrs, params, func(at []Mem, ps []Register) {
+		var dy Mem
+		if grad {
+			dy = at[1]
+		}
+		VMOVUPS(f(s.load(at[len(at)-1]), dy, ps), at[0])
+	})
+}
+
+// loop emits name+s.name(ptrs *float32, n int, params float32), a loop
+// over n values (a multiple of s.lanes) of each of the arrays ptrs: body
+// emits one step, at addressing the arrays' current vectors and ps the
+// params, broadcast to vectors.
+func (s simd) loop(name string, ptrs, params []string, body func(at []Mem, ps []Register)) {
+	name += s.name
+	sig := "func(" + strings.Join(ptrs, ", ") + " *float32, n int"
 	for _, p := range params {
 		sig += ", " + p + " float32"
 	}
 	TEXT(name, NOSPLIT, sig+")")
-	y := Load(Param("y"), GP64())
-	var dy Register
-	if grad {
-		dy = Load(Param("dy"), GP64())
+	regs := make([]Register, len(ptrs))
+	at := make([]Mem, len(ptrs))
+	for i, p := range ptrs {
+		regs[i] = Load(Param(p), GP64())
+		at[i] = Mem{Base: regs[i]}
 	}
-	z := Load(Param("z"), GP64())
 	n := Load(Param("n"), GP64())
 	var ps []Register
 	for _, p := range params {
@@ -240,25 +256,16 @@ func (s simd) mapLoop(name string, grad bool, params []string, f func(x Register
 		VBROADCASTSS(Load(Param(p), XMM()), v)
 		ps = append(ps, v)
 	}
-	x := s.vec()
-	loop, done := name+"_loop", name+"_done"
-	Label(loop)
+	Label(name + "_loop")
 	TESTQ(n, n)
-	JZ(LabelRef(done))
-	VMOVUPS(Mem{Base: z}, x)
-	var at Mem
-	if grad {
-		at = Mem{Base: dy}
+	JZ(LabelRef(name + "_done"))
+	body(at, ps)
+	for _, r := range regs {
+		ADDQ(U32(4*s.lanes), r)
 	}
-	VMOVUPS(f(x, at, ps), Mem{Base: y})
-	ADDQ(U32(4*s.lanes), y)
-	if grad {
-		ADDQ(U32(4*s.lanes), dy)
-	}
-	ADDQ(U32(4*s.lanes), z)
 	SUBQ(U32(s.lanes), n)
-	JMP(LabelRef(loop))
-	Label(done)
+	JMP(LabelRef(name + "_loop"))
+	Label(name + "_done")
 	VZEROUPPER()
 	RET()
 }
