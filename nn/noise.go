@@ -45,7 +45,6 @@ type noiseCore struct {
 	seeds  []uint64  // per run, its generator's seed (two numbers)
 	noise  []float32 // GaussianDropout: the factors of the last training Forward
 	x, out []float32 // the pass's input and output, during a call
-	back   bool      // the pass is Backward
 	split  split
 }
 
@@ -111,8 +110,8 @@ func (c *noiseCore) forward(l Layer, x *tensor.Tensor, training bool, sd float64
 		}
 		c.noise = c.noise[:len(x.Data)]
 	}
-	c.sd, c.x, c.out, c.back = sd, x.Data, c.y.Data, false
-	c.split.items(c, 0, runs, 1)
+	c.sd, c.x, c.out = sd, x.Data, c.y.Data
+	c.split.items(c, actForward, runs, 1)
 	c.x, c.out = nil, nil
 	return c.y
 }
@@ -126,18 +125,18 @@ func (c *noiseCore) Backward(dy *tensor.Tensor) *tensor.Tensor {
 		copy(c.dx.Data, dy.Data)
 		return c.dx
 	}
-	c.x, c.out, c.back = dy.Data, c.dx.Data, true
-	c.split.items(c, 0, (len(dy.Data)+noiseRun-1)/noiseRun, 1)
+	c.x, c.out = dy.Data, c.dx.Data
+	c.split.items(c, actBackward, (len(dy.Data)+noiseRun-1)/noiseRun, 1)
 	c.x, c.out = nil, nil
 	return c.dx
 }
 
 // do runs the runs lo to hi of the pass.
-func (c *noiseCore) do(_, lo, hi int) {
+func (c *noiseCore) do(phase, lo, hi int) {
 	for run := lo; run < hi; run++ {
 		a, b := run*noiseRun, min((run+1)*noiseRun, len(c.x))
 		x, out := c.x[a:b], c.out[a:b]
-		if c.back {
+		if phase == actBackward {
 			for i, f := range c.noise[a:b] {
 				out[i] = x[i] * f
 			}
