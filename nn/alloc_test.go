@@ -50,6 +50,8 @@ func TestNoAllocationsInSteadyState(t *testing.T) {
 		{&nn.GaussianNoise{Stddev: 0.1}, []int{64, 64, 8}}, // several runs
 		{&nn.GaussianDropout{Rate: 0.3}, []int{4, 4, 8}},
 		{&nn.PReLU{SharedAxes: []int{1, 2}}, []int{32, 32, 16}}, // several pieces
+		{&nn.Normalization{}, []int{32, 32, 16}},
+		{&nn.Normalization{Invert: true, Axis: []int{1, 2, 3}}, []int{8, 8, 4}},
 	}
 	for _, tt := range tests {
 		if _, err := tt.l.Build(tt.in, rand.New(rand.NewPCG(1, 2))); err != nil {

@@ -29,6 +29,7 @@ var layerTypes = map[string]func(*fields) Layer{
 	"ReLU":                   func(f *fields) Layer { return &ReLU{MaxValue: f.float("max_value")} },
 	"LeakyReLU":              func(f *fields) Layer { return &LeakyReLU{Alpha: f.float("alpha")} },
 	"PReLU":                  func(f *fields) Layer { return preluFromConfig(f) },
+	"Normalization":          func(f *fields) Layer { return normalizationFromConfig(f) },
 	"ELU":                    func(f *fields) Layer { return &ELU{Alpha: f.float("alpha")} },
 	"Softmax":                func(f *fields) Layer { return &Softmax{} },
 	"Activation":             func(f *fields) Layer { return &Activation{Func: f.str("activation")} },
@@ -63,6 +64,7 @@ var defaultNames = map[string]string{
 	"ReLU":                   "re_lu",
 	"LeakyReLU":              "leaky_re_lu",
 	"PReLU":                  "p_re_lu",
+	"Normalization":          "normalization",
 	"ELU":                    "elu",
 	"Softmax":                "softmax",
 	"Activation":             "activation",
@@ -382,6 +384,7 @@ var (
 	_ Layer = (*ReLU)(nil)
 	_ Layer = (*LeakyReLU)(nil)
 	_ Layer = (*PReLU)(nil)
+	_ Layer = (*Normalization)(nil)
 	_ Layer = (*ELU)(nil)
 	_ Layer = (*Softmax)(nil)
 	_ Layer = (*Activation)(nil)
@@ -394,3 +397,36 @@ var (
 	_ MultiInput = (*Average)(nil)
 	_ MultiInput = (*Concatenate)(nil)
 )
+
+// floats reads a number or a list of numbers, nested lists flattened in
+// order (as numpy's tolist writes an array); absent or null is nil.
+func (f *fields) floats(key string) []float64 {
+	v, ok := f.get(key)
+	if !ok {
+		return nil
+	}
+	var out []float64
+	var walk func(v any) bool
+	walk = func(v any) bool {
+		if list, ok := v.([]any); ok {
+			for _, e := range list {
+				if !walk(e) {
+					return false
+				}
+			}
+			return true
+		}
+		if fl, ok := v.([]float64); ok {
+			out = append(out, fl...)
+			return true
+		}
+		x, ok := number(v)
+		out = append(out, x)
+		return ok
+	}
+	if !walk(v) {
+		f.fail(key, "a number or a list of numbers", v)
+		return nil
+	}
+	return out
+}

@@ -111,6 +111,15 @@ func layerCases() map[string]nntest.Case {
 		"elu-alpha":     {New: func() nn.Layer { return &nn.ELU{Alpha: 0.5} }, In: []int{7}},
 		"softmax":       {New: func() nn.Layer { return &nn.Softmax{} }, In: []int{2, 5}},
 		"rescaling":     {New: func() nn.Layer { return &nn.Rescaling{Scale: 0.25, Offset: -1} }, In: []int{3, 2, 2}, Batch: 2},
+		"normalization": {New: func() nn.Layer { return &nn.Normalization{Mean: []float64{0.5, -1, 2}, Variance: []float64{4, 0.25, 9}} },
+			In: []int{2, 2, 3}},
+		"normalization-invert": {New: func() nn.Layer {
+			return &nn.Normalization{Invert: true, Mean: []float64{0.5, -1, 2}, Variance: []float64{4, 0.25, 9}}
+		}, In: []int{2, 2, 3}, Batch: 3},
+		"normalization-rows": {New: func() nn.Layer { return &nn.Normalization{Axis: []int{1}, Mean: []float64{1, -1}, Variance: []float64{2, 0.5}} },
+			In: []int{2, 3}},
+		"normalization-all": {New: func() nn.Layer { return &nn.Normalization{Axis: []int{}, Mean: []float64{0.3}, Variance: []float64{2}} }, In: []int{4}},
+		"normalization-adapted": {New: func() nn.Layer { return &nn.Normalization{} }, In: []int{2, 2, 3}, Params: 7},
 		"rescaling-neg": {New: func() nn.Layer { return &nn.Rescaling{Scale: -3} }, In: []int{5}},
 	}
 	for _, act := range nn.ActivationNames {
