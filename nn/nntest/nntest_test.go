@@ -105,22 +105,26 @@ func layerCases() map[string]nntest.Case {
 		"prelu-zeros":     {New: func() nn.Layer { return &nn.PReLU{} }, In: []int{5}, Batch: 3, Params: 5},
 		"prelu-channels": {New: func() nn.Layer { return &nn.PReLU{AlphaInit: -0.3, SharedAxes: []int{1, 2}} }, In: []int{3, 2, 4},
 			Batch: 3, Params: 4},
-		"prelu-all":     {New: func() nn.Layer { return &nn.PReLU{AlphaInit: 0.1, SharedAxes: []int{1, 2, 3}} }, In: []int{2, 3, 2}, Params: 1},
-		"prelu-middle":  {New: func() nn.Layer { return &nn.PReLU{AlphaInit: 0.5, SharedAxes: []int{2}} }, In: []int{3, 4, 2}, Batch: 2, Params: 6},
-		"prelu-last":    {New: func() nn.Layer { return &nn.PReLU{AlphaInit: 0.2, SharedAxes: []int{3}} }, In: []int{2, 3, 4}, Params: 6},
-		"elu-alpha":     {New: func() nn.Layer { return &nn.ELU{Alpha: 0.5} }, In: []int{7}},
-		"softmax":       {New: func() nn.Layer { return &nn.Softmax{} }, In: []int{2, 5}},
-		"rescaling":     {New: func() nn.Layer { return &nn.Rescaling{Scale: 0.25, Offset: -1} }, In: []int{3, 2, 2}, Batch: 2},
-		"normalization": {New: func() nn.Layer { return &nn.Normalization{Mean: []float64{0.5, -1, 2}, Variance: []float64{4, 0.25, 9}} },
+		"prelu-all":    {New: func() nn.Layer { return &nn.PReLU{AlphaInit: 0.1, SharedAxes: []int{1, 2, 3}} }, In: []int{2, 3, 2}, Params: 1},
+		"prelu-middle": {New: func() nn.Layer { return &nn.PReLU{AlphaInit: 0.5, SharedAxes: []int{2}} }, In: []int{3, 4, 2}, Batch: 2, Params: 6},
+		"prelu-last":   {New: func() nn.Layer { return &nn.PReLU{AlphaInit: 0.2, SharedAxes: []int{3}} }, In: []int{2, 3, 4}, Params: 6},
+		"elu-alpha":    {New: func() nn.Layer { return &nn.ELU{Alpha: 0.5} }, In: []int{7}},
+		"softmax":      {New: func() nn.Layer { return &nn.Softmax{} }, In: []int{2, 5}},
+		"rescaling":    {New: func() nn.Layer { return &nn.Rescaling{Scale: 0.25, Offset: -1} }, In: []int{3, 2, 2}, Batch: 2},
+		"normalization": {New: func() nn.Layer {
+			return &nn.Normalization{Mean: []float64{0.5, -1, 2}, Variance: []float64{4, 0.25, 9}}
+		},
 			In: []int{2, 2, 3}},
 		"normalization-invert": {New: func() nn.Layer {
 			return &nn.Normalization{Invert: true, Mean: []float64{0.5, -1, 2}, Variance: []float64{4, 0.25, 9}}
 		}, In: []int{2, 2, 3}, Batch: 3},
-		"normalization-rows": {New: func() nn.Layer { return &nn.Normalization{Axis: []int{1}, Mean: []float64{1, -1}, Variance: []float64{2, 0.5}} },
+		"normalization-rows": {New: func() nn.Layer {
+			return &nn.Normalization{Axis: []int{1}, Mean: []float64{1, -1}, Variance: []float64{2, 0.5}}
+		},
 			In: []int{2, 3}},
-		"normalization-all": {New: func() nn.Layer { return &nn.Normalization{Axis: []int{}, Mean: []float64{0.3}, Variance: []float64{2}} }, In: []int{4}},
+		"normalization-all":     {New: func() nn.Layer { return &nn.Normalization{Axis: []int{}, Mean: []float64{0.3}, Variance: []float64{2}} }, In: []int{4}},
 		"normalization-adapted": {New: func() nn.Layer { return &nn.Normalization{} }, In: []int{2, 2, 3}, Params: 7},
-		"rescaling-neg": {New: func() nn.Layer { return &nn.Rescaling{Scale: -3} }, In: []int{5}},
+		"rescaling-neg":         {New: func() nn.Layer { return &nn.Rescaling{Scale: -3} }, In: []int{5}},
 	}
 	for _, act := range nn.ActivationNames {
 		cases["activation-"+act] = nntest.Case{New: func() nn.Layer { return &nn.Activation{Func: act} }, In: []int{2, 3, 4}}
