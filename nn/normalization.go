@@ -367,9 +367,40 @@ func (l *Normalization) Config() map[string]any {
 	}
 	cfg := map[string]any{"name": l.Name(), "axis": slices.Clone(axis), "invert": l.Invert, "mean": nil, "variance": nil}
 	if l.Mean != nil || l.Variance != nil {
-		cfg["mean"], cfg["variance"] = slices.Clone(l.Mean), slices.Clone(l.Variance)
+		cfg["mean"], cfg["variance"] = l.nested(l.Mean), l.nested(l.Variance)
 	}
 	return cfg
+}
+
+// nested writes given statistics as Keras reads them: one value as a
+// number, others as nested lists of the shape of the last kept axes they
+// cover (once built).
+func (l *Normalization) nested(v []float64) any {
+	if len(v) == 1 {
+		return v[0]
+	}
+	var dims []int
+	for a, n := len(l.keep)-1, 1; a >= 0 && n < len(v); a-- {
+		if l.keep[a] {
+			n *= l.in[a]
+			dims = append([]int{l.in[a]}, dims...)
+		}
+	}
+	var nest func(v []float64, dims []int) any
+	nest = func(v []float64, dims []int) any {
+		if len(dims) <= 1 {
+			return slices.Clone(v)
+		}
+		out, step := make([]any, dims[0]), len(v)/dims[0]
+		for i := range out {
+			out[i] = nest(v[i*step:(i+1)*step], dims[1:])
+		}
+		return out
+	}
+	if tensor.Size(dims) != len(v) {
+		return slices.Clone(v)
+	}
+	return nest(v, dims)
 }
 
 func normalizationFromConfig(f *fields) *Normalization {

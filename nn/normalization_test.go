@@ -1,6 +1,7 @@
 package nn_test
 
 import (
+	"fmt"
 	"iter"
 	"math"
 	"math/rand/v2"
@@ -243,6 +244,13 @@ func TestNormalizationConfig(t *testing.T) {
 		if !slices.Equal(n.Axis, tt.axis) || (n.Axis == nil) != (tt.axis == nil) || !slices.Equal(n.Mean, tt.mean) {
 			t.Errorf("%v: axis %#v mean %v, want %#v %v", tt.cfg, n.Axis, n.Mean, tt.axis, tt.mean)
 		}
+	}
+	l := &nn.Normalization{Axis: []int{1, 2}, Mean: []float64{1, 2, 3, 4}, Variance: []float64{1, 1, 1, 1}}
+	if _, err := l.Build([]int{2, 2, 3}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(l.Config()["mean"]); got != "[[1 2] [3 4]]" {
+		t.Errorf("mean of axes (1, 2) written as %s, want [[1 2] [3 4]] as numpy's tolist", got)
 	}
 	if _, err := nn.FromConfig("Normalization", map[string]any{"mean": []any{"a"}}); err == nil || !strings.Contains(err.Error(), `field "mean"`) {
 		t.Errorf("a mean of strings: %v", err)

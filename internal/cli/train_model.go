@@ -93,6 +93,10 @@ func (t *trainer) makeModel() error {
 	std.FeaturewiseStd = o.Std
 	std.FitDataset(t.train)
 	m.Standardizer = std
+	t.m, t.std = m, std
+	if err := t.adapt(); err != nil {
+		return err
+	}
 	m.ClassNames = classes
 	if m.Meta == nil {
 		m.Meta = map[string]string{}
