@@ -164,7 +164,7 @@ func TestImportONNXErrors(t *testing.T) {
 		{name: "arithmetic between layers", change: func(mp *onnxpb.ModelProto) {
 			node(mp, "Relu").OpType = proto.String("Mul")
 			node(mp, "Mul").Input = append(node(mp, "Mul").Input, "conv2d/bias")
-		}, want: "(Mul): Mul by a constant of shape [2]: arithmetic with a constant on the output of a layer is not a convnet layer unless the constant is one value"},
+		}, want: `(Mul): constant "conv2d/bias" of shape [2] does not broadcast to the input [N 2 8 8]`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -344,6 +344,8 @@ func (e *onnxWriter) layer(l nn.Layer) error {
 		}
 	case "PReLU":
 		e.prelu(l.(*nn.PReLU))
+	case "Normalization":
+		e.normalization(l.(*nn.Normalization))
 	case "Dropout", "SpatialDropout2D", "AlphaDropout", "GaussianNoise", "GaussianDropout":
 		// Inference: the identity.
 	case "ReLU", "LeakyReLU", "ELU", "Softmax", "Activation":

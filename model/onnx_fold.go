@@ -10,7 +10,8 @@ import (
 // F.pad (nn.ZeroPad2d) as ConstantOfShape, Concat, Reshape, Slice,
 // Transpose and Cast nodes over Constant nodes, and x.view(x.size(0), -1)
 // as Shape, Gather, Unsqueeze and Concat; ShuffleNet's channel counts are
-// Add, Div and Mul of a Shape's values. ImportONNX folds such nodes into
+// Add, Div and Mul of a Shape's values; a normalization's divisor is the
+// Clip of the Sqrt of its variance. ImportONNX folds such nodes into
 // the constants they compute; the batch size, which a Shape reads, is
 // followed through Gather, Unsqueeze, Concat and Reshape to the first axis
 // of a Reshape's shape, the one place convnet takes it.
@@ -32,6 +33,8 @@ var foldOps = map[string]func(b *onnxBuilder, n *onnxpb.NodeProto, in []*onnxCon
 	"Sub":             foldArithmetic,
 	"Mul":             foldArithmetic,
 	"Div":             foldArithmetic,
+	"Sqrt":            foldSqrt,
+	"Clip":            foldClip,
 }
 
 // fold computes node n when its operator is one of foldOps and every input

@@ -36,45 +36,56 @@ func importPReLU(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	if err != nil {
 		return err
 	}
-	shape, dims := x.shape, slices.Clone(c.dims)
-	if len(dims) == len(shape)+1 && dims[0] == 1 {
-		dims = dims[1:]
+	alpha, data, shared, err := inConvnetOrder(n, x, c, "slope", n.GetInput()[1])
+	if err != nil {
+		return err
 	}
-	if c.f == nil || len(dims) > len(shape) {
-		return nodeErr(n, "slope %q: want a float tensor that broadcasts to the input [N %s], got shape %v", n.GetInput()[1], dimList(shape), c.dims)
+	l := &nn.PReLU{SharedAxes: shared}
+	return b.output(n, x.after(b.add(n, l, x, &onnxConst{dims: alpha, f: data})))
+}
+
+// inConvnetOrder returns the constant c (named name), which broadcasts
+// from the right to the input x of node n (with or without the batch
+// axis), in convnet's order of x's axes with 1 along those it is the same
+// along: its shape, its values, and the axes (counted from 1) along which
+// it is shared.
+func inConvnetOrder(n *onnxpb.NodeProto, x *onnxValue, c *onnxConst, what, name string) (dims []int, data []float32, shared []int, err error) {
+	shape, cd := x.shape, slices.Clone(c.dims)
+	if len(cd) == len(shape)+1 && cd[0] == 1 {
+		cd = cd[1:]
 	}
-	dims = append(slices.Repeat([]int{1}, len(shape)-len(dims)), dims...)
-	for i, d := range dims {
+	if c.f == nil || len(cd) > len(shape) {
+		return nil, nil, nil, nodeErr(n, "%s %q: want a float tensor that broadcasts to the input [N %s], got shape %v", what, name, dimList(shape), c.dims)
+	}
+	cd = append(slices.Repeat([]int{1}, len(shape)-len(cd)), cd...)
+	for i, d := range cd {
 		if d != 1 && d != shape[i] {
-			return nodeErr(n, "slope %q of shape %v does not broadcast to the input [N %s]", n.GetInput()[1], c.dims, dimList(shape))
+			return nil, nil, nil, nodeErr(n, "%s %q of shape %v does not broadcast to the input [N %s]", what, name, c.dims, dimList(shape))
 		}
 	}
-	// alpha in convnet's order: axis k of convnet's input is ONNX axis
-	// from[k].
+	// In convnet's order: axis k of convnet's input is ONNX axis from[k].
 	from := []int{0}
-	data := c.f
+	data = c.f
 	switch {
 	case x.vector():
 		if x.flat {
-			dims = dims[:1]
+			cd = cd[:1]
 		}
-		if dims[0] > 1 {
-			data = permuted(&onnxConst{dims: dims, f: data}, x.order).f
+		if cd[0] > 1 {
+			data = permuted(&onnxConst{dims: cd, f: data}, x.order).f
 		}
 	case x.nhwc:
 		from = []int{0, 1, 2}
 	default:
 		from = []int{1, 2, 0}
-		data = oihwToHWIO(data, dims[0], 1, dims[1], dims[2])
+		data = oihwToHWIO(data, cd[0], 1, cd[1], cd[2])
 	}
-	alpha := make([]int, len(from))
-	var shared []int
+	dims = make([]int, len(from))
 	for k, i := range from {
-		alpha[k] = dims[i]
-		if dims[i] == 1 && shape[i] > 1 {
+		dims[k] = cd[i]
+		if cd[i] == 1 && shape[i] > 1 {
 			shared = append(shared, k+1)
 		}
 	}
-	l := &nn.PReLU{SharedAxes: shared}
-	return b.output(n, x.after(b.add(n, l, x, &onnxConst{dims: alpha, f: data})))
+	return dims, data, shared, nil
 }

@@ -79,7 +79,8 @@ const (
 // importArithmetic handles Add, Sub, Mul and Div. Add and Mul of two
 // computed tensors are merge layers. With a constant: on the model's input
 // they are preprocessing steps; right after a MatMul an Add is its bias;
-// right after an Add of k tensors a Div by k makes it an Average.
+// right after an Add of k tensors a Div by k makes it an Average; else a
+// constant of one value makes a Rescaling, one of more a Normalization.
 func importArithmetic(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	if _, err := attrs(n); err != nil {
 		return err
@@ -121,6 +122,9 @@ func importArithmetic(b *onnxBuilder, n *onnxpb.NodeProto) error {
 				return b.output(n, x.after(x.node))
 			}
 		}
+		if len(c.f) > 1 {
+			return b.normalize(n, op, xi, x, c)
+		}
 		return b.rescale(n, op, xi, x, c)
 	}
 	if b.stdFromFlags {
@@ -143,9 +147,14 @@ func importArithmetic(b *onnxBuilder, n *onnxpb.NodeProto) error {
 		b.std = new(*std) // the step may fail after changing it
 	}
 	err = b.preprocessStep(n, op, x, c)
-	if err != nil && scalar {
+	if err != nil {
 		b.std, b.stage = std, stage
-		return b.rescale(n, op, xi, x, c)
+		if scalar {
+			return b.rescale(n, op, xi, x, c)
+		}
+		if nerr := b.normalize(n, op, xi, x, c); nerr == nil {
+			return nil
+		}
 	}
 	return err
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/convnet-go/convnet/nn"
 )
 
-// rescale makes arithmetic with one constant value a Rescaling layer:
+// rescale makes arithmetic with a constant of one value a Rescaling layer:
 // x·c, x/c, x+c, x-c or c-x (input xi of node n is x, the other is c). An
 // Add or Sub that only reads the output of a Rescaling without an offset
 // becomes its offset, so that a Rescaling convnet exported (a Mul, then an
@@ -15,11 +15,6 @@ import (
 func (b *onnxBuilder) rescale(n *onnxpb.NodeProto, op string, xi int, x *onnxValue, c *onnxConst) error {
 	if c.f == nil {
 		return nodeErr(n, "%s by an integer constant on a float tensor", op)
-	}
-	for _, d := range c.dims {
-		if d != 1 {
-			return nodeErr(n, "%s by a constant of shape %v: arithmetic with a constant on the output of a layer is not a convnet layer unless the constant is one value (a Rescaling; a MatMul's bias Add and an Add's Div by its number of inputs fold into their layer)", op, c.dims)
-		}
 	}
 	if len(c.dims) > len(x.shape)+1 {
 		return nodeErr(n, "%s by a constant of shape %v on a tensor of shape [N %s] changes its rank", op, c.dims, dimList(x.shape))

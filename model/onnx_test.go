@@ -55,6 +55,7 @@ func mixed(t testing.TB) *Sequential {
 		&nn.ELU{Alpha: 0.7},
 		&nn.DepthwiseConv2D{KernelSize: pair(3), Padding: "same", DepthMultiplier: 2, Activation: "relu"},
 		&nn.Rescaling{Scale: 1.5, Offset: -0.25},
+		&nn.Normalization{Axis: []int{1, 3}},
 		&nn.PReLU{SharedAxes: []int{1, 2}, AlphaInit: 0.25},
 		&nn.ZeroPadding2D{Padding: [2][2]int{{0, 1}, {2, 1}}},
 		&nn.MaxPool2D{PoolSize: pair(2), Strides: pair(1), Padding: "same"},
@@ -67,6 +68,7 @@ func mixed(t testing.TB) *Sequential {
 		&nn.ReLU{MaxValue: 0.5},
 		&nn.Activation{Func: "mish"},
 		&nn.Flatten{},
+		&nn.Normalization{Invert: true},
 		&nn.Dropout{Rate: 0.5},
 		&nn.PReLU{AlphaInit: -0.1},
 		&nn.Dense{Units: 6, Activation: "selu"},
@@ -87,11 +89,12 @@ func mixed(t testing.TB) *Sequential {
 }
 
 // randomStats gives the batch normalization layers of m random moving
-// means and variances, as training would.
+// means and variances, as training would, and its Normalization layers
+// random statistics, as adapting would.
 func randomStats(m *Sequential, seed uint64) {
 	rng := rand.New(rand.NewPCG(seed, 2))
 	for _, p := range m.Params() {
-		if p.Name == "moving_variance" {
+		if p.Name == "moving_variance" || p.Name == "variance" || p.Name == "count" {
 			for i := range p.Value.Data {
 				p.Value.Data[i] = float32(0.5 + rng.Float64())
 			}

@@ -229,6 +229,21 @@ func (l *Normalization) Stats() (mean, variance []float32) {
 	return slices.Clone(l.gm), slices.Clone(l.gv)
 }
 
+// Divisors returns what the layer divides by (Invert: multiplies by), of
+// StatsShape: max(√variance, 1e-7), the square root rounded once to
+// float32.
+func (l *Normalization) Divisors() []float32 {
+	_, variance := l.Stats()
+	for i, v := range variance {
+		variance[i] = divisor(v)
+	}
+	return variance
+}
+
+func divisor(variance float32) float32 {
+	return max(float32(math.Sqrt(float64(variance))), normEpsilon)
+}
+
 // Adapted reports whether the statistics were given or measured by Adapt
 // (or read with the rest of a model's weights): a count above 0.
 func (l *Normalization) Adapted() bool {
@@ -244,7 +259,7 @@ func (l *Normalization) divisors() {
 	}
 	copy(l.mu, mean)
 	for i, v := range variance {
-		l.sd[i] = max(float32(math.Sqrt(float64(v))), normEpsilon)
+		l.sd[i] = divisor(v)
 	}
 }
 

@@ -202,22 +202,27 @@ func testImages(t *testing.T, dataset string, n int) [][]float32 {
 // everyLayer returns a model with every layer type and activation of nn,
 // "same" padding with even kernels and strides (asymmetric pads), random
 // batch normalization statistics, PReLUs with random slopes (one per
-// channel, per pixel, per feature of a flattened image, one in all) and a
-// per-channel standardizer.
+// channel, per pixel, per feature of a flattened image, one in all),
+// Normalizations with random statistics (per channel, inverted per pixel,
+// given per channel, per feature of a flattened image) and a per-channel
+// standardizer.
 func everyLayer(t *testing.T) *model.Sequential {
 	m := model.New(
 		&nn.Rescaling{Scale: 2, Offset: -1}, // after the standardizer: a layer when imported back
 		&nn.Conv2D{Filters: 6, KernelSize: [2]int{4, 4}, Strides: [2]int{2, 2}, Padding: "same", Activation: "leaky_relu"},
 		&nn.BatchNormalization{},
 		&nn.ELU{Alpha: 0.5},
+		&nn.Normalization{},
 		&nn.PReLU{SharedAxes: []int{1, 2}, AlphaInit: 0.25},
 		&nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Padding: "same", DepthMultiplier: 2, Activation: "relu"},
 		&nn.ZeroPadding2D{Padding: [2][2]int{{1, 0}, {2, 1}}},
 		&nn.MaxPool2D{PoolSize: [2]int{2, 2}, Strides: [2]int{1, 1}, Padding: "same"},
 		&nn.PReLU{SharedAxes: []int{3}},
+		&nn.Normalization{Axis: []int{1, 2}, Invert: true},
 		&nn.GaussianNoise{Stddev: 0.2},
 		&nn.Conv2D{Filters: 5, KernelSize: [2]int{3, 2}, Activation: "elu"},
 		&nn.LeakyReLU{Alpha: 0.1},
+		&nn.Normalization{Mean: []float64{0.1, -0.2, 0.3, 0, 0.5}, Variance: []float64{1.5, 0.5, 2, 1, 0.25}},
 		&nn.ReLU{MaxValue: 0.8},
 		&nn.AveragePooling2D{PoolSize: [2]int{3, 2}, Strides: [2]int{2, 2}, Padding: "same"},
 		&nn.SpatialDropout2D{Rate: 0.2},
@@ -227,6 +232,7 @@ func everyLayer(t *testing.T) *model.Sequential {
 		&nn.Dropout{Rate: 0.3},
 		&nn.Flatten{},
 		&nn.Rescaling{Scale: 0.75},
+		&nn.Normalization{},
 		&nn.PReLU{},
 		&nn.GaussianDropout{Rate: 0.1},
 		&nn.Dense{Units: 12, Activation: "relu"},
@@ -300,11 +306,11 @@ func randomStats(m *model.Sequential) {
 	for _, l := range m.Layers {
 		for _, p := range l.Params() {
 			switch p.Name {
-			case "moving_mean", "beta":
+			case "moving_mean", "beta", "mean":
 				for i := range p.Value.Data {
 					p.Value.Data[i] = float32(rng.NormFloat64() * 0.3)
 				}
-			case "moving_variance", "gamma":
+			case "moving_variance", "gamma", "variance":
 				for i := range p.Value.Data {
 					p.Value.Data[i] = float32(0.5 + rng.Float64())
 				}

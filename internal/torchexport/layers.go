@@ -41,6 +41,7 @@ type helpers struct {
 	FromHWC                            bool
 	PReLU                              bool
 	GaussianNoise, GaussianDropout     bool
+	Normalization                      bool
 }
 
 // Same reports whether a layer needs Keras's uneven "same" padding.
@@ -302,6 +303,12 @@ func (w *walker) layer(l nn.Layer, id string, ins []value, out string, last bool
 		w.flat[out] = flat
 	case *nn.PReLU:
 		w.prelu(&p, l, id, in, flat)
+		call("")
+		w.flat[out] = flat
+	case *nn.Normalization:
+		if err := w.normalization(&p, l, id, in, flat); err != nil {
+			return p, err
+		}
 		call("")
 		w.flat[out] = flat
 	case *nn.ReLU, *nn.LeakyReLU, *nn.ELU, *nn.Softmax, *nn.Activation:

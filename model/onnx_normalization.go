@@ -1,0 +1,97 @@
+package model
+
+import (
+	"slices"
+
+	"github.com/convnet-go/convnet/internal/onnxpb"
+	"github.com/convnet-go/convnet/nn"
+)
+
+// normalization writes a Normalization as a Sub of the mean and a Div by
+// the divisors (Invert: a Mul by the divisors and an Add of the mean),
+// rounded as convnet rounds them, the constants in ONNX's order of the
+// input, (C, H, W) for an image, with 1 along the shared axes.
+func (e *onnxWriter) normalization(l *nn.Normalization) {
+	name := l.Name()
+	dims := l.StatsShape()
+	mean, _ := l.Stats()
+	div := l.Divisors()
+	if len(dims) == 3 {
+		mean, div = hwioToOIHW(mean, dims[0], dims[1], 1, dims[2]), hwioToOIHW(div, dims[0], dims[1], 1, dims[2])
+		dims = nchw(dims)
+	}
+	if l.Invert {
+		e.apply("Mul", name+"/scale", []string{e.weight(name+"/divisor", dims, div)})
+		e.apply("Add", name, []string{e.weight(name+"/mean", dims, mean)})
+		return
+	}
+	e.apply("Sub", name+"/center", []string{e.weight(name+"/mean", dims, mean)})
+	e.apply("Div", name, []string{e.weight(name+"/divisor", dims, div)})
+}
+
+// normalize makes arithmetic with a constant of more than one value on a
+// layer's output a Normalization: x - c its mean, x / c its divisor, x·c
+// an inverted one's divisor, x + c an inverted one's mean; its parameters
+// hold them (the variance whose square root the divisor is; a count of 1,
+// which ONNX does not carry, marks them measured). A Div that only reads
+// a Normalization's output with its mean alone (from a Sub) becomes its
+// divisor, and an Add after a Mul its mean, so that a Normalization
+// convnet exported comes back as one layer. Divisors must be at least
+// 1e-7, the least a Normalization divides by.
+func (b *onnxBuilder) normalize(n *onnxpb.NodeProto, op string, xi int, x *onnxValue, c *onnxConst) error {
+	name := n.GetInput()[1-xi]
+	if xi == 1 && op != "Add" && op != "Mul" {
+		return nodeErr(n, "the constant %q comes first: c %s x is not a convnet layer", name, map[string]string{"Sub": "-", "Div": "/"}[op])
+	}
+	dims, data, _, err := inConvnetOrder(n, x, c, "constant", name)
+	if err != nil {
+		return err
+	}
+	var keep []int
+	for a, d := range dims {
+		if d > 1 {
+			keep = append(keep, a+1)
+		}
+	}
+	values := slices.Clone(data)
+	if op == "Div" || op == "Mul" {
+		for i, v := range values {
+			if !(v >= 1e-7) {
+				return nodeErr(n, "%s by %q, whose value %d is %v: a Normalization's divisor is at least 1e-7", op, name, i, v)
+			}
+			values[i] = float32(float64(v) * float64(v)) // the variance whose square root v is
+		}
+	}
+	invert := op == "Mul" || op == "Add"
+	k := 0 // the statistic the constant gives: the mean, or the variance
+	if op == "Div" || op == "Mul" {
+		k = 1
+	}
+	// A Div after a Sub, an Add after a Mul: the second half of a layer.
+	second := op == "Div" || op == "Add"
+	if prev, ok := x.fold.(*nn.Normalization); ok && second && b.soleReader(n.GetInput()[xi]) && prev.Invert == invert && slices.Equal(prev.Axis, keep) {
+		ws := b.weights[prev]
+		if len(ws) == 3 && len(ws[k].f) == len(values) && allAre(ws[k].f, float32(k)) && !allAre(ws[1-k].f, float32(1-k)) {
+			ws[k].f = values
+			b.name(n, prev)
+			y := x.after(x.node)
+			return b.output(n, y)
+		}
+	}
+	stats := []*onnxConst{{dims: dims, f: make([]float32, len(values))}, {dims: dims, f: slices.Repeat([]float32{1}, len(values))}, {dims: []int{1}, f: []float32{1}}}
+	stats[k].f = values
+	l := &nn.Normalization{Axis: keep, Invert: invert}
+	y := x.after(b.add(n, l, x, stats...))
+	y.fold = l
+	return b.output(n, y)
+}
+
+// allAre reports whether every value of v is x.
+func allAre(v []float32, x float32) bool {
+	for _, e := range v {
+		if e != x {
+			return false
+		}
+	}
+	return true
+}
