@@ -86,7 +86,9 @@ func TestImportONNXNormalizationErrors(t *testing.T) {
 	}{
 		{func(mp *onnxpb.ModelProto) { weightNamed(mp, "normalization/divisor").FloatData[1] = -2 },
 			`node "normalization" (Div): Div by "normalization/divisor", whose value 1 is -2: a Normalization's divisor is at least 1e-7`},
-		{func(mp *onnxpb.ModelProto) { weightNamed(mp, "normalization/divisor").FloatData[2] = float32(math.NaN()) },
+		{func(mp *onnxpb.ModelProto) {
+			weightNamed(mp, "normalization/divisor").FloatData[2] = float32(math.NaN())
+		},
 			`whose value 2 is NaN`},
 		{func(mp *onnxpb.ModelProto) {
 			in := nodeNamed(mp, "normalization/center").Input
