@@ -3,6 +3,7 @@ package web
 import (
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -22,6 +23,7 @@ type kernelAnswer struct {
 	Shape        []int          `json:"shape"`
 	Values       []float32      `json:"values"`
 	Bias         *float32       `json:"bias"`
+	Divisors     []float32      `json:"divisors,omitempty"` // a Normalization's, with its means in Values
 	Config       map[string]any `json:"config"`
 }
 
@@ -54,7 +56,8 @@ func param(l nn.Layer, name string) *nn.Param {
 // channel o reads the C/g input channels of its group o/(F/g) alone), of a
 // DepthwiseConv2D ([kh, kw, 1]: output channel o reads input channel o/M
 // alone, M being its depth multiplier) or one unit of a Dense layer ([in]),
-// and a PReLU's slopes for one channel (see slopes).
+// and a PReLU's slopes for one channel (see slopes), a Normalization's
+// means and divisors (see statistics).
 func (s *Server) handleKernel(w http.ResponseWriter, r *http.Request) {
 	m, i, l, err := s.layer(r)
 	if err != nil {
@@ -63,6 +66,10 @@ func (s *Server) handleKernel(w http.ResponseWriter, r *http.Request) {
 	}
 	if p, ok := l.(*nn.PReLU); ok {
 		slopes(w, r, m, i, p)
+		return
+	}
+	if n, ok := l.(*nn.Normalization); ok {
+		statistics(w, r, m, i, n)
 		return
 	}
 	kp, depthwise := param(l, "kernel"), false
@@ -123,6 +130,32 @@ func slopes(w http.ResponseWriter, r *http.Request, m *served, i int, l *nn.PReL
 	ans := kernelAnswer{Model: m.name, Layer: i, Name: l.Name(), Type: l.Type(), Channel: c, Shape: shape, Values: make([]float32, len(a.Data)/ac), Config: m.info.Layers[i].Config}
 	for j := range ans.Values {
 		ans.Values[j] = a.Data[j*ac+min(c, ac-1)]
+	}
+	writeJSON(w, http.StatusOK, ans)
+}
+
+// statistics answers the means and divisors a Normalization applies to the
+// values of one channel (of the last axis): [h, w] of each for an image,
+// [1, 1] when the rows and columns share them; [1] for a vector.
+func statistics(w http.ResponseWriter, r *http.Request, m *served, i int, l *nn.Normalization) {
+	out := l.OutputShape()
+	c, err := intParam(r, "channel", 0, 0, out[len(out)-1]-1)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	s := l.StatsShape()
+	sc := s[len(s)-1]
+	shape := slices.Clone(s[:len(s)-1])
+	if len(shape) == 0 {
+		shape = []int{1}
+	}
+	mean, _ := l.Stats()
+	div := l.Divisors()
+	ans := kernelAnswer{Model: m.name, Layer: i, Name: l.Name(), Type: l.Type(), Channel: c, Shape: shape,
+		Values: make([]float32, len(mean)/sc), Divisors: make([]float32, len(mean)/sc), Config: m.info.Layers[i].Config}
+	for j := range ans.Values {
+		ans.Values[j], ans.Divisors[j] = mean[j*sc+min(c, sc-1)], div[j*sc+min(c, sc-1)]
 	}
 	writeJSON(w, http.StatusOK, ans)
 }

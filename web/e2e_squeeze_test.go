@@ -29,7 +29,8 @@ func squeezeModel(t *testing.T) *model.Sequential {
 	peak := model.Call(&nn.Multiply{}, x, model.Call(&nn.GlobalMaxPooling2D{KeepDims: true}, x))
 	neg := model.Call(&nn.Rescaling{Scale: -1, Offset: -0.5}, x) // hard_silu is at least -0.375
 	prelu := &nn.PReLU{SharedAxes: []int{1, 2}}
-	x = model.Call(&nn.Concatenate{}, x, se, peak, model.Call(prelu, neg), neg)
+	norm := &nn.Normalization{}
+	x = model.Call(&nn.Concatenate{}, x, se, peak, model.Call(prelu, neg), neg, model.Call(norm, neg))
 	x = model.Call(&nn.Flatten{}, model.Call(&nn.GaussianDropout{Rate: 0.1}, model.Call(&nn.Activation{Func: "swish"}, x)))
 	m, err := model.NewGraph(in, model.Call(&nn.Dense{Units: 28, Activation: "softmax"}, x))
 	if err == nil {
@@ -39,6 +40,10 @@ func squeezeModel(t *testing.T) *model.Sequential {
 		t.Fatal(err)
 	}
 	copy(prelu.Params()[0].Value.Data, []float32{0.1, 0.2, 0.3, 0.4})
+	stats := norm.Params()
+	copy(stats[0].Value.Data, []float32{0.5, -0.25, 1, -2})
+	copy(stats[1].Value.Data, []float32{4, 0.25, 1, 9})
+	stats[2].Value.Data[0] = 1
 	m.ClassNames = data.AHCDClassNames()
 	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255}
 	return m
@@ -104,6 +109,15 @@ func checkSqueeze(p page, url string) {
 	p.checkArithmetic("the PReLU's")
 	if meta := browser.Eval[string](p.Browser, `document.getElementById("detailExplain").textContent`); !strings.Contains(meta, "multiplies the others by a slope learned in training, one per channel") {
 		t.Errorf("the PReLU's detail says %q, want its slopes explained", meta)
+	}
+	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
+
+	// The Normalization's value less its channel's mean over its divisor.
+	p.openBlock("Normalization", 3)
+	p.WaitFor("the Normalization's arithmetic", `document.getElementById("calc").textContent.includes("less this channel's mean, -2.00, divided by its divisor, 3.00, max(√variance, 10⁻⁷)")`)
+	p.checkArithmetic("the Normalization's")
+	if meta := browser.Eval[string](p.Browser, `document.getElementById("detailExplain").textContent`); !strings.Contains(meta, "measured on the training data before training (Keras's adapt), one per channel") {
+		t.Errorf("the Normalization's detail says %q, want its statistics explained", meta)
 	}
 	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
 }

@@ -349,6 +349,33 @@ export function preluCalc(d, y, x, value) {
     `<div class="eq">${fmt(v)} × ${fmt(a)} = <b data-v="${r}">${fmt(r)}</b><br>network's value: <b data-v="${value}">${fmt(value)}</b></div>`;
 }
 
+// normCalc shows a value of a Normalization: the previous layer's value
+// less its channel's mean, divided by the channel's divisor, max(√variance,
+// 1e-7) (inverted: times the divisor, plus the mean). d.kernel holds the
+// channel's means and divisors, [h, w] for a map, 1 along what shares them;
+// one each for a unit.
+export function normCalc(d, l, y, x, value) {
+  const input = layerInput(d.layer), k = d.kernel;
+  const shape = inShape(d.layer), C = shape[shape.length - 1];
+  const v = shape.length === 3 ? input.v[(y * shape[1] + x) * C + d.channel] : input.v[d.channel];
+  const [h, w] = k.shape.length === 2 ? k.shape : [1, 1];
+  const at = Math.min(y, h - 1) * w + Math.min(x, w - 1);
+  const m = k.values[at], s = k.divisors[at];
+  const whose = h * w === 1 ? `this ${shape.length === 3 ? "channel" : "unit"}'s` : "this pixel's";
+  const src = inputIndex(d.layer) < 0 ? "The input's" : "The previous layer's";
+  const sd = `${fmt(s)}, max(√variance, 10⁻⁷)`;
+  const c = l.config || {};
+  const from = c.mean != null ? "given with the model" : "measured on the training data before training";
+  if (c.invert) {
+    const r = Math.fround(m + Math.fround(v * s));
+    return `<p>${src} value times ${whose} divisor, ${sd}, plus its mean, ${fmt(m)}: both ${from}, undoing a normalization.</p>` +
+      `<div class="eq">${fmt(v)} × ${fmt(s)} + ${fmt(m)} = <b data-v="${r}">${fmt(r)}</b><br>network's value: <b data-v="${value}">${fmt(value)}</b></div>`;
+  }
+  const r = Math.fround(Math.fround(v - m) / s);
+  return `<p>${src} value less ${whose} mean, ${fmt(m)}, divided by its divisor, ${sd}: both ${from}, nothing learned.</p>` +
+    `<div class="eq">(${fmt(v)} − ${fmt(m)}) ÷ ${fmt(s)} = <b data-v="${r}">${fmt(r)}</b><br>network's value: <b data-v="${value}">${fmt(value)}</b></div>`;
+}
+
 // maxCalc shows a GlobalMaxPooling2D kept as a 1×1 map: the largest of
 // its channel's input values, and where it is (the first, row by row).
 export function maxCalc(d, value) {

@@ -6,7 +6,7 @@ import { $, state, fmt } from "./state.js";
 import { getJSON } from "./api.js";
 import { paint } from "./colormap.js";
 import { explain, blockOf, scaleOf, drawEdges } from "./layers.js";
-import { inShape, inputIndex, windowOf, receptiveField, convolves, contributions, groupOf, channelRange, convCalc, poolCalc, padCalc, mergeCalc, meanCalc, maxCalc, channelSource, channelCalc, unitCalc, rescaleCalc, preluCalc } from "./calc.js";
+import { inShape, inputIndex, windowOf, receptiveField, convolves, contributions, groupOf, channelRange, convCalc, poolCalc, padCalc, mergeCalc, meanCalc, maxCalc, channelSource, channelCalc, unitCalc, rescaleCalc, preluCalc, normCalc } from "./calc.js";
 import { setupSlide, stopSlide, renderSlide } from "./slide.js";
 
 let requestUpdate = () => {};
@@ -81,7 +81,7 @@ export async function openDetail(li, ch) {
   }
   $("slide").hidden = !(three && windowOf(layer));
   requestUpdate();
-  if (l.params && l.params.some((p) => p.name === "kernel" || p.name === "depthwise_kernel") || l.type === "PReLU") {
+  if (l.params && l.params.some((p) => p.name === "kernel" || p.name === "depthwise_kernel") || l.type === "PReLU" || l.type === "Normalization") {
     try {
       const k = await getJSON(`/api/models/${m.name}/layers/${layer}/kernel?channel=${ch}`);
       const d = state.detail;
@@ -174,9 +174,10 @@ export function renderDetail() {
   const calc = $("calc");
   if (!out) return;
   if (l.output_shape.length !== 3) {
-    if (l.type === "PReLU") {
+    if (l.type === "PReLU" || l.type === "Normalization") {
       const exact = input && input.full && out.full && d.kernel;
-      calc.innerHTML = `<h3>Value ${fmt(out.v[d.channel])}</h3>` + (exact ? preluCalc(d, 0, 0, out.v[d.channel]) : `<p class="hint">Loading exact values…</p>`);
+      const v = out.v[d.channel];
+      calc.innerHTML = `<h3>Value ${fmt(v)}</h3>` + (exact ? (l.type === "PReLU" ? preluCalc(d, 0, 0, v) : normCalc(d, l, 0, 0, v)) : `<p class="hint">Loading exact values…</p>`);
     } else if (channelSource(l, d.channel) < 0) calc.innerHTML = unitCalc(d, l, out, renderDetail);
     else {
       const exact = input && input.full && out.full;
@@ -212,6 +213,8 @@ export function renderDetail() {
     html += mergeCalc(d, l, y, x, value);
   } else if (l.type === "PReLU" && d.kernel) {
     html += preluCalc(d, y, x, value);
+  } else if (l.type === "Normalization" && d.kernel) {
+    html += normCalc(d, l, y, x, value);
   } else if (channelSource(l, d.channel) >= 0) {
     html += channelCalc(d, l, y, x, value);
   } else if (l.type === "GlobalAveragePooling2D") {

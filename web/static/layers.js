@@ -35,6 +35,12 @@ export const explain = {
   ChannelSlice: (c, l) => `Keeps channels ${c.start}–${c.end - 1} of its input and drops the others: ${part(l)} k is input channel ${c.start} + k, unchanged. ` +
     "ShuffleNet v2 splits the channels in two this way: one half goes through convolutions, the other passes as it is, and a concatenation joins them again.",
   ChannelShuffle: (c, l) => shuffle(c, l),
+  Normalization: (c, l) => {
+    const from = c.mean != null ? "given with the model" : "measured on the training data before training (Keras's adapt)";
+    return c.invert
+      ? `Undoes a normalization: multiplies each value by the spread and adds the mean, ${from}, ${stats(c, l)}; nothing learned.`
+      : `Centres and scales each value with the mean and spread ${from}, ${stats(c, l)}: (x − mean) ÷ √variance; nothing learned.`;
+  },
   Rescaling: (c) => `Multiplies every value by ${affine(c, " and adds ")}: the same change everywhere, nothing learned` +
     (number(c.scale) === "1/255" && !c.offset ? " (pixels 0–255 become 0–1)." : "."),
 };
@@ -69,6 +75,16 @@ function slopes(c, l) {
   const vary = names.filter((_, a) => !shared.includes(a + 1));
   if (!vary.length) return "one for every value";
   return "one per " + (vary.length === 1 ? vary[0] : `${vary.slice(0, -1).join(", ")} and ${vary[vary.length - 1]}`);
+}
+// stats says what a Normalization's statistics vary with: the axes it
+// keeps (Keras's axis, -1 the last; [] or null one for all).
+function stats(c, l) {
+  const rank = l && l.output_shape ? l.output_shape.length : 3;
+  const names = rank === 3 ? ["row", "column", "channel"] : rank === 1 ? ["unit"] : [...Array(rank).keys()].map((a) => `axis ${a + 1}`);
+  const axes = c.axis === undefined ? [-1] : [].concat(c.axis === null ? [] : c.axis);
+  const kept = names.filter((_, a) => axes.some((k) => (k < 0 ? k + rank : k - 1) === a));
+  if (!kept.length) return "one pair for all values";
+  return "one per " + (kept.length === 1 ? kept[0] : `${kept.slice(0, -1).join(", ")} and ${kept[kept.length - 1]}`);
 }
 const affine = (c, plus) => `${number(c.scale)}${c.offset ? plus + number(c.offset) : ""}`;
 const size = (k) => (Array.isArray(k) ? k.join("×") : `${k}×${k}`);
@@ -116,7 +132,7 @@ function shuffle(c, l) {
 
 // Layers folded into the block of the layer before them, when they take
 // only its output and nothing else does.
-const foldable = new Set(["BatchNormalization", "Activation", "ReLU", "LeakyReLU", "ELU", "PReLU", "Softmax", "Dropout", "SpatialDropout2D", "AlphaDropout", "GaussianNoise", "GaussianDropout", "Rescaling"]);
+const foldable = new Set(["BatchNormalization", "Activation", "ReLU", "LeakyReLU", "ELU", "PReLU", "Softmax", "Dropout", "SpatialDropout2D", "AlphaDropout", "GaussianNoise", "GaussianDropout", "Rescaling", "Normalization"]);
 const maxTiles = 64;
 
 // makeBlocks folds the model's layers into blocks: {index, layers, head, out}.
@@ -285,10 +301,12 @@ function layerRow(m, li, b) {
   return row;
 }
 
+const normThen = (c) => (c.invert ? "Then the spread and mean put back." : "Then centred and scaled by the data's mean and spread.");
+
 // merged names what a merge layer makes of its inputs.
 const merged = { Add: "the sum of ", Multiply: "the product of ", Average: "the mean of " };
 
-const then = (l) => (l.type === "Rescaling" ? `Then multiplied by ${affine(l.config || {}, ", plus ")}.` : {
+const then = (l) => (l.type === "Rescaling" ? `Then multiplied by ${affine(l.config || {}, ", plus ")}.` : l.type === "Normalization" ? normThen(l.config || {}) : {
   BatchNormalization: "Then normalised per channel.",
   Dropout: "Dropout (training only).",
   SpatialDropout2D: "Dropout of whole maps (training only).",

@@ -1,0 +1,68 @@
+package web
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/convnet-go/convnet/data"
+	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/nn"
+)
+
+// TestKernelNormalization checks the statistics the kernel endpoint answers
+// for a Normalization: the means and the divisors, max(√variance, 1e-7), of
+// one channel, [h w] of each for one per pixel, [1 1] for one per channel,
+// [1] for a unit; a channel beyond the last is refused.
+func TestKernelNormalization(t *testing.T) {
+	in := model.Input(6, 5, 1)
+	x := model.Call(&nn.Conv2D{Filters: 3, KernelSize: [2]int{3, 3}, Padding: "same"}, in)
+	x = model.Call(&nn.Normalization{Axis: []int{1, 2, 3}}, x)
+	x = model.Call(&nn.Normalization{}, x)
+	x = model.Call(&nn.Dense{Units: 4}, model.Call(&nn.Flatten{}, x))
+	x = model.Call(&nn.Normalization{Invert: true}, x)
+	m, err := model.NewGraph(in, model.Call(&nn.Dense{Units: 28, Activation: "softmax"}, x))
+	if err == nil {
+		err = m.Build(nil, 1)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range m.Layers {
+		if l.Type() == "Normalization" {
+			p := l.Params()
+			for j := range p[0].Value.Data {
+				p[0].Value.Data[j], p[1].Value.Data[j] = float32(100*i+j), float32(j*j)
+			}
+		}
+	}
+	m.ClassNames = data.AHCDClassNames()
+	s, err := NewServer([]Model{{"norm", classifier(t, m, model.ClassifierOptions{})}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		layer, channel int
+		shape          string
+		first, last    int // the first and last statistic's index j: mean 100·layer + j, divisor max(j, 1e-7)
+	}{
+		{1, 1, "[6 5]", 1, 29*3 + 1}, // [6 5 3]: (y, x, 1) at (y·5 + x)·3 + 1
+		{2, 2, "[1 1]", 2, 2},
+		{5, 3, "[1]", 3, 3},
+	} {
+		target := fmt.Sprintf("/api/models/norm/layers/%d/kernel?channel=%d", tt.layer, tt.channel)
+		got := decode[kernelAnswer](t, do(s, "GET", target, "", nil))
+		div := func(j int) float32 { return max(float32(j), 1e-7) }
+		if got.Type != "Normalization" || fmt.Sprint(got.Shape) != tt.shape || len(got.Divisors) != len(got.Values) ||
+			got.Values[0] != float32(100*tt.layer+tt.first) || got.Values[len(got.Values)-1] != float32(100*tt.layer+tt.last) ||
+			got.Divisors[0] != div(tt.first) || got.Divisors[len(got.Divisors)-1] != div(tt.last) {
+			t.Errorf("GET %s = %s shape %v means %v divisors %v; want Normalization %s, statistics %d to %d", target, got.Type, got.Shape, got.Values, got.Divisors, tt.shape, tt.first, tt.last)
+		}
+	}
+	if got := decode[kernelAnswer](t, do(s, "GET", "/api/models/norm/layers/1/kernel?channel=0", "", nil)); got.Divisors[0] != float32(1e-7) || math.IsNaN(float64(got.Values[0])) {
+		t.Errorf("a variance of 0: divisor %v, want 1e-7", got.Divisors[0])
+	}
+	if r := do(s, "GET", "/api/models/norm/layers/5/kernel?channel=4", "", nil); r.status != 400 {
+		t.Errorf("unit 4 of 4: status %d, want 400", r.status)
+	}
+}
