@@ -42,6 +42,10 @@ func FuzzParseArchitecture(f *testing.F) {
 	for _, layer := range []string{
 		`{"class_name": "MaxPooling2D", "config": {"pool_size": [2147483648, 2147483648], "padding": "same"}}`,
 		`{"class_name": "Conv2D", "config": {"filters": 2, "kernel_size": [3, 3], "strides": [2147483648, 2147483648]}}`,
+		// Given statistics, one per channel repeated along the columns, and
+		// one for all.
+		`{"class_name": "Normalization", "config": {"axis": [2, -1], "invert": false, "mean": [0.5, 1], "variance": [1, 4]}}`,
+		`{"class_name": "Normalization", "config": {"axis": null, "invert": true, "mean": 0.5, "variance": 2}}`,
 	} {
 		f.Add([]byte(`{"input_shape": [8, 8, 2], "layers": [` + layer + `,
 			{"class_name": "Flatten", "config": {}}, {"class_name": "Dense", "config": {"units": 2}}]}`))
