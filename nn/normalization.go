@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 
 	"github.com/convnet-go/convnet/tensor"
 )
@@ -40,10 +41,12 @@ type Normalization struct {
 	keep   []bool // the input's axes with their own statistics
 	shape  []int  // the statistics' shape: in, with 1 along the shared axes
 	stats  []*Param
-	gm, gv []float32 // given statistics, one per statistic
-	idx    []int32   // the statistic of each value of a sample
-	mu     []float32 // the means and the divisors max(√variance, 1e-7) of the pass
-	sd     []float32
+	gm, gv []float32 // given statistics, as given (repeating)
+	// strides holds the offset in the statistics of one step along each
+	// axis of the input: 0 along the shared axes.
+	strides []int
+	mu      []float32 // the means and the divisors max(√variance, 1e-7) of the pass
+	sd      []float32
 
 	x, dy, y, dx *tensor.Tensor // dy: during Backward
 	split        split
@@ -95,48 +98,51 @@ func (l *Normalization) Build(in []int, rng *rand.Rand) ([]int, error) {
 			l.shape[a] = 1
 		}
 	}
-	n := tensor.Size(l.shape)
-	l.mu, l.sd = make([]float32, n), make([]float32, n)
 	l.stats, l.gm, l.gv = nil, nil, nil
 	if l.Mean != nil || l.Variance != nil {
 		if l.Mean == nil || l.Variance == nil {
 			return nil, errorf(l, "mean %v, variance %v: give both or neither", l.Mean, l.Variance)
 		}
-		mean, err := given("mean", l.Mean, kept)
-		var variance []float64
+		err := given("mean", l.Mean, kept)
 		if err == nil {
-			variance, err = given("variance", l.Variance, kept)
+			err = given("variance", l.Variance, kept)
+		}
+		if err == nil && len(l.Mean) != len(l.Variance) {
+			err = fmt.Errorf("mean has %d values, variance %d: want as many", len(l.Mean), len(l.Variance))
 		}
 		if err != nil {
 			return nil, errorf(l, "%v", err)
 		}
-		l.gm, l.gv = make([]float32, n), make([]float32, n)
+		l.gm, l.gv = make([]float32, len(l.Mean)), make([]float32, len(l.Mean))
 		for i := range l.gm {
-			l.gm[i], l.gv[i] = float32(mean[i]), float32(variance[i])
+			l.gm[i], l.gv[i] = float32(l.Mean[i]), float32(l.Variance[i])
 		}
+		l.mu, l.sd = make([]float32, len(l.gm)), make([]float32, len(l.gm))
 	} else {
 		mean, variance, count := newParam("mean", false, l.shape...), newParam("variance", false, l.shape...), newParam("count", false, 1)
 		for i := range variance.Value.Data {
 			variance.Value.Data[i] = 1
 		}
 		l.stats = []*Param{mean, variance, count}
+		l.mu, l.sd = make([]float32, mean.Value.Len()), make([]float32, mean.Value.Len())
 	}
-	l.indices()
+	l.strides = make([]int, len(in))
+	for a, st := len(in)-1, 1; a >= 0; a-- {
+		if keep[a] {
+			l.strides[a], st = st, st*in[a]
+		}
+	}
 	l.x, l.y, l.dx = nil, nil, nil
 	return slices.Clone(in), nil
 }
 
-// given checks Mean or Variance against the kept axes' sizes and returns
-// one value per statistic: a single value, or one for each index of the
-// last k kept axes (repeated along the others).
-func given(name string, v []float64, kept []int) ([]float64, error) {
-	n := 1
-	for _, d := range kept {
-		n *= d
-	}
+// given checks Mean or Variance against the kept axes' sizes: a single
+// value, or one for each index of the last few kept axes (the same along
+// the others); the layer indexes them modulo their number.
+func given(name string, v []float64, kept []int) error {
 	for i, x := range v {
 		if !finite32(x) || name == "variance" && x < 0 {
-			return nil, fmt.Errorf("%s[%d] = %v: want a finite number%s", name, i, x, map[bool]string{true: " ≥ 0"}[name == "variance"])
+			return fmt.Errorf("%s[%d] = %v: want a finite number%s", name, i, x, map[bool]string{true: " ≥ 0"}[name == "variance"])
 		}
 	}
 	tail, sizes := 1, []string{"1"}
@@ -145,49 +151,30 @@ func given(name string, v []float64, kept []int) ([]float64, error) {
 		sizes = append(sizes, fmt.Sprint(tail))
 	}
 	if len(v) != tail || len(v) == 0 {
-		return nil, fmt.Errorf("%s has %d values, the kept axes of sizes %v take %s (one for all, or one per index of the last kept axes)", name, len(v), kept, joinOr(sizes))
+		return fmt.Errorf("%s has %d values, the kept axes of sizes %v take %s (one for all, or one per index of the last kept axes)", name, len(v), kept, joinOr(sizes))
 	}
-	out := make([]float64, n)
-	for i := range out {
-		out[i] = v[i%tail]
-	}
-	return out, nil
+	return nil
 }
 
+// joinOr writes s as "a, b or c", repeats left out.
 func joinOr(s []string) string {
 	s = slices.Compact(s)
 	if len(s) == 1 {
 		return s[0]
 	}
-	return fmt.Sprintf("%s or %s", joinList(s[:len(s)-1]), s[len(s)-1])
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
 }
 
-func joinList(s []string) string {
-	out := s[0]
-	for _, x := range s[1:] {
-		out += ", " + x
+// statAt returns the offset in the statistics of the first value of row r
+// of a sample (the rows run along the last axis; along it the statistics'
+// offset grows by l.step).
+func (l *Normalization) statAt(r int) int {
+	off := 0
+	for a := len(l.in) - 2; a >= 0; a-- {
+		off += r % l.in[a] * l.strides[a]
+		r /= l.in[a]
 	}
-	return out
-}
-
-// indices records the statistic of each value of a sample.
-func (l *Normalization) indices() {
-	in, shape := l.in, l.shape
-	l.idx = make([]int32, tensor.Size(in))
-	coord := make([]int, len(in))
-	for i := range l.idx {
-		off := 0
-		for a := range in {
-			off = off*shape[a] + coord[a]%shape[a]
-		}
-		l.idx[i] = int32(off)
-		for a := len(in) - 1; a >= 0; a-- {
-			if coord[a]++; coord[a] < in[a] {
-				break
-			}
-			coord[a] = 0
-		}
-	}
+	return off
 }
 
 func (l *Normalization) OutputShape() []int { return slices.Clone(l.in) }
@@ -201,19 +188,19 @@ func (l *Normalization) Cost(in []int) Cost {
 	if l.Mean != nil || l.Variance != nil || len(in) == 0 {
 		return Cost{}
 	}
-	n := 1
+	n := int64(1)
 	if l.Axis == nil {
-		n = in[len(in)-1]
+		n = int64(in[len(in)-1])
 	}
 	for _, a := range l.Axis {
 		if a < 0 {
 			a += len(in) + 1
 		}
 		if a >= 1 && a <= len(in) {
-			n *= in[a-1]
+			n = mulSat(n, int64(in[a-1]))
 		}
 	}
-	return Cost{Params: int64(2*n + 1)}
+	return Cost{Params: addSat(mulSat(n, 2), 1)}
 }
 
 // StatsShape returns the shape of the mean and of the variance: the input's,
@@ -226,7 +213,12 @@ func (l *Normalization) Stats() (mean, variance []float32) {
 	if l.stats != nil {
 		return slices.Clone(l.stats[0].Value.Data), slices.Clone(l.stats[1].Value.Data)
 	}
-	return slices.Clone(l.gm), slices.Clone(l.gv)
+	n := tensor.Size(l.shape)
+	mean, variance = make([]float32, n), make([]float32, n)
+	for i := range mean {
+		mean[i], variance[i] = l.gm[i%len(l.gm)], l.gv[i%len(l.gv)]
+	}
+	return mean, variance
 }
 
 // Divisors returns what the layer divides by (Invert: multiplies by), of
@@ -268,7 +260,7 @@ func (l *Normalization) Forward(x *tensor.Tensor, training bool) *tensor.Tensor 
 	l.divisors()
 	l.x = x
 	l.y = resize(l.y, x.Shape...)
-	l.split.rows(l, actForward, x.Shape[0], len(l.idx))
+	l.split.rows(l, actForward, len(x.Data)/l.in[len(l.in)-1], l.in[len(l.in)-1])
 	l.x = nil
 	return l.y
 }
@@ -278,36 +270,37 @@ func (l *Normalization) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	checkGrad(l, dy, l.y)
 	l.dx = l.grad(l.dx, dy.Shape...)
 	l.dy = dy
-	l.split.rows(l, actBackward, dy.Shape[0], len(l.idx))
+	l.split.rows(l, actBackward, len(dy.Data)/l.in[len(l.in)-1], l.in[len(l.in)-1])
 	l.dy = nil
 	return l.dx
 }
 
 func (l *Normalization) do(phase, lo, hi int) {
-	s := len(l.idx)
-	mu, sd := l.mu, l.sd
-	for n := lo; n < hi; n++ {
-		if phase == actBackward {
-			dx, dy := l.dx.Data[n*s:(n+1)*s], l.dy.Data[n*s:(n+1)*s]
-			if l.Invert {
-				for i, k := range l.idx {
-					dx[i] = dy[i] * sd[k]
-				}
-			} else {
-				for i, k := range l.idx {
-					dx[i] = dy[i] / sd[k]
-				}
+	n := l.in[len(l.in)-1]
+	step, rows := l.strides[len(l.in)-1], tensor.Size(l.in[:len(l.in)-1])
+	for r := lo; r < hi; r++ {
+		k := l.statAt(r%rows) % len(l.mu) // given statistics repeat
+		m, s := l.mu[k:k+1+step*(n-1)], l.sd[k:k+1+step*(n-1)]
+		switch {
+		case phase == actBackward && l.Invert:
+			dx, dy := l.dx.Data[r*n:(r+1)*n], l.dy.Data[r*n:(r+1)*n]
+			for i, v := range dy {
+				dx[i] = v * s[i*step]
 			}
-			continue
-		}
-		y, x := l.y.Data[n*s:(n+1)*s], l.x.Data[n*s:(n+1)*s]
-		if l.Invert {
-			for i, k := range l.idx {
-				y[i] = mu[k] + float32(x[i]*sd[k]) // a Mul then an Add, not fused
+		case phase == actBackward:
+			dx, dy := l.dx.Data[r*n:(r+1)*n], l.dy.Data[r*n:(r+1)*n]
+			for i, v := range dy {
+				dx[i] = v / s[i*step]
 			}
-		} else {
-			for i, k := range l.idx {
-				y[i] = (x[i] - mu[k]) / sd[k]
+		case l.Invert:
+			y, x := l.y.Data[r*n:(r+1)*n], l.x.Data[r*n:(r+1)*n]
+			for i, v := range x {
+				y[i] = m[i*step] + float32(v*s[i*step]) // a Mul then an Add, not fused
+			}
+		default:
+			y, x := l.y.Data[r*n:(r+1)*n], l.x.Data[r*n:(r+1)*n]
+			for i, v := range x {
+				y[i] = (v - m[i*step]) / s[i*step]
 			}
 		}
 	}
@@ -327,7 +320,9 @@ func (l *Normalization) Adapt(batches iter.Seq[*tensor.Tensor]) error {
 		return errorf(l, "its mean and variance were given: there is nothing to adapt")
 	}
 	k := len(l.mu)
-	per := len(l.idx) / k // values of a sample per statistic
+	per := tensor.Size(l.in) / k // values of a sample per statistic
+	n := l.in[len(l.in)-1]
+	step, rows := l.strides[len(l.in)-1], tensor.Size(l.in[:len(l.in)-1])
 	mean, m2 := make([]float64, k), make([]float64, k)
 	bm, bm2 := make([]float64, k), make([]float64, k)
 	var count float64
@@ -336,24 +331,30 @@ func (l *Normalization) Adapt(batches iter.Seq[*tensor.Tensor]) error {
 		if len(x.Shape) != len(l.in)+1 || x.Shape[0] < 1 || !slices.Equal(x.Shape[1:], l.in) {
 			return errorf(l, "adapt: batch %d has shape %v, want [N %v]", batch, x.Shape, l.in)
 		}
-		s := len(l.idx)
+		if i := firstNonFinite(x.Data); i >= 0 {
+			s := tensor.Size(l.in)
+			return errorf(l, "adapt: batch %d, sample %d: value %d is %v", batch, i/s, i%s, x.Data[i])
+		}
 		clear(bm)
 		clear(bm2)
-		for i, v := range x.Data {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return errorf(l, "adapt: batch %d, sample %d: value %d is %v", batch, i/s, i%s, v)
+		// each calls f(value, its statistic) over the batch, row by row.
+		each := func(f func(v float32, j int)) {
+			for r := range len(x.Data) / n {
+				j := l.statAt(r % rows)
+				for i, v := range x.Data[r*n : (r+1)*n] {
+					f(v, j+i*step)
+				}
 			}
-			bm[l.idx[i%s]] += float64(v)
 		}
+		each(func(v float32, j int) { bm[j] += float64(v) })
 		b := float64(x.Shape[0] * per)
 		for j := range bm {
 			bm[j] /= b
 		}
-		for i, v := range x.Data {
-			j := l.idx[i%s]
+		each(func(v float32, j int) {
 			d := float64(v) - bm[j]
 			bm2[j] += d * d
-		}
+		})
 		// Chan et al.'s merge of two sets' means and sums of squares.
 		total := count + b
 		for j := range mean {
@@ -438,4 +439,14 @@ func normalizationFromConfig(f *fields) *Normalization {
 		}
 	}
 	return l
+}
+
+// firstNonFinite returns the index of the first NaN or infinity of v, or -1.
+func firstNonFinite(v []float32) int {
+	for i, x := range v {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return i
+		}
+	}
+	return -1
 }
