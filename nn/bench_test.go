@@ -202,3 +202,30 @@ func BenchmarkPReLU(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkNormalization measures a training pass (Forward and Backward) of
+// a Normalization over [100, 32, 32, 32] per channel, per value and
+// inverted, and over the tutorial's input, [100, 32, 32, 1], per channel.
+func BenchmarkNormalization(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		in   []int
+		l    *nn.Normalization
+	}{
+		{"channels", []int{32, 32, 32}, &nn.Normalization{}},
+		{"values", []int{32, 32, 32}, &nn.Normalization{Axis: []int{1, 2, 3}}},
+		{"invert", []int{32, 32, 32}, &nn.Normalization{Invert: true}},
+		{"pixels", []int{32, 32, 1}, &nn.Normalization{}},
+	} {
+		b.Run("stats="+c.name, func(b *testing.B) {
+			x := benchInput(b, append([]int{100}, c.in...)...)
+			if _, err := c.l.Build(c.in, nil); err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(4 * len(x.Data)))
+			for b.Loop() {
+				c.l.Backward(c.l.Forward(x, true))
+			}
+		})
+	}
+}

@@ -43,10 +43,13 @@ type Normalization struct {
 	stats  []*Param
 	gm, gv []float32 // given statistics, as given (repeating)
 	// strides holds the offset in the statistics of one step along each
-	// axis of the input: 0 along the shared axes.
-	strides []int
-	mu      []float32 // the means and the divisors max(√variance, 1e-7) of the pass
-	sd      []float32
+	// axis of the input: 0 along the shared axes. The passes run over rows
+	// (see rows): the last axes, from prefix on, rowLen values, along which
+	// the offset grows by step.
+	strides              []int
+	prefix, rowLen, step int
+	mu                   []float32 // the means and the divisors max(√variance, 1e-7) of the pass
+	sd                   []float32
 
 	x, dy, y, dx *tensor.Tensor // dy: during Backward
 	split        split
@@ -132,6 +135,7 @@ func (l *Normalization) Build(in []int, rng *rand.Rand) ([]int, error) {
 			l.strides[a], st = st, st*in[a]
 		}
 	}
+	l.rows()
 	l.x, l.y, l.dx = nil, nil, nil
 	return slices.Clone(in), nil
 }
@@ -165,12 +169,41 @@ func joinOr(s []string) string {
 	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
 }
 
+// rows cuts a sample into rows: the last run of axes along which the
+// statistics are all kept or all shared (axes of size 1 go either way). A
+// row then reads consecutive statistics (step 1) or one (step 0).
+// Given statistics repeat: a row reads no more than there are.
+func (l *Normalization) rows() {
+	in, k, kind, size := l.in, len(l.in), 0, 1 // kind: 1 shared, 2 kept
+	for ; k > 0; k-- {
+		c := 1
+		if l.keep[k-1] {
+			c = 2
+		}
+		if in[k-1] > 1 && kind != 0 && c != kind {
+			break
+		}
+		// A row of kept axes reads at most the given statistics, which
+		// repeat.
+		if c == 2 && l.gm != nil && size*in[k-1] > len(l.gm) {
+			break
+		}
+		if in[k-1] > 1 {
+			kind = c
+		}
+		size *= in[k-1]
+	}
+	l.prefix, l.rowLen, l.step = k, tensor.Size(in[k:]), 0
+	if kind == 2 {
+		l.step = 1
+	}
+}
+
 // statAt returns the offset in the statistics of the first value of row r
-// of a sample (the rows run along the last axis; along it the statistics'
-// offset grows by l.step).
+// of a sample.
 func (l *Normalization) statAt(r int) int {
 	off := 0
-	for a := len(l.in) - 2; a >= 0; a-- {
+	for a := l.prefix - 1; a >= 0; a-- {
 		off += r % l.in[a] * l.strides[a]
 		r /= l.in[a]
 	}
@@ -260,7 +293,7 @@ func (l *Normalization) Forward(x *tensor.Tensor, training bool) *tensor.Tensor 
 	l.divisors()
 	l.x = x
 	l.y = resize(l.y, x.Shape...)
-	l.split.rows(l, actForward, len(x.Data)/l.in[len(l.in)-1], l.in[len(l.in)-1])
+	l.split.rows(l, actForward, len(x.Data)/l.rowLen, l.rowLen)
 	l.x = nil
 	return l.y
 }
@@ -270,14 +303,13 @@ func (l *Normalization) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	checkGrad(l, dy, l.y)
 	l.dx = l.grad(l.dx, dy.Shape...)
 	l.dy = dy
-	l.split.rows(l, actBackward, len(dy.Data)/l.in[len(l.in)-1], l.in[len(l.in)-1])
+	l.split.rows(l, actBackward, len(dy.Data)/l.rowLen, l.rowLen)
 	l.dy = nil
 	return l.dx
 }
 
 func (l *Normalization) do(phase, lo, hi int) {
-	n := l.in[len(l.in)-1]
-	step, rows := l.strides[len(l.in)-1], tensor.Size(l.in[:len(l.in)-1])
+	n, step, rows := l.rowLen, l.step, tensor.Size(l.in[:l.prefix])
 	for r := lo; r < hi; r++ {
 		k := l.statAt(r%rows) % len(l.mu) // given statistics repeat
 		m, s := l.mu[k:k+1+step*(n-1)], l.sd[k:k+1+step*(n-1)]
@@ -321,8 +353,7 @@ func (l *Normalization) Adapt(batches iter.Seq[*tensor.Tensor]) error {
 	}
 	k := len(l.mu)
 	per := tensor.Size(l.in) / k // values of a sample per statistic
-	n := l.in[len(l.in)-1]
-	step, rows := l.strides[len(l.in)-1], tensor.Size(l.in[:len(l.in)-1])
+	n, step, rows := l.rowLen, l.step, tensor.Size(l.in[:l.prefix])
 	mean, m2 := make([]float64, k), make([]float64, k)
 	bm, bm2 := make([]float64, k), make([]float64, k)
 	var count float64

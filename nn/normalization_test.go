@@ -169,6 +169,41 @@ func TestNormalizationGiven(t *testing.T) {
 	if err := l.Adapt(batches(tensor.New(1, 2, 1, 2), 1)); err == nil || !strings.Contains(err.Error(), "were given") {
 		t.Errorf("adapting given statistics: %v", err)
 	}
+	// Statistics of the last kept axes, repeated, against the same written
+	// out for every index, on each choice of axes of [3 4 2].
+	in := []int{3, 4, 2}
+	x := tensor.New(5, 3, 4, 2)
+	for i := range x.Data {
+		x.Data[i] = float32(i%11) - 4
+	}
+	for _, tt := range []struct {
+		axis  []int
+		tails []int
+	}{{[]int{1, 2, 3}, []int{1, 2, 8, 24}}, {[]int{1, 3}, []int{1, 2, 6}}, {[]int{2}, []int{1, 4}}, {[]int{1, 2}, []int{1, 4, 12}}} {
+		kept := 1
+		for _, a := range tt.axis {
+			kept *= in[a-1]
+		}
+		for _, tail := range tt.tails {
+			short := &nn.Normalization{Axis: tt.axis, Invert: tail%2 == 0}
+			full := &nn.Normalization{Axis: tt.axis, Invert: short.Invert}
+			for i := range kept {
+				if i < tail {
+					short.Mean, short.Variance = append(short.Mean, float64(i)-1.5), append(short.Variance, float64(i*i)+0.5)
+				}
+				full.Mean, full.Variance = append(full.Mean, float64(i%tail)-1.5), append(full.Variance, float64(i%tail*(i%tail))+0.5)
+			}
+			for _, l := range []*nn.Normalization{short, full} {
+				if _, err := l.Build(in, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			a, b := slices.Clone(short.Forward(x, false).Data), full.Forward(x, false).Data
+			if !slices.Equal(a, b) {
+				t.Errorf("axis %v, %d values repeated: %v, written out %v", tt.axis, tail, a[:8], b[:8])
+			}
+		}
+	}
 }
 
 // TestNormalizationErrors checks that bad settings and bad data are refused
