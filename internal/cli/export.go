@@ -30,9 +30,10 @@ type ExportOptions struct {
 	// Train holds convnet train's flags, the recipe of --format pytorch.
 	Train *trainOptions
 	// set names the flags given on the command line; flags holds them all.
-	set   map[string]bool
-	flags *flag.FlagSet
-	args  []string
+	set    map[string]bool
+	flags  *flag.FlagSet
+	args   []string
+	stderr io.Writer // notes, such as a Normalization adapted on the data
 }
 
 // exportFormat writes a model in one format.
@@ -66,7 +67,7 @@ func exportFormatNames() []string {
 }
 
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	o := ExportOptions{Train: &trainOptions{}, set: map[string]bool{}, args: args}
+	o := ExportOptions{Train: &trainOptions{}, set: map[string]bool{}, args: args, stderr: stderr}
 	fs := newFlagSet("export", "--model FILE --format onnx --out FILE\n       convnet export --format pytorch --out DIR [--model FILE|PRESET|ARCH.json] [convnet train's flags]", stderr)
 	fs.StringVar(&o.Format, "format", "onnx", "the format to write: "+strings.Join(exportFormatNames(), ", "))
 	// convnet train's flags are the recipe of --format pytorch; --model,

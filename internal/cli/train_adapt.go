@@ -10,18 +10,16 @@ import (
 	"github.com/convnet-go/convnet/tensor"
 )
 
-// adaptBatch is the number of images of each batch Adapt measures.
-const adaptBatch = 256
-
 // adapt measures the statistics of the model's Normalization layers that
 // were not given theirs on the training images, preprocessed as training
-// feeds them but not augmented (as Keras's adapt on x_train), and says
-// what it found.
+// feeds them but not augmented (as Keras's adapt on x_train), in batches
+// of the training's size (the memory --max-memory allowed), and says what
+// it found.
 func (t *trainer) adapt() error {
 	if !t.m.NeedsAdapt() {
 		return nil
 	}
-	l := data.NewLoader(t.train, data.LoaderOptions{BatchSize: adaptBatch, Standardizer: t.std, NumClasses: len(t.train.ClassNames)})
+	l := data.NewLoader(t.train, data.LoaderOptions{BatchSize: t.o.BatchSize, Standardizer: t.std, NumClasses: len(t.train.ClassNames)})
 	defer l.Close()
 	batches := func() iter.Seq[*tensor.Tensor] {
 		return func(yield func(*tensor.Tensor) bool) {

@@ -64,3 +64,29 @@ func TestTrainAdapt(t *testing.T) {
 		t.Errorf("the model holds mean %v and variance %v; the training pixels' are %v and %v", mu, v, mean, variance)
 	}
 }
+
+// TestExportPyTorchAdapt checks that the PyTorch project of an architecture
+// with a Normalization starts from the statistics adapted on the training
+// images, as convnet train's run would, and says so.
+func TestExportPyTorchAdapt(t *testing.T) {
+	f := writeCSVSet(t, smallSet)
+	dir := t.TempDir()
+	arch := filepath.Join(dir, "norm.json")
+	net := strings.Replace(smallNet, `"layers": [`, `"layers": [
+    {"class_name": "Normalization", "config": {"name": "pixels"}},`, 1)
+	if err := os.WriteFile(arch, []byte(strings.Replace(net, `"units": 28`, `"units": 4`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "project")
+	code, _, stderr := runCLI("export", "--format", "pytorch", "--model", arch, "--csv", f.Train, "--rescale", "1", "--center", "none", "--out", out)
+	if code != 0 || !strings.Contains(stderr, "Adapted pixels (Normalization) on the 120 training images") {
+		t.Fatalf("export: exit %d, stderr %q; want 0 and the adaptation reported", code, stderr)
+	}
+	m, err := model.Load(filepath.Join(out, "convnet.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := m.Layers[0].(*nn.Normalization); !n.Adapted() {
+		t.Error("the project's model file holds a Normalization that was not adapted")
+	}
+}
