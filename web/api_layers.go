@@ -115,22 +115,14 @@ func (s *Server) handleKernel(w http.ResponseWriter, r *http.Request) {
 // (of the last axis) below 0 by: [ah, aw] for an image, [1, 1] when they
 // are shared along the rows and columns; [1] for a vector.
 func slopes(w http.ResponseWriter, r *http.Request, m *served, i int, l *nn.PReLU) {
-	out := l.OutputShape()
-	c, err := intParam(r, "channel", 0, 0, out[len(out)-1]-1)
+	c, err := channelOf(r, l)
 	if err != nil {
 		fail(w, err)
 		return
 	}
 	a := l.Params()[0].Value
-	ac := a.Shape[a.Rank()-1]
-	shape := a.Shape[:a.Rank()-1]
-	if len(shape) == 0 {
-		shape = []int{1}
-	}
-	ans := kernelAnswer{Model: m.name, Layer: i, Name: l.Name(), Type: l.Type(), Channel: c, Shape: shape, Values: make([]float32, len(a.Data)/ac), Config: m.info.Layers[i].Config}
-	for j := range ans.Values {
-		ans.Values[j] = a.Data[j*ac+min(c, ac-1)]
-	}
+	ans := kernelAnswer{Model: m.name, Layer: i, Name: l.Name(), Type: l.Type(), Channel: c, Config: m.info.Layers[i].Config}
+	ans.Shape, ans.Values = ofChannel(a.Data, a.Shape, c)
 	writeJSON(w, http.StatusOK, ans)
 }
 
@@ -138,26 +130,38 @@ func slopes(w http.ResponseWriter, r *http.Request, m *served, i int, l *nn.PReL
 // values of one channel (of the last axis): [h, w] of each for an image,
 // [1, 1] when the rows and columns share them; [1] for a vector.
 func statistics(w http.ResponseWriter, r *http.Request, m *served, i int, l *nn.Normalization) {
-	out := l.OutputShape()
-	c, err := intParam(r, "channel", 0, 0, out[len(out)-1]-1)
+	c, err := channelOf(r, l)
 	if err != nil {
 		fail(w, err)
 		return
 	}
-	s := l.StatsShape()
-	sc := s[len(s)-1]
-	shape := slices.Clone(s[:len(s)-1])
-	if len(shape) == 0 {
-		shape = []int{1}
-	}
 	mean, _ := l.Stats()
-	div := l.Divisors()
-	ans := kernelAnswer{Model: m.name, Layer: i, Name: l.Name(), Type: l.Type(), Channel: c, Shape: shape,
-		Values: make([]float32, len(mean)/sc), Divisors: make([]float32, len(mean)/sc), Config: m.info.Layers[i].Config}
-	for j := range ans.Values {
-		ans.Values[j], ans.Divisors[j] = mean[j*sc+min(c, sc-1)], div[j*sc+min(c, sc-1)]
-	}
+	ans := kernelAnswer{Model: m.name, Layer: i, Name: l.Name(), Type: l.Type(), Channel: c, Config: m.info.Layers[i].Config}
+	ans.Shape, ans.Values = ofChannel(mean, l.StatsShape(), c)
+	_, ans.Divisors = ofChannel(l.Divisors(), l.StatsShape(), c)
 	writeJSON(w, http.StatusOK, ans)
+}
+
+// channelOf reads the request's channel of l's output (of its last axis).
+func channelOf(r *http.Request, l nn.Layer) (int, error) {
+	out := l.OutputShape()
+	return intParam(r, "channel", 0, 0, out[len(out)-1]-1)
+}
+
+// ofChannel returns the values of channel c of a tensor of the given shape
+// (along its last axis, of size 1 when all channels share them) and the
+// shape of its other axes ([1] for none).
+func ofChannel(data []float32, shape []int, c int) ([]int, []float32) {
+	n := shape[len(shape)-1]
+	rest := slices.Clone(shape[:len(shape)-1])
+	if len(rest) == 0 {
+		rest = []int{1}
+	}
+	out := make([]float32, len(data)/n)
+	for j := range out {
+		out[j] = data[j*n+min(c, n-1)]
+	}
+	return rest, out
 }
 
 // maxActivationValues bounds the values of one activation request.

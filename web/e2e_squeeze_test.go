@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -103,21 +104,23 @@ func checkSqueeze(p page, url string) {
 	p.checkArithmetic("the concatenation's")
 	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
 
-	// The PReLU's value below 0 times its channel's slope.
-	p.openBlock("PReLU", 2)
-	p.WaitFor("the PReLU's arithmetic", `document.getElementById("calc").textContent.includes("multiplied by this channel's slope, 0.30,")`)
-	p.checkArithmetic("the PReLU's")
-	if meta := browser.Eval[string](p.Browser, `document.getElementById("detailExplain").textContent`); !strings.Contains(meta, "multiplies the others by a slope learned in training, one per channel") {
-		t.Errorf("the PReLU's detail says %q, want its slopes explained", meta)
-	}
-	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
+	// The PReLU's value below 0 times its channel's slope; the
+	// Normalization's less its channel's mean over its divisor.
+	p.checkDetail("PReLU", 2, "multiplied by this channel's slope, 0.30,", "multiplies the others by a slope learned in training, one per channel")
+	p.checkDetail("Normalization", 3, "less this channel's mean, -2.00, divided by its divisor, 3.00, max(√variance, 10⁻⁷)",
+		"measured on the training data before training (Keras's adapt), one per channel")
+}
 
-	// The Normalization's value less its channel's mean over its divisor.
-	p.openBlock("Normalization", 3)
-	p.WaitFor("the Normalization's arithmetic", `document.getElementById("calc").textContent.includes("less this channel's mean, -2.00, divided by its divisor, 3.00, max(√variance, 10⁻⁷)")`)
-	p.checkArithmetic("the Normalization's")
-	if meta := browser.Eval[string](p.Browser, `document.getElementById("detailExplain").textContent`); !strings.Contains(meta, "measured on the training data before training (Keras's adapt), one per channel") {
-		t.Errorf("the Normalization's detail says %q, want its statistics explained", meta)
+// checkDetail opens channel ch of the first block of a layer of type typ
+// and checks that the arithmetic holds calc and gives the network's value
+// and that the explanation holds explain.
+func (p page) checkDetail(typ string, ch int, calc, explain string) {
+	p.t.Helper()
+	p.openBlock(typ, ch)
+	p.WaitFor("the "+typ+"'s arithmetic", fmt.Sprintf(`document.getElementById("calc").textContent.includes(%q)`, calc))
+	p.checkArithmetic("the " + typ + "'s")
+	if meta := browser.Eval[string](p.Browser, `document.getElementById("detailExplain").textContent`); !strings.Contains(meta, explain) {
+		p.t.Errorf("the %s's detail says %q, want %q in it", typ, meta, explain)
 	}
 	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
 }
