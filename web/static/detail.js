@@ -5,7 +5,8 @@
 import { $, state, fmt } from "./state.js";
 import { getJSON } from "./api.js";
 import { paint } from "./colormap.js";
-import { explain, blockOf, scaleOf, drawEdges } from "./layers.js";
+import { blockOf, scaleOf, drawEdges } from "./layers.js";
+import { explain } from "./explain.js";
 import { inShape, inputIndex, windowOf, receptiveField, convolves, contributions, groupOf, channelRange, convCalc, poolCalc, padCalc, mergeCalc, meanCalc, maxCalc, channelSource, channelCalc, unitCalc, rescaleCalc, preluCalc, normCalc } from "./calc.js";
 import { setupSlide, stopSlide, renderSlide } from "./slide.js";
 
