@@ -1,0 +1,137 @@
+package cli
+
+import (
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// step takes convnet's training step on (x, y) with the recipe of flags and
+// compares the weights with those after PyTorch's step, read from the model
+// file the project's save_convnet wrote (out/step.safetensors); the
+// project's ONNX export brought back by convnet import, a graph for a
+// graph, must hold the same weights.
+func step(t *testing.T, m *model.Sequential, flags []string, out string, x, y *tensor.Tensor) {
+	t.Helper()
+	o, err := parseTrain(flags, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Compile(o.opt, nn.CrossEntropy{LabelSmoothing: o.LabelSmoothing}); err != nil {
+		t.Fatal(err)
+	}
+	loss, _ := m.TrainStep(x, y)
+	torchLoss := readFloats(t, filepath.Join(out, "loss.f32"))[0]
+	t.Logf("%s step: loss %.6f (convnet) %.6f (PyTorch)", o.opt.Name(), loss, torchLoss)
+	if math.Abs(loss-float64(torchLoss)) > 1e-5*max(1, loss) {
+		t.Errorf("loss: convnet %.7g, PyTorch %.7g", loss, torchLoss)
+	}
+	got, err := model.Load(filepath.Join(out, "step.safetensors"))
+	if err != nil {
+		t.Fatalf("the project's model file: %v", err)
+	}
+	want := m.Params()
+	compareStep(t, o.opt.Name(), got.Params(), want)
+	f, err := os.Open(filepath.Join(out, "step.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	imported, err := model.ImportONNX(f, model.ONNXImportOptions{})
+	if err != nil {
+		t.Fatalf("convnet import of the project's ONNX: %v", err)
+	}
+	if imported.IsGraph() != m.IsGraph() {
+		t.Errorf("convnet import of the project's ONNX: IsGraph() = %v, want %v", imported.IsGraph(), m.IsGraph())
+	}
+	// The layers with weights, in order (dropout does not come back).
+	weighted := func(m *model.Sequential) []nn.Layer {
+		var ls []nn.Layer
+		for _, l := range m.Layers {
+			if _, ok := l.(*nn.Normalization); ok || len(l.Params()) > 0 {
+				ls = append(ls, l)
+			}
+		}
+		return ls
+	}
+	have, files := weighted(imported), weighted(got)
+	if len(have) != len(files) {
+		t.Fatalf("convnet import of the project's ONNX: %d layers with weights, the model file %d", len(have), len(files))
+	}
+	for i, l := range have {
+		ps, want := l.Params(), files[i].Params()
+		// ONNX holds a Normalization's mean and divisor: a variance that
+		// gives the same divisor, and no count.
+		if n, ok := l.(*nn.Normalization); ok {
+			w, ok := files[i].(*nn.Normalization)
+			if !ok {
+				t.Fatalf("convnet import of the project's ONNX: %s is a Normalization, in the model file %s is a %s", l.Name(), files[i].Name(), files[i].Type())
+			}
+			m, _ := n.Stats()
+			wm, _ := w.Stats()
+			nd, wd := n.Divisors(), w.Divisors()
+			ps, want = []*nn.Param{{Name: "mean", Value: tensor.FromData(m, len(m))}, {Name: "divisors", Value: tensor.FromData(nd, len(nd))}},
+				[]*nn.Param{{Value: tensor.FromData(wm, len(wm))}, {Value: tensor.FromData(wd, len(wd))}}
+		}
+		if len(ps) != len(want) {
+			t.Fatalf("%s (%s): the ONNX import has %d parameters, the model file %d", l.Name(), l.Type(), len(ps), len(want))
+		}
+		for j, p := range ps {
+			if d, _ := maxDiff(p.Value.Data, want[j].Value.Data); d != 0 {
+				t.Errorf("%s (%s), %s: the ONNX import and the model file differ by %.3g", l.Name(), l.Type(), p.Name, d)
+			}
+		}
+	}
+}
+
+// compareStep compares the weights after PyTorch's step (got) with
+// convnet's (want, whose gradients are those of the step).
+func compareStep(t *testing.T, opt string, got, want []*nn.Param) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%d parameters after PyTorch's step, the model has %d", len(got), len(want))
+	}
+	var worstAll, worstNorm, worstElem float64
+	noisy := 0
+	for i, p := range want {
+		a, b := got[i].Value.Data, p.Value.Data
+		conditioned := func(j int) bool { return p.Grad == nil || math.Abs(float64(p.Grad.Data[j])) >= minGrad }
+		var all, allRef, num, den, scale float64 // all: over every weight; num, den: over the well-conditioned ones
+		for j := range b {
+			d, w := float64(a[j])-float64(b[j]), float64(b[j])
+			all, allRef = all+d*d, allRef+w*w
+			if conditioned(j) {
+				num, den = num+d*d, den+w*w
+			}
+			scale = max(scale, math.Abs(w))
+		}
+		var elem float64
+		if scale == 0 { // all zeros, such as a count never measured
+			scale = 1
+		}
+		for j := range b {
+			d := math.Abs(float64(a[j])-float64(b[j])) / scale
+			if conditioned(j) {
+				elem = max(elem, d)
+			} else if d > 1e-5 {
+				noisy++
+			}
+		}
+		norm := math.Sqrt(num / max(den, 1e-300))
+		worstAll = max(worstAll, math.Sqrt(all/max(allRef, 1e-300)))
+		worstNorm, worstElem = max(worstNorm, norm), max(worstElem, elem)
+		if norm > 1e-5 || elem > 1e-5 {
+			t.Errorf("%s %s %v after one step, where |gradient| >= %g: |PyTorch - convnet| is %.3g of |convnet| (norms) and up to %.3g of its largest weight; want <= 1e-5",
+				opt, p.Name, p.Value.Shape, minGrad, norm, elem)
+		}
+	}
+	t.Logf("%s step, %d tensors: where |gradient| >= %g, |PyTorch - convnet| <= %.3g of |convnet| (norms of each tensor) and each weight within %.3g of its tensor's largest; "+
+		"over every weight, the norms are within %.3g, and %d weights with smaller gradients differ by more than 1e-5 of it",
+		opt, len(want), minGrad, worstNorm, worstElem, worstAll, noisy)
+}
