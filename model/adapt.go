@@ -23,9 +23,11 @@ func (m *Model) Adapt(batches func() iter.Seq[*tensor.Tensor]) error {
 			continue
 		}
 		from := m.Inbound(i)[0]
-		seq := batches()
+		var seq iter.Seq[*tensor.Tensor]
 		var bad error
-		if from >= 0 {
+		if from < 0 {
+			seq = batches()
+		} else {
 			seq = func(yield func(*tensor.Tensor) bool) {
 				k := 0
 				for x := range batches() {

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"math"
 	"slices"
 
 	"github.com/convnet-go/convnet/internal/onnxpb"
@@ -37,7 +38,7 @@ func (e *onnxWriter) normalization(l *nn.Normalization) {
 // a Normalization's output with its mean alone (from a Sub) becomes its
 // divisor, and an Add after a Mul its mean, so that a Normalization
 // convnet exported comes back as one layer. Divisors must be at least
-// 1e-7, the least a Normalization divides by.
+// 1e-7, the least a Normalization divides by, and have a float32 square.
 func (b *onnxBuilder) normalize(n *onnxpb.NodeProto, op string, xi int, x *onnxValue, c *onnxConst) error {
 	name := n.GetInput()[1-xi]
 	if xi == 1 && op != "Add" && op != "Mul" {
@@ -56,8 +57,8 @@ func (b *onnxBuilder) normalize(n *onnxpb.NodeProto, op string, xi int, x *onnxV
 	values := slices.Clone(data)
 	if op == "Div" || op == "Mul" {
 		for i, v := range values {
-			if !(v >= 1e-7) {
-				return nodeErr(n, "%s by %q, whose value %d is %v: a Normalization's divisor is at least 1e-7", op, name, i, v)
+			if !(v >= 1e-7 && v <= maxDivisor) {
+				return nodeErr(n, "%s by %q, whose value %d is %v: a Normalization's divisor is from 1e-7 to %.3g (its square, the variance, a float32)", op, name, i, v, maxDivisor)
 			}
 			values[i] = float32(float64(v) * float64(v)) // the variance whose square root v is
 		}
@@ -85,6 +86,9 @@ func (b *onnxBuilder) normalize(n *onnxpb.NodeProto, op string, xi int, x *onnxV
 	y.fold = l
 	return b.output(n, y)
 }
+
+// maxDivisor is the largest divisor whose square is a float32.
+var maxDivisor = float32(math.Sqrt(math.MaxFloat32))
 
 // allAre reports whether every value of v is x.
 func allAre(v []float32, x float32) bool {

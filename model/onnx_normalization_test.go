@@ -85,7 +85,7 @@ func TestImportONNXNormalizationErrors(t *testing.T) {
 		want   string
 	}{
 		{func(mp *onnxpb.ModelProto) { weightNamed(mp, "normalization/divisor").FloatData[1] = -2 },
-			`node "normalization" (Div): Div by "normalization/divisor", whose value 1 is -2: a Normalization's divisor is at least 1e-7`},
+			`node "normalization" (Div): Div by "normalization/divisor", whose value 1 is -2: a Normalization's divisor is from 1e-7 to 1.84e+19`},
 		{func(mp *onnxpb.ModelProto) {
 			weightNamed(mp, "normalization/divisor").FloatData[2] = float32(math.NaN())
 		},
