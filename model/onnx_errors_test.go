@@ -124,10 +124,10 @@ func TestImportONNXErrors(t *testing.T) {
 			node(mp, "Relu").OpType = proto.String("HardSigmoid")
 			node(mp, "HardSigmoid").Attribute = []*onnxpb.AttributeProto{attrFloat("alpha", 0.2)}
 		}, want: `(HardSigmoid): attributes alpha = 0.2, beta = 0.5: convnet's hard_sigmoid is max(0, min(1, x/6 + 1/2))`},
-		{name: "sub of computed tensors", change: func(mp *onnxpb.ModelProto) {
-			node(mp, "Gemm").OpType = proto.String("Sub")
-			node(mp, "Sub").Input = []string{"flatten", "flatten"}
-		}, want: `(Sub): Sub of two computed tensors is not a convnet layer`},
+		{name: "div of computed tensors", change: func(mp *onnxpb.ModelProto) {
+			node(mp, "Gemm").OpType = proto.String("Div")
+			node(mp, "Div").Input = []string{"flatten", "flatten"}
+		}, want: `(Div): Div of two computed tensors is not a convnet layer (Add, Sum, Sub, Mul, Mean and Concat join tensors)`},
 		{name: "concat without axis", change: func(mp *onnxpb.ModelProto) {
 			node(mp, "Relu").OpType = proto.String("Concat")
 		}, want: `(Concat): attribute axis is missing`},

@@ -9,9 +9,9 @@ import (
 	"github.com/convnet-go/convnet/nn"
 )
 
-// The merge layers, both ways: a graph's Add, Multiply, Average and
-// Concatenate export as Add or Sum, Mul, Mean and Concat nodes, and those
-// nodes on computed tensors import as the layers.
+// The merge layers, both ways: a graph's Add, Multiply, Average, Subtract
+// and Concatenate export as Add or Sum, Mul, Mean, Sub and Concat nodes,
+// and those nodes on computed tensors import as the layers.
 
 // merge appends the nodes of merge layer l called on the tensors inputs;
 // e.shape is the shape of the first.
@@ -38,6 +38,8 @@ func (e *onnxWriter) merge(l nn.Layer, inputs []string) error {
 		}
 	case "Average":
 		e.apply("Mean", name, inputs[1:])
+	case "Subtract":
+		e.apply("Sub", name, inputs[1:])
 	case "Concatenate":
 		axis, ok := l.Config()["axis"].(int)
 		r := len(e.shape)
@@ -85,8 +87,8 @@ func (b *onnxBuilder) tensors(n *onnxpb.NodeProto) ([]*onnxValue, error) {
 	return xs, nil
 }
 
-// importMerge turns Add, Sum, Mul and Mean of computed tensors into the
-// merge layers Add, Multiply and Average: tensors of one shape, or images
+// importMerge turns Add, Sum, Mul, Mean and Sub of computed tensors into
+// the merge layers Add, Multiply, Average and Subtract: tensors of one shape, or images
 // of size 1 along the axes where they differ (which the layers broadcast).
 // Sum and Mean of one tensor are that tensor, a Mul of the output of a
 // Multiply that nothing else reads is one more input of it, and x times
@@ -131,12 +133,16 @@ func importMerge(b *onnxBuilder, n *onnxpb.NodeProto) error {
 		l = &nn.Add{}
 	case "Mul":
 		l = &nn.Multiply{}
+	case "Sub":
+		l = &nn.Subtract{}
 	default:
 		l = &nn.Average{}
 	}
-	v := x.after(b.call(n, l, xs)).nonNegative(allNonNegative(xs))
+	_, sub := l.(*nn.Subtract)
+	v := x.after(b.call(n, l, xs)).nonNegative(!sub && allNonNegative(xs))
 	v.shape = out
-	if _, ok := l.(*nn.Average); !ok {
+	switch l.(type) {
+	case *nn.Add, *nn.Multiply:
 		v.fold = l // a Div may make an Add an Average, a Mul extend a Multiply
 	}
 	return b.output(n, v)

@@ -330,13 +330,13 @@ func importGlobalPool(b *onnxBuilder, n *onnxpb.NodeProto) error {
 // the GlobalMaxPooling2D) of node n's image x and records its output, [C 1 1]
 // in ONNX when keep is set, else [C]. convnet holds a kept [C 1 1] as a
 // vector, as flatten and the dense layers read it, unless a convolution or
-// a product reads it (a squeeze-and-excitation block): then as an image of
-// one cell.
+// an element-wise merge reads it (a squeeze-and-excitation block's
+// product, a map less its mean): then as an image of one cell.
 func (b *onnxBuilder) globalPool(n *onnxpb.NodeProto, x *onnxValue, keep, maximum bool) error {
 	image := false
 	if keep {
 		for _, op := range b.readers[b.outName(n)] {
-			image = image || op == "Conv" || op == "Mul"
+			image = image || op == "Conv" || op == "Mul" || op == "Add" || op == "Sum" || op == "Sub" || op == "Mean"
 		}
 	}
 	var l nn.Layer = &nn.GlobalAveragePooling2D{KeepDims: image}

@@ -76,7 +76,7 @@ const (
 	stageChannelStd
 )
 
-// importArithmetic handles Add, Sub, Mul and Div. Add and Mul of two
+// importArithmetic handles Add, Sub, Mul and Div. Add, Sub and Mul of two
 // computed tensors are merge layers. With a constant: on the model's input
 // they are preprocessing steps; right after a MatMul an Add is its bias;
 // right after an Add of k tensors a Div by k makes it an Average; else a
@@ -95,10 +95,10 @@ func importArithmetic(b *onnxBuilder, n *onnxpb.NodeProto) error {
 		xi = 1
 	}
 	if v := b.values[in[1-xi]]; xi == 0 && v != nil && v.konst == nil {
-		if op == "Add" || op == "Mul" {
+		if op != "Div" {
 			return importMerge(b, n)
 		}
-		return nodeErr(n, "%s of two computed tensors is not a convnet layer (Add, Sum, Mul, Mean and Concat join tensors)", op)
+		return nodeErr(n, "%s of two computed tensors is not a convnet layer (Add, Sum, Sub, Mul, Mean and Concat join tensors)", op)
 	}
 	x, err := b.tensor(n, in[xi])
 	if err != nil {

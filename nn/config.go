@@ -35,6 +35,7 @@ var layerTypes = map[string]func(*fields) Layer{
 	"Activation":             func(f *fields) Layer { return &Activation{Func: f.str("activation")} },
 	"Add":                    func(f *fields) Layer { return &Add{} },
 	"Multiply":               func(f *fields) Layer { return &Multiply{} },
+	"Subtract":               func(f *fields) Layer { return &Subtract{} },
 	"Average":                func(f *fields) Layer { return &Average{} },
 	"Concatenate":            func(f *fields) Layer { return &Concatenate{Axis: f.int("axis")} },
 	"ZeroPadding2D":          func(f *fields) Layer { return &ZeroPadding2D{Padding: f.padding("padding")} },
@@ -70,6 +71,7 @@ var defaultNames = map[string]string{
 	"Activation":             "activation",
 	"Add":                    "add",
 	"Multiply":               "multiply",
+	"Subtract":               "subtract",
 	"Average":                "average",
 	"Concatenate":            "concatenate",
 	"ZeroPadding2D":          "zero_padding2d",
@@ -395,6 +397,7 @@ var (
 	_ MultiInput = (*Add)(nil)
 	_ MultiInput = (*Multiply)(nil)
 	_ MultiInput = (*Average)(nil)
+	_ MultiInput = (*Subtract)(nil)
 	_ MultiInput = (*Concatenate)(nil)
 )
 

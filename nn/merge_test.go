@@ -196,3 +196,33 @@ func TestMergeNoAllocationsInSteadyState(t *testing.T) {
 		}
 	}
 }
+
+// TestSubtract checks Subtract by hand: a - b, of one shape and with b one
+// value per channel repeated over the rows, the gradients dy and -dy (the
+// second summed over the rows); more or fewer than two inputs are refused.
+func TestSubtract(t *testing.T) {
+	a := tensor.FromData([]float32{1, 2, 3, 4, 5, 6}, 1, 3, 2)
+	b := tensor.FromData([]float32{0.5, -1, 2, 2, 0, 8}, 1, 3, 2)
+	dy := tensor.FromData([]float32{1, 2, 3, 4, 5, 6}, 1, 3, 2)
+	l := buildInputs(t, &nn.Subtract{}, []int{3, 2}, []int{3, 2})
+	if y := l.ForwardInputs([]*tensor.Tensor{a, b}, true); !slices.Equal(y.Data, []float32{0.5, 3, 1, 2, 5, -2}) {
+		t.Errorf("a - b = %v", y.Data)
+	}
+	if dxs := l.BackwardInputs(dy); !slices.Equal(dxs[0].Data, dy.Data) || !slices.Equal(dxs[1].Data, []float32{-1, -2, -3, -4, -5, -6}) {
+		t.Errorf("gradients %v %v, want dy and -dy", dxs[0].Data, dxs[1].Data)
+	}
+	c := tensor.FromData([]float32{10, 20}, 1, 1, 2)
+	l = buildInputs(t, &nn.Subtract{}, []int{1, 2}, []int{3, 2})
+	if y := l.ForwardInputs([]*tensor.Tensor{c, a}, true); !slices.Equal(y.Data, []float32{9, 18, 7, 16, 5, 14}) {
+		t.Errorf("c - a, c repeated over the rows = %v", y.Data)
+	}
+	if dxs := l.BackwardInputs(dy); !slices.Equal(dxs[0].Data, []float32{9, 12}) || !slices.Equal(dxs[1].Data, []float32{-1, -2, -3, -4, -5, -6}) {
+		t.Errorf("gradients %v %v, want [9 12] (dy summed over the rows) and -dy", dxs[0].Data, dxs[1].Data)
+	}
+	for _, n := range []int{1, 3} {
+		in := slices.Repeat([][]int{{2}}, n)
+		if _, err := (&nn.Subtract{}).BuildInputs(in, nil); err == nil || !strings.Contains(err.Error(), "exactly 2 inputs") && !strings.Contains(err.Error(), "at least 2") {
+			t.Errorf("%d inputs: %v", n, err)
+		}
+	}
+}

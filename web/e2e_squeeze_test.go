@@ -27,11 +27,12 @@ func squeezeModel(t *testing.T) *model.Sequential {
 	g = model.Call(&nn.Conv2D{Filters: 2, KernelSize: [2]int{1, 1}, Activation: "relu"}, g)
 	g = model.Call(&nn.Conv2D{Filters: 4, KernelSize: [2]int{1, 1}, Activation: "hard_sigmoid"}, g)
 	se := model.Call(&nn.Multiply{}, x, g)
-	peak := model.Call(&nn.Multiply{}, x, model.Call(&nn.GlobalMaxPooling2D{KeepDims: true}, x))
+	top := model.Call(&nn.GlobalMaxPooling2D{KeepDims: true}, x)
+	peak := model.Call(&nn.Multiply{}, x, top)
 	neg := model.Call(&nn.Rescaling{Scale: -1, Offset: -0.5}, x) // hard_silu is at least -0.375
 	prelu := &nn.PReLU{SharedAxes: []int{1, 2}}
 	norm := &nn.Normalization{}
-	x = model.Call(&nn.Concatenate{}, x, se, peak, model.Call(prelu, neg), neg, model.Call(norm, neg))
+	x = model.Call(&nn.Concatenate{}, x, se, peak, model.Call(prelu, neg), neg, model.Call(norm, neg), model.Call(&nn.Subtract{}, x, top))
 	x = model.Call(&nn.Flatten{}, model.Call(&nn.GaussianDropout{Rate: 0.1}, model.Call(&nn.Activation{Func: "swish"}, x)))
 	m, err := model.NewGraph(in, model.Call(&nn.Dense{Units: 28, Activation: "softmax"}, x))
 	if err == nil {
@@ -109,6 +110,7 @@ func checkSqueeze(p page, url string) {
 	p.checkDetail("PReLU", 2, "multiplied by this channel's slope, 0.30,", "multiplies the others by a slope learned in training, one per channel")
 	p.checkDetail("Normalization", 3, "less this channel's mean, -2.00, divided by its divisor, 3.00, max(√variance, 10⁻⁷)",
 		"measured on the training data before training (Keras's adapt), one per channel")
+	p.checkDetail("Subtract", 1, "the second subtracted from the first", "Subtracts its second input from its first")
 }
 
 // checkDetail opens channel ch of the first block of a layer of type typ

@@ -133,7 +133,7 @@ func graphModel(t *testing.T) *model.Sequential {
 	x = model.Call(&nn.Flatten{}, model.Call(&nn.MaxPool2D{}, x))
 	d1 := model.Call(&nn.Dense{Units: 16, Activation: "tanh"}, x)
 	d2 := model.Call(&nn.Dense{Units: 16, Activation: "relu"}, x)
-	x = model.Call(&nn.Add{}, model.Call(&nn.Average{}, d1, d2), d1, d3)
+	x = model.Call(&nn.Add{}, model.Call(&nn.Average{}, d1, d2), model.Call(&nn.Subtract{}, d1, d3), d3)
 	m, err := model.NewGraph(in, model.Call(&nn.Dense{Units: 5, Activation: "softmax"}, x))
 	if err != nil {
 		t.Fatal(err)
@@ -163,6 +163,8 @@ func squeezeExcitation(t *testing.T) *model.Sequential {
 	g = model.Call(&nn.Conv2D{Filters: 8, KernelSize: [2]int{1, 1}, Groups: 2, Activation: "hard_sigmoid"}, g)
 	x = model.Call(&nn.Multiply{}, x, g)
 	x = model.Call(&nn.Average{}, x, model.Call(&nn.Activation{Func: "hard_sigmoid"}, g))
+	// Each map less its mean: a difference broadcast over the map.
+	x = model.Call(&nn.Subtract{}, x, model.Call(&nn.GlobalAveragePooling2D{KeepDims: true}, x))
 	x = model.Call(&nn.Activation{Func: "hard_swish"}, x)
 	x = model.Call(&nn.Flatten{}, model.Call(&nn.MaxPool2D{}, x))
 	x = model.Call(&nn.Dense{Units: 16, Activation: "hard_swish"}, x)

@@ -7,8 +7,8 @@ import (
 	"github.com/convnet-go/convnet/nn"
 )
 
-// merge writes a merge layer: the element-wise sum, product or mean of its
-// inputs, or their concatenation. The element-wise merges broadcast inputs
+// merge writes a merge layer: the element-wise sum, product, mean or
+// difference of its inputs, or their concatenation. The element-wise merges broadcast inputs
 // of size 1 along an axis (convnet's inputs have one rank, so its axes and
 // PyTorch's NCHW ones line up for the broadcast), as a squeeze-and-excitation
 // block multiplies [N, C, H, W] by [N, C, 1, 1].
@@ -42,6 +42,8 @@ func (w *walker) merge(p *pyLayer, l nn.Layer, ins []value, out string) error {
 		expr = strings.Join(names, " * ")
 	case *nn.Average:
 		expr = fmt.Sprintf("(%s) / %d", strings.Join(names, " + "), len(names))
+	case *nn.Subtract:
+		expr = names[0] + " - " + names[1]
 	case *nn.Concatenate:
 		if flat != nil {
 			return unsupported(what, "it joins the features of flattened images, whose order differs between convnet and PyTorch; the export does not follow it through a concatenation")

@@ -20,6 +20,9 @@ func TestMergeLayers(t *testing.T) {
 		"multiply-se":     {New: func() nn.Layer { return &nn.Multiply{} }, Ins: [][]int{{3, 4, 5}, {1, 1, 5}}, Batch: 3},
 		"multiply-se-3":   {New: func() nn.Layer { return &nn.Multiply{} }, Ins: [][]int{{1, 1, 3}, {2, 3, 3}, {2, 1, 1}}},
 		"add-broadcast":   {New: func() nn.Layer { return &nn.Add{} }, Ins: [][]int{{2, 1, 3}, {1, 4, 3}}},
+		"subtract":        {New: func() nn.Layer { return &nn.Subtract{} }, Ins: [][]int{{3, 2, 2}, {3, 2, 2}}},
+		"subtract-se":     {New: func() nn.Layer { return &nn.Subtract{} }, Ins: [][]int{{1, 1, 3}, {2, 3, 3}}, Batch: 3},
+		"subtract-rows":   {New: func() nn.Layer { return &nn.Subtract{} }, Ins: [][]int{{2, 4}, {1, 4}}},
 		"average-scalar":  {New: func() nn.Layer { return &nn.Average{} }, Ins: [][]int{{3, 2}, {1, 1}}},
 		"concat-channels": {New: func() nn.Layer { return &nn.Concatenate{} }, Ins: [][]int{{2, 3, 2}, {2, 3, 1}}},
 		"concat-axis1":    {New: func() nn.Layer { return &nn.Concatenate{Axis: 1} }, Ins: [][]int{{2, 3, 2}, {1, 3, 2}, {3, 3, 2}}},
@@ -58,6 +61,7 @@ func TestHarnessCatchesBrokenMerge(t *testing.T) {
 	for _, l := range []func() nn.MultiInput{
 		func() nn.MultiInput { return &nn.Add{} },
 		func() nn.MultiInput { return &nn.Multiply{} },
+		func() nn.MultiInput { return &nn.Subtract{} },
 		func() nn.MultiInput { return &nn.Concatenate{} },
 	} {
 		c := nntest.Case{New: func() nn.Layer { return &brokenMerge{MultiInput: l(), factor: 1.1} }, Ins: [][]int{{3, 2}, {3, 2}}}

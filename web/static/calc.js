@@ -214,14 +214,14 @@ export function padCalc(d, y, x, value) {
 }
 
 // mergeCalc shows a merge of a graph at the pixel: its inputs' values and
-// their sum, product or mean (an input of size 1 along an axis is read at
+// their sum, product, mean or difference (an input of size 1 along an axis is read at
 // 0 there: the merge repeats it), or the input a concatenation takes the
 // value from.
 export function mergeCalc(d, l, y, x, value) {
   const m = state.model;
   const parts = l.inbound.map((j) => ({ name: j < 0 ? "input" : m.layers[j].name, shape: j < 0 ? m.input_shape : m.layers[j].output_shape, t: j < 0 ? state.input : state.values[j] }));
   if (l.type === "Concatenate") return concatCalc(d, l, parts, y, x, value);
-  const op = { Add: [" + ", "added"], Multiply: [" × ", "multiplied"], Average: [" + ", "averaged"] }[l.type];
+  const op = { Add: [" + ", "added"], Multiply: [" × ", "multiplied"], Average: [" + ", "averaged"], Subtract: [" − ", "the second subtracted from the first"] }[l.type];
   let repeated = false;
   for (const p of parts) {
     const [h, w, c] = p.shape;
@@ -231,7 +231,7 @@ export function mergeCalc(d, l, y, x, value) {
     repeated = repeated || p.repeated;
   }
   if (!op) return `<div class="eq">${parts.map((p) => `${p.label}: ${fmt(p.v)}`).join("<br>")}<br>${l.type} → <b>${fmt(value)}</b></div>`;
-  let r = parts.slice(1).reduce((a, p) => (l.type === "Multiply" ? a * p.v : a + p.v), parts[0].v);
+  let r = parts.slice(1).reduce((a, p) => (l.type === "Multiply" ? a * p.v : l.type === "Subtract" ? a - p.v : a + p.v), parts[0].v);
   let expr = parts.map((p) => `${fmt(p.v)} (${p.label})`).join(op[0]);
   if (l.type === "Average") {
     r /= parts.length;

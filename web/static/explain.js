@@ -27,6 +27,7 @@ export const explain = {
   Add: () => "Adds its inputs value by value: the block's result plus the shortcut, a skip connection.",
   Multiply: () => "Multiplies its inputs value by value; an input of size 1 along an axis is repeated along it, so a 1×1 map of channel weights scales every pixel of its channel (squeeze and excitation).",
   Average: () => "Averages its inputs value by value; an input of size 1 along an axis is repeated along it.",
+  Subtract: () => "Subtracts its second input from its first, value by value; an input of size 1 along an axis is repeated along it (a map less its mean).",
   Concatenate: (c) => `Stacks its inputs' ${{ 1: "rows, one above the other", 2: "columns side by side" }[c.axis] || "channels side by side"}.`,
   ChannelSlice: (c, l) => `Keeps channels ${c.start}–${c.end - 1} of its input and drops the others: ${part(l)} k is input channel ${c.start} + k, unchanged. ` +
     "ShuffleNet v2 splits the channels in two this way: one half goes through convolutions, the other passes as it is, and a concatenation joins them again.",
