@@ -297,6 +297,10 @@ func (e *onnxWriter) layer(l nn.Layer) error {
 		if !keep {
 			e.apply("Flatten", name+"/flatten", nil, attrInt("axis", 1))
 		}
+	case "Reshape":
+		if err := e.reshape(l.(*nn.Reshape), out); err != nil {
+			return err
+		}
 	case "Flatten":
 		if len(e.shape) == 3 {
 			// convnet flattens height, width, channels: back to NHWC first.

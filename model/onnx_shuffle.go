@@ -45,9 +45,14 @@ func importReshape(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	s := x.shape
 	split := x.grouping == 0 && !x.nhwc && x.order == nil && len(t) == len(s)+2
 	if !split && x.grouping == 0 {
+		size := boundedSize(s)
+		// A vector as an image of one cell: [N size 1 1].
+		if x.vector() && len(t) == 4 && (t[1] == int64(size) || t[1] == -1) && t[2] == 1 && t[3] == 1 {
+			return b.unflatten(n, x, size)
+		}
 		// To [N features]: [0 or -1 or N, size], or [0, -1].
-		if size := boundedSize(s); len(t) != 2 || t[1] != int64(size) && (t[1] != -1 || t[0] != 0) {
-			return nodeErr(n, "shape %v: only a reshape to [N, %d] is supported", t, size)
+		if len(t) != 2 || t[1] != int64(size) && (t[1] != -1 || t[0] != 0) {
+			return nodeErr(n, "shape %v: only a reshape to [N, %d] (or of a vector to [N, %d, 1, 1]) is supported", t, size, size)
 		}
 		return b.flatten(n, x)
 	}

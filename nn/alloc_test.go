@@ -51,6 +51,7 @@ func TestNoAllocationsInSteadyState(t *testing.T) {
 		{&nn.GaussianDropout{Rate: 0.3}, []int{4, 4, 8}},
 		{&nn.PReLU{SharedAxes: []int{1, 2}}, []int{32, 32, 16}}, // several pieces
 		{&nn.Normalization{}, []int{32, 32, 16}},
+		{&nn.Reshape{TargetShape: []int{1, 1, -1}}, []int{64}},
 		{&nn.Normalization{Invert: true, Axis: []int{1, 2, 3}}, []int{8, 8, 4}},
 	}
 	for _, tt := range tests {

@@ -23,6 +23,7 @@ var layerTypes = map[string]func(*fields) Layer{
 	"GaussianNoise":          func(f *fields) Layer { return &GaussianNoise{Stddev: f.float("stddev")} },
 	"GaussianDropout":        func(f *fields) Layer { return &GaussianDropout{Rate: f.float("rate")} },
 	"Flatten":                func(f *fields) Layer { return &Flatten{} },
+	"Reshape":                func(f *fields) Layer { return &Reshape{TargetShape: f.ints("target_shape")} },
 	"BatchNormalization":     func(f *fields) Layer { return batchNormFromConfig(f) },
 	"GlobalAveragePooling2D": func(f *fields) Layer { return &GlobalAveragePooling2D{KeepDims: f.bool("keepdims", false)} },
 	"GlobalMaxPooling2D":     func(f *fields) Layer { return &GlobalMaxPooling2D{KeepDims: f.bool("keepdims", false)} },
@@ -76,6 +77,7 @@ var defaultNames = map[string]string{
 	"Concatenate":            "concatenate",
 	"ZeroPadding2D":          "zero_padding2d",
 	"DepthwiseConv2D":        "depthwise_conv2d",
+	"Reshape":                "reshape",
 	"ChannelShuffle":         "channel_shuffle",
 	"ChannelSlice":           "channel_slice",
 	"Rescaling":              "rescaling",
@@ -387,6 +389,7 @@ var (
 	_ Layer = (*LeakyReLU)(nil)
 	_ Layer = (*PReLU)(nil)
 	_ Layer = (*Normalization)(nil)
+	_ Layer = (*Reshape)(nil)
 	_ Layer = (*ELU)(nil)
 	_ Layer = (*Softmax)(nil)
 	_ Layer = (*Activation)(nil)

@@ -57,6 +57,7 @@
 //	ReLU, LeakyReLU, ELU, Softmax, Activation   any → same
 //	PReLU                  any → same                      alpha: the input's shape, 1 along SharedAxes ([1, 1, C] for [1, 2] on an image)
 //	Normalization          any → same                      (x - mean) / max(√variance, 1e-7), per index of Axis (default the last); mean, variance, count adapted, or given
+//	Reshape                [N,s...] → [N,TargetShape...]   the same values in row-major order (one size may be -1)
 //	Rescaling              any → same                      x·Scale + Offset (Keras Rescaling: Scale 1/255 takes pixels to 0..1)
 //	Add, Multiply, Average [N,s...] × k → [N,s...]         element-wise over k ≥ 2 inputs of one shape, or of size 1 where they differ (broadcast)
 //	Subtract               [N,s...] × 2 → [N,s...]         x1 - x2, broadcast as Add

@@ -32,7 +32,8 @@ func squeezeModel(t *testing.T) *model.Sequential {
 	neg := model.Call(&nn.Rescaling{Scale: -1, Offset: -0.5}, x) // hard_silu is at least -0.375
 	prelu := &nn.PReLU{SharedAxes: []int{1, 2}}
 	norm := &nn.Normalization{}
-	x = model.Call(&nn.Concatenate{}, x, se, peak, model.Call(prelu, neg), neg, model.Call(norm, neg), model.Call(&nn.Subtract{}, x, top))
+	x = model.Call(&nn.Concatenate{}, x, se, peak, model.Call(prelu, neg), neg, model.Call(norm, neg), model.Call(&nn.Subtract{}, x, top),
+		model.Call(&nn.Multiply{}, x, model.Call(&nn.Reshape{TargetShape: []int{1, 1, -1}}, model.Call(&nn.GlobalAveragePooling2D{}, x))))
 	x = model.Call(&nn.Flatten{}, model.Call(&nn.GaussianDropout{Rate: 0.1}, model.Call(&nn.Activation{Func: "swish"}, x)))
 	m, err := model.NewGraph(in, model.Call(&nn.Dense{Units: 28, Activation: "softmax"}, x))
 	if err == nil {
@@ -111,6 +112,7 @@ func checkSqueeze(p page, url string) {
 	p.checkDetail("Normalization", 3, "less this channel's mean, -2.00, divided by its divisor, 3.00, max(√variance, 10⁻⁷)",
 		"measured on the training data before training (Keras's adapt), one per channel")
 	p.checkDetail("Subtract", 1, "the second subtracted from the first", "Subtracts its second input from its first")
+	p.checkDetail("Reshape", 2, "A reshape moves values without changing them: taken in order, rows then columns then channels, value 2 here is value 2 of", "kept as a 1×1 map")
 }
 
 // checkDetail opens channel ch of the first block of a layer of type typ

@@ -165,6 +165,9 @@ func squeezeExcitation(t *testing.T) *model.Sequential {
 	x = model.Call(&nn.Average{}, x, model.Call(&nn.Activation{Func: "hard_sigmoid"}, g))
 	// Each map less its mean: a difference broadcast over the map.
 	x = model.Call(&nn.Subtract{}, x, model.Call(&nn.GlobalAveragePooling2D{KeepDims: true}, x))
+	// Scaled by the channels' maxima made an image of one cell (Keras's
+	// EfficientNet reshapes its squeeze-and-excitation weights so).
+	x = model.Call(&nn.Multiply{}, x, model.Call(&nn.Reshape{TargetShape: []int{1, 1, -1}}, model.Call(&nn.GlobalMaxPooling2D{}, x)))
 	x = model.Call(&nn.Activation{Func: "hard_swish"}, x)
 	x = model.Call(&nn.Flatten{}, model.Call(&nn.MaxPool2D{}, x))
 	x = model.Call(&nn.Dense{Units: 16, Activation: "hard_swish"}, x)

@@ -221,6 +221,10 @@ func (w *walker) layer(l nn.Layer, id string, ins []value, out string, last bool
 		module(fmt.Sprintf("nn.Dropout2d(%s)", pyFloat(l.Rate)))
 		p.Comment += fmt.Sprintf(": whole channels at rate %s, only in training", pyFloat(l.Rate))
 		call("")
+	case *nn.Reshape:
+		if err := w.reshape(&p, l, in, x, out, flat); err != nil {
+			return p, err
+		}
 	case *nn.Flatten:
 		module("nn.Flatten()")
 		call("")

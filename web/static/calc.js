@@ -376,6 +376,23 @@ export function normCalc(d, l, y, x, value) {
     `<div class="eq">(${fmt(v)} − ${fmt(m)}) ÷ ${fmt(s)} = <b data-v="${r}">${fmt(r)}</b><br>network's value: <b data-v="${value}">${fmt(value)}</b></div>`;
 }
 
+// reshapeCalc shows where a value of a Reshape comes from: the input's
+// value at the same place in row-major order (rows, then columns, then
+// channels), which the reshape lays out again.
+export function reshapeCalc(d, l, y, x, value) {
+  const shape = inShape(d.layer), out = l.output_shape;
+  const i = out.length === 3 ? (y * out[1] + x) * out[2] + d.channel : d.channel;
+  const v = layerInput(d.layer).v[i];
+  let at = `unit ${i}`;
+  if (shape.length === 3) {
+    const [, W, C] = shape;
+    at = `row ${Math.floor(i / (W * C))}, column ${Math.floor(i / C) % W}, channel ${i % C}`;
+  }
+  const from = inputIndex(d.layer) < 0 ? "the input" : esc(state.model.layers[inputIndex(d.layer)].name);
+  return `<p>A reshape moves values without changing them: taken in order, rows then columns then channels, value ${i} here is value ${i} of ${from}, at ${at}.</p>` +
+    `<div class="eq"><b data-v="${v}">${fmt(v)}</b><br>network's value: <b data-v="${value}">${fmt(value)}</b></div>`;
+}
+
 // maxCalc shows a GlobalMaxPooling2D kept as a 1×1 map: the largest of
 // its channel's input values, and where it is (the first, row by row).
 export function maxCalc(d, value) {

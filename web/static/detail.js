@@ -7,7 +7,7 @@ import { getJSON } from "./api.js";
 import { paint } from "./colormap.js";
 import { blockOf, scaleOf, drawEdges } from "./layers.js";
 import { explain } from "./explain.js";
-import { inShape, inputIndex, windowOf, receptiveField, convolves, contributions, groupOf, channelRange, convCalc, poolCalc, padCalc, mergeCalc, meanCalc, maxCalc, channelSource, channelCalc, unitCalc, rescaleCalc, preluCalc, normCalc } from "./calc.js";
+import { inShape, inputIndex, windowOf, receptiveField, convolves, contributions, groupOf, channelRange, convCalc, poolCalc, padCalc, mergeCalc, meanCalc, maxCalc, channelSource, channelCalc, unitCalc, rescaleCalc, preluCalc, normCalc, reshapeCalc } from "./calc.js";
 import { setupSlide, stopSlide, renderSlide } from "./slide.js";
 
 let requestUpdate = () => {};
@@ -179,6 +179,9 @@ export function renderDetail() {
       const exact = input && input.full && out.full && d.kernel;
       const v = out.v[d.channel];
       calc.innerHTML = `<h3>Value ${fmt(v)}</h3>` + (exact ? (l.type === "PReLU" ? preluCalc(d, 0, 0, v) : normCalc(d, l, 0, 0, v)) : `<p class="hint">Loading exact values…</p>`);
+    } else if (l.type === "Reshape") {
+      const exact = input && input.full && out.full;
+      calc.innerHTML = `<h3>Value ${fmt(out.v[d.channel])}</h3>` + (exact ? reshapeCalc(d, l, 0, 0, out.v[d.channel]) : `<p class="hint">Loading exact values…</p>`);
     } else if (channelSource(l, d.channel) < 0) calc.innerHTML = unitCalc(d, l, out, renderDetail);
     else {
       const exact = input && input.full && out.full;
@@ -216,6 +219,8 @@ export function renderDetail() {
     html += preluCalc(d, y, x, value);
   } else if (l.type === "Normalization" && d.kernel) {
     html += normCalc(d, l, y, x, value);
+  } else if (l.type === "Reshape") {
+    html += reshapeCalc(d, l, y, x, value);
   } else if (channelSource(l, d.channel) >= 0) {
     html += channelCalc(d, l, y, x, value);
   } else if (l.type === "GlobalAveragePooling2D") {

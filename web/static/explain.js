@@ -19,6 +19,7 @@ export const explain = {
   GaussianDropout: (c) => `Only active during training, where it multiplies every value by random noise around 1 (the spread of dropout at rate ${c.rate}, without its zeros); at prediction time values pass through unchanged.`,
   AlphaDropout: () => "Only active during training, where it sets values at random to selu's lowest value and rescales them all so that their mean and spread stay the same; at prediction time values pass through unchanged.",
   Flatten: () => "Lays the maps out as one long vector for the dense layers.",
+  Reshape: (c, l) => `Lays the same values out again as ${l && l.output_shape ? l.output_shape.join("×") : (c.target_shape || []).join("×")}, in order${l && l.output_shape && l.output_shape.length === 3 && l.output_shape[0] * l.output_shape[1] === 1 ? ": one value per channel, kept as a 1×1 map that the next layers can weigh and multiply the maps by (squeeze and excitation)" : ""}.`,
   Dense: (c) => `${c.units} units, each a weighted sum of every input${act(c)}.`,
   Activation: (c) => `Applies ${fnText(c.activation)} to every value.`,
   PReLU: (c, l) => `Keeps each positive value and multiplies the others by a slope learned in training, ${slopes(c, l)}: a ReLU that lets part of the negative evidence through.`,
