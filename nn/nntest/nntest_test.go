@@ -124,8 +124,8 @@ func layerCases() map[string]nntest.Case {
 			In: []int{2, 3}},
 		"normalization-all":     {New: func() nn.Layer { return &nn.Normalization{Axis: []int{}, Mean: []float64{0.3}, Variance: []float64{2}} }, In: []int{4}},
 		"normalization-adapted": {New: func() nn.Layer { return &nn.Normalization{} }, In: []int{2, 2, 3}, Params: 7},
-		"reshape":        {New: func() nn.Layer { return &nn.Reshape{TargetShape: []int{1, 1, -1}} }, In: []int{6}},
-		"reshape-image":  {New: func() nn.Layer { return &nn.Reshape{TargetShape: []int{3, 2, 2}} }, In: []int{2, 2, 3}, Batch: 3},
+		"reshape":               {New: func() nn.Layer { return &nn.Reshape{TargetShape: []int{1, 1, -1}} }, In: []int{6}},
+		"reshape-image":         {New: func() nn.Layer { return &nn.Reshape{TargetShape: []int{3, 2, 2}} }, In: []int{2, 2, 3}, Batch: 3},
 		"rescaling-neg":         {New: func() nn.Layer { return &nn.Rescaling{Scale: -3} }, In: []int{5}},
 	}
 	for _, act := range nn.ActivationNames {
