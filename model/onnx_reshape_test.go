@@ -16,20 +16,7 @@ import (
 // reshaped to another image exports (NHWC, Reshape, NCHW) but does not come
 // back, and a reshape to a rank convnet's samples do not have is refused.
 func TestONNXReshape(t *testing.T) {
-	in := Input(6, 5, 4)
-	x := Call(&nn.Conv2D{Filters: 4, KernelSize: pair(3), Padding: "same", Activation: "relu"}, in)
-	g := Call(&nn.Reshape{TargetShape: []int{1, 1, -1}}, Call(&nn.GlobalAveragePooling2D{}, x))
-	g = Call(&nn.Conv2D{Filters: 4, KernelSize: pair(1), Activation: "sigmoid"}, g)
-	x = Call(&nn.Multiply{}, x, g)
-	v := Call(&nn.Reshape{TargetShape: []int{-1}}, x)
-	m, err := NewGraph(in, Call(&nn.Dense{Units: 3, Activation: "softmax"}, v))
-	if err == nil {
-		err = m.Build(nil, 2)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255}
+	m := reshapes(t)
 	got := roundTrip(t, m, randomPixels(m, 8))
 	var types []string
 	for _, l := range got.Layers {
@@ -66,4 +53,24 @@ func TestONNXReshape(t *testing.T) {
 	if _, err := onnxModel(m3, ONNXExportOptions{}); err == nil || !strings.Contains(err.Error(), "a reshape of [6 6 1] to [6 6]: the ONNX export takes images [H W C] and vectors") {
 		t.Errorf("a reshape to rank 2: %v", err)
 	}
+}
+
+// reshapes is a graph whose squeeze-and-excitation weights a Reshape makes
+// an image of one cell, and whose maps another Reshape makes a vector.
+func reshapes(t testing.TB) *Model {
+	in := Input(6, 5, 4)
+	x := Call(&nn.Conv2D{Filters: 4, KernelSize: pair(3), Padding: "same", Activation: "relu"}, in)
+	g := Call(&nn.Reshape{TargetShape: []int{1, 1, -1}}, Call(&nn.GlobalAveragePooling2D{}, x))
+	g = Call(&nn.Conv2D{Filters: 4, KernelSize: pair(1), Activation: "sigmoid"}, g)
+	x = Call(&nn.Multiply{}, x, g)
+	v := Call(&nn.Reshape{TargetShape: []int{-1}}, x)
+	m, err := NewGraph(in, Call(&nn.Dense{Units: 3, Activation: "softmax"}, v))
+	if err == nil {
+		err = m.Build(nil, 2)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255}
+	return m
 }
