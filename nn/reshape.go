@@ -16,11 +16,7 @@ import (
 type Reshape struct {
 	TargetShape []int
 
-	named
-	buffers
-	in, out []int
-	y, dx   *tensor.Tensor
-	dims    []int // scratch for shapes
+	relayout
 }
 
 func (l *Reshape) Type() string { return "Reshape" }
@@ -33,9 +29,8 @@ func (l *Reshape) Build(in []int, rng *rand.Rand) ([]int, error) {
 	if err != nil {
 		return nil, errorf(l, "%v", err)
 	}
-	l.in, l.out = slices.Clone(in), out
-	l.y, l.dx = nil, nil
-	return slices.Clone(out), nil
+	l.set(in, out)
+	return l.OutputShape(), nil
 }
 
 // reshaped returns target with its -1 resolved for an input of shape in,
@@ -70,27 +65,11 @@ func reshaped(in, target []int) ([]int, error) {
 	return out, nil
 }
 
-func (l *Reshape) OutputShape() []int { return slices.Clone(l.out) }
-func (l *Reshape) Params() []*Param   { return nil }
-
-// Cost is zero: Reshape has no weights.
-func (l *Reshape) Cost(in []int) Cost { return Cost{} }
-
 func (l *Reshape) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
-	checkInput(l, "Forward", x, l.in)
-	l.dims = batchShape(l.dims, x.Shape[0], l.out)
-	l.y = resize(l.y, l.dims...)
-	copy(l.y.Data, x.Data)
-	return l.y
+	return l.forward(l, x)
 }
 
-func (l *Reshape) Backward(dy *tensor.Tensor) *tensor.Tensor {
-	checkGrad(l, dy, l.y)
-	l.dims = batchShape(l.dims, dy.Shape[0], l.in)
-	l.dx = l.grad(l.dx, l.dims...)
-	copy(l.dx.Data, dy.Data)
-	return l.dx
-}
+func (l *Reshape) Backward(dy *tensor.Tensor) *tensor.Tensor { return l.backward(l, dy) }
 
 func (l *Reshape) Config() map[string]any {
 	return map[string]any{"name": l.Name(), "target_shape": slices.Clone(l.TargetShape)}
