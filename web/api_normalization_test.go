@@ -5,7 +5,6 @@ import (
 	"math"
 	"testing"
 
-	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/model"
 	"github.com/convnet-go/convnet/nn"
 )
@@ -21,13 +20,7 @@ func TestKernelNormalization(t *testing.T) {
 	x = model.Call(&nn.Normalization{}, x)
 	x = model.Call(&nn.Dense{Units: 4}, model.Call(&nn.Flatten{}, x))
 	x = model.Call(&nn.Normalization{Invert: true}, x)
-	m, err := model.NewGraph(in, model.Call(&nn.Dense{Units: 28, Activation: "softmax"}, x))
-	if err == nil {
-		err = m.Build(nil, 1)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := ahcdGraph(t, in, x)
 	for i, l := range m.Layers {
 		if l.Type() == "Normalization" {
 			p := l.Params()
@@ -36,7 +29,6 @@ func TestKernelNormalization(t *testing.T) {
 			}
 		}
 	}
-	m.ClassNames = data.AHCDClassNames()
 	s, err := NewServer([]Model{{"norm", classifier(t, m, model.ClassifierOptions{})}}, Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package web
 import (
 	"encoding/base64"
 	"fmt"
-	"github.com/convnet-go/convnet/data"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -297,13 +296,7 @@ func TestKernelPReLU(t *testing.T) {
 	x = model.Call(&nn.PReLU{SharedAxes: []int{1, 3}}, x)
 	x = model.Call(&nn.Dense{Units: 4}, model.Call(&nn.Flatten{}, x))
 	x = model.Call(&nn.PReLU{}, x)
-	m, err := model.NewGraph(in, model.Call(&nn.Dense{Units: 28, Activation: "softmax"}, x))
-	if err == nil {
-		err = m.Build(nil, 1)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := ahcdGraph(t, in, x)
 	for i, l := range m.Layers {
 		if l.Type() == "PReLU" {
 			for j := range l.Params()[0].Value.Data {
@@ -311,7 +304,6 @@ func TestKernelPReLU(t *testing.T) {
 			}
 		}
 	}
-	m.ClassNames = data.AHCDClassNames()
 	s, err := NewServer([]Model{{"slopes", classifier(t, m, model.ClassifierOptions{})}}, Options{})
 	if err != nil {
 		t.Fatal(err)

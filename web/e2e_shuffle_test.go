@@ -35,13 +35,7 @@ func shuffleModel(t *testing.T) *model.Sequential {
 	x = model.Call(&nn.Conv2D{Filters: 6, KernelSize: [2]int{1, 1}, Groups: 2, Activation: "tanh"}, x)
 	v := model.Call(&nn.GlobalAveragePooling2D{}, model.Call(&nn.ChannelShuffle{Groups: 3}, x))
 	v = model.Call(named(&nn.ChannelShuffle{Groups: 2}, "mix"), model.Call(named(&nn.ChannelSlice{Start: 1, End: 5}, "pick"), v))
-	m, err := model.NewGraph(in, model.Call(&nn.Dense{Units: 28, Activation: "softmax"}, v))
-	if err == nil {
-		err = m.Build(nil, 1)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := ahcdGraph(t, in, v)
 	for _, l := range m.Layers {
 		if p := param(l, "bias"); p != nil && l.Type() == "Conv2D" {
 			for i := range p.Value.Data {
@@ -49,7 +43,6 @@ func shuffleModel(t *testing.T) *model.Sequential {
 			}
 		}
 	}
-	m.ClassNames = data.AHCDClassNames()
 	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255}
 	return m
 }

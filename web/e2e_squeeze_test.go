@@ -35,19 +35,12 @@ func squeezeModel(t *testing.T) *model.Sequential {
 	x = model.Call(&nn.Concatenate{}, x, se, peak, model.Call(prelu, neg), neg, model.Call(norm, neg), model.Call(&nn.Subtract{}, x, top),
 		model.Call(&nn.Multiply{}, x, model.Call(&nn.Reshape{TargetShape: []int{1, 1, -1}}, model.Call(&nn.GlobalAveragePooling2D{}, x))))
 	x = model.Call(&nn.Flatten{}, model.Call(&nn.GaussianDropout{Rate: 0.1}, model.Call(&nn.Activation{Func: "swish"}, x)))
-	m, err := model.NewGraph(in, model.Call(&nn.Dense{Units: 28, Activation: "softmax"}, x))
-	if err == nil {
-		err = m.Build(nil, 1)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := ahcdGraph(t, in, x)
 	copy(prelu.Params()[0].Value.Data, []float32{0.1, 0.2, 0.3, 0.4})
 	stats := norm.Params()
 	copy(stats[0].Value.Data, []float32{0.5, -0.25, 1, -2})
 	copy(stats[1].Value.Data, []float32{4, 0.25, 1, 9})
 	stats[2].Value.Data[0] = 1
-	m.ClassNames = data.AHCDClassNames()
 	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255}
 	return m
 }

@@ -89,3 +89,18 @@ func testServer(t testing.TB) *Server {
 	}
 	return s
 }
+
+// ahcdGraph returns the graph from in to x with a softmax of AHCD's 28
+// classes on top, built, its classes named.
+func ahcdGraph(t testing.TB, in, x *model.Node) *model.Sequential {
+	t.Helper()
+	m, err := model.NewGraph(in, model.Call(&nn.Dense{Units: 28, Activation: "softmax"}, x))
+	if err == nil {
+		err = m.Build(nil, 1)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.ClassNames = data.AHCDClassNames()
+	return m
+}
