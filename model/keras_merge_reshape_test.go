@@ -11,32 +11,34 @@ import (
 )
 
 // TestKerasSubtract reads Keras 3's and tf.keras's residual networks with
-// their Add layers (two inputs each) made Subtract: each becomes a
-// Subtract, and the architecture written back reads back the same; a
-// Subtract of three inputs is refused by name.
+// their Add layers (two inputs each) made Subtract, Maximum or Minimum:
+// each becomes that layer, and the architecture written back reads back
+// the same; a Subtract of three inputs is refused by name.
 func TestKerasSubtract(t *testing.T) {
-	for _, name := range []string{"residual_keras3.json", "residual_functional.json"} {
-		doc, err := os.ReadFile(filepath.Join("testdata", "keras", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		doc = bytes.ReplaceAll(doc, []byte(`"class_name": "Add"`), []byte(`"class_name": "Subtract"`))
-		check := func(what string, m *Model) {
-			t.Helper()
-			n := 0
-			for i, l := range m.Layers {
-				if _, ok := l.(*nn.Subtract); ok {
-					n++
-					if len(m.Inbound(i)) != 2 {
-						t.Errorf("%s %s: %s reads %d inputs", name, what, l.Name(), len(m.Inbound(i)))
+	for _, class := range []string{"Subtract", "Maximum", "Minimum"} {
+		for _, name := range []string{"residual_keras3.json", "residual_functional.json"} {
+			doc, err := os.ReadFile(filepath.Join("testdata", "keras", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc = bytes.ReplaceAll(doc, []byte(`"class_name": "Add"`), []byte(`"class_name": "`+class+`"`))
+			check := func(what string, m *Model) {
+				t.Helper()
+				n := 0
+				for i, l := range m.Layers {
+					if l.Type() == class {
+						n++
+						if len(m.Inbound(i)) != 2 {
+							t.Errorf("%s %s: %s reads %d inputs", name, what, l.Name(), len(m.Inbound(i)))
+						}
 					}
 				}
+				if n != 2 {
+					t.Fatalf("%s %s: %d %s layers, want 2", name, what, n, class)
+				}
 			}
-			if n != 2 {
-				t.Fatalf("%s %s: %d Subtract layers, want 2", name, what, n)
-			}
+			kerasRoundTrip(t, doc, check, `"class_name":"`+class+`"`)
 		}
-		kerasRoundTrip(t, doc, check, `"class_name":"Subtract"`)
 	}
 	in := Input(3)
 	a, b := Call(&nn.Dense{Units: 2}, in), Call(&nn.Dense{Units: 2}, in)

@@ -127,7 +127,7 @@ func TestImportONNXErrors(t *testing.T) {
 		{name: "div of computed tensors", change: func(mp *onnxpb.ModelProto) {
 			node(mp, "Gemm").OpType = proto.String("Div")
 			node(mp, "Div").Input = []string{"flatten", "flatten"}
-		}, want: `(Div): Div of two computed tensors is not a convnet layer (Add, Sum, Sub, Mul, Mean and Concat join tensors)`},
+		}, want: `(Div): Div of two computed tensors is not a convnet layer (Add, Sum, Sub, Mul, Mean, Max, Min and Concat join tensors)`},
 		{name: "concat without axis", change: func(mp *onnxpb.ModelProto) {
 			node(mp, "Relu").OpType = proto.String("Concat")
 		}, want: `(Concat): attribute axis is missing`},

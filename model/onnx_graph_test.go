@@ -20,7 +20,8 @@ import (
 
 // merges is a graph with every merge layer: Add, Multiply and Average of
 // three tensors (one the output of a convolution read by several layers),
-// Subtract of two, Concatenate along the channels, height and width of
+// Subtract of two, Maximum of three, Minimum of two, Concatenate along the
+// channels, height and width of
 // images and along the features of vectors (a global average, a global
 // maximum and a flattened pool of one image).
 func merges(t testing.TB) *Sequential {
@@ -32,7 +33,8 @@ func merges(t testing.TB) *Sequential {
 	a, b, c := conv(in, "tanh"), conv(in, "sigmoid"), conv(in, "")
 	sum := Call(&nn.Add{}, a, b, Call(&nn.ReLU{}, c)) // the ReLU must not fold into c's Conv2D
 	avg := Call(&nn.Average{}, sum, Call(&nn.Multiply{}, a, b, c), Call(&nn.Subtract{}, c, a))
-	x := Call(&nn.Concatenate{}, sum, avg)    // channels: [9 8 6]
+	peak := Call(&nn.Maximum{}, sum, avg, Call(&nn.Minimum{}, a, b))
+	x := Call(&nn.Concatenate{}, peak, avg)   // channels: [9 8 6]
 	x = Call(&nn.Concatenate{Axis: -3}, x, x) // height: [18 8 6]
 	y := Call(&nn.Conv2D{Filters: 6, KernelSize: [2]int{1, 3}}, x)
 	x = Call(&nn.Concatenate{Axis: 2}, x, y)    // width: [18 14 6]

@@ -9,9 +9,10 @@ import (
 	"github.com/convnet-go/convnet/nn"
 )
 
-// The merge layers, both ways: a graph's Add, Multiply, Average, Subtract
-// and Concatenate export as Add or Sum, Mul, Mean, Sub and Concat nodes,
-// and those nodes on computed tensors import as the layers.
+// The merge layers, both ways: a graph's Add, Multiply, Average, Subtract,
+// Maximum, Minimum and Concatenate export as Add or Sum, Mul, Mean, Sub,
+// Max, Min and Concat nodes, and those nodes on computed tensors import as
+// the layers.
 
 // merge appends the nodes of merge layer l called on the tensors inputs;
 // e.shape is the shape of the first.
@@ -40,6 +41,10 @@ func (e *onnxWriter) merge(l nn.Layer, inputs []string) error {
 		e.apply("Mean", name, inputs[1:])
 	case "Subtract":
 		e.apply("Sub", name, inputs[1:])
+	case "Maximum":
+		e.apply("Max", name, inputs[1:])
+	case "Minimum":
+		e.apply("Min", name, inputs[1:])
 	case "Concatenate":
 		axis, ok := l.Config()["axis"].(int)
 		r := len(e.shape)
@@ -87,8 +92,9 @@ func (b *onnxBuilder) tensors(n *onnxpb.NodeProto) ([]*onnxValue, error) {
 	return xs, nil
 }
 
-// importMerge turns Add, Sum, Mul, Mean and Sub of computed tensors into
-// the merge layers Add, Multiply, Average and Subtract: tensors of one shape, or images
+// importMerge turns Add, Sum, Mul, Mean, Sub, Max and Min of computed
+// tensors into the merge layers Add, Multiply, Average, Subtract, Maximum
+// and Minimum: tensors of one shape, or images
 // of size 1 along the axes where they differ (which the layers broadcast).
 // Sum and Mean of one tensor are that tensor, a Mul of the output of a
 // Multiply that nothing else reads is one more input of it, and x times
@@ -135,6 +141,10 @@ func importMerge(b *onnxBuilder, n *onnxpb.NodeProto) error {
 		l = &nn.Multiply{}
 	case "Sub":
 		l = &nn.Subtract{}
+	case "Max":
+		l = &nn.Maximum{}
+	case "Min":
+		l = &nn.Minimum{}
 	default:
 		l = &nn.Average{}
 	}

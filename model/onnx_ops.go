@@ -55,6 +55,8 @@ func init() {
 		"Div":                importArithmetic,
 		"Sum":                importMerge,
 		"Mean":               importMerge,
+		"Max":                importMerge,
+		"Min":                importMerge,
 		"Concat":             importConcat,
 		"ReduceMean":         importReduce,
 		"ReduceMax":          importReduce,
@@ -336,7 +338,7 @@ func (b *onnxBuilder) globalPool(n *onnxpb.NodeProto, x *onnxValue, keep, maximu
 	image := false
 	if keep {
 		for _, op := range b.readers[b.outName(n)] {
-			image = image || op == "Conv" || op == "Mul" || op == "Add" || op == "Sum" || op == "Sub" || op == "Mean"
+			image = image || op == "Conv" || op == "Mul" || op == "Add" || op == "Sum" || op == "Sub" || op == "Mean" || op == "Max" || op == "Min"
 		}
 	}
 	var l nn.Layer = &nn.GlobalAveragePooling2D{KeepDims: image}

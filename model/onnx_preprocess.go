@@ -98,7 +98,7 @@ func importArithmetic(b *onnxBuilder, n *onnxpb.NodeProto) error {
 		if op != "Div" {
 			return importMerge(b, n)
 		}
-		return nodeErr(n, "%s of two computed tensors is not a convnet layer (Add, Sum, Sub, Mul, Mean and Concat join tensors)", op)
+		return nodeErr(n, "%s of two computed tensors is not a convnet layer (Add, Sum, Sub, Mul, Mean, Max, Min and Concat join tensors)", op)
 	}
 	x, err := b.tensor(n, in[xi])
 	if err != nil {

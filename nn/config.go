@@ -37,6 +37,8 @@ var layerTypes = map[string]func(*fields) Layer{
 	"Add":                    func(f *fields) Layer { return &Add{} },
 	"Multiply":               func(f *fields) Layer { return &Multiply{} },
 	"Subtract":               func(f *fields) Layer { return &Subtract{} },
+	"Maximum":                func(f *fields) Layer { return &Maximum{} },
+	"Minimum":                func(f *fields) Layer { return &Minimum{} },
 	"Average":                func(f *fields) Layer { return &Average{} },
 	"Concatenate":            func(f *fields) Layer { return &Concatenate{Axis: f.int("axis")} },
 	"ZeroPadding2D":          func(f *fields) Layer { return &ZeroPadding2D{Padding: f.padding("padding")} },
@@ -73,6 +75,8 @@ var defaultNames = map[string]string{
 	"Add":                    "add",
 	"Multiply":               "multiply",
 	"Subtract":               "subtract",
+	"Maximum":                "maximum",
+	"Minimum":                "minimum",
 	"Average":                "average",
 	"Concatenate":            "concatenate",
 	"ZeroPadding2D":          "zero_padding2d",
@@ -401,6 +405,8 @@ var (
 	_ MultiInput = (*Multiply)(nil)
 	_ MultiInput = (*Average)(nil)
 	_ MultiInput = (*Subtract)(nil)
+	_ MultiInput = (*Maximum)(nil)
+	_ MultiInput = (*Minimum)(nil)
 	_ MultiInput = (*Concatenate)(nil)
 )
 

@@ -1,6 +1,7 @@
 package nn_test
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -224,5 +225,45 @@ func TestSubtract(t *testing.T) {
 		if _, err := (&nn.Subtract{}).BuildInputs(in, nil); err == nil || !strings.Contains(err.Error(), "exactly 2 inputs") && !strings.Contains(err.Error(), "at least 2") {
 			t.Errorf("%d inputs: %v", n, err)
 		}
+	}
+}
+
+// TestMaximumTorch checks Maximum and Minimum of three inputs against
+// torch.maximum(torch.maximum(a, b), c) (and minimum) and their gradients,
+// printed by torch 1.13: ties halve the gradient at each pair, a NaN wins
+// and gives its pair all of it.
+func TestMaximumTorch(t *testing.T) {
+	nan := float32(math.NaN())
+	a := tensor.FromData([]float32{1, 5, 2, 3, nan, 0}, 1, 6)
+	b := tensor.FromData([]float32{4, 5, 2, 1, 1, -1}, 1, 6)
+	c := tensor.FromData([]float32{0, 5, 3, 3, 2, nan}, 1, 6)
+	dy := tensor.FromData([]float32{1, 2, 3, 4, 5, 6}, 1, 6)
+	same := func(x, y []float32) bool {
+		return slices.EqualFunc(x, y, func(p, q float32) bool { return p == q || p != p && q != q })
+	}
+	for _, tt := range []struct {
+		l   nn.MultiInput
+		y   []float32
+		dxs [3][]float32
+	}{
+		{&nn.Maximum{}, []float32{4, 5, 3, 3, nan, nan}, [3][]float32{{0, 0.5, 0, 2, 5, 6}, {1, 0.5, 0, 0, 5, 0}, {0, 1, 3, 2, 5, 6}}},
+		{&nn.Minimum{}, []float32{0, 5, 2, 1, nan, nan}, [3][]float32{{0, 0.5, 1.5, 0, 5, 0}, {0, 0.5, 1.5, 4, 5, 6}, {1, 1, 0, 0, 5, 6}}},
+	} {
+		l := buildInputs(t, tt.l, []int{6}, []int{6}, []int{6})
+		if y := l.ForwardInputs([]*tensor.Tensor{a, b, c}, true); !same(y.Data, tt.y) {
+			t.Errorf("%s = %v, PyTorch's %v", l.Type(), y.Data, tt.y)
+		}
+		for k, dx := range l.BackwardInputs(dy) {
+			if !same(dx.Data, tt.dxs[k]) {
+				t.Errorf("%s: input %d's gradient %v, PyTorch's %v", l.Type(), k+1, dx.Data, tt.dxs[k])
+			}
+		}
+	}
+	// One value per channel against a map: its gradient sums where it won.
+	m := buildInputs(t, &nn.Maximum{}, []int{2, 2}, []int{1, 2})
+	y := m.ForwardInputs([]*tensor.Tensor{tensor.FromData([]float32{1, 8, 5, 2}, 1, 2, 2), tensor.FromData([]float32{3, 3}, 1, 1, 2)}, true)
+	dxs := m.BackwardInputs(tensor.FromData([]float32{1, 1, 1, 1}, 1, 2, 2))
+	if !slices.Equal(y.Data, []float32{3, 8, 5, 3}) || !slices.Equal(dxs[0].Data, []float32{0, 1, 1, 0}) || !slices.Equal(dxs[1].Data, []float32{1, 1}) {
+		t.Errorf("broadcast maximum %v, gradients %v %v", y.Data, dxs[0].Data, dxs[1].Data)
 	}
 }

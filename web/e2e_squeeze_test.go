@@ -33,7 +33,8 @@ func squeezeModel(t *testing.T) *model.Sequential {
 	prelu := &nn.PReLU{SharedAxes: []int{1, 2}}
 	norm := &nn.Normalization{}
 	x = model.Call(&nn.Concatenate{}, x, se, peak, model.Call(prelu, neg), neg, model.Call(norm, neg), model.Call(&nn.Subtract{}, x, top),
-		model.Call(&nn.Multiply{}, x, model.Call(&nn.Reshape{TargetShape: []int{1, 1, -1}}, model.Call(&nn.GlobalAveragePooling2D{}, x))))
+		model.Call(&nn.Multiply{}, x, model.Call(&nn.Reshape{TargetShape: []int{1, 1, -1}}, model.Call(&nn.GlobalAveragePooling2D{}, x))),
+		model.Call(&nn.Maximum{}, x, neg))
 	x = model.Call(&nn.Flatten{}, model.Call(&nn.GaussianDropout{Rate: 0.1}, model.Call(&nn.Activation{Func: "swish"}, x)))
 	m := ahcdGraph(t, in, x)
 	copy(prelu.Params()[0].Value.Data, []float32{0.1, 0.2, 0.3, 0.4})
@@ -105,6 +106,7 @@ func checkSqueeze(p page, url string) {
 	p.checkDetail("Normalization", 3, "less this channel's mean, -2.00, divided by its divisor, 3.00, max(√variance, 10⁻⁷)",
 		"measured on the training data before training (Keras's adapt), one per channel")
 	p.checkDetail("Subtract", 1, "the second subtracted from the first", "Subtracts its second input from its first")
+	p.checkDetail("Maximum", 3, "the largest passes, the others are dropped", "Keeps the largest of its inputs")
 	p.checkDetail("Reshape", 2, "A reshape moves values without changing them: taken in order, rows then columns then channels, value 2 here is value 2 of", "kept as a 1×1 map")
 }
 

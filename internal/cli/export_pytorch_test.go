@@ -133,7 +133,8 @@ func graphModel(t *testing.T) *model.Sequential {
 	x = model.Call(&nn.Flatten{}, model.Call(&nn.MaxPool2D{}, x))
 	d1 := model.Call(&nn.Dense{Units: 16, Activation: "tanh"}, x)
 	d2 := model.Call(&nn.Dense{Units: 16, Activation: "relu"}, x)
-	x = model.Call(&nn.Add{}, model.Call(&nn.Average{}, d1, d2), model.Call(&nn.Subtract{}, d1, d3), d3)
+	x = model.Call(&nn.Add{}, model.Call(&nn.Average{}, d1, d2), model.Call(&nn.Subtract{}, d1, d3), model.Call(&nn.Maximum{}, d3, d2, d1))
+	x = model.Call(&nn.Minimum{}, x, d3)
 	m, err := model.NewGraph(in, model.Call(&nn.Dense{Units: 5, Activation: "softmax"}, x))
 	if err != nil {
 		t.Fatal(err)

@@ -7,8 +7,8 @@ import (
 	"github.com/convnet-go/convnet/nn"
 )
 
-// merge writes a merge layer: the element-wise sum, product, mean or
-// difference of its inputs, or their concatenation. The element-wise merges broadcast inputs
+// merge writes a merge layer: the element-wise sum, product, mean,
+// difference, maximum or minimum of its inputs, or their concatenation. The element-wise merges broadcast inputs
 // of size 1 along an axis (convnet's inputs have one rank, so its axes and
 // PyTorch's NCHW ones line up for the broadcast), as a squeeze-and-excitation
 // block multiplies [N, C, H, W] by [N, C, 1, 1].
@@ -44,6 +44,15 @@ func (w *walker) merge(p *pyLayer, l nn.Layer, ins []value, out string) error {
 		expr = fmt.Sprintf("(%s) / %d", strings.Join(names, " + "), len(names))
 	case *nn.Subtract:
 		expr = names[0] + " - " + names[1]
+	case *nn.Maximum, *nn.Minimum:
+		fn := "torch.maximum"
+		if _, ok := l.(*nn.Minimum); ok {
+			fn = "torch.minimum"
+		}
+		expr = names[0]
+		for _, n := range names[1:] {
+			expr = fmt.Sprintf("%s(%s, %s)", fn, expr, n)
+		}
 	case *nn.Concatenate:
 		if flat != nil {
 			return unsupported(what, "it joins the features of flattened images, whose order differs between convnet and PyTorch; the export does not follow it through a concatenation")

@@ -23,6 +23,10 @@ func TestMergeLayers(t *testing.T) {
 		"subtract":        {New: func() nn.Layer { return &nn.Subtract{} }, Ins: [][]int{{3, 2, 2}, {3, 2, 2}}},
 		"subtract-se":     {New: func() nn.Layer { return &nn.Subtract{} }, Ins: [][]int{{1, 1, 3}, {2, 3, 3}}, Batch: 3},
 		"subtract-rows":   {New: func() nn.Layer { return &nn.Subtract{} }, Ins: [][]int{{2, 4}, {1, 4}}},
+		"maximum":         {New: func() nn.Layer { return &nn.Maximum{} }, Ins: [][]int{{3, 2, 2}, {3, 2, 2}}},
+		"maximum-3":       {New: func() nn.Layer { return &nn.Maximum{} }, Ins: [][]int{{5}, {5}, {5}}, Batch: 3},
+		"minimum-se":      {New: func() nn.Layer { return &nn.Minimum{} }, Ins: [][]int{{2, 3, 3}, {1, 1, 3}}, Batch: 3},
+		"minimum-3":       {New: func() nn.Layer { return &nn.Minimum{} }, Ins: [][]int{{1, 1, 3}, {2, 3, 3}, {2, 1, 1}}},
 		"average-scalar":  {New: func() nn.Layer { return &nn.Average{} }, Ins: [][]int{{3, 2}, {1, 1}}},
 		"concat-channels": {New: func() nn.Layer { return &nn.Concatenate{} }, Ins: [][]int{{2, 3, 2}, {2, 3, 1}}},
 		"concat-axis1":    {New: func() nn.Layer { return &nn.Concatenate{Axis: 1} }, Ins: [][]int{{2, 3, 2}, {1, 3, 2}, {3, 3, 2}}},
@@ -62,6 +66,7 @@ func TestHarnessCatchesBrokenMerge(t *testing.T) {
 		func() nn.MultiInput { return &nn.Add{} },
 		func() nn.MultiInput { return &nn.Multiply{} },
 		func() nn.MultiInput { return &nn.Subtract{} },
+		func() nn.MultiInput { return &nn.Maximum{} },
 		func() nn.MultiInput { return &nn.Concatenate{} },
 	} {
 		c := nntest.Case{New: func() nn.Layer { return &brokenMerge{MultiInput: l(), factor: 1.1} }, Ins: [][]int{{3, 2}, {3, 2}}}

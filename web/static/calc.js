@@ -221,6 +221,7 @@ export function mergeCalc(d, l, y, x, value) {
   const m = state.model;
   const parts = l.inbound.map((j) => ({ name: j < 0 ? "input" : m.layers[j].name, shape: j < 0 ? m.input_shape : m.layers[j].output_shape, t: j < 0 ? state.input : state.values[j] }));
   if (l.type === "Concatenate") return concatCalc(d, l, parts, y, x, value);
+  if (l.type === "Maximum" || l.type === "Minimum") return extremumCalc(d, l, parts, y, x, value);
   const op = { Add: [" + ", "added"], Multiply: [" × ", "multiplied"], Average: [" + ", "averaged"], Subtract: [" − ", "the second subtracted from the first"] }[l.type];
   let repeated = false;
   for (const p of parts) {
@@ -241,6 +242,21 @@ export function mergeCalc(d, l, y, x, value) {
   return `<p>${why} values of the same pixel and channel in each input, ${op[1]}.` +
     `${repeated ? " An input of size 1 along an axis has one value along it, used at every position (a 1×1 map: its channel's one value at every pixel)." : ""}</p>` +
     `<div class="eq">${expr} = <b data-v="${r}">${fmt(r)}</b><br>network's value: <b data-v="${value}">${fmt(value)}</b></div>`;
+}
+
+// extremumCalc shows a Maximum or Minimum at the pixel: its inputs' values
+// (an input of size 1 along an axis read at 0 there) and the largest or
+// smallest of them.
+function extremumCalc(d, l, parts, y, x, value) {
+  for (const p of parts) {
+    const [h, w, c] = p.shape;
+    p.v = p.t.v[((h === 1 ? 0 : y) * w + (w === 1 ? 0 : x)) * c + (c === 1 ? 0 : d.channel)];
+    p.label = esc(p.name) + (p.shape.join() !== l.output_shape.join() ? ", repeated" : "");
+  }
+  const max = l.type === "Maximum";
+  const r = (max ? Math.max : Math.min)(...parts.map((p) => p.v));
+  return `<p>The values of the same pixel and channel in each input: the ${max ? "largest" : "smallest"} passes, the others are dropped.</p>` +
+    `<div class="eq">${max ? "max" : "min"}(${parts.map((p) => `${fmt(p.v)} (${p.label})`).join(", ")}) = <b data-v="${r}">${fmt(r)}</b><br>network's value: <b data-v="${value}">${fmt(value)}</b></div>`;
 }
 
 // concatCalc shows the input a concatenation takes the value at (y, x,
