@@ -58,3 +58,46 @@ func TestKernelNormalization(t *testing.T) {
 		t.Errorf("unit 4 of 4: status %d, want 400", r.status)
 	}
 }
+
+// TestKernelPReLU checks the slopes answered for a channel of a PReLU
+// with one slope per value of an image ([h, w] of the channel's), one
+// per column ([1, w] for every channel) and one per unit of a vector
+// ([1]); a channel beyond the last is refused.
+func TestKernelPReLU(t *testing.T) {
+	in := model.Input(6, 5, 1)
+	x := model.Call(&nn.Conv2D{Filters: 3, KernelSize: [2]int{3, 3}, Padding: "same"}, in)
+	x = model.Call(&nn.PReLU{}, x)
+	x = model.Call(&nn.PReLU{SharedAxes: []int{1, 3}}, x)
+	x = model.Call(&nn.Dense{Units: 4}, model.Call(&nn.Flatten{}, x))
+	x = model.Call(&nn.PReLU{}, x)
+	m := ahcdGraph(t, in, x)
+	for i, l := range m.Layers {
+		if l.Type() == "PReLU" {
+			for j := range l.Params()[0].Value.Data {
+				l.Params()[0].Value.Data[j] = float32(100*i + j)
+			}
+		}
+	}
+	s, err := NewServer([]Model{{"slopes", classifier(t, m, model.ClassifierOptions{})}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		layer, channel int
+		shape          string
+		first, last    float32 // the first and last slope
+	}{
+		{1, 1, "[6 5]", 101, 100 + 29*3 + 1}, // alpha [6 5 3]: (y, x, 1) at (y·5 + x)·3 + 1
+		{2, 2, "[1 5]", 200, 204},            // alpha [1 5 1]: every channel reads the same
+		{5, 3, "[1]", 503, 503},
+	} {
+		target := fmt.Sprintf("/api/models/slopes/layers/%d/kernel?channel=%d", tt.layer, tt.channel)
+		got := decode[kernelAnswer](t, do(s, "GET", target, "", nil))
+		if got.Type != "PReLU" || fmt.Sprint(got.Shape) != tt.shape || got.Values[0] != tt.first || got.Values[len(got.Values)-1] != tt.last {
+			t.Errorf("GET %s = %s shape %v values %v; want PReLU %s from %v to %v", target, got.Type, got.Shape, got.Values, tt.shape, tt.first, tt.last)
+		}
+	}
+	if r := do(s, "GET", "/api/models/slopes/layers/5/kernel?channel=4", "", nil); r.status != 400 {
+		t.Errorf("unit 4 of 4: status %d, want 400", r.status)
+	}
+}
