@@ -54,29 +54,28 @@ func (b *onnxBuilder) normalize(n *onnxpb.NodeProto, op string, xi int, x *onnxV
 			keep = append(keep, a+1)
 		}
 	}
-	values := slices.Clone(data)
+	// k is the statistic the constant gives: the mean (0), or the
+	// variance (1) whose square root the divisor v is.
+	values, k := slices.Clone(data), 0
 	if op == "Div" || op == "Mul" {
+		k = 1
 		for i, v := range values {
 			if !(v >= 1e-7 && v <= maxDivisor) {
 				return nodeErr(n, "%s by %q, whose value %d is %v: a Normalization's divisor is from 1e-7 to %.3g (its square, the variance, a float32)", op, name, i, v, maxDivisor)
 			}
-			values[i] = float32(float64(v) * float64(v)) // the variance whose square root v is
+			values[i] = float32(float64(v) * float64(v))
 		}
 	}
 	invert := op == "Mul" || op == "Add"
-	k := 0 // the statistic the constant gives: the mean, or the variance
-	if op == "Div" || op == "Mul" {
-		k = 1
-	}
 	// A Div after a Sub, an Add after a Mul: the second half of a layer.
 	second := op == "Div" || op == "Add"
 	if prev, ok := x.fold.(*nn.Normalization); ok && second && b.soleReader(n.GetInput()[xi]) && prev.Invert == invert && slices.Equal(prev.Axis, keep) {
 		ws := b.weights[prev]
-		if len(ws) == 3 && len(ws[k].f) == len(values) && allAre(ws[k].f, float32(k)) && !allAre(ws[1-k].f, float32(1-k)) {
+		// Its statistic of this half still the identity (0 or 1).
+		if len(ws) == 3 && len(ws[k].f) == len(values) && allAre(ws[k].f, float32(k)) {
 			ws[k].f = values
 			b.name(n, prev)
-			y := x.after(x.node)
-			return b.output(n, y)
+			return b.output(n, x.after(x.node))
 		}
 	}
 	stats := []*onnxConst{{dims: dims, f: make([]float32, len(values))}, {dims: dims, f: slices.Repeat([]float32{1}, len(values))}, {dims: []int{1}, f: []float32{1}}}

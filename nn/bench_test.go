@@ -169,16 +169,7 @@ func BenchmarkActivation(b *testing.B) {
 		if fn == "softmax" {
 			continue
 		}
-		b.Run("fn="+fn, func(b *testing.B) {
-			l := &nn.Activation{Func: fn}
-			if _, err := l.Build([]int{32, 32, 32}, nil); err != nil {
-				b.Fatal(err)
-			}
-			b.SetBytes(int64(4 * len(x.Data)))
-			for b.Loop() {
-				l.Backward(l.Forward(x, true))
-			}
-		})
+		b.Run("fn="+fn, func(b *testing.B) { benchPass(b, &nn.Activation{Func: fn}, x) })
 	}
 }
 
@@ -190,16 +181,7 @@ func BenchmarkPReLU(b *testing.B) {
 		name   string
 		shared []int
 	}{{"channels", []int{1, 2}}, {"values", nil}, {"one", []int{1, 2, 3}}} {
-		b.Run("slopes="+c.name, func(b *testing.B) {
-			l := &nn.PReLU{SharedAxes: c.shared, AlphaInit: 0.25}
-			if _, err := l.Build([]int{32, 32, 32}, nil); err != nil {
-				b.Fatal(err)
-			}
-			b.SetBytes(int64(4 * len(x.Data)))
-			for b.Loop() {
-				l.Backward(l.Forward(x, true))
-			}
-		})
+		b.Run("slopes="+c.name, func(b *testing.B) { benchPass(b, &nn.PReLU{SharedAxes: c.shared, AlphaInit: 0.25}, x) })
 	}
 }
 
@@ -217,15 +199,18 @@ func BenchmarkNormalization(b *testing.B) {
 		{"invert", []int{32, 32, 32}, &nn.Normalization{Invert: true}},
 		{"pixels", []int{32, 32, 1}, &nn.Normalization{}},
 	} {
-		b.Run("stats="+c.name, func(b *testing.B) {
-			x := benchInput(b, append([]int{100}, c.in...)...)
-			if _, err := c.l.Build(c.in, nil); err != nil {
-				b.Fatal(err)
-			}
-			b.SetBytes(int64(4 * len(x.Data)))
-			for b.Loop() {
-				c.l.Backward(c.l.Forward(x, true))
-			}
-		})
+		b.Run("stats="+c.name, func(b *testing.B) { benchPass(b, c.l, benchInput(b, append([]int{100}, c.in...)...)) })
+	}
+}
+
+// benchPass builds l for the samples of x and measures its training pass,
+// Forward and Backward, in bytes of x per second.
+func benchPass(b *testing.B, l nn.Layer, x *tensor.Tensor) {
+	if _, err := l.Build(x.Shape[1:], nil); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(4 * len(x.Data)))
+	for b.Loop() {
+		l.Backward(l.Forward(x, true))
 	}
 }

@@ -54,24 +54,17 @@ func invertArg(invert bool) string {
 // torchList writes values of convnet's shape s as a Python list in
 // PyTorch's order.
 func torchList(v []float32, s []int, flat *[3]int) string {
-	at := func(i int) int { return i }
+	c, h, w := 1, 1, len(v) // a vector in one order
 	switch {
 	case len(s) == 3:
-		h, w, c := s[0], s[1], s[2]
-		at = func(i int) int { // PyTorch's index (k, y, x) → convnet's (y, x, k)
-			k, y, x := i/(h*w), i/w%h, i%w
-			return (y*w+x)*c + k
-		}
+		h, w, c = s[0], s[1], s[2]
 	case flat != nil && len(v) > 1:
-		c, h, w := flat[0], flat[1], flat[2]
-		at = func(i int) int {
-			k, y, x := i/(h*w), i/w%h, i%w
-			return (y*w+x)*c + k
-		}
+		c, h, w = flat[0], flat[1], flat[2]
 	}
 	parts := make([]string, len(v))
-	for i := range v {
-		parts[i] = pyFloat(float64(v[at(i)]))
+	for i := range v { // PyTorch's index (k, y, x), convnet's (y, x, k)
+		k, y, x := i/(h*w), i/w%h, i%w
+		parts[i] = pyFloat(float64(v[(y*w+x)*c+k]))
 	}
 	return "[" + strings.Join(parts, ", ") + "]"
 }

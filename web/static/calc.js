@@ -221,7 +221,6 @@ export function mergeCalc(d, l, y, x, value) {
   const m = state.model;
   const parts = l.inbound.map((j) => ({ name: j < 0 ? "input" : m.layers[j].name, shape: j < 0 ? m.input_shape : m.layers[j].output_shape, t: j < 0 ? state.input : state.values[j] }));
   if (l.type === "Concatenate") return concatCalc(d, l, parts, y, x, value);
-  if (l.type === "Maximum" || l.type === "Minimum") return extremumCalc(d, l, parts, y, x, value);
   const op = { Add: [" + ", "added"], Multiply: [" × ", "multiplied"], Average: [" + ", "averaged"], Subtract: [" − ", "the second subtracted from the first"] }[l.type];
   let repeated = false;
   for (const p of parts) {
@@ -231,6 +230,7 @@ export function mergeCalc(d, l, y, x, value) {
     p.label = esc(p.name) + (p.repeated ? ", repeated" : "");
     repeated = repeated || p.repeated;
   }
+  if (l.type === "Maximum" || l.type === "Minimum") return extremumCalc(l, parts, value);
   if (!op) return `<div class="eq">${parts.map((p) => `${p.label}: ${fmt(p.v)}`).join("<br>")}<br>${l.type} → <b>${fmt(value)}</b></div>`;
   let r = parts.slice(1).reduce((a, p) => (l.type === "Multiply" ? a * p.v : l.type === "Subtract" ? a - p.v : a + p.v), parts[0].v);
   let expr = parts.map((p) => `${fmt(p.v)} (${p.label})`).join(op[0]);
@@ -245,14 +245,8 @@ export function mergeCalc(d, l, y, x, value) {
 }
 
 // extremumCalc shows a Maximum or Minimum at the pixel: its inputs' values
-// (an input of size 1 along an axis read at 0 there) and the largest or
-// smallest of them.
-function extremumCalc(d, l, parts, y, x, value) {
-  for (const p of parts) {
-    const [h, w, c] = p.shape;
-    p.v = p.t.v[((h === 1 ? 0 : y) * w + (w === 1 ? 0 : x)) * c + (c === 1 ? 0 : d.channel)];
-    p.label = esc(p.name) + (p.shape.join() !== l.output_shape.join() ? ", repeated" : "");
-  }
+// (parts, read by mergeCalc) and the largest or smallest of them.
+function extremumCalc(l, parts, value) {
   const max = l.type === "Maximum";
   const r = (max ? Math.max : Math.min)(...parts.map((p) => p.v));
   return `<p>The values of the same pixel and channel in each input: the ${max ? "largest" : "smallest"} passes, the others are dropped.</p>` +
