@@ -68,7 +68,6 @@ var (
 		"GlobalMaxPooling2D":     {channelsLast},
 		"Flatten":                {channelsLast},
 		"ZeroPadding2D":          {channelsLast},
-		"Dropout":                {{key: "noise_shape"}},
 		"AlphaDropout":           {{key: "noise_shape"}},
 		// tf.keras writes Dropout's fields, Keras 3 a data_format.
 		"SpatialDropout2D": {{key: "noise_shape"}, {key: "data_format", def: "channels_last", read: true}},
@@ -359,6 +358,9 @@ func kerasConfig(l nn.Layer) map[string]any {
 		cfg["axis"] = -1
 	case "Dropout", "SpatialDropout2D", "AlphaDropout", "GaussianNoise", "GaussianDropout":
 		cfg["seed"] = nil
+		if _, ok := cfg["noise_shape"]; !ok && l.Type() == "Dropout" {
+			cfg["noise_shape"] = nil
+		}
 	case "PReLU":
 		if name, ok := cfg["alpha_initializer"].(string); ok { // zeros or ones
 			cfg["alpha_initializer"] = initializerObject(name)

@@ -24,6 +24,8 @@ func TestNoAllocationsInSteadyState(t *testing.T) {
 		{&nn.MaxPool2D{}, []int{8, 8, 16}}, // the AVX-512 loops, where the CPU has them
 		{&nn.AveragePooling2D{Padding: "same"}, []int{5, 5, 3}},
 		{&nn.Dropout{Rate: 0.5}, []int{10}},
+		{&nn.Dropout{Rate: 0.5, NoiseShape: []int{0, 1, 1, 1}}, []int{4, 4, 3}},
+		{&nn.Dropout{Rate: 0.5, NoiseShape: []int{0, 64, 1, 8}}, []int{64, 64, 8}}, // several pieces
 		{&nn.BatchNormalization{}, []int{4, 4, 3}},
 		{&nn.Flatten{}, []int{4, 4, 3}},
 		{&nn.GlobalAveragePooling2D{}, []int{4, 4, 3}},

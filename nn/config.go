@@ -328,6 +328,35 @@ func (f *fields) ints(key string) []int {
 	return out
 }
 
+// sizes reads a shape as Keras writes one: a list of positive integers
+// and nulls (None), which become 0; absent or null is nil.
+func (f *fields) sizes(key string) []int {
+	v, ok := f.get(key)
+	if !ok {
+		return nil
+	}
+	if s, ok := v.([]int); ok {
+		return slices.Clone(s)
+	}
+	list, ok := v.([]any)
+	out := make([]int, len(list))
+	for i, e := range list {
+		if e == nil {
+			continue
+		}
+		if n, isInt := integer(e); isInt && n > 0 {
+			out[i] = n
+			continue
+		}
+		ok = false
+	}
+	if !ok {
+		f.fail(key, "a list of positive integers and nulls", v)
+		return nil
+	}
+	return out
+}
+
 // constant reads an initializer of one value as Keras writes it: "zeros",
 // "ones", or an object whose class is Zeros, Ones or Constant (Keras 2's
 // {"class_name": "Constant", "config": {"value": 0.25}}, or Keras 3's with

@@ -3,6 +3,7 @@ package nn
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/tensor"
@@ -21,17 +22,28 @@ import (
 // bits of the run's number i, as an integer u, are below ceil(Rate·2^32),
 // element 2i+1 with the high 32 bits. The runs then draw on every core,
 // and the mask is the same whatever the number of cores.
+//
+// NoiseShape, when set, is Keras's noise_shape: the shape of the mask, the
+// batch axis first, each size 0 (Keras's None: the input's), 1 (one draw
+// for the whole axis) or the input's. The mask then broadcasts over the
+// axes of size 1: (None, 1, 1, 1) drops whole samples (the stochastic depth
+// of Keras's EfficientNet), (None, 1, 1, C) whole channels as
+// [SpatialDropout2D] does, and its cells are drawn as SpatialDropout2D
+// draws its own, one number per cell in order.
 type Dropout struct {
-	Rate float64
+	Rate       float64
+	NoiseShape []int
 
 	dropoutCore
 	kept    []uint64  // bit j of word w set where the last training Forward kept element 64w+j
 	x, out  []float32 // apply's input and output, during a call
 	seeds   []uint64  // per run of the mask, its generator's seed (two numbers)
 	drawing bool      // apply draws the mask (Forward) or reads it (Backward)
+	shared  bool      // NoiseShape shares draws along an axis: mask holds them
 	alpha   bool      // AlphaDropout's values: a·x + b kept, a·α' + b dropped
 	layer   Layer     // the layer messages name: l, or the AlphaDropout holding it
 	applyFn func(worker, item int)
+	mask    sharedMask
 }
 
 // dropoutCore holds what Dropout and SpatialDropout2D share: the random
@@ -100,12 +112,29 @@ func (l *Dropout) buildAs(outer Layer, in []int, rng *rand.Rand) ([]int, error) 
 	if err := l.build(outer, l.Rate, in, rng); err != nil {
 		return nil, err
 	}
+	l.shared = false
+	if l.NoiseShape != nil {
+		if l.alpha {
+			return nil, errorf(outer, "noise_shape %s: AlphaDropout drops values one by one", noiseText(l.NoiseShape))
+		}
+		batch, shared, err := noiseShared(outer, l.NoiseShape, in)
+		if err != nil {
+			return nil, err
+		}
+		l.shared = batch || slices.Contains(shared, true)
+		l.mask.setup(batch, in, shared)
+	}
 	l.layer, l.applyFn = outer, l.applyItem
 	return append([]int(nil), in...), nil
 }
 
 func (l *Dropout) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	if !l.forward(l.layer, x, training, l.Rate) {
+		return l.y
+	}
+	if l.shared {
+		l.mask.draw(x.Shape[0], l.Rate, l.rng)
+		l.mask.apply(x.Data, l.y.Data)
 		return l.y
 	}
 	n := len(x.Data)
@@ -122,6 +151,10 @@ func (l *Dropout) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 
 func (l *Dropout) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	if !l.backward(l.layer, dy) {
+		return l.dx
+	}
+	if l.shared {
+		l.mask.apply(dy.Data, l.dx.Data)
 		return l.dx
 	}
 	l.x, l.out, l.drawing = dy.Data, l.dx.Data, false
@@ -222,7 +255,7 @@ func alphaCoefficients(rate float64) (a, b, c float32) {
 // ReleaseBackward implements [BackwardReleaser]; the mask goes too.
 func (l *Dropout) ReleaseBackward() {
 	l.buffers.ReleaseBackward()
-	l.kept, l.seeds, l.training = nil, nil, false
+	l.kept, l.seeds, l.mask.scale, l.training = nil, nil, nil, false
 }
 
 // scaleBits returns the bits of float32(1/(1-Rate)), what a kept element
@@ -242,7 +275,19 @@ func b2u(b bool) uint32 {
 }
 
 func (l *Dropout) Config() map[string]any {
-	return map[string]any{"name": l.Name(), "rate": l.Rate}
+	cfg := map[string]any{"name": l.Name(), "rate": l.Rate}
+	if l.NoiseShape != nil {
+		noise := make([]any, len(l.NoiseShape))
+		for i, d := range l.NoiseShape {
+			if d != 0 {
+				noise[i] = d
+			}
+		}
+		cfg["noise_shape"] = noise
+	}
+	return cfg
 }
 
-func dropoutFromConfig(f *fields) *Dropout { return &Dropout{Rate: f.float("rate")} }
+func dropoutFromConfig(f *fields) *Dropout {
+	return &Dropout{Rate: f.float("rate"), NoiseShape: f.sizes("noise_shape")}
+}

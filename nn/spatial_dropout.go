@@ -14,18 +14,16 @@ import (
 // Dropout does, hardly regularises a convolution's output; dropping maps
 // does. Input [N,H,W,C]; Rate must be in [0, 1).
 //
-// The mask is drawn from the *rand.Rand given to Build, which the layer
-// keeps (the model owns it), one number per image and channel in that
-// order: a channel is dropped when the number's high 32 bits, as an
-// integer, are below ceil(Rate·2^32). It is the same whatever the number
-// of cores.
+// It is [Dropout] with the noise shape (None, 1, 1, C). The mask is drawn
+// from the *rand.Rand given to Build, which the layer keeps (the model owns
+// it), one number per image and channel in that order: a channel is
+// dropped when the number's high 32 bits, as an integer, are below
+// ceil(Rate·2^32). It is the same whatever the number of cores.
 type SpatialDropout2D struct {
 	Rate float64
 
 	dropoutCore
-	scale  []float32 // per image and channel of the last training Forward: 0 or 1/(1-Rate)
-	x, out []float32 // the pass's input and output, during a call
-	split  split
+	mask sharedMask
 }
 
 func (l *SpatialDropout2D) Type() string { return "SpatialDropout2D" }
@@ -37,6 +35,7 @@ func (l *SpatialDropout2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 	if err := l.build(l, l.Rate, in, rng); err != nil {
 		return nil, err
 	}
+	l.mask.setup(false, in, []bool{true, true, false})
 	return append([]int(nil), in...), nil
 }
 
@@ -44,51 +43,22 @@ func (l *SpatialDropout2D) Forward(x *tensor.Tensor, training bool) *tensor.Tens
 	if !l.forward(l, x, training, l.Rate) {
 		return l.y
 	}
-	n, c := x.Shape[0], l.in[2]
-	if cap(l.scale) < n*c {
-		l.scale = make([]float32, n*c)
-	}
-	l.scale = l.scale[:n*c]
-	drop, keep := dropThreshold(l.Rate), float32(1/(1-l.Rate))
-	for i := range l.scale {
-		l.scale[i] = 0
-		if l.rng.Uint64()>>32 >= drop {
-			l.scale[i] = keep
-		}
-	}
-	l.x, l.out = x.Data, l.y.Data
-	l.split.rows(l, 0, len(x.Data)/c, c)
-	l.x, l.out = nil, nil
+	l.mask.draw(x.Shape[0], l.Rate, l.rng)
+	l.mask.apply(x.Data, l.y.Data)
 	return l.y
 }
 
 func (l *SpatialDropout2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
-	if !l.backward(l, dy) {
-		return l.dx
+	if l.backward(l, dy) {
+		l.mask.apply(dy.Data, l.dx.Data)
 	}
-	l.x, l.out = dy.Data, l.dx.Data
-	l.split.rows(l, 0, len(dy.Data)/l.in[2], l.in[2])
-	l.x, l.out = nil, nil
 	return l.dx
-}
-
-// do sets the pixels lo..hi-1 (of all images) of out to those of x times
-// their image's channel scales.
-func (l *SpatialDropout2D) do(_, lo, hi int) {
-	c, hw := l.in[2], l.in[0]*l.in[1]
-	for p := lo; p < hi; p++ {
-		s := l.scale[p/hw*c : p/hw*c+c]
-		x, out := l.x[p*c:p*c+c], l.out[p*c:p*c+c]
-		for k, v := range x {
-			out[k] = v * s[k]
-		}
-	}
 }
 
 // ReleaseBackward implements [BackwardReleaser]; the mask goes too.
 func (l *SpatialDropout2D) ReleaseBackward() {
 	l.buffers.ReleaseBackward()
-	l.scale, l.training = nil, false
+	l.mask.scale, l.training = nil, false
 }
 
 func (l *SpatialDropout2D) Config() map[string]any {

@@ -18,8 +18,8 @@ import (
 // product that repeats their channel weights over the 16×16 maps, another
 // that repeats the channel maxima (kept as 1×1 maps) over them, the maps
 // negated (below 0 everywhere) and a PReLU of them with a slope per
-// channel, then a concatenation of the channels, a swish and a Gaussian
-// dropout.
+// channel, then a concatenation of the channels, a swish, a Gaussian
+// dropout and a dropout of whole images.
 func squeezeModel(t *testing.T) *model.Sequential {
 	in := model.Input(32, 32, 1)
 	x := model.Call(&nn.Conv2D{Filters: 4, KernelSize: [2]int{3, 3}, Strides: [2]int{2, 2}, Padding: "same", Activation: "hard_silu"}, in)
@@ -35,7 +35,8 @@ func squeezeModel(t *testing.T) *model.Sequential {
 	x = model.Call(&nn.Concatenate{}, x, se, peak, model.Call(prelu, neg), neg, model.Call(norm, neg), model.Call(&nn.Subtract{}, x, top),
 		model.Call(&nn.Multiply{}, x, model.Call(&nn.Reshape{TargetShape: []int{1, 1, -1}}, model.Call(&nn.GlobalAveragePooling2D{}, x))),
 		model.Call(&nn.Maximum{}, x, neg))
-	x = model.Call(&nn.Flatten{}, model.Call(&nn.GaussianDropout{Rate: 0.1}, model.Call(&nn.Activation{Func: "swish"}, x)))
+	x = model.Call(&nn.GaussianDropout{Rate: 0.1}, model.Call(&nn.Activation{Func: "swish"}, x))
+	x = model.Call(&nn.Flatten{}, model.Call(&nn.Dropout{Rate: 0.2, NoiseShape: []int{0, 1, 1, 1}}, x))
 	m := ahcdGraph(t, in, x)
 	copy(prelu.Params()[0].Value.Data, []float32{0.1, 0.2, 0.3, 0.4})
 	stats := norm.Params()
@@ -92,8 +93,8 @@ func checkSqueeze(p page, url string) {
 	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
 
 	// The swish folded into the concatenation's row says what it computes.
-	if meta := browser.Eval[string](p.Browser, `window.convnetState.blocks.filter(b => window.convnetState.model.layers[b.head].type === "Concatenate").map(b => b.el.querySelector(".meta").textContent).join(" | ")`); !strings.Contains(meta, "Then swish, x·sigmoid(x). Gaussian dropout (training only).") {
-		t.Errorf("the concatenation's row says %q, want the swish and the Gaussian dropout after it explained", meta)
+	if meta := browser.Eval[string](p.Browser, `window.convnetState.blocks.filter(b => window.convnetState.model.layers[b.head].type === "Concatenate").map(b => b.el.querySelector(".meta").textContent).join(" | ")`); !strings.Contains(meta, "Then swish, x·sigmoid(x). Gaussian dropout (training only). Dropout of whole images (training only).") {
+		t.Errorf("the concatenation's row says %q, want the swish and the dropouts after it explained", meta)
 	}
 	p.openBlock("Concatenate", 6) // channel 2 of the product
 	p.WaitFor("the concatenation's arithmetic", `document.getElementById("calc").textContent.includes("channel 2 of multiply")`)

@@ -42,6 +42,7 @@ type helpers struct {
 	PReLU                              bool
 	GaussianNoise, GaussianDropout     bool
 	Normalization                      bool
+	NoiseShapeDropout                  bool
 }
 
 // Same reports whether a layer needs Keras's uneven "same" padding.
@@ -212,7 +213,7 @@ func (w *walker) layer(l nn.Layer, id string, ins []value, out string, last bool
 		}
 		call("")
 	case *nn.Dropout, *nn.AlphaDropout, *nn.GaussianNoise, *nn.GaussianDropout:
-		init, what := w.trainingOnly(l)
+		init, what := w.trainingOnly(l, in)
 		module(init)
 		p.Comment += ": " + what + ", only in training"
 		call("")
@@ -342,9 +343,19 @@ func (w *walker) layer(l nn.Layer, id string, ins []value, out string, last bool
 
 // trainingOnly returns the module of a layer that changes values in
 // training only, element by element, and what it does.
-func (w *walker) trainingOnly(l nn.Layer) (init, what string) {
+func (w *walker) trainingOnly(l nn.Layer, in []int) (init, what string) {
 	switch l := l.(type) {
 	case *nn.Dropout:
+		if l.NoiseShape != nil {
+			w.helpers.NoiseShapeDropout = true
+			noise := l.NoiseShape
+			if len(in) == 3 { // (n, h, w, c) to PyTorch's (n, c, h, w)
+				noise = []int{noise[0], noise[3], noise[1], noise[2]}
+			}
+			shape := pySizes(noise)
+			return fmt.Sprintf("NoiseShapeDropout(%s, %s)", pyFloat(l.Rate), shape),
+				fmt.Sprintf("rate %s, one draw per cell of %s", pyFloat(l.Rate), shape)
+		}
 		return fmt.Sprintf("nn.Dropout(%s)", pyFloat(l.Rate)), "rate " + pyFloat(l.Rate)
 	case *nn.AlphaDropout:
 		return fmt.Sprintf("nn.AlphaDropout(%s)", pyFloat(l.Rate)), "selu's dropout at rate " + pyFloat(l.Rate)

@@ -58,6 +58,23 @@ func pyInts(v []int) string {
 	for i, n := range v {
 		s[i] = strconv.Itoa(n)
 	}
+	return pyTuple(s)
+}
+
+// pySizes writes a shape as a Python tuple, 0 as None (any size).
+func pySizes(v []int) string {
+	s := make([]string, len(v))
+	for i, n := range v {
+		s[i] = strconv.Itoa(n)
+		if n == 0 {
+			s[i] = "None"
+		}
+	}
+	return pyTuple(s)
+}
+
+// pyTuple writes the Python tuple of the expressions s.
+func pyTuple(s []string) string {
 	if len(s) == 1 {
 		return "(" + s[0] + ",)"
 	}

@@ -13,7 +13,9 @@ export const explain = {
     : "Averages each map down to a single number."),
   GlobalMaxPooling2D: () => "Keeps the largest value of each map.",
   BatchNormalization: () => "Rescales each channel with statistics learned in training.",
-  Dropout: () => "Only active during training; at prediction time values pass through unchanged.",
+  Dropout: (c) => (c.noise_shape
+    ? `Only active during training, where it drops ${dropped(c.noise_shape)} at random, one draw for each cell of its noise shape (${c.noise_shape.map((d) => (d === null ? "None" : d)).join(", ")}); at prediction time values pass through unchanged.`
+    : "Only active during training; at prediction time values pass through unchanged."),
   SpatialDropout2D: () => "Only active during training, where it drops whole maps at random; at prediction time values pass through unchanged.",
   GaussianNoise: (c) => `Only active during training, where it adds random noise (a normal distribution of spread ${c.stddev}) to every value; at prediction time values pass through unchanged.`,
   GaussianDropout: (c) => `Only active during training, where it multiplies every value by random noise around 1 (the spread of dropout at rate ${c.rate}, without its zeros); at prediction time values pass through unchanged.`,
@@ -130,10 +132,21 @@ function shuffle(c, l) {
     "with it, each group of the next one gets channels from every group.";
 }
 
+// dropped says what a Dropout with a noise shape drops at once: the values
+// that share a draw along its axes of size 1.
+function dropped(noise) {
+  const per = noise.slice(1);
+  if (per.every((d) => d === 1)) {
+    return noise[0] === 1 ? "every value of the batch" : per.length === 3 ? "whole images" : "whole samples";
+  }
+  return per.length === 3 && per[0] === 1 && per[1] === 1 ? "whole maps" : "blocks of values";
+}
+
 const normThen = (c) => (c.invert ? "Then the spread and mean put back." : "Then centred and scaled by the data's mean and spread.");
 
 // then is the sentence of a layer folded into the block before it.
-export const then = (l) => (l.type === "Rescaling" ? `Then multiplied by ${affine(l.config || {}, ", plus ")}.` : l.type === "Normalization" ? normThen(l.config || {}) : {
+export const then = (l) => (l.type === "Rescaling" ? `Then multiplied by ${affine(l.config || {}, ", plus ")}.` : l.type === "Normalization" ? normThen(l.config || {})
+  : l.type === "Dropout" && l.config && l.config.noise_shape ? `Dropout of ${dropped(l.config.noise_shape)} (training only).` : {
   BatchNormalization: "Then normalised per channel.",
   Dropout: "Dropout (training only).",
   SpatialDropout2D: "Dropout of whole maps (training only).",
