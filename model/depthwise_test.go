@@ -57,7 +57,7 @@ func TestKerasDepthwiseConv2D(t *testing.T) {
 		{`"groups": 2`, "groups = 2: convnet supports only 1"},
 		{`"dilation_rate": [2, 2]`, "dilation_rate = [2,2]"},
 		{`"depthwise_regularizer": {"class_name": "L2", "config": {"l2": 0.01}}`, "depthwise_regularizer"},
-		{`"depthwise_initializer": "ones"`, "depthwise_initializer = \"ones\": convnet supports only glorot_uniform"},
+		{`"depthwise_initializer": "ones"`, "d (DepthwiseConv2D): depthwise_initializer = \"ones\": unknown kernel initializer \"ones\" (valid: glorot_uniform"},
 	} {
 		cfg := `{"name": "d", "kernel_size": 3, ` + bad.field + `}`
 		_, err := ParseArchitecture([]byte(`{"class_name": "Sequential", "config": {"layers": [{"class_name": "DepthwiseConv2D", "config": ` + cfg + `}]}}`))

@@ -235,11 +235,11 @@ func layerFromKeras(class string, cfg map[string]any) (kerasLayer, error) {
 	case "Conv2D", "Dense", "DepthwiseConv2D":
 		key := kernelInitKey(class)
 		if v, ok := cfg[key]; ok {
-			init := initializerName(v)
-			if init == "" || init == "ones" {
-				return fail(key, v, "glorot_uniform, glorot_normal, he_uniform, he_normal or zeros")
+			text, err := nn.InitializerText(v)
+			if err != nil {
+				return kerasLayer{}, fmt.Errorf("%s: %s = %s: %w", where, key, jsonText(v), err)
 			}
-			cfg[key] = init
+			cfg[key] = text
 		}
 		if class == "Dense" {
 			delete(cfg, "lora_alpha") // Keras 3: meaningless without lora_rank
@@ -351,7 +351,7 @@ func kerasConfig(l nn.Layer) map[string]any {
 		}
 	}
 	if key := kernelInitKey(l.Type()); cfg[key] != nil {
-		cfg[key] = initializerObject(cfg[key].(string))
+		cfg[key] = nn.InitializerObject(cfg[key].(string))
 	}
 	switch l.Type() {
 	case "BatchNormalization", "Softmax":

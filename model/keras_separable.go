@@ -15,11 +15,11 @@ func separableFromKeras(kl kerasLayer, cfg map[string]any, where string) (kerasL
 	inits := map[string]string{}
 	for _, key := range []string{"depthwise_initializer", "pointwise_initializer"} {
 		if v, ok := cfg[key]; ok {
-			init := initializerName(v)
-			if init == "" || init == "ones" {
-				return kerasLayer{}, fmt.Errorf("%s: %s = %s: convnet supports only glorot_uniform, glorot_normal, he_uniform, he_normal or zeros", where, key, jsonText(v))
+			text, err := nn.InitializerText(v)
+			if err != nil {
+				return kerasLayer{}, fmt.Errorf("%s: %s = %s: %w", where, key, jsonText(v), err)
 			}
-			inits[key] = init
+			inits[key] = text
 			delete(cfg, key)
 		}
 	}

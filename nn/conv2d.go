@@ -311,6 +311,6 @@ func conv2DFromConfig(f *fields) *Conv2D {
 		Groups:     f.int("groups"),
 		NoBias:     !f.bool("use_bias", true),
 		Activation: f.str("activation"),
-		KernelInit: f.str("kernel_initializer"),
+		KernelInit: f.initializer("kernel_initializer"),
 	}
 }

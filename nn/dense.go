@@ -140,6 +140,6 @@ func denseFromConfig(f *fields) *Dense {
 		Units:      f.int("units"),
 		NoBias:     !f.bool("use_bias", true),
 		Activation: f.str("activation"),
-		KernelInit: f.str("kernel_initializer"),
+		KernelInit: f.initializer("kernel_initializer"),
 	}
 }

@@ -317,6 +317,6 @@ func depthwiseFromConfig(f *fields) *DepthwiseConv2D {
 		DepthMultiplier: f.int("depth_multiplier"),
 		NoBias:          !f.bool("use_bias", true),
 		Activation:      f.str("activation"),
-		KernelInit:      f.str("depthwise_initializer"),
+		KernelInit:      f.initializer("depthwise_initializer"),
 	}
 }

@@ -163,11 +163,16 @@
 //
 // # Initialisers
 //
-// Kernels use Keras's variance-scaling formulas ([InitializerNames]):
-// glorot_uniform (the default), glorot_normal, he_uniform, he_normal and
-// zeros, with fan_in = kh·kw·cin and fan_out = kh·kw·filters for a
-// convolution; the normal variants are truncated at two deviations and
-// rescaled by 1/0.8796 as in Keras. Biases start at zero.
+// Kernels use Keras's initialisers ([InitializerNames]): glorot_uniform
+// (the default), glorot_normal, he_uniform, he_normal, lecun_uniform,
+// lecun_normal and zeros by name, and the configurable ones as calls,
+// such as variance_scaling(scale=2, mode=fan_out,
+// distribution=truncated_normal) (Keras's EfficientNet), random_normal,
+// truncated_normal and random_uniform; Keras's initializer objects read
+// as these ([InitializerText]). A convolution's fan_in is kh·kw·cin, its
+// fan_out kh·kw·filters; the truncated normals redraw values beyond two
+// deviations, and variance scaling's are rescaled by 1/0.8796 as in
+// Keras. Biases start at zero.
 //
 // # Testing
 //

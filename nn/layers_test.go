@@ -219,45 +219,6 @@ func TestOmitSoftmax(t *testing.T) {
 	}
 }
 
-func TestInitializers(t *testing.T) {
-	for _, tt := range []struct {
-		init     string
-		fanIn    int
-		fanOut   int
-		uniform  bool
-		variance float64
-	}{
-		{"", 3 * 3 * 16, 3 * 3 * 32, true, 2.0 / (144 + 288)},
-		{"glorot_normal", 144, 288, false, 2.0 / (144 + 288)},
-		{"he_uniform", 144, 288, true, 2.0 / 144},
-		{"he_normal", 144, 288, false, 2.0 / 144},
-	} {
-		l := build(t, &nn.Conv2D{Filters: 32, KernelSize: [2]int{3, 3}, KernelInit: tt.init}, 8, 8, 16)
-		w := l.Params()[0].Value.Data
-		var sum, sq, maxAbs float64
-		for _, v := range w {
-			sum += float64(v)
-			sq += float64(v) * float64(v)
-			maxAbs = math.Max(maxAbs, math.Abs(float64(v)))
-		}
-		n := float64(len(w))
-		variance := sq/n - (sum/n)*(sum/n)
-		if math.Abs(variance/tt.variance-1) > 0.05 {
-			t.Errorf("%q: variance %v, want %v", tt.init, variance, tt.variance)
-		}
-		limit := math.Sqrt(3 * tt.variance) // uniform bound
-		if !tt.uniform {
-			limit = 2 * math.Sqrt(tt.variance) / 0.87962566103423978 // truncation
-		}
-		if maxAbs > limit || maxAbs < 0.9*limit {
-			t.Errorf("%q: max |w| %v, want just under %v", tt.init, maxAbs, limit)
-		}
-		if b := l.Params()[1].Value.Data; slices.ContainsFunc(b, func(v float32) bool { return v != 0 }) {
-			t.Errorf("%q: bias not zero", tt.init)
-		}
-	}
-}
-
 // TestZeroPadding2D checks the padded image and the cropped gradient by
 // hand: a 2x2 image with one row above and one column on the right.
 func TestZeroPadding2D(t *testing.T) {

@@ -1,0 +1,251 @@
+package model
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/optim"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// efficientNet writes the document Keras 3's model.to_json() gives for
+// keras.applications.EfficientNet(width, depth, ..., weights=None) on
+// size×size images of the given channels with classes outputs, following
+// keras/src/applications/efficientnet.py: its Rescaling and Normalization
+// stem, ZeroPadding2D with correct_pad before each strided convolution,
+// inverted residual blocks with squeeze and excitation (a Reshape, two 1×1
+// convolutions and a Multiply) and drop connect (a Dropout of noise shape
+// (None, 1, 1, 1) before the Add), VarianceScaling initializers, and the
+// GlobalAveragePooling2D, Dropout and Dense on top.
+func efficientNet(width, depth float64, size, channels, classes int) []byte {
+	var layers []any
+	policy := map[string]any{"module": "keras", "class_name": "DTypePolicy", "config": map[string]any{"name": "float32"}, "registered_name": nil}
+	tensor := func(from string) any {
+		return map[string]any{"class_name": "__keras_tensor__", "config": map[string]any{"shape": nil, "dtype": "float32", "keras_history": []any{from, 0, 0}}}
+	}
+	add := func(class, name string, cfg map[string]any, inputs ...string) string {
+		cfg["name"], cfg["trainable"], cfg["dtype"] = name, true, policy
+		args := []any{tensor(inputs[0])}
+		if len(inputs) > 1 {
+			args = []any{[]any{tensor(inputs[0]), tensor(inputs[1])}}
+		}
+		layers = append(layers, map[string]any{"module": "keras.layers", "class_name": class, "config": cfg, "registered_name": nil,
+			"name": name, "inbound_nodes": []any{map[string]any{"args": args, "kwargs": map[string]any{}}}})
+		return name
+	}
+	initializer := func(class string, cfg map[string]any) any {
+		return map[string]any{"module": "keras.initializers", "class_name": class, "config": cfg, "registered_name": nil}
+	}
+	convInit := func() any {
+		return initializer("VarianceScaling", map[string]any{"scale": 2.0, "mode": "fan_out", "distribution": "truncated_normal", "seed": nil})
+	}
+	weights := func(cfg map[string]any) map[string]any {
+		for _, k := range []string{"bias_regularizer", "activity_regularizer", "bias_constraint"} {
+			cfg[k] = nil
+		}
+		cfg["bias_initializer"] = initializer("Zeros", map[string]any{})
+		return cfg
+	}
+	conv := func(name, from string, filters, k, stride int, padding, activation string, bias bool) string {
+		return add("Conv2D", name, weights(map[string]any{"filters": filters, "kernel_size": []int{k, k}, "strides": []int{stride, stride},
+			"padding": padding, "data_format": "channels_last", "dilation_rate": []int{1, 1}, "groups": 1, "activation": activation,
+			"use_bias": bias, "kernel_initializer": convInit(), "kernel_regularizer": nil, "kernel_constraint": nil}), from)
+	}
+	bn := func(name, from string) string {
+		return add("BatchNormalization", name, map[string]any{"axis": 3, "momentum": 0.99, "epsilon": 0.001, "center": true, "scale": true,
+			"beta_initializer": initializer("Zeros", map[string]any{}), "gamma_initializer": initializer("Ones", map[string]any{}),
+			"moving_mean_initializer": initializer("Zeros", map[string]any{}), "moving_variance_initializer": initializer("Ones", map[string]any{}),
+			"beta_regularizer": nil, "gamma_regularizer": nil, "beta_constraint": nil, "gamma_constraint": nil, "synchronized": false}, from)
+	}
+	swish := func(name, from string) string {
+		return add("Activation", name, map[string]any{"activation": "swish"}, from)
+	}
+	hw := size                                     // the maps' height and width
+	pad := func(name, from string, k int) string { // imagenet_utils.correct_pad
+		adjust := 1 - hw%2
+		hw = hw + k/2 - adjust + k/2
+		return add("ZeroPadding2D", name, map[string]any{"padding": [][]int{{k/2 - adjust, k / 2}, {k/2 - adjust, k / 2}}, "data_format": "channels_last"}, from)
+	}
+	roundFilters := func(f int) int {
+		x := float64(f) * width
+		n := max(8, int(x+4)/8*8)
+		if float64(n) < 0.9*x {
+			n += 8
+		}
+		return n
+	}
+	roundRepeats := func(r int) int { return int(math.Ceil(depth * float64(r))) }
+
+	layers = append(layers, map[string]any{"module": "keras.layers", "class_name": "InputLayer", "config": map[string]any{
+		"batch_shape": []any{nil, size, size, channels}, "dtype": "float32", "sparse": false, "name": "input_layer"},
+		"registered_name": nil, "name": "input_layer", "inbound_nodes": []any{}})
+	x := add("Rescaling", "rescaling", map[string]any{"scale": 1.0 / 255, "offset": 0.0}, "input_layer")
+	x = add("Normalization", "normalization", map[string]any{"axis": []int{3}, "invert": false, "mean": nil, "variance": nil}, x)
+	x = pad("stem_conv_pad", x, 3)
+	x = conv("stem_conv", x, roundFilters(32), 3, 2, "valid", "linear", false)
+	hw = (hw-3)/2 + 1
+	x = swish("stem_activation", bn("stem_bn", x))
+
+	blocks := []struct{ k, repeats, in, out, expand, stride int }{
+		{3, 1, 32, 16, 1, 1}, {3, 2, 16, 24, 6, 2}, {5, 2, 24, 40, 6, 2}, {3, 3, 40, 80, 6, 2},
+		{5, 3, 80, 112, 6, 1}, {5, 4, 112, 192, 6, 2}, {3, 1, 192, 320, 6, 1},
+	}
+	total := 0
+	for _, b := range blocks {
+		total += roundRepeats(b.repeats)
+	}
+	n := 0
+	for i, b := range blocks {
+		in, out, stride := roundFilters(b.in), roundFilters(b.out), b.stride
+		for j := range roundRepeats(b.repeats) {
+			if j > 0 {
+				stride, in = 1, out
+			}
+			name := fmt.Sprintf("block%d%c_", i+1, 'a'+j)
+			inputs, filters := x, in*b.expand
+			if b.expand != 1 {
+				x = swish(name+"expand_activation", bn(name+"expand_bn", conv(name+"expand_conv", x, filters, 1, 1, "same", "linear", false)))
+			}
+			padding := "same"
+			if stride == 2 {
+				x, padding = pad(name+"dwconv_pad", x, b.k), "valid"
+			}
+			x = add("DepthwiseConv2D", name+"dwconv", weights(map[string]any{"kernel_size": []int{b.k, b.k}, "strides": []int{stride, stride},
+				"padding": padding, "data_format": "channels_last", "dilation_rate": []int{1, 1}, "activation": "linear", "use_bias": false,
+				"depth_multiplier": 1, "depthwise_initializer": convInit(), "depthwise_regularizer": nil, "depthwise_constraint": nil}), x)
+			if stride == 2 {
+				hw = (hw-b.k)/2 + 1
+			}
+			x = swish(name+"activation", bn(name+"bn", x))
+			se := add("GlobalAveragePooling2D", name+"se_squeeze", map[string]any{"data_format": "channels_last", "keepdims": false}, x)
+			se = add("Reshape", name+"se_reshape", map[string]any{"target_shape": []int{1, 1, filters}}, se)
+			se = conv(name+"se_reduce", se, max(1, in/4), 1, 1, "same", "swish", true)
+			se = conv(name+"se_expand", se, filters, 1, 1, "same", "sigmoid", true)
+			x = add("Multiply", name+"se_excite", map[string]any{}, x, se)
+			x = bn(name+"project_bn", conv(name+"project_conv", x, out, 1, 1, "same", "linear", false))
+			if stride == 1 && in == out {
+				if rate := 0.2 * float64(n) / float64(total); rate > 0 {
+					x = add("Dropout", name+"drop", map[string]any{"rate": rate, "seed": nil, "noise_shape": []any{nil, 1, 1, 1}}, x)
+				}
+				x = add("Add", name+"add", map[string]any{}, x, inputs)
+			}
+			n++
+		}
+	}
+	x = swish("top_activation", bn("top_bn", conv("top_conv", x, roundFilters(1280), 1, 1, "same", "linear", false)))
+	x = add("GlobalAveragePooling2D", "avg_pool", map[string]any{"data_format": "channels_last", "keepdims": false}, x)
+	x = add("Dropout", "top_dropout", map[string]any{"rate": 0.2, "seed": nil, "noise_shape": nil}, x)
+	add("Dense", "predictions", weights(map[string]any{"units": classes, "activation": "softmax", "use_bias": true,
+		"kernel_initializer": initializer("VarianceScaling", map[string]any{"scale": 1.0 / 3, "mode": "fan_out", "distribution": "uniform", "seed": nil}),
+		"kernel_regularizer": nil, "kernel_constraint": nil}), x)
+	doc, err := json.Marshal(map[string]any{"module": "keras", "class_name": "Functional", "registered_name": "Functional",
+		"build_config": map[string]any{"input_shape": nil},
+		"config": map[string]any{"name": "efficientnet", "trainable": true, "layers": layers,
+			"input_layers": []any{[]any{"input_layer", 0, 0}}, "output_layers": []any{[]any{"predictions", 0, 0}}}})
+	if err != nil {
+		panic(err)
+	}
+	return doc
+}
+
+// TestKerasEfficientNet reads Keras's EfficientNetB0 and B1 (weights=None)
+// as Keras 3 writes them and counts the parameters Keras's summary counts:
+// 5,330,571 for B0 (5,288,548 trainable, 42,023 not: the batch
+// normalizations' moving statistics and the Normalization's mean, variance
+// and count), 7,856,239 for B1. A small B0's kernels start as their
+// VarianceScaling initializers draw, it takes a training step (its drop
+// connect on), and written back, the document keeps both and reads again.
+func TestKerasEfficientNet(t *testing.T) {
+	for _, tt := range []struct {
+		name                  string
+		width, depth          float64
+		size                  int
+		total, trainable, non int
+	}{
+		{"B0", 1, 1, 224, 5330571, 5288548, 42023},
+		{"B1", 1, 1.1, 240, 7856239, 0, 0}, // Keras's summaries give the total
+	} {
+		m, err := ParseArchitecture(efficientNet(tt.width, tt.depth, tt.size, 3, 1000))
+		if err != nil {
+			t.Fatalf("EfficientNet%s: %v", tt.name, err)
+		}
+		if err := m.Build(nil, 1); err != nil {
+			t.Fatalf("EfficientNet%s: %v", tt.name, err)
+		}
+		trainable, non := m.ParamCount()
+		if trainable+non != tt.total || tt.trainable > 0 && (trainable != tt.trainable || non != tt.non) {
+			t.Errorf("EfficientNet%s: %d params, %d trainable, %d not; Keras counts %d, %d and %d", tt.name, trainable+non, trainable, non, tt.total, tt.trainable, tt.non)
+		}
+	}
+
+	m, err := ParseArchitecture(efficientNet(1, 1, 32, 3, 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Build(nil, 3); err != nil {
+		t.Fatal(err)
+	}
+	trainable, non0 := m.ParamCount()
+	stem := m.Layer("stem_conv").(*nn.Conv2D)
+	if stem.KernelInit != "variance_scaling(scale=2, mode=fan_out, distribution=truncated_normal)" {
+		t.Errorf("stem_conv's initializer %q", stem.KernelInit)
+	}
+	// fan_out of a 3×3 kernel of 32 filters: 288; a truncated normal of
+	// deviation sqrt(2/288)/0.8796 before truncation lies within twice it.
+	bound := float32(2 * math.Sqrt(2.0/288) / 0.87962566103423978)
+	for _, v := range stem.Params()[0].Value.Data {
+		if v < -bound || v > bound {
+			t.Fatalf("stem_conv's kernel holds %v, beyond ±%v", v, bound)
+		}
+	}
+	drop := m.Layer("block2b_drop").(*nn.Dropout)
+	if drop.Rate != 0.2*2/16 || len(drop.NoiseShape) != 4 || drop.NoiseShape[1] != 1 {
+		t.Errorf("block2b_drop: rate %v, noise shape %v; want 0.025, (None, 1, 1, 1)", drop.Rate, drop.NoiseShape)
+	}
+	if err := m.Compile(&optim.Adam{}, nn.CrossEntropy{}); err != nil {
+		t.Fatal(err)
+	}
+	x, y := tensor.New(4, 32, 32, 3), tensor.New(4, 5)
+	for i := range x.Data {
+		x.Data[i] = float32(i * 37 % 256)
+	}
+	for i := range 4 {
+		y.Data[i*5+i] = 1
+	}
+	loss, _ := m.TrainStep(x, y)
+	if math.IsNaN(loss) || loss <= 0 {
+		t.Errorf("a training step's loss is %v", loss)
+	}
+	a, err := m.Architecture()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"class_name": "VarianceScaling",
+            "config": {
+              "distribution": "truncated_normal",
+              "mode": "fan_out",
+              "scale": 2,`, `"noise_shape": [
+            null,
+            1,
+            1,
+            1
+          ],`} {
+		if !bytes.Contains(a, []byte(want)) {
+			t.Errorf("written back without %s", want)
+		}
+	}
+	back, err := ParseArchitecture(a)
+	if err == nil {
+		err = back.Build(nil, 3)
+	}
+	if err != nil {
+		t.Fatalf("written back: %v", err)
+	}
+	if tr, non := back.ParamCount(); tr != trainable || non != non0 {
+		t.Errorf("written back: %d and %d parameters, want %d and %d", tr, non, trainable, non0)
+	}
+}
