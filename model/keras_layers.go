@@ -68,6 +68,7 @@ var (
 		"GlobalMaxPooling2D":     {channelsLast},
 		"Flatten":                {channelsLast},
 		"ZeroPadding2D":          {channelsLast},
+		"Cropping2D":             {channelsLast},
 		"AlphaDropout":           {{key: "noise_shape"}},
 		// tf.keras writes Dropout's fields, Keras 3 a data_format.
 		"SpatialDropout2D": {{key: "noise_shape"}, {key: "data_format", def: "channels_last", read: true}},

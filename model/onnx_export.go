@@ -285,6 +285,13 @@ func (e *onnxWriter) layer(l nn.Layer) error {
 		}
 		e.pads[e.cur], e.shape = true, out
 		return nil
+	case "Cropping2D":
+		c, in := l.(*nn.Cropping2D).Cropping, e.shape // in: H, W, C
+		e.apply("Slice", name, []string{
+			e.ints(name+"/starts", []int64{int64(c[0][0]), int64(c[1][0])}),
+			e.ints(name+"/ends", []int64{int64(in[0] - c[0][1]), int64(in[1] - c[1][1])}),
+			e.ints(name+"/axes", []int64{2, 3}),
+		})
 	case "GlobalAveragePooling2D", "GlobalMaxPooling2D":
 		op, keep := "GlobalAveragePool", false
 		switch l := l.(type) {

@@ -167,61 +167,6 @@ func (b *onnxBuilder) shuffleTranspose(n *onnxpb.NodeProto, x *onnxValue, perm [
 	return b.output(n, v)
 }
 
-// importSlice turns a Slice of the channels of an image, or of the
-// features of a vector, with step 1 into a ChannelSlice.
-func importSlice(b *onnxBuilder, n *onnxpb.NodeProto) error {
-	if _, err := attrs(n); err != nil {
-		return err
-	}
-	x, err := b.computed(n)
-	if err != nil {
-		return err
-	}
-	list := func(i int, what string) ([]int64, error) {
-		c, err := b.constant(n, i, i > 2)
-		if err != nil || c == nil {
-			return nil, err
-		}
-		if !c.isInt() || len(c.dims) != 1 || len(c.i) != 1 {
-			return nil, nodeErr(n, "input %s: want one INT64 value (convnet slices one axis), got shape %v", what, c.dims)
-		}
-		return c.i, nil
-	}
-	var v [4][]int64
-	for i, what := range []string{"starts", "ends", "axes", "steps"} {
-		if v[i], err = list(i+1, what); err != nil {
-			return err
-		}
-	}
-	axis, step := int64(1), int64(1)
-	if v[2] != nil {
-		axis = v[2][0]
-	}
-	if v[3] != nil {
-		step = v[3][0]
-	}
-	rank := int64(len(x.shape) + 1)
-	if axis < 0 {
-		axis += rank
-	}
-	if axis != 1 || step != 1 || x.nhwc || x.order != nil {
-		return nodeErr(n, "axis %d, step %d on %s: convnet slices the channels of an image, or the features of a vector, with step 1", axis, step, x.describe())
-	}
-	c := int64(x.shape[0])
-	start, end := v[0][0], v[1][0]
-	if start < 0 {
-		start += c
-	}
-	if end < 0 {
-		end += c
-	}
-	start, end = min(max(start, 0), c), min(max(end, 0), c)
-	if start >= end {
-		return nodeErr(n, "channels %d to %d of %d: an empty slice", v[0][0], v[1][0], c)
-	}
-	return b.output(n, b.channelSlice(n, x, int(start), int(end)))
-}
-
 // channelSlice returns the channels start to end-1 of x, computed by a
 // ChannelSlice named after node n.
 func (b *onnxBuilder) channelSlice(n *onnxpb.NodeProto, x *onnxValue, start, end int) *onnxValue {

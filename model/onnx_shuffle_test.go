@@ -116,8 +116,8 @@ func TestImportONNXShuffleErrors(t *testing.T) {
 		change func(mp *onnxpb.ModelProto)
 		want   string
 	}{
-		{"slice of the height", func(mp *onnxpb.ModelProto) { setInts(t, mp, "channel_slice/axes", 2) },
-			`node "channel_slice" (Slice): axis 2, step 1 on [N 8 8 8]: convnet slices the channels of an image, or the features of a vector, with step 1`},
+		{"slice of the batch", func(mp *onnxpb.ModelProto) { setInts(t, mp, "channel_slice/axes", 0) },
+			`node "channel_slice" (Slice): axis 0, step 1 on [N 8 8 8]: convnet slices the channels of an image, or the features of a vector, and crops the height and width of an image, each once, with step 1`},
 		{"slice with a step", func(mp *onnxpb.ModelProto) {
 			n := onnxNode(t, mp, "channel_slice")
 			n.Input = append(n.Input, "channel_slice/steps")
@@ -127,8 +127,13 @@ func TestImportONNXShuffleErrors(t *testing.T) {
 			setInts(t, mp, "channel_slice/starts", 6)
 			setInts(t, mp, "channel_slice/ends", 5)
 		}, `node "channel_slice" (Slice): channels 6 to 5 of 8: an empty slice`},
-		{"two axes", func(mp *onnxpb.ModelProto) { setInts(t, mp, "channel_slice/starts", 0, 0) },
-			`(Slice): input starts: want one INT64 value (convnet slices one axis), got shape [2]`},
+		{"starts and ends of two lengths", func(mp *onnxpb.ModelProto) { setInts(t, mp, "channel_slice/starts", 0, 0) },
+			`(Slice): input ends: want as many INT64 values as starts (2), got shape [1]`},
+		{"an axis twice", func(mp *onnxpb.ModelProto) {
+			setInts(t, mp, "channel_slice/starts", 0, 1)
+			setInts(t, mp, "channel_slice/ends", 4, 3)
+			setInts(t, mp, "channel_slice/axes", 1, -3)
+		}, `node "channel_slice" (Slice): axis 1, step 1 on [N 8 8 8]`},
 		{"shuffle perm", func(mp *onnxpb.ModelProto) {
 			onnxNode(t, mp, "channel_shuffle/transpose").Attribute = []*onnxpb.AttributeProto{attrInts("perm", 0, 1, 2, 4, 3)}
 		}, `node "channel_shuffle/transpose" (Transpose): attribute perm = [0 1 2 4 3] on channels split into groups [N 2 4 8 8]: only [0 2 1 3 4] (a channel shuffle) is supported`},

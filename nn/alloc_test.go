@@ -31,6 +31,7 @@ func TestNoAllocationsInSteadyState(t *testing.T) {
 		{&nn.GlobalAveragePooling2D{}, []int{4, 4, 3}},
 		{&nn.GlobalMaxPooling2D{KeepDims: true}, []int{4, 4, 3}},
 		{&nn.ZeroPadding2D{Padding: [2][2]int{{1, 0}, {2, 1}}}, []int{4, 4, 3}},
+		{&nn.Cropping2D{Cropping: [2][2]int{{1, 0}, {2, 1}}}, []int{4, 4, 3}},
 		{&nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Padding: "same", DepthMultiplier: 2, Activation: "relu"}, []int{6, 6, 20}},
 		{&nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Strides: [2]int{2, 2}, Activation: "elu"}, []int{7, 7, 3}},
 		{&nn.Activation{Func: "elu"}, []int{7}},

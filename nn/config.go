@@ -42,6 +42,7 @@ var layerTypes = map[string]func(*fields) Layer{
 	"Average":                func(f *fields) Layer { return &Average{} },
 	"Concatenate":            func(f *fields) Layer { return &Concatenate{Axis: f.int("axis")} },
 	"ZeroPadding2D":          func(f *fields) Layer { return &ZeroPadding2D{Padding: f.padding("padding")} },
+	"Cropping2D":             func(f *fields) Layer { return &Cropping2D{Cropping: f.padding("cropping")} },
 	"DepthwiseConv2D":        func(f *fields) Layer { return depthwiseFromConfig(f) },
 	"ChannelShuffle":         func(f *fields) Layer { return &ChannelShuffle{Groups: f.int("groups")} },
 	"ChannelSlice":           func(f *fields) Layer { return &ChannelSlice{Start: f.int("start"), End: f.int("end")} },
@@ -80,6 +81,7 @@ var defaultNames = map[string]string{
 	"Average":                "average",
 	"Concatenate":            "concatenate",
 	"ZeroPadding2D":          "zero_padding2d",
+	"Cropping2D":             "cropping2d",
 	"DepthwiseConv2D":        "depthwise_conv2d",
 	"Reshape":                "reshape",
 	"ChannelShuffle":         "channel_shuffle",
@@ -427,6 +429,7 @@ var (
 	_ Layer = (*Softmax)(nil)
 	_ Layer = (*Activation)(nil)
 	_ Layer = (*ZeroPadding2D)(nil)
+	_ Layer = (*Cropping2D)(nil)
 	_ Layer = (*ChannelShuffle)(nil)
 	_ Layer = (*ChannelSlice)(nil)
 

@@ -13,8 +13,9 @@ type Window struct {
 // WindowOf returns the window of a built [Conv2D], [DepthwiseConv2D],
 // [MaxPool2D] or [AveragePooling2D] layer, the geometry its Forward uses, and of a built
 // [ZeroPadding2D]: one cell, stride 1, Pad its rows above and columns to
-// the left (each output cell is one input cell or a padding cell). It
-// returns false for other layers.
+// the left (each output cell is one input cell or a padding cell), or
+// [Cropping2D]: the same with Pad minus the rows and columns it cuts off
+// the top and the left. It returns false for other layers.
 func WindowOf(l Layer) (Window, bool) {
 	switch l := l.(type) {
 	case *Conv2D:
@@ -30,6 +31,8 @@ func WindowOf(l Layer) (Window, bool) {
 		return windowOf(l.g.KH, l.g.KW, l.g.SH, l.g.SW, l.g.PadTop, l.g.PadLeft), l.out != nil
 	case *ZeroPadding2D:
 		return windowOf(1, 1, 1, 1, l.Padding[0][0], l.Padding[1][0]), l.out != nil
+	case *Cropping2D:
+		return windowOf(1, 1, 1, 1, -l.Cropping[0][0], -l.Cropping[1][0]), l.out != nil
 	}
 	return Window{}, false
 }

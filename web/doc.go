@@ -155,10 +155,11 @@
 //	{"model": "ahcd", "layer": 0, "activation": "relu", "z": [-1.5, 2], "values": [0, 2]}
 //
 // Each layer of GET /api/models that slides a window (Conv2D,
-// DepthwiseConv2D, the 2-D pooling layers, and ZeroPadding2D as a window of
-// one cell) has "window": {"size": [kh, kw], "strides": [sh, sw],
-// "pad": [top, left]}, the geometry the layer computes with: output cell
-// (y, x) reads input rows y*sh-top to y*sh-top+kh-1, and likewise columns.
+// DepthwiseConv2D, the 2-D pooling layers, and ZeroPadding2D and
+// Cropping2D as windows of one cell, a crop's pad negative) has "window":
+// {"size": [kh, kw], "strides": [sh, sw], "pad": [top, left]}, the
+// geometry the layer computes with: output cell (y, x) reads input rows
+// y*sh-top to y*sh-top+kh-1, and likewise columns.
 //
 // GET /api/models/NAME/history answers the training history stored in the
 // model's metadata under "history", a JSON object of per-epoch lists:

@@ -18,7 +18,8 @@ import (
 // product that repeats their channel weights over the 16×16 maps, another
 // that repeats the channel maxima (kept as 1×1 maps) over them, the maps
 // negated (below 0 everywhere) and a PReLU of them with a slope per
-// channel, then a concatenation of the channels, a swish, a Gaussian
+// channel, the maps moved a pixel down and right (padded, then cropped),
+// then a concatenation of the channels, a swish, a Gaussian
 // dropout and a dropout of whole images.
 func squeezeModel(t *testing.T) *model.Sequential {
 	in := model.Input(32, 32, 1)
@@ -34,7 +35,8 @@ func squeezeModel(t *testing.T) *model.Sequential {
 	norm := &nn.Normalization{}
 	x = model.Call(&nn.Concatenate{}, x, se, peak, model.Call(prelu, neg), neg, model.Call(norm, neg), model.Call(&nn.Subtract{}, x, top),
 		model.Call(&nn.Multiply{}, x, model.Call(&nn.Reshape{TargetShape: []int{1, 1, -1}}, model.Call(&nn.GlobalAveragePooling2D{}, x))),
-		model.Call(&nn.Maximum{}, x, neg))
+		model.Call(&nn.Maximum{}, x, neg),
+		model.Call(&nn.Cropping2D{Cropping: [2][2]int{{0, 1}, {0, 1}}}, model.Call(&nn.ZeroPadding2D{Padding: [2][2]int{{1, 0}, {1, 0}}}, x)))
 	x = model.Call(&nn.GaussianDropout{Rate: 0.1}, model.Call(&nn.Activation{Func: "swish"}, x))
 	x = model.Call(&nn.Flatten{}, model.Call(&nn.Dropout{Rate: 0.2, NoiseShape: []int{0, 1, 1, 1}}, x))
 	m := ahcdGraph(t, in, x)
@@ -108,6 +110,7 @@ func checkSqueeze(p page, url string) {
 		"measured on the training data before training (Keras's adapt), one per channel")
 	p.checkDetail("Subtract", 1, "the second subtracted from the first", "Subtracts its second input from its first")
 	p.checkDetail("Maximum", 3, "the largest passes, the others are dropped", "Keeps the largest of its inputs")
+	p.checkDetail("Cropping2D", 1, "moved by the crop", "Cuts rows and columns off the edges of each map (0 above, 1 below, 0 left, 1 right)")
 	p.checkDetail("Reshape", 2, "A reshape moves values without changing them: taken in order, rows then columns then channels, value 2 here is value 2 of", "kept as a 1×1 map")
 }
 

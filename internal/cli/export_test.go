@@ -216,6 +216,7 @@ func everyLayer(t *testing.T) *model.Sequential {
 		&nn.PReLU{SharedAxes: []int{1, 2}, AlphaInit: 0.25},
 		&nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Padding: "same", DepthMultiplier: 2, Activation: "relu"},
 		&nn.ZeroPadding2D{Padding: [2][2]int{{1, 0}, {2, 1}}},
+		&nn.Cropping2D{Cropping: [2][2]int{{0, 1}, {2, 0}}},
 		&nn.MaxPool2D{PoolSize: [2]int{2, 2}, Strides: [2]int{1, 1}, Padding: "same"},
 		&nn.PReLU{SharedAxes: []int{3}},
 		&nn.Normalization{Axis: []int{1, 2}, Invert: true},

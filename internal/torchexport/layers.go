@@ -243,6 +243,10 @@ func (w *walker) layer(l nn.Layer, id string, ins []value, out string, last bool
 		module(fmt.Sprintf("nn.ZeroPad2d((%d, %d, %d, %d))", pad[1][0], pad[1][1], pad[0][0], pad[0][1])) // left, right, top, bottom
 		p.Comment += fmt.Sprintf(": %d rows above, %d below, %d columns left, %d right", pad[0][0], pad[0][1], pad[1][0], pad[1][1])
 		call("")
+	case *nn.Cropping2D:
+		c := l.Cropping
+		p.Comment += fmt.Sprintf(": %d rows off the top, %d off the bottom, %d columns off the left, %d off the right", c[0][0], c[0][1], c[1][0], c[1][1])
+		p.Forward = append(p.Forward, fmt.Sprintf("%s = %s[:, :, %d:%d, %d:%d]", out, x, c[0][0], in[0]-c[0][1], c[1][0], in[1]-c[1][1]))
 	case *nn.GlobalAveragePooling2D:
 		p.Comment += ": the mean of each channel"
 		if l.KeepDims {

@@ -69,6 +69,7 @@ func layerCases() map[string]nntest.Case {
 		"slice":         {New: func() nn.Layer { return &nn.ChannelSlice{Start: 1, End: 4} }, In: []int{2, 3, 5}, Batch: 2},
 		"slice-flat":    {New: func() nn.Layer { return &nn.ChannelSlice{End: 3} }, In: []int{6}},
 		"zeropad":       {New: func() nn.Layer { return &nn.ZeroPadding2D{Padding: [2][2]int{{1, 2}, {0, 3}}} }, In: []int{3, 2, 2}, Batch: 2},
+		"crop":          {New: func() nn.Layer { return &nn.Cropping2D{Cropping: [2][2]int{{1, 2}, {0, 1}}} }, In: []int{5, 4, 2}, Batch: 2},
 		"depthwise-valid": {New: func() nn.Layer { return &nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}} }, In: []int{5, 4, 3},
 			Params: 3*3*3 + 3, MACs: 3 * 2 * 3 * (3 * 3)},
 		"depthwise-same-s2-m2-relu": {New: func() nn.Layer {

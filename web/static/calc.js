@@ -198,18 +198,19 @@ export function poolCalc(d, l, y, x, value) {
     `<div class="eq">${op} = <b data-v="${r}">${fmt(r)}</b><br>network's value: <b data-v="${value}">${fmt(value)}</b></div>`;
 }
 
-// padCalc shows a pixel of a ZeroPadding2D: a cell of the previous layer,
-// moved by the padding, or a padding cell, always 0.
+// padCalc shows a pixel of a ZeroPadding2D or a Cropping2D: a cell of the
+// previous layer, moved by the padding or the crop, or a padding cell,
+// always 0.
 export function padCalc(d, y, x, value) {
   const input = layerInput(d.layer), win = windowOf(d.layer);
   const [H, W, C] = inShape(d.layer);
-  const yy = y - win.pt, xx = x - win.pl;
+  const yy = y - win.pt, xx = x - win.pl, by = state.model.layers[d.layer].type === "Cropping2D" ? "the crop" : "the padding";
   const net = `network's value: <b data-v="${value}">${fmt(value)}</b>`;
   if (yy < 0 || yy >= H || xx < 0 || xx >= W) {
     return `<p>A padding cell, outside the previous layer's ${H}×${W} map: always 0.</p><div class="eq">${net}</div>`;
   }
   const v = input.v[(yy * W + xx) * C + d.channel];
-  return `<p>The previous layer's pixel (row ${yy}, column ${xx}), moved by the padding.</p>` +
+  return `<p>The previous layer's pixel (row ${yy}, column ${xx}), moved by ${by}.</p>` +
     `<div class="eq">copied: <b data-v="${v}">${fmt(v)}</b><br>${net}</div>`;
 }
 

@@ -229,7 +229,7 @@ export function renderDetail() {
     html += maxCalc(d, value);
   } else if (l.type === "Rescaling") {
     html += rescaleCalc(d, l, y, x, value);
-  } else if (l.type === "ZeroPadding2D" && windowOf(d.layer)) {
+  } else if ((l.type === "ZeroPadding2D" || l.type === "Cropping2D") && windowOf(d.layer)) {
     html += padCalc(d, y, x, value);
   } else if (windowOf(d.layer)) {
     html += poolCalc(d, l, y, x, value);

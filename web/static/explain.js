@@ -8,6 +8,7 @@ export const explain = {
   MaxPooling2D: (c) => `Keeps the largest value of each ${size(c.pool_size)} window: maps shrink, strong responses stay.`,
   AveragePooling2D: (c) => `Averages each ${size(c.pool_size)} window: maps shrink.`,
   ZeroPadding2D: (c) => `Adds a border of zeros around each map (${pad(c.padding)}), so that the next window also covers the edges.`,
+  Cropping2D: (c) => `Cuts rows and columns off the edges of each map (${pad(c.cropping)}).`,
   GlobalAveragePooling2D: (c) => (c.keepdims
     ? "Averages each map down to a single number, kept as a 1×1 map: one value per channel, which the next layers can weigh and multiply the maps by (squeeze and excitation)."
     : "Averages each map down to a single number."),
