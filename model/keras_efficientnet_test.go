@@ -2,7 +2,6 @@ package model
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"math"
 	"testing"
@@ -22,54 +21,8 @@ import (
 // (None, 1, 1, 1) before the Add), VarianceScaling initializers, and the
 // GlobalAveragePooling2D, Dropout and Dense on top.
 func efficientNet(width, depth float64, size, channels, classes int) []byte {
-	var layers []any
-	policy := map[string]any{"module": "keras", "class_name": "DTypePolicy", "config": map[string]any{"name": "float32"}, "registered_name": nil}
-	tensor := func(from string) any {
-		return map[string]any{"class_name": "__keras_tensor__", "config": map[string]any{"shape": nil, "dtype": "float32", "keras_history": []any{from, 0, 0}}}
-	}
-	add := func(class, name string, cfg map[string]any, inputs ...string) string {
-		cfg["name"], cfg["trainable"], cfg["dtype"] = name, true, policy
-		args := []any{tensor(inputs[0])}
-		if len(inputs) > 1 {
-			args = []any{[]any{tensor(inputs[0]), tensor(inputs[1])}}
-		}
-		layers = append(layers, map[string]any{"module": "keras.layers", "class_name": class, "config": cfg, "registered_name": nil,
-			"name": name, "inbound_nodes": []any{map[string]any{"args": args, "kwargs": map[string]any{}}}})
-		return name
-	}
-	initializer := func(class string, cfg map[string]any) any {
-		return map[string]any{"module": "keras.initializers", "class_name": class, "config": cfg, "registered_name": nil}
-	}
-	convInit := func() any {
-		return initializer("VarianceScaling", map[string]any{"scale": 2.0, "mode": "fan_out", "distribution": "truncated_normal", "seed": nil})
-	}
-	weights := func(cfg map[string]any) map[string]any {
-		for _, k := range []string{"bias_regularizer", "activity_regularizer", "bias_constraint"} {
-			cfg[k] = nil
-		}
-		cfg["bias_initializer"] = initializer("Zeros", map[string]any{})
-		return cfg
-	}
-	conv := func(name, from string, filters, k, stride int, padding, activation string, bias bool) string {
-		return add("Conv2D", name, weights(map[string]any{"filters": filters, "kernel_size": []int{k, k}, "strides": []int{stride, stride},
-			"padding": padding, "data_format": "channels_last", "dilation_rate": []int{1, 1}, "groups": 1, "activation": activation,
-			"use_bias": bias, "kernel_initializer": convInit(), "kernel_regularizer": nil, "kernel_constraint": nil}), from)
-	}
-	bn := func(name, from string) string {
-		return add("BatchNormalization", name, map[string]any{"axis": 3, "momentum": 0.99, "epsilon": 0.001, "center": true, "scale": true,
-			"beta_initializer": initializer("Zeros", map[string]any{}), "gamma_initializer": initializer("Ones", map[string]any{}),
-			"moving_mean_initializer": initializer("Zeros", map[string]any{}), "moving_variance_initializer": initializer("Ones", map[string]any{}),
-			"beta_regularizer": nil, "gamma_regularizer": nil, "beta_constraint": nil, "gamma_constraint": nil, "synchronized": false}, from)
-	}
-	swish := func(name, from string) string {
-		return add("Activation", name, map[string]any{"activation": "swish"}, from)
-	}
-	hw := size                                     // the maps' height and width
-	pad := func(name, from string, k int) string { // imagenet_utils.correct_pad
-		adjust := 1 - hw%2
-		hw = hw + k/2 - adjust + k/2
-		return add("ZeroPadding2D", name, map[string]any{"padding": [][]int{{k/2 - adjust, k / 2}, {k/2 - adjust, k / 2}}, "data_format": "channels_last"}, from)
-	}
+	var d appDoc
+	convInit := kerasInitializer("VarianceScaling", map[string]any{"scale": 2.0, "mode": "fan_out", "distribution": "truncated_normal", "seed": nil})
 	roundFilters := func(f int) int {
 		x := float64(f) * width
 		n := max(8, int(x+4)/8*8)
@@ -80,15 +33,11 @@ func efficientNet(width, depth float64, size, channels, classes int) []byte {
 	}
 	roundRepeats := func(r int) int { return int(math.Ceil(depth * float64(r))) }
 
-	layers = append(layers, map[string]any{"module": "keras.layers", "class_name": "InputLayer", "config": map[string]any{
-		"batch_shape": []any{nil, size, size, channels}, "dtype": "float32", "sparse": false, "name": "input_layer"},
-		"registered_name": nil, "name": "input_layer", "inbound_nodes": []any{}})
-	x := add("Rescaling", "rescaling", map[string]any{"scale": 1.0 / 255, "offset": 0.0}, "input_layer")
-	x = add("Normalization", "normalization", map[string]any{"axis": []int{3}, "invert": false, "mean": nil, "variance": nil}, x)
-	x = pad("stem_conv_pad", x, 3)
-	x = conv("stem_conv", x, roundFilters(32), 3, 2, "valid", "linear", false)
-	hw = (hw-3)/2 + 1
-	x = swish("stem_activation", bn("stem_bn", x))
+	x := d.input(size, channels)
+	x = d.layer("Rescaling", "rescaling", map[string]any{"scale": 1.0 / 255, "offset": 0.0}, x, x)
+	x = d.layer("Normalization", "normalization", map[string]any{"axis": []int{3}, "invert": false, "mean": nil, "variance": nil}, x, x)
+	x = d.conv("stem_conv", d.correctPad("stem_conv_pad", x, 3), roundFilters(32), 3, 2, "valid", convInit)
+	x = d.activation("stem_activation", "swish", d.bn("stem_bn", x, 0.99))
 
 	blocks := []struct{ k, repeats, in, out, expand, stride int }{
 		{3, 1, 32, 16, 1, 1}, {3, 2, 16, 24, 6, 2}, {5, 2, 24, 40, 6, 2}, {3, 3, 40, 80, 6, 2},
@@ -108,48 +57,40 @@ func efficientNet(width, depth float64, size, channels, classes int) []byte {
 			name := fmt.Sprintf("block%d%c_", i+1, 'a'+j)
 			inputs, filters := x, in*b.expand
 			if b.expand != 1 {
-				x = swish(name+"expand_activation", bn(name+"expand_bn", conv(name+"expand_conv", x, filters, 1, 1, "same", "linear", false)))
+				x = d.activation(name+"expand_activation", "swish", d.bn(name+"expand_bn", d.conv(name+"expand_conv", x, filters, 1, 1, "same", convInit), 0.99))
 			}
 			padding := "same"
 			if stride == 2 {
-				x, padding = pad(name+"dwconv_pad", x, b.k), "valid"
+				x, padding = d.correctPad(name+"dwconv_pad", x, b.k), "valid"
 			}
-			x = add("DepthwiseConv2D", name+"dwconv", weights(map[string]any{"kernel_size": []int{b.k, b.k}, "strides": []int{stride, stride},
+			x = d.layer("DepthwiseConv2D", name+"dwconv", weighted(map[string]any{"kernel_size": []int{b.k, b.k}, "strides": []int{stride, stride},
 				"padding": padding, "data_format": "channels_last", "dilation_rate": []int{1, 1}, "activation": "linear", "use_bias": false,
-				"depth_multiplier": 1, "depthwise_initializer": convInit(), "depthwise_regularizer": nil, "depthwise_constraint": nil}), x)
-			if stride == 2 {
-				hw = (hw-b.k)/2 + 1
-			}
-			x = swish(name+"activation", bn(name+"bn", x))
-			se := add("GlobalAveragePooling2D", name+"se_squeeze", map[string]any{"data_format": "channels_last", "keepdims": false}, x)
-			se = add("Reshape", name+"se_reshape", map[string]any{"target_shape": []int{1, 1, filters}}, se)
-			se = conv(name+"se_reduce", se, max(1, in/4), 1, 1, "same", "swish", true)
-			se = conv(name+"se_expand", se, filters, 1, 1, "same", "sigmoid", true)
-			x = add("Multiply", name+"se_excite", map[string]any{}, x, se)
-			x = bn(name+"project_bn", conv(name+"project_conv", x, out, 1, 1, "same", "linear", false))
+				"depth_multiplier": 1, "depthwise_initializer": convInit, "depthwise_regularizer": nil, "depthwise_constraint": nil}),
+				kerasTensor{h: outSize(x.h, b.k, stride, padding), w: outSize(x.w, b.k, stride, padding), c: x.c}, x)
+			x = d.activation(name+"activation", "swish", d.bn(name+"bn", x, 0.99))
+			one := kerasTensor{h: 1, w: 1, c: filters}
+			se := d.layer("GlobalAveragePooling2D", name+"se_squeeze", map[string]any{"data_format": "channels_last", "keepdims": false}, one, x)
+			se = d.layer("Reshape", name+"se_reshape", map[string]any{"target_shape": []int{1, 1, filters}}, one, se)
+			se = d.convWith(name+"se_reduce", se, max(1, in/4), 1, 1, "same", convInit, "swish", true)
+			se = d.convWith(name+"se_expand", se, filters, 1, 1, "same", convInit, "sigmoid", true)
+			x = d.layer("Multiply", name+"se_excite", map[string]any{}, x, x, se)
+			x = d.bn(name+"project_bn", d.conv(name+"project_conv", x, out, 1, 1, "same", convInit), 0.99)
 			if stride == 1 && in == out {
 				if rate := 0.2 * float64(n) / float64(total); rate > 0 {
-					x = add("Dropout", name+"drop", map[string]any{"rate": rate, "seed": nil, "noise_shape": []any{nil, 1, 1, 1}}, x)
+					x = d.layer("Dropout", name+"drop", map[string]any{"rate": rate, "seed": nil, "noise_shape": []any{nil, 1, 1, 1}}, x, x)
 				}
-				x = add("Add", name+"add", map[string]any{}, x, inputs)
+				x = d.layer("Add", name+"add", map[string]any{}, x, x, inputs)
 			}
 			n++
 		}
 	}
-	x = swish("top_activation", bn("top_bn", conv("top_conv", x, roundFilters(1280), 1, 1, "same", "linear", false)))
-	x = add("GlobalAveragePooling2D", "avg_pool", map[string]any{"data_format": "channels_last", "keepdims": false}, x)
-	x = add("Dropout", "top_dropout", map[string]any{"rate": 0.2, "seed": nil, "noise_shape": nil}, x)
-	add("Dense", "predictions", weights(map[string]any{"units": classes, "activation": "softmax", "use_bias": true,
-		"kernel_initializer": initializer("VarianceScaling", map[string]any{"scale": 1.0 / 3, "mode": "fan_out", "distribution": "uniform", "seed": nil}),
-		"kernel_regularizer": nil, "kernel_constraint": nil}), x)
-	doc, err := json.Marshal(map[string]any{"module": "keras", "class_name": "Functional", "registered_name": "Functional",
-		"build_config": map[string]any{"input_shape": nil},
-		"config": map[string]any{"name": "efficientnet", "trainable": true, "layers": layers,
-			"input_layers": []any{[]any{"input_layer", 0, 0}}, "output_layers": []any{[]any{"predictions", 0, 0}}}})
-	if err != nil {
-		panic(err)
-	}
-	return doc
+	x = d.activation("top_activation", "swish", d.bn("top_bn", d.conv("top_conv", x, roundFilters(1280), 1, 1, "same", convInit), 0.99))
+	x = d.layer("GlobalAveragePooling2D", "avg_pool", map[string]any{"data_format": "channels_last", "keepdims": false}, x, x)
+	x = d.layer("Dropout", "top_dropout", map[string]any{"rate": 0.2, "seed": nil, "noise_shape": nil}, x, x)
+	x = d.layer("Dense", "predictions", weighted(map[string]any{"units": classes, "activation": "softmax", "use_bias": true,
+		"kernel_initializer": kerasInitializer("VarianceScaling", map[string]any{"scale": 1.0 / 3, "mode": "fan_out", "distribution": "uniform", "seed": nil}),
+		"kernel_regularizer": nil, "kernel_constraint": nil}), x, x)
+	return d.json("efficientnet", x)
 }
 
 // TestKerasEfficientNet reads Keras's EfficientNetB0 and B1 (weights=None)
