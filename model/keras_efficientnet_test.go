@@ -12,15 +12,16 @@ import (
 )
 
 // efficientNet writes the document Keras 3's model.to_json() gives for
-// keras.applications.EfficientNet(width, depth, ..., weights=None) on
-// size×size images of the given channels with classes outputs, following
+// keras.applications.EfficientNet(width, depth, ...) on size×size images
+// of the given channels with classes outputs, following
 // keras/src/applications/efficientnet.py: its Rescaling and Normalization
-// stem, ZeroPadding2D with correct_pad before each strided convolution,
-// inverted residual blocks with squeeze and excitation (a Reshape, two 1×1
-// convolutions and a Multiply) and drop connect (a Dropout of noise shape
-// (None, 1, 1, 1) before the Add), VarianceScaling initializers, and the
-// GlobalAveragePooling2D, Dropout and Dense on top.
-func efficientNet(width, depth float64, size, channels, classes int) []byte {
+// stem (with weights="imagenet", a Rescaling of one scale per channel
+// after them), ZeroPadding2D with correct_pad before each strided
+// convolution, inverted residual blocks with squeeze and excitation (a
+// Reshape, two 1×1 convolutions and a Multiply) and drop connect (a
+// Dropout of noise shape (None, 1, 1, 1) before the Add), VarianceScaling
+// initializers, and the GlobalAveragePooling2D, Dropout and Dense on top.
+func efficientNet(width, depth float64, size, channels, classes int, imagenet bool) []byte {
 	var d appDoc
 	convInit := kerasInitializer("VarianceScaling", map[string]any{"scale": 2.0, "mode": "fan_out", "distribution": "truncated_normal", "seed": nil})
 	roundFilters := func(f int) int {
@@ -36,6 +37,9 @@ func efficientNet(width, depth float64, size, channels, classes int) []byte {
 	x := d.input(size, channels)
 	x = d.layer("Rescaling", "rescaling", map[string]any{"scale": 1.0 / 255, "offset": 0.0}, x, x)
 	x = d.layer("Normalization", "normalization", map[string]any{"axis": []int{3}, "invert": false, "mean": nil, "variance": nil}, x, x)
+	if imagenet { // 1/sqrt of ImageNet's standard deviations, per channel
+		x = d.layer("Rescaling", "rescaling_1", map[string]any{"scale": []float64{1 / math.Sqrt(0.229), 1 / math.Sqrt(0.224), 1 / math.Sqrt(0.225)}, "offset": 0.0}, x, x)
+	}
 	x = d.conv("stem_conv", d.correctPad("stem_conv_pad", x, 3), roundFilters(32), 3, 2, "valid", convInit)
 	x = d.activation("stem_activation", "swish", d.bn("stem_bn", x, 0.99))
 
@@ -93,8 +97,9 @@ func efficientNet(width, depth float64, size, channels, classes int) []byte {
 	return d.json("efficientnet", x)
 }
 
-// TestKerasEfficientNet reads Keras's EfficientNetB0 and B1 (weights=None)
-// as Keras 3 writes them and counts the parameters Keras's summary counts:
+// TestKerasEfficientNet reads Keras's EfficientNetB0 and B1 (weights=None,
+// and B0's architecture for weights="imagenet") as Keras 3 writes them and
+// counts the parameters Keras's summary counts:
 // 5,330,571 for B0 (5,288,548 trainable, 42,023 not: the batch
 // normalizations' moving statistics and the Normalization's mean, variance
 // and count), 7,856,239 for B1. A small B0's kernels start as their
@@ -105,12 +110,14 @@ func TestKerasEfficientNet(t *testing.T) {
 		name                  string
 		width, depth          float64
 		size                  int
+		imagenet              bool
 		total, trainable, non int
 	}{
-		{"B0", 1, 1, 224, 5330571, 5288548, 42023},
-		{"B1", 1, 1.1, 240, 7856239, 0, 0}, // Keras's summaries give the total
+		{"B0", 1, 1, 224, false, 5330571, 5288548, 42023},
+		{"B0 imagenet", 1, 1, 224, true, 5330571, 5288548, 42023},
+		{"B1", 1, 1.1, 240, false, 7856239, 0, 0}, // Keras's summaries give the total
 	} {
-		m, err := ParseArchitecture(efficientNet(tt.width, tt.depth, tt.size, 3, 1000))
+		m, err := ParseArchitecture(efficientNet(tt.width, tt.depth, tt.size, 3, 1000, tt.imagenet))
 		if err != nil {
 			t.Fatalf("EfficientNet%s: %v", tt.name, err)
 		}
@@ -123,7 +130,7 @@ func TestKerasEfficientNet(t *testing.T) {
 		}
 	}
 
-	m, err := ParseArchitecture(efficientNet(1, 1, 32, 3, 5))
+	m, err := ParseArchitecture(efficientNet(1, 1, 32, 3, 5, false))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -256,6 +256,13 @@ func layerFromKeras(class string, cfg map[string]any) (kerasLayer, error) {
 		}
 	case "Dropout", "SpatialDropout2D", "AlphaDropout", "GaussianNoise", "GaussianDropout":
 		delete(cfg, "seed") // convnet draws from the model's source
+	case "Rescaling":
+		for _, key := range []string{"scale", "offset"} {
+			if v, ok := cfg[key].(map[string]any); ok && v["class_name"] == "__numpy__" {
+				c, _ := v["config"].(map[string]any)
+				cfg[key] = c["value"] // Keras 3's numpy array: its values
+			}
+		}
 	case "LeakyReLU":
 		if v, ok := cfg["negative_slope"]; ok { // Keras 3's name
 			cfg["alpha"] = v

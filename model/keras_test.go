@@ -362,33 +362,45 @@ func TestKerasZeroPadding2D(t *testing.T) {
 	}
 }
 
-// TestKerasRescaling reads Rescaling as tf.keras 2 and Keras 3 write it,
-// and refuses a scale of one value per channel, which convnet's has not.
+// TestKerasRescaling reads Rescaling as tf.keras 2 and Keras 3 write it: a
+// scale and an offset, or one per channel (a list, or Keras 3's numpy
+// array), and refuses a list of the wrong length naming the layer.
 func TestKerasRescaling(t *testing.T) {
 	doc := func(cfg string) []byte {
 		return []byte(`{"class_name": "Sequential", "config": {"name": "s", "layers": [
-		  {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4, 4, 1], "dtype": "float32", "name": "in"}},
+		  {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4, 4, 3], "dtype": "float32", "name": "in"}},
 		  {"class_name": "Rescaling", "config": ` + cfg + `},
 		  {"class_name": "Flatten", "config": {"name": "f"}}]}}`)
 	}
 	for _, tt := range []struct {
-		cfg           string
-		scale, offset float64
+		cfg             string
+		scale, offset   float64
+		scales, offsets []float64
 	}{
-		{`{"name": "rescaling", "trainable": true, "dtype": "float32", "scale": 0.00392156862745098, "offset": 0.0}`, 1.0 / 255, 0},
-		{`{"name": "rescaling", "trainable": true, "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": null}, "scale": 0.00784313725490196, "offset": -1}`, 1 / 127.5, -1},
+		{`{"name": "rescaling", "trainable": true, "dtype": "float32", "scale": 0.00392156862745098, "offset": 0.0}`, 1.0 / 255, 0, nil, nil},
+		{`{"name": "rescaling", "trainable": true, "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": null}, "scale": 0.00784313725490196, "offset": -1}`, 1 / 127.5, -1, nil, nil},
+		// Keras's EfficientNet with ImageNet weights: 1/sqrt of the
+		// channels' standard deviations.
+		{`{"name": "rescaling", "trainable": true, "dtype": "float32", "scale": [2.0896918976428387, 2.1128856368212916, 2.1081851067789197], "offset": 0.0}`,
+			0, 0, []float64{2.0896918976428387, 2.1128856368212916, 2.1081851067789197}, nil},
+		{`{"name": "rescaling", "scale": {"class_name": "__numpy__", "config": {"value": [0.5, 1.0, 2.0], "dtype": "float32"}}, "offset": [[[1.0, 0.0, -1.0]]]}`,
+			0, 0, []float64{0.5, 1, 2}, []float64{1, 0, -1}},
 	} {
 		m, err := ParseArchitecture(doc(tt.cfg))
+		if err == nil {
+			err = m.Build(nil, 1)
+		}
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("%s: %v", tt.cfg, err)
 		}
 		r, ok := m.Layers[0].(*nn.Rescaling)
-		if !ok || r.Scale != tt.scale || r.Offset != tt.offset || r.Name() != "rescaling" {
-			t.Errorf("%s: layer %s %v, want a Rescaling of scale %v, offset %v", tt.cfg, m.Layers[0].Type(), m.Layers[0].Config(), tt.scale, tt.offset)
+		if !ok || r.Scale != tt.scale || r.Offset != tt.offset || !slices.Equal(r.Scales, tt.scales) || !slices.Equal(r.Offsets, tt.offsets) || r.Name() != "rescaling" {
+			t.Errorf("%s: layer %s %v, want a Rescaling of scale %v %v, offset %v %v", tt.cfg, m.Layers[0].Type(), m.Layers[0].Config(), tt.scale, tt.scales, tt.offset, tt.offsets)
 		}
 	}
 	for cfg, want := range map[string]string{
-		`{"name": "r", "scale": [0.5, 0.25]}`: `r (Rescaling): nn: Rescaling config: field "scale": want a number`,
+		`{"name": "r", "scale": [0.5, 0.25]}`: `r (Rescaling): scales: 2 values for 3 channels`,
+		`{"name": "r", "scale": ["x"]}`:       `r (Rescaling): nn: Rescaling config: field "scale"`,
 		`{"name": "r", "offset": 1}`:          `r (Rescaling): scale = 0: must be a finite number other than 0`,
 	} {
 		m, err := ParseArchitecture(doc(cfg))

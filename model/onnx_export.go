@@ -341,18 +341,7 @@ func (e *onnxWriter) layer(l nn.Layer) error {
 			e.ints(name+"/starts", []int64{int64(c.Start)}), e.ints(name+"/ends", []int64{int64(c.End)}), e.ints(name+"/axes", []int64{1}),
 		})
 	case "Rescaling":
-		// A Mul, then an Add: rounded as convnet rounds them.
-		r := l.(*nn.Rescaling)
-		mul := name
-		if r.Offset != 0 {
-			mul = name + "/scale"
-		}
-		if r.Scale != 1 || r.Offset == 0 {
-			e.apply("Mul", mul, []string{e.weight(name+"/scale_value", nil, []float32{float32(r.Scale)})})
-		}
-		if r.Offset != 0 {
-			e.apply("Add", name, []string{e.weight(name+"/offset_value", nil, []float32{float32(r.Offset)})})
-		}
+		e.rescaling(l.(*nn.Rescaling))
 	case "PReLU":
 		e.prelu(l.(*nn.PReLU))
 	case "Normalization":

@@ -32,7 +32,10 @@ func (e *onnxWriter) normalization(l *nn.Normalization) {
 
 // normalize makes arithmetic with a constant of more than one value on a
 // layer's output a Normalization: x - c its mean, x / c its divisor, x·c
-// an inverted one's divisor, x + c an inverted one's mean; its parameters
+// an inverted one's divisor, x + c an inverted one's mean (but x·c with c
+// one value per channel that no Normalization divides by, such as a
+// negative one, a per-channel Rescaling, and x + c with c one per channel
+// on the output of a Rescaling without an offset, its offsets); its parameters
 // hold them (the variance whose square root the divisor is; a count of 1,
 // which ONNX does not carry, marks them measured). A Div that only reads
 // a Normalization's output with its mean alone (from a Sub) becomes its
@@ -52,6 +55,18 @@ func (b *onnxBuilder) normalize(n *onnxpb.NodeProto, op string, xi int, x *onnxV
 	for a, d := range dims {
 		if d > 1 {
 			keep = append(keep, a+1)
+		}
+	}
+	if slices.Equal(keep, []int{len(dims)}) { // one value per channel
+		if r, ok := x.fold.(*nn.Rescaling); ok && op == "Add" && r.Offset == 0 && r.Offsets == nil && b.soleReader(n.GetInput()[xi]) {
+			r.Offsets = float64s(data)
+			b.name(n, r)
+			y := x.after(x.node)
+			y.fold = r
+			return b.output(n, y)
+		}
+		if op == "Mul" && slices.ContainsFunc(data, func(v float32) bool { return !(v >= 1e-7 && v <= maxDivisor) }) {
+			return b.rescaleChannels(n, x, data)
 		}
 	}
 	// k is the statistic the constant gives: the mean (0), or the
@@ -97,4 +112,38 @@ func allAre(v []float32, x float32) bool {
 		}
 	}
 	return true
+}
+
+// rescaling writes a Rescaling as a Mul by its scale, then an Add of its
+// offset, rounded as convnet rounds them, each left out when it changes
+// nothing; a part given per channel is a constant of shape (C, 1, 1) for
+// an image, (C,) for a vector, the other one value.
+func (e *onnxWriter) rescaling(r *nn.Rescaling) {
+	name := r.Name()
+	scale, offset := r.PerChannel()
+	if scale == nil {
+		scale, offset = []float32{float32(r.Scale)}, []float32{float32(r.Offset)}
+	}
+	dims := func(v []float32, perChannel bool) ([]int, []float32) {
+		switch {
+		case !perChannel:
+			return nil, v[:1]
+		case len(e.shape) == 3:
+			return []int{len(v), 1, 1}, v
+		}
+		return []int{len(v)}, v
+	}
+	scaled, offsets := !allAre(scale, 1), !allAre(offset, 0)
+	mul := name
+	if offsets {
+		mul = name + "/scale"
+	}
+	if scaled || !offsets {
+		d, v := dims(scale, r.Scales != nil)
+		e.apply("Mul", mul, []string{e.weight(name+"/scale_value", d, v)})
+	}
+	if offsets {
+		d, v := dims(offset, r.Offsets != nil)
+		e.apply("Add", name, []string{e.weight(name+"/offset_value", d, v)})
+	}
 }

@@ -143,3 +143,30 @@ func bytesToFloats(b []byte) []float32 {
 	}
 	return out
 }
+
+// A Rescaling of one scale or offset per channel goes to ONNX as a Mul and
+// an Add of per-channel constants and comes back as one Rescaling when a
+// scale is no Normalization's divisor (below 0), the offsets joining it;
+// a flattened image's per-feature rescaling comes back too.
+func TestONNXRescalingPerChannel(t *testing.T) {
+	m := New(&nn.Conv2D{Filters: 3, KernelSize: [2]int{3, 3}, Activation: "relu"},
+		&nn.Rescaling{Scales: []float64{-1, 0.5, 2}, Offsets: []float64{0.25, -1, 0}},
+		&nn.Rescaling{Scale: 0.5, Offsets: []float64{1, 2, 3}},
+		&nn.Flatten{}, &nn.Rescaling{Scales: []float64{-1, 1, -1, 2, -2, 1}, Offset: 1},
+		&nn.Dense{Units: 2, Activation: "softmax"})
+	if err := m.Build([]int{4, 3, 1}, 1); err != nil {
+		t.Fatal(err)
+	}
+	got := roundTrip(t, m, randomPixels(m, 8))
+	var kinds []string
+	for _, l := range got.Layers {
+		kinds = append(kinds, l.Type())
+	}
+	if want := []string{"Conv2D", "Rescaling", "Rescaling", "Flatten", "Rescaling", "Dense"}; !slices.Equal(kinds, want) {
+		t.Fatalf("imported as %v, want %v", kinds, want)
+	}
+	first := got.Layers[1].(*nn.Rescaling)
+	if s, o := first.PerChannel(); !slices.Equal(s, []float32{-1, 0.5, 2}) || !slices.Equal(o, []float32{0.25, -1, 0}) {
+		t.Errorf("the first rescaling came back as scales %v, offsets %v", s, o)
+	}
+}

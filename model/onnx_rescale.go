@@ -38,7 +38,7 @@ func (b *onnxBuilder) rescale(n *onnxpb.NodeProto, op string, xi int, x *onnxVal
 	if scale == 0 || math.IsInf(float64(float32(scale)), 0) || math.IsNaN(scale) || math.IsNaN(offset) || math.IsInf(offset, 0) {
 		return nodeErr(n, "%s by %v: a Rescaling needs a finite scale other than 0 and a finite offset", op, v)
 	}
-	if r, ok := x.fold.(*nn.Rescaling); ok && scale == 1 && r.Offset == 0 && b.soleReader(n.GetInput()[xi]) {
+	if r, ok := x.fold.(*nn.Rescaling); ok && scale == 1 && r.Offset == 0 && r.Offsets == nil && b.soleReader(n.GetInput()[xi]) {
 		r.Offset = offset
 		b.name(n, r)
 		y := x.after(x.node)
@@ -49,4 +49,27 @@ func (b *onnxBuilder) rescale(n *onnxpb.NodeProto, op string, xi int, x *onnxVal
 	y := x.after(b.add(n, r, x))
 	y.fold = r
 	return b.output(n, y)
+}
+
+// rescaleChannels makes x times scales, one per channel, a per-channel
+// Rescaling named after node n.
+func (b *onnxBuilder) rescaleChannels(n *onnxpb.NodeProto, x *onnxValue, scales []float32) error {
+	for i, v := range scales {
+		if v == 0 || math.IsInf(float64(v), 0) || math.IsNaN(float64(v)) {
+			return nodeErr(n, "Mul by a constant whose value %d is %v: a Rescaling needs finite scales other than 0", i, v)
+		}
+	}
+	r := &nn.Rescaling{Scales: float64s(scales)}
+	y := x.after(b.add(n, r, x))
+	y.fold = r
+	return b.output(n, y)
+}
+
+// float64s returns v as float64s.
+func float64s(v []float32) []float64 {
+	out := make([]float64, len(v))
+	for i, e := range v {
+		out[i] = float64(e)
+	}
+	return out
 }

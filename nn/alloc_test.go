@@ -47,6 +47,7 @@ func TestNoAllocationsInSteadyState(t *testing.T) {
 		{&nn.ReLU{MaxValue: 6}, []int{7}},
 		{&nn.Rescaling{Scale: 0.5, Offset: 1}, []int{3, 3, 4}},
 		{&nn.Rescaling{Scale: 2}, []int{64, 64, 8}}, // in pieces on several cores
+		{&nn.Rescaling{Scales: []float64{1, 2, 3, 4}, Offset: 1}, []int{3, 3, 4}},
 		{&nn.SpatialDropout2D{Rate: 0.3}, []int{32, 32, 16}},
 		{&nn.AlphaDropout{Rate: 0.2}, []int{8, 8, 4}},
 		{&nn.PReLU{AlphaInit: 0.25}, []int{4, 4, 8}},

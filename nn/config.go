@@ -46,7 +46,7 @@ var layerTypes = map[string]func(*fields) Layer{
 	"DepthwiseConv2D":        func(f *fields) Layer { return depthwiseFromConfig(f) },
 	"ChannelShuffle":         func(f *fields) Layer { return &ChannelShuffle{Groups: f.int("groups")} },
 	"ChannelSlice":           func(f *fields) Layer { return &ChannelSlice{Start: f.int("start"), End: f.int("end")} },
-	"Rescaling":              func(f *fields) Layer { return &Rescaling{Scale: f.float("scale"), Offset: f.float("offset")} },
+	"Rescaling":              func(f *fields) Layer { return rescalingFromConfig(f) },
 }
 
 // defaultNames holds Keras's snake_case base names of the layer types.
@@ -357,6 +357,21 @@ func (f *fields) sizes(key string) []int {
 		return nil
 	}
 	return out
+}
+
+// numberOrList reads a number, or a list of numbers (nested lists
+// flattened); a list of one value is that number.
+func (f *fields) numberOrList(key string) (float64, []float64) {
+	switch f.m[key].(type) {
+	case []any, []float64:
+	default:
+		return f.float(key), nil
+	}
+	list := f.floats(key)
+	if len(list) == 1 {
+		return list[0], nil
+	}
+	return 0, list
 }
 
 // constant reads an initializer of one value as Keras writes it: "zeros",

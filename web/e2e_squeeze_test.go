@@ -17,7 +17,7 @@ import (
 // block: the channel means kept as 1×1 maps, two 1×1 convolutions, and a
 // product that repeats their channel weights over the 16×16 maps, another
 // that repeats the channel maxima (kept as 1×1 maps) over them, the maps
-// negated (below 0 everywhere) and a PReLU of them with a slope per
+// negated, each channel scaled its own way (below 0 everywhere), and a PReLU of them with a slope per
 // channel, the maps moved a pixel down and right (padded, then cropped),
 // then a concatenation of the channels, a swish, a Gaussian
 // dropout and a dropout of whole images.
@@ -30,7 +30,9 @@ func squeezeModel(t *testing.T) *model.Sequential {
 	se := model.Call(&nn.Multiply{}, x, g)
 	top := model.Call(&nn.GlobalMaxPooling2D{KeepDims: true}, x)
 	peak := model.Call(&nn.Multiply{}, x, top)
-	neg := model.Call(&nn.Rescaling{Scale: -1, Offset: -0.5}, x) // hard_silu is at least -0.375
+	// hard_silu is at least -0.375: each channel times its own negative
+	// scale, plus an offset below 0.375 times it.
+	neg := model.Call(&nn.Rescaling{Scales: []float64{-1, -1.5, -0.5, -2}, Offsets: []float64{-0.5, -0.75, -0.5, -1}}, x)
 	prelu := &nn.PReLU{SharedAxes: []int{1, 2}}
 	norm := &nn.Normalization{}
 	x = model.Call(&nn.Concatenate{}, x, se, peak, model.Call(prelu, neg), neg, model.Call(norm, neg), model.Call(&nn.Subtract{}, x, top),
@@ -110,6 +112,8 @@ func checkSqueeze(p page, url string) {
 		"measured on the training data before training (Keras's adapt), one per channel")
 	p.checkDetail("Subtract", 1, "the second subtracted from the first", "Subtracts its second input from its first")
 	p.checkDetail("Maximum", 3, "the largest passes, the others are dropped", "Keeps the largest of its inputs")
+	p.checkDetail("Rescaling", 3, "times -2, plus -1: the values of channel 3; every value of the channel changes the same way",
+		"Multiplies every value by its channel's scale and adds its channel's offset: the same change everywhere in a channel")
 	p.checkDetail("Cropping2D", 1, "moved by the crop", "Cuts rows and columns off the edges of each map (0 above, 1 below, 0 left, 1 right)")
 	p.checkDetail("Reshape", 2, "A reshape moves values without changing them: taken in order, rows then columns then channels, value 2 here is value 2 of", "kept as a 1×1 map")
 }

@@ -43,6 +43,7 @@ type helpers struct {
 	GaussianNoise, GaussianDropout     bool
 	Normalization                      bool
 	NoiseShapeDropout                  bool
+	Rescaling                          bool
 }
 
 // Same reports whether a layer needs Keras's uneven "same" padding.
@@ -283,6 +284,25 @@ func (w *walker) layer(l nn.Layer, id string, ins []value, out string, last bool
 		p.Comment += fmt.Sprintf(": channels %d to %d", l.Start, l.End-1)
 		p.Forward = append(p.Forward, fmt.Sprintf("%s = %s[:, %d:%d]", out, x, l.Start, l.End))
 	case *nn.Rescaling:
+		if scale, offset := l.PerChannel(); scale != nil {
+			if len(in) != 1 && len(in) != 3 {
+				return p, unsupported(name+" (Rescaling)", "an input of shape %v: the PyTorch project takes images and vectors", in)
+			}
+			w.helpers.Rescaling = true
+			c := []int{len(scale)}
+			s, o := torchList(scale, c, flat), torchList(offset, c, flat)
+			if l.Scales == nil { // one for every channel
+				s = pyFloat(float64(scale[0]))
+			}
+			if l.Offsets == nil {
+				o = pyFloat(float64(offset[0]))
+			}
+			module(fmt.Sprintf("KerasRescaling(%s, %s, image=%s)", s, o, pyBool(len(in) == 3)))
+			p.Comment += ": every value times its channel's scale, plus its channel's offset"
+			call("")
+			w.flat[out] = flat
+			break
+		}
 		expr := x
 		if l.Scale != 1 {
 			expr += " * " + pyFloat(l.Scale)

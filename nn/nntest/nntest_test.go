@@ -81,9 +81,10 @@ func layerCases() map[string]nntest.Case {
 		"depthwise-wide": {New: func() nn.Layer {
 			return &nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Padding: "same", Activation: "tanh"}
 		}, In: []int{4, 4, 20}, Params: 3*3*20 + 20, MACs: 4 * 4 * 20 * (3 * 3)},
-		"dropout-train": {New: func() nn.Layer { return &nn.Dropout{Rate: 0.4} }, In: []int{4, 3}, Training: true},
-		"dropout-infer": {New: func() nn.Layer { return &nn.Dropout{Rate: 0.5} }, In: []int{5}},
-		"dropout-zero":  {New: func() nn.Layer { return &nn.Dropout{} }, In: []int{5}, Training: true},
+		"rescaling-channels": {New: func() nn.Layer { return &nn.Rescaling{Scales: []float64{0.5, -2, 3}, Offsets: []float64{1, 0, -1}} }, In: []int{2, 2, 3}, Batch: 2},
+		"dropout-train":      {New: func() nn.Layer { return &nn.Dropout{Rate: 0.4} }, In: []int{4, 3}, Training: true},
+		"dropout-infer":      {New: func() nn.Layer { return &nn.Dropout{Rate: 0.5} }, In: []int{5}},
+		"dropout-zero":       {New: func() nn.Layer { return &nn.Dropout{} }, In: []int{5}, Training: true},
 		"dropout-samples": {New: func() nn.Layer { return &nn.Dropout{Rate: 0.5, NoiseShape: []int{0, 1, 1, 1}} },
 			In: []int{3, 2, 4}, Batch: 4, Training: true},
 		"dropout-noise-mixed": {New: func() nn.Layer { return &nn.Dropout{Rate: 0.4, NoiseShape: []int{0, 3, 1, 0}} },

@@ -332,12 +332,14 @@ export function number(v) {
 export function rescaleCalc(d, l, y, x, value) {
   const input = layerInput(d.layer);
   const [, W, C] = inShape(d.layer);
-  const c = l.config || {}, offset = c.offset || 0;
-  const v = input.v[(y * W + x) * C + d.channel];
-  const r = Math.fround(Math.fround(v * Math.fround(c.scale)) + Math.fround(offset));
-  return `<p>The ${inputIndex(d.layer) < 0 ? "input's" : "previous layer's"} value at this pixel times ${number(c.scale)}${offset ? `, plus ${number(offset)}` : ""}: ` +
-    "every value changes the same way, with nothing learned.</p>" +
-    `<div class="eq">${fmt(v)} × ${number(c.scale)}${offset ? ` ${offset < 0 ? "−" : "+"} ${number(Math.abs(offset))}` : ""} = <b data-v="${r}">${fmt(r)}</b><br>network's value: <b data-v="${value}">${fmt(value)}</b></div>`;
+  const c = l.config || {}, ch = d.channel;
+  const perChannel = Array.isArray(c.scale) || Array.isArray(c.offset);
+  const scale = Array.isArray(c.scale) ? c.scale[ch] : c.scale || 1, offset = (Array.isArray(c.offset) ? c.offset[ch] : c.offset) || 0;
+  const v = input.v[(y * W + x) * C + ch];
+  const r = Math.fround(Math.fround(v * Math.fround(scale)) + Math.fround(offset));
+  return `<p>The ${inputIndex(d.layer) < 0 ? "input's" : "previous layer's"} value at this pixel times ${number(scale)}${offset ? `, plus ${number(offset)}` : ""}: ` +
+    `${perChannel ? `the values of channel ${ch}; every value of the channel` : "every value"} changes the same way, with nothing learned.</p>` +
+    `<div class="eq">${fmt(v)} × ${number(scale)}${offset ? ` ${offset < 0 ? "−" : "+"} ${number(Math.abs(offset))}` : ""} = <b data-v="${r}">${fmt(r)}</b><br>network's value: <b data-v="${value}">${fmt(value)}</b></div>`;
 }
 
 // preluCalc shows a value of a PReLU: the previous layer's value where it

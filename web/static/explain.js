@@ -44,8 +44,8 @@ export const explain = {
       ? `Undoes a normalization: multiplies each value by the spread and adds the mean, ${from}, ${stats(c, l)}; nothing learned.`
       : `Centres and scales each value with the mean and spread ${from}, ${stats(c, l)}: (x − mean) ÷ √variance; nothing learned.`;
   },
-  Rescaling: (c) => `Multiplies every value by ${affine(c, " and adds ")}: the same change everywhere, nothing learned` +
-    (number(c.scale) === "1/255" && !c.offset ? " (pixels 0–255 become 0–1)." : "."),
+  Rescaling: (c) => `Multiplies every value by ${affine(c, " and adds ")}: ${Array.isArray(c.scale) || Array.isArray(c.offset) ? "the same change everywhere in a channel" : "the same change everywhere"}, nothing learned` +
+    (!Array.isArray(c.scale) && number(c.scale) === "1/255" && !c.offset ? " (pixels 0–255 become 0–1)." : "."),
 };
 // formulas say what each activation function computes, for the rows.
 const formulas = {
@@ -89,7 +89,10 @@ function stats(c, l) {
   if (!kept.length) return "one pair for all values";
   return "one per " + (kept.length === 1 ? kept[0] : `${kept.slice(0, -1).join(", ")} and ${kept[kept.length - 1]}`);
 }
-const affine = (c, plus) => `${number(c.scale)}${c.offset ? plus + number(c.offset) : ""}`;
+// affine says what a Rescaling multiplies by and adds: numbers, or its
+// channel's values when it has one per channel.
+const affine = (c, plus) => `${Array.isArray(c.scale) ? "its channel's scale" : number(c.scale || 1)}` +
+  `${Array.isArray(c.offset) ? `${plus}its channel's offset` : c.offset ? plus + number(c.offset) : ""}`;
 const size = (k) => (Array.isArray(k) ? k.join("×") : `${k}×${k}`);
 const pad = (p) => (Array.isArray(p) && p.length === 2 && Array.isArray(p[0]) ? `${p[0][0]} above, ${p[0][1]} below, ${p[1][0]} left, ${p[1][1]} right` : `${p} on each side`);
 const act = (c) => (c.activation && c.activation !== "linear" ? `, then ${c.activation}` : "");
