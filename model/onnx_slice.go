@@ -45,7 +45,7 @@ func importSlice(b *onnxBuilder, n *onnxpb.NodeProto) error {
 		if axis < 0 {
 			axis += rank
 		}
-		image := len(x.shape) == 3 && (axis == 2 || axis == 3)
+		image := len(x.shape) == 3 && !x.flat && (axis == 2 || axis == 3)
 		if !(axis == 1 || image) || step != 1 || x.nhwc || x.order != nil || seen[axis] {
 			return nodeErr(n, "axis %d, step %d on %s: convnet slices the channels of an image, or the features of a vector, and crops the height and width of an image, each once, with step 1", axis, step, x.describe())
 		}

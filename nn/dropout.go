@@ -29,7 +29,8 @@ import (
 // axes of size 1: (None, 1, 1, 1) drops whole samples (the stochastic depth
 // of Keras's EfficientNet), (None, 1, 1, C) whole channels as
 // [SpatialDropout2D] does, and its cells are drawn as SpatialDropout2D
-// draws its own, one number per cell in order.
+// draws its own, one number per cell in order. (A noise shape without a 1
+// shares nothing: its mask is the one above.)
 type Dropout struct {
 	Rate       float64
 	NoiseShape []int
