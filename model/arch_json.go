@@ -12,8 +12,9 @@ import (
 // and {"class_name": "Functional", "config": {"name", "trainable", "layers",
 // "input_layers", "output_layers"}} for a graph, whose layers list their
 // "inbound_nodes". Layer configs hold every field Keras writes, at the
-// values convnet implements (data_format "channels_last", no regularizers,
-// zero bias initializers, ...), and initializers as objects, so that Keras's
+// values convnet implements (data_format "channels_last", no activity
+// regularizers, zero bias initializers, ...), and initializers and
+// regularizers as objects, so that Keras's
 // model_from_json reads the document. ChannelShuffle and ChannelSlice,
 // which Keras has not, keep their own class names and configs (groups;
 // start, end): Keras reads them given layers of those names in
@@ -37,8 +38,10 @@ func (m *Model) architecture() map[string]any {
 // {"input_shape": [32, 32, 1], "layers": [{"class_name": "Conv2D", "config":
 // {...}}, ...]}. Fields Keras writes that convnet does not use are accepted
 // when they hold Keras's defaults; a value that would change the
-// computation (a dilation, a regularizer, a frozen layer, shared layers,
-// several inputs or outputs) is an error naming the layer and the field.
+// computation (a dilation, an activity regularizer, a frozen layer, shared
+// layers, several inputs or outputs) is an error naming the layer and the
+// field. Kernel and bias regularizers (L1, L2, L1L2) are read: their
+// penalties join the loss, as in Keras.
 // The input shape is the document's, if it has one: Build(nil, seed) uses
 // it.
 func ParseArchitecture(b []byte) (*Model, error) {

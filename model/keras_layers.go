@@ -17,6 +17,17 @@ type kerasField struct {
 	alt  []any  // other values meaning the same, such as 1 for [1, 1]
 	init string // for an initializer field, the initializer def stands for
 	read bool   // read only: written by Keras 3 alone, so convnet does not write it
+	own  bool   // a field of convnet's config when set, which the layer reads; written as def when not
+}
+
+// owned is a field convnet's layer config holds when it is set, Keras's
+// null otherwise.
+func owned(keys ...string) []kerasField {
+	var fs []kerasField
+	for _, k := range keys {
+		fs = append(fs, kerasField{key: k, own: true})
+	}
+	return fs
 }
 
 func nulls(keys ...string) []kerasField {
@@ -34,7 +45,7 @@ func initField(key, init string) kerasField {
 
 var (
 	channelsLast   = kerasField{key: "data_format", def: "channels_last"}
-	weightsDefault = append(nulls("kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"),
+	weightsDefault = append(append(owned("kernel_regularizer", "bias_regularizer"), nulls("activity_regularizer", "kernel_constraint", "bias_constraint")...),
 		initField("bias_initializer", "zeros"),
 		kerasField{key: "lora_rank", read: true},
 		kerasField{key: "quantization_config", read: true})
@@ -50,7 +61,7 @@ var (
 			{key: "dilation_rate", def: []any{1.0, 1.0}, alt: []any{1.0}},
 			{key: "groups", def: 1.0, read: true}, // tf.keras writes it, Keras 3 refuses it
 			initField("bias_initializer", "zeros"),
-		}, nulls("depthwise_regularizer", "bias_regularizer", "activity_regularizer", "depthwise_constraint", "bias_constraint")...),
+		}, append(owned("depthwise_regularizer", "bias_regularizer"), nulls("activity_regularizer", "depthwise_constraint", "bias_constraint")...)...),
 		// tf.keras writes Conv's kernel fields too, unused.
 		"SeparableConv2D": append([]kerasField{
 			channelsLast,
@@ -59,9 +70,10 @@ var (
 			initField("bias_initializer", "zeros"),
 			{key: "kernel_initializer", def: initializerObject("glorot_uniform"), init: "glorot_uniform", read: true},
 			{key: "kernel_regularizer", read: true}, {key: "kernel_constraint", read: true},
-		}, nulls("depthwise_regularizer", "pointwise_regularizer", "bias_regularizer", "activity_regularizer",
-			"depthwise_constraint", "pointwise_constraint", "bias_constraint")...),
+		}, append(owned("depthwise_regularizer", "pointwise_regularizer", "bias_regularizer"), nulls("activity_regularizer",
+			"depthwise_constraint", "pointwise_constraint", "bias_constraint")...)...),
 		"Dense":                  weightsDefault,
+		"Dropout":                owned("noise_shape"),
 		"MaxPooling2D":           {channelsLast},
 		"AveragePooling2D":       {channelsLast},
 		"GlobalAveragePooling2D": {channelsLast},
@@ -216,7 +228,7 @@ func layerFromKeras(class string, cfg map[string]any) (kerasLayer, error) {
 	}
 	for _, f := range kerasFields[kerasClass(class)] {
 		v, ok := cfg[f.key]
-		if !ok {
+		if !ok || f.own {
 			continue
 		}
 		switch {
@@ -354,7 +366,7 @@ func kerasConfig(l nn.Layer) map[string]any {
 	cfg["trainable"] = true
 	cfg["dtype"] = "float32"
 	for _, f := range kerasFields[kerasClass(l.Type())] {
-		if !f.read {
+		if _, set := cfg[f.key]; !f.read && !(f.own && set) {
 			cfg[f.key] = f.def
 		}
 	}
@@ -366,9 +378,6 @@ func kerasConfig(l nn.Layer) map[string]any {
 		cfg["axis"] = -1
 	case "Dropout", "SpatialDropout2D", "AlphaDropout", "GaussianNoise", "GaussianDropout":
 		cfg["seed"] = nil
-		if _, ok := cfg["noise_shape"]; !ok && l.Type() == "Dropout" {
-			cfg["noise_shape"] = nil
-		}
 	case "PReLU":
 		if name, ok := cfg["alpha_initializer"].(string); ok { // zeros or ones
 			cfg["alpha_initializer"] = initializerObject(name)

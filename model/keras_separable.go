@@ -36,8 +36,12 @@ func separableFromKeras(kl kerasLayer, cfg map[string]any, where string) (kerasL
 		switch key {
 		case "kernel_size", "strides", "padding", "depth_multiplier":
 			depthwise[key] = v
-		case "name", "filters", "use_bias", "activation":
+		case "name", "filters", "use_bias", "activation", "bias_regularizer":
 			pointwise[key] = v
+		case "depthwise_regularizer":
+			depthwise[key] = v
+		case "pointwise_regularizer":
+			pointwise["kernel_regularizer"] = v
 		default:
 			return kerasLayer{}, fmt.Errorf("%s: unknown field %q", where, key)
 		}

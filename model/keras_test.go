@@ -256,8 +256,10 @@ func TestKerasErrors(t *testing.T) {
 		want string
 	}{
 		{"dilation", set(tut, "conv2d_1", "dilation_rate", []any{2, 2}), "layers[2]: conv2d_1 (Conv2D): dilation_rate = [2,2]: convnet supports only [1,1]"},
-		{"regularizer", set(tut, "dense", "kernel_regularizer", map[string]any{"class_name": "L2", "config": map[string]any{"l2": 0.01}}),
-			`dense (Dense): kernel_regularizer = {"class_name":"L2","config":{"l2":0.01}}: convnet supports only null`},
+		{"activity regularizer", set(tut, "dense", "activity_regularizer", map[string]any{"class_name": "L2", "config": map[string]any{"l2": 0.01}}),
+			`dense (Dense): activity_regularizer = {"class_name":"L2","config":{"l2":0.01}}: convnet supports only null`},
+		{"orthogonal regularizer", set(tut, "dense", "kernel_regularizer", map[string]any{"class_name": "OrthogonalRegularizer", "config": map[string]any{"factor": 0.01, "mode": "rows"}}),
+			`dense (Dense): nn: Dense config: field "kernel_regularizer": want null, "l1", "l2", or an L1, L2 or L1L2 regularizer of factors from 0 up`},
 		{"frozen", set(tut, "dense_1", "trainable", false), "dense_1 (Dense): trainable = false"},
 		{"float16", set(tut, "dense_1", "dtype", "float16"), `dense_1 (Dense): dtype = "float16"`},
 		{"bias initializer", set(tut, "dense_2", "bias_initializer", map[string]any{"class_name": "Ones", "config": map[string]any{}}), "dense_2 (Dense): bias_initializer"},

@@ -49,6 +49,7 @@ type Model struct {
 	pcg           *rand.PCG // the source of every random number: init, dropout
 	rng           *rand.Rand
 	params        []*nn.Param // every layer's parameters, in order
+	penalized     []*nn.Param // those with a regularizer
 	// softmax is set when the last layer ends in a softmax: the model runs
 	// it without (see nn.FinalSoftmax) and applies it for probabilities.
 	softmax bool
@@ -162,9 +163,14 @@ func (m *Model) build(inputShape []int, seed uint64, check func(l nn.Layer, in [
 	m.output = slices.Clone(shapes[len(shapes)-1])
 	last, ok := m.Layers[len(m.Layers)-1].(nn.FinalSoftmax)
 	m.softmax = ok && last.OmitSoftmax(true)
-	m.params = m.params[:0]
+	m.params, m.penalized = m.params[:0], m.penalized[:0]
 	for _, l := range m.Layers {
 		m.params = append(m.params, l.Params()...)
+	}
+	for _, p := range m.params {
+		if !p.Regularizer.IsZero() {
+			m.penalized = append(m.penalized, p)
+		}
 	}
 	m.plan = newPlan(m)
 	if m.opt != nil {

@@ -96,7 +96,8 @@ func (m *Model) EvaluateBatch(x, y *tensor.Tensor) (loss float64, correct int) {
 // step is the model's side of a training or evaluation step, whole: the
 // network computes the logits of x, the loss compares them with y (its
 // softmax included) and, in training, dL/dlogits flows back through the
-// network into the parameters' gradients.
+// network into the parameters' gradients; the regularizers' penalties
+// join the loss, and their gradients the parameters'.
 func (m *Model) step(x, y *tensor.Tensor, training bool) (loss float64, correct int) {
 	ps := predictionPass // an evaluation: nothing runs backward
 	if training {
@@ -113,7 +114,26 @@ func (m *Model) step(x, y *tensor.Tensor, training bool) (loss float64, correct 
 	if training {
 		m.backward(dlogits, paramGradients)
 	}
+	loss += m.Penalty()
+	if training {
+		for _, p := range m.penalized {
+			if p.Grad != nil {
+				p.Regularizer.AddGradient(p.Grad.Data, p.Value.Data)
+			}
+		}
+	}
 	return loss, correct
+}
+
+// Penalty returns the sum of the parameters' regularizer penalties, which
+// the losses of TrainStep and EvaluateBatch include, as Keras adds its
+// regularization losses to every batch's loss: 0 without regularizers.
+func (m *Model) Penalty() float64 {
+	var sum float64
+	for _, p := range m.penalized {
+		sum += p.Regularizer.Penalty(p.Value.Data)
+	}
+	return sum
 }
 
 // countCorrect counts the rows whose largest logit is the target class.

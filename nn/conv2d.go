@@ -32,6 +32,8 @@ type Conv2D struct {
 	Activation string // one of ActivationNames; "" is linear
 	KernelInit string // one of InitializerNames; "" is glorot_uniform
 
+	KernelRegularizer, BiasRegularizer Regularizer // Keras's kernel_regularizer and bias_regularizer
+
 	named
 	buffers
 	act        activation
@@ -72,6 +74,9 @@ func (l *Conv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 	if err := checkInitializer(l, l.KernelInit); err != nil {
 		return nil, err
 	}
+	if err := checkRegularizers(l, "kernel_regularizer", l.KernelRegularizer, l.BiasRegularizer); err != nil {
+		return nil, err
+	}
 	groups := max(l.Groups, 1)
 	if l.Groups < 0 || g.C%groups != 0 || l.Filters%groups != 0 {
 		return nil, errorf(l, "groups = %d: must divide the input's %d channels and the %d filters", l.Groups, g.C, l.Filters)
@@ -96,6 +101,7 @@ func (l *Conv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 	if !l.NoBias {
 		l.bias = newParam("bias", true, l.Filters)
 	}
+	regularize(l.kernel, l.bias, l.KernelRegularizer, l.BiasRegularizer)
 	l.activateFn, l.gradFn = l.activate, l.activationGrad
 	l.x, l.y, l.z, l.zs, l.dy, l.dz, l.dx = nil, nil, nil, nil, nil, nil, nil
 	l.padded.conv, l.padded.in = nil, nil
@@ -289,7 +295,7 @@ func (l *Conv2D) ReleaseBackward() {
 func (l *Conv2D) OmitSoftmax(omit bool) bool { return l.act.omitSoftmax(omit) }
 
 func (l *Conv2D) Config() map[string]any {
-	return map[string]any{
+	return regularizerConfig(map[string]any{
 		"name":               l.Name(),
 		"filters":            l.Filters,
 		"kernel_size":        pairValue(l.KernelSize),
@@ -299,7 +305,7 @@ func (l *Conv2D) Config() map[string]any {
 		"use_bias":           !l.NoBias,
 		"activation":         activationName(l.Activation),
 		"kernel_initializer": initializerName(l.KernelInit),
-	}
+	}, "kernel_regularizer", l.KernelRegularizer, l.BiasRegularizer)
 }
 
 func conv2DFromConfig(f *fields) *Conv2D {
@@ -312,5 +318,8 @@ func conv2DFromConfig(f *fields) *Conv2D {
 		NoBias:     !f.bool("use_bias", true),
 		Activation: f.str("activation"),
 		KernelInit: f.initializer("kernel_initializer"),
+
+		KernelRegularizer: f.regularizer("kernel_regularizer"),
+		BiasRegularizer:   f.regularizer("bias_regularizer"),
 	}
 }

@@ -21,6 +21,8 @@ type Dense struct {
 	NoBias     bool
 	KernelInit string // one of InitializerNames; "" is glorot_uniform
 
+	KernelRegularizer, BiasRegularizer Regularizer // Keras's kernel_regularizer and bias_regularizer
+
 	named
 	buffers
 	act     activation
@@ -53,6 +55,9 @@ func (l *Dense) Build(in []int, rng *rand.Rand) ([]int, error) {
 	if err := checkInitializer(l, l.KernelInit); err != nil {
 		return nil, err
 	}
+	if err := checkRegularizers(l, "kernel_regularizer", l.KernelRegularizer, l.BiasRegularizer); err != nil {
+		return nil, err
+	}
 	if err := checkSize(l, "kernel", in[0], l.Units); err != nil {
 		return nil, err
 	}
@@ -64,6 +69,7 @@ func (l *Dense) Build(in []int, rng *rand.Rand) ([]int, error) {
 	if !l.NoBias {
 		l.bias = newParam("bias", true, l.Units)
 	}
+	regularize(l.kernel, l.bias, l.KernelRegularizer, l.BiasRegularizer)
 	l.x, l.y, l.z, l.dz, l.dx = nil, nil, nil, nil, nil
 	return []int{l.Units}, nil
 }
@@ -126,13 +132,13 @@ func (l *Dense) SkipParamGradients(skip bool) { l.skipDw = skip }
 func (l *Dense) OmitSoftmax(omit bool) bool { return l.act.omitSoftmax(omit) }
 
 func (l *Dense) Config() map[string]any {
-	return map[string]any{
+	return regularizerConfig(map[string]any{
 		"name":               l.Name(),
 		"units":              l.Units,
 		"use_bias":           !l.NoBias,
 		"activation":         activationName(l.Activation),
 		"kernel_initializer": initializerName(l.KernelInit),
-	}
+	}, "kernel_regularizer", l.KernelRegularizer, l.BiasRegularizer)
 }
 
 func denseFromConfig(f *fields) *Dense {
@@ -141,5 +147,8 @@ func denseFromConfig(f *fields) *Dense {
 		NoBias:     !f.bool("use_bias", true),
 		Activation: f.str("activation"),
 		KernelInit: f.initializer("kernel_initializer"),
+
+		KernelRegularizer: f.regularizer("kernel_regularizer"),
+		BiasRegularizer:   f.regularizer("bias_regularizer"),
 	}
 }

@@ -28,6 +28,8 @@ type DepthwiseConv2D struct {
 	Activation      string // one of ActivationNames; "" is linear
 	KernelInit      string // one of InitializerNames; "" is glorot_uniform
 
+	KernelRegularizer, BiasRegularizer Regularizer // Keras's depthwise_regularizer and bias_regularizer
+
 	named
 	buffers
 	g         kernels.ConvGeom
@@ -82,6 +84,9 @@ func (l *DepthwiseConv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 	if err := checkInitializer(l, l.KernelInit); err != nil {
 		return nil, err
 	}
+	if err := checkRegularizers(l, "depthwise_regularizer", l.KernelRegularizer, l.BiasRegularizer); err != nil {
+		return nil, err
+	}
 	if err := checkSize(l, "kernel", g.KH, g.KW, g.C, m); err != nil {
 		return nil, err
 	}
@@ -99,6 +104,7 @@ func (l *DepthwiseConv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 	if !l.NoBias {
 		l.bias = newParam("bias", true, l.f)
 	}
+	regularize(l.kernel, l.bias, l.KernelRegularizer, l.BiasRegularizer)
 	if l.gather() {
 		l.flip = make([]float32, len(l.kernel.Value.Data))
 	}
@@ -297,7 +303,7 @@ func (l *DepthwiseConv2D) SkipParamGradients(skip bool) { l.skipDw = skip }
 func (l *DepthwiseConv2D) OmitSoftmax(omit bool) bool { return l.act.omitSoftmax(omit) }
 
 func (l *DepthwiseConv2D) Config() map[string]any {
-	return map[string]any{
+	return regularizerConfig(map[string]any{
 		"name":                  l.Name(),
 		"kernel_size":           pairValue(l.KernelSize),
 		"strides":               pairValue(orOne(l.Strides)),
@@ -306,7 +312,7 @@ func (l *DepthwiseConv2D) Config() map[string]any {
 		"use_bias":              !l.NoBias,
 		"activation":            activationName(l.Activation),
 		"depthwise_initializer": initializerName(l.KernelInit),
-	}
+	}, "depthwise_regularizer", l.KernelRegularizer, l.BiasRegularizer)
 }
 
 func depthwiseFromConfig(f *fields) *DepthwiseConv2D {
@@ -318,5 +324,8 @@ func depthwiseFromConfig(f *fields) *DepthwiseConv2D {
 		NoBias:          !f.bool("use_bias", true),
 		Activation:      f.str("activation"),
 		KernelInit:      f.initializer("depthwise_initializer"),
+
+		KernelRegularizer: f.regularizer("depthwise_regularizer"),
+		BiasRegularizer:   f.regularizer("bias_regularizer"),
 	}
 }

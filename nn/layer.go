@@ -60,6 +60,9 @@ type Param struct {
 	Value     *tensor.Tensor // the weights
 	Grad      *tensor.Tensor // dL/dValue, accumulated by Backward; nil if not trainable
 	Trainable bool
+	// Regularizer is the weights' penalty, added to the loss by the model
+	// (a layer's KernelRegularizer or BiasRegularizer).
+	Regularizer Regularizer
 }
 
 // InputGradientSkipper is implemented by layers that can leave out dL/dx,

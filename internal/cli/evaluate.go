@@ -211,7 +211,7 @@ func evaluateWith(ctx context.Context, c *model.Classifier, ds *data.Dataset, ba
 			sum -= math.Log(max(float64(r.Probabilities[label]), 1e-7))
 		}
 	}
-	ev.Loss = sum / float64(n)
+	ev.Loss = sum/float64(n) + m.Penalty() // Keras's loss holds the regularizers' penalties
 	ev.Accuracy = ev.Confusion.Accuracy()
 	names := m.ClassNames
 	if len(names) != classes {

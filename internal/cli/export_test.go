@@ -209,12 +209,13 @@ func testImages(t *testing.T, dataset string, n int) [][]float32 {
 func everyLayer(t *testing.T) *model.Sequential {
 	m := model.New(
 		&nn.Rescaling{Scale: 2, Offset: -1}, // after the standardizer: a layer when imported back
-		&nn.Conv2D{Filters: 6, KernelSize: [2]int{4, 4}, Strides: [2]int{2, 2}, Padding: "same", Activation: "leaky_relu"},
+		&nn.Conv2D{Filters: 6, KernelSize: [2]int{4, 4}, Strides: [2]int{2, 2}, Padding: "same", Activation: "leaky_relu",
+			KernelRegularizer: nn.Regularizer{L2: 0.01}, BiasRegularizer: nn.Regularizer{L1: 0.001}},
 		&nn.BatchNormalization{},
 		&nn.ELU{Alpha: 0.5},
 		&nn.Normalization{},
 		&nn.PReLU{SharedAxes: []int{1, 2}, AlphaInit: 0.25},
-		&nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Padding: "same", DepthMultiplier: 2, Activation: "relu"},
+		&nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Padding: "same", DepthMultiplier: 2, Activation: "relu", KernelRegularizer: nn.Regularizer{L1: 0.002}},
 		&nn.ZeroPadding2D{Padding: [2][2]int{{1, 0}, {2, 1}}},
 		&nn.Cropping2D{Cropping: [2][2]int{{0, 1}, {2, 0}}},
 		&nn.MaxPool2D{PoolSize: [2]int{2, 2}, Strides: [2]int{1, 1}, Padding: "same"},
@@ -240,7 +241,7 @@ func everyLayer(t *testing.T) *model.Sequential {
 		&nn.Normalization{},
 		&nn.PReLU{},
 		&nn.GaussianDropout{Rate: 0.1},
-		&nn.Dense{Units: 12, Activation: "relu"},
+		&nn.Dense{Units: 12, Activation: "relu", KernelRegularizer: nn.Regularizer{L1: 0.001, L2: 0.005}},
 		&nn.BatchNormalization{},
 		&nn.PReLU{SharedAxes: []int{1}, AlphaInit: 0.1},
 		&nn.Activation{Func: "tanh"},

@@ -12,12 +12,13 @@ import (
 // Net.forward, and those of load_convnet and save_convnet, which copy its
 // weights from and to the model file.
 type pyLayer struct {
-	Comment string   // what the layer is, for the reader
-	Attr    string   // the module's attribute of Net; "" when it has none
-	Init    string   // the module, such as "nn.Conv2d(1, 32, (5, 5), padding=(2, 2))"
-	Forward []string // statements computing the layer's output variable from its inputs'
-	Load    []string // statements of load_convnet
-	Save    []string // statements of save_convnet
+	Comment string            // what the layer is, for the reader
+	Attr    string            // the module's attribute of Net; "" when it has none
+	Init    string            // the module, such as "nn.Conv2d(1, 32, (5, 5), padding=(2, 2))"
+	Forward []string          // statements computing the layer's output variable from its inputs'
+	Load    []string          // statements of load_convnet
+	Save    []string          // statements of save_convnet
+	torch   map[string]string // each weight's tensor in Net (such as "dense.weight") by its name in the model file
 }
 
 // weight adds the statements that copy the parameter name of convnet's
@@ -29,6 +30,10 @@ func (p *pyLayer) weight(dst, name string, shape []int, toTorch, toConvnet strin
 	for _, d := range shape {
 		args = append(args, fmt.Sprint(d))
 	}
+	if p.torch == nil {
+		p.torch = map[string]string{}
+	}
+	p.torch[name] = dst
 	p.Load = append(p.Load, fmt.Sprintf("net.%s.copy_(%s)", dst, fmt.Sprintf(toTorch, "tensor("+strings.Join(args, ", ")+")")))
 	p.Save = append(p.Save, fmt.Sprintf("tensors[%s] = %s", pyStr(name), fmt.Sprintf(toConvnet, "net."+dst)))
 }

@@ -76,6 +76,9 @@ func Generate(p Project) ([]File, error) {
 	}
 	train, _ := m.ParamCount()
 	md.Params = commas(train)
+	if md.Penalties, err = penalties(m, layers); err != nil {
+		return nil, err
+	}
 	for i, l := range layers {
 		if l.Attr != "" {
 			md.LayerNames = append(md.LayerNames, fmt.Sprintf("%s: %s,", pyStr(l.Attr), pyStr(m.Layers[i].Name())))
@@ -119,6 +122,7 @@ type modelData struct {
 	Layers                    []pyLayer
 	Output                    string   // the variable Net.forward returns
 	LayerNames                []string // the entries of LAYER_NAMES
+	Penalties                 []string // the terms of regularization(net)
 }
 
 // HasLoad reports whether load_convnet copies anything.

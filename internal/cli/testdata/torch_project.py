@@ -49,7 +49,7 @@ def main():
         return
     net.train()
     opt = train.make_optimizer(net.parameters())
-    loss = train.loss_fn(net(x), y)
+    loss = train.loss_fn(net(x), y) + model.regularization(net)
     opt.zero_grad()
     loss.backward()
     opt.step()
