@@ -91,3 +91,57 @@ func TestRescalingPerChannel(t *testing.T) {
 		t.Errorf("a scale of a string: %v", err)
 	}
 }
+
+// TestRescaling checks x·scale + offset and its gradient by hand, the same
+// values in pieces on any number of cores, and what Build refuses.
+func TestRescaling(t *testing.T) {
+	l := &nn.Rescaling{Scale: 1.0 / 127.5, Offset: -1}
+	if _, err := l.Build([]int{2, 2, 1}, nil); err != nil {
+		t.Fatal(err)
+	}
+	y := l.Forward(tensor.FromData([]float32{0, 127.5, 255, 51}, 1, 2, 2, 1), false)
+	if want := []float32{-1, 0, 1, -0.6}; !slices.EqualFunc(y.Data, want, func(a, b float32) bool { return math.Abs(float64(a-b)) < 1e-6 }) {
+		t.Errorf("Forward = %v, want %v", y.Data, want)
+	}
+	dx := l.Backward(tensor.FromData([]float32{127.5, -255, 1, 0}, 1, 2, 2, 1))
+	if want := []float32{1, -2, 1 / 127.5, 0}; !slices.Equal(dx.Data, want) {
+		t.Errorf("Backward = %v, want %v", dx.Data, want)
+	}
+	// A batch larger than a piece of work: each value as computed alone.
+	l = &nn.Rescaling{Scale: 1.0 / 127.5, Offset: -1}
+	if _, err := l.Build([]int{100, 100, 3}, nil); err != nil {
+		t.Fatal(err)
+	}
+	big := tensor.New(3, 100, 100, 3)
+	for i := range big.Data {
+		big.Data[i] = float32(i%509) - 200
+	}
+	for _, procs := range []int{1, 2, 4} {
+		prev := runtime.GOMAXPROCS(procs)
+		y := l.Forward(big, true)
+		dx := l.Backward(big)
+		runtime.GOMAXPROCS(prev)
+		for i, v := range big.Data {
+			if want := float32(v*float32(1.0/127.5)) - 1; y.Data[i] != want {
+				t.Fatalf("GOMAXPROCS %d: y[%d] = %v, want %v", procs, i, y.Data[i], want)
+			}
+			if want := v * float32(1.0/127.5); dx.Data[i] != want {
+				t.Fatalf("GOMAXPROCS %d: dx[%d] = %v, want %v", procs, i, dx.Data[i], want)
+			}
+		}
+	}
+	for _, tt := range []struct {
+		l    nn.Layer
+		want string
+	}{
+		{&nn.Rescaling{}, "Rescaling: scale = 0: must be a finite number other than 0"},
+		{&nn.Rescaling{Scale: math.Inf(1)}, "scale = +Inf"},
+		{&nn.Rescaling{Scale: 1e39}, "scale = 1e+39"}, // beyond float32
+		{&nn.Rescaling{Scale: math.NaN()}, "scale = NaN"},
+		{&nn.Rescaling{Scale: 1, Offset: math.NaN()}, "Rescaling: offset = NaN: must be a finite number"},
+	} {
+		if _, err := tt.l.Build([]int{3, 4}, nil); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Build: %v, want an error containing %q", err, tt.want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package torchexport
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/convnet-go/convnet/nn"
 )
@@ -129,4 +130,33 @@ func actNote(fn string, last bool) string {
 		return ", softmax (left out: the loss takes the logits)"
 	}
 	return ", " + fn
+}
+
+// prelu writes a PReLU: nn.PReLU for one slope, or one per channel (of an
+// image, or per feature of a vector), which PyTorch takes along axis 1;
+// else KerasPReLU, whose weight is alpha in (c, h, w) order.
+func (w *walker) prelu(p *pyLayer, l *nn.PReLU, id string, in []int, flat *[3]int) {
+	a := l.Params()[0].Value.Shape
+	init, toConvnet := pyFloat(l.AlphaInit), "%s.reshape"+pyInts(a)
+	switch {
+	case one(a):
+		p.Attr, p.Init = id, "nn.PReLU(1, init="+init+")"
+		p.Comment += ": one slope below 0 for every value, learned"
+		p.weight(id+".weight", l.Name()+"/alpha", a, "%s.reshape(-1)", toConvnet)
+	case len(a) == 1 || one(a[:len(a)-1]):
+		c := a[len(a)-1]
+		p.Attr, p.Init = id, fmt.Sprintf("nn.PReLU(%d, init=%s)", c, init)
+		p.Comment += ": a slope below 0 for each channel, learned"
+		toTorch := "%s.reshape(-1)"
+		if len(a) == 1 && flat != nil {
+			toTorch, toConvnet = w.fromHWC(flat), w.toHWC(flat)
+			p.Comment = strings.Replace(p.Comment, "channel", "feature", 1) + "; they follow the flattened image"
+		}
+		p.weight(id+".weight", l.Name()+"/alpha", a, toTorch, toConvnet)
+	default: // an image whose slopes vary along its height or width
+		w.helpers.PReLU = true
+		p.Attr, p.Init = id, fmt.Sprintf("KerasPReLU((%d, %d, %d), %s)", a[2], a[0], a[1], init)
+		p.Comment += fmt.Sprintf(": slopes below 0 of shape %v (h, w, c), learned", a)
+		p.weight(id+".weight", l.Name()+"/alpha", a, "%s.permute(2, 0, 1)", "%s.permute(1, 2, 0)")
+	}
 }

@@ -370,63 +370,6 @@ func (w *walker) layer(l nn.Layer, id string, ins []value, out string, last bool
 	return p, nil
 }
 
-// trainingOnly returns the module of a layer that changes values in
-// training only, element by element, and what it does.
-func (w *walker) trainingOnly(l nn.Layer, in []int) (init, what string) {
-	switch l := l.(type) {
-	case *nn.Dropout:
-		if l.NoiseShape != nil {
-			w.helpers.NoiseShapeDropout = true
-			noise := l.NoiseShape
-			if len(in) == 3 { // (n, h, w, c) to PyTorch's (n, c, h, w)
-				noise = []int{noise[0], noise[3], noise[1], noise[2]}
-			}
-			shape := pySizes(noise)
-			return fmt.Sprintf("NoiseShapeDropout(%s, %s)", pyFloat(l.Rate), shape),
-				fmt.Sprintf("rate %s, one draw per cell of %s", pyFloat(l.Rate), shape)
-		}
-		return fmt.Sprintf("nn.Dropout(%s)", pyFloat(l.Rate)), "rate " + pyFloat(l.Rate)
-	case *nn.AlphaDropout:
-		return fmt.Sprintf("nn.AlphaDropout(%s)", pyFloat(l.Rate)), "selu's dropout at rate " + pyFloat(l.Rate)
-	case *nn.GaussianNoise:
-		w.helpers.GaussianNoise = true
-		return fmt.Sprintf("GaussianNoise(%s)", pyFloat(l.Stddev)), "noise of standard deviation " + pyFloat(l.Stddev) + " added"
-	case *nn.GaussianDropout:
-		w.helpers.GaussianDropout = true
-		return fmt.Sprintf("GaussianDropout(%s)", pyFloat(l.Rate)), "times noise of mean 1 at rate " + pyFloat(l.Rate)
-	}
-	panic("torchexport: trainingOnly(" + l.Type() + ")")
-}
-
-// prelu writes a PReLU: nn.PReLU for one slope, or one per channel (of an
-// image, or per feature of a vector), which PyTorch takes along axis 1;
-// else KerasPReLU, whose weight is alpha in (c, h, w) order.
-func (w *walker) prelu(p *pyLayer, l *nn.PReLU, id string, in []int, flat *[3]int) {
-	a := l.Params()[0].Value.Shape
-	init, toConvnet := pyFloat(l.AlphaInit), "%s.reshape"+pyInts(a)
-	switch {
-	case one(a):
-		p.Attr, p.Init = id, "nn.PReLU(1, init="+init+")"
-		p.Comment += ": one slope below 0 for every value, learned"
-		p.weight(id+".weight", l.Name()+"/alpha", a, "%s.reshape(-1)", toConvnet)
-	case len(a) == 1 || one(a[:len(a)-1]):
-		c := a[len(a)-1]
-		p.Attr, p.Init = id, fmt.Sprintf("nn.PReLU(%d, init=%s)", c, init)
-		p.Comment += ": a slope below 0 for each channel, learned"
-		toTorch := "%s.reshape(-1)"
-		if len(a) == 1 && flat != nil {
-			toTorch, toConvnet = w.fromHWC(flat), w.toHWC(flat)
-			p.Comment = strings.Replace(p.Comment, "channel", "feature", 1) + "; they follow the flattened image"
-		}
-		p.weight(id+".weight", l.Name()+"/alpha", a, toTorch, toConvnet)
-	default: // an image whose slopes vary along its height or width
-		w.helpers.PReLU = true
-		p.Attr, p.Init = id, fmt.Sprintf("KerasPReLU((%d, %d, %d), %s)", a[2], a[0], a[1], init)
-		p.Comment += fmt.Sprintf(": slopes below 0 of shape %v (h, w, c), learned", a)
-		p.weight(id+".weight", l.Name()+"/alpha", a, "%s.permute(2, 0, 1)", "%s.permute(1, 2, 0)")
-	}
-}
-
 func (w *walker) fromHWC(f *[3]int) string {
 	w.helpers.FromHWC = true
 	return fmt.Sprintf("from_hwc(%%s, %d, %d, %d)", f[0], f[1], f[2])

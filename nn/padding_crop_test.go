@@ -79,3 +79,55 @@ func TestCropping2D(t *testing.T) {
 		}
 	}
 }
+
+// TestZeroPadding2D checks the padded image and the cropped gradient by
+// hand: a 2x2 image with one row above and one column on the right.
+func TestZeroPadding2D(t *testing.T) {
+	l := &nn.ZeroPadding2D{Padding: [2][2]int{{1, 0}, {0, 1}}}
+	out, err := l.Build([]int{2, 2, 1}, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(out, []int{3, 3, 1}) {
+		t.Fatalf("output shape %v, want [3 3 1]", out)
+	}
+	x := tensor.FromData([]float32{1, 2, 3, 4}, 1, 2, 2, 1)
+	want := []float32{0, 0, 0, 1, 2, 0, 3, 4, 0}
+	y := l.Forward(x, false)
+	if !slices.Equal(y.Data, want) {
+		t.Errorf("Forward = %v, want %v", y.Data, want)
+	}
+	for i := range y.Data { // the buffer is reused: every cell is set again
+		y.Data[i] = 9
+	}
+	if y := l.Forward(x, false); !slices.Equal(y.Data, want) {
+		t.Errorf("Forward on its used buffer = %v, want %v", y.Data, want)
+	}
+	// Padding on all four sides, a used buffer: the same image again.
+	all := &nn.ZeroPadding2D{Padding: [2][2]int{{2, 1}, {1, 3}}}
+	if _, err := all.Build([]int{2, 2, 1}, nil); err != nil {
+		t.Fatal(err)
+	}
+	first := all.Forward(x, false).Clone()
+	if s := slices.Clone(first.Data); len(s) != 5*6 || s[2*6+1] != 1 || s[3*6+2] != 4 {
+		t.Errorf("Forward with padding ((2, 1), (1, 3)) = %v", s)
+	}
+	used := all.Forward(x, false)
+	for i := range used.Data {
+		used.Data[i] = 9
+	}
+	if y := all.Forward(x, false); !slices.Equal(y.Data, first.Data) {
+		t.Errorf("Forward with padding ((2, 1), (1, 3)) on its used buffer = %v, want %v", y.Data, first.Data)
+	}
+	var sum float32
+	for _, v := range first.Data {
+		sum += v
+	}
+	if sum != 10 {
+		t.Errorf("Forward with padding ((2, 1), (1, 3)): values add up to %v, want 10", sum)
+	}
+	dy := tensor.FromData([]float32{9, 9, 9, 5, 6, 9, 7, 8, 9}, 1, 3, 3, 1)
+	if dx := l.Backward(dy); !slices.Equal(dx.Data, []float32{5, 6, 7, 8}) {
+		t.Errorf("Backward = %v, want [5 6 7 8]", dx.Data)
+	}
+}
