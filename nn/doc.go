@@ -42,13 +42,14 @@
 //	MaxPool2D              [N,H,W,C] → [N,OH,OW,C]         Keras class name MaxPooling2D
 //	AveragePooling2D       [N,H,W,C] → [N,OH,OW,C]
 //	ZeroPadding2D          [N,H,W,C] → [N,t+H+b,l+W+r,C]  Padding ((t, b), (l, r)) of zeros
+//	Cropping2D             [N,H,W,C] → [N,H-t-b,W-l-r,C]  Cropping ((t, b), (l, r)) cut off the edges
 //	GlobalAveragePooling2D [N,H,W,C] → [N,C]               [N,1,1,C] with KeepDims
 //	GlobalMaxPooling2D     [N,H,W,C] → [N,C]               [N,1,1,C] with KeepDims
 //	Flatten                [N,d1,d2,...] → [N,d1·d2·...]   row-major (HWC) order
 //	Dense                  [N,in] → [N,Units]              kernel [in,Units], bias [Units]
 //	ChannelShuffle         [N,...,C] → [N,...,C]           channel i·g + k from channel k·C/g + i; g = Groups (ShuffleNet)
 //	ChannelSlice           [N,...,C] → [N,...,End-Start]   the channels Start to End-1
-//	Dropout                any → same
+//	Dropout                any → same                      NoiseShape (Keras's noise_shape) shares draws along its axes of size 1
 //	SpatialDropout2D       [N,H,W,C] → same                drops whole channels of each image (PyTorch Dropout2d)
 //	AlphaDropout           any → same                      selu's dropout: keeps the mean and variance
 //	GaussianNoise          any → same                      x + N(0, Stddev²) in training
@@ -58,7 +59,7 @@
 //	PReLU                  any → same                      alpha: the input's shape, 1 along SharedAxes ([1, 1, C] for [1, 2] on an image)
 //	Normalization          any → same                      (x - mean) / max(√variance, 1e-7), per index of Axis (default the last); mean, variance, count adapted, or given
 //	Reshape                [N,s...] → [N,TargetShape...]   the same values in row-major order (one size may be -1)
-//	Rescaling              any → same                      x·Scale + Offset (Keras Rescaling: Scale 1/255 takes pixels to 0..1)
+//	Rescaling              any → same                      x·Scale + Offset (Keras Rescaling: Scale 1/255 takes pixels to 0..1); Scales, Offsets per channel
 //	Add, Multiply, Average [N,s...] × k → [N,s...]         element-wise over k ≥ 2 inputs of one shape, or of size 1 where they differ (broadcast)
 //	Subtract               [N,s...] × 2 → [N,s...]         x1 - x2, broadcast as Add
 //	Maximum, Minimum       [N,s...] × k → [N,s...]         the largest (smallest) of k ≥ 2 inputs, broadcast as Add
@@ -162,6 +163,11 @@
 // probabilities where they are wanted.
 //
 // # Initialisers
+//
+// Dense, Conv2D and DepthwiseConv2D take Keras's kernel and bias
+// regularizers ([Regularizer]: L1·Σ|w| + L2·Σw²), which set their
+// parameters' Regularizer; the model adds the penalties to the loss and
+// their gradients to the weights'.
 //
 // Kernels use Keras's initialisers ([InitializerNames]): glorot_uniform
 // (the default), glorot_normal, he_uniform, he_normal, lecun_uniform,
