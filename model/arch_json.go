@@ -40,8 +40,9 @@ func (m *Model) architecture() map[string]any {
 // when they hold Keras's defaults; a value that would change the
 // computation (a dilation, an activity regularizer, a frozen layer, shared
 // layers, several inputs or outputs) is an error naming the layer and the
-// field. Kernel and bias regularizers (L1, L2, L1L2) are read: their
-// penalties join the loss, as in Keras.
+// field. Kernel and bias regularizers (L1, L2, L1L2) and constraints
+// (MaxNorm, MinMaxNorm, UnitNorm, NonNeg) are read: the penalties join the
+// loss and the constraints follow every optimizer step, as in Keras.
 // The input shape is the document's, if it has one: Build(nil, seed) uses
 // it.
 func ParseArchitecture(b []byte) (*Model, error) {

@@ -45,7 +45,7 @@ func initField(key, init string) kerasField {
 
 var (
 	channelsLast   = kerasField{key: "data_format", def: "channels_last"}
-	weightsDefault = append(append(owned("kernel_regularizer", "bias_regularizer"), nulls("activity_regularizer", "kernel_constraint", "bias_constraint")...),
+	weightsDefault = append(append(owned("kernel_regularizer", "bias_regularizer", "kernel_constraint", "bias_constraint"), nulls("activity_regularizer")...),
 		initField("bias_initializer", "zeros"),
 		kerasField{key: "lora_rank", read: true},
 		kerasField{key: "quantization_config", read: true})
@@ -61,7 +61,7 @@ var (
 			{key: "dilation_rate", def: []any{1.0, 1.0}, alt: []any{1.0}},
 			{key: "groups", def: 1.0, read: true}, // tf.keras writes it, Keras 3 refuses it
 			initField("bias_initializer", "zeros"),
-		}, append(owned("depthwise_regularizer", "bias_regularizer"), nulls("activity_regularizer", "depthwise_constraint", "bias_constraint")...)...),
+		}, append(owned("depthwise_regularizer", "bias_regularizer", "depthwise_constraint", "bias_constraint"), nulls("activity_regularizer")...)...),
 		// tf.keras writes Conv's kernel fields too, unused.
 		"SeparableConv2D": append([]kerasField{
 			channelsLast,
@@ -70,8 +70,8 @@ var (
 			initField("bias_initializer", "zeros"),
 			{key: "kernel_initializer", def: initializerObject("glorot_uniform"), init: "glorot_uniform", read: true},
 			{key: "kernel_regularizer", read: true}, {key: "kernel_constraint", read: true},
-		}, append(owned("depthwise_regularizer", "pointwise_regularizer", "bias_regularizer"), nulls("activity_regularizer",
-			"depthwise_constraint", "pointwise_constraint", "bias_constraint")...)...),
+		}, append(owned("depthwise_regularizer", "pointwise_regularizer", "bias_regularizer",
+			"depthwise_constraint", "pointwise_constraint", "bias_constraint"), nulls("activity_regularizer")...)...),
 		"Dense":                  weightsDefault,
 		"Dropout":                owned("noise_shape"),
 		"MaxPooling2D":           {channelsLast},

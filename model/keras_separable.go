@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/convnet-go/convnet/nn"
 )
@@ -36,12 +37,12 @@ func separableFromKeras(kl kerasLayer, cfg map[string]any, where string) (kerasL
 		switch key {
 		case "kernel_size", "strides", "padding", "depth_multiplier":
 			depthwise[key] = v
-		case "name", "filters", "use_bias", "activation", "bias_regularizer":
+		case "name", "filters", "use_bias", "activation", "bias_regularizer", "bias_constraint":
 			pointwise[key] = v
-		case "depthwise_regularizer":
+		case "depthwise_regularizer", "depthwise_constraint":
 			depthwise[key] = v
-		case "pointwise_regularizer":
-			pointwise["kernel_regularizer"] = v
+		case "pointwise_regularizer", "pointwise_constraint":
+			pointwise["kernel_"+strings.TrimPrefix(key, "pointwise_")] = v
 		default:
 			return kerasLayer{}, fmt.Errorf("%s: unknown field %q", where, key)
 		}

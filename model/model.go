@@ -50,6 +50,8 @@ type Model struct {
 	rng           *rand.Rand
 	params        []*nn.Param // every layer's parameters, in order
 	penalized     []*nn.Param // those with a regularizer
+	constrained   []*nn.Param // those with a constraint
+	norms         []float64   // the constraints' scratch
 	// softmax is set when the last layer ends in a softmax: the model runs
 	// it without (see nn.FinalSoftmax) and applies it for probabilities.
 	softmax bool
@@ -167,9 +169,13 @@ func (m *Model) build(inputShape []int, seed uint64, check func(l nn.Layer, in [
 	for _, l := range m.Layers {
 		m.params = append(m.params, l.Params()...)
 	}
+	m.constrained = m.constrained[:0]
 	for _, p := range m.params {
 		if !p.Regularizer.IsZero() {
 			m.penalized = append(m.penalized, p)
+		}
+		if !p.Constraint.IsZero() {
+			m.constrained = append(m.constrained, p)
 		}
 	}
 	m.plan = newPlan(m)

@@ -3,6 +3,7 @@ package model
 import (
 	"bytes"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/convnet-go/convnet/nn"
@@ -96,5 +97,57 @@ func TestKerasRegularizers(t *testing.T) {
 		`"bias_regularizer":null`, `"kernel_regularizer":{"class_name":"L1L2","config":{"l1":0.001,"l2":0.01}}`, `"bias_regularizer":{"class_name":"L1","config":{"l1":0.01}}`)
 	if a, _ := m.Architecture(); bytes.Contains(a, []byte(`"activity_regularizer": {`)) {
 		t.Errorf("an activity regularizer written")
+	}
+}
+
+// TestConstrainedStep: after every training step the kernel's columns
+// hold norms of at most MaxNorm's 0.1 and the bias no value below 0, as
+// Keras's optimizers leave them; constraints read from Keras JSON and
+// write back as Keras objects.
+func TestConstrainedStep(t *testing.T) {
+	doc := []byte(`{"class_name": "Sequential", "config": {"name": "s", "layers": [
+	  {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 5], "dtype": "float32", "name": "in"}},
+	  {"module": "keras.layers", "class_name": "Dense", "config": {"name": "d", "units": 4, "activation": "softmax",
+	    "kernel_constraint": {"module": "keras.constraints", "class_name": "MaxNorm", "config": {"max_value": 0.1, "axis": 0}, "registered_name": null},
+	    "bias_constraint": {"class_name": "NonNeg", "config": {}}}, "registered_name": null}]}}`)
+	check := func(what string, m *Model) {
+		t.Helper()
+		d := m.Layers[0].(*nn.Dense)
+		if d.KernelConstraint.Kind != "max_norm" || d.KernelConstraint.Max != 0.1 || d.BiasConstraint.Kind != "non_neg" {
+			t.Fatalf("%s: constraints %+v, %+v", what, d.KernelConstraint, d.BiasConstraint)
+		}
+	}
+	m := kerasRoundTrip(t, doc, check, `"kernel_constraint":{"class_name":"MaxNorm","config":{"axis":0,"max_value":0.1}}`,
+		`"bias_constraint":{"class_name":"NonNeg","config":{}}`)
+	if err := m.Compile(&optim.SGD{LearningRate: 5}, nn.CrossEntropy{}); err != nil {
+		t.Fatal(err)
+	}
+	x, y := tensor.New(4, 5), tensor.New(4, 4)
+	for i := range x.Data {
+		x.Data[i] = float32(math.Cos(float64(3 * i)))
+	}
+	for i := range 4 {
+		y.Data[i*4+i] = 1
+	}
+	kernel, bias := m.params[0], m.params[1]
+	for step := range 3 {
+		m.TrainStep(x, y)
+		for u := range 4 {
+			var sq float64
+			for i := range 5 {
+				sq += float64(kernel.Value.Data[i*4+u]) * float64(kernel.Value.Data[i*4+u])
+			}
+			if n := math.Sqrt(sq); n > 0.1+1e-6 {
+				t.Errorf("step %d: unit %d's incoming weights have norm %v, above 0.1", step, u, n)
+			}
+		}
+		for u, v := range bias.Value.Data {
+			if v < 0 {
+				t.Errorf("step %d: bias %d = %v, below 0", step, u, v)
+			}
+		}
+	}
+	if slices.Max(bias.Value.Data) <= 0 {
+		t.Errorf("the biases %v never rose above 0: the test moves nothing", bias.Value.Data)
 	}
 }

@@ -82,6 +82,9 @@ func (m *Model) TrainStep(x, y *tensor.Tensor) (loss float64, correct int) {
 	}
 	loss, correct = m.step(x, y, true)
 	m.opt.Step(m.params)
+	for _, p := range m.constrained { // as Keras's optimizers apply them
+		m.norms = p.Constraint.Apply(p.Value.Data, p.Value.Shape, m.norms)
+	}
 	return loss, correct
 }
 

@@ -33,6 +33,7 @@ type Conv2D struct {
 	KernelInit string // one of InitializerNames; "" is glorot_uniform
 
 	KernelRegularizer, BiasRegularizer Regularizer // Keras's kernel_regularizer and bias_regularizer
+	KernelConstraint, BiasConstraint   Constraint  // Keras's kernel_constraint and bias_constraint
 
 	named
 	buffers
@@ -77,6 +78,9 @@ func (l *Conv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 	if err := checkRegularizers(l, "kernel_regularizer", l.KernelRegularizer, l.BiasRegularizer); err != nil {
 		return nil, err
 	}
+	if err := checkConstraints(l, "kernel_constraint", 4, l.KernelConstraint, l.BiasConstraint); err != nil {
+		return nil, err
+	}
 	groups := max(l.Groups, 1)
 	if l.Groups < 0 || g.C%groups != 0 || l.Filters%groups != 0 {
 		return nil, errorf(l, "groups = %d: must divide the input's %d channels and the %d filters", l.Groups, g.C, l.Filters)
@@ -102,6 +106,7 @@ func (l *Conv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 		l.bias = newParam("bias", true, l.Filters)
 	}
 	regularize(l.kernel, l.bias, l.KernelRegularizer, l.BiasRegularizer)
+	constrain(l.kernel, l.bias, l.KernelConstraint, l.BiasConstraint)
 	l.activateFn, l.gradFn = l.activate, l.activationGrad
 	l.x, l.y, l.z, l.zs, l.dy, l.dz, l.dx = nil, nil, nil, nil, nil, nil, nil
 	l.padded.conv, l.padded.in = nil, nil
@@ -295,7 +300,7 @@ func (l *Conv2D) ReleaseBackward() {
 func (l *Conv2D) OmitSoftmax(omit bool) bool { return l.act.omitSoftmax(omit) }
 
 func (l *Conv2D) Config() map[string]any {
-	return regularizerConfig(map[string]any{
+	return constraintConfig(regularizerConfig(map[string]any{
 		"name":               l.Name(),
 		"filters":            l.Filters,
 		"kernel_size":        pairValue(l.KernelSize),
@@ -305,7 +310,7 @@ func (l *Conv2D) Config() map[string]any {
 		"use_bias":           !l.NoBias,
 		"activation":         activationName(l.Activation),
 		"kernel_initializer": initializerName(l.KernelInit),
-	}, "kernel_regularizer", l.KernelRegularizer, l.BiasRegularizer)
+	}, "kernel_regularizer", l.KernelRegularizer, l.BiasRegularizer), "kernel_constraint", l.KernelConstraint, l.BiasConstraint)
 }
 
 func conv2DFromConfig(f *fields) *Conv2D {
@@ -321,5 +326,7 @@ func conv2DFromConfig(f *fields) *Conv2D {
 
 		KernelRegularizer: f.regularizer("kernel_regularizer"),
 		BiasRegularizer:   f.regularizer("bias_regularizer"),
+		KernelConstraint:  f.constraint("kernel_constraint"),
+		BiasConstraint:    f.constraint("bias_constraint"),
 	}
 }

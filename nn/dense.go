@@ -22,6 +22,7 @@ type Dense struct {
 	KernelInit string // one of InitializerNames; "" is glorot_uniform
 
 	KernelRegularizer, BiasRegularizer Regularizer // Keras's kernel_regularizer and bias_regularizer
+	KernelConstraint, BiasConstraint   Constraint  // Keras's kernel_constraint and bias_constraint
 
 	named
 	buffers
@@ -58,6 +59,9 @@ func (l *Dense) Build(in []int, rng *rand.Rand) ([]int, error) {
 	if err := checkRegularizers(l, "kernel_regularizer", l.KernelRegularizer, l.BiasRegularizer); err != nil {
 		return nil, err
 	}
+	if err := checkConstraints(l, "kernel_constraint", 2, l.KernelConstraint, l.BiasConstraint); err != nil {
+		return nil, err
+	}
 	if err := checkSize(l, "kernel", in[0], l.Units); err != nil {
 		return nil, err
 	}
@@ -70,6 +74,7 @@ func (l *Dense) Build(in []int, rng *rand.Rand) ([]int, error) {
 		l.bias = newParam("bias", true, l.Units)
 	}
 	regularize(l.kernel, l.bias, l.KernelRegularizer, l.BiasRegularizer)
+	constrain(l.kernel, l.bias, l.KernelConstraint, l.BiasConstraint)
 	l.x, l.y, l.z, l.dz, l.dx = nil, nil, nil, nil, nil
 	return []int{l.Units}, nil
 }
@@ -132,13 +137,13 @@ func (l *Dense) SkipParamGradients(skip bool) { l.skipDw = skip }
 func (l *Dense) OmitSoftmax(omit bool) bool { return l.act.omitSoftmax(omit) }
 
 func (l *Dense) Config() map[string]any {
-	return regularizerConfig(map[string]any{
+	return constraintConfig(regularizerConfig(map[string]any{
 		"name":               l.Name(),
 		"units":              l.Units,
 		"use_bias":           !l.NoBias,
 		"activation":         activationName(l.Activation),
 		"kernel_initializer": initializerName(l.KernelInit),
-	}, "kernel_regularizer", l.KernelRegularizer, l.BiasRegularizer)
+	}, "kernel_regularizer", l.KernelRegularizer, l.BiasRegularizer), "kernel_constraint", l.KernelConstraint, l.BiasConstraint)
 }
 
 func denseFromConfig(f *fields) *Dense {
@@ -150,5 +155,7 @@ func denseFromConfig(f *fields) *Dense {
 
 		KernelRegularizer: f.regularizer("kernel_regularizer"),
 		BiasRegularizer:   f.regularizer("bias_regularizer"),
+		KernelConstraint:  f.constraint("kernel_constraint"),
+		BiasConstraint:    f.constraint("bias_constraint"),
 	}
 }

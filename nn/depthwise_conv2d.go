@@ -29,6 +29,7 @@ type DepthwiseConv2D struct {
 	KernelInit      string // one of InitializerNames; "" is glorot_uniform
 
 	KernelRegularizer, BiasRegularizer Regularizer // Keras's depthwise_regularizer and bias_regularizer
+	KernelConstraint, BiasConstraint   Constraint  // Keras's depthwise_constraint and bias_constraint
 
 	named
 	buffers
@@ -87,6 +88,9 @@ func (l *DepthwiseConv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 	if err := checkRegularizers(l, "depthwise_regularizer", l.KernelRegularizer, l.BiasRegularizer); err != nil {
 		return nil, err
 	}
+	if err := checkConstraints(l, "depthwise_constraint", 4, l.KernelConstraint, l.BiasConstraint); err != nil {
+		return nil, err
+	}
 	if err := checkSize(l, "kernel", g.KH, g.KW, g.C, m); err != nil {
 		return nil, err
 	}
@@ -105,6 +109,7 @@ func (l *DepthwiseConv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 		l.bias = newParam("bias", true, l.f)
 	}
 	regularize(l.kernel, l.bias, l.KernelRegularizer, l.BiasRegularizer)
+	constrain(l.kernel, l.bias, l.KernelConstraint, l.BiasConstraint)
 	if l.gather() {
 		l.flip = make([]float32, len(l.kernel.Value.Data))
 	}
@@ -303,7 +308,7 @@ func (l *DepthwiseConv2D) SkipParamGradients(skip bool) { l.skipDw = skip }
 func (l *DepthwiseConv2D) OmitSoftmax(omit bool) bool { return l.act.omitSoftmax(omit) }
 
 func (l *DepthwiseConv2D) Config() map[string]any {
-	return regularizerConfig(map[string]any{
+	return constraintConfig(regularizerConfig(map[string]any{
 		"name":                  l.Name(),
 		"kernel_size":           pairValue(l.KernelSize),
 		"strides":               pairValue(orOne(l.Strides)),
@@ -312,7 +317,7 @@ func (l *DepthwiseConv2D) Config() map[string]any {
 		"use_bias":              !l.NoBias,
 		"activation":            activationName(l.Activation),
 		"depthwise_initializer": initializerName(l.KernelInit),
-	}, "depthwise_regularizer", l.KernelRegularizer, l.BiasRegularizer)
+	}, "depthwise_regularizer", l.KernelRegularizer, l.BiasRegularizer), "depthwise_constraint", l.KernelConstraint, l.BiasConstraint)
 }
 
 func depthwiseFromConfig(f *fields) *DepthwiseConv2D {
@@ -327,5 +332,7 @@ func depthwiseFromConfig(f *fields) *DepthwiseConv2D {
 
 		KernelRegularizer: f.regularizer("depthwise_regularizer"),
 		BiasRegularizer:   f.regularizer("bias_regularizer"),
+		KernelConstraint:  f.constraint("depthwise_constraint"),
+		BiasConstraint:    f.constraint("bias_constraint"),
 	}
 }

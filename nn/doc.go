@@ -166,8 +166,10 @@
 //
 // Dense, Conv2D and DepthwiseConv2D take Keras's kernel and bias
 // regularizers ([Regularizer]: L1·Σ|w| + L2·Σw²), which set their
-// parameters' Regularizer; the model adds the penalties to the loss and
-// their gradients to the weights'.
+// parameters' Regularizer, and constraints ([Constraint]: max_norm,
+// min_max_norm, unit_norm, non_neg), which set their Constraint; the
+// model adds the penalties to the loss and their gradients to the
+// weights', and applies the constraints after every optimizer step.
 //
 // Kernels use Keras's initialisers ([InitializerNames]): glorot_uniform
 // (the default), glorot_normal, he_uniform, he_normal, lecun_uniform,

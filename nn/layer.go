@@ -63,6 +63,9 @@ type Param struct {
 	// Regularizer is the weights' penalty, added to the loss by the model
 	// (a layer's KernelRegularizer or BiasRegularizer).
 	Regularizer Regularizer
+	// Constraint is applied to the weights by the model after every
+	// optimizer step (a layer's KernelConstraint or BiasConstraint).
+	Constraint Constraint
 }
 
 // InputGradientSkipper is implemented by layers that can leave out dL/dx,

@@ -12,13 +12,20 @@ import (
 // Net.forward, and those of load_convnet and save_convnet, which copy its
 // weights from and to the model file.
 type pyLayer struct {
-	Comment string            // what the layer is, for the reader
-	Attr    string            // the module's attribute of Net; "" when it has none
-	Init    string            // the module, such as "nn.Conv2d(1, 32, (5, 5), padding=(2, 2))"
-	Forward []string          // statements computing the layer's output variable from its inputs'
-	Load    []string          // statements of load_convnet
-	Save    []string          // statements of save_convnet
-	torch   map[string]string // each weight's tensor in Net (such as "dense.weight") by its name in the model file
+	Comment string                 // what the layer is, for the reader
+	Attr    string                 // the module's attribute of Net; "" when it has none
+	Init    string                 // the module, such as "nn.Conv2d(1, 32, (5, 5), padding=(2, 2))"
+	Forward []string               // statements computing the layer's output variable from its inputs'
+	Load    []string               // statements of load_convnet
+	Save    []string               // statements of save_convnet
+	torch   map[string]torchWeight // each weight's tensor in Net by its name in the model file
+}
+
+// torchWeight is a weight's tensor in Net (such as "dense.weight") and the
+// expressions that turn a tensor of convnet's layout into PyTorch's and
+// back ("%s" stands for the tensor).
+type torchWeight struct {
+	dst, toTorch, toConvnet string
 }
 
 // weight adds the statements that copy the parameter name of convnet's
@@ -31,9 +38,9 @@ func (p *pyLayer) weight(dst, name string, shape []int, toTorch, toConvnet strin
 		args = append(args, fmt.Sprint(d))
 	}
 	if p.torch == nil {
-		p.torch = map[string]string{}
+		p.torch = map[string]torchWeight{}
 	}
-	p.torch[name] = dst
+	p.torch[name] = torchWeight{dst, toTorch, toConvnet}
 	p.Load = append(p.Load, fmt.Sprintf("net.%s.copy_(%s)", dst, fmt.Sprintf(toTorch, "tensor("+strings.Join(args, ", ")+")")))
 	p.Save = append(p.Save, fmt.Sprintf("tensors[%s] = %s", pyStr(name), fmt.Sprintf(toConvnet, "net."+dst)))
 }

@@ -79,6 +79,9 @@ func Generate(p Project) ([]File, error) {
 	if md.Penalties, err = penalties(m, layers); err != nil {
 		return nil, err
 	}
+	if md.Constraints, err = constraints(m, layers); err != nil {
+		return nil, err
+	}
 	for i, l := range layers {
 		if l.Attr != "" {
 			md.LayerNames = append(md.LayerNames, fmt.Sprintf("%s: %s,", pyStr(l.Attr), pyStr(m.Layers[i].Name())))
@@ -123,6 +126,7 @@ type modelData struct {
 	Output                    string   // the variable Net.forward returns
 	LayerNames                []string // the entries of LAYER_NAMES
 	Penalties                 []string // the terms of regularization(net)
+	Constraints               []string // the statements of constrain(net)
 }
 
 // HasLoad reports whether load_convnet copies anything.

@@ -22,12 +22,45 @@ func penalties(m *model.Model, layers []pyLayer) ([]string, error) {
 				return nil, unsupported(fmt.Sprintf("layer %s (%s)", l.Name(), l.Type()), "a regularizer of %s, which the PyTorch network has no tensor for", p.Name)
 			}
 			if r.L1 != 0 {
-				terms = append(terms, fmt.Sprintf("%s * net.%s.abs().sum()", pyFloat(r.L1), t))
+				terms = append(terms, fmt.Sprintf("%s * net.%s.abs().sum()", pyFloat(r.L1), t.dst))
 			}
 			if r.L2 != 0 {
-				terms = append(terms, fmt.Sprintf("%s * net.%s.pow(2).sum()", pyFloat(r.L2), t))
+				terms = append(terms, fmt.Sprintf("%s * net.%s.pow(2).sum()", pyFloat(r.L2), t.dst))
 			}
 		}
 	}
 	return terms, nil
+}
+
+// constraints returns the statements of model.py's constrain(net): each
+// constrained weight turned into convnet's layout (where Keras's axes
+// name its axes), constrained and copied back.
+func constraints(m *model.Model, layers []pyLayer) ([]string, error) {
+	var lines []string
+	for i, l := range m.Layers {
+		for _, p := range l.Params() {
+			c := p.Constraint
+			if c.IsZero() {
+				continue
+			}
+			t, ok := layers[i].torch[l.Name()+"/"+p.Name]
+			if !ok {
+				return nil, unsupported(fmt.Sprintf("layer %s (%s)", l.Name(), l.Type()), "a constraint on %s, which the PyTorch network has no tensor for", p.Name)
+			}
+			w := fmt.Sprintf(t.toConvnet, "net."+t.dst)
+			var call string
+			switch c.Kind {
+			case "max_norm":
+				call = fmt.Sprintf("norm_constraint(%s, %s, 0.0, %s, 1.0)", w, pyInts(c.Axis), pyFloat(c.Max))
+			case "min_max_norm":
+				call = fmt.Sprintf("norm_constraint(%s, %s, %s, %s, %s)", w, pyInts(c.Axis), pyFloat(c.Min), pyFloat(c.Max), pyFloat(c.Rate))
+			case "unit_norm":
+				call = fmt.Sprintf("norm_constraint(%s, %s, 1.0, 1.0, 1.0)", w, pyInts(c.Axis))
+			default: // non_neg
+				call = fmt.Sprintf("%s.clamp(min=0)", w)
+			}
+			lines = append(lines, fmt.Sprintf("net.%s.copy_(%s)", t.dst, fmt.Sprintf(t.toTorch, call)))
+		}
+	}
+	return lines, nil
 }

@@ -53,6 +53,7 @@ def main():
     opt.zero_grad()
     loss.backward()
     opt.step()
+    model.constrain(net)
     np.array([loss.item()], "<f4").tofile(os.path.join(out, "loss.f32"))
     model.save_convnet(net, os.path.join(out, "step.safetensors"), meta)
     with open(os.path.join(out, "step.onnx"), "wb") as f:
