@@ -137,7 +137,8 @@ func initializerName(v any) string {
 	case string:
 		return v
 	case map[string]any:
-		name := kerasInitializers[fmt.Sprint(v["class_name"])]
+		class, _ := v["class_name"].(string)
+		name := kerasInitializers[class]
 		if cfg, ok := v["config"].(map[string]any); ok {
 			for k := range cfg {
 				if k != "seed" {

@@ -113,7 +113,7 @@ func FromConfig(typ string, cfg map[string]any) (Layer, error) {
 	if !ok {
 		return nil, fmt.Errorf("nn: unknown layer type %q (valid: %s)", typ, strings.Join(LayerTypes(), ", "))
 	}
-	f := &fields{typ: typ, m: cfg, used: map[string]bool{}}
+	f := &fields{typ: typ, m: cfg}
 	name := f.str("name")
 	l := mk(f)
 	if err := f.finish(); err != nil {

@@ -9,17 +9,23 @@ import (
 )
 
 // fields reads typed values from a config map, remembering the first error
-// and which keys were used.
+// and which of its keys were read (in used, each once; a few per config,
+// which a slice holds with less allocation than a map).
 type fields struct {
 	typ  string
 	m    map[string]any
-	used map[string]bool
+	used []string
 	err  error
 }
 
 func (f *fields) get(key string) (any, bool) {
-	f.used[key] = true
 	v, ok := f.m[key]
+	if ok && !slices.Contains(f.used, key) {
+		if f.used == nil {
+			f.used = make([]string, 0, len(f.m))
+		}
+		f.used = append(f.used, key)
+	}
 	return v, ok && v != nil
 }
 
@@ -33,9 +39,12 @@ func (f *fields) finish() error {
 	if f.err != nil {
 		return f.err
 	}
+	if len(f.used) == len(f.m) {
+		return nil
+	}
 	var unknown []string
 	for k := range f.m {
-		if !f.used[k] {
+		if !slices.Contains(f.used, k) {
 			unknown = append(unknown, k)
 		}
 	}
@@ -174,7 +183,7 @@ func (f *fields) padding(key string) [2][2]int {
 				p[i] = [2]int{n, n}
 				continue
 			}
-			sub := &fields{typ: f.typ, m: map[string]any{key: e}, used: map[string]bool{}}
+			sub := &fields{typ: f.typ, m: map[string]any{key: e}}
 			if p[i] = sub.pair(key); sub.err != nil {
 				f.fail(key, "an integer, two integers or two pairs of integers", v)
 				return [2][2]int{}

@@ -168,7 +168,7 @@ func (f *fields) constraint(key string) Constraint {
 	}
 	for k, x := range cfg {
 		if k == "axis" {
-			sub := &fields{typ: f.typ, m: map[string]any{"axis": x}, used: map[string]bool{}}
+			sub := &fields{typ: f.typ, m: map[string]any{"axis": x}}
 			if n, ok := integer(x); ok {
 				c.Axis = []int{n}
 			} else if c.Axis = sub.ints("axis"); sub.err != nil || c.Axis == nil {

@@ -79,11 +79,9 @@ func InitializerText(v any) (string, error) {
 		return init.String(), nil
 	}
 	const want = "an initializer's name or call, or a Keras initializer object"
-	obj, ok := v.(map[string]any)
-	name := ""
-	if ok {
-		name = kerasInitializerClasses[fmt.Sprint(obj["class_name"])]
-	}
+	obj, _ := v.(map[string]any)
+	class, _ := obj["class_name"].(string)
+	name := kerasInitializerClasses[class]
 	for k, x := range obj {
 		if k != "class_name" && k != "config" && k != "module" && k != "registered_name" || k == "module" && x != "keras.initializers" || k == "registered_name" && x != nil {
 			name = ""

@@ -130,7 +130,7 @@ func (l CrossEntropy) Config() map[string]any {
 
 // LossFromConfig is the inverse of [CrossEntropy.Config].
 func LossFromConfig(cfg map[string]any) (CrossEntropy, error) {
-	f := &fields{typ: "loss", m: cfg, used: map[string]bool{}}
+	f := &fields{typ: "loss", m: cfg}
 	var l CrossEntropy
 	switch name := f.str("name"); name {
 	case "categorical_crossentropy":

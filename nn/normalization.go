@@ -383,7 +383,7 @@ func (l *Normalization) nested(v []float64) any {
 func normalizationFromConfig(f *fields) *Normalization {
 	l := &Normalization{Invert: f.bool("invert", false), Mean: f.floats("mean"), Variance: f.floats("variance")}
 	if v, present := f.m["axis"]; present {
-		f.used["axis"] = true
+		f.get("axis") // read, though null means something here
 		switch a := v.(type) {
 		case nil: // Keras's axis=None
 			l.Axis = []int{}

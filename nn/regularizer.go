@@ -1,7 +1,6 @@
 package nn
 
 import (
-	"fmt"
 	"math"
 )
 
@@ -95,7 +94,7 @@ func (f *fields) regularizer(key string) Regularizer {
 			}
 		}
 		var r Regularizer // Keras's defaults: L1(0.01), L2(0.01), L1L2(0, 0)
-		class := fmt.Sprint(v["class_name"])
+		class, _ := v["class_name"].(string)
 		switch class {
 		case "L1":
 			r.L1 = 0.01
