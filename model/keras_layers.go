@@ -95,11 +95,11 @@ var (
 		"PReLU": nulls("alpha_regularizer", "alpha_constraint"),
 	}
 
-	// kerasInitializers maps Keras's initializer classes to convnet's names.
-	kerasInitializers = map[string]string{
-		"GlorotUniform": "glorot_uniform", "GlorotNormal": "glorot_normal",
-		"HeUniform": "he_uniform", "HeNormal": "he_normal", "Zeros": "zeros", "Ones": "ones",
-	}
+	// kerasInitializers maps the classes of the initializers convnet's
+	// fixed fields hold (initField: zeros and ones, the glorot_uniform of
+	// SeparableConv2D's unused kernel) to their names; kernel initializers
+	// are nn's (nn.InitializerText, nn.InitializerObject).
+	kerasInitializers = map[string]string{"GlorotUniform": "glorot_uniform", "Zeros": "zeros", "Ones": "ones"}
 )
 
 // kerasClass is the class name Keras uses for a layer type (MaxPool2D is an
@@ -129,8 +129,8 @@ func initializerObject(name string) map[string]any {
 	return nil
 }
 
-// initializerName reads an initializer: a name such as "he_uniform" or a
-// Keras object, whose config may only hold a seed. It returns "" for what
+// initializerName reads an initializer of a fixed field: a name such as
+// "zeros" or a Keras object, whose config may only hold a seed. It returns "" for what
 // convnet does not know.
 func initializerName(v any) string {
 	switch v := v.(type) {

@@ -286,14 +286,8 @@ func (f *fields) constant(key string) float64 {
 			return 1
 		}
 	case map[string]any:
-		cfg, _ := v["config"].(map[string]any)
-		for k, x := range v {
-			if k != "class_name" && k != "config" && k != "module" && k != "registered_name" || k == "module" && x != "keras.initializers" || k == "registered_name" && x != nil {
-				f.fail(key, want, v)
-				return 0
-			}
-		}
-		switch v["class_name"] {
+		class, cfg, _ := kerasObject(v, "keras.initializers")
+		switch class {
 		case "Zeros":
 			if len(cfg) == 0 {
 				return 0
@@ -343,4 +337,29 @@ func (f *fields) floats(key string) []float64 {
 		return nil
 	}
 	return out
+}
+
+// kerasObject reads a class as Keras serializes it from module (such as
+// "keras.initializers"): {"class_name": ..., "config": {...}}, Keras 3's
+// with its module and a null registered_name too. It returns the class
+// name and the config (nil when absent); ok is false for anything else.
+func kerasObject(v any, module string) (class string, cfg map[string]any, ok bool) {
+	obj, isMap := v.(map[string]any)
+	if !isMap {
+		return "", nil, false
+	}
+	for k, x := range obj {
+		switch {
+		case k == "class_name", k == "config":
+		case k == "module" && x == module, k == "registered_name" && x == nil:
+		default:
+			return "", nil, false
+		}
+	}
+	class, ok = obj["class_name"].(string)
+	cfg, isMap = obj["config"].(map[string]any)
+	if obj["config"] != nil && !isMap {
+		return "", nil, false
+	}
+	return class, cfg, ok
 }

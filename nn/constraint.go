@@ -132,6 +132,16 @@ func (c Constraint) object() map[string]any {
 	return map[string]any{"class_name": "NonNeg", "config": map[string]any{}}
 }
 
+// constraintDefaults are Keras's constraint classes with their defaults,
+// constraintClasses their names as strings.
+var (
+	constraintDefaults = map[string]Constraint{
+		"MaxNorm": {Kind: "max_norm", Max: 2, Axis: []int{0}}, "MinMaxNorm": {Kind: "min_max_norm", Max: 1, Rate: 1, Axis: []int{0}},
+		"UnitNorm": {Kind: "unit_norm", Axis: []int{0}}, "NonNeg": {Kind: "non_neg"},
+	}
+	constraintClasses = map[string]string{"max_norm": "MaxNorm", "min_max_norm": "MinMaxNorm", "unit_norm": "UnitNorm", "non_neg": "NonNeg"}
+)
+
 // constraint reads a constraint as Keras writes it: null, "max_norm",
 // "non_neg", "unit_norm", "min_max_norm" (Keras's defaults), or a MaxNorm,
 // MinMaxNorm, UnitNorm or NonNeg object (Keras 3's with its module).
@@ -141,27 +151,11 @@ func (f *fields) constraint(key string) Constraint {
 		return Constraint{}
 	}
 	const want = `null, or a MaxNorm, MinMaxNorm, UnitNorm or NonNeg constraint`
-	defaults := map[string]Constraint{ // Keras's
-		"MaxNorm": {Kind: "max_norm", Max: 2, Axis: []int{0}}, "MinMaxNorm": {Kind: "min_max_norm", Max: 1, Rate: 1, Axis: []int{0}},
-		"UnitNorm": {Kind: "unit_norm", Axis: []int{0}}, "NonNeg": {Kind: "non_neg"},
+	class, cfg, _ := kerasObject(v, "keras.constraints")
+	if name, ok := v.(string); ok {
+		class = constraintClasses[name]
 	}
-	byName := map[string]string{"max_norm": "MaxNorm", "min_max_norm": "MinMaxNorm", "unit_norm": "UnitNorm", "non_neg": "NonNeg"}
-	var class string
-	var cfg map[string]any
-	switch v := v.(type) {
-	case string:
-		class = byName[v]
-	case map[string]any:
-		for k, x := range v {
-			if k != "class_name" && k != "config" && k != "module" && k != "registered_name" || k == "module" && x != "keras.constraints" || k == "registered_name" && x != nil {
-				f.fail(key, want, v)
-				return Constraint{}
-			}
-		}
-		class, _ = v["class_name"].(string)
-		cfg, _ = v["config"].(map[string]any)
-	}
-	c, known := defaults[class]
+	c, known := constraintDefaults[class]
 	if !known {
 		f.fail(key, want, v)
 		return Constraint{}

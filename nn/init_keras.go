@@ -79,21 +79,14 @@ func InitializerText(v any) (string, error) {
 		return init.String(), nil
 	}
 	const want = "an initializer's name or call, or a Keras initializer object"
-	obj, _ := v.(map[string]any)
-	class, _ := obj["class_name"].(string)
+	class, cfg, ok := kerasObject(v, "keras.initializers")
 	name := kerasInitializerClasses[class]
-	for k, x := range obj {
-		if k != "class_name" && k != "config" && k != "module" && k != "registered_name" || k == "module" && x != "keras.initializers" || k == "registered_name" && x != nil {
-			name = ""
-		}
-	}
-	cfg, isMap := obj["config"].(map[string]any)
-	if name == "" || obj["config"] != nil && !isMap {
+	if !ok || name == "" {
 		return "", fmt.Errorf("want %s (%s)", want, strings.Join(slices.Sorted(maps.Keys(kerasInitializerClasses)), ", "))
 	}
 	for k := range cfg {
 		if k != "seed" && !slices.Contains(initializerArgs[name], k) {
-			return "", fmt.Errorf("%s: unknown argument %q", obj["class_name"], k)
+			return "", fmt.Errorf("%s: unknown argument %q", class, k)
 		}
 	}
 	init := namedInitializers[name]
@@ -107,14 +100,14 @@ func InitializerText(v any) (string, error) {
 			text, ok = strconv.FormatFloat(n, 'g', -1, 64), true
 		}
 		if !ok {
-			return "", fmt.Errorf("%s: %s = %v: want a number or a string", obj["class_name"], k, x)
+			return "", fmt.Errorf("%s: %s = %v: want a number or a string", class, k, x)
 		}
 		if err := init.set(name, k, text); err != nil {
-			return "", fmt.Errorf("%s: %w", obj["class_name"], err)
+			return "", fmt.Errorf("%s: %w", class, err)
 		}
 	}
 	if err := init.check(); err != nil {
-		return "", fmt.Errorf("%s: %w", obj["class_name"], err)
+		return "", fmt.Errorf("%s: %w", class, err)
 	}
 	return init.String(), nil
 }

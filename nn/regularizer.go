@@ -68,6 +68,9 @@ func (r Regularizer) object() map[string]any {
 	return map[string]any{"class_name": "L1L2", "config": map[string]any{"l1": r.L1, "l2": r.L2}}
 }
 
+// regularizerArgs are the factors each of Keras's regularizer classes takes.
+var regularizerArgs = map[string][]string{"L1": {"l1"}, "L2": {"l2"}, "L1L2": {"l1", "l2"}}
+
 // regularizer reads a regularizer as Keras writes it: null, "l1" or "l2"
 // (a factor of 0.01, Keras's default), or an L1, L2 or L1L2 object
 // (Keras 3's with its module).
@@ -86,22 +89,18 @@ func (f *fields) regularizer(key string) Regularizer {
 			return Regularizer{L2: 0.01}
 		}
 	case map[string]any:
-		cfg, _ := v["config"].(map[string]any)
-		for k, x := range v {
-			if k != "class_name" && k != "config" && k != "module" && k != "registered_name" || k == "module" && x != "keras.regularizers" || k == "registered_name" && x != nil {
-				f.fail(key, want, v)
-				return Regularizer{}
-			}
+		class, cfg, ok := kerasObject(v, "keras.regularizers")
+		keys := regularizerArgs[class]
+		if !ok || keys == nil {
+			break
 		}
 		var r Regularizer // Keras's defaults: L1(0.01), L2(0.01), L1L2(0, 0)
-		class, _ := v["class_name"].(string)
 		switch class {
 		case "L1":
 			r.L1 = 0.01
 		case "L2":
 			r.L2 = 0.01
 		}
-		keys := map[string][]string{"L1": {"l1"}, "L2": {"l2"}, "L1L2": {"l1", "l2"}}[class]
 		used := 0
 		for _, k := range keys {
 			x, given := cfg[k]
@@ -120,7 +119,7 @@ func (f *fields) regularizer(key string) Regularizer {
 				r.L2 = n
 			}
 		}
-		if keys != nil && used == len(cfg) {
+		if used == len(cfg) {
 			return r
 		}
 	}

@@ -4,32 +4,43 @@ import (
 	"fmt"
 
 	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/nn"
 )
+
+// eachWeight calls f for every parameter of m's layers that wants (one
+// with a regularizer, say) with its tensor in Net; a parameter the
+// PyTorch network has no tensor for is an error, what saying why it was
+// wanted.
+func eachWeight(m *model.Model, layers []pyLayer, what string, wants func(*nn.Param) bool, f func(*nn.Param, torchWeight)) error {
+	for i, l := range m.Layers {
+		for _, p := range l.Params() {
+			if !wants(p) {
+				continue
+			}
+			t, ok := layers[i].torch[l.Name()+"/"+p.Name]
+			if !ok {
+				return unsupported(fmt.Sprintf("layer %s (%s)", l.Name(), l.Type()), "%s %s, which the PyTorch network has no tensor for", what, p.Name)
+			}
+			f(p, t)
+		}
+	}
+	return nil
+}
 
 // penalties returns the terms of model.py's regularization(net): for each
 // weight with a regularizer, l1·Σ|w| and l2·Σw² of its tensor in Net, which
 // the order of PyTorch's layouts does not change.
 func penalties(m *model.Model, layers []pyLayer) ([]string, error) {
 	var terms []string
-	for i, l := range m.Layers {
-		for _, p := range l.Params() {
-			r := p.Regularizer
-			if r.IsZero() {
-				continue
-			}
-			t, ok := layers[i].torch[l.Name()+"/"+p.Name]
-			if !ok {
-				return nil, unsupported(fmt.Sprintf("layer %s (%s)", l.Name(), l.Type()), "a regularizer of %s, which the PyTorch network has no tensor for", p.Name)
-			}
-			if r.L1 != 0 {
-				terms = append(terms, fmt.Sprintf("%s * net.%s.abs().sum()", pyFloat(r.L1), t.dst))
-			}
-			if r.L2 != 0 {
-				terms = append(terms, fmt.Sprintf("%s * net.%s.pow(2).sum()", pyFloat(r.L2), t.dst))
-			}
+	err := eachWeight(m, layers, "a regularizer of", func(p *nn.Param) bool { return !p.Regularizer.IsZero() }, func(p *nn.Param, t torchWeight) {
+		if r := p.Regularizer; r.L1 != 0 {
+			terms = append(terms, fmt.Sprintf("%s * net.%s.abs().sum()", pyFloat(r.L1), t.dst))
 		}
-	}
-	return terms, nil
+		if r := p.Regularizer; r.L2 != 0 {
+			terms = append(terms, fmt.Sprintf("%s * net.%s.pow(2).sum()", pyFloat(r.L2), t.dst))
+		}
+	})
+	return terms, err
 }
 
 // constraints returns the statements of model.py's constrain(net): each
@@ -37,30 +48,20 @@ func penalties(m *model.Model, layers []pyLayer) ([]string, error) {
 // name its axes), constrained and copied back.
 func constraints(m *model.Model, layers []pyLayer) ([]string, error) {
 	var lines []string
-	for i, l := range m.Layers {
-		for _, p := range l.Params() {
-			c := p.Constraint
-			if c.IsZero() {
-				continue
-			}
-			t, ok := layers[i].torch[l.Name()+"/"+p.Name]
-			if !ok {
-				return nil, unsupported(fmt.Sprintf("layer %s (%s)", l.Name(), l.Type()), "a constraint on %s, which the PyTorch network has no tensor for", p.Name)
-			}
-			w := fmt.Sprintf(t.toConvnet, "net."+t.dst)
-			var call string
-			switch c.Kind {
-			case "max_norm":
-				call = fmt.Sprintf("norm_constraint(%s, %s, 0.0, %s, 1.0)", w, pyInts(c.Axis), pyFloat(c.Max))
-			case "min_max_norm":
-				call = fmt.Sprintf("norm_constraint(%s, %s, %s, %s, %s)", w, pyInts(c.Axis), pyFloat(c.Min), pyFloat(c.Max), pyFloat(c.Rate))
-			case "unit_norm":
-				call = fmt.Sprintf("norm_constraint(%s, %s, 1.0, 1.0, 1.0)", w, pyInts(c.Axis))
-			default: // non_neg
-				call = fmt.Sprintf("%s.clamp(min=0)", w)
-			}
-			lines = append(lines, fmt.Sprintf("net.%s.copy_(%s)", t.dst, fmt.Sprintf(t.toTorch, call)))
+	err := eachWeight(m, layers, "a constraint on", func(p *nn.Param) bool { return !p.Constraint.IsZero() }, func(p *nn.Param, t torchWeight) {
+		c, w := p.Constraint, fmt.Sprintf(t.toConvnet, "net."+t.dst)
+		var call string
+		switch c.Kind {
+		case "max_norm":
+			call = fmt.Sprintf("norm_constraint(%s, %s, 0.0, %s, 1.0)", w, pyInts(c.Axis), pyFloat(c.Max))
+		case "min_max_norm":
+			call = fmt.Sprintf("norm_constraint(%s, %s, %s, %s, %s)", w, pyInts(c.Axis), pyFloat(c.Min), pyFloat(c.Max), pyFloat(c.Rate))
+		case "unit_norm":
+			call = fmt.Sprintf("norm_constraint(%s, %s, 1.0, 1.0, 1.0)", w, pyInts(c.Axis))
+		default: // non_neg
+			call = fmt.Sprintf("%s.clamp(min=0)", w)
 		}
-	}
-	return lines, nil
+		lines = append(lines, fmt.Sprintf("net.%s.copy_(%s)", t.dst, fmt.Sprintf(t.toTorch, call)))
+	})
+	return lines, err
 }
