@@ -54,7 +54,7 @@ var (
 	kerasFields = map[string][]kerasField{
 		"Conv2D": append([]kerasField{
 			channelsLast,
-			{key: "dilation_rate", def: []any{1.0, 1.0}, alt: []any{1.0}},
+			{key: "dilation_rate", def: []any{1.0, 1.0}, own: true},
 		}, weightsDefault...),
 		"DepthwiseConv2D": append([]kerasField{
 			channelsLast,

@@ -255,7 +255,8 @@ func TestKerasErrors(t *testing.T) {
 		doc  []byte
 		want string
 	}{
-		{"dilation", set(tut, "conv2d_1", "dilation_rate", []any{2, 2}), "layers[2]: conv2d_1 (Conv2D): dilation_rate = [2,2]: convnet supports only [1,1]"},
+		{"dilation with strides", set(set(tut, "conv2d_1", "dilation_rate", []any{2, 2}), "conv2d_1", "strides", 2),
+			"conv2d_1 (Conv2D): strides 2x2 with dilation_rate 2x2: as in Keras, one of them must be 1x1"},
 		{"activity regularizer", set(tut, "dense", "activity_regularizer", map[string]any{"class_name": "L2", "config": map[string]any{"l2": 0.01}}),
 			`dense (Dense): activity_regularizer = {"class_name":"L2","config":{"l2":0.01}}: convnet supports only null`},
 		{"orthogonal regularizer", set(tut, "dense", "kernel_regularizer", map[string]any{"class_name": "OrthogonalRegularizer", "config": map[string]any{"factor": 0.01, "mode": "rows"}}),

@@ -97,7 +97,11 @@ func TestImportONNXErrors(t *testing.T) {
 		{name: "custom domain", change: func(mp *onnxpb.ModelProto) {
 			node(mp, "Relu").Domain = proto.String("com.example")
 		}, want: `(Relu): operator of domain "com.example"`},
-		{name: "dilations", change: setAttr("Conv", attrInts("dilations", 2, 2)), want: `node "conv2d" (Conv): attribute dilations = [2 2]`},
+		{name: "dilations", change: setAttr("Conv", attrInts("dilations", 0, 2)), want: `node "conv2d" (Conv): attribute dilations = [0 2]: want two positive values`},
+		{name: "dilations with strides", change: func(mp *onnxpb.ModelProto) {
+			setAttr("Conv", attrInts("dilations", 2, 2))(mp)
+			setAttr("Conv", attrInts("strides", 2, 2))(mp)
+		}, want: `node "conv2d" (Conv): attribute dilations = [2 2] with strides [2 2]: convnet, as Keras, dilates only convolutions of strides 1`},
 		{name: "groups", change: setAttr("Conv", attrInt("group", 2)), want: `(Conv): weights of shape [2 1 3 3] in 2 groups for an input of 1 channels`},
 		{name: "unknown attribute", change: setAttr("Relu", attrInt("inplace", 1)), want: `(Relu): attribute "inplace" is not supported`},
 		{name: "wrong attribute type", change: setAttr("Conv", attrInt("strides", 1)), want: `attribute "strides" is of type INT, want INTS`},
@@ -120,6 +124,11 @@ func TestImportONNXErrors(t *testing.T) {
 					Attribute: []*onnxpb.AttributeProto{attrInts("kernel_shape", 2, 2), attrInts("strides", 2, 2)}},
 				&onnxpb.NodeProto{Name: proto.String("gate"), OpType: proto.String("Mul"), Input: []string{"conv2d/relu", "pooled"}, Output: []string{"gated"}})
 		}, want: `node "gate" (Mul): input "pooled" is [N 2 4 4], input "conv2d/relu" [N 2 8 8]: convnet's merge layers join tensors of one shape, or images of size 1 along the axes where they differ`},
+		{name: "dilated pool", change: func(mp *onnxpb.ModelProto) {
+			mp.Graph.Node = append(mp.Graph.Node,
+				&onnxpb.NodeProto{Name: proto.String("pool"), OpType: proto.String("MaxPool"), Input: []string{"conv2d/relu"}, Output: []string{"pooled"},
+					Attribute: []*onnxpb.AttributeProto{attrInts("kernel_shape", 2, 2), attrInts("dilations", 2, 2)}})
+		}, want: `node "pool" (MaxPool): attribute dilations = [2 2]: only 1, 1 is supported`},
 		{name: "keras 2 hard sigmoid", change: func(mp *onnxpb.ModelProto) {
 			node(mp, "Relu").OpType = proto.String("HardSigmoid")
 			node(mp, "HardSigmoid").Attribute = []*onnxpb.AttributeProto{attrFloat("alpha", 0.2)}

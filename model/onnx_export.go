@@ -226,8 +226,9 @@ func (e *onnxWriter) layer(l nn.Layer) error {
 		if b, ok := params["bias"]; ok {
 			inputs = append(inputs, e.weight(name+"/bias", []int{f}, b))
 		}
+		d := orOnes(cfg["dilation_rate"])
 		e.apply("Conv", name, inputs, attrInts("kernel_shape", k[:]...), attrInts("strides", s[:]...),
-			attrInts("pads", pads...), attrInts("dilations", 1, 1), attrInt("group", g))
+			attrInts("pads", pads...), attrInts("dilations", d[:]...), attrInt("group", g))
 	case "DepthwiseConv2D":
 		// A convolution with one group per input channel, whose weights
 		// [C·M, 1, kh, kw] are the kernel [kh, kw, C, M] with C·M filters
@@ -374,14 +375,24 @@ func (e *onnxWriter) window(cfg map[string]any, sizeKey string) (k, s [2]int, pa
 		return k, s, nil, fmt.Errorf("config %v on input %v: want two sizes, two strides and an image", cfg, e.shape)
 	}
 	pads = []int{0, 0, 0, 0}
+	d := orOnes(cfg["dilation_rate"])
 	if cfg["padding"] == "same" {
 		for i := range 2 {
-			out, before := kernels.SamePadding(e.shape[i], k[i], s[i])
-			total := max((out-1)*s[i]+k[i]-e.shape[i], 0)
+			span := (k[i]-1)*d[i] + 1 // a dilated kernel's
+			out, before := kernels.SamePadding(e.shape[i], span, s[i])
+			total := max((out-1)*s[i]+span-e.shape[i], 0)
 			pads[i], pads[i+2] = before, total-before
 		}
 	}
 	return k, s, pads, nil
+}
+
+// orOnes reads a config's dilation_rate: absent means 1, 1.
+func orOnes(v any) [2]int {
+	if p, ok := pairOf(v); ok {
+		return p
+	}
+	return [2]int{1, 1}
 }
 
 func pairOf(v any) ([2]int, bool) {

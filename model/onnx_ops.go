@@ -115,8 +115,14 @@ func importConv(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	// (group by group); a depthwise kernel [kh, kw, C, M] lists its C·M
 	// filters of one channel in that order too.
 	kernel := &onnxConst{dims: []int{kh, kw, c, f}, f: oihwToHWIO(w.f, f, c, kh, kw)}
-	var l nn.Layer = &nn.Conv2D{Filters: f, KernelSize: [2]int{kh, kw}, Strides: win.strides, Padding: win.padding, Groups: g, NoBias: bias == nil}
+	var l nn.Layer = &nn.Conv2D{Filters: f, KernelSize: [2]int{kh, kw}, Strides: win.strides, DilationRate: win.dilation, Padding: win.padding, Groups: g, NoBias: bias == nil}
+	if g > 1 && win.dilation != [2]int{1, 1} && g != x.shape[0] {
+		return nodeErr(n, "attribute dilations = %v with group = %d: convnet does not combine them", win.dilation, g)
+	}
 	if g > 1 && g == x.shape[0] {
+		if win.dilation != [2]int{1, 1} {
+			return nodeErr(n, "attribute dilations = %v on a depthwise convolution: convnet dilates only Conv2D", win.dilation)
+		}
 		kernel.dims = []int{kh, kw, g, f / g}
 		l = &nn.DepthwiseConv2D{KernelSize: [2]int{kh, kw}, Strides: win.strides, Padding: win.padding, DepthMultiplier: f / g, NoBias: bias == nil}
 	}
@@ -142,11 +148,12 @@ func (b *onnxBuilder) image(n *onnxpb.NodeProto) (*onnxValue, error) {
 
 // onnxWindow is the geometry of a convolution or pooling node.
 type onnxWindow struct {
-	padding string    // convnet's: "valid" or "same"
-	pad     [2][2]int // a ZeroPadding2D before a "valid" window, for other pads
-	strides [2]int
-	out     [2]int // output height and width
-	padded  bool   // some padding cells of a "same" window are used
+	padding  string    // convnet's: "valid" or "same"
+	pad      [2][2]int // a ZeroPadding2D before a "valid" window, for other pads
+	strides  [2]int
+	dilation [2]int // a convolution's taps' distance
+	out      [2]int // output height and width
+	padded   bool   // some padding cells of a "same" window are used
 }
 
 // window reads the strides and padding of a convolution or pooling node
@@ -169,8 +176,14 @@ func (b *onnxBuilder) window(n *onnxpb.NodeProto, a *onnxAttrs, x *onnxValue, k 
 	if len(strides) != 2 || strides[0] < 1 || strides[1] < 1 {
 		return fail(nodeErr(n, "attribute strides = %v: want two positive values", strides))
 	}
-	if !slices.Equal(dil, []int{1, 1}) {
+	switch {
+	case slices.Equal(dil, []int{1, 1}):
+	case n.GetOpType() != "Conv":
 		return fail(nodeErr(n, "attribute dilations = %v: only 1, 1 is supported", dil))
+	case len(dil) != 2 || slices.Min(dil) < 1 || slices.Max(dil) > 1<<20:
+		return fail(nodeErr(n, "attribute dilations = %v: want two positive values", dil))
+	case !slices.Equal(strides, []int{1, 1}):
+		return fail(nodeErr(n, "attribute dilations = %v with strides %v: convnet, as Keras, dilates only convolutions of strides 1", dil, strides))
 	}
 	if len(pads) != 4 || slices.Min(pads) < 0 {
 		return fail(nodeErr(n, "attribute pads = %v: want four non-negative values", pads))
@@ -178,6 +191,10 @@ func (b *onnxBuilder) window(n *onnxpb.NodeProto, a *onnxAttrs, x *onnxValue, k 
 	if k[0] < 1 || k[1] < 1 {
 		return fail(nodeErr(n, "kernel %dx%d: must be positive", k[0], k[1]))
 	}
+	// A dilated kernel covers (k-1)·d+1 cells, which the padding and the
+	// output sizes count with.
+	d := [2]int{dil[0], dil[1]}
+	k = [2]int{(k[0]-1)*d[0] + 1, (k[1]-1)*d[1] + 1}
 	s = [2]int{strides[0], strides[1]}
 	hw := [2]int{x.shape[1], x.shape[2]}
 	var pad [2][2]int
@@ -261,7 +278,7 @@ func (b *onnxBuilder) window(n *onnxpb.NodeProto, a *onnxAttrs, x *onnxValue, k 
 		}
 	}
 	padded := padding == "same" && slices.Max(same) > 0
-	return onnxWindow{padding: padding, pad: pad, strides: s, out: out, padded: padded}, nil
+	return onnxWindow{padding: padding, pad: pad, strides: s, dilation: d, out: out, padded: padded}, nil
 }
 
 func importPool(b *onnxBuilder, n *onnxpb.NodeProto) error {

@@ -22,15 +22,23 @@ import (
 // filter f reads only the C/g channels of its group: the kernel is
 // [kh,kw,C/g,Filters], and the sum above runs over the channels
 // c = (f / (Filters/g))·(C/g) + c' for c' < C/g, with kernel[ky,kx,c',f].
+//
+// With DilationRate d other than 1, 1 (Keras's dilation_rate: an atrous
+// convolution), the taps are d[0] rows and d[1] columns apart: the input
+// cell above reads x[n, oy-pt+ky·d[0], ox-pl+kx·d[1], c], the kernel covers
+// (kh-1)·d[0]+1 rows and (kw-1)·d[1]+1 columns (the sizes padding "same"
+// and "valid" count with), and the strides must be 1, as in Keras.
 type Conv2D struct {
 	Filters    int
 	KernelSize [2]int // height, width
 	Strides    [2]int // zero means 1, 1
 	Padding    string // "valid" (default) or "same"
 	Groups     int    // zero means 1; must divide the channels and Filters
-	NoBias     bool
-	Activation string // one of ActivationNames; "" is linear
-	KernelInit string // one of InitializerNames; "" is glorot_uniform
+	// DilationRate is Keras's dilation_rate: zero means 1, 1.
+	DilationRate [2]int
+	NoBias       bool
+	Activation   string // one of ActivationNames; "" is linear
+	KernelInit   string // one of InitializerNames; "" is glorot_uniform
 
 	KernelRegularizer, BiasRegularizer Regularizer // Keras's kernel_regularizer and bias_regularizer
 	KernelConstraint, BiasConstraint   Constraint  // Keras's kernel_constraint and bias_constraint
@@ -51,8 +59,9 @@ type Conv2D struct {
 	keep       bool // see KeepPacked
 	activateFn func(lo, hi int)
 	gradFn     func(lo, hi int, sum []float32)
-	groups     *convGroups // for Groups > 1
-	padded     struct {    // for ForwardPadded
+	groups     *convGroups  // for Groups > 1
+	dilated    *convDilated // for a DilationRate other than 1, 1
+	padded     struct {     // for ForwardPadded
 		conv *kernels.Conv
 		in   []int
 	}
@@ -64,7 +73,8 @@ func (l *Conv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 	if l.Filters < 1 {
 		return nil, errorf(l, "filters = %d: must be positive", l.Filters)
 	}
-	g, err := windowGeom(l, in, "kernel", l.KernelSize, orOne(l.Strides), l.Padding)
+	d := orOne(l.DilationRate)
+	g, err := dilatedGeom(l, in, l.KernelSize, orOne(l.Strides), d, l.Padding)
 	if err != nil {
 		return nil, err
 	}
@@ -91,11 +101,17 @@ func (l *Conv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 	if err := checkSize(l, "output", g.OH, g.OW, l.Filters); err != nil {
 		return nil, err
 	}
-	l.act, l.groups = act, nil
-	if groups > 1 {
+	if groups > 1 && d != [2]int{1, 1} {
+		return nil, errorf(l, "groups = %d with dilation_rate %s: convnet does not combine them", groups, dims(d[0], d[1]))
+	}
+	l.act, l.groups, l.dilated, l.conv = act, nil, nil, nil
+	switch {
+	case groups > 1:
 		g.C /= groups
 		l.conv, l.groups = kernels.NewConv(g, l.Filters/groups), &convGroups{n: groups}
-	} else {
+	case d != [2]int{1, 1}:
+		l.dilated = planDilated(g, l.Filters, d)
+	default:
 		l.conv = kernels.NewConv(g, l.Filters)
 	}
 	l.in, l.out = append([]int(nil), in...), []int{g.OH, g.OW, l.Filters}
@@ -145,7 +161,7 @@ func (l *Conv2D) Cost(in []int) Cost {
 	if len(in) != 3 {
 		return Cost{}
 	}
-	return convCost(in, l.KernelSize, orOne(l.Strides), l.Padding, mulSat(int64(in[2]/max(l.Groups, 1)), int64(l.Filters)), l.Filters, l.NoBias)
+	return convCost(in, l.KernelSize, orOne(l.Strides), orOne(l.DilationRate), l.Padding, mulSat(int64(in[2]/max(l.Groups, 1)), int64(l.Filters)), l.Filters, l.NoBias)
 }
 
 func (l *Conv2D) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
@@ -176,6 +192,10 @@ func (l *Conv2D) forward(conv *kernels.Conv, in []int, x *tensor.Tensor, trainin
 		l.forwardGroups(conv, n)
 		return l.y
 	}
+	if l.dilated != nil {
+		l.forwardDilated(n, training)
+		return l.y
+	}
 	// The bias and a ReLU are added as each tile is written; any other
 	// activation is applied to each block of rows while it is in cache.
 	var e kernels.ConvEpilogue
@@ -199,22 +219,23 @@ func (l *Conv2D) forward(conv *kernels.Conv, in []int, x *tensor.Tensor, trainin
 // A grouped convolution packs each group's kernel at every call.
 func (l *Conv2D) KeepPacked(keep bool) {
 	l.keep = keep
-	for _, c := range []*kernels.Conv{l.conv, l.padded.conv} {
-		if c != nil {
-			c.KeepPacked(false)
-		}
+	for _, c := range l.convs() {
+		c.KeepPacked(false)
 	}
 }
 
 // SharePacked keeps the packed kernel in src's; see [PackKeeper].
 func (l *Conv2D) SharePacked(src Layer) {
 	s, ok := src.(*Conv2D)
-	if !ok || s.conv == nil || l.conv == nil || (s.padded.conv == nil) != (l.padded.conv == nil) {
+	var mine, theirs []*kernels.Conv
+	if ok {
+		mine, theirs = l.convs(), s.convs()
+	}
+	if !ok || len(mine) == 0 || len(mine) != len(theirs) || (s.padded.conv == nil) != (l.padded.conv == nil) {
 		panic(errorf(l, "SharePacked: %s is not a Conv2D built as this one", src.Name()))
 	}
-	l.conv.SharePacked(s.conv)
-	if l.padded.conv != nil {
-		l.padded.conv.SharePacked(s.padded.conv)
+	for i, c := range mine {
+		c.SharePacked(theirs[i])
 	}
 }
 
@@ -239,6 +260,9 @@ func (l *Conv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	}
 	if l.groups != nil {
 		return l.backwardGroups(dy, db)
+	}
+	if l.dilated != nil {
+		return l.backwardDilated(dy, db)
 	}
 	dz, grad := dy, l.gradFn // dz = dy for a linear layer
 	if l.act.identity() {
@@ -291,8 +315,8 @@ func (l *Conv2D) SkipParamGradients(skip bool) { l.skipDw = skip }
 func (l *Conv2D) ReleaseBackward() {
 	l.buffers.ReleaseBackward()
 	l.dy = nil
-	if l.conv != nil {
-		l.conv.ReleaseBackward()
+	for _, c := range l.convs() {
+		c.ReleaseBackward()
 	}
 }
 
@@ -300,7 +324,7 @@ func (l *Conv2D) ReleaseBackward() {
 func (l *Conv2D) OmitSoftmax(omit bool) bool { return l.act.omitSoftmax(omit) }
 
 func (l *Conv2D) Config() map[string]any {
-	return constraintConfig(regularizerConfig(map[string]any{
+	cfg := constraintConfig(regularizerConfig(map[string]any{
 		"name":               l.Name(),
 		"filters":            l.Filters,
 		"kernel_size":        pairValue(l.KernelSize),
@@ -311,6 +335,10 @@ func (l *Conv2D) Config() map[string]any {
 		"activation":         activationName(l.Activation),
 		"kernel_initializer": initializerName(l.KernelInit),
 	}, "kernel_regularizer", l.KernelRegularizer, l.BiasRegularizer), "kernel_constraint", l.KernelConstraint, l.BiasConstraint)
+	if d := orOne(l.DilationRate); d != [2]int{1, 1} {
+		cfg["dilation_rate"] = pairValue(d)
+	}
+	return cfg
 }
 
 func conv2DFromConfig(f *fields) *Conv2D {
@@ -321,8 +349,10 @@ func conv2DFromConfig(f *fields) *Conv2D {
 		Padding:    f.str("padding"),
 		Groups:     f.int("groups"),
 		NoBias:     !f.bool("use_bias", true),
-		Activation: f.str("activation"),
-		KernelInit: f.initializer("kernel_initializer"),
+
+		DilationRate: f.pair("dilation_rate"),
+		Activation:   f.str("activation"),
+		KernelInit:   f.initializer("kernel_initializer"),
 
 		KernelRegularizer: f.regularizer("kernel_regularizer"),
 		BiasRegularizer:   f.regularizer("bias_regularizer"),

@@ -322,19 +322,19 @@ func TestConv2DWindow(t *testing.T) {
 		t.Errorf("WindowOf(unbuilt Conv2D) reports a window")
 	}
 	build(t, l, 6, 5, 1)
-	want := nn.Window{Size: [2]int{3, 2}, Strides: [2]int{2, 1}, Pad: [2]int{0, 0}}
+	want := nn.Window{Size: [2]int{3, 2}, Strides: [2]int{2, 1}, Pad: [2]int{0, 0}, Dilation: [2]int{1, 1}}
 	if w, ok := nn.WindowOf(l); !ok || w != want {
 		t.Errorf("WindowOf(Conv2D) = %+v, %v; want %+v, true", w, ok, want)
 	}
 	pad := &nn.ZeroPadding2D{Padding: [2][2]int{{2, 0}, {1, 3}}}
 	build(t, pad, 6, 5, 1)
-	want = nn.Window{Size: [2]int{1, 1}, Strides: [2]int{1, 1}, Pad: [2]int{2, 1}}
+	want = nn.Window{Size: [2]int{1, 1}, Strides: [2]int{1, 1}, Pad: [2]int{2, 1}, Dilation: [2]int{1, 1}}
 	if w, ok := nn.WindowOf(pad); !ok || w != want {
 		t.Errorf("WindowOf(ZeroPadding2D) = %+v, %v; want %+v, true", w, ok, want)
 	}
 	dw := &nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Strides: [2]int{2, 2}, Padding: "same"}
 	build(t, dw, 6, 5, 2)
-	want = nn.Window{Size: [2]int{3, 3}, Strides: [2]int{2, 2}, Pad: [2]int{0, 1}}
+	want = nn.Window{Size: [2]int{3, 3}, Strides: [2]int{2, 2}, Pad: [2]int{0, 1}, Dilation: [2]int{1, 1}}
 	if w, ok := nn.WindowOf(dw); !ok || w != want {
 		t.Errorf("WindowOf(DepthwiseConv2D) = %+v, %v; want %+v, true", w, ok, want)
 	}

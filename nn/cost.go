@@ -52,10 +52,11 @@ func biasSize(noBias bool, n int) int64 {
 
 // convCost is the Cost of a convolution on an image of shape in (height,
 // width, channels): a kernel of k[0]·k[1]·perTap weights, one multiply-add
-// per weight and output cell, and a bias of outputs values unless noBias.
-func convCost(in []int, k, s [2]int, padding string, perTap int64, outputs int, noBias bool) Cost {
-	oh := windowOutput(in[0], k[0], s[0], padding)
-	ow := windowOutput(in[1], k[1], s[1], padding)
+// per weight and output cell, and a bias of outputs values unless noBias;
+// the kernel's taps d apart (see [Conv2D.DilationRate]).
+func convCost(in []int, k, s, d [2]int, padding string, perTap int64, outputs int, noBias bool) Cost {
+	oh := windowOutput(in[0], dilatedSpan(k[0], d[0]), s[0], padding)
+	ow := windowOutput(in[1], dilatedSpan(k[1], d[1]), s[1], padding)
 	w := mulSat(int64(k[0]), int64(k[1]), perTap)
 	return Cost{Params: addSat(w, biasSize(noBias, outputs)), MACs: mulSat(int64(oh), int64(ow), w)}
 }

@@ -160,7 +160,7 @@ func (l *DepthwiseConv2D) Cost(in []int) Cost {
 		return Cost{}
 	}
 	m := l.multiplier()
-	return convCost(in, l.KernelSize, orOne(l.Strides), l.Padding, mulSat(int64(in[2]), int64(m)), in[2]*m, l.NoBias)
+	return convCost(in, l.KernelSize, orOne(l.Strides), [2]int{1, 1}, l.Padding, mulSat(int64(in[2]), int64(m)), in[2]*m, l.NoBias)
 }
 
 // taps returns the kernel rows [ky0, ky1) and columns [kx0, kx1) of output

@@ -37,7 +37,7 @@
 //
 // # Layers and shapes
 //
-//	Conv2D                 [N,H,W,C] → [N,OH,OW,Filters]   kernel [kh,kw,C/g,Filters] (HWIO), bias [Filters]; g = Groups
+//	Conv2D                 [N,H,W,C] → [N,OH,OW,Filters]   kernel [kh,kw,C/g,Filters] (HWIO), bias [Filters]; g = Groups, taps DilationRate apart
 //	DepthwiseConv2D        [N,H,W,C] → [N,OH,OW,C·M]       depthwise_kernel [kh,kw,C,M], bias [C·M]; M = DepthMultiplier
 //	MaxPool2D              [N,H,W,C] → [N,OH,OW,C]         Keras class name MaxPooling2D
 //	AveragePooling2D       [N,H,W,C] → [N,OH,OW,C]
@@ -133,7 +133,8 @@
 // GEMM micro-kernels that read the windows straight from the image
 // (convolution tiles), from im2col blocks still in cache where they cannot,
 // or directly for 1×1 convolutions; the input gradient of a stride-1
-// convolution is itself such a convolution.
+// convolution is itself such a convolution. A dilated convolution runs as
+// undilated ones over the phases of its input (see DilationRate).
 // Bias and ReLU are applied as each tile is written, other activations to
 // each block while it is in cache, and their derivatives likewise. Blocks are spread over the cores; the kernel
 // gradient is summed per fixed group of images and the groups are added in

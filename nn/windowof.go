@@ -1,13 +1,14 @@
 package nn
 
 // Window is the sliding window of a built convolution or pooling layer:
-// output cell (oy, ox) reads the input rows oy*Strides[0]-Pad[0] up to
-// Size[0]-1 further down, and likewise the columns, cells outside the input
-// being padding.
+// output cell (oy, ox) reads the input rows oy*Strides[0]-Pad[0] + k*Dilation[0]
+// for k < Size[0], and likewise the columns, cells outside the input being
+// padding.
 type Window struct {
-	Size    [2]int // kernel or pool size: height, width
-	Strides [2]int // height, width
-	Pad     [2]int // padding cells before the first row and the first column
+	Size     [2]int // kernel or pool size: height, width
+	Strides  [2]int // height, width
+	Pad      [2]int // padding cells before the first row and the first column
+	Dilation [2]int // the taps' distance: 1, 1 but for a dilated convolution
 }
 
 // WindowOf returns the window of a built [Conv2D], [DepthwiseConv2D],
@@ -19,6 +20,12 @@ type Window struct {
 func WindowOf(l Layer) (Window, bool) {
 	switch l := l.(type) {
 	case *Conv2D:
+		if l.dilated != nil {
+			ps := l.dilated.ps
+			w := windowOf(l.dilated.k[0], l.dilated.k[1], 1, 1, ps.pad[0], ps.pad[1])
+			w.Dilation = ps.d
+			return w, true
+		}
 		if l.conv != nil {
 			g := l.conv.Geom()
 			return windowOf(g.KH, g.KW, g.SH, g.SW, g.PadTop, g.PadLeft), true
@@ -38,5 +45,5 @@ func WindowOf(l Layer) (Window, bool) {
 }
 
 func windowOf(kh, kw, sh, sw, pt, pl int) Window {
-	return Window{Size: [2]int{kh, kw}, Strides: [2]int{sh, sw}, Pad: [2]int{pt, pl}}
+	return Window{Size: [2]int{kh, kw}, Strides: [2]int{sh, sw}, Pad: [2]int{pt, pl}, Dilation: [2]int{1, 1}}
 }

@@ -31,7 +31,7 @@ func TestModels(t *testing.T) {
 	}
 	// The windows are the layers' own: "same" 3x3 pads one cell, the
 	// pooling strides by its size.
-	wantWindows := []string{"&{[3 3] [1 1] [1 1]}", "&{[2 2] [2 2] [0 0]}", "<nil>", "<nil>"}
+	wantWindows := []string{"&{[3 3] [1 1] [1 1] [1 1]}", "&{[2 2] [2 2] [0 0] [1 1]}", "<nil>", "<nil>"}
 	for i, l := range m.Layers {
 		if got := fmt.Sprint(l.Window); got != wantWindows[i] {
 			t.Errorf("letters layer %d window = %s, want %s", i, got, wantWindows[i])

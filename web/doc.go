@@ -157,9 +157,10 @@
 // Each layer of GET /api/models that slides a window (Conv2D,
 // DepthwiseConv2D, the 2-D pooling layers, and ZeroPadding2D and
 // Cropping2D as windows of one cell, a crop's pad negative) has "window":
-// {"size": [kh, kw], "strides": [sh, sw], "pad": [top, left]}, the
-// geometry the layer computes with: output cell (y, x) reads input rows
-// y*sh-top to y*sh-top+kh-1, and likewise columns.
+// {"size": [kh, kw], "strides": [sh, sw], "pad": [top, left], "dilation":
+// [dh, dw]}, the geometry the layer computes with: output cell (y, x) reads
+// input rows y*sh-top+k*dh for k < kh (dh is 1 but in a dilated
+// convolution), and likewise columns.
 //
 // GET /api/models/NAME/history answers the training history stored in the
 // model's metadata under "history", a JSON object of per-epoch lists:

@@ -203,8 +203,15 @@ func (p page) load(url, name string) {
 // which opens its detail view.
 func (p page) openBlock(typ string, ch int) {
 	p.t.Helper()
-	p.Do("clicking a "+typ+" block's map", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
-		const b = window.convnetState.blocks.find(b => window.convnetState.model.layers[b.head].type === %q);
+	p.openBlockWhere(typ, fmt.Sprintf("l.type === %q", typ), ch)
+}
+
+// openBlockWhere clicks channel ch of the first block whose head layer l
+// satisfies the JavaScript condition cond.
+func (p page) openBlockWhere(what, cond string, ch int) {
+	p.t.Helper()
+	p.Do("clicking a "+what+" block's map", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
+		const b = window.convnetState.blocks.find(b => { const l = window.convnetState.model.layers[b.head]; return %s; });
 		b.el.scrollIntoView(); b.el.querySelector('canvas.tile[data-channel="%d"]').click();
-	})()`, typ, ch)))
+	})()`, cond, ch)))
 }

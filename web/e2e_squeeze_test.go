@@ -19,7 +19,7 @@ import (
 // that repeats the channel maxima (kept as 1×1 maps) over them, the maps
 // negated, each channel scaled its own way (below 0 everywhere), and a PReLU of them with a slope per
 // channel, the maps moved a pixel down and right (padded, then cropped),
-// then a concatenation of the channels, a swish, a Gaussian
+// a convolution of taps 2 pixels apart, then a concatenation of the channels, a swish, a Gaussian
 // dropout and a dropout of whole images.
 func squeezeModel(t *testing.T) *model.Sequential {
 	in := model.Input(32, 32, 1)
@@ -38,7 +38,8 @@ func squeezeModel(t *testing.T) *model.Sequential {
 	x = model.Call(&nn.Concatenate{}, x, se, peak, model.Call(prelu, neg), neg, model.Call(norm, neg), model.Call(&nn.Subtract{}, x, top),
 		model.Call(&nn.Multiply{}, x, model.Call(&nn.Reshape{TargetShape: []int{1, 1, -1}}, model.Call(&nn.GlobalAveragePooling2D{}, x))),
 		model.Call(&nn.Maximum{}, x, neg),
-		model.Call(&nn.Cropping2D{Cropping: [2][2]int{{0, 1}, {0, 1}}}, model.Call(&nn.ZeroPadding2D{Padding: [2][2]int{{1, 0}, {1, 0}}}, x)))
+		model.Call(&nn.Cropping2D{Cropping: [2][2]int{{0, 1}, {0, 1}}}, model.Call(&nn.ZeroPadding2D{Padding: [2][2]int{{1, 0}, {1, 0}}}, x)),
+		model.Call(&nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 3}, DilationRate: [2]int{2, 2}, Padding: "same"}, x))
 	x = model.Call(&nn.GaussianDropout{Rate: 0.1}, model.Call(&nn.Activation{Func: "swish"}, x))
 	x = model.Call(&nn.Flatten{}, model.Call(&nn.Dropout{Rate: 0.2, NoiseShape: []int{0, 1, 1, 1}}, x))
 	m := ahcdGraph(t, in, x)
@@ -115,6 +116,21 @@ func checkSqueeze(p page, url string) {
 	p.checkDetail("Rescaling", 3, "times -2, plus -1: the values of channel 3; every value of the channel changes the same way",
 		"Multiplies every value by its channel's scale and adds its channel's offset: the same change everywhere in a channel")
 	p.checkDetail("Cropping2D", 1, "moved by the crop", "Cuts rows and columns off the edges of each map (0 above, 1 below, 0 left, 1 right)")
+
+	// The dilated convolution's patch: the pixels its taps read, 2 apart,
+	// and the window drawn over them.
+	p.openBlockWhere("dilated Conv2D", "l.type === 'Conv2D' && l.window.dilation[0] === 2", 1)
+	p.WaitFor("the dilated convolution's arithmetic", `document.getElementById("calc").textContent.includes("A dilated convolution: the patch's pixels are 2×2 apart, a 3×3 kernel over 5×5 of the map.")`)
+	p.checkArithmetic("the dilated convolution's")
+	type dilated struct{ Explain, Hint string }
+	dl := browser.Eval[dilated](p.Browser, `({Explain: document.getElementById("detailExplain").textContent, Hint: document.getElementById("slidehint").textContent})`)
+	if !strings.Contains(dl.Explain, "Dilated: the kernel's taps are 2×2 pixels apart, so each filter sees 5×5 of the map with 3×3 weights.") {
+		t.Errorf("the dilated convolution's detail says %q, want its dilation explained", dl.Explain)
+	}
+	if dl.Hint != "3×3 window of taps 2×2 apart, 1×1 steps, 2 pixels of zero padding" {
+		t.Errorf("the dilated convolution's sliding window says %q", dl.Hint)
+	}
+	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
 	p.checkDetail("Reshape", 2, "A reshape moves values without changing them: taken in order, rows then columns then channels, value 2 here is value 2 of", "kept as a 1×1 map")
 }
 

@@ -70,9 +70,10 @@ type paramInfo struct {
 // windowInfo is the sliding window of a convolution or pooling layer, as
 // the layer computes it (nn.WindowOf).
 type windowInfo struct {
-	Size    [2]int `json:"size"`
-	Strides [2]int `json:"strides"`
-	Pad     [2]int `json:"pad"` // top, left
+	Size     [2]int `json:"size"`
+	Strides  [2]int `json:"strides"`
+	Pad      [2]int `json:"pad"`      // top, left
+	Dilation [2]int `json:"dilation"` // the taps' distance, 1 but in a dilated convolution
 }
 
 // splitClass splits "alef ا" into "alef" and "ا".
@@ -136,7 +137,7 @@ func newServed(sm Model, opts Options) *served {
 			li.Params = append(li.Params, paramInfo{Name: p.Name, Shape: p.Value.Shape})
 		}
 		if w, ok := nn.WindowOf(l); ok {
-			li.Window = &windowInfo{Size: w.Size, Strides: w.Strides, Pad: w.Pad}
+			li.Window = &windowInfo{Size: w.Size, Strides: w.Strides, Pad: w.Pad, Dilation: w.Dilation}
 		}
 		s.info.Layers = append(s.info.Layers, li)
 	}

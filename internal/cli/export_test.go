@@ -200,7 +200,8 @@ func testImages(t *testing.T, dataset string, n int) [][]float32 {
 }
 
 // everyLayer returns a model with every layer type and activation of nn,
-// "same" padding with even kernels and strides (asymmetric pads), random
+// "same" padding with even kernels and strides (asymmetric pads), dilated
+// convolutions (one of asymmetric pads), random
 // batch normalization statistics, PReLUs with random slopes (one per
 // channel, per pixel, per feature of a flattened image, one in all),
 // Normalizations with random statistics (per channel, inverted per pixel,
@@ -221,6 +222,8 @@ func everyLayer(t *testing.T) *model.Sequential {
 		&nn.ZeroPadding2D{Padding: [2][2]int{{1, 0}, {2, 1}}},
 		&nn.Cropping2D{Cropping: [2][2]int{{0, 1}, {2, 0}}},
 		&nn.MaxPool2D{PoolSize: [2]int{2, 2}, Strides: [2]int{1, 1}, Padding: "same"},
+		&nn.Conv2D{Filters: 12, KernelSize: [2]int{3, 3}, DilationRate: [2]int{2, 2}, Padding: "same", Activation: "relu"},
+		&nn.Conv2D{Filters: 12, KernelSize: [2]int{2, 3}, DilationRate: [2]int{3, 2}, Padding: "same"},
 		&nn.PReLU{SharedAxes: []int{3}},
 		&nn.Normalization{Axis: []int{1, 2}, Invert: true},
 		&nn.Rescaling{Scales: []float64{0.5, 2, -1, 1.5, 0.25, -0.75, 1, 3, 0.125, 1, 2, -2}, Offset: 0.25},

@@ -12,7 +12,7 @@ import (
 type convolution struct {
 	what               string // for the comment: "32 filters"
 	filters, groups    int
-	k, s               [2]int
+	k, s, d            [2]int // kernel size, strides, dilation
 	padding, act       string
 	noBias             bool
 	param              string // the kernel's name in the weights file
@@ -35,12 +35,12 @@ func convolutionOf(l nn.Layer, c int) convolution {
 		if g > 1 {
 			what = fmt.Sprintf("%d filters in %d groups of %d channels,", l.Filters, g, c/g)
 		}
-		return convolution{what: what, filters: l.Filters, groups: g, k: k, s: orOne(l.Strides),
+		return convolution{what: what, filters: l.Filters, groups: g, k: k, s: orOne(l.Strides), d: orOne(l.DilationRate),
 			padding: l.Padding, act: l.Activation, noBias: l.NoBias, param: "kernel", shape: []int{k[0], k[1], c / g, l.Filters},
 			toTorch: "%s.permute(3, 2, 0, 1)", toConvnet: "%s.permute(2, 3, 1, 0)"} // HWIO, OIHW
 	case *nn.DepthwiseConv2D:
 		k, m := l.KernelSize, max(l.DepthMultiplier, 1)
-		return convolution{what: fmt.Sprintf("depthwise, %d per channel,", m), filters: c * m, groups: c, k: k, s: orOne(l.Strides),
+		return convolution{what: fmt.Sprintf("depthwise, %d per channel,", m), filters: c * m, groups: c, k: k, s: orOne(l.Strides), d: [2]int{1, 1},
 			padding: l.Padding, act: l.Activation, noBias: l.NoBias, param: "depthwise_kernel", shape: []int{k[0], k[1], c, m},
 			toTorch:   fmt.Sprintf("%%s.reshape(%d, %d, 1, %d).permute(3, 2, 0, 1)", k[0], k[1], c*m),
 			toConvnet: fmt.Sprintf("%%s.permute(2, 3, 1, 0).reshape(%d, %d, %d, %d)", k[0], k[1], c, m)}
@@ -81,6 +81,26 @@ func strideArg(s [2]int) string {
 		return ""
 	}
 	return ", stride=" + pyPair(s)
+}
+
+// dilationArg is nn.Conv2d's dilation argument, "" for none.
+func dilationArg(d [2]int) string {
+	if d == [2]int{1, 1} {
+		return ""
+	}
+	return ", dilation=" + pyPair(d)
+}
+
+// span is the cells a kernel of size k covers with its taps d apart.
+func (cv *convolution) span() [2]int {
+	return [2]int{(cv.k[0]-1)*cv.d[0] + 1, (cv.k[1]-1)*cv.d[1] + 1}
+}
+
+func dilationNote(d [2]int) string {
+	if d == [2]int{1, 1} {
+		return ""
+	}
+	return fmt.Sprintf(" dilated %dx%d", d[0], d[1])
 }
 
 func strideNote(s [2]int) string {

@@ -160,23 +160,23 @@ func (w *walker) layer(l nn.Layer, id string, ins []value, out string, last bool
 		cv := convolutionOf(l, in[2])
 		pads := [4]int{}
 		if cv.padding == "same" {
-			pads = samePads(in[0], in[1], cv.k, cv.s)
+			pads = samePads(in[0], in[1], cv.span(), cv.s)
 		}
-		bias, groups := biasArg(cv.noBias), ""
+		bias, extra := biasArg(cv.noBias), dilationArg(cv.d)
 		if cv.groups > 1 {
-			groups = fmt.Sprintf(", groups=%d", cv.groups)
+			extra = fmt.Sprintf(", groups=%d", cv.groups) + extra
 		}
 		act, err := activation(l, cv.act, last)
 		if err != nil {
 			return p, err
 		}
 		if symmetric(pads) {
-			module(fmt.Sprintf("nn.Conv2d(%d, %d, %s%s%s%s%s)", in[2], cv.filters, pyPair(cv.k), strideArg(cv.s), paddingArg(pads), groups, bias))
+			module(fmt.Sprintf("nn.Conv2d(%d, %d, %s%s%s%s%s)", in[2], cv.filters, pyPair(cv.k), strideArg(cv.s), paddingArg(pads), extra, bias))
 		} else {
 			w.helpers.SameConv = true
-			module(fmt.Sprintf("SameConv2d(%d, %d, %s, %s, %s%s%s)", in[2], cv.filters, pyPair(cv.k), pyPair(cv.s), pyInts(pads[:]), groups, bias))
+			module(fmt.Sprintf("SameConv2d(%d, %d, %s, %s, %s%s%s)", in[2], cv.filters, pyPair(cv.k), pyPair(cv.s), pyInts(pads[:]), extra, bias))
 		}
-		p.Comment += fmt.Sprintf(": %s %dx%d%s, %s padding%s", cv.what, cv.k[0], cv.k[1], strideNote(cv.s), paddingName(cv.padding), actNote(cv.act, last))
+		p.Comment += fmt.Sprintf(": %s %dx%d%s%s, %s padding%s", cv.what, cv.k[0], cv.k[1], strideNote(cv.s), dilationNote(cv.d), paddingName(cv.padding), actNote(cv.act, last))
 		call(act)
 		p.weight(id+".weight", name+"/"+cv.param, cv.shape, cv.toTorch, cv.toConvnet)
 		if !cv.noBias {

@@ -53,6 +53,15 @@ func layerCases() map[string]nntest.Case {
 		"conv-groups-1x1-relu": {New: func() nn.Layer {
 			return &nn.Conv2D{Filters: 8, KernelSize: [2]int{1, 1}, Groups: 4, Activation: "relu"}
 		}, In: []int{3, 3, 4}, Params: 1*1*1*8 + 8, MACs: 3 * 3 * 8 * 1},
+		"conv-dilated-same-relu": {New: func() nn.Layer {
+			return &nn.Conv2D{Filters: 3, KernelSize: [2]int{3, 3}, DilationRate: [2]int{2, 2}, Padding: "same", Activation: "relu"}
+		}, In: []int{6, 7, 2}, Batch: 2, Params: 3*3*2*3 + 3, MACs: 6 * 7 * 3 * (3 * 3 * 2)},
+		"conv-dilated-valid-tanh": {New: func() nn.Layer {
+			return &nn.Conv2D{Filters: 2, KernelSize: [2]int{2, 3}, DilationRate: [2]int{3, 2}, Activation: "tanh", NoBias: true}
+		}, In: []int{7, 8, 3}, Params: 2 * 3 * 3 * 2, MACs: 4 * 4 * 2 * (2 * 3 * 3)},
+		"conv-dilated-past-the-edge": {New: func() nn.Layer {
+			return &nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 3}, DilationRate: [2]int{4, 5}, Padding: "same"}
+		}, In: []int{3, 4, 1}, Batch: 3, Params: 3*3*1*2 + 2, MACs: 3 * 4 * 2 * (3 * 3 * 1)},
 		"conv-softmax":  {New: conv(3, 3, 3, 1, "same", "softmax"), In: []int{4, 4, 2}, Params: 57, MACs: 4 * 4 * 3 * (3 * 3 * 2)},
 		"conv-batch5":   {New: conv(2, 3, 3, 1, "same", "elu"), In: []int{4, 4, 1}, Batch: 11, Params: 20, MACs: 4 * 4 * 2 * (3 * 3 * 1)},
 		"dense":         {New: func() nn.Layer { return &nn.Dense{Units: 4} }, In: []int{6}, Params: 28, MACs: 6 * 4},

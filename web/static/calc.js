@@ -18,12 +18,15 @@ export function inShape(li) {
   return j < 0 ? state.model.input_shape : state.model.layers[j].output_shape;
 }
 
-// windowOf returns the kernel size, stride and top/left padding of a
-// convolution or pooling layer, or null: the geometry the server's layers
-// compute with (layer.window in /api/models).
+// windowOf returns the kernel size, stride, top/left padding and the taps'
+// distance (d, the dilation) of a convolution or pooling layer, or null:
+// the geometry the server's layers compute with (layer.window in
+// /api/models). span is the rows and columns the window covers.
 export function windowOf(li) {
   const w = state.model.layers[li].window;
-  return w ? { k: w.size, s: w.strides, pt: w.pad[0], pl: w.pad[1] } : null;
+  if (!w) return null;
+  const d = w.dilation || [1, 1];
+  return { k: w.size, s: w.strides, pt: w.pad[0], pl: w.pad[1], d, span: [(w.size[0] - 1) * d[0] + 1, (w.size[1] - 1) * d[1] + 1] };
 }
 
 // receptiveField maps the output box [y0, y1, x0, x1] of layer li back to
@@ -37,8 +40,8 @@ export function receptiveField(li, box) {
   let [y0, y1, x0, x1] = box;
   const win = windowOf(li);
   if (win) {
-    y0 = Math.max(0, y0 * win.s[0] - win.pt); y1 = Math.min(H - 1, y1 * win.s[0] - win.pt + win.k[0] - 1);
-    x0 = Math.max(0, x0 * win.s[1] - win.pl); x1 = Math.min(W - 1, x1 * win.s[1] - win.pl + win.k[1] - 1);
+    y0 = Math.max(0, y0 * win.s[0] - win.pt); y1 = Math.min(H - 1, y1 * win.s[0] - win.pt + win.span[0] - 1);
+    x0 = Math.max(0, x0 * win.s[1] - win.pl); x1 = Math.min(W - 1, x1 * win.s[1] - win.pl + win.span[1] - 1);
   } else if (l.type === "GlobalAveragePooling2D" || l.type === "GlobalMaxPooling2D") {
     [y0, y1, x0, x1] = [0, H - 1, 0, W - 1]; // kept as a 1×1 map: the mean or maximum of the whole map
   }
@@ -115,10 +118,10 @@ export function contributions(li, kernel, y, x) {
   const [H, W, C] = inShape(li);
   const sums = new Float64Array(cin);
   for (let dy = 0; dy < kh; dy++) {
-    const yy = y * win.s[0] + dy - win.pt;
+    const yy = y * win.s[0] + dy * win.d[0] - win.pt;
     if (yy < 0 || yy >= H) continue;
     for (let dx = 0; dx < kw; dx++) {
-      const xx = x * win.s[1] + dx - win.pl;
+      const xx = x * win.s[1] + dx * win.d[1] - win.pl;
       if (xx < 0 || xx >= W) continue;
       const o = (yy * W + xx) * C + kernel.input_channel, ko = (dy * kw + dx) * cin;
       for (let i = 0; i < cin; i++) sums[i] += input.v[o + i] * kernel.values[ko + i];
@@ -140,7 +143,7 @@ export function convCalc(d, l, out, y, x, onValue) {
   }
   const ch = k.input_channel + i;
   const at = (dy, dx) => {
-    const yy = y * win.s[0] + dy - win.pt, xx = x * win.s[1] + dx - win.pl;
+    const yy = y * win.s[0] + dy * win.d[0] - win.pt, xx = x * win.s[1] + dx * win.d[1] - win.pl;
     return yy < 0 || yy >= H || xx < 0 || xx >= W ? 0 : input.v[(yy * W + xx) * C + ch];
   };
   const weight = (dy, dx) => k.values[(dy * kw + dx) * cin + i];
@@ -149,6 +152,7 @@ export function convCalc(d, l, out, y, x, onValue) {
     : "The input patch times the kernel, element by element:";
   const grp = groupOf(k);
   let html = grp ? `<p>A grouped convolution: this filter is in group ${grp.index} of ${grp.g}, and reads only its group's input ${channelRange(grp.first, grp.last)} of the ${C}.</p>` : "";
+  if (win.d[0] > 1 || win.d[1] > 1) html += `<p>A dilated convolution: the patch's pixels are ${win.d.join("×")} apart, a ${win.k.join("×")} kernel over ${win.span.join("×")} of the map.</p>`;
   html += `<p>${which}</p>`;
   html += `<div class="mats"><div>patch${table(kh, kw, at)}</div><span class="op">⊙</span><div>kernel${table(kh, kw, weight)}</div>` +
     `<span class="op">=</span><div>products${table(kh, kw, (a, b) => at(a, b) * weight(a, b))}</div></div>`;

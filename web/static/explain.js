@@ -3,7 +3,7 @@
 import { channelSource, number } from "./calc.js";
 
 export const explain = {
-  Conv2D: (c, l) => `${c.filters} filters of ${size(c.kernel_size)} slide over the previous maps${apart(c)}; each tile is one filter's response${act(c)}.${grouped(c, l)}`,
+  Conv2D: (c, l) => `${c.filters} filters of ${size(c.kernel_size)} slide over the previous maps${apart(c)}; each tile is one filter's response${act(c)}.${grouped(c, l)}${dilated(c)}`,
   DepthwiseConv2D: (c) => depthwise(c),
   MaxPooling2D: (c) => `Keeps the largest value of each ${size(c.pool_size)} window: maps shrink, strong responses stay.`,
   AveragePooling2D: (c) => `Averages each ${size(c.pool_size)} window: maps shrink.`,
@@ -97,6 +97,15 @@ const size = (k) => (Array.isArray(k) ? k.join("×") : `${k}×${k}`);
 const pad = (p) => (Array.isArray(p) && p.length === 2 && Array.isArray(p[0]) ? `${p[0][0]} above, ${p[0][1]} below, ${p[1][0]} left, ${p[1][1]} right` : `${p} on each side`);
 const act = (c) => (c.activation && c.activation !== "linear" ? `, then ${c.activation}` : "");
 const apart = (c) => (c.strides && c.strides.some((s) => s > 1) ? `, ${size(c.strides)} apart` : "");
+
+// dilated explains a Conv2D's dilation_rate: its taps d apart, the
+// kernel k covers (k-1)·d+1 rows and columns.
+function dilated(c) {
+  const d = c.dilation_rate;
+  if (!d || (d[0] === 1 && d[1] === 1)) return "";
+  const k = c.kernel_size, span = [(k[0] - 1) * d[0] + 1, (k[1] - 1) * d[1] + 1];
+  return ` Dilated: the kernel's taps are ${size(d)} pixels apart, so each filter sees ${size(span)} of the map with ${size(k)} weights.`;
+}
 
 // grouped explains the groups of a Conv2D l: its kernel [kh, kw, C/g, F]
 // gives filter f the C/g input channels of group floor(f / (F/g)).

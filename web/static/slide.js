@@ -72,7 +72,8 @@ export function renderSlide() {
   const why = pooling || C === 1 || d.from != null ? "" : d.kernel && d.kernel.shape[2] === 1 ? " (the only one it reads)" : " (the largest part here)";
   $("slideInCap").textContent = j < 0 ? `the input${C > 1 ? `, channel ${ch}${why}` : ""}` : `${m.layers[j].name}, channel ${ch}${why}`;
   $("slideOutCap").textContent = `${l.name}, channel ${d.channel}`;
-  $("slidehint").textContent = `${win.k.join("×")} window, ${win.s.join("×")} steps${win.pt || win.pl ? `, ${win.pt} pixel${win.pt === 1 ? "" : "s"} of zero padding` : ""}`;
+  const dilated = win.d[0] > 1 || win.d[1] > 1;
+  $("slidehint").textContent = `${win.k.join("×")} window${dilated ? ` of taps ${win.d.join("×")} apart` : ""}, ${win.s.join("×")} steps${win.pt || win.pl ? `, ${win.pt} pixel${win.pt === 1 ? "" : "s"} of zero padding` : ""}`;
   // Input with the window.
   const cin = $("slideIn");
   drawChannel(cin, input, ch, null);
@@ -81,7 +82,15 @@ export function renderSlide() {
   const sy = cin.height / H, sx = cin.width / W;
   ctx.lineWidth = 2;
   ctx.strokeStyle = "#ffd43b";
-  ctx.strokeRect((x * win.s[1] - win.pl) * sx, (y * win.s[0] - win.pt) * sy, win.k[1] * sx, win.k[0] * sy);
+  const top = y * win.s[0] - win.pt, left = x * win.s[1] - win.pl;
+  ctx.strokeRect(left * sx, top * sy, win.span[1] * sx, win.span[0] * sy);
+  if (dilated) {
+    // The taps the kernel reads, inside the span.
+    ctx.lineWidth = 1;
+    for (let a = 0; a < win.k[0]; a++) {
+      for (let b = 0; b < win.k[1]; b++) ctx.strokeRect((left + b * win.d[1]) * sx, (top + a * win.d[0]) * sy, sx, sy);
+    }
+  }
   // Output filled in up to the window's position.
   const [h, w] = l.output_shape;
   const upto = d.slide == null ? h * w : d.slide + 1;
