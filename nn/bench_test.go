@@ -18,22 +18,28 @@ func benchInput(b *testing.B, shape ...int) *tensor.Tensor {
 	return x
 }
 
-// The convolutions of the tutorial model at batch 100.
+// The convolutions of the tutorial model at batch 100, and two of them
+// dilated.
 func BenchmarkConv2D(b *testing.B) {
 	for _, bc := range []struct {
-		h, c, f, k int
+		h, c, f, k, d int
 	}{
-		{32, 1, 32, 5},
-		{32, 32, 32, 5},
-		{16, 32, 64, 3},
-		{16, 64, 64, 3},
+		{32, 1, 32, 5, 1},
+		{32, 32, 32, 5, 1},
+		{16, 32, 64, 3, 1},
+		{16, 64, 64, 3, 1},
+		{32, 32, 32, 5, 2}, // dilated: taps 2 apart
+		{16, 64, 64, 3, 2},
 	} {
-		l := &nn.Conv2D{Filters: bc.f, KernelSize: [2]int{bc.k, bc.k}, Padding: "same", Activation: "relu"}
+		l := &nn.Conv2D{Filters: bc.f, KernelSize: [2]int{bc.k, bc.k}, DilationRate: [2]int{bc.d, bc.d}, Padding: "same", Activation: "relu"}
 		if _, err := l.Build([]int{bc.h, bc.h, bc.c}, rand.New(rand.NewPCG(1, 2))); err != nil {
 			b.Fatal(err)
 		}
 		x := benchInput(b, 100, bc.h, bc.h, bc.c)
 		name := fmt.Sprintf("%dx%dx%d-%d-%dx%d", bc.h, bc.h, bc.c, bc.f, bc.k, bc.k)
+		if bc.d > 1 {
+			name += fmt.Sprintf("-dilated%d", bc.d)
+		}
 		forwardBackward(b, name, l, x, 2*float64(100*bc.h*bc.h*bc.f*bc.k*bc.k*bc.c))
 	}
 }

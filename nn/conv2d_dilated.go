@@ -11,6 +11,7 @@ import (
 type convDilated struct {
 	ps    *phases
 	k     [2]int          // the kernel's size, undilated
+	pad   [2]int          // the padding before the first row and column
 	convs []*kernels.Conv // per phase; phases of the same size share one
 	x     []float32       // every phase's sub-images of the batch: phase ph's at n·ph.off
 	y     []float32       // one phase's output or dL/dz
@@ -22,21 +23,27 @@ type convDilated struct {
 // with f filters per group.
 func planDilated(g kernels.ConvGeom, f int, d [2]int) *convDilated {
 	k := [2]int{g.KH, g.KW}
-	ds := &convDilated{k: k, ps: planPhases([2]int{g.H, g.W}, g.C, [2]int{g.OH, g.OW}, k, d, [2]int{g.PadTop, g.PadLeft})}
-	byOut := map[[2]int]*kernels.Conv{}
+	ds := &convDilated{k: k, pad: [2]int{g.PadTop, g.PadLeft}, ps: planPhases([2]int{g.H, g.W}, g.C, [2]int{g.OH, g.OW}, k, d, [2]int{g.PadTop, g.PadLeft})}
+	planned := map[kernels.ConvGeom]*kernels.Conv{}
 	for _, ph := range ds.ps.list {
-		c := byOut[ph.out]
+		if ph.empty() {
+			ds.convs = append(ds.convs, nil)
+			continue
+		}
+		pg := ph.geom(g.C, k)
+		c := planned[pg]
 		if c == nil {
-			c = kernels.NewConv(ph.geom(g.C, k), f)
-			byOut[ph.out] = c
+			c = kernels.NewConv(pg, f)
+			planned[pg] = c
 		}
 		ds.convs = append(ds.convs, c)
 	}
 	return ds
 }
 
-// each calls fn for every phase with its convolution, its sub-images of n
-// images in ds.x, and ds.y sized for its output.
+// each calls fn for every phase with its convolution (nil for a phase
+// whose taps all fall outside the input), its sub-images of n images in
+// ds.x, and ds.y sized for its output.
 func (ds *convDilated) each(n, f int, fn func(ph *phase, conv *kernels.Conv, x, y []float32)) {
 	c := ds.ps.c
 	for i := range ds.ps.list {
@@ -55,9 +62,13 @@ func (l *Conv2D) forwardDilated(n int, training bool) {
 	ds.x = grow(ds.x, n*ds.ps.size)
 	out := pre(l.y, l.z)
 	ds.each(n, l.Filters, func(ph *phase, conv *kernels.Conv, x, y []float32) {
-		conv.KeepPacked(l.keep && !training)
-		ds.ps.gather(x, l.x.Data, n, ph)
-		conv.Forward(y, x, l.kernel.Value.Data, n, kernels.ConvEpilogue{}, nil)
+		if conv == nil {
+			clear(y)
+		} else {
+			conv.KeepPacked(l.keep && !training)
+			ds.ps.move(l.x.Data, x, n, ph, true)
+			conv.Forward(y, x, l.kernel.Value.Data, n, kernels.ConvEpilogue{}, nil)
+		}
 		ds.ps.interleave(out, y, n, l.Filters, ph, true)
 	})
 	biasActivate(l.act, l.y.Data, data(l.z), l.bias, l.Filters)
@@ -81,13 +92,19 @@ func (l *Conv2D) backwardDilated(dy *tensor.Tensor, db []float32) *tensor.Tensor
 	}
 	ds.each(n, l.Filters, func(ph *phase, conv *kernels.Conv, x, y []float32) {
 		ds.ps.interleave(dz, y, n, l.Filters, ph, false)
+		if conv == nil {
+			if db != nil {
+				kernels.AddColumnSums(db, y)
+			}
+			return
+		}
 		if !l.skipDw {
 			conv.BackwardFilter(l.kernel.Grad.Data, db, x, y, n, nil)
 		}
 		if !l.skipDx {
 			ds.dx = grow(ds.dx, len(x))
 			conv.BackwardData(ds.dx, y, l.kernel.Value.Data, n)
-			ds.ps.putBack(l.dx.Data, ds.dx, n, ph)
+			ds.ps.move(l.dx.Data, ds.dx, n, ph, false)
 		}
 	})
 	if l.skipDx {
@@ -101,7 +118,11 @@ func (l *Conv2D) backwardDilated(dy *tensor.Tensor, db []float32) *tensor.Tensor
 func (l *Conv2D) convs() []*kernels.Conv {
 	var cs []*kernels.Conv
 	if l.dilated != nil {
-		cs = append(cs, l.dilated.convs...)
+		for _, c := range l.dilated.convs {
+			if c != nil {
+				cs = append(cs, c)
+			}
+		}
 	}
 	for _, c := range []*kernels.Conv{l.conv, l.padded.conv} {
 		if c != nil {

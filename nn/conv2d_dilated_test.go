@@ -68,6 +68,7 @@ func TestConv2DDilatedIsSpreadKernel(t *testing.T) {
 		{[]int{6, 7, 1}, [2]int{3, 3}, [2]int{4, 6}, 3, "same", ""},
 		{[]int{12, 10, 16}, [2]int{3, 3}, [2]int{3, 1}, 20, "same", "elu"},
 		{[]int{10, 10, 4}, [2]int{2, 4}, [2]int{5, 2}, 2, "valid", ""},
+		{[]int{1, 6, 3}, [2]int{2, 2}, [2]int{3, 2}, 4, "same", "relu"}, // rows: every tap outside the input
 	}
 	for _, c := range cases {
 		name := strings.Join([]string{c.padding, c.act}, "/")

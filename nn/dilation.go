@@ -7,23 +7,26 @@ import "github.com/convnet-go/convnet/internal/kernels"
 // TensorFlow's atrous convolution does with space_to_batch. Output cell
 // (oy, ox) reads the input rows oy-pad[0]+ky·d[0]: the outputs of phase
 // (p0, p1) = (oy mod d[0], ox mod d[1]) read only the input rows
-// p0-pad[0]+d[0]·r and columns p1-pad[1]+d[1]·s, and over that sub-image
-// (cells outside the input read as 0) the window is undilated, with stride
-// 1 and no padding. Each input cell is in the sub-image of at most one
-// phase, so gradients copy back without adding.
+// p0-pad[0]+d[0]·r and columns p1-pad[1]+d[1]·s. Those inside the input
+// make the phase's sub-image, over which the window is undilated, with
+// stride 1 and the rows and columns of the phase outside the input as its
+// padding. Each input cell is in the sub-image of at most one phase, so
+// gradients copy back without adding.
 type phases struct {
 	in, out [2]int // the layer's input and output height and width
 	c       int    // the input's channels
-	d, pad  [2]int
+	d       [2]int
 	list    []phase
 	size    int // values of all phases' sub-images of one image
 }
 
 // phase is one phase's share: output rows p[0], p[0]+d[0], ... (out[0] of
-// them) and the columns likewise, reading a sub-image of in cells.
+// them) and the columns likewise, reading a sub-image of in cells whose
+// first is the input's row first[0], column first[1], with pad rows and
+// columns of the phase before it outside the input.
 type phase struct {
-	p, out, in [2]int
-	off        int // the first value of its sub-images among all phases' of one image
+	p, out, in, first, pad [2]int
+	off                    int // the first value of its sub-images among all phases' of one image
 }
 
 // planPhases plans the phases of a window of size k over an in[0]×in[1]
@@ -31,14 +34,27 @@ type phase struct {
 // before the first row and column; phases without an output cell are left
 // out.
 func planPhases(in [2]int, c int, out, k, d, pad [2]int) *phases {
-	ps := &phases{in: in, out: out, c: c, d: d, pad: pad}
+	ps := &phases{in: in, out: out, c: c, d: d}
 	for p0 := range d[0] {
 		for p1 := range d[1] {
-			o := [2]int{(out[0] - p0 + d[0] - 1) / d[0], (out[1] - p1 + d[1] - 1) / d[1]}
-			if o[0] < 1 || o[1] < 1 {
+			ph := phase{p: [2]int{p0, p1}, off: ps.size}
+			for a, p := range []int{p0, p1} {
+				ph.out[a] = (out[a] - p + d[a] - 1) / d[a]
+				// Sub-image row r is the input's row p-pad+d·r: those from
+				// r = before to r = end-1 are inside.
+				at := p - pad[a]
+				before, end := 0, 0
+				if at < 0 {
+					before = (-at + d[a] - 1) / d[a]
+				}
+				if at < in[a] {
+					end = (in[a] - at + d[a] - 1) / d[a]
+				}
+				ph.in[a], ph.first[a], ph.pad[a] = max(end-before, 0), at+d[a]*before, before
+			}
+			if ph.out[0] < 1 || ph.out[1] < 1 {
 				continue
 			}
-			ph := phase{p: [2]int{p0, p1}, out: o, in: [2]int{o[0] + k[0] - 1, o[1] + k[1] - 1}, off: ps.size}
 			ps.list = append(ps.list, ph)
 			ps.size += ph.in[0] * ph.in[1] * c
 		}
@@ -46,50 +62,34 @@ func planPhases(in [2]int, c int, out, k, d, pad [2]int) *phases {
 	return ps
 }
 
-// geom is the undilated window of phase ph: size k, stride 1, no padding.
+// empty reports whether none of the phase's taps reads the input: its
+// outputs are the bias alone.
+func (ph *phase) empty() bool { return ph.in[0] < 1 || ph.in[1] < 1 }
+
+// geom is the undilated window of phase ph: size k, stride 1, the rows
+// and columns of the phase outside the input as padding.
 func (ph *phase) geom(c int, k [2]int) kernels.ConvGeom {
-	return kernels.ConvGeom{H: ph.in[0], W: ph.in[1], C: c, KH: k[0], KW: k[1], SH: 1, SW: 1, OH: ph.out[0], OW: ph.out[1]}
+	return kernels.ConvGeom{H: ph.in[0], W: ph.in[1], C: c, KH: k[0], KW: k[1], SH: 1, SW: 1,
+		PadTop: ph.pad[0], PadLeft: ph.pad[1], OH: ph.out[0], OW: ph.out[1]}
 }
 
-// source returns the input cell of row r, column s of phase ph's
-// sub-image, and whether it is inside the input.
-func (ps *phases) source(ph *phase, r, s int) (int, bool) {
-	iy, ix := ph.p[0]-ps.pad[0]+ps.d[0]*r, ph.p[1]-ps.pad[1]+ps.d[1]*s
-	return iy*ps.in[1] + ix, iy >= 0 && iy < ps.in[0] && ix >= 0 && ix < ps.in[1]
-}
-
-// gather writes into dst the sub-images of phase ph of n images x
-// ([n, in, c]): dst is [n, ph.in, c], zeros outside the input.
-func (ps *phases) gather(dst, x []float32, n int, ph *phase) {
+// move copies phase ph's sub-images between sub ([n, ph.in, c]) and the
+// input-shaped x ([n, in, c]): out of x if toSub (gathering the input),
+// else into it (putting a gradient back).
+func (ps *phases) move(x, sub []float32, n int, ph *phase, toSub bool) {
 	c, cells := ps.c, ps.in[0]*ps.in[1]
 	for i := range n {
 		img := x[i*cells*c : (i+1)*cells*c]
-		sub := dst[i*ph.in[0]*ph.in[1]*c : (i+1)*ph.in[0]*ph.in[1]*c]
+		own := sub[i*ph.in[0]*ph.in[1]*c : (i+1)*ph.in[0]*ph.in[1]*c]
 		for r := range ph.in[0] {
+			row := (ph.first[0] + ps.d[0]*r) * ps.in[1]
 			for s := range ph.in[1] {
-				d := sub[(r*ph.in[1]+s)*c : (r*ph.in[1]+s+1)*c]
-				if cell, ok := ps.source(ph, r, s); ok {
-					copy(d, img[cell*c:(cell+1)*c])
+				cell := row + ph.first[1] + ps.d[1]*s
+				a, b := img[cell*c:(cell+1)*c], own[(r*ph.in[1]+s)*c:(r*ph.in[1]+s+1)*c]
+				if toSub {
+					copy(b, a)
 				} else {
-					clear(d)
-				}
-			}
-		}
-	}
-}
-
-// putBack copies phase ph's sub-images src ([n, ph.in, c], a gradient)
-// back onto the input cells they were gathered from in dx ([n, in, c]);
-// the cells outside the input are dropped.
-func (ps *phases) putBack(dx, src []float32, n int, ph *phase) {
-	c, cells := ps.c, ps.in[0]*ps.in[1]
-	for i := range n {
-		img := dx[i*cells*c : (i+1)*cells*c]
-		sub := src[i*ph.in[0]*ph.in[1]*c : (i+1)*ph.in[0]*ph.in[1]*c]
-		for r := range ph.in[0] {
-			for s := range ph.in[1] {
-				if cell, ok := ps.source(ph, r, s); ok {
-					copy(img[cell*c:(cell+1)*c], sub[(r*ph.in[1]+s)*c:(r*ph.in[1]+s+1)*c])
+					copy(a, b)
 				}
 			}
 		}
@@ -120,9 +120,12 @@ func (ps *phases) interleave(y, sub []float32, n, f int, ph *phase, toY bool) {
 }
 
 // dilatedSpan is the rows (or columns) a kernel of k taps d apart covers,
-// (k-1)·d+1, or 0 if that is out of bounds (more than maxElems) or either
-// is not positive.
+// (k-1)·d+1: k for d = 1, else 0 if that is out of bounds (more than
+// maxElems) or either is not positive.
 func dilatedSpan(k, d int) int {
+	if d == 1 {
+		return k // whatever its size: Cost saturates what Build refuses
+	}
 	if k < 1 || d < 1 || (k > 1 && d > (maxElems-1)/(k-1)) {
 		return 0
 	}

@@ -21,9 +21,9 @@ func WindowOf(l Layer) (Window, bool) {
 	switch l := l.(type) {
 	case *Conv2D:
 		if l.dilated != nil {
-			ps := l.dilated.ps
-			w := windowOf(l.dilated.k[0], l.dilated.k[1], 1, 1, ps.pad[0], ps.pad[1])
-			w.Dilation = ps.d
+			ds := l.dilated
+			w := windowOf(ds.k[0], ds.k[1], 1, 1, ds.pad[0], ds.pad[1])
+			w.Dilation = ds.ps.d
 			return w, true
 		}
 		if l.conv != nil {

@@ -62,6 +62,9 @@ func layerCases() map[string]nntest.Case {
 		"conv-dilated-past-the-edge": {New: func() nn.Layer {
 			return &nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 3}, DilationRate: [2]int{4, 5}, Padding: "same"}
 		}, In: []int{3, 4, 1}, Batch: 3, Params: 3*3*1*2 + 2, MACs: 3 * 4 * 2 * (3 * 3 * 1)},
+		"conv-dilated-taps-outside": {New: func() nn.Layer {
+			return &nn.Conv2D{Filters: 2, KernelSize: [2]int{2, 2}, DilationRate: [2]int{3, 1}, Padding: "same", Activation: "elu"}
+		}, In: []int{1, 4, 2}, Batch: 2, Params: 2*2*2*2 + 2, MACs: 1 * 4 * 2 * (2 * 2 * 2)},
 		"conv-softmax":  {New: conv(3, 3, 3, 1, "same", "softmax"), In: []int{4, 4, 2}, Params: 57, MACs: 4 * 4 * 3 * (3 * 3 * 2)},
 		"conv-batch5":   {New: conv(2, 3, 3, 1, "same", "elu"), In: []int{4, 4, 1}, Batch: 11, Params: 20, MACs: 4 * 4 * 2 * (3 * 3 * 1)},
 		"dense":         {New: func() nn.Layer { return &nn.Dense{Units: 4} }, In: []int{6}, Params: 28, MACs: 6 * 4},
