@@ -44,6 +44,33 @@ func (km *kerasModel) functional() (*Model, error) {
 			}
 			name = n
 			p.node = &Node{input: true, shape: shape, name: name}
+		} else if e.ClassName == "Sequential" {
+			// A Sequential called as a layer (Keras's ConvNeXt's stem and
+			// downsampling): its layers in a chain, the first reading its
+			// inbound layer.
+			inner, err := e.nested(km.depth + 1)
+			if err != nil {
+				return nil, fmt.Errorf("layers[%d]: %w", i, err)
+			}
+			name, _ = e.Config["name"].(string)
+			if name == "" {
+				return nil, fmt.Errorf("layers[%d] (Sequential) has no name", i)
+			}
+			for l, axis := range inner.lastAxes {
+				axes[l] = axis
+			}
+			for _, l := range inner.Layers {
+				nd := &Node{layer: l}
+				if p.node != nil {
+					nd.in = []*Node{p.node}
+				} else {
+					p.head = nd
+				}
+				p.node = nd
+			}
+			if p.inbound, err = inboundNames(e.InboundNodes); err != nil {
+				return nil, fmt.Errorf("%s (Sequential): inbound_nodes: %w", name, err)
+			}
 		} else {
 			kl, err := e.layer()
 			if err != nil {

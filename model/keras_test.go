@@ -340,8 +340,8 @@ func TestFirstArchitectureForm(t *testing.T) {
 // Sequential one, as tf.keras writes it (the TensorFlow image
 // classification tutorial's data_augmentation): its layers in place, the
 // input shape from the inner InputLayer when the outer has none. Keras's
-// augmentation layers are refused, all named, with train's flags; a model
-// inside a Functional one is refused.
+// augmentation layers are refused, all named, with train's flags; a
+// Functional model inside another is refused.
 func TestKerasNestedSequential(t *testing.T) {
 	dense := func(name string) string {
 		return `{"class_name": "Dense", "config": {"name": "` + name + `", "units": 3}}`
@@ -401,7 +401,7 @@ func TestKerasNestedSequential(t *testing.T) {
 		string(doc(input, contrast)): "give convnet train's augmentation flags that come nearest (convnet train -h); in Go",
 		`{"class_name": "Functional", "config": {"input_layers": [["in", 0, 0]], "output_layers": [["inner", 0, 0]], "layers": [` +
 			`{"class_name": "InputLayer", "name": "in", "inbound_nodes": [], "config": {"batch_input_shape": [null, 4], "name": "in"}},` +
-			`{"class_name": "Sequential", "name": "inner", "inbound_nodes": [[["in", 0, 0, {}]]], "config": {"name": "inner", "layers": [` + dense("a") + `]}}]}}`: "inner (Sequential): a model used as a layer: convnet reads a Sequential model inside a Sequential one, as its layers in place, and no other",
+			`{"class_name": "Functional", "name": "inner", "inbound_nodes": [[["in", 0, 0, {}]]], "config": {"name": "inner", "layers": [` + dense("a") + `]}}]}}`: "inner (Functional): a model used as a layer: convnet reads a Sequential model inside a Sequential or Functional one, as its layers in place, and no other",
 		string(doc(input, nested(input, `{"class_name": "Conv3D", "config": {"name": "x"}}`))): `layers[1]: inner (Sequential): layers[1]: x (Conv3D): nn: unknown layer type "Conv3D"`,
 	} {
 		if _, err := ParseArchitecture([]byte(b)); err == nil || !strings.Contains(err.Error(), want) {
