@@ -43,6 +43,7 @@ type LayerNormalization struct {
 	named
 	buffers
 	in          []int
+	norm        []bool // the input's axes normalised
 	gamma, beta *Param
 	g, b        []float32 // gamma and beta in use: the parameters, or ones and zeros
 	// A group is the values of one sample normalised together: offN holds
@@ -116,7 +117,7 @@ func (l *LayerNormalization) Build(in []int, rng *rand.Rand) ([]int, error) {
 	if err != nil {
 		return nil, errorf(l, "%v", err)
 	}
-	l.in, l.size = slices.Clone(in), tensor.Size(in)
+	l.in, l.norm, l.size = slices.Clone(in), norm, tensor.Size(in)
 	var shape []int
 	for a, n := range norm {
 		if n {
@@ -165,6 +166,18 @@ func offsets(in []int, norm []bool, want bool) []int32 {
 }
 
 func (l *LayerNormalization) OutputShape() []int { return l.in }
+
+// Axes returns the axes the built layer normalises, counted from 1 as
+// Keras does (the batch axis is 0), in increasing order.
+func (l *LayerNormalization) Axes() []int {
+	var axes []int
+	for a, n := range l.norm {
+		if n {
+			axes = append(axes, a+1)
+		}
+	}
+	return axes
+}
 
 // Params returns gamma then beta, Keras's order, each unless left out.
 func (l *LayerNormalization) Params() []*Param {
