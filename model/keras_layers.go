@@ -91,6 +91,11 @@ var (
 			{key: "renorm", def: false, read: true}, {key: "virtual_batch_size", read: true},
 			{key: "synchronized", def: false, read: true},
 		}, nulls("beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint")...),
+		// Keras 3's rms_scaling (x/rms(x)·gamma) is another layer.
+		"LayerNormalization": append([]kerasField{
+			initField("beta_initializer", "zeros"), initField("gamma_initializer", "ones"),
+			{key: "rms_scaling", def: false, read: true},
+		}, nulls("beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint")...),
 		"ReLU":  {{key: "negative_slope", def: 0.0}, {key: "threshold", def: 0.0}},
 		"PReLU": nulls("alpha_regularizer", "alpha_constraint"),
 	}

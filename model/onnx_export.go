@@ -347,6 +347,8 @@ func (e *onnxWriter) layer(l nn.Layer) error {
 		e.prelu(l.(*nn.PReLU))
 	case "Normalization":
 		e.normalization(l.(*nn.Normalization))
+	case "LayerNormalization":
+		e.layerNorm(l.(*nn.LayerNormalization))
 	case "Dropout", "SpatialDropout2D", "AlphaDropout", "GaussianNoise", "GaussianDropout":
 		// Inference: the identity.
 	case "ReLU", "LeakyReLU", "ELU", "Softmax", "Activation":

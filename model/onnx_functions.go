@@ -13,12 +13,15 @@ import (
 //	Gelu      x · (erf(x / √2) + 1) · 0.5, the 0.5 also taken first: 0.5·x · (…)
 //	Mish      x · tanh(softplus(x))
 //	Softsign  x / (|x| + 1)
+//	LayerNormalization  (x - mean) / √(variance + ε) over some axes (see layerNormNodes)
 //
 // fuseFunctions replaces each such subgraph, when nothing else reads the
 // values inside it, by one node of the operator (opset 20's Gelu, opset
-// 18's Mish, Softsign), which importActivation reads as one activation. A
-// subgraph that differs in any way stays as it is, for the operators to
-// take or refuse one by one.
+// 18's Mish, Softsign), which importActivation reads as one activation.
+// The decomposed layer normalization becomes a LayerNormalization node
+// whose axes and epsilon are attributes, which only a node made here may
+// have (see importLayerNorm). A subgraph that differs in any way stays as
+// it is, for the operators to take or refuse one by one.
 func (b *onnxBuilder) fuseFunctions(nodes []*onnxpb.NodeProto, out string) []*onnxpb.NodeProto {
 	f := functionMatcher{b: b, producer: map[string]*onnxpb.NodeProto{}, readers: map[string]int{out: 1}}
 	for _, n := range nodes {
@@ -35,6 +38,14 @@ func (b *onnxBuilder) fuseFunctions(nodes []*onnxpb.NodeProto, out string) []*on
 	fused := map[*onnxpb.NodeProto]*onnxpb.NodeProto{}
 	for _, n := range nodes {
 		op, x, inner := f.match(n)
+		var at []*onnxpb.AttributeProto
+		if op == "" && n.GetOpType() == "Div" && len(n.GetInput()) == 2 && len(n.GetOutput()) == 1 && len(n.GetAttribute()) == 0 {
+			var axes []int
+			var eps float32
+			if x, axes, eps, inner = f.layerNormNodes(n); x != "" {
+				op, at = "LayerNormalization", []*onnxpb.AttributeProto{attrInts("axes", axes...), attrFloat("epsilon", float64(eps))}
+			}
+		}
 		if op == "" || used[n] || anyUsed(used, inner) {
 			continue
 		}
@@ -42,7 +53,13 @@ func (b *onnxBuilder) fuseFunctions(nodes []*onnxpb.NodeProto, out string) []*on
 			used[m] = true
 		}
 		used[n] = true
-		fused[n] = &onnxpb.NodeProto{OpType: proto.String(op), Name: n.Name, Input: []string{x}, Output: n.GetOutput()[:1]}
+		fused[n] = &onnxpb.NodeProto{OpType: proto.String(op), Name: n.Name, Input: []string{x}, Output: n.GetOutput()[:1], Attribute: at}
+		if op == "LayerNormalization" {
+			if b.layerNorms == nil {
+				b.layerNorms = map[*onnxpb.NodeProto]bool{}
+			}
+			b.layerNorms[fused[n]] = true
+		}
 	}
 	if len(fused) == 0 {
 		return nodes

@@ -21,6 +21,7 @@ func init() {
 		"GlobalAveragePool":  importGlobalPool,
 		"GlobalMaxPool":      importGlobalPool,
 		"BatchNormalization": importBatchNorm,
+		"LayerNormalization": importLayerNorm,
 		"Relu":               importActivation,
 		"Clip":               importClip,
 		"LeakyRelu":          importActivation,

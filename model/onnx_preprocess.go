@@ -114,6 +114,12 @@ func importArithmetic(b *onnxBuilder, n *onnxpb.NodeProto) error {
 			if op == "Add" && x.dense && b.soleReader(in[xi]) {
 				return b.addBias(n, x, c)
 			}
+		case *nn.LayerNormalization:
+			if b.soleReader(in[xi]) {
+				if done, err := b.layerNormAffine(n, op, xi, x, c, l); done {
+					return err
+				}
+			}
 		case *nn.Add:
 			if op == "Div" && xi == 0 && b.soleReader(in[0]) && len(c.f) == 1 && c.f[0] == float32(len(x.node.in)) {
 				avg := &nn.Average{}

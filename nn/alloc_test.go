@@ -58,6 +58,8 @@ func TestNoAllocationsInSteadyState(t *testing.T) {
 		{&nn.Normalization{}, []int{32, 32, 16}},
 		{&nn.Reshape{TargetShape: []int{1, 1, -1}}, []int{64}},
 		{&nn.Normalization{Invert: true, Axis: []int{1, 2, 3}}, []int{8, 8, 4}},
+		{&nn.LayerNormalization{}, []int{32, 32, 16}}, // several pieces
+		{&nn.LayerNormalization{Axis: []int{1, 2}, NoScale: true}, []int{8, 8, 4}},
 	}
 	for _, tt := range tests {
 		if _, err := tt.l.Build(tt.in, rand.New(rand.NewPCG(1, 2))); err != nil {

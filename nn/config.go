@@ -30,6 +30,7 @@ var layerTypes = map[string]func(*fields) Layer{
 	"LeakyReLU":              func(f *fields) Layer { return &LeakyReLU{Alpha: f.float("alpha")} },
 	"PReLU":                  func(f *fields) Layer { return preluFromConfig(f) },
 	"Normalization":          func(f *fields) Layer { return normalizationFromConfig(f) },
+	"LayerNormalization":     func(f *fields) Layer { return layerNormFromConfig(f) },
 	"ELU":                    func(f *fields) Layer { return &ELU{Alpha: f.float("alpha")} },
 	"Softmax":                func(f *fields) Layer { return &Softmax{} },
 	"Activation":             func(f *fields) Layer { return &Activation{Func: f.str("activation")} },
@@ -69,6 +70,7 @@ var defaultNames = map[string]string{
 	"LeakyReLU":              "leaky_re_lu",
 	"PReLU":                  "p_re_lu",
 	"Normalization":          "normalization",
+	"LayerNormalization":     "layer_normalization",
 	"ELU":                    "elu",
 	"Softmax":                "softmax",
 	"Activation":             "activation",
@@ -143,6 +145,7 @@ var (
 	_ Layer = (*LeakyReLU)(nil)
 	_ Layer = (*PReLU)(nil)
 	_ Layer = (*Normalization)(nil)
+	_ Layer = (*LayerNormalization)(nil)
 	_ Layer = (*Reshape)(nil)
 	_ Layer = (*ELU)(nil)
 	_ Layer = (*Softmax)(nil)

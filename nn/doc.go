@@ -57,6 +57,7 @@
 //	BatchNormalization     any → same                      over the last axis; gamma, beta, moving_mean, moving_variance
 //	ReLU, LeakyReLU, ELU, Softmax, Activation   any → same
 //	PReLU                  any → same                      alpha: the input's shape, 1 along SharedAxes ([1, 1, C] for [1, 2] on an image)
+//	LayerNormalization     any → same                      (x - mean) / sqrt(var + Epsilon)·gamma + beta per sample over Axis (default the last); gamma, beta of Axis's sizes
 //	Normalization          any → same                      (x - mean) / max(√variance, 1e-7), per index of Axis (default the last); mean, variance, count adapted, or given
 //	Reshape                [N,s...] → [N,TargetShape...]   the same values in row-major order (one size may be -1)
 //	Rescaling              any → same                      x·Scale + Offset (Keras Rescaling: Scale 1/255 takes pixels to 0..1); Scales, Offsets per channel

@@ -205,8 +205,9 @@ func testImages(t *testing.T, dataset string, n int) [][]float32 {
 // batch normalization statistics, PReLUs with random slopes (one per
 // channel, per pixel, per feature of a flattened image, one in all),
 // Normalizations with random statistics (per channel, inverted per pixel,
-// given per channel, per feature of a flattened image) and a per-channel
-// standardizer.
+// given per channel, per feature of a flattened image), LayerNormalizations
+// with random gamma and beta (over the channels, the whole image, the
+// features of a flattened image) and a per-channel standardizer.
 func everyLayer(t *testing.T) *model.Sequential {
 	m := model.New(
 		&nn.Rescaling{Scale: 2, Offset: -1}, // after the standardizer: a layer when imported back
@@ -216,6 +217,7 @@ func everyLayer(t *testing.T) *model.Sequential {
 		&nn.BatchNormalization{},
 		&nn.ELU{Alpha: 0.5},
 		&nn.Normalization{},
+		&nn.LayerNormalization{},
 		&nn.PReLU{SharedAxes: []int{1, 2}, AlphaInit: 0.25},
 		&nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Padding: "same", DepthMultiplier: 2, Activation: "relu", KernelRegularizer: nn.Regularizer{L1: 0.002},
 			KernelConstraint: nn.Constraint{Kind: "unit_norm", Axis: []int{0, 1}}},
@@ -229,6 +231,7 @@ func everyLayer(t *testing.T) *model.Sequential {
 		&nn.Rescaling{Scales: []float64{0.5, 2, -1, 1.5, 0.25, -0.75, 1, 3, 0.125, 1, 2, -2}, Offset: 0.25},
 		&nn.GaussianNoise{Stddev: 0.2},
 		&nn.Conv2D{Filters: 5, KernelSize: [2]int{3, 2}, Activation: "elu"},
+		&nn.LayerNormalization{Axis: []int{1, 2, 3}, Epsilon: 1e-5},
 		&nn.LeakyReLU{Alpha: 0.1},
 		&nn.Normalization{Mean: []float64{0.1, -0.2, 0.3, 0, 0.5}, Variance: []float64{1.5, 0.5, 2, 1, 0.25}},
 		&nn.ReLU{MaxValue: 0.8},
@@ -244,6 +247,7 @@ func everyLayer(t *testing.T) *model.Sequential {
 		&nn.Rescaling{Scale: 0.75},
 		&nn.Rescaling{Scale: 1.25, Offsets: []float64{-0.5, 0, 0.5, 1, 0.25, 0.5, 0.75, 1, 0.5, -1, 2, 0.5}},
 		&nn.Normalization{},
+		&nn.LayerNormalization{Axis: []int{-1}, NoCenter: true},
 		&nn.PReLU{},
 		&nn.GaussianDropout{Rate: 0.1},
 		&nn.Dense{Units: 12, Activation: "relu", KernelRegularizer: nn.Regularizer{L1: 0.001, L2: 0.005},

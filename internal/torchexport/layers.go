@@ -54,6 +54,7 @@ type helpers struct {
 	PReLU                              bool
 	GaussianNoise, GaussianDropout     bool
 	Normalization                      bool
+	LayerNorm                          bool
 	NoiseShapeDropout                  bool
 	Rescaling                          bool
 }
@@ -348,6 +349,12 @@ func (w *walker) layer(l nn.Layer, id string, ins []value, out string, last bool
 		w.flat[out] = flat
 	case *nn.Normalization:
 		if err := w.normalization(&p, l, id, in, flat); err != nil {
+			return p, err
+		}
+		call("")
+		w.flat[out] = flat
+	case *nn.LayerNormalization:
+		if err := w.layerNorm(&p, l, id, in, flat); err != nil {
 			return p, err
 		}
 		call("")

@@ -142,9 +142,18 @@ func layerCases() map[string]nntest.Case {
 			In: []int{2, 3}},
 		"normalization-all":     {New: func() nn.Layer { return &nn.Normalization{Axis: []int{}, Mean: []float64{0.3}, Variance: []float64{2}} }, In: []int{4}},
 		"normalization-adapted": {New: func() nn.Layer { return &nn.Normalization{} }, In: []int{2, 2, 3}, Params: 7},
-		"reshape":               {New: func() nn.Layer { return &nn.Reshape{TargetShape: []int{1, 1, -1}} }, In: []int{6}},
-		"reshape-image":         {New: func() nn.Layer { return &nn.Reshape{TargetShape: []int{3, 2, 2}} }, In: []int{2, 2, 3}, Batch: 3},
-		"rescaling-neg":         {New: func() nn.Layer { return &nn.Rescaling{Scale: -3} }, In: []int{5}},
+		"layernorm":             {New: func() nn.Layer { return &nn.LayerNormalization{} }, In: []int{2, 3, 4}, Params: 8},
+		"layernorm-all": {New: func() nn.Layer { return &nn.LayerNormalization{Axis: []int{1, 2, 3}} }, In: []int{2, 2, 3}, Batch: 3,
+			Params: 24},
+		"layernorm-middle": {New: func() nn.Layer { return &nn.LayerNormalization{Axis: []int{1}, Epsilon: 1e-5} }, In: []int{3, 2, 2},
+			Params: 6},
+		"layernorm-two": {New: func() nn.Layer { return &nn.LayerNormalization{Axis: []int{-2, 1}, NoCenter: true} }, In: []int{2, 3, 4},
+			Params: 6},
+		"layernorm-bare":  {New: func() nn.Layer { return &nn.LayerNormalization{NoScale: true, NoCenter: true} }, In: []int{5}, Batch: 3},
+		"layernorm-scale": {New: func() nn.Layer { return &nn.LayerNormalization{Axis: []int{2}, NoCenter: true} }, In: []int{3, 4}, Params: 4},
+		"reshape":         {New: func() nn.Layer { return &nn.Reshape{TargetShape: []int{1, 1, -1}} }, In: []int{6}},
+		"reshape-image":   {New: func() nn.Layer { return &nn.Reshape{TargetShape: []int{3, 2, 2}} }, In: []int{2, 2, 3}, Batch: 3},
+		"rescaling-neg":   {New: func() nn.Layer { return &nn.Rescaling{Scale: -3} }, In: []int{5}},
 	}
 	for _, act := range nn.ActivationNames {
 		cases["activation-"+act] = nntest.Case{New: func() nn.Layer { return &nn.Activation{Func: act} }, In: []int{2, 3, 4}}

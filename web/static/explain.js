@@ -44,6 +44,7 @@ export const explain = {
       ? `Undoes a normalization: multiplies each value by the spread and adds the mean, ${from}, ${stats(c, l)}; nothing learned.`
       : `Centres and scales each value with the mean and spread ${from}, ${stats(c, l)}: (x − mean) ÷ √variance; nothing learned.`;
   },
+  LayerNormalization: (c, l) => `Centres and scales the values of each image with their own mean and spread, ${lnOver(c, l)}, measured anew for every image: (x − mean) ÷ √(variance + ${c.epsilon})${learned(c)}.`,
   Rescaling: (c) => `Multiplies every value by ${affine(c, " and adds ")}: ${Array.isArray(c.scale) || Array.isArray(c.offset) ? "the same change everywhere in a channel" : "the same change everywhere"}, nothing learned` +
     (!Array.isArray(c.scale) && number(c.scale) === "1/255" && !c.offset ? " (pixels 0–255 become 0–1)." : "."),
 };
@@ -89,6 +90,23 @@ function stats(c, l) {
   if (!kept.length) return "one pair for all values";
   return "one per " + (kept.length === 1 ? kept[0] : `${kept.slice(0, -1).join(", ")} and ${kept[kept.length - 1]}`);
 }
+// lnOver says over which axes a LayerNormalization takes its statistics
+// (Keras's axis, -1 the last), and for what of the others.
+function lnOver(c, l) {
+  const rank = l && l.output_shape ? l.output_shape.length : 3;
+  const names = rank === 3 ? ["rows", "columns", "channels"] : rank === 1 ? ["units"] : [...Array(rank).keys()].map((a) => `axis ${a + 1}`);
+  const axes = [].concat(c.axis === undefined || c.axis === null ? [-1] : c.axis).map((k) => (k < 0 ? k + rank : k - 1));
+  const over = names.filter((_, a) => axes.includes(a)), per = names.filter((_, a) => !axes.includes(a));
+  const list = (v) => (v.length === 1 ? v[0] : `${v.slice(0, -1).join(", ")} and ${v[v.length - 1]}`);
+  if (!per.length) return "taken over all its values at once";
+  const each = per.length === 2 && per[0] === "rows" && per[1] === "columns" ? "pixel" : list(per.map((n) => n.replace(/s$/, "")));
+  return `taken across its ${list(over)} for each ${each}`;
+}
+// learned says what a LayerNormalization learns: a scale (gamma) and an
+// offset (beta) for each value it normalises together, unless left out.
+const learned = (c) => (c.scale === false && c.center === false ? "; nothing learned"
+  : c.scale === false ? ", plus an offset learned in training" : c.center === false ? ", times a scale learned in training"
+    : ", times a scale plus an offset, learned in training");
 // affine says what a Rescaling multiplies by and adds: numbers, or its
 // channel's values when it has one per channel.
 const affine = (c, plus) => `${Array.isArray(c.scale) ? "its channel's scale" : number(c.scale || 1)}` +
@@ -161,6 +179,7 @@ const normThen = (c) => (c.invert ? "Then the spread and mean put back." : "Then
 export const then = (l) => (l.type === "Rescaling" ? `Then multiplied by ${affine(l.config || {}, ", plus ")}.` : l.type === "Normalization" ? normThen(l.config || {})
   : l.type === "Dropout" && l.config && l.config.noise_shape ? `Dropout of ${dropped(l.config.noise_shape)} (training only).` : {
   BatchNormalization: "Then normalised per channel.",
+  LayerNormalization: "Then layer-normalised, each image with its own statistics.",
   Dropout: "Dropout (training only).",
   SpatialDropout2D: "Dropout of whole maps (training only).",
   AlphaDropout: "Alpha dropout (training only).",
