@@ -41,8 +41,10 @@
 // not fit is an error naming it, and for a merge layer its inputs: "layer 9:
 // add (Add): input 2 has shape [16 16 32] but input 1 has [32 32 32]: ...
 // (inputs: conv2d_3 (None, 32, 32, 32), max_pooling2d (None, 16, 16, 32))".
-// Dense needs a flat input: put a Flatten (or GlobalAveragePooling2D)
-// between convolutions and Dense layers.
+// A classifier puts a Flatten (or GlobalAveragePooling2D) between its
+// convolutions and its Dense layers: a Dense layer on an image applies at
+// each pixel, as in Keras, and Compile refuses an output that is not one
+// score per class.
 //
 // [Model.Summary] prints Keras 2's table of layers, output shapes and
 // parameter counts, with the "Connected to" column of a Functional model for

@@ -242,14 +242,15 @@ func inboundNames(v any) ([]string, error) {
 		if err := emptyKwargs(node["kwargs"]); err != nil {
 			return nil, err
 		}
+		// One argument, a tensor or a list of them (a merge layer's), or
+		// tensors one by one (Keras 3's operations: x + y is an Add of two).
 		args, _ := node["args"].([]any)
-		if len(args) != 1 {
-			return nil, fmt.Errorf("%d call arguments: want one (a tensor or a list of tensors)", len(args))
+		if len(args) == 0 {
+			return nil, errors.New("no call arguments: want a tensor, a list of tensors, or tensors")
 		}
-		if list, ok := args[0].([]any); ok {
+		refs = args
+		if list, ok := args[0].([]any); ok && len(args) == 1 {
 			refs = list
-		} else {
-			refs = args
 		}
 		for i, r := range refs {
 			t, _ := r.(map[string]any)

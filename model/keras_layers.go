@@ -286,6 +286,16 @@ func layerFromKeras(class string, cfg map[string]any) (kerasLayer, error) {
 			cfg["alpha"] = v
 			delete(cfg, "negative_slope")
 		}
+	case "StochasticDepth":
+		// Keras's ConvNeXt's: whole samples' residual branches dropped in
+		// training, the others scaled by 1/(1-rate), which is a Dropout of
+		// noise_shape (None, 1, 1, 1).
+		if v, ok := cfg["drop_path_rate"]; ok {
+			cfg["rate"] = v
+			delete(cfg, "drop_path_rate")
+		}
+		cfg["noise_shape"] = []any{nil, 1.0, 1.0, 1.0}
+		class = "Dropout"
 	case "BatchNormalization", "Softmax":
 		axis, err := lastAxis(cfg["axis"])
 		if err != nil {

@@ -245,8 +245,19 @@ func (e *onnxWriter) layer(l nn.Layer) error {
 		e.apply("Conv", name, inputs, attrInts("kernel_shape", k[:]...), attrInts("strides", s[:]...),
 			attrInts("pads", pads...), attrInts("dilations", 1, 1), attrInt("group", c))
 	case "Dense":
+		if len(e.shape) == 3 {
+			// On an image, a 1×1 convolution: the kernel [C, U] is the
+			// weights [U, C, 1, 1].
+			c, u := e.shape[2], out[2]
+			inputs := []string{e.weight(name+"/kernel", []int{u, c, 1, 1}, hwioToOIHW(params["kernel"], 1, 1, c, u))}
+			if b, ok := params["bias"]; ok {
+				inputs = append(inputs, e.weight(name+"/bias", []int{u}, b))
+			}
+			e.apply("Conv", name, inputs, attrInts("kernel_shape", 1, 1))
+			break
+		}
 		if len(e.shape) != 1 {
-			return fmt.Errorf("input shape %v is not flat", e.shape)
+			return fmt.Errorf("input shape %v is neither flat nor an image", e.shape)
 		}
 		inputs := []string{e.weight(name+"/kernel", []int{e.shape[0], out[0]}, params["kernel"])}
 		if b, ok := params["bias"]; ok {
@@ -349,6 +360,13 @@ func (e *onnxWriter) layer(l nn.Layer) error {
 		e.normalization(l.(*nn.Normalization))
 	case "LayerNormalization":
 		e.layerNorm(l.(*nn.LayerNormalization))
+	case "LayerScale":
+		// A Mul by gamma, of shape (C, 1, 1) on an image.
+		dims := []int{out[len(out)-1]}
+		if len(out) == 3 {
+			dims = append(dims, 1, 1)
+		}
+		e.apply("Mul", name, []string{e.weight(name+"/gamma", dims, params["gamma"])})
 	case "Dropout", "SpatialDropout2D", "AlphaDropout", "GaussianNoise", "GaussianDropout":
 		// Inference: the identity.
 	case "ReLU", "LeakyReLU", "ELU", "Softmax", "Activation":

@@ -20,7 +20,7 @@ func (m *Model) Compile(opt optim.Optimizer, loss nn.CrossEntropy) error {
 	}
 	m.opt, m.loss = opt, loss
 	if m.Built() && len(m.output) != 1 {
-		return fmt.Errorf("compile: the model's output shape %v is not a vector of class scores (add Flatten and Dense)", m.output)
+		return fmt.Errorf("compile: the model's output shape %v is not a vector of class scores: put a Flatten (or a GlobalAveragePooling2D) before the Dense layers, which apply at each pixel of an image", m.output)
 	}
 	return nil
 }

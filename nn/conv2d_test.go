@@ -129,7 +129,7 @@ func TestBuildErrors(t *testing.T) {
 		{named(&nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 3}, Activation: "prelu"}, "c"), []int{8, 8, 1},
 			`c (Conv2D): unknown activation "prelu" (valid: linear, relu, relu6, leaky_relu, elu, selu, gelu, sigmoid, tanh, softmax, softplus, softsign, silu, mish, hard_sigmoid, hard_silu)`},
 		{&nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 3}, KernelInit: "ones"}, []int{8, 8, 1}, `unknown kernel initializer "ones"`},
-		{named(&nn.Dense{Units: 10}, "dense"), []int{8, 8, 32}, "dense (Dense): input shape [8 8 32] has rank 3: Dense needs a flat input, add a Flatten layer before it"},
+		{named(&nn.Dense{Units: 10}, "dense"), []int{8, 0, 32}, "dense (Dense): input shape [8 0 32]: want positive sizes"},
 		{&nn.Dense{Units: -1}, []int{8}, "Dense: units = -1: must be positive"},
 		{&nn.Dense{Units: 3, Activation: "Relu"}, []int{8}, `unknown activation "Relu"`},
 		{&nn.Dropout{Rate: 1}, []int{8}, "Dropout: rate = 1: must be in [0, 1)"},
@@ -338,6 +338,16 @@ func TestConv2DWindow(t *testing.T) {
 	want = nn.Window{Size: [2]int{3, 3}, Strides: [2]int{2, 2}, Pad: [2]int{0, 1}, Dilation: [2]int{1, 1}}
 	if w, ok := nn.WindowOf(dw); !ok || w != want {
 		t.Errorf("WindowOf(DepthwiseConv2D) = %+v, %v; want %+v, true", w, ok, want)
+	}
+	dense := &nn.Dense{Units: 3}
+	build(t, dense, 6, 5, 2)
+	want = nn.Window{Size: [2]int{1, 1}, Strides: [2]int{1, 1}, Dilation: [2]int{1, 1}}
+	if w, ok := nn.WindowOf(dense); !ok || w != want {
+		t.Errorf("WindowOf(Dense on an image) = %+v, %v; want %+v, true", w, ok, want)
+	}
+	build(t, dense, 10)
+	if _, ok := nn.WindowOf(dense); ok {
+		t.Errorf("WindowOf(Dense on a vector) reports a window")
 	}
 }
 

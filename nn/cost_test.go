@@ -42,7 +42,7 @@ func TestCostOfRefusedConfigs(t *testing.T) {
 		{&nn.Conv2D{Filters: -2, KernelSize: [2]int{3, 3}}, []int{8, 8, 1}, nn.Cost{}},
 		{&nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 3}}, []int{8, 8}, nn.Cost{}},
 		{&nn.Dense{Units: -5}, []int{8}, nn.Cost{}},
-		{&nn.Dense{Units: 5}, []int{8, 8, 1}, nn.Cost{}},
+		{&nn.Dense{Units: 5}, nil, nn.Cost{}},
 		{&nn.BatchNormalization{}, nil, nn.Cost{}},
 		{&nn.BatchNormalization{}, []int{-4}, nn.Cost{}},
 	}

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"math/rand/v2"
+	"slices"
 
 	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/tensor"
@@ -12,9 +13,12 @@ import (
 //	y[n,j] = act(b[j] + Σ_i x[n,i] · kernel[i,j])
 //
 // Input [N,in], output [N,Units], parameters "kernel" [in,Units] and "bias"
-// [Units]. Dense needs a flat input: on an image-shaped input Build returns
-// an error asking for a Flatten layer before it (Keras would instead apply
-// the kernel along the last axis; we refuse that silent reading).
+// [Units]. On an input of more axes, as in Keras, the kernel applies along
+// the last one: an image [N,H,W,C] gives [N,H,W,Units], each pixel's C
+// channels weighted as a 1×1 convolution weights them (Keras's ConvNeXt
+// writes its pointwise convolutions so). A classifier needs a Flatten (or
+// a global pooling) before its Dense layers: on an image, the output would
+// be an image of scores.
 type Dense struct {
 	Units      int
 	Activation string // one of ActivationNames; "" is linear
@@ -28,6 +32,7 @@ type Dense struct {
 	buffers
 	act     activation
 	in, out []int
+	shape   []int // the output's shape with the batch, Forward's
 	kernel  *Param
 	bias    *Param
 	x, y    *tensor.Tensor
@@ -43,12 +48,13 @@ func (l *Dense) Build(in []int, rng *rand.Rand) ([]int, error) {
 	if l.Units < 1 {
 		return nil, errorf(l, "units = %d: must be positive", l.Units)
 	}
-	if len(in) != 1 {
-		return nil, errorf(l, "input shape %v has rank %d: Dense needs a flat input, add a Flatten layer before it", in, len(in))
+	if len(in) == 0 || !positive(in) {
+		return nil, errorf(l, "input shape %v: want positive sizes", in)
 	}
-	if in[0] < 1 {
-		return nil, errorf(l, "input shape %v: must be positive", in)
+	if err := checkSize(l, "input", in...); err != nil {
+		return nil, err
 	}
+	c := in[len(in)-1]
 	act, err := parseActivation(l, l.Activation)
 	if err != nil {
 		return nil, err
@@ -62,13 +68,16 @@ func (l *Dense) Build(in []int, rng *rand.Rand) ([]int, error) {
 	if err := checkConstraints(l, "kernel_constraint", 2, l.KernelConstraint, l.BiasConstraint); err != nil {
 		return nil, err
 	}
-	if err := checkSize(l, "kernel", in[0], l.Units); err != nil {
+	if err := checkSize(l, "kernel", c, l.Units); err != nil {
 		return nil, err
 	}
 	l.act = act
-	l.in, l.out = []int{in[0]}, []int{l.Units}
-	l.kernel = newParam("kernel", true, in[0], l.Units)
-	initialize(l.KernelInit, l.kernel.Value.Data, in[0], l.Units, rng)
+	l.in, l.out = slices.Clone(in), append(slices.Clone(in[:len(in)-1]), l.Units)
+	if err := checkSize(l, "output", l.out...); err != nil {
+		return nil, err
+	}
+	l.kernel = newParam("kernel", true, c, l.Units)
+	initialize(l.KernelInit, l.kernel.Value.Data, c, l.Units, rng)
 	l.bias = nil
 	if !l.NoBias {
 		l.bias = newParam("bias", true, l.Units)
@@ -76,29 +85,44 @@ func (l *Dense) Build(in []int, rng *rand.Rand) ([]int, error) {
 	regularize(l.kernel, l.bias, l.KernelRegularizer, l.BiasRegularizer)
 	constrain(l.kernel, l.bias, l.KernelConstraint, l.BiasConstraint)
 	l.x, l.y, l.z, l.dz, l.dx = nil, nil, nil, nil, nil
-	return []int{l.Units}, nil
+	return slices.Clone(l.out), nil
+}
+
+// rows returns the rows of the GEMMs for n samples: one per sample, or per
+// pixel of an image.
+func (l *Dense) rows(n int) int {
+	for _, d := range l.in[:len(l.in)-1] {
+		n *= d
+	}
+	return n
 }
 
 func (l *Dense) OutputShape() []int { return l.out }
 
 func (l *Dense) Params() []*Param { return weights(l.kernel, l.bias) }
 
-// Cost counts the kernel and bias, and one multiply-add per kernel weight.
+// Cost counts the kernel and bias, and one multiply-add per kernel weight
+// and pixel (one for a flat input).
 func (l *Dense) Cost(in []int) Cost {
-	if len(in) != 1 {
+	if len(in) == 0 {
 		return Cost{}
 	}
-	w := mulSat(int64(in[0]), int64(l.Units))
-	return Cost{Params: addSat(w, biasSize(l.NoBias, l.Units)), MACs: w}
+	w := mulSat(int64(in[len(in)-1]), int64(l.Units))
+	macs := w
+	for _, d := range in[:len(in)-1] {
+		macs = mulSat(macs, int64(d))
+	}
+	return Cost{Params: addSat(w, biasSize(l.NoBias, l.Units)), MACs: macs}
 }
 
 func (l *Dense) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	checkInput(l, "Forward", x, l.in)
-	n := x.Shape[0]
+	n, c := l.rows(x.Shape[0]), l.in[len(l.in)-1]
 	l.x = x
-	l.y = resize(l.y, n, l.Units)
-	l.z = l.act.input(&l.z, true, n, l.Units)
-	kernels.Gemm(false, false, n, l.Units, l.in[0], 1, x.Data, l.in[0], l.kernel.Value.Data, l.Units, 0, pre(l.y, l.z), l.Units)
+	l.shape = batchShape(l.shape, x.Shape[0], l.out)
+	l.y = resize(l.y, l.shape...)
+	l.z = l.act.input(&l.z, true, l.shape...)
+	kernels.Gemm(false, false, n, l.Units, c, 1, x.Data, c, l.kernel.Value.Data, l.Units, 0, pre(l.y, l.z), l.Units)
 	biasActivate(l.act, l.y.Data, data(l.z), l.bias, l.Units)
 	return l.y
 }
@@ -107,7 +131,7 @@ func (l *Dense) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 // dx = dz·Wᵀ.
 func (l *Dense) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	checkGrad(l, dy, l.y)
-	n, in, u := dy.Shape[0], l.in[0], l.Units
+	n, in, u := l.rows(dy.Shape[0]), l.in[len(l.in)-1], l.Units
 	l.dz = l.temp(l.dz, dy.Shape...)
 	dz := l.dz.Data
 	l.act.backward(dz, dy.Data, l.y.Data, data(l.z), u)
@@ -120,7 +144,7 @@ func (l *Dense) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	if l.skipDx {
 		return nil
 	}
-	l.dx = l.grad(l.dx, n, in)
+	l.dx = l.grad(l.dx, l.x.Shape...)
 	kernels.Gemm(false, true, n, in, u, 1, dz, u, l.kernel.Value.Data, u, 0, l.dx.Data, in)
 	return l.dx
 }

@@ -46,7 +46,7 @@
 //	GlobalAveragePooling2D [N,H,W,C] → [N,C]               [N,1,1,C] with KeepDims
 //	GlobalMaxPooling2D     [N,H,W,C] → [N,C]               [N,1,1,C] with KeepDims
 //	Flatten                [N,d1,d2,...] → [N,d1·d2·...]   row-major (HWC) order
-//	Dense                  [N,in] → [N,Units]              kernel [in,Units], bias [Units]
+//	Dense                  [N,...,in] → [N,...,Units]      kernel [in,Units], bias [Units]; along the last axis (each pixel of an image)
 //	ChannelShuffle         [N,...,C] → [N,...,C]           channel i·g + k from channel k·C/g + i; g = Groups (ShuffleNet)
 //	ChannelSlice           [N,...,C] → [N,...,End-Start]   the channels Start to End-1
 //	Dropout                any → same                      NoiseShape (Keras's noise_shape) shares draws along its axes of size 1
@@ -58,6 +58,7 @@
 //	ReLU, LeakyReLU, ELU, Softmax, Activation   any → same
 //	PReLU                  any → same                      alpha: the input's shape, 1 along SharedAxes ([1, 1, C] for [1, 2] on an image)
 //	LayerNormalization     any → same                      (x - mean) / sqrt(var + Epsilon)·gamma + beta per sample over Axis (default the last); gamma, beta of Axis's sizes
+//	LayerScale             any → same                      x·gamma, gamma [C] over the last axis from InitValues (ConvNeXt's)
 //	Normalization          any → same                      (x - mean) / max(√variance, 1e-7), per index of Axis (default the last); mean, variance, count adapted, or given
 //	Reshape                [N,s...] → [N,TargetShape...]   the same values in row-major order (one size may be -1)
 //	Rescaling              any → same                      x·Scale + Offset (Keras Rescaling: Scale 1/255 takes pixels to 0..1); Scales, Offsets per channel
@@ -80,9 +81,11 @@
 // max pool never picks them and an average divides by the number of cells
 // inside the image, as Keras does.
 //
-// Dense needs a flat input. On an image-shaped input Build fails with
-// "add a Flatten layer before it" rather than applying the kernel along the
-// last axis as Keras would, a reading that is rarely what was meant.
+// Dense applies its kernel along the last axis, as Keras does: on an image
+// it weighs each pixel's channels (a 1×1 convolution, as Keras's ConvNeXt
+// writes them), so a classifier needs a Flatten or a global pooling before
+// its Dense layers; [model.Model.Compile] says so when the output is not a
+// vector of class scores.
 //
 // Max pooling sends the gradient of each window to its first maximum in
 // scan order (row by row, left to right); overlapping windows add up.

@@ -21,11 +21,11 @@ func Example() {
 	dx := conv.Backward(y) // gradients are added into conv.Params()[i].Grad
 	fmt.Println(out, y.Shape, dx.Shape, conv.Config()["kernel_size"])
 
-	_, err = (&nn.Dense{Units: 10}).Build(out, rand.New(rand.NewPCG(1, 2)))
+	_, err = (&nn.Dense{Units: 10}).Build([]int{28, 0, 8}, rand.New(rand.NewPCG(1, 2)))
 	fmt.Println(err)
 	// Output:
 	// [28 28 8] [4 28 28 8] [4 28 28 1] [3 3]
-	// Dense: input shape [28 28 8] has rank 3: Dense needs a flat input, add a Flatten layer before it
+	// Dense: input shape [28 0 8]: want positive sizes
 }
 
 // Softmax cross-entropy from logits stays finite for extreme values.

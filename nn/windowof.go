@@ -16,7 +16,8 @@ type Window struct {
 // [ZeroPadding2D]: one cell, stride 1, Pad its rows above and columns to
 // the left (each output cell is one input cell or a padding cell), or
 // [Cropping2D]: the same with Pad minus the rows and columns it cuts off
-// the top and the left. It returns false for other layers.
+// the top and the left, or a [Dense] layer on an image: one cell, stride
+// 1, no padding (a 1×1 convolution). It returns false for other layers.
 func WindowOf(l Layer) (Window, bool) {
 	switch l := l.(type) {
 	case *Conv2D:
@@ -36,6 +37,8 @@ func WindowOf(l Layer) (Window, bool) {
 		return windowOf(l.g.KH, l.g.KW, l.g.SH, l.g.SW, l.g.PadTop, l.g.PadLeft), l.out != nil
 	case *AveragePooling2D:
 		return windowOf(l.g.KH, l.g.KW, l.g.SH, l.g.SW, l.g.PadTop, l.g.PadLeft), l.out != nil
+	case *Dense:
+		return windowOf(1, 1, 1, 1, 0, 0), len(l.in) == 3
 	case *ZeroPadding2D:
 		return windowOf(1, 1, 1, 1, l.Padding[0][0], l.Padding[1][0]), l.out != nil
 	case *Cropping2D:

@@ -55,7 +55,8 @@ func param(l nn.Layer, name string) *nn.Param {
 // ([kh, kw, cin] in that order; with g groups, [kh, kw, C/g]: output
 // channel o reads the C/g input channels of its group o/(F/g) alone), of a
 // DepthwiseConv2D ([kh, kw, 1]: output channel o reads input channel o/M
-// alone, M being its depth multiplier) or one unit of a Dense layer ([in]),
+// alone, M being its depth multiplier) or one unit of a Dense layer ([in];
+// [1, 1, C] on an image, whose pixels it weighs as a 1×1 convolution),
 // and a PReLU's slopes for one channel (see slopes), a Normalization's
 // means and divisors (see statistics).
 func (s *Server) handleKernel(w http.ResponseWriter, r *http.Request) {
@@ -87,6 +88,9 @@ func (s *Server) handleKernel(w http.ResponseWriter, r *http.Request) {
 	cout, shape := ks[len(ks)-1], ks[:len(ks)-1]
 	if depthwise {
 		cout, shape = ks[2]*ks[3], []int{ks[0], ks[1], 1}
+	}
+	if _, ok := l.(*nn.Dense); ok && len(l.OutputShape()) == 3 {
+		shape = []int{1, 1, ks[0]} // at each pixel: a 1×1 convolution's
 	}
 	c, err := intParam(r, "channel", 0, 0, cout-1)
 	if err != nil {

@@ -19,7 +19,8 @@ import (
 // that repeats the channel maxima (kept as 1×1 maps) over them, the maps
 // negated, each channel scaled its own way (below 0 everywhere), and a PReLU of them with a slope per
 // channel, the maps moved a pixel down and right (padded, then cropped),
-// a convolution of taps 2 pixels apart, then a concatenation of the channels, a swish, a Gaussian
+// a convolution of taps 2 pixels apart, a Dense layer at each pixel, then
+// a concatenation of the channels, a swish, a Gaussian
 // dropout and a dropout of whole images.
 func squeezeModel(t *testing.T) *model.Sequential {
 	in := model.Input(32, 32, 1)
@@ -39,7 +40,8 @@ func squeezeModel(t *testing.T) *model.Sequential {
 		model.Call(&nn.Multiply{}, x, model.Call(&nn.Reshape{TargetShape: []int{1, 1, -1}}, model.Call(&nn.GlobalAveragePooling2D{}, x))),
 		model.Call(&nn.Maximum{}, x, neg),
 		model.Call(&nn.Cropping2D{Cropping: [2][2]int{{0, 1}, {0, 1}}}, model.Call(&nn.ZeroPadding2D{Padding: [2][2]int{{1, 0}, {1, 0}}}, x)),
-		model.Call(&nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 3}, DilationRate: [2]int{2, 2}, Padding: "same"}, x))
+		model.Call(&nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 3}, DilationRate: [2]int{2, 2}, Padding: "same"}, x),
+		model.Call(&nn.Dense{Units: 3, Activation: "tanh"}, x))
 	x = model.Call(&nn.GaussianDropout{Rate: 0.1}, model.Call(&nn.Activation{Func: "swish"}, x))
 	x = model.Call(&nn.Flatten{}, model.Call(&nn.Dropout{Rate: 0.2, NoiseShape: []int{0, 1, 1, 1}}, x))
 	m := ahcdGraph(t, in, x)
@@ -129,6 +131,16 @@ func checkSqueeze(p page, url string) {
 	}
 	if dl.Hint != "3×3 window of taps 2×2 apart, 1×1 steps, 2 pixels of zero padding" {
 		t.Errorf("the dilated convolution's sliding window says %q", dl.Hint)
+	}
+	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
+
+	// A Dense layer on the maps: each pixel's channels weighed, as a 1×1
+	// convolution.
+	p.openBlockWhere("Dense on the maps", "l.type === 'Dense' && l.output_shape.length === 3", 1)
+	p.WaitFor("the pixel Dense's arithmetic", `document.getElementById("calc").textContent.includes("tanh(") && document.getElementById("calc").textContent.includes("network's value")`)
+	p.checkArithmetic("the pixel Dense's")
+	if ex := browser.Eval[string](p.Browser, `document.getElementById("detailExplain").textContent`); !strings.Contains(ex, "3 units at every pixel, each a weighted sum of that pixel's channels (a 1×1 convolution)") {
+		t.Errorf("the pixel Dense's detail says %q, want it explained as a 1×1 convolution", ex)
 	}
 	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
 	p.checkDetail("Reshape", 2, "A reshape moves values without changing them: taken in order, rows then columns then channels, value 2 here is value 2 of", "kept as a 1×1 map")

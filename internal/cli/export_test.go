@@ -201,7 +201,8 @@ func testImages(t *testing.T, dataset string, n int) [][]float32 {
 
 // everyLayer returns a model with every layer type and activation of nn,
 // "same" padding with even kernels and strides (asymmetric pads), dilated
-// convolutions (one of asymmetric pads), random
+// convolutions (one of asymmetric pads), a Dense layer on an image and a
+// LayerScale of random scales, random
 // batch normalization statistics, PReLUs with random slopes (one per
 // channel, per pixel, per feature of a flattened image, one in all),
 // Normalizations with random statistics (per channel, inverted per pixel,
@@ -226,6 +227,8 @@ func everyLayer(t *testing.T) *model.Sequential {
 		&nn.MaxPool2D{PoolSize: [2]int{2, 2}, Strides: [2]int{1, 1}, Padding: "same"},
 		&nn.Conv2D{Filters: 12, KernelSize: [2]int{3, 3}, DilationRate: [2]int{2, 2}, Padding: "same", Activation: "relu"},
 		&nn.Conv2D{Filters: 12, KernelSize: [2]int{2, 3}, DilationRate: [2]int{3, 2}, Padding: "same"},
+		&nn.Dense{Units: 12, Activation: "gelu"}, // at each pixel
+		&nn.LayerScale{InitValues: 1e-6},
 		&nn.PReLU{SharedAxes: []int{3}},
 		&nn.Normalization{Axis: []int{1, 2}, Invert: true},
 		&nn.Rescaling{Scales: []float64{0.5, 2, -1, 1.5, 0.25, -0.75, 1, 3, 0.125, 1, 2, -2}, Offset: 0.25},
@@ -270,14 +273,16 @@ func everyLayer(t *testing.T) *model.Sequential {
 	return m
 }
 
-// randomSlopes gives the PReLU layers of m slopes between -0.5 and 0.5,
-// as training would: different from each other.
+// randomSlopes gives the PReLU and LayerScale layers of m slopes and
+// scales between -0.5 and 0.5, as training would: different from each
+// other.
 func randomSlopes(m *model.Sequential) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	for _, l := range m.Layers {
-		if p, ok := l.(*nn.PReLU); ok {
-			for i := range p.Params()[0].Value.Data {
-				p.Params()[0].Value.Data[i] = float32(rng.Float64() - 0.5)
+		switch l.(type) {
+		case *nn.PReLU, *nn.LayerScale:
+			for i := range l.Params()[0].Value.Data {
+				l.Params()[0].Value.Data[i] = float32(rng.Float64() - 0.5)
 			}
 		}
 	}

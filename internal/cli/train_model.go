@@ -72,6 +72,9 @@ func (t *trainer) makeModel() error {
 	if err := m.Build(t.train.Shape(), o.Seed); err != nil {
 		return fmt.Errorf("%s: %w", o.Model, err)
 	}
+	if out := m.OutputShape(); len(out) != 1 {
+		return fmt.Errorf("%s: the model outputs shape %v per image, not one score per class: put a Flatten (or a GlobalAveragePooling2D) before its Dense layers, which apply at each pixel of an image", o.Model, out)
+	}
 	if got := m.NumClasses(); got != len(classes) {
 		return fmt.Errorf("%s: the model has %d outputs but %s has %d classes", o.Model, got, o.Source.describe(), len(classes))
 	}

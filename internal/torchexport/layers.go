@@ -55,6 +55,7 @@ type helpers struct {
 	GaussianNoise, GaussianDropout     bool
 	Normalization                      bool
 	LayerNorm                          bool
+	LayerScale                         bool
 	NoiseShapeDropout                  bool
 	Rescaling                          bool
 }
@@ -187,6 +188,19 @@ func (w *walker) layer(l nn.Layer, id string, ins []value, out string, last bool
 		act, err := activation(l, l.Activation, last)
 		if err != nil {
 			return p, err
+		}
+		if len(in) == 3 {
+			// Keras's Dense on an image weighs each pixel's channels: a
+			// 1×1 convolution, whose weight [U, C, 1, 1] is the kernel [C, U].
+			c, u := in[2], l.Units
+			module(fmt.Sprintf("nn.Conv2d(%d, %d, 1%s)", c, u, biasArg(l.NoBias)))
+			p.Comment += fmt.Sprintf(": %d units at each pixel, a 1x1 convolution%s", u, actNote(l.Activation, last))
+			call(act)
+			p.weight(id+".weight", name+"/kernel", []int{c, u}, fmt.Sprintf("%%s.t().reshape(%d, %d, 1, 1)", u, c), fmt.Sprintf("%%s.reshape(%d, %d).t()", u, c))
+			if !l.NoBias {
+				p.weight(id+".bias", name+"/bias", []int{u}, "%s", "%s")
+			}
+			break
 		}
 		module(fmt.Sprintf("nn.Linear(%d, %d%s)", in[0], l.Units, biasArg(l.NoBias)))
 		p.Comment += fmt.Sprintf(": %d units%s", l.Units, actNote(l.Activation, last))
@@ -359,6 +373,16 @@ func (w *walker) layer(l nn.Layer, id string, ins []value, out string, last bool
 		}
 		call("")
 		w.flat[out] = flat
+	case *nn.LayerScale:
+		c := in[len(in)-1]
+		if flat != nil || (len(in) != 1 && len(in) != 3) {
+			return p, unsupported(name+" (LayerScale)", "an input of shape %v: the PyTorch project scales the channels of images and vectors", in)
+		}
+		w.helpers.LayerScale = true
+		module(fmt.Sprintf("LayerScale(%d, %s, image=%s)", c, pyFloat(l.InitValues), pyBool(len(in) == 3)))
+		p.Comment += ": each channel times its learned scale"
+		call("")
+		p.weight(id+".gamma", name+"/gamma", []int{c}, "%s", "%s")
 	case *nn.ReLU, *nn.LeakyReLU, *nn.ELU, *nn.Softmax, *nn.Activation:
 		fn, alpha := activationOf(l)
 		a, err := activations(l, fn, alpha)

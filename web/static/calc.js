@@ -92,8 +92,9 @@ const table = (rows, cols, f) => {
 };
 
 // convolves tells whether layer l slides a kernel over its input (a
-// Conv2D, or a DepthwiseConv2D whose kernel reads one input channel).
-export const convolves = (l) => l.type === "Conv2D" || l.type === "DepthwiseConv2D";
+// Conv2D, a DepthwiseConv2D whose kernel reads one input channel, or a
+// Dense layer on an image, a 1×1 convolution).
+export const convolves = (l) => l.type === "Conv2D" || l.type === "DepthwiseConv2D" || (l.type === "Dense" && l.output_shape.length === 3);
 
 // groupOf returns the group of a grouped Conv2D that kernel k (the kernel
 // API's answer) belongs to: {g, index, first, last}, its input channels

@@ -255,7 +255,7 @@ function chainLine(d, y, x, value) {
     if (!t) return "";
     const [, w, c] = t.shape;
     const l = m.layers[li];
-    const name = l.type === "ReLU" ? "relu" : l.type === "Activation" ? l.config.activation : l.type === "BatchNormalization" ? "batch normalization" : l.type === "LayerNormalization" ? "layer normalization" : l.type.toLowerCase();
+    const name = l.type === "ReLU" ? "relu" : l.type === "Activation" ? l.config.activation : l.type === "BatchNormalization" ? "batch normalization" : l.type === "LayerNormalization" ? "layer normalization" : l.type === "LayerScale" ? "layer scale" : l.type.toLowerCase();
     parts.push(`${name} → ${fmt(t.v[(y * w + x) * c + d.channel])}`);
   }
   return `<p class="chain">Then, in the block: ${parts.join(", ")} (the tile's value).</p>`;

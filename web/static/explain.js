@@ -23,7 +23,9 @@ export const explain = {
   AlphaDropout: () => "Only active during training, where it sets values at random to selu's lowest value and rescales them all so that their mean and spread stay the same; at prediction time values pass through unchanged.",
   Flatten: () => "Lays the maps out as one long vector for the dense layers.",
   Reshape: (c, l) => `Lays the same values out again as ${l && l.output_shape ? l.output_shape.join("×") : (c.target_shape || []).join("×")}, in order${l && l.output_shape && l.output_shape.length === 3 && l.output_shape[0] * l.output_shape[1] === 1 ? ": one value per channel, kept as a 1×1 map that the next layers can weigh and multiply the maps by (squeeze and excitation)" : ""}.`,
-  Dense: (c) => `${c.units} units, each a weighted sum of every input${act(c)}.`,
+  Dense: (c, l) => (l && l.output_shape && l.output_shape.length === 3
+    ? `${c.units} units at every pixel, each a weighted sum of that pixel's channels (a 1×1 convolution)${act(c)}.`
+    : `${c.units} units, each a weighted sum of every input${act(c)}.`),
   Activation: (c) => `Applies ${fnText(c.activation)} to every value.`,
   PReLU: (c, l) => `Keeps each positive value and multiplies the others by a slope learned in training, ${slopes(c, l)}: a ReLU that lets part of the negative evidence through.`,
   ReLU: (c) => (c.max_value ? `min(max(0, x), ${c.max_value}): keeps positive evidence, up to ${c.max_value}.` : "max(0, x): keeps positive evidence only."),
@@ -44,6 +46,7 @@ export const explain = {
       ? `Undoes a normalization: multiplies each value by the spread and adds the mean, ${from}, ${stats(c, l)}; nothing learned.`
       : `Centres and scales each value with the mean and spread ${from}, ${stats(c, l)}: (x − mean) ÷ √variance; nothing learned.`;
   },
+  LayerScale: () => "Multiplies each channel by a scale learned in training (ConvNeXt's layer scale: it starts near 0, so the branch it ends first adds almost nothing).",
   LayerNormalization: (c, l) => `Centres and scales the values of each image with their own mean and spread, ${lnOver(c, l)}, measured anew for every image: (x − mean) ÷ √(variance + ${c.epsilon})${learned(c)}.`,
   Rescaling: (c) => `Multiplies every value by ${affine(c, " and adds ")}: ${Array.isArray(c.scale) || Array.isArray(c.offset) ? "the same change everywhere in a channel" : "the same change everywhere"}, nothing learned` +
     (!Array.isArray(c.scale) && number(c.scale) === "1/255" && !c.offset ? " (pixels 0–255 become 0–1)." : "."),
@@ -180,6 +183,7 @@ export const then = (l) => (l.type === "Rescaling" ? `Then multiplied by ${affin
   : l.type === "Dropout" && l.config && l.config.noise_shape ? `Dropout of ${dropped(l.config.noise_shape)} (training only).` : {
   BatchNormalization: "Then normalised per channel.",
   LayerNormalization: "Then layer-normalised, each image with its own statistics.",
+  LayerScale: "Then each channel times its learned scale.",
   Dropout: "Dropout (training only).",
   SpatialDropout2D: "Dropout of whole maps (training only).",
   AlphaDropout: "Alpha dropout (training only).",
