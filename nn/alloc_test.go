@@ -23,6 +23,7 @@ func TestNoAllocationsInSteadyState(t *testing.T) {
 		{&nn.Dense{Units: 6, Activation: "softmax"}, []int{10}},
 		{&nn.Dense{Units: 6, Activation: "relu"}, []int{4, 5, 3}},
 		{&nn.LayerScale{InitValues: 1e-6}, []int{4, 5, 3}},
+		{&nn.Conv2D{Filters: 6, KernelSize: [2]int{3, 3}, Padding: "same", Groups: 3, Activation: "relu"}, []int{6, 6, 3}},
 		{&nn.MaxPool2D{}, []int{8, 8, 3}},
 		{&nn.MaxPool2D{}, []int{8, 8, 16}}, // the AVX-512 loops, where the CPU has them
 		{&nn.AveragePooling2D{Padding: "same"}, []int{5, 5, 3}},

@@ -59,9 +59,10 @@ type Conv2D struct {
 	keep       bool // see KeepPacked
 	activateFn func(lo, hi int)
 	gradFn     func(lo, hi int, sum []float32)
-	groups     *convGroups  // for Groups > 1
-	dilated    *convDilated // for a DilationRate other than 1, 1
-	padded     struct {     // for ForwardPadded
+	groups     *convGroups      // for Groups > 1
+	dilated    *convDilated     // for a DilationRate other than 1, 1
+	depthwise  *DepthwiseConv2D // for Groups equal to the input's channels; see planDepthwise
+	padded     struct {         // for ForwardPadded
 		conv *kernels.Conv
 		in   []int
 	}
@@ -104,8 +105,13 @@ func (l *Conv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 	if groups > 1 && d != [2]int{1, 1} {
 		return nil, errorf(l, "groups = %d with dilation_rate %s: convnet does not combine them", groups, dims(d[0], d[1]))
 	}
-	l.act, l.groups, l.dilated, l.conv = act, nil, nil, nil
+	l.act, l.groups, l.dilated, l.conv, l.depthwise = act, nil, nil, nil, nil
 	switch {
+	case groups > 1 && groups == g.C:
+		if err := l.planDepthwise(in); err != nil {
+			return nil, err
+		}
+		g.C = 1
 	case groups > 1:
 		g.C /= groups
 		l.conv, l.groups = kernels.NewConv(g, l.Filters/groups), &convGroups{n: groups}
@@ -180,6 +186,9 @@ func (l *Conv2D) Predict(x *tensor.Tensor) *tensor.Tensor {
 // they are: a copy of the model may read them meanwhile, see
 // SharePacked); keep says whether a Backward may follow.
 func (l *Conv2D) forward(conv *kernels.Conv, in []int, x *tensor.Tensor, training, keep bool) *tensor.Tensor {
+	if l.depthwise != nil {
+		return l.forwardDepthwise(x, training, keep)
+	}
 	checkInput(l, "Forward", x, in)
 	n := x.Shape[0]
 	l.x = x
@@ -227,6 +236,9 @@ func (l *Conv2D) KeepPacked(keep bool) {
 // SharePacked keeps the packed kernel in src's; see [PackKeeper].
 func (l *Conv2D) SharePacked(src Layer) {
 	s, ok := src.(*Conv2D)
+	if ok && l.depthwise != nil && s.depthwise != nil {
+		return // nothing packed
+	}
 	var mine, theirs []*kernels.Conv
 	if ok {
 		mine, theirs = l.convs(), s.convs()
@@ -263,6 +275,10 @@ func (l *Conv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	}
 	if l.dilated != nil {
 		return l.backwardDilated(dy, db)
+	}
+	if l.depthwise != nil {
+		l.dx = l.lend().Backward(dy)
+		return l.dx
 	}
 	dz, grad := dy, l.gradFn // dz = dy for a linear layer
 	if l.act.identity() {
@@ -318,10 +334,18 @@ func (l *Conv2D) ReleaseBackward() {
 	for _, c := range l.convs() {
 		c.ReleaseBackward()
 	}
+	if l.depthwise != nil {
+		l.depthwise.ReleaseBackward()
+	}
 }
 
 // OmitSoftmax leaves out a softmax activation; see [FinalSoftmax].
-func (l *Conv2D) OmitSoftmax(omit bool) bool { return l.act.omitSoftmax(omit) }
+func (l *Conv2D) OmitSoftmax(omit bool) bool {
+	if l.depthwise != nil {
+		l.depthwise.OmitSoftmax(omit)
+	}
+	return l.act.omitSoftmax(omit)
+}
 
 func (l *Conv2D) Config() map[string]any {
 	cfg := constraintConfig(regularizerConfig(map[string]any{

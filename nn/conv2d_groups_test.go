@@ -16,8 +16,8 @@ import (
 // against the ungrouped one whose kernel is zero outside the groups: filter
 // f of group f/(F/g) reads the channels of that group alone. Outputs, dL/dx
 // and the gradients of the kernel (where the grouped one has weights) and
-// bias agree within 1e-5; one case has as many groups as channels, which is
-// a DepthwiseConv2D.
+// bias agree within 1e-5; two cases have as many groups as channels, which
+// the layer runs as a DepthwiseConv2D (one as ConvNeXt's 7×7).
 func TestConv2DGroupsIsBlockDiagonalConv2D(t *testing.T) {
 	for _, tc := range []struct {
 		c, f, groups int
@@ -30,6 +30,7 @@ func TestConv2DGroupsIsBlockDiagonalConv2D(t *testing.T) {
 		{64, 64, 4, [2]int{3, 3}, [2]int{1, 1}, "same", "silu", [2]int{6, 7}},
 		{8, 4, 2, [2]int{1, 1}, [2]int{1, 1}, "valid", "tanh", [2]int{5, 5}},
 		{12, 24, 6, [2]int{2, 3}, [2]int{2, 1}, "valid", "hard_silu", [2]int{7, 8}},
+		{16, 16, 16, [2]int{7, 7}, [2]int{1, 1}, "same", "gelu", [2]int{9, 8}},
 	} {
 		c, f, gr := tc.c, tc.f, tc.groups
 		cg, fg := c/gr, f/gr
@@ -140,5 +141,31 @@ func TestConv2DGroupsBuildErrors(t *testing.T) {
 		if _, err := tc.l.Build(tc.in, rand.New(rand.NewPCG(1, 1))); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Build(%+v, %v) error = %v, want %q", tc.l, tc.in, err, tc.want)
 		}
+	}
+}
+
+// A Conv2D of one group per channel reads its kernel and bias where they
+// are at each call: a replica's weights are the tensors of the model it
+// copies, swapped in after Build.
+func TestConv2DPerChannelReadsSwappedWeights(t *testing.T) {
+	a := &nn.Conv2D{Filters: 4, KernelSize: [2]int{3, 3}, Padding: "same", Groups: 4}
+	b := &nn.Conv2D{Filters: 4, KernelSize: [2]int{3, 3}, Padding: "same", Groups: 4}
+	build(t, a, 5, 5, 4)
+	if _, err := b.Build([]int{5, 5, 4}, rand.New(rand.NewPCG(9, 9))); err != nil {
+		t.Fatal(err)
+	}
+	for i := range a.Params()[1].Value.Data {
+		a.Params()[1].Value.Data[i] = float32(i) - 1.5
+	}
+	x := tensor.New(2, 5, 5, 4)
+	for i := range x.Data {
+		x.Data[i] = float32(i%7) - 3
+	}
+	want := a.Predict(x).Clone()
+	for i, p := range b.Params() {
+		p.Value = a.Params()[i].Value
+	}
+	if got := b.Predict(x); !slices.Equal(got.Data, want.Data) {
+		t.Errorf("with a's weights swapped in, b predicts differently from a")
 	}
 }

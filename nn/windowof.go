@@ -21,6 +21,9 @@ type Window struct {
 func WindowOf(l Layer) (Window, bool) {
 	switch l := l.(type) {
 	case *Conv2D:
+		if l.depthwise != nil {
+			return WindowOf(l.depthwise)
+		}
 		if l.dilated != nil {
 			ds := l.dilated
 			w := windowOf(ds.k[0], ds.k[1], 1, 1, ds.pad[0], ds.pad[1])

@@ -65,6 +65,9 @@ func layerCases() map[string]nntest.Case {
 		"conv-dilated-taps-outside": {New: func() nn.Layer {
 			return &nn.Conv2D{Filters: 2, KernelSize: [2]int{2, 2}, DilationRate: [2]int{3, 1}, Padding: "same", Activation: "elu"}
 		}, In: []int{1, 4, 2}, Batch: 2, Params: 2*2*2*2 + 2, MACs: 1 * 4 * 2 * (2 * 2 * 2)},
+		"conv-groups-per-channel": {New: func() nn.Layer {
+			return &nn.Conv2D{Filters: 6, KernelSize: [2]int{3, 2}, Strides: [2]int{2, 1}, Padding: "same", Groups: 3, Activation: "elu"}
+		}, In: []int{5, 4, 3}, Batch: 2, Params: 3*2*1*6 + 6, MACs: 3 * 4 * 6 * (3 * 2)},
 		"conv-softmax":     {New: conv(3, 3, 3, 1, "same", "softmax"), In: []int{4, 4, 2}, Params: 57, MACs: 4 * 4 * 3 * (3 * 3 * 2)},
 		"conv-batch5":      {New: conv(2, 3, 3, 1, "same", "elu"), In: []int{4, 4, 1}, Batch: 11, Params: 20, MACs: 4 * 4 * 2 * (3 * 3 * 1)},
 		"dense":            {New: func() nn.Layer { return &nn.Dense{Units: 4} }, In: []int{6}, Params: 28, MACs: 6 * 4},
