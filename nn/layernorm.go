@@ -89,21 +89,7 @@ func (l *LayerNormalization) normalized(in []int) ([]bool, error) {
 	if len(axis) == 0 {
 		return nil, fmt.Errorf("axis []: want at least one axis")
 	}
-	norm := make([]bool, len(in))
-	for _, a := range axis {
-		k := a - 1
-		if a < 0 {
-			k = len(in) + a
-		}
-		if a == 0 || k < 0 || k >= len(in) {
-			return nil, fmt.Errorf("axis %v: %d is not an axis of the input %v (1 to %d, or -1 to -%d from the end; the batch axis 0 cannot be normalised)", axis, a, in, len(in), len(in))
-		}
-		if norm[k] {
-			return nil, fmt.Errorf("axis %v: axis %d is listed twice", axis, a)
-		}
-		norm[k] = true
-	}
-	return norm, nil
+	return markAxes(axis, in, "normalised")
 }
 
 func (l *LayerNormalization) Build(in []int, rng *rand.Rand) ([]int, error) {

@@ -65,21 +65,29 @@ func (l *Normalization) axes(in []int) ([]bool, error) {
 	if axis == nil {
 		axis = []int{-1}
 	}
-	keep := make([]bool, len(in))
+	return markAxes(axis, in, "kept")
+}
+
+// markAxes returns which of the input's axes Keras's axis list names:
+// counted from 1 (the batch axis is 0) or, negative, from the end. An axis
+// that does not fit is an error naming it; what says what the layer does
+// with the axes ("kept", "normalised").
+func markAxes(axis, in []int, what string) ([]bool, error) {
+	marked := make([]bool, len(in))
 	for _, a := range axis {
 		k := a - 1
 		if a < 0 {
 			k = len(in) + a
 		}
 		if a == 0 || k < 0 || k >= len(in) {
-			return nil, fmt.Errorf("axis %v: %d is not an axis of the input %v (1 to %d, or -1 to -%d from the end; the batch axis 0 cannot be kept)", axis, a, in, len(in), len(in))
+			return nil, fmt.Errorf("axis %v: %d is not an axis of the input %v (1 to %d, or -1 to -%d from the end; the batch axis 0 cannot be %s)", axis, a, in, len(in), len(in), what)
 		}
-		if keep[k] {
+		if marked[k] {
 			return nil, fmt.Errorf("axis %v: axis %d is listed twice", axis, a)
 		}
-		keep[k] = true
+		marked[k] = true
 	}
-	return keep, nil
+	return marked, nil
 }
 
 func (l *Normalization) Build(in []int, rng *rand.Rand) ([]int, error) {
