@@ -24,6 +24,7 @@ type kernelAnswer struct {
 	Values       []float32      `json:"values"`
 	Bias         *float32       `json:"bias"`
 	Divisors     []float32      `json:"divisors,omitempty"` // a Normalization's, with its means in Values
+	Offsets      []float32      `json:"offsets,omitempty"`  // a LayerNormalization's beta, with its gamma in Values
 	Config       map[string]any `json:"config"`
 }
 
@@ -73,6 +74,14 @@ func (s *Server) handleKernel(w http.ResponseWriter, r *http.Request) {
 		statistics(w, r, m, i, n)
 		return
 	}
+	if n, ok := l.(*nn.LayerNormalization); ok {
+		layerNormWeights(w, r, m, i, n)
+		return
+	}
+	if s, ok := l.(*nn.LayerScale); ok {
+		slopes(w, r, m, i, s)
+		return
+	}
 	kp, depthwise := param(l, "kernel"), false
 	if kp == nil {
 		kp, depthwise = param(l, "depthwise_kernel"), true
@@ -117,8 +126,9 @@ func (s *Server) handleKernel(w http.ResponseWriter, r *http.Request) {
 
 // slopes answers the slopes a PReLU multiplies the values of one channel
 // (of the last axis) below 0 by: [ah, aw] for an image, [1, 1] when they
-// are shared along the rows and columns; [1] for a vector.
-func slopes(w http.ResponseWriter, r *http.Request, m *served, i int, l *nn.PReLU) {
+// are shared along the rows and columns; [1] for a vector. For a
+// LayerScale, the channel's scale ([1]).
+func slopes(w http.ResponseWriter, r *http.Request, m *served, i int, l nn.Layer) {
 	c, err := channelOf(r, l)
 	if err != nil {
 		fail(w, err)
@@ -127,6 +137,68 @@ func slopes(w http.ResponseWriter, r *http.Request, m *served, i int, l *nn.PReL
 	a := l.Params()[0].Value
 	ans := kernelAnswer{Model: m.name, Layer: i, Name: l.Name(), Type: l.Type(), Channel: c, Config: m.info.Layers[i].Config}
 	ans.Shape, ans.Values = ofChannel(a.Data, a.Shape, c)
+	writeJSON(w, http.StatusOK, ans)
+}
+
+// layerNormWeights answers the gamma (in Values) and beta (in Offsets) a
+// LayerNormalization applies to the values of one channel after
+// normalizing them: [h, w] for an image, 1 along the axes it does not
+// normalize (their values share gamma and beta); [1] for a vector. A
+// layer without gamma answers ones, without beta zeros.
+func layerNormWeights(w http.ResponseWriter, r *http.Request, m *served, i int, l *nn.LayerNormalization) {
+	c, err := channelOf(r, l)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	in, axes := l.OutputShape(), l.Axes()
+	norm := make([]bool, len(in))
+	for _, a := range axes {
+		norm[a-1] = true
+	}
+	weights := map[string][]float32{}
+	for _, p := range l.Params() {
+		weights[p.Name] = p.Value.Data
+	}
+	// at returns the index in gamma and beta (the input's sizes along the
+	// normalized axes, in order) of the input cell idx.
+	at := func(idx []int) int {
+		k, stride := 0, 1
+		for a := len(in) - 1; a >= 0; a-- {
+			if norm[a] {
+				k += idx[a] * stride
+				stride *= in[a]
+			}
+		}
+		return k
+	}
+	ans := kernelAnswer{Model: m.name, Layer: i, Name: l.Name(), Type: l.Type(), Channel: c, Config: m.info.Layers[i].Config, Shape: []int{1}}
+	cells := [][]int{{c}}
+	if len(in) == 3 {
+		h, wd := 1, 1
+		if norm[0] {
+			h = in[0]
+		}
+		if norm[1] {
+			wd = in[1]
+		}
+		ans.Shape, cells = []int{h, wd}, nil
+		for y := range h {
+			for x := range wd {
+				cells = append(cells, []int{y, x, c})
+			}
+		}
+	}
+	for _, idx := range cells {
+		g, b := float32(1), float32(0)
+		if v := weights["gamma"]; v != nil {
+			g = v[at(idx)]
+		}
+		if v := weights["beta"]; v != nil {
+			b = v[at(idx)]
+		}
+		ans.Values, ans.Offsets = append(ans.Values, g), append(ans.Offsets, b)
+	}
 	writeJSON(w, http.StatusOK, ans)
 }
 

@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -19,8 +20,9 @@ import (
 // that repeats the channel maxima (kept as 1×1 maps) over them, the maps
 // negated, each channel scaled its own way (below 0 everywhere), and a PReLU of them with a slope per
 // channel, the maps moved a pixel down and right (padded, then cropped),
-// a convolution of taps 2 pixels apart, a Dense layer at each pixel, then
-// a concatenation of the channels, a swish, a Gaussian
+// a convolution of taps 2 pixels apart, a Dense layer at each pixel, layer
+// normalizations over each pixel's channels and over the whole image, a
+// layer scale, then a concatenation of the channels, a swish, a Gaussian
 // dropout and a dropout of whole images.
 func squeezeModel(t *testing.T) *model.Sequential {
 	in := model.Input(32, 32, 1)
@@ -35,13 +37,16 @@ func squeezeModel(t *testing.T) *model.Sequential {
 	// scale, plus an offset below 0.375 times it.
 	neg := model.Call(&nn.Rescaling{Scales: []float64{-1, -1.5, -0.5, -2}, Offsets: []float64{-0.5, -0.75, -0.5, -1}}, x)
 	prelu := &nn.PReLU{SharedAxes: []int{1, 2}}
+	pixelNorm, imageNorm := &nn.LayerNormalization{}, &nn.LayerNormalization{Axis: []int{1, 2, 3}, Epsilon: 1e-5}
+	scale := &nn.LayerScale{InitValues: 1e-6}
 	norm := &nn.Normalization{}
 	x = model.Call(&nn.Concatenate{}, x, se, peak, model.Call(prelu, neg), neg, model.Call(norm, neg), model.Call(&nn.Subtract{}, x, top),
 		model.Call(&nn.Multiply{}, x, model.Call(&nn.Reshape{TargetShape: []int{1, 1, -1}}, model.Call(&nn.GlobalAveragePooling2D{}, x))),
 		model.Call(&nn.Maximum{}, x, neg),
 		model.Call(&nn.Cropping2D{Cropping: [2][2]int{{0, 1}, {0, 1}}}, model.Call(&nn.ZeroPadding2D{Padding: [2][2]int{{1, 0}, {1, 0}}}, x)),
 		model.Call(&nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 3}, DilationRate: [2]int{2, 2}, Padding: "same"}, x),
-		model.Call(&nn.Dense{Units: 3, Activation: "tanh"}, x))
+		model.Call(&nn.Dense{Units: 3, Activation: "tanh"}, x),
+		model.Call(pixelNorm, x), model.Call(imageNorm, x), model.Call(scale, x))
 	x = model.Call(&nn.GaussianDropout{Rate: 0.1}, model.Call(&nn.Activation{Func: "swish"}, x))
 	x = model.Call(&nn.Flatten{}, model.Call(&nn.Dropout{Rate: 0.2, NoiseShape: []int{0, 1, 1, 1}}, x))
 	m := ahcdGraph(t, in, x)
@@ -50,6 +55,13 @@ func squeezeModel(t *testing.T) *model.Sequential {
 	copy(stats[0].Value.Data, []float32{0.5, -0.25, 1, -2})
 	copy(stats[1].Value.Data, []float32{4, 0.25, 1, 9})
 	stats[2].Value.Data[0] = 1
+	// Weights of their own for the normalizations and the scale.
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, p := range append(append(pixelNorm.Params(), imageNorm.Params()...), scale.Params()...) {
+		for i := range p.Value.Data {
+			p.Value.Data[i] = float32(rng.Float64()*2 - 0.5)
+		}
+	}
 	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255}
 	return m
 }
@@ -143,6 +155,13 @@ func checkSqueeze(p page, url string) {
 		t.Errorf("the pixel Dense's detail says %q, want it explained as a 1×1 convolution", ex)
 	}
 	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
+	p.checkDetail("LayerNormalization", 2, "less the mean of the 4 channels of this pixel",
+		"Centres and scales the values of each image with their own mean and spread, taken across its channels for each pixel")
+	p.openBlockWhere("LayerNormalization of the whole image", "l.type === 'LayerNormalization' && String(l.config.axis) === '1,2,3'", 3)
+	p.WaitFor("the whole image's layer normalization", `document.getElementById("calc").textContent.includes("less the mean of all 1024 values of the image")`)
+	p.checkArithmetic("the whole image's layer normalization")
+	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
+	p.checkDetail("LayerScale", 1, "times this channel's scale", "Multiplies each channel by a scale learned in training")
 	p.checkDetail("Reshape", 2, "A reshape moves values without changing them: taken in order, rows then columns then channels, value 2 here is value 2 of", "kept as a 1×1 map")
 }
 

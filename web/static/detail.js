@@ -9,6 +9,7 @@ import { blockOf, scaleOf, drawEdges } from "./layers.js";
 import { explain } from "./explain.js";
 import { inShape, inputIndex, windowOf, receptiveField, convolves, contributions, groupOf, channelRange, convCalc, poolCalc, padCalc, mergeCalc, meanCalc, maxCalc, channelSource, channelCalc, unitCalc, rescaleCalc, preluCalc, normCalc, reshapeCalc } from "./calc.js";
 import { setupSlide, stopSlide, renderSlide } from "./slide.js";
+import { lnCalc, scaleCalc } from "./calc_norm.js";
 
 let requestUpdate = () => {};
 
@@ -82,7 +83,7 @@ export async function openDetail(li, ch) {
   }
   $("slide").hidden = !(three && windowOf(layer));
   requestUpdate();
-  if (l.params && l.params.some((p) => p.name === "kernel" || p.name === "depthwise_kernel") || l.type === "PReLU" || l.type === "Normalization") {
+  if (l.params && l.params.some((p) => p.name === "kernel" || p.name === "depthwise_kernel") || ["PReLU", "Normalization", "LayerNormalization", "LayerScale"].includes(l.type)) {
     try {
       const k = await getJSON(`/api/models/${m.name}/layers/${layer}/kernel?channel=${ch}`);
       const d = state.detail;
@@ -166,6 +167,15 @@ export function drawMap(cv, t, ch, marker) {
   return [sy, sx];
 }
 
+// perValue holds the arithmetic of the layers whose value comes from one
+// value of the previous layer and weights the kernel API answers.
+const perValue = {
+  PReLU: (d, l, y, x, v) => preluCalc(d, y, x, v),
+  Normalization: normCalc,
+  LayerNormalization: lnCalc,
+  LayerScale: (d, l, y, x, v) => scaleCalc(d, y, x, v),
+};
+
 export function renderDetail() {
   const d = state.detail, m = state.model;
   if (!d) return;
@@ -175,10 +185,10 @@ export function renderDetail() {
   const calc = $("calc");
   if (!out) return;
   if (l.output_shape.length !== 3) {
-    if (l.type === "PReLU" || l.type === "Normalization") {
+    if (perValue[l.type]) {
       const exact = input && input.full && out.full && d.kernel;
       const v = out.v[d.channel];
-      calc.innerHTML = `<h3>Value ${fmt(v)}</h3>` + (exact ? (l.type === "PReLU" ? preluCalc(d, 0, 0, v) : normCalc(d, l, 0, 0, v)) : `<p class="hint">Loading exact values…</p>`);
+      calc.innerHTML = `<h3>Value ${fmt(v)}</h3>` + (exact ? perValue[l.type](d, l, 0, 0, v) : `<p class="hint">Loading exact values…</p>`);
     } else if (l.type === "Reshape") {
       const exact = input && input.full && out.full;
       calc.innerHTML = `<h3>Value ${fmt(out.v[d.channel])}</h3>` + (exact ? reshapeCalc(d, l, 0, 0, out.v[d.channel]) : `<p class="hint">Loading exact values…</p>`);
@@ -215,10 +225,8 @@ export function renderDetail() {
     renderRanks(d, y, x);
   } else if (l.inbound.length > 1) {
     html += mergeCalc(d, l, y, x, value);
-  } else if (l.type === "PReLU" && d.kernel) {
-    html += preluCalc(d, y, x, value);
-  } else if (l.type === "Normalization" && d.kernel) {
-    html += normCalc(d, l, y, x, value);
+  } else if (perValue[l.type] && d.kernel) {
+    html += perValue[l.type](d, l, y, x, value);
   } else if (l.type === "Reshape") {
     html += reshapeCalc(d, l, y, x, value);
   } else if (channelSource(l, d.channel) >= 0) {
