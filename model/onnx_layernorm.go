@@ -158,7 +158,9 @@ func reduceAxes(n *onnxpb.NodeProto) []int {
 // and an Add after it give them, see layerNormAffine). On an image the
 // axes are ONNX's: axis 1 of NCHW normalises a whole image, Keras's [1, 2,
 // 3]; after a Transpose to NHWC (PyTorch's nn.LayerNorm(C) on an image
-// permuted channel-last), axis -1 normalises the channels, Keras's -1.
+// permuted channel-last), axis -1 normalises the channels, Keras's -1. On
+// the [C 1 1] output of a global pooling, a vector in convnet, the axes
+// must hold the channels (PyTorch's LayerNorm2d in ConvNeXt's head).
 func importLayerNorm(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	decomposed := b.layerNorms[n]
 	known := []string{"axis", "epsilon", "stash_type"}
@@ -176,7 +178,7 @@ func importLayerNorm(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	if err != nil {
 		return err
 	}
-	if x.flat || x.grouping != 0 {
+	if x.grouping != 0 {
 		return nodeErr(n, "input [N %s] is not an image or a vector as convnet holds it", dimList(x.shape))
 	}
 	rank := len(x.shape) + 1
@@ -221,8 +223,10 @@ func importLayerNorm(b *onnxBuilder, n *onnxpb.NodeProto) error {
 			keras = append(keras, c+1)
 		}
 	}
-	if slices.Equal(keras, []int{len(shape)}) {
-		keras = []int{-1} // Keras's default
+	if slices.Equal(keras, []int{len(shape)}) || x.flat && norm[len(norm)-1] {
+		keras = []int{-1} // Keras's default; a flat [C 1 1] is a vector in convnet
+	} else if x.flat {
+		return nodeErr(n, "axes %v of an input %s leave out its channels: each value would be normalised alone", axes, x.describe())
 	}
 	l := &nn.LayerNormalization{Axis: keras, Epsilon: decimal(eps), NoScale: decomposed, NoCenter: true}
 	var ws []*onnxConst

@@ -237,15 +237,22 @@ func (b *onnxBuilder) bias(n *onnxpb.NodeProto, c *onnxConst, units int, beta fl
 	return bias, nil
 }
 
-// importMatMul turns x·W into a Dense without bias; an Add right after it
-// gives it one.
+// importMatMul turns x·W, x a vector or an image transposed to NHWC (see
+// matMulPixels), into a Dense without bias; an Add right after it gives it
+// one.
 func importMatMul(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	if _, err := attrs(n); err != nil {
 		return err
 	}
-	x, err := b.vector(n)
+	x, err := b.computed(n)
 	if err != nil {
 		return err
+	}
+	if x.nhwc {
+		return b.matMulPixels(n, x)
+	}
+	if !x.vector() {
+		return nodeErr(n, "input of shape %v per sample, want a vector (flatten it first) or an image transposed to NHWC", x.shape)
 	}
 	w, err := b.weight(n, 1, false, "weights", 2)
 	if err != nil {
@@ -269,14 +276,18 @@ func importMatMul(b *onnxBuilder, n *onnxpb.NodeProto) error {
 
 // addBias gives the Dense of a MatMul, x.fold, the bias c.
 func (b *onnxBuilder) addBias(n *onnxpb.NodeProto, x *onnxValue, c *onnxConst) error {
-	units := x.shape[0]
-	bias, err := b.bias(n, c, units, 1)
+	if err := pixelBias(n, x, c); err != nil {
+		return err
+	}
+	bias, err := b.bias(n, c, x.shape[0], 1)
 	if err != nil {
 		return err
 	}
 	x.fold.(*nn.Dense).NoBias = false
 	b.weights[x.fold] = append(b.weights[x.fold], bias)
-	return b.output(n, &onnxValue{node: x.node, shape: x.shape, fold: x.fold})
+	v := x.after(x.node)
+	v.fold = x.fold
+	return b.output(n, v)
 }
 
 // importFlatten turns Flatten (axis 1) into convnet's Flatten.
@@ -328,8 +339,9 @@ func (b *onnxBuilder) flatten(n *onnxpb.NodeProto, x *onnxValue) error {
 	return b.output(n, v)
 }
 
-// importTranspose accepts the NCHW to NHWC transpose before a flatten,
-// which makes ONNX flatten in convnet's order.
+// importTranspose accepts the NCHW to NHWC transpose, which makes ONNX
+// flatten in convnet's order and read the channels as the last axis, and
+// the transpose back.
 func importTranspose(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	a, err := attrs(n, "perm")
 	if err != nil {
@@ -350,11 +362,11 @@ func importTranspose(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	v.nhwc = false
 	switch {
 	case x.vector() && slices.Equal(perm, []int{0, 1}):
-	case len(x.shape) == 3 && !x.flat && !x.nhwc && slices.Equal(perm, []int{0, 2, 3, 1}):
-		v.nhwc = true
+	case len(x.shape) == 3 && !x.nhwc && slices.Equal(perm, []int{0, 2, 3, 1}):
+		v.nhwc = true // a flat [C 1 1] stays the vector it is in convnet
 	case x.nhwc && slices.Equal(perm, []int{0, 3, 1, 2}):
 	default:
-		return nodeErr(n, "attribute perm = %v on a tensor of shape [N %v]: only NCHW to NHWC before a flatten is supported", perm, x.shape)
+		return nodeErr(n, "attribute perm = %v on a tensor of shape [N %v]: only NCHW to NHWC and back are supported", perm, x.shape)
 	}
 	return b.output(n, v)
 }

@@ -289,7 +289,7 @@ func TestImportTorchvision(t *testing.T) {
 		}
 		images = append(images, img)
 	}
-	for _, name := range []string{"resnet18", "squeezenet1_1", "googlenet", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0", "regnet_y_400mf", "shufflenet_v2_x0_5", "mnasnet0_5", "densenet121"} {
+	for _, name := range []string{"resnet18", "squeezenet1_1", "googlenet", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0", "regnet_y_400mf", "shufflenet_v2_x0_5", "mnasnet0_5", "densenet121", "convnext_tiny"} {
 		t.Run(name, func(t *testing.T) {
 			out := filepath.Join(dir, name+".safetensors")
 			if code, _, errs := runCLI("import", "--onnx", filepath.Join(dir, name+".onnx"), "--out", out, "--rescale", "1/255"); code != 0 {
@@ -363,6 +363,17 @@ func TestImportTorchvision(t *testing.T) {
 			case "efficientnet_b0":
 				if types["Multiply"] != 16 || acts["sigmoid"] != 16 || acts["silu"] != 49 {
 					t.Errorf("%d Multiply layers, %d sigmoid, %d silu activations; want 16, 16, 49", types["Multiply"], acts["sigmoid"], acts["silu"])
+				}
+			case "convnext_tiny":
+				// 18 blocks (3, 3, 9 and 3), each a 7x7 depthwise
+				// convolution, a layer norm over the channels, two Dense
+				// applied to each pixel (the first with the GELU), the
+				// per-channel layer scale and the residual Add; layer
+				// norms as well in the stem, the three downsampling layers
+				// and the head, whose Dense reads the pooled vector.
+				if types["DepthwiseConv2D"] != 18 || types["LayerNormalization"] != 23 || types["Dense"] != 37 || acts["gelu"] != 18 || types["Add"] != 18 {
+					t.Errorf("%d DepthwiseConv2D, %d LayerNormalization, %d Dense layers, %d gelu activations, %d Add layers; want 18, 23, 37, 18, 18",
+						types["DepthwiseConv2D"], types["LayerNormalization"], types["Dense"], acts["gelu"], types["Add"])
 				}
 			}
 			want := readFloats(t, filepath.Join(dir, name+".f32"))

@@ -1,4 +1,4 @@
-"""Exports ten of torchvision's networks as PyTorch writes them, for
+"""Exports eleven of torchvision's networks as PyTorch writes them, for
 convnet's Go test: resnet18 (a 7x7 stem with padding 3 at stride 2, a max
 pool of 3 with padding 1, residual blocks whose strided convolutions pad 1
 on even sizes), squeezenet1_1 (Fire modules joined by Concat, max pools
@@ -15,9 +15,17 @@ shufflenet_v2_x0_5 (its channel split as Slices whose ends come from Shape
 arithmetic, its channel shuffle as Reshape, Transpose and Reshape),
 mnasnet0_5 (inverted residual blocks, 3x3 and 5x5 depthwise convolutions)
 and densenet121 (dense blocks: each layer's input the Concat of all the
-maps before it), with 10 classes,
+maps before it) and convnext_tiny (7x7 depthwise convolutions; in each
+block a Permute to channel-last, a LayerNorm and two Linear layers with a
+GELU between them, each applied to every pixel, a Permute back and a
+per-channel layer scale; LayerNorm2d in the stem, the downsampling layers
+and the head, which normalises the pooled [N C 1 1]; at opset 13 the
+layer norms and GELU exported as their arithmetic), with 10 classes,
 random weights and batch normalization statistics averaged over a few
-batches of noise.
+batches of noise. ConvNeXt's layer scales start at 1e-6, its layer norms'
+gains at 1 and its biases at 0, so that a block would add next to nothing
+to its input and the affine parts would go untested: they are drawn at
+random (scales from 0.1 to 0.5, gains from 0.5 to 1.5, biases around 0).
 The classifier's weights are scaled up so that each image has a clear top
 class. It writes to OUT_DIR:
 
@@ -49,9 +57,18 @@ def main(out):
     images.tofile(os.path.join(out, "images.u8"))
     x = torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255
     for name in ["resnet18", "squeezenet1_1", "googlenet", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0",
-                 "regnet_y_400mf", "shufflenet_v2_x0_5", "mnasnet0_5", "densenet121"]:
+                 "regnet_y_400mf", "shufflenet_v2_x0_5", "mnasnet0_5", "densenet121", "convnext_tiny"]:
         options = {"aux_logits": False, "init_weights": True} if name == "googlenet" else {}
         net = getattr(torchvision.models, name)(num_classes=10, **options)
+        if name == "convnext_tiny":
+            with torch.no_grad():
+                for pname, p in net.named_parameters():
+                    if pname.endswith("layer_scale"):
+                        p.uniform_(0.1, 0.5)
+                    elif pname.endswith("bias"):
+                        p.normal_(0, 0.1)
+                    elif p.dim() == 1:  # a layer norm's gain
+                        p.uniform_(0.5, 1.5)
         for m in net.modules():
             if isinstance(m, torch.nn.BatchNorm2d):
                 m.momentum = None  # the plain mean of the batches' statistics
@@ -66,10 +83,14 @@ def main(out):
                 last = net.classifier
             elif name == "mobilenet_v3_small":
                 last = net.classifier[3]
+            elif name == "convnext_tiny":
+                last = net.classifier[2]
             else:
                 last = net.fc
-            # mnasnet's features are large already: its scores scaled down.
-            last.weight.mul_(0.1 if name == "mnasnet0_5" else 20)
+            # mnasnet's features are large already: its scores scaled down;
+            # convnext's head normalises them: scaled by 20 its
+            # probabilities would all round to 1.
+            last.weight.mul_({"mnasnet0_5": 0.1, "convnext_tiny": 3}.get(name, 20))
         net.eval()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
