@@ -55,23 +55,37 @@ func (ds *convDilated) each(n, f int, fn func(ph *phase, conv *kernels.Conv, x, 
 }
 
 // forwardDilated computes a dilated convolution's output for n images:
-// each phase's sub-images gathered, convolved and moved into the output;
-// then the bias and the activation.
+// each phase's sub-images gathered, convolved and moved into the output.
+// The bias and a ReLU are added by the phases' tiles; any other activation
+// is applied to the whole output afterwards.
 func (l *Conv2D) forwardDilated(n int, training bool) {
 	ds := l.dilated
 	ds.x = grow(ds.x, n*ds.ps.size)
 	out := pre(l.y, l.z)
+	fused := l.act.kind == actReLU || l.act.identity()
+	var e kernels.ConvEpilogue
+	if fused {
+		e.ReLU = l.act.kind == actReLU
+		if l.bias != nil {
+			e.Bias = l.bias.Value.Data
+		}
+	}
 	ds.each(n, l.Filters, func(ph *phase, conv *kernels.Conv, x, y []float32) {
 		if conv == nil {
 			clear(y)
+			if fused {
+				biasActivate(l.act, y, nil, l.bias, l.Filters)
+			}
 		} else {
 			conv.KeepPacked(l.keep && !training)
 			ds.ps.move(l.x.Data, x, n, ph, true)
-			conv.Forward(y, x, l.kernel.Value.Data, n, kernels.ConvEpilogue{}, nil)
+			conv.Forward(y, x, l.kernel.Value.Data, n, e, nil)
 		}
 		ds.ps.interleave(out, y, n, l.Filters, ph, true)
 	})
-	biasActivate(l.act, l.y.Data, data(l.z), l.bias, l.Filters)
+	if !fused {
+		biasActivate(l.act, l.y.Data, data(l.z), l.bias, l.Filters)
+	}
 }
 
 // backwardDilated is Backward for a dilated convolution: dL/dz through the
