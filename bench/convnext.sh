@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Times convnet against PyTorch, back to back in alternating order, ROUNDS
+# times: a training step of a small ConvNeXt (model's
+# BenchmarkTrainStepConvNeXt against bench/pytorch/convnext_step.py, the
+# same network) and dilated and undilated convolutions (nn's
+# BenchmarkConv2D against bench/pytorch/dilated_conv.py). Prints each
+# round's figures, in milliseconds. Usage (from the repository root):
+#
+#	bench/convnext.sh [ROUNDS [THREADS]]
+#
+# Needs Debian's python3-torch, python3-torchvision and
+# libopenblas0-pthread, as bench/compare.sh does.
+set -euo pipefail
+rounds=${1:-3}
+threads=${2:-2}
+
+source "$(dirname "$0")/torch_env.sh"
+
+out=$(mktemp -d)
+go test -c -o "$out/model.test" ./model
+go test -c -o "$out/nn.test" ./nn
+py() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$threads" /usr/bin/python3 "$@" --threads "$threads"; }
+gobench() { GOMAXPROCS="$threads" "$@" -test.run '^$' -test.benchtime 20x | awk '/^Benchmark/ {printf "convnet %s %.2f ms\n", $1, $3 / 1e6}'; }
+convnet() {
+	gobench "$out/model.test" -test.bench 'TrainStepConvNeXt$'
+	gobench "$out/nn.test" -test.bench 'Conv2D/(32x32x32-32-5x5|16x16x64-64-3x3)'
+}
+torch() {
+	py bench/pytorch/convnext_step.py
+	py bench/pytorch/dilated_conv.py
+}
+for r in $(seq 1 "$rounds"); do
+	echo "# round $r, $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg)"
+	if ((r % 2)); then torch; convnet; else convnet; torch; fi
+done
