@@ -162,17 +162,12 @@ func BenchmarkTrainStepMobileNet(b *testing.B) {
 }
 
 // BenchmarkTrainStepConvNeXt times one training step at batch 100 of a
-// small Keras ConvNeXt for 32x32 letters (stages of 2, 2, 4, 2 blocks of
-// 32 to 256 channels, stochastic depth 0.1): convolutions of one group per
-// channel, LayerNormalization, Dense layers on the pixels, GELU, LayerScale.
+// small Keras ConvNeXt for 32x32 letters (testdata/keras/convnext_letters.json:
+// stages of 2, 2, 4, 2 blocks of 32 to 256 channels, stochastic depth 0.1):
+// convolutions of one group per channel, LayerNormalization, Dense layers
+// on the pixels, GELU, LayerScale. bench/convnext.sh times PyTorch's.
 func BenchmarkTrainStepConvNeXt(b *testing.B) {
-	m, err := ParseArchitecture(convnextDoc("convnext_letters", 32, 1, 28, []int{2, 2, 4, 2}, []int{32, 64, 128, 256}, 0.1))
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := m.Build(nil, 1); err != nil {
-		b.Fatal(err)
-	}
+	m := readKeras(b, "convnext_letters.json")
 	if err := m.Compile(&optim.Adam{LearningRate: 1e-3}, nn.CrossEntropy{Sparse: true}); err != nil {
 		b.Fatal(err)
 	}

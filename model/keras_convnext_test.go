@@ -1,9 +1,13 @@
 package model
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/convnet-go/convnet/nn"
@@ -163,6 +167,26 @@ func TestKerasConvNeXt(t *testing.T) {
 		if tr, fixed := m.ParamCount(); tr != c.want || fixed != 0 {
 			t.Errorf("%s: %d trainable and %d non-trainable parameters, want %d and 0", c.name, tr, fixed, c.want)
 		}
+	}
+}
+
+// testdata/keras/convnext_letters.json, the network bench/convnext.sh
+// times, is the document convnextDoc writes for 32×32 letters, with the
+// parameters of torchvision's ConvNeXt of the same stages (1,906,556,
+// which bench/pytorch/convnext_step.py prints).
+func TestKerasConvNeXtLetters(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "keras", "convnext_letters.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file, doc any
+	json.Unmarshal(b, &file)
+	json.Unmarshal(convnextDoc("convnext_letters", 32, 1, 28, []int{2, 2, 4, 2}, []int{32, 64, 128, 256}, 0.1), &doc)
+	if !reflect.DeepEqual(file, doc) {
+		t.Errorf("testdata/keras/convnext_letters.json is not convnextDoc's document")
+	}
+	if tr, fixed := readKeras(t, "convnext_letters.json").ParamCount(); tr != 1_906_556 || fixed != 0 {
+		t.Errorf("%d trainable and %d non-trainable parameters, want 1906556 and 0", tr, fixed)
 	}
 }
 
