@@ -8,9 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/convnet-go/convnet/data"
+	"github.com/convnet-go/convnet/internal/onnxpb"
 	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/tensor"
 )
@@ -195,4 +197,33 @@ func tensorRange(n int) []int {
 		idx[i] = i
 	}
 	return idx
+}
+
+// importWant imports mp: with want "", the model, failing the test on an
+// error; else nil once the error holds want, failing the test otherwise.
+func importWant(t *testing.T, mp *onnxpb.ModelProto, want string) *Sequential {
+	t.Helper()
+	got, err := importBytes(marshal(t, mp), ONNXImportOptions{})
+	switch {
+	case want == "" && err != nil:
+		t.Fatal(err)
+	case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+		t.Fatalf("ImportONNX: %v, want an error containing %q", err, want)
+	case want != "":
+		return nil
+	}
+	return got
+}
+
+// sameProbabilities checks that got predicts what m does on n random
+// images, within 1e-6.
+func sameProbabilities(t *testing.T, m, got *Sequential, n int) {
+	t.Helper()
+	x := randomPixels(m, n)
+	want, have := rawProbabilities(m, x), rawProbabilities(got, x)
+	for i, v := range want.Data {
+		if math.Abs(float64(v-have.Data[i])) > 1e-6 {
+			t.Fatalf("probabilities %v, want %v", have.Data, want.Data)
+		}
+	}
 }
