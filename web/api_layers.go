@@ -58,28 +58,24 @@ func param(l nn.Layer, name string) *nn.Param {
 // DepthwiseConv2D ([kh, kw, 1]: output channel o reads input channel o/M
 // alone, M being its depth multiplier) or one unit of a Dense layer ([in];
 // [1, 1, C] on an image, whose pixels it weighs as a 1×1 convolution),
-// and a PReLU's slopes for one channel (see slopes), a Normalization's
-// means and divisors (see statistics).
+// and a PReLU's slopes for one channel (see slopes, also a LayerScale's
+// scale), a Normalization's means and divisors (see statistics), a
+// LayerNormalization's gamma and beta (see layerNormWeights).
 func (s *Server) handleKernel(w http.ResponseWriter, r *http.Request) {
 	m, i, l, err := s.layer(r)
 	if err != nil {
 		fail(w, err)
 		return
 	}
-	if p, ok := l.(*nn.PReLU); ok {
-		slopes(w, r, m, i, p)
+	switch l := l.(type) {
+	case *nn.PReLU, *nn.LayerScale:
+		slopes(w, r, m, i, l)
 		return
-	}
-	if n, ok := l.(*nn.Normalization); ok {
-		statistics(w, r, m, i, n)
+	case *nn.Normalization:
+		statistics(w, r, m, i, l)
 		return
-	}
-	if n, ok := l.(*nn.LayerNormalization); ok {
-		layerNormWeights(w, r, m, i, n)
-		return
-	}
-	if s, ok := l.(*nn.LayerScale); ok {
-		slopes(w, r, m, i, s)
+	case *nn.LayerNormalization:
+		layerNormWeights(w, r, m, i, l)
 		return
 	}
 	kp, depthwise := param(l, "kernel"), false
