@@ -33,22 +33,13 @@ func (d *appDoc) input(size, c int) kerasTensor {
 // add_1, ...). Its output has the shape of out.
 func (d *appDoc) layer(class, name string, cfg map[string]any, out kerasTensor, inputs ...kerasTensor) kerasTensor {
 	if name == "" {
-		base := nn.DefaultName(class)
-		if k := d.count[base]; k > 0 {
-			name = fmt.Sprintf("%s_%d", base, k)
-		} else {
-			name = base
-		}
-		if d.count == nil {
-			d.count = map[string]int{}
-		}
-		d.count[base]++
+		name = d.defaultName(nn.DefaultName(class))
 	}
-	cfg["name"], cfg["trainable"] = name, true
-	cfg["dtype"] = map[string]any{"module": "keras", "class_name": "DTypePolicy", "config": map[string]any{"name": "float32"}, "registered_name": nil}
+	cfg["name"] = name
+	trainable(cfg)
 	var args []any
 	for _, in := range inputs {
-		args = append(args, map[string]any{"class_name": "__keras_tensor__", "config": map[string]any{"shape": nil, "dtype": "float32", "keras_history": []any{in.name, 0, 0}}})
+		args = append(args, tensorArg(in))
 	}
 	if len(inputs) > 1 {
 		args = []any{args}
@@ -57,6 +48,32 @@ func (d *appDoc) layer(class, name string, cfg map[string]any, out kerasTensor, 
 		"name": name, "inbound_nodes": []any{map[string]any{"args": args, "kwargs": map[string]any{}}}})
 	out.name = name
 	return out
+}
+
+// defaultName returns the name Keras gives the next layer of base name
+// base: base, then base_1, base_2, ...
+func (d *appDoc) defaultName(base string) string {
+	if d.count == nil {
+		d.count = map[string]int{}
+	}
+	k := d.count[base]
+	d.count[base]++
+	if k == 0 {
+		return base
+	}
+	return fmt.Sprintf("%s_%d", base, k)
+}
+
+// trainable adds the fields Keras 3 writes in every layer's config.
+func trainable(cfg map[string]any) map[string]any {
+	cfg["trainable"] = true
+	cfg["dtype"] = map[string]any{"module": "keras", "class_name": "DTypePolicy", "config": map[string]any{"name": "float32"}, "registered_name": nil}
+	return cfg
+}
+
+// tensorArg is a call argument of Keras 3's inbound nodes: the output of x.
+func tensorArg(x kerasTensor) any {
+	return map[string]any{"class_name": "__keras_tensor__", "config": map[string]any{"shape": nil, "dtype": "float32", "keras_history": []any{x.name, 0, 0}}}
 }
 
 // json returns the document of the model named name with output out.

@@ -17,9 +17,7 @@ import (
 
 // seqEntry is a layer's entry inside a Sequential, as Keras 3 writes it.
 func seqEntry(class string, cfg map[string]any) map[string]any {
-	cfg["trainable"] = true
-	cfg["dtype"] = map[string]any{"module": "keras", "class_name": "DTypePolicy", "config": map[string]any{"name": "float32"}, "registered_name": nil}
-	return map[string]any{"module": "keras.layers", "class_name": class, "config": cfg, "registered_name": nil}
+	return map[string]any{"module": "keras.layers", "class_name": class, "config": trainable(cfg), "registered_name": nil}
 }
 
 // sequential adds a Sequential model of the layers, called on x as a
@@ -44,21 +42,10 @@ func anys(ms []map[string]any) []any {
 	return out
 }
 
-func tensorArg(x kerasTensor) any {
-	return map[string]any{"class_name": "__keras_tensor__", "config": map[string]any{"shape": nil, "dtype": "float32", "keras_history": []any{x.name, 0, 0}}}
-}
-
 // add adds the Add operation Keras 3 writes for x + y: an operation of
 // keras.src.ops.numpy called on two tensors.
 func (d *appDoc) add(x, y kerasTensor) kerasTensor {
-	name := "add"
-	if k := d.count["add"]; k > 0 {
-		name = fmt.Sprintf("add_%d", k)
-	}
-	if d.count == nil {
-		d.count = map[string]int{}
-	}
-	d.count["add"]++
+	name := d.defaultName("add")
 	d.layers = append(d.layers, map[string]any{"module": "keras.src.ops.numpy", "class_name": "Add", "registered_name": "Add",
 		"config": map[string]any{"name": name}, "name": name,
 		"inbound_nodes": []any{map[string]any{"args": []any{tensorArg(x), tensorArg(y)}, "kwargs": map[string]any{}}}})

@@ -72,15 +72,13 @@ func (t *trainer) makeModel() error {
 	if err := m.Build(t.train.Shape(), o.Seed); err != nil {
 		return fmt.Errorf("%s: %w", o.Model, err)
 	}
-	if out := m.OutputShape(); len(out) != 1 {
-		return fmt.Errorf("%s: the model outputs shape %v per image, not one score per class: put a Flatten (or a GlobalAveragePooling2D) before its Dense layers, which apply at each pixel of an image", o.Model, out)
+	// Compile refuses an output that is not one score per class.
+	loss := nn.CrossEntropy{Sparse: o.sparse(), LabelSmoothing: o.LabelSmoothing}
+	if err := m.Compile(o.opt, loss); err != nil {
+		return fmt.Errorf("%s: %w", o.Model, err)
 	}
 	if got := m.NumClasses(); got != len(classes) {
 		return fmt.Errorf("%s: the model has %d outputs but %s has %d classes", o.Model, got, o.Source.describe(), len(classes))
-	}
-	loss := nn.CrossEntropy{Sparse: o.sparse(), LabelSmoothing: o.LabelSmoothing}
-	if err := m.Compile(o.opt, loss); err != nil {
-		return err
 	}
 	if r, ok := m.Layers[0].(*nn.Rescaling); ok && o.Rescale != 1 {
 		fmt.Fprintf(t.stderr, "Note: the model's first layer, %s (Rescaling), multiplies its input by %g, and --rescale %g rescales the data before it: give --rescale 1 --center none to feed it the pixels 0..255, as Keras does.\n",

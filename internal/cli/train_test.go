@@ -305,6 +305,8 @@ func TestTrainBadInput(t *testing.T) {
 	os.WriteFile(graph32, []byte(strings.Replace(smallGraph, `"units": 28`, `"units": 4`, 1)), 0o644)
 	onnxFile := filepath.Join(dir, "cnn.onnx")
 	os.WriteFile(onnxFile, []byte("\x08\x07\x12\x07pytorch"), 0o644)
+	pixels := filepath.Join(dir, "pixels.json") // no Flatten: the Dense applies at each pixel
+	os.WriteFile(pixels, []byte(strings.Replace(smallNet, `{"class_name": "Flatten", "config": {}},`, "", 1)), 0o644)
 	ten := filepath.Join(dir, "ten.json")
 	os.WriteFile(ten, []byte(strings.Replace(smallNet, `"units": 28`, `"units": 10`, 1)), 0o644)
 	csv := []string{"train", "--csv", f.Train, "--no-evaluate", "--epochs", "1"}
@@ -332,6 +334,8 @@ func TestTrainBadInput(t *testing.T) {
 		{"architecture's input shape", append(csv, "--batch-size", "10", "--model", graph32, "--out", filepath.Join(dir, "g.safetensors")), 1,
 			graph32 + ": the architecture takes inputs of shape [32 32 1], the images of csv:" + f.Train + " have shape [12 12 1]"},
 		{"class count", append(csv, "--batch-size", "10", "--model", ten), 1, "10 outputs but csv:" + f.Train + " has 4 classes"},
+		{"output of images", append(csv, "--batch-size", "10", "--model", pixels), 1,
+			pixels + ": compile: the model's output shape [6 6 28] is not a vector of class scores: put a Flatten (or a GlobalAveragePooling2D) before the Dense layers, which apply at each pixel of an image"},
 		{"missing output folder", append(csv, "--batch-size", "30", "--model", small, "--out", filepath.Join(dir, "missing", "m.safetensors")), 1, "folder " + filepath.Join(dir, "missing") + " does not exist"},
 		{"batch beyond --max-memory", append(csv, "--model", small, "--batch-size", "30", "--max-memory", "64KiB"), 1,
 			small + ": the model needs 1015 KiB for a training batch of 30 samples of shape [12 12 1], more than the limit of 64 KiB (--max-memory, or a smaller --batch-size)"},

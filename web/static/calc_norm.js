@@ -4,6 +4,15 @@
 import { fmt } from "./state.js";
 import { layerInput, inShape, inputIndex } from "./calc.js";
 
+// normAxes returns which of the rank axes of a sample a
+// LayerNormalization of config c normalises (Keras's axis: counted from 1,
+// or from the end when negative; -1 when absent).
+export function normAxes(c, rank) {
+  const norm = new Array(rank).fill(false);
+  for (const a of [].concat(c.axis === undefined || c.axis === null ? [-1] : c.axis)) norm[a < 0 ? a + rank : a - 1] = true;
+  return norm;
+}
+
 // lnCalc shows a value of a LayerNormalization: the previous layer's value
 // less the mean of the values normalised with it (over the layer's axes,
 // the other indices the same as its own), divided by √(their variance +
@@ -14,8 +23,7 @@ import { layerInput, inShape, inputIndex } from "./calc.js";
 export function lnCalc(d, l, y, x, value) {
   const input = layerInput(d.layer), k = d.kernel, c = l.config || {};
   const shape = inShape(d.layer), rank = shape.length;
-  const norm = new Array(rank).fill(false);
-  for (const a of [].concat(c.axis === undefined || c.axis === null ? [-1] : c.axis)) norm[a < 0 ? a + rank : a - 1] = true;
+  const norm = normAxes(c, rank);
   const at = rank === 3 ? [y, x, d.channel] : [d.channel];
   // The values normalised together with this one: every index along the
   // normalised axes, this value's along the others.

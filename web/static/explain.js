@@ -1,6 +1,7 @@
 // What each layer computes, in words: the rows' explanations, and the
 // sentence a layer folded into a block adds to it.
 import { channelSource, number } from "./calc.js";
+import { normAxes } from "./calc_norm.js";
 
 export const explain = {
   Conv2D: (c, l) => `${c.filters} filters of ${size(c.kernel_size)} slide over the previous maps${apart(c)}; each tile is one filter's response${act(c)}.${grouped(c, l)}${dilated(c)}`,
@@ -98,8 +99,8 @@ function stats(c, l) {
 function lnOver(c, l) {
   const rank = l && l.output_shape ? l.output_shape.length : 3;
   const names = rank === 3 ? ["rows", "columns", "channels"] : rank === 1 ? ["units"] : [...Array(rank).keys()].map((a) => `axis ${a + 1}`);
-  const axes = [].concat(c.axis === undefined || c.axis === null ? [-1] : c.axis).map((k) => (k < 0 ? k + rank : k - 1));
-  const over = names.filter((_, a) => axes.includes(a)), per = names.filter((_, a) => !axes.includes(a));
+  const norm = normAxes(c, rank);
+  const over = names.filter((_, a) => norm[a]), per = names.filter((_, a) => !norm[a]);
   const list = (v) => (v.length === 1 ? v[0] : `${v.slice(0, -1).join(", ")} and ${v[v.length - 1]}`);
   if (!per.length) return "taken over all its values at once";
   const each = per.length === 2 && per[0] === "rows" && per[1] === "columns" ? "pixel" : list(per.map((n) => n.replace(/s$/, "")));
