@@ -38,6 +38,8 @@ func TestNoAllocationsInSteadyState(t *testing.T) {
 		{&nn.Cropping2D{Cropping: [2][2]int{{1, 0}, {2, 1}}}, []int{4, 4, 3}},
 		{&nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Padding: "same", DepthMultiplier: 2, Activation: "relu"}, []int{6, 6, 20}},
 		{&nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Strides: [2]int{2, 2}, Activation: "elu"}, []int{7, 7, 3}},
+		{&nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, DilationRate: [2]int{2, 3}, Padding: "same", Activation: "elu"}, []int{8, 9, 20}},
+		{&nn.Conv2D{Filters: 6, KernelSize: [2]int{3, 3}, DilationRate: [2]int{2, 2}, Padding: "same", Groups: 3, Activation: "relu"}, []int{6, 6, 3}},
 		{&nn.Activation{Func: "elu"}, []int{7}},
 		{&nn.Activation{Func: "selu"}, []int{4, 4, 8}},
 		{&nn.Activation{Func: "gelu"}, []int{4, 4, 8}},

@@ -102,8 +102,8 @@ func (l *Conv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 	if err := checkSize(l, "output", g.OH, g.OW, l.Filters); err != nil {
 		return nil, err
 	}
-	if groups > 1 && d != [2]int{1, 1} {
-		return nil, errorf(l, "groups = %d with dilation_rate %s: convnet does not combine them", groups, dims(d[0], d[1]))
+	if groups > 1 && groups != g.C && d != [2]int{1, 1} {
+		return nil, errorf(l, "groups = %d with dilation_rate %s: convnet dilates only convolutions of one group or of one group per input channel", groups, dims(d[0], d[1]))
 	}
 	l.act, l.groups, l.dilated, l.conv, l.depthwise = act, nil, nil, nil, nil
 	switch {

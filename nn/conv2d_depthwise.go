@@ -18,7 +18,7 @@ import (
 // shape in.
 func (l *Conv2D) planDepthwise(in []int) error {
 	dw := &DepthwiseConv2D{KernelSize: l.KernelSize, Strides: l.Strides, Padding: l.Padding, DepthMultiplier: l.Filters / in[2],
-		NoBias: l.NoBias, Activation: l.Activation}
+		DilationRate: l.DilationRate, NoBias: l.NoBias, Activation: l.Activation}
 	dw.SetName(l.Name())
 	// Its own weights are never read: the draws go to a source of its own.
 	if _, err := dw.Build(in, rand.New(rand.NewPCG(0, 0))); err != nil {

@@ -145,8 +145,8 @@ func TestConv2DDilatedErrors(t *testing.T) {
 			`dilated kernel 11x3 is larger than the 9x9 input with padding "valid"`},
 		{&nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 3}, DilationRate: [2]int{1 << 40, 1}, Padding: "same"}, []int{9, 9, 1},
 			"kernel 3x3 with dilation_rate 1099511627776x1 is too large"},
-		{&nn.Conv2D{Filters: 4, KernelSize: [2]int{3, 3}, DilationRate: [2]int{2, 2}, Groups: 2}, []int{9, 9, 2},
-			"groups = 2 with dilation_rate 2x2: convnet does not combine them"},
+		{&nn.Conv2D{Filters: 4, KernelSize: [2]int{3, 3}, DilationRate: [2]int{2, 2}, Groups: 2}, []int{9, 9, 4},
+			"groups = 2 with dilation_rate 2x2: convnet dilates only convolutions of one group or of one group per input channel"},
 	} {
 		_, err := c.l.Build(c.in, rand.New(rand.NewPCG(1, 2)))
 		if err == nil || !strings.Contains(err.Error(), c.want) {

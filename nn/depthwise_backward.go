@@ -26,6 +26,9 @@ func (l *DepthwiseConv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 		l.act.backward(l.dz.Data, dy.Data, l.y.Data, data(l.z), l.f)
 		dz = l.dz
 	}
+	if l.dilated != nil {
+		return l.backwardDilated(dz)
+	}
 	l.dzRun = dz
 	defer func() { l.dzRun = nil }()
 	if !l.skipDw {

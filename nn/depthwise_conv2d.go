@@ -19,11 +19,18 @@ import (
 // separable convolution (MobileNet's), a 1x1 Conv2D being the second, and
 // what ONNX and PyTorch write as a convolution with one group per input
 // channel.
+//
+// With DilationRate d other than 1, 1 (Keras's dilation_rate, as in
+// DeepLab's atrous separable convolutions), the taps are d[0] rows and d[1]
+// columns apart, x[n, oy-pt+ky·d[0], ox-pl+kx·d[1], c], as for [Conv2D]:
+// the padding and output sizes count with the kernel's span, and the
+// strides must be 1.
 type DepthwiseConv2D struct {
 	KernelSize      [2]int // height, width
 	Strides         [2]int // zero means 1, 1
 	Padding         string // "valid" (default) or "same"
 	DepthMultiplier int    // output channels per input channel; zero means 1
+	DilationRate    [2]int // Keras's dilation_rate: zero means 1, 1
 	NoBias          bool
 	Activation      string // one of ActivationNames; "" is linear
 	KernelInit      string // one of InitializerNames; "" is glorot_uniform
@@ -52,8 +59,9 @@ type DepthwiseConv2D struct {
 	dataFn    func(worker, i int)
 	filterFn  func(worker, i int)
 	gatherFn  func(worker, i int)
-	dzRun     *tensor.Tensor // dL/dz during Backward
-	padded    struct {       // for ForwardPadded
+	dzRun     *tensor.Tensor    // dL/dz during Backward
+	dilated   *depthwiseDilated // for a DilationRate other than 1, 1
+	padded    struct {          // for ForwardPadded
 		g     kernels.ConvGeom
 		inner [2]int
 		in    []int
@@ -74,7 +82,8 @@ func (l *DepthwiseConv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 	if m < 1 {
 		return nil, errorf(l, "depth_multiplier = %d: must be positive", l.DepthMultiplier)
 	}
-	g, err := windowGeom(l, in, "kernel", l.KernelSize, orOne(l.Strides), l.Padding)
+	d := orOne(l.DilationRate)
+	g, err := dilatedGeom(l, in, l.KernelSize, orOne(l.Strides), d, l.Padding)
 	if err != nil {
 		return nil, err
 	}
@@ -97,25 +106,36 @@ func (l *DepthwiseConv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 	if err := checkSize(l, "output", g.OH, g.OW, g.C, m); err != nil {
 		return nil, err
 	}
-	l.g, l.m, l.f, l.act = g, m, g.C*m, act
-	l.inner = innerColumns(&g)
+	l.setGeom(g, m, act)
 	l.padded.in = nil
-	l.in, l.out = append([]int(nil), in...), []int{g.OH, g.OW, g.C * m}
 	l.kernel = newParam("depthwise_kernel", true, g.KH, g.KW, g.C, m)
 	// Keras's fans for a [kh,kw,C,M] kernel: kh·kw·C in, kh·kw·M out.
 	initialize(l.KernelInit, l.kernel.Value.Data, g.KH*g.KW*g.C, g.KH*g.KW*m, rng)
-	l.bias, l.zeros, l.flip = nil, make([]float32, l.f), nil
+	l.bias = nil
 	if !l.NoBias {
 		l.bias = newParam("bias", true, l.f)
 	}
 	regularize(l.kernel, l.bias, l.KernelRegularizer, l.BiasRegularizer)
 	constrain(l.kernel, l.bias, l.KernelConstraint, l.BiasConstraint)
+	l.dilated = nil
+	if d != [2]int{1, 1} {
+		l.dilated = l.planDilated(d)
+	}
+	return append([]int(nil), l.out...), nil
+}
+
+// setGeom sets up the layer for the window g with depth multiplier m and
+// activation act, its weights aside.
+func (l *DepthwiseConv2D) setGeom(g kernels.ConvGeom, m int, act activation) {
+	l.g, l.m, l.f, l.act = g, m, g.C*m, act
+	l.inner = innerColumns(&g)
+	l.in, l.out = []int{g.H, g.W, g.C}, []int{g.OH, g.OW, g.C * m}
+	l.zeros, l.flip = make([]float32, l.f), nil
 	if l.gather() {
-		l.flip = make([]float32, len(l.kernel.Value.Data))
+		l.flip = make([]float32, g.KH*g.KW*g.C)
 	}
 	l.forwardFn, l.dataFn, l.filterFn, l.gatherFn = l.forwardRow, l.dataImage, l.filterBlock, l.gatherRow
 	l.x, l.y, l.z, l.zs, l.dz, l.dx = nil, nil, nil, nil, nil, nil
-	return append([]int(nil), l.out...), nil
 }
 
 // innerColumns returns the output columns [lo, hi) whose windows' columns
@@ -129,7 +149,7 @@ func innerColumns(g *kernels.ConvGeom) [2]int {
 // added to the layer's own (see [PaddingFuser]).
 func (l *DepthwiseConv2D) FusePadding(padding [2][2]int) bool {
 	in := unpadded(l.in, padding)
-	if in == nil {
+	if in == nil || l.dilated != nil {
 		return false
 	}
 	l.padded.g = unpaddedGeom(l.g, padding)
@@ -160,7 +180,7 @@ func (l *DepthwiseConv2D) Cost(in []int) Cost {
 		return Cost{}
 	}
 	m := l.multiplier()
-	return convCost(in, l.KernelSize, orOne(l.Strides), [2]int{1, 1}, l.Padding, mulSat(int64(in[2]), int64(m)), in[2]*m, l.NoBias)
+	return convCost(in, l.KernelSize, orOne(l.Strides), orOne(l.DilationRate), l.Padding, mulSat(int64(in[2]), int64(m)), in[2]*m, l.NoBias)
 }
 
 // taps returns the kernel rows [ky0, ky1) and columns [kx0, kx1) of output
@@ -185,6 +205,9 @@ func (l *DepthwiseConv2D) Predict(x *tensor.Tensor) *tensor.Tensor {
 // forward is Forward (the same in training and inference); keep says
 // whether a Backward may follow.
 func (l *DepthwiseConv2D) forward(x *tensor.Tensor, keep bool) *tensor.Tensor {
+	if l.dilated != nil {
+		return l.forwardDilated(x, keep)
+	}
 	checkInput(l, "Forward", x, l.in)
 	n := x.Shape[0]
 	l.x = x
@@ -308,7 +331,7 @@ func (l *DepthwiseConv2D) SkipParamGradients(skip bool) { l.skipDw = skip }
 func (l *DepthwiseConv2D) OmitSoftmax(omit bool) bool { return l.act.omitSoftmax(omit) }
 
 func (l *DepthwiseConv2D) Config() map[string]any {
-	return constraintConfig(regularizerConfig(map[string]any{
+	cfg := map[string]any{
 		"name":                  l.Name(),
 		"kernel_size":           pairValue(l.KernelSize),
 		"strides":               pairValue(orOne(l.Strides)),
@@ -317,7 +340,11 @@ func (l *DepthwiseConv2D) Config() map[string]any {
 		"use_bias":              !l.NoBias,
 		"activation":            activationName(l.Activation),
 		"depthwise_initializer": initializerName(l.KernelInit),
-	}, "depthwise_regularizer", l.KernelRegularizer, l.BiasRegularizer), "depthwise_constraint", l.KernelConstraint, l.BiasConstraint)
+	}
+	if d := orOne(l.DilationRate); d != [2]int{1, 1} {
+		cfg["dilation_rate"] = pairValue(d)
+	}
+	return constraintConfig(regularizerConfig(cfg, "depthwise_regularizer", l.KernelRegularizer, l.BiasRegularizer), "depthwise_constraint", l.KernelConstraint, l.BiasConstraint)
 }
 
 func depthwiseFromConfig(f *fields) *DepthwiseConv2D {
@@ -326,6 +353,7 @@ func depthwiseFromConfig(f *fields) *DepthwiseConv2D {
 		Strides:         f.pair("strides"),
 		Padding:         f.str("padding"),
 		DepthMultiplier: f.int("depth_multiplier"),
+		DilationRate:    f.pair("dilation_rate"),
 		NoBias:          !f.bool("use_bias", true),
 		Activation:      f.str("activation"),
 		KernelInit:      f.initializer("depthwise_initializer"),

@@ -35,7 +35,11 @@ func WindowOf(l Layer) (Window, bool) {
 			return windowOf(g.KH, g.KW, g.SH, g.SW, g.PadTop, g.PadLeft), true
 		}
 	case *DepthwiseConv2D:
-		return windowOf(l.g.KH, l.g.KW, l.g.SH, l.g.SW, l.g.PadTop, l.g.PadLeft), l.out != nil
+		w := windowOf(l.g.KH, l.g.KW, l.g.SH, l.g.SW, l.g.PadTop, l.g.PadLeft)
+		if l.dilated != nil {
+			w.Dilation = l.dilated.ps.d
+		}
+		return w, l.out != nil
 	case *MaxPool2D:
 		return windowOf(l.g.KH, l.g.KW, l.g.SH, l.g.SW, l.g.PadTop, l.g.PadLeft), l.out != nil
 	case *AveragePooling2D:

@@ -99,6 +99,18 @@ func layerCases() map[string]nntest.Case {
 		"depthwise-wide": {New: func() nn.Layer {
 			return &nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Padding: "same", Activation: "tanh"}
 		}, In: []int{4, 4, 20}, Params: 3*3*20 + 20, MACs: 4 * 4 * 20 * (3 * 3)},
+		"depthwise-dilated-same-relu": {New: func() nn.Layer {
+			return &nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, DilationRate: [2]int{2, 2}, Padding: "same", Activation: "relu"}
+		}, In: []int{6, 7, 3}, Batch: 2, Params: 3*3*3 + 3, MACs: 6 * 7 * 3 * (3 * 3)},
+		"depthwise-dilated-valid-m2": {New: func() nn.Layer {
+			return &nn.DepthwiseConv2D{KernelSize: [2]int{2, 3}, DilationRate: [2]int{3, 2}, DepthMultiplier: 2, Activation: "tanh", NoBias: true}
+		}, In: []int{7, 8, 2}, Params: 2 * 3 * 2 * 2, MACs: 4 * 4 * 4 * (2 * 3)},
+		"depthwise-dilated-taps-outside": {New: func() nn.Layer {
+			return &nn.DepthwiseConv2D{KernelSize: [2]int{2, 2}, DilationRate: [2]int{3, 1}, Padding: "same", Activation: "elu"}
+		}, In: []int{1, 4, 2}, Batch: 2, Params: 2*2*2 + 2, MACs: 1 * 4 * 2 * (2 * 2)},
+		"conv-groups-per-channel-dilated": {New: func() nn.Layer {
+			return &nn.Conv2D{Filters: 6, KernelSize: [2]int{3, 2}, DilationRate: [2]int{2, 3}, Padding: "same", Groups: 3, Activation: "elu"}
+		}, In: []int{5, 7, 3}, Batch: 2, Params: 3*2*1*6 + 6, MACs: 5 * 7 * 6 * (3 * 2)},
 		"rescaling-channels": {New: func() nn.Layer { return &nn.Rescaling{Scales: []float64{0.5, -2, 3}, Offsets: []float64{1, 0, -1}} }, In: []int{2, 2, 3}, Batch: 2},
 		"dropout-train":      {New: func() nn.Layer { return &nn.Dropout{Rate: 0.4} }, In: []int{4, 3}, Training: true},
 		"dropout-infer":      {New: func() nn.Layer { return &nn.Dropout{Rate: 0.5} }, In: []int{5}},
