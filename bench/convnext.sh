@@ -4,8 +4,9 @@
 # BenchmarkTrainStepConvNeXt of model/testdata/keras/convnext_letters.json
 # against bench/pytorch/convnext_step.py: torchvision's ConvNeXt of the
 # same stages, and the Net of that file's `convnet export --format
-# pytorch` project) and dilated and undilated convolutions (nn's
-# BenchmarkConv2D against bench/pytorch/dilated_conv.py). Prints each
+# pytorch` project) and dilated and undilated convolutions, ordinary and
+# depthwise (nn's BenchmarkConv2D and BenchmarkDepthwiseConv2D against
+# bench/pytorch/dilated_conv.py). Prints each
 # round's figures, in milliseconds. Usage (from the repository root):
 #
 #	CONVNET_DATA=/path/to/data bench/convnext.sh [ROUNDS [THREADS]]
@@ -34,6 +35,7 @@ gobench() {
 convnet() {
 	gobench model -test.bench 'TrainStepConvNeXt$'
 	gobench nn -test.bench 'Conv2D/(32x32x32-32-5x5|16x16x64-64-3x3)'
+	gobench nn -test.bench 'DepthwiseConv2D/(32x32x32|16x16x128)-3x3-(s1|dilated2)/'
 }
 torch() {
 	py bench/pytorch/convnext_step.py

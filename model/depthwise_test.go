@@ -55,7 +55,7 @@ func TestKerasDepthwiseConv2D(t *testing.T) {
 	}
 	for _, bad := range []struct{ field, want string }{
 		{`"groups": 2`, "groups = 2: convnet supports only 1"},
-		{`"dilation_rate": [2, 2]`, "dilation_rate = [2,2]"},
+		{`"dilation_rate": [2, "x"]`, `d (DepthwiseConv2D): nn: DepthwiseConv2D config: field "dilation_rate"`},
 		{`"depthwise_regularizer": {"class_name": "L1", "config": {"l1": "x"}}`, `d (DepthwiseConv2D): nn: DepthwiseConv2D config: field "depthwise_regularizer"`},
 		{`"depthwise_initializer": "ones"`, "d (DepthwiseConv2D): depthwise_initializer = \"ones\": unknown kernel initializer \"ones\" (valid: glorot_uniform"},
 	} {
@@ -198,7 +198,7 @@ func TestKerasSeparableConv2D(t *testing.T) {
 		{`, "pointwise_regularizer": {"class_name": "L2", "config": {"l2": -0.01}}`, `sep (SeparableConv2D): nn: Conv2D config: field "kernel_regularizer": want null, "l1", "l2", or an L1, L2 or L1L2 regularizer of factors from 0 up`},
 		{`, "activity_regularizer": {"class_name": "L2", "config": {"l2": 0.01}}`, `sep (SeparableConv2D): activity_regularizer =`},
 		{`, "pointwise_initializer": "ones"`, `sep (SeparableConv2D): pointwise_initializer = "ones"`},
-		{`, "dilation_rate": [2, 2]`, `sep (SeparableConv2D): dilation_rate = [2,2]`},
+		{`, "dilation_rate": [2, 0.5]`, `sep (SeparableConv2D): nn: DepthwiseConv2D config: field "dilation_rate"`},
 		{`, "depth_multiplier": 0.5`, `field "depth_multiplier": want an integer`},
 		{`, "momentum": 0.5`, `sep (SeparableConv2D): unknown field "momentum"`},
 	} {

@@ -63,3 +63,54 @@ func TestKerasDilatedConv2D(t *testing.T) {
 		t.Errorf("dilation with strides: error %v, want one containing %q", err, want)
 	}
 }
+
+// TestKerasDilatedDepthwiseSeparable reads a DepthwiseConv2D and a
+// SeparableConv2D with a dilation_rate (DeepLab's atrous separable
+// convolutions) as tf.keras 2 writes them: the SeparableConv2D's
+// dilation goes to its depthwise half, and the written document reads
+// back the same.
+func TestKerasDilatedDepthwiseSeparable(t *testing.T) {
+	doc := strings.Replace(separableDoc(""), `"strides": [2, 2], "padding": "same", "data_format": "channels_last", "dilation_rate": [1, 1]`,
+		`"strides": [1, 1], "padding": "same", "data_format": "channels_last", "dilation_rate": [3, 2]`, 1)
+	doc = strings.Replace(doc, `{"class_name": "SeparableConv2D"`, `{"class_name": "DepthwiseConv2D", "config": {"name": "dw", "trainable": true,
+	  "dtype": "float32", "kernel_size": [3, 3], "strides": [1, 1], "padding": "valid", "data_format": "channels_last", "dilation_rate": 2,
+	  "activation": "relu", "use_bias": true, "bias_initializer": {"class_name": "Zeros", "config": {}}, "bias_regularizer": null,
+	  "activity_regularizer": null, "bias_constraint": null, "depth_multiplier": 1, "depthwise_initializer": {"class_name": "GlorotUniform",
+	  "config": {"seed": null}}, "depthwise_regularizer": null, "depthwise_constraint": null}},
+	  {"class_name": "SeparableConv2D"`, 1)
+	m, err := ParseArchitecture([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Build(nil, 1); err != nil {
+		t.Fatal(err)
+	}
+	dw, sep := m.Layers[0].(*nn.DepthwiseConv2D), m.Layers[1].(*nn.DepthwiseConv2D)
+	if dw.DilationRate != [2]int{2, 2} || sep.DilationRate != [2]int{3, 2} || sep.Name() != "sep_depthwise" {
+		t.Errorf("DilationRate %v and %s's %v, want [2 2] and sep_depthwise's [3 2]", dw.DilationRate, sep.Name(), sep.DilationRate)
+	}
+	// The 8x7 input less the 3x3 kernel's span of 5x5: 4x3.
+	if got := m.Layers[2].OutputShape(); !slices.Equal(got, []int{4, 3, 5}) {
+		t.Errorf("the SeparableConv2D's output shape %v, want [4 3 5]", got)
+	}
+	a, _ := m.Architecture()
+	back, err := ParseArchitecture(a)
+	if err == nil {
+		err = back.Build(nil, 1)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := back.Architecture()
+	if string(a) != string(b) || back.Layers[1].(*nn.DepthwiseConv2D).DilationRate != [2]int{3, 2} {
+		t.Errorf("written document reads back otherwise:\n%s\nthen\n%s", a, b)
+	}
+	strided := strings.Replace(doc, `"strides": [1, 1], "padding": "same"`, `"strides": [2, 2], "padding": "same"`, 1)
+	m, err = ParseArchitecture([]byte(strided))
+	if err == nil {
+		err = m.Build(nil, 1)
+	}
+	if want := "sep_depthwise (DepthwiseConv2D): strides 2x2 with dilation_rate 3x2: as in Keras, one of them must be 1x1"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("dilation with strides: error %v, want one containing %q", err, want)
+	}
+}

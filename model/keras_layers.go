@@ -14,7 +14,6 @@ import (
 type kerasField struct {
 	key  string
 	def  any    // the value convnet writes (nil: null; numbers float64, as decoded); read values must mean the same
-	alt  []any  // other values meaning the same, such as 1 for [1, 1]
 	init string // for an initializer field, the initializer def stands for
 	read bool   // read only: written by Keras 3 alone, so convnet does not write it
 	own  bool   // a field of convnet's config when set, which the layer reads; written as def when not
@@ -58,14 +57,14 @@ var (
 		}, weightsDefault...),
 		"DepthwiseConv2D": append([]kerasField{
 			channelsLast,
-			{key: "dilation_rate", def: []any{1.0, 1.0}, alt: []any{1.0}},
+			{key: "dilation_rate", def: []any{1.0, 1.0}, own: true},
 			{key: "groups", def: 1.0, read: true}, // tf.keras writes it, Keras 3 refuses it
 			initField("bias_initializer", "zeros"),
 		}, append(owned("depthwise_regularizer", "bias_regularizer", "depthwise_constraint", "bias_constraint"), nulls("activity_regularizer")...)...),
 		// tf.keras writes Conv's kernel fields too, unused.
 		"SeparableConv2D": append([]kerasField{
 			channelsLast,
-			{key: "dilation_rate", def: []any{1.0, 1.0}, alt: []any{1.0}},
+			{key: "dilation_rate", def: []any{1.0, 1.0}, own: true},
 			{key: "groups", def: 1.0, read: true},
 			initField("bias_initializer", "zeros"),
 			{key: "kernel_initializer", def: initializerObject("glorot_uniform"), init: "glorot_uniform", read: true},
@@ -243,7 +242,6 @@ func layerFromKeras(class string, cfg map[string]any) (kerasLayer, error) {
 				return fail(f.key, v, jsonText(f.def))
 			}
 		case v == nil && f.def == nil, sameJSON(v, f.def):
-		case slices.ContainsFunc(f.alt, func(a any) bool { return sameJSON(v, a) }):
 		case f.key == "lora_rank" && v == 0.0:
 		default:
 			return fail(f.key, v, jsonText(f.def))

@@ -35,7 +35,7 @@ func separableFromKeras(kl kerasLayer, cfg map[string]any, where string) (kerasL
 	}
 	for key, v := range cfg {
 		switch key {
-		case "kernel_size", "strides", "padding", "depth_multiplier":
+		case "kernel_size", "strides", "padding", "depth_multiplier", "dilation_rate":
 			depthwise[key] = v
 		case "name", "filters", "use_bias", "activation", "bias_regularizer", "bias_constraint":
 			pointwise[key] = v

@@ -242,8 +242,9 @@ func (e *onnxWriter) layer(l nn.Layer) error {
 		if b, ok := params["bias"]; ok {
 			inputs = append(inputs, e.weight(name+"/bias", []int{f}, b))
 		}
+		d := orOnes(cfg["dilation_rate"])
 		e.apply("Conv", name, inputs, attrInts("kernel_shape", k[:]...), attrInts("strides", s[:]...),
-			attrInts("pads", pads...), attrInts("dilations", 1, 1), attrInt("group", c))
+			attrInts("pads", pads...), attrInts("dilations", d[:]...), attrInt("group", c))
 	case "Dense":
 		if len(e.shape) == 3 {
 			// On an image, a 1×1 convolution: the kernel [C, U] is the

@@ -118,14 +118,11 @@ func importConv(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	kernel := &onnxConst{dims: []int{kh, kw, c, f}, f: oihwToHWIO(w.f, f, c, kh, kw)}
 	var l nn.Layer = &nn.Conv2D{Filters: f, KernelSize: [2]int{kh, kw}, Strides: win.strides, DilationRate: win.dilation, Padding: win.padding, Groups: g, NoBias: bias == nil}
 	if g > 1 && win.dilation != [2]int{1, 1} && g != x.shape[0] {
-		return nodeErr(n, "attribute dilations = %v with group = %d: convnet does not combine them", win.dilation, g)
+		return nodeErr(n, "attribute dilations = %v with group = %d: convnet dilates only convolutions of one group or of one group per input channel", win.dilation, g)
 	}
 	if g > 1 && g == x.shape[0] {
-		if win.dilation != [2]int{1, 1} {
-			return nodeErr(n, "attribute dilations = %v on a depthwise convolution: convnet dilates only Conv2D", win.dilation)
-		}
 		kernel.dims = []int{kh, kw, g, f / g}
-		l = &nn.DepthwiseConv2D{KernelSize: [2]int{kh, kw}, Strides: win.strides, Padding: win.padding, DepthMultiplier: f / g, NoBias: bias == nil}
+		l = &nn.DepthwiseConv2D{KernelSize: [2]int{kh, kw}, Strides: win.strides, DilationRate: win.dilation, Padding: win.padding, DepthMultiplier: f / g, NoBias: bias == nil}
 	}
 	weights := []*onnxConst{kernel}
 	if bias != nil {

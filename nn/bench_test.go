@@ -131,16 +131,20 @@ func BenchmarkBatchNormReLU(b *testing.B) {
 }
 
 // The depthwise convolutions of a MobileNet block on 32x32 and 16x16
-// maps, at batch 100.
+// maps, and two dilated (DeepLab's atrous separable convolutions), at
+// batch 100.
 func BenchmarkDepthwiseConv2D(b *testing.B) {
-	for _, bc := range []struct{ h, c, s int }{{32, 32, 1}, {16, 64, 1}, {16, 128, 2}} {
-		l := &nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Strides: [2]int{bc.s, bc.s}, Padding: "same", Activation: "relu"}
+	for _, bc := range []struct{ h, c, s, d int }{{32, 32, 1, 1}, {16, 64, 1, 1}, {16, 128, 1, 1}, {16, 128, 2, 1}, {32, 32, 1, 2}, {16, 128, 1, 2}} {
+		l := &nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Strides: [2]int{bc.s, bc.s}, DilationRate: [2]int{bc.d, bc.d}, Padding: "same", Activation: "relu"}
 		out, err := l.Build([]int{bc.h, bc.h, bc.c}, rand.New(rand.NewPCG(1, 2)))
 		if err != nil {
 			b.Fatal(err)
 		}
 		x := benchInput(b, 100, bc.h, bc.h, bc.c)
 		name := fmt.Sprintf("%dx%dx%d-3x3-s%d", bc.h, bc.h, bc.c, bc.s)
+		if bc.d > 1 {
+			name = fmt.Sprintf("%dx%dx%d-3x3-dilated%d", bc.h, bc.h, bc.c, bc.d)
+		}
 		forwardBackward(b, name, l, x, 2*float64(100*out[0]*out[1]*out[2]*9))
 	}
 }

@@ -45,6 +45,7 @@ func squeezeModel(t *testing.T) *model.Sequential {
 		model.Call(&nn.Maximum{}, x, neg),
 		model.Call(&nn.Cropping2D{Cropping: [2][2]int{{0, 1}, {0, 1}}}, model.Call(&nn.ZeroPadding2D{Padding: [2][2]int{{1, 0}, {1, 0}}}, x)),
 		model.Call(&nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 3}, DilationRate: [2]int{2, 2}, Padding: "same"}, x),
+		model.Call(&nn.DepthwiseConv2D{KernelSize: [2]int{2, 3}, DilationRate: [2]int{3, 2}, Padding: "same", Activation: "relu"}, x),
 		model.Call(&nn.Dense{Units: 3, Activation: "tanh"}, x),
 		model.Call(pixelNorm, x), model.Call(imageNorm, x), model.Call(scale, x))
 	x = model.Call(&nn.GaussianDropout{Rate: 0.1}, model.Call(&nn.Activation{Func: "swish"}, x))
@@ -143,6 +144,13 @@ func checkSqueeze(p page, url string) {
 	}
 	if dl.Hint != "3×3 window of taps 2×2 apart, 1×1 steps, 2 pixels of zero padding" {
 		t.Errorf("the dilated convolution's sliding window says %q", dl.Hint)
+	}
+	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
+	p.openBlockWhere("dilated DepthwiseConv2D", "l.type === 'DepthwiseConv2D' && l.window.dilation[0] === 3", 1)
+	p.WaitFor("the dilated depthwise convolution's arithmetic", `document.getElementById("calc").textContent.includes("A dilated convolution: the patch's pixels are 3×2 apart, a 2×3 kernel over 4×5 of the map.")`)
+	p.checkArithmetic("the dilated depthwise convolution's")
+	if ex := browser.Eval[string](p.Browser, `document.getElementById("detailExplain").textContent`); !strings.Contains(ex, "Dilated: the kernel's taps are 3×2 pixels apart, so each kernel sees 4×5 of the map with 2×3 weights.") {
+		t.Errorf("the dilated depthwise convolution's detail says %q, want its dilation explained", ex)
 	}
 	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
 

@@ -201,7 +201,7 @@ func testImages(t *testing.T, dataset string, n int) [][]float32 {
 
 // everyLayer returns a model with every layer type and activation of nn,
 // "same" padding with even kernels and strides (asymmetric pads), dilated
-// convolutions (one of asymmetric pads), a Dense layer on an image and a
+// convolutions (one of asymmetric pads, one depthwise), a Dense layer on an image and a
 // LayerScale of random scales, random
 // batch normalization statistics, PReLUs with random slopes (one per
 // channel, per pixel, per feature of a flattened image, one in all),
@@ -227,6 +227,7 @@ func everyLayer(t *testing.T) *model.Sequential {
 		&nn.MaxPool2D{PoolSize: [2]int{2, 2}, Strides: [2]int{1, 1}, Padding: "same"},
 		&nn.Conv2D{Filters: 12, KernelSize: [2]int{3, 3}, DilationRate: [2]int{2, 2}, Padding: "same", Activation: "relu"},
 		&nn.Conv2D{Filters: 12, KernelSize: [2]int{2, 3}, DilationRate: [2]int{3, 2}, Padding: "same"},
+		&nn.DepthwiseConv2D{KernelSize: [2]int{3, 2}, DilationRate: [2]int{2, 3}, Padding: "same", Activation: "relu"},
 		&nn.Dense{Units: 12, Activation: "gelu"}, // at each pixel
 		&nn.LayerScale{InitValues: 1e-6},
 		&nn.PReLU{SharedAxes: []int{3}},

@@ -40,7 +40,7 @@ func convolutionOf(l nn.Layer, c int) convolution {
 			toTorch: "%s.permute(3, 2, 0, 1)", toConvnet: "%s.permute(2, 3, 1, 0)"} // HWIO, OIHW
 	case *nn.DepthwiseConv2D:
 		k, m := l.KernelSize, max(l.DepthMultiplier, 1)
-		return convolution{what: fmt.Sprintf("depthwise, %d per channel,", m), filters: c * m, groups: c, k: k, s: orOne(l.Strides), d: [2]int{1, 1},
+		return convolution{what: fmt.Sprintf("depthwise, %d per channel,", m), filters: c * m, groups: c, k: k, s: orOne(l.Strides), d: orOne(l.DilationRate),
 			padding: l.Padding, act: l.Activation, noBias: l.NoBias, param: "depthwise_kernel", shape: []int{k[0], k[1], c, m},
 			toTorch:   fmt.Sprintf("%%s.reshape(%d, %d, 1, %d).permute(3, 2, 0, 1)", k[0], k[1], c*m),
 			toConvnet: fmt.Sprintf("%%s.permute(2, 3, 1, 0).reshape(%d, %d, %d, %d)", k[0], k[1], c, m)}

@@ -5,7 +5,7 @@ import { normAxes } from "./calc_norm.js";
 
 export const explain = {
   Conv2D: (c, l) => `${c.filters} filters of ${size(c.kernel_size)} slide over the previous maps${apart(c)}; each tile is one filter's response${act(c)}.${grouped(c, l)}${dilated(c)}`,
-  DepthwiseConv2D: (c) => depthwise(c),
+  DepthwiseConv2D: (c) => `${depthwise(c)}${dilated(c)}`,
   MaxPooling2D: (c) => `Keeps the largest value of each ${size(c.pool_size)} window: maps shrink, strong responses stay.`,
   AveragePooling2D: (c) => `Averages each ${size(c.pool_size)} window: maps shrink.`,
   ZeroPadding2D: (c) => `Adds a border of zeros around each map (${pad(c.padding)}), so that the next window also covers the edges.`,
@@ -120,13 +120,13 @@ const pad = (p) => (Array.isArray(p) && p.length === 2 && Array.isArray(p[0]) ? 
 const act = (c) => (c.activation && c.activation !== "linear" ? `, then ${c.activation}` : "");
 const apart = (c) => (c.strides && c.strides.some((s) => s > 1) ? `, ${size(c.strides)} apart` : "");
 
-// dilated explains a Conv2D's dilation_rate: its taps d apart, the
-// kernel k covers (k-1)·d+1 rows and columns.
+// dilated explains a Conv2D's or a DepthwiseConv2D's dilation_rate: its
+// taps d apart, the kernel k covers (k-1)·d+1 rows and columns.
 function dilated(c) {
   const d = c.dilation_rate;
   if (!d || (d[0] === 1 && d[1] === 1)) return "";
   const k = c.kernel_size, span = [(k[0] - 1) * d[0] + 1, (k[1] - 1) * d[1] + 1];
-  return ` Dilated: the kernel's taps are ${size(d)} pixels apart, so each filter sees ${size(span)} of the map with ${size(k)} weights.`;
+  return ` Dilated: the kernel's taps are ${size(d)} pixels apart, so each ${c.filters ? "filter" : "kernel"} sees ${size(span)} of the map with ${size(k)} weights.`;
 }
 
 // grouped explains the groups of a Conv2D l: its kernel [kh, kw, C/g, F]
