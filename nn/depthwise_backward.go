@@ -26,9 +26,6 @@ func (l *DepthwiseConv2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
 		l.act.backward(l.dz.Data, dy.Data, l.y.Data, data(l.z), l.f)
 		dz = l.dz
 	}
-	if l.dilated != nil {
-		return l.backwardDilated(dz)
-	}
 	l.dzRun = dz
 	defer func() { l.dzRun = nil }()
 	if !l.skipDw {
@@ -74,7 +71,7 @@ func (l *DepthwiseConv2D) filterBlock(_, b int) {
 				ky0, ky1, kx0, kx1, iy, ix := l.taps(oy, ox)
 				for ky := ky0; ky < ky1; ky++ {
 					for kx := kx0; kx < kx1; kx++ {
-						in := x[((iy+ky)*g.W+ix+kx)*c:][:c]
+						in := x[((iy+ky*l.d[0])*g.W+ix+kx*l.d[1])*c:][:c]
 						k := dw[(ky*g.KW+kx)*f:][o0:o1]
 						for o := range k {
 							k[o] += in[(o0+o)/m] * d[o]
@@ -94,7 +91,7 @@ func (l *DepthwiseConv2D) filterRow(dw, x, dz []float32, oy, o0, o1 int) {
 	g, c := &l.g, l.g.C
 	l.cellRuns(oy, func(ox, n, kh, kw, kernel, image int) {
 		if kh > 0 {
-			kernels.DepthwiseFilterCells(dw[kernel+o0:], x[image+o0:], dz[(oy*g.OW+ox)*c+o0:], n, c, o1-o0, g.SW*c, kh, kw, g.W*c, g.KW*c)
+			kernels.DepthwiseFilterCells(dw[kernel+o0:], x[image+o0:], dz[(oy*g.OW+ox)*c+o0:], n, c, o1-o0, g.SW*c, l.d[1]*c, kh, kw, l.d[0]*g.W*c, g.KW*c)
 		}
 	})
 }
@@ -116,9 +113,9 @@ func (l *DepthwiseConv2D) flipKernel() {
 }
 
 // gatherRow sets row r of dL/dx for the batch, row r%H of image r/H, when
-// gather holds:
+// gather holds (d the taps' distance):
 //
-//	dx[iy,ix,c] = Σ_{ky,kx} dz[iy+pt-ky, ix+pl-kx, c] · kernel[ky,kx,c] (cells of dz that exist)
+//	dx[iy,ix,c] = Σ_{ky,kx} dz[iy+pt-ky·d[0], ix+pl-kx·d[1], c] · kernel[ky,kx,c] (cells of dz that exist)
 //
 // Every cell goes to kernels.DepthwiseCells with the part of the flipped
 // kernel whose cells of dz exist: the cells whose windows' columns lie
@@ -128,21 +125,21 @@ func (l *DepthwiseConv2D) gatherRow(_, r int) {
 	i, iy := r/g.H, r%g.H
 	dx := l.dx.Data[r*g.W*c : (r+1)*g.W*c]
 	dz := l.dzRun.Data[i*g.OH*g.OW*c : (i+1)*g.OH*g.OW*c]
-	row, krow := g.OW*c, g.KW*c
-	oy0 := iy + g.PadTop - g.KH + 1 // the output row of the flipped window's first row
-	fy0, fy1 := max(0, -oy0), min(g.KH, g.OH-oy0)
-	lo := max(0, g.KW-1-g.PadLeft)
+	d, row, krow := l.d, g.OW*c, g.KW*c
+	oy0 := iy + g.PadTop - (g.KH-1)*d[0] // the output row of the flipped window's first row
+	fy0, fy1 := inside(oy0, d[0], g.KH, g.OH)
+	lo := max(0, (g.KW-1)*d[1]-g.PadLeft)
 	hi := max(lo, min(g.W, g.OW-g.PadLeft))
 	for ix := range g.W {
-		ox0 := ix + g.PadLeft - g.KW + 1 // likewise, its first column
-		fx0, fx1 := max(0, -ox0), min(g.KW, g.OW-ox0)
+		ox0 := ix + g.PadLeft - (g.KW-1)*d[1] // likewise, its first column
+		fx0, fx1 := inside(ox0, d[1], g.KW, g.OW)
 		switch {
 		case fy1 <= fy0 || fx1 <= fx0: // read by no output cell
 			clear(dx[ix*c : (ix+1)*c])
 		case ix == lo && hi > lo:
-			kernels.DepthwiseCells(dx[lo*c:hi*c], l.zeros, dz[(oy0+fy0)*row+ox0*c:], l.flip[fy0*krow:], hi-lo, c, c, fy1-fy0, g.KW, row, krow)
+			kernels.DepthwiseCells(dx[lo*c:hi*c], l.zeros, dz[(oy0+fy0*d[0])*row+ox0*c:], l.flip[fy0*krow:], hi-lo, c, c, d[1]*c, fy1-fy0, g.KW, d[0]*row, krow)
 		case ix < lo || ix >= hi:
-			kernels.DepthwiseCells(dx[ix*c:(ix+1)*c], l.zeros, dz[(oy0+fy0)*row+(ox0+fx0)*c:], l.flip[fy0*krow+fx0*c:], 1, c, 0, fy1-fy0, fx1-fx0, row, krow)
+			kernels.DepthwiseCells(dx[ix*c:(ix+1)*c], l.zeros, dz[(oy0+fy0*d[0])*row+(ox0+fx0*d[1])*c:], l.flip[fy0*krow+fx0*c:], 1, c, 0, d[1]*c, fy1-fy0, fx1-fx0, d[0]*row, krow)
 		}
 	}
 }
@@ -160,7 +157,7 @@ func (l *DepthwiseConv2D) dataImage(_, i int) {
 			ky0, ky1, kx0, kx1, iy, ix := l.taps(oy, ox)
 			for ky := ky0; ky < ky1; ky++ {
 				for kx := kx0; kx < kx1; kx++ {
-					out := dx[((iy+ky)*g.W+ix+kx)*c:][:c]
+					out := dx[((iy+ky*l.d[0])*g.W+ix+kx*l.d[1])*c:][:c]
 					k := w[(ky*g.KW+kx)*f:][:f]
 					if m == 1 {
 						mulAdd(out, d, k)

@@ -59,9 +59,9 @@ type DepthwiseConv2D struct {
 	dataFn    func(worker, i int)
 	filterFn  func(worker, i int)
 	gatherFn  func(worker, i int)
-	dzRun     *tensor.Tensor    // dL/dz during Backward
-	dilated   *depthwiseDilated // for a DilationRate other than 1, 1
-	padded    struct {          // for ForwardPadded
+	dzRun     *tensor.Tensor // dL/dz during Backward
+	d         [2]int         // the taps' distance: DilationRate, or 1, 1
+	padded    struct {       // for ForwardPadded
 		g     kernels.ConvGeom
 		inner [2]int
 		in    []int
@@ -106,7 +106,7 @@ func (l *DepthwiseConv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 	if err := checkSize(l, "output", g.OH, g.OW, g.C, m); err != nil {
 		return nil, err
 	}
-	l.setGeom(g, m, act)
+	l.setGeom(g, m, d, act)
 	l.padded.in = nil
 	l.kernel = newParam("depthwise_kernel", true, g.KH, g.KW, g.C, m)
 	// Keras's fans for a [kh,kw,C,M] kernel: kh·kw·C in, kh·kw·M out.
@@ -117,18 +117,14 @@ func (l *DepthwiseConv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 	}
 	regularize(l.kernel, l.bias, l.KernelRegularizer, l.BiasRegularizer)
 	constrain(l.kernel, l.bias, l.KernelConstraint, l.BiasConstraint)
-	l.dilated = nil
-	if d != [2]int{1, 1} {
-		l.dilated = l.planDilated(d)
-	}
 	return append([]int(nil), l.out...), nil
 }
 
-// setGeom sets up the layer for the window g with depth multiplier m and
-// activation act, its weights aside.
-func (l *DepthwiseConv2D) setGeom(g kernels.ConvGeom, m int, act activation) {
-	l.g, l.m, l.f, l.act = g, m, g.C*m, act
-	l.inner = innerColumns(&g)
+// setGeom sets up the layer for the window g with taps d apart, depth
+// multiplier m and activation act, its weights aside.
+func (l *DepthwiseConv2D) setGeom(g kernels.ConvGeom, m int, d [2]int, act activation) {
+	l.g, l.m, l.f, l.d, l.act = g, m, g.C*m, d, act
+	l.inner = innerColumns(&g, d[1])
 	l.in, l.out = []int{g.H, g.W, g.C}, []int{g.OH, g.OW, g.C * m}
 	l.zeros, l.flip = make([]float32, l.f), nil
 	if l.gather() {
@@ -138,22 +134,22 @@ func (l *DepthwiseConv2D) setGeom(g kernels.ConvGeom, m int, act activation) {
 	l.x, l.y, l.z, l.zs, l.dz, l.dx = nil, nil, nil, nil, nil, nil
 }
 
-// innerColumns returns the output columns [lo, hi) whose windows' columns
-// lie inside the image.
-func innerColumns(g *kernels.ConvGeom) [2]int {
+// innerColumns returns the output columns [lo, hi) whose windows' columns,
+// KW taps d apart, lie inside the image.
+func innerColumns(g *kernels.ConvGeom, d int) [2]int {
 	lo := (g.PadLeft + g.SW - 1) / g.SW
-	return [2]int{lo, max(lo, min(g.OW, (g.W-g.KW+g.PadLeft)/g.SW+1))}
+	return [2]int{lo, max(lo, min(g.OW, (g.W-(g.KW-1)*d-1+g.PadLeft)/g.SW+1))}
 }
 
 // FusePadding prepares the geometry of the input less padding, the padding
 // added to the layer's own (see [PaddingFuser]).
 func (l *DepthwiseConv2D) FusePadding(padding [2][2]int) bool {
 	in := unpadded(l.in, padding)
-	if in == nil || l.dilated != nil {
+	if in == nil {
 		return false
 	}
 	l.padded.g = unpaddedGeom(l.g, padding)
-	l.padded.inner, l.padded.in = innerColumns(&l.padded.g), in
+	l.padded.inner, l.padded.in = innerColumns(&l.padded.g, l.d[1]), in
 	return true
 }
 
@@ -184,11 +180,26 @@ func (l *DepthwiseConv2D) Cost(in []int) Cost {
 }
 
 // taps returns the kernel rows [ky0, ky1) and columns [kx0, kx1) of output
-// cell (oy, ox) that fall inside the image, and the input cell of tap (0, 0).
+// cell (oy, ox) that fall inside the image, and the input cell of tap (0, 0):
+// tap (ky, kx) reads the cell (iy + ky·d[0], ix + kx·d[1]).
 func (l *DepthwiseConv2D) taps(oy, ox int) (ky0, ky1, kx0, kx1, iy, ix int) {
 	g := &l.g
 	iy, ix = oy*g.SH-g.PadTop, ox*g.SW-g.PadLeft
-	return max(0, -iy), min(g.KH, g.H-iy), max(0, -ix), min(g.KW, g.W-ix), iy, ix
+	ky0, ky1 = inside(iy, l.d[0], g.KH, g.H)
+	kx0, kx1 = inside(ix, l.d[1], g.KW, g.W)
+	return ky0, ky1, kx0, kx1, iy, ix
+}
+
+// inside returns the taps [k0, k1) of a window of k taps d apart, the first
+// at cell at, whose cells lie in [0, n); none if k1 <= k0.
+func inside(at, d, k, n int) (k0, k1 int) {
+	if at < 0 {
+		k0 = (-at + d - 1) / d
+	}
+	if at < n {
+		k1 = min(k, (n-1-at)/d+1)
+	}
+	return k0, k1
 }
 
 func (l *DepthwiseConv2D) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
@@ -205,9 +216,6 @@ func (l *DepthwiseConv2D) Predict(x *tensor.Tensor) *tensor.Tensor {
 // forward is Forward (the same in training and inference); keep says
 // whether a Backward may follow.
 func (l *DepthwiseConv2D) forward(x *tensor.Tensor, keep bool) *tensor.Tensor {
-	if l.dilated != nil {
-		return l.forwardDilated(x, keep)
-	}
 	checkInput(l, "Forward", x, l.in)
 	n := x.Shape[0]
 	l.x = x
@@ -242,7 +250,7 @@ func (l *DepthwiseConv2D) forwardRow(_, r int) {
 			ky0, ky1, kx0, kx1, iy, ix := l.taps(oy, ox)
 			for ky := ky0; ky < ky1; ky++ {
 				for kx := kx0; kx < kx1; kx++ {
-					in := x[((iy+ky)*g.W+ix+kx)*c:][:c]
+					in := x[((iy+ky*l.d[0])*g.W+ix+kx*l.d[1])*c:][:c]
 					k := w[(ky*g.KW+kx)*f:][:f]
 					for ci, v := range in {
 						mulAddScalar(out[ci*m:(ci+1)*m], v, k[ci*m:(ci+1)*m])
@@ -265,7 +273,7 @@ func (l *DepthwiseConv2D) forwardRow(_, r int) {
 // A run is n cells from column ox; their taps inside the image are kh×kw
 // (none for windows of padding alone), the first at index kernel of the
 // kernel [KH, KW, C] and, for the run's first cell, at index image of the
-// image.
+// image (the taps d apart from there).
 func (l *DepthwiseConv2D) cellRuns(oy int, f func(ox, n, kh, kw, kernel, image int)) {
 	g, c := &l.g, l.g.C
 	lo, hi := l.inner[0], l.inner[1]
@@ -282,7 +290,7 @@ func (l *DepthwiseConv2D) cellRuns(oy int, f func(ox, n, kh, kw, kernel, image i
 			f(ox, n, 0, 0, 0, 0)
 			continue
 		}
-		f(ox, n, ky1-ky0, kx1-kx0, (ky0*g.KW+kx0)*c, ((iy+ky0)*g.W+ix+kx0)*c)
+		f(ox, n, ky1-ky0, kx1-kx0, (ky0*g.KW+kx0)*c, ((iy+ky0*l.d[0])*g.W+ix+kx0*l.d[1])*c)
 	}
 }
 
@@ -299,7 +307,7 @@ func (l *DepthwiseConv2D) rowCells(y, x, w, b []float32, oy int) {
 			}
 			return
 		}
-		kernels.DepthwiseCells(out, b, x[image:], w[kernel:], n, c, g.SW*c, kh, kw, g.W*c, g.KW*c)
+		kernels.DepthwiseCells(out, b, x[image:], w[kernel:], n, c, g.SW*c, l.d[1]*c, kh, kw, l.d[0]*g.W*c, g.KW*c)
 	})
 }
 

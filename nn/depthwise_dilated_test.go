@@ -15,7 +15,7 @@ import (
 // A dilated DepthwiseConv2D is the undilated one with the spread kernel
 // (output, input gradient, the kernel and bias gradients at the taps),
 // whatever the padding and depth multiplier, with dilations up to past the
-// input and a phase whose taps all fall outside; the same on 1, 2 and 4
+// input and rows whose taps all fall outside; the same on 1, 2 and 4
 // cores, bit for bit; and a Conv2D of one group per channel, dilated, is
 // the same layer.
 func TestDepthwiseDilatedIsSpreadKernel(t *testing.T) {
@@ -108,8 +108,8 @@ func TestDepthwiseDilatedIsSpreadKernel(t *testing.T) {
 	}
 }
 
-// Strides and dilation do not go together, as in Keras; the window and
-// the config carry the dilation.
+// Strides and dilation do not go together, as in Keras; the window, the
+// cost and the config carry the dilation.
 func TestDepthwiseDilatedWindowConfigErrors(t *testing.T) {
 	bad := &nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, DilationRate: [2]int{2, 2}, Strides: [2]int{1, 2}}
 	if _, err := bad.Build([]int{9, 9, 2}, rand.New(rand.NewPCG(1, 2))); err == nil ||
@@ -134,8 +134,5 @@ func TestDepthwiseDilatedWindowConfigErrors(t *testing.T) {
 	}
 	if _, set := (&nn.DepthwiseConv2D{KernelSize: [2]int{1, 1}}).Config()["dilation_rate"]; set {
 		t.Errorf("an undilated DepthwiseConv2D's config has a dilation_rate")
-	}
-	if l.FusePadding([2][2]int{{1, 1}, {1, 1}}) {
-		t.Errorf("FusePadding on a dilated DepthwiseConv2D = true: it has no padded form")
 	}
 }

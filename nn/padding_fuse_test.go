@@ -14,7 +14,7 @@ import (
 // TestPaddingFuser checks ForwardPadded on the unpadded images against
 // Forward after a ZeroPadding2D, value for value, for even and odd pads
 // (PyTorch's stride-2 convolutions), on top of "same" padding, grouped,
-// 1x1 and depthwise windows, for one image and several; then that Forward
+// 1x1 and depthwise windows (one dilated), for one image and several; then that Forward
 // and Backward are as they were.
 func TestPaddingFuser(t *testing.T) {
 	pads := [][2][2]int{{{1, 1}, {1, 1}}, {{0, 1}, {2, 0}}, {{2, 3}, {1, 1}}}
@@ -34,6 +34,9 @@ func TestPaddingFuser(t *testing.T) {
 		},
 		"depthwise-m2-same": func() nn.Layer {
 			return &nn.DepthwiseConv2D{KernelSize: [2]int{5, 5}, Padding: "same", DepthMultiplier: 2}
+		},
+		"depthwise-dilated-same": func() nn.Layer {
+			return &nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, DilationRate: [2]int{2, 3}, Padding: "same", Activation: "relu"}
 		},
 	}
 	rng := rand.New(rand.NewPCG(5, 6))

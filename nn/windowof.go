@@ -36,9 +36,7 @@ func WindowOf(l Layer) (Window, bool) {
 		}
 	case *DepthwiseConv2D:
 		w := windowOf(l.g.KH, l.g.KW, l.g.SH, l.g.SW, l.g.PadTop, l.g.PadLeft)
-		if l.dilated != nil {
-			w.Dilation = l.dilated.ps.d
-		}
+		w.Dilation = l.d
 		return w, l.out != nil
 	case *MaxPool2D:
 		return windowOf(l.g.KH, l.g.KW, l.g.SH, l.g.SW, l.g.PadTop, l.g.PadLeft), l.out != nil

@@ -154,18 +154,18 @@ func pool2x2Rows(g *ConvGeom, oy0, oy1 int, run func(oy, p0, row, per int)) bool
 // channels (nv = 1..4) of c.
 //
 //go:noescape
-func depthwise1AVX512(y, b, x, w *float32, cells, c, sx, kh, kw, ld, ldw int)
+func depthwise1AVX512(y, b, x, w *float32, cells, c, sx, tx, kh, kw, ld, ldw int)
 
 //go:noescape
-func depthwise2AVX512(y, b, x, w *float32, cells, c, sx, kh, kw, ld, ldw int)
+func depthwise2AVX512(y, b, x, w *float32, cells, c, sx, tx, kh, kw, ld, ldw int)
 
 //go:noescape
-func depthwise3AVX512(y, b, x, w *float32, cells, c, sx, kh, kw, ld, ldw int)
+func depthwise3AVX512(y, b, x, w *float32, cells, c, sx, tx, kh, kw, ld, ldw int)
 
 //go:noescape
-func depthwise4AVX512(y, b, x, w *float32, cells, c, sx, kh, kw, ld, ldw int)
+func depthwise4AVX512(y, b, x, w *float32, cells, c, sx, tx, kh, kw, ld, ldw int)
 
-var depthwiseAVX512 = [...]func(y, b, x, w *float32, cells, c, sx, kh, kw, ld, ldw int){
+var depthwiseAVX512 = [...]func(y, b, x, w *float32, cells, c, sx, tx, kh, kw, ld, ldw int){
 	depthwise1AVX512, depthwise2AVX512, depthwise3AVX512, depthwise4AVX512,
 }
 
@@ -173,7 +173,7 @@ var depthwiseAVX512 = [...]func(y, b, x, w *float32, cells, c, sx, kh, kw, ld, l
 // (bit j, channel j) of the 16 that y, b, x and w start at.
 //
 //go:noescape
-func depthwiseTailAVX512(y, b, x, w *float32, cells, c, sx, kh, kw, ld, ldw, mask int)
+func depthwiseTailAVX512(y, b, x, w *float32, cells, c, sx, tx, kh, kw, ld, ldw, mask int)
 
 // addBiasAVX512 and biasReLUAVX512 run AddRows and BiasReLU on rows rows
 // of f values, in chunks of 16, the last one under the mask tail.
@@ -215,18 +215,18 @@ func clampAVX512(y, z *float32, n int, hi float32)
 // DepthwiseFilterCells on 16·nv channels (nv = 1..4).
 //
 //go:noescape
-func depthwiseFilter1AVX512(dw, x, dz *float32, cells, c, sx, kh, kw, ld, ldw int)
+func depthwiseFilter1AVX512(dw, x, dz *float32, cells, c, sx, tx, kh, kw, ld, ldw int)
 
 //go:noescape
-func depthwiseFilter2AVX512(dw, x, dz *float32, cells, c, sx, kh, kw, ld, ldw int)
+func depthwiseFilter2AVX512(dw, x, dz *float32, cells, c, sx, tx, kh, kw, ld, ldw int)
 
 //go:noescape
-func depthwiseFilter3AVX512(dw, x, dz *float32, cells, c, sx, kh, kw, ld, ldw int)
+func depthwiseFilter3AVX512(dw, x, dz *float32, cells, c, sx, tx, kh, kw, ld, ldw int)
 
 //go:noescape
-func depthwiseFilter4AVX512(dw, x, dz *float32, cells, c, sx, kh, kw, ld, ldw int)
+func depthwiseFilter4AVX512(dw, x, dz *float32, cells, c, sx, tx, kh, kw, ld, ldw int)
 
-var depthwiseFilterAVX512 = [...]func(dw, x, dz *float32, cells, c, sx, kh, kw, ld, ldw int){
+var depthwiseFilterAVX512 = [...]func(dw, x, dz *float32, cells, c, sx, tx, kh, kw, ld, ldw int){
 	depthwiseFilter1AVX512, depthwiseFilter2AVX512, depthwiseFilter3AVX512, depthwiseFilter4AVX512,
 }
 
@@ -234,7 +234,7 @@ var depthwiseFilterAVX512 = [...]func(dw, x, dz *float32, cells, c, sx, kh, kw, 
 // the mask (bit j, channel j) of the 16 that dw, x and dz start at.
 //
 //go:noescape
-func depthwiseFilterTailAVX512(dw, x, dz *float32, cells, c, sx, kh, kw, ld, ldw, mask int)
+func depthwiseFilterTailAVX512(dw, x, dz *float32, cells, c, sx, tx, kh, kw, ld, ldw, mask int)
 
 // sigmoidAVX512 and siluAVX512 run Sigmoid and SiLU on n values, a
 // multiple of 16.

@@ -4519,9 +4519,9 @@ preluGradAVX2_done:
 	VZEROUPPER
 	RET
 
-// func depthwise1AVX512(y *float32, b *float32, x *float32, w *float32, cells int, c int, sx int, kh int, kw int, ld int, ldw int)
+// func depthwise1AVX512(y *float32, b *float32, x *float32, w *float32, cells int, c int, sx int, tx int, kh int, kw int, ld int, ldw int)
 // Requires: AVX, AVX512F
-TEXT ·depthwise1AVX512(SB), NOSPLIT, $0-88
+TEXT ·depthwise1AVX512(SB), NOSPLIT, $8-96
 	MOVQ y+0(FP), AX
 	MOVQ b+8(FP), CX
 	MOVQ x+16(FP), DX
@@ -4529,23 +4529,25 @@ TEXT ·depthwise1AVX512(SB), NOSPLIT, $0-88
 	MOVQ cells+32(FP), SI
 	MOVQ c+40(FP), DI
 	MOVQ sx+48(FP), R8
-	MOVQ ld+72(FP), R9
+	MOVQ tx+56(FP), R9
+	MOVQ ld+80(FP), R10
 
 	// Strides in bytes; ld becomes the step from the end of a window row to the next row's start.
 	SHLQ  $0x02, DI
 	SHLQ  $0x02, R8
 	SHLQ  $0x02, R9
-	MOVQ  kw+64(FP), R10
-	IMULQ DI, R10
-	SUBQ  R10, R9
+	SHLQ  $0x02, R10
+	MOVQ  kw+72(FP), R11
+	IMULQ R9, R11
+	SUBQ  R11, R10
 
 	// lw: the step from the end of a kernel row's taps to the next row's, in bytes.
-	MOVQ  ldw+80(FP), R10
-	SHLQ  $0x02, R10
-	MOVQ  kw+64(FP), R11
-	IMULQ DI, R11
-	SUBQ  R11, R10
-	LEAQ  (R8)(R8*2), R15
+	MOVQ  ldw+88(FP), R11
+	SHLQ  $0x02, R11
+	MOVQ  kw+72(FP), R12
+	IMULQ DI, R12
+	SUBQ  R12, R11
+	LEAQ  (R8)(R8*2), BP
 
 depthwise1AVX512_quad:
 	CMPQ    SI, $0x04
@@ -4554,34 +4556,34 @@ depthwise1AVX512_quad:
 	VMOVUPS (CX), Z1
 	VMOVUPS (CX), Z2
 	VMOVUPS (CX), Z3
-	MOVQ    DX, R11
-	MOVQ    BX, R12
-	MOVQ    kh+56(FP), R13
+	MOVQ    DX, R12
+	MOVQ    BX, R13
+	MOVQ    kh+64(FP), R14
 
 depthwise1AVX512_qrow:
-	MOVQ kw+64(FP), R14
+	MOVQ kw+72(FP), R15
 
 depthwise1AVX512_qtap:
-	VMOVUPS     (R12), Z4
-	VFMADD231PS (R11), Z4, Z0
-	VFMADD231PS (R11)(R8*1), Z4, Z1
-	VFMADD231PS (R11)(R8*2), Z4, Z2
-	VFMADD231PS (R11)(R15*1), Z4, Z3
-	ADDQ        DI, R11
-	ADDQ        DI, R12
-	DECQ        R14
+	VMOVUPS     (R13), Z4
+	VFMADD231PS (R12), Z4, Z0
+	VFMADD231PS (R12)(R8*1), Z4, Z1
+	VFMADD231PS (R12)(R8*2), Z4, Z2
+	VFMADD231PS (R12)(BP*1), Z4, Z3
+	ADDQ        R9, R12
+	ADDQ        DI, R13
+	DECQ        R15
 	JNZ         depthwise1AVX512_qtap
-	ADDQ        R9, R11
 	ADDQ        R10, R12
-	DECQ        R13
+	ADDQ        R11, R13
+	DECQ        R14
 	JNZ         depthwise1AVX512_qrow
 
 	// rx: 3·c, for the fourth cell's output.
-	LEAQ    (DI)(DI*2), R14
+	LEAQ    (DI)(DI*2), R15
 	VMOVUPS Z0, (AX)
 	VMOVUPS Z1, (AX)(DI*1)
 	VMOVUPS Z2, (AX)(DI*2)
-	VMOVUPS Z3, (AX)(R14*1)
+	VMOVUPS Z3, (AX)(R15*1)
 	LEAQ    (AX)(DI*4), AX
 	LEAQ    (DX)(R8*4), DX
 	SUBQ    $0x04, SI
@@ -4593,23 +4595,23 @@ depthwise1AVX512_left:
 
 depthwise1AVX512_cell:
 	VMOVUPS (CX), Z0
-	MOVQ    DX, R11
-	MOVQ    BX, R12
-	MOVQ    kh+56(FP), R13
+	MOVQ    DX, R12
+	MOVQ    BX, R13
+	MOVQ    kh+64(FP), R14
 
 depthwise1AVX512_row:
-	MOVQ kw+64(FP), R14
+	MOVQ kw+72(FP), R15
 
 depthwise1AVX512_tap:
-	VMOVUPS     (R11), Z1
-	VFMADD231PS (R12), Z1, Z0
-	ADDQ        DI, R11
-	ADDQ        DI, R12
-	DECQ        R14
+	VMOVUPS     (R12), Z1
+	VFMADD231PS (R13), Z1, Z0
+	ADDQ        R9, R12
+	ADDQ        DI, R13
+	DECQ        R15
 	JNZ         depthwise1AVX512_tap
-	ADDQ        R9, R11
 	ADDQ        R10, R12
-	DECQ        R13
+	ADDQ        R11, R13
+	DECQ        R14
 	JNZ         depthwise1AVX512_row
 	VMOVUPS     Z0, (AX)
 	ADDQ        DI, AX
@@ -4621,9 +4623,9 @@ depthwise1AVX512_done:
 	VZEROUPPER
 	RET
 
-// func depthwise2AVX512(y *float32, b *float32, x *float32, w *float32, cells int, c int, sx int, kh int, kw int, ld int, ldw int)
+// func depthwise2AVX512(y *float32, b *float32, x *float32, w *float32, cells int, c int, sx int, tx int, kh int, kw int, ld int, ldw int)
 // Requires: AVX, AVX512F
-TEXT ·depthwise2AVX512(SB), NOSPLIT, $0-88
+TEXT ·depthwise2AVX512(SB), NOSPLIT, $8-96
 	MOVQ y+0(FP), AX
 	MOVQ b+8(FP), CX
 	MOVQ x+16(FP), DX
@@ -4631,23 +4633,25 @@ TEXT ·depthwise2AVX512(SB), NOSPLIT, $0-88
 	MOVQ cells+32(FP), SI
 	MOVQ c+40(FP), DI
 	MOVQ sx+48(FP), R8
-	MOVQ ld+72(FP), R9
+	MOVQ tx+56(FP), R9
+	MOVQ ld+80(FP), R10
 
 	// Strides in bytes; ld becomes the step from the end of a window row to the next row's start.
 	SHLQ  $0x02, DI
 	SHLQ  $0x02, R8
 	SHLQ  $0x02, R9
-	MOVQ  kw+64(FP), R10
-	IMULQ DI, R10
-	SUBQ  R10, R9
+	SHLQ  $0x02, R10
+	MOVQ  kw+72(FP), R11
+	IMULQ R9, R11
+	SUBQ  R11, R10
 
 	// lw: the step from the end of a kernel row's taps to the next row's, in bytes.
-	MOVQ  ldw+80(FP), R10
-	SHLQ  $0x02, R10
-	MOVQ  kw+64(FP), R11
-	IMULQ DI, R11
-	SUBQ  R11, R10
-	LEAQ  (R8)(R8*2), R15
+	MOVQ  ldw+88(FP), R11
+	SHLQ  $0x02, R11
+	MOVQ  kw+72(FP), R12
+	IMULQ DI, R12
+	SUBQ  R12, R11
+	LEAQ  (R8)(R8*2), BP
 
 depthwise2AVX512_quad:
 	CMPQ    SI, $0x04
@@ -4660,43 +4664,43 @@ depthwise2AVX512_quad:
 	VMOVUPS 64(CX), Z5
 	VMOVUPS (CX), Z6
 	VMOVUPS 64(CX), Z7
-	MOVQ    DX, R11
-	MOVQ    BX, R12
-	MOVQ    kh+56(FP), R13
+	MOVQ    DX, R12
+	MOVQ    BX, R13
+	MOVQ    kh+64(FP), R14
 
 depthwise2AVX512_qrow:
-	MOVQ kw+64(FP), R14
+	MOVQ kw+72(FP), R15
 
 depthwise2AVX512_qtap:
-	VMOVUPS     (R12), Z8
-	VMOVUPS     64(R12), Z9
-	VFMADD231PS (R11), Z8, Z0
-	VFMADD231PS 64(R11), Z9, Z1
-	VFMADD231PS (R11)(R8*1), Z8, Z2
-	VFMADD231PS 64(R11)(R8*1), Z9, Z3
-	VFMADD231PS (R11)(R8*2), Z8, Z4
-	VFMADD231PS 64(R11)(R8*2), Z9, Z5
-	VFMADD231PS (R11)(R15*1), Z8, Z6
-	VFMADD231PS 64(R11)(R15*1), Z9, Z7
-	ADDQ        DI, R11
-	ADDQ        DI, R12
-	DECQ        R14
+	VMOVUPS     (R13), Z8
+	VMOVUPS     64(R13), Z9
+	VFMADD231PS (R12), Z8, Z0
+	VFMADD231PS 64(R12), Z9, Z1
+	VFMADD231PS (R12)(R8*1), Z8, Z2
+	VFMADD231PS 64(R12)(R8*1), Z9, Z3
+	VFMADD231PS (R12)(R8*2), Z8, Z4
+	VFMADD231PS 64(R12)(R8*2), Z9, Z5
+	VFMADD231PS (R12)(BP*1), Z8, Z6
+	VFMADD231PS 64(R12)(BP*1), Z9, Z7
+	ADDQ        R9, R12
+	ADDQ        DI, R13
+	DECQ        R15
 	JNZ         depthwise2AVX512_qtap
-	ADDQ        R9, R11
 	ADDQ        R10, R12
-	DECQ        R13
+	ADDQ        R11, R13
+	DECQ        R14
 	JNZ         depthwise2AVX512_qrow
 
 	// rx: 3·c, for the fourth cell's output.
-	LEAQ    (DI)(DI*2), R14
+	LEAQ    (DI)(DI*2), R15
 	VMOVUPS Z0, (AX)
 	VMOVUPS Z1, 64(AX)
 	VMOVUPS Z2, (AX)(DI*1)
 	VMOVUPS Z3, 64(AX)(DI*1)
 	VMOVUPS Z4, (AX)(DI*2)
 	VMOVUPS Z5, 64(AX)(DI*2)
-	VMOVUPS Z6, (AX)(R14*1)
-	VMOVUPS Z7, 64(AX)(R14*1)
+	VMOVUPS Z6, (AX)(R15*1)
+	VMOVUPS Z7, 64(AX)(R15*1)
 	LEAQ    (AX)(DI*4), AX
 	LEAQ    (DX)(R8*4), DX
 	SUBQ    $0x04, SI
@@ -4709,25 +4713,25 @@ depthwise2AVX512_left:
 depthwise2AVX512_cell:
 	VMOVUPS (CX), Z0
 	VMOVUPS 64(CX), Z1
-	MOVQ    DX, R11
-	MOVQ    BX, R12
-	MOVQ    kh+56(FP), R13
+	MOVQ    DX, R12
+	MOVQ    BX, R13
+	MOVQ    kh+64(FP), R14
 
 depthwise2AVX512_row:
-	MOVQ kw+64(FP), R14
+	MOVQ kw+72(FP), R15
 
 depthwise2AVX512_tap:
-	VMOVUPS     (R11), Z2
-	VFMADD231PS (R12), Z2, Z0
-	VMOVUPS     64(R11), Z2
-	VFMADD231PS 64(R12), Z2, Z1
-	ADDQ        DI, R11
-	ADDQ        DI, R12
-	DECQ        R14
+	VMOVUPS     (R12), Z2
+	VFMADD231PS (R13), Z2, Z0
+	VMOVUPS     64(R12), Z2
+	VFMADD231PS 64(R13), Z2, Z1
+	ADDQ        R9, R12
+	ADDQ        DI, R13
+	DECQ        R15
 	JNZ         depthwise2AVX512_tap
-	ADDQ        R9, R11
 	ADDQ        R10, R12
-	DECQ        R13
+	ADDQ        R11, R13
+	DECQ        R14
 	JNZ         depthwise2AVX512_row
 	VMOVUPS     Z0, (AX)
 	VMOVUPS     Z1, 64(AX)
@@ -4740,9 +4744,9 @@ depthwise2AVX512_done:
 	VZEROUPPER
 	RET
 
-// func depthwise3AVX512(y *float32, b *float32, x *float32, w *float32, cells int, c int, sx int, kh int, kw int, ld int, ldw int)
+// func depthwise3AVX512(y *float32, b *float32, x *float32, w *float32, cells int, c int, sx int, tx int, kh int, kw int, ld int, ldw int)
 // Requires: AVX, AVX512F
-TEXT ·depthwise3AVX512(SB), NOSPLIT, $0-88
+TEXT ·depthwise3AVX512(SB), NOSPLIT, $8-96
 	MOVQ y+0(FP), AX
 	MOVQ b+8(FP), CX
 	MOVQ x+16(FP), DX
@@ -4750,23 +4754,25 @@ TEXT ·depthwise3AVX512(SB), NOSPLIT, $0-88
 	MOVQ cells+32(FP), SI
 	MOVQ c+40(FP), DI
 	MOVQ sx+48(FP), R8
-	MOVQ ld+72(FP), R9
+	MOVQ tx+56(FP), R9
+	MOVQ ld+80(FP), R10
 
 	// Strides in bytes; ld becomes the step from the end of a window row to the next row's start.
 	SHLQ  $0x02, DI
 	SHLQ  $0x02, R8
 	SHLQ  $0x02, R9
-	MOVQ  kw+64(FP), R10
-	IMULQ DI, R10
-	SUBQ  R10, R9
+	SHLQ  $0x02, R10
+	MOVQ  kw+72(FP), R11
+	IMULQ R9, R11
+	SUBQ  R11, R10
 
 	// lw: the step from the end of a kernel row's taps to the next row's, in bytes.
-	MOVQ  ldw+80(FP), R10
-	SHLQ  $0x02, R10
-	MOVQ  kw+64(FP), R11
-	IMULQ DI, R11
-	SUBQ  R11, R10
-	LEAQ  (R8)(R8*2), R15
+	MOVQ  ldw+88(FP), R11
+	SHLQ  $0x02, R11
+	MOVQ  kw+72(FP), R12
+	IMULQ DI, R12
+	SUBQ  R12, R11
+	LEAQ  (R8)(R8*2), BP
 
 depthwise3AVX512_quad:
 	CMPQ    SI, $0x04
@@ -4783,40 +4789,40 @@ depthwise3AVX512_quad:
 	VMOVUPS (CX), Z9
 	VMOVUPS 64(CX), Z10
 	VMOVUPS 128(CX), Z11
-	MOVQ    DX, R11
-	MOVQ    BX, R12
-	MOVQ    kh+56(FP), R13
+	MOVQ    DX, R12
+	MOVQ    BX, R13
+	MOVQ    kh+64(FP), R14
 
 depthwise3AVX512_qrow:
-	MOVQ kw+64(FP), R14
+	MOVQ kw+72(FP), R15
 
 depthwise3AVX512_qtap:
-	VMOVUPS     (R12), Z12
-	VMOVUPS     64(R12), Z13
-	VMOVUPS     128(R12), Z14
-	VFMADD231PS (R11), Z12, Z0
-	VFMADD231PS 64(R11), Z13, Z1
-	VFMADD231PS 128(R11), Z14, Z2
-	VFMADD231PS (R11)(R8*1), Z12, Z3
-	VFMADD231PS 64(R11)(R8*1), Z13, Z4
-	VFMADD231PS 128(R11)(R8*1), Z14, Z5
-	VFMADD231PS (R11)(R8*2), Z12, Z6
-	VFMADD231PS 64(R11)(R8*2), Z13, Z7
-	VFMADD231PS 128(R11)(R8*2), Z14, Z8
-	VFMADD231PS (R11)(R15*1), Z12, Z9
-	VFMADD231PS 64(R11)(R15*1), Z13, Z10
-	VFMADD231PS 128(R11)(R15*1), Z14, Z11
-	ADDQ        DI, R11
-	ADDQ        DI, R12
-	DECQ        R14
+	VMOVUPS     (R13), Z12
+	VMOVUPS     64(R13), Z13
+	VMOVUPS     128(R13), Z14
+	VFMADD231PS (R12), Z12, Z0
+	VFMADD231PS 64(R12), Z13, Z1
+	VFMADD231PS 128(R12), Z14, Z2
+	VFMADD231PS (R12)(R8*1), Z12, Z3
+	VFMADD231PS 64(R12)(R8*1), Z13, Z4
+	VFMADD231PS 128(R12)(R8*1), Z14, Z5
+	VFMADD231PS (R12)(R8*2), Z12, Z6
+	VFMADD231PS 64(R12)(R8*2), Z13, Z7
+	VFMADD231PS 128(R12)(R8*2), Z14, Z8
+	VFMADD231PS (R12)(BP*1), Z12, Z9
+	VFMADD231PS 64(R12)(BP*1), Z13, Z10
+	VFMADD231PS 128(R12)(BP*1), Z14, Z11
+	ADDQ        R9, R12
+	ADDQ        DI, R13
+	DECQ        R15
 	JNZ         depthwise3AVX512_qtap
-	ADDQ        R9, R11
 	ADDQ        R10, R12
-	DECQ        R13
+	ADDQ        R11, R13
+	DECQ        R14
 	JNZ         depthwise3AVX512_qrow
 
 	// rx: 3·c, for the fourth cell's output.
-	LEAQ    (DI)(DI*2), R14
+	LEAQ    (DI)(DI*2), R15
 	VMOVUPS Z0, (AX)
 	VMOVUPS Z1, 64(AX)
 	VMOVUPS Z2, 128(AX)
@@ -4826,9 +4832,9 @@ depthwise3AVX512_qtap:
 	VMOVUPS Z6, (AX)(DI*2)
 	VMOVUPS Z7, 64(AX)(DI*2)
 	VMOVUPS Z8, 128(AX)(DI*2)
-	VMOVUPS Z9, (AX)(R14*1)
-	VMOVUPS Z10, 64(AX)(R14*1)
-	VMOVUPS Z11, 128(AX)(R14*1)
+	VMOVUPS Z9, (AX)(R15*1)
+	VMOVUPS Z10, 64(AX)(R15*1)
+	VMOVUPS Z11, 128(AX)(R15*1)
 	LEAQ    (AX)(DI*4), AX
 	LEAQ    (DX)(R8*4), DX
 	SUBQ    $0x04, SI
@@ -4842,27 +4848,27 @@ depthwise3AVX512_cell:
 	VMOVUPS (CX), Z0
 	VMOVUPS 64(CX), Z1
 	VMOVUPS 128(CX), Z2
-	MOVQ    DX, R11
-	MOVQ    BX, R12
-	MOVQ    kh+56(FP), R13
+	MOVQ    DX, R12
+	MOVQ    BX, R13
+	MOVQ    kh+64(FP), R14
 
 depthwise3AVX512_row:
-	MOVQ kw+64(FP), R14
+	MOVQ kw+72(FP), R15
 
 depthwise3AVX512_tap:
-	VMOVUPS     (R11), Z3
-	VFMADD231PS (R12), Z3, Z0
-	VMOVUPS     64(R11), Z3
-	VFMADD231PS 64(R12), Z3, Z1
-	VMOVUPS     128(R11), Z3
-	VFMADD231PS 128(R12), Z3, Z2
-	ADDQ        DI, R11
-	ADDQ        DI, R12
-	DECQ        R14
+	VMOVUPS     (R12), Z3
+	VFMADD231PS (R13), Z3, Z0
+	VMOVUPS     64(R12), Z3
+	VFMADD231PS 64(R13), Z3, Z1
+	VMOVUPS     128(R12), Z3
+	VFMADD231PS 128(R13), Z3, Z2
+	ADDQ        R9, R12
+	ADDQ        DI, R13
+	DECQ        R15
 	JNZ         depthwise3AVX512_tap
-	ADDQ        R9, R11
 	ADDQ        R10, R12
-	DECQ        R13
+	ADDQ        R11, R13
+	DECQ        R14
 	JNZ         depthwise3AVX512_row
 	VMOVUPS     Z0, (AX)
 	VMOVUPS     Z1, 64(AX)
@@ -4876,9 +4882,9 @@ depthwise3AVX512_done:
 	VZEROUPPER
 	RET
 
-// func depthwise4AVX512(y *float32, b *float32, x *float32, w *float32, cells int, c int, sx int, kh int, kw int, ld int, ldw int)
+// func depthwise4AVX512(y *float32, b *float32, x *float32, w *float32, cells int, c int, sx int, tx int, kh int, kw int, ld int, ldw int)
 // Requires: AVX, AVX512F
-TEXT ·depthwise4AVX512(SB), NOSPLIT, $0-88
+TEXT ·depthwise4AVX512(SB), NOSPLIT, $8-96
 	MOVQ y+0(FP), AX
 	MOVQ b+8(FP), CX
 	MOVQ x+16(FP), DX
@@ -4886,23 +4892,25 @@ TEXT ·depthwise4AVX512(SB), NOSPLIT, $0-88
 	MOVQ cells+32(FP), SI
 	MOVQ c+40(FP), DI
 	MOVQ sx+48(FP), R8
-	MOVQ ld+72(FP), R9
+	MOVQ tx+56(FP), R9
+	MOVQ ld+80(FP), R10
 
 	// Strides in bytes; ld becomes the step from the end of a window row to the next row's start.
 	SHLQ  $0x02, DI
 	SHLQ  $0x02, R8
 	SHLQ  $0x02, R9
-	MOVQ  kw+64(FP), R10
-	IMULQ DI, R10
-	SUBQ  R10, R9
+	SHLQ  $0x02, R10
+	MOVQ  kw+72(FP), R11
+	IMULQ R9, R11
+	SUBQ  R11, R10
 
 	// lw: the step from the end of a kernel row's taps to the next row's, in bytes.
-	MOVQ  ldw+80(FP), R10
-	SHLQ  $0x02, R10
-	MOVQ  kw+64(FP), R11
-	IMULQ DI, R11
-	SUBQ  R11, R10
-	LEAQ  (R8)(R8*2), R15
+	MOVQ  ldw+88(FP), R11
+	SHLQ  $0x02, R11
+	MOVQ  kw+72(FP), R12
+	IMULQ DI, R12
+	SUBQ  R12, R11
+	LEAQ  (R8)(R8*2), BP
 
 depthwise4AVX512_quad:
 	CMPQ    SI, $0x04
@@ -4923,45 +4931,45 @@ depthwise4AVX512_quad:
 	VMOVUPS 64(CX), Z13
 	VMOVUPS 128(CX), Z14
 	VMOVUPS 192(CX), Z15
-	MOVQ    DX, R11
-	MOVQ    BX, R12
-	MOVQ    kh+56(FP), R13
+	MOVQ    DX, R12
+	MOVQ    BX, R13
+	MOVQ    kh+64(FP), R14
 
 depthwise4AVX512_qrow:
-	MOVQ kw+64(FP), R14
+	MOVQ kw+72(FP), R15
 
 depthwise4AVX512_qtap:
-	VMOVUPS     (R12), Z16
-	VMOVUPS     64(R12), Z17
-	VMOVUPS     128(R12), Z18
-	VMOVUPS     192(R12), Z19
-	VFMADD231PS (R11), Z16, Z0
-	VFMADD231PS 64(R11), Z17, Z1
-	VFMADD231PS 128(R11), Z18, Z2
-	VFMADD231PS 192(R11), Z19, Z3
-	VFMADD231PS (R11)(R8*1), Z16, Z4
-	VFMADD231PS 64(R11)(R8*1), Z17, Z5
-	VFMADD231PS 128(R11)(R8*1), Z18, Z6
-	VFMADD231PS 192(R11)(R8*1), Z19, Z7
-	VFMADD231PS (R11)(R8*2), Z16, Z8
-	VFMADD231PS 64(R11)(R8*2), Z17, Z9
-	VFMADD231PS 128(R11)(R8*2), Z18, Z10
-	VFMADD231PS 192(R11)(R8*2), Z19, Z11
-	VFMADD231PS (R11)(R15*1), Z16, Z12
-	VFMADD231PS 64(R11)(R15*1), Z17, Z13
-	VFMADD231PS 128(R11)(R15*1), Z18, Z14
-	VFMADD231PS 192(R11)(R15*1), Z19, Z15
-	ADDQ        DI, R11
-	ADDQ        DI, R12
-	DECQ        R14
+	VMOVUPS     (R13), Z16
+	VMOVUPS     64(R13), Z17
+	VMOVUPS     128(R13), Z18
+	VMOVUPS     192(R13), Z19
+	VFMADD231PS (R12), Z16, Z0
+	VFMADD231PS 64(R12), Z17, Z1
+	VFMADD231PS 128(R12), Z18, Z2
+	VFMADD231PS 192(R12), Z19, Z3
+	VFMADD231PS (R12)(R8*1), Z16, Z4
+	VFMADD231PS 64(R12)(R8*1), Z17, Z5
+	VFMADD231PS 128(R12)(R8*1), Z18, Z6
+	VFMADD231PS 192(R12)(R8*1), Z19, Z7
+	VFMADD231PS (R12)(R8*2), Z16, Z8
+	VFMADD231PS 64(R12)(R8*2), Z17, Z9
+	VFMADD231PS 128(R12)(R8*2), Z18, Z10
+	VFMADD231PS 192(R12)(R8*2), Z19, Z11
+	VFMADD231PS (R12)(BP*1), Z16, Z12
+	VFMADD231PS 64(R12)(BP*1), Z17, Z13
+	VFMADD231PS 128(R12)(BP*1), Z18, Z14
+	VFMADD231PS 192(R12)(BP*1), Z19, Z15
+	ADDQ        R9, R12
+	ADDQ        DI, R13
+	DECQ        R15
 	JNZ         depthwise4AVX512_qtap
-	ADDQ        R9, R11
 	ADDQ        R10, R12
-	DECQ        R13
+	ADDQ        R11, R13
+	DECQ        R14
 	JNZ         depthwise4AVX512_qrow
 
 	// rx: 3·c, for the fourth cell's output.
-	LEAQ    (DI)(DI*2), R14
+	LEAQ    (DI)(DI*2), R15
 	VMOVUPS Z0, (AX)
 	VMOVUPS Z1, 64(AX)
 	VMOVUPS Z2, 128(AX)
@@ -4974,10 +4982,10 @@ depthwise4AVX512_qtap:
 	VMOVUPS Z9, 64(AX)(DI*2)
 	VMOVUPS Z10, 128(AX)(DI*2)
 	VMOVUPS Z11, 192(AX)(DI*2)
-	VMOVUPS Z12, (AX)(R14*1)
-	VMOVUPS Z13, 64(AX)(R14*1)
-	VMOVUPS Z14, 128(AX)(R14*1)
-	VMOVUPS Z15, 192(AX)(R14*1)
+	VMOVUPS Z12, (AX)(R15*1)
+	VMOVUPS Z13, 64(AX)(R15*1)
+	VMOVUPS Z14, 128(AX)(R15*1)
+	VMOVUPS Z15, 192(AX)(R15*1)
 	LEAQ    (AX)(DI*4), AX
 	LEAQ    (DX)(R8*4), DX
 	SUBQ    $0x04, SI
@@ -4992,29 +5000,29 @@ depthwise4AVX512_cell:
 	VMOVUPS 64(CX), Z1
 	VMOVUPS 128(CX), Z2
 	VMOVUPS 192(CX), Z3
-	MOVQ    DX, R11
-	MOVQ    BX, R12
-	MOVQ    kh+56(FP), R13
+	MOVQ    DX, R12
+	MOVQ    BX, R13
+	MOVQ    kh+64(FP), R14
 
 depthwise4AVX512_row:
-	MOVQ kw+64(FP), R14
+	MOVQ kw+72(FP), R15
 
 depthwise4AVX512_tap:
-	VMOVUPS     (R11), Z4
-	VFMADD231PS (R12), Z4, Z0
-	VMOVUPS     64(R11), Z4
-	VFMADD231PS 64(R12), Z4, Z1
-	VMOVUPS     128(R11), Z4
-	VFMADD231PS 128(R12), Z4, Z2
-	VMOVUPS     192(R11), Z4
-	VFMADD231PS 192(R12), Z4, Z3
-	ADDQ        DI, R11
-	ADDQ        DI, R12
-	DECQ        R14
+	VMOVUPS     (R12), Z4
+	VFMADD231PS (R13), Z4, Z0
+	VMOVUPS     64(R12), Z4
+	VFMADD231PS 64(R13), Z4, Z1
+	VMOVUPS     128(R12), Z4
+	VFMADD231PS 128(R13), Z4, Z2
+	VMOVUPS     192(R12), Z4
+	VFMADD231PS 192(R13), Z4, Z3
+	ADDQ        R9, R12
+	ADDQ        DI, R13
+	DECQ        R15
 	JNZ         depthwise4AVX512_tap
-	ADDQ        R9, R11
 	ADDQ        R10, R12
-	DECQ        R13
+	ADDQ        R11, R13
+	DECQ        R14
 	JNZ         depthwise4AVX512_row
 	VMOVUPS     Z0, (AX)
 	VMOVUPS     Z1, 64(AX)
@@ -5029,9 +5037,9 @@ depthwise4AVX512_done:
 	VZEROUPPER
 	RET
 
-// func depthwiseTailAVX512(y *float32, b *float32, x *float32, w *float32, cells int, c int, sx int, kh int, kw int, ld int, ldw int, mask int)
+// func depthwiseTailAVX512(y *float32, b *float32, x *float32, w *float32, cells int, c int, sx int, tx int, kh int, kw int, ld int, ldw int, mask int)
 // Requires: AVX, AVX512F
-TEXT ·depthwiseTailAVX512(SB), NOSPLIT, $0-96
+TEXT ·depthwiseTailAVX512(SB), NOSPLIT, $0-104
 	MOVQ y+0(FP), AX
 	MOVQ b+8(FP), CX
 	MOVQ x+16(FP), DX
@@ -5039,47 +5047,49 @@ TEXT ·depthwiseTailAVX512(SB), NOSPLIT, $0-96
 	MOVQ cells+32(FP), SI
 	MOVQ c+40(FP), DI
 	MOVQ sx+48(FP), R8
-	MOVQ ld+72(FP), R9
+	MOVQ tx+56(FP), R9
+	MOVQ ld+80(FP), R10
 
 	// Strides in bytes; ld becomes the step from the end of a window row to the next row's start.
 	SHLQ  $0x02, DI
 	SHLQ  $0x02, R8
 	SHLQ  $0x02, R9
-	MOVQ  kw+64(FP), R10
-	IMULQ DI, R10
-	SUBQ  R10, R9
+	SHLQ  $0x02, R10
+	MOVQ  kw+72(FP), R11
+	IMULQ R9, R11
+	SUBQ  R11, R10
 
 	// lw: the step from the end of a kernel row's taps to the next row's, in bytes.
-	MOVQ  ldw+80(FP), R10
-	SHLQ  $0x02, R10
-	MOVQ  kw+64(FP), R11
-	IMULQ DI, R11
-	SUBQ  R11, R10
-	MOVQ  mask+88(FP), R11
-	KMOVW R11, K1
+	MOVQ  ldw+88(FP), R11
+	SHLQ  $0x02, R11
+	MOVQ  kw+72(FP), R12
+	IMULQ DI, R12
+	SUBQ  R12, R11
+	MOVQ  mask+96(FP), R12
+	KMOVW R12, K1
 	TESTQ SI, SI
 	JZ    depthwiseTailAVX512_done
 
 depthwiseTailAVX512_cell:
 	VMOVUPS.Z (CX), K1, Z0
-	MOVQ      DX, R11
-	MOVQ      BX, R12
-	MOVQ      kh+56(FP), R13
+	MOVQ      DX, R12
+	MOVQ      BX, R13
+	MOVQ      kh+64(FP), R14
 
 depthwiseTailAVX512_row:
-	MOVQ kw+64(FP), R14
+	MOVQ kw+72(FP), R15
 
 depthwiseTailAVX512_tap:
-	VMOVUPS.Z   (R11), K1, Z1
-	VMOVUPS.Z   (R12), K1, Z2
+	VMOVUPS.Z   (R12), K1, Z1
+	VMOVUPS.Z   (R13), K1, Z2
 	VFMADD231PS Z2, Z1, Z0
-	ADDQ        DI, R11
-	ADDQ        DI, R12
-	DECQ        R14
+	ADDQ        R9, R12
+	ADDQ        DI, R13
+	DECQ        R15
 	JNZ         depthwiseTailAVX512_tap
-	ADDQ        R9, R11
 	ADDQ        R10, R12
-	DECQ        R13
+	ADDQ        R11, R13
+	DECQ        R14
 	JNZ         depthwiseTailAVX512_row
 	VMOVUPS     Z0, K1, (AX)
 	ADDQ        DI, AX
@@ -5091,175 +5101,181 @@ depthwiseTailAVX512_done:
 	VZEROUPPER
 	RET
 
-// func depthwiseFilter1AVX512(dw *float32, x *float32, dz *float32, cells int, c int, sx int, kh int, kw int, ld int, ldw int)
+// func depthwiseFilter1AVX512(dw *float32, x *float32, dz *float32, cells int, c int, sx int, tx int, kh int, kw int, ld int, ldw int)
 // Requires: AVX, AVX512F
-TEXT ·depthwiseFilter1AVX512(SB), NOSPLIT, $0-80
+TEXT ·depthwiseFilter1AVX512(SB), NOSPLIT, $0-88
 	MOVQ dw+0(FP), AX
 	MOVQ x+8(FP), CX
 	MOVQ dz+16(FP), DX
 	MOVQ c+32(FP), BX
 	MOVQ sx+40(FP), SI
-	MOVQ ld+64(FP), DI
+	MOVQ tx+48(FP), DI
+	MOVQ ld+72(FP), R8
 
 	// Strides in bytes; ld becomes the step from the end of a window row to the next row's start.
 	SHLQ  $0x02, BX
 	SHLQ  $0x02, SI
 	SHLQ  $0x02, DI
-	MOVQ  kw+56(FP), R8
-	IMULQ BX, R8
-	SUBQ  R8, DI
+	SHLQ  $0x02, R8
+	MOVQ  kw+64(FP), R9
+	IMULQ DI, R9
+	SUBQ  R9, R8
 
 	// lw: the step from the end of a kernel row's taps to the next row's, in bytes.
-	MOVQ  ldw+72(FP), R8
-	SHLQ  $0x02, R8
-	MOVQ  kw+56(FP), R9
-	IMULQ BX, R9
-	SUBQ  R9, R8
-	MOVQ  kh+48(FP), R12
+	MOVQ  ldw+80(FP), R9
+	SHLQ  $0x02, R9
+	MOVQ  kw+64(FP), R10
+	IMULQ BX, R10
+	SUBQ  R10, R9
+	MOVQ  kh+56(FP), R13
 
 depthwiseFilter1AVX512_row:
-	MOVQ kw+56(FP), R13
+	MOVQ kw+64(FP), R14
 
 depthwiseFilter1AVX512_tap:
 	VMOVUPS (AX), Z0
-	MOVQ    CX, R9
-	MOVQ    DX, R10
-	MOVQ    cells+24(FP), R11
-	TESTQ   R11, R11
+	MOVQ    CX, R10
+	MOVQ    DX, R11
+	MOVQ    cells+24(FP), R12
+	TESTQ   R12, R12
 	JZ      depthwiseFilter1AVX512_next
 
 depthwiseFilter1AVX512_cell:
-	VMOVUPS     (R9), Z1
-	VFMADD231PS (R10), Z1, Z0
-	ADDQ        SI, R9
-	ADDQ        BX, R10
-	DECQ        R11
+	VMOVUPS     (R10), Z1
+	VFMADD231PS (R11), Z1, Z0
+	ADDQ        SI, R10
+	ADDQ        BX, R11
+	DECQ        R12
 	JNZ         depthwiseFilter1AVX512_cell
 
 depthwiseFilter1AVX512_next:
 	VMOVUPS Z0, (AX)
 	ADDQ    BX, AX
-	ADDQ    BX, CX
-	DECQ    R13
-	JNZ     depthwiseFilter1AVX512_tap
 	ADDQ    DI, CX
-	ADDQ    R8, AX
-	DECQ    R12
+	DECQ    R14
+	JNZ     depthwiseFilter1AVX512_tap
+	ADDQ    R8, CX
+	ADDQ    R9, AX
+	DECQ    R13
 	JNZ     depthwiseFilter1AVX512_row
 	VZEROUPPER
 	RET
 
-// func depthwiseFilter2AVX512(dw *float32, x *float32, dz *float32, cells int, c int, sx int, kh int, kw int, ld int, ldw int)
+// func depthwiseFilter2AVX512(dw *float32, x *float32, dz *float32, cells int, c int, sx int, tx int, kh int, kw int, ld int, ldw int)
 // Requires: AVX, AVX512F
-TEXT ·depthwiseFilter2AVX512(SB), NOSPLIT, $0-80
+TEXT ·depthwiseFilter2AVX512(SB), NOSPLIT, $0-88
 	MOVQ dw+0(FP), AX
 	MOVQ x+8(FP), CX
 	MOVQ dz+16(FP), DX
 	MOVQ c+32(FP), BX
 	MOVQ sx+40(FP), SI
-	MOVQ ld+64(FP), DI
+	MOVQ tx+48(FP), DI
+	MOVQ ld+72(FP), R8
 
 	// Strides in bytes; ld becomes the step from the end of a window row to the next row's start.
 	SHLQ  $0x02, BX
 	SHLQ  $0x02, SI
 	SHLQ  $0x02, DI
-	MOVQ  kw+56(FP), R8
-	IMULQ BX, R8
-	SUBQ  R8, DI
+	SHLQ  $0x02, R8
+	MOVQ  kw+64(FP), R9
+	IMULQ DI, R9
+	SUBQ  R9, R8
 
 	// lw: the step from the end of a kernel row's taps to the next row's, in bytes.
-	MOVQ  ldw+72(FP), R8
-	SHLQ  $0x02, R8
-	MOVQ  kw+56(FP), R9
-	IMULQ BX, R9
-	SUBQ  R9, R8
-	MOVQ  kh+48(FP), R12
+	MOVQ  ldw+80(FP), R9
+	SHLQ  $0x02, R9
+	MOVQ  kw+64(FP), R10
+	IMULQ BX, R10
+	SUBQ  R10, R9
+	MOVQ  kh+56(FP), R13
 
 depthwiseFilter2AVX512_row:
-	MOVQ kw+56(FP), R13
+	MOVQ kw+64(FP), R14
 
 depthwiseFilter2AVX512_tap:
 	VMOVUPS (AX), Z0
 	VMOVUPS 64(AX), Z1
-	MOVQ    CX, R9
-	MOVQ    DX, R10
-	MOVQ    cells+24(FP), R11
-	TESTQ   R11, R11
+	MOVQ    CX, R10
+	MOVQ    DX, R11
+	MOVQ    cells+24(FP), R12
+	TESTQ   R12, R12
 	JZ      depthwiseFilter2AVX512_next
 
 depthwiseFilter2AVX512_cell:
-	VMOVUPS     (R9), Z2
-	VFMADD231PS (R10), Z2, Z0
-	VMOVUPS     64(R9), Z2
-	VFMADD231PS 64(R10), Z2, Z1
-	ADDQ        SI, R9
-	ADDQ        BX, R10
-	DECQ        R11
+	VMOVUPS     (R10), Z2
+	VFMADD231PS (R11), Z2, Z0
+	VMOVUPS     64(R10), Z2
+	VFMADD231PS 64(R11), Z2, Z1
+	ADDQ        SI, R10
+	ADDQ        BX, R11
+	DECQ        R12
 	JNZ         depthwiseFilter2AVX512_cell
 
 depthwiseFilter2AVX512_next:
 	VMOVUPS Z0, (AX)
 	VMOVUPS Z1, 64(AX)
 	ADDQ    BX, AX
-	ADDQ    BX, CX
-	DECQ    R13
-	JNZ     depthwiseFilter2AVX512_tap
 	ADDQ    DI, CX
-	ADDQ    R8, AX
-	DECQ    R12
+	DECQ    R14
+	JNZ     depthwiseFilter2AVX512_tap
+	ADDQ    R8, CX
+	ADDQ    R9, AX
+	DECQ    R13
 	JNZ     depthwiseFilter2AVX512_row
 	VZEROUPPER
 	RET
 
-// func depthwiseFilter3AVX512(dw *float32, x *float32, dz *float32, cells int, c int, sx int, kh int, kw int, ld int, ldw int)
+// func depthwiseFilter3AVX512(dw *float32, x *float32, dz *float32, cells int, c int, sx int, tx int, kh int, kw int, ld int, ldw int)
 // Requires: AVX, AVX512F
-TEXT ·depthwiseFilter3AVX512(SB), NOSPLIT, $0-80
+TEXT ·depthwiseFilter3AVX512(SB), NOSPLIT, $0-88
 	MOVQ dw+0(FP), AX
 	MOVQ x+8(FP), CX
 	MOVQ dz+16(FP), DX
 	MOVQ c+32(FP), BX
 	MOVQ sx+40(FP), SI
-	MOVQ ld+64(FP), DI
+	MOVQ tx+48(FP), DI
+	MOVQ ld+72(FP), R8
 
 	// Strides in bytes; ld becomes the step from the end of a window row to the next row's start.
 	SHLQ  $0x02, BX
 	SHLQ  $0x02, SI
 	SHLQ  $0x02, DI
-	MOVQ  kw+56(FP), R8
-	IMULQ BX, R8
-	SUBQ  R8, DI
+	SHLQ  $0x02, R8
+	MOVQ  kw+64(FP), R9
+	IMULQ DI, R9
+	SUBQ  R9, R8
 
 	// lw: the step from the end of a kernel row's taps to the next row's, in bytes.
-	MOVQ  ldw+72(FP), R8
-	SHLQ  $0x02, R8
-	MOVQ  kw+56(FP), R9
-	IMULQ BX, R9
-	SUBQ  R9, R8
-	MOVQ  kh+48(FP), R12
+	MOVQ  ldw+80(FP), R9
+	SHLQ  $0x02, R9
+	MOVQ  kw+64(FP), R10
+	IMULQ BX, R10
+	SUBQ  R10, R9
+	MOVQ  kh+56(FP), R13
 
 depthwiseFilter3AVX512_row:
-	MOVQ kw+56(FP), R13
+	MOVQ kw+64(FP), R14
 
 depthwiseFilter3AVX512_tap:
 	VMOVUPS (AX), Z0
 	VMOVUPS 64(AX), Z1
 	VMOVUPS 128(AX), Z2
-	MOVQ    CX, R9
-	MOVQ    DX, R10
-	MOVQ    cells+24(FP), R11
-	TESTQ   R11, R11
+	MOVQ    CX, R10
+	MOVQ    DX, R11
+	MOVQ    cells+24(FP), R12
+	TESTQ   R12, R12
 	JZ      depthwiseFilter3AVX512_next
 
 depthwiseFilter3AVX512_cell:
-	VMOVUPS     (R9), Z3
-	VFMADD231PS (R10), Z3, Z0
-	VMOVUPS     64(R9), Z3
-	VFMADD231PS 64(R10), Z3, Z1
-	VMOVUPS     128(R9), Z3
-	VFMADD231PS 128(R10), Z3, Z2
-	ADDQ        SI, R9
-	ADDQ        BX, R10
-	DECQ        R11
+	VMOVUPS     (R10), Z3
+	VFMADD231PS (R11), Z3, Z0
+	VMOVUPS     64(R10), Z3
+	VFMADD231PS 64(R11), Z3, Z1
+	VMOVUPS     128(R10), Z3
+	VFMADD231PS 128(R11), Z3, Z2
+	ADDQ        SI, R10
+	ADDQ        BX, R11
+	DECQ        R12
 	JNZ         depthwiseFilter3AVX512_cell
 
 depthwiseFilter3AVX512_next:
@@ -5267,68 +5283,70 @@ depthwiseFilter3AVX512_next:
 	VMOVUPS Z1, 64(AX)
 	VMOVUPS Z2, 128(AX)
 	ADDQ    BX, AX
-	ADDQ    BX, CX
-	DECQ    R13
-	JNZ     depthwiseFilter3AVX512_tap
 	ADDQ    DI, CX
-	ADDQ    R8, AX
-	DECQ    R12
+	DECQ    R14
+	JNZ     depthwiseFilter3AVX512_tap
+	ADDQ    R8, CX
+	ADDQ    R9, AX
+	DECQ    R13
 	JNZ     depthwiseFilter3AVX512_row
 	VZEROUPPER
 	RET
 
-// func depthwiseFilter4AVX512(dw *float32, x *float32, dz *float32, cells int, c int, sx int, kh int, kw int, ld int, ldw int)
+// func depthwiseFilter4AVX512(dw *float32, x *float32, dz *float32, cells int, c int, sx int, tx int, kh int, kw int, ld int, ldw int)
 // Requires: AVX, AVX512F
-TEXT ·depthwiseFilter4AVX512(SB), NOSPLIT, $0-80
+TEXT ·depthwiseFilter4AVX512(SB), NOSPLIT, $0-88
 	MOVQ dw+0(FP), AX
 	MOVQ x+8(FP), CX
 	MOVQ dz+16(FP), DX
 	MOVQ c+32(FP), BX
 	MOVQ sx+40(FP), SI
-	MOVQ ld+64(FP), DI
+	MOVQ tx+48(FP), DI
+	MOVQ ld+72(FP), R8
 
 	// Strides in bytes; ld becomes the step from the end of a window row to the next row's start.
 	SHLQ  $0x02, BX
 	SHLQ  $0x02, SI
 	SHLQ  $0x02, DI
-	MOVQ  kw+56(FP), R8
-	IMULQ BX, R8
-	SUBQ  R8, DI
+	SHLQ  $0x02, R8
+	MOVQ  kw+64(FP), R9
+	IMULQ DI, R9
+	SUBQ  R9, R8
 
 	// lw: the step from the end of a kernel row's taps to the next row's, in bytes.
-	MOVQ  ldw+72(FP), R8
-	SHLQ  $0x02, R8
-	MOVQ  kw+56(FP), R9
-	IMULQ BX, R9
-	SUBQ  R9, R8
-	MOVQ  kh+48(FP), R12
+	MOVQ  ldw+80(FP), R9
+	SHLQ  $0x02, R9
+	MOVQ  kw+64(FP), R10
+	IMULQ BX, R10
+	SUBQ  R10, R9
+	MOVQ  kh+56(FP), R13
 
 depthwiseFilter4AVX512_row:
-	MOVQ kw+56(FP), R13
+	MOVQ kw+64(FP), R14
 
 depthwiseFilter4AVX512_tap:
 	VMOVUPS (AX), Z0
 	VMOVUPS 64(AX), Z1
 	VMOVUPS 128(AX), Z2
 	VMOVUPS 192(AX), Z3
-	MOVQ    CX, R9
-	MOVQ    DX, R10
-	MOVQ    cells+24(FP), R11
-	TESTQ   R11, R11
+	MOVQ    CX, R10
+	MOVQ    DX, R11
+	MOVQ    cells+24(FP), R12
+	TESTQ   R12, R12
 	JZ      depthwiseFilter4AVX512_next
 
 depthwiseFilter4AVX512_cell:
-	VMOVUPS     (R9), Z4
-	VFMADD231PS (R10), Z4, Z0
-	VMOVUPS     64(R9), Z4
-	VFMADD231PS 64(R10), Z4, Z1
-	VMOVUPS     128(R9), Z4
-	VFMADD231PS 128(R10), Z4, Z2
-	VMOVUPS     192(R9), Z4
-	VFMADD231PS 192(R10), Z4, Z3
-	ADDQ        SI, R9
-	ADDQ        BX, R10
-	DECQ        R11
+	VMOVUPS     (R10), Z4
+	VFMADD231PS (R11), Z4, Z0
+	VMOVUPS     64(R10), Z4
+	VFMADD231PS 64(R11), Z4, Z1
+	VMOVUPS     128(R10), Z4
+	VFMADD231PS 128(R11), Z4, Z2
+	VMOVUPS     192(R10), Z4
+	VFMADD231PS 192(R11), Z4, Z3
+	ADDQ        SI, R10
+	ADDQ        BX, R11
+	DECQ        R12
 	JNZ         depthwiseFilter4AVX512_cell
 
 depthwiseFilter4AVX512_next:
@@ -5337,73 +5355,75 @@ depthwiseFilter4AVX512_next:
 	VMOVUPS Z2, 128(AX)
 	VMOVUPS Z3, 192(AX)
 	ADDQ    BX, AX
-	ADDQ    BX, CX
-	DECQ    R13
-	JNZ     depthwiseFilter4AVX512_tap
 	ADDQ    DI, CX
-	ADDQ    R8, AX
-	DECQ    R12
+	DECQ    R14
+	JNZ     depthwiseFilter4AVX512_tap
+	ADDQ    R8, CX
+	ADDQ    R9, AX
+	DECQ    R13
 	JNZ     depthwiseFilter4AVX512_row
 	VZEROUPPER
 	RET
 
-// func depthwiseFilterTailAVX512(dw *float32, x *float32, dz *float32, cells int, c int, sx int, kh int, kw int, ld int, ldw int, mask int)
+// func depthwiseFilterTailAVX512(dw *float32, x *float32, dz *float32, cells int, c int, sx int, tx int, kh int, kw int, ld int, ldw int, mask int)
 // Requires: AVX, AVX512F
-TEXT ·depthwiseFilterTailAVX512(SB), NOSPLIT, $0-88
+TEXT ·depthwiseFilterTailAVX512(SB), NOSPLIT, $0-96
 	MOVQ dw+0(FP), AX
 	MOVQ x+8(FP), CX
 	MOVQ dz+16(FP), DX
 	MOVQ c+32(FP), BX
 	MOVQ sx+40(FP), SI
-	MOVQ ld+64(FP), DI
+	MOVQ tx+48(FP), DI
+	MOVQ ld+72(FP), R8
 
 	// Strides in bytes; ld becomes the step from the end of a window row to the next row's start.
 	SHLQ  $0x02, BX
 	SHLQ  $0x02, SI
 	SHLQ  $0x02, DI
-	MOVQ  kw+56(FP), R8
-	IMULQ BX, R8
-	SUBQ  R8, DI
+	SHLQ  $0x02, R8
+	MOVQ  kw+64(FP), R9
+	IMULQ DI, R9
+	SUBQ  R9, R8
 
 	// lw: the step from the end of a kernel row's taps to the next row's, in bytes.
-	MOVQ  ldw+72(FP), R8
-	SHLQ  $0x02, R8
-	MOVQ  kw+56(FP), R9
-	IMULQ BX, R9
-	SUBQ  R9, R8
-	MOVQ  mask+80(FP), R9
-	KMOVW R9, K1
-	MOVQ  kh+48(FP), R12
+	MOVQ  ldw+80(FP), R9
+	SHLQ  $0x02, R9
+	MOVQ  kw+64(FP), R10
+	IMULQ BX, R10
+	SUBQ  R10, R9
+	MOVQ  mask+88(FP), R10
+	KMOVW R10, K1
+	MOVQ  kh+56(FP), R13
 
 depthwiseFilterTailAVX512_row:
-	MOVQ kw+56(FP), R13
+	MOVQ kw+64(FP), R14
 
 depthwiseFilterTailAVX512_tap:
 	VMOVUPS.Z (AX), K1, Z0
-	MOVQ      CX, R9
-	MOVQ      DX, R10
-	MOVQ      cells+24(FP), R11
-	TESTQ     R11, R11
+	MOVQ      CX, R10
+	MOVQ      DX, R11
+	MOVQ      cells+24(FP), R12
+	TESTQ     R12, R12
 	JZ        depthwiseFilterTailAVX512_next
 
 depthwiseFilterTailAVX512_cell:
-	VMOVUPS.Z   (R9), K1, Z1
-	VMOVUPS.Z   (R10), K1, Z2
+	VMOVUPS.Z   (R10), K1, Z1
+	VMOVUPS.Z   (R11), K1, Z2
 	VFMADD231PS Z2, Z1, Z0
-	ADDQ        SI, R9
-	ADDQ        BX, R10
-	DECQ        R11
+	ADDQ        SI, R10
+	ADDQ        BX, R11
+	DECQ        R12
 	JNZ         depthwiseFilterTailAVX512_cell
 
 depthwiseFilterTailAVX512_next:
 	VMOVUPS Z0, K1, (AX)
 	ADDQ    BX, AX
-	ADDQ    BX, CX
-	DECQ    R13
-	JNZ     depthwiseFilterTailAVX512_tap
 	ADDQ    DI, CX
-	ADDQ    R8, AX
-	DECQ    R12
+	DECQ    R14
+	JNZ     depthwiseFilterTailAVX512_tap
+	ADDQ    R8, CX
+	ADDQ    R9, AX
+	DECQ    R13
 	JNZ     depthwiseFilterTailAVX512_row
 	VZEROUPPER
 	RET

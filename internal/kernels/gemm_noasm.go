@@ -28,9 +28,9 @@ func bnGradInputVec(dx, dy, x []float32, mean, invStd, scale, sum, sumXhat []flo
 }
 
 // depthwiseAVX512 is never called without AVX-512.
-var depthwiseAVX512 [4]func(y, b, x, w *float32, cells, c, sx, kh, kw, ld, ldw int)
+var depthwiseAVX512 [4]func(y, b, x, w *float32, cells, c, sx, tx, kh, kw, ld, ldw int)
 
-func depthwiseTailAVX512(y, b, x, w *float32, cells, c, sx, kh, kw, ld, ldw, mask int) {
+func depthwiseTailAVX512(y, b, x, w *float32, cells, c, sx, tx, kh, kw, ld, ldw, mask int) {
 	panic("kernels: no AVX-512")
 }
 
@@ -45,9 +45,9 @@ func biasRowsVec(fn func(y, z, b *float32, rows, f, chunks, tail int), y, z, b [
 var addBiasAVX512, biasReLUAVX512, mulRowsAVX512 func(y, z, b *float32, rows, f, chunks, tail int)
 
 // depthwiseFilterAVX512 is never called without AVX-512.
-var depthwiseFilterAVX512 [4]func(dw, x, dz *float32, cells, c, sx, kh, kw, ld, ldw int)
+var depthwiseFilterAVX512 [4]func(dw, x, dz *float32, cells, c, sx, tx, kh, kw, ld, ldw int)
 
-func depthwiseFilterTailAVX512(dw, x, dz *float32, cells, c, sx, kh, kw, ld, ldw, mask int) {
+func depthwiseFilterTailAVX512(dw, x, dz *float32, cells, c, sx, tx, kh, kw, ld, ldw, mask int) {
 	panic("kernels: no AVX-512")
 }
 

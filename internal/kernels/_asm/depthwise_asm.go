@@ -13,10 +13,11 @@ import (
 //
 //	for n < cells, j < 16·nv:
 //		acc := b[j]
-//		for ky < kh, kx < kw: acc += x[n*sx + ky*ld + kx*c + j] · w[ky*ldw + kx*c + j]
+//		for ky < kh, kx < kw: acc += x[n*sx + ky*ld + kx*tx + j] · w[ky*ldw + kx*c + j]
 //		y[n*c+j] = acc
 //
-// Strides c, sx, ld and ldw count floats; b is the bias. The nv sums of a
+// Strides c, sx, tx, ld and ldw count floats (tx, the step between a
+// window's taps along a row, is c, or d·c for taps d apart); b is the bias. The nv sums of a
 // cell are kept in registers over its kh·kw taps. A window cut by the
 // image's edges reads the part of the kernel inside: w starts at its first
 // tap and ldw is the kernel's row, longer than kw·c.
@@ -25,9 +26,9 @@ import (
 // mask says which lanes of the vectors count (bit j for channel j; nv 1),
 // the others neither read nor written.
 func depthwise(name string, nv int, masked bool) {
-	signature := "func(y, b, x, w *float32, cells, c, sx, kh, kw, ld, ldw int)"
+	signature := "func(y, b, x, w *float32, cells, c, sx, tx, kh, kw, ld, ldw int)"
 	if masked {
-		signature = "func(y, b, x, w *float32, cells, c, sx, kh, kw, ld, ldw, mask int)"
+		signature = "func(y, b, x, w *float32, cells, c, sx, tx, kh, kw, ld, ldw, mask int)"
 	}
 	TEXT(name, NOSPLIT, signature)
 	y := Load(Param("y"), GP64())
@@ -35,14 +36,14 @@ func depthwise(name string, nv int, masked bool) {
 	x := Load(Param("x"), GP64())
 	w := Load(Param("w"), GP64())
 	cells := Load(Param("cells"), GP64())
-	c, sx, ld := windowSteps()
+	c, sx, tx, ld := windowSteps()
 	lw := kernelStep(c)
 	acc, t := vectors(nv), vectors(nv)
 	ln := newLanes(masked)
 	xr, wp, ry, rx := GP64(), GP64(), GP64(), GP64()
 	cell, row, tap, done := name+"_cell", name+"_row", name+"_tap", name+"_done"
 	if !masked {
-		depthwiseQuads(name, nv, y, b, x, w, cells, c, sx, ld, lw, xr, wp, ry, rx)
+		depthwiseQuads(name, nv, y, b, x, w, cells, c, sx, tx, ld, lw, xr, wp, ry, rx)
 	}
 	TESTQ(cells, cells)
 	JZ(LabelRef(done))
@@ -59,7 +60,7 @@ func depthwise(name string, nv int, masked bool) {
 	for v := range nv {
 		ln.fma(Mem{Base: xr, Disp: 64 * v}, Mem{Base: wp, Disp: 64 * v}, t[v], acc[v])
 	}
-	ADDQ(c, xr)
+	ADDQ(tx, xr)
 	ADDQ(c, wp)
 	DECQ(rx)
 	JNZ(LabelRef(tap))
@@ -84,7 +85,7 @@ func depthwise(name string, nv int, masked bool) {
 // windows (one load per multiply-add instead of two), each cell's sums in
 // the same order as one at a time. It leaves cells, x and y at the cells
 // left.
-func depthwiseQuads(name string, nv int, y, b, x, w, cells, c, sx, ld, lw, xr, wp, ry, rx Register) {
+func depthwiseQuads(name string, nv int, y, b, x, w, cells, c, sx, tx, ld, lw, xr, wp, ry, rx Register) {
 	acc := make([][]VecVirtual, 4)
 	for m := range acc {
 		acc[m] = vectors(nv)
@@ -127,7 +128,7 @@ func depthwiseQuads(name string, nv int, y, b, x, w, cells, c, sx, ld, lw, xr, w
 			VFMADD231PS(at(xr, sx, sx3, m, v), wv[v], acc[m][v])
 		}
 	}
-	ADDQ(c, xr)
+	ADDQ(tx, xr)
 	ADDQ(c, wp)
 	DECQ(rx)
 	JNZ(LabelRef(tap))
@@ -149,22 +150,24 @@ func depthwiseQuads(name string, nv int, y, b, x, w, cells, c, sx, ld, lw, xr, w
 	Label(left)
 }
 
-// windowSteps loads the strides c, sx and ld (in floats) of a depthwise
-// kernel's parameters as bytes, ld as the step from the end of a window row
-// (kw cells of c) to the next row's start.
-func windowSteps() (c, sx, ld Register) {
+// windowSteps loads the strides c, sx, tx and ld (in floats) of a
+// depthwise kernel's parameters as bytes, ld as the step from the end of a
+// window row (kw taps tx apart) to the next row's start.
+func windowSteps() (c, sx, tx, ld Register) {
 	c = Load(Param("c"), GP64())
 	sx = Load(Param("sx"), GP64())
+	tx = Load(Param("tx"), GP64())
 	ld = Load(Param("ld"), GP64())
 	Comment("Strides in bytes; ld becomes the step from the end of a window row to the next row's start.")
 	SHLQ(U8(2), c)
 	SHLQ(U8(2), sx)
+	SHLQ(U8(2), tx)
 	SHLQ(U8(2), ld)
 	kwb := GP64()
 	Load(Param("kw"), kwb)
-	IMULQ(c, kwb)
+	IMULQ(tx, kwb)
 	SUBQ(kwb, ld)
-	return c, sx, ld
+	return c, sx, tx, ld
 }
 
 // kernelStep loads ldw and returns the step from the end of a kernel row's
@@ -252,23 +255,23 @@ func depthwiseKernels() {
 // 16 channels:
 //
 //	for ky < kh, kx < kw, j < 16·nv:
-//		dw[ky*ldw + kx*c + j] += Σ_{n < cells} x[n*sx + ky*ld + kx*c + j] · dz[n*c + j]
+//		dw[ky*ldw + kx*c + j] += Σ_{n < cells} x[n*sx + ky*ld + kx*tx + j] · dz[n*c + j]
 //
-// Strides c, sx, ld and ldw count floats; each weight's sum is kept in a
+// Strides c, sx, tx, ld and ldw count floats, as for depthwise; each weight's sum is kept in a
 // register over the cells, which it takes in order. Windows cut by the
 // image's edges add to the part of a larger kernel inside: dw starts at
 // its first tap and ldw is that kernel's row. With masked, as for
 // depthwise: the lanes of a last parameter mask alone (nv 1).
 func depthwiseFilter(name string, nv int, masked bool) {
-	signature := "func(dw, x, dz *float32, cells, c, sx, kh, kw, ld, ldw int)"
+	signature := "func(dw, x, dz *float32, cells, c, sx, tx, kh, kw, ld, ldw int)"
 	if masked {
-		signature = "func(dw, x, dz *float32, cells, c, sx, kh, kw, ld, ldw, mask int)"
+		signature = "func(dw, x, dz *float32, cells, c, sx, tx, kh, kw, ld, ldw, mask int)"
 	}
 	TEXT(name, NOSPLIT, signature)
 	dw := Load(Param("dw"), GP64())
 	x := Load(Param("x"), GP64())
 	dz := Load(Param("dz"), GP64())
-	c, sx, ld := windowSteps()
+	c, sx, tx, ld := windowSteps()
 	lw := kernelStep(c)
 	acc, t := vectors(nv), vectors(nv)
 	ln := newLanes(masked)
@@ -300,7 +303,7 @@ func depthwiseFilter(name string, nv int, masked bool) {
 		ln.store(acc[v], Mem{Base: dw, Disp: 64 * v})
 	}
 	ADDQ(c, dw)
-	ADDQ(c, xt)
+	ADDQ(tx, xt)
 	DECQ(rx)
 	JNZ(LabelRef(tap))
 	ADDQ(ld, xt)
