@@ -38,7 +38,7 @@
 // # Layers and shapes
 //
 //	Conv2D                 [N,H,W,C] → [N,OH,OW,Filters]   kernel [kh,kw,C/g,Filters] (HWIO), bias [Filters]; g = Groups, taps DilationRate apart
-//	DepthwiseConv2D        [N,H,W,C] → [N,OH,OW,C·M]       depthwise_kernel [kh,kw,C,M], bias [C·M]; M = DepthMultiplier
+//	DepthwiseConv2D        [N,H,W,C] → [N,OH,OW,C·M]       depthwise_kernel [kh,kw,C,M], bias [C·M]; M = DepthMultiplier, taps DilationRate apart
 //	MaxPool2D              [N,H,W,C] → [N,OH,OW,C]         Keras class name MaxPooling2D
 //	AveragePooling2D       [N,H,W,C] → [N,OH,OW,C]
 //	ZeroPadding2D          [N,H,W,C] → [N,t+H+b,l+W+r,C]  Padding ((t, b), (l, r)) of zeros
@@ -138,7 +138,8 @@
 // (convolution tiles), from im2col blocks still in cache where they cannot,
 // or directly for 1×1 convolutions; the input gradient of a stride-1
 // convolution is itself such a convolution. A dilated convolution runs as
-// undilated ones over the phases of its input (see DilationRate).
+// undilated ones over the phases of its input (see DilationRate); a
+// dilated [DepthwiseConv2D] reads its taps in place.
 // Bias and ReLU are applied as each tile is written, other activations to
 // each block while it is in cache, and their derivatives likewise. Blocks are spread over the cores; the kernel
 // gradient is summed per fixed group of images and the groups are added in
