@@ -114,3 +114,39 @@ func TestKerasDilatedDepthwiseSeparable(t *testing.T) {
 		t.Errorf("dilation with strides: error %v, want one containing %q", err, want)
 	}
 }
+
+// dilatedModel has dilated convolutions: ordinary, depthwise with a depth
+// multiplier, and a Conv2D of one group per channel, asymmetric "same"
+// pads among them.
+func dilatedModel(t testing.TB) *Sequential {
+	m := New(
+		&nn.Conv2D{Filters: 4, KernelSize: pair(3), DilationRate: [2]int{2, 2}, Padding: "same", Activation: "relu"},
+		&nn.DepthwiseConv2D{KernelSize: [2]int{2, 3}, DilationRate: [2]int{3, 2}, Padding: "same", DepthMultiplier: 2, Activation: "elu"},
+		&nn.Conv2D{Filters: 8, KernelSize: pair(3), DilationRate: [2]int{1, 3}, Groups: 8, NoBias: true},
+		&nn.Flatten{},
+		&nn.Dense{Units: 3, Activation: "softmax"},
+	)
+	if err := m.Build([]int{9, 8, 1}, 4); err != nil {
+		t.Fatal(err)
+	}
+	m.ClassNames = []string{"a", "b", "c"}
+	return m
+}
+
+// TestImportONNXDilated: dilated convolutions go to ONNX as Conv nodes
+// with dilations and come back as the layers they were, with the same
+// probabilities.
+func TestImportONNXDilated(t *testing.T) {
+	m := dilatedModel(t)
+	got := roundTrip(t, m, randomPixels(m, 5))
+	var depthwise []*nn.DepthwiseConv2D
+	for _, l := range got.Layers {
+		if d, ok := l.(*nn.DepthwiseConv2D); ok {
+			depthwise = append(depthwise, d)
+		}
+	}
+	if c, ok := got.Layers[0].(*nn.Conv2D); !ok || c.DilationRate != [2]int{2, 2} || len(depthwise) != 2 ||
+		depthwise[0].DilationRate != [2]int{3, 2} || depthwise[0].DepthMultiplier != 2 || depthwise[1].DilationRate != [2]int{1, 3} {
+		t.Errorf("imported %v, %v", got.Layers[0].Config(), depthwise)
+	}
+}

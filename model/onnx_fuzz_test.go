@@ -29,6 +29,7 @@ func FuzzImportONNX(f *testing.F) {
 	f.Add(exportBytes(f, builtGraph(f)))
 	f.Add(exportBytes(f, shuffled(f)))
 	f.Add(exportBytes(f, reshapes(f)))
+	f.Add(exportBytes(f, dilatedModel(f)))
 	// The constants PyTorch computes for F.pad, and explicit pads.
 	withPads := tinyONNX(f)
 	insertTorchPads(withPads, 0, 0, 0, 0, nil)
