@@ -38,8 +38,10 @@ type Dense struct {
 	x, y    *tensor.Tensor
 	z       *tensor.Tensor // y before the activation, for those that need it
 	dz, dx  *tensor.Tensor
+	dy      *tensor.Tensor // the caller's, during Backward
 	skipDx  bool
-	skipDw  bool // see SkipParamGradients
+	skipDw  bool  // see SkipParamGradients
+	split   split // the bias and the activation, and its derivative, row by row on the cores
 }
 
 func (l *Dense) Type() string { return "Dense" }
@@ -123,8 +125,25 @@ func (l *Dense) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	l.y = resize(l.y, l.shape...)
 	l.z = l.act.input(&l.z, true, l.shape...)
 	kernels.Gemm(false, false, n, l.Units, c, 1, x.Data, c, l.kernel.Value.Data, l.Units, 0, pre(l.y, l.z), l.Units)
-	biasActivate(l.act, l.y.Data, data(l.z), l.bias, l.Units)
+	l.split.rows(l, actForward, n, l.Units)
 	return l.y
+}
+
+// do adds the bias and applies the activation to the output rows [lo, hi)
+// (actForward), or sets those rows of dz from dy through the activation's
+// derivative (actBackward).
+func (l *Dense) do(phase, lo, hi int) {
+	u := l.Units
+	lo, hi = lo*u, hi*u
+	var z []float32
+	if l.z != nil {
+		z = l.z.Data[lo:hi]
+	}
+	if phase == actForward {
+		biasActivate(l.act, l.y.Data[lo:hi], z, l.bias, u)
+	} else {
+		l.act.backward(l.dz.Data[lo:hi], l.dy.Data[lo:hi], l.y.Data[lo:hi], z, u)
+	}
 }
 
 // Backward sets dz = act'(dy), adds dW = xᵀ·dz and db = Σ_n dz, and returns
@@ -134,7 +153,9 @@ func (l *Dense) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	n, in, u := l.rows(dy.Shape[0]), l.in[len(l.in)-1], l.Units
 	l.dz = l.temp(l.dz, dy.Shape...)
 	dz := l.dz.Data
-	l.act.backward(dz, dy.Data, l.y.Data, data(l.z), u)
+	l.dy = dy
+	l.split.rows(l, actBackward, n, u)
+	l.dy = nil
 	if !l.skipDw {
 		kernels.Gemm(true, false, in, u, n, 1, l.x.Data, in, dz, u, 1, l.kernel.Grad.Data, u)
 		if l.bias != nil {
