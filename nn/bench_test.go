@@ -224,3 +224,21 @@ func benchPass(b *testing.B, l nn.Layer, x *tensor.Tensor) {
 		l.Backward(l.Forward(x, true))
 	}
 }
+
+// BenchmarkLayerNormalization: ConvNeXt's layer norms over each pixel's
+// channels (8x8x128 and 2x2x512 maps) and one over the whole image, at
+// batch 100.
+func BenchmarkLayerNormalization(b *testing.B) {
+	for _, bc := range []struct {
+		in   []int
+		axis []int
+	}{{[]int{8, 8, 128}, nil}, {[]int{2, 2, 512}, nil}, {[]int{8, 8, 128}, []int{1, 2, 3}}} {
+		l := &nn.LayerNormalization{Axis: bc.axis}
+		if _, err := l.Build(bc.in, rand.New(rand.NewPCG(1, 2))); err != nil {
+			b.Fatal(err)
+		}
+		x := benchInput(b, append([]int{100}, bc.in...)...)
+		name := fmt.Sprintf("%dx%dx%d-axis%v", bc.in[0], bc.in[1], bc.in[2], l.Axes())
+		forwardBackward(b, name, l, x, float64(len(x.Data)))
+	}
+}
