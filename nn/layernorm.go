@@ -50,21 +50,18 @@ type LayerNormalization struct {
 	// their offsets from the group's first value, in the order of gamma;
 	// offK the offset of each group's first value in a sample.
 	offN, offK []int32
-	size       int       // values per sample
-	mean, inv  []float32 // per group of the batch, from the last Forward
-	dg, db     []float64 // Backward's sums of gamma's and beta's gradients
-	skipDw     bool      // see SkipParamGradients
+	contig     bool         // whether offN is 0, 1, 2, ...: a group is a run of the batch
+	rows       [3][]float32 // for groups not contiguous: groups gathered as rows
+	size       int          // values per sample
+	mean, inv  []float32    // per group of the batch, from the last Forward
+	dg, db     []float64    // Backward's sums of gamma's and beta's gradients, per chunk of groups
+	dgBuf      []float64    // their storage
+	skipDw     bool         // see SkipParamGradients
 
 	x, y, dx *tensor.Tensor
 	dy       *tensor.Tensor // during Backward
 	split    split
 }
-
-// The phases of LayerNormalization's passes, over groups.
-const (
-	lnForward  = iota // the statistics and y
-	lnBackward        // dx
-)
 
 func (l *LayerNormalization) Type() string { return "LayerNormalization" }
 
@@ -126,7 +123,7 @@ func (l *LayerNormalization) Build(in []int, rng *rand.Rand) ([]int, error) {
 		l.beta = newParam("beta", true, shape...)
 		l.b = l.beta.Value.Data
 	}
-	l.dg, l.db = make([]float64, gs), make([]float64, gs)
+	l.dg, l.db = nil, nil
 	l.mean, l.inv, l.x, l.y, l.dx = nil, nil, nil, nil, nil
 	return slices.Clone(in), nil
 }
@@ -196,104 +193,6 @@ func (l *LayerNormalization) Cost(in []int) Cost {
 		c.Params = addSat(c.Params, n)
 	}
 	return c
-}
-
-func (l *LayerNormalization) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
-	checkInput(l, "Forward", x, l.in)
-	groups := x.Shape[0] * len(l.offK)
-	if cap(l.mean) < groups {
-		l.mean, l.inv = make([]float32, groups), make([]float32, groups)
-	}
-	l.mean, l.inv = l.mean[:groups], l.inv[:groups]
-	l.x = x
-	l.y = resize(l.y, x.Shape...)
-	l.split.rows(l, lnForward, groups, len(l.offN))
-	return l.y
-}
-
-// Backward adds gamma's and beta's gradients, summed in float64 over the
-// groups in order.
-func (l *LayerNormalization) Backward(dy *tensor.Tensor) *tensor.Tensor {
-	checkGrad(l, dy, l.y)
-	l.dx = l.grad(l.dx, dy.Shape...)
-	l.dy = dy
-	groups := len(l.mean)
-	l.split.rows(l, lnBackward, groups, len(l.offN))
-	if !l.skipDw && (l.gamma != nil || l.beta != nil) {
-		l.paramGrads()
-	}
-	l.dy = nil
-	return l.dx
-}
-
-// base returns the offset in the batch of group k's first value.
-func (l *LayerNormalization) base(k int) int {
-	return k/len(l.offK)*l.size + int(l.offK[k%len(l.offK)])
-}
-
-func (l *LayerNormalization) do(phase, lo, hi int) {
-	n, eps := float64(len(l.offN)), l.epsilon()
-	for k := lo; k < hi; k++ {
-		at := l.base(k)
-		x := l.x.Data[at:]
-		if phase == lnForward {
-			s := 0.0
-			for _, o := range l.offN {
-				s += float64(x[o])
-			}
-			mean, v := s/n, 0.0
-			for _, o := range l.offN {
-				d := float64(x[o]) - mean
-				v += d * d
-			}
-			m, inv := float32(mean), float32(1/math.Sqrt(v/n+eps))
-			l.mean[k], l.inv[k] = m, inv
-			y := l.y.Data[at:]
-			for j, o := range l.offN {
-				y[o] = (x[o]-m)*inv*l.g[j] + l.b[j]
-			}
-			continue
-		}
-		m, inv := l.mean[k], l.inv[k]
-		dy, dx := l.dy.Data[at:], l.dx.Data[at:]
-		sd, sdx := 0.0, 0.0
-		for j, o := range l.offN {
-			d := float64(dy[o] * l.g[j])
-			sd += d
-			sdx += d * float64((x[o]-m)*inv)
-		}
-		sd, sdx = sd/n, sdx/n
-		for j, o := range l.offN {
-			xh := float64((x[o] - m) * inv)
-			dx[o] = float32(float64(inv) * (float64(dy[o]*l.g[j]) - sd - xh*sdx))
-		}
-	}
-}
-
-// paramGrads adds Σ dy·xhat into gamma's gradient and Σ dy into beta's,
-// over the groups in order.
-func (l *LayerNormalization) paramGrads() {
-	clear(l.dg)
-	clear(l.db)
-	for k := range l.mean {
-		at, m, inv := l.base(k), l.mean[k], l.inv[k]
-		x, dy := l.x.Data[at:], l.dy.Data[at:]
-		for j, o := range l.offN {
-			d := float64(dy[o])
-			l.dg[j] += d * float64((x[o]-m)*inv)
-			l.db[j] += d
-		}
-	}
-	if l.gamma != nil {
-		for j, v := range l.dg {
-			l.gamma.Grad.Data[j] += float32(v)
-		}
-	}
-	if l.beta != nil {
-		for j, v := range l.db {
-			l.beta.Grad.Data[j] += float32(v)
-		}
-	}
 }
 
 // SkipParamGradients makes Backward leave gamma's and beta's gradients as
