@@ -106,32 +106,25 @@ func (l *DepthwiseConv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 	if err := checkSize(l, "output", g.OH, g.OW, g.C, m); err != nil {
 		return nil, err
 	}
-	l.setGeom(g, m, d, act)
+	l.g, l.m, l.f, l.d, l.act = g, m, g.C*m, d, act
+	l.inner = innerColumns(&g, d[1])
 	l.padded.in = nil
+	l.in, l.out = append([]int(nil), in...), []int{g.OH, g.OW, g.C * m}
 	l.kernel = newParam("depthwise_kernel", true, g.KH, g.KW, g.C, m)
 	// Keras's fans for a [kh,kw,C,M] kernel: kh·kw·C in, kh·kw·M out.
 	initialize(l.KernelInit, l.kernel.Value.Data, g.KH*g.KW*g.C, g.KH*g.KW*m, rng)
-	l.bias = nil
+	l.bias, l.zeros, l.flip = nil, make([]float32, l.f), nil
 	if !l.NoBias {
 		l.bias = newParam("bias", true, l.f)
 	}
 	regularize(l.kernel, l.bias, l.KernelRegularizer, l.BiasRegularizer)
 	constrain(l.kernel, l.bias, l.KernelConstraint, l.BiasConstraint)
-	return append([]int(nil), l.out...), nil
-}
-
-// setGeom sets up the layer for the window g with taps d apart, depth
-// multiplier m and activation act, its weights aside.
-func (l *DepthwiseConv2D) setGeom(g kernels.ConvGeom, m int, d [2]int, act activation) {
-	l.g, l.m, l.f, l.d, l.act = g, m, g.C*m, d, act
-	l.inner = innerColumns(&g, d[1])
-	l.in, l.out = []int{g.H, g.W, g.C}, []int{g.OH, g.OW, g.C * m}
-	l.zeros, l.flip = make([]float32, l.f), nil
 	if l.gather() {
-		l.flip = make([]float32, g.KH*g.KW*g.C)
+		l.flip = make([]float32, len(l.kernel.Value.Data))
 	}
 	l.forwardFn, l.dataFn, l.filterFn, l.gatherFn = l.forwardRow, l.dataImage, l.filterBlock, l.gatherRow
 	l.x, l.y, l.z, l.zs, l.dz, l.dx = nil, nil, nil, nil, nil, nil
+	return append([]int(nil), l.out...), nil
 }
 
 // innerColumns returns the output columns [lo, hi) whose windows' columns,
