@@ -34,6 +34,16 @@ func FuzzParseArchitecture(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte(separableDoc("")))
+	// Keras 3's operations of a tensor and a number: x + 3.0, 1.0 - x.
+	f.Add([]byte(`{"class_name": "Functional", "config": {"name": "ops", "layers": [
+		{"class_name": "InputLayer", "name": "in", "config": {"batch_shape": [null, 4, 4, 1], "name": "in"}, "inbound_nodes": []},
+		{"class_name": "Add", "name": "add", "config": {"name": "add"}, "inbound_nodes": [{"args": [
+			{"class_name": "__keras_tensor__", "config": {"keras_history": ["in", 0, 0]}}, 3.0], "kwargs": {}}]},
+		{"class_name": "Subtract", "name": "sub", "config": {"name": "sub"}, "inbound_nodes": [{"args": [1.0,
+			{"class_name": "__keras_tensor__", "config": {"keras_history": ["add", 0, 0]}}], "kwargs": {}}]},
+		{"class_name": "Flatten", "name": "flat", "config": {"name": "flat"}, "inbound_nodes": [{"args": [
+			{"class_name": "__keras_tensor__", "config": {"keras_history": ["sub", 0, 0]}}], "kwargs": {}}]}],
+		"input_layers": [["in", 0, 0]], "output_layers": [["flat", 0, 0]]}}`))
 	f.Add([]byte(`{"input_shape": [8, 8, 1], "layers": [{"class_name": "Conv2D", "config": {"filters": 2, "kernel_size": [3, 3]}},
 		{"class_name": "Flatten", "config": {}}, {"class_name": "Dense", "config": {"units": 3, "activation": "softmax"}}]}`))
 	// Windows and strides far larger than the image, which build: a max

@@ -71,6 +71,13 @@ func (km *kerasModel) functional() (*Model, error) {
 			if p.inbound, err = inboundNames(e.InboundNodes); err != nil {
 				return nil, fmt.Errorf("%s (Sequential): inbound_nodes: %w", name, err)
 			}
+		} else if l, inbound, ok, err := scalarOp(e); ok {
+			if err != nil {
+				return nil, fmt.Errorf("layers[%d]: %w", i, err)
+			}
+			name, p.inbound = l.Name(), inbound
+			p.node = &Node{layer: l}
+			p.head = p.node
 		} else {
 			kl, err := e.layer()
 			if err != nil {
