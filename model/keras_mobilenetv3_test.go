@@ -10,16 +10,16 @@ import (
 	"github.com/convnet-go/convnet/tensor"
 )
 
-// mobileNetV3Small writes the document Keras 3's model.to_json() gives for
-// keras.applications.MobileNetV3Small(weights=None) on size×size RGB
-// images with classes outputs, following
+// mobileNetV3 writes the document Keras 3's model.to_json() gives for
+// keras.applications.MobileNetV3Small(weights=None), or MobileNetV3Large,
+// on size×size RGB images with classes outputs, following
 // keras/src/applications/mobilenet_v3.py: its Rescaling stem, inverted
 // residual blocks (a ZeroPadding2D with correct_pad before each strided
 // depthwise convolution), squeeze and excitation ending in the hard
 // sigmoid layers.ReLU(6.0)(x + 3.0) * (1.0 / 6.0), two operations of a
 // tensor and a number, and the hard_swish Activation; on top a global
 // pool kept as an image, 1×1 convolutions, a Dropout and a Flatten.
-func mobileNetV3Small(size, classes int) []byte {
+func mobileNetV3(large bool, size, classes int) []byte {
 	var d appDoc
 	init := kerasInitializer("GlorotUniform", map[string]any{"seed": nil})
 	depth := func(v float64) int {
@@ -41,15 +41,25 @@ func mobileNetV3Small(size, classes int) []byte {
 	x := d.input(size, 3)
 	x = d.layer("Rescaling", "rescaling", map[string]any{"scale": 1.0 / 127.5, "offset": -1.0}, x, x)
 	x = hardSwish(bn("conv_bn", d.conv("conv", x, 16, 3, 2, "same", init)))
-	blocks := []struct {
+	type block struct {
 		expansion float64
 		filters   int
 		k, stride int
 		se, hs    bool // squeeze and excitation; hard_swish (else relu)
-	}{
+	}
+	blocks, lastPoint := []block{
 		{1, 16, 3, 2, true, false}, {72.0 / 16, 24, 3, 2, false, false}, {88.0 / 24, 24, 3, 1, false, false},
 		{4, 40, 5, 2, true, true}, {6, 40, 5, 1, true, true}, {6, 40, 5, 1, true, true}, {3, 48, 5, 1, true, true},
 		{3, 48, 5, 1, true, true}, {6, 96, 5, 2, true, true}, {6, 96, 5, 1, true, true}, {6, 96, 5, 1, true, true},
+	}, 1024
+	if large {
+		blocks, lastPoint = []block{
+			{1, 16, 3, 1, false, false}, {4, 24, 3, 2, false, false}, {3, 24, 3, 1, false, false},
+			{3, 40, 5, 2, true, false}, {3, 40, 5, 1, true, false}, {3, 40, 5, 1, true, false},
+			{6, 80, 3, 2, false, true}, {2.5, 80, 3, 1, false, true}, {2.3, 80, 3, 1, false, true}, {2.3, 80, 3, 1, false, true},
+			{6, 112, 3, 1, true, true}, {6, 112, 3, 1, true, true},
+			{6, 160, 5, 2, true, true}, {6, 160, 5, 1, true, true}, {6, 160, 5, 1, true, true},
+		}, 1280
 	}
 	for id, b := range blocks {
 		act := func(x kerasTensor) kerasTensor {
@@ -89,33 +99,44 @@ func mobileNetV3Small(size, classes int) []byte {
 	x = hardSwish(bn("conv_1_bn", d.conv("conv_1", x, depth(float64(x.c)*6), 1, 1, "same", init)))
 	x = d.layer("GlobalAveragePooling2D", d.defaultName("global_average_pooling2d"), map[string]any{"data_format": "channels_last", "keepdims": true},
 		kerasTensor{h: 1, w: 1, c: x.c}, x)
-	x = hardSwish(d.convWith("conv_2", x, 1024, 1, 1, "same", init, "linear", true))
+	x = hardSwish(d.convWith("conv_2", x, lastPoint, 1, 1, "same", init, "linear", true))
 	x = d.layer("Dropout", d.defaultName("dropout"), map[string]any{"rate": 0.2, "seed": nil, "noise_shape": nil}, x, x)
 	x = d.convWith("logits", x, classes, 1, 1, "same", init, "linear", true)
 	x = d.layer("Flatten", d.defaultName("flatten"), map[string]any{"data_format": "channels_last"}, kerasTensor{c: classes}, x)
 	x = d.activation("predictions", "softmax", x)
-	return d.json("MobileNetV3Small", x)
+	name := "MobileNetV3Small"
+	if large {
+		name = "MobileNetV3Large"
+	}
+	return d.json(name, x)
 }
 
-// TestKerasMobileNetV3Small reads Keras's MobileNetV3Small (weights=None)
-// as Keras 3 writes it: 2,542,856 trainable parameters, torchvision's
-// mobilenet_v3_small's count (sum(p.numel()), torchvision 0.14: the same
-// network, layer for layer), and 2,554,968 in all with the batch
-// normalizations' moving statistics. Each hard sigmoid reads as a ReLU(6)
+// TestKerasMobileNetV3 reads Keras's MobileNetV3Small and MobileNetV3Large
+// (weights=None) as Keras 3 writes them: 2,542,856 and 5,483,032
+// trainable parameters, torchvision's mobilenet_v3_small's and
+// mobilenet_v3_large's counts (sum(p.numel()), torchvision 0.14: the same
+// networks, layer for layer), and 2,554,968 and 5,507,432 in all with the
+// batch normalizations' moving statistics (their running means and
+// variances). Each hard sigmoid reads as a ReLU(6)
 // between two Rescaling layers, relu6(x + 3)/6, checked against its
 // definition on a small copy that takes a training step.
-func TestKerasMobileNetV3Small(t *testing.T) {
-	m, err := ParseArchitecture(mobileNetV3Small(224, 1000))
-	if err == nil {
-		err = m.Build(nil, 1)
+func TestKerasMobileNetV3(t *testing.T) {
+	for _, tt := range []struct {
+		large            bool
+		trainable, total int
+	}{{false, 2542856, 2554968}, {true, 5483032, 5507432}} {
+		m, err := ParseArchitecture(mobileNetV3(tt.large, 224, 1000))
+		if err == nil {
+			err = m.Build(nil, 1)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if trainable, non := m.ParamCount(); trainable != tt.trainable || trainable+non != tt.total {
+			t.Errorf("large %v: %d trainable parameters, %d in all; want %d and %d", tt.large, trainable, trainable+non, tt.trainable, tt.total)
+		}
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	if trainable, non := m.ParamCount(); trainable != 2542856 || trainable+non != 2554968 {
-		t.Errorf("%d trainable parameters, %d in all; want 2,542,856 and 2,554,968", trainable, trainable+non)
-	}
-	small, err := ParseArchitecture(mobileNetV3Small(32, 5))
+	small, err := ParseArchitecture(mobileNetV3(false, 32, 5))
 	if err == nil {
 		err = small.Build(nil, 2)
 	}
