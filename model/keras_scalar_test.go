@@ -2,6 +2,7 @@ package model
 
 import (
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -110,10 +111,56 @@ func TestKerasScalarOperations(t *testing.T) {
 			x = d.op("Add", "shift", x, 1, false)
 			d.layers[len(d.layers)-1].(map[string]any)["config"].(map[string]any)["axis"] = 1.0
 			return x
-		}, "shift (Add of a tensor and 1): config field axis = 1: convnet knows only name and a float32 dtype"},
+		}, "shift (Add of a tensor and 1): config field axis = 1: convnet knows only name, function, trainable true and a float32 dtype"},
 	} {
 		if _, err := ParseArchitecture(doc(bad.edit)); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("error %v, want one containing %q", err, bad.want)
 		}
+	}
+}
+
+// TestKerasTFOpLambda reads tf.keras 2's form of the same operations:
+// TFOpLambda layers of TensorFlow functions, the number their argument y,
+// as tf.keras's MobileNetV3 writes its hard sigmoid; other functions are
+// refused naming the layer and those it reads.
+func TestKerasTFOpLambda(t *testing.T) {
+	op := func(name, fn, in string, y float64) string {
+		return `{"class_name": "TFOpLambda", "config": {"name": "` + name + `", "trainable": true, "dtype": "float32", "function": "` + fn + `"},
+		  "name": "` + name + `", "inbound_nodes": [[["` + in + `", 0, 0, {"y": ` + strconv.FormatFloat(y, 'g', -1, 64) + `, "name": null}]]]}`
+	}
+	doc := func(fn string) []byte {
+		return []byte(`{"class_name": "Functional", "config": {"name": "model", "layers": [
+		  {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4, 4, 1], "dtype": "float32", "sparse": false, "ragged": false,
+		    "name": "input_1"}, "name": "input_1", "inbound_nodes": []},
+		  ` + op("tf.__operators__.add", fn, "input_1", 3) + `,
+		  {"class_name": "ReLU", "config": {"name": "re_lu", "trainable": true, "dtype": "float32", "max_value": 6.0, "negative_slope": 0.0,
+		    "threshold": 0.0}, "name": "re_lu", "inbound_nodes": [[["tf.__operators__.add", 0, 0, {}]]]},
+		  ` + op("tf.math.multiply", "math.multiply", "re_lu", 1.0/6) + `,
+		  ` + op("tf.math.truediv", "math.truediv", "tf.math.multiply", 2) + `,
+		  {"class_name": "Flatten", "config": {"name": "flatten", "trainable": true, "dtype": "float32", "data_format": "channels_last"},
+		    "name": "flatten", "inbound_nodes": [[["tf.math.truediv", 0, 0, {}]]]}],
+		  "input_layers": [["input_1", 0, 0]], "output_layers": [["flatten", 0, 0]]}}`)
+	}
+	m, err := ParseArchitecture(doc("__operators__.add"))
+	if err == nil {
+		err = m.Build(nil, 1)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := tensor.New(1, 4, 4, 1)
+	for i := range x.Data {
+		x.Data[i] = float32(i) - 7.5
+	}
+	all := m.ForwardAll(x)
+	y := all[len(all)-1]
+	for i, v := range x.Data {
+		if want := math.Min(math.Max(float64(v)+3, 0), 6) / 6 / 2; math.Abs(float64(y.Data[i])-want) > 1e-7 {
+			t.Errorf("x = %v: %v, want hard_sigmoid(x)/2 = %v", v, y.Data[i], want)
+		}
+	}
+	want := `tf.__operators__.add (TFOpLambda): function "math.pow": convnet reads only __operators__.add, math.add, math.divide, math.multiply, math.subtract, math.truediv, called on a tensor with a number y`
+	if _, err := ParseArchitecture(doc("math.pow")); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("a TFOpLambda of math.pow: error %v, want one containing %q", err, want)
 	}
 }
