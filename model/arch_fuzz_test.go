@@ -44,6 +44,13 @@ func FuzzParseArchitecture(f *testing.F) {
 		{"class_name": "Flatten", "name": "flat", "config": {"name": "flat"}, "inbound_nodes": [{"args": [
 			{"class_name": "__keras_tensor__", "config": {"keras_history": ["sub", 0, 0]}}], "kwargs": {}}]}],
 		"input_layers": [["in", 0, 0]], "output_layers": [["flat", 0, 0]]}}`))
+	// tf.keras 2's: a TFOpLambda of x * 0.5.
+	f.Add([]byte(`{"class_name": "Functional", "config": {"name": "ops", "layers": [
+		{"class_name": "InputLayer", "name": "in", "config": {"batch_input_shape": [null, 4, 4, 1], "name": "in"}, "inbound_nodes": []},
+		{"class_name": "TFOpLambda", "name": "tf.math.multiply", "config": {"name": "tf.math.multiply", "trainable": true, "dtype": "float32",
+			"function": "math.multiply"}, "inbound_nodes": [[["in", 0, 0, {"y": 0.5, "name": null}]]]},
+		{"class_name": "Flatten", "name": "flat", "config": {"name": "flat"}, "inbound_nodes": [[["tf.math.multiply", 0, 0, {}]]]}],
+		"input_layers": [["in", 0, 0]], "output_layers": [["flat", 0, 0]]}}`))
 	f.Add([]byte(`{"input_shape": [8, 8, 1], "layers": [{"class_name": "Conv2D", "config": {"filters": 2, "kernel_size": [3, 3]}},
 		{"class_name": "Flatten", "config": {}}, {"class_name": "Dense", "config": {"units": 3, "activation": "softmax"}}]}`))
 	// Windows and strides far larger than the image, which build: a max
