@@ -84,8 +84,11 @@ func scalarCall(e kerasEntry) (op string, c float64, first bool, node any, ok bo
 	if e.ClassName == "TFOpLambda" { // [[["conv", 0, 0, {"y": 3.0, "name": null}]]]
 		fn, _ := e.Config["function"].(string)
 		refs, _ := nodes[0].([]any)
+		if op = tfOps[fn]; op == "" || len(refs) != 1 {
+			return "", 0, false, nil, false
+		}
 		ref, _ := refs[0].([]any)
-		if op = tfOps[fn]; op == "" || len(refs) != 1 || len(ref) != 4 {
+		if len(ref) != 4 {
 			return "", 0, false, nil, false
 		}
 		kw, _ := ref[3].(map[string]any)

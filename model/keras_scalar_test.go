@@ -163,4 +163,11 @@ func TestKerasTFOpLambda(t *testing.T) {
 	if _, err := ParseArchitecture(doc("math.pow")); err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("a TFOpLambda of math.pow: error %v, want one containing %q", err, want)
 	}
+	// Called on nothing, or without its number: refused, not a panic.
+	for _, call := range []string{`[[]]`, `[[["input_1", 0, 0]]]`, `[[["input_1", 0, 0, {"y": "3"}]]]`, `[]`} {
+		bad := strings.Replace(string(doc("__operators__.add")), `[[["input_1", 0, 0, {"y": 3, "name": null}]]]`, call, 1)
+		if _, err := ParseArchitecture([]byte(bad)); err == nil || !strings.Contains(err.Error(), "(TFOpLambda): function") {
+			t.Errorf("inbound_nodes %s: error %v", call, err)
+		}
+	}
 }
