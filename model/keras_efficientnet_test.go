@@ -97,6 +97,25 @@ func efficientNet(width, depth float64, size, channels, classes int, imagenet bo
 	return d.json("efficientnet", x)
 }
 
+// trainsOneStep compiles m (32x32 RGB images, 5 classes) with Adam and
+// checks that a training step on 4 images gives a finite, positive loss.
+func trainsOneStep(t *testing.T, m *Model) {
+	t.Helper()
+	if err := m.Compile(&optim.Adam{}, nn.CrossEntropy{}); err != nil {
+		t.Fatal(err)
+	}
+	x, y := tensor.New(4, 32, 32, 3), tensor.New(4, 5)
+	for i := range x.Data {
+		x.Data[i] = float32(i * 37 % 256)
+	}
+	for i := range 4 {
+		y.Data[i*5+i] = 1
+	}
+	if loss, _ := m.TrainStep(x, y); math.IsNaN(loss) || loss <= 0 {
+		t.Errorf("a training step's loss is %v", loss)
+	}
+}
+
 // TestKerasEfficientNet reads Keras's EfficientNetB0 and B1 (weights=None,
 // and B0's architecture for weights="imagenet") as Keras 3 writes them and
 // counts the parameters Keras's summary counts:
@@ -154,20 +173,7 @@ func TestKerasEfficientNet(t *testing.T) {
 	if drop.Rate != 0.2*2/16 || len(drop.NoiseShape) != 4 || drop.NoiseShape[1] != 1 {
 		t.Errorf("block2b_drop: rate %v, noise shape %v; want 0.025, (None, 1, 1, 1)", drop.Rate, drop.NoiseShape)
 	}
-	if err := m.Compile(&optim.Adam{}, nn.CrossEntropy{}); err != nil {
-		t.Fatal(err)
-	}
-	x, y := tensor.New(4, 32, 32, 3), tensor.New(4, 5)
-	for i := range x.Data {
-		x.Data[i] = float32(i * 37 % 256)
-	}
-	for i := range 4 {
-		y.Data[i*5+i] = 1
-	}
-	loss, _ := m.TrainStep(x, y)
-	if math.IsNaN(loss) || loss <= 0 {
-		t.Errorf("a training step's loss is %v", loss)
-	}
+	trainsOneStep(t, m)
 	a, err := m.Architecture()
 	if err != nil {
 		t.Fatal(err)

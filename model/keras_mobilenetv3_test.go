@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/convnet-go/convnet/nn"
-	"github.com/convnet-go/convnet/optim"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -125,24 +124,12 @@ func TestKerasMobileNetV3(t *testing.T) {
 		large            bool
 		trainable, total int
 	}{{false, 2542856, 2554968}, {true, 5483032, 5507432}} {
-		m, err := ParseArchitecture(mobileNetV3(tt.large, 224, 1000))
-		if err == nil {
-			err = m.Build(nil, 1)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+		m := parseBuilt(t, mobileNetV3(tt.large, 224, 1000))
 		if trainable, non := m.ParamCount(); trainable != tt.trainable || trainable+non != tt.total {
 			t.Errorf("large %v: %d trainable parameters, %d in all; want %d and %d", tt.large, trainable, trainable+non, tt.trainable, tt.total)
 		}
 	}
-	small, err := ParseArchitecture(mobileNetV3(false, 32, 5))
-	if err == nil {
-		err = small.Build(nil, 2)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	small := parseBuilt(t, mobileNetV3(false, 32, 5))
 	add, mul := small.Layer("add").(*nn.Rescaling), small.Layer("multiply").(*nn.Rescaling)
 	if add.Scale != 1 || add.Offset != 3 || mul.Scale != 1.0/6 || mul.Offset != 0 {
 		t.Fatalf("the hard sigmoid's operations read as %+v and %+v", add.Config(), mul.Config())
@@ -160,18 +147,5 @@ func TestKerasMobileNetV3(t *testing.T) {
 			t.Errorf("hard sigmoid of %v: %v, want %v", v, y.Data[i], want)
 		}
 	}
-	if err := small.Compile(&optim.Adam{}, nn.CrossEntropy{}); err != nil {
-		t.Fatal(err)
-	}
-	images, labels := tensor.New(4, 32, 32, 3), tensor.New(4, 5)
-	for i := range images.Data {
-		images.Data[i] = float32(i * 37 % 256)
-	}
-	for i := range 4 {
-		labels.Data[i*5+i] = 1
-	}
-	loss, _ := small.TrainStep(images, labels)
-	if math.IsNaN(loss) || loss <= 0 {
-		t.Errorf("a training step's loss: %v", loss)
-	}
+	trainsOneStep(t, small)
 }

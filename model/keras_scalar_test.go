@@ -46,13 +46,7 @@ func TestKerasScalarOperations(t *testing.T) {
 		h = d.op("Subtract", "subtract", h, 1, true) // 1 - h
 		return d.op("TrueDivide", "true_divide", h, 4, false)
 	}
-	m, err := ParseArchitecture(doc(hardSigmoid))
-	if err == nil {
-		err = m.Build(nil, 1)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := parseBuilt(t, doc(hardSigmoid))
 	want := map[string][2]float64{"add": {1, 3}, "multiply": {1.0 / 6, 0}, "subtract": {-1, 1}, "true_divide": {0.25, 0}}
 	var chain []nn.Layer
 	for _, l := range m.Layers {
@@ -87,18 +81,7 @@ func TestKerasScalarOperations(t *testing.T) {
 			t.Errorf("x = %v: %v, want %v", v, y.Data[i], w)
 		}
 	}
-	// Written back as Rescaling layers, it reads back the same.
-	a, _ := m.Architecture()
-	back, err := ParseArchitecture(a)
-	if err == nil {
-		err = back.Build(nil, 1)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b, _ := back.Architecture(); string(b) != string(a) {
-		t.Errorf("the written document reads back otherwise")
-	}
+	readsBack(t, m) // as Rescaling layers
 	for _, bad := range []struct {
 		edit func(d *appDoc, x kerasTensor) kerasTensor
 		want string
@@ -141,13 +124,7 @@ func TestKerasTFOpLambda(t *testing.T) {
 		    "name": "flatten", "inbound_nodes": [[["tf.math.truediv", 0, 0, {}]]]}],
 		  "input_layers": [["input_1", 0, 0]], "output_layers": [["flatten", 0, 0]]}}`)
 	}
-	m, err := ParseArchitecture(doc("__operators__.add"))
-	if err == nil {
-		err = m.Build(nil, 1)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := parseBuilt(t, doc("__operators__.add"))
 	x := tensor.New(1, 4, 4, 1)
 	for i := range x.Data {
 		x.Data[i] = float32(i) - 7.5
@@ -170,4 +147,30 @@ func TestKerasTFOpLambda(t *testing.T) {
 			t.Errorf("inbound_nodes %s: error %v", call, err)
 		}
 	}
+}
+
+// parseBuilt reads the architecture doc and builds it, failing t if it
+// cannot.
+func parseBuilt(t *testing.T, doc []byte) *Model {
+	t.Helper()
+	m, err := ParseArchitecture(doc)
+	if err == nil {
+		err = m.Build(nil, 1)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// readsBack writes m's architecture, reads it back and fails t unless the
+// model read writes the same document; it returns that model.
+func readsBack(t *testing.T, m *Model) *Model {
+	t.Helper()
+	a, _ := m.Architecture()
+	back := parseBuilt(t, a)
+	if b, _ := back.Architecture(); string(b) != string(a) {
+		t.Errorf("the written document reads back otherwise:\n%s\nthen\n%s", a, b)
+	}
+	return back
 }

@@ -1,6 +1,7 @@
 package nn_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -50,6 +51,47 @@ func spread(w []float32, kh, kw, c, f int, d [2]int) (out []float32, eh, ew int)
 	return out, eh, ew
 }
 
+// passes builds l for inputs of shape in with the kernel w and the bias b
+// (as much of it as fits), runs it forward in training on 7 images of
+// normal noise and back from a gradient of normal noise, on procs cores,
+// and returns the output, the input gradient and the kernel's and the
+// bias's gradients.
+func passes(t *testing.T, procs int, l nn.Layer, in []int, w, b []float32) (y, dx, dw, db []float32) {
+	t.Helper()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+	if _, err := l.Build(in, rand.New(rand.NewPCG(3, 4))); err != nil {
+		t.Fatal(err)
+	}
+	copy(l.Params()[0].Value.Data, w)
+	copy(l.Params()[1].Value.Data, b)
+	rng := rand.New(rand.NewPCG(5, 6))
+	x := tensor.New(append([]int{7}, in...)...)
+	for i := range x.Data {
+		x.Data[i] = float32(rng.NormFloat64())
+	}
+	out := l.Forward(x, true)
+	g := out.Clone()
+	for i := range g.Data {
+		g.Data[i] = float32(rng.NormFloat64())
+	}
+	dx = l.Backward(g).Clone().Data
+	return out.Clone().Data, dx, l.Params()[0].Grad.Clone().Data, l.Params()[1].Grad.Clone().Data
+}
+
+// nearSpread fails t unless got is want within 1e-4 relative: a dilated
+// layer's values against the spread kernel's.
+func nearSpread(t *testing.T, label, what string, got, want []float32) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %s has %d values, want %d", label, what, len(got), len(want))
+	}
+	for i := range got {
+		if math.Abs(float64(got[i]-want[i])) > 1e-4*(1+math.Abs(float64(want[i]))) {
+			t.Fatalf("%s: %s[%d] = %g, the spread kernel's %g", label, what, i, got[i], want[i])
+		}
+	}
+}
+
 // A dilated convolution is the undilated convolution with the spread
 // kernel: output, input gradient, and the kernel gradient at the taps
 // (the spread kernel's gradient there), whatever the padding, with
@@ -72,24 +114,10 @@ func TestConv2DDilatedIsSpreadKernel(t *testing.T) {
 	}
 	for _, c := range cases {
 		name := strings.Join([]string{c.padding, c.act}, "/")
-		run := func(procs int, l *nn.Conv2D, w []float32) (y, dx, dw []float32) {
-			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-			if _, err := l.Build(c.in, rand.New(rand.NewPCG(3, 4))); err != nil {
-				t.Fatal(err)
-			}
-			copy(l.Params()[0].Value.Data, w)
-			copy(l.Params()[1].Value.Data, []float32{0.1, -0.2, 0.3, -0.05, 0.2})
-			rng := rand.New(rand.NewPCG(5, 6))
-			x := tensor.New(append([]int{7}, c.in...)...)
-			for i := range x.Data {
-				x.Data[i] = float32(rng.NormFloat64())
-			}
-			out := l.Forward(x, true)
-			g := out.Clone()
-			for i := range g.Data {
-				g.Data[i] = float32(rng.NormFloat64())
-			}
-			return out.Clone().Data, l.Backward(g).Clone().Data, l.Params()[0].Grad.Clone().Data
+		bias := []float32{0.1, -0.2, 0.3, -0.05, 0.2}
+		run := func(procs int, l nn.Layer, w []float32) (y, dx, dw []float32) {
+			y, dx, dw, _ = passes(t, procs, l, c.in, w, bias)
+			return y, dx, dw
 		}
 		rng := rand.New(rand.NewPCG(1, 2))
 		w := make([]float32, c.k[0]*c.k[1]*c.in[2]*c.f)
@@ -108,16 +136,8 @@ func TestConv2DDilatedIsSpreadKernel(t *testing.T) {
 		}
 		sw, eh, ew := spread(w, c.k[0], c.k[1], c.in[2], c.f, c.d)
 		y, dx, dwSpread := run(1, &nn.Conv2D{Filters: c.f, KernelSize: [2]int{eh, ew}, Padding: c.padding, Activation: c.act}, sw)
-		near := func(what string, got, want []float32) {
-			if len(got) != len(want) {
-				t.Fatalf("%v %s dilation %v: %s has %d values, want %d", c.in, name, c.d, what, len(got), len(want))
-			}
-			for i := range got {
-				if math.Abs(float64(got[i]-want[i])) > 1e-4*(1+math.Abs(float64(want[i]))) {
-					t.Fatalf("%v %s dilation %v: %s[%d] = %g, the spread kernel's %g", c.in, name, c.d, what, i, got[i], want[i])
-				}
-			}
-		}
+		label := fmt.Sprintf("%v %s dilation %v", c.in, name, c.d)
+		near := func(what string, got, want []float32) { nearSpread(t, label, what, got, want) }
 		near("output", y1, y)
 		near("input gradient", dx1, dx)
 		taps := make([]float32, len(dw1))

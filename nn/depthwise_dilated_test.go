@@ -1,15 +1,13 @@
 package nn_test
 
 import (
-	"math"
+	"fmt"
 	"math/rand/v2"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/convnet-go/convnet/nn"
-	"github.com/convnet-go/convnet/tensor"
 )
 
 // A dilated DepthwiseConv2D is the undilated one with the spread kernel
@@ -41,24 +39,7 @@ func TestDepthwiseDilatedIsSpreadKernel(t *testing.T) {
 			bias[i] = 0.1 * float32(i%5-2)
 		}
 		run := func(procs int, l nn.Layer, w []float32) (y, dx, dw, db []float32) {
-			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-			if _, err := l.Build(c.in, rand.New(rand.NewPCG(3, 4))); err != nil {
-				t.Fatal(err)
-			}
-			copy(l.Params()[0].Value.Data, w)
-			copy(l.Params()[1].Value.Data, bias)
-			rng := rand.New(rand.NewPCG(5, 6))
-			x := tensor.New(append([]int{7}, c.in...)...)
-			for i := range x.Data {
-				x.Data[i] = float32(rng.NormFloat64())
-			}
-			out := l.Forward(x, true)
-			g := out.Clone()
-			for i := range g.Data {
-				g.Data[i] = float32(rng.NormFloat64())
-			}
-			dx = l.Backward(g).Clone().Data
-			return out.Clone().Data, dx, l.Params()[0].Grad.Clone().Data, l.Params()[1].Grad.Clone().Data
+			return passes(t, procs, l, c.in, w, bias)
 		}
 		rng := rand.New(rand.NewPCG(1, 2))
 		w := make([]float32, c.k[0]*c.k[1]*f)
@@ -85,16 +66,8 @@ func TestDepthwiseDilatedIsSpreadKernel(t *testing.T) {
 		sw, eh, ew := spread(w, c.k[0], c.k[1], c.in[2], c.m, c.d)
 		undilated := &nn.DepthwiseConv2D{KernelSize: [2]int{eh, ew}, DepthMultiplier: c.m, Padding: c.padding, Activation: c.act}
 		y, dx, dwSpread, db := run(1, undilated, sw)
-		near := func(what string, got, want []float32) {
-			if len(got) != len(want) {
-				t.Fatalf("%v %s dilation %v: %s has %d values, want %d", c.in, name, c.d, what, len(got), len(want))
-			}
-			for i := range got {
-				if math.Abs(float64(got[i]-want[i])) > 1e-4*(1+math.Abs(float64(want[i]))) {
-					t.Fatalf("%v %s dilation %v: %s[%d] = %g, the spread kernel's %g", c.in, name, c.d, what, i, got[i], want[i])
-				}
-			}
-		}
+		label := fmt.Sprintf("%v %s dilation %v", c.in, name, c.d)
+		near := func(what string, got, want []float32) { nearSpread(t, label, what, got, want) }
 		near("output", y1, y)
 		near("input gradient", dx1, dx)
 		near("bias gradient", db1, db)
