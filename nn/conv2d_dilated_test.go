@@ -52,7 +52,7 @@ func spread(w []float32, kh, kw, c, f int, d [2]int) (out []float32, eh, ew int)
 }
 
 // passes builds l for inputs of shape in with the kernel w and the bias b
-// (as much of it as fits), runs it forward in training on 7 images of
+// (as much of them as fits; nil keeps Build's), runs it forward in training on 7 images of
 // normal noise and back from a gradient of normal noise, on procs cores,
 // and returns the output, the input gradient and the kernel's and the
 // bias's gradients.
@@ -66,14 +66,10 @@ func passes(t *testing.T, procs int, l nn.Layer, in []int, w, b []float32) (y, d
 	copy(l.Params()[1].Value.Data, b)
 	rng := rand.New(rand.NewPCG(5, 6))
 	x := tensor.New(append([]int{7}, in...)...)
-	for i := range x.Data {
-		x.Data[i] = float32(rng.NormFloat64())
-	}
+	fillNormal(rng, 1, x.Data)
 	out := l.Forward(x, true)
 	g := out.Clone()
-	for i := range g.Data {
-		g.Data[i] = float32(rng.NormFloat64())
-	}
+	fillNormal(rng, 1, g.Data)
 	dx = l.Backward(g).Clone().Data
 	return out.Clone().Data, dx, l.Params()[0].Grad.Clone().Data, l.Params()[1].Grad.Clone().Data
 }

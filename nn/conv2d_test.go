@@ -3,7 +3,6 @@ package nn_test
 import (
 	"fmt"
 	"math/rand/v2"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -81,23 +80,7 @@ func TestConv2DHandComputed(t *testing.T) {
 // Results must not depend on the number of cores.
 func TestConv2DSameResultAnyGOMAXPROCS(t *testing.T) {
 	run := func(procs int) (y, dx, dw, db []float32) {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-		l := &nn.Conv2D{Filters: 5, KernelSize: [2]int{3, 3}, Padding: "same", Activation: "relu"}
-		if _, err := l.Build([]int{9, 9, 3}, rand.New(rand.NewPCG(5, 6))); err != nil {
-			t.Fatal(err)
-		}
-		rng := rand.New(rand.NewPCG(7, 8))
-		x := tensor.New(13, 9, 9, 3)
-		for i := range x.Data {
-			x.Data[i] = float32(rng.NormFloat64())
-		}
-		out := l.Forward(x, true)
-		g := out.Clone()
-		for i := range g.Data {
-			g.Data[i] = float32(rng.NormFloat64())
-		}
-		d := l.Backward(g)
-		return out.Clone().Data, d.Clone().Data, l.Params()[0].Grad.Clone().Data, l.Params()[1].Grad.Clone().Data
+		return passes(t, procs, &nn.Conv2D{Filters: 5, KernelSize: [2]int{3, 3}, Padding: "same", Activation: "relu"}, []int{9, 9, 3}, nil, nil)
 	}
 	y1, dx1, dw1, db1 := run(1)
 	y2, dx2, dw2, db2 := run(2)
