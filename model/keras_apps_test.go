@@ -132,6 +132,14 @@ func (d *appDoc) bn(name string, x kerasTensor, momentum float64) kerasTensor {
 		"beta_regularizer": nil, "gamma_regularizer": nil, "beta_constraint": nil, "gamma_constraint": nil, "synchronized": false}, x, x)
 }
 
+// bnEpsilon adds a BatchNormalization of momentum 0.99 and the given
+// epsilon (keras.applications' ResNets and DenseNets: 1.001e-5).
+func (d *appDoc) bnEpsilon(name string, x kerasTensor, epsilon float64) kerasTensor {
+	x = d.bn(name, x, 0.99)
+	d.layers[len(d.layers)-1].(map[string]any)["config"].(map[string]any)["epsilon"] = epsilon
+	return x
+}
+
 // activation adds an Activation layer.
 func (d *appDoc) activation(name, fn string, x kerasTensor) kerasTensor {
 	return d.layer("Activation", name, map[string]any{"activation": fn}, x, x)
@@ -143,6 +151,12 @@ func (d *appDoc) correctPad(name string, x kerasTensor, k int) kerasTensor {
 	top, left := k/2-(1-x.h%2), k/2-(1-x.w%2)
 	out := kerasTensor{h: x.h + top + k/2, w: x.w + left + k/2, c: x.c}
 	return d.layer("ZeroPadding2D", name, map[string]any{"padding": [][]int{{top, k / 2}, {left, k / 2}}, "data_format": "channels_last"}, out, x)
+}
+
+// pad adds a ZeroPadding2D of p cells on every side.
+func (d *appDoc) pad(name string, x kerasTensor, p int) kerasTensor {
+	return d.layer("ZeroPadding2D", name, map[string]any{"padding": [][]int{{p, p}, {p, p}}, "data_format": "channels_last"},
+		kerasTensor{h: x.h + 2*p, w: x.w + 2*p, c: x.c}, x)
 }
 
 // pool adds a MaxPooling2D or AveragePooling2D of k×k windows.

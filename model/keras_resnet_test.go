@@ -16,22 +16,12 @@ import (
 func resNet50(size, classes int) []byte {
 	var d appDoc
 	init := kerasInitializer("GlorotUniform", map[string]any{"seed": nil})
-	bn := func(name string, x kerasTensor) kerasTensor {
-		x = d.bn(name, x, 0.99)
-		d.layers[len(d.layers)-1].(map[string]any)["config"].(map[string]any)["epsilon"] = 1.001e-5
-		return x
-	}
 	conv := func(name string, x kerasTensor, filters, k, stride int, padding string) kerasTensor {
-		return bn(name[:len(name)-4]+"bn", d.convWith(name, x, filters, k, stride, padding, init, "linear", true))
+		return d.bnEpsilon(name[:len(name)-4]+"bn", d.convWith(name, x, filters, k, stride, padding, init, "linear", true), 1.001e-5)
 	}
-	pad := func(name string, x kerasTensor, p int) kerasTensor {
-		return d.layer("ZeroPadding2D", name, map[string]any{"padding": [][]int{{p, p}, {p, p}}, "data_format": "channels_last"},
-			kerasTensor{h: x.h + 2*p, w: x.w + 2*p, c: x.c}, x)
-	}
-
 	x := d.input(size, 3)
-	x = d.activation("conv1_relu", "relu", conv("conv1_conv", pad("conv1_pad", x, 3), 64, 7, 2, "valid"))
-	x = d.pool("MaxPooling2D", "pool1_pool", pad("pool1_pad", x, 1), 3, 2, "valid")
+	x = d.activation("conv1_relu", "relu", conv("conv1_conv", d.pad("conv1_pad", x, 3), 64, 7, 2, "valid"))
+	x = d.pool("MaxPooling2D", "pool1_pool", d.pad("pool1_pad", x, 1), 3, 2, "valid")
 	for s, stack := range []struct{ filters, blocks, stride int }{{64, 3, 1}, {128, 4, 2}, {256, 6, 2}, {512, 3, 2}} {
 		for b := 1; b <= stack.blocks; b++ {
 			name, stride, shortcut := fmt.Sprintf("conv%d_block%d", s+2, b), 1, x
