@@ -84,7 +84,7 @@ var (
 		// tf.keras writes Dropout's fields, Keras 3 a data_format.
 		"SpatialDropout2D": {{key: "noise_shape"}, {key: "data_format", def: "channels_last", read: true}},
 		"BatchNormalization": append([]kerasField{
-			{key: "center", def: true}, {key: "scale", def: true},
+			{key: "center", def: true, own: true}, {key: "scale", def: true, own: true},
 			initField("beta_initializer", "zeros"), initField("gamma_initializer", "ones"),
 			initField("moving_mean_initializer", "zeros"), initField("moving_variance_initializer", "ones"),
 			{key: "renorm", def: false, read: true}, {key: "virtual_batch_size", read: true},

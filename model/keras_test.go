@@ -268,7 +268,7 @@ func TestKerasErrors(t *testing.T) {
 		{"unknown layer", edit(tut, "flatten", func(_, e map[string]any) { e["class_name"] = "LSTM" }), `unknown layer type "LSTM"`},
 		{"groups", set(res, "conv2d_1", "groups", 3), "conv2d_1 (Conv2D): groups = 3: must divide the input's 16 channels and the 16 filters"},
 		{"axis", set(res, "batch_normalization", "axis", []any{1}), "layer 2: batch_normalization (BatchNormalization): axis 1 is not the last axis"},
-		{"no center", set(res, "batch_normalization", "center", false), "batch_normalization (BatchNormalization): center = false"},
+		{"center not a boolean", set(res, "batch_normalization", "center", "yes"), `batch_normalization (BatchNormalization): nn: BatchNormalization config: field "center"`},
 		{"relu slope", set(res, "re_lu", "negative_slope", 0.1), "re_lu (ReLU): negative_slope = 0.1: convnet supports only 0"},
 		{"relu cap", set(res, "re_lu", "max_value", -6), "re_lu (ReLU): max_value = -6: must be a positive number, or 0 for none"},
 		{"cycle", inbound("conv2d_1", "batch_normalization_2"),

@@ -331,9 +331,17 @@ func (e *onnxWriter) layer(l nn.Layer) error {
 		eps, _ := cfg["epsilon"].(float64)
 		mom, _ := cfg["momentum"].(float64)
 		c := e.shape[len(e.shape)-1]
+		// A gamma or beta left out (Keras's scale or center false) is 1 or 0.
+		gamma, beta := params["gamma"], params["beta"]
+		if gamma == nil {
+			gamma = slices.Repeat([]float32{1}, c)
+		}
+		if beta == nil {
+			beta = make([]float32, c)
+		}
 		e.apply("BatchNormalization", name, []string{
-			e.weight(name+"/gamma", []int{c}, params["gamma"]),
-			e.weight(name+"/beta", []int{c}, params["beta"]),
+			e.weight(name+"/gamma", []int{c}, gamma),
+			e.weight(name+"/beta", []int{c}, beta),
 			e.weight(name+"/moving_mean", []int{c}, params["moving_mean"]),
 			e.weight(name+"/moving_variance", []int{c}, params["moving_variance"]),
 		}, attrFloat("epsilon", eps), attrFloat("momentum", mom))

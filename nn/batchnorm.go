@@ -22,16 +22,21 @@ import (
 //
 // At inference the moving averages are used. Parameters, in order: "gamma"
 // (ones), "beta" (zeros), "moving_mean" (zeros) and "moving_variance"
-// (ones); the last two are not trainable and have no gradient.
+// (ones); the last two are not trainable and have no gradient. NoScale
+// leaves out gamma (fixed at 1), NoCenter beta (fixed at 0): Keras's scale
+// and center false, as Keras's InceptionV3 has them.
 type BatchNormalization struct {
 	Momentum float64 // zero means 0.99
 	Epsilon  float64 // zero means 1e-3
+	NoCenter bool
+	NoScale  bool
 
 	named
 	buffers
 	in              []int
 	c               int
-	gamma, beta     *Param
+	gamma, beta     *Param    // nil when left out
+	g, b            []float32 // gamma and beta in use: the parameters, or ones and zeros
 	movMean, movVar *Param
 	training        bool
 	skipDw          bool           // see SkipParamGradients
@@ -78,7 +83,7 @@ func (l *BatchNormalization) do(phase, lo, hi int) {
 		}
 		kernels.BatchNormSqDev(l.sum[lo:hi], mean, x[lo:], rows, c)
 	case bnOutput:
-		kernels.BatchNormOutput(l.y.Data[lo*c:hi*c], x[lo*c:hi*c], l.mean, l.invStd, l.gamma.Value.Data, l.beta.Value.Data, hi-lo, c)
+		kernels.BatchNormOutput(l.y.Data[lo*c:hi*c], x[lo*c:hi*c], l.mean, l.invStd, l.g, l.b, hi-lo, c)
 	case bnGradSums:
 		lo, hi = lo*bnGroup, min(hi*bnGroup, c)
 		kernels.BatchNormGradSums(l.sum[lo:hi], l.sumXhat[lo:hi], l.mean[lo:hi], l.invStd[lo:hi], l.dy.Data[lo:], x[lo:], rows, c)
@@ -90,7 +95,7 @@ func (l *BatchNormalization) do(phase, lo, hi int) {
 		}
 		for r := 0; r < len(dy); r += c {
 			for j, d := range dy[r : r+c] {
-				dx[r+j] = float32(float64(l.gamma.Value.Data[j]) * l.invStd[j] * float64(d))
+				dx[r+j] = float32(float64(l.g[j]) * l.invStd[j] * float64(d))
 			}
 		}
 	}
@@ -124,9 +129,20 @@ func (l *BatchNormalization) Build(in []int, rng *rand.Rand) ([]int, error) {
 	}
 	c := in[len(in)-1]
 	l.in, l.c = append([]int(nil), in...), c
-	l.gamma = newParam("gamma", true, c)
-	l.gamma.Value.Fill(1)
-	l.beta = newParam("beta", true, c)
+	l.gamma, l.beta = nil, nil
+	l.g, l.b = make([]float32, c), make([]float32, c)
+	for j := range l.g {
+		l.g[j] = 1
+	}
+	if !l.NoScale {
+		l.gamma = newParam("gamma", true, c)
+		l.gamma.Value.Fill(1)
+		l.g = l.gamma.Value.Data
+	}
+	if !l.NoCenter {
+		l.beta = newParam("beta", true, c)
+		l.b = l.beta.Value.Data
+	}
 	l.movMean = newParam("moving_mean", false, c)
 	l.movVar = newParam("moving_variance", false, c)
 	l.movVar.Value.Fill(1)
@@ -137,17 +153,33 @@ func (l *BatchNormalization) Build(in []int, rng *rand.Rand) ([]int, error) {
 
 func (l *BatchNormalization) OutputShape() []int { return l.in }
 
-// Cost counts gamma, beta and the two moving averages, one of each per
-// feature of the last axis; normalising is elementwise work.
+// Cost counts gamma and beta (unless left out) and the two moving
+// averages, one of each per feature of the last axis; normalising is
+// elementwise work.
 func (l *BatchNormalization) Cost(in []int) Cost {
 	if len(in) == 0 {
 		return Cost{}
 	}
-	return Cost{Params: mulSat(4, int64(in[len(in)-1]))}
+	n := int64(2)
+	if !l.NoScale {
+		n++
+	}
+	if !l.NoCenter {
+		n++
+	}
+	return Cost{Params: mulSat(n, int64(in[len(in)-1]))}
 }
 
+// Params returns gamma and beta, each unless left out, then the moving
+// mean and variance: Keras's order.
 func (l *BatchNormalization) Params() []*Param {
-	return []*Param{l.gamma, l.beta, l.movMean, l.movVar}
+	var ps []*Param
+	for _, p := range []*Param{l.gamma, l.beta} {
+		if p != nil {
+			ps = append(ps, p)
+		}
+	}
+	return append(ps, l.movMean, l.movVar)
 }
 
 func (l *BatchNormalization) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
@@ -203,13 +235,14 @@ func (l *BatchNormalization) Backward(dy *tensor.Tensor) *tensor.Tensor {
 		clear(l.sumXhat)
 		l.byFeatures(bnGradSums, rows)
 	}
-	dg, db, g := l.gamma.Grad.Data, l.beta.Grad.Data, l.gamma.Value.Data
 	for j := range c {
-		if !l.skipDw {
-			dg[j] += float32(l.sumXhat[j])
-			db[j] += float32(l.sum[j])
+		if !l.skipDw && l.gamma != nil {
+			l.gamma.Grad.Data[j] += float32(l.sumXhat[j])
 		}
-		l.scale[j] = float64(g[j]) * l.invStd[j] / float64(rows)
+		if !l.skipDw && l.beta != nil {
+			l.beta.Grad.Data[j] += float32(l.sum[j])
+		}
+		l.scale[j] = float64(l.g[j]) * l.invStd[j] / float64(rows)
 	}
 	l.dx = l.grad(l.dx, dy.Shape...)
 	l.split.rows(l, bnGradIn, rows, c)
@@ -222,9 +255,10 @@ func (l *BatchNormalization) Backward(dy *tensor.Tensor) *tensor.Tensor {
 func (l *BatchNormalization) SkipParamGradients(skip bool) { l.skipDw = skip }
 
 func (l *BatchNormalization) Config() map[string]any {
-	return map[string]any{"name": l.Name(), "momentum": l.momentum(), "epsilon": l.epsilon()}
+	return map[string]any{"name": l.Name(), "momentum": l.momentum(), "epsilon": l.epsilon(), "center": !l.NoCenter, "scale": !l.NoScale}
 }
 
 func batchNormFromConfig(f *fields) *BatchNormalization {
-	return &BatchNormalization{Momentum: f.float("momentum"), Epsilon: f.float("epsilon")}
+	return &BatchNormalization{Momentum: f.float("momentum"), Epsilon: f.float("epsilon"),
+		NoCenter: !f.bool("center", true), NoScale: !f.bool("scale", true)}
 }

@@ -201,10 +201,11 @@ func testImages(t *testing.T, dataset string, n int) [][]float32 {
 
 // everyLayer returns a model with every layer type and activation of nn,
 // "same" padding with even kernels and strides (asymmetric pads), dilated
-// convolutions (one of asymmetric pads, one depthwise), a Dense layer on an image and a
-// LayerScale of random scales, random
-// batch normalization statistics, PReLUs with random slopes (one per
-// channel, per pixel, per feature of a flattened image, one in all),
+// convolutions (one of asymmetric pads, one depthwise), a Dense layer on
+// an image and a LayerScale of random scales, random batch normalization
+// statistics (one without gamma, one without beta), PReLUs with random
+// slopes (one per channel, per pixel, per feature of a flattened image,
+// one in all),
 // Normalizations with random statistics (per channel, inverted per pixel,
 // given per channel, per feature of a flattened image), LayerNormalizations
 // with random gamma and beta (over the channels, the whole image, the
@@ -215,7 +216,7 @@ func everyLayer(t *testing.T) *model.Sequential {
 		&nn.Conv2D{Filters: 6, KernelSize: [2]int{4, 4}, Strides: [2]int{2, 2}, Padding: "same", Activation: "leaky_relu",
 			KernelRegularizer: nn.Regularizer{L2: 0.01}, BiasRegularizer: nn.Regularizer{L1: 0.001},
 			KernelConstraint: nn.Constraint{Kind: "max_norm", Max: 0.5, Axis: []int{0, 1, 2}}, BiasConstraint: nn.Constraint{Kind: "non_neg"}},
-		&nn.BatchNormalization{},
+		&nn.BatchNormalization{NoScale: true},
 		&nn.ELU{Alpha: 0.5},
 		&nn.Normalization{},
 		&nn.LayerNormalization{},
@@ -256,7 +257,7 @@ func everyLayer(t *testing.T) *model.Sequential {
 		&nn.GaussianDropout{Rate: 0.1},
 		&nn.Dense{Units: 12, Activation: "relu", KernelRegularizer: nn.Regularizer{L1: 0.001, L2: 0.005},
 			KernelConstraint: nn.Constraint{Kind: "min_max_norm", Min: 0.2, Max: 0.8, Rate: 0.5, Axis: []int{0}}},
-		&nn.BatchNormalization{},
+		&nn.BatchNormalization{NoCenter: true},
 		&nn.PReLU{SharedAxes: []int{1}, AlphaInit: 0.1},
 		&nn.Activation{Func: "tanh"},
 		&nn.ReLU{},

@@ -347,13 +347,23 @@ func (w *walker) layer(l nn.Layer, id string, ins []value, out string, last bool
 		cfg := l.Config()
 		c := in[len(in)-1]
 		w.helpers.BatchNorm = true
-		module(fmt.Sprintf("KerasBatchNorm(%d, momentum=%s, eps=%s)", c, pyFloat(cfg["momentum"].(float64)), pyFloat(cfg["epsilon"].(float64))))
+		args := ""
+		if l.NoScale {
+			args += ", scale=False"
+		}
+		if l.NoCenter {
+			args += ", center=False"
+		}
+		module(fmt.Sprintf("KerasBatchNorm(%d, momentum=%s, eps=%s%s)", c, pyFloat(cfg["momentum"].(float64)), pyFloat(cfg["epsilon"].(float64)), args))
 		call("")
 		toTorch, toConvnet := "%s", "%s"
 		if flat != nil {
 			toTorch, toConvnet = w.fromHWC(flat), w.toHWC(flat)
 		}
 		for _, pn := range [][2]string{{"weight", "gamma"}, {"bias", "beta"}, {"running_mean", "moving_mean"}, {"running_var", "moving_variance"}} {
+			if pn[1] == "gamma" && l.NoScale || pn[1] == "beta" && l.NoCenter {
+				continue // a buffer of ones or zeros there
+			}
 			p.weight(id+"."+pn[0], name+"/"+pn[1], []int{c}, toTorch, toConvnet)
 		}
 		w.flat[out] = flat

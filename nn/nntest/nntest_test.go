@@ -111,10 +111,12 @@ func layerCases() map[string]nntest.Case {
 		"conv-groups-per-channel-dilated": {New: func() nn.Layer {
 			return &nn.Conv2D{Filters: 6, KernelSize: [2]int{3, 2}, DilationRate: [2]int{2, 3}, Padding: "same", Groups: 3, Activation: "elu"}
 		}, In: []int{5, 7, 3}, Batch: 2, Params: 3*2*1*6 + 6, MACs: 5 * 7 * 6 * (3 * 2)},
-		"rescaling-channels": {New: func() nn.Layer { return &nn.Rescaling{Scales: []float64{0.5, -2, 3}, Offsets: []float64{1, 0, -1}} }, In: []int{2, 2, 3}, Batch: 2},
-		"dropout-train":      {New: func() nn.Layer { return &nn.Dropout{Rate: 0.4} }, In: []int{4, 3}, Training: true},
-		"dropout-infer":      {New: func() nn.Layer { return &nn.Dropout{Rate: 0.5} }, In: []int{5}},
-		"dropout-zero":       {New: func() nn.Layer { return &nn.Dropout{} }, In: []int{5}, Training: true},
+		"batchnorm-noscale-train":  {New: func() nn.Layer { return &nn.BatchNormalization{NoScale: true} }, In: []int{2, 2, 3}, Batch: 4, Training: true, Params: 3 * 3},
+		"batchnorm-nocenter-infer": {New: func() nn.Layer { return &nn.BatchNormalization{NoCenter: true} }, In: []int{5}, Batch: 3, Params: 3 * 5},
+		"rescaling-channels":       {New: func() nn.Layer { return &nn.Rescaling{Scales: []float64{0.5, -2, 3}, Offsets: []float64{1, 0, -1}} }, In: []int{2, 2, 3}, Batch: 2},
+		"dropout-train":            {New: func() nn.Layer { return &nn.Dropout{Rate: 0.4} }, In: []int{4, 3}, Training: true},
+		"dropout-infer":            {New: func() nn.Layer { return &nn.Dropout{Rate: 0.5} }, In: []int{5}},
+		"dropout-zero":             {New: func() nn.Layer { return &nn.Dropout{} }, In: []int{5}, Training: true},
 		"dropout-samples": {New: func() nn.Layer { return &nn.Dropout{Rate: 0.5, NoiseShape: []int{0, 1, 1, 1}} },
 			In: []int{3, 2, 4}, Batch: 4, Training: true},
 		"dropout-noise-mixed": {New: func() nn.Layer { return &nn.Dropout{Rate: 0.4, NoiseShape: []int{0, 3, 1, 0}} },
