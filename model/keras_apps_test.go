@@ -3,6 +3,7 @@ package model
 import (
 	"encoding/json"
 	"fmt"
+	"testing"
 
 	"github.com/convnet-go/convnet/nn"
 )
@@ -163,4 +164,21 @@ func (d *appDoc) pad(name string, x kerasTensor, p int) kerasTensor {
 func (d *appDoc) pool(class, name string, x kerasTensor, k, stride int, padding string) kerasTensor {
 	out := kerasTensor{h: outSize(x.h, k, stride, padding), w: outSize(x.w, k, stride, padding), c: x.c}
 	return d.layer(class, name, map[string]any{"pool_size": []int{k, k}, "strides": []int{stride, stride}, "padding": padding, "data_format": "channels_last"}, out, x)
+}
+
+// classifier adds Keras's top of keras.applications' networks: global
+// average pooling ("avg_pool") and a softmax Dense ("predictions").
+func (d *appDoc) classifier(x kerasTensor, classes int, init any) kerasTensor {
+	x = d.layer("GlobalAveragePooling2D", "avg_pool", map[string]any{"data_format": "channels_last", "keepdims": false}, kerasTensor{c: x.c}, x)
+	return d.layer("Dense", "predictions", weighted(map[string]any{"units": classes, "activation": "softmax", "use_bias": true,
+		"kernel_initializer": init, "kernel_regularizer": nil, "kernel_constraint": nil}), kerasTensor{c: classes}, x)
+}
+
+// counts fails t unless m has the trainable and total parameter counts
+// (Keras's summary's).
+func counts(t *testing.T, m *Model, trainable, total int) {
+	t.Helper()
+	if tr, non := m.ParamCount(); tr != trainable || tr+non != total {
+		t.Errorf("%d trainable parameters, %d in all; want %d and %d", tr, tr+non, trainable, total)
+	}
 }

@@ -40,9 +40,7 @@ func denseNet(blocks []int, size, classes int) []byte {
 		}
 	}
 	x = relu("relu", bn("bn", x))
-	x = d.layer("GlobalAveragePooling2D", "avg_pool", map[string]any{"data_format": "channels_last", "keepdims": false}, kerasTensor{c: x.c}, x)
-	x = d.layer("Dense", "predictions", weighted(map[string]any{"units": classes, "activation": "softmax", "use_bias": true,
-		"kernel_initializer": init, "kernel_regularizer": nil, "kernel_constraint": nil}), kerasTensor{c: classes}, x)
+	x = d.classifier(x, classes, init)
 	return d.json("densenet121", x)
 }
 
@@ -52,9 +50,7 @@ func denseNet(blocks []int, size, classes int) []byte {
 func TestKerasDenseNet121(t *testing.T) {
 	blocks := []int{6, 12, 24, 16}
 	m := parseBuilt(t, denseNet(blocks, 224, 1000))
-	if trainable, non := m.ParamCount(); trainable != 7978856 || trainable+non != 8062504 {
-		t.Errorf("%d trainable parameters, %d in all; want 7,978,856 and 8,062,504", trainable, trainable+non)
-	}
+	counts(t, m, 7978856, 8062504)
 	if got := m.Layer("conv5_block16_concat").OutputShape(); got[0] != 7 || got[2] != 1024 {
 		t.Errorf("conv5_block16_concat's output %v, want [7 7 1024]", got)
 	}

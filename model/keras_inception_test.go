@@ -74,9 +74,7 @@ func inceptionV3(size, classes int) []byte {
 		dbl = concat("", same(dbl, 384, 1, 3), same(dbl, 384, 3, 1))
 		x = concat(fmt.Sprintf("mixed%d", 9+i), b1, b3, dbl, same(avgPool(x), 192, 1, 1))
 	}
-	x = d.layer("GlobalAveragePooling2D", "avg_pool", map[string]any{"data_format": "channels_last", "keepdims": false}, kerasTensor{c: x.c}, x)
-	x = d.layer("Dense", "predictions", weighted(map[string]any{"units": classes, "activation": "softmax", "use_bias": true,
-		"kernel_initializer": init, "kernel_regularizer": nil, "kernel_constraint": nil}), kerasTensor{c: classes}, x)
+	x = d.classifier(x, classes, init)
 	return d.json("inception_v3", x)
 }
 
@@ -87,9 +85,7 @@ func inceptionV3(size, classes int) []byte {
 // takes) takes a training step.
 func TestKerasInceptionV3(t *testing.T) {
 	m := parseBuilt(t, inceptionV3(299, 1000))
-	if trainable, non := m.ParamCount(); trainable != 23817352 || trainable+non != 23851784 {
-		t.Errorf("%d trainable parameters, %d in all; want 23,817,352 and 23,851,784", trainable, trainable+non)
-	}
+	counts(t, m, 23817352, 23851784)
 	if got := m.Layer("mixed10").OutputShape(); got[0] != 8 || got[2] != 2048 {
 		t.Errorf("mixed10's output %v, want [8 8 2048]", got)
 	}
