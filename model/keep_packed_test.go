@@ -1,6 +1,7 @@
 package model
 
 import (
+	"math/rand/v2"
 	"runtime"
 	"slices"
 	"sync"
@@ -183,4 +184,37 @@ func keptGraph(t *testing.T, x, y *Node, seed uint64) (m *Model, px, want *tenso
 	want = tensor.New(2, m.NumClasses())
 	m.Predict(want, px)
 	return m, px, want
+}
+
+// A copy reads the model's gamma and beta of its normalizations (swapped
+// in after its Build) at each prediction, not the ones its Build made: a
+// batch normalization with both, one without gamma, and layer norms over
+// the channels and over the whole image, all trained away from 1 and 0.
+func TestReplicaReadsNormalizationWeights(t *testing.T) {
+	x := Input(6, 6, 3)
+	y := Call(&nn.Conv2D{Filters: 4, KernelSize: pair(3), Padding: "same"}, x)
+	y = Call(&nn.BatchNormalization{NoScale: true}, Call(&nn.BatchNormalization{}, y))
+	y = Call(&nn.LayerNormalization{Axis: []int{1, 2, 3}}, Call(&nn.LayerNormalization{}, y))
+	m, err := NewGraph(x, Call(&nn.Dense{Units: 3, Activation: "softmax"}, Call(&nn.Flatten{}, y)))
+	if err == nil {
+		err = m.Build(nil, 5)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, p := range m.Params() {
+		if p.Name == "gamma" || p.Name == "beta" || p.Name == "moving_mean" {
+			for i := range p.Value.Data {
+				p.Value.Data[i] = float32(rng.NormFloat64())
+			}
+		}
+	}
+	px := randomPixels(m, 2)
+	want, got := tensor.New(2, 3), tensor.New(2, 3)
+	m.Predict(want, px)
+	m.replica().Predict(got, px)
+	if !slices.Equal(got.Data, want.Data) {
+		t.Errorf("the copy predicts %v, the model %v", got.Data, want.Data)
+	}
 }

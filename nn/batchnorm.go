@@ -35,8 +35,9 @@ type BatchNormalization struct {
 	buffers
 	in              []int
 	c               int
-	gamma, beta     *Param    // nil when left out
-	g, b            []float32 // gamma and beta in use: the parameters, or ones and zeros
+	gamma, beta     *Param       // nil when left out
+	fixed           [2][]float32 // ones and zeros, for a gamma or beta left out
+	g, b            []float32    // gamma and beta of the pass in progress (see affine)
 	movMean, movVar *Param
 	training        bool
 	skipDw          bool           // see SkipParamGradients
@@ -129,19 +130,13 @@ func (l *BatchNormalization) Build(in []int, rng *rand.Rand) ([]int, error) {
 	}
 	c := in[len(in)-1]
 	l.in, l.c = append([]int(nil), in...), c
-	l.gamma, l.beta = nil, nil
-	l.g, l.b = make([]float32, c), make([]float32, c)
-	for j := range l.g {
-		l.g[j] = 1
-	}
+	l.gamma, l.beta, l.fixed = nil, nil, fixedAffine(c)
 	if !l.NoScale {
 		l.gamma = newParam("gamma", true, c)
 		l.gamma.Value.Fill(1)
-		l.g = l.gamma.Value.Data
 	}
 	if !l.NoCenter {
 		l.beta = newParam("beta", true, c)
-		l.b = l.beta.Value.Data
 	}
 	l.movMean = newParam("moving_mean", false, c)
 	l.movVar = newParam("moving_variance", false, c)
@@ -184,6 +179,7 @@ func (l *BatchNormalization) Params() []*Param {
 
 func (l *BatchNormalization) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	checkInput(l, "Forward", x, l.in)
+	l.g, l.b = affine(l.gamma, l.beta, l.fixed)
 	c := l.c
 	rows := len(x.Data) / c
 	l.training = training
@@ -227,6 +223,7 @@ func (l *BatchNormalization) Forward(x *tensor.Tensor, training bool) *tensor.Te
 // size.
 func (l *BatchNormalization) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	checkGrad(l, dy, l.y)
+	l.g, l.b = affine(l.gamma, l.beta, l.fixed)
 	c := l.c
 	rows := len(dy.Data) / c
 	l.dy = dy

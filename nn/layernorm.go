@@ -45,7 +45,8 @@ type LayerNormalization struct {
 	in          []int
 	norm        []bool // the input's axes normalised
 	gamma, beta *Param
-	g, b        []float32 // gamma and beta in use: the parameters, or ones and zeros
+	fixed       [2][]float32 // ones and zeros, for a gamma or beta left out
+	g, b        []float32    // gamma and beta of the pass in progress (see affine)
 	// A group is the values of one sample normalised together: offN holds
 	// their offsets from the group's first value, in the order of gamma;
 	// offK the offset of each group's first value in a sample.
@@ -110,18 +111,13 @@ func (l *LayerNormalization) Build(in []int, rng *rand.Rand) ([]int, error) {
 	l.offN, l.offK = offsets(in, norm, true), offsets(in, norm, false)
 	gs := len(l.offN)
 	l.gamma, l.beta = nil, nil
-	l.g, l.b = make([]float32, gs), make([]float32, gs)
-	for i := range l.g {
-		l.g[i] = 1
-	}
+	l.fixed = fixedAffine(gs)
 	if !l.NoScale {
 		l.gamma = newParam("gamma", true, shape...)
 		l.gamma.Value.Fill(1)
-		l.g = l.gamma.Value.Data
 	}
 	if !l.NoCenter {
 		l.beta = newParam("beta", true, shape...)
-		l.b = l.beta.Value.Data
 	}
 	l.dg, l.db = nil, nil
 	l.mean, l.inv, l.x, l.y, l.dx = nil, nil, nil, nil, nil
@@ -221,4 +217,28 @@ func layerNormFromConfig(f *fields) *LayerNormalization {
 		}
 	}
 	return l
+}
+
+// fixedAffine returns n ones and n zeros: the gamma and beta of a
+// normalization that leaves them out.
+func fixedAffine(n int) [2][]float32 {
+	ones := make([]float32, n)
+	for i := range ones {
+		ones[i] = 1
+	}
+	return [2][]float32{ones, make([]float32, n)}
+}
+
+// affine returns the gamma and beta a normalization applies: its
+// parameters' values, read at each pass (a replica's are swapped in after
+// Build), or the fixed ones and zeros of those left out.
+func affine(gamma, beta *Param, fixed [2][]float32) (g, b []float32) {
+	g, b = fixed[0], fixed[1]
+	if gamma != nil {
+		g = gamma.Value.Data
+	}
+	if beta != nil {
+		b = beta.Value.Data
+	}
+	return g, b
 }
