@@ -137,8 +137,13 @@ func (d *appDoc) bn(name string, x kerasTensor, momentum float64) kerasTensor {
 // epsilon (keras.applications' ResNets and DenseNets: 1.001e-5).
 func (d *appDoc) bnEpsilon(name string, x kerasTensor, epsilon float64) kerasTensor {
 	x = d.bn(name, x, 0.99)
-	d.layers[len(d.layers)-1].(map[string]any)["config"].(map[string]any)["epsilon"] = epsilon
+	d.setLast("epsilon", epsilon)
 	return x
+}
+
+// setLast sets a field of the config of the layer added last.
+func (d *appDoc) setLast(key string, v any) {
+	d.layers[len(d.layers)-1].(map[string]any)["config"].(map[string]any)[key] = v
 }
 
 // activation adds an Activation layer.

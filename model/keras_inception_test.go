@@ -25,7 +25,7 @@ func inceptionV3(size, classes int) []byte {
 			"padding": padding, "data_format": "channels_last", "dilation_rate": []int{1, 1}, "groups": 1, "activation": "linear",
 			"use_bias": false, "kernel_initializer": init, "kernel_regularizer": nil, "kernel_constraint": nil}), out, x)
 		x = d.bn(d.defaultName("batch_normalization"), x, 0.99)
-		d.layers[len(d.layers)-1].(map[string]any)["config"].(map[string]any)["scale"] = false
+		d.setLast("scale", false)
 		return d.activation(d.defaultName("activation"), "relu", x)
 	}
 	same := func(x kerasTensor, filters, rows, cols int) kerasTensor {

@@ -124,10 +124,7 @@ func TestKerasMobileNetV3(t *testing.T) {
 		large            bool
 		trainable, total int
 	}{{false, 2542856, 2554968}, {true, 5483032, 5507432}} {
-		m := parseBuilt(t, mobileNetV3(tt.large, 224, 1000))
-		if trainable, non := m.ParamCount(); trainable != tt.trainable || trainable+non != tt.total {
-			t.Errorf("large %v: %d trainable parameters, %d in all; want %d and %d", tt.large, trainable, trainable+non, tt.trainable, tt.total)
-		}
+		counts(t, parseBuilt(t, mobileNetV3(tt.large, 224, 1000)), tt.trainable, tt.total)
 	}
 	small := parseBuilt(t, mobileNetV3(false, 32, 5))
 	add, mul := small.Layer("add").(*nn.Rescaling), small.Layer("multiply").(*nn.Rescaling)

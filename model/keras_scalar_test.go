@@ -92,7 +92,7 @@ func TestKerasScalarOperations(t *testing.T) {
 			"zero (Multiply of a tensor and 0): the scale 0 and offset 0 it makes must be finite, the scale not 0"},
 		{func(d *appDoc, x kerasTensor) kerasTensor {
 			x = d.op("Add", "shift", x, 1, false)
-			d.layers[len(d.layers)-1].(map[string]any)["config"].(map[string]any)["axis"] = 1.0
+			d.setLast("axis", 1.0)
 			return x
 		}, "shift (Add of a tensor and 1): config field axis = 1: convnet knows only name, function, trainable true and a float32 dtype"},
 	} {
