@@ -95,6 +95,9 @@ var (
 			initField("beta_initializer", "zeros"), initField("gamma_initializer", "ones"),
 			{key: "rms_scaling", def: false, read: true},
 		}, nulls("beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint")...),
+		"GroupNormalization": append([]kerasField{
+			initField("beta_initializer", "zeros"), initField("gamma_initializer", "ones"),
+		}, nulls("beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint")...),
 		"ReLU":  {{key: "negative_slope", def: 0.0}, {key: "threshold", def: 0.0}},
 		"PReLU": nulls("alpha_regularizer", "alpha_constraint"),
 	}

@@ -65,6 +65,8 @@ func TestNoAllocationsInSteadyState(t *testing.T) {
 		{&nn.Normalization{Invert: true, Axis: []int{1, 2, 3}}, []int{8, 8, 4}},
 		{&nn.LayerNormalization{}, []int{32, 32, 16}}, // several pieces
 		{&nn.LayerNormalization{Axis: []int{1, 2}, NoScale: true}, []int{8, 8, 4}},
+		{&nn.GroupNormalization{Groups: 8}, []int{32, 32, 16}}, // several pieces
+		{&nn.GroupNormalization{Groups: -1, NoCenter: true}, []int{4, 4, 8}},
 	}
 	for _, tt := range tests {
 		if _, err := tt.l.Build(tt.in, rand.New(rand.NewPCG(1, 2))); err != nil {

@@ -31,6 +31,7 @@ var layerTypes = map[string]func(*fields) Layer{
 	"PReLU":                  func(f *fields) Layer { return preluFromConfig(f) },
 	"Normalization":          func(f *fields) Layer { return normalizationFromConfig(f) },
 	"LayerNormalization":     func(f *fields) Layer { return layerNormFromConfig(f) },
+	"GroupNormalization":     func(f *fields) Layer { return groupNormFromConfig(f) },
 	"LayerScale":             func(f *fields) Layer { return layerScaleFromConfig(f) },
 	"ELU":                    func(f *fields) Layer { return &ELU{Alpha: f.float("alpha")} },
 	"Softmax":                func(f *fields) Layer { return &Softmax{} },
@@ -72,6 +73,7 @@ var defaultNames = map[string]string{
 	"PReLU":                  "p_re_lu",
 	"Normalization":          "normalization",
 	"LayerNormalization":     "layer_normalization",
+	"GroupNormalization":     "group_normalization",
 	"LayerScale":             "layer_scale",
 	"ELU":                    "elu",
 	"Softmax":                "softmax",
@@ -148,6 +150,7 @@ var (
 	_ Layer = (*PReLU)(nil)
 	_ Layer = (*Normalization)(nil)
 	_ Layer = (*LayerNormalization)(nil)
+	_ Layer = (*GroupNormalization)(nil)
 	_ Layer = (*LayerScale)(nil)
 	_ Layer = (*Reshape)(nil)
 	_ Layer = (*ELU)(nil)

@@ -266,6 +266,8 @@ func TestSkipParamGradients(t *testing.T) {
 		{func() nn.Layer { return &nn.Dense{Units: 3, Activation: "relu"} }, []int{7}, false},
 		{func() nn.Layer { return &nn.BatchNormalization{} }, img, false},
 		{func() nn.Layer { return &nn.BatchNormalization{} }, img, true},
+		{func() nn.Layer { return &nn.LayerNormalization{} }, img, true},
+		{func() nn.Layer { return &nn.GroupNormalization{Groups: 2} }, img, true},
 	} {
 		const sentinel = 7
 		var dxs [2][]float32

@@ -58,6 +58,7 @@
 //	ReLU, LeakyReLU, ELU, Softmax, Activation   any → same
 //	PReLU                  any → same                      alpha: the input's shape, 1 along SharedAxes ([1, 1, C] for [1, 2] on an image)
 //	LayerNormalization     any → same                      (x - mean) / sqrt(var + Epsilon)·gamma + beta per sample over Axis (default the last); gamma, beta of Axis's sizes
+//	GroupNormalization     any → same                      as LayerNormalization per sample over each of Groups runs of channels (default 32; -1: one per channel); gamma, beta [C]
 //	LayerScale             any → same                      x·gamma, gamma [C] over the last axis from InitValues (ConvNeXt's)
 //	Normalization          any → same                      (x - mean) / max(√variance, 1e-7), per index of Axis (default the last); mean, variance, count adapted, or given
 //	Reshape                [N,s...] → [N,TargetShape...]   the same values in row-major order (one size may be -1)

@@ -55,8 +55,7 @@ type LayerNormalization struct {
 	rows       [3][]float32 // for groups not contiguous: groups gathered as rows
 	size       int          // values per sample
 	mean, inv  []float32    // per group of the batch, from the last Forward
-	dg, db     []float64    // Backward's sums of gamma's and beta's gradients, per chunk of groups
-	dgBuf      []float64    // their storage
+	sums       paramSums    // Backward's sums of gamma's and beta's gradients, per chunk of groups
 	skipDw     bool         // see SkipParamGradients
 
 	x, y, dx *tensor.Tensor
@@ -119,7 +118,6 @@ func (l *LayerNormalization) Build(in []int, rng *rand.Rand) ([]int, error) {
 	if !l.NoCenter {
 		l.beta = newParam("beta", true, shape...)
 	}
-	l.dg, l.db = nil, nil
 	l.mean, l.inv, l.x, l.y, l.dx = nil, nil, nil, nil, nil
 	return slices.Clone(in), nil
 }

@@ -43,43 +43,56 @@ func (l *LayerNormalization) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	l.dx = l.grad(l.dx, dy.Shape...)
 	l.dy = dy
 	groups, n := len(l.mean), len(l.offN)
-	params := !l.skipDw && (l.gamma != nil || l.beta != nil)
-	l.dg, l.db = nil, nil
 	chunk := l.chunk(groups)
-	if params {
-		l.dg, l.db = l.sums((groups + chunk - 1) / chunk * n)
-	}
+	l.sums.reset(!l.skipDw && (l.gamma != nil || l.beta != nil), (groups+chunk-1)/chunk, n)
 	l.split.items(l, lnBackward, groups, chunk)
-	if params {
-		l.addSums(l.gamma, l.dg, n)
-		l.addSums(l.beta, l.db, n)
-	}
+	l.sums.add(l.gamma, l.beta, n)
 	l.dy = nil
 	return l.dx
 }
 
-// sums returns two zeroed float64 buffers of size values for the chunks'
-// sums, reusing the layer's.
-func (l *LayerNormalization) sums(size int) (dg, db []float64) {
-	if cap(l.dgBuf) < 2*size {
-		l.dgBuf = make([]float64, 2*size)
-	}
-	buf := l.dgBuf[:2*size]
-	clear(buf)
-	return buf[:size], buf[size:]
+// paramSums holds a normalization's Backward sums of gamma's and beta's
+// gradients, in float64, one row of n per chunk of the batch's groups; the
+// chunks are added in order, so the sums do not depend on how many cores
+// ran them.
+type paramSums struct {
+	dg, db []float64 // nil when no gradient is wanted
+	buf    []float64
 }
 
-// addSums adds the chunks' sums, in order, into p's gradient (p may be nil).
-func (l *LayerNormalization) addSums(p *Param, sums []float64, n int) {
-	if p == nil {
+// reset zeroes rows rows of n sums for gamma and beta, reusing the
+// buffer, or clears them when want is false.
+func (s *paramSums) reset(want bool, rows, n int) {
+	s.dg, s.db = nil, nil
+	if !want {
+		return
+	}
+	size := rows * n
+	if cap(s.buf) < 2*size {
+		s.buf = make([]float64, 2*size)
+	}
+	buf := s.buf[:2*size]
+	clear(buf)
+	s.dg, s.db = buf[:size], buf[size:]
+}
+
+// add adds the rows of sums of n values, in order, into gamma's and beta's
+// gradients (either may be nil).
+func (s *paramSums) add(gamma, beta *Param, n int) {
+	addRows(gamma, s.dg, n)
+	addRows(beta, s.db, n)
+}
+
+func addRows(p *Param, sums []float64, n int) {
+	if p == nil || sums == nil {
 		return
 	}
 	for j := range n {
-		s := 0.0
+		v := 0.0
 		for c := j; c < len(sums); c += n {
-			s += sums[c]
+			v += sums[c]
 		}
-		p.Grad.Data[j] += float32(s)
+		p.Grad.Data[j] += float32(v)
 	}
 }
 
@@ -124,9 +137,9 @@ func (l *LayerNormalization) do(phase, lo, hi int) {
 			xh := float64((x[o] - m) * inv)
 			dx[o] = float32(float64(inv) * (float64(dy[o]*l.g[j]) - sd - xh*sdx))
 		}
-		if l.dg != nil { // this group's share of gamma's and beta's gradients, in its chunk's sums
+		if l.sums.dg != nil { // this group's share of gamma's and beta's gradients, in its chunk's sums
 			c := k / chunk * len(l.offN)
-			dg, db := l.dg[c:c+len(l.offN)], l.db[c:c+len(l.offN)]
+			dg, db := l.sums.dg[c:c+len(l.offN)], l.sums.db[c:c+len(l.offN)]
 			for j, o := range l.offN {
 				d := float64(dy[o])
 				dg[j] += d * float64((x[o]-m)*inv)

@@ -169,11 +169,16 @@ func layerCases() map[string]nntest.Case {
 			Params: 6},
 		"layernorm-two": {New: func() nn.Layer { return &nn.LayerNormalization{Axis: []int{-2, 1}, NoCenter: true} }, In: []int{2, 3, 4},
 			Params: 6},
-		"layernorm-bare":  {New: func() nn.Layer { return &nn.LayerNormalization{NoScale: true, NoCenter: true} }, In: []int{5}, Batch: 3},
-		"layernorm-scale": {New: func() nn.Layer { return &nn.LayerNormalization{Axis: []int{2}, NoCenter: true} }, In: []int{3, 4}, Params: 4},
-		"reshape":         {New: func() nn.Layer { return &nn.Reshape{TargetShape: []int{1, 1, -1}} }, In: []int{6}},
-		"reshape-image":   {New: func() nn.Layer { return &nn.Reshape{TargetShape: []int{3, 2, 2}} }, In: []int{2, 2, 3}, Batch: 3},
-		"rescaling-neg":   {New: func() nn.Layer { return &nn.Rescaling{Scale: -3} }, In: []int{5}},
+		"layernorm-bare":     {New: func() nn.Layer { return &nn.LayerNormalization{NoScale: true, NoCenter: true} }, In: []int{5}, Batch: 3},
+		"groupnorm":          {New: func() nn.Layer { return &nn.GroupNormalization{Groups: 2} }, In: []int{2, 3, 4}, Batch: 3, Params: 8},
+		"groupnorm-instance": {New: func() nn.Layer { return &nn.GroupNormalization{Groups: -1, Epsilon: 1e-5} }, In: []int{3, 2, 3}, Params: 6},
+		"groupnorm-one":      {New: func() nn.Layer { return &nn.GroupNormalization{Groups: 1, NoCenter: true} }, In: []int{2, 2, 3}, Batch: 2, Params: 3},
+		"groupnorm-vector":   {New: func() nn.Layer { return &nn.GroupNormalization{Groups: 2, NoScale: true} }, In: []int{8}, Batch: 3, Params: 8},
+		"groupnorm-bare":     {New: func() nn.Layer { return &nn.GroupNormalization{Groups: 2, NoScale: true, NoCenter: true} }, In: []int{2, 2, 4}},
+		"layernorm-scale":    {New: func() nn.Layer { return &nn.LayerNormalization{Axis: []int{2}, NoCenter: true} }, In: []int{3, 4}, Params: 4},
+		"reshape":            {New: func() nn.Layer { return &nn.Reshape{TargetShape: []int{1, 1, -1}} }, In: []int{6}},
+		"reshape-image":      {New: func() nn.Layer { return &nn.Reshape{TargetShape: []int{3, 2, 2}} }, In: []int{2, 2, 3}, Batch: 3},
+		"rescaling-neg":      {New: func() nn.Layer { return &nn.Rescaling{Scale: -3} }, In: []int{5}},
 	}
 	for _, act := range nn.ActivationNames {
 		cases["activation-"+act] = nntest.Case{New: func() nn.Layer { return &nn.Activation{Func: act} }, In: []int{2, 3, 4}}
