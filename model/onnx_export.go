@@ -369,6 +369,8 @@ func (e *onnxWriter) layer(l nn.Layer) error {
 		e.normalization(l.(*nn.Normalization))
 	case "LayerNormalization":
 		e.layerNorm(l.(*nn.LayerNormalization))
+	case "GroupNormalization":
+		e.groupNorm(l.(*nn.GroupNormalization))
 	case "LayerScale":
 		// A Mul by gamma, of shape (C, 1, 1) on an image.
 		dims := []int{out[len(out)-1]}

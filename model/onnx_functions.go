@@ -38,27 +38,34 @@ func (b *onnxBuilder) fuseFunctions(nodes []*onnxpb.NodeProto, out string) []*on
 	fused := map[*onnxpb.NodeProto]*onnxpb.NodeProto{}
 	for _, n := range nodes {
 		op, x, inner := f.match(n)
-		var at []*onnxpb.AttributeProto
+		var node *onnxpb.NodeProto
 		if op == "" && n.GetOpType() == "Div" && len(n.GetInput()) == 2 && len(n.GetOutput()) == 1 && len(n.GetAttribute()) == 0 {
 			var axes []int
 			var eps float32
 			if x, axes, eps, inner = f.layerNormNodes(n); x != "" {
-				op, at = "LayerNormalization", []*onnxpb.AttributeProto{attrInts("axes", axes...), attrFloat("epsilon", float64(eps))}
+				node = &onnxpb.NodeProto{OpType: proto.String("LayerNormalization"), Name: n.Name, Input: []string{x}, Output: n.GetOutput()[:1],
+					Attribute: []*onnxpb.AttributeProto{attrInts("axes", axes...), attrFloat("epsilon", float64(eps))}}
 			}
 		}
-		if op == "" || used[n] || anyUsed(used, inner) {
+		if op == "" && node == nil {
+			node, inner = f.groupNormNodes(n)
+		}
+		if op != "" {
+			node = &onnxpb.NodeProto{OpType: proto.String(op), Name: n.Name, Input: []string{x}, Output: n.GetOutput()[:1]}
+		}
+		if node == nil || used[n] || anyUsed(used, inner) {
 			continue
 		}
 		for _, m := range inner {
 			used[m] = true
 		}
 		used[n] = true
-		fused[n] = &onnxpb.NodeProto{OpType: proto.String(op), Name: n.Name, Input: []string{x}, Output: n.GetOutput()[:1], Attribute: at}
-		if op == "LayerNormalization" {
-			if b.layerNorms == nil {
-				b.layerNorms = map[*onnxpb.NodeProto]bool{}
+		fused[n] = node
+		if op == "" { // a normalization, whose attributes only a node made here may have
+			if b.fused == nil {
+				b.fused = map[*onnxpb.NodeProto]bool{}
 			}
-			b.layerNorms[fused[n]] = true
+			b.fused[node] = true
 		}
 	}
 	if len(fused) == 0 {
@@ -209,18 +216,29 @@ func (f *functionMatcher) inner(v, op string, arity int) *onnxpb.NodeProto {
 // scalar returns the value of v when it is a floating-point constant of
 // one element (an initializer or the output of a Constant node), else NaN.
 func (f *functionMatcher) scalar(v string) float64 {
-	var c *onnxConst
-	if val := f.b.values[v]; val != nil {
-		c = val.konst
-	} else if n := f.producer[v]; n != nil && n.GetOpType() == "Constant" && len(n.GetAttribute()) == 1 && n.GetAttribute()[0].GetName() == "value" {
-		if t := n.GetAttribute()[0].GetT(); t != nil && one(t.GetDims()) {
-			c, _ = parseTensor(t)
-		}
-	}
+	c := f.constant(v)
 	if c == nil || c.isInt() || len(c.f) != 1 {
 		return math.NaN()
 	}
 	return float64(c.f[0])
+}
+
+// constant returns v when it is an initializer or the output of a Constant
+// node, else nil.
+func (f *functionMatcher) constant(v string) *onnxConst {
+	if val := f.b.values[v]; val != nil {
+		return val.konst
+	}
+	n := f.producer[v]
+	if n == nil || n.GetOpType() != "Constant" || len(n.GetAttribute()) != 1 || n.GetAttribute()[0].GetName() != "value" {
+		return nil
+	}
+	t := n.GetAttribute()[0].GetT()
+	if t != nil && (one(t.GetDims()) || len(t.GetDims()) == 1 && t.GetDims()[0] <= 1<<16) {
+		c, _ := parseTensor(t)
+		return c
+	}
+	return nil
 }
 
 // one reports whether dims describe a tensor of one element.

@@ -210,9 +210,9 @@ type onnxBuilder struct {
 	// folds is how many more values the constants computed in the graph
 	// may hold together: as many as the file has bytes, and 65,536 more.
 	folds int
-	// layerNorms holds the LayerNormalization nodes fuseFunctions made of
-	// decomposed ones.
-	layerNorms map[*onnxpb.NodeProto]bool
+	// fused holds the LayerNormalization and GroupNormalization nodes
+	// fuseFunctions made of decomposed ones.
+	fused map[*onnxpb.NodeProto]bool
 }
 
 // model builds the model that computes output, as a stack of layers when

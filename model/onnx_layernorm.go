@@ -155,14 +155,14 @@ func reduceAxes(n *onnxpb.NodeProto) []int {
 // axis to the last, into a LayerNormalization layer whose gamma is the
 // Scale and beta the B (none without one), and so the node fuseFunctions
 // makes of a decomposed one, over its axes, without gamma and beta (a Mul
-// and an Add after it give them, see layerNormAffine). On an image the
+// and an Add after it give them, see normAffine). On an image the
 // axes are ONNX's: axis 1 of NCHW normalises a whole image, Keras's [1, 2,
 // 3]; after a Transpose to NHWC (PyTorch's nn.LayerNorm(C) on an image
 // permuted channel-last), axis -1 normalises the channels, Keras's -1. On
 // the [C 1 1] output of a global pooling, a vector in convnet, the axes
 // must hold the channels (PyTorch's LayerNorm2d in ConvNeXt's head).
 func importLayerNorm(b *onnxBuilder, n *onnxpb.NodeProto) error {
-	decomposed := b.layerNorms[n]
+	decomposed := b.fused[n]
 	known := []string{"axis", "epsilon", "stash_type"}
 	if decomposed {
 		known = []string{"axes", "epsilon"}
@@ -252,34 +252,44 @@ func importLayerNorm(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	return b.output(n, y)
 }
 
-// layerNormAffine folds x·c or x + c into the LayerNormalization l whose
-// output x is, read by n alone: c its gamma, or its beta, when l has none
-// yet (a beta after gamma, not before) and c is the same along the axes l
-// does not normalise. It reports whether it did.
-func (b *onnxBuilder) layerNormAffine(n *onnxpb.NodeProto, op string, xi int, x *onnxValue, c *onnxConst, l *nn.LayerNormalization) (bool, error) {
-	ws := b.weights[l]
-	if op == "Mul" && (!l.NoScale || !l.NoCenter) || op == "Add" && !l.NoCenter || op != "Mul" && op != "Add" {
+// normAffine folds x·c or x + c into the LayerNormalization or
+// GroupNormalization l whose output x is, read by n alone: c its gamma, or
+// its beta, when l has none yet (a beta after gamma, not before) and c is
+// the same along the axes l does not normalise (a group normalization's
+// gamma and beta are per channel). It reports whether it did.
+func (b *onnxBuilder) normAffine(n *onnxpb.NodeProto, op string, xi int, x *onnxValue, c *onnxConst, l nn.Layer) (bool, error) {
+	shape, _ := convnetLayout(x)
+	norm := make([]bool, len(shape))
+	var noScale, noCenter *bool
+	switch l := l.(type) {
+	case *nn.LayerNormalization:
+		noScale, noCenter = &l.NoScale, &l.NoCenter
+		axes := l.Axis
+		if slices.Equal(axes, []int{-1}) {
+			axes = []int{len(shape)}
+		}
+		for _, a := range axes {
+			norm[a-1] = true
+		}
+	case *nn.GroupNormalization:
+		noScale, noCenter = &l.NoScale, &l.NoCenter
+		norm[len(norm)-1] = true
+	default:
 		return false, nil
 	}
-	shape, _ := convnetLayout(x)
-	axes := l.Axis
-	if slices.Equal(axes, []int{-1}) {
-		axes = []int{len(shape)}
-	}
-	norm := make([]bool, len(shape))
-	for _, a := range axes {
-		norm[a-1] = true
+	if op == "Mul" && (!*noScale || !*noCenter) || op == "Add" && !*noCenter || op != "Mul" && op != "Add" {
+		return false, nil
 	}
 	w, err := overAxes(n, x, c, "constant", n.GetInput()[1-xi], norm)
 	if err != nil {
 		return false, nil // another layer's, then
 	}
 	if op == "Mul" {
-		l.NoScale = false
+		*noScale = false
 	} else {
-		l.NoCenter = false
+		*noCenter = false
 	}
-	b.weights[l] = append(ws, w)
+	b.weights[l] = append(b.weights[l], w)
 	b.name(n, l)
 	y := x.after(x.node)
 	y.fold = l

@@ -114,9 +114,9 @@ func importArithmetic(b *onnxBuilder, n *onnxpb.NodeProto) error {
 			if op == "Add" && x.dense && b.soleReader(in[xi]) {
 				return b.addBias(n, x, c)
 			}
-		case *nn.LayerNormalization:
+		case *nn.LayerNormalization, *nn.GroupNormalization:
 			if b.soleReader(in[xi]) {
-				if done, err := b.layerNormAffine(n, op, xi, x, c, l); done {
+				if done, err := b.normAffine(n, op, xi, x, c, l); done {
 					return err
 				}
 			}

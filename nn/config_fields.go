@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -31,7 +32,11 @@ func (f *fields) get(key string) (any, bool) {
 
 func (f *fields) fail(key string, want string, v any) {
 	if f.err == nil {
-		f.err = fmt.Errorf("nn: %s config: field %q: want %s, got %#v", f.typ, key, want, v)
+		got := fmt.Sprintf("%#v", v)
+		if b, err := json.Marshal(v); err == nil {
+			got = string(b) // as the config wrote it
+		}
+		f.err = fmt.Errorf("nn: %s config: field %q: want %s, got %s", f.typ, key, want, got)
 	}
 }
 
