@@ -118,8 +118,11 @@ func TestImportONNXGroupNormalizationOp(t *testing.T) {
 		{name: "opset 21", layer: &nn.GroupNormalization{Groups: 2, Epsilon: 1e-5},
 			edit: []func(*onnxpb.ModelProto){gn(21, "gn/gamma_c", "gn/beta_c", attrInt("num_groups", 2), attrFloat("epsilon", 1e-5))}},
 		{name: "opset 18, per group", layer: &nn.GroupNormalization{Groups: 2, Epsilon: 1e-5},
-			values: func(g, b []float32) { copy(g, []float32{0.5, 0.5, 0.5, -1.5, -1.5, -1.5}); copy(b, []float32{0.25, 0.25, 0.25, 2, 2, 2}) },
-			edit:   []func(*onnxpb.ModelProto){perGroup, gn(18, "g2", "b2", attrInt("num_groups", 2), attrFloat("epsilon", 1e-5))}},
+			values: func(g, b []float32) {
+				copy(g, []float32{0.5, 0.5, 0.5, -1.5, -1.5, -1.5})
+				copy(b, []float32{0.25, 0.25, 0.25, 2, 2, 2})
+			},
+			edit: []func(*onnxpb.ModelProto){perGroup, gn(18, "g2", "b2", attrInt("num_groups", 2), attrFloat("epsilon", 1e-5))}},
 		{name: "instance", layer: &nn.GroupNormalization{Groups: -1, Epsilon: 1e-5},
 			edit: []func(*onnxpb.ModelProto){func(mp *onnxpb.ModelProto) {
 				asOneNode(mp, "gn", func(in, out string) *onnxpb.NodeProto {
