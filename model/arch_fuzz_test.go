@@ -26,7 +26,7 @@ func FuzzParseArchitecture(f *testing.F) {
 		}
 		f.Add(b)
 	}
-	for _, m := range []*Model{tiny(f), tinyGraph(f), padded(f), mixed(f), merges(f), reshapes(f), dilatedModel(f)} {
+	for _, m := range []*Model{tiny(f), tinyGraph(f), padded(f), mixed(f), merges(f), reshapes(f), dilatedModel(f), groupNorms(f)} {
 		b, err := m.Architecture()
 		if err != nil {
 			f.Fatal(err)

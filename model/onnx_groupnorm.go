@@ -60,7 +60,7 @@ func (e *onnxWriter) groupNorm(l *nn.GroupNormalization) {
 // is imported.
 func (f *functionMatcher) groupNormNodes(n *onnxpb.NodeProto) (*onnxpb.NodeProto, []*onnxpb.NodeProto) {
 	in := n.GetInput()
-	if n.GetOpType() != "Reshape" || len(in) != 2 || len(n.GetOutput()) != 1 || len(n.GetAttribute()) > 1 {
+	if !plainReshape(n) {
 		return nil, nil
 	}
 	inst := f.producer[in[0]]
@@ -72,12 +72,13 @@ func (f *functionMatcher) groupNormNodes(n *onnxpb.NodeProto) (*onnxpb.NodeProto
 		return nil, nil
 	}
 	eps := a.float("epsilon", 1e-5)
-	r := f.inner(inst.GetInput()[0], "Reshape", 2)
-	if r == nil || a.err != nil {
+	r := f.producer[inst.GetInput()[0]]
+	if r == nil || !plainReshape(r) || f.readers[inst.GetInput()[0]] != 1 || a.err != nil {
 		return nil, nil
 	}
+	// [0 or -1, G, -1 or the values of a group]
 	gs := f.constant(r.GetInput()[1])
-	if gs == nil || !gs.isInt() || len(gs.i) != 3 || gs.i[0] != 0 || gs.i[1] <= 0 || gs.i[2] != -1 {
+	if gs == nil || !gs.isInt() || len(gs.i) != 3 || gs.i[0] != 0 && gs.i[0] != -1 || gs.i[1] <= 0 || gs.i[2] < -1 || gs.i[2] == 0 {
 		return nil, nil
 	}
 	groups := int(min(gs.i[1], 1<<30))
@@ -88,6 +89,9 @@ func (f *functionMatcher) groupNormNodes(n *onnxpb.NodeProto) (*onnxpb.NodeProto
 	x := r.GetInput()[0]
 	inner := []*onnxpb.NodeProto{inst, r}
 	at := []*onnxpb.AttributeProto{attrInt("num_groups", groups), attrFloat("epsilon", float64(eps))}
+	if gs.i[2] != -1 {
+		at = append(at, attrInt("group_size", int(min(gs.i[2], 1<<30))))
+	}
 	if s := f.producer[in[1]]; s != nil && s.GetOpType() == "Shape" && len(s.GetAttribute()) == 0 && s.GetInput()[0] == x && f.readers[in[1]] == 1 {
 		inner = append(inner, s)
 	} else if c := f.constant(in[1]); c != nil && c.isInt() {
@@ -97,6 +101,20 @@ func (f *functionMatcher) groupNormNodes(n *onnxpb.NodeProto) (*onnxpb.NodeProto
 	}
 	fused := &onnxpb.NodeProto{OpType: proto.String("GroupNormalization"), Name: n.Name, Input: []string{x}, Output: n.GetOutput(), Attribute: at}
 	return fused, inner
+}
+
+// plainReshape reports whether n is a Reshape of a tensor to a shape, one
+// output, zeros in the shape copying the input's sizes (allowzero 0).
+func plainReshape(n *onnxpb.NodeProto) bool {
+	if n.GetOpType() != "Reshape" || len(n.GetInput()) != 2 || len(n.GetOutput()) != 1 || n.GetDomain() != "" && n.GetDomain() != "ai.onnx" {
+		return false
+	}
+	for _, a := range n.GetAttribute() {
+		if a.GetName() != "allowzero" || a.GetType() != onnxpb.AttributeProto_INT || a.GetI() != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // filled reports whether c is a float tensor of n values, each v.
@@ -122,7 +140,7 @@ func importGroupNorm(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	decomposed := b.fused[n]
 	known := []string{"num_groups", "epsilon", "stash_type"}
 	if decomposed {
-		known = []string{"num_groups", "epsilon", "shape"}
+		known = []string{"num_groups", "epsilon", "shape", "group_size"}
 	}
 	a, err := attrs(n, known...)
 	if err != nil {
@@ -136,14 +154,14 @@ func importGroupNorm(b *onnxBuilder, n *onnxpb.NodeProto) error {
 		return err
 	}
 	groups, eps := a.int("num_groups", 0), a.float("epsilon", 1e-5)
-	shape := a.ints("shape")
+	shape, size := a.ints("shape"), a.int("group_size", -1)
 	if a.err != nil {
 		return a.err
 	}
 	if st := a.int("stash_type", 1); st != 1 {
 		return nodeErr(n, "attribute stash_type = %d: convnet computes the statistics in float32 (1) and float64", st)
 	}
-	if x.grouping != 0 || x.nhwc || x.flat || x.order != nil {
+	if x.grouping != 0 || x.nhwc || x.order != nil {
 		return nodeErr(n, "input %s: convnet normalises groups of the channels of an image or a vector as ONNX holds it, [N C H W] or [N C]", x.describe())
 	}
 	c := x.shape[0]
@@ -152,6 +170,9 @@ func importGroupNorm(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	}
 	if !(eps > 0) {
 		return nodeErr(n, "attribute epsilon = %v: want a positive number", eps)
+	}
+	if values := boundedSize(x.shape) / groups; size != -1 && size != values {
+		return nodeErr(n, "groups of %d values: the input [N %s] has %d in each of %d groups", size, dimList(x.shape), values, groups)
 	}
 	if shape != nil && !slices.Equal(shape[1:], x.shape) || shape != nil && shape[0] != 0 && shape[0] != -1 {
 		return nodeErr(n, "shape %v: the groups go back to a shape other than the input's [N %s]", shape, dimList(x.shape))

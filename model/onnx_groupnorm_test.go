@@ -142,6 +142,11 @@ func TestImportONNXGroupNormalizationOp(t *testing.T) {
 					}
 				}
 			}}},
+		{name: "sizes given", layer: &nn.GroupNormalization{Groups: 3},
+			edit: []func(*onnxpb.ModelProto){ints("gn/groups_shape", -1, 3, 40), ints("gn/shape", -1, 6, 4, 5)}},
+		{name: "group size", layer: &nn.GroupNormalization{Groups: 3},
+			edit: []func(*onnxpb.ModelProto){ints("gn/groups_shape", -1, 3, 7)},
+			want: `node "gn/ungroup" (GroupNormalization): groups of 7 values: the input [N 6 4 5] has 40 in each of 3 groups`},
 		{name: "opset 17", layer: &nn.GroupNormalization{Groups: 2},
 			edit: []func(*onnxpb.ModelProto){gn(17, "gn/gamma_c", "gn/beta_c", attrInt("num_groups", 2))},
 			want: `node "f/gn" (GroupNormalization): GroupNormalization is an operator of opset 18, the graph's opset is 17`},
@@ -152,14 +157,7 @@ func TestImportONNXGroupNormalizationOp(t *testing.T) {
 			edit: []func(*onnxpb.ModelProto){perGroup, gn(21, "g2", "b2", attrInt("num_groups", 2))},
 			want: `scale "g2" has 2 values: want one per channel (6), or per group (2) before opset 21`},
 		{name: "shape back", layer: &nn.GroupNormalization{Groups: 3, NoScale: true, NoCenter: true},
-			edit: []func(*onnxpb.ModelProto){func(mp *onnxpb.ModelProto) {
-				for _, w := range mp.Graph.Initializer {
-					if w.GetName() == "gn/shape" {
-						w.Int64Data = []int64{0, 6, 2, 10}
-						w.Dims = []int64{4}
-					}
-				}
-			}},
+			edit: []func(*onnxpb.ModelProto){ints("gn/shape", 0, 6, 2, 10)},
 			want: `shape [0 6 2 10]: the groups go back to a shape other than the input's [N 6 4 5]`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -199,5 +197,16 @@ func TestImportONNXGroupNormalizationOp(t *testing.T) {
 			}
 			sameProbabilities(t, m, got, 8)
 		})
+	}
+}
+
+// ints is an edit that sets the INT64 initializer called name to v.
+func ints(name string, v ...int64) func(*onnxpb.ModelProto) {
+	return func(mp *onnxpb.ModelProto) {
+		for _, w := range mp.Graph.Initializer {
+			if w.GetName() == name {
+				w.Int64Data, w.Dims = v, []int64{int64(len(v))}
+			}
+		}
 	}
 }

@@ -60,7 +60,8 @@ func param(l nn.Layer, name string) *nn.Param {
 // [1, 1, C] on an image, whose pixels it weighs as a 1×1 convolution),
 // and a PReLU's slopes for one channel (see slopes, also a LayerScale's
 // scale), a Normalization's means and divisors (see statistics), a
-// LayerNormalization's gamma and beta (see layerNormWeights).
+// LayerNormalization's or GroupNormalization's gamma and beta (see
+// layerNormWeights, groupNormWeights).
 func (s *Server) handleKernel(w http.ResponseWriter, r *http.Request) {
 	m, i, l, err := s.layer(r)
 	if err != nil {
@@ -76,6 +77,9 @@ func (s *Server) handleKernel(w http.ResponseWriter, r *http.Request) {
 		return
 	case *nn.LayerNormalization:
 		layerNormWeights(w, r, m, i, l)
+		return
+	case *nn.GroupNormalization:
+		groupNormWeights(w, r, m, i, l)
 		return
 	}
 	kp, depthwise := param(l, "kernel"), false
@@ -283,4 +287,27 @@ func (s *Server) handleActivation(w http.ResponseWriter, r *http.Request) {
 	}
 	y := act.Forward(tensor.FromData(z, 1, len(z)), false)
 	writeJSON(w, http.StatusOK, activationAnswer{Model: m.name, Layer: i, Activation: name, Z: z, Values: y.Data})
+}
+
+// groupNormWeights answers the gamma (in Values) and beta (in Offsets) a
+// GroupNormalization applies to one channel ([1] each; ones and zeros for
+// those left out), and in InputChannel the first channel of its group,
+// whose channels are normalised together.
+func groupNormWeights(w http.ResponseWriter, r *http.Request, m *served, i int, l *nn.GroupNormalization) {
+	c, err := channelOf(r, l)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	size := l.OutputShape()[len(l.OutputShape())-1] / l.GroupCount()
+	ans := kernelAnswer{Model: m.name, Layer: i, Name: l.Name(), Type: l.Type(), Channel: c, Config: m.info.Layers[i].Config,
+		Shape: []int{1}, Values: []float32{1}, Offsets: []float32{0}, InputChannel: c / size * size}
+	for _, p := range l.Params() {
+		if p.Name == "gamma" {
+			ans.Values[0] = p.Value.Data[c]
+		} else {
+			ans.Offsets[0] = p.Value.Data[c]
+		}
+	}
+	writeJSON(w, http.StatusOK, ans)
 }

@@ -86,14 +86,22 @@ func step(t *testing.T, m *model.Sequential, flags []string, out string, x, y *t
 			ps, want = []*nn.Param{{Name: "mean", Value: tensor.FromData(m, len(m))}, {Name: "divisors", Value: tensor.FromData(nd, len(nd))}},
 				[]*nn.Param{{Value: tensor.FromData(wm, len(wm))}, {Value: tensor.FromData(wd, len(wd))}}
 		}
-		// ONNX always holds a batch normalization's gamma and beta: one left
-		// out of the model file (Keras's scale or center false) comes in as
+		// ONNX always holds a batch normalization's gamma and beta, and the
+		// PyTorch project's group normalizations write both: one left out
+		// of the model file (Keras's scale or center false) comes in as
 		// ones or zeros.
-		if b, ok := files[i].(*nn.BatchNormalization); ok && (b.NoScale || b.NoCenter) {
+		var noScale, noCenter bool
+		switch b := files[i].(type) {
+		case *nn.BatchNormalization:
+			noScale, noCenter = b.NoScale, b.NoCenter
+		case *nn.GroupNormalization:
+			noScale, noCenter = b.NoScale, b.NoCenter
+		}
+		if noScale || noCenter {
 			var kept []*nn.Param
 			for _, p := range ps {
 				fixed := map[string]float32{"gamma": 1, "beta": 0}[p.Name]
-				if p.Name == "gamma" && b.NoScale || p.Name == "beta" && b.NoCenter {
+				if p.Name == "gamma" && noScale || p.Name == "beta" && noCenter {
 					if slices.ContainsFunc(p.Value.Data, func(v float32) bool { return v != fixed }) {
 						t.Errorf("%s: the ONNX import's %s is not %v throughout", l.Name(), p.Name, fixed)
 					}

@@ -209,7 +209,9 @@ func testImages(t *testing.T, dataset string, n int) [][]float32 {
 // Normalizations with random statistics (per channel, inverted per pixel,
 // given per channel, per feature of a flattened image), LayerNormalizations
 // with random gamma and beta (over the channels, the whole image, the
-// features of a flattened image) and a per-channel standardizer.
+// features of a flattened image), GroupNormalizations (of four groups,
+// one per channel without beta, one over a flattened image's features
+// without gamma, three of a vector) and a per-channel standardizer.
 func everyLayer(t *testing.T) *model.Sequential {
 	m := model.New(
 		&nn.Rescaling{Scale: 2, Offset: -1}, // after the standardizer: a layer when imported back
@@ -230,6 +232,7 @@ func everyLayer(t *testing.T) *model.Sequential {
 		&nn.Conv2D{Filters: 12, KernelSize: [2]int{2, 3}, DilationRate: [2]int{3, 2}, Padding: "same"},
 		&nn.DepthwiseConv2D{KernelSize: [2]int{3, 2}, DilationRate: [2]int{2, 3}, Padding: "same", Activation: "relu"},
 		&nn.Dense{Units: 12, Activation: "gelu"}, // at each pixel
+		&nn.GroupNormalization{Groups: 4},
 		&nn.LayerScale{InitValues: 1e-6},
 		&nn.PReLU{SharedAxes: []int{3}},
 		&nn.Normalization{Axis: []int{1, 2}, Invert: true},
@@ -237,6 +240,7 @@ func everyLayer(t *testing.T) *model.Sequential {
 		&nn.GaussianNoise{Stddev: 0.2},
 		&nn.Conv2D{Filters: 5, KernelSize: [2]int{3, 2}, Activation: "elu"},
 		&nn.LayerNormalization{Axis: []int{1, 2, 3}, Epsilon: 1e-5},
+		&nn.GroupNormalization{Groups: -1, NoCenter: true},
 		&nn.LeakyReLU{Alpha: 0.1},
 		&nn.Normalization{Mean: []float64{0.1, -0.2, 0.3, 0, 0.5}, Variance: []float64{1.5, 0.5, 2, 1, 0.25}},
 		&nn.ReLU{MaxValue: 0.8},
@@ -253,11 +257,13 @@ func everyLayer(t *testing.T) *model.Sequential {
 		&nn.Rescaling{Scale: 1.25, Offsets: []float64{-0.5, 0, 0.5, 1, 0.25, 0.5, 0.75, 1, 0.5, -1, 2, 0.5}},
 		&nn.Normalization{},
 		&nn.LayerNormalization{Axis: []int{-1}, NoCenter: true},
+		&nn.GroupNormalization{Groups: 1, NoScale: true},
 		&nn.PReLU{},
 		&nn.GaussianDropout{Rate: 0.1},
 		&nn.Dense{Units: 12, Activation: "relu", KernelRegularizer: nn.Regularizer{L1: 0.001, L2: 0.005},
 			KernelConstraint: nn.Constraint{Kind: "min_max_norm", Min: 0.2, Max: 0.8, Rate: 0.5, Axis: []int{0}}},
 		&nn.BatchNormalization{NoCenter: true},
+		&nn.GroupNormalization{Groups: 3, Epsilon: 1e-5},
 		&nn.PReLU{SharedAxes: []int{1}, AlphaInit: 0.1},
 		&nn.Activation{Func: "tanh"},
 		&nn.ReLU{},

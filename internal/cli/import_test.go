@@ -110,7 +110,9 @@ func TestImportPyTorch(t *testing.T) {
 // and checks its predictions (torchImport): each function, GELU, Mish and
 // Softsign from the several nodes PyTorch writes for them, is the
 // activation of the layer before it; its nn.PReLU(16) and nn.PReLU() are
-// PReLU layers with a slope per channel and one in all.
+// PReLU layers with a slope per channel and one in all; its
+// nn.GroupNorm(4, 16) and nn.InstanceNorm2d(16, affine=True)
+// GroupNormalization layers of 4 and 16 groups.
 func TestImportPyTorchActivations(t *testing.T) {
 	skipRace(t)
 	_, m, _ := torchImport(t, "torch_smooth.py", "smooth.onnx")
@@ -132,6 +134,15 @@ func TestImportPyTorchActivations(t *testing.T) {
 	}
 	if want := []string{"[1 1 16] [1 2]", "[1] [1]"}; !slices.Equal(slopes, want) {
 		t.Errorf("imported PReLUs (alpha's shape, shared axes) %v, want %v (layers %s)", slopes, want, layerTypes(m))
+	}
+	var groups []int
+	for _, l := range m.Layers {
+		if g, ok := l.(*nn.GroupNormalization); ok && len(g.Params()) == 2 {
+			groups = append(groups, g.GroupCount())
+		}
+	}
+	if want := []int{4, 16}; !slices.Equal(groups, want) {
+		t.Errorf("imported group normalizations with gamma and beta of %v groups, want %v (layers %s)", groups, want, layerTypes(m))
 	}
 }
 

@@ -60,3 +60,38 @@ func (w *walker) layerNorm(p *pyLayer, l *nn.LayerNormalization, id string, in [
 	}
 	return nil
 }
+
+// groupNorm writes a GroupNormalization: nn.GroupNorm on an image, with
+// gamma and beta both or neither, else a KerasGroupNorm. On the features of a flattened
+// image, whose order differs in PyTorch, only one group holds the same
+// features.
+func (w *walker) groupNorm(p *pyLayer, l *nn.GroupNormalization, id string, in []int, flat *[3]int) error {
+	g, c := l.GroupCount(), in[len(in)-1]
+	if len(in) != 1 && len(in) != 3 {
+		return unsupported(l.Name()+" (GroupNormalization)", "an input of shape %v: the PyTorch project takes images and vectors", in)
+	}
+	toTorch, toConvnet := "%s", "%s"
+	if flat != nil {
+		if g != 1 {
+			return unsupported(l.Name()+" (GroupNormalization)", "%d groups of the features of a flattened image: PyTorch flattens it channel-first, its groups would hold other features", g)
+		}
+		toTorch, toConvnet = w.fromHWC(flat), w.toHWC(flat)
+	}
+	eps, params := pyFloat(l.Config()["epsilon"].(float64)), l.Params()
+	p.Comment += fmt.Sprintf(": (x - mean) / sqrt(variance + %s) over each of %d groups of %d channels", eps, g, c/g)
+	switch {
+	case len(in) == 3 && (len(params) == 2 || len(params) == 0):
+		p.Attr, p.Init = id, fmt.Sprintf("nn.GroupNorm(%d, %d, eps=%s%s)", g, c, eps, map[bool]string{true: ", affine=False"}[len(params) == 0])
+	default:
+		w.helpers.GroupNorm = true
+		p.Attr, p.Init = id, fmt.Sprintf("KerasGroupNorm(%d, %d, eps=%s%s%s)", g, c, eps,
+			map[bool]string{true: ", scale=False"}[l.NoScale], map[bool]string{true: ", center=False"}[l.NoCenter])
+	}
+	if len(params) > 0 {
+		p.Comment += ", times gamma plus beta"
+	}
+	for _, pr := range params {
+		p.weight(id+"."+map[string]string{"gamma": "weight", "beta": "bias"}[pr.Name], l.Name()+"/"+pr.Name, []int{c}, toTorch, toConvnet)
+	}
+	return nil
+}

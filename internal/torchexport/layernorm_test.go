@@ -1,6 +1,7 @@
 package torchexport
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/convnet-go/convnet/model"
@@ -40,4 +41,44 @@ func TestGenerateLayerNorm(t *testing.T) {
 		"x = self.layer_normalization_4(x)",
 	)
 	compile(t, f)
+}
+
+// TestGenerateGroupNorm checks the Python of GroupNormalization layers:
+// nn.GroupNorm on an image with gamma and beta, KerasGroupNorm without
+// one and on a vector, one group over a flattened image with its weights
+// in PyTorch's order; more groups there are refused.
+func TestGenerateGroupNorm(t *testing.T) {
+	m := model.New(
+		&nn.Conv2D{Filters: 4, KernelSize: [2]int{3, 3}, Padding: "same"},
+		&nn.GroupNormalization{Groups: 2},
+		&nn.GroupNormalization{Groups: -1, Epsilon: 1e-5, NoCenter: true},
+		&nn.Flatten{},
+		&nn.GroupNormalization{Groups: 1, NoScale: true},
+		&nn.Dense{Units: 6},
+		&nn.GroupNormalization{Groups: 3},
+		&nn.Dense{Units: 2, Activation: "softmax"},
+	)
+	if err := m.Build([]int{5, 4, 1}, 1); err != nil {
+		t.Fatal(err)
+	}
+	f := files(t, Project{Model: m, Title: "group norms", Recipe: recipe()})
+	holds(t, "model.py", f["model.py"],
+		"class KerasGroupNorm(nn.GroupNorm):",
+		"self.group_normalization = nn.GroupNorm(2, 4, eps=0.001)",
+		`net.group_normalization.weight.copy_(tensor("group_normalization/gamma", 4))`,
+		"self.group_normalization_1 = KerasGroupNorm(4, 4, eps=1e-05, center=False)",
+		"self.group_normalization_2 = KerasGroupNorm(1, 80, eps=0.001, scale=False)",
+		`net.group_normalization_2.bias.copy_(from_hwc(tensor("group_normalization_2/beta", 80), 4, 5, 4))`,
+		"self.group_normalization_3 = KerasGroupNorm(3, 6, eps=0.001)",
+	)
+	compile(t, f)
+
+	bad := model.New(&nn.Conv2D{Filters: 4, KernelSize: [2]int{3, 3}}, &nn.Flatten{}, &nn.GroupNormalization{Groups: 2}, &nn.Dense{Units: 2})
+	if err := bad.Build([]int{5, 4, 1}, 1); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Generate(Project{Model: bad, Title: "bad", Recipe: recipe()})
+	if want := "group_normalization (GroupNormalization): 2 groups of the features of a flattened image"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Generate: %v, want an error containing %q", err, want)
+	}
 }

@@ -55,6 +55,7 @@ type helpers struct {
 	GaussianNoise, GaussianDropout     bool
 	Normalization                      bool
 	LayerNorm                          bool
+	GroupNorm                          bool
 	LayerScale                         bool
 	NoiseShapeDropout                  bool
 	Rescaling                          bool
@@ -379,6 +380,12 @@ func (w *walker) layer(l nn.Layer, id string, ins []value, out string, last bool
 		w.flat[out] = flat
 	case *nn.LayerNormalization:
 		if err := w.layerNorm(&p, l, id, in, flat); err != nil {
+			return p, err
+		}
+		call("")
+		w.flat[out] = flat
+	case *nn.GroupNormalization:
+		if err := w.groupNorm(&p, l, id, in, flat); err != nil {
 			return p, err
 		}
 		call("")

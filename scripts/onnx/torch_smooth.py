@@ -11,8 +11,10 @@ convnet's Go test compares against (the files of torch_cnn.py):
 
 The activations: GELU (exported as Div, Erf, Add, Mul, Mul), Mish
 (Softplus, Tanh, Mul), Softsign (Abs, Add, Div), SELU, Softplus, ELU and
-Tanh; and two PReLUs, one slope per channel (PRelu with a slope of shape
-[16, 1, 1]) and one in all (a slope of shape [1]).
+Tanh; two PReLUs, one slope per channel (PRelu with a slope of shape
+[16, 1, 1]) and one in all (a slope of shape [1]); a group
+normalization (Reshape, InstanceNormalization, Reshape to the Shape of the
+input, Mul, Add) and an instance normalization (InstanceNormalization).
 
 Usage: python3 torch_smooth.py MNIST_DIR OUT_DIR
 """
@@ -27,8 +29,8 @@ class Net(nn.Module):
         self.features = nn.Sequential(
             nn.Conv2d(1, 8, 3, padding=1), nn.GELU(), nn.MaxPool2d(2),
             nn.Conv2d(8, 16, 3, padding=1), nn.BatchNorm2d(16), nn.Mish(), nn.MaxPool2d(2),
-            nn.Conv2d(16, 16, 3), nn.Softsign(),
-            nn.Conv2d(16, 16, 1), nn.ELU(),
+            nn.Conv2d(16, 16, 3), nn.Softsign(), nn.GroupNorm(4, 16),
+            nn.Conv2d(16, 16, 1), nn.ELU(), nn.InstanceNorm2d(16, affine=True),
             nn.Conv2d(16, 16, 1), nn.PReLU(16),
         )
         self.classifier = nn.Sequential(
