@@ -43,6 +43,8 @@ func init() {
 		"Flatten":            importFlatten,
 		"Reshape":            importReshape,
 		"Slice":              importSlice,
+		"Resize":             importResize,
+		"Upsample":           importResize,
 		"Split":              importSplit,
 		"Transpose":          importTranspose,
 		"Dropout":            importIdentity,
