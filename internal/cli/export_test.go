@@ -399,6 +399,7 @@ func TestExportONNXRuntime(t *testing.T) {
 		{"resnet-trained", resnet, "ahcd", []string{"train", "--data-dir", dataDir(t), "--model", "resnet", "--limit", "800",
 			"--epochs", "1", "--batch-size", "8", "--seed", "3", "--no-evaluate", "--out", resnet}},
 		{"every-layer", save("every-layer", everyLayer(t)), "", nil},
+		{"resampling", save("resampling", resampling(t)), "", nil},
 		{"every-merge", save("every-merge", graphModel(t)), "", nil},
 		{"global-pool", save("global-pool", globalPool(t)), "", nil},
 		{"squeeze-excitation", save("squeeze-excitation", squeezeExcitation(t)), "", nil},
