@@ -45,6 +45,18 @@ func taps(from, in, out int, bilinear bool) []tap {
 	return t
 }
 
+// maxSide bounds a resampled image's height and width: the taps cost tens
+// of bytes per output row and column, whatever the channels.
+const maxSide = 1 << 16
+
+// checkSides returns an error unless an output of oh×ow×c fits the bounds.
+func checkSides(l Layer, oh, ow, c int) error {
+	if oh > maxSide || ow > maxSide {
+		return errorf(l, "output %dx%d: at most %d rows and columns", oh, ow, maxSide)
+	}
+	return checkSize(l, "output", oh, ow, c)
+}
+
 // repeats returns the taps of an axis of size in repeated s times: output
 // o reads input o/s (Keras UpSampling2D's nearest).
 func repeats(in, s int) []tap {
@@ -151,20 +163,25 @@ func (r *resampler) do(phase, lo, hi int) {
 			a := r.x.Data[(n*h+int(p.i[0]))*w*c:][:w*c]
 			b := r.x.Data[(n*h+int(p.i[1]))*w*c:][:w*c]
 			for ox, q := range r.cols {
-				i0, i1 := int(q.i[0])*c, int(q.i[1])*c
-				for ch := range c {
-					v := q.w[0] * a[i0+ch]
+				out, a0, a1 := y[ox*c:(ox+1)*c], a[int(q.i[0])*c:][:c], a[int(q.i[1])*c:][:c]
+				if p.n == 1 && q.n == 1 { // a copy of one cell
+					copy(out, a0)
+					continue
+				}
+				b0, b1 := b[int(q.i[0])*c:][:c], b[int(q.i[1])*c:][:c]
+				for ch := range out {
+					v := q.w[0] * a0[ch]
 					if q.n == 2 {
-						v += q.w[1] * a[i1+ch]
+						v += q.w[1] * a1[ch]
 					}
 					if p.n == 2 {
-						u := q.w[0] * b[i0+ch]
+						u := q.w[0] * b0[ch]
 						if q.n == 2 {
-							u += q.w[1] * b[i1+ch]
+							u += q.w[1] * b1[ch]
 						}
 						v = p.w[0]*v + p.w[1]*u
 					}
-					y[ox*c+ch] = v
+					out[ch] = v
 				}
 			}
 		case rsColumns: // t's row k: dy's row k, each column the sum of the outputs that read it

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/convnet-go/convnet/nn"
@@ -92,5 +94,59 @@ func TestResampleByHand(t *testing.T) {
 			t.Fatal(err)
 		}
 		compare(t, tt.l.Type(), tt.l.Forward(x, false).Data, tt.want)
+	}
+}
+
+// Forward and Backward give the same bits with GOMAXPROCS 1 and with all
+// cores, on a batch large enough to be cut into pieces (in each pass).
+func TestResampleSameBitsAnyGOMAXPROCS(t *testing.T) {
+	procs := max(runtime.GOMAXPROCS(0), 4)
+	for _, l := range []nn.Layer{
+		&nn.UpSampling2D{Size: [2]int{3, 2}, Interpolation: "bilinear"},
+		&nn.Resizing{Height: 13, Width: 40, CropToAspectRatio: true},
+		&nn.Resizing{Height: 7, Width: 9, Interpolation: "nearest"},
+	} {
+		if _, err := l.Build([]int{24, 20, 8}, nil); err != nil {
+			t.Fatal(err)
+		}
+		x := tensor.New(64, 24, 20, 8)
+		for i := range x.Data {
+			x.Data[i] = float32(math.Sin(float64(i) * 0.37))
+		}
+		var got [2][2][]float32
+		for k, p := range []int{1, procs} {
+			prev := runtime.GOMAXPROCS(p)
+			y := l.Forward(x, true)
+			dy := y.Clone()
+			for i := range dy.Data {
+				dy.Data[i] = float32(math.Cos(float64(i) * 0.11))
+			}
+			got[k] = [2][]float32{slices.Clone(y.Data), slices.Clone(l.Backward(dy).Data)}
+			runtime.GOMAXPROCS(prev)
+		}
+		for j, what := range []string{"y", "dx"} {
+			if !slices.EqualFunc(got[0][j], got[1][j], func(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) }) {
+				t.Errorf("%s: %s differs between GOMAXPROCS 1 and %d", l.Type(), what, procs)
+			}
+		}
+	}
+}
+
+// An output of more than 65536 rows or columns is refused: the taps cost
+// memory per row and column.
+func TestResampleBounds(t *testing.T) {
+	for _, tt := range []struct {
+		l    nn.Layer
+		want string
+	}{
+		{&nn.Resizing{Height: 1, Width: 1 << 20}, "Resizing: output 1x1048576: at most 65536 rows and columns"},
+		{&nn.UpSampling2D{Size: [2]int{1, 1 << 17}}, "UpSampling2D: size [1 131072]: at most 65536"},
+		{&nn.UpSampling2D{Size: [2]int{3, 0}}, "UpSampling2D: size [3 0]: want two factors of at least 1"},
+		{&nn.Resizing{Height: 3}, "Resizing: height 3, width 0: want both at least 1"},
+		{&nn.Resizing{Height: 3, Width: 3, Interpolation: "bicubic"}, `Resizing: interpolation "bicubic": convnet supports "nearest" and "bilinear"`},
+	} {
+		if _, err := tt.l.Build([]int{4, 4, 1}, nil); err == nil || err.Error() != tt.want {
+			t.Errorf("%#v: Build: %v, want %s", tt.l, err, tt.want)
+		}
 	}
 }

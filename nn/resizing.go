@@ -67,7 +67,7 @@ func (l *Resizing) Build(in []int, rng *rand.Rand) ([]int, error) {
 	if err := checkInterpolation(l, l.interpolation()); err != nil {
 		return nil, err
 	}
-	if err := checkSize(l, "output", l.Height, l.Width, in[2]); err != nil {
+	if err := checkSides(l, l.Height, l.Width, in[2]); err != nil {
 		return nil, err
 	}
 	top, left, rows, cols := l.Window(in[0], in[1])

@@ -63,10 +63,13 @@ func (l *UpSampling2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 	if err := checkInterpolation(l, l.interpolation()); err != nil {
 		return nil, err
 	}
-	if err := checkSize(l, "output", in[0], s[0], in[1], s[1], in[2]); err != nil {
-		return nil, err
+	if s[0] > maxSide || s[1] > maxSide {
+		return nil, errorf(l, "size %v: at most %d", s, maxSide)
 	}
 	oh, ow := in[0]*s[0], in[1]*s[1]
+	if err := checkSides(l, oh, ow, in[2]); err != nil {
+		return nil, err
+	}
 	if l.interpolation() == "nearest" {
 		l.build(in, repeats(in[0], s[0]), repeats(in[1], s[1]))
 	} else {
