@@ -34,6 +34,7 @@ func FuzzParseArchitecture(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte(separableDoc("")))
+	f.Add(resampleDoc)
 	// Keras 3's operations of a tensor and a number: x + 3.0, 1.0 - x.
 	f.Add([]byte(`{"class_name": "Functional", "config": {"name": "ops", "layers": [
 		{"class_name": "InputLayer", "name": "in", "config": {"batch_shape": [null, 4, 4, 1], "name": "in"}, "inbound_nodes": []},

@@ -80,6 +80,7 @@ var (
 		"Flatten":                {channelsLast},
 		"ZeroPadding2D":          {channelsLast},
 		"Cropping2D":             {channelsLast},
+		"UpSampling2D":           {channelsLast},
 		"AlphaDropout":           {{key: "noise_shape"}},
 		// tf.keras writes Dropout's fields, Keras 3 a data_format.
 		"SpatialDropout2D": {{key: "noise_shape"}, {key: "data_format", def: "channels_last", read: true}},
@@ -100,6 +101,14 @@ var (
 		}, nulls("beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint")...),
 		"ReLU":  {{key: "negative_slope", def: 0.0}, {key: "threshold", def: 0.0}},
 		"PReLU": nulls("alpha_regularizer", "alpha_constraint"),
+		// Keras 3 writes all but height, width, interpolation and
+		// crop_to_aspect_ratio (tf.keras's); fill_value, for padding, is
+		// dropped.
+		"Resizing": {
+			{key: "pad_to_aspect_ratio", def: false, read: true}, {key: "fill_mode", def: "constant", read: true},
+			{key: "antialias", def: false, read: true}, {key: "data_format", def: "channels_last", read: true},
+			{key: "bounding_box_format", read: true},
+		},
 	}
 
 	// kerasInitializers maps the classes of the initializers convnet's
@@ -281,6 +290,10 @@ func layerFromKeras(class string, cfg map[string]any) (kerasLayer, error) {
 				c, _ := v["config"].(map[string]any)
 				cfg[key] = c["value"] // Keras 3's numpy array: its values
 			}
+		}
+	case "Resizing":
+		if _, ok := cfg["fill_value"].(float64); ok { // only padding's (pad_to_aspect_ratio, refused above)
+			delete(cfg, "fill_value")
 		}
 	case "LeakyReLU":
 		if v, ok := cfg["negative_slope"]; ok { // Keras 3's name

@@ -84,7 +84,7 @@ func (b *onnxBuilder) constant(n *onnxpb.NodeProto, i int, optional bool) (*onnx
 // errBatch reports a value computed from the batch size that node n reads
 // where convnet cannot take it.
 func errBatch(n *onnxpb.NodeProto, name string) error {
-	return nodeErr(n, "input %q is computed from the batch size (a Shape of a computed tensor): convnet takes that only as the first axis of a Reshape's shape", name)
+	return nodeErr(n, "input %q is computed from the batch size (a Shape of a computed tensor): convnet takes that only as the first axis of a Reshape's shape or a Resize's sizes", name)
 }
 
 // weight returns input i of n as float32 constant of the given rank.

@@ -305,6 +305,10 @@ func (e *onnxWriter) layer(l nn.Layer) error {
 			e.ints(name+"/ends", []int64{int64(in[0] - c[0][1]), int64(in[1] - c[1][1])}),
 			e.ints(name+"/axes", []int64{2, 3}),
 		})
+	case "UpSampling2D":
+		e.upSampling(l.(*nn.UpSampling2D), name)
+	case "Resizing":
+		e.resizing(l.(*nn.Resizing), name)
 	case "GlobalAveragePooling2D", "GlobalMaxPooling2D":
 		op, keep := "GlobalAveragePool", false
 		switch l := l.(type) {

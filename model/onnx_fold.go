@@ -13,8 +13,9 @@ import (
 // Add, Div and Mul of a Shape's values; a normalization's divisor is the
 // Clip of the Sqrt of its variance. ImportONNX folds such nodes into
 // the constants they compute; the batch size, which a Shape reads, is
-// followed through Gather, Unsqueeze, Concat and Reshape to the first axis
-// of a Reshape's shape, the one place convnet takes it.
+// followed through Gather, Unsqueeze, Slice, Concat and Reshape to the
+// first axis of a Reshape's shape or of a Resize's sizes, the places
+// convnet takes it.
 
 // maxFolded bounds the values of a constant computed in the graph.
 const maxFolded = 1 << 24
@@ -54,7 +55,7 @@ func (b *onnxBuilder) fold(n *onnxpb.NodeProto) (bool, error) {
 		if v == nil || v.konst == nil {
 			return false, nil
 		}
-		if v.konst.batch != 0 && (!batchOps[n.GetOpType()] || n.GetOpType() == "Reshape" && i > 0) {
+		if v.konst.batch != 0 && (!batchOps[n.GetOpType()] || (n.GetOpType() == "Reshape" || n.GetOpType() == "Slice") && i > 0) {
 			return true, errBatch(n, name)
 		}
 		in[i] = v.konst
@@ -73,7 +74,8 @@ func (b *onnxBuilder) fold(n *onnxpb.NodeProto) (bool, error) {
 func (c *onnxConst) isInt() bool { return c.i != nil || c.f == nil }
 
 // gather returns a constant of c's type with the given dims whose value k
-// is c's value at(k).
+// is c's value at(k); the batch size, where c has it, is marked where it
+// goes first.
 func (c *onnxConst) gather(dims []int, at func(k int) int) *onnxConst {
 	n := 1
 	for _, d := range dims {
@@ -83,7 +85,11 @@ func (c *onnxConst) gather(dims []int, at func(k int) int) *onnxConst {
 	if c.isInt() {
 		out.i = make([]int64, n)
 		for k := range out.i {
-			out.i[k] = c.i[at(k)]
+			from := at(k)
+			out.i[k] = c.i[from]
+			if c.batch != 0 && from == c.batch-1 && out.batch == 0 {
+				out.batch = k + 1
+			}
 		}
 		return out
 	}

@@ -31,6 +31,7 @@ func FuzzImportONNX(f *testing.F) {
 	f.Add(exportBytes(f, reshapes(f)))
 	f.Add(exportBytes(f, dilatedModel(f)))
 	f.Add(exportBytes(f, groupNorms(f)))
+	f.Add(exportBytes(f, resampled(f)))
 	// The constants PyTorch computes for F.pad, and explicit pads.
 	withPads := tinyONNX(f)
 	insertTorchPads(withPads, 0, 0, 0, 0, nil)

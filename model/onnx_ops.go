@@ -45,6 +45,8 @@ func init() {
 		"Flatten":               importFlatten,
 		"Reshape":               importReshape,
 		"Slice":                 importSlice,
+		"Resize":                importResize,
+		"Upsample":              importResize,
 		"Split":                 importSplit,
 		"Transpose":             importTranspose,
 		"Dropout":               importIdentity,

@@ -10,11 +10,12 @@ import (
 // computed tensor x, a Gather of its first value, an Unsqueeze and a
 // Concat with -1, then a Reshape. Shape gives the batch size as 0, marked
 // (onnxConst.batch), and the marked value is followed through Gather,
-// Unsqueeze, Concat and Reshape to the first axis of a Reshape's shape;
-// any other node that reads it is an error (errBatch).
+// Unsqueeze, Slice, Concat and Reshape to the first axis of a Reshape's
+// shape, or of a Resize's sizes (PyTorch's F.interpolate(size=...)); any
+// other node that reads it is an error (errBatch).
 
 // batchOps are the operators that carry the batch size through.
-var batchOps = map[string]bool{"Gather": true, "Unsqueeze": true, "Concat": true, "Reshape": true}
+var batchOps = map[string]bool{"Gather": true, "Unsqueeze": true, "Concat": true, "Reshape": true, "Slice": true}
 
 // importShape gives the shape of a computed tensor as a constant, the
 // batch size 0 and marked (see onnxConst.batch).

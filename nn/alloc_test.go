@@ -36,6 +36,10 @@ func TestNoAllocationsInSteadyState(t *testing.T) {
 		{&nn.GlobalMaxPooling2D{KeepDims: true}, []int{4, 4, 3}},
 		{&nn.ZeroPadding2D{Padding: [2][2]int{{1, 0}, {2, 1}}}, []int{4, 4, 3}},
 		{&nn.Cropping2D{Cropping: [2][2]int{{1, 0}, {2, 1}}}, []int{4, 4, 3}},
+		{&nn.UpSampling2D{Size: [2]int{3, 2}}, []int{4, 4, 3}},
+		{&nn.UpSampling2D{Interpolation: "bilinear"}, []int{32, 32, 16}}, // several pieces
+		{&nn.Resizing{Height: 5, Width: 3, CropToAspectRatio: true}, []int{7, 4, 3}},
+		{&nn.Resizing{Height: 20, Width: 30, Interpolation: "nearest"}, []int{64, 32, 8}},
 		{&nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Padding: "same", DepthMultiplier: 2, Activation: "relu"}, []int{6, 6, 20}},
 		{&nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Strides: [2]int{2, 2}, Activation: "elu"}, []int{7, 7, 3}},
 		{&nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, DilationRate: [2]int{2, 3}, Padding: "same", Activation: "elu"}, []int{8, 9, 20}},

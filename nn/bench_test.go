@@ -242,3 +242,29 @@ func BenchmarkLayerNormalization(b *testing.B) {
 		forwardBackward(b, name, l, x, float64(len(x.Data)))
 	}
 }
+
+// BenchmarkResample is a training pass (Forward, then Backward) of a U-Net
+// decoder's 2×2 upsampling of 16×16×64 maps at batch 32, and of a
+// Resizing of 64×64×3 images to 32×32.
+func BenchmarkResample(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		l    nn.Layer
+		in   []int
+	}{
+		{"up-nearest", &nn.UpSampling2D{}, []int{16, 16, 64}},
+		{"up-bilinear", &nn.UpSampling2D{Interpolation: "bilinear"}, []int{16, 16, 64}},
+		{"resize-bilinear", &nn.Resizing{Height: 32, Width: 32}, []int{64, 64, 3}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			if _, err := bc.l.Build(bc.in, nil); err != nil {
+				b.Fatal(err)
+			}
+			x := benchInput(b, append([]int{32}, bc.in...)...)
+			b.SetBytes(int64(4 * len(x.Data)))
+			for b.Loop() {
+				bc.l.Backward(bc.l.Forward(x, true))
+			}
+		})
+	}
+}

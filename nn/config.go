@@ -49,6 +49,8 @@ var layerTypes = map[string]func(*fields) Layer{
 	"ChannelShuffle":         func(f *fields) Layer { return &ChannelShuffle{Groups: f.int("groups")} },
 	"ChannelSlice":           func(f *fields) Layer { return &ChannelSlice{Start: f.int("start"), End: f.int("end")} },
 	"Rescaling":              func(f *fields) Layer { return rescalingFromConfig(f) },
+	"UpSampling2D":           func(f *fields) Layer { return upSamplingFromConfig(f) },
+	"Resizing":               func(f *fields) Layer { return resizingFromConfig(f) },
 }
 
 // defaultNames holds Keras's snake_case base names of the layer types.
@@ -92,6 +94,8 @@ var defaultNames = map[string]string{
 	"ChannelShuffle":         "channel_shuffle",
 	"ChannelSlice":           "channel_slice",
 	"Rescaling":              "rescaling",
+	"UpSampling2D":           "up_sampling2d",
+	"Resizing":               "resizing",
 }
 
 // DefaultName returns Keras's base instance name for a layer type, such as
@@ -158,6 +162,8 @@ var (
 	_ Layer = (*Activation)(nil)
 	_ Layer = (*ZeroPadding2D)(nil)
 	_ Layer = (*Cropping2D)(nil)
+	_ Layer = (*UpSampling2D)(nil)
+	_ Layer = (*Resizing)(nil)
 	_ Layer = (*ChannelShuffle)(nil)
 	_ Layer = (*ChannelSlice)(nil)
 

@@ -43,6 +43,8 @@
 //	AveragePooling2D       [N,H,W,C] → [N,OH,OW,C]
 //	ZeroPadding2D          [N,H,W,C] → [N,t+H+b,l+W+r,C]  Padding ((t, b), (l, r)) of zeros
 //	Cropping2D             [N,H,W,C] → [N,H-t-b,W-l-r,C]  Cropping ((t, b), (l, r)) cut off the edges
+//	UpSampling2D           [N,H,W,C] → [N,H·sh,W·sw,C]     Size (sh, sw); each cell repeated ("nearest") or "bilinear" with half-pixel centres
+//	Resizing               [N,H,W,C] → [N,Height,Width,C]  "bilinear" or "nearest" as tf.image.resize; CropToAspectRatio cuts a centred window first
 //	GlobalAveragePooling2D [N,H,W,C] → [N,C]               [N,1,1,C] with KeepDims
 //	GlobalMaxPooling2D     [N,H,W,C] → [N,C]               [N,1,1,C] with KeepDims
 //	Flatten                [N,d1,d2,...] → [N,d1·d2·...]   row-major (HWC) order

@@ -20,7 +20,8 @@ import (
 // that repeats the channel maxima (kept as 1×1 maps) over them, the maps
 // negated, each channel scaled its own way (below 0 everywhere), and a PReLU of them with a slope per
 // channel, the maps moved a pixel down and right (padded, then cropped),
-// a convolution of taps 2 pixels apart, a Dense layer at each pixel, layer
+// the maps enlarged and resized back (bilinear; repeated, then cropped
+// and nearest), a convolution of taps 2 pixels apart, a Dense layer at each pixel, layer
 // normalizations over each pixel's channels and over the whole image, a
 // layer scale, then a concatenation of the channels, a swish, a Gaussian
 // dropout and a dropout of whole images.
@@ -44,6 +45,8 @@ func squeezeModel(t *testing.T) *model.Sequential {
 		model.Call(&nn.Multiply{}, x, model.Call(&nn.Reshape{TargetShape: []int{1, 1, -1}}, model.Call(&nn.GlobalAveragePooling2D{}, x))),
 		model.Call(&nn.Maximum{}, x, neg),
 		model.Call(&nn.Cropping2D{Cropping: [2][2]int{{0, 1}, {0, 1}}}, model.Call(&nn.ZeroPadding2D{Padding: [2][2]int{{1, 0}, {1, 0}}}, x)),
+		model.Call(&nn.Resizing{Height: 16, Width: 16}, model.Call(&nn.UpSampling2D{Interpolation: "bilinear"}, x)),
+		model.Call(&nn.Resizing{Height: 16, Width: 16, Interpolation: "nearest", CropToAspectRatio: true}, model.Call(&nn.UpSampling2D{Size: [2]int{2, 1}}, x)),
 		model.Call(&nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 3}, DilationRate: [2]int{2, 2}, Padding: "same"}, x),
 		model.Call(&nn.DepthwiseConv2D{KernelSize: [2]int{2, 3}, DilationRate: [2]int{3, 2}, Padding: "same", Activation: "relu"}, x),
 		model.Call(&nn.Dense{Units: 3, Activation: "tanh"}, x),
@@ -131,6 +134,19 @@ func checkSqueeze(p page, url string) {
 	p.checkDetail("Rescaling", 3, "times -2, plus -1: the values of channel 3; every value of the channel changes the same way",
 		"Multiplies every value by its channel's scale and adds its channel's offset: the same change everywhere in a channel")
 	p.checkDetail("Cropping2D", 1, "moved by the crop", "Cuts rows and columns off the edges of each map (0 above, 1 below, 0 left, 1 right)")
+	p.checkDetail("UpSampling2D", 1, "A blend of the previous layer's 4 nearest cells", "Enlarges each map 2×2 times, each new cell a blend")
+	p.openBlockWhere("nearest UpSampling2D", "l.type === 'UpSampling2D' && l.config.interpolation === 'nearest'", 2)
+	p.WaitFor("the repeating UpSampling2D's arithmetic", `document.getElementById("calc").textContent.includes("A copy of the previous layer's nearest cell")`)
+	p.checkArithmetic("the repeating UpSampling2D's")
+	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
+	p.checkDetail("Resizing", 3, "A blend of the previous layer's 4 nearest cells", "Resizes each map to 16×16, each cell a blend")
+	p.openBlockWhere("cropped Resizing", "l.type === 'Resizing' && l.config.crop_to_aspect_ratio", 0)
+	p.WaitFor("the cropped Resizing's arithmetic", `document.getElementById("calc").textContent.includes("A copy of the previous layer's nearest cell")`)
+	p.checkArithmetic("the cropped Resizing's")
+	if ex := browser.Eval[string](p.Browser, `document.getElementById("detailExplain").textContent`); !strings.Contains(ex, "Cuts the largest centred window of the output's proportions (16:16)") {
+		t.Errorf("the cropped Resizing's detail says %q, want the crop explained", ex)
+	}
+	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
 
 	// The dilated convolution's patch: the pixels its taps read, 2 apart,
 	// and the window drawn over them.

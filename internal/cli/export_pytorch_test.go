@@ -358,6 +358,12 @@ func TestExportPyTorchNumerics(t *testing.T) {
 	for i := range smLabels {
 		smLabels[i] = rng.IntN(sm.NumClasses())
 	}
+	rs := resampling(t)
+	rsImages := randomImages(100, rs.InputShape())
+	rsLabels := make([]int, 100)
+	for i := range rsLabels {
+		rsLabels[i] = rng.IntN(rs.NumClasses())
+	}
 	tests := []struct {
 		name, model string
 		flags       []string // the recipe; nil: no training step
@@ -376,6 +382,7 @@ func TestExportPyTorchNumerics(t *testing.T) {
 		{"resnet-graph", save("resnet", resnet), nil, images, labels},
 		{"merges-graph", save("graph", graph), []string{}, graphImages, graphLabels},
 		{"squeeze-excitation", save("se", se), []string{"--optimizer", "adam"}, seImages, seLabels},
+		{"resampling", save("resampling", rs), []string{"--optimizer", "adam"}, rsImages, rsLabels},
 		{"grouped", save("grouped", gr), []string{"--optimizer", "sgd", "--momentum", "0.9", "--lr", "0.05"}, grImages, grLabels},
 		{"shuffle-unit", save("shuffle", su), []string{}, suImages, suLabels},
 		{"smooth-activations", save("smooth", sm), []string{"--optimizer", "adam"}, smImages, smLabels},

@@ -202,7 +202,8 @@ func testImages(t *testing.T, dataset string, n int) [][]float32 {
 // everyLayer returns a model with every layer type and activation of nn,
 // "same" padding with even kernels and strides (asymmetric pads), dilated
 // convolutions (one of asymmetric pads, one depthwise), a Dense layer on
-// an image and a LayerScale of random scales, random batch normalization
+// an image and a LayerScale of random scales, resampling (Resizing cropped
+// and nearest, UpSampling2D bilinear and nearest), random batch normalization
 // statistics (one without gamma, one without beta), PReLUs with random
 // slopes (one per channel, per pixel, per feature of a flattened image,
 // one in all),
@@ -218,6 +219,12 @@ func everyLayer(t *testing.T) *model.Sequential {
 		&nn.Conv2D{Filters: 6, KernelSize: [2]int{4, 4}, Strides: [2]int{2, 2}, Padding: "same", Activation: "leaky_relu",
 			KernelRegularizer: nn.Regularizer{L2: 0.01}, BiasRegularizer: nn.Regularizer{L1: 0.001},
 			KernelConstraint: nn.Constraint{Kind: "max_norm", Max: 0.5, Axis: []int{0, 1, 2}}, BiasConstraint: nn.Constraint{Kind: "non_neg"}},
+		// 8x7 cropped to 8x5, resized to 9x6, then 9x12, 18x24 and 8x8 (no
+		// ties between two nearest inputs: floor((o+0.5)·in/out) never whole).
+		&nn.Resizing{Height: 9, Width: 6, CropToAspectRatio: true},
+		&nn.UpSampling2D{Size: [2]int{1, 2}, Interpolation: "bilinear"},
+		&nn.UpSampling2D{},
+		&nn.Resizing{Height: 8, Width: 8, Interpolation: "nearest"},
 		&nn.BatchNormalization{NoScale: true},
 		&nn.ELU{Alpha: 0.5},
 		&nn.Normalization{},
@@ -398,6 +405,7 @@ func TestExportONNXRuntime(t *testing.T) {
 		{"resnet-trained", resnet, "ahcd", []string{"train", "--data-dir", dataDir(t), "--model", "resnet", "--limit", "800",
 			"--epochs", "1", "--batch-size", "8", "--seed", "3", "--no-evaluate", "--out", resnet}},
 		{"every-layer", save("every-layer", everyLayer(t)), "", nil},
+		{"resampling", save("resampling", resampling(t)), "", nil},
 		{"every-merge", save("every-merge", graphModel(t)), "", nil},
 		{"global-pool", save("global-pool", globalPool(t)), "", nil},
 		{"squeeze-excitation", save("squeeze-excitation", squeezeExcitation(t)), "", nil},

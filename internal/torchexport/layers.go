@@ -59,6 +59,7 @@ type helpers struct {
 	LayerScale                         bool
 	NoiseShapeDropout                  bool
 	Rescaling                          bool
+	NearestExact                       bool
 }
 
 // Same reports whether a layer needs Keras's uneven "same" padding.
@@ -276,6 +277,32 @@ func (w *walker) layer(l nn.Layer, id string, ins []value, out string, last bool
 		c := l.Cropping
 		p.Comment += fmt.Sprintf(": %d rows off the top, %d off the bottom, %d columns off the left, %d off the right", c[0][0], c[0][1], c[1][0], c[1][1])
 		p.Forward = append(p.Forward, fmt.Sprintf("%s = %s[:, :, %d:%d, %d:%d]", out, x, c[0][0], in[0]-c[0][1], c[1][0], in[1]-c[1][1]))
+	case *nn.UpSampling2D:
+		c := l.Config()
+		size, mode := c["size"].([]int), c["interpolation"].(string)
+		if mode == "nearest" {
+			module(fmt.Sprintf("nn.Upsample(scale_factor=%s, mode=\"nearest\")", pyPair([2]int{size[0], size[1]})))
+			p.Comment += fmt.Sprintf(": each cell repeated %dx%d", size[0], size[1])
+		} else {
+			module(fmt.Sprintf("nn.Upsample(scale_factor=%s, mode=\"bilinear\", align_corners=False)", pyPair([2]int{size[0], size[1]})))
+			p.Comment += fmt.Sprintf(": %dx%d larger, bilinear with half-pixel centres", size[0], size[1])
+		}
+		call("")
+	case *nn.Resizing:
+		top, left, rows, cols := l.Window(in[0], in[1])
+		if rows != in[0] || cols != in[1] {
+			p.Comment += fmt.Sprintf(": the centred %dx%d window from row %d, column %d, then", rows, cols, top, left)
+			p.Forward = append(p.Forward, fmt.Sprintf("%s = %s[:, :, %d:%d, %d:%d]", out, x, top, top+rows, left, left+cols))
+			x = out // what call resizes
+		}
+		// nearest-exact reads floor((o+0.5)·in/out), TensorFlow's nearest.
+		mode := `"bilinear", align_corners=False`
+		if l.Config()["interpolation"] == "nearest" {
+			mode, w.helpers.NearestExact = `"nearest-exact"`, true
+		}
+		module(fmt.Sprintf("nn.Upsample(size=(%d, %d), mode=%s)", l.Height, l.Width, mode))
+		p.Comment += fmt.Sprintf(": resized to %dx%d, %s", l.Height, l.Width, l.Config()["interpolation"])
+		call("")
 	case *nn.GlobalAveragePooling2D:
 		p.Comment += ": the mean of each channel"
 		if l.KeepDims {

@@ -88,6 +88,17 @@ func layerCases() map[string]nntest.Case {
 		"slice-flat":       {New: func() nn.Layer { return &nn.ChannelSlice{End: 3} }, In: []int{6}},
 		"zeropad":          {New: func() nn.Layer { return &nn.ZeroPadding2D{Padding: [2][2]int{{1, 2}, {0, 3}}} }, In: []int{3, 2, 2}, Batch: 2},
 		"crop":             {New: func() nn.Layer { return &nn.Cropping2D{Cropping: [2][2]int{{1, 2}, {0, 1}}} }, In: []int{5, 4, 2}, Batch: 2},
+		"up-2x2":           {New: func() nn.Layer { return &nn.UpSampling2D{} }, In: []int{3, 2, 2}, Batch: 2},
+		"up-3x2":           {New: func() nn.Layer { return &nn.UpSampling2D{Size: [2]int{3, 2}} }, In: []int{2, 3, 1}},
+		"up-bi-2x2":        {New: func() nn.Layer { return &nn.UpSampling2D{Interpolation: "bilinear"} }, In: []int{3, 2, 2}, Batch: 2},
+		"up-bi-3x2":        {New: func() nn.Layer { return &nn.UpSampling2D{Size: [2]int{3, 2}, Interpolation: "bilinear"} }, In: []int{2, 3, 2}},
+		"resize-up":        {New: func() nn.Layer { return &nn.Resizing{Height: 7, Width: 5} }, In: []int{3, 4, 2}, Batch: 2},
+		"resize-down":      {New: func() nn.Layer { return &nn.Resizing{Height: 3, Width: 4} }, In: []int{7, 5, 2}, Batch: 2},
+		"resize-near":      {New: func() nn.Layer { return &nn.Resizing{Height: 3, Width: 7, Interpolation: "nearest"} }, In: []int{7, 5, 2}},
+		"resize-crop":      {New: func() nn.Layer { return &nn.Resizing{Height: 4, Width: 4, CropToAspectRatio: true} }, In: []int{7, 5, 2}, Batch: 2},
+		"resize-crop2": {New: func() nn.Layer {
+			return &nn.Resizing{Height: 2, Width: 6, Interpolation: "nearest", CropToAspectRatio: true}
+		}, In: []int{5, 5, 1}},
 		"depthwise-valid": {New: func() nn.Layer { return &nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}} }, In: []int{5, 4, 3},
 			Params: 3*3*3 + 3, MACs: 3 * 2 * 3 * (3 * 3)},
 		"depthwise-same-s2-m2-relu": {New: func() nn.Layer {

@@ -5,6 +5,7 @@
 // network's code.
 import { state, fmt, esc } from "./state.js";
 import { getJSON } from "./api.js";
+import { resamples, resampleTaps } from "./calc_resample.js";
 
 // layerInput returns the output that layer li takes (its first input):
 // the decoded values, or undefined while they are on their way.
@@ -44,6 +45,9 @@ export function receptiveField(li, box) {
     x0 = Math.max(0, x0 * win.s[1] - win.pl); x1 = Math.min(W - 1, x1 * win.s[1] - win.pl + win.span[1] - 1);
   } else if (l.type === "GlobalAveragePooling2D" || l.type === "GlobalMaxPooling2D") {
     [y0, y1, x0, x1] = [0, H - 1, 0, W - 1]; // kept as a 1×1 map: the mean or maximum of the whole map
+  } else if (resamples(l.type)) {
+    const [ry0, rx0] = resampleTaps(l, H, W, y0, x0), [ry1, rx1] = resampleTaps(l, H, W, y1, x1);
+    [y0, y1, x0, x1] = [ry0[0][0], ry1[ry1.length - 1][0], rx0[0][0], rx1[rx1.length - 1][0]];
   }
   let out = null;
   for (const j of l.inbound) {

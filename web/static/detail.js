@@ -10,6 +10,7 @@ import { explain } from "./explain.js";
 import { inShape, inputIndex, windowOf, receptiveField, convolves, contributions, groupOf, channelRange, convCalc, poolCalc, padCalc, mergeCalc, meanCalc, maxCalc, channelSource, channelCalc, unitCalc, rescaleCalc, preluCalc, normCalc, reshapeCalc } from "./calc.js";
 import { setupSlide, stopSlide, renderSlide } from "./slide.js";
 import { lnCalc, scaleCalc } from "./calc_norm.js";
+import { resamples, resampleCalc } from "./calc_resample.js";
 
 let requestUpdate = () => {};
 
@@ -239,6 +240,8 @@ export function renderDetail() {
     html += rescaleCalc(d, l, y, x, value);
   } else if ((l.type === "ZeroPadding2D" || l.type === "Cropping2D") && windowOf(d.layer)) {
     html += padCalc(d, y, x, value);
+  } else if (resamples(l.type)) {
+    html += resampleCalc(d, l, y, x, value);
   } else if (windowOf(d.layer)) {
     html += poolCalc(d, l, y, x, value);
   } else {

@@ -10,6 +10,10 @@ export const explain = {
   AveragePooling2D: (c) => `Averages each ${size(c.pool_size)} window: maps shrink.`,
   ZeroPadding2D: (c) => `Adds a border of zeros around each map (${pad(c.padding)}), so that the next window also covers the edges.`,
   Cropping2D: (c) => `Cuts rows and columns off the edges of each map (${pad(c.cropping)}).`,
+  UpSampling2D: (c) => (c.interpolation === "bilinear"
+    ? `Enlarges each map ${c.size[0]}×${c.size[1]} times, each new cell a blend of the nearest cells around it (bilinear).`
+    : `Enlarges each map ${c.size[0]}×${c.size[1]} times by repeating each cell.`),
+  Resizing: (c) => `${c.crop_to_aspect_ratio ? `Cuts the largest centred window of the output's proportions (${c.height}:${c.width}) out of each map, then resizes it` : "Resizes each map"} to ${c.height}×${c.width}, each cell ${c.interpolation === "nearest" ? "a copy of the nearest cell" : "a blend of the nearest cells around it (bilinear)"}.`,
   GlobalAveragePooling2D: (c) => (c.keepdims
     ? "Averages each map down to a single number, kept as a 1×1 map: one value per channel, which the next layers can weigh and multiply the maps by (squeeze and excitation)."
     : "Averages each map down to a single number."),
