@@ -46,7 +46,7 @@ func TestKerasResample(t *testing.T) {
 		{`"pad_to_aspect_ratio": false`, `"pad_to_aspect_ratio": true`, `resizing (Resizing): pad_to_aspect_ratio = true: convnet supports only false`},
 		{`"antialias": false`, `"antialias": true`, `resizing (Resizing): antialias = true: convnet supports only false`},
 		{`"height": 6`, `"height": 0`, `resizing (Resizing): nn: Resizing config: field "height": want an integer of at least 1, got 0`},
-		{`"size": [2, 3]`, `"size": [2, 0]`, `up_sampling2d (UpSampling2D): nn: UpSampling2D config: field "size": want two integers of at least 1, got []interface {}{2, 0}`},
+		{`"size": [2, 3]`, `"size": [2, 0]`, `up_sampling2d (UpSampling2D): nn: UpSampling2D config: field "size": want two integers of at least 1, got [2,0]`},
 		{`"size": [2, 3], "data_format": "channels_last"`, `"size": [2, 3], "data_format": "channels_first"`,
 			`up_sampling2d (UpSampling2D): data_format = "channels_first": convnet supports only "channels_last"`},
 		{`"interpolation": "nearest"`, `"interpolation": "lanczos3"`,
