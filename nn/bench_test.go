@@ -243,6 +243,25 @@ func BenchmarkLayerNormalization(b *testing.B) {
 	}
 }
 
+// BenchmarkGroupNormalization: group normalizations of the strong recipe's
+// maps with the batch norms made groups of 4 channels (32x32x32 and
+// 16x16x64), and of one channel each (instance normalization), at batch
+// 64.
+func BenchmarkGroupNormalization(b *testing.B) {
+	for _, bc := range []struct {
+		in     []int
+		groups int
+	}{{[]int{32, 32, 32}, 8}, {[]int{16, 16, 64}, 16}, {[]int{16, 16, 64}, -1}} {
+		l := &nn.GroupNormalization{Groups: bc.groups}
+		if _, err := l.Build(bc.in, rand.New(rand.NewPCG(1, 2))); err != nil {
+			b.Fatal(err)
+		}
+		x := benchInput(b, append([]int{64}, bc.in...)...)
+		name := fmt.Sprintf("%dx%dx%d-groups%d", bc.in[0], bc.in[1], bc.in[2], l.GroupCount())
+		forwardBackward(b, name, l, x, float64(len(x.Data)))
+	}
+}
+
 // BenchmarkResample is a training pass (Forward, then Backward) of a U-Net
 // decoder's 2×2 upsampling of 16×16×64 maps at batch 32, and of a
 // Resizing of 64×64×3 images to 32×32.

@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -23,7 +24,7 @@ import (
 // the maps enlarged and resized back (bilinear; repeated, then cropped
 // and nearest), a convolution of taps 2 pixels apart, a Dense layer at each pixel, layer
 // normalizations over each pixel's channels and over the whole image, a
-// layer scale, then a concatenation of the channels, a swish, a Gaussian
+// layer scale, a group normalization of two groups, then a concatenation of the channels, a swish, a Gaussian
 // dropout and a dropout of whole images.
 func squeezeModel(t *testing.T) *model.Sequential {
 	in := model.Input(32, 32, 1)
@@ -40,6 +41,7 @@ func squeezeModel(t *testing.T) *model.Sequential {
 	prelu := &nn.PReLU{SharedAxes: []int{1, 2}}
 	pixelNorm, imageNorm := &nn.LayerNormalization{}, &nn.LayerNormalization{Axis: []int{1, 2, 3}, Epsilon: 1e-5}
 	scale := &nn.LayerScale{InitValues: 1e-6}
+	groupNorm := &nn.GroupNormalization{Groups: 2}
 	norm := &nn.Normalization{}
 	x = model.Call(&nn.Concatenate{}, x, se, peak, model.Call(prelu, neg), neg, model.Call(norm, neg), model.Call(&nn.Subtract{}, x, top),
 		model.Call(&nn.Multiply{}, x, model.Call(&nn.Reshape{TargetShape: []int{1, 1, -1}}, model.Call(&nn.GlobalAveragePooling2D{}, x))),
@@ -50,7 +52,7 @@ func squeezeModel(t *testing.T) *model.Sequential {
 		model.Call(&nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 3}, DilationRate: [2]int{2, 2}, Padding: "same"}, x),
 		model.Call(&nn.DepthwiseConv2D{KernelSize: [2]int{2, 3}, DilationRate: [2]int{3, 2}, Padding: "same", Activation: "relu"}, x),
 		model.Call(&nn.Dense{Units: 3, Activation: "tanh"}, x),
-		model.Call(pixelNorm, x), model.Call(imageNorm, x), model.Call(scale, x))
+		model.Call(pixelNorm, x), model.Call(imageNorm, x), model.Call(scale, x), model.Call(groupNorm, x))
 	x = model.Call(&nn.GaussianDropout{Rate: 0.1}, model.Call(&nn.Activation{Func: "swish"}, x))
 	x = model.Call(&nn.Flatten{}, model.Call(&nn.Dropout{Rate: 0.2, NoiseShape: []int{0, 1, 1, 1}}, x))
 	m := ahcdGraph(t, in, x)
@@ -61,7 +63,7 @@ func squeezeModel(t *testing.T) *model.Sequential {
 	stats[2].Value.Data[0] = 1
 	// Weights of their own for the normalizations and the scale.
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, p := range append(append(pixelNorm.Params(), imageNorm.Params()...), scale.Params()...) {
+	for _, p := range slices.Concat(pixelNorm.Params(), imageNorm.Params(), scale.Params(), groupNorm.Params()) {
 		for i := range p.Value.Data {
 			p.Value.Data[i] = float32(rng.Float64()*2 - 0.5)
 		}
@@ -181,6 +183,8 @@ func checkSqueeze(p page, url string) {
 	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
 	p.checkDetail("LayerNormalization", 2, "less the mean of the 4 channels of this pixel",
 		"Centres and scales the values of each image with their own mean and spread, taken across its channels for each pixel")
+	p.checkDetail("GroupNormalization", 3, "less the mean of the 512 values of channels 2–3, this one's group of 2 at every pixel",
+		"Centres and scales each image's channels in 2 groups of 2 channels, each group with the mean and spread of its values at every pixel")
 	p.openBlockWhere("LayerNormalization of the whole image", "l.type === 'LayerNormalization' && String(l.config.axis) === '1,2,3'", 3)
 	p.WaitFor("the whole image's layer normalization", `document.getElementById("calc").textContent.includes("less the mean of all 1024 values of the image")`)
 	p.checkArithmetic("the whole image's layer normalization")

@@ -62,3 +62,34 @@ export function scaleCalc(d, y, x, value) {
   return `<p>${src} value times this channel's scale, ${fmt(s)}, learned in training (ConvNeXt's layer scale).</p>` +
     `<div class="eq">${fmt(v)} × ${fmt(s)} = <b data-v="${r}">${fmt(r)}</b><br>network's value: <b data-v="${value}">${fmt(value)}</b></div>`;
 }
+
+// gnCalc shows a value of a GroupNormalization: the previous layer's value
+// less the mean of its group's values (the group's channels, from
+// d.kernel.input_channel, at every pixel), divided by √(their variance +
+// epsilon), then times its channel's gamma plus beta (d.kernel.values[0],
+// d.kernel.offsets[0]), computed as the layer does: the statistics and
+// the normalised value in float64, rounded to float32, then times gamma
+// plus beta in float32.
+export function gnCalc(d, l, y, x, value) {
+  const input = layerInput(d.layer), k = d.kernel, c = l.config || {};
+  const shape = inShape(d.layer), rank = shape.length, ch = shape[rank - 1];
+  const groups = c.groups > 0 ? c.groups : ch, size = ch / groups, first = k.input_channel;
+  const group = [];
+  for (let off = 0; off < input.v.length; off += ch) {
+    for (let j = first; j < first + size; j++) group.push(input.v[off + j]);
+  }
+  const n = group.length;
+  const mean = group.reduce((p, v) => p + v, 0) / n;
+  const variance = group.reduce((p, v) => p + (v - mean) * (v - mean), 0) / n;
+  const eps = c.epsilon || 1e-3;
+  const m = mean, inv = 1 / Math.sqrt(variance + eps);
+  const g = k.values[0], b = k.offsets[0];
+  const v = input.v[rank === 3 ? (y * shape[1] + x) * ch + d.channel : d.channel];
+  const r = Math.fround(Math.fround(g * Math.fround((v - m) * inv)) + b);
+  const chans = size === 1 ? `this channel` : `channels ${first}–${first + size - 1}, this one's group of ${size}`;
+  const which = rank === 3 ? `the ${n} values of ${chans} at every pixel` : `the ${n} values of ${chans}`;
+  const src = inputIndex(d.layer) < 0 ? "The input's" : "The previous layer's";
+  return `<p>${src} value less the mean of ${which}, ${fmt(m)}, divided by √(their variance ${fmt(variance)} + ${eps}) = ${fmt(1 / inv)}: statistics of this image alone. ` +
+    `Then times this channel's gamma, ${fmt(g)}, plus its beta, ${fmt(b)}, learned in training.</p>` +
+    `<div class="eq">(${fmt(v)} − ${fmt(m)}) ÷ ${fmt(1 / inv)} × ${fmt(g)} + ${fmt(b)} = <b data-v="${r}">${fmt(r)}</b><br>network's value: <b data-v="${value}">${fmt(value)}</b></div>`;
+}

@@ -9,7 +9,7 @@ import { blockOf, scaleOf, drawEdges } from "./layers.js";
 import { explain } from "./explain.js";
 import { inShape, inputIndex, windowOf, receptiveField, convolves, contributions, groupOf, channelRange, convCalc, poolCalc, padCalc, mergeCalc, meanCalc, maxCalc, channelSource, channelCalc, unitCalc, rescaleCalc, preluCalc, normCalc, reshapeCalc } from "./calc.js";
 import { setupSlide, stopSlide, renderSlide } from "./slide.js";
-import { lnCalc, scaleCalc } from "./calc_norm.js";
+import { lnCalc, gnCalc, scaleCalc } from "./calc_norm.js";
 import { resamples, resampleCalc } from "./calc_resample.js";
 
 let requestUpdate = () => {};
@@ -84,7 +84,7 @@ export async function openDetail(li, ch) {
   }
   $("slide").hidden = !(three && windowOf(layer));
   requestUpdate();
-  if (l.params && l.params.some((p) => p.name === "kernel" || p.name === "depthwise_kernel") || ["PReLU", "Normalization", "LayerNormalization", "LayerScale"].includes(l.type)) {
+  if (l.params && l.params.some((p) => p.name === "kernel" || p.name === "depthwise_kernel") || ["PReLU", "Normalization", "LayerNormalization", "GroupNormalization", "LayerScale"].includes(l.type)) {
     try {
       const k = await getJSON(`/api/models/${m.name}/layers/${layer}/kernel?channel=${ch}`);
       const d = state.detail;
@@ -174,6 +174,7 @@ const perValue = {
   PReLU: (d, l, y, x, v) => preluCalc(d, y, x, v),
   Normalization: normCalc,
   LayerNormalization: lnCalc,
+  GroupNormalization: gnCalc,
   LayerScale: (d, l, y, x, v) => scaleCalc(d, y, x, v),
 };
 
@@ -266,7 +267,7 @@ function chainLine(d, y, x, value) {
     if (!t) return "";
     const [, w, c] = t.shape;
     const l = m.layers[li];
-    const name = l.type === "ReLU" ? "relu" : l.type === "Activation" ? l.config.activation : l.type === "BatchNormalization" ? "batch normalization" : l.type === "LayerNormalization" ? "layer normalization" : l.type === "LayerScale" ? "layer scale" : l.type.toLowerCase();
+    const name = l.type === "ReLU" ? "relu" : l.type === "Activation" ? l.config.activation : l.type === "BatchNormalization" ? "batch normalization" : l.type === "LayerNormalization" ? "layer normalization" : l.type === "GroupNormalization" ? "group normalization" : l.type === "LayerScale" ? "layer scale" : l.type.toLowerCase();
     parts.push(`${name} → ${fmt(t.v[(y * w + x) * c + d.channel])}`);
   }
   return `<p class="chain">Then, in the block: ${parts.join(", ")} (the tile's value).</p>`;

@@ -52,6 +52,7 @@ export const explain = {
       : `Centres and scales each value with the mean and spread ${from}, ${stats(c, l)}: (x − mean) ÷ √variance; nothing learned.`;
   },
   LayerScale: () => "Multiplies each channel by a scale learned in training (ConvNeXt's layer scale: it starts near 0, so the branch it ends first adds almost nothing).",
+  GroupNormalization: (c, l) => `Centres and scales each image's channels in ${groupsOf(c, l)}, each group with the mean and spread of its values at every pixel, measured anew for every image: (x − mean) ÷ √(variance + ${c.epsilon})${learned(c).replace("a scale plus an offset", "a scale plus an offset per channel")}.`,
   LayerNormalization: (c, l) => `Centres and scales the values of each image with their own mean and spread, ${lnOver(c, l)}, measured anew for every image: (x − mean) ÷ √(variance + ${c.epsilon})${learned(c)}.`,
   Rescaling: (c) => `Multiplies every value by ${affine(c, " and adds ")}: ${Array.isArray(c.scale) || Array.isArray(c.offset) ? "the same change everywhere in a channel" : "the same change everywhere"}, nothing learned` +
     (!Array.isArray(c.scale) && number(c.scale) === "1/255" && !c.offset ? " (pixels 0–255 become 0–1)." : "."),
@@ -109,6 +110,14 @@ function lnOver(c, l) {
   if (!per.length) return "taken over all its values at once";
   const each = per.length === 2 && per[0] === "rows" && per[1] === "columns" ? "pixel" : list(per.map((n) => n.replace(/s$/, "")));
   return `taken across its ${list(over)} for each ${each}`;
+}
+// groupsOf says how a GroupNormalization splits the channels.
+function groupsOf(c, l) {
+  const ch = l && l.output_shape ? l.output_shape[l.output_shape.length - 1] : 0;
+  const g = c.groups > 0 ? c.groups : ch;
+  if (g === ch) return `${g} groups of one channel each (instance normalization)`;
+  if (g === 1) return "one group of all its channels";
+  return `${g} groups of ${ch / g} channels`;
 }
 // learned says what a LayerNormalization learns: a scale (gamma) and an
 // offset (beta) for each value it normalises together, unless left out.
@@ -188,6 +197,7 @@ export const then = (l) => (l.type === "Rescaling" ? `Then multiplied by ${affin
   : l.type === "Dropout" && l.config && l.config.noise_shape ? `Dropout of ${dropped(l.config.noise_shape)} (training only).` : {
   BatchNormalization: "Then normalised per channel.",
   LayerNormalization: "Then layer-normalised, each image with its own statistics.",
+  GroupNormalization: "Then group-normalised, each image with its own statistics.",
   LayerScale: "Then each channel times its learned scale.",
   Dropout: "Dropout (training only).",
   SpatialDropout2D: "Dropout of whole maps (training only).",

@@ -9,7 +9,7 @@ import { explain, then } from "./explain.js";
 
 // Layers folded into the block of the layer before them, when they take
 // only its output and nothing else does.
-const foldable = new Set(["BatchNormalization", "Activation", "ReLU", "LeakyReLU", "ELU", "PReLU", "Softmax", "Dropout", "SpatialDropout2D", "AlphaDropout", "GaussianNoise", "GaussianDropout", "Rescaling", "Normalization", "LayerNormalization", "LayerScale"]);
+const foldable = new Set(["BatchNormalization", "Activation", "ReLU", "LeakyReLU", "ELU", "PReLU", "Softmax", "Dropout", "SpatialDropout2D", "AlphaDropout", "GaussianNoise", "GaussianDropout", "Rescaling", "Normalization", "LayerNormalization", "GroupNormalization", "LayerScale"]);
 const maxTiles = 64;
 
 // makeBlocks folds the model's layers into blocks: {index, layers, head, out}.
