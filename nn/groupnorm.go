@@ -24,7 +24,12 @@ import (
 //
 // Its parameters are "gamma" (ones) and "beta" (zeros), [C] each; NoScale
 // leaves out gamma, NoCenter beta (Keras's scale and center false).
-// Backward is LayerNormalization's over each group, with dxhat = dy·gamma[c].
+// The statistics sum in float64, the variance from the deviations (two
+// passes); Backward is
+//
+//	dx = inv · (dxhat - mean(dxhat) - xhat · mean(dxhat·xhat)),  dxhat = dy·gamma[c]
+//
+// over each group, as LayerNormalization's.
 type GroupNormalization struct {
 	Groups   int
 	Axis     int // the channels' axis: 0 and -1 mean the last, the only one convnet normalises along
@@ -40,9 +45,11 @@ type GroupNormalization struct {
 	gamma, beta *Param
 	fixed       [2][]float32 // ones and zeros, for a gamma or beta left out
 	g, b        []float32    // gamma and beta of the pass in progress (see affine)
-	mean, inv   []float32    // per group of the batch, from the last Forward
-	sums        paramSums
-	skipDw      bool // see SkipParamGradients
+	// Per sample and channel: the statistics of the channel's group from
+	// the last Forward, the sums of each pass (in Backward those of dy and
+	// of dy·xhat, beta's and gamma's gradients), Backward's coefficients.
+	mean, inv, sum, sumX, coef []float64
+	skipDw                     bool // see SkipParamGradients
 
 	x, y, dx *tensor.Tensor
 	dy       *tensor.Tensor // during Backward

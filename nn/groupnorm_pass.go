@@ -3,109 +3,105 @@ package nn
 import (
 	"math"
 
+	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/tensor"
 )
 
-// chunk is how many of the batch's groups share one row of gamma's and
-// beta's gradient sums in Backward, and one piece of its work: pieces of
-// about splitGrain values, at most 16 of them. It depends on the batch
-// alone, not on GOMAXPROCS, and so do the sums.
-func (l *GroupNormalization) chunk(groups int) int {
-	return max(1, splitGrain/(l.pixels*l.cg), (groups+15)/16)
-}
+// A GroupNormalization's passes run per sample, a matrix of pixels by
+// channels: the batch normalisation loops of internal/kernels sum its
+// columns, the group's statistics are then the sums over the group's
+// columns, and each column takes its group's mean and 1/√(var + ε).
 
 func (l *GroupNormalization) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	checkInput(l, "Forward", x, l.in)
 	l.g, l.b = affine(l.gamma, l.beta, l.fixed)
-	groups := x.Shape[0] * l.groups
-	if cap(l.mean) < groups {
-		l.mean, l.inv = make([]float32, groups), make([]float32, groups)
-	}
-	l.mean, l.inv = l.mean[:groups], l.inv[:groups]
+	l.stats(x.Shape[0])
 	l.x = x
 	l.y = resize(l.y, x.Shape...)
-	l.split.rows(l, lnForward, groups, l.pixels*l.cg)
+	l.split.rows(l, lnForward, x.Shape[0], l.pixels*l.c)
 	return l.y
 }
 
-// Backward adds gamma's and beta's gradients: each chunk of groups (see
-// chunk) sums its share in float64, and the chunks are added in order.
+// stats sizes the per-sample, per-channel buffers for n samples: the
+// statistics, and two sums.
+func (l *GroupNormalization) stats(n int) {
+	size := n * l.c
+	if cap(l.mean) < size {
+		l.mean, l.inv = make([]float64, size), make([]float64, size)
+		l.sum, l.sumX = make([]float64, size), make([]float64, size)
+		l.coef = make([]float64, 3*size)
+	}
+	l.mean, l.inv, l.sum, l.sumX = l.mean[:size], l.inv[:size], l.sum[:size], l.sumX[:size]
+}
+
+// Backward adds gamma's and beta's gradients, each the total of the
+// samples' sums in float64, in the order of the samples.
 func (l *GroupNormalization) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	checkGrad(l, dy, l.y)
 	l.g, l.b = affine(l.gamma, l.beta, l.fixed)
 	l.dx = l.grad(l.dx, dy.Shape...)
 	l.dy = dy
-	groups := len(l.mean)
-	chunk := l.chunk(groups)
-	l.sums.reset(!l.skipDw && (l.gamma != nil || l.beta != nil), (groups+chunk-1)/chunk, l.c)
-	l.split.items(l, lnBackward, groups, chunk)
-	l.sums.add(l.gamma, l.beta, l.c)
+	l.split.rows(l, lnBackward, dy.Shape[0], l.pixels*l.c)
+	if !l.skipDw {
+		addRows(l.gamma, l.sumX, l.c)
+		addRows(l.beta, l.sum, l.c)
+	}
 	l.dy = nil
 	return l.dx
 }
 
-// do runs groups [lo, hi) of the batch: group k is channels
-// [g·cg, (g+1)·cg) of sample k/groups, g = k%groups, at every pixel.
+// do runs samples [lo, hi).
 func (l *GroupNormalization) do(phase, lo, hi int) {
-	c, cg, px := l.c, l.cg, l.pixels
-	n, eps, chunk := float64(px*cg), l.epsilon(), l.chunk(len(l.mean))
-	for k := lo; k < hi; k++ {
-		ch := k % l.groups * cg
-		at := k/l.groups*px*c + ch
-		gamma, beta := l.g[ch:ch+cg], l.b[ch:ch+cg]
+	c, px, cg := l.c, l.pixels, l.cg
+	n := float64(px * cg)
+	for s := lo; s < hi; s++ {
+		x := l.x.Data[s*px*c : (s+1)*px*c]
+		mean, inv := l.mean[s*c:(s+1)*c], l.inv[s*c:(s+1)*c]
+		sum, sumX := l.sum[s*c:(s+1)*c], l.sumX[s*c:(s+1)*c]
+		clear(sum)
+		clear(sumX)
 		if phase == lnForward {
-			s := 0.0
-			for p := range px {
-				for _, v := range l.x.Data[at+p*c : at+p*c+cg] {
-					s += float64(v)
+			kernels.BatchNormSum(sum, x, px, c)
+			for g := 0; g < c; g += cg {
+				m := total(sum[g:g+cg]) / n
+				for j := g; j < g+cg; j++ {
+					mean[j] = m
 				}
 			}
-			mean, v := s/n, 0.0
-			for p := range px {
-				for _, x := range l.x.Data[at+p*c : at+p*c+cg] {
-					d := float64(x) - mean
-					v += d * d
+			kernels.BatchNormSqDev(sumX, mean, x, px, c)
+			for g := 0; g < c; g += cg {
+				v := 1 / math.Sqrt(total(sumX[g:g+cg])/n+l.epsilon())
+				for j := g; j < g+cg; j++ {
+					inv[j] = v
 				}
 			}
-			m, inv := float32(mean), float32(1/math.Sqrt(v/n+eps))
-			l.mean[k], l.inv[k] = m, inv
-			for p := range px {
-				x, y := l.x.Data[at+p*c:at+p*c+cg], l.y.Data[at+p*c:at+p*c+cg]
-				for j, v := range x {
-					y[j] = (v-m)*inv*gamma[j] + beta[j]
-				}
-			}
+			kernels.BatchNormOutput(l.y.Data[s*px*c:(s+1)*px*c], x, mean, inv, l.g, l.b, px, c)
 			continue
 		}
-		m, inv := l.mean[k], l.inv[k]
-		sd, sdx := 0.0, 0.0
-		for p := range px {
-			x, dy := l.x.Data[at+p*c:at+p*c+cg], l.dy.Data[at+p*c:at+p*c+cg]
-			for j, v := range x {
-				d := float64(dy[j] * gamma[j])
-				sd += d
-				sdx += d * float64((v-m)*inv)
+		dy := l.dy.Data[s*px*c : (s+1)*px*c]
+		kernels.BatchNormGradSums(sum, sumX, mean, inv, dy, x, px, c)
+		// dx = inv·(gamma·dy - Σ gamma·dy/n - xhat·Σ gamma·dy·xhat/n) over the group.
+		coef := l.coef[3*s*c : 3*(s+1)*c]
+		a, b, k := coef[:c], coef[c:2*c], coef[2*c:]
+		for g := 0; g < c; g += cg {
+			sd, sdx := 0.0, 0.0
+			for j := g; j < g+cg; j++ {
+				sd += float64(l.g[j]) * sum[j]
+				sdx += float64(l.g[j]) * sumX[j]
+			}
+			for j := g; j < g+cg; j++ {
+				a[j], b[j], k[j] = inv[j]*float64(l.g[j]), inv[j]*sd/n, inv[j]*sdx/n
 			}
 		}
-		sd, sdx = sd/n, sdx/n
-		for p := range px {
-			x, dy, dx := l.x.Data[at+p*c:at+p*c+cg], l.dy.Data[at+p*c:at+p*c+cg], l.dx.Data[at+p*c:at+p*c+cg]
-			for j, v := range x {
-				xh := float64((v - m) * inv)
-				dx[j] = float32(float64(inv) * (float64(dy[j]*gamma[j]) - sd - xh*sdx))
-			}
-		}
-		if l.sums.dg != nil { // this group's share of gamma's and beta's gradients, in its chunk's row
-			row := k / chunk * c
-			dg, db := l.sums.dg[row+ch:row+ch+cg], l.sums.db[row+ch:row+ch+cg]
-			for p := range px {
-				x, dy := l.x.Data[at+p*c:at+p*c+cg], l.dy.Data[at+p*c:at+p*c+cg]
-				for j, v := range x {
-					d := float64(dy[j])
-					dg[j] += d * float64((v-m)*inv)
-					db[j] += d
-				}
-			}
-		}
+		kernels.GroupNormGradInput(l.dx.Data[s*px*c:(s+1)*px*c], dy, x, mean, inv, a, b, k, px, c)
 	}
+}
+
+// total returns the sum of v, in order.
+func total(v []float64) float64 {
+	t := 0.0
+	for _, x := range v {
+		t += x
+	}
+	return t
 }

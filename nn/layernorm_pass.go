@@ -83,6 +83,8 @@ func (s *paramSums) add(gamma, beta *Param, n int) {
 	addRows(beta, s.db, n)
 }
 
+// addRows adds into p's gradient (unless p is nil) the total of each
+// column of sums, rows of n values, summed in order in float64.
 func addRows(p *Param, sums []float64, n int) {
 	if p == nil || sums == nil {
 		return

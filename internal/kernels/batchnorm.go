@@ -102,3 +102,20 @@ func vecBlocks(width, rows int, block func(j int)) int {
 	}
 	return w
 }
+
+// GroupNormGradInput sets the input gradient of a normalisation whose
+// statistics are per column (a group normalisation's, each column holding
+// its group's mean and invStd), with dx = a·dy - b - xhat·c per column:
+//
+//	for r, j: h := float32((float64(x[r*ld+j])-mean[j])*invStd[j])
+//		dx[r*ld+j] = float32(a[j]*float64(dy[r*ld+j]) - b[j] - float64(h)*c[j])
+func GroupNormGradInput(dx, dy, x []float32, mean, invStd, a, b, c []float64, rows, ld int) {
+	w := len(mean)
+	for r := range rows {
+		xr, dr, dxr := x[r*ld:r*ld+w], dy[r*ld:r*ld+w], dx[r*ld:r*ld+w]
+		for j, d := range dr {
+			h := float32((float64(xr[j]) - mean[j]) * invStd[j])
+			dxr[j] = float32(a[j]*float64(d) - b[j] - float64(h)*c[j])
+		}
+	}
+}
