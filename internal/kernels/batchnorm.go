@@ -110,12 +110,15 @@ func vecBlocks(width, rows int, block func(j int)) int {
 //	for r, j: h := float32((float64(x[r*ld+j])-mean[j])*invStd[j])
 //		dx[r*ld+j] = float32(a[j]*float64(dy[r*ld+j]) - b[j] - float64(h)*c[j])
 func GroupNormGradInput(dx, dy, x []float32, mean, invStd, a, b, c []float64, rows, ld int) {
-	w := len(mean)
+	w := vecBlocks(len(mean), rows, func(j int) {
+		gnGradInputVec(dx[j:], dy[j:], x[j:], mean[j:], invStd[j:], a[j:], b[j:], c[j:], rows, ld)
+	})
 	for r := range rows {
-		xr, dr, dxr := x[r*ld:r*ld+w], dy[r*ld:r*ld+w], dx[r*ld:r*ld+w]
+		xr, dr, dxr := x[r*ld+w:r*ld+len(mean)], dy[r*ld+w:r*ld+len(mean)], dx[r*ld+w:r*ld+len(mean)]
 		for j, d := range dr {
-			h := float32((float64(xr[j]) - mean[j]) * invStd[j])
-			dxr[j] = float32(a[j]*float64(d) - b[j] - float64(h)*c[j])
+			k := w + j
+			h := float32((float64(xr[j]) - mean[k]) * invStd[k])
+			dxr[j] = float32(a[k]*float64(d) - b[k] - float64(h)*c[k])
 		}
 	}
 }

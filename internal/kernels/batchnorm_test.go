@@ -7,7 +7,8 @@ import (
 	"testing"
 )
 
-// TestBatchNormLoops runs the batch normalisation loops with the Go loops
+// TestBatchNormLoops runs the batch normalisation loops (and the group
+// normalisation's input gradient) with the Go loops
 // and the AVX-512 ones on blocks of columns of several widths (with a tail
 // of fewer than 16 columns, and inside wider rows) and wants the same bits.
 func TestBatchNormLoops(t *testing.T) {
@@ -36,14 +37,16 @@ func TestBatchNormLoops(t *testing.T) {
 		mean, invStd, scale := f64s(w, -1, 2), f64s(w, 0.2, 3), f64s(w, -0.01, 0.01)
 		g, b := f32s(w, 1, 1), f32s(w, 1, 0)
 		sum, sq, gs, gx := f64s(w, -1, 1), f64s(w, 0, 1), f64s(w, -1, 1), f64s(w, -1, 1)
-		y, dx := f32s(n, 1, 0), f32s(n, 1, 0) // the gaps between blocks must stay as they are
+		y, dx, gdx := f32s(n, 1, 0), f32s(n, 1, 0), f32s(n, 1, 0) // the gaps between blocks must stay as they are
+		a, c := f64s(w, -2, 2), f64s(w, -0.1, 0.1)
 
 		BatchNormSum(sum, x, rows, ld)
 		BatchNormSqDev(sq, mean, x, rows, ld)
 		BatchNormOutput(y, x, mean, invStd, g, b, rows, ld)
 		BatchNormGradSums(gs, gx, mean, invStd, dy, x, rows, ld)
 		BatchNormGradInput(dx, dy, x, mean, invStd, scale, gs, gx, float64(rows), rows, ld)
-		return result{[][]float64{sum, sq, gs, gx}, [][]float32{y, dx}}
+		GroupNormGradInput(gdx, dy, x, mean, invStd, a, scale, c, rows, ld)
+		return result{[][]float64{sum, sq, gs, gx}, [][]float32{y, dx, gdx}}
 	}
 	if active.name != "avx512" {
 		t.Skip("no AVX-512 loops on this CPU: the Go loops are the only ones")

@@ -5659,6 +5659,68 @@ bnGradInput16AVX512_done:
 	VZEROUPPER
 	RET
 
+// func gnGradInput16AVX512(dx *float32, dy *float32, x *float32, mean *float64, invStd *float64, a *float64, b *float64, c *float64, rows int, ld int)
+// Requires: AVX, AVX512F
+TEXT ·gnGradInput16AVX512(SB), NOSPLIT, $0-80
+	MOVQ    dx+0(FP), AX
+	MOVQ    dy+8(FP), CX
+	MOVQ    x+16(FP), DX
+	MOVQ    mean+24(FP), BX
+	VMOVUPD (BX), Z0
+	VMOVUPD 64(BX), Z1
+	MOVQ    invStd+32(FP), BX
+	VMOVUPD (BX), Z2
+	VMOVUPD 64(BX), Z3
+	MOVQ    a+40(FP), BX
+	VMOVUPD (BX), Z4
+	VMOVUPD 64(BX), Z5
+	MOVQ    b+48(FP), BX
+	VMOVUPD (BX), Z6
+	VMOVUPD 64(BX), Z7
+	MOVQ    c+56(FP), BX
+	VMOVUPD (BX), Z8
+	VMOVUPD 64(BX), Z9
+	MOVQ    rows+64(FP), BX
+	MOVQ    ld+72(FP), SI
+	SHLQ    $0x02, SI
+	TESTQ   BX, BX
+	JZ      gnGradInput16AVX512_done
+
+gnGradInput16AVX512_row:
+	VCVTPS2PD (DX), Z10
+	VSUBPD    Z0, Z10, Z10
+	VMULPD    Z2, Z10, Z10
+	VCVTPD2PS Z10, Y10
+	VCVTPS2PD Y10, Z10
+	VCVTPS2PD (CX), Z11
+	VMULPD    Z4, Z11, Z11
+	VSUBPD    Z6, Z11, Z11
+	VMULPD    Z8, Z10, Z10
+	VSUBPD    Z10, Z11, Z11
+	VCVTPD2PS Z11, Y10
+	VMOVUPS   Y10, (AX)
+	VCVTPS2PD 32(DX), Z10
+	VSUBPD    Z1, Z10, Z10
+	VMULPD    Z3, Z10, Z10
+	VCVTPD2PS Z10, Y10
+	VCVTPS2PD Y10, Z10
+	VCVTPS2PD 32(CX), Z11
+	VMULPD    Z5, Z11, Z11
+	VSUBPD    Z7, Z11, Z11
+	VMULPD    Z9, Z10, Z10
+	VSUBPD    Z10, Z11, Z11
+	VCVTPD2PS Z11, Y10
+	VMOVUPS   Y10, 32(AX)
+	ADDQ      SI, DX
+	ADDQ      SI, CX
+	ADDQ      SI, AX
+	DECQ      BX
+	JNZ       gnGradInput16AVX512_row
+
+gnGradInput16AVX512_done:
+	VZEROUPPER
+	RET
+
 // func convTile14x32AVX512(nseg int, seg int, a *float32, rsA int, csA int, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, count int, nextA int, nextC int)
 // Requires: AVX, AVX512DQ, AVX512F
 TEXT ·convTile14x32AVX512(SB), NOSPLIT, $0-120

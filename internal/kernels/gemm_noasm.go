@@ -26,6 +26,9 @@ func bnGradSumsVec(sum, sumXhat, mean, invStd []float64, dy, x []float32, rows, 
 func bnGradInputVec(dx, dy, x []float32, mean, invStd, scale, sum, sumXhat []float64, n float64, rows, ld int) {
 	panic("kernels: no AVX-512")
 }
+func gnGradInputVec(dx, dy, x []float32, mean, invStd, a, b, c []float64, rows, ld int) {
+	panic("kernels: no AVX-512")
+}
 
 // depthwiseAVX512 is never called without AVX-512.
 var depthwiseAVX512 [4]func(y, b, x, w *float32, cells, c, sx, tx, kh, kw, ld, ldw int)

@@ -193,6 +193,36 @@ func bnGradInput() {
 	RET()
 }
 
+// gnGradInput: for r, j: h := float32((float64(x[r*ld+j])-mean[j])*invStd[j])
+//
+//	dx[r*ld+j] = float32(a[j]*float64(dy[r*ld+j]) - b[j] - float64(h)*c[j])
+func gnGradInput() {
+	name := "gnGradInput16AVX512"
+	TEXT(name, NOSPLIT, "func(dx, dy, x *float32, mean, invStd, a, b, c *float64, rows, ld int)")
+	dx, dy, x := gp("dx"), gp("dy"), gp("x")
+	m, s := pair(gp("mean")), pair(gp("invStd"))
+	a, b, c := pair(gp("a")), pair(gp("b")), pair(gp("c"))
+	rows, ld := gp("rows"), gp("ld")
+	bnRows(name, rows, ld, []GPVirtual{x, dy, dx}, func() {
+		for h := range 2 {
+			t := xhat(x, h, m, s)
+			f := YMM()
+			VCVTPD2PS(t, f)
+			VCVTPS2PD(f, t)
+			u := ZMM()
+			VCVTPS2PD(Mem{Base: dy, Disp: 32 * h}, u)
+			VMULPD(a[h], u, u)
+			VSUBPD(b[h], u, u)
+			VMULPD(c[h], t, t)
+			VSUBPD(t, u, u)
+			VCVTPD2PS(u, f)
+			VMOVUPS(f, Mem{Base: dx, Disp: 32 * h})
+		}
+	})
+	VZEROUPPER()
+	RET()
+}
+
 // batchNorm emits the loops of batchnorm.go.
 func batchNorm() {
 	bnColumnSums(false)
@@ -200,4 +230,5 @@ func batchNorm() {
 	bnOutput()
 	bnGradSums()
 	bnGradInput()
+	gnGradInput()
 }
