@@ -314,11 +314,7 @@ func TestExportPyTorchNumerics(t *testing.T) {
 	every := everyLayer(t)
 	noDropout(every)
 	rng := rand.New(rand.NewPCG(5, 6))
-	everyImages := randomImages(100, every.InputShape())
-	everyLabels := make([]int, 100)
-	for i := range everyLabels {
-		everyLabels[i] = rng.IntN(every.NumClasses())
-	}
+	everyImages, everyLabels := randomBatch(rng, every)
 	resnet, err := model.Preset("resnet")
 	if err != nil {
 		t.Fatal(err)
@@ -328,42 +324,20 @@ func TestExportPyTorchNumerics(t *testing.T) {
 	}
 	resnet.ClassNames, resnet.Standardizer = tutorial.ClassNames, tutorial.Standardizer
 	graph := graphModel(t)
-	graphImages := randomImages(100, graph.InputShape())
-	graphLabels := make([]int, 100)
-	for i := range graphLabels {
-		graphLabels[i] = rng.IntN(graph.NumClasses())
-	}
+	graphImages, graphLabels := randomBatch(rng, graph)
 	se := squeezeExcitation(t)
-	seImages := randomImages(100, se.InputShape())
-	seLabels := make([]int, 100)
-	for i := range seLabels {
-		seLabels[i] = rng.IntN(se.NumClasses())
-	}
+	seImages, seLabels := randomBatch(rng, se)
 	gr := grouped(t)
-	grImages := randomImages(100, gr.InputShape())
-	grLabels := make([]int, 100)
-	for i := range grLabels {
-		grLabels[i] = rng.IntN(gr.NumClasses())
-	}
+	grImages, grLabels := randomBatch(rng, gr)
 	su := shuffleUnit(t)
-	suImages := randomImages(100, su.InputShape())
-	suLabels := make([]int, 100)
-	for i := range suLabels {
-		suLabels[i] = rng.IntN(su.NumClasses())
-	}
+	suImages, suLabels := randomBatch(rng, su)
 	sm := smoothActivations(t)
 	noDropout(sm)
-	smImages := randomImages(100, sm.InputShape())
-	smLabels := make([]int, 100)
-	for i := range smLabels {
-		smLabels[i] = rng.IntN(sm.NumClasses())
-	}
+	smImages, smLabels := randomBatch(rng, sm)
 	rs := resampling(t)
-	rsImages := randomImages(100, rs.InputShape())
-	rsLabels := make([]int, 100)
-	for i := range rsLabels {
-		rsLabels[i] = rng.IntN(rs.NumClasses())
-	}
+	rsImages, rsLabels := randomBatch(rng, rs)
+	gn := groupNormalizations(t)
+	gnImages, gnLabels := randomBatch(rng, gn)
 	tests := []struct {
 		name, model string
 		flags       []string // the recipe; nil: no training step
@@ -383,6 +357,7 @@ func TestExportPyTorchNumerics(t *testing.T) {
 		{"merges-graph", save("graph", graph), []string{}, graphImages, graphLabels},
 		{"squeeze-excitation", save("se", se), []string{"--optimizer", "adam"}, seImages, seLabels},
 		{"resampling", save("resampling", rs), []string{"--optimizer", "adam"}, rsImages, rsLabels},
+		{"group-normalizations", save("group-norms", gn), []string{"--optimizer", "adam"}, gnImages, gnLabels},
 		{"grouped", save("grouped", gr), []string{"--optimizer", "sgd", "--momentum", "0.9", "--lr", "0.05"}, grImages, grLabels},
 		{"shuffle-unit", save("shuffle", su), []string{}, suImages, suLabels},
 		{"smooth-activations", save("smooth", sm), []string{"--optimizer", "adam"}, smImages, smLabels},

@@ -406,6 +406,7 @@ func TestExportONNXRuntime(t *testing.T) {
 			"--epochs", "1", "--batch-size", "8", "--seed", "3", "--no-evaluate", "--out", resnet}},
 		{"every-layer", save("every-layer", everyLayer(t)), "", nil},
 		{"resampling", save("resampling", resampling(t)), "", nil},
+		{"group-normalizations", save("group-normalizations", groupNormalizations(t)), "", nil},
 		{"every-merge", save("every-merge", graphModel(t)), "", nil},
 		{"global-pool", save("global-pool", globalPool(t)), "", nil},
 		{"squeeze-excitation", save("squeeze-excitation", squeezeExcitation(t)), "", nil},

@@ -1,0 +1,60 @@
+package cli
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/convnet-go/convnet/data"
+	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/nn"
+)
+
+// groupNormalizations is a model of group normalizations of each kind
+// between convolutions, gamma and beta drawn at random, with a Dense
+// layer of large weights, so that ONNX Runtime's and PyTorch's
+// predictions and gradients show a normalization computed another way:
+// two groups of 3 channels, one group per channel (without beta), one
+// group of a flattened image's features (without gamma, in the PyTorch
+// project a layer norm) and two groups of a Dense layer's 8 units.
+func groupNormalizations(t *testing.T) *model.Sequential {
+	m := model.New(
+		&nn.Conv2D{Filters: 6, KernelSize: [2]int{3, 3}, Activation: "relu"},
+		&nn.GroupNormalization{Groups: 2},
+		&nn.Conv2D{Filters: 4, KernelSize: [2]int{3, 3}, Strides: [2]int{2, 2}},
+		&nn.GroupNormalization{Groups: -1, Epsilon: 1e-5, NoCenter: true},
+		&nn.Flatten{},
+		&nn.GroupNormalization{Groups: 1, NoScale: true},
+		&nn.Dense{Units: 8, Activation: "tanh"},
+		&nn.GroupNormalization{Groups: 2},
+		&nn.Dense{Units: 5},
+	)
+	if err := m.Build([]int{14, 12, 1}, 4); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, l := range m.Layers {
+		if _, ok := l.(*nn.GroupNormalization); ok {
+			for _, p := range l.Params() {
+				for i := range p.Value.Data {
+					p.Value.Data[i] = float32(0.5 + rng.Float64())
+				}
+			}
+		}
+	}
+	dense := m.Layers[len(m.Layers)-1].Params()[0].Value
+	for i := range dense.Data {
+		dense.Data[i] *= 4
+	}
+	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255}
+	m.ClassNames = []string{"a", "b", "c", "d", "e"}
+	return m
+}
+
+// randomBatch returns 100 random images for m and labels drawn from rng.
+func randomBatch(rng *rand.Rand, m *model.Sequential) ([][]float32, []int) {
+	labels := make([]int, 100)
+	for i := range labels {
+		labels[i] = rng.IntN(m.NumClasses())
+	}
+	return randomImages(100, m.InputShape()), labels
+}
