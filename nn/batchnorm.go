@@ -33,11 +33,10 @@ type BatchNormalization struct {
 
 	named
 	buffers
-	in              []int
-	c               int
-	gamma, beta     *Param       // nil when left out
-	fixed           [2][]float32 // ones and zeros, for a gamma or beta left out
-	g, b            []float32    // gamma and beta of the pass in progress (see affine)
+	in []int
+	c  int
+	scaleShift
+	g, b            []float32 // gamma and beta of the pass in progress (see scaleShift.values)
 	movMean, movVar *Param
 	training        bool
 	skipDw          bool           // see SkipParamGradients
@@ -130,14 +129,7 @@ func (l *BatchNormalization) Build(in []int, rng *rand.Rand) ([]int, error) {
 	}
 	c := in[len(in)-1]
 	l.in, l.c = append([]int(nil), in...), c
-	l.gamma, l.beta, l.fixed = nil, nil, fixedAffine(c)
-	if !l.NoScale {
-		l.gamma = newParam("gamma", true, c)
-		l.gamma.Value.Fill(1)
-	}
-	if !l.NoCenter {
-		l.beta = newParam("beta", true, c)
-	}
+	l.scaleShift.build(l.NoScale, l.NoCenter, c)
 	l.movMean = newParam("moving_mean", false, c)
 	l.movVar = newParam("moving_variance", false, c)
 	l.movVar.Value.Fill(1)
@@ -168,18 +160,12 @@ func (l *BatchNormalization) Cost(in []int) Cost {
 // Params returns gamma and beta, each unless left out, then the moving
 // mean and variance: Keras's order.
 func (l *BatchNormalization) Params() []*Param {
-	var ps []*Param
-	for _, p := range []*Param{l.gamma, l.beta} {
-		if p != nil {
-			ps = append(ps, p)
-		}
-	}
-	return append(ps, l.movMean, l.movVar)
+	return append(l.params(), l.movMean, l.movVar)
 }
 
 func (l *BatchNormalization) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	checkInput(l, "Forward", x, l.in)
-	l.g, l.b = affine(l.gamma, l.beta, l.fixed)
+	l.g, l.b = l.values()
 	c := l.c
 	rows := len(x.Data) / c
 	l.training = training
@@ -223,7 +209,7 @@ func (l *BatchNormalization) Forward(x *tensor.Tensor, training bool) *tensor.Te
 // size.
 func (l *BatchNormalization) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	checkGrad(l, dy, l.y)
-	l.g, l.b = affine(l.gamma, l.beta, l.fixed)
+	l.g, l.b = l.values()
 	c := l.c
 	rows := len(dy.Data) / c
 	l.dy = dy

@@ -39,12 +39,11 @@ type GroupNormalization struct {
 
 	named
 	buffers
-	in          []int
-	groups, cg  int // groups and channels per group
-	c, pixels   int // channels, and values per channel of a sample
-	gamma, beta *Param
-	fixed       [2][]float32 // ones and zeros, for a gamma or beta left out
-	g, b        []float32    // gamma and beta of the pass in progress (see affine)
+	in         []int
+	groups, cg int // groups and channels per group
+	c, pixels  int // channels, and values per channel of a sample
+	scaleShift
+	g, b []float32 // gamma and beta of the pass in progress (see scaleShift.values)
 	// Per sample and channel: the statistics of the channel's group from
 	// the last Forward, the sums of each pass (in Backward those of dy and
 	// of dy·xhat, beta's and gamma's gradients), Backward's coefficients.
@@ -97,15 +96,7 @@ func (l *GroupNormalization) Build(in []int, rng *rand.Rand) ([]int, error) {
 		return nil, errorf(l, "groups = %d%s: want a divisor of the input's %d channels, or -1 for one group per channel", g, dflt, c)
 	}
 	l.in, l.groups, l.cg, l.c, l.pixels = slices.Clone(in), g, c/g, c, tensor.Size(in)/c
-	l.gamma, l.beta = nil, nil
-	l.fixed = fixedAffine(c)
-	if !l.NoScale {
-		l.gamma = newParam("gamma", true, c)
-		l.gamma.Value.Fill(1)
-	}
-	if !l.NoCenter {
-		l.beta = newParam("beta", true, c)
-	}
+	l.scaleShift.build(l.NoScale, l.NoCenter, c)
 	l.mean, l.inv, l.x, l.y, l.dx = nil, nil, nil, nil, nil
 	return slices.Clone(in), nil
 }
@@ -116,31 +107,14 @@ func (l *GroupNormalization) OutputShape() []int { return l.in }
 func (l *GroupNormalization) GroupCount() int { return l.groups }
 
 // Params returns gamma then beta, Keras's order, each unless left out.
-func (l *GroupNormalization) Params() []*Param {
-	var ps []*Param
-	if l.gamma != nil {
-		ps = append(ps, l.gamma)
-	}
-	if l.beta != nil {
-		ps = append(ps, l.beta)
-	}
-	return ps
-}
+func (l *GroupNormalization) Params() []*Param { return l.params() }
 
 // Cost counts gamma and beta; normalising is elementwise work.
 func (l *GroupNormalization) Cost(in []int) Cost {
-	var c Cost
 	if len(in) == 0 {
-		return c
+		return Cost{}
 	}
-	n := int64(in[len(in)-1])
-	if !l.NoScale {
-		c.Params = n
-	}
-	if !l.NoCenter {
-		c.Params = addSat(c.Params, n)
-	}
-	return c
+	return scaleShiftCost(int64(in[len(in)-1]), l.NoScale, l.NoCenter)
 }
 
 // SkipParamGradients makes Backward leave gamma's and beta's gradients as
@@ -167,11 +141,7 @@ func groupNormFromConfig(f *fields) *GroupNormalization {
 			f.fail("groups", "a positive number of groups, or -1 for one per channel", v)
 		}
 	}
-	if v, ok := f.m["epsilon"]; ok {
-		if l.Epsilon = f.float("epsilon"); l.Epsilon == 0 {
-			f.fail("epsilon", "a positive number", v)
-		}
-	}
+	l.Epsilon = positiveEpsilon(f)
 	if v, ok := f.m["axis"]; ok {
 		if n, isInt := integer(v); isInt {
 			f.get("axis")

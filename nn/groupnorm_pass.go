@@ -14,7 +14,7 @@ import (
 
 func (l *GroupNormalization) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	checkInput(l, "Forward", x, l.in)
-	l.g, l.b = affine(l.gamma, l.beta, l.fixed)
+	l.g, l.b = l.values()
 	l.stats(x.Shape[0])
 	l.x = x
 	l.y = resize(l.y, x.Shape...)
@@ -38,7 +38,7 @@ func (l *GroupNormalization) stats(n int) {
 // samples' sums in float64, in the order of the samples.
 func (l *GroupNormalization) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	checkGrad(l, dy, l.y)
-	l.g, l.b = affine(l.gamma, l.beta, l.fixed)
+	l.g, l.b = l.values()
 	l.dx = l.grad(l.dx, dy.Shape...)
 	l.dy = dy
 	l.split.rows(l, lnBackward, dy.Shape[0], l.pixels*l.c)

@@ -42,11 +42,10 @@ type LayerNormalization struct {
 
 	named
 	buffers
-	in          []int
-	norm        []bool // the input's axes normalised
-	gamma, beta *Param
-	fixed       [2][]float32 // ones and zeros, for a gamma or beta left out
-	g, b        []float32    // gamma and beta of the pass in progress (see affine)
+	in   []int
+	norm []bool // the input's axes normalised
+	scaleShift
+	g, b []float32 // gamma and beta of the pass in progress (see scaleShift.values)
 	// A group is the values of one sample normalised together: offN holds
 	// their offsets from the group's first value, in the order of gamma;
 	// offK the offset of each group's first value in a sample.
@@ -108,16 +107,7 @@ func (l *LayerNormalization) Build(in []int, rng *rand.Rand) ([]int, error) {
 		}
 	}
 	l.offN, l.offK = offsets(in, norm, true), offsets(in, norm, false)
-	gs := len(l.offN)
-	l.gamma, l.beta = nil, nil
-	l.fixed = fixedAffine(gs)
-	if !l.NoScale {
-		l.gamma = newParam("gamma", true, shape...)
-		l.gamma.Value.Fill(1)
-	}
-	if !l.NoCenter {
-		l.beta = newParam("beta", true, shape...)
-	}
+	l.scaleShift.build(l.NoScale, l.NoCenter, shape...)
 	l.mean, l.inv, l.x, l.y, l.dx = nil, nil, nil, nil, nil
 	return slices.Clone(in), nil
 }
@@ -157,16 +147,7 @@ func (l *LayerNormalization) Axes() []int {
 }
 
 // Params returns gamma then beta, Keras's order, each unless left out.
-func (l *LayerNormalization) Params() []*Param {
-	var ps []*Param
-	if l.gamma != nil {
-		ps = append(ps, l.gamma)
-	}
-	if l.beta != nil {
-		ps = append(ps, l.beta)
-	}
-	return ps
-}
+func (l *LayerNormalization) Params() []*Param { return l.params() }
 
 // Cost counts gamma and beta; normalising is elementwise work.
 func (l *LayerNormalization) Cost(in []int) Cost {
@@ -179,14 +160,7 @@ func (l *LayerNormalization) Cost(in []int) Cost {
 			n = mulSat(n, int64(in[a-1]))
 		}
 	}
-	var c Cost
-	if !l.NoScale {
-		c.Params = n
-	}
-	if !l.NoCenter {
-		c.Params = addSat(c.Params, n)
-	}
-	return c
+	return scaleShiftCost(n, l.NoScale, l.NoCenter)
 }
 
 // SkipParamGradients makes Backward leave gamma's and beta's gradients as
@@ -200,12 +174,7 @@ func (l *LayerNormalization) Config() map[string]any {
 }
 
 func layerNormFromConfig(f *fields) *LayerNormalization {
-	l := &LayerNormalization{NoCenter: !f.bool("center", true), NoScale: !f.bool("scale", true)}
-	if v, ok := f.m["epsilon"]; ok {
-		if l.Epsilon = f.float("epsilon"); l.Epsilon == 0 {
-			f.fail("epsilon", "a positive number", v)
-		}
-	}
+	l := &LayerNormalization{NoCenter: !f.bool("center", true), NoScale: !f.bool("scale", true), Epsilon: positiveEpsilon(f)}
 	if v, ok := f.m["axis"]; ok {
 		if n, isInt := integer(v); isInt {
 			f.get("axis")
@@ -215,28 +184,4 @@ func layerNormFromConfig(f *fields) *LayerNormalization {
 		}
 	}
 	return l
-}
-
-// fixedAffine returns n ones and n zeros: the gamma and beta of a
-// normalization that leaves them out.
-func fixedAffine(n int) [2][]float32 {
-	ones := make([]float32, n)
-	for i := range ones {
-		ones[i] = 1
-	}
-	return [2][]float32{ones, make([]float32, n)}
-}
-
-// affine returns the gamma and beta a normalization applies: its
-// parameters' values, read at each pass (a replica's are swapped in after
-// Build), or the fixed ones and zeros of those left out.
-func affine(gamma, beta *Param, fixed [2][]float32) (g, b []float32) {
-	g, b = fixed[0], fixed[1]
-	if gamma != nil {
-		g = gamma.Value.Data
-	}
-	if beta != nil {
-		b = beta.Value.Data
-	}
-	return g, b
 }

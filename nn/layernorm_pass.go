@@ -23,7 +23,7 @@ func (l *LayerNormalization) chunk(groups int) int {
 
 func (l *LayerNormalization) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	checkInput(l, "Forward", x, l.in)
-	l.g, l.b = affine(l.gamma, l.beta, l.fixed)
+	l.g, l.b = l.values()
 	groups := x.Shape[0] * len(l.offK)
 	if cap(l.mean) < groups {
 		l.mean, l.inv = make([]float32, groups), make([]float32, groups)
@@ -39,7 +39,7 @@ func (l *LayerNormalization) Forward(x *tensor.Tensor, training bool) *tensor.Te
 // chunk) sums its share in float64, and the chunks are added in order.
 func (l *LayerNormalization) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	checkGrad(l, dy, l.y)
-	l.g, l.b = affine(l.gamma, l.beta, l.fixed)
+	l.g, l.b = l.values()
 	l.dx = l.grad(l.dx, dy.Shape...)
 	l.dy = dy
 	groups, n := len(l.mean), len(l.offN)
