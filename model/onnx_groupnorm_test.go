@@ -48,27 +48,7 @@ func groupNorms(t testing.TB) *Sequential {
 func TestONNXGroupNormalization(t *testing.T) {
 	m := groupNorms(t)
 	got := roundTrip(t, m, randomPixels(m, 16))
-	if len(got.Layers) != len(m.Layers) {
-		t.Fatalf("imported layers %s, want %d", layerList(got), len(m.Layers))
-	}
-	for i, l := range m.Layers {
-		a, ok1 := l.(*nn.GroupNormalization)
-		b, ok2 := got.Layers[i].(*nn.GroupNormalization)
-		if ok1 != ok2 {
-			t.Fatalf("layer %d: %s, want %s", i, got.Layers[i].Type(), l.Type())
-		}
-		if !ok1 {
-			continue
-		}
-		if jsonText(a.Config()) != jsonText(b.Config()) {
-			t.Errorf("layer %d: %s, want %s", i, jsonText(b.Config()), jsonText(a.Config()))
-		}
-		for j, p := range l.Params() {
-			if q := got.Layers[i].Params()[j]; !slices.Equal(q.Value.Data, p.Value.Data) {
-				t.Errorf("layer %d: %s %v, want %v", i, p.Name, q.Value.Data, p.Value.Data)
-			}
-		}
-	}
+	sameLayers(t, m, got, func(a, b *nn.GroupNormalization) bool { return jsonText(a.Config()) == jsonText(b.Config()) })
 }
 
 // asOneNode replaces the exported nodes of the layer called name (those

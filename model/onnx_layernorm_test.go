@@ -51,19 +51,28 @@ func layerNorms(t testing.TB) *Sequential {
 func TestONNXLayerNormalization(t *testing.T) {
 	m := layerNorms(t)
 	got := roundTrip(t, m, randomPixels(m, 16))
+	sameLayers(t, m, got, func(a, b *nn.LayerNormalization) bool {
+		return slices.Equal(a.Axes(), b.Axes()) && a.NoScale == b.NoScale && a.NoCenter == b.NoCenter && b.Name() == a.Name()
+	})
+}
+
+// sameLayers checks that got has the layers of m, those of type T alike
+// as same says, with the same parameters.
+func sameLayers[T nn.Layer](t *testing.T, m, got *Sequential, same func(a, b T) bool) {
+	t.Helper()
 	if len(got.Layers) != len(m.Layers) {
 		t.Fatalf("imported layers %s, want %d", layerList(got), len(m.Layers))
 	}
 	for i, l := range m.Layers {
-		a, ok1 := l.(*nn.LayerNormalization)
-		b, ok2 := got.Layers[i].(*nn.LayerNormalization)
+		a, ok1 := l.(T)
+		b, ok2 := got.Layers[i].(T)
 		if ok1 != ok2 {
 			t.Fatalf("layer %d: %s, want %s", i, got.Layers[i].Type(), l.Type())
 		}
 		if !ok1 {
 			continue
 		}
-		if !slices.Equal(a.Axes(), b.Axes()) || a.NoScale != b.NoScale || a.NoCenter != b.NoCenter || b.Name() != a.Name() {
+		if !same(a, b) {
 			t.Errorf("layer %d: %v, want %v", i, b.Config(), a.Config())
 		}
 		for j, p := range l.Params() {

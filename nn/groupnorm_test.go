@@ -1,6 +1,7 @@
 package nn_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -48,18 +49,7 @@ func TestGroupNormalizationTorch(t *testing.T) {
 		}
 		y := l.Forward(&tensor.Tensor{Shape: []int{1, 2, 2, 4}, Data: x}, true)
 		dx := l.Backward(&tensor.Tensor{Shape: []int{1, 2, 2, 4}, Data: dy})
-		for _, c := range []struct {
-			name string
-			got  []float32
-			want []float64
-		}{{"y", y.Data, tt.y}, {"dx", dx.Data, tt.dx}, {"dgamma", gamma.Grad.Data, tt.dg}, {"dbeta", beta.Grad.Data, tt.dbeta}} {
-			for i, w := range c.want {
-				if math.Abs(float64(c.got[i])-w) > 2e-6*math.Max(1, math.Abs(w)) {
-					t.Errorf("%d groups: %s = %v,\nPyTorch's %v", tt.groups, c.name, c.got, c.want)
-					break
-				}
-			}
-		}
+		checkTorch(t, fmt.Sprintf("%d groups", tt.groups), [][]float32{y.Data, dx.Data, gamma.Grad.Data, beta.Grad.Data}, [][]float64{tt.y, tt.dx, tt.dg, tt.dbeta})
 	}
 }
 

@@ -1,6 +1,7 @@
 package nn_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -49,16 +50,19 @@ func TestLayerNormalizationTorch(t *testing.T) {
 		}
 		y := l.Forward(&tensor.Tensor{Shape: []int{1, 2, 2, 3}, Data: x}, true)
 		dx := l.Backward(&tensor.Tensor{Shape: []int{1, 2, 2, 3}, Data: dy})
-		for _, c := range []struct {
-			name string
-			got  []float32
-			want []float64
-		}{{"y", y.Data, tt.y}, {"dx", dx.Data, tt.dx}, {"dgamma", gamma.Grad.Data, tt.dg}, {"dbeta", beta.Grad.Data, tt.dbeta}} {
-			for i, w := range c.want {
-				if math.Abs(float64(c.got[i])-w) > 2e-6*math.Max(1, math.Abs(w)) {
-					t.Errorf("axis %v: %s = %v,\nPyTorch's %v", tt.axis, c.name, c.got, c.want)
-					break
-				}
+		checkTorch(t, fmt.Sprintf("axis %v", tt.axis), [][]float32{y.Data, dx.Data, gamma.Grad.Data, beta.Grad.Data}, [][]float64{tt.y, tt.dx, tt.dg, tt.dbeta})
+	}
+}
+
+// checkTorch compares a normalization's y, dx, gamma's and beta's
+// gradients with PyTorch's, within 2e-6 (the layer computes in float32).
+func checkTorch(t *testing.T, what string, got [][]float32, want [][]float64) {
+	t.Helper()
+	for k, name := range []string{"y", "dx", "dgamma", "dbeta"} {
+		for i, w := range want[k] {
+			if math.Abs(float64(got[k][i])-w) > 2e-6*math.Max(1, math.Abs(w)) {
+				t.Errorf("%s: %s = %v,\nPyTorch's %v", what, name, got[k], want[k])
+				break
 			}
 		}
 	}
