@@ -92,7 +92,7 @@ func (f *functionMatcher) groupNormNodes(n *onnxpb.NodeProto) (*onnxpb.NodeProto
 	if gs.i[2] != -1 {
 		at = append(at, attrInt("group_size", int(min(gs.i[2], 1<<30))))
 	}
-	if s := f.producer[in[1]]; s != nil && s.GetOpType() == "Shape" && len(s.GetAttribute()) == 0 && s.GetInput()[0] == x && f.readers[in[1]] == 1 {
+	if s := f.producer[in[1]]; s != nil && s.GetOpType() == "Shape" && len(s.GetAttribute()) == 0 && len(s.GetInput()) == 1 && s.GetInput()[0] == x && f.readers[in[1]] == 1 {
 		inner = append(inner, s)
 	} else if c := f.constant(in[1]); c != nil && c.isInt() {
 		at = append(at, attrInts("shape", int64sToInts(c.i)...))

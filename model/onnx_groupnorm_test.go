@@ -122,6 +122,17 @@ func TestImportONNXGroupNormalizationOp(t *testing.T) {
 					}
 				}
 			}}},
+		{name: "Shape of nothing", layer: &nn.GroupNormalization{Groups: 3},
+			edit: []func(*onnxpb.ModelProto){func(mp *onnxpb.ModelProto) {
+				for i, n := range mp.Graph.Node {
+					if n.GetName() == "gn/ungroup" {
+						n.Input[1] = "gn/x_shape"
+						mp.Graph.Node = slices.Insert(mp.Graph.Node, i, fnNode("Shape", "gn/x_shape", nil))
+						break
+					}
+				}
+			}},
+			want: `node "f/gn/x_shape" (Shape)`},
 		{name: "sizes given", layer: &nn.GroupNormalization{Groups: 3},
 			edit: []func(*onnxpb.ModelProto){ints("gn/groups_shape", -1, 3, 40), ints("gn/shape", -1, 6, 4, 5)}},
 		{name: "group size", layer: &nn.GroupNormalization{Groups: 3},
