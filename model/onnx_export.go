@@ -332,34 +332,9 @@ func (e *onnxWriter) layer(l nn.Layer) error {
 			e.apply("Flatten", name, nil, attrInt("axis", 1))
 		}
 	case "BatchNormalization":
-		eps, _ := cfg["epsilon"].(float64)
-		mom, _ := cfg["momentum"].(float64)
-		c := e.shape[len(e.shape)-1]
-		// A gamma or beta left out (Keras's scale or center false) is 1 or 0.
-		gamma, beta := params["gamma"], params["beta"]
-		if gamma == nil {
-			gamma = slices.Repeat([]float32{1}, c)
-		}
-		if beta == nil {
-			beta = make([]float32, c)
-		}
-		e.apply("BatchNormalization", name, []string{
-			e.weight(name+"/gamma", []int{c}, gamma),
-			e.weight(name+"/beta", []int{c}, beta),
-			e.weight(name+"/moving_mean", []int{c}, params["moving_mean"]),
-			e.weight(name+"/moving_variance", []int{c}, params["moving_variance"]),
-		}, attrFloat("epsilon", eps), attrFloat("momentum", mom))
+		e.batchNorm(l.(*nn.BatchNormalization))
 	case "ChannelShuffle":
-		// x.view(N, g, C/g, ...).transpose(1, 2).reshape(N, C, ...).
-		g, s := l.(*nn.ChannelShuffle).Groups, nchw(e.shape)
-		split := append([]int64{0, int64(g), int64(s[0] / g)}, ints64(s[1:])...)
-		perm := []int{0, 2, 1}
-		for k := range s[1:] {
-			perm = append(perm, k+3)
-		}
-		e.apply("Reshape", name+"/split", []string{e.ints(name+"/split_shape", split)})
-		e.apply("Transpose", name+"/transpose", nil, attrInts("perm", perm...))
-		e.apply("Reshape", name, []string{e.ints(name+"/shape", append([]int64{0}, ints64(s)...))})
+		e.channelShuffle(l.(*nn.ChannelShuffle))
 	case "ChannelSlice":
 		c := l.(*nn.ChannelSlice)
 		e.apply("Slice", name, []string{

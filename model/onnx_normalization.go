@@ -147,3 +147,29 @@ func (e *onnxWriter) rescaling(r *nn.Rescaling) {
 		e.apply("Add", name, []string{e.weight(name+"/offset_value", d, v)})
 	}
 }
+
+// batchNorm writes a BatchNormalization as a BatchNormalization node; a
+// gamma or beta left out (Keras's scale or center false) is 1 or 0.
+func (e *onnxWriter) batchNorm(l *nn.BatchNormalization) {
+	cfg, name := l.Config(), l.Name()
+	eps, _ := cfg["epsilon"].(float64)
+	mom, _ := cfg["momentum"].(float64)
+	c := e.shape[len(e.shape)-1]
+	params := map[string][]float32{}
+	for _, p := range l.Params() {
+		params[p.Name] = p.Value.Data
+	}
+	gamma, beta := params["gamma"], params["beta"]
+	if gamma == nil {
+		gamma = slices.Repeat([]float32{1}, c)
+	}
+	if beta == nil {
+		beta = make([]float32, c)
+	}
+	e.apply("BatchNormalization", name, []string{
+		e.weight(name+"/gamma", []int{c}, gamma),
+		e.weight(name+"/beta", []int{c}, beta),
+		e.weight(name+"/moving_mean", []int{c}, params["moving_mean"]),
+		e.weight(name+"/moving_variance", []int{c}, params["moving_variance"]),
+	}, attrFloat("epsilon", eps), attrFloat("momentum", mom))
+}

@@ -243,3 +243,17 @@ func importSplit(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	}
 	return nil
 }
+
+// channelShuffle writes a ChannelShuffle as PyTorch writes
+// x.view(N, g, C/g, ...).transpose(1, 2).reshape(N, C, ...).
+func (e *onnxWriter) channelShuffle(l *nn.ChannelShuffle) {
+	name, g, s := l.Name(), l.Groups, nchw(e.shape)
+	split := append([]int64{0, int64(g), int64(s[0] / g)}, ints64(s[1:])...)
+	perm := []int{0, 2, 1}
+	for k := range s[1:] {
+		perm = append(perm, k+3)
+	}
+	e.apply("Reshape", name+"/split", []string{e.ints(name+"/split_shape", split)})
+	e.apply("Transpose", name+"/transpose", nil, attrInts("perm", perm...))
+	e.apply("Reshape", name, []string{e.ints(name+"/shape", append([]int64{0}, ints64(s)...))})
+}

@@ -277,32 +277,8 @@ func (w *walker) layer(l nn.Layer, id string, ins []value, out string, last bool
 		c := l.Cropping
 		p.Comment += fmt.Sprintf(": %d rows off the top, %d off the bottom, %d columns off the left, %d off the right", c[0][0], c[0][1], c[1][0], c[1][1])
 		p.Forward = append(p.Forward, fmt.Sprintf("%s = %s[:, :, %d:%d, %d:%d]", out, x, c[0][0], in[0]-c[0][1], c[1][0], in[1]-c[1][1]))
-	case *nn.UpSampling2D:
-		c := l.Config()
-		size, mode := c["size"].([]int), c["interpolation"].(string)
-		if mode == "nearest" {
-			module(fmt.Sprintf("nn.Upsample(scale_factor=%s, mode=\"nearest\")", pyPair([2]int{size[0], size[1]})))
-			p.Comment += fmt.Sprintf(": each cell repeated %dx%d", size[0], size[1])
-		} else {
-			module(fmt.Sprintf("nn.Upsample(scale_factor=%s, mode=\"bilinear\", align_corners=False)", pyPair([2]int{size[0], size[1]})))
-			p.Comment += fmt.Sprintf(": %dx%d larger, bilinear with half-pixel centres", size[0], size[1])
-		}
-		call("")
-	case *nn.Resizing:
-		top, left, rows, cols := l.Window(in[0], in[1])
-		if rows != in[0] || cols != in[1] {
-			p.Comment += fmt.Sprintf(": the centred %dx%d window from row %d, column %d, then", rows, cols, top, left)
-			p.Forward = append(p.Forward, fmt.Sprintf("%s = %s[:, :, %d:%d, %d:%d]", out, x, top, top+rows, left, left+cols))
-			x = out // what call resizes
-		}
-		// nearest-exact reads floor((o+0.5)·in/out), TensorFlow's nearest.
-		mode := `"bilinear", align_corners=False`
-		if l.Config()["interpolation"] == "nearest" {
-			mode, w.helpers.NearestExact = `"nearest-exact"`, true
-		}
-		module(fmt.Sprintf("nn.Upsample(size=(%d, %d), mode=%s)", l.Height, l.Width, mode))
-		p.Comment += fmt.Sprintf(": resized to %dx%d, %s", l.Height, l.Width, l.Config()["interpolation"])
-		call("")
+	case *nn.UpSampling2D, *nn.Resizing:
+		w.resample(&p, l, id, x, out, in)
 	case *nn.GlobalAveragePooling2D:
 		p.Comment += ": the mean of each channel"
 		if l.KeepDims {
@@ -372,28 +348,8 @@ func (w *walker) layer(l nn.Layer, id string, ins []value, out string, last bool
 		p.Forward = append(p.Forward, fmt.Sprintf("%s = %s", out, expr))
 		w.flat[out] = flat
 	case *nn.BatchNormalization:
-		cfg := l.Config()
-		c := in[len(in)-1]
-		w.helpers.BatchNorm = true
-		args := ""
-		if l.NoScale {
-			args += ", scale=False"
-		}
-		if l.NoCenter {
-			args += ", center=False"
-		}
-		module(fmt.Sprintf("KerasBatchNorm(%d, momentum=%s, eps=%s%s)", c, pyFloat(cfg["momentum"].(float64)), pyFloat(cfg["epsilon"].(float64)), args))
+		w.batchNorm(&p, l, id, in, flat)
 		call("")
-		toTorch, toConvnet := "%s", "%s"
-		if flat != nil {
-			toTorch, toConvnet = w.fromHWC(flat), w.toHWC(flat)
-		}
-		for _, pn := range [][2]string{{"weight", "gamma"}, {"bias", "beta"}, {"running_mean", "moving_mean"}, {"running_var", "moving_variance"}} {
-			if pn[1] == "gamma" && l.NoScale || pn[1] == "beta" && l.NoCenter {
-				continue // a buffer of ones or zeros there
-			}
-			p.weight(id+"."+pn[0], name+"/"+pn[1], []int{c}, toTorch, toConvnet)
-		}
 		w.flat[out] = flat
 	case *nn.PReLU:
 		w.prelu(&p, l, id, in, flat)

@@ -68,3 +68,30 @@ func torchList(v []float32, s []int, flat *[3]int) string {
 	}
 	return "[" + strings.Join(parts, ", ") + "]"
 }
+
+// batchNorm writes a BatchNormalization as a KerasBatchNorm, its weights
+// per channel in the order of PyTorch's flattening after a Flatten; a
+// gamma or beta left out is a buffer of ones or zeros there.
+func (w *walker) batchNorm(p *pyLayer, l *nn.BatchNormalization, id string, in []int, flat *[3]int) {
+	cfg := l.Config()
+	c := in[len(in)-1]
+	w.helpers.BatchNorm = true
+	args := ""
+	if l.NoScale {
+		args += ", scale=False"
+	}
+	if l.NoCenter {
+		args += ", center=False"
+	}
+	p.Attr, p.Init = id, fmt.Sprintf("KerasBatchNorm(%d, momentum=%s, eps=%s%s)", c, pyFloat(cfg["momentum"].(float64)), pyFloat(cfg["epsilon"].(float64)), args)
+	toTorch, toConvnet := "%s", "%s"
+	if flat != nil {
+		toTorch, toConvnet = w.fromHWC(flat), w.toHWC(flat)
+	}
+	for _, pn := range [][2]string{{"weight", "gamma"}, {"bias", "beta"}, {"running_mean", "moving_mean"}, {"running_var", "moving_variance"}} {
+		if pn[1] == "gamma" && l.NoScale || pn[1] == "beta" && l.NoCenter {
+			continue
+		}
+		p.weight(id+"."+pn[0], l.Name()+"/"+pn[1], []int{c}, toTorch, toConvnet)
+	}
+}
