@@ -95,6 +95,13 @@ func everyLayer(t *testing.T) *model.Sequential {
 	}
 	randomStats(m)
 	randomSlopes(m)
+	// The last layers squash the values (a sigmoid, a softmax): large
+	// weights in the last Dense spread the logits, so that a layer computed
+	// another way upstream shows in the probabilities.
+	last := m.Layers[len(m.Layers)-1].Params()[0].Value
+	for i := range last.Data {
+		last.Data[i] *= 40
+	}
 	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255, FeaturewiseStd: true, Mean: []float32{0.4, 0.5, 0.6}, Std: []float32{0.2, 0.3, 0.25}}
 	m.ClassNames = []string{"a", "b", "c", "d", "e"}
 	return m
