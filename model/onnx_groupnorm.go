@@ -174,7 +174,7 @@ func importGroupNorm(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	if values := boundedSize(x.shape) / groups; size != -1 && size != values {
 		return nodeErr(n, "groups of %d values: the input [N %s] has %d in each of %d groups", size, dimList(x.shape), values, groups)
 	}
-	if shape != nil && !slices.Equal(shape[1:], x.shape) || shape != nil && shape[0] != 0 && shape[0] != -1 {
+	if shape != nil && (len(shape) != len(x.shape)+1 || !slices.Equal(shape[1:], x.shape) || shape[0] != 0 && shape[0] != -1) {
 		return nodeErr(n, "shape %v: the groups go back to a shape other than the input's [N %s]", shape, dimList(x.shape))
 	}
 	l := &nn.GroupNormalization{Groups: groups, Epsilon: decimal(eps), NoScale: decomposed, NoCenter: decomposed}

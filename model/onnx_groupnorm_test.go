@@ -150,6 +150,9 @@ func TestImportONNXGroupNormalizationOp(t *testing.T) {
 		{name: "shape back", layer: &nn.GroupNormalization{Groups: 3, NoScale: true, NoCenter: true},
 			edit: []func(*onnxpb.ModelProto){ints("gn/shape", 0, 6, 2, 10)},
 			want: `shape [0 6 2 10]: the groups go back to a shape other than the input's [N 6 4 5]`},
+		{name: "shape back empty", layer: &nn.GroupNormalization{Groups: 3, NoScale: true, NoCenter: true},
+			edit: []func(*onnxpb.ModelProto){ints("gn/shape")},
+			want: `shape []: the groups go back to a shape other than the input's [N 6 4 5]`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.layer.SetName("gn")
