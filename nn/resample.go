@@ -132,6 +132,12 @@ func (r *resampler) build(in []int, rows, cols []tap) {
 	r.x, r.y, r.gt, r.gy, r.gx = nil, nil, nil, nil, nil
 }
 
+func (r *resampler) OutputShape() []int { return append([]int(nil), r.out...) }
+func (r *resampler) Params() []*Param   { return nil }
+
+// Cost is zero: resampling has no weights.
+func (r *resampler) Cost(in []int) Cost { return Cost{} }
+
 func (r *resampler) forward(x *tensor.Tensor) *tensor.Tensor {
 	r.x = x
 	r.y = resize(r.y, x.Shape[0], r.out[0], r.out[1], r.out[2])

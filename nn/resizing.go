@@ -76,12 +76,6 @@ func (l *Resizing) Build(in []int, rng *rand.Rand) ([]int, error) {
 	return l.OutputShape(), nil
 }
 
-func (l *Resizing) OutputShape() []int { return append([]int(nil), l.out...) }
-func (l *Resizing) Params() []*Param   { return nil }
-
-// Cost is zero: resampling has no weights.
-func (l *Resizing) Cost(in []int) Cost { return Cost{} }
-
 func (l *Resizing) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	checkInput(l, "Forward", x, l.in)
 	return l.forward(x)

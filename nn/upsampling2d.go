@@ -78,12 +78,6 @@ func (l *UpSampling2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 	return l.OutputShape(), nil
 }
 
-func (l *UpSampling2D) OutputShape() []int { return append([]int(nil), l.out...) }
-func (l *UpSampling2D) Params() []*Param   { return nil }
-
-// Cost is zero: resampling has no weights.
-func (l *UpSampling2D) Cost(in []int) Cost { return Cost{} }
-
 func (l *UpSampling2D) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	checkInput(l, "Forward", x, l.in)
 	return l.forward(x)
