@@ -52,6 +52,23 @@ func FuzzParseArchitecture(f *testing.F) {
 			"function": "math.multiply"}, "inbound_nodes": [[["in", 0, 0, {"y": 0.5, "name": null}]]]},
 		{"class_name": "Flatten", "name": "flat", "config": {"name": "flat"}, "inbound_nodes": [[["tf.math.multiply", 0, 0, {}]]]}],
 		"input_layers": [["in", 0, 0]], "output_layers": [["flat", 0, 0]]}}`))
+	// InceptionResNetV2's CustomScaleLayer, as Keras 3 and tf.keras 2 write
+	// it: x + relu(x)·0.17.
+	f.Add([]byte(`{"class_name": "Functional", "config": {"name": "irv2", "layers": [
+		{"class_name": "InputLayer", "name": "in", "config": {"batch_shape": [null, 4, 4, 2], "name": "in"}, "inbound_nodes": []},
+		{"class_name": "Activation", "name": "up", "config": {"name": "up", "activation": "relu"}, "inbound_nodes": [{"args": [
+			{"class_name": "__keras_tensor__", "config": {"keras_history": ["in", 0, 0]}}], "kwargs": {}}]},
+		{"module": "keras.src.applications.inception_resnet_v2", "class_name": "CustomScaleLayer", "registered_name": "CustomScaleLayer",
+			"name": "custom_scale_layer", "config": {"name": "custom_scale_layer", "trainable": true, "scale": 0.17}, "inbound_nodes": [{"args": [[
+			{"class_name": "__keras_tensor__", "config": {"keras_history": ["in", 0, 0]}},
+			{"class_name": "__keras_tensor__", "config": {"keras_history": ["up", 0, 0]}}]], "kwargs": {}}]}],
+		"input_layers": [["in", 0, 0]], "output_layers": [["custom_scale_layer", 0, 0]]}}`))
+	f.Add([]byte(`{"class_name": "Functional", "config": {"name": "irv2", "layers": [
+		{"class_name": "InputLayer", "name": "in", "config": {"batch_input_shape": [null, 4, 4, 2], "name": "in"}, "inbound_nodes": []},
+		{"class_name": "Activation", "name": "up", "config": {"name": "up", "activation": "relu"}, "inbound_nodes": [[["in", 0, 0, {}]]]},
+		{"class_name": "CustomScaleLayer", "name": "block35_1", "config": {"name": "block35_1", "scale": 0.17},
+			"inbound_nodes": [[["in", 0, 0, {}], ["up", 0, 0, {}]]]}],
+		"input_layers": [["in", 0, 0]], "output_layers": [["block35_1", 0, 0]]}}`))
 	f.Add([]byte(`{"input_shape": [8, 8, 1], "layers": [{"class_name": "Conv2D", "config": {"filters": 2, "kernel_size": [3, 3]}},
 		{"class_name": "Flatten", "config": {}}, {"class_name": "Dense", "config": {"units": 3, "activation": "softmax"}}]}`))
 	// Windows and strides far larger than the image, which build: a max

@@ -18,7 +18,7 @@
 //
 // A model made by [NewGraph] is a graph, as with Keras's Functional API:
 // [Input] makes the input, [Call] calls a layer on the outputs of others, and
-// the merge layers of package nn (Add, Multiply, Average, Subtract, Maximum, Minimum, Concatenate) join
+// the merge layers of package nn (Add, Multiply, Average, Subtract, ScaledAdd, Maximum, Minimum, Concatenate) join
 // several outputs, for skip connections and branches:
 //
 //	in := model.Input(32, 32, 1)

@@ -119,9 +119,12 @@ var (
 )
 
 // kerasClass is the class name Keras uses for a layer type (MaxPool2D is an
-// alias of MaxPooling2D).
+// alias of MaxPooling2D; a ScaledAdd is InceptionResNetV2's
+// CustomScaleLayer).
 func kerasClass(typ string) string {
 	switch typ {
+	case "ScaledAdd":
+		return "CustomScaleLayer"
 	case "MaxPool2D":
 		return "MaxPooling2D"
 	case "AvgPool2D":

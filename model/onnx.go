@@ -33,7 +33,8 @@ import (
 //	merge layers    each reads the tensors of the layers it is called on:
 //	                Add is an Add node (Sum for three inputs or more),
 //	                Multiply a chain of Mul nodes, Average a Mean node,
-//	                Subtract a Sub node, Maximum a Max, Minimum a Min,
+//	                Subtract a Sub node, ScaledAdd a Mul of its second
+//	                input by the scale then an Add, Maximum a Max, Minimum a Min,
 //	                Concatenate a Concat along the NCHW axis of the joined
 //	                one (the channels of an image: axis 1)
 //	output          "probabilities", float32 [N, classes]: a Softmax ends

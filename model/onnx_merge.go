@@ -12,7 +12,8 @@ import (
 // The merge layers, both ways: a graph's Add, Multiply, Average, Subtract,
 // Maximum, Minimum and Concatenate export as Add or Sum, Mul, Mean, Sub,
 // Max, Min and Concat nodes, and those nodes on computed tensors import as
-// the layers.
+// the layers. A ScaledAdd exports as a Mul by its scale and an Add, which
+// import as a Rescaling and an Add.
 
 // merge appends the nodes of merge layer l called on the tensors inputs;
 // e.shape is the shape of the first.
@@ -41,6 +42,8 @@ func (e *onnxWriter) merge(l nn.Layer, inputs []string) error {
 		e.apply("Mean", name, inputs[1:])
 	case "Subtract":
 		e.apply("Sub", name, inputs[1:])
+	case "ScaledAdd":
+		e.scaledAdd(l.(*nn.ScaledAdd), inputs[0], inputs[1])
 	case "Maximum":
 		e.apply("Max", name, inputs[1:])
 	case "Minimum":

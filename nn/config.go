@@ -39,6 +39,8 @@ var layerTypes = map[string]func(*fields) Layer{
 	"Add":                    func(f *fields) Layer { return &Add{} },
 	"Multiply":               func(f *fields) Layer { return &Multiply{} },
 	"Subtract":               func(f *fields) Layer { return &Subtract{} },
+	"ScaledAdd":              func(f *fields) Layer { return scaledAddFromConfig(f) },
+	"CustomScaleLayer":       func(f *fields) Layer { return scaledAddFromConfig(f) },
 	"Maximum":                func(f *fields) Layer { return &Maximum{} },
 	"Minimum":                func(f *fields) Layer { return &Minimum{} },
 	"Average":                func(f *fields) Layer { return &Average{} },
@@ -83,6 +85,8 @@ var defaultNames = map[string]string{
 	"Add":                    "add",
 	"Multiply":               "multiply",
 	"Subtract":               "subtract",
+	"ScaledAdd":              "custom_scale_layer",
+	"CustomScaleLayer":       "custom_scale_layer",
 	"Maximum":                "maximum",
 	"Minimum":                "minimum",
 	"Average":                "average",
@@ -171,6 +175,7 @@ var (
 	_ MultiInput = (*Multiply)(nil)
 	_ MultiInput = (*Average)(nil)
 	_ MultiInput = (*Subtract)(nil)
+	_ MultiInput = (*ScaledAdd)(nil)
 	_ MultiInput = (*Maximum)(nil)
 	_ MultiInput = (*Minimum)(nil)
 	_ MultiInput = (*Concatenate)(nil)

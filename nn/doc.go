@@ -67,11 +67,12 @@
 //	Rescaling              any → same                      x·Scale + Offset (Keras Rescaling: Scale 1/255 takes pixels to 0..1); Scales, Offsets per channel
 //	Add, Multiply, Average [N,s...] × k → [N,s...]         element-wise over k ≥ 2 inputs of one shape, or of size 1 where they differ (broadcast)
 //	Subtract               [N,s...] × 2 → [N,s...]         x1 - x2, broadcast as Add
+//	ScaledAdd              [N,s...] × 2 → [N,s...]         x1 + x2·Scale, broadcast as Add (Keras's InceptionResNetV2's CustomScaleLayer)
 //	Maximum, Minimum       [N,s...] × k → [N,s...]         the largest (smallest) of k ≥ 2 inputs, broadcast as Add
 //	Concatenate            [N,...,ci,...] × k → [N,...,Σci,...]   along Axis (default the last)
 //
-// The merge layers (Add, Multiply, Average, Subtract, Maximum, Minimum,
-// Concatenate) take several inputs:
+// The merge layers (Add, Multiply, Average, Subtract, ScaledAdd, Maximum,
+// Minimum, Concatenate) take several inputs:
 // they implement [MultiInput], whose BuildInputs, ForwardInputs and
 // BackwardInputs a model calls when it joins the outputs of several layers
 // (a residual block's shortcut, two branches). Their single-input Build

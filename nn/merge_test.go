@@ -158,7 +158,7 @@ func TestMergeBuildErrors(t *testing.T) {
 			t.Errorf("%s.BuildInputs(%v) error = %v, want it to start with the layer and contain %q", tt.l.Type(), tt.in, err, tt.want)
 		}
 	}
-	for _, l := range []nn.Layer{&nn.Add{}, &nn.Multiply{}, &nn.Average{}, &nn.Subtract{}, &nn.Maximum{}, &nn.Minimum{}, &nn.Concatenate{}} {
+	for _, l := range []nn.Layer{&nn.Add{}, &nn.Multiply{}, &nn.Average{}, &nn.Subtract{}, &nn.ScaledAdd{Scale: 0.1}, &nn.Maximum{}, &nn.Minimum{}, &nn.Concatenate{}} {
 		if _, err := l.Build([]int{3}, nil); err == nil || !strings.Contains(err.Error(), "takes at least 2 inputs") {
 			t.Errorf("%s.Build(one input) error = %v, want a request for several inputs", l.Type(), err)
 		}
@@ -177,7 +177,7 @@ func TestMergeNoAllocationsInSteadyState(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are not meaningful under the race detector")
 	}
-	for _, l := range []nn.MultiInput{&nn.Add{}, &nn.Multiply{}, &nn.Average{}, &nn.Subtract{}, &nn.Maximum{}, &nn.Minimum{}, &nn.Concatenate{}} {
+	for _, l := range []nn.MultiInput{&nn.Add{}, &nn.Multiply{}, &nn.Average{}, &nn.Subtract{}, &nn.ScaledAdd{Scale: 0.1}, &nn.Maximum{}, &nn.Minimum{}, &nn.Concatenate{}} {
 		buildInputs(t, l, []int{4, 4, 3}, []int{4, 4, 3})
 		big := []*tensor.Tensor{tensor.New(16, 4, 4, 3), tensor.New(16, 4, 4, 3)}
 		small := []*tensor.Tensor{big[0].Slice(0, 5), big[1].Slice(0, 5)}
@@ -188,7 +188,7 @@ func TestMergeNoAllocationsInSteadyState(t *testing.T) {
 			t.Errorf("%s: ForwardInputs+BackwardInputs allocates %v times per step, want 0", l.Type(), n)
 		}
 	}
-	for _, l := range []nn.MultiInput{&nn.Add{}, &nn.Multiply{}, &nn.Average{}, &nn.Subtract{}, &nn.Maximum{}, &nn.Minimum{}} {
+	for _, l := range []nn.MultiInput{&nn.Add{}, &nn.Multiply{}, &nn.Average{}, &nn.Subtract{}, &nn.ScaledAdd{Scale: 0.1}, &nn.Maximum{}, &nn.Minimum{}} {
 		buildInputs(t, l, []int{4, 4, 3}, []int{1, 1, 3})
 		big := []*tensor.Tensor{tensor.New(16, 4, 4, 3), tensor.New(16, 1, 1, 3)}
 		small := []*tensor.Tensor{big[0].Slice(0, 5), big[1].Slice(0, 5)}

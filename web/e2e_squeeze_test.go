@@ -24,7 +24,8 @@ import (
 // the maps enlarged and resized back (bilinear; repeated, then cropped
 // and nearest), a convolution of taps 2 pixels apart, a Dense layer at each pixel, layer
 // normalizations over each pixel's channels and over the whole image, a
-// layer scale, a group normalization of two groups, then a concatenation of the channels, a swish, a Gaussian
+// layer scale, a group normalization of two groups, the maps plus the
+// negated ones scaled by 0.17 (a ScaledAdd), then a concatenation of the channels, a swish, a Gaussian
 // dropout and a dropout of whole images.
 func squeezeModel(t *testing.T) *model.Sequential {
 	in := model.Input(32, 32, 1)
@@ -52,7 +53,8 @@ func squeezeModel(t *testing.T) *model.Sequential {
 		model.Call(&nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 3}, DilationRate: [2]int{2, 2}, Padding: "same"}, x),
 		model.Call(&nn.DepthwiseConv2D{KernelSize: [2]int{2, 3}, DilationRate: [2]int{3, 2}, Padding: "same", Activation: "relu"}, x),
 		model.Call(&nn.Dense{Units: 3, Activation: "tanh"}, x),
-		model.Call(pixelNorm, x), model.Call(imageNorm, x), model.Call(scale, x), model.Call(groupNorm, x))
+		model.Call(pixelNorm, x), model.Call(imageNorm, x), model.Call(scale, x), model.Call(groupNorm, x),
+		model.Call(&nn.ScaledAdd{Scale: 0.17}, x, neg))
 	x = model.Call(&nn.GaussianDropout{Rate: 0.1}, model.Call(&nn.Activation{Func: "swish"}, x))
 	x = model.Call(&nn.Flatten{}, model.Call(&nn.Dropout{Rate: 0.2, NoiseShape: []int{0, 1, 1, 1}}, x))
 	m := ahcdGraph(t, in, x)
@@ -132,6 +134,7 @@ func checkSqueeze(p page, url string) {
 	p.checkDetail("Normalization", 3, "less this channel's mean, -2.00, divided by its divisor, 3.00, max(√variance, 10⁻⁷)",
 		"measured on the training data before training (Keras's adapt), one per channel")
 	p.checkDetail("Subtract", 1, "the second subtracted from the first", "Subtracts its second input from its first")
+	p.checkDetail("ScaledAdd", 2, "scaled by 0.17 and added to the first", "Adds its second input times 0.17 to its first")
 	p.checkDetail("Maximum", 3, "the largest passes, the others are dropped", "Keeps the largest of its inputs")
 	p.checkDetail("Rescaling", 3, "times -2, plus -1: the values of channel 3; every value of the channel changes the same way",
 		"Multiplies every value by its channel's scale and adds its channel's offset: the same change everywhere in a channel")

@@ -117,8 +117,9 @@ func ahcdBatch(t *testing.T, n int) (train *data.Dataset, images [][]float32, la
 }
 
 // graphModel returns a graph with every merge layer: two branches joined
-// along the channels (one with an even kernel's uneven padding), a sigmoid
-// gate, a concatenation along the width, then, after a Flatten, two Dense
+// along the channels (one with an even kernel's uneven padding), a 1x1
+// convolution of them added back scaled by 0.17 (an Inception-ResNet
+// block's ScaledAdd), a sigmoid gate, a concatenation along the width, then, after a Flatten, two Dense
 // layers averaged and added to one of them and to a Dense layer of the
 // image's global maximum of each channel.
 func graphModel(t *testing.T) *model.Sequential {
@@ -127,6 +128,7 @@ func graphModel(t *testing.T) *model.Sequential {
 	a := model.Call(&nn.Conv2D{Filters: 4, KernelSize: [2]int{3, 3}, Padding: "same", Activation: "relu"}, in)
 	b := model.Call(&nn.Conv2D{Filters: 3, KernelSize: [2]int{2, 2}, Padding: "same"}, in)
 	c := model.Call(&nn.Concatenate{}, a, b)
+	c = model.Call(&nn.ScaledAdd{Scale: 0.17}, c, model.Call(&nn.Conv2D{Filters: 7, KernelSize: [2]int{1, 1}}, c))
 	gate := model.Call(&nn.Conv2D{Filters: 7, KernelSize: [2]int{1, 1}, Activation: "sigmoid"}, c)
 	x := model.Call(&nn.Concatenate{Axis: 2}, model.Call(&nn.Multiply{}, c, gate), c)
 	d3 := model.Call(&nn.Dense{Units: 16}, model.Call(&nn.GlobalMaxPooling2D{}, x))

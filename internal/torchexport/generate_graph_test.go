@@ -20,6 +20,7 @@ func TestGenerateGraph(t *testing.T) {
 	x = model.Call(&nn.Flatten{}, x)
 	d := model.Call(&nn.Dense{Units: 4}, x)
 	x = model.Call(&nn.Add{}, d, model.Call(&nn.Average{}, d, d))
+	x = model.Call(&nn.ScaledAdd{Scale: 0.17}, x, d)
 	m, err := model.NewGraph(in, model.Call(&nn.Softmax{}, x))
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +40,8 @@ func TestGenerateGraph(t *testing.T) {
 		`tensors["dense/kernel"] = to_hwc(net.dense.weight.t(), 6, 16, 6)`,
 		"average = (dense + dense) / 2",
 		"add = dense + average",
-		"softmax = add\n        return softmax",
+		"custom_scale_layer = add + dense * 0.17",
+		"softmax = custom_scale_layer\n        return softmax",
 	)
 	if !strings.Contains(f["train.py"], "convnet import --onnx") || !strings.Contains(f["README.md"], "convnet import --onnx") {
 		t.Error("train.py and README.md do not offer convnet import for a graph, which it takes")

@@ -8,7 +8,8 @@ import (
 )
 
 // merge writes a merge layer: the element-wise sum, product, mean,
-// difference, maximum or minimum of its inputs, or their concatenation. The element-wise merges broadcast inputs
+// difference, maximum or minimum of its inputs, the first plus the second
+// scaled (x0 + x1 * scale), or their concatenation. The element-wise merges broadcast inputs
 // of size 1 along an axis (convnet's inputs have one rank, so its axes and
 // PyTorch's NCHW ones line up for the broadcast), as a squeeze-and-excitation
 // block multiplies [N, C, H, W] by [N, C, 1, 1].
@@ -44,6 +45,8 @@ func (w *walker) merge(p *pyLayer, l nn.Layer, ins []value, out string) error {
 		expr = fmt.Sprintf("(%s) / %d", strings.Join(names, " + "), len(names))
 	case *nn.Subtract:
 		expr = names[0] + " - " + names[1]
+	case *nn.ScaledAdd:
+		expr = names[0] + " + " + names[1] + " * " + pyFloat(l.Scale)
 	case *nn.Maximum, *nn.Minimum:
 		fn := "torch.maximum"
 		if _, ok := l.(*nn.Minimum); ok {

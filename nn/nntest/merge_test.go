@@ -23,6 +23,8 @@ func TestMergeLayers(t *testing.T) {
 		"subtract":        {New: func() nn.Layer { return &nn.Subtract{} }, Ins: [][]int{{3, 2, 2}, {3, 2, 2}}},
 		"subtract-se":     {New: func() nn.Layer { return &nn.Subtract{} }, Ins: [][]int{{1, 1, 3}, {2, 3, 3}}, Batch: 3},
 		"subtract-rows":   {New: func() nn.Layer { return &nn.Subtract{} }, Ins: [][]int{{2, 4}, {1, 4}}},
+		"scaled-add":      {New: func() nn.Layer { return &nn.ScaledAdd{Scale: 0.17} }, Ins: [][]int{{3, 2, 2}, {3, 2, 2}}},
+		"scaled-add-se":   {New: func() nn.Layer { return &nn.ScaledAdd{Scale: -1.5} }, Ins: [][]int{{2, 3, 3}, {1, 1, 3}}, Batch: 3},
 		"maximum":         {New: func() nn.Layer { return &nn.Maximum{} }, Ins: [][]int{{3, 2, 2}, {3, 2, 2}}},
 		"maximum-3":       {New: func() nn.Layer { return &nn.Maximum{} }, Ins: [][]int{{5}, {5}, {5}}, Batch: 3},
 		"minimum-se":      {New: func() nn.Layer { return &nn.Minimum{} }, Ins: [][]int{{2, 3, 3}, {1, 1, 3}}, Batch: 3},
@@ -66,6 +68,7 @@ func TestHarnessCatchesBrokenMerge(t *testing.T) {
 		func() nn.MultiInput { return &nn.Add{} },
 		func() nn.MultiInput { return &nn.Multiply{} },
 		func() nn.MultiInput { return &nn.Subtract{} },
+		func() nn.MultiInput { return &nn.ScaledAdd{Scale: 0.2} },
 		func() nn.MultiInput { return &nn.Maximum{} },
 		func() nn.MultiInput { return &nn.Concatenate{} },
 	} {

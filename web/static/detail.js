@@ -7,9 +7,10 @@ import { getJSON } from "./api.js";
 import { paint } from "./colormap.js";
 import { blockOf, scaleOf, drawEdges } from "./layers.js";
 import { explain } from "./explain.js";
-import { inShape, inputIndex, windowOf, receptiveField, convolves, contributions, groupOf, channelRange, convCalc, poolCalc, padCalc, mergeCalc, meanCalc, maxCalc, channelSource, channelCalc, unitCalc, rescaleCalc, preluCalc, normCalc, reshapeCalc } from "./calc.js";
+import { inShape, inputIndex, windowOf, receptiveField, convolves, contributions, groupOf, channelRange, convCalc, poolCalc, padCalc, meanCalc, maxCalc, channelSource, channelCalc, unitCalc, rescaleCalc, preluCalc, normCalc, reshapeCalc } from "./calc.js";
 import { setupSlide, stopSlide, renderSlide } from "./slide.js";
 import { lnCalc, gnCalc, scaleCalc } from "./calc_norm.js";
+import { mergeCalc } from "./calc_merge.js";
 import { resamples, resampleCalc } from "./calc_resample.js";
 
 let requestUpdate = () => {};

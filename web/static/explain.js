@@ -41,6 +41,7 @@ export const explain = {
   Maximum: () => "Keeps the largest of its inputs, value by value; an input of size 1 along an axis is repeated along it.",
   Minimum: () => "Keeps the smallest of its inputs, value by value; an input of size 1 along an axis is repeated along it.",
   Subtract: () => "Subtracts its second input from its first, value by value; an input of size 1 along an axis is repeated along it (a map less its mean).",
+  ScaledAdd: (c) => `Adds its second input times ${c.scale} to its first, value by value: a residual branch scaled down before it joins the shortcut, which keeps a deep network's sums steady in training (Inception-ResNet's).`,
   Concatenate: (c) => `Stacks its inputs' ${{ 1: "rows, one above the other", 2: "columns side by side" }[c.axis] || "channels side by side"}.`,
   ChannelSlice: (c, l) => `Keeps channels ${c.start}–${c.end - 1} of its input and drops the others: ${part(l)} k is input channel ${c.start} + k, unchanged. ` +
     "ShuffleNet v2 splits the channels in two this way: one half goes through convolutions, the other passes as it is, and a concatenation joins them again.",

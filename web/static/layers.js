@@ -179,7 +179,7 @@ function layerRow(m, li, b) {
 }
 
 // merged names what a merge layer makes of its inputs.
-const merged = { Add: "the sum of ", Multiply: "the product of ", Average: "the mean of ", Subtract: "the difference of ", Maximum: "the largest of ", Minimum: "the smallest of " };
+const merged = { Add: "the sum of ", Multiply: "the product of ", Average: "the mean of ", Subtract: "the difference of ", ScaledAdd: "the scaled sum of ", Maximum: "the largest of ", Minimum: "the smallest of " };
 
 function toggleBlock(b, button) {
   b.open = !b.open;
