@@ -19,7 +19,7 @@ source "$(dirname "$0")/torch_env.sh"
 out=$(mktemp -d)
 go test -c -o "$out/nn.test" ./nn
 convnet() {
-	(cd nn && GOMAXPROCS="$threads" "$out/nn.test" -test.run '^$' -test.bench '^Benchmark(GroupNormalization|Resample)$' -test.benchtime 20x) |
+	(cd nn && GOMAXPROCS="$threads" "$out/nn.test" -test.run '^$' -test.bench '^Benchmark(GroupNormalization|Resample)$' -test.benchtime 200x) |
 		awk '/^Benchmark/ {name = $1; sub(/^Benchmark/, "", name); sub(/-[0-9]+$/, "", name)
 			if (name ~ /\/(forward|backward)$/) {base = name; sub(/\/[a-z]+$/, "", base); t[base] += $3; next}
 			t[name] += $3}

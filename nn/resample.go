@@ -170,24 +170,25 @@ func (r *resampler) do(phase, lo, hi int) {
 			b := r.x.Data[(n*h+int(p.i[1]))*w*c:][:w*c]
 			for ox, q := range r.cols {
 				out, a0, a1 := y[ox*c:(ox+1)*c], a[int(q.i[0])*c:][:c], a[int(q.i[1])*c:][:c]
-				if p.n == 1 && q.n == 1 { // a copy of one cell
-					copy(out, a0)
-					continue
-				}
 				b0, b1 := b[int(q.i[0])*c:][:c], b[int(q.i[1])*c:][:c]
-				for ch := range out {
-					v := q.w[0] * a0[ch]
-					if q.n == 2 {
-						v += q.w[1] * a1[ch]
+				// v = q's weights over row a, u over row b, then p's over
+				// them; the cases leave out the terms of weight 0.
+				qw0, qw1, pw0, pw1 := q.w[0], q.w[1], p.w[0], p.w[1]
+				switch {
+				case p.n == 1 && q.n == 1: // a copy of one cell
+					copy(out, a0)
+				case p.n == 1:
+					for ch := range out {
+						out[ch] = qw0*a0[ch] + qw1*a1[ch]
 					}
-					if p.n == 2 {
-						u := q.w[0] * b0[ch]
-						if q.n == 2 {
-							u += q.w[1] * b1[ch]
-						}
-						v = p.w[0]*v + p.w[1]*u
+				case q.n == 1:
+					for ch := range out {
+						out[ch] = pw0*(qw0*a0[ch]) + pw1*(qw0*b0[ch])
 					}
-					out[ch] = v
+				default:
+					for ch := range out {
+						out[ch] = pw0*(qw0*a0[ch]+qw1*a1[ch]) + pw1*(qw0*b0[ch]+qw1*b1[ch])
+					}
 				}
 			}
 		case rsColumns: // t's row k: dy's row k, each column the sum of the outputs that read it
