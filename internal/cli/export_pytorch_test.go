@@ -340,6 +340,8 @@ func TestExportPyTorchNumerics(t *testing.T) {
 	rsImages, rsLabels := randomBatch(rng, rs)
 	gn := groupNormalizations(t)
 	gnImages, gnLabels := randomBatch(rng, gn)
+	nm := normalizations(t)
+	nmImages, nmLabels := randomBatch(rng, nm)
 	tests := []struct {
 		name, model string
 		flags       []string // the recipe; nil: no training step
@@ -360,6 +362,7 @@ func TestExportPyTorchNumerics(t *testing.T) {
 		{"squeeze-excitation", save("se", se), []string{"--optimizer", "adam"}, seImages, seLabels},
 		{"resampling", save("resampling", rs), []string{"--optimizer", "adam"}, rsImages, rsLabels},
 		{"group-normalizations", save("group-norms", gn), []string{"--optimizer", "adam"}, gnImages, gnLabels},
+		{"normalizations", save("norms", nm), []string{"--momentum", "0.9"}, nmImages, nmLabels},
 		{"grouped", save("grouped", gr), []string{"--optimizer", "sgd", "--momentum", "0.9", "--lr", "0.05"}, grImages, grLabels},
 		{"shuffle-unit", save("shuffle", su), []string{}, suImages, suLabels},
 		{"smooth-activations", save("smooth", sm), []string{"--optimizer", "adam"}, smImages, smLabels},

@@ -250,6 +250,7 @@ func TestExportONNXRuntime(t *testing.T) {
 		{"every-layer", save("every-layer", everyLayer(t)), "", nil},
 		{"resampling", save("resampling", resampling(t)), "", nil},
 		{"group-normalizations", save("group-normalizations", groupNormalizations(t)), "", nil},
+		{"normalizations", save("normalizations", normalizations(t)), "", nil},
 		{"every-merge", save("every-merge", graphModel(t)), "", nil},
 		{"global-pool", save("global-pool", globalPool(t)), "", nil},
 		{"squeeze-excitation", save("squeeze-excitation", squeezeExcitation(t)), "", nil},

@@ -58,3 +58,43 @@ func randomBatch(rng *rand.Rand, m *model.Sequential) ([][]float32, []int) {
 	}
 	return randomImages(100, m.InputShape()), labels
 }
+
+// normalizations is a model of the other normalizations and per-channel
+// layers between convolutions (batch norms without gamma or without beta,
+// layer norms over the channels, the whole image and a flattened image's
+// features, an adapted Normalization, PReLU and LayerScale of random
+// values, a per-channel Rescaling), their weights drawn at random, with a
+// Dense layer of large weights: the every-layer model's outputs pass
+// through a sigmoid and a softmax, where a normalization computed another
+// way barely shows.
+func normalizations(t *testing.T) *model.Sequential {
+	m := model.New(
+		&nn.Conv2D{Filters: 6, KernelSize: [2]int{3, 3}, Activation: "relu"},
+		&nn.BatchNormalization{NoScale: true},
+		&nn.LayerNormalization{},
+		&nn.PReLU{SharedAxes: []int{1, 2}},
+		&nn.Normalization{},
+		&nn.LayerScale{InitValues: 0.5},
+		&nn.Rescaling{Scales: []float64{0.5, 2, -1, 1.5, 0.25, -0.75}, Offset: 0.25},
+		&nn.Conv2D{Filters: 4, KernelSize: [2]int{3, 3}, Strides: [2]int{2, 2}},
+		&nn.LayerNormalization{Axis: []int{1, 2, 3}, Epsilon: 1e-5},
+		&nn.BatchNormalization{NoCenter: true},
+		&nn.Flatten{},
+		&nn.LayerNormalization{NoCenter: true},
+		&nn.Dense{Units: 8, Activation: "tanh"},
+		&nn.BatchNormalization{},
+		&nn.Dense{Units: 5},
+	)
+	if err := m.Build([]int{14, 12, 1}, 5); err != nil {
+		t.Fatal(err)
+	}
+	randomStats(m)
+	randomSlopes(m)
+	dense := m.Layers[len(m.Layers)-1].Params()[0].Value
+	for i := range dense.Data {
+		dense.Data[i] *= 4
+	}
+	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255}
+	m.ClassNames = []string{"a", "b", "c", "d", "e"}
+	return m
+}
