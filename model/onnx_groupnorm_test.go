@@ -29,16 +29,7 @@ func groupNorms(t testing.TB) *Sequential {
 	if err := m.Build([]int{5, 4, 2}, 1); err != nil {
 		t.Fatal(err)
 	}
-	rng := rand.New(rand.NewPCG(7, 8))
-	for _, l := range m.Layers {
-		if _, ok := l.(*nn.GroupNormalization); ok {
-			for _, p := range l.Params() {
-				for i := range p.Value.Data {
-					p.Value.Data[i] = float32(rng.NormFloat64())
-				}
-			}
-		}
-	}
+	randomWeights[*nn.GroupNormalization](m, rand.New(rand.NewPCG(7, 8)))
 	return m
 }
 

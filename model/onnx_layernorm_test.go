@@ -31,16 +31,7 @@ func layerNorms(t testing.TB) *Sequential {
 	if err := m.Build([]int{5, 6, 2}, 1); err != nil {
 		t.Fatal(err)
 	}
-	rng := rand.New(rand.NewPCG(5, 6))
-	for _, l := range m.Layers {
-		if _, ok := l.(*nn.LayerNormalization); ok {
-			for _, p := range l.Params() {
-				for i := range p.Value.Data {
-					p.Value.Data[i] = float32(rng.NormFloat64())
-				}
-			}
-		}
-	}
+	randomWeights[*nn.LayerNormalization](m, rand.New(rand.NewPCG(5, 6)))
 	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255}
 	return m
 }
@@ -78,6 +69,20 @@ func sameLayers[T nn.Layer](t *testing.T, m, got *Sequential, same func(a, b T) 
 		for j, p := range l.Params() {
 			if q := got.Layers[i].Params()[j]; !slices.Equal(q.Value.Data, p.Value.Data) || !slices.Equal(q.Value.Shape, p.Value.Shape) {
 				t.Errorf("layer %d: %s %v %v, want %v %v", i, p.Name, q.Value.Shape, q.Value.Data, p.Value.Shape, p.Value.Data)
+			}
+		}
+	}
+}
+
+// randomWeights draws the parameters of m's layers of type T from a
+// standard normal distribution.
+func randomWeights[T nn.Layer](m *Sequential, rng *rand.Rand) {
+	for _, l := range m.Layers {
+		if _, ok := l.(T); ok {
+			for _, p := range l.Params() {
+				for i := range p.Value.Data {
+					p.Value.Data[i] = float32(rng.NormFloat64())
+				}
 			}
 		}
 	}

@@ -31,22 +31,8 @@ func groupNormalizations(t *testing.T) *model.Sequential {
 	if err := m.Build([]int{14, 12, 1}, 4); err != nil {
 		t.Fatal(err)
 	}
-	rng := rand.New(rand.NewPCG(11, 12))
-	for _, l := range m.Layers {
-		if _, ok := l.(*nn.GroupNormalization); ok {
-			for _, p := range l.Params() {
-				for i := range p.Value.Data {
-					p.Value.Data[i] = float32(0.5 + rng.Float64())
-				}
-			}
-		}
-	}
-	dense := m.Layers[len(m.Layers)-1].Params()[0].Value
-	for i := range dense.Data {
-		dense.Data[i] *= 4
-	}
-	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255}
-	m.ClassNames = []string{"a", "b", "c", "d", "e"}
+	randomStats(m)
+	spread(m, 4)
 	return m
 }
 
@@ -90,11 +76,19 @@ func normalizations(t *testing.T) *model.Sequential {
 	}
 	randomStats(m)
 	randomSlopes(m)
+	spread(m, 4)
+	return m
+}
+
+// spread multiplies the weights of m's last layer, a Dense of 5 units, by
+// k, so that its logits spread and a layer computed another way upstream
+// shows in the probabilities; the model takes pixels divided by 255 and
+// names its classes a to e.
+func spread(m *model.Sequential, k float32) {
 	dense := m.Layers[len(m.Layers)-1].Params()[0].Value
 	for i := range dense.Data {
-		dense.Data[i] *= 4
+		dense.Data[i] *= k
 	}
 	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255}
 	m.ClassNames = []string{"a", "b", "c", "d", "e"}
-	return m
 }

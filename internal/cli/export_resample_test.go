@@ -3,7 +3,6 @@ package cli
 import (
 	"testing"
 
-	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/model"
 	"github.com/convnet-go/convnet/nn"
 )
@@ -30,11 +29,6 @@ func resampling(t *testing.T) *model.Sequential {
 	if err := m.Build([]int{22, 18, 1}, 4); err != nil {
 		t.Fatal(err)
 	}
-	dense := m.Layers[len(m.Layers)-1].Params()[0].Value
-	for i := range dense.Data {
-		dense.Data[i] *= 8
-	}
-	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255}
-	m.ClassNames = []string{"a", "b", "c", "d", "e"}
+	spread(m, 8)
 	return m
 }
