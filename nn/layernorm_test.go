@@ -40,24 +40,27 @@ func TestLayerNormalizationTorch(t *testing.T) {
 			[]float64{-1.140903, 2.025424, -0.7947866, -0.371755, -0.03204785, 0.878111, 0.4839225, -0.326888, -1.576754, -1.320371, -0.08973397, -2.717657},
 			[]float64{1, 2, -2, 1, 0.5, -0.5, 0.25, 1.5, 3, -1, -1, 4}},
 	} {
-		l := &nn.LayerNormalization{Axis: tt.axis}
-		if _, err := l.Build([]int{2, 2, 3}, nil); err != nil {
-			t.Fatal(err)
-		}
-		gamma, beta := l.Params()[0], l.Params()[1]
-		for i := range gamma.Value.Data {
-			gamma.Value.Data[i], beta.Value.Data[i] = 0.5+0.25*float32(i), 0.25-0.125*float32(i)
-		}
-		y := l.Forward(&tensor.Tensor{Shape: []int{1, 2, 2, 3}, Data: x}, true)
-		dx := l.Backward(&tensor.Tensor{Shape: []int{1, 2, 2, 3}, Data: dy})
-		checkTorch(t, fmt.Sprintf("axis %v", tt.axis), [][]float32{y.Data, dx.Data, gamma.Grad.Data, beta.Grad.Data}, [][]float64{tt.y, tt.dx, tt.dg, tt.dbeta})
+		checkTorch(t, fmt.Sprintf("axis %v", tt.axis), &nn.LayerNormalization{Axis: tt.axis}, []int{2, 2, 3}, x, dy, [][]float64{tt.y, tt.dx, tt.dg, tt.dbeta})
 	}
 }
 
-// checkTorch compares a normalization's y, dx, gamma's and beta's
-// gradients with PyTorch's, within 2e-6 (the layer computes in float32).
-func checkTorch(t *testing.T, what string, got [][]float32, want [][]float64) {
+// checkTorch builds the normalization l for one sample of shape in, sets
+// gamma to 0.5 + 0.25·i and beta to 0.25 - 0.125·i, runs Forward on x and
+// Backward on dy, and compares y, dx, gamma's and beta's gradients with
+// PyTorch's, within 2e-6 (the layer computes in float32).
+func checkTorch(t *testing.T, what string, l nn.Layer, in []int, x, dy []float32, want [][]float64) {
 	t.Helper()
+	if _, err := l.Build(in, nil); err != nil {
+		t.Fatal(err)
+	}
+	gamma, beta := l.Params()[0], l.Params()[1]
+	for i := range gamma.Value.Data {
+		gamma.Value.Data[i], beta.Value.Data[i] = 0.5+0.25*float32(i), 0.25-0.125*float32(i)
+	}
+	shape := append([]int{1}, in...)
+	y := l.Forward(&tensor.Tensor{Shape: shape, Data: x}, true)
+	dx := l.Backward(&tensor.Tensor{Shape: shape, Data: dy})
+	got := [][]float32{y.Data, dx.Data, gamma.Grad.Data, beta.Grad.Data}
 	for k, name := range []string{"y", "dx", "dgamma", "dbeta"} {
 		for i, w := range want[k] {
 			if math.Abs(float64(got[k][i])-w) > 2e-6*math.Max(1, math.Abs(w)) {

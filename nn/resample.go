@@ -113,6 +113,8 @@ const (
 // a sum of its own terms in a fixed order, so that the result does not
 // depend on how the rows are shared among the cores.
 type resampler struct {
+	buffers
+	layer      Layer // the UpSampling2D or Resizing, for messages
 	in, out    []int // [H, W, C] and [OH, OW, C]
 	rows, cols []tap
 	rowsT      adjoint
@@ -120,11 +122,13 @@ type resampler struct {
 	x, y       *tensor.Tensor
 	gt, gx     *tensor.Tensor // Backward's t and dx, kept for the next one
 	gy         *tensor.Tensor // dy, during Backward
+	dims       []int          // the shape of dx
 	split      split
 }
 
-// build sets the resampler for input in and the axes' taps.
-func (r *resampler) build(in []int, rows, cols []tap) {
+// build sets the resampler of layer l for input in and the axes' taps.
+func (r *resampler) build(l Layer, in []int, rows, cols []tap) {
+	r.layer = l
 	r.in = append(r.in[:0], in...)
 	r.out = []int{len(rows), len(cols), in[2]}
 	r.rows, r.cols = rows, cols
@@ -138,18 +142,22 @@ func (r *resampler) Params() []*Param   { return nil }
 // Cost is zero: resampling has no weights.
 func (r *resampler) Cost(in []int) Cost { return Cost{} }
 
-func (r *resampler) forward(x *tensor.Tensor) *tensor.Tensor {
+func (r *resampler) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
+	checkInput(r.layer, "Forward", x, r.in)
 	r.x = x
 	r.y = resize(r.y, x.Shape[0], r.out[0], r.out[1], r.out[2])
 	r.split.rows(r, rsForward, x.Shape[0]*r.out[0], r.out[1]*r.out[2])
 	return r.y
 }
 
-// backward returns dx, computed in the given storage. Its intermediate t
-// ([N, OH, W, C]) is the resampler's own, not a lent scratch buffer: t's
-// rows would overwrite rows of dy still to be read there.
-func (r *resampler) backward(dy, dx *tensor.Tensor) *tensor.Tensor {
+// Backward returns dx. Its intermediate t ([N, OH, W, C]) is the
+// resampler's own, not a lent scratch buffer: t's rows would overwrite
+// rows of dy still to be read there.
+func (r *resampler) Backward(dy *tensor.Tensor) *tensor.Tensor {
+	checkGrad(r.layer, dy, r.y)
 	n := dy.Shape[0]
+	r.dims = batchShape(r.dims, n, r.in)
+	dx := r.grad(r.gx, r.dims...)
 	r.gt = resize(r.gt, n, r.out[0], r.in[1], r.in[2])
 	r.gy, r.gx = dy, dx
 	r.split.rows(r, rsColumns, n*r.out[0], r.in[1]*r.in[2])

@@ -1,10 +1,6 @@
 package nn
 
-import (
-	"math/rand/v2"
-
-	"github.com/convnet-go/convnet/tensor"
-)
+import "math/rand/v2"
 
 // Resizing resizes each image to Height×Width (Keras's preprocessing layer
 // Resizing, channels_last, as its TensorFlow backend computes it with
@@ -30,9 +26,7 @@ type Resizing struct {
 	CropToAspectRatio bool
 
 	named
-	buffers
 	resampler
-	dims []int // the shape of dx
 }
 
 func (l *Resizing) Type() string { return "Resizing" }
@@ -72,21 +66,8 @@ func (l *Resizing) Build(in []int, rng *rand.Rand) ([]int, error) {
 	}
 	top, left, rows, cols := l.Window(in[0], in[1])
 	bilinear := l.interpolation() == "bilinear"
-	l.build(in, taps(top, rows, l.Height, bilinear), taps(left, cols, l.Width, bilinear))
+	l.build(l, in, taps(top, rows, l.Height, bilinear), taps(left, cols, l.Width, bilinear))
 	return l.OutputShape(), nil
-}
-
-func (l *Resizing) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
-	checkInput(l, "Forward", x, l.in)
-	return l.forward(x)
-}
-
-func (l *Resizing) Backward(dy *tensor.Tensor) *tensor.Tensor {
-	checkGrad(l, dy, l.y)
-	n := dy.Shape[0]
-	l.dims = batchShape(l.dims, n, l.in)
-	dx := l.grad(l.gx, l.dims...)
-	return l.backward(dy, dx)
 }
 
 func (l *Resizing) Config() map[string]any {

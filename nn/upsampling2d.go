@@ -1,10 +1,6 @@
 package nn
 
-import (
-	"math/rand/v2"
-
-	"github.com/convnet-go/convnet/tensor"
-)
+import "math/rand/v2"
 
 // UpSampling2D enlarges each image by whole factors (Keras UpSampling2D,
 // channels_last): input [N,H,W,C], output [N, H·Size[0], W·Size[1], C].
@@ -22,9 +18,7 @@ type UpSampling2D struct {
 	Interpolation string
 
 	named
-	buffers
 	resampler
-	dims []int // the shape of dx
 }
 
 func (l *UpSampling2D) Type() string { return "UpSampling2D" }
@@ -71,24 +65,11 @@ func (l *UpSampling2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 		return nil, err
 	}
 	if l.interpolation() == "nearest" {
-		l.build(in, repeats(in[0], s[0]), repeats(in[1], s[1]))
+		l.build(l, in, repeats(in[0], s[0]), repeats(in[1], s[1]))
 	} else {
-		l.build(in, taps(0, in[0], oh, true), taps(0, in[1], ow, true))
+		l.build(l, in, taps(0, in[0], oh, true), taps(0, in[1], ow, true))
 	}
 	return l.OutputShape(), nil
-}
-
-func (l *UpSampling2D) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
-	checkInput(l, "Forward", x, l.in)
-	return l.forward(x)
-}
-
-func (l *UpSampling2D) Backward(dy *tensor.Tensor) *tensor.Tensor {
-	checkGrad(l, dy, l.y)
-	n := dy.Shape[0]
-	l.dims = batchShape(l.dims, n, l.in)
-	dx := l.grad(l.gx, l.dims...)
-	return l.backward(dy, dx)
 }
 
 func (l *UpSampling2D) Config() map[string]any {

@@ -159,18 +159,15 @@ func bnGradSums() {
 	RET()
 }
 
-// bnGradInput: for r, j: h := float32((float64(x[r*ld+j])-mean[j])*invStd[j])
-//
-//	dx[r*ld+j] = float32(scale[j] * (n*float64(dy[r*ld+j]) - sum[j] - float64(h)*sumXhat[j]))
-func bnGradInput() {
-	name := "bnGradInput16AVX512"
-	TEXT(name, NOSPLIT, "func(dx, dy, x *float32, mean, invStd, scale, sum, sumXhat *float64, n float64, rows, ld int)")
+// gradInput emits the frame of the input gradients' loops: for each row
+// and half, u = float64(dy) and t = float64(h), h the normalised input
+// rounded to float32 as the output used it; formula leaves dx's value in
+// u, stored rounded to float32.
+func gradInput(name, signature string, params func(), formula func(h int, u, t VecVirtual)) {
+	TEXT(name, NOSPLIT, signature)
 	dx, dy, x := gp("dx"), gp("dy"), gp("x")
 	m, s := pair(gp("mean")), pair(gp("invStd"))
-	scale := pair(gp("scale"))
-	sum, sumXhat := pair(gp("sum")), pair(gp("sumXhat"))
-	n := ZMM()
-	VBROADCASTSD(Load(Param("n"), XMM()), n)
+	params()
 	rows, ld := gp("rows"), gp("ld")
 	bnRows(name, rows, ld, []GPVirtual{x, dy, dx}, func() {
 		for h := range 2 {
@@ -180,11 +177,7 @@ func bnGradInput() {
 			VCVTPS2PD(f, t)
 			u := ZMM()
 			VCVTPS2PD(Mem{Base: dy, Disp: 32 * h}, u)
-			VMULPD(u, n, u)
-			VSUBPD(sum[h], u, u)
-			VMULPD(sumXhat[h], t, t)
-			VSUBPD(t, u, u)
-			VMULPD(u, scale[h], u)
+			formula(h, u, t)
 			VCVTPD2PS(u, f)
 			VMOVUPS(f, Mem{Base: dx, Disp: 32 * h})
 		}
@@ -193,34 +186,39 @@ func bnGradInput() {
 	RET()
 }
 
+// bnGradInput: for r, j: h := float32((float64(x[r*ld+j])-mean[j])*invStd[j])
+//
+//	dx[r*ld+j] = float32(scale[j] * (n*float64(dy[r*ld+j]) - sum[j] - float64(h)*sumXhat[j]))
+func bnGradInput() {
+	var scale, sum, sumXhat [2]VecVirtual
+	var n VecVirtual
+	gradInput("bnGradInput16AVX512", "func(dx, dy, x *float32, mean, invStd, scale, sum, sumXhat *float64, n float64, rows, ld int)", func() {
+		scale = pair(gp("scale"))
+		sum, sumXhat = pair(gp("sum")), pair(gp("sumXhat"))
+		n = ZMM()
+		VBROADCASTSD(Load(Param("n"), XMM()), n)
+	}, func(h int, u, t VecVirtual) {
+		VMULPD(u, n, u)
+		VSUBPD(sum[h], u, u)
+		VMULPD(sumXhat[h], t, t)
+		VSUBPD(t, u, u)
+		VMULPD(u, scale[h], u)
+	})
+}
+
 // gnGradInput: for r, j: h := float32((float64(x[r*ld+j])-mean[j])*invStd[j])
 //
 //	dx[r*ld+j] = float32(a[j]*float64(dy[r*ld+j]) - b[j] - float64(h)*c[j])
 func gnGradInput() {
-	name := "gnGradInput16AVX512"
-	TEXT(name, NOSPLIT, "func(dx, dy, x *float32, mean, invStd, a, b, c *float64, rows, ld int)")
-	dx, dy, x := gp("dx"), gp("dy"), gp("x")
-	m, s := pair(gp("mean")), pair(gp("invStd"))
-	a, b, c := pair(gp("a")), pair(gp("b")), pair(gp("c"))
-	rows, ld := gp("rows"), gp("ld")
-	bnRows(name, rows, ld, []GPVirtual{x, dy, dx}, func() {
-		for h := range 2 {
-			t := xhat(x, h, m, s)
-			f := YMM()
-			VCVTPD2PS(t, f)
-			VCVTPS2PD(f, t)
-			u := ZMM()
-			VCVTPS2PD(Mem{Base: dy, Disp: 32 * h}, u)
-			VMULPD(a[h], u, u)
-			VSUBPD(b[h], u, u)
-			VMULPD(c[h], t, t)
-			VSUBPD(t, u, u)
-			VCVTPD2PS(u, f)
-			VMOVUPS(f, Mem{Base: dx, Disp: 32 * h})
-		}
+	var a, b, c [2]VecVirtual
+	gradInput("gnGradInput16AVX512", "func(dx, dy, x *float32, mean, invStd, a, b, c *float64, rows, ld int)", func() {
+		a, b, c = pair(gp("a")), pair(gp("b")), pair(gp("c"))
+	}, func(h int, u, t VecVirtual) {
+		VMULPD(a[h], u, u)
+		VSUBPD(b[h], u, u)
+		VMULPD(c[h], t, t)
+		VSUBPD(t, u, u)
 	})
-	VZEROUPPER()
-	RET()
 }
 
 // batchNorm emits the loops of batchnorm.go.
