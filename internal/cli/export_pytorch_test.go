@@ -342,6 +342,8 @@ func TestExportPyTorchNumerics(t *testing.T) {
 	gnImages, gnLabels := randomBatch(rng, gn)
 	nm := normalizations(t)
 	nmImages, nmLabels := randomBatch(rng, nm)
+	pp := poolsAndPads(t)
+	ppImages, ppLabels := randomBatch(rng, pp)
 	tests := []struct {
 		name, model string
 		flags       []string // the recipe; nil: no training step
@@ -363,6 +365,7 @@ func TestExportPyTorchNumerics(t *testing.T) {
 		{"resampling", save("resampling", rs), []string{"--optimizer", "adam"}, rsImages, rsLabels},
 		{"group-normalizations", save("group-norms", gn), []string{"--optimizer", "adam"}, gnImages, gnLabels},
 		{"normalizations", save("norms", nm), []string{"--momentum", "0.9"}, nmImages, nmLabels},
+		{"pools-and-pads", save("pools", pp), []string{}, ppImages, ppLabels},
 		{"grouped", save("grouped", gr), []string{"--optimizer", "sgd", "--momentum", "0.9", "--lr", "0.05"}, grImages, grLabels},
 		{"shuffle-unit", save("shuffle", su), []string{}, suImages, suLabels},
 		{"smooth-activations", save("smooth", sm), []string{"--optimizer", "adam"}, smImages, smLabels},

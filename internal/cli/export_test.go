@@ -251,6 +251,7 @@ func TestExportONNXRuntime(t *testing.T) {
 		{"resampling", save("resampling", resampling(t)), "", nil},
 		{"group-normalizations", save("group-normalizations", groupNormalizations(t)), "", nil},
 		{"normalizations", save("normalizations", normalizations(t)), "", nil},
+		{"pools-and-pads", save("pools-and-pads", poolsAndPads(t)), "", nil},
 		{"every-merge", save("every-merge", graphModel(t)), "", nil},
 		{"global-pool", save("global-pool", globalPool(t)), "", nil},
 		{"squeeze-excitation", save("squeeze-excitation", squeezeExcitation(t)), "", nil},
