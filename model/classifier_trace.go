@@ -14,6 +14,7 @@ type Trace struct {
 	Input    *tensor.Tensor   // the standardised input, [1, H, W, C]
 	Layers   []*tensor.Tensor // every layer's output, in order, [1, ...] each
 	Saliency *Saliency        // nil unless asked for (TraceOptions.Saliency)
+	GradCAM  *GradCAM         // nil unless asked for (TraceOptions.GradCAM)
 	Result
 }
 
@@ -21,9 +22,13 @@ type Trace struct {
 type TraceOptions struct {
 	Top      int  // the k most probable classes of the result
 	Saliency bool // also the saliency map (see [Classifier.Saliency])
-	// Class is the class of the saliency map; a negative value means the
-	// most probable class.
+	GradCAM  bool // also the Grad-CAM map (see [Classifier.GradCAM])
+	// Class is the class of the saliency and Grad-CAM maps; a negative
+	// value means the most probable class.
 	Class int
+	// CAMLayer is the layer of the Grad-CAM map; a negative value means
+	// the model's [Model.CAMLayer].
+	CAMLayer int
 }
 
 // Trace classifies the raw image px as [Classifier.ClassifyPixels] does and
@@ -33,14 +38,22 @@ func (c *Classifier) Trace(ctx context.Context, px []float32, k int) (*Trace, er
 	return c.TraceWith(ctx, px, TraceOptions{Top: k})
 }
 
-// TraceWith is [Classifier.Trace] with options: with the saliency map, it
-// runs the model once forward and once backward, on one model of the pool.
+// TraceWith is [Classifier.Trace] with options: with the saliency or the
+// Grad-CAM map, it runs the model once forward and backward for each, on
+// one model of the pool.
 func (c *Classifier) TraceWith(ctx context.Context, px []float32, opts TraceOptions) (*Trace, error) {
 	if err := c.check(px); err != nil {
 		return nil, err
 	}
 	if opts.Class >= len(c.classes) {
 		return nil, fmt.Errorf("class %d: the model has classes 0..%d", opts.Class, len(c.classes)-1)
+	}
+	camLayer := opts.CAMLayer
+	if opts.GradCAM {
+		var err error
+		if camLayer, err = c.model.CheckCAMLayer(camLayer); err != nil {
+			return nil, err
+		}
 	}
 	t := &Trace{}
 	probs := tensor.New(1, len(c.classes))
@@ -56,13 +69,16 @@ func (c *Classifier) TraceWith(ctx context.Context, px []float32, opts TraceOpti
 		} else {
 			nn.SoftmaxRows(probs, out)
 		}
+		class := opts.Class
+		if class < 0 {
+			class = tensor.ArgMax(probs.Data)
+		}
+		// The layers hold the state of the forward pass just run.
 		if opts.Saliency {
-			class := opts.Class
-			if class < 0 {
-				class = tensor.ArgMax(probs.Data)
-			}
-			// The layers hold the state of the forward pass just run.
 			t.Saliency = c.saliencyMap(m.inputGradientAfterForward(class), class)
+		}
+		if opts.GradCAM {
+			t.GradCAM = m.gradCAMAfterForward(class, camLayer)
 		}
 	})
 	if err != nil {

@@ -227,6 +227,7 @@ const (
 
 // backward propagates dL/dlogits through the layers of the last forward pass
 // in reverse order and returns dL/dx, or nil if want has no inputGradient.
+// It is backwardTo the input.
 // A node used by several layers gets the sum of their gradients, added in
 // the order the layers are visited. For the parameters' gradients alone, it
 // only computes what they need: layers that neither have trainable
@@ -235,6 +236,13 @@ const (
 // nn.InputGradientSkipper). For the input's alone, the layers leave out
 // their parameters' gradients (see nn.ParamGradientSkipper).
 func (m *Model) backward(dlogits *tensor.Tensor, want gradients) *tensor.Tensor {
+	return m.backwardTo(dlogits, want, 0)
+}
+
+// backwardTo is backward that stops once the gradient of node slot (0 the
+// input, i+1 layer i's output) is whole, when the layers that take it have
+// run, and returns that gradient (the model's) when want has inputGradient.
+func (m *Model) backwardTo(dlogits *tensor.Tensor, want gradients, slot int) *tensor.Tensor {
 	kernels.BeginRun()
 	defer kernels.EndRun()
 	p := &m.plan
@@ -252,7 +260,7 @@ func (m *Model) backward(dlogits *tensor.Tensor, want gradients) *tensor.Tensor 
 	clear(p.grads)
 	n := len(m.Layers)
 	p.grads[n] = dlogits
-	for i := n - 1; i >= 0; i-- {
+	for i := n - 1; i >= slot; i-- {
 		dy := p.grads[i+1]
 		if dy == nil {
 			continue // nothing needs this layer's gradients
@@ -274,7 +282,7 @@ func (m *Model) backward(dlogits *tensor.Tensor, want gradients) *tensor.Tensor 
 	if params {
 		return nil
 	}
-	return p.grads[0]
+	return p.grads[slot]
 }
 
 // reserve grows the lent buffers at once to what a backward pass of batch

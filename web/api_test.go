@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"math"
@@ -414,5 +415,57 @@ func TestHistoryAndEvaluation(t *testing.T) {
 	empty := decode[samplesAnswer](t, do(s, "GET", "/api/models/letters/evaluation/samples?true=3&pred=4", "", nil))
 	if empty.Count != 0 || len(empty.Samples) != 0 {
 		t.Errorf("samples(3,4) = %+v, want none", empty)
+	}
+}
+
+// TestActivationsGradCAM checks the Grad-CAM map of the activations'
+// answer against the classifier's, at the default layer (the convolution)
+// and at the pool's.
+func TestActivationsGradCAM(t *testing.T) {
+	s := testServer(t)
+	c, err := model.NewClassifier(letters(t), model.ClassifierOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	px := make([]float32, 64)
+	for i := range px {
+		px[i] = float32(i * 4 % 256)
+	}
+	var parts []string
+	for _, v := range px {
+		parts = append(parts, fmt.Sprint(v))
+	}
+	body := []byte(`{"pixels":[` + strings.Join(parts, ",") + `]}`)
+	for _, tt := range []struct {
+		query     string
+		layer     int
+		layerName string
+	}{{"", 0, "conv2d"}, {"&camlayer=1&class=2", 1, "max_pooling2d"}} {
+		got := decode[struct{ GradCAM *gradCAMAnswer }](t, do(s, "POST", "/api/activations?model=letters&gradcam=1"+tt.query, "application/json", body))
+		class := -1
+		if tt.layer == 1 {
+			class = 2
+		}
+		want, err := c.GradCAM(context.Background(), px, class, tt.layer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := got.GradCAM
+		if g == nil || g.Layer != tt.layer || g.LayerName != tt.layerName || g.Class != want.Class || fmt.Sprint(g.Shape) != fmt.Sprint(want.Map.Shape) {
+			t.Fatalf("%q: Grad-CAM %+v, want class %d of layer %d (%s), shape %v", tt.query, g, want.Class, tt.layer, tt.layerName, want.Map.Shape)
+		}
+		raw, _ := base64.StdEncoding.DecodeString(g.Data)
+		var top float32
+		for _, v := range want.Map.Data {
+			top = max(top, v)
+		}
+		if g.Max != top {
+			t.Errorf("%q: max %v, want %v", tt.query, g.Max, top)
+		}
+		for i, v := range want.Map.Data {
+			if top > 0 && math.Abs(float64(raw[i])-float64(v/top*255)) > 0.5 {
+				t.Fatalf("%q: level %d = %d, want %.1f", tt.query, i, raw[i], v/top*255)
+			}
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/tensor"
 )
 
 // The answers of what happens inside the model for one image: every
@@ -63,6 +64,7 @@ type activationsAnswer struct {
 	Layers    []encoded          `json:"layers"`
 	Top       []model.Prediction `json:"top"`
 	Saliency  *saliencyAnswer    `json:"saliency,omitempty"`
+	GradCAM   *gradCAMAnswer     `json:"gradcam,omitempty"`
 }
 
 type saliencyAnswer struct {
@@ -72,6 +74,14 @@ type saliencyAnswer struct {
 	Shape []int   `json:"shape"`
 	Max   float32 `json:"max"`
 	Data  string  `json:"data"`
+}
+
+// gradCAMAnswer is a Grad-CAM map as uint8 levels of its maximum, with
+// the layer whose maps it weighs.
+type gradCAMAnswer struct {
+	saliencyAnswer
+	Layer     int    `json:"layer"`
+	LayerName string `json:"layer_name"`
 }
 
 // indexSet parses the layer indices of parameter key, in lo..layers-1: a
@@ -123,13 +133,23 @@ func (s *Server) handleActivations(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		class, err = classParam(r, m)
 	}
+	camLayer := -1
+	if err == nil {
+		camLayer, err = intParam(r, "camlayer", -1, 0, len(m.info.Layers)-1)
+	}
+	q := r.URL.Query()
+	opts := model.TraceOptions{Top: k, Saliency: q.Get("saliency") == "1", GradCAM: q.Get("gradcam") == "1", Class: class, CAMLayer: camLayer}
+	if err == nil && opts.GradCAM {
+		if _, err = m.c.Model().CheckCAMLayer(camLayer); err != nil {
+			err = errorf(http.StatusBadRequest, "parameter camlayer: %v", err)
+		}
+	}
 	if err != nil {
 		fail(w, err)
 		return
 	}
-	withSaliency := r.URL.Query().Get("saliency") == "1"
 	s.post(w, r, m, func(ctx context.Context, f model.Framed) (any, error) {
-		t, err := m.c.TraceWith(ctx, f.Pixels, model.TraceOptions{Top: k, Saliency: withSaliency, Class: class})
+		t, err := m.c.TraceWith(ctx, f.Pixels, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -151,6 +171,9 @@ func (s *Server) handleActivations(w http.ResponseWriter, r *http.Request) {
 		if t.Saliency != nil {
 			ans.Saliency = m.saliencyAnswer(t.Saliency)
 		}
+		if t.GradCAM != nil {
+			ans.GradCAM = &gradCAMAnswer{*m.mapAnswer(t.GradCAM.Class, t.GradCAM.Map), t.GradCAM.Layer, m.info.Layers[t.GradCAM.Layer].Name}
+		}
 		return ans, nil
 	})
 }
@@ -167,17 +190,23 @@ func (m *served) saliency(ctx context.Context, px []float32, class int) (*salien
 
 // saliencyAnswer answers a saliency map as uint8 levels of its maximum.
 func (m *served) saliencyAnswer(sal *model.Saliency) *saliencyAnswer {
+	return m.mapAnswer(sal.Class, sal.Map)
+}
+
+// mapAnswer answers a map of class, none of its values negative, as uint8
+// levels of its maximum (all 0 when it is 0).
+func (m *served) mapAnswer(class int, t *tensor.Tensor) *saliencyAnswer {
 	var top float32
-	for _, v := range sal.Map.Data {
+	for _, v := range t.Data {
 		top = max(top, v)
 	}
-	b := make([]byte, len(sal.Map.Data))
+	b := make([]byte, len(t.Data))
 	if top > 0 {
-		for i, v := range sal.Map.Data {
+		for i, v := range t.Data {
 			b[i] = uint8(v/top*255 + 0.5)
 		}
 	}
-	return &saliencyAnswer{Class: sal.Class, Name: m.classes[sal.Class], Shape: sal.Map.Shape, Max: top, Data: base64.StdEncoding.EncodeToString(b)}
+	return &saliencyAnswer{Class: class, Name: m.classes[class], Shape: t.Shape, Max: top, Data: base64.StdEncoding.EncodeToString(b)}
 }
 
 func (s *Server) handleSaliency(w http.ResponseWriter, r *http.Request) {

@@ -130,6 +130,8 @@ func TestErrors(t *testing.T) {
 		{"k too big", "POST", "/api/predict?model=letters&k=6", "application/json", ok, 400, "parameter k"},
 		{"bad class", "POST", "/api/saliency?model=letters&class=5", "application/json", ok, 400, "parameter class"},
 		{"bad full", "POST", "/api/activations?model=letters&full=9", "application/json", ok, 400, "parameter full"},
+		{"bad camlayer", "POST", "/api/activations?model=letters&gradcam=1&camlayer=4", "application/json", ok, 400, "parameter camlayer"},
+		{"camlayer not an image", "POST", "/api/activations?model=letters&gradcam=1&camlayer=2", "application/json", ok, 400, "(flatten) outputs shape [64], not an image"},
 		{"GET predict", "GET", "/api/predict?model=letters", "", "", 405, "method GET not allowed"},
 		{"PUT activations", "PUT", "/api/activations?model=letters", "", "", 405, "not allowed"},
 		{"POST models", "POST", "/api/models", "", "", 405, "not allowed"},

@@ -177,7 +177,8 @@ func compareProbabilities(t *testing.T, what string, got []float32, want [][]flo
 }
 
 // testImages returns n test images of a named data set, spread over it
-// (AHCD's are sorted by class).
+// (AHCD's test rows go through the classes two images at a time,
+// 56 rows a writer: a stride that is a multiple of 56 meets one class).
 func testImages(t *testing.T, dataset string, n int) [][]float32 {
 	t.Helper()
 	dir := dataDir(t)
