@@ -14,7 +14,7 @@ type Trace struct {
 	Input    *tensor.Tensor   // the standardised input, [1, H, W, C]
 	Layers   []*tensor.Tensor // every layer's output, in order, [1, ...] each
 	Saliency *Saliency        // nil unless asked for (TraceOptions.Saliency)
-	GradCAM  *GradCAM         // nil unless asked for (TraceOptions.GradCAM)
+	CAM      *CAM             // nil unless asked for (TraceOptions.CAM)
 	Result
 }
 
@@ -22,12 +22,14 @@ type Trace struct {
 type TraceOptions struct {
 	Top      int  // the k most probable classes of the result
 	Saliency bool // also the saliency map (see [Classifier.Saliency])
-	GradCAM  bool // also the Grad-CAM map (see [Classifier.GradCAM])
-	// Class is the class of the saliency and Grad-CAM maps; a negative
-	// value means the most probable class.
+	// CAM is the method of a class activation map to return too, one of
+	// [CAMMethods] (see [Classifier.CAM]); "" for none.
+	CAM string
+	// Class is the class of the saliency and class activation maps; a
+	// negative value means the most probable class.
 	Class int
-	// CAMLayer is the layer of the Grad-CAM map; a negative value means
-	// the model's [Model.CAMLayer].
+	// CAMLayer is the layer of the class activation map; a negative value
+	// means the model's [Model.CAMLayer].
 	CAMLayer int
 }
 
@@ -39,7 +41,7 @@ func (c *Classifier) Trace(ctx context.Context, px []float32, k int) (*Trace, er
 }
 
 // TraceWith is [Classifier.Trace] with options: with the saliency or the
-// Grad-CAM map, it runs the model once forward and backward for each, on
+// class activation map, it runs the model once forward and backward for each, on
 // one model of the pool.
 func (c *Classifier) TraceWith(ctx context.Context, px []float32, opts TraceOptions) (*Trace, error) {
 	if err := c.check(px); err != nil {
@@ -49,9 +51,9 @@ func (c *Classifier) TraceWith(ctx context.Context, px []float32, opts TraceOpti
 		return nil, fmt.Errorf("class %d: the model has classes 0..%d", opts.Class, len(c.classes)-1)
 	}
 	camLayer := opts.CAMLayer
-	if opts.GradCAM {
+	if opts.CAM != "" {
 		var err error
-		if camLayer, err = c.model.CheckCAMLayer(camLayer); err != nil {
+		if camLayer, err = c.checkCAM(opts.CAM, camLayer); err != nil {
 			return nil, err
 		}
 	}
@@ -77,8 +79,8 @@ func (c *Classifier) TraceWith(ctx context.Context, px []float32, opts TraceOpti
 		if opts.Saliency {
 			t.Saliency = c.saliencyMap(m.inputGradientAfterForward(class), class)
 		}
-		if opts.GradCAM {
-			t.GradCAM = m.gradCAMAfterForward(class, camLayer)
+		if opts.CAM != "" {
+			t.CAM = m.camAfterForward(opts.CAM, class, camLayer)
 		}
 	})
 	if err != nil {

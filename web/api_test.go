@@ -418,10 +418,10 @@ func TestHistoryAndEvaluation(t *testing.T) {
 	}
 }
 
-// TestActivationsGradCAM checks the Grad-CAM map of the activations'
+// TestActivationsCAM checks the class activation maps of the activations'
 // answer against the classifier's, at the default layer (the convolution)
 // and at the pool's.
-func TestActivationsGradCAM(t *testing.T) {
+func TestActivationsCAM(t *testing.T) {
 	s := testServer(t)
 	c, err := model.NewClassifier(letters(t), model.ClassifierOptions{})
 	if err != nil {
@@ -437,22 +437,18 @@ func TestActivationsGradCAM(t *testing.T) {
 	}
 	body := []byte(`{"pixels":[` + strings.Join(parts, ",") + `]}`)
 	for _, tt := range []struct {
-		query     string
-		layer     int
-		layerName string
-	}{{"", 0, "conv2d"}, {"&camlayer=1&class=2", 1, "max_pooling2d"}} {
-		got := decode[struct{ GradCAM *gradCAMAnswer }](t, do(s, "POST", "/api/activations?model=letters&gradcam=1"+tt.query, "application/json", body))
-		class := -1
-		if tt.layer == 1 {
-			class = 2
-		}
-		want, err := c.GradCAM(context.Background(), px, class, tt.layer)
+		query, method string
+		class, layer  int
+		layerName     string
+	}{{"cam=gradcam", "gradcam", -1, 0, "conv2d"}, {"cam=hirescam&camlayer=1&class=2", "hirescam", 2, 1, "max_pooling2d"}} {
+		got := decode[struct{ CAM *camAnswer }](t, do(s, "POST", "/api/activations?model=letters&"+tt.query, "application/json", body))
+		want, err := c.CAM(context.Background(), px, tt.method, tt.class, tt.layer)
 		if err != nil {
 			t.Fatal(err)
 		}
-		g := got.GradCAM
-		if g == nil || g.Layer != tt.layer || g.LayerName != tt.layerName || g.Class != want.Class || fmt.Sprint(g.Shape) != fmt.Sprint(want.Map.Shape) {
-			t.Fatalf("%q: Grad-CAM %+v, want class %d of layer %d (%s), shape %v", tt.query, g, want.Class, tt.layer, tt.layerName, want.Map.Shape)
+		g := got.CAM
+		if g == nil || g.Method != tt.method || g.Layer != tt.layer || g.LayerName != tt.layerName || g.Class != want.Class || fmt.Sprint(g.Shape) != fmt.Sprint(want.Map.Shape) {
+			t.Fatalf("%q: map %+v, want %s of class %d of layer %d (%s), shape %v", tt.query, g, tt.method, want.Class, tt.layer, tt.layerName, want.Map.Shape)
 		}
 		raw, _ := base64.StdEncoding.DecodeString(g.Data)
 		var top float32

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -64,7 +65,7 @@ type activationsAnswer struct {
 	Layers    []encoded          `json:"layers"`
 	Top       []model.Prediction `json:"top"`
 	Saliency  *saliencyAnswer    `json:"saliency,omitempty"`
-	GradCAM   *gradCAMAnswer     `json:"gradcam,omitempty"`
+	CAM       *camAnswer         `json:"cam,omitempty"`
 }
 
 type saliencyAnswer struct {
@@ -76,10 +77,11 @@ type saliencyAnswer struct {
 	Data  string  `json:"data"`
 }
 
-// gradCAMAnswer is a Grad-CAM map as uint8 levels of its maximum, with
-// the layer whose maps it weighs.
-type gradCAMAnswer struct {
+// camAnswer is a class activation map as uint8 levels of its maximum,
+// with its method and the layer whose maps it weighs.
+type camAnswer struct {
 	saliencyAnswer
+	Method    string `json:"method"`
 	Layer     int    `json:"layer"`
 	LayerName string `json:"layer_name"`
 }
@@ -138,8 +140,11 @@ func (s *Server) handleActivations(w http.ResponseWriter, r *http.Request) {
 		camLayer, err = intParam(r, "camlayer", -1, 0, len(m.info.Layers)-1)
 	}
 	q := r.URL.Query()
-	opts := model.TraceOptions{Top: k, Saliency: q.Get("saliency") == "1", GradCAM: q.Get("gradcam") == "1", Class: class, CAMLayer: camLayer}
-	if err == nil && opts.GradCAM {
+	opts := model.TraceOptions{Top: k, Saliency: q.Get("saliency") == "1", CAM: q.Get("cam"), Class: class, CAMLayer: camLayer}
+	if err == nil && opts.CAM != "" && !slices.Contains(model.CAMMethods, opts.CAM) {
+		err = errorf(http.StatusBadRequest, "parameter cam=%q: want one of %s", opts.CAM, strings.Join(model.CAMMethods, ", "))
+	}
+	if err == nil && opts.CAM != "" {
 		if _, err = m.c.Model().CheckCAMLayer(camLayer); err != nil {
 			err = errorf(http.StatusBadRequest, "parameter camlayer: %v", err)
 		}
@@ -171,8 +176,8 @@ func (s *Server) handleActivations(w http.ResponseWriter, r *http.Request) {
 		if t.Saliency != nil {
 			ans.Saliency = m.saliencyAnswer(t.Saliency)
 		}
-		if t.GradCAM != nil {
-			ans.GradCAM = &gradCAMAnswer{*m.mapAnswer(t.GradCAM.Class, t.GradCAM.Map), t.GradCAM.Layer, m.info.Layers[t.GradCAM.Layer].Name}
+		if c := t.CAM; c != nil {
+			ans.CAM = &camAnswer{*m.mapAnswer(c.Class, c.Map), c.Method, c.Layer, m.info.Layers[c.Layer].Name}
 		}
 		return ans, nil
 	})

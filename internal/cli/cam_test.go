@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"context"
+	"math"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/model/pretrained"
+)
+
+// TestCAMPyTorch checks convnet's class activation maps, Grad-CAM's and
+// HiResCAM's, against PyTorch's autograd on the built-in AHCD model's
+// PyTorch project: the maps of its last convolution's ReLU for the top
+// class of 20 test letters.
+func TestCAMPyTorch(t *testing.T) {
+	skipRace(t)
+	py := python(t, "torch", "numpy")
+	m, err := pretrained.Load("ahcd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer := m.CAMLayer()
+	name := m.Layers[layer].Name()
+	dir := t.TempDir()
+	project := filepath.Join(dir, "project")
+	if code, _, errs := runCLI("export", "--format", "pytorch", "--model", "ahcd", "--out", project); code != 0 {
+		t.Fatalf("convnet export: exit %d: %s", code, errs)
+	}
+	images := testImages(t, "ahcd", 140)[:20] // classes 0, 12, 24, 8, ...
+	var px []float32
+	for _, img := range images {
+		px = append(px, img...)
+	}
+	writeFloats(t, filepath.Join(dir, "images.f32"), px)
+	if msg, err := exec.Command(py, "testdata/torch_cam.py", project, filepath.Join(dir, "images.f32"), name, dir).CombinedOutput(); err != nil {
+		t.Fatalf("torch_cam.py: %v\n%s", err, msg)
+	}
+	classes := readFloats(t, filepath.Join(dir, "classes.f32"))
+	c, err := model.NewClassifier(m, model.ClassifierOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, method := range model.CAMMethods {
+		cams := readFloats(t, filepath.Join(dir, method+".f32"))
+		worst, empty := 0.0, 0
+		for i, img := range images {
+			cam, err := c.CAM(context.Background(), img, method, -1, -1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			size := len(cam.Map.Data)
+			if cam.Class != int(classes[i]) || cam.Layer != layer || len(cams) != len(images)*size {
+				t.Fatalf("%s, image %d: class %d of layer %d, %d values; PyTorch: class %v of %s, %d values", method, i, cam.Class, cam.Layer, size, classes[i], name, len(cams)/len(images))
+			}
+			want := cams[i*size : (i+1)*size]
+			top := 0.0
+			for _, v := range want {
+				top = max(top, float64(v))
+			}
+			if top == 0 {
+				empty++
+			}
+			for j, v := range cam.Map.Data {
+				if d := math.Abs(float64(v) - float64(want[j])); d > 0 {
+					worst = max(worst, d/top)
+				}
+			}
+		}
+		t.Logf("%s of %s (layer %d), 20 letters: max |convnet - PyTorch| = %.3g of the map's largest value; %d maps empty", method, name, layer, worst, empty)
+		// This network flattens its last maps into a Dense layer: Grad-CAM's
+		// channel weights, means of gradients of both signs, nearly cancel
+		// (most maps are empty), so the float32 gradients, summed in
+		// another order by PyTorch, move its small maps by more of their
+		// largest value than HiResCAM's.
+		tol := map[string]float64{"gradcam": 5e-4, "hirescam": 1e-4}[method]
+		if worst > tol {
+			t.Errorf("%s: max |convnet - PyTorch| = %.3g of the map's largest value, want <= %g", method, worst, tol)
+		}
+		if method == "hirescam" && empty > 0 {
+			t.Errorf("hirescam: %d of 20 maps empty; the letters' scores are large, some cell must raise them", empty)
+		}
+	}
+}
