@@ -101,7 +101,7 @@
 //
 // The model parameter may be left out when a single model is served.
 //
-// POST /api/activations?model=NAME[&k=5][&layers=I,J-K][&full=I,J][&saliency=1][&class=C]
+// POST /api/activations?model=NAME[&k=5][&layers=I,J-K][&full=I,J][&saliency=1][&cam=M[&camlayer=L]][&class=C]
 // takes the same bodies and answers everything the page shows for one drawing:
 //
 //	{"model": "ahcd", "inverted": false,
@@ -111,7 +111,9 @@
 //	 "layers": [{"index": 0, "name": "conv2d", "type": "Conv2D", "shape": [32, 32, 32],
 //	   "min": 0, "max": 3.2, "encoding": "u8", "data": "<base64>"}, ...],
 //	 "top": [...],
-//	 "saliency": {...}}
+//	 "saliency": {...},
+//	 "cam": {"method": "hirescam", "layer": 21, "layer_name": "re_lu_5", "class": 3, "name": "theh ث",
+//	   "shape": [8, 8], "max": 0.61, "data": "<base64>"}}
 //
 // "placement" says where the framing found the ink in the image (top,
 // left, bottom, right) and where it put it: output point q shows image
@@ -121,7 +123,12 @@
 // image) is in NHWC order without the batch axis. With "encoding": "u8" its
 // data is one byte per value, v = min + byte/255*(max-min); layers listed in
 // "full" (-1 for the input) come as "f32", little-endian float32. "saliency"
-// is present with saliency=1, as in /api/saliency.
+// is present with saliency=1, as in /api/saliency. "cam" is present with
+// cam=gradcam or cam=hirescam: the class activation map (see
+// [model.CAM]) of class C (default: the top class) over the maps of layer
+// L (default: the last convolution's block, [model.Model.CAMLayer]), one
+// byte per cell of the layer's height and width, scaled so that 255 is
+// max (all 0 when max is 0: no cell raises the score).
 //
 // POST /api/saliency?model=NAME[&class=C] answers the gradient of the score
 // (logit) of class C (default: the top class) with respect to the input:

@@ -153,6 +153,7 @@ func TestBrowser(t *testing.T) {
 	p.Do("turning saliency on", chromedp.Click(chromedp.CSS("#saliency")))
 	p.settled("the saliency map", before)
 	p.WaitFor("the saliency map", `!document.getElementById("salwrap").hidden`)
+	checkCAM(p)
 
 	checkDetail(p)
 	checkConfusion(p)

@@ -29,7 +29,7 @@ func TestNonFiniteModel(t *testing.T) {
 	if r := do(s, "POST", "/api/saliency", "application/json", body); r.status != http.StatusOK || strings.Contains(string(r.body), "NaN") {
 		t.Errorf("POST /api/saliency: %d %s, want 200 and a finite map", r.status, r.body)
 	}
-	for _, target := range []string{"/api/predict", "/api/activations", "/api/activations?saliency=1"} {
+	for _, target := range []string{"/api/predict", "/api/activations", "/api/activations?saliency=1", "/api/activations?cam=hirescam"} {
 		r := do(s, "POST", target, "application/json", body)
 		if r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), "not finite") || strings.Contains(string(r.body), "NaN,") {
 			t.Errorf("POST %s: %d %s, want 422 and an error saying the output is not finite", target, r.status, r.body)

@@ -51,6 +51,7 @@ async function send() {
   const controller = (state.controller = new AbortController());
   const params = new URLSearchParams({ model: m.name, k: Math.min(5, m.classes.length) });
   if ($("saliency").checked) params.set("saliency", "1");
+  if ($("cam").checked) params.set("cam", $("cammethod").value);
   // While the pen moves, the layers are repainted four times a second at
   // most (the prediction follows every answer): the page stays free to
   // follow the pen.
@@ -194,6 +195,8 @@ $("brush").addEventListener("input", applyBrush);
 $("undo").addEventListener("click", () => pad.undo());
 $("clear").addEventListener("click", () => pad.clear());
 $("saliency").addEventListener("change", () => requestUpdate());
+$("cam").addEventListener("change", () => requestUpdate());
+$("cammethod").addEventListener("change", () => requestUpdate());
 document.addEventListener("keydown", (e) => {
   if (e.key === "Escape") closeDetail();
   if ((e.ctrlKey || e.metaKey) && e.key === "z") { e.preventDefault(); pad.undo(); }

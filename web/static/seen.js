@@ -1,6 +1,6 @@
 // Section 2, what the network sees: the drawing with the ink the framing
 // found, the framed image, and the standardised input the network gets;
-// and the saliency map over the drawing.
+// and the saliency and class activation maps over the drawing.
 import { $, state, fmt } from "./state.js";
 import { decodeBase64 } from "./api.js";
 import { paint } from "./colormap.js";
@@ -8,7 +8,7 @@ import { scaleOf } from "./layers.js";
 
 export function setupSeen(m) {
   const [h, w] = m.input_shape;
-  for (const id of ["input", "netinput", "salmap"]) { $(id).width = w; $(id).height = h; }
+  for (const id of ["input", "netinput", "salmap", "cammap"]) { $(id).width = w; $(id).height = h; }
   const f = m.framing;
   $("framehint").textContent = f && f.box
     ? `Framed as the training images are: cropped to the ink, scaled so its longer side is ${f.box} of ${f.size[0]} pixels, ` +
@@ -53,7 +53,9 @@ export function renderSeen(ans, pad) {
   for (let i = 0; i < h * w; i++) paint(img.data, i, x.v[i * c] / top, div);
   ctx.putImageData(img, 0, 0);
   $("input").dataset.thinned = p && p.thinned ? p.thinned : 0;
+  clearOverlay();
   renderSaliency(ans);
+  renderCAM(ans);
 }
 
 export function putGrey(cv, w, h, f) {
@@ -67,16 +69,40 @@ export function putGrey(cv, w, h, f) {
   ctx.putImageData(img, 0, 0);
 }
 
+function clearOverlay() {
+  const ov = $("overlay").getContext("2d");
+  ov.setTransform(1, 0, 0, 1, 0, 0);
+  ov.clearRect(0, 0, $("overlay").width, $("overlay").height);
+}
+
+// overlay draws cv, a canvas of the input's size, over the drawing, put
+// back where the framing took the ink from.
+function overlay(ans, cv, alpha, smooth) {
+  const p = ans.placement;
+  if (!p || !(p.scale > 0)) return;
+  const ov = $("overlay").getContext("2d");
+  // Output point q shows pad point (q-at)/scale + center.
+  const k = 1 / p.scale;
+  ov.setTransform(k, 0, 0, k, p.center[1] - p.at[1] * k, p.center[0] - p.at[0] * k);
+  ov.imageSmoothingEnabled = smooth;
+  ov.globalAlpha = alpha;
+  ov.drawImage(cv, 0, 0);
+  ov.globalAlpha = 1;
+  ov.setTransform(1, 0, 0, 1, 0, 0);
+}
+
+function className(i) {
+  const cls = state.model.classes[i];
+  return cls.glyph ? `${cls.glyph} (${cls.short})` : cls.name;
+}
+
 // renderSaliency shows the saliency map beside the input and over the
-// drawing, put back where the framing took the ink from.
+// drawing.
 function renderSaliency(ans) {
   const m = state.model;
   const [h, w] = m.input_shape;
   const sal = $("saliency").checked && ans.saliency;
   $("salwrap").hidden = !sal;
-  const ov = $("overlay").getContext("2d");
-  ov.setTransform(1, 0, 0, 1, 0, 0);
-  ov.clearRect(0, 0, $("overlay").width, $("overlay").height);
   if (!sal) return;
   const s = decodeBase64(sal.data);
   const cv = $("salmap");
@@ -88,17 +114,47 @@ function renderSaliency(ans) {
   }
   ctx.clearRect(0, 0, w, h);
   ctx.putImageData(img, 0, 0);
-  // Output point q shows pad point (q-at)/scale + center.
-  const p = ans.placement;
-  if (p && p.scale > 0) {
-    const k = 1 / p.scale;
-    ov.setTransform(k, 0, 0, k, p.center[1] - p.at[1] * k, p.center[0] - p.at[0] * k);
-    ov.imageSmoothingEnabled = false;
-    ov.globalAlpha = 0.75;
-    ov.drawImage(cv, 0, 0);
-    ov.globalAlpha = 1;
-    ov.setTransform(1, 0, 0, 1, 0, 0);
+  overlay(ans, cv, 0.75, false);
+  $("salclass").textContent = className(sal.class);
+}
+
+const camHeat = document.createElement("canvas");
+
+// renderCAM shows the class activation map, the layer's cells smoothed to
+// the input's size, over the framed input and over the drawing.
+function renderCAM(ans) {
+  const m = state.model;
+  const [h, w] = m.input_shape;
+  const cam = $("cam").checked && ans.cam;
+  $("camwrap").hidden = !cam;
+  if (!cam) return;
+  const [ch, cw] = cam.shape;
+  const v = decodeBase64(cam.data);
+  const cells = document.createElement("canvas");
+  cells.width = cw; cells.height = ch;
+  const cctx = cells.getContext("2d");
+  const img = cctx.createImageData(cw, ch);
+  for (let i = 0; i < cw * ch; i++) {
+    img.data[i * 4] = 255; img.data[i * 4 + 1] = 170; img.data[i * 4 + 2] = 0; img.data[i * 4 + 3] = v[i];
   }
-  const cls = m.classes[sal.class];
-  $("salclass").textContent = cls.glyph ? `${cls.glyph} (${cls.short})` : cls.name;
+  cctx.putImageData(img, 0, 0);
+  camHeat.width = w; camHeat.height = h;
+  const hctx = camHeat.getContext("2d");
+  hctx.imageSmoothingEnabled = true;
+  hctx.drawImage(cells, 0, 0, w, h);
+  const ctx = $("cammap").getContext("2d");
+  ctx.clearRect(0, 0, w, h);
+  ctx.globalAlpha = 0.5;
+  ctx.drawImage($("input"), 0, 0);
+  ctx.globalAlpha = 1;
+  ctx.drawImage(camHeat, 0, 0);
+  overlay(ans, camHeat, 0.7, true);
+  const how = cam.method === "gradcam"
+    ? "each of its maps weighed by the mean gradient of the score over the map (Grad-CAM)"
+    : "each cell's features weighed by the gradient of the score at that cell (HiResCAM)";
+  const where = `${cam.layer_name} (${ch}×${cw})`;
+  $("camhint").textContent = cam.max > 0
+    ? `Orange: the cells of ${where} whose features raise the score of ${className(cam.class)}, ${how}.`
+    : `No cell of ${where} raises the score of ${className(cam.class)} by this measure, ${how}.` +
+      (cam.method === "gradcam" ? " The means cancel out when a Dense layer weighs each position on its own, after a Flatten: try HiResCAM." : "");
 }

@@ -1,0 +1,46 @@
+package web
+
+import (
+	"strings"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/convnet-go/convnet/internal/browser"
+)
+
+// checkCAM turns the class activation map on over the small jeem drawn on
+// the AHCD model: HiResCAM's map of the last convolution's block, orange
+// cells over the framed input and the drawing, then Grad-CAM's.
+func checkCAM(p page) {
+	p.t.Helper()
+	before := p.updates()
+	p.Do("turning the regions on", chromedp.Click(chromedp.CSS("#cam")))
+	p.settled("the class activation map", before)
+	p.WaitFor("the class activation map", `!document.getElementById("camwrap").hidden`)
+	hint := browser.Eval[string](p.Browser, `document.getElementById("camhint").textContent`)
+	if !strings.Contains(hint, "re_lu_5 (8×8) whose features raise the score of ج (jeem)") || !strings.Contains(hint, "HiResCAM") {
+		p.t.Errorf("HiResCAM's hint %q, want the cells of re_lu_5 (8×8) that raise jeem's score", hint)
+	}
+	// Orange cells on the map beside the input and over the drawing.
+	orange := func(id string) int {
+		return browser.Eval[int](p.Browser, `(() => { const c = document.getElementById("`+id+`"), d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+			let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i] > 200 && d[i + 1] > 90 && d[i + 1] < 200 && d[i + 2] < 80 && d[i + 3] > 100) n++; return n; })()`)
+	}
+	if n, o := orange("cammap"), orange("overlay"); n == 0 || o == 0 {
+		p.t.Errorf("HiResCAM: %d orange pixels on the map, %d over the drawing; want some on both", n, o)
+	}
+	p.Screenshot("cam.png")
+	before = p.updates()
+	p.Do("choosing Grad-CAM", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById("cammethod");
+		s.value = "gradcam"; s.dispatchEvent(new Event("change")); })()`))
+	p.settled("Grad-CAM's map", before)
+	if hint := browser.Eval[string](p.Browser, `document.getElementById("camhint").textContent`); !strings.Contains(hint, "(Grad-CAM)") {
+		p.t.Errorf("Grad-CAM's hint %q, want it named", hint)
+	}
+	before = p.updates()
+	p.Do("turning the regions off", chromedp.Click(chromedp.CSS("#cam")))
+	p.settled("no class activation map", before)
+	if !browser.Eval[bool](p.Browser, `document.getElementById("camwrap").hidden`) {
+		p.t.Error("the regions turned off still show")
+	}
+}
