@@ -119,7 +119,9 @@
 // a saliency map: the gradient of one class's logit with respect to the
 // input. The logit is used rather than the probability because it measures
 // evidence for that class alone; the probability's gradient also moves with
-// every other class.
+// every other class. A class activation map ([CAM]: Grad-CAM or HiResCAM)
+// shows instead which cells of a layer's maps raise that logit, by default
+// those of the last convolution's block ([Model.CAMLayer]).
 //
 // A Model is not safe for concurrent use: its layers own the buffers they
 // compute into. A server gives each goroutine its own [Model.Clone], or
@@ -149,8 +151,9 @@
 // the preprocessing saved in its file, and ranks the probabilities of
 // [Model.Predict], in batches of at most [ClassifierOptions].BatchSize
 // images and never more than the images given. [Classifier.Trace] adds every
-// layer's output, [Classifier.Saliency] the saliency map, and
-// [Classifier.TraceWith] both from one forward pass. Raw pixels of the
+// layer's output, [Classifier.Saliency] the saliency map,
+// [Classifier.CAM] a class activation map, and [Classifier.TraceWith] all
+// three from one forward pass. Raw pixels of the
 // wrong size or not finite are errors, and so is an output that is not
 // finite ([*NonFiniteError]). A classifier is safe for concurrent use: each
 // batch takes one of a pool of copies of the model, made as needed up to
