@@ -88,7 +88,8 @@ func (m *Model) CheckCAMLayer(layer int) (int, error) {
 // camAfterForward is the map of method (one of [CAMMethods]) of class
 // over layer's maps for the one image of the forward pass in inference
 // mode the layers hold: it runs backward from the class's logit down to the
-// layer's output only.
+// layer's output only (every layer has a path to the logits: NewGraph walks
+// back from the output).
 func (m *Model) camAfterForward(method string, class, layer int) *CAM {
 	a := m.plan.outs[layer+1]
 	logits := m.plan.outs[len(m.plan.outs)-1]

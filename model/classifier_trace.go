@@ -40,9 +40,9 @@ func (c *Classifier) Trace(ctx context.Context, px []float32, k int) (*Trace, er
 	return c.TraceWith(ctx, px, TraceOptions{Top: k})
 }
 
-// TraceWith is [Classifier.Trace] with options: with the saliency or the
-// class activation map, it runs the model once forward and backward for each, on
-// one model of the pool.
+// TraceWith is [Classifier.Trace] with options: it runs the model once
+// forward, and backward once for the saliency map and once for the class
+// activation map, on one model of the pool.
 func (c *Classifier) TraceWith(ctx context.Context, px []float32, opts TraceOptions) (*Trace, error) {
 	if err := c.check(px); err != nil {
 		return nil, err

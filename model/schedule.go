@@ -227,14 +227,14 @@ const (
 
 // backward propagates dL/dlogits through the layers of the last forward pass
 // in reverse order and returns dL/dx, or nil if want has no inputGradient.
-// It is backwardTo the input.
 // A node used by several layers gets the sum of their gradients, added in
 // the order the layers are visited. For the parameters' gradients alone, it
 // only computes what they need: layers that neither have trainable
 // parameters nor depend on one are left out, as are the gradients of their
 // outputs (the first layer's input gradient among them, see
 // nn.InputGradientSkipper). For the input's alone, the layers leave out
-// their parameters' gradients (see nn.ParamGradientSkipper).
+// their parameters' gradients (see nn.ParamGradientSkipper). It is
+// backwardTo the input.
 func (m *Model) backward(dlogits *tensor.Tensor, want gradients) *tensor.Tensor {
 	return m.backwardTo(dlogits, want, 0)
 }
