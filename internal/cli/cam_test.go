@@ -107,3 +107,46 @@ func checkCAMs(t *testing.T, py string, m *model.Sequential, spec string, images
 		}
 	}
 }
+
+// torchvisionCAMs checks the class activation maps of an imported
+// torchvision network, over its last convolutional block, against those
+// torchvision_models.py computed in float64 with PyTorch's autograd (files
+// prefix.classes.f32, prefix.gradcam.f32 and prefix.hirescam.f32).
+func torchvisionCAMs(t *testing.T, m *model.Sequential, images [][]float32, prefix string) {
+	t.Helper()
+	c, err := model.NewClassifier(m, model.ClassifierOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	classes := readFloats(t, prefix+".classes.f32")
+	for _, method := range model.CAMMethods {
+		want := readFloats(t, prefix+"."+method+".f32")
+		worst := 0.0
+		var shape []int
+		for i, img := range images {
+			cam, err := c.CAM(context.Background(), img, method, int(classes[i]), -1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			size := len(cam.Map.Data)
+			shape = cam.Map.Shape
+			if len(want) != len(images)*size {
+				t.Fatalf("%s of layer %d (%s): %d values an image, PyTorch's %d", method, cam.Layer, m.Layers[cam.Layer].Name(), size, len(want)/len(images))
+			}
+			w := want[i*size : (i+1)*size]
+			top := 0.0
+			for _, v := range w {
+				top = max(top, float64(v))
+			}
+			for j, v := range cam.Map.Data {
+				if d := math.Abs(float64(v) - float64(w[j])); d > 0 {
+					worst = max(worst, d/max(top, 1e-30))
+				}
+			}
+		}
+		t.Logf("%s of %s %v: max |convnet - PyTorch in float64| = %.3g of the map's largest value", method, m.Layers[m.CAMLayer()].Name(), shape, worst)
+		if worst > 1e-4 {
+			t.Errorf("%s: max |convnet - PyTorch in float64| = %.3g of the map's largest value, want <= 1e-4", method, worst)
+		}
+	}
+}

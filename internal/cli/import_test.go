@@ -278,6 +278,8 @@ func TestImportErrors(t *testing.T) {
 // Multiply, SiLU (x times Sigmoid(x)) and Hardswish as activations,
 // convolutions of several groups as Conv2D's groups, and ShuffleNet's
 // channel split and shuffle as ChannelSlice and ChannelShuffle layers.
+// The class activation maps of resnet18, mobilenet_v2 and convnext_tiny
+// over their last block (Model.CAMLayer) are PyTorch's too.
 func TestImportTorchvision(t *testing.T) {
 	skipRace(t)
 	py := python(t, "torch", "torchvision", "numpy")
@@ -401,6 +403,9 @@ func TestImportTorchvision(t *testing.T) {
 			// PyTorch's float32 is, or 1e-5.
 			tol := max(1e-5, 4*float64(readFloats(t, filepath.Join(dir, name+".err"))[0]))
 			compareProbabilities(t, "convnet predict vs PyTorch in float64", flat, rows, tol)
+			if classes, err := os.ReadFile(filepath.Join(dir, name+".classes.f32")); err == nil && len(classes) > 0 {
+				torchvisionCAMs(t, m, images, filepath.Join(dir, name))
+			}
 		})
 	}
 }

@@ -37,6 +37,16 @@ class. It writes to OUT_DIR:
     NAME.err     how far PyTorch's own float32 probabilities are from
                  those, the largest difference (one float32)
 
+and for resnet18, mobilenet_v2 and convnext_tiny, the class activation
+maps of each image's top class over the maps of the last convolutional
+block (layer4, features, features), in float64 (for G the gradient of the
+class's logit with respect to the block's output A: Grad-CAM ReLU(Σ_k
+mean(G_k)·A_k), HiResCAM ReLU(Σ_k G_k⊙A_k)):
+
+    NAME.classes.f32   the classes, float32 [4]
+    NAME.gradcam.f32   the Grad-CAM maps, float32 [4 h w]
+    NAME.hirescam.f32  the HiResCAM maps, float32 [4 h w]
+
 Usage: python3 torchvision_models.py OUT_DIR
 """
 import os
@@ -48,6 +58,27 @@ import torch
 import torchvision
 
 SIZE = 64
+CAM_BLOCKS = {"resnet18": "layer4", "mobilenet_v2": "features", "convnext_tiny": "features"}
+
+
+def cams(net, block, x, prefix):
+    """Writes the class activation maps of each image's top class over the
+    output of block (see the docstring)."""
+    seen = {}
+    hook = block.register_forward_hook(lambda mod, inp, outp: seen.update(a=outp))
+    classes, grad, hires = [], [], []
+    for img in x:
+        logits = net(img[None])
+        k = int(logits[0].argmax())
+        (g,) = torch.autograd.grad(logits[0, k], seen["a"])
+        g, a = g[0], seen["a"][0].detach()
+        classes.append(k)
+        grad.append(torch.relu((g.mean(dim=(1, 2))[:, None, None] * a).sum(dim=0)).numpy())
+        hires.append(torch.relu((g * a).sum(dim=0)).numpy())
+    hook.remove()
+    np.array(classes, "<f4").tofile(prefix + ".classes.f32")
+    np.stack(grad).astype("<f4").tofile(prefix + ".gradcam.f32")
+    np.stack(hires).astype("<f4").tofile(prefix + ".hirescam.f32")
 
 
 def main(out):
@@ -103,6 +134,8 @@ def main(out):
         err = (single - probs).abs().max().item()
         probs.numpy().astype("<f4").tofile(os.path.join(out, name + ".f32"))
         np.array([err], dtype="<f4").tofile(os.path.join(out, name + ".err"))
+        if name in CAM_BLOCKS:
+            cams(net, getattr(net, CAM_BLOCKS[name]), x.double(), os.path.join(out, name))
         probs = probs.numpy()
         print(f"torch {torch.__version__}, torchvision {torchvision.__version__}: exported {name}, "
               f"top classes {probs.argmax(1).tolist()}, largest probabilities {probs.max(1).round(3).tolist()}, "
