@@ -37,6 +37,14 @@ func checkCAM(p page) {
 	if hint := browser.Eval[string](p.Browser, `document.getElementById("camhint").textContent`); !strings.Contains(hint, "(Grad-CAM)") {
 		p.t.Errorf("Grad-CAM's hint %q, want it named", hint)
 	}
+	// An earlier layer: the first convolution's block, 32x32.
+	before = p.updates()
+	p.Do("choosing the first block", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById("camlayer");
+		s.value = [...s.options].find((o) => o.text.startsWith("re_lu (")).value; s.dispatchEvent(new Event("change")); })()`))
+	p.settled("the first block's map", before)
+	if hint := browser.Eval[string](p.Browser, `document.getElementById("camhint").textContent`); !strings.Contains(hint, "re_lu (32×32)") {
+		p.t.Errorf("the first block's hint %q, want re_lu (32×32)", hint)
+	}
 	before = p.updates()
 	p.Do("turning the regions off", chromedp.Click(chromedp.CSS("#cam")))
 	p.settled("no class activation map", before)

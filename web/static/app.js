@@ -51,7 +51,10 @@ async function send() {
   const controller = (state.controller = new AbortController());
   const params = new URLSearchParams({ model: m.name, k: Math.min(5, m.classes.length) });
   if ($("saliency").checked) params.set("saliency", "1");
-  if ($("cam").checked) params.set("cam", $("cammethod").value);
+  if ($("cam").checked) {
+    params.set("cam", $("cammethod").value);
+    if ($("camlayer").value !== "") params.set("camlayer", $("camlayer").value);
+  }
   // While the pen moves, the layers are repainted four times a second at
   // most (the prediction follows every answer): the page stays free to
   // follow the pen.
@@ -197,6 +200,7 @@ $("clear").addEventListener("click", () => pad.clear());
 $("saliency").addEventListener("change", () => requestUpdate());
 $("cam").addEventListener("change", () => requestUpdate());
 $("cammethod").addEventListener("change", () => requestUpdate());
+$("camlayer").addEventListener("change", () => requestUpdate());
 document.addEventListener("keydown", (e) => {
   if (e.key === "Escape") closeDetail();
   if ((e.ctrlKey || e.metaKey) && e.key === "z") { e.preventDefault(); pad.undo(); }

@@ -9,6 +9,14 @@ import { scaleOf } from "./layers.js";
 export function setupSeen(m) {
   const [h, w] = m.input_shape;
   for (const id of ["input", "netinput", "salmap", "cammap"]) { $(id).width = w; $(id).height = h; }
+  // The layers a class activation map may weigh: those whose output is an
+  // image of more than one cell; by default the last convolution's block.
+  const sel = $("camlayer");
+  sel.replaceChildren(new Option("last convolutional block", ""));
+  m.layers.forEach((l, i) => {
+    const s = l.output_shape;
+    if (s.length === 3 && s[0] * s[1] > 1) sel.add(new Option(`${l.name} (${s[0]}×${s[1]})`, String(i)));
+  });
   const f = m.framing;
   $("framehint").textContent = f && f.box
     ? `Framed as the training images are: cropped to the ink, scaled so its longer side is ${f.box} of ${f.size[0]} pixels, ` +
