@@ -28,7 +28,10 @@ type predictOptions struct {
 	CSVLabel    string // label column of the CSV inputs; "" means none
 	ColumnMajor bool   // CSV pixels stored column by column (AHCD)
 	Inputs      []string
-	MaxMemory   int64 // what the model may take to run (0: the default)
+	MaxMemory   int64  // what the model may take to run (0: the default)
+	CAM         string // a class activation map to draw for each input: gradcam, hirescam or ""
+	CAMDir      string // where the maps go
+	CAMLayer    int    // the layer the maps weigh; -1: the last convolution's block
 }
 
 func parsePredict(args []string, stderr io.Writer) (*predictOptions, error) {
@@ -41,6 +44,9 @@ func parsePredict(args []string, stderr io.Writer) (*predictOptions, error) {
 	fs.StringVar(&o.CSVLabel, "csv-label", "", "label column of the CSV inputs, a header name or a 0-based index (default: none, every column is a pixel)")
 	fs.BoolVar(&o.ColumnMajor, "column-major", false, "CSV pixels are stored column by column, as in AHCD's CSV files")
 	maxMemoryFlag(fs, &o.MaxMemory)
+	fs.StringVar(&o.CAM, "cam", "", "also draw each input's class activation map of its top class: "+strings.Join(model.CAMMethods, " or ")+", into --cam-dir")
+	fs.StringVar(&o.CAMDir, "cam-dir", "", "the folder of the --cam pictures, made if missing: INPUT.METHOD.png each (the input as the model sees it, the map over it)")
+	fs.IntVar(&o.CAMLayer, "cam-layer", -1, "the layer whose maps --cam weighs, an index of the summary's layers (default: the last convolution's block)")
 	inputs, err := parseFlagsAnywhere(fs, args)
 	if err != nil {
 		return nil, err
@@ -57,6 +63,12 @@ func parsePredict(args []string, stderr io.Writer) (*predictOptions, error) {
 		return nil, usagef("--output %q: want table, csv or json", o.Output)
 	case !slices.Contains([]string{"auto", "yes", "no"}, o.Invert):
 		return nil, usagef("--invert %q: want auto, yes or no", o.Invert)
+	case o.CAM != "" && !slices.Contains(model.CAMMethods, o.CAM):
+		return nil, usagef("--cam %q: want %s", o.CAM, strings.Join(model.CAMMethods, " or "))
+	case o.CAM != "" && o.CAMDir == "":
+		return nil, usagef("--cam needs --cam-dir, the folder its pictures go to")
+	case o.CAM == "" && (o.CAMDir != "" || o.CAMLayer != -1):
+		return nil, usagef("--cam-dir and --cam-layer go with --cam")
 	}
 	return o, nil
 }
@@ -109,6 +121,14 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	if o.CAM != "" {
+		if _, err := c.Model().CheckCAMLayer(o.CAMLayer); err != nil {
+			return usagef("--cam: %v", err)
+		}
+		if err := os.MkdirAll(o.CAMDir, 0o755); err != nil {
+			return fmt.Errorf("--cam-dir: %w", err)
+		}
+	}
 	p := &predictor{ctx: ctx, o: o, c: c, stderr: stderr, progress: newProgress(stderr, isTerminal(stderr), 0)}
 	p.out, err = newPredictWriter(o.Output, stdout, c.ClassNames(), o.Top, o.CSVLabel != "")
 	if err != nil {
@@ -126,6 +146,9 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if err := p.out.flush(); err != nil {
 		return err
+	}
+	if o.CAM != "" {
+		fmt.Fprintf(stderr, "Wrote %d class activation maps (%s) to %s\n", p.done, o.CAM, o.CAMDir)
 	}
 	if p.failed > 0 {
 		return fmt.Errorf("%d of %d inputs could not be classified (see above)", p.failed, p.failed+p.done)

@@ -230,6 +230,11 @@ func (p *predictor) classify(names []string, px [][]float32, inverted []bool, tr
 	}
 	p.progress.clear()
 	for i, r := range rs {
+		if p.o.CAM != "" {
+			if err := p.drawCAM(names[i], px[i], r.Top[0].Label); err != nil {
+				return err
+			}
+		}
 		r.Inverted = inverted[i]
 		rec := predictRecord{Input: names[i], Result: r, Truth: -1}
 		if truth != nil {

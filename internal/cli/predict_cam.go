@@ -1,0 +1,43 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/convnet-go/convnet/internal/safefile"
+	"github.com/convnet-go/convnet/plot"
+)
+
+// camScale enlarges the pictures of --cam to about this many pixels.
+const camScale = 256
+
+// drawCAM writes the class activation map of class for the input named
+// name, of raw pixels px, into --cam-dir: the input as the model sees it
+// (framed, before standardisation), enlarged, the map over it.
+func (p *predictor) drawCAM(name string, px []float32, class int) error {
+	cam, err := p.c.CAM(p.ctx, px, p.o.CAM, class, p.o.CAMLayer)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	shape := p.c.InputShape()
+	img := plot.Cell{Pixels: px, H: shape[0], W: shape[1], C: shape[2]}
+	pic := plot.CAMOverlay(img, cam.Map.Data, cam.Map.Shape[0], cam.Map.Shape[1], max(1, camScale/max(shape[0], shape[1])))
+	path := filepath.Join(p.o.CAMDir, camFileName(name)+"."+p.o.CAM+".png")
+	if err := safefile.Write(path, true, func(w io.Writer) error { return plot.WritePNG(w, pic) }); err != nil {
+		return fmt.Errorf("%s: the class activation map: %w", name, err)
+	}
+	return nil
+}
+
+// camFileName turns an input's name (a path, "-", or a CSV row's
+// "file.csv#N") into a file name: the path's separators become "_", so
+// that inputs of the same name in different folders stay apart.
+func camFileName(name string) string {
+	if name == "-" {
+		return "stdin"
+	}
+	name = strings.TrimLeft(filepath.ToSlash(filepath.Clean(name)), "./")
+	return strings.NewReplacer("/", "_", "\\", "_").Replace(name)
+}

@@ -1,0 +1,103 @@
+package cli
+
+import (
+	"context"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/model/pretrained"
+)
+
+// TestPredictCAM draws the class activation maps of three AHCD letters
+// and of two CSV rows with the built-in model: one picture each, 256x256,
+// named after its input, whose reddest cell is the map's largest one.
+func TestPredictCAM(t *testing.T) {
+	dir := t.TempDir()
+	images := testImages(t, "ahcd", 140)[:3]
+	if err := os.MkdirAll(filepath.Join(dir, "in"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for i, img := range images {
+		writeGrayPNG(t, filepath.Join(dir, "in", []string{"a", "b", "c"}[i]+".png"), img, 32, 32)
+		if i < 2 {
+			var row []string
+			for _, v := range img {
+				row = append(row, strconv.Itoa(int(v)))
+			}
+			rows = append(rows, strings.Join(row, ","))
+		}
+	}
+	writeFile(t, filepath.Join(dir, "rows.csv"), []byte(strings.Join(rows, "\n")+"\n"))
+	cams := filepath.Join(dir, "cams")
+	code, _, stderr := runCLI("predict", "--model", "ahcd", "--cam", "hirescam", "--cam-dir", cams, filepath.Join(dir, "in"), filepath.Join(dir, "rows.csv"))
+	if code != 0 || !strings.Contains(stderr, "Wrote 5 class activation maps (hirescam) to "+cams) {
+		t.Fatalf("predict --cam: exit %d: %s", code, stderr)
+	}
+	m, err := pretrained.Load("ahcd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := model.NewClassifier(m, model.ClassifierOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := strings.TrimLeft(filepath.ToSlash(dir), "/")
+	base = strings.ReplaceAll(base, "/", "_")
+	for i, name := range []string{"in_a.png", "in_b.png", "in_c.png", "rows.csv#1", "rows.csv#2"} {
+		path := filepath.Join(cams, base+"_"+name+".hirescam.png")
+		f, err := os.Open(path)
+		if err != nil {
+			entries, _ := os.ReadDir(cams)
+			t.Fatalf("%v (the folder holds %v)", err, entries)
+		}
+		pic, err := png.Decode(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b := pic.Bounds(); b.Dx() != 256 || b.Dy() != 256 {
+			t.Errorf("%s: %v, want 256x256", name, b)
+		}
+		cam, err := c.CAM(context.Background(), images[[]int{0, 1, 2, 0, 1}[i]], "hirescam", -1, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The reddest of the 8x8 cells' centres (32x32 pixels each).
+		best, hot := -1, -1
+		for k := range 64 {
+			r, g, _, _ := pic.At(k%8*32+16, k/8*32+16).RGBA()
+			if score := int(r) - int(g); score > best {
+				best, hot = score, k
+			}
+		}
+		top := 0
+		for k, v := range cam.Map.Data {
+			if v > cam.Map.Data[top] {
+				top = k
+			}
+		}
+		if hot != top {
+			t.Errorf("%s: the reddest cell is %d, the map's largest %d", name, hot, top)
+		}
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--cam", "saliency", "--cam-dir", cams}, `--cam "saliency": want gradcam or hirescam`},
+		{[]string{"--cam", "gradcam"}, "--cam needs --cam-dir"},
+		{[]string{"--cam-dir", cams}, "--cam-dir and --cam-layer go with --cam"},
+		{[]string{"--cam", "gradcam", "--cam-dir", cams, "--cam-layer", "24"}, "(flatten) outputs shape [2048], not an image"},
+	} {
+		code, _, stderr := runCLI(append([]string{"predict", "--model", "ahcd", filepath.Join(dir, "in")}, tt.args...)...)
+		if code != 2 || !strings.Contains(stderr, tt.want) {
+			t.Errorf("predict %v: exit %d, %q; want 2 and %q", tt.args, code, stderr, tt.want)
+		}
+	}
+}
