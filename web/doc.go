@@ -4,7 +4,8 @@
 //
 // [NewServer] builds the handler for a list of named classifiers
 // ([model.Classifier]: the inference of package model, its preprocessing,
-// top-k, layer outputs and saliency; package model/pretrained holds the
+// top-k, layer outputs, saliency and class activation maps; package
+// model/pretrained holds the
 // built-in models) and [Server.Serve] runs it with timeouts and a graceful
 // shutdown. "convnet serve" is the command line for it.
 //
@@ -15,7 +16,8 @@
 // (mouse, touch and pen; undo and clear; a picture picked, dropped or
 // pasted), what the network sees in three steps (the drawing with the ink
 // the framing found, the framed image, and the standardised input the
-// network gets, the mean training image taken away), the five most likely
+// network gets, the mean training image taken away; on demand, the saliency
+// map and a class activation map over the drawing), the five most likely
 // classes (a small copy of the first stays in view while the page
 // scrolls), the layers folded into blocks (a convolution with its batch
 // normalisation, activation and dropout) that open on demand, each block's
