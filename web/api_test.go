@@ -423,6 +423,10 @@ func TestHistoryAndEvaluation(t *testing.T) {
 // and at the pool's.
 func TestActivationsCAM(t *testing.T) {
 	s := testServer(t)
+	models := decode[struct{ Models []modelInfo }](t, do(s, "GET", "/api/models", "", nil))
+	if got := models.Models[0].CAMLayer; got != 0 {
+		t.Errorf("letters' cam_layer = %d, want 0, its convolution", got)
+	}
 	c, err := model.NewClassifier(letters(t), model.ClassifierOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -146,7 +146,7 @@ func (s *Server) handleActivations(w http.ResponseWriter, r *http.Request) {
 	}
 	if err == nil && opts.CAM != "" {
 		if _, err = m.c.Model().CheckCAMLayer(camLayer); err != nil {
-			err = errorf(http.StatusBadRequest, "parameter camlayer: %v", err)
+			err = errorf(http.StatusBadRequest, "parameter %s: %v", map[bool]string{true: "cam", false: "camlayer"}[camLayer < 0], err)
 		}
 	}
 	if err != nil {

@@ -34,6 +34,9 @@ type modelInfo struct {
 	Layers     []layerInfo  `json:"layers"`
 	Graph      bool         `json:"graph"` // made as a graph of layers, not a stack
 	Framing    data.Framing `json:"framing"`
+	// CAMLayer is the layer whose maps a class activation map weighs by
+	// default (model.Model.CAMLayer), -1 when the model has no convolution.
+	CAMLayer int `json:"cam_layer"`
 	// MeanImage is the mean training image the preprocessing subtracts, H*W*C
 	// bytes (0..255) in base64; "" without one.
 	MeanImage      string  `json:"mean_image,omitempty"`
@@ -104,7 +107,7 @@ func newServed(sm Model, opts Options) *served {
 	if err := m.Summary(&summary); err != nil {
 		summary.WriteString(err.Error())
 	}
-	s.info = modelInfo{Name: sm.Name, InputShape: s.shape, Summary: summary.String(), Graph: m.IsGraph(), Framing: c.Framing()}
+	s.info = modelInfo{Name: sm.Name, InputShape: s.shape, Summary: summary.String(), Graph: m.IsGraph(), Framing: c.Framing(), CAMLayer: m.CAMLayer()}
 	if st := m.Standardizer; st != nil && st.ImageCenter && len(st.MeanImage) > 0 {
 		scale := float32(1)
 		if st.Rescale != 0 {

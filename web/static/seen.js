@@ -12,7 +12,13 @@ export function setupSeen(m) {
   // The layers a class activation map may weigh: those whose output is an
   // image of more than one cell; by default the last convolution's block.
   const sel = $("camlayer");
-  sel.replaceChildren(new Option("last convolutional block", ""));
+  const cam = m.cam_layer >= 0;
+  $("cam").disabled = !cam;
+  $("cam").parentElement.title = cam
+    ? "colour the regions whose features raise the top class (a class activation map)"
+    : "this model has no convolution: no maps to weigh";
+  if (!cam) $("cam").checked = false;
+  sel.replaceChildren(new Option(cam ? `last convolutional block: ${m.layers[m.cam_layer].name}` : "", ""));
   m.layers.forEach((l, i) => {
     const s = l.output_shape;
     if (s.length === 3 && s[0] * s[1] > 1) sel.add(new Option(`${l.name} (${s[0]}×${s[1]})`, String(i)));
