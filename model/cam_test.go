@@ -29,6 +29,9 @@ func TestGradCAMIsCAM(t *testing.T) {
 	if got := m.CAMLayer(); got != 0 {
 		t.Fatalf("CAMLayer() = %d, want 0, the convolution", got)
 	}
+	if got := fmt.Sprint(m.Layers[0].OutputShape()); got != "[6 5 4]" {
+		t.Fatalf("the convolution's output %s, want [6 5 4]", got)
+	}
 	c, err := NewClassifier(m.Clone(), ClassifierOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -41,32 +44,42 @@ func TestGradCAMIsCAM(t *testing.T) {
 	m.Standardizer.Apply(x, x)
 	a := m.ForwardAll(x)[0].Data
 	w := m.Layers[2].Params()[0].Value.Data // [4, 3]
-	positive := 0
-	for class := range 3 {
-		cam, err := c.CAM(context.Background(), px, "gradcam", class, -1)
-		if err != nil {
-			t.Fatal(err)
+	positive := closedForm(t, c, px, "gradcam", 3, func(class, p int) float64 {
+		s := 0.0
+		for k := range 4 {
+			s += float64(w[k*3+class]) * float64(a[p*4+k])
 		}
-		if cam.Method != "gradcam" || cam.Class != class || cam.Layer != 0 || fmt.Sprint(cam.Map.Shape) != "[6 5]" {
-			t.Fatalf("class %d: Grad-CAM of class %d, layer %d, shape %v; want [6 5] of layer 0", class, cam.Class, cam.Layer, cam.Map.Shape)
-		}
-		for p, got := range cam.Map.Data {
-			s := 0.0
-			for k := range 4 {
-				s += float64(w[k*3+class]) * float64(a[p*4+k])
-			}
-			want := max(s, 0) / 30
-			if want > 0 {
-				positive++
-			}
-			if math.Abs(float64(got)-want) > 1e-6*max(want, 1e-3) {
-				t.Errorf("class %d, cell %d: Grad-CAM %.8g, want ReLU(Σ W·A)/(h·w) = %.8g", class, p, got, want)
-			}
-		}
-	}
+		return max(s, 0) / 30
+	})
 	if positive < 20 || positive > 80 {
 		t.Errorf("%d of 90 cells positive: a test that shows little of the ReLU", positive)
 	}
+}
+
+// closedForm checks the maps of method for each of classes classes
+// against want(class, cell), within 1e-6 relative, and returns the number
+// of positive cells wanted.
+func closedForm(t *testing.T, c *Classifier, px []float32, method string, classes int, want func(class, p int) float64) (positive int) {
+	t.Helper()
+	for class := range classes {
+		cam, err := c.CAM(context.Background(), px, method, class, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cam.Method != method || cam.Class != class || cam.Layer != 0 || len(cam.Map.Shape) != 2 {
+			t.Fatalf("class %d: %s of class %d, layer %d, shape %v; want the class's of layer 0", class, cam.Method, cam.Class, cam.Layer, cam.Map.Shape)
+		}
+		for p, got := range cam.Map.Data {
+			w := want(class, p)
+			if w > 0 {
+				positive++
+			}
+			if math.Abs(float64(got)-w) > 1e-6*max(w, 1e-3) {
+				t.Errorf("class %d, cell %d: %s %.8g, want %.8g", class, p, method, got, w)
+			}
+		}
+	}
+	return positive
 }
 
 // TestHiResCAMClosedForm checks HiResCAM where it has a closed form:
@@ -94,26 +107,13 @@ func TestHiResCAMClosedForm(t *testing.T) {
 	x := tensor.FromData(append([]float32(nil), px...), 1, 5, 6, 1)
 	a := m.ForwardAll(x)[0].Data
 	w := m.Layers[2].Params()[0].Value.Data // [90, 4]
-	positive := 0
-	for class := range 4 {
-		cam, err := c.CAM(context.Background(), px, "hirescam", class, -1)
-		if err != nil {
-			t.Fatal(err)
+	positive := closedForm(t, c, px, "hirescam", 4, func(class, p int) float64 {
+		s := 0.0
+		for k := range 3 {
+			s += float64(w[(p*3+k)*4+class]) * float64(a[p*3+k])
 		}
-		for p, got := range cam.Map.Data {
-			s := 0.0
-			for k := range 3 {
-				s += float64(w[(p*3+k)*4+class]) * float64(a[p*3+k])
-			}
-			want := max(s, 0)
-			if want > 0 {
-				positive++
-			}
-			if math.Abs(float64(got)-want) > 1e-6*max(want, 1e-3) {
-				t.Errorf("class %d, cell %d: HiResCAM %.8g, want ReLU(Σ W·A) = %.8g", class, p, got, want)
-			}
-		}
-	}
+		return max(s, 0)
+	})
 	if positive < 25 || positive > 95 {
 		t.Errorf("%d of 120 cells positive: a test that shows little of the ReLU", positive)
 	}
