@@ -118,6 +118,30 @@ func BenchmarkSaliency(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "images/s")
 }
 
+// BenchmarkCAM times the class activation maps of one 32x32 image, as the
+// demo asks for them: a forward pass of the tutorial model and a backward
+// pass down to its last convolution only.
+func BenchmarkCAM(b *testing.B) {
+	px := make([]float32, 32*32)
+	for i := range px {
+		px[i] = float32(i%7) / 7
+	}
+	c, err := NewClassifier(tutorial(b), ClassifierOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, method := range CAMMethods {
+		b.Run(method, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := c.CAM(context.Background(), px, method, -1, -1); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "images/s")
+		})
+	}
+}
+
 // BenchmarkPresets times one training step (Adam, sparse cross-entropy with
 // label smoothing, as the strong and resnet recipes train) of each preset
 // at batch 64 on random 32x32x1 inputs. On a busy machine, compare presets
