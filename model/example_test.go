@@ -1,13 +1,17 @@
 package model_test
 
 import (
+	"context"
 	"fmt"
+	"image"
+	"image/color"
 	"log"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 
 	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/model/pretrained"
 	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/optim"
 	"github.com/convnet-go/convnet/tensor"
@@ -131,4 +135,37 @@ func ExampleNewGraph() {
 	// Trainable params: 203
 	// Non-trainable params: 0
 	// __________________________________________________________________________________________________
+}
+
+// Where a built-in model looks: the class activation map of its top class
+// for a drawn vertical stroke, over the maps of its last convolution's
+// block.
+func ExampleClassifier_CAM() {
+	m, err := pretrained.Load("ahcd")
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, err := model.NewClassifier(m, model.ClassifierOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	img := image.NewGray(image.Rect(0, 0, 32, 32))
+	for y := 6; y < 26; y++ {
+		img.SetGray(15, y, color.Gray{255})
+		img.SetGray(16, y, color.Gray{255})
+	}
+	px, _ := c.Pixels(img)
+	cam, err := c.CAM(context.Background(), px, "hirescam", -1, -1)
+	if err != nil {
+		log.Fatal(err)
+	}
+	hot := 0
+	for i, v := range cam.Map.Data {
+		if v > cam.Map.Data[hot] {
+			hot = i
+		}
+	}
+	w := cam.Map.Shape[1]
+	fmt.Printf("%s: %v map of %s, hottest cell row %d, column %d\n", c.ClassNames()[cam.Class], cam.Map.Shape, m.Layers[cam.Layer].Name(), hot/w, hot%w)
+	// Output: alef ا: [8 8] map of re_lu_5, hottest cell row 7, column 4
 }
