@@ -240,7 +240,7 @@ func TestExportONNXRuntime(t *testing.T) {
 		name, model, images string // images: a data set, or "" for random pixels
 		train               []string
 	}{
-		{"builtin-ahcd", "../../model/pretrained/ahcd.safetensors", "ahcd", nil},
+		{"builtin-ahcd", "ahcd", "ahcd", nil}, // by its name
 		{"builtin-mnist", "../../model/pretrained/mnist.safetensors", "mnist", nil},
 		{"tutorial-random", "tutorial", "ahcd", nil},
 		{"tutorial-trained", trained, "ahcd", []string{"train", "--data-dir", dataDir(t), "--model", "tutorial", "--limit", "1000",

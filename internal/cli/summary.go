@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/model/pretrained"
 )
 
 func init() {
@@ -71,8 +73,9 @@ func summary(opts SummaryOptions, stdout io.Writer) error {
 
 // openModel returns the preset called name, built for the given input shape
 // and classes (zero values: the preset's defaults), or else the model file
-// at that path, loaded within maxMemory. A name that is neither is a usage
-// error listing the presets.
+// at that path, loaded within maxMemory, or else the built-in model of that
+// name. A name that is none of them is a usage error listing the presets
+// and the built-in models.
 func openModel(name string, input []int, classes int, maxMemory int64) (*model.Sequential, error) {
 	if model.PresetAbout(name) != "" {
 		if input == nil {
@@ -90,13 +93,15 @@ func openModel(name string, input []int, classes int, maxMemory int64) (*model.S
 		}
 		return m, nil
 	}
-	if _, err := os.Stat(name); err != nil {
+	_, err := os.Stat(name)
+	builtin := os.IsNotExist(err) && slices.Contains(pretrained.Names(), name)
+	if err != nil && !builtin {
 		if os.IsNotExist(err) && !strings.ContainsAny(name, `/\.`) {
-			return nil, usagef("unknown model %q: not a preset (%s) nor a file", name, strings.Join(model.PresetNames(), ", "))
+			return nil, usagef("unknown model %q: not a preset (%s), a built-in model (%s) nor a file", name, strings.Join(model.PresetNames(), ", "), strings.Join(pretrained.Names(), ", "))
 		}
 		return nil, fmt.Errorf("cannot read model %s: %w", name, err)
 	}
-	if isArchitectureFile(name) {
+	if !builtin && isArchitectureFile(name) {
 		m, err := readArchitecture(name)
 		if err != nil {
 			return nil, err
@@ -110,7 +115,7 @@ func openModel(name string, input []int, classes int, maxMemory int64) (*model.S
 		return m, nil
 	}
 	if input != nil || classes != 0 {
-		return nil, usagef("--input and --classes apply to presets and architecture files, not to model files")
+		return nil, usagef("--input and --classes apply to presets and architecture files, not to model files nor built-in models")
 	}
 	m, _, err := loadModel(name, maxMemory)
 	return m, err

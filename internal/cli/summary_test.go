@@ -43,7 +43,10 @@ func TestSummaryCommand(t *testing.T) {
 			stdout: "add_1 (Add)                     (None, 14, 14, 32)   0           batch_normalization_4[0][0]\n" +
 				"                                                                 batch_normalization_5[0][0]\n"},
 		{args: []string{"summary", "--model", kerasDoc("residual_keras3.json")}, code: exitOK, stdout: "Total params: 19,994\n"},
-		{args: []string{"summary", "--model", "vgg16"}, code: exitUsage, stderr: `unknown model "vgg16": not a preset (convnet-bn, elsawy2017, lenet5, resnet, tutorial)`},
+		{args: []string{"summary", "--model", "vgg16"}, code: exitUsage, stderr: `unknown model "vgg16": not a preset (convnet-bn, elsawy2017, lenet5, resnet, tutorial), a built-in model (ahcd, mnist) nor a file`},
+		// The built-in models, by name.
+		{args: []string{"summary", "--model", "ahcd"}, code: exitOK, stdout: "dense_1 (Dense)              (None, 28)                7,196\n=================================================================\nTotal params: 820,284\n"},
+		{args: []string{"summary", "--model", "mnist", "--input", "32x32x1"}, code: exitUsage, stderr: "not to model files nor built-in models"},
 		{args: []string{"summary", "--model", filepath.Join(dir, "none.safetensors")}, code: exitError, stderr: "none.safetensors"},
 		{args: []string{"summary", "--model", garbage}, code: exitError, stderr: "garbage.safetensors: invalid model file"},
 		{args: []string{"summary", "--input", "32xx"}, code: exitUsage, stderr: `dimension ""`},
