@@ -1,8 +1,6 @@
 package web
 
 import (
-	"context"
-	"encoding/base64"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -130,91 +128,6 @@ func TestPredictMatchesModel(t *testing.T) {
 		if math.Abs(float64(p.Probability-want.Data[p.Label])) > 1e-6 {
 			t.Errorf("probability of class %d = %v, want %v", p.Label, p.Probability, want.Data[p.Label])
 		}
-	}
-}
-
-func TestActivations(t *testing.T) {
-	s := testServer(t)
-	type answer struct {
-		Pixels   []byte
-		Input    encoded
-		Layers   []encoded
-		Top      []struct{ Label int }
-		Saliency *saliencyAnswer
-	}
-	got := decode[answer](t, do(s, "POST", "/api/activations?model=letters&full=-1,0&saliency=1", "application/json", []byte(pixelsJSON(64, 255))))
-	if len(got.Pixels) != 64 || got.Pixels[0] != 255 {
-		t.Errorf("pixels = %v, want 64 values of 255", got.Pixels)
-	}
-	if len(got.Layers) != 4 || len(got.Top) != 5 || got.Saliency == nil {
-		t.Fatalf("activations: %d layers, %d top, saliency %v", len(got.Layers), len(got.Top), got.Saliency)
-	}
-	if got.Input.Encoding != "f32" || got.Input.Min != 1 || got.Input.Max != 1 {
-		t.Errorf("input = %+v, want f32 of ones", got.Input)
-	}
-	m := letters(t)
-	x := tensor.New(1, 8, 8, 1)
-	x.Fill(1) // 255 rescaled
-	want := m.ForwardAll(x)
-	for i, l := range got.Layers {
-		raw, err := base64.StdEncoding.DecodeString(l.Data)
-		if err != nil {
-			t.Fatalf("layer %d data: %v", i, err)
-		}
-		w := want[i].Data
-		if fmt.Sprint(l.Shape) != fmt.Sprint(want[i].Shape[1:]) {
-			t.Errorf("layer %d shape %v, want %v", i, l.Shape, want[i].Shape[1:])
-		}
-		for j := range w {
-			var v float32
-			switch l.Encoding {
-			case "f32":
-				v = math.Float32frombits(uint32(raw[4*j]) | uint32(raw[4*j+1])<<8 | uint32(raw[4*j+2])<<16 | uint32(raw[4*j+3])<<24)
-			case "u8":
-				v = l.Min + float32(raw[j])/255*(l.Max-l.Min)
-			}
-			tol := 1e-6 + float64(l.Max-l.Min)/510
-			if l.Encoding == "f32" {
-				tol = 0
-			}
-			if math.Abs(float64(v-w[j])) > tol+1e-6 {
-				t.Fatalf("layer %d (%s) value %d = %v, want %v", i, l.Encoding, j, v, w[j])
-			}
-		}
-		if wantEnc := map[bool]string{true: "f32", false: "u8"}[i == 0]; l.Encoding != wantEnc {
-			t.Errorf("layer %d encoding %q, want %q", i, l.Encoding, wantEnc)
-		}
-	}
-	if got.Saliency.Class != got.Top[0].Label || fmt.Sprint(got.Saliency.Shape) != "[8 8]" {
-		t.Errorf("saliency = %+v, want class %d of shape [8 8]", got.Saliency, got.Top[0].Label)
-	}
-}
-
-func TestSaliency(t *testing.T) {
-	s := testServer(t)
-	got := decode[saliencyAnswer](t, do(s, "POST", "/api/saliency?model=letters&class=3", "application/json", []byte(pixelsJSON(64, 100))))
-	raw, _ := base64.StdEncoding.DecodeString(got.Data)
-	if got.Class != 3 || len(raw) != 64 || got.Max <= 0 {
-		t.Fatalf("saliency = %+v (%d values), want class 3, 64 values, max > 0", got, len(raw))
-	}
-	top := 0
-	for _, v := range raw {
-		top = max(top, int(v))
-	}
-	if top != 255 {
-		t.Errorf("saliency maximum level = %d, want 255", top)
-	}
-	// The map is the model's own input gradient: |d score / d input|.
-	m := letters(t)
-	x := tensor.New(1, 8, 8, 1)
-	x.Fill(100.0 / 255)
-	g := m.InputGradient(x, 3)
-	var want float32
-	for _, v := range g.Data {
-		want = max(want, float32(math.Abs(float64(v))))
-	}
-	if math.Abs(float64(got.Max-want)) > 1e-6*float64(want) {
-		t.Errorf("saliency max = %v, want %v", got.Max, want)
 	}
 }
 
@@ -415,57 +328,5 @@ func TestHistoryAndEvaluation(t *testing.T) {
 	empty := decode[samplesAnswer](t, do(s, "GET", "/api/models/letters/evaluation/samples?true=3&pred=4", "", nil))
 	if empty.Count != 0 || len(empty.Samples) != 0 {
 		t.Errorf("samples(3,4) = %+v, want none", empty)
-	}
-}
-
-// TestActivationsCAM checks the class activation maps of the activations'
-// answer against the classifier's, at the default layer (the convolution)
-// and at the pool's.
-func TestActivationsCAM(t *testing.T) {
-	s := testServer(t)
-	models := decode[struct{ Models []modelInfo }](t, do(s, "GET", "/api/models", "", nil))
-	if got := models.Models[0].CAMLayer; got != 0 {
-		t.Errorf("letters' cam_layer = %d, want 0, its convolution", got)
-	}
-	c, err := model.NewClassifier(letters(t), model.ClassifierOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	px := make([]float32, 64)
-	for i := range px {
-		px[i] = float32(i * 4 % 256)
-	}
-	var parts []string
-	for _, v := range px {
-		parts = append(parts, fmt.Sprint(v))
-	}
-	body := []byte(`{"pixels":[` + strings.Join(parts, ",") + `]}`)
-	for _, tt := range []struct {
-		query, method string
-		class, layer  int
-		layerName     string
-	}{{"cam=gradcam", "gradcam", -1, 0, "conv2d"}, {"cam=hirescam&camlayer=1&class=2", "hirescam", 2, 1, "max_pooling2d"}} {
-		got := decode[struct{ CAM *camAnswer }](t, do(s, "POST", "/api/activations?model=letters&"+tt.query, "application/json", body))
-		want, err := c.CAM(context.Background(), px, tt.method, tt.class, tt.layer)
-		if err != nil {
-			t.Fatal(err)
-		}
-		g := got.CAM
-		if g == nil || g.Method != tt.method || g.Layer != tt.layer || g.LayerName != tt.layerName || g.Class != want.Class || fmt.Sprint(g.Shape) != fmt.Sprint(want.Map.Shape) {
-			t.Fatalf("%q: map %+v, want %s of class %d of layer %d (%s), shape %v", tt.query, g, tt.method, want.Class, tt.layer, tt.layerName, want.Map.Shape)
-		}
-		raw, _ := base64.StdEncoding.DecodeString(g.Data)
-		var top float32
-		for _, v := range want.Map.Data {
-			top = max(top, v)
-		}
-		if g.Max != top {
-			t.Errorf("%q: max %v, want %v", tt.query, g.Max, top)
-		}
-		for i, v := range want.Map.Data {
-			if top > 0 && math.Abs(float64(raw[i])-float64(v/top*255)) > 0.5 {
-				t.Fatalf("%q: level %d = %d, want %.1f", tt.query, i, raw[i], v/top*255)
-			}
-		}
 	}
 }
