@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/binary"
@@ -135,19 +136,9 @@ func (s *Server) handleActivations(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		class, err = classParam(r, m)
 	}
-	camLayer := -1
+	opts := model.TraceOptions{Top: k, Saliency: r.URL.Query().Get("saliency") == "1", Class: class}
 	if err == nil {
-		camLayer, err = intParam(r, "camlayer", -1, 0, len(m.info.Layers)-1)
-	}
-	q := r.URL.Query()
-	opts := model.TraceOptions{Top: k, Saliency: q.Get("saliency") == "1", CAM: q.Get("cam"), Class: class, CAMLayer: camLayer}
-	if err == nil && opts.CAM != "" && !slices.Contains(model.CAMMethods, opts.CAM) {
-		err = errorf(http.StatusBadRequest, "parameter cam=%q: want one of %s", opts.CAM, strings.Join(model.CAMMethods, ", "))
-	}
-	if err == nil && opts.CAM != "" {
-		if _, err = m.c.Model().CheckCAMLayer(camLayer); err != nil {
-			err = errorf(http.StatusBadRequest, "parameter %s: %v", map[bool]string{true: "cam", false: "camlayer"}[camLayer < 0], err)
-		}
+		opts.CAM, opts.CAMLayer, err = camParams(r, m, "")
 	}
 	if err != nil {
 		fail(w, err)
@@ -176,9 +167,59 @@ func (s *Server) handleActivations(w http.ResponseWriter, r *http.Request) {
 		if t.Saliency != nil {
 			ans.Saliency = m.saliencyAnswer(t.Saliency)
 		}
-		if c := t.CAM; c != nil {
-			ans.CAM = &camAnswer{*m.mapAnswer(c.Class, c.Map), c.Method, c.Layer, m.info.Layers[c.Layer].Name}
+		if t.CAM != nil {
+			ans.CAM = m.camAnswer(t.CAM)
 		}
+		return ans, nil
+	})
+}
+
+// camParams parses the parameters of a class activation map: "cam", the
+// method (def when absent; "" for none), and "camlayer", the layer (-1 when
+// absent: the model's default), checked against the model.
+func camParams(r *http.Request, m *served, def string) (method string, layer int, err error) {
+	method = cmp.Or(r.URL.Query().Get("cam"), def)
+	if method == "" {
+		return "", -1, nil
+	}
+	if !slices.Contains(model.CAMMethods, method) {
+		return "", 0, errorf(http.StatusBadRequest, "parameter cam=%q: want one of %s", method, strings.Join(model.CAMMethods, ", "))
+	}
+	if layer, err = intParam(r, "camlayer", -1, 0, len(m.info.Layers)-1); err != nil {
+		return "", 0, err
+	}
+	if _, err := m.c.Model().CheckCAMLayer(layer); err != nil {
+		return "", 0, errorf(http.StatusBadRequest, "parameter %s: %v", map[bool]string{true: "cam", false: "camlayer"}[layer < 0], err)
+	}
+	return method, layer, nil
+}
+
+// camAnswer answers a classifier's class activation map.
+func (m *served) camAnswer(c *model.CAM) *camAnswer {
+	return &camAnswer{*m.mapAnswer(c.Class, c.Map), c.Method, c.Layer, m.info.Layers[c.Layer].Name}
+}
+
+func (s *Server) handleCAM(w http.ResponseWriter, r *http.Request) {
+	m, err := s.model(r)
+	var class, layer int
+	var method string
+	if err == nil {
+		class, err = classParam(r, m)
+	}
+	if err == nil {
+		method, layer, err = camParams(r, m, "hirescam")
+	}
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	s.post(w, r, m, func(ctx context.Context, f model.Framed) (any, error) {
+		c, err := m.c.CAM(ctx, f.Pixels, method, class, layer)
+		if err != nil {
+			return nil, err
+		}
+		ans := m.camAnswer(c)
+		ans.Model = m.name
 		return ans, nil
 	})
 }

@@ -101,8 +101,9 @@ func TestSaliency(t *testing.T) {
 }
 
 // TestActivationsCAM checks the class activation maps of the activations'
-// answer against the classifier's, at the default layer (the convolution)
-// and at the pool's.
+// answer and of /api/cam against the classifier's, at the default layer
+// (the convolution) and at the pool's; /api/cam's method is HiResCAM
+// unless asked.
 func TestActivationsCAM(t *testing.T) {
 	s := testServer(t)
 	models := decode[struct{ Models []modelInfo }](t, do(s, "GET", "/api/models", "", nil))
@@ -128,6 +129,11 @@ func TestActivationsCAM(t *testing.T) {
 		layerName     string
 	}{{"cam=gradcam", "gradcam", -1, 0, "conv2d"}, {"cam=hirescam&camlayer=1&class=2", "hirescam", 2, 1, "max_pooling2d"}} {
 		got := decode[struct{ CAM *camAnswer }](t, do(s, "POST", "/api/activations?model=letters&"+tt.query, "application/json", body))
+		// /api/cam answers the same map alone.
+		alone := decode[camAnswer](t, do(s, "POST", "/api/cam?model=letters&"+tt.query, "application/json", body))
+		if alone.Model != "letters" || fmt.Sprint(alone.saliencyAnswer.Data, alone.Method, alone.Layer) != fmt.Sprint(got.CAM.Data, got.CAM.Method, got.CAM.Layer) {
+			t.Errorf("%q: /api/cam answers %+v, /api/activations %+v", tt.query, alone, got.CAM)
+		}
 		want, err := c.CAM(context.Background(), px, tt.method, tt.class, tt.layer)
 		if err != nil {
 			t.Fatal(err)
@@ -143,6 +149,12 @@ func TestActivationsCAM(t *testing.T) {
 		}
 		if g.Max != top {
 			t.Errorf("%q: max %v, want %v", tt.query, g.Max, top)
+		}
+		if tt.method == "hirescam" && tt.layer == 1 {
+			def := decode[camAnswer](t, do(s, "POST", "/api/cam?model=letters&camlayer=1&class=2", "application/json", body))
+			if def.Method != "hirescam" || def.Data != g.Data {
+				t.Errorf("/api/cam without cam: %+v, want HiResCAM's map", def)
+			}
 		}
 		for i, v := range want.Map.Data {
 			if top > 0 && math.Abs(float64(raw[i])-float64(v/top*255)) > 0.5 {

@@ -140,6 +140,13 @@
 // data holds H*W bytes: |gradient|, the maximum over channels, scaled so that
 // 255 is max.
 //
+// POST /api/cam?model=NAME[&cam=M][&camlayer=L][&class=C] answers the class
+// activation map alone, as "cam" of /api/activations, of method M
+// (default hirescam):
+//
+//	{"model": "ahcd", "method": "hirescam", "layer": 21, "layer_name": "re_lu_5", "class": 3,
+//	 "name": "theh ث", "shape": [8, 8], "max": 0.61, "data": "<base64>"}
+//
 // GET /api/models/NAME/layers/I/kernel?channel=C answers the weights that
 // produce output channel C of layer I: for a Conv2D, shape [kh, kw, cin] in
 // that order; for a Conv2D of g groups (config "groups"), shape

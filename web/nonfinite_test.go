@@ -26,8 +26,10 @@ func TestNonFiniteModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := []byte(pixelsJSON(64, 200))
-	if r := do(s, "POST", "/api/saliency", "application/json", body); r.status != http.StatusOK || strings.Contains(string(r.body), "NaN") {
-		t.Errorf("POST /api/saliency: %d %s, want 200 and a finite map", r.status, r.body)
+	for _, target := range []string{"/api/saliency", "/api/cam"} {
+		if r := do(s, "POST", target, "application/json", body); r.status != http.StatusOK || strings.Contains(string(r.body), "NaN") {
+			t.Errorf("POST %s: %d %s, want 200 and a finite map", target, r.status, r.body)
+		}
 	}
 	for _, target := range []string{"/api/predict", "/api/activations", "/api/activations?saliency=1", "/api/activations?cam=hirescam"} {
 		r := do(s, "POST", target, "application/json", body)

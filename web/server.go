@@ -183,6 +183,7 @@ func (s *Server) routes() {
 	handle("/api/predict", post, s.handlePredict)
 	handle("/api/activations", post, s.handleActivations)
 	handle("/api/saliency", post, s.handleSaliency)
+	handle("/api/cam", post, s.handleCAM)
 	handle("/api/models/{name}/layers/{index}/kernel", get, s.handleKernel)
 	handle("/api/models/{name}/layers/{index}/activation", get, s.handleActivation)
 	handle("/api/models/{name}/history", get, s.handleHistory)
