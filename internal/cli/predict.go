@@ -31,7 +31,7 @@ type predictOptions struct {
 	MaxMemory   int64  // what the model may take to run (0: the default)
 	CAM         string // a class activation map to draw for each input: gradcam, hirescam or ""
 	CAMDir      string // where the maps go
-	CAMLayer    int    // the layer the maps weigh; -1: the last convolution's block
+	CAMLayer    string // the name of the layer the maps weigh; "": the last convolution's block
 }
 
 func parsePredict(args []string, stderr io.Writer) (*predictOptions, error) {
@@ -46,7 +46,7 @@ func parsePredict(args []string, stderr io.Writer) (*predictOptions, error) {
 	maxMemoryFlag(fs, &o.MaxMemory)
 	fs.StringVar(&o.CAM, "cam", "", "also draw each input's class activation map of its top class: "+strings.Join(model.CAMMethods, " or ")+", into --cam-dir")
 	fs.StringVar(&o.CAMDir, "cam-dir", "", "the folder of the --cam pictures, made if missing: INPUT.METHOD.png each (the input as the model sees it, the map over it)")
-	fs.IntVar(&o.CAMLayer, "cam-layer", -1, "the layer whose maps --cam weighs, an index of the summary's layers (default: the last convolution's block)")
+	fs.StringVar(&o.CAMLayer, "cam-layer", "", "the layer whose maps --cam weighs, by its name in convnet summary (default: the last convolution's block)")
 	inputs, err := parseFlagsAnywhere(fs, args)
 	if err != nil {
 		return nil, err
@@ -67,7 +67,7 @@ func parsePredict(args []string, stderr io.Writer) (*predictOptions, error) {
 		return nil, usagef("--cam %q: want %s", o.CAM, strings.Join(model.CAMMethods, " or "))
 	case o.CAM != "" && o.CAMDir == "":
 		return nil, usagef("--cam needs --cam-dir, the folder its pictures go to")
-	case o.CAM == "" && (o.CAMDir != "" || o.CAMLayer != -1):
+	case o.CAM == "" && (o.CAMDir != "" || o.CAMLayer != ""):
 		return nil, usagef("--cam-dir and --cam-layer go with --cam")
 	}
 	return o, nil
@@ -121,15 +121,19 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	camLayer := -1
 	if o.CAM != "" {
-		if _, err := c.Model().CheckCAMLayer(o.CAMLayer); err != nil {
+		if camLayer, err = layerNamed(c.Model(), o.CAMLayer); err != nil {
+			return err
+		}
+		if _, err := c.Model().CheckCAMLayer(camLayer); err != nil {
 			return usagef("--cam: %v", err)
 		}
 		if err := os.MkdirAll(o.CAMDir, 0o755); err != nil {
 			return fmt.Errorf("--cam-dir: %w", err)
 		}
 	}
-	p := &predictor{ctx: ctx, o: o, c: c, stderr: stderr, progress: newProgress(stderr, isTerminal(stderr), 0)}
+	p := &predictor{ctx: ctx, o: o, c: c, camLayer: camLayer, stderr: stderr, progress: newProgress(stderr, isTerminal(stderr), 0)}
 	p.out, err = newPredictWriter(o.Output, stdout, c.ClassNames(), o.Top, o.CSVLabel != "")
 	if err != nil {
 		return err

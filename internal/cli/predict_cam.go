@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/convnet-go/convnet/internal/safefile"
+	"github.com/convnet-go/convnet/model"
 	"github.com/convnet-go/convnet/plot"
 )
 
@@ -17,7 +18,7 @@ const camScale = 256
 // name, of raw pixels px, into --cam-dir: the input as the model sees it
 // (framed, before standardisation), enlarged, the map over it.
 func (p *predictor) drawCAM(name string, px []float32, class int) error {
-	cam, err := p.c.CAM(p.ctx, px, p.o.CAM, class, p.o.CAMLayer)
+	cam, err := p.c.CAM(p.ctx, px, p.o.CAM, class, p.camLayer)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
@@ -29,6 +30,21 @@ func (p *predictor) drawCAM(name string, px []float32, class int) error {
 		return fmt.Errorf("%s: the class activation map: %w", name, err)
 	}
 	return nil
+}
+
+// layerNamed returns the index of m's layer called name, -1 for "".
+func layerNamed(m *model.Sequential, name string) (int, error) {
+	if name == "" {
+		return -1, nil
+	}
+	var names []string
+	for i, l := range m.Layers {
+		if l.Name() == name {
+			return i, nil
+		}
+		names = append(names, l.Name())
+	}
+	return 0, usagef("--cam-layer %q: the model has no such layer; its layers are %s", name, strings.Join(names, ", "))
 }
 
 // camFileName turns an input's name (a path, "-", or a CSV row's

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"fmt"
+	"image"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -68,24 +70,42 @@ func TestPredictCAM(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// The reddest of the 8x8 cells' centres (32x32 pixels each).
-		best, hot := -1, -1
-		for k := range 64 {
-			r, g, _, _ := pic.At(k%8*32+16, k/8*32+16).RGBA()
-			if score := int(r) - int(g); score > best {
-				best, hot = score, k
-			}
-		}
-		top := 0
-		for k, v := range cam.Map.Data {
-			if v > cam.Map.Data[top] {
-				top = k
-			}
-		}
-		if hot != top {
+		hot, top := hottest(pic, 8), argmax(cam.Map.Data)
+		if cam.Map.Data[top] == 0 || hot != top {
 			t.Errorf("%s: the reddest cell is %d, the map's largest %d", name, hot, top)
 		}
 	}
+	// Another layer by its name: the second block's ReLU, 16x16.
+	one := filepath.Join(dir, "in", "a.png")
+	if code, _, stderr := runCLI("predict", "--model", "ahcd", "--cam", "gradcam", "--cam-dir", cams, "--cam-layer", "re_lu_3", one); code != 0 {
+		t.Fatalf("predict --cam-layer re_lu_3: exit %d: %s", code, stderr)
+	}
+	f, err := os.Open(filepath.Join(cams, camFileName(one)+".gradcam.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pic, err := png.Decode(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer := -1
+	for i, l := range m.Layers {
+		if l.Name() == "re_lu_3" {
+			layer = i
+		}
+	}
+	cam, err := c.CAM(context.Background(), images[0], "gradcam", -1, layer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cam.Map.Data[argmax(cam.Map.Data)] == 0 {
+		t.Fatal("re_lu_3's Grad-CAM map of the first letter is empty: a test that shows nothing")
+	}
+	if got := hottest(pic, 16); fmt.Sprint(cam.Map.Shape) != "[16 16]" || got != argmax(cam.Map.Data) {
+		t.Errorf("re_lu_3's map %v: the reddest cell %d, the largest %d", cam.Map.Shape, got, argmax(cam.Map.Data))
+	}
+
 	for _, tt := range []struct {
 		args []string
 		want string
@@ -93,11 +113,37 @@ func TestPredictCAM(t *testing.T) {
 		{[]string{"--cam", "saliency", "--cam-dir", cams}, `--cam "saliency": want gradcam or hirescam`},
 		{[]string{"--cam", "gradcam"}, "--cam needs --cam-dir"},
 		{[]string{"--cam-dir", cams}, "--cam-dir and --cam-layer go with --cam"},
-		{[]string{"--cam", "gradcam", "--cam-dir", cams, "--cam-layer", "24"}, "(flatten) outputs shape [2048], not an image"},
+		{[]string{"--cam", "gradcam", "--cam-dir", cams, "--cam-layer", "flatten"}, "(flatten) outputs shape [2048], not an image"},
+		{[]string{"--cam", "gradcam", "--cam-dir", cams, "--cam-layer", "conv9"}, `--cam-layer "conv9": the model has no such layer; its layers are conv2d, batch_normalization,`},
 	} {
 		code, _, stderr := runCLI(append([]string{"predict", "--model", "ahcd", filepath.Join(dir, "in")}, tt.args...)...)
 		if code != 2 || !strings.Contains(stderr, tt.want) {
 			t.Errorf("predict %v: exit %d, %q; want 2 and %q", tt.args, code, stderr, tt.want)
 		}
 	}
+}
+
+// hottest returns the reddest of the n x n cells' centres of a 256x256
+// picture, by red less green.
+func hottest(pic image.Image, n int) int {
+	best, hot := -1<<31, -1
+	size := 256 / n
+	for k := range n * n {
+		r, g, _, _ := pic.At(k%n*size+size/2, k/n*size+size/2).RGBA()
+		if score := int(r) - int(g); score > best {
+			best, hot = score, k
+		}
+	}
+	return hot
+}
+
+// argmax returns the index of the largest value of v, the first of ties.
+func argmax(v []float32) int {
+	top := 0
+	for k, x := range v {
+		if x > v[top] {
+			top = k
+		}
+	}
+	return top
 }

@@ -38,6 +38,7 @@ type predictor struct {
 	ctx          context.Context
 	o            *predictOptions
 	c            *model.Classifier
+	camLayer     int // the layer of --cam, -1 for the default
 	out          predictWriter
 	progress     *progress
 	stderr       io.Writer
