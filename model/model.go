@@ -64,6 +64,7 @@ type Model struct {
 
 	// Reused between steps.
 	dlogits, probs, onehot *tensor.Tensor
+	dpattern               *tensor.Tensor // the gradient of a layer's channel mean (Classifier.Pattern)
 }
 
 // Sequential is the name the model has always had here, kept for the code

@@ -243,6 +243,13 @@ func (m *Model) backward(dlogits *tensor.Tensor, want gradients) *tensor.Tensor 
 // input, i+1 layer i's output) is whole, when the layers that take it have
 // run, and returns that gradient (the model's) when want has inputGradient.
 func (m *Model) backwardTo(dlogits *tensor.Tensor, want gradients, slot int) *tensor.Tensor {
+	return m.backwardSpan(len(m.Layers), dlogits, want, slot)
+}
+
+// backwardSpan is backwardTo from the gradient d of node from rather than
+// of the logits: the layers after that node are left out, as are those it
+// does not depend on (their outputs get no gradient).
+func (m *Model) backwardSpan(from int, d *tensor.Tensor, want gradients, slot int) *tensor.Tensor {
 	kernels.BeginRun()
 	defer kernels.EndRun()
 	p := &m.plan
@@ -256,11 +263,10 @@ func (m *Model) backwardTo(dlogits *tensor.Tensor, want gradients, slot int) *te
 			s.SkipParamGradients(want&paramGradients == 0)
 		}
 	}
-	p.reserve(dlogits.Shape[0])
+	p.reserve(d.Shape[0])
 	clear(p.grads)
-	n := len(m.Layers)
-	p.grads[n] = dlogits
-	for i := n - 1; i >= slot; i-- {
+	p.grads[from] = d
+	for i := from - 1; i >= slot; i-- {
 		dy := p.grads[i+1]
 		if dy == nil {
 			continue // nothing needs this layer's gradients

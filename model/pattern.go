@@ -1,0 +1,145 @@
+package model
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// Pattern is an input that one channel of a layer responds to strongly,
+// found by gradient ascent (Erhan et al. 2009, "Visualizing higher-layer
+// features of a deep network"; the method of Keras's "Visualizing what
+// convnets learn"): from faint noise, each step moves the input along the
+// gradient of the channel's mean value, the gradient scaled to a fixed
+// length. For a layer whose output is an image the mean leaves out a
+// border of 2 cells when the map is larger than 4x4, as Keras's example
+// does; for the last layer the channel is a class and its value the
+// class's logit: what the network takes that class to look like. A
+// channel behind a ReLU that the noise leaves at zero has no gradient to
+// climb: the noise is made louder (up to ±2), and behind an activation
+// layer its input's channel is climbed until the layer's comes alive.
+type Pattern struct {
+	Layer, Channel int
+	Input          *tensor.Tensor // [H, W, C], standardised: what the network takes
+	Start, End     float64        // the channel's mean value for the first input and for Input
+}
+
+// PatternOptions are the settings of [Classifier.Pattern]; zero values
+// mean Keras's example's.
+type PatternOptions struct {
+	Steps int // steps of gradient ascent (0: 30)
+	// Step is how far each step moves the input, as the root mean square
+	// of its change per value (0: 0.04, Keras's example's 10 over the
+	// 150·150·3 values of its input).
+	Step float64
+	Seed uint64 // of the first input's noise, uniform in ±0.125
+}
+
+// Pattern returns an input that channel of layer's output responds to
+// strongly (see [Pattern]). Its cost is Steps forward passes and backward
+// passes down to the input from that layer.
+func (c *Classifier) Pattern(ctx context.Context, layer, channel int, opts PatternOptions) (*Pattern, error) {
+	m := c.model
+	if layer < 0 || layer >= len(m.Layers) {
+		return nil, fmt.Errorf("pattern: layer %d: the model has layers 0..%d", layer, len(m.Layers)-1)
+	}
+	out := m.Layers[layer].OutputShape()
+	if n := out[len(out)-1]; channel < 0 || channel >= n {
+		return nil, fmt.Errorf("pattern: channel %d of layer %d (%s): it has channels 0..%d", channel, layer, m.Layers[layer].Name(), n-1)
+	}
+	steps, step := opts.Steps, opts.Step
+	if steps == 0 {
+		steps = 30
+	}
+	if step == 0 {
+		step = 0.04
+	}
+	if steps < 0 || !(step > 0) || math.IsInf(step, 0) {
+		return nil, fmt.Errorf("pattern: %d steps of %v: want a positive number of each", steps, step)
+	}
+	x := tensor.New(append([]int{1}, c.shape...)...)
+	rng := rand.New(rand.NewPCG(opts.Seed, uint64(layer)<<32|uint64(channel)))
+	p := &Pattern{Layer: layer, Channel: channel}
+	err := c.run(ctx, func(m *Sequential) {
+		// A channel that faint noise leaves at zero everywhere (behind a
+		// ReLU) has no gradient to climb: louder noise then, up to ±2.
+		for _, amp := range []float64{0.125, 0.5, 1, 2} {
+			for i := range x.Data {
+				x.Data[i] = float32((rng.Float64()*2 - 1) * amp)
+			}
+			m.forward(x, inferencePass)
+			if v, _ := m.channelMean(layer, channel); v != 0 {
+				break
+			}
+		}
+		// Still at zero, behind an activation layer: its input's channel
+		// is climbed until the layer's comes alive.
+		below := -1
+		if in := m.Inbound(layer); len(in) == 1 && in[0] >= 0 && slices.Equal(m.Layers[in[0]].OutputShape(), out) && m.Layers[layer].Params() == nil {
+			below = in[0]
+		}
+		lr := step * math.Sqrt(float64(len(x.Data)))
+		for s := 0; ; s++ {
+			m.forward(x, inferencePass)
+			v, dy := m.channelMean(layer, channel)
+			if s == 0 {
+				p.Start = v
+			}
+			if s == steps {
+				p.End = v
+				return
+			}
+			from := layer
+			if v == 0 && below >= 0 {
+				from = below
+				_, dy = m.channelMean(below, channel)
+			}
+			g := m.backwardSpan(from+1, dy, inputGradient, 0)
+			norm := 0.0
+			for _, v := range g.Data {
+				norm += float64(v) * float64(v)
+			}
+			scale := lr / math.Sqrt(max(norm, 1e-12))
+			for i, v := range g.Data {
+				x.Data[i] += float32(scale * float64(v))
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.Input = x.Reshape(c.shape...)
+	return p, nil
+}
+
+// channelMean returns the mean of channel ch of layer's output for the one
+// input of the last forward pass (an image's inner cells, 2 from each edge
+// when it has more than 4 rows and columns) and its gradient with respect
+// to that output.
+func (m *Model) channelMean(layer, ch int) (float64, *tensor.Tensor) {
+	a := m.plan.outs[layer+1]
+	m.dpattern = reuse(m.dpattern, a.Shape)
+	m.dpattern.Zero()
+	c := a.Shape[len(a.Shape)-1]
+	h, w, b := 1, 1, 0
+	if len(a.Shape) == 4 {
+		h, w = a.Shape[1], a.Shape[2]
+		if h > 4 && w > 4 {
+			b = 2
+		}
+	}
+	n := (h - 2*b) * (w - 2*b)
+	sum := 0.0
+	for y := b; y < h-b; y++ {
+		for x := b; x < w-b; x++ {
+			i := (y*w+x)*c + ch
+			sum += float64(a.Data[i])
+			m.dpattern.Data[i] = 1 / float32(n)
+		}
+	}
+	return sum / float64(n), m.dpattern
+}

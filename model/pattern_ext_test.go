@@ -1,0 +1,79 @@
+package model_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/model/pretrained"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// TestPattern climbs channels of the built-in AHCD model: feature maps of
+// its second and last blocks (the last one's channel 8 is zero for noise:
+// its batch normalization's output is climbed until it is not) and the logits of
+// three classes, whose patterns the model then ranks in its top 3 (for 18
+// of its 28 classes the top one).
+func TestPattern(t *testing.T) {
+	m, err := pretrained.Load("ahcd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := model.NewClassifier(m, model.ClassifierOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	last := len(m.Layers) - 1
+	for _, tt := range []struct{ layer, channel int }{{10, 5}, {21, 8}, {last, 0}, {last, 13}, {last, 27}} {
+		p, err := c.Pattern(ctx, tt.layer, tt.channel, model.PatternOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s, channel %d: mean %.4g → %.4g", m.Layers[tt.layer].Name(), tt.channel, p.Start, p.End)
+		if p.Layer != tt.layer || p.Channel != tt.channel || fmt.Sprint(p.Input.Shape) != "[32 32 1]" {
+			t.Fatalf("pattern of layer %d, channel %d, input %v", p.Layer, p.Channel, p.Input.Shape)
+		}
+		if tt.layer == 21 && p.Start != 0 {
+			t.Errorf("re_lu_5, channel 8: mean %.4g for noise, want 0 (the case of a climb from below)", p.Start)
+		}
+		if !(p.End > p.Start+1) {
+			t.Errorf("%s, channel %d: mean %.4g → %.4g, want a climb of more than 1", m.Layers[tt.layer].Name(), tt.channel, p.Start, p.End)
+		}
+		if tt.layer == last {
+			probs := tensor.New(1, 28)
+			m.Predict(probs, p.Input.Reshape(1, 32, 32, 1))
+			above := 0
+			for _, v := range probs.Data {
+				if v > probs.Data[tt.channel] {
+					above++
+				}
+			}
+			if above >= 3 {
+				t.Errorf("the pattern of class %d: %d classes rank above it", tt.channel, above)
+			}
+		}
+		again, err := c.Pattern(ctx, tt.layer, tt.channel, model.PatternOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(again.Input.Data) != fmt.Sprint(p.Input.Data) {
+			t.Errorf("layer %d, channel %d: two patterns of the same options differ", tt.layer, tt.channel)
+		}
+	}
+	for _, tt := range []struct {
+		layer, channel int
+		opts           model.PatternOptions
+		want           string
+	}{
+		{last + 1, 0, model.PatternOptions{}, "layers 0..29"},
+		{0, 32, model.PatternOptions{}, "channel 32 of layer 0 (conv2d): it has channels 0..31"},
+		{0, 0, model.PatternOptions{Steps: -1}, "-1 steps"},
+	} {
+		if _, err := c.Pattern(ctx, tt.layer, tt.channel, tt.opts); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("pattern of layer %d, channel %d, %+v: error %v, want %q", tt.layer, tt.channel, tt.opts, err, tt.want)
+		}
+	}
+}
