@@ -163,3 +163,41 @@ func TestActivationsCAM(t *testing.T) {
 		}
 	}
 }
+
+// TestPattern checks the pattern answer against the classifier's, as bytes
+// of Keras's deprocessing, for a feature map and a class.
+func TestPattern(t *testing.T) {
+	s := testServer(t)
+	c, err := model.NewClassifier(letters(t), model.ClassifierOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ layer, channel int }{{0, 1}, {3, 4}} {
+		got := decode[patternAnswer](t, do(s, "GET", fmt.Sprintf("/api/models/letters/layers/%d/pattern?channel=%d", tt.layer, tt.channel), "", nil))
+		want, err := c.Pattern(context.Background(), tt.layer, tt.channel, model.PatternOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := base64.StdEncoding.DecodeString(got.Data)
+		if got.Model != "letters" || got.Layer != tt.layer || got.Channel != tt.channel || fmt.Sprint(got.Shape) != "[8 8 1]" || len(raw) != 64 {
+			t.Fatalf("pattern %+v (%d bytes), want layer %d, channel %d, [8 8 1]", got, len(raw), tt.layer, tt.channel)
+		}
+		if got.Start != want.Start || got.End != want.End || !(got.End > got.Start) {
+			t.Errorf("layer %d, channel %d: mean %v → %v, the classifier's %v → %v", tt.layer, tt.channel, got.Start, got.End, want.Start, want.End)
+		}
+		if string(raw) != string(deprocess(want.Input.Data)) {
+			t.Errorf("layer %d, channel %d: the pattern's bytes are not the classifier's input deprocessed", tt.layer, tt.channel)
+		}
+	}
+	// Keras's deprocessing: mean 0.5, standard deviation 0.15, clipped to
+	// 0..1: ±1 (mean 0, deviation 1) are 0.35 and 0.65 of 255; 10 after
+	// twenty zeros lies 4.47 deviations above their mean, clipped.
+	if got := deprocess([]float32{-1, 1}); got[0] != 89 || got[1] != 166 {
+		t.Errorf("deprocess(-1, 1) = %v, want [89 166]", got)
+	}
+	x := make([]float32, 21)
+	x[20] = 10
+	if got := deprocess(x); got[0] != 119 || got[20] != 255 {
+		t.Errorf("deprocess(0 ×20, 10) = %v, want 119 ... 255", got)
+	}
+}

@@ -25,8 +25,9 @@
 // drawn beside them, and a model panel with the layer summary, the
 // training curves and the confusion matrix. Clicking a feature map opens a
 // drawer with that channel's kernel weights, the input channels that feed
-// it most, the kernel sliding over its input as the output fills in, and,
-// for a pixel, its receptive field and the arithmetic that produced it (for
+// it most, the kernel sliding over its input as the output fills in, what
+// the channel looks for (an input it responds to strongly), and, for a
+// pixel, its receptive field and the arithmetic that produced it (for
 // ShuffleNet's channel slice and shuffle, the input channel it copies,
 // whose map is drawn beside).
 //
@@ -146,6 +147,17 @@
 //
 //	{"model": "ahcd", "method": "hirescam", "layer": 21, "layer_name": "re_lu_5", "class": 3,
 //	 "name": "theh ث", "shape": [8, 8], "max": 0.61, "data": "<base64>"}
+//
+// GET /api/models/NAME/layers/I/pattern?channel=C answers an input that
+// channel C of layer I responds to strongly ([model.Classifier.Pattern]:
+// 30 steps of gradient ascent from faint noise; for the last layer, C is a
+// class), as H*W*C bytes deprocessed as Keras's "Visualizing what convnets
+// learn" shows them (less their mean, over their standard deviation, times
+// 0.15, plus 0.5, clipped to 0..1), with the channel's mean before and
+// after:
+//
+//	{"model": "ahcd", "layer": 2, "name": "re_lu", "channel": 1, "shape": [32, 32, 1],
+//	 "start": 0.01, "end": 5.6, "data": "<base64>"}
 //
 // GET /api/models/NAME/layers/I/kernel?channel=C answers the weights that
 // produce output channel C of layer I: for a Conv2D, shape [kh, kw, cin] in

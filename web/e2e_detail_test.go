@@ -24,6 +24,10 @@ func checkDetail(p page) {
 	p.Do("clicking a feature map", chromedp.Click(chromedp.CSS(`.block[data-block="0"] canvas.tile[data-channel="1"]`)))
 	p.WaitFor("the detail view", `!document.getElementById("detail").hidden && document.querySelectorAll("#kernels canvas").length > 0 && document.getElementById("calc").textContent.includes("network's value")`)
 	p.checkArithmetic("the first block's")
+	p.WaitFor("what the channel looks for", `!document.getElementById("patternBox").hidden`)
+	if cap := browser.Eval[string](p.Browser, `document.getElementById("patterncap").textContent`); !strings.Contains(cap, "re_lu's channel 1") || !strings.Contains(cap, "gradient ascent") {
+		t.Errorf("the pattern's caption %q, want re_lu's channel 1 and gradient ascent", cap)
+	}
 	if calc := browser.Eval[string](p.Browser, `document.getElementById("calc").textContent`); !strings.Contains(calc, "Then, in the block") {
 		t.Errorf("the first block's detail view does not follow the value through the block: %q", calc)
 	}

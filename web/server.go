@@ -185,6 +185,7 @@ func (s *Server) routes() {
 	handle("/api/saliency", post, s.handleSaliency)
 	handle("/api/cam", post, s.handleCAM)
 	handle("/api/models/{name}/layers/{index}/kernel", get, s.handleKernel)
+	handle("/api/models/{name}/layers/{index}/pattern", get, s.handlePattern)
 	handle("/api/models/{name}/layers/{index}/activation", get, s.handleActivation)
 	handle("/api/models/{name}/history", get, s.handleHistory)
 	handle("/api/models/{name}/evaluation", get, s.handleEvaluation)

@@ -12,6 +12,7 @@ import { setupSlide, stopSlide, renderSlide } from "./slide.js";
 import { lnCalc, gnCalc, scaleCalc } from "./calc_norm.js";
 import { mergeCalc } from "./calc_merge.js";
 import { resamples, resampleCalc } from "./calc_resample.js";
+import { showPattern } from "./pattern.js";
 
 let requestUpdate = () => {};
 
@@ -84,6 +85,7 @@ export async function openDetail(li, ch) {
     state.detail.pixel = [Math.floor(h / 2), Math.floor(w / 2)];
   }
   $("slide").hidden = !(three && windowOf(layer));
+  showPattern(li, ch);
   requestUpdate();
   if (l.params && l.params.some((p) => p.name === "kernel" || p.name === "depthwise_kernel") || ["PReLU", "Normalization", "LayerNormalization", "GroupNormalization", "LayerScale"].includes(l.type)) {
     try {
@@ -105,6 +107,7 @@ export function closeDetail() {
   stopSlide();
   state.detail = null;
   $("detail").hidden = true;
+  $("patternBox").hidden = true;
   document.querySelectorAll(".tile.sel").forEach((t) => t.classList.remove("sel"));
   drawEdges();
 }

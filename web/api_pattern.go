@@ -1,0 +1,71 @@
+package web
+
+import (
+	"encoding/base64"
+	"math"
+	"net/http"
+
+	"github.com/convnet-go/convnet/model"
+)
+
+// patternAnswer is an input that one channel of a layer responds to
+// strongly (model.Pattern), as an image: Keras's example's deprocessing,
+// the input less its mean, divided by its standard deviation, times 0.15,
+// plus 0.5, clipped to 0..1, as H*W*C bytes.
+type patternAnswer struct {
+	Model   string  `json:"model"`
+	Layer   int     `json:"layer"`
+	Name    string  `json:"name"`
+	Channel int     `json:"channel"`
+	Shape   []int   `json:"shape"`
+	Start   float64 `json:"start"` // the channel's mean for the first input
+	End     float64 `json:"end"`   // and for this one
+	Data    string  `json:"data"`
+}
+
+// handlePattern answers GET /api/models/NAME/layers/I/pattern?channel=C.
+func (s *Server) handlePattern(w http.ResponseWriter, r *http.Request) {
+	m, i, l, err := s.layer(r)
+	var ch int
+	if err == nil {
+		out := l.OutputShape()
+		ch, err = intParam(r, "channel", 0, 0, out[len(out)-1]-1)
+	}
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	release, err := s.acquire(r.Context())
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	defer release()
+	p, err := m.c.Pattern(r.Context(), i, ch, model.PatternOptions{})
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, patternAnswer{Model: m.name, Layer: i, Name: l.Name(), Channel: ch, Shape: p.Input.Shape,
+		Start: p.Start, End: p.End, Data: base64.StdEncoding.EncodeToString(deprocess(p.Input.Data))})
+}
+
+// deprocess turns an input into bytes as Keras's "Visualizing what
+// convnets learn" shows its patterns.
+func deprocess(x []float32) []byte {
+	mean, sq := 0.0, 0.0
+	for _, v := range x {
+		mean += float64(v)
+	}
+	mean /= float64(len(x))
+	for _, v := range x {
+		sq += (float64(v) - mean) * (float64(v) - mean)
+	}
+	std := math.Sqrt(sq / float64(len(x)))
+	b := make([]byte, len(x))
+	for i, v := range x {
+		u := (float64(v)-mean)/(std+1e-5)*0.15 + 0.5
+		b[i] = uint8(math.Round(255 * min(max(u, 0), 1)))
+	}
+	return b
+}
