@@ -121,7 +121,9 @@
 // evidence for that class alone; the probability's gradient also moves with
 // every other class. A class activation map ([CAM]: Grad-CAM or HiResCAM)
 // shows instead which cells of a layer's maps raise that logit, by default
-// those of the last convolution's block ([Model.CAMLayer]).
+// those of the last convolution's block ([Model.CAMLayer]), and
+// [Classifier.Pattern] an input that one channel of a layer responds to
+// strongly, found by gradient ascent.
 //
 // A Model is not safe for concurrent use: its layers own the buffers they
 // compute into. A server gives each goroutine its own [Model.Clone], or
