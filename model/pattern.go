@@ -36,7 +36,7 @@ type PatternOptions struct {
 	// of its change per value (0: 0.04, Keras's example's 10 over the
 	// 150·150·3 values of its input).
 	Step float64
-	Seed uint64 // of the first input's noise, uniform in ±0.125
+	Seed uint64 // of the first input's noise, uniform in ±0.125 (louder for a channel it leaves at zero)
 }
 
 // Pattern returns an input that channel of layer's output responds to
