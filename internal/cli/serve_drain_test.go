@@ -92,10 +92,12 @@ func TestServeSIGTERM(t *testing.T) {
 		})
 	}
 	time.Sleep(300 * time.Millisecond)
+	// The time before the signal: the server cannot start its delay
+	// earlier, and this goroutine may run again only after it did.
+	sent := time.Now()
 	if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	sent := time.Now()
 	ready := 0
 	for time.Since(sent) < delay/2 && ready != 503 {
 		if resp, err := http.Get(base + "/readyz"); err == nil {
