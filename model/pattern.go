@@ -1,6 +1,7 @@
 package model
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -41,7 +42,8 @@ type PatternOptions struct {
 
 // Pattern returns an input that channel of layer's output responds to
 // strongly (see [Pattern]). Its cost is Steps forward passes and backward
-// passes down to the input from that layer.
+// passes down to the input from that layer; it stops between two steps
+// when ctx ends.
 func (c *Classifier) Pattern(ctx context.Context, layer, channel int, opts PatternOptions) (*Pattern, error) {
 	m := c.model
 	if layer < 0 || layer >= len(m.Layers) {
@@ -64,6 +66,7 @@ func (c *Classifier) Pattern(ctx context.Context, layer, channel int, opts Patte
 	x := tensor.New(append([]int{1}, c.shape...)...)
 	rng := rand.New(rand.NewPCG(opts.Seed, uint64(layer)<<32|uint64(channel)))
 	p := &Pattern{Layer: layer, Channel: channel}
+	var stopped error
 	err := c.run(ctx, func(m *Sequential) {
 		// A channel that faint noise leaves at zero everywhere (behind a
 		// ReLU) has no gradient to climb: louder noise then, up to ±2.
@@ -93,6 +96,9 @@ func (c *Classifier) Pattern(ctx context.Context, layer, channel int, opts Patte
 				p.End = v
 				return
 			}
+			if stopped = ctx.Err(); stopped != nil {
+				return // the caller has gone: no more steps
+			}
 			from := layer
 			if v == 0 && below >= 0 {
 				from = below
@@ -109,7 +115,7 @@ func (c *Classifier) Pattern(ctx context.Context, layer, channel int, opts Patte
 			}
 		}
 	})
-	if err != nil {
+	if err := cmp.Or(err, stopped); err != nil {
 		return nil, err
 	}
 	p.Input = x.Reshape(c.shape...)

@@ -2,9 +2,11 @@ package model_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/convnet-go/convnet/model"
 	"github.com/convnet-go/convnet/model/pretrained"
@@ -62,6 +64,17 @@ func TestPattern(t *testing.T) {
 		if fmt.Sprint(again.Input.Data) != fmt.Sprint(p.Input.Data) {
 			t.Errorf("layer %d, channel %d: two patterns of the same options differ", tt.layer, tt.channel)
 		}
+	}
+	// A caller that goes stops the climb between two steps (a million
+	// steps would take minutes).
+	soon, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if _, err := c.Pattern(soon, last, 0, model.PatternOptions{Steps: 1_000_000}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("a pattern whose context ends: error %v, want the context's", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("a pattern whose context ends after 50 ms returned after %v", d)
 	}
 	for _, tt := range []struct {
 		layer, channel int
