@@ -98,10 +98,9 @@ func BenchmarkClassify(b *testing.B) {
 	})
 }
 
-// BenchmarkSaliency times the saliency map of one 32x32 image, as the
-// demo asks for it with every drawing: a forward and a backward pass of the
-// tutorial model.
-func BenchmarkSaliency(b *testing.B) {
+// mapBench returns the classifier of the tutorial model and one 32x32
+// image, for the benchmarks of what the demo asks for with a drawing.
+func mapBench(b *testing.B) (*Classifier, []float32) {
 	px := make([]float32, 32*32)
 	for i := range px {
 		px[i] = float32(i%7) / 7
@@ -110,6 +109,14 @@ func BenchmarkSaliency(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return c, px
+}
+
+// BenchmarkSaliency times the saliency map of one 32x32 image, as the
+// demo asks for it with every drawing: a forward and a backward pass of the
+// tutorial model.
+func BenchmarkSaliency(b *testing.B) {
+	c, px := mapBench(b)
 	for b.Loop() {
 		if _, err := c.Saliency(context.Background(), px, -1); err != nil {
 			b.Fatal(err)
@@ -122,14 +129,7 @@ func BenchmarkSaliency(b *testing.B) {
 // demo asks for them: a forward pass of the tutorial model and a backward
 // pass down to its last convolution only.
 func BenchmarkCAM(b *testing.B) {
-	px := make([]float32, 32*32)
-	for i := range px {
-		px[i] = float32(i%7) / 7
-	}
-	c, err := NewClassifier(tutorial(b), ClassifierOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	c, px := mapBench(b)
 	for _, method := range CAMMethods {
 		b.Run(method, func(b *testing.B) {
 			for b.Loop() {
@@ -138,6 +138,23 @@ func BenchmarkCAM(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "images/s")
+		})
+	}
+}
+
+// BenchmarkPattern times what a channel looks for, as the demo's detail
+// view asks for it: 30 steps of gradient ascent on the tutorial model, at
+// its last convolution's channel 0 and at the logit of class 0.
+func BenchmarkPattern(b *testing.B) {
+	c, _ := mapBench(b)
+	m := c.Model()
+	for _, layer := range []int{m.CAMLayer(), len(m.Layers) - 1} {
+		b.Run(m.Layers[layer].Name(), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := c.Pattern(context.Background(), layer, 0, PatternOptions{}); err != nil {
+					b.Fatal(err)
+				}
+			}
 		})
 	}
 }

@@ -133,11 +133,8 @@ func (c *Classifier) checkCAM(method string, layer int) (int, error) {
 // layer (the model's [Model.CAMLayer] if layer is negative) for the raw
 // image px.
 func (c *Classifier) CAM(ctx context.Context, px []float32, method string, class, layer int) (*CAM, error) {
-	if err := c.check(px); err != nil {
+	if err := c.checkMap(px, class); err != nil {
 		return nil, err
-	}
-	if class >= len(c.classes) {
-		return nil, fmt.Errorf("class %d: the model has classes 0..%d", class, len(c.classes)-1)
 	}
 	layer, err := c.checkCAM(method, layer)
 	if err != nil {

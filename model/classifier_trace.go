@@ -44,11 +44,8 @@ func (c *Classifier) Trace(ctx context.Context, px []float32, k int) (*Trace, er
 // forward, and backward once for the saliency map and once for the class
 // activation map, on one model of the pool.
 func (c *Classifier) TraceWith(ctx context.Context, px []float32, opts TraceOptions) (*Trace, error) {
-	if err := c.check(px); err != nil {
+	if err := c.checkMap(px, opts.Class); err != nil {
 		return nil, err
-	}
-	if opts.Class >= len(c.classes) {
-		return nil, fmt.Errorf("class %d: the model has classes 0..%d", opts.Class, len(c.classes)-1)
 	}
 	camLayer := opts.CAMLayer
 	if opts.CAM != "" {
@@ -105,11 +102,8 @@ type Saliency struct {
 // its absolute value, the largest over the channels; values that are not
 // finite count as 0.
 func (c *Classifier) Saliency(ctx context.Context, px []float32, class int) (*Saliency, error) {
-	if err := c.check(px); err != nil {
+	if err := c.checkMap(px, class); err != nil {
 		return nil, err
-	}
-	if class >= len(c.classes) {
-		return nil, fmt.Errorf("class %d: the model has classes 0..%d", class, len(c.classes)-1)
 	}
 	var s *Saliency
 	err := c.run(ctx, func(m *Sequential) {
@@ -125,6 +119,18 @@ func (c *Classifier) Saliency(ctx context.Context, px []float32, class int) (*Sa
 		return nil, err
 	}
 	return s, nil
+}
+
+// checkMap checks the raw image px and the class of a map of it (negative:
+// the most probable class).
+func (c *Classifier) checkMap(px []float32, class int) error {
+	if err := c.check(px); err != nil {
+		return err
+	}
+	if class >= len(c.classes) {
+		return fmt.Errorf("class %d: the model has classes 0..%d", class, len(c.classes)-1)
+	}
+	return nil
 }
 
 // saliencyMap returns the saliency of class from the input gradient g of

@@ -45,13 +45,13 @@ type PatternOptions struct {
 // passes down to the input from that layer; it stops between two steps
 // when ctx ends.
 func (c *Classifier) Pattern(ctx context.Context, layer, channel int, opts PatternOptions) (*Pattern, error) {
-	m := c.model
-	if layer < 0 || layer >= len(m.Layers) {
-		return nil, fmt.Errorf("pattern: layer %d: the model has layers 0..%d", layer, len(m.Layers)-1)
+	layers := c.model.Layers
+	if layer < 0 || layer >= len(layers) {
+		return nil, fmt.Errorf("pattern: layer %d: the model has layers 0..%d", layer, len(layers)-1)
 	}
-	out := m.Layers[layer].OutputShape()
+	out := layers[layer].OutputShape()
 	if n := out[len(out)-1]; channel < 0 || channel >= n {
-		return nil, fmt.Errorf("pattern: channel %d of layer %d (%s): it has channels 0..%d", channel, layer, m.Layers[layer].Name(), n-1)
+		return nil, fmt.Errorf("pattern: channel %d of layer %d (%s): it has channels 0..%d", channel, layer, layers[layer].Name(), n-1)
 	}
 	steps, step := opts.Steps, opts.Step
 	if steps == 0 {

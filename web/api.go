@@ -132,21 +132,28 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, m *served, answer 
 		fail(w, err)
 		return
 	}
+	s.compute(w, r, func(ctx context.Context) (any, error) {
+		f, err := up.pixels(m)
+		if err == nil {
+			err = ctx.Err()
+		}
+		if err != nil {
+			return nil, err
+		}
+		return answer(ctx, f)
+	})
+}
+
+// compute answers the request with what answer computes under a work slot
+// (an error's status and message if it fails).
+func (s *Server) compute(w http.ResponseWriter, r *http.Request, answer func(ctx context.Context) (any, error)) {
 	release, err := s.acquire(r.Context())
 	if err != nil {
 		fail(w, err)
 		return
 	}
 	defer release()
-	f, err := up.pixels(m)
-	if err == nil {
-		err = r.Context().Err()
-	}
-	if err != nil {
-		fail(w, err)
-		return
-	}
-	ans, err := answer(r.Context(), f)
+	ans, err := answer(r.Context())
 	if err != nil {
 		fail(w, err)
 		return

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/base64"
 	"math"
 	"net/http"
@@ -35,19 +36,14 @@ func (s *Server) handlePattern(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
-	release, err := s.acquire(r.Context())
-	if err != nil {
-		fail(w, err)
-		return
-	}
-	defer release()
-	p, err := m.c.Pattern(r.Context(), i, ch, model.PatternOptions{})
-	if err != nil {
-		fail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, patternAnswer{Model: m.name, Layer: i, Name: l.Name(), Channel: ch, Shape: p.Input.Shape,
-		Start: p.Start, End: p.End, Data: base64.StdEncoding.EncodeToString(deprocess(p.Input.Data))})
+	s.compute(w, r, func(ctx context.Context) (any, error) {
+		p, err := m.c.Pattern(ctx, i, ch, model.PatternOptions{})
+		if err != nil {
+			return nil, err
+		}
+		return patternAnswer{Model: m.name, Layer: i, Name: l.Name(), Channel: ch, Shape: p.Input.Shape,
+			Start: p.Start, End: p.End, Data: base64.StdEncoding.EncodeToString(deprocess(p.Input.Data))}, nil
+	})
 }
 
 // deprocess turns an input into bytes as Keras's "Visualizing what

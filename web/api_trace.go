@@ -189,7 +189,11 @@ func camParams(r *http.Request, m *served, def string) (method string, layer int
 		return "", 0, err
 	}
 	if _, err := m.c.Model().CheckCAMLayer(layer); err != nil {
-		return "", 0, errorf(http.StatusBadRequest, "parameter %s: %v", map[bool]string{true: "cam", false: "camlayer"}[layer < 0], err)
+		param := "camlayer"
+		if layer < 0 {
+			param = "cam" // the model has no layer to weigh by default
+		}
+		return "", 0, errorf(http.StatusBadRequest, "parameter %s: %v", param, err)
 	}
 	return method, layer, nil
 }

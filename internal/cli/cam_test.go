@@ -78,18 +78,10 @@ func checkCAMs(t *testing.T, py string, m *model.Sequential, spec string, images
 			if cam.Class != int(classes[i]) || cam.Layer != layer || len(cams) != len(images)*size {
 				t.Fatalf("%s, image %d: class %d of layer %d, %d values; PyTorch: class %v of %s, %d values", method, i, cam.Class, cam.Layer, size, classes[i], name, len(cams)/len(images))
 			}
-			want := cams[i*size : (i+1)*size]
-			top := 0.0
-			for _, v := range want {
-				top = max(top, float64(v))
-			}
+			diff, top := mapDiff(cam.Map.Data, cams[i*size:(i+1)*size])
+			worst = max(worst, diff)
 			if top == 0 {
 				empty++
-			}
-			for j, v := range cam.Map.Data {
-				if d := math.Abs(float64(v) - float64(want[j])); d > 0 {
-					worst = max(worst, d/top)
-				}
 			}
 		}
 		t.Logf("%s of %s (layer %d), 20 letters: max |convnet - PyTorch| = %.3g of the map's largest value; %d maps empty", method, name, layer, worst, empty)
@@ -127,20 +119,26 @@ func torchvisionCAMs(t *testing.T, m *model.Sequential, images [][]float32, pref
 			if len(want) != len(images)*size {
 				t.Fatalf("%s of layer %d (%s): %d values an image, PyTorch's %d", method, cam.Layer, m.Layers[cam.Layer].Name(), size, len(want)/len(images))
 			}
-			w := want[i*size : (i+1)*size]
-			top := 0.0
-			for _, v := range w {
-				top = max(top, float64(v))
-			}
-			for j, v := range cam.Map.Data {
-				if d := math.Abs(float64(v) - float64(w[j])); d > 0 {
-					worst = max(worst, d/max(top, 1e-30))
-				}
-			}
+			diff, _ := mapDiff(cam.Map.Data, want[i*size:(i+1)*size])
+			worst = max(worst, diff)
 		}
 		t.Logf("%s of %s %v: max |convnet - PyTorch in float64| = %.3g of the map's largest value", method, m.Layers[m.CAMLayer()].Name(), shape, worst)
 		if worst > 1e-4 {
 			t.Errorf("%s: max |convnet - PyTorch in float64| = %.3g of the map's largest value, want <= 1e-4", method, worst)
 		}
 	}
+}
+
+// mapDiff returns the largest |got - want| over the largest value of want,
+// top (a difference from a map of zeros counts as huge).
+func mapDiff(got, want []float32) (worst, top float64) {
+	for _, v := range want {
+		top = max(top, float64(v))
+	}
+	for j, v := range got {
+		if d := math.Abs(float64(v) - float64(want[j])); d > 0 {
+			worst = max(worst, d/max(top, 1e-30))
+		}
+	}
+	return worst, top
 }

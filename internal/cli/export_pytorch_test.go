@@ -313,10 +313,19 @@ func TestExportPyTorchNumerics(t *testing.T) {
 	tutorial.Standardizer = &data.Standardizer{Rescale: 1.0 / 255, ImageCenter: true}
 	tutorial.Standardizer.FitDataset(train)
 	tutorialFile := save("tutorial", tutorial)
-	every := everyLayer(t)
-	noDropout(every)
+	type torchCase struct {
+		name, model string
+		flags       []string // the recipe; nil: no training step
+		images      [][]float32
+		labels      []int
+	}
+	// random saves m and gives it a batch of random images and labels.
 	rng := rand.New(rand.NewPCG(5, 6))
-	everyImages, everyLabels := randomBatch(rng, every)
+	random := func(name string, m *model.Sequential, flags []string) torchCase {
+		noDropout(m)
+		images, labels := randomBatch(rng, m)
+		return torchCase{name, save(name, m), flags, images, labels}
+	}
 	resnet, err := model.Preset("resnet")
 	if err != nil {
 		t.Fatal(err)
@@ -325,50 +334,26 @@ func TestExportPyTorchNumerics(t *testing.T) {
 		t.Fatal(err)
 	}
 	resnet.ClassNames, resnet.Standardizer = tutorial.ClassNames, tutorial.Standardizer
-	graph := graphModel(t)
-	graphImages, graphLabels := randomBatch(rng, graph)
-	se := squeezeExcitation(t)
-	seImages, seLabels := randomBatch(rng, se)
-	gr := grouped(t)
-	grImages, grLabels := randomBatch(rng, gr)
-	su := shuffleUnit(t)
-	suImages, suLabels := randomBatch(rng, su)
-	sm := smoothActivations(t)
-	noDropout(sm)
-	smImages, smLabels := randomBatch(rng, sm)
-	rs := resampling(t)
-	rsImages, rsLabels := randomBatch(rng, rs)
-	gn := groupNormalizations(t)
-	gnImages, gnLabels := randomBatch(rng, gn)
-	nm := normalizations(t)
-	nmImages, nmLabels := randomBatch(rng, nm)
-	pp := poolsAndPads(t)
-	ppImages, ppLabels := randomBatch(rng, pp)
-	tests := []struct {
-		name, model string
-		flags       []string // the recipe; nil: no training step
-		images      [][]float32
-		labels      []int
-	}{
+	tests := []torchCase{
 		{"builtin-ahcd", "../../model/pretrained/ahcd.safetensors", nil, images, labels},
 		{"tutorial-rmsprop", tutorialFile, []string{}, images, labels},
 		{"tutorial-adam", tutorialFile, []string{"--optimizer", "adam"}, images, labels},
 		{"tutorial-sgd", tutorialFile, []string{"--optimizer", "sgd", "--momentum", "0.9", "--nesterov", "--lr", "0.05"}, images, labels},
-		{"every-layer", save("every", every), []string{"--momentum", "0.9", "--label-smoothing", "0.1", "--weight-decay", "0.01"}, everyImages, everyLabels},
+		random("every-layer", everyLayer(t), []string{"--momentum", "0.9", "--label-smoothing", "0.1", "--weight-decay", "0.01"}),
 		// No step for the ResNet: its float32 gradients are not defined to 1e-5
 		// (PyTorch's own differ from its float64 ones by about 5e-4 in the
 		// first blocks, as convnet's do from PyTorch's). merges-graph checks
 		// a graph's step.
 		{"resnet-graph", save("resnet", resnet), nil, images, labels},
-		{"merges-graph", save("graph", graph), []string{}, graphImages, graphLabels},
-		{"squeeze-excitation", save("se", se), []string{"--optimizer", "adam"}, seImages, seLabels},
-		{"resampling", save("resampling", rs), []string{"--optimizer", "adam"}, rsImages, rsLabels},
-		{"group-normalizations", save("group-norms", gn), []string{"--optimizer", "adam"}, gnImages, gnLabels},
-		{"normalizations", save("norms", nm), []string{"--momentum", "0.9"}, nmImages, nmLabels},
-		{"pools-and-pads", save("pools", pp), []string{}, ppImages, ppLabels},
-		{"grouped", save("grouped", gr), []string{"--optimizer", "sgd", "--momentum", "0.9", "--lr", "0.05"}, grImages, grLabels},
-		{"shuffle-unit", save("shuffle", su), []string{}, suImages, suLabels},
-		{"smooth-activations", save("smooth", sm), []string{"--optimizer", "adam"}, smImages, smLabels},
+		random("merges-graph", graphModel(t), []string{}),
+		random("squeeze-excitation", squeezeExcitation(t), []string{"--optimizer", "adam"}),
+		random("resampling", resampling(t), []string{"--optimizer", "adam"}),
+		random("group-normalizations", groupNormalizations(t), []string{"--optimizer", "adam"}),
+		random("normalizations", normalizations(t), []string{"--momentum", "0.9"}),
+		random("pools-and-pads", poolsAndPads(t), []string{}),
+		random("grouped", grouped(t), []string{"--optimizer", "sgd", "--momentum", "0.9", "--lr", "0.05"}),
+		random("shuffle-unit", shuffleUnit(t), []string{}),
+		random("smooth-activations", smoothActivations(t), []string{"--optimizer", "adam"}),
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
