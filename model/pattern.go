@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -27,6 +28,10 @@ type Pattern struct {
 	Layer, Channel int
 	Input          *tensor.Tensor // [H, W, C], standardised: what the network takes
 	Start, End     float64        // the channel's mean value for the first input and for Input
+	// Top is what the model makes of Input: its three most probable
+	// classes (for a class's pattern, whether the network takes it for
+	// that class); nil when a probability is not finite.
+	Top []Prediction
 }
 
 // PatternOptions are the settings of [Classifier.Pattern]; zero values
@@ -87,13 +92,18 @@ func (c *Classifier) Pattern(ctx context.Context, layer, channel int, opts Patte
 		}
 		lr := step * math.Sqrt(float64(len(x.Data)))
 		for s := 0; ; s++ {
-			m.forward(x, inferencePass)
+			logits := m.forward(x, inferencePass)
 			v, dy := m.channelMean(layer, channel)
 			if s == 0 {
 				p.Start = v
 			}
 			if s == steps {
 				p.End = v
+				probs := tensor.New(1, len(c.classes))
+				nn.SoftmaxRows(probs, logits)
+				if allFinite(probs.Data) {
+					p.Top = c.top(probs.Data, 3)
+				}
 				return
 			}
 			if stopped = ctx.Err(); stopped != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -44,18 +45,25 @@ func TestPattern(t *testing.T) {
 		if !(p.End > p.Start+1) {
 			t.Errorf("%s, channel %d: mean %.4g → %.4g, want a climb of more than 1", m.Layers[tt.layer].Name(), tt.channel, p.Start, p.End)
 		}
-		if tt.layer == last {
-			probs := tensor.New(1, 28)
-			m.Predict(probs, p.Input.Reshape(1, 32, 32, 1))
+		// Top is what Predict makes of the pattern: the three most probable classes.
+		probs := tensor.New(1, 28)
+		m.Predict(probs, p.Input.Reshape(1, 32, 32, 1))
+		if len(p.Top) != 3 {
+			t.Fatalf("%s, channel %d: top %+v, want 3 classes", m.Layers[tt.layer].Name(), tt.channel, p.Top)
+		}
+		for i, pr := range p.Top {
 			above := 0
 			for _, v := range probs.Data {
-				if v > probs.Data[tt.channel] {
+				if v > pr.Probability {
 					above++
 				}
 			}
-			if above >= 3 {
-				t.Errorf("the pattern of class %d: %d classes rank above it", tt.channel, above)
+			if pr.Probability != probs.Data[pr.Label] || above != i || pr.Name != c.ClassNames()[pr.Label] {
+				t.Errorf("%s, channel %d: top %d is %+v, Predict gives it %v with %d classes above", m.Layers[tt.layer].Name(), tt.channel, i, pr, probs.Data[pr.Label], above)
 			}
+		}
+		if tt.layer == last && !slices.ContainsFunc(p.Top, func(pr model.Prediction) bool { return pr.Label == tt.channel }) {
+			t.Errorf("the pattern of class %d: top %+v, want it among them", tt.channel, p.Top)
 		}
 		again, err := c.Pattern(ctx, tt.layer, tt.channel, model.PatternOptions{})
 		if err != nil {

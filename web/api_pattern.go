@@ -22,6 +22,9 @@ type patternAnswer struct {
 	Start   float64 `json:"start"` // the channel's mean for the first input
 	End     float64 `json:"end"`   // and for this one
 	Data    string  `json:"data"`
+	// Top is what the model makes of the pattern: its three most probable
+	// classes (none when a probability is not finite).
+	Top []model.Prediction `json:"top"`
 }
 
 // handlePattern answers GET /api/models/NAME/layers/I/pattern?channel=C.
@@ -41,8 +44,11 @@ func (s *Server) handlePattern(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, err
 		}
+		if p.Top == nil {
+			p.Top = []model.Prediction{}
+		}
 		return patternAnswer{Model: m.name, Layer: i, Name: l.Name(), Channel: ch, Shape: p.Input.Shape,
-			Start: p.Start, End: p.End, Data: base64.StdEncoding.EncodeToString(deprocess(p.Input.Data))}, nil
+			Start: p.Start, End: p.End, Data: base64.StdEncoding.EncodeToString(deprocess(p.Input.Data)), Top: p.Top}, nil
 	})
 }
 

@@ -185,6 +185,9 @@ func TestPattern(t *testing.T) {
 		if got.Start != want.Start || got.End != want.End || !(got.End > got.Start) {
 			t.Errorf("layer %d, channel %d: mean %v → %v, the classifier's %v → %v", tt.layer, tt.channel, got.Start, got.End, want.Start, want.End)
 		}
+		if fmt.Sprint(got.Top) != fmt.Sprint(want.Top) || len(got.Top) != 3 {
+			t.Errorf("layer %d, channel %d: top %+v, the classifier's %+v", tt.layer, tt.channel, got.Top, want.Top)
+		}
 		if string(raw) != string(deprocess(want.Input.Data)) {
 			t.Errorf("layer %d, channel %d: the pattern's bytes are not the classifier's input deprocessed", tt.layer, tt.channel)
 		}

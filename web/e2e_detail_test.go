@@ -61,7 +61,10 @@ func checkDetail(p page) {
 	// wait for all three before clicking.
 	p.WaitFor("the ranked input channels", `document.querySelectorAll("#ranks button").length === 8 && window.convnetState.detail.kernel && !window.convnetState.inflight && !window.convnetState.dirty && document.querySelectorAll("#calc .eq b").length === 2`)
 	ch := browser.Eval[int](p.Browser, `Number(document.querySelectorAll("#ranks button")[2].dataset.channel)`)
-	p.Do("following the third input channel", chromedp.Click(chromedp.CSS(`#ranks li:nth-child(3) button`)))
+	// A click in the page itself: the list may still be drawn again (a
+	// mouse click between finding the button and pressing it then fails
+	// with "Could not find node").
+	browser.Eval[bool](p.Browser, `(() => { document.querySelector("#ranks li:nth-child(3) button").click(); return true; })()`)
 	p.WaitFor("its arithmetic", fmt.Sprintf(`document.getElementById("calc").textContent.includes("Input channel %d:")`, ch))
 	p.checkArithmetic("the followed channel's")
 	p.Do("closing the detail view", chromedp.Click(chromedp.CSS("#closeDetail")))

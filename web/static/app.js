@@ -10,6 +10,7 @@ import { renderTop, setupMini, setupSmoothing, smoothing } from "./prediction.js
 import { setupDetail, openDetail, closeDetail, renderDetail, detailLayers } from "./detail.js";
 import { drawCurves, drawConfusion } from "./panel.js";
 import { setupConfusion } from "./confusion.js";
+import { setupGallery, loadGallery } from "./gallery.js";
 import { setupUpload } from "./upload.js";
 import { watch } from "./watch.js";
 
@@ -160,6 +161,7 @@ function loadModel(name) {
 }
 
 async function loadPanel(m) {
+  loadGallery(m);
   state.evaluation = null;
   $("samples").innerHTML = "";
   state.history = m.has_history ? await getJSON(`/api/models/${m.name}/history`).catch(() => null) : null;
@@ -207,6 +209,7 @@ document.addEventListener("keydown", (e) => {
 });
 setupDetail(requestUpdate);
 setupConfusion(pad);
+setupGallery(openDetail);
 setupUpload(pad);
 setupMini();
 

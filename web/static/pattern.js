@@ -17,18 +17,7 @@ export async function showPattern(li, ch) {
   }
   const d = state.detail;
   if (!d || d.shown !== li || d.channel !== ch || state.model !== m) return;
-  const [h, w, c] = p.shape;
-  const cv = $("patternMap");
-  cv.width = w;
-  cv.height = h;
-  const px = decodeBase64(p.data);
-  const ctx = cv.getContext("2d");
-  const img = ctx.createImageData(w, h);
-  for (let i = 0; i < h * w; i++) {
-    for (let k = 0; k < 3; k++) img.data[i * 4 + k] = px[i * c + (c >= 3 ? k : 0)];
-    img.data[i * 4 + 3] = 255;
-  }
-  ctx.putImageData(img, 0, 0);
+  drawPattern($("patternMap"), p);
   const last = li === m.layers.length - 1;
   let what = `An input that ${p.name}'s channel ${ch} responds to strongly`;
   if (last) {
@@ -39,4 +28,20 @@ export async function showPattern(li, ch) {
     ? `${what}: ${last ? "its score" : "the channel's mean"} went from ${fmt(p.start)} to ${fmt(p.end)} in 30 steps of gradient ascent from faint noise, each step moving the image along the gradient (as Keras's "Visualizing what convnets learn").`
     : `Gradient ascent from noise found no input that raises ${p.name}'s channel ${ch}: it stays at ${fmt(p.end)}.`;
   $("patternBox").hidden = false;
+}
+
+// drawPattern paints a pattern answer (H*W*C bytes; grey when C is 1, its
+// first three channels as RGB otherwise) on a canvas of its size.
+export function drawPattern(cv, p) {
+  const [h, w, c] = p.shape;
+  cv.width = w;
+  cv.height = h;
+  const px = decodeBase64(p.data);
+  const ctx = cv.getContext("2d");
+  const img = ctx.createImageData(w, h);
+  for (let i = 0; i < h * w; i++) {
+    for (let k = 0; k < 3; k++) img.data[i * 4 + k] = px[i * c + (c >= 3 ? k : 0)];
+    img.data[i * 4 + 3] = 255;
+  }
+  ctx.putImageData(img, 0, 0);
 }
