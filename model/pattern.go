@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
 
 	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/tensor"
@@ -22,8 +21,11 @@ import (
 // does; for the last layer the channel is a class and its value the
 // class's logit: what the network takes that class to look like. A
 // channel behind a ReLU that the noise leaves at zero has no gradient to
-// climb: the noise is made louder (up to ±2), and behind an activation
-// layer its input's channel is climbed until the layer's comes alive.
+// climb: the noise is made louder (up to ±2), and then the values below
+// the ReLU are climbed until the channel comes alive: the input of an
+// activation layer, or, at the centre cell, a layer's values before its
+// own activation (Conv2D(activation="relu")), through any pooling or
+// dropout between.
 type Pattern struct {
 	Layer, Channel int
 	Input          *tensor.Tensor // [H, W, C], standardised: what the network takes
@@ -84,12 +86,6 @@ func (c *Classifier) Pattern(ctx context.Context, layer, channel int, opts Patte
 				break
 			}
 		}
-		// Still at zero, behind an activation layer: its input's channel
-		// is climbed until the layer's comes alive.
-		below := -1
-		if in := m.Inbound(layer); len(in) == 1 && in[0] >= 0 && slices.Equal(m.Layers[in[0]].OutputShape(), out) && m.Layers[layer].Params() == nil {
-			below = in[0]
-		}
 		lr := step * math.Sqrt(float64(len(x.Data)))
 		for s := 0; ; s++ {
 			logits := m.forward(x, inferencePass)
@@ -109,12 +105,19 @@ func (c *Classifier) Pattern(ctx context.Context, layer, channel int, opts Patte
 			if stopped = ctx.Err(); stopped != nil {
 				return // the caller has gone: no more steps
 			}
-			from := layer
-			if v == 0 && below >= 0 {
-				from = below
-				_, dy = m.channelMean(below, channel)
+			from, want := layer, inputGradient
+			if v == 0 { // still at zero: climb below the ReLU
+				from, want = m.climb(layer, channel)
+				if want&preActivation != 0 {
+					// The values before a layer's own ReLU: the centre
+					// cell's alone, whose climb the whole step serves
+					// (their mean climbs slowly).
+					dy = m.centreCell(from, channel)
+				} else {
+					_, dy = m.channelMean(from, channel)
+				}
 			}
-			g := m.backwardSpan(from+1, dy, inputGradient, 0)
+			g := m.backwardSpan(from+1, dy, want, 0)
 			norm := 0.0
 			for _, v := range g.Data {
 				norm += float64(v) * float64(v)
@@ -130,6 +133,50 @@ func (c *Classifier) Pattern(ctx context.Context, layer, channel int, opts Patte
 	}
 	p.Input = x.Reshape(c.shape...)
 	return p, nil
+}
+
+// climb returns where to climb channel ch of layer when the last forward
+// pass left it at zero: down the layers that keep the channels (each the
+// only input of the next, without parameters: activations, pooling,
+// dropout, padding), the first whose channel is not zero, or before one a
+// layer with an activation of its own, to climb its values before the
+// activation (preActivation). Without either, layer itself: it stays.
+func (m *Model) climb(layer, ch int) (int, gradients) {
+	for j := layer; ; {
+		if j != layer {
+			if v, _ := m.channelMean(j, ch); v != 0 {
+				return j, inputGradient
+			}
+		}
+		if l, ok := m.Layers[j].(nn.PreActivation); ok && l.Activated() {
+			return j, inputGradient | preActivation
+		}
+		in := m.Inbound(j)
+		if len(in) != 1 || in[0] < 0 || m.Layers[j].Params() != nil || !sameChannels(m.Layers[in[0]].OutputShape(), m.Layers[j].OutputShape()) {
+			return layer, inputGradient
+		}
+		j = in[0]
+	}
+}
+
+// centreCell returns the gradient of channel ch of layer's output at its
+// centre cell (of its only cell for a vector) with respect to that output.
+func (m *Model) centreCell(layer, ch int) *tensor.Tensor {
+	m.dpattern = reuse(m.dpattern, m.plan.outs[layer+1].Shape)
+	d := m.dpattern
+	d.Zero()
+	c, i := d.Shape[len(d.Shape)-1], 0
+	if len(d.Shape) == 4 {
+		i = (d.Shape[1]/2)*d.Shape[2] + d.Shape[2]/2
+	}
+	d.Data[i*c+ch] = 1
+	return d
+}
+
+// sameChannels reports whether two outputs are both images or both
+// vectors, of as many channels.
+func sameChannels(a, b []int) bool {
+	return len(a) == len(b) && a[len(a)-1] == b[len(b)-1]
 }
 
 // channelMean returns the mean of channel ch of layer's output for the one

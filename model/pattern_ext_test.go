@@ -11,6 +11,7 @@ import (
 
 	"github.com/convnet-go/convnet/model"
 	"github.com/convnet-go/convnet/model/pretrained"
+	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -95,6 +96,41 @@ func TestPattern(t *testing.T) {
 	} {
 		if _, err := c.Pattern(ctx, tt.layer, tt.channel, tt.opts); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("pattern of layer %d, channel %d, %+v: error %v, want %q", tt.layer, tt.channel, tt.opts, err, tt.want)
+		}
+	}
+}
+
+// TestPatternBelowOwnReLU climbs a channel that a convolution's own ReLU
+// holds at zero (its bias far below, Conv2D(activation="relu") as in the
+// tutorial's model), seen at the convolution, after the pooling and after
+// the dropout that follow it: the value before the ReLU at the centre cell
+// is climbed until it lets some through (the mean of those values, climbed
+// instead, stays below zero: bias -4 left all three at 0).
+func TestPatternBelowOwnReLU(t *testing.T) {
+	m := model.New(
+		&nn.Conv2D{Filters: 8, KernelSize: [2]int{3, 3}, Padding: "same", Activation: "relu"},
+		&nn.Conv2D{Filters: 8, KernelSize: [2]int{3, 3}, Padding: "same", Activation: "relu"},
+		&nn.MaxPool2D{},
+		&nn.Dropout{Rate: 0.25},
+		&nn.Flatten{},
+		&nn.Dense{Units: 4, Activation: "softmax"},
+	)
+	if err := m.Build([]int{24, 24, 1}, 1); err != nil {
+		t.Fatal(err)
+	}
+	m.Layers[1].Params()[1].Value.Data[3] = -4
+	c, err := model.NewClassifier(m, model.ClassifierOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for layer := 1; layer <= 3; layer++ {
+		p, err := c.Pattern(context.Background(), layer, 3, model.PatternOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s, channel 3: mean %.4g → %.4g", m.Layers[layer].Name(), p.Start, p.End)
+		if p.Start != 0 || !(p.End > 0) {
+			t.Errorf("%s, channel 3: mean %.4g → %.4g, want 0 for the noise, then above 0", m.Layers[layer].Name(), p.Start, p.End)
 		}
 	}
 }

@@ -223,6 +223,10 @@ type gradients int
 const (
 	paramGradients gradients = 1 << iota // added into the parameters' Grad
 	inputGradient                        // dL/dx, returned
+	// preActivation: the gradient backwardSpan starts from is that of
+	// its layer's values before the layer's own activation (an
+	// nn.PreActivation), whose derivative is left out.
+	preActivation
 )
 
 // backward propagates dL/dlogits through the layers of the last forward pass
@@ -280,7 +284,12 @@ func (m *Model) backwardSpan(from int, d *tensor.Tensor, want gradients, slot in
 			}
 			continue
 		}
-		dx := m.Layers[i].Backward(dy)
+		var dx *tensor.Tensor
+		if l, ok := m.Layers[i].(nn.PreActivation); ok && i == from-1 && want&preActivation != 0 {
+			dx = l.BackwardPreActivation(dy)
+		} else {
+			dx = m.Layers[i].Backward(dy)
+		}
 		if wanted(in[0]) {
 			p.add(in[0], dx)
 		}
