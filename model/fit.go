@@ -39,6 +39,12 @@ type FitOptions struct {
 	// end of every epoch.
 	Validation func() (Batches, error)
 
+	// ClassWeight weighs each training sample's loss by its class's weight,
+	// one per class (Keras's class_weight; nil weighs all by 1): the loss
+	// is the weighted sum over the batch divided by its size, and the
+	// training accuracy is weighted too, as Keras's; validation is not.
+	ClassWeight []float64
+
 	Schedule  optim.Schedule           // nil: the optimizer's rate stays as it is
 	Plateau   *optim.ReduceLROnPlateau // nil: no plateau reduction
 	Callbacks []Callback
@@ -106,6 +112,11 @@ func (m *Model) Fit(ctx context.Context, opts FitOptions) (*History, error) {
 			return hist, err
 		}
 	}
+	if err := m.checkClassWeight(opts.ClassWeight); err != nil {
+		return hist, err
+	}
+	m.classWeight = opts.ClassWeight
+	defer func() { m.classWeight = nil }()
 	step := opts.InitialEpoch*opts.StepsPerEpoch + opts.InitialStep // global step
 	for epoch := opts.InitialEpoch; epoch < opts.Epochs; epoch++ {
 		skip := 0
@@ -120,8 +131,8 @@ func (m *Model) Fit(ctx context.Context, opts FitOptions) (*History, error) {
 			opts.Progress.StartEpoch(epoch, opts.Epochs, opts.StepsPerEpoch)
 		}
 		start := time.Now()
-		var sumLoss float64
-		var seen, correct, s int
+		var sumLoss, right, weight float64
+		var seen, s int
 		for s = skip; opts.StepsPerEpoch <= 0 || s < opts.StepsPerEpoch; {
 			if ctx.Err() != nil {
 				return hist, &Interrupted{Epoch: epoch, Step: s}
@@ -133,7 +144,8 @@ func (m *Model) Fit(ctx context.Context, opts FitOptions) (*History, error) {
 			if opts.Schedule != nil {
 				m.opt.SetLR(opts.Schedule.LR(step, epoch))
 			}
-			loss, c := m.TrainStep(b.X, b.Y)
+			r := m.trainStep(b.X, b.Y)
+			loss := r.loss
 			s++
 			step++
 			if math.IsNaN(loss) || math.IsInf(loss, 0) {
@@ -142,9 +154,10 @@ func (m *Model) Fit(ctx context.Context, opts FitOptions) (*History, error) {
 			n := b.X.Shape[0]
 			sumLoss += loss * float64(n)
 			seen += n
-			correct += c
+			right += r.right
+			weight += r.weight
 			if opts.Progress != nil {
-				opts.Progress.Update(s, sumLoss/float64(seen), float64(correct)/float64(seen))
+				opts.Progress.Update(s, sumLoss/float64(seen), ratio(right, weight))
 			}
 			if opts.OnBatchEnd != nil {
 				opts.OnBatchEnd(epoch, s, loss)
@@ -156,7 +169,7 @@ func (m *Model) Fit(ctx context.Context, opts FitOptions) (*History, error) {
 		logs := EpochLogs{
 			Epoch:        epoch,
 			Loss:         sumLoss / float64(seen),
-			Accuracy:     float64(correct) / float64(seen),
+			Accuracy:     ratio(right, weight),
 			LearningRate: m.opt.LR(),
 		}
 		if opts.Validation != nil {
@@ -205,6 +218,31 @@ func (m *Model) Fit(ctx context.Context, opts FitOptions) (*History, error) {
 		}
 	}
 	return hist, nil
+}
+
+// ratio is a/b, or 0 when b is (the samples so far all weigh 0).
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+// checkClassWeight checks the class weights of a Fit: one per class,
+// finite and not negative.
+func (m *Model) checkClassWeight(w []float64) error {
+	if w == nil {
+		return nil
+	}
+	if n := m.NumClasses(); len(w) != n {
+		return fmt.Errorf("fit: %d class weights for the model's %d classes", len(w), n)
+	}
+	for i, v := range w {
+		if !(v >= 0) || math.IsInf(v, 0) {
+			return fmt.Errorf("fit: the weight of class %d is %v: want a finite number >= 0", i, v)
+		}
+	}
+	return nil
 }
 
 // Evaluate runs the model in inference mode over every batch and returns the

@@ -57,8 +57,9 @@ type Model struct {
 	softmax bool
 	keep    bool // see KeepPacked
 
-	opt  optim.Optimizer
-	loss nn.CrossEntropy
+	opt         optim.Optimizer
+	loss        nn.CrossEntropy
+	classWeight []float64 // of the Fit in progress; nil: none
 
 	plan plan // how the layers are connected and run, from Build
 

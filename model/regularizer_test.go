@@ -53,7 +53,7 @@ func TestRegularizedStep(t *testing.T) {
 	for _, p := range m.params {
 		p.Grad.Zero()
 	}
-	loss, _ := m.step(x, y, true)
+	loss := m.step(x, y, true).loss
 	if math.Abs(loss-evalLoss) > 1e-9 {
 		t.Errorf("training loss %v, evaluation loss %v: want the same", loss, evalLoss)
 	}

@@ -71,6 +71,12 @@ func (m *Model) checkBatch(op string, x, y *tensor.Tensor) {
 // After the first step with a given batch size, a step allocates nothing.
 // It panics if the model is not built and compiled or the shapes are wrong.
 func (m *Model) TrainStep(x, y *tensor.Tensor) (loss float64, correct int) {
+	r := m.trainStep(x, y)
+	return r.loss, r.correct
+}
+
+// trainStep is TrainStep, its samples weighted by m.classWeight.
+func (m *Model) trainStep(x, y *tensor.Tensor) score {
 	if m.opt == nil {
 		panic("model: TrainStep before Compile")
 	}
@@ -80,12 +86,21 @@ func (m *Model) TrainStep(x, y *tensor.Tensor) (loss float64, correct int) {
 			p.Grad.Zero()
 		}
 	}
-	loss, correct = m.step(x, y, true)
+	r := m.step(x, y, true)
 	m.opt.Step(m.params)
 	for _, p := range m.constrained { // as Keras's optimizers apply them
 		m.norms = p.Constraint.Apply(p.Value.Data, p.Value.Shape, m.norms)
 	}
-	return loss, correct
+	return r
+}
+
+// score is what a step measures, before any update.
+type score struct {
+	loss    float64
+	correct int // samples whose highest score is their class
+	// right and weight are the class weights of those samples and of the
+	// batch's (correct and N without class weights).
+	right, weight float64
 }
 
 // EvaluateBatch runs the model in inference mode on x and returns the mean
@@ -93,31 +108,34 @@ func (m *Model) TrainStep(x, y *tensor.Tensor) (loss float64, correct int) {
 // The model must be compiled (for its loss).
 func (m *Model) EvaluateBatch(x, y *tensor.Tensor) (loss float64, correct int) {
 	m.checkBatch("EvaluateBatch", x, y)
-	return m.step(x, y, false)
+	r := m.step(x, y, false)
+	return r.loss, r.correct
 }
 
 // step is the model's side of a training or evaluation step, whole: the
 // network computes the logits of x, the loss compares them with y (its
 // softmax included) and, in training, dL/dlogits flows back through the
 // network into the parameters' gradients; the regularizers' penalties
-// join the loss, and their gradients the parameters'.
-func (m *Model) step(x, y *tensor.Tensor, training bool) (loss float64, correct int) {
+// join the loss, and their gradients the parameters'. In training, the
+// class weights of a Fit weigh the samples.
+func (m *Model) step(x, y *tensor.Tensor, training bool) score {
 	ps := predictionPass // an evaluation: nothing runs backward
+	var dlogits *tensor.Tensor
+	var weights []float64
 	if training {
-		ps = trainingPass
+		ps, weights = trainingPass, m.classWeight
 	}
 	logits := m.forward(x, ps)
-	var dlogits *tensor.Tensor
 	if training {
 		m.dlogits = reuse(m.dlogits, logits.Shape)
 		dlogits = m.dlogits
 	}
-	loss = m.loss.FromLogits(dlogits, logits, y)
-	correct = countCorrect(logits, y, m.loss.Sparse)
+	r := m.count(logits, y, weights)
+	r.loss = m.loss.WeightedFromLogits(dlogits, logits, y, weights)
 	if training {
 		m.backward(dlogits, paramGradients)
 	}
-	loss += m.Penalty()
+	r.loss += m.Penalty()
 	if training {
 		for _, p := range m.penalized {
 			if p.Grad != nil {
@@ -125,7 +143,7 @@ func (m *Model) step(x, y *tensor.Tensor, training bool) (loss float64, correct 
 			}
 		}
 	}
-	return loss, correct
+	return r
 }
 
 // Penalty returns the sum of the parameters' regularizer penalties, which
@@ -139,23 +157,23 @@ func (m *Model) Penalty() float64 {
 	return sum
 }
 
-// countCorrect counts the rows whose largest logit is the target class.
-func countCorrect(logits, y *tensor.Tensor, sparse bool) int {
+// count counts the rows whose largest logit is their class, and the class
+// weights of those rows and of all (1 each when weights is nil).
+func (m *Model) count(logits, y *tensor.Tensor, weights []float64) score {
 	n, c := logits.Shape[0], logits.Len()/logits.Shape[0]
-	correct := 0
+	var r score
 	for i := range n {
-		pred := tensor.ArgMax(logits.Data[i*c : (i+1)*c])
-		var want int
-		if sparse {
-			want = int(y.Data[i])
-		} else {
-			want = tensor.ArgMax(y.Data[i*c : (i+1)*c])
+		want, w := m.loss.Class(y, i), 1.0
+		if weights != nil {
+			w = weights[want]
 		}
-		if pred == want {
-			correct++
+		r.weight += w
+		if tensor.ArgMax(logits.Data[i*c:(i+1)*c]) == want {
+			r.correct++
+			r.right += w
 		}
 	}
-	return correct
+	return r
 }
 
 // Predict writes the class probabilities for the batch x into dst, of shape

@@ -71,6 +71,16 @@ func (l CrossEntropy) Check(logits, target *tensor.Tensor) error {
 //
 // dLogits may alias logits. Targets must pass [CrossEntropy.Check].
 func (l CrossEntropy) FromLogits(dLogits, logits, target *tensor.Tensor) float64 {
+	return l.WeightedFromLogits(dLogits, logits, target, nil)
+}
+
+// WeightedFromLogits is FromLogits with each sample's loss, and its row of
+// the gradient, weighted by its class's weight (Keras's class_weight turned
+// into sample weights: the class of a one-hot target is its largest entry,
+// the first of equals); the weighted sum is divided by N, as Keras's
+// "sum_over_batch_size" reduction divides it. classWeight has one weight
+// per class, or is nil for weights of 1.
+func (l CrossEntropy) WeightedFromLogits(dLogits, logits, target *tensor.Tensor, classWeight []float64) float64 {
 	if err := l.Check(logits, target); err != nil {
 		panic(err.Error())
 	}
@@ -78,10 +88,17 @@ func (l CrossEntropy) FromLogits(dLogits, logits, target *tensor.Tensor) float64
 	if dLogits != nil && !tensor.SameShape(dLogits.Shape, logits.Shape) {
 		panic(fmt.Sprintf("nn: %s: gradient shape %v, want %v", l.Name(), dLogits.Shape, logits.Shape))
 	}
+	if classWeight != nil && len(classWeight) != c {
+		panic(fmt.Sprintf("nn: %s: %d class weights for %d classes", l.Name(), len(classWeight), c))
+	}
 	s := l.LabelSmoothing
 	inv := 1 / float64(n)
 	var total float64
 	for i := range n {
+		w := 1.0 // times w: the same bits when w is 1
+		if classWeight != nil {
+			w = classWeight[l.Class(target, i)]
+		}
 		z := logits.Data[i*c : (i+1)*c]
 		m := z[0]
 		for _, v := range z[1:] {
@@ -108,7 +125,7 @@ func (l CrossEntropy) FromLogits(dLogits, logits, target *tensor.Tensor) float64
 		for j, v := range z {
 			tj := t(j)
 			if tj != 0 {
-				total += tj * (lse - float64(v))
+				total += w * tj * (lse - float64(v))
 			}
 			tsum += tj
 		}
@@ -116,11 +133,21 @@ func (l CrossEntropy) FromLogits(dLogits, logits, target *tensor.Tensor) float64
 			d := dLogits.Data[i*c : (i+1)*c]
 			for j, v := range z {
 				p := math.Exp(float64(v) - lse)
-				d[j] = float32((p*tsum - t(j)) * inv)
+				d[j] = float32((p*tsum - t(j)) * (inv * w))
 			}
 		}
 	}
 	return total * inv
+}
+
+// Class returns the class of row i of a target that passes Check: its
+// index, or the largest entry of a one-hot row (the first of equals).
+func (l CrossEntropy) Class(target *tensor.Tensor, i int) int {
+	if l.Sparse {
+		return int(target.Data[i])
+	}
+	c := target.Shape[1]
+	return tensor.ArgMax(target.Data[i*c : (i+1)*c])
 }
 
 // Config returns the loss's configuration: its Keras name and label_smoothing.

@@ -2,6 +2,7 @@ package nn_test
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -58,6 +59,47 @@ func TestCrossEntropyHandValues(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Hand-computed class weights, as Keras weighs samples: two rows of equal
+// logits over 2 classes (each loss ln 2), classes 1 and 0 (the one-hot
+// row's largest entry) weighing 3 and 0.5: loss (3 + 0.5)·ln 2 / 2, each
+// row's gradient times its weight over N. Weights of 1 give FromLogits's
+// bits.
+func TestCrossEntropyClassWeight(t *testing.T) {
+	logits := tensor.FromData([]float32{4, 4, -2, -2}, 2, 2)
+	for _, l := range []nn.CrossEntropy{{Sparse: true}, {}} {
+		target := tensor.FromData([]float32{1, 0}, 2)
+		if !l.Sparse {
+			target = tensor.FromData([]float32{0, 1, 0.75, 0.25}, 2, 2)
+		}
+		grad := tensor.New(2, 2)
+		got := l.WeightedFromLogits(grad, logits, target, []float64{0.5, 3})
+		if want := 3.5 * math.Log(2) / 2; math.Abs(got-want) > 1e-12 {
+			t.Errorf("%s: weighted loss %v, want %v", l.Name(), got, want)
+		}
+		// (p - t)·w/N: the first row (0.5-0, 0.5-1)·3/2, the second
+		// (0.5-1, 0.5-0)·0.5/2, or for the one-hot [0.75, 0.25]
+		// (0.5-0.75, 0.5-0.25)·0.5/2.
+		want := []float32{0.75, -0.75, -0.125, 0.125}
+		if !l.Sparse {
+			want[2], want[3] = -0.0625, 0.0625
+		}
+		for i, g := range grad.Data {
+			if math.Abs(float64(g-want[i])) > 1e-7 {
+				t.Errorf("%s: weighted gradient %v, want %v", l.Name(), grad.Data, want)
+				break
+			}
+		}
+		if !l.Sparse {
+			continue
+		}
+		plain, ones := tensor.New(2, 2), tensor.New(2, 2)
+		a, b := l.FromLogits(plain, logits, target), l.WeightedFromLogits(ones, logits, target, []float64{1, 1})
+		if a != b || !slices.Equal(plain.Data, ones.Data) {
+			t.Errorf("weights of 1: loss %v and gradient %v, FromLogits's %v and %v", b, ones.Data, a, plain.Data)
+		}
 	}
 }
 

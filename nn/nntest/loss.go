@@ -21,6 +21,9 @@ type LossCase struct {
 	Eps     float64 // 0 means 1e-2
 	Tol     float64 // 0 means 1e-2
 	Perturb func(dLogits []float32)
+	// ClassWeight, when set, weighs each sample by its class's weight
+	// (see nn.CrossEntropy.WeightedFromLogits).
+	ClassWeight []float64
 }
 
 // RunLoss runs [CheckLoss] and reports every problem as a test error.
@@ -84,18 +87,18 @@ func CheckLoss(c LossCase) (errs []error) {
 	}
 
 	grad := tensor.New(c.N, c.C)
-	l0 := c.Loss.FromLogits(grad, logits, target)
+	l0 := c.Loss.WeightedFromLogits(grad, logits, target, c.ClassWeight)
 	if c.Perturb != nil {
 		c.Perturb(grad.Data)
 	}
 	if math.IsNaN(l0) || math.IsInf(l0, 0) || l0 < 0 {
 		fail("loss %v: want finite and non-negative", l0)
 	}
-	if l := c.Loss.FromLogits(nil, logits, target); l != l0 {
+	if l := c.Loss.WeightedFromLogits(nil, logits, target, c.ClassWeight); l != l0 {
 		fail("loss without gradient %v, with gradient %v", l, l0)
 	}
 	alias := logits.Clone()
-	c.Loss.FromLogits(alias, alias, target)
+	c.Loss.WeightedFromLogits(alias, alias, target, c.ClassWeight)
 	if c.Perturb == nil && !slices.Equal(alias.Data, grad.Data) {
 		fail("gradient written over the logits differs from a separate gradient")
 	}
@@ -104,10 +107,10 @@ func CheckLoss(c LossCase) (errs []error) {
 	for i, orig := range logits.Data {
 		logits.Data[i] = float32(float64(orig) + c.Eps)
 		hp := float64(logits.Data[i]) - float64(orig)
-		lp := c.Loss.FromLogits(nil, logits, target)
+		lp := c.Loss.WeightedFromLogits(nil, logits, target, c.ClassWeight)
 		logits.Data[i] = float32(float64(orig) - c.Eps)
 		hm := float64(orig) - float64(logits.Data[i])
-		lm := c.Loss.FromLogits(nil, logits, target)
+		lm := c.Loss.WeightedFromLogits(nil, logits, target, c.ClassWeight)
 		logits.Data[i] = orig
 		num, a := (lp-lm)/(hp+hm), float64(grad.Data[i])
 		if math.Abs(a-num) > c.Tol*math.Max(1e-1, math.Max(math.Abs(a), math.Abs(num))) {
@@ -128,7 +131,7 @@ func CheckLoss(c LossCase) (errs []error) {
 	for i, g := range grad.Data {
 		logits.Data[i] -= float32(lr * float64(g))
 	}
-	if l1 := c.Loss.FromLogits(nil, logits, target); !(l1 < l0) {
+	if l1 := c.Loss.WeightedFromLogits(nil, logits, target, c.ClassWeight); !(l1 < l0) {
 		fail("one gradient step did not lower the loss: %v -> %v", l0, l1)
 	}
 	return errs

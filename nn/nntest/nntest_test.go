@@ -243,6 +243,7 @@ func TestLosses(t *testing.T) {
 			t.Run(fmt.Sprintf("%s-smoothing%v", l.Name(), s), func(t *testing.T) {
 				nntest.RunLoss(t, nntest.LossCase{Loss: l, N: 4, C: 5, Seed: 3})
 				nntest.RunLoss(t, nntest.LossCase{Loss: l, N: 1, C: 2, Seed: 4, Scale: 10})
+				nntest.RunLoss(t, nntest.LossCase{Loss: l, N: 7, C: 5, Seed: 5, ClassWeight: []float64{0.5, 2, 1, 0.25, 3.5}})
 			})
 		}
 	}
