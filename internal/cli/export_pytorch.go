@@ -122,6 +122,17 @@ func exportRecipe(o *ExportOptions) (torchexport.Recipe, error) {
 		CSVLog:        t.CSVLog,
 		NoEvaluate:    t.NoEval,
 	}
+	if t.ClassWeight != "" {
+		balanced, pairs, err := parseClassWeight(t.ClassWeight)
+		if err != nil {
+			return r, err
+		}
+		r.ClassWeight = &torchexport.ClassWeight{Balanced: balanced}
+		for _, p := range pairs {
+			r.ClassWeight.Classes = append(r.ClassWeight.Classes, p.class)
+			r.ClassWeight.Weights = append(r.ClassWeight.Weights, p.weight)
+		}
+	}
 	val := t.ValSplit > 0 || t.ValData == "test"
 	if t.Schedule == "plateau" {
 		p := optim.NewReduceLROnPlateau(t.PlateauMonitor)

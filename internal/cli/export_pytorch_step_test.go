@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"io"
 	"math"
 	"os"
@@ -8,10 +9,49 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/model"
 	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/tensor"
 )
+
+// trainStep takes convnet's training step on (x, y), one-hot, with the
+// class weights of o, if any, over the batch's labels.
+func trainStep(t *testing.T, m *model.Sequential, o *trainOptions, x, y *tensor.Tensor) float64 {
+	t.Helper()
+	if o.ClassWeight == "" {
+		loss, _ := m.TrainStep(x, y)
+		return loss
+	}
+	ds := &data.Dataset{ClassNames: m.ClassNames}
+	for i := range y.Shape[0] {
+		ds.Y = append(ds.Y, tensor.ArgMax(y.Data[i*y.Shape[1]:(i+1)*y.Shape[1]]))
+	}
+	w, err := classWeights(o.ClassWeight, ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := m.Fit(context.Background(), model.FitOptions{Epochs: 1, ClassWeight: w,
+		Train: func(int, int) (model.Batches, error) { return &onceBatches{b: model.Batch{X: x, Y: y}}, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.Epochs[0].Loss
+}
+
+// onceBatches yields one batch.
+type onceBatches struct {
+	b    model.Batch
+	done bool
+}
+
+func (o *onceBatches) Next() (model.Batch, bool) {
+	if o.done {
+		return model.Batch{}, false
+	}
+	o.done = true
+	return o.b, true
+}
 
 // step takes convnet's training step on (x, y) with the recipe of flags and
 // compares the weights with those after PyTorch's step, read from the model
@@ -27,7 +67,7 @@ func step(t *testing.T, m *model.Sequential, flags []string, out string, x, y *t
 	if err := m.Compile(o.opt, nn.CrossEntropy{LabelSmoothing: o.LabelSmoothing}); err != nil {
 		t.Fatal(err)
 	}
-	loss, _ := m.TrainStep(x, y)
+	loss := trainStep(t, m, o, x, y)
 	torchLoss := readFloats(t, filepath.Join(out, "loss.f32"))[0]
 	t.Logf("%s step: loss %.6f (convnet) %.6f (PyTorch)", o.opt.Name(), loss, torchLoss)
 	if math.Abs(loss-float64(torchLoss)) > 1e-5*max(1, loss) {

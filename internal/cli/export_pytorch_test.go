@@ -339,6 +339,9 @@ func TestExportPyTorchNumerics(t *testing.T) {
 		{"tutorial-rmsprop", tutorialFile, []string{}, images, labels},
 		{"tutorial-adam", tutorialFile, []string{"--optimizer", "adam"}, images, labels},
 		{"tutorial-sgd", tutorialFile, []string{"--optimizer", "sgd", "--momentum", "0.9", "--nesterov", "--lr", "0.05"}, images, labels},
+		// The first 70 images: classes of 20, 20, 20 and 10 images.
+		{"tutorial-balanced", tutorialFile, []string{"--optimizer", "sgd", "--lr", "0.05", "--class-weight", "balanced"}, images[:70], labels[:70]},
+		{"tutorial-class-weight", tutorialFile, []string{"--optimizer", "sgd", "--lr", "0.05", "--label-smoothing", "0.1", "--class-weight", "alef:3,ب:0.5,27:2"}, images, labels},
 		random("every-layer", everyLayer(t), []string{"--momentum", "0.9", "--label-smoothing", "0.1", "--weight-decay", "0.01"}),
 		// No step for the ResNet: its float32 gradients are not defined to 1e-5
 		// (PyTorch's own differ from its float64 ones by about 5e-4 in the

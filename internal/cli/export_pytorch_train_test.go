@@ -170,8 +170,9 @@ func TestExportPyTorchRecipes(t *testing.T) {
 	}{
 		{"sgd-step-stratified", []string{"--csv", f.Train, "--test-csv", f.Test, "--model", arch, "--optimizer", "sgd", "--momentum", "0.9", "--nesterov",
 			"--lr", "0.05", "--schedule", "step", "--step-every", "1", "--step-factor", "0.5", "--validation-split", "0.2", "--validation-mode", "stratified",
-			"--csv-log", "log.csv", "--hflip", "--shear", "10", "--fill-mode", "reflect", "--brightness", "0.8,1.2", "--batch-size", "16", "--epochs", "3"},
-			[]string{"96 images", "val_loss", "lr: 0.0125", "Test loss"}, []string{"log.csv"}},
+			"--csv-log", "log.csv", "--hflip", "--shear", "10", "--fill-mode", "reflect", "--brightness", "0.8,1.2", "--batch-size", "16", "--epochs", "3",
+			"--class-weight", "0:2,3:0.5"},
+			[]string{"96 images", "val_loss", "lr: 0.0125", "Test loss", "Class weights (as given): from 0.5 to 2."}, []string{"log.csv"}},
 		{"adamw-cosine-test", []string{"--csv", f.Train, "--test-csv", f.Test, "--model", arch, "--optimizer", "adamw", "--schedule", "cosine",
 			"--label-smoothing", "0.1", "--validation-data", "test", "--early-stopping", "1", "--early-stopping-monitor", "val_accuracy", "--restore-best",
 			"--fill-mode", "wrap", "--vflip", "--stroke", "0.5", "--batch-size", "20", "--epochs", "4"},
@@ -180,8 +181,8 @@ func TestExportPyTorchRecipes(t *testing.T) {
 			"--schedule", "plateau", "--plateau-monitor", "loss", "--plateau-patience", "0", "--plateau-min-delta", "1", "--fill-mode", "constant", "--cval", "30", "--batch-size", "8", "--epochs", "2"},
 			[]string{"24 images", "ReduceLROnPlateau reducing learning rate to 0.0005"}, nil},
 		{"mnist", []string{"--dataset", "mnist", "--data-dir", dataDir(t), "--model", "lenet5", "--limit", "256", "--test-limit", "100",
-			"--no-augment", "--batch-size", "64", "--epochs", "1"},
-			[]string{"256 images", "(100 images)"}, nil},
+			"--no-augment", "--batch-size", "64", "--epochs", "1", "--class-weight", "balanced"},
+			[]string{"256 images", "(100 images)", "Class weights (balanced): from 0."}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

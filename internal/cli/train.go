@@ -114,6 +114,9 @@ func (t *trainer) run(ctx context.Context) (err error) {
 		fmt.Fprintf(t.stderr, "Training %s on %s: %d images (%d steps of %d per epoch), %d epochs, %s lr %g, seed %d.\n",
 			o.Model, o.Source.describe(), t.train.Len(), steps, o.BatchSize, o.Epochs, opt.Name(), opt.LR(), o.Seed)
 	}
+	if fit.ClassWeight != nil {
+		fmt.Fprintf(t.stderr, "Class weights (%s): %s.\n", o.ClassWeight, describeClassWeights(fit.ClassWeight, t.train.ClassNames))
+	}
 	if ctx.Err() != nil {
 		return errors.New("training interrupted before its first step")
 	}
@@ -163,6 +166,13 @@ func (t *trainer) fitOptions(ctx context.Context, loader *data.Loader) (model.Fi
 				onTrainBatch(ctx, epoch, step, loss)
 			}
 		},
+	}
+	if o.ClassWeight != "" {
+		w, err := classWeights(o.ClassWeight, t.train)
+		if err != nil {
+			return fit, err
+		}
+		fit.ClassWeight = w
 	}
 	switch o.Schedule {
 	case "step":

@@ -41,6 +41,7 @@ type trainOptions struct {
 
 	Loss           string
 	LabelSmoothing float64
+	ClassWeight    string // "": none; "balanced" or CLASS:WEIGHT pairs (train_classweight.go)
 
 	Schedule       string // constant, step, cosine, plateau
 	StepEvery      int
@@ -141,6 +142,7 @@ func (o *trainOptions) register(fs *flag.FlagSet) {
 
 	fs.StringVar(&o.Loss, "loss", "categorical_crossentropy", "categorical_crossentropy or sparse_categorical_crossentropy")
 	fs.Float64Var(&o.LabelSmoothing, "label-smoothing", 0, "label smoothing in [0, 1)")
+	fs.StringVar(&o.ClassWeight, "class-weight", "", `weigh each image's loss by its class (Keras's class_weight): "balanced" (n / (classes · n_class)) or CLASS:WEIGHT pairs such as 0:1,5:2.5 or alef:2 (others weigh 1)`)
 
 	fs.StringVar(&o.Schedule, "schedule", "constant", "learning-rate schedule: constant, step, cosine or plateau")
 	fs.IntVar(&o.StepEvery, "step-every", 10, "step schedule: epochs between decays")
@@ -269,6 +271,11 @@ func (o *trainOptions) check() error {
 	} {
 		if !slices.Contains(f.want, f.v) {
 			return usagef("--%s %q: want %s", f.name, f.v, orList(f.want))
+		}
+	}
+	if o.ClassWeight != "" {
+		if _, _, err := parseClassWeight(o.ClassWeight); err != nil {
+			return err
 		}
 	}
 	aug, err := o.Aug.config()

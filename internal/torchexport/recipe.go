@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/data/augment"
@@ -22,16 +23,39 @@ type Recipe struct {
 	DropLast  bool
 	Seed      uint64
 
-	Optimizer optim.Optimizer
-	Loss      nn.CrossEntropy
-	Schedule  Schedule
-	Augment   *augment.Config // nil: none
+	Optimizer   optim.Optimizer
+	Loss        nn.CrossEntropy
+	ClassWeight *ClassWeight // nil: every image weighs 1
+	Schedule    Schedule
+	Augment     *augment.Config // nil: none
 
 	Data          Data
 	Validation    Validation
 	EarlyStopping EarlyStopping
 	CSVLog        string // "": none
 	NoEvaluate    bool
+}
+
+// ClassWeight is convnet train's --class-weight: Balanced (class c weighs
+// n / (classes · n_c) over the training labels), or the weights of the
+// classes named, each by its name, a word of its name or its index, the
+// others 1.
+type ClassWeight struct {
+	Balanced bool
+	Classes  []string
+	Weights  []float64
+}
+
+// python writes w as train.py's CLASS_WEIGHT: "balanced" or a dict.
+func (w *ClassWeight) python() string {
+	if w.Balanced {
+		return pyStr("balanced")
+	}
+	var items []string
+	for i, c := range w.Classes {
+		items = append(items, pyStr(c)+": "+pyFloat(w.Weights[i]))
+	}
+	return "{" + strings.Join(items, ", ") + "}"
 }
 
 // Schedule is a learning-rate schedule, as convnet train's --schedule.
@@ -85,6 +109,7 @@ type trainData struct {
 	Seed                    uint64
 	Opt                     optData
 	LabelSmoothing          string
+	ClassWeight             string // the CLASS_WEIGHT literal, "" for none
 	Sched                   schedData
 	Augment                 string // the AUGMENT dict, "" for none
 	Validation              string // the constants of a split, "" for none
@@ -124,6 +149,9 @@ func (p Project) trainData() (trainData, error) {
 		Title: pyDoc(p.Title), Version: pyDoc(p.Version), Command: pyDoc(r.Command),
 		Epochs: r.Epochs, BatchSize: r.BatchSize, DropLast: pyBool(r.DropLast), Seed: r.Seed,
 		Evaluate: pyBool(!r.NoEvaluate), LabelSmoothing: pyFloat(r.Loss.LabelSmoothing),
+	}
+	if r.ClassWeight != nil {
+		d.ClassWeight = r.ClassWeight.python()
 	}
 	if r.Epochs < 1 || r.BatchSize < 1 {
 		return d, fmt.Errorf("torchexport: %d epochs of batches of %d", r.Epochs, r.BatchSize)

@@ -11,7 +11,8 @@ their classes as float32 [N]. The script loads the project's model file
     probs.f32    its probabilities, float32 [N classes]
 
 With --step it then takes one training step on the batch with train.py's
-optimizer and loss (in training mode) and writes:
+optimizer and loss (in training mode; its class weights, if any, computed
+over the batch) and writes:
 
     loss.f32           the step's loss, float32 [1]
     step.safetensors   the network after the step, as model.save_convnet writes it
@@ -49,7 +50,11 @@ def main():
         return
     net.train()
     opt = train.make_optimizer(net.parameters())
-    loss = train.loss_fn(net(x), y) + model.regularization(net)
+    if hasattr(train, "class_weights"):  # --class-weight, over this batch's labels
+        weights = train.class_weights(y, json.loads(meta["classes"]))
+        loss = train.loss_fn(net(x), y, weights) + model.regularization(net)
+    else:
+        loss = train.loss_fn(net(x), y) + model.regularization(net)
     opt.zero_grad()
     loss.backward()
     opt.step()
