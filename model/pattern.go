@@ -36,6 +36,29 @@ type Pattern struct {
 	Top []Prediction
 }
 
+// Deprocess returns the pattern as an image, as Keras's "Visualizing what
+// convnets learn" shows its patterns: the input less its mean, divided by
+// its standard deviation, times 0.15, plus 0.5, clipped to 0..1, as bytes
+// (H*W*C, channels last).
+func (p *Pattern) Deprocess() []byte {
+	x := p.Input.Data
+	mean, sq := 0.0, 0.0
+	for _, v := range x {
+		mean += float64(v)
+	}
+	mean /= float64(len(x))
+	for _, v := range x {
+		sq += (float64(v) - mean) * (float64(v) - mean)
+	}
+	std := math.Sqrt(sq / float64(len(x)))
+	b := make([]byte, len(x))
+	for i, v := range x {
+		u := (float64(v)-mean)/(std+1e-5)*0.15 + 0.5
+		b[i] = uint8(math.Round(255 * min(max(u, 0), 1)))
+	}
+	return b
+}
+
 // PatternOptions are the settings of [Classifier.Pattern]; zero values
 // mean Keras's example's.
 type PatternOptions struct {

@@ -134,3 +134,20 @@ func TestPatternBelowOwnReLU(t *testing.T) {
 		}
 	}
 }
+
+// TestPatternDeprocess checks Keras's deprocessing by hand: mean 0.5,
+// standard deviation 0.15, clipped to 0..1: ±1 (mean 0, deviation 1) are
+// 0.35 and 0.65 of 255; 10 after twenty zeros lies 4.47 deviations above
+// their mean, clipped.
+func TestPatternDeprocess(t *testing.T) {
+	p := &model.Pattern{Input: tensor.FromData([]float32{-1, 1}, 1, 2, 1)}
+	if got := p.Deprocess(); got[0] != 89 || got[1] != 166 {
+		t.Errorf("Deprocess of -1, 1 = %v, want [89 166]", got)
+	}
+	x := make([]float32, 21)
+	x[20] = 10
+	p.Input = tensor.FromData(x, 3, 7, 1)
+	if got := p.Deprocess(); got[0] != 119 || got[20] != 255 {
+		t.Errorf("Deprocess of 0 ×20, 10 = %v, want 119 ... 255", got)
+	}
+}

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"encoding/base64"
-	"math"
 	"net/http"
 
 	"github.com/convnet-go/convnet/model"
@@ -48,26 +47,6 @@ func (s *Server) handlePattern(w http.ResponseWriter, r *http.Request) {
 			p.Top = []model.Prediction{}
 		}
 		return patternAnswer{Model: m.name, Layer: i, Name: l.Name(), Channel: ch, Shape: p.Input.Shape,
-			Start: p.Start, End: p.End, Data: base64.StdEncoding.EncodeToString(deprocess(p.Input.Data)), Top: p.Top}, nil
+			Start: p.Start, End: p.End, Data: base64.StdEncoding.EncodeToString(p.Deprocess()), Top: p.Top}, nil
 	})
-}
-
-// deprocess turns an input into bytes as Keras's "Visualizing what
-// convnets learn" shows its patterns.
-func deprocess(x []float32) []byte {
-	mean, sq := 0.0, 0.0
-	for _, v := range x {
-		mean += float64(v)
-	}
-	mean /= float64(len(x))
-	for _, v := range x {
-		sq += (float64(v) - mean) * (float64(v) - mean)
-	}
-	std := math.Sqrt(sq / float64(len(x)))
-	b := make([]byte, len(x))
-	for i, v := range x {
-		u := (float64(v)-mean)/(std+1e-5)*0.15 + 0.5
-		b[i] = uint8(math.Round(255 * min(max(u, 0), 1)))
-	}
-	return b
 }

@@ -165,7 +165,8 @@ func TestActivationsCAM(t *testing.T) {
 }
 
 // TestPattern checks the pattern answer against the classifier's, as bytes
-// of Keras's deprocessing, for a feature map and a class.
+// of Keras's deprocessing (model.Pattern.Deprocess), for a feature map and
+// a class.
 func TestPattern(t *testing.T) {
 	s := testServer(t)
 	c, err := model.NewClassifier(letters(t), model.ClassifierOptions{})
@@ -188,19 +189,8 @@ func TestPattern(t *testing.T) {
 		if fmt.Sprint(got.Top) != fmt.Sprint(want.Top) || len(got.Top) != 3 {
 			t.Errorf("layer %d, channel %d: top %+v, the classifier's %+v", tt.layer, tt.channel, got.Top, want.Top)
 		}
-		if string(raw) != string(deprocess(want.Input.Data)) {
-			t.Errorf("layer %d, channel %d: the pattern's bytes are not the classifier's input deprocessed", tt.layer, tt.channel)
+		if string(raw) != string(want.Deprocess()) {
+			t.Errorf("layer %d, channel %d: the pattern's bytes are not the classifier's pattern deprocessed", tt.layer, tt.channel)
 		}
-	}
-	// Keras's deprocessing: mean 0.5, standard deviation 0.15, clipped to
-	// 0..1: ±1 (mean 0, deviation 1) are 0.35 and 0.65 of 255; 10 after
-	// twenty zeros lies 4.47 deviations above their mean, clipped.
-	if got := deprocess([]float32{-1, 1}); got[0] != 89 || got[1] != 166 {
-		t.Errorf("deprocess(-1, 1) = %v, want [89 166]", got)
-	}
-	x := make([]float32, 21)
-	x[20] = 10
-	if got := deprocess(x); got[0] != 119 || got[20] != 255 {
-		t.Errorf("deprocess(0 ×20, 10) = %v, want 119 ... 255", got)
 	}
 }
