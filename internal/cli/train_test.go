@@ -216,10 +216,13 @@ const smallGraph = `{"class_name": "Functional", "config": {"name": "model", "la
 // uninterrupted run bit for bit, for a stack and for a graph.
 func TestTrainResume(t *testing.T) {
 	t.Run("stack", func(t *testing.T) { testTrainResume(t, smallNet) })
-	t.Run("graph", func(t *testing.T) { testTrainResume(t, smallGraph) })
+	t.Run("graph", func(t *testing.T) { testTrainResume(t, smallGraph, "--class-weight", "1:3,2:0.5") })
 }
 
-func testTrainResume(t *testing.T, src string) {
+// testTrainResume interrupts a run of the architecture src (with the
+// flags extra) and resumes it: the weights must be the uninterrupted
+// run's, bit for bit.
+func testTrainResume(t *testing.T, src string, extra ...string) {
 	f := writeCSVSet(t, smallSet)
 	dir := t.TempDir()
 	arch := filepath.Join(dir, "arch.json")
@@ -231,7 +234,7 @@ func testTrainResume(t *testing.T, src string) {
 	trainArgs := func(t *testing.T, f csvFiles, out string) []string {
 		args := trainArgs(t, f, out)
 		args[slices.Index(args, "--model")+1] = arch
-		return args
+		return append(args, extra...)
 	}
 	whole := filepath.Join(dir, "whole.safetensors")
 	if code, _, stderr := runCLI(append(trainArgs(t, f, whole), "--no-evaluate")...); code != 0 {
