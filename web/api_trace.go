@@ -67,6 +67,7 @@ type activationsAnswer struct {
 	Top       []model.Prediction `json:"top"`
 	Saliency  *saliencyAnswer    `json:"saliency,omitempty"`
 	CAM       *camAnswer         `json:"cam,omitempty"`
+	Embedding *placement         `json:"embedding,omitempty"` // where the drawing lands on the map, with embed=1
 }
 
 type saliencyAnswer struct {
@@ -140,6 +141,10 @@ func (s *Server) handleActivations(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		opts.CAM, opts.CAMLayer, err = camParams(r, m, "")
 	}
+	embed := r.URL.Query().Get("embed") == "1"
+	if err == nil && embed && (m.evaluation == nil || len(m.evaluation.Samples) < 4) {
+		err = errorf(http.StatusBadRequest, "parameter embed: model %s has no map of test images (no evaluation in its file)", m.name)
+	}
 	if err != nil {
 		fail(w, err)
 		return
@@ -169,6 +174,17 @@ func (s *Server) handleActivations(w http.ResponseWriter, r *http.Request) {
 		}
 		if t.CAM != nil {
 			ans.CAM = m.camAnswer(t.CAM)
+		}
+		if embed {
+			e, err := m.embedding(ctx)
+			if err != nil {
+				return nil, err
+			}
+			f := t.Input
+			if e.layer >= 0 {
+				f = t.Layers[e.layer]
+			}
+			ans.Embedding = e.place(f.Data)
 		}
 		return ans, nil
 	})

@@ -23,6 +23,7 @@ type served struct {
 	info         modelInfo
 	history      json.RawMessage // nil if absent
 	evaluation   *evaluation     // nil if absent
+	embed        *embedding      // the map of the evaluation's test images, made on first request
 }
 
 // modelInfo is one entry of GET /api/models.
@@ -97,7 +98,7 @@ func splitClass(name string) (short, glyph string) {
 func newServed(sm Model, opts Options) *served {
 	c := sm.Classifier
 	m := c.Model()
-	s := &served{name: sm.Name, c: c, m: m, shape: c.InputShape(), classes: c.ClassNames()}
+	s := &served{name: sm.Name, c: c, m: m, shape: c.InputShape(), classes: c.ClassNames(), embed: &embedding{}}
 	s.maxPixels = opts.MaxImagePixels
 	if s.maxPixels <= 0 {
 		s.maxPixels = 256 * s.shape[0] * s.shape[1]

@@ -190,6 +190,7 @@ func (s *Server) routes() {
 	handle("/api/models/{name}/history", get, s.handleHistory)
 	handle("/api/models/{name}/evaluation", get, s.handleEvaluation)
 	handle("/api/models/{name}/evaluation/samples", get, s.handleSamples)
+	handle("/api/models/{name}/embedding", get, s.handleEmbedding)
 	handle("/api/", nil, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no API endpoint %s", r.URL.Path)
 	})

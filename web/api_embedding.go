@@ -1,0 +1,158 @@
+package web
+
+import (
+	"context"
+	"math"
+	"net/http"
+	"slices"
+	"sync"
+
+	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/tsne"
+)
+
+// embedding is the map of how a model groups its evaluation's test images:
+// each image's features, the input of the model's last layer, placed in the
+// plane by t-SNE; made once, on first request.
+type embedding struct {
+	once     sync.Once
+	layer    int // whose output the features are, -1 for the input
+	features [][]float32
+	points   [][2]float64
+	err      error
+}
+
+// neighbours is how many test images place a drawing on the map.
+const neighbours = 5
+
+// embeddingAnswer answers GET /api/models/NAME/embedding.
+type embeddingAnswer struct {
+	Model      string           `json:"model"`
+	Layer      int              `json:"layer"` // whose output the features are, -1 for the input
+	Name       string           `json:"name"`  // that layer's name, "input" for the input
+	Perplexity float64          `json:"perplexity"`
+	Shape      []int            `json:"image_shape"`
+	Points     []embeddedSample `json:"points"`
+}
+
+// embeddedSample is one test image on the map, in the order of the
+// evaluation's samples; its pixels (base64 bytes) when all of them take
+// at most 1 MB.
+type embeddedSample struct {
+	X      float64 `json:"x"`
+	Y      float64 `json:"y"`
+	True   int     `json:"true"`
+	Pred   int     `json:"pred"`
+	Index  int     `json:"index"`
+	Pixels []byte  `json:"pixels,omitempty"`
+}
+
+// placement is where a drawing lands on the map: the mean of the points of
+// its nearest test images in feature space, each weighed by the inverse of
+// its distance, and those images (positions in the points).
+type placement struct {
+	X          float64 `json:"x"`
+	Y          float64 `json:"y"`
+	Neighbours []int   `json:"neighbours"`
+}
+
+// featureLayer returns the layer whose output the last layer takes (-1:
+// the model's input).
+func featureLayer(m *model.Sequential) int {
+	if in := m.Inbound(len(m.Layers) - 1); len(in) == 1 {
+		return in[0]
+	}
+	return -1
+}
+
+// embedding returns m's map, computing it on the first call.
+func (m *served) embedding(ctx context.Context) (*embedding, error) {
+	e := m.embed
+	e.once.Do(func() {
+		e.layer = featureLayer(m.m)
+		px := make([][]float32, len(m.evaluation.Samples))
+		for i, s := range m.evaluation.Samples {
+			px[i] = make([]float32, len(s.Pixels))
+			for j, b := range s.Pixels {
+				px[i][j] = float32(b)
+			}
+		}
+		// The map is the model's, not the request's: it is made to the
+		// end even if the request that asked for it goes.
+		if e.features, e.err = m.c.Features(context.WithoutCancel(ctx), px, e.layer); e.err == nil {
+			e.points, e.err = tsne.Embed(e.features, tsne.Options{Seed: 1})
+		}
+	})
+	return e, e.err
+}
+
+func (s *Server) handleEmbedding(w http.ResponseWriter, r *http.Request) {
+	m := s.evaluated(w, r)
+	if m == nil {
+		return
+	}
+	if len(m.evaluation.Samples) < 4 {
+		writeError(w, http.StatusNotFound, "model %s has %d test images in its evaluation, too few for a map", m.name, len(m.evaluation.Samples))
+		return
+	}
+	s.compute(w, r, func(ctx context.Context) (any, error) {
+		e, err := m.embedding(ctx)
+		if err != nil {
+			return nil, err
+		}
+		ans := embeddingAnswer{Model: m.name, Layer: e.layer, Name: "input", Perplexity: min(30, float64(len(e.points)-1)/3), Shape: m.evaluation.ImageShape}
+		if e.layer >= 0 {
+			ans.Name = m.info.Layers[e.layer].Name
+		}
+		small := len(m.evaluation.Samples)*len(m.evaluation.Samples[0].Pixels) <= 1<<20
+		for i, p := range e.points {
+			sm := m.evaluation.Samples[i]
+			es := embeddedSample{X: p[0], Y: p[1], True: sm.True, Pred: sm.Pred, Index: sm.Index}
+			if small {
+				es.Pixels = sm.Pixels
+			}
+			ans.Points = append(ans.Points, es)
+		}
+		return ans, nil
+	})
+}
+
+// place returns where features f of a drawing land on the map e.
+func (e *embedding) place(f []float32) *placement {
+	type near struct {
+		i int
+		d float64
+	}
+	all := make([]near, len(e.features))
+	for i, g := range e.features {
+		d := 0.0
+		for j, v := range g {
+			t := float64(v) - float64(f[j])
+			d += t * t
+		}
+		all[i] = near{i, math.Sqrt(d)}
+	}
+	slices.SortStableFunc(all, func(a, b near) int { return cmpFloat(a.d, b.d) })
+	p := &placement{}
+	sum := 0.0
+	for _, n := range all[:min(neighbours, len(all))] {
+		w := 1 / max(n.d, 1e-9)
+		p.X += w * e.points[n.i][0]
+		p.Y += w * e.points[n.i][1]
+		sum += w
+		p.Neighbours = append(p.Neighbours, n.i)
+	}
+	p.X /= sum
+	p.Y /= sum
+	return p
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

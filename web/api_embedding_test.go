@@ -1,0 +1,79 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/convnet-go/convnet/tsne"
+)
+
+// TestEmbedding maps the built-in AHCD model's 271 evaluation images: the
+// points are t-SNE's of the classifier's features at the last layer's
+// input, most images' nearest point is of their class, and a test image
+// sent as a drawing lands on its own point, itself its nearest neighbour.
+func TestEmbedding(t *testing.T) {
+	s := demoServer(t)
+	m := s.byName["ahcd"]
+	got := decode[embeddingAnswer](t, do(s, "GET", "/api/models/ahcd/embedding", "", nil))
+	samples := m.evaluation.Samples
+	last := len(m.m.Layers) - 1
+	if got.Layer != last-1 || got.Name != m.m.Layers[last-1].Name() || len(got.Points) != len(samples) || len(got.Points) < 200 {
+		t.Fatalf("the map: layer %d (%s), %d points; want layer %d, %d points", got.Layer, got.Name, len(got.Points), last-1, len(samples))
+	}
+	px := make([][]float32, len(samples))
+	for i, sm := range samples {
+		for _, b := range sm.Pixels {
+			px[i] = append(px[i], float32(b))
+		}
+	}
+	features, err := m.c.Features(context.Background(), px, last-1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := tsne.Embed(features, tsne.Options{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := 0
+	for i, p := range got.Points {
+		sm := samples[i]
+		if p.X != want[i][0] || p.Y != want[i][1] || p.True != sm.True || p.Pred != sm.Pred || p.Index != sm.Index || string(p.Pixels) != string(sm.Pixels) {
+			t.Fatalf("point %d: %+v, want (%v, %v) and sample %d's classes and pixels", i, p, want[i][0], want[i][1], i)
+		}
+		best, bd := -1, math.Inf(1)
+		for j, q := range got.Points {
+			if d := (p.X-q.X)*(p.X-q.X) + (p.Y-q.Y)*(p.Y-q.Y); j != i && d < bd {
+				best, bd = j, d
+			}
+		}
+		if got.Points[best].True == p.True {
+			same++
+		}
+	}
+	t.Logf("%d of %d images have a nearest point of their class", same, len(got.Points))
+	if same < len(got.Points)*3/4 {
+		t.Errorf("%d of %d images have a nearest point of their class, want 3 in 4", same, len(got.Points))
+	}
+
+	// Test image 40 as a drawing: it lands on its point.
+	var body strings.Builder
+	body.WriteString(`{"pixels":[`)
+	for j, v := range px[40] {
+		if j > 0 {
+			body.WriteByte(',')
+		}
+		fmt.Fprint(&body, v)
+	}
+	body.WriteString("]}")
+	ans := decode[activationsAnswer](t, do(s, "POST", "/api/activations?model=ahcd&layers=0&embed=1", "application/json", []byte(body.String())))
+	e := ans.Embedding
+	if e == nil || len(e.Neighbours) != neighbours || e.Neighbours[0] != 40 || math.Abs(e.X-want[40][0]) > 1e-6 || math.Abs(e.Y-want[40][1]) > 1e-6 {
+		t.Errorf("test image 40 as a drawing lands at %+v, want its point (%v, %v) and itself first of %d neighbours", e, want[40][0], want[40][1], neighbours)
+	}
+	if none := decode[activationsAnswer](t, do(s, "POST", "/api/activations?model=ahcd&layers=0", "application/json", []byte(body.String()))); none.Embedding != nil {
+		t.Error("an answer without embed=1 holds a placement")
+	}
+}
