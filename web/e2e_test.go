@@ -158,6 +158,7 @@ func TestBrowser(t *testing.T) {
 	checkDetail(p)
 	checkConfusion(p)
 	checkGallery(p, s.byName["ahcd"])
+	checkEmbedding(p, s.byName["ahcd"])
 	checkPictures(p)
 	checkPhone(p)
 	checkResnet(p, url, s.byName["resnet"])

@@ -11,6 +11,7 @@ import { setupDetail, openDetail, closeDetail, renderDetail, detailLayers } from
 import { drawCurves, drawConfusion } from "./panel.js";
 import { setupConfusion } from "./confusion.js";
 import { setupGallery, loadGallery } from "./gallery.js";
+import { setupEmbedding, loadEmbedding, embeddingWanted, renderPlacement } from "./embedding.js";
 import { setupUpload } from "./upload.js";
 import { watch } from "./watch.js";
 
@@ -62,6 +63,7 @@ async function send() {
   const light = pad.current !== null && performance.now() - layersShown < 250;
   const full = light ? [] : detailLayers();
   if (full.length) params.set("full", full.join(","));
+  if (embeddingWanted()) params.set("embed", "1");
   params.set("layers", [...new Set([...(light ? [] : wantedLayers()), m.layers.length - 1])].join(","));
   try {
     const { type, body } = pad.body(m.input_shape[2]);
@@ -103,6 +105,7 @@ function show(ans, seq, light, epoch) {
   state.updates++;
   renderTop(ans.top, m);
   renderSeen(ans, pad);
+  renderPlacement(ans);
   $("predhint").textContent = pad.empty()
     ? "The pad is empty: draw a letter or digit. Below is what the network makes of a blank image."
     : "Probabilities of the most likely classes.";
@@ -162,6 +165,7 @@ function loadModel(name) {
 
 async function loadPanel(m) {
   loadGallery(m);
+  loadEmbedding(m);
   state.evaluation = null;
   $("samples").innerHTML = "";
   state.history = m.has_history ? await getJSON(`/api/models/${m.name}/history`).catch(() => null) : null;
@@ -210,6 +214,7 @@ document.addEventListener("keydown", (e) => {
 setupDetail(requestUpdate);
 setupConfusion(pad);
 setupGallery(openDetail);
+setupEmbedding(pad);
 setupUpload(pad);
 setupMini();
 

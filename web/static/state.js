@@ -17,6 +17,7 @@ export const state = {
   pendingUp: null, // the pen lifted: {seq} of the request that carries the whole drawing
   timings: [], // milliseconds from pen up to the prediction shown, one per drawing
   confusion: null, // the confusion matrix's geometry (panel.js)
+  embedding: null, // the map of the test images (embedding.js)
   evaluation: null,
   history: null,
   watching: false, // served by convnet train --watch
