@@ -157,7 +157,26 @@
 // after:
 //
 //	{"model": "ahcd", "layer": 2, "name": "re_lu", "channel": 1, "shape": [32, 32, 1],
-//	 "start": 0.01, "end": 5.6, "data": "<base64>"}
+//	 "start": 0.01, "end": 5.6, "data": "<base64>",
+//	 "top": [{"label": 0, "name": "alef ا", "probability": 0.31}, ...]}
+//
+// where top is what the model makes of the pattern, its three most
+// probable classes.
+//
+// GET /api/models/NAME/embedding answers the map of how the model groups
+// the test images its evaluation keeps: each placed in the plane by t-SNE
+// (package tsne) of its features, the output of the layer the last layer
+// reads, made once per model; with the images' pixels when they take at
+// most 1 MB:
+//
+//	{"model": "ahcd", "layer": 28, "name": "dropout_3", "perplexity": 30,
+//	 "image_shape": [32, 32, 1],
+//	 "points": [{"x": -12.5, "y": 3.1, "true": 1, "pred": 1, "index": 17, "pixels": "<base64>"}, ...]}
+//
+// POST /api/activations?embed=1 adds where the drawing lands on that map,
+// the mean of the points of its 5 nearest test images in feature space
+// weighed by the inverse of their distance, and those images (positions in
+// points): "embedding": {"x": -11.9, "y": 2.7, "neighbours": [40, 12, ...]}.
 //
 // GET /api/models/NAME/layers/I/kernel?channel=C answers the weights that
 // produce output channel C of layer I: for a Conv2D, shape [kh, kw, cin] in
