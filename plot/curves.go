@@ -1,6 +1,7 @@
 package plot
 
 import (
+	"cmp"
 	"fmt"
 	"image"
 	"image/color"
@@ -229,20 +230,10 @@ func learningRatePanel(epochs, lr []float64) (*gplot.Plot, error) {
 	p.Add(line)
 	p.Y.Scale = gplot.LogScale{}
 	p.Y.Tick.Marker = logTicks{}
-	lo, hi := slices.MinFunc(pos, func(a, b plotter.XY) int { return cmpf(a.Y, b.Y) }).Y, slices.MaxFunc(pos, func(a, b plotter.XY) int { return cmpf(a.Y, b.Y) }).Y
+	lo, hi := slices.MinFunc(pos, func(a, b plotter.XY) int { return cmp.Compare(a.Y, b.Y) }).Y, slices.MaxFunc(pos, func(a, b plotter.XY) int { return cmp.Compare(a.Y, b.Y) }).Y
 	p.Y.Min, p.Y.Max = lo/2, hi*2
 	fitEpochs(p, epochs)
 	return p, nil
-}
-
-func cmpf(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // points pairs epochs with values, leaving out NaN and infinite values.

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"net/http"
@@ -132,7 +133,7 @@ func (e *embedding) place(f []float32) *placement {
 		}
 		all[i] = near{i, math.Sqrt(d)}
 	}
-	slices.SortStableFunc(all, func(a, b near) int { return cmpFloat(a.d, b.d) })
+	slices.SortStableFunc(all, func(a, b near) int { return cmp.Compare(a.d, b.d) })
 	p := &placement{}
 	sum := 0.0
 	for _, n := range all[:min(neighbours, len(all))] {
@@ -145,14 +146,4 @@ func (e *embedding) place(f []float32) *placement {
 	p.X /= sum
 	p.Y /= sum
 	return p
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
