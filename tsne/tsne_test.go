@@ -231,3 +231,15 @@ func divergence(p []float64, y [][2]float64) float64 {
 	}
 	return kl
 }
+
+// BenchmarkEmbed embeds 271 points of 256 values (28 clusters), as many as
+// the built-in AHCD model's map holds.
+func BenchmarkEmbed(b *testing.B) {
+	pts, _ := clusters(28, 10, 256, 7)
+	pts = pts[:271]
+	for b.Loop() {
+		if _, err := Embed(pts, Options{Seed: 1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
