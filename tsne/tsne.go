@@ -18,6 +18,10 @@ import (
 	"math/rand/v2"
 )
 
+// MaxPoints is the most points Embed takes: exact t-SNE keeps three n×n
+// matrices of float64, 2.4 GB for 10,000 points, and its time grows as n².
+const MaxPoints = 10000
+
 // Options are the settings of [Embed]; zero values mean the defaults.
 type Options struct {
 	Perplexity float64 // the neighbours each point counts, about (0: 30, at most (n-1)/3)
@@ -37,8 +41,8 @@ const (
 // and opts.
 func Embed(points [][]float32, opts Options) ([][2]float64, error) {
 	n := len(points)
-	if n < 2 {
-		return nil, fmt.Errorf("tsne: %d points: want at least 2", n)
+	if n < 2 || n > MaxPoints {
+		return nil, fmt.Errorf("tsne: %d points: want 2 to %d", n, MaxPoints)
 	}
 	d := len(points[0])
 	for i, p := range points {

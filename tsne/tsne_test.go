@@ -197,7 +197,8 @@ func TestEmbedBadInput(t *testing.T) {
 		opts Options
 		want string
 	}{
-		{[][]float32{{1, 2}}, Options{}, "1 points: want at least 2"},
+		{[][]float32{{1, 2}}, Options{}, "1 points: want 2 to 10000"},
+		{make([][]float32, 10001), Options{}, "10001 points: want 2 to 10000"},
 		{[][]float32{{1, 2}, {3}}, Options{}, "point 1 has 1 values, point 0 has 2"},
 		{[][]float32{{1, 2}, {3, float32(math.NaN())}}, Options{}, "point 1, value 1 is NaN"},
 		{[][]float32{{1}, {2}, {3}}, Options{Perplexity: 5}, "perplexity 5"},

@@ -3,6 +3,7 @@ package web
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"math"
 	"net/http"
 	"slices"
@@ -17,14 +18,39 @@ import (
 // plane by t-SNE; made once, on first request.
 type embedding struct {
 	once     sync.Once
+	samples  []int // the evaluation's samples on the map, by position
+	why      string
 	layer    int // whose output the features are, -1 for the input
 	features [][]float32
 	points   [][2]float64
 	err      error
 }
 
-// neighbours is how many test images place a drawing on the map.
-const neighbours = 5
+const (
+	neighbours = 5    // how many test images place a drawing on the map
+	mapPoints  = 1000 // the most test images on a map: exact t-SNE keeps three n×n matrices
+)
+
+// newEmbedding chooses the evaluation's samples a map shows: all of them,
+// or as many as mapPoints spread evenly over them; none (and why) when
+// they are too few or not images of the model's input shape.
+func newEmbedding(name string, ev *evaluation, shape []int) *embedding {
+	e := &embedding{}
+	switch {
+	case ev == nil:
+		e.why = fmt.Sprintf("model %s has no evaluation", name)
+	case !slices.Equal(ev.ImageShape, shape):
+		e.why = fmt.Sprintf("model %s's evaluation holds images of shape %v, the model takes %v", name, ev.ImageShape, shape)
+	case len(ev.Samples) < 4:
+		e.why = fmt.Sprintf("model %s has %d test images in its evaluation, too few for a map", name, len(ev.Samples))
+	default:
+		n := min(len(ev.Samples), mapPoints)
+		for i := range n {
+			e.samples = append(e.samples, i*len(ev.Samples)/n)
+		}
+	}
+	return e
+}
 
 // embeddingAnswer answers GET /api/models/NAME/embedding.
 type embeddingAnswer struct {
@@ -37,8 +63,8 @@ type embeddingAnswer struct {
 }
 
 // embeddedSample is one test image on the map, in the order of the
-// evaluation's samples; its pixels (base64 bytes) when all of them take
-// at most 1 MB.
+// evaluation's samples (all of them, or 1000 spread evenly over them); its
+// pixels (base64 bytes) when all of them take at most 1 MB.
 type embeddedSample struct {
 	X      float64 `json:"x"`
 	Y      float64 `json:"y"`
@@ -71,10 +97,10 @@ func (m *served) embedding(ctx context.Context) (*embedding, error) {
 	e := m.embed
 	e.once.Do(func() {
 		e.layer = featureLayer(m.m)
-		px := make([][]float32, len(m.evaluation.Samples))
-		for i, s := range m.evaluation.Samples {
-			px[i] = make([]float32, len(s.Pixels))
-			for j, b := range s.Pixels {
+		px := make([][]float32, len(e.samples))
+		for i, k := range e.samples {
+			px[i] = make([]float32, len(m.evaluation.Samples[k].Pixels))
+			for j, b := range m.evaluation.Samples[k].Pixels {
 				px[i][j] = float32(b)
 			}
 		}
@@ -88,12 +114,13 @@ func (m *served) embedding(ctx context.Context) (*embedding, error) {
 }
 
 func (s *Server) handleEmbedding(w http.ResponseWriter, r *http.Request) {
-	m := s.evaluated(w, r)
-	if m == nil {
+	m, err := s.model(r)
+	if err != nil {
+		fail(w, err)
 		return
 	}
-	if len(m.evaluation.Samples) < 4 {
-		writeError(w, http.StatusNotFound, "model %s has %d test images in its evaluation, too few for a map", m.name, len(m.evaluation.Samples))
+	if m.embed.why != "" {
+		writeError(w, http.StatusNotFound, "%s", m.embed.why)
 		return
 	}
 	s.compute(w, r, func(ctx context.Context) (any, error) {
@@ -105,9 +132,9 @@ func (s *Server) handleEmbedding(w http.ResponseWriter, r *http.Request) {
 		if e.layer >= 0 {
 			ans.Name = m.info.Layers[e.layer].Name
 		}
-		small := len(m.evaluation.Samples)*len(m.evaluation.Samples[0].Pixels) <= 1<<20
+		small := len(e.samples)*len(m.evaluation.Samples[0].Pixels) <= 1<<20
 		for i, p := range e.points {
-			sm := m.evaluation.Samples[i]
+			sm := m.evaluation.Samples[e.samples[i]]
 			es := embeddedSample{X: p[0], Y: p[1], True: sm.True, Pred: sm.Pred, Index: sm.Index}
 			if small {
 				es.Pixels = sm.Pixels

@@ -77,3 +77,30 @@ func TestEmbedding(t *testing.T) {
 		t.Error("an answer without embed=1 holds a placement")
 	}
 }
+
+// TestMapSamples checks which test images a map shows: at most 1000,
+// spread evenly, and none (saying why) for images of another shape than
+// the model's input or too few of them.
+func TestMapSamples(t *testing.T) {
+	many := &evaluation{ImageShape: []int{8, 8, 1}}
+	for range 2500 {
+		many.Samples = append(many.Samples, &sample{Pixels: make([]byte, 64)})
+	}
+	e := newEmbedding("m", many, []int{8, 8, 1})
+	if len(e.samples) != mapPoints || e.samples[0] != 0 || e.samples[1] != 2 || e.samples[999] != 2497 || e.why != "" {
+		t.Errorf("2500 test images: the map shows %d (%v ... %v), %q", len(e.samples), e.samples[:2], e.samples[len(e.samples)-1:], e.why)
+	}
+	for _, tt := range []struct {
+		ev    *evaluation
+		shape []int
+		want  string
+	}{
+		{many, []int{32, 32, 1}, "model m's evaluation holds images of shape [8 8 1], the model takes [32 32 1]"},
+		{&evaluation{ImageShape: []int{8, 8, 1}, Samples: many.Samples[:3]}, []int{8, 8, 1}, "model m has 3 test images in its evaluation, too few for a map"},
+		{nil, []int{8, 8, 1}, "model m has no evaluation"},
+	} {
+		if e := newEmbedding("m", tt.ev, tt.shape); len(e.samples) != 0 || e.why != tt.want {
+			t.Errorf("a map of %d samples: %q, want none and %q", len(e.samples), e.why, tt.want)
+		}
+	}
+}

@@ -142,8 +142,8 @@ func (s *Server) handleActivations(w http.ResponseWriter, r *http.Request) {
 		opts.CAM, opts.CAMLayer, err = camParams(r, m, "")
 	}
 	embed := r.URL.Query().Get("embed") == "1"
-	if err == nil && embed && (m.evaluation == nil || len(m.evaluation.Samples) < 4) {
-		err = errorf(http.StatusBadRequest, "parameter embed: model %s has no map of test images (no evaluation in its file)", m.name)
+	if err == nil && embed && m.embed.why != "" {
+		err = errorf(http.StatusBadRequest, "parameter embed: no map of test images: %s", m.embed.why)
 	}
 	if err != nil {
 		fail(w, err)

@@ -164,10 +164,13 @@
 // probable classes.
 //
 // GET /api/models/NAME/embedding answers the map of how the model groups
-// the test images its evaluation keeps: each placed in the plane by t-SNE
-// (package tsne) of its features, the output of the layer the last layer
-// reads, made once per model; with the images' pixels when they take at
-// most 1 MB:
+// the test images its evaluation keeps (all of them, or 1000 spread evenly
+// over them): each placed in the plane by t-SNE (package tsne) of its
+// features, the output of the layer the last layer reads, made once per
+// model; with the images' pixels when they take at most 1 MB. "has_map"
+// in GET /api/models says whether there is one (404 otherwise, naming the
+// reason: no evaluation, fewer than 4 images, or images of another shape
+// than the model's input):
 //
 //	{"model": "ahcd", "layer": 28, "name": "dropout_3", "perplexity": 30,
 //	 "image_shape": [32, 32, 1],

@@ -44,6 +44,7 @@ type modelInfo struct {
 	LabelSmoothing float64 `json:"label_smoothing"` // of the training loss, as the metadata "loss" records it
 	HasHistory     bool    `json:"has_history"`
 	HasEvaluation  bool    `json:"has_evaluation"`
+	HasMap         bool    `json:"has_map"` // GET .../embedding has a map of the evaluation's test images
 }
 
 type classInfo struct {
@@ -98,7 +99,7 @@ func splitClass(name string) (short, glyph string) {
 func newServed(sm Model, opts Options) *served {
 	c := sm.Classifier
 	m := c.Model()
-	s := &served{name: sm.Name, c: c, m: m, shape: c.InputShape(), classes: c.ClassNames(), embed: &embedding{}}
+	s := &served{name: sm.Name, c: c, m: m, shape: c.InputShape(), classes: c.ClassNames()}
 	s.maxPixels = opts.MaxImagePixels
 	if s.maxPixels <= 0 {
 		s.maxPixels = 256 * s.shape[0] * s.shape[1]
@@ -162,6 +163,8 @@ func newServed(sm Model, opts Options) *served {
 	}
 	s.info.HasHistory = s.history != nil
 	s.info.HasEvaluation = s.evaluation != nil
+	s.embed = newEmbedding(s.name, s.evaluation, s.shape)
+	s.info.HasMap = s.embed.why == ""
 	return s
 }
 

@@ -141,7 +141,7 @@ func TestErrors(t *testing.T) {
 		{"POST pattern", "POST", "/api/models/letters/layers/0/pattern", "", "", 405, "not allowed"},
 		{"map of too few test images", "GET", "/api/models/letters/embedding", "", "", 404, "model letters has 2 test images in its evaluation, too few for a map"},
 		{"map without an evaluation", "GET", "/api/models/digits/embedding", "", "", 404, "model digits has no evaluation"},
-		{"placement without a map", "POST", "/api/activations?model=digits&embed=1", "application/json", pixelsJSON(36, 1), 400, "parameter embed: model digits has no map of test images"},
+		{"placement without a map", "POST", "/api/activations?model=digits&embed=1", "application/json", pixelsJSON(36, 1), 400, "parameter embed: no map of test images: model digits has no evaluation"},
 		{"POST map", "POST", "/api/models/letters/embedding", "", "", 405, "not allowed"},
 		{"GET predict", "GET", "/api/predict?model=letters", "", "", 405, "method GET not allowed"},
 		{"PUT activations", "PUT", "/api/activations?model=letters", "", "", 405, "not allowed"},

@@ -33,15 +33,15 @@ export function setupEmbedding(thePad) {
 }
 
 // loadEmbedding shows m's map (again, after a watched epoch: the map of
-// the new network), or hides the box for a model without an evaluation.
+// the new network), or hides the box for a model without one.
 export function loadEmbedding(m) {
   map = state.embedding = null;
   placed = null;
   want = null;
-  $("embedwrap").hidden = !m.has_evaluation;
+  $("embedwrap").hidden = !m.has_map;
   $("embedhint").textContent = "";
   clear();
-  if (!m.has_evaluation) return;
+  if (!m.has_map) return;
   want = m;
   if (visible) fetchMap(m);
 }
