@@ -99,7 +99,33 @@ func dataInfo(ctx context.Context, opts DataInfoOptions, stdout io.Writer) error
 		}
 		fmt.Fprint(tw, "\n")
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err = io.WriteString(stdout, balance(counts[0], first.ClassNames))
+	return err
+}
+
+// balance says how uneven the classes of a training set are, the largest
+// against the smallest, and from twice as many on suggests class weights.
+func balance(counts []int, names []string) string {
+	lo, hi := 0, 0
+	for k, n := range counts {
+		if n < counts[lo] {
+			lo = k
+		}
+		if n > counts[hi] {
+			hi = k
+		}
+	}
+	s := fmt.Sprintf("\nlargest class %s (%d images), smallest %s (%d)", names[hi], counts[hi], names[lo], counts[lo])
+	switch {
+	case counts[lo] == 0:
+		return s + ": a class without images\n"
+	case counts[hi] >= 2*counts[lo]:
+		return s + fmt.Sprintf(": %.3g to 1; convnet train --class-weight balanced weighs each image by n / (classes · n_class)\n", float64(counts[hi])/float64(counts[lo]))
+	}
+	return s + fmt.Sprintf(": %.3g to 1\n", float64(counts[hi])/float64(counts[lo]))
 }
 
 // DataShowOptions are the flags of "convnet data show".

@@ -18,9 +18,27 @@ func TestDataInfoCSV(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("data info --csv: exit %d, stderr %q", code, errs)
 	}
-	for _, want := range []string{"image shape: 4x4x1", "classes:     3", "all       6    0  253"} {
+	for _, want := range []string{"image shape: 4x4x1", "classes:     3", "all       6    0  253", "largest class 0 (2 images), smallest 0 (2): 1 to 1\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("data info output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestDataBalance checks the line on uneven classes: the ratio of the
+// largest class to the smallest, and from 2 to 1 on the class weights.
+func TestDataBalance(t *testing.T) {
+	names := []string{"a", "b", "c"}
+	for _, tt := range []struct {
+		counts []int
+		want   string
+	}{
+		{[]int{10, 12, 11}, "largest class b (12 images), smallest a (10): 1.2 to 1\n"},
+		{[]int{480, 24, 300}, "largest class a (480 images), smallest b (24): 20 to 1; convnet train --class-weight balanced"},
+		{[]int{5, 0, 5}, "smallest b (0): a class without images\n"},
+	} {
+		if got := balance(tt.counts, names); !strings.Contains(got, tt.want) {
+			t.Errorf("balance(%v) = %q, want %q", tt.counts, got, tt.want)
 		}
 	}
 }
