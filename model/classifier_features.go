@@ -6,9 +6,19 @@ import (
 	"slices"
 )
 
+// FeatureLayer returns the layer whose output the last layer reads: the
+// features a network's decision rests on (-1: the model's input, for a
+// model of one layer, or a last layer of several inputs).
+func (m *Model) FeatureLayer() int {
+	if in := m.Inbound(len(m.Layers) - 1); len(in) == 1 {
+		return in[0]
+	}
+	return -1
+}
+
 // Features returns, for each raw image px (as [Classifier.ClassifyPixels]
 // takes them), the output of layer for it, flattened: the image's features
-// at that layer, such as the input of the last layer for a map of how the
+// at that layer, such as those of [Model.FeatureLayer] for a map of how the
 // network groups images, or for finding similar images (Keras's
 // Model(inputs, model.layers[-2].output).predict). Layer -1 gives the
 // standardised input. The images run in batches of at most

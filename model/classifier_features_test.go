@@ -38,6 +38,9 @@ func TestFeatures(t *testing.T) {
 	}
 	m.Standardizer.Apply(x, x)
 	last := len(m.Layers) - 1
+	if m.FeatureLayer() != last-1 {
+		t.Errorf("FeatureLayer() = %d, want %d", m.FeatureLayer(), last-1)
+	}
 	want := m.ForwardAll(x)[last-1].Clone() // before the classifier, which may run on m, overwrites it
 	got, err := c.Features(context.Background(), px, last-1)
 	if err != nil {

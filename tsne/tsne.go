@@ -16,6 +16,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"sync"
 )
 
 // MaxPoints is the most points Embed takes: exact t-SNE keeps three n×n
@@ -165,13 +167,13 @@ func descend(p []float64, n, iters int, rng *rand.Rand) [][2]float64 {
 	for i := range gains {
 		gains[i] = [2]float64{1, 1}
 	}
-	q := make([]float64, n*n)
+	q, rows := make([]float64, n*n), make([]float64, n)
 	for it := range iters {
 		ex, momentum := 1.0, 0.8
 		if it < exaggeratedSteps {
 			ex, momentum = exaggeration, 0.5
 		}
-		gradient(grad, q, p, y, ex)
+		gradient(grad, q, rows, p, y, ex)
 		for i := range y {
 			for k := range 2 {
 				// The gain grows while the gradient keeps turning the
@@ -193,20 +195,28 @@ func descend(p []float64, n, iters int, rng *rand.Rand) [][2]float64 {
 // gradient sets grad to the gradient of KL(P ‖ Q) with respect to the
 // points y (the paper's equation 5), its attraction ex times as strong (the
 // early exaggeration), using q (n×n) for the Student-t kernel
-// 1/(1 + |y_i - y_j|²).
-func gradient(grad [][2]float64, q, p []float64, y [][2]float64, ex float64) {
+// 1/(1 + |y_i - y_j|²) and rows (n) for its rows' sums. The rows are shared
+// out among the cores; each is summed in order, and the sums in row order,
+// so that the result does not depend on how many there are.
+func gradient(grad [][2]float64, q, rows, p []float64, y [][2]float64, ex float64) {
 	n := len(y)
-	sum := 0.0
-	for i := range n {
-		q[i*n+i] = 0
-		for j := range i {
+	parallel(n, func(i int) {
+		qi, s := q[i*n:(i+1)*n], 0.0
+		for j := range n {
 			dx, dy := y[i][0]-y[j][0], y[i][1]-y[j][1]
-			v := 1 / (1 + dx*dx + dy*dy)
-			q[i*n+j], q[j*n+i] = v, v
-			sum += 2 * v
+			qi[j] = 1 / (1 + dx*dx + dy*dy)
+			if j != i {
+				s += qi[j]
+			}
 		}
+		qi[i] = 0
+		rows[i] = s
+	})
+	sum := 0.0
+	for _, s := range rows {
+		sum += s
 	}
-	for i := range n {
+	parallel(n, func(i int) {
 		var g [2]float64
 		pi, qi := p[i*n:(i+1)*n], q[i*n:(i+1)*n]
 		for j, w := range qi {
@@ -215,7 +225,22 @@ func gradient(grad [][2]float64, q, p []float64, y [][2]float64, ex float64) {
 			g[1] += f * (y[i][1] - y[j][1])
 		}
 		grad[i] = g
+	})
+}
+
+// parallel calls f(i) for i in [0, n), the indices cut into one run of
+// consecutive ones per core.
+func parallel(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w * n / workers; i < (w+1)*n/workers; i++ {
+				f(i)
+			}
+		})
 	}
+	wg.Wait()
 }
 
 // centre moves the points so that their mean is the origin.

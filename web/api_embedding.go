@@ -9,7 +9,6 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/convnet-go/convnet/model"
 	"github.com/convnet-go/convnet/tsne"
 )
 
@@ -83,20 +82,11 @@ type placement struct {
 	Neighbours []int   `json:"neighbours"`
 }
 
-// featureLayer returns the layer whose output the last layer takes (-1:
-// the model's input).
-func featureLayer(m *model.Sequential) int {
-	if in := m.Inbound(len(m.Layers) - 1); len(in) == 1 {
-		return in[0]
-	}
-	return -1
-}
-
 // embedding returns m's map, computing it on the first call.
 func (m *served) embedding(ctx context.Context) (*embedding, error) {
 	e := m.embed
 	e.once.Do(func() {
-		e.layer = featureLayer(m.m)
+		e.layer = m.m.FeatureLayer()
 		px := make([][]float32, len(e.samples))
 		for i, k := range e.samples {
 			px[i] = make([]float32, len(m.evaluation.Samples[k].Pixels))

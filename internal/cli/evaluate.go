@@ -32,6 +32,7 @@ type evaluateOptions struct {
 	Top       int
 	Update    bool
 	Force     bool
+	Map       bool
 	MaxMemory int64
 }
 
@@ -46,6 +47,7 @@ func parseEvaluate(args []string, stderr io.Writer) (*evaluateOptions, error) {
 	fs.IntVar(&o.Top, "top-confused", 10, "how many of the most confused pairs to list")
 	fs.BoolVar(&o.Update, "update-model", false, "store the results in the model file (for convnet serve)")
 	fs.BoolVar(&o.Force, "force", false, "overwrite existing PNGs")
+	fs.BoolVar(&o.Map, "map", false, "also draw how the network groups the test images: <model>.map.png, t-SNE of the features the last layer reads (up to 1000 images)")
 	maxMemoryFlag(fs, &o.MaxMemory)
 	if _, err := parseFlags(fs, args); err != nil {
 		return nil, err
@@ -103,6 +105,9 @@ func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	// The PNGs come last, and a failure to write them is reported after
 	// the results, which are never lost.
 	pngErr := ev.writePNGs(o, test, m.ClassNames)
+	if pngErr == nil && o.Map {
+		pngErr = ev.writeMap(ctx, o, c, test)
+	}
 	if o.JSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -119,10 +124,7 @@ func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 // images, beside the model file or in --out-dir, and records the paths of
 // those written.
 func (ev *evaluation) writePNGs(o *evaluateOptions, test *data.Dataset, names []string) error {
-	dir := o.OutDir
-	if dir == "" {
-		dir = filepath.Dir(o.Model)
-	}
+	dir := outDir(o)
 	base := strings.TrimSuffix(filepath.Base(o.Model), filepath.Ext(o.Model))
 	heatmap := filepath.Join(dir, base+".confusion.png")
 	if err := safefile.Write(heatmap, o.Force, func(w io.Writer) error {
@@ -143,6 +145,14 @@ func (ev *evaluation) writePNGs(o *evaluateOptions, test *data.Dataset, names []
 	}
 	ev.ErrorsPNG = errors
 	return nil
+}
+
+// outDir is where the PNGs go: --out-dir, or beside the model file.
+func outDir(o *evaluateOptions) string {
+	if o.OutDir == "" {
+		return filepath.Dir(o.Model)
+	}
+	return o.OutDir
 }
 
 // checkCompatible reports a data set that does not fit the model.
@@ -168,6 +178,7 @@ type evaluation struct {
 	MostConfused []metrics.Pair               `json:"most_confused"`
 	HeatmapPNG   string                       `json:"confusion_png,omitempty"`
 	ErrorsPNG    string                       `json:"misclassified_png,omitempty"`
+	MapPNG       string                       `json:"map_png,omitempty"`
 
 	Pred  []int       `json:"-"` // predicted class per image
 	Probs [][]float32 `json:"-"` // probability of the predicted class and the true one
@@ -237,6 +248,9 @@ func (ev *evaluation) writeText(w io.Writer, names []string, top int) {
 	}
 	if ev.HeatmapPNG != "" {
 		fmt.Fprintf(w, "\nConfusion heatmap: %s\n", ev.HeatmapPNG)
+	}
+	if ev.MapPNG != "" {
+		fmt.Fprintf(w, "Map of the test images: %s\n", ev.MapPNG)
 	}
 	if ev.ErrorsPNG != "" {
 		fmt.Fprintf(w, "Misclassified images: %s\n", ev.ErrorsPNG)
