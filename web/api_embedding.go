@@ -14,11 +14,13 @@ import (
 
 // embedding is the map of how a model groups its evaluation's test images:
 // each image's features, the input of the model's last layer, placed in the
-// plane by t-SNE; made once, on first request.
+// plane by t-SNE; made once, in the background, from the first request on.
 type embedding struct {
-	once     sync.Once
-	samples  []int // the evaluation's samples on the map, by position
-	why      string
+	samples []int  // the evaluation's samples on the map, by position
+	why     string // why there is no map, "" if there is one
+	start   sync.Once
+	done    chan struct{} // closed when the map is made
+	// Set before done is closed.
 	layer    int // whose output the features are, -1 for the input
 	features [][]float32
 	points   [][2]float64
@@ -34,7 +36,7 @@ const (
 // or as many as mapPoints spread evenly over them; none (and why) when
 // they are too few or not images of the model's input shape.
 func newEmbedding(name string, ev *evaluation, shape []int) *embedding {
-	e := &embedding{}
+	e := &embedding{done: make(chan struct{})}
 	switch {
 	case ev == nil:
 		e.why = fmt.Sprintf("model %s has no evaluation", name)
@@ -82,25 +84,33 @@ type placement struct {
 	Neighbours []int   `json:"neighbours"`
 }
 
-// embedding returns m's map, computing it on the first call.
-func (m *served) embedding(ctx context.Context) (*embedding, error) {
+// embedding returns m's map when it is made (nil while it is being made,
+// which the first call starts). The map is the model's, made to the end
+// whoever asked for it; it takes no work slot.
+func (m *served) embedding() (*embedding, error) {
 	e := m.embed
-	e.once.Do(func() {
-		e.layer = m.m.FeatureLayer()
-		px := make([][]float32, len(e.samples))
-		for i, k := range e.samples {
-			px[i] = make([]float32, len(m.evaluation.Samples[k].Pixels))
-			for j, b := range m.evaluation.Samples[k].Pixels {
-				px[i][j] = float32(b)
+	e.start.Do(func() {
+		go func() {
+			defer close(e.done)
+			e.layer = m.m.FeatureLayer()
+			px := make([][]float32, len(e.samples))
+			for i, k := range e.samples {
+				px[i] = make([]float32, len(m.evaluation.Samples[k].Pixels))
+				for j, b := range m.evaluation.Samples[k].Pixels {
+					px[i][j] = float32(b)
+				}
 			}
-		}
-		// The map is the model's, not the request's: it is made to the
-		// end even if the request that asked for it goes.
-		if e.features, e.err = m.c.Features(context.WithoutCancel(ctx), px, e.layer); e.err == nil {
-			e.points, e.err = tsne.Embed(e.features, tsne.Options{Seed: 1})
-		}
+			if e.features, e.err = m.c.Features(context.Background(), px, e.layer); e.err == nil {
+				e.points, e.err = tsne.Embed(e.features, tsne.Options{Seed: 1})
+			}
+		}()
 	})
-	return e, e.err
+	select {
+	case <-e.done:
+		return e, e.err
+	default:
+		return nil, nil
+	}
 }
 
 func (s *Server) handleEmbedding(w http.ResponseWriter, r *http.Request) {
@@ -113,11 +123,17 @@ func (s *Server) handleEmbedding(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "%s", m.embed.why)
 		return
 	}
+	e, err := m.embedding()
+	switch {
+	case err != nil:
+		fail(w, err)
+		return
+	case e == nil: // being made: ask again
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusAccepted, map[string]string{"status": "making the map"})
+		return
+	}
 	s.compute(w, r, func(ctx context.Context) (any, error) {
-		e, err := m.embedding(ctx)
-		if err != nil {
-			return nil, err
-		}
 		ans := embeddingAnswer{Model: m.name, Layer: e.layer, Name: "input", Perplexity: min(30, float64(len(e.points)-1)/3), Shape: m.evaluation.ImageShape}
 		if e.layer >= 0 {
 			ans.Name = m.info.Layers[e.layer].Name

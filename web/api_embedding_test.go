@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/convnet-go/convnet/tsne"
 )
@@ -17,7 +19,17 @@ import (
 func TestEmbedding(t *testing.T) {
 	s := demoServer(t)
 	m := s.byName["ahcd"]
-	got := decode[embeddingAnswer](t, do(s, "GET", "/api/models/ahcd/embedding", "", nil))
+	// The map is made in the background from the first request on: 202
+	// until it is there.
+	r := do(s, "GET", "/api/models/ahcd/embedding", "", nil)
+	if r.status != http.StatusAccepted || r.header.Get("Retry-After") != "1" || !strings.Contains(string(r.body), "making the map") {
+		t.Fatalf("the first request for the map: %d %q, want 202 and Retry-After", r.status, r.body)
+	}
+	for r.status == http.StatusAccepted {
+		time.Sleep(50 * time.Millisecond)
+		r = do(s, "GET", "/api/models/ahcd/embedding", "", nil)
+	}
+	got := decode[embeddingAnswer](t, r)
 	samples := m.evaluation.Samples
 	last := len(m.m.Layers) - 1
 	if got.Layer != last-1 || got.Name != m.m.Layers[last-1].Name() || len(got.Points) != len(samples) || len(got.Points) < 200 {
@@ -75,6 +87,22 @@ func TestEmbedding(t *testing.T) {
 	}
 	if none := decode[activationsAnswer](t, do(s, "POST", "/api/activations?model=ahcd&layers=0", "application/json", []byte(body.String()))); none.Embedding != nil {
 		t.Error("an answer without embed=1 holds a placement")
+	}
+}
+
+// TestPlacementBeforeTheMap asks where a drawing lands before the map is
+// made: the answer holds no placement, and the map is started.
+func TestPlacementBeforeTheMap(t *testing.T) {
+	s := demoServer(t)
+	body := pixelsJSON(32*32, 0)
+	ans := decode[activationsAnswer](t, do(s, "POST", "/api/activations?model=ahcd&layers=0&embed=1", "application/json", []byte(body)))
+	if ans.Embedding != nil {
+		t.Errorf("a placement %+v before the map was made", ans.Embedding)
+	}
+	select {
+	case <-s.byName["ahcd"].embed.done:
+	case <-time.After(60 * time.Second):
+		t.Error("the map was not made within a minute of being asked for")
 	}
 }
 

@@ -176,15 +176,13 @@ func (s *Server) handleActivations(w http.ResponseWriter, r *http.Request) {
 			ans.CAM = m.camAnswer(t.CAM)
 		}
 		if embed {
-			e, err := m.embedding(ctx)
-			if err != nil {
-				return nil, err
+			if e, err := m.embedding(); e != nil && err == nil { // none while the map is being made
+				f := t.Input
+				if e.layer >= 0 {
+					f = t.Layers[e.layer]
+				}
+				ans.Embedding = e.place(f.Data)
 			}
-			f := t.Input
-			if e.layer >= 0 {
-				f = t.Layers[e.layer]
-			}
-			ans.Embedding = e.place(f.Data)
 		}
 		return ans, nil
 	})

@@ -167,7 +167,9 @@
 // the test images its evaluation keeps (all of them, or 1000 spread evenly
 // over them): each placed in the plane by t-SNE (package tsne) of its
 // features, the output of the layer the last layer reads, made once per
-// model; with the images' pixels when they take at most 1 MB. "has_map"
+// model, in the background from the first request on (202 Accepted,
+// {"status": "making the map"} and Retry-After: 1 until it is made); with
+// the images' pixels when they take at most 1 MB. "has_map"
 // in GET /api/models says whether there is one (404 otherwise, naming the
 // reason: no evaluation, fewer than 4 images, or images of another shape
 // than the model's input):
@@ -176,7 +178,8 @@
 //	 "image_shape": [32, 32, 1],
 //	 "points": [{"x": -12.5, "y": 3.1, "true": 1, "pred": 1, "index": 17, "pixels": "<base64>"}, ...]}
 //
-// POST /api/activations?embed=1 adds where the drawing lands on that map,
+// POST /api/activations?embed=1 adds, once the map is made, where the
+// drawing lands on it,
 // the mean of the points of its 5 nearest test images in feature space
 // weighed by the inverse of their distance, and those images (positions in
 // points): "embedding": {"x": -11.9, "y": 2.7, "neighbours": [40, 12, ...]}.

@@ -55,7 +55,11 @@ async function fetchMap(m) {
   $("embedhint").textContent = "Placing the test images (t-SNE)…";
   let ans;
   try {
-    ans = await getJSON(`/api/models/${m.name}/embedding`);
+    // 202 while the server makes the map: ask again.
+    while ((ans = await getJSON(`/api/models/${m.name}/embedding`)).status) {
+      if (state.model !== m) return;
+      await new Promise((r) => setTimeout(r, 500));
+    }
   } catch (err) {
     $("embedhint").textContent = `No map: ${err.message}`;
     return;
