@@ -1,6 +1,7 @@
 package tsne
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -240,13 +241,18 @@ func divergence(p []float64, y [][2]float64) float64 {
 }
 
 // BenchmarkEmbed embeds 271 points of 256 values (28 clusters), as many as
-// the built-in AHCD model's map holds.
+// the built-in AHCD model's map holds, and 1000, the most of evaluate
+// --map's.
 func BenchmarkEmbed(b *testing.B) {
-	pts, _ := clusters(28, 10, 256, 7)
-	pts = pts[:271]
-	for b.Loop() {
-		if _, err := Embed(pts, Options{Seed: 1}); err != nil {
-			b.Fatal(err)
-		}
+	for _, n := range []int{271, 1000} {
+		pts, _ := clusters(28, 36, 256, 7)
+		pts = pts[:n]
+		b.Run(fmt.Sprintf("points=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := Embed(pts, Options{Seed: 1}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -15,8 +15,8 @@ import (
 )
 
 // mapImages is the most test images on --map's picture, spread evenly over
-// the test set: exact t-SNE's time grows as their square (about 5 s for
-// 1000 on two cores).
+// the test set: exact t-SNE's time grows as their square (about 4 s for
+// 1000 on two cores, AMD EPYC; see tsne.BenchmarkEmbed).
 const mapImages = 1000
 
 // writeMap draws --map: the test images (all, or mapImages spread evenly)
