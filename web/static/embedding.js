@@ -9,10 +9,11 @@ import { getJSON, decodeBase64 } from "./api.js";
 import { putGrey } from "./seen.js";
 
 let pad = null;
-let map = null; // {model, points, shape, scale: [x0, y0, k], decoded pixels by point}
+let map = null; // {model, points, shape, at(x, y): the point's place on the canvas}
 let want = null; // a model whose map is wanted once on screen
 let visible = false;
 let placed = null; // the drawing's last placement
+let gen = 0; // the current fetching of a map; an older one stops
 
 export function setupEmbedding(thePad) {
   pad = thePad;
@@ -35,6 +36,7 @@ export function setupEmbedding(thePad) {
 // loadEmbedding shows m's map (again, after a watched epoch: the map of
 // the new network), or hides the box for a model without one.
 export function loadEmbedding(m) {
+  gen++; // a map on its way is not this one
   map = state.embedding = null;
   placed = null;
   want = null;
@@ -52,24 +54,25 @@ export const embeddingWanted = () => map !== null && map.model === state.model;
 
 async function fetchMap(m) {
   want = null;
+  const g = ++gen;
   $("embedhint").textContent = "Placing the test images (t-SNE)…";
   let ans;
   try {
     // 202 while the server makes the map: ask again.
     while ((ans = await getJSON(`/api/models/${m.name}/embedding`)).status) {
-      if (state.model !== m) return;
+      if (g !== gen) return;
       await new Promise((r) => setTimeout(r, 500));
     }
   } catch (err) {
-    $("embedhint").textContent = `No map: ${err.message}`;
+    if (g === gen) $("embedhint").textContent = `No map: ${err.message}`;
     return;
   }
-  if (state.model !== m) return;
+  if (g !== gen || state.model !== m) return; // another model, or a watched epoch's map, took over
   const xs = ans.points.map((p) => p.x), ys = ans.points.map((p) => p.y);
-  const cv = $("embedding"), pad = 18;
+  const cv = $("embedding"), edge = 18;
   const x0 = Math.min(...xs), y0 = Math.min(...ys);
-  const k = Math.min((cv.width - 2 * pad) / (Math.max(...xs) - x0 || 1), (cv.height - 2 * pad) / (Math.max(...ys) - y0 || 1));
-  map = { model: m, points: ans.points, shape: ans.image_shape, at: (x, y) => [pad + (x - x0) * k, pad + (y - y0) * k] };
+  const k = Math.min((cv.width - 2 * edge) / (Math.max(...xs) - x0 || 1), (cv.height - 2 * edge) / (Math.max(...ys) - y0 || 1));
+  map = { model: m, points: ans.points, shape: ans.image_shape, at: (x, y) => [edge + (x - x0) * k, edge + (y - y0) * k] };
   const wrong = ans.points.filter((p) => p.true !== p.pred).length;
   state.embedding = map;
   $("embedhint").textContent = `The ${ans.points.length} test images the model file keeps (up to 8 of each cell of the confusion matrix, so its mistakes are many here), ` +
