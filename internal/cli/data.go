@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/convnet-go/convnet/data"
@@ -109,15 +110,7 @@ func dataInfo(ctx context.Context, opts DataInfoOptions, stdout io.Writer) error
 // balance says how uneven the classes of a training set are, the largest
 // against the smallest, and from twice as many on suggests class weights.
 func balance(counts []int, names []string) string {
-	lo, hi := 0, 0
-	for k, n := range counts {
-		if n < counts[lo] {
-			lo = k
-		}
-		if n > counts[hi] {
-			hi = k
-		}
-	}
+	lo, hi := slices.Index(counts, slices.Min(counts)), slices.Index(counts, slices.Max(counts))
 	s := fmt.Sprintf("\nlargest class %s (%d images), smallest %s (%d)", names[hi], counts[hi], names[lo], counts[lo])
 	switch {
 	case counts[lo] == 0:

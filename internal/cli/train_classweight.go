@@ -89,15 +89,7 @@ func classWeights(spec string, ds *data.Dataset) ([]float64, error) {
 
 // describeClassWeights says which classes weigh least and most.
 func describeClassWeights(w []float64, names []string) string {
-	lo, hi := 0, 0
-	for c, v := range w {
-		if v < w[lo] {
-			lo = c
-		}
-		if v > w[hi] {
-			hi = c
-		}
-	}
+	lo, hi := slices.Index(w, slices.Min(w)), slices.Index(w, slices.Max(w))
 	return fmt.Sprintf("from %.3g (%s) to %.3g (%s)", w[lo], names[lo], w[hi], names[hi])
 }
 
