@@ -115,10 +115,11 @@ func patternCells(ctx context.Context, c *model.Classifier, layer int, o Pattern
 			px[i] = float32(b)
 		}
 		s := p.Input.Shape
-		cells = append(cells, plot.Cell{Pixels: px, H: s[0], W: s[1], C: min(s[2], 3), Label: label})
-		if s[2] != 1 && s[2] != 3 { // the first channel alone
-			cells[len(cells)-1].C, cells[len(cells)-1].Pixels = 1, firstChannel(px, s[2])
+		cell := plot.Cell{Pixels: px, H: s[0], W: s[1], C: s[2], Label: label}
+		if s[2] != 1 && s[2] != 3 { // neither grey nor RGB: its first channel, in grey
+			cell.C, cell.Pixels = 1, firstChannel(px, s[2])
 		}
+		cells = append(cells, cell)
 	}
 	return cells, nil
 }
