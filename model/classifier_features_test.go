@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/convnet-go/convnet/model"
-	"github.com/convnet-go/convnet/model/pretrained"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -16,14 +15,7 @@ import (
 // batch, across batches of 2 for 5 images, and the standardised input for
 // layer -1; bad layers and images are refused.
 func TestFeatures(t *testing.T) {
-	m, err := pretrained.Load("ahcd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := model.NewClassifier(m, model.ClassifierOptions{BatchSize: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, c := ahcdClassifier(t, model.ClassifierOptions{BatchSize: 2})
 	ev, err := m.Evaluation()
 	if err != nil || ev == nil || len(ev.Samples) < 5 {
 		t.Fatalf("the built-in model's evaluation samples: %v", err)

@@ -15,20 +15,28 @@ import (
 	"github.com/convnet-go/convnet/tensor"
 )
 
+// ahcdClassifier returns the built-in AHCD model, a fresh copy, and its
+// classifier.
+func ahcdClassifier(t *testing.T, opts model.ClassifierOptions) (*model.Sequential, *model.Classifier) {
+	t.Helper()
+	m, err := pretrained.Load("ahcd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := model.NewClassifier(m, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, c
+}
+
 // TestPattern climbs channels of the built-in AHCD model: feature maps of
 // its second and last blocks (the last one's channel 8 is zero for noise:
 // its batch normalization's output is climbed until it is not) and the logits of
 // three classes, whose patterns the model then ranks in its top 3 (for 18
 // of its 28 classes the top one).
 func TestPattern(t *testing.T) {
-	m, err := pretrained.Load("ahcd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := model.NewClassifier(m, model.ClassifierOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, c := ahcdClassifier(t, model.ClassifierOptions{})
 	ctx := context.Background()
 	last := len(m.Layers) - 1
 	for _, tt := range []struct{ layer, channel int }{{10, 5}, {21, 8}, {last, 0}, {last, 13}, {last, 27}} {

@@ -24,9 +24,13 @@ import (
 // matrices of float64, 2.4 GB for 10,000 points, and its time grows as n².
 const MaxPoints = 10000
 
+// Perplexity returns the perplexity Embed takes for n points unless told
+// otherwise: 30, or (n-1)/3 for fewer than 91 points.
+func Perplexity(n int) float64 { return min(30, float64(n-1)/3) }
+
 // Options are the settings of [Embed]; zero values mean the defaults.
 type Options struct {
-	Perplexity float64 // the neighbours each point counts, about (0: 30, at most (n-1)/3)
+	Perplexity float64 // the neighbours each point counts, about (0: [Perplexity] of n)
 	Iterations int     // steps of gradient descent (0: 1000)
 	Seed       uint64  // of the starting points, N(0, 1e-4²) each
 }
@@ -59,7 +63,7 @@ func Embed(points [][]float32, opts Options) ([][2]float64, error) {
 	}
 	perp, iters := opts.Perplexity, opts.Iterations
 	if perp == 0 {
-		perp = min(30, float64(n-1)/3)
+		perp = Perplexity(n)
 	}
 	if iters == 0 {
 		iters = 1000

@@ -199,6 +199,9 @@ func trustworthiness(pts [][]float32, y [][2]float64, k int) float64 {
 }
 
 func TestEmbedBadInput(t *testing.T) {
+	if Perplexity(271) != 30 || Perplexity(31) != 10 {
+		t.Errorf("Perplexity(271) = %v, Perplexity(31) = %v; want 30 and 10", Perplexity(271), Perplexity(31))
+	}
 	for _, tt := range []struct {
 		pts  [][]float32
 		opts Options

@@ -133,22 +133,20 @@ func (s *Server) handleEmbedding(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusAccepted, map[string]string{"status": "making the map"})
 		return
 	}
-	s.compute(w, r, func(ctx context.Context) (any, error) {
-		ans := embeddingAnswer{Model: m.name, Layer: e.layer, Name: "input", Perplexity: min(30, float64(len(e.points)-1)/3), Shape: m.evaluation.ImageShape}
-		if e.layer >= 0 {
-			ans.Name = m.info.Layers[e.layer].Name
+	ans := embeddingAnswer{Model: m.name, Layer: e.layer, Name: "input", Perplexity: tsne.Perplexity(len(e.points)), Shape: m.evaluation.ImageShape}
+	if e.layer >= 0 {
+		ans.Name = m.info.Layers[e.layer].Name
+	}
+	small := len(e.samples)*len(m.evaluation.Samples[0].Pixels) <= 1<<20
+	for i, p := range e.points {
+		sm := m.evaluation.Samples[e.samples[i]]
+		es := embeddedSample{X: p[0], Y: p[1], True: sm.True, Pred: sm.Pred, Index: sm.Index}
+		if small {
+			es.Pixels = sm.Pixels
 		}
-		small := len(e.samples)*len(m.evaluation.Samples[0].Pixels) <= 1<<20
-		for i, p := range e.points {
-			sm := m.evaluation.Samples[e.samples[i]]
-			es := embeddedSample{X: p[0], Y: p[1], True: sm.True, Pred: sm.Pred, Index: sm.Index}
-			if small {
-				es.Pixels = sm.Pixels
-			}
-			ans.Points = append(ans.Points, es)
-		}
-		return ans, nil
-	})
+		ans.Points = append(ans.Points, es)
+	}
+	writeJSON(w, http.StatusOK, ans)
 }
 
 // place returns where features f of a drawing land on the map e.

@@ -32,7 +32,7 @@ func TestEmbedding(t *testing.T) {
 	got := decode[embeddingAnswer](t, r)
 	samples := m.evaluation.Samples
 	last := len(m.m.Layers) - 1
-	if got.Layer != last-1 || got.Name != m.m.Layers[last-1].Name() || len(got.Points) != len(samples) || len(got.Points) < 200 {
+	if got.Layer != last-1 || got.Name != m.m.Layers[last-1].Name() || len(got.Points) != len(samples) || len(got.Points) < 200 || got.Perplexity != 30 {
 		t.Fatalf("the map: layer %d (%s), %d points; want layer %d, %d points", got.Layer, got.Name, len(got.Points), last-1, len(samples))
 	}
 	px := make([][]float32, len(samples))

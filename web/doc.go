@@ -157,8 +157,8 @@
 // after:
 //
 //	{"model": "ahcd", "layer": 2, "name": "re_lu", "channel": 1, "shape": [32, 32, 1],
-//	 "start": 0.01, "end": 5.6, "data": "<base64>",
-//	 "top": [{"label": 0, "name": "alef ا", "probability": 0.31}, ...]}
+//	 "start": 0.34, "end": 7.77, "data": "<base64>",
+//	 "top": [{"label": 18, "name": "ghain غ", "probability": 0.949}, ...]}
 //
 // where top is what the model makes of the pattern, its three most
 // probable classes.
@@ -176,13 +176,14 @@
 //
 //	{"model": "ahcd", "layer": 28, "name": "dropout_3", "perplexity": 30,
 //	 "image_shape": [32, 32, 1],
-//	 "points": [{"x": -12.5, "y": 3.1, "true": 1, "pred": 1, "index": 17, "pixels": "<base64>"}, ...]}
+//	 "points": [{"x": 17.85, "y": 9.26, "true": 0, "pred": 0, "index": 0, "pixels": "<base64>"}, ...]}
 //
 // POST /api/activations?embed=1 adds, once the map is made, where the
 // drawing lands on it,
 // the mean of the points of its 5 nearest test images in feature space
 // weighed by the inverse of their distance, and those images (positions in
-// points): "embedding": {"x": -11.9, "y": 2.7, "neighbours": [40, 12, ...]}.
+// points), here for test image 40 of the built-in AHCD model's map sent
+// as a drawing: "embedding": {"x": 2.38, "y": 16.31, "neighbours": [40, 41, 153, 97, 225]}.
 //
 // GET /api/models/NAME/layers/I/kernel?channel=C answers the weights that
 // produce output channel C of layer I: for a Conv2D, shape [kh, kw, cin] in

@@ -12,11 +12,10 @@ import (
 	"github.com/convnet-go/convnet/model/pretrained"
 )
 
-// TestPatterns draws the built-in AHCD model's class patterns and the
-// patterns of a layer's channels: each picture is the classifier's
-// pattern deprocessed, labelled with what the network reads in it; the
-// PNG is written, and a second run refuses to overwrite it.
-func TestPatterns(t *testing.T) {
+// ahcdClassifier returns the built-in AHCD model, a fresh copy, and its
+// classifier.
+func ahcdClassifier(t *testing.T) (*model.Sequential, *model.Classifier) {
+	t.Helper()
 	m, err := pretrained.Load("ahcd")
 	if err != nil {
 		t.Fatal(err)
@@ -25,6 +24,15 @@ func TestPatterns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return m, c
+}
+
+// TestPatterns draws the built-in AHCD model's class patterns and the
+// patterns of a layer's channels: each picture is the classifier's
+// pattern deprocessed, labelled with what the network reads in it; the
+// PNG is written, and a second run refuses to overwrite it.
+func TestPatterns(t *testing.T) {
+	m, c := ahcdClassifier(t)
 	last := len(m.Layers) - 1
 	cells, err := patternCells(context.Background(), c, last, PatternsOptions{Channels: 64, Steps: 30})
 	if err != nil {

@@ -10,9 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/convnet-go/convnet/model"
-	"github.com/convnet-go/convnet/model/pretrained"
 )
 
 // TestPredictCAM draws the class activation maps of three AHCD letters
@@ -41,14 +38,7 @@ func TestPredictCAM(t *testing.T) {
 	if code != 0 || !strings.Contains(stderr, "Wrote 5 class activation maps (hirescam) to "+cams) {
 		t.Fatalf("predict --cam: exit %d: %s", code, stderr)
 	}
-	m, err := pretrained.Load("ahcd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := model.NewClassifier(m, model.ClassifierOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, c := ahcdClassifier(t)
 	base := strings.TrimLeft(filepath.ToSlash(dir), "/")
 	base = strings.ReplaceAll(base, "/", "_")
 	for i, name := range []string{"in_a.png", "in_b.png", "in_c.png", "rows.csv#1", "rows.csv#2"} {

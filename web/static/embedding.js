@@ -4,24 +4,20 @@
 // placed among its nearest test images (/api/activations?embed=1). The map
 // is fetched once it is on screen; a point shows its image on hover and
 // loads it into the pad on a click.
-import { $, state, className, isolate } from "./state.js";
+import { $, state, className, isolate, whenShown } from "./state.js";
 import { getJSON, decodeBase64 } from "./api.js";
 import { putGrey } from "./seen.js";
 
 let pad = null;
 let map = null; // {model, points, shape, at(x, y): the point's place on the canvas}
-let want = null; // a model whose map is wanted once on screen
-let visible = false;
+let shown = () => {}; // runs a fetching of the map once it is on screen
 let placed = null; // the drawing's last placement
 let gen = 0; // the current fetching of a map; an older one stops
 
 export function setupEmbedding(thePad) {
   pad = thePad;
   const cv = $("embedding");
-  new IntersectionObserver((entries) => {
-    visible = entries.some((e) => e.isIntersecting);
-    if (visible && want) fetchMap(want);
-  }).observe($("embedwrap"));
+  shown = whenShown($("embedwrap"));
   cv.addEventListener("mousemove", (e) => tooltip(pointAt(e), e.clientX, e.clientY));
   cv.addEventListener("mouseleave", () => ($("tooltip").hidden = true));
   cv.addEventListener("click", (e) => {
@@ -39,13 +35,11 @@ export function loadEmbedding(m) {
   gen++; // a map on its way is not this one
   map = state.embedding = null;
   placed = null;
-  want = null;
+  shown(null);
   $("embedwrap").hidden = !m.has_map;
   $("embedhint").textContent = "";
   clear();
-  if (!m.has_map) return;
-  want = m;
-  if (visible) fetchMap(m);
+  if (m.has_map) shown(() => fetchMap(m));
 }
 
 // embeddingWanted says whether the drawing's requests should ask where it
@@ -53,7 +47,6 @@ export function loadEmbedding(m) {
 export const embeddingWanted = () => map !== null && map.model === state.model;
 
 async function fetchMap(m) {
-  want = null;
   const g = ++gen;
   $("embedhint").textContent = "Placing the test images (t-SNE)…";
   let ans;

@@ -4,26 +4,18 @@
 // it. The patterns are fetched one at a time once the gallery is on
 // screen, and again after each epoch of a watched run; a click opens the
 // class in the last layer's detail view.
-import { $, state, className, isolate } from "./state.js";
+import { $, state, className, isolate, whenShown } from "./state.js";
 import { getJSON } from "./api.js";
 import { drawPattern } from "./pattern.js";
 
 const most = 64; // more classes than this are left to the detail view
 let gen = 0; // the current filling; an older one stops
-let visible = false;
-let pending = null; // a filling waiting for the gallery to come on screen
 let open = () => {};
+let shown = () => {}; // runs a filling once the gallery is on screen
 
 export function setupGallery(openDetail) {
   open = openDetail;
-  new IntersectionObserver((entries) => {
-    visible = entries.some((e) => e.isIntersecting);
-    if (visible && pending) {
-      const f = pending;
-      pending = null;
-      fill(...f);
-    }
-  }).observe($("gallery"));
+  shown = whenShown($("gallery"));
 }
 
 // loadGallery shows m's classes, their patterns to come. For the model
@@ -32,7 +24,7 @@ export function loadGallery(m) {
   const g = ++gen;
   const grid = $("galleryGrid");
   const n = m.classes.length;
-  pending = null;
+  shown(null);
   $("gallery").hidden = n > most;
   $("gallerysum").textContent = "";
   if (n > most) return;
@@ -54,8 +46,7 @@ export function loadGallery(m) {
     }
   }
   grid.querySelectorAll("figure").forEach((f) => f.classList.add("stale"));
-  if (visible) fill(m, g);
-  else pending = [m, g];
+  shown(() => fill(m, g));
 }
 
 async function fill(m, g) {

@@ -44,3 +44,22 @@ export function setMessage(text, error = false) {
   el.textContent = text;
   el.classList.toggle("error", error);
 }
+
+// whenShown returns run(job) for element el: run calls job at once when el
+// is on screen, else when it comes into view (the latest job only);
+// run(null) drops a job still waiting.
+export function whenShown(el) {
+  let visible = false, job = null;
+  new IntersectionObserver((entries) => {
+    visible = entries.some((e) => e.isIntersecting);
+    if (visible && job) {
+      const j = job;
+      job = null;
+      j();
+    }
+  }).observe(el);
+  return (f) => {
+    job = visible ? null : f;
+    if (visible && f) f();
+  };
+}
