@@ -22,15 +22,19 @@ func allocated(f func()) uint64 {
 
 // decodeBudget is what decoding file b may allocate: twice its data section
 // (the weights and their gradients; optimizer state is read, then copied by
-// the optimizer), a read buffer of up to 64 KiB, a small multiple of its
-// header (the parsed entries) and a little more.
+// the optimizer), a read buffer of up to 64 KiB, a multiple of its header
+// and a little more. The multiple is encoding/json's cost for a key a
+// tensor's entry does not know, the worst case of a header: its string
+// (each invalid byte becomes U+FFFD, three bytes), the case-folded copy it
+// is looked up by, and the error that quotes it, each grown by appending,
+// about 24 bytes per byte of the key.
 func decodeBudget(b []byte) uint64 {
 	var n uint64
 	if len(b) >= 8 {
 		n = min(binary.LittleEndian.Uint64(b), uint64(len(b)-8))
 	}
 	data := uint64(len(b)) - n
-	return 2*data + min(data, 64<<10) + 16*n + 32<<10
+	return 2*data + min(data, 64<<10) + 32*n + 32<<10
 }
 
 // built returns a model of layers built for input shape in, encoded.

@@ -10,6 +10,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/convnet-go/convnet/tensor"
 )
@@ -31,9 +32,20 @@ type FormatError struct {
 
 func (e *FormatError) Error() string { return "invalid model file: " + e.Msg }
 
+// formatErr returns a FormatError of the message format and args make,
+// its middle left out when it is longer than maxMsg bytes: a name or a key
+// of a damaged header can be kilobytes long.
 func formatErr(format string, args ...any) error {
-	return &FormatError{Msg: fmt.Sprintf(format, args...)}
+	msg := fmt.Sprintf(format, args...)
+	if len(msg) > maxMsg {
+		msg = fmt.Sprintf("%s … %s (%d bytes)", strings.ToValidUTF8(msg[:maxMsg*3/4], ""),
+			strings.ToValidUTF8(msg[len(msg)-maxMsg/4:], ""), len(msg))
+	}
+	return &FormatError{Msg: msg}
 }
+
+// maxMsg bounds the length of a FormatError's message.
+const maxMsg = 400
 
 // tensorEntry is a tensor's description in the header.
 type tensorEntry struct {

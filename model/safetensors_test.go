@@ -141,6 +141,11 @@ func TestContainerErrors(t *testing.T) {
 		{"offsets count", rewrite(t, good, entry("conv2d/bias", func(e map[string]any) { e["data_offsets"] = []int{0} })), "data_offsets has 1 values"},
 		{"overlap", rewrite(t, good, entry("conv2d/bias", func(e map[string]any) { e["data_offsets"] = []int{0, 16} })), "overlaps"},
 		{"unknown field", rewrite(t, good, entry("conv2d/bias", func(e map[string]any) { e["x"] = 1 })), `unknown field "x"`},
+		// A message quoting a name of kilobytes keeps its ends.
+		{"long unknown field", rewrite(t, good, entry("conv2d/bias", func(e map[string]any) { e["x"+strings.Repeat("\xff", 5000)+"y"] = 1 })),
+			"tensor \"conv2d/bias\": json: unknown field \"x\ufffd\ufffd"},
+		{"long unknown field's end", rewrite(t, good, entry("conv2d/bias", func(e map[string]any) { e["x"+strings.Repeat("\xff", 5000)+"y"] = 1 })),
+			"\ufffd\ufffdy\" (15046 bytes)"},
 		{"tensor twice", rawHeader(t, good, func(h string) string {
 			i := strings.Index(h, `"conv2d/bias":`)
 			j := i + strings.Index(h[i:], "}") + 1
@@ -169,6 +174,9 @@ func checkDecodeErrors(t *testing.T, tests []decodeErrorCase) {
 			_, err := decode(tt.b)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("Decode() error = %v, want it to contain %q", err, tt.want)
+			}
+			if err != nil && len(err.Error()) > 500 {
+				t.Errorf("Decode() error of %d bytes: %.100s...", len(err.Error()), err)
 			}
 			var fe *FormatError
 			if err != nil && !errors.As(err, &fe) {
