@@ -24,6 +24,7 @@ type Adam struct {
 	Beta2        float64
 	Epsilon      float64
 	WeightDecay  float64
+	Clipping     // gradient clipping, off by default
 	state
 	k adamStep
 }
@@ -37,10 +38,10 @@ func (o *Adam) beta2() float64   { return orDefault(o.Beta2, 0.999) }
 func (o *Adam) eps() float64     { return orDefault(o.Epsilon, 1e-7) }
 
 func (o *Adam) Config() map[string]any {
-	return map[string]any{
+	return o.Clipping.config(map[string]any{
 		"learning_rate": o.LR(), "beta_1": o.beta1(), "beta_2": o.beta2(),
 		"epsilon": o.eps(), "weight_decay": o.WeightDecay,
-	}
+	})
 }
 
 // SlotNames is ["m", "v"].
@@ -61,7 +62,7 @@ func (o *Adam) step(params []*nn.Param, wd float64) {
 		alpha: float32(lr * math.Sqrt(1-math.Pow(b2, t)) / (1 - math.Pow(b1, t))),
 		c1:    float32(1 - b1), c2: float32(1 - b2), eps: float32(o.eps()),
 	}
-	o.each(o)
+	o.each(o, o.Clipping)
 	o.iterations++
 }
 

@@ -20,6 +20,13 @@
 // Weight decay, where set, is decoupled as in Keras 3 and AdamW:
 // w -= w*weight_decay*lr before the gradient update, for every optimizer.
 //
+// Every optimizer clips the gradients before its update when its [Clipping]
+// says so, as Keras's clipnorm, clipvalue and global_clipnorm arguments do
+// (and PyTorch's torch.nn.utils.clip_grad_norm_ and clip_grad_value_ before
+// opt.step()):
+//
+//	opt := &optim.Adam{Clipping: optim.Clipping{GlobalClipNorm: 1}}
+//
 // # Differences from Keras 3 and PyTorch
 //
 // The update rules are Keras's; the table lists every place where the
@@ -42,6 +49,7 @@
 //	                                                                      to the gradient
 //	SGD lr              0.01                     0.01                     0.001 (recent versions)
 //	SGD momentum        m = mu*m - lr*g; w += m  same                     b = mu*b + g; w -= lr*b
+//	global clip norm    g*c/max(‖G‖, c)          same                     g*min(c/(‖G‖+1e-6), 1)
 //
 // The RMSprop default keeps epsilon outside the square root because that is
 // the rule of Keras 2 (and of PyTorch), under which the tutorial this project

@@ -57,11 +57,14 @@ func Names() []string { return []string{"adam", "adamw", "rmsprop", "sgd"} }
 
 // New returns the optimizer called name (case-insensitive: "sgd", "rmsprop",
 // "adam", "adamw") configured from cfg, whose keys are Keras's argument names
-// (learning_rate, momentum, rho, epsilon, beta_1, ...). Missing keys take the
+// (learning_rate, momentum, rho, epsilon, beta_1, ..., and clipnorm,
+// clipvalue or global_clipnorm for every one: see [Clipping]). Missing keys take the
 // defaults; an unknown name or key, or a value of the wrong type or range, is
 // an error naming it.
 func New(name string, cfg map[string]any) (Optimizer, error) {
 	c := config{opt: strings.ToLower(name), m: cfg}
+	var clip Clipping
+	clip.read(&c)
 	var o Optimizer
 	switch c.opt {
 	case "sgd":
@@ -99,6 +102,7 @@ func New(name string, cfg map[string]any) (Optimizer, error) {
 	if c.err != nil {
 		return nil, c.err
 	}
+	*o.(clipper).clipping() = clip
 	if extra := c.unused(); len(extra) > 0 {
 		return nil, fmt.Errorf("optimizer %s: unknown option %q", c.opt, extra[0])
 	}
@@ -123,6 +127,9 @@ func validate(o Optimizer) error {
 		return nil
 	}
 	var errs []error
+	if c, ok := o.(clipper); ok {
+		errs = append(errs, c.clipping().check(o.Name()))
+	}
 	switch o := o.(type) {
 	case *SGD:
 		errs = append(errs, unit("momentum", o.Momentum))
@@ -211,6 +218,13 @@ type state struct {
 	slots      [][]*tensor.Tensor
 	chunks     []chunk // the items of each, from params (see split)
 
+	// The clipping of the step in progress; each chunk's sum of squares and
+	// each parameter's factor (see norms).
+	clip      Clipping
+	sq, scale []float64
+	sqFn      func(worker, item int)
+	sqBound   *state
+
 	// The update in progress (see each), and the function ParallelFor
 	// calls, bound to the state it was made for.
 	u     updater
@@ -232,10 +246,15 @@ type chunk struct{ param, lo, hi int }
 // weights of a large Dense layer split into many chunks.
 const chunkLen = 1 << 14
 
-// each runs u on every value of the parameters, chunk by chunk, on every core.
-func (s *state) each(u updater) {
+// each runs u on every value of the parameters, chunk by chunk, on every
+// core, with the gradients clipped as c says.
+func (s *state) each(u updater, c Clipping) {
 	if s.bound != s {
 		s.runFn, s.bound = s.runChunk, s
+	}
+	s.clip = c
+	if c.ClipNorm > 0 || c.GlobalClipNorm > 0 {
+		s.norms()
 	}
 	s.u = u
 	kernels.ParallelFor(len(s.chunks), len(s.chunks), s.runFn)
@@ -248,10 +267,11 @@ func (s *state) runChunk(_, item int) {
 }
 
 // span returns the values lo to hi of parameter i and of its gradient,
-// after the step's decoupled weight decay (see decay).
+// after the step's decoupled weight decay (see decay) and clipping.
 func (s *state) span(i, lo, hi int, wd, lr float64) (w, g []float32) {
 	w, g = s.params[i].Value.Data[lo:hi], s.params[i].Grad.Data[lo:hi]
 	decay(w, wd, lr)
+	s.clipSpan(i, g)
 	return w, g[:len(w)]
 }
 
@@ -312,6 +332,7 @@ func (s *state) split() {
 			s.chunks = append(s.chunks, chunk{i, lo, min(lo+chunkLen, n)})
 		}
 	}
+	s.sq, s.scale = make([]float64, len(s.chunks)), make([]float64, len(s.params))
 }
 
 func (s *state) Iterations() int { return s.iterations }

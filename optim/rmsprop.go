@@ -26,6 +26,7 @@ type RMSprop struct {
 	Centered          bool
 	EpsilonInsideSqrt bool
 	WeightDecay       float64
+	Clipping          // gradient clipping, off by default
 	state
 	k rmspropStep
 }
@@ -38,11 +39,11 @@ func (o *RMSprop) rho() float64     { return orDefault(o.Rho, 0.9) }
 func (o *RMSprop) eps() float64     { return orDefault(o.Epsilon, 1e-8) }
 
 func (o *RMSprop) Config() map[string]any {
-	return map[string]any{
+	return o.Clipping.config(map[string]any{
 		"learning_rate": o.LR(), "rho": o.rho(), "epsilon": o.eps(),
 		"momentum": o.Momentum, "centered": o.Centered,
 		"epsilon_inside_sqrt": o.EpsilonInsideSqrt, "weight_decay": o.WeightDecay,
-	}
+	})
 }
 
 // SlotNames is ["velocity"], then "momentum" if Momentum is set and
@@ -73,7 +74,7 @@ func (o *RMSprop) Step(params []*nn.Param) {
 	o.prepare(params, nslots)
 	lr := o.LR()
 	o.k = rmspropStep{lr: lr, lr32: float32(lr), rho: float32(o.rho()), eps: float32(o.eps()), mu: float32(o.Momentum)}
-	o.each(o)
+	o.each(o, o.Clipping)
 	o.iterations++
 }
 

@@ -17,6 +17,7 @@ type SGD struct {
 	Momentum     float64 // in [0, 1)
 	Nesterov     bool
 	WeightDecay  float64
+	Clipping     // gradient clipping, off by default
 	state
 	lr float64 // of the step in progress
 }
@@ -27,10 +28,10 @@ func (o *SGD) LR() float64      { return orDefault(o.LearningRate, 0.01) }
 func (o *SGD) SetLR(lr float64) { o.LearningRate = lr }
 
 func (o *SGD) Config() map[string]any {
-	return map[string]any{
+	return o.Clipping.config(map[string]any{
 		"learning_rate": o.LR(), "momentum": o.Momentum,
 		"nesterov": o.Nesterov, "weight_decay": o.WeightDecay,
-	}
+	})
 }
 
 // SlotNames is ["momentum"] when Momentum is set, else empty.
@@ -52,7 +53,7 @@ func (o *SGD) Step(params []*nn.Param) {
 	}
 	o.prepare(params, nslots)
 	o.lr = o.LR()
-	o.each(o)
+	o.each(o, o.Clipping)
 	o.iterations++
 }
 

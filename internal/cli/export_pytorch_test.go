@@ -342,6 +342,11 @@ func TestExportPyTorchNumerics(t *testing.T) {
 		// The first 70 images: classes of 20, 20, 20 and 10 images.
 		{"tutorial-balanced", tutorialFile, []string{"--optimizer", "sgd", "--lr", "0.05", "--class-weight", "balanced"}, images[:70], labels[:70]},
 		{"tutorial-class-weight", tutorialFile, []string{"--optimizer", "sgd", "--lr", "0.05", "--label-smoothing", "0.1", "--class-weight", "alef:3,ب:0.5,27:2"}, images, labels},
+		// Bounds that bind: the tutorial's gradients here have a norm of 0.74
+		// together, 0.04 to 0.41 each, values up to 0.16.
+		{"tutorial-global-clipnorm", tutorialFile, []string{"--optimizer", "sgd", "--lr", "0.05", "--global-clipnorm", "0.25"}, images, labels},
+		{"tutorial-clipnorm", tutorialFile, []string{"--optimizer", "sgd", "--lr", "0.05", "--momentum", "0.9", "--clipnorm", "0.05"}, images, labels},
+		{"tutorial-clipvalue", tutorialFile, []string{"--optimizer", "sgd", "--lr", "0.05", "--clipvalue", "0.01"}, images, labels},
 		random("every-layer", everyLayer(t), []string{"--momentum", "0.9", "--label-smoothing", "0.1", "--weight-decay", "0.01"}),
 		// No step for the ResNet: its float32 gradients are not defined to 1e-5
 		// (PyTorch's own differ from its float64 ones by about 5e-4 in the

@@ -111,8 +111,12 @@ func (t *trainer) run(ctx context.Context) (err error) {
 		}
 	} else {
 		opt := m.Optimizer()
-		fmt.Fprintf(t.stderr, "Training %s on %s: %d images (%d steps of %d per epoch), %d epochs, %s lr %g, seed %d.\n",
-			o.Model, o.Source.describe(), t.train.Len(), steps, o.BatchSize, o.Epochs, opt.Name(), opt.LR(), o.Seed)
+		clip := ""
+		for _, c := range o.clipping() {
+			clip = fmt.Sprintf(", %s %g", c.key, c.v)
+		}
+		fmt.Fprintf(t.stderr, "Training %s on %s: %d images (%d steps of %d per epoch), %d epochs, %s lr %g%s, seed %d.\n",
+			o.Model, o.Source.describe(), t.train.Len(), steps, o.BatchSize, o.Epochs, opt.Name(), opt.LR(), clip, o.Seed)
 	}
 	if fit.ClassWeight != nil {
 		fmt.Fprintf(t.stderr, "Class weights (%s): %s.\n", o.ClassWeight, describeClassWeights(fit.ClassWeight, t.train.ClassNames))

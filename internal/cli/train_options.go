@@ -38,6 +38,7 @@ type trainOptions struct {
 	Beta2       float64
 	Epsilon     float64
 	WeightDecay float64
+	Clip        optim.Clipping // --clipnorm, --clipvalue, --global-clipnorm
 
 	Loss           string
 	LabelSmoothing float64
@@ -139,6 +140,9 @@ func (o *trainOptions) register(fs *flag.FlagSet) {
 	fs.Float64Var(&o.Beta2, "beta2", 0.999, "Adam's beta_2")
 	fs.Float64Var(&o.Epsilon, "epsilon", 0, "epsilon (default: 1e-8 for RMSprop, 1e-7 for Adam)")
 	fs.Float64Var(&o.WeightDecay, "weight-decay", 0, "decoupled weight decay")
+	fs.Float64Var(&o.Clip.ClipNorm, "clipnorm", 0, "clip each parameter's gradient to this L2 norm (Keras's clipnorm; 0: off)")
+	fs.Float64Var(&o.Clip.ClipValue, "clipvalue", 0, "clip each gradient value to [-v, v] (Keras's clipvalue; 0: off)")
+	fs.Float64Var(&o.Clip.GlobalClipNorm, "global-clipnorm", 0, "scale all gradients together down to this L2 norm (Keras's global_clipnorm, PyTorch's clip_grad_norm_; 0: off)")
 
 	fs.StringVar(&o.Loss, "loss", "categorical_crossentropy", "categorical_crossentropy or sparse_categorical_crossentropy")
 	fs.Float64Var(&o.LabelSmoothing, "label-smoothing", 0, "label smoothing in [0, 1)")
@@ -239,6 +243,9 @@ func (o *trainOptions) check() error {
 		inRange("beta2", o.Beta2, "[0, 1)"),
 		inRange("epsilon", o.Epsilon, "[0, 1]"),
 		inRange("weight-decay", o.WeightDecay, "[0, 1)"),
+		inRange("clipnorm", o.Clip.ClipNorm, "[0, 1e+30]"),
+		inRange("clipvalue", o.Clip.ClipValue, "[0, 1e+30]"),
+		inRange("global-clipnorm", o.Clip.GlobalClipNorm, "[0, 1e+30]"),
 		inRange("label-smoothing", o.LabelSmoothing, "[0, 1)"),
 		inRange("step-every", o.StepEvery, "[1, 100000]"),
 		inRange("step-factor", o.StepFactor, "(0, 1]"),
@@ -259,6 +266,9 @@ func (o *trainOptions) check() error {
 		return usagef(`--validation-data %q: the only value is "test"`, o.ValData)
 	case o.ValData != "" && o.ValSplit > 0:
 		return usagef("give --validation-split or --validation-data, not both")
+	case len(o.clipping()) > 1:
+		c := o.clipping()
+		return usagef("give one of --clipnorm, --clipvalue and --global-clipnorm, not --%s and --%s", c[0].flag, c[1].flag)
 	}
 	for _, f := range []struct {
 		name, v string
@@ -291,6 +301,24 @@ func (o *trainOptions) check() error {
 	return nil
 }
 
+// clipFlag is a gradient clipping flag that is set, and its Keras name.
+type clipFlag struct {
+	flag, key string
+	v         float64
+}
+
+// clipping returns the clipping flags that are set.
+func (o *trainOptions) clipping() []clipFlag {
+	var set []clipFlag
+	for _, c := range []clipFlag{{"clipnorm", "clipnorm", o.Clip.ClipNorm}, {"clipvalue", "clipvalue", o.Clip.ClipValue},
+		{"global-clipnorm", "global_clipnorm", o.Clip.GlobalClipNorm}} {
+		if c.v > 0 {
+			set = append(set, c)
+		}
+	}
+	return set
+}
+
 // optimizer builds the optimizer the flags describe.
 func (o *trainOptions) optimizer() (optim.Optimizer, error) {
 	cfg := map[string]any{"learning_rate": o.LR}
@@ -308,6 +336,9 @@ func (o *trainOptions) optimizer() (optim.Optimizer, error) {
 	}
 	if o.WeightDecay > 0 {
 		cfg["weight_decay"] = o.WeightDecay
+	}
+	for _, c := range o.clipping() {
+		cfg[c.key] = c.v
 	}
 	opt, err := optim.New(name, cfg)
 	if err != nil {

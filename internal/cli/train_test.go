@@ -215,7 +215,7 @@ const smallGraph = `{"class_name": "Functional", "config": {"name": "model", "la
 // resumes it from the checkpoint: the final weights equal those of an
 // uninterrupted run bit for bit, for a stack and for a graph.
 func TestTrainResume(t *testing.T) {
-	t.Run("stack", func(t *testing.T) { testTrainResume(t, smallNet) })
+	t.Run("stack", func(t *testing.T) { testTrainResume(t, smallNet, "--global-clipnorm", "0.5") })
 	t.Run("graph", func(t *testing.T) { testTrainResume(t, smallGraph, "--class-weight", "1:3,2:0.5") })
 }
 
@@ -349,6 +349,8 @@ func TestTrainBadInput(t *testing.T) {
 		{"class weight of NaN", append(csv, "--class-weight", "1:NaN"), 2, `the weight of 1 is "NaN"`},
 		{"class weight of an unknown class", append(csv, "--model", small, "--class-weight", "4:2"), 2, `class "4" is not one of the data's: an index in [0, 3]`},
 		{"class weight twice", append(csv, "--model", small, "--class-weight", "1:2,1:3"), 2, `class "1" is given twice`},
+		{"two kinds of clipping", append(csv, "--clipnorm", "1", "--global-clipnorm", "2"), 2, "give one of --clipnorm, --clipvalue and --global-clipnorm, not --clipnorm and --global-clipnorm"},
+		{"negative clipping", append(csv, "--clipvalue", "-1"), 2, "--clipvalue -1: want a value in [0, 1e+30]"},
 		{"evaluate without model", []string{"evaluate"}, 2, "--model is required"},
 		{"evaluate missing file", []string{"evaluate", "--model", filepath.Join(dir, "none.safetensors"), "--dataset", "ahcd"}, 1, "none.safetensors"},
 		{"predict with an architecture", []string{"predict", "--model", small, f.Train}, 1,

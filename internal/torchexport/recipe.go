@@ -125,6 +125,7 @@ type optData struct {
 	LR, Rho, Epsilon, Momentum string
 	Beta1, Beta2, WeightDecay  string
 	Nesterov                   string
+	Clip, ClipBound            string // clipnorm, clipvalue or global_clipnorm, and its bound; "" when off
 }
 
 type schedData struct {
@@ -206,6 +207,11 @@ func optimizer(o optim.Optimizer) (optData, error) {
 		d.Kind, d.Momentum, d.Nesterov = "sgd", num("momentum"), pyBool(c["nesterov"] == true)
 	default:
 		return d, unsupported("optimizer "+o.Name(), "the PyTorch project has no translation for it")
+	}
+	for _, key := range []string{"clipnorm", "clipvalue", "global_clipnorm"} {
+		if v, ok := c[key].(float64); ok && v > 0 {
+			d.Clip, d.ClipBound = key, pyFloat(v)
+		}
 	}
 	return d, nil
 }

@@ -11,8 +11,8 @@ their classes as float32 [N]. The script loads the project's model file
     probs.f32    its probabilities, float32 [N classes]
 
 With --step it then takes one training step on the batch with train.py's
-optimizer and loss (in training mode; its class weights, if any, computed
-over the batch) and writes:
+optimizer, gradient clipping and loss (in training mode; its class weights,
+if any, computed over the batch) and writes:
 
     loss.f32           the step's loss, float32 [1]
     step.safetensors   the network after the step, as model.save_convnet writes it
@@ -57,6 +57,8 @@ def main():
         loss = train.loss_fn(net(x), y) + model.regularization(net)
     opt.zero_grad()
     loss.backward()
+    if hasattr(train, "clip_gradients"):  # --clipnorm, --clipvalue or --global-clipnorm
+        train.clip_gradients(net.parameters())
     opt.step()
     model.constrain(net)
     np.array([loss.item()], "<f4").tofile(os.path.join(out, "loss.f32"))
