@@ -3,9 +3,12 @@
 //
 // # Optimizers
 //
-// [SGD], [RMSprop], [Adam] and [AdamW] implement [Optimizer]. Each is a struct
-// whose zero fields mean Keras's defaults, so &optim.RMSprop{} is Keras's
-// RMSprop as the published tutorials used it. [New] builds one from a name and
+// [SGD], [RMSprop], [Adam], [AdamW], [Adagrad], [Adadelta], [Adamax], [Nadam]
+// and [Lion] implement [Optimizer], each with Keras's update rule. Each is a
+// struct whose zero fields mean Keras's defaults, so &optim.RMSprop{} is
+// Keras's RMSprop as the published tutorials used it. The updates of SGD,
+// RMSprop and Adam (and AdamW) run in AVX-512 where the CPU has it; the
+// others are Go loops. [New] builds one from a name and
 // a map of Keras argument names, as read from a model file or a command line:
 //
 //	opt, err := optim.New("rmsprop", map[string]any{"learning_rate": 0.001, "rho": 0.9})
@@ -49,6 +52,12 @@
 //	                                                                      to the gradient
 //	SGD lr              0.01                     0.01                     0.001 (recent versions)
 //	SGD momentum        m = mu*m - lr*g; w += m  same                     b = mu*b + g; w -= lr*b
+//	Adagrad             acc from 0.1,            same                     acc from 0,
+//	                    lr*g/sqrt(acc + 1e-7)                             lr*g/(sqrt(acc) + 1e-10)
+//	Adadelta defaults   lr 0.001, rho 0.95,      same                     lr 1, rho 0.9, eps 1e-6
+//	                    eps 1e-7
+//	Adamax epsilon      1e-7, added to u         same                     1e-8, to |g| in the max
+//	Nadam schedule      u = b1*(1-0.5*0.96^t)    same                     0.96^(0.004*t)
 //	global clip norm    g*c/max(‖G‖, c)          same                     g*min(c/(‖G‖+1e-6), 1)
 //
 // The RMSprop default keeps epsilon outside the square root because that is

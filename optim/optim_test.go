@@ -102,6 +102,79 @@ func adamRef(lr, b1, b2, eps, wd float64) reference {
 	}
 }
 
+func adagradRef(lr, init, eps float64) reference {
+	return func(w, g []float64, t int, st map[string][]float64) {
+		acc := slot(st, "acc", len(w))
+		for i := range w {
+			if t == 0 {
+				acc[i] = init
+			}
+			acc[i] += g[i] * g[i]
+			w[i] -= lr * g[i] / math.Sqrt(acc[i]+eps)
+		}
+	}
+}
+
+func adadeltaRef(lr, rho, eps float64) reference {
+	return func(w, g []float64, t int, st map[string][]float64) {
+		ag, ad := slot(st, "ag", len(w)), slot(st, "ad", len(w))
+		for i := range w {
+			ag[i] = rho*ag[i] + (1-rho)*g[i]*g[i]
+			d := -math.Sqrt(ad[i]+eps) * g[i] / math.Sqrt(ag[i]+eps)
+			ad[i] = rho*ad[i] + (1-rho)*d*d
+			w[i] += lr * d
+		}
+	}
+}
+
+func adamaxRef(lr, b1, b2, eps float64) reference {
+	return func(w, g []float64, t int, st map[string][]float64) {
+		m, u := slot(st, "m", len(w)), slot(st, "u", len(w))
+		for i := range w {
+			m[i] = b1*m[i] + (1-b1)*g[i]
+			u[i] = math.Max(b2*u[i], math.Abs(g[i]))
+			w[i] -= lr / (1 - math.Pow(b1, float64(t+1))) * m[i] / (u[i] + eps)
+		}
+	}
+}
+
+// nadamRef is Keras's Nadam, its momentum schedule's product kept as
+// Keras keeps it, step by step.
+func nadamRef(lr, b1, b2, eps float64) reference {
+	return func(w, g []float64, t int, st map[string][]float64) {
+		m, v, p := slot(st, "m", len(w)), slot(st, "v", len(w)), slot(st, "p", 1)
+		u := func(s float64) float64 { return b1 * (1 - 0.5*math.Pow(0.96, s)) }
+		if t == 0 {
+			p[0] = 1
+		}
+		s := float64(t + 1)
+		p[0] *= u(s)
+		for i := range w {
+			m[i] = b1*m[i] + (1-b1)*g[i]
+			v[i] = b2*v[i] + (1-b2)*g[i]*g[i]
+			mhat := u(s+1)*m[i]/(1-p[0]*u(s+1)) + (1-u(s))*g[i]/(1-p[0])
+			vhat := v[i] / (1 - math.Pow(b2, s))
+			w[i] -= lr * mhat / (math.Sqrt(vhat) + eps)
+		}
+	}
+}
+
+func lionRef(lr, b1, b2, wd float64) reference {
+	return func(w, g []float64, t int, st map[string][]float64) {
+		m := slot(st, "m", len(w))
+		for i := range w {
+			w[i] -= w[i] * wd * lr
+			c := b1*m[i] + (1-b1)*g[i]
+			if c > 0 {
+				w[i] -= lr
+			} else if c < 0 {
+				w[i] += lr
+			}
+			m[i] = b2*m[i] + (1-b2)*g[i]
+		}
+	}
+}
+
 func TestOptimizersAgainstFormula(t *testing.T) {
 	tests := []struct {
 		name string
@@ -122,6 +195,16 @@ func TestOptimizersAgainstFormula(t *testing.T) {
 		{"adam custom", &Adam{LearningRate: 0.1, Beta1: 0.5, Beta2: 0.75, Epsilon: 0.01}, adamRef(0.1, 0.5, 0.75, 0.01, 0)},
 		{"adamw", &AdamW{}, adamRef(0.001, 0.9, 0.999, 1e-7, 0.004)},
 		{"adamw decay", &AdamW{Adam{LearningRate: 0.1, WeightDecay: 0.5}}, adamRef(0.1, 0.9, 0.999, 1e-7, 0.5)},
+		{"adagrad", &Adagrad{}, adagradRef(0.001, 0.1, 1e-7)},
+		{"adagrad custom", &Adagrad{LearningRate: 0.5, InitialAccumulatorValue: 0.01, Epsilon: 1e-3}, adagradRef(0.5, 0.01, 1e-3)},
+		{"adadelta", &Adadelta{}, adadeltaRef(0.001, 0.95, 1e-7)},
+		{"adadelta pytorch", &Adadelta{LearningRate: 1, Rho: 0.9, Epsilon: 1e-6}, adadeltaRef(1, 0.9, 1e-6)},
+		{"adamax", &Adamax{}, adamaxRef(0.001, 0.9, 0.999, 1e-7)},
+		{"adamax custom", &Adamax{LearningRate: 0.1, Beta1: 0.5, Beta2: 0.75, Epsilon: 0.01}, adamaxRef(0.1, 0.5, 0.75, 0.01)},
+		{"nadam", &Nadam{}, nadamRef(0.001, 0.9, 0.999, 1e-7)},
+		{"nadam custom", &Nadam{LearningRate: 0.1, Beta1: 0.5, Beta2: 0.75, Epsilon: 0.01}, nadamRef(0.1, 0.5, 0.75, 0.01)},
+		{"lion", &Lion{}, lionRef(0.001, 0.9, 0.99, 0)},
+		{"lion custom", &Lion{LearningRate: 0.1, Beta1: 0.5, Beta2: 0.75, WeightDecay: 0.2}, lionRef(0.1, 0.5, 0.75, 0.2)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -239,7 +322,7 @@ func TestNew(t *testing.T) {
 		cfg  map[string]any
 		want string
 	}{
-		{"nadam", nil, "unknown optimizer \"nadam\" (valid: adam, adamw, rmsprop, sgd)"},
+		{"ftrl", nil, "unknown optimizer \"ftrl\" (valid: adadelta, adagrad, adam, adamax, adamw, lion, nadam, rmsprop, sgd)"},
 		{"sgd", map[string]any{"lr": 0.1}, `unknown option "lr"`},
 		{"sgd", map[string]any{"learning_rate": "fast"}, "learning_rate = fast (string), want a number"},
 		{"sgd", map[string]any{"nesterov": 1.0}, "want true or false"},
@@ -247,6 +330,12 @@ func TestNew(t *testing.T) {
 		{"sgd", map[string]any{"momentum": 1.0}, "momentum = 1, want in [0, 1)"},
 		{"rmsprop", map[string]any{"rho": 1.5}, "rho = 1.5"},
 		{"adam", map[string]any{"beta_2": -0.1}, "beta_2 = -0.1"},
+		{"adagrad", map[string]any{"initial_accumulator_value": -1.0}, "initial_accumulator_value = -1, want a finite number >= 0"},
+		{"adadelta", map[string]any{"rho": 1.0}, "rho = 1, want in [0, 1)"},
+		{"adamax", map[string]any{"epsilon": math.Inf(1)}, "epsilon = +Inf"},
+		{"nadam", map[string]any{"beta_1": 1.0}, "beta_1 = 1"},
+		{"lion", map[string]any{"beta_1": -0.5}, "beta_1 = -0.5, want in (0, 1]"},
+		{"lion", map[string]any{"epsilon": 1e-7}, `unknown option "epsilon"`},
 	}
 	for _, b := range bad {
 		_, err := New(b.name, b.cfg)
@@ -314,6 +403,11 @@ func TestChunksChangeNothing(t *testing.T) {
 		func() Optimizer { return &RMSprop{LearningRate: 0.01, Momentum: 0.5, Centered: true, WeightDecay: 0.1} },
 		func() Optimizer { return &Adam{LearningRate: 0.01} },
 		func() Optimizer { return &AdamW{Adam{LearningRate: 0.1, WeightDecay: 0.5}} },
+		func() Optimizer { return &Adagrad{LearningRate: 0.1} },
+		func() Optimizer { return &Adadelta{LearningRate: 1} },
+		func() Optimizer { return &Adamax{LearningRate: 0.01} },
+		func() Optimizer { return &Nadam{LearningRate: 0.01} },
+		func() Optimizer { return &Lion{WeightDecay: 0.1} },
 	}
 	const n, part = 3*chunkLen + 123, 1000
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -366,6 +460,16 @@ func stateOf(o Optimizer) *state {
 	case *Adam:
 		return &o.state
 	case *AdamW:
+		return &o.state
+	case *Adagrad:
+		return &o.state
+	case *Adadelta:
+		return &o.state
+	case *Adamax:
+		return &o.state
+	case *Nadam:
+		return &o.state
+	case *Lion:
 		return &o.state
 	}
 	panic("unknown optimizer")

@@ -2,6 +2,7 @@ package optim
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -53,10 +54,12 @@ type ParamState struct {
 }
 
 // Names returns the optimizer names that [New] accepts.
-func Names() []string { return []string{"adam", "adamw", "rmsprop", "sgd"} }
+func Names() []string {
+	return []string{"adadelta", "adagrad", "adam", "adamax", "adamw", "lion", "nadam", "rmsprop", "sgd"}
+}
 
-// New returns the optimizer called name (case-insensitive: "sgd", "rmsprop",
-// "adam", "adamw") configured from cfg, whose keys are Keras's argument names
+// New returns the optimizer called name (case-insensitive, one of [Names])
+// configured from cfg, whose keys are Keras's argument names
 // (learning_rate, momentum, rho, epsilon, beta_1, ..., and clipnorm,
 // clipvalue or global_clipnorm for every one: see [Clipping]). Missing keys take the
 // defaults; an unknown name or key, or a value of the wrong type or range, is
@@ -84,6 +87,40 @@ func New(name string, cfg map[string]any) (Optimizer, error) {
 		c.bool("epsilon_inside_sqrt", &r.EpsilonInsideSqrt)
 		c.float("weight_decay", &r.WeightDecay)
 		o = r
+	case "adagrad":
+		a := &Adagrad{}
+		c.float("learning_rate", &a.LearningRate)
+		c.float("initial_accumulator_value", &a.InitialAccumulatorValue)
+		c.float("epsilon", &a.Epsilon)
+		c.float("weight_decay", &a.WeightDecay)
+		o = a
+	case "adadelta":
+		a := &Adadelta{}
+		c.float("learning_rate", &a.LearningRate)
+		c.float("rho", &a.Rho)
+		c.float("epsilon", &a.Epsilon)
+		c.float("weight_decay", &a.WeightDecay)
+		o = a
+	case "adamax", "nadam":
+		var lr, b1, b2, eps, wd float64
+		for _, f := range []struct {
+			key string
+			v   *float64
+		}{{"learning_rate", &lr}, {"beta_1", &b1}, {"beta_2", &b2}, {"epsilon", &eps}, {"weight_decay", &wd}} {
+			c.float(f.key, f.v)
+		}
+		if c.opt == "adamax" {
+			o = &Adamax{LearningRate: lr, Beta1: b1, Beta2: b2, Epsilon: eps, WeightDecay: wd}
+		} else {
+			o = &Nadam{LearningRate: lr, Beta1: b1, Beta2: b2, Epsilon: eps, WeightDecay: wd}
+		}
+	case "lion":
+		l := &Lion{}
+		c.float("learning_rate", &l.LearningRate)
+		c.float("beta_1", &l.Beta1)
+		c.float("beta_2", &l.Beta2)
+		c.float("weight_decay", &l.WeightDecay)
+		o = l
 	case "adam", "adamw":
 		a := &Adam{}
 		c.float("learning_rate", &a.LearningRate)
@@ -120,6 +157,12 @@ func validate(o Optimizer) error {
 	if lr := o.LR(); !(lr >= 0) {
 		return bad("learning_rate", lr, ">= 0")
 	}
+	nonNegative := func(field string, v float64) error {
+		if !(v >= 0) || math.IsInf(v, 1) {
+			return bad(field, v, "a finite number >= 0")
+		}
+		return nil
+	}
 	unit := func(field string, v float64) error {
 		if !(v >= 0 && v < 1) {
 			return bad(field, v, "in [0, 1)")
@@ -142,6 +185,20 @@ func validate(o Optimizer) error {
 		errs = append(errs, unit("beta_1", o.beta1()), unit("beta_2", o.beta2()))
 	case *AdamW:
 		errs = append(errs, unit("beta_1", o.beta1()), unit("beta_2", o.beta2()))
+	case *Adagrad:
+		errs = append(errs, nonNegative("initial_accumulator_value", o.init()), nonNegative("epsilon", o.eps()))
+	case *Adadelta:
+		errs = append(errs, unit("rho", o.rho()), nonNegative("epsilon", o.eps()))
+	case *Adamax:
+		errs = append(errs, unit("beta_1", o.beta1()), unit("beta_2", o.beta2()), nonNegative("epsilon", o.eps()))
+	case *Nadam:
+		errs = append(errs, unit("beta_1", o.beta1()), unit("beta_2", o.beta2()), nonNegative("epsilon", o.eps()))
+	case *Lion:
+		// Keras: beta_1 of 0 makes it SignSGD, which it refuses.
+		if b := o.beta1(); !(b > 0 && b <= 1) {
+			errs = append(errs, bad("beta_1", b, "in (0, 1]"))
+		}
+		errs = append(errs, unit("beta_2", o.beta2()))
 	}
 	for _, err := range errs {
 		if err != nil {
@@ -280,10 +337,11 @@ func (s *state) slot(i, k, lo, hi int) []float32 { return s.slots[i][k].Data[lo:
 
 func trainable(p *nn.Param) bool { return p.Trainable && p.Grad != nil }
 
-// prepare makes sure every trainable parameter of params has nslots zeroed
-// slot tensors. It allocates only when the parameter list changes; state
-// already held for a parameter is kept.
-func (s *state) prepare(params []*nn.Param, nslots int) {
+// prepare makes sure every trainable parameter of params has nslots slot
+// tensors, new ones filled with init's values (one per slot; none: zeros).
+// It allocates only when the parameter list changes; state already held
+// for a parameter is kept.
+func (s *state) prepare(params []*nn.Param, nslots int, init ...float32) {
 	j := 0
 	same := true
 	for _, p := range params {
@@ -316,6 +374,9 @@ func (s *state) prepare(params []*nn.Param, nslots int) {
 			sl = make([]*tensor.Tensor, nslots)
 			for k := range sl {
 				sl[k] = tensor.New(p.Value.Shape...)
+				if k < len(init) {
+					sl[k].Fill(init[k])
+				}
 			}
 		}
 		s.params = append(s.params, p)

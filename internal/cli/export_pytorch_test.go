@@ -339,6 +339,11 @@ func TestExportPyTorchNumerics(t *testing.T) {
 		{"tutorial-rmsprop", tutorialFile, []string{}, images, labels},
 		{"tutorial-adam", tutorialFile, []string{"--optimizer", "adam"}, images, labels},
 		{"tutorial-sgd", tutorialFile, []string{"--optimizer", "sgd", "--momentum", "0.9", "--nesterov", "--lr", "0.05"}, images, labels},
+		{"tutorial-adagrad", tutorialFile, []string{"--optimizer", "adagrad", "--lr", "0.01"}, images, labels},
+		{"tutorial-adadelta", tutorialFile, []string{"--optimizer", "adadelta", "--lr", "1", "--weight-decay", "0.01"}, images, labels},
+		{"tutorial-adamax", tutorialFile, []string{"--optimizer", "adamax"}, images, labels},
+		{"tutorial-nadam", tutorialFile, []string{"--optimizer", "nadam", "--beta2", "0.99"}, images, labels},
+		{"tutorial-lion", tutorialFile, []string{"--optimizer", "lion", "--lr", "1e-4"}, images, labels},
 		// The first 70 images: classes of 20, 20, 20 and 10 images.
 		{"tutorial-balanced", tutorialFile, []string{"--optimizer", "sgd", "--lr", "0.05", "--class-weight", "balanced"}, images[:70], labels[:70]},
 		{"tutorial-class-weight", tutorialFile, []string{"--optimizer", "sgd", "--lr", "0.05", "--label-smoothing", "0.1", "--class-weight", "alef:3,ب:0.5,27:2"}, images, labels},

@@ -178,11 +178,11 @@ func TestExportPyTorchRecipes(t *testing.T) {
 			"--fill-mode", "wrap", "--vflip", "--stroke", "0.5", "--batch-size", "20", "--epochs", "4", "--global-clipnorm", "1"},
 			[]string{"adamw lr 0.001, global_clipnorm 1.0", "val_accuracy"}, nil},
 		{"images-plateau", []string{"--images", images, "--test-images", images, "--height", "10", "--width", "10", "--model", imagesArch,
-			"--schedule", "plateau", "--plateau-monitor", "loss", "--plateau-patience", "0", "--plateau-min-delta", "1", "--fill-mode", "constant", "--cval", "30", "--batch-size", "8", "--epochs", "2"},
+			"--schedule", "plateau", "--plateau-monitor", "loss", "--plateau-patience", "0", "--plateau-min-delta", "1", "--fill-mode", "constant", "--cval", "30", "--batch-size", "8", "--epochs", "2", "--optimizer", "adadelta"},
 			[]string{"24 images", "ReduceLROnPlateau reducing learning rate to 0.0005"}, nil},
 		{"mnist", []string{"--dataset", "mnist", "--data-dir", dataDir(t), "--model", "lenet5", "--limit", "256", "--test-limit", "100",
-			"--no-augment", "--batch-size", "64", "--epochs", "1", "--class-weight", "balanced"},
-			[]string{"256 images", "(100 images)", "Class weights (balanced): from 0."}, nil},
+			"--no-augment", "--batch-size", "64", "--epochs", "2", "--class-weight", "balanced", "--optimizer", "nadam"},
+			[]string{"256 images", "(100 images)", "Class weights (balanced): from 0.", "nadam lr 0.001"}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -131,14 +131,14 @@ func (o *trainOptions) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.Workers, "workers", 1, "goroutines preparing batches (augmentation)")
 	trainMemoryFlag(fs, &o.MaxMemory)
 
-	fs.StringVar(&o.Optimizer, "optimizer", "rmsprop", "sgd, rmsprop, adam or adamw")
+	fs.StringVar(&o.Optimizer, "optimizer", "rmsprop", "sgd, rmsprop, adam, adamw, adagrad, adadelta, adamax, nadam or lion (Keras's rules and defaults)")
 	fs.Float64Var(&o.LR, "lr", 0.001, "learning rate")
-	fs.Float64Var(&o.Rho, "rho", 0.9, "RMSprop's decay of the squared-gradient average")
+	fs.Float64Var(&o.Rho, "rho", 0, "decay of the squared-gradient average of RMSprop and Adadelta (default: 0.9 and 0.95)")
 	fs.Float64Var(&o.Momentum, "momentum", 0, "momentum (SGD, RMSprop)")
 	fs.BoolVar(&o.Nesterov, "nesterov", false, "Nesterov momentum (SGD)")
-	fs.Float64Var(&o.Beta1, "beta1", 0.9, "Adam's beta_1")
-	fs.Float64Var(&o.Beta2, "beta2", 0.999, "Adam's beta_2")
-	fs.Float64Var(&o.Epsilon, "epsilon", 0, "epsilon (default: 1e-8 for RMSprop, 1e-7 for Adam)")
+	fs.Float64Var(&o.Beta1, "beta1", 0, "beta_1 of Adam, AdamW, Adamax, Nadam and Lion (default: 0.9)")
+	fs.Float64Var(&o.Beta2, "beta2", 0, "beta_2 of Adam, AdamW, Adamax, Nadam and Lion (default: 0.999; 0.99 for Lion)")
+	fs.Float64Var(&o.Epsilon, "epsilon", 0, "epsilon (default: 1e-8 for RMSprop, 1e-7 for the others; SGD and Lion have none)")
 	fs.Float64Var(&o.WeightDecay, "weight-decay", 0, "decoupled weight decay")
 	fs.Float64Var(&o.Clip.ClipNorm, "clipnorm", 0, "clip each parameter's gradient to this L2 norm (Keras's clipnorm; 0: off)")
 	fs.Float64Var(&o.Clip.ClipValue, "clipvalue", 0, "clip each gradient value to [-v, v] (Keras's clipvalue; 0: off)")
@@ -319,20 +319,38 @@ func (o *trainOptions) clipping() []clipFlag {
 	return set
 }
 
+// optimizerFlags lists each optimizer's own flags; those of the others it
+// refuses.
+var optimizerFlags = map[string][]string{
+	"sgd": {"momentum", "nesterov"}, "rmsprop": {"rho", "momentum", "epsilon"},
+	"adam": {"beta1", "beta2", "epsilon"}, "adamw": {"beta1", "beta2", "epsilon"},
+	"adagrad": {"epsilon"}, "adadelta": {"rho", "epsilon"},
+	"adamax": {"beta1", "beta2", "epsilon"}, "nadam": {"beta1", "beta2", "epsilon"},
+	"lion": {"beta1", "beta2"},
+}
+
 // optimizer builds the optimizer the flags describe.
 func (o *trainOptions) optimizer() (optim.Optimizer, error) {
 	cfg := map[string]any{"learning_rate": o.LR}
 	name := strings.ToLower(o.Optimizer)
-	switch name {
-	case "sgd":
-		cfg["momentum"], cfg["nesterov"] = o.Momentum, o.Nesterov
-	case "rmsprop":
-		cfg["rho"], cfg["momentum"] = o.Rho, o.Momentum
-	case "adam", "adamw":
-		cfg["beta_1"], cfg["beta_2"] = o.Beta1, o.Beta2
-	}
-	if o.Epsilon > 0 && name != "sgd" {
-		cfg["epsilon"] = o.Epsilon
+	if own, ok := optimizerFlags[name]; ok {
+		for _, f := range []struct {
+			flag, key string
+			v         any
+			set       bool
+		}{
+			{"rho", "rho", o.Rho, o.Rho != 0}, {"momentum", "momentum", o.Momentum, o.Momentum != 0},
+			{"nesterov", "nesterov", o.Nesterov, o.Nesterov}, {"beta1", "beta_1", o.Beta1, o.Beta1 != 0},
+			{"beta2", "beta_2", o.Beta2, o.Beta2 != 0}, {"epsilon", "epsilon", o.Epsilon, o.Epsilon != 0},
+		} {
+			switch {
+			case !f.set:
+			case !slices.Contains(own, f.flag):
+				return nil, fmt.Errorf("--%s: the %s optimizer has none (its own flags: --%s)", f.flag, name, strings.Join(own, ", --"))
+			default:
+				cfg[f.key] = f.v
+			}
+		}
 	}
 	if o.WeightDecay > 0 {
 		cfg["weight_decay"] = o.WeightDecay

@@ -143,8 +143,6 @@ func (f *gemmFixture) check(t *testing.T, impl *gemmImpl) {
 
 func clone(s []float32) []float32 { return append([]float32(nil), s...) }
 
-func abs32(x float32) float32 { return float32(math.Abs(float64(x))) }
-
 func absAll(s []float32) []float32 {
 	out := make([]float32, len(s))
 	for i, v := range s {

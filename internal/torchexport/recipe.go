@@ -121,10 +121,11 @@ type trainData struct {
 }
 
 type optData struct {
-	Kind, Name                 string // rmsprop, adam, sgd; the optimizer's own name
+	Kind, Name                 string // rmsprop, adam (and adamw), sgd, adagrad, adadelta, adamax, nadam, lion; the optimizer's own name
 	LR, Rho, Epsilon, Momentum string
 	Beta1, Beta2, WeightDecay  string
 	Nesterov                   string
+	InitialAccumulator         string // Adagrad's initial_accumulator_value
 	Clip, ClipBound            string // clipnorm, clipvalue or global_clipnorm, and its bound; "" when off
 }
 
@@ -205,6 +206,14 @@ func optimizer(o optim.Optimizer) (optData, error) {
 		d.Kind, d.Beta1, d.Beta2, d.Epsilon = "adam", num("beta_1"), num("beta_2"), num("epsilon")
 	case "sgd":
 		d.Kind, d.Momentum, d.Nesterov = "sgd", num("momentum"), pyBool(c["nesterov"] == true)
+	case "adamax", "nadam":
+		d.Kind, d.Beta1, d.Beta2, d.Epsilon = o.Name(), num("beta_1"), num("beta_2"), num("epsilon")
+	case "adagrad":
+		d.Kind, d.InitialAccumulator, d.Epsilon = "adagrad", num("initial_accumulator_value"), num("epsilon")
+	case "adadelta":
+		d.Kind, d.Rho, d.Epsilon = "adadelta", num("rho"), num("epsilon")
+	case "lion":
+		d.Kind, d.Beta1, d.Beta2 = "lion", num("beta_1"), num("beta_2")
 	default:
 		return d, unsupported("optimizer "+o.Name(), "the PyTorch project has no translation for it")
 	}
