@@ -115,22 +115,31 @@ func patternCells(ctx context.Context, c *model.Classifier, layer int, o Pattern
 			px[i] = float32(b)
 		}
 		s := p.Input.Shape
-		cell := plot.Cell{Pixels: px, H: s[0], W: s[1], C: s[2], Label: label}
-		if s[2] != 1 && s[2] != 3 { // neither grey nor RGB: its first channel, in grey
-			cell.C, cell.Pixels = 1, firstChannel(px, s[2])
-		}
+		cell := plot.Cell{H: s[0], W: s[1], Label: label}
+		cell.Pixels, cell.C = picture(px, s[2])
 		cells = append(cells, cell)
 	}
 	return cells, nil
 }
 
-// firstChannel returns the first of c channels of the pixels px.
-func firstChannel(px []float32, c int) []float32 {
-	out := make([]float32, len(px)/c)
-	for i := range out {
-		out[i] = px[i*c]
+// picture returns the pixels px of c channels as the demo draws them:
+// grey (1 channel) or RGB (3), the first channel of 2 (grey and alpha) in
+// grey, the first three of 4 or more (RGB and alpha) in colour: a
+// pattern's alpha is one more input the ascent climbed, not a
+// transparency to show.
+func picture(px []float32, c int) ([]float32, int) {
+	keep := 1
+	if c >= 3 {
+		keep = 3
 	}
-	return out
+	if keep == c {
+		return px, c
+	}
+	out := make([]float32, 0, len(px)/c*keep)
+	for i := 0; i < len(px); i += c {
+		out = append(out, px[i:i+keep]...)
+	}
+	return out, keep
 }
 
 // layerByNameOrIndex returns the index of m's layer called name, or of

@@ -5,6 +5,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -105,5 +106,29 @@ func TestPatterns(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "x.png")); err == nil {
 		t.Error("a failed run left x.png behind")
+	}
+}
+
+// TestPatternPicture: a pattern of 1 or 3 channels is drawn as it is, of 2
+// as its first channel in grey, of 4 as its first three in colour, as the
+// demo draws them.
+func TestPatternPicture(t *testing.T) {
+	px := []float32{1, 2, 3, 4, 5, 6, 7, 8} // 2 pixels of 4, 4 of 2, ...
+	for _, tt := range []struct {
+		c, wantC int
+		want     []float32
+	}{
+		{1, 1, px},
+		{2, 1, []float32{1, 3, 5, 7}},
+		{4, 3, []float32{1, 2, 3, 5, 6, 7}},
+	} {
+		got, c := picture(px, tt.c)
+		if c != tt.wantC || !slices.Equal(got, tt.want) {
+			t.Errorf("%d channels: %v of %d channels, want %v of %d", tt.c, got, c, tt.want, tt.wantC)
+		}
+	}
+	rgb := []float32{1, 2, 3, 4, 5, 6}
+	if got, c := picture(rgb, 3); c != 3 || !slices.Equal(got, rgb) {
+		t.Errorf("3 channels: %v of %d, want them as they are", got, c)
 	}
 }
