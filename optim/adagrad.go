@@ -14,7 +14,9 @@ import (
 // the accumulator starting at InitialAccumulatorValue. Zero fields mean
 // Keras's defaults: LearningRate 0.001, InitialAccumulatorValue 0.1,
 // Epsilon 1e-7 (PyTorch's Adagrad starts at 0 and adds its epsilon, 1e-10,
-// outside the square root). WeightDecay is decoupled.
+// outside the square root; a tiny InitialAccumulatorValue such as 1e-12
+// comes closest to it, since 0 means the default). WeightDecay is
+// decoupled.
 type Adagrad struct {
 	LearningRate            float64
 	InitialAccumulatorValue float64
