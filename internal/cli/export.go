@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/convnet-go/convnet/internal/safefile"
+	"github.com/convnet-go/convnet/internal/torchexport"
 	"github.com/convnet-go/convnet/internal/version"
 	"github.com/convnet-go/convnet/model"
 )
@@ -50,6 +51,10 @@ var exportFormats = map[string]exportFormat{
 		about: "ONNX (opset 13): raw pixels 0..255 in NCHW, class probabilities out",
 		run:   exportONNX,
 	},
+	"tfjs": {
+		about: "TensorFlow.js's layers format: a folder of model.json and its weight files, for tf.loadLayersModel",
+		run:   exportTFJS,
+	},
 	"pytorch": {
 		about:  "a PyTorch project: model.py, train.py (the recipe, DistributedDataParallel), README.md and the model file",
 		recipe: true,
@@ -81,7 +86,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			usage = "the model file, or a preset (" + strings.Join(model.PresetNames(), ", ") + ") with random weights; " +
 				"pytorch also takes a JSON architecture and starts from convnet's initial weights for --seed (required for onnx; pytorch default: the recipe's)"
 		case "out":
-			usage = "the file (onnx) or the new folder (pytorch) to write (required)"
+			usage = "the file (onnx) or the new folder (pytorch, tfjs) to write (required)"
 		case "force":
 			usage = "overwrite an existing output file (pytorch: the project's files in an existing folder)"
 		case "max-memory":
@@ -132,5 +137,25 @@ func exportONNX(ctx context.Context, o *ExportOptions, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s (ONNX opset 13: raw pixels 0..255 in NCHW, class probabilities out)\n", o.Out)
+	return nil
+}
+
+func exportTFJS(ctx context.Context, o *ExportOptions, stdout io.Writer) error {
+	m, err := openModel(o.Model, nil, 0, o.Train.MaxMemory)
+	if err != nil {
+		return err
+	}
+	files, err := model.ExportTFJS(m, model.TFJSExportOptions{GeneratedBy: "convnet " + version.String()})
+	if err != nil {
+		return err
+	}
+	project := make([]torchexport.File, len(files))
+	for i, f := range files {
+		project[i] = torchexport.File(f)
+	}
+	if err := writeProject(o.Out, o.Force, project); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s (TensorFlow.js layers format: model.json and %d weight file(s); inputs standardised as the model's metadata says, outputs the model's)\n", o.Out, len(files)-1)
 	return nil
 }

@@ -184,7 +184,7 @@ func checkExportTarget(dir string, force bool) error {
 	case !force:
 		return fmt.Errorf("%s: %w", dir, safefile.ErrExists)
 	case !info.IsDir():
-		return fmt.Errorf("%s is %s, not a folder: --format pytorch writes a folder", dir, safefile.Kind(info.Mode()))
+		return fmt.Errorf("%s is %s, not a folder: --format pytorch and tfjs write a folder", dir, safefile.Kind(info.Mode()))
 	}
 	return nil
 }

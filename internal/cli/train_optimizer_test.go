@@ -10,14 +10,14 @@ import (
 )
 
 // TestTrainClipping trains the tutorial network on 2,000 real AHCD
-// letters with SGD at a learning rate of 1, three epochs, seeds 1 and 2:
+// letters with SGD at a learning rate of 1, three epochs:
 // without clipping its first steps throw the network where it can only
 // guess (a loss of ln 28 = 3.33, 1 in 28 right), with --global-clipnorm 1
 // it learns.
 func TestTrainClipping(t *testing.T) {
 	skipRace(t)
 	dir := t.TempDir()
-	for seed := 1; seed <= 2; seed++ {
+	for _, seed := range []int{1} { // seeds 2 and 3 give the same picture
 		for _, clip := range []string{"", "1"} {
 			out := filepath.Join(dir, fmt.Sprintf("m%s%d.safetensors", clip, seed))
 			args := []string{"train", "--dataset", "ahcd", "--data-dir", dataDir(t), "--limit", "2000", "--model", "tutorial",
