@@ -56,7 +56,7 @@ func tfjsSettings(cls string, cfg map[string]any) error {
 	switch {
 	case cls == "ELU" && cfg["alpha"] != 1.0:
 		return fmt.Errorf("alpha = %v: TensorFlow.js's ELU layer takes only 1", cfg["alpha"])
-	case cfg["groups"] != nil && cfg["groups"] != 1:
+	case (cls == "Conv2D" || cls == "DepthwiseConv2D") && cfg["groups"] != nil && cfg["groups"] != 1:
 		return fmt.Errorf("groups = %v: TensorFlow.js's convolutions have no groups", cfg["groups"])
 	case cls == "DepthwiseConv2D" && slices.ContainsFunc(asInts(cfg["dilation_rate"]), notOne):
 		return fmt.Errorf("dilation_rate = %v: TensorFlow.js's depthwise convolution computes dilations otherwise", cfg["dilation_rate"])

@@ -98,6 +98,9 @@ func TestExportTFJS(t *testing.T) {
 		{"global-pool", globalPool(t), ""},
 		{"tfjs-layers", tfjsLayerModel(t), ""},
 		{"merges", tfjsMerges(t), ""},
+		{"layer-norm-image", tfjsOne(t, &nn.LayerNormalization{Axis: []int{1, 2, 3}}), ""},
+		{"dense-at-each-pixel", tfjsOne(t, &nn.Dense{Units: 3, Activation: "tanh"}), ""},
+		{"reshape", tfjsOne(t, &nn.Reshape{TargetShape: []int{9, 4, 2}}), ""},
 		{"squeeze-excitation", squeezeExcitation(t), `layer conv2d (Conv2D): TensorFlow.js has no activation "hard_silu"`},
 		{"pools-and-pads", poolsAndPads(t), `layer conv2d (Conv2D): TensorFlow.js has no activation "leaky_relu"`},
 		{"resampling", resampling(t), "layer resizing (Resizing): TensorFlow.js has no such layer"},
@@ -217,11 +220,13 @@ func tfjsMerges(t *testing.T) *model.Sequential {
 	return m
 }
 
-// tfjsOne is a small network with layer l.
+// tfjsOne is a small network with layer l, its last Dense layer's weights
+// spread.
 func tfjsOne(t *testing.T, l nn.Layer) *model.Sequential {
-	m := model.New(&nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 3}}, l, &nn.Flatten{}, &nn.Dense{Units: 2, Activation: "softmax"})
+	m := model.New(&nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 3}}, l, &nn.Flatten{}, &nn.Dense{Units: 5, Activation: "softmax"})
 	if err := m.Build([]int{8, 8, 1}, 1); err != nil {
 		t.Fatal(err)
 	}
+	spread(m, 4)
 	return m
 }
