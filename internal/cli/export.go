@@ -17,7 +17,7 @@ import (
 func init() {
 	register(command{
 		name:    "export",
-		summary: "write a model for other runtimes (onnx) or as a PyTorch project that trains it on many GPUs (pytorch)",
+		summary: "write a model for other runtimes (onnx, tfjs) or as a PyTorch project that trains it on many GPUs (pytorch)",
 		run:     runExport,
 	})
 }
@@ -73,7 +73,7 @@ func exportFormatNames() []string {
 
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o := ExportOptions{Train: &trainOptions{}, set: map[string]bool{}, args: args, stderr: stderr}
-	fs := newFlagSet("export", "--model FILE --format onnx --out FILE\n       convnet export --format pytorch --out DIR [--model FILE|PRESET|ARCH.json] [convnet train's flags]", stderr)
+	fs := newFlagSet("export", "--model FILE --format onnx --out FILE\n       convnet export --model FILE --format tfjs --out DIR\n       convnet export --format pytorch --out DIR [--model FILE|PRESET|ARCH.json] [convnet train's flags]", stderr)
 	fs.StringVar(&o.Format, "format", "onnx", "the format to write: "+strings.Join(exportFormatNames(), ", "))
 	// convnet train's flags are the recipe of --format pytorch; --model,
 	// --out and --force are the export's own.
