@@ -227,7 +227,7 @@ func TestDecodeErrors(t *testing.T) {
 		})), "input shape"},
 		{"classes count", rewrite(t, good, setMeta("classes", `["a"]`)), "1 names for 5 outputs"},
 		{"preprocessing", rewrite(t, good, setMeta("preprocessing", `{"image_center":true,"mean_image":[1,2]}`)), "preprocessing"},
-		{"unknown optimizer", rewrite(t, good, setMeta("optimizer", `{"name":"lion","config":{}}`)), `unknown optimizer "lion"`},
+		{"unknown optimizer", rewrite(t, good, setMeta("optimizer", `{"name":"ftrl","config":{}}`)), `unknown optimizer "ftrl"`},
 		{"optimizer slot missing", rewrite(t, good, func(h map[string]any) {
 			h["optimizer/dense_1/kernel/other"] = h["optimizer/dense_1/kernel/momentum"]
 			delete(h, "optimizer/dense_1/kernel/momentum")

@@ -49,7 +49,7 @@ func TestExportPyTorchErrors(t *testing.T) {
 		{"standard input", []string{"--model", tiny, "--csv", "-"}, exitError, "cannot reproduce --csv -"},
 		{"plateau without validation", []string{"--model", tiny, "--schedule", "plateau"}, exitUsage, "watches val_loss but there is no validation data"},
 		{"early stopping without validation", []string{"--model", tiny, "--early-stopping", "3"}, exitUsage, "watches val_loss but there is no validation data"},
-		{"bad optimizer", []string{"--model", tiny, "--optimizer", "lion"}, exitUsage, "unknown optimizer"},
+		{"bad optimizer", []string{"--model", tiny, "--optimizer", "ftrl"}, exitUsage, "unknown optimizer"},
 		{"unknown model", []string{"--model", "inception"}, exitUsage, "not a preset"},
 		{"no out", []string{"--model", tiny}, exitUsage, "--out is required"},
 		{"onnx with a training flag", []string{"--format", "onnx", "--model", tiny, "--epochs", "3"}, exitUsage, "--epochs is a training flag"},
