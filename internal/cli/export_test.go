@@ -81,15 +81,20 @@ func runORT(t *testing.T, path string, x *tensor.Tensor) []float32 {
 	dir := t.TempDir()
 	in, out := filepath.Join(dir, "x.f32"), filepath.Join(dir, "y.f32")
 	writeFloats(t, in, x.Data)
-	var dims []string
-	for _, d := range x.Shape {
-		dims = append(dims, strconv.Itoa(d))
-	}
-	msg, err := exec.Command(node, filepath.Join(onnxScripts, "run.js"), path, in, strings.Join(dims, ","), out).CombinedOutput()
+	msg, err := exec.Command(node, filepath.Join(onnxScripts, "run.js"), path, in, shapeArg(x), out).CombinedOutput()
 	if err != nil {
 		t.Fatalf("ONNX Runtime on %s: %v\n%s", filepath.Base(path), err, msg)
 	}
 	return readFloats(t, out)
+}
+
+// shapeArg writes x's shape as the scripts take it: 2,32,32,1.
+func shapeArg(x *tensor.Tensor) string {
+	var dims []string
+	for _, d := range x.Shape {
+		dims = append(dims, strconv.Itoa(d))
+	}
+	return strings.Join(dims, ",")
 }
 
 func writeFloats(t *testing.T, path string, v []float32) {

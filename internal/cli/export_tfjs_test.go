@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -45,11 +44,7 @@ func runTFJS(t *testing.T, dir string, x *tensor.Tensor) ([]float32, tfjsAnswer)
 	tmp := t.TempDir()
 	in, out := filepath.Join(tmp, "x.f32"), filepath.Join(tmp, "y.f32")
 	writeFloats(t, in, x.Data)
-	var dims []string
-	for _, d := range x.Shape {
-		dims = append(dims, strconv.Itoa(d))
-	}
-	cmd := exec.Command(node, filepath.Join(tfjsScripts, "run.js"), dir, in, strings.Join(dims, ","), out)
+	cmd := exec.Command(node, filepath.Join(tfjsScripts, "run.js"), dir, in, shapeArg(x), out)
 	msg, err := cmd.Output()
 	if err != nil {
 		var stderr []byte
