@@ -370,6 +370,9 @@ func TestExportPyTorchNumerics(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			// Two at a time: most of a case is Python starting and PyTorch
+			// loading, one core's work.
+			t.Parallel()
 			project := filepath.Join(t.TempDir(), "project")
 			args := append([]string{"export", "--format", "pytorch", "--model", tc.model, "--out", project}, tc.flags...)
 			if code, _, errs := runCLI(args...); code != 0 {

@@ -186,6 +186,7 @@ func TestExportPyTorchRecipes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // train.py runs on one thread
 			project := filepath.Join(t.TempDir(), "project")
 			args := append([]string{"export", "--format", "pytorch", "--out", project}, tc.flags...)
 			if code, _, errs := runCLI(args...); code != 0 {
