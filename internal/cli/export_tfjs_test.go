@@ -89,6 +89,8 @@ func TestExportTFJS(t *testing.T) {
 		{"builtin-ahcd", ahcd, ""},
 		{"tutorial", tutorial, ""},
 		{"resnet-graph", resnetRandom(t), ""},
+		{"lenet5", preset(t, "lenet5"), ""},
+		{"elsawy2017", preset(t, "elsawy2017"), ""},
 		{"smooth-activations", smoothActivations(t), ""},
 		{"global-pool", globalPool(t), ""},
 		{"tfjs-layers", tfjsLayerModel(t), ""},
@@ -223,5 +225,18 @@ func tfjsOne(t *testing.T, l nn.Layer) *model.Sequential {
 		t.Fatal(err)
 	}
 	spread(m, 4)
+	return m
+}
+
+// preset returns the preset called name, built with random weights.
+func preset(t *testing.T, name string) *model.Sequential {
+	t.Helper()
+	m, err := model.Preset(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Build(nil, 5); err != nil {
+		t.Fatal(err)
+	}
 	return m
 }
