@@ -129,9 +129,10 @@ func ExportTFJS(m *Sequential, opts TFJSExportOptions) ([]TFJSFile, error) {
 	}
 	var specs []weightSpec
 	var data []byte
+	names := m.paramNames() // the model file's names, Keras's
 	for _, l := range m.Layers {
 		for _, p := range l.Params() {
-			specs = append(specs, weightSpec{l.Name() + "/" + p.Name, p.Value.Shape, "float32"})
+			specs = append(specs, weightSpec{names[p], p.Value.Shape, "float32"})
 			for _, v := range p.Value.Data {
 				data = binary.LittleEndian.AppendUint32(data, math.Float32bits(v))
 			}

@@ -69,9 +69,10 @@ func (o *Nadam) SetState(iterations int, st []ParamState) error {
 // u is the momentum schedule at step s.
 func (o *Nadam) u(s int) float64 { return o.beta1() * (1 - 0.5*math.Pow(0.96, float64(s))) }
 
-// product returns P(s), from the one kept when it is of step s or s-1.
+// product returns P(s), going on from the one kept unless that is of a
+// later step (a run restored to an earlier one) or of none.
 func (o *Nadam) product(s int) float64 {
-	if o.s != s && o.s != s-1 || o.s == 0 {
+	if o.s == 0 || o.s > s {
 		o.s, o.p = 0, 1
 	}
 	for o.s < s {
