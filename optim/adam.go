@@ -25,6 +25,7 @@ type Adam struct {
 	Epsilon      float64
 	WeightDecay  float64
 	Clipping     // gradient clipping, off by default
+	EMA          // a moving average of the weights, off by default
 	state
 	k adamStep
 }
@@ -38,14 +39,14 @@ func (o *Adam) beta2() float64   { return orDefault(o.Beta2, 0.999) }
 func (o *Adam) eps() float64     { return orDefault(o.Epsilon, 1e-7) }
 
 func (o *Adam) Config() map[string]any {
-	return o.Clipping.config(map[string]any{
+	return o.EMA.config(o.Clipping.config(map[string]any{
 		"learning_rate": o.LR(), "beta_1": o.beta1(), "beta_2": o.beta2(),
 		"epsilon": o.eps(), "weight_decay": o.WeightDecay,
-	})
+	}))
 }
 
 // SlotNames is ["m", "v"].
-func (o *Adam) SlotNames() []string { return []string{"m", "v"} }
+func (o *Adam) SlotNames() []string { return o.EMA.slots("m", "v") }
 
 func (o *Adam) SetState(iterations int, st []ParamState) error {
 	return o.setState(o.Name(), o.SlotNames(), iterations, st)
@@ -54,7 +55,7 @@ func (o *Adam) SetState(iterations int, st []ParamState) error {
 func (o *Adam) Step(params []*nn.Param) { o.step(params, o.WeightDecay) }
 
 func (o *Adam) step(params []*nn.Param, wd float64) {
-	o.prepare(params, 2)
+	o.prepare(params, o.EMA, 2)
 	lr, b1, b2 := o.LR(), o.beta1(), o.beta2()
 	t := float64(o.iterations + 1)
 	o.k = adamStep{

@@ -15,14 +15,17 @@ func Names() []string {
 
 // New returns the optimizer called name (case-insensitive, one of [Names])
 // configured from cfg, whose keys are Keras's argument names
-// (learning_rate, momentum, rho, epsilon, beta_1, ..., and clipnorm,
-// clipvalue or global_clipnorm for every one: see [Clipping]). Missing keys take the
+// (learning_rate, momentum, rho, epsilon, beta_1, ..., and for every one
+// clipnorm, clipvalue or global_clipnorm, see [Clipping], and use_ema,
+// ema_momentum and ema_overwrite_frequency, see [EMA]). Missing keys take the
 // defaults; an unknown name or key, or a value of the wrong type or range, is
 // an error naming it.
 func New(name string, cfg map[string]any) (Optimizer, error) {
 	c := config{opt: strings.ToLower(name), m: cfg}
 	var clip Clipping
 	clip.read(&c)
+	var ema EMA
+	ema.read(&c)
 	var o Optimizer
 	switch c.opt {
 	case "sgd":
@@ -95,6 +98,7 @@ func New(name string, cfg map[string]any) (Optimizer, error) {
 		return nil, c.err
 	}
 	*o.(clipper).clipping() = clip
+	*o.(averager).ema() = ema
 	if extra := c.unused(); len(extra) > 0 {
 		return nil, fmt.Errorf("optimizer %s: unknown option %q", c.opt, extra[0])
 	}
@@ -127,6 +131,9 @@ func validate(o Optimizer) error {
 	var errs []error
 	if c, ok := o.(clipper); ok {
 		errs = append(errs, c.clipping().check(o.Name()))
+	}
+	if a, ok := o.(averager); ok {
+		errs = append(errs, a.ema().check(o.Name()))
 	}
 	switch o := o.(type) {
 	case *SGD:

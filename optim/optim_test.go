@@ -57,6 +57,7 @@ func TestStepDoesNotAllocate(t *testing.T) {
 			cfg["global_clipnorm"] = 0.1
 		} else {
 			cfg["clipnorm"] = 0.1
+			cfg["use_ema"], cfg["ema_overwrite_frequency"] = true, 2
 		}
 		o, err := New(name, cfg)
 		if err != nil {
@@ -130,7 +131,7 @@ func TestNew(t *testing.T) {
 func TestStateRoundTrip(t *testing.T) {
 	for _, name := range Names() {
 		t.Run(name, func(t *testing.T) {
-			cfg := map[string]any{}
+			cfg := map[string]any{"use_ema": true, "ema_momentum": 0.9}
 			if name == "sgd" {
 				cfg["momentum"] = 0.9
 			}
@@ -165,7 +166,7 @@ func TestStateRoundTrip(t *testing.T) {
 			if a.Iterations() != 2 || b.Iterations() != 2 {
 				t.Errorf("Iterations() = %d and %d, want 2", a.Iterations(), b.Iterations())
 			}
-			err := b.SetState(0, []ParamState{{Param: pb, Slots: []*tensor.Tensor{tensor.New(3), tensor.New(3)}[:len(a.SlotNames())]}})
+			err := b.SetState(0, []ParamState{{Param: pb, Slots: []*tensor.Tensor{tensor.New(3), tensor.New(3), tensor.New(3)}[:len(a.SlotNames())]}})
 			if err == nil || !strings.Contains(err.Error(), "shape [3], want [5]") {
 				t.Errorf("SetState with wrong shape: error = %v", err)
 			}
@@ -190,6 +191,8 @@ func TestChunksChangeNothing(t *testing.T) {
 		func() Optimizer { return &Adamax{LearningRate: 0.01} },
 		func() Optimizer { return &Nadam{LearningRate: 0.01} },
 		func() Optimizer { return &Lion{WeightDecay: 0.1} },
+		func() Optimizer { return &Adam{LearningRate: 0.01, EMA: EMA{UseEMA: true, EMAOverwriteFrequency: 2}} },
+		func() Optimizer { return &SGD{LearningRate: 0.1, EMA: EMA{UseEMA: true, EMAMomentum: 0.9}} },
 	}
 	const n, part = 3*chunkLen + 123, 1000
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -219,6 +222,8 @@ func TestChunksChangeNothing(t *testing.T) {
 			a.Step([]*nn.Param{big})
 			b.Step(small)
 		}
+		Finalize(a)
+		Finalize(b)
 		if len(stateOf(a).chunks) < 4 {
 			t.Fatalf("%s: the parameter of %d values was not cut into chunks", a.Name(), n)
 		}

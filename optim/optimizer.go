@@ -61,6 +61,7 @@ type state struct {
 	// The clipping of the step in progress; each chunk's sum of squares and
 	// each parameter's factor (see norms).
 	clip      Clipping
+	avg       EMA // of the step in progress (see prepare)
 	sq, scale []float64
 	sqFn      func(worker, item int)
 	sqBound   *state
@@ -104,6 +105,9 @@ func (s *state) each(u updater, c Clipping) {
 func (s *state) runChunk(_, item int) {
 	c := s.chunks[item]
 	s.u.update(c.param, c.lo, c.hi)
+	if s.avg.UseEMA {
+		s.average(c.param, c.lo, c.hi)
+	}
 }
 
 // span returns the values lo to hi of parameter i and of its gradient,
@@ -121,17 +125,20 @@ func (s *state) slot(i, k, lo, hi int) []float32 { return s.slots[i][k].Data[lo:
 func trainable(p *nn.Param) bool { return p.Trainable && p.Grad != nil }
 
 // prepare makes sure every trainable parameter of params has nslots slot
-// tensors, new ones filled with init's values (one per slot; none: zeros).
-// It allocates only when the parameter list changes; state already held
-// for a parameter is kept.
-func (s *state) prepare(params []*nn.Param, nslots int, init ...float32) {
+// tensors, and the average's after them when e is on, new ones filled with
+// init's values (one per slot; none: zeros). It allocates only when the
+// parameter list or the number of slots changes; state already held for a
+// parameter is kept.
+func (s *state) prepare(params []*nn.Param, e EMA, nslots int, init ...float32) {
+	s.avg = e
+	nslots += e.n()
 	j := 0
 	same := true
 	for _, p := range params {
 		if !trainable(p) {
 			continue
 		}
-		if j >= len(s.params) || s.params[j] != p {
+		if j >= len(s.params) || s.params[j] != p || len(s.slots[j]) != nslots {
 			same = false
 			break
 		}

@@ -27,6 +27,7 @@ type RMSprop struct {
 	EpsilonInsideSqrt bool
 	WeightDecay       float64
 	Clipping          // gradient clipping, off by default
+	EMA               // a moving average of the weights, off by default
 	state
 	k rmspropStep
 }
@@ -39,11 +40,11 @@ func (o *RMSprop) rho() float64     { return orDefault(o.Rho, 0.9) }
 func (o *RMSprop) eps() float64     { return orDefault(o.Epsilon, 1e-8) }
 
 func (o *RMSprop) Config() map[string]any {
-	return o.Clipping.config(map[string]any{
+	return o.EMA.config(o.Clipping.config(map[string]any{
 		"learning_rate": o.LR(), "rho": o.rho(), "epsilon": o.eps(),
 		"momentum": o.Momentum, "centered": o.Centered,
 		"epsilon_inside_sqrt": o.EpsilonInsideSqrt, "weight_decay": o.WeightDecay,
-	})
+	}))
 }
 
 // SlotNames is ["velocity"], then "momentum" if Momentum is set and
@@ -56,7 +57,7 @@ func (o *RMSprop) SlotNames() []string {
 	if o.Centered {
 		s = append(s, "average_gradient")
 	}
-	return s
+	return o.EMA.slots(s...)
 }
 
 func (o *RMSprop) SetState(iterations int, st []ParamState) error {
@@ -71,7 +72,7 @@ func (o *RMSprop) Step(params []*nn.Param) {
 	if o.Centered {
 		nslots++
 	}
-	o.prepare(params, nslots)
+	o.prepare(params, o.EMA, nslots)
 	lr := o.LR()
 	o.k = rmspropStep{lr: lr, lr32: float32(lr), rho: float32(o.rho()), eps: float32(o.eps()), mu: float32(o.Momentum)}
 	o.each(o, o.Clipping)

@@ -18,6 +18,7 @@ type SGD struct {
 	Nesterov     bool
 	WeightDecay  float64
 	Clipping     // gradient clipping, off by default
+	EMA          // a moving average of the weights, off by default
 	state
 	lr float64 // of the step in progress
 }
@@ -28,18 +29,18 @@ func (o *SGD) LR() float64      { return orDefault(o.LearningRate, 0.01) }
 func (o *SGD) SetLR(lr float64) { o.LearningRate = lr }
 
 func (o *SGD) Config() map[string]any {
-	return o.Clipping.config(map[string]any{
+	return o.EMA.config(o.Clipping.config(map[string]any{
 		"learning_rate": o.LR(), "momentum": o.Momentum,
 		"nesterov": o.Nesterov, "weight_decay": o.WeightDecay,
-	})
+	}))
 }
 
 // SlotNames is ["momentum"] when Momentum is set, else empty.
 func (o *SGD) SlotNames() []string {
 	if o.Momentum != 0 {
-		return []string{"momentum"}
+		return o.EMA.slots("momentum")
 	}
-	return []string{}
+	return o.EMA.slots()
 }
 
 func (o *SGD) SetState(iterations int, st []ParamState) error {
@@ -51,7 +52,7 @@ func (o *SGD) Step(params []*nn.Param) {
 	if o.Momentum != 0 {
 		nslots = 1
 	}
-	o.prepare(params, nslots)
+	o.prepare(params, o.EMA, nslots)
 	o.lr = o.LR()
 	o.each(o, o.Clipping)
 	o.iterations++
