@@ -90,8 +90,10 @@ func (e *NonFiniteLoss) Error() string {
 // history with an *[Interrupted] error; the model then holds the weights after
 // that step, ready to be saved as a checkpoint.
 //
-// When it returns, Fit lets go of the storage that only training needs (see
-// [Model.ReleaseBackward]).
+// After the last epoch, an optimizer that keeps moving averages of the
+// weights ([optim.EMA]) puts them in their place, as Keras's fit does, before
+// the callbacks' OnTrainEnd. When it returns, Fit lets go of the storage that
+// only training needs (see [Model.ReleaseBackward]).
 func (m *Model) Fit(ctx context.Context, opts FitOptions) (*History, error) {
 	if m.opt == nil {
 		return nil, errors.New("fit: the model is not compiled")
@@ -211,6 +213,12 @@ func (m *Model) Fit(ctx context.Context, opts FitOptions) (*History, error) {
 		if stop {
 			break
 		}
+	}
+	// As Keras's fit: the moving averages of the weights, if the optimizer
+	// keeps them, take their place before the callbacks' end (where early
+	// stopping may put back the weights of its best epoch).
+	if optim.Finalize(m.opt) && m.keep {
+		m.KeepPacked(true) // drops what was packed from the old weights
 	}
 	for _, cb := range opts.Callbacks {
 		if err := cb.OnTrainEnd(m, hist); err != nil {

@@ -81,10 +81,11 @@ func (mon monitor) value(h *History) (float64, error) {
 }
 
 // EarlyStopping stops training when a metric has stopped improving, with
-// the semantics of Keras's callback: patience counts epochs without an
+// the semantics of Keras 3's callback: patience counts epochs without an
 // improvement larger than MinDelta; a Baseline, if set, must be beaten.
-// With RestoreBestWeights, stopping early puts back the weights of the best
-// epoch.
+// With RestoreBestWeights, the end of training puts back the weights of the
+// best epoch, whether it stopped early or not (and after the optimizer's
+// moving averages, if any, took the weights' place).
 type EarlyStopping struct {
 	mon                monitor
 	patience           int
@@ -97,6 +98,7 @@ type EarlyStopping struct {
 	bestEpoch  int
 	bestWeight [][]float32
 	Stopped    int // the epoch (from 1) at which training stopped; 0 if it did not
+	Restored   int // the epoch (from 1) whose weights were put back at the end; 0 if none
 }
 
 // EarlyStoppingOptions are Keras's arguments; zero values are its defaults.
@@ -133,7 +135,7 @@ func (e *EarlyStopping) OnEpochEnd(m *Model, h *History) (bool, error) {
 		return false, fmt.Errorf("early stopping: %w", err)
 	}
 	if e.restoreBestWeights && e.bestWeight == nil {
-		e.bestWeight = m.weights(nil)
+		e.bestWeight, e.bestEpoch = m.weights(nil), epoch
 	}
 	e.wait++
 	if e.mon.better(v, e.best) {
@@ -148,15 +150,18 @@ func (e *EarlyStopping) OnEpochEnd(m *Model, h *History) (bool, error) {
 	}
 	if e.wait >= e.patience && epoch > 0 {
 		e.Stopped = epoch + 1
-		if e.restoreBestWeights && e.bestWeight != nil {
-			m.setWeights(e.bestWeight)
-		}
 		return true, nil
 	}
 	return false, nil
 }
 
-func (e *EarlyStopping) OnTrainEnd(*Model, *History) error { return nil }
+func (e *EarlyStopping) OnTrainEnd(m *Model, _ *History) error {
+	if e.restoreBestWeights && e.bestWeight != nil {
+		m.setWeights(e.bestWeight)
+		e.Restored = e.bestEpoch + 1
+	}
+	return nil
+}
 
 // BestEpoch returns the epoch (from 1) with the best monitored value so far.
 func (e *EarlyStopping) BestEpoch() int { return e.bestEpoch + 1 }
@@ -233,14 +238,23 @@ func (c *ModelCheckpoint) OnEpochEnd(m *Model, h *History) (bool, error) {
 
 func (c *ModelCheckpoint) OnTrainEnd(*Model, *History) error { return nil }
 
-var fieldRE = regexp.MustCompile(`\{([a-z_]+)(?::([0-9.]*[dfeg]))?\}`)
+var (
+	fieldRE = regexp.MustCompile(`\{([^{}:]*)(?::([^{}]*))?\}`)
+	specRE  = regexp.MustCompile(`^[0-9]*(\.[0-9]+)?[dfeg]$`)
+)
 
-// formatPath fills Keras-style {name:spec} fields from the epoch's logs.
+// formatPath fills Keras-style {name:spec} fields from the epoch's logs: a
+// name that is not a logged metric, or a spec other than a width and
+// precision and one of d, f, e and g, is an error.
 func formatPath(path string, l EpochLogs) (string, error) {
 	var bad error
 	out := fieldRE.ReplaceAllStringFunc(path, func(f string) string {
 		sub := fieldRE.FindStringSubmatch(f)
 		name, spec := sub[1], sub[2]
+		if spec != "" && !specRE.MatchString(spec) && bad == nil {
+			bad = fmt.Errorf("file name field %s: format %q, want a width and precision and one of d, f, e and g, such as 02d or .4f", f, spec)
+			return f
+		}
 		var v float64
 		if name == "epoch" {
 			v = float64(l.Epoch + 1)
