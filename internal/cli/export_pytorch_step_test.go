@@ -12,6 +12,7 @@ import (
 	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/model"
 	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/optim"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -37,6 +38,16 @@ func trainStep(t *testing.T, m *model.Sequential, o *trainOptions, x, y *tensor.
 		t.Fatal(err)
 	}
 	return h.Epochs[0].Loss
+}
+
+// emaSteps is the number of training steps the PyTorch comparison takes
+// for a recipe: 3 with a moving average of the weights, so that the
+// average is one of several steps, else 1.
+func emaSteps(flags []string) int {
+	if slices.Contains(flags, "--ema") {
+		return 3
+	}
+	return 1
 }
 
 // onceBatches yields one batch.
@@ -67,7 +78,11 @@ func step(t *testing.T, m *model.Sequential, flags []string, out string, x, y *t
 	if err := m.Compile(o.opt, nn.CrossEntropy{LabelSmoothing: o.LabelSmoothing}); err != nil {
 		t.Fatal(err)
 	}
-	loss := trainStep(t, m, o, x, y)
+	var loss float64
+	for range emaSteps(flags) {
+		loss = trainStep(t, m, o, x, y)
+	}
+	optim.Finalize(o.opt)
 	torchLoss := readFloats(t, filepath.Join(out, "loss.f32"))[0]
 	t.Logf("%s step: loss %.6f (convnet) %.6f (PyTorch)", o.opt.Name(), loss, torchLoss)
 	if math.Abs(loss-float64(torchLoss)) > 1e-5*max(1, loss) {
@@ -199,7 +214,7 @@ func compareStep(t *testing.T, opt string, got, want []*nn.Param) {
 		worstAll = max(worstAll, math.Sqrt(all/max(allRef, 1e-300)))
 		worstNorm, worstElem = max(worstNorm, norm), max(worstElem, elem)
 		if norm > 1e-5 || elem > 1e-5 {
-			t.Errorf("%s %s %v after one step, where |gradient| >= %g: |PyTorch - convnet| is %.3g of |convnet| (norms) and up to %.3g of its largest weight; want <= 1e-5",
+			t.Errorf("%s %s %v after the step, where |gradient| >= %g: |PyTorch - convnet| is %.3g of |convnet| (norms) and up to %.3g of its largest weight; want <= 1e-5",
 				opt, p.Name, p.Value.Shape, minGrad, norm, elem)
 		}
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os/exec"
@@ -352,6 +353,10 @@ func TestExportPyTorchNumerics(t *testing.T) {
 		{"tutorial-global-clipnorm", tutorialFile, []string{"--optimizer", "sgd", "--lr", "0.05", "--global-clipnorm", "0.25"}, images, labels},
 		{"tutorial-clipnorm", tutorialFile, []string{"--optimizer", "sgd", "--lr", "0.05", "--momentum", "0.9", "--clipnorm", "0.05"}, images, labels},
 		{"tutorial-clipvalue", tutorialFile, []string{"--optimizer", "sgd", "--lr", "0.05", "--clipvalue", "0.01"}, images, labels},
+		// Three steps (see emaSteps), the average then in place; the
+		// second variant puts it in place after the second step too.
+		{"tutorial-ema", tutorialFile, []string{"--optimizer", "sgd", "--lr", "0.01", "--ema", "0.5"}, images, labels},
+		{"tutorial-ema-overwrite", tutorialFile, []string{"--optimizer", "adam", "--ema", "0.7", "--ema-overwrite-frequency", "2"}, images, labels},
 		random("every-layer", everyLayer(t), []string{"--momentum", "0.9", "--label-smoothing", "0.1", "--weight-decay", "0.01"}),
 		// No step for the ResNet: its float32 gradients are not defined to 1e-5
 		// (PyTorch's own differ from its float64 ones by about 5e-4 in the
@@ -384,7 +389,7 @@ func TestExportPyTorchNumerics(t *testing.T) {
 			}
 			var extra []string
 			if tc.flags != nil {
-				extra = []string{"--step"}
+				extra = []string{"--step", "--steps", fmt.Sprint(emaSteps(tc.flags))}
 			}
 			out := torchProject(t, project, tc.images, tc.labels, extra...)
 			x, y := batch(m, tc.images, tc.labels)

@@ -115,6 +115,12 @@ func (t *trainer) run(ctx context.Context) (err error) {
 		for _, c := range o.clipping() {
 			clip = fmt.Sprintf(", %s %g", c.key, c.v)
 		}
+		if o.EMA > 0 {
+			clip += fmt.Sprintf(", ema %g", o.EMA)
+			if o.EMAEvery > 0 {
+				clip += fmt.Sprintf(" (in place every %d steps)", o.EMAEvery)
+			}
+		}
 		fmt.Fprintf(t.stderr, "Training %s on %s: %d images (%d steps of %d per epoch), %d epochs, %s lr %g%s, seed %d.\n",
 			o.Model, o.Source.describe(), t.train.Len(), steps, o.BatchSize, o.Epochs, opt.Name(), opt.LR(), clip, o.Seed)
 	}
@@ -147,12 +153,32 @@ func (t *trainer) run(ctx context.Context) (err error) {
 		return err
 	}
 	elapsed := time.Since(start)
+	t.reportEnd(fit)
 	// A training step allocates nothing, so the collector may not have run since
 	// the data were loaded and the model built: the garbage they left still
 	// takes memory. Collecting it now lets the evaluation and the saving
 	// reuse that memory instead of growing the process by as much again.
 	runtime.GC()
 	return t.finish(hist, elapsed)
+}
+
+// reportEnd says, as Keras does, what the end of training did to the
+// weights: the moving average put in their place, an early stop, the best
+// epoch's weights put back.
+func (t *trainer) reportEnd(fit model.FitOptions) {
+	if t.o.EMA > 0 {
+		fmt.Fprintf(t.stderr, "The weights are their exponential moving average (momentum %g).\n", t.o.EMA)
+	}
+	for _, cb := range fit.Callbacks {
+		if es, ok := cb.(*model.EarlyStopping); ok {
+			if es.Stopped > 0 {
+				fmt.Fprintf(t.stderr, "Epoch %d: early stopping\n", es.Stopped)
+			}
+			if es.Restored > 0 {
+				fmt.Fprintf(t.stderr, "Restoring model weights from the end of the best epoch: %d.\n", es.Restored)
+			}
+		}
+	}
 }
 
 // fitOptions sets up Fit: the training batches, the learning-rate schedule

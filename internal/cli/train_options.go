@@ -39,6 +39,8 @@ type trainOptions struct {
 	Epsilon     float64
 	WeightDecay float64
 	Clip        optim.Clipping // --clipnorm, --clipvalue, --global-clipnorm
+	EMA         float64        // --ema: the momentum of the weights' moving average (0: none)
+	EMAEvery    int            // --ema-overwrite-frequency
 
 	Loss           string
 	LabelSmoothing float64
@@ -143,6 +145,8 @@ func (o *trainOptions) register(fs *flag.FlagSet) {
 	fs.Float64Var(&o.Clip.ClipNorm, "clipnorm", 0, "clip each parameter's gradient to this L2 norm (Keras's clipnorm; 0: off)")
 	fs.Float64Var(&o.Clip.ClipValue, "clipvalue", 0, "clip each gradient value to [-v, v] (Keras's clipvalue; 0: off)")
 	fs.Float64Var(&o.Clip.GlobalClipNorm, "global-clipnorm", 0, "scale all gradients together down to this L2 norm (Keras's global_clipnorm, PyTorch's clip_grad_norm_; 0: off)")
+	fs.Float64Var(&o.EMA, "ema", 0, "keep an exponential moving average of the weights with this momentum, such as 0.99, and end training on it (Keras's use_ema and ema_momentum; 0: off)")
+	fs.IntVar(&o.EMAEvery, "ema-overwrite-frequency", 0, "with --ema: also put the average in place of the weights every this many steps (Keras's ema_overwrite_frequency; 0: only at the end)")
 
 	fs.StringVar(&o.Loss, "loss", "categorical_crossentropy", "categorical_crossentropy or sparse_categorical_crossentropy")
 	fs.Float64Var(&o.LabelSmoothing, "label-smoothing", 0, "label smoothing in [0, 1)")
@@ -246,6 +250,8 @@ func (o *trainOptions) check() error {
 		inRange("clipnorm", o.Clip.ClipNorm, "[0, 1e+30]"),
 		inRange("clipvalue", o.Clip.ClipValue, "[0, 1e+30]"),
 		inRange("global-clipnorm", o.Clip.GlobalClipNorm, "[0, 1e+30]"),
+		inRange("ema", o.EMA, "[0, 1]"),
+		inRange("ema-overwrite-frequency", o.EMAEvery, "[0, 1000000000]"),
 		inRange("label-smoothing", o.LabelSmoothing, "[0, 1)"),
 		inRange("step-every", o.StepEvery, "[1, 100000]"),
 		inRange("step-factor", o.StepFactor, "(0, 1]"),
@@ -269,6 +275,8 @@ func (o *trainOptions) check() error {
 	case len(o.clipping()) > 1:
 		c := o.clipping()
 		return usagef("give one of --clipnorm, --clipvalue and --global-clipnorm, not --%s and --%s", c[0].flag, c[1].flag)
+	case o.EMAEvery > 0 && o.EMA == 0:
+		return usagef("--ema-overwrite-frequency %d: without --ema there is no moving average to put in place", o.EMAEvery)
 	}
 	for _, f := range []struct {
 		name, v string
@@ -357,6 +365,12 @@ func (o *trainOptions) optimizer() (optim.Optimizer, error) {
 	}
 	for _, c := range o.clipping() {
 		cfg[c.key] = c.v
+	}
+	if o.EMA > 0 {
+		cfg["use_ema"], cfg["ema_momentum"] = true, o.EMA
+		if o.EMAEvery > 0 {
+			cfg["ema_overwrite_frequency"] = o.EMAEvery
+		}
 	}
 	opt, err := optim.New(name, cfg)
 	if err != nil {

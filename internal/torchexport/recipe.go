@@ -127,6 +127,7 @@ type optData struct {
 	Nesterov                   string
 	InitialAccumulator         string // Adagrad's initial_accumulator_value
 	Clip, ClipBound            string // clipnorm, clipvalue or global_clipnorm, and its bound; "" when off
+	EMA, EMAEvery              string // the momentum of the weights' moving average ("" when off) and the steps between overwrites ("None": none)
 }
 
 type schedData struct {
@@ -220,6 +221,12 @@ func optimizer(o optim.Optimizer) (optData, error) {
 	for _, key := range []string{"clipnorm", "clipvalue", "global_clipnorm"} {
 		if v, ok := c[key].(float64); ok && v > 0 {
 			d.Clip, d.ClipBound = key, pyFloat(v)
+		}
+	}
+	if c["use_ema"] == true {
+		d.EMA, d.EMAEvery = num("ema_momentum"), "None"
+		if n, ok := c["ema_overwrite_frequency"].(int); ok && n > 0 {
+			d.EMAEvery = fmt.Sprint(n)
 		}
 	}
 	return d, nil

@@ -212,10 +212,10 @@ func TestGenerateRecipes(t *testing.T) {
 		},
 			[]string{"class RMSprop", "RHO = 0.9\nEPSILON = 1e-08\nMOMENTUM = 0.5\nWEIGHT_DECAY = 0.01", "rotation=10.0", "zoom=(0.9, 1.1)", "fill_mode=\"nearest\"", "import zipfile", "CLASSES = [\"alef ا\""}},
 		{"adam", func(r *Recipe) {
-			r.Optimizer = &optim.Adam{LearningRate: 0.002}
+			r.Optimizer = &optim.Adam{LearningRate: 0.002, EMA: optim.EMA{UseEMA: true, EMAMomentum: 0.9}}
 			r.Schedule = Schedule{Kind: "cosine", CosineAlpha: 0.1}
 		},
-			[]string{"class Adam", "OPTIMIZER = \"adam\"", "LEARNING_RATE = 0.002", "EPSILON = 1e-07", "COSINE_ALPHA = 0.1", "math.cos"}},
+			[]string{"class Adam", "OPTIMIZER = \"adam\"", "LEARNING_RATE = 0.002", "EPSILON = 1e-07", "COSINE_ALPHA = 0.1", "math.cos", "EMA_MOMENTUM = 0.9", "EMA_OVERWRITE_FREQUENCY = None", "class EMA:"}},
 		{"adamw", func(r *Recipe) { r.Optimizer = &optim.AdamW{}; r.Loss.LabelSmoothing = 0.1 },
 			[]string{"class Adam", "OPTIMIZER = \"adamw\"", "WEIGHT_DECAY = 0.004", "LABEL_SMOOTHING = 0.1", "(1 - s) * one-hot + s / classes"}},
 		{"sgd", func(r *Recipe) {
@@ -228,7 +228,9 @@ func TestGenerateRecipes(t *testing.T) {
 			r.Validation = Validation{Split: 0.1, Mode: "writers"}
 			r.EarlyStopping = EarlyStopping{Patience: 3, Monitor: "val_loss", RestoreBest: true}
 			r.CSVLog = "history.csv"
-		}, []string{`monitor="val_accuracy", factor=0.1, patience=4`, `VALIDATION_MODE = "writers"`, "def split(", "EARLY_STOPPING_PATIENCE = 3", "net.load_state_dict(self.weights)", `CSV_LOG = "history.csv"`}},
+			r.Optimizer = &optim.RMSprop{EMA: optim.EMA{UseEMA: true, EMAOverwriteFrequency: 50}}
+		}, []string{`monitor="val_accuracy", factor=0.1, patience=4`, `VALIDATION_MODE = "writers"`, "def split(", "EARLY_STOPPING_PATIENCE = 3", "net.load_state_dict(self.weights)", `CSV_LOG = "history.csv"`,
+			"EMA_MOMENTUM = 0.99", "EMA_OVERWRITE_FREQUENCY = 50", "ema.update()\n            model.constrain(net)", "ema.finalize()\n    log(", "stopper.train_end(net, log)"}},
 		{"images", func(r *Recipe) {
 			r.Data = Data{Images: "/data/train", TestImages: "/data/test", Height: 15, Width: 14, ColorMode: "rgb"}
 			r.Validation = Validation{Test: true}

@@ -1,7 +1,7 @@
 """Runs a project written by `convnet export --format pytorch` on a batch of
 images, for the Go tests of internal/cli to compare with convnet:
 
-    python3 torch_project.py PROJECT IMAGES LABELS OUT [--step] [--state FILE]
+    python3 torch_project.py PROJECT IMAGES LABELS OUT [--step [--steps N]] [--state FILE]
 
 IMAGES holds N raw images, float32 [N H W C] in convnet's order, LABELS
 their classes as float32 [N]. The script loads the project's model file
@@ -10,11 +10,12 @@ their classes as float32 [N]. The script loads the project's model file
     logits.f32   the network's logits in inference mode, float32 [N classes]
     probs.f32    its probabilities, float32 [N classes]
 
-With --step it then takes one training step on the batch with train.py's
-optimizer, gradient clipping and loss (in training mode; its class weights,
-if any, computed over the batch) and writes:
+With --step it then takes one training step on the batch (N with --steps)
+with train.py's optimizer, gradient clipping, moving average of the weights
+and loss (in training mode; its class weights, if any, computed over the
+batch), puts the moving average in place if there is one, and writes:
 
-    loss.f32           the step's loss, float32 [1]
+    loss.f32           the last step's loss, float32 [1]
     step.safetensors   the network after the step, as model.save_convnet writes it
     step.onnx          the same as train.py exports it
 """
@@ -50,17 +51,24 @@ def main():
         return
     net.train()
     opt = train.make_optimizer(net.parameters())
-    if hasattr(train, "class_weights"):  # --class-weight, over this batch's labels
-        weights = train.class_weights(y, json.loads(meta["classes"]))
-        loss = train.loss_fn(net(x), y, weights) + model.regularization(net)
-    else:
-        loss = train.loss_fn(net(x), y) + model.regularization(net)
-    opt.zero_grad()
-    loss.backward()
-    if hasattr(train, "clip_gradients"):  # --clipnorm, --clipvalue or --global-clipnorm
-        train.clip_gradients(net.parameters())
-    opt.step()
-    model.constrain(net)
+    ema = train.EMA(net.parameters()) if hasattr(train, "EMA") else None  # --ema
+    steps = int(sys.argv[sys.argv.index("--steps") + 1]) if "--steps" in sys.argv else 1
+    for _ in range(steps):
+        if hasattr(train, "class_weights"):  # --class-weight, over this batch's labels
+            weights = train.class_weights(y, json.loads(meta["classes"]))
+            loss = train.loss_fn(net(x), y, weights) + model.regularization(net)
+        else:
+            loss = train.loss_fn(net(x), y) + model.regularization(net)
+        opt.zero_grad()
+        loss.backward()
+        if hasattr(train, "clip_gradients"):  # --clipnorm, --clipvalue or --global-clipnorm
+            train.clip_gradients(net.parameters())
+        opt.step()
+        if ema:
+            ema.update()
+        model.constrain(net)
+    if ema:
+        ema.finalize()
     np.array([loss.item()], "<f4").tofile(os.path.join(out, "loss.f32"))
     model.save_convnet(net, os.path.join(out, "step.safetensors"), meta)
     with open(os.path.join(out, "step.onnx"), "wb") as f:
