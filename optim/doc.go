@@ -30,6 +30,12 @@
 //
 //	opt := &optim.Adam{Clipping: optim.Clipping{GlobalClipNorm: 1}}
 //
+// Every optimizer can also keep an exponential moving average of the weights
+// it updates, Keras's use_ema ([EMA]); [Finalize] puts the averages in place
+// of the weights, as model.Fit does after its last epoch:
+//
+//	opt := &optim.Adam{EMA: optim.EMA{UseEMA: true}} // momentum 0.99
+//
 // # Differences from Keras 3 and PyTorch
 //
 // The update rules are Keras's; the table lists every place where the

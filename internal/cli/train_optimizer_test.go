@@ -2,6 +2,7 @@ package cli
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,6 +15,9 @@ import (
 func trainTutorial(t *testing.T, want string, flags ...string) model.EpochLogs {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "m.safetensors")
+	if i := slices.Index(flags, "--out"); i >= 0 {
+		out = flags[i+1]
+	}
 	args := append([]string{"train", "--dataset", "ahcd", "--data-dir", dataDir(t), "--limit", "2000", "--model", "tutorial",
 		"--no-augment", "--epochs", "3", "--no-evaluate", "--out", out}, flags...)
 	code, _, stderr := runCLI(args...)
@@ -60,6 +64,41 @@ func TestTrainOptimizers(t *testing.T) {
 		e := trainTutorial(t, ", "+opt[0]+" lr "+opt[1]+",", "--optimizer", opt[0], "--lr", opt[1])
 		if e.Loss > 3.1 || e.Accuracy < 0.1 {
 			t.Errorf("%s: loss %.4f and accuracy %.4f after three epochs, want below 3.1 and above 0.1", opt[0], e.Loss, e.Accuracy)
+		}
+	}
+}
+
+// TestTrainEMA trains with --ema on real letters and checks, through the
+// last epoch's checkpoint (the raw weights and the optimizer's state), that
+// the saved model holds the optimizer's moving averages of the weights, not
+// the weights the last step left.
+func TestTrainEMA(t *testing.T) {
+	skipRace(t)
+	dir := t.TempDir()
+	e := trainTutorial(t, "rmsprop lr 0.001, ema 0.9, seed", "--ema", "0.9", "--out", filepath.Join(dir, "m.safetensors"),
+		"--checkpoint", filepath.Join(dir, "ck-{epoch}.safetensors"))
+	if e.Loss > 3 {
+		t.Errorf("loss %.4f after three epochs, want below 3", e.Loss)
+	}
+	final, err := model.Load(filepath.Join(dir, "m.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck, err := model.Load(filepath.Join(dir, "ck-3.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := ck.Optimizer().State()
+	if names := ck.Optimizer().SlotNames(); len(st) != len(final.Params()) || names[len(names)-1] != "average" {
+		t.Fatalf("the checkpoint's optimizer keeps %d parameters' %v, want the model's %d with an average", len(st), names, len(final.Params()))
+	}
+	for i, ps := range st {
+		avg, w := ps.Slots[len(ps.Slots)-1].Data, ps.Param.Value.Data
+		if !slices.Equal(final.Params()[i].Value.Data, avg) {
+			t.Fatalf("parameter %d (%s): the saved model's weights are not the moving average", i, ps.Param.Name)
+		}
+		if slices.Equal(avg, w) {
+			t.Fatalf("parameter %d (%s): the average equals the last step's weights", i, ps.Param.Name)
 		}
 	}
 }

@@ -215,7 +215,7 @@ const smallGraph = `{"class_name": "Functional", "config": {"name": "model", "la
 // resumes it from the checkpoint: the final weights equal those of an
 // uninterrupted run bit for bit, for a stack and for a graph.
 func TestTrainResume(t *testing.T) {
-	t.Run("stack", func(t *testing.T) { testTrainResume(t, smallNet, "--global-clipnorm", "0.01") })
+	t.Run("stack", func(t *testing.T) { testTrainResume(t, smallNet, "--global-clipnorm", "0.01", "--ema", "0.9", "--ema-overwrite-frequency", "3") })
 	t.Run("graph", func(t *testing.T) { testTrainResume(t, smallGraph, "--class-weight", "1:3,2:0.5") })
 }
 
@@ -351,6 +351,9 @@ func TestTrainBadInput(t *testing.T) {
 		{"class weight twice", append(csv, "--model", small, "--class-weight", "1:2,1:3"), 2, `class "1" is given twice`},
 		{"two kinds of clipping", append(csv, "--clipnorm", "1", "--global-clipnorm", "2"), 2, "give one of --clipnorm, --clipvalue and --global-clipnorm, not --clipnorm and --global-clipnorm"},
 		{"negative clipping", append(csv, "--clipvalue", "-1"), 2, "--clipvalue -1: want a value in [0, 1e+30]"},
+		{"ema momentum above 1", append(csv, "--ema", "1.5"), 2, "--ema 1.5: want a value in [0, 1]"},
+		{"ema overwrite without ema", append(csv, "--ema-overwrite-frequency", "10"), 2, "--ema-overwrite-frequency 10: without --ema there is no moving average to put in place"},
+		{"negative ema overwrite", append(csv, "--ema", "0.9", "--ema-overwrite-frequency", "-1"), 2, "--ema-overwrite-frequency -1: want a value in [0, 1000000000]"},
 		{"evaluate without model", []string{"evaluate"}, 2, "--model is required"},
 		{"evaluate missing file", []string{"evaluate", "--model", filepath.Join(dir, "none.safetensors"), "--dataset", "ahcd"}, 1, "none.safetensors"},
 		{"predict with an architecture", []string{"predict", "--model", small, f.Train}, 1,
