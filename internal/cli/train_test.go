@@ -215,7 +215,9 @@ const smallGraph = `{"class_name": "Functional", "config": {"name": "model", "la
 // resumes it from the checkpoint: the final weights equal those of an
 // uninterrupted run bit for bit, for a stack and for a graph.
 func TestTrainResume(t *testing.T) {
-	t.Run("stack", func(t *testing.T) { testTrainResume(t, smallNet, "--global-clipnorm", "0.01", "--ema", "0.9", "--ema-overwrite-frequency", "3") })
+	t.Run("stack", func(t *testing.T) {
+		testTrainResume(t, smallNet, "--global-clipnorm", "0.01", "--ema", "0.9", "--ema-overwrite-frequency", "3")
+	})
 	t.Run("graph", func(t *testing.T) { testTrainResume(t, smallGraph, "--class-weight", "1:3,2:0.5") })
 }
 
