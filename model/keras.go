@@ -84,10 +84,18 @@ func decodeStrict(b []byte, v any) error {
 // gives (nil if none).
 func parseArchitecture(b []byte) (*Model, error) {
 	var probe struct {
-		ClassName *string `json:"class_name"`
+		ClassName      *string `json:"class_name"`
+		RegisteredName any     `json:"registered_name"`
 	}
 	if err := json.Unmarshal(b, &probe); err != nil {
 		return nil, err
+	}
+	switch c := probe.ClassName; {
+	case c == nil, *c == "Sequential", *c == "Functional", *c == "Model":
+	case probe.RegisteredName != nil:
+		return nil, fmt.Errorf("class_name %q (registered as %v): a subclassed model, whose computation is Python code; convnet reads Sequential and Functional models", *c, probe.RegisteredName)
+	default:
+		return nil, fmt.Errorf("class_name %q: want Sequential or Functional", *c)
 	}
 	if probe.ClassName == nil {
 		var km kerasModel

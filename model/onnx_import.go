@@ -257,6 +257,28 @@ func (b *onnxBuilder) model(in []int, output string) (*Sequential, error) {
 	return m, nil
 }
 
+// standardizerFrom is the preprocessing (x·rescale - mean) / std given to
+// an import, with one mean and std per channel; nil when none is given.
+func standardizerFrom(rescale float32, mean, std []float32) (*data.Standardizer, error) {
+	if rescale == 0 && mean == nil && std == nil {
+		return nil, nil
+	}
+	s := &data.Standardizer{Rescale: rescale, Mean: mean, FeaturewiseCenter: mean != nil}
+	if std != nil {
+		s.FeaturewiseStd = true
+		if mean == nil {
+			s.Mean = make([]float32, len(std))
+		}
+		for _, v := range std {
+			if !(v > 0) {
+				return nil, fmt.Errorf("std %v: must be positive", v)
+			}
+			s.Std = append(s.Std, stdFor(v))
+		}
+	}
+	return s, nil
+}
+
 // setImportedInfo sets the class names, the preprocessing and where the
 // model came from.
 func (m *Sequential) setImportedInfo(mp *onnxpb.ModelProto, b *onnxBuilder, opts ONNXImportOptions) error {
@@ -275,20 +297,11 @@ func (m *Sequential) setImportedInfo(mp *onnxpb.ModelProto, b *onnxBuilder, opts
 	}
 	m.Standardizer = b.std
 	if b.stdFromFlags {
-		m.Standardizer = &data.Standardizer{Rescale: opts.Rescale, Mean: opts.Mean}
-		m.Standardizer.FeaturewiseCenter = opts.Mean != nil
-		if opts.Std != nil {
-			m.Standardizer.FeaturewiseStd = true
-			if opts.Mean == nil {
-				m.Standardizer.Mean = make([]float32, len(opts.Std))
-			}
-			for _, v := range opts.Std {
-				if !(v > 0) {
-					return onnxErr("std %v: must be positive", v)
-				}
-				m.Standardizer.Std = append(m.Standardizer.Std, stdFor(v))
-			}
+		std, err := standardizerFrom(opts.Rescale, opts.Mean, opts.Std)
+		if err != nil {
+			return onnxErr("%v", err)
 		}
+		m.Standardizer = std
 	}
 	if m.Standardizer != nil {
 		if err := m.Standardizer.Check(m.InputShape()); err != nil {

@@ -14,7 +14,7 @@ import (
 func init() {
 	register(command{
 		name:    "import",
-		summary: "turn an ONNX model (from PyTorch, say) into a convnet model file",
+		summary: "turn an ONNX model (from PyTorch, say) or a Keras 3 .keras model into a convnet model file",
 		run:     runImport,
 	})
 }
@@ -22,6 +22,7 @@ func init() {
 // ImportOptions are the flags of "convnet import".
 type ImportOptions struct {
 	ONNX    string // the ONNX file
+	Keras   string // or the .keras file
 	Out     string // the model file to write
 	Classes string // a file of class names, one per line
 	Force   bool
@@ -31,10 +32,11 @@ type ImportOptions struct {
 func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var o ImportOptions
 	var shape, rescale, mean, std string
-	fs := newFlagSet("import", "--onnx FILE --out FILE [flags]", stderr)
-	fs.StringVar(&o.ONNX, "onnx", "", "the ONNX model to import (required)")
+	fs := newFlagSet("import", "--onnx FILE | --keras FILE --out FILE [flags]", stderr)
+	fs.StringVar(&o.ONNX, "onnx", "", "the ONNX model to import")
+	fs.StringVar(&o.Keras, "keras", "", "or the Keras 3 model to import, as model.save(\"m.keras\") writes it")
 	fs.StringVar(&o.Out, "out", "", "the convnet model file to write (required)")
-	fs.StringVar(&o.Classes, "classes", "", "a text file of class names, one per line (default: the ONNX metadata's \"classes\")")
+	fs.StringVar(&o.Classes, "classes", "", "a text file of class names, one per line (default: the ONNX metadata's \"classes\"; for Keras, the class indices)")
 	fs.StringVar(&shape, "input-shape", "", "the input shape HxWxC (or F for vectors), when the ONNX input leaves it symbolic")
 	fs.StringVar(&rescale, "rescale", "", "preprocessing the graph leaves out: multiply raw pixels 0..255 by this, such as 1/255 for PyTorch's ToTensor")
 	fs.StringVar(&mean, "mean", "", "preprocessing: subtract these per-channel values after --rescale, such as 0.1307 (torchvision's Normalize)")
@@ -47,8 +49,8 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	switch {
 	case len(rest) > 0:
 		return usagef("unexpected argument %q", rest[0])
-	case o.ONNX == "" || o.Out == "":
-		return usagef("--onnx and --out are required")
+	case (o.ONNX == "") == (o.Keras == "") || o.Out == "":
+		return usagef("give --onnx or --keras, and --out")
 	}
 	if shape != "" {
 		if o.Model.InputShape, err = parseShape(shape); err != nil {
@@ -105,14 +107,25 @@ func importONNX(o ImportOptions, stdout io.Writer) error {
 			o.Model.ClassNames = append(o.Model.ClassNames, strings.TrimRight(line, "\r"))
 		}
 	}
-	f, err := os.Open(o.ONNX)
+	in := o.ONNX + o.Keras
+	f, err := os.Open(in)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	m, err := model.ImportONNX(f, o.Model)
+	var m *model.Sequential
+	if o.Keras != "" {
+		var st os.FileInfo
+		if st, err = f.Stat(); err == nil {
+			k := o.Model
+			m, err = model.ImportKeras(f, st.Size(), model.KerasImportOptions{InputShape: k.InputShape, ClassNames: k.ClassNames,
+				Rescale: k.Rescale, Mean: k.Mean, Std: k.Std, MaxBytes: k.MaxBytes})
+		}
+	} else {
+		m, err = model.ImportONNX(f, o.Model)
+	}
 	if err != nil {
-		return fmt.Errorf("%s: %w", o.ONNX, err)
+		return fmt.Errorf("%s: %w", in, err)
 	}
 	if err := model.Save(o.Out, m, model.SaveOptions{Overwrite: o.Force}); err != nil {
 		return err

@@ -91,6 +91,8 @@ func loadModel(spec string, maxMemory int64) (m *model.Sequential, builtin bool,
 		err = fmt.Errorf("%w (--max-memory raises the limit)", err)
 	case err != nil && strings.EqualFold(filepath.Ext(spec), ".onnx"):
 		err = fmt.Errorf("%w (an ONNX model becomes a model file with convnet import --onnx %s --out MODEL.safetensors)", err, spec)
+	case err != nil && strings.EqualFold(filepath.Ext(spec), ".keras"):
+		err = fmt.Errorf("%w (a Keras model becomes a model file with convnet import --keras %s --out MODEL.safetensors)", err, spec)
 	}
 	return m, false, err
 }

@@ -1,0 +1,188 @@
+package cli
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// kerasStack is a Keras 3 Sequential, as to_json and a .keras file's
+// config.json write it, of layers whose variables a weights file names in
+// every way Keras's saving does: a second layer of a class ("conv2d_1"),
+// a SeparableConv2D's three variables shared by the two layers convnet
+// reads it as, a batch normalization's non-trainable statistics after its
+// trainable ones, and a nested Sequential's layers under its own "layers".
+const kerasStack = `{"module": "keras", "class_name": "Sequential", "config": {"name": "stack", "trainable": true,
+ "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": null},
+ "layers": [
+  {"module": "keras.layers", "class_name": "InputLayer", "config": {"batch_shape": [null, 12, 12, 1], "dtype": "float32", "sparse": false, "name": "input_layer"}, "registered_name": null},
+  {"module": "keras.layers", "class_name": "Conv2D", "config": {"name": "first", "filters": 4, "kernel_size": [3, 3], "activation": "relu", "padding": "same"}, "registered_name": null, "build_config": {"input_shape": [null, 12, 12, 1]}},
+  {"module": "keras.layers", "class_name": "BatchNormalization", "config": {"name": "bn"}, "registered_name": null},
+  {"module": "keras.layers", "class_name": "Conv2D", "config": {"name": "second", "filters": 6, "kernel_size": [3, 3], "activation": "relu"}, "registered_name": null},
+  {"module": "keras.layers", "class_name": "SeparableConv2D", "config": {"name": "sep", "filters": 5, "kernel_size": [3, 3], "depth_multiplier": 2, "activation": "relu"}, "registered_name": null},
+  {"module": "keras", "class_name": "Sequential", "config": {"name": "inner", "layers": [
+    {"module": "keras.layers", "class_name": "Conv2D", "config": {"name": "inner_conv", "filters": 3, "kernel_size": [1, 1]}, "registered_name": null},
+    {"module": "keras.layers", "class_name": "PReLU", "config": {"name": "inner_prelu", "shared_axes": [1, 2]}, "registered_name": null}]}, "registered_name": null},
+  {"module": "keras.layers", "class_name": "MaxPooling2D", "config": {"name": "pool", "pool_size": [2, 2]}, "registered_name": null},
+  {"module": "keras.layers", "class_name": "Flatten", "config": {"name": "flatten"}, "registered_name": null},
+  {"module": "keras.layers", "class_name": "Dense", "config": {"name": "hidden", "units": 8, "activation": "relu"}, "registered_name": null},
+  {"module": "keras.layers", "class_name": "Dense", "config": {"name": "out", "units": 3, "activation": "softmax"}, "registered_name": null}]},
+ "registered_name": null, "build_config": {"input_shape": [null, 12, 12, 1]},
+ "compile_config": {"optimizer": "rmsprop", "loss": "categorical_crossentropy", "metrics": ["accuracy"]}}`
+
+// writeKeras writes m, built from the architecture doc, as Keras 3's
+// model.save writes a .keras file (testdata/write_keras.py, with h5py),
+// with weights drawn at random (or edited by edit: a layer's name and its
+// variables, [shape, values] each), and returns its path.
+func writeKeras(t *testing.T, m *model.Sequential, doc []byte, edit func(map[string][][2]any)) string {
+	t.Helper()
+	py := python(t, "h5py", "numpy")
+	rng := rand.New(rand.NewPCG(9, 10))
+	weights := map[string][][2]any{}
+	for _, l := range m.Layers {
+		for _, p := range l.Params() {
+			for i := range p.Value.Data {
+				p.Value.Data[i] = float32(rng.NormFloat64() * 0.5)
+				if strings.HasPrefix(p.Name, "moving_variance") {
+					p.Value.Data[i] = 0.5 + rng.Float32()
+				}
+			}
+			weights[l.Name()] = append(weights[l.Name()], [2]any{p.Value.Shape, p.Value.Data})
+		}
+	}
+	for name, vars := range weights { // a SeparableConv2D's: depthwise kernel, pointwise kernel, bias
+		if base, ok := strings.CutSuffix(name, "_depthwise"); ok && weights[base] != nil {
+			weights[base] = append(vars, weights[base]...)
+			delete(weights, name)
+		}
+	}
+	if edit != nil {
+		edit(weights)
+	}
+	dir := t.TempDir()
+	b, err := json.Marshal(weights)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, wts, out := filepath.Join(dir, "config.json"), filepath.Join(dir, "weights.json"), filepath.Join(dir, "m.keras")
+	os.WriteFile(cfg, doc, 0o644)
+	os.WriteFile(wts, b, 0o644)
+	if msg, err := exec.Command(py, "testdata/write_keras.py", cfg, wts, out).CombinedOutput(); err != nil {
+		t.Fatalf("write_keras.py: %v\n%s", err, msg)
+	}
+	return out
+}
+
+// TestImportKeras writes .keras files of a stack and of a real Keras 3
+// Functional model's architecture with random weights, imports them with
+// convnet import --keras, and checks that every weight arrived where it
+// belongs, bit for bit, and that the imported model computes what the
+// original does.
+func TestImportKeras(t *testing.T) {
+	residual, err := os.ReadFile("../../model/testdata/keras/residual_keras3.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		doc  []byte
+	}{{"stack", []byte(kerasStack)}, {"residual-functional", residual}} {
+		t.Run(c.name, func(t *testing.T) {
+			m, err := model.ParseArchitecture(c.doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := m.Build(nil, 3); err != nil {
+				t.Fatal(err)
+			}
+			path := writeKeras(t, m, c.doc, nil)
+			out := filepath.Join(t.TempDir(), "m.safetensors")
+			code, stdout, stderr := runCLI("import", "--keras", path, "--out", out, "--rescale", "1/255")
+			if code != 0 {
+				t.Fatalf("import: exit %d: %s", code, stderr)
+			}
+			t.Logf("%s", stdout)
+			got, err := model.Load(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, have := m.Params(), got.Params()
+			if len(have) != len(want) {
+				t.Fatalf("%d parameters, want %d", len(have), len(want))
+			}
+			for i := range want {
+				if !slices.Equal(have[i].Value.Data, want[i].Value.Data) {
+					t.Fatalf("parameter %d (%s, shape %v) differs from the file's", i, want[i].Name, want[i].Value.Shape)
+				}
+			}
+			x := tensor.New(append([]int{4}, m.InputShape()...)...)
+			for i := range x.Data {
+				x.Data[i] = float32(i%7) - 3
+			}
+			a, b := tensor.New(4, m.NumClasses()), tensor.New(4, got.NumClasses())
+			m.Predict(a, x)
+			got.Predict(b, x)
+			if !slices.Equal(a.Data, b.Data) {
+				t.Errorf("the imported model's outputs %v, the original's %v", b.Data[:4], a.Data[:4])
+			}
+			if got.Standardizer == nil || got.Standardizer.Rescale != 1.0/255 || !strings.HasPrefix(got.Meta["source"], "Keras 3.15.0") {
+				t.Errorf("preprocessing %+v, source %q", got.Standardizer, got.Meta["source"])
+			}
+		})
+	}
+}
+
+// TestImportKerasErrors: a file whose weights do not fit its architecture,
+// or that is not a model saved by Keras 3, is refused with a message that
+// says which layer or member, and what was expected.
+func TestImportKerasErrors(t *testing.T) {
+	m, err := model.ParseArchitecture([]byte(kerasStack))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Build(nil, 3); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	notZip := filepath.Join(dir, "m.keras")
+	os.WriteFile(notZip, []byte("not a zip"), 0o644)
+	for _, c := range []struct {
+		name string
+		path string
+		want string
+	}{
+		{"missing layer", writeKeras(t, m, []byte(kerasStack), func(w map[string][][2]any) { delete(w, "second") }),
+			"layer second (Conv2D): hdf5: /layers/conv2d_1: no such group or dataset (/layers holds batch_normalization, conv2d, dense, dense_1, separable_conv2d, sequential)"},
+		{"wrong shape", writeKeras(t, m, []byte(kerasStack), func(w map[string][][2]any) {
+			w["hidden"][1] = [2]any{[]int{2, 4}, make([]float32, 8)}
+		}), "layer hidden (Dense): /layers/dense/vars/1: shape [2 4], the layer's bias is [8]"},
+		{"extra variable", writeKeras(t, m, []byte(kerasStack), func(w map[string][][2]any) {
+			w["bn"] = append(w["bn"], [2]any{[]int{4}, make([]float32, 4)})
+		}), "layer bn (BatchNormalization): /layers/batch_normalization/vars holds 5 variables, the layer has 4 (gamma [4], beta [4], moving_mean [4], moving_variance [4])"},
+		{"nested layer", writeKeras(t, m, []byte(kerasStack), func(w map[string][][2]any) { delete(w, "inner_prelu") }),
+			"layer inner_prelu (PReLU): hdf5: /layers/sequential/layers/p_re_lu: no such group or dataset (/layers/sequential/layers holds conv2d)"},
+		{"not a zip", notZip, "not a .keras file (a zip archive)"},
+		{"custom model", "../../model/testdata/keras/nested_container.keras", `NestedDenseModel`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, stderr := runCLI("import", "--keras", c.path, "--out", filepath.Join(t.TempDir(), "m.safetensors"))
+			if code != exitError || !strings.Contains(stderr, c.want) || !strings.Contains(stderr, c.path) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr, exitError, c.want)
+			}
+		})
+	}
+	if code, _, stderr := runCLI("import", "--keras", notZip, "--onnx", notZip, "--out", "x"); code != exitUsage || !strings.Contains(stderr, "give --onnx or --keras, and --out") {
+		t.Errorf("--keras with --onnx: exit %d, %s", code, stderr)
+	}
+	if code, _, stderr := runCLI("evaluate", "--model", notZip); code != exitError || !strings.Contains(stderr, "convnet import --keras "+notZip+" --out MODEL.safetensors") {
+		t.Errorf("evaluate a .keras file: exit %d, %s", code, stderr)
+	}
+}
