@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -19,9 +18,12 @@ import (
 // x/255 before fit) is given here.
 type KerasImportOptions struct {
 	InputShape []int // [H W C], when the model's config leaves it out
-	ClassNames []string
-	Rescale    float32
-	Mean, Std  []float32
+	// Architecture is the model's architecture document (what to_json
+	// writes), for a file of weights alone.
+	Architecture []byte
+	ClassNames   []string
+	Rescale      float32
+	Mean, Std    []float32
 	// MaxBytes bounds the size of the file and of what it unpacks to; 0
 	// means 1 GiB.
 	MaxBytes int64
@@ -36,13 +38,17 @@ const (
 	kerasMetaFile    = "metadata.json"
 )
 
-// ImportKeras reads a model saved by Keras 3, model.save("m.keras"): the
-// zip's config.json is the architecture, read as [ParseArchitecture] reads
-// it, and model.weights.h5 holds every layer's variables (those of layer i
-// of a class under "layers/<class in snake case>_<i>/vars", numbered in the
-// order the layer creates them), which take the place of the built model's.
-// A layer whose variables are missing, more or fewer than the layer's, or
-// of other shapes is an error naming it.
+// ImportKeras reads a model saved by Keras: a .keras file of Keras 3,
+// model.save("m.keras"), whose config.json is the architecture, read as
+// [ParseArchitecture] reads it, and whose model.weights.h5 holds every
+// layer's variables (those of layer i of a class under "layers/<class in
+// snake case>_<i>/vars", numbered in the order the layer creates them); or
+// an HDF5 file of Keras 2, model.save("m.h5"), whose attribute model_config
+// is the architecture and whose group model_weights holds the weights by
+// name ("conv2d/kernel:0"); or the weights alone of either
+// (model.save_weights), with opts.Architecture. The weights take the place
+// of the built model's; a layer whose weights are missing, more or fewer
+// than the layer's, or of other shapes, is an error naming it.
 func ImportKeras(r io.ReaderAt, size int64, opts KerasImportOptions) (*Model, error) {
 	limit := opts.MaxBytes
 	if limit <= 0 {
@@ -51,34 +57,22 @@ func ImportKeras(r io.ReaderAt, size int64, opts KerasImportOptions) (*Model, er
 	if size > limit {
 		return nil, fmt.Errorf("keras: the file has %d bytes, more than the limit of %d", size, limit)
 	}
-	zr, err := zip.NewReader(r, size)
-	if err != nil {
-		return nil, fmt.Errorf("keras: not a .keras file (a zip archive): %v", err)
-	}
-	files := map[string][]byte{}
-	for _, name := range []string{kerasConfigFile, kerasWeightsFile, kerasMetaFile} {
-		b, err := zipMember(zr, name, limit)
-		if err != nil {
-			return nil, err
+	var m *Model
+	head := make([]byte, 4)
+	r.ReadAt(head, 0)
+	if string(head) == "PK\x03\x04" {
+		var err error
+		if m, err = importKerasZip(r, size, limit, opts); err != nil {
+			return nil, fmt.Errorf("keras: %w", err)
 		}
-		files[name] = b
-	}
-	if files[kerasConfigFile] == nil || files[kerasWeightsFile] == nil {
-		return nil, fmt.Errorf("keras: the archive lacks %s or %s: not a model saved by Keras 3's model.save", kerasConfigFile, kerasWeightsFile)
-	}
-	h, err := hdf5.Open(bytes.NewReader(files[kerasWeightsFile]), int64(len(files[kerasWeightsFile])))
-	if err != nil {
-		return nil, fmt.Errorf("keras: %s: %w", kerasWeightsFile, err)
-	}
-	m, err := ParseArchitecture(files[kerasConfigFile])
-	if err != nil {
-		return nil, fmt.Errorf("keras: %s: %w", kerasConfigFile, err)
-	}
-	if err := m.Build(opts.InputShape, 1); err != nil {
-		return nil, fmt.Errorf("keras: %w", err)
-	}
-	if err := m.loadKerasWeights(files[kerasConfigFile], h); err != nil {
-		return nil, fmt.Errorf("keras: %s: %w", kerasWeightsFile, err)
+	} else {
+		h, err := hdf5.Open(r, size)
+		if err != nil {
+			return nil, fmt.Errorf("keras: neither a .keras file (a zip archive) nor an HDF5 file of Keras: %w", err)
+		}
+		if m, err = importKerasH5(h, size, opts); err != nil {
+			return nil, fmt.Errorf("keras: %w", err)
+		}
 	}
 	std, err := standardizerFrom(opts.Rescale, opts.Mean, opts.Std)
 	if err != nil {
@@ -93,6 +87,40 @@ func ImportKeras(r io.ReaderAt, size int64, opts KerasImportOptions) (*Model, er
 	if len(m.ClassNames) > 0 && len(m.ClassNames) != m.NumClasses() {
 		return nil, fmt.Errorf("keras: %d class names for %d outputs", len(m.ClassNames), m.NumClasses())
 	}
+	return m, nil
+}
+
+// importKerasZip reads a .keras file.
+func importKerasZip(r io.ReaderAt, size, limit int64, opts KerasImportOptions) (*Model, error) {
+	zr, err := zip.NewReader(r, size)
+	if err != nil {
+		return nil, fmt.Errorf("not a .keras file (a zip archive): %v", err)
+	}
+	files := map[string][]byte{}
+	for _, name := range []string{kerasConfigFile, kerasWeightsFile, kerasMetaFile} {
+		b, err := zipMember(zr, name, limit)
+		if err != nil {
+			return nil, err
+		}
+		files[name] = b
+	}
+	if files[kerasConfigFile] == nil || files[kerasWeightsFile] == nil {
+		return nil, fmt.Errorf("the archive lacks %s or %s: not a model saved by Keras 3's model.save", kerasConfigFile, kerasWeightsFile)
+	}
+	h, err := hdf5.Open(bytes.NewReader(files[kerasWeightsFile]), int64(len(files[kerasWeightsFile])))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", kerasWeightsFile, err)
+	}
+	m, err := ParseArchitecture(files[kerasConfigFile])
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", kerasConfigFile, err)
+	}
+	if err := m.buildForWeights(opts.InputShape, int64(len(files[kerasWeightsFile]))); err != nil {
+		return nil, err
+	}
+	if err := m.loadKerasWeights(files[kerasConfigFile], h); err != nil {
+		return nil, fmt.Errorf("%s: %w", kerasWeightsFile, err)
+	}
 	var meta struct {
 		Version string `json:"keras_version"`
 		Saved   string `json:"date_saved"`
@@ -100,6 +128,23 @@ func ImportKeras(r io.ReaderAt, size int64, opts KerasImportOptions) (*Model, er
 	json.Unmarshal(files[kerasMetaFile], &meta) // only for the record
 	m.Meta = map[string]string{"source": strings.TrimSpace(fmt.Sprintf("Keras %s (.keras file saved %s)", meta.Version, meta.Saved))}
 	return m, nil
+}
+
+// buildForWeights builds m for a weights file of size bytes, refusing
+// before it allocates them more weights than such a file can hold: two per
+// byte (float16), and some.
+func (m *Sequential) buildForWeights(inputShape []int, size int64) error {
+	limit := 2*size + 1<<16
+	var n int64
+	return m.build(inputShape, 1, func(l nn.Layer, in []int, built bool) error {
+		if built {
+			return nil
+		}
+		if n = addSat(n, paramEstimate(l, in)); n > limit {
+			return fmt.Errorf("%s (%s) would bring the weights to %d values, more than a weights file of %d bytes can hold", l.Name(), l.Type(), n, size)
+		}
+		return nil
+	})
 }
 
 // zipMember returns the member called name of zr, or nil if there is none;
@@ -110,11 +155,11 @@ func zipMember(zr *zip.Reader, name string, limit int64) ([]byte, error) {
 			continue
 		}
 		if f.UncompressedSize64 > uint64(limit) {
-			return nil, fmt.Errorf("keras: %s unpacks to %d bytes, more than the limit of %d", name, f.UncompressedSize64, limit)
+			return nil, fmt.Errorf("%s unpacks to %d bytes, more than the limit of %d", name, f.UncompressedSize64, limit)
 		}
 		rc, err := f.Open()
 		if err != nil {
-			return nil, fmt.Errorf("keras: %s: %v", name, err)
+			return nil, fmt.Errorf("%s: %v", name, err)
 		}
 		defer rc.Close()
 		b, err := io.ReadAll(io.LimitReader(rc, int64(f.UncompressedSize64)+1))
@@ -122,7 +167,7 @@ func zipMember(zr *zip.Reader, name string, limit int64) ([]byte, error) {
 			err = fmt.Errorf("%d bytes, the archive says %d", len(b), f.UncompressedSize64)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("keras: %s: %v", name, err)
+			return nil, fmt.Errorf("%s: %v", name, err)
 		}
 		return b, nil
 	}
@@ -268,38 +313,13 @@ func layerVars(l nn.Layer, paths map[string]kerasVars) (kerasVars, int, error) {
 	return kerasVars{}, 0, fmt.Errorf("layer %s: not in the architecture's layers", l.Name())
 }
 
-// readKerasVar reads dataset name of g into p, whose shape it must have (a
-// scalar fills a parameter of one value).
+// readKerasVar reads dataset name of g into p.
 func readKerasVar(g *hdf5.Group, name string, p *nn.Param) error {
 	d, err := g.Dataset(name)
 	if err != nil {
 		return err
 	}
-	shape := d.Shape()
-	if !sameShape(shape, p.Value.Shape) && !(len(shape) == 0 && p.Value.Len() == 1) {
-		return fmt.Errorf("%s: shape %v, the layer's %s is %v", d.Path(), shape, p.Name, p.Value.Shape)
-	}
-	v, err := d.Float32s()
-	if err != nil {
-		return err
-	}
-	if len(v) != p.Value.Len() {
-		return errors.New(d.Path() + ": the values do not fill the parameter")
-	}
-	copy(p.Value.Data, v)
-	return nil
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
+	return readKerasDataset(d, p)
 }
 
 // paramList names the parameters and their shapes.

@@ -2,9 +2,13 @@ package model
 
 import (
 	"bytes"
+	"math"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/convnet-go/convnet/tensor"
 )
 
 // TestSnakeCase checks snakeCase against the names Keras's
@@ -61,4 +65,57 @@ func TestImportKerasRealFile(t *testing.T) {
 	if _, err := ImportKeras(bytes.NewReader(b), int64(len(b)), KerasImportOptions{MaxBytes: 1000}); err == nil || !strings.Contains(err.Error(), "more than the limit of 1000") {
 		t.Errorf("MaxBytes 1000: error %v", err)
 	}
+}
+
+// TestImportKeras2File reads an HDF5 file in the layout of Keras 2's
+// model.save("m.h5") (written with h5py by internal/cli's
+// testdata/write_keras.py: a 3x3 convolution of 2 filters, a Dense layer of
+// 3 after it) and checks its probabilities for one input against numpy's,
+// computed from the same weights by hand.
+func TestImportKeras2File(t *testing.T) {
+	b, err := os.ReadFile("testdata/keras/tiny_keras2.h5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ImportKeras(bytes.NewReader(b), int64(len(b)), KerasImportOptions{ClassNames: []string{"a", "b", "c"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := tensor.New(1, 4, 4, 1)
+	for i := range x.Data {
+		x.Data[i] = float32(i) / 16
+	}
+	p := tensor.New(1, 3)
+	m.Predict(p, x)
+	for i, want := range []float64{0.71407287, 0.06024894, 0.22567818} { // numpy, float64
+		if math.Abs(float64(p.Data[i])-want) > 1e-6 {
+			t.Errorf("probabilities %v, want [0.71407287 0.06024894 0.22567818]", p.Data)
+			break
+		}
+	}
+	if m.Meta["source"] != "Keras 2.15.0 (HDF5 file)" || m.ClassNames[2] != "c" {
+		t.Errorf("source %q, classes %v", m.Meta["source"], m.ClassNames)
+	}
+}
+
+// FuzzImportKeras feeds ImportKeras .keras and HDF5 files changed at
+// random: it must return a model or an error, never panic, and allocate
+// within a bound linear in the input.
+func FuzzImportKeras(f *testing.F) {
+	for _, name := range []string{"testdata/keras/tiny_keras2.h5", "testdata/keras/nested_container.keras"} {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		ImportKeras(bytes.NewReader(b), int64(len(b)), KerasImportOptions{})
+		runtime.ReadMemStats(&after)
+		if n := after.TotalAlloc - before.TotalAlloc; n > 64*uint64(len(b))+32<<20 {
+			t.Errorf("an input of %d bytes allocated %d bytes", len(b), n)
+		}
+	})
 }

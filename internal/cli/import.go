@@ -22,7 +22,8 @@ func init() {
 // ImportOptions are the flags of "convnet import".
 type ImportOptions struct {
 	ONNX    string // the ONNX file
-	Keras   string // or the .keras file
+	Keras   string // or the .keras or HDF5 file
+	Arch    string // the architecture of a file of Keras weights alone
 	Out     string // the model file to write
 	Classes string // a file of class names, one per line
 	Force   bool
@@ -34,7 +35,8 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var shape, rescale, mean, std string
 	fs := newFlagSet("import", "--onnx FILE | --keras FILE --out FILE [flags]", stderr)
 	fs.StringVar(&o.ONNX, "onnx", "", "the ONNX model to import")
-	fs.StringVar(&o.Keras, "keras", "", "or the Keras 3 model to import, as model.save(\"m.keras\") writes it")
+	fs.StringVar(&o.Keras, "keras", "", "or the Keras model to import: model.save(\"m.keras\") of Keras 3, model.save(\"m.h5\") of Keras 2, or save_weights(\"w.h5\") with --arch")
+	fs.StringVar(&o.Arch, "arch", "", "with --keras of weights alone: the architecture, as model.to_json() writes it")
 	fs.StringVar(&o.Out, "out", "", "the convnet model file to write (required)")
 	fs.StringVar(&o.Classes, "classes", "", "a text file of class names, one per line (default: the ONNX metadata's \"classes\"; for Keras, the class indices)")
 	fs.StringVar(&shape, "input-shape", "", "the input shape HxWxC (or F for vectors), when the ONNX input leaves it symbolic")
@@ -51,6 +53,8 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usagef("unexpected argument %q", rest[0])
 	case (o.ONNX == "") == (o.Keras == "") || o.Out == "":
 		return usagef("give --onnx or --keras, and --out")
+	case o.Arch != "" && o.Keras == "":
+		return usagef("--arch goes with --keras (a file of Keras weights alone)")
 	}
 	if shape != "" {
 		if o.Model.InputShape, err = parseShape(shape); err != nil {
@@ -116,10 +120,16 @@ func importONNX(o ImportOptions, stdout io.Writer) error {
 	var m *model.Sequential
 	if o.Keras != "" {
 		var st os.FileInfo
+		var arch []byte
+		if o.Arch != "" {
+			if arch, err = os.ReadFile(o.Arch); err != nil {
+				return err
+			}
+		}
 		if st, err = f.Stat(); err == nil {
 			k := o.Model
 			m, err = model.ImportKeras(f, st.Size(), model.KerasImportOptions{InputShape: k.InputShape, ClassNames: k.ClassNames,
-				Rescale: k.Rescale, Mean: k.Mean, Std: k.Std, MaxBytes: k.MaxBytes})
+				Rescale: k.Rescale, Mean: k.Mean, Std: k.Std, MaxBytes: k.MaxBytes, Architecture: arch})
 		}
 	} else {
 		m, err = model.ImportONNX(f, o.Model)

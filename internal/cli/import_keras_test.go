@@ -42,11 +42,11 @@ const kerasStack = `{"module": "keras", "class_name": "Sequential", "config": {"
 // model.save writes a .keras file (testdata/write_keras.py, with h5py),
 // with weights drawn at random (or edited by edit: a layer's name and its
 // variables, [shape, values] each), and returns its path.
-func writeKeras(t *testing.T, m *model.Sequential, doc []byte, edit func(map[string][][2]any)) string {
+func writeKeras(t *testing.T, m *model.Sequential, doc []byte, edit func(map[string][][3]any), flags ...string) string {
 	t.Helper()
 	py := python(t, "h5py", "numpy")
 	rng := rand.New(rand.NewPCG(9, 10))
-	weights := map[string][][2]any{}
+	weights := map[string][][3]any{}
 	for _, l := range m.Layers {
 		for _, p := range l.Params() {
 			for i := range p.Value.Data {
@@ -55,11 +55,12 @@ func writeKeras(t *testing.T, m *model.Sequential, doc []byte, edit func(map[str
 					p.Value.Data[i] = 0.5 + rng.Float32()
 				}
 			}
-			weights[l.Name()] = append(weights[l.Name()], [2]any{p.Value.Shape, p.Value.Data})
+			weights[l.Name()] = append(weights[l.Name()], [3]any{p.Value.Shape, p.Value.Data, p.Name})
 		}
 	}
 	for name, vars := range weights { // a SeparableConv2D's: depthwise kernel, pointwise kernel, bias
 		if base, ok := strings.CutSuffix(name, "_depthwise"); ok && weights[base] != nil {
+			weights[base][0][2] = "pointwise_kernel"
 			weights[base] = append(vars, weights[base]...)
 			delete(weights, name)
 		}
@@ -75,37 +76,61 @@ func writeKeras(t *testing.T, m *model.Sequential, doc []byte, edit func(map[str
 	cfg, wts, out := filepath.Join(dir, "config.json"), filepath.Join(dir, "weights.json"), filepath.Join(dir, "m.keras")
 	os.WriteFile(cfg, doc, 0o644)
 	os.WriteFile(wts, b, 0o644)
-	if msg, err := exec.Command(py, "testdata/write_keras.py", cfg, wts, out).CombinedOutput(); err != nil {
+	if slices.Contains(flags, "--h5") {
+		out = filepath.Join(dir, "m.h5")
+	}
+	if msg, err := exec.Command(py, append([]string{"testdata/write_keras.py", cfg, wts, out}, flags...)...).CombinedOutput(); err != nil {
 		t.Fatalf("write_keras.py: %v\n%s", err, msg)
 	}
 	return out
 }
 
-// TestImportKeras writes .keras files of a stack and of a real Keras 3
-// Functional model's architecture with random weights, imports them with
-// convnet import --keras, and checks that every weight arrived where it
-// belongs, bit for bit, and that the imported model computes what the
-// original does.
+// TestImportKeras writes model files of a stack, of a real Keras 3
+// Functional model's architecture and of the tutorial's Keras 2
+// architecture, with random weights, as Keras 3 saves a .keras file and as
+// Keras 2 saves an HDF5 file (a whole model, or weights alone with the
+// architecture given to --arch); imports them with convnet import --keras,
+// and checks that every weight arrived where it belongs, bit for bit, and
+// that the imported model computes what the original does.
 func TestImportKeras(t *testing.T) {
-	residual, err := os.ReadFile("../../model/testdata/keras/residual_keras3.json")
-	if err != nil {
-		t.Fatal(err)
+	docs := map[string][]byte{"stack": []byte(kerasStack)}
+	for name, file := range map[string]string{"residual-functional": "residual_keras3.json", "tutorial": "tutorial_sequential.json"} {
+		b, err := os.ReadFile("../../model/testdata/keras/" + file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs[name] = b
 	}
 	for _, c := range []struct {
-		name string
-		doc  []byte
-	}{{"stack", []byte(kerasStack)}, {"residual-functional", residual}} {
+		name, doc string
+		writer    []string // write_keras.py's flags
+		arch      bool     // give the architecture to --arch
+		source    string
+	}{
+		{"stack", "stack", nil, false, "Keras 3.15.0 (.keras file"},
+		{"residual-functional", "residual-functional", nil, false, "Keras 3.15.0 (.keras file"},
+		{"stack-keras2", "stack", []string{"--h5"}, false, "Keras 2.15.0 (HDF5 file)"},
+		{"tutorial-keras2", "tutorial", []string{"--h5"}, false, "Keras 2.15.0 (HDF5 file)"},
+		{"residual-keras2-weights", "residual-functional", []string{"--h5", "--weights-only"}, true, "Keras 2.15.0 (HDF5 file)"},
+	} {
 		t.Run(c.name, func(t *testing.T) {
-			m, err := model.ParseArchitecture(c.doc)
+			doc := docs[c.doc]
+			m, err := model.ParseArchitecture(doc)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if err := m.Build(nil, 3); err != nil {
 				t.Fatal(err)
 			}
-			path := writeKeras(t, m, c.doc, nil)
+			path := writeKeras(t, m, doc, nil, c.writer...)
 			out := filepath.Join(t.TempDir(), "m.safetensors")
-			code, stdout, stderr := runCLI("import", "--keras", path, "--out", out, "--rescale", "1/255")
+			args := []string{"import", "--keras", path, "--out", out, "--rescale", "1/255"}
+			if c.arch {
+				arch := filepath.Join(t.TempDir(), "arch.json")
+				os.WriteFile(arch, doc, 0o644)
+				args = append(args, "--arch", arch)
+			}
+			code, stdout, stderr := runCLI(args...)
 			if code != 0 {
 				t.Fatalf("import: exit %d: %s", code, stderr)
 			}
@@ -133,8 +158,8 @@ func TestImportKeras(t *testing.T) {
 			if !slices.Equal(a.Data, b.Data) {
 				t.Errorf("the imported model's outputs %v, the original's %v", b.Data[:4], a.Data[:4])
 			}
-			if got.Standardizer == nil || got.Standardizer.Rescale != 1.0/255 || !strings.HasPrefix(got.Meta["source"], "Keras 3.15.0") {
-				t.Errorf("preprocessing %+v, source %q", got.Standardizer, got.Meta["source"])
+			if got.Standardizer == nil || got.Standardizer.Rescale != 1.0/255 || !strings.HasPrefix(got.Meta["source"], c.source) {
+				t.Errorf("preprocessing %+v, source %q, want %q", got.Standardizer, got.Meta["source"], c.source)
 			}
 		})
 	}
@@ -159,17 +184,31 @@ func TestImportKerasErrors(t *testing.T) {
 		path string
 		want string
 	}{
-		{"missing layer", writeKeras(t, m, []byte(kerasStack), func(w map[string][][2]any) { delete(w, "second") }),
+		{"missing layer", writeKeras(t, m, []byte(kerasStack), func(w map[string][][3]any) { delete(w, "second") }),
 			"layer second (Conv2D): hdf5: /layers/conv2d_1: no such group or dataset (/layers holds batch_normalization, conv2d, dense, dense_1, separable_conv2d, sequential)"},
-		{"wrong shape", writeKeras(t, m, []byte(kerasStack), func(w map[string][][2]any) {
-			w["hidden"][1] = [2]any{[]int{2, 4}, make([]float32, 8)}
+		{"wrong shape", writeKeras(t, m, []byte(kerasStack), func(w map[string][][3]any) {
+			w["hidden"][1] = [3]any{[]int{2, 4}, make([]float32, 8), "bias"}
 		}), "layer hidden (Dense): /layers/dense/vars/1: shape [2 4], the layer's bias is [8]"},
-		{"extra variable", writeKeras(t, m, []byte(kerasStack), func(w map[string][][2]any) {
-			w["bn"] = append(w["bn"], [2]any{[]int{4}, make([]float32, 4)})
+		{"extra variable", writeKeras(t, m, []byte(kerasStack), func(w map[string][][3]any) {
+			w["bn"] = append(w["bn"], [3]any{[]int{4}, make([]float32, 4), "extra"})
 		}), "layer bn (BatchNormalization): /layers/batch_normalization/vars holds 5 variables, the layer has 4 (gamma [4], beta [4], moving_mean [4], moving_variance [4])"},
-		{"nested layer", writeKeras(t, m, []byte(kerasStack), func(w map[string][][2]any) { delete(w, "inner_prelu") }),
+		{"nested layer", writeKeras(t, m, []byte(kerasStack), func(w map[string][][3]any) { delete(w, "inner_prelu") }),
 			"layer inner_prelu (PReLU): hdf5: /layers/sequential/layers/p_re_lu: no such group or dataset (/layers/sequential/layers holds conv2d)"},
-		{"not a zip", notZip, "not a .keras file (a zip archive)"},
+		{"keras 2 missing weight", writeKeras(t, m, []byte(kerasStack), func(w map[string][][3]any) { w["hidden"] = w["hidden"][1:] }, "--h5"),
+			"layer hidden: no weight hidden/kernel:0 in /model_weights"},
+		{"keras 2 weight left over", writeKeras(t, m, []byte(kerasStack), func(w map[string][][3]any) {
+			w["bn"] = append(w["bn"], [3]any{[]int{4}, make([]float32, 4), "extra"})
+		}, "--h5"), "weight bn/extra:0 of the file belongs to no layer of the architecture"},
+		{"keras 2 wrong shape", writeKeras(t, m, []byte(kerasStack), func(w map[string][][3]any) {
+			w["inner_prelu"][0] = [3]any{[]int{1, 1, 4}, make([]float32, 4), "alpha"}
+		}, "--h5"), "layer inner_prelu: /model_weights/inner/inner/inner_prelu/alpha:0: shape [1 1 4], the layer's alpha is [1 1 3]"},
+		// An architecture of far more weights than the file holds is
+		// refused before they are allocated.
+		{"architecture larger than the file", writeKeras(t, m, []byte(strings.Replace(kerasStack, `"units": 8`, `"units": 4000000`, 1)), nil, "--h5"),
+			"layer 10: hidden (Dense) would bring the weights to 196000472 values, more than a weights file of "},
+		{"weights without architecture", writeKeras(t, m, []byte(kerasStack), nil, "--h5", "--weights-only"),
+			"the file holds weights only (Keras's save_weights): give the architecture too"},
+		{"not a zip", notZip, "neither a .keras file (a zip archive) nor an HDF5 file of Keras: hdf5: no HDF5 signature"},
 		{"custom model", "../../model/testdata/keras/nested_container.keras", `NestedDenseModel`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -181,6 +220,9 @@ func TestImportKerasErrors(t *testing.T) {
 	}
 	if code, _, stderr := runCLI("import", "--keras", notZip, "--onnx", notZip, "--out", "x"); code != exitUsage || !strings.Contains(stderr, "give --onnx or --keras, and --out") {
 		t.Errorf("--keras with --onnx: exit %d, %s", code, stderr)
+	}
+	if code, _, stderr := runCLI("import", "--onnx", notZip, "--arch", notZip, "--out", "x"); code != exitUsage || !strings.Contains(stderr, "--arch goes with --keras") {
+		t.Errorf("--arch with --onnx: exit %d, %s", code, stderr)
 	}
 	if code, _, stderr := runCLI("evaluate", "--model", notZip); code != exitError || !strings.Contains(stderr, "convnet import --keras "+notZip+" --out MODEL.safetensors") {
 		t.Errorf("evaluate a .keras file: exit %d, %s", code, stderr)

@@ -17,22 +17,38 @@ type attribute struct {
 // (fixed-length or variable-length, scalar or a one-element array); ok is false when
 // the group has no such attribute. An attribute that exists but cannot be read is an error.
 func (g *Group) Attr(name string) (value string, ok bool, err error) {
+	v, ok, err := g.attrStrings(name, true)
+	if err != nil || !ok {
+		return "", ok, err
+	}
+	return v[0], true, nil
+}
+
+// AttrStrings returns the attribute called name as a list of strings, when it
+// is a string attribute of any shape, in row-major order: Keras 2's files
+// keep their layer and weight names so. ok is false when the group has no
+// such attribute.
+func (g *Group) AttrStrings(name string) (values []string, ok bool, err error) {
+	return g.attrStrings(name, false)
+}
+
+func (g *Group) attrStrings(name string, one bool) ([]string, bool, error) {
 	r := g.f.newReader()
 	for _, m := range g.attrs {
 		a, err := parseAttribute(m, r.f)
 		if err != nil {
-			return "", false, fmt.Errorf("hdf5: %s: %v", g.path, err)
+			return nil, false, fmt.Errorf("hdf5: %s: %v", g.path, err)
 		}
 		if a.name != name {
 			continue
 		}
-		value, err := r.attrString(g.path, a)
-		return value, true, err
+		values, err := r.attrStrings(g.path, a, one)
+		return values, true, err
 	}
 	if g.dense != undefined {
-		return "", false, fmt.Errorf("hdf5: %s: attributes stored densely (fractal heap at address %d) are not supported", g.path, g.dense)
+		return nil, false, fmt.Errorf("hdf5: %s: attributes stored densely (fractal heap at address %d) are not supported", g.path, g.dense)
 	}
-	return "", false, nil
+	return nil, false, nil
 }
 
 // parseAttribute splits an attribute message into its parts.
@@ -71,63 +87,85 @@ func parseAttribute(m message, f *File) (attribute, error) {
 	return a, nil
 }
 
-// attrString returns the value of a string attribute of one element of the
-// object at path.
-func (r *reader) attrString(path string, a attribute) (string, error) {
+// attrStrings returns the values of a string attribute of the object at
+// path; with one, the attribute must hold one value.
+func (r *reader) attrStrings(path string, a attribute, one bool) ([]string, error) {
 	fail := func(format string, args ...any) error {
 		return fmt.Errorf("hdf5: %s: attribute %q: %s", path, a.name, fmt.Sprintf(format, args...))
 	}
 	t, err := parseDatatype(a.datatype)
 	if err != nil {
-		return "", fail("%v", err)
+		return nil, fail("%v", err)
 	}
 	dims, null, err := parseDataspace(a.dataspace, r.f.lengthSize)
 	if err != nil {
-		return "", fail("%v", err)
+		return nil, fail("%v", err)
 	}
-	one := !null
+	n := uint64(1) // saturating at 2⁴⁰: the data's size bounds it below
 	for _, v := range dims {
-		one = one && v == 1
-	}
-	if !one {
-		return "", fail("shape %v, want a scalar or one element", dims)
-	}
-	switch {
-	case t.class == classString:
-		if uint64(len(a.data)) < uint64(t.size) {
-			return "", fail("%d bytes of data, want %d for a %s", len(a.data), t.size, t)
+		if v != 0 && n > (1<<40)/v {
+			n = 1 << 40
+		} else {
+			n *= v
 		}
-		s := a.data[:t.size]
-		switch t.bits[0] & 0x0f {
-		case 0: // NUL-terminated
-			if i := bytes.IndexByte(s, 0); i >= 0 {
-				s = s[:i]
-			}
-		case 1: // NUL-padded
-			s = bytes.TrimRight(s, "\x00")
-		case 2: // space-padded
-			s = bytes.TrimRight(s, " ")
+	}
+	if null {
+		n = 0
+	}
+	if one && n != 1 {
+		return nil, fail("shape %v, want a scalar or one element", dims)
+	}
+	size := uint64(t.size) // of an element
+	if t.vstring {
+		size = uint64(8 + r.f.offsetSize)
+	}
+	if n == 0 && !one {
+		return []string{}, nil // Keras 2 writes an empty list as an empty float64 array
+	}
+	if t.class != classString && !t.vstring {
+		return nil, fail("datatype is %s, want a string", t)
+	}
+	if size == 0 || n > uint64(len(a.data))/size {
+		return nil, fail("%d bytes of data, want %d values of %d bytes (%s)", len(a.data), n, size, t)
+	}
+	out := make([]string, n)
+	for i := range out {
+		b := a.data[uint64(i)*size : uint64(i+1)*size]
+		if t.class == classString {
+			out[i] = fixedString(b, t.bits[0]&0x0f)
+			continue
 		}
-		return string(s), nil
-	case t.vstring:
-		d := &decoder{b: a.data, f: r.f}
+		d := &decoder{b: b, f: r.f}
 		length, heap, index := d.u32(), d.addr(), d.u32()
-		if d.short {
-			return "", fail("%d bytes of data, too short for a variable-length string", len(a.data))
-		}
 		if length == 0 {
-			return "", nil
+			continue
 		}
 		obj, err := r.globalObject(path, a.name, heap, index)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		if uint64(length) > uint64(len(obj)) {
-			return "", fail("string of %d bytes in a global heap object of %d", length, len(obj))
+			return nil, fail("string of %d bytes in a global heap object of %d", length, len(obj))
 		}
-		return string(obj[:length]), nil
+		out[i] = string(obj[:length])
 	}
-	return "", fail("datatype is %s, want a string", t)
+	return out, nil
+}
+
+// fixedString is a fixed-length string's value under its padding: 0
+// NUL-terminated, 1 NUL-padded, 2 space-padded.
+func fixedString(s []byte, padding byte) string {
+	switch padding {
+	case 0:
+		if i := bytes.IndexByte(s, 0); i >= 0 {
+			s = s[:i]
+		}
+	case 1:
+		s = bytes.TrimRight(s, "\x00")
+	case 2:
+		s = bytes.TrimRight(s, " ")
+	}
+	return string(s)
 }
 
 // globalObject returns the object of the given index in the global heap

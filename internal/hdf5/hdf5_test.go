@@ -17,9 +17,10 @@ type expected struct {
 		Shape  []int
 		Values []float64
 	}
-	Attrs   map[string]string   // "path@name" to value
-	Groups  map[string][]string // path to member names
-	Refused []string            // datasets of types the reader refuses
+	Attrs     map[string]string   // "path@name" to value
+	AttrLists map[string][]string // "path@name" to values, for attributes of several strings
+	Groups    map[string][]string // path to member names
+	Refused   []string            // datasets of types the reader refuses
 }
 
 // open opens testdata/name.
@@ -88,6 +89,16 @@ func TestAgainstH5py(t *testing.T) {
 				got, ok, err := group(t, f, path).Attr(name)
 				if got != value || !ok || err != nil {
 					t.Errorf("%s.Attr(%q) = %q, %v, %v; want %q, true, nil", path, name, got, ok, err, value)
+				}
+			}
+			for key, values := range w.AttrLists {
+				path, name, _ := strings.Cut(key, "@")
+				got, ok, err := group(t, f, path).AttrStrings(name)
+				if !reflect.DeepEqual(got, values) && len(got)+len(values) > 0 || !ok || err != nil {
+					t.Errorf("%s.AttrStrings(%q) = %q, %v, %v; want %q, true, nil", path, name, got, ok, err, values)
+				}
+				if _, _, err := group(t, f, path).Attr(name); err == nil || !strings.Contains(err.Error(), "want a scalar or one element") {
+					t.Errorf("%s.Attr(%q) of %d values: error %v", path, name, len(values), err)
 				}
 			}
 			for _, path := range w.Refused {

@@ -77,16 +77,23 @@ def types_file(f):
     f.attrs["fixed1"] = np.array([b"one"], dtype="S10")
     f.attrs["name"] = "types \u00fc"
     f.attrs["number"] = 1.5
+    f.attrs["layer_names"] = np.array([b"conv2d", b"max_pooling2d", b"dense_1"])  # as Keras 2 writes its names
+    f.attrs["empty_names"] = np.array([], dtype="S1")
+    f.attrs["empty_list"] = np.asarray([])  # Keras 2's weight_names of a layer without weights: float64
     g = f.create_group("strings")
+    g.attrs["vlist"] = ["a", "bc", "d\u00e9f", ""]  # variable-length strings
     g.attrs["name"] = "a longer name, " * 4
 
 
 def expected(path):
     """Returns what h5py reads from the file at path: datasets, attributes, members."""
-    out = {"datasets": {}, "attrs": {}, "groups": {}, "refused": []}
+    out = {"datasets": {}, "attrs": {}, "attr_lists": {}, "groups": {}, "refused": []}
 
     def attrs(name, obj):
         for k, v in obj.attrs.items():
+            if isinstance(v, np.ndarray) and (v.dtype.kind in "SO" and v.size != 1 or v.size == 0):
+                out["attr_lists"][name + "@" + k] = [x.decode() if isinstance(x, bytes) else x for x in v.reshape(-1)]
+                continue
             if isinstance(v, bytes):
                 v = v.rstrip(b"\0").decode()
             elif isinstance(v, np.ndarray) and v.dtype.kind == "S" and v.size == 1:

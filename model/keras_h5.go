@@ -1,0 +1,190 @@
+package model
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/convnet-go/convnet/internal/hdf5"
+	"github.com/convnet-go/convnet/nn"
+)
+
+// importKerasH5 reads an HDF5 file of Keras: a whole model as Keras 2 (and
+// Keras 3's legacy format) saves it to "m.h5", its architecture in the
+// attribute model_config and its weights under "model_weights", or weights
+// alone (save_weights, Keras 2's or Keras 3's layout) with the architecture
+// given in opts.
+func importKerasH5(h *hdf5.File, size int64, opts KerasImportOptions) (*Model, error) {
+	root := h.Root()
+	doc := opts.Architecture
+	cfg, ok, err := root.Attr("model_config")
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		if doc, err = keras2Config(cfg); err != nil {
+			return nil, fmt.Errorf("model_config: %w", err)
+		}
+	}
+	if doc == nil {
+		return nil, fmt.Errorf("the file holds weights only (Keras's save_weights): give the architecture too, the JSON model.to_json() writes")
+	}
+	m, err := ParseArchitecture(doc)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.buildForWeights(opts.InputShape, size); err != nil {
+		return nil, err
+	}
+	switch {
+	case root.Has("layers") || root.Has(legacyLayers):
+		err = m.loadKerasWeights(doc, h)
+	case root.Has("model_weights"):
+		var g *hdf5.Group
+		if g, err = root.Group("model_weights"); err == nil {
+			err = m.loadKeras2Weights(doc, g)
+		}
+	default:
+		err = m.loadKeras2Weights(doc, root)
+	}
+	if err != nil {
+		return nil, err
+	}
+	version, _, _ := root.Attr("keras_version")
+	if version == "" {
+		version = "3"
+	}
+	m.Meta = map[string]string{"source": "Keras " + version + " (HDF5 file)"}
+	return m, nil
+}
+
+// keras2Config returns the document of a model_config attribute, with the
+// Sequential config of Keras up to 2.2.2, a list of layers, in the form of
+// later versions.
+func keras2Config(cfg string) ([]byte, error) {
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(cfg), &doc); err != nil {
+		return nil, err
+	}
+	if layers, ok := doc["config"].([]any); ok {
+		doc["config"] = map[string]any{"layers": layers}
+	}
+	return json.Marshal(doc)
+}
+
+// loadKeras2Weights sets every parameter of the built model from the
+// weights of a Keras 2 weights group g: one group per layer, its attribute
+// weight_names naming its datasets ("conv2d/kernel:0"). A parameter is
+// found by its layer's and its own name; a weight left over, or one
+// missing, is an error naming it.
+func (m *Sequential) loadKeras2Weights(doc []byte, g *hdf5.Group) error {
+	layerNames, ok, err := g.AttrStrings("layer_names")
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%s: no attribute layer_names: not a weights group of Keras", g.Path())
+	}
+	weights := map[string]*hdf5.Dataset{} // by weight name, without ":0"
+	var order []string
+	for _, ln := range layerNames {
+		lg, err := g.Group(ln)
+		if err != nil {
+			return err
+		}
+		names, _, err := lg.AttrStrings("weight_names")
+		if err != nil {
+			return err
+		}
+		for _, wn := range names {
+			d, err := lg.Dataset(wn)
+			if err != nil {
+				return err
+			}
+			key := strings.TrimSuffix(wn, ":0")
+			weights[key] = d
+			order = append(order, key)
+		}
+	}
+	classes, err := kerasClasses(doc)
+	if err != nil {
+		return err
+	}
+	used := map[string]bool{}
+	for _, l := range m.Layers {
+		for _, p := range l.Params() {
+			key := keras2WeightName(l.Name(), p.Name, classes)
+			d := weights[key]
+			if d == nil { // a nested model's weights may carry its name in front
+				for _, k := range order {
+					if strings.HasSuffix(k, "/"+key) {
+						d, key = weights[k], k
+						break
+					}
+				}
+			}
+			if d == nil {
+				return fmt.Errorf("layer %s: no weight %s:0 in %s", l.Name(), key, g.Path())
+			}
+			if err := readKerasDataset(d, p); err != nil {
+				return fmt.Errorf("layer %s: %w", l.Name(), err)
+			}
+			used[key] = true
+		}
+	}
+	for _, k := range order {
+		if !used[k] {
+			return fmt.Errorf("weight %s:0 of the file belongs to no layer of the architecture", k)
+		}
+	}
+	if m.keep {
+		m.KeepPacked(true)
+	}
+	return nil
+}
+
+// keras2WeightName is the name Keras 2 gives parameter param of layer
+// layer: "conv2d/kernel"; the two layers of a SeparableConv2D X hold
+// "X/depthwise_kernel", and "X/pointwise_kernel" and "X/bias".
+func keras2WeightName(layer, param string, classes map[string]string) string {
+	if base, ok := strings.CutSuffix(layer, "_depthwise"); ok && classes[base] == "SeparableConv2D" {
+		return base + "/" + param
+	}
+	if classes[layer] == "SeparableConv2D" && param == "kernel" {
+		param = "pointwise_kernel"
+	}
+	return layer + "/" + param
+}
+
+// kerasClasses maps the name of every layer of an architecture document,
+// nested ones included, to its class.
+func kerasClasses(doc []byte) (map[string]string, error) {
+	paths, err := kerasWeightPaths(doc)
+	if err != nil {
+		return nil, err
+	}
+	classes := map[string]string{}
+	for name, v := range paths {
+		classes[name] = v.class
+	}
+	return classes, nil
+}
+
+// readKerasDataset reads d into p, whose shape it must have (a scalar fills
+// a parameter of one value).
+func readKerasDataset(d *hdf5.Dataset, p *nn.Param) error {
+	shape := d.Shape()
+	if !slices.Equal(shape, p.Value.Shape) && !(len(shape) == 0 && p.Value.Len() == 1) {
+		return fmt.Errorf("%s: shape %v, the layer's %s is %v", d.Path(), shape, p.Name, p.Value.Shape)
+	}
+	v, err := d.Float32s()
+	if err != nil {
+		return err
+	}
+	if len(v) != p.Value.Len() {
+		return fmt.Errorf("%s: %d values, the layer's %s has %d", d.Path(), len(v), p.Name, p.Value.Len())
+	}
+	copy(p.Value.Data, v)
+	return nil
+}
