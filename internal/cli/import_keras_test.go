@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"math/rand/v2"
 	"os"
@@ -37,6 +38,17 @@ const kerasStack = `{"module": "keras", "class_name": "Sequential", "config": {"
   {"module": "keras.layers", "class_name": "Dense", "config": {"name": "out", "units": 3, "activation": "softmax"}, "registered_name": null}]},
  "registered_name": null, "build_config": {"input_shape": [null, 12, 12, 1]},
  "compile_config": {"optimizer": "rmsprop", "loss": "categorical_crossentropy", "metrics": ["accuracy"]}}`
+
+// kerasOld is the model_config of a Sequential model saved by Keras 2.1
+// (the tutorial's time): a list of layers, the first holding the input
+// shape, every field at the values of the time.
+const kerasOld = `{"class_name": "Sequential", "config": [
+ {"class_name": "Conv2D", "config": {"name": "conv2d_1", "trainable": true, "batch_input_shape": [null, 12, 12, 1], "dtype": "float32", "filters": 4, "kernel_size": [3, 3], "strides": [1, 1], "padding": "same", "data_format": "channels_last", "dilation_rate": [1, 1], "activation": "relu", "use_bias": true, "kernel_initializer": {"class_name": "VarianceScaling", "config": {"scale": 1.0, "mode": "fan_avg", "distribution": "uniform", "seed": null}}, "bias_initializer": {"class_name": "Zeros", "config": {}}, "kernel_regularizer": null, "bias_regularizer": null, "activity_regularizer": null, "kernel_constraint": null, "bias_constraint": null}},
+ {"class_name": "MaxPooling2D", "config": {"name": "max_pooling2d_1", "trainable": true, "pool_size": [2, 2], "padding": "valid", "strides": [2, 2], "data_format": "channels_last"}},
+ {"class_name": "Dropout", "config": {"name": "dropout_1", "trainable": true, "rate": 0.25, "noise_shape": null, "seed": null}},
+ {"class_name": "Flatten", "config": {"name": "flatten_1", "trainable": true, "data_format": "channels_last"}},
+ {"class_name": "Dense", "config": {"name": "dense_1", "trainable": true, "units": 28, "activation": "softmax", "use_bias": true, "kernel_initializer": {"class_name": "VarianceScaling", "config": {"scale": 1.0, "mode": "fan_avg", "distribution": "uniform", "seed": null}}, "bias_initializer": {"class_name": "Zeros", "config": {}}, "kernel_regularizer": null, "bias_regularizer": null, "activity_regularizer": null, "kernel_constraint": null, "bias_constraint": null}}],
+ "keras_version": "2.1.6", "backend": "tensorflow"}`
 
 // writeKeras writes m, built from the architecture doc, as Keras 3's
 // model.save writes a .keras file (testdata/write_keras.py, with h5py),
@@ -93,7 +105,7 @@ func writeKeras(t *testing.T, m *model.Sequential, doc []byte, edit func(map[str
 // and checks that every weight arrived where it belongs, bit for bit, and
 // that the imported model computes what the original does.
 func TestImportKeras(t *testing.T) {
-	docs := map[string][]byte{"stack": []byte(kerasStack)}
+	docs := map[string][]byte{"stack": []byte(kerasStack), "keras-2.1": []byte(kerasOld)}
 	for name, file := range map[string]string{"residual-functional": "residual_keras3.json", "tutorial": "tutorial_sequential.json"} {
 		b, err := os.ReadFile("../../model/testdata/keras/" + file)
 		if err != nil {
@@ -112,10 +124,13 @@ func TestImportKeras(t *testing.T) {
 		{"stack-keras2", "stack", []string{"--h5"}, false, "Keras 2.15.0 (HDF5 file)"},
 		{"tutorial-keras2", "tutorial", []string{"--h5"}, false, "Keras 2.15.0 (HDF5 file)"},
 		{"residual-keras2-weights", "residual-functional", []string{"--h5", "--weights-only"}, true, "Keras 2.15.0 (HDF5 file)"},
+		{"keras-2.1", "keras-2.1", []string{"--h5"}, false, "Keras 2.15.0 (HDF5 file)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			doc := docs[c.doc]
-			m, err := model.ParseArchitecture(doc)
+			// Keras 2.1's list of layers, as later versions write it.
+			m, err := model.ParseArchitecture(bytes.Replace(bytes.Replace(doc, []byte(`"config": [`), []byte(`"config": {"layers": [`), 1),
+				[]byte(`}}],`), []byte(`}}]},`), 1))
 			if err != nil {
 				t.Fatal(err)
 			}

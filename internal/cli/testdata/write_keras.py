@@ -68,7 +68,8 @@ def save_layers(h5, layers, prefix, weights):
 
 def save_keras2(h5, config, weights, weights_only):
     doc = json.loads(config)
-    layers = [l for l in doc["config"]["layers"] if l["class_name"] != "InputLayer" or doc["class_name"] != "Sequential"]
+    layers = doc["config"] if isinstance(doc["config"], list) else doc["config"]["layers"]  # a list up to Keras 2.2.2
+    layers = [l for l in layers if l["class_name"] != "InputLayer" or doc["class_name"] != "Sequential"]
     if weights_only:  # save_weights: the weights group is the root
         group = h5
     else:
