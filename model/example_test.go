@@ -169,3 +169,32 @@ func ExampleClassifier_CAM() {
 	fmt.Printf("%s: %v map of %s, hottest cell row %d, column %d\n", c.ClassNames()[cam.Class], cam.Map.Shape, m.Layers[cam.Layer].Name(), hot/w, hot%w)
 	// Output: alef ا: [8 8] map of re_lu_5, hottest cell row 7, column 4
 }
+
+// Bring in a model Keras saved (model.save("m.keras") of Keras 3, or
+// model.save("m.h5") of Keras 2) and classify an image with it.
+func ExampleImportKeras() {
+	f, err := os.Open("testdata/keras/tiny_keras2.h5") // a 4x4 image, 3 classes
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		log.Fatal(err)
+	}
+	m, err := model.ImportKeras(f, st.Size(), model.KerasImportOptions{ClassNames: []string{"a", "b", "c"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(m.Meta["source"], m.InputShape(), m.ClassNames)
+	x := tensor.New(1, 4, 4, 1)
+	for i := range x.Data {
+		x.Data[i] = float32(i) / 16
+	}
+	p := tensor.New(1, 3)
+	m.Predict(p, x)
+	fmt.Printf("%.4f\n", p.Data)
+	// Output:
+	// Keras 2.15.0 (HDF5 file) [4 4 1] [a b c]
+	// [0.7141 0.0602 0.2257]
+}
