@@ -54,6 +54,7 @@ func (w *walker) group(g *Group, depth int) {
 		return
 	}
 	w.bounded(g.Path()+" Attr", func() { g.Attr("name") })
+	w.bounded(g.Path()+" AttrStrings", func() { g.AttrStrings("layer_names") })
 	for _, name := range g.Names() {
 		w.bounded(g.Path()+" Has", func() { g.Has(name) })
 		var sub *Group
