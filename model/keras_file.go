@@ -52,7 +52,7 @@ const (
 func ImportKeras(r io.ReaderAt, size int64, opts KerasImportOptions) (*Model, error) {
 	limit := opts.MaxBytes
 	if limit <= 0 {
-		limit = defaultMaxONNXBytes
+		limit = defaultMaxImportBytes
 	}
 	if size > limit {
 		return nil, fmt.Errorf("keras: the file has %d bytes, more than the limit of %d", size, limit)
@@ -273,9 +273,6 @@ func (m *Sequential) loadKerasWeights(doc []byte, h *hdf5.File) error {
 				return fmt.Errorf("layer %s (%s): %w", l.Name(), vars.class, err)
 			}
 		}
-	}
-	if m.keep {
-		m.KeepPacked(true)
 	}
 	return nil
 }

@@ -3,11 +3,11 @@ package model
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/convnet-go/convnet/internal/hdf5"
 	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/tensor"
 )
 
 // importKerasH5 reads an HDF5 file of Keras: a whole model as Keras 2 (and
@@ -138,9 +138,6 @@ func (m *Sequential) loadKeras2Weights(doc []byte, g *hdf5.Group) error {
 			return fmt.Errorf("weight %s:0 of the file belongs to no layer of the architecture", k)
 		}
 	}
-	if m.keep {
-		m.KeepPacked(true)
-	}
 	return nil
 }
 
@@ -175,7 +172,7 @@ func kerasClasses(doc []byte) (map[string]string, error) {
 // a parameter of one value).
 func readKerasDataset(d *hdf5.Dataset, p *nn.Param) error {
 	shape := d.Shape()
-	if !slices.Equal(shape, p.Value.Shape) && !(len(shape) == 0 && p.Value.Len() == 1) {
+	if !tensor.SameShape(shape, p.Value.Shape) && !(len(shape) == 0 && p.Value.Len() == 1) {
 		return fmt.Errorf("%s: shape %v, the layer's %s is %v", d.Path(), shape, p.Name, p.Value.Shape)
 	}
 	v, err := d.Float32s()

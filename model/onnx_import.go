@@ -37,10 +37,10 @@ type ONNXImportOptions struct {
 
 // Bounds on imported graphs.
 const (
-	defaultMaxONNXBytes = 1 << 30
-	minONNXOpset        = 7
-	maxONNXOpset        = 21
-	maxONNXIRVersion    = 10
+	defaultMaxImportBytes = 1 << 30
+	minONNXOpset          = 7
+	maxONNXOpset          = 21
+	maxONNXIRVersion      = 10
 )
 
 // ImportONNX reads an ONNX model from r and returns the equivalent built
@@ -66,7 +66,7 @@ const (
 func ImportONNX(r io.Reader, opts ONNXImportOptions) (*Sequential, error) {
 	limit := opts.MaxBytes
 	if limit <= 0 {
-		limit = defaultMaxONNXBytes
+		limit = defaultMaxImportBytes
 	}
 	b, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
