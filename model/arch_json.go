@@ -38,9 +38,10 @@ func (m *Model) architecture() map[string]any {
 // {"input_shape": [32, 32, 1], "layers": [{"class_name": "Conv2D", "config":
 // {...}}, ...]}. Fields Keras writes that convnet does not use are accepted
 // when they hold Keras's defaults; a value that would change the
-// computation (a dilation, an activity regularizer, a frozen layer, shared
-// layers, several inputs or outputs) is an error naming the layer and the
-// field. Kernel and bias regularizers (L1, L2, L1L2) and constraints
+// computation (an activity regularizer, shared layers, several inputs or
+// outputs) is an error naming the layer and the field. Layers with
+// trainable false, or all those of a model with trainable false, are read
+// frozen (see [Model.SetTrainable]). Kernel and bias regularizers (L1, L2, L1L2) and constraints
 // (MaxNorm, MinMaxNorm, UnitNorm, NonNeg) are read: the penalties join the
 // loss and the constraints follow every optimizer step, as in Keras.
 // The input shape is the document's, if it has one: Build(nil, seed) uses

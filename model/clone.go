@@ -9,8 +9,8 @@ import (
 )
 
 // Clone returns an independent copy of a built model: same architecture,
-// names, weights, class names, preprocessing, metadata and random state,
-// sharing no memory with m. The copy is not compiled.
+// names, frozen layers, weights, class names, preprocessing, metadata and
+// random state, sharing no memory with m. The copy is not compiled.
 func (m *Model) Clone() *Model {
 	c := m.rebuild("Clone")
 	for i, p := range m.params {
@@ -37,8 +37,9 @@ func (m *Model) replica() *Model {
 	return c
 }
 
-// rebuild returns a model built as m is, with the same names, class names,
-// preprocessing, metadata and random state, its weights newly initialized.
+// rebuild returns a model built as m is, with the same names, frozen
+// layers, class names, preprocessing, metadata and random state, its
+// weights newly initialized.
 func (m *Model) rebuild(op string) *Model {
 	m.mustBeBuilt(op)
 	c := &Model{
@@ -64,6 +65,9 @@ func (m *Model) rebuild(op string) *Model {
 		}
 		cl.SetName(l.Name())
 		c.Layers = append(c.Layers, cl)
+		if m.frozen[l] {
+			c.frozen.add(cl)
+		}
 	}
 	if m.graph != nil {
 		c.graph = &graph{inputName: m.graph.inputName, layers: slices.Clone(c.Layers), inbound: make([][]int, len(m.graph.inbound))}

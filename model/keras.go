@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/convnet-go/convnet/nn"
@@ -152,9 +154,6 @@ func (doc *kerasDoc) checkHardSigmoid() error {
 
 // common checks the model-level fields both kinds share.
 func (km *kerasModel) common() error {
-	if km.Trainable != nil && !*km.Trainable {
-		return errors.New("trainable = false: convnet supports only trainable models")
-	}
 	if km.DType != nil && !isFloat32(km.DType) {
 		return fmt.Errorf("dtype = %s: convnet supports only float32", jsonText(km.DType))
 	}
@@ -208,6 +207,7 @@ func (km *kerasModel) sequential() (*Model, error) {
 				axes[l] = axis
 			}
 			m.Layers = append(m.Layers, inner.Layers...)
+			m.frozen.add(slices.Collect(maps.Keys(inner.frozen))...)
 			continue
 		}
 		kl, err := e.layer()
@@ -230,6 +230,9 @@ func (km *kerasModel) sequential() (*Model, error) {
 			m.Layers = append(m.Layers, kl.before)
 		}
 		m.Layers = append(m.Layers, kl.layer)
+		if kl.frozen {
+			m.frozen.add(kl.before, kl.layer)
+		}
 	}
 	if m.input == nil && km.BuildInputShape != nil {
 		s, err := batchShape(km.BuildInputShape)
@@ -242,7 +245,16 @@ func (km *kerasModel) sequential() (*Model, error) {
 		return nil, errors.New("no layers")
 	}
 	m.lastAxes = axes
+	m.freezeAll(km.Trainable)
 	return m, nil
+}
+
+// freezeAll freezes every layer of a model whose config has trainable false,
+// as Keras's model.trainable = False freezes every layer in it.
+func (m *Model) freezeAll(trainable *bool) {
+	if trainable != nil && !*trainable {
+		m.frozen.add(m.Layers...)
+	}
 }
 
 // nested reads the entry of a Sequential model used as a layer of another

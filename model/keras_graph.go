@@ -3,6 +3,7 @@ package model
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -34,6 +35,7 @@ func (km *kerasModel) functional() (*Model, error) {
 	byName := map[string]*pending{}
 	var names []string
 	axes := map[nn.Layer]int{}
+	var frozen layerSet
 	for i, e := range km.Layers {
 		p := &pending{}
 		var name string
@@ -59,6 +61,7 @@ func (km *kerasModel) functional() (*Model, error) {
 			for l, axis := range inner.lastAxes {
 				axes[l] = axis
 			}
+			frozen.add(slices.Collect(maps.Keys(inner.frozen))...)
 			for _, l := range inner.Layers {
 				nd := &Node{layer: l}
 				if p.node != nil {
@@ -89,6 +92,9 @@ func (km *kerasModel) functional() (*Model, error) {
 			}
 			if kl.axis != 0 {
 				axes[kl.layer] = kl.axis
+			}
+			if kl.frozen {
+				frozen.add(kl.before, kl.layer)
 			}
 			p.node = &Node{layer: kl.layer}
 			p.head = p.node
@@ -164,6 +170,8 @@ func (km *kerasModel) functional() (*Model, error) {
 	if len(axes) > 0 {
 		m.lastAxes = axes
 	}
+	m.frozen = frozen
+	m.freezeAll(km.Trainable)
 	return m, nil
 }
 

@@ -198,13 +198,14 @@ type kerasLayer struct {
 	before nn.Layer // a layer the config also stands for, which feeds layer (a SeparableConv2D's depthwise half), or nil
 	input  []int    // from batch_input_shape or batch_shape, if the config has one
 	axis   int      // a positive axis the layer must find last (BatchNormalization, Softmax), or 0
+	frozen bool     // trainable false: layer (and before) do not train
 }
 
 // layerFromKeras makes the layer a Keras config describes: the config of
 // Keras 2's or Keras 3's get_config, or convnet's own. Fields that hold
 // Keras's defaults are accepted and dropped; a value convnet cannot honour
-// (a dilation, a regularizer, a frozen layer) or a field it does not know is
-// an error naming it.
+// (an activity regularizer, say) or a field it does not know is an error
+// naming it. A layer with trainable false is read frozen.
 //
 // It takes cfg over: the fields it reads are deleted from it.
 func layerFromKeras(class string, cfg map[string]any) (kerasLayer, error) {
@@ -225,9 +226,10 @@ func layerFromKeras(class string, cfg map[string]any) (kerasLayer, error) {
 		return kerasLayer{}, fmt.Errorf("%s: %s = %s: convnet supports only %s", where, key, jsonText(v), want)
 	}
 	if v, ok := cfg["trainable"]; ok {
-		if v != true {
-			return fail("trainable", v, "true (frozen layers are not supported)")
+		if _, ok := v.(bool); !ok {
+			return fail("trainable", v, "true or false")
 		}
+		kl.frozen = v == false
 		delete(cfg, "trainable")
 	}
 	if v, ok := cfg["dtype"]; ok {

@@ -261,7 +261,7 @@ func TestKerasErrors(t *testing.T) {
 			`dense (Dense): activity_regularizer = {"class_name":"L2","config":{"l2":0.01}}: convnet supports only null`},
 		{"orthogonal regularizer", set(tut, "dense", "kernel_regularizer", map[string]any{"class_name": "OrthogonalRegularizer", "config": map[string]any{"factor": 0.01, "mode": "rows"}}),
 			`dense (Dense): nn: Dense config: field "kernel_regularizer": want null, "l1", "l2", or an L1, L2 or L1L2 regularizer of factors from 0 up`},
-		{"frozen", set(tut, "dense_1", "trainable", false), "dense_1 (Dense): trainable = false"},
+		{"trainable not a boolean", set(tut, "dense_1", "trainable", "no"), `dense_1 (Dense): trainable = "no": convnet supports only true or false`},
 		{"float16", set(tut, "dense_1", "dtype", "float16"), `dense_1 (Dense): dtype = "float16"`},
 		{"bias initializer", set(tut, "dense_2", "bias_initializer", map[string]any{"class_name": "Ones", "config": map[string]any{}}), "dense_2 (Dense): bias_initializer"},
 		{"unknown field", set(tut, "flatten", "colour", "red"), `flatten (Flatten): nn: Flatten config: unknown field "colour"`},

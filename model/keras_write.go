@@ -1,5 +1,7 @@
 package model
 
+import "github.com/convnet-go/convnet/nn"
+
 // kerasSequential returns the Keras 2 document of a stack: a Sequential
 // whose first layer is an InputLayer holding the input shape.
 func (m *Model) kerasSequential() map[string]any {
@@ -9,7 +11,7 @@ func (m *Model) kerasSequential() map[string]any {
 	}
 	layers := []any{map[string]any{"class_name": "InputLayer", "config": inputConfig(m.InputName(), m.input)}}
 	for _, l := range m.Layers {
-		layers = append(layers, map[string]any{"class_name": kerasClass(l.Type()), "config": kerasConfig(l)})
+		layers = append(layers, map[string]any{"class_name": kerasClass(l.Type()), "config": m.kerasConfig(l)})
 	}
 	return map[string]any{
 		"class_name": "Sequential",
@@ -44,7 +46,7 @@ func (m *Model) kerasFunctional() map[string]any {
 			node = append(node, []any{m.nodeName(j), 0, 0, map[string]any{}})
 		}
 		layers = append(layers, map[string]any{
-			"class_name": kerasClass(l.Type()), "config": kerasConfig(l), "name": l.Name(), "inbound_nodes": []any{node},
+			"class_name": kerasClass(l.Type()), "config": m.kerasConfig(l), "name": l.Name(), "inbound_nodes": []any{node},
 		})
 	}
 	last := m.Layers[len(m.Layers)-1].Name()
@@ -55,4 +57,12 @@ func (m *Model) kerasFunctional() map[string]any {
 			"input_layers": []any{[]any{in, 0, 0}}, "output_layers": []any{[]any{last, 0, 0}},
 		},
 	}
+}
+
+// kerasConfig is the layer's Keras config, with "trainable" false if it is
+// frozen.
+func (m *Model) kerasConfig(l nn.Layer) map[string]any {
+	cfg := kerasConfig(l)
+	cfg["trainable"] = m.Trainable(l)
+	return cfg
 }

@@ -49,9 +49,11 @@ type Model struct {
 	pcg           *rand.PCG // the source of every random number: init, dropout
 	rng           *rand.Rand
 	params        []*nn.Param // every layer's parameters, in order
-	penalized     []*nn.Param // those with a regularizer
-	constrained   []*nn.Param // those with a constraint
-	norms         []float64   // the constraints' scratch
+	penalized     []*nn.Param // those that train with a regularizer
+	constrained   []*nn.Param // those that train with a constraint
+	// frozen holds the layers that do not train (see SetTrainable).
+	frozen layerSet
+	norms  []float64 // the constraints' scratch
 	// softmax is set when the last layer ends in a softmax: the model runs
 	// it without (see nn.FinalSoftmax) and applies it for probabilities.
 	softmax bool
@@ -167,20 +169,11 @@ func (m *Model) build(inputShape []int, seed uint64, check func(l nn.Layer, in [
 	m.output = slices.Clone(shapes[len(shapes)-1])
 	last, ok := m.Layers[len(m.Layers)-1].(nn.FinalSoftmax)
 	m.softmax = ok && last.OmitSoftmax(true)
-	m.params, m.penalized = m.params[:0], m.penalized[:0]
+	m.params = m.params[:0]
 	for _, l := range m.Layers {
 		m.params = append(m.params, l.Params()...)
 	}
-	m.constrained = m.constrained[:0]
-	for _, p := range m.params {
-		if !p.Regularizer.IsZero() {
-			m.penalized = append(m.penalized, p)
-		}
-		if !p.Constraint.IsZero() {
-			m.constrained = append(m.constrained, p)
-		}
-	}
-	m.plan = newPlan(m)
+	m.settleTrainable()
 	if m.opt != nil {
 		return m.Compile(m.opt, m.loss)
 	}

@@ -23,6 +23,11 @@ type plan struct {
 	// reports whether Layers[z] is such a ZeroPadding2D, then left out.
 	fused   []int
 	skipped []bool
+	// frozen[i] reports whether Layers[i] is frozen (see SetTrainable):
+	// it leaves out its parameters' gradients; inference[i], whether it
+	// also runs as in inference while training (a frozen
+	// BatchNormalization, as in Keras).
+	frozen, inference []bool
 	// trains[j] reports whether node j is, or depends on, the output of a
 	// layer with trainable parameters: the parameter gradients need dL/d(node
 	// j) only then.
@@ -49,6 +54,8 @@ func newPlan(m *Model) plan {
 		paramSkipper: make([]nn.ParamGradientSkipper, n),
 		fused:        make([]int, n),
 		skipped:      make([]bool, n),
+		frozen:       make([]bool, n),
+		inference:    make([]bool, n),
 		trains:       make([]bool, n+1),
 		outs:         make([]*tensor.Tensor, n+1),
 		grads:        make([]*tensor.Tensor, n+1),
@@ -62,6 +69,9 @@ func newPlan(m *Model) plan {
 		}
 		p.skipper[i], _ = l.(nn.InputGradientSkipper)
 		p.paramSkipper[i], _ = l.(nn.ParamGradientSkipper)
+		_, bn := l.(*nn.BatchNormalization)
+		p.frozen[i] = m.frozen[l]
+		p.inference[i] = p.frozen[i] && bn
 		for _, q := range l.Params() {
 			p.trains[i+1] = p.trains[i+1] || q.Trainable && q.Grad != nil
 		}
@@ -204,7 +214,7 @@ func (m *Model) run(x *tensor.Tensor, ps pass) *tensor.Tensor {
 		} else if pr, ok := l.(nn.Predictor); ok && predict {
 			p.outs[i+1] = pr.Predict(p.outs[in[0]])
 		} else {
-			p.outs[i+1] = l.Forward(p.outs[in[0]], training)
+			p.outs[i+1] = l.Forward(p.outs[in[0]], training && !p.inference[i])
 		}
 	}
 	return p.outs[len(p.outs)-1]
@@ -264,7 +274,7 @@ func (m *Model) backwardSpan(from int, d *tensor.Tensor, want gradients, slot in
 			s.SkipInputGradient(!wanted(p.inbound[i][0]))
 		}
 		if s := p.paramSkipper[i]; s != nil {
-			s.SkipParamGradients(want&paramGradients == 0)
+			s.SkipParamGradients(want&paramGradients == 0 || p.frozen[i])
 		}
 	}
 	p.reserve(d.Shape[0])
