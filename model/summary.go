@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -45,7 +46,9 @@ type layout struct {
 // A graph's table starts with its input, "input_1 (InputLayer)" of shape
 // [(None, 32, 32, 1)], and, unless the graph is a chain, has a fourth
 // column, "Connected to", listing the layers each layer is called on as
-// "conv2d[0][0]", one per line, as Keras prints a Functional model.
+// "conv2d[0][0]", one per line, as Keras prints a Functional model. When
+// a layer is frozen (see [Model.SetTrainable]), a last column, "Trainable",
+// says Y or N for each layer, as Keras's show_trainable=True adds it.
 func (m *Model) Summary(w io.Writer) error {
 	if !m.Built() {
 		return errors.New("summary: the model is not built")
@@ -59,16 +62,33 @@ func (m *Model) Summary(w io.Writer) error {
 		}
 	}
 	lay := chainLayout
-	if m.graph != nil && !m.isChain() {
+	connected := m.graph != nil && !m.isChain()
+	if connected {
 		lay = graphLayout
+	}
+	show := len(m.frozen) > 0
+	if show {
+		lay = layout{width: lay.width + 11, columns: append(slices.Clone(lay.columns), lay.width+11)}
+	}
+	// row writes the fields of a line, the "Connected to" one of a graph
+	// and the "Trainable" one when shown.
+	row := func(name, shape, count, link, trainable string) {
+		fields := []string{name, shape, count}
+		if connected {
+			fields = append(fields, link)
+		}
+		if show {
+			fields = append(fields, trainable)
+		}
+		lay.row(bw, fields...)
 	}
 	rule := func(c string) { fmt.Fprintln(bw, strings.Repeat(c, lay.width)) }
 	fmt.Fprintf(bw, "Model: %q\n", name)
 	rule("_")
-	lay.row(bw, "Layer (type)", "Output Shape", "Param #", "Connected to")
+	row("Layer (type)", "Output Shape", "Param #", "Connected to", "Trainable")
 	rule("=")
 	if m.graph != nil {
-		lay.row(bw, m.InputName()+" (InputLayer)", "["+shapeString(m.input)+"]", "0", "")
+		row(m.InputName()+" (InputLayer)", "["+shapeString(m.input)+"]", "0", "", "Y")
 		rule("_")
 	}
 	for i, l := range m.Layers {
@@ -80,9 +100,13 @@ func (m *Model) Summary(w io.Writer) error {
 		for _, j := range m.inbound(i) {
 			links = append(links, m.nodeName(j)+"[0][0]")
 		}
-		lay.row(bw, l.Name()+" ("+l.Type()+")", shapeString(l.OutputShape()), thousands(count), links[0])
+		trainable := "Y"
+		if m.frozen[l] {
+			trainable = "N"
+		}
+		row(l.Name()+" ("+l.Type()+")", shapeString(l.OutputShape()), thousands(count), links[0], trainable)
 		for _, link := range links[1:] {
-			lay.row(bw, "", "", "", link)
+			row("", "", "", link, "")
 		}
 		if i == len(m.Layers)-1 {
 			rule("=")
@@ -114,7 +138,7 @@ func (m *Model) isChain() bool {
 // column is always a space. Fields past the layout's columns are left out.
 func (lay layout) row(w io.Writer, fields ...string) {
 	line := ""
-	for i, f := range fields[:len(lay.columns)] {
+	for i, f := range fields[:min(len(fields), len(lay.columns))] {
 		if i > 0 {
 			line = line[:len(line)-1] + " "
 		}

@@ -19,6 +19,7 @@ import (
 // The train command, file by file: train_options.go parses and checks the
 // flags, train_output.go checks and names the files a run writes,
 // train_data.go loads and splits the data, train_model.go builds the model,
+// train_base.go starts it from a model file (transfer learning),
 // train_resume.go writes and reads the run's checkpoint, and this file runs
 // the training.
 
@@ -57,6 +58,7 @@ type trainer struct {
 
 	out, ckpt        string // the trained model; the run's own checkpoint, rewritten every epoch
 	train, val, test *data.Dataset
+	base             *model.Model // the model file a run starts from (--model), until buildModel
 	m                *model.Sequential
 	std              *data.Standardizer
 }
@@ -68,6 +70,15 @@ func (t *trainer) run(ctx context.Context) (err error) {
 	o := t.o
 	if err := t.checkOutputs(); err != nil {
 		return err
+	}
+	switch {
+	case t.resumed != nil:
+		t.sizeImages(t.resumed)
+	case o.modelFile:
+		if err := t.loadBase(); err != nil {
+			return err
+		}
+		t.sizeImages(t.base)
 	}
 	if err := t.loadData(ctx); err != nil {
 		return err

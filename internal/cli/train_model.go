@@ -49,7 +49,12 @@ func (t *trainer) makeModel() error {
 		return nil
 	}
 	var m *model.Sequential
-	if slices.Contains(model.PresetNames(), o.Model) {
+	if o.modelFile {
+		var err error
+		if m, err = t.fromBase(); err != nil {
+			return err
+		}
+	} else if slices.Contains(model.PresetNames(), o.Model) {
 		var err error
 		if m, err = model.PresetFor(o.Model, t.train.Shape(), len(classes)); err != nil {
 			return err
@@ -69,8 +74,13 @@ func (t *trainer) makeModel() error {
 				o.Model, in, o.Source.describe(), t.train.Shape())
 		}
 	}
-	if err := m.Build(t.train.Shape(), o.Seed); err != nil {
-		return fmt.Errorf("%s: %w", o.Model, err)
+	if !o.modelFile {
+		if err := m.Build(t.train.Shape(), o.Seed); err != nil {
+			return fmt.Errorf("%s: %w", o.Model, err)
+		}
+	}
+	if err := t.freeze(m); err != nil {
+		return err
 	}
 	// Compile refuses an output that is not one score per class.
 	loss := nn.CrossEntropy{Sparse: o.sparse(), LabelSmoothing: o.LabelSmoothing}
@@ -80,19 +90,14 @@ func (t *trainer) makeModel() error {
 	if got := m.NumClasses(); got != len(classes) {
 		return fmt.Errorf("%s: the model has %d outputs but %s has %d classes", o.Model, got, o.Source.describe(), len(classes))
 	}
-	if r, ok := m.Layers[0].(*nn.Rescaling); ok && o.Rescale != 1 {
+	std, err := t.standardizer(m)
+	if err != nil {
+		return err
+	}
+	if r, ok := m.Layers[0].(*nn.Rescaling); ok && std.Rescale != 1 {
 		fmt.Fprintf(t.stderr, "Note: the model's first layer, %s (Rescaling), multiplies its input by %g, and --rescale %g rescales the data before it: give --rescale 1 --center none to feed it the pixels 0..255, as Keras does.\n",
 			r.Name(), r.Scale, o.Rescale)
 	}
-	std := &data.Standardizer{Rescale: float32(o.Rescale)}
-	switch o.Center {
-	case "image":
-		std.ImageCenter = true
-	case "channel":
-		std.FeaturewiseCenter = true
-	}
-	std.FeaturewiseStd = o.Std
-	std.FitDataset(t.train)
 	m.Standardizer = std
 	t.m, t.std = m, std
 	if err := t.adapt(); err != nil {
@@ -114,4 +119,29 @@ func (t *trainer) makeModel() error {
 	}
 	t.m, t.std = m, std
 	return nil
+}
+
+// standardizer returns the preprocessing of the run: that of the model file
+// it starts from, whose weights expect it, or else the flags', fitted on
+// the training set.
+func (t *trainer) standardizer(m *model.Model) (*data.Standardizer, error) {
+	o := t.o
+	if o.modelFile && m.Standardizer != nil {
+		for _, f := range []string{"rescale", "center", "std"} {
+			if o.set[f] {
+				return nil, usagef("--%s: %s brings the preprocessing its weights were trained with, which the run keeps", f, o.Model)
+			}
+		}
+		return m.Standardizer, nil
+	}
+	std := &data.Standardizer{Rescale: float32(o.Rescale)}
+	switch o.Center {
+	case "image":
+		std.ImageCenter = true
+	case "channel":
+		std.FeaturewiseCenter = true
+	}
+	std.FeaturewiseStd = o.Std
+	std.FitDataset(t.train)
+	return std, nil
 }

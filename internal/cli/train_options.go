@@ -18,7 +18,8 @@ import (
 type trainOptions struct {
 	Recipe string
 	Source sourceFlags
-	Model  string // preset name or JSON architecture file
+	Model  string // preset name, JSON architecture file or model file
+	Freeze string // layers that do not train: "none", names and ranges A..B
 	Out    string
 	Force  bool
 	Seed   uint64
@@ -86,7 +87,9 @@ type trainOptions struct {
 	WatchAddr string
 
 	// Made from the flags once, by check.
-	aug *augment.Config // nil: no augmentation
+	aug       *augment.Config // nil: no augmentation
+	modelFile bool            // Model is a model file to start from
+	set       map[string]bool // the flags given
 	opt optim.Optimizer
 }
 
@@ -122,7 +125,8 @@ func recipeNames() []string {
 func (o *trainOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.Recipe, "recipe", "tutorial", "a named set of defaults: "+strings.Join(recipeNames(), ", "))
 	o.Source.register(fs, "ahcd")
-	fs.StringVar(&o.Model, "model", "tutorial", "a preset ("+strings.Join(model.PresetNames(), ", ")+") or a JSON architecture file")
+	fs.StringVar(&o.Model, "model", "tutorial", "a preset ("+strings.Join(model.PresetNames(), ", ")+"), a JSON architecture file, or a model file (.safetensors) to go on training from, with a new head if the data's classes are not its own")
+	fs.StringVar(&o.Freeze, "freeze", "", `layers that do not train: names and ranges such as conv2d..flatten (both included; ..flatten from the first layer), or "none" (default: none, or the model file's)`)
 	fs.StringVar(&o.Out, "out", "", "the trained model file (default: <model>.safetensors)")
 	fs.BoolVar(&o.Force, "force", false, "overwrite existing output files")
 	fs.Uint64Var(&o.Seed, "seed", 1, "random seed: weights, shuffling, augmentation and dropout")
@@ -211,6 +215,7 @@ func (o *trainOptions) settle(fs *flag.FlagSet) error {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	o.set = set
 	if o.Resume != "" {
 		for name := range set {
 			if !slices.Contains([]string{"resume", "workers", "max-memory", "watch", "addr"}, name) {
@@ -230,6 +235,7 @@ func (o *trainOptions) settle(fs *flag.FlagSet) error {
 			}
 		}
 	}
+	o.modelFile = isModelFile(o.Model)
 	return o.check()
 }
 

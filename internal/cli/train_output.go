@@ -14,7 +14,8 @@ import (
 	"github.com/convnet-go/convnet/plot"
 )
 
-// The files of a run: the trained model (--out, default <model>.safetensors)
+// The files of a run: the trained model (--out, default <model>.safetensors,
+// <model>-tuned.safetensors when --model is a model file)
 // and beside it the run's checkpoint (.ckpt.safetensors) and the curves
 // (.curves.png); the --csv-log and --checkpoint files if asked for.
 
@@ -24,6 +25,9 @@ func (o *trainOptions) outPath() string {
 		return o.Out
 	}
 	base := strings.TrimSuffix(filepath.Base(o.Model), filepath.Ext(o.Model))
+	if o.modelFile {
+		return base + "-tuned.safetensors"
+	}
 	return base + ".safetensors"
 }
 

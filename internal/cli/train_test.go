@@ -219,19 +219,29 @@ func TestTrainResume(t *testing.T) {
 		testTrainResume(t, smallNet, "--global-clipnorm", "0.01", "--ema", "0.9", "--ema-overwrite-frequency", "3")
 	})
 	t.Run("graph", func(t *testing.T) { testTrainResume(t, smallGraph, "--class-weight", "1:3,2:0.5") })
+	t.Run("model file, frozen", func(t *testing.T) {
+		base := filepath.Join(t.TempDir(), "base.safetensors")
+		if code, _, stderr := runCLI(append(trainArgs(t, writeCSVSet(t, smallSet), base), "--no-evaluate")...); code != 0 {
+			t.Fatalf("training the base: exit %d: %s", code, stderr)
+		}
+		testTrainResume(t, base, "--freeze", "conv2d")
+	})
 }
 
-// testTrainResume interrupts a run of the architecture src (with the
-// flags extra) and resumes it: the weights must be the uninterrupted
-// run's, bit for bit.
+// testTrainResume interrupts a run of the architecture src, or from the
+// model file src names, with the flags extra, and resumes it: the weights
+// must be the uninterrupted run's, bit for bit.
 func testTrainResume(t *testing.T, src string, extra ...string) {
 	f := writeCSVSet(t, smallSet)
 	dir := t.TempDir()
-	arch := filepath.Join(dir, "arch.json")
-	archJSON := strings.Replace(src, `"units": 28`, fmt.Sprintf(`"units": %d`, smallSet.Classes), 1)
-	archJSON = strings.Replace(archJSON, "[null, 32, 32, 1]", fmt.Sprintf("[null, %d, %d, 1]", smallSet.Size, smallSet.Size), 1)
-	if err := os.WriteFile(arch, []byte(archJSON), 0o644); err != nil {
-		t.Fatal(err)
+	arch := src // a model file to start from
+	if !strings.HasSuffix(src, ".safetensors") {
+		arch = filepath.Join(dir, "arch.json")
+		archJSON := strings.Replace(src, `"units": 28`, fmt.Sprintf(`"units": %d`, smallSet.Classes), 1)
+		archJSON = strings.Replace(archJSON, "[null, 32, 32, 1]", fmt.Sprintf("[null, %d, %d, 1]", smallSet.Size, smallSet.Size), 1)
+		if err := os.WriteFile(arch, []byte(archJSON), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	trainArgs := func(t *testing.T, f csvFiles, out string) []string {
 		args := trainArgs(t, f, out)

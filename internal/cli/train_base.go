@@ -1,0 +1,174 @@
+package cli
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/nn"
+)
+
+// Transfer learning: a run whose --model is a model file starts from its
+// weights and its preprocessing, with a new head when the data's classes
+// are not the model's; --freeze chooses the layers that do not train.
+
+// isModelFile reports whether --model names a model file (a .safetensors
+// file, as convnet train and convnet import write) rather than a preset or
+// a JSON architecture.
+func isModelFile(name string) bool { return strings.HasSuffix(name, ".safetensors") }
+
+// loadBase loads the model file a run starts from. Its memory is checked
+// in buildModel, for the run's batch size.
+func (t *trainer) loadBase() error {
+	m, err := model.LoadWith(t.o.Model, model.LoadOptions{MaxMemory: -1})
+	if err != nil {
+		return err
+	}
+	t.base = m
+	return nil
+}
+
+// sizeImages makes --images without --width and --height read the images
+// at the size the model takes.
+func (t *trainer) sizeImages(m *model.Model) {
+	s, in := &t.o.Source, m.InputShape()
+	if s.Images != "" && s.Width == 0 && s.Height == 0 && len(in) == 3 {
+		s.Height, s.Width = in[0], in[1]
+	}
+}
+
+// fromBase readies the loaded model for the training data: the same input
+// shape, and a new head if the data's classes are not the model's (their
+// names and order).
+func (t *trainer) fromBase() (*model.Model, error) {
+	o, m, classes := t.o, t.base, t.train.ClassNames
+	if !slices.Equal(m.InputShape(), t.train.Shape()) {
+		hint := ""
+		if in := m.InputShape(); len(in) == 3 && o.Source.Images != "" {
+			hint = fmt.Sprintf(" (read them with --width %d --height %d --color-mode %s)", in[1], in[0], map[int]string{1: "grayscale", 3: "rgb", 4: "rgba"}[in[2]])
+		}
+		return nil, fmt.Errorf("%s: the model takes inputs of shape %v, the images of %s have shape %v%s",
+			o.Model, m.InputShape(), o.Source.describe(), t.train.Shape(), hint)
+	}
+	if slices.Equal(m.ClassNames, classes) {
+		fmt.Fprintf(t.stderr, "Starting from %s: its weights, preprocessing and head (the same %d classes).\n", o.Model, len(classes))
+		return m, nil
+	}
+	old := m.NumClasses()
+	head, err := m.NewHead(len(classes), o.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", o.Model, err)
+	}
+	fmt.Fprintf(t.stderr, "Starting from %s: its weights and preprocessing, with a new head %s (Dense) of %d classes for %s in place of its %d classes.\n",
+		o.Model, head.Name(), len(classes), o.Source.describe(), old)
+	return m, nil
+}
+
+// freeze applies --freeze to the model and says which layers train.
+func (t *trainer) freeze(m *model.Model) error {
+	spec := t.o.Freeze
+	if spec == "" {
+		if !t.o.modelFile {
+			return nil
+		}
+	} else {
+		frozen, err := frozenLayers(m, spec)
+		if err != nil {
+			return usageError{fmt.Errorf("--freeze %s: %w", spec, err)}
+		}
+		if err := m.SetTrainable(true, m.Layers...); err != nil {
+			return err
+		}
+		if err := m.SetTrainable(false, frozen...); err != nil {
+			return err
+		}
+	}
+	var frozen []string
+	for _, l := range m.Layers {
+		if !m.Trainable(l) {
+			frozen = append(frozen, l.Name())
+		}
+	}
+	if len(frozen) > 0 {
+		tr, non := m.ParamCount()
+		fmt.Fprintf(t.stderr, "Frozen: %s (%d layers); %d weights train, %d do not.\n",
+			layerRuns(m, frozen), len(frozen), tr, non)
+	}
+	return nil
+}
+
+// frozenLayers reads --freeze: "none", or layer names and ranges separated
+// by commas, a range A..B holding the layers from A to B in the order they
+// run, both included (..B from the first layer, A.. to the last).
+func frozenLayers(m *model.Model, spec string) ([]nn.Layer, error) {
+	if spec == "none" {
+		return nil, nil
+	}
+	index := func(name string) (int, error) {
+		for i, l := range m.Layers {
+			if l.Name() == name {
+				return i, nil
+			}
+		}
+		var names []string
+		for _, l := range m.Layers {
+			names = append(names, l.Name())
+		}
+		return 0, fmt.Errorf("no layer is named %q (the model's: %s)", name, strings.Join(names, ", "))
+	}
+	var out []nn.Layer
+	for _, item := range strings.Split(spec, ",") {
+		item = strings.TrimSpace(item)
+		lo, hi, isRange := strings.Cut(item, "..")
+		if item == "" || isRange && lo == "" && hi == "" {
+			return nil, fmt.Errorf("empty item %q: want a layer name, A..B, ..B or A..", item)
+		}
+		first, last := 0, len(m.Layers)-1
+		var err error
+		if lo != "" {
+			if first, err = index(lo); err != nil {
+				return nil, err
+			}
+		}
+		if !isRange {
+			last = first
+		} else if hi != "" {
+			if last, err = index(hi); err != nil {
+				return nil, err
+			}
+		}
+		if first > last {
+			return nil, fmt.Errorf("%s runs after %s", m.Layers[first].Name(), m.Layers[last].Name())
+		}
+		for _, l := range m.Layers[first : last+1] {
+			if !slices.Contains(out, l) {
+				out = append(out, l)
+			}
+		}
+	}
+	return out, nil
+}
+
+// layerRuns writes names, layers of m in order, as runs of consecutive
+// layers: "conv2d..flatten, dense_1".
+func layerRuns(m *model.Model, names []string) string {
+	var parts []string
+	for i := 0; i < len(m.Layers); {
+		if !slices.Contains(names, m.Layers[i].Name()) {
+			i++
+			continue
+		}
+		j := i
+		for j+1 < len(m.Layers) && slices.Contains(names, m.Layers[j+1].Name()) {
+			j++
+		}
+		if j == i {
+			parts = append(parts, m.Layers[i].Name())
+		} else {
+			parts = append(parts, m.Layers[i].Name()+".."+m.Layers[j].Name())
+		}
+		i = j + 1
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,129 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/convnet-go/convnet/data"
+	"github.com/convnet-go/convnet/model"
+)
+
+// writeMNISTFolders writes perClass training and test images of each MNIST
+// digit as 28x28 PNG files into dir/train/<digit> and dir/test/<digit>,
+// the layout --images reads.
+func writeMNISTFolders(t *testing.T, dir string, perClass int) {
+	t.Helper()
+	train, test, err := data.LoadMNIST(context.Background(), filepath.Join(dataDir(t), "mnist"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, set := range []struct {
+		name string
+		d    *data.Dataset
+	}{{"train", train}, {"test", test}} {
+		n := make([]int, 10)
+		for i := 0; i < set.d.Len() && slices.Min(n) < perClass; i++ {
+			c := int(set.d.Y[i])
+			if n[c] == perClass {
+				continue
+			}
+			folder := filepath.Join(dir, set.name, set.d.ClassNames[c])
+			if err := os.MkdirAll(folder, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			writeGrayPNG(t, filepath.Join(folder, fmt.Sprintf("%d.png", i)), set.d.Image(i), 28, 28)
+			n[c]++
+		}
+	}
+}
+
+// TestTrainFromModelFile trains a model on AHCD's letters, then a new head
+// for MNIST's digits on its frozen features, from PNG folders read at the
+// model's 32x32: the run says what it kept and what it froze, the frozen
+// weights and the preprocessing come out as they went in, the model file
+// says which layers are frozen, and mistakes get errors that name them.
+func TestTrainFromModelFile(t *testing.T) {
+	dir := t.TempDir()
+	base, arch := filepath.Join(dir, "letters.safetensors"), filepath.Join(dir, "small.json")
+	if err := os.WriteFile(arch, []byte(smallNet), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI("train", "--data-dir", dataDir(t), "--model", arch, "--limit", "1000", "--epochs", "1",
+		"--no-evaluate", "--out", base)
+	if code != 0 {
+		t.Fatalf("training the base: exit %d: %s", code, stderr)
+	}
+	writeMNISTFolders(t, dir, 12)
+	digits := []string{"--images", filepath.Join(dir, "train"), "--test-images", filepath.Join(dir, "test"), "--epochs", "2", "--batch-size", "20"}
+	tuned := filepath.Join(dir, "digits.safetensors")
+	code, stdout, stderr := runCLI(append([]string{"train", "--model", base, "--freeze", "..flatten", "--out", tuned}, digits...)...)
+	if code != 0 {
+		t.Fatalf("transfer: exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		"Starting from " + base + ": its weights and preprocessing, with a new head dense (Dense) of 10 classes for images:" + filepath.Join(dir, "train") + " in place of its 28 classes.",
+		"Frozen: conv2d..flatten (4 layers); 20490 weights train, 80 do not.",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if !strings.Contains(stdout, "test accuracy") {
+		t.Errorf("no evaluation on the test images:\n%s", stdout)
+	}
+	b, err := model.Load(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.Load(tuned)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, pm := b.Params(), m.Params()
+	if !slices.Equal(pb[0].Value.Data, pm[0].Value.Data) || !slices.Equal(pb[1].Value.Data, pm[1].Value.Data) {
+		t.Error("the frozen convolution's weights changed")
+	}
+	if !slices.Equal(m.ClassNames, []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}) || m.NumClasses() != 10 {
+		t.Errorf("classes %v", m.ClassNames)
+	}
+	if !slices.Equal(m.Standardizer.MeanImage, b.Standardizer.MeanImage) || len(b.Standardizer.MeanImage) != 32*32 {
+		t.Error("the preprocessing is not the base model's")
+	}
+	for i, l := range m.Layers {
+		if m.Trainable(l) != (i == len(m.Layers)-1) {
+			t.Errorf("saved model: layer %s trainable %v", l.Name(), m.Trainable(l))
+		}
+	}
+
+	// Going on from the tuned model with the same classes keeps its head,
+	// its frozen layers unless --freeze says otherwise.
+	again := filepath.Join(dir, "again.safetensors")
+	code, _, stderr = runCLI(append([]string{"train", "--model", tuned, "--freeze", "none", "--lr", "1e-4", "--out", again}, digits...)...)
+	if code != 0 || !strings.Contains(stderr, "its weights, preprocessing and head (the same 10 classes)") || strings.Contains(stderr, "Frozen:") {
+		t.Errorf("fine-tuning the whole: exit %d: %s", code, stderr)
+	}
+
+	for _, tt := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--freeze", "conv2d..nope"}, 2, `--freeze conv2d..nope: no layer is named "nope" (the model's: conv2d, max_pooling2d, dropout, flatten, dense)`},
+		{[]string{"--freeze", "flatten..conv2d"}, 2, "--freeze flatten..conv2d: flatten runs after conv2d"},
+		{[]string{"--freeze", "conv2d,,dense"}, 2, `--freeze conv2d,,dense: empty item ""`},
+		{[]string{"--center", "none"}, 2, "--center: " + base + " brings the preprocessing its weights were trained with"},
+		{[]string{"--width", "28", "--height", "28"}, 1, base + ": the model takes inputs of shape [32 32 1], the images of images:" + filepath.Join(dir, "train") +
+			" have shape [28 28 1] (read them with --width 32 --height 32 --color-mode grayscale)"},
+	} {
+		out := filepath.Join(t.TempDir(), "x.safetensors")
+		code, _, stderr := runCLI(append(append([]string{"train", "--model", base, "--out", out}, digits...), tt.args...)...)
+		if code != tt.code || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tt.args, code, stderr, tt.code, tt.want)
+		}
+	}
+}
