@@ -90,7 +90,7 @@ type trainOptions struct {
 	aug       *augment.Config // nil: no augmentation
 	modelFile bool            // Model is a model file to start from
 	set       map[string]bool // the flags given
-	opt optim.Optimizer
+	opt       optim.Optimizer
 }
 
 // recipes are named sets of defaults for train's flags.
