@@ -278,6 +278,29 @@ func shuffleUnit(t *testing.T) *model.Sequential {
 	return m
 }
 
+// frozenNet returns a network whose first convolution, with a
+// regularizer and a constraint, and batch normalization are frozen: the
+// project's step must leave them, the moving statistics included, as
+// convnet's does, and normalise with those statistics.
+func frozenNet(t *testing.T) *model.Sequential {
+	t.Helper()
+	conv := &nn.Conv2D{Filters: 6, KernelSize: [2]int{3, 3}, Activation: "relu", KernelRegularizer: nn.Regularizer{L2: 0.01},
+		KernelConstraint: nn.Constraint{Kind: "max_norm", Max: 0.2, Axis: []int{0, 1, 2}}}
+	bn := &nn.BatchNormalization{}
+	m := model.New(conv, bn, &nn.Conv2D{Filters: 6, KernelSize: [2]int{3, 3}, Activation: "tanh"}, &nn.Flatten{},
+		&nn.Dense{Units: 5, Activation: "softmax", KernelRegularizer: nn.Regularizer{L1: 0.001}})
+	if err := m.SetTrainable(false, conv, bn); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Build([]int{12, 10, 3}, 12); err != nil {
+		t.Fatal(err)
+	}
+	randomStats(m)
+	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255}
+	m.ClassNames = []string{"a", "b", "c", "d", "e"}
+	return m
+}
+
 // TestExportPyTorchNumerics exports networks as PyTorch projects and runs
 // them on the same batch as convnet: the logits and probabilities must
 // agree within 1e-5, and one training step (dropout off) with the
@@ -288,8 +311,8 @@ func shuffleUnit(t *testing.T) *model.Sequential {
 // The networks: the tutorial's, the built-in AHCD model, one with every
 // layer type, the resnet preset, a graph with every merge layer, one
 // with a squeeze-and-excitation block and the silu, hard_sigmoid and
-// hard_silu activations, a chain of grouped convolutions, and a ShuffleNet
-// unit (channels split, joined and shuffled).
+// hard_silu activations, a chain of grouped convolutions, a ShuffleNet
+// unit (channels split, joined and shuffled) and one with frozen layers.
 func TestExportPyTorchNumerics(t *testing.T) {
 	skipRace(t)
 	python(t, "torch", "torchvision", "numpy")
@@ -372,6 +395,7 @@ func TestExportPyTorchNumerics(t *testing.T) {
 		random("grouped", grouped(t), []string{"--optimizer", "sgd", "--momentum", "0.9", "--lr", "0.05"}),
 		random("shuffle-unit", shuffleUnit(t), []string{}),
 		random("smooth-activations", smoothActivations(t), []string{"--optimizer", "adam"}),
+		random("frozen", frozenNet(t), []string{"--optimizer", "adam", "--ema", "0.5"}),
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

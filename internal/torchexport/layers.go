@@ -78,6 +78,8 @@ type walker struct {
 	// softmax is set when the last layer's softmax is left out of the
 	// network, which returns the logits the loss takes.
 	softmax bool
+	// trainable reports whether a layer trains (see model.SetTrainable).
+	trainable func(nn.Layer) bool
 }
 
 // UnsupportedError reports a part of a model or recipe that the PyTorch

@@ -57,7 +57,7 @@ func Generate(p Project) ([]File, error) {
 	if len(in) != 3 {
 		return nil, unsupported("the model's input", "shape %v: the PyTorch project trains on images (height, width, channels)", in)
 	}
-	w := &walker{attrs: map[string]bool{}, flat: map[string]*[3]int{}}
+	w := &walker{attrs: map[string]bool{}, flat: map[string]*[3]int{}, trainable: m.Trainable}
 	layers, output, err := w.layers(m)
 	if err != nil {
 		return nil, err
@@ -80,6 +80,9 @@ func Generate(p Project) ([]File, error) {
 		return nil, err
 	}
 	if md.Constraints, err = constraints(m, layers); err != nil {
+		return nil, err
+	}
+	if md.Frozen, err = frozen(m, layers); err != nil {
 		return nil, err
 	}
 	for i, l := range layers {
@@ -127,6 +130,7 @@ type modelData struct {
 	LayerNames                []string // the entries of LAYER_NAMES
 	Penalties                 []string // the terms of regularization(net)
 	Constraints               []string // the statements of constrain(net)
+	Frozen                    []string // the tensors of Net that do not train
 }
 
 // HasLoad reports whether load_convnet copies anything.

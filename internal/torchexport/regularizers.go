@@ -28,11 +28,12 @@ func eachWeight(m *model.Model, layers []pyLayer, what string, wants func(*nn.Pa
 }
 
 // penalties returns the terms of model.py's regularization(net): for each
-// weight with a regularizer, l1·Σ|w| and l2·Σw² of its tensor in Net, which
+// trainable weight with a regularizer (those of frozen layers count not, as
+// in convnet and Keras 3), l1·Σ|w| and l2·Σw² of its tensor in Net, which
 // the order of PyTorch's layouts does not change.
 func penalties(m *model.Model, layers []pyLayer) ([]string, error) {
 	var terms []string
-	err := eachWeight(m, layers, "a regularizer of", func(p *nn.Param) bool { return !p.Regularizer.IsZero() }, func(p *nn.Param, t torchWeight) {
+	err := eachWeight(m, layers, "a regularizer of", func(p *nn.Param) bool { return p.Trainable && !p.Regularizer.IsZero() }, func(p *nn.Param, t torchWeight) {
 		if r := p.Regularizer; r.L1 != 0 {
 			terms = append(terms, fmt.Sprintf("%s * net.%s.abs().sum()", pyFloat(r.L1), t.dst))
 		}
@@ -44,11 +45,11 @@ func penalties(m *model.Model, layers []pyLayer) ([]string, error) {
 }
 
 // constraints returns the statements of model.py's constrain(net): each
-// constrained weight turned into convnet's layout (where Keras's axes
+// constrained trainable weight turned into convnet's layout (where Keras's axes
 // name its axes), constrained and copied back.
 func constraints(m *model.Model, layers []pyLayer) ([]string, error) {
 	var lines []string
-	err := eachWeight(m, layers, "a constraint on", func(p *nn.Param) bool { return !p.Constraint.IsZero() }, func(p *nn.Param, t torchWeight) {
+	err := eachWeight(m, layers, "a constraint on", func(p *nn.Param) bool { return p.Trainable && !p.Constraint.IsZero() }, func(p *nn.Param, t torchWeight) {
 		c, w := p.Constraint, fmt.Sprintf(t.toConvnet, "net."+t.dst)
 		var call string
 		switch c.Kind {
@@ -64,4 +65,14 @@ func constraints(m *model.Model, layers []pyLayer) ([]string, error) {
 		lines = append(lines, fmt.Sprintf("net.%s.copy_(%s)", t.dst, fmt.Sprintf(t.toTorch, call)))
 	})
 	return lines, err
+}
+
+// frozen returns the tensors of Net that hold the weights of frozen layers
+// (see model.SetTrainable), which Net sets not to train.
+func frozen(m *model.Model, layers []pyLayer) ([]string, error) {
+	var names []string
+	err := eachWeight(m, layers, "the frozen layer's", func(p *nn.Param) bool { return p.Grad != nil && !p.Trainable }, func(_ *nn.Param, t torchWeight) {
+		names = append(names, t.dst)
+	})
+	return names, err
 }

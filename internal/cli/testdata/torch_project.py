@@ -50,8 +50,9 @@ def main():
     if not step:
         return
     net.train()
-    opt = train.make_optimizer(net.parameters())
-    ema = train.EMA(net.parameters()) if hasattr(train, "EMA") else None  # --ema
+    params = [p for p in net.parameters() if p.requires_grad]  # as train.py: not those of frozen layers
+    opt = train.make_optimizer(params)
+    ema = train.EMA(params) if hasattr(train, "EMA") else None  # --ema
     steps = int(sys.argv[sys.argv.index("--steps") + 1]) if "--steps" in sys.argv else 1
     for _ in range(steps):
         if hasattr(train, "class_weights"):  # --class-weight, over this batch's labels
@@ -62,7 +63,7 @@ def main():
         opt.zero_grad()
         loss.backward()
         if hasattr(train, "clip_gradients"):  # --clipnorm, --clipvalue or --global-clipnorm
-            train.clip_gradients(net.parameters())
+            train.clip_gradients(params)
         opt.step()
         if ema:
             ema.update()
