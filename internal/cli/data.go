@@ -18,25 +18,27 @@ import (
 func init() {
 	register(command{
 		name:    "data",
-		summary: "inspect a data set: \"data info\" (counts, shape, values), \"data show\" (PNG of samples)",
+		summary: "inspect a data set: \"data info\" (counts, shape, values), \"data show\" (PNG of samples), \"data export\" (a PNG file per image)",
 		run:     runData,
 	})
 }
 
 func runData(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usagef("want a subcommand: info or show")
+		return usagef("want a subcommand: info, show or export")
 	}
 	switch args[0] {
 	case "info":
 		return runDataInfo(ctx, args[1:], stdout, stderr)
 	case "show":
 		return runDataShow(ctx, args[1:], stdout, stderr)
+	case "export":
+		return runDataExport(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
-		fmt.Fprintln(stderr, "Usage: convnet data info|show [flags]\n\nRun \"convnet data info -h\" or \"convnet data show -h\" for the flags.")
+		fmt.Fprintln(stderr, "Usage: convnet data info|show|export [flags]\n\nRun \"convnet data info -h\", \"convnet data show -h\" or \"convnet data export -h\" for the flags.")
 		return flag.ErrHelp
 	}
-	return usagef("unknown subcommand %q: want info or show", args[0])
+	return usagef("unknown subcommand %q: want info, show or export", args[0])
 }
 
 // DataInfoOptions are the flags of "convnet data info".

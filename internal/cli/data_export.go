@@ -1,0 +1,121 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/convnet-go/convnet/data"
+	"github.com/convnet-go/convnet/internal/safefile"
+)
+
+// DataExportOptions are the flags of "convnet data export".
+type DataExportOptions struct {
+	Source   sourceFlags
+	Out      string
+	PerClass int // at most this many images of each class and split (0: all)
+	Force    bool
+}
+
+func runDataExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var opts DataExportOptions
+	fs := newFlagSet("data export", "--out DIR [--dataset ahcd|mnist | --csv FILE | --images DIR] [flags]", stderr)
+	opts.Source.register(fs, "ahcd")
+	fs.StringVar(&opts.Out, "out", "", "folder to write: <split>/<class>/<n>.png, the layout --images reads (required)")
+	fs.IntVar(&opts.PerClass, "per-class", 0, "at most this many images of each class in each split, the first ones (0: all)")
+	fs.BoolVar(&opts.Force, "force", false, "write into --out even if it holds files (same names are replaced)")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(rest) > 0:
+		return usagef("unexpected argument %q", rest[0])
+	case opts.Out == "":
+		return usagef("--out is required")
+	case opts.PerClass < 0:
+		return usagef("--per-class %d: want 0 (all) or more", opts.PerClass)
+	}
+	return dataExport(ctx, opts, stdout)
+}
+
+// dataExport writes each split of the data set as PNG files, one folder per
+// class, each file written whole or not at all.
+func dataExport(ctx context.Context, opts DataExportOptions, stdout io.Writer) error {
+	if entries, err := os.ReadDir(opts.Out); err == nil && len(entries) > 0 && !opts.Force {
+		return fmt.Errorf("%s holds files: use --force to write into it", opts.Out)
+	}
+	names, sets, err := opts.Source.splits(ctx)
+	if err != nil {
+		return err
+	}
+	for k, d := range sets {
+		for _, c := range d.ClassNames {
+			if c == "" || c == "." || c == ".." || strings.ContainsAny(c, `/\`) {
+				return fmt.Errorf("%s: class %q cannot name a folder", opts.Source.describe(), c)
+			}
+		}
+		written := make([]int, d.NumClasses())
+		for i := range d.Len() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			c := d.Y[i]
+			if opts.PerClass > 0 && written[c] == opts.PerClass {
+				continue
+			}
+			dir := filepath.Join(opts.Out, names[k], d.ClassNames[c])
+			if written[c] == 0 {
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					return err
+				}
+			}
+			img := sampleImage(d, i)
+			path := filepath.Join(dir, fmt.Sprintf("%05d.png", i))
+			if err := safefile.Write(path, true, func(w io.Writer) error { return png.Encode(w, img) }); err != nil {
+				return err
+			}
+			written[c]++
+		}
+		total := 0
+		for _, n := range written {
+			total += n
+		}
+		fmt.Fprintf(stdout, "%s: %d images of %d classes in %s\n", names[k], total, d.NumClasses(), filepath.Join(opts.Out, names[k]))
+	}
+	return nil
+}
+
+// sampleImage returns image i of d as a grayscale, RGB or RGBA image, its
+// values rounded and clamped to 0..255.
+func sampleImage(d *data.Dataset, i int) image.Image {
+	s := d.Shape()
+	h, w, c := s[0], s[1], s[2]
+	px := d.Image(i)
+	at := func(j int) uint8 { return uint8(math.Round(math.Min(255, math.Max(0, float64(px[j]))))) }
+	r := image.Rect(0, 0, w, h)
+	if c == 1 {
+		g := image.NewGray(r)
+		for j := range g.Pix {
+			g.Pix[j] = at(j)
+		}
+		return g
+	}
+	img := image.NewNRGBA(r)
+	for j := range h * w {
+		col := color.NRGBA{A: 255}
+		col.R, col.G, col.B = at(j*c), at(j*c+min(1, c-1)), at(j*c+min(2, c-1))
+		if c == 4 {
+			col.A = at(j*c + 3)
+		}
+		img.SetNRGBA(j%w, j/w, col)
+	}
+	return img
+}
