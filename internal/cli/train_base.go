@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/model/pretrained"
 	"github.com/convnet-go/convnet/nn"
 )
 
@@ -13,15 +14,17 @@ import (
 // weights and its preprocessing, with a new head when the data's classes
 // are not the model's; --freeze chooses the layers that do not train.
 
-// isModelFile reports whether --model names a model file (a .safetensors
-// file, as convnet train and convnet import write) rather than a preset or
-// a JSON architecture.
-func isModelFile(name string) bool { return strings.HasSuffix(name, ".safetensors") }
+// isModelFile reports whether --model names a trained model, a model file
+// (.safetensors, as convnet train and convnet import write) or a built-in
+// model, rather than a preset or a JSON architecture.
+func isModelFile(name string) bool {
+	return strings.HasSuffix(name, ".safetensors") || slices.Contains(pretrained.Names(), name)
+}
 
-// loadBase loads the model file a run starts from. Its memory is checked
-// in buildModel, for the run's batch size.
+// loadBase loads the model a run starts from. Its memory is checked in
+// buildModel, for the run's batch size.
 func (t *trainer) loadBase() error {
-	m, err := model.LoadWith(t.o.Model, model.LoadOptions{MaxMemory: -1})
+	m, _, err := loadModel(t.o.Model, -1)
 	if err != nil {
 		return err
 	}

@@ -108,6 +108,13 @@ func TestTrainFromModelFile(t *testing.T) {
 		t.Errorf("fine-tuning the whole: exit %d: %s", code, stderr)
 	}
 
+	// The built-in model, by its name.
+	builtin := filepath.Join(dir, "builtin.safetensors")
+	code, _, stderr = runCLI(append([]string{"train", "--model", "ahcd", "--freeze", "..flatten", "--epochs", "1", "--out", builtin}, digits[:4]...)...)
+	if code != 0 || !strings.Contains(stderr, "Starting from ahcd: its weights and preprocessing, with a new head dense_1 (Dense) of 10 classes") {
+		t.Errorf("from the built-in model: exit %d: %s", code, stderr)
+	}
+
 	for _, tt := range []struct {
 		args []string
 		code int

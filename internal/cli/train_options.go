@@ -10,6 +10,7 @@ import (
 
 	"github.com/convnet-go/convnet/data/augment"
 	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/model/pretrained"
 	"github.com/convnet-go/convnet/optim"
 )
 
@@ -125,7 +126,7 @@ func recipeNames() []string {
 func (o *trainOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.Recipe, "recipe", "tutorial", "a named set of defaults: "+strings.Join(recipeNames(), ", "))
 	o.Source.register(fs, "ahcd")
-	fs.StringVar(&o.Model, "model", "tutorial", "a preset ("+strings.Join(model.PresetNames(), ", ")+"), a JSON architecture file, or a model file (.safetensors) to go on training from, with a new head if the data's classes are not its own")
+	fs.StringVar(&o.Model, "model", "tutorial", "a preset ("+strings.Join(model.PresetNames(), ", ")+"), a JSON architecture file, or a trained model to go on from: a model file (.safetensors) or a built-in model ("+strings.Join(pretrained.Names(), ", ")+"), with a new head if the data's classes are not its own")
 	fs.StringVar(&o.Freeze, "freeze", "", `layers that do not train: names and ranges such as conv2d..flatten (both included; ..flatten from the first layer), or "none" (default: none, or the model file's)`)
 	fs.StringVar(&o.Out, "out", "", "the trained model file (default: <model>.safetensors)")
 	fs.BoolVar(&o.Force, "force", false, "overwrite existing output files")
