@@ -26,10 +26,10 @@ const kerasStack = `{"module": "keras", "class_name": "Sequential", "config": {"
  "layers": [
   {"module": "keras.layers", "class_name": "InputLayer", "config": {"batch_shape": [null, 12, 12, 1], "dtype": "float32", "sparse": false, "name": "input_layer"}, "registered_name": null},
   {"module": "keras.layers", "class_name": "Conv2D", "config": {"name": "first", "filters": 4, "kernel_size": [3, 3], "activation": "relu", "padding": "same"}, "registered_name": null, "build_config": {"input_shape": [null, 12, 12, 1]}},
-  {"module": "keras.layers", "class_name": "BatchNormalization", "config": {"name": "bn"}, "registered_name": null},
+  {"module": "keras.layers", "class_name": "BatchNormalization", "config": {"name": "bn", "trainable": false}, "registered_name": null},
   {"module": "keras.layers", "class_name": "Conv2D", "config": {"name": "second", "filters": 6, "kernel_size": [3, 3], "activation": "relu"}, "registered_name": null},
   {"module": "keras.layers", "class_name": "SeparableConv2D", "config": {"name": "sep", "filters": 5, "kernel_size": [3, 3], "depth_multiplier": 2, "activation": "relu"}, "registered_name": null},
-  {"module": "keras", "class_name": "Sequential", "config": {"name": "inner", "layers": [
+  {"module": "keras", "class_name": "Sequential", "config": {"name": "inner", "trainable": false, "layers": [
     {"module": "keras.layers", "class_name": "Conv2D", "config": {"name": "inner_conv", "filters": 3, "kernel_size": [1, 1]}, "registered_name": null},
     {"module": "keras.layers", "class_name": "PReLU", "config": {"name": "inner_prelu", "shared_axes": [1, 2]}, "registered_name": null}]}, "registered_name": null},
   {"module": "keras.layers", "class_name": "MaxPooling2D", "config": {"name": "pool", "pool_size": [2, 2]}, "registered_name": null},
@@ -102,8 +102,9 @@ func writeKeras(t *testing.T, m *model.Sequential, doc []byte, edit func(map[str
 // architecture, with random weights, as Keras 3 saves a .keras file and as
 // Keras 2 saves an HDF5 file (a whole model, or weights alone with the
 // architecture given to --arch); imports them with convnet import --keras,
-// and checks that every weight arrived where it belongs, bit for bit, and
-// that the imported model computes what the original does.
+// and checks that every weight arrived where it belongs, bit for bit, that
+// the imported model computes what the original does, and that frozen
+// layers (trainable false) come in frozen.
 func TestImportKeras(t *testing.T) {
 	docs := map[string][]byte{"stack": []byte(kerasStack), "keras-2.1": []byte(kerasOld)}
 	for name, file := range map[string]string{"residual-functional": "residual_keras3.json", "tutorial": "tutorial_sequential.json"} {
@@ -172,6 +173,13 @@ func TestImportKeras(t *testing.T) {
 			got.Predict(b, x)
 			if !slices.Equal(a.Data, b.Data) {
 				t.Errorf("the imported model's outputs %v, the original's %v", b.Data[:4], a.Data[:4])
+			}
+			if c.doc == "stack" { // a frozen layer and a frozen Sequential in it
+				for _, l := range got.Layers {
+					if frozen := slices.Contains([]string{"bn", "inner_conv", "inner_prelu"}, l.Name()); got.Trainable(l) == frozen {
+						t.Errorf("layer %s: trainable %v, want %v", l.Name(), got.Trainable(l), !frozen)
+					}
+				}
 			}
 			if got.Standardizer == nil || got.Standardizer.Rescale != 1.0/255 || !strings.HasPrefix(got.Meta["source"], c.source) {
 				t.Errorf("preprocessing %+v, source %q, want %q", got.Standardizer, got.Meta["source"], c.source)
