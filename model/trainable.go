@@ -88,47 +88,64 @@ func (m *Model) settleTrainable() {
 }
 
 // NewHead gives the model a new head for a task of classes classes, as a
-// Keras user puts a new top on a base model (include_top=False): the
-// model's last layer with weights, a Dense, is replaced by a Dense of
+// Keras user puts a new top on a base model. The model's head, its last
+// layer with weights when that is a Dense, is replaced by a Dense of
 // classes units with the same name, activation, bias, initializer,
-// regularizers and constraints, its weights drawn from seed; every other
-// layer keeps its weights, and its frozen or trainable state. The layers
-// after the head, if any, must have no weights and keep the shape (an
-// Activation, a Softmax, a Dropout). The new head trains. The model stays
-// built; a compiled model is compiled again, its optimizer's state
-// starting over. It returns the new head.
+// regularizers and constraints; the layers after it, if any, must have no
+// weights and keep the shape (an Activation, a Softmax, a Dropout). A
+// model without a top (Keras's include_top=False) gets one: a model whose
+// output is an image, a GlobalAveragePooling2D and a Dense with a softmax;
+// one whose output is a vector made by a layer without weights (a pooling,
+// a Flatten), the Dense alone. The new head's weights are drawn from seed;
+// every other layer keeps its weights and its frozen or trainable state,
+// and the new head trains. The model stays built; a compiled model is
+// compiled again, its optimizer's state starting over. It returns the new
+// head.
 func (m *Model) NewHead(classes int, seed uint64) (*nn.Dense, error) {
 	m.mustBeBuilt("NewHead")
 	if classes < 1 {
 		return nil, fmt.Errorf("NewHead: %d classes", classes)
 	}
-	h, err := m.head()
-	if err != nil {
-		return nil, err
-	}
-	old := m.Layers[h]
-	cfg := old.Config()
-	cfg["units"] = classes
-	l, err := nn.FromConfig(old.Type(), cfg)
-	if err != nil {
-		return nil, fmt.Errorf("NewHead: %w", err)
-	}
-	l.SetName(old.Name())
 	kept := make([][]*tensor.Tensor, len(m.Layers))
 	for i, k := range m.Layers {
 		for _, p := range k.Params() {
 			kept[i] = append(kept[i], p.Value.Clone())
 		}
 	}
-	m.Layers[h] = l
+	layers, inbound := slices.Clone(m.Layers), [][]int(nil)
 	if m.graph != nil {
-		m.graph.layers[h] = l
+		inbound = slices.Clone(m.graph.inbound)
 	}
-	delete(m.frozen, old)
-	if err := m.Build(m.input, seed); err != nil {
-		m.Layers[h] = old
+	var head *nn.Dense
+	if m.headless() {
+		head = &nn.Dense{Units: classes, Activation: "softmax"}
+		if len(m.output) == 3 {
+			m.appendLayer(&nn.GlobalAveragePooling2D{})
+		}
+		m.appendLayer(head)
+	} else {
+		h, err := m.head()
+		if err != nil {
+			return nil, err
+		}
+		old := m.Layers[h]
+		cfg := old.Config()
+		cfg["units"] = classes
+		l, err := nn.FromConfig(old.Type(), cfg)
+		if err != nil {
+			return nil, fmt.Errorf("NewHead: %w", err)
+		}
+		l.SetName(old.Name())
+		m.Layers[h], head, kept[h] = l, l.(*nn.Dense), nil
 		if m.graph != nil {
-			m.graph.layers[h] = old
+			m.graph.layers[h] = l
+		}
+		delete(m.frozen, old)
+	}
+	if err := m.Build(m.input, seed); err != nil {
+		m.Layers = layers
+		if m.graph != nil {
+			m.graph.layers, m.graph.inbound = slices.Clone(layers), inbound
 		}
 		if berr := m.Build(m.input, seed); berr != nil {
 			panic("model: NewHead: " + berr.Error())
@@ -136,20 +153,43 @@ func (m *Model) NewHead(classes int, seed uint64) (*nn.Dense, error) {
 		m.restore(kept)
 		return nil, fmt.Errorf("NewHead: %w", err)
 	}
-	kept[h] = nil
 	m.restore(kept)
-	return l.(*nn.Dense), nil
+	return head, nil
+}
+
+// headless reports whether the model has no top: its output is an image,
+// or a vector that a layer without weights made of an image (a pooling, a
+// Flatten).
+func (m *Model) headless() bool {
+	if len(m.output) == 3 {
+		return true
+	}
+	n := len(m.Layers)
+	last := m.Layers[n-1]
+	in := m.input
+	if j := m.inbound(n - 1)[0]; j > 0 {
+		in = m.Layers[j-1].OutputShape()
+	}
+	return len(m.output) == 1 && len(last.Params()) == 0 && len(in) == 3
+}
+
+// appendLayer adds l after the model's last layer, called on its output.
+func (m *Model) appendLayer(l nn.Layer) {
+	if m.graph != nil {
+		m.graph.layers = append(m.graph.layers, l)
+		m.graph.inbound = append(m.graph.inbound, []int{len(m.Layers)})
+	}
+	m.Layers = append(m.Layers, l)
 }
 
 // restore copies kept, per layer the values of its parameters (nil: keep
-// the layer's own), into the layers' parameters.
+// the layer's own), into the first layers' parameters.
 func (m *Model) restore(kept [][]*tensor.Tensor) {
-	for i, l := range m.Layers {
-		if kept[i] == nil {
-			continue
-		}
-		for k, p := range l.Params() {
-			p.Value.CopyFrom(kept[i][k])
+	for i, vs := range kept {
+		for k, p := range m.Layers[i].Params() {
+			if vs != nil {
+				p.Value.CopyFrom(vs[k])
+			}
 		}
 	}
 }

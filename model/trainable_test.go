@@ -250,8 +250,8 @@ func fmtArgs(format string, args ...string) string {
 }
 
 // NewHead replaces the last Dense with a fresh one of the new size, keeps
-// every other weight and the frozen layers, and refuses a model whose last
-// layer with weights is not a Dense.
+// every other weight and the frozen layers, puts a top on a base without
+// one, stack or graph, and refuses a classifier whose head is not a Dense.
 func TestNewHead(t *testing.T) {
 	m := frozenBN(t)
 	old := cloneParams(m)
@@ -291,11 +291,54 @@ func TestNewHead(t *testing.T) {
 		t.Errorf("graph: output %v after NewHead(4)", g.OutputShape())
 	}
 
-	c := New(&nn.Dense{Units: 4}, &nn.Reshape{TargetShape: []int{2, 2, 1}}, &nn.Conv2D{Filters: 2, KernelSize: [2]int{1, 1}})
-	if err := c.Build([]int{3}, 1); err != nil {
+	// A base without a top gets one.
+	in := Input(6, 6, 1)
+	c1 := Call(&nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 3}, Padding: "same", Activation: "relu"}, in)
+	graphBase, err := NewGraph(in, Call(&nn.Add{}, c1, Call(&nn.Conv2D{Filters: 2, KernelSize: [2]int{1, 1}}, c1)))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.NewHead(3, 1); err == nil || !strings.Contains(err.Error(), `the last layer with weights is "conv2d" (Conv2D), not a Dense`) {
-		t.Errorf("NewHead after a convolution: %v", err)
+	for _, tt := range []struct {
+		name  string
+		m     *Model
+		added []string
+	}{
+		{"image", New(&nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 3}}, &nn.ReLU{}), []string{"GlobalAveragePooling2D", "Dense"}},
+		{"pooled", New(&nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 3}}, &nn.GlobalMaxPooling2D{}), []string{"Dense"}},
+		{"graph", graphBase, []string{"GlobalAveragePooling2D", "Dense"}},
+	} {
+		if err := tt.m.Build([]int{6, 6, 1}, 1); err != nil {
+			t.Fatal(err)
+		}
+		n, old := len(tt.m.Layers), cloneParams(tt.m)
+		d, err := tt.m.NewHead(3, 2)
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		var added []string
+		for _, l := range tt.m.Layers[n:] {
+			added = append(added, l.Type())
+		}
+		if !slices.Equal(added, tt.added) || tt.m.Layers[len(tt.m.Layers)-1] != d || d.Activation != "softmax" || !slices.Equal(tt.m.OutputShape(), []int{3}) {
+			t.Errorf("%s: added %v, output %v", tt.name, added, tt.m.OutputShape())
+		}
+		for i, v := range old {
+			if !slices.Equal(tt.m.params[i].Value.Data, v) {
+				t.Errorf("%s: %s changed", tt.name, tt.m.params[i].Name)
+			}
+		}
+		if err := tt.m.Compile(&optim.SGD{}, nn.CrossEntropy{}); err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+		}
+	}
+
+	// A classifier whose head is not a Dense is refused.
+	c := New(&nn.Conv2D{Filters: 2, KernelSize: [2]int{1, 1}}, &nn.GlobalAveragePooling2D{}, &nn.Softmax{})
+	if err := c.Build([]int{3, 3, 1}, 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.NewHead(3, 1); err == nil || !strings.Contains(err.Error(), `"global_average_pooling2d" (GlobalAveragePooling2D) after the head changes the shape [3 3 2] to [2]`) {
+		t.Errorf("NewHead of a convolutional classifier: %v", err)
 	}
 }

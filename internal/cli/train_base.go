@@ -43,7 +43,7 @@ func (t *trainer) sizeImages(m *model.Model) {
 
 // fromBase readies the loaded model for the training data: the same input
 // shape, and a new head if the data's classes are not the model's (their
-// names and order).
+// names and order), or a top if it has none (see model.NewHead).
 func (t *trainer) fromBase() (*model.Model, error) {
 	o, m, classes := t.o, t.base, t.train.ClassNames
 	if !slices.Equal(m.InputShape(), t.train.Shape()) {
@@ -58,13 +58,22 @@ func (t *trainer) fromBase() (*model.Model, error) {
 		fmt.Fprintf(t.stderr, "Starting from %s: its weights, preprocessing and head (the same %d classes).\n", o.Model, len(classes))
 		return m, nil
 	}
-	old := m.NumClasses()
+	n, old := len(m.Layers), m.NumClasses()
 	head, err := m.NewHead(len(classes), o.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", o.Model, err)
 	}
-	fmt.Fprintf(t.stderr, "Starting from %s: its weights and preprocessing, with a new head %s (Dense) of %d classes for %s in place of its %d classes.\n",
-		o.Model, head.Name(), len(classes), o.Source.describe(), old)
+	if len(m.Layers) == n {
+		fmt.Fprintf(t.stderr, "Starting from %s: its weights and preprocessing, with a new head %s (Dense) of %d classes for %s in place of its %d classes.\n",
+			o.Model, head.Name(), len(classes), o.Source.describe(), old)
+		return m, nil
+	}
+	var top []string
+	for _, l := range m.Layers[n:] {
+		top = append(top, fmt.Sprintf("%s (%s)", l.Name(), l.Type()))
+	}
+	fmt.Fprintf(t.stderr, "Starting from %s: its weights and preprocessing, and a top for the %d classes of %s, which it had not: %s.\n",
+		o.Model, len(classes), o.Source.describe(), strings.Join(top, ", "))
 	return m, nil
 }
 

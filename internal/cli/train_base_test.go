@@ -11,6 +11,7 @@ import (
 
 	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/nn"
 )
 
 // writeMNISTFolders writes perClass training and test images of each MNIST
@@ -113,6 +114,22 @@ func TestTrainFromModelFile(t *testing.T) {
 	code, _, stderr = runCLI(append([]string{"train", "--model", "ahcd", "--freeze", "..flatten", "--epochs", "1", "--out", builtin}, digits[:4]...)...)
 	if code != 0 || !strings.Contains(stderr, "Starting from ahcd: its weights and preprocessing, with a new head dense_1 (Dense) of 10 classes") {
 		t.Errorf("from the built-in model: exit %d: %s", code, stderr)
+	}
+
+	// A base without a top, as Keras's include_top=False, gets one.
+	headless := model.New(&nn.Conv2D{Filters: 4, KernelSize: [2]int{3, 3}, Activation: "relu"}, &nn.MaxPool2D{})
+	if err := headless.Build([]int{32, 32, 1}, 1); err != nil {
+		t.Fatal(err)
+	}
+	headless.Standardizer = &data.Standardizer{Rescale: 1.0 / 255}
+	base2 := filepath.Join(dir, "headless.safetensors")
+	if err := model.Save(base2, headless, model.SaveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = runCLI(append([]string{"train", "--model", base2, "--freeze", "conv2d", "--epochs", "1", "--out", filepath.Join(dir, "topped.safetensors")}, digits[:4]...)...)
+	if code != 0 || !strings.Contains(stderr, "and a top for the 10 classes of images:"+filepath.Join(dir, "train")+
+		", which it had not: global_average_pooling2d (GlobalAveragePooling2D), dense (Dense).") {
+		t.Errorf("from a base without a top: exit %d: %s", code, stderr)
 	}
 
 	for _, tt := range []struct {
