@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/convnet-go/convnet/data"
@@ -20,7 +21,8 @@ import (
 type DataExportOptions struct {
 	Source   sourceFlags
 	Out      string
-	PerClass int // at most this many images of each class and split (0: all)
+	PerClass int    // at most this many images of each class and split (0: all)
+	Split    string // train, test or all (both, or the one split of a CSV or folder)
 	Force    bool
 }
 
@@ -30,6 +32,7 @@ func runDataExport(ctx context.Context, args []string, stdout, stderr io.Writer)
 	opts.Source.register(fs, "ahcd")
 	fs.StringVar(&opts.Out, "out", "", "folder to write: <split>/<class>/<n>.png, the layout --images reads (required)")
 	fs.IntVar(&opts.PerClass, "per-class", 0, "at most this many images of each class in each split, the first ones (0: all)")
+	fs.StringVar(&opts.Split, "split", "all", "split of a data set with a test set to write: train, test or all")
 	fs.BoolVar(&opts.Force, "force", false, "write into --out even if it holds files (same names are replaced)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -42,6 +45,8 @@ func runDataExport(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return usagef("--out is required")
 	case opts.PerClass < 0:
 		return usagef("--per-class %d: want 0 (all) or more", opts.PerClass)
+	case !slices.Contains([]string{"train", "test", "all"}, opts.Split):
+		return usagef("--split %q: want train, test or all", opts.Split)
 	}
 	return dataExport(ctx, opts, stdout)
 }
@@ -56,7 +61,13 @@ func dataExport(ctx context.Context, opts DataExportOptions, stdout io.Writer) e
 	if err != nil {
 		return err
 	}
+	if opts.Split != "all" && len(sets) == 1 {
+		return usagef("--split %s: %s has one split (give --test-images or --test-csv for two)", opts.Split, opts.Source.describe())
+	}
 	for k, d := range sets {
+		if opts.Split != "all" && names[k] != opts.Split {
+			continue
+		}
 		for _, c := range d.ClassNames {
 			if c == "" || c == "." || c == ".." || strings.ContainsAny(c, `/\`) {
 				return fmt.Errorf("%s: class %q cannot name a folder", opts.Source.describe(), c)

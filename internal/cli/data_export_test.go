@@ -56,7 +56,12 @@ func TestDataExport(t *testing.T) {
 	if n, _ := os.ReadDir(filepath.Join(out, "all", "1")); len(n) != 4 {
 		t.Errorf("--force without a test set: %d images of class 1 in all/1, want 4", len(n))
 	}
-	for _, tt := range [][]string{{"--per-class", "-1", "--out", out}, {"--csv", f.Train}} {
+	code, stdout, stderr = runCLI("data", "export", "--csv", f.Train, "--test-csv", f.Test, "--split", "test", "--out", filepath.Join(t.TempDir(), "t"))
+	if code != 0 || strings.Contains(stdout, "train:") || !strings.Contains(stdout, "test: 3 images") {
+		t.Errorf("--split test: exit %d: %s%s", code, stdout, stderr)
+	}
+	for _, tt := range [][]string{{"--per-class", "-1", "--out", out}, {"--csv", f.Train}, {"--csv", f.Train, "--split", "test", "--out", filepath.Join(t.TempDir(), "u")},
+		{"--csv", f.Train, "--split", "val", "--out", out}} {
 		if code, _, stderr := runCLI(append([]string{"data", "export"}, tt...)...); code != 2 {
 			t.Errorf("%v: exit %d, want 2: %s", tt, code, stderr)
 		}
