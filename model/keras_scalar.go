@@ -41,10 +41,10 @@ func scalarOp(e kerasEntry) (l *nn.Rescaling, inbound []string, ok bool, err err
 	where := fmt.Sprintf("%s (%s of a tensor and %v)", name, e.ClassName, c)
 	for k, v := range e.Config {
 		switch {
-		case k == "name", k == "function" && e.ClassName == "TFOpLambda", k == "dtype" && (v == nil || isFloat32(v)), k == "trainable" && v == true:
-			continue
+		case k == "name", k == "function" && e.ClassName == "TFOpLambda", k == "dtype" && (v == nil || isFloat32(v)), k == "trainable" && (v == true || v == false):
+			continue // an operation has no weights: frozen or not, it computes the same
 		}
-		return nil, nil, true, fmt.Errorf("%s: config field %s = %s: convnet knows only name, function, trainable true and a float32 dtype", where, k, jsonText(v))
+		return nil, nil, true, fmt.Errorf("%s: config field %s = %s: convnet knows only name, function, trainable and a float32 dtype", where, k, jsonText(v))
 	}
 	scale, offset := 1.0, 0.0
 	switch op {

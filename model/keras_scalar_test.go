@@ -94,7 +94,7 @@ func TestKerasScalarOperations(t *testing.T) {
 			x = d.op("Add", "shift", x, 1, false)
 			d.setLast("axis", 1.0)
 			return x
-		}, "shift (Add of a tensor and 1): config field axis = 1: convnet knows only name, function, trainable true and a float32 dtype"},
+		}, "shift (Add of a tensor and 1): config field axis = 1: convnet knows only name, function, trainable and a float32 dtype"},
 	} {
 		if _, err := ParseArchitecture(doc(bad.edit)); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("error %v, want one containing %q", err, bad.want)
