@@ -146,7 +146,8 @@ func (m *Model) step(x, y *tensor.Tensor, training bool) score {
 	return r
 }
 
-// Penalty returns the sum of the parameters' regularizer penalties, which
+// Penalty returns the sum of the trainable parameters' regularizer
+// penalties (a frozen layer's count not, as in Keras 3), which
 // the losses of TrainStep and EvaluateBatch include, as Keras adds its
 // regularization losses to every batch's loss: 0 without regularizers.
 func (m *Model) Penalty() float64 {

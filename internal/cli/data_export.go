@@ -33,7 +33,7 @@ func runDataExport(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.StringVar(&opts.Out, "out", "", "folder to write: <split>/<class>/<n>.png, the layout --images reads (required)")
 	fs.IntVar(&opts.PerClass, "per-class", 0, "at most this many images of each class in each split, the first ones (0: all)")
 	fs.StringVar(&opts.Split, "split", "all", "split of a data set with a test set to write: train, test or all")
-	fs.BoolVar(&opts.Force, "force", false, "write into --out even if it holds files (same names are replaced)")
+	fs.BoolVar(&opts.Force, "force", false, "write a split whose folder holds files (same names are replaced)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -54,9 +54,6 @@ func runDataExport(ctx context.Context, args []string, stdout, stderr io.Writer)
 // dataExport writes each split of the data set as PNG files, one folder per
 // class, each file written whole or not at all.
 func dataExport(ctx context.Context, opts DataExportOptions, stdout io.Writer) error {
-	if entries, err := os.ReadDir(opts.Out); err == nil && len(entries) > 0 && !opts.Force {
-		return fmt.Errorf("%s holds files: use --force to write into it", opts.Out)
-	}
 	names, sets, err := opts.Source.splits(ctx)
 	if err != nil {
 		return err
@@ -64,8 +61,15 @@ func dataExport(ctx context.Context, opts DataExportOptions, stdout io.Writer) e
 	if opts.Split != "all" && len(sets) == 1 {
 		return usagef("--split %s: %s has one split (give --test-images or --test-csv for two)", opts.Split, opts.Source.describe())
 	}
+	write := func(k int) bool { return opts.Split == "all" || names[k] == opts.Split }
+	for k := range sets {
+		dir := filepath.Join(opts.Out, names[k])
+		if entries, err := os.ReadDir(dir); write(k) && err == nil && len(entries) > 0 && !opts.Force {
+			return fmt.Errorf("%s holds files: use --force to write into it", dir)
+		}
+	}
 	for k, d := range sets {
-		if opts.Split != "all" && names[k] != opts.Split {
+		if !write(k) {
 			continue
 		}
 		for _, c := range d.ClassNames {

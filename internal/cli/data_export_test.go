@@ -47,18 +47,23 @@ func TestDataExport(t *testing.T) {
 			}
 		}
 	}
-	if code, _, stderr := runCLI("data", "export", "--csv", f.Train, "--out", out); code != 1 || !strings.Contains(stderr, out+" holds files: use --force") {
+	if code, _, stderr := runCLI("data", "export", "--csv", f.Train, "--test-csv", f.Test, "--out", out); code != 1 ||
+		!strings.Contains(stderr, filepath.Join(out, "train")+" holds files: use --force") {
 		t.Errorf("export into a folder with files: exit %d: %s", code, stderr)
 	}
-	if code, _, stderr := runCLI("data", "export", "--csv", f.Train, "--out", out, "--force"); code != 0 {
+	if code, _, stderr := runCLI("data", "export", "--csv", f.Train, "--test-csv", f.Test, "--out", out, "--force"); code != 0 {
 		t.Errorf("--force: exit %d: %s", code, stderr)
 	}
-	if n, _ := os.ReadDir(filepath.Join(out, "all", "1")); len(n) != 4 {
-		t.Errorf("--force without a test set: %d images of class 1 in all/1, want 4", len(n))
+	if n, _ := os.ReadDir(filepath.Join(out, "train", "1")); len(n) != 4 {
+		t.Errorf("--force: %d images of class 1 in train/1, want 4", len(n))
 	}
-	code, stdout, stderr = runCLI("data", "export", "--csv", f.Train, "--test-csv", f.Test, "--split", "test", "--out", filepath.Join(t.TempDir(), "t"))
-	if code != 0 || strings.Contains(stdout, "train:") || !strings.Contains(stdout, "test: 3 images") {
-		t.Errorf("--split test: exit %d: %s%s", code, stdout, stderr)
+	// One split, then the other, into the same folder.
+	both := filepath.Join(t.TempDir(), "both")
+	for _, split := range []string{"train", "test"} {
+		code, stdout, stderr = runCLI("data", "export", "--csv", f.Train, "--test-csv", f.Test, "--split", split, "--out", both)
+		if code != 0 || strings.Count(stdout, ":") != 1 || !strings.HasPrefix(stdout, split+": ") {
+			t.Errorf("--split %s: exit %d: %s%s", split, code, stdout, stderr)
+		}
 	}
 	for _, tt := range [][]string{{"--per-class", "-1", "--out", out}, {"--csv", f.Train}, {"--csv", f.Train, "--split", "test", "--out", filepath.Join(t.TempDir(), "u")},
 		{"--csv", f.Train, "--split", "val", "--out", out}} {
