@@ -68,6 +68,9 @@ func (m *Model) rebuild(op string) *Model {
 		if m.frozen[l] {
 			c.frozen.add(cl)
 		}
+		if m.inference[l] {
+			c.inference.add(cl)
+		}
 	}
 	if m.graph != nil {
 		c.graph = &graph{inputName: m.graph.inputName, layers: slices.Clone(c.Layers), inbound: make([][]int, len(m.graph.inbound))}

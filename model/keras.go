@@ -174,6 +174,13 @@ func (km *kerasModel) sequential() (*Model, error) {
 	if km.InputLayers != nil || km.OutputLayers != nil {
 		return nil, errors.New("a Sequential config has no input_layers or output_layers")
 	}
+	if holdsFunctional(km.Layers) { // a graph inside: the whole is a graph
+		g, err := km.chainNodes()
+		if err != nil {
+			return nil, err
+		}
+		return g.model()
+	}
 	m := &Model{input: km.InputShape}
 	var axes map[nn.Layer]int
 	for i, e := range km.Layers {

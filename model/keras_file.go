@@ -181,8 +181,8 @@ type kerasVars struct{ path, class string }
 // kerasWeightPaths walks the layers of a Keras 3 architecture document as
 // Keras's saving walks a model's layers, and returns where each named
 // layer's variables are: "layers/<class in snake case>", with "_1", "_2",
-// ... for the second and later layers of a class, a nested Sequential's
-// under its own "layers".
+// ... for the second and later layers of a class, a nested Sequential's or
+// Functional's under its own "layers".
 func kerasWeightPaths(doc []byte) (map[string]kerasVars, error) {
 	var root struct {
 		Config struct {
@@ -211,7 +211,7 @@ func kerasWeightPaths(doc []byte) (map[string]kerasVars, error) {
 				return err
 			}
 			path := prefix + "/" + uniqueName(snakeCase(l.ClassName), used) // Keras's naming.to_snake_case
-			if l.ClassName == "Sequential" {
+			if l.ClassName == "Sequential" || l.ClassName == "Functional" || l.ClassName == "Model" {
 				if err := walk(l.Config.Layers, path+"/layers", depth+1); err != nil {
 					return err
 				}

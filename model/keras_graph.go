@@ -3,18 +3,26 @@ package model
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
-
-	"github.com/convnet-go/convnet/nn"
 )
 
 // functional makes the graph a Functional config describes. Layers are
 // called once (on one inbound node); the model has one input and one
 // output. Layers that do not lead to the output, names used twice, unknown
-// or cyclic references are errors naming the layers.
+// or cyclic references are errors naming the layers. A Sequential or a
+// Functional model called as a layer comes in as its layers in place.
 func (km *kerasModel) functional() (*Model, error) {
+	g, err := km.nodes()
+	if err != nil {
+		return nil, err
+	}
+	return g.model()
+}
+
+// nodes makes the nodes of the graph a Functional config describes (see
+// functional), its input node a stand-in when it is a model inside another.
+func (km *kerasModel) nodes() (*kerasNodes, error) {
 	if err := km.common(); err != nil {
 		return nil, err
 	}
@@ -34,8 +42,7 @@ func (km *kerasModel) functional() (*Model, error) {
 	}
 	byName := map[string]*pending{}
 	var names []string
-	axes := map[nn.Layer]int{}
-	var frozen layerSet
+	g := newKerasNodes()
 	for i, e := range km.Layers {
 		p := &pending{}
 		var name string
@@ -46,34 +53,24 @@ func (km *kerasModel) functional() (*Model, error) {
 			}
 			name = n
 			p.node = &Node{input: true, shape: shape, name: name}
-		} else if e.ClassName == "Sequential" {
-			// A Sequential called as a layer (Keras's ConvNeXt's stem and
-			// downsampling): its layers in a chain, the first reading its
-			// inbound layer.
-			inner, err := e.nested(km.depth + 1)
+		} else if e.ClassName == "Sequential" || e.ClassName == "Functional" || e.ClassName == "Model" {
+			// A model called as a layer (Keras's ConvNeXt's stem and
+			// downsampling, a keras.applications base): its layers in
+			// place, its input a stand-in for what it is called on.
+			name, _ = e.Config["name"].(string)
+			if name == "" {
+				return nil, fmt.Errorf("layers[%d] (%s) has no name", i, e.ClassName)
+			}
+			inner, err := e.innerNodes(km.depth + 1)
 			if err != nil {
 				return nil, fmt.Errorf("layers[%d]: %w", i, err)
 			}
-			name, _ = e.Config["name"].(string)
-			if name == "" {
-				return nil, fmt.Errorf("layers[%d] (Sequential) has no name", i)
+			var inference bool
+			if p.inbound, inference, err = inboundNames(e.InboundNodes); err != nil {
+				return nil, fmt.Errorf("%s (%s): inbound_nodes: %w", name, e.ClassName, err)
 			}
-			for l, axis := range inner.lastAxes {
-				axes[l] = axis
-			}
-			frozen.add(slices.Collect(maps.Keys(inner.frozen))...)
-			for _, l := range inner.Layers {
-				nd := &Node{layer: l}
-				if p.node != nil {
-					nd.in = []*Node{p.node}
-				} else {
-					p.head = nd
-				}
-				p.node = nd
-			}
-			if p.inbound, err = inboundNames(e.InboundNodes); err != nil {
-				return nil, fmt.Errorf("%s (Sequential): inbound_nodes: %w", name, err)
-			}
+			g.merge(inner, inference)
+			p.head, p.node = inner.in, inner.out
 		} else if l, inbound, ok, err := scalarOp(e); ok {
 			if err != nil {
 				return nil, fmt.Errorf("layers[%d]: %w", i, err)
@@ -90,20 +87,16 @@ func (km *kerasModel) functional() (*Model, error) {
 			if name == "" {
 				return nil, fmt.Errorf("layers[%d] (%s) has no name", i, e.ClassName)
 			}
-			if kl.axis != 0 {
-				axes[kl.layer] = kl.axis
+			var inference bool
+			if p.inbound, inference, err = inboundNames(e.InboundNodes); err != nil {
+				return nil, fmt.Errorf("%s (%s): inbound_nodes: %w", name, e.ClassName, err)
 			}
-			if kl.frozen {
-				frozen.add(kl.before, kl.layer)
-			}
+			g.layer(kl, inference)
 			p.node = &Node{layer: kl.layer}
 			p.head = p.node
 			if kl.before != nil {
 				p.head = &Node{layer: kl.before}
 				p.node.in = []*Node{p.head}
-			}
-			if p.inbound, err = inboundNames(e.InboundNodes); err != nil {
-				return nil, fmt.Errorf("%s (%s): inbound_nodes: %w", name, e.ClassName, err)
 			}
 		}
 		if byName[name] != nil {
@@ -163,16 +156,10 @@ func (km *kerasModel) functional() (*Model, error) {
 			return nil, fmt.Errorf("%s does not lead to the output %s", labelOf(p.node), outName)
 		}
 	}
-	m, err := NewGraph(in.node, out.node)
-	if err != nil {
-		return nil, err
-	}
-	if len(axes) > 0 {
-		m.lastAxes = axes
-	}
-	m.frozen = frozen
-	m.freezeAll(km.Trainable)
-	return m, nil
+	g.in, g.out = in.node, out.node
+	g.joinStandIns()
+	g.freezeAll(km.Trainable)
+	return g, nil
 }
 
 // oneEnd reads input_layers or output_layers: [["name", 0, 0]] or, as
@@ -188,7 +175,7 @@ func oneEnd(key string, v any) (string, error) {
 		}
 		list = list[0].([]any)
 	}
-	name, err := tensorRef(list)
+	name, _, err := tensorRef(list)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", key, err)
 	}
@@ -196,39 +183,45 @@ func oneEnd(key string, v any) (string, error) {
 }
 
 // tensorRef reads [name, node_index, tensor_index] (Keras 2 adds the call's
-// kwargs), which must refer to the only output of the only call of a layer.
-func tensorRef(ref []any) (string, error) {
-	var name string
+// kwargs), which must refer to the only output of the only call of a layer;
+// inference reports a call with training false.
+func tensorRef(ref []any) (name string, inference bool, err error) {
 	if len(ref) >= 3 {
 		name, _ = ref[0].(string)
 	}
 	if name == "" {
-		return "", fmt.Errorf("%s: want [name, node_index, tensor_index]", jsonText(ref))
+		return "", false, fmt.Errorf("%s: want [name, node_index, tensor_index]", jsonText(ref))
 	}
 	if ref[1] != 0.0 || ref[2] != 0.0 {
-		return "", fmt.Errorf("%s: convnet supports only node 0, tensor 0 (layers called once)", jsonText(ref))
+		return "", false, fmt.Errorf("%s: convnet supports only node 0, tensor 0 (layers called once)", jsonText(ref))
 	}
 	if len(ref) > 3 {
-		if err := emptyKwargs(ref[3]); err != nil {
-			return "", fmt.Errorf("%s: %w", jsonText(ref), err)
+		if inference, err = callKwargs(ref[3]); err != nil {
+			return "", false, fmt.Errorf("%s: %w", jsonText(ref), err)
 		}
 	}
-	return name, nil
+	return name, inference, nil
 }
 
-// emptyKwargs accepts the keyword arguments of a call that convnet can
-// ignore: none, or only nulls (Keras 3 may record mask: null).
-func emptyKwargs(v any) error {
+// callKwargs reads the keyword arguments of a call: none, nulls (Keras 3
+// may record mask: null), or training false, which makes the layer, or
+// every layer of the model called, run as in inference also in training
+// (Keras's base_model(x, training=False)); inference reports it.
+func callKwargs(v any) (inference bool, err error) {
 	kw, ok := v.(map[string]any)
 	if v != nil && !ok {
-		return fmt.Errorf("call arguments %s: want an object", jsonText(v))
+		return false, fmt.Errorf("call arguments %s: want an object", jsonText(v))
 	}
 	for k, x := range kw {
-		if x != nil {
-			return fmt.Errorf("call argument %s = %s is not supported", k, jsonText(x))
+		switch {
+		case x == nil:
+		case k == "training" && x == false:
+			inference = true
+		default:
+			return false, fmt.Errorf("call argument %s = %s is not supported", k, jsonText(x))
 		}
 	}
-	return nil
+	return inference, nil
 }
 
 // inboundNames reads a layer's inbound_nodes, which must hold one call:
@@ -236,13 +229,13 @@ func emptyKwargs(v any) error {
 // "kwargs": {}}], whose args are keras tensors {"class_name":
 // "__keras_tensor__", "config": {"keras_history": ["conv2d", 0, 0]}} or a
 // list of them.
-func inboundNames(v any) ([]string, error) {
+func inboundNames(v any) (names []string, inference bool, err error) {
 	nodes, ok := v.([]any)
 	if !ok || len(nodes) == 0 {
-		return nil, errors.New("the layer is not called on anything")
+		return nil, false, errors.New("the layer is not called on anything")
 	}
 	if len(nodes) > 1 {
-		return nil, fmt.Errorf("the layer is called %d times: layers with shared weights are not supported", len(nodes))
+		return nil, false, fmt.Errorf("the layer is called %d times: layers with shared weights are not supported", len(nodes))
 	}
 	var refs []any
 	switch node := nodes[0].(type) {
@@ -251,17 +244,17 @@ func inboundNames(v any) ([]string, error) {
 	case map[string]any: // Keras 3
 		for k := range node {
 			if k != "args" && k != "kwargs" {
-				return nil, fmt.Errorf("unknown field %q", k)
+				return nil, false, fmt.Errorf("unknown field %q", k)
 			}
 		}
-		if err := emptyKwargs(node["kwargs"]); err != nil {
-			return nil, err
+		if inference, err = callKwargs(node["kwargs"]); err != nil {
+			return nil, false, err
 		}
 		// One argument, a tensor or a list of them (a merge layer's), or
 		// tensors one by one (Keras 3's operations: x + y is an Add of two).
 		args, _ := node["args"].([]any)
 		if len(args) == 0 {
-			return nil, errors.New("no call arguments: want a tensor, a list of tensors, or tensors")
+			return nil, false, errors.New("no call arguments: want a tensor, a list of tensors, or tensors")
 		}
 		refs = args
 		if list, ok := args[0].([]any); ok && len(args) == 1 {
@@ -271,27 +264,26 @@ func inboundNames(v any) ([]string, error) {
 			t, _ := r.(map[string]any)
 			cfg, _ := t["config"].(map[string]any)
 			if t["class_name"] != "__keras_tensor__" || cfg == nil {
-				return nil, fmt.Errorf("argument %s: want a __keras_tensor__", jsonText(r))
+				return nil, false, fmt.Errorf("argument %s: want a __keras_tensor__", jsonText(r))
 			}
 			refs[i] = cfg["keras_history"]
 		}
 	default:
-		return nil, fmt.Errorf("%s: want a list of tensors", jsonText(node))
+		return nil, false, fmt.Errorf("%s: want a list of tensors", jsonText(node))
 	}
-	var names []string
 	for _, r := range refs {
 		ref, ok := r.([]any)
 		if !ok {
-			return nil, fmt.Errorf("%s: want [name, node_index, tensor_index]", jsonText(r))
+			return nil, false, fmt.Errorf("%s: want [name, node_index, tensor_index]", jsonText(r))
 		}
-		name, err := tensorRef(ref)
+		name, inf, err := tensorRef(ref)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
-		names = append(names, name)
+		names, inference = append(names, name), inference || inf
 	}
 	if len(names) == 0 {
-		return nil, errors.New("the layer is called on no tensor")
+		return nil, false, errors.New("the layer is called on no tensor")
 	}
-	return names, nil
+	return names, inference, nil
 }

@@ -220,7 +220,7 @@ func layerFromKeras(class string, cfg map[string]any) (kerasLayer, error) {
 	}
 	switch class {
 	case "Sequential", "Functional", "Model":
-		return kerasLayer{}, fmt.Errorf("%s: a model used as a layer: convnet reads a Sequential model inside a Sequential or Functional one, as its layers in place, and no other", where)
+		return kerasLayer{}, fmt.Errorf("%s: a model used as a layer where convnet does not read one (it reads them inside a Sequential or Functional model)", where)
 	}
 	fail := func(key string, v any, want string) (kerasLayer, error) {
 		return kerasLayer{}, fmt.Errorf("%s: %s = %s: convnet supports only %s", where, key, jsonText(v), want)

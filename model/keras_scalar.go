@@ -65,7 +65,7 @@ func scalarOp(e kerasEntry) (l *nn.Rescaling, inbound []string, ok bool, err err
 	if scale == 0 || math.IsInf(scale, 0) || math.IsNaN(scale) || math.IsInf(offset, 0) || math.IsNaN(offset) {
 		return nil, nil, true, fmt.Errorf("%s: the scale %v and offset %v it makes must be finite, the scale not 0", where, scale, offset)
 	}
-	if inbound, err = inboundNames([]any{node}); err != nil {
+	if inbound, _, err = inboundNames([]any{node}); err != nil {
 		return nil, nil, true, fmt.Errorf("%s: inbound_nodes: %w", where, err)
 	}
 	l = &nn.Rescaling{Scale: scale, Offset: offset}

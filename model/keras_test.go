@@ -401,7 +401,7 @@ func TestKerasNestedSequential(t *testing.T) {
 		string(doc(input, contrast)): "give convnet train's augmentation flags that come nearest (convnet train -h); in Go",
 		`{"class_name": "Functional", "config": {"input_layers": [["in", 0, 0]], "output_layers": [["inner", 0, 0]], "layers": [` +
 			`{"class_name": "InputLayer", "name": "in", "inbound_nodes": [], "config": {"batch_input_shape": [null, 4], "name": "in"}},` +
-			`{"class_name": "Functional", "name": "inner", "inbound_nodes": [[["in", 0, 0, {}]]], "config": {"name": "inner", "layers": [` + dense("a") + `]}}]}}`: "inner (Functional): a model used as a layer: convnet reads a Sequential model inside a Sequential or Functional one, as its layers in place, and no other",
+			`{"class_name": "Functional", "name": "inner", "inbound_nodes": [[["in", 0, 0, {}]]], "config": {"name": "inner", "layers": [` + dense("a") + `]}}]}}`: "layers[1]: inner (Functional): input_layers = null: want [[name, 0, 0]]",
 		string(doc(input, nested(input, `{"class_name": "Conv3D", "config": {"name": "x"}}`))): `layers[1]: inner (Sequential): layers[1]: x (Conv3D): nn: unknown layer type "Conv3D"`,
 	} {
 		if _, err := ParseArchitecture([]byte(b)); err == nil || !strings.Contains(err.Error(), want) {

@@ -42,8 +42,12 @@ func (m *Model) kerasFunctional() map[string]any {
 	}}
 	for i, l := range m.Layers {
 		var node []any
+		kwargs := map[string]any{}
+		if m.inference[l] {
+			kwargs["training"] = false // Keras 2 records a call's kwargs with each input
+		}
 		for _, j := range m.inbound(i) {
-			node = append(node, []any{m.nodeName(j), 0, 0, map[string]any{}})
+			node = append(node, []any{m.nodeName(j), 0, 0, kwargs})
 		}
 		layers = append(layers, map[string]any{
 			"class_name": kerasClass(l.Type()), "config": m.kerasConfig(l), "name": l.Name(), "inbound_nodes": []any{node},

@@ -51,8 +51,10 @@ type Model struct {
 	params        []*nn.Param // every layer's parameters, in order
 	penalized     []*nn.Param // those that train with a regularizer
 	constrained   []*nn.Param // those that train with a constraint
-	// frozen holds the layers that do not train (see SetTrainable).
-	frozen layerSet
+	// frozen holds the layers that do not train (see SetTrainable);
+	// inference, those that run as in inference also in training, read
+	// from Keras calls with training false.
+	frozen, inference layerSet
 	norms  []float64 // the constraints' scratch
 	// softmax is set when the last layer ends in a softmax: the model runs
 	// it without (see nn.FinalSoftmax) and applies it for probabilities.

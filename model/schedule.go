@@ -26,7 +26,8 @@ type plan struct {
 	// frozen[i] reports whether Layers[i] is frozen (see SetTrainable):
 	// it leaves out its parameters' gradients; inference[i], whether it
 	// also runs as in inference while training (a frozen
-	// BatchNormalization, as in Keras).
+	// BatchNormalization, as in Keras, or a layer called with training
+	// false).
 	frozen, inference []bool
 	// trains[j] reports whether node j is, or depends on, the output of a
 	// layer with trainable parameters: the parameter gradients need dL/d(node
@@ -69,9 +70,7 @@ func newPlan(m *Model) plan {
 		}
 		p.skipper[i], _ = l.(nn.InputGradientSkipper)
 		p.paramSkipper[i], _ = l.(nn.ParamGradientSkipper)
-		_, bn := l.(*nn.BatchNormalization)
-		p.frozen[i] = m.frozen[l]
-		p.inference[i] = p.frozen[i] && bn
+		p.frozen[i], p.inference[i] = m.frozen[l], m.InferenceInTraining(l)
 		for _, q := range l.Params() {
 			p.trains[i+1] = p.trains[i+1] || q.Trainable && q.Grad != nil
 		}

@@ -51,6 +51,17 @@ func (m *Model) SetTrainable(trainable bool, layers ...nn.Layer) error {
 // [Model.SetTrainable] or read frozen from a file.
 func (m *Model) Trainable(l nn.Layer) bool { return !m.frozen[l] }
 
+// InferenceInTraining reports whether the layer runs as in inference also
+// in training: a frozen BatchNormalization (see [Model.SetTrainable]), or a
+// layer of a Keras model called with training=False, such as the layers of
+// a base in Keras's transfer learning, base_model(x, training=False), which
+// keep their BatchNormalization on its moving statistics and their dropout
+// off, trainable or not.
+func (m *Model) InferenceInTraining(l nn.Layer) bool {
+	_, bn := l.(*nn.BatchNormalization)
+	return m.inference[l] || bn && m.frozen[l]
+}
+
 func describeLayer(l nn.Layer) string {
 	if l == nil {
 		return "a nil layer"
@@ -65,6 +76,11 @@ func (m *Model) settleTrainable() {
 	for l := range m.frozen {
 		if !slices.Contains(m.Layers, l) { // a stack's layers changed before Build
 			delete(m.frozen, l)
+		}
+	}
+	for l := range m.inference {
+		if !slices.Contains(m.Layers, l) {
+			delete(m.inference, l)
 		}
 	}
 	for _, l := range m.Layers {

@@ -301,6 +301,43 @@ func frozenNet(t *testing.T) *model.Sequential {
 	return m
 }
 
+// calledForInference returns the network of Keras's transfer learning read
+// from Keras: a base (a convolution, a batch normalization and a dropout of
+// rate 0.5) called with training=False, trainable, then a pooling and a
+// Dense. The project's step must train the base's weights as convnet's
+// does, on the moving statistics and without the dropout.
+func calledForInference(t *testing.T) *model.Sequential {
+	t.Helper()
+	call := func(name string, kwargs string) string {
+		return `[{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": ["` + name + `", 0, 0]}}], "kwargs": {` + kwargs + `}}]`
+	}
+	doc := `{"class_name": "Functional", "config": {"name": "tuned", "layers": [
+	  {"class_name": "InputLayer", "name": "image", "config": {"batch_shape": [null, 12, 10, 3], "name": "image"}, "inbound_nodes": []},
+	  {"class_name": "Functional", "name": "base", "inbound_nodes": ` + call("image", `"training": false`) + `, "config": {"name": "base", "layers": [
+	    {"class_name": "InputLayer", "name": "base_in", "config": {"batch_shape": [null, 12, 10, 3], "name": "base_in"}, "inbound_nodes": []},
+	    {"class_name": "Conv2D", "name": "conv", "config": {"name": "conv", "filters": 6, "kernel_size": [3, 3], "activation": "relu"}, "inbound_nodes": ` + call("base_in", "") + `},
+	    {"class_name": "BatchNormalization", "name": "bn", "config": {"name": "bn"}, "inbound_nodes": ` + call("conv", "") + `},
+	    {"class_name": "Dropout", "name": "drop", "config": {"name": "drop", "rate": 0.5}, "inbound_nodes": ` + call("bn", "") + `}],
+	    "input_layers": [["base_in", 0, 0]], "output_layers": [["drop", 0, 0]]}},
+	  {"class_name": "GlobalAveragePooling2D", "name": "pool", "config": {"name": "pool"}, "inbound_nodes": ` + call("base", "") + `},
+	  {"class_name": "Dense", "name": "out", "config": {"name": "out", "units": 5, "activation": "softmax"}, "inbound_nodes": ` + call("pool", "") + `}],
+	  "input_layers": [["image", 0, 0]], "output_layers": [["out", 0, 0]]}}`
+	m, err := model.ParseArchitecture([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Build(nil, 13); err != nil {
+		t.Fatal(err)
+	}
+	randomStats(m)
+	for i, b := range m.Layers[0].Params()[1].Value.Data { // a trained bias, not zeros, against which to measure the step
+		m.Layers[0].Params()[1].Value.Data[i] = b + 0.1*float32(i%3+1)
+	}
+	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255}
+	m.ClassNames = []string{"a", "b", "c", "d", "e"}
+	return m
+}
+
 // TestExportPyTorchNumerics exports networks as PyTorch projects and runs
 // them on the same batch as convnet: the logits and probabilities must
 // agree within 1e-5, and one training step (dropout off) with the
@@ -312,7 +349,8 @@ func frozenNet(t *testing.T) *model.Sequential {
 // layer type, the resnet preset, a graph with every merge layer, one
 // with a squeeze-and-excitation block and the silu, hard_sigmoid and
 // hard_silu activations, a chain of grouped convolutions, a ShuffleNet
-// unit (channels split, joined and shuffled) and one with frozen layers.
+// unit (channels split, joined and shuffled), one with frozen layers and
+// one whose base Keras called with training=False.
 func TestExportPyTorchNumerics(t *testing.T) {
 	skipRace(t)
 	python(t, "torch", "torchvision", "numpy")
@@ -397,6 +435,10 @@ func TestExportPyTorchNumerics(t *testing.T) {
 		random("smooth-activations", smoothActivations(t), []string{"--optimizer", "adam"}),
 		random("frozen", frozenNet(t), []string{"--optimizer", "adam", "--ema", "0.5"}),
 	}
+	// Its dropout stays: the layer never drops, in convnet and in PyTorch.
+	inference := calledForInference(t)
+	images100, labels100 := randomBatch(rng, inference)
+	tests = append(tests, torchCase{"called-for-inference", save("called-for-inference", inference), []string{"--optimizer", "sgd", "--lr", "0.1"}, images100, labels100})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			// Two at a time: most of a case is Python starting and PyTorch

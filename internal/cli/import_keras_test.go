@@ -39,6 +39,26 @@ const kerasStack = `{"module": "keras", "class_name": "Sequential", "config": {"
  "registered_name": null, "build_config": {"input_shape": [null, 12, 12, 1]},
  "compile_config": {"optimizer": "rmsprop", "loss": "categorical_crossentropy", "metrics": ["accuracy"]}}`
 
+// kerasTransfer is the model of Keras's transfer-learning guide in Keras
+// 3's layout: a frozen base, a Functional model, called with
+// training=False inside a Functional model that pools and classifies.
+const kerasTransfer = `{"module": "keras.src.models.functional", "class_name": "Functional", "config": {"name": "transfer", "trainable": true,
+ "layers": [
+  {"module": "keras.layers", "class_name": "InputLayer", "name": "image", "config": {"batch_shape": [null, 10, 10, 3], "dtype": "float32", "sparse": false, "name": "image"}, "inbound_nodes": []},
+  {"module": "keras.src.models.functional", "class_name": "Functional", "name": "base", "config": {"name": "base", "trainable": false, "layers": [
+    {"module": "keras.layers", "class_name": "InputLayer", "name": "base_in", "config": {"batch_shape": [null, 10, 10, 3], "dtype": "float32", "sparse": false, "name": "base_in"}, "inbound_nodes": []},
+    {"module": "keras.layers", "class_name": "Conv2D", "name": "base_conv", "config": {"name": "base_conv", "filters": 4, "kernel_size": [3, 3], "strides": [2, 2], "padding": "same", "activation": "relu"},
+     "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"shape": [null, 10, 10, 3], "dtype": "float32", "keras_history": ["base_in", 0, 0]}}], "kwargs": {}}]},
+    {"module": "keras.layers", "class_name": "BatchNormalization", "name": "base_bn", "config": {"name": "base_bn"},
+     "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"shape": [null, 5, 5, 4], "dtype": "float32", "keras_history": ["base_conv", 0, 0]}}], "kwargs": {}}]}],
+    "input_layers": [["base_in", 0, 0]], "output_layers": [["base_bn", 0, 0]]},
+   "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"shape": [null, 10, 10, 3], "dtype": "float32", "keras_history": ["image", 0, 0]}}], "kwargs": {"training": false}}]},
+  {"module": "keras.layers", "class_name": "GlobalAveragePooling2D", "name": "pool", "config": {"name": "pool"},
+   "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"shape": [null, 5, 5, 4], "dtype": "float32", "keras_history": ["base", 0, 0]}}], "kwargs": {}}]},
+  {"module": "keras.layers", "class_name": "Dense", "name": "head", "config": {"name": "head", "units": 2, "activation": "softmax"},
+   "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"shape": [null, 4], "dtype": "float32", "keras_history": ["pool", 0, 0]}}], "kwargs": {}}]}],
+ "input_layers": [["image", 0, 0]], "output_layers": [["head", 0, 0]]}}`
+
 // kerasOld is the model_config of a Sequential model saved by Keras 2.1
 // (the tutorial's time): a list of layers, the first holding the input
 // shape, every field at the values of the time.
@@ -98,15 +118,16 @@ func writeKeras(t *testing.T, m *model.Sequential, doc []byte, edit func(map[str
 }
 
 // TestImportKeras writes model files of a stack, of a real Keras 3
-// Functional model's architecture and of the tutorial's Keras 2
-// architecture, with random weights, as Keras 3 saves a .keras file and as
+// Functional model's architecture, of the tutorial's Keras 2 architecture
+// and of a frozen base inside a Functional model (Keras's transfer
+// learning), with random weights, as Keras 3 saves a .keras file and as
 // Keras 2 saves an HDF5 file (a whole model, or weights alone with the
 // architecture given to --arch); imports them with convnet import --keras,
 // and checks that every weight arrived where it belongs, bit for bit, that
 // the imported model computes what the original does, and that frozen
 // layers (trainable false) come in frozen.
 func TestImportKeras(t *testing.T) {
-	docs := map[string][]byte{"stack": []byte(kerasStack), "keras-2.1": []byte(kerasOld)}
+	docs := map[string][]byte{"stack": []byte(kerasStack), "keras-2.1": []byte(kerasOld), "transfer": []byte(kerasTransfer)}
 	for name, file := range map[string]string{"residual-functional": "residual_keras3.json", "tutorial": "tutorial_sequential.json"} {
 		b, err := os.ReadFile("../../model/testdata/keras/" + file)
 		if err != nil {
@@ -126,12 +147,16 @@ func TestImportKeras(t *testing.T) {
 		{"tutorial-keras2", "tutorial", []string{"--h5"}, false, "Keras 2.15.0 (HDF5 file)"},
 		{"residual-keras2-weights", "residual-functional", []string{"--h5", "--weights-only"}, true, "Keras 2.15.0 (HDF5 file)"},
 		{"keras-2.1", "keras-2.1", []string{"--h5"}, false, "Keras 2.15.0 (HDF5 file)"},
+		{"transfer", "transfer", nil, false, "Keras 3.15.0 (.keras file"},
+		{"transfer-keras2", "transfer", []string{"--h5"}, false, "Keras 2.15.0 (HDF5 file)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			doc := docs[c.doc]
-			// Keras 2.1's list of layers, as later versions write it.
-			m, err := model.ParseArchitecture(bytes.Replace(bytes.Replace(doc, []byte(`"config": [`), []byte(`"config": {"layers": [`), 1),
-				[]byte(`}}],`), []byte(`}}]},`), 1))
+			parsed := doc
+			if c.doc == "keras-2.1" { // its list of layers, as later versions write it
+				parsed = bytes.Replace(bytes.Replace(doc, []byte(`"config": [`), []byte(`"config": {"layers": [`), 1), []byte(`}}],`), []byte(`}}]},`), 1)
+			}
+			m, err := model.ParseArchitecture(parsed)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -174,11 +199,10 @@ func TestImportKeras(t *testing.T) {
 			if !slices.Equal(a.Data, b.Data) {
 				t.Errorf("the imported model's outputs %v, the original's %v", b.Data[:4], a.Data[:4])
 			}
-			if c.doc == "stack" { // a frozen layer and a frozen Sequential in it
-				for _, l := range got.Layers {
-					if frozen := slices.Contains([]string{"bn", "inner_conv", "inner_prelu"}, l.Name()); got.Trainable(l) == frozen {
-						t.Errorf("layer %s: trainable %v, want %v", l.Name(), got.Trainable(l), !frozen)
-					}
+			frozen := map[string][]string{"stack": {"bn", "inner_conv", "inner_prelu"}, "transfer": {"base_conv", "base_bn"}}[c.doc]
+			for _, l := range got.Layers { // a frozen layer, a frozen Sequential or Functional model in it
+				if want := slices.Contains(frozen, l.Name()); got.Trainable(l) == want {
+					t.Errorf("layer %s: trainable %v, want %v", l.Name(), got.Trainable(l), !want)
 				}
 			}
 			if got.Standardizer == nil || got.Standardizer.Rescale != 1.0/255 || !strings.HasPrefix(got.Meta["source"], c.source) {

@@ -78,8 +78,9 @@ type walker struct {
 	// softmax is set when the last layer's softmax is left out of the
 	// network, which returns the logits the loss takes.
 	softmax bool
-	// trainable reports whether a layer trains (see model.SetTrainable).
-	trainable func(nn.Layer) bool
+	// inference reports whether a layer runs as in inference also in
+	// training (see model.InferenceInTraining).
+	inference func(nn.Layer) bool
 }
 
 // UnsupportedError reports a part of a model or recipe that the PyTorch
@@ -244,16 +245,25 @@ func (w *walker) layer(l nn.Layer, id string, ins []value, out string, last bool
 			module(fmt.Sprintf("SameAvgPool2d(%s, %s, %s)", pyPair(k), pyPair(s), pyInts(pads[:])))
 		}
 		call("")
-	case *nn.Dropout, *nn.AlphaDropout, *nn.GaussianNoise, *nn.GaussianDropout:
+	case *nn.Dropout, *nn.AlphaDropout, *nn.GaussianNoise, *nn.GaussianDropout, *nn.SpatialDropout2D:
+		if w.inference(l) {
+			module("nn.Identity()")
+			p.Comment += ": called with training=False, so never active"
+			call("")
+			w.flat[out] = flat
+			break
+		}
+		if l, ok := l.(*nn.SpatialDropout2D); ok {
+			module(fmt.Sprintf("nn.Dropout2d(%s)", pyFloat(l.Rate)))
+			p.Comment += fmt.Sprintf(": whole channels at rate %s, only in training", pyFloat(l.Rate))
+			call("")
+			break
+		}
 		init, what := w.trainingOnly(l, in)
 		module(init)
 		p.Comment += ": " + what + ", only in training"
 		call("")
 		w.flat[out] = flat
-	case *nn.SpatialDropout2D:
-		module(fmt.Sprintf("nn.Dropout2d(%s)", pyFloat(l.Rate)))
-		p.Comment += fmt.Sprintf(": whole channels at rate %s, only in training", pyFloat(l.Rate))
-		call("")
 	case *nn.Reshape:
 		if err := w.reshape(&p, l, in, x, out, flat); err != nil {
 			return p, err

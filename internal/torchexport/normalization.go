@@ -71,8 +71,9 @@ func torchList(v []float32, s []int, flat *[3]int) string {
 
 // batchNorm writes a BatchNormalization as a KerasBatchNorm, its weights
 // per channel in the order of PyTorch's flattening after a Flatten; a
-// gamma or beta left out is a buffer of ones or zeros there. A frozen one
-// normalises with its moving statistics in training too.
+// gamma or beta left out is a buffer of ones or zeros there. A frozen one,
+// or one called with training=False, normalises with its moving statistics
+// in training too.
 func (w *walker) batchNorm(p *pyLayer, l *nn.BatchNormalization, id string, in []int, flat *[3]int) {
 	cfg := l.Config()
 	c := in[len(in)-1]
@@ -84,8 +85,8 @@ func (w *walker) batchNorm(p *pyLayer, l *nn.BatchNormalization, id string, in [
 	if l.NoCenter {
 		args += ", center=False"
 	}
-	if !w.trainable(l) {
-		args += ", frozen=True"
+	if w.inference(l) {
+		args += ", inference=True"
 	}
 	p.Attr, p.Init = id, fmt.Sprintf("KerasBatchNorm(%d, momentum=%s, eps=%s%s)", c, pyFloat(cfg["momentum"].(float64)), pyFloat(cfg["epsilon"].(float64)), args)
 	toTorch, toConvnet := "%s", "%s"

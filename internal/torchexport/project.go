@@ -57,7 +57,7 @@ func Generate(p Project) ([]File, error) {
 	if len(in) != 3 {
 		return nil, unsupported("the model's input", "shape %v: the PyTorch project trains on images (height, width, channels)", in)
 	}
-	w := &walker{attrs: map[string]bool{}, flat: map[string]*[3]int{}, trainable: m.Trainable}
+	w := &walker{attrs: map[string]bool{}, flat: map[string]*[3]int{}, inference: m.InferenceInTraining}
 	layers, output, err := w.layers(m)
 	if err != nil {
 		return nil, err

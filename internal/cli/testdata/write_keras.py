@@ -11,8 +11,8 @@ them.
 OUT gets the zip of config.json, metadata.json and model.weights.h5 that
 Keras 3's model.save("m.keras") writes, whose groups are named as
 keras.src.saving.saving_lib names them: the layers of a model under
-"layers/<class in snake case>[_i]/vars", a nested Sequential's under its own
-"layers", each "vars" group with the attribute "name" (the layer's name) and
+"layers/<class in snake case>[_i]/vars", a nested Sequential's or
+Functional's under its own "layers", each "vars" group with the attribute "name" (the layer's name) and
 its variables as datasets "0", "1", ...
 
 With --h5, OUT is the HDF5 file of Keras 2's model.save("m.h5")
@@ -54,7 +54,7 @@ def save_layers(h5, layers, prefix, weights):
     used = {}
     for layer in layers:
         path = prefix + "/" + get_unique_name(to_snake_case(layer["class_name"]), used)
-        if layer["class_name"] == "Sequential":
+        if layer["class_name"] in ("Sequential", "Functional"):
             save_layers(h5, layer["config"]["layers"], path + "/layers", weights)
             continue
         name = layer["config"]["name"]
@@ -83,7 +83,7 @@ def save_keras2(h5, config, weights, weights_only):
     for layer in sorted(layers, key=lambda l: l["config"]["name"]):
         name = layer["config"]["name"]
         g = group.create_group(name)
-        if layer["class_name"] == "Sequential":
+        if layer["class_name"] in ("Sequential", "Functional"):
             variables = [(f"{name}/{inner['config']['name']}/{v[2]}:0", v) for inner in layer["config"]["layers"]
                          for v in weights.get(inner["config"]["name"], [])]
         else:
