@@ -55,7 +55,7 @@ type Model struct {
 	// inference, those that run as in inference also in training, read
 	// from Keras calls with training false.
 	frozen, inference layerSet
-	norms  []float64 // the constraints' scratch
+	norms             []float64 // the constraints' scratch
 	// softmax is set when the last layer ends in a softmax: the model runs
 	// it without (see nn.FinalSoftmax) and applies it for probabilities.
 	softmax bool
