@@ -132,6 +132,10 @@ func TestTrainFromModelFile(t *testing.T) {
 		t.Errorf("from a base without a top: exit %d: %s", code, stderr)
 	}
 
+	kerasFile := filepath.Join(dir, "small.keras")
+	if err := os.WriteFile(kerasFile, []byte("PK"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range []struct {
 		args []string
 		code int
@@ -141,6 +145,7 @@ func TestTrainFromModelFile(t *testing.T) {
 		{[]string{"--freeze", "flatten..conv2d"}, 2, "--freeze flatten..conv2d: flatten runs after conv2d"},
 		{[]string{"--freeze", "conv2d,,dense"}, 2, `--freeze conv2d,,dense: empty item ""`},
 		{[]string{"--center", "none"}, 2, "--center: " + base + " brings the preprocessing its weights were trained with"},
+		{[]string{"--model", kerasFile}, 2, "import it first (convnet import --keras " + kerasFile + " --out model.safetensors)"},
 		{[]string{"--width", "28", "--height", "28"}, 1, base + ": the model takes inputs of shape [32 32 1], the images of images:" + filepath.Join(dir, "train") +
 			" have shape [28 28 1] (read them with --width 32 --height 32 --color-mode grayscale)"},
 	} {

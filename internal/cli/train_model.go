@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -62,6 +63,11 @@ func (t *trainer) makeModel() error {
 	} else {
 		if _, err := os.Stat(o.Model); errors.Is(err, os.ErrNotExist) {
 			return usagef("--model %q is neither a preset (%s) nor a file", o.Model, strings.Join(model.PresetNames(), ", "))
+		}
+		switch ext := strings.ToLower(filepath.Ext(o.Model)); ext {
+		case ".keras", ".h5", ".onnx":
+			kind := map[string]string{".keras": "keras", ".h5": "keras", ".onnx": "onnx"}[ext]
+			return usagef("--model %s: import it first (convnet import --%s %s --out model.safetensors), then train --model model.safetensors goes on from its weights", o.Model, kind, o.Model)
 		}
 		var err error
 		if m, err = readArchitecture(o.Model); err != nil {
