@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/convnet-go/convnet/tensor"
@@ -34,6 +35,14 @@ func FuzzParseArchitecture(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte(separableDoc("")))
+	// Models inside models, frozen or called with training=False.
+	f.Add([]byte(`{"class_name": "Sequential", "config": {"name": "s", "layers": [` + baseModel("false") + `,
+	  {"class_name": "GlobalAveragePooling2D", "config": {"name": "pool"}}, {"class_name": "Dense", "config": {"name": "out", "units": 3, "trainable": false}}]}}`))
+	f.Add([]byte(`{"class_name": "Functional", "config": {"name": "tuned", "layers": [
+	  {"class_name": "InputLayer", "name": "image", "config": {"batch_shape": [null, 6, 6, 2], "name": "image"}, "inbound_nodes": []},
+	  ` + strings.Replace(baseModel("true"), `"name": "base", "config"`, `"name": "base", "inbound_nodes": [[["image", 0, 0, {"training": false}]]], "config"`, 1) + `,
+	  {"class_name": "Flatten", "name": "flat", "config": {"name": "flat"}, "inbound_nodes": [[["base", 0, 0, {}]]]}],
+	  "input_layers": [["image", 0, 0]], "output_layers": [["flat", 0, 0]]}}`))
 	f.Add(resampleDoc)
 	// Keras 3's operations of a tensor and a number: x + 3.0, 1.0 - x.
 	f.Add([]byte(`{"class_name": "Functional", "config": {"name": "ops", "layers": [
