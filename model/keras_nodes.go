@@ -71,6 +71,17 @@ func (g *kerasNodes) merge(inner *kerasNodes, inference bool) {
 // layers returns the layers between the input and the output.
 func (g *kerasNodes) layers() []nn.Layer {
 	var out []nn.Layer
+	g.walk(func(n *Node) {
+		if n.layer != nil {
+			out = append(out, n.layer)
+		}
+	})
+	return out
+}
+
+// walk calls f once for each node from the output back to the input, each
+// before the nodes it reads.
+func (g *kerasNodes) walk(f func(n *Node)) {
 	seen := map[*Node]bool{g.in: true}
 	stack := []*Node{g.out}
 	for len(stack) > 0 {
@@ -80,12 +91,9 @@ func (g *kerasNodes) layers() []nn.Layer {
 			continue
 		}
 		seen[n] = true
-		if n.layer != nil {
-			out = append(out, n.layer)
-		}
+		f(n)
 		stack = append(stack, n.in...)
 	}
-	return out
 }
 
 // freezeAll freezes every layer when the model's config has trainable
@@ -99,23 +107,14 @@ func (g *kerasNodes) freezeAll(trainable *bool) {
 // joinStandIns makes the nodes that read the input of a model inside read
 // what the model is called on.
 func (g *kerasNodes) joinStandIns() {
-	seen := map[*Node]bool{}
-	stack := []*Node{g.out}
-	for len(stack) > 0 {
-		n := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if seen[n] {
-			continue
-		}
-		seen[n] = true
+	g.walk(func(n *Node) {
 		for k, q := range n.in {
 			for g.standIns[q] && len(q.in) == 1 {
 				q = q.in[0]
 			}
 			n.in[k] = q
-			stack = append(stack, q)
 		}
-	}
+	})
 }
 
 // innerNodes reads the entry of a Sequential or Functional model used as a

@@ -57,8 +57,16 @@ func TestRegularizedStep(t *testing.T) {
 	if math.Abs(loss-evalLoss) > 1e-9 {
 		t.Errorf("training loss %v, evaluation loss %v: want the same", loss, evalLoss)
 	}
+	checkGradients(t, m, m.params, x, y)
+}
+
+// checkGradients compares the gradients of params, as the last training
+// step left them, with the finite differences of the evaluation loss on
+// (x, y).
+func checkGradients(t *testing.T, m *Model, params []*nn.Param, x, y *tensor.Tensor) {
+	t.Helper()
 	const h = 1e-3
-	for _, p := range m.params {
+	for _, p := range params {
 		for i := range p.Value.Data {
 			v := p.Value.Data[i]
 			p.Value.Data[i] = v + h
@@ -68,7 +76,7 @@ func TestRegularizedStep(t *testing.T) {
 			p.Value.Data[i] = v
 			want := (up - down) / (2 * h)
 			if got := float64(p.Grad.Data[i]); math.Abs(got-want) > 2e-3*max(1, math.Abs(want)) {
-				t.Errorf("%s[%d]: gradient %.6f, finite differences %.6f", p.Name, i, got, want)
+				t.Errorf("%s[%d]: gradient %.6f, finite differences of the evaluation loss %.6f", p.Name, i, got, want)
 			}
 		}
 	}
