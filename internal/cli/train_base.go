@@ -46,6 +46,9 @@ func (t *trainer) sizeImages(m *model.Model) {
 // names and order), or a top if it has none (see model.NewHead).
 func (t *trainer) fromBase() (*model.Model, error) {
 	o, m, classes := t.o, t.base, t.train.ClassNames
+	// The model's test evaluation and history were the start's, not the run's.
+	delete(m.Meta, "evaluation")
+	delete(m.Meta, "history")
 	if !slices.Equal(m.InputShape(), t.train.Shape()) {
 		hint := ""
 		if in := m.InputShape(); len(in) == 3 && o.Source.Images != "" {

@@ -111,9 +111,14 @@ func TestTrainFromModelFile(t *testing.T) {
 
 	// The built-in model, by its name.
 	builtin := filepath.Join(dir, "builtin.safetensors")
-	code, _, stderr = runCLI(append([]string{"train", "--model", "ahcd", "--freeze", "..flatten", "--epochs", "1", "--out", builtin}, digits[:4]...)...)
+	code, _, stderr = runCLI(append([]string{"train", "--model", "ahcd", "--freeze", "..flatten", "--epochs", "1", "--no-evaluate", "--out", builtin}, digits[:4]...)...)
 	if code != 0 || !strings.Contains(stderr, "Starting from ahcd: its weights and preprocessing, with a new head dense_1 (Dense) of 10 classes") {
 		t.Errorf("from the built-in model: exit %d: %s", code, stderr)
+	}
+	if b, err := model.Load(builtin); err != nil {
+		t.Error(err)
+	} else if ev, err := b.Evaluation(); err != nil || ev != nil {
+		t.Errorf("without a test, the model keeps an evaluation %v (%v): the built-in model's", ev, err)
 	}
 
 	// A base without a top, as Keras's include_top=False, gets one.
