@@ -8,7 +8,9 @@ import (
 // Architecture returns the model's architecture as JSON in the layout of
 // Keras 2's model.to_json(), the document a model file stores under
 // "architecture": {"class_name": "Sequential", "config": {"name", "layers"}}
-// for a stack, whose first layer is an InputLayer holding the input shape,
+// for a stack, whose first layer is an InputLayer holding the input shape
+// (a stack with layers that run as in inference in training, see
+// [Model.SetInferenceInTraining], is written as a Functional chain),
 // and {"class_name": "Functional", "config": {"name", "trainable", "layers",
 // "input_layers", "output_layers"}} for a graph, whose layers list their
 // "inbound_nodes". Layer configs hold every field Keras writes, at the
@@ -26,7 +28,7 @@ func (m *Model) Architecture() ([]byte, error) {
 
 // architecture describes the built model for a model file.
 func (m *Model) architecture() map[string]any {
-	if m.graph != nil {
+	if m.graph != nil || len(m.inference) > 0 { // only a Functional model's calls say training false
 		return m.kerasFunctional()
 	}
 	return m.kerasSequential()

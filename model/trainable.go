@@ -51,12 +51,41 @@ func (m *Model) SetTrainable(trainable bool, layers ...nn.Layer) error {
 // [Model.SetTrainable] or read frozen from a file.
 func (m *Model) Trainable(l nn.Layer) bool { return !m.frozen[l] }
 
+// SetInferenceInTraining makes layers run as in inference also in training
+// (on true), or as in training again (false), as Keras's
+// base_model(x, training=False) does for the layers of a base, the way
+// Keras's transfer-learning guide fine-tunes a base with batch
+// normalization: a BatchNormalization normalises with its moving
+// statistics and leaves them be, a dropout or noise layer does nothing;
+// their weights train unless frozen. The setting is saved with the model,
+// as the layers' calls with training false in a Functional architecture
+// (a stack is then written as a Functional chain), and read back from
+// Keras's. Every layer must be one of the model's.
+func (m *Model) SetInferenceInTraining(on bool, layers ...nn.Layer) error {
+	for _, l := range layers {
+		if l == nil || !slices.Contains(m.Layers, l) {
+			return fmt.Errorf("SetInferenceInTraining: %s is not a layer of the model", describeLayer(l))
+		}
+	}
+	for _, l := range layers {
+		if on {
+			m.inference.add(l)
+		} else {
+			delete(m.inference, l)
+		}
+	}
+	if m.Built() {
+		m.plan = newPlan(m)
+	}
+	return nil
+}
+
 // InferenceInTraining reports whether the layer runs as in inference also
 // in training: a frozen BatchNormalization (see [Model.SetTrainable]), or a
-// layer of a Keras model called with training=False, such as the layers of
-// a base in Keras's transfer learning, base_model(x, training=False), which
-// keep their BatchNormalization on its moving statistics and their dropout
-// off, trainable or not.
+// layer set so by [Model.SetInferenceInTraining] or called with
+// training=False in a Keras model, such as the layers of a base in Keras's
+// transfer learning, which keep their BatchNormalization on its moving
+// statistics and their dropout off, trainable or not.
 func (m *Model) InferenceInTraining(l nn.Layer) bool {
 	_, bn := l.(*nn.BatchNormalization)
 	return m.inference[l] || bn && m.frozen[l]

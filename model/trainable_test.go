@@ -330,3 +330,56 @@ func TestNewHead(t *testing.T) {
 		t.Errorf("NewHead of a convolutional classifier: %v", err)
 	}
 }
+
+// Layers set to run as in inference in training, as Keras's
+// base_model(x, training=False): the gradients of a training step are the
+// finite differences of the evaluation loss, through a BatchNormalization
+// on its moving statistics and a dropout that does nothing, whose weights
+// train; the moving statistics stay. A stack so set is written as a
+// Functional chain whose calls say training false, and reads back so.
+func TestInferenceInTraining(t *testing.T) {
+	bn, drop := &nn.BatchNormalization{}, &nn.Dropout{Rate: 0.5}
+	m := New(&nn.Conv2D{Filters: 3, KernelSize: [2]int{3, 3}}, bn, drop, &nn.Flatten{}, &nn.Dense{Units: 3, Activation: "softmax"})
+	if err := m.Build([]int{6, 6, 1}, 5); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SetInferenceInTraining(true, bn, drop); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range bn.Params()[2:] {
+		for j := range p.Value.Data {
+			p.Value.Data[j] = 0.4 + float32(j)
+		}
+	}
+	if err := m.Compile(&optim.SGD{LearningRate: 0.1}, nn.CrossEntropy{}); err != nil {
+		t.Fatal(err)
+	}
+	x, y := frozenBatch()
+	zeroGrads(m)
+	m.step(x, y, true)
+	checkGradients(t, m, slices.DeleteFunc(slices.Clone(m.params), func(p *nn.Param) bool { return !p.Trainable }), x, y)
+	mean, gamma := slices.Clone(bn.Params()[2].Value.Data), slices.Clone(bn.Params()[0].Value.Data)
+	m.TrainStep(x, y)
+	if !slices.Equal(bn.Params()[2].Value.Data, mean) || slices.Equal(bn.Params()[0].Value.Data, gamma) {
+		t.Error("after a step: want the moving mean kept and gamma trained")
+	}
+	doc, err := m.Architecture()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(doc), `"training": false`); !strings.Contains(string(doc), `"class_name": "Functional"`) || n != 2 {
+		t.Errorf("written with %d calls with training false, as a Functional: %v", n, strings.Contains(string(doc), `"Functional"`))
+	}
+	back, err := ParseArchitecture(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range back.Layers {
+		if want := i == 1 || i == 2; back.InferenceInTraining(l) != want {
+			t.Errorf("read back: layer %s runs as in inference in training: %v", l.Name(), !want)
+		}
+	}
+	if err := m.SetInferenceInTraining(false, drop); err != nil || m.InferenceInTraining(drop) || !m.InferenceInTraining(bn) {
+		t.Errorf("SetInferenceInTraining(false, dropout): %v", err)
+	}
+}

@@ -80,43 +80,54 @@ func (t *trainer) fromBase() (*model.Model, error) {
 	return m, nil
 }
 
-// freeze applies --freeze to the model and says which layers train.
+// freeze applies --freeze and --inference-mode to the model and says which
+// layers do not train, and which run as in inference in training.
 func (t *trainer) freeze(m *model.Model) error {
-	spec := t.o.Freeze
-	if spec == "" {
-		if !t.o.modelFile {
-			return nil
+	for _, f := range []struct {
+		flag, spec string
+		set        func(bool, ...nn.Layer) error
+		is         func(nn.Layer) bool
+		says       string
+	}{
+		{"freeze", t.o.Freeze, func(on bool, ls ...nn.Layer) error { return m.SetTrainable(!on, ls...) },
+			func(l nn.Layer) bool { return !m.Trainable(l) }, "Frozen"},
+		{"inference-mode", t.o.InferenceMode, m.SetInferenceInTraining, m.InferenceInTraining, "In inference mode in training too"},
+	} {
+		if f.spec != "" {
+			ls, err := layerSpec(m, f.spec)
+			if err != nil {
+				return usageError{fmt.Errorf("--%s %s: %w", f.flag, f.spec, err)}
+			}
+			if err := f.set(false, m.Layers...); err != nil {
+				return err
+			}
+			if err := f.set(true, ls...); err != nil {
+				return err
+			}
 		}
-	} else {
-		frozen, err := frozenLayers(m, spec)
-		if err != nil {
-			return usageError{fmt.Errorf("--freeze %s: %w", spec, err)}
+		var names []string
+		for _, l := range m.Layers {
+			if f.is(l) {
+				names = append(names, l.Name())
+			}
 		}
-		if err := m.SetTrainable(true, m.Layers...); err != nil {
-			return err
+		switch {
+		case len(names) == 0:
+		case f.flag == "freeze":
+			tr, non := m.ParamCount()
+			fmt.Fprintf(t.stderr, "%s: %s (%d layers); %d weights train, %d do not.\n", f.says, layerRuns(m, names), len(names), tr, non)
+		default:
+			fmt.Fprintf(t.stderr, "%s: %s (%d layers).\n", f.says, layerRuns(m, names), len(names))
 		}
-		if err := m.SetTrainable(false, frozen...); err != nil {
-			return err
-		}
-	}
-	var frozen []string
-	for _, l := range m.Layers {
-		if !m.Trainable(l) {
-			frozen = append(frozen, l.Name())
-		}
-	}
-	if len(frozen) > 0 {
-		tr, non := m.ParamCount()
-		fmt.Fprintf(t.stderr, "Frozen: %s (%d layers); %d weights train, %d do not.\n",
-			layerRuns(m, frozen), len(frozen), tr, non)
 	}
 	return nil
 }
 
-// frozenLayers reads --freeze: "none", or layer names and ranges separated
-// by commas, a range A..B holding the layers from A to B in the order they
-// run, both included (..B from the first layer, A.. to the last).
-func frozenLayers(m *model.Model, spec string) ([]nn.Layer, error) {
+// layerSpec reads --freeze and --inference-mode: "none", or layer names and
+// ranges separated by commas, a range A..B holding the layers from A to B
+// in the order they run, both included (..B from the first layer, A.. to
+// the last).
+func layerSpec(m *model.Model, spec string) ([]nn.Layer, error) {
 	if spec == "none" {
 		return nil, nil
 	}

@@ -104,9 +104,19 @@ func TestTrainFromModelFile(t *testing.T) {
 	// Going on from the tuned model with the same classes keeps its head,
 	// its frozen layers unless --freeze says otherwise.
 	again := filepath.Join(dir, "again.safetensors")
-	code, _, stderr = runCLI(append([]string{"train", "--model", tuned, "--freeze", "none", "--lr", "1e-4", "--out", again}, digits...)...)
-	if code != 0 || !strings.Contains(stderr, "its weights, preprocessing and head (the same 10 classes)") || strings.Contains(stderr, "Frozen:") {
+	code, _, stderr = runCLI(append([]string{"train", "--model", tuned, "--freeze", "none", "--inference-mode", "..dropout", "--lr", "1e-4", "--out", again}, digits...)...)
+	if code != 0 || !strings.Contains(stderr, "its weights, preprocessing and head (the same 10 classes)") || strings.Contains(stderr, "Frozen:") ||
+		!strings.Contains(stderr, "In inference mode in training too: conv2d..dropout (3 layers).") {
 		t.Errorf("fine-tuning the whole: exit %d: %s", code, stderr)
+	}
+	if a, err := model.Load(again); err != nil {
+		t.Error(err)
+	} else {
+		for i, l := range a.Layers {
+			if a.InferenceInTraining(l) != (i < 3) || !a.Trainable(l) {
+				t.Errorf("fine-tuned model: layer %s: inference in training %v, trainable %v", l.Name(), a.InferenceInTraining(l), a.Trainable(l))
+			}
+		}
 	}
 
 	// The built-in model, by its name.
@@ -149,6 +159,7 @@ func TestTrainFromModelFile(t *testing.T) {
 		{[]string{"--freeze", "conv2d..nope"}, 2, `--freeze conv2d..nope: no layer is named "nope" (the model's: conv2d, max_pooling2d, dropout, flatten, dense)`},
 		{[]string{"--freeze", "flatten..conv2d"}, 2, "--freeze flatten..conv2d: flatten runs after conv2d"},
 		{[]string{"--freeze", "conv2d,,dense"}, 2, `--freeze conv2d,,dense: empty item ""`},
+		{[]string{"--inference-mode", "dense..conv2d"}, 2, "--inference-mode dense..conv2d: dense runs after conv2d"},
 		{[]string{"--center", "none"}, 2, "--center: " + base + " brings the preprocessing its weights were trained with"},
 		{[]string{"--model", kerasFile}, 2, "import it first (convnet import --keras " + kerasFile + " --out model.safetensors)"},
 		{[]string{"--width", "28", "--height", "28"}, 1, base + ": the model takes inputs of shape [32 32 1], the images of images:" + filepath.Join(dir, "train") +
