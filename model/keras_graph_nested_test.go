@@ -1,7 +1,10 @@
 package model
 
 import (
+	"bytes"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -142,4 +145,41 @@ func TestKerasFunctionalInSequential(t *testing.T) {
 		}
 	}
 	kerasRoundTrip(t, doc, check, `"scale":true,"trainable":false`, `"input_layers":[["base_in",0,0]]`)
+}
+
+// TestKerasApplicationAsBase calls a real Keras 3 MobileNetV2 (its first
+// blocks, testdata/keras/mobilenet_keras3.json) with training=False inside
+// a Functional model, frozen, as Keras's transfer-learning guide does: its
+// 31 layers come in place with their weights' count, frozen and in
+// inference mode, and the model writes back and reads again the same.
+func TestKerasApplicationAsBase(t *testing.T) {
+	base, err := os.ReadFile(filepath.Join("testdata", "keras", "mobilenet_keras3.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	alone := readKeras(t, "mobilenet_keras3.json")
+	frozen := bytes.Replace(base, []byte(`"trainable": true`), []byte(`"trainable": false`), 1)
+	entry := bytes.Replace(frozen, []byte(`"config": {`), []byte(`"name": "mobilenetv2_0.35_32", "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": ["image", 0, 0]}}], "kwargs": {"training": false}}], "config": {`), 1)
+	doc := []byte(`{"class_name": "Functional", "config": {"name": "tuned", "layers": [
+	  {"class_name": "InputLayer", "name": "image", "config": {"batch_shape": [null, 32, 32, 1], "name": "image"}, "inbound_nodes": []},
+	  ` + string(entry) + `,
+	  {"class_name": "Dense", "name": "head", "config": {"name": "head", "units": 5, "activation": "softmax"},
+	   "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": ["mobilenetv2_0.35_32", 0, 0]}}], "kwargs": {}}]}],
+	  "input_layers": [["image", 0, 0]], "output_layers": [["head", 0, 0]]}}`)
+	check := func(what string, m *Model) {
+		if len(m.Layers) != len(alone.Layers)+1 {
+			t.Fatalf("%s: %d layers, want %d", what, len(m.Layers), len(alone.Layers)+1)
+		}
+		for i, l := range m.Layers[:len(alone.Layers)] {
+			if l.Name() != alone.Layers[i].Name() || m.Trainable(l) || !m.InferenceInTraining(l) {
+				t.Errorf("%s: layer %d %s (want %s): trainable %v, in inference %v", what, i, l.Name(), alone.Layers[i].Name(), m.Trainable(l), m.InferenceInTraining(l))
+			}
+		}
+	}
+	m := kerasRoundTrip(t, doc, check)
+	tr, non := m.ParamCount()
+	atr, anon := alone.ParamCount()
+	if tr != alone.NumClasses()*5+5 || non != atr+anon {
+		t.Errorf("ParamCount = %d, %d; want the head's %d trainable and the base's %d", tr, non, alone.NumClasses()*5+5, atr+anon)
+	}
 }
