@@ -33,23 +33,40 @@ func (s StepDecay) LR(step, epoch int) float64 {
 }
 
 // Cosine decays the rate from Initial to Initial*Alpha along half a cosine
-// over DecaySteps steps, then stays there (Keras's CosineDecay without warmup;
-// Loshchilov and Hutter, 2016, arXiv:1608.03983):
+// over DecaySteps steps, then stays there (Keras's CosineDecay; Loshchilov
+// and Hutter, 2016, arXiv:1608.03983):
 //
 //	Initial * ((1-Alpha)*0.5*(1+cos(pi*min(step, DecaySteps)/DecaySteps)) + Alpha)
+//
+// With WarmupSteps > 0, Keras's warmup comes first: the rate goes in a
+// straight line from Initial to WarmupTarget over WarmupSteps steps, then
+// decays from WarmupTarget as above over the DecaySteps steps after them
+// (Keras's CosineDecay with warmup_target and warmup_steps; Goyal et al.,
+// 2017, arXiv:1706.02677).
 type Cosine struct {
 	Initial    float64
 	DecaySteps int
 	Alpha      float64
+
+	WarmupTarget float64
+	WarmupSteps  int
 }
 
 func (s Cosine) LR(step, epoch int) float64 {
-	if s.DecaySteps <= 0 {
-		return s.Initial
+	step, peak := max(step, 0), s.Initial
+	if s.WarmupSteps > 0 {
+		step = min(step, s.DecaySteps+s.WarmupSteps)
+		if step < s.WarmupSteps {
+			return (s.WarmupTarget-s.Initial)*float64(step)/float64(s.WarmupSteps) + s.Initial
+		}
+		step, peak = step-s.WarmupSteps, s.WarmupTarget
 	}
-	p := float64(min(max(step, 0), s.DecaySteps)) / float64(s.DecaySteps)
+	if s.DecaySteps <= 0 {
+		return peak
+	}
+	p := float64(min(step, s.DecaySteps)) / float64(s.DecaySteps)
 	c := 0.5 * (1 + math.Cos(math.Pi*p))
-	return s.Initial * ((1-s.Alpha)*c + s.Alpha)
+	return peak * ((1-s.Alpha)*c + s.Alpha)
 }
 
 // ReduceLROnPlateau lowers the learning rate when a monitored metric stops

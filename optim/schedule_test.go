@@ -25,6 +25,13 @@ func TestSchedules(t *testing.T) {
 		{"cosine end", Cosine{Initial: 1, DecaySteps: 100, Alpha: 0.1}, 100, 0, 0.1},
 		{"cosine after end", Cosine{Initial: 1, DecaySteps: 100, Alpha: 0.1}, 1000, 0, 0.1},
 		{"cosine alpha middle", Cosine{Initial: 1, DecaySteps: 100, Alpha: 0.2}, 50, 0, 0.6},
+		// Keras's warmup: from Initial to WarmupTarget in a straight line,
+		// then the cosine from WarmupTarget.
+		{"warmup start", Cosine{Initial: 0, DecaySteps: 100, WarmupTarget: 2, WarmupSteps: 10}, 0, 0, 0},
+		{"warmup quarter", Cosine{Initial: 0.2, DecaySteps: 100, WarmupTarget: 1, WarmupSteps: 8}, 2, 0, 0.4},
+		{"warmup end, decay start", Cosine{Initial: 0, DecaySteps: 100, WarmupTarget: 2, WarmupSteps: 10}, 10, 0, 2},
+		{"decay middle after warmup", Cosine{Initial: 0, DecaySteps: 100, WarmupTarget: 2, WarmupSteps: 10, Alpha: 0.2}, 60, 0, 1.2},
+		{"after warmup and decay", Cosine{Initial: 0, DecaySteps: 100, WarmupTarget: 2, WarmupSteps: 10, Alpha: 0.1}, 1000, 0, 0.2},
 	}
 	for _, tt := range tests {
 		if got := tt.s.LR(tt.step, tt.epoch); math.Abs(got-tt.want) > 1e-12 {

@@ -109,7 +109,7 @@ func exportRecipe(o *ExportOptions) (torchexport.Recipe, error) {
 	r := torchexport.Recipe{
 		Command: exportCommand(o.args), Epochs: t.Epochs, BatchSize: t.BatchSize, DropLast: t.DropLast, Seed: t.Seed,
 		Optimizer: t.opt, Loss: nn.CrossEntropy{Sparse: t.sparse(), LabelSmoothing: t.LabelSmoothing},
-		Schedule: torchexport.Schedule{Kind: t.Schedule, StepEvery: t.StepEvery, StepFactor: t.StepFactor, CosineAlpha: t.CosineAlpha},
+		Schedule: torchexport.Schedule{Kind: t.Schedule, StepEvery: t.StepEvery, StepFactor: t.StepFactor, CosineAlpha: t.CosineAlpha, WarmupEpochs: t.WarmupEpochs},
 		Augment:  t.aug,
 		Data: torchexport.Data{
 			Dataset: strings.ToLower(t.Source.Dataset), DataDir: t.Source.DataDir,

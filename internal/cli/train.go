@@ -215,11 +215,8 @@ func (t *trainer) fitOptions(ctx context.Context, loader *data.Loader) (model.Fi
 		}
 		fit.ClassWeight = w
 	}
+	fit.Schedule = o.lrSchedule(steps)
 	switch o.Schedule {
-	case "step":
-		fit.Schedule = optim.StepDecay{Initial: o.LR, Factor: o.StepFactor, Every: o.StepEvery}
-	case "cosine":
-		fit.Schedule = optim.Cosine{Initial: o.LR, DecaySteps: steps * o.Epochs, Alpha: o.CosineAlpha}
 	case "plateau":
 		p := optim.NewReduceLROnPlateau(o.PlateauMonitor)
 		p.Factor, p.Patience, p.MinLR, p.MinDelta, p.Cooldown = o.PlateauFactor, o.PlateauPatient, o.PlateauMinLR, o.PlateauDelta, o.PlateauCool
@@ -253,6 +250,22 @@ func (t *trainer) fitOptions(ctx context.Context, loader *data.Loader) (model.Fi
 	// seen the epoch.
 	fit.Callbacks = append(fit.Callbacks, &epochCheckpoint{t: t, plateau: fit.Plateau})
 	return fit, nil
+}
+
+// lrSchedule returns the learning-rate schedule of a run of steps steps
+// per epoch: nil for a constant rate or the plateau schedule, which Fit
+// drives from the epochs' metrics.
+func (o *trainOptions) lrSchedule(steps int) optim.Schedule {
+	switch o.Schedule {
+	case "step":
+		return optim.StepDecay{Initial: o.LR, Factor: o.StepFactor, Every: o.StepEvery}
+	case "cosine":
+		if w := o.WarmupEpochs; w > 0 { // Keras's CosineDecay(0, decay_steps, alpha, warmup_target=lr, warmup_steps)
+			return optim.Cosine{DecaySteps: steps * (o.Epochs - w), Alpha: o.CosineAlpha, WarmupTarget: o.LR, WarmupSteps: steps * w}
+		}
+		return optim.Cosine{Initial: o.LR, DecaySteps: steps * o.Epochs, Alpha: o.CosineAlpha}
+	}
+	return nil
 }
 
 // finish evaluates the trained model on the test set, saves it with its

@@ -365,6 +365,8 @@ func TestTrainBadInput(t *testing.T) {
 		{"negative clipping", append(csv, "--clipvalue", "-1"), 2, "--clipvalue -1: want a value in [0, 1e+30]"},
 		{"ema momentum above 1", append(csv, "--ema", "1.5"), 2, "--ema 1.5: want a value in [0, 1]"},
 		{"ema overwrite without ema", append(csv, "--ema-overwrite-frequency", "10"), 2, "--ema-overwrite-frequency 10: without --ema there is no moving average to put in place"},
+		{"warmup without cosine", append(csv, "--warmup-epochs", "2"), 2, "--warmup-epochs 2: a warmup is part of --schedule cosine (Keras's CosineDecay), not of constant"},
+		{"warmup as long as the run", append(csv, "--schedule", "cosine", "--epochs", "3", "--warmup-epochs", "3"), 2, "--warmup-epochs 3: want 0 to 2, fewer than the 3 epochs"},
 		{"negative ema overwrite", append(csv, "--ema", "0.9", "--ema-overwrite-frequency", "-1"), 2, "--ema-overwrite-frequency -1: want a value in [0, 1000000000]"},
 		{"evaluate without model", []string{"evaluate"}, 2, "--model is required"},
 		{"evaluate missing file", []string{"evaluate", "--model", filepath.Join(dir, "none.safetensors"), "--dataset", "ahcd"}, 1, "none.safetensors"},

@@ -64,7 +64,10 @@ type Schedule struct {
 	StepEvery   int
 	StepFactor  float64
 	CosineAlpha float64
-	Plateau     *optim.ReduceLROnPlateau // for plateau
+	// WarmupEpochs, for cosine: epochs of a straight rise from 0 to the
+	// rate before the decay (Keras's CosineDecay warmup).
+	WarmupEpochs int
+	Plateau      *optim.ReduceLROnPlateau // for plateau
 }
 
 // Data is where the training data comes from: a named data set, an image
@@ -132,7 +135,7 @@ type optData struct {
 
 type schedData struct {
 	Kind, StepFactor, CosineAlpha    string
-	StepEvery                        int
+	StepEvery, WarmupEpochs          int
 	Monitor, Factor, MinLR, MinDelta string
 	Patience, Cooldown               int
 }
@@ -240,7 +243,7 @@ func schedule(s Schedule) (schedData, error) {
 	case "step":
 		d.StepEvery, d.StepFactor = s.StepEvery, pyFloat(s.StepFactor)
 	case "cosine":
-		d.CosineAlpha = pyFloat(s.CosineAlpha)
+		d.CosineAlpha, d.WarmupEpochs = pyFloat(s.CosineAlpha), s.WarmupEpochs
 	case "plateau":
 		p := s.Plateau
 		if p == nil {

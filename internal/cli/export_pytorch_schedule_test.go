@@ -1,0 +1,58 @@
+package cli
+
+import (
+	"encoding/json"
+	"io"
+	"math"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestExportPyTorchSchedules: the PyTorch project's learning rate at every
+// step of a run is convnet's, for the step and cosine schedules, the
+// latter with Keras's warmup too (3 steps an epoch, 5 epochs, and past
+// the end).
+func TestExportPyTorchSchedules(t *testing.T) {
+	skipRace(t)
+	py := python(t, "torch", "torchvision", "numpy")
+	f := writeCSVSet(t, smallSet)
+	arch := smallSetNet(t, t.TempDir())
+	const steps, epochs = 3, 5
+	for _, flags := range [][]string{
+		{"--schedule", "step", "--step-every", "2", "--step-factor", "0.3"},
+		{"--schedule", "cosine", "--cosine-alpha", "0.1"},
+		{"--schedule", "cosine", "--cosine-alpha", "0.2", "--warmup-epochs", "2", "--lr", "0.01"},
+	} {
+		t.Run(strings.Join(flags, " "), func(t *testing.T) {
+			t.Parallel()
+			flags := append([]string{"--csv", f.Train, "--model", arch, "--epochs", "5"}, flags...)
+			o, err := parseTrain(flags, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			project := filepath.Join(t.TempDir(), "project")
+			if code, _, stderr := runCLI(append([]string{"export", "--format", "pytorch", "--out", project}, flags...)...); code != 0 {
+				t.Fatalf("export: exit %d: %s", code, stderr)
+			}
+			script := `import json, sys; sys.path.insert(0, sys.argv[1]); import train
+s = train.Schedule(3, 5)
+print(json.dumps([s.lr(i, i // 3) for i in range(3 * 5 + 3)]))`
+			out, err := exec.Command(py, "-c", script, project).CombinedOutput()
+			if err != nil {
+				t.Fatalf("python: %v\n%s", err, out)
+			}
+			var torch []float64
+			if err := json.Unmarshal(out[strings.LastIndexByte(strings.TrimSpace(string(out)), '\n')+1:], &torch); err != nil {
+				t.Fatalf("python's output %q: %v", out, err)
+			}
+			sched := o.lrSchedule(steps)
+			for i, want := range torch {
+				if got := sched.LR(i, i/steps); math.Abs(got-want) > 1e-15*math.Max(1, math.Abs(want)) {
+					t.Errorf("step %d: convnet %v, PyTorch project %v", i, got, want)
+				}
+			}
+		})
+	}
+}
