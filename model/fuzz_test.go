@@ -86,6 +86,11 @@ func FuzzDecode(f *testing.F) {
 	f.Add(encode(f, tiny(f), false))
 	f.Add(encode(f, tinyGraph(f), true))
 	f.Add(encode(f, mixed(f), true)) // most layer types, PReLUs among them
+	frozen := tiny(f)                // its first layer frozen, its second in inference mode in training
+	if frozen.SetTrainable(false, frozen.Layers[0]) != nil || frozen.SetInferenceInTraining(true, frozen.Layers[1]) != nil {
+		f.Fatal("SetTrainable or SetInferenceInTraining failed")
+	}
+	f.Add(encode(f, frozen, true))
 	for _, n := range []int{0, 7, 8, 9, 64, len(good) / 2, len(good) - 1} {
 		f.Add(good[:n])
 	}
