@@ -33,11 +33,17 @@ func (t *trainer) loadBase() error {
 }
 
 // sizeImages makes --images without --width and --height read the images
-// at the size the model takes.
+// at the size the model takes, and without --color-mode with its channels.
 func (t *trainer) sizeImages(m *model.Model) {
 	s, in := &t.o.Source, m.InputShape()
-	if s.Images != "" && s.Width == 0 && s.Height == 0 && len(in) == 3 {
+	if s.Images == "" || len(in) != 3 {
+		return
+	}
+	if s.Width == 0 && s.Height == 0 {
 		s.Height, s.Width = in[0], in[1]
+	}
+	if mode, ok := map[int]string{1: "grayscale", 3: "rgb", 4: "rgba"}[in[2]]; ok && !t.o.set["color-mode"] {
+		s.ColorMode = mode
 	}
 }
 

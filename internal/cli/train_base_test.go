@@ -131,9 +131,10 @@ func TestTrainFromModelFile(t *testing.T) {
 		t.Errorf("without a test, the model keeps an evaluation %v (%v): the built-in model's", ev, err)
 	}
 
-	// A base without a top, as Keras's include_top=False, gets one.
+	// A base without a top, as Keras's include_top=False, gets one; the
+	// grayscale digits are read in colour, as the base takes them.
 	headless := model.New(&nn.Conv2D{Filters: 4, KernelSize: [2]int{3, 3}, Activation: "relu"}, &nn.MaxPool2D{})
-	if err := headless.Build([]int{32, 32, 1}, 1); err != nil {
+	if err := headless.Build([]int{32, 32, 3}, 1); err != nil {
 		t.Fatal(err)
 	}
 	headless.Standardizer = &data.Standardizer{Rescale: 1.0 / 255}
