@@ -88,7 +88,7 @@ func exportNetwork(ctx context.Context, o *ExportOptions) (m *model.Sequential, 
 		}
 		return m, fmt.Sprintf("the network of %s", filepath.Base(name)), true, nil
 	}
-	tr := &trainer{o: o.Train, args: o.args, stderr: o.stderr}
+	tr := &trainer{o: o.Train, args: o.args, stderr: o.stderr, head: -1}
 	if err := tr.loadData(ctx); err != nil {
 		return nil, "", false, err
 	}

@@ -36,7 +36,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	t := &trainer{o: o, args: args, stdout: stdout, stderr: stderr}
+	t := &trainer{o: o, args: args, stdout: stdout, stderr: stderr, head: -1}
 	if o.Resume != "" {
 		if err := t.resume(o.Resume, o); err != nil {
 			return err
@@ -59,6 +59,7 @@ type trainer struct {
 	out, ckpt        string // the trained model; the run's own checkpoint, rewritten every epoch
 	train, val, test *data.Dataset
 	base             *model.Model // the model file a run starts from (--model), until buildModel
+	head             int          // where the head fromBase gave it starts in its layers; -1: none given
 	m                *model.Sequential
 	std              *data.Standardizer
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -73,10 +74,12 @@ func (t *trainer) fromBase() (*model.Model, error) {
 		return nil, fmt.Errorf("%s: %w", o.Model, err)
 	}
 	if len(m.Layers) == n {
+		t.head = slices.Index(m.Layers, nn.Layer(head))
 		fmt.Fprintf(t.stderr, "Starting from %s: its weights and preprocessing, with a new head %s (Dense) of %d classes for %s in place of its %d classes.\n",
 			o.Model, head.Name(), len(classes), o.Source.describe(), old)
 		return m, nil
 	}
+	t.head = n
 	var top []string
 	for _, l := range m.Layers[n:] {
 		top = append(top, fmt.Sprintf("%s (%s)", l.Name(), l.Type()))
@@ -100,7 +103,7 @@ func (t *trainer) freeze(m *model.Model) error {
 		{"inference-mode", t.o.InferenceMode, m.SetInferenceInTraining, m.InferenceInTraining, "In inference mode in training too"},
 	} {
 		if f.spec != "" {
-			ls, err := layerSpec(m, f.spec)
+			ls, err := layerSpec(m, f.spec, t.head)
 			if err != nil {
 				return usageError{fmt.Errorf("--%s %s: %w", f.flag, f.spec, err)}
 			}
@@ -129,13 +132,25 @@ func (t *trainer) freeze(m *model.Model) error {
 	return nil
 }
 
-// layerSpec reads --freeze and --inference-mode: "none", or layer names and
-// ranges separated by commas, a range A..B holding the layers from A to B
-// in the order they run, both included (..B from the first layer, A.. to
-// the last).
-func layerSpec(m *model.Model, spec string) ([]nn.Layer, error) {
-	if spec == "none" {
+// layerSpec reads --freeze and --inference-mode: "none"; "base", every
+// layer before the head, which starts at Layers[head] (-1: the last Dense);
+// or layer names and ranges separated by commas, a range A..B holding
+// the layers from A to B in the order they run, both included (..B from
+// the first layer, A.. to the last).
+func layerSpec(m *model.Model, spec string, head int) ([]nn.Layer, error) {
+	switch spec {
+	case "none":
 		return nil, nil
+	case "base":
+		if head >= 0 {
+			return m.Layers[:head], nil
+		}
+		for i := len(m.Layers) - 1; i >= 0; i-- {
+			if _, ok := m.Layers[i].(*nn.Dense); ok {
+				return m.Layers[:i], nil
+			}
+		}
+		return nil, errors.New(`"base" is the layers before the last Dense, and the model has none`)
 	}
 	index := func(name string) (int, error) {
 		for i, l := range m.Layers {

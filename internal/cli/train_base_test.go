@@ -121,8 +121,9 @@ func TestTrainFromModelFile(t *testing.T) {
 
 	// The built-in model, by its name.
 	builtin := filepath.Join(dir, "builtin.safetensors")
-	code, _, stderr = runCLI(append([]string{"train", "--model", "ahcd", "--freeze", "..flatten", "--epochs", "1", "--no-evaluate", "--out", builtin}, digits[:4]...)...)
-	if code != 0 || !strings.Contains(stderr, "Starting from ahcd: its weights and preprocessing, with a new head dense_1 (Dense) of 10 classes") {
+	code, _, stderr = runCLI(append([]string{"train", "--model", "ahcd", "--freeze", "base", "--epochs", "1", "--no-evaluate", "--out", builtin}, digits[:4]...)...)
+	if code != 0 || !strings.Contains(stderr, "Starting from ahcd: its weights and preprocessing, with a new head dense_1 (Dense) of 10 classes") ||
+		!strings.Contains(stderr, "Frozen: conv2d..dropout_3 (29 layers)") {
 		t.Errorf("from the built-in model: exit %d: %s", code, stderr)
 	}
 	if b, err := model.Load(builtin); err != nil {
@@ -142,10 +143,11 @@ func TestTrainFromModelFile(t *testing.T) {
 	if err := model.Save(base2, headless, model.SaveOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	code, _, stderr = runCLI(append([]string{"train", "--model", base2, "--freeze", "conv2d", "--epochs", "1", "--out", filepath.Join(dir, "topped.safetensors")}, digits[:4]...)...)
+	code, _, stderr = runCLI(append([]string{"train", "--model", base2, "--freeze", "base", "--epochs", "1", "--out", filepath.Join(dir, "topped.safetensors")}, digits[:4]...)...)
 	if code != 0 || !strings.Contains(stderr, "and a top for the 10 classes of images:"+filepath.Join(dir, "train")+
-		", which it had not: global_average_pooling2d (GlobalAveragePooling2D), dense (Dense).") {
-		t.Errorf("from a base without a top: exit %d: %s", code, stderr)
+		", which it had not: global_average_pooling2d (GlobalAveragePooling2D), dense (Dense).") ||
+		!strings.Contains(stderr, "Frozen: conv2d..max_pooling2d (2 layers)") {
+		t.Errorf("from a base without a top, its layers frozen: exit %d: %s", code, stderr)
 	}
 
 	kerasFile := filepath.Join(dir, "small.keras")
@@ -171,5 +173,46 @@ func TestTrainFromModelFile(t *testing.T) {
 		if code != tt.code || !strings.Contains(stderr, tt.want) {
 			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tt.args, code, stderr, tt.code, tt.want)
 		}
+	}
+}
+
+// TestLayerSpec reads --freeze's ranges and "base" on the tutorial's model,
+// whose head is its last Dense, and on one without a Dense.
+func TestLayerSpec(t *testing.T) {
+	m, err := model.Preset("tutorial")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Build(nil, 1); err != nil {
+		t.Fatal(err)
+	}
+	names := func(ls []nn.Layer) string {
+		var s []string
+		for _, l := range ls {
+			s = append(s, l.Name())
+		}
+		return strings.Join(s, " ")
+	}
+	for spec, want := range map[string]string{
+		"base":                    "conv2d conv2d_1 max_pooling2d dropout conv2d_2 conv2d_3 max_pooling2d_1 dropout_1 flatten dense dense_1 dropout_2",
+		"none":                    "",
+		"dense_1..":               "dense_1 dropout_2 dense_2",
+		"..conv2d_1, flatten":     "conv2d conv2d_1 flatten",
+		"conv2d,conv2d..conv2d_1": "conv2d conv2d_1",
+	} {
+		ls, err := layerSpec(m, spec, -1)
+		if err != nil || names(ls) != want {
+			t.Errorf("%q: %q, %v; want %q", spec, names(ls), err, want)
+		}
+	}
+	if ls, _ := layerSpec(m, "base", 3); names(ls) != "conv2d conv2d_1 max_pooling2d" {
+		t.Errorf(`"base" with the head at layer 3: %q`, names(ls))
+	}
+	c := model.New(&nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 3}})
+	if err := c.Build([]int{8, 8, 1}, 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := layerSpec(c, "base", -1); err == nil || !strings.Contains(err.Error(), "the model has none") {
+		t.Errorf(`"base" without a Dense: %v`, err)
 	}
 }

@@ -131,7 +131,7 @@ func (o *trainOptions) register(fs *flag.FlagSet) {
 	o.Source.register(fs, "ahcd")
 	fs.StringVar(&o.Model, "model", "tutorial", "a preset ("+strings.Join(model.PresetNames(), ", ")+"), a JSON architecture file, or a trained model to go on from: a model file (.safetensors) or a built-in model ("+strings.Join(pretrained.Names(), ", ")+"), with a new head if the data's classes are not its own")
 	fs.StringVar(&o.InferenceMode, "inference-mode", "", `layers that run as in inference also in training, as Keras's base_model(x, training=False) runs a base: batch normalization on its moving statistics, no dropout; their weights train unless frozen. Names and ranges as --freeze, or "none" (default: none, or the model file's)`)
-	fs.StringVar(&o.Freeze, "freeze", "", `layers that do not train: names and ranges such as conv2d..flatten (both included; ..flatten from the first layer), or "none" (default: none, or the model file's)`)
+	fs.StringVar(&o.Freeze, "freeze", "", `layers that do not train: names and ranges such as conv2d..flatten (both included; ..flatten from the first layer), "base" (every layer before the head) or "none" (default: none, or the model file's)`)
 	fs.StringVar(&o.Out, "out", "", "the trained model file (default: <model>.safetensors)")
 	fs.BoolVar(&o.Force, "force", false, "overwrite existing output files")
 	fs.Uint64Var(&o.Seed, "seed", 1, "random seed: weights, shuffling, augmentation and dropout")
