@@ -13,6 +13,7 @@ import (
 
 	"github.com/convnet-go/convnet/model"
 	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/optim"
 )
 
 // torchImport runs a script of scripts/onnx that trains a network on MNIST
@@ -406,6 +407,40 @@ func TestImportTorchvision(t *testing.T) {
 			if classes, err := os.ReadFile(filepath.Join(dir, name+".classes.f32")); err == nil && len(classes) > 0 {
 				torchvisionCAMs(t, m, images, filepath.Join(dir, name))
 			}
+			transferStep(t, m, images[:2])
 		})
+	}
+}
+
+// transferStep gives an imported network a new head of 3 classes, freezes
+// every layer before it and takes a training step on images: the base's
+// weights stay as they were, bit for bit, and the head's change.
+func transferStep(t *testing.T, m *model.Sequential, images [][]float32) {
+	t.Helper()
+	head, err := m.NewHead(3, 1)
+	if err != nil {
+		t.Fatalf("NewHead: %v", err)
+	}
+	base := m.Layers[:slices.Index(m.Layers, nn.Layer(head))]
+	if err := m.SetTrainable(false, base...); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Compile(&optim.SGD{LearningRate: 0.1}, nn.CrossEntropy{}); err != nil {
+		t.Fatal(err)
+	}
+	var before [][]float32
+	for _, p := range m.Params() {
+		before = append(before, slices.Clone(p.Value.Data))
+	}
+	x, y := batch(m, images, []int{0, 2})
+	m.TrainStep(x, y)
+	frozen := 0
+	for _, l := range base {
+		frozen += len(l.Params())
+	}
+	for i, p := range m.Params() {
+		if same := slices.Equal(p.Value.Data, before[i]); same != (i < frozen) {
+			t.Errorf("after a step with the base frozen: %s (parameter %d) unchanged %v, want %v", p.Name, i, same, i < frozen)
+		}
 	}
 }
