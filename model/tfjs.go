@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 )
 
 // TFJSExportOptions controls [ExportTFJS].
@@ -89,7 +90,8 @@ func asInts(v any) []int {
 // activations leaky_relu, hard_sigmoid and hard_silu; an ELU layer of
 // another alpha than 1, a dilated depthwise convolution and a bilinear
 // UpSampling2D, which TensorFlow.js computes otherwise. SpatialDropout2D goes
-// as Dropout, the same at inference.
+// as Dropout, the same at inference; regularizers and constraints, which
+// only training uses, are left out.
 func ExportTFJS(m *Sequential, opts TFJSExportOptions) ([]TFJSFile, error) {
 	if !m.Built() {
 		return nil, fmt.Errorf("export tfjs: the model is not built")
@@ -108,6 +110,11 @@ func ExportTFJS(m *Sequential, opts TFJSExportOptions) ([]TFJSFile, error) {
 		}
 		if err := tfjsSettings(cls, cfg); err != nil {
 			return nil, fmt.Errorf("export tfjs: layer %v (%s): %w", cfg["name"], cls, err)
+		}
+		for key := range cfg {
+			if strings.HasSuffix(key, "_regularizer") || strings.HasSuffix(key, "_constraint") {
+				cfg[key] = nil // training's, nothing at inference; TensorFlow.js knows not Keras's L1 and L2 classes
+			}
 		}
 		if act, ok := cfg["activation"].(string); ok {
 			as, ok := tfjsActivations[act]

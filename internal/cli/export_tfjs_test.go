@@ -98,6 +98,8 @@ func TestExportTFJS(t *testing.T) {
 		{"layer-norm-image", tfjsOne(t, &nn.LayerNormalization{Axis: []int{1, 2, 3}}), ""},
 		{"dense-at-each-pixel", tfjsOne(t, &nn.Dense{Units: 3, Activation: "tanh"}), ""},
 		{"reshape", tfjsOne(t, &nn.Reshape{TargetShape: []int{9, 4, 2}}), ""},
+		{"frozen", frozenNet(t), ""},                        // layers with trainable false
+		{"called-for-inference", calledForInference(t), ""}, // calls with training false
 		{"squeeze-excitation", squeezeExcitation(t), `layer conv2d (Conv2D): TensorFlow.js has no activation "hard_silu"`},
 		{"pools-and-pads", poolsAndPads(t), `layer conv2d (Conv2D): TensorFlow.js has no activation "leaky_relu"`},
 		{"resampling", resampling(t), "layer resizing (Resizing): TensorFlow.js has no such layer"},
