@@ -209,7 +209,7 @@ func (m *Model) run(x *tensor.Tensor, ps pass) *tensor.Tensor {
 			for k, j := range in {
 				xs[k] = p.outs[j]
 			}
-			p.outs[i+1] = mi.ForwardInputs(xs, training)
+			p.outs[i+1] = mi.ForwardInputs(xs, training && !p.inference[i])
 		} else if pr, ok := l.(nn.Predictor); ok && predict {
 			p.outs[i+1] = pr.Predict(p.outs[in[0]])
 		} else {

@@ -13,7 +13,8 @@ import (
 
 // Transfer learning: a run whose --model is a model file starts from its
 // weights and its preprocessing, with a new head when the data's classes
-// are not the model's; --freeze chooses the layers that do not train.
+// are not the model's; --freeze chooses the layers that do not train, and
+// --inference-mode those that run as in inference while training.
 
 // isModelFile reports whether --model names a trained model, a model file
 // (.safetensors, as convnet train and convnet import write) or a built-in

@@ -102,7 +102,7 @@ func (t *trainer) makeModel() error {
 	}
 	if r, ok := m.Layers[0].(*nn.Rescaling); ok && std.Rescale != 1 {
 		fmt.Fprintf(t.stderr, "Note: the model's first layer, %s (Rescaling), multiplies its input by %g, and --rescale %g rescales the data before it: give --rescale 1 --center none to feed it the pixels 0..255, as Keras does.\n",
-			r.Name(), r.Scale, o.Rescale)
+			r.Name(), r.Scale, std.Rescale)
 	}
 	m.Standardizer = std
 	t.m, t.std = m, std
