@@ -73,9 +73,10 @@ func exportPyTorch(ctx context.Context, o *ExportOptions, stdout io.Writer) erro
 	return nil
 }
 
-// exportNetwork returns the network to export: a model file as it is, or a
-// preset or JSON architecture built for the data and seed as convnet train
-// builds it (the preprocessing fitted on the training set).
+// exportNetwork returns the network to export: a model file as it is (but
+// for --freeze and --inference-mode), or a preset or JSON architecture
+// built for the data and seed as convnet train builds it (the
+// preprocessing fitted on the training set).
 func exportNetwork(ctx context.Context, o *ExportOptions) (m *model.Sequential, title string, trained bool, err error) {
 	name := o.Train.Model
 	if model.PresetAbout(name) == "" && !isArchitectureFile(name) {
@@ -84,6 +85,10 @@ func exportNetwork(ctx context.Context, o *ExportOptions) (m *model.Sequential, 
 				name, strings.Join(model.PresetNames(), ", "), strings.Join(pretrained.Names(), ", "))
 		}
 		if m, _, err = loadModel(name, o.Train.MaxMemory); err != nil {
+			return nil, "", false, err
+		}
+		// --freeze and --inference-mode apply to it as to a run of convnet train.
+		if err := (&trainer{o: o.Train, stderr: o.stderr, head: -1}).freeze(m); err != nil {
 			return nil, "", false, err
 		}
 		return m, fmt.Sprintf("the network of %s", filepath.Base(name)), true, nil

@@ -105,6 +105,27 @@ func TestExportPyTorchBuiltin(t *testing.T) {
 	if err != nil || !strings.Contains(string(b), `DATASET = "mnist"`) {
 		t.Errorf("train.py: %v; want it to read MNIST", err)
 	}
+
+	// --freeze applies to a model file as convnet train applies it: the
+	// project's model file says so and its network leaves those weights out.
+	frozen := filepath.Join(t.TempDir(), "project")
+	code, _, errs := runCLI("export", "--format", "pytorch", "--model", "mnist", "--dataset", "mnist", "--freeze", "base", "--out", frozen)
+	if code != 0 || !strings.Contains(errs, "Frozen: ") {
+		t.Fatalf("export --model mnist --freeze base: exit %d: %s", code, errs)
+	}
+	f, err := model.Load(filepath.Join(frozen, "convnet.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := f.Layers[len(f.Layers)-1]
+	for _, l := range f.Layers {
+		if f.Trainable(l) != (l == last) {
+			t.Errorf("the project's model file: layer %s trainable %v", l.Name(), f.Trainable(l))
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(frozen, "model.py")); err != nil || !strings.Contains(string(b), ".requires_grad_(False)") {
+		t.Errorf("model.py: %v; want the frozen weights' requires_grad off", err)
+	}
 }
 
 // TestExportPyTorchForce: --force rewrites the project's files in an
