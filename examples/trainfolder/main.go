@@ -7,6 +7,14 @@
 // A fifth of each class is held out for validation. The saved model keeps
 // its class names and preprocessing, so "convnet predict --model FILE
 // image.png" classifies new images with it.
+//
+// With -from, it starts from a trained model instead (a model file, or a
+// built-in model such as ahcd), as a Keras user reuses a base: the images
+// are read at the model's size and channels and preprocessed as it was, a
+// new head replaces its last Dense, and every layer before the head is
+// frozen:
+//
+//	go run ./examples/trainfolder -images digits/ -from ahcd -epochs 10 -out digits.safetensors
 package main
 
 import (
@@ -18,9 +26,11 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"slices"
 
 	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/model/pretrained"
 	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/optim"
 )
@@ -47,6 +57,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	epochs := fs.Int("epochs", 10, "number of epochs")
 	batch := fs.Int("batch", 32, "batch size")
 	seed := fs.Uint64("seed", 1, "random seed: weights, split, shuffling, dropout")
+	from := fs.String("from", "", "start from this trained model (a model file or a built-in model), its base frozen and a new head")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -59,6 +70,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%s exists: remove it or choose another -out", *out)
 	}
 
+	var base *model.Model
+	if *from != "" {
+		var err error
+		if base, err = loadModel(*from); err != nil {
+			return err
+		}
+		in := base.InputShape()
+		*size, *color = in[0], map[int]string{1: "grayscale", 3: "rgb", 4: "rgba"}[in[2]]
+	}
+
 	// The data: every image resized, a stratified fifth held out, pixels
 	// scaled to [0, 1] less the mean image of the training part.
 	all, err := data.LoadImageFolder(ctx, *images, data.ImageFolderOptions{Height: *size, Width: *size, ColorMode: *color})
@@ -69,21 +90,34 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	std := &data.Standardizer{Rescale: 1.0 / 255, ImageCenter: true}
-	std.FitDataset(train)
 
-	// The model, sized for the images and classes.
-	m, err := model.PresetFor(*preset, train.Shape(), train.NumClasses())
-	if err != nil {
-		return err
-	}
-	if err := m.Build(nil, *seed); err != nil {
-		return err
+	// The model, sized for the images and classes, or the one to start
+	// from with a new head for them, its base frozen.
+	var m *model.Model
+	if base != nil {
+		m = base
+		head, err := m.NewHead(train.NumClasses(), *seed)
+		if err != nil {
+			return err
+		}
+		if err := m.SetTrainable(false, m.Layers[:slices.Index(m.Layers, nn.Layer(head))]...); err != nil {
+			return err
+		}
+	} else {
+		if m, err = model.PresetFor(*preset, train.Shape(), train.NumClasses()); err != nil {
+			return err
+		}
+		if err := m.Build(nil, *seed); err != nil {
+			return err
+		}
+		m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255, ImageCenter: true}
+		m.Standardizer.FitDataset(train)
 	}
 	if err := m.Compile(&optim.Adam{}, nn.CrossEntropy{Sparse: true}); err != nil {
 		return err
 	}
-	m.ClassNames, m.Standardizer = all.ClassNames, std
+	m.ClassNames = all.ClassNames
+	std := m.Standardizer
 
 	// Loaders prepare the batches; Fit trains on them, epoch by epoch.
 	tl := data.NewLoader(train, data.LoaderOptions{BatchSize: *batch, Shuffle: true, Seed: *seed, Standardizer: std})
@@ -108,4 +142,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	last := hist.Epochs[len(hist.Epochs)-1]
 	fmt.Fprintf(stdout, "validation accuracy %.4f after %d epochs; saved %s\n", last.ValAccuracy, len(hist.Epochs), *out)
 	return nil
+}
+
+// loadModel reads a model file, or a built-in model by its name.
+func loadModel(name string) (*model.Model, error) {
+	if _, err := os.Stat(name); err != nil && slices.Contains(pretrained.Names(), name) {
+		return pretrained.Load(name)
+	}
+	return model.Load(name)
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/model/pretrained"
 )
 
 // writeFolder writes n PNGs of 20x20 pixels per class in the layout of
@@ -87,5 +88,37 @@ func TestTrainFolder(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"-images", filepath.Join(dir, "none")}, &stdout, &stderr); err == nil {
 		t.Error("trainfolder on a missing folder: no error")
+	}
+}
+
+// TestTrainFolderFrom starts from the built-in AHCD model: the bars are read
+// at its 32x32, a new head of 3 classes trains on its frozen base, whose
+// weights come out as they went in.
+func TestTrainFolderFrom(t *testing.T) {
+	dir := writeFolder(t, 20)
+	out := filepath.Join(t.TempDir(), "bars.safetensors")
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"-images", dir, "-from", "ahcd", "-epochs", "3", "-batch", "8", "-out", out}, &stdout, &stderr); err != nil {
+		t.Fatalf("trainfolder -from ahcd: %v\n%s", err, stderr.String())
+	}
+	if want := "48 training and 12 validation images of [32 32 1] in 3 classes"; !strings.Contains(stdout.String(), want) {
+		t.Errorf("trainfolder printed %q, want %q", stdout.String(), want)
+	}
+	m, err := model.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := pretrained.Load("ahcd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(m.Params()[0].Value.Data, base.Params()[0].Value.Data) || m.NumClasses() != 3 ||
+		!slices.Equal(m.Standardizer.MeanImage, base.Standardizer.MeanImage) {
+		t.Errorf("saved model: first kernel changed, %d classes, or another preprocessing than the base's", m.NumClasses())
+	}
+	for i, l := range m.Layers {
+		if m.Trainable(l) != (i == len(m.Layers)-1) {
+			t.Errorf("layer %s: trainable %v", l.Name(), m.Trainable(l))
+		}
 	}
 }
