@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"image"
@@ -14,7 +15,6 @@ import (
 	"strings"
 
 	"github.com/convnet-go/convnet/data"
-	"github.com/convnet-go/convnet/internal/safefile"
 )
 
 // DataExportOptions are the flags of "convnet data export".
@@ -33,7 +33,7 @@ func runDataExport(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.StringVar(&opts.Out, "out", "", "folder to write: <split>/<class>/<n>.png, the layout --images reads (required)")
 	fs.IntVar(&opts.PerClass, "per-class", 0, "at most this many images of each class in each split, the first ones (0: all)")
 	fs.StringVar(&opts.Split, "split", "all", "split of a data set with a test set to write: train, test or all")
-	fs.BoolVar(&opts.Force, "force", false, "write a split whose folder holds files (same names are replaced)")
+	fs.BoolVar(&opts.Force, "force", false, "replace a split's folder that holds files")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -52,7 +52,9 @@ func runDataExport(ctx context.Context, args []string, stdout, stderr io.Writer)
 }
 
 // dataExport writes each split of the data set as PNG files, one folder per
-// class, each file written whole or not at all.
+// class. A split is written in a temporary folder beside its own and takes
+// its place once whole: an interrupted export leaves no half-written split
+// (the next export removes what it left).
 func dataExport(ctx context.Context, opts DataExportOptions, stdout io.Writer) error {
 	names, sets, err := opts.Source.splits(ctx)
 	if err != nil {
@@ -62,50 +64,81 @@ func dataExport(ctx context.Context, opts DataExportOptions, stdout io.Writer) e
 		return usagef("--split %s: %s has one split (give --test-images or --test-csv for two)", opts.Split, opts.Source.describe())
 	}
 	write := func(k int) bool { return opts.Split == "all" || names[k] == opts.Split }
-	for k := range sets {
+	for k, d := range sets {
 		dir := filepath.Join(opts.Out, names[k])
 		if entries, err := os.ReadDir(dir); write(k) && err == nil && len(entries) > 0 && !opts.Force {
-			return fmt.Errorf("%s holds files: use --force to write into it", dir)
-		}
-	}
-	for k, d := range sets {
-		if !write(k) {
-			continue
+			return fmt.Errorf("%s holds files: use --force to replace it", dir)
 		}
 		for _, c := range d.ClassNames {
 			if c == "" || c == "." || c == ".." || strings.ContainsAny(c, `/\`) {
 				return fmt.Errorf("%s: class %q cannot name a folder", opts.Source.describe(), c)
 			}
 		}
-		written := make([]int, d.NumClasses())
-		for i := range d.Len() {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			c := d.Y[i]
-			if opts.PerClass > 0 && written[c] == opts.PerClass {
-				continue
-			}
-			dir := filepath.Join(opts.Out, names[k], d.ClassNames[c])
-			if written[c] == 0 {
-				if err := os.MkdirAll(dir, 0o755); err != nil {
-					return err
-				}
-			}
-			img := sampleImage(d, i)
-			path := filepath.Join(dir, fmt.Sprintf("%05d.png", i))
-			if err := safefile.Write(path, true, func(w io.Writer) error { return png.Encode(w, img) }); err != nil {
-				return err
-			}
-			written[c]++
+	}
+	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
+		return err
+	}
+	for k, d := range sets {
+		if !write(k) {
+			continue
 		}
-		total := 0
-		for _, n := range written {
-			total += n
+		dir := filepath.Join(opts.Out, names[k])
+		n, err := exportSplit(ctx, d, dir, opts.PerClass)
+		if err != nil {
+			return err
 		}
-		fmt.Fprintf(stdout, "%s: %d images of %d classes in %s\n", names[k], total, d.NumClasses(), filepath.Join(opts.Out, names[k]))
+		fmt.Fprintf(stdout, "%s: %d images of %d classes in %s\n", names[k], n, d.NumClasses(), dir)
 	}
 	return nil
+}
+
+// exportSplit writes at most perClass images of each class of d (0: all)
+// into dir, which it replaces, and returns how many it wrote.
+func exportSplit(ctx context.Context, d *data.Dataset, dir string, perClass int) (int, error) {
+	parent, base := filepath.Dir(dir), filepath.Base(dir)
+	tmp := filepath.Join(parent, "."+base+".partial")
+	if err := os.RemoveAll(tmp); err != nil { // an interrupted export's
+		return 0, err
+	}
+	written := make([]int, d.NumClasses())
+	total := 0
+	for i := range d.Len() {
+		if err := ctx.Err(); err != nil {
+			os.RemoveAll(tmp)
+			return 0, err
+		}
+		c := d.Y[i]
+		if perClass > 0 && written[c] == perClass {
+			continue
+		}
+		folder := filepath.Join(tmp, d.ClassNames[c])
+		if written[c] == 0 {
+			if err := os.MkdirAll(folder, 0o755); err != nil {
+				return 0, err
+			}
+		}
+		var b bytes.Buffer
+		if err := png.Encode(&b, sampleImage(d, i)); err != nil {
+			return 0, err
+		}
+		if err := os.WriteFile(filepath.Join(folder, fmt.Sprintf("%05d.png", i)), b.Bytes(), 0o644); err != nil {
+			os.RemoveAll(tmp)
+			return 0, err
+		}
+		written[c]++
+		total++
+	}
+	old := filepath.Join(parent, "."+base+".replaced")
+	os.RemoveAll(old)
+	if _, err := os.Stat(dir); err == nil {
+		if err := os.Rename(dir, old); err != nil {
+			return 0, err
+		}
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return 0, err
+	}
+	return total, os.RemoveAll(old)
 }
 
 // sampleImage returns image i of d as a grayscale, RGB or RGBA image, its

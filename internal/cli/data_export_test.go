@@ -11,7 +11,7 @@ import (
 
 // TestDataExport writes a CSV data set as PNG folders, two images of each
 // class at most, and reads them back with --images: the same classes and
-// the same pixels, in the order of the files. Writing into a folder that
+// the same pixels, in the order of the files. Replacing a split folder that
 // holds files takes --force; bad flags are refused.
 func TestDataExport(t *testing.T) {
 	f := writeCSVSet(t, csvSet{Classes: 3, Size: 5, Train: 4, Test: 1})
@@ -51,11 +51,23 @@ func TestDataExport(t *testing.T) {
 		!strings.Contains(stderr, filepath.Join(out, "train")+" holds files: use --force") {
 		t.Errorf("export into a folder with files: exit %d: %s", code, stderr)
 	}
+	// --force replaces the split's folder whole; what an interrupted export
+	// left beside it goes.
+	stray, partial := filepath.Join(out, "train", "stray.txt"), filepath.Join(out, ".train.partial", "0")
+	for _, p := range []string{stray, filepath.Join(partial, "x.png")} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil || os.WriteFile(p, []byte("x"), 0o644) != nil {
+			t.Fatal(err)
+		}
+	}
 	if code, _, stderr := runCLI("data", "export", "--csv", f.Train, "--test-csv", f.Test, "--out", out, "--force"); code != 0 {
 		t.Errorf("--force: exit %d: %s", code, stderr)
 	}
 	if n, _ := os.ReadDir(filepath.Join(out, "train", "1")); len(n) != 4 {
 		t.Errorf("--force: %d images of class 1 in train/1, want 4", len(n))
+	}
+	entries, _ := os.ReadDir(out)
+	if _, err := os.Stat(stray); err == nil || len(entries) != 2 {
+		t.Errorf("after --force: the stray file is there (%v) or %d entries in %s, want train and test", err == nil, len(entries), out)
 	}
 	// One split, then the other, into the same folder.
 	both := filepath.Join(t.TempDir(), "both")
