@@ -73,6 +73,66 @@ func asInts(v any) []int {
 	return s
 }
 
+// splitLeakyReLU gives each layer of the architecture document arch whose
+// activation is leaky_relu, which TensorFlow.js has not as an activation,
+// a linear activation and a LeakyReLU layer after it (slope 0.2, the
+// activation's), which the layers that read it read instead.
+func splitLeakyReLU(arch map[string]any) {
+	root := arch["config"].(map[string]any)
+	layers, _ := root["layers"].([]any)
+	graph := arch["class_name"] == "Functional"
+	taken := map[string]bool{}
+	for _, v := range layers {
+		taken[v.(map[string]any)["config"].(map[string]any)["name"].(string)] = true
+	}
+	var out []any
+	added := map[string]bool{} // the LeakyReLU layers put in
+	renamed := map[string]string{}
+	for _, v := range layers {
+		out = append(out, v)
+		cfg := v.(map[string]any)["config"].(map[string]any)
+		if cfg["activation"] != "leaky_relu" {
+			continue
+		}
+		cfg["activation"] = "linear"
+		name := cfg["name"].(string)
+		act := name + "_leaky_relu"
+		for taken[act] {
+			act += "_"
+		}
+		taken[act] = true
+		l := map[string]any{"class_name": "LeakyReLU", "config": map[string]any{"name": act, "alpha": 0.2, "trainable": true, "dtype": "float32"}}
+		if graph {
+			l["name"], l["inbound_nodes"] = act, []any{[]any{[]any{name, 0, 0, map[string]any{}}}}
+		}
+		out = append(out, l)
+		added[act] = true
+		renamed[name] = act
+	}
+	root["layers"] = out
+	if !graph || len(renamed) == 0 {
+		return
+	}
+	rename := func(refs []any) {
+		for _, r := range refs {
+			ref := r.([]any)
+			if to, ok := renamed[ref[0].(string)]; ok {
+				ref[0] = to
+			}
+		}
+	}
+	for _, v := range out {
+		l := v.(map[string]any)
+		if added[l["name"].(string)] {
+			continue
+		}
+		for _, node := range l["inbound_nodes"].([]any) {
+			rename(node.([]any))
+		}
+	}
+	rename(root["output_layers"].([]any))
+}
+
 // ExportTFJS returns m in TensorFlow.js's layers format, the files that
 // tf.loadLayersModel reads: model.json, then the weight files it names
 // (group1-shard1ofN.bin, ...). model.json holds the architecture as Keras
@@ -87,16 +147,18 @@ func asInts(v any) []int {
 // GroupNormalization, Normalization, Subtract, LayerScale, ScaledAdd,
 // Resizing (TensorFlow.js 4's gives its output no batch axis) and
 // convnet's channel layers among the layers; grouped convolutions; the
-// activations leaky_relu, hard_sigmoid and hard_silu; an ELU layer of
+// activations hard_sigmoid and hard_silu; an ELU layer of
 // another alpha than 1, a dilated depthwise convolution and a bilinear
 // UpSampling2D, which TensorFlow.js computes otherwise. SpatialDropout2D goes
-// as Dropout, the same at inference; regularizers and constraints, which
-// only training uses, are left out.
+// as Dropout, the same at inference; the activation leaky_relu as a
+// LeakyReLU layer after its layer; regularizers and constraints, which only
+// training uses, are left out.
 func ExportTFJS(m *Sequential, opts TFJSExportOptions) ([]TFJSFile, error) {
 	if !m.Built() {
 		return nil, fmt.Errorf("export tfjs: the model is not built")
 	}
 	arch := m.architecture()
+	splitLeakyReLU(arch)
 	layers, _ := arch["config"].(map[string]any)["layers"].([]any)
 	for _, v := range layers {
 		l := v.(map[string]any)

@@ -101,7 +101,9 @@ func TestExportTFJS(t *testing.T) {
 		{"frozen", frozenNet(t), ""},                        // layers with trainable false
 		{"called-for-inference", calledForInference(t), ""}, // calls with training false
 		{"squeeze-excitation", squeezeExcitation(t), `layer conv2d (Conv2D): TensorFlow.js has no activation "hard_silu"`},
-		{"pools-and-pads", poolsAndPads(t), `layer conv2d (Conv2D): TensorFlow.js has no activation "leaky_relu"`},
+		{"pools-and-pads", poolsAndPads(t), "layer elu (ELU): alpha = 0.5: TensorFlow.js's ELU layer takes only 1"},
+		{"leaky-relu", tfjsOne(t, &nn.Conv2D{Filters: 3, KernelSize: [2]int{3, 3}, Activation: "leaky_relu"}), ""},
+		{"leaky-relu-graph", tfjsLeakyGraph(t), ""},
 		{"resampling", resampling(t), "layer resizing (Resizing): TensorFlow.js has no such layer"},
 		{"group-normalizations", groupNormalizations(t), "(GroupNormalization): TensorFlow.js has no such layer"},
 		{"merges-graph", graphModel(t), "(CustomScaleLayer): TensorFlow.js has no such layer"},
@@ -240,5 +242,26 @@ func preset(t *testing.T, name string) *model.Sequential {
 	if err := m.Build(nil, 5); err != nil {
 		t.Fatal(err)
 	}
+	return m
+}
+
+// tfjsLeakyGraph is a graph whose convolution with the leaky_relu activation
+// feeds two layers, and whose last Dense has it too: TensorFlow.js gets a
+// LeakyReLU layer after each, read where the layer was.
+func tfjsLeakyGraph(t *testing.T) *model.Sequential {
+	t.Helper()
+	in := model.Input(8, 8, 1)
+	a := model.Call(&nn.Conv2D{Filters: 3, KernelSize: [2]int{3, 3}, Padding: "same", Activation: "leaky_relu"}, in)
+	b := model.Call(&nn.Conv2D{Filters: 3, KernelSize: [2]int{3, 3}, Padding: "same"}, a)
+	x := model.Call(&nn.Flatten{}, model.Call(&nn.Add{}, a, b))
+	x = model.Call(&nn.Dense{Units: 6, Activation: "leaky_relu"}, x)
+	m, err := model.NewGraph(in, model.Call(&nn.Dense{Units: 5, Activation: "softmax"}, x))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Build(nil, 2); err != nil {
+		t.Fatal(err)
+	}
+	spread(m, 4)
 	return m
 }
