@@ -246,8 +246,9 @@ func preset(t *testing.T, name string) *model.Sequential {
 }
 
 // tfjsLeakyGraph is a graph whose convolution with the leaky_relu activation
-// feeds two layers, and whose last Dense has it too: TensorFlow.js gets a
-// LeakyReLU layer after each, read where the layer was.
+// feeds two layers, and a Dense with it before the softmax one:
+// TensorFlow.js gets a LeakyReLU layer after each, read where the layer
+// was.
 func tfjsLeakyGraph(t *testing.T) *model.Sequential {
 	t.Helper()
 	in := model.Input(8, 8, 1)
