@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 
 	"github.com/convnet-go/convnet/nn"
@@ -166,123 +164,18 @@ func (km *kerasModel) common() error {
 // sequential makes the stack a Sequential config lists. The input shape
 // comes from a first InputLayer, else from the first layer's
 // batch_input_shape, else from build_input_shape or the first layer's
-// build_config (Keras 3), else from convnet's input_shape.
+// build_config (Keras 3), else from convnet's input_shape. A Sequential
+// inside comes in as its layers in place; one that holds a Functional model
+// makes the whole a graph (a chain).
 func (km *kerasModel) sequential() (*Model, error) {
-	if err := km.common(); err != nil {
+	g, err := km.chainNodes()
+	if err != nil {
 		return nil, err
 	}
-	if km.InputLayers != nil || km.OutputLayers != nil {
-		return nil, errors.New("a Sequential config has no input_layers or output_layers")
-	}
-	if holdsFunctional(km.Layers) { // a graph inside: the whole is a graph
-		g, err := km.chainNodes()
-		if err != nil {
-			return nil, err
-		}
+	if holdsFunctional(km.Layers) {
 		return g.model()
 	}
-	m := &Model{input: km.InputShape}
-	var axes map[nn.Layer]int
-	for i, e := range km.Layers {
-		if e.InboundNodes != nil {
-			return nil, fmt.Errorf("layers[%d]: inbound_nodes in a Sequential model", i)
-		}
-		if e.ClassName == "InputLayer" {
-			if i > 0 {
-				return nil, fmt.Errorf("layers[%d]: an InputLayer must come first", i)
-			}
-			_, shape, err := inputLayer(e)
-			if err != nil {
-				return nil, fmt.Errorf("layers[0]: %w", err)
-			}
-			m.input = shape
-			continue
-		}
-		if e.ClassName == "Sequential" {
-			// A Sequential inside: its layers, in place.
-			inner, err := e.nested(km.depth + 1)
-			if err != nil {
-				return nil, fmt.Errorf("layers[%d]: %w", i, err)
-			}
-			if len(m.Layers) == 0 && m.input == nil {
-				m.input = inner.input
-			}
-			for l, axis := range inner.lastAxes {
-				if axes == nil {
-					axes = map[nn.Layer]int{}
-				}
-				axes[l] = axis
-			}
-			m.Layers = append(m.Layers, inner.Layers...)
-			m.frozen.add(slices.Collect(maps.Keys(inner.frozen))...)
-			continue
-		}
-		kl, err := e.layer()
-		if err != nil {
-			return nil, fmt.Errorf("layers[%d]: %w", i, err)
-		}
-		if len(m.Layers) == 0 && m.input == nil {
-			m.input = kl.input
-			if m.input == nil && e.BuildConfig != nil {
-				m.input, _ = batchShape(e.BuildConfig.InputShape)
-			}
-		}
-		if kl.axis != 0 {
-			if axes == nil {
-				axes = map[nn.Layer]int{}
-			}
-			axes[kl.layer] = kl.axis
-		}
-		if kl.before != nil {
-			m.Layers = append(m.Layers, kl.before)
-		}
-		m.Layers = append(m.Layers, kl.layer)
-		if kl.frozen {
-			m.frozen.add(kl.before, kl.layer)
-		}
-	}
-	if m.input == nil && km.BuildInputShape != nil {
-		s, err := batchShape(km.BuildInputShape)
-		if err != nil {
-			return nil, fmt.Errorf("build_input_shape: %w", err)
-		}
-		m.input = s
-	}
-	if len(m.Layers) == 0 {
-		return nil, errors.New("no layers")
-	}
-	m.lastAxes = axes
-	m.freezeAll(km.Trainable)
-	return m, nil
-}
-
-// freezeAll freezes every layer of a model whose config has trainable false,
-// as Keras's model.trainable = False freezes every layer in it.
-func (m *Model) freezeAll(trainable *bool) {
-	if trainable != nil && !*trainable {
-		m.frozen.add(m.Layers...)
-	}
-}
-
-// nested reads the entry of a Sequential model used as a layer of another
-// (Keras writes its whole config there).
-func (e kerasEntry) nested(depth int) (*Model, error) {
-	name, _ := e.Config["name"].(string)
-	if depth > maxNesting {
-		return nil, fmt.Errorf("%s (Sequential): models nested more than %d deep", name, maxNesting)
-	}
-	b, err := json.Marshal(e.Config)
-	km := kerasModel{depth: depth}
-	if err == nil {
-		err = decodeStrict(b, &km)
-	}
-	if err == nil {
-		var m *Model
-		if m, err = km.sequential(); err == nil {
-			return m, nil
-		}
-	}
-	return nil, fmt.Errorf("%s (Sequential): %w", name, err)
+	return g.stack(), nil
 }
 
 // layer makes the entry's layer; the entry's name must agree with its

@@ -39,6 +39,17 @@ func (g *kerasNodes) model() (*Model, error) {
 	return m, nil
 }
 
+// stack makes the stack of the nodes, a chain.
+func (g *kerasNodes) stack() *Model {
+	layers := g.layers() // from the output back
+	slices.Reverse(layers)
+	m := &Model{Layers: layers, input: g.in.shape, frozen: g.frozen, inference: g.inference}
+	if len(g.axes) > 0 {
+		m.lastAxes = g.axes
+	}
+	return m
+}
+
 // layer notes what a layer read from Keras carries: a last axis, trainable
 // false, a call with training false.
 func (g *kerasNodes) layer(kl kerasLayer, inference bool) {
@@ -164,7 +175,7 @@ func holdsFunctional(layers []kerasEntry) bool {
 
 // chainNodes makes the nodes of the chain a Sequential config lists, each
 // layer reading the one before; a model inside comes in as its layers in
-// place. The input node's shape is found as sequential finds it.
+// place. The input node's shape is found as sequential says.
 func (km *kerasModel) chainNodes() (*kerasNodes, error) {
 	if err := km.common(); err != nil {
 		return nil, err

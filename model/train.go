@@ -82,7 +82,7 @@ func (m *Model) trainStep(x, y *tensor.Tensor) score {
 	}
 	m.checkBatch("TrainStep", x, y)
 	for _, p := range m.params {
-		if p.Grad != nil {
+		if p.Trainable && p.Grad != nil { // a frozen layer's gradients are never written
 			p.Grad.Zero()
 		}
 	}

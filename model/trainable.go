@@ -29,10 +29,8 @@ import (
 // layers' configs (see [Model.Architecture]), and read back from Keras's.
 // Every layer must be one of the model's.
 func (m *Model) SetTrainable(trainable bool, layers ...nn.Layer) error {
-	for _, l := range layers {
-		if l == nil || !slices.Contains(m.Layers, l) {
-			return fmt.Errorf("SetTrainable: %s is not a layer of the model", describeLayer(l))
-		}
+	if err := m.ownLayers("SetTrainable", layers); err != nil {
+		return err
 	}
 	for _, l := range layers {
 		if trainable {
@@ -62,10 +60,8 @@ func (m *Model) Trainable(l nn.Layer) bool { return !m.frozen[l] }
 // (a stack is then written as a Functional chain), and read back from
 // Keras's. Every layer must be one of the model's.
 func (m *Model) SetInferenceInTraining(on bool, layers ...nn.Layer) error {
-	for _, l := range layers {
-		if l == nil || !slices.Contains(m.Layers, l) {
-			return fmt.Errorf("SetInferenceInTraining: %s is not a layer of the model", describeLayer(l))
-		}
+	if err := m.ownLayers("SetInferenceInTraining", layers); err != nil {
+		return err
 	}
 	for _, l := range layers {
 		if on {
@@ -89,6 +85,16 @@ func (m *Model) SetInferenceInTraining(on bool, layers ...nn.Layer) error {
 func (m *Model) InferenceInTraining(l nn.Layer) bool {
 	_, bn := l.(*nn.BatchNormalization)
 	return m.inference[l] || bn && m.frozen[l]
+}
+
+// ownLayers returns an error naming op unless every layer is one of m's.
+func (m *Model) ownLayers(op string, layers []nn.Layer) error {
+	for _, l := range layers {
+		if l == nil || !slices.Contains(m.Layers, l) {
+			return fmt.Errorf("%s: %s is not a layer of the model", op, describeLayer(l))
+		}
+	}
+	return nil
 }
 
 func describeLayer(l nn.Layer) string {

@@ -94,17 +94,20 @@ func dataExport(ctx context.Context, opts DataExportOptions, stdout io.Writer) e
 
 // exportSplit writes at most perClass images of each class of d (0: all)
 // into dir, which it replaces, and returns how many it wrote.
-func exportSplit(ctx context.Context, d *data.Dataset, dir string, perClass int) (int, error) {
+func exportSplit(ctx context.Context, d *data.Dataset, dir string, perClass int) (total int, err error) {
 	parent, base := filepath.Dir(dir), filepath.Base(dir)
 	tmp := filepath.Join(parent, "."+base+".partial")
 	if err := os.RemoveAll(tmp); err != nil { // an interrupted export's
 		return 0, err
 	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(tmp)
+		}
+	}()
 	written := make([]int, d.NumClasses())
-	total := 0
 	for i := range d.Len() {
 		if err := ctx.Err(); err != nil {
-			os.RemoveAll(tmp)
 			return 0, err
 		}
 		c := d.Y[i]
@@ -122,7 +125,6 @@ func exportSplit(ctx context.Context, d *data.Dataset, dir string, perClass int)
 			return 0, err
 		}
 		if err := os.WriteFile(filepath.Join(folder, fmt.Sprintf("%05d.png", i)), b.Bytes(), 0o644); err != nil {
-			os.RemoveAll(tmp)
 			return 0, err
 		}
 		written[c]++
