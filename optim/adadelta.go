@@ -23,6 +23,7 @@ type Adadelta struct {
 	WeightDecay  float64
 	Clipping     // gradient clipping, off by default
 	EMA          // a moving average of the weights, off by default
+	Accumulation // an update every n steps, off by default
 	state
 	lr float64 // of the step in progress
 }
@@ -35,14 +36,14 @@ func (o *Adadelta) rho() float64     { return orDefault(o.Rho, 0.95) }
 func (o *Adadelta) eps() float64     { return orDefault(o.Epsilon, 1e-7) }
 
 func (o *Adadelta) Config() map[string]any {
-	return o.EMA.config(o.Clipping.config(map[string]any{
+	return o.Accumulation.config(o.EMA.config(o.Clipping.config(map[string]any{
 		"learning_rate": o.LR(), "rho": o.rho(), "epsilon": o.eps(), "weight_decay": o.WeightDecay,
-	}))
+	})))
 }
 
 // SlotNames is ["accumulated_grad", "accumulated_delta_var"], Keras's names.
 func (o *Adadelta) SlotNames() []string {
-	return o.EMA.slots("accumulated_grad", "accumulated_delta_var")
+	return slotNames(o.EMA, o.Accumulation, "accumulated_grad", "accumulated_delta_var")
 }
 
 func (o *Adadelta) SetState(iterations int, st []ParamState) error {
@@ -50,10 +51,9 @@ func (o *Adadelta) SetState(iterations int, st []ParamState) error {
 }
 
 func (o *Adadelta) Step(params []*nn.Param) {
-	o.prepare(params, o.EMA, 2)
+	o.prepare(params, o.EMA, o.Accumulation, 2)
 	o.lr = o.LR()
 	o.each(o, o.Clipping)
-	o.iterations++
 }
 
 func (o *Adadelta) update(i, lo, hi int) {

@@ -26,6 +26,7 @@ type Adam struct {
 	WeightDecay  float64
 	Clipping     // gradient clipping, off by default
 	EMA          // a moving average of the weights, off by default
+	Accumulation // an update every n steps, off by default
 	state
 	k adamStep
 }
@@ -39,14 +40,14 @@ func (o *Adam) beta2() float64   { return orDefault(o.Beta2, 0.999) }
 func (o *Adam) eps() float64     { return orDefault(o.Epsilon, 1e-7) }
 
 func (o *Adam) Config() map[string]any {
-	return o.EMA.config(o.Clipping.config(map[string]any{
+	return o.Accumulation.config(o.EMA.config(o.Clipping.config(map[string]any{
 		"learning_rate": o.LR(), "beta_1": o.beta1(), "beta_2": o.beta2(),
 		"epsilon": o.eps(), "weight_decay": o.WeightDecay,
-	}))
+	})))
 }
 
 // SlotNames is ["m", "v"].
-func (o *Adam) SlotNames() []string { return o.EMA.slots("m", "v") }
+func (o *Adam) SlotNames() []string { return slotNames(o.EMA, o.Accumulation, "m", "v") }
 
 func (o *Adam) SetState(iterations int, st []ParamState) error {
 	return o.setState(o.Name(), o.SlotNames(), iterations, st)
@@ -55,16 +56,15 @@ func (o *Adam) SetState(iterations int, st []ParamState) error {
 func (o *Adam) Step(params []*nn.Param) { o.step(params, o.WeightDecay) }
 
 func (o *Adam) step(params []*nn.Param, wd float64) {
-	o.prepare(params, o.EMA, 2)
+	o.prepare(params, o.EMA, o.Accumulation, 2)
 	lr, b1, b2 := o.LR(), o.beta1(), o.beta2()
-	t := float64(o.iterations + 1)
+	t := float64(o.updates() + 1)
 	o.k = adamStep{
 		lr: lr, wd: wd,
 		alpha: float32(lr * math.Sqrt(1-math.Pow(b2, t)) / (1 - math.Pow(b1, t))),
 		c1:    float32(1 - b1), c2: float32(1 - b2), eps: float32(o.eps()),
 	}
 	o.each(o, o.Clipping)
-	o.iterations++
 }
 
 // adamStep holds the constants of the step in progress.

@@ -25,6 +25,7 @@ type Adamax struct {
 	WeightDecay  float64
 	Clipping     // gradient clipping, off by default
 	EMA          // a moving average of the weights, off by default
+	Accumulation // an update every n steps, off by default
 	state
 	lr float64 // of the step in progress
 	k  float32 // 1 - beta1^t
@@ -39,25 +40,24 @@ func (o *Adamax) beta2() float64   { return orDefault(o.Beta2, 0.999) }
 func (o *Adamax) eps() float64     { return orDefault(o.Epsilon, 1e-7) }
 
 func (o *Adamax) Config() map[string]any {
-	return o.EMA.config(o.Clipping.config(map[string]any{
+	return o.Accumulation.config(o.EMA.config(o.Clipping.config(map[string]any{
 		"learning_rate": o.LR(), "beta_1": o.beta1(), "beta_2": o.beta2(),
 		"epsilon": o.eps(), "weight_decay": o.WeightDecay,
-	}))
+	})))
 }
 
 // SlotNames is ["momentum", "norm"], Keras's names.
-func (o *Adamax) SlotNames() []string { return o.EMA.slots("momentum", "norm") }
+func (o *Adamax) SlotNames() []string { return slotNames(o.EMA, o.Accumulation, "momentum", "norm") }
 
 func (o *Adamax) SetState(iterations int, st []ParamState) error {
 	return o.setState(o.Name(), o.SlotNames(), iterations, st)
 }
 
 func (o *Adamax) Step(params []*nn.Param) {
-	o.prepare(params, o.EMA, 2)
+	o.prepare(params, o.EMA, o.Accumulation, 2)
 	o.lr = o.LR()
-	o.k = float32(1 - math.Pow(o.beta1(), float64(o.iterations+1)))
+	o.k = float32(1 - math.Pow(o.beta1(), float64(o.updates()+1)))
 	o.each(o, o.Clipping)
-	o.iterations++
 }
 
 func (o *Adamax) update(i, lo, hi int) {

@@ -36,6 +36,12 @@
 //
 //	opt := &optim.Adam{EMA: optim.EMA{UseEMA: true}} // momentum 0.99
 //
+// and update the weights once every n steps, with the mean of their
+// gradients, Keras 3's gradient_accumulation_steps ([Accumulation]): four
+// batches of 32 make one update on the gradient of 128 images.
+//
+//	opt := &optim.Adam{Accumulation: optim.Accumulation{GradientAccumulationSteps: 4}}
+//
 // # Differences from Keras 3 and PyTorch
 //
 // The update rules are Keras's; the table lists every place where the

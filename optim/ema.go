@@ -2,7 +2,6 @@ package optim
 
 import (
 	"fmt"
-	"math"
 )
 
 // EMA keeps an exponential moving average of the weights an optimizer
@@ -29,15 +28,6 @@ const emaSlot = "average"
 
 func (e EMA) momentum() float64 { return orDefault(e.EMAMomentum, 0.99) }
 
-// slots returns names, followed by the average's slot when e is on.
-func (e EMA) slots(names ...string) []string {
-	out := append([]string{}, names...)
-	if e.UseEMA {
-		out = append(out, emaSlot)
-	}
-	return out
-}
-
 // n is the number of slots the average adds: 1 or 0.
 func (e EMA) n() int {
 	if e.UseEMA {
@@ -50,12 +40,7 @@ func (e EMA) n() int {
 func (e *EMA) read(cfg *config) {
 	cfg.bool("use_ema", &e.UseEMA)
 	cfg.float("ema_momentum", &e.EMAMomentum)
-	var f float64
-	cfg.float("ema_overwrite_frequency", &f)
-	if cfg.err == nil && (f != math.Trunc(f) || f < 0 || f > math.MaxInt32) {
-		cfg.err = fmt.Errorf("optimizer %s: option ema_overwrite_frequency = %v, want a whole number of steps >= 1 (or null: only at the end)", cfg.opt, f)
-	}
-	e.EMAOverwriteFrequency = int(f)
+	cfg.count("ema_overwrite_frequency", &e.EMAOverwriteFrequency, "a whole number of steps >= 1 (or null: only at the end)")
 }
 
 // config adds Keras's three arguments to m when e is on.
@@ -93,17 +78,17 @@ func (e *EMA) ema() *EMA { return e }
 // is one that overwrites them.
 func (s *state) average(i, lo, hi int) {
 	w := s.params[i].Value.Data[lo:hi]
-	a := s.slots[i][len(s.slots[i])-1].Data[lo:hi]
+	a := s.slots[i][s.avgSlot].Data[lo:hi]
 	a = a[:len(w)]
 	m := float32(0)
-	if s.iterations > 0 {
+	if s.updates() > 0 {
 		m = float32(s.avg.momentum())
 	}
 	c := 1 - m
 	for j, x := range w {
 		a[j] = float32(m*a[j]) + float32(c*x) // two roundings, as Keras's ops: no fused multiply-add
 	}
-	if f := s.avg.EMAOverwriteFrequency; f > 0 && (s.iterations+1)%f == 0 {
+	if f := s.avg.EMAOverwriteFrequency; f > 0 && (s.updates()+1)%f == 0 {
 		copy(w, a)
 	}
 }
@@ -122,7 +107,7 @@ func (s *state) finalize() bool {
 		return false
 	}
 	for i, p := range s.params {
-		copy(p.Value.Data, s.slots[i][len(s.slots[i])-1].Data)
+		copy(p.Value.Data, s.slots[i][s.avgSlot].Data)
 	}
 	return true
 }

@@ -23,6 +23,7 @@ type Lion struct {
 	WeightDecay  float64
 	Clipping     // gradient clipping, off by default
 	EMA          // a moving average of the weights, off by default
+	Accumulation // an update every n steps, off by default
 	state
 	lr float64 // of the step in progress
 }
@@ -35,23 +36,22 @@ func (o *Lion) beta1() float64   { return orDefault(o.Beta1, 0.9) }
 func (o *Lion) beta2() float64   { return orDefault(o.Beta2, 0.99) }
 
 func (o *Lion) Config() map[string]any {
-	return o.EMA.config(o.Clipping.config(map[string]any{
+	return o.Accumulation.config(o.EMA.config(o.Clipping.config(map[string]any{
 		"learning_rate": o.LR(), "beta_1": o.beta1(), "beta_2": o.beta2(), "weight_decay": o.WeightDecay,
-	}))
+	})))
 }
 
 // SlotNames is ["momentum"].
-func (o *Lion) SlotNames() []string { return o.EMA.slots("momentum") }
+func (o *Lion) SlotNames() []string { return slotNames(o.EMA, o.Accumulation, "momentum") }
 
 func (o *Lion) SetState(iterations int, st []ParamState) error {
 	return o.setState(o.Name(), o.SlotNames(), iterations, st)
 }
 
 func (o *Lion) Step(params []*nn.Param) {
-	o.prepare(params, o.EMA, 1)
+	o.prepare(params, o.EMA, o.Accumulation, 1)
 	o.lr = o.LR()
 	o.each(o, o.Clipping)
-	o.iterations++
 }
 
 func (o *Lion) update(i, lo, hi int) {

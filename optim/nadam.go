@@ -30,6 +30,7 @@ type Nadam struct {
 	WeightDecay  float64
 	Clipping     // gradient clipping, off by default
 	EMA          // a moving average of the weights, off by default
+	Accumulation // an update every n steps, off by default
 	state
 	k nadamStep
 
@@ -54,14 +55,14 @@ func (o *Nadam) beta2() float64   { return orDefault(o.Beta2, 0.999) }
 func (o *Nadam) eps() float64     { return orDefault(o.Epsilon, 1e-7) }
 
 func (o *Nadam) Config() map[string]any {
-	return o.EMA.config(o.Clipping.config(map[string]any{
+	return o.Accumulation.config(o.EMA.config(o.Clipping.config(map[string]any{
 		"learning_rate": o.LR(), "beta_1": o.beta1(), "beta_2": o.beta2(),
 		"epsilon": o.eps(), "weight_decay": o.WeightDecay,
-	}))
+	})))
 }
 
 // SlotNames is ["momentum", "velocity"], Keras's names.
-func (o *Nadam) SlotNames() []string { return o.EMA.slots("momentum", "velocity") }
+func (o *Nadam) SlotNames() []string { return slotNames(o.EMA, o.Accumulation, "momentum", "velocity") }
 
 func (o *Nadam) SetState(iterations int, st []ParamState) error {
 	return o.setState(o.Name(), o.SlotNames(), iterations, st)
@@ -84,8 +85,8 @@ func (o *Nadam) product(s int) float64 {
 }
 
 func (o *Nadam) Step(params []*nn.Param) {
-	o.prepare(params, o.EMA, 2)
-	lr, t := o.LR(), o.iterations+1
+	o.prepare(params, o.EMA, o.Accumulation, 2)
+	lr, t := o.LR(), o.updates()+1
 	pt := o.product(t)
 	pt1 := pt * o.u(t+1)
 	o.k = nadamStep{
@@ -94,7 +95,6 @@ func (o *Nadam) Step(params []*nn.Param) {
 		k: float32(1 - math.Pow(o.beta2(), float64(t))), eps: float32(o.eps()),
 	}
 	o.each(o, o.Clipping)
-	o.iterations++
 }
 
 func (o *Nadam) update(i, lo, hi int) {

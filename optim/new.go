@@ -16,8 +16,9 @@ func Names() []string {
 // New returns the optimizer called name (case-insensitive, one of [Names])
 // configured from cfg, whose keys are Keras's argument names
 // (learning_rate, momentum, rho, epsilon, beta_1, ..., and for every one
-// clipnorm, clipvalue or global_clipnorm, see [Clipping], and use_ema,
-// ema_momentum and ema_overwrite_frequency, see [EMA]). Missing keys take the
+// clipnorm, clipvalue or global_clipnorm, see [Clipping], use_ema,
+// ema_momentum and ema_overwrite_frequency, see [EMA], and
+// gradient_accumulation_steps, see [Accumulation]). Missing keys take the
 // defaults; an unknown name or key, or a value of the wrong type or range, is
 // an error naming it.
 func New(name string, cfg map[string]any) (Optimizer, error) {
@@ -26,6 +27,8 @@ func New(name string, cfg map[string]any) (Optimizer, error) {
 	clip.read(&c)
 	var ema EMA
 	ema.read(&c)
+	var acc Accumulation
+	acc.read(&c)
 	var o Optimizer
 	switch c.opt {
 	case "sgd":
@@ -99,6 +102,7 @@ func New(name string, cfg map[string]any) (Optimizer, error) {
 	}
 	*o.(clipper).clipping() = clip
 	*o.(averager).ema() = ema
+	*o.(accumulator).accumulation() = acc
 	if extra := c.unused(); len(extra) > 0 {
 		return nil, fmt.Errorf("optimizer %s: unknown option %q", c.opt, extra[0])
 	}
@@ -134,6 +138,9 @@ func validate(o Optimizer) error {
 	}
 	if a, ok := o.(averager); ok {
 		errs = append(errs, a.ema().check(o.Name()))
+	}
+	if a, ok := o.(accumulator); ok {
+		errs = append(errs, a.accumulation().check(o.Name()))
 	}
 	switch o := o.(type) {
 	case *SGD:
@@ -203,6 +210,17 @@ func (c *config) float(key string, dst *float64) {
 	default:
 		c.err = fmt.Errorf("optimizer %s: option %s = %v (%T), want a number", c.opt, key, v, v)
 	}
+}
+
+// count reads a whole number >= 0, want saying what is expected otherwise.
+func (c *config) count(key string, dst *int, want string) {
+	var f float64
+	c.float(key, &f)
+	if c.err == nil && (f != math.Trunc(f) || f < 0 || f > math.MaxInt32) {
+		c.err = fmt.Errorf("optimizer %s: option %s = %v, want %s", c.opt, key, f, want)
+		return
+	}
+	*dst = int(f)
 }
 
 func (c *config) bool(key string, dst *bool) {

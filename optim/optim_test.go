@@ -1,6 +1,7 @@
 package optim
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -58,6 +59,7 @@ func TestStepDoesNotAllocate(t *testing.T) {
 		} else {
 			cfg["clipnorm"] = 0.1
 			cfg["use_ema"], cfg["ema_overwrite_frequency"] = true, 2
+			cfg["gradient_accumulation_steps"] = 2
 		}
 		o, err := New(name, cfg)
 		if err != nil {
@@ -128,49 +130,60 @@ func TestNew(t *testing.T) {
 	}
 }
 
+// TestStateRoundTrip resumes an optimizer from another's state after one
+// step, then both take the same step. With gradient accumulation, the first
+// step only sums the gradient and the second updates on the mean: the sum
+// and the count of steps must come back.
 func TestStateRoundTrip(t *testing.T) {
 	for _, name := range Names() {
-		t.Run(name, func(t *testing.T) {
-			cfg := map[string]any{"use_ema": true, "ema_momentum": 0.9}
-			if name == "sgd" {
-				cfg["momentum"] = 0.9
-			}
-			a, _ := New(name, cfg)
-			b, _ := New(name, cfg)
-			pa, pb := newParam(w0), newParam(w0)
-			set := func(p *nn.Param, g []float64) {
-				for i, v := range g {
-					p.Grad.Data[i] = float32(v)
-				}
-			}
-			set(pa, grads[0])
-			a.Step([]*nn.Param{pa})
-			// Resume b from a's state, then take the same step on both.
-			copy(pb.Value.Data, pa.Value.Data)
-			st := a.State()
-			if len(st) != 1 || len(st[0].Slots) != len(a.SlotNames()) {
-				t.Fatalf("State() = %d params with %d slots, want 1 with %d", len(st), len(st[0].Slots), len(a.SlotNames()))
-			}
-			if err := b.SetState(a.Iterations(), []ParamState{{Param: pb, Slots: st[0].Slots}}); err != nil {
-				t.Fatal(err)
-			}
-			set(pa, grads[1])
-			set(pb, grads[1])
-			a.Step([]*nn.Param{pa})
-			b.Step([]*nn.Param{pb})
-			for i := range pa.Value.Data {
-				if pa.Value.Data[i] != pb.Value.Data[i] {
-					t.Errorf("resumed w[%d] = %v, want %v", i, pb.Value.Data[i], pa.Value.Data[i])
-				}
-			}
-			if a.Iterations() != 2 || b.Iterations() != 2 {
-				t.Errorf("Iterations() = %d and %d, want 2", a.Iterations(), b.Iterations())
-			}
-			err := b.SetState(0, []ParamState{{Param: pb, Slots: []*tensor.Tensor{tensor.New(3), tensor.New(3), tensor.New(3)}[:len(a.SlotNames())]}})
-			if err == nil || !strings.Contains(err.Error(), "shape [3], want [5]") {
-				t.Errorf("SetState with wrong shape: error = %v", err)
-			}
-		})
+		for _, accumulate := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/accumulate=%v", name, accumulate), func(t *testing.T) { roundTrip(t, name, accumulate) })
+		}
+	}
+}
+
+func roundTrip(t *testing.T, name string, accumulate bool) {
+	cfg := map[string]any{"use_ema": true, "ema_momentum": 0.9}
+	if name == "sgd" {
+		cfg["momentum"] = 0.9
+	}
+	if accumulate {
+		cfg["gradient_accumulation_steps"] = 2
+	}
+	a, _ := New(name, cfg)
+	b, _ := New(name, cfg)
+	pa, pb := newParam(w0), newParam(w0)
+	set := func(p *nn.Param, g []float64) {
+		for i, v := range g {
+			p.Grad.Data[i] = float32(v)
+		}
+	}
+	set(pa, grads[0])
+	a.Step([]*nn.Param{pa})
+	// Resume b from a's state, then take the same step on both.
+	copy(pb.Value.Data, pa.Value.Data)
+	st := a.State()
+	if len(st) != 1 || len(st[0].Slots) != len(a.SlotNames()) {
+		t.Fatalf("State() = %d params with %d slots, want 1 with %d", len(st), len(st[0].Slots), len(a.SlotNames()))
+	}
+	if err := b.SetState(a.Iterations(), []ParamState{{Param: pb, Slots: st[0].Slots}}); err != nil {
+		t.Fatal(err)
+	}
+	set(pa, grads[1])
+	set(pb, grads[1])
+	a.Step([]*nn.Param{pa})
+	b.Step([]*nn.Param{pb})
+	for i := range pa.Value.Data {
+		if pa.Value.Data[i] != pb.Value.Data[i] {
+			t.Errorf("resumed w[%d] = %v, want %v", i, pb.Value.Data[i], pa.Value.Data[i])
+		}
+	}
+	if a.Iterations() != 2 || b.Iterations() != 2 {
+		t.Errorf("Iterations() = %d and %d, want 2", a.Iterations(), b.Iterations())
+	}
+	err := b.SetState(0, []ParamState{{Param: pb, Slots: []*tensor.Tensor{tensor.New(3), tensor.New(3), tensor.New(3), tensor.New(3)}[:len(a.SlotNames())]}})
+	if err == nil || !strings.Contains(err.Error(), "shape [3], want [5]") {
+		t.Errorf("SetState with wrong shape: error = %v", err)
 	}
 }
 
@@ -193,6 +206,9 @@ func TestChunksChangeNothing(t *testing.T) {
 		func() Optimizer { return &Lion{WeightDecay: 0.1} },
 		func() Optimizer { return &Adam{LearningRate: 0.01, EMA: EMA{UseEMA: true, EMAOverwriteFrequency: 2}} },
 		func() Optimizer { return &SGD{LearningRate: 0.1, EMA: EMA{UseEMA: true, EMAMomentum: 0.9}} },
+		func() Optimizer {
+			return &Adam{LearningRate: 0.01, Clipping: Clipping{GlobalClipNorm: 1}, Accumulation: Accumulation{GradientAccumulationSteps: 2}}
+		},
 	}
 	const n, part = 3*chunkLen + 123, 1000
 	rng := rand.New(rand.NewPCG(1, 2))

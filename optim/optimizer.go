@@ -26,9 +26,13 @@ type Optimizer interface {
 	LR() float64
 	SetLR(lr float64)
 
-	// Step applies one update to params using Param.Grad and counts one iteration.
+	// Step applies one update to params using Param.Grad and counts one
+	// iteration (with [Accumulation], it may add the gradients to their sum
+	// instead).
 	Step(params []*nn.Param)
-	// Iterations is the number of Steps taken (Keras's optimizer.iterations).
+	// Iterations is the number of Steps taken: Keras's optimizer.iterations,
+	// or with [Accumulation] its optimizer._iterations, which counts the steps
+	// that did not update the weights too.
 	Iterations() int
 
 	// SlotNames names the state tensors kept per parameter, such as
@@ -61,16 +65,21 @@ type state struct {
 	// The clipping of the step in progress; each chunk's sum of squares and
 	// each parameter's factor (see norms).
 	clip      Clipping
-	avg       EMA // of the step in progress (see prepare)
+	avg       EMA          // of the step in progress (see prepare)
+	acc       Accumulation // of the step in progress (see prepare)
+	avgSlot   int          // the index of the average's slot, when avg is on
+	accSlot   int          // the index of the gradient sum's slot, when acc is on
 	sq, scale []float64
 	sqFn      func(worker, item int)
 	sqBound   *state
 
-	// The update in progress (see each), and the function ParallelFor
-	// calls, bound to the state it was made for.
-	u     updater
-	runFn func(worker, item int)
-	bound *state
+	// The update in progress (see each; nil: a step that sums the
+	// gradients), and the functions ParallelFor calls, bound to the state
+	// they were made for.
+	u      updater
+	runFn  func(worker, item int)
+	meanFn func(worker, item int)
+	bound  *state
 }
 
 // updater is an optimizer's update of the values lo to hi of parameter i
@@ -88,23 +97,35 @@ type chunk struct{ param, lo, hi int }
 const chunkLen = 1 << 14
 
 // each runs u on every value of the parameters, chunk by chunk, on every
-// core, with the gradients clipped as c says.
+// core, with the gradients clipped as c says, and counts the step. With
+// [Accumulation], a step that does not update adds the gradients to their
+// sum instead, and one that does runs u on their mean.
 func (s *state) each(u updater, c Clipping) {
 	if s.bound != s {
-		s.runFn, s.bound = s.runChunk, s
+		s.runFn, s.meanFn, s.bound = s.runChunk, s.mean, s
 	}
-	s.clip = c
-	if c.ClipNorm > 0 || c.GlobalClipNorm > 0 {
-		s.norms()
+	if s.updating() {
+		if s.acc.n() > 0 {
+			kernels.ParallelFor(len(s.chunks), len(s.chunks), s.meanFn)
+		}
+		s.clip = c
+		if c.ClipNorm > 0 || c.GlobalClipNorm > 0 {
+			s.norms()
+		}
+		s.u = u
 	}
-	s.u = u
 	kernels.ParallelFor(len(s.chunks), len(s.chunks), s.runFn)
 	s.u = nil
+	s.iterations++
 }
 
 func (s *state) runChunk(_, item int) {
 	c := s.chunks[item]
-	s.u.update(c.param, c.lo, c.hi)
+	if s.u != nil {
+		s.u.update(c.param, c.lo, c.hi)
+	} else {
+		s.sum(c.param, c.lo, c.hi)
+	}
 	if s.avg.UseEMA {
 		s.average(c.param, c.lo, c.hi)
 	}
@@ -125,13 +146,14 @@ func (s *state) slot(i, k, lo, hi int) []float32 { return s.slots[i][k].Data[lo:
 func trainable(p *nn.Param) bool { return p.Trainable && p.Grad != nil }
 
 // prepare makes sure every trainable parameter of params has nslots slot
-// tensors, and the average's after them when e is on, new ones filled with
-// init's values (one per slot; none: zeros). It allocates only when the
-// parameter list or the number of slots changes; state already held for a
-// parameter is kept.
-func (s *state) prepare(params []*nn.Param, e EMA, nslots int, init ...float32) {
-	s.avg = e
-	nslots += e.n()
+// tensors, then the average's when e is on and the gradient sum's when a
+// is, new ones filled with init's values (one per slot; none: zeros). It
+// allocates only when the parameter list or the number of slots changes;
+// state already held for a parameter is kept.
+func (s *state) prepare(params []*nn.Param, e EMA, a Accumulation, nslots int, init ...float32) {
+	s.avg, s.acc = e, a
+	s.avgSlot, s.accSlot = nslots, nslots+e.n()
+	nslots += e.n() + a.n()
 	j := 0
 	same := true
 	for _, p := range params {

@@ -28,6 +28,7 @@ type RMSprop struct {
 	WeightDecay       float64
 	Clipping          // gradient clipping, off by default
 	EMA               // a moving average of the weights, off by default
+	Accumulation      // an update every n steps, off by default
 	state
 	k rmspropStep
 }
@@ -40,11 +41,11 @@ func (o *RMSprop) rho() float64     { return orDefault(o.Rho, 0.9) }
 func (o *RMSprop) eps() float64     { return orDefault(o.Epsilon, 1e-8) }
 
 func (o *RMSprop) Config() map[string]any {
-	return o.EMA.config(o.Clipping.config(map[string]any{
+	return o.Accumulation.config(o.EMA.config(o.Clipping.config(map[string]any{
 		"learning_rate": o.LR(), "rho": o.rho(), "epsilon": o.eps(),
 		"momentum": o.Momentum, "centered": o.Centered,
 		"epsilon_inside_sqrt": o.EpsilonInsideSqrt, "weight_decay": o.WeightDecay,
-	}))
+	})))
 }
 
 // SlotNames is ["velocity"], then "momentum" if Momentum is set and
@@ -57,7 +58,7 @@ func (o *RMSprop) SlotNames() []string {
 	if o.Centered {
 		s = append(s, "average_gradient")
 	}
-	return o.EMA.slots(s...)
+	return slotNames(o.EMA, o.Accumulation, s...)
 }
 
 func (o *RMSprop) SetState(iterations int, st []ParamState) error {
@@ -72,11 +73,10 @@ func (o *RMSprop) Step(params []*nn.Param) {
 	if o.Centered {
 		nslots++
 	}
-	o.prepare(params, o.EMA, nslots)
+	o.prepare(params, o.EMA, o.Accumulation, nslots)
 	lr := o.LR()
 	o.k = rmspropStep{lr: lr, lr32: float32(lr), rho: float32(o.rho()), eps: float32(o.eps()), mu: float32(o.Momentum)}
 	o.each(o, o.Clipping)
-	o.iterations++
 }
 
 // rmspropStep holds the constants of the step in progress.

@@ -19,6 +19,7 @@ type SGD struct {
 	WeightDecay  float64
 	Clipping     // gradient clipping, off by default
 	EMA          // a moving average of the weights, off by default
+	Accumulation // an update every n steps, off by default
 	state
 	lr float64 // of the step in progress
 }
@@ -29,18 +30,18 @@ func (o *SGD) LR() float64      { return orDefault(o.LearningRate, 0.01) }
 func (o *SGD) SetLR(lr float64) { o.LearningRate = lr }
 
 func (o *SGD) Config() map[string]any {
-	return o.EMA.config(o.Clipping.config(map[string]any{
+	return o.Accumulation.config(o.EMA.config(o.Clipping.config(map[string]any{
 		"learning_rate": o.LR(), "momentum": o.Momentum,
 		"nesterov": o.Nesterov, "weight_decay": o.WeightDecay,
-	}))
+	})))
 }
 
 // SlotNames is ["momentum"] when Momentum is set, else empty.
 func (o *SGD) SlotNames() []string {
 	if o.Momentum != 0 {
-		return o.EMA.slots("momentum")
+		return slotNames(o.EMA, o.Accumulation, "momentum")
 	}
-	return o.EMA.slots()
+	return slotNames(o.EMA, o.Accumulation)
 }
 
 func (o *SGD) SetState(iterations int, st []ParamState) error {
@@ -52,10 +53,9 @@ func (o *SGD) Step(params []*nn.Param) {
 	if o.Momentum != 0 {
 		nslots = 1
 	}
-	o.prepare(params, o.EMA, nslots)
+	o.prepare(params, o.EMA, o.Accumulation, nslots)
 	o.lr = o.LR()
 	o.each(o, o.Clipping)
-	o.iterations++
 }
 
 func (o *SGD) update(i, lo, hi int) {
