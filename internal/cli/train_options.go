@@ -45,6 +45,7 @@ type trainOptions struct {
 	Clip        optim.Clipping // --clipnorm, --clipvalue, --global-clipnorm
 	EMA         float64        // --ema: the momentum of the weights' moving average (0: none)
 	EMAEvery    int            // --ema-overwrite-frequency
+	Accumulate  int            // --gradient-accumulation-steps (0: off)
 
 	Loss           string
 	LabelSmoothing float64
@@ -156,6 +157,7 @@ func (o *trainOptions) register(fs *flag.FlagSet) {
 	fs.Float64Var(&o.Clip.GlobalClipNorm, "global-clipnorm", 0, "scale all gradients together down to this L2 norm (Keras's global_clipnorm, PyTorch's clip_grad_norm_; 0: off)")
 	fs.Float64Var(&o.EMA, "ema", 0, "keep an exponential moving average of the weights with this momentum, such as 0.99, and end training on it (Keras's use_ema and ema_momentum; 0: off)")
 	fs.IntVar(&o.EMAEvery, "ema-overwrite-frequency", 0, "with --ema: also put the average in place of the weights every this many steps (Keras's ema_overwrite_frequency; 0: only at the end)")
+	fs.IntVar(&o.Accumulate, "gradient-accumulation-steps", 0, "update the weights once every this many steps (2 or more), on the mean of their gradients: the step of a batch this many times larger, in the memory of one (Keras's gradient_accumulation_steps; 0: every step)")
 
 	fs.StringVar(&o.Loss, "loss", "categorical_crossentropy", "categorical_crossentropy or sparse_categorical_crossentropy")
 	fs.Float64Var(&o.LabelSmoothing, "label-smoothing", 0, "label smoothing in [0, 1)")
@@ -264,6 +266,7 @@ func (o *trainOptions) check() error {
 		inRange("global-clipnorm", o.Clip.GlobalClipNorm, "[0, 1e+30]"),
 		inRange("ema", o.EMA, "[0, 1]"),
 		inRange("ema-overwrite-frequency", o.EMAEvery, "[0, 1000000000]"),
+		inRange("gradient-accumulation-steps", o.Accumulate, "[0, 1000000]"),
 		inRange("label-smoothing", o.LabelSmoothing, "[0, 1)"),
 		inRange("step-every", o.StepEvery, "[1, 100000]"),
 		inRange("step-factor", o.StepFactor, "(0, 1]"),
@@ -291,6 +294,8 @@ func (o *trainOptions) check() error {
 		return usagef("--warmup-epochs %d: a warmup is part of --schedule cosine (Keras's CosineDecay), not of %s", o.WarmupEpochs, o.Schedule)
 	case o.WarmupEpochs < 0 || o.WarmupEpochs >= o.Epochs && o.WarmupEpochs > 0:
 		return usagef("--warmup-epochs %d: want 0 to %d, fewer than the %d epochs", o.WarmupEpochs, o.Epochs-1, o.Epochs)
+	case o.Accumulate == 1:
+		return usagef("--gradient-accumulation-steps 1: every step updates the weights already; give 2 or more (or 0)")
 	case o.EMAEvery > 0 && o.EMA == 0:
 		return usagef("--ema-overwrite-frequency %d: without --ema there is no moving average to put in place", o.EMAEvery)
 	}
@@ -387,6 +392,9 @@ func (o *trainOptions) optimizer() (optim.Optimizer, error) {
 		if o.EMAEvery > 0 {
 			cfg["ema_overwrite_frequency"] = o.EMAEvery
 		}
+	}
+	if o.Accumulate > 0 {
+		cfg["gradient_accumulation_steps"] = o.Accumulate
 	}
 	opt, err := optim.New(name, cfg)
 	if err != nil {

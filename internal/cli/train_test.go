@@ -219,6 +219,10 @@ func TestTrainResume(t *testing.T) {
 		testTrainResume(t, smallNet, "--global-clipnorm", "0.01", "--ema", "0.9", "--ema-overwrite-frequency", "3")
 	})
 	t.Run("graph", func(t *testing.T) { testTrainResume(t, smallGraph, "--class-weight", "1:3,2:0.5") })
+	// Interrupted after step 3: one update made, one gradient summed.
+	t.Run("accumulate", func(t *testing.T) {
+		testTrainResume(t, smallNet, "--optimizer", "adam", "--gradient-accumulation-steps", "2", "--ema", "0.9")
+	})
 	t.Run("model file, frozen", func(t *testing.T) {
 		base := filepath.Join(t.TempDir(), "base.safetensors")
 		if code, _, stderr := runCLI(append(trainArgs(t, writeCSVSet(t, smallSet), base), "--no-evaluate")...); code != 0 {
@@ -368,6 +372,8 @@ func TestTrainBadInput(t *testing.T) {
 		{"warmup without cosine", append(csv, "--warmup-epochs", "2"), 2, "--warmup-epochs 2: a warmup is part of --schedule cosine (Keras's CosineDecay), not of constant"},
 		{"warmup as long as the run", append(csv, "--schedule", "cosine", "--epochs", "3", "--warmup-epochs", "3"), 2, "--warmup-epochs 3: want 0 to 2, fewer than the 3 epochs"},
 		{"negative ema overwrite", append(csv, "--ema", "0.9", "--ema-overwrite-frequency", "-1"), 2, "--ema-overwrite-frequency -1: want a value in [0, 1000000000]"},
+		{"accumulate 1", append(csv, "--gradient-accumulation-steps", "1"), 2, "--gradient-accumulation-steps 1: every step updates the weights already; give 2 or more (or 0)"},
+		{"accumulate negative", append(csv, "--gradient-accumulation-steps", "-3"), 2, "--gradient-accumulation-steps -3: want a value in [0, 1000000]"},
 		{"evaluate without model", []string{"evaluate"}, 2, "--model is required"},
 		{"evaluate missing file", []string{"evaluate", "--model", filepath.Join(dir, "none.safetensors"), "--dataset", "ahcd"}, 1, "none.safetensors"},
 		{"predict with an architecture", []string{"predict", "--model", small, f.Train}, 1,
