@@ -358,6 +358,18 @@ func TestExportPyTorchNumerics(t *testing.T) {
 		// second variant puts it in place after the second step too.
 		{"tutorial-ema", tutorialFile, []string{"--optimizer", "sgd", "--lr", "0.01", "--ema", "0.5"}, images, labels},
 		{"tutorial-ema-overwrite", tutorialFile, []string{"--optimizer", "adam", "--ema", "0.7", "--ema-overwrite-frequency", "2"}, images, labels},
+		// Six steps on halves of the batch (see stepsOf): three updates on
+		// the mean of two gradients, clipped (0.02 binds some of the mean's
+		// values, more of the sum's); the average at every step (from the
+		// third update on it differs from the weights between updates). Then
+		// Adam's bias corrections, which count updates (9 steps on thirds),
+		// with an epsilon that keeps the updates of small gradients
+		// proportional to them: with 1e-7, a weight whose first mean
+		// gradient is about 1e-6 moves by ±lr/2 as rounding decides, and
+		// moves every gradient of the next update.
+		{"tutorial-accumulate", tutorialFile, []string{"--optimizer", "sgd", "--lr", "0.05", "--momentum", "0.9", "--gradient-accumulation-steps", "2",
+			"--clipvalue", "0.02", "--ema", "0.7"}, images, labels},
+		{"tutorial-accumulate-adam", tutorialFile, []string{"--optimizer", "adam", "--epsilon", "1e-3", "--gradient-accumulation-steps", "3", "--weight-decay", "0.01"}, images, labels},
 		random("every-layer", everyLayer(t), []string{"--momentum", "0.9", "--label-smoothing", "0.1", "--weight-decay", "0.01"}),
 		// No step for the ResNet: its float32 gradients are not defined to 1e-5
 		// (PyTorch's own differ from its float64 ones by about 5e-4 in the
@@ -395,7 +407,8 @@ func TestExportPyTorchNumerics(t *testing.T) {
 			}
 			var extra []string
 			if tc.flags != nil {
-				extra = []string{"--step", "--steps", fmt.Sprint(emaSteps(tc.flags))}
+				steps, split := stepsOf(t, tc.flags)
+				extra = []string{"--step", "--steps", fmt.Sprint(steps), "--split", fmt.Sprint(split)}
 			}
 			out := torchProject(t, project, tc.images, tc.labels, extra...)
 			x, y := batch(m, tc.images, tc.labels)
@@ -415,7 +428,7 @@ func TestExportPyTorchNumerics(t *testing.T) {
 	}
 }
 
-// minGrad is the smallest gradient for which a weight's update is compared.
+// minGrad is the smallest gradient, at every update, for which a weight's update is compared.
 // Below it, the first step of RMSprop or Adam, about lr·g/(c·|g| + ε),
 // turns the float32 rounding of the gradient (summed in another order by
 // PyTorch) into a visible change of the update: a gradient that is zero but

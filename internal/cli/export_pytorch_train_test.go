@@ -17,7 +17,8 @@ import (
 
 // TestExportPyTorchDDP trains the tutorial network for one epoch on 1,000
 // AHCD images with two DistributedDataParallel processes (gloo), started
-// with PyTorch's environment variables as the project's README shows; the
+// with PyTorch's environment variables as the project's README shows, an
+// update every two steps (the processes exchange gradients then only); the
 // ONNX file the first process writes imports into a model that predicts as
 // PyTorch does on 100 test images, and so does the model file it writes.
 func TestExportPyTorchDDP(t *testing.T) {
@@ -25,7 +26,7 @@ func TestExportPyTorchDDP(t *testing.T) {
 	py := python(t, "torch", "torchvision", "numpy")
 	project := filepath.Join(t.TempDir(), "project")
 	if code, _, errs := runCLI("export", "--format", "pytorch", "--out", project, "--data-dir", dataDir(t),
-		"--epochs", "1", "--limit", "1000", "--test-limit", "300", "--seed", "3"); code != 0 {
+		"--epochs", "1", "--limit", "1000", "--test-limit", "300", "--seed", "3", "--gradient-accumulation-steps", "2"); code != 0 {
 		t.Fatalf("convnet export: exit %d: %s", code, errs)
 	}
 	port := freePort(t)
@@ -75,7 +76,7 @@ func TestExportPyTorchDDP(t *testing.T) {
 	}
 	log := outputs[0].String()
 	t.Logf("rank 0:\n%s", log)
-	for _, want := range []string{"1000 images (10 steps of 100 per epoch, 2 processes of 50)", "(gloo)", "Epoch 1/1", "Test loss", "(300 images)"} {
+	for _, want := range []string{"1000 images (10 steps of 100 per epoch, 2 processes of 50)", "an update every 2 steps", "(gloo)", "Epoch 1/1", "Test loss", "(300 images)"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("rank 0's output lacks %q", want)
 		}
@@ -175,8 +176,9 @@ func TestExportPyTorchRecipes(t *testing.T) {
 			[]string{"96 images", "val_loss", "lr: 0.0125", "Test loss", "Class weights (as given): from 0.5 to 2."}, []string{"log.csv"}},
 		{"adamw-cosine-test", []string{"--csv", f.Train, "--test-csv", f.Test, "--model", arch, "--optimizer", "adamw", "--schedule", "cosine",
 			"--label-smoothing", "0.1", "--validation-data", "test", "--early-stopping", "1", "--early-stopping-monitor", "val_accuracy", "--restore-best",
-			"--fill-mode", "wrap", "--vflip", "--stroke", "0.5", "--batch-size", "20", "--epochs", "4", "--global-clipnorm", "1", "--ema", "0.9"},
-			[]string{"adamw lr 0.001, global_clipnorm 1.0, ema 0.9", "val_accuracy", "The weights are their exponential moving average (momentum 0.9).", "Restoring model weights from the end of the best epoch: "}, nil},
+			"--fill-mode", "wrap", "--vflip", "--stroke", "0.5", "--batch-size", "20", "--epochs", "4", "--global-clipnorm", "1", "--ema", "0.9",
+			"--gradient-accumulation-steps", "2"},
+			[]string{"adamw lr 0.001, global_clipnorm 1.0, ema 0.9, an update every 2 steps", "val_accuracy", "The weights are their exponential moving average (momentum 0.9).", "Restoring model weights from the end of the best epoch: "}, nil},
 		{"images-plateau", []string{"--images", images, "--test-images", images, "--height", "10", "--width", "10", "--model", imagesArch,
 			"--schedule", "plateau", "--plateau-monitor", "loss", "--plateau-patience", "0", "--plateau-min-delta", "1", "--fill-mode", "constant", "--cval", "30", "--batch-size", "8", "--epochs", "2", "--optimizer", "adadelta"},
 			[]string{"24 images", "ReduceLROnPlateau reducing learning rate to 0.0005"}, nil},

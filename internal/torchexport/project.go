@@ -162,6 +162,7 @@ type readmeData struct {
 	Trained, BatchNorm                 bool
 	Augment, Validation, Images        bool
 	BatchSize                          int
+	Accumulate                         int // steps per update; 0: every step
 	Seed                               uint64
 	DataNote, EvaluateFlags            string
 }
@@ -172,7 +173,7 @@ func (p Project) readmeData(td trainData, h helpers) readmeData {
 		Title: p.Title, Version: p.Version, Command: p.Recipe.Command, ModelFile: ModelFile,
 		Trained: p.Trained, BatchNorm: h.BatchNorm, Augment: r.Augment != nil,
 		Validation: r.Validation.Split > 0, Images: r.Data.Images != "",
-		BatchSize: r.BatchSize, Seed: r.Seed,
+		BatchSize: r.BatchSize, Accumulate: td.Opt.Accumulate, Seed: r.Seed,
 	}
 	switch {
 	case r.Data.Images != "":

@@ -130,7 +130,8 @@ type optData struct {
 	Nesterov                   string
 	InitialAccumulator         string // Adagrad's initial_accumulator_value
 	Clip, ClipBound            string // clipnorm, clipvalue or global_clipnorm, and its bound; "" when off
-	EMA, EMAEvery              string // the momentum of the weights' moving average ("" when off) and the steps between overwrites ("None": none)
+	EMA, EMAEvery              string // the momentum of the weights' moving average ("" when off) and the updates between overwrites ("None": none)
+	Accumulate                 int    // steps per update (gradient accumulation); 0 when off
 }
 
 type schedData struct {
@@ -232,6 +233,7 @@ func optimizer(o optim.Optimizer) (optData, error) {
 			d.EMAEvery = fmt.Sprint(n)
 		}
 	}
+	d.Accumulate, _ = c["gradient_accumulation_steps"].(int)
 	return d, nil
 }
 

@@ -230,7 +230,11 @@ func TestGenerateRecipes(t *testing.T) {
 			r.CSVLog = "history.csv"
 			r.Optimizer = &optim.RMSprop{EMA: optim.EMA{UseEMA: true, EMAOverwriteFrequency: 50}}
 		}, []string{`monitor="val_accuracy", factor=0.1, patience=4`, `VALIDATION_MODE = "writers"`, "def split(", "EARLY_STOPPING_PATIENCE = 3", "net.load_state_dict(self.weights)", `CSV_LOG = "history.csv"`,
-			"EMA_MOMENTUM = 0.99", "EMA_OVERWRITE_FREQUENCY = 50", "ema.update()\n            model.constrain(net)", "ema.finalize()\n    log(", "stopper.train_end(net, log)"}},
+			"EMA_MOMENTUM = 0.99", "EMA_OVERWRITE_FREQUENCY = 50", "ema.update(done)\n    model.constrain(net)", "ema.finalize()\n    log(", "stopper.train_end(net, log)"}},
+		{"accumulate", func(r *Recipe) {
+			r.Optimizer = &optim.Adam{Accumulation: optim.Accumulation{GradientAccumulationSteps: 4}, Clipping: optim.Clipping{ClipNorm: 1}}
+		}, []string{"GRADIENT_ACCUMULATION_STEPS = 4", "import contextlib", "with train_net.no_sync() if distributed and not updates(step)[0] else contextlib.nullcontext():",
+			"p.grad.div_(GRADIENT_ACCUMULATION_STEPS)\n        clip_gradients(params)\n        opt.step()\n        opt.zero_grad()", "an update every {GRADIENT_ACCUMULATION_STEPS} steps"}},
 		{"images", func(r *Recipe) {
 			r.Data = Data{Images: "/data/train", TestImages: "/data/test", Height: 15, Width: 14, ColorMode: "rgb"}
 			r.Validation = Validation{Test: true}

@@ -1,7 +1,7 @@
 """Runs a project written by `convnet export --format pytorch` on a batch of
 images, for the Go tests of internal/cli to compare with convnet:
 
-    python3 torch_project.py PROJECT IMAGES LABELS OUT [--step [--steps N]] [--state FILE]
+    python3 torch_project.py PROJECT IMAGES LABELS OUT [--step [--steps N] [--split K]] [--state FILE]
 
 IMAGES holds N raw images, float32 [N H W C] in convnet's order, LABELS
 their classes as float32 [N]. The script loads the project's model file
@@ -10,10 +10,12 @@ their classes as float32 [N]. The script loads the project's model file
     logits.f32   the network's logits in inference mode, float32 [N classes]
     probs.f32    its probabilities, float32 [N classes]
 
-With --step it then takes one training step on the batch (N with --steps)
-with train.py's optimizer, gradient clipping, moving average of the weights
-and loss (in training mode; its class weights, if any, computed over the
-batch), puts the moving average in place if there is one, and writes:
+With --step it then takes one training step on the batch (N with --steps;
+with --split K, step s on the images s mod K, s mod K + K, ...) with
+train.py's loss (in training mode; its class weights, if any, computed over
+the batch) and its apply_gradients (optimizer, gradient accumulation,
+clipping, moving average of the weights, constraints), puts the moving
+average in place if there is one, and writes:
 
     loss.f32           the last step's loss, float32 [1]
     step.safetensors   the network after the step, as model.save_convnet writes it
@@ -54,20 +56,16 @@ def main():
     opt = train.make_optimizer(params)
     ema = train.EMA(params) if hasattr(train, "EMA") else None  # --ema
     steps = int(sys.argv[sys.argv.index("--steps") + 1]) if "--steps" in sys.argv else 1
-    for _ in range(steps):
+    split = int(sys.argv[sys.argv.index("--split") + 1]) if "--split" in sys.argv else 1
+    for s in range(steps):
+        xs, ys = x[s % split::split], y[s % split::split]
         if hasattr(train, "class_weights"):  # --class-weight, over this batch's labels
-            weights = train.class_weights(y, json.loads(meta["classes"]))
-            loss = train.loss_fn(net(x), y, weights) + model.regularization(net)
+            weights = train.class_weights(ys, json.loads(meta["classes"]))
+            loss = train.loss_fn(net(xs), ys, weights) + model.regularization(net)
         else:
-            loss = train.loss_fn(net(x), y) + model.regularization(net)
-        opt.zero_grad()
+            loss = train.loss_fn(net(xs), ys) + model.regularization(net)
         loss.backward()
-        if hasattr(train, "clip_gradients"):  # --clipnorm, --clipvalue or --global-clipnorm
-            train.clip_gradients(params)
-        opt.step()
-        if ema:
-            ema.update()
-        model.constrain(net)
+        train.apply_gradients(net, opt, params, s, *([ema] if ema else []))
     if ema:
         ema.finalize()
     np.array([loss.item()], "<f4").tofile(os.path.join(out, "loss.f32"))
