@@ -139,20 +139,24 @@ func (m *Model) settleTrainable() {
 }
 
 // NewHead gives the model a new head for a task of classes classes, as a
-// Keras user puts a new top on a base model. The model's head, its last
-// layer with weights when that is a Dense, is replaced by a Dense of
-// classes units with the same name, activation, bias, initializer,
-// regularizers and constraints; the layers after it, if any, must have no
-// weights and keep the shape (an Activation, a Softmax, a Dropout). A
-// model without a top (Keras's include_top=False) gets one: a model whose
-// output is an image, a GlobalAveragePooling2D and a Dense with a softmax;
-// one whose output is a vector made by a layer without weights (a pooling,
-// a Flatten), the Dense alone. The new head's weights are drawn from seed;
+// Keras user puts a new top on a base model, or a PyTorch user replaces a
+// torchvision network's classifier. The model's head, its last layer with
+// weights, is replaced by one of classes outputs with the same name,
+// activation, bias, initializer, regularizers and constraints: a Dense, or a
+// 1x1 Conv2D whose channels are the classes (SqueezeNet's, or Keras
+// MobileNet's conv_preds), followed by layers without weights that keep the
+// channels apart (an activation, a dropout, a global pooling, a Flatten or
+// Reshape of a 1x1 map). The layers after a Dense must have no weights and
+// keep the shape (an Activation, a Softmax, a Dropout). A model without a
+// top (Keras's include_top=False) gets one: a model whose output is an
+// image, a GlobalAveragePooling2D and a Dense with a softmax; one whose
+// output is a vector made by a layer without weights (a pooling, a
+// Flatten), the Dense alone. The new head's weights are drawn from seed;
 // every other layer keeps its weights and its frozen or trainable state,
 // and the new head trains. The model stays built; a compiled model is
 // compiled again, its optimizer's state starting over. It returns the new
 // head.
-func (m *Model) NewHead(classes int, seed uint64) (*nn.Dense, error) {
+func (m *Model) NewHead(classes int, seed uint64) (nn.Layer, error) {
 	m.mustBeBuilt("NewHead")
 	if classes < 1 {
 		return nil, fmt.Errorf("NewHead: %d classes", classes)
@@ -167,31 +171,40 @@ func (m *Model) NewHead(classes int, seed uint64) (*nn.Dense, error) {
 	if m.graph != nil {
 		inbound = slices.Clone(m.graph.inbound)
 	}
-	var head *nn.Dense
-	if m.headless() {
+	var head nn.Layer
+	h, conv := m.convHead()
+	switch {
+	case !conv && m.headless():
 		head = &nn.Dense{Units: classes, Activation: "softmax"}
 		if len(m.output) == 3 {
 			m.appendLayer(&nn.GlobalAveragePooling2D{})
 		}
 		m.appendLayer(head)
-	} else {
-		h, err := m.head()
-		if err != nil {
-			return nil, err
+	default:
+		if !conv {
+			var err error
+			if h, err = m.head(); err != nil {
+				return nil, err
+			}
 		}
 		old := m.Layers[h]
+		from := m.outputLen()
 		cfg := old.Config()
-		cfg["units"] = classes
+		if conv {
+			cfg["filters"] = classes
+		} else {
+			cfg["units"] = classes
+		}
 		l, err := nn.FromConfig(old.Type(), cfg)
 		if err != nil {
 			return nil, fmt.Errorf("NewHead: %w", err)
 		}
 		l.SetName(old.Name())
-		m.Layers[h], head, kept[h] = l, l.(*nn.Dense), nil
-		if m.graph != nil {
-			m.graph.layers[h] = l
+		m.replaceLayer(h, l)
+		head, kept[h] = l, nil
+		if conv {
+			m.reshapeTo(h, from, classes)
 		}
-		delete(m.frozen, old)
 	}
 	if err := m.Build(m.input, seed); err != nil {
 		m.Layers = layers
@@ -206,6 +219,77 @@ func (m *Model) NewHead(classes int, seed uint64) (*nn.Dense, error) {
 	}
 	m.restore(kept)
 	return head, nil
+}
+
+// convHead returns the index of the model's head when that is a 1x1
+// Conv2D whose channels are the model's outputs: every layer after it has
+// no weights, one input, and keeps the channels apart (a pooling, a Flatten
+// or Reshape of a 1x1 map, a layer that keeps the shape), and the output
+// has as many values as it has filters.
+func (m *Model) convHead() (int, bool) {
+	for i := len(m.Layers) - 1; i >= 0; i-- {
+		if len(m.Layers[i].Params()) == 0 {
+			continue
+		}
+		c, ok := m.Layers[i].(*nn.Conv2D)
+		if !ok || c.KernelSize != [2]int{1, 1} || max(c.Groups, 1) != 1 || m.outputLen() != c.Filters {
+			return 0, false
+		}
+		for j := i + 1; j < len(m.Layers); j++ {
+			src := m.inbound(j)
+			if len(src) != 1 {
+				return 0, false
+			}
+			in, out := m.input, m.Layers[j].OutputShape()
+			if src[0] > 0 {
+				in = m.Layers[src[0]-1].OutputShape()
+			}
+			switch m.Layers[j].(type) {
+			case *nn.GlobalAveragePooling2D, *nn.GlobalMaxPooling2D, *nn.AveragePooling2D, *nn.MaxPool2D:
+			default:
+				if !slices.Equal(in, out) && !(len(in) == 3 && in[0] == 1 && in[1] == 1) {
+					return 0, false
+				}
+			}
+		}
+		return i, true
+	}
+	return 0, false
+}
+
+// replaceLayer puts l in place of layer i, which leaves the frozen layers.
+func (m *Model) replaceLayer(i int, l nn.Layer) {
+	delete(m.frozen, m.Layers[i])
+	m.Layers[i] = l
+	if m.graph != nil {
+		m.graph.layers[i] = l
+	}
+}
+
+// reshapeTo gives each Reshape after the convolutional head at h whose
+// last dimension is the old number of classes, from, the new one, to (Keras
+// MobileNet's Reshape((classes,))).
+func (m *Model) reshapeTo(h, from, to int) {
+	for j := h + 1; j < len(m.Layers); j++ {
+		r, ok := m.Layers[j].(*nn.Reshape)
+		if !ok || r.TargetShape[len(r.TargetShape)-1] != from {
+			continue
+		}
+		target := slices.Clone(r.TargetShape)
+		target[len(target)-1] = to
+		l := &nn.Reshape{TargetShape: target}
+		l.SetName(r.Name())
+		m.replaceLayer(j, l)
+	}
+}
+
+// outputLen is the number of values of the model's output.
+func (m *Model) outputLen() int {
+	n := 1
+	for _, d := range m.output {
+		n *= d
+	}
+	return n
 }
 
 // headless reports whether the model has no top: its output is an image,

@@ -2,6 +2,7 @@ package model
 
 import (
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -308,7 +309,7 @@ func TestNewHead(t *testing.T) {
 		for _, l := range tt.m.Layers[n:] {
 			added = append(added, l.Type())
 		}
-		if !slices.Equal(added, tt.added) || tt.m.Layers[len(tt.m.Layers)-1] != d || d.Activation != "softmax" || !slices.Equal(tt.m.OutputShape(), []int{3}) {
+		if dense, ok := d.(*nn.Dense); !ok || !slices.Equal(added, tt.added) || tt.m.Layers[len(tt.m.Layers)-1] != d || dense.Activation != "softmax" || !slices.Equal(tt.m.OutputShape(), []int{3}) {
 			t.Errorf("%s: added %v, output %v", tt.name, added, tt.m.OutputShape())
 		}
 		for i, v := range old {
@@ -321,13 +322,64 @@ func TestNewHead(t *testing.T) {
 		}
 	}
 
-	// A classifier whose head is not a Dense is refused.
-	c := New(&nn.Conv2D{Filters: 2, KernelSize: [2]int{1, 1}}, &nn.GlobalAveragePooling2D{}, &nn.Softmax{})
-	if err := c.Build([]int{3, 3, 1}, 1); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.NewHead(3, 1); err == nil || !strings.Contains(err.Error(), `"global_average_pooling2d" (GlobalAveragePooling2D) after the head changes the shape [3 3 2] to [2]`) {
-		t.Errorf("NewHead of a convolutional classifier: %v", err)
+	// A classifier whose head is a 1x1 convolution, its channels the
+	// classes (SqueezeNet's; Keras MobileNet's conv_preds on a 1x1 map),
+	// gets a new one; a 3x3 convolution before the pooling makes a base.
+	for _, tt := range []struct {
+		name   string
+		layers []nn.Layer
+		head   int // the index of the head, -1: a top added
+	}{
+		{"squeezenet", []nn.Layer{&nn.Conv2D{Filters: 4, KernelSize: [2]int{3, 3}}, &nn.Dropout{Rate: 0.5},
+			&nn.Conv2D{Filters: 2, KernelSize: [2]int{1, 1}, Activation: "relu", KernelRegularizer: nn.Regularizer{L2: 0.1}}, &nn.AveragePooling2D{PoolSize: [2]int{4, 4}}, &nn.Flatten{}, &nn.Softmax{}}, 2},
+		{"mobilenet", []nn.Layer{&nn.Conv2D{Filters: 4, KernelSize: [2]int{3, 3}}, &nn.GlobalAveragePooling2D{}, &nn.Reshape{TargetShape: []int{1, 1, 4}},
+			&nn.Conv2D{Filters: 2, KernelSize: [2]int{1, 1}}, &nn.Reshape{TargetShape: []int{2}}, &nn.Activation{Func: "softmax"}}, 3},
+		{"base", []nn.Layer{&nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 3}}, &nn.GlobalAveragePooling2D{}}, -1},
+		{"pooled twice", []nn.Layer{&nn.Conv2D{Filters: 2, KernelSize: [2]int{1, 1}}, &nn.MaxPool2D{PoolSize: [2]int{2, 2}}, &nn.GlobalAveragePooling2D{}}, 0},
+		{"pooled, not to 1x1", []nn.Layer{&nn.Conv2D{Filters: 2, KernelSize: [2]int{1, 1}}, &nn.MaxPool2D{PoolSize: [2]int{3, 3}}, &nn.Flatten{}}, -1},
+	} {
+		c := New(tt.layers...)
+		if err := c.Build([]int{6, 6, 1}, 1); err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		n, old := len(c.Layers), map[nn.Layer][][]float32{}
+		for _, l := range c.Layers {
+			for _, p := range l.Params() {
+				old[l] = append(old[l], slices.Clone(p.Value.Data))
+			}
+		}
+		var was nn.Layer
+		if tt.head >= 0 {
+			was = c.Layers[tt.head]
+		}
+		d, err := c.NewHead(3, 1)
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		if !slices.Equal(c.OutputShape(), []int{3}) {
+			t.Errorf("%s: output %v after NewHead(3)", tt.name, c.OutputShape())
+		}
+		if tt.head < 0 {
+			if len(c.Layers) != n+1 || c.Layers[n] != d {
+				t.Errorf("%s: %d layers, the head %v; want a Dense added", tt.name, len(c.Layers), d.Name())
+			}
+			continue
+		}
+		conv, ok := d.(*nn.Conv2D)
+		got, want := d.Config(), was.Config()
+		delete(got, "filters")
+		delete(want, "filters")
+		if !ok || len(c.Layers) != n || c.Layers[tt.head] != d || d == was || conv.Filters != 3 || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: the head %v (%T, %v), want a 1x1 Conv2D of 3 filters in place of %s, as it was (%v)", tt.name, d.Name(), d, got, was.Name(), want)
+		}
+		for _, l := range c.Layers {
+			for k, p := range l.Params() {
+				if l != d && !slices.Equal(p.Value.Data, old[l][k]) {
+					t.Errorf("%s: %s of %s changed", tt.name, p.Name, l.Name())
+				}
+			}
+		}
 	}
 }
 

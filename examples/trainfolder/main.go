@@ -11,7 +11,7 @@
 // With -from, it starts from a trained model instead (a model file, or a
 // built-in model such as ahcd), as a Keras user reuses a base: the images
 // are read at the model's size and channels and preprocessed as it was, a
-// new head replaces its last Dense, and every layer before the head is
+// new head replaces its head (its last Dense), and every layer before it is
 // frozen:
 //
 //	go run ./examples/trainfolder -images digits/ -from ahcd -epochs 10 -out digits.safetensors

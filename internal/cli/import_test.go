@@ -407,19 +407,28 @@ func TestImportTorchvision(t *testing.T) {
 			if classes, err := os.ReadFile(filepath.Join(dir, name+".classes.f32")); err == nil && len(classes) > 0 {
 				torchvisionCAMs(t, m, images, filepath.Join(dir, name))
 			}
-			transferStep(t, m, images[:2])
+			head := "Dense"
+			if strings.HasPrefix(name, "squeezenet") { // its classifier: a 1x1 convolution, ReLU, pooling
+				head = "Conv2D"
+			}
+			transferStep(t, m, images[:2], head)
 		})
 	}
 }
 
-// transferStep gives an imported network a new head of 3 classes, freezes
-// every layer before it and takes a training step on images: the base's
-// weights stay as they were, bit for bit, and the head's change.
-func transferStep(t *testing.T, m *model.Sequential, images [][]float32) {
+// transferStep gives an imported network a new head of 3 classes, in place
+// of its head of the type want, freezes every layer before it and takes a
+// training step on images: the base's weights stay as they were, bit for
+// bit, and the head's change.
+func transferStep(t *testing.T, m *model.Sequential, images [][]float32, want string) {
 	t.Helper()
+	n := len(m.Layers)
 	head, err := m.NewHead(3, 1)
 	if err != nil {
 		t.Fatalf("NewHead: %v", err)
+	}
+	if head.Type() != want || len(m.Layers) != n || !slices.Equal(m.OutputShape(), []int{3}) {
+		t.Errorf("NewHead(3): a %s, %d layers (%d before), output %v; want a %s in place of the head", head.Type(), len(m.Layers), n, m.OutputShape(), want)
 	}
 	base := m.Layers[:slices.Index(m.Layers, nn.Layer(head))]
 	if err := m.SetTrainable(false, base...); err != nil {

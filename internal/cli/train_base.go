@@ -76,8 +76,8 @@ func (t *trainer) fromBase() (*model.Model, error) {
 	}
 	if len(m.Layers) == n {
 		t.head = slices.Index(m.Layers, nn.Layer(head))
-		fmt.Fprintf(t.stderr, "Starting from %s: its weights and preprocessing, with a new head %s (Dense) of %d classes for %s in place of its %d classes.\n",
-			o.Model, head.Name(), len(classes), o.Source.describe(), old)
+		fmt.Fprintf(t.stderr, "Starting from %s: its weights and preprocessing, with a new head %s (%s) of %d classes for %s in place of its %d classes.\n",
+			o.Model, head.Name(), head.Type(), len(classes), o.Source.describe(), old)
 		return m, nil
 	}
 	t.head = n
