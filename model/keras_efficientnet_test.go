@@ -104,12 +104,13 @@ func trainsOneStep(t *testing.T, m *Model) {
 	if err := m.Compile(&optim.Adam{}, nn.CrossEntropy{}); err != nil {
 		t.Fatal(err)
 	}
-	x, y := tensor.New(append([]int{4}, m.InputShape()...)...), tensor.New(4, 5)
+	k := m.NumClasses()
+	x, y := tensor.New(append([]int{4}, m.InputShape()...)...), tensor.New(4, k)
 	for i := range x.Data {
 		x.Data[i] = float32(i * 37 % 256)
 	}
 	for i := range 4 {
-		y.Data[i*5+i] = 1
+		y.Data[i*k+i%k] = 1
 	}
 	if loss, _ := m.TrainStep(x, y); math.IsNaN(loss) || loss <= 0 {
 		t.Errorf("a training step's loss is %v", loss)

@@ -145,4 +145,16 @@ func TestKerasMobileNetV3(t *testing.T) {
 		}
 	}
 	trainsOneStep(t, small)
+
+	// Its head, the 1x1 convolution "logits" before a Flatten and the
+	// softmax, is replaced for a new task, as in transfer learning.
+	logits := small.Layer("logits")
+	head, err := small.NewHead(3, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if head == logits || head.Name() != "logits" || small.Layer("logits") != head || head.(*nn.Conv2D).Filters != 3 || small.NumClasses() != 3 {
+		t.Fatalf("NewHead(3): %s (%s), %d classes; want a logits convolution of 3 filters", head.Name(), head.Type(), small.NumClasses())
+	}
+	trainsOneStep(t, small)
 }
