@@ -97,6 +97,9 @@ func (t *trainer) run(ctx context.Context) (err error) {
 	if steps == 0 {
 		return usagef("--batch-size %d is larger than the %d training images", o.BatchSize, t.train.Len())
 	}
+	if n := o.Accumulate; n > steps*o.Epochs {
+		return usagef("--gradient-accumulation-steps %d: the run has %d steps (%d per epoch, %d epochs), which would make no update", n, steps*o.Epochs, steps, o.Epochs)
+	}
 	fit, err := t.fitOptions(ctx, loader)
 	if err != nil {
 		return err

@@ -373,6 +373,7 @@ func TestTrainBadInput(t *testing.T) {
 		{"warmup as long as the run", append(csv, "--schedule", "cosine", "--epochs", "3", "--warmup-epochs", "3"), 2, "--warmup-epochs 3: want 0 to 2, fewer than the 3 epochs"},
 		{"negative ema overwrite", append(csv, "--ema", "0.9", "--ema-overwrite-frequency", "-1"), 2, "--ema-overwrite-frequency -1: want a value in [0, 1000000000]"},
 		{"accumulate 1", append(csv, "--gradient-accumulation-steps", "1"), 2, "--gradient-accumulation-steps 1: every step updates the weights already; give 2 or more (or 0)"},
+		{"accumulate past the run", append(csv, "--gradient-accumulation-steps", "500"), 2, "--gradient-accumulation-steps 500: the run has "},
 		{"accumulate negative", append(csv, "--gradient-accumulation-steps", "-3"), 2, "--gradient-accumulation-steps -3: want a value in [0, 1000000]"},
 		{"evaluate without model", []string{"evaluate"}, 2, "--model is required"},
 		{"evaluate missing file", []string{"evaluate", "--model", filepath.Join(dir, "none.safetensors"), "--dataset", "ahcd"}, 1, "none.safetensors"},
