@@ -1,7 +1,6 @@
 package optim
 
 import (
-	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -90,34 +89,6 @@ func TestAccumulationEveryOptimizer(t *testing.T) {
 		}
 		if _, ok := plain.Config()["gradient_accumulation_steps"]; ok {
 			t.Errorf("%s: Config() of an optimizer without accumulation = %v, want no gradient_accumulation_steps", name, plain.Config())
-		}
-	}
-}
-
-// TestAccumulationEMA takes SGD steps of rate 0.1 on a gradient of 1,
-// updating every second step, so that the weight goes 1, 0.9, 0.9, 0.8, 0.8,
-// 0.7, and checks the average, updated at every step as Keras's is, its
-// momentum 0 while no update has been counted (the first two steps), by
-// hand: then a = 0.9·a + 0.1·w. Overwriting every second update puts the
-// average in place at steps 3 and 4 (Keras counts updates there too).
-func TestAccumulationEMA(t *testing.T) {
-	for _, c := range []struct {
-		every int
-		w, a  []float64 // after each step
-	}{
-		{0, []float64{1, 0.9, 0.9, 0.8, 0.8, 0.7}, []float64{1, 0.9, 0.9, 0.89, 0.881, 0.8629}},
-		{2, []float64{1, 0.9, 0.9, 0.89, 0.89, 0.79}, []float64{1, 0.9, 0.9, 0.89, 0.89, 0.88}},
-	} {
-		o := &SGD{LearningRate: 0.1, EMA: EMA{UseEMA: true, EMAMomentum: 0.9, EMAOverwriteFrequency: c.every},
-			Accumulation: Accumulation{GradientAccumulationSteps: 2}}
-		p := newParam([]float64{1})
-		for s := range c.w {
-			p.Grad.Data[0] = 1
-			o.Step([]*nn.Param{p})
-			a := o.State()[0].Slots[0].Data[0]
-			if math.Abs(float64(p.Value.Data[0])-c.w[s]) > 1e-6 || math.Abs(float64(a)-c.a[s]) > 1e-6 {
-				t.Errorf("overwrite every %d, step %d: w = %v, average %v; want %v and %v", c.every, s+1, p.Value.Data[0], a, c.w[s], c.a[s])
-			}
 		}
 	}
 }

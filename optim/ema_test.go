@@ -11,29 +11,37 @@ import (
 // TestEMA takes SGD steps of rate 0.1 on a gradient of 1, so that the
 // weight goes 1, 0.9, 0.8, 0.7, and checks its average by hand: the first
 // step's is the weight, then a = 0.9·a + 0.1·w (0.89, then 0.871).
+//
+// With an update every second step (gradient accumulation), the weight
+// goes 1, 0.9, 0.9, 0.8, 0.8, 0.7; the average is updated at every step, as
+// Keras's is, its momentum 0 while no update has been counted (the first
+// two steps); overwriting every second update puts it in place at steps 3
+// and 4 (Keras counts updates there too).
 func TestEMA(t *testing.T) {
 	for _, c := range []struct {
-		every      int
-		w, a       []float64 // after each step
-		finalWeigh float64
+		every, accumulate int
+		w, a              []float64 // after each step
 	}{
-		{0, []float64{0.9, 0.8, 0.7}, []float64{0.9, 0.89, 0.871}, 0.871},
+		{0, 0, []float64{0.9, 0.8, 0.7}, []float64{0.9, 0.89, 0.871}},
 		// Every second step puts the average in place: 0.8 becomes 0.89,
 		// then 0.79 after the third step, whose average is 0.9·0.89 + 0.079.
-		{2, []float64{0.9, 0.89, 0.79}, []float64{0.9, 0.89, 0.88}, 0.88},
+		{2, 0, []float64{0.9, 0.89, 0.79}, []float64{0.9, 0.89, 0.88}},
+		{0, 2, []float64{1, 0.9, 0.9, 0.8, 0.8, 0.7}, []float64{1, 0.9, 0.9, 0.89, 0.881, 0.8629}},
+		{2, 2, []float64{1, 0.9, 0.9, 0.89, 0.89, 0.79}, []float64{1, 0.9, 0.9, 0.89, 0.89, 0.88}},
 	} {
-		o := &SGD{LearningRate: 0.1, EMA: EMA{UseEMA: true, EMAMomentum: 0.9, EMAOverwriteFrequency: c.every}}
+		o := &SGD{LearningRate: 0.1, EMA: EMA{UseEMA: true, EMAMomentum: 0.9, EMAOverwriteFrequency: c.every},
+			Accumulation: Accumulation{GradientAccumulationSteps: c.accumulate}}
 		p := newParam([]float64{1})
 		for s := range c.w {
 			p.Grad.Data[0] = 1
 			o.Step([]*nn.Param{p})
 			a := o.State()[0].Slots[0].Data[0]
 			if math.Abs(float64(p.Value.Data[0])-c.w[s]) > 1e-6 || math.Abs(float64(a)-c.a[s]) > 1e-6 {
-				t.Errorf("overwrite every %d, step %d: w = %v, average %v; want %v and %v", c.every, s+1, p.Value.Data[0], a, c.w[s], c.a[s])
+				t.Errorf("overwrite every %d, accumulate %d, step %d: w = %v, average %v; want %v and %v", c.every, c.accumulate, s+1, p.Value.Data[0], a, c.w[s], c.a[s])
 			}
 		}
-		if !Finalize(o) || math.Abs(float64(p.Value.Data[0])-c.finalWeigh) > 1e-6 {
-			t.Errorf("overwrite every %d: after Finalize w = %v, want %v", c.every, p.Value.Data[0], c.finalWeigh)
+		if final := c.a[len(c.a)-1]; !Finalize(o) || math.Abs(float64(p.Value.Data[0])-final) > 1e-6 {
+			t.Errorf("overwrite every %d, accumulate %d: after Finalize w = %v, want %v", c.every, c.accumulate, p.Value.Data[0], final)
 		}
 	}
 	if o := (&SGD{}); Finalize(o) {
