@@ -25,6 +25,7 @@ type Adagrad struct {
 	Clipping                // gradient clipping, off by default
 	EMA                     // a moving average of the weights, off by default
 	Accumulation            // an update every n steps, off by default
+	DecayExclusion          // parameters weight decay leaves alone, none by default
 	state
 	lr float64 // of the step in progress
 }
@@ -37,10 +38,10 @@ func (o *Adagrad) init() float64    { return orDefault(o.InitialAccumulatorValue
 func (o *Adagrad) eps() float64     { return orDefault(o.Epsilon, 1e-7) }
 
 func (o *Adagrad) Config() map[string]any {
-	return o.Accumulation.config(o.EMA.config(o.Clipping.config(map[string]any{
+	return o.DecayExclusion.config(o.Accumulation.config(o.EMA.config(o.Clipping.config(map[string]any{
 		"learning_rate": o.LR(), "initial_accumulator_value": o.init(),
 		"epsilon": o.eps(), "weight_decay": o.WeightDecay,
-	})))
+	}))))
 }
 
 // SlotNames is ["accumulator"].
@@ -51,7 +52,7 @@ func (o *Adagrad) SetState(iterations int, st []ParamState) error {
 }
 
 func (o *Adagrad) Step(params []*nn.Param) {
-	o.prepare(params, o.EMA, o.Accumulation, 1, float32(o.init()))
+	o.prepare(params, o, 1, float32(o.init()))
 	o.lr = o.LR()
 	o.each(o, o.Clipping)
 }

@@ -17,8 +17,9 @@ func Names() []string {
 // configured from cfg, whose keys are Keras's argument names
 // (learning_rate, momentum, rho, epsilon, beta_1, ..., and for every one
 // clipnorm, clipvalue or global_clipnorm, see [Clipping], use_ema,
-// ema_momentum and ema_overwrite_frequency, see [EMA], and
-// gradient_accumulation_steps, see [Accumulation]). Missing keys take the
+// ema_momentum and ema_overwrite_frequency, see [EMA],
+// gradient_accumulation_steps, see [Accumulation], and
+// exclude_from_weight_decay, see [DecayExclusion]). Missing keys take the
 // defaults; an unknown name or key, or a value of the wrong type or range, is
 // an error naming it.
 func New(name string, cfg map[string]any) (Optimizer, error) {
@@ -29,6 +30,8 @@ func New(name string, cfg map[string]any) (Optimizer, error) {
 	ema.read(&c)
 	var acc Accumulation
 	acc.read(&c)
+	var exclude DecayExclusion
+	exclude.read(&c)
 	var o Optimizer
 	switch c.opt {
 	case "sgd":
@@ -103,6 +106,7 @@ func New(name string, cfg map[string]any) (Optimizer, error) {
 	*o.(clipper).clipping() = clip
 	*o.(averager).ema() = ema
 	*o.(accumulator).accumulation() = acc
+	*o.(options).exclusion() = exclude
 	if extra := c.unused(); len(extra) > 0 {
 		return nil, fmt.Errorf("optimizer %s: unknown option %q", c.opt, extra[0])
 	}
@@ -141,6 +145,9 @@ func validate(o Optimizer) error {
 	}
 	if a, ok := o.(accumulator); ok {
 		errs = append(errs, a.accumulation().check(o.Name()))
+	}
+	if x, ok := o.(options); ok {
+		errs = append(errs, x.exclusion().check(o.Name()))
 	}
 	switch o := o.(type) {
 	case *SGD:

@@ -60,6 +60,7 @@ func TestStepDoesNotAllocate(t *testing.T) {
 			cfg["clipnorm"] = 0.1
 			cfg["use_ema"], cfg["ema_overwrite_frequency"] = true, 2
 			cfg["gradient_accumulation_steps"] = 2
+			cfg["weight_decay"], cfg["exclude_from_weight_decay"] = 0.1, []string{"bias"}
 		}
 		o, err := New(name, cfg)
 		if err != nil {
@@ -147,8 +148,9 @@ func roundTrip(t *testing.T, name string, accumulate bool) {
 	if name == "sgd" {
 		cfg["momentum"] = 0.9
 	}
-	if accumulate {
+	if accumulate { // and the parameter out of weight decay
 		cfg["gradient_accumulation_steps"] = 2
+		cfg["weight_decay"], cfg["exclude_from_weight_decay"] = 0.1, []string{"^w$"}
 	}
 	a, _ := New(name, cfg)
 	b, _ := New(name, cfg)

@@ -69,6 +69,8 @@ type state struct {
 	acc       Accumulation // of the step in progress (see prepare)
 	avgSlot   int          // the index of the average's slot, when avg is on
 	accSlot   int          // the index of the gradient sum's slot, when acc is on
+	exclude   []string     // the names weight decay leaves alone, and
+	noDecay   []bool       // the parameters it leaves alone (see excluded)
 	sq, scale []float64
 	sqFn      func(worker, item int)
 	sqBound   *state
@@ -135,7 +137,9 @@ func (s *state) runChunk(_, item int) {
 // after the step's decoupled weight decay (see decay) and clipping.
 func (s *state) span(i, lo, hi int, wd, lr float64) (w, g []float32) {
 	w, g = s.params[i].Value.Data[lo:hi], s.params[i].Grad.Data[lo:hi]
-	decay(w, wd, lr)
+	if !s.noDecay[i] {
+		decay(w, wd, lr)
+	}
 	s.clipSpan(i, g)
 	return w, g[:len(w)]
 }
@@ -146,11 +150,14 @@ func (s *state) slot(i, k, lo, hi int) []float32 { return s.slots[i][k].Data[lo:
 func trainable(p *nn.Param) bool { return p.Trainable && p.Grad != nil }
 
 // prepare makes sure every trainable parameter of params has nslots slot
-// tensors, then the average's when e is on and the gradient sum's when a
-// is, new ones filled with init's values (one per slot; none: zeros). It
-// allocates only when the parameter list or the number of slots changes;
-// state already held for a parameter is kept.
-func (s *state) prepare(params []*nn.Param, e EMA, a Accumulation, nslots int, init ...float32) {
+// tensors, then the average's when o's EMA is on and the gradient sum's
+// when its Accumulation is, new ones filled with init's values (one per
+// slot; none: zeros), and knows which parameters weight decay leaves alone.
+// It allocates only when the parameter list, the number of slots or the
+// exclusions change; state already held for a parameter is kept.
+func (s *state) prepare(params []*nn.Param, o options, nslots int, init ...float32) {
+	e, a := *o.ema(), *o.accumulation()
+	defer s.excluded(*o.exclusion())
 	s.avg, s.acc = e, a
 	s.avgSlot, s.accSlot = nslots, nslots+e.n()
 	nslots += e.n() + a.n()
@@ -169,6 +176,7 @@ func (s *state) prepare(params []*nn.Param, e EMA, a Accumulation, nslots int, i
 	if same && j == len(s.params) {
 		return
 	}
+	s.noDecay = nil // worked out again for the new list
 	old := make(map[*nn.Param][]*tensor.Tensor, len(s.params))
 	for i, p := range s.params {
 		old[p] = s.slots[i]
@@ -247,6 +255,7 @@ func (s *state) setState(name string, slotNames []string, iterations int, st []P
 		params[i] = ps.Param
 	}
 	s.iterations, s.params, s.slots = iterations, params, slots
+	s.noDecay = nil // worked out again for these parameters
 	s.split()
 	return nil
 }
