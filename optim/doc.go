@@ -42,6 +42,11 @@
 //
 //	opt := &optim.Adam{Accumulation: optim.Accumulation{GradientAccumulationSteps: 4}}
 //
+// and keep weights out of the weight decay by name, Keras's
+// exclude_from_weight_decay ([DecayExclusion]):
+//
+//	opt := &optim.AdamW{Adam: optim.Adam{DecayExclusion: optim.DecayExclusion{ExcludeFromWeightDecay: []string{"bias", "gamma", "beta"}}}}
+//
 // # Differences from Keras 3 and PyTorch
 //
 // The update rules are Keras's; the table lists every place where the

@@ -381,6 +381,10 @@ func TestExportPyTorchNumerics(t *testing.T) {
 		random("resampling", resampling(t), []string{"--optimizer", "adam"}),
 		random("group-normalizations", groupNormalizations(t), []string{"--optimizer", "adam"}),
 		random("normalizations", normalizations(t), []string{"--momentum", "0.9"}),
+		// A strong decay (0.5% of each weight at this rate), which the
+		// normalizations' gamma and beta and the biases are left out of.
+		random("exclude-from-weight-decay", normalizations(t), []string{"--optimizer", "sgd", "--lr", "0.01", "--weight-decay", "0.5",
+			"--exclude-from-weight-decay", "gamma,beta,bias"}),
 		random("pools-and-pads", poolsAndPads(t), []string{}),
 		random("grouped", grouped(t), []string{"--optimizer", "sgd", "--momentum", "0.9", "--lr", "0.05"}),
 		random("shuffle-unit", shuffleUnit(t), []string{}),

@@ -139,6 +139,9 @@ func (t *trainer) run(ctx context.Context) (err error) {
 		if o.Accumulate > 0 {
 			clip += fmt.Sprintf(", an update every %d steps (gradient accumulation: batches of %d)", o.Accumulate, o.Accumulate*o.BatchSize)
 		}
+		if o.NoDecay != "" {
+			clip += fmt.Sprintf(", no weight decay on %s", strings.ReplaceAll(o.NoDecay, ",", ", "))
+		}
 		fmt.Fprintf(t.stderr, "Training %s on %s: %d images (%d steps of %d per epoch), %d epochs, %s lr %g%s, seed %d.\n",
 			o.Model, o.Source.describe(), t.train.Len(), steps, o.BatchSize, o.Epochs, opt.Name(), opt.LR(), clip, o.Seed)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -96,6 +97,9 @@ func (t *trainer) makeModel() error {
 	if got := m.NumClasses(); got != len(classes) {
 		return fmt.Errorf("%s: the model has %d outputs but %s has %d classes", o.Model, got, o.Source.describe(), len(classes))
 	}
+	if err := checkNoDecay(o.NoDecay, m); err != nil {
+		return err
+	}
 	std, err := t.standardizer(m)
 	if err != nil {
 		return err
@@ -150,4 +154,29 @@ func (t *trainer) standardizer(m *model.Model) (*data.Standardizer, error) {
 	std.FeaturewiseStd = o.Std
 	std.FitDataset(t.train)
 	return std, nil
+}
+
+// checkNoDecay refuses an expression of --exclude-from-weight-decay that
+// matches the name of no weight of m that trains: a misspelt name would
+// leave every weight to the decay, without a word.
+func checkNoDecay(list string, m *model.Model) error {
+	if list == "" {
+		return nil
+	}
+	var names []string
+	for _, p := range m.Params() {
+		if p.Trainable && !slices.Contains(names, p.Name) {
+			names = append(names, p.Name)
+		}
+	}
+	for _, e := range strings.Split(list, ",") {
+		re, err := regexp.Compile(e)
+		if err != nil {
+			return usagef("--exclude-from-weight-decay %s: %v", list, err)
+		}
+		if !slices.ContainsFunc(names, re.MatchString) {
+			return usagef("--exclude-from-weight-decay %s: %q matches no weight of the model that trains (their names: %s)", list, e, strings.Join(names, ", "))
+		}
+	}
+	return nil
 }

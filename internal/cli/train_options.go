@@ -46,6 +46,7 @@ type trainOptions struct {
 	EMA         float64        // --ema: the momentum of the weights' moving average (0: none)
 	EMAEvery    int            // --ema-overwrite-frequency
 	Accumulate  int            // --gradient-accumulation-steps (0: off)
+	NoDecay     string         // --exclude-from-weight-decay: comma-separated names
 
 	Loss           string
 	LabelSmoothing float64
@@ -152,6 +153,7 @@ func (o *trainOptions) register(fs *flag.FlagSet) {
 	fs.Float64Var(&o.Beta2, "beta2", 0, "beta_2 of Adam, AdamW, Adamax, Nadam and Lion (default: 0.999; 0.99 for Lion)")
 	fs.Float64Var(&o.Epsilon, "epsilon", 0, "epsilon (default: 1e-8 for RMSprop, 1e-7 for the others; SGD and Lion have none)")
 	fs.Float64Var(&o.WeightDecay, "weight-decay", 0, "decoupled weight decay")
+	fs.StringVar(&o.NoDecay, "exclude-from-weight-decay", "", `parameters weight decay leaves alone, by name, comma-separated regular expressions such as "bias,gamma,beta" (Keras's exclude_from_weight_decay)`)
 	fs.Float64Var(&o.Clip.ClipNorm, "clipnorm", 0, "clip each parameter's gradient to this L2 norm (Keras's clipnorm; 0: off)")
 	fs.Float64Var(&o.Clip.ClipValue, "clipvalue", 0, "clip each gradient value to [-v, v] (Keras's clipvalue; 0: off)")
 	fs.Float64Var(&o.Clip.GlobalClipNorm, "global-clipnorm", 0, "scale all gradients together down to this L2 norm (Keras's global_clipnorm, PyTorch's clip_grad_norm_; 0: off)")
@@ -294,6 +296,8 @@ func (o *trainOptions) check() error {
 		return usagef("--warmup-epochs %d: a warmup is part of --schedule cosine (Keras's CosineDecay), not of %s", o.WarmupEpochs, o.Schedule)
 	case o.WarmupEpochs < 0 || o.WarmupEpochs >= o.Epochs && o.WarmupEpochs > 0:
 		return usagef("--warmup-epochs %d: want 0 to %d, fewer than the %d epochs", o.WarmupEpochs, o.Epochs-1, o.Epochs)
+	case o.NoDecay != "" && o.WeightDecay == 0 && !strings.EqualFold(o.Optimizer, "adamw"):
+		return usagef("--exclude-from-weight-decay %s: without --weight-decay (or adamw) there is no weight decay to leave out", o.NoDecay)
 	case o.Accumulate == 1:
 		return usagef("--gradient-accumulation-steps 1: every step updates the weights already; give 2 or more (or 0)")
 	case o.EMAEvery > 0 && o.EMA == 0:
@@ -395,6 +399,9 @@ func (o *trainOptions) optimizer() (optim.Optimizer, error) {
 	}
 	if o.Accumulate > 0 {
 		cfg["gradient_accumulation_steps"] = o.Accumulate
+	}
+	if o.NoDecay != "" {
+		cfg["exclude_from_weight_decay"] = strings.Split(o.NoDecay, ",")
 	}
 	opt, err := optim.New(name, cfg)
 	if err != nil {

@@ -94,6 +94,15 @@ func Generate(p Project) ([]File, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o := p.Recipe.Optimizer; o != nil {
+		names, err := noDecay(m, layers, o.Config())
+		if err != nil {
+			return nil, err
+		}
+		if len(names) > 0 {
+			td.Opt.NoDecay = pySet(names)
+		}
+	}
 	var weights bytes.Buffer
 	if err := model.Encode(&weights, m, false); err != nil {
 		return nil, err

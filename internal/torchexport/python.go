@@ -53,6 +53,15 @@ func pyStrs(list []string) string {
 }
 
 // pyInts writes integers as a Python tuple.
+// pySet writes the strings as a Python set.
+func pySet(v []string) string {
+	q := make([]string, len(v))
+	for i, s := range v {
+		q[i] = pyStr(s)
+	}
+	return "{" + strings.Join(q, ", ") + "}"
+}
+
 func pyInts(v []int) string {
 	s := make([]string, len(v))
 	for i, n := range v {

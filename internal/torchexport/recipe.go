@@ -132,6 +132,7 @@ type optData struct {
 	Clip, ClipBound            string // clipnorm, clipvalue or global_clipnorm, and its bound; "" when off
 	EMA, EMAEvery              string // the momentum of the weights' moving average ("" when off) and the updates between overwrites ("None": none)
 	Accumulate                 int    // steps per update (gradient accumulation); 0 when off
+	NoDecay                    string // the tensors of Net weight decay leaves alone, a Python set; "" for none
 }
 
 type schedData struct {

@@ -2,6 +2,8 @@ package torchexport
 
 import (
 	"fmt"
+	"regexp"
+	"strings"
 
 	"github.com/convnet-go/convnet/model"
 	"github.com/convnet-go/convnet/nn"
@@ -76,3 +78,25 @@ func frozen(m *model.Model, layers []pyLayer) ([]string, error) {
 	})
 	return names, err
 }
+
+// noDecay returns the tensors of Net that hold the trainable weights whose
+// names match the optimizer's exclude_from_weight_decay, which train.py's
+// weight decay leaves alone.
+func noDecay(m *model.Model, layers []pyLayer, config map[string]any) ([]string, error) {
+	names, _ := config["exclude_from_weight_decay"].([]string)
+	if len(names) == 0 {
+		return nil, nil
+	}
+	re, err := regexp.Compile(strings.Join(names, "|"))
+	if err != nil {
+		return nil, fmt.Errorf("torchexport: exclude_from_weight_decay: %w", err)
+	}
+	var out []string
+	err = eachWeight(m, layers, "the weight decay's exclusion of", func(p *nn.Param) bool { return trainable(p) && re.MatchString(p.Name) }, func(_ *nn.Param, t torchWeight) {
+		out = append(out, t.dst)
+	})
+	return out, err
+}
+
+// trainable reports whether p is a weight that trains.
+func trainable(p *nn.Param) bool { return p.Trainable && p.Grad != nil }

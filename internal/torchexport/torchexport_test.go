@@ -235,6 +235,9 @@ func TestGenerateRecipes(t *testing.T) {
 			r.Optimizer = &optim.Adam{Accumulation: optim.Accumulation{GradientAccumulationSteps: 4}, Clipping: optim.Clipping{ClipNorm: 1}}
 		}, []string{"GRADIENT_ACCUMULATION_STEPS = 4", "import contextlib", "with train_net.no_sync() if distributed and not updates(step)[0] else contextlib.nullcontext():",
 			"p.grad.div_(GRADIENT_ACCUMULATION_STEPS)\n        clip_gradients(params)\n        opt.step()\n        opt.zero_grad()", "an update every {GRADIENT_ACCUMULATION_STEPS} steps"}},
+		{"exclude-from-weight-decay", func(r *Recipe) {
+			r.Optimizer = &optim.AdamW{Adam: optim.Adam{DecayExclusion: optim.DecayExclusion{ExcludeFromWeightDecay: []string{"bias", "gamma"}}}}
+		}, []string{`NO_WEIGHT_DECAY = {"conv2d.bias", `, "def param_groups(net):", "opt = make_optimizer(param_groups(net))"}},
 		{"images", func(r *Recipe) {
 			r.Data = Data{Images: "/data/train", TestImages: "/data/test", Height: 15, Width: 14, ColorMode: "rgb"}
 			r.Validation = Validation{Test: true}

@@ -53,7 +53,7 @@ def main():
         return
     net.train()
     params = [p for p in net.parameters() if p.requires_grad]  # as train.py: not those of frozen layers
-    opt = train.make_optimizer(params)
+    opt = train.make_optimizer(train.param_groups(net) if hasattr(train, "param_groups") else params)  # --exclude-from-weight-decay
     ema = train.EMA(params) if hasattr(train, "EMA") else None  # --ema
     steps = int(sys.argv[sys.argv.index("--steps") + 1]) if "--steps" in sys.argv else 1
     split = int(sys.argv[sys.argv.index("--split") + 1]) if "--split" in sys.argv else 1
