@@ -50,6 +50,7 @@ func writeClassCSV(t *testing.T, path string, ds *data.Dataset, classes, counts 
 // then names at least twice as often, and the mean of the two recalls
 // rises.
 func TestTrainClassWeight(t *testing.T) {
+	skipRace(t) // six trainings on real data: 70 s under the race detector
 	train, test, err := data.Named(context.Background(), "ahcd", dataDir(t))
 	if err != nil {
 		t.Fatal(err)
