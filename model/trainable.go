@@ -145,8 +145,9 @@ func (m *Model) settleTrainable() {
 // activation, bias, initializer, regularizers and constraints: a Dense, or a
 // 1x1 Conv2D whose channels are the classes (SqueezeNet's, or Keras
 // MobileNet's conv_preds), followed by layers without weights that keep the
-// channels apart (an activation, a dropout, a global pooling, a Flatten or
-// Reshape of a 1x1 map). The layers after a Dense must have no weights and
+// channels apart (an activation, a dropout, a pooling, a Flatten or Reshape
+// of a 1x1 map; a Reshape to the classes takes the new number). The layers
+// after a Dense must have no weights and
 // keep the shape (an Activation, a Softmax, a Dropout). A model without a
 // top (Keras's include_top=False) gets one: a model whose output is an
 // image, a GlobalAveragePooling2D and a Dense with a softmax; one whose

@@ -59,10 +59,6 @@ func (a Accumulation) check(opt string) error {
 	return nil
 }
 
-// accumulator is implemented by every optimizer of this package, through the
-// Accumulation each embeds.
-type accumulator interface{ accumulation() *Accumulation }
-
 func (a *Accumulation) accumulation() *Accumulation { return a }
 
 // slotNames returns an optimizer's slot names: its own, then the average's

@@ -28,10 +28,6 @@ type Clipping struct {
 	GlobalClipNorm float64
 }
 
-// clipper is implemented by every optimizer of this package, through the
-// Clipping each embeds.
-type clipper interface{ clipping() *Clipping }
-
 func (c *Clipping) clipping() *Clipping { return c }
 
 // read sets c from the Keras arguments clipnorm, clipvalue and

@@ -21,8 +21,10 @@ type DecayExclusion struct {
 }
 
 // options is implemented by every optimizer of this package, through the
-// EMA, Accumulation and DecayExclusion each embeds: what prepare reads.
+// Clipping, EMA, Accumulation and DecayExclusion each embeds: the options
+// every optimizer has, which New sets and prepare reads.
 type options interface {
+	clipping() *Clipping
 	ema() *EMA
 	accumulation() *Accumulation
 	exclusion() *DecayExclusion

@@ -67,10 +67,6 @@ func (e EMA) check(opt string) error {
 	return nil
 }
 
-// averager is implemented by every optimizer of this package, through the
-// EMA each embeds.
-type averager interface{ ema() *EMA }
-
 func (e *EMA) ema() *EMA { return e }
 
 // average updates the moving average of the values lo to hi of parameter i

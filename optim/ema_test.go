@@ -96,7 +96,7 @@ func TestEMAEveryOptimizer(t *testing.T) {
 			t.Errorf("%s: Config() = %v, want use_ema, ema_momentum 0.5 and ema_overwrite_frequency null", name, c)
 		}
 		again, err := New(name, c)
-		if err != nil || again.(averager).ema().EMAMomentum != 0.5 {
+		if err != nil || again.(options).ema().EMAMomentum != 0.5 {
 			t.Errorf("%s: New(Config()) = %v, %v", name, again, err)
 		}
 		Finalize(averaged)

@@ -103,10 +103,8 @@ func New(name string, cfg map[string]any) (Optimizer, error) {
 	if c.err != nil {
 		return nil, c.err
 	}
-	*o.(clipper).clipping() = clip
-	*o.(averager).ema() = ema
-	*o.(accumulator).accumulation() = acc
-	*o.(options).exclusion() = exclude
+	all := o.(options)
+	*all.clipping(), *all.ema(), *all.accumulation(), *all.exclusion() = clip, ema, acc, exclude
 	if extra := c.unused(); len(extra) > 0 {
 		return nil, fmt.Errorf("optimizer %s: unknown option %q", c.opt, extra[0])
 	}
@@ -137,17 +135,9 @@ func validate(o Optimizer) error {
 		return nil
 	}
 	var errs []error
-	if c, ok := o.(clipper); ok {
-		errs = append(errs, c.clipping().check(o.Name()))
-	}
-	if a, ok := o.(averager); ok {
-		errs = append(errs, a.ema().check(o.Name()))
-	}
-	if a, ok := o.(accumulator); ok {
-		errs = append(errs, a.accumulation().check(o.Name()))
-	}
-	if x, ok := o.(options); ok {
-		errs = append(errs, x.exclusion().check(o.Name()))
+	if all, ok := o.(options); ok {
+		errs = append(errs, all.clipping().check(o.Name()), all.ema().check(o.Name()),
+			all.accumulation().check(o.Name()), all.exclusion().check(o.Name()))
 	}
 	switch o := o.(type) {
 	case *SGD:
