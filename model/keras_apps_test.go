@@ -8,6 +8,15 @@ import (
 	"github.com/convnet-go/convnet/nn"
 )
 
+// bigApp skips, under the race detector, a test that builds a whole
+// keras.applications network: 5 to 30 s there, for code that runs on one
+// goroutine; scripts/test's run of the package with -tags purego runs it.
+func bigApp(t *testing.T) {
+	if raceEnabled {
+		t.Skip("a whole network built on one goroutine: run without -race")
+	}
+}
+
 // appDoc writes a Functional model as Keras 3's model.to_json() does, a
 // layer at a time, for the keras.applications networks the tests rebuild.
 type appDoc struct {

@@ -136,6 +136,7 @@ func convnextDoc(name string, size, c, classes int, depths, dims []int, dropPath
 // convnext_tiny's and convnext_small's (28,589,128 and 50,223,688, counted
 // with torchvision 0.14 here: the networks are the same layer for layer).
 func TestKerasConvNeXt(t *testing.T) {
+	bigApp(t)
 	for _, c := range []struct {
 		name   string
 		depths []int

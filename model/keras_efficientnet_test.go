@@ -126,6 +126,7 @@ func trainsOneStep(t *testing.T, m *Model) {
 // VarianceScaling initializers draw, it takes a training step (its drop
 // connect on), and written back, the document keeps both and reads again.
 func TestKerasEfficientNet(t *testing.T) {
+	bigApp(t)
 	for _, tt := range []struct {
 		name                  string
 		width, depth          float64

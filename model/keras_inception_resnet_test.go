@@ -112,6 +112,7 @@ func inceptionResNetV2(size, classes int) []byte {
 // scale, as Keras reads it; a small one (75×75, the least it takes) takes
 // a training step.
 func TestKerasInceptionResNetV2(t *testing.T) {
+	bigApp(t)
 	m := parseBuilt(t, inceptionResNetV2(299, 1000))
 	counts(t, m, 55813192, 55873736)
 	scales := map[float64]int{}

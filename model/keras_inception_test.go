@@ -84,6 +84,7 @@ func inceptionV3(size, classes int) []byte {
 // trainable (Keras's summary's counts); a small one (75×75, the least it
 // takes) takes a training step.
 func TestKerasInceptionV3(t *testing.T) {
+	bigApp(t)
 	m := parseBuilt(t, inceptionV3(299, 1000))
 	counts(t, m, 23817352, 23851784)
 	if got := m.Layer("mixed10").OutputShape(); got[0] != 8 || got[2] != 2048 {

@@ -117,6 +117,7 @@ func nasNet(size, classes int) []byte {
 // a 1×1 Conv2D each, and its adjustments hold a Cropping2D. A small one
 // gives the same probabilities after a round trip through the model file.
 func TestKerasNASNetMobile(t *testing.T) {
+	bigApp(t)
 	m, err := ParseArchitecture(nasNet(224, 1000))
 	if err != nil {
 		t.Fatal(err)

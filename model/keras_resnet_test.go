@@ -43,6 +43,7 @@ func resNet50(size, classes int) []byte {
 // writes it: 25,636,712 parameters, 25,583,592 trainable (Keras's
 // summary's counts); a small one takes a training step.
 func TestKerasResNet50(t *testing.T) {
+	bigApp(t)
 	m := parseBuilt(t, resNet50(224, 1000))
 	counts(t, m, 25583592, 25636712)
 	if got := m.Layer("conv5_block3_out").OutputShape(); got[0] != 7 || got[2] != 2048 {

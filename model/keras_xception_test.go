@@ -74,6 +74,7 @@ func xception(size, classes int) []byte {
 // 1x1 Conv2D: 22,910,480 parameters, 22,855,952 trainable (Keras's
 // summary's counts); a small one takes a training step.
 func TestKerasXception(t *testing.T) {
+	bigApp(t)
 	m := parseBuilt(t, xception(299, 1000))
 	counts(t, m, 22855952, 22910480)
 	depthwise := 0
