@@ -32,7 +32,7 @@ func TestGradientAccumulation(t *testing.T) {
 	if err := whole.Compile(&optim.SGD{LearningRate: 0.1, Momentum: 0.9}, nn.CrossEntropy{Sparse: true}); err != nil {
 		t.Fatal(err)
 	}
-	if err := parts.Compile(&optim.SGD{LearningRate: 0.1, Momentum: 0.9, Accumulation: optim.Accumulation{GradientAccumulationSteps: 4}},
+	if err := parts.Compile(&optim.SGD{LearningRate: 0.1, Momentum: 0.9, Options: optim.Options{Accumulation: optim.Accumulation{GradientAccumulationSteps: 4}}},
 		nn.CrossEntropy{Sparse: true}); err != nil {
 		t.Fatal(err)
 	}

@@ -138,7 +138,7 @@ func TestFitEMA(t *testing.T) {
 	b := classWeightBatch()
 	fit := func(restore bool) (*Model, *recorder, *History) {
 		m := tinyCompiled(t)
-		m.Compile(&optim.SGD{LearningRate: 0.5, EMA: optim.EMA{UseEMA: true, EMAMomentum: 0.6}}, nn.CrossEntropy{Sparse: true})
+		m.Compile(&optim.SGD{LearningRate: 0.5, Options: optim.Options{EMA: optim.EMA{UseEMA: true, EMAMomentum: 0.6}}}, nn.CrossEntropy{Sparse: true})
 		rec := &recorder{}
 		cbs := []Callback{rec}
 		if restore {

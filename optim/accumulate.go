@@ -61,19 +61,6 @@ func (a Accumulation) check(opt string) error {
 
 func (a *Accumulation) accumulation() *Accumulation { return a }
 
-// slotNames returns an optimizer's slot names: its own, then the average's
-// when e is on, then the gradient sum's when a is.
-func slotNames(e EMA, a Accumulation, own ...string) []string {
-	out := append([]string{}, own...)
-	if e.UseEMA {
-		out = append(out, emaSlot)
-	}
-	if a.n() > 0 {
-		out = append(out, accumulatorSlot)
-	}
-	return out
-}
-
 // updates returns the number of updates made so far, Keras's
 // optimizer.iterations: the steps taken, divided by the steps per update.
 func (s *state) updates() int { return s.iterations / s.acc.steps() }

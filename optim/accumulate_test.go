@@ -84,7 +84,7 @@ func TestAccumulationEveryOptimizer(t *testing.T) {
 		if c["gradient_accumulation_steps"] != n {
 			t.Errorf("%s: Config() = %v, want gradient_accumulation_steps %d", name, c, n)
 		}
-		if again, err := New(name, c); err != nil || again.(options).accumulation().GradientAccumulationSteps != n {
+		if again, err := New(name, c); err != nil || again.(options).opts().GradientAccumulationSteps != n {
 			t.Errorf("%s: New(Config()) = %v, %v", name, again, err)
 		}
 		if _, ok := plain.Config()["gradient_accumulation_steps"]; ok {

@@ -17,14 +17,11 @@ import (
 // Zero fields mean Keras's defaults: LearningRate 0.001, Rho 0.95,
 // Epsilon 1e-7 (PyTorch's are 1.0, 0.9 and 1e-6). WeightDecay is decoupled.
 type Adadelta struct {
-	LearningRate   float64
-	Rho            float64
-	Epsilon        float64
-	WeightDecay    float64
-	Clipping       // gradient clipping, off by default
-	EMA            // a moving average of the weights, off by default
-	Accumulation   // an update every n steps, off by default
-	DecayExclusion // parameters weight decay leaves alone, none by default
+	LearningRate float64
+	Rho          float64
+	Epsilon      float64
+	WeightDecay  float64
+	Options      // clipping, moving average, accumulation, decay exclusion: off by default
 	state
 	lr float64 // of the step in progress
 }
@@ -37,14 +34,14 @@ func (o *Adadelta) rho() float64     { return orDefault(o.Rho, 0.95) }
 func (o *Adadelta) eps() float64     { return orDefault(o.Epsilon, 1e-7) }
 
 func (o *Adadelta) Config() map[string]any {
-	return o.DecayExclusion.config(o.Accumulation.config(o.EMA.config(o.Clipping.config(map[string]any{
+	return o.Options.config(map[string]any{
 		"learning_rate": o.LR(), "rho": o.rho(), "epsilon": o.eps(), "weight_decay": o.WeightDecay,
-	}))))
+	})
 }
 
 // SlotNames is ["accumulated_grad", "accumulated_delta_var"], Keras's names.
 func (o *Adadelta) SlotNames() []string {
-	return slotNames(o.EMA, o.Accumulation, "accumulated_grad", "accumulated_delta_var")
+	return o.Options.slots("accumulated_grad", "accumulated_delta_var")
 }
 
 func (o *Adadelta) SetState(iterations int, st []ParamState) error {
@@ -52,7 +49,7 @@ func (o *Adadelta) SetState(iterations int, st []ParamState) error {
 }
 
 func (o *Adadelta) Step(params []*nn.Param) {
-	o.prepare(params, o, 2)
+	o.prepare(params, o.Options, 2)
 	o.lr = o.LR()
 	o.each(o, o.Clipping)
 }

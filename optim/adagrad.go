@@ -22,10 +22,7 @@ type Adagrad struct {
 	InitialAccumulatorValue float64
 	Epsilon                 float64
 	WeightDecay             float64
-	Clipping                // gradient clipping, off by default
-	EMA                     // a moving average of the weights, off by default
-	Accumulation            // an update every n steps, off by default
-	DecayExclusion          // parameters weight decay leaves alone, none by default
+	Options                 // clipping, moving average, accumulation, decay exclusion: off by default
 	state
 	lr float64 // of the step in progress
 }
@@ -38,21 +35,21 @@ func (o *Adagrad) init() float64    { return orDefault(o.InitialAccumulatorValue
 func (o *Adagrad) eps() float64     { return orDefault(o.Epsilon, 1e-7) }
 
 func (o *Adagrad) Config() map[string]any {
-	return o.DecayExclusion.config(o.Accumulation.config(o.EMA.config(o.Clipping.config(map[string]any{
+	return o.Options.config(map[string]any{
 		"learning_rate": o.LR(), "initial_accumulator_value": o.init(),
 		"epsilon": o.eps(), "weight_decay": o.WeightDecay,
-	}))))
+	})
 }
 
 // SlotNames is ["accumulator"].
-func (o *Adagrad) SlotNames() []string { return slotNames(o.EMA, o.Accumulation, "accumulator") }
+func (o *Adagrad) SlotNames() []string { return o.Options.slots("accumulator") }
 
 func (o *Adagrad) SetState(iterations int, st []ParamState) error {
 	return o.setState(o.Name(), o.SlotNames(), iterations, st)
 }
 
 func (o *Adagrad) Step(params []*nn.Param) {
-	o.prepare(params, o, 1, float32(o.init()))
+	o.prepare(params, o.Options, 1, float32(o.init()))
 	o.lr = o.LR()
 	o.each(o, o.Clipping)
 }

@@ -19,15 +19,12 @@ import (
 // Zero fields mean Keras's defaults: LearningRate 0.001, Beta1 0.9,
 // Beta2 0.999, Epsilon 1e-7.
 type Adam struct {
-	LearningRate   float64
-	Beta1          float64
-	Beta2          float64
-	Epsilon        float64
-	WeightDecay    float64
-	Clipping       // gradient clipping, off by default
-	EMA            // a moving average of the weights, off by default
-	Accumulation   // an update every n steps, off by default
-	DecayExclusion // parameters weight decay leaves alone, none by default
+	LearningRate float64
+	Beta1        float64
+	Beta2        float64
+	Epsilon      float64
+	WeightDecay  float64
+	Options      // clipping, moving average, accumulation, decay exclusion: off by default
 	state
 	k adamStep
 }
@@ -41,14 +38,14 @@ func (o *Adam) beta2() float64   { return orDefault(o.Beta2, 0.999) }
 func (o *Adam) eps() float64     { return orDefault(o.Epsilon, 1e-7) }
 
 func (o *Adam) Config() map[string]any {
-	return o.DecayExclusion.config(o.Accumulation.config(o.EMA.config(o.Clipping.config(map[string]any{
+	return o.Options.config(map[string]any{
 		"learning_rate": o.LR(), "beta_1": o.beta1(), "beta_2": o.beta2(),
 		"epsilon": o.eps(), "weight_decay": o.WeightDecay,
-	}))))
+	})
 }
 
 // SlotNames is ["m", "v"].
-func (o *Adam) SlotNames() []string { return slotNames(o.EMA, o.Accumulation, "m", "v") }
+func (o *Adam) SlotNames() []string { return o.Options.slots("m", "v") }
 
 func (o *Adam) SetState(iterations int, st []ParamState) error {
 	return o.setState(o.Name(), o.SlotNames(), iterations, st)
@@ -57,7 +54,7 @@ func (o *Adam) SetState(iterations int, st []ParamState) error {
 func (o *Adam) Step(params []*nn.Param) { o.step(params, o.WeightDecay) }
 
 func (o *Adam) step(params []*nn.Param, wd float64) {
-	o.prepare(params, o, 2)
+	o.prepare(params, o.Options, 2)
 	lr, b1, b2 := o.LR(), o.beta1(), o.beta2()
 	t := float64(o.updates() + 1)
 	o.k = adamStep{

@@ -18,15 +18,12 @@ import (
 // 0.999, Epsilon 1e-7 (PyTorch's Adamax adds its epsilon, 1e-8, to |g|
 // inside the maximum). WeightDecay is decoupled.
 type Adamax struct {
-	LearningRate   float64
-	Beta1          float64
-	Beta2          float64
-	Epsilon        float64
-	WeightDecay    float64
-	Clipping       // gradient clipping, off by default
-	EMA            // a moving average of the weights, off by default
-	Accumulation   // an update every n steps, off by default
-	DecayExclusion // parameters weight decay leaves alone, none by default
+	LearningRate float64
+	Beta1        float64
+	Beta2        float64
+	Epsilon      float64
+	WeightDecay  float64
+	Options      // clipping, moving average, accumulation, decay exclusion: off by default
 	state
 	lr float64 // of the step in progress
 	k  float32 // 1 - beta1^t
@@ -41,21 +38,21 @@ func (o *Adamax) beta2() float64   { return orDefault(o.Beta2, 0.999) }
 func (o *Adamax) eps() float64     { return orDefault(o.Epsilon, 1e-7) }
 
 func (o *Adamax) Config() map[string]any {
-	return o.DecayExclusion.config(o.Accumulation.config(o.EMA.config(o.Clipping.config(map[string]any{
+	return o.Options.config(map[string]any{
 		"learning_rate": o.LR(), "beta_1": o.beta1(), "beta_2": o.beta2(),
 		"epsilon": o.eps(), "weight_decay": o.WeightDecay,
-	}))))
+	})
 }
 
 // SlotNames is ["momentum", "norm"], Keras's names.
-func (o *Adamax) SlotNames() []string { return slotNames(o.EMA, o.Accumulation, "momentum", "norm") }
+func (o *Adamax) SlotNames() []string { return o.Options.slots("momentum", "norm") }
 
 func (o *Adamax) SetState(iterations int, st []ParamState) error {
 	return o.setState(o.Name(), o.SlotNames(), iterations, st)
 }
 
 func (o *Adamax) Step(params []*nn.Param) {
-	o.prepare(params, o, 2)
+	o.prepare(params, o.Options, 2)
 	o.lr = o.LR()
 	o.k = float32(1 - math.Pow(o.beta1(), float64(o.updates()+1)))
 	o.each(o, o.Clipping)

@@ -28,8 +28,6 @@ type Clipping struct {
 	GlobalClipNorm float64
 }
 
-func (c *Clipping) clipping() *Clipping { return c }
-
 // read sets c from the Keras arguments clipnorm, clipvalue and
 // global_clipnorm of cfg.
 func (c *Clipping) read(cfg *config) {

@@ -100,7 +100,7 @@ func TestClippingNaN(t *testing.T) {
 		clip     Clipping
 		otherNaN bool
 	}{{Clipping{GlobalClipNorm: 1}, true}, {Clipping{ClipNorm: 1}, false}, {Clipping{ClipValue: 1}, false}} {
-		o := &SGD{LearningRate: 1, Clipping: c.clip}
+		o := &SGD{LearningRate: 1, Options: Options{Clipping: c.clip}}
 		p1, p2 := newParam([]float64{0, 0}), newParam([]float64{0})
 		p1.Grad.Data[0], p1.Grad.Data[1], p2.Grad.Data[0] = float32(math.NaN()), 0.25, 0.5
 		o.Step([]*nn.Param{p1, p2})
@@ -127,7 +127,7 @@ func TestClippingCores(t *testing.T) {
 		p := &nn.Param{Name: "big", Value: tensor.FromData(slices.Clone(w), n), Grad: tensor.FromData(slices.Clone(g), n), Trainable: true}
 		small := newParam([]float64{1, 2, 3})
 		copy(small.Grad.Data, []float32{1, 1, 1})
-		(&Adam{Clipping: clip}).Step([]*nn.Param{p, small})
+		(&Adam{Options: Options{Clipping: clip}}).Step([]*nn.Param{p, small})
 		return append(p.Value.Data, small.Value.Data...)
 	}
 	for _, clip := range []Clipping{{ClipNorm: 10}, {GlobalClipNorm: 10}} {

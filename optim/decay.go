@@ -20,18 +20,6 @@ type DecayExclusion struct {
 	ExcludeFromWeightDecay []string
 }
 
-// options is implemented by every optimizer of this package, through the
-// Clipping, EMA, Accumulation and DecayExclusion each embeds: the options
-// every optimizer has, which New sets and prepare reads.
-type options interface {
-	clipping() *Clipping
-	ema() *EMA
-	accumulation() *Accumulation
-	exclusion() *DecayExclusion
-}
-
-func (x *DecayExclusion) exclusion() *DecayExclusion { return x }
-
 // pattern compiles the expressions into one, nil for none.
 func (x DecayExclusion) pattern() (*regexp.Regexp, error) {
 	if len(x.ExcludeFromWeightDecay) == 0 {

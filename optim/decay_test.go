@@ -69,7 +69,7 @@ func TestDecayExclusion(t *testing.T) {
 			t.Fatal(err)
 		}
 		again, err := New(name, back)
-		if err != nil || !slices.Equal(again.(options).exclusion().ExcludeFromWeightDecay, []string{"bias", "^gam"}) {
+		if err != nil || !slices.Equal(again.(options).opts().ExcludeFromWeightDecay, []string{"bias", "^gam"}) {
 			t.Errorf("%s: New(Config()) through JSON: %v, %v", name, again, err)
 		}
 	}

@@ -23,29 +23,24 @@
 // Weight decay, where set, is decoupled as in Keras 3 and AdamW:
 // w -= w*weight_decay*lr before the gradient update, for every optimizer.
 //
-// Every optimizer clips the gradients before its update when its [Clipping]
-// says so, as Keras's clipnorm, clipvalue and global_clipnorm arguments do
-// (and PyTorch's torch.nn.utils.clip_grad_norm_ and clip_grad_value_ before
-// opt.step()):
-//
-//	opt := &optim.Adam{Clipping: optim.Clipping{GlobalClipNorm: 1}}
-//
-// Every optimizer can also keep an exponential moving average of the weights
-// it updates, Keras's use_ema ([EMA]); [Finalize] puts the averages in place
-// of the weights, as model.Fit does after its last epoch:
-//
-//	opt := &optim.Adam{EMA: optim.EMA{UseEMA: true}} // momentum 0.99
-//
-// and update the weights once every n steps, with the mean of their
-// gradients, Keras 3's gradient_accumulation_steps ([Accumulation]): four
-// batches of 32 make one update on the gradient of 128 images.
-//
-//	opt := &optim.Adam{Accumulation: optim.Accumulation{GradientAccumulationSteps: 4}}
-//
-// and keep weights out of the weight decay by name, Keras's
+// Every optimizer also takes the arguments of Keras's base optimizer, its
+// [Options], whose fields read as its own. It clips the gradients before its
+// update when its [Clipping] says so, as Keras's clipnorm, clipvalue and
+// global_clipnorm arguments do (and PyTorch's torch.nn.utils.clip_grad_norm_
+// and clip_grad_value_ before opt.step()); it keeps an exponential moving
+// average of the weights it updates, Keras's use_ema ([EMA]), which
+// [Finalize] puts in place of the weights, as model.Fit does after its last
+// epoch; it updates the weights once every n steps, with the mean of their
+// gradients, Keras 3's gradient_accumulation_steps ([Accumulation]: four
+// batches of 32 make one update on the gradient of 128 images); and it
+// keeps weights out of the weight decay by name, Keras's
 // exclude_from_weight_decay ([DecayExclusion]):
 //
-//	opt := &optim.AdamW{Adam: optim.Adam{DecayExclusion: optim.DecayExclusion{ExcludeFromWeightDecay: []string{"bias", "gamma", "beta"}}}}
+//	opt := &optim.AdamW{}
+//	opt.GlobalClipNorm = 1
+//	opt.UseEMA = true // momentum 0.99
+//	opt.GradientAccumulationSteps = 4
+//	opt.ExcludeFromWeightDecay = []string{"bias", "gamma", "beta"}
 //
 // # Differences from Keras 3 and PyTorch
 //

@@ -67,8 +67,6 @@ func (e EMA) check(opt string) error {
 	return nil
 }
 
-func (e *EMA) ema() *EMA { return e }
-
 // average updates the moving average of the values lo to hi of parameter i
 // after the step's update, then puts it in place of the values if the step
 // is one that overwrites them.

@@ -29,8 +29,8 @@ func TestEMA(t *testing.T) {
 		{0, 2, []float64{1, 0.9, 0.9, 0.8, 0.8, 0.7}, []float64{1, 0.9, 0.9, 0.89, 0.881, 0.8629}},
 		{2, 2, []float64{1, 0.9, 0.9, 0.89, 0.89, 0.79}, []float64{1, 0.9, 0.9, 0.89, 0.89, 0.88}},
 	} {
-		o := &SGD{LearningRate: 0.1, EMA: EMA{UseEMA: true, EMAMomentum: 0.9, EMAOverwriteFrequency: c.every},
-			Accumulation: Accumulation{GradientAccumulationSteps: c.accumulate}}
+		o := &SGD{LearningRate: 0.1, Options: Options{EMA: EMA{UseEMA: true, EMAMomentum: 0.9, EMAOverwriteFrequency: c.every},
+			Accumulation: Accumulation{GradientAccumulationSteps: c.accumulate}}}
 		p := newParam([]float64{1})
 		for s := range c.w {
 			p.Grad.Data[0] = 1
@@ -96,7 +96,7 @@ func TestEMAEveryOptimizer(t *testing.T) {
 			t.Errorf("%s: Config() = %v, want use_ema, ema_momentum 0.5 and ema_overwrite_frequency null", name, c)
 		}
 		again, err := New(name, c)
-		if err != nil || again.(options).ema().EMAMomentum != 0.5 {
+		if err != nil || again.(options).opts().EMAMomentum != 0.5 {
 			t.Errorf("%s: New(Config()) = %v, %v", name, again, err)
 		}
 		Finalize(averaged)

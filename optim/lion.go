@@ -17,14 +17,11 @@ import (
 // 10 times smaller rates. Zero fields mean Keras's defaults: LearningRate
 // 0.001, Beta1 0.9, Beta2 0.99. WeightDecay is decoupled.
 type Lion struct {
-	LearningRate   float64
-	Beta1          float64 // in (0, 1]
-	Beta2          float64
-	WeightDecay    float64
-	Clipping       // gradient clipping, off by default
-	EMA            // a moving average of the weights, off by default
-	Accumulation   // an update every n steps, off by default
-	DecayExclusion // parameters weight decay leaves alone, none by default
+	LearningRate float64
+	Beta1        float64 // in (0, 1]
+	Beta2        float64
+	WeightDecay  float64
+	Options      // clipping, moving average, accumulation, decay exclusion: off by default
 	state
 	lr float64 // of the step in progress
 }
@@ -37,20 +34,20 @@ func (o *Lion) beta1() float64   { return orDefault(o.Beta1, 0.9) }
 func (o *Lion) beta2() float64   { return orDefault(o.Beta2, 0.99) }
 
 func (o *Lion) Config() map[string]any {
-	return o.DecayExclusion.config(o.Accumulation.config(o.EMA.config(o.Clipping.config(map[string]any{
+	return o.Options.config(map[string]any{
 		"learning_rate": o.LR(), "beta_1": o.beta1(), "beta_2": o.beta2(), "weight_decay": o.WeightDecay,
-	}))))
+	})
 }
 
 // SlotNames is ["momentum"].
-func (o *Lion) SlotNames() []string { return slotNames(o.EMA, o.Accumulation, "momentum") }
+func (o *Lion) SlotNames() []string { return o.Options.slots("momentum") }
 
 func (o *Lion) SetState(iterations int, st []ParamState) error {
 	return o.setState(o.Name(), o.SlotNames(), iterations, st)
 }
 
 func (o *Lion) Step(params []*nn.Param) {
-	o.prepare(params, o, 1)
+	o.prepare(params, o.Options, 1)
 	o.lr = o.LR()
 	o.each(o, o.Clipping)
 }

@@ -23,15 +23,12 @@ import (
 // decays the schedule as 0.96^(0.004·s) and adds 1e-8). WeightDecay is
 // decoupled.
 type Nadam struct {
-	LearningRate   float64
-	Beta1          float64
-	Beta2          float64
-	Epsilon        float64
-	WeightDecay    float64
-	Clipping       // gradient clipping, off by default
-	EMA            // a moving average of the weights, off by default
-	Accumulation   // an update every n steps, off by default
-	DecayExclusion // parameters weight decay leaves alone, none by default
+	LearningRate float64
+	Beta1        float64
+	Beta2        float64
+	Epsilon      float64
+	WeightDecay  float64
+	Options      // clipping, moving average, accumulation, decay exclusion: off by default
 	state
 	k nadamStep
 
@@ -56,14 +53,14 @@ func (o *Nadam) beta2() float64   { return orDefault(o.Beta2, 0.999) }
 func (o *Nadam) eps() float64     { return orDefault(o.Epsilon, 1e-7) }
 
 func (o *Nadam) Config() map[string]any {
-	return o.DecayExclusion.config(o.Accumulation.config(o.EMA.config(o.Clipping.config(map[string]any{
+	return o.Options.config(map[string]any{
 		"learning_rate": o.LR(), "beta_1": o.beta1(), "beta_2": o.beta2(),
 		"epsilon": o.eps(), "weight_decay": o.WeightDecay,
-	}))))
+	})
 }
 
 // SlotNames is ["momentum", "velocity"], Keras's names.
-func (o *Nadam) SlotNames() []string { return slotNames(o.EMA, o.Accumulation, "momentum", "velocity") }
+func (o *Nadam) SlotNames() []string { return o.Options.slots("momentum", "velocity") }
 
 func (o *Nadam) SetState(iterations int, st []ParamState) error {
 	return o.setState(o.Name(), o.SlotNames(), iterations, st)
@@ -86,7 +83,7 @@ func (o *Nadam) product(s int) float64 {
 }
 
 func (o *Nadam) Step(params []*nn.Param) {
-	o.prepare(params, o, 2)
+	o.prepare(params, o.Options, 2)
 	lr, t := o.LR(), o.updates()+1
 	pt := o.product(t)
 	pt1 := pt * o.u(t+1)

@@ -24,14 +24,8 @@ func Names() []string {
 // an error naming it.
 func New(name string, cfg map[string]any) (Optimizer, error) {
 	c := config{opt: strings.ToLower(name), m: cfg}
-	var clip Clipping
-	clip.read(&c)
-	var ema EMA
-	ema.read(&c)
-	var acc Accumulation
-	acc.read(&c)
-	var exclude DecayExclusion
-	exclude.read(&c)
+	var opts Options
+	opts.read(&c)
 	var o Optimizer
 	switch c.opt {
 	case "sgd":
@@ -103,8 +97,7 @@ func New(name string, cfg map[string]any) (Optimizer, error) {
 	if c.err != nil {
 		return nil, c.err
 	}
-	all := o.(options)
-	*all.clipping(), *all.ema(), *all.accumulation(), *all.exclusion() = clip, ema, acc, exclude
+	*o.(options).opts() = opts
 	if extra := c.unused(); len(extra) > 0 {
 		return nil, fmt.Errorf("optimizer %s: unknown option %q", c.opt, extra[0])
 	}
@@ -136,8 +129,7 @@ func validate(o Optimizer) error {
 	}
 	var errs []error
 	if all, ok := o.(options); ok {
-		errs = append(errs, all.clipping().check(o.Name()), all.ema().check(o.Name()),
-			all.accumulation().check(o.Name()), all.exclusion().check(o.Name()))
+		errs = append(errs, all.opts().check(o.Name()))
 	}
 	switch o := o.(type) {
 	case *SGD:

@@ -206,10 +206,14 @@ func TestChunksChangeNothing(t *testing.T) {
 		func() Optimizer { return &Adamax{LearningRate: 0.01} },
 		func() Optimizer { return &Nadam{LearningRate: 0.01} },
 		func() Optimizer { return &Lion{WeightDecay: 0.1} },
-		func() Optimizer { return &Adam{LearningRate: 0.01, EMA: EMA{UseEMA: true, EMAOverwriteFrequency: 2}} },
-		func() Optimizer { return &SGD{LearningRate: 0.1, EMA: EMA{UseEMA: true, EMAMomentum: 0.9}} },
 		func() Optimizer {
-			return &Adam{LearningRate: 0.01, Clipping: Clipping{GlobalClipNorm: 1}, Accumulation: Accumulation{GradientAccumulationSteps: 2}}
+			return &Adam{LearningRate: 0.01, Options: Options{EMA: EMA{UseEMA: true, EMAOverwriteFrequency: 2}}}
+		},
+		func() Optimizer {
+			return &SGD{LearningRate: 0.1, Options: Options{EMA: EMA{UseEMA: true, EMAMomentum: 0.9}}}
+		},
+		func() Optimizer {
+			return &Adam{LearningRate: 0.01, Options: Options{Clipping: Clipping{GlobalClipNorm: 1}, Accumulation: Accumulation{GradientAccumulationSteps: 2}}}
 		},
 	}
 	const n, part = 3*chunkLen + 123, 1000

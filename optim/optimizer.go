@@ -155,9 +155,9 @@ func trainable(p *nn.Param) bool { return p.Trainable && p.Grad != nil }
 // slot; none: zeros), and knows which parameters weight decay leaves alone.
 // It allocates only when the parameter list, the number of slots or the
 // exclusions change; state already held for a parameter is kept.
-func (s *state) prepare(params []*nn.Param, o options, nslots int, init ...float32) {
-	e, a := *o.ema(), *o.accumulation()
-	defer s.excluded(*o.exclusion())
+func (s *state) prepare(params []*nn.Param, o Options, nslots int, init ...float32) {
+	e, a := o.EMA, o.Accumulation
+	defer s.excluded(o.DecayExclusion)
 	s.avg, s.acc = e, a
 	s.avgSlot, s.accSlot = nslots, nslots+e.n()
 	nslots += e.n() + a.n()

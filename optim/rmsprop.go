@@ -26,10 +26,7 @@ type RMSprop struct {
 	Centered          bool
 	EpsilonInsideSqrt bool
 	WeightDecay       float64
-	Clipping          // gradient clipping, off by default
-	EMA               // a moving average of the weights, off by default
-	Accumulation      // an update every n steps, off by default
-	DecayExclusion    // parameters weight decay leaves alone, none by default
+	Options           // clipping, moving average, accumulation, decay exclusion: off by default
 	state
 	k rmspropStep
 }
@@ -42,11 +39,11 @@ func (o *RMSprop) rho() float64     { return orDefault(o.Rho, 0.9) }
 func (o *RMSprop) eps() float64     { return orDefault(o.Epsilon, 1e-8) }
 
 func (o *RMSprop) Config() map[string]any {
-	return o.DecayExclusion.config(o.Accumulation.config(o.EMA.config(o.Clipping.config(map[string]any{
+	return o.Options.config(map[string]any{
 		"learning_rate": o.LR(), "rho": o.rho(), "epsilon": o.eps(),
 		"momentum": o.Momentum, "centered": o.Centered,
 		"epsilon_inside_sqrt": o.EpsilonInsideSqrt, "weight_decay": o.WeightDecay,
-	}))))
+	})
 }
 
 // SlotNames is ["velocity"], then "momentum" if Momentum is set and
@@ -59,7 +56,7 @@ func (o *RMSprop) SlotNames() []string {
 	if o.Centered {
 		s = append(s, "average_gradient")
 	}
-	return slotNames(o.EMA, o.Accumulation, s...)
+	return o.Options.slots(s...)
 }
 
 func (o *RMSprop) SetState(iterations int, st []ParamState) error {
@@ -74,7 +71,7 @@ func (o *RMSprop) Step(params []*nn.Param) {
 	if o.Centered {
 		nslots++
 	}
-	o.prepare(params, o, nslots)
+	o.prepare(params, o.Options, nslots)
 	lr := o.LR()
 	o.k = rmspropStep{lr: lr, lr32: float32(lr), rho: float32(o.rho()), eps: float32(o.eps()), mu: float32(o.Momentum)}
 	o.each(o, o.Clipping)

@@ -13,14 +13,11 @@ import (
 // and w -= lr*g without momentum. The zero LearningRate means Keras's 0.01.
 // WeightDecay is decoupled: w -= w*weight_decay*lr before the update.
 type SGD struct {
-	LearningRate   float64 // default 0.01
-	Momentum       float64 // in [0, 1)
-	Nesterov       bool
-	WeightDecay    float64
-	Clipping       // gradient clipping, off by default
-	EMA            // a moving average of the weights, off by default
-	Accumulation   // an update every n steps, off by default
-	DecayExclusion // parameters weight decay leaves alone, none by default
+	LearningRate float64 // default 0.01
+	Momentum     float64 // in [0, 1)
+	Nesterov     bool
+	WeightDecay  float64
+	Options      // clipping, moving average, accumulation, decay exclusion: off by default
 	state
 	lr float64 // of the step in progress
 }
@@ -31,18 +28,18 @@ func (o *SGD) LR() float64      { return orDefault(o.LearningRate, 0.01) }
 func (o *SGD) SetLR(lr float64) { o.LearningRate = lr }
 
 func (o *SGD) Config() map[string]any {
-	return o.DecayExclusion.config(o.Accumulation.config(o.EMA.config(o.Clipping.config(map[string]any{
+	return o.Options.config(map[string]any{
 		"learning_rate": o.LR(), "momentum": o.Momentum,
 		"nesterov": o.Nesterov, "weight_decay": o.WeightDecay,
-	}))))
+	})
 }
 
 // SlotNames is ["momentum"] when Momentum is set, else empty.
 func (o *SGD) SlotNames() []string {
 	if o.Momentum != 0 {
-		return slotNames(o.EMA, o.Accumulation, "momentum")
+		return o.Options.slots("momentum")
 	}
-	return slotNames(o.EMA, o.Accumulation)
+	return o.Options.slots()
 }
 
 func (o *SGD) SetState(iterations int, st []ParamState) error {
@@ -54,7 +51,7 @@ func (o *SGD) Step(params []*nn.Param) {
 	if o.Momentum != 0 {
 		nslots = 1
 	}
-	o.prepare(params, o, nslots)
+	o.prepare(params, o.Options, nslots)
 	o.lr = o.LR()
 	o.each(o, o.Clipping)
 }

@@ -212,7 +212,7 @@ func TestGenerateRecipes(t *testing.T) {
 		},
 			[]string{"class RMSprop", "RHO = 0.9\nEPSILON = 1e-08\nMOMENTUM = 0.5\nWEIGHT_DECAY = 0.01", "rotation=10.0", "zoom=(0.9, 1.1)", "fill_mode=\"nearest\"", "import zipfile", "CLASSES = [\"alef ا\""}},
 		{"adam", func(r *Recipe) {
-			r.Optimizer = &optim.Adam{LearningRate: 0.002, EMA: optim.EMA{UseEMA: true, EMAMomentum: 0.9}}
+			r.Optimizer = &optim.Adam{LearningRate: 0.002, Options: optim.Options{EMA: optim.EMA{UseEMA: true, EMAMomentum: 0.9}}}
 			r.Schedule = Schedule{Kind: "cosine", CosineAlpha: 0.1}
 		},
 			[]string{"class Adam", "OPTIMIZER = \"adam\"", "LEARNING_RATE = 0.002", "EPSILON = 1e-07", "COSINE_ALPHA = 0.1", "math.cos", "EMA_MOMENTUM = 0.9", "EMA_OVERWRITE_FREQUENCY = None", "class EMA:"}},
@@ -228,15 +228,15 @@ func TestGenerateRecipes(t *testing.T) {
 			r.Validation = Validation{Split: 0.1, Mode: "writers"}
 			r.EarlyStopping = EarlyStopping{Patience: 3, Monitor: "val_loss", RestoreBest: true}
 			r.CSVLog = "history.csv"
-			r.Optimizer = &optim.RMSprop{EMA: optim.EMA{UseEMA: true, EMAOverwriteFrequency: 50}}
+			r.Optimizer = &optim.RMSprop{Options: optim.Options{EMA: optim.EMA{UseEMA: true, EMAOverwriteFrequency: 50}}}
 		}, []string{`monitor="val_accuracy", factor=0.1, patience=4`, `VALIDATION_MODE = "writers"`, "def split(", "EARLY_STOPPING_PATIENCE = 3", "net.load_state_dict(self.weights)", `CSV_LOG = "history.csv"`,
 			"EMA_MOMENTUM = 0.99", "EMA_OVERWRITE_FREQUENCY = 50", "ema.update(done)\n    model.constrain(net)", "ema.finalize()\n    log(", "stopper.train_end(net, log)"}},
 		{"accumulate", func(r *Recipe) {
-			r.Optimizer = &optim.Adam{Accumulation: optim.Accumulation{GradientAccumulationSteps: 4}, Clipping: optim.Clipping{ClipNorm: 1}}
+			r.Optimizer = &optim.Adam{Options: optim.Options{Accumulation: optim.Accumulation{GradientAccumulationSteps: 4}, Clipping: optim.Clipping{ClipNorm: 1}}}
 		}, []string{"GRADIENT_ACCUMULATION_STEPS = 4", "import contextlib", "with train_net.no_sync() if distributed and not updates(step)[0] else contextlib.nullcontext():",
 			"p.grad.div_(GRADIENT_ACCUMULATION_STEPS)\n        clip_gradients(params)\n        opt.step()\n        opt.zero_grad()", "an update every {GRADIENT_ACCUMULATION_STEPS} steps"}},
 		{"exclude-from-weight-decay", func(r *Recipe) {
-			r.Optimizer = &optim.AdamW{Adam: optim.Adam{DecayExclusion: optim.DecayExclusion{ExcludeFromWeightDecay: []string{"bias", "gamma"}}}}
+			r.Optimizer = &optim.AdamW{Adam: optim.Adam{Options: optim.Options{DecayExclusion: optim.DecayExclusion{ExcludeFromWeightDecay: []string{"bias", "gamma"}}}}}
 		}, []string{`NO_WEIGHT_DECAY = {"conv2d.bias", `, "def param_groups(net):", "opt = make_optimizer(param_groups(net))"}},
 		{"images", func(r *Recipe) {
 			r.Data = Data{Images: "/data/train", TestImages: "/data/test", Height: 15, Width: 14, ColorMode: "rgb"}
