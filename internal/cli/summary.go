@@ -68,7 +68,27 @@ func summary(opts SummaryOptions, stdout io.Writer) error {
 	if v := m.Meta["convnet_version"]; v != "" {
 		fmt.Fprintf(stdout, "Written by convnet %s (%s)\n", v, m.Meta["go_version"])
 	}
+	trained(m, stdout)
 	return nil
+}
+
+// trained prints how a model file was trained, as far as it says: the
+// command, the epochs of its history and the test evaluation it keeps.
+func trained(m *model.Sequential, w io.Writer) {
+	if c := m.Meta["command"]; c != "" {
+		fmt.Fprintf(w, "Trained with: %s\n", c)
+	}
+	if h, err := m.History(); err == nil && h != nil && len(h.Epochs) > 0 {
+		last := h.Epochs[len(h.Epochs)-1]
+		fmt.Fprintf(w, "History: %d epochs, the last with loss %.4f and accuracy %.4f", len(h.Epochs), last.Loss, last.Accuracy)
+		if last.HasValidation {
+			fmt.Fprintf(w, ", val_loss %.4f and val_accuracy %.4f", last.ValLoss, last.ValAccuracy)
+		}
+		fmt.Fprintln(w)
+	}
+	if e, err := m.Evaluation(); err == nil && e != nil {
+		fmt.Fprintf(w, "Test accuracy: %.4f (%d images of %s), loss %.4f\n", e.Accuracy, e.Count, e.Dataset, e.Loss)
+	}
 }
 
 // openModel returns the preset called name, built for the given input shape

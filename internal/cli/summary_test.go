@@ -46,6 +46,8 @@ func TestSummaryCommand(t *testing.T) {
 		{args: []string{"summary", "--model", "vgg16"}, code: exitUsage, stderr: `unknown model "vgg16": not a preset (convnet-bn, elsawy2017, lenet5, resnet, tutorial), a built-in model (ahcd, mnist) nor a file`},
 		// The built-in models, by name.
 		{args: []string{"summary", "--model", "ahcd"}, code: exitOK, stdout: "dense_1 (Dense)              (None, 28)                7,196\n=================================================================\nTotal params: 820,284\n"},
+		{args: []string{"summary", "--model", "ahcd"}, code: exitOK, stdout: "Trained with: convnet train --recipe strong --seed 3 --out strong45-3.safetensors\n" +
+			"History: 45 epochs, the last with loss 0.7011 and accuracy 0.9908\nTest accuracy: 0.9860 (3360 images of ahcd), loss 0.1349\n"},
 		{args: []string{"summary", "--model", "mnist", "--input", "32x32x1"}, code: exitUsage, stderr: "not to model files nor built-in models"},
 		{args: []string{"summary", "--model", filepath.Join(dir, "none.safetensors")}, code: exitError, stderr: "none.safetensors"},
 		{args: []string{"summary", "--model", garbage}, code: exitError, stderr: "garbage.safetensors: invalid model file"},
