@@ -12,6 +12,7 @@ import (
 	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/model"
 	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/optim"
 )
 
 // writeMNISTFolders writes perClass training and test images of each MNIST
@@ -214,5 +215,43 @@ func TestLayerSpec(t *testing.T) {
 	}
 	if _, err := layerSpec(c, "base", -1); err == nil || !strings.Contains(err.Error(), "the model has none") {
 		t.Errorf(`"base" without a Dense: %v`, err)
+	}
+}
+
+// transferStep gives an imported network a new head of 3 classes, in place
+// of its head of the type want, freezes every layer before it and takes a
+// training step on images: the base's weights stay as they were, bit for
+// bit, and the head's change.
+func transferStep(t *testing.T, m *model.Sequential, images [][]float32, want string) {
+	t.Helper()
+	n := len(m.Layers)
+	head, err := m.NewHead(3, 1)
+	if err != nil {
+		t.Fatalf("NewHead: %v", err)
+	}
+	if head.Type() != want || len(m.Layers) != n || !slices.Equal(m.OutputShape(), []int{3}) {
+		t.Errorf("NewHead(3): a %s, %d layers (%d before), output %v; want a %s in place of the head", head.Type(), len(m.Layers), n, m.OutputShape(), want)
+	}
+	base := m.Layers[:slices.Index(m.Layers, nn.Layer(head))]
+	if err := m.SetTrainable(false, base...); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Compile(&optim.SGD{LearningRate: 0.1}, nn.CrossEntropy{}); err != nil {
+		t.Fatal(err)
+	}
+	var before [][]float32
+	for _, p := range m.Params() {
+		before = append(before, slices.Clone(p.Value.Data))
+	}
+	x, y := batch(m, images, []int{0, 2})
+	m.TrainStep(x, y)
+	frozen := 0
+	for _, l := range base {
+		frozen += len(l.Params())
+	}
+	for i, p := range m.Params() {
+		if same := slices.Equal(p.Value.Data, before[i]); same != (i < frozen) {
+			t.Errorf("after a step with the base frozen: %s (parameter %d) unchanged %v, want %v", p.Name, i, same, i < frozen)
+		}
 	}
 }
