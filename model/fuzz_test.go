@@ -91,6 +91,18 @@ func FuzzDecode(f *testing.F) {
 		f.Fatal("SetTrainable or SetInferenceInTraining failed")
 	}
 	f.Add(encode(f, frozen, true))
+	// An optimizer with every base option: its state holds the average
+	// and the gradient sum, its config the accumulation and the names out
+	// of the weight decay.
+	accumulating := tiny(f)
+	opt := &optim.Adam{WeightDecay: 0.1}
+	opt.UseEMA, opt.GradientAccumulationSteps, opt.ExcludeFromWeightDecay = true, 3, []string{"bias", "^gam"}
+	if err := accumulating.Compile(opt, nn.CrossEntropy{Sparse: true}); err != nil {
+		f.Fatal(err)
+	}
+	x, y := randomBatch(accumulating, 4, 6)
+	accumulating.TrainStep(x, y)
+	f.Add(encode(f, accumulating, true))
 	for _, n := range []int{0, 7, 8, 9, 64, len(good) / 2, len(good) - 1} {
 		f.Add(good[:n])
 	}

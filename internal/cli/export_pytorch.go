@@ -151,9 +151,11 @@ func exportRecipe(o *ExportOptions) (torchexport.Recipe, error) {
 		r.Schedule.Plateau = p
 	}
 	if t.EarlyPatience > 0 {
-		if _, err := model.NewEarlyStopping(model.EarlyStoppingOptions{Monitor: t.EarlyMonitor, Patience: t.EarlyPatience}); err != nil {
-			return r, usageError{err}
+		e, err := t.earlyStopping()
+		if err != nil {
+			return r, err
 		}
+		r.EarlyStopping.MinDelta, r.EarlyStopping.Baseline, r.EarlyStopping.StartFromEpoch = e.MinDelta, e.Baseline, e.StartFromEpoch
 		if !val && strings.HasPrefix(t.EarlyMonitor, "val_") {
 			return r, usagef("--early-stopping watches %s but there is no validation data (use --validation-split or --early-stopping-monitor loss)", t.EarlyMonitor)
 		}

@@ -239,7 +239,11 @@ func (t *trainer) fitOptions(ctx context.Context, loader *data.Loader) (model.Fi
 		fit.Plateau = p
 	}
 	if o.EarlyPatience > 0 {
-		es, err := model.NewEarlyStopping(model.EarlyStoppingOptions{Monitor: o.EarlyMonitor, Patience: o.EarlyPatience, RestoreBestWeights: o.RestoreBest})
+		opts, err := o.earlyStopping()
+		if err != nil {
+			return fit, err
+		}
+		es, err := model.NewEarlyStopping(opts)
 		if err != nil {
 			return fit, usageError{err}
 		}

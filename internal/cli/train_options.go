@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -77,6 +78,9 @@ type trainOptions struct {
 
 	EarlyPatience int // 0: off
 	EarlyMonitor  string
+	EarlyDelta    float64 // --early-stopping-min-delta
+	EarlyBaseline string  // --early-stopping-baseline: a number, or "" for none
+	EarlyStart    int     // --early-stopping-start-from-epoch
 	RestoreBest   bool
 	Checkpoint    string
 	CkptBestOnly  bool
@@ -190,6 +194,9 @@ func (o *trainOptions) register(fs *flag.FlagSet) {
 
 	fs.IntVar(&o.EarlyPatience, "early-stopping", 0, "stop after this many epochs without improvement (0: off)")
 	fs.StringVar(&o.EarlyMonitor, "early-stopping-monitor", "val_loss", "metric watched by early stopping")
+	fs.Float64Var(&o.EarlyDelta, "early-stopping-min-delta", 0, "early stopping: smallest change of the metric that counts as an improvement (Keras's min_delta)")
+	fs.StringVar(&o.EarlyBaseline, "early-stopping-baseline", "", "early stopping: a value the metric must beat, or training stops after the patience (Keras's baseline; default: none)")
+	fs.IntVar(&o.EarlyStart, "early-stopping-start-from-epoch", 0, "early stopping: epochs to wait before watching the metric, while the network warms up (Keras's start_from_epoch)")
 	fs.BoolVar(&o.RestoreBest, "restore-best", false, "early stopping restores the best epoch's weights")
 	fs.StringVar(&o.Checkpoint, "checkpoint", "", "save a checkpoint after every epoch to this path (may hold {epoch:02d}, {val_loss:.4f}, ...)")
 	fs.BoolVar(&o.CkptBestOnly, "checkpoint-best-only", false, "save a checkpoint only when the monitored metric improves")
@@ -281,6 +288,8 @@ func (o *trainOptions) check() error {
 		inRange("rescale", o.Rescale, "(0, 1]"),
 		inRange("validation-split", o.ValSplit, "[0, 1)"),
 		inRange("early-stopping", o.EarlyPatience, "[0, 100000]"),
+		inRange("early-stopping-min-delta", o.EarlyDelta, "[0, 1e+30]"),
+		inRange("early-stopping-start-from-epoch", o.EarlyStart, "[0, 100000]"),
 	); err != nil {
 		return err
 	}
@@ -300,6 +309,8 @@ func (o *trainOptions) check() error {
 		return usagef("--exclude-from-weight-decay %s: without --weight-decay (or adamw) there is no weight decay to leave out", o.NoDecay)
 	case o.Accumulate == 1:
 		return usagef("--gradient-accumulation-steps 1: every step updates the weights already; give 2 or more (or 0)")
+	case o.EarlyPatience == 0 && (o.EarlyDelta != 0 || o.EarlyBaseline != "" || o.EarlyStart != 0):
+		return usagef("--early-stopping-min-delta, --early-stopping-baseline and --early-stopping-start-from-epoch tune --early-stopping N, which is off")
 	case o.EMAEvery > 0 && o.EMA == 0:
 		return usagef("--ema-overwrite-frequency %d: without --ema there is no moving average to put in place", o.EMAEvery)
 	}
@@ -336,6 +347,24 @@ func (o *trainOptions) check() error {
 
 // sparse reports whether the loss takes class indices rather than one-hot rows.
 func (o *trainOptions) sparse() bool { return o.Loss == "sparse_categorical_crossentropy" }
+
+// earlyStopping returns the options of --early-stopping and the flags that
+// tune it, checked.
+func (o *trainOptions) earlyStopping() (model.EarlyStoppingOptions, error) {
+	e := model.EarlyStoppingOptions{Monitor: o.EarlyMonitor, Patience: o.EarlyPatience, MinDelta: o.EarlyDelta,
+		RestoreBestWeights: o.RestoreBest, StartFromEpoch: o.EarlyStart}
+	if o.EarlyBaseline != "" {
+		b, err := strconv.ParseFloat(o.EarlyBaseline, 64)
+		if err != nil || math.IsNaN(b) || math.IsInf(b, 0) {
+			return e, usagef("--early-stopping-baseline %q: want a number", o.EarlyBaseline)
+		}
+		e.Baseline = &b
+	}
+	if _, err := model.NewEarlyStopping(e); err != nil {
+		return e, usageError{err}
+	}
+	return e, nil
+}
 
 // inRange returns a usage error naming the flag, its value and the interval
 // when v lies outside interval, written "[lo, hi]" with "(" or ")" for an

@@ -3,6 +3,7 @@ package torchexport
 import (
 	"fmt"
 	"maps"
+	"math"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -99,9 +100,12 @@ type Validation struct {
 
 // EarlyStopping is Keras's callback; zero Patience means off.
 type EarlyStopping struct {
-	Patience    int
-	Monitor     string
-	RestoreBest bool
+	Patience       int
+	Monitor        string
+	RestoreBest    bool
+	MinDelta       float64  // Keras's min_delta
+	Baseline       *float64 // Keras's baseline; nil: none
+	StartFromEpoch int      // Keras's start_from_epoch
 }
 
 // trainData fills train.py.tmpl: Python literals and code fragments.
@@ -181,7 +185,15 @@ func (p Project) trainData() (trainData, error) {
 		d.ValidateOnTest = v.Test
 	}
 	if e := r.EarlyStopping; e.Patience > 0 {
-		d.EarlyStopping = fmt.Sprintf("EARLY_STOPPING_PATIENCE = %d  # epochs without improvement\nEARLY_STOPPING_MONITOR = %s", e.Patience, pyStr(e.Monitor))
+		baseline := "None"
+		if e.Baseline != nil {
+			baseline = pyFloat(*e.Baseline)
+		}
+		d.EarlyStopping = fmt.Sprintf("EARLY_STOPPING_PATIENCE = %d  # epochs without improvement\nEARLY_STOPPING_MONITOR = %s\n"+
+			"EARLY_STOPPING_MIN_DELTA = %s  # the smallest change that improves\n"+
+			"EARLY_STOPPING_BASELINE = %s  # a value the metric must beat for the patience to start over (None: any improvement)\n"+
+			"EARLY_STOPPING_START_FROM_EPOCH = %d  # epochs before the metric is watched",
+			e.Patience, pyStr(e.Monitor), pyFloat(math.Abs(e.MinDelta)), baseline, e.StartFromEpoch)
 		d.RestoreBest = e.RestoreBest
 	}
 	if r.CSVLog != "" {
