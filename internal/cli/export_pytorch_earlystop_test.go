@@ -3,8 +3,6 @@ package cli
 import (
 	"encoding/json"
 	"io"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -61,26 +59,14 @@ func TestExportPyTorchEarlyStopping(t *testing.T) {
 			}
 			want[1] = es.BestEpoch()
 
-			project := filepath.Join(t.TempDir(), "project")
-			if code, _, stderr := runCLI(append([]string{"export", "--format", "pytorch", "--out", project}, flags...)...); code != 0 {
-				t.Fatalf("export: exit %d: %s", code, stderr)
-			}
-			script := `import json, sys; sys.path.insert(0, sys.argv[1]); import train
-es, stopped = train.EarlyStopping(), 0
+			values, _ := json.Marshal(tc.values)
+			var got [2]int
+			projectJSON(t, py, flags, `es, stopped = train.EarlyStopping(), 0
 for epoch, v in enumerate(json.loads(sys.argv[2])):
     if es.epoch_end(epoch, {"loss": v, "accuracy": v}, None, print):
         stopped = epoch + 1
         break
-print(json.dumps([stopped, es.best_epoch + 1]))`
-			values, _ := json.Marshal(tc.values)
-			out, err := exec.Command(py, "-c", script, project, string(values)).CombinedOutput()
-			if err != nil {
-				t.Fatalf("python: %v\n%s", err, out)
-			}
-			var got [2]int
-			if err := json.Unmarshal(out[strings.LastIndexByte(strings.TrimSpace(string(out)), '\n')+1:], &got); err != nil {
-				t.Fatalf("python's output %q: %v", out, err)
-			}
+print(json.dumps([stopped, es.best_epoch + 1]))`, &got, string(values))
 			if got != want {
 				t.Errorf("PyTorch project: stopped at epoch %d, best %d; convnet %d and %d", got[0], got[1], want[0], want[1])
 			}

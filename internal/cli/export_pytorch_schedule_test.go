@@ -32,21 +32,9 @@ func TestExportPyTorchSchedules(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			project := filepath.Join(t.TempDir(), "project")
-			if code, _, stderr := runCLI(append([]string{"export", "--format", "pytorch", "--out", project}, flags...)...); code != 0 {
-				t.Fatalf("export: exit %d: %s", code, stderr)
-			}
-			script := `import json, sys; sys.path.insert(0, sys.argv[1]); import train
-s = train.Schedule(3, 5)
-print(json.dumps([s.lr(i, i // 3) for i in range(3 * 5 + 3)]))`
-			out, err := exec.Command(py, "-c", script, project).CombinedOutput()
-			if err != nil {
-				t.Fatalf("python: %v\n%s", err, out)
-			}
 			var torch []float64
-			if err := json.Unmarshal(out[strings.LastIndexByte(strings.TrimSpace(string(out)), '\n')+1:], &torch); err != nil {
-				t.Fatalf("python's output %q: %v", out, err)
-			}
+			projectJSON(t, py, flags, `s = train.Schedule(3, 5)
+print(json.dumps([s.lr(i, i // 3) for i in range(3 * 5 + 3)]))`, &torch)
 			sched := o.lrSchedule(steps)
 			for i, want := range torch {
 				if got := sched.LR(i, i/steps); math.Abs(got-want) > 1e-15*math.Max(1, math.Abs(want)) {
@@ -54,5 +42,24 @@ print(json.dumps([s.lr(i, i // 3) for i in range(3 * 5 + 3)]))`
 				}
 			}
 		})
+	}
+}
+
+// projectJSON exports the PyTorch project of convnet train's flags, runs
+// the Python script with its train.py imported as train (and json and sys;
+// sys.argv[2:] are args), and reads the JSON the script prints last into v.
+func projectJSON(t *testing.T, py string, flags []string, script string, v any, args ...string) {
+	t.Helper()
+	project := filepath.Join(t.TempDir(), "project")
+	if code, _, stderr := runCLI(append([]string{"export", "--format", "pytorch", "--out", project}, flags...)...); code != 0 {
+		t.Fatalf("export: exit %d: %s", code, stderr)
+	}
+	script = "import json, sys; sys.path.insert(0, sys.argv[1]); import train\n" + script
+	out, err := exec.Command(py, append([]string{"-c", script, project}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("python: %v\n%s", err, out)
+	}
+	if err := json.Unmarshal(out[strings.LastIndexByte(strings.TrimSpace(string(out)), '\n')+1:], v); err != nil {
+		t.Fatalf("python's output %q: %v", out, err)
 	}
 }
