@@ -8,6 +8,13 @@ import (
 	"github.com/convnet-go/convnet/nn"
 )
 
+// kerasLayerJSON is a layer of a Keras document, as tests read one back.
+type kerasLayerJSON struct {
+	ClassName    string         `json:"class_name"`
+	Config       map[string]any `json:"config"`
+	InboundNodes [][][]any      `json:"inbound_nodes"`
+}
+
 // bigApp skips, under the race detector, a test that builds a whole
 // keras.applications network: 5 to 30 s there, for code that runs on one
 // goroutine; scripts/test's run of the package with -tags purego runs it.

@@ -134,11 +134,7 @@ func TestKerasInceptionResNetV2(t *testing.T) {
 	doc, _ := m.Architecture()
 	var arch struct {
 		Config struct {
-			Layers []struct {
-				ClassName    string         `json:"class_name"`
-				Config       map[string]any `json:"config"`
-				InboundNodes [][][]any      `json:"inbound_nodes"`
-			} `json:"layers"`
+			Layers []kerasLayerJSON `json:"layers"`
 		} `json:"config"`
 	}
 	if err := json.Unmarshal(doc, &arch); err != nil {

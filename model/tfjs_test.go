@@ -30,12 +30,8 @@ func TestTFJSLeakyReLU(t *testing.T) {
 		ModelTopology struct {
 			ModelConfig struct {
 				Config struct {
-					Layers []struct {
-						ClassName    string         `json:"class_name"`
-						Config       map[string]any `json:"config"`
-						InboundNodes [][][]any      `json:"inbound_nodes"`
-					} `json:"layers"`
-					OutputLayers [][]any `json:"output_layers"`
+					Layers       []kerasLayerJSON `json:"layers"`
+					OutputLayers [][]any          `json:"output_layers"`
 				} `json:"config"`
 			} `json:"model_config"`
 		} `json:"modelTopology"`

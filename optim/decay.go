@@ -20,12 +20,18 @@ type DecayExclusion struct {
 	ExcludeFromWeightDecay []string
 }
 
-// pattern compiles the expressions into one, nil for none.
-func (x DecayExclusion) pattern() (*regexp.Regexp, error) {
+// Excluded returns the test of a parameter's name that says whether weight
+// decay leaves it alone (always false without names), or the error of an
+// expression that does not compile.
+func (x DecayExclusion) Excluded() (func(name string) bool, error) {
 	if len(x.ExcludeFromWeightDecay) == 0 {
-		return nil, nil
+		return func(string) bool { return false }, nil
 	}
-	return regexp.Compile(strings.Join(x.ExcludeFromWeightDecay, "|"))
+	re, err := regexp.Compile(strings.Join(x.ExcludeFromWeightDecay, "|"))
+	if err != nil {
+		return nil, err
+	}
+	return re.MatchString, nil
 }
 
 // read sets x from cfg's exclude_from_weight_decay, a list of strings.
@@ -82,13 +88,13 @@ func (s *state) excluded(x DecayExclusion) {
 	if len(s.noDecay) == len(s.params) && slices.Equal(s.exclude, x.ExcludeFromWeightDecay) {
 		return
 	}
-	re, err := x.pattern()
+	excluded, err := x.Excluded()
 	if err != nil {
 		panic("optim: ExcludeFromWeightDecay: " + err.Error())
 	}
 	s.exclude = slices.Clone(x.ExcludeFromWeightDecay)
 	s.noDecay = make([]bool, len(s.params))
 	for i, p := range s.params {
-		s.noDecay[i] = re != nil && re.MatchString(p.Name)
+		s.noDecay[i] = excluded(p.Name)
 	}
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,10 +15,7 @@ import (
 // sequence of a metric, for Keras's patience, min_delta, baseline and
 // start_from_epoch, falling (loss) and rising (accuracy).
 func TestExportPyTorchEarlyStopping(t *testing.T) {
-	skipRace(t)
-	py := python(t, "torch", "torchvision", "numpy")
-	f := writeCSVSet(t, smallSet)
-	arch := smallSetNet(t, t.TempDir())
+	py, base := smallProject(t)
 	loss := []float64{1.0, 0.9, 0.85, 0.849, 0.848, 0.9, 0.847, 0.95, 0.8, 0.96, 0.97, 0.98}
 	accuracy := []float64{0.5, 0.6, 0.65, 0.651, 0.652, 0.6, 0.653, 0.55, 0.7, 0.5, 0.5, 0.5}
 	for _, tc := range []struct {
@@ -33,7 +31,7 @@ func TestExportPyTorchEarlyStopping(t *testing.T) {
 	} {
 		t.Run(strings.Join(tc.flags, " "), func(t *testing.T) {
 			t.Parallel()
-			flags := append([]string{"--csv", f.Train, "--model", arch, "--epochs", "12", "--early-stopping-monitor", "loss"}, tc.flags...)
+			flags := append(append(slices.Clone(base), "--epochs", "12", "--early-stopping-monitor", "loss"), tc.flags...)
 			o, err := parseTrain(flags, io.Discard)
 			if err != nil {
 				t.Fatal(err)

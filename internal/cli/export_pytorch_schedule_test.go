@@ -6,6 +6,7 @@ import (
 	"math"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -15,10 +16,7 @@ import (
 // latter with Keras's warmup too (3 steps an epoch, 5 epochs, and past
 // the end).
 func TestExportPyTorchSchedules(t *testing.T) {
-	skipRace(t)
-	py := python(t, "torch", "torchvision", "numpy")
-	f := writeCSVSet(t, smallSet)
-	arch := smallSetNet(t, t.TempDir())
+	py, base := smallProject(t)
 	const steps, epochs = 3, 5
 	for _, flags := range [][]string{
 		{"--schedule", "step", "--step-every", "2", "--step-factor", "0.3"},
@@ -27,7 +25,7 @@ func TestExportPyTorchSchedules(t *testing.T) {
 	} {
 		t.Run(strings.Join(flags, " "), func(t *testing.T) {
 			t.Parallel()
-			flags := append([]string{"--csv", f.Train, "--model", arch, "--epochs", "5"}, flags...)
+			flags := append(append(slices.Clone(base), "--epochs", "5"), flags...)
 			o, err := parseTrain(flags, io.Discard)
 			if err != nil {
 				t.Fatal(err)
@@ -43,6 +41,15 @@ print(json.dumps([s.lr(i, i // 3) for i in range(3 * 5 + 3)]))`, &torch)
 			}
 		})
 	}
+}
+
+// smallProject skips under the race detector, and returns the Python of
+// the PyTorch comparisons and the flags of a run on smallSet's CSV file
+// with smallSetNet's network.
+func smallProject(t *testing.T) (py string, flags []string) {
+	skipRace(t)
+	py = python(t, "torch", "torchvision", "numpy")
+	return py, []string{"--csv", writeCSVSet(t, smallSet).Train, "--model", smallSetNet(t, t.TempDir())}
 }
 
 // projectJSON exports the PyTorch project of convnet train's flags, runs

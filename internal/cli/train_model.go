@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/model"
 	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/optim"
 )
 
 // buildModel builds and compiles the model (or takes the resumed one),
@@ -170,11 +170,11 @@ func checkNoDecay(list string, m *model.Model) error {
 		}
 	}
 	for _, e := range strings.Split(list, ",") {
-		re, err := regexp.Compile(e)
+		excluded, err := optim.DecayExclusion{ExcludeFromWeightDecay: []string{e}}.Excluded()
 		if err != nil {
 			return usagef("--exclude-from-weight-decay %s: %v", list, err)
 		}
-		if !slices.ContainsFunc(names, re.MatchString) {
+		if !slices.ContainsFunc(names, excluded) {
 			return usagef("--exclude-from-weight-decay %s: %q matches no weight of the model that trains (their names: %s)", list, e, strings.Join(names, ", "))
 		}
 	}

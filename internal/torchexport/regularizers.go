@@ -2,11 +2,10 @@ package torchexport
 
 import (
 	"fmt"
-	"regexp"
-	"strings"
 
 	"github.com/convnet-go/convnet/model"
 	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/optim"
 )
 
 // eachWeight calls f for every parameter of m's layers that wants (one
@@ -84,15 +83,12 @@ func frozen(m *model.Model, layers []pyLayer) ([]string, error) {
 // weight decay leaves alone.
 func noDecay(m *model.Model, layers []pyLayer, config map[string]any) ([]string, error) {
 	names, _ := config["exclude_from_weight_decay"].([]string)
-	if len(names) == 0 {
-		return nil, nil
-	}
-	re, err := regexp.Compile(strings.Join(names, "|"))
+	excluded, err := optim.DecayExclusion{ExcludeFromWeightDecay: names}.Excluded()
 	if err != nil {
 		return nil, fmt.Errorf("torchexport: exclude_from_weight_decay: %w", err)
 	}
 	var out []string
-	err = eachWeight(m, layers, "the weight decay's exclusion of", func(p *nn.Param) bool { return trainable(p) && re.MatchString(p.Name) }, func(_ *nn.Param, t torchWeight) {
+	err = eachWeight(m, layers, "the weight decay's exclusion of", func(p *nn.Param) bool { return trainable(p) && excluded(p.Name) }, func(_ *nn.Param, t torchWeight) {
 		out = append(out, t.dst)
 	})
 	return out, err
