@@ -20,6 +20,10 @@ type LoaderOptions struct {
 	Augment *augment.Config
 	// Standardizer, if not nil, is applied to every batch after augmentation.
 	Standardizer *Standardizer
+	// Mix, if enabled, mixes the images of every batch two by two, and
+	// their one-hot targets, after the standardizer (MixUp, CutMix;
+	// training only).
+	Mix augment.Mix
 	// NumClasses is the width of the one-hot labels; 0 means the dataset's.
 	NumClasses int
 	// Workers is the number of goroutines preparing batches (default 1).
@@ -35,11 +39,12 @@ type LoaderOptions struct {
 // step of the epoch's loop).
 type Batch struct {
 	X       *tensor.Tensor // [B, H, W, C], augmented and standardised
-	Y       *tensor.Tensor // [B, NumClasses], one-hot
-	Labels  []int          // B class indices
+	Y       *tensor.Tensor // [B, NumClasses], one-hot, or mixed by LoaderOptions.Mix
+	Labels  []int          // B class indices (before any mixing)
 	Indices []int          // B positions in the dataset
 	Epoch   int
-	Step    int // batch number within the epoch, from 0
+	Step    int            // batch number within the epoch, from 0
+	Mixing  augment.Mixing // how LoaderOptions.Mix mixed the batch
 
 	ready chan struct{} // a worker has filled the buffer
 }
@@ -50,8 +55,9 @@ type Batch struct {
 //
 // The output is a function of (Seed, epoch) alone, whatever the number of
 // workers: the epoch's order is drawn from a generator seeded with (Seed,
-// epoch), and each image's augmentation from one seeded with (Seed, epoch,
-// position in the epoch). Resuming at epoch e therefore gives the batches
+// epoch), each image's augmentation from one seeded with (Seed, epoch,
+// position in the epoch), and each batch's mixing from one seeded with
+// (Seed, epoch, batch). Resuming at epoch e therefore gives the batches
 // an uninterrupted run would have seen.
 type Loader struct {
 	ds   *Dataset
@@ -82,6 +88,9 @@ func NewLoader(ds *Dataset, opts LoaderOptions) *Loader {
 			panic("data: NewLoader: " + err.Error())
 		}
 	}
+	if err := opts.Mix.Validate(); err != nil {
+		panic("data: NewLoader: " + err.Error())
+	}
 	nc := opts.NumClasses
 	if nc == 0 {
 		nc = ds.NumClasses()
@@ -107,6 +116,10 @@ func NewLoader(ds *Dataset, opts LoaderOptions) *Loader {
 	}
 	return l
 }
+
+// Mixes reports whether the loader mixes the images of its batches
+// ([LoaderOptions].Mix): their targets are then no longer one class each.
+func (l *Loader) Mixes() bool { return l.opts.Mix.Enabled() }
 
 // Len returns the number of batches in an epoch.
 func (l *Loader) Len() int {
@@ -238,6 +251,7 @@ type worker struct {
 	w   int
 	c   int
 	px  []float32 // an image held as bytes, in float32, to augment
+	mix []float32 // the last image and target of a batch being mixed
 }
 
 func newWorker(l *Loader) *worker {
@@ -278,4 +292,11 @@ func (w *worker) fill(buf *Batch) {
 		s.Apply(buf.X, buf.X)
 	}
 	OneHot(buf.Y, buf.Labels, l.nc)
+	buf.Mixing = augment.Mixing{}
+	if m := l.opts.Mix; m.Enabled() {
+		w.src.Seed(l.opts.Seed^uint64(buf.Epoch)*0x9e3779b97f4a7c15, streamMix^uint64(buf.Step)<<20)
+		buf.Mixing = m.Random(w.h, w.w, w.rng)
+		w.mix = slices.Grow(w.mix[:0], per+l.nc)[:per+l.nc]
+		buf.Mixing.Apply(buf.X.Data, buf.Y.Data, b, w.h, w.w, w.c, l.nc, w.mix)
+	}
 }

@@ -26,7 +26,7 @@ func collect(l *Loader, epoch int) []*Batch {
 	var out []*Batch
 	for b := range l.Epoch(epoch) {
 		out = append(out, &Batch{X: b.X.Clone(), Y: b.Y.Clone(), Labels: append([]int(nil), b.Labels...),
-			Indices: append([]int(nil), b.Indices...), Epoch: b.Epoch, Step: b.Step})
+			Indices: append([]int(nil), b.Indices...), Epoch: b.Epoch, Step: b.Step, Mixing: b.Mixing})
 	}
 	return out
 }
@@ -137,6 +137,48 @@ func TestLoaderDeterministic(t *testing.T) {
 	}
 	if same {
 		t.Errorf("augmented batch equals the source images")
+	}
+}
+
+// TestLoaderMix checks the mixing of batches: after the standardizer, as
+// each batch's Mixing says, the same whatever the number of workers, with
+// the labels left as they were.
+func TestLoaderMix(t *testing.T) {
+	ds := patternDataset(23)
+	std := &Standardizer{Rescale: 1.0 / 255}
+	opts := LoaderOptions{BatchSize: 6, Shuffle: true, Seed: 5, Standardizer: std, Mix: augment.Mix{MixUp: 0.4, CutMix: 1}}
+	mixed := collect(NewLoader(ds, opts), 1)
+	opts.Workers = 3
+	again := collect(NewLoader(ds, opts), 1)
+	opts.Mix, opts.Workers = augment.Mix{}, 1
+	plain := collect(NewLoader(ds, opts), 1)
+	kinds := map[bool]int{}
+	for s, b := range mixed {
+		p := plain[s]
+		if !equalInts(b.Indices, p.Indices) || !equalInts(b.Labels, p.Labels) {
+			t.Fatalf("batch %d: mixing changed the images chosen or their labels", s)
+		}
+		if !equalFloats(b.X.Data, again[s].X.Data) || !equalFloats(b.Y.Data, again[s].Y.Data) || b.Mixing != again[s].Mixing {
+			t.Fatalf("batch %d: 1 and 3 workers mix differently", s)
+		}
+		n := len(b.Indices)
+		b.Mixing.Apply(p.X.Data, p.Y.Data, n, 8, 8, 1, 3, nil)
+		if !equalFloats(b.X.Data, p.X.Data) || !equalFloats(b.Y.Data, p.Y.Data) {
+			t.Fatalf("batch %d: not the standardized batch mixed as %+v", s, b.Mixing)
+		}
+		for i := range n {
+			var sum float32
+			for _, v := range b.Y.Data[i*3 : i*3+3] {
+				sum += v
+			}
+			if sum < 0.9999 || sum > 1.0001 {
+				t.Errorf("batch %d target %d sums to %v", s, i, sum)
+			}
+		}
+		kinds[b.Mixing.CutMix]++
+	}
+	if kinds[true] == 0 || kinds[false] == 0 {
+		t.Errorf("MixUp and CutMix on: %d CutMix and %d MixUp batches, want both", kinds[true], kinds[false])
 	}
 }
 

@@ -18,6 +18,7 @@ const (
 	streamShuffle uint64 = 0x5348554646 + iota
 	streamSplit
 	streamEpoch
+	streamMix
 )
 
 // Permutation returns a random permutation of 0..n-1 drawn from rng.

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/convnet-go/convnet/data"
@@ -20,9 +21,13 @@ func LoaderBatches(l *data.Loader, sparse bool) Batches {
 // epoch e is the loader's epoch e, less its first skip batches when a run
 // resumes mid-epoch. A loader's epoch depends on its seed and the epoch
 // number alone, so a resumed run sees the batches an uninterrupted run sees.
-// sparse is as for [LoaderBatches].
+// sparse is as for [LoaderBatches]; a loader that mixes its images
+// ([data.Loader.Mixes]) needs one-hot targets, or the function fails.
 func TrainOn(l *data.Loader, sparse bool) func(epoch, skip int) (Batches, error) {
 	return func(epoch, skip int) (Batches, error) {
+		if sparse && l.Mixes() {
+			return nil, errors.New("fit: the loader mixes images two by two (MixUp, CutMix), and a sparse loss cannot hold their mixed targets: use one-hot targets")
+		}
 		l.Start(epoch)
 		for range skip {
 			if _, ok := l.Next(); !ok {

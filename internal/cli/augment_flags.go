@@ -10,9 +10,11 @@ import (
 )
 
 // augmentFlags are ImageDataGenerator's augmentation options as flags, with
-// the tutorial's values as defaults.
+// the tutorial's values as defaults, and the mixing of images two by two
+// (MixUp, CutMix), off by default.
 type augmentFlags struct {
 	c augment.Config
+	m augment.Mix
 }
 
 func (a *augmentFlags) register(fs *flag.FlagSet) {
@@ -35,6 +37,8 @@ func (a *augmentFlags) register(fs *flag.FlagSet) {
 		a.c.BrightnessRange = b
 		return err
 	})
+	fs.Float64Var(&a.m.MixUp, "mixup", 0, "mix each image of a batch with the one before it, and their one-hot targets, in a proportion drawn from Beta(α, α) once per batch, such as 0.2 (torchvision's MixUp; 0: off; not turned off by --no-augment)")
+	fs.Float64Var(&a.m.CutMix, "cutmix", 0, "paste into each image of a batch a box of the one before it, its size drawn from Beta(α, α) once per batch, and mix their targets by area, such as 1 (torchvision's CutMix; with --mixup, each batch gets one of the two; 0: off)")
 	fs.Float64Var(&a.c.StrokeRange, "stroke", 0, "augmentation: largest stroke-width change s in [0, 1]: each pixel moves a fraction t ~ U(-s, s) of the way to the brightest (t > 0) or darkest (t < 0) of itself and its four neighbours")
 }
 
@@ -56,6 +60,29 @@ func (a *augmentFlags) config() (*augment.Config, error) {
 		return nil, usagef("augmentation: %v", err)
 	}
 	return &c, nil
+}
+
+// mix checks --mixup and --cutmix and returns the mixing they describe.
+func (a *augmentFlags) mix() (augment.Mix, error) {
+	if err := firstErr(inRange("mixup", a.m.MixUp, "[0, 100]"), inRange("cutmix", a.m.CutMix, "[0, 100]")); err != nil {
+		return augment.Mix{}, err
+	}
+	return a.m, nil
+}
+
+// describeMix says which mixing a run uses.
+func describeMix(m augment.Mix) string {
+	var s []string
+	if m.MixUp > 0 {
+		s = append(s, fmt.Sprintf("MixUp α %g", m.MixUp))
+	}
+	if m.CutMix > 0 {
+		s = append(s, fmt.Sprintf("CutMix α %g", m.CutMix))
+	}
+	if len(s) == 2 {
+		return s[0] + " or " + s[1] + ", one of the two per batch"
+	}
+	return s[0]
 }
 
 // parseRange reads "z" (meaning 1-z..1+z) or "lo,hi", both ends within

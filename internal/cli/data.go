@@ -174,9 +174,13 @@ func runDataShow(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 func dataShow(ctx context.Context, opts DataShowOptions) error {
 	var aug *augment.Config
+	var mix augment.Mix
 	if opts.Augment {
 		var err error
 		if aug, err = opts.Aug.config(); err != nil {
+			return err
+		}
+		if mix, err = opts.Aug.mix(); err != nil {
 			return err
 		}
 	}
@@ -194,16 +198,31 @@ func dataShow(ctx context.Context, opts DataShowOptions) error {
 	h, w, c := s[0], s[1], s[2]
 	var cells []plot.Cell
 	cols := min(len(picks), 7)
-	for _, i := range picks {
+	for r, i := range picks {
 		label := d.ClassNames[d.Y[i]]
 		cells = append(cells, plot.Cell{Pixels: d.Image(i), H: h, W: w, C: c, Label: label})
 		if aug == nil {
 			continue
 		}
+		other := picks[(r+len(picks)-1)%len(picks)] // mixed with, as the batch rolled by one
 		for k := range opts.Copies {
-			px := make([]float32, h*w*c)
-			aug.Apply(px, d.Image(i), h, w, c, rng)
-			cells = append(cells, plot.Cell{Pixels: px, H: h, W: w, C: c, Label: fmt.Sprintf("augmented %d", k+1)})
+			px := make([]float32, 2*h*w*c)
+			name := fmt.Sprintf("augmented %d", k+1)
+			if mix.Enabled() {
+				aug.Apply(px[:h*w*c], d.Image(other), h, w, c, rng)
+			}
+			aug.Apply(px[h*w*c:], d.Image(i), h, w, c, rng)
+			if mix.Enabled() {
+				// A batch of two: the second image is this one, mixed with the other.
+				p := mix.Random(h, w, rng)
+				p.Apply(px, make([]float32, 2*d.NumClasses()), 2, h, w, c, d.NumClasses(), nil)
+				kind := "mixup"
+				if p.CutMix {
+					kind = "cutmix"
+				}
+				name = fmt.Sprintf("%s +%.0f%% %s", kind, 100*(1-p.Lambda), d.ClassNames[d.Y[other]])
+			}
+			cells = append(cells, plot.Cell{Pixels: px[h*w*c:], H: h, W: w, C: c, Label: name})
 		}
 		cols = 1 + opts.Copies
 	}

@@ -49,6 +49,7 @@ func TestDataShowCSV(t *testing.T) {
 	for _, args := range [][]string{
 		{"data", "show", "--csv", csv, "--out", out, "--n", "4"},
 		{"data", "show", "--csv", csv, "--out", out, "--n", "2", "--augment", "--copies", "3", "--fill-mode", "constant", "--brightness", "0.5,1.5", "--force"},
+		{"data", "show", "--csv", csv, "--out", out, "--n", "3", "--augment", "--mixup", "0.4", "--cutmix", "1", "--force"},
 	} {
 		code, _, errs := runCLI(args...)
 		if code != 0 {
@@ -91,6 +92,7 @@ func TestDataUsageErrors(t *testing.T) {
 		{[]string{"data", "show", "--csv", csv, "--out", out, "--n", "0"}, 2, "--n 0"},
 		{[]string{"data", "show", "--csv", csv, "--out", out, "--augment", "--fill-mode", "mirror"}, 2, `fill mode "mirror"`},
 		{[]string{"data", "show", "--csv", csv, "--out", out, "--augment", "--brightness", "x"}, 2, "-brightness"},
+		{[]string{"data", "show", "--csv", csv, "--out", out, "--augment", "--mixup", "-0.2"}, 2, "--mixup -0.2"},
 		{[]string{"data", "info", "--csv", csv, "--images", "d"}, 2, "not both"},
 		{[]string{"data", "info", "--csv", csv + ".missing"}, 1, "no such file"},
 		{[]string{"data", "show", "--images", t.TempDir(), "--out", out}, 1, "no class subfolders"},

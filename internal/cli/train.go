@@ -89,7 +89,7 @@ func (t *trainer) run(ctx context.Context) (err error) {
 	}
 	m := t.m
 	loader := data.NewLoader(t.train, data.LoaderOptions{
-		BatchSize: o.BatchSize, Shuffle: true, Seed: o.Seed, Augment: o.aug, DropLast: o.DropLast,
+		BatchSize: o.BatchSize, Shuffle: true, Seed: o.Seed, Augment: o.aug, Mix: o.mix, DropLast: o.DropLast,
 		Standardizer: t.std, NumClasses: len(m.ClassNames), Workers: o.Workers, Prefetch: 4,
 	})
 	defer loader.Close()
@@ -144,6 +144,9 @@ func (t *trainer) run(ctx context.Context) (err error) {
 		}
 		fmt.Fprintf(t.stderr, "Training %s on %s: %d images (%d steps of %d per epoch), %d epochs, %s lr %g%s, seed %d.\n",
 			o.Model, o.Source.describe(), t.train.Len(), steps, o.BatchSize, o.Epochs, opt.Name(), opt.LR(), clip, o.Seed)
+	}
+	if mx := o.mix; mx.Enabled() {
+		fmt.Fprintf(t.stderr, "Mixing the images of each batch two by two: %s; the training accuracy is against each mixed target's larger share.\n", describeMix(mx))
 	}
 	if fit.ClassWeight != nil {
 		fmt.Fprintf(t.stderr, "Class weights (%s): %s.\n", o.ClassWeight, describeClassWeights(fit.ClassWeight, t.train.ClassNames))

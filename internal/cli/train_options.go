@@ -98,6 +98,7 @@ type trainOptions struct {
 
 	// Made from the flags once, by check.
 	aug       *augment.Config // nil: no augmentation
+	mix       augment.Mix     // --mixup, --cutmix
 	modelFile bool            // Model is a model file to start from
 	set       map[string]bool // the flags given
 	opt       optim.Optimizer
@@ -338,6 +339,12 @@ func (o *trainOptions) check() error {
 	}
 	if !o.NoAug && aug.Enabled() {
 		o.aug = aug
+	}
+	if o.mix, err = o.Aug.mix(); err != nil {
+		return err
+	}
+	if o.mix.Enabled() && o.sparse() {
+		return usagef("--mixup and --cutmix mix the one-hot targets of two images, which --loss sparse_categorical_crossentropy cannot hold: use categorical_crossentropy")
 	}
 	if o.opt, err = o.optimizer(); err != nil {
 		return usageError{err}
