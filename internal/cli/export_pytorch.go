@@ -115,7 +115,7 @@ func exportRecipe(o *ExportOptions) (torchexport.Recipe, error) {
 		Command: exportCommand(o.args), Epochs: t.Epochs, BatchSize: t.BatchSize, DropLast: t.DropLast, Seed: t.Seed,
 		Optimizer: t.opt, Loss: nn.CrossEntropy{Sparse: t.sparse(), LabelSmoothing: t.LabelSmoothing},
 		Schedule: torchexport.Schedule{Kind: t.Schedule, StepEvery: t.StepEvery, StepFactor: t.StepFactor, CosineAlpha: t.CosineAlpha, WarmupEpochs: t.WarmupEpochs},
-		Augment:  t.aug,
+		Augment:  t.aug, Mix: t.mix,
 		Data: torchexport.Data{
 			Dataset: strings.ToLower(t.Source.Dataset), DataDir: t.Source.DataDir,
 			Images: t.Source.Images, TestImages: t.Source.TestImg, Height: t.Source.Height, Width: t.Source.Width, ColorMode: t.Source.ColorMode,

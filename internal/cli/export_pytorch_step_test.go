@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/convnet-go/convnet/data"
+	"github.com/convnet-go/convnet/data/augment"
 	"github.com/convnet-go/convnet/model"
 	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/optim"
@@ -62,6 +63,19 @@ func stepsOf(t *testing.T, flags []string) (steps, split int) {
 	return 1, 1
 }
 
+// mixingOf returns the mixing the PyTorch comparison gives each step's
+// images and targets for a recipe with --mixup or --cutmix (a fixed λ, or
+// a fixed box of a 32x32 image), and the flags that tell torch_project.py.
+func mixingOf(flags []string) (augment.Mixing, []string) {
+	switch {
+	case slices.Contains(flags, "--cutmix"):
+		return augment.Mixing{CutMix: true, X1: 5, Y1: 8, X2: 21, Y2: 20, Lambda: 1 - 16.0*12/(32*32)}, []string{"--mix", "0,5,8,21,20"}
+	case slices.Contains(flags, "--mixup"):
+		return augment.Mixing{Lambda: 0.3}, []string{"--mix", "0.3"}
+	}
+	return augment.Mixing{}, nil
+}
+
 // part returns the images s mod split, s mod split + split, ... of (x, y).
 func part(x, y *tensor.Tensor, s, split int) (*tensor.Tensor, *tensor.Tensor) {
 	if split == 1 {
@@ -109,8 +123,13 @@ func step(t *testing.T, m *model.Sequential, flags []string, out string, x, y *t
 	steps, split := stepsOf(t, flags)
 	every := max(o.Accumulate, 1) // steps per update
 	smallest := make([][]float32, len(m.Params()))
+	mixing, mixed := mixingOf(flags)
 	for s := range steps {
 		xs, ys := part(x, y, s, split)
+		if mixed != nil {
+			xs, ys = xs.Clone(), ys.Clone()
+			mixing.Apply(xs.Data, ys.Data, xs.Shape[0], xs.Shape[1], xs.Shape[2], xs.Shape[3], ys.Shape[1], nil)
+		}
 		loss = trainStep(t, m, o, xs, ys)
 		if (s+1)%every != 0 {
 			continue

@@ -349,6 +349,10 @@ func TestExportPyTorchNumerics(t *testing.T) {
 		// The first 70 images: classes of 20, 20, 20 and 10 images.
 		{"tutorial-balanced", tutorialFile, []string{"--optimizer", "sgd", "--lr", "0.05", "--class-weight", "balanced"}, images[:70], labels[:70]},
 		{"tutorial-class-weight", tutorialFile, []string{"--optimizer", "sgd", "--lr", "0.05", "--label-smoothing", "0.1", "--class-weight", "alef:3,ب:0.5,27:2"}, images, labels},
+		// Each step's batch mixed (a fixed mixing: see mixingOf), the
+		// class weights those of the larger share's class.
+		{"tutorial-mixup", tutorialFile, []string{"--optimizer", "sgd", "--lr", "0.05", "--mixup", "0.2", "--class-weight", "alef:3,ب:0.5,27:2"}, images, labels},
+		{"tutorial-cutmix", tutorialFile, []string{"--optimizer", "adam", "--cutmix", "1", "--label-smoothing", "0.1"}, images, labels},
 		// Bounds that bind: the tutorial's gradients here have a norm of 0.74
 		// together, 0.04 to 0.41 each, values up to 0.16.
 		{"tutorial-global-clipnorm", tutorialFile, []string{"--optimizer", "sgd", "--lr", "0.05", "--global-clipnorm", "0.25"}, images, labels},
@@ -412,7 +416,8 @@ func TestExportPyTorchNumerics(t *testing.T) {
 			var extra []string
 			if tc.flags != nil {
 				steps, split := stepsOf(t, tc.flags)
-				extra = []string{"--step", "--steps", fmt.Sprint(steps), "--split", fmt.Sprint(split)}
+				_, mix := mixingOf(tc.flags)
+				extra = append([]string{"--step", "--steps", fmt.Sprint(steps), "--split", fmt.Sprint(split)}, mix...)
 			}
 			out := torchProject(t, project, tc.images, tc.labels, extra...)
 			x, y := batch(m, tc.images, tc.labels)

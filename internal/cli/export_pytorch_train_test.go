@@ -26,7 +26,7 @@ func TestExportPyTorchDDP(t *testing.T) {
 	py := python(t, "torch", "torchvision", "numpy")
 	project := filepath.Join(t.TempDir(), "project")
 	if code, _, errs := runCLI("export", "--format", "pytorch", "--out", project, "--data-dir", dataDir(t),
-		"--epochs", "1", "--limit", "1000", "--test-limit", "300", "--seed", "3", "--gradient-accumulation-steps", "2"); code != 0 {
+		"--epochs", "1", "--limit", "1000", "--test-limit", "300", "--seed", "3", "--gradient-accumulation-steps", "2", "--cutmix", "1"); code != 0 {
 		t.Fatalf("convnet export: exit %d: %s", code, errs)
 	}
 	port := freePort(t)
@@ -172,8 +172,9 @@ func TestExportPyTorchRecipes(t *testing.T) {
 		{"sgd-step-stratified", []string{"--csv", f.Train, "--test-csv", f.Test, "--model", arch, "--optimizer", "sgd", "--momentum", "0.9", "--nesterov",
 			"--lr", "0.05", "--schedule", "step", "--step-every", "1", "--step-factor", "0.5", "--validation-split", "0.2", "--validation-mode", "stratified",
 			"--csv-log", "log.csv", "--hflip", "--shear", "10", "--fill-mode", "reflect", "--brightness", "0.8,1.2", "--batch-size", "16", "--epochs", "3",
-			"--class-weight", "0:2,3:0.5"},
-			[]string{"96 images", "val_loss", "lr: 0.0125", "Test loss", "Class weights (as given): from 0.5 to 2."}, []string{"log.csv"}},
+			"--class-weight", "0:2,3:0.5", "--mixup", "0.4", "--cutmix", "1"},
+			[]string{"96 images", "val_loss", "lr: 0.0125", "Test loss", "Class weights (as given): from 0.5 to 2.",
+				"Mixing the images of each batch two by two: MixUp alpha 0.4, CutMix alpha 1.0 (0: off)"}, []string{"log.csv"}},
 		{"adamw-cosine-test", []string{"--csv", f.Train, "--test-csv", f.Test, "--model", arch, "--optimizer", "adamw", "--schedule", "cosine",
 			"--label-smoothing", "0.1", "--validation-data", "test", "--early-stopping", "1", "--early-stopping-monitor", "val_accuracy", "--restore-best",
 			"--fill-mode", "wrap", "--vflip", "--stroke", "0.5", "--batch-size", "20", "--epochs", "4", "--global-clipnorm", "1", "--ema", "0.9",

@@ -169,7 +169,7 @@ func (d modelData) HasSave() bool {
 type readmeData struct {
 	Title, Version, Command, ModelFile string
 	Trained, BatchNorm                 bool
-	Augment, Validation, Images        bool
+	Augment, Mix, Validation, Images   bool
 	BatchSize                          int
 	Accumulate                         int // steps per update; 0: every step
 	Seed                               uint64
@@ -180,7 +180,7 @@ func (p Project) readmeData(td trainData, h helpers) readmeData {
 	r := p.Recipe
 	d := readmeData{
 		Title: p.Title, Version: p.Version, Command: p.Recipe.Command, ModelFile: ModelFile,
-		Trained: p.Trained, BatchNorm: h.BatchNorm, Augment: r.Augment != nil,
+		Trained: p.Trained, BatchNorm: h.BatchNorm, Augment: r.Augment != nil, Mix: td.Mix,
 		Validation: r.Validation.Split > 0, Images: r.Data.Images != "",
 		BatchSize: r.BatchSize, Accumulate: td.Opt.Accumulate, Seed: r.Seed,
 	}

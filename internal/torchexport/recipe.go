@@ -29,6 +29,7 @@ type Recipe struct {
 	ClassWeight *ClassWeight // nil: every image weighs 1
 	Schedule    Schedule
 	Augment     *augment.Config // nil: none
+	Mix         augment.Mix     // MixUp and CutMix; the zero value: none
 
 	Data          Data
 	Validation    Validation
@@ -119,6 +120,8 @@ type trainData struct {
 	ClassWeight             string // the CLASS_WEIGHT literal, "" for none
 	Sched                   schedData
 	Augment                 string // the AUGMENT dict, "" for none
+	Mix                     bool   // MixUp or CutMix
+	MixUp, CutMix           string // their alphas
 	Validation              string // the constants of a split, "" for none
 	ValidateOnTest          bool
 	EarlyStopping           string // its constants, "" for none
@@ -178,6 +181,10 @@ func (p Project) trainData() (trainData, error) {
 	if a := r.Augment; a != nil && a.Enabled() {
 		d.Augment = augmentDict(a)
 	}
+	if err := r.Mix.Validate(); err != nil {
+		return d, fmt.Errorf("torchexport: %v", err)
+	}
+	d.Mix, d.MixUp, d.CutMix = r.Mix.Enabled(), pyFloat(r.Mix.MixUp), pyFloat(r.Mix.CutMix)
 	if v := r.Validation; v.Split > 0 {
 		d.Validation = fmt.Sprintf("VALIDATION_SPLIT = %s  # held out of the training set\nVALIDATION_MODE = %s  # random, stratified or writers",
 			pyFloat(v.Split), pyStr(v.Mode))

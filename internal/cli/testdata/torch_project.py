@@ -1,7 +1,7 @@
 """Runs a project written by `convnet export --format pytorch` on a batch of
 images, for the Go tests of internal/cli to compare with convnet:
 
-    python3 torch_project.py PROJECT IMAGES LABELS OUT [--step [--steps N] [--split K]] [--state FILE]
+    python3 torch_project.py PROJECT IMAGES LABELS OUT [--step [--steps N] [--split K] [--mix LAMBDA|0,X1,Y1,X2,Y2]] [--state FILE]
 
 IMAGES holds N raw images, float32 [N H W C] in convnet's order, LABELS
 their classes as float32 [N]. The script loads the project's model file
@@ -15,7 +15,9 @@ with --split K, step s on the images s mod K, s mod K + K, ...) with
 train.py's loss (in training mode; its class weights, if any, computed over
 the batch) and its apply_gradients (optimizer, gradient accumulation,
 clipping, moving average of the weights, constraints), puts the moving
-average in place if there is one, and writes:
+average in place if there is one, and writes (with --mix, each step's images
+and one-hot targets are first mixed by train.mixed: MixUp's LAMBDA, or
+CutMix's box):
 
     loss.f32           the last step's loss, float32 [1]
     step.safetensors   the network after the step, as model.save_convnet writes it
@@ -27,6 +29,7 @@ import sys
 
 import numpy as np
 import torch
+from torch.nn import functional as F
 
 
 def main():
@@ -57,13 +60,18 @@ def main():
     ema = train.EMA(params) if hasattr(train, "EMA") else None  # --ema
     steps = int(sys.argv[sys.argv.index("--steps") + 1]) if "--steps" in sys.argv else 1
     split = int(sys.argv[sys.argv.index("--split") + 1]) if "--split" in sys.argv else 1
+    mix = sys.argv[sys.argv.index("--mix") + 1].split(",") if "--mix" in sys.argv else None
     for s in range(steps):
         xs, ys = x[s % split::split], y[s % split::split]
+        target = ys
+        if mix:
+            box = tuple(int(v) for v in mix[1:]) or None
+            xs, target = train.mixed(xs, F.one_hot(ys, logits.shape[1]).float(), float(mix[0]), box)
         if hasattr(train, "class_weights"):  # --class-weight, over this batch's labels
             weights = train.class_weights(ys, json.loads(meta["classes"]))
-            loss = train.loss_fn(net(xs), ys, weights) + model.regularization(net)
+            loss = train.loss_fn(net(xs), target, weights) + model.regularization(net)
         else:
-            loss = train.loss_fn(net(xs), ys) + model.regularization(net)
+            loss = train.loss_fn(net(xs), target) + model.regularization(net)
         loss.backward()
         train.apply_gradients(net, opt, params, s, *([ema] if ema else []))
     if ema:
