@@ -129,8 +129,13 @@
 // background goroutines into a small ring of buffers that are reused, so
 // an epoch allocates almost nothing. The batches depend only on the seed
 // and the epoch number, not on the number of workers: the epoch's order is
-// drawn from (seed, epoch) and each image's augmentation from (seed, epoch,
-// position). To resume training at epoch e, ask for epoch e.
+// drawn from (seed, epoch), each image's augmentation from (seed, epoch,
+// position) and each batch's mixing from (seed, epoch, batch). To resume
+// training at epoch e, ask for epoch e.
+//
+// With [LoaderOptions].Mix (MixUp, CutMix), each batch's images are mixed
+// two by two after the standardizer, and so are their one-hot labels
+// ([Batch].Y); [Batch].Labels stay the classes of the images before mixing.
 //
 //	l := data.NewLoader(train, data.LoaderOptions{
 //		BatchSize: 64, Shuffle: true, Seed: 1,
