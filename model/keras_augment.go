@@ -27,7 +27,13 @@ var kerasAugmentation = map[string]func(cfg map[string]any) []string{
 	"RandomTranslation": func(cfg map[string]any) []string {
 		return append(factorFlag("--height-shift", cfg["height_factor"], 1), factorFlag("--width-shift", cfg["width_factor"], 1)...)
 	},
-	"RandomZoom":        func(cfg map[string]any) []string { return factorFlag("--zoom", cfg["height_factor"], 1) },
+	"RandomZoom": func(cfg map[string]any) []string { return factorFlag("--zoom", cfg["height_factor"], 1) },
+	// Keras 3's mixing layers: MixUp's alpha is --mixup's; CutMix's alpha
+	// (its first releases; later a factor) is --cutmix's.
+	"MixUp": func(cfg map[string]any) []string { return alphaFlag("--mixup", cfg["alpha"], 0.2) },
+	"CutMix": func(cfg map[string]any) []string {
+		return alphaFlag("--cutmix", cfg["alpha"], 1)
+	},
 	"RandomBrightness":  nil,
 	"RandomContrast":    nil,
 	"RandomCrop":        nil,
@@ -59,6 +65,19 @@ func factorFlag(flag string, v any, unit float64) []string {
 		return nil
 	}
 	return []string{flag + " " + strconv.FormatFloat(f*unit, 'g', 6, 64)}
+}
+
+// alphaFlag writes the α of a mixing layer as "flag α", Keras's default
+// when the config has none.
+func alphaFlag(flag string, v any, def float64) []string {
+	a, ok := v.(float64)
+	if !ok {
+		a = def
+	}
+	if !(a > 0) {
+		return nil
+	}
+	return []string{flag + " " + strconv.FormatFloat(a, 'g', 6, 64)}
 }
 
 // checkAugmentation refuses a Keras model that holds augmentation layers,
@@ -110,5 +129,5 @@ func checkAugmentation(layers []kerasEntry) error {
 	default:
 		msg += "'s augmentation flags that come nearest (convnet train -h)"
 	}
-	return fmt.Errorf("%s; in Go, data.LoaderOptions.Augment", msg)
+	return fmt.Errorf("%s; in Go, data.LoaderOptions.Augment and Mix", msg)
 }

@@ -393,11 +393,15 @@ func TestKerasNestedSequential(t *testing.T) {
 	zoom := `{"class_name": "RandomZoom", "config": {"name": "random_zoom", "height_factor": 0.1, "width_factor": null}}`
 	shift := `{"class_name": "RandomTranslation", "config": {"name": "t", "height_factor": 0.2, "width_factor": 0.1}}`
 	contrast := `{"class_name": "RandomContrast", "config": {"name": "c", "factor": 0.2}}`
+	mixup := `{"class_name": "MixUp", "config": {"name": "mix_up", "alpha": 0.4}}`
+	cutmix := `{"class_name": "CutMix", "config": {"name": "cut_mix", "factor": 1.0}}`
 	for b, want := range map[string]string{
 		string(doc(input, nested(flip, rotate, zoom), dense("d"))): "random_flip (RandomFlip), random_rotation (RandomRotation), random_zoom (RandomZoom): Keras augmentation layers, which change images at random in training only; " +
-			"convnet augments the data instead: remove them from the architecture and give convnet train --hflip --rotation 18 --zoom 0.1; in Go, data.LoaderOptions.Augment",
+			"convnet augments the data instead: remove them from the architecture and give convnet train --hflip --rotation 18 --zoom 0.1; in Go, data.LoaderOptions.Augment and Mix",
 		string(doc(input, shift, flip, flip, contrast, flatten)): "t (RandomTranslation), random_flip (RandomFlip), random_flip (RandomFlip), c (RandomContrast): Keras augmentation layers, " +
 			"which change images at random in training only; convnet augments the data instead: remove them from the architecture and give convnet train --height-shift 0.2 --width-shift 0.1 --hflip and the augmentation flags that come nearest to the others (convnet train -h)",
+		string(doc(input, mixup, cutmix, flatten)): "mix_up (MixUp), cut_mix (CutMix): Keras augmentation layers, which change images at random in training only; " +
+			"convnet augments the data instead: remove them from the architecture and give convnet train --mixup 0.4 --cutmix 1; in Go, data.LoaderOptions.Augment and Mix",
 		string(doc(input, contrast)): "give convnet train's augmentation flags that come nearest (convnet train -h); in Go",
 		`{"class_name": "Functional", "config": {"input_layers": [["in", 0, 0]], "output_layers": [["inner", 0, 0]], "layers": [` +
 			`{"class_name": "InputLayer", "name": "in", "inbound_nodes": [], "config": {"batch_input_shape": [null, 4], "name": "in"}},` +
