@@ -32,6 +32,25 @@ func (s StepDecay) LR(step, epoch int) float64 {
 	return s.Initial * math.Pow(s.Factor, float64(epoch/s.Every))
 }
 
+// Warmup raises the rate in a straight line from 0 to Target over the
+// first Steps steps (the first Epochs epochs), then hands over to After,
+// whose steps and epochs count from the end of the warmup: the rate of
+// PyTorch's SequentialLR of a LinearLR warmup and another schedule, with
+// the first step at 0 (Goyal et al., 2017, arXiv:1706.02677). [Cosine]
+// has Keras's own warmup, the same rates.
+type Warmup struct {
+	Target        float64
+	Steps, Epochs int
+	After         Schedule
+}
+
+func (s Warmup) LR(step, epoch int) float64 {
+	if step < s.Steps {
+		return s.Target * float64(max(step, 0)) / float64(s.Steps)
+	}
+	return s.After.LR(step-s.Steps, epoch-s.Epochs)
+}
+
 // Cosine decays the rate from Initial to Initial*Alpha along half a cosine
 // over DecaySteps steps, then stays there (Keras's CosineDecay; Loshchilov
 // and Hutter, 2016, arXiv:1608.03983):

@@ -6,6 +6,8 @@ import (
 	"testing"
 )
 
+var warmStep = Warmup{Target: 0.4, Steps: 20, Epochs: 2, After: StepDecay{Initial: 0.4, Factor: 0.5, Every: 3}}
+
 func TestSchedules(t *testing.T) {
 	tests := []struct {
 		name        string
@@ -32,6 +34,16 @@ func TestSchedules(t *testing.T) {
 		{"warmup end, decay start", Cosine{Initial: 0, DecaySteps: 100, WarmupTarget: 2, WarmupSteps: 10}, 10, 0, 2},
 		{"decay middle after warmup", Cosine{Initial: 0, DecaySteps: 100, WarmupTarget: 2, WarmupSteps: 10, Alpha: 0.2}, 60, 0, 1.2},
 		{"after warmup and decay", Cosine{Initial: 0, DecaySteps: 100, WarmupTarget: 2, WarmupSteps: 10, Alpha: 0.1}, 1000, 0, 0.2},
+		// A warmup of 2 epochs of 10 steps before a step decay, whose
+		// epochs count from the warmup's end: halved at epoch 2 + 3.
+		{"warmup before a step decay, start", warmStep, 0, 0, 0},
+		{"warmup before a step decay, 3/4", warmStep, 15, 1, 0.3},
+		{"warmup before a step decay, end", warmStep, 20, 2, 0.4},
+		{"warmup before a step decay, epoch 4", warmStep, 49, 4, 0.4},
+		{"warmup before a step decay, epoch 5", warmStep, 50, 5, 0.2},
+		{"warmup before a constant rate", Warmup{Target: 0.01, Steps: 4, Epochs: 1, After: Constant{0.01}}, 1, 0, 0.0025},
+		// The same rates as Keras's own warmup of the cosine.
+		{"warmup before a cosine", Warmup{Target: 2, Steps: 10, Epochs: 1, After: Cosine{Initial: 2, DecaySteps: 100, Alpha: 0.2}}, 60, 6, 1.2},
 	}
 	for _, tt := range tests {
 		if got := tt.s.LR(tt.step, tt.epoch); math.Abs(got-tt.want) > 1e-12 {

@@ -12,9 +12,9 @@ import (
 )
 
 // TestExportPyTorchSchedules: the PyTorch project's learning rate at every
-// step of a run is convnet's, for the step and cosine schedules, the
-// latter with Keras's warmup too (3 steps an epoch, 5 epochs, and past
-// the end).
+// step of a run is convnet's, for the step and cosine schedules, each with
+// a warmup too (Keras's for the cosine), and for a warmup before a
+// constant rate (3 steps an epoch, 5 epochs, and past the end).
 func TestExportPyTorchSchedules(t *testing.T) {
 	py, base := smallProject(t)
 	const steps, epochs = 3, 5
@@ -22,6 +22,8 @@ func TestExportPyTorchSchedules(t *testing.T) {
 		{"--schedule", "step", "--step-every", "2", "--step-factor", "0.3"},
 		{"--schedule", "cosine", "--cosine-alpha", "0.1"},
 		{"--schedule", "cosine", "--cosine-alpha", "0.2", "--warmup-epochs", "2", "--lr", "0.01"},
+		{"--schedule", "step", "--step-every", "2", "--step-factor", "0.3", "--warmup-epochs", "1"},
+		{"--warmup-epochs", "2", "--lr", "0.003"},
 	} {
 		t.Run(strings.Join(flags, " "), func(t *testing.T) {
 			t.Parallel()

@@ -270,19 +270,28 @@ func (t *trainer) fitOptions(ctx context.Context, loader *data.Loader) (model.Fi
 }
 
 // lrSchedule returns the learning-rate schedule of a run of steps steps
-// per epoch: nil for a constant rate or the plateau schedule, which Fit
-// drives from the epochs' metrics.
+// per epoch: nil for a constant rate without a warmup or the plateau
+// schedule, which Fit drives from the epochs' metrics.
 func (o *trainOptions) lrSchedule(steps int) optim.Schedule {
+	w := o.WarmupEpochs
+	var after optim.Schedule
 	switch o.Schedule {
 	case "step":
-		return optim.StepDecay{Initial: o.LR, Factor: o.StepFactor, Every: o.StepEvery}
+		after = optim.StepDecay{Initial: o.LR, Factor: o.StepFactor, Every: o.StepEvery}
 	case "cosine":
-		if w := o.WarmupEpochs; w > 0 { // Keras's CosineDecay(0, decay_steps, alpha, warmup_target=lr, warmup_steps)
+		if w > 0 { // Keras's CosineDecay(0, decay_steps, alpha, warmup_target=lr, warmup_steps)
 			return optim.Cosine{DecaySteps: steps * (o.Epochs - w), Alpha: o.CosineAlpha, WarmupTarget: o.LR, WarmupSteps: steps * w}
 		}
 		return optim.Cosine{Initial: o.LR, DecaySteps: steps * o.Epochs, Alpha: o.CosineAlpha}
+	case "constant":
+		if w > 0 {
+			after = optim.Constant{Value: o.LR}
+		}
 	}
-	return nil
+	if w > 0 && after != nil {
+		return optim.Warmup{Target: o.LR, Steps: steps * w, Epochs: w, After: after}
+	}
+	return after
 }
 
 // finish evaluates the trained model on the test set, saves it with its

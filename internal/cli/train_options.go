@@ -57,7 +57,7 @@ type trainOptions struct {
 	StepEvery      int
 	StepFactor     float64
 	CosineAlpha    float64
-	WarmupEpochs   int // cosine schedule: epochs of linear warmup from 0 to LR
+	WarmupEpochs   int // epochs of linear warmup from 0 to LR before the schedule
 	PlateauMonitor string
 	PlateauFactor  float64
 	PlateauPatient int
@@ -174,7 +174,7 @@ func (o *trainOptions) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.StepEvery, "step-every", 10, "step schedule: epochs between decays")
 	fs.Float64Var(&o.StepFactor, "step-factor", 0.5, "step schedule: factor of each decay")
 	fs.Float64Var(&o.CosineAlpha, "cosine-alpha", 0, "cosine schedule: final rate as a fraction of the first")
-	fs.IntVar(&o.WarmupEpochs, "warmup-epochs", 0, "cosine schedule: first raise the rate from 0 to --lr in a straight line over this many epochs, then decay it over the others (Keras's CosineDecay warmup_target and warmup_steps)")
+	fs.IntVar(&o.WarmupEpochs, "warmup-epochs", 0, "first raise the rate from 0 to --lr in a straight line over this many epochs, step by step; then the schedule starts, its epochs counted from there (cosine: Keras's CosineDecay warmup_target and warmup_steps; constant, step: PyTorch's SequentialLR after a LinearLR)")
 	fs.StringVar(&o.PlateauMonitor, "plateau-monitor", "val_loss", "plateau schedule: metric to watch")
 	fs.Float64Var(&o.PlateauFactor, "plateau-factor", 0.5, "plateau schedule: factor of each reduction")
 	fs.IntVar(&o.PlateauPatient, "plateau-patience", 3, "plateau schedule: epochs without improvement before a reduction")
@@ -302,8 +302,8 @@ func (o *trainOptions) check() error {
 	case len(o.clipping()) > 1:
 		c := o.clipping()
 		return usagef("give one of --clipnorm, --clipvalue and --global-clipnorm, not --%s and --%s", c[0].flag, c[1].flag)
-	case o.WarmupEpochs > 0 && o.Schedule != "cosine":
-		return usagef("--warmup-epochs %d: a warmup is part of --schedule cosine (Keras's CosineDecay), not of %s", o.WarmupEpochs, o.Schedule)
+	case o.WarmupEpochs > 0 && o.Schedule == "plateau":
+		return usagef("--warmup-epochs %d: the plateau schedule lowers the rate from the metrics of the epochs, after no warmup; give --schedule constant, step or cosine", o.WarmupEpochs)
 	case o.WarmupEpochs < 0 || o.WarmupEpochs >= o.Epochs && o.WarmupEpochs > 0:
 		return usagef("--warmup-epochs %d: want 0 to %d, fewer than the %d epochs", o.WarmupEpochs, o.Epochs-1, o.Epochs)
 	case o.NoDecay != "" && o.WeightDecay == 0 && !strings.EqualFold(o.Optimizer, "adamw"):

@@ -371,7 +371,7 @@ func TestTrainBadInput(t *testing.T) {
 		{"negative clipping", append(csv, "--clipvalue", "-1"), 2, "--clipvalue -1: want a value in [0, 1e+30]"},
 		{"ema momentum above 1", append(csv, "--ema", "1.5"), 2, "--ema 1.5: want a value in [0, 1]"},
 		{"ema overwrite without ema", append(csv, "--ema-overwrite-frequency", "10"), 2, "--ema-overwrite-frequency 10: without --ema there is no moving average to put in place"},
-		{"warmup without cosine", append(csv, "--warmup-epochs", "2"), 2, "--warmup-epochs 2: a warmup is part of --schedule cosine (Keras's CosineDecay), not of constant"},
+		{"warmup with plateau", append(csv, "--warmup-epochs", "2", "--schedule", "plateau"), 2, "--warmup-epochs 2: the plateau schedule lowers the rate from the metrics of the epochs, after no warmup; give --schedule constant, step or cosine"},
 		{"warmup as long as the run", append(csv, "--schedule", "cosine", "--epochs", "3", "--warmup-epochs", "3"), 2, "--warmup-epochs 3: want 0 to 2, fewer than the 3 epochs"},
 		{"negative ema overwrite", append(csv, "--ema", "0.9", "--ema-overwrite-frequency", "-1"), 2, "--ema-overwrite-frequency -1: want a value in [0, 1000000000]"},
 		{"accumulate 1", append(csv, "--gradient-accumulation-steps", "1"), 2, "--gradient-accumulation-steps 1: every step updates the weights already; give 2 or more (or 0)"},

@@ -66,8 +66,8 @@ type Schedule struct {
 	StepEvery   int
 	StepFactor  float64
 	CosineAlpha float64
-	// WarmupEpochs, for cosine: epochs of a straight rise from 0 to the
-	// rate before the decay (Keras's CosineDecay warmup).
+	// WarmupEpochs: epochs of a straight rise from 0 to the rate before
+	// the schedule (for cosine, Keras's CosineDecay warmup); not for plateau.
 	WarmupEpochs int
 	Plateau      *optim.ReduceLROnPlateau // for plateau
 }
@@ -258,16 +258,19 @@ func optimizer(o optim.Optimizer) (optData, error) {
 }
 
 func schedule(s Schedule) (schedData, error) {
-	d := schedData{Kind: s.Kind}
+	d := schedData{Kind: s.Kind, WarmupEpochs: s.WarmupEpochs}
 	switch s.Kind {
 	case "", "constant":
 		d.Kind = "constant"
 	case "step":
 		d.StepEvery, d.StepFactor = s.StepEvery, pyFloat(s.StepFactor)
 	case "cosine":
-		d.CosineAlpha, d.WarmupEpochs = pyFloat(s.CosineAlpha), s.WarmupEpochs
+		d.CosineAlpha = pyFloat(s.CosineAlpha)
 	case "plateau":
 		p := s.Plateau
+		if s.WarmupEpochs > 0 {
+			return d, unsupported("--schedule plateau", "a warmup of %d epochs: the plateau schedule has none", s.WarmupEpochs)
+		}
 		if p == nil {
 			return d, fmt.Errorf("torchexport: plateau schedule without its settings")
 		}
