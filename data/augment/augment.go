@@ -88,6 +88,17 @@ type Config struct {
 	// ground grow thicker for t > 0 and thinner for t < 0. Not one of
 	// Keras's options; 0 means off.
 	StrokeRange float64 `json:"stroke_range,omitempty"`
+	// Erasing is the probability that an image has a rectangle filled
+	// with ErasingValue, after every other change (torchvision's
+	// RandomErasing; see erase.go). 0 means off.
+	Erasing float64 `json:"erasing,omitempty"`
+	// ErasingScale is the range of the rectangle's area as a fraction of
+	// the image's, ErasingRatio the range of its height / width (drawn on
+	// a log scale); [0 0] means torchvision's [0.02 0.33] and [0.3 3.3].
+	ErasingScale [2]float64 `json:"erasing_scale,omitzero"`
+	ErasingRatio [2]float64 `json:"erasing_ratio,omitzero"`
+	// ErasingValue fills the rectangle, a pixel value (0: black).
+	ErasingValue float64 `json:"erasing_value,omitempty"`
 }
 
 // ZoomRangeOf returns the zoom range Keras derives from a single number z:
@@ -104,6 +115,10 @@ type Params struct {
 	FlipV      bool    // reverse the rows
 	Brightness float64 // factor; 0 means none
 	Stroke     float64 // stroke-width change in [-1, 1]; 0 means none
+	// Erase fills rows EraseY..EraseY+EraseH-1 and columns
+	// EraseX..EraseX+EraseW-1 with the config's ErasingValue.
+	Erase                          bool
+	EraseY, EraseX, EraseH, EraseW int
 }
 
 // Validate reports a configuration Keras would reject or that makes no sense.
@@ -134,14 +149,14 @@ func (c *Config) Validate() error {
 	if math.IsNaN(c.Cval) || math.IsInf(c.Cval, 0) {
 		return fmt.Errorf("cval %v, want a finite number", c.Cval)
 	}
-	return nil
+	return c.validateErasing()
 }
 
 // Enabled reports whether the configuration changes images at all.
 func (c *Config) Enabled() bool {
 	return c.RotationRange != 0 || c.WidthShiftRange != 0 || c.HeightShiftRange != 0 ||
 		c.ShearRange != 0 || c.zooms() || c.HorizontalFlip || c.VerticalFlip ||
-		c.BrightnessRange != [2]float64{} || c.StrokeRange != 0
+		c.BrightnessRange != [2]float64{} || c.StrokeRange != 0 || c.Erasing > 0
 }
 
 func (c *Config) zooms() bool {
@@ -153,8 +168,9 @@ func uniform(rng *rand.Rand, lo, hi float64) float64 { return lo + (hi-lo)*rng.F
 
 // Random draws a transformation for an h x w image in Keras's order: theta,
 // tx, ty, shear, zx and zy, the two flips (always drawn), brightness; then
-// the stroke width, which is not Keras's (drawn only when StrokeRange is set,
-// so that every other configuration draws Keras's sequence).
+// the stroke width and the erasing, which are not Keras's (drawn only when
+// StrokeRange or Erasing is set, so that every other configuration draws
+// Keras's sequence).
 func (c *Config) Random(h, w int, rng *rand.Rand) Params {
 	p := Params{Zx: 1, Zy: 1}
 	if c.RotationRange != 0 {
@@ -186,6 +202,9 @@ func (c *Config) Random(h, w int, rng *rand.Rand) Params {
 	}
 	if s := c.StrokeRange; s != 0 {
 		p.Stroke = uniform(rng, -s, s)
+	}
+	if c.Erasing > 0 && rng.Float64() < c.Erasing {
+		c.eraseBox(&p, h, w, rng)
 	}
 	return p
 }
@@ -228,6 +247,9 @@ func (c *Config) Transform(dst, src []float32, h, w, ch int, p Params) {
 		for i, v := range dst {
 			dst[i] = min(max(v*b, 0), 255)
 		}
+	}
+	if p.Erase {
+		c.erase(dst, h, w, ch, p)
 	}
 }
 

@@ -37,6 +37,8 @@ func (a *augmentFlags) register(fs *flag.FlagSet) {
 		a.c.BrightnessRange = b
 		return err
 	})
+	fs.Float64Var(&a.c.Erasing, "random-erasing", 0, "augmentation: the probability that an image has a rectangle (2% to 33% of its area, height/width 0.3 to 3.3) filled with --erasing-value, last (torchvision's RandomErasing; 0: off)")
+	fs.Float64Var(&a.c.ErasingValue, "erasing-value", 0, "augmentation: the pixel value --random-erasing fills with, 0..255")
 	fs.Float64Var(&a.m.MixUp, "mixup", 0, "mix each image of a batch with the one before it, and their one-hot targets, in a proportion drawn from Beta(α, α) once per batch, such as 0.2 (torchvision's MixUp; 0: off; not turned off by --no-augment)")
 	fs.Float64Var(&a.m.CutMix, "cutmix", 0, "paste into each image of a batch a box of the one before it, its size drawn from Beta(α, α) once per batch, and mix their targets by area, such as 1 (torchvision's CutMix; with --mixup, each batch gets one of the two; 0: off)")
 	fs.Float64Var(&a.c.StrokeRange, "stroke", 0, "augmentation: largest stroke-width change s in [0, 1]: each pixel moves a fraction t ~ U(-s, s) of the way to the brightest (t > 0) or darkest (t < 0) of itself and its four neighbours")
@@ -53,6 +55,8 @@ func (a *augmentFlags) config() (*augment.Config, error) {
 		inRange("shear", c.ShearRange, "[0, 90)"),
 		inRange("cval", c.Cval, "[0, 255]"),
 		inRange("stroke", c.StrokeRange, "[0, 1]"),
+		inRange("random-erasing", c.Erasing, "[0, 1]"),
+		inRange("erasing-value", c.ErasingValue, "[0, 255]"),
 	); err != nil {
 		return nil, err
 	}

@@ -23,7 +23,8 @@ import (
 // Params applied by package augment: the two must agree to float32 rounding.
 func TestExportPyTorchAugment(t *testing.T) {
 	py := python(t, "torch", "torchvision", "numpy")
-	cfg := &augment.Config{HorizontalFlip: true, VerticalFlip: true, StrokeRange: 0.5, BrightnessRange: [2]float64{0.5, 1.5}}
+	cfg := &augment.Config{HorizontalFlip: true, VerticalFlip: true, StrokeRange: 0.5, BrightnessRange: [2]float64{0.5, 1.5},
+		Erasing: 0.5, ErasingValue: 30}
 	m := model.New(&nn.Flatten{}, &nn.Dense{Units: 3, Activation: "softmax"})
 	if err := m.Build([]int{5, 7, 2}, 1); err != nil {
 		t.Fatal(err)
@@ -56,12 +57,16 @@ func TestExportPyTorchAugment(t *testing.T) {
 	}
 	// torch.rand's values for each call: the horizontal flip (< 0.5 flips),
 	// the vertical flip, the stroke (t = -0.5 + r) and the brightness
-	// (0.5 + r).
-	draws := [][4]float64{{0.2, 0.7, 1, 0.75}, {0.9, 0.1, 0, 0.25}, {0.6, 0.6, 0.3, 1}}
+	// (0.5 + r); then the erasing (< 0.5 erases), and for each try the area
+	// (35 (0.02 + 0.31 r) pixels) and the ratio (exp(log 0.3 + log 11 r)),
+	// and for the rectangle that fits its top row and left column.
+	draws := [][]float64{{0.2, 0.7, 1, 0.75, 0.2, 1, 0.6, 0.5, 0.9}, {0.9, 0.1, 0, 0.25, 0.7}, {0.6, 0.6, 0.3, 1, 0.1, 1, 1, 0.5, 1, 0.99, 0}}
 	cases := []augment.Params{
-		{FlipH: true, Stroke: 0.5, Brightness: 1.25},
+		// Area 11.55, ratio 1.26: 4 x 3 (3.82 x 3.02) at row int(0.5·2), column int(0.9·5).
+		{FlipH: true, Stroke: 0.5, Brightness: 1.25, Erase: true, EraseY: 1, EraseX: 4, EraseH: 4, EraseW: 3},
 		{FlipV: true, Stroke: -0.5, Brightness: 0.75},
-		{Stroke: -0.2, Brightness: 1.5},
+		// Area 11.55, ratio 3.3: 6 rows, too many; then area 6.125: 4 x 1.
+		{Stroke: -0.2, Brightness: 1.5, Erase: true, EraseY: 1, EraseX: 0, EraseH: 4, EraseW: 1},
 	}
 	in, err := json.Marshal(map[string]any{"image": chw, "draws": draws})
 	if err != nil {

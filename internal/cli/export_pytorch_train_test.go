@@ -177,7 +177,7 @@ func TestExportPyTorchRecipes(t *testing.T) {
 				"Mixing the images of each batch two by two: MixUp alpha 0.4, CutMix alpha 1.0 (0: off)"}, []string{"log.csv"}},
 		{"adamw-cosine-test", []string{"--csv", f.Train, "--test-csv", f.Test, "--model", arch, "--optimizer", "adamw", "--schedule", "cosine",
 			"--label-smoothing", "0.1", "--validation-data", "test", "--early-stopping", "1", "--early-stopping-monitor", "val_accuracy", "--restore-best",
-			"--fill-mode", "wrap", "--vflip", "--stroke", "0.5", "--batch-size", "20", "--epochs", "4", "--global-clipnorm", "1", "--ema", "0.9",
+			"--fill-mode", "wrap", "--vflip", "--stroke", "0.5", "--random-erasing", "0.5", "--erasing-value", "40", "--batch-size", "20", "--epochs", "4", "--global-clipnorm", "1", "--ema", "0.9",
 			"--gradient-accumulation-steps", "2"},
 			[]string{"adamw lr 0.001, global_clipnorm 1.0, ema 0.9, an update every 2 steps", "val_accuracy", "The weights are their exponential moving average (momentum 0.9).", "Restoring model weights from the end of the best epoch: "}, nil},
 		{"images-plateau", []string{"--images", images, "--test-images", images, "--height", "10", "--width", "10", "--model", imagesArch,

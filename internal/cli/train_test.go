@@ -216,7 +216,7 @@ const smallGraph = `{"class_name": "Functional", "config": {"name": "model", "la
 // uninterrupted run bit for bit, for a stack and for a graph.
 func TestTrainResume(t *testing.T) {
 	t.Run("stack", func(t *testing.T) {
-		testTrainResume(t, smallNet, "--global-clipnorm", "0.01", "--ema", "0.9", "--ema-overwrite-frequency", "3")
+		testTrainResume(t, smallNet, "--global-clipnorm", "0.01", "--ema", "0.9", "--ema-overwrite-frequency", "3", "--random-erasing", "0.5")
 	})
 	t.Run("graph", func(t *testing.T) {
 		testTrainResume(t, smallGraph, "--class-weight", "1:3,2:0.5", "--mixup", "0.4", "--cutmix", "1")
@@ -384,6 +384,7 @@ func TestTrainBadInput(t *testing.T) {
 		{"early-stopping baseline", append(csv, "--early-stopping", "2", "--early-stopping-monitor", "loss", "--early-stopping-baseline", "low"), 2, `--early-stopping-baseline "low": want a number`},
 		{"early-stopping negative delta", append(csv, "--early-stopping", "2", "--early-stopping-min-delta", "-1"), 2, "--early-stopping-min-delta -1: want a value in [0, 1e+30]"},
 		{"mixup, sparse", append(csv, "--mixup", "0.2", "--loss", "sparse_categorical_crossentropy"), 2, "--mixup and --cutmix mix the one-hot targets of two images, which --loss sparse_categorical_crossentropy cannot hold"},
+		{"erasing above 1", append(csv, "--random-erasing", "1.5"), 2, "--random-erasing 1.5: want a value in [0, 1]"},
 		{"cutmix negative", append(csv, "--cutmix", "-1"), 2, "--cutmix -1: want a value in [0, 100]"},
 		{"accumulate negative", append(csv, "--gradient-accumulation-steps", "-3"), 2, "--gradient-accumulation-steps -3: want a value in [0, 1000000]"},
 		{"evaluate without model", []string{"evaluate"}, 2, "--model is required"},

@@ -299,13 +299,26 @@ func augmentDict(a *augment.Config) string {
 	if b := a.BrightnessRange; b != [2]float64{} {
 		brightness = fmt.Sprintf("(%s, %s)", pyFloat(b[0]), pyFloat(b[1]))
 	}
+	erasing := ""
+	if a.Erasing > 0 {
+		sc, r := a.ErasingScale, a.ErasingRatio
+		if sc == [2]float64{} {
+			sc = [2]float64{0.02, 0.33}
+		}
+		if r == [2]float64{} {
+			r = [2]float64{0.3, 3.3}
+		}
+		erasing = fmt.Sprintf("    erasing=%s,  # the probability of a rectangle filled with erasing_value\n"+
+			"    erasing_scale=(%s, %s),  # its area, a fraction of the image's\n    erasing_ratio=(%s, %s),  # its height / width\n"+
+			"    erasing_value=%s,\n", pyFloat(a.Erasing), pyFloat(sc[0]), pyFloat(sc[1]), pyFloat(r[0]), pyFloat(r[1]), pyFloat(a.ErasingValue))
+	}
 	return fmt.Sprintf("dict(\n    rotation=%s,  # degrees\n    width_shift=%s,  # below 1: a fraction of the width, else pixels\n"+
 		"    height_shift=%s,\n    shear=%s,  # degrees\n    zoom=(%s, %s),  # a factor above 1 shrinks the content\n"+
 		"    hflip=%s,\n    vflip=%s,\n    fill_mode=%s,  # outside the image: nearest, constant, reflect or wrap\n"+
-		"    cval=%s,  # the constant fill\n    brightness=%s,\n    stroke=%s,  # largest stroke-width change\n)",
+		"    cval=%s,  # the constant fill\n    brightness=%s,\n    stroke=%s,  # largest stroke-width change\n%s)",
 		pyFloat(a.RotationRange), pyFloat(a.WidthShiftRange), pyFloat(a.HeightShiftRange), pyFloat(a.ShearRange),
 		pyFloat(zoom[0]), pyFloat(zoom[1]), pyBool(a.HorizontalFlip), pyBool(a.VerticalFlip), pyStr(fill),
-		pyFloat(a.Cval), brightness, pyFloat(a.StrokeRange))
+		pyFloat(a.Cval), brightness, pyFloat(a.StrokeRange), erasing)
 }
 
 // dataSource describes where train.py reads its data.
