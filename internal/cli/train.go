@@ -69,7 +69,12 @@ var errInterrupted = errors.New("training interrupted")
 
 func (t *trainer) run(ctx context.Context) (err error) {
 	o := t.o
-	if err := t.checkOutputs(); err != nil {
+	if o.LRFind {
+		t.out = o.outPath()
+		if err := checkWritable(t.sibling(".lr-find.png")); err != nil {
+			return err
+		}
+	} else if err := t.checkOutputs(); err != nil {
 		return err
 	}
 	switch {
@@ -103,6 +108,9 @@ func (t *trainer) run(ctx context.Context) (err error) {
 	fit, err := t.fitOptions(ctx, loader)
 	if err != nil {
 		return err
+	}
+	if o.LRFind {
+		return t.findLR(ctx, fit, steps)
 	}
 	if t.val != nil {
 		// Validation and the final test run in the training batch size, so

@@ -88,6 +88,11 @@ type trainOptions struct {
 	CSVLog        string
 
 	Resume string
+
+	// LRFind runs a learning-rate range test instead of the training.
+	LRFind                   bool
+	LRFindStart, LRFindEnd   float64
+	LRFindSteps              int
 	NoEval bool
 
 	// Watch serves the demo page on WatchAddr while the model trains
@@ -205,6 +210,10 @@ func (o *trainOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.CSVLog, "csv-log", "", "write the history to this CSV file after every epoch")
 
 	fs.StringVar(&o.Resume, "resume", "", "continue the run saved in this checkpoint (its options are reused)")
+	fs.BoolVar(&o.LRFind, "lr-find", false, "instead of training, sweep the learning rate up over --lr-find-steps steps of this run and suggest one (fastai's and PyTorch Lightning's lr_find): writes the loss against the rate to --out's name with .lr-find.png, saves no model")
+	fs.Float64Var(&o.LRFindStart, "lr-find-start", 1e-6, "--lr-find: the first rate")
+	fs.Float64Var(&o.LRFindEnd, "lr-find-end", 1, "--lr-find: the rate the sweep rises towards")
+	fs.IntVar(&o.LRFindSteps, "lr-find-steps", 300, "--lr-find: the steps of the sweep, at most (it stops when the loss diverges); the tutorial's network needs about 100 steps before its loss moves at all")
 	fs.BoolVar(&o.NoEval, "no-evaluate", false, "do not evaluate on the test set at the end")
 	fs.BoolVar(&o.Watch, "watch", false, "serve the demo page while training: live curves, the confusion matrix and your drawing through each epoch's network")
 	fs.StringVar(&o.WatchAddr, "addr", "127.0.0.1:8080", "address the --watch page listens on")
@@ -312,6 +321,12 @@ func (o *trainOptions) check() error {
 		return usagef("--gradient-accumulation-steps 1: every step updates the weights already; give 2 or more (or 0)")
 	case o.EarlyPatience == 0 && (o.EarlyDelta != 0 || o.EarlyBaseline != "" || o.EarlyStart != 0):
 		return usagef("--early-stopping-min-delta, --early-stopping-baseline and --early-stopping-start-from-epoch tune --early-stopping N, which is off")
+	case o.LRFind && (o.Resume != "" || o.Watch):
+		return usagef("--lr-find sweeps the rate of a new run: not with --resume or --watch")
+	case o.LRFind && !(o.LRFindStart > 0 && o.LRFindEnd > o.LRFindStart && o.LRFindEnd <= 1e6):
+		return usagef("--lr-find-start %g and --lr-find-end %g: want 0 < start < end <= 1e6", o.LRFindStart, o.LRFindEnd)
+	case o.LRFind && (o.LRFindSteps < 20 || o.LRFindSteps > 100000):
+		return usagef("--lr-find-steps %d: want 20 to 100000 (the suggestion leaves out the first 10)", o.LRFindSteps)
 	case o.EMAEvery > 0 && o.EMA == 0:
 		return usagef("--ema-overwrite-frequency %d: without --ema there is no moving average to put in place", o.EMAEvery)
 	}
