@@ -19,7 +19,7 @@ func TestLRFindImage(t *testing.T) {
 		t.Errorf("no suggestion: %v", err)
 	}
 	for _, c := range []struct {
-		lr, loss []float64
+		lr, loss  []float64
 		suggested int
 	}{
 		{lr, loss[:4], 1},

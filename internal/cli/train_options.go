@@ -90,10 +90,10 @@ type trainOptions struct {
 	Resume string
 
 	// LRFind runs a learning-rate range test instead of the training.
-	LRFind                   bool
-	LRFindStart, LRFindEnd   float64
-	LRFindSteps              int
-	NoEval bool
+	LRFind                 bool
+	LRFindStart, LRFindEnd float64
+	LRFindSteps            int
+	NoEval                 bool
 
 	// Watch serves the demo page on WatchAddr while the model trains
 	// (train_watch.go); not a training option: a resumed run takes them
