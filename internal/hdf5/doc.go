@@ -38,6 +38,12 @@
 // (which only unwritten or compressed data can). A B-tree node or header
 // block reached twice is an error, not a loop.
 //
+// # Writing
+//
+// [NewFile] builds a file of groups, float32 datasets and string attributes
+// in memory and writes it in the layout h5py writes with libver="latest"
+// (superblock 2, object headers 2, compact groups), for Keras's model files.
+//
 // The format is described in the HDF5 File Format Specification Version 3.0,
 // https://docs.hdfgroup.org/hdf5/develop/_f_m_t3.html.
 package hdf5
