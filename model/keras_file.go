@@ -78,12 +78,17 @@ func ImportKeras(r io.ReaderAt, size int64, opts KerasImportOptions) (*Model, er
 	if err != nil {
 		return nil, fmt.Errorf("keras: %w", err)
 	}
-	if m.Standardizer = std; std != nil {
+	if std != nil || m.Standardizer == nil { // the options' over what a file convnet wrote says
+		m.Standardizer = std
+	}
+	if std := m.Standardizer; std != nil {
 		if err := std.Check(m.InputShape()); err != nil {
 			return nil, fmt.Errorf("keras: preprocessing: %v", err)
 		}
 	}
-	m.ClassNames = opts.ClassNames
+	if opts.ClassNames != nil || m.ClassNames == nil {
+		m.ClassNames = opts.ClassNames
+	}
 	if len(m.ClassNames) > 0 && len(m.ClassNames) != m.NumClasses() {
 		return nil, fmt.Errorf("keras: %d class names for %d outputs", len(m.ClassNames), m.NumClasses())
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/internal/hdf5"
 	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/tensor"
@@ -56,6 +57,22 @@ func importKerasH5(h *hdf5.File, size int64, opts KerasImportOptions) (*Model, e
 		version = "3"
 	}
 	m.Meta = map[string]string{"source": "Keras " + version + " (HDF5 file)"}
+	if about, ok, err := root.Attr("convnet"); err != nil {
+		return nil, err
+	} else if ok { // written by ExportKeras: the class names and the preprocessing
+		var meta struct {
+			Classes       []string           `json:"classes"`
+			Preprocessing *data.Standardizer `json:"preprocessing"`
+		}
+		if err := json.Unmarshal([]byte(about), &meta); err != nil {
+			return nil, fmt.Errorf("the attribute convnet: %v", err)
+		}
+		if len(meta.Classes) > 0 && len(meta.Classes) != m.NumClasses() {
+			return nil, fmt.Errorf("the attribute convnet: %d class names for %d outputs", len(meta.Classes), m.NumClasses())
+		}
+		m.ClassNames, m.Standardizer = meta.Classes, meta.Preprocessing
+		m.Meta["source"] = "convnet's Keras HDF5 file"
+	}
 	return m, nil
 }
 

@@ -74,7 +74,7 @@ func asInts(v any) []int {
 }
 
 // splitLeakyReLU gives each layer of the architecture document arch whose
-// activation is leaky_relu, which TensorFlow.js has not as an activation,
+// activation is leaky_relu, which TensorFlow.js and Keras 2 have not as an activation,
 // a linear activation and a LeakyReLU layer after it (slope 0.2, the
 // activation's), which the layers that read it read instead.
 func splitLeakyReLU(arch map[string]any) {

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -55,6 +56,10 @@ var exportFormats = map[string]exportFormat{
 		about: "TensorFlow.js's layers format: a folder of model.json and its weight files, for tf.loadLayersModel",
 		run:   exportTFJS,
 	},
+	"keras": {
+		about: "Keras's HDF5 model file (Keras 2's model.save(\"m.h5\")), for keras.models.load_model in Keras 2 and 3",
+		run:   exportKeras,
+	},
 	"pytorch": {
 		about:  "a PyTorch project: model.py, train.py (the recipe, DistributedDataParallel), README.md and the model file",
 		recipe: true,
@@ -73,7 +78,7 @@ func exportFormatNames() []string {
 
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o := ExportOptions{Train: &trainOptions{}, set: map[string]bool{}, args: args, stderr: stderr}
-	fs := newFlagSet("export", "--model FILE --format onnx --out FILE\n       convnet export --model FILE --format tfjs --out DIR\n       convnet export --format pytorch --out DIR [--model FILE|PRESET|ARCH.json] [convnet train's flags]", stderr)
+	fs := newFlagSet("export", "--model FILE --format onnx --out FILE\n       convnet export --model FILE --format tfjs --out DIR\n       convnet export --model FILE --format keras --out FILE.h5\n       convnet export --format pytorch --out DIR [--model FILE|PRESET|ARCH.json] [convnet train's flags]", stderr)
 	fs.StringVar(&o.Format, "format", "onnx", "the format to write: "+strings.Join(exportFormatNames(), ", "))
 	// convnet train's flags are the recipe of --format pytorch; --model,
 	// --out and --force are the export's own.
@@ -86,7 +91,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			usage = "the model file, or a preset (" + strings.Join(model.PresetNames(), ", ") + ") with random weights; " +
 				"pytorch also takes a JSON architecture and starts from convnet's initial weights for --seed (required for onnx; pytorch default: the recipe's)"
 		case "out":
-			usage = "the file (onnx) or the new folder (pytorch, tfjs) to write (required)"
+			usage = "the file (onnx, keras) or the new folder (pytorch, tfjs) to write (required)"
 		case "force":
 			usage = "overwrite an existing output file (pytorch: the project's files in an existing folder)"
 		case "max-memory":
@@ -137,6 +142,24 @@ func exportONNX(ctx context.Context, o *ExportOptions, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s (ONNX opset 13: raw pixels 0..255 in NCHW, class probabilities out)\n", o.Out)
+	return nil
+}
+
+func exportKeras(ctx context.Context, o *ExportOptions, stdout io.Writer) error {
+	if ext := strings.ToLower(filepath.Ext(o.Out)); ext != ".h5" && ext != ".hdf5" {
+		return usagef("--out %s: Keras reads this format from a .h5 file (a .keras file is a zip Keras 3 writes otherwise)", o.Out)
+	}
+	m, err := openModel(o.Model, nil, 0, o.Train.MaxMemory)
+	if err != nil {
+		return err
+	}
+	write := func(w io.Writer) error {
+		return model.ExportKeras(w, m, model.KerasExportOptions{GeneratedBy: "convnet " + version.String()})
+	}
+	if err := safefile.Write(o.Out, o.Force, write); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s (Keras's HDF5 model file: keras.models.load_model(%q); inputs standardised as its convnet attribute says, outputs the model's)\n", o.Out, filepath.Base(o.Out))
 	return nil
 }
 

@@ -1,0 +1,221 @@
+package cli
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/convnet-go/convnet/data"
+	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// h5Dump is a Python script printing, with h5py, every group's and
+// dataset's attributes and every dataset's type, shape and values of an
+// HDF5 file, in order of path, less the root's attributes named after
+// the file. Strings are printed as text: h5py writes the bytes of Keras 2
+// as variable-length strings, convnet as fixed-length ones, both of which
+// Keras reads (it decodes bytes).
+const h5Dump = `
+import sys, h5py
+def text(v):
+    v = v.tolist() if hasattr(v, "tolist") else v
+    if isinstance(v, list):
+        return [text(x) for x in v]
+    return v.decode() if isinstance(v, bytes) else v
+with h5py.File(sys.argv[1], "r") as f:
+    skip = sys.argv[2:]
+    print("/", {k: text(f.attrs[k]) for k in sorted(f.attrs) if k not in skip})
+    def show(name, obj):
+        attrs = {k: text(obj.attrs[k]) for k in sorted(obj.attrs)}
+        if isinstance(obj, h5py.Dataset):
+            print(name, obj.dtype, obj.shape, obj[()].tobytes().hex(), attrs)
+        else:
+            print(name, attrs)
+    f.visititems(show)
+`
+
+// TestExportKeras exports models of random weights to Keras's HDF5 file
+// and checks it three ways: h5py reads the same groups, datasets and
+// attributes as in the file h5py writes as Keras 2's model.save does
+// (testdata/write_keras.py) but for the architecture, which is convnet's;
+// convnet import --keras brings back every weight bit for bit, the class
+// names and the preprocessing, and the same outputs; and every weighted
+// layer's weights are named in the order of Keras's layer.weights.
+func TestExportKeras(t *testing.T) {
+	py := python(t, "h5py", "numpy")
+	for _, name := range []string{"tutorial_sequential.json", "residual_keras3.json"} {
+		t.Run(name, func(t *testing.T) {
+			doc, err := os.ReadFile("../../model/testdata/keras/" + name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := model.ParseArchitecture(doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := m.Build(nil, 3); err != nil {
+				t.Fatal(err)
+			}
+			reference := writeKeras(t, m, doc, nil, "--h5") // and m's weights at random
+			m.ClassNames = make([]string, m.NumClasses())
+			for i := range m.ClassNames {
+				m.ClassNames[i] = "class " + string(rune('a'+i%26))
+			}
+			m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255, Mean: []float32{0.25}}
+			dir := t.TempDir()
+			src, out := filepath.Join(dir, "m.safetensors"), filepath.Join(dir, "m.h5")
+			if err := model.Save(src, m, model.SaveOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if code, _, stderr := runCLI("export", "--model", src, "--format", "keras", "--out", out); code != 0 {
+				t.Fatalf("export: exit %d: %s", code, stderr)
+			}
+			dump := func(path string, skip ...string) string {
+				b, err := exec.Command(py, append([]string{"-c", h5Dump, path}, skip...)...).CombinedOutput()
+				if err != nil {
+					t.Fatalf("h5py on %s: %v\n%s", path, err, b)
+				}
+				return string(b)
+			}
+			got, want := dump(out, "model_config", "convnet"), dump(reference, "model_config")
+			if got != want {
+				t.Errorf("h5py reads\n%s\nin the export, and in the file written as Keras does\n%s", got, want)
+			}
+
+			back := filepath.Join(dir, "back.safetensors")
+			if code, _, stderr := runCLI("import", "--keras", out, "--out", back); code != 0 {
+				t.Fatalf("import: exit %d: %s", code, stderr)
+			}
+			b, err := model.Load(back)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want2, have := m.Params(), b.Params()
+			if len(have) != len(want2) {
+				t.Fatalf("%d parameters back, want %d", len(have), len(want2))
+			}
+			for i := range want2 {
+				if !slices.Equal(have[i].Value.Data, want2[i].Value.Data) {
+					t.Fatalf("parameter %d (%s) differs", i, want2[i].Name)
+				}
+			}
+			if !slices.Equal(b.ClassNames, m.ClassNames) || b.Standardizer == nil || b.Standardizer.Rescale != 1.0/255 || !slices.Equal(b.Standardizer.Mean, []float32{0.25}) {
+				t.Errorf("back: classes %q, preprocessing %+v", b.ClassNames, b.Standardizer)
+			}
+			x := tensor.New(append([]int{3}, m.InputShape()...)...)
+			for i := range x.Data {
+				x.Data[i] = float32(i%11) - 5
+			}
+			p, q := tensor.New(3, m.NumClasses()), tensor.New(3, m.NumClasses())
+			m.Predict(p, x)
+			b.Predict(q, x)
+			if !slices.Equal(p.Data, q.Data) {
+				t.Errorf("outputs back %v, want %v", q.Data[:4], p.Data[:4])
+			}
+		})
+	}
+}
+
+// TestExportKerasOrder checks the order of each weighted layer's weights,
+// which Keras 2's loader takes by position, against Keras's layer.weights
+// (the order of the add_weight calls of each layer's build).
+func TestExportKerasOrder(t *testing.T) {
+	py := python(t, "h5py", "numpy")
+	m := model.New(
+		&nn.Conv2D{Filters: 4, KernelSize: [2]int{3, 3}, Activation: "leaky_relu"},
+		&nn.BatchNormalization{},
+		&nn.Conv2D{Filters: 4, KernelSize: [2]int{1, 1}, NoBias: true},
+		&nn.BatchNormalization{NoScale: true},
+		&nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Padding: "same"},
+		&nn.BatchNormalization{NoCenter: true},
+		&nn.DepthwiseConv2D{KernelSize: [2]int{2, 2}, NoBias: true},
+		&nn.LayerNormalization{},
+		&nn.LayerNormalization{Axis: []int{-1}, NoCenter: true},
+		&nn.GroupNormalization{Groups: 2},
+		&nn.GroupNormalization{Groups: 2, NoScale: true},
+		&nn.PReLU{},
+		&nn.Normalization{},
+		&nn.Flatten{},
+		&nn.Dense{Units: 3, Activation: "softmax"},
+	)
+	if err := m.Build([]int{9, 9, 2}, 5); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	src, out := filepath.Join(dir, "m.safetensors"), filepath.Join(dir, "m.h5")
+	if err := model.Save(src, m, model.SaveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI("export", "--model", src, "--format", "keras", "--out", out)
+	if code != 0 {
+		t.Fatalf("export: exit %d: %s", code, stderr)
+	}
+	b, err := exec.Command(py, "-c", `
+import sys, json, h5py
+with h5py.File(sys.argv[1], "r") as f:
+    classes = {l["config"]["name"]: l["class_name"] for l in json.loads(f.attrs["model_config"])["config"]["layers"]}
+    g = f["model_weights"]
+    for name in g.attrs["layer_names"]:
+        name = name.decode()
+        names = [n.decode().split("/")[-1].removesuffix(":0") for n in g[name].attrs["weight_names"]]
+        if names:
+            print(classes[name], " ".join(names))
+`, out).CombinedOutput()
+	if err != nil {
+		t.Fatalf("h5py: %v\n%s", err, b)
+	}
+	keras := map[string][]string{ // Keras's build order, for each layer's options
+		"Conv2D": {"kernel bias", "kernel"}, "Dense": {"kernel bias", "kernel"}, "DepthwiseConv2D": {"depthwise_kernel bias", "depthwise_kernel"},
+		"BatchNormalization": {"gamma beta moving_mean moving_variance", "beta moving_mean moving_variance", "gamma moving_mean moving_variance", "moving_mean moving_variance"},
+		"LayerNormalization": {"gamma beta", "beta", "gamma"}, "GroupNormalization": {"gamma beta", "beta", "gamma"},
+		"PReLU": {"alpha"}, "Normalization": {"mean variance count"}, "LeakyReLU": nil,
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	for _, line := range lines {
+		class, names, _ := strings.Cut(line, " ")
+		if !slices.Contains(keras[class], names) {
+			t.Errorf("%s: weights %q, want one of Keras's orders %q", class, names, keras[class])
+		}
+	}
+	if len(lines) != 14 {
+		t.Errorf("%d weighted layers:\n%s", len(lines), b)
+	}
+}
+
+// TestExportKerasRefuses: what Keras has not, and a file name Keras
+// would read as another format.
+func TestExportKerasRefuses(t *testing.T) {
+	dir := t.TempDir()
+	m := everyLayer(t)
+	src := filepath.Join(dir, "m.safetensors")
+	if err := model.Save(src, m, model.SaveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI("export", "--model", src, "--format", "keras", "--out", filepath.Join(dir, "m.keras"))
+	if code != 2 || !strings.Contains(stderr, "Keras reads this format from a .h5 file") {
+		t.Errorf("a .keras name: exit %d, %s", code, stderr)
+	}
+	for _, c := range []struct {
+		layers, want string
+	}{
+		{`{"class_name": "LayerScale", "config": {"name": "ls", "init_values": 0.1, "projection_dim": 2}}`, "layer ls (LayerScale): Keras has no such layer"},
+		{`{"class_name": "Dense", "config": {"name": "d6", "units": 3, "activation": "relu6"}}`, `layer d6 (Dense): Keras 2 has no activation "relu6" that computes as convnet's`},
+	} {
+		doc := `{"class_name": "Sequential", "config": {"name": "s", "layers": [{"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4, 4, 2]}}, ` + c.layers + `]}}`
+		m, err := model.ParseArchitecture([]byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Build(nil, 1); err != nil {
+			t.Fatal(err)
+		}
+		if err := model.ExportKeras(&strings.Builder{}, m, model.KerasExportOptions{}); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.layers, err, c.want)
+		}
+	}
+}

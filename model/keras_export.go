@@ -1,0 +1,137 @@
+package model
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/convnet-go/convnet/internal/hdf5"
+)
+
+// kerasLayers are the layer classes of convnet's architecture documents
+// that Keras has, under the same name, in Keras 2 (2.15) and Keras 3:
+// all but convnet's channel layers, LayerScale and CustomScaleLayer, which
+// Keras's applications define for themselves.
+var kerasLayers = []string{
+	"InputLayer", "Conv2D", "DepthwiseConv2D", "Dense", "Flatten", "Reshape",
+	"Dropout", "SpatialDropout2D", "AlphaDropout", "GaussianNoise", "GaussianDropout",
+	"Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax",
+	"BatchNormalization", "LayerNormalization", "GroupNormalization", "Normalization",
+	"MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "GlobalMaxPooling2D",
+	"ZeroPadding2D", "Cropping2D", "UpSampling2D", "Rescaling", "Resizing",
+	"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
+}
+
+// kerasActivations are the activations Keras 2 and Keras 3 both know by
+// name and compute as convnet does; silu is Keras 2's swish.
+var kerasActivations = map[string]string{"linear": "linear", "relu": "relu", "elu": "elu", "selu": "selu",
+	"sigmoid": "sigmoid", "softmax": "softmax", "softplus": "softplus", "softsign": "softsign", "tanh": "tanh",
+	"silu": "swish", "swish": "swish", "gelu": "gelu", "exponential": "exponential"}
+
+// KerasExportOptions controls [ExportKeras].
+type KerasExportOptions struct {
+	// GeneratedBy is recorded in the file's convnet attribute, such as the
+	// version of the program that exports.
+	GeneratedBy string
+}
+
+// ExportKeras writes m as Keras 2's model.save("m.h5") lays a model out,
+// the file keras.models.load_model reads in Keras 2 and in Keras 3 (its
+// legacy HDF5 format): the root's attributes model_config (the
+// architecture as Keras writes it, see [Model.Architecture]), keras_version
+// (2.15.0, the format's) and backend; the group model_weights with the
+// attribute layer_names and a group per layer, whose attribute
+// weight_names names its datasets ("conv2d/kernel:0") in the order of
+// Keras's layer.weights. The root's attribute convnet holds, as JSON, the
+// class names and the preprocessing: the network takes the images as
+// [Sequential.Predict] does, after the model's Standardizer (for the
+// tutorial's, x/255 minus the mean image). No optimizer is saved.
+//
+// The activation leaky_relu, which Keras 2 has not by name, goes as a
+// LeakyReLU layer after its layer (as for TensorFlow.js). A layer Keras
+// has not (convnet's channel layers, LayerScale, the CustomScaleLayer of
+// Inception-ResNet) or an activation Keras 2 has not by name (relu6, mish,
+// hard_silu) or computes otherwise (hard_sigmoid) is an error naming the
+// layer.
+func ExportKeras(w io.Writer, m *Sequential, opts KerasExportOptions) error {
+	if !m.Built() {
+		return fmt.Errorf("export keras: the model is not built")
+	}
+	arch := m.architecture()
+	splitLeakyReLU(arch)
+	layers, _ := arch["config"].(map[string]any)["layers"].([]any)
+	var names []string
+	for _, v := range layers {
+		l := v.(map[string]any)
+		cls, _ := l["class_name"].(string)
+		cfg, _ := l["config"].(map[string]any)
+		name, _ := cfg["name"].(string)
+		if !slices.Contains(kerasLayers, cls) {
+			return fmt.Errorf("export keras: layer %s (%s): Keras has no such layer", name, cls)
+		}
+		if act, ok := cfg["activation"].(string); ok {
+			as, ok := kerasActivations[act]
+			if !ok {
+				return fmt.Errorf("export keras: layer %s (%s): Keras 2 has no activation %q that computes as convnet's", name, cls, act)
+			}
+			cfg["activation"] = as
+		}
+		// Keras's Sequential.layers leaves its InputLayer out; a
+		// Functional model's holds it.
+		if cls != "InputLayer" || arch["class_name"] != "Sequential" {
+			names = append(names, name)
+		}
+	}
+	config, err := json.Marshal(arch)
+	if err != nil {
+		return fmt.Errorf("export keras: %w", err)
+	}
+	meta := map[string]any{"classes": m.ClassNames, "generated_by": opts.GeneratedBy}
+	if m.Standardizer != nil {
+		meta["preprocessing"] = m.Standardizer
+	}
+	about, err := json.Marshal(meta)
+	if err != nil {
+		return fmt.Errorf("export keras: %w", err)
+	}
+
+	f := hdf5.NewFile()
+	f.Attr("backend", "tensorflow")
+	f.Attr("keras_version", "2.15.0")
+	f.Attr("model_config", string(config))
+	f.Attr("convnet", string(about))
+	weights := f.Group("model_weights")
+	weights.AttrStrings("layer_names", names)
+	weights.Attr("backend", "tensorflow")
+	weights.Attr("keras_version", "2.15.0")
+	params := map[string][]*paramPath{}
+	for _, l := range m.Layers {
+		for _, p := range l.Params() {
+			params[l.Name()] = append(params[l.Name()], &paramPath{l.Name() + "/" + p.Name + ":0", p.Value.Shape, p.Value.Data})
+		}
+	}
+	for _, name := range names {
+		g := weights.Group(name)
+		var wn []string
+		var inner *hdf5.Builder
+		for _, p := range params[name] {
+			wn = append(wn, p.name)
+			if inner == nil {
+				inner = g.Group(name)
+			}
+			inner.Float32(strings.TrimPrefix(p.name, name+"/"), p.shape, p.data)
+		}
+		g.AttrStrings("weight_names", wn)
+	}
+	_, err = f.WriteTo(w)
+	return err
+}
+
+// paramPath is a weight under its Keras 2 name.
+type paramPath struct {
+	name  string
+	shape []int
+	data  []float32
+}
