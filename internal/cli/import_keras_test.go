@@ -117,6 +117,31 @@ func writeKeras(t *testing.T, m *model.Sequential, doc []byte, edit func(map[str
 	return out
 }
 
+// sameModel checks that got has want's weights, bit for bit, and computes
+// its outputs on a few inputs.
+func sameModel(t *testing.T, got, want *model.Sequential) {
+	t.Helper()
+	w, have := want.Params(), got.Params()
+	if len(have) != len(w) {
+		t.Fatalf("%d parameters, want %d", len(have), len(w))
+	}
+	for i := range w {
+		if !slices.Equal(have[i].Value.Data, w[i].Value.Data) {
+			t.Fatalf("parameter %d (%s, shape %v) differs", i, w[i].Name, w[i].Value.Shape)
+		}
+	}
+	x := tensor.New(append([]int{4}, want.InputShape()...)...)
+	for i := range x.Data {
+		x.Data[i] = float32(i%7) - 3
+	}
+	a, b := tensor.New(4, want.NumClasses()), tensor.New(4, got.NumClasses())
+	want.Predict(a, x)
+	got.Predict(b, x)
+	if !slices.Equal(a.Data, b.Data) {
+		t.Errorf("outputs %v, want %v", b.Data[:4], a.Data[:4])
+	}
+}
+
 // TestImportKeras writes model files of a stack, of a real Keras 3
 // Functional model's architecture, of the tutorial's Keras 2 architecture
 // and of a frozen base inside a Functional model (Keras's transfer
@@ -180,25 +205,7 @@ func TestImportKeras(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, have := m.Params(), got.Params()
-			if len(have) != len(want) {
-				t.Fatalf("%d parameters, want %d", len(have), len(want))
-			}
-			for i := range want {
-				if !slices.Equal(have[i].Value.Data, want[i].Value.Data) {
-					t.Fatalf("parameter %d (%s, shape %v) differs from the file's", i, want[i].Name, want[i].Value.Shape)
-				}
-			}
-			x := tensor.New(append([]int{4}, m.InputShape()...)...)
-			for i := range x.Data {
-				x.Data[i] = float32(i%7) - 3
-			}
-			a, b := tensor.New(4, m.NumClasses()), tensor.New(4, got.NumClasses())
-			m.Predict(a, x)
-			got.Predict(b, x)
-			if !slices.Equal(a.Data, b.Data) {
-				t.Errorf("the imported model's outputs %v, the original's %v", b.Data[:4], a.Data[:4])
-			}
+			sameModel(t, got, m)
 			frozen := map[string][]string{"stack": {"bn", "inner_conv", "inner_prelu"}, "transfer": {"base_conv", "base_bn"}}[c.doc]
 			for _, l := range got.Layers { // a frozen layer, a frozen Sequential or Functional model in it
 				if want := slices.Contains(frozen, l.Name()); got.Trainable(l) == want {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/bits"
 	"slices"
 	"strings"
 )
@@ -264,7 +265,6 @@ func le64(b []byte, v uint64) []byte { return binary.LittleEndian.AppendUint64(b
 func lookup3(k []byte) uint32 {
 	a := 0xdeadbeef + uint32(len(k))
 	b, c := a, a
-	rot := func(x uint32, n uint) uint32 { return x<<n | x>>(32-n) }
 	word := func(p []byte) uint32 {
 		var w uint32
 		for i, v := range p {
@@ -273,52 +273,29 @@ func lookup3(k []byte) uint32 {
 		return w
 	}
 	for len(k) > 12 {
-		a += word(k[0:4])
-		b += word(k[4:8])
-		c += word(k[8:12])
-		a -= c
-		a ^= rot(c, 4)
-		c += b
-		b -= a
-		b ^= rot(a, 6)
-		a += c
-		c -= b
-		c ^= rot(b, 8)
-		b += a
-		a -= c
-		a ^= rot(c, 16)
-		c += b
-		b -= a
-		b ^= rot(a, 19)
-		a += c
-		c -= b
-		c ^= rot(b, 4)
-		b += a
+		a, b, c = a+word(k[0:4]), b+word(k[4:8]), c+word(k[8:12])
+		// lookup3's mix.
+		a, c = (a-c)^bits.RotateLeft32(c, 4), c+b
+		b, a = (b-a)^bits.RotateLeft32(a, 6), a+c
+		c, b = (c-b)^bits.RotateLeft32(b, 8), b+a
+		a, c = (a-c)^bits.RotateLeft32(c, 16), c+b
+		b, a = (b-a)^bits.RotateLeft32(a, 19), a+c
+		c, b = (c-b)^bits.RotateLeft32(b, 4), b+a
 		k = k[12:]
 	}
 	if len(k) == 0 {
 		return c
 	}
 	a += word(k[:min(len(k), 4)])
-	if len(k) > 4 {
-		b += word(k[4:min(len(k), 8)])
-	}
-	if len(k) > 8 {
-		c += word(k[8:])
-	}
-	c ^= b
-	c -= rot(b, 14)
-	a ^= c
-	a -= rot(c, 11)
-	b ^= a
-	b -= rot(a, 25)
-	c ^= b
-	c -= rot(b, 16)
-	a ^= c
-	a -= rot(c, 4)
-	b ^= a
-	b -= rot(a, 14)
-	c ^= b
-	c -= rot(b, 24)
+	b += word(k[min(len(k), 4):min(len(k), 8)])
+	c += word(k[min(len(k), 8):])
+	// lookup3's final.
+	c = (c ^ b) - bits.RotateLeft32(b, 14)
+	a = (a ^ c) - bits.RotateLeft32(c, 11)
+	b = (b ^ a) - bits.RotateLeft32(a, 25)
+	c = (c ^ b) - bits.RotateLeft32(b, 16)
+	a = (a ^ c) - bits.RotateLeft32(c, 4)
+	b = (b ^ a) - bits.RotateLeft32(a, 14)
+	c = (c ^ b) - bits.RotateLeft32(b, 24)
 	return c
 }
