@@ -98,7 +98,15 @@
 //		Validation:    model.ValidateOn(val, m.Loss().Sparse),
 //	})
 //
-// examples/trainfolder trains on a folder of images this way.
+// examples/trainfolder trains on a folder of images this way. A loader's
+// [data.LoaderOptions].Mix mixes the images of each batch (MixUp, CutMix)
+// into one-hot targets that are no longer one class each, which the loss
+// takes as they are.
+//
+// [Model.FindLR] runs the learning-rate range test of fastai's and PyTorch
+// Lightning's lr_find on a copy of the model: the smoothed loss of one step
+// per rate, the rate growing exponentially, and the rate where the loss
+// falls fastest.
 //
 // # Determinism
 //
