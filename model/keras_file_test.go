@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/convnet-go/convnet/data"
+	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -109,6 +111,17 @@ func FuzzImportKeras(f *testing.F) {
 		}
 		f.Add(b)
 	}
+	// What ExportKeras writes: HDF5 of version 2, the attribute convnet.
+	m := New(&nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 3}}, &nn.BatchNormalization{}, &nn.Flatten{}, &nn.Dense{Units: 3, Activation: "softmax"})
+	if err := m.Build([]int{5, 5, 1}, 1); err != nil {
+		f.Fatal(err)
+	}
+	m.ClassNames, m.Standardizer = []string{"a", "b", "c"}, &data.Standardizer{Rescale: 0.5}
+	var b bytes.Buffer
+	if err := ExportKeras(&b, m, KerasExportOptions{}); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b.Bytes())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
