@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/convnet-go/convnet/data"
@@ -51,11 +52,23 @@ func python(t *testing.T, modules ...string) string {
 			missingRuntime(t, "python3", err)
 		}
 	}
-	if out, err := exec.Command(py, "-c", "import "+strings.Join(modules, ", ")).CombinedOutput(); err != nil {
-		missingRuntime(t, "python3 with "+strings.Join(modules, ", "), errors.New(strings.TrimSpace(string(out))))
+	// Importing torch takes seconds: each set of modules is tried once.
+	key := strings.Join(modules, ", ")
+	check, _ := pythonChecks.LoadOrStore(key, sync.OnceValue(func() error {
+		if out, err := exec.Command(py, "-c", "import "+key).CombinedOutput(); err != nil {
+			return errors.New(strings.TrimSpace(string(out)))
+		}
+		return nil
+	}))
+	if err := check.(func() error)(); err != nil {
+		missingRuntime(t, "python3 with "+key, err)
 	}
 	return py
 }
+
+// pythonChecks holds, for each list of modules python was asked for, the
+// function that imports them once.
+var pythonChecks sync.Map
 
 // checkONNX runs the onnx package's checker on path.
 func checkONNX(t *testing.T, path string) {

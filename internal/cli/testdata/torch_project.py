@@ -2,6 +2,11 @@
 images, for the Go tests of internal/cli to compare with convnet:
 
     python3 torch_project.py PROJECT IMAGES LABELS OUT [--step [--steps N] [--split K] [--mix LAMBDA|0,X1,Y1,X2,Y2]] [--state FILE]
+    python3 torch_project.py --serve
+
+With --serve it reads the arguments of one run per line of stdin, as a
+JSON list, and answers each with a JSON line {"error": null, or the
+traceback and what the run printed}: torch is imported once for them all.
 
 IMAGES holds N raw images, float32 [N H W C] in convnet's order, LABELS
 their classes as float32 [N]. The script loads the project's model file
@@ -23,27 +28,32 @@ CutMix's box):
     step.safetensors   the network after the step, as model.save_convnet writes it
     step.onnx          the same as train.py exports it
 """
+import contextlib
+import io
 import json
 import os
 import sys
+import traceback
 
 import numpy as np
 import torch
 from torch.nn import functional as F
 
 
-def main():
-    project, images, labels, out = sys.argv[1:5]
-    step = "--step" in sys.argv
+def main(argv):
+    project, images, labels, out = argv[:4]
+    step = "--step" in argv
     sys.path.insert(0, project)
+    for name in ("model", "train"):  # another project's, from an earlier run
+        sys.modules.pop(name, None)
     import model
     import train
 
     torch.set_num_threads(1)
     net = model.Net()
     meta = model.load_convnet(net)
-    if "--state" in sys.argv:
-        net.load_state_dict(torch.load(sys.argv[sys.argv.index("--state") + 1]))
+    if "--state" in argv:
+        net.load_state_dict(torch.load(argv[argv.index("--state") + 1]))
     c, h, w = model.INPUT_SHAPE
     x = torch.from_numpy(np.fromfile(images, "<f4").reshape(-1, h, w, c)).permute(0, 3, 1, 2).contiguous()
     y = torch.from_numpy(np.fromfile(labels, "<f4")).long()
@@ -58,9 +68,9 @@ def main():
     params = [p for p in net.parameters() if p.requires_grad]  # as train.py: not those of frozen layers
     opt = train.make_optimizer(train.param_groups(net) if hasattr(train, "param_groups") else params)  # --exclude-from-weight-decay
     ema = train.EMA(params) if hasattr(train, "EMA") else None  # --ema
-    steps = int(sys.argv[sys.argv.index("--steps") + 1]) if "--steps" in sys.argv else 1
-    split = int(sys.argv[sys.argv.index("--split") + 1]) if "--split" in sys.argv else 1
-    mix = sys.argv[sys.argv.index("--mix") + 1].split(",") if "--mix" in sys.argv else None
+    steps = int(argv[argv.index("--steps") + 1]) if "--steps" in argv else 1
+    split = int(argv[argv.index("--split") + 1]) if "--split" in argv else 1
+    mix = argv[argv.index("--mix") + 1].split(",") if "--mix" in argv else None
     for s in range(steps):
         xs, ys = x[s % split::split], y[s % split::split]
         target = ys
@@ -82,5 +92,21 @@ def main():
         f.write(train.onnx_bytes(net.eval(), json.loads(meta.get("classes", "[]"))))
 
 
+def serve():
+    for line in sys.stdin:
+        path, printed = list(sys.path), io.StringIO()
+        try:
+            with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+                main(json.loads(line))
+            error = None
+        except BaseException:  # SystemExit too: a project's refusal
+            error = traceback.format_exc() + printed.getvalue()
+        sys.path[:] = path
+        print(json.dumps({"error": error}), flush=True)
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--serve"]:
+        serve()
+    else:
+        main(sys.argv[1:])
