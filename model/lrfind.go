@@ -22,6 +22,9 @@ type LRFindOptions struct {
 	Train         func(epoch, skip int) (Batches, error)
 	StepsPerEpoch int
 	ClassWeight   []float64
+	// OnStep, when set, is called after each step with its index (from
+	// 0), its rate and its smoothed loss.
+	OnStep func(step int, lr, loss float64)
 }
 
 // LRFinding is the result of a learning-rate range test: the rate and the
@@ -95,6 +98,9 @@ func (m *Model) FindLR(ctx context.Context, o LRFindOptions) (LRFinding, error) 
 			avg = beta*avg + (1-beta)*loss
 			s := avg / (1 - math.Pow(beta, float64(i+1)))
 			f.LR, f.Loss = append(f.LR, sweep.LR(i, epoch)), append(f.Loss, s)
+			if o.OnStep != nil {
+				o.OnStep(i, f.LR[i], s)
+			}
 			if i == 0 || s < lowest {
 				lowest = s
 			}

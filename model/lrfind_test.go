@@ -34,9 +34,16 @@ func TestFindLR(t *testing.T) {
 	b := classWeightBatch()
 	var raw []float64 // each step's loss, from a copy of the model
 	train := func(int, int) (Batches, error) { return &repeatBatch{b: b, n: 7}, nil }
-	f, err := m.FindLR(context.Background(), LRFindOptions{Start: 1e-4, End: 1, Steps: 30, Train: train, StepsPerEpoch: 7})
+	var seen []float64
+	f, err := m.FindLR(context.Background(), LRFindOptions{Start: 1e-4, End: 1, Steps: 30, Train: train, StepsPerEpoch: 7,
+		OnStep: func(i int, lr, loss float64) { seen = append(seen, float64(i), lr, loss) }})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for i := range f.LR {
+		if len(seen) != 3*len(f.LR) || seen[3*i] != float64(i) || seen[3*i+1] != f.LR[i] || seen[3*i+2] != f.Loss[i] {
+			t.Fatalf("OnStep saw %v", seen)
+		}
 	}
 	if len(f.LR) != 30 || f.Diverged {
 		t.Fatalf("%d steps, diverged %v: want 30 and no", len(f.LR), f.Diverged)

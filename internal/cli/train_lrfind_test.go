@@ -20,7 +20,7 @@ func TestTrainLRFind(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"step  rate", "<- steepest fall", "Suggested learning rate: ", "train with --lr ", filepath.Join(dir, "m.lr-find.png")} {
+	for _, want := range []string{"step  rate", "<- the steepest fall", "Suggested learning rate: ", "train with --lr ", filepath.Join(dir, "m.lr-find.png")} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout)
 		}
