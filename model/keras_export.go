@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 
 	"github.com/convnet-go/convnet/internal/hdf5"
+	"github.com/convnet-go/convnet/nn"
 )
 
 // kerasLayers are the layer classes of convnet's architecture documents
@@ -106,32 +106,23 @@ func ExportKeras(w io.Writer, m *Sequential, opts KerasExportOptions) error {
 	weights.AttrStrings("layer_names", names)
 	weights.Attr("backend", "tensorflow")
 	weights.Attr("keras_version", "2.15.0")
-	params := map[string][]*paramPath{}
+	params := map[string][]*nn.Param{}
 	for _, l := range m.Layers {
-		for _, p := range l.Params() {
-			params[l.Name()] = append(params[l.Name()], &paramPath{l.Name() + "/" + p.Name + ":0", p.Value.Shape, p.Value.Data})
-		}
+		params[l.Name()] = l.Params()
 	}
 	for _, name := range names {
 		g := weights.Group(name)
 		var wn []string
-		var inner *hdf5.Builder
+		var inner *hdf5.Builder // as h5py makes the group of "conv2d/kernel:0"
 		for _, p := range params[name] {
-			wn = append(wn, p.name)
+			wn = append(wn, name+"/"+p.Name+":0")
 			if inner == nil {
 				inner = g.Group(name)
 			}
-			inner.Float32(strings.TrimPrefix(p.name, name+"/"), p.shape, p.data)
+			inner.Float32(p.Name+":0", p.Value.Shape, p.Value.Data)
 		}
 		g.AttrStrings("weight_names", wn)
 	}
 	_, err = f.WriteTo(w)
 	return err
-}
-
-// paramPath is a weight under its Keras 2 name.
-type paramPath struct {
-	name  string
-	shape []int
-	data  []float32
 }
