@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 
 	"github.com/convnet-go/convnet/internal/hdf5"
@@ -106,18 +107,28 @@ func ExportKeras(w io.Writer, m *Sequential, opts KerasExportOptions) error {
 	weights.AttrStrings("layer_names", names)
 	weights.Attr("backend", "tensorflow")
 	weights.Attr("keras_version", "2.15.0")
-	params := map[string][]*nn.Param{}
+	byName := map[string]nn.Layer{}
 	for _, l := range m.Layers {
-		params[l.Name()] = l.Params()
+		byName[l.Name()] = l
 	}
 	for _, name := range names {
 		g := weights.Group(name)
 		var wn []string
 		var inner *hdf5.Builder // as h5py makes the group of "conv2d/kernel:0"
-		for _, p := range params[name] {
+		l := byName[name]
+		if l == nil { // an InputLayer, or a LeakyReLU put in
+			g.AttrStrings("weight_names", nil)
+			continue
+		}
+		for _, p := range l.Params() {
 			wn = append(wn, name+"/"+p.Name+":0")
 			if inner == nil {
 				inner = g.Group(name)
+			}
+			if _, ok := l.(*nn.Normalization); ok && p.Name == "count" {
+				// Keras's count is a scalar int64.
+				inner.Int64(p.Name+":0", nil, []int64{int64(math.Round(float64(p.Value.Data[0])))})
+				continue
 			}
 			inner.Float32(p.Name+":0", p.Value.Shape, p.Value.Data)
 		}

@@ -103,8 +103,9 @@ func TestExportKeras(t *testing.T) {
 }
 
 // TestExportKerasOrder checks the order of each weighted layer's weights,
-// which Keras 2's loader takes by position, against Keras's layer.weights
-// (the order of the add_weight calls of each layer's build).
+// which Keras's loader takes by position, against Keras's layer.weights
+// (the order of the add_weight calls of each layer's build), and the type
+// of Normalization's count, whose shape the loader checks.
 func TestExportKerasOrder(t *testing.T) {
 	py := python(t, "h5py", "numpy")
 	m := model.New(
@@ -146,6 +147,9 @@ with h5py.File(sys.argv[1], "r") as f:
         names = [n.decode().split("/")[-1].removesuffix(":0") for n in g[name].attrs["weight_names"]]
         if names:
             print(classes[name], " ".join(names))
+        if classes[name] == "Normalization":  # Keras's count: a scalar int64
+            count = g[name][name]["count:0"]
+            print("count", count.dtype, count.shape)
 `, out).CombinedOutput()
 	if err != nil {
 		t.Fatalf("h5py: %v\n%s", err, b)
@@ -154,7 +158,7 @@ with h5py.File(sys.argv[1], "r") as f:
 		"Conv2D": {"kernel bias", "kernel"}, "Dense": {"kernel bias", "kernel"}, "DepthwiseConv2D": {"depthwise_kernel bias", "depthwise_kernel"},
 		"BatchNormalization": {"gamma beta moving_mean moving_variance", "beta moving_mean moving_variance", "gamma moving_mean moving_variance", "moving_mean moving_variance"},
 		"LayerNormalization": {"gamma beta", "beta", "gamma"}, "GroupNormalization": {"gamma beta", "beta", "gamma"},
-		"PReLU": {"alpha"}, "Normalization": {"mean variance count"}, "LeakyReLU": nil,
+		"PReLU": {"alpha"}, "Normalization": {"mean variance count"}, "count": {"int64 ()"},
 	}
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	for _, line := range lines {
@@ -163,7 +167,16 @@ with h5py.File(sys.argv[1], "r") as f:
 			t.Errorf("%s: weights %q, want one of Keras's orders %q", class, names, keras[class])
 		}
 	}
-	if len(lines) != 14 {
+	back := filepath.Join(dir, "back.safetensors")
+	if code, _, stderr := runCLI("import", "--keras", out, "--out", back); code != 0 {
+		t.Fatalf("import: exit %d: %s", code, stderr)
+	}
+	b2, err := model.Load(back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameModel(t, b2, m) // Normalization's count included, and leaky_relu as a layer
+	if len(lines) != 15 {
 		t.Errorf("%d weighted layers:\n%s", len(lines), b)
 	}
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // NewFile returns the root group of an HDF5 file to build in memory: groups
-// of float32 datasets and fixed-length string attributes, the part of HDF5
+// of float32 and int64 datasets and fixed-length string attributes, the part of HDF5
 // Keras's weight files use. [Builder.WriteTo] writes it with a superblock
 // of version 2, object headers of version 2 (Jenkins's lookup3 checksums),
 // groups of link messages (what h5py writes with libver="latest") and
@@ -28,7 +28,8 @@ type link struct {
 	name  string
 	group *Builder
 	shape []int
-	data  []float32
+	dtype []byte // a dataset's datatype message
+	raw   []byte // and its values, little-endian
 }
 
 type attrOut struct {
@@ -49,14 +50,35 @@ func (b *Builder) Group(name string) *Builder {
 // values data holds in row-major order. It panics if the shape does not
 // match the values, or as Group does for the name.
 func (b *Builder) Float32(name string, shape []int, data []float32) {
+	raw := make([]byte, 0, 4*len(data))
+	for _, v := range data {
+		raw = binary.LittleEndian.AppendUint32(raw, math.Float32bits(v))
+	}
+	b.dataset(name, shape, len(data), float32Type(), raw)
+}
+
+// Int64 adds the dataset name of signed 64-bit integers, as Float32.
+func (b *Builder) Int64(name string, shape []int, data []int64) {
+	raw := make([]byte, 0, 8*len(data))
+	for _, v := range data {
+		raw = binary.LittleEndian.AppendUint64(raw, uint64(v))
+	}
+	dt := []byte{0x10, 0x08, 0, 0} // version 1, class 0 (fixed-point); little-endian, signed
+	dt = binary.LittleEndian.AppendUint32(dt, 8)
+	dt = binary.LittleEndian.AppendUint16(dt, 0)  // bit offset
+	dt = binary.LittleEndian.AppendUint16(dt, 64) // precision
+	b.dataset(name, shape, len(data), dt, raw)
+}
+
+func (b *Builder) dataset(name string, shape []int, values int, dtype, raw []byte) {
 	n := 1
 	for _, d := range shape {
 		n *= d
 	}
-	if n != len(data) {
-		panic(fmt.Sprintf("hdf5: dataset %s of shape %v with %d values", name, shape, len(data)))
+	if n != values {
+		panic(fmt.Sprintf("hdf5: dataset %s of shape %v with %d values", name, shape, values))
 	}
-	b.add(link{name: name, shape: slices.Clone(shape), data: data})
+	b.add(link{name: name, shape: slices.Clone(shape), dtype: dtype, raw: raw})
 }
 
 func (b *Builder) add(l link) {
@@ -130,7 +152,7 @@ func (b *Builder) WriteTo(w io.Writer) (int64, error) {
 	for _, o := range objs {
 		if o.d != nil {
 			o.dataAddr = addr
-			addr += 4 * uint64(len(o.d.data))
+			addr += uint64(len(o.d.raw))
 		}
 	}
 	out := make([]byte, 0, addr)
@@ -151,9 +173,7 @@ func (b *Builder) WriteTo(w io.Writer) (int64, error) {
 	}
 	for _, o := range objs {
 		if o.d != nil {
-			for _, v := range o.d.data {
-				out = binary.LittleEndian.AppendUint32(out, math.Float32bits(v))
-			}
+			out = append(out, o.d.raw...)
 		}
 	}
 	if uint64(len(out)) != addr {
@@ -197,9 +217,9 @@ func (o *object) header(addrOf func(*link) uint64) []byte {
 		}
 	} else {
 		msg(msgDataspace, dataspace(o.d.shape))
-		msg(msgDatatype, float32Type())
+		msg(msgDatatype, o.d.dtype)
 		msg(msgFillValue, []byte{3, 0x0a}) // version 3; allocation late, fill written if set; none set
-		msg(msgLayout, le64(le64([]byte{3, 1}, o.dataAddr), 4*uint64(len(o.d.data))))
+		msg(msgLayout, le64(le64([]byte{3, 1}, o.dataAddr), uint64(len(o.d.raw))))
 	}
 	h := []byte("OHDR")
 	h = append(h, 2, 2) // version, flags: the size of chunk 0 in 4 bytes

@@ -37,6 +37,7 @@ func built() []byte {
 	inner.Float32("bias:0", []int{2}, []float32{1.5, -2})
 	w.Group("flatten").AttrStrings("weight_names", nil)
 	w.Group("dense").Float32("scalar", nil, []float32{7})
+	w.Group("normalization").Int64("count", nil, []int64{1 << 40})
 	var b bytes.Buffer
 	if _, err := f.WriteTo(&b); err != nil {
 		panic(err)
@@ -75,7 +76,12 @@ func TestWriteRead(t *testing.T) {
 	if d, err := w.Dataset("dense/scalar"); err != nil || len(d.Shape()) != 0 {
 		t.Errorf("scalar: %v", err)
 	}
-	if got, want := w.Names(), []string{"conv2d", "dense", "flatten"}; !reflect.DeepEqual(got, want) {
+	if d, err := w.Dataset("normalization/count"); err != nil {
+		t.Error(err)
+	} else if v, err := d.Float32s(); err != nil || !reflect.DeepEqual(v, []float32{1 << 40}) {
+		t.Errorf("count = %v, %v", v, err)
+	}
+	if got, want := w.Names(), []string{"conv2d", "dense", "flatten", "normalization"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("Names() = %q, want %q", got, want)
 	}
 }
@@ -118,7 +124,7 @@ model_weights/conv2d/conv2d/kernel:0 dataset float32 (3, 3, 1, 2) `
 	if !strings.HasPrefix(string(out), want) {
 		t.Errorf("h5py reads:\n%s\nwant it to begin with\n%s", out, want)
 	}
-	for _, line := range []string{"model_weights/dense/scalar dataset float32 () 7.0 {}", "model_weights/flatten group {'weight_names': []}"} {
+	for _, line := range []string{"model_weights/dense/scalar dataset float32 () 7.0 {}", "model_weights/normalization/count dataset int64 () 1099511627776 {}", "model_weights/flatten group {'weight_names': []}"} {
 		if !strings.Contains(string(out), line) {
 			t.Errorf("h5py reads:\n%s\nwant a line %q", out, line)
 		}
