@@ -125,12 +125,15 @@ func ExportKeras(w io.Writer, m *Sequential, opts KerasExportOptions) error {
 			if inner == nil {
 				inner = g.Group(name)
 			}
-			if _, ok := l.(*nn.Normalization); ok && p.Name == "count" {
-				// Keras's count is a scalar int64.
-				inner.Int64(p.Name+":0", nil, []int64{int64(math.Round(float64(p.Value.Data[0])))})
-				continue
+			shape := p.Value.Shape
+			if n, ok := l.(*nn.Normalization); ok {
+				if p.Name == "count" { // Keras's is a scalar int64
+					inner.Int64(p.Name+":0", nil, []int64{int64(math.Round(float64(p.Value.Data[0])))})
+					continue
+				}
+				shape = n.KeptShape() // Keras's mean and variance: the kept axes alone
 			}
-			inner.Float32(p.Name+":0", p.Value.Shape, p.Value.Data)
+			inner.Float32(p.Name+":0", shape, p.Value.Data)
 		}
 		g.AttrStrings("weight_names", wn)
 	}

@@ -185,11 +185,12 @@ func kerasClasses(doc []byte) (map[string]string, error) {
 	return classes, nil
 }
 
-// readKerasDataset reads d into p, whose shape it must have (a scalar fills
-// a parameter of one value).
+// readKerasDataset reads d into p, whose shape it must have but for axes
+// of 1: a scalar fills a parameter of one value, and a Normalization's
+// mean of Keras's shape (3,), the kept axes, fills convnet's [1 1 3].
 func readKerasDataset(d *hdf5.Dataset, p *nn.Param) error {
 	shape := d.Shape()
-	if !tensor.SameShape(shape, p.Value.Shape) && !(len(shape) == 0 && p.Value.Len() == 1) {
+	if !tensor.SameShape(squeeze(shape), squeeze(p.Value.Shape)) {
 		return fmt.Errorf("%s: shape %v, the layer's %s is %v", d.Path(), shape, p.Name, p.Value.Shape)
 	}
 	v, err := d.Float32s()
@@ -201,4 +202,15 @@ func readKerasDataset(d *hdf5.Dataset, p *nn.Param) error {
 	}
 	copy(p.Value.Data, v)
 	return nil
+}
+
+// squeeze returns shape without its axes of 1.
+func squeeze(shape []int) []int {
+	var s []int
+	for _, d := range shape {
+		if d != 1 {
+			s = append(s, d)
+		}
+	}
+	return s
 }

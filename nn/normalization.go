@@ -219,6 +219,20 @@ func (l *Normalization) statAt(r int) int {
 
 func (l *Normalization) OutputShape() []int { return slices.Clone(l.in) }
 
+// KeptShape returns the sizes of the input's axes that keep their own
+// statistics, in order: the shape Keras gives the mean and the variance,
+// whose parameters here have the input's shape with 1 along the other
+// axes. The layer must be built.
+func (l *Normalization) KeptShape() []int {
+	var s []int
+	for a, k := range l.keep {
+		if k {
+			s = append(s, l.in[a])
+		}
+	}
+	return s
+}
+
 // Params returns "mean", "variance" and "count" when the statistics are
 // adapted, none when they were given.
 func (l *Normalization) Params() []*Param { return slices.Clone(l.stats) }

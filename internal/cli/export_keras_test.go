@@ -104,8 +104,9 @@ func TestExportKeras(t *testing.T) {
 
 // TestExportKerasOrder checks the order of each weighted layer's weights,
 // which Keras's loader takes by position, against Keras's layer.weights
-// (the order of the add_weight calls of each layer's build), and the type
-// of Normalization's count, whose shape the loader checks.
+// (the order of the add_weight calls of each layer's build), and the
+// shapes of Normalization's weights, which the loader checks: the mean and
+// the variance of the kept axes alone, a scalar int64 count.
 func TestExportKerasOrder(t *testing.T) {
 	py := python(t, "h5py", "numpy")
 	m := model.New(
@@ -147,9 +148,9 @@ with h5py.File(sys.argv[1], "r") as f:
         names = [n.decode().split("/")[-1].removesuffix(":0") for n in g[name].attrs["weight_names"]]
         if names:
             print(classes[name], " ".join(names))
-        if classes[name] == "Normalization":  # Keras's count: a scalar int64
-            count = g[name][name]["count:0"]
-            print("count", count.dtype, count.shape)
+        if classes[name] == "Normalization":  # Keras's mean: the kept axes; its count: a scalar int64
+            v = g[name][name]
+            print("count", v["mean:0"].shape, v["variance:0"].shape, v["count:0"].dtype, v["count:0"].shape)
 `, out).CombinedOutput()
 	if err != nil {
 		t.Fatalf("h5py: %v\n%s", err, b)
@@ -158,7 +159,7 @@ with h5py.File(sys.argv[1], "r") as f:
 		"Conv2D": {"kernel bias", "kernel"}, "Dense": {"kernel bias", "kernel"}, "DepthwiseConv2D": {"depthwise_kernel bias", "depthwise_kernel"},
 		"BatchNormalization": {"gamma beta moving_mean moving_variance", "beta moving_mean moving_variance", "gamma moving_mean moving_variance", "moving_mean moving_variance"},
 		"LayerNormalization": {"gamma beta", "beta", "gamma"}, "GroupNormalization": {"gamma beta", "beta", "gamma"},
-		"PReLU": {"alpha"}, "Normalization": {"mean variance count"}, "count": {"int64 ()"},
+		"PReLU": {"alpha"}, "Normalization": {"mean variance count"}, "count": {"(4,) (4,) int64 ()"},
 	}
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	for _, line := range lines {
