@@ -195,6 +195,17 @@ func TestExportKerasRefuses(t *testing.T) {
 	if code != 2 || !strings.Contains(stderr, "Keras reads this format from a .h5 file") {
 		t.Errorf("a .keras name: exit %d, %s", code, stderr)
 	}
+	var many []nn.Layer // an architecture past what an HDF5 attribute holds
+	for range 200 {
+		many = append(many, &nn.Dense{Units: 2})
+	}
+	big := model.New(many...)
+	if err := big.Build([]int{2}, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := model.ExportKeras(&strings.Builder{}, big, model.KerasExportOptions{}); err == nil || !strings.Contains(err.Error(), "export keras: the architecture (model_config) takes ") {
+		t.Errorf("200 layers: %v", err)
+	}
 	for _, c := range []struct {
 		layers, want string
 	}{

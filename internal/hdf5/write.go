@@ -109,6 +109,27 @@ const (
 	superblockSize = 48
 )
 
+// check reports an attribute of g, or of a group below, too large to write.
+func (b *Builder) check(path string) error {
+	for _, a := range b.attrs {
+		n := 0
+		for _, v := range a.values {
+			n = max(n, len(v))
+		}
+		if n*max(len(a.values), 1)+len(a.name) > MaxAttr {
+			return fmt.Errorf("hdf5: %s attribute %s: %d values of %d bytes, more than the %d an attribute holds", path, a.name, len(a.values), n, MaxAttr)
+		}
+	}
+	for _, l := range b.links {
+		if l.group != nil {
+			if err := l.group.check(path + l.name + "/"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // object is one object header to write, and a dataset's values.
 type object struct {
 	b        *Builder // a group
@@ -118,8 +139,17 @@ type object struct {
 	dataAddr uint64
 }
 
-// WriteTo writes the file to w.
+// MaxAttr is the most bytes of an attribute's values the writer takes: an
+// object header message holds 65,535 bytes (larger attributes need the
+// dense storage of HDF5 1.8, which the writer has not).
+const MaxAttr = 65535 - 512
+
+// WriteTo writes the file to w. An attribute of more than [MaxAttr] bytes
+// is an error.
 func (b *Builder) WriteTo(w io.Writer) (int64, error) {
+	if err := b.check("/"); err != nil {
+		return 0, err
+	}
 	var objs []*object
 	var walk func(b *Builder) *object
 	index := map[*Builder]*object{}

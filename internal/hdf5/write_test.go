@@ -130,3 +130,18 @@ model_weights/conv2d/conv2d/kernel:0 dataset float32 (3, 3, 1, 2) `
 		}
 	}
 }
+
+// TestWriteLargeAttr: an attribute past what an object header message
+// holds is an error, not a broken file.
+func TestWriteLargeAttr(t *testing.T) {
+	f := NewFile()
+	f.Group("g").Attr("model_config", strings.Repeat("x", MaxAttr))
+	if _, err := f.WriteTo(&bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "hdf5: /g/ attribute model_config: 1 values of 65023 bytes, more than the 65023") {
+		t.Errorf("error %v", err)
+	}
+	f = NewFile()
+	f.Attr("a", strings.Repeat("x", MaxAttr-1))
+	if _, err := f.WriteTo(&bytes.Buffer{}); err != nil {
+		t.Errorf("an attribute of %d bytes: %v", MaxAttr-1, err)
+	}
+}
