@@ -103,7 +103,7 @@ func ExportKeras(w io.Writer, m *Sequential, opts KerasExportOptions) error {
 		b    []byte
 	}{{"the architecture (model_config)", config}, {"the class names and the preprocessing (the attribute convnet)", about}} {
 		if len(a.b) > hdf5.MaxAttr {
-			return fmt.Errorf("export keras: %s takes %d bytes of JSON, more than the %d an HDF5 attribute holds here (the dense storage Keras's h5py uses for larger ones is not written): export to ONNX or TensorFlow.js instead", a.what, len(a.b), hdf5.MaxAttr)
+			return fmt.Errorf("export keras: %s takes %d bytes of JSON, more than the %d an HDF5 attribute holds here (larger ones need HDF5's dense attribute storage, which this writer has not): export to ONNX or TensorFlow.js instead", a.what, len(a.b), hdf5.MaxAttr)
 		}
 	}
 	f := hdf5.NewFile()
