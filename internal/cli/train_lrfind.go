@@ -48,7 +48,7 @@ func (t *trainer) findLR(ctx context.Context, fit model.FitOptions, steps int) e
 		}
 	}
 	if f.Suggested < 0 {
-		return fmt.Errorf("lr find: %d steps are too few to suggest a rate (the suggestion leaves out the first 10 and the last): raise --lr-find-start or --lr-find-end's distance, or --lr-find-steps", len(f.LR))
+		return fmt.Errorf("lr find: the sweep stopped after %d steps, too few to suggest a rate (the suggestion leaves out the first 10 and the last): lower --lr-find-end, or give more --lr-find-steps", len(f.LR))
 	}
 	lr := strconv.FormatFloat(f.Suggestion, 'g', 2, 64)
 	fmt.Fprintf(t.stdout, "Suggested learning rate: %s, where the smoothed loss falls fastest (PyTorch Lightning's suggestion); train with --lr %s. The sweep: %s\n", lr, lr, png)
