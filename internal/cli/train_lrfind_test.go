@@ -53,3 +53,22 @@ func TestTrainLRFind(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainLRFindTooShort: a sweep that diverges within its first steps
+// suggests nothing and says what to change, its picture written.
+func TestTrainLRFindTooShort(t *testing.T) {
+	f := writeCSVSet(t, smallSet)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "m.safetensors")
+	args := append(trainArgs(t, f, out), "--lr-find", "--optimizer", "sgd", "--lr-find-steps", "20", "--lr-find-start", "10", "--lr-find-end", "1e6")
+	code, stdout, stderr := runCLI(args...)
+	if code != 1 || !strings.Contains(stderr, "lr find: the sweep stopped after ") || !strings.Contains(stderr, "too few to suggest a rate") {
+		t.Fatalf("exit %d, stderr %q; want 1 and the sweep too short\n%s", code, stderr, stdout)
+	}
+	if !strings.Contains(stdout, "The loss diverged after ") {
+		t.Errorf("stdout:\n%s", stdout)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "m.lr-find.png")); err != nil {
+		t.Errorf("no picture: %v", err)
+	}
+}
