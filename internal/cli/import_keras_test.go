@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -280,5 +281,53 @@ func TestImportKerasErrors(t *testing.T) {
 	}
 	if code, _, stderr := runCLI("evaluate", "--model", notZip); code != exitError || !strings.Contains(stderr, "convnet import --keras "+notZip+" --out MODEL.safetensors") {
 		t.Errorf("evaluate a .keras file: exit %d, %s", code, stderr)
+	}
+}
+
+// TestImportKerasNormalization reads an adapted Normalization as Keras
+// keeps it, in a .keras file and in a Keras 2 HDF5 file: its mean and
+// variance of the kept axes alone, (3,) where convnet's parameters are
+// [1 1 3], and its count a scalar.
+func TestImportKerasNormalization(t *testing.T) {
+	doc := []byte(`{"class_name": "Sequential", "config": {"name": "s", "layers": [
+	  {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4, 4, 3], "dtype": "float32", "name": "in"}},
+	  {"class_name": "Normalization", "config": {"name": "norm", "axis": [-1], "mean": null, "variance": null}},
+	  {"class_name": "Flatten", "config": {"name": "f"}},
+	  {"class_name": "Dense", "config": {"name": "d", "units": 2, "activation": "softmax"}}]}}`)
+	for _, flags := range [][]string{nil, {"--h5"}} {
+		m, err := model.ParseArchitecture(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Build(nil, 3); err != nil {
+			t.Fatal(err)
+		}
+		keras := func(w map[string][][3]any) {
+			for i, v := range w["norm"] {
+				values := v[1].([]float32) // the model's own, set here too
+				switch v[2] {
+				case "mean":
+					w["norm"][i][0] = []int{3}
+				case "variance":
+					w["norm"][i][0] = []int{3}
+					for j := range values {
+						values[j] = float32(math.Abs(float64(values[j]))) + 0.5
+					}
+				case "count":
+					w["norm"][i][0] = []int{}
+					values[0] = 5
+				}
+			}
+		}
+		path := writeKeras(t, m, doc, keras, flags...)
+		out := filepath.Join(t.TempDir(), "m.safetensors")
+		if code, _, stderr := runCLI("import", "--keras", path, "--out", out); code != 0 {
+			t.Fatalf("%v: import: exit %d: %s", flags, code, stderr)
+		}
+		got, err := model.Load(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameModel(t, got, m)
 	}
 }
