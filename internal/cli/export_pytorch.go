@@ -30,6 +30,12 @@ var exportRefused = map[string]string{
 	"checkpoint":           "train.py writes its model at the end, not Keras-style checkpoints",
 	"checkpoint-best-only": "train.py writes its model at the end, not Keras-style checkpoints",
 	"checkpoint-monitor":   "train.py writes its model at the end, not Keras-style checkpoints",
+	"lr-find":              "the range test runs in place of convnet train's training: run it there (convnet train ... --lr-find)",
+	"lr-find-start":        "the range test runs in place of convnet train's training: run it there (convnet train ... --lr-find)",
+	"lr-find-end":          "the range test runs in place of convnet train's training: run it there (convnet train ... --lr-find)",
+	"lr-find-steps":        "the range test runs in place of convnet train's training: run it there (convnet train ... --lr-find)",
+	"watch":                "the demo page while training is convnet train's",
+	"addr":                 "the demo page while training is convnet train's",
 }
 
 // exportPyTorch writes the PyTorch project of a network and a recipe.

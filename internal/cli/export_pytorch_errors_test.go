@@ -43,6 +43,8 @@ func TestExportPyTorchErrors(t *testing.T) {
 		{"existing folder", []string{"--model", tiny, "--out", existing}, exitError, "exists (use --force"},
 		{"file in the way", []string{"--model", tiny, "--out", file, "--force"}, exitError, "not a folder"},
 		{"resume", []string{"--model", tiny, "--resume", "ckpt.safetensors"}, exitUsage, "--resume is not part of --format pytorch"},
+		{"lr-find", []string{"--model", tiny, "--lr-find"}, exitUsage, "--lr-find is not part of --format pytorch: the range test runs in place of convnet train's training"},
+		{"watch", []string{"--model", tiny, "--watch"}, exitUsage, "--watch is not part of --format pytorch: the demo page while training is convnet train's"},
 		{"workers", []string{"--model", tiny, "--workers", "2"}, exitUsage, "train.py's own --workers"},
 		{"checkpoint", []string{"--model", tiny, "--checkpoint", "c.safetensors"}, exitUsage, "--checkpoint is not part"},
 		{"samplewise", []string{"--model", samplewiseFile}, exitError, "cannot reproduce preprocessing: samplewise"},
