@@ -119,6 +119,7 @@ func (m *Model) FindLR(ctx context.Context, o LRFindOptions) (LRFinding, error) 
 	case errors.As(err, &nan):
 		f.Diverged = true // the step is not recorded: its loss is not a number
 	case errors.As(err, &intr) && ctx.Err() != nil && (f.Diverged || len(f.Loss) == o.Steps):
+		// The sweep's own stop, not the caller's.
 	case err != nil:
 		return f, err
 	}

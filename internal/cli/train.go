@@ -286,11 +286,8 @@ func (o *trainOptions) lrSchedule(steps int) optim.Schedule {
 	switch o.Schedule {
 	case "step":
 		after = optim.StepDecay{Initial: o.LR, Factor: o.StepFactor, Every: o.StepEvery}
-	case "cosine":
-		if w > 0 { // Keras's CosineDecay(0, decay_steps, alpha, warmup_target=lr, warmup_steps)
-			return optim.Cosine{DecaySteps: steps * (o.Epochs - w), Alpha: o.CosineAlpha, WarmupTarget: o.LR, WarmupSteps: steps * w}
-		}
-		return optim.Cosine{Initial: o.LR, DecaySteps: steps * o.Epochs, Alpha: o.CosineAlpha}
+	case "cosine": // with a warmup, Keras's CosineDecay(0, decay_steps, alpha, warmup_target=lr, warmup_steps): the same rates
+		after = optim.Cosine{Initial: o.LR, DecaySteps: steps * (o.Epochs - w), Alpha: o.CosineAlpha}
 	case "constant":
 		if w > 0 {
 			after = optim.Constant{Value: o.LR}
