@@ -153,3 +153,18 @@ func TestReduceLROnPlateauValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestWarmupCosine: a Warmup before a Cosine gives, bit for bit, the rates
+// of the Cosine's own (Keras's) warmup, which convnet train relies on.
+func TestWarmupCosine(t *testing.T) {
+	const steps, epochs = 134, 30
+	for _, w := range []int{1, 2, 5} {
+		keras := Cosine{DecaySteps: steps * (epochs - w), Alpha: 0.1, WarmupTarget: 0.002, WarmupSteps: steps * w}
+		warm := Warmup{Target: 0.002, Steps: steps * w, Epochs: w, After: Cosine{Initial: 0.002, DecaySteps: steps * (epochs - w), Alpha: 0.1}}
+		for s := range steps*epochs + 50 {
+			if a, b := keras.LR(s, s/steps), warm.LR(s, s/steps); a != b {
+				t.Fatalf("warmup of %d epochs, step %d: %v, Keras's %v", w, s, b, a)
+			}
+		}
+	}
+}
