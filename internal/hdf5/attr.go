@@ -45,10 +45,15 @@ func (g *Group) attrStrings(name string, one bool) ([]string, bool, error) {
 		values, err := r.attrStrings(g.path, a, one)
 		return values, true, err
 	}
-	if g.dense != undefined {
-		return nil, false, fmt.Errorf("hdf5: %s: attributes stored densely (fractal heap at address %d) are not supported", g.path, g.dense)
+	if g.dense.heap == undefined {
+		return nil, false, nil
 	}
-	return nil, false, nil
+	a, ok, err := r.denseAttr(g, name)
+	if err != nil || !ok {
+		return nil, ok, err
+	}
+	values, err := r.attrStrings(g.path, a, one)
+	return values, true, err
 }
 
 // parseAttribute splits an attribute message into its parts.
@@ -170,43 +175,55 @@ func fixedString(s []byte, padding byte) string {
 
 // globalObject returns the object of the given index in the global heap
 // collection at addr, for the attribute called name of the object at path.
+// Each collection is read once in a call.
 func (r *reader) globalObject(path, name string, addr uint64, index uint32) ([]byte, error) {
 	what := fmt.Sprintf("global heap collection of attribute %q", name)
 	fail := func(format string, args ...any) error {
 		return fmt.Errorf("hdf5: %s: %s at address %d: %s", path, what, addr, fmt.Sprintf(format, args...))
 	}
-	l := r.f.lengthSize
-	p, err := r.read(addr, uint64(8+l), path, what)
-	if err != nil {
-		return nil, err
-	}
-	if !bytes.Equal(p[:4], []byte("GCOL")) || p[4] != 1 {
-		return nil, fail("signature %q version %d, want \"GCOL\" version 1", p[:4], p[4])
-	}
-	size := (&decoder{b: p, pos: 8, f: r.f}).length()
-	if size < uint64(8+l) {
-		return nil, fail("size %d, want at least %d", size, 8+l)
-	}
-	coll, err := r.read(addr, size, path, what)
-	if err != nil {
-		return nil, err
-	}
-	d := &decoder{b: coll, pos: 8 + l, f: r.f}
-	for d.left() >= 8+l {
-		id := d.u16()
-		d.skip(6) // reference count, reserved
-		n := d.length()
-		if id == 0 {
-			break // free space: the rest of the collection
+	objs, ok := r.heaps[addr]
+	if !ok {
+		l := r.f.lengthSize
+		p, err := r.read(addr, uint64(8+l), path, what)
+		if err != nil {
+			return nil, err
 		}
-		if n > uint64(d.left()) {
-			return nil, fail("object %d of %d bytes runs past the collection's end (%d bytes)", id, n, size)
+		if !bytes.Equal(p[:4], []byte("GCOL")) || p[4] != 1 {
+			return nil, fail("signature %q version %d, want \"GCOL\" version 1", p[:4], p[4])
 		}
-		obj := d.take(int(n))
-		if uint32(id) == index {
-			return obj, nil
+		size := (&decoder{b: p, pos: 8, f: r.f}).length()
+		if size < uint64(8+l) {
+			return nil, fail("size %d, want at least %d", size, 8+l)
 		}
-		d.skip(int((n+7)&^7 - n))
+		coll, err := r.read(addr, size, path, what)
+		if err != nil {
+			return nil, err
+		}
+		objs = map[uint32][]byte{}
+		d := &decoder{b: coll, pos: 8 + l, f: r.f}
+		for d.left() >= 8+l {
+			id := d.u16()
+			d.skip(6) // reference count, reserved
+			n := d.length()
+			if id == 0 {
+				break // free space: the rest of the collection
+			}
+			if n > uint64(d.left()) {
+				return nil, fail("object %d of %d bytes runs past the collection's end (%d bytes)", id, n, size)
+			}
+			if _, ok := objs[uint32(id)]; !ok {
+				objs[uint32(id)] = d.take(int(n))
+			}
+			d.skip(int((n+7)&^7 - n))
+		}
+		if r.heaps == nil {
+			r.heaps = map[uint64]map[uint32][]byte{}
+		}
+		r.heaps[addr] = objs
 	}
-	return nil, fail("no object %d", index)
+	obj, ok := objs[index]
+	if !ok {
+		return nil, fail("no object %d", index)
+	}
+	return obj, nil
 }

@@ -132,8 +132,9 @@ func (f *File) readSuperblock(rd *reader, at uint64) (uint64, error) {
 
 // reader holds one call's budget: the bytes it may still read.
 type reader struct {
-	f    *File
-	left int64
+	f     *File
+	left  int64
+	heaps map[uint64]map[uint32][]byte // global heap collections read, by address: objects by index
 }
 
 // newReader returns a reader allowed to read four times the file, plus a little.

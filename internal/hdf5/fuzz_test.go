@@ -12,7 +12,7 @@ import (
 // attribute it finds: nothing may panic, loop, or allocate more than 64
 // times the input plus 1 MiB in one call.
 func FuzzOpen(f *testing.F) {
-	for _, name := range []string{"keras.h5", "latest.h5", "types.h5", "keras315.weights.h5"} {
+	for _, name := range []string{"keras.h5", "latest.h5", "types.h5", "keras315.weights.h5", "dense.h5"} {
 		b, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
 			f.Fatal(err)
@@ -55,6 +55,7 @@ func (w *walker) group(g *Group, depth int) {
 	}
 	w.bounded(g.Path()+" Attr", func() { g.Attr("name") })
 	w.bounded(g.Path()+" AttrStrings", func() { g.AttrStrings("layer_names") })
+	w.bounded(g.Path()+" Attr", func() { g.Attr("model_config") })
 	for _, name := range g.Names() {
 		w.bounded(g.Path()+" Has", func() { g.Has(name) })
 		var sub *Group

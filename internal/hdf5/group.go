@@ -12,7 +12,7 @@ type Group struct {
 	path  string
 	links map[string]uint64 // member name to object header address
 	attrs []message         // attribute messages of the group's header
-	dense uint64            // fractal heap of densely stored attributes, or undefined
+	dense denseAttrs        // where attributes stored densely are, if they are
 }
 
 // Path is the group's path from the root, "/" for the root, "/layers/dense" below it.
@@ -141,7 +141,7 @@ func (r *reader) loadGroup(path string, addr uint64) (*Group, error) {
 
 // groupFrom reads the members of the group at path from its header messages.
 func (r *reader) groupFrom(path string, msgs []message) (*Group, error) {
-	g := &Group{f: r.f, path: path, links: map[string]uint64{}, dense: undefined}
+	g := &Group{f: r.f, path: path, links: map[string]uint64{}, dense: denseAttrs{undefined, undefined}}
 	for _, m := range msgs {
 		var err error
 		switch m.typ {
@@ -183,14 +183,17 @@ func (r *reader) linkInfo(g *Group, m message) error {
 	return nil
 }
 
-// attrInfo notes where densely stored attributes are, to refuse them.
+// attrInfo notes where densely stored attributes are.
 func (r *reader) attrInfo(g *Group, m message) error {
+	if m.flags&flagShared != 0 {
+		return fmt.Errorf("hdf5: %s: shared attribute info message is not supported", g.path)
+	}
 	d := &decoder{b: m.data, f: r.f}
 	version, flags := d.u8(), d.u8()
 	if flags&1 != 0 {
 		d.skip(2) // maximum creation index
 	}
-	g.dense = d.addr()
+	g.dense = denseAttrs{heap: d.addr(), names: d.addr()}
 	if d.short || version != 0 {
 		return fmt.Errorf("hdf5: %s: attribute info message of %d bytes, version %d: want version 0", g.path, len(m.data), version)
 	}

@@ -2,7 +2,9 @@ package hdf5
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -87,6 +89,9 @@ func TestAgainstH5py(t *testing.T) {
 			for key, value := range w.Attrs {
 				path, name, _ := strings.Cut(key, "@")
 				got, ok, err := group(t, f, path).Attr(name)
+				if strings.HasPrefix(value, "sha256:") { // a long string, by length and hash
+					got = fmt.Sprintf("sha256:%d:%x", len(got), sha256.Sum256([]byte(got)))
+				}
 				if got != value || !ok || err != nil {
 					t.Errorf("%s.Attr(%q) = %q, %v, %v; want %q, true, nil", path, name, got, ok, err, value)
 				}

@@ -11,13 +11,20 @@ It rewrites, in internal/hdf5/testdata/:
     latest.h5    the same with libver="latest" (superblock 3, v2 object headers, links)
     types.h5     float16/float64/big-endian data, scalar, empty, compact, chunked, gzip,
                  int32, unwritten data; fixed- and variable-length string attributes
+    dense.h5     attributes stored densely (libver="latest" with more than 8 attributes):
+                 small ones in the fractal heap's direct blocks, under an indirect block
+                 once there are many, a large one as a huge object
+    large.h5     the layout of Keras 2's model files (h5py defaults) with a model_config
+                 of more than 64 KiB, a variable-length string as Keras 2 writes it
     expected.json  what h5py reads from every dataset and attribute of those files and of
-                 keras315.weights.h5 (a file written by Keras 3.15, copied, not generated)
+                 keras315.weights.h5 (a file written by Keras 3.15, copied, not generated);
+                 a string of more than 4 KiB as "sha256:" its length and SHA-256
 
 The values are a fixed function of a seed, so a new run changes only the times HDF5
 writes into some object headers (as Keras's files have them too), never the values.
 """
 
+import hashlib
 import json
 import os
 
@@ -85,6 +92,30 @@ def types_file(f):
     g.attrs["name"] = "a longer name, " * 4
 
 
+def dense_file(f):
+    """Writes attributes that HDF5 stores densely: many, and one too large for the header."""
+    for i in range(12):
+        f.attrs["a%02d" % i] = "value %d" % i
+    name = "".join("%d," % i for i in range(1500)).encode()
+    f.attrs["name"] = np.array(name, dtype="S%d" % len(name))  # fixed-length: a huge object of the heap
+    g = f.create_group("many")
+    for i in range(200):
+        g.attrs["attr_%03d" % i] = "v" * (i % 40)
+    g.attrs["name"] = "many"
+    g.attrs["layer_names"] = np.array([b"conv2d", b"dense"])
+    g.create_dataset("x", data=np.arange(3, dtype="<f4"))
+
+
+def keras2_large(f):
+    """Writes the root of a Keras 2 model file whose model_config is more than 64 KiB."""
+    layers = [{"class_name": "Dense", "config": {"name": "dense_%d" % i, "units": 10}} for i in range(1000)]
+    config = json.dumps({"class_name": "Sequential", "config": {"layers": layers}}).encode()
+    f.attrs["model_config"] = config  # as Keras 2 writes it: a variable-length string
+    f.attrs["keras_version"] = "2.15.0"
+    w = f.create_group("model_weights")
+    w.attrs["layer_names"] = np.array([b"dense_0", b"dense_1"])
+
+
 def expected(path):
     """Returns what h5py reads from the file at path: datasets, attributes, members."""
     out = {"datasets": {}, "attrs": {}, "attr_lists": {}, "groups": {}, "refused": []}
@@ -99,6 +130,8 @@ def expected(path):
             elif isinstance(v, np.ndarray) and v.dtype.kind == "S" and v.size == 1:
                 v = v.reshape(-1)[0].decode()
             if isinstance(v, str):
+                if len(v) > 4096:  # its length and SHA-256, to keep this file small
+                    v = "sha256:%d:%s" % (len(v.encode()), hashlib.sha256(v.encode()).hexdigest())
                 out["attrs"][name + "@" + k] = v
 
     def visit(name, obj):
@@ -127,7 +160,11 @@ def main():
         keras_layout(f, np.random.default_rng(0))
     with h5py.File(os.path.join(HERE, "types.h5"), "w") as f:
         types_file(f)
-    names = ["keras.h5", "latest.h5", "types.h5", "keras315.weights.h5"]
+    with h5py.File(os.path.join(HERE, "dense.h5"), "w", libver="latest") as f:
+        dense_file(f)
+    with h5py.File(os.path.join(HERE, "large.h5"), "w") as f:
+        keras2_large(f)
+    names = ["keras.h5", "latest.h5", "types.h5", "keras315.weights.h5", "dense.h5", "large.h5"]
     want = {n: expected(os.path.join(HERE, n)) for n in names}
     with open(os.path.join(HERE, "expected.json"), "w") as f:
         f.write(dumps(want))
