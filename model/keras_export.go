@@ -98,21 +98,13 @@ func ExportKeras(w io.Writer, m *Sequential, opts KerasExportOptions) error {
 		return fmt.Errorf("export keras: %w", err)
 	}
 
-	for _, a := range []struct {
-		what string
-		b    []byte
-	}{{"the architecture (model_config)", config}, {"the class names and the preprocessing (the attribute convnet)", about}} {
-		if len(a.b) > hdf5.MaxAttr {
-			return fmt.Errorf("export keras: %s takes %d bytes of JSON, more than the %d an HDF5 attribute holds here (larger ones need HDF5's dense attribute storage, which this writer has not): export to ONNX or TensorFlow.js instead", a.what, len(a.b), hdf5.MaxAttr)
-		}
-	}
 	f := hdf5.NewFile()
 	f.Attr("backend", "tensorflow")
 	f.Attr("keras_version", "2.15.0")
 	f.Attr("model_config", string(config))
 	f.Attr("convnet", string(about))
 	weights := f.Group("model_weights")
-	weights.AttrStrings("layer_names", names)
+	keras2Names(weights, "layer_names", names)
 	weights.Attr("backend", "tensorflow")
 	weights.Attr("keras_version", "2.15.0")
 	byName := map[string]nn.Layer{}
@@ -125,7 +117,7 @@ func ExportKeras(w io.Writer, m *Sequential, opts KerasExportOptions) error {
 		var inner *hdf5.Builder // as h5py makes the group of "conv2d/kernel:0"
 		l := byName[name]
 		if l == nil { // an InputLayer, or a LeakyReLU put in
-			g.AttrStrings("weight_names", nil)
+			keras2Names(g, "weight_names", nil)
 			continue
 		}
 		for _, p := range l.Params() {
@@ -143,8 +135,37 @@ func ExportKeras(w io.Writer, m *Sequential, opts KerasExportOptions) error {
 			}
 			inner.Float32(p.Name+":0", shape, p.Value.Data)
 		}
-		g.AttrStrings("weight_names", wn)
+		keras2Names(g, "weight_names", wn)
 	}
 	_, err = f.WriteTo(w)
 	return err
+}
+
+// keras2Names sets the attribute name of g to a list of names as Keras 2's
+// save_attributes_to_hdf5_group does: whole, or split as numpy's
+// array_split in as few chunks name0, name1, ... as keep each under 64,512
+// bytes of fixed-length strings as long as the longest name.
+func keras2Names(g *hdf5.Builder, name string, values []string) {
+	const limit = 64512
+	width := 1
+	for _, v := range values {
+		width = max(width, len(v))
+	}
+	chunks := 1
+	for (len(values)+chunks-1)/chunks*width > limit {
+		chunks++
+	}
+	if chunks == 1 {
+		g.AttrStrings(name, values)
+		return
+	}
+	start := 0
+	for i := range chunks {
+		n := len(values) / chunks
+		if i < len(values)%chunks {
+			n++
+		}
+		g.AttrStrings(fmt.Sprintf("%s%d", name, i), values[start:start+n])
+		start += n
+	}
 }

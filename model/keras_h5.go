@@ -96,7 +96,7 @@ func keras2Config(cfg string) ([]byte, error) {
 // found by its layer's and its own name; a weight left over, or one
 // missing, is an error naming it.
 func (m *Sequential) loadKeras2Weights(doc []byte, g *hdf5.Group) error {
-	layerNames, ok, err := g.AttrStrings("layer_names")
+	layerNames, ok, err := keras2AttrNames(g, "layer_names")
 	if err != nil {
 		return err
 	}
@@ -110,7 +110,7 @@ func (m *Sequential) loadKeras2Weights(doc []byte, g *hdf5.Group) error {
 		if err != nil {
 			return err
 		}
-		names, _, err := lg.AttrStrings("weight_names")
+		names, _, err := keras2AttrNames(lg, "weight_names")
 		if err != nil {
 			return err
 		}
@@ -213,4 +213,21 @@ func squeeze(shape []int) []int {
 		}
 	}
 	return s
+}
+
+// keras2AttrNames reads the list of names that Keras 2's
+// save_attributes_to_hdf5_group writes: the attribute name, or when it was
+// too large for one, its chunks name0, name1, ... in order.
+func keras2AttrNames(g *hdf5.Group, name string) ([]string, bool, error) {
+	names, ok, err := g.AttrStrings(name)
+	if ok || err != nil {
+		return names, ok, err
+	}
+	for i := 0; ; i++ {
+		chunk, ok, err := g.AttrStrings(fmt.Sprintf("%s%d", name, i))
+		if err != nil || !ok {
+			return names, i > 0, err
+		}
+		names = append(names, chunk...)
+	}
 }

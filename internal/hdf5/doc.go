@@ -18,11 +18,13 @@
 //     chunked (v1 B-tree index), chunks optionally through the shuffle and
 //     deflate filters. Unallocated storage reads as zeros.
 //   - String attributes, fixed-length or variable-length (global heap),
-//     scalar or of one element.
+//     scalar or of any shape, in the object header or stored densely (a
+//     fractal heap indexed by a v2 B-tree: HDF5 1.8's storage for more than
+//     8 attributes with libver="latest", or one too large for the header).
 //
 // # Refused with an error
 //
-// Groups stored densely (fractal heap), densely stored attributes, shared
+// Groups stored densely (fractal heap), filtered fractal heaps, shared
 // messages, external files, virtual datasets, layouts of version 1 or 2,
 // chunk indexes other than the v1 B-tree and the single chunk, filters other
 // than shuffle and deflate, and every datatype but numbers in a dataset
@@ -40,9 +42,11 @@
 //
 // # Writing
 //
-// [NewFile] builds a file of groups, float32 datasets and string attributes
-// in memory and writes it in the layout h5py writes with libver="latest"
-// (superblock 2, object headers 2, compact groups), for Keras's model files.
+// [NewFile] builds a file of groups, float32 and int64 datasets and string
+// attributes in memory and writes it in the layout h5py writes with
+// libver="latest" (superblock 2, object headers 2, compact groups), for
+// Keras's model files; an attribute too large for an object header message
+// goes to a global heap as variable-length strings, as h5py writes a str.
 //
 // The format is described in the HDF5 File Format Specification Version 3.0,
 // https://docs.hdfgroup.org/hdf5/develop/_f_m_t3.html.

@@ -11,8 +11,11 @@ import (
 )
 
 // NewFile returns the root group of an HDF5 file to build in memory: groups
-// of float32 and int64 datasets and fixed-length string attributes, the part of HDF5
-// Keras's weight files use. [Builder.WriteTo] writes it with a superblock
+// of float32 and int64 datasets and string attributes, the part of HDF5
+// Keras's model files use. Strings are fixed-length, as h5py writes bytes;
+// an attribute too large for an object header message (more than
+// [MaxFixed] bytes) is written as variable-length strings in a global
+// heap, as h5py writes a str (Keras 2's model_config of a large model). [Builder.WriteTo] writes it with a superblock
 // of version 2, object headers of version 2 (Jenkins's lookup3 checksums),
 // groups of link messages (what h5py writes with libver="latest") and
 // contiguous datasets, little-endian; every HDF5 library since 1.8 reads it.
@@ -37,6 +40,22 @@ type attrOut struct {
 	values []string
 	scalar bool
 }
+
+// MaxFixed is the most bytes of fixed-length strings an attribute is
+// written with: an object header message holds 65,535 bytes.
+const MaxFixed = 65535 - 512
+
+// fixedSize is the bytes of a's values as fixed-length strings.
+func (a attrOut) fixedSize() int {
+	n := 1
+	for _, v := range a.values {
+		n = max(n, len(v))
+	}
+	return n * max(len(a.values), 1)
+}
+
+// variable reports whether a is written as variable-length strings.
+func (a attrOut) variable() bool { return a.fixedSize()+len(a.name) > MaxFixed }
 
 // Group adds the subgroup name and returns it. It panics if name is empty,
 // holds a slash or is taken.
@@ -109,27 +128,6 @@ const (
 	superblockSize = 48
 )
 
-// check reports an attribute of g, or of a group below, too large to write.
-func (b *Builder) check(path string) error {
-	for _, a := range b.attrs {
-		n := 0
-		for _, v := range a.values {
-			n = max(n, len(v))
-		}
-		if n*max(len(a.values), 1)+len(a.name) > MaxAttr {
-			return fmt.Errorf("hdf5: %s attribute %s: %d values of %d bytes, more than the %d an attribute holds", path, a.name, len(a.values), n, MaxAttr)
-		}
-	}
-	for _, l := range b.links {
-		if l.group != nil {
-			if err := l.group.check(path + l.name + "/"); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
 // object is one object header to write, and a dataset's values.
 type object struct {
 	b        *Builder // a group
@@ -139,17 +137,8 @@ type object struct {
 	dataAddr uint64
 }
 
-// MaxAttr is the most bytes of an attribute's values the writer takes: an
-// object header message holds 65,535 bytes (larger attributes need the
-// dense storage of HDF5 1.8, which the writer has not).
-const MaxAttr = 65535 - 512
-
-// WriteTo writes the file to w. An attribute of more than [MaxAttr] bytes
-// is an error.
+// WriteTo writes the file to w.
 func (b *Builder) WriteTo(w io.Writer) (int64, error) {
-	if err := b.check("/"); err != nil {
-		return 0, err
-	}
 	var objs []*object
 	var walk func(b *Builder) *object
 	index := map[*Builder]*object{}
@@ -172,13 +161,18 @@ func (b *Builder) WriteTo(w io.Writer) (int64, error) {
 	// after the superblock, then the datasets' values.
 	addr := uint64(superblockSize)
 	for _, o := range objs {
-		o.size = len(o.header(nil))
+		o.size = len(o.header(nil, nil))
 		o.addr = addr
 		addr += uint64(o.size)
 		if o.d != nil {
 			datasets[o.d] = o
 		}
 	}
+	heap, err := newGlobalHeap(addr, objs)
+	if err != nil {
+		return 0, err
+	}
+	addr += uint64(len(heap.data))
 	for _, o := range objs {
 		if o.d != nil {
 			o.dataAddr = addr
@@ -199,8 +193,9 @@ func (b *Builder) WriteTo(w io.Writer) (int64, error) {
 		return datasets[l].addr
 	}
 	for _, o := range objs {
-		out = append(out, o.header(addrOf)...)
+		out = append(out, o.header(addrOf, heap)...)
 	}
+	out = append(out, heap.data...)
 	for _, o := range objs {
 		if o.d != nil {
 			out = append(out, o.d.raw...)
@@ -214,8 +209,9 @@ func (b *Builder) WriteTo(w io.Writer) (int64, error) {
 }
 
 // header encodes o's object header; addrOf gives the address of a link's
-// object (nil while the sizes are measured).
-func (o *object) header(addrOf func(*link) uint64) []byte {
+// object and heap holds the variable-length strings (both nil while the
+// sizes are measured).
+func (o *object) header(addrOf func(*link) uint64, heap *globalHeap) []byte {
 	var msgs []byte
 	msg := func(typ uint16, body []byte) {
 		msgs = append(msgs, byte(typ))
@@ -242,8 +238,13 @@ func (o *object) header(addrOf func(*link) uint64) []byte {
 			}
 			msg(msgLink, le64(body, a))
 		}
-		for _, a := range o.b.attrs {
-			msg(msgAttribute, a.encode())
+		for i, a := range o.b.attrs {
+			var addr uint64
+			var index uint32
+			if heap != nil {
+				addr, index = heap.addr, heap.first[attrKey{o.b, i}]
+			}
+			msg(msgAttribute, a.encode(addr, index))
 		}
 	} else {
 		msg(msgDataspace, dataspace(o.d.shape))
@@ -258,14 +259,22 @@ func (o *object) header(addrOf func(*link) uint64) []byte {
 	return binary.LittleEndian.AppendUint32(h, lookup3(h))
 }
 
-// encode is the attrOut message (version 3) of a string attrOut.
-func (a attrOut) encode() []byte {
+// encode is the attribute message (version 3) of a string attribute; the
+// values of a variable-length one are the objects of the global heap
+// collection at heapAddr from index on (zeros: measure only).
+func (a attrOut) encode(heapAddr uint64, index uint32) []byte {
 	size := 1
 	for _, v := range a.values {
 		size = max(size, len(v))
 	}
 	dt := []byte{0x13, 0x01, 0, 0} // version 1, class 3 (string); null-padded, ASCII
 	dt = binary.LittleEndian.AppendUint32(dt, uint32(size))
+	if a.variable() {
+		size = 16
+		dt = []byte{0x19, 0x01, 0x01, 0} // version 1, class 9 (variable-length); a string, null-terminated, UTF-8
+		dt = binary.LittleEndian.AppendUint32(dt, uint32(size))
+		dt = append(dt, 0x10, 0, 0, 0, 1, 0, 0, 0, 0, 0, 8, 0) // of unsigned bytes
+	}
 	var ds []byte
 	if a.scalar {
 		ds = dataspace(nil)
@@ -280,10 +289,72 @@ func (a attrOut) encode() []byte {
 	body = append(append(body, a.name...), 0)
 	body = append(append(body, dt...), ds...)
 	for _, v := range a.values {
+		if a.variable() {
+			body = binary.LittleEndian.AppendUint32(body, uint32(len(v)))
+			body = binary.LittleEndian.AppendUint32(le64(body, heapAddr), index)
+			index++
+			continue
+		}
 		body = append(body, v...)
 		body = append(body, make([]byte, size-len(v))...)
 	}
 	return body
+}
+
+// globalHeap is the global heap collection of a file's variable-length strings.
+type globalHeap struct {
+	addr  uint64
+	data  []byte
+	first map[attrKey]uint32 // index of the first object of each variable-length attribute
+}
+
+// attrKey names the i-th attribute of a group.
+type attrKey struct {
+	b *Builder
+	i int
+}
+
+// newGlobalHeap lays out at addr the collection of the variable-length
+// attributes of the groups among objs, as HDF5 does: a header, each string
+// an object of its own (a 16-byte header, the bytes padded to 8), the
+// collection 4 KiB at least, the space left over the free-space object.
+func newGlobalHeap(addr uint64, objs []*object) (*globalHeap, error) {
+	h := &globalHeap{addr: addr, first: map[attrKey]uint32{}}
+	var body []byte
+	n := 0
+	for _, o := range objs {
+		if o.b == nil {
+			continue
+		}
+		for i, a := range o.b.attrs {
+			if !a.variable() {
+				continue
+			}
+			h.first[attrKey{o.b, i}] = uint32(n + 1)
+			for _, v := range a.values {
+				n++
+				if n > math.MaxUint16 {
+					return nil, fmt.Errorf("hdf5: attribute %s: more than %d variable-length strings in the file", a.name, math.MaxUint16)
+				}
+				body = binary.LittleEndian.AppendUint16(body, uint16(n))
+				body = append(body, 0, 0, 0, 0, 0, 0) // reference count, reserved
+				body = le64(body, uint64(len(v)))
+				body = append(body, v...)
+				body = append(body, make([]byte, -len(v)&7)...)
+			}
+		}
+	}
+	if n == 0 {
+		return h, nil
+	}
+	size := max(16+len(body), 4096)
+	h.data = le64([]byte{'G', 'C', 'O', 'L', 1, 0, 0, 0}, uint64(size))
+	h.data = append(h.data, body...)
+	if free := size - len(h.data); free >= 16 {
+		h.data = le64(append(h.data, make([]byte, 8)...), uint64(free)) // object 0: the free space
+	}
+	h.data = append(h.data, make([]byte, size-len(h.data))...)
+	return h, nil
 }
 
 // dataspace is the dataspace message (version 2) of a shape; nil is a scalar.

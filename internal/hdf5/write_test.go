@@ -38,12 +38,28 @@ func built() []byte {
 	w.Group("flatten").AttrStrings("weight_names", nil)
 	w.Group("dense").Float32("scalar", nil, []float32{7})
 	w.Group("normalization").Int64("count", nil, []int64{1 << 40})
+	big := w.Group("big")
+	big.Attr("model_config", largeConfig)
+	big.AttrStrings("layer_names", largeNames)
 	var b bytes.Buffer
 	if _, err := f.WriteTo(&b); err != nil {
 		panic(err)
 	}
 	return b.Bytes()
 }
+
+// largeConfig and largeNames are attributes too large for fixed-length
+// strings in an object header message: the writer puts them in a global heap.
+var (
+	largeConfig = strings.Repeat("0123456789", 7000)
+	largeNames  = func() []string {
+		names := make([]string, 3000)
+		for i := range names {
+			names[i] = strings.Repeat("é", i%40) // the first empty
+		}
+		return names
+	}()
+)
 
 // TestWriteRead reads back with the package's reader what the writer wrote.
 func TestWriteRead(t *testing.T) {
@@ -81,8 +97,18 @@ func TestWriteRead(t *testing.T) {
 	} else if v, err := d.Float32s(); err != nil || !reflect.DeepEqual(v, []float32{1 << 40}) {
 		t.Errorf("count = %v, %v", v, err)
 	}
-	if got, want := w.Names(), []string{"conv2d", "dense", "flatten", "normalization"}; !reflect.DeepEqual(got, want) {
+	if got, want := w.Names(), []string{"big", "conv2d", "dense", "flatten", "normalization"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("Names() = %q, want %q", got, want)
+	}
+	big, err := w.Group("big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok, err := big.Attr("model_config"); v != largeConfig || !ok || err != nil {
+		t.Errorf("model_config of %d bytes: %d bytes, %v, %v", len(largeConfig), len(v), ok, err)
+	}
+	if v, ok, err := big.AttrStrings("layer_names"); !reflect.DeepEqual(v, largeNames) || !ok || err != nil {
+		t.Errorf("layer_names: %d names, %v, %v", len(v), ok, err)
 	}
 }
 
@@ -107,7 +133,12 @@ func TestWriteH5py(t *testing.T) {
 import sys, h5py
 with h5py.File(sys.argv[1], "r") as f:
     print("model_config", f.attrs["model_config"])
+    big = f["model_weights/big"].attrs
+    print("big", type(big["model_config"]).__name__, big["model_config"] == "0123456789" * 7000,
+          big["layer_names"].shape, big["layer_names"][0] == "", big["layer_names"][3] == "\u00e9" * 3)
     def show(name, obj):
+        if name == "model_weights/big":
+            return
         kind = "dataset %s %s %s" % (obj.dtype, obj.shape, obj[()].tolist()) if isinstance(obj, h5py.Dataset) else "group"
         print(name, kind, {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in obj.attrs.items()})
     f.visititems(show)
@@ -116,6 +147,7 @@ with h5py.File(sys.argv[1], "r") as f:
 		t.Fatalf("h5py: %v\n%s", err, out)
 	}
 	want := `model_config b'{"class_name": "Sequential"}'
+big str True (3000,) True True
 model_weights group {'layer_names': [b'conv2d', b'flatten', b'dense']}
 model_weights/conv2d group {'weight_names': [b'conv2d/kernel:0', b'conv2d/bias:0']}
 model_weights/conv2d/conv2d group {}
@@ -131,17 +163,32 @@ model_weights/conv2d/conv2d/kernel:0 dataset float32 (3, 3, 1, 2) `
 	}
 }
 
-// TestWriteLargeAttr: an attribute past what an object header message
-// holds is an error, not a broken file.
+// TestWriteLargeAttr: an attribute is written as fixed-length strings up
+// to what an object header message holds, as variable-length ones past it.
 func TestWriteLargeAttr(t *testing.T) {
-	f := NewFile()
-	f.Group("g").Attr("model_config", strings.Repeat("x", MaxAttr))
-	if _, err := f.WriteTo(&bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "hdf5: /g/ attribute model_config: 1 values of 65023 bytes, more than the 65023") {
-		t.Errorf("error %v", err)
-	}
-	f = NewFile()
-	f.Attr("a", strings.Repeat("x", MaxAttr-1))
-	if _, err := f.WriteTo(&bytes.Buffer{}); err != nil {
-		t.Errorf("an attribute of %d bytes: %v", MaxAttr-1, err)
+	for _, n := range []int{MaxFixed - 1, MaxFixed, 200000} {
+		f := NewFile()
+		value := strings.Repeat("x", n-1)
+		f.Group("g").Attr("a", value)
+		var b bytes.Buffer
+		if _, err := f.WriteTo(&b); err != nil {
+			t.Fatal(err)
+		}
+		r, err := Open(bytes.NewReader(b.Bytes()), int64(b.Len()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := r.Root().Group("g")
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := parseAttribute(g.attrs[0], r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		typ, _ := parseDatatype(a.datatype)
+		if v, _, err := g.Attr("a"); v != value || err != nil || typ.vstring != (n > MaxFixed) {
+			t.Errorf("an attribute of %d bytes: %d bytes back, %v; variable-length %v", n, len(v), err, typ.vstring)
+		}
 	}
 }

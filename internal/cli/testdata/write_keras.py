@@ -66,6 +66,20 @@ def save_layers(h5, layers, prefix, weights):
             group[str(i)] = np.array(values, dtype="<f4").reshape(shape)
 
 
+def save_attributes(group, name, data):
+    """Keras 2's save_attributes_to_hdf5_group: a list of names, in chunks
+    name0, name1, ... when its numpy array takes more than 64,512 bytes."""
+    data = np.asarray(data)
+    chunks = 1
+    while any(x.nbytes > 64512 for x in np.array_split(data, chunks)):
+        chunks += 1
+    if chunks == 1:
+        group.attrs[name] = data
+        return
+    for i, chunk in enumerate(np.array_split(data, chunks)):
+        group.attrs["%s%d" % (name, i)] = chunk
+
+
 def save_keras2(h5, config, weights, weights_only):
     doc = json.loads(config)
     layers = doc["config"] if isinstance(doc["config"], list) else doc["config"]["layers"]  # a list up to Keras 2.2.2
@@ -77,7 +91,7 @@ def save_keras2(h5, config, weights, weights_only):
         h5.attrs["backend"] = b"tensorflow"
         h5.attrs["model_config"] = config
         group = h5.create_group("model_weights")
-    group.attrs["layer_names"] = [l["config"]["name"].encode() for l in layers]
+    save_attributes(group, "layer_names", [l["config"]["name"].encode() for l in layers])
     group.attrs["backend"] = b"tensorflow"
     group.attrs["keras_version"] = b"2.15.0"
     for layer in sorted(layers, key=lambda l: l["config"]["name"]):
@@ -88,7 +102,7 @@ def save_keras2(h5, config, weights, weights_only):
                          for v in weights.get(inner["config"]["name"], [])]
         else:
             variables = [(f"{name}/{v[2]}:0", v) for v in weights.get(name, [])]
-        g.attrs["weight_names"] = np.asarray([n.encode() for n, _ in variables])  # as save_attributes_to_hdf5_group
+        save_attributes(g, "weight_names", [n.encode() for n, _ in variables])
         for n, (shape, values, _) in variables:
             g.create_dataset(n, data=np.array(values, dtype="<f4").reshape(shape))
 
