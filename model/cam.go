@@ -24,15 +24,20 @@ import (
 //     the same map; where a Dense layer weighs every position on its own
 //     (a Flatten), HiResCAM shows the cells whose features the score adds
 //     up, where Grad-CAM's averages may cancel out.
+//
+// [Classifier.Occlusion] gives its map as a CAM of method "occlusion", of
+// the input (layer -1).
 type CAM struct {
-	Method string         // "gradcam" or "hirescam"
+	Method string         // "gradcam", "hirescam" or "occlusion"
 	Class  int            // the class whose score was differentiated
-	Layer  int            // the layer, an index of Layers
+	Layer  int            // the layer, an index of Layers; -1: the input
 	Map    *tensor.Tensor // [h, w], the layer's height and width
 }
 
-// CAMMethods are the methods of [CAM].
-var CAMMethods = []string{"gradcam", "hirescam"}
+// CAMMethods are the methods of [CAM]: the two above, and "occlusion", the
+// map of the input that [Classifier.Occlusion] makes with its default
+// squares.
+var CAMMethods = []string{"gradcam", "hirescam", "occlusion"}
 
 // CAMLayer returns the layer whose maps a [CAM] weighs unless told
 // otherwise: the last convolution (Conv2D or DepthwiseConv2D), followed on
@@ -120,18 +125,24 @@ func (m *Model) camAfterForward(method string, class, layer int) *CAM {
 }
 
 // checkCAM checks method and returns the layer of a [CAM] (see
-// [Model.CheckCAMLayer]).
+// [Model.CheckCAMLayer]); occlusion's is -1, the input.
 func (c *Classifier) checkCAM(method string, layer int) (int, error) {
 	if !slices.Contains(CAMMethods, method) {
 		return 0, fmt.Errorf("class activation map %q: want one of %v", method, CAMMethods)
+	}
+	if method == "occlusion" {
+		if layer >= 0 {
+			return 0, fmt.Errorf("occlusion hides squares of the input: it weighs no layer's maps (layer %d)", layer)
+		}
+		return -1, nil
 	}
 	return c.model.CheckCAMLayer(layer)
 }
 
 // CAM returns the class activation map of method (one of [CAMMethods]) of
 // class (the most probable class if class is negative) over the maps of
-// layer (the model's [Model.CAMLayer] if layer is negative) for the raw
-// image px.
+// layer (the model's [Model.CAMLayer] if layer is negative; occlusion
+// takes none) for the raw image px.
 func (c *Classifier) CAM(ctx context.Context, px []float32, method string, class, layer int) (*CAM, error) {
 	if err := c.checkMap(px, class); err != nil {
 		return nil, err
@@ -139,6 +150,9 @@ func (c *Classifier) CAM(ctx context.Context, px []float32, method string, class
 	layer, err := c.checkCAM(method, layer)
 	if err != nil {
 		return nil, err
+	}
+	if method == "occlusion" {
+		return c.Occlusion(ctx, px, class, OcclusionOptions{})
 	}
 	var cam *CAM
 	err = c.run(ctx, func(m *Sequential) {

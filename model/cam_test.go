@@ -235,7 +235,7 @@ func TestCAMTrace(t *testing.T) {
 	}{
 		{"gradcam", 7, "layers 0..6"},
 		{"hirescam", 4, "outputs shape [64], not an image"},
-		{"cam", 0, `"cam": want one of [gradcam hirescam]`},
+		{"cam", 0, `"cam": want one of [gradcam hirescam occlusion]`},
 	} {
 		if _, err := c.CAM(ctx, px, tt.method, -1, tt.layer); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s of layer %d: error %v, want one containing %q", tt.method, tt.layer, err, tt.want)

@@ -76,7 +76,12 @@ func (c *Classifier) TraceWith(ctx context.Context, px []float32, opts TraceOpti
 		if opts.Saliency {
 			t.Saliency = c.saliencyMap(m.inputGradientAfterForward(class), class)
 		}
-		if opts.CAM != "" {
+		switch opts.CAM {
+		case "":
+		case "occlusion": // last: it runs the model again
+			win, stride, _ := c.squares(OcclusionOptions{})
+			t.CAM = c.occlusion(m, px, class, win, stride)
+		default:
 			t.CAM = m.camAfterForward(opts.CAM, class, camLayer)
 		}
 	})

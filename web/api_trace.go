@@ -202,6 +202,12 @@ func camParams(r *http.Request, m *served, def string) (method string, layer int
 	if layer, err = intParam(r, "camlayer", -1, 0, len(m.info.Layers)-1); err != nil {
 		return "", 0, err
 	}
+	if method == "occlusion" {
+		if layer >= 0 {
+			return "", 0, errorf(http.StatusBadRequest, "parameter camlayer: cam=occlusion hides squares of the input, it weighs no layer")
+		}
+		return method, -1, nil
+	}
 	if _, err := m.c.Model().CheckCAMLayer(layer); err != nil {
 		param := "camlayer"
 		if layer < 0 {
@@ -214,7 +220,11 @@ func camParams(r *http.Request, m *served, def string) (method string, layer int
 
 // camAnswer answers a classifier's class activation map.
 func (m *served) camAnswer(c *model.CAM) *camAnswer {
-	return &camAnswer{*m.mapAnswer(c.Class, c.Map), c.Method, c.Layer, m.info.Layers[c.Layer].Name}
+	name := "input" // occlusion's
+	if c.Layer >= 0 {
+		name = m.info.Layers[c.Layer].Name
+	}
+	return &camAnswer{*m.mapAnswer(c.Class, c.Map), c.Method, c.Layer, name}
 }
 
 func (s *Server) handleCAM(w http.ResponseWriter, r *http.Request) {

@@ -102,8 +102,8 @@ func TestSaliency(t *testing.T) {
 
 // TestActivationsCAM checks the class activation maps of the activations'
 // answer and of /api/cam against the classifier's, at the default layer
-// (the convolution) and at the pool's; /api/cam's method is HiResCAM
-// unless asked.
+// (the convolution) and at the pool's, and the occlusion map of the input;
+// /api/cam's method is HiResCAM unless asked.
 func TestActivationsCAM(t *testing.T) {
 	s := testServer(t)
 	models := decode[struct{ Models []modelInfo }](t, do(s, "GET", "/api/models", "", nil))
@@ -127,7 +127,7 @@ func TestActivationsCAM(t *testing.T) {
 		query, method string
 		class, layer  int
 		layerName     string
-	}{{"cam=gradcam", "gradcam", -1, 0, "conv2d"}, {"cam=hirescam&camlayer=1&class=2", "hirescam", 2, 1, "max_pooling2d"}} {
+	}{{"cam=gradcam", "gradcam", -1, 0, "conv2d"}, {"cam=hirescam&camlayer=1&class=2", "hirescam", 2, 1, "max_pooling2d"}, {"cam=occlusion&class=1", "occlusion", 1, -1, "input"}} {
 		got := decode[struct{ CAM *camAnswer }](t, do(s, "POST", "/api/activations?model=letters&"+tt.query, "application/json", body))
 		// /api/cam answers the same map alone.
 		alone := decode[camAnswer](t, do(s, "POST", "/api/cam?model=letters&"+tt.query, "application/json", body))
@@ -161,6 +161,13 @@ func TestActivationsCAM(t *testing.T) {
 				t.Fatalf("%q: level %d = %d, want %.1f", tt.query, i, raw[i], v/top*255)
 			}
 		}
+		if tt.method == "occlusion" && top == 0 {
+			t.Errorf("%q: an empty map: a test that shows nothing", tt.query)
+		}
+	}
+	// Occlusion hides squares of the input: it weighs no layer.
+	if rec := do(s, "POST", "/api/cam?model=letters&cam=occlusion&camlayer=0", "application/json", body); rec.status != 400 || !strings.Contains(string(rec.body), "parameter camlayer: cam=occlusion hides squares of the input") {
+		t.Errorf("occlusion with a layer: %d %s", rec.status, rec.body)
 	}
 }
 

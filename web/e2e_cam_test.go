@@ -10,7 +10,8 @@ import (
 
 // checkCAM turns the class activation map on over the small jeem drawn on
 // the AHCD model: HiResCAM's map of the last convolution's block, orange
-// cells over the framed input and the drawing, then Grad-CAM's.
+// cells over the framed input and the drawing, then Grad-CAM's, then the
+// occlusion map of the input.
 func checkCAM(p page) {
 	p.t.Helper()
 	before := p.updates()
@@ -45,6 +46,18 @@ func checkCAM(p page) {
 	if hint := browser.Eval[string](p.Browser, `document.getElementById("camhint").textContent`); !strings.Contains(hint, "re_lu (32×32)") {
 		p.t.Errorf("the first block's hint %q, want re_lu (32×32)", hint)
 	}
+	// The occlusion test: a map of the input, whatever layer is chosen.
+	before = p.updates()
+	p.Do("choosing occlusion", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById("cammethod");
+		s.value = "occlusion"; s.dispatchEvent(new Event("change")); })()`))
+	p.settled("the occlusion map", before)
+	if hint := browser.Eval[string](p.Browser, `document.getElementById("camhint").textContent`); !strings.Contains(hint, "lowers the probability of ج (jeem) most") || !strings.Contains(hint, "occlusion test") {
+		p.t.Errorf("occlusion's hint %q, want where hiding lowers jeem's probability", hint)
+	}
+	if n := orange("cammap"); n == 0 || !browser.Eval[bool](p.Browser, `document.getElementById("camlayer").hidden`) {
+		p.t.Errorf("occlusion: %d orange pixels on the map, the layer's choice hidden %v; want some, and hidden", n, browser.Eval[bool](p.Browser, `document.getElementById("camlayer").hidden`))
+	}
+	p.Screenshot("occlusion.png")
 	before = p.updates()
 	p.Do("turning the regions off", chromedp.Click(chromedp.CSS("#cam")))
 	p.settled("no class activation map", before)

@@ -130,7 +130,7 @@ func TestErrors(t *testing.T) {
 		{"k too big", "POST", "/api/predict?model=letters&k=6", "application/json", ok, 400, "parameter k"},
 		{"bad class", "POST", "/api/saliency?model=letters&class=5", "application/json", ok, 400, "parameter class"},
 		{"bad full", "POST", "/api/activations?model=letters&full=9", "application/json", ok, 400, "parameter full"},
-		{"bad cam", "POST", "/api/activations?model=letters&cam=1", "application/json", ok, 400, `parameter cam="1": want one of gradcam, hirescam`},
+		{"bad cam", "POST", "/api/activations?model=letters&cam=1", "application/json", ok, 400, `parameter cam="1": want one of gradcam, hirescam, occlusion`},
 		{"bad camlayer", "POST", "/api/activations?model=letters&cam=gradcam&camlayer=4", "application/json", ok, 400, "parameter camlayer"},
 		{"camlayer not an image", "POST", "/api/activations?model=letters&cam=hirescam&camlayer=2", "application/json", ok, 400, "(flatten) outputs shape [64], not an image"},
 		{"cam of a bad method", "POST", "/api/cam?model=letters&cam=saliency", "application/json", ok, 400, `parameter cam="saliency"`},

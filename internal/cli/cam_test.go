@@ -12,7 +12,8 @@ import (
 )
 
 // TestCAMPyTorch checks convnet's class activation maps, Grad-CAM's and
-// HiResCAM's, against PyTorch's autograd on the PyTorch projects of the
+// HiResCAM's, against PyTorch's autograd, and the occlusion maps against
+// the same test run in PyTorch, on the PyTorch projects of the
 // built-in AHCD model (the maps of its last convolution's ReLU) and of the
 // resnet preset with random weights (a graph: the ReLU after its last
 // residual Add), for the top class of 20 test letters.
@@ -58,7 +59,7 @@ func checkCAMs(t *testing.T, py string, m *model.Sequential, spec string, images
 		px = append(px, img...)
 	}
 	writeFloats(t, filepath.Join(dir, "images.f32"), px)
-	if msg, err := exec.Command(py, "testdata/torch_cam.py", project, filepath.Join(dir, "images.f32"), name, dir).CombinedOutput(); err != nil {
+	if msg, err := exec.Command(py, "testdata/torch_cam.py", project, filepath.Join(dir, "images.f32"), name, dir, m.Layers[0].Name()).CombinedOutput(); err != nil {
 		t.Fatalf("torch_cam.py: %v\n%s", err, msg)
 	}
 	classes := readFloats(t, filepath.Join(dir, "classes.f32"))
@@ -68,7 +69,11 @@ func checkCAMs(t *testing.T, py string, m *model.Sequential, spec string, images
 	}
 	for _, method := range model.CAMMethods {
 		cams := readFloats(t, filepath.Join(dir, method+".f32"))
-		worst, empty := 0.0, 0
+		layer, name := layer, name
+		if method == "occlusion" { // a map of the input
+			layer, name = -1, "the input"
+		}
+		worst, worstAbs, empty := 0.0, 0.0, 0
 		for i, img := range images {
 			cam, err := c.CAM(context.Background(), img, method, -1, -1)
 			if err != nil {
@@ -79,14 +84,18 @@ func checkCAMs(t *testing.T, py string, m *model.Sequential, spec string, images
 				t.Fatalf("%s, image %d: class %d of layer %d, %d values; PyTorch: class %v of %s, %d values", method, i, cam.Class, cam.Layer, size, classes[i], name, len(cams)/len(images))
 			}
 			diff, top := mapDiff(cam.Map.Data, cams[i*size:(i+1)*size])
-			worst = max(worst, diff)
+			worst, worstAbs = max(worst, diff), max(worstAbs, diff*top)
 			if top == 0 {
 				empty++
 			}
 		}
-		t.Logf("%s of %s (layer %d), 20 letters: max |convnet - PyTorch| = %.3g of the map's largest value; %d maps empty", method, name, layer, worst, empty)
-		if worst > 1e-4 {
-			t.Errorf("%s: max |convnet - PyTorch| = %.3g of the map's largest value, want <= 1e-4", method, worst)
+		t.Logf("%s of %s (layer %d), 20 letters: max |convnet - PyTorch| = %.3g of the map's largest value (%.3g); %d maps empty", method, name, layer, worst, worstAbs, empty)
+		// Occlusion's values are falls of probabilities, whose float32
+		// rounding in a deep network of random weights and statistics
+		// reaches about 1e-6: they are held to 1e-5, a thousandth of a
+		// percentage point, whatever the map's largest value.
+		if method == "occlusion" && worstAbs > 1e-5 || method != "occlusion" && worst > 1e-4 {
+			t.Errorf("%s: max |convnet - PyTorch| = %.3g of the map's largest value (%.3g), want <= 1e-4 of it (occlusion: 1e-5)", method, worst, worstAbs)
 		}
 		if trained && method == "hirescam" && empty > 0 {
 			t.Errorf("hirescam: %d of 20 maps empty; the letters' scores are large, some cell must raise them", empty)

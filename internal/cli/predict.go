@@ -29,7 +29,7 @@ type predictOptions struct {
 	ColumnMajor bool   // CSV pixels stored column by column (AHCD)
 	Inputs      []string
 	MaxMemory   int64  // what the model may take to run (0: the default)
-	CAM         string // a class activation map to draw for each input: gradcam, hirescam or ""
+	CAM         string // a class activation map to draw for each input: gradcam, hirescam, occlusion or ""
 	CAMDir      string // where the maps go
 	CAMLayer    string // the name of the layer the maps weigh; "": the last convolution's block
 }
@@ -44,7 +44,7 @@ func parsePredict(args []string, stderr io.Writer) (*predictOptions, error) {
 	fs.StringVar(&o.CSVLabel, "csv-label", "", "label column of the CSV inputs, a header name or a 0-based index (default: none, every column is a pixel)")
 	fs.BoolVar(&o.ColumnMajor, "column-major", false, "CSV pixels are stored column by column, as in AHCD's CSV files")
 	maxMemoryFlag(fs, &o.MaxMemory)
-	fs.StringVar(&o.CAM, "cam", "", "also draw each input's class activation map of its top class: "+strings.Join(model.CAMMethods, " or ")+", into --cam-dir")
+	fs.StringVar(&o.CAM, "cam", "", "also draw each input's class activation map of its top class: "+strings.Join(model.CAMMethods, " or ")+" (the map of Zeiler and Fergus's occlusion test: where hiding a square of the input lowers the class's probability), into --cam-dir")
 	fs.StringVar(&o.CAMDir, "cam-dir", "", "the folder of the --cam pictures, made if missing: INPUT.METHOD.png each (the input as the model sees it, the map over it)")
 	fs.StringVar(&o.CAMLayer, "cam-layer", "", "the layer whose maps --cam weighs, by its name in convnet summary (default: the last convolution's block)")
 	inputs, err := parseFlagsAnywhere(fs, args)
@@ -64,11 +64,13 @@ func parsePredict(args []string, stderr io.Writer) (*predictOptions, error) {
 	case !slices.Contains([]string{"auto", "yes", "no"}, o.Invert):
 		return nil, usagef("--invert %q: want auto, yes or no", o.Invert)
 	case o.CAM != "" && !slices.Contains(model.CAMMethods, o.CAM):
-		return nil, usagef("--cam %q: want %s", o.CAM, strings.Join(model.CAMMethods, " or "))
+		return nil, usagef("--cam %q: want one of %s", o.CAM, strings.Join(model.CAMMethods, ", "))
 	case o.CAM != "" && o.CAMDir == "":
 		return nil, usagef("--cam needs --cam-dir, the folder its pictures go to")
 	case o.CAM == "" && (o.CAMDir != "" || o.CAMLayer != ""):
 		return nil, usagef("--cam-dir and --cam-layer go with --cam")
+	case o.CAM == "occlusion" && o.CAMLayer != "":
+		return nil, usagef("--cam-layer goes with gradcam and hirescam: occlusion hides squares of the input, it weighs no layer")
 	}
 	return o, nil
 }
@@ -128,7 +130,7 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if camLayer, err = layerNamed(c.Model(), o.CAMLayer); err != nil {
 			return err
 		}
-		if _, err := c.Model().CheckCAMLayer(camLayer); err != nil {
+		if _, err := c.Model().CheckCAMLayer(camLayer); err != nil && o.CAM != "occlusion" {
 			return usagef("--cam: %v", err)
 		}
 		if err := os.MkdirAll(o.CAMDir, 0o755); err != nil {

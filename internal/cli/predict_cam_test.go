@@ -96,11 +96,38 @@ func TestPredictCAM(t *testing.T) {
 		t.Errorf("re_lu_3's map %v: the reddest cell %d, the largest %d", cam.Map.Shape, got, argmax(cam.Map.Data))
 	}
 
+	// The occlusion map: of the input, 32x32.
+	if code, _, stderr := runCLI("predict", "--model", "ahcd", "--cam", "occlusion", "--cam-dir", cams, one); code != 0 {
+		t.Fatalf("predict --cam occlusion: exit %d: %s", code, stderr)
+	}
+	if f, err = os.Open(filepath.Join(cams, camFileName(one)+".occlusion.png")); err != nil {
+		t.Fatal(err)
+	}
+	pic, err = png.Decode(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cam, err = c.CAM(context.Background(), images[0], "occlusion", -1, -1); err != nil {
+		t.Fatal(err)
+	}
+	if cam.Map.Data[argmax(cam.Map.Data)] == 0 {
+		t.Fatal("the occlusion map of the first letter is empty: a test that shows nothing")
+	}
+	// Its squares overlap: the map is smooth, and jet's red is reddest at
+	// 7/8 of the largest value (it darkens from there): the reddest pixel
+	// is one of 7/8 of it or more.
+	top := cam.Map.Data[argmax(cam.Map.Data)]
+	if got := hottest(pic, 32); fmt.Sprint(cam.Map.Shape) != "[32 32]" || cam.Map.Data[got] < 0.85*top {
+		t.Errorf("the occlusion map %v: the reddest pixel %d is %.4g, the largest %d %.4g", cam.Map.Shape, got, cam.Map.Data[got], argmax(cam.Map.Data), top)
+	}
+
 	for _, tt := range []struct {
 		args []string
 		want string
 	}{
-		{[]string{"--cam", "saliency", "--cam-dir", cams}, `--cam "saliency": want gradcam or hirescam`},
+		{[]string{"--cam", "occlusion", "--cam-dir", cams, "--cam-layer", "conv2d"}, "--cam-layer goes with gradcam and hirescam: occlusion hides squares of the input"},
+		{[]string{"--cam", "saliency", "--cam-dir", cams}, `--cam "saliency": want one of gradcam, hirescam, occlusion`},
 		{[]string{"--cam", "gradcam"}, "--cam needs --cam-dir"},
 		{[]string{"--cam-dir", cams}, "--cam-dir and --cam-layer go with --cam"},
 		{[]string{"--cam", "gradcam", "--cam-dir", cams, "--cam-layer", "flatten"}, "(flatten) outputs shape [2048], not an image"},

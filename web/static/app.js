@@ -55,7 +55,7 @@ async function send() {
   if ($("saliency").checked) params.set("saliency", "1");
   if ($("cam").checked) {
     params.set("cam", $("cammethod").value);
-    if ($("camlayer").value !== "") params.set("camlayer", $("camlayer").value);
+    if ($("camlayer").value !== "" && $("cammethod").value !== "occlusion") params.set("camlayer", $("camlayer").value);
   }
   // While the pen moves, the layers are repainted four times a second at
   // most (the prediction follows every answer): the page stays free to

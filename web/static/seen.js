@@ -163,6 +163,14 @@ function renderCAM(ans) {
   ctx.globalAlpha = 1;
   ctx.drawImage(camHeat, 0, 0);
   overlay(ans, camHeat, 0.7, true);
+  $("camlayer").hidden = cam.method === "occlusion";
+  if (cam.method === "occlusion") {
+    $("camhint").textContent = cam.max > 0
+      ? `Orange: where hiding a square of the input (setting it to the average training image) lowers the probability of ` +
+        `${className(cam.class)} most, by up to ${fmt(100 * cam.max)} points (the occlusion test of Zeiler and Fergus).`
+      : `Hiding no square of the input lowers the probability of ${className(cam.class)} (the occlusion test of Zeiler and Fergus).`;
+    return;
+  }
   const how = cam.method === "gradcam"
     ? "each of its maps weighed by the mean gradient of the score over the map (Grad-CAM)"
     : "each cell's features weighed by the gradient of the score at that cell (HiResCAM)";
