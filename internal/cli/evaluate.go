@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -42,7 +43,7 @@ func parseEvaluate(args []string, stderr io.Writer) (*evaluateOptions, error) {
 	fs.StringVar(&o.Model, "model", "", "the model to evaluate: a model file, or a built-in model ("+strings.Join(pretrained.Names(), ", ")+")")
 	o.Source.register(fs, "")
 	fs.BoolVar(&o.JSON, "json", false, "print the results as JSON")
-	fs.StringVar(&o.OutDir, "out-dir", "", "folder for the PNGs (default: beside the model file; the current folder for a built-in model)")
+	fs.StringVar(&o.OutDir, "out-dir", "", "folder for the PNGs, made if missing (default: beside the model file; the current folder for a built-in model)")
 	fs.IntVar(&o.BatchSize, "batch-size", 256, "images per forward pass")
 	fs.IntVar(&o.Top, "top-confused", 10, "how many of the most confused pairs to list")
 	fs.BoolVar(&o.Update, "update-model", false, "store the results in the model file (for convnet serve)")
@@ -125,6 +126,9 @@ func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 // those written.
 func (ev *evaluation) writePNGs(o *evaluateOptions, test *data.Dataset, names []string) error {
 	dir := outDir(o)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("the results are above, but the PNGs were not written: --out-dir: %w", err)
+	}
 	base := strings.TrimSuffix(filepath.Base(o.Model), filepath.Ext(o.Model))
 	heatmap := filepath.Join(dir, base+".confusion.png")
 	if err := safefile.Write(heatmap, o.Force, func(w io.Writer) error {

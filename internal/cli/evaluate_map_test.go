@@ -36,7 +36,7 @@ func TestEvaluateMap(t *testing.T) {
 	if err != nil || img.Bounds().Dx() != 900 || img.Bounds().Dy() != 900 {
 		t.Fatalf("the map: %v, %v; want a 900x900 PNG", err, img.Bounds())
 	}
-	other := t.TempDir()
+	other := filepath.Join(t.TempDir(), "made", "here") // --out-dir is made if missing
 	var without struct {
 		MapPNG *string `json:"map_png"`
 	}
@@ -45,5 +45,8 @@ func TestEvaluateMap(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(other, "ahcd.map.png")); err == nil {
 		t.Error("evaluate without --map wrote a map")
+	}
+	if _, err := os.Stat(filepath.Join(other, "ahcd.confusion.png")); err != nil {
+		t.Errorf("the confusion heatmap in a new --out-dir: %v", err)
 	}
 }
