@@ -18,6 +18,14 @@ type augmentFlags struct {
 }
 
 func (a *augmentFlags) register(fs *flag.FlagSet) {
+	a.registerTransforms(fs)
+	fs.Float64Var(&a.m.MixUp, "mixup", 0, "mix each image of a batch with the one before it, and their one-hot targets, in a proportion drawn from Beta(α, α) once per batch, such as 0.2 (torchvision's MixUp; 0: off; not turned off by --no-augment)")
+	fs.Float64Var(&a.m.CutMix, "cutmix", 0, "paste into each image of a batch a box of the one before it, its size drawn from Beta(α, α) once per batch, and mix their targets by area, such as 1 (torchvision's CutMix; with --mixup, each batch gets one of the two; 0: off)")
+}
+
+// registerTransforms registers the flags of the changes to each image, not
+// the mixing.
+func (a *augmentFlags) registerTransforms(fs *flag.FlagSet) {
 	a.c = augment.Config{RotationRange: 10, WidthShiftRange: 0.1, HeightShiftRange: 0.1, ZoomRange: augment.ZoomRangeOf(0.1), FillMode: "nearest"}
 	fs.Float64Var(&a.c.RotationRange, "rotation", a.c.RotationRange, "augmentation: largest rotation in degrees")
 	fs.Float64Var(&a.c.WidthShiftRange, "width-shift", a.c.WidthShiftRange, "augmentation: largest horizontal shift (below 1: fraction of the width, else pixels)")
@@ -39,8 +47,6 @@ func (a *augmentFlags) register(fs *flag.FlagSet) {
 	})
 	fs.Float64Var(&a.c.Erasing, "random-erasing", 0, "augmentation: the probability that an image has a rectangle (2% to 33% of its area, height/width 0.3 to 3.3) filled with --erasing-value, last (torchvision's RandomErasing; 0: off)")
 	fs.Float64Var(&a.c.ErasingValue, "erasing-value", 0, "augmentation: the pixel value --random-erasing fills with, 0..255")
-	fs.Float64Var(&a.m.MixUp, "mixup", 0, "mix each image of a batch with the one before it, and their one-hot targets, in a proportion drawn from Beta(α, α) once per batch, such as 0.2 (torchvision's MixUp; 0: off; not turned off by --no-augment)")
-	fs.Float64Var(&a.m.CutMix, "cutmix", 0, "paste into each image of a batch a box of the one before it, its size drawn from Beta(α, α) once per batch, and mix their targets by area, such as 1 (torchvision's CutMix; with --mixup, each batch gets one of the two; 0: off)")
 	fs.Float64Var(&a.c.StrokeRange, "stroke", 0, "augmentation: largest stroke-width change s in [0, 1]: each pixel moves a fraction t ~ U(-s, s) of the way to the brightest (t > 0) or darkest (t < 0) of itself and its four neighbours")
 }
 

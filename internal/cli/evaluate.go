@@ -35,6 +35,7 @@ type evaluateOptions struct {
 	Force     bool
 	Map       bool
 	MaxMemory int64
+	TTA       ttaFlags
 }
 
 func parseEvaluate(args []string, stderr io.Writer) (*evaluateOptions, error) {
@@ -50,6 +51,7 @@ func parseEvaluate(args []string, stderr io.Writer) (*evaluateOptions, error) {
 	fs.BoolVar(&o.Force, "force", false, "overwrite existing PNGs")
 	fs.BoolVar(&o.Map, "map", false, "also draw how the network groups the test images: <model>.map.png, t-SNE of the features the last layer reads (up to 1000 images)")
 	maxMemoryFlag(fs, &o.MaxMemory)
+	o.TTA.register(fs)
 	if _, err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}
@@ -60,6 +62,11 @@ func parseEvaluate(args []string, stderr io.Writer) (*evaluateOptions, error) {
 		return nil, usagef("--model is required")
 	case o.BatchSize < 1:
 		return nil, usagef("--batch-size %d: want at least 1", o.BatchSize)
+	case o.TTA.copies > 0 && o.Update:
+		return nil, usagef("--update-model stores the model's own results, not those of --tta")
+	}
+	if err := o.TTA.check(fs); err != nil {
+		return nil, err
 	}
 	return o, nil
 }
@@ -90,7 +97,7 @@ func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := checkCompatible(o.Model, m, test); err != nil {
 		return err
 	}
-	ev, err := evaluateWith(ctx, c, test, o.BatchSize)
+	ev, err := evaluateWith(ctx, c, test, o.BatchSize, o.TTA.tta)
 	if err != nil {
 		return err
 	}
@@ -183,6 +190,7 @@ type evaluation struct {
 	HeatmapPNG   string                       `json:"confusion_png,omitempty"`
 	ErrorsPNG    string                       `json:"misclassified_png,omitempty"`
 	MapPNG       string                       `json:"map_png,omitempty"`
+	TTA          string                       `json:"tta,omitempty"` // the test-time augmentation, if any
 
 	Pred  []int       `json:"-"` // predicted class per image
 	Probs [][]float32 `json:"-"` // probability of the predicted class and the true one
@@ -194,16 +202,19 @@ func evaluateModel(m *model.Sequential, ds *data.Dataset, batch int) (*evaluatio
 	if err != nil {
 		return nil, err
 	}
-	return evaluateWith(context.Background(), c, ds, batch)
+	return evaluateWith(context.Background(), c, ds, batch, nil)
 }
 
 // evaluateWith classifies every image of ds, a batch at a time, and
 // gathers the figures. The loss is the cross-entropy of the predicted
 // probabilities (clipped at 1e-7 as Keras does), without label smoothing.
-func evaluateWith(ctx context.Context, c *model.Classifier, ds *data.Dataset, batch int) (*evaluation, error) {
+func evaluateWith(ctx context.Context, c *model.Classifier, ds *data.Dataset, batch int, tta *model.TTA) (*evaluation, error) {
 	n, classes := ds.Len(), len(c.ClassNames())
 	m := c.Model()
 	ev := &evaluation{Count: n, Classes: m.ClassNames, Confusion: metrics.NewConfusion(classes), Pred: make([]int, n)}
+	if tta != nil {
+		ev.TTA = describeTTA(tta)
+	}
 	var sum float64
 	size := ds.SampleSize()
 	buf := make([]float32, min(batch, n)*size) // the batch's images, reused
@@ -213,7 +224,15 @@ func evaluateWith(ctx context.Context, c *model.Classifier, ds *data.Dataset, ba
 		for i := range px {
 			px[i] = ds.ImageTo(buf[i*size:(i+1)*size], lo+i)
 		}
-		rs, err := c.ClassifyPixels(ctx, px, 1)
+		var rs []model.Result
+		var err error
+		if tta != nil {
+			t := *tta
+			t.First = lo
+			rs, err = c.ClassifyPixelsTTA(ctx, px, 1, t)
+		} else {
+			rs, err = c.ClassifyPixels(ctx, px, 1)
+		}
 		if nf := new(model.NonFiniteError); errors.As(err, &nf) {
 			return nil, fmt.Errorf("test image %d: the model's output is not finite (NaN or infinite values): the model is broken", lo+nf.Index+1)
 		} else if err != nil {
@@ -239,6 +258,9 @@ func evaluateWith(ctx context.Context, c *model.Classifier, ds *data.Dataset, ba
 
 // writeText prints the evaluation for a person.
 func (ev *evaluation) writeText(w io.Writer, names []string, top int) {
+	if ev.TTA != "" {
+		fmt.Fprintf(w, "Test-time augmentation: %s\n", ev.TTA)
+	}
 	fmt.Fprintf(w, "Test loss: %.4f\nTest accuracy: %.4f (%d of %d images)\n\n", ev.Loss, ev.Accuracy, ev.Confusion.Correct(), ev.Count)
 	metrics.WriteConfusionText(w, ev.Confusion, names)
 	fmt.Fprintln(w)
