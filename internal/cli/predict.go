@@ -32,6 +32,7 @@ type predictOptions struct {
 	CAM         string // a class activation map to draw for each input: gradcam, hirescam, occlusion or ""
 	CAMDir      string // where the maps go
 	CAMLayer    string // the name of the layer the maps weigh; "": the last convolution's block
+	TTA         ttaFlags
 }
 
 func parsePredict(args []string, stderr io.Writer) (*predictOptions, error) {
@@ -47,11 +48,15 @@ func parsePredict(args []string, stderr io.Writer) (*predictOptions, error) {
 	fs.StringVar(&o.CAM, "cam", "", "also draw each input's class activation map of its top class: "+strings.Join(model.CAMMethods, " or ")+" (the map of Zeiler and Fergus's occlusion test: where hiding a square of the input lowers the class's probability), into --cam-dir")
 	fs.StringVar(&o.CAMDir, "cam-dir", "", "the folder of the --cam pictures, made if missing: INPUT.METHOD.png each (the input as the model sees it, the map over it)")
 	fs.StringVar(&o.CAMLayer, "cam-layer", "", "the layer whose maps --cam weighs, by its name in convnet summary (default: the last convolution's block)")
+	o.TTA.register(fs)
 	inputs, err := parseFlagsAnywhere(fs, args)
 	if err != nil {
 		return nil, err
 	}
 	o.Inputs = inputs
+	if err := o.TTA.check(fs); err != nil {
+		return nil, err
+	}
 	switch {
 	case o.Model == "":
 		return nil, usagef("--model is required: a model file or one of %s", strings.Join(pretrained.Names(), ", "))

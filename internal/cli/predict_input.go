@@ -43,6 +43,7 @@ type predictor struct {
 	progress     *progress
 	stderr       io.Writer
 	done, failed int // inputs classified, and reported as failed
+	classified   int // inputs given to the classifier, for the seeds of --tta
 }
 
 // fail reports an input that cannot be classified; the run goes on and
@@ -222,7 +223,16 @@ func (p *predictor) classify(names []string, px [][]float32, inverted []bool, tr
 	if len(px) == 0 {
 		return nil
 	}
-	rs, err := p.c.ClassifyPixels(p.ctx, px, p.o.Top)
+	var rs []model.Result
+	var err error
+	if t := p.o.TTA.tta; t != nil {
+		tta := *t
+		tta.First = p.classified // each input's copies whatever the chunks
+		rs, err = p.c.ClassifyPixelsTTA(p.ctx, px, p.o.Top, tta)
+	} else {
+		rs, err = p.c.ClassifyPixels(p.ctx, px, p.o.Top)
+	}
+	p.classified += len(px)
 	if nf := new(model.NonFiniteError); errors.As(err, &nf) {
 		return fmt.Errorf("%s: the model's output is not finite (NaN or infinite values): the model is broken", names[nf.Index])
 	}

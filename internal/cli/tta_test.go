@@ -2,6 +2,8 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -51,5 +53,33 @@ func TestEvaluateTTA(t *testing.T) {
 		if code != 2 || !strings.Contains(stderr, c.want) {
 			t.Errorf("evaluate %v: exit %d, %q; want 2 and %q", c.args, code, stderr, c.want)
 		}
+	}
+}
+
+// TestPredictTTA classifies three AHCD letters, as PNG files, with
+// test-time augmentation: the same probabilities for the same seed whatever
+// the order of the flags, others for another seed or without it.
+func TestPredictTTA(t *testing.T) {
+	dir := t.TempDir()
+	var inputs []string
+	for i, img := range testImages(t, "ahcd", 3) {
+		path := filepath.Join(dir, fmt.Sprintf("%d.png", i))
+		writeGrayPNG(t, path, img, 32, 32)
+		inputs = append(inputs, path)
+	}
+	probs := func(args ...string) string {
+		t.Helper()
+		code, stdout, stderr := runCLI(append(append([]string{"predict", "--model", "ahcd", "--output", "json", "--top", "28"}, inputs...), args...)...)
+		if code != 0 {
+			t.Fatalf("predict %v: exit %d: %s", args, code, stderr)
+		}
+		return stdout
+	}
+	plain, a, other := probs(), probs("--tta", "3", "--seed", "4"), probs("--seed", "5", "--tta", "3")
+	if b := probs("--seed", "4", "--tta", "3"); a != b || a == plain || a == other || strings.Count(a, `"input"`) != 3 {
+		t.Errorf("without:\n%s\nseed 4:\n%s\n%s\nseed 5:\n%s", plain, a, b, other)
+	}
+	if code, _, stderr := runCLI("predict", "--model", "ahcd", "--zoom", "0.2", inputs[0]); code != 2 || !strings.Contains(stderr, "--zoom goes with --tta") {
+		t.Errorf("--zoom without --tta: exit %d, %s", code, stderr)
 	}
 }

@@ -9,7 +9,8 @@ import (
 	"github.com/convnet-go/convnet/model"
 )
 
-// ttaFlags are the test-time augmentation flags of convnet evaluate.
+// ttaFlags are the test-time augmentation flags of convnet evaluate and
+// convnet predict.
 type ttaFlags struct {
 	copies int
 	beta   float64
