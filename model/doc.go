@@ -129,8 +129,10 @@
 // evidence for that class alone; the probability's gradient also moves with
 // every other class. A class activation map ([CAM]: Grad-CAM or HiResCAM)
 // shows instead which cells of a layer's maps raise that logit, by default
-// those of the last convolution's block ([Model.CAMLayer]), and
-// [Classifier.Pattern] an input that one channel of a layer responds to
+// those of the last convolution's block ([Model.CAMLayer]);
+// [Classifier.Occlusion] which squares of the input, hidden, lower the
+// class's probability most (no gradient: the model runs once per square);
+// and [Classifier.Pattern] an input that one channel of a layer responds to
 // strongly, found by gradient ascent.
 //
 // A Model is not safe for concurrent use: its layers own the buffers they
@@ -163,7 +165,8 @@
 // images and never more than the images given. [Classifier.Trace] adds every
 // layer's output, [Classifier.Saliency] the saliency map,
 // [Classifier.CAM] a class activation map, and [Classifier.TraceWith] all
-// three from one forward pass. Raw pixels of the
+// three from one forward pass. [Classifier.ClassifyPixelsTTA] classifies
+// each image with randomly augmented copies of it too ([TTA]). Raw pixels of the
 // wrong size or not finite are errors, and so is an output that is not
 // finite ([*NonFiniteError]). A classifier is safe for concurrent use: each
 // batch takes one of a pool of copies of the model, made as needed up to
