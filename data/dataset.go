@@ -194,3 +194,53 @@ func (e *FormatError) Error() string {
 func formatErr(file string, line, col int, format string, args ...any) error {
 	return &FormatError{File: file, Line: line, Column: col, Msg: fmt.Sprintf(format, args...)}
 }
+
+// Relabel gives d the classes names, in their order: each image's class is
+// found by its name among names, as when a test set's folders are matched
+// with the classes a model was trained on. A class of d that some image
+// has and names has not is an error naming it; classes of d without
+// images are dropped.
+func (d *Dataset) Relabel(names []string) error {
+	index := make(map[string]int, len(names))
+	for i, n := range names {
+		if _, ok := index[n]; !ok {
+			index[n] = i
+		}
+	}
+	to := make([]int, len(d.ClassNames))
+	for i, n := range d.ClassNames {
+		j, ok := index[n]
+		if !ok {
+			j = -1
+		}
+		to[i] = j
+	}
+	y := make([]int, len(d.Y))
+	for i, c := range d.Y {
+		if c < 0 || c >= len(to) || to[c] < 0 {
+			name := "?"
+			if c >= 0 && c < len(d.ClassNames) {
+				name = d.ClassNames[c]
+			}
+			return fmt.Errorf("image %d is of class %q, not one of the %d classes %s", i+1, name, len(names), quoteList(names, 8))
+		}
+		y[i] = to[c]
+	}
+	d.Y, d.ClassNames = y, slices.Clone(names)
+	return nil
+}
+
+// quoteList quotes the first n names, and says how many more there are.
+func quoteList(names []string, n int) string {
+	var b strings.Builder
+	for i, s := range names[:min(n, len(names))] {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%q", s)
+	}
+	if len(names) > n {
+		fmt.Fprintf(&b, " and %d more", len(names)-n)
+	}
+	return b.String()
+}

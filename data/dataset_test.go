@@ -87,3 +87,22 @@ func TestBytesTrainLikeFloats(t *testing.T) {
 		}
 	}
 }
+
+// TestRelabel: classes matched by name, in the order given; a class without
+// images may be missing from the names, one with images may not.
+func TestRelabel(t *testing.T) {
+	d := &Dataset{Y: []int{0, 2, 2, 0}, ClassNames: []string{"b", "unused", "a"}}
+	if err := d.Relabel([]string{"a", "b", "c"}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(d.Y, []int{1, 0, 0, 1}) || !slices.Equal(d.ClassNames, []string{"a", "b", "c"}) {
+		t.Errorf("Y %v, names %q", d.Y, d.ClassNames)
+	}
+	d = &Dataset{Y: []int{1, 0}, ClassNames: []string{"a", "z"}}
+	if err := d.Relabel([]string{"a", "b"}); err == nil || err.Error() != `image 1 is of class "z", not one of the 2 classes "a", "b"` {
+		t.Errorf("a class of another name: %v", err)
+	}
+	if !slices.Equal(d.Y, []int{1, 0}) {
+		t.Errorf("after an error, Y %v: want it unchanged", d.Y)
+	}
+}

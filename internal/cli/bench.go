@@ -82,12 +82,18 @@ func (o *benchOptions) validate(args []string) error {
 	if o.Batch > maxBenchBatch || o.InferBatch > maxBenchBatch {
 		return usagef("--batch and --infer-batch must be at most %d", maxBenchBatch)
 	}
+	if o.Threads > maxBenchThreads {
+		return usagef("--threads %d: want at most %d (the Go runtime stops at 10,000 threads)", o.Threads, maxBenchThreads)
+	}
 	return nil
 }
 
 // maxBenchBatch bounds the batch sizes, so that a typo does not exhaust
 // memory.
 const maxBenchBatch = 4096
+
+// maxBenchThreads bounds --threads: far more than any machine runs at once.
+const maxBenchThreads = 1024
 
 // benchResult is what convnet bench measures; the JSON keys are the ones
 // bench/pytorch/bench.py prints for PyTorch.

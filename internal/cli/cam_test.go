@@ -114,7 +114,7 @@ func torchvisionCAMs(t *testing.T, m *model.Sequential, images [][]float32, pref
 		t.Fatal(err)
 	}
 	classes := readFloats(t, prefix+".classes.f32")
-	for _, method := range model.CAMMethods {
+	for _, method := range []string{"gradcam", "hirescam"} { // occlusion: TestCAMPyTorch
 		want := readFloats(t, prefix+"."+method+".f32")
 		worst := 0.0
 		var shape []int

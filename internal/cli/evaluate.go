@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/convnet-go/convnet/data"
@@ -84,17 +85,25 @@ func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return usagef("--update-model: %s is a built-in model; save a copy first", o.Model)
 	}
 	m := c.Model()
-	if o.Source.Dataset == "" && o.Source.Images == "" && o.Source.CSV == "" {
+	src := &o.Source
+	if src.Dataset == "" && src.Images == "" && src.CSV == "" && src.TestImg == "" && src.TestCSV == "" {
 		o.Source.Dataset = m.Meta["dataset"]
 		if o.Source.Dataset == "" || strings.Contains(o.Source.Dataset, ":") {
 			return usagef("say which data to test on: --dataset, --test-images or --test-csv")
+		}
+	}
+	if in := m.InputShape(); src.Height == 0 && src.Width == 0 && len(in) == 3 {
+		// Image folders are read at the model's size, in its colours.
+		src.Height, src.Width = in[0], in[1]
+		if src.ColorMode == "grayscale" {
+			src.ColorMode = map[int]string{1: "grayscale", 3: "rgb", 4: "rgba"}[in[2]]
 		}
 	}
 	test, err := o.Source.testSet(ctx)
 	if err != nil {
 		return err
 	}
-	if err := checkCompatible(o.Model, m, test); err != nil {
+	if err := checkCompatible(o.Model, m, test, src.CSV != "" || src.TestCSV != ""); err != nil {
 		return err
 	}
 	ev, err := evaluateWith(ctx, c, test, o.BatchSize, o.TTA.tta)
@@ -166,13 +175,30 @@ func outDir(o *evaluateOptions) string {
 	return o.OutDir
 }
 
-// checkCompatible reports a data set that does not fit the model.
-func checkCompatible(path string, m *model.Sequential, ds *data.Dataset) error {
+// checkCompatible reports a data set that does not fit the model,
+// and gives ds the model's classes: a CSV's (numbered) labels by number, up
+// to the model's last class; others (image folders, named data sets) by
+// name, when the model names its classes.
+func checkCompatible(path string, m *model.Sequential, ds *data.Dataset, numbered bool) error {
 	if got, want := ds.Shape(), m.InputShape(); !slices.Equal(got, want) {
 		return fmt.Errorf("%s takes images of shape %v, the data has %v", path, want, got)
 	}
-	if ds.NumClasses() != m.NumClasses() {
-		return fmt.Errorf("%s has %d classes, the data has %d", path, m.NumClasses(), ds.NumClasses())
+	names := m.ClassNames
+	if len(names) != m.NumClasses() {
+		names = make([]string, m.NumClasses())
+		for i := range names {
+			names[i] = strconv.Itoa(i)
+		}
+	}
+	if numbered || len(m.ClassNames) != m.NumClasses() {
+		if ds.NumClasses() > m.NumClasses() {
+			return fmt.Errorf("%s has %d classes, the data has labels up to %d", path, m.NumClasses(), ds.NumClasses()-1)
+		}
+		ds.ClassNames = names
+		return nil
+	}
+	if err := ds.Relabel(names); err != nil {
+		return fmt.Errorf("the test images against the classes of %s: %w", path, err)
 	}
 	return nil
 }

@@ -25,7 +25,15 @@ func (p *predictor) drawCAM(name string, px []float32, class int) error {
 	shape := p.c.InputShape()
 	img := plot.Cell{Pixels: px, H: shape[0], W: shape[1], C: shape[2]}
 	pic := plot.CAMOverlay(img, cam.Map.Data, cam.Map.Shape[0], cam.Map.Shape[1], max(1, camScale/max(shape[0], shape[1])))
-	path := filepath.Join(p.o.CAMDir, camFileName(name)+"."+p.o.CAM+".png")
+	file := camFileName(name)
+	if p.camFiles == nil {
+		p.camFiles = map[string]bool{}
+	}
+	for k := 2; p.camFiles[file]; k++ { // another input of the same file name: a/b.png and a_b.png
+		file = fmt.Sprintf("%s~%d", camFileName(name), k)
+	}
+	p.camFiles[file] = true
+	path := filepath.Join(p.o.CAMDir, file+"."+p.o.CAM+".png")
 	if err := safefile.Write(path, true, func(w io.Writer) error { return plot.WritePNG(w, pic) }); err != nil {
 		return fmt.Errorf("%s: the class activation map: %w", name, err)
 	}

@@ -42,8 +42,9 @@ type predictor struct {
 	out          predictWriter
 	progress     *progress
 	stderr       io.Writer
-	done, failed int // inputs classified, and reported as failed
-	classified   int // inputs given to the classifier, for the seeds of --tta
+	done, failed int             // inputs classified, and reported as failed
+	classified   int             // inputs given to the classifier, for the seeds of --tta
+	camFiles     map[string]bool // the names of the --cam pictures written
 }
 
 // fail reports an input that cannot be classified; the run goes on and
@@ -70,7 +71,11 @@ func (p *predictor) list() []source {
 		case err != nil:
 			p.fail(err)
 		case st.IsDir():
-			out = append(out, p.walk(in)...)
+			found := p.walk(in)
+			if len(found) == 0 {
+				p.fail(fmt.Errorf("%s: a folder without images (%s)", in, strings.Join(imageExts, ", ")))
+			}
+			out = append(out, found...)
 		case !st.Mode().IsRegular():
 			p.fail(notRegular(in, st.Mode()))
 		default:

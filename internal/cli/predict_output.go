@@ -75,7 +75,11 @@ func (t *tablePredictions) write(r predictRecord) error {
 		fmt.Fprintf(t.w, "%6.2f%%  ", 100*p.Probability)
 	}
 	if t.truth {
-		t.cell(t.classes[r.Truth], 2)
+		label := "" // an image among labelled CSV rows has none
+		if r.Truth >= 0 {
+			label = t.classes[r.Truth]
+		}
+		t.cell(label, 2)
 	}
 	t.w.WriteString(r.Input)
 	if r.Result.Inverted {
@@ -113,8 +117,11 @@ func (c *csvPredictions) write(r predictRecord) error {
 		row = append(row, strconv.Itoa(p.Label), p.Name, strconv.FormatFloat(float64(p.Probability), 'g', -1, 32))
 	}
 	row = append(row, strconv.FormatBool(r.Result.Inverted))
-	if c.truth {
+	switch {
+	case c.truth && r.Truth >= 0:
 		row = append(row, strconv.Itoa(r.Truth), c.classes[r.Truth])
+	case c.truth: // an image among labelled CSV rows has no label
+		row = append(row, "", "")
 	}
 	return c.w.Write(row)
 }

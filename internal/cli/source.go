@@ -66,6 +66,12 @@ func (s *sourceFlags) describe() string {
 // load returns the training set and the test set (nil when there is none),
 // cut to the limits. It stops when ctx is done.
 func (s *sourceFlags) load(ctx context.Context) (train, test *data.Dataset, err error) {
+	return s.loadSets(ctx, false)
+}
+
+// loadSets is load; testOnly loads a --test-images or --test-csv given
+// without a training set alone.
+func (s *sourceFlags) loadSets(ctx context.Context, testOnly bool) (train, test *data.Dataset, err error) {
 	switch {
 	case s.Limit < 0 || s.TestLimit < 0:
 		return nil, nil, usagef("--limit and --test-limit must not be negative")
@@ -74,7 +80,7 @@ func (s *sourceFlags) load(ctx context.Context) (train, test *data.Dataset, err 
 	case s.CSV == "-" && s.TestCSV == "-":
 		return nil, nil, usagef("--csv and --test-csv cannot both be the standard input")
 	}
-	if train, test, err = s.loadAll(ctx, data.NewBudget(int64(s.Memory)<<20)); err != nil {
+	if train, test, err = s.loadAll(ctx, data.NewBudget(int64(s.Memory)<<20), testOnly); err != nil {
 		var me *data.MemoryError
 		switch {
 		case errors.As(err, new(*data.ChecksumError)):
@@ -98,10 +104,24 @@ func limit(d *data.Dataset, n int) *data.Dataset {
 	return d.Subset(idx)
 }
 
-func (s *sourceFlags) loadAll(ctx context.Context, budget *data.Budget) (train, test *data.Dataset, err error) {
+// loadAll loads the data sets; testOnly loads a --test-images or
+// --test-csv given without a training set alone, as the test set.
+func (s *sourceFlags) loadAll(ctx context.Context, budget *data.Budget, testOnly bool) (train, test *data.Dataset, err error) {
 	switch {
 	case s.Images != "" && s.CSV != "":
 		return nil, nil, usagef("give --images or --csv, not both")
+	case s.TestImg != "" && s.TestCSV != "":
+		return nil, nil, usagef("give --test-images or --test-csv, not both")
+	case s.Images == "" && s.TestImg != "" && !testOnly:
+		return nil, nil, usagef("--test-images goes with --images, the training images whose classes it tests")
+	case s.CSV == "" && s.TestCSV != "" && !testOnly:
+		return nil, nil, usagef("--test-csv goes with --csv, the training CSV whose classes it tests")
+	case testOnly && s.TestImg != "":
+		test, err = data.LoadImageFolder(ctx, s.TestImg, data.ImageFolderOptions{Height: s.Height, Width: s.Width, ColorMode: s.ColorMode, Budget: budget})
+		return nil, test, err
+	case testOnly && s.TestCSV != "":
+		test, err = loadCSV(ctx, s.TestCSV, data.CSVOptions{LabelColumn: s.CSVLabel, Budget: budget})
+		return nil, test, err
 	case s.Images != "":
 		if s.Height < 0 || s.Width < 0 {
 			return nil, nil, usagef("--height and --width must not be negative")
@@ -114,8 +134,13 @@ func (s *sourceFlags) loadAll(ctx context.Context, budget *data.Budget) (train, 
 			return nil, nil, err
 		}
 		if s.TestImg != "" {
+			shape := train.Shape() // the test images are read at the training images' size
+			opts.Height, opts.Width = shape[0], shape[1]
 			if test, err = data.LoadImageFolder(ctx, s.TestImg, opts); err != nil {
 				return nil, nil, err
+			}
+			if err := test.Relabel(train.ClassNames); err != nil {
+				return nil, nil, fmt.Errorf("--test-images %s: %w: the classes of --images %s", s.TestImg, err, s.Images)
 			}
 		}
 		return train, test, nil
@@ -127,6 +152,9 @@ func (s *sourceFlags) loadAll(ctx context.Context, budget *data.Budget) (train, 
 		if s.TestCSV != "" {
 			if test, err = loadCSV(ctx, s.TestCSV, opts); err != nil {
 				return nil, nil, err
+			}
+			if err := test.Relabel(train.ClassNames); err != nil {
+				return nil, nil, fmt.Errorf("--test-csv %s: %w: the labels of --csv %s", s.TestCSV, err, s.CSV)
 			}
 		}
 		return train, test, nil
@@ -175,7 +203,7 @@ func (s *sourceFlags) splits(ctx context.Context) (names []string, sets []*data.
 
 // testSet returns the test set of the source, or an error when it has none.
 func (s *sourceFlags) testSet(ctx context.Context) (*data.Dataset, error) {
-	_, test, err := s.load(ctx)
+	_, test, err := s.loadSets(ctx, s.Images == "" && s.CSV == "")
 	if err != nil {
 		return nil, err
 	}
