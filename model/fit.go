@@ -119,6 +119,15 @@ func (m *Model) Fit(ctx context.Context, opts FitOptions) (*History, error) {
 	}
 	m.classWeight = opts.ClassWeight
 	defer func() { m.classWeight = nil }()
+	if len(hist.Epochs) > 0 { // a resumed run: the callbacks take up the epochs done
+		for _, cb := range opts.Callbacks {
+			if r, ok := cb.(Resumer); ok {
+				if err := r.Resume(m, hist); err != nil {
+					return hist, err
+				}
+			}
+		}
+	}
 	step := opts.InitialEpoch*opts.StepsPerEpoch + opts.InitialStep // global step
 	for epoch := opts.InitialEpoch; epoch < opts.Epochs; epoch++ {
 		skip := 0

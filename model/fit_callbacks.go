@@ -23,6 +23,13 @@ type Callback interface {
 	OnTrainEnd(m *Model, h *History) error
 }
 
+// A Resumer is a [Callback] with state that a resumed run takes up: [Model.Fit]
+// calls Resume with the history of the epochs done before its first step,
+// so that the callback goes on as if it had seen them.
+type Resumer interface {
+	Resume(m *Model, h *History) error
+}
+
 // monitor is the improvement test shared by EarlyStopping and
 // ModelCheckpoint, with Keras's rules.
 type monitor struct {
@@ -99,6 +106,10 @@ type EarlyStopping struct {
 	bestWeight [][]float32
 	Stopped    int // the epoch (from 1) at which training stopped; 0 if it did not
 	Restored   int // the epoch (from 1) whose weights were put back at the end; 0 if none
+	// BestPath, if set, is a model file where RestoreBestWeights keeps the
+	// best epoch's weights while training runs, so that a run resumed from
+	// a checkpoint can put them back (see [Resumer]).
+	BestPath string
 }
 
 // EarlyStoppingOptions are Keras's arguments; zero values are its defaults.
@@ -122,7 +133,7 @@ func NewEarlyStopping(o EarlyStoppingOptions) (*EarlyStopping, error) {
 		return nil, fmt.Errorf("early stopping: patience %d is negative", o.Patience)
 	}
 	return &EarlyStopping{mon: mon, patience: o.Patience, baseline: o.Baseline,
-		restoreBestWeights: o.RestoreBestWeights, startFromEpoch: o.StartFromEpoch, best: mon.worst()}, nil
+		restoreBestWeights: o.RestoreBestWeights, startFromEpoch: o.StartFromEpoch, best: mon.worst(), bestEpoch: -1}, nil
 }
 
 func (e *EarlyStopping) OnEpochEnd(m *Model, h *History) (bool, error) {
@@ -134,14 +145,20 @@ func (e *EarlyStopping) OnEpochEnd(m *Model, h *History) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("early stopping: %w", err)
 	}
-	if e.restoreBestWeights && e.bestWeight == nil {
+	if e.restoreBestWeights && e.bestWeight == nil && e.bestEpoch < 0 {
 		e.bestWeight, e.bestEpoch = m.weights(nil), epoch
+		if err := e.keepBest(m); err != nil {
+			return false, err
+		}
 	}
 	e.wait++
 	if e.mon.better(v, e.best) {
 		e.best, e.bestEpoch = v, epoch
 		if e.restoreBestWeights {
 			e.bestWeight = m.weights(e.bestWeight)
+			if err := e.keepBest(m); err != nil {
+				return false, err
+			}
 		}
 		if e.baseline == nil || e.mon.better(v, *e.baseline) {
 			e.wait = 0
@@ -153,6 +170,51 @@ func (e *EarlyStopping) OnEpochEnd(m *Model, h *History) (bool, error) {
 		return true, nil
 	}
 	return false, nil
+}
+
+// keepBest writes the best weights, m's now, to BestPath if it is set.
+func (e *EarlyStopping) keepBest(m *Model) error {
+	if e.BestPath == "" {
+		return nil
+	}
+	if err := Save(e.BestPath, m, SaveOptions{Overwrite: true}); err != nil {
+		return fmt.Errorf("early stopping: keeping the best weights: %w", err)
+	}
+	return nil
+}
+
+// Resume replays the epochs of h, the best value and the patience, and
+// with RestoreBestWeights reads the best epoch's weights from BestPath.
+func (e *EarlyStopping) Resume(m *Model, h *History) error {
+	restore := e.restoreBestWeights
+	e.restoreBestWeights = false // replayed without weights
+	for i := range h.Epochs {
+		if stop, err := e.OnEpochEnd(m, &History{Epochs: h.Epochs[:i+1]}); err != nil || stop {
+			e.restoreBestWeights = restore
+			return err // a run that stopped early ended: nothing to resume
+		}
+	}
+	e.restoreBestWeights = restore
+	if !restore || len(h.Epochs) == 0 || e.bestEpoch < 0 {
+		return nil
+	}
+	if e.BestPath == "" {
+		return fmt.Errorf("early stopping: resuming with restore_best_weights needs the best epoch's weights (BestPath)")
+	}
+	b, err := Load(e.BestPath)
+	if err != nil {
+		return fmt.Errorf("early stopping: the best epoch's weights: %w", err)
+	}
+	if len(b.params) != len(m.params) {
+		return fmt.Errorf("early stopping: the best epoch's weights in %s: %d parameters, the model has %d", e.BestPath, len(b.params), len(m.params))
+	}
+	for i, p := range b.params {
+		if len(p.Value.Data) != len(m.params[i].Value.Data) {
+			return fmt.Errorf("early stopping: the best epoch's weights in %s: parameter %d of %d values, want %d", e.BestPath, i, len(p.Value.Data), len(m.params[i].Value.Data))
+		}
+	}
+	e.bestWeight = b.weights(nil)
+	return nil
 }
 
 func (e *EarlyStopping) OnTrainEnd(m *Model, _ *History) error {
@@ -237,6 +299,24 @@ func (c *ModelCheckpoint) OnEpochEnd(m *Model, h *History) (bool, error) {
 }
 
 func (c *ModelCheckpoint) OnTrainEnd(*Model, *History) error { return nil }
+
+// Resume takes up the best value of the epochs of h, so that a resumed run
+// saves only what improves on them.
+func (c *ModelCheckpoint) Resume(_ *Model, h *History) error {
+	if !c.SaveBestOnly {
+		return nil
+	}
+	for i := range h.Epochs {
+		v, err := c.mon.value(&History{Epochs: h.Epochs[:i+1]})
+		if err != nil {
+			return fmt.Errorf("model checkpoint: %w", err)
+		}
+		if c.mon.better(v, c.best) {
+			c.best = v
+		}
+	}
+	return nil
+}
 
 var (
 	fieldRE = regexp.MustCompile(`\{([^{}:]*)(?::([^{}]*))?\}`)

@@ -57,6 +57,7 @@ type trainer struct {
 	state   trainState
 
 	out, ckpt        string // the trained model; the run's own checkpoint, rewritten every epoch
+	best             string // where --restore-best keeps the best epoch's weights for a resumed run
 	train, val, test *data.Dataset
 	base             *model.Model // the model file a run starts from (--model), until buildModel
 	head             int          // where the head fromBase gave it starts in its layers; -1: none given
@@ -258,6 +259,9 @@ func (t *trainer) fitOptions(ctx context.Context, loader *data.Loader) (model.Fi
 		if err != nil {
 			return fit, usageError{err}
 		}
+		if opts.RestoreBestWeights {
+			es.BestPath = t.best
+		}
 		fit.Callbacks = append(fit.Callbacks, es)
 	}
 	if o.Checkpoint != "" {
@@ -323,6 +327,7 @@ func (t *trainer) finish(hist *model.History, elapsed time.Duration) error {
 		return err
 	}
 	os.Remove(t.ckpt)
+	os.Remove(t.best)
 	fmt.Fprintf(t.stdout, "Saved %s (training took %s); curves in %s\n", t.out, elapsed.Round(time.Second), curves)
 	return nil
 }

@@ -44,15 +44,26 @@ func (t *trainer) checkOutputs() error {
 	o := t.o
 	t.out = o.outPath()
 	t.ckpt = t.sibling(".ckpt.safetensors")
-	paths := []string{t.out, t.ckpt, t.sibling(".curves.png")}
+	t.best = t.sibling(".ckpt.best.safetensors")
+	files := []struct{ what, path string }{{"--out, the trained model", t.out}, {"the run's checkpoint", t.ckpt},
+		{"the curves", t.sibling(".curves.png")}, {"the best weights --restore-best keeps", t.best}}
 	if o.CSVLog != "" {
-		paths = append(paths, o.CSVLog)
+		files = append(files, struct{ what, path string }{"--csv-log", o.CSVLog})
 	}
 	if o.Checkpoint != "" && !strings.Contains(filepath.Dir(o.Checkpoint), "{") {
-		paths = append(paths, o.Checkpoint)
+		files = append(files, struct{ what, path string }{"--checkpoint", o.Checkpoint})
 	}
-	for _, p := range paths {
-		if err := checkWritable(p); err != nil {
+	taken := map[string]string{} // absolute path to what it is
+	for _, f := range files {
+		abs, err := filepath.Abs(f.path)
+		if err != nil {
+			return err
+		}
+		if what, ok := taken[abs]; ok && !strings.Contains(f.path, "{") { // a name made per epoch is not this one
+			return usagef("%s %s is also %s: give them different names", f.what, f.path, what)
+		}
+		taken[abs] = f.what
+		if err := checkWritable(f.path); err != nil {
 			return err
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -220,5 +221,54 @@ func TestTrainCancelledBeforeStart(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "m.ckpt.safetensors")); err == nil {
 		t.Error("a run cancelled before its first step saved a checkpoint")
+	}
+}
+
+// TestTrainResumeCallbacks interrupts a run in its third epoch and resumes
+// it; the validation accuracy is 1 from the first epoch on, which later
+// epochs tie but do not beat. The resumed run keeps the best value of
+// --checkpoint-best-only (it does not overwrite the best checkpoint with a
+// later epoch) and early stopping's best epoch, whose weights
+// --restore-best puts back from the file it kept them in: the final model
+// and the best checkpoint are the uninterrupted run's, bit for bit.
+func TestTrainResumeCallbacks(t *testing.T) {
+	f := writeCSVSet(t, smallSet)
+	dir := t.TempDir()
+	args := func(name string) []string {
+		return append(trainArgs(t, f, filepath.Join(dir, name+".safetensors")), "--no-evaluate", "--epochs", "3", "--lr", "0.05",
+			"--early-stopping", "5", "--early-stopping-monitor", "val_accuracy", "--restore-best",
+			"--checkpoint", filepath.Join(dir, name+".best.safetensors"), "--checkpoint-best-only", "--checkpoint-monitor", "val_accuracy")
+	}
+	code, _, stderr := runCLI(args("whole")...)
+	if code != 0 || !strings.Contains(stderr, "Restoring model weights from the end of the best epoch: 1.") {
+		t.Fatalf("uninterrupted run: exit %d, want the weights of epoch 1 restored:\n%s", code, stderr)
+	}
+	ckpt := interruptedRun(t, args("split"), 2, 2)
+	if _, err := os.Stat(filepath.Join(dir, "split.ckpt.best.safetensors")); err != nil {
+		t.Fatalf("the best weights kept for --restore-best: %v", err)
+	}
+	if code, _, stderr = runCLI("train", "--resume", ckpt); code != 0 || !strings.Contains(stderr, "Restoring model weights from the end of the best epoch: 1.") {
+		t.Fatalf("resumed run: exit %d:\n%s", code, stderr)
+	}
+	for _, pair := range [][2]string{{"whole", "split"}, {"whole.best", "split.best"}} {
+		a, err := model.Load(filepath.Join(dir, pair[0]+".safetensors"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := model.Load(filepath.Join(dir, pair[1]+".safetensors"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pa, pb := a.Params(), b.Params()
+		for i := range pa {
+			if !slices.Equal(pa[i].Value.Data, pb[i].Value.Data) {
+				t.Fatalf("%s and %s: parameter %d (%s) differs", pair[0], pair[1], i, pa[i].Name)
+			}
+		}
+	}
+	for _, leftover := range []string{"split.ckpt.safetensors", "split.ckpt.best.safetensors"} {
+		if _, err := os.Stat(filepath.Join(dir, leftover)); err == nil {
+			t.Errorf("%s left behind after the run", leftover)
+		}
 	}
 }
