@@ -283,7 +283,7 @@ func (o *trainOptions) check() error {
 		inRange("clipnorm", o.Clip.ClipNorm, "[0, 1e+30]"),
 		inRange("clipvalue", o.Clip.ClipValue, "[0, 1e+30]"),
 		inRange("global-clipnorm", o.Clip.GlobalClipNorm, "[0, 1e+30]"),
-		inRange("ema", o.EMA, "[0, 1]"),
+		inRange("ema", o.EMA, "[0, 1)"),
 		inRange("ema-overwrite-frequency", o.EMAEvery, "[0, 1000000000]"),
 		inRange("gradient-accumulation-steps", o.Accumulate, "[0, 1000000]"),
 		inRange("label-smoothing", o.LabelSmoothing, "[0, 1)"),
@@ -329,6 +329,10 @@ func (o *trainOptions) check() error {
 		return usagef("--lr-find-steps %d: want 20 to 100000 (the suggestion leaves out the first 10)", o.LRFindSteps)
 	case o.EMAEvery > 0 && o.EMA == 0:
 		return usagef("--ema-overwrite-frequency %d: without --ema there is no moving average to put in place", o.EMAEvery)
+	case o.LRFind && (o.Checkpoint != "" || o.CSVLog != "" || o.EarlyPatience > 0):
+		return usagef("--lr-find sweeps the rate over steps and saves no model: not with --checkpoint, --csv-log or --early-stopping")
+	case o.ValMode == "writers" && (o.Source.Images != "" || o.Source.CSV != "" || !strings.EqualFold(o.Source.Dataset, "ahcd") || o.Source.Limit > 0):
+		return usagef("--validation-mode writers holds out whole writers of AHCD's training set, whose rows come in blocks of one writer each: it needs --dataset ahcd without --limit")
 	}
 	for _, f := range []struct {
 		name, v string
