@@ -153,6 +153,9 @@ func (s *sourceFlags) loadAll(ctx context.Context, budget *data.Budget, testOnly
 			if test, err = loadCSV(ctx, s.TestCSV, opts); err != nil {
 				return nil, nil, err
 			}
+			if !slices.Equal(test.Shape(), train.Shape()) {
+				return nil, nil, fmt.Errorf("--test-csv %s: images of shape %v, those of --csv %s %v", s.TestCSV, test.Shape(), s.CSV, train.Shape())
+			}
 			if err := test.Relabel(train.ClassNames); err != nil {
 				return nil, nil, fmt.Errorf("--test-csv %s: %w: the labels of --csv %s", s.TestCSV, err, s.CSV)
 			}

@@ -250,6 +250,18 @@ func (t *trainer) fitOptions(ctx context.Context, loader *data.Loader) (model.Fi
 		}
 		fit.Plateau = p
 	}
+	for _, w := range []struct {
+		on            bool
+		flag, monitor string
+		other         string
+	}{
+		{o.EarlyPatience > 0, "--early-stopping", o.EarlyMonitor, "--early-stopping-monitor loss"},
+		{o.Checkpoint != "" && o.CkptBestOnly, "--checkpoint-best-only", o.CkptMonitor, "--checkpoint-monitor loss"},
+	} {
+		if w.on && t.val == nil && strings.HasPrefix(w.monitor, "val_") {
+			return fit, usagef("%s watches %s but there is no validation data (use --validation-split, --validation-data test or %s)", w.flag, w.monitor, w.other)
+		}
+	}
 	if o.EarlyPatience > 0 {
 		opts, err := o.earlyStopping()
 		if err != nil {
