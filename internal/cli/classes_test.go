@@ -121,3 +121,29 @@ func TestPredictEdges(t *testing.T) {
 		t.Errorf("bench --threads 100000: exit %d, %s", code, stderr)
 	}
 }
+
+// TestHelpAndModelHints: convnet help COMMAND gives the command's flags;
+// a file given as --model that is not a model says what it is instead.
+func TestHelpAndModelHints(t *testing.T) {
+	if code, stdout, stderr := runCLI("help", "train"); code != 0 || !strings.Contains(stdout+stderr, "Usage: convnet train [flags]") {
+		t.Errorf("help train: exit %d: %s%s", code, stdout, stderr)
+	}
+	if code, _, stderr := runCLI("help", "bogus"); code != 2 || !strings.Contains(stderr, `unknown command "bogus"`) {
+		t.Errorf("help bogus: exit %d: %s", code, stderr)
+	}
+	dir := t.TempDir()
+	png := filepath.Join(dir, "a.png")
+	writeGrayPNG(t, png, make([]float32, 64), 8, 8)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"summary", "--model", writeFile(t, filepath.Join(dir, "e.json"), nil)}, "e.json: neither a model file nor an architecture, a JSON object as Keras's model.to_json() writes it"},
+		{[]string{"predict", "--model", png, png}, "a.png is an image, not a model"},
+		{[]string{"predict", "--model", writeFile(t, filepath.Join(dir, "m.h5"), []byte("\x89HDF\r\n\x1a\n")), png}, "(a Keras model becomes a model file with convnet import --keras"},
+	} {
+		if code, _, stderr := runCLI(c.args...); code != 1 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, %s; want 1 and %q", c.args, code, stderr, c.want)
+		}
+	}
+}

@@ -79,6 +79,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
 		args = []string{"version"}
 	}
+	if len(args) == 2 && args[0] == "help" { // help COMMAND: the command's flags
+		if !slices.ContainsFunc(commands, func(c command) bool { return c.name == args[1] }) {
+			fmt.Fprintf(stderr, "convnet: unknown command %q (run \"convnet help\")\n", args[1])
+			return exitUsage
+		}
+		args = []string{args[1], "-h"}
+	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		printHelp(stdout)
 		if len(args) == 0 {

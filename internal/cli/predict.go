@@ -98,8 +98,12 @@ func loadModel(spec string, maxMemory int64) (m *model.Sequential, builtin bool,
 		err = fmt.Errorf("%w (--max-memory raises the limit)", err)
 	case err != nil && strings.EqualFold(filepath.Ext(spec), ".onnx"):
 		err = fmt.Errorf("%w (an ONNX model becomes a model file with convnet import --onnx %s --out MODEL.safetensors)", err, spec)
-	case err != nil && strings.EqualFold(filepath.Ext(spec), ".keras"):
+	case err != nil && slices.Contains([]string{".keras", ".h5", ".hdf5"}, strings.ToLower(filepath.Ext(spec))):
 		err = fmt.Errorf("%w (a Keras model becomes a model file with convnet import --keras %s --out MODEL.safetensors)", err, spec)
+	case err != nil && strings.EqualFold(filepath.Ext(spec), ".json"):
+		err = fmt.Errorf("%s: neither a model file nor an architecture, a JSON object as Keras's model.to_json() writes it", spec)
+	case err != nil && slices.Contains(imageExts, strings.ToLower(filepath.Ext(spec))):
+		err = fmt.Errorf("%s is an image, not a model: give the model with --model and the images to classify after it", spec)
 	}
 	return m, false, err
 }
