@@ -61,6 +61,9 @@ func ImportKeras(r io.ReaderAt, size int64, opts KerasImportOptions) (*Model, er
 	head := make([]byte, 4)
 	r.ReadAt(head, 0)
 	if string(head) == "PK\x03\x04" {
+		if opts.Architecture != nil {
+			return nil, fmt.Errorf("keras: a .keras file holds its architecture (config.json): an architecture given too is for a file of weights alone")
+		}
 		var err error
 		if m, err = importKerasZip(r, size, limit, opts); err != nil {
 			return nil, fmt.Errorf("keras: %w", err)

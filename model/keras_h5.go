@@ -23,6 +23,9 @@ func importKerasH5(h *hdf5.File, size int64, opts KerasImportOptions) (*Model, e
 	if err != nil {
 		return nil, err
 	}
+	if ok && doc != nil {
+		return nil, fmt.Errorf("the file holds its architecture (model_config): an architecture given too is for a file of weights alone")
+	}
 	if ok {
 		if doc, err = keras2Config(cfg); err != nil {
 			return nil, fmt.Errorf("model_config: %w", err)

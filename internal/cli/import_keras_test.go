@@ -279,6 +279,12 @@ func TestImportKerasErrors(t *testing.T) {
 	if code, _, stderr := runCLI("import", "--onnx", notZip, "--arch", notZip, "--out", "x"); code != exitUsage || !strings.Contains(stderr, "--arch goes with --keras") {
 		t.Errorf("--arch with --onnx: exit %d, %s", code, stderr)
 	}
+	arch := writeFile(t, filepath.Join(t.TempDir(), "arch.json"), []byte(kerasStack))
+	for _, full := range []string{writeKeras(t, m, []byte(kerasStack), nil, "--h5"), "../../model/testdata/keras/nested_container.keras"} {
+		if code, _, stderr := runCLI("import", "--keras", full, "--arch", arch, "--out", filepath.Join(t.TempDir(), "m.safetensors")); code != exitError || !strings.Contains(stderr, "an architecture given too is for a file of weights alone") {
+			t.Errorf("--arch with a whole model %s: exit %d, %s", full, code, stderr)
+		}
+	}
 	if code, _, stderr := runCLI("evaluate", "--model", notZip); code != exitError || !strings.Contains(stderr, "convnet import --keras "+notZip+" --out MODEL.safetensors") {
 		t.Errorf("evaluate a .keras file: exit %d, %s", code, stderr)
 	}
