@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -178,6 +179,20 @@ func exportTFJS(ctx context.Context, o *ExportOptions, stdout io.Writer) error {
 	}
 	if err := writeProject(o.Out, o.Force, project); err != nil {
 		return err
+	}
+	// Weight files of a model written there before, which model.json no
+	// longer names, go.
+	written := map[string]bool{}
+	for _, f := range files {
+		written[f.Name] = true
+	}
+	old, _ := filepath.Glob(filepath.Join(o.Out, "group*-shard*of*.bin"))
+	for _, path := range old {
+		if !written[filepath.Base(path)] {
+			if err := os.Remove(path); err != nil {
+				return err
+			}
+		}
 	}
 	fmt.Fprintf(stdout, "wrote %s (TensorFlow.js layers format: model.json and %d weight file(s); inputs standardised as the model's metadata says, outputs the model's)\n", o.Out, len(files)-1)
 	return nil

@@ -266,3 +266,23 @@ func tfjsLeakyGraph(t *testing.T) *model.Sequential {
 	spread(m, 4)
 	return m
 }
+
+// TestExportTFJSForce exports again over a folder with --force: weight files
+// of the model written there before, which model.json no longer names, go.
+func TestExportTFJSForce(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "web")
+	if code, _, stderr := runCLI("export", "--model", "ahcd", "--format", "tfjs", "--out", out); code != 0 {
+		t.Fatalf("export: exit %d: %s", code, stderr)
+	}
+	stale := filepath.Join(out, "group1-shard7of9.bin")
+	writeFile(t, stale, []byte("old"))
+	if code, _, stderr := runCLI("export", "--model", "ahcd", "--format", "tfjs", "--out", out, "--force"); code != 0 {
+		t.Fatalf("export --force: exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(stale); err == nil {
+		t.Error("a weight file of another model left in the folder")
+	}
+	if _, err := os.Stat(filepath.Join(out, "group1-shard1of1.bin")); err != nil {
+		t.Errorf("the model's own weights: %v", err)
+	}
+}
