@@ -118,5 +118,5 @@ func (l *AveragePooling2D) Config() map[string]any {
 }
 
 func avgPoolFromConfig(f *fields) *AveragePooling2D {
-	return &AveragePooling2D{PoolSize: f.pair("pool_size"), Strides: f.pair("strides"), Padding: f.str("padding")}
+	return &AveragePooling2D{PoolSize: f.positive("pool_size"), Strides: f.positive("strides"), Padding: f.str("padding")}
 }

@@ -48,7 +48,7 @@ var layerTypes = map[string]func(*fields) Layer{
 	"ZeroPadding2D":          func(f *fields) Layer { return &ZeroPadding2D{Padding: f.padding("padding")} },
 	"Cropping2D":             func(f *fields) Layer { return &Cropping2D{Cropping: f.padding("cropping")} },
 	"DepthwiseConv2D":        func(f *fields) Layer { return depthwiseFromConfig(f) },
-	"ChannelShuffle":         func(f *fields) Layer { return &ChannelShuffle{Groups: f.int("groups")} },
+	"ChannelShuffle":         func(f *fields) Layer { return &ChannelShuffle{Groups: f.positiveInt("groups")} },
 	"ChannelSlice":           func(f *fields) Layer { return &ChannelSlice{Start: f.int("start"), End: f.int("end")} },
 	"Rescaling":              func(f *fields) Layer { return rescalingFromConfig(f) },
 	"UpSampling2D":           func(f *fields) Layer { return upSamplingFromConfig(f) },

@@ -167,6 +167,26 @@ func (f *fields) pair(key string) [2]int {
 	return [2]int{}
 }
 
+// positive reads a pair as pair does, whose values, when given, must be at
+// least 1 (strides, pool sizes, dilation rates): Keras refuses 0, which
+// convnet's layers would read as "the default".
+func (f *fields) positive(key string) [2]int {
+	p := f.pair(key)
+	if v, ok := f.get(key); ok && f.err == nil && (p[0] < 1 || p[1] < 1) {
+		f.fail(key, "integers of at least 1", v)
+	}
+	return p
+}
+
+// positiveInt reads an integer as int does, at least 1 when given.
+func (f *fields) positiveInt(key string) int {
+	n := f.int(key)
+	if v, ok := f.get(key); ok && f.err == nil && n < 1 {
+		f.fail(key, "an integer of at least 1", v)
+	}
+	return n
+}
+
 // padding reads Keras ZeroPadding2D's padding: one integer for every side,
 // two (rows above and below, columns left and right) or two pairs ((top,
 // bottom), (left, right)).

@@ -369,12 +369,12 @@ func conv2DFromConfig(f *fields) *Conv2D {
 	return &Conv2D{
 		Filters:    f.int("filters"),
 		KernelSize: f.pair("kernel_size"),
-		Strides:    f.pair("strides"),
+		Strides:    f.positive("strides"),
 		Padding:    f.str("padding"),
-		Groups:     f.int("groups"),
+		Groups:     f.positiveInt("groups"),
 		NoBias:     !f.bool("use_bias", true),
 
-		DilationRate: f.pair("dilation_rate"),
+		DilationRate: f.positive("dilation_rate"),
 		Activation:   f.str("activation"),
 		KernelInit:   f.initializer("kernel_initializer"),
 

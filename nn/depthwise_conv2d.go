@@ -351,10 +351,10 @@ func (l *DepthwiseConv2D) Config() map[string]any {
 func depthwiseFromConfig(f *fields) *DepthwiseConv2D {
 	return &DepthwiseConv2D{
 		KernelSize:      f.pair("kernel_size"),
-		Strides:         f.pair("strides"),
+		Strides:         f.positive("strides"),
 		Padding:         f.str("padding"),
 		DepthMultiplier: f.int("depth_multiplier"),
-		DilationRate:    f.pair("dilation_rate"),
+		DilationRate:    f.positive("dilation_rate"),
 		NoBias:          !f.bool("use_bias", true),
 		Activation:      f.str("activation"),
 		KernelInit:      f.initializer("depthwise_initializer"),

@@ -408,3 +408,27 @@ func TestGlobalMaxPooling(t *testing.T) {
 		t.Errorf("Backward = %v, want %v", dx.Data, want)
 	}
 }
+
+// TestConfigZeros: Keras refuses strides, pool sizes, dilation rates and
+// groups of 0, which convnet's layers would read as their defaults.
+func TestConfigZeros(t *testing.T) {
+	for _, c := range []struct {
+		typ  string
+		cfg  map[string]any
+		want string
+	}{
+		{"Conv2D", map[string]any{"filters": 2.0, "kernel_size": []any{3.0, 3.0}, "strides": []any{0.0, 0.0}}, `field "strides": want integers of at least 1, got [0,0]`},
+		{"Conv2D", map[string]any{"filters": 2.0, "kernel_size": 3.0, "dilation_rate": 0.0}, `field "dilation_rate": want integers of at least 1, got 0`},
+		{"Conv2D", map[string]any{"filters": 2.0, "kernel_size": 3.0, "groups": 0.0}, `field "groups": want an integer of at least 1, got 0`},
+		{"DepthwiseConv2D", map[string]any{"kernel_size": 3.0, "strides": []any{1.0, 0.0}}, `field "strides": want integers of at least 1, got [1,0]`},
+		{"MaxPooling2D", map[string]any{"pool_size": []any{0.0, 0.0}}, `field "pool_size": want integers of at least 1`},
+		{"AveragePooling2D", map[string]any{"strides": -1.0}, `field "strides": want integers of at least 1, got -1`},
+	} {
+		if _, err := nn.FromConfig(c.typ, c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s %v: %v, want %q", c.typ, c.cfg, err, c.want)
+		}
+	}
+	if _, err := nn.FromConfig("MaxPooling2D", map[string]any{"pool_size": []any{2.0, 2.0}, "strides": nil}); err != nil {
+		t.Errorf("strides null (Keras's default): %v", err)
+	}
+}

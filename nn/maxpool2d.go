@@ -111,5 +111,5 @@ func (l *MaxPool2D) ReleaseBackward() {
 func (l *MaxPool2D) Config() map[string]any { return poolConfig(l, l.PoolSize, l.Strides, l.Padding) }
 
 func maxPoolFromConfig(f *fields) *MaxPool2D {
-	return &MaxPool2D{PoolSize: f.pair("pool_size"), Strides: f.pair("strides"), Padding: f.str("padding")}
+	return &MaxPool2D{PoolSize: f.positive("pool_size"), Strides: f.positive("strides"), Padding: f.str("padding")}
 }

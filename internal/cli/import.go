@@ -63,8 +63,8 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if rescale != "" {
 		r, err := parseNumbers(rescale)
-		if err != nil || len(r) != 1 {
-			return usagef("--rescale %q: want one number, such as 1/255", rescale)
+		if err != nil || len(r) != 1 || !(r[0] > 0) {
+			return usagef("--rescale %q: want one positive number, such as 1/255", rescale)
 		}
 		o.Model.Rescale = r[0]
 	}

@@ -279,6 +279,9 @@ func TestImportKerasErrors(t *testing.T) {
 	if code, _, stderr := runCLI("import", "--onnx", notZip, "--arch", notZip, "--out", "x"); code != exitUsage || !strings.Contains(stderr, "--arch goes with --keras") {
 		t.Errorf("--arch with --onnx: exit %d, %s", code, stderr)
 	}
+	if code, _, stderr := runCLI("import", "--onnx", notZip, "--rescale", "0", "--out", "x"); code != exitUsage || !strings.Contains(stderr, `--rescale "0": want one positive number`) {
+		t.Errorf("--rescale 0: exit %d, %s", code, stderr)
+	}
 	arch := writeFile(t, filepath.Join(t.TempDir(), "arch.json"), []byte(kerasStack))
 	for _, full := range []string{writeKeras(t, m, []byte(kerasStack), nil, "--h5"), "../../model/testdata/keras/nested_container.keras"} {
 		if code, _, stderr := runCLI("import", "--keras", full, "--arch", arch, "--out", filepath.Join(t.TempDir(), "m.safetensors")); code != exitError || !strings.Contains(stderr, "an architecture given too is for a file of weights alone") {
