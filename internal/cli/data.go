@@ -165,6 +165,17 @@ func runDataShow(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	case opts.Split != "train" && opts.Split != "test":
 		return usagef("--split %q: want train or test", opts.Split)
 	}
+	if !opts.Augment {
+		var stray string
+		fs.Visit(func(f *flag.Flag) {
+			if stray == "" && (f.Name == "copies" || slices.Contains(transformFlags, f.Name) || f.Name == "mixup" || f.Name == "cutmix") {
+				stray = f.Name
+			}
+		})
+		if stray != "" {
+			return usagef("--%s goes with --augment: without it, the samples are shown as they are", stray)
+		}
+	}
 	if err := dataShow(ctx, opts); err != nil {
 		return err
 	}
@@ -189,8 +200,11 @@ func dataShow(ctx context.Context, opts DataShowOptions) error {
 		return err
 	}
 	d := sets[0]
-	if len(sets) > 1 && opts.Split == "test" {
+	switch {
+	case len(sets) > 1 && opts.Split == "test":
 		d = sets[1]
+	case opts.Split == "test":
+		return usagef("--split test: %s has no test set (give --test-images or --test-csv)", opts.Source.describe())
 	}
 	rng := rand.New(rand.NewPCG(opts.Seed, 0x73686f77))
 	picks := pickByClass(d, opts.N, rng)

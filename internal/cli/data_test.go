@@ -91,6 +91,8 @@ func TestDataUsageErrors(t *testing.T) {
 		{[]string{"data", "show", "--csv", csv}, 2, "--out is required"},
 		{[]string{"data", "show", "--csv", csv, "--out", out, "--n", "0"}, 2, "--n 0"},
 		{[]string{"data", "show", "--csv", csv, "--out", out, "--augment", "--fill-mode", "mirror"}, 2, `fill mode "mirror"`},
+		{[]string{"data", "show", "--csv", csv, "--out", out, "--copies", "3"}, 2, "--copies goes with --augment"},
+		{[]string{"data", "show", "--csv", csv, "--out", out, "--split", "test"}, 2, "--split test: csv:" + csv + " has no test set"},
 		{[]string{"data", "show", "--csv", csv, "--out", out, "--augment", "--brightness", "x"}, 2, "-brightness"},
 		{[]string{"data", "show", "--csv", csv, "--out", out, "--augment", "--mixup", "-0.2"}, 2, "--mixup -0.2"},
 		{[]string{"data", "info", "--csv", csv, "--images", "d"}, 2, "not both"},

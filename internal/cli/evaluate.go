@@ -63,6 +63,8 @@ func parseEvaluate(args []string, stderr io.Writer) (*evaluateOptions, error) {
 		return nil, usagef("--model is required")
 	case o.BatchSize < 1:
 		return nil, usagef("--batch-size %d: want at least 1", o.BatchSize)
+	case o.Top < 0:
+		return nil, usagef("--top-confused %d: want 0 or more", o.Top)
 	case o.TTA.copies > 0 && o.Update:
 		return nil, usagef("--update-model stores the model's own results, not those of --tta")
 	}
