@@ -358,6 +358,9 @@ func formatPath(path string, l EpochLogs) (string, error) {
 	if bad != nil {
 		return "", bad
 	}
+	if rest := fieldRE.ReplaceAllString(path, ""); strings.ContainsAny(rest, "{}") {
+		return "", fmt.Errorf("file name %q: a { or } outside a field such as {epoch:02d} or {val_loss:.4f}", path)
+	}
 	return out, nil
 }
 
