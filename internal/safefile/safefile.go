@@ -46,6 +46,12 @@ func Write(path string, overwrite bool, fill func(w io.Writer) error) (err error
 	removeStale(dir, base)
 	tmp, err := os.CreateTemp(dir, tempPrefix(base)+strconv.Itoa(os.Getpid())+"-*")
 	if err != nil {
+		if st, serr := os.Stat(dir); serr != nil || !st.IsDir() {
+			return fmt.Errorf("cannot write %s: folder %s does not exist", path, dir)
+		}
+		if pe := new(fs.PathError); errors.As(err, &pe) {
+			err = pe.Err // the name of the temporary file says nothing to the user
+		}
 		return fmt.Errorf("cannot write %s: %w", path, err)
 	}
 	writing.Store(tmp.Name(), true)

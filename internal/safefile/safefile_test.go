@@ -47,9 +47,10 @@ func TestWriteAtomic(t *testing.T) {
 }
 
 func TestWriteUnwritableDir(t *testing.T) {
-	err := WriteBytes(filepath.Join(t.TempDir(), "missing", "x"), false, nil)
-	if err == nil {
-		t.Fatal("Write into a missing folder succeeded")
+	dir := filepath.Join(t.TempDir(), "missing")
+	err := WriteBytes(filepath.Join(dir, "x"), false, nil)
+	if err == nil || err.Error() != "cannot write "+filepath.Join(dir, "x")+": folder "+dir+" does not exist" {
+		t.Fatalf("Write into a missing folder: %v", err)
 	}
 }
 
