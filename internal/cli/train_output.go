@@ -72,7 +72,10 @@ func (t *trainer) checkOutputs() error {
 			if t.resumed != nil {
 				return fmt.Errorf("%s exists and the run was started without --force: move it away to resume %s", t.out, t.from)
 			}
-			return fmt.Errorf("%s exists: use --force to overwrite it, or --resume %s to continue", t.out, t.ckpt)
+			if _, err := os.Stat(t.ckpt); err == nil {
+				return fmt.Errorf("%s exists: use --force to overwrite it, or --resume %s to continue", t.out, t.ckpt)
+			}
+			return fmt.Errorf("%s exists: use --force to overwrite it, or another --out", t.out)
 		}
 		if st, err := os.Stat(t.ckpt); err == nil {
 			if t.resumed == nil {

@@ -371,6 +371,7 @@ func TestTrainBadInput(t *testing.T) {
 		{"negative clipping", append(csv, "--clipvalue", "-1"), 2, "--clipvalue -1: want a value in [0, 1e+30]"},
 		{"ema momentum above 1", append(csv, "--ema", "1.5"), 2, "--ema 1.5: want a value in [0, 1)"},
 		{"ema momentum of 1", append(csv, "--ema", "1"), 2, "--ema 1: want a value in [0, 1)"},
+		{"model file exists", append(csv, "--out", writeFile(t, filepath.Join(dir, "exists.safetensors"), []byte("x"))), 1, "exists.safetensors exists: use --force to overwrite it, or another --out"},
 		{"checkpoint name with a brace open", append(csv, "--checkpoint", filepath.Join(dir, "c_{epoch:02d.safetensors")), 2, `a { or } outside a field such as {epoch:02d}`},
 		{"cosine alpha without cosine", append(csv, "--cosine-alpha", "0.1"), 2, "--cosine-alpha goes with --schedule cosine: without it, it would change nothing"},
 		{"restore best without early stopping", append(csv, "--restore-best"), 2, "--restore-best goes with --early-stopping N"},
