@@ -147,6 +147,8 @@ func FuzzImage(f *testing.F) {
 	f.Add([]byte("BM"))
 	f.Add([]byte("P5 3 2 255 abcdef"))
 	f.Add([]byte("P6 2 1 255 abcdef"))
+	f.Add([]byte("P2 3 2 255 1 2 3 4 5 6"))
+	f.Add([]byte("P3 1 1 15 1 2 3\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var img image.Image
 		var cost int64

@@ -133,9 +133,9 @@ func decoderOf(format string, cfg image.Config) (func(io.Reader) (image.Image, e
 	case "bmp":
 		return bmp.Decode, 4*w*h + 4*w + tables
 	case "pgm":
-		return netpbmDecoder("P5"), w*h + 4096 + tables
+		return netpbmFormat("pgm"), w*h + 4096 + tables
 	case "ppm":
-		return netpbmDecoder("P6"), 4*w*h + 4096 + tables
+		return netpbmFormat("ppm"), 4*w*h + 4096 + tables
 	}
 	return nil, 0
 }

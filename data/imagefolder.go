@@ -29,7 +29,7 @@ type ImageFolderOptions struct {
 
 // imageExts lists the file name endings read as images; other files are
 // skipped, as Keras does.
-var imageExts = []string{".png", ".jpg", ".jpeg", ".gif", ".bmp"}
+var imageExts = []string{".png", ".jpg", ".jpeg", ".gif", ".bmp", ".pgm", ".ppm"}
 
 // LoadImageFolder loads images laid out as Keras's flow_from_directory
 // expects: one subfolder of dir per class, the classes in sorted order of

@@ -18,17 +18,41 @@ import (
 // 255 are read; values are scaled to 0..255.
 // https://netpbm.sourceforge.net/doc/pgm.html, .../ppm.html
 
+//
+// The plain formats, "P2" and "P3", hold the same header and the samples as
+// decimal numbers separated by white space.
+
 func init() {
-	image.RegisterFormat("pgm", "P5", netpbmDecoder("P5"), netpbmConfig("P5"))
-	image.RegisterFormat("ppm", "P6", netpbmDecoder("P6"), netpbmConfig("P6"))
+	for _, f := range [][2]string{{"pgm", "P5"}, {"ppm", "P6"}, {"pgm", "P2"}, {"ppm", "P3"}} {
+		image.RegisterFormat(f[0], f[1], netpbmDecoder(f[1]), netpbmConfig(f[1]))
+	}
 }
+
+// netpbmFormat returns the decoder of the Netpbm format name ("pgm" or
+// "ppm"), binary or plain, told apart by the magic number.
+func netpbmFormat(name string) func(io.Reader) (image.Image, error) {
+	binary, plain := "P5", "P2"
+	if name == "ppm" {
+		binary, plain = "P6", "P3"
+	}
+	return func(r io.Reader) (image.Image, error) {
+		br := bufio.NewReader(r)
+		if magic, _ := br.Peek(2); string(magic) == plain {
+			return netpbmDecoder(plain)(br)
+		}
+		return netpbmDecoder(binary)(br)
+	}
+}
+
+// rgb reports whether a magic number is PPM's, three samples a pixel.
+func rgb(magic string) bool { return magic == "P6" || magic == "P3" }
 
 // pgmHeader reads a header of the given magic number up to and including
 // the byte that ends it.
 func pgmHeader(r *bufio.Reader, want string) (w, h, maxval int, err error) {
 	magic := make([]byte, 2)
 	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != want {
-		return 0, 0, 0, fmt.Errorf("pgm: not a binary Netpbm image (%s)", want)
+		return 0, 0, 0, fmt.Errorf("pgm: not a Netpbm image (%s)", want)
 	}
 	var fields [3]int
 	for i := range fields {
@@ -97,7 +121,7 @@ func netpbmConfig(magic string) func(io.Reader) (image.Config, error) {
 			return image.Config{}, err
 		}
 		model := color.GrayModel
-		if magic == "P6" {
+		if rgb(magic) {
 			model = color.RGBAModel
 		}
 		return image.Config{ColorModel: model, Width: w, Height: h}, nil
@@ -114,6 +138,9 @@ func netpbmDecoder(magic string) func(io.Reader) (image.Image, error) {
 		}
 		if w > maxImageSide || h > maxImageSide || w*h > maxImagePixels {
 			return nil, fmt.Errorf("pgm: image size %dx%d outside 1..%d per side and %d pixels", w, h, maxImageSide, maxImagePixels)
+		}
+		if magic == "P2" || magic == "P3" {
+			return plainNetpbm(br, w, h, maxval, rgb(magic))
 		}
 		var img image.Image
 		var pix []byte
@@ -142,4 +169,61 @@ func netpbmDecoder(magic string) func(io.Reader) (image.Image, error) {
 		}
 		return img, nil
 	}
+}
+
+// plainNetpbm reads the samples of a plain PGM or PPM image: decimal
+// numbers separated by white space, each at most the largest value.
+func plainNetpbm(r *bufio.Reader, w, h, maxval int, color bool) (image.Image, error) {
+	var img image.Image
+	var pix []byte
+	step := 1
+	if color {
+		rgba := image.NewRGBA(image.Rect(0, 0, w, h))
+		img, pix, step = rgba, rgba.Pix, 4
+	} else {
+		g := image.NewGray(image.Rect(0, 0, w, h))
+		img, pix = g, g.Pix
+	}
+	for i := 0; i < len(pix); i += step {
+		for c := range min(step, 3) {
+			n, err := plainSample(r)
+			if err != nil {
+				return nil, fmt.Errorf("pgm: sample %d of %d: %w", i/step*min(step, 3)+c+1, w*h*min(step, 3), err)
+			}
+			if n > maxval {
+				return nil, fmt.Errorf("pgm: sample %d is %d, more than the largest value %d", i/step*min(step, 3)+c+1, n, maxval)
+			}
+			pix[i+c] = uint8((n*255 + maxval/2) / maxval)
+		}
+		if color {
+			pix[i+3] = 255
+		}
+	}
+	return img, nil
+}
+
+// plainSample skips white space and reads a decimal number, which the end
+// of the file may follow.
+func plainSample(r *bufio.Reader) (int, error) {
+	b, err := r.ReadByte()
+	for err == nil && isPGMSpace(b) {
+		b, err = r.ReadByte()
+	}
+	n, digits := 0, 0
+	for err == nil && b >= '0' && b <= '9' {
+		if digits++; digits > 5 {
+			return 0, errors.New("a number of more than 5 digits")
+		}
+		n = 10*n + int(b-'0')
+		b, err = r.ReadByte()
+	}
+	switch {
+	case digits == 0 && err != nil:
+		return 0, noEOF(err)
+	case digits == 0 || err == nil && !isPGMSpace(b):
+		return 0, fmt.Errorf("byte %q, want a number followed by white space", b)
+	case err != nil && err != io.EOF:
+		return 0, err
+	}
+	return n, nil
 }

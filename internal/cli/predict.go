@@ -37,7 +37,7 @@ type predictOptions struct {
 
 func parsePredict(args []string, stderr io.Writer) (*predictOptions, error) {
 	o := &predictOptions{}
-	fs := newFlagSet("predict", "--model FILE|NAME [flags] INPUT...\n\nAn INPUT is an image file (PNG, JPEG, GIF, BMP), a folder (its images, recursively),\n- (an image on standard input) or a .csv file (one image per row, pixel columns only unless\n--csv-label names a label column). Flags may come before or after the inputs.", stderr)
+	fs := newFlagSet("predict", "--model FILE|NAME [flags] INPUT...\n\nAn INPUT is an image file (PNG, JPEG, GIF, BMP, PGM, PPM), a folder (its images, recursively),\n- (an image on standard input) or a .csv file (one image per row, pixel columns only unless\n--csv-label names a label column). Flags may come before or after the inputs.", stderr)
 	fs.StringVar(&o.Model, "model", "", "the model: a model file, or a built-in model ("+strings.Join(pretrained.Names(), ", ")+")")
 	fs.IntVar(&o.Top, "top", 3, "how many classes to give per input")
 	fs.StringVar(&o.Output, "output", "table", "table, csv or json (one JSON object per line)")

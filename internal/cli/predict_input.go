@@ -25,7 +25,7 @@ const predictChunk = 256
 const maxImageBytes = 64 << 20
 
 // imageExts are the file name endings read as images in folders.
-var imageExts = []string{".png", ".jpg", ".jpeg", ".gif", ".bmp"}
+var imageExts = []string{".png", ".jpg", ".jpeg", ".gif", ".bmp", ".pgm", ".ppm"}
 
 // source is one input: an image file ("-" for standard input) or a CSV file.
 type source struct {
