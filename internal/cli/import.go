@@ -107,6 +107,9 @@ func importONNX(o ImportOptions, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
+		if strings.TrimSpace(string(b)) == "" {
+			return fmt.Errorf("--classes %s: no class names (want one per line)", o.Classes)
+		}
 		for _, line := range strings.Split(strings.TrimRight(string(b), "\r\n"), "\n") {
 			o.Model.ClassNames = append(o.Model.ClassNames, strings.TrimRight(line, "\r"))
 		}

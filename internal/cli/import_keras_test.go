@@ -282,6 +282,9 @@ func TestImportKerasErrors(t *testing.T) {
 	if code, _, stderr := runCLI("import", "--onnx", notZip, "--rescale", "0", "--out", "x"); code != exitUsage || !strings.Contains(stderr, `--rescale "0": want one positive number`) {
 		t.Errorf("--rescale 0: exit %d, %s", code, stderr)
 	}
+	if code, _, stderr := runCLI("import", "--onnx", notZip, "--classes", writeFile(t, filepath.Join(t.TempDir(), "empty.txt"), nil), "--out", filepath.Join(t.TempDir(), "m.safetensors")); code != exitError || !strings.Contains(stderr, "no class names (want one per line)") {
+		t.Errorf("--classes of an empty file: exit %d, %s", code, stderr)
+	}
 	arch := writeFile(t, filepath.Join(t.TempDir(), "arch.json"), []byte(kerasStack))
 	for _, full := range []string{writeKeras(t, m, []byte(kerasStack), nil, "--h5"), "../../model/testdata/keras/nested_container.keras"} {
 		if code, _, stderr := runCLI("import", "--keras", full, "--arch", arch, "--out", filepath.Join(t.TempDir(), "m.safetensors")); code != exitError || !strings.Contains(stderr, "an architecture given too is for a file of weights alone") {

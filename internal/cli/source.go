@@ -86,7 +86,7 @@ func (s *sourceFlags) loadSets(ctx context.Context, testOnly bool) (train, test 
 		case errors.As(err, new(*data.ChecksumError)):
 			err = fmt.Errorf("%w; give --skip-checksum to load it anyway", err)
 		case errors.As(err, &me) && me.Budget:
-			err = fmt.Errorf("%w; --data-memory raises it", err)
+			err = fmt.Errorf("%w; --data-memory raises it", me) // the first, of the files read at once
 		}
 		return nil, nil, err
 	}
