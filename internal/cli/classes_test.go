@@ -147,3 +147,27 @@ func TestHelpAndModelHints(t *testing.T) {
 		}
 	}
 }
+
+// TestFineTuneFolders trains on from the built-in AHCD model with the
+// letters exported as folders, which come in the alphabet's order: the
+// same classes, so the model keeps its head and the labels follow it.
+func TestFineTuneFolders(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, stderr := runCLI("data", "export", "--data-dir", dataDir(t), "--out", dir, "--per-class", "3"); code != 0 {
+		t.Fatalf("data export: exit %d: %s", code, stderr)
+	}
+	out := filepath.Join(dir, "tuned.safetensors")
+	code, stdout, stderr := runCLI("train", "--model", "ahcd", "--images", filepath.Join(dir, "train"), "--test-images", filepath.Join(dir, "test"),
+		"--epochs", "1", "--batch-size", "21", "--lr", "1e-5", "--no-augment", "--out", out)
+	if code != 0 || !strings.Contains(stderr, "Starting from ahcd: its weights, preprocessing and head (the same 28 classes, the data's labels put in its order).") {
+		t.Fatalf("train: exit %d:\n%s%s", code, stdout, stderr)
+	}
+	var acc float64
+	i := strings.Index(stdout, "test accuracy: ")
+	if i < 0 {
+		t.Fatalf("no test accuracy:\n%s", stdout)
+	}
+	if _, err := fmt.Sscanf(stdout[i:], "test accuracy: %f", &acc); err != nil || acc < 0.9 {
+		t.Errorf("test accuracy %v (%v) after a step at 1e-5 from the built-in model, want above 0.9", acc, err)
+	}
+}

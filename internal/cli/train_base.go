@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/model"
 	"github.com/convnet-go/convnet/model/pretrained"
 	"github.com/convnet-go/convnet/nn"
@@ -67,6 +68,17 @@ func (t *trainer) fromBase() (*model.Model, error) {
 	}
 	if slices.Equal(m.ClassNames, classes) {
 		fmt.Fprintf(t.stderr, "Starting from %s: its weights, preprocessing and head (the same %d classes).\n", o.Model, len(classes))
+		return m, nil
+	}
+	if sameNames(m.ClassNames, classes) { // the same classes in another order, such as folders read alphabetically
+		for _, d := range []*data.Dataset{t.train, t.val, t.test} {
+			if d != nil {
+				if err := d.Relabel(m.ClassNames); err != nil {
+					return nil, err
+				}
+			}
+		}
+		fmt.Fprintf(t.stderr, "Starting from %s: its weights, preprocessing and head (the same %d classes, the data's labels put in its order).\n", o.Model, len(classes))
 		return m, nil
 	}
 	n, old := len(m.Layers), m.NumClasses()
@@ -219,4 +231,15 @@ func layerRuns(m *model.Model, names []string) string {
 		i = j + 1
 	}
 	return strings.Join(parts, ", ")
+}
+
+// sameNames reports whether a and b hold the same distinct names, in any order.
+func sameNames(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	sa, sb := slices.Clone(a), slices.Clone(b)
+	slices.Sort(sa)
+	slices.Sort(sb)
+	return slices.Equal(sa, sb) && len(slices.Compact(sa)) == len(a)
 }
