@@ -75,6 +75,26 @@ func pgmHeader(r *bufio.Reader, want string) (w, h, maxval int, err error) {
 // pgmNumber skips white space and comments, then reads a decimal number of
 // at most 7 digits and the one white-space byte after it.
 func pgmNumber(r *bufio.Reader) (int, error) {
+	n, err := netpbmNumber(r, 7, false)
+	var short *shortError
+	switch {
+	case errors.As(err, &short):
+		return 0, fmt.Errorf("pgm: truncated header: %w", short.err)
+	case err != nil:
+		return 0, fmt.Errorf("pgm: header %w", err)
+	}
+	return n, nil
+}
+
+// shortError is the end of the input where a number was due.
+type shortError struct{ err error }
+
+func (e *shortError) Error() string { return e.err.Error() }
+
+// netpbmNumber skips white space and comments, then reads a decimal number
+// of at most digits digits and the one white-space byte after it, or with
+// endOK the end of the input.
+func netpbmNumber(r *bufio.Reader, digits int, endOK bool) (int, error) {
 	b, err := r.ReadByte()
 	for err == nil && (isPGMSpace(b) || b == '#') {
 		if b == '#' {
@@ -86,19 +106,20 @@ func pgmNumber(r *bufio.Reader) (int, error) {
 			b, err = r.ReadByte()
 		}
 	}
-	n, digits := 0, 0
+	n, read := 0, 0
 	for err == nil && b >= '0' && b <= '9' {
-		if digits++; digits > 7 {
-			return 0, errors.New("pgm: header number of more than 7 digits")
+		if read++; read > digits {
+			return 0, fmt.Errorf("number of more than %d digits", digits)
 		}
 		n = 10*n + int(b-'0')
 		b, err = r.ReadByte()
 	}
 	switch {
+	case err == io.EOF && read > 0 && endOK:
 	case err != nil:
-		return 0, fmt.Errorf("pgm: truncated header: %w", noEOF(err))
-	case digits == 0 || !isPGMSpace(b):
-		return 0, fmt.Errorf("pgm: header byte %q, want a number followed by white space", b)
+		return 0, &shortError{noEOF(err)}
+	case read == 0 || !isPGMSpace(b):
+		return 0, fmt.Errorf("byte %q, want a number followed by white space", b)
 	}
 	return n, nil
 }
@@ -186,7 +207,7 @@ func plainNetpbm(r *bufio.Reader, w, h, maxval int, color bool) (image.Image, er
 	}
 	for i := 0; i < len(pix); i += step {
 		for c := range min(step, 3) {
-			n, err := plainSample(r)
+			n, err := netpbmNumber(r, 5, true)
 			if err != nil {
 				return nil, fmt.Errorf("pgm: sample %d of %d: %w", i/step*min(step, 3)+c+1, w*h*min(step, 3), err)
 			}
@@ -200,30 +221,4 @@ func plainNetpbm(r *bufio.Reader, w, h, maxval int, color bool) (image.Image, er
 		}
 	}
 	return img, nil
-}
-
-// plainSample skips white space and reads a decimal number, which the end
-// of the file may follow.
-func plainSample(r *bufio.Reader) (int, error) {
-	b, err := r.ReadByte()
-	for err == nil && isPGMSpace(b) {
-		b, err = r.ReadByte()
-	}
-	n, digits := 0, 0
-	for err == nil && b >= '0' && b <= '9' {
-		if digits++; digits > 5 {
-			return 0, errors.New("a number of more than 5 digits")
-		}
-		n = 10*n + int(b-'0')
-		b, err = r.ReadByte()
-	}
-	switch {
-	case digits == 0 && err != nil:
-		return 0, noEOF(err)
-	case digits == 0 || err == nil && !isPGMSpace(b):
-		return 0, fmt.Errorf("byte %q, want a number followed by white space", b)
-	case err != nil && err != io.EOF:
-		return 0, err
-	}
-	return n, nil
 }
