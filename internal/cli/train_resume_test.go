@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -271,4 +272,109 @@ func TestTrainResumeCallbacks(t *testing.T) {
 			t.Errorf("%s left behind after the run", leftover)
 		}
 	}
+}
+
+// testTrainResume interrupts a run of the architecture src, or from the
+// model file src names, with the flags extra, and resumes it: the weights
+// must be the uninterrupted run's, bit for bit.
+func testTrainResume(t *testing.T, src string, extra ...string) {
+	f := writeCSVSet(t, smallSet)
+	dir := t.TempDir()
+	arch := src // a model file to start from
+	if !strings.HasSuffix(src, ".safetensors") {
+		arch = filepath.Join(dir, "arch.json")
+		archJSON := strings.Replace(src, `"units": 28`, fmt.Sprintf(`"units": %d`, smallSet.Classes), 1)
+		archJSON = strings.Replace(archJSON, "[null, 32, 32, 1]", fmt.Sprintf("[null, %d, %d, 1]", smallSet.Size, smallSet.Size), 1)
+		if err := os.WriteFile(arch, []byte(archJSON), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	trainArgs := func(t *testing.T, f csvFiles, out string) []string {
+		args := trainArgs(t, f, out)
+		args[slices.Index(args, "--model")+1] = arch
+		return append(args, extra...)
+	}
+	whole := filepath.Join(dir, "whole.safetensors")
+	if code, _, stderr := runCLI(append(trainArgs(t, f, whole), "--no-evaluate")...); code != 0 {
+		t.Fatalf("uninterrupted run: exit %d: %s", code, stderr)
+	}
+
+	split := filepath.Join(dir, "split.safetensors")
+	ckpt := interruptedRun(t, append(trainArgs(t, f, split), "--no-evaluate"), 0, 3)
+	if _, err := os.Stat(split); err == nil {
+		t.Fatal("an interrupted run wrote the final model")
+	}
+	if code, _, stderr := runCLI("train", "--resume", ckpt, "--epochs", "3"); code != 2 {
+		t.Errorf("--resume with a changed flag: exit %d (%s), want 2", code, stderr)
+	}
+	code, _, stderr := runCLI("train", "--resume", ckpt)
+	if code != 0 {
+		t.Fatalf("resumed run: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "Resuming "+ckpt+" at epoch 1, step 3.") {
+		t.Errorf("resumed run does not say where it resumes:\n%s", stderr)
+	}
+	a, err := model.Load(whole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := model.Load(split)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.IsGraph() != (src == smallGraph) || b.IsGraph() != a.IsGraph() {
+		t.Errorf("IsGraph: uninterrupted %v, resumed %v", a.IsGraph(), b.IsGraph())
+	}
+	pa, pb := a.Params(), b.Params()
+	for i := range pa {
+		if !slices.Equal(pa[i].Value.Data, pb[i].Value.Data) {
+			t.Fatalf("parameter %d (%s) differs between the uninterrupted and the resumed run", i, pa[i].Name)
+		}
+	}
+}
+
+// interruptedRun runs convnet with args (a train command writing the run's
+// checkpoint beside its --out) and cancels it after the given step of the
+// given epoch (from 0); it returns the checkpoint's path.
+func interruptedRun(t *testing.T, args []string, epoch, step int) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	onTrainBatch = func(_ context.Context, e, s int, _ float64) {
+		if e == epoch && s == step {
+			cancel()
+		}
+	}
+	defer func() { onTrainBatch = nil }()
+	code, _, stderr := runCtx(ctx, args...)
+	out := args[slices.Index(args, "--out")+1]
+	ckpt := strings.TrimSuffix(out, filepath.Ext(out)) + ".ckpt.safetensors"
+	if code != 1 || !strings.Contains(stderr, fmt.Sprintf("Stopped interrupted in epoch %d after step %d", epoch+1, step)) ||
+		!strings.Contains(stderr, "convnet train --resume "+ckpt) {
+		t.Fatalf("interrupted run: exit %d, stderr:\n%s\nwant 1, where it stopped and how to resume", code, stderr)
+	}
+	return ckpt
+}
+
+// TestTrainResume interrupts a run in the middle of its first epoch and
+// resumes it from the checkpoint: the final weights equal those of an
+// uninterrupted run bit for bit, for a stack and for a graph.
+func TestTrainResume(t *testing.T) {
+	t.Run("stack", func(t *testing.T) {
+		testTrainResume(t, smallNet, "--global-clipnorm", "0.01", "--ema", "0.9", "--ema-overwrite-frequency", "3", "--random-erasing", "0.5")
+	})
+	t.Run("graph", func(t *testing.T) {
+		testTrainResume(t, smallGraph, "--class-weight", "1:3,2:0.5", "--mixup", "0.4", "--cutmix", "1")
+	})
+	// Interrupted after step 3: one update made, one gradient summed.
+	t.Run("accumulate", func(t *testing.T) {
+		testTrainResume(t, smallNet, "--optimizer", "adam", "--gradient-accumulation-steps", "2", "--ema", "0.9")
+	})
+	t.Run("model file, frozen", func(t *testing.T) {
+		base := filepath.Join(t.TempDir(), "base.safetensors")
+		if code, _, stderr := runCLI(append(trainArgs(t, writeCSVSet(t, smallSet), base), "--no-evaluate")...); code != 0 {
+			t.Fatalf("training the base: exit %d: %s", code, stderr)
+		}
+		testTrainResume(t, base, "--freeze", "conv2d")
+	})
 }
