@@ -166,7 +166,7 @@ function renderCAM(ans) {
   $("camlayer").hidden = cam.method === "occlusion";
   if (cam.method === "occlusion") {
     $("camhint").textContent = cam.max > 0
-      ? `Orange: where hiding a square of the input (setting it to the average training image) lowers the probability of ` +
+      ? `Orange: where hiding a square of the input (${m.mean_image ? "setting it to the average training image" : "setting what the network gets to 0"}) lowers the probability of ` +
         `${className(cam.class)} most, by up to ${fmt(100 * cam.max)} points (the occlusion test of Zeiler and Fergus).`
       : `Hiding no square of the input lowers the probability of ${className(cam.class)} (the occlusion test of Zeiler and Fergus).`;
     return;
