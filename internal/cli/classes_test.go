@@ -123,7 +123,8 @@ func TestPredictEdges(t *testing.T) {
 }
 
 // TestHelpAndModelHints: convnet help COMMAND gives the command's flags;
-// a file given as --model that is not a model says what it is instead.
+// a file given as --model that is not a model says what it is instead; a
+// built-in model is held to --max-memory as a model file is.
 func TestHelpAndModelHints(t *testing.T) {
 	if code, stdout, stderr := runCLI("help", "train"); code != 0 || !strings.Contains(stdout+stderr, "Usage: convnet train [flags]") {
 		t.Errorf("help train: exit %d: %s%s", code, stdout, stderr)
@@ -140,6 +141,7 @@ func TestHelpAndModelHints(t *testing.T) {
 	}{
 		{[]string{"summary", "--model", writeFile(t, filepath.Join(dir, "e.json"), nil)}, "e.json: neither a model file nor an architecture, a JSON object as Keras's model.to_json() writes it"},
 		{[]string{"predict", "--model", png, png}, "a.png is an image, not a model"},
+		{[]string{"predict", "--model", "ahcd", "--max-memory", "1KiB", png}, "more than the limit of 1 KiB (--max-memory raises the limit)"},
 		{[]string{"predict", "--model", writeFile(t, filepath.Join(dir, "m.h5"), []byte("\x89HDF\r\n\x1a\n")), png}, "(a Keras model becomes a model file with convnet import --keras"},
 	} {
 		if code, _, stderr := runCLI(c.args...); code != 1 || !strings.Contains(stderr, c.want) {

@@ -86,6 +86,9 @@ func parsePredict(args []string, stderr io.Writer) (*predictOptions, error) {
 func loadModel(spec string, maxMemory int64) (m *model.Sequential, builtin bool, err error) {
 	if _, err := os.Stat(spec); errors.Is(err, fs.ErrNotExist) && slices.Contains(pretrained.Names(), spec) {
 		m, err := pretrained.Load(spec)
+		if err == nil && maxMemory > 0 && m.ActivationBytes(1) > maxMemory { // as model.LoadWith checks a file
+			err = fmt.Errorf("%w (--max-memory raises the limit)", &model.MemoryError{Need: model.Bytes(m.ActivationBytes(1)), Limit: model.Bytes(maxMemory), Input: m.InputShape()})
+		}
 		return m, true, err
 	}
 	m, err = model.LoadWith(spec, model.LoadOptions{MaxMemory: maxMemory})
