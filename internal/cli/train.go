@@ -56,6 +56,7 @@ type trainer struct {
 	resumed *model.Sequential
 	state   trainState
 
+	dir              string // the working directory the run started in, recorded in its checkpoints
 	out, ckpt        string // the trained model; the run's own checkpoint, rewritten every epoch
 	best             string // where --restore-best keeps the best epoch's weights for a resumed run
 	train, val, test *data.Dataset
@@ -70,6 +71,11 @@ var errInterrupted = errors.New("training interrupted")
 
 func (t *trainer) run(ctx context.Context) (err error) {
 	o := t.o
+	if t.dir = t.state.Dir; t.dir == "" {
+		if t.dir, err = os.Getwd(); err != nil {
+			return err
+		}
+	}
 	if o.LRFind {
 		t.out = o.outPath()
 		if err := checkWritable(t.sibling(".lr-find.png")); err != nil {

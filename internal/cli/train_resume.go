@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/convnet-go/convnet/model"
@@ -19,6 +21,9 @@ type trainState struct {
 	Step    int                 `json:"step"`  // steps of it done
 	Plateau *optim.PlateauState `json:"plateau,omitempty"`
 	Version int                 `json:"version"`
+	// Dir is the working directory of the run, against which the paths of
+	// its command line are read when it resumes from another.
+	Dir string `json:"dir,omitempty"`
 }
 
 const (
@@ -47,7 +52,7 @@ func (t *trainer) resume(path string, now *trainOptions) error {
 	if st.Version != trainStateVersion {
 		return fmt.Errorf("%s: training state version %d, want %d", path, st.Version, trainStateVersion)
 	}
-	o, err := parseStored(path, st.Args)
+	o, err := parseStored(path, st.Args, st.Dir)
 	if err != nil {
 		return err
 	}
@@ -65,19 +70,27 @@ func (t *trainer) resume(path string, now *trainOptions) error {
 	return nil
 }
 
-// parseStored parses the command line stored in the checkpoint at path.
-// It may no longer parse (a flag or a recipe gone, a range narrowed): the
-// error names the checkpoint and the argument at fault.
-func parseStored(path string, args []string) (*trainOptions, error) {
+// parseStored parses the command line stored in the checkpoint at path,
+// its relative paths read against dir, the run's working directory, when
+// it is known. It may no longer parse (a flag or a recipe gone, a range
+// narrowed): the error names the checkpoint and the argument at fault.
+func parseStored(path string, args []string, dir string) (*trainOptions, error) {
 	o := &trainOptions{}
 	fs := newFlagSet("train", "[flags]", io.Discard)
 	o.register(fs)
 	err := fs.Parse(args)
+	defaultOut := o.Out == ""
+	if err == nil && dir != "" {
+		o.relativeTo(dir)
+	}
 	switch {
 	case err == nil && o.Resume != "":
 		err = errors.New("--resume in the options of a run")
 	case err == nil:
 		err = o.settle(fs)
+	}
+	if err == nil && dir != "" && defaultOut {
+		o.Out = filepath.Join(dir, o.outPath()) // named after --model, in dir too
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: the stored command line %q no longer parses: %v",
@@ -110,7 +123,7 @@ func (t *trainer) resumeAt(fit *model.FitOptions) error {
 // saveCheckpoint writes the run's checkpoint: the model, the optimizer and
 // the random state, the history, and where to resume.
 func (t *trainer) saveCheckpoint(epoch, step int, plateau *optim.ReduceLROnPlateau) error {
-	st := trainState{Args: t.args, Epoch: epoch, Step: step, Version: trainStateVersion}
+	st := trainState{Args: t.args, Epoch: epoch, Step: step, Version: trainStateVersion, Dir: t.dir}
 	if plateau != nil {
 		ps := plateau.State()
 		st.Plateau = &ps
@@ -137,3 +150,21 @@ func (c *epochCheckpoint) OnEpochEnd(m *model.Sequential, h *model.History) (boo
 }
 
 func (c *epochCheckpoint) OnTrainEnd(*model.Sequential, *model.History) error { return nil }
+
+// relativeTo reads the relative paths of the options against dir, the
+// working directory of the run they started: the files it reads and
+// writes, and --model when dir holds such a file (a preset's name is no
+// path).
+func (o *trainOptions) relativeTo(dir string) {
+	for _, p := range []*string{&o.Out, &o.Checkpoint, &o.CSVLog, &o.Source.CSV, &o.Source.TestCSV,
+		&o.Source.Images, &o.Source.TestImg, &o.Source.DataDir} {
+		if *p != "" && *p != "-" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
+	}
+	if m := filepath.Join(dir, o.Model); o.Model != "" && !filepath.IsAbs(o.Model) {
+		if _, err := os.Stat(m); err == nil {
+			o.Model = m
+		}
+	}
+}

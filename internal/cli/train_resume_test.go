@@ -378,3 +378,25 @@ func TestTrainResume(t *testing.T) {
 		testTrainResume(t, base, "--freeze", "conv2d")
 	})
 }
+
+// TestTrainResumeElsewhere interrupts a run given relative paths and
+// resumes it from another working directory: the run reads its files and
+// writes its model where it started.
+func TestTrainResumeElsewhere(t *testing.T) {
+	f := writeCSVSet(t, smallSet)
+	start, other := t.TempDir(), t.TempDir()
+	t.Chdir(start)
+	ckpt := interruptedRun(t, append(trainArgs(t, f, "m.safetensors"), "--no-evaluate", "--csv-log", "log.csv"), 1, 2)
+	t.Chdir(other)
+	if code, _, stderr := runCLI("train", "--resume", filepath.Join(start, ckpt)); code != 0 {
+		t.Fatalf("resumed in another folder: exit %d: %s", code, stderr)
+	}
+	for _, name := range []string{"m.safetensors", "log.csv", "m.curves.png"} {
+		if _, err := os.Stat(filepath.Join(start, name)); err != nil {
+			t.Errorf("%s where the run started: %v", name, err)
+		}
+	}
+	if entries, _ := os.ReadDir(other); len(entries) > 0 {
+		t.Errorf("the resumed run wrote %v in the folder it was resumed from", entries)
+	}
+}
