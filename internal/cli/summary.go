@@ -122,6 +122,9 @@ func openModel(name string, input []int, classes int, maxMemory int64) (*model.S
 		return nil, fmt.Errorf("cannot read model %s: %w", name, err)
 	}
 	if !builtin && isArchitectureFile(name) {
+		if classes != 0 {
+			return nil, usagef("--classes sizes a preset's last layer: the last layer of the architecture %s fixes its classes", name)
+		}
 		m, err := readArchitecture(name)
 		if err != nil {
 			return nil, err
@@ -135,7 +138,7 @@ func openModel(name string, input []int, classes int, maxMemory int64) (*model.S
 		return m, nil
 	}
 	if input != nil || classes != 0 {
-		return nil, usagef("--input and --classes apply to presets and architecture files, not to model files nor built-in models")
+		return nil, usagef("--input applies to presets and architecture files, --classes to presets: not to model files nor built-in models")
 	}
 	m, _, err := loadModel(name, maxMemory)
 	return m, err

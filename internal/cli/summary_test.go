@@ -54,7 +54,8 @@ func TestSummaryCommand(t *testing.T) {
 		{args: []string{"summary", "--input", "32xx"}, code: exitUsage, stderr: `dimension ""`},
 		{args: []string{"summary", "--input", "32"}, code: exitUsage, stderr: "input shape [32]"},
 		{args: []string{"summary", "--input", "0x3"}, code: exitUsage, stderr: `dimension "0"`},
-		{args: []string{"summary", "--model", file, "--classes", "3"}, code: exitUsage, stderr: "apply to presets"},
+		{args: []string{"summary", "--model", file, "--classes", "3"}, code: exitUsage, stderr: "--input applies to presets and architecture files, --classes to presets"},
+		{args: []string{"summary", "--model", kerasDoc("tutorial_sequential.json"), "--classes", "5"}, code: exitUsage, stderr: "--classes sizes a preset's last layer: the last layer of the architecture"},
 		{args: []string{"summary", "extra"}, code: exitUsage, stderr: `unexpected argument "extra"`},
 	}
 	for _, tt := range tests {
