@@ -87,7 +87,13 @@ func dataExport(ctx context.Context, opts DataExportOptions, stdout io.Writer) e
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%s: %d images of %d classes in %s\n", names[k], n, d.NumClasses(), dir)
+		classes := 0 // those with images, each a folder
+		for _, c := range d.ClassCounts() {
+			if c > 0 {
+				classes++
+			}
+		}
+		fmt.Fprintf(stdout, "%s: %d images of %d classes in %s\n", names[k], n, classes, dir)
 	}
 	return nil
 }
