@@ -43,7 +43,8 @@ func SplitRandom(d *Dataset, frac float64, seed uint64) (train, val *Dataset, er
 
 // SplitStratified holds out the fraction frac of each class, round(frac*n_c)
 // images of a class of n_c, chosen with seed, so that both parts keep the
-// class proportions. Both parts keep d's order.
+// class proportions; a class keeps at least one image for training (a
+// class of one image stays whole in it). Both parts keep d's order.
 func SplitStratified(d *Dataset, frac float64, seed uint64) (train, val *Dataset, err error) {
 	if _, err := splitCount(d.Len(), frac); err != nil {
 		return nil, nil, err
@@ -55,7 +56,7 @@ func SplitStratified(d *Dataset, frac float64, seed uint64) (train, val *Dataset
 	rng := newRand(seed, streamSplit)
 	var held []int
 	for _, idx := range byClass {
-		k := int(math.Round(frac * float64(len(idx))))
+		k := min(int(math.Round(frac*float64(len(idx)))), max(len(idx)-1, 0))
 		rng.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
 		held = append(held, idx[:k]...)
 	}

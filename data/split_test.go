@@ -79,6 +79,20 @@ func TestSplits(t *testing.T) {
 		}
 	}
 
+	// Classes of 2, 2, 1, 1, 1 images and half held out: one image of each
+	// class of two, none of the classes of one, which stay in training.
+	train, val, err = SplitStratified(toyDataset(7, 5), 0.5, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPartition(t, "SplitStratified", 7, train, val)
+	if got, want := val.ClassCounts(), []int{1, 1, 0, 0, 0}; !equalInts(got, want) {
+		t.Errorf("SplitStratified of tiny classes: validation counts %v, want %v", got, want)
+	}
+	if got, want := train.ClassCounts(), []int{1, 1, 1, 1, 1}; !equalInts(got, want) {
+		t.Errorf("SplitStratified of tiny classes: training counts %v, want %v", got, want)
+	}
+
 	train, val, err = SplitBlocks(toyDataset(100, 4), 10, 3, 1)
 	if err != nil || val.Len() != 30 {
 		t.Fatalf("SplitBlocks(10, 3) = %d, %v; want 30 validation images", val.Len(), err)
