@@ -15,7 +15,8 @@ import (
 // KerasImportOptions configure [ImportKeras]. The fields mean what those of
 // [ONNXImportOptions] of the same names do: a Keras model takes its inputs
 // as its training fed them, so preprocessing outside the model (such as
-// x/255 before fit) is given here.
+// x/255 before fit) is given here; a file [ExportKeras] wrote holds its own,
+// and giving it as well is an error.
 type KerasImportOptions struct {
 	InputShape []int // [H W C], when the model's config leaves it out
 	// Architecture is the model's architecture document (what to_json
@@ -81,7 +82,10 @@ func ImportKeras(r io.ReaderAt, size int64, opts KerasImportOptions) (*Model, er
 	if err != nil {
 		return nil, fmt.Errorf("keras: %w", err)
 	}
-	if std != nil || m.Standardizer == nil { // the options' over what a file convnet wrote says
+	switch {
+	case std != nil && m.Standardizer != nil:
+		return nil, fmt.Errorf("keras: the file holds the preprocessing its weights expect (convnet's attribute): giving preprocessing as well would replace it")
+	case std != nil:
 		m.Standardizer = std
 	}
 	if std := m.Standardizer; std != nil {

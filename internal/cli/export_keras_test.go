@@ -94,6 +94,9 @@ func TestExportKeras(t *testing.T) {
 				t.Errorf("h5py reads\n%s\nin the export, and in the file written as Keras does\n%s", got, want)
 			}
 
+			if code, _, stderr := runCLI("import", "--keras", out, "--rescale", "1/255", "--out", filepath.Join(dir, "twice.safetensors")); code != 1 || !strings.Contains(stderr, "the file holds the preprocessing its weights expect") {
+				t.Errorf("import with preprocessing over the file's: exit %d, %s", code, stderr)
+			}
 			back := filepath.Join(dir, "back.safetensors")
 			if code, _, stderr := runCLI("import", "--keras", out, "--out", back); code != 0 {
 				t.Fatalf("import: exit %d: %s", code, stderr)
