@@ -27,12 +27,12 @@ func (t *trainer) buildModel() error {
 		limit = defaultTrainMemory
 	}
 	if need := t.m.ActivationBytes(t.o.BatchSize); need > limit {
-		name := t.o.Model
+		name, hint := t.o.Model, "--max-memory, or a smaller --batch-size"
 		if t.from != "" {
-			name = t.from
+			name, hint = t.from, "--max-memory: a resumed run keeps its --batch-size"
 		}
-		return fmt.Errorf("%s: the model needs %v for a training batch of %d samples of shape %v, more than the limit of %v (--max-memory, or a smaller --batch-size)",
-			name, model.Bytes(need), t.o.BatchSize, t.m.InputShape(), model.Bytes(limit))
+		return fmt.Errorf("%s: the model needs %v for a training batch of %d samples of shape %v, more than the limit of %v (%s)",
+			name, model.Bytes(need), t.o.BatchSize, t.m.InputShape(), model.Bytes(limit), hint)
 	}
 	return nil
 }

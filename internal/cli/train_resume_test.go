@@ -161,7 +161,7 @@ func TestTrainResumeMaxMemory(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "m.safetensors")
 	ckpt := interruptedRun(t, append(trainArgs(t, f, out), "--no-evaluate"), 1, 2)
 	code, _, stderr := runCLI("train", "--resume", ckpt, "--max-memory", "16KiB")
-	if want := ckpt + ": the model needs"; code != exitError || !strings.Contains(stderr, want) || strings.Contains(stderr, "Epoch 2/") {
+	if want := ckpt + ": the model needs"; code != exitError || !strings.Contains(stderr, want) || !strings.Contains(stderr, "(--max-memory: a resumed run keeps its --batch-size)") || strings.Contains(stderr, "Epoch 2/") {
 		t.Fatalf("train --resume --max-memory 16KiB: exit %d, stderr:\n%s\nwant exit %d and %q before any step", code, stderr, exitError, want)
 	}
 	if code, _, stderr := runCLI("train", "--resume", ckpt, "--max-memory", "1GiB"); code != 0 {
