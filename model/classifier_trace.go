@@ -79,7 +79,7 @@ func (c *Classifier) TraceWith(ctx context.Context, px []float32, opts TraceOpti
 		switch opts.CAM {
 		case "":
 		case "occlusion": // last: it runs the model again
-			win, stride, _ := c.squares(OcclusionOptions{})
+			win, stride, _ := c.squareSize(OcclusionOptions{})
 			t.CAM = c.occlusion(m, px, class, win, stride)
 		default:
 			t.CAM = m.camAfterForward(opts.CAM, class, camLayer)

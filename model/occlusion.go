@@ -32,7 +32,7 @@ func (c *Classifier) Occlusion(ctx context.Context, px []float32, class int, opt
 	if err := c.checkMap(px, class); err != nil {
 		return nil, err
 	}
-	win, stride, err := c.squares(opts)
+	win, stride, err := c.squareSize(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -46,8 +46,8 @@ func (c *Classifier) Occlusion(ctx context.Context, px []float32, class int, opt
 	return cam, nil
 }
 
-// squares returns the window and stride of opts, the defaults filled in.
-func (c *Classifier) squares(opts OcclusionOptions) (win, stride int, err error) {
+// squareSize returns the window and stride of opts, the defaults filled in.
+func (c *Classifier) squareSize(opts OcclusionOptions) (win, stride int, err error) {
 	side := min(c.shape[0], c.shape[1])
 	win, stride = opts.Window, opts.Stride
 	if win == 0 {

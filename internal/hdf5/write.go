@@ -45,14 +45,18 @@ type attrOut struct {
 // written with: an object header message holds 65,535 bytes.
 const MaxFixed = 65535 - 512
 
-// fixedSize is the bytes of a's values as fixed-length strings.
-func (a attrOut) fixedSize() int {
+// width is the bytes of each of a's values as fixed-length strings: the
+// longest, at least 1.
+func (a attrOut) width() int {
 	n := 1
 	for _, v := range a.values {
 		n = max(n, len(v))
 	}
-	return n * max(len(a.values), 1)
+	return n
 }
+
+// fixedSize is the bytes of a's values as fixed-length strings.
+func (a attrOut) fixedSize() int { return a.width() * max(len(a.values), 1) }
 
 // variable reports whether a is written as variable-length strings.
 func (a attrOut) variable() bool { return a.fixedSize()+len(a.name) > MaxFixed }
@@ -263,13 +267,11 @@ func (o *object) header(addrOf func(*link) uint64, heap *globalHeap) []byte {
 // values of a variable-length one are the objects of the global heap
 // collection at heapAddr from index on (zeros: measure only).
 func (a attrOut) encode(heapAddr uint64, index uint32) []byte {
-	size := 1
-	for _, v := range a.values {
-		size = max(size, len(v))
-	}
+	size := a.width()
 	dt := []byte{0x13, 0x01, 0, 0} // version 1, class 3 (string); null-padded, ASCII
 	dt = binary.LittleEndian.AppendUint32(dt, uint32(size))
-	if a.variable() {
+	variable := a.variable()
+	if variable {
 		size = 16
 		dt = []byte{0x19, 0x01, 0x01, 0} // version 1, class 9 (variable-length); a string, null-terminated, UTF-8
 		dt = binary.LittleEndian.AppendUint32(dt, uint32(size))
@@ -289,7 +291,7 @@ func (a attrOut) encode(heapAddr uint64, index uint32) []byte {
 	body = append(append(body, a.name...), 0)
 	body = append(append(body, dt...), ds...)
 	for _, v := range a.values {
-		if a.variable() {
+		if variable {
 			body = binary.LittleEndian.AppendUint32(body, uint32(len(v)))
 			body = binary.LittleEndian.AppendUint32(le64(body, heapAddr), index)
 			index++
