@@ -2,10 +2,14 @@ package web
 
 import (
 	"strings"
+	"testing"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/internal/browser"
+	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/nn"
 )
 
 // checkCAM turns the class activation map on over the small jeem drawn on
@@ -64,4 +68,41 @@ func checkCAM(p page) {
 	if !browser.Eval[bool](p.Browser, `document.getElementById("camwrap").hidden`) {
 		p.t.Error("the regions turned off still show")
 	}
+}
+
+// denseModel is a small untrained network without a convolution: no maps
+// for a class activation map to weigh.
+func denseModel(t *testing.T) *model.Sequential {
+	m := model.New(&nn.Flatten{}, &nn.Dense{Units: 16, Activation: "relu"}, &nn.Dense{Units: 28, Activation: "softmax"})
+	if err := m.Build([]int{32, 32, 1}, 1); err != nil {
+		t.Fatal(err)
+	}
+	m.ClassNames = data.AHCDClassNames()
+	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255}
+	return m
+}
+
+// checkDenseRegions turns the regions on for a network without a
+// convolution: only the occlusion test applies, and it draws its map.
+func checkDenseRegions(p page, url string) {
+	p.t.Helper()
+	p.load(url, "dense")
+	p.draw("drawing on the dense model", placeGlyph(letterGlyphs[3], drawSizes[0], "centre"))
+	methods := browser.Eval[[]string](p.Browser, `[...document.getElementById("cammethod").options].filter(o => !o.disabled).map(o => o.value)`)
+	if browser.Eval[bool](p.Browser, `document.getElementById("cam").disabled`) || len(methods) != 1 || methods[0] != "occlusion" {
+		p.t.Errorf("a model without convolution: regions disabled %v, methods offered %v; want the regions on offer, by occlusion alone",
+			browser.Eval[bool](p.Browser, `document.getElementById("cam").disabled`), methods)
+	}
+	before := p.updates()
+	p.Do("turning the dense model's regions on", chromedp.Click(chromedp.CSS("#cam")))
+	p.settled("the dense model's occlusion map", before)
+	p.WaitFor("the dense model's occlusion map", `!document.getElementById("camwrap").hidden`)
+	if hint := browser.Eval[string](p.Browser, `document.getElementById("camhint").textContent`); !strings.Contains(hint, "occlusion test") {
+		p.t.Errorf("the dense model's regions: hint %q, want the occlusion test's", hint)
+	}
+	if n := browser.Eval[int](p.Browser, `(() => { const d = document.getElementById("cammap").getContext("2d").getImageData(0, 0, 32, 32).data;
+		let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i] > 200 && d[i + 1] > 90 && d[i + 1] < 200 && d[i + 2] < 80 && d[i + 3] > 100) n++; return n; })()`); n == 0 {
+		p.t.Error("the dense model's occlusion map has no orange pixel")
+	}
+	p.Do("turning the dense model's regions off", chromedp.Click(chromedp.CSS("#cam")))
 }

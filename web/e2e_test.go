@@ -113,7 +113,8 @@ func (p page) checkArithmetic(what string) {
 // confusion matrix, pictures (and files that are not), phone widths, a
 // residual network's skip connections, a zero padding, a depthwise
 // convolution, a squeeze-and-excitation block, grouped convolutions,
-// ShuffleNet's channel split and shuffle, and the tutorial's relu.
+// ShuffleNet's channel split and shuffle, the regions of a network without
+// a convolution, and the tutorial's relu.
 func TestBrowser(t *testing.T) {
 	grouped := groupedModel(t)
 	s := demoServer(t, Model{"tutorial", classifier(t, untrained(t, "tutorial"), model.ClassifierOptions{})},
@@ -122,7 +123,8 @@ func TestBrowser(t *testing.T) {
 		Model{"depthwise", classifier(t, depthwiseModel(t), model.ClassifierOptions{})},
 		Model{"squeeze", classifier(t, squeezeModel(t), model.ClassifierOptions{})},
 		Model{"grouped", classifier(t, grouped, model.ClassifierOptions{})},
-		Model{"shuffle", classifier(t, shuffleModel(t), model.ClassifierOptions{})})
+		Model{"shuffle", classifier(t, shuffleModel(t), model.ClassifierOptions{})},
+		Model{"dense", classifier(t, denseModel(t), model.ClassifierOptions{})})
 	url := startServer(t, s)
 	p := page{browser.Start(t, 1500, 1100, 300*time.Second), t}
 
@@ -167,6 +169,7 @@ func TestBrowser(t *testing.T) {
 	checkSqueeze(p, url)
 	checkGrouped(p, url, grouped)
 	checkShuffle(p, url)
+	checkDenseRegions(p, url)
 
 	// The tutorial's network: a relu computed by the server, 5x5 "same" windows.
 	p.load(url, "tutorial")

@@ -11,13 +11,15 @@ export function setupSeen(m) {
   for (const id of ["input", "netinput", "salmap", "cammap"]) { $(id).width = w; $(id).height = h; }
   // The layers a class activation map may weigh: those whose output is an
   // image of more than one cell; by default the last convolution's block.
+  // A model without one has no maps to weigh: only the occlusion test,
+  // which hides squares of the input, applies.
   const sel = $("camlayer");
   const cam = m.cam_layer >= 0;
-  $("cam").disabled = !cam;
+  for (const o of $("cammethod").options) o.disabled = !cam && o.value !== "occlusion";
+  if (!cam) $("cammethod").value = "occlusion";
   $("cam").parentElement.title = cam
     ? "colour the regions whose features raise the top class (a class activation map)"
-    : "this model has no convolution: no maps to weigh";
-  if (!cam) $("cam").checked = false;
+    : "colour the regions whose hiding lowers the top class (the occlusion test: this model has no convolution, no maps to weigh)";
   sel.replaceChildren(new Option(cam ? `last convolutional block: ${m.layers[m.cam_layer].name}` : "", ""));
   m.layers.forEach((l, i) => {
     const s = l.output_shape;
