@@ -61,7 +61,7 @@ func ImportKeras(r io.ReaderAt, size int64, opts KerasImportOptions) (*Model, er
 	var m *Model
 	head := make([]byte, 4)
 	r.ReadAt(head, 0)
-	if string(head) == "PK\x03\x04" {
+	if string(head) == "PK\x03\x04" || string(head) == "PK\x05\x06" { // a zip archive's first member, or the end of an empty one
 		if opts.Architecture != nil {
 			return nil, fmt.Errorf("keras: a .keras file holds its architecture (config.json): an architecture given too is for a file of weights alone")
 		}

@@ -234,6 +234,8 @@ func TestImportKerasErrors(t *testing.T) {
 	dir := t.TempDir()
 	notZip := filepath.Join(dir, "m.keras")
 	os.WriteFile(notZip, []byte("not a zip"), 0o644)
+	emptyZip := filepath.Join(dir, "empty.keras")
+	os.WriteFile(emptyZip, []byte("PK\x05\x06"+strings.Repeat("\x00", 18)), 0o644) // what zipfile writes for no member
 	for _, c := range []struct {
 		name string
 		path string
@@ -264,6 +266,7 @@ func TestImportKerasErrors(t *testing.T) {
 		{"weights without architecture", writeKeras(t, m, []byte(kerasStack), nil, "--h5", "--weights-only"),
 			"the file holds weights only (Keras's save_weights): give the architecture too"},
 		{"not a zip", notZip, "neither a .keras file (a zip archive) nor an HDF5 file of Keras: hdf5: no HDF5 signature"},
+		{"empty zip", emptyZip, "the archive lacks config.json or model.weights.h5: not a model saved by Keras 3's model.save"},
 		{"custom model", "../../model/testdata/keras/nested_container.keras", `NestedDenseModel`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
