@@ -110,6 +110,7 @@ func (p page) checkArithmetic(what string) {
 // TestBrowser drives the page in headless Chromium: drawing and the
 // prediction, the framing steps, the layers folded into blocks, the detail
 // drawer (arithmetic, the sliding kernel, the input channels ranked), the
+// convolution with another stride, padding or dilation, the
 // confusion matrix, pictures (and files that are not), phone widths, a
 // residual network's skip connections, a zero padding, a depthwise
 // convolution, a squeeze-and-excitation block, grouped convolutions,
@@ -158,6 +159,14 @@ func TestBrowser(t *testing.T) {
 	checkCAM(p)
 
 	checkDetail(p)
+	// The second block's convolution, 3×3 over 32 channels, no bias: with
+	// "same" padding of stride 3 the one zero row goes after, as
+	// TensorFlow pads.
+	checkWhatIf(p, s.byName["ahcd"], 1, 2,
+		whatIfCase{3, 1, "same", 11, "Rows: ⌈32 / 3⌉ = 11 (1 zero added: 0 before, 1 after)"},
+		whatIfCase{2, 1, "valid", 15, "Rows: ⌊(32 − 3) / 2⌋ + 1 = 15"},
+		whatIfCase{1, 2, "valid", 28, "its taps 2×2 apart: a span of 5×5. \"valid\" padding: no zeros, the window stays inside the map. Rows: ⌊(32 − 5) / 1⌋ + 1 = 28"},
+		whatIfCase{2, 2, "valid", 0, "refuse a stride above 1 with a dilation above 1"})
 	checkConfusion(p)
 	checkGallery(p, s.byName["ahcd"])
 	checkEmbedding(p, s.byName["ahcd"])
@@ -180,6 +189,9 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("tutorial detail view shows no relu: %q", calc)
 	}
 	p.checkArithmetic("tutorial")
+	p.Do("closing the tutorial detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
+	// Its first convolution, 5×5 with a bias and a relu the server applies.
+	checkWhatIf(p, s.byName["tutorial"], 0, 3, whatIfCase{1, 3, "valid", 20, "Rows: ⌊(32 − 13) / 1⌋ + 1 = 20"})
 }
 
 // checkBlocks checks that the layers are folded into blocks, the blocks on

@@ -116,9 +116,10 @@ export const channelRange = (first, last) => (first === last ? `channel ${first}
 
 // contributions returns, for output pixel (y, x) of convolution li, the
 // part of the sum of each slice i of its kernel (input channel
-// kernel.input_channel + i): patch times kernel.
-export function contributions(li, kernel, y, x) {
-  const input = layerInput(li), win = windowOf(li);
+// kernel.input_channel + i): patch times kernel; win, the window's
+// geometry, is the layer's own unless another is given (whatif.js).
+export function contributions(li, kernel, y, x, win = windowOf(li)) {
+  const input = layerInput(li);
   const [kh, kw, cin] = kernel.shape;
   const [H, W, C] = inShape(li);
   const sums = new Float64Array(cin);

@@ -9,6 +9,7 @@ import { blockOf, scaleOf, drawEdges } from "./layers.js";
 import { explain } from "./explain.js";
 import { inShape, inputIndex, windowOf, receptiveField, convolves, contributions, groupOf, channelRange, convCalc, poolCalc, padCalc, meanCalc, maxCalc, channelSource, channelCalc, unitCalc, rescaleCalc, preluCalc, normCalc, reshapeCalc } from "./calc.js";
 import { setupSlide, stopSlide, renderSlide } from "./slide.js";
+import { resetWhatIf } from "./whatif.js";
 import { lnCalc, gnCalc, scaleCalc } from "./calc_norm.js";
 import { mergeCalc } from "./calc_merge.js";
 import { resamples, resampleCalc } from "./calc_resample.js";
@@ -85,6 +86,7 @@ export async function openDetail(li, ch) {
     state.detail.pixel = [Math.floor(h / 2), Math.floor(w / 2)];
   }
   $("slide").hidden = !(three && windowOf(layer));
+  resetWhatIf();
   showPattern(li, ch);
   requestUpdate();
   if (l.params && l.params.some((p) => p.name === "kernel" || p.name === "depthwise_kernel") || ["PReLU", "Normalization", "LayerNormalization", "GroupNormalization", "LayerScale"].includes(l.type)) {

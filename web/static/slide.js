@@ -1,10 +1,13 @@
 // The convolution (or pooling) at work: its window slides over the input
 // map position by position, and the output map fills in with each value;
-// the arithmetic below follows the window (play, pause, step, reset).
+// the arithmetic below follows the window (play, pause, step, reset). With
+// another stride, padding or dilation chosen (whatif.js), the same kernel
+// slides as they say over the input framed by its zeros.
 import { $, state } from "./state.js";
 import { paint } from "./colormap.js";
 import { scaleOf } from "./layers.js";
 import { inShape, inputIndex, windowOf, convolves } from "./calc.js";
+import { setupWhatIf, geometry, sizeLine, whatIf } from "./whatif.js";
 
 let timer = null, onStep = () => {};
 
@@ -15,15 +18,32 @@ export function setupSlide(render) {
   $("slideReset").addEventListener("click", () => {
     stopSlide();
     const d = state.detail;
-    if (d) { d.slide = 0; d.pixel = [0, 0]; onStep(); }
+    if (!d) return;
+    if (geometry(d.layer)) d.wiSlide = 0;
+    else { d.slide = 0; d.pixel = [0, 0]; }
+    onStep();
   });
+  setupWhatIf(() => { stopSlide(); if (state.detail) state.detail.wiSlide = null; onStep(); }, () => onStep());
+}
+
+// positions returns the output's rows and columns the window steps over
+// and the slide's place among them: the layer's own, or those of the
+// geometry chosen instead.
+function positions(d) {
+  const g = geometry(d.layer);
+  if (!g) {
+    const [h, w] = state.model.layers[d.layer].output_shape;
+    return { h, w, at: d.slide, set: (i) => { d.slide = i; if (i >= 0) d.pixel = [Math.floor(i / w), i % w]; } };
+  }
+  const [h, w] = g.shape;
+  return { h: Math.max(h, 0), w: Math.max(w, 0), at: d.wiSlide, set: (i) => { d.wiSlide = i; } };
 }
 
 function play() {
   const d = state.detail;
   if (!d) return;
-  const [h, w] = state.model.layers[d.layer].output_shape;
-  if (d.slide == null || d.slide >= h * w - 1) { d.slide = -1; }
+  const { h, w, at, set } = positions(d);
+  if (at == null || at >= h * w - 1) set(-1);
   $("slidePlay").textContent = "❚❚ Pause";
   $("slidePlay").setAttribute("aria-label", "pause");
   const tick = () => {
@@ -44,11 +64,10 @@ export function stopSlide() {
 function step() {
   const d = state.detail;
   if (!d) return false;
-  const [h, w] = state.model.layers[d.layer].output_shape;
-  const next = (d.slide == null ? -1 : d.slide) + 1;
+  const { h, w, at, set } = positions(d);
+  const next = (at == null ? -1 : at) + 1;
   if (next >= h * w) return false;
-  d.slide = next;
-  d.pixel = [Math.floor(next / w), next % w];
+  set(next);
   onStep();
   return true;
 }
@@ -59,6 +78,12 @@ function step() {
 export function renderSlide() {
   const d = state.detail;
   if (!d || !d.pixel || $("slide").hidden) return;
+  const g = geometry(d.layer);
+  $("wihint").textContent = g ? sizeLine(g) : "";
+  if (g) {
+    renderWhatIf(d, g);
+    return;
+  }
   const m = state.model;
   const l = m.layers[d.layer];
   const win = windowOf(d.layer);
@@ -103,6 +128,59 @@ export function renderSlide() {
   $("slideOut").dataset.filled = upto;
 }
 
+// renderWhatIf draws the input channel framed by the zeros of geometry g
+// with the window at the slide's place, and the map the kernel makes with
+// g filled in up to it.
+function renderWhatIf(d, g) {
+  const l = state.model.layers[d.layer];
+  const j = inputIndex(d.layer);
+  const input = j < 0 ? state.input : state.values[j];
+  const out = state.values[d.layer];
+  const [h, w] = g.shape;
+  const ch = bestChannel(d);
+  $("slideInCap").textContent = `${j < 0 ? "the input" : state.model.layers[j].name}, channel ${ch}${g.pt + g.pb + g.pl + g.pr ? ", framed by its zeros" : ""}`;
+  $("slideOutCap").textContent = `${l.name}, channel ${d.channel}, with these choices`;
+  $("slidehint").textContent = `${g.k.join("×")} window${g.d[0] > 1 || g.d[1] > 1 ? ` of taps ${g.d.join("×")} apart` : ""}, ${g.s.join("×")} steps, ${h > 0 && w > 0 ? `a ${h}×${w} map` : "no map"}`;
+  const cin = $("slideIn");
+  drawChannel(cin, input, ch, null, [g.pt, g.pb, g.pl, g.pr]);
+  const octx = $("slideOut").getContext("2d");
+  octx.fillStyle = "#282c34";
+  octx.fillRect(0, 0, $("slideOut").width, $("slideOut").height);
+  if (g.refused) {
+    $("slideOut").dataset.filled = 0;
+    return;
+  }
+  if (h <= 0 || w <= 0) {
+    $("wihint").textContent += ` The ${g.span.join("×")} window does not fit in the ${g.n.join("×")} map: no output.`;
+    $("slideOut").dataset.filled = 0;
+    return;
+  }
+  const wi = whatIf(d, g);
+  if (!wi || !wi.values) return; // the values, or their activation, on their way
+  const at = d.wiSlide == null ? Math.floor(h / 2) * w + Math.floor(w / 2) : d.wiSlide;
+  const [y, x] = [Math.floor(at / w), at % w];
+  const ctx = cin.getContext("2d");
+  const [H, W] = g.n;
+  const sy = cin.height / (H + g.pt + g.pb), sx = cin.width / (W + g.pl + g.pr);
+  ctx.lineWidth = 2;
+  ctx.strokeStyle = "#ffd43b";
+  ctx.strokeRect(x * g.s[1] * sx, y * g.s[0] * sy, g.span[1] * sx, g.span[0] * sy);
+  if (g.d[0] > 1 || g.d[1] > 1) {
+    ctx.lineWidth = 1;
+    for (let a = 0; a < g.k[0]; a++) {
+      for (let b = 0; b < g.k[1]; b++) ctx.strokeRect((x * g.s[1] + b * g.d[1]) * sx, (y * g.s[0] + a * g.d[0]) * sy, sx, sy);
+    }
+  }
+  let min = out ? out.min : 0, max = out ? out.max : 0;
+  for (const v of wi.values) { min = Math.min(min, v); max = Math.max(max, v); }
+  drawChannel($("slideOut"), { shape: [h, w, 1], v: wi.values, min, max }, 0, d.wiSlide == null ? h * w : d.wiSlide + 1);
+  const oy = $("slideOut").height / h, ox = $("slideOut").width / w;
+  octx.lineWidth = 2;
+  octx.strokeStyle = "#ffd43b";
+  octx.strokeRect(x * ox, y * oy, ox, oy);
+  $("slideOut").dataset.filled = d.wiSlide == null ? h * w : d.wiSlide + 1;
+}
+
 // bestChannel is the input channel that feeds output channel d.channel
 // most, or the one that feeds it, for a depthwise convolution.
 function bestChannel(d) {
@@ -110,19 +188,24 @@ function bestChannel(d) {
 }
 
 // drawChannel paints channel ch of t on cv, cells from index upto on
-// (row by row) left dark grey.
-function drawChannel(cv, t, ch, upto) {
+// (row by row) left dark grey; pad, rows above and below and columns left
+// and right, frames it with grey cells of zeros.
+function drawChannel(cv, t, ch, upto, pad = [0, 0, 0, 0]) {
   const [h, w, c] = t.shape.length === 3 ? t.shape : [1, t.shape[0], 1];
+  const [pt, pb, pl, pr] = pad;
   const { div, top } = scaleOf(t);
-  const off = new OffscreenCanvas(w, h);
+  const PW = w + pl + pr, PH = h + pt + pb;
+  const off = new OffscreenCanvas(PW, PH);
   const octx = off.getContext("2d");
-  const img = octx.createImageData(w, h);
+  const img = octx.createImageData(PW, PH);
+  for (let i = 0; i < PH * PW; i++) img.data.set([96, 102, 114, 255], i * 4);
   for (let i = 0; i < h * w; i++) {
+    const at = (Math.floor(i / w) + pt) * PW + (i % w) + pl;
     if (upto != null && i >= upto) {
-      img.data.set([40, 44, 52, 255], i * 4);
+      img.data.set([40, 44, 52, 255], at * 4);
       continue;
     }
-    paint(img.data, i, t.v[i * c + ch] / top, div);
+    paint(img.data, at, t.v[i * c + ch] / top, div);
   }
   octx.putImageData(img, 0, 0);
   const ctx = cv.getContext("2d");
