@@ -163,10 +163,15 @@ func TestBrowser(t *testing.T) {
 	// "same" padding of stride 3 the one zero row goes after, as
 	// TensorFlow pads.
 	checkWhatIf(p, s.byName["ahcd"], 1, 2,
-		whatIfCase{3, 1, "same", 11, "Rows: ⌈32 / 3⌉ = 11 (1 zero added: 0 before, 1 after)"},
-		whatIfCase{2, 1, "valid", 15, "Rows: ⌊(32 − 3) / 2⌋ + 1 = 15"},
-		whatIfCase{1, 2, "valid", 28, "its taps 2×2 apart: a span of 5×5. \"valid\" padding: no zeros, the window stays inside the map. Rows: ⌊(32 − 5) / 1⌋ + 1 = 28"},
-		whatIfCase{2, 2, "valid", 0, "refuse a stride above 1 with a dilation above 1"})
+		whatIfCase{0, 3, 1, "same", 11, "Rows: ⌈32 / 3⌉ = 11 (1 zero added: 0 before, 1 after)"},
+		whatIfCase{0, 2, 1, "valid", 15, "Rows: ⌊(32 − 3) / 2⌋ + 1 = 15"},
+		whatIfCase{0, 1, 2, "valid", 28, "its taps 2×2 apart: a span of 5×5. \"valid\" padding: no zeros, the window stays inside the map. Rows: ⌊(32 − 5) / 1⌋ + 1 = 28"},
+		whatIfCase{0, 2, 2, "valid", 0, "refuse a stride above 1 with a dilation above 1"})
+	// Its first pooling, 2×2: overlapping windows, as AlexNet pools, and
+	// "same" padding that counts for nothing.
+	checkWhatIf(p, s.byName["ahcd"], 2, 5,
+		whatIfCase{3, 2, 0, "valid", 15, "A 3×3 window. \"valid\" padding: no padding cells, the window stays inside the map. Rows: ⌊(32 − 3) / 2⌋ + 1 = 15"},
+		whatIfCase{4, 3, 0, "same", 11, "Rows: ⌈32 / 3⌉ = 11 (2 padding cells added: 1 before, 1 after)"})
 	checkConfusion(p)
 	checkGallery(p, s.byName["ahcd"])
 	checkEmbedding(p, s.byName["ahcd"])
@@ -191,7 +196,7 @@ func TestBrowser(t *testing.T) {
 	p.checkArithmetic("tutorial")
 	p.Do("closing the tutorial detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
 	// Its first convolution, 5×5 with a bias and a relu the server applies.
-	checkWhatIf(p, s.byName["tutorial"], 0, 3, whatIfCase{1, 3, "valid", 20, "Rows: ⌊(32 − 13) / 1⌋ + 1 = 20"})
+	checkWhatIf(p, s.byName["tutorial"], 0, 3, whatIfCase{0, 1, 3, "valid", 20, "Rows: ⌊(32 − 13) / 1⌋ + 1 = 20"})
 }
 
 // checkBlocks checks that the layers are folded into blocks, the blocks on

@@ -13,34 +13,33 @@ import (
 	"github.com/convnet-go/convnet/tensor"
 )
 
-// whatIfCase is a stride, padding and dilation chosen for a convolution,
-// the size of the map they make and the page's account of it.
+// whatIfCase is a window (for a pooling), stride, padding and dilation (for
+// a convolution) chosen, the size of the map they make and the page's
+// account of it.
 type whatIfCase struct {
-	stride, dilation int
-	padding          string
-	size             int
-	sizeLine         string
+	window, stride, dilation int
+	padding                  string
+	size                     int
+	sizeLine                 string
 }
 
-// checkWhatIf opens channel ch of block b's convolution and chooses other
-// strides, paddings and dilations: the map the page computes with the
-// layer's kernel must be the one nn.Conv2D of that geometry computes from
-// the same input, through the layer's activation. A case of size 0 is one
-// the page refuses, saying so.
+// checkWhatIf opens channel ch of block b's convolution or pooling and
+// chooses other windows, strides, paddings and dilations: the map the page
+// computes must be the one the layer of that geometry computes from the same
+// input (nn.Conv2D with the layer's kernel, through its activation; a
+// pooling of nn). A case of size 0 is one the page refuses, saying so.
 func checkWhatIf(p page, m *served, b, ch int, cases ...whatIfCase) {
 	p.t.Helper()
 	p.Do("clicking a feature map for the what-if", chromedp.Click(chromedp.CSS(fmt.Sprintf(`.block[data-block="%d"] canvas.tile[data-channel="%d"]`, b, ch))))
-	p.WaitFor("the what-if choices", `!document.getElementById("detail").hidden && !document.getElementById("whatif").hidden && !!window.convnetState.detail.kernel`)
+	p.WaitFor("the what-if choices", `!document.getElementById("detail").hidden && !document.getElementById("whatif").hidden &&
+		(window.convnetState.model.layers[window.convnetState.detail.layer].type.endsWith("Pooling2D") || !!window.convnetState.detail.kernel)`)
 	li := browser.Eval[int](p.Browser, `window.convnetState.detail.layer`)
-	own, ok := m.m.Layers[li].(*nn.Conv2D)
-	if !ok {
-		p.t.Fatalf("block %d computes with layer %d, a %s; want a Conv2D", b, li, m.m.Layers[li].Type())
-	}
+	own := m.m.Layers[li]
 	for _, c := range cases {
-		what := fmt.Sprintf("%s's channel %d with stride %d, %s padding, dilation %d", own.Name(), ch, c.stride, c.padding, c.dilation)
+		what := fmt.Sprintf("%s's channel %d with window %d, stride %d, %s padding, dilation %d", own.Name(), ch, c.window, c.stride, c.padding, c.dilation)
 		p.Do("choosing "+what, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
-			for (const [id, v] of [["wiStride", "%d"], ["wiPad", %q], ["wiDilation", "%d"]]) document.getElementById(id).value = v;
-			document.getElementById("wiDilation").dispatchEvent(new Event("change")); })()`, c.stride, c.padding, c.dilation)))
+			for (const [id, v] of [["wiSize", "%d"], ["wiStride", "%d"], ["wiPad", %q], ["wiDilation", "%d"]]) if (v !== "0") document.getElementById(id).value = v;
+			document.getElementById("wiDilation").dispatchEvent(new Event("change")); })()`, c.window, c.stride, c.padding, c.dilation)))
 		if c.size == 0 { // refused
 			p.WaitFor(what, fmt.Sprintf(`document.getElementById("wihint").textContent.includes(%q) && document.getElementById("slideOut").dataset.filled === "0"`, c.sizeLine))
 			continue
@@ -60,16 +59,27 @@ func checkWhatIf(p page, m *served, b, ch int, cases ...whatIfCase) {
 		if !strings.Contains(got.Hint, c.sizeLine) {
 			p.t.Errorf("%s: the hint %q, want %q", what, got.Hint, c.sizeLine)
 		}
-		conv := &nn.Conv2D{Filters: own.Filters, KernelSize: own.KernelSize, Strides: [2]int{c.stride, c.stride}, DilationRate: [2]int{c.dilation, c.dilation},
-			Padding: c.padding, Groups: own.Groups, NoBias: own.NoBias, Activation: own.Activation}
-		out, err := conv.Build(got.In.Shape, rand.New(rand.NewPCG(1, 2)))
+		strides, window := [2]int{c.stride, c.stride}, [2]int{c.window, c.window}
+		var l nn.Layer
+		switch own := own.(type) {
+		case *nn.Conv2D:
+			l = &nn.Conv2D{Filters: own.Filters, KernelSize: own.KernelSize, Strides: strides, DilationRate: [2]int{c.dilation, c.dilation},
+				Padding: c.padding, Groups: own.Groups, NoBias: own.NoBias, Activation: own.Activation}
+		case *nn.MaxPool2D:
+			l = &nn.MaxPool2D{PoolSize: window, Strides: strides, Padding: c.padding}
+		case *nn.AveragePooling2D:
+			l = &nn.AveragePooling2D{PoolSize: window, Strides: strides, Padding: c.padding}
+		default:
+			p.t.Fatalf("block %d computes with layer %d, a %s; want a convolution or a pooling", b, li, own.Type())
+		}
+		out, err := l.Build(got.In.Shape, rand.New(rand.NewPCG(1, 2)))
 		if err != nil {
 			p.t.Fatal(err)
 		}
 		for i, w := range own.Params() {
-			copy(conv.Params()[i].Value.Data, w.Value.Data)
+			copy(l.Params()[i].Value.Data, w.Value.Data)
 		}
-		y := conv.Forward(tensor.FromData(got.In.V, append([]int{1}, got.In.Shape...)...), false)
+		y := l.Forward(tensor.FromData(got.In.V, append([]int{1}, got.In.Shape...)...), false)
 		if fmt.Sprint(got.Shape) != fmt.Sprint(out[:2]) || len(got.Values) != out[0]*out[1] {
 			p.t.Errorf("%s: a map of %v (%d values), want nn's %v", what, got.Shape, len(got.Values), out)
 			continue

@@ -137,8 +137,8 @@ function renderWhatIf(d, g) {
   const input = j < 0 ? state.input : state.values[j];
   const out = state.values[d.layer];
   const [h, w] = g.shape;
-  const ch = bestChannel(d);
-  $("slideInCap").textContent = `${j < 0 ? "the input" : state.model.layers[j].name}, channel ${ch}${g.pt + g.pb + g.pl + g.pr ? ", framed by its zeros" : ""}`;
+  const ch = g.pool ? d.channel : bestChannel(d);
+  $("slideInCap").textContent = `${j < 0 ? "the input" : state.model.layers[j].name}, channel ${ch}${g.pt + g.pb + g.pl + g.pr ? `, framed by ${g.pool ? "the padding" : "its zeros"}` : ""}`;
   $("slideOutCap").textContent = `${l.name}, channel ${d.channel}, with these choices`;
   $("slidehint").textContent = `${g.k.join("×")} window${g.d[0] > 1 || g.d[1] > 1 ? ` of taps ${g.d.join("×")} apart` : ""}, ${g.s.join("×")} steps, ${h > 0 && w > 0 ? `a ${h}×${w} map` : "no map"}`;
   const cin = $("slideIn");
