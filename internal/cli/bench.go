@@ -17,6 +17,7 @@ import (
 	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/internal/safefile"
 	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/model/pretrained"
 	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/optim"
 	"github.com/convnet-go/convnet/tensor"
@@ -45,7 +46,7 @@ type benchOptions struct {
 
 func (o *benchOptions) register(fs *flag.FlagSet) {
 	o.Source.register(fs, "ahcd")
-	fs.StringVar(&o.Model, "model", "tutorial", "the preset to measure ("+strings.Join(model.PresetNames(), ", ")+"), or a model file: its inference alone, on random pixels")
+	fs.StringVar(&o.Model, "model", "tutorial", "the preset to measure ("+strings.Join(model.PresetNames(), ", ")+"), or a model file or built-in model ("+strings.Join(pretrained.Names(), ", ")+"): its inference alone, on random pixels")
 	fs.StringVar(&o.Activation, "activation", "relu", "the activation function of the preset's convolutions and dense layers that have relu, in its place ("+strings.Join(hiddenActivations(), ", ")+"; prelu: a PReLU layer after each, a slope per channel or unit)")
 	fs.IntVar(&o.Batch, "batch", 100, "training batch size")
 	fs.IntVar(&o.Steps, "steps", 30, "training steps timed in each repeat")

@@ -122,6 +122,21 @@ func TestPredictEdges(t *testing.T) {
 	}
 }
 
+// TestExportHelpModel: export's --model, which onnx, tfjs and keras
+// require, shows no default in the help, though it is train's flag, whose
+// default is the tutorial preset.
+func TestExportHelpModel(t *testing.T) {
+	code, _, stderr := runCLI("export", "-h")
+	_, usage, ok := strings.Cut(stderr, "\n  -model string\n")
+	if code != 0 || !ok {
+		t.Fatalf("export -h: exit %d, no --model in\n%s", code, stderr)
+	}
+	usage, _, _ = strings.Cut(usage, "\n")
+	if strings.Contains(usage, "(default") || !strings.Contains(usage, "required for onnx, tfjs and keras") {
+		t.Errorf("export -h: --model %q, want no default and required for onnx, tfjs and keras", usage)
+	}
+}
+
 // TestHelpAndModelHints: convnet help COMMAND gives the command's flags;
 // a file given as --model that is not a model says what it is instead; a
 // built-in model is held to --max-memory as a model file is.

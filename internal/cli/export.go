@@ -14,6 +14,7 @@ import (
 	"github.com/convnet-go/convnet/internal/torchexport"
 	"github.com/convnet-go/convnet/internal/version"
 	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/model/pretrained"
 )
 
 func init() {
@@ -89,8 +90,8 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		usage, value := "pytorch: "+f.Usage, f.Value
 		switch f.Name {
 		case "model":
-			usage = "the model file, or a preset (" + strings.Join(model.PresetNames(), ", ") + ") with random weights; " +
-				"pytorch also takes a JSON architecture and starts from convnet's initial weights for --seed (required for onnx; pytorch default: the recipe's)"
+			usage = "the model file, a built-in model (" + strings.Join(pretrained.Names(), ", ") + "), or a preset (" + strings.Join(model.PresetNames(), ", ") + ") or JSON architecture with random weights " +
+				"(pytorch: convnet's initial weights for --seed); required for onnx, tfjs and keras (pytorch default: the recipe's)"
 		case "out":
 			usage = "the file (onnx, keras) or the new folder (pytorch, tfjs) to write (required)"
 		case "force":
@@ -101,6 +102,11 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			value = &memorySize{n: &o.Train.MaxMemory, text: fmt.Sprintf("%dMiB", model.DefaultMaxMemory>>20)}
 		}
 		fs.Var(value, f.Name, usage)
+		if f.Name == "model" {
+			// Train's default preset is not the export's: onnx, tfjs
+			// and keras require --model, pytorch takes the recipe's.
+			fs.Lookup(f.Name).DefValue = ""
+		}
 	})
 	rest, err := parseFlags(fs, args)
 	if err != nil {

@@ -34,7 +34,7 @@ func runSummary(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var opts SummaryOptions
 	var input string
 	fs := newFlagSet("summary", "--model tutorial|FILE", stderr)
-	fs.StringVar(&opts.Model, "model", "tutorial", "a preset ("+strings.Join(model.PresetNames(), ", ")+"), a model file or a JSON architecture file (such as Keras's model.to_json())")
+	fs.StringVar(&opts.Model, "model", "tutorial", "a preset ("+strings.Join(model.PresetNames(), ", ")+"), a built-in model ("+strings.Join(pretrained.Names(), ", ")+"), a model file or a JSON architecture file (such as Keras's model.to_json())")
 	fs.StringVar(&input, "input", "", "input shape for a preset, such as 28x28x1 (default 32x32x1)")
 	fs.IntVar(&opts.Classes, "classes", 0, "number of classes for a preset (default 28)")
 	maxMemoryFlag(fs, &opts.MaxMemory)
