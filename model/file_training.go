@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 
 	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/optim"
@@ -21,6 +22,14 @@ type training struct {
 	Iterations int            `json:"iterations"`
 	Loss       map[string]any `json:"loss"`
 	RNG        string         `json:"rng,omitempty"` // the model's PCG state, base64
+	SWA        *swaEntry      `json:"swa,omitempty"`
+}
+
+// swaEntry is the state of a Fit with SWA past its first averaged epoch;
+// the average of each weight is the tensor "swa/<layer>/<parameter>".
+type swaEntry struct {
+	Averaged int     `json:"averaged"` // epochs
+	StartLR  float64 `json:"start_lr"` // the rate the first averaged epoch ended with
 }
 
 // encodeTraining puts the "optimizer" entry in meta and returns the
@@ -35,10 +44,20 @@ func (m *Sequential) encodeTraining(meta map[string]string, names map[*nn.Param]
 		Loss: m.loss.Config(),
 		RNG:  base64.StdEncoding.EncodeToString(rng),
 	}
+	var tensors []namedTensor
+	if sw := m.swa; sw != nil && sw.n > 0 {
+		tr.SWA = &swaEntry{Averaged: sw.n, StartLR: sw.r0}
+		for i, p := range sw.params {
+			pname, ok := names[p]
+			if !ok {
+				return nil, errors.New("encode: SWA averages a parameter that is not the model's")
+			}
+			tensors = append(tensors, namedTensor{"swa/" + pname, sw.avg[i]})
+		}
+	}
 	if err := putJSON(meta, "optimizer", tr); err != nil {
 		return nil, err
 	}
-	var tensors []namedTensor
 	slots := m.opt.SlotNames()
 	for _, ps := range m.opt.State() {
 		pname, ok := names[ps.Param]
@@ -99,6 +118,11 @@ func (m *Sequential) decodeTraining(r io.ReaderAt, h *header, s string, names ma
 	if err := opt.SetState(tr.Iterations, state); err != nil {
 		return formatErr("optimizer: %v", err)
 	}
+	if tr.SWA != nil {
+		if err := m.decodeSWA(r, h, tr.SWA, names, used); err != nil {
+			return err
+		}
+	}
 	loss, err := nn.LossFromConfig(tr.Loss)
 	if err != nil {
 		return formatErr("optimizer: loss: %v", err)
@@ -115,5 +139,27 @@ func (m *Sequential) decodeTraining(r io.ReaderAt, h *header, s string, names ma
 	if err := m.Compile(opt, loss); err != nil {
 		return formatErr("optimizer: %v", err)
 	}
+	return nil
+}
+
+// decodeSWA brings back the weights' average of a Fit with SWA.
+func (m *Sequential) decodeSWA(r io.ReaderAt, h *header, e *swaEntry, names map[*nn.Param]string, used map[string]bool) error {
+	if e.Averaged < 1 || !(e.StartLR >= 0) || math.IsInf(e.StartLR, 0) {
+		return formatErr("optimizer: swa: %d epochs averaged from a learning rate of %v: want at least 1 and a finite rate >= 0", e.Averaged, e.StartLR)
+	}
+	m.swa = nil
+	sw := m.swaFor()
+	for i, p := range sw.params {
+		name := "swa/" + names[p]
+		if err := h.check(name, p.Value.Shape); err != nil {
+			return err
+		}
+		if err := readFinite(r, h, name, sw.avg[i]); err != nil {
+			return err
+		}
+		used[name] = true
+	}
+	sw.n, sw.r0 = e.Averaged, e.StartLR
+	m.swa = sw
 	return nil
 }

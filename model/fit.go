@@ -47,6 +47,10 @@ type FitOptions struct {
 
 	Schedule  optim.Schedule           // nil: the optimizer's rate stays as it is
 	Plateau   *optim.ReduceLROnPlateau // nil: no plateau reduction
+	// SWA, when set, averages the weights of the last epochs and ends
+	// training on their average (see [SWA]); not with an optimizer that
+	// keeps a moving average ([optim.EMA]).
+	SWA *SWA
 	Callbacks []Callback
 
 	// Progress receives Keras-style progress; nil is silent.
@@ -91,8 +95,8 @@ func (e *NonFiniteLoss) Error() string {
 // that step, ready to be saved as a checkpoint.
 //
 // After the last epoch, an optimizer that keeps moving averages of the
-// weights ([optim.EMA]) puts them in their place, as Keras's fit does, before
-// the callbacks' OnTrainEnd. When it returns, Fit lets go of the storage that
+// weights ([optim.EMA]) puts them in their place, as Keras's fit does, and
+// so does [SWA] its average, before the callbacks' OnTrainEnd. When it returns, Fit lets go of the storage that
 // only training needs (see [Model.ReleaseBackward]).
 func (m *Model) Fit(ctx context.Context, opts FitOptions) (*History, error) {
 	if m.opt == nil {
@@ -117,6 +121,17 @@ func (m *Model) Fit(ctx context.Context, opts FitOptions) (*History, error) {
 	if err := m.checkClassWeight(opts.ClassWeight); err != nil {
 		return hist, err
 	}
+	var swa *swaState
+	if opts.SWA != nil {
+		if err := opts.SWA.check(opts.Epochs); err != nil {
+			return hist, err
+		}
+		if _, ema := m.opt.Config()["use_ema"]; ema {
+			return hist, errors.New("fit: SWA averages the weights, and so does the optimizer's moving average (use_ema): choose one")
+		}
+		swa = m.swaFor()
+	}
+	m.swa = swa
 	m.classWeight = opts.ClassWeight
 	defer func() { m.classWeight = nil }()
 	if len(hist.Epochs) > 0 { // a resumed run: the callbacks take up the epochs done
@@ -152,7 +167,10 @@ func (m *Model) Fit(ctx context.Context, opts FitOptions) (*History, error) {
 			if !ok {
 				break
 			}
-			if opts.Schedule != nil {
+			switch {
+			case swa != nil && epoch >= opts.SWA.Start:
+				m.opt.SetLR(opts.SWA.rate(epoch, swa.r0))
+			case opts.Schedule != nil:
 				m.opt.SetLR(opts.Schedule.LR(step, epoch))
 			}
 			r := m.trainStep(b.X, b.Y)
@@ -199,7 +217,14 @@ func (m *Model) Fit(ctx context.Context, opts FitOptions) (*History, error) {
 			opts.Progress.EndEpoch(s, logs)
 		}
 		hist.Epochs = append(hist.Epochs, logs)
-		if opts.Plateau != nil {
+		averaging := swa != nil && epoch+1 >= opts.SWA.Start
+		if averaging {
+			if swa.n == 0 {
+				swa.r0 = m.opt.LR()
+			}
+			swa.add()
+		}
+		if opts.Plateau != nil && !averaging {
 			v, ok := logs.Get(opts.Plateau.Monitor)
 			if !ok {
 				return hist, fmt.Errorf("ReduceLROnPlateau: metric %q is not logged (have %v)", opts.Plateau.Monitor, logs.Names())
@@ -226,7 +251,12 @@ func (m *Model) Fit(ctx context.Context, opts FitOptions) (*History, error) {
 	// As Keras's fit: the moving averages of the weights, if the optimizer
 	// keeps them, take their place before the callbacks' end (where early
 	// stopping may put back the weights of its best epoch).
-	if optim.Finalize(m.opt) && m.keep {
+	averaged, err := m.finishSWA(swa, opts.Train, opts.Epochs)
+	if err != nil {
+		return hist, err
+	}
+	m.swa = nil // the weights are the average: no checkpoint needs it now
+	if (optim.Finalize(m.opt) || averaged) && m.keep {
 		m.KeepPacked(true) // drops what was packed from the old weights
 	}
 	for _, cb := range opts.Callbacks {

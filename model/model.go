@@ -62,6 +62,7 @@ type Model struct {
 	keep    bool // see KeepPacked
 
 	opt         optim.Optimizer
+	swa         *swaState // the weights' average of a Fit with SWA, kept for its checkpoints
 	loss        nn.CrossEntropy
 	classWeight []float64 // of the Fit in progress; nil: none
 
