@@ -45,12 +45,12 @@ type FitOptions struct {
 	// training accuracy is weighted too, as Keras's; validation is not.
 	ClassWeight []float64
 
-	Schedule  optim.Schedule           // nil: the optimizer's rate stays as it is
-	Plateau   *optim.ReduceLROnPlateau // nil: no plateau reduction
+	Schedule optim.Schedule           // nil: the optimizer's rate stays as it is
+	Plateau  *optim.ReduceLROnPlateau // nil: no plateau reduction
 	// SWA, when set, averages the weights of the last epochs and ends
 	// training on their average (see [SWA]); not with an optimizer that
 	// keeps a moving average ([optim.EMA]).
-	SWA *SWA
+	SWA       *SWA
 	Callbacks []Callback
 
 	// Progress receives Keras-style progress; nil is silent.

@@ -70,7 +70,7 @@ func (s *SWA) rate(e int, r0 float64) float64 {
 
 // swaState is the running average of the trainable weights.
 type swaState struct {
-	params []*nn.Param       // the weights averaged, in the model's order
+	params []*nn.Param      // the weights averaged, in the model's order
 	avg    []*tensor.Tensor // their average
 	n      int              // the epochs averaged
 	r0     float64          // the rate the first averaged epoch ended with

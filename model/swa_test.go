@@ -155,4 +155,3 @@ func TestFitSWAErrors(t *testing.T) {
 		}
 	}
 }
-
