@@ -34,6 +34,10 @@ var exportRefused = map[string]string{
 	"lr-find-start":        "the range test runs in place of convnet train's training: run it there (convnet train ... --lr-find)",
 	"lr-find-end":          "the range test runs in place of convnet train's training: run it there (convnet train ... --lr-find)",
 	"lr-find-steps":        "the range test runs in place of convnet train's training: run it there (convnet train ... --lr-find)",
+	"swa-start":            "the project does not average the weights (stochastic weight averaging is convnet train's)",
+	"swa-lr":               "the project does not average the weights (stochastic weight averaging is convnet train's)",
+	"swa-anneal-epochs":    "the project does not average the weights (stochastic weight averaging is convnet train's)",
+	"swa-anneal-strategy":  "the project does not average the weights (stochastic weight averaging is convnet train's)",
 	"watch":                "the demo page while training is convnet train's",
 	"addr":                 "the demo page while training is convnet train's",
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/optim"
 )
 
@@ -151,6 +152,12 @@ func (t *trainer) run(ctx context.Context) (err error) {
 				clip += fmt.Sprintf(" (in place every %d steps)", o.EMAEvery)
 			}
 		}
+		if o.SWAStart > 0 {
+			clip += fmt.Sprintf(", weights averaged from epoch %d", o.SWAStart)
+			if o.SWALR > 0 {
+				clip += fmt.Sprintf(" (the rate to %g over %d epochs, %s)", o.SWALR, o.SWAAnneal, o.SWAStrategy)
+			}
+		}
 		if o.Accumulate > 0 {
 			clip += fmt.Sprintf(", an update every %d steps (gradient accumulation: batches of %d)", o.Accumulate, o.Accumulate*o.BatchSize)
 		}
@@ -208,6 +215,10 @@ func (t *trainer) reportEnd(fit model.FitOptions) {
 	if t.o.EMA > 0 {
 		fmt.Fprintf(t.stderr, "The weights are their exponential moving average (momentum %g).\n", t.o.EMA)
 	}
+	if s := t.o.SWAStart; s > 0 {
+		fmt.Fprintf(t.stderr, "The weights are the average of epochs %d to %d's (stochastic weight averaging)%s.\n", s, t.o.Epochs,
+			map[bool]string{true: ", the batch normalizations' statistics computed again over the training data"}[hasBatchNorm(t.m)])
+	}
 	for _, cb := range fit.Callbacks {
 		if es, ok := cb.(*model.EarlyStopping); ok {
 			if es.Stopped > 0 {
@@ -244,6 +255,9 @@ func (t *trainer) fitOptions(ctx context.Context, loader *data.Loader) (model.Fi
 		fit.ClassWeight = w
 	}
 	fit.Schedule = o.lrSchedule(steps)
+	if o.SWAStart > 0 {
+		fit.SWA = &model.SWA{Start: o.SWAStart, LR: o.SWALR, AnnealEpochs: o.SWAAnneal, AnnealStrategy: o.SWAStrategy}
+	}
 	switch o.Schedule {
 	case "plateau":
 		p := optim.NewReduceLROnPlateau(o.PlateauMonitor)
@@ -358,4 +372,15 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// hasBatchNorm tells whether a layer of m is a BatchNormalization that
+// trains, whose statistics SWA computes again.
+func hasBatchNorm(m *model.Sequential) bool {
+	for _, l := range m.Layers {
+		if _, ok := l.(*nn.BatchNormalization); ok && !m.InferenceInTraining(l) {
+			return true
+		}
+	}
+	return false
 }

@@ -47,6 +47,10 @@ type trainOptions struct {
 	EMA         float64        // --ema: the momentum of the weights' moving average (0: none)
 	EMAEvery    int            // --ema-overwrite-frequency
 	Accumulate  int            // --gradient-accumulation-steps (0: off)
+	SWAStart    int            // --swa-start: the first epoch averaged (0: no averaging)
+	SWALR       float64        // --swa-lr
+	SWAAnneal   int            // --swa-anneal-epochs
+	SWAStrategy string         // --swa-anneal-strategy
 	NoDecay     string         // --exclude-from-weight-decay: comma-separated names
 
 	Loss           string
@@ -169,6 +173,10 @@ func (o *trainOptions) register(fs *flag.FlagSet) {
 	fs.Float64Var(&o.Clip.GlobalClipNorm, "global-clipnorm", 0, "scale all gradients together down to this L2 norm (Keras's global_clipnorm, PyTorch's clip_grad_norm_; 0: off)")
 	fs.Float64Var(&o.EMA, "ema", 0, "keep an exponential moving average of the weights with this momentum, such as 0.99, and end training on it (Keras's use_ema and ema_momentum; 0: off)")
 	fs.IntVar(&o.EMAEvery, "ema-overwrite-frequency", 0, "with --ema: also put the average in place of the weights every this many steps (Keras's ema_overwrite_frequency; 0: only at the end)")
+	fs.IntVar(&o.SWAStart, "swa-start", 0, "average the weights at the end of each epoch from this one (from 1) on and end training on their average, the batch normalizations' statistics computed again over the training data (stochastic weight averaging, PyTorch's swa_utils; 0: off)")
+	fs.Float64Var(&o.SWALR, "swa-lr", 0, "with --swa-start: the learning rate to go to after its epoch, in place of the schedule (PyTorch's SWALR swa_lr; 0: the rate that epoch ended with)")
+	fs.IntVar(&o.SWAAnneal, "swa-anneal-epochs", model.DefaultSWAAnnealEpochs, "with --swa-start: the epochs over which the rate goes to --swa-lr (SWALR's anneal_epochs)")
+	fs.StringVar(&o.SWAStrategy, "swa-anneal-strategy", "cos", "with --swa-start: how the rate goes to --swa-lr: cos or linear (SWALR's anneal_strategy)")
 	fs.IntVar(&o.Accumulate, "gradient-accumulation-steps", 0, "update the weights once every this many steps (2 or more), on the mean of their gradients: the step of a batch this many times larger, in the memory of one (Keras's gradient_accumulation_steps; 0: every step)")
 
 	fs.StringVar(&o.Loss, "loss", "categorical_crossentropy", "categorical_crossentropy or sparse_categorical_crossentropy")
@@ -286,6 +294,9 @@ func (o *trainOptions) check() error {
 		inRange("ema", o.EMA, "[0, 1)"),
 		inRange("ema-overwrite-frequency", o.EMAEvery, "[0, 1000000000]"),
 		inRange("gradient-accumulation-steps", o.Accumulate, "[0, 1000000]"),
+		inRange("swa-start", o.SWAStart, "[0, 100000]"),
+		inRange("swa-lr", o.SWALR, "[0, 10]"),
+		inRange("swa-anneal-epochs", o.SWAAnneal, "[0, 100000]"),
 		inRange("label-smoothing", o.LabelSmoothing, "[0, 1)"),
 		inRange("step-every", o.StepEvery, "[1, 100000]"),
 		inRange("step-factor", o.StepFactor, "(0, 1]"),
@@ -327,6 +338,14 @@ func (o *trainOptions) check() error {
 		return usagef("--lr-find-start %g and --lr-find-end %g: want 0 < start < end <= 1e6", o.LRFindStart, o.LRFindEnd)
 	case o.LRFind && (o.LRFindSteps < 20 || o.LRFindSteps > 100000):
 		return usagef("--lr-find-steps %d: want 20 to 100000 (the suggestion leaves out the first 10)", o.LRFindSteps)
+	case o.SWAStart > o.Epochs:
+		return usagef("--swa-start %d: want an epoch of the run's %d", o.SWAStart, o.Epochs)
+	case o.SWAStart > 0 && o.EMA > 0:
+		return usagef("--swa-start averages the weights, and so does --ema: choose one")
+	case o.SWAStart > 0 && o.EarlyPatience > 0:
+		return usagef("--swa-start averages the last epochs' weights: not with --early-stopping, which may end the run before or while it averages (and whose --restore-best would put other weights back)")
+	case o.LRFind && o.SWAStart > 0:
+		return usagef("--lr-find sweeps the rate over steps and saves no model: not with --swa-start")
 	case o.EMAEvery > 0 && o.EMA == 0:
 		return usagef("--ema-overwrite-frequency %d: without --ema there is no moving average to put in place", o.EMAEvery)
 	case o.LRFind && (o.Checkpoint != "" || o.CSVLog != "" || o.EarlyPatience > 0):
@@ -341,6 +360,7 @@ func (o *trainOptions) check() error {
 		{"validation-mode", o.ValMode, []string{"random", "stratified", "writers"}},
 		{"center", o.Center, []string{"image", "channel", "none"}},
 		{"schedule", o.Schedule, []string{"constant", "step", "cosine", "plateau"}},
+		{"swa-anneal-strategy", o.SWAStrategy, []string{"cos", "linear"}},
 		{"loss", o.Loss, []string{"categorical_crossentropy", "sparse_categorical_crossentropy"}},
 	} {
 		if !slices.Contains(f.want, f.v) {

@@ -15,6 +15,7 @@ func (o *trainOptions) checkTuning() error {
 		{[]string{"checkpoint-best-only", "checkpoint-monitor"}, o.Checkpoint != "", "--checkpoint PATH"},
 		{[]string{"validation-mode"}, o.ValSplit > 0, "--validation-split"},
 		{[]string{"lr-find-start", "lr-find-end", "lr-find-steps"}, o.LRFind, "--lr-find"},
+		{[]string{"swa-lr", "swa-anneal-epochs", "swa-anneal-strategy"}, o.SWAStart > 0, "--swa-start N"},
 		{[]string{"erasing-value"}, o.Aug.c.Erasing > 0, "--random-erasing"},
 		{[]string{"cval"}, o.Aug.c.FillMode == "constant", "--fill-mode constant"},
 		{[]string{"csv-label"}, o.Source.CSV != "", "--csv"},
