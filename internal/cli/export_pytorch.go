@@ -34,10 +34,6 @@ var exportRefused = map[string]string{
 	"lr-find-start":        "the range test runs in place of convnet train's training: run it there (convnet train ... --lr-find)",
 	"lr-find-end":          "the range test runs in place of convnet train's training: run it there (convnet train ... --lr-find)",
 	"lr-find-steps":        "the range test runs in place of convnet train's training: run it there (convnet train ... --lr-find)",
-	"swa-start":            "the project does not average the weights (stochastic weight averaging is convnet train's)",
-	"swa-lr":               "the project does not average the weights (stochastic weight averaging is convnet train's)",
-	"swa-anneal-epochs":    "the project does not average the weights (stochastic weight averaging is convnet train's)",
-	"swa-anneal-strategy":  "the project does not average the weights (stochastic weight averaging is convnet train's)",
 	"watch":                "the demo page while training is convnet train's",
 	"addr":                 "the demo page while training is convnet train's",
 }
@@ -134,6 +130,7 @@ func exportRecipe(o *ExportOptions) (torchexport.Recipe, error) {
 		},
 		Validation:    torchexport.Validation{Split: t.ValSplit, Mode: t.ValMode, Test: t.ValData == "test"},
 		EarlyStopping: torchexport.EarlyStopping{Patience: t.EarlyPatience, Monitor: t.EarlyMonitor, RestoreBest: t.RestoreBest},
+		SWA:           torchexport.SWA{Start: t.SWAStart, LR: t.SWALR, AnnealEpochs: t.SWAAnneal, Strategy: t.SWAStrategy},
 		CSVLog:        t.CSVLog,
 		NoEvaluate:    t.NoEval,
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"math"
@@ -9,6 +10,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/optim"
+	"github.com/convnet-go/convnet/tensor"
 )
 
 // TestExportPyTorchSchedules: the PyTorch project's learning rate at every
@@ -70,5 +76,52 @@ func projectJSON(t *testing.T, py string, flags []string, script string, v any, 
 	}
 	if err := json.Unmarshal(out[strings.LastIndexByte(strings.TrimSpace(string(out)), '\n')+1:], v); err != nil {
 		t.Fatalf("python's output %q: %v", out, err)
+	}
+}
+
+// TestExportPyTorchSWA: the PyTorch project's learning rate of every epoch
+// of a run with stochastic weight averaging is convnet's, annealed along
+// half a cosine and along a straight line, and its average is the mean of
+// the averaged epochs' weights.
+func TestExportPyTorchSWA(t *testing.T) {
+	py, base := smallProject(t)
+	for _, strategy := range []string{"cos", "linear"} {
+		t.Run(strategy, func(t *testing.T) {
+			t.Parallel()
+			flags := append(slices.Clone(base), "--epochs", "6", "--lr", "0.001", "--swa-start", "2", "--swa-lr", "0.0002",
+				"--swa-anneal-epochs", "3", "--swa-anneal-strategy", strategy)
+			var torch struct {
+				LR      []float64
+				Average []float64
+			}
+			projectJSON(t, py, flags, `w = train.torch.zeros(2, requires_grad=True)
+s, lrs = train.SWA([w]), []
+for e in range(6):
+    lr = s.lr(e) if s.averaging(e) else train.LEARNING_RATE
+    lrs.append(lr)
+    with train.torch.no_grad():
+        w.fill_(e + 1)
+    s.epoch_end(e, lr)
+print(json.dumps({"LR": lrs, "Average": s.averages[0].tolist()}))`, &torch)
+			m := model.New(&nn.Flatten{}, &nn.Dense{Units: 3, Activation: "softmax"})
+			if err := m.Build([]int{2, 2, 1}, 1); err != nil {
+				t.Fatal(err)
+			}
+			m.Compile(&optim.SGD{LearningRate: 0.001}, nn.CrossEntropy{Sparse: true})
+			b := model.Batch{X: tensor.New(1, 2, 2, 1), Y: tensor.New(1)}
+			h, err := m.Fit(context.Background(), model.FitOptions{Epochs: 6, SWA: &model.SWA{Start: 2, LR: 0.0002, AnnealEpochs: 3, AnnealStrategy: strategy},
+				Train: func(int, int) (model.Batches, error) { return &onceBatches{b: b}, nil }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for e, want := range torch.LR {
+				if got := h.Epochs[e].LearningRate; math.Abs(got-want) > 1e-15 {
+					t.Errorf("epoch %d: convnet's rate %v, the PyTorch project's %v", e+1, got, want)
+				}
+			}
+			if !slices.Equal(torch.Average, []float64{4, 4}) { // the mean of epochs 2 to 6's 2, ..., 6
+				t.Errorf("the PyTorch project's average %v, want [4 4]", torch.Average)
+			}
+		})
 	}
 }

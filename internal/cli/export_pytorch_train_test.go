@@ -163,29 +163,41 @@ func TestExportPyTorchRecipes(t *testing.T) {
 	if err := os.WriteFile(imagesArch, []byte(strings.Replace(smallNet, `"units": 28`, `"units": 3`, 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	swaArch := filepath.Join(t.TempDir(), "swa.json")
+	if err := os.WriteFile(swaArch, []byte(strings.Replace(swaNet, `"units": 28`, fmt.Sprintf(`"units": %d`, smallSet.Classes), 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name  string
 		flags []string
 		want  []string // in the log
 		files []string // written in the project
+		not   []string // not in the log
 	}{
 		{"sgd-step-stratified", []string{"--csv", f.Train, "--test-csv", f.Test, "--model", arch, "--optimizer", "sgd", "--momentum", "0.9", "--nesterov",
 			"--lr", "0.05", "--schedule", "step", "--step-every", "1", "--step-factor", "0.5", "--validation-split", "0.2", "--validation-mode", "stratified",
 			"--csv-log", "log.csv", "--hflip", "--shear", "10", "--fill-mode", "reflect", "--brightness", "0.8,1.2", "--batch-size", "16", "--epochs", "3",
 			"--class-weight", "0:2,3:0.5", "--mixup", "0.4", "--cutmix", "1"},
 			[]string{"96 images", "val_loss", "lr: 0.0125", "Test loss", "Class weights (as given): from 0.5 to 2.",
-				"Mixing the images of each batch two by two: MixUp alpha 0.4, CutMix alpha 1.0 (0: off)"}, []string{"log.csv"}},
+				"Mixing the images of each batch two by two: MixUp alpha 0.4, CutMix alpha 1.0 (0: off)"}, []string{"log.csv"}, nil},
 		{"adamw-cosine-test", []string{"--csv", f.Train, "--test-csv", f.Test, "--model", arch, "--optimizer", "adamw", "--schedule", "cosine",
 			"--label-smoothing", "0.1", "--validation-data", "test", "--early-stopping", "1", "--early-stopping-monitor", "val_accuracy", "--restore-best",
 			"--fill-mode", "wrap", "--vflip", "--stroke", "0.5", "--random-erasing", "0.5", "--erasing-value", "40", "--batch-size", "20", "--epochs", "4", "--global-clipnorm", "1", "--ema", "0.9",
 			"--gradient-accumulation-steps", "2"},
-			[]string{"adamw lr 0.001, global_clipnorm 1.0, ema 0.9, an update every 2 steps", "val_accuracy", "The weights are their exponential moving average (momentum 0.9).", "Restoring model weights from the end of the best epoch: "}, nil},
+			[]string{"adamw lr 0.001, global_clipnorm 1.0, ema 0.9, an update every 2 steps", "val_accuracy", "The weights are their exponential moving average (momentum 0.9).", "Restoring model weights from the end of the best epoch: "}, nil, nil},
 		{"images-plateau", []string{"--images", images, "--test-images", images, "--height", "10", "--width", "10", "--model", imagesArch,
 			"--schedule", "plateau", "--plateau-monitor", "loss", "--plateau-patience", "0", "--plateau-min-delta", "1", "--fill-mode", "constant", "--cval", "30", "--batch-size", "8", "--epochs", "2", "--optimizer", "adadelta"},
-			[]string{"24 images", "ReduceLROnPlateau reducing learning rate to 0.0005"}, nil},
+			[]string{"24 images", "ReduceLROnPlateau reducing learning rate to 0.0005"}, nil, nil},
+		{"swa-batchnorm", []string{"--csv", f.Train, "--model", swaArch, "--epochs", "3", "--swa-start", "2", "--swa-lr", "0.0002", "--swa-anneal-epochs", "1",
+			"--schedule", "plateau", "--plateau-monitor", "loss", "--plateau-patience", "0", "--plateau-min-delta", "1"},
+			// The plateau would lower the rate after epoch 2, whose loss falls
+			// by less than 1; averaging, it gives way.
+			[]string{"weights averaged from epoch 2", "Epoch 2/3 - 0s - loss", "lr: 0.001\n", "Epoch 3/3", "lr: 0.0002",
+				"The weights are the average of epochs 2 to 3's (stochastic weight averaging), the batch normalizations' statistics computed again over the training data."}, nil,
+			[]string{"ReduceLROnPlateau"}},
 		{"mnist", []string{"--dataset", "mnist", "--data-dir", dataDir(t), "--model", "lenet5", "--limit", "256", "--test-limit", "100",
 			"--no-augment", "--batch-size", "64", "--epochs", "2", "--class-weight", "balanced", "--optimizer", "nadam"},
-			[]string{"256 images", "(100 images)", "Class weights (balanced): from 0.", "nadam lr 0.001"}, nil},
+			[]string{"256 images", "(100 images)", "Class weights (balanced): from 0.", "nadam lr 0.001"}, nil, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -205,6 +217,11 @@ func TestExportPyTorchRecipes(t *testing.T) {
 			for _, want := range tc.want {
 				if !strings.Contains(string(out), want) {
 					t.Errorf("train.py's output lacks %q", want)
+				}
+			}
+			for _, no := range tc.not {
+				if strings.Contains(string(out), no) {
+					t.Errorf("train.py's output has %q", no)
 				}
 			}
 			for _, name := range append(tc.files, "model.safetensors", "model.onnx", "model.pt") {

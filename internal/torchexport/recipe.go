@@ -1,6 +1,7 @@
 package torchexport
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"math"
@@ -30,6 +31,8 @@ type Recipe struct {
 	Schedule    Schedule
 	Augment     *augment.Config // nil: none
 	Mix         augment.Mix     // MixUp and CutMix; the zero value: none
+
+	SWA SWA // zero Start: none
 
 	Data          Data
 	Validation    Validation
@@ -70,6 +73,15 @@ type Schedule struct {
 	// the schedule (for cosine, Keras's CosineDecay warmup); not for plateau.
 	WarmupEpochs int
 	Plateau      *optim.ReduceLROnPlateau // for plateau
+}
+
+// SWA is convnet train's stochastic weight averaging (see model.SWA): from
+// epoch Start (from 1) on; zero Start means none.
+type SWA struct {
+	Start        int
+	LR           float64 // 0: the rate epoch Start ended with
+	AnnealEpochs int
+	Strategy     string // cos or linear
 }
 
 // Data is where the training data comes from: a named data set, an image
@@ -124,6 +136,7 @@ type trainData struct {
 	MixUp, CutMix           string // their alphas
 	Validation              string // the constants of a split, "" for none
 	ValidateOnTest          bool
+	SWA                     string // its constants, "" for none
 	EarlyStopping           string // its constants, "" for none
 	RestoreBest             bool
 	CSVLog                  string
@@ -190,6 +203,14 @@ func (p Project) trainData() (trainData, error) {
 			pyFloat(v.Split), pyStr(v.Mode))
 	} else {
 		d.ValidateOnTest = v.Test
+	}
+	if w := r.SWA; w.Start > 0 {
+		lr := "None"
+		if w.LR > 0 {
+			lr = pyFloat(w.LR)
+		}
+		d.SWA = fmt.Sprintf("SWA_START = %d  # the first epoch whose weights are averaged\nSWA_LR = %s  # the rate to go to after it (None: the rate it ended with)\n"+
+			"SWA_ANNEAL_EPOCHS = %d\nSWA_ANNEAL_STRATEGY = %s  # cos or linear", w.Start, lr, w.AnnealEpochs, pyStr(cmp.Or(w.Strategy, "cos")))
 	}
 	if e := r.EarlyStopping; e.Patience > 0 {
 		baseline := "None"
