@@ -103,6 +103,10 @@
 // into one-hot targets that are no longer one class each, which the loss
 // takes as they are.
 //
+// [FitOptions].SWA ends training on the average of the last epochs' weights
+// ([SWA], PyTorch's stochastic weight averaging), the batch normalizations'
+// statistics computed again over the training batches.
+//
 // [Model.FindLR] runs the learning-rate range test of fastai's and PyTorch
 // Lightning's lr_find on a copy of the model: the smoothed loss of one step
 // per rate, the rate growing exponentially, and the rate where the loss

@@ -168,7 +168,7 @@ func (m *Model) Fit(ctx context.Context, opts FitOptions) (*History, error) {
 				break
 			}
 			switch {
-			case swa != nil && epoch >= opts.SWA.Start:
+			case swa != nil && epoch >= opts.SWA.Start && swa.n > 0: // (none averaged: resumed without the average)
 				m.opt.SetLR(opts.SWA.rate(epoch, swa.r0))
 			case opts.Schedule != nil:
 				m.opt.SetLR(opts.Schedule.LR(step, epoch))
