@@ -96,8 +96,9 @@ func (e *NonFiniteLoss) Error() string {
 //
 // After the last epoch, an optimizer that keeps moving averages of the
 // weights ([optim.EMA]) puts them in their place, as Keras's fit does, and
-// so does [SWA] its average, before the callbacks' OnTrainEnd. When it returns, Fit lets go of the storage that
-// only training needs (see [Model.ReleaseBackward]).
+// so does [SWA] its average, before the callbacks' OnTrainEnd. When it
+// returns, Fit lets go of the storage that only training needs (see
+// [Model.ReleaseBackward]).
 func (m *Model) Fit(ctx context.Context, opts FitOptions) (*History, error) {
 	if m.opt == nil {
 		return nil, errors.New("fit: the model is not compiled")
