@@ -180,6 +180,11 @@ func TestBrowser(t *testing.T) {
 	checkResnet(p, url, s.byName["resnet"])
 	checkPadded(p, url)
 	checkDepthwise(p, url)
+	// Its depthwise convolution's channel 5, of input channel 2, over the
+	// 31×31 maps of a 2×2 convolution, tanh applied by the server.
+	checkWhatIf(p, s.byName["depthwise"], 1, 5,
+		whatIfCase{0, 1, 1, "valid", 29, "Rows: ⌊(31 − 3) / 1⌋ + 1 = 29"},
+		whatIfCase{0, 1, 2, "same", 31, "Rows: ⌈31 / 1⌉ = 31 (4 zeros added: 2 before, 2 after)"})
 	checkSqueeze(p, url)
 	checkGrouped(p, url, grouped)
 	checkShuffle(p, url)

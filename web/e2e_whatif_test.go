@@ -65,6 +65,9 @@ func checkWhatIf(p page, m *served, b, ch int, cases ...whatIfCase) {
 		case *nn.Conv2D:
 			l = &nn.Conv2D{Filters: own.Filters, KernelSize: own.KernelSize, Strides: strides, DilationRate: [2]int{c.dilation, c.dilation},
 				Padding: c.padding, Groups: own.Groups, NoBias: own.NoBias, Activation: own.Activation}
+		case *nn.DepthwiseConv2D:
+			l = &nn.DepthwiseConv2D{KernelSize: own.KernelSize, Strides: strides, DilationRate: [2]int{c.dilation, c.dilation}, Padding: c.padding,
+				DepthMultiplier: own.DepthMultiplier, NoBias: own.NoBias, Activation: own.Activation}
 		case *nn.MaxPool2D:
 			l = &nn.MaxPool2D{PoolSize: window, Strides: strides, Padding: c.padding}
 		case *nn.AveragePooling2D:
