@@ -103,6 +103,7 @@ func FuzzDecode(f *testing.F) {
 	x, y := randomBatch(accumulating, 4, 6)
 	accumulating.TrainStep(x, y)
 	f.Add(encode(f, accumulating, true))
+	f.Add(encode(f, averaging(f), true)) // SWA's average of two epochs
 	for _, n := range []int{0, 7, 8, 9, 64, len(good) / 2, len(good) - 1} {
 		f.Add(good[:n])
 	}

@@ -1,7 +1,9 @@
 package model
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"math"
 	"slices"
 	"strings"
@@ -152,6 +154,73 @@ func TestFitSWAErrors(t *testing.T) {
 			Train: func(int, int) (Batches, error) { return &oneBatch{b: b}, nil }})
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: error %v, want %q", c.swa, err, c.want)
+		}
+	}
+}
+
+// averaging returns tiny, compiled, a step taken and two epochs averaged
+// (SWA's state as a checkpoint in the middle of a run saves it).
+func averaging(t testing.TB) *Sequential {
+	m := tiny(t)
+	if err := m.Compile(&optim.SGD{LearningRate: 0.1}, nn.CrossEntropy{Sparse: true}); err != nil {
+		t.Fatal(err)
+	}
+	x, y := randomBatch(m, 4, 5)
+	m.TrainStep(x, y)
+	m.swa = m.swaFor()
+	m.swa.r0 = 0.05
+	m.swa.add()
+	m.TrainStep(x, y)
+	m.swa.add()
+	return m
+}
+
+// TestSWAFile saves SWA's state with the training state and reads it back,
+// and refuses a state of no epochs, a rate that is not a number and an
+// average missing or of another shape.
+func TestSWAFile(t *testing.T) {
+	m := averaging(t)
+	b := encode(t, m, true)
+	back, err := Decode(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.swa == nil || back.swa.n != 2 || back.swa.r0 != 0.05 || len(back.swa.avg) != len(m.swa.avg) {
+		t.Fatalf("SWA's state read back %+v, want 2 epochs from 0.05", back.swa)
+	}
+	for i, a := range m.swa.avg {
+		if !slices.Equal(a.Data, back.swa.avg[i].Data) {
+			t.Errorf("average %d differs once read back", i)
+		}
+	}
+	if b := encode(t, m, false); bytes.Contains(b, []byte(`swa/`)) {
+		t.Error("a model file without the training state holds SWA's average")
+	}
+	training := func(edit func(tr map[string]any)) func(h map[string]any) {
+		return func(h map[string]any) {
+			meta := h["__metadata__"].(map[string]any)
+			var tr map[string]any
+			json.Unmarshal([]byte(meta["optimizer"].(string)), &tr)
+			edit(tr)
+			s, _ := json.Marshal(tr)
+			meta["optimizer"] = string(s)
+		}
+	}
+	name := "swa/" + m.paramNames()[m.swa.params[0]]
+	for _, c := range []struct {
+		name string
+		edit func(h map[string]any)
+		want string
+	}{
+		{"no epochs", training(func(tr map[string]any) { tr["swa"].(map[string]any)["averaged"] = 0 }), "optimizer: swa: 0 epochs averaged"},
+		{"negative rate", training(func(tr map[string]any) { tr["swa"].(map[string]any)["start_lr"] = -1 }), "from a learning rate of -1"},
+		{"average missing", func(h map[string]any) { h["swa/x"] = h[name]; delete(h, name) }, name},
+		{"average of another shape", entry(name, func(e map[string]any) { e["shape"] = []int{1, 1} }), name},
+	} {
+		bad := rewrite(t, b, c.edit)
+		_, err := Decode(bytes.NewReader(bad), int64(len(bad)))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want %q", c.name, err, c.want)
 		}
 	}
 }
