@@ -6,7 +6,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/internal/browser"
 	"github.com/convnet-go/convnet/model"
 	"github.com/convnet-go/convnet/nn"
@@ -73,13 +72,7 @@ func checkCAM(p page) {
 // denseModel is a small untrained network without a convolution: no maps
 // for a class activation map to weigh.
 func denseModel(t *testing.T) *model.Sequential {
-	m := model.New(&nn.Flatten{}, &nn.Dense{Units: 16, Activation: "relu"}, &nn.Dense{Units: 28, Activation: "softmax"})
-	if err := m.Build([]int{32, 32, 1}, 1); err != nil {
-		t.Fatal(err)
-	}
-	m.ClassNames = data.AHCDClassNames()
-	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255}
-	return m
+	return ahcdStack(t, 0, &nn.Flatten{}, &nn.Dense{Units: 16, Activation: "relu"}, &nn.Dense{Units: 28, Activation: "softmax"})
 }
 
 // checkDenseRegions turns the regions on for a network without a

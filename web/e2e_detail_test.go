@@ -8,7 +8,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/internal/browser"
 	"github.com/convnet-go/convnet/model"
 	"github.com/convnet-go/convnet/nn"
@@ -77,24 +76,12 @@ func checkDetail(p page) {
 // hides no wrong sum behind a 0. Biases of their own, all different, tell
 // the channels apart and the padding from the background.
 func depthwiseModel(t testing.TB) *model.Sequential {
-	m := model.New(
+	return ahcdStack(t, 2,
 		&nn.Conv2D{Filters: 3, KernelSize: [2]int{2, 2}},
 		&nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Strides: [2]int{2, 2}, Padding: "same", DepthMultiplier: 2, Activation: "tanh"},
 		&nn.Flatten{},
 		&nn.Dense{Units: 28, Activation: "softmax"},
 	)
-	if err := m.Build([]int{32, 32, 1}, 1); err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range m.Layers[:2] {
-		b := param(l, "bias").Value.Data
-		for i := range b {
-			b[i] = 0.05 * float32(i+1)
-		}
-	}
-	m.ClassNames = data.AHCDClassNames()
-	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255}
-	return m
 }
 
 // checkDepthwise opens output channel 5 of the depthwise convolution,

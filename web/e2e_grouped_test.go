@@ -7,7 +7,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/internal/browser"
 	"github.com/convnet-go/convnet/model"
 	"github.com/convnet-go/convnet/nn"
@@ -21,25 +20,13 @@ import (
 // each pair of those; tanh and biases of their own, all different, as in
 // depthwiseModel.
 func groupedModel(t testing.TB) *model.Sequential {
-	m := model.New(
+	return ahcdStack(t, 3,
 		&nn.DepthwiseConv2D{KernelSize: [2]int{3, 3}, Padding: "same", DepthMultiplier: 4, Activation: "tanh"},
 		&nn.Conv2D{Filters: 6, KernelSize: [2]int{3, 3}, Strides: [2]int{2, 2}, Padding: "same", Groups: 2, Activation: "tanh"},
 		&nn.Conv2D{Filters: 6, KernelSize: [2]int{1, 1}, Groups: 3},
 		&nn.Flatten{},
 		&nn.Dense{Units: 28, Activation: "softmax"},
 	)
-	if err := m.Build([]int{32, 32, 1}, 1); err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range m.Layers[:3] {
-		b := param(l, "bias").Value.Data
-		for i := range b {
-			b[i] = 0.05 * float32(i+1)
-		}
-	}
-	m.ClassNames = data.AHCDClassNames()
-	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255}
-	return m
 }
 
 // groupedSum returns the pre-activation of output cell (y, x, f) of the

@@ -13,7 +13,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/internal/browser"
 	"github.com/convnet-go/convnet/model"
 	"github.com/convnet-go/convnet/nn"
@@ -159,18 +158,12 @@ func checkResnet(p page, url string, m *served) {
 // paddedModel is a small untrained model whose convolution reads a zero
 // padding, as an imported PyTorch network does.
 func paddedModel(t *testing.T) *model.Sequential {
-	m := model.New(
+	return ahcdStack(t, 0,
 		&nn.ZeroPadding2D{Padding: [2][2]int{{1, 2}, {0, 1}}},
 		&nn.Conv2D{Filters: 4, KernelSize: [2]int{3, 3}, Strides: [2]int{2, 2}, Activation: "relu"},
 		&nn.Flatten{},
 		&nn.Dense{Units: 28, Activation: "softmax"},
 	)
-	if err := m.Build([]int{32, 32, 1}, 1); err != nil {
-		t.Fatal(err)
-	}
-	m.ClassNames = data.AHCDClassNames()
-	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255}
-	return m
 }
 
 // checkPadded opens the detail view of a ZeroPadding2D: a pixel inside

@@ -92,6 +92,26 @@ func testServer(t testing.TB) *Server {
 
 // ahcdGraph returns the graph from in to x with a softmax of AHCD's 28
 // classes on top, built, its classes named.
+// ahcdStack builds the stack of layers, untrained, for AHCD's 32x32 letters
+// scaled to [0, 1], the biases of the first biased ones 0.05, 0.10, ...
+// (biases of their own, all different).
+func ahcdStack(t testing.TB, biased int, layers ...nn.Layer) *model.Sequential {
+	t.Helper()
+	m := model.New(layers...)
+	if err := m.Build([]int{32, 32, 1}, 1); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range m.Layers[:biased] {
+		b := param(l, "bias").Value.Data
+		for i := range b {
+			b[i] = 0.05 * float32(i+1)
+		}
+	}
+	m.ClassNames = data.AHCDClassNames()
+	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255}
+	return m
+}
+
 func ahcdGraph(t testing.TB, in, x *model.Node) *model.Sequential {
 	t.Helper()
 	m, err := model.NewGraph(in, model.Call(&nn.Dense{Units: 28, Activation: "softmax"}, x))
