@@ -297,6 +297,32 @@ func TestEncodeReservedMeta(t *testing.T) {
 	}
 }
 
+// TestEncodeRefusesWhatDecodeRefuses: class names of another count than
+// the outputs, or preprocessing for another input, are refused when saving,
+// and no file is left, rather than written to a file Load then refuses.
+func TestEncodeRefusesWhatDecodeRefuses(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		set  func(m *Sequential)
+		want string
+	}{
+		{"class names", func(m *Sequential) { m.ClassNames = []string{"a", "b"} }, "encode: 2 class names for 5 outputs"},
+		{"preprocessing", func(m *Sequential) {
+			m.Standardizer = &data.Standardizer{ImageCenter: true, MeanImage: []float32{1, 2}}
+		}, "encode: preprocessing: mean image has 2 values, want 64"},
+	} {
+		m := small(t, 1)
+		c.set(m)
+		path := filepath.Join(t.TempDir(), "m.safetensors")
+		if err := Save(path, m, SaveOptions{}); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: Save error = %v, want %q", c.name, err, c.want)
+		}
+		if _, err := os.Stat(path); !os.IsNotExist(err) {
+			t.Errorf("%s: Save left a file (%v)", c.name, err)
+		}
+	}
+}
+
 // Every file records the build that wrote it; saving a loaded model records
 // the build saving it, whatever the model's Meta says.
 func TestVersionMetadata(t *testing.T) {
