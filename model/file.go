@@ -102,6 +102,21 @@ func (m *Sequential) paramNames() map[*nn.Param]string {
 	return names
 }
 
+// checkMetadata reports class names that are not one per output and
+// preprocessing that does not fit the input, which Decode and the
+// importers refuse: nothing writes a file they cannot read.
+func (m *Model) checkMetadata() error {
+	if len(m.ClassNames) > 0 && len(m.ClassNames) != m.NumClasses() {
+		return fmt.Errorf("%d class names for %d outputs", len(m.ClassNames), m.NumClasses())
+	}
+	if m.Standardizer != nil {
+		if err := m.Standardizer.Check(m.input); err != nil {
+			return fmt.Errorf("preprocessing: %w", err)
+		}
+	}
+	return nil
+}
+
 // Encode writes m in the model file format to w. Save is Encode made atomic.
 // Class names that are not one per output, or preprocessing that does not
 // fit the input, are an error, as Decode would refuse them.
@@ -109,13 +124,8 @@ func Encode(w io.Writer, m *Sequential, includeOptimizer bool) error {
 	if !m.Built() {
 		return errors.New("encode: the model is not built")
 	}
-	if len(m.ClassNames) > 0 && len(m.ClassNames) != m.NumClasses() {
-		return fmt.Errorf("encode: %d class names for %d outputs", len(m.ClassNames), m.NumClasses())
-	}
-	if m.Standardizer != nil {
-		if err := m.Standardizer.Check(m.input); err != nil {
-			return fmt.Errorf("encode: preprocessing: %w", err)
-		}
+	if err := m.checkMetadata(); err != nil {
+		return fmt.Errorf("encode: %w", err)
 	}
 	meta := map[string]string{}
 	for k, v := range m.Meta {

@@ -297,28 +297,47 @@ func TestEncodeReservedMeta(t *testing.T) {
 	}
 }
 
-// TestEncodeRefusesWhatDecodeRefuses: class names of another count than
-// the outputs, or preprocessing for another input, are refused when saving,
-// and no file is left, rather than written to a file Load then refuses.
-func TestEncodeRefusesWhatDecodeRefuses(t *testing.T) {
+// TestWritersRefuseWhatReadersRefuse: class names of another count than
+// the outputs, or preprocessing for another input, are refused when saving
+// (and no file is left) or exporting, rather than written to a file that
+// Load or the importers then refuse.
+func TestWritersRefuseWhatReadersRefuse(t *testing.T) {
+	writers := []struct {
+		name string
+		f    func(m *Sequential) error
+	}{
+		{"save", func(m *Sequential) error {
+			path := filepath.Join(t.TempDir(), "m.safetensors")
+			err := Save(path, m, SaveOptions{})
+			if _, statErr := os.Stat(path); !os.IsNotExist(statErr) {
+				t.Errorf("Save left a file (%v)", statErr)
+			}
+			return err
+		}},
+		{"export onnx", func(m *Sequential) error { return ExportONNX(io.Discard, m, ONNXExportOptions{}) }},
+		{"export keras", func(m *Sequential) error { return ExportKeras(io.Discard, m, KerasExportOptions{}) }},
+		{"export tfjs", func(m *Sequential) error { _, err := ExportTFJS(m, TFJSExportOptions{}); return err }},
+	}
 	for _, c := range []struct {
 		name string
 		set  func(m *Sequential)
 		want string
 	}{
-		{"class names", func(m *Sequential) { m.ClassNames = []string{"a", "b"} }, "encode: 2 class names for 5 outputs"},
+		{"class names", func(m *Sequential) { m.ClassNames = []string{"a", "b"} }, "2 class names for 5 outputs"},
 		{"preprocessing", func(m *Sequential) {
 			m.Standardizer = &data.Standardizer{ImageCenter: true, MeanImage: []float32{1, 2}}
-		}, "encode: preprocessing: mean image has 2 values, want 64"},
+		}, "preprocessing: mean image has 2 values, want 64"},
 	} {
-		m := small(t, 1)
-		c.set(m)
-		path := filepath.Join(t.TempDir(), "m.safetensors")
-		if err := Save(path, m, SaveOptions{}); err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: Save error = %v, want %q", c.name, err, c.want)
-		}
-		if _, err := os.Stat(path); !os.IsNotExist(err) {
-			t.Errorf("%s: Save left a file (%v)", c.name, err)
+		for _, w := range writers {
+			m := New(&nn.Conv2D{Filters: 2, KernelSize: pair(3), Padding: "same", Activation: "relu"}, &nn.Flatten{}, &nn.Dense{Units: 5, Activation: "softmax"})
+			if err := m.Build([]int{8, 8, 1}, 1); err != nil {
+				t.Fatal(err)
+			}
+			c.set(m)
+			want := strings.Replace(w.name, "save", "encode", 1) + ": " + c.want
+			if err := w.f(m); err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s with %s: error %v, want %q", w.name, c.name, err, want)
+			}
 		}
 	}
 }
