@@ -118,8 +118,9 @@ func (m *Model) checkMetadata() error {
 }
 
 // Encode writes m in the model file format to w. Save is Encode made atomic.
-// Class names that are not one per output, or preprocessing that does not
-// fit the input, are an error, as Decode would refuse them.
+// Class names that are not one per output, preprocessing that does not fit
+// the input, and weights (or optimizer state) that are not finite are an
+// error, as Decode would refuse them.
 func Encode(w io.Writer, m *Sequential, includeOptimizer bool) error {
 	if !m.Built() {
 		return errors.New("encode: the model is not built")
@@ -167,6 +168,15 @@ func Encode(w io.Writer, m *Sequential, includeOptimizer bool) error {
 			return err
 		}
 		tensors = append(tensors, state...)
+	}
+	// Decode refuses them: weights that are not finite, as a diverged
+	// training leaves, would make a file that does not load.
+	for _, t := range tensors {
+		for i, v := range t.t.Data {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return fmt.Errorf("encode: tensor %q: value %d of %d is %v, want a finite number", t.name, i, len(t.t.Data), v)
+			}
+		}
 	}
 	return writeContainer(w, meta, tensors)
 }

@@ -299,8 +299,9 @@ func TestEncodeReservedMeta(t *testing.T) {
 
 // TestWritersRefuseWhatReadersRefuse: class names of another count than
 // the outputs, or preprocessing for another input, are refused when saving
-// (and no file is left) or exporting, rather than written to a file that
-// Load or the importers then refuse.
+// (and no file is left) or exporting, and weights that are not finite when
+// saving, rather than written to a file that Load or the importers then
+// refuse.
 func TestWritersRefuseWhatReadersRefuse(t *testing.T) {
 	writers := []struct {
 		name string
@@ -319,16 +320,23 @@ func TestWritersRefuseWhatReadersRefuse(t *testing.T) {
 		{"export tfjs", func(m *Sequential) error { _, err := ExportTFJS(m, TFJSExportOptions{}); return err }},
 	}
 	for _, c := range []struct {
-		name string
-		set  func(m *Sequential)
-		want string
+		name     string
+		set      func(m *Sequential)
+		want     string
+		saveOnly bool // the importers take weights that are not finite
 	}{
-		{"class names", func(m *Sequential) { m.ClassNames = []string{"a", "b"} }, "2 class names for 5 outputs"},
+		{"class names", func(m *Sequential) { m.ClassNames = []string{"a", "b"} }, "2 class names for 5 outputs", false},
 		{"preprocessing", func(m *Sequential) {
 			m.Standardizer = &data.Standardizer{ImageCenter: true, MeanImage: []float32{1, 2}}
-		}, "preprocessing: mean image has 2 values, want 64"},
+		}, "preprocessing: mean image has 2 values, want 64", false},
+		{"weights", func(m *Sequential) {
+			m.Layers[2].Params()[1].Value.Data[3] = float32(math.Inf(-1))
+		}, `tensor "dense/bias": value 3 of 5 is -Inf, want a finite number`, true},
 	} {
 		for _, w := range writers {
+			if c.saveOnly && w.name != "save" {
+				continue
+			}
 			m := New(&nn.Conv2D{Filters: 2, KernelSize: pair(3), Padding: "same", Activation: "relu"}, &nn.Flatten{}, &nn.Dense{Units: 5, Activation: "softmax"})
 			if err := m.Build([]int{8, 8, 1}, 1); err != nil {
 				t.Fatal(err)
