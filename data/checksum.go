@@ -32,7 +32,7 @@ func (c *Catalog) verify(ctx context.Context, name, at string, remotes []Remote)
 		if err != nil {
 			return err
 		}
-		if got != want {
+		if !strings.EqualFold(got, want) { // hex, in either case
 			return &ChecksumError{File: f.path, Got: got, Want: want}
 		}
 	}

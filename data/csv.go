@@ -229,7 +229,11 @@ func (c *csvRows) setShape(cols, line int) error {
 		}
 		h, w, ch = side, side, 1
 	}
-	if h <= 0 || w <= 0 || ch <= 0 || h*w*ch != npix {
+	if h <= 0 || w <= 0 || ch <= 0 || h > npix || w > npix || ch > npix {
+		// Not h*w*ch, which may overflow.
+		return formatErr(c.file, line, 0, "%d pixel columns, want %dx%dx%d", npix, h, w, ch)
+	}
+	if h*w*ch != npix {
 		return formatErr(c.file, line, 0, "%d pixel columns, want %dx%dx%d = %d", npix, h, w, ch, h*w*ch)
 	}
 	c.h, c.w, c.c = h, w, ch

@@ -70,6 +70,7 @@ func TestLoadCSVBad(t *testing.T) {
 		{"label fraction", "1.5,2,3,4,5\n", CSVOptions{}, "x.csv:1:1: label 1.5, want an integer"},
 		{"not square", "1,2,3,4\n", CSVOptions{}, "3 pixel columns are not a square image"},
 		{"shape mismatch", "1,2,3,4,5\n", CSVOptions{Height: 3, Width: 3, Channels: 1}, "4 pixel columns, want 3x3x1 = 9"},
+		{"shape overflows", "1\n", CSVOptions{Height: 1 << 40, Width: 1 << 40, Channels: 1}, "x.csv:1: 0 pixel columns, want 1099511627776x1099511627776x1"},
 		{"no labels, shape mismatch", "1,2,3,4,5\n", CSVOptions{NoLabels: true, Height: 2, Width: 2, Channels: 1}, "x.csv:1: 5 pixel columns, want 2x2x1 = 4"},
 		{"no labels, ragged", "1,2,3,4\n1,2,3,4,5\n", CSVOptions{NoLabels: true}, "x.csv:2: row has 5 cells, want 4"},
 		{"unknown label name", "a,b\n1,2\n", CSVOptions{LabelColumn: "label"}, `no column named "label"`},

@@ -134,11 +134,14 @@ func (d *Dataset) Subset(idx []int) *Dataset {
 	return &Dataset{X: x, Y: y, ClassNames: slices.Clone(d.ClassNames)}
 }
 
-// ClassCounts returns the number of images of each class.
+// ClassCounts returns the number of images of each class; unlabelled
+// images (label -1, see [CSVOptions].NoLabels) count in none.
 func (d *Dataset) ClassCounts() []int {
 	counts := make([]int, d.NumClasses())
 	for _, y := range d.Y {
-		counts[y]++
+		if y >= 0 {
+			counts[y]++
+		}
 	}
 	return counts
 }

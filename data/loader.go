@@ -39,8 +39,8 @@ type LoaderOptions struct {
 // step of the epoch's loop).
 type Batch struct {
 	X       *tensor.Tensor // [B, H, W, C], augmented and standardised
-	Y       *tensor.Tensor // [B, NumClasses], one-hot, or mixed by LoaderOptions.Mix
-	Labels  []int          // B class indices (before any mixing)
+	Y       *tensor.Tensor // [B, NumClasses], one-hot (zeros for an unlabelled image), or mixed by LoaderOptions.Mix
+	Labels  []int          // B class indices (before any mixing), -1 for an unlabelled image
 	Indices []int          // B positions in the dataset
 	Epoch   int
 	Step    int            // batch number within the epoch, from 0
@@ -291,7 +291,15 @@ func (w *worker) fill(buf *Batch) {
 	if s := l.opts.Standardizer; s != nil {
 		s.Apply(buf.X, buf.X)
 	}
-	OneHot(buf.Y, buf.Labels, l.nc)
+	buf.Y.Zero()
+	for i, y := range buf.Labels {
+		if y >= l.nc {
+			panic(fmt.Sprintf("data: Loader: label %d outside 0..%d", y, l.nc-1))
+		}
+		if y >= 0 { // an unlabelled image's target is all zeros
+			buf.Y.Data[i*l.nc+y] = 1
+		}
+	}
 	buf.Mixing = augment.Mixing{}
 	if m := l.opts.Mix; m.Enabled() {
 		w.src.Seed(l.opts.Seed^uint64(buf.Epoch)*0x9e3779b97f4a7c15, streamMix^uint64(buf.Step)<<20)

@@ -1,6 +1,8 @@
 package data
 
 import (
+	"context"
+	"strings"
 	"testing"
 
 	"github.com/convnet-go/convnet/data/augment"
@@ -228,5 +230,42 @@ func BenchmarkLoaderEpoch(b *testing.B) {
 		for range l.Epoch(epoch) {
 		}
 		epoch++
+	}
+}
+
+// TestLoaderUnlabelled runs a loader over the images of a CSV file read
+// with NoLabels, as one predicting a Kaggle test set would: their labels are
+// -1, their targets zeros, and neither stops the loader's workers.
+func TestLoaderUnlabelled(t *testing.T) {
+	ds, err := ReadCSV(context.Background(), "test.csv", strings.NewReader("1,2,3,4\n5,6,7,8\n9,10,11,12\n"), CSVOptions{NoLabels: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mix := range []augment.Mix{{}, {MixUp: 0.2}} {
+		l := NewLoader(ds, LoaderOptions{BatchSize: 2, NumClasses: 3, Mix: mix})
+		images := 0
+		for b := range l.Epoch(0) {
+			for i, y := range b.Labels {
+				if y != -1 {
+					t.Errorf("Mix %+v: label %d, want -1", mix, y)
+				}
+				for _, v := range b.Y.Data[i*3 : (i+1)*3] {
+					if v != 0 {
+						t.Errorf("Mix %+v: target %v, want zeros", mix, b.Y.Data[i*3:(i+1)*3])
+					}
+				}
+			}
+			images += b.X.Shape[0]
+		}
+		l.Close()
+		if images != 3 {
+			t.Errorf("Mix %+v: %d images, want 3", mix, images)
+		}
+	}
+	if c := ds.ClassCounts(); len(c) != 0 {
+		t.Errorf("ClassCounts() = %v, want none", c)
+	}
+	if _, _, err := SplitStratified(ds, 0.5, 1); err == nil || !strings.Contains(err.Error(), "image 1 has no label") {
+		t.Errorf("SplitStratified of unlabelled images: error %v, want image 1 has no label", err)
 	}
 }

@@ -20,7 +20,7 @@ import (
 type Remote struct {
 	Path   string // relative to a data folder, with forward slashes
 	URL    string
-	SHA256 string // hex
+	SHA256 string // hex, in either case
 	// Unpacked gives the SHA-256 of each file the published file unpacks
 	// to, by name: a data folder may hold those instead (the gunzipped IDX
 	// file, the CSV files extracted from the zip).
@@ -221,7 +221,7 @@ func Download(ctx context.Context, client *http.Client, r Remote, dst string) er
 		if n > maxDownload {
 			return fmt.Errorf("downloading %s: larger than %d bytes", r.URL, maxDownload)
 		}
-		if got := hex.EncodeToString(h.Sum(nil)); got != r.SHA256 {
+		if got := hex.EncodeToString(h.Sum(nil)); !strings.EqualFold(got, r.SHA256) { // hex, in either case
 			return &ChecksumError{URL: r.URL, Got: got, Want: r.SHA256}
 		}
 		return nil

@@ -80,6 +80,19 @@ func TestCatalogDownload(t *testing.T) {
 			t.Errorf("Download left %d files behind", len(entries))
 		}
 	})
+	t.Run("upper-case checksum", func(t *testing.T) {
+		dst := filepath.Join(t.TempDir(), "a.zip")
+		if err := Download(context.Background(), srv.Client(), Remote{URL: srv.URL + "/ahcd.zip", SHA256: strings.ToUpper(sha(zipBytes))}, dst); err != nil {
+			t.Errorf("Download with the checksum in upper case: %v", err)
+		}
+		// The file downloaded above, checked against the upper-case sum.
+		c := &Catalog{CacheDir: cache, Remotes: map[string][]Remote{
+			"ahcd": {{Path: "ahcd/ahcd_csv.zip", URL: srv.URL + "/ahcd.zip", SHA256: strings.ToUpper(sha(zipBytes))}},
+		}}
+		if _, _, err := c.Load(context.Background(), "ahcd"); err != nil {
+			t.Errorf("Load of a file whose published checksum is in upper case: %v", err)
+		}
+	})
 	t.Run("http error", func(t *testing.T) {
 		err := Download(context.Background(), srv.Client(), Remote{URL: srv.URL + "/missing"}, filepath.Join(t.TempDir(), "a"))
 		if err == nil || !strings.Contains(err.Error(), "404") {

@@ -44,13 +44,17 @@ func SplitRandom(d *Dataset, frac float64, seed uint64) (train, val *Dataset, er
 // SplitStratified holds out the fraction frac of each class, round(frac*n_c)
 // images of a class of n_c, chosen with seed, so that both parts keep the
 // class proportions; a class keeps at least one image for training (a
-// class of one image stays whole in it). Both parts keep d's order.
+// class of one image stays whole in it). Both parts keep d's order. An
+// unlabelled image (label -1) is an error.
 func SplitStratified(d *Dataset, frac float64, seed uint64) (train, val *Dataset, err error) {
 	if _, err := splitCount(d.Len(), frac); err != nil {
 		return nil, nil, err
 	}
 	byClass := make([][]int, d.NumClasses())
 	for i, y := range d.Y {
+		if y < 0 {
+			return nil, nil, fmt.Errorf("image %d has no label: a stratified split needs every image's class", i+1)
+		}
 		byClass[y] = append(byClass[y], i)
 	}
 	rng := newRand(seed, streamSplit)

@@ -181,11 +181,14 @@ func (c *Classifier) Classify(ctx context.Context, img image.Image, k int) (Resu
 }
 
 // ClassifyImages classifies each image as [Classifier.Classify] does, in
-// batches.
+// batches. An empty image (no pixels) is an error.
 func (c *Classifier) ClassifyImages(ctx context.Context, imgs []image.Image, k int) ([]Result, error) {
 	px := make([][]float32, len(imgs))
 	inverted := make([]bool, len(imgs))
 	for i, img := range imgs {
+		if b := img.Bounds(); b.Empty() {
+			return nil, fmt.Errorf("image %d is empty (%dx%d pixels)", i+1, b.Dx(), b.Dy())
+		}
 		px[i], inverted[i] = c.Pixels(img)
 	}
 	rs, err := c.ClassifyPixels(ctx, px, k)

@@ -48,10 +48,13 @@ const frameSide = 10
 // centred by [data.Framing.Frame]. For a model whose training images are
 // not framed, and for an image of exactly the model's input size (taken to
 // be framed already, as a data set's images are), the image is resized
-// whole (bilinear), then inverted.
+// whole (bilinear), then inverted. An empty image gives an input of zeros.
 func (c *Classifier) Frame(img image.Image) Framed {
 	h, w, ch := c.shape[0], c.shape[1], c.shape[2]
 	b := img.Bounds()
+	if b.Empty() {
+		return Framed{Pixels: make([]float32, h*w*ch)}
+	}
 	if !c.framing.Framed() || b.Dx() == w && b.Dy() == h {
 		px := data.ImageToPixels(img, h, w, ch)
 		inv := c.invert(px, h, w, ch)

@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -375,6 +376,33 @@ func TestClassifierPixels(t *testing.T) {
 		r, err := c.Classify(context.Background(), paper, 1)
 		if err != nil || r.Inverted != tt.inverted {
 			t.Errorf("Invert %d: Classify inverted %v, %v", tt.invert, r.Inverted, err)
+		}
+	}
+}
+
+// TestClassifierEmptyImage: an image without pixels is an error to
+// classify and frames as zeros, framed or resized whole, instead of a
+// panic deep in the resizing.
+func TestClassifierEmptyImage(t *testing.T) {
+	for _, framing := range []data.Framing{{Size: [2]int{8, 8}}, {Size: [2]int{8, 8}, Box: 5, Center: "mass", At: [2]float64{4, 4}}} {
+		m := classifierModel(t)
+		if err := m.SetFraming(framing); err != nil {
+			t.Fatal(err)
+		}
+		c, err := NewClassifier(m, ClassifierOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range []image.Rectangle{image.Rect(0, 0, 0, 0), image.Rect(3, 3, 9, 3), image.Rect(5, 0, 5, 16)} {
+			img := image.NewGray(r)
+			f := c.Frame(img)
+			if len(f.Pixels) != 64 || slices.Max(f.Pixels) != 0 || f.Inverted {
+				t.Errorf("framing %v: Frame of %v: %d values, largest %v, inverted %v; want 64 zeros", framing.Size, r, len(f.Pixels), slices.Max(f.Pixels), f.Inverted)
+			}
+			want := fmt.Sprintf("image 1 is empty (%dx%d pixels)", r.Dx(), r.Dy())
+			if _, err := c.Classify(context.Background(), img, 1); err == nil || err.Error() != want {
+				t.Errorf("framing %v: Classify of %v: %v, want %q", framing.Size, r, err, want)
+			}
 		}
 	}
 }

@@ -56,6 +56,7 @@ func (c *Classifier) TraceWith(ctx context.Context, px []float32, opts TraceOpti
 	}
 	t := &Trace{}
 	probs := tensor.New(1, len(c.classes))
+	var stopped error // the occlusion's, when ctx ends
 	err := c.run(ctx, func(m *Sequential) {
 		t.Input = c.input(nil, m, px)
 		for _, o := range m.ForwardAll(t.Input) {
@@ -80,13 +81,16 @@ func (c *Classifier) TraceWith(ctx context.Context, px []float32, opts TraceOpti
 		case "":
 		case "occlusion": // last: it runs the model again
 			win, stride, _ := c.squareSize(OcclusionOptions{})
-			t.CAM = c.occlusion(m, px, class, win, stride)
+			t.CAM, stopped = c.occlusion(ctx, m, px, class, win, stride)
 		default:
 			t.CAM = m.camAfterForward(opts.CAM, class, camLayer)
 		}
 	})
 	if err != nil {
 		return nil, err
+	}
+	if stopped != nil {
+		return nil, stopped
 	}
 	if !allFinite(probs.Data) {
 		return nil, &NonFiniteError{}

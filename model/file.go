@@ -102,10 +102,31 @@ func (m *Sequential) paramNames() map[*nn.Param]string {
 	return names
 }
 
+// checkMetadata reports class names that are not one per output and
+// preprocessing that does not fit the input, which Decode and the
+// importers refuse: nothing writes a file they cannot read.
+func (m *Model) checkMetadata() error {
+	if len(m.ClassNames) > 0 && len(m.ClassNames) != m.NumClasses() {
+		return fmt.Errorf("%d class names for %d outputs", len(m.ClassNames), m.NumClasses())
+	}
+	if m.Standardizer != nil {
+		if err := m.Standardizer.Check(m.input); err != nil {
+			return fmt.Errorf("preprocessing: %w", err)
+		}
+	}
+	return nil
+}
+
 // Encode writes m in the model file format to w. Save is Encode made atomic.
+// Class names that are not one per output, preprocessing that does not fit
+// the input, and weights (or optimizer state) that are not finite are an
+// error, as Decode would refuse them.
 func Encode(w io.Writer, m *Sequential, includeOptimizer bool) error {
 	if !m.Built() {
 		return errors.New("encode: the model is not built")
+	}
+	if err := m.checkMetadata(); err != nil {
+		return fmt.Errorf("encode: %w", err)
 	}
 	meta := map[string]string{}
 	for k, v := range m.Meta {
@@ -147,6 +168,15 @@ func Encode(w io.Writer, m *Sequential, includeOptimizer bool) error {
 			return err
 		}
 		tensors = append(tensors, state...)
+	}
+	// Decode refuses them: weights that are not finite, as a diverged
+	// training leaves, would make a file that does not load.
+	for _, t := range tensors {
+		for i, v := range t.t.Data {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return fmt.Errorf("encode: tensor %q: value %d of %d is %v, want a finite number", t.name, i, len(t.t.Data), v)
+			}
+		}
 	}
 	return writeContainer(w, meta, tensors)
 }

@@ -297,6 +297,59 @@ func TestEncodeReservedMeta(t *testing.T) {
 	}
 }
 
+// TestWritersRefuseWhatReadersRefuse: class names of another count than
+// the outputs, or preprocessing for another input, are refused when saving
+// (and no file is left) or exporting, and weights that are not finite when
+// saving, rather than written to a file that Load or the importers then
+// refuse.
+func TestWritersRefuseWhatReadersRefuse(t *testing.T) {
+	writers := []struct {
+		name string
+		f    func(m *Sequential) error
+	}{
+		{"save", func(m *Sequential) error {
+			path := filepath.Join(t.TempDir(), "m.safetensors")
+			err := Save(path, m, SaveOptions{})
+			if _, statErr := os.Stat(path); !os.IsNotExist(statErr) {
+				t.Errorf("Save left a file (%v)", statErr)
+			}
+			return err
+		}},
+		{"export onnx", func(m *Sequential) error { return ExportONNX(io.Discard, m, ONNXExportOptions{}) }},
+		{"export keras", func(m *Sequential) error { return ExportKeras(io.Discard, m, KerasExportOptions{}) }},
+		{"export tfjs", func(m *Sequential) error { _, err := ExportTFJS(m, TFJSExportOptions{}); return err }},
+	}
+	for _, c := range []struct {
+		name     string
+		set      func(m *Sequential)
+		want     string
+		saveOnly bool // the importers take weights that are not finite
+	}{
+		{"class names", func(m *Sequential) { m.ClassNames = []string{"a", "b"} }, "2 class names for 5 outputs", false},
+		{"preprocessing", func(m *Sequential) {
+			m.Standardizer = &data.Standardizer{ImageCenter: true, MeanImage: []float32{1, 2}}
+		}, "preprocessing: mean image has 2 values, want 64", false},
+		{"weights", func(m *Sequential) {
+			m.Layers[2].Params()[1].Value.Data[3] = float32(math.Inf(-1))
+		}, `tensor "dense/bias": value 3 of 5 is -Inf, want a finite number`, true},
+	} {
+		for _, w := range writers {
+			if c.saveOnly && w.name != "save" {
+				continue
+			}
+			m := New(&nn.Conv2D{Filters: 2, KernelSize: pair(3), Padding: "same", Activation: "relu"}, &nn.Flatten{}, &nn.Dense{Units: 5, Activation: "softmax"})
+			if err := m.Build([]int{8, 8, 1}, 1); err != nil {
+				t.Fatal(err)
+			}
+			c.set(m)
+			want := strings.Replace(w.name, "save", "encode", 1) + ": " + c.want
+			if err := w.f(m); err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s with %s: error %v, want %q", w.name, c.name, err, want)
+			}
+		}
+	}
+}
+
 // Every file records the build that wrote it; saving a loaded model records
 // the build saving it, whatever the model's Meta says.
 func TestVersionMetadata(t *testing.T) {

@@ -88,7 +88,9 @@ func (e *NonFiniteLoss) Error() string {
 }
 
 // Fit trains the compiled model, epoch by epoch, like Keras's model.fit, and
-// returns the history of every epoch (including those of opts.History).
+// returns the history of every epoch (including those of opts.History). A
+// batch the model cannot take, inputs of another shape or a target outside
+// its classes (an unlabelled image's -1), is an error naming it.
 //
 // When ctx is cancelled, Fit stops after the step in progress and returns the
 // history with an *[Interrupted] error; the model then holds the weights after
@@ -167,6 +169,9 @@ func (m *Model) Fit(ctx context.Context, opts FitOptions) (*History, error) {
 			b, ok := batches.Next()
 			if !ok {
 				break
+			}
+			if err := m.dataError(b.X, b.Y); err != nil {
+				return hist, fmt.Errorf("fit: epoch %d, batch %d: %w", epoch+1, s+1, err)
 			}
 			switch {
 			case swa != nil && epoch >= opts.SWA.Start && swa.n > 0: // (none averaged: resumed without the average)
@@ -294,17 +299,22 @@ func (m *Model) checkClassWeight(w []float64) error {
 }
 
 // Evaluate runs the model in inference mode over every batch and returns the
-// mean loss and the accuracy, weighting each batch by its size.
+// mean loss and the accuracy, weighting each batch by its size. A batch the
+// model cannot take (inputs of another shape, a target outside its classes)
+// is an error, as it is in Fit.
 func (m *Model) Evaluate(batches Batches) (loss, accuracy float64, err error) {
 	if !m.Built() {
 		return 0, 0, errors.New("evaluate: the model is not built")
 	}
 	var sum float64
-	var seen, correct int
-	for {
+	var seen, correct, i int
+	for ; ; i++ {
 		b, ok := batches.Next()
 		if !ok {
 			break
+		}
+		if err := m.dataError(b.X, b.Y); err != nil {
+			return 0, 0, fmt.Errorf("evaluate: batch %d: %w", i+1, err)
 		}
 		l, c := m.EvaluateBatch(b.X, b.Y)
 		n := b.X.Shape[0]

@@ -42,6 +42,9 @@ func newMonitor(name, mode string, minDelta float64) (monitor, error) {
 	if name == "" {
 		name = "val_loss"
 	}
+	if math.IsNaN(minDelta) || math.IsInf(minDelta, 0) { // no value would improve
+		return monitor{}, fmt.Errorf("min_delta %v, want a finite number", minDelta)
+	}
 	mon := monitor{name: name, minDelta: math.Abs(minDelta)}
 	switch mode {
 	case "min":

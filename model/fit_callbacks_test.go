@@ -2,6 +2,8 @@ package model
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -97,6 +99,11 @@ func TestEarlyStopping(t *testing.T) {
 	}
 	if _, err := NewEarlyStopping(EarlyStoppingOptions{Monitor: "val_f1"}); err == nil || !strings.Contains(err.Error(), `cannot tell whether "val_f1" should rise or fall`) {
 		t.Errorf("monitor val_f1: error %v", err)
+	}
+	for _, d := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+		if _, err := NewEarlyStopping(EarlyStoppingOptions{MinDelta: d}); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("early stopping: min_delta %v, want a finite number", d)) {
+			t.Errorf("min_delta %v: error %v", d, err)
+		}
 	}
 	es, _ := NewEarlyStopping(EarlyStoppingOptions{Monitor: "val_accuracy"})
 	if _, err := es.OnEpochEnd(tinyCompiled(t), &History{Epochs: []EpochLogs{{}}}); err == nil || !strings.Contains(err.Error(), `metric "val_accuracy" is not logged (have loss, accuracy, learning_rate)`) {

@@ -11,8 +11,10 @@ import (
 // LoaderBatches returns the batches of l's running epoch (begun with
 // [data.Loader.Start]) as [Batches]. The targets are the loader's one-hot
 // rows or, when sparse is set (for a loss with nn.CrossEntropy.Sparse), the
-// class indices as an [N] tensor. As with the loader, a batch's tensors are
-// reused once Next is called again.
+// class indices as an [N] tensor. An unlabelled image (label -1) has a
+// one-hot row of zeros, which adds nothing to the loss, and a class index
+// of -1, which [Model.Fit] and [Model.Evaluate] refuse. As with the loader,
+// a batch's tensors are reused once Next is called again.
 func LoaderBatches(l *data.Loader, sparse bool) Batches {
 	return &loaderBatches{l: l, sparse: sparse}
 }

@@ -120,6 +120,52 @@ func TestFitOnDataset(t *testing.T) {
 	}
 }
 
+// TestFitOnBadData: data a model cannot take, images of another size,
+// labels beyond its classes or none (-1, a CSV file read with NoLabels),
+// make Fit, FindLR and Evaluate return an error naming the batch, sparse
+// or one-hot, instead of panicking.
+func TestFitOnBadData(t *testing.T) {
+	unlabelled, beyond := halves(8, 5), halves(8, 6)
+	unlabelled.Y[5], beyond.Y[2] = -1, 2
+	beyond.ClassNames = append(beyond.ClassNames, "third")
+	larger := &data.Dataset{X: tensor.New(8, 5, 5, 1), Y: make([]int, 8), ClassNames: []string{"left", "right"}}
+	for _, c := range []struct {
+		name string
+		ds   *data.Dataset
+		want map[bool]string // by sparse
+	}{
+		{"unlabelled", unlabelled, map[bool]string{true: "target 1 is -1: want a class index in [0, 2)", false: "epoch 1, batch 2"}},
+		{"beyond", beyond, map[bool]string{true: "target 2 is 2: want a class index in [0, 2)", false: "one-hot targets of shape [4 3], want [4 2]"}},
+		{"larger", larger, map[bool]string{true: "input shape [4 5 5 1], want [N [4 4 1]]", false: "input shape [4 5 5 1], want [N [4 4 1]]"}},
+	} {
+		for _, sparse := range []bool{true, false} {
+			m := model.New(&nn.Flatten{}, &nn.Dense{Units: 2, Activation: "softmax"})
+			if err := m.Build([]int{4, 4, 1}, 1); err != nil {
+				t.Fatal(err)
+			}
+			if err := m.Compile(&optim.SGD{}, nn.CrossEntropy{Sparse: sparse}); err != nil {
+				t.Fatal(err)
+			}
+			l := data.NewLoader(c.ds, data.LoaderOptions{BatchSize: 4})
+			_, err := m.Fit(context.Background(), model.FitOptions{Epochs: 1, Train: model.TrainOn(l, sparse)})
+			if sparse || c.name != "unlabelled" {
+				if err == nil || !strings.Contains(err.Error(), c.want[sparse]) {
+					t.Errorf("%s, sparse %v: Fit error %v, want %q", c.name, sparse, err, c.want[sparse])
+				}
+				_, err = m.FindLR(context.Background(), model.LRFindOptions{Train: model.TrainOn(l, sparse), StepsPerEpoch: 2, Steps: 4})
+				if err == nil || !strings.Contains(err.Error(), c.want[sparse]) {
+					t.Errorf("%s, sparse %v: FindLR error %v, want %q", c.name, sparse, err, c.want[sparse])
+				}
+				l.Start(0)
+				if _, _, err := m.Evaluate(model.LoaderBatches(l, sparse)); err == nil || !strings.Contains(err.Error(), "evaluate: batch") || !strings.Contains(err.Error(), c.want[sparse]) {
+					t.Errorf("%s, sparse %v: Evaluate error %v, want %q", c.name, sparse, err, c.want[sparse])
+				}
+			}
+			l.Close()
+		}
+	}
+}
+
 // fitHalves fits a small model on halves for the given epochs.
 func fitHalves(t testing.TB, sparse bool, epochs int) *model.History {
 	train, val := halves(200, 3), halves(50, 4)

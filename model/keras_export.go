@@ -60,6 +60,9 @@ func ExportKeras(w io.Writer, m *Sequential, opts KerasExportOptions) error {
 	if !m.Built() {
 		return fmt.Errorf("export keras: the model is not built")
 	}
+	if err := m.checkMetadata(); err != nil {
+		return fmt.Errorf("export keras: %w", err)
+	}
 	arch := m.architecture()
 	splitLeakyReLU(arch)
 	layers, _ := arch["config"].(map[string]any)["layers"].([]any)

@@ -26,8 +26,9 @@ type OcclusionOptions struct {
 // at the far edges, so that every pixel is hidden at least once), and each
 // pixel gets the mean, over the squares that hide it, of the fall in the
 // class's probability, the positive part: where hiding the image lowers the
-// class's probability most. It runs the model once per square, in batches.
-// The map is a [CAM] of the input: method "occlusion", layer -1.
+// class's probability most. It runs the model once per square, in batches,
+// and stops between two batches when ctx ends. The map is a [CAM] of the
+// input: method "occlusion", layer -1.
 func (c *Classifier) Occlusion(ctx context.Context, px []float32, class int, opts OcclusionOptions) (*CAM, error) {
 	if err := c.checkMap(px, class); err != nil {
 		return nil, err
@@ -37,11 +38,15 @@ func (c *Classifier) Occlusion(ctx context.Context, px []float32, class int, opt
 		return nil, err
 	}
 	var cam *CAM
+	var stopped error
 	err = c.run(ctx, func(m *Sequential) {
-		cam = c.occlusion(m, px, class, win, stride)
+		cam, stopped = c.occlusion(ctx, m, px, class, win, stride)
 	})
 	if err != nil {
 		return nil, err
+	}
+	if stopped != nil {
+		return nil, stopped
 	}
 	return cam, nil
 }
@@ -62,8 +67,9 @@ func (c *Classifier) squareSize(opts OcclusionOptions) (win, stride int, err err
 	return win, stride, nil
 }
 
-// occlusion computes [Classifier.Occlusion] on m, for a valid class or -1.
-func (c *Classifier) occlusion(m *Sequential, px []float32, class, win, stride int) *CAM {
+// occlusion computes [Classifier.Occlusion] on m, for a valid class or -1,
+// or returns ctx's error if it ends first.
+func (c *Classifier) occlusion(ctx context.Context, m *Sequential, px []float32, class, win, stride int) (*CAM, error) {
 	h, w, ch := c.shape[0], c.shape[1], c.shape[2]
 	n, size := len(c.classes), h*w*ch
 	x := c.input(nil, m, px)
@@ -85,6 +91,9 @@ func (c *Classifier) occlusion(m *Sequential, px []float32, class, win, stride i
 	in, out := tensor.New(batch, h, w, ch), tensor.New(batch, n)
 	sum, count := make([]float64, h*w), make([]int, h*w)
 	for lo := 0; lo < len(squares); lo += batch {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		todo := squares[lo:min(lo+batch, len(squares))]
 		in.Shape[0], in.Data = len(todo), in.Data[:len(todo)*size]
 		out.Shape[0], out.Data = len(todo), out.Data[:len(todo)*n]
@@ -112,7 +121,7 @@ func (c *Classifier) occlusion(m *Sequential, px []float32, class, win, stride i
 			cam.Map.Data[p] = float32(v)
 		}
 	}
-	return cam
+	return cam, nil
 }
 
 // windowStarts returns where windows of size win start along a side of
@@ -120,7 +129,7 @@ func (c *Classifier) occlusion(m *Sequential, px []float32, class, win, stride i
 // stops short of the end.
 func windowStarts(n, win, stride int) []int {
 	var starts []int
-	for s := 0; s+win <= n; s += stride {
+	for s := 0; s <= n-win; s += stride { // not s+win <= n: s may pass n by a stride near the largest int
 		starts = append(starts, s)
 	}
 	if last := starts[len(starts)-1]; last+win < n {

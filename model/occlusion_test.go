@@ -2,12 +2,14 @@ package model
 
 import (
 	"context"
+	"errors"
 	"math"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/tensor"
 )
 
 // TestOcclusionClosedForm: a network whose class 0 reads one pixel alone,
@@ -81,6 +83,19 @@ func TestOcclusionClosedForm(t *testing.T) {
 			t.Errorf("%+v: %v, want %q", c2.opts, err, c2.want)
 		}
 	}
+	// A stride past the image: the squares at the two ends only, as with a
+	// stride of the image's side.
+	far, err := c.Occlusion(context.Background(), px, -1, OcclusionOptions{Window: 2, Stride: math.MaxInt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	side, err := c.Occlusion(context.Background(), px, -1, OcclusionOptions{Window: 2, Stride: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(far.Map.Data, side.Map.Data) {
+		t.Errorf("stride math.MaxInt: %v, want the map of stride 5, %v", far.Map.Data, side.Map.Data)
+	}
 	if _, err := c.CAM(context.Background(), px, "occlusion", -1, 1); err == nil || !strings.Contains(err.Error(), "weighs no layer") {
 		t.Errorf("occlusion with a layer: %v", err)
 	}
@@ -98,9 +113,61 @@ func TestWindowStarts(t *testing.T) {
 		{5, 5, 3, []int{0}},
 		{5, 1, 1, []int{0, 1, 2, 3, 4}},
 		{6, 4, 5, []int{0, 2}},
+		{6, 4, math.MaxInt, []int{0, 2}},
+		{6, 6, math.MaxInt, []int{0}},
 	} {
 		if got := windowStarts(c.n, c.win, c.stride); !slices.Equal(got, c.want) {
 			t.Errorf("windowStarts(%d, %d, %d) = %v, want %v", c.n, c.win, c.stride, got, c.want)
 		}
+	}
+}
+
+// cancelAfter is a layer that cancels a context at its n-th forward pass.
+type cancelAfter struct {
+	nn.Layer
+	n      int
+	cancel context.CancelFunc
+}
+
+func (l *cancelAfter) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
+	if l.n--; l.n == 0 {
+		l.cancel()
+	}
+	return l.Layer.Forward(x, training)
+}
+
+// TestOcclusionStops: the squares run in batches, and a context that ends
+// between two stops the occlusion, alone or in a trace, with its error.
+func TestOcclusionStops(t *testing.T) {
+	m := classifierModel(t)
+	layer := &cancelAfter{Layer: m.Layers[0]}
+	m.Layers[0] = layer
+	c, err := NewClassifier(m, ClassifierOptions{Workers: 1, BatchSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	px := randomImages(1, 3)[0]
+	for _, run := range []struct {
+		name string
+		f    func(ctx context.Context) error
+	}{
+		{"Occlusion", func(ctx context.Context) error {
+			_, err := c.Occlusion(ctx, px, -1, OcclusionOptions{Window: 1, Stride: 1})
+			return err
+		}},
+		{"TraceWith", func(ctx context.Context) error {
+			_, err := c.TraceWith(ctx, px, TraceOptions{CAM: "occlusion", Class: -1, CAMLayer: -1})
+			return err
+		}},
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		layer.n, layer.cancel = 3, cancel
+		if err := run.f(ctx); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s: cancelled at the third forward pass: %v, want context.Canceled", run.name, err)
+		}
+		if layer.n != 0 {
+			t.Errorf("%s: %d forward passes after the one that cancelled, want none", run.name, -layer.n)
+		}
+		cancel()
 	}
 }

@@ -3,6 +3,7 @@ package model
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -133,6 +134,14 @@ func TestImportONNXErrors(t *testing.T) {
 			node(mp, "Relu").OpType = proto.String("HardSigmoid")
 			node(mp, "HardSigmoid").Attribute = []*onnxpb.AttributeProto{attrFloat("alpha", 0.2)}
 		}, want: `(HardSigmoid): attributes alpha = 0.2, beta = 0.5: convnet's hard_sigmoid is max(0, min(1, x/6 + 1/2))`},
+		{name: "leaky relu of slope NaN", change: func(mp *onnxpb.ModelProto) {
+			node(mp, "Relu").OpType = proto.String("LeakyRelu")
+			node(mp, "LeakyRelu").Attribute = []*onnxpb.AttributeProto{attrFloat("alpha", math.NaN())}
+		}, want: `(LeakyRelu): attribute alpha = NaN: must be a finite number, not negative`},
+		{name: "elu of infinite alpha", change: func(mp *onnxpb.ModelProto) {
+			node(mp, "Relu").OpType = proto.String("Elu")
+			node(mp, "Elu").Attribute = []*onnxpb.AttributeProto{attrFloat("alpha", math.Inf(1))}
+		}, want: `(Elu): attribute alpha = +Inf: must be a finite number, not negative`},
 		{name: "div of computed tensors", change: func(mp *onnxpb.ModelProto) {
 			node(mp, "Gemm").OpType = proto.String("Div")
 			node(mp, "Div").Input = []string{"flatten", "flatten"}

@@ -48,6 +48,9 @@ func onnxModel(m *Sequential, opts ONNXExportOptions) (*onnxpb.ModelProto, error
 	if !m.Built() {
 		return nil, errors.New("export onnx: the model is not built")
 	}
+	if err := m.checkMetadata(); err != nil {
+		return nil, fmt.Errorf("export onnx: %w", err)
+	}
 	in := m.InputShape()
 	if len(in) != 3 && len(in) != 1 {
 		return nil, fmt.Errorf("export onnx: input shape %v: only images [H W C] and vectors [F] export", in)

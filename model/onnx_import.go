@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strings"
 
@@ -68,6 +69,7 @@ func ImportONNX(r io.Reader, opts ONNXImportOptions) (*Sequential, error) {
 	if limit <= 0 {
 		limit = defaultMaxImportBytes
 	}
+	limit = min(limit, math.MaxInt64-1) // room for the byte that tells a larger file
 	b, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, err

@@ -95,8 +95,8 @@ func importActivation(b *onnxBuilder, n *onnxpb.NodeProto) error {
 	if (fn == "leaky_relu" || fn == "elu") && alpha == 0 {
 		fn, l = "relu", &nn.ReLU{} // convnet reads a zero alpha as its default
 	}
-	if alpha < 0 {
-		return nodeErr(n, "attribute alpha = %v: must not be negative", alpha)
+	if !(alpha >= 0) || math.IsInf(float64(alpha), 1) {
+		return nodeErr(n, "attribute alpha = %v: must be a finite number, not negative", alpha)
 	}
 	// The activation functions convnet's layers take by name fix alpha.
 	byName := fn != "leaky_relu" && fn != "elu" || fn == "leaky_relu" && alpha == float32(0.2) || fn == "elu" && alpha == 1

@@ -227,3 +227,18 @@ func sameProbabilities(t *testing.T, m, got *Sequential, n int) {
 		}
 	}
 }
+
+// TestImportONNXMaxBytes: a file at the limit is read, one byte more is
+// not, and the largest limit there is reads any file.
+func TestImportONNXMaxBytes(t *testing.T) {
+	b := exportBytes(t, small(t, 1))
+	for _, c := range []struct {
+		limit int64
+		ok    bool
+	}{{int64(len(b)), true}, {int64(len(b)) - 1, false}, {math.MaxInt64, true}, {0, true}} {
+		_, err := importBytes(b, ONNXImportOptions{MaxBytes: c.limit})
+		if (err == nil) != c.ok {
+			t.Errorf("MaxBytes %d for a file of %d bytes: error %v", c.limit, len(b), err)
+		}
+	}
+}

@@ -73,7 +73,8 @@ type PatternOptions struct {
 // Pattern returns an input that channel of layer's output responds to
 // strongly (see [Pattern]). Its cost is Steps forward passes and backward
 // passes down to the input from that layer; it stops between two steps
-// when ctx ends.
+// when ctx ends. An input that is no longer finite (a step too large, a
+// model whose values overflow) is an error that wraps a [*NonFiniteError].
 func (c *Classifier) Pattern(ctx context.Context, layer, channel int, opts PatternOptions) (*Pattern, error) {
 	layers := c.model.Layers
 	if layer < 0 || layer >= len(layers) {
@@ -153,6 +154,9 @@ func (c *Classifier) Pattern(ctx context.Context, layer, channel int, opts Patte
 	})
 	if err := cmp.Or(err, stopped); err != nil {
 		return nil, err
+	}
+	if !allFinite(x.Data) {
+		return nil, fmt.Errorf("pattern: the input is no longer finite after steps of %v (the step is too large, or the model's values overflow): %w", step, &NonFiniteError{})
 	}
 	p.Input = x.Reshape(c.shape...)
 	return p, nil

@@ -101,6 +101,8 @@ func TestPattern(t *testing.T) {
 		{last + 1, 0, model.PatternOptions{}, "layers 0..29"},
 		{0, 32, model.PatternOptions{}, "channel 32 of layer 0 (conv2d): it has channels 0..31"},
 		{0, 0, model.PatternOptions{Steps: -1}, "-1 steps"},
+		{0, 0, model.PatternOptions{Steps: 2, Step: 1e300}, "pattern: the input is no longer finite after steps of 1e+300"},
+		{last, 3, model.PatternOptions{Steps: 2, Step: 1e38}, "pattern: the input is no longer finite after steps of 1e+38"},
 	} {
 		if _, err := c.Pattern(ctx, tt.layer, tt.channel, tt.opts); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("pattern of layer %d, channel %d, %+v: error %v, want %q", tt.layer, tt.channel, tt.opts, err, tt.want)

@@ -157,6 +157,9 @@ func ExportTFJS(m *Sequential, opts TFJSExportOptions) ([]TFJSFile, error) {
 	if !m.Built() {
 		return nil, fmt.Errorf("export tfjs: the model is not built")
 	}
+	if err := m.checkMetadata(); err != nil {
+		return nil, fmt.Errorf("export tfjs: %w", err)
+	}
 	arch := m.architecture()
 	splitLeakyReLU(arch)
 	layers, _ := arch["config"].(map[string]any)["layers"].([]any)

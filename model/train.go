@@ -47,17 +47,38 @@ func reuse(buf *tensor.Tensor, shape []int) *tensor.Tensor {
 
 func (m *Model) checkBatch(op string, x, y *tensor.Tensor) {
 	m.mustBeBuilt(op)
+	if err := m.batchShapeError(x, y); err != nil {
+		panic(fmt.Sprintf("model: %s: %v", op, err))
+	}
+}
+
+// batchShapeError reports inputs or targets of another shape than the
+// model and its loss take.
+func (m *Model) batchShapeError(x, y *tensor.Tensor) error {
 	if len(x.Shape) != len(m.input)+1 || x.Shape[0] < 1 || !slices.Equal(x.Shape[1:], m.input) {
-		panic(fmt.Sprintf("model: %s: input shape %v, want [N %v]", op, x.Shape, m.input))
+		return fmt.Errorf("input shape %v, want [N %v]", x.Shape, m.input)
 	}
 	n := x.Shape[0]
 	if m.loss.Sparse {
 		if len(y.Shape) != 1 || y.Shape[0] != n {
-			panic(fmt.Sprintf("model: %s: sparse targets of shape %v, want [%d]", op, y.Shape, n))
+			return fmt.Errorf("sparse targets of shape %v, want [%d]", y.Shape, n)
 		}
 	} else if len(y.Shape) != 2 || y.Shape[0] != n || y.Shape[1] != m.NumClasses() {
-		panic(fmt.Sprintf("model: %s: one-hot targets of shape %v, want [%d %d]", op, y.Shape, n, m.NumClasses()))
+		return fmt.Errorf("one-hot targets of shape %v, want [%d %d]", y.Shape, n, m.NumClasses())
 	}
+	return nil
+}
+
+// dataError reports a batch the model cannot take: inputs or targets of
+// another shape, or targets the loss refuses (a class index outside the
+// model's classes, such as an unlabelled image's -1, or a negative one-hot
+// value). TrainStep and EvaluateBatch panic on these, the caller's
+// mistake; Fit and Evaluate, whose batches come from data, return them.
+func (m *Model) dataError(x, y *tensor.Tensor) error {
+	if err := m.batchShapeError(x, y); err != nil {
+		return err
+	}
+	return m.loss.Check(&tensor.Tensor{Shape: []int{x.Shape[0], m.NumClasses()}}, y)
 }
 
 // TrainStep runs one training step on the batch x (shape [N, input...]) with

@@ -106,7 +106,7 @@ func (l *ReLU) Config() map[string]any {
 // LeakyReLU is x for x > 0 and Alpha·x otherwise (Keras LeakyReLU, whose
 // negative_slope defaults to 0.3; the config key is "alpha").
 type LeakyReLU struct {
-	Alpha float64 // zero means 0.3; must not be negative
+	Alpha float64 // zero means 0.3; must be finite and not negative
 	actCore
 }
 
@@ -119,8 +119,8 @@ func (l *LeakyReLU) alpha() float64 {
 
 func (l *LeakyReLU) Type() string { return "LeakyReLU" }
 func (l *LeakyReLU) Build(in []int, rng *rand.Rand) ([]int, error) {
-	if l.Alpha < 0 {
-		return nil, errorf(l, "alpha = %v: must not be negative", l.Alpha)
+	if !(l.Alpha >= 0 && l.Alpha <= math.MaxFloat32) { // NaN or infinite: every output below 0 would be
+		return nil, errorf(l, "alpha = %v: must be a finite number, not negative", l.Alpha)
 	}
 	return l.build(l, activation{kind: actLeakyReLU, alpha: float32(l.alpha())}, in)
 }
@@ -132,7 +132,7 @@ func (l *LeakyReLU) Config() map[string]any {
 
 // ELU is x for x > 0 and Alpha·(exp(x)-1) otherwise (Keras ELU).
 type ELU struct {
-	Alpha float64 // zero means 1; must be positive
+	Alpha float64 // zero means 1; must be positive and finite
 	actCore
 }
 
@@ -145,8 +145,8 @@ func (l *ELU) alpha() float64 {
 
 func (l *ELU) Type() string { return "ELU" }
 func (l *ELU) Build(in []int, rng *rand.Rand) ([]int, error) {
-	if l.Alpha < 0 {
-		return nil, errorf(l, "alpha = %v: must be positive", l.Alpha)
+	if !(l.Alpha >= 0 && l.Alpha <= math.MaxFloat32) { // NaN or infinite: every output below 0 would be
+		return nil, errorf(l, "alpha = %v: must be a positive finite number", l.Alpha)
 	}
 	return l.build(l, activation{kind: actELU, alpha: float32(l.alpha())}, in)
 }

@@ -2,6 +2,7 @@ package nn_test
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -125,6 +126,10 @@ func TestBuildErrors(t *testing.T) {
 		{&nn.BatchNormalization{Epsilon: -1}, []int{4}, "epsilon = -1"},
 		{&nn.LeakyReLU{Alpha: -1}, []int{4}, "alpha = -1"},
 		{&nn.ELU{Alpha: -1}, []int{4}, "alpha = -1"},
+		{&nn.LeakyReLU{Alpha: math.NaN()}, []int{4}, "LeakyReLU: alpha = NaN: must be a finite number, not negative"},
+		{&nn.LeakyReLU{Alpha: math.Inf(1)}, []int{4}, "alpha = +Inf"},
+		{&nn.ELU{Alpha: math.NaN()}, []int{4}, "ELU: alpha = NaN: must be a positive finite number"},
+		{&nn.ELU{Alpha: 1e39}, []int{4}, "alpha = 1e+39"},
 		{&nn.ReLU{MaxValue: -6}, []int{4}, "ReLU: max_value = -6: must be a positive number, or 0 for none"},
 		{&nn.Activation{Func: "exponential"}, []int{4}, `Activation: unknown activation "exponential"`},
 		{&nn.Flatten{}, []int{0, 3}, "Flatten: input shape [0 3]"},

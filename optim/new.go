@@ -112,14 +112,21 @@ func validate(o Optimizer) error {
 	bad := func(field string, v float64, want string) error {
 		return fmt.Errorf("optimizer %s: %s = %v, want %s", o.Name(), field, v, want)
 	}
-	if lr := o.LR(); !(lr >= 0) {
-		return bad("learning_rate", lr, ">= 0")
-	}
 	nonNegative := func(field string, v float64) error {
 		if !(v >= 0) || math.IsInf(v, 1) {
 			return bad(field, v, "a finite number >= 0")
 		}
 		return nil
+	}
+	if err := nonNegative("learning_rate", o.LR()); err != nil {
+		return err
+	}
+	// Every optimizer has one; NaN or a negative value would corrupt every
+	// weight at the first step.
+	if wd, ok := o.Config()["weight_decay"].(float64); ok {
+		if err := nonNegative("weight_decay", wd); err != nil {
+			return err
+		}
 	}
 	unit := func(field string, v float64) error {
 		if !(v >= 0 && v < 1) {
@@ -135,14 +142,11 @@ func validate(o Optimizer) error {
 	case *SGD:
 		errs = append(errs, unit("momentum", o.Momentum))
 	case *RMSprop:
-		errs = append(errs, unit("rho", o.rho()), unit("momentum", o.Momentum))
-		if !(o.eps() >= 0) {
-			errs = append(errs, bad("epsilon", o.Epsilon, ">= 0"))
-		}
+		errs = append(errs, unit("rho", o.rho()), unit("momentum", o.Momentum), nonNegative("epsilon", o.eps()))
 	case *Adam:
-		errs = append(errs, unit("beta_1", o.beta1()), unit("beta_2", o.beta2()))
+		errs = append(errs, unit("beta_1", o.beta1()), unit("beta_2", o.beta2()), nonNegative("epsilon", o.eps()))
 	case *AdamW:
-		errs = append(errs, unit("beta_1", o.beta1()), unit("beta_2", o.beta2()))
+		errs = append(errs, unit("beta_1", o.beta1()), unit("beta_2", o.beta2()), nonNegative("epsilon", o.eps()))
 	case *Adagrad:
 		errs = append(errs, nonNegative("initial_accumulator_value", o.init()), nonNegative("epsilon", o.eps()))
 	case *Adadelta:

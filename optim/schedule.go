@@ -137,8 +137,10 @@ func (r *ReduceLROnPlateau) Validate() error {
 		return fmt.Errorf("ReduceLROnPlateau: patience = %d, want >= 0", r.Patience)
 	case r.Cooldown < 0:
 		return fmt.Errorf("ReduceLROnPlateau: cooldown = %d, want >= 0", r.Cooldown)
-	case r.MinLR < 0:
-		return fmt.Errorf("ReduceLROnPlateau: min_lr = %v, want >= 0", r.MinLR)
+	case !(r.MinLR >= 0) || math.IsInf(r.MinLR, 1): // NaN or +Inf would never let the rate fall
+		return fmt.Errorf("ReduceLROnPlateau: min_lr = %v, want a finite number >= 0", r.MinLR)
+	case math.IsNaN(r.MinDelta) || math.IsInf(r.MinDelta, 0): // no value would improve
+		return fmt.Errorf("ReduceLROnPlateau: min_delta = %v, want a finite number", r.MinDelta)
 	case r.Mode != "" && r.Mode != "auto" && r.Mode != "min" && r.Mode != "max":
 		return fmt.Errorf("ReduceLROnPlateau: mode %q, want auto, min or max", r.Mode)
 	}

@@ -145,6 +145,11 @@ func TestReduceLROnPlateauValidate(t *testing.T) {
 		{ReduceLROnPlateau{Factor: 0}, "factor = 0, want > 0"},
 		{ReduceLROnPlateau{Factor: 0.5, Patience: -1}, "patience = -1"},
 		{ReduceLROnPlateau{Factor: 0.5, Mode: "up"}, `mode "up"`},
+		{ReduceLROnPlateau{Factor: 0.5, MinLR: -1}, "min_lr = -1, want a finite number >= 0"},
+		{ReduceLROnPlateau{Factor: 0.5, MinLR: math.NaN()}, "min_lr = NaN"},
+		{ReduceLROnPlateau{Factor: 0.5, MinLR: math.Inf(1)}, "min_lr = +Inf"},
+		{ReduceLROnPlateau{Factor: 0.5, MinDelta: math.NaN()}, "min_delta = NaN, want a finite number"},
+		{ReduceLROnPlateau{Factor: 0.5, MinDelta: math.Inf(-1)}, "min_delta = -Inf"},
 	}
 	for _, tt := range tests {
 		err := tt.r.Validate()

@@ -290,8 +290,17 @@ func (epochTicks) Ticks(lo, hi float64) []gplot.Tick {
 			break
 		}
 	}
+	for k := 0; (hi-lo)/step > 10; k++ {
+		step *= [...]float64{2, 2.5, 2}[k%3] // 2, 5, 10 times 10,000, 20,000, ...
+	}
+	// Counted, not added up: far from 0, v+step may round back to v.
 	var ticks []gplot.Tick
-	for v := math.Ceil(lo/step) * step; v <= hi+1e-9; v += step {
+	first := math.Ceil(lo/step) * step
+	for i := range 11 {
+		v := first + float64(i)*step
+		if v > hi+1e-9 || i > 0 && v == ticks[len(ticks)-1].Value {
+			break
+		}
 		ticks = append(ticks, gplot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', -1, 64)})
 	}
 	return ticks

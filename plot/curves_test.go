@@ -136,6 +136,17 @@ func TestCurvesSkipsNaN(t *testing.T) {
 	}
 }
 
+// TestCurvesFarEpochs draws epochs numbered anywhere an int reaches.
+func TestCurvesFarEpochs(t *testing.T) {
+	for _, epochs := range [][]int{{math.MaxInt, math.MinInt}, {math.MaxInt, math.MaxInt - 1}, {math.MinInt}} {
+		h := sampleHistory(len(epochs))
+		h.Epoch = epochs
+		if _, err := CurvesImage(h, ""); err != nil {
+			t.Errorf("CurvesImage of epochs %v: %v", epochs, err)
+		}
+	}
+}
+
 func TestCurvesErrors(t *testing.T) {
 	short := sampleHistory(4)
 	short.ValAccuracy = short.ValAccuracy[:3]
@@ -183,6 +194,11 @@ func TestEpochTicks(t *testing.T) {
 		{1, 30, []string{"5", "10", "15", "20", "25", "30"}},
 		{1, 12, []string{"2", "4", "6", "8", "10", "12"}},
 		{0.5, 1.5, []string{"1"}},
+		{1, 123456, []string{"20000", "40000", "60000", "80000", "100000", "120000"}},
+		// Epochs read from a file may be any int: the ticks stay few.
+		{math.MinInt, math.MaxInt, []string{"-8000000000000000000", "-6000000000000000000", "-4000000000000000000", "-2000000000000000000",
+			"0", "2000000000000000000", "4000000000000000000", "6000000000000000000", "8000000000000000000"}},
+		{math.MaxInt - 0.5, math.MaxInt + 0.5, []string{"9223372036854776000"}},
 	}
 	for _, tc := range tests {
 		if got := labels(epochTicks{}.Ticks(tc.lo, tc.hi)); !reflect.DeepEqual(got, tc.want) {

@@ -25,8 +25,9 @@ import (
 const MaxPoints = 10000
 
 // Perplexity returns the perplexity Embed takes for n points unless told
-// otherwise: 30, or (n-1)/3 for fewer than 91 points.
-func Perplexity(n int) float64 { return min(30, float64(n-1)/3) }
+// otherwise: 30, or (n-1)/3 for fewer than 91 points, but at least 1 (the
+// least Embed takes), for 2 to 4 points.
+func Perplexity(n int) float64 { return max(1, min(30, float64(n-1)/3)) }
 
 // Options are the settings of [Embed]; zero values mean the defaults.
 type Options struct {

@@ -219,6 +219,17 @@ func TestEmbedBadInput(t *testing.T) {
 			t.Errorf("Embed(%v, %+v): error %v, want %q", tt.pts, tt.opts, err, tt.want)
 		}
 	}
+	// The fewest points Embed takes, with the default perplexity.
+	for n := 2; n <= 4; n++ {
+		pts := make([][]float32, n)
+		for i := range pts {
+			pts[i] = []float32{float32(i), float32(i * i)}
+		}
+		y, err := Embed(pts, Options{Iterations: 10})
+		if err != nil || len(y) != n {
+			t.Errorf("Embed of %d points: %d points, %v; want %d", n, len(y), err, n)
+		}
+	}
 }
 
 // divergence returns KL(P‖Q) for the points y.

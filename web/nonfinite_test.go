@@ -31,6 +31,9 @@ func TestNonFiniteModel(t *testing.T) {
 			t.Errorf("POST %s: %d %s, want 200 and a finite map", target, r.status, r.body)
 		}
 	}
+	if r := do(s, "GET", "/api/models/broken/layers/3/pattern?channel=0", "", nil); r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), "not finite") {
+		t.Errorf("GET the dense layer's pattern: %d %s, want 422 and an error saying the output is not finite", r.status, r.body)
+	}
 	for _, target := range []string{"/api/predict", "/api/activations", "/api/activations?saliency=1", "/api/activations?cam=hirescam"} {
 		r := do(s, "POST", target, "application/json", body)
 		if r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), "not finite") || strings.Contains(string(r.body), "NaN,") {

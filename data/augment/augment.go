@@ -163,8 +163,15 @@ func (c *Config) zooms() bool {
 	return c.ZoomRange != [2]float64{} && c.ZoomRange != [2]float64{1, 1}
 }
 
-// uniform returns a draw from U(lo, hi), as numpy.random.uniform.
-func uniform(rng *rand.Rand, lo, hi float64) float64 { return lo + (hi-lo)*rng.Float64() }
+// uniform returns a draw from U(lo, hi), as numpy.random.uniform, also
+// when hi-lo is past the largest float64.
+func uniform(rng *rand.Rand, lo, hi float64) float64 {
+	u := rng.Float64()
+	if d := hi - lo; !math.IsInf(d, 0) {
+		return lo + d*u
+	}
+	return lo*(1-u) + hi*u
+}
 
 // Random draws a transformation for an h x w image in Keras's order: theta,
 // tx, ty, shear, zx and zy, the two flips (always drawn), brightness; then
@@ -243,7 +250,9 @@ func (c *Config) Transform(dst, src []float32, h, w, ch int, p Params) {
 	if p.Stroke != 0 {
 		stroke(dst, h, w, ch, float32(p.Stroke))
 	}
-	if b := float32(p.Brightness); b != 0 {
+	// A factor past float32's range would make 0·b NaN: the largest
+	// float32 takes any black pixel to 0 and any other to 255 as well.
+	if b := float32(min(p.Brightness, math.MaxFloat32)); b != 0 {
 		for i, v := range dst {
 			dst[i] = min(max(v*b, 0), 255)
 		}

@@ -340,6 +340,35 @@ func TestStroke(t *testing.T) {
 	}
 }
 
+// TestHugeRanges: ranges that validate, however large, give finite images
+// in 0..255: a brightness factor past float32's range (black stays black),
+// shifts whose range is wider than the largest float64.
+func TestHugeRanges(t *testing.T) {
+	const h, w, ch = 6, 5, 1
+	src := pattern(h, w, ch)
+	src[0], src[7] = 0, 0 // black pixels
+	dst := make([]float32, len(src))
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, c := range []Config{
+		{BrightnessRange: [2]float64{1e39, 1e39}},
+		{BrightnessRange: [2]float64{1, math.MaxFloat64}},
+		{WidthShiftRange: math.MaxFloat64},
+		{HeightShiftRange: math.MaxFloat64, FillMode: "wrap"},
+	} {
+		if err := c.Validate(); err != nil {
+			t.Fatalf("%+v: %v", c, err)
+		}
+		for range 20 {
+			c.Apply(dst, src, h, w, ch, rng)
+			for i, v := range dst {
+				if !(v >= 0 && v <= 255) {
+					t.Fatalf("%+v: value %d is %v, want 0..255", c, i, v)
+				}
+			}
+		}
+	}
+}
+
 func TestValidate(t *testing.T) {
 	for _, c := range []struct {
 		cfg Config

@@ -55,13 +55,15 @@ func (c *Config) eraseBox(p *Params, h, w int, rng *rand.Rand) {
 	for range 10 {
 		a := area * uniform(rng, s[0], s[1])
 		ratio := math.Exp(uniform(rng, lo, hi))
-		eh := int(math.RoundToEven(math.Sqrt(a * ratio)))
-		ew := int(math.RoundToEven(math.Sqrt(a / ratio)))
-		if eh >= h || ew >= w {
+		// Compared as floats: a ratio far from 1 makes a side too large
+		// for an int.
+		eh := math.RoundToEven(math.Sqrt(a * ratio))
+		ew := math.RoundToEven(math.Sqrt(a / ratio))
+		if !(eh < float64(h) && ew < float64(w)) {
 			continue
 		}
-		p.Erase, p.EraseH, p.EraseW = true, eh, ew
-		p.EraseY, p.EraseX = rng.IntN(h-eh+1), rng.IntN(w-ew+1)
+		p.Erase, p.EraseH, p.EraseW = true, int(eh), int(ew)
+		p.EraseY, p.EraseX = rng.IntN(h-p.EraseH+1), rng.IntN(w-p.EraseW+1)
 		return
 	}
 }

@@ -69,6 +69,22 @@ func TestEraseRandom(t *testing.T) {
 	if (&Config{}).Random(h, w, rng).Erase {
 		t.Errorf("the zero config erased")
 	}
+	// Ratios so far from 1 that one side passes the largest int: no
+	// rectangle fits, none is erased.
+	for _, r := range [][2]float64{{1e300, 1e300}, {1e-300, 1e-300}, {1e-300, 1e300}} {
+		c := Config{Erasing: 1, ErasingRatio: r}
+		if err := c.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		src := pattern(h, w, 1)
+		dst := make([]float32, len(src))
+		for range 100 {
+			if p := c.Random(h, w, rng); p.Erase && (p.EraseH < 0 || p.EraseW < 0 || p.EraseH >= h || p.EraseW >= w) {
+				t.Fatalf("ratio %v: rectangle %+v outside the %dx%d image", r, p, h, w)
+			}
+			c.Apply(dst, src, h, w, 1, rng)
+		}
+	}
 }
 
 func TestEraseValidate(t *testing.T) {

@@ -70,6 +70,12 @@ func (m Mix) Random(h, w int, rng *rand.Rand) Mixing {
 		alpha = m.CutMix
 	}
 	lam := distuv.Beta{Alpha: alpha, Beta: alpha, Src: rng}.Rand()
+	if math.IsNaN(lam) {
+		// For a small α (0.001: one draw in four) both of the Gamma draws
+		// whose ratio Beta takes underflow to 0. Beta(α, α) is then all
+		// but a coin between 0 and 1, its limit as α goes to 0.
+		lam = float64(rng.IntN(2))
+	}
 	if !cut {
 		return Mixing{Lambda: lam}
 	}

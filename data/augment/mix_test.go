@@ -140,6 +140,34 @@ func TestMixRandom(t *testing.T) {
 	}
 }
 
+// TestMixSmallAlpha: for a small α, MixUp's λ is 0 or 1 about half the
+// time each (Beta(α, α) tends to a coin), never NaN, and a CutMix box stays
+// in the image.
+func TestMixSmallAlpha(t *testing.T) {
+	const draws, h, w = 2000, 8, 8
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, alpha := range []float64{0.001, 1e-300} {
+		for _, m := range []Mix{{MixUp: alpha}, {CutMix: alpha}} {
+			ones := 0
+			for range draws {
+				p := m.Random(h, w, rng)
+				if !(p.Lambda >= 0 && p.Lambda <= 1) {
+					t.Fatalf("%+v: λ %v outside [0, 1]", m, p.Lambda)
+				}
+				if p.X1 < 0 || p.X1 > p.X2 || p.X2 > w || p.Y1 < 0 || p.Y1 > p.Y2 || p.Y2 > h {
+					t.Fatalf("%+v: box %+v outside the %dx%d image", m, p, h, w)
+				}
+				if p.Lambda > 0.5 {
+					ones++
+				}
+			}
+			if m.MixUp > 0 && math.Abs(float64(ones)/draws-0.5) > 0.05 { // CutMix's λ is its box's
+				t.Errorf("%+v: λ above 1/2 in %d draws of %d, want about half", m, ones, draws)
+			}
+		}
+	}
+}
+
 func TestMixValidate(t *testing.T) {
 	for _, m := range []Mix{{MixUp: -1}, {CutMix: math.NaN()}, {MixUp: math.Inf(1)}} {
 		if m.Validate() == nil {
