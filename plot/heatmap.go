@@ -8,6 +8,7 @@ import (
 	"image/draw"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 )
 
@@ -54,12 +55,16 @@ const (
 	heatGap        = 8
 	heatBarWidth   = 22
 	heatMatrixSize = 1000 // the matrix aims at about this many pixels a side
+	heatMaxSide    = 3000 // and never passes this many: cells shrink below 24 pixels
+	heatMaxName    = 32   // runes of a class name written; a longer one ends in "…"
 )
 
 // heatLayout is where ConfusionHeatmapImage puts things.
 type heatLayout struct {
 	n         int
 	cell      int         // side of a cell
+	every     int         // a class name every this many classes (1: all)
+	counts    bool        // the counts are written in their cells
 	matrix    image.Point // top-left corner of the matrix
 	bar       image.Rectangle
 	upright   bool // column labels fit upright under their cells
@@ -71,6 +76,15 @@ type heatLayout struct {
 	countSize float64
 }
 
+// grid is the width of the lines between cells: none between cells too
+// small to hold them and a colour.
+func (l heatLayout) grid() int {
+	if l.cell < 6 {
+		return 0
+	}
+	return 1
+}
+
 // cellRect returns the square of row t, column p.
 func (l heatLayout) cellRect(t, p int) image.Rectangle {
 	x, y := l.matrix.X+p*l.cell, l.matrix.Y+t*l.cell
@@ -78,14 +92,23 @@ func (l heatLayout) cellRect(t, p int) image.Rectangle {
 }
 
 func newHeatLayout(n int, names []string, maxCount int, title string) heatLayout {
-	l := heatLayout{n: n, cell: max(24, min(64, int(math.Round(heatMatrixSize/float64(n)))))}
+	l := heatLayout{n: n, cell: max(24, min(64, int(math.Round(heatMatrixSize/float64(n))))), every: 1}
+	if n*l.cell > heatMaxSide {
+		// Hundreds of classes (an ImageNet model's thousand): small cells,
+		// and a name every few rows and columns.
+		l.cell = max(1, heatMaxSide/n)
+	}
 	labels, axis, ticks, titles := newTextStyle(heatLabelSize), newTextStyle(heatAxisSize), newTextStyle(heatTickSize), newTextStyle(heatTitleSize)
+	if line := labels.ascent + labels.descent; l.cell < line {
+		l.every = (line + l.cell - 1) / l.cell
+	}
 
-	// Counts shrink to fit their cells.
+	// Counts shrink to fit their cells, or are left out.
 	l.countSize = math.Min(18, float64(l.cell)*0.4)
 	for l.countSize > 7 && newTextStyle(l.countSize).width(strconv.Itoa(maxCount)) > l.cell-4 {
 		l.countSize--
 	}
+	l.counts = l.countSize >= 7 && newTextStyle(l.countSize).width(strconv.Itoa(maxCount)) <= l.cell-2
 
 	nameW := 0
 	for _, s := range names {
@@ -123,8 +146,11 @@ func newHeatLayout(n int, names []string, maxCount int, title string) heatLayout
 // logarithmic scale (so that single errors show beside a diagonal of
 // hundreds) and labelled with the count when it is not zero. Class names are
 // written beside the rows and under the columns (turned upright when they do
-// not fit), and a colour bar on the right gives the scale. A nil names uses
-// the class indices. For 28 classes the matrix is about 1000 pixels wide.
+// not fit; past 32 characters cut short), and a colour bar on the right
+// gives the scale. A nil names uses the class indices. For 28 classes the
+// matrix is about 1000 pixels wide; it is never more than 3000, so that
+// hundreds of classes get small cells without counts, and a name every few
+// rows and columns.
 //
 // It returns an error if counts is empty or not square, holds a negative
 // count, or names has another length.
@@ -155,6 +181,7 @@ func ConfusionHeatmapImage(counts [][]int, names []string, title string) (image.
 		return nil, fmt.Errorf("plot: confusion heatmap: %d names for %d classes", len(names), n)
 	}
 
+	names = shortNames(names)
 	l := newHeatLayout(n, names, maxCount, title)
 	norm := newLogNorm(maxCount)
 	dst := image.NewRGBA(image.Rect(0, 0, l.width, l.height))
@@ -180,8 +207,8 @@ func ConfusionHeatmapImage(counts [][]int, names []string, title string) (image.
 			if v > 0 {
 				c = colorAt(blues, 0.08+0.92*norm.at(float64(v)))
 			}
-			fill(image.Rect(r.Min.X+1, r.Min.Y+1, r.Max.X, r.Max.Y), c)
-			if v == 0 {
+			fill(image.Rect(r.Min.X+l.grid(), r.Min.Y+l.grid(), r.Max.X, r.Max.Y), c)
+			if v == 0 || !l.counts {
 				continue
 			}
 			ink := textColor
@@ -196,6 +223,9 @@ func ConfusionHeatmapImage(counts [][]int, names []string, title string) (image.
 
 	// Class names.
 	for i, s := range names {
+		if i%l.every != 0 {
+			continue
+		}
 		r := l.cellRect(i, i)
 		y := r.Min.Y + (l.cell-labels.ascent-labels.descent)/2
 		labels.draw(dst, s, l.matrix.X-heatGap, y, alignRight, textColor)
@@ -245,6 +275,20 @@ func ConfusionHeatmap(w io.Writer, counts [][]int, names []string, title string)
 		return err
 	}
 	return WritePNG(w, img)
+}
+
+// shortNames returns names, each cut to heatMaxName runes.
+func shortNames(names []string) []string {
+	out := names
+	for i, s := range names {
+		if r := []rune(s); len(r) > heatMaxName {
+			if &out[0] == &names[0] {
+				out = slices.Clone(names)
+			}
+			out[i] = string(r[:heatMaxName-1]) + "…"
+		}
+	}
+	return out
 }
 
 // barTicks returns the tick values of a log colour bar up to maxCount:

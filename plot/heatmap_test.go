@@ -2,6 +2,7 @@ package plot
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -221,5 +222,43 @@ func TestColorAt(t *testing.T) {
 		if lum(b) >= lum(a) {
 			t.Errorf("colorAt(%v) = %v not darker than colorAt(%v) = %v", float64(i+1)/20, b, float64(i)/20, a)
 		}
+	}
+}
+
+// TestConfusionHeatmapManyClasses draws the matrix of a thousand classes
+// (an ImageNet model's) with names of 200 characters: at most 3000 pixels
+// for the matrix, no counts in its 3-pixel cells, a name every 6 rows, and
+// the names cut short.
+func TestConfusionHeatmapManyClasses(t *testing.T) {
+	const n = 1000
+	counts := make([][]int, n)
+	names := make([]string, n)
+	for i := range counts {
+		counts[i] = make([]int, n)
+		counts[i][i] = 50
+		counts[i][(i+1)%n] = 2
+		names[i] = fmt.Sprintf("class %d %s", i, strings.Repeat("x", 200))
+	}
+	img, err := ConfusionHeatmapImage(counts, names, "ImageNet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := newHeatLayout(n, shortNames(names), 50, "ImageNet")
+	if w, h := img.Bounds().Dx(), img.Bounds().Dy(); w > 3700 || h > 3700 || n*l.cell > heatMaxSide {
+		t.Errorf("%d classes: a %dx%d image of %d-pixel cells, want the matrix within %d pixels and the image within 3700", n, w, h, l.cell, heatMaxSide)
+	}
+	if l.counts || l.every < 2 {
+		t.Errorf("%d classes in %d-pixel cells: counts written %v, a name every %d classes; want no counts and names far apart", n, l.cell, l.counts, l.every)
+	}
+	if got := shortNames(names)[7]; len([]rune(got)) != heatMaxName || !strings.HasSuffix(got, "…") || names[7] == got {
+		t.Errorf("name cut to %q, want %d runes ending in … (the caller's left alone)", got, heatMaxName)
+	}
+	// A diagonal cell is coloured, an empty one white.
+	d, e := l.cellRect(500, 500), l.cellRect(500, 700)
+	if c := rgbaAt(img, d.Min.X+1, d.Min.Y+1); c == (color.RGBA{255, 255, 255, 255}) {
+		t.Error("a diagonal cell of 50 is white")
+	}
+	if c := rgbaAt(img, e.Min.X+1, e.Min.Y+1); c != (color.RGBA{255, 255, 255, 255}) {
+		t.Errorf("an empty cell is %v, want white", c)
 	}
 }
