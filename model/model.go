@@ -65,6 +65,7 @@ type Model struct {
 	swa         *swaState // the weights' average of a Fit with SWA, kept for its checkpoints
 	loss        nn.CrossEntropy
 	classWeight []float64 // of the Fit in progress; nil: none
+	logitsShape [2]int    // of the batch dataError checks
 
 	plan plan // how the layers are connected and run, from Build
 

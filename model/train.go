@@ -78,7 +78,10 @@ func (m *Model) dataError(x, y *tensor.Tensor) error {
 	if err := m.batchShapeError(x, y); err != nil {
 		return err
 	}
-	return m.loss.Check(&tensor.Tensor{Shape: []int{x.Shape[0], m.NumClasses()}}, y)
+	// The logits' shape in the model, not in a new slice: a step of Fit
+	// allocates nothing.
+	m.logitsShape = [2]int{x.Shape[0], m.NumClasses()}
+	return m.loss.Check(&tensor.Tensor{Shape: m.logitsShape[:]}, y)
 }
 
 // TrainStep runs one training step on the batch x (shape [N, input...]) with

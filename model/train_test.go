@@ -74,6 +74,10 @@ func TestTrainStepLowersLossAndDoesNotAllocate(t *testing.T) {
 	if n := testing.AllocsPerRun(10, func() { m.TrainStep(x, y) }); n != 0 {
 		t.Errorf("TrainStep allocates %v times per step, want 0", n)
 	}
+	// Fit checks each batch before its step.
+	if n := testing.AllocsPerRun(10, func() { m.dataError(x, y) }); n != 0 {
+		t.Errorf("checking a batch allocates %v times, want 0", n)
+	}
 }
 
 func TestEvaluateAndPredict(t *testing.T) {
