@@ -216,8 +216,11 @@ func (t *trainer) reportEnd(fit model.FitOptions) {
 		fmt.Fprintf(t.stderr, "The weights are their exponential moving average (momentum %g).\n", t.o.EMA)
 	}
 	if s := t.o.SWAStart; s > 0 {
-		fmt.Fprintf(t.stderr, "The weights are the average of epochs %d to %d's (stochastic weight averaging)%s.\n", s, t.o.Epochs,
-			map[bool]string{true: ", the batch normalizations' statistics computed again over the training data"}[hasBatchNorm(t.m)])
+		again := ""
+		if hasBatchNorm(t.m) {
+			again = ", the batch normalizations' statistics computed again over the training data"
+		}
+		fmt.Fprintf(t.stderr, "The weights are the average of epochs %d to %d's (stochastic weight averaging)%s.\n", s, t.o.Epochs, again)
 	}
 	for _, cb := range fit.Callbacks {
 		if es, ok := cb.(*model.EarlyStopping); ok {

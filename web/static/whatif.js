@@ -45,7 +45,8 @@ export function resetWhatIf() {
   const pad = ownPadding(d.layer);
   options($("wiPad"), pad, ["valid", "same"]);
   $("wiPad").querySelector(`option[value="${pad}"]`).textContent = pad === "valid" || pad === "same" ? pad : `${pad} (the layer's own)`;
-  if (d) d.whatif = null;
+  d.whatif = null;
+  d.wiSlide = null;
 }
 
 // ownPadding names the open layer's padding: "valid", "same", or its
