@@ -160,10 +160,28 @@ func readHeader(r io.ReaderAt, size int64) (*header, error) {
 		return nil, formatErr("header length %d exceeds the limit of %d bytes", n, maxHeader)
 	}
 	h := &header{tensors: map[string]tensorEntry{}, start: 8 + int64(n), dataLen: size - 8 - int64(n)}
-	if err := h.parse(io.NewSectionReader(r, 8, int64(n))); err != nil {
+	src := &failedRead{r: io.NewSectionReader(r, 8, int64(n))}
+	if err := h.parse(src); err != nil {
+		if src.err != nil { // the reader's failure, not the file's
+			return nil, fmt.Errorf("reading the header: %w", src.err)
+		}
 		return nil, err
 	}
 	return h, h.checkLayout()
+}
+
+// failedRead keeps the first error of r other than io.EOF.
+type failedRead struct {
+	r   io.Reader
+	err error
+}
+
+func (f *failedRead) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	if err != nil && err != io.EOF && f.err == nil {
+		f.err = err
+	}
+	return n, err
 }
 
 // parse reads the header's JSON object one entry at a time, checking each

@@ -185,3 +185,29 @@ func checkDecodeErrors(t *testing.T, tests []decodeErrorCase) {
 		})
 	}
 }
+
+// brokenReader fails every read past its first n bytes.
+type brokenReader struct {
+	b []byte
+	n int64
+}
+
+var errBroken = errors.New("device gone")
+
+func (r brokenReader) ReadAt(p []byte, off int64) (int, error) {
+	if off+int64(len(p)) > r.n {
+		return 0, errBroken
+	}
+	return copy(p, r.b[off:]), nil
+}
+
+// TestDecodeReadError: a reader that fails while the header is read is
+// named as the reader's failure, not as a header that is not JSON.
+func TestDecodeReadError(t *testing.T) {
+	m, _, _ := trained(t)
+	b := encode(t, m, true)
+	_, err := Decode(brokenReader{b, 40}, int64(len(b)))
+	if !errors.Is(err, errBroken) || !strings.Contains(err.Error(), "reading the header: device gone") || strings.Contains(err.Error(), "JSON") {
+		t.Errorf("error %v, want the read's failure", err)
+	}
+}
