@@ -79,7 +79,13 @@ func SplitBlocks(d *Dataset, blockSize, nVal int, seed uint64) (train, val *Data
 	if blockSize <= 0 {
 		return nil, nil, fmt.Errorf("block size %d, want > 0", blockSize)
 	}
-	blocks := (d.Len() + blockSize - 1) / blockSize
+	blocks := d.Len() / blockSize // not (Len + blockSize - 1) / blockSize: blockSize may be near the largest int
+	if d.Len()%blockSize != 0 {
+		blocks++
+	}
+	if blocks < 2 {
+		return nil, nil, fmt.Errorf("%d images in blocks of %d make %d block(s): want at least 2, one to hold out", d.Len(), blockSize, blocks)
+	}
 	if nVal <= 0 || nVal >= blocks {
 		return nil, nil, fmt.Errorf("%d validation blocks of %d, want 1..%d", nVal, blocks, blocks-1)
 	}

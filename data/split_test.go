@@ -1,6 +1,8 @@
 package data
 
 import (
+	"math"
+	"strings"
 	"testing"
 
 	"github.com/convnet-go/convnet/tensor"
@@ -118,6 +120,10 @@ func TestSplits(t *testing.T) {
 		if c.err == nil {
 			t.Errorf("%s: no error", c.name)
 		}
+	}
+	// A block as large as the largest int is one block, not -1.
+	if _, _, err := SplitBlocks(d, math.MaxInt, 1, 1); err == nil || !strings.Contains(err.Error(), "make 1 block(s): want at least 2") {
+		t.Errorf("SplitBlocks of one huge block: %v, want that it makes 1 block", err)
 	}
 
 	s := Shuffle(d, 7)
