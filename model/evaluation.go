@@ -41,8 +41,8 @@ type EvaluationSample struct {
 }
 
 // Check reports whether e is consistent for a model of the given number of
-// classes: a square matrix of that size, samples of classes in range and of
-// the image shape.
+// classes: a square matrix of that size and of counts >= 0, samples of
+// classes in range and of the image shape.
 func (e *Evaluation) Check(classes int) error {
 	if len(e.Matrix) != classes {
 		return fmt.Errorf("matrix has %d rows, want %d", len(e.Matrix), classes)
@@ -50,6 +50,11 @@ func (e *Evaluation) Check(classes int) error {
 	for i, row := range e.Matrix {
 		if len(row) != classes {
 			return fmt.Errorf("matrix row %d has %d columns, want %d", i, len(row), classes)
+		}
+		for j, v := range row {
+			if v < 0 {
+				return fmt.Errorf("matrix[%d][%d] = %d, want a count >= 0", i, j, v)
+			}
 		}
 	}
 	size := 0

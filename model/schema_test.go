@@ -72,6 +72,7 @@ func TestEvaluationCheck(t *testing.T) {
 		{"good", func(e *Evaluation) {}, ""},
 		{"rows", func(e *Evaluation) { e.Matrix = e.Matrix[:1] }, "matrix has 1 rows, want 2"},
 		{"columns", func(e *Evaluation) { e.Matrix[1] = []int{0} }, "matrix row 1 has 1 columns, want 2"},
+		{"negative count", func(e *Evaluation) { e.Matrix[1][0] = -3 }, "matrix[1][0] = -3, want a count >= 0"},
 		{"class", func(e *Evaluation) { e.Samples[0].Pred = 2 }, "sample 0: classes 1, 2 out of range"},
 		{"pixels", func(e *Evaluation) { e.Samples[0].Pixels = nil }, "sample 0: 0 pixels, want 4"},
 		{"shape", func(e *Evaluation) { e.ImageShape = []int{2, 2} }, "want 0 (image_shape [2 2])"},
