@@ -291,15 +291,7 @@ func (w *worker) fill(buf *Batch) {
 	if s := l.opts.Standardizer; s != nil {
 		s.Apply(buf.X, buf.X)
 	}
-	buf.Y.Zero()
-	for i, y := range buf.Labels {
-		if y >= l.nc {
-			panic(fmt.Sprintf("data: Loader: label %d outside 0..%d", y, l.nc-1))
-		}
-		if y >= 0 { // an unlabelled image's target is all zeros
-			buf.Y.Data[i*l.nc+y] = 1
-		}
-	}
+	OneHot(buf.Y, buf.Labels, l.nc) // an unlabelled image's target is all zeros
 	buf.Mixing = augment.Mixing{}
 	if m := l.opts.Mix; m.Enabled() {
 		w.src.Seed(l.opts.Seed^uint64(buf.Epoch)*0x9e3779b97f4a7c15, streamMix^uint64(buf.Step)<<20)

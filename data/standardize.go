@@ -200,17 +200,20 @@ func (s *Standardizer) Apply(dst, src *tensor.Tensor) {
 }
 
 // OneHot writes the one-hot encoding of y to dst, [len(y), numClasses]
-// (Keras's to_categorical). It panics if a label is outside 0..numClasses-1
-// or dst has another shape.
+// (Keras's to_categorical); the label -1 of an unlabelled image gets a row
+// of zeros. It panics if a label is outside -1..numClasses-1 or dst has
+// another shape.
 func OneHot(dst *tensor.Tensor, y []int, numClasses int) {
 	if len(dst.Shape) != 2 || dst.Shape[0] != len(y) || dst.Shape[1] != numClasses {
 		panic(fmt.Sprintf("data: OneHot: destination %v, want [%d %d]", dst.Shape, len(y), numClasses))
 	}
 	dst.Zero()
 	for i, v := range y {
-		if v < 0 || v >= numClasses {
-			panic(fmt.Sprintf("data: OneHot: label %d outside 0..%d", v, numClasses-1))
+		if v < -1 || v >= numClasses {
+			panic(fmt.Sprintf("data: OneHot: label %d outside 0..%d (or -1, unlabelled)", v, numClasses-1))
 		}
-		dst.Data[i*numClasses+v] = 1
+		if v >= 0 {
+			dst.Data[i*numClasses+v] = 1
+		}
 	}
 }

@@ -118,6 +118,10 @@ func TestOneHot(t *testing.T) {
 	if !equalFloats(dst.Data, want) {
 		t.Errorf("OneHot([2 0 3], 4) = %v, want %v", dst.Data, want)
 	}
+	OneHot(dst, []int{-1, 1, -1}, 4) // unlabelled images: rows of zeros
+	if want := []float32{0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0}; !equalFloats(dst.Data, want) {
+		t.Errorf("OneHot([-1 1 -1], 4) = %v, want %v", dst.Data, want)
+	}
 	defer func() {
 		if recover() == nil {
 			t.Errorf("OneHot with label 4 of 4 classes did not panic")

@@ -103,29 +103,39 @@ export function renderSlide() {
   const cin = $("slideIn");
   drawChannel(cin, input, ch, null);
   const [y, x] = d.pixel;
-  const ctx = cin.getContext("2d");
-  const sy = cin.height / H, sx = cin.width / W;
+  drawWindow(cin, H, W, y * win.s[0] - win.pt, x * win.s[1] - win.pl, win);
+  // Output filled in up to the window's position.
+  const [h, w] = l.output_shape;
+  const upto = d.slide == null ? h * w : d.slide + 1;
+  drawChannel($("slideOut"), out, d.channel, upto);
+  markCell(h, w, y, x, upto);
+}
+
+// drawWindow outlines on cv, a map of H×W cells, the window whose top-left
+// cell is (top, left), and the taps of a dilated kernel inside its span.
+function drawWindow(cv, H, W, top, left, win) {
+  const ctx = cv.getContext("2d");
+  const sy = cv.height / H, sx = cv.width / W;
   ctx.lineWidth = 2;
   ctx.strokeStyle = "#ffd43b";
-  const top = y * win.s[0] - win.pt, left = x * win.s[1] - win.pl;
   ctx.strokeRect(left * sx, top * sy, win.span[1] * sx, win.span[0] * sy);
-  if (dilated) {
-    // The taps the kernel reads, inside the span.
+  if (win.d[0] > 1 || win.d[1] > 1) {
     ctx.lineWidth = 1;
     for (let a = 0; a < win.k[0]; a++) {
       for (let b = 0; b < win.k[1]; b++) ctx.strokeRect((left + b * win.d[1]) * sx, (top + a * win.d[0]) * sy, sx, sy);
     }
   }
-  // Output filled in up to the window's position.
-  const [h, w] = l.output_shape;
-  const upto = d.slide == null ? h * w : d.slide + 1;
-  drawChannel($("slideOut"), out, d.channel, upto);
-  const octx = $("slideOut").getContext("2d");
-  const oy = $("slideOut").height / h, ox = $("slideOut").width / w;
-  octx.lineWidth = 2;
-  octx.strokeStyle = "#ffd43b";
-  octx.strokeRect(x * ox, y * oy, ox, oy);
-  $("slideOut").dataset.filled = upto;
+}
+
+// markCell outlines cell (y, x) of the h×w output and records how many
+// cells are filled in.
+function markCell(h, w, y, x, filled) {
+  const cv = $("slideOut"), ctx = cv.getContext("2d");
+  const oy = cv.height / h, ox = cv.width / w;
+  ctx.lineWidth = 2;
+  ctx.strokeStyle = "#ffd43b";
+  ctx.strokeRect(x * ox, y * oy, ox, oy);
+  cv.dataset.filled = filled;
 }
 
 // renderWhatIf draws the input channel framed by the zeros of geometry g
@@ -159,26 +169,13 @@ function renderWhatIf(d, g) {
   if (!wi || !wi.values) return; // the values, or their activation, on their way
   const at = d.wiSlide == null ? Math.floor(h / 2) * w + Math.floor(w / 2) : d.wiSlide;
   const [y, x] = [Math.floor(at / w), at % w];
-  const ctx = cin.getContext("2d");
-  const [H, W] = g.n;
-  const sy = cin.height / (H + g.pt + g.pb), sx = cin.width / (W + g.pl + g.pr);
-  ctx.lineWidth = 2;
-  ctx.strokeStyle = "#ffd43b";
-  ctx.strokeRect(x * g.s[1] * sx, y * g.s[0] * sy, g.span[1] * sx, g.span[0] * sy);
-  if (g.d[0] > 1 || g.d[1] > 1) {
-    ctx.lineWidth = 1;
-    for (let a = 0; a < g.k[0]; a++) {
-      for (let b = 0; b < g.k[1]; b++) ctx.strokeRect((x * g.s[1] + b * g.d[1]) * sx, (y * g.s[0] + a * g.d[0]) * sy, sx, sy);
-    }
-  }
+  // The window in the framed input's cells, the padding counted.
+  drawWindow(cin, g.n[0] + g.pt + g.pb, g.n[1] + g.pl + g.pr, y * g.s[0], x * g.s[1], g);
   let min = out ? out.min : 0, max = out ? out.max : 0;
   for (const v of wi.values) { min = Math.min(min, v); max = Math.max(max, v); }
-  drawChannel($("slideOut"), { shape: [h, w, 1], v: wi.values, min, max }, 0, d.wiSlide == null ? h * w : d.wiSlide + 1);
-  const oy = $("slideOut").height / h, ox = $("slideOut").width / w;
-  octx.lineWidth = 2;
-  octx.strokeStyle = "#ffd43b";
-  octx.strokeRect(x * ox, y * oy, ox, oy);
-  $("slideOut").dataset.filled = d.wiSlide == null ? h * w : d.wiSlide + 1;
+  const upto = d.wiSlide == null ? h * w : d.wiSlide + 1;
+  drawChannel($("slideOut"), { shape: [h, w, 1], v: wi.values, min, max }, 0, upto);
+  markCell(h, w, y, x, upto);
 }
 
 // bestChannel is the input channel that feeds output channel d.channel
