@@ -310,6 +310,9 @@ func (t *trainer) fitOptions(ctx context.Context, loader *data.Loader) (model.Fi
 	if o.CSVLog != "" {
 		fit.Callbacks = append(fit.Callbacks, &model.CSVLogger{Path: o.CSVLog})
 	}
+	if o.TensorBoard != "" {
+		fit.Callbacks = append(fit.Callbacks, &model.TensorBoard{Dir: o.TensorBoard, HistogramFreq: o.HistogramFreq})
+	}
 	// The run's own checkpoint comes last, after every other callback has
 	// seen the epoch.
 	fit.Callbacks = append(fit.Callbacks, &epochCheckpoint{t: t, plateau: fit.Plateau})

@@ -90,6 +90,8 @@ type trainOptions struct {
 	CkptBestOnly  bool
 	CkptMonitor   string
 	CSVLog        string
+	TensorBoard   string // "": none
+	HistogramFreq int    // --tensorboard-histogram-freq
 
 	Resume string
 
@@ -216,6 +218,8 @@ func (o *trainOptions) register(fs *flag.FlagSet) {
 	fs.BoolVar(&o.CkptBestOnly, "checkpoint-best-only", false, "save a checkpoint only when the monitored metric improves")
 	fs.StringVar(&o.CkptMonitor, "checkpoint-monitor", "val_loss", "metric watched by --checkpoint-best-only")
 	fs.StringVar(&o.CSVLog, "csv-log", "", "write the history to this CSV file after every epoch")
+	fs.StringVar(&o.TensorBoard, "tensorboard", "", "write the history as TensorBoard event files in this directory after every epoch, as Keras's TensorBoard callback: DIR/train and DIR/validation (then: tensorboard --logdir DIR)")
+	fs.IntVar(&o.HistogramFreq, "tensorboard-histogram-freq", 0, "--tensorboard: every this many epochs, the histogram of every weight too (Keras's histogram_freq; 0: none)")
 
 	fs.StringVar(&o.Resume, "resume", "", "continue the run saved in this checkpoint (its options are reused)")
 	fs.BoolVar(&o.LRFind, "lr-find", false, "instead of training, sweep the learning rate up over --lr-find-steps steps of this run and suggest one (fastai's and PyTorch Lightning's lr_find): writes the loss against the rate to --out's name with .lr-find.png, saves no model")
@@ -348,8 +352,12 @@ func (o *trainOptions) check() error {
 		return usagef("--lr-find sweeps the rate over steps and saves no model: not with --swa-start")
 	case o.EMAEvery > 0 && o.EMA == 0:
 		return usagef("--ema-overwrite-frequency %d: without --ema there is no moving average to put in place", o.EMAEvery)
-	case o.LRFind && (o.Checkpoint != "" || o.CSVLog != "" || o.EarlyPatience > 0):
-		return usagef("--lr-find sweeps the rate over steps and saves no model: not with --checkpoint, --csv-log or --early-stopping")
+	case o.LRFind && (o.Checkpoint != "" || o.CSVLog != "" || o.TensorBoard != "" || o.EarlyPatience > 0):
+		return usagef("--lr-find sweeps the rate over steps and saves no model: not with --checkpoint, --csv-log, --tensorboard or --early-stopping")
+	case o.HistogramFreq < 0:
+		return usagef("--tensorboard-histogram-freq %d: want a number of epochs, or 0 for none", o.HistogramFreq)
+	case o.HistogramFreq > 0 && o.TensorBoard == "":
+		return usagef("--tensorboard-histogram-freq %d: without --tensorboard there are no event files to write the histograms to", o.HistogramFreq)
 	case o.ValMode == "writers" && (o.Source.Images != "" || o.Source.CSV != "" || !strings.EqualFold(o.Source.Dataset, "ahcd") || o.Source.Limit > 0):
 		return usagef("--validation-mode writers holds out whole writers of AHCD's training set, whose rows come in blocks of one writer each: it needs --dataset ahcd without --limit")
 	}

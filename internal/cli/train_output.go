@@ -17,7 +17,8 @@ import (
 // The files of a run: the trained model (--out, default <model>.safetensors,
 // <model>-tuned.safetensors when --model is a model file)
 // and beside it the run's checkpoint (.ckpt.safetensors) and the curves
-// (.curves.png); the --csv-log and --checkpoint files if asked for.
+// (.curves.png); the --csv-log and --checkpoint files if asked for; the
+// --tensorboard folder, made if it does not exist.
 
 // outPath returns the trained model's file name.
 func (o *trainOptions) outPath() string {
@@ -67,6 +68,11 @@ func (t *trainer) checkOutputs() error {
 			return err
 		}
 	}
+	if o.TensorBoard != "" {
+		if err := checkLogDir(o.TensorBoard); err != nil {
+			return err
+		}
+	}
 	if !o.Force {
 		if _, err := os.Stat(t.out); err == nil {
 			if t.resumed != nil {
@@ -87,6 +93,24 @@ func (t *trainer) checkOutputs() error {
 		}
 	}
 	return nil
+}
+
+// checkLogDir makes the folder of --tensorboard, as its first epoch would,
+// so that a path that cannot be one fails before training starts.
+func checkLogDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("--tensorboard %s: cannot make the folder: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, ".convnet-*.tmp")
+	if err != nil {
+		return fmt.Errorf("--tensorboard %s: cannot write in it: %w", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 // checkWritable reports a path that cannot be written: a folder in its

@@ -156,7 +156,7 @@ func (c *epochCheckpoint) OnTrainEnd(*model.Sequential, *model.History) error { 
 // writes, and --model when dir holds such a file (a preset's name is no
 // path).
 func (o *trainOptions) relativeTo(dir string) {
-	for _, p := range []*string{&o.Out, &o.Checkpoint, &o.CSVLog, &o.Source.CSV, &o.Source.TestCSV,
+	for _, p := range []*string{&o.Out, &o.Checkpoint, &o.CSVLog, &o.TensorBoard, &o.Source.CSV, &o.Source.TestCSV,
 		&o.Source.Images, &o.Source.TestImg, &o.Source.DataDir} {
 		if *p != "" && *p != "-" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)

@@ -1,0 +1,215 @@
+package cli
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// tbEvents is what scripts/tensorboard/read.py prints: the events of each
+// run folder's files, read with TensorBoard's message definitions, and the
+// histograms PyTorch's SummaryWriter makes of given values.
+type tbEvents struct {
+	Runs map[string][]struct {
+		File   string `json:"file"`
+		Events []struct {
+			Step        int                    `json:"step"`
+			WallTime    float64                `json:"wall_time"`
+			FileVersion string                 `json:"file_version"`
+			SessionLog  string                 `json:"session_log"`
+			Scalars     map[string]float64     `json:"scalars"`
+			Histograms  map[string]tbHistogram `json:"histograms"`
+		} `json:"events"`
+	} `json:"runs"`
+	Torch map[string]tbHistogram `json:"torch"`
+}
+
+type tbHistogram struct {
+	Min, Max, Num, Sum float64
+	SumSquares         float64   `json:"sum_squares"`
+	BucketLimit        []float64 `json:"bucket_limit"`
+	Bucket             []float64 `json:"bucket"`
+}
+
+// readTensorBoard runs scripts/tensorboard/read.py on dir, with the values
+// of each tag to histogram as PyTorch does (nil: none).
+func readTensorBoard(t *testing.T, dir string, values map[string][]float32) tbEvents {
+	t.Helper()
+	py := python(t, "numpy", "google.protobuf")
+	if _, err := exec.LookPath("protoc"); err != nil {
+		missingRuntime(t, "protoc", err)
+	}
+	args := []string{"../../scripts/tensorboard/read.py", dir}
+	if values != nil {
+		vf := filepath.Join(t.TempDir(), "values.json")
+		b, _ := json.Marshal(values)
+		if err := os.WriteFile(vf, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, vf)
+	}
+	out, err := exec.Command(py, args...).Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("read.py: %v\n%s", err, stderr)
+	}
+	var ev tbEvents
+	if err := json.Unmarshal(out, &ev); err != nil {
+		t.Fatal(err)
+	}
+	return ev
+}
+
+// TestTrainTensorBoard trains on AHCD with --tensorboard and a histogram of
+// every weight each epoch, and reads the event files with TensorBoard's own
+// message definitions: a file per run folder, TensorBoard's version, a
+// session start, each epoch's scalars as the CSV log has them, and the last
+// epoch's histograms of the trained weights exactly as PyTorch's
+// SummaryWriter.add_histogram makes them (its make_histogram run on the
+// same values). A run interrupted in its third epoch and resumed adds a file
+// that starts its session at that epoch, so that TensorBoard drops what the
+// interrupted run logged from there.
+func TestTrainTensorBoard(t *testing.T) {
+	skipRace(t)
+	dir := t.TempDir()
+	logs, out := filepath.Join(dir, "logs"), filepath.Join(dir, "m.safetensors")
+	args := func(out string, extra ...string) []string {
+		return append([]string{"train", "--data-dir", dataDir(t), "--model", "tutorial", "--limit", "400", "--epochs", "3",
+			"--batch-size", "50", "--validation-split", "0.25", "--seed", "5", "--no-evaluate", "--out", out}, extra...)
+	}
+	code, _, stderr := runCLI(args(out, "--tensorboard", logs, "--tensorboard-histogram-freq", "1", "--csv-log", filepath.Join(dir, "log.csv"))...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	m := load(t, out)
+	values := map[string][]float32{}
+	for _, l := range m.Layers {
+		for _, p := range l.Params() {
+			values[l.Name()+"/"+p.Name+"/histogram"] = p.Value.Data
+		}
+	}
+	ev := readTensorBoard(t, logs, values)
+	if len(ev.Runs) != 2 || len(ev.Runs["train"]) != 1 || len(ev.Runs["validation"]) != 1 {
+		t.Fatalf("runs %v, want one file in train and one in validation", ev.Runs)
+	}
+
+	f, err := os.Open(filepath.Join(dir, "log.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil || len(rows) != 4 {
+		t.Fatalf("log.csv: %v, %d rows", err, len(rows))
+	}
+	logged := func(epoch int, name string) float64 {
+		v, err := strconv.ParseFloat(rows[epoch+1][slices.Index(rows[0], name)], 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return float64(float32(v))
+	}
+	for run, names := range map[string][]string{"train": {"loss", "accuracy", "learning_rate"}, "validation": {"val_loss", "val_accuracy"}} {
+		evs := ev.Runs[run][0].Events
+		if evs[0].FileVersion != "brain.Event:2" || evs[1].SessionLog != "START" || evs[1].Step != 0 {
+			t.Fatalf("%s: first events %+v, want the file version and a session start at step 0", run, evs[:2])
+		}
+		epoch := 0
+		for _, e := range evs[2:] {
+			if len(e.Histograms) > 0 {
+				continue
+			}
+			if e.Step != epoch || len(e.Scalars) != len(names) {
+				t.Fatalf("%s: event at step %d with %v, want epoch %d's %v", run, e.Step, e.Scalars, epoch, names)
+			}
+			for _, n := range names {
+				if got, want := e.Scalars["epoch_"+strings.TrimPrefix(n, "val_")], logged(epoch, n); got != want {
+					t.Errorf("%s epoch %d: epoch_%s %v, want %v (log.csv)", run, epoch, strings.TrimPrefix(n, "val_"), got, want)
+				}
+			}
+			epoch++
+		}
+		if epoch != 3 {
+			t.Errorf("%s: %d epochs of scalars, want 3", run, epoch)
+		}
+	}
+
+	evs := ev.Runs["train"][0].Events
+	var steps []int
+	for _, e := range evs {
+		if len(e.Histograms) > 0 {
+			steps = append(steps, e.Step)
+		}
+	}
+	last := evs[len(evs)-1]
+	if !slices.Equal(steps, []int{0, 1, 2}) || len(last.Histograms) != len(values) {
+		t.Fatalf("histograms at steps %v, %d in the last (want 0, 1, 2 and %d)", steps, len(last.Histograms), len(values))
+	}
+	for tag, want := range ev.Torch {
+		got := last.Histograms[tag]
+		if !slices.Equal(got.BucketLimit, want.BucketLimit) || !slices.Equal(got.Bucket, want.Bucket) ||
+			got.Min != want.Min || got.Max != want.Max || got.Num != want.Num ||
+			math.Abs(got.Sum-want.Sum) > 1e-9*(1+math.Abs(want.Sum)) || math.Abs(got.SumSquares-want.SumSquares) > 1e-9*want.SumSquares {
+			t.Errorf("%s: %+v\nPyTorch's: %+v", tag, got, want)
+		}
+	}
+	t.Logf("%d histograms, %d to %d buckets, equal to PyTorch's", len(ev.Torch), len(ev.Torch["conv2d/bias/histogram"].Bucket), len(ev.Torch["dense_1/kernel/histogram"].Bucket))
+
+	// Interrupted in its third epoch, then resumed.
+	split := filepath.Join(dir, "split.safetensors")
+	ckpt := interruptedRun(t, args(split, "--tensorboard", filepath.Join(dir, "split-logs")), 2, 1)
+	if code, _, stderr := runCLI("train", "--resume", ckpt); code != 0 {
+		t.Fatalf("resumed run: exit %d: %s", code, stderr)
+	}
+	ev = readTensorBoard(t, filepath.Join(dir, "split-logs"), nil)
+	files := ev.Runs["train"]
+	if len(files) != 2 {
+		t.Fatalf("train: %d files after a resumed run, want 2", len(files))
+	}
+	first, second := files[0].Events, files[1].Events
+	if first[len(first)-1].Step != 1 || second[1].SessionLog != "START" || second[1].Step != 2 || len(second) != 3 || second[2].Step != 2 {
+		t.Errorf("the interrupted run logged up to step %d; the resumed one: %+v, want a session start at step 2 and epoch 2", first[len(first)-1].Step, second)
+	}
+}
+
+// TestTrainTensorBoardErrors refuses a histogram frequency without event
+// files or below 0, a file in place of the log folder before training
+// starts, and --tensorboard in a PyTorch project.
+func TestTrainTensorBoardErrors(t *testing.T) {
+	f := writeCSVSet(t, smallSet)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	os.WriteFile(file, nil, 0o644)
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--tensorboard-histogram-freq", "2"}, 2, "without --tensorboard there are no event files"},
+		{[]string{"--tensorboard", dir, "--tensorboard-histogram-freq", "-1"}, 2, "--tensorboard-histogram-freq -1: want a number of epochs"},
+		{[]string{"--tensorboard", file}, 1, "--tensorboard " + file + ": cannot make the folder"},
+		{[]string{"--tensorboard", dir, "--lr-find"}, 2, "not with --checkpoint, --csv-log, --tensorboard"},
+	} {
+		code, _, stderr := runCLI(append(trainArgs(t, f, filepath.Join(dir, "m.safetensors")), c.args...)...)
+		if code != c.code || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, %s\nwant %d and %q", c.args, code, stderr, c.code, c.want)
+		}
+		if strings.Contains(stderr, "Epoch 1/") {
+			t.Errorf("%v: training started before the error", c.args)
+		}
+	}
+	code, _, stderr := runCLI("export", "--format", "pytorch", "--model", "tutorial", "--out", filepath.Join(dir, "proj"), "--tensorboard", dir)
+	if code != 2 || !strings.Contains(stderr, "--tensorboard is not part of --format pytorch") {
+		t.Errorf("export --format pytorch --tensorboard: exit %d, %s", code, stderr)
+	}
+}
