@@ -44,6 +44,10 @@ func parseEvaluate(args []string, stderr io.Writer) (*evaluateOptions, error) {
 	fs := newFlagSet("evaluate", "--model FILE|NAME [flags]", stderr)
 	fs.StringVar(&o.Model, "model", "", "the model to evaluate: a model file, or a built-in model ("+strings.Join(pretrained.Names(), ", ")+")")
 	o.Source.register(fs, "")
+	// The training set only names the classes the test set's labels are.
+	fs.Lookup("images").Usage = "with --test-images: the training images (a folder with one subfolder per class) whose classes the test images' folders are; the test images are what is evaluated"
+	fs.Lookup("csv").Usage = "with --test-csv: the training CSV whose classes the test CSV's labels are; the test CSV is what is evaluated"
+	fs.Lookup("limit").Usage = "not taken: evaluate tests the test set (see --test-limit)"
 	fs.BoolVar(&o.JSON, "json", false, "print the results as JSON")
 	fs.StringVar(&o.OutDir, "out-dir", "", "folder for the PNGs, made if missing (default: beside the model file; the current folder for a built-in model)")
 	fs.IntVar(&o.BatchSize, "batch-size", 256, "images per forward pass")
@@ -65,6 +69,8 @@ func parseEvaluate(args []string, stderr io.Writer) (*evaluateOptions, error) {
 		return nil, usagef("--batch-size %d: want at least 1", o.BatchSize)
 	case o.Top < 0:
 		return nil, usagef("--top-confused %d: want 0 or more", o.Top)
+	case o.Source.Limit != 0:
+		return nil, usagef("--limit %d cuts the training set, which evaluate does not test: --test-limit cuts the test set", o.Source.Limit)
 	case o.TTA.copies > 0 && o.Update:
 		return nil, usagef("--update-model stores the model's own results, not those of --tta")
 	}

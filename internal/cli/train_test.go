@@ -302,6 +302,7 @@ func TestTrainBadInput(t *testing.T) {
 		{"accumulate negative", append(csv, "--gradient-accumulation-steps", "-3"), 2, "--gradient-accumulation-steps -3: want a value in [0, 1000000]"},
 		{"evaluate without model", []string{"evaluate"}, 2, "--model is required"},
 		{"evaluate missing file", []string{"evaluate", "--model", filepath.Join(dir, "none.safetensors"), "--dataset", "ahcd"}, 1, "none.safetensors"},
+		{"evaluate with --limit", []string{"evaluate", "--model", "ahcd", "--limit", "5"}, 2, "--limit 5 cuts the training set, which evaluate does not test: --test-limit cuts the test set"},
 		{"predict with an architecture", []string{"predict", "--model", small, f.Train}, 1,
 			small + " is an architecture (JSON) without trained weights, not a model file: train it first (convnet train --model " + small + ")"},
 		{"evaluate an ONNX file", []string{"evaluate", "--model", onnxFile}, 1, "convnet import --onnx " + onnxFile + " --out MODEL.safetensors"},
