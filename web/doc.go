@@ -29,7 +29,10 @@
 // the channel looks for (an input it responds to strongly), and, for a
 // pixel, its receptive field and the arithmetic that produced it (for
 // ShuffleNet's channel slice and shuffle, the input channel it copies,
-// whose map is drawn beside).
+// whose map is drawn beside); under it, the whole layer: a histogram of its
+// values for the drawing (the share a relu set to 0 named) and one of each
+// of its weights, which follows the weights epoch by epoch while a run is
+// watched.
 //
 // The page sends its pad as a binary PGM image, one request at a time (the
 // next carries the latest drawing; lifting the pen drops a request on its
@@ -200,6 +203,17 @@
 //
 //	{"model": "ahcd", "layer": 0, "name": "conv2d", "type": "Conv2D", "channel": 5,
 //	 "input_channel": 0, "shape": [5, 5, 1], "values": [...], "bias": 0.013, "config": {...}}
+//
+// GET /api/models/NAME/layers/I/weights answers how each of layer I's
+// weights spreads: its count, the values that are not finite (counted apart
+// and left out of the rest), the zeros, range, mean, standard deviation
+// and a histogram of 30 equal-width bins from min to max, bin i holding
+// edges[i] <= v < edges[i+1], the last bin closed (one bin when all are
+// equal); "params" is empty for a layer without weights:
+//
+//	{"model": "ahcd", "layer": 3, "name": "conv2d_1", "type": "Conv2D", "params": [{"name": "kernel",
+//	 "shape": [3, 3, 32, 32], "trainable": true, "count": 9216, "non_finite": 0, "zeros": 0,
+//	 "min": -0.567, "max": 0.387, "mean": -0.0179, "std": 0.125, "edges": [...31], "counts": [...30]}]}
 //
 // GET /api/models/NAME/layers/I/activation?z=Z1,Z2,... applies the
 // activation function of layer I (its "activation" config) to up to 4,096

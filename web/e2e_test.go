@@ -172,6 +172,10 @@ func TestBrowser(t *testing.T) {
 	checkWhatIf(p, s.byName["ahcd"], 2, 5,
 		whatIfCase{3, 2, 0, "valid", 15, "A 3×3 window. \"valid\" padding: no padding cells, the window stays inside the map. Rows: ⌊(32 − 3) / 2⌋ + 1 = 15"},
 		whatIfCase{4, 3, 0, "same", 11, "Rows: ⌈32 / 3⌉ = 11 (2 padding cells added: 1 before, 1 after)"})
+	// The whole layer: a convolution, its batch normalization and relu;
+	// then a pooling, without weights.
+	checkStats(p, s.byName["ahcd"], 1, 2, true)
+	checkStats(p, s.byName["ahcd"], 2, 5, false)
 	checkConfusion(p)
 	checkGallery(p, s.byName["ahcd"])
 	checkEmbedding(p, s.byName["ahcd"])
@@ -202,6 +206,7 @@ func TestBrowser(t *testing.T) {
 	p.Do("closing the tutorial detail view", chromedp.Click(chromedp.CSS("#closeDetail")))
 	// Its first convolution, 5×5 with a bias and a relu the server applies.
 	checkWhatIf(p, s.byName["tutorial"], 0, 3, whatIfCase{0, 1, 3, "valid", 20, "Rows: ⌊(32 − 13) / 1⌋ + 1 = 20"})
+	checkStats(p, s.byName["tutorial"], 0, 3, true)
 }
 
 // checkBlocks checks that the layers are folded into blocks, the blocks on

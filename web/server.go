@@ -187,6 +187,7 @@ func (s *Server) routes() {
 	handle("/api/models/{name}/layers/{index}/kernel", get, s.handleKernel)
 	handle("/api/models/{name}/layers/{index}/pattern", get, s.handlePattern)
 	handle("/api/models/{name}/layers/{index}/activation", get, s.handleActivation)
+	handle("/api/models/{name}/layers/{index}/weights", get, s.handleWeights)
 	handle("/api/models/{name}/history", get, s.handleHistory)
 	handle("/api/models/{name}/evaluation", get, s.handleEvaluation)
 	handle("/api/models/{name}/evaluation/samples", get, s.handleSamples)

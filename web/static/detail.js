@@ -1,7 +1,7 @@
 // The detail drawer of one channel (or unit): its map, where a pixel looks
 // in the input, the kernel, the input channels that feed it most, the
-// exact arithmetic of a pixel, and the kernel sliding over its input
-// (slide.js).
+// exact arithmetic of a pixel, the kernel sliding over its input
+// (slide.js), and how the whole layer's values and weights spread (stats.js).
 import { $, state, fmt } from "./state.js";
 import { getJSON } from "./api.js";
 import { paint } from "./colormap.js";
@@ -14,6 +14,7 @@ import { lnCalc, gnCalc, scaleCalc } from "./calc_norm.js";
 import { mergeCalc } from "./calc_merge.js";
 import { resamples, resampleCalc } from "./calc_resample.js";
 import { showPattern } from "./pattern.js";
+import { resetStats, renderValueStats, showWeightStats } from "./stats.js";
 
 let requestUpdate = () => {};
 
@@ -88,6 +89,8 @@ export async function openDetail(li, ch) {
   $("slide").hidden = !(three && windowOf(layer));
   resetWhatIf();
   showPattern(li, ch);
+  resetStats();
+  showWeightStats(layer).catch((err) => { $("weightStats").textContent = err.message; });
   requestUpdate();
   if (l.params && l.params.some((p) => p.name === "kernel" || p.name === "depthwise_kernel") || ["PReLU", "Normalization", "LayerNormalization", "GroupNormalization", "LayerScale"].includes(l.type)) {
     try {
@@ -192,6 +195,7 @@ export function renderDetail() {
   const input = inputIndex(d.layer) < 0 ? state.input : state.values[inputIndex(d.layer)];
   const calc = $("calc");
   if (!out) return;
+  renderValueStats(d);
   if (l.output_shape.length !== 3) {
     if (perValue[l.type]) {
       const exact = input && input.full && out.full && d.kernel;
