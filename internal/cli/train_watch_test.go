@@ -16,8 +16,8 @@ import (
 
 // TestTrainWatch watches a short training run in the browser: the page
 // hears of every epoch, its feature maps change from epoch to epoch as its
-// drawing runs through each epoch's network, and it says when the run is
-// over.
+// drawing runs through each epoch's network, as do the detail view's
+// weights, and it says when the run is over.
 func TestTrainWatch(t *testing.T) {
 	dir := dataDir(t)
 	out := filepath.Join(t.TempDir(), "digits.safetensors")
@@ -69,6 +69,13 @@ func TestTrainWatch(t *testing.T) {
 	at := func(x, y float64) [2]float64 { return [2]float64{box.X + x*box.W, box.Y + y*box.H} }
 	b.Do("drawing", browser.Stroke([][][2]float64{{at(0.25, 0.2), at(0.75, 0.2), at(0.5, 0.55), at(0.42, 0.85)}})...)
 	b.Do("the drawing done", chromedp.Evaluate[chromedp.Void](`window.drawn = true`))
+	// The first convolution's weights, as the detail view shows them after
+	// each epoch.
+	b.Do("opening the first block's detail", chromedp.Click(chromedp.CSS(`.block[data-block="0"] canvas.tile[data-channel="0"]`)))
+	b.Do("recording the weights", chromedp.Evaluate[chromedp.Void](`window.kernels = {}; setInterval(() => {
+		const f = document.querySelector("#weightStats figure");
+		if (f) window.kernels[f.textContent] = window.convnetState.epochs.length;
+	}, 5)`))
 	r := <-done
 	if r.code != 0 {
 		t.Fatalf("train --watch: exit code %d: %s", r.code, r.stderr)
@@ -87,6 +94,11 @@ func TestTrainWatch(t *testing.T) {
 	}
 	if len(distinct) < 2 {
 		t.Errorf("the drawing's feature maps by epoch %v: want them to change from one epoch's network to another", digests)
+	}
+	kernels := browser.Eval[map[string]int](b, `window.kernels`)
+	t.Logf("the first kernel by epoch: %v", kernels)
+	if len(kernels) < 2 {
+		t.Errorf("the detail view's kernel histograms by epoch %v: want them to change with the weights", kernels)
 	}
 	if curves := browser.Eval[int](b, `window.convnetState.history ? window.convnetState.history.loss.length : 0`); curves < 2 {
 		t.Errorf("the page's curves hold %d epochs, want at least 2", curves)
