@@ -34,6 +34,12 @@
 // of its weights, which follows the weights epoch by epoch while a run is
 // watched.
 //
+// The address's fragment follows the page (#m=MODEL&s=STROKES&i=IMAGE&sal=1
+// &cam=METHOD&cl=LAYER&d=LAYER.CHANNEL&px=ROW.COLUMN), so that the address
+// bar links to the view: the strokes are uint16 values in base64url (their
+// count; for each, its width in 1/16 pixel, its number of points and the
+// points in 1/8 pixel plus 32768), the test image h.w.c.pixels.
+//
 // The page sends its pad as a binary PGM image, one request at a time (the
 // next carries the latest drawing; lifting the pen drops a request on its
 // way), asks only for the layers on screen, and times each drawing from

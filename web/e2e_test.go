@@ -207,6 +207,7 @@ func TestBrowser(t *testing.T) {
 	// Its first convolution, 5×5 with a bias and a relu the server applies.
 	checkWhatIf(p, s.byName["tutorial"], 0, 3, whatIfCase{0, 1, 3, "valid", 20, "Rows: ⌊(32 − 13) / 1⌋ + 1 = 20"})
 	checkStats(p, s.byName["tutorial"], 0, 3, true)
+	checkLink(p, url)
 }
 
 // checkBlocks checks that the layers are folded into blocks, the blocks on

@@ -14,6 +14,7 @@ import { setupGallery, loadGallery } from "./gallery.js";
 import { setupEmbedding, loadEmbedding, embeddingWanted, renderPlacement } from "./embedding.js";
 import { setupUpload } from "./upload.js";
 import { watch } from "./watch.js";
+import { setupLink, linked, restore, updateLink } from "./link.js";
 
 const pad = new Pad($("pad"), (final, reason) => {
   if (reason === "up") {
@@ -25,6 +26,7 @@ const pad = new Pad($("pad"), (final, reason) => {
     if (state.inflight) state.controller.abort();
   }
   if (final && reason !== "picture") setMessage("");
+  if (final) updateLink();
   requestUpdate();
 });
 state.pad = pad;
@@ -139,8 +141,16 @@ async function init() {
     return;
   }
   sel.addEventListener("change", () => loadModel(sel.value));
-  const wanted = new URLSearchParams(location.search).get("model");
+  // A link (link.js) names its model; so may ?model=NAME.
+  const link = linked();
+  const wanted = (link && link.get("m")) || new URLSearchParams(location.search).get("model");
   loadModel(models.some((m) => m.name === wanted) ? wanted : models[0].name);
+  if (link && link.get("m") === state.model.name) {
+    const problems = restore(link, openDetail);
+    if (problems.length) setMessage(`The link's ${problems.join(" and ")} could not be shown on ${state.model.name}.`, true);
+  } else if (link && link.get("m")) {
+    setMessage(`The link's model ${link.get("m")} is not served here: showing ${state.model.name}.`, true);
+  }
   if (watching) watch(onEpoch);
 }
 
@@ -217,6 +227,7 @@ setupGallery(openDetail);
 setupEmbedding(pad);
 setupUpload(pad);
 setupMini();
+setupLink();
 
 init().catch((err) => {
   const n = $("nomodel");

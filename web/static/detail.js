@@ -44,6 +44,7 @@ function pickPixel(y, x) {
   state.detail.pixel = [Math.max(0, Math.min(h - 1, y)), Math.max(0, Math.min(w - 1, x))];
   stopSlide();
   renderDetail();
+  document.dispatchEvent(new Event("convnet:view"));
 }
 
 // detailLayers lists the layers whose exact values the drawer needs: the
@@ -89,6 +90,7 @@ export async function openDetail(li, ch) {
   $("slide").hidden = !(three && windowOf(layer));
   resetWhatIf();
   showPattern(li, ch);
+  document.dispatchEvent(new Event("convnet:view"));
   resetStats();
   showWeightStats(layer).catch((err) => { $("weightStats").textContent = err.message; });
   requestUpdate();
@@ -115,6 +117,7 @@ export function closeDetail() {
   $("patternBox").hidden = true;
   document.querySelectorAll(".tile.sel").forEach((t) => t.classList.remove("sel"));
   drawEdges();
+  document.dispatchEvent(new Event("convnet:view"));
 }
 
 // showKernels draws a convolution's kernel, one slice per input channel

@@ -25,9 +25,12 @@ export class Pad {
     this.redraw();
   }
 
+  // point returns where e is on the pad, on a grid of 1/8 pixel that a link
+  // to the drawing holds exactly (link.js).
   point(e) {
     const r = this.canvas.getBoundingClientRect();
-    return [(e.clientX - r.left) * this.canvas.width / r.width, (e.clientY - r.top) * this.canvas.height / r.height];
+    const q = (v) => Math.round(v * 8) / 8;
+    return [q((e.clientX - r.left) * this.canvas.width / r.width), q((e.clientY - r.top) * this.canvas.height / r.height)];
   }
 
   down(e) {
@@ -35,7 +38,7 @@ export class Pad {
     e.preventDefault();
     this.canvas.setPointerCapture(e.pointerId);
     const p = this.point(e);
-    const w = e.pointerType === "pen" && e.pressure > 0 ? this.width * (0.6 + e.pressure * 0.8) : this.width;
+    const w = e.pointerType === "pen" && e.pressure > 0 ? Math.round(this.width * (0.6 + e.pressure * 0.8) * 16) / 16 : this.width;
     this.current = { width: w, points: [p] };
     this.strokes.push(this.current);
     this.drawSegment(this.current, 0);
