@@ -286,6 +286,12 @@ func (s *Server) handleActivation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	y := act.Forward(tensor.FromData(z, 1, len(z)), false)
+	for j, v := range y.Data {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			writeError(w, http.StatusBadRequest, "parameter z: value %d %q: %s gives %v, beyond float32", j, strings.TrimSpace(fields[j]), name, v)
+			return
+		}
+	}
 	writeJSON(w, http.StatusOK, activationAnswer{Model: m.name, Layer: i, Activation: name, Z: z, Values: y.Data})
 }
 

@@ -204,7 +204,9 @@
 // GET /api/models/NAME/layers/I/activation?z=Z1,Z2,... applies the
 // activation function of layer I (its "activation" config) to up to 4,096
 // values, with the network's own code (softmax takes them as one row); the
-// page's arithmetic uses it rather than a copy of its own:
+// page's arithmetic uses it rather than a copy of its own. A value whose
+// result is beyond float32 (selu of 3.4e38) is refused (400), as JSON has
+// no infinities:
 //
 //	{"model": "ahcd", "layer": 0, "activation": "relu", "z": [-1.5, 2], "values": [0, 2]}
 //

@@ -1,0 +1,46 @@
+package web
+
+import (
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/convnet-go/convnet/model"
+	"github.com/convnet-go/convnet/nn"
+)
+
+// wantError checks that r is a JSON error of the given status whose
+// message contains want.
+func wantError(t *testing.T, what string, r response, status int, want string) {
+	t.Helper()
+	var e errorBody
+	if r.status != status || json.Unmarshal(r.body, &e) != nil || !strings.Contains(e.Error, want) {
+		t.Errorf("%s: %d %s, want %d with an error containing %q", what, r.status, r.body, status, want)
+	}
+}
+
+// TestActivationOverflow checks that values whose activation is beyond
+// float32 (selu's scale times nearly the largest float32) are refused with
+// a 400 naming the value, not a 500 from encoding an infinity.
+func TestActivationOverflow(t *testing.T) {
+	m := model.New(
+		&nn.Conv2D{Filters: 2, KernelSize: [2]int{3, 3}, Activation: "selu"},
+		&nn.Flatten{},
+		&nn.Dense{Units: 3, Activation: "softmax"},
+	)
+	if err := m.Build([]int{6, 6, 1}, 1); err != nil {
+		t.Fatal(err)
+	}
+	m.ClassNames = []string{"a", "b", "c"}
+	s, err := NewServer([]Model{{"selu", classifier(t, m, model.ClassifierOptions{})}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := "/api/models/selu/layers/0/activation?z=1,3.4e38"
+	wantError(t, "GET "+target, do(s, "GET", target, "", nil), 400, `parameter z: value 1 "3.4e38": selu gives +Inf`)
+	got := decode[activationAnswer](t, do(s, "GET", "/api/models/selu/layers/0/activation?z=3e38,-3.4e38", "", nil))
+	if len(got.Values) != 2 || !(got.Values[0] > 3.15e38 && got.Values[0] < 3.16e38) || math.Abs(float64(got.Values[1])+nn.SELUScale*nn.SELUAlpha) > 1e-6 {
+		t.Errorf("selu(3e38, -3.4e38) = %v, want 3.15e38 and %v", got.Values, -nn.SELUScale*nn.SELUAlpha)
+	}
+}
