@@ -11,21 +11,26 @@ import (
 	"github.com/convnet-go/convnet/model"
 )
 
-// model returns the model named by the "model" query parameter; it may be
-// omitted when only one model is served. The request's log record names it.
+// model returns the model named in the path ({name}) or else by the
+// "model" query parameter, which may be omitted when only one model is
+// served (and must not name another model than the path). The request's
+// log record names it.
 func (s *Server) model(r *http.Request) (*served, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	name := r.URL.Query().Get("model")
+	name, q := r.PathValue("name"), r.URL.Query().Get("model")
+	if name != "" && q != "" && q != name {
+		return nil, errorf(http.StatusBadRequest, "parameter model=%q: the path names model %q", q, name)
+	}
 	if name == "" {
-		if r.PathValue("name") != "" {
-			name = r.PathValue("name")
-		} else if len(s.models) == 1 {
-			noteModel(r, s.models[0].name)
-			return s.models[0], nil
-		} else {
+		name = q
+	}
+	if name == "" {
+		if len(s.models) != 1 {
 			return nil, errorf(http.StatusBadRequest, "missing model parameter: one of %s", s.names())
 		}
+		noteModel(r, s.models[0].name)
+		return s.models[0], nil
 	}
 	m, ok := s.byName[name]
 	if !ok {

@@ -44,3 +44,20 @@ func TestActivationOverflow(t *testing.T) {
 		t.Errorf("selu(3e38, -3.4e38) = %v, want 3.15e38 and %v", got.Values, -nn.SELUScale*nn.SELUAlpha)
 	}
 }
+
+// TestModelInPath checks that the model named in the path is the one
+// answered: a "model" parameter naming another is refused rather than
+// answered for in its place; one naming the same model is accepted.
+func TestModelInPath(t *testing.T) {
+	s := testServer(t)
+	for _, target := range []string{
+		"/api/models/letters/layers/0/kernel?model=digits",
+		"/api/models/digits/history?model=letters",
+		"/api/models/digits/layers/0/activation?z=1&model=letters",
+	} {
+		wantError(t, "GET "+target, do(s, "GET", target, "", nil), 400, `parameter model="`)
+	}
+	if got := decode[kernelAnswer](t, do(s, "GET", "/api/models/digits/layers/0/kernel?model=digits", "", nil)); got.Model != "digits" {
+		t.Errorf("kernel of digits with model=digits: model %q", got.Model)
+	}
+}

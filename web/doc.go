@@ -102,7 +102,9 @@
 //   - application/json, {"pixels": [...]}: exactly H*W*C numbers in 0..255,
 //     row by row, channels last, white on black; used as is.
 //
-// The model parameter may be left out when a single model is served.
+// The model parameter may be left out when a single model is served. The
+// paths /api/models/NAME/... name their model; a model parameter naming
+// another is refused (400).
 //
 // POST /api/activations?model=NAME[&k=5][&layers=I,J-K][&full=I,J][&saliency=1][&cam=M[&camlayer=L]][&class=C]
 // takes the same bodies and answers everything the page shows for one drawing:
