@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -65,6 +68,22 @@ func fail(w http.ResponseWriter, err error) {
 	default:
 		writeError(w, http.StatusInternalServerError, "%v", err)
 	}
+}
+
+// checkQuery refuses an API query that does not parse (net/url drops a
+// malformed pair, whose default would be answered for) or that gives a
+// parameter more than once (a handler reads one value of each).
+func checkQuery(raw string) error {
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return errorf(http.StatusBadRequest, "bad query: %v", err)
+	}
+	for _, k := range slices.Sorted(maps.Keys(q)) {
+		if n := len(q[k]); n > 1 {
+			return errorf(http.StatusBadRequest, "parameter %s given %d times, want it once", k, n)
+		}
+	}
+	return nil
 }
 
 // intParam parses an optional integer query parameter within [lo, hi].

@@ -61,3 +61,27 @@ func TestModelInPath(t *testing.T) {
 		t.Errorf("kernel of digits with model=digits: model %q", got.Model)
 	}
 }
+
+// TestQueryErrors checks that an API query that does not parse, or that
+// gives a parameter twice, is refused: net/url drops a malformed pair (the
+// default took its place) and a handler reads the first of repeated values.
+func TestQueryErrors(t *testing.T) {
+	s := testServer(t)
+	ok := pixelsJSON(64, 10)
+	for _, tt := range []struct{ method, target, want string }{
+		{"POST", "/api/predict?model=letters&k=%zz", `bad query: invalid URL escape "%zz"`},
+		{"POST", "/api/predict?model=letters;k=1", "bad query"},
+		{"POST", "/api/predict?model=letters&k=1&k=5", "parameter k given 2 times"},
+		{"POST", "/api/predict?model=letters&model=digits", "parameter model given 2 times"},
+		{"POST", "/api/activations?model=letters&layers=0&layers=1", "parameter layers given 2 times"},
+		{"GET", "/api/models/letters/layers/0/activation?z=1&z=2", "parameter z given 2 times"},
+		{"GET", "/api/models/letters/layers/0/kernel?channel=%ff%", "bad query"},
+	} {
+		r := do(s, tt.method, tt.target, "application/json", []byte(ok))
+		wantError(t, tt.method+" "+tt.target, r, 400, tt.want)
+	}
+	// The page is not the API: its query is the page's own.
+	if r := do(s, "GET", "/?model=a&model=b&x=%zz", "", nil); r.status != 200 {
+		t.Errorf("GET /?model=a&model=b&x=%%zz: %d, want the page", r.status)
+	}
+}

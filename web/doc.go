@@ -46,7 +46,8 @@
 // logged), 503 when the request ended before its answer, the
 // [Options.Timeout] included; an unsupported method is a 405 with an Allow
 // header. Paths with "." or ".." segments, backslashes or empty segments are
-// refused (400) before routing; only the embedded files are served.
+// refused (400) before routing, and so are API queries that do not parse
+// or give a parameter more than once; only the embedded files are served.
 // GET /healthz answers {"status": "ok", "models": N}; the probes and the
 // metrics are described under "Running many servers".
 //
@@ -265,7 +266,7 @@
 //   - GET /metrics answers the Prometheus text format, from a registry of
 //     the server's own: convnet_http_requests_total by endpoint (the route's
 //     pattern, such as "/api/predict" or "/api/models/{name}/history";
-//     "none" for a path refused before routing) and code;
+//     "none" for a request refused before routing) and code;
 //     convnet_http_request_duration_seconds, a histogram by endpoint;
 //     convnet_http_requests_in_flight; convnet_work_slots and
 //     convnet_work_slots_busy ([Options.Concurrency]); for each model,
