@@ -85,3 +85,27 @@ func TestQueryErrors(t *testing.T) {
 		t.Errorf("GET /?model=a&model=b&x=%%zz: %d, want the page", r.status)
 	}
 }
+
+// TestSwitchParams checks the on/off parameters of /api/activations: 1 or
+// true turns saliency on, 0 or false leaves it off, and anything else is
+// refused rather than taken for off.
+func TestSwitchParams(t *testing.T) {
+	s := testServer(t)
+	ok := []byte(pixelsJSON(64, 10))
+	for _, tt := range []struct {
+		query    string
+		saliency bool
+	}{{"saliency=1", true}, {"saliency=true", true}, {"saliency=0", false}, {"saliency=false", false}, {"saliency=", false}, {"", false}} {
+		target := "/api/activations?model=letters&" + tt.query
+		if got := decode[activationsAnswer](t, do(s, "POST", target, "application/json", ok)); (got.Saliency != nil) != tt.saliency {
+			t.Errorf("POST %s: saliency %v, want %v", target, got.Saliency != nil, tt.saliency)
+		}
+	}
+	for _, tt := range []struct{ query, want string }{
+		{"saliency=yes", `parameter saliency="yes": want 1 or 0`},
+		{"embed=on", `parameter embed="on": want 1 or 0`},
+	} {
+		target := "/api/activations?model=letters&" + tt.query
+		wantError(t, "POST "+target, do(s, "POST", target, "application/json", ok), 400, tt.want)
+	}
+}

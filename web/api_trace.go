@@ -118,6 +118,20 @@ func indexSet(r *http.Request, key string, lo, layers int) (set map[int]bool, ok
 	return set, true, nil
 }
 
+// boolParam parses an optional on/off parameter: 1 or true, 0 or false
+// (strconv.ParseBool), off when absent.
+func boolParam(r *http.Request, key string) (bool, error) {
+	v := r.URL.Query().Get(key)
+	if v == "" {
+		return false, nil
+	}
+	on, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, errorf(http.StatusBadRequest, "parameter %s=%q: want 1 or 0", key, v)
+	}
+	return on, nil
+}
+
 // classParam parses the optional "class" parameter; -1 means the top class.
 func classParam(r *http.Request, m *served) (int, error) {
 	return intParam(r, "class", -1, -1, len(m.classes)-1)
@@ -126,8 +140,8 @@ func classParam(r *http.Request, m *served) (int, error) {
 func (s *Server) handleActivations(w http.ResponseWriter, r *http.Request) {
 	m, k, err := s.modelAndK(r)
 	var full, only map[int]bool
-	var some bool
-	var class int
+	var some, embed bool
+	opts := model.TraceOptions{Top: k}
 	if err == nil {
 		full, _, err = indexSet(r, "full", -1, len(m.info.Layers))
 	}
@@ -135,13 +149,17 @@ func (s *Server) handleActivations(w http.ResponseWriter, r *http.Request) {
 		only, some, err = indexSet(r, "layers", 0, len(m.info.Layers))
 	}
 	if err == nil {
-		class, err = classParam(r, m)
+		opts.Class, err = classParam(r, m)
 	}
-	opts := model.TraceOptions{Top: k, Saliency: r.URL.Query().Get("saliency") == "1", Class: class}
+	if err == nil {
+		opts.Saliency, err = boolParam(r, "saliency")
+	}
 	if err == nil {
 		opts.CAM, opts.CAMLayer, err = camParams(r, m, "")
 	}
-	embed := r.URL.Query().Get("embed") == "1"
+	if err == nil {
+		embed, err = boolParam(r, "embed")
+	}
 	if err == nil && embed && m.embed.why != "" {
 		err = errorf(http.StatusBadRequest, "parameter embed: no map of test images: %s", m.embed.why)
 	}

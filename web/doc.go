@@ -129,7 +129,8 @@
 // image) is in NHWC order without the batch axis. With "encoding": "u8" its
 // data is one byte per value, v = min + byte/255*(max-min); layers listed in
 // "full" (-1 for the input) come as "f32", little-endian float32. "saliency"
-// is present with saliency=1, as in /api/saliency. "cam" is present with
+// is present with saliency=1, as in /api/saliency (saliency and embed take
+// 1 or 0, or true or false; anything else is refused). "cam" is present with
 // cam=gradcam or cam=hirescam: the class activation map (see
 // [model.CAM]) of class C (default: the top class) over the maps of layer
 // L (default: the last convolution's block, [model.Model.CAMLayer]), one
