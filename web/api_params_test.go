@@ -109,3 +109,21 @@ func TestSwitchParams(t *testing.T) {
 		wantError(t, "POST "+target, do(s, "POST", target, "application/json", ok), 400, tt.want)
 	}
 }
+
+// TestFullRangeFromInput checks that full takes a range from the input,
+// -1-1, as its error message says (ranges a-b in -1..N), and that layers,
+// from 0, still refuses it.
+func TestFullRangeFromInput(t *testing.T) {
+	s := testServer(t)
+	ok := []byte(pixelsJSON(64, 10))
+	got := decode[activationsAnswer](t, do(s, "POST", "/api/activations?model=letters&full=-1-1", "application/json", ok))
+	var enc []string
+	for _, l := range got.Layers {
+		enc = append(enc, l.Encoding)
+	}
+	if got.Input.Encoding != "f32" || strings.Join(enc, " ") != "f32 f32 u8 u8" {
+		t.Errorf("full=-1-1: input %s, layers %v; want f32, then f32 f32 u8 u8", got.Input.Encoding, enc)
+	}
+	target := "/api/activations?model=letters&layers=-1-1"
+	wantError(t, "POST "+target, do(s, "POST", target, "application/json", ok), 400, `parameter layers="-1-1": want layer indices or ranges a-b in 0..3`)
+}

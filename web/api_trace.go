@@ -99,11 +99,13 @@ func indexSet(r *http.Request, key string, lo, layers int) (set map[int]bool, ok
 	bad := errorf(http.StatusBadRequest, "parameter %s=%q: want layer indices or ranges a-b in %d..%d", key, v, lo, layers-1)
 	set = map[int]bool{}
 	for f := range strings.SplitSeq(v, ",") {
-		a, b, isRange := strings.Cut(strings.TrimSpace(f), "-")
-		if a == "" && isRange { // a negative index: -1
-			a, b, isRange = "-"+b, "", false
+		f = strings.TrimSpace(f)
+		sign := "" // of a negative first index: -1, -1-3
+		if strings.HasPrefix(f, "-") {
+			sign, f = "-", f[1:]
 		}
-		first, err := strconv.Atoi(a)
+		a, b, isRange := strings.Cut(f, "-")
+		first, err := strconv.Atoi(sign + a)
 		last := first
 		if err == nil && isRange {
 			last, err = strconv.Atoi(b)
