@@ -127,3 +127,16 @@ func TestFullRangeFromInput(t *testing.T) {
 	target := "/api/activations?model=letters&layers=-1-1"
 	wantError(t, "POST "+target, do(s, "POST", target, "application/json", ok), 400, `parameter layers="-1-1": want layer indices or ranges a-b in 0..3`)
 }
+
+// TestCAMLayerWithoutCAM checks that /api/activations refuses a camlayer
+// without the cam it would be the layer of, rather than answering without
+// a class activation map.
+func TestCAMLayerWithoutCAM(t *testing.T) {
+	s := testServer(t)
+	ok := []byte(pixelsJSON(64, 10))
+	target := "/api/activations?model=letters&camlayer=0"
+	wantError(t, "POST "+target, do(s, "POST", target, "application/json", ok), 400, "parameter camlayer=\"0\": the layer of cam=gradcam or cam=hirescam, and there is no cam")
+	if got := decode[activationsAnswer](t, do(s, "POST", "/api/activations?model=letters&cam=gradcam&camlayer=0", "application/json", ok)); got.CAM == nil || got.CAM.Layer != 0 {
+		t.Errorf("cam=gradcam&camlayer=0: cam %+v, want layer 0's", got.CAM)
+	}
+}

@@ -209,11 +209,15 @@ func (s *Server) handleActivations(w http.ResponseWriter, r *http.Request) {
 }
 
 // camParams parses the parameters of a class activation map: "cam", the
-// method (def when absent; "" for none), and "camlayer", the layer (-1 when
-// absent: the model's default), checked against the model.
+// method (def when absent; "" for none, when "camlayer" must be absent
+// too), and "camlayer", the layer (-1 when absent: the model's default),
+// checked against the model.
 func camParams(r *http.Request, m *served, def string) (method string, layer int, err error) {
 	method = cmp.Or(r.URL.Query().Get("cam"), def)
 	if method == "" {
+		if v := r.URL.Query().Get("camlayer"); v != "" {
+			return "", 0, errorf(http.StatusBadRequest, "parameter camlayer=%q: the layer of cam=gradcam or cam=hirescam, and there is no cam", v)
+		}
 		return "", -1, nil
 	}
 	if !slices.Contains(model.CAMMethods, method) {
