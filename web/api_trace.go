@@ -32,6 +32,17 @@ type encoded struct {
 	Data     string  `json:"data"`
 }
 
+// finite reports whether none of v is NaN or infinite; a NaN among the
+// values of encode makes its lo and hi NaN, an infinity one of them.
+func finite(v ...float32) bool {
+	for _, x := range v {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return false
+		}
+	}
+	return true
+}
+
 func encode(v []float32, f32 bool) (lo, hi float32, enc, data string) {
 	lo, hi = float32(math.Inf(1)), float32(math.Inf(-1))
 	for _, x := range v {
@@ -180,6 +191,9 @@ func (s *Server) handleActivations(w http.ResponseWriter, r *http.Request) {
 		}
 		ans.Input = encoded{Index: -1, Name: "input", Type: "Input", Shape: m.shape}
 		ans.Input.Min, ans.Input.Max, ans.Input.Encoding, ans.Input.Data = encode(t.Input.Data, full[-1])
+		if !finite(ans.Input.Min, ans.Input.Max) {
+			return nil, errorf(http.StatusUnprocessableEntity, "the standardised input holds values that are not finite (NaN or infinite): the model is broken")
+		}
 		for i, o := range t.Layers {
 			if some && !only[i] && !full[i] {
 				continue
@@ -187,6 +201,9 @@ func (s *Server) handleActivations(w http.ResponseWriter, r *http.Request) {
 			l := m.info.Layers[i]
 			e := encoded{Index: i, Name: l.Name, Type: l.Type, Shape: o.Shape[1:]}
 			e.Min, e.Max, e.Encoding, e.Data = encode(o.Data, full[i])
+			if !finite(e.Min, e.Max) { // JSON has no NaN or infinities
+				return nil, errorf(http.StatusUnprocessableEntity, "layer %d (%s) outputs values that are not finite (NaN or infinite): the model is broken", i, l.Name)
+			}
 			ans.Layers = append(ans.Layers, e)
 		}
 		if t.Saliency != nil {

@@ -41,8 +41,8 @@
 // # API
 //
 // All answers are JSON. Every error has a body {"error": "message"}: a 4xx
-// for the request (422 when the model's output is not finite: its weights
-// overflow), 500 for a fault of the server (a panic is recovered and
+// for the request (422 when the model's output, or a value the answer
+// would hold, is not finite: its weights overflow), 500 for a fault of the server (a panic is recovered and
 // logged), 503 when the request ended before its answer, the
 // [Options.Timeout] included; an unsupported method is a 405 with an Allow
 // header. Paths with "." or ".." segments, backslashes or empty segments are
