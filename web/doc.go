@@ -58,11 +58,11 @@
 // most [Options.MaxBodyBytes]; both are checked against the declared length
 // before anything is read, then while the body streams in (413 beyond). A
 // JSON body is parsed value by value and refused at the first value past
-// the model's input. A PNG or JPEG body must be of the media type it claims
-// and its header must declare at most [Options.MaxImagePixels] (by default
-// 256 times the model's input: 512x512 for a 32x32 model), checked before a
-// work slot is taken; it is then decoded as it streams in, never held
-// whole. Reading the image and running the model take one of
+// the model's input. An image body must be of the media type it claims
+// and its header, within its first 256 KiB (413 beyond), must declare at
+// most [Options.MaxImagePixels] (by default 256 times the model's input:
+// 512x512 for a 32x32 model), checked before a work slot is taken; it is
+// then decoded as it streams in, never held whole. Reading the image and running the model take one of
 // [Options.Concurrency] work slots; other requests wait for one until
 // they end. Reading a body ends with the request's timeout, so a client that
 // stalls its upload gives its slot back. The slot and the model copy are

@@ -1,0 +1,71 @@
+package web
+
+import (
+	"bytes"
+	"encoding/binary"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/convnet-go/convnet/model"
+)
+
+// countingReader counts the bytes read from it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// jpegWithComments returns a valid JPEG whose size comes after n bytes of
+// comment segments (COM, at most 65533 bytes of text each).
+func jpegWithComments(t *testing.T, n int) []byte {
+	img := encodeImage(t, "jpeg", 8, 8, 255, 0)
+	var b bytes.Buffer
+	b.Write(img[:2]) // SOI
+	for n > 0 {
+		k := min(n, 65533)
+		b.Write([]byte{0xff, 0xfe})
+		binary.Write(&b, binary.BigEndian, uint16(k+2))
+		b.WriteString(strings.Repeat("x", k))
+		n -= k
+	}
+	b.Write(img[2:])
+	return b.Bytes()
+}
+
+// TestImageHeaderBudget checks that the header of an image, read before a
+// work slot is taken (and kept to be read again), is refused past 256 KiB:
+// a JPEG's comments or a PGM's are not held in memory by every request
+// waiting for a slot. A JPEG with 64 KiB of comments is still taken.
+func TestImageHeaderBudget(t *testing.T) {
+	s, err := NewServer([]Model{{"letters", classifier(t, letters(t), model.ClassifierOptions{})}}, Options{Timeout: 300 * time.Millisecond, Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := do(s, "POST", "/api/predict", "image/jpeg", jpegWithComments(t, 64<<10)); r.status != 200 {
+		t.Errorf("a JPEG with 64 KiB of comments: %d %s, want 200", r.status, r.body)
+	}
+	s.work <- struct{}{} // every slot taken: a request reads no more than its header
+	defer func() { <-s.work }()
+	for _, tt := range []struct{ ctype, body string }{
+		{"image/jpeg", string(jpegWithComments(t, 2<<20))},
+		{"image/x-portable-graymap", "P5\n#" + strings.Repeat("x", 2<<20) + "\n8 8 255\n" + strings.Repeat("\x80", 64)},
+	} {
+		body := &countingReader{r: strings.NewReader(tt.body)}
+		req := httptest.NewRequest("POST", "/api/predict", body)
+		req.Header.Set("Content-Type", tt.ctype)
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		if rec.Code != 413 || !strings.Contains(rec.Body.String(), "header takes more than 262144 bytes") || body.n > 256<<10+16<<10 {
+			t.Errorf("%s with 2 MiB before its size: %d %s after reading %d bytes; want 413 after at most 272 KiB", tt.ctype, rec.Code, rec.Body, body.n)
+		}
+	}
+}
