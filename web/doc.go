@@ -42,12 +42,13 @@
 //
 // All answers are JSON. Every error has a body {"error": "message"}: a 4xx
 // for the request (422 when the model's output, or a value the answer
-// would hold, is not finite: its weights overflow), 500 for a fault of the server (a panic is recovered and
-// logged), 503 when the request ended before its answer, the
-// [Options.Timeout] included; an unsupported method is a 405 with an Allow
-// header. Paths with "." or ".." segments, backslashes or empty segments are
-// refused (400) before routing, and so are API queries that do not parse
-// or give a parameter more than once; only the embedded files are served.
+// would hold, is not finite: its weights overflow), 500 for a fault of the
+// server (a panic is recovered and logged), 503 when the request ended
+// before its answer, the [Options.Timeout] included; an unsupported
+// method is a 405 with an Allow header. Paths with "." or ".." segments,
+// backslashes or empty segments are refused (400) before routing, and so
+// are API queries that do not parse or give a parameter more than once;
+// only the embedded files are served.
 // GET /healthz answers {"status": "ok", "models": N}; the probes and the
 // metrics are described under "Running many servers".
 //
@@ -62,11 +63,12 @@
 // and its header, within its first 256 KiB (413 beyond), must declare at
 // most [Options.MaxImagePixels] (by default 256 times the model's input:
 // 512x512 for a 32x32 model), checked before a work slot is taken; it is
-// then decoded as it streams in, never held whole. Reading the image and running the model take one of
-// [Options.Concurrency] work slots; other requests wait for one until
-// they end. Reading a body ends with the request's timeout, so a client that
-// stalls its upload gives its slot back. The slot and the model copy are
-// given back even when the model panics.
+// then decoded as it streams in, never held whole. Reading the image and
+// running the model take one of [Options.Concurrency] work slots; other
+// requests wait for one until they end. Reading a body ends with the
+// request's timeout, so a client that stalls its upload gives its slot
+// back. The slot and the model copy are given back even when the model
+// panics.
 //
 // GET /api/models lists the served models:
 //
