@@ -105,6 +105,9 @@
 //   - application/json, {"pixels": [...]}: exactly H*W*C numbers in 0..255,
 //     row by row, channels last, white on black; used as is.
 //
+// A body is sent uncompressed: a Content-Encoding other than identity is
+// refused (415).
+//
 // The model parameter may be left out when a single model is served. The
 // paths /api/models/NAME/... name their model; a model parameter naming
 // another is refused (400).

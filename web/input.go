@@ -11,6 +11,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strings"
 
 	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/model"
@@ -50,8 +51,14 @@ var mediaTypes = map[string]string{
 const acceptedTypes = "send image/png, image/jpeg, image/x-portable-graymap, image/x-portable-pixmap or application/json"
 
 // mediaType returns the request's media type if it is one the POST
-// endpoints take (mediaTypes).
+// endpoints take (mediaTypes), for a body sent as it is (no
+// Content-Encoding but identity).
 func mediaType(r *http.Request) (string, error) {
+	for _, ce := range r.Header.Values("Content-Encoding") {
+		if !strings.EqualFold(strings.TrimSpace(ce), "identity") {
+			return "", errorf(http.StatusUnsupportedMediaType, "Content-Encoding %q: send the body uncompressed", ce)
+		}
+	}
 	ct := r.Header.Get("Content-Type")
 	if ct == "" {
 		return "", errorf(http.StatusUnsupportedMediaType, "missing Content-Type: %s", acceptedTypes)

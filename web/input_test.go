@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/binary"
 	"io"
 	"net/http/httptest"
@@ -66,6 +67,35 @@ func TestImageHeaderBudget(t *testing.T) {
 		s.ServeHTTP(rec, req)
 		if rec.Code != 413 || !strings.Contains(rec.Body.String(), "header takes more than 262144 bytes") || body.n > 256<<10+16<<10 {
 			t.Errorf("%s with 2 MiB before its size: %d %s after reading %d bytes; want 413 after at most 272 KiB", tt.ctype, rec.Code, rec.Body, body.n)
+		}
+	}
+}
+
+// TestContentEncoding checks that a compressed body is refused as such
+// (415 naming the coding) rather than parsed as JSON or an image, and that
+// the identity coding is taken.
+func TestContentEncoding(t *testing.T) {
+	s := testServer(t)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	io.WriteString(zw, pixelsJSON(64, 10))
+	zw.Close()
+	for _, tt := range []struct {
+		coding, ctype string
+		body          []byte
+		status        int
+	}{
+		{"gzip", "application/json", gz.Bytes(), 415},
+		{"br", "image/png", encodeImage(t, "png", 8, 8, 255, 0), 415},
+		{"identity", "application/json", []byte(pixelsJSON(64, 10)), 200},
+	} {
+		req := httptest.NewRequest("POST", "/api/predict?model=letters", bytes.NewReader(tt.body))
+		req.Header.Set("Content-Type", tt.ctype)
+		req.Header.Set("Content-Encoding", tt.coding)
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		if rec.Code != tt.status || tt.status == 415 && !strings.Contains(rec.Body.String(), `Content-Encoding \"`+tt.coding+`\"`) {
+			t.Errorf("POST %s with Content-Encoding %s: %d %s, want %d", tt.ctype, tt.coding, rec.Code, rec.Body, tt.status)
 		}
 	}
 }
