@@ -55,7 +55,7 @@ const acceptedTypes = "send image/png, image/jpeg, image/x-portable-graymap, ima
 // Content-Encoding but identity).
 func mediaType(r *http.Request) (string, error) {
 	for _, ce := range r.Header.Values("Content-Encoding") {
-		if !strings.EqualFold(strings.TrimSpace(ce), "identity") {
+		if ce := strings.TrimSpace(ce); ce != "" && !strings.EqualFold(ce, "identity") {
 			return "", errorf(http.StatusUnsupportedMediaType, "Content-Encoding %q: send the body uncompressed", ce)
 		}
 	}

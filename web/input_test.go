@@ -88,6 +88,7 @@ func TestContentEncoding(t *testing.T) {
 		{"gzip", "application/json", gz.Bytes(), 415},
 		{"br", "image/png", encodeImage(t, "png", 8, 8, 255, 0), 415},
 		{"identity", "application/json", []byte(pixelsJSON(64, 10)), 200},
+		{"", "application/json", []byte(pixelsJSON(64, 10)), 200},
 	} {
 		req := httptest.NewRequest("POST", "/api/predict?model=letters", bytes.NewReader(tt.body))
 		req.Header.Set("Content-Type", tt.ctype)
