@@ -4,28 +4,36 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/convnet-go/convnet/model"
 )
 
-// model returns the model named by the "model" query parameter; it may be
-// omitted when only one model is served. The request's log record names it.
+// model returns the model named in the path ({name}) or else by the
+// "model" query parameter, which may be omitted when only one model is
+// served (and must not name another model than the path). The request's
+// log record names it.
 func (s *Server) model(r *http.Request) (*served, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	name := r.URL.Query().Get("model")
+	name, q := r.PathValue("name"), r.URL.Query().Get("model")
+	if name != "" && q != "" && q != name {
+		return nil, errorf(http.StatusBadRequest, "parameter model=%q: the path names model %q", q, name)
+	}
 	if name == "" {
-		if r.PathValue("name") != "" {
-			name = r.PathValue("name")
-		} else if len(s.models) == 1 {
-			noteModel(r, s.models[0].name)
-			return s.models[0], nil
-		} else {
+		name = q
+	}
+	if name == "" {
+		if len(s.models) != 1 {
 			return nil, errorf(http.StatusBadRequest, "missing model parameter: one of %s", s.names())
 		}
+		noteModel(r, s.models[0].name)
+		return s.models[0], nil
 	}
 	m, ok := s.byName[name]
 	if !ok {
@@ -60,6 +68,22 @@ func fail(w http.ResponseWriter, err error) {
 	default:
 		writeError(w, http.StatusInternalServerError, "%v", err)
 	}
+}
+
+// checkQuery refuses an API query that does not parse (net/url drops a
+// malformed pair, whose default would be answered for) or that gives a
+// parameter more than once (a handler reads one value of each).
+func checkQuery(raw string) error {
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return errorf(http.StatusBadRequest, "bad query: %v", err)
+	}
+	for _, k := range slices.Sorted(maps.Keys(q)) {
+		if n := len(q[k]); n > 1 {
+			return errorf(http.StatusBadRequest, "parameter %s given %d times, want it once", k, n)
+		}
+	}
+	return nil
 }
 
 // intParam parses an optional integer query parameter within [lo, hi].

@@ -101,3 +101,49 @@ func TestKernelPReLU(t *testing.T) {
 		t.Errorf("unit 4 of 4: status %d, want 400", r.status)
 	}
 }
+
+// TestKernelLayerNormSequence checks the gamma and beta answered for a
+// channel of a LayerNormalization of a sequence [T, C] (an image reshaped
+// to rows of channels): [1] when it normalises each row's channels (all
+// rows share them), [T] when it normalises the whole sequence.
+func TestKernelLayerNormSequence(t *testing.T) {
+	m := model.New(
+		&nn.Conv2D{Filters: 3, KernelSize: [2]int{3, 3}, Padding: "same"},
+		&nn.Reshape{TargetShape: []int{16, 3}},
+		&nn.LayerNormalization{},
+		&nn.LayerNormalization{Axis: []int{1, 2}},
+		&nn.Flatten{},
+		&nn.Dense{Units: 3, Activation: "softmax"},
+	)
+	if err := m.Build([]int{4, 4, 1}, 1); err != nil {
+		t.Fatal(err)
+	}
+	m.ClassNames = []string{"a", "b", "c"}
+	for i, l := range m.Layers {
+		if l.Type() == "LayerNormalization" {
+			gamma, beta := l.Params()[0].Value.Data, l.Params()[1].Value.Data
+			for j := range gamma {
+				gamma[j], beta[j] = float32(100*i+j), -float32(100*i+j)
+			}
+		}
+	}
+	s, err := NewServer([]Model{{"seq", classifier(t, m, model.ClassifierOptions{})}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		layer       int
+		shape       string
+		first, last float32 // the first and last gamma of channel 1, beta their negatives
+	}{
+		{2, "[1]", 201, 201},
+		{3, "[16]", 301, 300 + 15*3 + 1}, // gamma [16 3]: (t, 1) at t·3 + 1
+	} {
+		target := fmt.Sprintf("/api/models/seq/layers/%d/kernel?channel=1", tt.layer)
+		got := decode[kernelAnswer](t, do(s, "GET", target, "", nil))
+		n := len(got.Values)
+		if fmt.Sprint(got.Shape) != tt.shape || n == 0 || len(got.Offsets) != n || got.Values[0] != tt.first || got.Values[n-1] != tt.last || got.Offsets[n-1] != -tt.last {
+			t.Errorf("GET %s = shape %v gamma %v beta %v; want %s from %v to %v", target, got.Shape, got.Values, got.Offsets, tt.shape, tt.first, tt.last)
+		}
+	}
+}

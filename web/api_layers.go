@@ -142,9 +142,10 @@ func slopes(w http.ResponseWriter, r *http.Request, m *served, i int, l nn.Layer
 
 // layerNormWeights answers the gamma (in Values) and beta (in Offsets) a
 // LayerNormalization applies to the values of one channel after
-// normalizing them: [h, w] for an image, 1 along the axes it does not
-// normalize (their values share gamma and beta); [1] for a vector. A
-// layer without gamma answers ones, without beta zeros.
+// normalizing them: [h, w] for an image, [t] for a sequence [T, C], 1
+// along the axes it does not normalize (their values share gamma and
+// beta); [1] for a vector. A layer without gamma answers ones, without
+// beta zeros.
 func layerNormWeights(w http.ResponseWriter, r *http.Request, m *served, i int, l *nn.LayerNormalization) {
 	c, err := channelOf(r, l)
 	if err != nil {
@@ -174,19 +175,25 @@ func layerNormWeights(w http.ResponseWriter, r *http.Request, m *served, i int, 
 	}
 	ans := kernelAnswer{Model: m.name, Layer: i, Name: l.Name(), Type: l.Type(), Channel: c, Config: m.info.Layers[i].Config, Shape: []int{1}}
 	cells := [][]int{{c}}
-	if len(in) == 3 {
-		h, wd := 1, 1
-		if norm[0] {
-			h = in[0]
-		}
-		if norm[1] {
-			wd = in[1]
-		}
-		ans.Shape, cells = []int{h, wd}, nil
-		for y := range h {
-			for x := range wd {
-				cells = append(cells, []int{y, x, c})
+	if len(in) > 1 {
+		// The channel's cells along the other axes, 1 along those it does
+		// not normalize, in row-major order.
+		ans.Shape, cells = make([]int, len(in)-1), nil
+		n := 1
+		for a := range ans.Shape {
+			ans.Shape[a] = 1
+			if norm[a] {
+				ans.Shape[a] = in[a]
 			}
+			n *= ans.Shape[a]
+		}
+		for k := range n {
+			idx := make([]int, len(in))
+			idx[len(in)-1] = c
+			for a, rest := len(ans.Shape)-1, k; a >= 0; a-- {
+				idx[a], rest = rest%ans.Shape[a], rest/ans.Shape[a]
+			}
+			cells = append(cells, idx)
 		}
 	}
 	for _, idx := range cells {
@@ -286,6 +293,12 @@ func (s *Server) handleActivation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	y := act.Forward(tensor.FromData(z, 1, len(z)), false)
+	for j, v := range y.Data {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			writeError(w, http.StatusBadRequest, "parameter z: value %d %q: %s gives %v, beyond float32", j, strings.TrimSpace(fields[j]), name, v)
+			return
+		}
+	}
 	writeJSON(w, http.StatusOK, activationAnswer{Model: m.name, Layer: i, Activation: name, Z: z, Values: y.Data})
 }
 

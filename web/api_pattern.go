@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/base64"
+	"math"
 	"net/http"
 
 	"github.com/convnet-go/convnet/model"
@@ -42,6 +43,9 @@ func (s *Server) handlePattern(w http.ResponseWriter, r *http.Request) {
 		p, err := m.c.Pattern(ctx, i, ch, model.PatternOptions{})
 		if err != nil {
 			return nil, err
+		}
+		if math.IsNaN(p.Start) || math.IsInf(p.Start, 0) || math.IsNaN(p.End) || math.IsInf(p.End, 0) { // JSON has neither
+			return nil, errorf(http.StatusUnprocessableEntity, "pattern: the mean of channel %d of layer %d (%s) is not finite (%v, then %v): the model is broken", ch, i, l.Name(), p.Start, p.End)
 		}
 		if p.Top == nil {
 			p.Top = []model.Prediction{}

@@ -32,6 +32,17 @@ type encoded struct {
 	Data     string  `json:"data"`
 }
 
+// finite reports whether none of v is NaN or infinite; a NaN among the
+// values of encode makes its lo and hi NaN, an infinity one of them.
+func finite(v ...float32) bool {
+	for _, x := range v {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return false
+		}
+	}
+	return true
+}
+
 func encode(v []float32, f32 bool) (lo, hi float32, enc, data string) {
 	lo, hi = float32(math.Inf(1)), float32(math.Inf(-1))
 	for _, x := range v {
@@ -99,11 +110,13 @@ func indexSet(r *http.Request, key string, lo, layers int) (set map[int]bool, ok
 	bad := errorf(http.StatusBadRequest, "parameter %s=%q: want layer indices or ranges a-b in %d..%d", key, v, lo, layers-1)
 	set = map[int]bool{}
 	for f := range strings.SplitSeq(v, ",") {
-		a, b, isRange := strings.Cut(strings.TrimSpace(f), "-")
-		if a == "" && isRange { // a negative index: -1
-			a, b, isRange = "-"+b, "", false
+		f = strings.TrimSpace(f)
+		sign := "" // of a negative first index: -1, -1-3
+		if strings.HasPrefix(f, "-") {
+			sign, f = "-", f[1:]
 		}
-		first, err := strconv.Atoi(a)
+		a, b, isRange := strings.Cut(f, "-")
+		first, err := strconv.Atoi(sign + a)
 		last := first
 		if err == nil && isRange {
 			last, err = strconv.Atoi(b)
@@ -118,6 +131,20 @@ func indexSet(r *http.Request, key string, lo, layers int) (set map[int]bool, ok
 	return set, true, nil
 }
 
+// boolParam parses an optional on/off parameter: 1 or true, 0 or false
+// (strconv.ParseBool), off when absent.
+func boolParam(r *http.Request, key string) (bool, error) {
+	v := r.URL.Query().Get(key)
+	if v == "" {
+		return false, nil
+	}
+	on, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, errorf(http.StatusBadRequest, "parameter %s=%q: want 1 or 0", key, v)
+	}
+	return on, nil
+}
+
 // classParam parses the optional "class" parameter; -1 means the top class.
 func classParam(r *http.Request, m *served) (int, error) {
 	return intParam(r, "class", -1, -1, len(m.classes)-1)
@@ -126,8 +153,8 @@ func classParam(r *http.Request, m *served) (int, error) {
 func (s *Server) handleActivations(w http.ResponseWriter, r *http.Request) {
 	m, k, err := s.modelAndK(r)
 	var full, only map[int]bool
-	var some bool
-	var class int
+	var some, embed bool
+	opts := model.TraceOptions{Top: k}
 	if err == nil {
 		full, _, err = indexSet(r, "full", -1, len(m.info.Layers))
 	}
@@ -135,13 +162,17 @@ func (s *Server) handleActivations(w http.ResponseWriter, r *http.Request) {
 		only, some, err = indexSet(r, "layers", 0, len(m.info.Layers))
 	}
 	if err == nil {
-		class, err = classParam(r, m)
+		opts.Class, err = classParam(r, m)
 	}
-	opts := model.TraceOptions{Top: k, Saliency: r.URL.Query().Get("saliency") == "1", Class: class}
+	if err == nil {
+		opts.Saliency, err = boolParam(r, "saliency")
+	}
 	if err == nil {
 		opts.CAM, opts.CAMLayer, err = camParams(r, m, "")
 	}
-	embed := r.URL.Query().Get("embed") == "1"
+	if err == nil {
+		embed, err = boolParam(r, "embed")
+	}
 	if err == nil && embed && m.embed.why != "" {
 		err = errorf(http.StatusBadRequest, "parameter embed: no map of test images: %s", m.embed.why)
 	}
@@ -160,6 +191,9 @@ func (s *Server) handleActivations(w http.ResponseWriter, r *http.Request) {
 		}
 		ans.Input = encoded{Index: -1, Name: "input", Type: "Input", Shape: m.shape}
 		ans.Input.Min, ans.Input.Max, ans.Input.Encoding, ans.Input.Data = encode(t.Input.Data, full[-1])
+		if !finite(ans.Input.Min, ans.Input.Max) {
+			return nil, errorf(http.StatusUnprocessableEntity, "the standardised input holds values that are not finite (NaN or infinite): the model is broken")
+		}
 		for i, o := range t.Layers {
 			if some && !only[i] && !full[i] {
 				continue
@@ -167,6 +201,9 @@ func (s *Server) handleActivations(w http.ResponseWriter, r *http.Request) {
 			l := m.info.Layers[i]
 			e := encoded{Index: i, Name: l.Name, Type: l.Type, Shape: o.Shape[1:]}
 			e.Min, e.Max, e.Encoding, e.Data = encode(o.Data, full[i])
+			if !finite(e.Min, e.Max) { // JSON has no NaN or infinities
+				return nil, errorf(http.StatusUnprocessableEntity, "layer %d (%s) outputs values that are not finite (NaN or infinite): the model is broken", i, l.Name)
+			}
 			ans.Layers = append(ans.Layers, e)
 		}
 		if t.Saliency != nil {
@@ -189,11 +226,15 @@ func (s *Server) handleActivations(w http.ResponseWriter, r *http.Request) {
 }
 
 // camParams parses the parameters of a class activation map: "cam", the
-// method (def when absent; "" for none), and "camlayer", the layer (-1 when
-// absent: the model's default), checked against the model.
+// method (def when absent; "" for none, when "camlayer" must be absent
+// too), and "camlayer", the layer (-1 when absent: the model's default),
+// checked against the model.
 func camParams(r *http.Request, m *served, def string) (method string, layer int, err error) {
 	method = cmp.Or(r.URL.Query().Get("cam"), def)
 	if method == "" {
+		if v := r.URL.Query().Get("camlayer"); v != "" {
+			return "", 0, errorf(http.StatusBadRequest, "parameter camlayer=%q: the layer of cam=gradcam or cam=hirescam, and there is no cam", v)
+		}
 		return "", -1, nil
 	}
 	if !slices.Contains(model.CAMMethods, method) {

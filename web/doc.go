@@ -50,12 +50,14 @@
 // # API
 //
 // All answers are JSON. Every error has a body {"error": "message"}: a 4xx
-// for the request (422 when the model's output is not finite: its weights
-// overflow), 500 for a fault of the server (a panic is recovered and
-// logged), 503 when the request ended before its answer, the
-// [Options.Timeout] included; an unsupported method is a 405 with an Allow
-// header. Paths with "." or ".." segments, backslashes or empty segments are
-// refused (400) before routing; only the embedded files are served.
+// for the request (422 when the model's output, or a value the answer
+// would hold, is not finite: its weights overflow), 500 for a fault of the
+// server (a panic is recovered and logged), 503 when the request ended
+// before its answer, the [Options.Timeout] included; an unsupported
+// method is a 405 with an Allow header. Paths with "." or ".." segments,
+// backslashes or empty segments are refused (400) before routing, and so
+// are API queries that do not parse or give a parameter more than once;
+// only the embedded files are served.
 // GET /healthz answers {"status": "ok", "models": N}; the probes and the
 // metrics are described under "Running many servers".
 //
@@ -66,15 +68,16 @@
 // most [Options.MaxBodyBytes]; both are checked against the declared length
 // before anything is read, then while the body streams in (413 beyond). A
 // JSON body is parsed value by value and refused at the first value past
-// the model's input. A PNG or JPEG body must be of the media type it claims
-// and its header must declare at most [Options.MaxImagePixels] (by default
-// 256 times the model's input: 512x512 for a 32x32 model), checked before a
-// work slot is taken; it is then decoded as it streams in, never held
-// whole. Reading the image and running the model take one of
-// [Options.Concurrency] work slots; other requests wait for one until
-// they end. Reading a body ends with the request's timeout, so a client that
-// stalls its upload gives its slot back. The slot and the model copy are
-// given back even when the model panics.
+// the model's input. An image body must be of the media type it claims
+// and its header, within its first 256 KiB (413 beyond), must declare at
+// most [Options.MaxImagePixels] (by default 256 times the model's input:
+// 512x512 for a 32x32 model), checked before a work slot is taken; it is
+// then decoded as it streams in, never held whole. Reading the image and
+// running the model take one of [Options.Concurrency] work slots; other
+// requests wait for one until they end. Reading a body ends with the
+// request's timeout, so a client that stalls its upload gives its slot
+// back. The slot and the model copy are given back even when the model
+// panics.
 //
 // GET /api/models lists the served models:
 //
@@ -111,7 +114,12 @@
 //   - application/json, {"pixels": [...]}: exactly H*W*C numbers in 0..255,
 //     row by row, channels last, white on black; used as is.
 //
-// The model parameter may be left out when a single model is served.
+// A body is sent uncompressed: a Content-Encoding other than identity is
+// refused (415).
+//
+// The model parameter may be left out when a single model is served. The
+// paths /api/models/NAME/... name their model; a model parameter naming
+// another is refused (400).
 //
 // POST /api/activations?model=NAME[&k=5][&layers=I,J-K][&full=I,J][&saliency=1][&cam=M[&camlayer=L]][&class=C]
 // takes the same bodies and answers everything the page shows for one drawing:
@@ -135,7 +143,8 @@
 // image) is in NHWC order without the batch axis. With "encoding": "u8" its
 // data is one byte per value, v = min + byte/255*(max-min); layers listed in
 // "full" (-1 for the input) come as "f32", little-endian float32. "saliency"
-// is present with saliency=1, as in /api/saliency. "cam" is present with
+// is present with saliency=1, as in /api/saliency (saliency and embed take
+// 1 or 0, or true or false; anything else is refused). "cam" is present with
 // cam=gradcam or cam=hirescam: the class activation map (see
 // [model.CAM]) of class C (default: the top class) over the maps of layer
 // L (default: the last convolution's block, [model.Model.CAMLayer]), one
@@ -224,7 +233,9 @@
 // GET /api/models/NAME/layers/I/activation?z=Z1,Z2,... applies the
 // activation function of layer I (its "activation" config) to up to 4,096
 // values, with the network's own code (softmax takes them as one row); the
-// page's arithmetic uses it rather than a copy of its own:
+// page's arithmetic uses it rather than a copy of its own. A value whose
+// result is beyond float32 (selu of 3.4e38) is refused (400), as JSON has
+// no infinities:
 //
 //	{"model": "ahcd", "layer": 0, "activation": "relu", "z": [-1.5, 2], "values": [0, 2]}
 //
@@ -281,7 +292,7 @@
 //   - GET /metrics answers the Prometheus text format, from a registry of
 //     the server's own: convnet_http_requests_total by endpoint (the route's
 //     pattern, such as "/api/predict" or "/api/models/{name}/history";
-//     "none" for a path refused before routing) and code;
+//     "none" for a request refused before routing) and code;
 //     convnet_http_request_duration_seconds, a histogram by endpoint;
 //     convnet_http_requests_in_flight; convnet_work_slots and
 //     convnet_work_slots_busy ([Options.Concurrency]); for each model,

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"runtime"
 	rtmetrics "runtime/metrics"
+	"strings"
 	"testing"
 )
 
@@ -19,9 +20,9 @@ func allocated(f func()) int64 {
 }
 
 // uploadTypes are the media types FuzzUpload sends its bodies as.
-var uploadTypes = []string{"application/json", "image/png", "image/jpeg"}
+var uploadTypes = []string{"application/json", "image/png", "image/jpeg", "image/x-portable-graymap", "image/x-portable-pixmap"}
 
-// FuzzUpload sends any body, as JSON, PNG or JPEG, to /api/predict and
+// FuzzUpload sends any body, as JSON, PNG, JPEG, PGM or PPM, to /api/predict and
 // /api/activations: the answer is 200 or a 4xx with a JSON error, and a
 // request allocates at most a few times its body, plus the largest image
 // the model accepts decoded at 16 bits per channel, plus a fixed amount
@@ -34,6 +35,10 @@ func FuzzUpload(f *testing.F) {
 	f.Add(uint8(1), bombPNG(f, 6400, 6400))
 	f.Add(uint8(2), encodeImage(f, "jpeg", 50, 70, 0, 240))
 	f.Add(uint8(2), bars(f, 1, 9, 9, 0, 255))
+	f.Add(uint8(3), []byte("P5 8 8 200\n"+strings.Repeat("\x10\xf0", 32)))
+	f.Add(uint8(3), []byte("P2\n# a comment\n2 2\n255\n0 255 255 0\n"))
+	f.Add(uint8(4), []byte("P6 3 3 255\n"+strings.Repeat("\x00\x80\xff", 9)))
+	f.Add(uint8(4), []byte("P3 1 2 15\n1 2 3 15 0 9\n"))
 	s := testServer(f)
 	served := s.byName["letters"]
 	// The largest image accepted, decoded as 16-bit RGBA, and its gray

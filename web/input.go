@@ -11,6 +11,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strings"
 
 	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/model"
@@ -50,8 +51,14 @@ var mediaTypes = map[string]string{
 const acceptedTypes = "send image/png, image/jpeg, image/x-portable-graymap, image/x-portable-pixmap or application/json"
 
 // mediaType returns the request's media type if it is one the POST
-// endpoints take (mediaTypes).
+// endpoints take (mediaTypes), for a body sent as it is (no
+// Content-Encoding but identity).
 func mediaType(r *http.Request) (string, error) {
+	for _, ce := range r.Header.Values("Content-Encoding") {
+		if ce := strings.TrimSpace(ce); ce != "" && !strings.EqualFold(ce, "identity") {
+			return "", errorf(http.StatusUnsupportedMediaType, "Content-Encoding %q: send the body uncompressed", ce)
+		}
+	}
 	ct := r.Header.Get("Content-Type")
 	if ct == "" {
 		return "", errorf(http.StatusUnsupportedMediaType, "missing Content-Type: %s", acceptedTypes)
@@ -66,6 +73,12 @@ func mediaType(r *http.Request) (string, error) {
 	return mt, nil
 }
 
+// maxImageHeader bounds the bytes of an image read to find its size (a
+// JPEG's segments before its frame header, a PGM's comments), which a
+// request holds before it waits for a work slot; the page reads as much to
+// size a picture.
+const maxImageHeader = 256 << 10
+
 // upload is a request's image, checked as far as it can be before it costs
 // memory or a work slot.
 type upload struct {
@@ -76,9 +89,9 @@ type upload struct {
 // open checks the request's body before a work slot is taken. A JSON body
 // may hold at most maxJSONBytes (enough for the model's values, each
 // written out at length) and any body at most maxBody; both are checked
-// against the declared length at once and while streaming. A PNG or JPEG
-// body's header must name its media type and a size within the model's
-// pixel budget.
+// against the declared length at once and while streaming. An image
+// body's header must fit in maxImageHeader bytes and name its media type
+// and a size within the model's pixel budget.
 func open(w http.ResponseWriter, r *http.Request, m *served, mt string, maxBody int64) (*upload, error) {
 	limit := maxBody
 	if mt == "application/json" {
@@ -92,7 +105,11 @@ func open(w http.ResponseWriter, r *http.Request, m *served, mt string, maxBody 
 		return &upload{mt, body}, nil
 	}
 	var head bytes.Buffer
-	cfg, format, err := image.DecodeConfig(io.TeeReader(body, &head))
+	lr := &io.LimitedReader{R: body, N: maxImageHeader}
+	cfg, format, err := image.DecodeConfig(io.TeeReader(lr, &head))
+	if err != nil && lr.N == 0 {
+		return nil, errorf(http.StatusRequestEntityTooLarge, "decoding the %s body: its header takes more than %d bytes before the image's size", mt, maxImageHeader)
+	}
 	if err != nil {
 		return nil, bodyError("decoding the "+mt+" body", err)
 	}

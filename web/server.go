@@ -243,8 +243,9 @@ func (w jsonTimeout) WriteHeader(status int) {
 // Unwrap gives http.ResponseController the underlying writer.
 func (w jsonTimeout) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// serve rejects unclean paths before the mux would redirect them and turns
-// a panic into a JSON error. The POST endpoints limit their bodies.
+// serve rejects unclean paths before the mux would redirect them, and API
+// queries that do not parse or repeat a parameter, and turns a panic into a
+// JSON error. The POST endpoints limit their bodies.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -261,6 +262,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if strings.HasPrefix(p, "/api/") {
+		if err := checkQuery(r.URL.RawQuery); err != nil {
+			fail(w, err)
+			return
+		}
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
