@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"sync"
 	"time"
@@ -37,9 +38,24 @@ type watchEvent struct {
 // NewWatch returns a watch with no subscribers.
 func NewWatch() *Watch { return &Watch{subs: map[chan watchEvent]struct{}{}} }
 
-// Epoch tells every page that an epoch has ended.
+// Epoch tells every page that an epoch has ended. A log that is not a
+// finite number (a validation loss gone to infinity) is sent as null.
 func (w *Watch) Epoch(e EpochEvent) {
-	b, _ := json.Marshal(e)
+	logs := make(map[string]*float64, len(e.Logs))
+	for k, v := range e.Logs {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			logs[k] = &v
+		} else {
+			logs[k] = nil
+		}
+	}
+	b, err := json.Marshal(struct {
+		EpochEvent
+		Logs map[string]*float64 `json:"logs"`
+	}{e, logs})
+	if err != nil {
+		panic("web: Watch.Epoch: " + err.Error()) // numbers and strings only
+	}
 	w.publish(watchEvent{"epoch", b}, false)
 }
 

@@ -16,8 +16,10 @@ export function watch(onEpoch) {
     const ev = JSON.parse(e.data);
     state.epochs.push(ev.epoch);
     const l = ev.logs;
-    banner.textContent = `Training: epoch ${ev.epoch} of ${ev.epochs} done. Loss ${l.loss.toFixed(3)}, accuracy ${(l.accuracy * 100).toFixed(1)}%` +
-      (l.val_accuracy != null ? `, validation accuracy ${(l.val_accuracy * 100).toFixed(1)}%` : "") +
+    // A log that is not a finite number comes as null.
+    const num = (v, f) => (v == null ? "not a number" : f(v));
+    banner.textContent = `Training: epoch ${ev.epoch} of ${ev.epochs} done. Loss ${num(l.loss, (v) => v.toFixed(3))}, accuracy ${num(l.accuracy, (v) => (v * 100).toFixed(1) + "%")}` +
+      ("val_accuracy" in l ? `, validation accuracy ${num(l.val_accuracy, (v) => (v * 100).toFixed(1) + "%")}` : "") +
       `. The drawing on the pad runs through each epoch's network.`;
     onEpoch(ev);
   });
