@@ -269,7 +269,9 @@
 // "convnet train --watch"), is a stream of server-sent events: "epoch"
 // {"model", "epoch", "epochs", "logs": {"loss", "accuracy", ...}} when the
 // served model has become that epoch's network (the last epoch so far is
-// sent on connecting), and "end" {"message"} when the run is over.
+// sent on connecting; a log that is not a finite number is null), and "end"
+// {"message"} when the run is over. At most 64 pages follow a run at once;
+// one more gets a 503.
 //
 // # Metadata written by training and evaluation
 //

@@ -90,13 +90,20 @@ func (w *Watch) publish(ev watchEvent, end bool) {
 	}
 }
 
+// maxWatchers is the number of pages that may follow a run at once.
+const maxWatchers = 64
+
 // subscribe returns a channel of the events to come and the last epoch so
-// far (nil if none), or the end if the run is over.
+// far (nil if none), or the end if the run is over; c and end are both nil
+// when maxWatchers pages follow the run already.
 func (w *Watch) subscribe() (c chan watchEvent, last, end *watchEvent) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.end != nil {
 		return nil, nil, w.end
+	}
+	if len(w.subs) >= maxWatchers {
+		return nil, nil, nil
 	}
 	c = make(chan watchEvent, 4)
 	w.subs[c] = struct{}{}
@@ -104,6 +111,13 @@ func (w *Watch) subscribe() (c chan watchEvent, last, end *watchEvent) {
 		last = &w.epochs[n-1]
 	}
 	return c, last, nil
+}
+
+// ended returns the end of the run, or nil while it goes on.
+func (w *Watch) ended() *watchEvent {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.end
 }
 
 // close ends every stream (the server is shutting down): pages that were
@@ -135,6 +149,14 @@ func (s *Server) serveWatch(rw http.ResponseWriter, r *http.Request) {
 		writeError(rw, http.StatusMethodNotAllowed, "method %s not allowed on %s (allowed: GET)", r.Method, r.URL.Path)
 		return
 	}
+	c, last, end := s.opts.Watch.subscribe()
+	if c == nil && end == nil {
+		writeError(rw, http.StatusServiceUnavailable, "%d pages follow this run already", maxWatchers)
+		return
+	}
+	if c != nil {
+		defer s.opts.Watch.unsubscribe(c)
+	}
 	rc := http.NewResponseController(rw)
 	rc.SetWriteDeadline(time.Time{})
 	h := rw.Header()
@@ -146,12 +168,10 @@ func (s *Server) serveWatch(rw http.ResponseWriter, r *http.Request) {
 		_, err := fmt.Fprintf(rw, "event: %s\ndata: %s\n\n", ev.name, ev.data)
 		return err == nil && rc.Flush() == nil
 	}
-	c, last, end := s.opts.Watch.subscribe()
 	if end != nil {
 		send(*end)
 		return
 	}
-	defer s.opts.Watch.unsubscribe(c)
 	if last != nil && !send(*last) {
 		return
 	}
@@ -161,7 +181,7 @@ func (s *Server) serveWatch(rw http.ResponseWriter, r *http.Request) {
 		select {
 		case ev, ok := <-c:
 			if !ok { // the run ended while this page lagged behind
-				if _, _, end := s.opts.Watch.subscribe(); end != nil {
+				if end := s.opts.Watch.ended(); end != nil {
 					send(*end)
 				}
 				return

@@ -2,8 +2,13 @@ package web
 
 import (
 	"encoding/json"
+	"io"
 	"math"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 )
 
 // TestWatchNonFinite publishes an epoch whose validation loss and accuracy
@@ -22,5 +27,55 @@ func TestWatchNonFinite(t *testing.T) {
 	}
 	if ev.Model != "m" || ev.Epoch != 1 || len(ev.Logs) != 3 || ev.Logs["val_loss"] != nil || ev.Logs["val_accuracy"] != nil || ev.Logs["loss"] == nil || *ev.Logs["loss"] != 0.5 {
 		t.Errorf("epoch event %s, want val_loss and val_accuracy null, loss 0.5", b)
+	}
+}
+
+// TestWatchLimit follows a run from maxWatchers pages: one more is refused
+// with a 503 until one of them goes.
+func TestWatchLimit(t *testing.T) {
+	w := NewWatch()
+	s, err := NewServer(nil, Options{Watch: w})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	w.Epoch(EpochEvent{Model: "m", Epoch: 1, Epochs: 2, Logs: map[string]float64{"loss": 0.5}})
+	var open []*http.Response
+	defer func() {
+		for _, r := range open {
+			r.Body.Close()
+		}
+	}()
+	for range maxWatchers {
+		r, err := http.Get(ts.URL + "/api/watch")
+		if err != nil || r.StatusCode != 200 {
+			t.Fatalf("page %d: %v %v", len(open)+1, err, r)
+		}
+		open = append(open, r)
+	}
+	r, err := http.Get(ts.URL + "/api/watch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	if r.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(b), `"error":"64 pages follow this run already"`) {
+		t.Fatalf("page %d: %d %s, want 503 and why", maxWatchers+1, r.StatusCode, b)
+	}
+	open[0].Body.Close()
+	open = open[1:]
+	for start := time.Now(); ; time.Sleep(10 * time.Millisecond) {
+		r, err := http.Get(ts.URL + "/api/watch")
+		if err == nil && r.StatusCode == 200 {
+			open = append(open, r)
+			break
+		}
+		if err == nil {
+			r.Body.Close()
+		}
+		if time.Since(start) > 10*time.Second {
+			t.Fatal("a page that went left no room for another")
+		}
 	}
 }
