@@ -27,8 +27,8 @@ import (
 // appended epoch by epoch, as TensorFlow's writers do; a record cut short
 // by a crash is one TensorBoard's reader skips.
 type TensorBoard struct {
-	Dir           string
-	HistogramFreq int // 0: no histograms
+	Dir           string // "": "logs", as Keras's log_dir
+	HistogramFreq int    // 0: no histograms
 
 	train, val *eventWriter
 }
@@ -134,7 +134,11 @@ func (tb *TensorBoard) open(w **eventWriter, run string, now float64, step int) 
 	if *w != nil {
 		return nil
 	}
-	ew, err := newEventWriter(filepath.Join(tb.Dir, run), now)
+	dir := tb.Dir
+	if dir == "" {
+		dir = "logs"
+	}
+	ew, err := newEventWriter(filepath.Join(dir, run), now)
 	if err != nil {
 		return err
 	}

@@ -287,3 +287,16 @@ func TestTensorBoardDirError(t *testing.T) {
 		t.Errorf("Fit with a file as the log directory: %v", err)
 	}
 }
+
+// TestTensorBoardDefaultDir writes to logs/train, Keras's log_dir, when
+// no folder is given.
+func TestTensorBoardDefaultDir(t *testing.T) {
+	t.Chdir(t.TempDir())
+	m := tinyCompiled(t)
+	b := classWeightBatch()
+	if _, err := m.Fit(context.Background(), FitOptions{Epochs: 1, Train: func(int, int) (Batches, error) { return &oneBatch{b: b}, nil },
+		Callbacks: []Callback{&TensorBoard{}}}); err != nil {
+		t.Fatal(err)
+	}
+	runEvents(t, "logs", "train")
+}

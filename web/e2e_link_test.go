@@ -75,4 +75,9 @@ func checkLink(p page, url string) {
 	if !browser.Eval[bool](p.Browser, `document.getElementById("saliency").checked && document.getElementById("detail").hidden`) {
 		p.t.Error("a broken link: want saliency on and no detail view")
 	}
+	p.Do("opening a link with a test image of no size", chromedp.Navigate("about:blank"), chromedp.Navigate(url+"/#m=ahcd&i=0.0.1."), chromedp.WaitVisible(chromedp.CSS("#pad")))
+	p.WaitFor("the broken image's message", `document.getElementById("message") && document.getElementById("message").textContent.includes("could not be shown")`)
+	if msg := browser.Eval[string](p.Browser, `document.getElementById("message").textContent`); !strings.Contains(msg, "the drawing (the test image's size 0×0×1) could not be shown") {
+		p.t.Errorf("a link with a test image of no size: %q", msg)
+	}
 }
