@@ -25,19 +25,17 @@ import (
 // exportRefused are convnet train's flags that the PyTorch project does not
 // take, with the reason.
 var exportRefused = map[string]string{
-	"resume":                     "the PyTorch project starts from --model; convnet's checkpoints resume convnet train",
-	"workers":                    "train.py's own --workers sets PyTorch's DataLoader processes",
-	"checkpoint":                 "train.py writes its model at the end, not Keras-style checkpoints",
-	"checkpoint-best-only":       "train.py writes its model at the end, not Keras-style checkpoints",
-	"checkpoint-monitor":         "train.py writes its model at the end, not Keras-style checkpoints",
-	"lr-find":                    "the range test runs in place of convnet train's training: run it there (convnet train ... --lr-find)",
-	"lr-find-start":              "the range test runs in place of convnet train's training: run it there (convnet train ... --lr-find)",
-	"lr-find-end":                "the range test runs in place of convnet train's training: run it there (convnet train ... --lr-find)",
-	"lr-find-steps":              "the range test runs in place of convnet train's training: run it there (convnet train ... --lr-find)",
-	"tensorboard":                "train.py logs the history with --csv-log; PyTorch's own torch.utils.tensorboard.SummaryWriter can be added where it writes it",
-	"tensorboard-histogram-freq": "train.py logs the history with --csv-log; PyTorch's own torch.utils.tensorboard.SummaryWriter can be added where it writes it",
-	"watch":                      "the demo page while training is convnet train's",
-	"addr":                       "the demo page while training is convnet train's",
+	"resume":               "the PyTorch project starts from --model; convnet's checkpoints resume convnet train",
+	"workers":              "train.py's own --workers sets PyTorch's DataLoader processes",
+	"checkpoint":           "train.py writes its model at the end, not Keras-style checkpoints",
+	"checkpoint-best-only": "train.py writes its model at the end, not Keras-style checkpoints",
+	"checkpoint-monitor":   "train.py writes its model at the end, not Keras-style checkpoints",
+	"lr-find":              "the range test runs in place of convnet train's training: run it there (convnet train ... --lr-find)",
+	"lr-find-start":        "the range test runs in place of convnet train's training: run it there (convnet train ... --lr-find)",
+	"lr-find-end":          "the range test runs in place of convnet train's training: run it there (convnet train ... --lr-find)",
+	"lr-find-steps":        "the range test runs in place of convnet train's training: run it there (convnet train ... --lr-find)",
+	"watch":                "the demo page while training is convnet train's",
+	"addr":                 "the demo page while training is convnet train's",
 }
 
 // exportPyTorch writes the PyTorch project of a network and a recipe.
@@ -134,7 +132,8 @@ func exportRecipe(o *ExportOptions) (torchexport.Recipe, error) {
 		EarlyStopping: torchexport.EarlyStopping{Patience: t.EarlyPatience, Monitor: t.EarlyMonitor, RestoreBest: t.RestoreBest},
 		SWA:           torchexport.SWA{Start: t.SWAStart, LR: t.SWALR, AnnealEpochs: t.SWAAnneal, Strategy: t.SWAStrategy},
 		CSVLog:        t.CSVLog,
-		NoEvaluate:    t.NoEval,
+		TensorBoard:   t.TensorBoard, HistogramFreq: t.HistogramFreq,
+		NoEvaluate: t.NoEval,
 	}
 	if t.ClassWeight != "" {
 		balanced, pairs, err := parseClassWeight(t.ClassWeight)

@@ -46,7 +46,7 @@ func TestTrainLRFind(t *testing.T) {
 		{[]string{"--lr-find-steps", "10"}, "--lr-find-steps 10: want 20 to 100000"},
 		{[]string{"--lr-find-start", "1", "--lr-find-end", "0.1"}, "--lr-find-start 1 and --lr-find-end 0.1: want 0 < start < end <= 1e6"},
 		{[]string{"--watch"}, "--lr-find sweeps the rate of a new run: not with --resume or --watch"},
-		{[]string{"--csv-log", out + ".csv"}, "--lr-find sweeps the rate over steps and saves no model: not with --checkpoint, --csv-log or --early-stopping"},
+		{[]string{"--csv-log", out + ".csv"}, "--lr-find sweeps the rate over steps and saves no model: not with --checkpoint, --csv-log, --tensorboard or --early-stopping"},
 	} {
 		code, _, stderr := runCLI(append(append(trainArgs(t, f, out), "--lr-find"), c.args...)...)
 		if code != 2 || !strings.Contains(stderr, c.want) {

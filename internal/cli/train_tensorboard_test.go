@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/convnet-go/convnet/model"
 )
 
 // tbEvents is what scripts/tensorboard/read.py prints: the events of each
@@ -72,11 +74,7 @@ func readTensorBoard(t *testing.T, dir string, values map[string][]float32) tbEv
 
 // TestTrainTensorBoard trains on AHCD with --tensorboard and a histogram of
 // every weight each epoch, and reads the event files with TensorBoard's own
-// message definitions: a file per run folder, TensorBoard's version, a
-// session start, each epoch's scalars as the CSV log has them, and the last
-// epoch's histograms of the trained weights exactly as PyTorch's
-// SummaryWriter.add_histogram makes them (its make_histogram run on the
-// same values). A run interrupted in its third epoch and resumed adds a file
+// message definitions (checkEvents). A run interrupted in its third epoch and resumed adds a file
 // that starts its session at that epoch, so that TensorBoard drops what the
 // interrupted run logged from there.
 func TestTrainTensorBoard(t *testing.T) {
@@ -91,7 +89,34 @@ func TestTrainTensorBoard(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	m := load(t, out)
+	checkEvents(t, logs, load(t, out), filepath.Join(dir, "log.csv"), "learning_rate", 3)
+
+	// Interrupted in its third epoch, then resumed.
+	split := filepath.Join(dir, "split.safetensors")
+	ckpt := interruptedRun(t, args(split, "--tensorboard", filepath.Join(dir, "split-logs")), 2, 1)
+	if code, _, stderr := runCLI("train", "--resume", ckpt); code != 0 {
+		t.Fatalf("resumed run: exit %d: %s", code, stderr)
+	}
+	ev := readTensorBoard(t, filepath.Join(dir, "split-logs"), nil)
+	files := ev.Runs["train"]
+	if len(files) != 2 {
+		t.Fatalf("train: %d files after a resumed run, want 2", len(files))
+	}
+	first, second := files[0].Events, files[1].Events
+	if first[len(first)-1].Step != 1 || second[1].SessionLog != "START" || second[1].Step != 2 || len(second) != 3 || second[2].Step != 2 {
+		t.Errorf("the interrupted run logged up to step %d; the resumed one: %+v, want a session start at step 2 and epoch 2", first[len(first)-1].Step, second)
+	}
+}
+
+// checkEvents reads the event files under logs of a run of epochs epochs
+// with validation, --csv-log csvLog (whose learning rate is the column lr)
+// and a histogram of every weight at every epoch: a file per run folder,
+// TensorBoard's version, a session start, each epoch's scalars as the CSV
+// log has them, and the last epoch's histograms of m's weights exactly as
+// PyTorch's SummaryWriter.add_histogram makes them (its make_histogram run
+// on the same values).
+func checkEvents(t *testing.T, logs string, m *model.Sequential, csvLog, lr string, epochs int) {
+	t.Helper()
 	values := map[string][]float32{}
 	for _, l := range m.Layers {
 		for _, p := range l.Params() {
@@ -102,15 +127,14 @@ func TestTrainTensorBoard(t *testing.T) {
 	if len(ev.Runs) != 2 || len(ev.Runs["train"]) != 1 || len(ev.Runs["validation"]) != 1 {
 		t.Fatalf("runs %v, want one file in train and one in validation", ev.Runs)
 	}
-
-	f, err := os.Open(filepath.Join(dir, "log.csv"))
+	f, err := os.Open(csvLog)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rows, err := csv.NewReader(f).ReadAll()
 	f.Close()
-	if err != nil || len(rows) != 4 {
-		t.Fatalf("log.csv: %v, %d rows", err, len(rows))
+	if err != nil || len(rows) != epochs+1 {
+		t.Fatalf("%s: %v, %d rows", csvLog, err, len(rows))
 	}
 	logged := func(epoch int, name string) float64 {
 		v, err := strconv.ParseFloat(rows[epoch+1][slices.Index(rows[0], name)], 64)
@@ -119,7 +143,8 @@ func TestTrainTensorBoard(t *testing.T) {
 		}
 		return float64(float32(v))
 	}
-	for run, names := range map[string][]string{"train": {"loss", "accuracy", "learning_rate"}, "validation": {"val_loss", "val_accuracy"}} {
+	tags := map[string]string{"loss": "epoch_loss", "accuracy": "epoch_accuracy", lr: "epoch_learning_rate", "val_loss": "epoch_loss", "val_accuracy": "epoch_accuracy"}
+	for run, names := range map[string][]string{"train": {"loss", "accuracy", lr}, "validation": {"val_loss", "val_accuracy"}} {
 		evs := ev.Runs[run][0].Events
 		if evs[0].FileVersion != "brain.Event:2" || evs[1].SessionLog != "START" || evs[1].Step != 0 {
 			t.Fatalf("%s: first events %+v, want the file version and a session start at step 0", run, evs[:2])
@@ -133,14 +158,14 @@ func TestTrainTensorBoard(t *testing.T) {
 				t.Fatalf("%s: event at step %d with %v, want epoch %d's %v", run, e.Step, e.Scalars, epoch, names)
 			}
 			for _, n := range names {
-				if got, want := e.Scalars["epoch_"+strings.TrimPrefix(n, "val_")], logged(epoch, n); got != want {
-					t.Errorf("%s epoch %d: epoch_%s %v, want %v (log.csv)", run, epoch, strings.TrimPrefix(n, "val_"), got, want)
+				if got, want := e.Scalars[tags[n]], logged(epoch, n); got != want {
+					t.Errorf("%s epoch %d: %s %v, want %v (%s's %s)", run, epoch, tags[n], got, want, filepath.Base(csvLog), n)
 				}
 			}
 			epoch++
 		}
-		if epoch != 3 {
-			t.Errorf("%s: %d epochs of scalars, want 3", run, epoch)
+		if epoch != epochs {
+			t.Errorf("%s: %d epochs of scalars, want %d", run, epoch, epochs)
 		}
 	}
 
@@ -152,8 +177,8 @@ func TestTrainTensorBoard(t *testing.T) {
 		}
 	}
 	last := evs[len(evs)-1]
-	if !slices.Equal(steps, []int{0, 1, 2}) || len(last.Histograms) != len(values) {
-		t.Fatalf("histograms at steps %v, %d in the last (want 0, 1, 2 and %d)", steps, len(last.Histograms), len(values))
+	if len(steps) != epochs || steps[epochs-1] != epochs-1 || len(last.Histograms) != len(values) {
+		t.Fatalf("histograms at steps %v, %d in the last (want every epoch's and %d)", steps, len(last.Histograms), len(values))
 	}
 	for tag, want := range ev.Torch {
 		got := last.Histograms[tag]
@@ -163,28 +188,16 @@ func TestTrainTensorBoard(t *testing.T) {
 			t.Errorf("%s: %+v\nPyTorch's: %+v", tag, got, want)
 		}
 	}
-	t.Logf("%d histograms, %d to %d buckets, equal to PyTorch's", len(ev.Torch), len(ev.Torch["conv2d/bias/histogram"].Bucket), len(ev.Torch["dense_1/kernel/histogram"].Bucket))
-
-	// Interrupted in its third epoch, then resumed.
-	split := filepath.Join(dir, "split.safetensors")
-	ckpt := interruptedRun(t, args(split, "--tensorboard", filepath.Join(dir, "split-logs")), 2, 1)
-	if code, _, stderr := runCLI("train", "--resume", ckpt); code != 0 {
-		t.Fatalf("resumed run: exit %d: %s", code, stderr)
+	lo, hi := math.MaxInt, 0
+	for _, h := range ev.Torch {
+		lo, hi = min(lo, len(h.Bucket)), max(hi, len(h.Bucket))
 	}
-	ev = readTensorBoard(t, filepath.Join(dir, "split-logs"), nil)
-	files := ev.Runs["train"]
-	if len(files) != 2 {
-		t.Fatalf("train: %d files after a resumed run, want 2", len(files))
-	}
-	first, second := files[0].Events, files[1].Events
-	if first[len(first)-1].Step != 1 || second[1].SessionLog != "START" || second[1].Step != 2 || len(second) != 3 || second[2].Step != 2 {
-		t.Errorf("the interrupted run logged up to step %d; the resumed one: %+v, want a session start at step 2 and epoch 2", first[len(first)-1].Step, second)
-	}
+	t.Logf("%d histograms of %d to %d buckets, equal to PyTorch's", len(ev.Torch), lo, hi)
 }
 
 // TestTrainTensorBoardErrors refuses a histogram frequency without event
-// files or below 0, a file in place of the log folder before training
-// starts, and --tensorboard in a PyTorch project.
+// files or below 0, and a file in place of the log folder before training
+// starts.
 func TestTrainTensorBoardErrors(t *testing.T) {
 	f := writeCSVSet(t, smallSet)
 	dir := t.TempDir()
@@ -207,9 +220,5 @@ func TestTrainTensorBoardErrors(t *testing.T) {
 		if strings.Contains(stderr, "Epoch 1/") {
 			t.Errorf("%v: training started before the error", c.args)
 		}
-	}
-	code, _, stderr := runCLI("export", "--format", "pytorch", "--model", "tutorial", "--out", filepath.Join(dir, "proj"), "--tensorboard", dir)
-	if code != 2 || !strings.Contains(stderr, "--tensorboard is not part of --format pytorch") {
-		t.Errorf("export --format pytorch --tensorboard: exit %d, %s", code, stderr)
 	}
 }

@@ -174,6 +174,7 @@ type readmeData struct {
 	Accumulate                         int // steps per update; 0: every step
 	Seed                               uint64
 	DataNote, EvaluateFlags            string
+	TensorBoard                        string // the folder of the event files, "": none
 }
 
 func (p Project) readmeData(td trainData, h helpers) readmeData {
@@ -182,7 +183,7 @@ func (p Project) readmeData(td trainData, h helpers) readmeData {
 		Title: p.Title, Version: p.Version, Command: p.Recipe.Command, ModelFile: ModelFile,
 		Trained: p.Trained, BatchNorm: h.BatchNorm, Augment: r.Augment != nil, Mix: td.Mix,
 		Validation: r.Validation.Split > 0, Images: r.Data.Images != "",
-		BatchSize: r.BatchSize, Accumulate: td.Opt.Accumulate, Seed: r.Seed,
+		BatchSize: r.BatchSize, Accumulate: td.Opt.Accumulate, Seed: r.Seed, TensorBoard: r.TensorBoard,
 	}
 	switch {
 	case r.Data.Images != "":

@@ -38,6 +38,8 @@ type Recipe struct {
 	Validation    Validation
 	EarlyStopping EarlyStopping
 	CSVLog        string // "": none
+	TensorBoard   string // the folder of TensorBoard's event files, "": none
+	HistogramFreq int    // with TensorBoard, the weights' histograms every this many epochs (0: none)
 	NoEvaluate    bool
 }
 
@@ -140,6 +142,8 @@ type trainData struct {
 	EarlyStopping           string // its constants, "" for none
 	RestoreBest             bool
 	CSVLog                  string
+	TensorBoard             string
+	HistogramFreq           int
 	Data                    dataData
 }
 
@@ -226,6 +230,9 @@ func (p Project) trainData() (trainData, error) {
 	}
 	if r.CSVLog != "" {
 		d.CSVLog = pyStr(r.CSVLog)
+	}
+	if r.TensorBoard != "" {
+		d.TensorBoard, d.HistogramFreq = pyStr(r.TensorBoard), r.HistogramFreq
 	}
 	d.Data, err = dataSource(r.Data)
 	return d, err
