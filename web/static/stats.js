@@ -131,6 +131,7 @@ export async function showWeightStats(layer) {
   const ans = await getJSON(`/api/models/${m.name}/layers/${layer}/weights`);
   const d = state.detail;
   if (!d || d.layer !== layer || state.model !== m) return;
+  box.replaceChildren(); // another channel of the layer may have asked too
   for (const p of ans.params) {
     const what = p.trainable ? "" : " (not trained: kept from the data)";
     box.append(figure(`${ans.name}'s ${p.name} ${p.shape.join("×")}${what}:`, p, `${p.count + p.non_finite} weights ${spread(p)}.`));
