@@ -99,7 +99,7 @@ export function restore(p, openDetail) {
   try {
     if (p.get("i")) {
       const [h, w, c, data] = p.get("i").split(".");
-      if (!(h >= 1 && h <= 512 && w >= 1 && w <= 512 && (c === "1" || c === "3"))) throw new Error(`the test image's size ${h}×${w}×${c}`);
+      if (!(h >= 1 && h <= 512 && w >= 1 && w <= 512 && ["1", "3", "4"].includes(c))) throw new Error(`the test image's size ${h}×${w}×${c}`);
       const pixels = unb64(data || "");
       if (pixels.length !== h * w * c) throw new Error(`the test image holds ${pixels.length} values, not ${h}×${w}×${c}`);
       pad.setImage(Array.from(pixels), Number(h), Number(w), Number(c));
