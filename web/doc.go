@@ -30,7 +30,8 @@
 // pixel, its receptive field and the arithmetic that produced it (for
 // ShuffleNet's channel slice and shuffle, the input channel it copies,
 // whose map is drawn beside); under it, the whole layer: a histogram of its
-// values for the drawing (the share a relu set to 0 named) and one of each
+// values for the drawing (the share a relu set to 0 named, and the maps
+// that are 0 everywhere counted) and one of each
 // of its weights, which follows the weights epoch by epoch while a run is
 // watched.
 //

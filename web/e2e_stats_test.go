@@ -24,13 +24,15 @@ func checkStats(p page, m *served, b, ch int, relu bool) {
 	got := browser.Eval[struct {
 		Layer, Shown int
 		Values       []float32
+		Shape        []int
+		Off          string
 		Counts       string
 		Caption      string
 		Weights      []string
 		Captions     []string
 	}](p.Browser, `(() => { const s = window.convnetState, d = s.detail, v = document.getElementById("valueStats");
 		const figs = [...document.querySelectorAll("#weightStats figure")];
-		return {layer: d.layer, shown: d.shown, values: Array.from(s.values[d.shown].v), counts: v.querySelector("canvas").dataset.counts,
+		return {layer: d.layer, shown: d.shown, values: Array.from(s.values[d.shown].v), shape: s.values[d.shown].shape, off: v.dataset.off, counts: v.querySelector("canvas").dataset.counts,
 			caption: v.textContent, weights: figs.map(f => f.querySelector("canvas").dataset.counts), captions: figs.map(f => f.textContent)}; })()`)
 	p.Do("showing the layer's statistics", chromedp.Evaluate[chromedp.Void](`document.getElementById("statsBox").scrollIntoView()`))
 	p.View(fmt.Sprintf("stats-%s-%d.png", m.name, b))
@@ -43,6 +45,23 @@ func checkStats(p page, m *served, b, ch int, relu bool) {
 	}
 	if relu != strings.Contains(got.Caption, "the relu turned those off") || (relu && want.Zeros == 0) {
 		p.t.Errorf("%s block %d: caption %q with %d zeros, want the relu's zeros named: %v", m.name, b, got.Caption, want.Zeros, relu)
+	}
+	if len(got.Shape) == 3 { // the maps that are 0 everywhere
+		h, w, c := got.Shape[0], got.Shape[1], got.Shape[2]
+		off := 0
+		for k := range c {
+			zero := true
+			for i := range h * w {
+				zero = zero && got.Values[i*c+k] == 0
+			}
+			if zero {
+				off++
+			}
+		}
+		if got.Off != strconv.Itoa(off) || (off > 0 && !strings.Contains(got.Caption, fmt.Sprintf("%d of its %d maps are 0 everywhere", off, c))) {
+			p.t.Errorf("%s block %d: %s maps off, caption %q; want %d", m.name, b, got.Off, got.Caption, off)
+		}
+		p.t.Logf("%s block %d: %d of %d maps are 0 everywhere for the drawing", m.name, b, off, c)
 	}
 	params := m.m.Layers[got.Layer].Params()
 	if len(got.Weights) != len(params) {

@@ -176,6 +176,7 @@ func TestBrowser(t *testing.T) {
 	// then a pooling, without weights.
 	checkStats(p, s.byName["ahcd"], 1, 2, true)
 	checkStats(p, s.byName["ahcd"], 2, 5, false)
+	checkStats(p, s.byName["ahcd"], 7, 3, true) // 8×8×128: some maps are 0 everywhere
 	checkConfusion(p)
 	checkGallery(p, s.byName["ahcd"])
 	checkEmbedding(p, s.byName["ahcd"])

@@ -93,6 +93,20 @@ function relus(d) {
   return act === "relu" || act === "relu6";
 }
 
+// deadMaps counts the channels of an image-shaped layer output whose every
+// value is 0, or returns null for another shape.
+function deadMaps(t) {
+  if (t.shape.length !== 3) return null;
+  const [h, w, c] = t.shape;
+  let off = 0;
+  for (let k = 0; k < c; k++) {
+    let zero = true;
+    for (let i = 0; i < h * w && zero; i++) zero = t.v[i * c + k] === 0;
+    if (zero) off++;
+  }
+  return off;
+}
+
 // renderValueStats shows the distribution of the values of the layer the
 // tile belongs to, for the drawing, once the page has them exactly.
 export function renderValueStats(d) {
@@ -105,9 +119,12 @@ export function renderValueStats(d) {
   const zeros = v.zeros === 0 ? "none is 0" : relus(d)
     ? `${num(pct)}% are 0: the relu turned those off for this drawing`
     : `${num(pct)}% are 0`;
-  box.replaceChildren(figure(`${l.name}'s ${v.count + v.non_finite} values for this drawing`, v, `${spread(v)}; ${zeros}.`));
+  const off = deadMaps(t);
+  const maps = off === null ? "" : ` ${off} of its ${t.shape[2]} maps are 0 everywhere: what they look for is nowhere in this drawing.`;
+  box.replaceChildren(figure(`${l.name}'s ${v.count + v.non_finite} values for this drawing`, v, `${spread(v)}; ${zeros}.${off ? maps : ""}`));
   box.dataset.count = v.count;
   box.dataset.zeros = v.zeros;
+  box.dataset.off = off === null ? "" : String(off);
   $("statsBox").hidden = false;
 }
 
