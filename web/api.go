@@ -86,6 +86,20 @@ func checkQuery(raw string) error {
 	return nil
 }
 
+// checkParams refuses a query parameter that is not one of params, the
+// ones the endpoint takes.
+func checkParams(r *http.Request, params []string) error {
+	for _, k := range slices.Sorted(maps.Keys(r.URL.Query())) {
+		if !slices.Contains(params, k) {
+			if len(params) == 0 {
+				return errorf(http.StatusBadRequest, "unknown parameter %q: %s takes none", k, r.URL.Path)
+			}
+			return errorf(http.StatusBadRequest, "unknown parameter %q: %s takes %s", k, r.URL.Path, strings.Join(params, ", "))
+		}
+	}
+	return nil
+}
+
 // intParam parses an optional integer query parameter within [lo, hi].
 func intParam(r *http.Request, key string, def, lo, hi int) (int, error) {
 	v := r.URL.Query().Get(key)

@@ -86,6 +86,30 @@ func TestQueryErrors(t *testing.T) {
 	}
 }
 
+// TestUnknownParams refuses a parameter the endpoint does not take (a
+// misspelt one would leave its default in place), naming those it takes;
+// the health checks take any.
+func TestUnknownParams(t *testing.T) {
+	s := testServer(t)
+	ok := pixelsJSON(64, 10)
+	for _, tt := range []struct{ method, target, want string }{
+		{"POST", "/api/predict?model=letters&top=3", `unknown parameter "top": /api/predict takes model, k`},
+		{"POST", "/api/activations?model=letters&salency=1", `unknown parameter "salency": /api/activations takes model, k, layers, full, saliency, cam, camlayer, class, embed`},
+		{"POST", "/api/saliency?model=letters&k=2", `unknown parameter "k": /api/saliency takes model, class`},
+		{"GET", "/api/models/letters/layers/0/kernel?chanel=1", `unknown parameter "chanel": /api/models/letters/layers/0/kernel takes model, channel`},
+		{"GET", "/api/models/letters/history?epoch=1", `unknown parameter "epoch": /api/models/letters/history takes model`},
+		{"GET", "/api/models?verbose=1", `unknown parameter "verbose": /api/models takes none`},
+	} {
+		r := do(s, tt.method, tt.target, "application/json", []byte(ok))
+		wantError(t, tt.method+" "+tt.target, r, 400, tt.want)
+	}
+	for _, target := range []string{"/healthz?probe=1", "/readyz?from=lb"} {
+		if r := do(s, "GET", target, "", nil); r.status != 200 {
+			t.Errorf("GET %s: %d, want 200", target, r.status)
+		}
+	}
+}
+
 // TestSwitchParams checks the on/off parameters of /api/activations: 1 or
 // true turns saliency on, 0 or false leaves it off, and anything else is
 // refused rather than taken for off.

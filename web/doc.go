@@ -57,8 +57,9 @@
 // before its answer, the [Options.Timeout] included; an unsupported
 // method is a 405 with an Allow header. Paths with "." or ".." segments,
 // backslashes or empty segments are refused (400) before routing, and so
-// are API queries that do not parse or give a parameter more than once;
-// only the embedded files are served.
+// are API queries that do not parse or give a parameter more than once,
+// and, after routing, a parameter the endpoint does not take (the error
+// names those it takes); only the embedded files are served.
 // GET /healthz answers {"status": "ok", "models": N}; the probes and the
 // metrics are described under "Running many servers".
 //

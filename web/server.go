@@ -169,36 +169,45 @@ var (
 func (s *Server) routes() {
 	m := http.NewServeMux()
 	// handle routes pattern to h for the given methods (nil: any), noting
-	// the pattern as the request's endpoint for its metrics.
-	handle := func(pattern string, methods []string, h http.HandlerFunc) {
+	// the pattern as the request's endpoint for its metrics; an API
+	// endpoint's query may hold its params only (a misspelt one is an
+	// error, not a default answered for), the others' anything.
+	handle := func(pattern string, methods, params []string, h http.HandlerFunc) {
 		if methods != nil {
 			h = route(methods, h)
 		}
 		m.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 			noteEndpoint(r, pattern)
+			if params != nil {
+				if err := checkParams(r, params); err != nil {
+					fail(w, err)
+					return
+				}
+			}
 			h(w, r)
 		})
 	}
-	handle("/api/models", get, s.handleModels)
-	handle("/api/predict", post, s.handlePredict)
-	handle("/api/activations", post, s.handleActivations)
-	handle("/api/saliency", post, s.handleSaliency)
-	handle("/api/cam", post, s.handleCAM)
-	handle("/api/models/{name}/layers/{index}/kernel", get, s.handleKernel)
-	handle("/api/models/{name}/layers/{index}/pattern", get, s.handlePattern)
-	handle("/api/models/{name}/layers/{index}/activation", get, s.handleActivation)
-	handle("/api/models/{name}/layers/{index}/weights", get, s.handleWeights)
-	handle("/api/models/{name}/history", get, s.handleHistory)
-	handle("/api/models/{name}/evaluation", get, s.handleEvaluation)
-	handle("/api/models/{name}/evaluation/samples", get, s.handleSamples)
-	handle("/api/models/{name}/embedding", get, s.handleEmbedding)
-	handle("/api/", nil, func(w http.ResponseWriter, r *http.Request) {
+	modelOnly := []string{"model"}
+	handle("/api/models", get, []string{}, s.handleModels)
+	handle("/api/predict", post, []string{"model", "k"}, s.handlePredict)
+	handle("/api/activations", post, []string{"model", "k", "layers", "full", "saliency", "cam", "camlayer", "class", "embed"}, s.handleActivations)
+	handle("/api/saliency", post, []string{"model", "class"}, s.handleSaliency)
+	handle("/api/cam", post, []string{"model", "cam", "camlayer", "class"}, s.handleCAM)
+	handle("/api/models/{name}/layers/{index}/kernel", get, []string{"model", "channel"}, s.handleKernel)
+	handle("/api/models/{name}/layers/{index}/pattern", get, []string{"model", "channel"}, s.handlePattern)
+	handle("/api/models/{name}/layers/{index}/activation", get, []string{"model", "z"}, s.handleActivation)
+	handle("/api/models/{name}/layers/{index}/weights", get, modelOnly, s.handleWeights)
+	handle("/api/models/{name}/history", get, modelOnly, s.handleHistory)
+	handle("/api/models/{name}/evaluation", get, modelOnly, s.handleEvaluation)
+	handle("/api/models/{name}/evaluation/samples", get, []string{"model", "true", "pred"}, s.handleSamples)
+	handle("/api/models/{name}/embedding", get, modelOnly, s.handleEmbedding)
+	handle("/api/", nil, nil, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no API endpoint %s", r.URL.Path)
 	})
-	handle("/healthz", get, s.handleHealth)
-	handle("/readyz", get, s.handleReady)
-	handle("/metrics", get, s.metrics.handler.ServeHTTP)
-	handle("/", get, s.handleStatic)
+	handle("/healthz", get, nil, s.handleHealth)
+	handle("/readyz", get, nil, s.handleReady)
+	handle("/metrics", get, nil, s.metrics.handler.ServeHTTP)
+	handle("/", get, nil, s.handleStatic)
 	s.mux = m
 	timeoutBody, _ := json.Marshal(errorBody{Error: fmt.Sprintf("the request took longer than %v", s.opts.Timeout)})
 	s.handler = http.TimeoutHandler(http.HandlerFunc(s.serve), s.opts.Timeout, string(timeoutBody))
