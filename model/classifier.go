@@ -49,6 +49,9 @@ type Result struct {
 	Top           []Prediction // the k most probable classes, most probable first
 	Probabilities []float32    // every class's probability, by label
 	Inverted      bool         // the image was inverted before it was classified
+	// Blank reports an image whose values are all the same (nothing drawn
+	// on it): its classes say what the network makes of a blank image.
+	Blank bool
 }
 
 // NonFiniteError reports a model output holding NaN or infinite values.
@@ -228,10 +231,20 @@ func (c *Classifier) ClassifyPixels(ctx context.Context, px [][]float32, k int) 
 			if !allFinite(row) {
 				return nil, &NonFiniteError{Index: lo + i}
 			}
-			out = append(out, Result{Top: c.top(row, k), Probabilities: row})
+			out = append(out, Result{Top: c.top(row, k), Probabilities: row, Blank: uniform(batch[i])})
 		}
 	}
 	return out, nil
+}
+
+// uniform reports whether every value of px is the same.
+func uniform(px []float32) bool {
+	for _, v := range px {
+		if v != px[0] {
+			return false
+		}
+	}
+	return true
 }
 
 // run gives f a model from the pool (making one if the pool is empty and

@@ -406,3 +406,43 @@ func TestClassifierEmptyImage(t *testing.T) {
 		}
 	}
 }
+
+// TestClassifierBlank marks an image of one colour blank, white or black,
+// framed or not, and a CSV row of one value, and not an image with a dot.
+func TestClassifierBlank(t *testing.T) {
+	for _, framing := range []data.Framing{{Size: [2]int{8, 8}}, {Size: [2]int{8, 8}, Box: 5, Center: "mass", At: [2]float64{4, 4}}} {
+		m := classifierModel(t)
+		if err := m.SetFraming(framing); err != nil {
+			t.Fatal(err)
+		}
+		c, err := NewClassifier(m, ClassifierOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		white, black, dot := image.NewGray(image.Rect(0, 0, 20, 20)), image.NewGray(image.Rect(0, 0, 20, 20)), image.NewGray(image.Rect(0, 0, 20, 20))
+		for i := range white.Pix {
+			white.Pix[i] = 255
+		}
+		dot.Pix[7*20+9] = 200
+		rs, err := c.ClassifyImages(context.Background(), []image.Image{white, black, dot}, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rs[0].Blank || !rs[1].Blank || rs[2].Blank {
+			t.Errorf("framing %v: blank white %v, black %v, a dot %v; want true, true, false", framing, rs[0].Blank, rs[1].Blank, rs[2].Blank)
+		}
+	}
+	c, err := NewClassifier(classifierModel(t), ClassifierOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	row, ink := make([]float32, 64), make([]float32, 64)
+	for i := range row {
+		row[i] = 17
+	}
+	ink[5] = 1
+	rs, err := c.ClassifyPixels(context.Background(), [][]float32{row, ink}, 1)
+	if err != nil || !rs[0].Blank || rs[1].Blank {
+		t.Errorf("rows of one value and with one ink pixel: %v, blank %v %v", err, rs[0].Blank, rs[1].Blank)
+	}
+}

@@ -202,6 +202,7 @@ func (s *Server) compute(w http.ResponseWriter, r *http.Request, answer func(ctx
 type predictAnswer struct {
 	Model    string             `json:"model"`
 	Inverted bool               `json:"inverted"`
+	Blank    bool               `json:"blank"` // every pixel alike: nothing to classify
 	Top      []model.Prediction `json:"top"`
 }
 
@@ -216,6 +217,6 @@ func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, err
 		}
-		return predictAnswer{Model: m.name, Inverted: f.Inverted, Top: rs[0].Top}, nil
+		return predictAnswer{Model: m.name, Inverted: f.Inverted, Blank: rs[0].Blank, Top: rs[0].Top}, nil
 	})
 }

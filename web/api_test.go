@@ -47,16 +47,16 @@ func TestPredict(t *testing.T) {
 		name, target, ctype string
 		body                []byte
 		k                   int
-		inverted            bool
+		inverted, blank     bool
 		label               int // the expected top class, or -1
 	}{
-		{"json", "/api/predict?model=letters", "application/json", []byte(pixelsJSON(64, 30)), 5, false, -1},
-		{"json k=2", "/api/predict?model=letters&k=2", "application/json; charset=utf-8", []byte(pixelsJSON(64, 30)), 2, false, -1},
-		{"png white on black", "/api/predict?model=letters", "image/png", bars(t, 0, 120, 100, 255, 0), 5, false, 0},
-		{"png ink on paper", "/api/predict?model=letters", "image/png", bars(t, 3, 64, 64, 0, 255), 5, true, 3},
-		{"png exact size", "/api/predict?model=letters&k=1", "image/png", bars(t, 4, 8, 8, 250, 10), 1, false, 4},
-		{"jpeg", "/api/predict?model=digits&k=3", "image/jpeg", encodeImage(t, "jpeg", 50, 70, 0, 240), 3, true, -1},
-		{"tiny png", "/api/predict?model=digits", "image/png", encodeImage(t, "png", 1, 1, 0, 0), 3, false, -1},
+		{"json", "/api/predict?model=letters", "application/json", []byte(pixelsJSON(64, 30)), 5, false, true, -1},
+		{"json k=2", "/api/predict?model=letters&k=2", "application/json; charset=utf-8", []byte(pixelsJSON(64, 30)), 2, false, true, -1},
+		{"png white on black", "/api/predict?model=letters", "image/png", bars(t, 0, 120, 100, 255, 0), 5, false, false, 0},
+		{"png ink on paper", "/api/predict?model=letters", "image/png", bars(t, 3, 64, 64, 0, 255), 5, true, false, 3},
+		{"png exact size", "/api/predict?model=letters&k=1", "image/png", bars(t, 4, 8, 8, 250, 10), 1, false, false, 4},
+		{"jpeg", "/api/predict?model=digits&k=3", "image/jpeg", encodeImage(t, "jpeg", 50, 70, 0, 240), 3, true, false, -1},
+		{"tiny png", "/api/predict?model=digits", "image/png", encodeImage(t, "png", 1, 1, 0, 0), 3, false, true, -1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -77,8 +77,8 @@ func TestPredict(t *testing.T) {
 			if sum > 1.0001 || (tt.k == len(s.byName[got.Model].classes) && math.Abs(float64(sum)-1) > 1e-4) {
 				t.Errorf("POST %s: probabilities sum to %v", tt.target, sum)
 			}
-			if got.Inverted != tt.inverted {
-				t.Errorf("POST %s: inverted = %v, want %v", tt.target, got.Inverted, tt.inverted)
+			if got.Inverted != tt.inverted || got.Blank != tt.blank {
+				t.Errorf("POST %s: inverted = %v, blank = %v; want %v, %v", tt.target, got.Inverted, got.Blank, tt.inverted, tt.blank)
 			}
 			if tt.label >= 0 && got.Top[0].Label != tt.label {
 				t.Errorf("POST %s: top class %+v, want label %d", tt.target, got.Top[0], tt.label)

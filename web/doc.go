@@ -100,9 +100,10 @@
 // training loss, as the model's "loss" metadata records it.
 //
 // POST /api/predict?model=NAME[&k=5] takes an image and answers the k most
-// probable classes (k defaults to 5):
+// probable classes (k defaults to 5); "blank" says that every pixel the
+// network got was alike, nothing drawn:
 //
-//	{"model": "ahcd", "inverted": false, "top": [{"label": 3, "name": "theh ث", "probability": 0.91}, ...]}
+//	{"model": "ahcd", "inverted": false, "blank": false, "top": [{"label": 3, "name": "theh ث", "probability": 0.91}, ...]}
 //
 // The image is the request body, by Content-Type:
 //   - image/png, image/jpeg, image/x-portable-graymap (binary PGM, what the

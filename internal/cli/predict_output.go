@@ -82,7 +82,10 @@ func (t *tablePredictions) write(r predictRecord) error {
 		t.cell(label, 2)
 	}
 	t.w.WriteString(r.Input)
-	if r.Result.Inverted {
+	switch {
+	case r.Result.Blank:
+		t.w.WriteString(" (blank: every pixel alike, nothing to classify)")
+	case r.Result.Inverted:
 		t.w.WriteString(" (inverted: dark on light)")
 	}
 	return t.w.WriteByte('\n')
@@ -104,7 +107,7 @@ func (c *csvPredictions) header() error {
 		n := strconv.Itoa(i + 1)
 		h = append(h, "label_"+n, "name_"+n, "probability_"+n)
 	}
-	h = append(h, "inverted")
+	h = append(h, "inverted", "blank")
 	if c.truth {
 		h = append(h, "true_label", "true_name")
 	}
@@ -116,7 +119,7 @@ func (c *csvPredictions) write(r predictRecord) error {
 	for _, p := range r.Result.Top {
 		row = append(row, strconv.Itoa(p.Label), p.Name, strconv.FormatFloat(float64(p.Probability), 'g', -1, 32))
 	}
-	row = append(row, strconv.FormatBool(r.Result.Inverted))
+	row = append(row, strconv.FormatBool(r.Result.Inverted), strconv.FormatBool(r.Result.Blank))
 	switch {
 	case c.truth && r.Truth >= 0:
 		row = append(row, strconv.Itoa(r.Truth), c.classes[r.Truth])
@@ -141,12 +144,13 @@ type jsonPrediction struct {
 	Input     string             `json:"input"`
 	Top       []model.Prediction `json:"top"`
 	Inverted  bool               `json:"inverted,omitempty"`
+	Blank     bool               `json:"blank,omitempty"`
 	TrueLabel *int               `json:"true_label,omitempty"`
 	TrueName  string             `json:"true_name,omitempty"`
 }
 
 func (j *jsonPredictions) write(r predictRecord) error {
-	jp := jsonPrediction{Input: r.Input, Top: r.Result.Top, Inverted: r.Result.Inverted}
+	jp := jsonPrediction{Input: r.Input, Top: r.Result.Top, Inverted: r.Result.Inverted, Blank: r.Result.Blank}
 	if r.Truth >= 0 {
 		jp.TrueLabel, jp.TrueName = &r.Truth, j.classes[r.Truth]
 	}

@@ -71,7 +71,7 @@ func TestPredictFolderMatchesEvaluate(t *testing.T) {
 	if err != nil {
 		t.Fatalf("predict --output csv does not parse: %v", err)
 	}
-	want := []string{"input", "label_1", "name_1", "probability_1", "label_2", "name_2", "probability_2", "inverted"}
+	want := []string{"input", "label_1", "name_1", "probability_1", "label_2", "name_2", "probability_2", "inverted", "blank"}
 	if strings.Join(records[0], ",") != strings.Join(want, ",") {
 		t.Errorf("CSV header %q, want %q", records[0], want)
 	}
@@ -425,5 +425,27 @@ func TestProgress(t *testing.T) {
 		if b.Len() != 0 {
 			t.Errorf("progress off a terminal or for one chunk wrote %q", b.String())
 		}
+	}
+}
+
+// TestPredictBlank marks a blank image in the table and in JSON, and not
+// as inverted, even white.
+func TestPredictBlank(t *testing.T) {
+	dir := t.TempDir()
+	white := image.NewGray(image.Rect(0, 0, 40, 30))
+	for i := range white.Pix {
+		white.Pix[i] = 255
+	}
+	var b bytes.Buffer
+	png.Encode(&b, white)
+	path := filepath.Join(dir, "white.png")
+	os.WriteFile(path, b.Bytes(), 0o644)
+	code, stdout, stderr := runCLI("predict", "--model", "ahcd", path)
+	if code != 0 || !strings.Contains(stdout, path+" (blank: every pixel alike, nothing to classify)\n") || strings.Contains(stdout, "inverted") {
+		t.Errorf("predict of a white image: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	code, stdout, _ = runCLI("predict", "--model", "ahcd", "--output", "json", path)
+	if code != 0 || !strings.Contains(stdout, `"blank":true`) {
+		t.Errorf("predict --output json of a white image: exit %d, %q", code, stdout)
 	}
 }
