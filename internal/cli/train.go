@@ -367,6 +367,9 @@ func (t *trainer) finish(hist *model.History, elapsed time.Duration) error {
 	os.Remove(t.ckpt)
 	os.Remove(t.best)
 	fmt.Fprintf(t.stdout, "Saved %s (training took %s); curves in %s\n", t.out, elapsed.Round(time.Second), curves)
+	if o.TensorBoard != "" {
+		fmt.Fprintf(t.stdout, "TensorBoard's event files in %s: tensorboard --logdir %s\n", o.TensorBoard, o.TensorBoard)
+	}
 	return nil
 }
 

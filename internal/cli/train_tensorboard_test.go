@@ -85,9 +85,12 @@ func TestTrainTensorBoard(t *testing.T) {
 		return append([]string{"train", "--data-dir", dataDir(t), "--model", "tutorial", "--limit", "400", "--epochs", "3",
 			"--batch-size", "50", "--validation-split", "0.25", "--seed", "5", "--no-evaluate", "--out", out}, extra...)
 	}
-	code, _, stderr := runCLI(args(out, "--tensorboard", logs, "--tensorboard-histogram-freq", "1", "--csv-log", filepath.Join(dir, "log.csv"))...)
+	code, stdout, stderr := runCLI(args(out, "--tensorboard", logs, "--tensorboard-histogram-freq", "1", "--csv-log", filepath.Join(dir, "log.csv"))...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "TensorBoard's event files in "+logs+": tensorboard --logdir "+logs+"\n") {
+		t.Errorf("stdout does not say where the event files are: %q", stdout)
 	}
 	checkEvents(t, logs, load(t, out), filepath.Join(dir, "log.csv"), "learning_rate", 3)
 
