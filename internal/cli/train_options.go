@@ -218,7 +218,7 @@ func (o *trainOptions) register(fs *flag.FlagSet) {
 	fs.BoolVar(&o.CkptBestOnly, "checkpoint-best-only", false, "save a checkpoint only when the monitored metric improves")
 	fs.StringVar(&o.CkptMonitor, "checkpoint-monitor", "val_loss", "metric watched by --checkpoint-best-only")
 	fs.StringVar(&o.CSVLog, "csv-log", "", "write the history to this CSV file after every epoch")
-	fs.StringVar(&o.TensorBoard, "tensorboard", "", "write the history as TensorBoard event files in this directory after every epoch, as Keras's TensorBoard callback: DIR/train and DIR/validation (then: tensorboard --logdir DIR)")
+	fs.StringVar(&o.TensorBoard, "tensorboard", "", "write the history as TensorBoard event files in a folder after every epoch, laid out as Keras's TensorBoard callback lays them out: FOLDER/train and FOLDER/validation (then: tensorboard --logdir FOLDER)")
 	fs.IntVar(&o.HistogramFreq, "tensorboard-histogram-freq", 0, "--tensorboard: every this many epochs, the histogram of every weight too (Keras's histogram_freq; 0: none)")
 
 	fs.StringVar(&o.Resume, "resume", "", "continue the run saved in this checkpoint (its options are reused)")
