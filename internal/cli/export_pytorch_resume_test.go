@@ -83,8 +83,10 @@ func TestExportPyTorchResume(t *testing.T) {
 				b, errB := os.ReadFile(filepath.Join(split, name))
 				if errA != nil || errB != nil {
 					t.Errorf("%s: %v, %v", name, errA, errB)
-				} else if name != "model.ckpt.pt" && !bytes.Equal(a, b) {
-					t.Errorf("%s differs between the run in one go and the resumed one:\n%s\n%s", name, a, b)
+				} else if name == "log.csv" && !bytes.Equal(a, b) {
+					t.Errorf("log.csv differs between the run in one go and the resumed one:\n%s\n%s", a, b)
+				} else if name == "model.safetensors" && !bytes.Equal(a, b) {
+					t.Errorf("model.safetensors differs between the run in one go and the resumed one")
 				}
 			}
 			if !slices.Contains(tc.flags, "--tensorboard") {
