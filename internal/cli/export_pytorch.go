@@ -22,14 +22,18 @@ import (
 	"github.com/convnet-go/convnet/optim"
 )
 
+// keepsOwnCheckpoint is why the PyTorch project refuses convnet train's checkpoint flags.
+const keepsOwnCheckpoint = "convnet's Keras-style checkpoint files are convnet train's; " +
+	"train.py writes its own checkpoint after every epoch (its --checkpoint PATH) and goes on from it with --resume"
+
 // exportRefused are convnet train's flags that the PyTorch project does not
 // take, with the reason.
 var exportRefused = map[string]string{
-	"resume":               "the PyTorch project starts from --model; convnet's checkpoints resume convnet train",
+	"resume":               "the PyTorch project starts from --model; convnet's checkpoints resume convnet train (train.py --resume continues from train.py's own)",
 	"workers":              "train.py's own --workers sets PyTorch's DataLoader processes",
-	"checkpoint":           "train.py writes its model at the end, not Keras-style checkpoints",
-	"checkpoint-best-only": "train.py writes its model at the end, not Keras-style checkpoints",
-	"checkpoint-monitor":   "train.py writes its model at the end, not Keras-style checkpoints",
+	"checkpoint":           keepsOwnCheckpoint,
+	"checkpoint-best-only": keepsOwnCheckpoint,
+	"checkpoint-monitor":   keepsOwnCheckpoint,
 	"lr-find":              "the range test runs in place of convnet train's training: run it there (convnet train ... --lr-find)",
 	"lr-find-start":        "the range test runs in place of convnet train's training: run it there (convnet train ... --lr-find)",
 	"lr-find-end":          "the range test runs in place of convnet train's training: run it there (convnet train ... --lr-find)",

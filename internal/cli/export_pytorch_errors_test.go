@@ -46,7 +46,7 @@ func TestExportPyTorchErrors(t *testing.T) {
 		{"lr-find", []string{"--model", tiny, "--lr-find"}, exitUsage, "--lr-find is not part of --format pytorch: the range test runs in place of convnet train's training"},
 		{"watch", []string{"--model", tiny, "--watch"}, exitUsage, "--watch is not part of --format pytorch: the demo page while training is convnet train's"},
 		{"workers", []string{"--model", tiny, "--workers", "2"}, exitUsage, "train.py's own --workers"},
-		{"checkpoint", []string{"--model", tiny, "--checkpoint", "c.safetensors"}, exitUsage, "--checkpoint is not part"},
+		{"checkpoint", []string{"--model", tiny, "--checkpoint", "c.safetensors"}, exitUsage, "--checkpoint is not part of --format pytorch: convnet's Keras-style checkpoint files are convnet train's; train.py writes its own checkpoint"},
 		{"samplewise", []string{"--model", samplewiseFile}, exitError, "cannot reproduce preprocessing: samplewise"},
 		{"standard input", []string{"--model", tiny, "--csv", "-"}, exitError, "cannot reproduce --csv -"},
 		{"plateau without validation", []string{"--model", tiny, "--schedule", "plateau"}, exitUsage, "watches val_loss but there is no validation data"},

@@ -175,6 +175,8 @@ type readmeData struct {
 	Seed                               uint64
 	DataNote, EvaluateFlags            string
 	TensorBoard                        string // the folder of the event files, "": none
+	// The parts of the loop whose state a checkpoint holds.
+	Plateau, EMA, SWA, EarlyStopping, RestoreBest, CSVLog bool
 }
 
 func (p Project) readmeData(td trainData, h helpers) readmeData {
@@ -184,6 +186,8 @@ func (p Project) readmeData(td trainData, h helpers) readmeData {
 		Trained: p.Trained, BatchNorm: h.BatchNorm, Augment: r.Augment != nil, Mix: td.Mix,
 		Validation: r.Validation.Split > 0, Images: r.Data.Images != "",
 		BatchSize: r.BatchSize, Accumulate: td.Opt.Accumulate, Seed: r.Seed, TensorBoard: r.TensorBoard,
+		Plateau: td.Sched.Kind == "plateau", EMA: td.Opt.EMA != "", SWA: td.SWA != "", EarlyStopping: td.EarlyStopping != "",
+		RestoreBest: td.RestoreBest, CSVLog: td.CSVLog != "",
 	}
 	switch {
 	case r.Data.Images != "":
