@@ -384,15 +384,7 @@ func TestClassifierPixels(t *testing.T) {
 // classify and frames as zeros, framed or resized whole, instead of a
 // panic deep in the resizing.
 func TestClassifierEmptyImage(t *testing.T) {
-	for _, framing := range []data.Framing{{Size: [2]int{8, 8}}, {Size: [2]int{8, 8}, Box: 5, Center: "mass", At: [2]float64{4, 4}}} {
-		m := classifierModel(t)
-		if err := m.SetFraming(framing); err != nil {
-			t.Fatal(err)
-		}
-		c, err := NewClassifier(m, ClassifierOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
+	for framing, c := range framedClassifiers(t) {
 		for _, r := range []image.Rectangle{image.Rect(0, 0, 0, 0), image.Rect(3, 3, 9, 3), image.Rect(5, 0, 5, 16)} {
 			img := image.NewGray(r)
 			f := c.Frame(img)
@@ -407,9 +399,11 @@ func TestClassifierEmptyImage(t *testing.T) {
 	}
 }
 
-// TestClassifierBlank marks an image of one colour blank, white or black,
-// framed or not, and a CSV row of one value, and not an image with a dot.
-func TestClassifierBlank(t *testing.T) {
+// framedClassifiers returns classifiers of classifierModel (8×8) that
+// resize images whole and that frame their ink, by framing.
+func framedClassifiers(t *testing.T) map[data.Framing]*Classifier {
+	t.Helper()
+	out := map[data.Framing]*Classifier{}
 	for _, framing := range []data.Framing{{Size: [2]int{8, 8}}, {Size: [2]int{8, 8}, Box: 5, Center: "mass", At: [2]float64{4, 4}}} {
 		m := classifierModel(t)
 		if err := m.SetFraming(framing); err != nil {
@@ -419,6 +413,15 @@ func TestClassifierBlank(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		out[framing] = c
+	}
+	return out
+}
+
+// TestClassifierBlank marks an image of one colour blank, white or black,
+// framed or not, and a CSV row of one value, and not an image with a dot.
+func TestClassifierBlank(t *testing.T) {
+	for framing, c := range framedClassifiers(t) {
 		white, black, dot := image.NewGray(image.Rect(0, 0, 20, 20)), image.NewGray(image.Rect(0, 0, 20, 20)), image.NewGray(image.Rect(0, 0, 20, 20))
 		for i := range white.Pix {
 			white.Pix[i] = 255

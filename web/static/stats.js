@@ -77,7 +77,9 @@ function figure(title, d, caption) {
   cv.height = 80;
   drawHistogram(cv, d);
   const cap = document.createElement("figcaption");
-  cap.innerHTML = `<b>${title}</b> ${caption}`;
+  const b = document.createElement("b");
+  b.textContent = title; // layer names come from the model file: text, never markup
+  cap.append(b, " " + caption);
   fig.append(cv, cap);
   return fig;
 }
