@@ -14,9 +14,11 @@ newer numpy refuses is adapted, see NumPy below).
 Usage: python3 read.py LOGDIR [VALUES.json]
 """
 import ast
+import atexit
 import importlib.util
 import json
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -26,6 +28,7 @@ import numpy as np
 
 here = os.path.dirname(os.path.abspath(__file__))
 out = tempfile.mkdtemp()
+atexit.register(shutil.rmtree, out, True)
 protos = os.path.join(here, "proto")
 names = sorted(os.listdir(os.path.join(protos, "tensorboard/compat/proto")))
 subprocess.run(["protoc", "-I", protos, "--python_out", out] + ["tensorboard/compat/proto/" + n for n in names], check=True)
