@@ -13,8 +13,8 @@ const histogramBins = 30
 // standard deviation (of the population), how many are exactly zero, and a
 // histogram of histogramBins equal-width bins from Min to Max, bin i holding
 // the values v with Edges[i] <= v < Edges[i+1] (the last bin closed) and
-// Edges[i] = Min + (Max − Min)·i/bins; equal values make one bin. Values that are not finite are counted apart and left out
-// of the rest.
+// Edges[i] = Min + (Max − Min)·i/bins; equal values make one bin. Values
+// that are not finite are counted apart and left out of the rest.
 type distribution struct {
 	Count     int       `json:"count"`
 	NonFinite int       `json:"non_finite"`
@@ -29,13 +29,12 @@ type distribution struct {
 
 func distributionOf(values []float32) distribution {
 	d := distribution{Min: math.Inf(1), Max: math.Inf(-1)}
-	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 	for _, v32 := range values {
-		v := float64(v32)
-		if !finite(v) {
+		if !finite(v32) {
 			d.NonFinite++
 			continue
 		}
+		v := float64(v32)
 		d.Count++
 		d.Min, d.Max = math.Min(d.Min, v), math.Max(d.Max, v)
 		if v == 0 {
@@ -49,13 +48,13 @@ func distributionOf(values []float32) distribution {
 	// In float64, no sum of float32 values or of their squares overflows.
 	var sum, ss float64
 	for _, v32 := range values {
-		if v := float64(v32); finite(v) {
+		if v := float64(v32); finite(v32) {
 			sum += v
 		}
 	}
 	d.Mean = sum / float64(d.Count)
 	for _, v32 := range values {
-		if v := float64(v32); finite(v) {
+		if v := float64(v32); finite(v32) {
 			ss += (v - d.Mean) * (v - d.Mean)
 		}
 	}
@@ -71,7 +70,7 @@ func distributionOf(values []float32) distribution {
 	d.Edges[bins] = d.Max
 	d.Counts = make([]int, bins)
 	for _, v32 := range values {
-		if v := float64(v32); finite(v) {
+		if v := float64(v32); finite(v32) {
 			d.Counts[binOf(d.Edges, v)]++
 		}
 	}

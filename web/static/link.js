@@ -5,6 +5,7 @@
 // address bar is thus always a link to the view, and opening it shows the
 // same drawing, through the same layers, to the same pixel.
 import { $, state } from "./state.js";
+import { decodeBase64 } from "./api.js";
 
 // Points and widths are kept on a grid of 1/8 and 1/16 pad pixel (draw.js
 // rounds them so), which the link holds exactly.
@@ -16,10 +17,7 @@ function b64(bytes) {
   return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-function unb64(s) {
-  const bin = atob(s.replace(/-/g, "+").replace(/_/g, "/"));
-  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
-}
+const unb64 = (s) => decodeBase64(s.replace(/-/g, "+").replace(/_/g, "/"));
 
 // encodeStrokes packs the strokes: their count, then for each its width,
 // its number of points and the points, all uint16 little endian, the
