@@ -16,8 +16,11 @@ import (
 // from 0) as its step. With HistogramFreq n > 0, every n-th epoch (0, n,
 // 2n, ...) it adds to Dir/train the histogram of every weight of every
 // layer as "<layer>/<weight>/histogram", in TensorFlow's default buckets as
-// PyTorch's SummaryWriter.add_histogram makes them. Run
-// "tensorboard --logdir Dir" to see them.
+// PyTorch's SummaryWriter.add_histogram makes them. Unless NoGraph, Dir/train
+// also holds at step 0 the model as Keras's write_graph=True writes it (the
+// tag "keras"), which TensorBoard's Graphs tab draws: each layer a node, its
+// class, the edges between layers. Run "tensorboard --logdir Dir" to see
+// them.
 //
 // Each Fit writes new files (events.out.tfevents.<seconds>.<host>.<pid>.<n>),
 // created with the first epoch, and begins them with a session start at its
@@ -29,6 +32,7 @@ import (
 type TensorBoard struct {
 	Dir           string // "": "logs", as Keras's log_dir
 	HistogramFreq int    // 0: no histograms
+	NoGraph       bool   // true: no graph (Keras's write_graph=False)
 
 	train, val *eventWriter
 }
@@ -99,11 +103,20 @@ func (tb *TensorBoard) OnEpochEnd(m *Model, h *History) (bool, error) {
 	logs := h.Epochs[len(h.Epochs)-1]
 	now := float64(time.Now().UnixNano()) / 1e9
 	step := logs.Epoch
+	first := tb.train == nil
 	if err := tb.open(&tb.train, "train", now, step); err != nil {
 		return false, err
 	}
+	var events [][]byte
+	if first && !tb.NoGraph {
+		doc, err := m.graphDocument()
+		if err != nil {
+			return false, fmt.Errorf("tensorboard: %w", err)
+		}
+		events = append(events, event(now, 0, summary(nil).kerasModel("keras", doc).body))
+	}
 	train := summary(nil).scalar("epoch_loss", logs.Loss).scalar("epoch_accuracy", logs.Accuracy).scalar("epoch_learning_rate", logs.LearningRate)
-	events := [][]byte{event(now, step, train.body)}
+	events = append(events, event(now, step, train.body))
 	if tb.HistogramFreq > 0 && step%tb.HistogramFreq == 0 {
 		var s summary
 		for _, l := range m.Layers {

@@ -30,6 +30,8 @@ func TestEventEncoding(t *testing.T) {
 		{"scalar", event(1.5, 3, summary(nil).scalar("x", 0.5).body), "09000000000000f83f10032a0a0a080a0178150000003f"},
 		{"file version", event(1, 0, fileVersion), "09000000000000f03f1a0d627261696e2e4576656e743a32"},
 		{"session start", event(2.25, 7, sessionStarted), "09000000000000024010073a020801"},
+		{"keras model", event(1.5, 0, summary(nil).kerasModel("keras", []byte(`{"a": 1}`)).body),
+			"09000000000000f83f2a330a310a056b65726173420e0807120042087b2261223a20317d4a180a160a1167726170685f6b657261735f6d6f64656c120131"},
 		{"histogram", event(3.5, 2, summary(nil).histogram("conv/kernel/histogram", h).scalar("a", -1.25).body),
 			"090000000000000c4010022a86010a7a0a15636f6e762f6b65726e656c2f686973746f6772616d2a6109000000000000e0bf1100000000000000401900000000000008402100" +
 				"0000000000f83f2900000000000012403218000000000000000011ea2d819997713d00000000000004403a180000000000000000000000000000f03f00000000000000400a080a0161150000a0bf"},
@@ -96,6 +98,7 @@ type tbEvent struct {
 	start   bool
 	scalars map[string]float32
 	histos  map[string][]byte
+	graphs  map[string]string // a graph_keras_model tensor's string
 }
 
 // readEvents reads every record of the event file at path, checking its
@@ -120,7 +123,7 @@ func readEvents(t *testing.T, path string) []tbEvent {
 			t.Fatalf("%s: bad record checksum", path)
 		}
 		b = b[16+n:]
-		ev := tbEvent{scalars: map[string]float32{}, histos: map[string][]byte{}}
+		ev := tbEvent{scalars: map[string]float32{}, histos: map[string][]byte{}, graphs: map[string]string{}}
 		fields(t, data, func(num protowire.Number, v uint64, m []byte) {
 			switch num {
 			case eventStep:
@@ -133,7 +136,7 @@ func readEvents(t *testing.T, path string) []tbEvent {
 				fields(t, m, func(_ protowire.Number, _ uint64, val []byte) {
 					var tag string
 					var simple float32 // 0 when left out
-					var histo []byte
+					var histo, tensor, meta []byte
 					fields(t, val, func(num protowire.Number, v uint64, m []byte) {
 						switch num {
 						case valueTag:
@@ -142,11 +145,25 @@ func readEvents(t *testing.T, path string) []tbEvent {
 							simple = math.Float32frombits(uint32(v))
 						case valueHisto:
 							histo = m
+						case valueTensor:
+							tensor = m
+						case valueMetadata:
+							meta = m
 						}
 					})
-					if histo != nil {
+					switch {
+					case histo != nil:
 						ev.histos[tag] = histo
-					} else {
+					case tensor != nil:
+						if !strings.Contains(string(meta), "graph_keras_model") {
+							t.Fatalf("tensor %s: metadata %q", tag, meta)
+						}
+						fields(t, tensor, func(num protowire.Number, _ uint64, m []byte) {
+							if num == tensorStringVal {
+								ev.graphs[tag] = string(m)
+							}
+						})
+					default:
 						ev.scalars[tag] = simple
 					}
 				})
@@ -217,12 +234,19 @@ func TestTensorBoard(t *testing.T) {
 		t.Fatal(err)
 	}
 	trainFile, evs := runEvents(t, dir, "train")
-	if len(evs) != 2+3+2 || evs[0].version != "brain.Event:2" || !evs[1].start || evs[1].step != 0 {
-		t.Fatalf("train: %d events (want the version, a session start at 0, 3 epochs, 2 of histograms): %+v", len(evs), evs[:2])
+	if len(evs) != 3+3+2 || evs[0].version != "brain.Event:2" || !evs[1].start || evs[1].step != 0 {
+		t.Fatalf("train: %d events (want the version, a session start at 0, the graph, 3 epochs, 2 of histograms): %+v", len(evs), evs[:2])
+	}
+	doc, err := m.graphDocument()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if evs[2].step != 0 || evs[2].graphs["keras"] != string(doc) || len(evs[2].scalars) > 0 {
+		t.Errorf("train's third event: %+v, want the graph at step 0 under the tag keras", evs[2])
 	}
 	var hist []int
 	e := 0
-	for _, ev := range evs[2:] {
+	for _, ev := range evs[3:] {
 		if len(ev.histos) > 0 {
 			hist = append(hist, ev.step)
 			if len(ev.histos) != len(m.Params()) || ev.histos["dense/kernel/histogram"] == nil {
@@ -257,9 +281,9 @@ func TestTensorBoard(t *testing.T) {
 	}
 
 	// Resumed from epoch 1 (of the history's first epoch), without
-	// validation or histograms: a file of its own, starting at step 1.
+	// validation, histograms or graph: a file of its own, starting at step 1.
 	_, err = m.Fit(context.Background(), FitOptions{Epochs: 3, InitialEpoch: 1, History: &History{Epochs: h.Epochs[:1]},
-		Train: train, Callbacks: []Callback{&TensorBoard{Dir: dir}}})
+		Train: train, Callbacks: []Callback{&TensorBoard{Dir: dir, NoGraph: true}}})
 	if err != nil {
 		t.Fatal(err)
 	}

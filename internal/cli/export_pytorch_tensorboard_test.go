@@ -1,22 +1,50 @@
 package cli
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
 )
 
+// branchNet is a Functional network for smallSet's images: a residual
+// Add of two convolutions, a batch normalization called with
+// training=False, a pooling and a Dense.
+const branchNet = `{"class_name": "Functional", "config": {"name": "branchy", "layers": [
+  {"class_name": "InputLayer", "name": "image", "config": {"batch_shape": [null, 12, 12, 1], "name": "image"}, "inbound_nodes": []},
+  {"class_name": "Conv2D", "name": "a", "config": {"name": "a", "filters": 6, "kernel_size": [3, 3], "padding": "same", "activation": "relu"},
+   "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": ["image", 0, 0]}}], "kwargs": {}}]},
+  {"class_name": "Conv2D", "name": "b", "config": {"name": "b", "filters": 6, "kernel_size": [3, 3], "padding": "same"},
+   "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": ["a", 0, 0]}}], "kwargs": {}}]},
+  {"class_name": "Add", "name": "sum", "config": {"name": "sum"}, "inbound_nodes": [{"args": [[
+    {"class_name": "__keras_tensor__", "config": {"keras_history": ["b", 0, 0]}},
+    {"class_name": "__keras_tensor__", "config": {"keras_history": ["a", 0, 0]}}]], "kwargs": {}}]},
+  {"class_name": "BatchNormalization", "name": "bn", "config": {"name": "bn"},
+   "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": ["sum", 0, 0]}}], "kwargs": {"training": false}}]},
+  {"class_name": "MaxPooling2D", "name": "pool", "config": {"name": "pool", "pool_size": [2, 2]},
+   "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": ["bn", 0, 0]}}], "kwargs": {}}]},
+  {"class_name": "Flatten", "name": "flat", "config": {"name": "flat"},
+   "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": ["pool", 0, 0]}}], "kwargs": {}}]},
+  {"class_name": "Dense", "name": "out", "config": {"name": "out", "units": 4, "activation": "softmax"},
+   "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": ["flat", 0, 0]}}], "kwargs": {}}]}],
+  "input_layers": [["image", 0, 0]], "output_layers": [["out", 0, 0]]}}`
+
 // TestExportPyTorchTensorBoard trains the PyTorch project of a recipe with
-// --tensorboard and a histogram of every weight each epoch: train.py writes
-// the event files itself, and they read as convnet's do (checkEvents: the
-// scalars as its CSV log has them, the histograms of the weights it saved
-// as PyTorch's SummaryWriter makes them), under the same tags.
+// a Functional network (branchNet) and --tensorboard and a histogram of
+// every weight each epoch: train.py writes the event files itself, and they
+// read as convnet's do (checkEvents: the scalars as its CSV log has them,
+// the histograms of the weights it saved as PyTorch's SummaryWriter makes
+// them, the graph as TensorBoard draws it), under the same tags; convnet's
+// own run of the recipe draws the same graph.
 func TestExportPyTorchTensorBoard(t *testing.T) {
 	skipRace(t)
 	py := python(t, "torch", "torchvision", "numpy")
 	f := writeCSVSet(t, smallSet)
-	arch := smallSetNet(t, t.TempDir())
+	arch := filepath.Join(t.TempDir(), "branchy.json")
+	if err := os.WriteFile(arch, []byte(branchNet), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	project := filepath.Join(t.TempDir(), "project")
 	recipe := []string{"--csv", f.Train, "--test-csv", f.Test, "--model", arch, "--epochs", "2", "--batch-size", "16", "--validation-split", "0.2",
 		"--csv-log", "log.csv", "--tensorboard", "logs", "--tensorboard-histogram-freq", "1"}
@@ -38,6 +66,8 @@ func TestExportPyTorchTensorBoard(t *testing.T) {
 	if code, _, stderr := runCLI(args...); code != 0 {
 		t.Fatalf("train: exit %d: %s", code, stderr)
 	}
+	evs := readTensorBoard(t, filepath.Join(dir, "logs"), nil).Runs["train"][0].Events
+	checkGraph(t, evs[2].Step, evs[2].Graphs, load(t, filepath.Join(dir, "m.safetensors")))
 	tags := func(logs string) map[string][]string {
 		out := map[string][]string{}
 		for run, files := range readTensorBoard(t, logs, nil).Runs {
@@ -46,6 +76,9 @@ func TestExportPyTorchTensorBoard(t *testing.T) {
 					out[run] = append(out[run], tag)
 				}
 				for tag := range e.Histograms {
+					out[run] = append(out[run], tag)
+				}
+				for tag := range e.Graphs {
 					out[run] = append(out[run], tag)
 				}
 			}

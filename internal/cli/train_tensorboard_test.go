@@ -28,9 +28,17 @@ type tbEvents struct {
 			SessionLog  string                 `json:"session_log"`
 			Scalars     map[string]float64     `json:"scalars"`
 			Histograms  map[string]tbHistogram `json:"histograms"`
+			Graphs      map[string][]tbNode    `json:"graphs"`
 		} `json:"events"`
 	} `json:"runs"`
 	Torch map[string]tbHistogram `json:"torch"`
+}
+
+// tbNode is a node of the graph TensorBoard draws from a Keras model's
+// summary.
+type tbNode struct {
+	Name, Class, Dtype string
+	Inputs             []string
 }
 
 type tbHistogram struct {
@@ -76,7 +84,7 @@ func readTensorBoard(t *testing.T, dir string, values map[string][]float32) tbEv
 // every weight each epoch, and reads the event files with TensorBoard's own
 // message definitions (checkEvents). A run interrupted in its third epoch and resumed adds a file
 // that starts its session at that epoch, so that TensorBoard drops what the
-// interrupted run logged from there.
+// interrupted run logged from there, and holds the graph again.
 func TestTrainTensorBoard(t *testing.T) {
 	skipRace(t)
 	dir := t.TempDir()
@@ -106,16 +114,17 @@ func TestTrainTensorBoard(t *testing.T) {
 		t.Fatalf("train: %d files after a resumed run, want 2", len(files))
 	}
 	first, second := files[0].Events, files[1].Events
-	if first[len(first)-1].Step != 1 || second[1].SessionLog != "START" || second[1].Step != 2 || len(second) != 3 || second[2].Step != 2 {
-		t.Errorf("the interrupted run logged up to step %d; the resumed one: %+v, want a session start at step 2 and epoch 2", first[len(first)-1].Step, second)
+	if first[len(first)-1].Step != 1 || second[1].SessionLog != "START" || second[1].Step != 2 || len(second) != 4 || second[3].Step != 2 {
+		t.Errorf("the interrupted run logged up to step %d; the resumed one: %+v, want a session start at step 2, the graph and epoch 2", first[len(first)-1].Step, second)
 	}
+	checkGraph(t, second[2].Step, second[2].Graphs, load(t, split)) // each run writes it, as each Keras fit does
 }
 
 // checkEvents reads the event files under logs of a run of epochs epochs
 // with validation, --csv-log csvLog (whose learning rate is the column lr)
 // and a histogram of every weight at every epoch: a file per run folder,
-// TensorBoard's version, a session start, each epoch's scalars as the CSV
-// log has them, and the last epoch's histograms of m's weights exactly as
+// TensorBoard's version, a session start, the graph (checkGraph), each
+// epoch's scalars as the CSV log has them, and the last epoch's histograms of m's weights exactly as
 // PyTorch's SummaryWriter.add_histogram makes them (its make_histogram run
 // on the same values).
 func checkEvents(t *testing.T, logs string, m *model.Sequential, csvLog, lr string, epochs int) {
@@ -154,7 +163,7 @@ func checkEvents(t *testing.T, logs string, m *model.Sequential, csvLog, lr stri
 		}
 		epoch := 0
 		for _, e := range evs[2:] {
-			if len(e.Histograms) > 0 {
+			if len(e.Histograms) > 0 || len(e.Graphs) > 0 {
 				continue
 			}
 			if e.Step != epoch || len(e.Scalars) != len(names) {
@@ -173,6 +182,7 @@ func checkEvents(t *testing.T, logs string, m *model.Sequential, csvLog, lr stri
 	}
 
 	evs := ev.Runs["train"][0].Events
+	checkGraph(t, evs[2].Step, evs[2].Graphs, m)
 	var steps []int
 	for _, e := range evs {
 		if len(e.Histograms) > 0 {
@@ -196,6 +206,37 @@ func checkEvents(t *testing.T, logs string, m *model.Sequential, csvLog, lr stri
 		lo, hi = min(lo, len(h.Bucket)), max(hi, len(h.Bucket))
 	}
 	t.Logf("%d histograms of %d to %d buckets, equal to PyTorch's", len(ev.Torch), lo, hi)
+}
+
+// checkGraph checks the graph of a train run's third event, as TensorBoard's
+// graph plugin draws it from the model's summary: at step 0, a node for the
+// input and for each of m's layers, in order, of its Keras class, whose
+// inputs are the layers it is called on, all in the model's scope.
+func checkGraph(t *testing.T, step int, graphs map[string][]tbNode, m *model.Sequential) {
+	t.Helper()
+	nodes := graphs["keras"]
+	if step != 0 || len(graphs) != 1 || len(nodes) != len(m.Layers)+1 {
+		t.Fatalf("graphs %v at step %d, want the tag keras of %d nodes at 0", graphs, step, len(m.Layers)+1)
+	}
+	scope, _, _ := strings.Cut(nodes[0].Name, "/")
+	name := func(i int) string { // Layers[i], or the input for -1
+		if i < 0 {
+			return scope + "/" + m.InputName()
+		}
+		return scope + "/" + m.Layers[i].Name()
+	}
+	if nodes[0].Name != name(-1) || nodes[0].Class != "InputLayer" || len(nodes[0].Inputs) != 0 {
+		t.Errorf("the first node %+v, want the input %s", nodes[0], name(-1))
+	}
+	for i, l := range m.Layers {
+		var inputs []string
+		for _, j := range m.Inbound(i) {
+			inputs = append(inputs, name(j))
+		}
+		if n := nodes[i+1]; n.Name != name(i) || n.Class != l.Type() || n.Dtype != "DT_FLOAT" || !slices.Equal(n.Inputs, inputs) {
+			t.Errorf("node %d: %+v, want %s (%s) on %v", i+1, n, name(i), l.Type(), inputs)
+		}
+	}
 }
 
 // TestTrainTensorBoardErrors refuses a histogram frequency without event

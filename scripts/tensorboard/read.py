@@ -4,7 +4,10 @@ tests, and prints them as JSON.
 The messages are parsed with the code protoc generates from TensorBoard's
 own definitions (proto/tensorboard/compat/proto, from tensorflow/tensorboard,
 Apache License 2.0); each record's framing and masked CRC-32C checksums are
-checked as TensorBoard's record reader checks them. With a JSON file of
+checked as TensorBoard's record reader checks them. A Keras model's summary
+(plugin graph_keras_model) is turned into the graph TensorBoard's Graphs tab
+draws by TensorBoard's own keras_util.keras_model_to_graph_def
+(proto/tensorboard/plugins/graph), and printed as its nodes. With a JSON file of
 {tag: [values]}, it also prints the histogram that PyTorch's
 SummaryWriter.add_histogram makes of each list: make_histogram read from the
 source of the installed torch and run as it is, over the default buckets of
@@ -32,8 +35,18 @@ atexit.register(shutil.rmtree, out, True)
 protos = os.path.join(here, "proto")
 names = sorted(os.listdir(os.path.join(protos, "tensorboard/compat/proto")))
 subprocess.run(["protoc", "-I", protos, "--python_out", out] + ["tensorboard/compat/proto/" + n for n in names], check=True)
-sys.path.insert(0, out)
-from tensorboard.compat.proto import event_pb2, summary_pb2  # noqa: E402
+# What keras_util takes from TensorBoard's stub of TensorFlow: as_dtype(name).as_datatype_enum.
+os.makedirs(os.path.join(out, "tensorboard/compat/tensorflow_stub"))
+with open(os.path.join(out, "tensorboard/compat/tensorflow_stub/dtypes.py"), "w") as f:
+    f.write("""from types import SimpleNamespace
+from tensorboard.compat.proto import types_pb2
+NAMES = {"float16": "DT_HALF", "float32": "DT_FLOAT", "float64": "DT_DOUBLE", "int32": "DT_INT32", "int64": "DT_INT64", "bool": "DT_BOOL"}
+def as_dtype(name):
+    return SimpleNamespace(as_datatype_enum=types_pb2.DataType.Value(NAMES[name]))
+""")
+sys.path[:0] = [out, protos]  # one namespace package tensorboard over both
+from tensorboard.compat.proto import event_pb2, summary_pb2, types_pb2  # noqa: E402
+from tensorboard.plugins.graph import keras_util  # noqa: E402
 
 
 def crc32c(data):
@@ -80,6 +93,18 @@ def histo(h):
     }
 
 
+def graph(v):
+    """The nodes of the graph TensorBoard draws from a Keras model's summary,
+    a scalar string tensor of the model's JSON (the graph plugin reads its
+    one string, version "1")."""
+    t = v.tensor
+    if v.metadata.plugin_data.content != b"1" or t.dtype != types_pb2.DT_STRING or t.tensor_shape.dim or len(t.string_val) != 1:
+        raise SystemExit(f"{v.tag}: not a version 1 scalar string: {v.metadata} {t.dtype} {t.tensor_shape}")
+    g = keras_util.keras_model_to_graph_def(json.loads(t.string_val[0].decode()))
+    return [{"name": n.name, "class": n.attr["keras_class"].s.decode(), "dtype": types_pb2.DataType.Name(n.attr["dtype"].type),
+             "inputs": list(n.input)} for n in g.node]
+
+
 def event(data):
     e = event_pb2.Event()
     e.ParseFromString(data)
@@ -98,6 +123,8 @@ def event(data):
                 d["scalars"][v.tag] = v.simple_value
             elif kind == "histo":
                 d["histograms"][v.tag] = histo(v.histo)
+            elif kind == "tensor" and v.metadata.plugin_data.plugin_name == "graph_keras_model":
+                d.setdefault("graphs", {})[v.tag] = graph(v)
             else:
                 raise SystemExit(f"value {v.tag}: {kind}")
     return d
