@@ -3,12 +3,12 @@ package model
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/internal/hdf5"
 	"github.com/convnet-go/convnet/nn"
-	"github.com/convnet-go/convnet/tensor"
 )
 
 // importKerasH5 reads an HDF5 file of Keras: a whole model as Keras 2 (and
@@ -193,7 +193,7 @@ func kerasClasses(doc []byte) (map[string]string, error) {
 // mean of Keras's shape (3,), the kept axes, fills convnet's [1 1 3].
 func readKerasDataset(d *hdf5.Dataset, p *nn.Param) error {
 	shape := d.Shape()
-	if !tensor.SameShape(squeeze(shape), squeeze(p.Value.Shape)) {
+	if !sameWeightShape(shape, p.Value.Shape) {
 		return fmt.Errorf("%s: shape %v, the layer's %s is %v", d.Path(), shape, p.Name, p.Value.Shape)
 	}
 	v, err := d.Float32s()
@@ -205,6 +205,19 @@ func readKerasDataset(d *hdf5.Dataset, p *nn.Param) error {
 	}
 	copy(p.Value.Data, v)
 	return nil
+}
+
+// sameWeightShape reports whether a file's weight of shape file fills a
+// parameter of shape param: the same shape, or, with another number of axes,
+// the same but for axes of 1 (a Normalization's mean of Keras's shape [3]
+// and convnet's [1 1 3], a scalar and a parameter of one value). Of the same
+// rank, axes of 1 in other places are another layout ([3 3 2 1] is not a
+// kernel of [3 3 1 2]).
+func sameWeightShape(file, param []int) bool {
+	if len(file) == len(param) {
+		return slices.Equal(file, param)
+	}
+	return slices.Equal(squeeze(file), squeeze(param))
 }
 
 // squeeze returns shape without its axes of 1.

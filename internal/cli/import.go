@@ -14,7 +14,7 @@ import (
 func init() {
 	register(command{
 		name:    "import",
-		summary: "turn an ONNX model (from PyTorch, say) or a Keras 3 .keras model into a convnet model file",
+		summary: "turn an ONNX model (from PyTorch, say), a Keras model or a TensorFlow.js model (Teachable Machine's) into a convnet model file",
 		run:     runImport,
 	})
 }
@@ -23,6 +23,7 @@ func init() {
 type ImportOptions struct {
 	ONNX    string // the ONNX file
 	Keras   string // or the .keras or HDF5 file
+	TFJS    string // or the TensorFlow.js model.json, its folder, or a zip of them
 	Arch    string // the architecture of a file of Keras weights alone
 	Out     string // the model file to write
 	Classes string // a file of class names, one per line
@@ -33,12 +34,13 @@ type ImportOptions struct {
 func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var o ImportOptions
 	var shape, rescale, mean, std string
-	fs := newFlagSet("import", "--onnx FILE | --keras FILE --out FILE [flags]", stderr)
+	fs := newFlagSet("import", "--onnx FILE | --keras FILE | --tfjs model.json --out FILE [flags]", stderr)
 	fs.StringVar(&o.ONNX, "onnx", "", "the ONNX model to import")
 	fs.StringVar(&o.Keras, "keras", "", "or the Keras model to import: model.save(\"m.keras\") of Keras 3, model.save(\"m.h5\") of Keras 2, or save_weights(\"w.h5\") with --arch")
+	fs.StringVar(&o.TFJS, "tfjs", "", "or the TensorFlow.js layers model to import: its model.json (the weights files beside it), its folder, or a zip of them such as Teachable Machine's download")
 	fs.StringVar(&o.Arch, "arch", "", "with --keras of weights alone: the architecture, as model.to_json() writes it")
 	fs.StringVar(&o.Out, "out", "", "the convnet model file to write (required)")
-	fs.StringVar(&o.Classes, "classes", "", "a text file of class names, one per line (default: the ONNX metadata's \"classes\"; for Keras, the class indices)")
+	fs.StringVar(&o.Classes, "classes", "", "a text file of class names, one per line (default: the ONNX metadata's \"classes\", Teachable Machine's labels; for Keras, the class indices)")
 	fs.StringVar(&shape, "input-shape", "", "the input shape HxWxC (or F for vectors), when the ONNX input leaves it symbolic")
 	fs.StringVar(&rescale, "rescale", "", "preprocessing the graph leaves out: multiply raw pixels 0..255 by this, such as 1/255 for PyTorch's ToTensor")
 	fs.StringVar(&mean, "mean", "", "preprocessing: subtract these per-channel values after --rescale, such as 0.1307 (torchvision's Normalize)")
@@ -51,8 +53,8 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	switch {
 	case len(rest) > 0:
 		return usagef("unexpected argument %q", rest[0])
-	case (o.ONNX == "") == (o.Keras == "") || o.Out == "":
-		return usagef("give --onnx or --keras, and --out")
+	case given(o.ONNX, o.Keras, o.TFJS) != 1 || o.Out == "":
+		return usagef("give one of --onnx, --keras and --tfjs, and --out")
 	case o.Arch != "" && o.Keras == "":
 		return usagef("--arch goes with --keras (a file of Keras weights alone)")
 	}
@@ -75,6 +77,17 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usagef("--std: %v", err)
 	}
 	return importONNX(o, stdout)
+}
+
+// given counts the strings that are not empty.
+func given(s ...string) int {
+	n := 0
+	for _, v := range s {
+		if v != "" {
+			n++
+		}
+	}
+	return n
 }
 
 // parseNumbers parses comma-separated numbers, each possibly a fraction
@@ -114,6 +127,15 @@ func importONNX(o ImportOptions, stdout io.Writer) error {
 			o.Model.ClassNames = append(o.Model.ClassNames, strings.TrimRight(line, "\r"))
 		}
 	}
+	if o.TFJS != "" {
+		k := o.Model
+		m, err := importTFJS(o.TFJS, model.KerasImportOptions{InputShape: k.InputShape, ClassNames: k.ClassNames,
+			Rescale: k.Rescale, Mean: k.Mean, Std: k.Std, MaxBytes: k.MaxBytes})
+		if err != nil {
+			return fmt.Errorf("%s: %w", o.TFJS, err)
+		}
+		return writeImported(o, m, stdout)
+	}
 	in := o.ONNX + o.Keras
 	f, err := os.Open(in)
 	if err != nil {
@@ -140,6 +162,11 @@ func importONNX(o ImportOptions, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", in, err)
 	}
+	return writeImported(o, m, stdout)
+}
+
+// writeImported saves the imported model to --out and says what it is.
+func writeImported(o ImportOptions, m *model.Sequential, stdout io.Writer) error {
 	if err := model.Save(o.Out, m, model.SaveOptions{Overwrite: o.Force}); err != nil {
 		return err
 	}

@@ -276,7 +276,7 @@ func TestImportKerasErrors(t *testing.T) {
 			}
 		})
 	}
-	if code, _, stderr := runCLI("import", "--keras", notZip, "--onnx", notZip, "--out", "x"); code != exitUsage || !strings.Contains(stderr, "give --onnx or --keras, and --out") {
+	if code, _, stderr := runCLI("import", "--keras", notZip, "--onnx", notZip, "--out", "x"); code != exitUsage || !strings.Contains(stderr, "give one of --onnx, --keras and --tfjs, and --out") {
 		t.Errorf("--keras with --onnx: exit %d, %s", code, stderr)
 	}
 	if code, _, stderr := runCLI("import", "--onnx", notZip, "--arch", notZip, "--out", "x"); code != exitUsage || !strings.Contains(stderr, "--arch goes with --keras") {
