@@ -2,6 +2,7 @@ package data
 
 import (
 	"fmt"
+	"image"
 	"math"
 	"slices"
 
@@ -39,18 +40,55 @@ type Framing struct {
 	// Stroke is the usual width of the strokes, in pixels (see
 	// framing_stroke.go); 0 leaves strokes as they are.
 	Stroke float64 `json:"stroke,omitempty"`
+	// Dark reports that most of the images are light ink on a dark
+	// background, as MNIST's and AHCD's; every framing with a Box is (a box
+	// is measured on such images alone). A model that learnt from them is
+	// given an image of dark ink on light paper inverted ([model.Classifier]'s
+	// InvertAuto); a photograph, to a model of photographs, as it is.
+	Dark bool `json:"dark,omitempty"`
+	// Crop, for images that are not framed, is how an image of another
+	// shape than Size is fitted to it: 0 resizes it whole; c in (0, 1]
+	// first crops the centred region of Size's aspect ratio, c times the
+	// largest that fits ([Framing.CropRect]): Teachable Machine's image
+	// models crop the centre square (1), torchvision's Resize(256) then
+	// CenterCrop(224) keep 0.875 of it.
+	Crop float64 `json:"crop,omitempty"`
 }
 
 // Framed reports whether f frames images (Box > 0) rather than resizing
 // them whole.
 func (f Framing) Framed() bool { return f.Box > 0 }
 
+// CropRect returns the part of an image of bounds b that f.Crop keeps: the
+// centred rectangle of Size's aspect ratio, f.Crop times the largest that
+// fits in b, in whole pixels (at least one); b itself when Crop is 0.
+func (f Framing) CropRect(b image.Rectangle) image.Rectangle {
+	if f.Crop <= 0 || b.Empty() || f.Size[0] < 1 || f.Size[1] < 1 {
+		return b
+	}
+	h, w := float64(b.Dy()), float64(b.Dx())
+	if w*float64(f.Size[0]) > h*float64(f.Size[1]) { // wider than Size: the full height
+		w = h * float64(f.Size[1]) / float64(f.Size[0])
+	} else {
+		h = w * float64(f.Size[0]) / float64(f.Size[1])
+	}
+	ch := min(b.Dy(), max(1, int(math.Round(h*f.Crop))))
+	cw := min(b.Dx(), max(1, int(math.Round(w*f.Crop))))
+	y, x := b.Min.Y+(b.Dy()-ch)/2, b.Min.X+(b.Dx()-cw)/2
+	return image.Rect(x, y, x+cw, y+ch)
+}
+
 // Check reports a framing that cannot be applied.
 func (f Framing) Check() error {
 	if f.Size[0] < 1 || f.Size[1] < 1 {
 		return fmt.Errorf("framing: size %v, want positive sides", f.Size)
 	}
-	if !f.Framed() {
+	switch {
+	case !(f.Crop >= 0 && f.Crop <= 1):
+		return fmt.Errorf("framing: crop %v, want 0 (none) or a fraction in (0, 1]", f.Crop)
+	case f.Crop > 0 && f.Framed():
+		return fmt.Errorf("framing: crop %v of images framed in a box of %v: a framed image is cropped to its ink", f.Crop, f.Box)
+	case !f.Framed():
 		return nil
 	}
 	long := float64(max(f.Size[0], f.Size[1]))
@@ -237,6 +275,7 @@ func measureFraming(shape []int, image func(i int) []float32) Framing {
 	if len(longs) == 0 || 2*len(longs) < n {
 		return f
 	}
+	f.Dark = true
 	slices.Sort(longs)
 	box := longs[len(longs)/2]
 	if box >= 0.9*float64(max(h, w)) {
@@ -394,8 +433,8 @@ func weights(n, m int, scale, at, from float64, clamp bool) [][]tap {
 // namedFramings are the framings [MeasureFraming] finds on the training
 // sets of the named data sets (checked by a test when the data is at hand).
 var namedFramings = map[string]Framing{
-	"ahcd":  {Size: [2]int{32, 32}, Box: 17, Center: "mass", At: [2]float64{17.49, 17.43}, Stroke: 1.61},
-	"mnist": {Size: [2]int{28, 28}, Box: 20, Center: "mass", At: [2]float64{14.5, 14.51}, Stroke: 2.5},
+	"ahcd":  {Size: [2]int{32, 32}, Box: 17, Center: "mass", At: [2]float64{17.49, 17.43}, Stroke: 1.61, Dark: true},
+	"mnist": {Size: [2]int{28, 28}, Box: 20, Center: "mass", At: [2]float64{14.5, 14.51}, Stroke: 2.5, Dark: true},
 }
 
 // NamedFraming returns the framing of the training images of a named data

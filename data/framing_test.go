@@ -2,9 +2,11 @@ package data
 
 import (
 	"context"
+	"image"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/convnet-go/convnet/tensor"
@@ -155,18 +157,62 @@ func TestMeasureFraming(t *testing.T) {
 		copy(x.Data[i*1024:], img)
 	}
 	f := MeasureFraming(x)
-	if f.Box != 12 || f.Size != [2]int{32, 32} || math.Abs(f.At[0]-16) > 1.5 || math.Abs(f.At[1]-16) > 1.5 {
-		t.Errorf("MeasureFraming(discs of 12) = %+v, want a box of 12 near the centre", f)
+	if f.Box != 12 || f.Size != [2]int{32, 32} || math.Abs(f.At[0]-16) > 1.5 || math.Abs(f.At[1]-16) > 1.5 || !f.Dark {
+		t.Errorf("MeasureFraming(discs of 12) = %+v, want a box of 12 near the centre, dark", f)
 	}
-	// Ink filling the images: not framed.
+	// Ink filling the images: not framed, light on dark all the same.
 	full := tensor.New(4, 8, 8, 1)
 	for i := range full.Data {
 		if i%8 == 3 {
 			full.Data[i] = 255
 		}
 	}
-	if f := MeasureFraming(full); f.Framed() {
-		t.Errorf("MeasureFraming(bars the images' height) = %+v, want not framed", f)
+	if f := MeasureFraming(full); f.Framed() || !f.Dark {
+		t.Errorf("MeasureFraming(bars the images' height) = %+v, want not framed, dark", f)
+	}
+	// The discs dark on light, as photographs of paper: neither.
+	for i := range x.Data {
+		x.Data[i] = 255 - x.Data[i]
+	}
+	if f := MeasureFraming(x); f.Framed() || f.Dark {
+		t.Errorf("MeasureFraming(dark discs on light) = %+v, want neither framed nor dark", f)
+	}
+}
+
+// TestCropRect crops images wider and taller than the input's shape, and
+// a part of that, by hand; a crop of a framed framing, or out of (0, 1], is
+// refused.
+func TestCropRect(t *testing.T) {
+	for _, c := range []struct {
+		size [2]int
+		crop float64
+		b    image.Rectangle
+		want image.Rectangle
+	}{
+		{[2]int{224, 224}, 1, image.Rect(0, 0, 640, 480), image.Rect(80, 0, 560, 480)},      // the centre square of a landscape
+		{[2]int{224, 224}, 1, image.Rect(10, 20, 110, 320), image.Rect(10, 120, 110, 220)},  // of a portrait, off the origin
+		{[2]int{224, 224}, 0.875, image.Rect(0, 0, 256, 300), image.Rect(16, 38, 240, 262)}, // torchvision's 224 of 256
+		{[2]int{32, 64}, 1, image.Rect(0, 0, 100, 100), image.Rect(0, 25, 100, 75)},         // a wide input: bands off the top and bottom
+		{[2]int{224, 224}, 0, image.Rect(0, 0, 640, 480), image.Rect(0, 0, 640, 480)},       // no crop
+		{[2]int{224, 224}, 0.001, image.Rect(0, 0, 5, 3), image.Rect(2, 1, 3, 2)},           // at least a pixel
+	} {
+		f := Framing{Size: c.size, Crop: c.crop}
+		if err := f.Check(); err != nil {
+			t.Fatalf("%+v: %v", f, err)
+		}
+		if got := f.CropRect(c.b); got != c.want {
+			t.Errorf("%v of %v cropping %v: %v, want %v", c.size, c.b, c.crop, got, c.want)
+		}
+	}
+	for _, f := range []Framing{
+		{Size: [2]int{8, 8}, Crop: 1.5},
+		{Size: [2]int{8, 8}, Crop: math.NaN()},
+		{Size: [2]int{8, 8}, Crop: -0.5},
+		{Size: [2]int{8, 8}, Box: 5, Center: "mass", At: [2]float64{4, 4}, Crop: 1},
+	} {
+		if err := f.Check(); err == nil || !strings.Contains(err.Error(), "crop") {
+			t.Errorf("Check(%+v) = %v, want an error about the crop", f, err)
+		}
 	}
 }
 

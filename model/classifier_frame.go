@@ -12,7 +12,9 @@ type Invert int
 
 const (
 	// InvertAuto inverts an image whose outermost ring of pixels is light
-	// (dark ink on paper): the models learn white strokes on black.
+	// (dark ink on paper) for a model that learnt light strokes on a dark
+	// background (its framing is Dark or framed, see [data.Framing]), and
+	// no image for another, such as a model of photographs.
 	InvertAuto Invert = iota
 	// InvertAlways inverts every image.
 	InvertAlways
@@ -46,9 +48,10 @@ const frameSide = 10
 // or RGB(A) (see [data.ImageToPixels]), inverted as
 // [ClassifierOptions].Invert says, then cropped to its ink, scaled and
 // centred by [data.Framing.Frame]. For a model whose training images are
-// not framed, and for an image of exactly the model's input size (taken to
-// be framed already, as a data set's images are), the image is resized
-// whole (bilinear), then inverted. An empty image gives an input of zeros.
+// not framed, the image is resized (bilinear), whole or, if the framing
+// says so, its centre ([data.Framing.CropRect]), then inverted; an image of
+// exactly the model's input size (taken to be framed already, as a data
+// set's images are) is taken whole. An empty image gives an input of zeros.
 func (c *Classifier) Frame(img image.Image) Framed {
 	h, w, ch := c.shape[0], c.shape[1], c.shape[2]
 	b := img.Bounds()
@@ -56,11 +59,15 @@ func (c *Classifier) Frame(img image.Image) Framed {
 		return Framed{Pixels: make([]float32, h*w*ch)}
 	}
 	if !c.framing.Framed() || b.Dx() == w && b.Dy() == h {
-		px := data.ImageToPixels(img, h, w, ch)
+		r := b
+		if b.Dx() != w || b.Dy() != h {
+			r = c.framing.CropRect(b)
+		}
+		px := data.ImageToPixels(subImage(img, r), h, w, ch)
 		inv := c.invert(px, h, w, ch)
 		return Framed{Pixels: px, Inverted: inv, Placement: data.Placement{
-			Ink:   [4]float64{0, 0, float64(b.Dy()), float64(b.Dx())},
-			Scale: min(float64(h)/float64(b.Dy()), float64(w)/float64(b.Dx())),
+			Ink:   [4]float64{float64(r.Min.Y - b.Min.Y), float64(r.Min.X - b.Min.X), float64(r.Max.Y - b.Min.Y), float64(r.Max.X - b.Min.X)},
+			Scale: min(float64(h)/float64(r.Dy()), float64(w)/float64(r.Dx())),
 		}}
 	}
 	sh, sw := b.Dy(), b.Dx()
@@ -92,7 +99,7 @@ func (c *Classifier) Pixels(img image.Image) ([]float32, bool) {
 func (c *Classifier) invert(px []float32, h, w, ch int) bool {
 	switch c.opts.Invert {
 	case InvertAuto:
-		return data.MatchPolarity(px, h, w, ch)
+		return (c.framing.Dark || c.framing.Framed()) && data.MatchPolarity(px, h, w, ch)
 	case InvertAlways:
 		for i, v := range px {
 			px[i] = 255 - v
@@ -101,3 +108,25 @@ func (c *Classifier) invert(px []float32, h, w, ch int) bool {
 	}
 	return false
 }
+
+// subImage returns the part r of img, sharing its pixels where img's type
+// can.
+func subImage(img image.Image, r image.Rectangle) image.Image {
+	if r == img.Bounds() {
+		return img
+	}
+	if s, ok := img.(interface {
+		SubImage(image.Rectangle) image.Image
+	}); ok {
+		return s.SubImage(r)
+	}
+	return cropped{img, r}
+}
+
+// cropped is the part r of an image.
+type cropped struct {
+	image.Image
+	r image.Rectangle
+}
+
+func (c cropped) Bounds() image.Rectangle { return c.r }

@@ -29,9 +29,11 @@ func (m *Model) SetFraming(f data.Framing) error {
 }
 
 // Framing returns the framing stored in the model's metadata. A model
-// without one (its file was written before training recorded it) gets the
-// framing of the named data set its metadata says it was trained on
-// ([data.NamedFraming]), else none: images are resized whole, as they were.
+// without one (its file was written before training recorded it, or it was
+// imported) gets the framing of the named data set its metadata says it was
+// trained on ([data.NamedFraming]), else none: images are resized whole, as
+// they were, and a model of one channel is taken to have learnt light ink on
+// a dark background (Dark, as MNIST's and AHCD's), one of colours not.
 func (m *Model) Framing() (data.Framing, error) {
 	s, ok := m.Meta[framingKey]
 	if !ok {
@@ -42,6 +44,7 @@ func (m *Model) Framing() (data.Framing, error) {
 		if len(m.input) >= 2 {
 			f.Size = [2]int{m.input[0], m.input[1]}
 		}
+		f.Dark = len(m.input) == 3 && m.input[2] == 1
 		return f, nil
 	}
 	var f data.Framing

@@ -32,7 +32,8 @@ import (
 // the userDefinedMetadata that ExportTFJS writes; the metadata.json that
 // Teachable Machine writes beside model.json, whose labels are the class
 // names and whose image models take x/127 − 1 of pixels 0..255 (its
-// library's capture). opts.Architecture must be nil.
+// library's capture) of the image's centre square (the model's framing
+// crops it, see [data.Framing]). opts.Architecture must be nil.
 func ImportTFJS(fsys fs.FS, name string, opts KerasImportOptions) (*Model, error) {
 	m, err := importTFJS(fsys, name, opts)
 	if err != nil {
@@ -149,6 +150,12 @@ func importTFJS(fsys fs.FS, name string, opts KerasImportOptions) (*Model, error
 	} else if tm != nil {
 		classes, std = tm.Labels, tm.std
 		m.Meta["source"] = strings.TrimSpace(fmt.Sprintf("Teachable Machine %s model %q (%s)", tm.Package, tm.Model, source))
+		if tm.std != nil { // an image model: its library crops the centre square
+			in := m.InputShape()
+			if err := m.SetFraming(data.Framing{Size: [2]int{in[0], in[1]}, Crop: 1}); err != nil {
+				return nil, err
+			}
+		}
 	}
 	given, err := standardizerFrom(opts.Rescale, opts.Mean, opts.Std)
 	if err != nil {
@@ -336,8 +343,7 @@ type teachable struct {
 
 // readTeachable reads the metadata.json beside a model.json, if there is
 // one: the labels, and for an image model the preprocessing of its
-// library's capture, x/127 − 1 (the crop to the centre square and the
-// resizing to the input are the image's framing).
+// library's capture, x/127 − 1.
 func readTeachable(fsys fs.FS, name string, input []int) (*teachable, error) {
 	b, err := readLimited(fsys, name, 1<<20)
 	if errors.Is(err, fs.ErrNotExist) {

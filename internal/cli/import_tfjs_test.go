@@ -2,6 +2,10 @@ package cli
 
 import (
 	"archive/zip"
+	"bytes"
+	"encoding/json"
+	"image"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -103,6 +107,33 @@ func TestImportTFJS(t *testing.T) {
 			if !slices.Equal(m.ClassNames, []string{"Cat", "Dog", "Nothing"}) || !strings.Contains(m.Meta["source"], `Teachable Machine @teachablemachine/image model "tm-my-image-model"`) {
 				t.Errorf("class names %q, source %q", m.ClassNames, m.Meta["source"])
 			}
+			// Its library crops the centre square: a landscape photograph
+			// is classified as its centre, which is the model's 32x32.
+			if f, err := m.Framing(); err != nil || f.Crop != 1 || f.Dark {
+				t.Errorf("framing %+v, %v; want the centre square, photographs as they are", f, err)
+			}
+			photo, centre := filepath.Join(dir, "photo.png"), filepath.Join(dir, "centre.png")
+			img := image.NewRGBA(image.Rect(0, 0, 48, 32))
+			for i := range img.Pix { // light: a photograph is not inverted, whatever its border
+				img.Pix[i] = uint8(128 + i*7919%128)
+				if i%4 == 3 {
+					img.Pix[i] = 255
+				}
+			}
+			writePNG(t, photo, img)
+			writePNG(t, centre, img.SubImage(image.Rect(8, 0, 40, 32)))
+			code, stdout, stderr = runCLI("predict", "--model", out, "--output", "json", "--top", "3", photo, centre)
+			var rows []jsonPrediction
+			for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+				var r jsonPrediction
+				if err := json.Unmarshal([]byte(line), &r); err != nil {
+					t.Fatalf("predict: exit %d, %q: %v (%s)", code, line, err, stderr)
+				}
+				rows = append(rows, r)
+			}
+			if len(rows) != 2 || !slices.Equal(rows[0].Top, rows[1].Top) || rows[0].Inverted {
+				t.Errorf("the photograph and its centre: %+v", rows)
+			}
 		})
 	}
 }
@@ -157,6 +188,7 @@ func TestImportTFJSRefused(t *testing.T) {
 	}{
 		{[]string{"--tfjs", graph, "--onnx", "m.onnx"}, 2, "give one of --onnx, --keras and --tfjs, and --out"},
 		{[]string{"--tfjs", graph, "--arch", "a.json"}, 2, "--arch goes with --keras"},
+		{[]string{"--tfjs", graph, "--center-crop", "2"}, 2, `--center-crop "2": want a fraction from 0 to 1`},
 		{[]string{"--tfjs", filepath.Join(dir, "none")}, 1, "none: no such file or directory"},
 		{[]string{"--tfjs", empty}, 1, "empty.zip: a zip archive with 0 files called model.json, want one"},
 		{[]string{"--tfjs", graph}, 1, "graph: tfjs: model.json: a TensorFlow.js graph model"},
@@ -168,5 +200,17 @@ func TestImportTFJSRefused(t *testing.T) {
 		if _, err := os.Stat(out); err == nil {
 			t.Fatalf("%v left %s", c.args, out)
 		}
+	}
+}
+
+// writePNG writes img to path as a PNG.
+func writePNG(t *testing.T, path string, img image.Image) {
+	t.Helper()
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -41,7 +41,7 @@ func parsePredict(args []string, stderr io.Writer) (*predictOptions, error) {
 	fs.StringVar(&o.Model, "model", "", "the model: a model file, or a built-in model ("+strings.Join(pretrained.Names(), ", ")+")")
 	fs.IntVar(&o.Top, "top", 3, "how many classes to give per input")
 	fs.StringVar(&o.Output, "output", "table", "table, csv or json (one JSON object per line)")
-	fs.StringVar(&o.Invert, "invert", "auto", "make images white on black like the training data: auto (when the border is light), yes or no; CSV rows are used as they are")
+	fs.StringVar(&o.Invert, "invert", "auto", "make images white on black like the training data: auto (when the border is light and the model learnt light ink on dark, not for a model of photographs), yes or no; CSV rows are used as they are")
 	fs.StringVar(&o.CSVLabel, "csv-label", "", "label column of the CSV inputs, a header name or a 0-based index (default: none, every column is a pixel)")
 	fs.BoolVar(&o.ColumnMajor, "column-major", false, "CSV pixels are stored column by column, as in AHCD's CSV files")
 	maxMemoryFlag(fs, &o.MaxMemory)
