@@ -253,10 +253,11 @@ func decodeTFJSWeights(specs []tfjsWeight, b []byte) ([][]float32, error) {
 				if kind == "uint16" {
 					q = float64(binary.LittleEndian.Uint16(b[2*k:]))
 				}
-				v[k] = float32(q**s.Quantization.Scale + *s.Quantization.Min)
+				x := q**s.Quantization.Scale + *s.Quantization.Min // in float64, then float32, as JavaScript
 				if s.Dtype == "int32" {
-					v[k] = float32(math.Round(q**s.Quantization.Scale + *s.Quantization.Min))
+					x = math.Round(x)
 				}
+				v[k] = float32(x)
 			}
 		}
 		out[i], b = v, b[n*size:]

@@ -41,7 +41,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&o.TFJS, "tfjs", "", "or the TensorFlow.js layers model to import: its model.json (the weights files beside it), its folder, or a zip of them such as Teachable Machine's download")
 	fs.StringVar(&o.Arch, "arch", "", "with --keras of weights alone: the architecture, as model.to_json() writes it")
 	fs.StringVar(&o.Out, "out", "", "the convnet model file to write (required)")
-	fs.StringVar(&o.Classes, "classes", "", "a text file of class names, one per line (default: the ONNX metadata's \"classes\", Teachable Machine's labels; for Keras, the class indices)")
+	fs.StringVar(&o.Classes, "classes", "", "a text file of class names, one per line, or Teachable Machine's labels.txt (\"0 Cat\"...) (default: the ONNX metadata's \"classes\", Teachable Machine's labels; for Keras, the class indices)")
 	fs.StringVar(&shape, "input-shape", "", "the input shape HxWxC (or F for vectors), when the ONNX input leaves it symbolic")
 	fs.StringVar(&rescale, "rescale", "", "preprocessing the graph leaves out: multiply raw pixels 0..255 by this, such as 1/255 for PyTorch's ToTensor")
 	fs.StringVar(&mean, "mean", "", "preprocessing: subtract these per-channel values after --rescale, such as 0.1307 (torchvision's Normalize)")
@@ -92,6 +92,22 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return importONNX(o, stdout)
 }
 
+// unnumbered returns names without the numbers Teachable Machine's
+// labels.txt puts before them ("0 Cat", "1 Dog"): when each line i begins
+// with i and a space, those go.
+func unnumbered(names []string) []string {
+	for i, n := range names {
+		if !strings.HasPrefix(n, strconv.Itoa(i)+" ") {
+			return names
+		}
+	}
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = strings.TrimPrefix(n, strconv.Itoa(i)+" ")
+	}
+	return out
+}
+
 // given counts the strings that are not empty.
 func given(s ...string) int {
 	n := 0
@@ -139,6 +155,7 @@ func importONNX(o ImportOptions, stdout io.Writer) error {
 		for _, line := range strings.Split(strings.TrimRight(string(b), "\r\n"), "\n") {
 			o.Model.ClassNames = append(o.Model.ClassNames, strings.TrimRight(line, "\r"))
 		}
+		o.Model.ClassNames = unnumbered(o.Model.ClassNames)
 	}
 	if o.TFJS != "" {
 		k := o.Model

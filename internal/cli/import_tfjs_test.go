@@ -214,3 +214,19 @@ func writePNG(t *testing.T, path string, img image.Image) {
 		t.Fatal(err)
 	}
 }
+
+// TestUnnumbered drops the numbers of Teachable Machine's labels.txt, and
+// only those: every line i must begin with i and a space.
+func TestUnnumbered(t *testing.T) {
+	for _, c := range []struct{ in, want []string }{
+		{[]string{"0 Class 1", "1 Class 2"}, []string{"Class 1", "Class 2"}},
+		{[]string{"0 cat", "2 dog"}, []string{"0 cat", "2 dog"}},
+		{[]string{"1 cat", "2 dog"}, []string{"1 cat", "2 dog"}},
+		{[]string{"0cat", "1 dog"}, []string{"0cat", "1 dog"}},
+		{[]string{"alef", "ba"}, []string{"alef", "ba"}},
+	} {
+		if got := unnumbered(c.in); !slices.Equal(got, c.want) {
+			t.Errorf("unnumbered(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
