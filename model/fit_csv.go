@@ -31,7 +31,8 @@ func (c *CSVLogger) OnEpochEnd(_ *Model, h *History) (bool, error) {
 
 func (c *CSVLogger) OnTrainEnd(*Model, *History) error { return nil }
 
-// WriteCSV writes h in Keras CSVLogger's layout.
+// WriteCSV writes h in Keras CSVLogger's layout, with NA for a value an
+// epoch does not have (the validation figures of an epoch not validated).
 func WriteCSV(w io.Writer, h *History, sep string) error {
 	if sep == "" {
 		sep = ","
@@ -39,7 +40,13 @@ func WriteCSV(w io.Writer, h *History, sep string) error {
 	if len(h.Epochs) == 0 {
 		return errors.New("csv log: empty history")
 	}
-	names := h.Epochs[len(h.Epochs)-1].Names()
+	// The validation columns are there from the first row when the run
+	// validates, an epoch without validation (ValidationFreq) writing NA.
+	val := false
+	for _, e := range h.Epochs {
+		val = val || e.HasValidation || e.ValidationSkipped
+	}
+	names := EpochLogs{HasValidation: val}.Names()
 	slices.Sort(names)
 	fmt.Fprintln(w, "epoch"+sep+strings.Join(names, sep))
 	for _, e := range h.Epochs {
