@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -17,7 +18,8 @@ import (
 // val_ figures; early stopping watching val_accuracy warns once that it
 // skips the others; the CSV log has the validation columns from its first
 // row with NA in epochs 0 and 2; the model file's history, the curves
-// drawn from it and TensorBoard's validation run hold epoch 2 only.
+// drawn from it and TensorBoard's validation run hold epoch 2 only, and
+// convnet summary gives the figures of that last validated epoch.
 func TestTrainValidationFreq(t *testing.T) {
 	dir := t.TempDir()
 	arch := filepath.Join(dir, "small.json")
@@ -62,6 +64,10 @@ func TestTrainValidationFreq(t *testing.T) {
 		if e.HasValidation != (i == 1) || e.ValidationSkipped != (i != 1) {
 			t.Errorf("the model file's epoch %d: validated %v, skipped %v", i+1, e.HasValidation, e.ValidationSkipped)
 		}
+	}
+	if code, stdout, stderr := runCLI("summary", "--model", out); code != 0 || !strings.Contains(stdout, "History: 3 epochs, the last with loss ") ||
+		!strings.Contains(stdout, fmt.Sprintf("; the last validated, epoch 2, with val_loss %.4f and val_accuracy %.4f\n", h.Epochs[1].ValLoss, h.Epochs[1].ValAccuracy)) {
+		t.Errorf("convnet summary: exit %d, stdout:\n%s\nstderr: %s\nwant epoch 2's validation figures", code, stdout, stderr)
 	}
 	c := curves(h)
 	if len(c.ValLoss) != 3 || !math.IsNaN(c.ValLoss[0]) || math.IsNaN(c.ValLoss[1]) || !math.IsNaN(c.ValAccuracy[2]) {
