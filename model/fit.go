@@ -36,8 +36,15 @@ type FitOptions struct {
 	// skip batches (for resuming mid-epoch).
 	Train func(epoch, skip int) (Batches, error)
 	// Validation, when set, returns the validation batches, evaluated at the
-	// end of every epoch.
+	// end of every epoch, or of every ValidationFreq-th.
 	Validation func() (Batches, error)
+	// ValidationFreq is Keras's validation_freq: with Validation, evaluate
+	// it at the end of epochs ValidationFreq, 2·ValidationFreq, ... (from
+	// 1) only; 0 and 1 mean every epoch. The logs of the other epochs have
+	// no validation figures (ValidationSkipped), and the plateau schedule,
+	// early stopping and the best-only checkpoint skip those epochs when
+	// they watch a validation metric.
+	ValidationFreq int
 
 	// ClassWeight weighs each training sample's loss by its class's weight,
 	// one per class (Keras's class_weight; nil weighs all by 1): the loss
@@ -124,6 +131,10 @@ func (m *Model) Fit(ctx context.Context, opts FitOptions) (*History, error) {
 	if err := m.checkClassWeight(opts.ClassWeight); err != nil {
 		return hist, err
 	}
+	if err := opts.checkValidationFreq(); err != nil {
+		return hist, err
+	}
+	warned := map[string]bool{} // the skipping callbacks that warned
 	var swa *swaState
 	if opts.SWA != nil {
 		if err := opts.SWA.check(opts.Epochs); err != nil {
@@ -207,7 +218,8 @@ func (m *Model) Fit(ctx context.Context, opts FitOptions) (*History, error) {
 			Accuracy:     ratio(right, weight),
 			LearningRate: m.opt.LR(),
 		}
-		if opts.Validation != nil {
+		logs.ValidationSkipped = opts.Validation != nil && !opts.validates(epoch)
+		if opts.validates(epoch) {
 			vb, err := opts.Validation()
 			if err != nil {
 				return hist, err
@@ -223,6 +235,7 @@ func (m *Model) Fit(ctx context.Context, opts FitOptions) (*History, error) {
 			opts.Progress.EndEpoch(s, logs)
 		}
 		hist.Epochs = append(hist.Epochs, logs)
+		skipWarnings(&opts, logs, warned)
 		averaging := swa != nil && epoch+1 >= opts.SWA.Start
 		if averaging {
 			if swa.n == 0 {
@@ -231,14 +244,17 @@ func (m *Model) Fit(ctx context.Context, opts FitOptions) (*History, error) {
 			swa.add()
 		}
 		if opts.Plateau != nil && !averaging {
+			// An epoch not validated is skipped, cooldown and all, as by Keras.
 			v, ok := logs.Get(opts.Plateau.Monitor)
-			if !ok {
+			if !ok && !logs.skips(opts.Plateau.Monitor) {
 				return hist, fmt.Errorf("ReduceLROnPlateau: metric %q is not logged (have %v)", opts.Plateau.Monitor, logs.Names())
 			}
-			if lr, reduced := opts.Plateau.Update(v, m.opt.LR()); reduced {
-				m.opt.SetLR(lr)
-				if opts.Progress != nil {
-					opts.Progress.Notef("Epoch %d: ReduceLROnPlateau reducing learning rate to %g.", epoch+1, lr)
+			if ok {
+				if lr, reduced := opts.Plateau.Update(v, m.opt.LR()); reduced {
+					m.opt.SetLR(lr)
+					if opts.Progress != nil {
+						opts.Progress.Notef("Epoch %d: ReduceLROnPlateau reducing learning rate to %g.", epoch+1, lr)
+					}
 				}
 			}
 		}

@@ -1,18 +1,11 @@
 package model
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"regexp"
-	"slices"
-	"strconv"
 	"strings"
-
-	"github.com/convnet-go/convnet/internal/safefile"
 )
 
 // Callback is called by [Model.Fit] after every epoch, once the epoch's
@@ -80,19 +73,23 @@ func (mon monitor) better(v, ref float64) bool {
 	return v+mon.minDelta < ref
 }
 
-// value reads the monitored metric of the last epoch.
-func (mon monitor) value(h *History) (float64, error) {
+// value reads the monitored metric of the last epoch: ok is false, with no
+// error, when it is a validation metric of an epoch the run did not
+// validate after, which the callback skips, as Keras's do.
+func (mon monitor) value(h *History) (v float64, ok bool, err error) {
 	last := h.Epochs[len(h.Epochs)-1]
-	v, ok := last.Get(mon.name)
-	if !ok {
-		return 0, fmt.Errorf("metric %q is not logged (have %s)", mon.name, strings.Join(last.Names(), ", "))
+	if v, ok = last.Get(mon.name); !ok && !last.skips(mon.name) {
+		return 0, false, fmt.Errorf("metric %q is not logged (have %s)", mon.name, strings.Join(last.Names(), ", "))
 	}
-	return v, nil
+	return v, ok, nil
 }
 
 // EarlyStopping stops training when a metric has stopped improving, with
 // the semantics of Keras 3's callback: patience counts epochs without an
-// improvement larger than MinDelta; a Baseline, if set, must be beaten.
+// improvement larger than MinDelta; a Baseline, if set, must be beaten. An
+// epoch without the metric (a validation metric of an epoch that was not
+// validated, see [FitOptions].ValidationFreq) is skipped: it counts for
+// nothing and its weights are never the best.
 // With RestoreBestWeights, the end of training puts back the weights of the
 // best epoch, whether it stopped early or not (and after the optimizer's
 // moving averages, if any, took the weights' place).
@@ -144,9 +141,12 @@ func (e *EarlyStopping) OnEpochEnd(m *Model, h *History) (bool, error) {
 	if epoch < e.startFromEpoch {
 		return false, nil
 	}
-	v, err := e.mon.value(h)
+	v, ok, err := e.mon.value(h)
 	if err != nil {
 		return false, fmt.Errorf("early stopping: %w", err)
+	}
+	if !ok {
+		return false, nil
 	}
 	if e.restoreBestWeights && e.bestWeight == nil && e.bestEpoch < 0 {
 		e.bestWeight, e.bestEpoch = m.weights(nil), epoch
@@ -253,7 +253,8 @@ func (m *Model) setWeights(w [][]float32) {
 }
 
 // ModelCheckpoint saves the model after every epoch, or only when the
-// monitored metric improves (SaveBestOnly), like Keras's callback. Path may
+// monitored metric improves (SaveBestOnly), like Keras's callback; with
+// SaveBestOnly, an epoch without the metric saves nothing. Path may
 // hold Keras-style fields: {epoch}, {epoch:02d}, {val_loss:.4f}, ...
 // Files are written atomically with the optimizer state, so a checkpoint can
 // resume training.
@@ -282,11 +283,11 @@ func NewModelCheckpoint(path, monitorName, mode string, saveBestOnly bool) (*Mod
 func (c *ModelCheckpoint) OnEpochEnd(m *Model, h *History) (bool, error) {
 	last := h.Epochs[len(h.Epochs)-1]
 	if c.SaveBestOnly {
-		v, err := c.mon.value(h)
+		v, ok, err := c.mon.value(h)
 		if err != nil {
 			return false, fmt.Errorf("model checkpoint: %w", err)
 		}
-		if !c.mon.better(v, c.best) {
+		if !ok || !c.mon.better(v, c.best) {
 			return false, nil
 		}
 		c.best = v
@@ -310,11 +311,11 @@ func (c *ModelCheckpoint) Resume(_ *Model, h *History) error {
 		return nil
 	}
 	for i := range h.Epochs {
-		v, err := c.mon.value(&History{Epochs: h.Epochs[:i+1]})
+		v, ok, err := c.mon.value(&History{Epochs: h.Epochs[:i+1]})
 		if err != nil {
 			return fmt.Errorf("model checkpoint: %w", err)
 		}
-		if c.mon.better(v, c.best) {
+		if ok && c.mon.better(v, c.best) {
 			c.best = v
 		}
 	}
@@ -365,52 +366,6 @@ func formatPath(path string, l EpochLogs) (string, error) {
 		return "", fmt.Errorf("file name %q: a { or } outside a field such as {epoch:02d} or {val_loss:.4f}", path)
 	}
 	return out, nil
-}
-
-// CSVLogger writes the history to a CSV file after every epoch, like Keras's
-// callback: a header "epoch,<sorted metric names>", one row per epoch, epochs
-// counted from 0. The whole file is rewritten atomically each time, so it is
-// always complete, also when a resumed run continues an earlier history.
-type CSVLogger struct {
-	Path      string
-	Separator string // default ","
-}
-
-func (c *CSVLogger) OnEpochEnd(_ *Model, h *History) (bool, error) {
-	var b bytes.Buffer
-	if err := WriteCSV(&b, h, c.Separator); err != nil {
-		return false, err
-	}
-	return false, safefile.WriteBytes(c.Path, true, b.Bytes())
-}
-
-func (c *CSVLogger) OnTrainEnd(*Model, *History) error { return nil }
-
-// WriteCSV writes h in Keras CSVLogger's layout.
-func WriteCSV(w io.Writer, h *History, sep string) error {
-	if sep == "" {
-		sep = ","
-	}
-	if len(h.Epochs) == 0 {
-		return errors.New("csv log: empty history")
-	}
-	names := h.Epochs[len(h.Epochs)-1].Names()
-	slices.Sort(names)
-	fmt.Fprintln(w, "epoch"+sep+strings.Join(names, sep))
-	for _, e := range h.Epochs {
-		row := []string{strconv.Itoa(e.Epoch)}
-		for _, n := range names {
-			if v, ok := e.Get(n); ok {
-				row = append(row, strconv.FormatFloat(v, 'g', -1, 64))
-			} else {
-				row = append(row, "NA")
-			}
-		}
-		if _, err := fmt.Fprintln(w, strings.Join(row, sep)); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Marshal helpers for the model's metadata.

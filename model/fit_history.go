@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 )
 
 // EpochLogs are the figures of one training epoch, Keras's logs dict.
@@ -14,8 +15,12 @@ type EpochLogs struct {
 	ValLoss       float64
 	ValAccuracy   float64
 	HasValidation bool
-	LearningRate  float64
-	Seconds       float64
+	// ValidationSkipped marks an epoch of a run that validates, but not
+	// after this epoch ([FitOptions].ValidationFreq): it has no validation
+	// figures, and the callbacks that watch one skip it.
+	ValidationSkipped bool
+	LearningRate      float64
+	Seconds           float64
 }
 
 // Get returns a logged metric by its Keras name: loss, accuracy (or acc),
@@ -36,6 +41,16 @@ func (l EpochLogs) Get(name string) (float64, bool) {
 	return 0, false
 }
 
+// skips reports whether name is a validation metric that these logs lack
+// because the run did not validate after this epoch.
+func (l EpochLogs) skips(name string) bool {
+	if !l.ValidationSkipped || !strings.HasPrefix(name, "val_") {
+		return false
+	}
+	_, ok := EpochLogs{HasValidation: true}.Get(name)
+	return ok
+}
+
 // Names lists the metrics that Get knows for these logs.
 func (l EpochLogs) Names() []string {
 	if l.HasValidation {
@@ -51,39 +66,46 @@ func (l EpochLogs) Names() []string {
 //	{"epoch": [1, 2, ...], "loss": [...], "accuracy": [...], "val_loss": [...],
 //	 "val_accuracy": [...], "learning_rate": [...], "seconds": [...]}
 //
-// with epochs counted from 1; the validation lists are absent when not every
-// epoch was validated, and "seconds" may be absent on reading.
+// with epochs counted from 1; the validation lists are absent when no epoch
+// was validated, and hold null for an epoch the run did not validate after
+// ([FitOptions].ValidationFreq); "seconds" may be absent on reading.
 type History struct {
 	Epochs []EpochLogs
 }
 
 // historyJSON is the column layout of a history in model files and JSON
 // output: one list per metric, as Keras's History.history, with epochs
-// counted from 1; validation lists are absent when no epoch was validated.
+// counted from 1; validation lists are absent when no epoch was validated,
+// and null for an epoch that was not.
 type historyJSON struct {
-	Epoch        []int     `json:"epoch"`
-	Loss         []float64 `json:"loss"`
-	Accuracy     []float64 `json:"accuracy"`
-	ValLoss      []float64 `json:"val_loss,omitempty"`
-	ValAccuracy  []float64 `json:"val_accuracy,omitempty"`
-	LearningRate []float64 `json:"learning_rate"`
-	Seconds      []float64 `json:"seconds"`
+	Epoch        []int      `json:"epoch"`
+	Loss         []float64  `json:"loss"`
+	Accuracy     []float64  `json:"accuracy"`
+	ValLoss      []*float64 `json:"val_loss,omitempty"`
+	ValAccuracy  []*float64 `json:"val_accuracy,omitempty"`
+	LearningRate []float64  `json:"learning_rate"`
+	Seconds      []float64  `json:"seconds"`
 }
 
 // MarshalJSON writes the history column by column.
 func (h *History) MarshalJSON() ([]byte, error) {
 	var j historyJSON
-	val := len(h.Epochs) > 0
+	val := false
 	for _, e := range h.Epochs {
-		val = val && e.HasValidation
+		val = val || e.HasValidation || e.ValidationSkipped
 	}
 	for _, e := range h.Epochs {
 		j.Epoch = append(j.Epoch, e.Epoch+1)
 		j.Loss = append(j.Loss, finite(e.Loss))
 		j.Accuracy = append(j.Accuracy, e.Accuracy)
 		if val {
-			j.ValLoss = append(j.ValLoss, finite(e.ValLoss))
-			j.ValAccuracy = append(j.ValAccuracy, e.ValAccuracy)
+			var loss, acc *float64
+			if e.HasValidation {
+				l, a := finite(e.ValLoss), e.ValAccuracy
+				loss, acc = &l, &a
+			}
+			j.ValLoss = append(j.ValLoss, loss)
+			j.ValAccuracy = append(j.ValAccuracy, acc)
 		}
 		j.LearningRate = append(j.LearningRate, e.LearningRate)
 		j.Seconds = append(j.Seconds, e.Seconds)
@@ -113,8 +135,14 @@ func (h *History) UnmarshalJSON(b []byte) error {
 	h.Epochs = make([]EpochLogs, n)
 	for i := range n {
 		e := EpochLogs{Epoch: j.Epoch[i] - 1, Loss: j.Loss[i], Accuracy: j.Accuracy[i], LearningRate: j.LearningRate[i], Seconds: j.Seconds[i]}
-		if val {
-			e.ValLoss, e.ValAccuracy, e.HasValidation = j.ValLoss[i], j.ValAccuracy[i], true
+		switch l, a := j.ValLoss, j.ValAccuracy; {
+		case !val:
+		case l[i] != nil && a[i] != nil:
+			e.ValLoss, e.ValAccuracy, e.HasValidation = *l[i], *a[i], true
+		case l[i] == nil && a[i] == nil:
+			e.ValidationSkipped = true
+		default:
+			return fmt.Errorf("history: epoch %d has one validation value of two", j.Epoch[i])
 		}
 		h.Epochs[i] = e
 	}

@@ -256,6 +256,9 @@
 //	{"epoch": [1, 2, ...], "loss": [...], "accuracy": [...], "val_loss": [...],
 //	 "val_accuracy": [...], "learning_rate": [...]}
 //
+// where a validation list holds null for an epoch that was not validated
+// (convnet train --validation-freq).
+//
 // GET /api/models/NAME/evaluation answers the test-set evaluation stored under
 // "evaluation", without the images, plus how many images each cell holds:
 //

@@ -132,7 +132,7 @@ func exportRecipe(o *ExportOptions) (torchexport.Recipe, error) {
 			CSV: t.Source.CSV, TestCSV: t.Source.TestCSV, CSVLabel: t.Source.CSVLabel,
 			Limit: t.Source.Limit, TestLimit: t.Source.TestLimit, SkipChecksum: t.Source.SkipChecksum,
 		},
-		Validation:    torchexport.Validation{Split: t.ValSplit, Mode: t.ValMode, Test: t.ValData == "test"},
+		Validation:    torchexport.Validation{Split: t.ValSplit, Mode: t.ValMode, Test: t.ValData == "test", Freq: t.ValFreq},
 		EarlyStopping: torchexport.EarlyStopping{Patience: t.EarlyPatience, Monitor: t.EarlyMonitor, RestoreBest: t.RestoreBest},
 		SWA:           torchexport.SWA{Start: t.SWAStart, LR: t.SWALR, AnnealEpochs: t.SWAAnneal, Strategy: t.SWAStrategy},
 		CSVLog:        t.CSVLog,

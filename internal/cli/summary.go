@@ -83,6 +83,13 @@ func trained(m *model.Sequential, w io.Writer) {
 		fmt.Fprintf(w, "History: %d epochs, the last with loss %.4f and accuracy %.4f", len(h.Epochs), last.Loss, last.Accuracy)
 		if last.HasValidation {
 			fmt.Fprintf(w, ", val_loss %.4f and val_accuracy %.4f", last.ValLoss, last.ValAccuracy)
+		} else {
+			for i := len(h.Epochs) - 1; i >= 0; i-- { // --validation-freq: the last epoch may not be validated
+				if e := h.Epochs[i]; e.HasValidation {
+					fmt.Fprintf(w, "; the last validated, epoch %d, with val_loss %.4f and val_accuracy %.4f", e.Epoch+1, e.ValLoss, e.ValAccuracy)
+					break
+				}
+			}
 		}
 		fmt.Fprintln(w)
 	}

@@ -125,7 +125,7 @@ func (t *trainer) run(ctx context.Context) (err error) {
 		// that they reuse the layers' buffers instead of growing them.
 		vl := data.NewLoader(t.val, data.LoaderOptions{BatchSize: o.BatchSize, Standardizer: t.std, NumClasses: len(m.ClassNames)})
 		defer vl.Close()
-		fit.Validation = model.ValidateOn(vl, o.sparse())
+		fit.Validation, fit.ValidationFreq = model.ValidateOn(vl, o.sparse()), o.ValFreq
 	}
 	if o.Watch {
 		w, werr := t.startWatch()

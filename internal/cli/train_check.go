@@ -40,6 +40,7 @@ func (o *trainOptions) check() error {
 		inRange("plateau-cooldown", o.PlateauCool, "[0, 100000]"),
 		inRange("rescale", o.Rescale, "(0, 1]"),
 		inRange("validation-split", o.ValSplit, "[0, 1)"),
+		inRange("validation-freq", o.ValFreq, "[1, 100000]"),
 		inRange("early-stopping", o.EarlyPatience, "[0, 100000]"),
 		inRange("early-stopping-min-delta", o.EarlyDelta, "[0, 1e+30]"),
 		inRange("early-stopping-start-from-epoch", o.EarlyStart, "[0, 100000]"),
@@ -51,6 +52,10 @@ func (o *trainOptions) check() error {
 		return usagef(`--validation-data %q: the only value is "test"`, o.ValData)
 	case o.ValData != "" && o.ValSplit > 0:
 		return usagef("give --validation-split or --validation-data, not both")
+	case o.set["validation-freq"] && o.ValSplit == 0 && o.ValData == "":
+		return usagef("--validation-freq %d says how often to validate, but there is no validation data (use --validation-split or --validation-data test)", o.ValFreq)
+	case o.ValFreq > 1 && o.Checkpoint != "" && !o.CkptBestOnly && strings.Contains(o.Checkpoint, "{val_"):
+		return usagef("--checkpoint %s names a validation metric, which the epochs --validation-freq %d leaves without validation do not have: add --checkpoint-best-only or leave it out of the name", o.Checkpoint, o.ValFreq)
 	case len(o.clipping()) > 1:
 		c := o.clipping()
 		return usagef("give one of --clipnorm, --clipvalue and --global-clipnorm, not --%s and --%s", c[0].flag, c[1].flag)

@@ -79,6 +79,7 @@ type trainOptions struct {
 	ValSplit float64
 	ValMode  string // random, stratified, writers
 	ValData  string // "": none or split; "test": the test set
+	ValFreq  int    // --validation-freq: validate after every this many epochs
 
 	EarlyPatience int // 0: off
 	EarlyMonitor  string
@@ -207,6 +208,7 @@ func (o *trainOptions) register(fs *flag.FlagSet) {
 	fs.Float64Var(&o.ValSplit, "validation-split", 0, "fraction of the training set held out for validation")
 	fs.StringVar(&o.ValMode, "validation-mode", "random", "how to hold it out: random, stratified or writers (AHCD's whole writer blocks)")
 	fs.StringVar(&o.ValData, "validation-data", "", `"test" to validate on the test set (as the tutorial's Keras code does)`)
+	fs.IntVar(&o.ValFreq, "validation-freq", 1, "validate at the end of every this many epochs only: epochs N, 2N, ... (Keras's validation_freq); the others have no val_ figures, and early stopping, the plateau schedule and --checkpoint-best-only skip them when they watch one")
 
 	fs.IntVar(&o.EarlyPatience, "early-stopping", 0, "stop after this many epochs without improvement (0: off)")
 	fs.StringVar(&o.EarlyMonitor, "early-stopping-monitor", "val_loss", "metric watched by early stopping")

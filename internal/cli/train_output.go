@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -137,19 +138,32 @@ func checkWritable(path string) error {
 
 // writeCurves saves the loss and accuracy curves of a history as a PNG.
 func writeCurves(path string, h *model.History, title string) error {
+	ph := curves(h)
+	return safefile.Write(path, true, func(w io.Writer) error { return plot.Curves(w, ph, title) })
+}
+
+// curves returns the figures of h to plot: the validation curves, when an
+// epoch was validated, have a point at the validated epochs only (NaN,
+// which the plot leaves out, at the others: --validation-freq).
+func curves(h *model.History) plot.History {
 	var ph plot.History
+	val := false
+	for _, e := range h.Epochs {
+		val = val || e.HasValidation
+	}
 	for _, e := range h.Epochs {
 		ph.Epoch = append(ph.Epoch, e.Epoch+1)
 		ph.Loss = append(ph.Loss, e.Loss)
 		ph.Accuracy = append(ph.Accuracy, e.Accuracy)
 		ph.LearningRate = append(ph.LearningRate, e.LearningRate)
-		if e.HasValidation {
+		switch {
+		case e.HasValidation:
 			ph.ValLoss = append(ph.ValLoss, e.ValLoss)
 			ph.ValAccuracy = append(ph.ValAccuracy, e.ValAccuracy)
+		case val:
+			ph.ValLoss = append(ph.ValLoss, math.NaN())
+			ph.ValAccuracy = append(ph.ValAccuracy, math.NaN())
 		}
 	}
-	if len(ph.ValLoss) != len(ph.Loss) {
-		ph.ValLoss, ph.ValAccuracy = nil, nil
-	}
-	return safefile.Write(path, true, func(w io.Writer) error { return plot.Curves(w, ph, title) })
+	return ph
 }

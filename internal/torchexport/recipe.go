@@ -106,11 +106,15 @@ type Data struct {
 	SkipChecksum bool
 }
 
-// Validation is the held-out data evaluated after each epoch.
+// Validation is the held-out data evaluated after each epoch, or after
+// every Freq-th.
 type Validation struct {
 	Split float64 // a fraction of the training set, 0: none
 	Mode  string  // random, stratified or writers
 	Test  bool    // the test set
+	// Freq is Keras's validation_freq: validate after epochs Freq, 2·Freq,
+	// ... (from 1) only; 0 and 1 mean every epoch.
+	Freq int
 }
 
 // EarlyStopping is Keras's callback; zero Patience means off.
@@ -138,6 +142,7 @@ type trainData struct {
 	MixUp, CutMix           string // their alphas
 	Validation              string // the constants of a split, "" for none
 	ValidateOnTest          bool
+	ValidationFreq          int    // with a validation split or the test set: every this many epochs (1: each); 0: no validation
 	SWA                     string // its constants, "" for none
 	EarlyStopping           string // its constants, "" for none
 	RestoreBest             bool
@@ -207,6 +212,12 @@ func (p Project) trainData() (trainData, error) {
 			pyFloat(v.Split), pyStr(v.Mode))
 	} else {
 		d.ValidateOnTest = v.Test
+	}
+	if v := r.Validation; v.Split > 0 || v.Test {
+		if v.Freq < 0 {
+			return d, fmt.Errorf("torchexport: validation every %d epochs", v.Freq)
+		}
+		d.ValidationFreq = max(1, v.Freq)
 	}
 	if w := r.SWA; w.Start > 0 {
 		lr := "None"

@@ -240,8 +240,9 @@ func TestGenerateRecipes(t *testing.T) {
 		}, []string{`NO_WEIGHT_DECAY = {"conv2d.bias", `, "def param_groups(net):", "opt = make_optimizer(param_groups(net))"}},
 		{"images", func(r *Recipe) {
 			r.Data = Data{Images: "/data/train", TestImages: "/data/test", Height: 15, Width: 14, ColorMode: "rgb"}
-			r.Validation = Validation{Test: true}
-		}, []string{`IMAGES = "/data/train"`, "HEIGHT, WIDTH = 15, 14", "from PIL import Image", "val = test"}},
+			r.Validation = Validation{Test: true, Freq: 3}
+		}, []string{`IMAGES = "/data/train"`, "HEIGHT, WIDTH = 15, 14", "from PIL import Image", "val = test",
+			"VALIDATION_FREQ = 3", "if val is not None and (epoch + 1) % args.validation_freq == 0:", `p.add_argument("--validation-freq", type=int, default=VALIDATION_FREQ`}},
 		{"csv", func(r *Recipe) { r.Data = Data{CSV: "/data/train.csv", CSVLabel: "digit"}; r.NoEvaluate = true },
 			[]string{`CSV = "/data/train.csv"`, "TEST_CSV = None", `LABEL_COLUMN = "digit"`, "import csv", "EVALUATE = False"}},
 	}

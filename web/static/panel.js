@@ -55,19 +55,23 @@ export function drawCurves(canvas, history, floor) {
     c.fillText(keys[0], right + 8, top + 2);
     c.font = "12px system-ui, sans-serif";
     keys.forEach((k, ki) => {
-      const v = history[k];
-      if (!v || !v.length) return;
+      // An epoch without the figure (null: not validated, --validation-freq)
+      // has no point; the line joins the epochs that have one.
+      const pts = (history[k] || []).map((y, i) => [i, y]).filter(([, y]) => Number.isFinite(y));
+      if (!pts.length) return;
       const [col, dash] = seriesStyle[k];
       c.strokeStyle = col;
       c.lineWidth = 2;
       c.setLineDash(dash);
       c.beginPath();
-      v.forEach((y, i) => (i ? c.lineTo(X(i), Y(y)) : c.moveTo(X(i), Y(y))));
+      pts.forEach(([i, y], j) => (j ? c.lineTo(X(i), Y(y)) : c.moveTo(X(i), Y(y))));
+      if (pts.length === 1) c.arc(X(pts[0][0]), Y(pts[0][1]), 2, 0, 2 * Math.PI);
       c.stroke();
       c.setLineDash([]);
       c.fillStyle = col;
       const label = (k.startsWith("val_") ? "validation" : "training");
-      const last = keys[0] === "accuracy" ? (v[v.length - 1] * 100).toFixed(1) + "%" : v[v.length - 1].toFixed(3);
+      const y = pts[pts.length - 1][1];
+      const last = keys[0] === "accuracy" ? (y * 100).toFixed(1) + "%" : y.toFixed(3);
       c.fillText(label, right + 8, top + 18 + ki * 34);
       c.font = "bold 12px system-ui, sans-serif";
       c.fillText(last, right + 8, top + 32 + ki * 34);
