@@ -68,7 +68,6 @@ func zipFolder(t *testing.T, dir, path string) {
 // Teachable Machine model takes its labels as class names and its
 // library's x/127 − 1 as preprocessing.
 func TestImportTFJS(t *testing.T) {
-	skipRace(t)
 	made := makeTFJS(t)
 	dir := t.TempDir()
 	zipFolder(t, filepath.Join(made, "teachable"), filepath.Join(dir, "teachable.zip"))
