@@ -13,8 +13,8 @@ type Invert int
 const (
 	// InvertAuto inverts an image whose outermost ring of pixels is light
 	// (dark ink on paper) for a model that learnt light strokes on a dark
-	// background (its framing is Dark or framed, see [data.Framing]), and
-	// no image for another, such as a model of photographs.
+	// background (its framing is Dark, see [data.Framing]), and no image
+	// for another, such as a model of photographs.
 	InvertAuto Invert = iota
 	// InvertAlways inverts every image.
 	InvertAlways
@@ -99,7 +99,7 @@ func (c *Classifier) Pixels(img image.Image) ([]float32, bool) {
 func (c *Classifier) invert(px []float32, h, w, ch int) bool {
 	switch c.opts.Invert {
 	case InvertAuto:
-		return (c.framing.Dark || c.framing.Framed()) && data.MatchPolarity(px, h, w, ch)
+		return c.framing.Dark && data.MatchPolarity(px, h, w, ch)
 	case InvertAlways:
 		for i, v := range px {
 			px[i] = 255 - v

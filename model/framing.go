@@ -54,5 +54,6 @@ func (m *Model) Framing() (data.Framing, error) {
 	if err := f.Check(); err != nil {
 		return f, fmt.Errorf("framing in model metadata: %w", err)
 	}
+	f.Dark = f.Dark || f.Framed() // a box is measured on light ink on dark alone; files before dark was recorded
 	return f, nil
 }

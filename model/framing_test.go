@@ -19,7 +19,7 @@ func TestFramingRoundTrip(t *testing.T) {
 	if f, err := m.Framing(); err != nil || f != must(data.NamedFraming("mnist")) {
 		t.Errorf("Framing() of a model trained on mnist = %+v, %v; want MNIST's", f, err)
 	}
-	f := data.Framing{Size: [2]int{8, 8}, Box: 5, Center: "box", At: [2]float64{4, 4.5}, Stroke: 1}
+	f := data.Framing{Size: [2]int{8, 8}, Box: 5, Center: "box", At: [2]float64{4, 4.5}, Stroke: 1, Dark: true}
 	if err := m.SetFraming(f); err != nil {
 		t.Fatal(err)
 	}

@@ -12,11 +12,11 @@ import (
 	"github.com/convnet-go/convnet/nn"
 )
 
-// KerasImportOptions configure [ImportKeras]. The fields mean what those of
-// [ONNXImportOptions] of the same names do: a Keras model takes its inputs
-// as its training fed them, so preprocessing outside the model (such as
-// x/255 before fit) is given here; a file [ExportKeras] wrote holds its own,
-// and giving it as well is an error.
+// KerasImportOptions configure [ImportKeras] and [ImportTFJS]. The fields
+// mean what those of [ONNXImportOptions] of the same names do: a Keras model
+// takes its inputs as its training fed them, so preprocessing outside the
+// model (such as x/255 before fit) is given here; a file [ExportKeras] or
+// [ExportTFJS] wrote holds its own, and giving it as well is an error.
 type KerasImportOptions struct {
 	InputShape []int // [H W C], when the model's config leaves it out
 	// Architecture is the model's architecture document (what to_json
