@@ -100,7 +100,7 @@ func TestExportPyTorchResume(t *testing.T) {
 			}
 			slices.Sort(files) // by the time of their first event
 			first, second := eventSteps(t, files[0]), eventSteps(t, files[1])
-			if !slices.Equal(first, []string{"0 version", "0 start", "0", "1"}) || !slices.Equal(second, []string{"0 version", "2 start", "2"}) {
+			if !slices.Equal(first, []string{"0 version", "0 start", "0 graph", "0", "1"}) || !slices.Equal(second, []string{"0 version", "2 start", "0 graph", "2"}) {
 				t.Errorf("the stopped run's events %q, the resumed run's %q; want a session start at epoch 2 in the second", first, second)
 			}
 		})
@@ -221,8 +221,8 @@ func trainPy(t *testing.T, py, project, dir string, args ...string) string {
 }
 
 // eventSteps reads a TensorBoard event file: the step of each event,
-// followed by " version" for the file version and " start" for a session
-// start.
+// followed by " version" for the file version, " start" for a session
+// start and " graph" for the model's graph.
 func eventSteps(t *testing.T, path string) []string {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -255,6 +255,10 @@ func eventSteps(t *testing.T, path string) []string {
 					what = " version"
 				case 7:
 					what = " start"
+				case 5:
+					if bytes.Contains(rec[k:k+int(l)], []byte("graph_keras_model")) {
+						what = " graph"
+					}
 				}
 				rec = rec[k+int(l):]
 			default:
