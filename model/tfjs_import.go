@@ -343,8 +343,8 @@ type teachable struct {
 }
 
 // readTeachable reads the metadata.json beside a model.json, if there is
-// one: the labels, and for an image model the preprocessing of its
-// library's capture, x/127 − 1.
+// one and Teachable Machine wrote it: the labels, and for an image model the
+// preprocessing of its library's capture, x/127 − 1.
 func readTeachable(fsys fs.FS, name string, input []int) (*teachable, error) {
 	b, err := readLimited(fsys, name, 1<<20)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -356,6 +356,9 @@ func readTeachable(fsys fs.FS, name string, input []int) (*teachable, error) {
 	var tm teachable
 	if err := json.Unmarshal(b, &tm); err != nil {
 		return nil, fmt.Errorf("%s: %v (want Teachable Machine's metadata: labels, packageName)", name, err)
+	}
+	if !strings.HasPrefix(tm.Package, "@teachablemachine/") {
+		return nil, nil // another program's
 	}
 	if tm.Package == "@teachablemachine/image" && len(input) == 3 {
 		tm.std = &data.Standardizer{Rescale: 1.0 / 127, FeaturewiseCenter: true, Mean: slices.Repeat([]float32{1}, input[2])}

@@ -130,9 +130,14 @@ func TestImportTFJSErrors(t *testing.T) {
 		{"architecture", good, KerasImportOptions{Architecture: []byte("{}")}, "holds its architecture"},
 		{"metadata", func() fstest.MapFS {
 			f := doc(func(d map[string]any) { delete(d, "userDefinedMetadata") })
-			f["metadata.json"] = &fstest.MapFile{Data: []byte(`{"labels": "cat"}`)}
+			f["metadata.json"] = &fstest.MapFile{Data: []byte(`{"packageName": "@teachablemachine/image", "labels": "cat"}`)}
 			return f
 		}(), KerasImportOptions{}, "metadata.json: json: cannot unmarshal string"},
+		{"another program's metadata.json", func() fstest.MapFS {
+			f := doc(func(d map[string]any) { delete(d, "userDefinedMetadata") })
+			f["metadata.json"] = &fstest.MapFile{Data: []byte(`{"labels": ["x"], "author": "someone"}`)}
+			return f
+		}(), KerasImportOptions{}, ""},
 		{"teachable labels", func() fstest.MapFS {
 			f := doc(func(d map[string]any) { delete(d, "userDefinedMetadata") })
 			f["metadata.json"] = &fstest.MapFile{Data: []byte(`{"packageName": "@teachablemachine/image", "labels": ["a", "b"]}`)}
@@ -140,7 +145,7 @@ func TestImportTFJSErrors(t *testing.T) {
 		}(), KerasImportOptions{}, "2 class names for 3 outputs"},
 	} {
 		_, err := ImportTFJS(c.fsys, "model.json", c.opts)
-		if c.want == "" { // Teachable Machine's preprocessing gives way to the given
+		if c.want == "" { // Teachable Machine's preprocessing gives way to the given; another program's metadata is not read
 			if err != nil {
 				t.Errorf("%s: %v", c.name, err)
 			}

@@ -32,18 +32,7 @@ func TestExportPyTorchEarlyStopping(t *testing.T) {
 		t.Run(strings.Join(tc.flags, " "), func(t *testing.T) {
 			t.Parallel()
 			flags := append(append(slices.Clone(base), "--epochs", "12", "--early-stopping-monitor", "loss"), tc.flags...)
-			o, err := parseTrain(flags, io.Discard)
-			if err != nil {
-				t.Fatal(err)
-			}
-			opts, err := o.earlyStopping()
-			if err != nil {
-				t.Fatal(err)
-			}
-			es, err := model.NewEarlyStopping(opts)
-			if err != nil {
-				t.Fatal(err)
-			}
+			es := earlyStopper(t, flags)
 			want := [2]int{0, 0} // the epoch (from 1) it stops at, 0: none; the best epoch (from 1)
 			h := &model.History{}
 			for epoch, v := range tc.values {
@@ -73,4 +62,22 @@ print(json.dumps([stopped, es.best_epoch + 1]))`, &got, string(values))
 			}
 		})
 	}
+}
+
+// earlyStopper returns the early stopping convnet train makes of flags.
+func earlyStopper(t *testing.T, flags []string) *model.EarlyStopping {
+	t.Helper()
+	o, err := parseTrain(flags, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts, err := o.earlyStopping()
+	if err != nil {
+		t.Fatal(err)
+	}
+	es, err := model.NewEarlyStopping(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return es
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"encoding/csv"
 	"encoding/json"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -121,18 +120,7 @@ func TestExportPyTorchValidationFreq(t *testing.T) {
 	// validated (NaN here, no val_loss in their logs).
 	flags := append(slices.Clone(base), "--epochs", "12", "--validation-split", "0.2", "--validation-freq", "2", "--early-stopping", "2")
 	values := []float64{-1, 1.0, -1, 0.9, -1, 0.95, -1, 0.85, -1, 0.86, -1, 0.87}
-	o, err := parseTrain(flags, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts, err := o.earlyStopping()
-	if err != nil {
-		t.Fatal(err)
-	}
-	es, err := model.NewEarlyStopping(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	es := earlyStopper(t, flags)
 	var convnet [2]int // the epoch it stops at (from 1), 0: none; the best epoch
 	h := &model.History{}
 	for epoch, v := range values {

@@ -34,13 +34,7 @@ type tfjsAnswer struct {
 // and runs it on x, [N H W C] or [N F].
 func runTFJS(t *testing.T, dir string, x *tensor.Tensor) ([]float32, tfjsAnswer) {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		missingRuntime(t, "node", err)
-	}
-	if _, err := os.Stat(filepath.Join(tfjsScripts, "node_modules", "@tensorflow", "tfjs-layers")); err != nil {
-		missingRuntime(t, "TensorFlow.js (cd scripts/tfjs && npm install --ignore-scripts)", err)
-	}
+	node := tfjsNode(t)
 	tmp := t.TempDir()
 	in, out := filepath.Join(tmp, "x.f32"), filepath.Join(tmp, "y.f32")
 	writeFloats(t, in, x.Data)
@@ -59,6 +53,20 @@ func runTFJS(t *testing.T, dir string, x *tensor.Tensor) ([]float32, tfjsAnswer)
 		t.Fatalf("TensorFlow.js's answer %q: %v", line, err)
 	}
 	return readFloats(t, out), a
+}
+
+// tfjsNode returns node, with TensorFlow.js installed in scripts/tfjs, or
+// skips.
+func tfjsNode(t *testing.T) string {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		missingRuntime(t, "node", err)
+	}
+	if _, err := os.Stat(filepath.Join(tfjsScripts, "node_modules", "@tensorflow", "tfjs-layers")); err != nil {
+		missingRuntime(t, "TensorFlow.js (cd scripts/tfjs && npm install --ignore-scripts)", err)
+	}
+	return node
 }
 
 // TestExportTFJS exports models of many layer types with --format tfjs,

@@ -21,15 +21,8 @@ import (
 // TensorFlow.js itself, in a new folder and returns it.
 func makeTFJS(t *testing.T) string {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		missingRuntime(t, "node", err)
-	}
-	if _, err := os.Stat(filepath.Join(tfjsScripts, "node_modules", "@tensorflow", "tfjs-layers")); err != nil {
-		missingRuntime(t, "TensorFlow.js (cd scripts/tfjs && npm install --ignore-scripts)", err)
-	}
 	dir := t.TempDir()
-	if out, err := exec.Command(node, filepath.Join(tfjsScripts, "make.js"), dir).CombinedOutput(); err != nil {
+	if out, err := exec.Command(tfjsNode(t), filepath.Join(tfjsScripts, "make.js"), dir).CombinedOutput(); err != nil {
 		t.Fatalf("make.js: %v\n%s", err, out)
 	}
 	return dir
