@@ -106,56 +106,66 @@ func (m *Sequential) loadKeras2Weights(doc []byte, g *hdf5.Group) error {
 	if !ok {
 		return fmt.Errorf("%s: no attribute layer_names: not a weights group of Keras", g.Path())
 	}
-	weights := map[string]*hdf5.Dataset{} // by weight name, without ":0"
-	var order []string
+	var weights []*hdf5.Dataset
+	var names []string // without ":0"
 	for _, ln := range layerNames {
 		lg, err := g.Group(ln)
 		if err != nil {
 			return err
 		}
-		names, _, err := keras2AttrNames(lg, "weight_names")
+		wns, _, err := keras2AttrNames(lg, "weight_names")
 		if err != nil {
 			return err
 		}
-		for _, wn := range names {
+		for _, wn := range wns {
 			d, err := lg.Dataset(wn)
 			if err != nil {
 				return err
 			}
-			key := strings.TrimSuffix(wn, ":0")
-			weights[key] = d
-			order = append(order, key)
+			weights, names = append(weights, d), append(names, strings.TrimSuffix(wn, ":0"))
 		}
 	}
+	return m.matchKeras2Weights(doc, names, func(n string) string { return n + ":0" }, g.Path(), "the file",
+		func(i int, p *nn.Param) error { return readKerasDataset(weights[i], p) })
+}
+
+// matchKeras2Weights gives every parameter of the built model its weight
+// among names, a file's weights in order, found by the name Keras 2 gives
+// it (keras2WeightName; a nested model's may carry the model's name in
+// front): set reads weight i into p. A parameter without a weight, or a
+// weight left over, is an error naming it as show writes it, and the file
+// (weights in in, of of).
+func (m *Sequential) matchKeras2Weights(doc []byte, names []string, show func(string) string, in, of string, set func(i int, p *nn.Param) error) error {
 	classes, err := kerasClasses(doc)
 	if err != nil {
 		return err
 	}
-	used := map[string]bool{}
+	index := map[string]int{}
+	for i, n := range names {
+		if _, ok := index[n]; !ok {
+			index[n] = i
+		}
+	}
+	used := make([]bool, len(names))
 	for _, l := range m.Layers {
 		for _, p := range l.Params() {
 			key := keras2WeightName(l.Name(), p.Name, classes)
-			d := weights[key]
-			if d == nil { // a nested model's weights may carry its name in front
-				for _, k := range order {
-					if strings.HasSuffix(k, "/"+key) {
-						d, key = weights[k], k
-						break
-					}
-				}
+			i, ok := index[key]
+			if !ok {
+				i = slices.IndexFunc(names, func(n string) bool { return strings.HasSuffix(n, "/"+key) })
 			}
-			if d == nil {
-				return fmt.Errorf("layer %s: no weight %s:0 in %s", l.Name(), key, g.Path())
+			if i < 0 {
+				return fmt.Errorf("layer %s: no weight %s in %s", l.Name(), show(key), in)
 			}
-			if err := readKerasDataset(d, p); err != nil {
+			if err := set(i, p); err != nil {
 				return fmt.Errorf("layer %s: %w", l.Name(), err)
 			}
-			used[key] = true
+			used[i] = true
 		}
 	}
-	for _, k := range order {
-		if !used[k] {
-			return fmt.Errorf("weight %s:0 of the file belongs to no layer of the architecture", k)
+	for i, n := range names {
+		if !used[i] {
+			return fmt.Errorf("weight %s of %s belongs to no layer of the architecture", show(n), of)
 		}
 	}
 	return nil

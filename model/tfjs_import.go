@@ -287,41 +287,14 @@ func halfToFloat(h uint16) float32 {
 }
 
 // loadTFJSWeights sets every parameter of the built model from the weights
-// of a manifest, found by their Keras names as in a Keras 2 file (a nested
-// model's may carry its name in front); a weight left over, missing, or of
-// another shape is an error naming it.
+// of a manifest, found by their Keras names as in a Keras 2 file.
 func (m *Sequential) loadTFJSWeights(arch []byte, specs []tfjsWeight, values [][]float32) error {
-	classes, err := kerasClasses(arch)
-	if err != nil {
-		return err
-	}
-	byName := map[string]int{}
+	names := make([]string, len(specs))
 	for i, s := range specs {
-		byName[s.Name] = i
+		names[i] = s.Name
 	}
-	used := make([]bool, len(specs))
-	for _, l := range m.Layers {
-		for _, p := range l.Params() {
-			key := keras2WeightName(l.Name(), p.Name, classes)
-			i, ok := byName[key]
-			if !ok {
-				i = slices.IndexFunc(specs, func(s tfjsWeight) bool { return strings.HasSuffix(s.Name, "/"+key) })
-			}
-			if i < 0 {
-				return fmt.Errorf("layer %s: no weight %s in the manifest", l.Name(), key)
-			}
-			if err := setTFJSParam(p, specs[i], values[i]); err != nil {
-				return fmt.Errorf("layer %s: %w", l.Name(), err)
-			}
-			used[i] = true
-		}
-	}
-	for i, s := range specs {
-		if !used[i] {
-			return fmt.Errorf("weight %s of the manifest belongs to no layer of the architecture", s.Name)
-		}
-	}
-	return nil
+	return m.matchKeras2Weights(arch, names, func(n string) string { return n }, "the manifest", "the manifest",
+		func(i int, p *nn.Param) error { return setTFJSParam(p, specs[i], values[i]) })
 }
 
 // setTFJSParam copies a weight's values into p, whose shape it must have
