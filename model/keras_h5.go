@@ -3,6 +3,7 @@ package model
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -133,8 +134,8 @@ func (m *Sequential) loadKeras2Weights(doc []byte, g *hdf5.Group) error {
 // among names, a file's weights in order, found by the name Keras 2 gives
 // it (keras2WeightName; a nested model's may carry the model's name in
 // front): set reads weight i into p. A parameter without a weight, or a
-// weight left over, is an error naming it as show writes it, and the file
-// (weights in in, of of).
+// weight left over, or one that is not finite, is an error naming it as
+// show writes it, and the file (weights in in, of of).
 func (m *Sequential) matchKeras2Weights(doc []byte, names []string, show func(string) string, in, of string, set func(i int, p *nn.Param) error) error {
 	classes, err := kerasClasses(doc)
 	if err != nil {
@@ -159,6 +160,11 @@ func (m *Sequential) matchKeras2Weights(doc []byte, names []string, show func(st
 			}
 			if err := set(i, p); err != nil {
 				return fmt.Errorf("layer %s: %w", l.Name(), err)
+			}
+			for k, v := range p.Value.Data {
+				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+					return fmt.Errorf("layer %s: weight %s: value %d of %d is %v, want a finite number", l.Name(), show(names[i]), k, len(p.Value.Data), v)
+				}
 			}
 			used[i] = true
 		}

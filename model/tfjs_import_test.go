@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"math"
 	"slices"
@@ -108,6 +109,13 @@ func TestImportTFJSErrors(t *testing.T) {
 			f["group1-shard1of1.bin"] = &fstest.MapFile{Data: append(slices.Clone(bin), 0, 0)}
 			return f
 		}(), KerasImportOptions{}, "the weights files hold 2 bytes more than the manifest's weights"},
+		{"NaN", func() fstest.MapFS {
+			f := doc(func(map[string]any) {})
+			nan := slices.Clone(bin)
+			binary.LittleEndian.PutUint32(nan[4:], math.Float32bits(float32(math.NaN())))
+			f["group1-shard1of1.bin"] = &fstest.MapFile{Data: nan}
+			return f
+		}(), KerasImportOptions{}, "layer conv2d: weight conv2d/kernel: value 1 of 18 is NaN, want a finite number"},
 		{"huge shape", doc(func(d map[string]any) { spec(d, 0)["shape"] = []any{1 << 30, 1 << 30, 1 << 30} }), KerasImportOptions{},
 			`weight "conv2d/kernel": shape [1073741824 1073741824 1073741824]: more values than the`},
 		{"negative shape", doc(func(d map[string]any) { spec(d, 0)["shape"] = []any{-1, 3} }), KerasImportOptions{}, "shape [-1 3]"},
