@@ -19,6 +19,15 @@ type ImageFolderOptions struct {
 	// Height and Width are the target size; every image is resized to it
 	// with bilinear interpolation. Zero means the size of the first image.
 	Height, Width int
+	// Crop is how an image of another aspect ratio is fitted to the target
+	// size, as [Framing].Crop for a model's inputs: 0 resizes it whole
+	// (stretching it); c in (0, 1] first crops the centred region of the
+	// target's aspect ratio, c times the largest that fits
+	// ([Framing.CropRect]). Keras's keep_aspect_ratio=True
+	// (flow_from_directory) and crop_to_aspect_ratio=True
+	// (image_dataset_from_directory) are Crop 1. An image of exactly the
+	// target size is taken whole, as a model's Classifier takes one.
+	Crop float64
 	// ColorMode is "grayscale" (1 channel), "rgb" (3, the default, as in
 	// Keras) or "rgba" (4).
 	ColorMode string
@@ -54,6 +63,9 @@ func loadImageFolder(ctx context.Context, fsys fs.FS, root string, opts ImageFol
 	h, w := opts.Height, opts.Width
 	if h < 0 || w < 0 || h > maxImageSide || w > maxImageSide {
 		return nil, fmt.Errorf("image size %dx%d outside 1..%d", h, w, maxImageSide)
+	}
+	if !(opts.Crop >= 0 && opts.Crop <= 1) {
+		return nil, fmt.Errorf("crop %v, want 0 (none) or a fraction in (0, 1]", opts.Crop)
 	}
 	b := orDefault(opts.Budget)
 	entries, err := fs.ReadDir(fsys, ".")
@@ -108,6 +120,9 @@ func loadImageFolder(ctx context.Context, fsys fs.FS, root string, opts ImageFol
 				x, err = makeCharged[float32](kept, n*h*w*channels)
 			}
 			if err == nil {
+				if b := img.Bounds(); opts.Crop > 0 && (b.Dx() != w || b.Dy() != h) {
+					img = CropImage(img, Framing{Size: [2]int{h, w}, Crop: opts.Crop}.CropRect(b))
+				}
 				size := h * w * channels
 				imageToPixels(x[i*size:(i+1)*size], img, h, w, channels)
 			}

@@ -11,6 +11,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -111,6 +112,37 @@ func TestLoadImageFolder(t *testing.T) {
 	}
 }
 
+// An image of another aspect ratio is cropped to its centre, when asked,
+// before it is resized; one of the size read is taken whole.
+func TestLoadImageFolderCrop(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "a", "wide.png"), encodeImage(t, "png", grayImage(8, 4)))
+	writeFile(t, filepath.Join(dir, "b", "square.png"), encodeImage(t, "png", grayImage(4, 4)))
+	for _, c := range []struct {
+		side int
+		crop float64
+		want [2][]float32 // the pixels of each image
+	}{
+		// The centre 4x4 of 8x4, x from 2 to 6.
+		{4, 1, [2][]float32{{2, 3, 4, 5, 12, 13, 14, 15, 22, 23, 24, 25, 32, 33, 34, 35}, {0, 1, 2, 3, 10, 11, 12, 13, 20, 21, 22, 23, 30, 31, 32, 33}}},
+		// Half of the largest square, 2x2 from (x 3, y 1), and of the
+		// square from (1, 1).
+		{2, 0.5, [2][]float32{{13, 14, 23, 24}, {11, 12, 21, 22}}},
+		// The square image is of the size read: whole.
+		{4, 0.5, [2][]float32{nil, {0, 1, 2, 3, 10, 11, 12, 13, 20, 21, 22, 23, 30, 31, 32, 33}}},
+	} {
+		d, err := LoadImageFolder(context.Background(), dir, ImageFolderOptions{Height: c.side, Width: c.side, ColorMode: "grayscale", Crop: c.crop})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range c.want {
+			if got := d.Image(i); want != nil && !slices.Equal(got, want) {
+				t.Errorf("side %d, crop %v: image %d = %v, want %v", c.side, c.crop, i, got, want)
+			}
+		}
+	}
+}
+
 func TestLoadImageFolderBad(t *testing.T) {
 	png1 := encodeImage(t, "png", grayImage(2, 2))
 	for _, c := range []struct {
@@ -124,6 +156,7 @@ func TestLoadImageFolderBad(t *testing.T) {
 		{"not an image", map[string][]byte{"a/1.png": png1, "a/2.png": []byte("not a png")}, ImageFolderOptions{}, "2.png: not a readable PNG, JPEG, GIF, BMP, PGM or PPM image"},
 		{"truncated", map[string][]byte{"a/1.png": png1[:len(png1)-20]}, ImageFolderOptions{}, "1.png: not a readable image"},
 		{"color mode", map[string][]byte{"a/1.png": png1}, ImageFolderOptions{ColorMode: "cmyk"}, `color mode "cmyk"`},
+		{"crop", map[string][]byte{"a/1.png": png1}, ImageFolderOptions{Crop: 1.5}, `crop 1.5, want 0 (none) or a fraction in (0, 1]`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()

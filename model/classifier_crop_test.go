@@ -1,8 +1,13 @@
 package model
 
 import (
+	"bytes"
+	"context"
 	"image"
 	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -97,5 +102,44 @@ func TestClassifierCenterCrop(t *testing.T) {
 	whole, _ := NewClassifier(imageModel(t, 3), ClassifierOptions{})
 	if f := whole.Frame(img); slices.Equal(f.Pixels, centre) || f.Placement.Ink != [4]float64{0, 0, 8, 16} {
 		t.Errorf("without a crop: placement %+v", f.Placement)
+	}
+}
+
+// TestClassifierCropAsFolder: a photograph comes to the model as an image
+// folder read with the model's crop gave it to training, value for value.
+func TestClassifierCropAsFolder(t *testing.T) {
+	img := image.NewRGBA(image.Rect(0, 0, 21, 13))
+	for y := range 13 {
+		for x := range 21 {
+			img.Set(x, y, color.RGBA{uint8(12 * x), uint8(19 * y), uint8(7 * (x + y)), 255})
+		}
+	}
+	dir := t.TempDir()
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "a"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "a", "1.png"), b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, crop := range []float64{0, 0.875, 1} {
+		d, err := data.LoadImageFolder(context.Background(), dir, data.ImageFolderOptions{Height: 8, Width: 8, ColorMode: "rgb", Crop: crop})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := imageModel(t, 3)
+		if err := m.SetFraming(data.Framing{Size: [2]int{8, 8}, Crop: crop}); err != nil {
+			t.Fatal(err)
+		}
+		c, err := NewClassifier(m, ClassifierOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := c.Frame(img).Pixels, d.Image(0); !slices.Equal(got, want) {
+			t.Errorf("crop %v: the classifier's pixels differ from the image folder's", crop)
+		}
 	}
 }

@@ -63,7 +63,7 @@ func (c *Classifier) Frame(img image.Image) Framed {
 		if b.Dx() != w || b.Dy() != h {
 			r = c.framing.CropRect(b)
 		}
-		px := data.ImageToPixels(subImage(img, r), h, w, ch)
+		px := data.ImageToPixels(data.CropImage(img, r), h, w, ch)
 		inv := c.invert(px, h, w, ch)
 		return Framed{Pixels: px, Inverted: inv, Placement: data.Placement{
 			Ink:   [4]float64{float64(r.Min.Y - b.Min.Y), float64(r.Min.X - b.Min.X), float64(r.Max.Y - b.Min.Y), float64(r.Max.X - b.Min.X)},
@@ -108,25 +108,3 @@ func (c *Classifier) invert(px []float32, h, w, ch int) bool {
 	}
 	return false
 }
-
-// subImage returns the part r of img, sharing its pixels where img's type
-// can.
-func subImage(img image.Image, r image.Rectangle) image.Image {
-	if r == img.Bounds() {
-		return img
-	}
-	if s, ok := img.(interface {
-		SubImage(image.Rectangle) image.Image
-	}); ok {
-		return s.SubImage(r)
-	}
-	return cropped{img, r}
-}
-
-// cropped is the part r of an image.
-type cropped struct {
-	image.Image
-	r image.Rectangle
-}
-
-func (c cropped) Bounds() image.Rectangle { return c.r }

@@ -107,6 +107,9 @@ func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			src.ColorMode = map[int]string{1: "grayscale", 3: "rgb", 4: "rgba"}[in[2]]
 		}
 	}
+	if f, err := m.Framing(); err == nil && src.Crop == nil && f.Crop > 0 && (src.Images != "" || src.TestImg != "") {
+		src.Crop = &f.Crop // fitted as the model's predictions fit them
+	}
 	test, err := o.Source.testSet(ctx)
 	if err != nil {
 		return err

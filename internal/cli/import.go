@@ -34,7 +34,7 @@ type ImportOptions struct {
 
 func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var o ImportOptions
-	var shape, rescale, mean, std, crop string
+	var shape, rescale, mean, std string
 	fs := newFlagSet("import", "--onnx FILE | --keras FILE | --tfjs model.json --out FILE [flags]", stderr)
 	fs.StringVar(&o.ONNX, "onnx", "", "the ONNX model to import")
 	fs.StringVar(&o.Keras, "keras", "", "or the Keras model to import: model.save(\"m.keras\") of Keras 3, model.save(\"m.h5\") of Keras 2, or save_weights(\"w.h5\") with --arch")
@@ -46,7 +46,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&rescale, "rescale", "", "preprocessing the graph leaves out: multiply raw pixels 0..255 by this, such as 1/255 for PyTorch's ToTensor")
 	fs.StringVar(&mean, "mean", "", "preprocessing: subtract these per-channel values after --rescale, such as 0.1307 (torchvision's Normalize)")
 	fs.StringVar(&std, "std", "", "preprocessing: then divide by these per-channel values, such as 0.3081")
-	fs.StringVar(&crop, "center-crop", "", "how predict and serve fit a photograph of another shape: the centred region of the input's shape, this fraction of the largest that fits, resized (1: Teachable Machine's centre square, 224/256: torchvision's Resize(256) and CenterCrop(224); 0: resized whole; default: Teachable Machine's for its models, else whole)")
+	centerCropFlag(fs, &o.Crop, "how predict and serve fit a photograph of another shape: the centred region of the input's shape, this fraction of the largest that fits, resized (1: Teachable Machine's centre square, 224/256: torchvision's Resize(256) and CenterCrop(224); 0: resized whole; default: Teachable Machine's for its models, else whole)")
 	fs.BoolVar(&o.Force, "force", false, "overwrite an existing output file")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -71,17 +71,6 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return usagef("--rescale %q: want one positive number, such as 1/255", rescale)
 		}
 		o.Model.Rescale = r[0]
-	}
-	if crop != "" {
-		num, den, frac := strings.Cut(crop, "/")
-		c, err := strconv.ParseFloat(num, 64)
-		if d, derr := strconv.ParseFloat(den, 64); frac && err == nil {
-			c, err = c/d, derr
-		}
-		if err != nil || !(c >= 0 && c <= 1) {
-			return usagef("--center-crop %q: want a fraction from 0 to 1, such as 0.875 or 224/256", crop)
-		}
-		o.Crop = &c
 	}
 	if o.Model.Mean, err = parseNumbers(mean); err != nil {
 		return usagef("--mean: %v", err)

@@ -180,7 +180,7 @@ func TestImportTFJSRefused(t *testing.T) {
 	}{
 		{[]string{"--tfjs", graph, "--onnx", "m.onnx"}, 2, "give one of --onnx, --keras and --tfjs, and --out"},
 		{[]string{"--tfjs", graph, "--arch", "a.json"}, 2, "--arch goes with --keras"},
-		{[]string{"--tfjs", graph, "--center-crop", "2"}, 2, `--center-crop "2": want a fraction from 0 to 1`},
+		{[]string{"--tfjs", graph, "--center-crop", "2"}, 2, `invalid value "2" for flag -center-crop: want a fraction from 0 to 1`},
 		{[]string{"--tfjs", filepath.Join(dir, "none")}, 1, "none: no such file or directory"},
 		{[]string{"--tfjs", empty}, 1, "empty.zip: a zip archive with 0 files called model.json, want one"},
 		{[]string{"--tfjs", graph}, 1, "graph: tfjs: model.json: a TensorFlow.js graph model"},

@@ -27,8 +27,11 @@ type sourceFlags struct {
 	Height    int    // image folder target size
 	Width     int
 	ColorMode string // grayscale or rgb
-	Limit     int    // use a random subset of this many training images (0: all)
-	TestLimit int    // likewise for the test set
+	// Crop fits image-folder images of another shape (data's
+	// ImageFolderOptions.Crop); nil until --center-crop is given.
+	Crop      *float64
+	Limit     int // use a random subset of this many training images (0: all)
+	TestLimit int // likewise for the test set
 	// SkipChecksum loads files of a named data set that are not the
 	// published ones.
 	SkipChecksum bool
@@ -46,10 +49,20 @@ func (s *sourceFlags) register(fs *flag.FlagSet, defaultDataset string) {
 	fs.IntVar(&s.Height, "height", 0, "image height for --images (default: the first image's)")
 	fs.IntVar(&s.Width, "width", 0, "image width for --images (default: the first image's)")
 	fs.StringVar(&s.ColorMode, "color-mode", "grayscale", "grayscale, rgb or rgba, for --images")
+	centerCropFlag(fs, &s.Crop, "how --images and --test-images fit an image of another shape: the centred region of the size read, this fraction of the largest that fits, resized (1: Keras's keep_aspect_ratio and crop_to_aspect_ratio; 0: resized whole, the default; with --model of a file, its own); the model keeps it for predict and serve")
 	fs.IntVar(&s.Limit, "limit", 0, "use a random subset of this many training images (0: all)")
 	fs.IntVar(&s.TestLimit, "test-limit", 0, "use a random subset of this many test images (0: all)")
 	fs.BoolVar(&s.SkipChecksum, "skip-checksum", false, "load files of a named data set whose SHA-256 is not the published one (a custom copy)")
 	fs.IntVar(&s.Memory, "data-memory", data.DefaultMemory>>20, "most memory the data sets may take, in MiB")
+}
+
+// crop returns how image folders are fitted to the size read: --center-crop,
+// or 0 (resized whole).
+func (s *sourceFlags) crop() float64 {
+	if s.Crop == nil {
+		return 0
+	}
+	return *s.Crop
 }
 
 // describe names the source for messages and model metadata.
@@ -116,8 +129,10 @@ func (s *sourceFlags) loadAll(ctx context.Context, budget *data.Budget, testOnly
 		return nil, nil, usagef("--test-images goes with --images, the training images whose classes it tests")
 	case s.CSV == "" && s.TestCSV != "" && !testOnly:
 		return nil, nil, usagef("--test-csv goes with --csv, the training CSV whose classes it tests")
+	case s.Crop != nil && s.Images == "" && s.TestImg == "":
+		return nil, nil, usagef("--center-crop goes with --images or --test-images (how image files of another shape are fitted)")
 	case testOnly && s.TestImg != "":
-		test, err = data.LoadImageFolder(ctx, s.TestImg, data.ImageFolderOptions{Height: s.Height, Width: s.Width, ColorMode: s.ColorMode, Budget: budget})
+		test, err = data.LoadImageFolder(ctx, s.TestImg, data.ImageFolderOptions{Height: s.Height, Width: s.Width, ColorMode: s.ColorMode, Crop: s.crop(), Budget: budget})
 		return nil, test, err
 	case testOnly && s.TestCSV != "":
 		test, err = loadCSV(ctx, s.TestCSV, data.CSVOptions{LabelColumn: s.CSVLabel, Budget: budget})
@@ -129,7 +144,7 @@ func (s *sourceFlags) loadAll(ctx context.Context, budget *data.Budget, testOnly
 		if !slices.Contains([]string{"grayscale", "rgb", "rgba"}, s.ColorMode) {
 			return nil, nil, usagef("--color-mode %q: want grayscale, rgb or rgba", s.ColorMode)
 		}
-		opts := data.ImageFolderOptions{Height: s.Height, Width: s.Width, ColorMode: s.ColorMode, Budget: budget}
+		opts := data.ImageFolderOptions{Height: s.Height, Width: s.Width, ColorMode: s.ColorMode, Crop: s.crop(), Budget: budget}
 		if train, err = data.LoadImageFolder(ctx, s.Images, opts); err != nil {
 			return nil, nil, err
 		}

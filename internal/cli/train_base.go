@@ -36,7 +36,8 @@ func (t *trainer) loadBase() error {
 }
 
 // sizeImages makes --images without --width and --height read the images
-// at the size the model takes, and without --color-mode with its channels.
+// at the size the model takes, without --color-mode with its channels, and
+// without --center-crop fitted as its own were.
 func (t *trainer) sizeImages(m *model.Model) {
 	s, in := &t.o.Source, m.InputShape()
 	if s.Images == "" || len(in) != 3 {
@@ -47,6 +48,9 @@ func (t *trainer) sizeImages(m *model.Model) {
 	}
 	if mode, ok := map[int]string{1: "grayscale", 3: "rgb", 4: "rgba"}[in[2]]; ok && !t.o.set["color-mode"] {
 		s.ColorMode = mode
+	}
+	if f, err := m.Framing(); err == nil && s.Crop == nil && f.Crop > 0 {
+		s.Crop = &f.Crop // as the model's weights saw its images
 	}
 }
 

@@ -124,7 +124,11 @@ func (t *trainer) makeModel() error {
 	}
 	// How the training images frame their ink, for the classifier to frame
 	// drawings and photographs alike.
-	if err := m.SetFraming(t.train.MeasureFraming()); err != nil {
+	f := t.train.MeasureFraming()
+	if !f.Framed() {
+		f.Crop = o.Source.crop() // as the images were read
+	}
+	if err := m.SetFraming(f); err != nil {
 		return err
 	}
 	t.m, t.std = m, std

@@ -1,0 +1,128 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/convnet-go/convnet/data"
+	"github.com/convnet-go/convnet/model"
+)
+
+// writeCentred writes, for each class colour, n images 48 wide and 12 tall:
+// a 12x12 square of the colour in the middle, the other colour beside it.
+// Resized whole to 12x12 such an image is three quarters the other colour;
+// cropped to its centre square, all its own.
+func writeCentred(t *testing.T, dir string, n int, rng *rand.Rand) {
+	t.Helper()
+	colours := map[string]color.RGBA{"blue": {20, 40, 220, 255}, "red": {220, 30, 30, 255}}
+	for name, c := range colours {
+		other := colours["red"]
+		if name == "red" {
+			other = colours["blue"]
+		}
+		if err := os.MkdirAll(filepath.Join(dir, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			img := image.NewRGBA(image.Rect(0, 0, 48, 12))
+			for y := range 12 {
+				for x := range 48 {
+					p := other
+					if x >= 18 && x < 30 {
+						p = c
+					}
+					d := uint8(rng.IntN(30))
+					img.Set(x, y, color.RGBA{p.R - min(p.R, d), p.G + min(255-p.G, d), p.B - min(p.B, d), 255})
+				}
+			}
+			writePNG(t, filepath.Join(dir, name, fmt.Sprintf("%d.png", i)), img)
+		}
+	}
+}
+
+// TestTrainCenterCrop trains on photographs wider than the model's input,
+// cropped to their centre square as Keras's keep_aspect_ratio does: the
+// model keeps the crop, and evaluate, predict and a run that starts from
+// the model fit images the same way.
+func TestTrainCenterCrop(t *testing.T) {
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(3, 4))
+	train, test := filepath.Join(dir, "train"), filepath.Join(dir, "test")
+	writeCentred(t, train, 40, rng)
+	writeCentred(t, test, 10, rng)
+	arch := filepath.Join(dir, "small.json")
+	if err := os.WriteFile(arch, []byte(strings.Replace(smallNet, `"units": 28`, `"units": 2`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "colours.safetensors")
+	code, _, stderr := runCLI("train", "--images", train, "--height", "12", "--width", "12", "--color-mode", "rgb", "--center-crop", "1",
+		"--model", arch, "--epochs", "3", "--batch-size", "10", "--no-augment", "--no-evaluate", "--out", out)
+	if code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr)
+	}
+	if f := framingOf(t, out); f.Crop != 1 || f.Framed() {
+		t.Errorf("the model's framing %+v, want the centre crop 1", f)
+	}
+	accuracy := func(args ...string) float64 {
+		t.Helper()
+		code, stdout, stderr := runCLI(append([]string{"evaluate", "--model", out, "--test-images", test, "--out-dir", dir, "--force", "--json"}, args...)...)
+		var ev struct{ Accuracy float64 }
+		if code != 0 || json.Unmarshal([]byte(stdout), &ev) != nil {
+			t.Fatalf("evaluate %v: exit %d: %s", args, code, stderr)
+		}
+		return ev.Accuracy
+	}
+	if a := accuracy(); a != 1 {
+		t.Errorf("evaluated as trained (the model's crop): accuracy %v, want 1", a)
+	}
+	if a := accuracy("--center-crop", "0"); a > 0.5 {
+		t.Errorf("evaluated resized whole: accuracy %v, want at most 0.5 (three quarters of each image the other colour)", a)
+	}
+	code, stdout, stderr := runCLI("predict", "--model", out, "--output", "csv", filepath.Join(test, "red", "0.png"), filepath.Join(test, "blue", "0.png"))
+	if lines := strings.Split(strings.TrimSpace(stdout), "\n"); code != 0 || len(lines) != 3 || !strings.Contains(lines[1], ",red,") || !strings.Contains(lines[2], ",blue,") {
+		t.Errorf("predict: exit %d: %s%s, want red then blue", code, stdout, stderr)
+	}
+
+	// A run from the model crops as the model did.
+	again := filepath.Join(dir, "again.safetensors")
+	if code, _, stderr := runCLI("train", "--model", out, "--images", train, "--epochs", "1", "--batch-size", "10", "--no-augment", "--no-evaluate", "--out", again); code != 0 {
+		t.Fatalf("train from the model: exit %d: %s", code, stderr)
+	}
+	if f := framingOf(t, again); f.Crop != 1 {
+		t.Errorf("the framing of the model trained from it %+v, want the centre crop 1", f)
+	}
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"train", "--data-dir", dir, "--center-crop", "1", "--out", filepath.Join(dir, "x.safetensors")}, "--center-crop goes with --images or --test-images"},
+		{[]string{"train", "--images", train, "--center-crop", "1.5", "--out", filepath.Join(dir, "x.safetensors")}, `invalid value "1.5" for flag -center-crop: want a fraction from 0 to 1`},
+		{[]string{"evaluate", "--model", out, "--test-images", test, "--center-crop", "x"}, `invalid value "x" for flag -center-crop`},
+	} {
+		if code, _, stderr := runCLI(c.args...); code != 2 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d: %s, want 2 and %q", c.args, code, stderr, c.want)
+		}
+	}
+}
+
+// framingOf returns the framing of the model file at path.
+func framingOf(t *testing.T, path string) data.Framing {
+	t.Helper()
+	m, err := model.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := m.Framing()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
