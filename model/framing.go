@@ -28,6 +28,34 @@ func (m *Model) SetFraming(f data.Framing) error {
 	return nil
 }
 
+// framingJSON returns, for the formats that carry it, the framing the
+// model's classifier applies (see Framing), as JSON; "" for a model that
+// does not take images.
+func (m *Model) framingJSON() (string, error) {
+	if len(m.InputShape()) != 3 {
+		return "", nil
+	}
+	f, err := m.Framing()
+	if err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(f)
+	return string(b), err
+}
+
+// setFramingJSON stores the framing another format carries for the model,
+// the JSON SetFraming writes, once it is found to fit the model's input.
+func (m *Model) setFramingJSON(s string) error {
+	var f data.Framing
+	if err := json.Unmarshal([]byte(s), &f); err != nil {
+		return err
+	}
+	if in := m.InputShape(); len(in) < 2 || f.Size != [2]int{in[0], in[1]} {
+		return fmt.Errorf("framing of images of size %v, the model's input is %v", f.Size, in)
+	}
+	return m.SetFraming(f)
+}
+
 // Framing returns the framing stored in the model's metadata. A model
 // without one (its file was written before training recorded it, or it was
 // imported) gets the framing of the named data set its metadata says it was

@@ -31,6 +31,17 @@ func tinyONNX(t testing.TB) *onnxpb.ModelProto {
 	return mp
 }
 
+// setMetadata sets the metadata entry key of mp to value.
+func setMetadata(mp *onnxpb.ModelProto, key, value string) {
+	for _, p := range mp.MetadataProps {
+		if p.GetKey() == key {
+			p.Value = proto.String(value)
+			return
+		}
+	}
+	mp.MetadataProps = append(mp.MetadataProps, &onnxpb.StringStringEntryProto{Key: proto.String(key), Value: proto.String(value)})
+}
+
 func marshal(t testing.TB, mp *onnxpb.ModelProto) []byte {
 	t.Helper()
 	b, err := proto.Marshal(mp)
@@ -112,6 +123,18 @@ func TestImportONNXErrors(t *testing.T) {
 		{name: "double weights", change: func(mp *onnxpb.ModelProto) {
 			mp.Graph.Initializer[0].DataType = proto.Int32(int32(onnxpb.TensorProto_DOUBLE))
 		}, want: "data type DOUBLE"},
+		{name: "framing json", change: func(mp *onnxpb.ModelProto) {
+			setMetadata(mp, framingKey, `{"size": [8, 8], "box": `)
+		}, want: `metadata "framing": unexpected end of JSON input`},
+		{name: "framing size", change: func(mp *onnxpb.ModelProto) {
+			setMetadata(mp, framingKey, `{"size": [28, 28], "box": 20, "center": "mass", "at": [14, 14]}`)
+		}, want: `metadata "framing": framing of images of size [28 28], the model's input is [8 8 1]`},
+		{name: "framing box", change: func(mp *onnxpb.ModelProto) {
+			setMetadata(mp, framingKey, `{"size": [8, 8], "box": 9, "center": "mass", "at": [4, 4]}`)
+		}, want: `metadata "framing": framing: box 9, want at most the image's long side 8`},
+		{name: "framing crop", change: func(mp *onnxpb.ModelProto) {
+			setMetadata(mp, framingKey, `{"size": [8, 8], "crop": -1}`)
+		}, want: `metadata "framing": framing: crop -1, want 0 (none) or a fraction in (0, 1]`},
 		{name: "opset", change: func(mp *onnxpb.ModelProto) {
 			mp.OpsetImport[0].Version = proto.Int64(99)
 		}, want: "opset 99"},

@@ -114,6 +114,12 @@ func onnxModel(m *Sequential, opts ONNXExportOptions) (*onnxpb.ModelProto, error
 		}
 		mp.MetadataProps = append(mp.MetadataProps, &onnxpb.StringStringEntryProto{Key: proto.String(onnxClassesKey), Value: proto.String(string(b))})
 	}
+	// How the images it learnt from were framed, for the classifier.
+	if f, err := m.framingJSON(); err != nil {
+		return nil, fmt.Errorf("export onnx: %w", err)
+	} else if f != "" {
+		mp.MetadataProps = append(mp.MetadataProps, &onnxpb.StringStringEntryProto{Key: proto.String(framingKey), Value: proto.String(f)})
+	}
 	return mp, nil
 }
 

@@ -312,5 +312,12 @@ func (m *Sequential) setImportedInfo(mp *onnxpb.ModelProto, b *onnxBuilder, opts
 	}
 	producer := strings.TrimSpace(mp.GetProducerName() + " " + mp.GetProducerVersion())
 	m.Meta = map[string]string{"source": fmt.Sprintf("ONNX (IR version %d, opset %d, producer %q)", mp.GetIrVersion(), b.opset, producer)}
+	for _, p := range mp.GetMetadataProps() {
+		if p.GetKey() == framingKey {
+			if err := m.setFramingJSON(p.GetValue()); err != nil {
+				return onnxErr("metadata %q: %v", framingKey, err)
+			}
+		}
+	}
 	return nil
 }

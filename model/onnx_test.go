@@ -158,6 +158,13 @@ func roundTrip(t *testing.T, m *Sequential, x *tensor.Tensor) *Sequential {
 	if !slices.Equal(got.ClassNames, m.ClassNames) || !slices.Equal(got.InputShape(), m.InputShape()) {
 		t.Errorf("classes %v input %v, want %v %v", got.ClassNames, got.InputShape(), m.ClassNames, m.InputShape())
 	}
+	wf, err := m.Framing()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gf, err := got.Framing(); err != nil || gf != wf {
+		t.Errorf("framing %+v (%v), want %+v", gf, err, wf)
+	}
 	want, have := rawProbabilities(m, x), rawProbabilities(got, x)
 	worst := 0.0
 	for i, v := range want.Data {

@@ -226,6 +226,11 @@ func ExportTFJS(m *Sequential, opts TFJSExportOptions) ([]TFJSFile, error) {
 	if m.Standardizer != nil {
 		meta["preprocessing"] = m.Standardizer
 	}
+	if f, err := m.framingJSON(); err != nil {
+		return nil, fmt.Errorf("export tfjs: %w", err)
+	} else if f != "" {
+		meta["framing"] = json.RawMessage(f)
+	}
 	doc := map[string]any{
 		"format":      "layers-model",
 		"generatedBy": opts.GeneratedBy,

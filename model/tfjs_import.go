@@ -79,6 +79,7 @@ func importTFJS(fsys fs.FS, name string, opts KerasImportOptions) (*Model, error
 			Convnet *struct {
 				Classes       []string           `json:"classes"`
 				Preprocessing *data.Standardizer `json:"preprocessing"`
+				Framing       json.RawMessage    `json:"framing"`
 			} `json:"convnet"`
 		} `json:"userDefinedMetadata"`
 	}
@@ -145,6 +146,11 @@ func importTFJS(fsys fs.FS, name string, opts KerasImportOptions) (*Model, error
 	var std *data.Standardizer
 	if c := doc.UserDefinedMetadata.Convnet; c != nil {
 		classes, std = c.Classes, c.Preprocessing
+		if len(c.Framing) > 0 && string(c.Framing) != "null" {
+			if err := m.setFramingJSON(string(c.Framing)); err != nil {
+				return nil, fmt.Errorf("%s: userDefinedMetadata.convnet.framing: %v", name, err)
+			}
+		}
 	} else if tm, err := readTeachable(fsys, path.Join(dir, "metadata.json"), m.InputShape()); err != nil {
 		return nil, err
 	} else if tm != nil {

@@ -128,6 +128,9 @@ func TestImportTFJSErrors(t *testing.T) {
 			`quantization "int4" of a float32 weight, want uint8, uint16 or float16`},
 		{"no scale", doc(func(d map[string]any) { spec(d, 0)["quantization"] = map[string]any{"dtype": "uint8", "min": 0} }), KerasImportOptions{},
 			"quantized as uint8 without a scale and a min"},
+		{"framing", doc(func(d map[string]any) {
+			d["userDefinedMetadata"].(map[string]any)["convnet"].(map[string]any)["framing"] = map[string]any{"size": []any{4, 4}, "box": 3, "center": "middle", "at": []any{2, 2}}
+		}), KerasImportOptions{}, `userDefinedMetadata.convnet.framing: framing: center "middle", want "mass" or "box"`},
 		{"preprocessing twice", good, KerasImportOptions{Rescale: 0.5}, "giving preprocessing as well would replace it"},
 		{"teachable, preprocessing given", func() fstest.MapFS {
 			f := doc(func(d map[string]any) { delete(d, "userDefinedMetadata") })

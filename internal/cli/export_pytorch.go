@@ -128,7 +128,7 @@ func exportRecipe(o *ExportOptions) (torchexport.Recipe, error) {
 		Augment:  t.aug, Mix: t.mix,
 		Data: torchexport.Data{
 			Dataset: strings.ToLower(t.Source.Dataset), DataDir: t.Source.DataDir,
-			Images: t.Source.Images, TestImages: t.Source.TestImg, Height: t.Source.Height, Width: t.Source.Width, ColorMode: t.Source.ColorMode,
+			Images: t.Source.Images, TestImages: t.Source.TestImg, Height: t.Source.Height, Width: t.Source.Width, ColorMode: t.Source.ColorMode, Crop: t.Source.crop(),
 			CSV: t.Source.CSV, TestCSV: t.Source.TestCSV, CSVLabel: t.Source.CSVLabel,
 			Limit: t.Source.Limit, TestLimit: t.Source.TestLimit, SkipChecksum: t.Source.SkipChecksum,
 		},

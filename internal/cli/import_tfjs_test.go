@@ -151,6 +151,9 @@ func TestImportTFJSRoundTrip(t *testing.T) {
 		back.Standardizer.Rescale != ahcd.Standardizer.Rescale {
 		t.Errorf("class names or preprocessing differ: %q %+v", back.ClassNames[:3], back.Standardizer)
 	}
+	if f, err := back.Framing(); err != nil || f != framingOf(t, filepath.Join("..", "..", "model", "pretrained", "ahcd.safetensors")) {
+		t.Errorf("framing %+v (%v), want the built-in model's", f, err)
+	}
 	want, got := ahcd.Params(), back.Params()
 	if len(got) != len(want) {
 		t.Fatalf("%d weights, want %d", len(got), len(want))

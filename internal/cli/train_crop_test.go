@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -125,4 +126,47 @@ func framingOf(t *testing.T, path string) data.Framing {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// TestExportPyTorchCenterCrop: the PyTorch project of a run with
+// --center-crop crops its images as convnet does, and its model files, the
+// convnet one and the ONNX one, keep the crop.
+func TestExportPyTorchCenterCrop(t *testing.T) {
+	skipRace(t)
+	py := python(t, "torch", "numpy")
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(5, 6))
+	train, test := filepath.Join(dir, "train"), filepath.Join(dir, "test")
+	writeCentred(t, train, 40, rng)
+	writeCentred(t, test, 10, rng)
+	arch := filepath.Join(dir, "small.json")
+	if err := os.WriteFile(arch, []byte(strings.Replace(smallNet, `"units": 28`, `"units": 2`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	project := filepath.Join(dir, "project")
+	if code, _, stderr := runCLI("export", "--format", "pytorch", "--out", project, "--images", train, "--height", "12", "--width", "12", "--color-mode", "rgb",
+		"--center-crop", "1", "--model", arch, "--epochs", "3", "--batch-size", "10", "--no-augment", "--no-evaluate"); code != 0 {
+		t.Fatalf("export: exit %d: %s", code, stderr)
+	}
+	cmd := exec.Command(py, filepath.Join(project, "train.py"), "--threads", "1")
+	cmd.Dir = project
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("train.py: %v\n%s", err, out)
+	}
+	imported := filepath.Join(dir, "imported.safetensors")
+	if code, _, stderr := runCLI("import", "--onnx", filepath.Join(project, "model.onnx"), "--out", imported); code != 0 {
+		t.Fatalf("import: exit %d: %s", code, stderr)
+	}
+	for _, m := range []string{filepath.Join(project, "model.safetensors"), imported} {
+		if f := framingOf(t, m); f.Crop != 1 {
+			t.Errorf("%s: framing %+v, want the centre crop 1", filepath.Base(m), f)
+		}
+		// Trained on the centre squares, each of one colour: right on
+		// all the test images cut as they were.
+		code, stdout, stderr := runCLI("evaluate", "--model", m, "--test-images", test, "--out-dir", dir, "--force", "--json")
+		var ev struct{ Accuracy float64 }
+		if code != 0 || json.Unmarshal([]byte(stdout), &ev) != nil || ev.Accuracy != 1 {
+			t.Errorf("evaluate %s: exit %d, accuracy %v, want 1: %s", filepath.Base(m), code, ev.Accuracy, stderr)
+		}
+	}
 }

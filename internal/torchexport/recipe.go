@@ -96,11 +96,15 @@ type Data struct {
 	Height     int
 	Width      int
 	ColorMode  string
-	CSV        string
-	TestCSV    string
-	CSVLabel   string
-	Limit      int
-	TestLimit  int
+	// Crop fits images of another shape: the centred region of the
+	// size read, this fraction of the largest that fits (0: resized
+	// whole), as data.ImageFolderOptions.Crop.
+	Crop      float64
+	CSV       string
+	TestCSV   string
+	CSVLabel  string
+	Limit     int
+	TestLimit int
 	// SkipChecksum loads files of a named data set that are not the
 	// published ones.
 	SkipChecksum bool
@@ -391,6 +395,7 @@ func dataSource(s Data) (dataData, error) {
 			"TEST_IMAGES = " + optional(s.TestImages),
 			fmt.Sprintf("HEIGHT, WIDTH = %d, %d  # the size images are resized to (0: the first image's)", s.Height, s.Width),
 			"COLOR_MODE = " + pyStr(mode),
+			"CROP = " + pyFloat(s.Crop) + "  # an image of another shape: its centred region of HEIGHT x WIDTH's shape, this fraction of the largest that fits (0: resized whole)",
 		}
 		d.Flags = []string{
 			`p.add_argument("--images", default=IMAGES, help="training images: one folder per class")`,
