@@ -16,7 +16,9 @@ import (
 // from 0) as its step. With HistogramFreq n > 0, every n-th epoch (0, n,
 // 2n, ...) it adds to Dir/train the histogram of every weight of every
 // layer as "<layer>/<weight>/histogram", in TensorFlow's default buckets as
-// PyTorch's SummaryWriter.add_histogram makes them. Unless NoGraph, Dir/train
+// PyTorch's SummaryWriter.add_histogram makes them, and with WriteImages
+// the weights as images as well, as Keras's write_images=True draws them
+// ("<layer>/<weight>/image"). Unless NoGraph, Dir/train
 // also holds at step 0 the model as Keras's write_graph=True writes it (the
 // tag "keras"), which TensorBoard's Graphs tab draws: each layer a node, its
 // class, the edges between layers. Run "tensorboard --logdir Dir" to see
@@ -33,6 +35,10 @@ type TensorBoard struct {
 	Dir           string // "": "logs", as Keras's log_dir
 	HistogramFreq int    // 0: no histograms
 	NoGraph       bool   // true: no graph (Keras's write_graph=False)
+	// WriteImages adds to each epoch's histograms the weights as images,
+	// as Keras's write_images=True: "<layer>/<weight>/image", drawn as
+	// weightImages says, for TensorBoard's Images tab.
+	WriteImages bool
 
 	train, val *eventWriter
 }
@@ -122,6 +128,12 @@ func (tb *TensorBoard) OnEpochEnd(m *Model, h *History) (bool, error) {
 		for _, l := range m.Layers {
 			for _, p := range l.Params() {
 				s = s.histogram(l.Name()+"/"+p.Name+"/histogram", newHistogram(p.Value.Data))
+				if !tb.WriteImages {
+					continue
+				}
+				if h, w, pngs, ok := weightImages(p.Value); ok {
+					s = s.images(l.Name()+"/"+p.Name+"/image", h, w, pngs)
+				}
 			}
 		}
 		if len(s) > 0 {

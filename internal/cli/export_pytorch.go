@@ -136,7 +136,7 @@ func exportRecipe(o *ExportOptions) (torchexport.Recipe, error) {
 		EarlyStopping: torchexport.EarlyStopping{Patience: t.EarlyPatience, Monitor: t.EarlyMonitor, RestoreBest: t.RestoreBest},
 		SWA:           torchexport.SWA{Start: t.SWAStart, LR: t.SWALR, AnnealEpochs: t.SWAAnneal, Strategy: t.SWAStrategy},
 		CSVLog:        t.CSVLog,
-		TensorBoard:   t.TensorBoard, HistogramFreq: t.HistogramFreq,
+		TensorBoard:   t.TensorBoard, HistogramFreq: t.HistogramFreq, WriteImages: t.WriteImages,
 		NoEvaluate: t.NoEval,
 	}
 	if t.ClassWeight != "" {

@@ -47,7 +47,7 @@ func TestExportPyTorchTensorBoard(t *testing.T) {
 	}
 	project := filepath.Join(t.TempDir(), "project")
 	recipe := []string{"--csv", f.Train, "--test-csv", f.Test, "--model", arch, "--epochs", "2", "--batch-size", "16", "--validation-split", "0.2",
-		"--csv-log", "log.csv", "--tensorboard", "logs", "--tensorboard-histogram-freq", "1"}
+		"--csv-log", "log.csv", "--tensorboard", "logs", "--tensorboard-histogram-freq", "1", "--tensorboard-write-images"}
 	if code, _, stderr := runCLI(append([]string{"export", "--format", "pytorch", "--out", project}, recipe...)...); code != 0 {
 		t.Fatalf("export: exit %d: %s", code, stderr)
 	}

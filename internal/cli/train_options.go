@@ -93,6 +93,7 @@ type trainOptions struct {
 	CSVLog        string
 	TensorBoard   string // "": none
 	HistogramFreq int    // --tensorboard-histogram-freq
+	WriteImages   bool   // --tensorboard-write-images
 
 	Resume string
 
@@ -222,6 +223,7 @@ func (o *trainOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.CSVLog, "csv-log", "", "write the history to this CSV file after every epoch")
 	fs.StringVar(&o.TensorBoard, "tensorboard", "", "write the history as TensorBoard event files in a folder after every epoch, laid out as Keras's TensorBoard callback lays them out: FOLDER/train and FOLDER/validation (then: tensorboard --logdir FOLDER)")
 	fs.IntVar(&o.HistogramFreq, "tensorboard-histogram-freq", 0, "--tensorboard: every this many epochs, the histogram of every weight too (Keras's histogram_freq; 0: none)")
+	fs.BoolVar(&o.WriteImages, "tensorboard-write-images", false, "--tensorboard: with the histograms, each weight as images too, for TensorBoard's Images tab (Keras's write_images)")
 
 	fs.StringVar(&o.Resume, "resume", "", "continue the run saved in this checkpoint (its options are reused)")
 	fs.BoolVar(&o.LRFind, "lr-find", false, "instead of training, sweep the learning rate up over --lr-find-steps steps of this run and suggest one (fastai's and PyTorch Lightning's lr_find): writes the loss against the rate to --out's name with .lr-find.png, saves no model")

@@ -29,6 +29,7 @@ type tbEvents struct {
 			Scalars     map[string]float64     `json:"scalars"`
 			Histograms  map[string]tbHistogram `json:"histograms"`
 			Graphs      map[string][]tbNode    `json:"graphs"`
+			Images      map[string]tbImages    `json:"images"`
 		} `json:"events"`
 	} `json:"runs"`
 	Torch map[string]tbHistogram `json:"torch"`
@@ -39,6 +40,16 @@ type tbEvents struct {
 type tbNode struct {
 	Name, Class, Dtype string
 	Inputs             []string
+}
+
+// tbImages is an image summary: the images' size and the first of them,
+// decoded (PIL's mode, its bytes).
+type tbImages struct {
+	Width, Height int
+	Images        []struct {
+		Mode   string
+		Pixels []int
+	}
 }
 
 type tbHistogram struct {
@@ -93,7 +104,7 @@ func TestTrainTensorBoard(t *testing.T) {
 		return append([]string{"train", "--data-dir", dataDir(t), "--model", "tutorial", "--limit", "400", "--epochs", "3",
 			"--batch-size", "50", "--validation-split", "0.25", "--seed", "5", "--no-evaluate", "--out", out}, extra...)
 	}
-	code, stdout, stderr := runCLI(args(out, "--tensorboard", logs, "--tensorboard-histogram-freq", "1", "--csv-log", filepath.Join(dir, "log.csv"))...)
+	code, stdout, stderr := runCLI(args(out, "--tensorboard", logs, "--tensorboard-histogram-freq", "1", "--tensorboard-write-images", "--csv-log", filepath.Join(dir, "log.csv"))...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -122,11 +133,12 @@ func TestTrainTensorBoard(t *testing.T) {
 
 // checkEvents reads the event files under logs of a run of epochs epochs
 // with validation, --csv-log csvLog (whose learning rate is the column lr)
-// and a histogram of every weight at every epoch: a file per run folder,
+// and a histogram and images of every weight at every epoch
+// (--tensorboard-write-images): a file per run folder,
 // TensorBoard's version, a session start, the graph (checkGraph), each
 // epoch's scalars as the CSV log has them, and the last epoch's histograms of m's weights exactly as
 // PyTorch's SummaryWriter.add_histogram makes them (its make_histogram run
-// on the same values).
+// on the same values), and its images (checkImages).
 func checkEvents(t *testing.T, logs string, m *model.Sequential, csvLog, lr string, epochs int) {
 	t.Helper()
 	values := map[string][]float32{}
@@ -201,6 +213,7 @@ func checkEvents(t *testing.T, logs string, m *model.Sequential, csvLog, lr stri
 			t.Errorf("%s: %+v\nPyTorch's: %+v", tag, got, want)
 		}
 	}
+	checkImages(t, last.Images, m)
 	lo, hi := math.MaxInt, 0
 	for _, h := range ev.Torch {
 		lo, hi = min(lo, len(h.Bucket)), max(hi, len(h.Bucket))
@@ -240,7 +253,7 @@ func checkGraph(t *testing.T, step int, graphs map[string][]tbNode, m *model.Seq
 }
 
 // TestTrainTensorBoardErrors refuses a histogram frequency without event
-// files or below 0, and a file in place of the log folder before training
+// files or below 0, images without histograms, and a file in place of the log folder before training
 // starts.
 func TestTrainTensorBoardErrors(t *testing.T) {
 	f := writeCSVSet(t, smallSet)
@@ -254,6 +267,7 @@ func TestTrainTensorBoardErrors(t *testing.T) {
 	}{
 		{[]string{"--tensorboard-histogram-freq", "2"}, 2, "without --tensorboard there are no event files"},
 		{[]string{"--tensorboard", dir, "--tensorboard-histogram-freq", "-1"}, 2, "--tensorboard-histogram-freq -1: want a number of epochs"},
+		{[]string{"--tensorboard", dir, "--tensorboard-write-images"}, 2, "--tensorboard-write-images: the weights are drawn with their histograms, as Keras's write_images: give --tensorboard-histogram-freq N too"},
 		{[]string{"--tensorboard", file}, 1, "--tensorboard " + file + ": cannot make the folder"},
 		{[]string{"--tensorboard", dir, "--lr-find"}, 2, "not with --checkpoint, --csv-log, --tensorboard"},
 	} {
@@ -265,4 +279,70 @@ func TestTrainTensorBoardErrors(t *testing.T) {
 			t.Errorf("%v: training started before the error", c.args)
 		}
 	}
+}
+
+// checkImages checks the images of m's weights at the last epoch of a run
+// with --tensorboard-write-images, as Keras's write_images draws them: the
+// weights of one to three axes other than 1 (the models here have no
+// others that Keras draws), a vector as a column, a matrix as an image,
+// transposed when taller than wide, three axes as an image of the first two
+// for each of the first three indices of the third; each value v the grey
+// level v·255.5 clipped to 0..255 and truncated.
+func checkImages(t *testing.T, images map[string]tbImages, m *model.Sequential) {
+	t.Helper()
+	if len(images) == 0 {
+		t.Fatal("no images of the weights")
+	}
+	drawn := 0
+	for _, l := range m.Layers {
+		for _, p := range l.Params() {
+			tag := l.Name() + "/" + p.Name + "/image"
+			var dims []int
+			for _, d := range p.Value.Shape {
+				if d != 1 {
+					dims = append(dims, d)
+				}
+			}
+			got, ok := images[tag]
+			if want := len(dims) >= 1 && len(dims) <= 3; ok != want {
+				t.Errorf("%s of shape %v: drawn %v, want %v", tag, p.Value.Shape, ok, want)
+			}
+			if !ok {
+				continue
+			}
+			drawn++
+			n, h, w := 1, dims[0], 1
+			at := func(_, y, _ int) int { return y }
+			switch {
+			case len(dims) == 2 && dims[0] <= dims[1]:
+				h, w = dims[0], dims[1]
+				at = func(_, y, x int) int { return y*w + x }
+			case len(dims) == 2:
+				h, w = dims[1], dims[0]
+				at = func(_, y, x int) int { return x*h + y }
+			case len(dims) == 3:
+				n, h, w = dims[2], dims[0], dims[1]
+				at = func(k, y, x int) int { return (y*w+x)*n + k }
+			}
+			if got.Width != w || got.Height != h || len(got.Images) != min(n, 3) {
+				t.Errorf("%s of shape %v: %d images of %dx%d, want %d of %dx%d", tag, p.Value.Shape, len(got.Images), got.Height, got.Width, min(n, 3), h, w)
+				continue
+			}
+			for k, img := range got.Images {
+				if img.Mode != "L" || len(img.Pixels) != h*w {
+					t.Errorf("%s: image %d of mode %s, %d pixels; want L, %d", tag, k, img.Mode, len(img.Pixels), h*w)
+					continue
+				}
+				for y := range h {
+					for x := range w {
+						v := p.Value.Data[at(k, y, x)]
+						if want := int(min(max(v*255.5, 0), 255)); img.Pixels[y*w+x] != want {
+							t.Fatalf("%s: image %d pixel (%d, %d) %d, want %d (the value %v)", tag, k, y, x, img.Pixels[y*w+x], want, v)
+						}
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d weights drawn as images", drawn)
 }

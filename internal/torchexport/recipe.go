@@ -40,6 +40,7 @@ type Recipe struct {
 	CSVLog        string // "": none
 	TensorBoard   string // the folder of TensorBoard's event files, "": none
 	HistogramFreq int    // with TensorBoard, the weights' histograms every this many epochs (0: none)
+	WriteImages   bool   // with the histograms, the weights as images (Keras's write_images)
 	NoEvaluate    bool
 }
 
@@ -153,6 +154,7 @@ type trainData struct {
 	CSVLog                  string
 	TensorBoard             string
 	HistogramFreq           int
+	WriteImages             bool
 	Data                    dataData
 }
 
@@ -247,7 +249,7 @@ func (p Project) trainData() (trainData, error) {
 		d.CSVLog = pyStr(r.CSVLog)
 	}
 	if r.TensorBoard != "" {
-		d.TensorBoard, d.HistogramFreq = pyStr(r.TensorBoard), r.HistogramFreq
+		d.TensorBoard, d.HistogramFreq, d.WriteImages = pyStr(r.TensorBoard), r.HistogramFreq, r.WriteImages
 	}
 	d.Data, err = dataSource(r.Data)
 	return d, err

@@ -7,7 +7,8 @@ Apache License 2.0); each record's framing and masked CRC-32C checksums are
 checked as TensorBoard's record reader checks them. A Keras model's summary
 (plugin graph_keras_model) is turned into the graph TensorBoard's Graphs tab
 draws by TensorBoard's own keras_util.keras_model_to_graph_def
-(proto/tensorboard/plugins/graph), and printed as its nodes. With a JSON file of
+(proto/tensorboard/plugins/graph), and printed as its nodes; the images of an
+images summary (tf.summary.image's) are decoded by PIL. With a JSON file of
 {tag: [values]}, it also prints the histogram that PyTorch's
 SummaryWriter.add_histogram makes of each list: make_histogram read from the
 source of the installed torch and run as it is, over the default buckets of
@@ -19,6 +20,7 @@ Usage: python3 read.py LOGDIR [VALUES.json]
 import ast
 import atexit
 import importlib.util
+import io
 import json
 import os
 import shutil
@@ -105,6 +107,25 @@ def graph(v):
              "inputs": list(n.input)} for n in g.node]
 
 
+def images(v):
+    """The images of an images plugin summary, as tf.summary.image writes it:
+    a string tensor of the width, the height and PNGs, each decoded by PIL."""
+    from PIL import Image  # only for files that hold images
+
+    t = v.tensor
+    if (t.dtype != types_pb2.DT_STRING or [d.size for d in t.tensor_shape.dim] != [len(t.string_val)] or len(t.string_val) < 2
+            or v.metadata.data_class != summary_pb2.DATA_CLASS_BLOB_SEQUENCE):
+        raise SystemExit(f"{v.tag}: not a blob sequence of a width, a height and images: {v.metadata} {t.dtype} {t.tensor_shape}")
+    width, height = int(t.string_val[0]), int(t.string_val[1])
+    out = []
+    for b in t.string_val[2:]:
+        im = Image.open(io.BytesIO(b))
+        if im.format != "PNG" or im.size != (width, height):
+            raise SystemExit(f"{v.tag}: a {im.format} image of {im.size}, want a PNG of {(width, height)}")
+        out.append({"mode": im.mode, "pixels": list(im.tobytes())})
+    return {"width": width, "height": height, "images": out}
+
+
 def event(data):
     e = event_pb2.Event()
     e.ParseFromString(data)
@@ -125,6 +146,8 @@ def event(data):
                 d["histograms"][v.tag] = histo(v.histo)
             elif kind == "tensor" and v.metadata.plugin_data.plugin_name == "graph_keras_model":
                 d.setdefault("graphs", {})[v.tag] = graph(v)
+            elif kind == "tensor" and v.metadata.plugin_data.plugin_name == "images":
+                d.setdefault("images", {})[v.tag] = images(v)
             else:
                 raise SystemExit(f"value {v.tag}: {kind}")
     return d
