@@ -46,7 +46,8 @@ type KerasExportOptions struct {
 // attribute layer_names and a group per layer, whose attribute
 // weight_names names its datasets ("conv2d/kernel:0") in the order of
 // Keras's layer.weights. The root's attribute convnet holds, as JSON, the
-// class names and the preprocessing: the network takes the images as
+// class names, the preprocessing and the framing (how a [Classifier] fits
+// an image to the input): the network takes the images as
 // [Sequential.Predict] does, after the model's Standardizer (for the
 // tutorial's, x/255 minus the mean image). No optimizer is saved.
 //
@@ -95,6 +96,11 @@ func ExportKeras(w io.Writer, m *Sequential, opts KerasExportOptions) error {
 	meta := map[string]any{"classes": m.ClassNames, "generated_by": opts.GeneratedBy}
 	if m.Standardizer != nil {
 		meta["preprocessing"] = m.Standardizer
+	}
+	if f, err := m.framingJSON(); err != nil {
+		return fmt.Errorf("export keras: %w", err)
+	} else if f != "" {
+		meta["framing"] = json.RawMessage(f)
 	}
 	about, err := json.Marshal(meta)
 	if err != nil {

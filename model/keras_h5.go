@@ -63,10 +63,11 @@ func importKerasH5(h *hdf5.File, size int64, opts KerasImportOptions) (*Model, e
 	m.Meta = map[string]string{"source": "Keras " + version + " (HDF5 file)"}
 	if about, ok, err := root.Attr("convnet"); err != nil {
 		return nil, err
-	} else if ok { // written by ExportKeras: the class names and the preprocessing
+	} else if ok { // written by ExportKeras: the class names, the preprocessing and the framing
 		var meta struct {
 			Classes       []string           `json:"classes"`
 			Preprocessing *data.Standardizer `json:"preprocessing"`
+			Framing       json.RawMessage    `json:"framing"`
 		}
 		if err := json.Unmarshal([]byte(about), &meta); err != nil {
 			return nil, fmt.Errorf("the attribute convnet: %v", err)
@@ -76,6 +77,11 @@ func importKerasH5(h *hdf5.File, size int64, opts KerasImportOptions) (*Model, e
 		}
 		m.ClassNames, m.Standardizer = meta.Classes, meta.Preprocessing
 		m.Meta["source"] = "convnet's Keras HDF5 file"
+		if len(meta.Framing) > 0 && string(meta.Framing) != "null" {
+			if err := m.setFramingJSON(string(meta.Framing)); err != nil {
+				return nil, fmt.Errorf("the attribute convnet: %v", err)
+			}
+		}
 	}
 	return m, nil
 }

@@ -44,7 +44,7 @@ with h5py.File(sys.argv[1], "r") as f:
 // attributes as in the file h5py writes as Keras 2's model.save does
 // (testdata/write_keras.py) but for the architecture, which is convnet's;
 // convnet import --keras brings back every weight bit for bit, the class
-// names and the preprocessing, and the same outputs; and every weighted
+// names, the preprocessing and the framing, and the same outputs; and every weighted
 // layer's weights are named in the order of Keras's layer.weights.
 func TestExportKeras(t *testing.T) {
 	py := python(t, "h5py", "numpy")
@@ -74,6 +74,11 @@ func TestExportKeras(t *testing.T) {
 				m.ClassNames[i] = "class " + string(rune('a'+i%26))
 			}
 			m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255, Mean: []float32{0.25}}
+			in := m.InputShape()
+			framing := data.Framing{Size: [2]int{in[0], in[1]}, Crop: 0.875}
+			if err := m.SetFraming(framing); err != nil {
+				t.Fatal(err)
+			}
 			dir := t.TempDir()
 			src, out := filepath.Join(dir, "m.safetensors"), filepath.Join(dir, "m.h5")
 			if err := model.Save(src, m, model.SaveOptions{}); err != nil {
@@ -108,6 +113,9 @@ func TestExportKeras(t *testing.T) {
 			sameModel(t, b, m)
 			if !slices.Equal(b.ClassNames, m.ClassNames) || b.Standardizer == nil || b.Standardizer.Rescale != 1.0/255 || !slices.Equal(b.Standardizer.Mean, []float32{0.25}) {
 				t.Errorf("back: classes %q, preprocessing %+v", b.ClassNames, b.Standardizer)
+			}
+			if f, err := b.Framing(); err != nil || f != framing {
+				t.Errorf("back: framing %+v (%v), want %+v", f, err, framing)
 			}
 		})
 	}
