@@ -75,9 +75,13 @@ func weightImages(t *tensor.Tensor) (h, w int, pngs [][]byte, ok bool) {
 	return h, w, pngs, true
 }
 
-// imageByte is tf.image.convert_image_dtype(v, tf.uint8, saturate=True).
+// imageByte is tf.image.convert_image_dtype(v, tf.uint8, saturate=True);
+// NaN, which has no byte, is 0.
 func imageByte(v float32) uint8 {
-	return uint8(min(max(v*255.5, 0), 255))
+	if !(v > 0) {
+		return 0
+	}
+	return uint8(min(v*255.5, 255))
 }
 
 // encodePNG encodes h×w pixels of c channels (1: grey, 3: RGB, 4: RGBA not
