@@ -4,9 +4,12 @@
 //
 //	go run ./examples/trainfolder -images photos/ -size 64 -epochs 20 -out photos.safetensors
 //
-// A fifth of each class is held out for validation. The saved model keeps
-// its class names and preprocessing, so "convnet predict --model FILE
-// image.png" classifies new images with it.
+// A fifth of each class is held out for validation. With -crop 1, an image
+// that is not square is cut to its centre square before it is resized, as
+// Keras's keep_aspect_ratio does. The saved model keeps its class names,
+// preprocessing and framing (how its images frame their content, and the
+// crop), so "convnet predict --model FILE image.png" classifies new images
+// with it, fitted as its training images were.
 //
 // With -from, it starts from a trained model instead (a model file, or a
 // built-in model such as ahcd), as a Keras user reuses a base: the images
@@ -54,6 +57,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	preset := fs.String("model", "tutorial", "the architecture: a preset of package model")
 	size := fs.Int("size", 32, "images are resized to size x size pixels")
 	color := fs.String("color", "grayscale", "grayscale, rgb or rgba")
+	crop := fs.Float64("crop", 0, "fit an image that is not square by its centre: this fraction of the largest centred square (1: Keras's keep_aspect_ratio; 0: resized whole)")
 	epochs := fs.Int("epochs", 10, "number of epochs")
 	batch := fs.Int("batch", 32, "batch size")
 	seed := fs.Uint64("seed", 1, "random seed: weights, split, shuffling, dropout")
@@ -78,11 +82,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		in := base.InputShape()
 		*size, *color = in[0], map[int]string{1: "grayscale", 3: "rgb", 4: "rgba"}[in[2]]
+		if f, err := base.Framing(); err == nil && f.Crop > 0 {
+			*crop = f.Crop // as its weights saw its images
+		}
 	}
 
-	// The data: every image resized, a stratified fifth held out, pixels
-	// scaled to [0, 1] less the mean image of the training part.
-	all, err := data.LoadImageFolder(ctx, *images, data.ImageFolderOptions{Height: *size, Width: *size, ColorMode: *color})
+	// The data: every image resized (or its centre, with -crop), a
+	// stratified fifth held out, pixels scaled to [0, 1] less the mean image
+	// of the training part.
+	all, err := data.LoadImageFolder(ctx, *images, data.ImageFolderOptions{Height: *size, Width: *size, ColorMode: *color, Crop: *crop})
 	if err != nil {
 		return err
 	}
@@ -117,6 +125,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	m.ClassNames = all.ClassNames
+	// How the images frame their content, and the crop: a Classifier (and
+	// convnet predict) fits new images to the model the same way.
+	framing := all.MeasureFraming()
+	if !framing.Framed() {
+		framing.Crop = *crop
+	}
+	if err := m.SetFraming(framing); err != nil {
+		return err
+	}
 	std := m.Standardizer
 
 	// Loaders prepare the batches; Fit trains on them, epoch by epoch.

@@ -74,12 +74,26 @@ func TestTrainFolder(t *testing.T) {
 	if !slices.Equal(m.ClassNames, []string{"across", "blank", "down"}) || m.Standardizer == nil || !slices.Equal(m.InputShape(), []int{16, 16, 1}) {
 		t.Errorf("saved model: classes %v, preprocessing %v, input %v", m.ClassNames, m.Standardizer != nil, m.InputShape())
 	}
+	if f, err := m.Framing(); err != nil || f.Size != [2]int{16, 16} || f.Crop != 0 || f.Dark != true {
+		t.Errorf("saved framing %+v (%v), want that of light bars on dark 16x16 images, uncropped", f, err)
+	}
 	h, err := m.History()
 	if err != nil || h == nil || len(h.Epochs) != 6 {
 		t.Fatalf("saved history %+v, %v; want 6 epochs", h, err)
 	}
 	if acc := h.Epochs[5].ValAccuracy; acc < 0.9 {
 		t.Errorf("validation accuracy %.3f after 6 epochs on bars, want at least 0.9", acc)
+	}
+
+	// With -crop, the centre of each image: the model keeps the crop.
+	cropped := filepath.Join(t.TempDir(), "centre.safetensors")
+	if err := run(context.Background(), []string{"-images", dir, "-size", "16", "-crop", "0.5", "-model", "lenet5", "-epochs", "1", "-out", cropped}, &stdout, &stderr); err != nil {
+		t.Fatalf("trainfolder -crop 0.5: %v", err)
+	}
+	if c, err := model.Load(cropped); err != nil {
+		t.Fatal(err)
+	} else if f, err := c.Framing(); err != nil || f.Crop != 0.5 {
+		t.Errorf("framing with -crop 0.5: %+v (%v)", f, err)
 	}
 
 	// The file exists now: a second run refuses to replace it.
