@@ -78,28 +78,6 @@ func (f Framing) CropRect(b image.Rectangle) image.Rectangle {
 	return image.Rect(x, y, x+cw, y+ch)
 }
 
-// CropImage returns the part r of img (within its bounds), sharing its
-// pixels where img's type can.
-func CropImage(img image.Image, r image.Rectangle) image.Image {
-	if r == img.Bounds() {
-		return img
-	}
-	if s, ok := img.(interface {
-		SubImage(image.Rectangle) image.Image
-	}); ok {
-		return s.SubImage(r)
-	}
-	return cropped{img, r}
-}
-
-// cropped is the part r of an image.
-type cropped struct {
-	image.Image
-	r image.Rectangle
-}
-
-func (c cropped) Bounds() image.Rectangle { return c.r }
-
 // Check reports a framing that cannot be applied.
 func (f Framing) Check() error {
 	if f.Size[0] < 1 || f.Size[1] < 1 {

@@ -187,3 +187,25 @@ func imageToPixels(out []float32, img image.Image, h, w, c int) {
 		}
 	}
 }
+
+// CropImage returns the part r of img (within its bounds), sharing its
+// pixels where img's type can.
+func CropImage(img image.Image, r image.Rectangle) image.Image {
+	if r == img.Bounds() {
+		return img
+	}
+	if s, ok := img.(interface {
+		SubImage(image.Rectangle) image.Image
+	}); ok {
+		return s.SubImage(r)
+	}
+	return cropped{img, r}
+}
+
+// cropped is the part r of an image.
+type cropped struct {
+	image.Image
+	r image.Rectangle
+}
+
+func (c cropped) Bounds() image.Rectangle { return c.r }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -48,14 +47,7 @@ func TestExportPyTorchTensorBoard(t *testing.T) {
 	project := filepath.Join(t.TempDir(), "project")
 	recipe := []string{"--csv", f.Train, "--test-csv", f.Test, "--model", arch, "--epochs", "2", "--batch-size", "16", "--validation-split", "0.2",
 		"--csv-log", "log.csv", "--tensorboard", "logs", "--tensorboard-histogram-freq", "1", "--tensorboard-write-images"}
-	if code, _, stderr := runCLI(append([]string{"export", "--format", "pytorch", "--out", project}, recipe...)...); code != 0 {
-		t.Fatalf("export: exit %d: %s", code, stderr)
-	}
-	cmd := exec.Command(py, filepath.Join(project, "train.py"), "--threads", "1")
-	cmd.Dir = project
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("train.py: %v\n%s", err, out)
-	}
+	exportAndTrain(t, py, project, recipe...)
 	checkEvents(t, filepath.Join(project, "logs"), load(t, filepath.Join(project, "model.safetensors")), filepath.Join(project, "log.csv"), "lr", 2)
 
 	// convnet's own run of the recipe: the same tags in each run folder.

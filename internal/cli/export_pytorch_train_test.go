@@ -203,16 +203,7 @@ func TestExportPyTorchRecipes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel() // train.py runs on one thread
 			project := filepath.Join(t.TempDir(), "project")
-			args := append([]string{"export", "--format", "pytorch", "--out", project}, tc.flags...)
-			if code, _, errs := runCLI(args...); code != 0 {
-				t.Fatalf("convnet %s: exit %d: %s", strings.Join(args, " "), code, errs)
-			}
-			cmd := exec.Command(py, filepath.Join(project, "train.py"), "--threads", "1")
-			cmd.Dir = project
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				t.Fatalf("train.py: %v\n%s", err, out)
-			}
+			out := exportAndTrain(t, py, project, tc.flags...)
 			t.Logf("%s", out)
 			for _, want := range tc.want {
 				if !strings.Contains(string(out), want) {
@@ -234,4 +225,22 @@ func TestExportPyTorchRecipes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// exportAndTrain writes the PyTorch project of convnet train's flags recipe
+// in the folder project and runs its train.py on one thread, returning
+// what it printed.
+func exportAndTrain(t *testing.T, py, project string, recipe ...string) []byte {
+	t.Helper()
+	args := append([]string{"export", "--format", "pytorch", "--out", project}, recipe...)
+	if code, _, stderr := runCLI(args...); code != 0 {
+		t.Fatalf("convnet %s: exit %d: %s", strings.Join(args, " "), code, stderr)
+	}
+	cmd := exec.Command(py, filepath.Join(project, "train.py"), "--threads", "1")
+	cmd.Dir = project
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("train.py: %v\n%s", err, out)
+	}
+	return out
 }

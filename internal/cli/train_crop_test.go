@@ -7,7 +7,6 @@ import (
 	"image/color"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -48,23 +47,34 @@ func writeCentred(t *testing.T, dir string, n int, rng *rand.Rand) {
 	}
 }
 
-// TestTrainCenterCrop trains on photographs wider than the model's input,
-// cropped to their centre square as Keras's keep_aspect_ratio does: the
-// model keeps the crop, and evaluate, predict and a run that starts from
-// the model fit images the same way.
-func TestTrainCenterCrop(t *testing.T) {
-	dir := t.TempDir()
-	rng := rand.New(rand.NewPCG(3, 4))
-	train, test := filepath.Join(dir, "train"), filepath.Join(dir, "test")
+// centredRecipe writes in a new folder dir the training and test folders
+// of writeCentred (40 and 10 images a class, seeded by seed) and an
+// architecture for them, and returns the folders and a recipe of train
+// flags: 3 epochs on the images read at 12x12 in RGB, cropped to their
+// centre square.
+func centredRecipe(t *testing.T, seed uint64) (dir, train, test string, recipe []string) {
+	t.Helper()
+	dir = t.TempDir()
+	rng := rand.New(rand.NewPCG(seed, seed+1))
+	train, test = filepath.Join(dir, "train"), filepath.Join(dir, "test")
 	writeCentred(t, train, 40, rng)
 	writeCentred(t, test, 10, rng)
 	arch := filepath.Join(dir, "small.json")
 	if err := os.WriteFile(arch, []byte(strings.Replace(smallNet, `"units": 28`, `"units": 2`, 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return dir, train, test, []string{"--images", train, "--height", "12", "--width", "12", "--color-mode", "rgb", "--center-crop", "1",
+		"--model", arch, "--epochs", "3", "--batch-size", "10", "--no-augment", "--no-evaluate"}
+}
+
+// TestTrainCenterCrop trains on photographs wider than the model's input,
+// cropped to their centre square as Keras's keep_aspect_ratio does: the
+// model keeps the crop, and evaluate, predict and a run that starts from
+// the model fit images the same way.
+func TestTrainCenterCrop(t *testing.T) {
+	dir, train, test, recipe := centredRecipe(t, 3)
 	out := filepath.Join(dir, "colours.safetensors")
-	code, _, stderr := runCLI("train", "--images", train, "--height", "12", "--width", "12", "--color-mode", "rgb", "--center-crop", "1",
-		"--model", arch, "--epochs", "3", "--batch-size", "10", "--no-augment", "--no-evaluate", "--out", out)
+	code, _, stderr := runCLI(append([]string{"train", "--out", out}, recipe...)...)
 	if code != 0 {
 		t.Fatalf("train: exit %d: %s", code, stderr)
 	}
@@ -134,25 +144,9 @@ func framingOf(t *testing.T, path string) data.Framing {
 func TestExportPyTorchCenterCrop(t *testing.T) {
 	skipRace(t)
 	py := python(t, "torch", "numpy")
-	dir := t.TempDir()
-	rng := rand.New(rand.NewPCG(5, 6))
-	train, test := filepath.Join(dir, "train"), filepath.Join(dir, "test")
-	writeCentred(t, train, 40, rng)
-	writeCentred(t, test, 10, rng)
-	arch := filepath.Join(dir, "small.json")
-	if err := os.WriteFile(arch, []byte(strings.Replace(smallNet, `"units": 28`, `"units": 2`, 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir, _, test, recipe := centredRecipe(t, 5)
 	project := filepath.Join(dir, "project")
-	if code, _, stderr := runCLI("export", "--format", "pytorch", "--out", project, "--images", train, "--height", "12", "--width", "12", "--color-mode", "rgb",
-		"--center-crop", "1", "--model", arch, "--epochs", "3", "--batch-size", "10", "--no-augment", "--no-evaluate"); code != 0 {
-		t.Fatalf("export: exit %d: %s", code, stderr)
-	}
-	cmd := exec.Command(py, filepath.Join(project, "train.py"), "--threads", "1")
-	cmd.Dir = project
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("train.py: %v\n%s", err, out)
-	}
+	exportAndTrain(t, py, project, recipe...)
 	imported := filepath.Join(dir, "imported.safetensors")
 	if code, _, stderr := runCLI("import", "--onnx", filepath.Join(project, "model.onnx"), "--out", imported); code != 0 {
 		t.Fatalf("import: exit %d: %s", code, stderr)
