@@ -61,7 +61,8 @@ func (f Framing) Framed() bool { return f.Box > 0 }
 
 // CropRect returns the part of an image of bounds b that f.Crop keeps: the
 // centred rectangle of Size's aspect ratio, f.Crop times the largest that
-// fits in b, in whole pixels (at least one); b itself when Crop is 0.
+// fits in b, in whole pixels rounded down (at least one), as Keras's
+// keep_aspect_ratio cuts it for Crop 1; b itself when Crop is 0.
 func (f Framing) CropRect(b image.Rectangle) image.Rectangle {
 	if f.Crop <= 0 || b.Empty() || f.Size[0] < 1 || f.Size[1] < 1 {
 		return b
@@ -72,8 +73,11 @@ func (f Framing) CropRect(b image.Rectangle) image.Rectangle {
 	} else {
 		h = w * float64(f.Size[0]) / float64(f.Size[1])
 	}
-	ch := min(b.Dy(), max(1, int(math.Round(h*f.Crop))))
-	cw := min(b.Dx(), max(1, int(math.Round(w*f.Crop))))
+	// Whole pixels as Keras's keep_aspect_ratio counts them, rounded down
+	// (the 1e-9 keeps a whole number that float arithmetic left a hair
+	// below it, such as 0.875·256, whole).
+	ch := min(b.Dy(), max(1, int(math.Floor(h*f.Crop+1e-9))))
+	cw := min(b.Dx(), max(1, int(math.Floor(w*f.Crop+1e-9))))
 	y, x := b.Min.Y+(b.Dy()-ch)/2, b.Min.X+(b.Dx()-cw)/2
 	return image.Rect(x, y, x+cw, y+ch)
 }

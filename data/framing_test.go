@@ -195,6 +195,10 @@ func TestCropRect(t *testing.T) {
 		{[2]int{32, 64}, 1, image.Rect(0, 0, 100, 100), image.Rect(0, 25, 100, 75)},         // a wide input: bands off the top and bottom
 		{[2]int{224, 224}, 0, image.Rect(0, 0, 640, 480), image.Rect(0, 0, 640, 480)},       // no crop
 		{[2]int{224, 224}, 0.001, image.Rect(0, 0, 5, 3), image.Rect(2, 1, 3, 2)},           // at least a pixel
+		// Keras's keep_aspect_ratio: 35·32/24 = 46.67 columns, 46 as its
+		// integer division (height*target_w)//target_h counts them, from
+		// int((50-46)/2) = 2.
+		{[2]int{24, 32}, 1, image.Rect(0, 0, 50, 35), image.Rect(2, 0, 48, 35)},
 	} {
 		f := Framing{Size: c.size, Crop: c.crop}
 		if err := f.Check(); err != nil {

@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -147,6 +148,26 @@ func TestExportPyTorchCenterCrop(t *testing.T) {
 	dir, _, test, recipe := centredRecipe(t, 5)
 	project := filepath.Join(dir, "project")
 	exportAndTrain(t, py, project, recipe...)
+	// The project's crop box is convnet's, pixel for pixel.
+	cases := [][5]float64{{35, 50, 24, 32, 1}, {13, 21, 8, 8, 0.875}, {300, 256, 224, 224, 0.875}, {3, 5, 224, 224, 0.001},
+		{480, 640, 224, 224, 1}, {100, 100, 32, 64, 1}, {77, 91, 12, 16, 0.6}, {91, 77, 12, 16, 0.95}}
+	doc, _ := json.Marshal(cases)
+	script := "import json, sys, train\nout = []\nfor h, w, sh, sw, c in json.loads(sys.argv[1]):\n" +
+		"    train.CROP = c\n    out.append(train.centre_box(int(h), int(w), (int(sh), int(sw))))\nprint(json.dumps(out))"
+	cmd := exec.Command(py, "-c", script, string(doc))
+	cmd.Dir = project
+	b, err := cmd.Output()
+	var boxes [][4]int
+	if err != nil || json.Unmarshal(b, &boxes) != nil || len(boxes) != len(cases) {
+		t.Fatalf("the project's centre_box: %v: %s", err, b)
+	}
+	for i, c := range cases {
+		f := data.Framing{Size: [2]int{int(c[2]), int(c[3])}, Crop: c[4]}
+		want := f.CropRect(image.Rect(0, 0, int(c[1]), int(c[0])))
+		if got := image.Rect(boxes[i][0], boxes[i][1], boxes[i][2], boxes[i][3]); got != want {
+			t.Errorf("%vx%v image to %vx%v, crop %v: the project cuts %v, convnet %v", c[0], c[1], c[2], c[3], c[4], got, want)
+		}
+	}
 	imported := filepath.Join(dir, "imported.safetensors")
 	if code, _, stderr := runCLI("import", "--onnx", filepath.Join(project, "model.onnx"), "--out", imported); code != 0 {
 		t.Fatalf("import: exit %d: %s", code, stderr)
