@@ -68,6 +68,9 @@ func summary(opts SummaryOptions, stdout io.Writer) error {
 	if v := m.Meta["convnet_version"]; v != "" {
 		fmt.Fprintf(stdout, "Written by convnet %s (%s)\n", v, m.Meta["go_version"])
 	}
+	if len(m.Meta) > 0 { // a model file, not a preset
+		inputs(m, stdout)
+	}
 	trained(m, stdout)
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/model"
 )
 
@@ -22,6 +23,15 @@ func TestSummaryCommand(t *testing.T) {
 	}
 	file := filepath.Join(dir, "lenet.safetensors")
 	if err := model.Save(file, m, model.SaveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// Photographs, their centre cut out, standardised as torchvision's Normalize.
+	m.Standardizer = &data.Standardizer{Rescale: 1.0 / 255, FeaturewiseStd: true, Mean: []float32{0.1307}, Std: []float32{0.3081}}
+	if err := m.SetFraming(data.Framing{Size: [2]int{28, 28}, Crop: 0.875}); err != nil {
+		t.Fatal(err)
+	}
+	photos := filepath.Join(dir, "photos.safetensors")
+	if err := model.Save(photos, m, model.SaveOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	garbage := filepath.Join(dir, "garbage.safetensors")
@@ -48,6 +58,13 @@ func TestSummaryCommand(t *testing.T) {
 		{args: []string{"summary", "--model", "ahcd"}, code: exitOK, stdout: "dense_1 (Dense)              (None, 28)                7,196\n=================================================================\nTotal params: 820,284\n"},
 		{args: []string{"summary", "--model", "ahcd"}, code: exitOK, stdout: "Trained with: convnet train --recipe strong --seed 3 --out strong45-3.safetensors\n" +
 			"History: 45 epochs, the last with loss 0.7011 and accuracy 0.9908\nTest accuracy: 0.9860 (3360 images of ahcd), loss 0.1349\n"},
+		// How each takes an image.
+		{args: []string{"summary", "--model", "ahcd"}, code: exitOK, stdout: "Images: light ink on a dark background, framed as the training images: cropped to the ink, " +
+			"its long side scaled to 17 px, its centre of mass put at row 17.49, column 17.43 of 32x32, strokes made 1.61 px wide; dark ink on light paper is inverted\n" +
+			"Preprocessing: pixels 0..255 divided by 255, minus the mean training image\n"},
+		{args: []string{"summary", "--model", file}, code: exitOK, stdout: "\nImages: resized whole to 28x28; light ink on a dark background, so dark ink on light paper is inverted\n"},
+		{args: []string{"summary", "--model", photos}, code: exitOK, stdout: "Images: the centre of another shape cut out (0.875 of the largest region of 28x28's shape), then resized to 28x28; never inverted\n" +
+			"Preprocessing: pixels 0..255 divided by 255, minus [0.1307] a channel, divided by [0.3081] a channel\n"},
 		{args: []string{"summary", "--model", "mnist", "--input", "32x32x1"}, code: exitUsage, stderr: "not to model files nor built-in models"},
 		{args: []string{"summary", "--model", filepath.Join(dir, "none.safetensors")}, code: exitError, stderr: "none.safetensors"},
 		{args: []string{"summary", "--model", garbage}, code: exitError, stderr: "garbage.safetensors: invalid model file"},
