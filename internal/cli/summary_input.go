@@ -38,7 +38,7 @@ func describeFraming(f data.Framing, in []int) string {
 		fmt.Fprintf(&b, "light ink on a dark background, framed as the training images: cropped to the ink, its long side scaled to %s px, %s put at row %s, column %s of %s",
 			num(f.Box), centre, num(f.At[0]), num(f.At[1]), side)
 		if f.Stroke > 0 {
-			fmt.Fprintf(&b, ", strokes made %s px wide", num(f.Stroke))
+			fmt.Fprintf(&b, ", strokes far from %s px wide thinned or thickened toward it", num(f.Stroke))
 		}
 		b.WriteString("; dark ink on light paper is inverted")
 	case f.Crop > 0:

@@ -60,7 +60,7 @@ func TestSummaryCommand(t *testing.T) {
 			"History: 45 epochs, the last with loss 0.7011 and accuracy 0.9908\nTest accuracy: 0.9860 (3360 images of ahcd), loss 0.1349\n"},
 		// How each takes an image.
 		{args: []string{"summary", "--model", "ahcd"}, code: exitOK, stdout: "Images: light ink on a dark background, framed as the training images: cropped to the ink, " +
-			"its long side scaled to 17 px, its centre of mass put at row 17.49, column 17.43 of 32x32, strokes made 1.61 px wide; dark ink on light paper is inverted\n" +
+			"its long side scaled to 17 px, its centre of mass put at row 17.49, column 17.43 of 32x32, strokes far from 1.61 px wide thinned or thickened toward it; dark ink on light paper is inverted\n" +
 			"Preprocessing: pixels 0..255 divided by 255, minus the mean training image\n"},
 		{args: []string{"summary", "--model", file}, code: exitOK, stdout: "\nImages: resized whole to 28x28; light ink on a dark background, so dark ink on light paper is inverted\n"},
 		{args: []string{"summary", "--model", photos}, code: exitOK, stdout: "Images: the centre of another shape cut out (0.875 of the largest region of 28x28's shape), then resized to 28x28; never inverted\n" +
