@@ -218,8 +218,9 @@ func (m *Model) Fit(ctx context.Context, opts FitOptions) (*History, error) {
 			Accuracy:     ratio(right, weight),
 			LearningRate: m.opt.LR(),
 		}
-		logs.ValidationSkipped = opts.Validation != nil && !opts.validates(epoch)
-		if opts.validates(epoch) {
+		validated := opts.validates(epoch)
+		logs.ValidationSkipped = opts.Validation != nil && !validated
+		if validated {
 			vb, err := opts.Validation()
 			if err != nil {
 				return hist, err

@@ -44,8 +44,12 @@ func (m *Model) framingJSON() (string, error) {
 }
 
 // setFramingJSON stores the framing another format carries for the model,
-// the JSON SetFraming writes, once it is found to fit the model's input.
+// the JSON SetFraming writes, once it is found to fit the model's input;
+// "" and null carry none.
 func (m *Model) setFramingJSON(s string) error {
+	if s == "" || s == "null" {
+		return nil
+	}
 	var f data.Framing
 	if err := json.Unmarshal([]byte(s), &f); err != nil {
 		return err

@@ -77,10 +77,8 @@ func importKerasH5(h *hdf5.File, size int64, opts KerasImportOptions) (*Model, e
 		}
 		m.ClassNames, m.Standardizer = meta.Classes, meta.Preprocessing
 		m.Meta["source"] = "convnet's Keras HDF5 file"
-		if len(meta.Framing) > 0 && string(meta.Framing) != "null" {
-			if err := m.setFramingJSON(string(meta.Framing)); err != nil {
-				return nil, fmt.Errorf("the attribute convnet: %v", err)
-			}
+		if err := m.setFramingJSON(string(meta.Framing)); err != nil {
+			return nil, fmt.Errorf("the attribute convnet: %v", err)
 		}
 	}
 	return m, nil

@@ -21,7 +21,7 @@ const maxWeightImages = 3
 // image, transposed if it has more rows than columns; three axes (a
 // convolution's kernel of one input channel or filter, channels last) as
 // one image of the first two for each index of the third; four axes as
-// images already when the last is 1, 3 or 4 channels; anything else not
+// RGB or RGBA images when the last is 3 or 4 channels; anything else not
 // at all (ok false). It returns the images' height and width and the first
 // maxWeightImages of them encoded as PNG, each value v made a byte as
 // tf.summary.image makes floats bytes: clipped to [0, 1], times 255.5,
@@ -58,7 +58,7 @@ func weightImages(t *tensor.Tensor) (h, w int, pngs [][]byte, ok bool) {
 		}
 	case 4:
 		n, h, w, c = shape[0], shape[1], shape[2], shape[3]
-		if c != 1 && c != 3 && c != 4 {
+		if c != 3 && c != 4 { // (a last axis of 1 was squeezed away)
 			return 0, 0, nil, false
 		}
 	default:

@@ -146,10 +146,8 @@ func importTFJS(fsys fs.FS, name string, opts KerasImportOptions) (*Model, error
 	var std *data.Standardizer
 	if c := doc.UserDefinedMetadata.Convnet; c != nil {
 		classes, std = c.Classes, c.Preprocessing
-		if len(c.Framing) > 0 && string(c.Framing) != "null" {
-			if err := m.setFramingJSON(string(c.Framing)); err != nil {
-				return nil, fmt.Errorf("%s: userDefinedMetadata.convnet.framing: %v", name, err)
-			}
+		if err := m.setFramingJSON(string(c.Framing)); err != nil {
+			return nil, fmt.Errorf("%s: userDefinedMetadata.convnet.framing: %v", name, err)
 		}
 	} else if tm, err := readTeachable(fsys, path.Join(dir, "metadata.json"), m.InputShape()); err != nil {
 		return nil, err
