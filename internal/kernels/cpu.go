@@ -86,3 +86,12 @@ func chooseImpl(want string) *gemmImpl {
 // CONVNET_KERNELS=generic runs the pure-Go code everywhere. Building with
 // -tags purego leaves out the assembly altogether.
 func Impl() string { return active.name }
+
+// chooseBF16 returns the path of [GemmBF16]: AVX512-BF16 when the CPU has
+// it and CONVNET_KERNELS leaves the avx512 path on, else Go.
+func chooseBF16() *bf16Impl {
+	if im := asmBF16(cpu.X86.HasAVX512BF16 && cpu.X86.HasAVX512BW); im != nil && active.name == "avx512" {
+		return im
+	}
+	return genericBF16
+}

@@ -23,32 +23,8 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 
 // gemmWith runs [Gemm] on the implementation impl.
 func gemmWith(impl *gemmImpl, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if m < 0 || n < 0 || k < 0 {
-		panic("kernels: Gemm: negative dimension")
-	}
-	if m == 0 || n == 0 {
+	if !gemmOperands("Gemm", transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc) {
 		return
-	}
-	if ldc < n || len(c) < (m-1)*ldc+n {
-		panic("kernels: Gemm: C too short for m, n, ldc")
-	}
-	if k == 0 {
-		scaleRows(m, n, beta, c, ldc)
-		return
-	}
-	ar, ac := m, k
-	if transA {
-		ar, ac = k, m
-	}
-	if lda < ac || len(a) < (ar-1)*lda+ac {
-		panic("kernels: Gemm: A too short for m, k, lda")
-	}
-	br, bc := k, n
-	if transB {
-		br, bc = n, k
-	}
-	if ldb < bc || len(b) < (br-1)*ldb+bc {
-		panic("kernels: Gemm: B too short for k, n, ldb")
 	}
 	if m <= thinRows && transB && impl.dots != nil {
 		gemmDots(impl, transA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
@@ -58,6 +34,40 @@ func gemmWith(impl *gemmImpl, transA, transB bool, m, n, k int, alpha float32, a
 		impl = impl.thin
 	}
 	gemmBlocked(impl, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// gemmOperands panics, naming fn, unless the operands fit a product of
+// m×k by k×n, and reports whether there is a product left to compute: when
+// C is empty there is none, and when k is 0 it sets C = beta·C.
+func gemmOperands(fn string, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) bool {
+	if m < 0 || n < 0 || k < 0 {
+		panic("kernels: " + fn + ": negative dimension")
+	}
+	if m == 0 || n == 0 {
+		return false
+	}
+	if ldc < n || len(c) < (m-1)*ldc+n {
+		panic("kernels: " + fn + ": C too short for m, n, ldc")
+	}
+	if k == 0 {
+		scaleRows(m, n, beta, c, ldc)
+		return false
+	}
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	if lda < ac || len(a) < (ar-1)*lda+ac {
+		panic("kernels: " + fn + ": A too short for m, k, lda")
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	if ldb < bc || len(b) < (br-1)*ldb+bc {
+		panic("kernels: " + fn + ": B too short for k, n, ldb")
+	}
+	return true
 }
 
 // scaleRows sets C = beta·C without reading C when beta is 0.

@@ -235,3 +235,74 @@ func asmImpls(avx2, avx512 bool) []*gemmImpl {
 	}
 	return out
 }
+
+// gemmBF16Kernel12x32 is bf16Impl.kernel with AVX512-BF16:
+//
+//	for i < 12, j < 32:
+//		s := float32(0)
+//		for q < kp:
+//			s += hi(a[i*rsA+q*csA]) * hi(b[q*32+j])
+//			s += lo(a[i*rsA+q*csA]) * lo(b[q*32+j])
+//		if beta == 0 { c[i*ldc+j] = alpha*s } else { c[i*ldc+j] = alpha*s + beta*c[i*ldc+j] }
+//
+//go:noescape
+func gemmBF16Kernel12x32(kp int, a *uint32, rsA, csA int, b *uint32, c *float32, ldc int, alpha, beta float32)
+
+// convertBF16AVX512 rounds n float32s, n a multiple of 32, to bfloat16 with
+// AVX512-BF16:
+//
+//	for i < n: dst[i] = ToBF16(src[i])
+//
+//go:noescape
+func convertBF16AVX512(dst *uint16, src *float32, n int)
+
+// acrossBF16AVX512 pairs two rows of n float32s, n a multiple of 32, in
+// bfloat16 with AVX512-BF16, 32 pairs at a time panel words apart:
+//
+//	for j < n: dst[(j/32)*panel+j%32] = ToBF16(lo[j]) | ToBF16(hi[j])<<16
+//
+//go:noescape
+func acrossBF16AVX512(dst *uint32, lo, hi *float32, n, panel int)
+
+// asmBF16 returns the AVX512-BF16 path of GemmBF16 when ok, else nil.
+func asmBF16(ok bool) *bf16Impl {
+	if !ok {
+		return nil
+	}
+	return &bf16Impl{name: "avx512bf16",
+		kernel: func(kp int, a []uint32, rsA, csA int, b []uint32, c []float32, ldc int, alpha, beta float32) {
+			_, _, _ = a[(bf16MR-1)*rsA+(kp-1)*csA], b[kp*bf16NR-1], c[(bf16MR-1)*ldc+bf16NR-1]
+			gemmBF16Kernel12x32(kp, &a[0], rsA, csA, &b[0], &c[0], ldc, alpha, beta)
+		},
+		// On a little-endian CPU the pairs of a row are its values in
+		// bfloat16 side by side.
+		pairs: func(dst []uint32, src []float32) {
+			n := len(src) &^ 31
+			if n > 0 {
+				_ = dst[n/2-1]
+				convertBF16AVX512((*uint16)(unsafe.Pointer(&dst[0])), &src[0], n)
+			}
+			pairsBF16(dst[n/2:], src[n:])
+		},
+		across: func(dst []uint32, lo, hi []float32, panel int) {
+			n := len(lo) &^ 31
+			if n > 0 && hi != nil {
+				_, _ = hi[len(lo)-1], dst[(n/bf16NR-1)*panel+bf16NR-1]
+				acrossBF16AVX512(&dst[0], &lo[0], &hi[0], n, panel)
+			} else {
+				n = 0
+			}
+			if n < len(lo) {
+				acrossBF16(dst[n/bf16NR*panel:], lo[n:], tail(hi, n), panel)
+			}
+		},
+	}
+}
+
+// tail returns s[n:], or nil for a nil s.
+func tail(s []float32, n int) []float32 {
+	if s == nil {
+		return nil
+	}
+	return s[n:]
+}

@@ -9089,3 +9089,512 @@ dotsAVX512_rows1_tail:
 dotsAVX512_rows1_end:
 	VZEROUPPER
 	RET
+
+// func gemmBF16Kernel12x32(kp int, a *uint32, rsA int, csA int, b *uint32, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512_BF16
+TEXT ·gemmBF16Kernel12x32(SB), NOSPLIT, $0-64
+	MOVQ kp+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ rsA+16(FP), R8
+	MOVQ csA+24(FP), R9
+	MOVQ b+32(FP), BX
+
+	// Strides in bytes; row i of A is at base[i/4] + (i%4)*rs.
+	SHLQ $0x02, R8
+	SHLQ $0x02, R9
+	LEAQ (R8)(R8*2), R10
+	LEAQ (AX)(R8*4), R11
+	LEAQ (R11)(R8*4), R12
+
+	// Zero the accumulators.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	VXORPS Z22, Z22, Z22
+	VXORPS Z23, Z23, Z23
+	TESTQ  CX, CX
+	JZ     gemmBF16Kernel12x32_done
+
+gemmBF16Kernel12x32_loop:
+	// One step of two in k: acc[i][:] += a pair of row i · the pairs of b[:].
+	VMOVUPS      (BX), Z24
+	VMOVUPS      64(BX), Z25
+	VPBROADCASTD (AX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (AX)(R8*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (AX)(R8*2), Z28
+
+	// VDPBF16PS Z24, Z28, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x1e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z28, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x1e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (AX)(R10*1), Z29
+
+	// VDPBF16PS Z24, Z29, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x16
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z29, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x16
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD (R11), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (R11)(R8*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (R11)(R8*2), Z28
+
+	// VDPBF16PS Z24, Z28, Z12
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x1e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z28, Z13
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x1e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (R11)(R10*1), Z29
+
+	// VDPBF16PS Z24, Z29, Z14
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x16
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z29, Z15
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x16
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD (R12), Z26
+
+	// VDPBF16PS Z24, Z26, Z16
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z17
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (R12)(R8*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z18
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z19
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (R12)(R8*2), Z28
+
+	// VDPBF16PS Z24, Z28, Z20
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x1e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z28, Z21
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x1e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (R12)(R10*1), Z29
+
+	// VDPBF16PS Z24, Z29, Z22
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x16
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z29, Z23
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x16
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf9
+	ADDQ R9, AX
+	ADDQ R9, R11
+	ADDQ R9, R12
+	ADDQ $0x00000080, BX
+	DECQ CX
+	JNZ  gemmBF16Kernel12x32_loop
+
+gemmBF16Kernel12x32_done:
+	// Write C: alpha*acc, plus beta*C unless beta is zero.
+	MOVQ         c+40(FP), DX
+	MOVQ         ldc+48(FP), SI
+	SHLQ         $0x02, SI
+	VBROADCASTSS alpha+56(FP), Z24
+	MOVL         beta+60(FP), DI
+	ANDL         $0x7fffffff, DI
+	JZ           gemmBF16Kernel12x32_store
+	VBROADCASTSS beta+60(FP), Z25
+	VMULPS       Z24, Z0, Z0
+	VFMADD231PS  (DX), Z25, Z0
+	VMOVUPS      Z0, (DX)
+	VMULPS       Z24, Z1, Z1
+	VFMADD231PS  64(DX), Z25, Z1
+	VMOVUPS      Z1, 64(DX)
+	ADDQ         SI, DX
+	VMULPS       Z24, Z2, Z2
+	VFMADD231PS  (DX), Z25, Z2
+	VMOVUPS      Z2, (DX)
+	VMULPS       Z24, Z3, Z3
+	VFMADD231PS  64(DX), Z25, Z3
+	VMOVUPS      Z3, 64(DX)
+	ADDQ         SI, DX
+	VMULPS       Z24, Z4, Z4
+	VFMADD231PS  (DX), Z25, Z4
+	VMOVUPS      Z4, (DX)
+	VMULPS       Z24, Z5, Z5
+	VFMADD231PS  64(DX), Z25, Z5
+	VMOVUPS      Z5, 64(DX)
+	ADDQ         SI, DX
+	VMULPS       Z24, Z6, Z6
+	VFMADD231PS  (DX), Z25, Z6
+	VMOVUPS      Z6, (DX)
+	VMULPS       Z24, Z7, Z7
+	VFMADD231PS  64(DX), Z25, Z7
+	VMOVUPS      Z7, 64(DX)
+	ADDQ         SI, DX
+	VMULPS       Z24, Z8, Z8
+	VFMADD231PS  (DX), Z25, Z8
+	VMOVUPS      Z8, (DX)
+	VMULPS       Z24, Z9, Z9
+	VFMADD231PS  64(DX), Z25, Z9
+	VMOVUPS      Z9, 64(DX)
+	ADDQ         SI, DX
+	VMULPS       Z24, Z10, Z10
+	VFMADD231PS  (DX), Z25, Z10
+	VMOVUPS      Z10, (DX)
+	VMULPS       Z24, Z11, Z11
+	VFMADD231PS  64(DX), Z25, Z11
+	VMOVUPS      Z11, 64(DX)
+	ADDQ         SI, DX
+	VMULPS       Z24, Z12, Z12
+	VFMADD231PS  (DX), Z25, Z12
+	VMOVUPS      Z12, (DX)
+	VMULPS       Z24, Z13, Z13
+	VFMADD231PS  64(DX), Z25, Z13
+	VMOVUPS      Z13, 64(DX)
+	ADDQ         SI, DX
+	VMULPS       Z24, Z14, Z14
+	VFMADD231PS  (DX), Z25, Z14
+	VMOVUPS      Z14, (DX)
+	VMULPS       Z24, Z15, Z15
+	VFMADD231PS  64(DX), Z25, Z15
+	VMOVUPS      Z15, 64(DX)
+	ADDQ         SI, DX
+	VMULPS       Z24, Z16, Z16
+	VFMADD231PS  (DX), Z25, Z16
+	VMOVUPS      Z16, (DX)
+	VMULPS       Z24, Z17, Z17
+	VFMADD231PS  64(DX), Z25, Z17
+	VMOVUPS      Z17, 64(DX)
+	ADDQ         SI, DX
+	VMULPS       Z24, Z18, Z18
+	VFMADD231PS  (DX), Z25, Z18
+	VMOVUPS      Z18, (DX)
+	VMULPS       Z24, Z19, Z19
+	VFMADD231PS  64(DX), Z25, Z19
+	VMOVUPS      Z19, 64(DX)
+	ADDQ         SI, DX
+	VMULPS       Z24, Z20, Z20
+	VFMADD231PS  (DX), Z25, Z20
+	VMOVUPS      Z20, (DX)
+	VMULPS       Z24, Z21, Z21
+	VFMADD231PS  64(DX), Z25, Z21
+	VMOVUPS      Z21, 64(DX)
+	ADDQ         SI, DX
+	VMULPS       Z24, Z22, Z22
+	VFMADD231PS  (DX), Z25, Z22
+	VMOVUPS      Z22, (DX)
+	VMULPS       Z24, Z23, Z23
+	VFMADD231PS  64(DX), Z25, Z23
+	VMOVUPS      Z23, 64(DX)
+	ADDQ         SI, DX
+	JMP          gemmBF16Kernel12x32_end
+
+gemmBF16Kernel12x32_store:
+	VMULPS  Z24, Z0, Z0
+	VMOVUPS Z0, (DX)
+	VMULPS  Z24, Z1, Z1
+	VMOVUPS Z1, 64(DX)
+	ADDQ    SI, DX
+	VMULPS  Z24, Z2, Z2
+	VMOVUPS Z2, (DX)
+	VMULPS  Z24, Z3, Z3
+	VMOVUPS Z3, 64(DX)
+	ADDQ    SI, DX
+	VMULPS  Z24, Z4, Z4
+	VMOVUPS Z4, (DX)
+	VMULPS  Z24, Z5, Z5
+	VMOVUPS Z5, 64(DX)
+	ADDQ    SI, DX
+	VMULPS  Z24, Z6, Z6
+	VMOVUPS Z6, (DX)
+	VMULPS  Z24, Z7, Z7
+	VMOVUPS Z7, 64(DX)
+	ADDQ    SI, DX
+	VMULPS  Z24, Z8, Z8
+	VMOVUPS Z8, (DX)
+	VMULPS  Z24, Z9, Z9
+	VMOVUPS Z9, 64(DX)
+	ADDQ    SI, DX
+	VMULPS  Z24, Z10, Z10
+	VMOVUPS Z10, (DX)
+	VMULPS  Z24, Z11, Z11
+	VMOVUPS Z11, 64(DX)
+	ADDQ    SI, DX
+	VMULPS  Z24, Z12, Z12
+	VMOVUPS Z12, (DX)
+	VMULPS  Z24, Z13, Z13
+	VMOVUPS Z13, 64(DX)
+	ADDQ    SI, DX
+	VMULPS  Z24, Z14, Z14
+	VMOVUPS Z14, (DX)
+	VMULPS  Z24, Z15, Z15
+	VMOVUPS Z15, 64(DX)
+	ADDQ    SI, DX
+	VMULPS  Z24, Z16, Z16
+	VMOVUPS Z16, (DX)
+	VMULPS  Z24, Z17, Z17
+	VMOVUPS Z17, 64(DX)
+	ADDQ    SI, DX
+	VMULPS  Z24, Z18, Z18
+	VMOVUPS Z18, (DX)
+	VMULPS  Z24, Z19, Z19
+	VMOVUPS Z19, 64(DX)
+	ADDQ    SI, DX
+	VMULPS  Z24, Z20, Z20
+	VMOVUPS Z20, (DX)
+	VMULPS  Z24, Z21, Z21
+	VMOVUPS Z21, 64(DX)
+	ADDQ    SI, DX
+	VMULPS  Z24, Z22, Z22
+	VMOVUPS Z22, (DX)
+	VMULPS  Z24, Z23, Z23
+	VMOVUPS Z23, 64(DX)
+	ADDQ    SI, DX
+
+gemmBF16Kernel12x32_end:
+	VZEROUPPER
+	RET
+
+// func convertBF16AVX512(dst *uint16, src *float32, n int)
+// Requires: AVX, AVX512BW, AVX512F, AVX512_BF16
+TEXT ·convertBF16AVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $0x05, CX
+	JZ   convertBF16AVX512_done
+
+convertBF16AVX512_loop:
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z1
+
+	// VCVTNE2PS2BF16 Z0, Z1, Z2
+	BYTE      $0x62
+	BYTE      $0xf2
+	BYTE      $0x77
+	BYTE      $0x48
+	BYTE      $0x72
+	BYTE      $0xd0
+	VMOVDQU16 Z2, (DI)
+	ADDQ      $0x00000080, SI
+	ADDQ      $0x40, DI
+	DECQ      CX
+	JNZ       convertBF16AVX512_loop
+
+convertBF16AVX512_done:
+	VZEROUPPER
+	RET
+
+// func acrossBF16AVX512(dst *uint32, lo *float32, hi *float32, n int, panel int)
+// Requires: AVX, AVX512F, AVX512_BF16
+TEXT ·acrossBF16AVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ lo+8(FP), SI
+	MOVQ hi+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ panel+32(FP), R8
+	SHLQ $0x02, R8
+	SHRQ $0x05, CX
+	JZ   acrossBF16AVX512_done
+
+acrossBF16AVX512_loop:
+	// 16 pairs: lo's bfloat16 in the low halves, hi's in the high ones.
+	VMOVUPS (SI), Z0
+	VMOVUPS (DX), Z1
+
+	// VCVTNE2PS2BF16 Z0, Z1, Z2
+	BYTE          $0x62
+	BYTE          $0xf2
+	BYTE          $0x77
+	BYTE          $0x48
+	BYTE          $0x72
+	BYTE          $0xd0
+	VPMOVZXWD     Y2, Z3
+	VEXTRACTI64X4 $0x01, Z2, Y4
+	VPMOVZXWD     Y4, Z4
+	VPSLLD        $0x10, Z4, Z4
+	VPORD         Z4, Z3, Z3
+	VMOVDQU32     Z3, (DI)
+
+	// 16 pairs: lo's bfloat16 in the low halves, hi's in the high ones.
+	VMOVUPS 64(SI), Z0
+	VMOVUPS 64(DX), Z1
+
+	// VCVTNE2PS2BF16 Z0, Z1, Z2
+	BYTE          $0x62
+	BYTE          $0xf2
+	BYTE          $0x77
+	BYTE          $0x48
+	BYTE          $0x72
+	BYTE          $0xd0
+	VPMOVZXWD     Y2, Z3
+	VEXTRACTI64X4 $0x01, Z2, Y4
+	VPMOVZXWD     Y4, Z4
+	VPSLLD        $0x10, Z4, Z4
+	VPORD         Z4, Z3, Z3
+	VMOVDQU32     Z3, 64(DI)
+	ADDQ          $0x00000080, SI
+	ADDQ          $0x00000080, DX
+	ADDQ          R8, DI
+	DECQ          CX
+	JNZ           acrossBF16AVX512_loop
+
+acrossBF16AVX512_done:
+	VZEROUPPER
+	RET

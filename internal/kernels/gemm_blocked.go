@@ -102,26 +102,11 @@ func gemmBlocked(impl *gemmImpl, transA, transB bool, m, n, k int, alpha float32
 	if shared(m, n, k) {
 		parts = min(runtime.GOMAXPROCS(0), maxParts)
 	}
-	tilesM := (m + impl.mr - 1) / impl.mr
-	tilesN := (n + impl.nr - 1) / impl.nr
-	parts = min(parts, max(tilesM, tilesN))
-	if parts <= 1 {
+	if parts = splitC(&g.parts, parts, m, n, impl.mr, impl.nr); parts <= 1 {
 		buf := bufPool.Get().(*gemmBuf)
 		g.run(0, m, 0, n, buf)
 		bufPool.Put(buf)
 	} else {
-		// Split C into parts along the dimension that balances best,
-		// at tile boundaries.
-		perM := (tilesM + parts - 1) / parts
-		perN := (tilesN + parts - 1) / parts
-		splitM := perM*impl.mr*tilesN*impl.nr <= tilesM*impl.mr*perN*impl.nr
-		for p := range parts {
-			if splitM {
-				g.parts[p] = [4]int{min(m, p*perM*impl.mr), min(m, (p+1)*perM*impl.mr), 0, n}
-			} else {
-				g.parts[p] = [4]int{0, m, min(n, p*perN*impl.nr), min(n, (p+1)*perN*impl.nr)}
-			}
-		}
 		ParallelFor(parts, parts, g.partFn)
 	}
 	*g = gemmPlan{partFn: g.partFn}
@@ -130,6 +115,30 @@ func gemmBlocked(impl *gemmImpl, transA, transB bool, m, n, k int, alpha float32
 
 // maxParts bounds the number of blocks C is split into.
 const maxParts = 64
+
+// splitC splits an m×n C into at most parts blocks along the dimension
+// that balances best, at the boundaries of mr×nr tiles, and returns how
+// many it made: block p is rows [b[p][0], b[p][1]) × columns [b[p][2],
+// b[p][3]). With one block, b is left as it is.
+func splitC(b *[maxParts][4]int, parts, m, n, mr, nr int) int {
+	tilesM := (m + mr - 1) / mr
+	tilesN := (n + nr - 1) / nr
+	parts = min(parts, max(tilesM, tilesN))
+	if parts <= 1 {
+		return parts
+	}
+	perM := (tilesM + parts - 1) / parts
+	perN := (tilesN + parts - 1) / parts
+	splitM := perM*mr*tilesN*nr <= tilesM*mr*perN*nr
+	for p := range parts {
+		if splitM {
+			b[p] = [4]int{min(m, p*perM*mr), min(m, (p+1)*perM*mr), 0, n}
+		} else {
+			b[p] = [4]int{0, m, min(n, p*perN*nr), min(n, (p+1)*perN*nr)}
+		}
+	}
+	return parts
+}
 
 // runPart computes block p of C (see gemmPlan.parts).
 func (g *gemmPlan) runPart(_, p int) {

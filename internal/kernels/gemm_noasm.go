@@ -102,3 +102,6 @@ func adamAVX512(w, grad, m, v *float32, n int, alpha, c1, c2, eps float32) {
 	panic("kernels: no AVX-512")
 }
 func decayAVX512(w *float32, n int, f float32) { panic("kernels: no AVX-512") }
+
+// asmBF16 returns no path: this build has no assembly.
+func asmBF16(ok bool) *bf16Impl { return nil }

@@ -75,11 +75,18 @@ type gemmFixture struct {
 func newGemmFixture(tc gemmCase, rng *rand.Rand) *gemmFixture {
 	f := &gemmFixture{tc: tc}
 	f.a, f.lda, f.b, f.ldb, f.c, f.ldc = tc.operands(rng)
-	f.want = clone(f.c)
-	gemmRef(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, f.a[tc.off:], f.lda, f.b[tc.off:], f.ldb, tc.beta, f.want[tc.off:], f.ldc)
-	f.mag = make([]float32, len(f.c))
-	gemmRef(tc.transA, tc.transB, tc.m, tc.n, tc.k, abs32(tc.alpha), absAll(f.a)[tc.off:], f.lda, absAll(f.b)[tc.off:], f.ldb, 0, f.mag[tc.off:], f.ldc)
+	f.reference(f.a, f.b)
 	return f
+}
+
+// reference sets f.want and f.mag from the operands a and b, laid out as
+// f.a and f.b.
+func (f *gemmFixture) reference(a, b []float32) {
+	tc := f.tc
+	f.want = clone(f.c)
+	gemmRef(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a[tc.off:], f.lda, b[tc.off:], f.ldb, tc.beta, f.want[tc.off:], f.ldc)
+	f.mag = make([]float32, len(f.c))
+	gemmRef(tc.transA, tc.transB, tc.m, tc.n, tc.k, abs32(tc.alpha), absAll(a)[tc.off:], f.lda, absAll(b)[tc.off:], f.ldb, 0, f.mag[tc.off:], f.ldc)
 }
 
 // checkGemm runs impl on tc and compares it with gemmRef.
@@ -93,9 +100,18 @@ func checkGemm(t *testing.T, impl *gemmImpl, tc gemmCase, rng *rand.Rand) {
 // every value outside C must be untouched and A and B must not change.
 func (f *gemmFixture) check(t *testing.T, impl *gemmImpl) {
 	t.Helper()
+	f.checkRun(t, impl.name, "Gemm", func(tc gemmCase, a, b, c []float32) {
+		gemmWith(impl, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, f.lda, b, f.ldb, tc.beta, c, f.ldc)
+	})
+}
+
+// checkRun is check for the product that run computes on the fixture's
+// operands (from their offset on), named name and fn in messages.
+func (f *gemmFixture) checkRun(t *testing.T, name, fn string, run func(tc gemmCase, a, b, c []float32)) {
+	t.Helper()
 	tc, a, b, c, ldc := f.tc, clone(f.a), clone(f.b), f.c, f.ldc
 	got := clone(c)
-	gemmWith(impl, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a[tc.off:], f.lda, b[tc.off:], f.ldb, tc.beta, got[tc.off:], ldc)
+	run(tc, a[tc.off:], b[tc.off:], got[tc.off:])
 
 	tol := 1e-5 * math.Sqrt(float64(tc.k+1))
 	inC := func(x int) (int, int, bool) {
@@ -111,7 +127,7 @@ func (f *gemmFixture) check(t *testing.T, impl *gemmImpl) {
 		i, j, ok := inC(x)
 		if !ok {
 			if got[x] != c[x] {
-				t.Errorf("%s: Gemm(%v) wrote %g at %d outside C, want %g", impl.name, tc, got[x], x, c[x])
+				t.Errorf("%s: %s(%v) wrote %g at %d outside C, want %g", name, fn, tc, got[x], x, c[x])
 				bad++
 			}
 		} else {
@@ -121,7 +137,7 @@ func (f *gemmFixture) check(t *testing.T, impl *gemmImpl) {
 			}
 			d := math.Abs(float64(got[x]) - float64(f.want[x]))
 			if !(d <= tol*bound+1e-30) {
-				t.Errorf("%s: Gemm(%v) C[%d][%d] = %g, want %g (tolerance %g)", impl.name, tc, i, j, got[x], f.want[x], tol*bound)
+				t.Errorf("%s: %s(%v) C[%d][%d] = %g, want %g (tolerance %g)", name, fn, tc, i, j, got[x], f.want[x], tol*bound)
 				bad++
 			}
 		}
@@ -131,12 +147,12 @@ func (f *gemmFixture) check(t *testing.T, impl *gemmImpl) {
 	}
 	for x := range a {
 		if a[x] != f.a[x] {
-			t.Fatalf("%s: Gemm(%v) modified A[%d]", impl.name, tc, x)
+			t.Fatalf("%s: %s(%v) modified A[%d]", name, fn, tc, x)
 		}
 	}
 	for x := range b {
 		if b[x] != f.b[x] {
-			t.Fatalf("%s: Gemm(%v) modified B[%d]", impl.name, tc, x)
+			t.Fatalf("%s: %s(%v) modified B[%d]", name, fn, tc, x)
 		}
 	}
 }
@@ -283,16 +299,21 @@ func TestGemmPanics(t *testing.T) {
 		{"short C", 12, 9, 11, 3},
 		{"small lda", 12, 9, 12, 2},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("Gemm with %s did not panic", tt.name)
-				}
-			}()
-			// A 4×3, B 3×3 and C 4×3 need 12, 9 and 12 elements.
-			Gemm(false, false, 4, 3, 3, 1, make([]float32, tt.a), tt.lda, make([]float32, tt.b), 3, 0, make([]float32, tt.c), 3)
-		})
+	fns := map[string]func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int){
+		"Gemm": Gemm, "GemmBF16": GemmBF16,
+	}
+	for name, fn := range fns {
+		for _, tt := range tests {
+			t.Run(name+"/"+tt.name, func(t *testing.T) {
+				defer func() {
+					if recover() == nil {
+						t.Errorf("%s with %s did not panic", name, tt.name)
+					}
+				}()
+				// A 4×3, B 3×3 and C 4×3 need 12, 9 and 12 elements.
+				fn(false, false, 4, 3, 3, 1, make([]float32, tt.a), tt.lda, make([]float32, tt.b), 3, 0, make([]float32, tt.c), 3)
+			})
+		}
 	}
 }
 

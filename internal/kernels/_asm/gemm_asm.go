@@ -53,6 +53,7 @@ func main() {
 	tile("convTile2x16AVX2", 2, 2, 8, YMM)
 	optimizers()
 	dots()
+	bf16()
 	Generate()
 }
 
