@@ -48,6 +48,13 @@ type Conv struct {
 	cols      [][]float32 // per worker, a block of im2col rows for col2im
 	partial   []float32   // per-group kernel and bias gradients
 
+	// With bfloat16 on (see SetBF16): its path, and the convolution on
+	// pairs with the images and kernel converted for it.
+	bf16   *bf16Impl
+	half   *Conv
+	xh, wh []float32
+	halfOf *float32 // the kernel wh was converted from, kept; nil: none
+
 	// The call in progress, for the ParallelFor callbacks.
 	x, w, z, dz, dx []float32
 	epBias          []float32 // the bias of the forward pass in progress, or nil
@@ -57,7 +64,7 @@ type Conv struct {
 	finish          func(lo, hi int)
 	prepare         func(lo, hi int, sum []float32)
 	fwdFn, dwFn     func(worker, item int)
-	dxFn            func(worker, item int)
+	dxFn, pairFn    func(worker, item int)
 }
 
 // ConvEpilogue is what [Conv.Forward] does to each output cell after the
@@ -113,7 +120,7 @@ func newConv(g ConvGeom, f int, o convOptions) *Conv {
 	if o.flip && !c.pointwise {
 		c.data = newConv(g.Transposed(f), g.C, convOptions{rows: o.rows, block: o.block, tiles: o.tiles})
 	}
-	c.fwdFn, c.dwFn, c.dxFn = c.forwardBlock, c.filterGroup, c.dataImage
+	c.fwdFn, c.dwFn, c.dxFn, c.pairFn = c.forwardBlock, c.filterGroup, c.dataImage, c.pairImage
 	return c
 }
 
@@ -188,6 +195,10 @@ func (c *Conv) Geom() ConvGeom { return c.g }
 // computed them while they are in cache: finish may rewrite those rows, to
 // apply an activation. Calls for different blocks may run at the same time.
 func (c *Conv) Forward(z, x, w []float32, n int, e ConvEpilogue, finish func(lo, hi int)) {
+	if c.half != nil && c.bf16 != nil {
+		c.forwardBF16(z, x, w, n, e, finish)
+		return
+	}
 	g := &c.g
 	c.check("Forward", n, x, z, w)
 	if e.Bias != nil && len(e.Bias) < c.f {
@@ -213,7 +224,7 @@ func (c *Conv) Forward(z, x, w []float32, n int, e ConvEpilogue, finish func(lo,
 		workers = coresPerRun()
 	}
 	if !tiled {
-		Gemm(false, false, n*g.H*g.W, c.f, g.C, 1, x, g.C, w, c.f, 0, z, c.f)
+		c.gemm(false, false, n*g.H*g.W, c.f, g.C, 1, x, g.C, w, c.f, 0, z, c.f)
 		if e.Bias == nil && !e.ReLU && finish == nil {
 			return
 		}
@@ -293,9 +304,13 @@ func (c *Conv) KeepPacked(keep bool) {
 	if !keep {
 		c.kept.drop()
 		c.flipOf = nil
+		c.halfOf = nil
 	}
 	if c.data != nil {
 		c.data.KeepPacked(keep)
+	}
+	if c.half != nil {
+		c.half.KeepPacked(keep)
 	}
 }
 

@@ -100,14 +100,14 @@ func (c *Conv) dataImage(worker, i int) {
 	dz := c.dz[i*rows*f : (i+1)*rows*f]
 	dx := c.dx[i*size : (i+1)*size]
 	if c.pointwise {
-		Gemm(false, true, rows, g.C, f, 1, dz, f, c.w, f, 0, dx, g.C)
+		c.gemm(false, true, rows, g.C, f, 1, dz, f, c.w, f, 0, dx, g.C)
 		return
 	}
 	cols := c.cols[worker]
 	clear(dx)
 	for lo := 0; lo < rows; lo += c.block {
 		hi := min(lo+c.block, rows)
-		Gemm(false, true, hi-lo, k, f, 1, dz[lo*f:hi*f], f, c.w, f, 0, cols, k)
+		c.gemm(false, true, hi-lo, k, f, 1, dz[lo*f:hi*f], f, c.w, f, 0, cols, k)
 		Col2imRows(dx, cols[:(hi-lo)*k], g, lo, hi)
 	}
 }

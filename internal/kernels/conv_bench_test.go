@@ -7,8 +7,9 @@ import (
 )
 
 // The convolutions of the tutorial model at batch 100, as NewConv plans
-// them and from im2col blocks alone (strategy=im2col: no row windows, the
-// input gradient by col2im), each operation on its own.
+// them, from im2col blocks alone (strategy=im2col: no row windows, the
+// input gradient by col2im) and in bfloat16 (strategy=bf16, see
+// Conv.SetBF16), each operation on its own.
 func BenchmarkConv(b *testing.B) {
 	const n = 100
 	for _, bc := range []struct {
@@ -28,12 +29,15 @@ func BenchmarkConv(b *testing.B) {
 		dw, db := make([]float32, len(w)), make([]float32, f)
 		flops := 2 * float64(n*g.OH*g.OW*f*g.ColWidth())
 		name := fmt.Sprintf("%dx%dx%d-%d-%dx%d", g.H, g.W, g.C, f, g.KH, g.KW)
+		bf16 := NewConv(g, f)
+		bf16.SetBF16(true)
 		for _, s := range []struct {
 			name string
 			c    *Conv
 		}{
 			{"planned", NewConv(g, f)},
 			{"im2col", newConv(g, f, convOptions{})},
+			{"bf16", bf16},
 		} {
 			for _, op := range []struct {
 				name string

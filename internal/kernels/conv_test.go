@@ -22,9 +22,13 @@ type convCase struct {
 }
 
 func newConvCase(g ConvGeom, f, n int, rng *rand.Rand) *convCase {
-	c := &convCase{g: g, f: f, n: n}
-	c.x, c.w = randSlice(rng, n*g.H*g.W*g.C), randSlice(rng, g.ColWidth()*f)
-	c.dz = randSlice(rng, n*g.OH*g.OW*f)
+	return convCaseOf(g, f, n, randSlice(rng, n*g.H*g.W*g.C), randSlice(rng, g.ColWidth()*f), randSlice(rng, n*g.OH*g.OW*f))
+}
+
+// convCaseOf is the convolution case of the images x, the kernel w and the
+// output gradient dz.
+func convCaseOf(g ConvGeom, f, n int, x, w, dz []float32) *convCase {
+	c := &convCase{g: g, f: f, n: n, x: x, w: w, dz: dz}
 	c.z, c.zs = make([]float64, len(c.dz)), make([]float64, len(c.dz))
 	c.dx, c.dxs = make([]float64, len(c.x)), make([]float64, len(c.x))
 	c.dw, c.dws = make([]float64, len(c.w)), make([]float64, len(c.w))

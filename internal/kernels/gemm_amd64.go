@@ -256,6 +256,49 @@ func gemmBF16Kernel12x32(kp int, a *uint32, rsA, csA int, b *uint32, c *float32,
 //go:noescape
 func convertBF16AVX512(dst *uint16, src *float32, n int)
 
+// convTileBF16x14x32, convTileBF16x12x32, convTileBF16x8x32,
+// convTileBF16x7x32, convTileBF16x4x32, convTileBF16x16x16,
+// convTileBF16x8x16 and convTileBF16x4x16 are the convolution tiles of
+// the AVX512-BF16 path, of the heights and widths of the AVX-512 ones: a
+// and b hold pairs of bfloat16 (see bf16Impl), and each step adds the
+// products of a pair:
+//
+//	for k < count, i < mr, j < nr:
+//		a, c := a[k*nextA:], c[k*nextC:]
+//		s := float32(0)
+//		for q < nseg, p < seg:
+//			x, y := a[q*segA+i*rsA+p*csA], b[(q*seg+p)*ldb+j]
+//			s += hi(x)*hi(y)
+//			s += lo(x)*lo(y)
+//		if flags&1 != 0 { s += c[i*ldc+j] }
+//		if bias != nil { s += bias[j] }
+//		if flags&2 != 0 { s = max(s, 0) }
+//		c[i*ldc+j] = s
+//
+//go:noescape
+func convTileBF16x14x32(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags, count, nextA, nextC int)
+
+//go:noescape
+func convTileBF16x12x32(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags, count, nextA, nextC int)
+
+//go:noescape
+func convTileBF16x8x32(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags, count, nextA, nextC int)
+
+//go:noescape
+func convTileBF16x7x32(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags, count, nextA, nextC int)
+
+//go:noescape
+func convTileBF16x4x32(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags, count, nextA, nextC int)
+
+//go:noescape
+func convTileBF16x16x16(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags, count, nextA, nextC int)
+
+//go:noescape
+func convTileBF16x8x16(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags, count, nextA, nextC int)
+
+//go:noescape
+func convTileBF16x4x16(nseg, seg int, a *float32, rsA, csA, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags, count, nextA, nextC int)
+
 // acrossBF16AVX512 pairs two rows of n float32s, n a multiple of 32, in
 // bfloat16 with AVX512-BF16, 32 pairs at a time panel words apart:
 //
@@ -270,6 +313,8 @@ func asmBF16(ok bool) *bf16Impl {
 		return nil
 	}
 	return &bf16Impl{name: "avx512bf16",
+		tiles:  asmTiles(32, true, []int{14, 12, 8, 7, 4}, []float64{1, 1, 1.05, 1.1, 1.5}, []asmTileFunc{convTileBF16x14x32, convTileBF16x12x32, convTileBF16x8x32, convTileBF16x7x32, convTileBF16x4x32}),
+		narrow: asmTiles(16, true, []int{16, 8, 4}, []float64{1, 1.1, 1.5}, []asmTileFunc{convTileBF16x16x16, convTileBF16x8x16, convTileBF16x4x16}),
 		kernel: func(kp int, a []uint32, rsA, csA int, b []uint32, c []float32, ldc int, alpha, beta float32) {
 			_, _, _ = a[(bf16MR-1)*rsA+(kp-1)*csA], b[kp*bf16NR-1], c[(bf16MR-1)*ldc+bf16NR-1]
 			gemmBF16Kernel12x32(kp, &a[0], rsA, csA, &b[0], &c[0], ldc, alpha, beta)

@@ -8727,6 +8727,3409 @@ convTile2x16AVX2_norelu:
 	VZEROUPPER
 	RET
 
+// func convTileBF16x14x32(nseg int, seg int, a *float32, rsA int, csA int, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, count int, nextA int, nextC int)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512_BF16
+TEXT ·convTileBF16x14x32(SB), NOSPLIT, $0-120
+convTileBF16x14x32_tile:
+	MOVQ nseg+0(FP), AX
+	MOVQ seg+8(FP), CX
+	MOVQ a+16(FP), DX
+	MOVQ rsA+24(FP), BX
+	MOVQ csA+32(FP), SI
+	MOVQ segA+40(FP), DI
+	MOVQ b+48(FP), R8
+	MOVQ ldb+56(FP), R9
+
+	// Strides in bytes; jump takes A from the end of a segment to the start of the next.
+	SHLQ  $0x02, BX
+	SHLQ  $0x02, SI
+	SHLQ  $0x02, DI
+	SHLQ  $0x02, R9
+	MOVQ  CX, R10
+	IMULQ SI, R10
+	SUBQ  R10, DI
+
+	// Row bases: row i of A is at base[i/4] + (i%4)*rs.
+	LEAQ (BX)(BX*2), R11
+	LEAQ (DX)(BX*4), R12
+	LEAQ (R12)(BX*4), R13
+	LEAQ (R13)(BX*4), R14
+
+	// Zero the accumulators.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	VXORPS Z22, Z22, Z22
+	VXORPS Z23, Z23, Z23
+	VXORPS Z24, Z24, Z24
+	VXORPS Z25, Z25, Z25
+	VXORPS Z26, Z26, Z26
+	VXORPS Z27, Z27, Z27
+	TESTQ  AX, AX
+	JZ     convTileBF16x14x32_done
+	TESTQ  CX, CX
+	JZ     convTileBF16x14x32_done
+
+convTileBF16x14x32_segment:
+	MOVQ CX, R10
+
+convTileBF16x14x32_step:
+	// One rank-1 update: acc[i][:] += a[i] * b[:].
+	VMOVUPS      (R8), Z28
+	VMOVUPS      64(R8), Z29
+	VPBROADCASTD (DX), Z30
+
+	// VDPBF16PS Z28, Z30, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x0e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc4
+
+	// VDPBF16PS Z29, Z30, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x0e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xcd
+	VPBROADCASTD (DX)(BX*1), Z31
+
+	// VDPBF16PS Z28, Z31, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x06
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd4
+
+	// VDPBF16PS Z29, Z31, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x06
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xdd
+	VPBROADCASTD (DX)(BX*2), Z30
+
+	// VDPBF16PS Z28, Z30, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x0e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe4
+
+	// VDPBF16PS Z29, Z30, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x0e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xed
+	VPBROADCASTD (DX)(R11*1), Z31
+
+	// VDPBF16PS Z28, Z31, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x06
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf4
+
+	// VDPBF16PS Z29, Z31, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x06
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xfd
+	VPBROADCASTD (R12), Z30
+
+	// VDPBF16PS Z28, Z30, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x0e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc4
+
+	// VDPBF16PS Z29, Z30, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x0e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xcd
+	VPBROADCASTD (R12)(BX*1), Z31
+
+	// VDPBF16PS Z28, Z31, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x06
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd4
+
+	// VDPBF16PS Z29, Z31, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x06
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xdd
+	VPBROADCASTD (R12)(BX*2), Z30
+
+	// VDPBF16PS Z28, Z30, Z12
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x0e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe4
+
+	// VDPBF16PS Z29, Z30, Z13
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x0e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xed
+	VPBROADCASTD (R12)(R11*1), Z31
+
+	// VDPBF16PS Z28, Z31, Z14
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x06
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf4
+
+	// VDPBF16PS Z29, Z31, Z15
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x06
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xfd
+	VPBROADCASTD (R13), Z30
+
+	// VDPBF16PS Z28, Z30, Z16
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x0e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc4
+
+	// VDPBF16PS Z29, Z30, Z17
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x0e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xcd
+	VPBROADCASTD (R13)(BX*1), Z31
+
+	// VDPBF16PS Z28, Z31, Z18
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x06
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd4
+
+	// VDPBF16PS Z29, Z31, Z19
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x06
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xdd
+	VPBROADCASTD (R13)(BX*2), Z30
+
+	// VDPBF16PS Z28, Z30, Z20
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x0e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe4
+
+	// VDPBF16PS Z29, Z30, Z21
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x0e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xed
+	VPBROADCASTD (R13)(R11*1), Z31
+
+	// VDPBF16PS Z28, Z31, Z22
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x06
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf4
+
+	// VDPBF16PS Z29, Z31, Z23
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x06
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xfd
+	VPBROADCASTD (R14), Z30
+
+	// VDPBF16PS Z28, Z30, Z24
+	BYTE $0x62
+	BYTE $0x02
+	BYTE $0x0e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc4
+
+	// VDPBF16PS Z29, Z30, Z25
+	BYTE         $0x62
+	BYTE         $0x02
+	BYTE         $0x0e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xcd
+	VPBROADCASTD (R14)(BX*1), Z31
+
+	// VDPBF16PS Z28, Z31, Z26
+	BYTE $0x62
+	BYTE $0x02
+	BYTE $0x06
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd4
+
+	// VDPBF16PS Z29, Z31, Z27
+	BYTE $0x62
+	BYTE $0x02
+	BYTE $0x06
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xdd
+	ADDQ R9, R8
+	ADDQ SI, DX
+	ADDQ SI, R12
+	ADDQ SI, R13
+	ADDQ SI, R14
+	DECQ R10
+	JNZ  convTileBF16x14x32_step
+	ADDQ DI, DX
+	ADDQ DI, R12
+	ADDQ DI, R13
+	ADDQ DI, R14
+	DECQ AX
+	JNZ  convTileBF16x14x32_segment
+
+convTileBF16x14x32_done:
+	// Write C: acc (+ C) (+ bias), then max(., 0) if asked.
+	MOVQ c+64(FP), AX
+	MOVQ ldc+72(FP), CX
+	SHLQ $0x02, CX
+	MOVQ flags+88(FP), DX
+
+	// The columns' masks, one per vector, when flags has them.
+	MOVQ      DX, BX
+	SHRQ      $0x20, BX
+	JZ        convTileBF16x14x32_whole
+	KMOVW     BX, K1
+	SHRQ      $0x10, BX
+	KMOVW     BX, K2
+	SHRQ      $0x10, BX
+	TESTQ     $0x00000001, DX
+	JZ        convTileBF16x14x32_masked_noacc
+	MOVQ      AX, BX
+	VMOVUPS.Z (BX), K1, Z28
+	VADDPS    Z28, Z0, Z0
+	VMOVUPS.Z 64(BX), K2, Z29
+	VADDPS    Z29, Z1, Z1
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z28
+	VADDPS    Z28, Z2, Z2
+	VMOVUPS.Z 64(BX), K2, Z29
+	VADDPS    Z29, Z3, Z3
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z28
+	VADDPS    Z28, Z4, Z4
+	VMOVUPS.Z 64(BX), K2, Z29
+	VADDPS    Z29, Z5, Z5
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z28
+	VADDPS    Z28, Z6, Z6
+	VMOVUPS.Z 64(BX), K2, Z29
+	VADDPS    Z29, Z7, Z7
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z28
+	VADDPS    Z28, Z8, Z8
+	VMOVUPS.Z 64(BX), K2, Z29
+	VADDPS    Z29, Z9, Z9
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z28
+	VADDPS    Z28, Z10, Z10
+	VMOVUPS.Z 64(BX), K2, Z29
+	VADDPS    Z29, Z11, Z11
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z28
+	VADDPS    Z28, Z12, Z12
+	VMOVUPS.Z 64(BX), K2, Z29
+	VADDPS    Z29, Z13, Z13
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z28
+	VADDPS    Z28, Z14, Z14
+	VMOVUPS.Z 64(BX), K2, Z29
+	VADDPS    Z29, Z15, Z15
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z28
+	VADDPS    Z28, Z16, Z16
+	VMOVUPS.Z 64(BX), K2, Z29
+	VADDPS    Z29, Z17, Z17
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z28
+	VADDPS    Z28, Z18, Z18
+	VMOVUPS.Z 64(BX), K2, Z29
+	VADDPS    Z29, Z19, Z19
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z28
+	VADDPS    Z28, Z20, Z20
+	VMOVUPS.Z 64(BX), K2, Z29
+	VADDPS    Z29, Z21, Z21
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z28
+	VADDPS    Z28, Z22, Z22
+	VMOVUPS.Z 64(BX), K2, Z29
+	VADDPS    Z29, Z23, Z23
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z28
+	VADDPS    Z28, Z24, Z24
+	VMOVUPS.Z 64(BX), K2, Z29
+	VADDPS    Z29, Z25, Z25
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z28
+	VADDPS    Z28, Z26, Z26
+	VMOVUPS.Z 64(BX), K2, Z29
+	VADDPS    Z29, Z27, Z27
+
+convTileBF16x14x32_masked_noacc:
+	MOVQ    bias+80(FP), BX
+	TESTQ   BX, BX
+	JZ      convTileBF16x14x32_masked_bias
+	VMOVUPS (BX), Z28
+	VMOVUPS 64(BX), Z29
+	VADDPS  Z28, Z0, Z0
+	VADDPS  Z29, Z1, Z1
+	VADDPS  Z28, Z2, Z2
+	VADDPS  Z29, Z3, Z3
+	VADDPS  Z28, Z4, Z4
+	VADDPS  Z29, Z5, Z5
+	VADDPS  Z28, Z6, Z6
+	VADDPS  Z29, Z7, Z7
+	VADDPS  Z28, Z8, Z8
+	VADDPS  Z29, Z9, Z9
+	VADDPS  Z28, Z10, Z10
+	VADDPS  Z29, Z11, Z11
+	VADDPS  Z28, Z12, Z12
+	VADDPS  Z29, Z13, Z13
+	VADDPS  Z28, Z14, Z14
+	VADDPS  Z29, Z15, Z15
+	VADDPS  Z28, Z16, Z16
+	VADDPS  Z29, Z17, Z17
+	VADDPS  Z28, Z18, Z18
+	VADDPS  Z29, Z19, Z19
+	VADDPS  Z28, Z20, Z20
+	VADDPS  Z29, Z21, Z21
+	VADDPS  Z28, Z22, Z22
+	VADDPS  Z29, Z23, Z23
+	VADDPS  Z28, Z24, Z24
+	VADDPS  Z29, Z25, Z25
+	VADDPS  Z28, Z26, Z26
+	VADDPS  Z29, Z27, Z27
+
+convTileBF16x14x32_masked_bias:
+	TESTQ $0x00000002, DX
+	JZ    convTileBF16x14x32_masked_norelu
+
+	// max(0, s) as the second operand: a NaN in s is kept.
+	VXORPS Z30, Z30, Z30
+	VMAXPS Z0, Z30, Z0
+	VMAXPS Z1, Z30, Z1
+	VMAXPS Z2, Z30, Z2
+	VMAXPS Z3, Z30, Z3
+	VMAXPS Z4, Z30, Z4
+	VMAXPS Z5, Z30, Z5
+	VMAXPS Z6, Z30, Z6
+	VMAXPS Z7, Z30, Z7
+	VMAXPS Z8, Z30, Z8
+	VMAXPS Z9, Z30, Z9
+	VMAXPS Z10, Z30, Z10
+	VMAXPS Z11, Z30, Z11
+	VMAXPS Z12, Z30, Z12
+	VMAXPS Z13, Z30, Z13
+	VMAXPS Z14, Z30, Z14
+	VMAXPS Z15, Z30, Z15
+	VMAXPS Z16, Z30, Z16
+	VMAXPS Z17, Z30, Z17
+	VMAXPS Z18, Z30, Z18
+	VMAXPS Z19, Z30, Z19
+	VMAXPS Z20, Z30, Z20
+	VMAXPS Z21, Z30, Z21
+	VMAXPS Z22, Z30, Z22
+	VMAXPS Z23, Z30, Z23
+	VMAXPS Z24, Z30, Z24
+	VMAXPS Z25, Z30, Z25
+	VMAXPS Z26, Z30, Z26
+	VMAXPS Z27, Z30, Z27
+
+convTileBF16x14x32_masked_norelu:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Z3, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Z7, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Z9, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z10, K1, (AX)
+	VMOVUPS Z11, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z12, K1, (AX)
+	VMOVUPS Z13, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z14, K1, (AX)
+	VMOVUPS Z15, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z16, K1, (AX)
+	VMOVUPS Z17, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z18, K1, (AX)
+	VMOVUPS Z19, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z20, K1, (AX)
+	VMOVUPS Z21, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z22, K1, (AX)
+	VMOVUPS Z23, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z24, K1, (AX)
+	VMOVUPS Z25, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z26, K1, (AX)
+	VMOVUPS Z27, K2, 64(AX)
+	JMP     convTileBF16x14x32_written
+
+convTileBF16x14x32_whole:
+	TESTQ  $0x00000001, DX
+	JZ     convTileBF16x14x32_noacc
+	MOVQ   AX, BX
+	VADDPS (BX), Z0, Z0
+	VADDPS 64(BX), Z1, Z1
+	ADDQ   CX, BX
+	VADDPS (BX), Z2, Z2
+	VADDPS 64(BX), Z3, Z3
+	ADDQ   CX, BX
+	VADDPS (BX), Z4, Z4
+	VADDPS 64(BX), Z5, Z5
+	ADDQ   CX, BX
+	VADDPS (BX), Z6, Z6
+	VADDPS 64(BX), Z7, Z7
+	ADDQ   CX, BX
+	VADDPS (BX), Z8, Z8
+	VADDPS 64(BX), Z9, Z9
+	ADDQ   CX, BX
+	VADDPS (BX), Z10, Z10
+	VADDPS 64(BX), Z11, Z11
+	ADDQ   CX, BX
+	VADDPS (BX), Z12, Z12
+	VADDPS 64(BX), Z13, Z13
+	ADDQ   CX, BX
+	VADDPS (BX), Z14, Z14
+	VADDPS 64(BX), Z15, Z15
+	ADDQ   CX, BX
+	VADDPS (BX), Z16, Z16
+	VADDPS 64(BX), Z17, Z17
+	ADDQ   CX, BX
+	VADDPS (BX), Z18, Z18
+	VADDPS 64(BX), Z19, Z19
+	ADDQ   CX, BX
+	VADDPS (BX), Z20, Z20
+	VADDPS 64(BX), Z21, Z21
+	ADDQ   CX, BX
+	VADDPS (BX), Z22, Z22
+	VADDPS 64(BX), Z23, Z23
+	ADDQ   CX, BX
+	VADDPS (BX), Z24, Z24
+	VADDPS 64(BX), Z25, Z25
+	ADDQ   CX, BX
+	VADDPS (BX), Z26, Z26
+	VADDPS 64(BX), Z27, Z27
+
+convTileBF16x14x32_noacc:
+	MOVQ    bias+80(FP), BX
+	TESTQ   BX, BX
+	JZ      convTileBF16x14x32_bias
+	VMOVUPS (BX), Z28
+	VMOVUPS 64(BX), Z29
+	VADDPS  Z28, Z0, Z0
+	VADDPS  Z29, Z1, Z1
+	VADDPS  Z28, Z2, Z2
+	VADDPS  Z29, Z3, Z3
+	VADDPS  Z28, Z4, Z4
+	VADDPS  Z29, Z5, Z5
+	VADDPS  Z28, Z6, Z6
+	VADDPS  Z29, Z7, Z7
+	VADDPS  Z28, Z8, Z8
+	VADDPS  Z29, Z9, Z9
+	VADDPS  Z28, Z10, Z10
+	VADDPS  Z29, Z11, Z11
+	VADDPS  Z28, Z12, Z12
+	VADDPS  Z29, Z13, Z13
+	VADDPS  Z28, Z14, Z14
+	VADDPS  Z29, Z15, Z15
+	VADDPS  Z28, Z16, Z16
+	VADDPS  Z29, Z17, Z17
+	VADDPS  Z28, Z18, Z18
+	VADDPS  Z29, Z19, Z19
+	VADDPS  Z28, Z20, Z20
+	VADDPS  Z29, Z21, Z21
+	VADDPS  Z28, Z22, Z22
+	VADDPS  Z29, Z23, Z23
+	VADDPS  Z28, Z24, Z24
+	VADDPS  Z29, Z25, Z25
+	VADDPS  Z28, Z26, Z26
+	VADDPS  Z29, Z27, Z27
+
+convTileBF16x14x32_bias:
+	TESTQ $0x00000002, DX
+	JZ    convTileBF16x14x32_norelu
+
+	// max(0, s) as the second operand: a NaN in s is kept.
+	VXORPS Z30, Z30, Z30
+	VMAXPS Z0, Z30, Z0
+	VMAXPS Z1, Z30, Z1
+	VMAXPS Z2, Z30, Z2
+	VMAXPS Z3, Z30, Z3
+	VMAXPS Z4, Z30, Z4
+	VMAXPS Z5, Z30, Z5
+	VMAXPS Z6, Z30, Z6
+	VMAXPS Z7, Z30, Z7
+	VMAXPS Z8, Z30, Z8
+	VMAXPS Z9, Z30, Z9
+	VMAXPS Z10, Z30, Z10
+	VMAXPS Z11, Z30, Z11
+	VMAXPS Z12, Z30, Z12
+	VMAXPS Z13, Z30, Z13
+	VMAXPS Z14, Z30, Z14
+	VMAXPS Z15, Z30, Z15
+	VMAXPS Z16, Z30, Z16
+	VMAXPS Z17, Z30, Z17
+	VMAXPS Z18, Z30, Z18
+	VMAXPS Z19, Z30, Z19
+	VMAXPS Z20, Z30, Z20
+	VMAXPS Z21, Z30, Z21
+	VMAXPS Z22, Z30, Z22
+	VMAXPS Z23, Z30, Z23
+	VMAXPS Z24, Z30, Z24
+	VMAXPS Z25, Z30, Z25
+	VMAXPS Z26, Z30, Z26
+	VMAXPS Z27, Z30, Z27
+
+convTileBF16x14x32_norelu:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	VMOVUPS Z3, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	VMOVUPS Z5, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	VMOVUPS Z7, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, (AX)
+	VMOVUPS Z9, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z10, (AX)
+	VMOVUPS Z11, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z12, (AX)
+	VMOVUPS Z13, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z14, (AX)
+	VMOVUPS Z15, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z16, (AX)
+	VMOVUPS Z17, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z18, (AX)
+	VMOVUPS Z19, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z20, (AX)
+	VMOVUPS Z21, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z22, (AX)
+	VMOVUPS Z23, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z24, (AX)
+	VMOVUPS Z25, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z26, (AX)
+	VMOVUPS Z27, 64(AX)
+
+convTileBF16x14x32_written:
+	// The next tile, if any: A and C move on by nextA and nextC values.
+	MOVQ nextA+104(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, a+16(FP)
+	MOVQ nextC+112(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, c+64(FP)
+	DECQ count+96(FP)
+	JNZ  convTileBF16x14x32_tile
+	VZEROUPPER
+	RET
+
+// func convTileBF16x12x32(nseg int, seg int, a *float32, rsA int, csA int, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, count int, nextA int, nextC int)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512_BF16
+TEXT ·convTileBF16x12x32(SB), NOSPLIT, $0-120
+convTileBF16x12x32_tile:
+	MOVQ nseg+0(FP), AX
+	MOVQ seg+8(FP), CX
+	MOVQ a+16(FP), DX
+	MOVQ rsA+24(FP), BX
+	MOVQ csA+32(FP), SI
+	MOVQ segA+40(FP), DI
+	MOVQ b+48(FP), R8
+	MOVQ ldb+56(FP), R9
+
+	// Strides in bytes; jump takes A from the end of a segment to the start of the next.
+	SHLQ  $0x02, BX
+	SHLQ  $0x02, SI
+	SHLQ  $0x02, DI
+	SHLQ  $0x02, R9
+	MOVQ  CX, R10
+	IMULQ SI, R10
+	SUBQ  R10, DI
+
+	// Row bases: row i of A is at base[i/4] + (i%4)*rs.
+	LEAQ (BX)(BX*2), R11
+	LEAQ (DX)(BX*4), R12
+	LEAQ (R12)(BX*4), R13
+
+	// Zero the accumulators.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	VXORPS Z22, Z22, Z22
+	VXORPS Z23, Z23, Z23
+	TESTQ  AX, AX
+	JZ     convTileBF16x12x32_done
+	TESTQ  CX, CX
+	JZ     convTileBF16x12x32_done
+
+convTileBF16x12x32_segment:
+	MOVQ CX, R10
+
+convTileBF16x12x32_step:
+	// One rank-1 update: acc[i][:] += a[i] * b[:].
+	VMOVUPS      (R8), Z24
+	VMOVUPS      64(R8), Z25
+	VPBROADCASTD (DX), Z26
+
+	// VDPBF16PS Z24, Z26, Z0
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z1
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (DX)(BX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z2
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z3
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (DX)(BX*2), Z28
+
+	// VDPBF16PS Z24, Z28, Z4
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x1e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z28, Z5
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x1e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (DX)(R11*1), Z29
+
+	// VDPBF16PS Z24, Z29, Z6
+	BYTE $0x62
+	BYTE $0x92
+	BYTE $0x16
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z29, Z7
+	BYTE         $0x62
+	BYTE         $0x92
+	BYTE         $0x16
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD (R12), Z26
+
+	// VDPBF16PS Z24, Z26, Z8
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z9
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (R12)(BX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z10
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z11
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (R12)(BX*2), Z28
+
+	// VDPBF16PS Z24, Z28, Z12
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x1e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z28, Z13
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x1e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (R12)(R11*1), Z29
+
+	// VDPBF16PS Z24, Z29, Z14
+	BYTE $0x62
+	BYTE $0x12
+	BYTE $0x16
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z29, Z15
+	BYTE         $0x62
+	BYTE         $0x12
+	BYTE         $0x16
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD (R13), Z26
+
+	// VDPBF16PS Z24, Z26, Z16
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x2e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z25, Z26, Z17
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x2e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (R13)(BX*1), Z27
+
+	// VDPBF16PS Z24, Z27, Z18
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x26
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z25, Z27, Z19
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x26
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (R13)(BX*2), Z28
+
+	// VDPBF16PS Z24, Z28, Z20
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x1e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z25, Z28, Z21
+	BYTE         $0x62
+	BYTE         $0x82
+	BYTE         $0x1e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (R13)(R11*1), Z29
+
+	// VDPBF16PS Z24, Z29, Z22
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x16
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z25, Z29, Z23
+	BYTE $0x62
+	BYTE $0x82
+	BYTE $0x16
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf9
+	ADDQ R9, R8
+	ADDQ SI, DX
+	ADDQ SI, R12
+	ADDQ SI, R13
+	DECQ R10
+	JNZ  convTileBF16x12x32_step
+	ADDQ DI, DX
+	ADDQ DI, R12
+	ADDQ DI, R13
+	DECQ AX
+	JNZ  convTileBF16x12x32_segment
+
+convTileBF16x12x32_done:
+	// Write C: acc (+ C) (+ bias), then max(., 0) if asked.
+	MOVQ c+64(FP), AX
+	MOVQ ldc+72(FP), CX
+	SHLQ $0x02, CX
+	MOVQ flags+88(FP), DX
+
+	// The columns' masks, one per vector, when flags has them.
+	MOVQ      DX, BX
+	SHRQ      $0x20, BX
+	JZ        convTileBF16x12x32_whole
+	KMOVW     BX, K1
+	SHRQ      $0x10, BX
+	KMOVW     BX, K2
+	SHRQ      $0x10, BX
+	TESTQ     $0x00000001, DX
+	JZ        convTileBF16x12x32_masked_noacc
+	MOVQ      AX, BX
+	VMOVUPS.Z (BX), K1, Z24
+	VADDPS    Z24, Z0, Z0
+	VMOVUPS.Z 64(BX), K2, Z25
+	VADDPS    Z25, Z1, Z1
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z24
+	VADDPS    Z24, Z2, Z2
+	VMOVUPS.Z 64(BX), K2, Z25
+	VADDPS    Z25, Z3, Z3
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z24
+	VADDPS    Z24, Z4, Z4
+	VMOVUPS.Z 64(BX), K2, Z25
+	VADDPS    Z25, Z5, Z5
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z24
+	VADDPS    Z24, Z6, Z6
+	VMOVUPS.Z 64(BX), K2, Z25
+	VADDPS    Z25, Z7, Z7
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z24
+	VADDPS    Z24, Z8, Z8
+	VMOVUPS.Z 64(BX), K2, Z25
+	VADDPS    Z25, Z9, Z9
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z24
+	VADDPS    Z24, Z10, Z10
+	VMOVUPS.Z 64(BX), K2, Z25
+	VADDPS    Z25, Z11, Z11
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z24
+	VADDPS    Z24, Z12, Z12
+	VMOVUPS.Z 64(BX), K2, Z25
+	VADDPS    Z25, Z13, Z13
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z24
+	VADDPS    Z24, Z14, Z14
+	VMOVUPS.Z 64(BX), K2, Z25
+	VADDPS    Z25, Z15, Z15
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z24
+	VADDPS    Z24, Z16, Z16
+	VMOVUPS.Z 64(BX), K2, Z25
+	VADDPS    Z25, Z17, Z17
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z24
+	VADDPS    Z24, Z18, Z18
+	VMOVUPS.Z 64(BX), K2, Z25
+	VADDPS    Z25, Z19, Z19
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z24
+	VADDPS    Z24, Z20, Z20
+	VMOVUPS.Z 64(BX), K2, Z25
+	VADDPS    Z25, Z21, Z21
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z24
+	VADDPS    Z24, Z22, Z22
+	VMOVUPS.Z 64(BX), K2, Z25
+	VADDPS    Z25, Z23, Z23
+
+convTileBF16x12x32_masked_noacc:
+	MOVQ    bias+80(FP), BX
+	TESTQ   BX, BX
+	JZ      convTileBF16x12x32_masked_bias
+	VMOVUPS (BX), Z24
+	VMOVUPS 64(BX), Z25
+	VADDPS  Z24, Z0, Z0
+	VADDPS  Z25, Z1, Z1
+	VADDPS  Z24, Z2, Z2
+	VADDPS  Z25, Z3, Z3
+	VADDPS  Z24, Z4, Z4
+	VADDPS  Z25, Z5, Z5
+	VADDPS  Z24, Z6, Z6
+	VADDPS  Z25, Z7, Z7
+	VADDPS  Z24, Z8, Z8
+	VADDPS  Z25, Z9, Z9
+	VADDPS  Z24, Z10, Z10
+	VADDPS  Z25, Z11, Z11
+	VADDPS  Z24, Z12, Z12
+	VADDPS  Z25, Z13, Z13
+	VADDPS  Z24, Z14, Z14
+	VADDPS  Z25, Z15, Z15
+	VADDPS  Z24, Z16, Z16
+	VADDPS  Z25, Z17, Z17
+	VADDPS  Z24, Z18, Z18
+	VADDPS  Z25, Z19, Z19
+	VADDPS  Z24, Z20, Z20
+	VADDPS  Z25, Z21, Z21
+	VADDPS  Z24, Z22, Z22
+	VADDPS  Z25, Z23, Z23
+
+convTileBF16x12x32_masked_bias:
+	TESTQ $0x00000002, DX
+	JZ    convTileBF16x12x32_masked_norelu
+
+	// max(0, s) as the second operand: a NaN in s is kept.
+	VXORPS Z26, Z26, Z26
+	VMAXPS Z0, Z26, Z0
+	VMAXPS Z1, Z26, Z1
+	VMAXPS Z2, Z26, Z2
+	VMAXPS Z3, Z26, Z3
+	VMAXPS Z4, Z26, Z4
+	VMAXPS Z5, Z26, Z5
+	VMAXPS Z6, Z26, Z6
+	VMAXPS Z7, Z26, Z7
+	VMAXPS Z8, Z26, Z8
+	VMAXPS Z9, Z26, Z9
+	VMAXPS Z10, Z26, Z10
+	VMAXPS Z11, Z26, Z11
+	VMAXPS Z12, Z26, Z12
+	VMAXPS Z13, Z26, Z13
+	VMAXPS Z14, Z26, Z14
+	VMAXPS Z15, Z26, Z15
+	VMAXPS Z16, Z26, Z16
+	VMAXPS Z17, Z26, Z17
+	VMAXPS Z18, Z26, Z18
+	VMAXPS Z19, Z26, Z19
+	VMAXPS Z20, Z26, Z20
+	VMAXPS Z21, Z26, Z21
+	VMAXPS Z22, Z26, Z22
+	VMAXPS Z23, Z26, Z23
+
+convTileBF16x12x32_masked_norelu:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Z3, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Z7, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Z9, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z10, K1, (AX)
+	VMOVUPS Z11, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z12, K1, (AX)
+	VMOVUPS Z13, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z14, K1, (AX)
+	VMOVUPS Z15, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z16, K1, (AX)
+	VMOVUPS Z17, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z18, K1, (AX)
+	VMOVUPS Z19, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z20, K1, (AX)
+	VMOVUPS Z21, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z22, K1, (AX)
+	VMOVUPS Z23, K2, 64(AX)
+	JMP     convTileBF16x12x32_written
+
+convTileBF16x12x32_whole:
+	TESTQ  $0x00000001, DX
+	JZ     convTileBF16x12x32_noacc
+	MOVQ   AX, BX
+	VADDPS (BX), Z0, Z0
+	VADDPS 64(BX), Z1, Z1
+	ADDQ   CX, BX
+	VADDPS (BX), Z2, Z2
+	VADDPS 64(BX), Z3, Z3
+	ADDQ   CX, BX
+	VADDPS (BX), Z4, Z4
+	VADDPS 64(BX), Z5, Z5
+	ADDQ   CX, BX
+	VADDPS (BX), Z6, Z6
+	VADDPS 64(BX), Z7, Z7
+	ADDQ   CX, BX
+	VADDPS (BX), Z8, Z8
+	VADDPS 64(BX), Z9, Z9
+	ADDQ   CX, BX
+	VADDPS (BX), Z10, Z10
+	VADDPS 64(BX), Z11, Z11
+	ADDQ   CX, BX
+	VADDPS (BX), Z12, Z12
+	VADDPS 64(BX), Z13, Z13
+	ADDQ   CX, BX
+	VADDPS (BX), Z14, Z14
+	VADDPS 64(BX), Z15, Z15
+	ADDQ   CX, BX
+	VADDPS (BX), Z16, Z16
+	VADDPS 64(BX), Z17, Z17
+	ADDQ   CX, BX
+	VADDPS (BX), Z18, Z18
+	VADDPS 64(BX), Z19, Z19
+	ADDQ   CX, BX
+	VADDPS (BX), Z20, Z20
+	VADDPS 64(BX), Z21, Z21
+	ADDQ   CX, BX
+	VADDPS (BX), Z22, Z22
+	VADDPS 64(BX), Z23, Z23
+
+convTileBF16x12x32_noacc:
+	MOVQ    bias+80(FP), BX
+	TESTQ   BX, BX
+	JZ      convTileBF16x12x32_bias
+	VMOVUPS (BX), Z24
+	VMOVUPS 64(BX), Z25
+	VADDPS  Z24, Z0, Z0
+	VADDPS  Z25, Z1, Z1
+	VADDPS  Z24, Z2, Z2
+	VADDPS  Z25, Z3, Z3
+	VADDPS  Z24, Z4, Z4
+	VADDPS  Z25, Z5, Z5
+	VADDPS  Z24, Z6, Z6
+	VADDPS  Z25, Z7, Z7
+	VADDPS  Z24, Z8, Z8
+	VADDPS  Z25, Z9, Z9
+	VADDPS  Z24, Z10, Z10
+	VADDPS  Z25, Z11, Z11
+	VADDPS  Z24, Z12, Z12
+	VADDPS  Z25, Z13, Z13
+	VADDPS  Z24, Z14, Z14
+	VADDPS  Z25, Z15, Z15
+	VADDPS  Z24, Z16, Z16
+	VADDPS  Z25, Z17, Z17
+	VADDPS  Z24, Z18, Z18
+	VADDPS  Z25, Z19, Z19
+	VADDPS  Z24, Z20, Z20
+	VADDPS  Z25, Z21, Z21
+	VADDPS  Z24, Z22, Z22
+	VADDPS  Z25, Z23, Z23
+
+convTileBF16x12x32_bias:
+	TESTQ $0x00000002, DX
+	JZ    convTileBF16x12x32_norelu
+
+	// max(0, s) as the second operand: a NaN in s is kept.
+	VXORPS Z26, Z26, Z26
+	VMAXPS Z0, Z26, Z0
+	VMAXPS Z1, Z26, Z1
+	VMAXPS Z2, Z26, Z2
+	VMAXPS Z3, Z26, Z3
+	VMAXPS Z4, Z26, Z4
+	VMAXPS Z5, Z26, Z5
+	VMAXPS Z6, Z26, Z6
+	VMAXPS Z7, Z26, Z7
+	VMAXPS Z8, Z26, Z8
+	VMAXPS Z9, Z26, Z9
+	VMAXPS Z10, Z26, Z10
+	VMAXPS Z11, Z26, Z11
+	VMAXPS Z12, Z26, Z12
+	VMAXPS Z13, Z26, Z13
+	VMAXPS Z14, Z26, Z14
+	VMAXPS Z15, Z26, Z15
+	VMAXPS Z16, Z26, Z16
+	VMAXPS Z17, Z26, Z17
+	VMAXPS Z18, Z26, Z18
+	VMAXPS Z19, Z26, Z19
+	VMAXPS Z20, Z26, Z20
+	VMAXPS Z21, Z26, Z21
+	VMAXPS Z22, Z26, Z22
+	VMAXPS Z23, Z26, Z23
+
+convTileBF16x12x32_norelu:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	VMOVUPS Z3, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	VMOVUPS Z5, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	VMOVUPS Z7, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, (AX)
+	VMOVUPS Z9, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z10, (AX)
+	VMOVUPS Z11, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z12, (AX)
+	VMOVUPS Z13, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z14, (AX)
+	VMOVUPS Z15, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z16, (AX)
+	VMOVUPS Z17, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z18, (AX)
+	VMOVUPS Z19, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z20, (AX)
+	VMOVUPS Z21, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z22, (AX)
+	VMOVUPS Z23, 64(AX)
+
+convTileBF16x12x32_written:
+	// The next tile, if any: A and C move on by nextA and nextC values.
+	MOVQ nextA+104(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, a+16(FP)
+	MOVQ nextC+112(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, c+64(FP)
+	DECQ count+96(FP)
+	JNZ  convTileBF16x12x32_tile
+	VZEROUPPER
+	RET
+
+// func convTileBF16x8x32(nseg int, seg int, a *float32, rsA int, csA int, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, count int, nextA int, nextC int)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512_BF16
+TEXT ·convTileBF16x8x32(SB), NOSPLIT, $0-120
+convTileBF16x8x32_tile:
+	MOVQ nseg+0(FP), AX
+	MOVQ seg+8(FP), CX
+	MOVQ a+16(FP), DX
+	MOVQ rsA+24(FP), BX
+	MOVQ csA+32(FP), SI
+	MOVQ segA+40(FP), DI
+	MOVQ b+48(FP), R8
+	MOVQ ldb+56(FP), R9
+
+	// Strides in bytes; jump takes A from the end of a segment to the start of the next.
+	SHLQ  $0x02, BX
+	SHLQ  $0x02, SI
+	SHLQ  $0x02, DI
+	SHLQ  $0x02, R9
+	MOVQ  CX, R10
+	IMULQ SI, R10
+	SUBQ  R10, DI
+
+	// Row bases: row i of A is at base[i/4] + (i%4)*rs.
+	LEAQ (BX)(BX*2), R11
+	LEAQ (DX)(BX*4), R12
+
+	// Zero the accumulators.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	TESTQ  AX, AX
+	JZ     convTileBF16x8x32_done
+	TESTQ  CX, CX
+	JZ     convTileBF16x8x32_done
+
+convTileBF16x8x32_segment:
+	MOVQ CX, R10
+
+convTileBF16x8x32_step:
+	// One rank-1 update: acc[i][:] += a[i] * b[:].
+	VMOVUPS      (R8), Z16
+	VMOVUPS      64(R8), Z17
+	VPBROADCASTD (DX), Z18
+
+	// VDPBF16PS Z16, Z18, Z0
+	BYTE $0x62
+	BYTE $0xb2
+	BYTE $0x6e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z17, Z18, Z1
+	BYTE         $0x62
+	BYTE         $0xb2
+	BYTE         $0x6e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (DX)(BX*1), Z19
+
+	// VDPBF16PS Z16, Z19, Z2
+	BYTE $0x62
+	BYTE $0xb2
+	BYTE $0x66
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z17, Z19, Z3
+	BYTE         $0x62
+	BYTE         $0xb2
+	BYTE         $0x66
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (DX)(BX*2), Z20
+
+	// VDPBF16PS Z16, Z20, Z4
+	BYTE $0x62
+	BYTE $0xb2
+	BYTE $0x5e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z17, Z20, Z5
+	BYTE         $0x62
+	BYTE         $0xb2
+	BYTE         $0x5e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (DX)(R11*1), Z21
+
+	// VDPBF16PS Z16, Z21, Z6
+	BYTE $0x62
+	BYTE $0xb2
+	BYTE $0x56
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z17, Z21, Z7
+	BYTE         $0x62
+	BYTE         $0xb2
+	BYTE         $0x56
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf9
+	VPBROADCASTD (R12), Z18
+
+	// VDPBF16PS Z16, Z18, Z8
+	BYTE $0x62
+	BYTE $0x32
+	BYTE $0x6e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z17, Z18, Z9
+	BYTE         $0x62
+	BYTE         $0x32
+	BYTE         $0x6e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (R12)(BX*1), Z19
+
+	// VDPBF16PS Z16, Z19, Z10
+	BYTE $0x62
+	BYTE $0x32
+	BYTE $0x66
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z17, Z19, Z11
+	BYTE         $0x62
+	BYTE         $0x32
+	BYTE         $0x66
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (R12)(BX*2), Z20
+
+	// VDPBF16PS Z16, Z20, Z12
+	BYTE $0x62
+	BYTE $0x32
+	BYTE $0x5e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z17, Z20, Z13
+	BYTE         $0x62
+	BYTE         $0x32
+	BYTE         $0x5e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (R12)(R11*1), Z21
+
+	// VDPBF16PS Z16, Z21, Z14
+	BYTE $0x62
+	BYTE $0x32
+	BYTE $0x56
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z17, Z21, Z15
+	BYTE $0x62
+	BYTE $0x32
+	BYTE $0x56
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf9
+	ADDQ R9, R8
+	ADDQ SI, DX
+	ADDQ SI, R12
+	DECQ R10
+	JNZ  convTileBF16x8x32_step
+	ADDQ DI, DX
+	ADDQ DI, R12
+	DECQ AX
+	JNZ  convTileBF16x8x32_segment
+
+convTileBF16x8x32_done:
+	// Write C: acc (+ C) (+ bias), then max(., 0) if asked.
+	MOVQ c+64(FP), AX
+	MOVQ ldc+72(FP), CX
+	SHLQ $0x02, CX
+	MOVQ flags+88(FP), DX
+
+	// The columns' masks, one per vector, when flags has them.
+	MOVQ      DX, BX
+	SHRQ      $0x20, BX
+	JZ        convTileBF16x8x32_whole
+	KMOVW     BX, K1
+	SHRQ      $0x10, BX
+	KMOVW     BX, K2
+	SHRQ      $0x10, BX
+	TESTQ     $0x00000001, DX
+	JZ        convTileBF16x8x32_masked_noacc
+	MOVQ      AX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z0, Z0
+	VMOVUPS.Z 64(BX), K2, Z17
+	VADDPS    Z17, Z1, Z1
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z2, Z2
+	VMOVUPS.Z 64(BX), K2, Z17
+	VADDPS    Z17, Z3, Z3
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z4, Z4
+	VMOVUPS.Z 64(BX), K2, Z17
+	VADDPS    Z17, Z5, Z5
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z6, Z6
+	VMOVUPS.Z 64(BX), K2, Z17
+	VADDPS    Z17, Z7, Z7
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z8, Z8
+	VMOVUPS.Z 64(BX), K2, Z17
+	VADDPS    Z17, Z9, Z9
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z10, Z10
+	VMOVUPS.Z 64(BX), K2, Z17
+	VADDPS    Z17, Z11, Z11
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z12, Z12
+	VMOVUPS.Z 64(BX), K2, Z17
+	VADDPS    Z17, Z13, Z13
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z14, Z14
+	VMOVUPS.Z 64(BX), K2, Z17
+	VADDPS    Z17, Z15, Z15
+
+convTileBF16x8x32_masked_noacc:
+	MOVQ    bias+80(FP), BX
+	TESTQ   BX, BX
+	JZ      convTileBF16x8x32_masked_bias
+	VMOVUPS (BX), Z16
+	VMOVUPS 64(BX), Z17
+	VADDPS  Z16, Z0, Z0
+	VADDPS  Z17, Z1, Z1
+	VADDPS  Z16, Z2, Z2
+	VADDPS  Z17, Z3, Z3
+	VADDPS  Z16, Z4, Z4
+	VADDPS  Z17, Z5, Z5
+	VADDPS  Z16, Z6, Z6
+	VADDPS  Z17, Z7, Z7
+	VADDPS  Z16, Z8, Z8
+	VADDPS  Z17, Z9, Z9
+	VADDPS  Z16, Z10, Z10
+	VADDPS  Z17, Z11, Z11
+	VADDPS  Z16, Z12, Z12
+	VADDPS  Z17, Z13, Z13
+	VADDPS  Z16, Z14, Z14
+	VADDPS  Z17, Z15, Z15
+
+convTileBF16x8x32_masked_bias:
+	TESTQ $0x00000002, DX
+	JZ    convTileBF16x8x32_masked_norelu
+
+	// max(0, s) as the second operand: a NaN in s is kept.
+	VXORPS Z18, Z18, Z18
+	VMAXPS Z0, Z18, Z0
+	VMAXPS Z1, Z18, Z1
+	VMAXPS Z2, Z18, Z2
+	VMAXPS Z3, Z18, Z3
+	VMAXPS Z4, Z18, Z4
+	VMAXPS Z5, Z18, Z5
+	VMAXPS Z6, Z18, Z6
+	VMAXPS Z7, Z18, Z7
+	VMAXPS Z8, Z18, Z8
+	VMAXPS Z9, Z18, Z9
+	VMAXPS Z10, Z18, Z10
+	VMAXPS Z11, Z18, Z11
+	VMAXPS Z12, Z18, Z12
+	VMAXPS Z13, Z18, Z13
+	VMAXPS Z14, Z18, Z14
+	VMAXPS Z15, Z18, Z15
+
+convTileBF16x8x32_masked_norelu:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Z3, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Z7, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Z9, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z10, K1, (AX)
+	VMOVUPS Z11, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z12, K1, (AX)
+	VMOVUPS Z13, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z14, K1, (AX)
+	VMOVUPS Z15, K2, 64(AX)
+	JMP     convTileBF16x8x32_written
+
+convTileBF16x8x32_whole:
+	TESTQ  $0x00000001, DX
+	JZ     convTileBF16x8x32_noacc
+	MOVQ   AX, BX
+	VADDPS (BX), Z0, Z0
+	VADDPS 64(BX), Z1, Z1
+	ADDQ   CX, BX
+	VADDPS (BX), Z2, Z2
+	VADDPS 64(BX), Z3, Z3
+	ADDQ   CX, BX
+	VADDPS (BX), Z4, Z4
+	VADDPS 64(BX), Z5, Z5
+	ADDQ   CX, BX
+	VADDPS (BX), Z6, Z6
+	VADDPS 64(BX), Z7, Z7
+	ADDQ   CX, BX
+	VADDPS (BX), Z8, Z8
+	VADDPS 64(BX), Z9, Z9
+	ADDQ   CX, BX
+	VADDPS (BX), Z10, Z10
+	VADDPS 64(BX), Z11, Z11
+	ADDQ   CX, BX
+	VADDPS (BX), Z12, Z12
+	VADDPS 64(BX), Z13, Z13
+	ADDQ   CX, BX
+	VADDPS (BX), Z14, Z14
+	VADDPS 64(BX), Z15, Z15
+
+convTileBF16x8x32_noacc:
+	MOVQ    bias+80(FP), BX
+	TESTQ   BX, BX
+	JZ      convTileBF16x8x32_bias
+	VMOVUPS (BX), Z16
+	VMOVUPS 64(BX), Z17
+	VADDPS  Z16, Z0, Z0
+	VADDPS  Z17, Z1, Z1
+	VADDPS  Z16, Z2, Z2
+	VADDPS  Z17, Z3, Z3
+	VADDPS  Z16, Z4, Z4
+	VADDPS  Z17, Z5, Z5
+	VADDPS  Z16, Z6, Z6
+	VADDPS  Z17, Z7, Z7
+	VADDPS  Z16, Z8, Z8
+	VADDPS  Z17, Z9, Z9
+	VADDPS  Z16, Z10, Z10
+	VADDPS  Z17, Z11, Z11
+	VADDPS  Z16, Z12, Z12
+	VADDPS  Z17, Z13, Z13
+	VADDPS  Z16, Z14, Z14
+	VADDPS  Z17, Z15, Z15
+
+convTileBF16x8x32_bias:
+	TESTQ $0x00000002, DX
+	JZ    convTileBF16x8x32_norelu
+
+	// max(0, s) as the second operand: a NaN in s is kept.
+	VXORPS Z18, Z18, Z18
+	VMAXPS Z0, Z18, Z0
+	VMAXPS Z1, Z18, Z1
+	VMAXPS Z2, Z18, Z2
+	VMAXPS Z3, Z18, Z3
+	VMAXPS Z4, Z18, Z4
+	VMAXPS Z5, Z18, Z5
+	VMAXPS Z6, Z18, Z6
+	VMAXPS Z7, Z18, Z7
+	VMAXPS Z8, Z18, Z8
+	VMAXPS Z9, Z18, Z9
+	VMAXPS Z10, Z18, Z10
+	VMAXPS Z11, Z18, Z11
+	VMAXPS Z12, Z18, Z12
+	VMAXPS Z13, Z18, Z13
+	VMAXPS Z14, Z18, Z14
+	VMAXPS Z15, Z18, Z15
+
+convTileBF16x8x32_norelu:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	VMOVUPS Z3, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	VMOVUPS Z5, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	VMOVUPS Z7, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, (AX)
+	VMOVUPS Z9, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z10, (AX)
+	VMOVUPS Z11, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z12, (AX)
+	VMOVUPS Z13, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z14, (AX)
+	VMOVUPS Z15, 64(AX)
+
+convTileBF16x8x32_written:
+	// The next tile, if any: A and C move on by nextA and nextC values.
+	MOVQ nextA+104(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, a+16(FP)
+	MOVQ nextC+112(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, c+64(FP)
+	DECQ count+96(FP)
+	JNZ  convTileBF16x8x32_tile
+	VZEROUPPER
+	RET
+
+// func convTileBF16x7x32(nseg int, seg int, a *float32, rsA int, csA int, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, count int, nextA int, nextC int)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512_BF16
+TEXT ·convTileBF16x7x32(SB), NOSPLIT, $0-120
+convTileBF16x7x32_tile:
+	MOVQ nseg+0(FP), AX
+	MOVQ seg+8(FP), CX
+	MOVQ a+16(FP), DX
+	MOVQ rsA+24(FP), BX
+	MOVQ csA+32(FP), SI
+	MOVQ segA+40(FP), DI
+	MOVQ b+48(FP), R8
+	MOVQ ldb+56(FP), R9
+
+	// Strides in bytes; jump takes A from the end of a segment to the start of the next.
+	SHLQ  $0x02, BX
+	SHLQ  $0x02, SI
+	SHLQ  $0x02, DI
+	SHLQ  $0x02, R9
+	MOVQ  CX, R10
+	IMULQ SI, R10
+	SUBQ  R10, DI
+
+	// Row bases: row i of A is at base[i/4] + (i%4)*rs.
+	LEAQ (BX)(BX*2), R11
+	LEAQ (DX)(BX*4), R12
+
+	// Zero the accumulators.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	TESTQ  AX, AX
+	JZ     convTileBF16x7x32_done
+	TESTQ  CX, CX
+	JZ     convTileBF16x7x32_done
+
+convTileBF16x7x32_segment:
+	MOVQ CX, R10
+
+convTileBF16x7x32_step:
+	// One rank-1 update: acc[i][:] += a[i] * b[:].
+	VMOVUPS      (R8), Z14
+	VMOVUPS      64(R8), Z15
+	VPBROADCASTD (DX), Z16
+
+	// VDPBF16PS Z14, Z16, Z0
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x7e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc6
+
+	// VDPBF16PS Z15, Z16, Z1
+	BYTE         $0x62
+	BYTE         $0xd2
+	BYTE         $0x7e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xcf
+	VPBROADCASTD (DX)(BX*1), Z17
+
+	// VDPBF16PS Z14, Z17, Z2
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x76
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd6
+
+	// VDPBF16PS Z15, Z17, Z3
+	BYTE         $0x62
+	BYTE         $0xd2
+	BYTE         $0x76
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xdf
+	VPBROADCASTD (DX)(BX*2), Z18
+
+	// VDPBF16PS Z14, Z18, Z4
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x6e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe6
+
+	// VDPBF16PS Z15, Z18, Z5
+	BYTE         $0x62
+	BYTE         $0xd2
+	BYTE         $0x6e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xef
+	VPBROADCASTD (DX)(R11*1), Z19
+
+	// VDPBF16PS Z14, Z19, Z6
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x66
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf6
+
+	// VDPBF16PS Z15, Z19, Z7
+	BYTE         $0x62
+	BYTE         $0xd2
+	BYTE         $0x66
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xff
+	VPBROADCASTD (R12), Z16
+
+	// VDPBF16PS Z14, Z16, Z8
+	BYTE $0x62
+	BYTE $0x52
+	BYTE $0x7e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc6
+
+	// VDPBF16PS Z15, Z16, Z9
+	BYTE         $0x62
+	BYTE         $0x52
+	BYTE         $0x7e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xcf
+	VPBROADCASTD (R12)(BX*1), Z17
+
+	// VDPBF16PS Z14, Z17, Z10
+	BYTE $0x62
+	BYTE $0x52
+	BYTE $0x76
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd6
+
+	// VDPBF16PS Z15, Z17, Z11
+	BYTE         $0x62
+	BYTE         $0x52
+	BYTE         $0x76
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xdf
+	VPBROADCASTD (R12)(BX*2), Z18
+
+	// VDPBF16PS Z14, Z18, Z12
+	BYTE $0x62
+	BYTE $0x52
+	BYTE $0x6e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe6
+
+	// VDPBF16PS Z15, Z18, Z13
+	BYTE $0x62
+	BYTE $0x52
+	BYTE $0x6e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xef
+	ADDQ R9, R8
+	ADDQ SI, DX
+	ADDQ SI, R12
+	DECQ R10
+	JNZ  convTileBF16x7x32_step
+	ADDQ DI, DX
+	ADDQ DI, R12
+	DECQ AX
+	JNZ  convTileBF16x7x32_segment
+
+convTileBF16x7x32_done:
+	// Write C: acc (+ C) (+ bias), then max(., 0) if asked.
+	MOVQ c+64(FP), AX
+	MOVQ ldc+72(FP), CX
+	SHLQ $0x02, CX
+	MOVQ flags+88(FP), DX
+
+	// The columns' masks, one per vector, when flags has them.
+	MOVQ      DX, BX
+	SHRQ      $0x20, BX
+	JZ        convTileBF16x7x32_whole
+	KMOVW     BX, K1
+	SHRQ      $0x10, BX
+	KMOVW     BX, K2
+	SHRQ      $0x10, BX
+	TESTQ     $0x00000001, DX
+	JZ        convTileBF16x7x32_masked_noacc
+	MOVQ      AX, BX
+	VMOVUPS.Z (BX), K1, Z14
+	VADDPS    Z14, Z0, Z0
+	VMOVUPS.Z 64(BX), K2, Z15
+	VADDPS    Z15, Z1, Z1
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z14
+	VADDPS    Z14, Z2, Z2
+	VMOVUPS.Z 64(BX), K2, Z15
+	VADDPS    Z15, Z3, Z3
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z14
+	VADDPS    Z14, Z4, Z4
+	VMOVUPS.Z 64(BX), K2, Z15
+	VADDPS    Z15, Z5, Z5
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z14
+	VADDPS    Z14, Z6, Z6
+	VMOVUPS.Z 64(BX), K2, Z15
+	VADDPS    Z15, Z7, Z7
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z14
+	VADDPS    Z14, Z8, Z8
+	VMOVUPS.Z 64(BX), K2, Z15
+	VADDPS    Z15, Z9, Z9
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z14
+	VADDPS    Z14, Z10, Z10
+	VMOVUPS.Z 64(BX), K2, Z15
+	VADDPS    Z15, Z11, Z11
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z14
+	VADDPS    Z14, Z12, Z12
+	VMOVUPS.Z 64(BX), K2, Z15
+	VADDPS    Z15, Z13, Z13
+
+convTileBF16x7x32_masked_noacc:
+	MOVQ    bias+80(FP), BX
+	TESTQ   BX, BX
+	JZ      convTileBF16x7x32_masked_bias
+	VMOVUPS (BX), Z14
+	VMOVUPS 64(BX), Z15
+	VADDPS  Z14, Z0, Z0
+	VADDPS  Z15, Z1, Z1
+	VADDPS  Z14, Z2, Z2
+	VADDPS  Z15, Z3, Z3
+	VADDPS  Z14, Z4, Z4
+	VADDPS  Z15, Z5, Z5
+	VADDPS  Z14, Z6, Z6
+	VADDPS  Z15, Z7, Z7
+	VADDPS  Z14, Z8, Z8
+	VADDPS  Z15, Z9, Z9
+	VADDPS  Z14, Z10, Z10
+	VADDPS  Z15, Z11, Z11
+	VADDPS  Z14, Z12, Z12
+	VADDPS  Z15, Z13, Z13
+
+convTileBF16x7x32_masked_bias:
+	TESTQ $0x00000002, DX
+	JZ    convTileBF16x7x32_masked_norelu
+
+	// max(0, s) as the second operand: a NaN in s is kept.
+	VXORPS Z16, Z16, Z16
+	VMAXPS Z0, Z16, Z0
+	VMAXPS Z1, Z16, Z1
+	VMAXPS Z2, Z16, Z2
+	VMAXPS Z3, Z16, Z3
+	VMAXPS Z4, Z16, Z4
+	VMAXPS Z5, Z16, Z5
+	VMAXPS Z6, Z16, Z6
+	VMAXPS Z7, Z16, Z7
+	VMAXPS Z8, Z16, Z8
+	VMAXPS Z9, Z16, Z9
+	VMAXPS Z10, Z16, Z10
+	VMAXPS Z11, Z16, Z11
+	VMAXPS Z12, Z16, Z12
+	VMAXPS Z13, Z16, Z13
+
+convTileBF16x7x32_masked_norelu:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Z3, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Z7, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, K1, (AX)
+	VMOVUPS Z9, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z10, K1, (AX)
+	VMOVUPS Z11, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z12, K1, (AX)
+	VMOVUPS Z13, K2, 64(AX)
+	JMP     convTileBF16x7x32_written
+
+convTileBF16x7x32_whole:
+	TESTQ  $0x00000001, DX
+	JZ     convTileBF16x7x32_noacc
+	MOVQ   AX, BX
+	VADDPS (BX), Z0, Z0
+	VADDPS 64(BX), Z1, Z1
+	ADDQ   CX, BX
+	VADDPS (BX), Z2, Z2
+	VADDPS 64(BX), Z3, Z3
+	ADDQ   CX, BX
+	VADDPS (BX), Z4, Z4
+	VADDPS 64(BX), Z5, Z5
+	ADDQ   CX, BX
+	VADDPS (BX), Z6, Z6
+	VADDPS 64(BX), Z7, Z7
+	ADDQ   CX, BX
+	VADDPS (BX), Z8, Z8
+	VADDPS 64(BX), Z9, Z9
+	ADDQ   CX, BX
+	VADDPS (BX), Z10, Z10
+	VADDPS 64(BX), Z11, Z11
+	ADDQ   CX, BX
+	VADDPS (BX), Z12, Z12
+	VADDPS 64(BX), Z13, Z13
+
+convTileBF16x7x32_noacc:
+	MOVQ    bias+80(FP), BX
+	TESTQ   BX, BX
+	JZ      convTileBF16x7x32_bias
+	VMOVUPS (BX), Z14
+	VMOVUPS 64(BX), Z15
+	VADDPS  Z14, Z0, Z0
+	VADDPS  Z15, Z1, Z1
+	VADDPS  Z14, Z2, Z2
+	VADDPS  Z15, Z3, Z3
+	VADDPS  Z14, Z4, Z4
+	VADDPS  Z15, Z5, Z5
+	VADDPS  Z14, Z6, Z6
+	VADDPS  Z15, Z7, Z7
+	VADDPS  Z14, Z8, Z8
+	VADDPS  Z15, Z9, Z9
+	VADDPS  Z14, Z10, Z10
+	VADDPS  Z15, Z11, Z11
+	VADDPS  Z14, Z12, Z12
+	VADDPS  Z15, Z13, Z13
+
+convTileBF16x7x32_bias:
+	TESTQ $0x00000002, DX
+	JZ    convTileBF16x7x32_norelu
+
+	// max(0, s) as the second operand: a NaN in s is kept.
+	VXORPS Z16, Z16, Z16
+	VMAXPS Z0, Z16, Z0
+	VMAXPS Z1, Z16, Z1
+	VMAXPS Z2, Z16, Z2
+	VMAXPS Z3, Z16, Z3
+	VMAXPS Z4, Z16, Z4
+	VMAXPS Z5, Z16, Z5
+	VMAXPS Z6, Z16, Z6
+	VMAXPS Z7, Z16, Z7
+	VMAXPS Z8, Z16, Z8
+	VMAXPS Z9, Z16, Z9
+	VMAXPS Z10, Z16, Z10
+	VMAXPS Z11, Z16, Z11
+	VMAXPS Z12, Z16, Z12
+	VMAXPS Z13, Z16, Z13
+
+convTileBF16x7x32_norelu:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	VMOVUPS Z3, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	VMOVUPS Z5, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	VMOVUPS Z7, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, (AX)
+	VMOVUPS Z9, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z10, (AX)
+	VMOVUPS Z11, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z12, (AX)
+	VMOVUPS Z13, 64(AX)
+
+convTileBF16x7x32_written:
+	// The next tile, if any: A and C move on by nextA and nextC values.
+	MOVQ nextA+104(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, a+16(FP)
+	MOVQ nextC+112(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, c+64(FP)
+	DECQ count+96(FP)
+	JNZ  convTileBF16x7x32_tile
+	VZEROUPPER
+	RET
+
+// func convTileBF16x4x32(nseg int, seg int, a *float32, rsA int, csA int, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, count int, nextA int, nextC int)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512_BF16
+TEXT ·convTileBF16x4x32(SB), NOSPLIT, $0-120
+convTileBF16x4x32_tile:
+	MOVQ nseg+0(FP), AX
+	MOVQ seg+8(FP), CX
+	MOVQ a+16(FP), DX
+	MOVQ rsA+24(FP), BX
+	MOVQ csA+32(FP), SI
+	MOVQ segA+40(FP), DI
+	MOVQ b+48(FP), R8
+	MOVQ ldb+56(FP), R9
+
+	// Strides in bytes; jump takes A from the end of a segment to the start of the next.
+	SHLQ  $0x02, BX
+	SHLQ  $0x02, SI
+	SHLQ  $0x02, DI
+	SHLQ  $0x02, R9
+	MOVQ  CX, R10
+	IMULQ SI, R10
+	SUBQ  R10, DI
+
+	// Row bases: row i of A is at base[i/4] + (i%4)*rs.
+	LEAQ (BX)(BX*2), R11
+
+	// Zero the accumulators.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	TESTQ  AX, AX
+	JZ     convTileBF16x4x32_done
+	TESTQ  CX, CX
+	JZ     convTileBF16x4x32_done
+
+convTileBF16x4x32_segment:
+	MOVQ CX, R10
+
+convTileBF16x4x32_step:
+	// One rank-1 update: acc[i][:] += a[i] * b[:].
+	VMOVUPS      (R8), Z8
+	VMOVUPS      64(R8), Z9
+	VPBROADCASTD (DX), Z10
+
+	// VDPBF16PS Z8, Z10, Z0
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x2e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z9, Z10, Z1
+	BYTE         $0x62
+	BYTE         $0xd2
+	BYTE         $0x2e
+	BYTE         $0x48
+	BYTE         $0x52
+	BYTE         $0xc9
+	VPBROADCASTD (DX)(BX*1), Z11
+
+	// VDPBF16PS Z8, Z11, Z2
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x26
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z9, Z11, Z3
+	BYTE         $0x62
+	BYTE         $0xd2
+	BYTE         $0x26
+	BYTE         $0x48
+	BYTE         $0x52
+	BYTE         $0xd9
+	VPBROADCASTD (DX)(BX*2), Z12
+
+	// VDPBF16PS Z8, Z12, Z4
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x1e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xe0
+
+	// VDPBF16PS Z9, Z12, Z5
+	BYTE         $0x62
+	BYTE         $0xd2
+	BYTE         $0x1e
+	BYTE         $0x48
+	BYTE         $0x52
+	BYTE         $0xe9
+	VPBROADCASTD (DX)(R11*1), Z13
+
+	// VDPBF16PS Z8, Z13, Z6
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x16
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xf0
+
+	// VDPBF16PS Z9, Z13, Z7
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x16
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xf9
+	ADDQ R9, R8
+	ADDQ SI, DX
+	DECQ R10
+	JNZ  convTileBF16x4x32_step
+	ADDQ DI, DX
+	DECQ AX
+	JNZ  convTileBF16x4x32_segment
+
+convTileBF16x4x32_done:
+	// Write C: acc (+ C) (+ bias), then max(., 0) if asked.
+	MOVQ c+64(FP), AX
+	MOVQ ldc+72(FP), CX
+	SHLQ $0x02, CX
+	MOVQ flags+88(FP), DX
+
+	// The columns' masks, one per vector, when flags has them.
+	MOVQ      DX, BX
+	SHRQ      $0x20, BX
+	JZ        convTileBF16x4x32_whole
+	KMOVW     BX, K1
+	SHRQ      $0x10, BX
+	KMOVW     BX, K2
+	SHRQ      $0x10, BX
+	TESTQ     $0x00000001, DX
+	JZ        convTileBF16x4x32_masked_noacc
+	MOVQ      AX, BX
+	VMOVUPS.Z (BX), K1, Z8
+	VADDPS    Z8, Z0, Z0
+	VMOVUPS.Z 64(BX), K2, Z9
+	VADDPS    Z9, Z1, Z1
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z8
+	VADDPS    Z8, Z2, Z2
+	VMOVUPS.Z 64(BX), K2, Z9
+	VADDPS    Z9, Z3, Z3
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z8
+	VADDPS    Z8, Z4, Z4
+	VMOVUPS.Z 64(BX), K2, Z9
+	VADDPS    Z9, Z5, Z5
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z8
+	VADDPS    Z8, Z6, Z6
+	VMOVUPS.Z 64(BX), K2, Z9
+	VADDPS    Z9, Z7, Z7
+
+convTileBF16x4x32_masked_noacc:
+	MOVQ    bias+80(FP), BX
+	TESTQ   BX, BX
+	JZ      convTileBF16x4x32_masked_bias
+	VMOVUPS (BX), Z8
+	VMOVUPS 64(BX), Z9
+	VADDPS  Z8, Z0, Z0
+	VADDPS  Z9, Z1, Z1
+	VADDPS  Z8, Z2, Z2
+	VADDPS  Z9, Z3, Z3
+	VADDPS  Z8, Z4, Z4
+	VADDPS  Z9, Z5, Z5
+	VADDPS  Z8, Z6, Z6
+	VADDPS  Z9, Z7, Z7
+
+convTileBF16x4x32_masked_bias:
+	TESTQ $0x00000002, DX
+	JZ    convTileBF16x4x32_masked_norelu
+
+	// max(0, s) as the second operand: a NaN in s is kept.
+	VXORPS Z10, Z10, Z10
+	VMAXPS Z0, Z10, Z0
+	VMAXPS Z1, Z10, Z1
+	VMAXPS Z2, Z10, Z2
+	VMAXPS Z3, Z10, Z3
+	VMAXPS Z4, Z10, Z4
+	VMAXPS Z5, Z10, Z5
+	VMAXPS Z6, Z10, Z6
+	VMAXPS Z7, Z10, Z7
+
+convTileBF16x4x32_masked_norelu:
+	VMOVUPS Z0, K1, (AX)
+	VMOVUPS Z1, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Z3, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, K1, (AX)
+	VMOVUPS Z5, K2, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, K1, (AX)
+	VMOVUPS Z7, K2, 64(AX)
+	JMP     convTileBF16x4x32_written
+
+convTileBF16x4x32_whole:
+	TESTQ  $0x00000001, DX
+	JZ     convTileBF16x4x32_noacc
+	MOVQ   AX, BX
+	VADDPS (BX), Z0, Z0
+	VADDPS 64(BX), Z1, Z1
+	ADDQ   CX, BX
+	VADDPS (BX), Z2, Z2
+	VADDPS 64(BX), Z3, Z3
+	ADDQ   CX, BX
+	VADDPS (BX), Z4, Z4
+	VADDPS 64(BX), Z5, Z5
+	ADDQ   CX, BX
+	VADDPS (BX), Z6, Z6
+	VADDPS 64(BX), Z7, Z7
+
+convTileBF16x4x32_noacc:
+	MOVQ    bias+80(FP), BX
+	TESTQ   BX, BX
+	JZ      convTileBF16x4x32_bias
+	VMOVUPS (BX), Z8
+	VMOVUPS 64(BX), Z9
+	VADDPS  Z8, Z0, Z0
+	VADDPS  Z9, Z1, Z1
+	VADDPS  Z8, Z2, Z2
+	VADDPS  Z9, Z3, Z3
+	VADDPS  Z8, Z4, Z4
+	VADDPS  Z9, Z5, Z5
+	VADDPS  Z8, Z6, Z6
+	VADDPS  Z9, Z7, Z7
+
+convTileBF16x4x32_bias:
+	TESTQ $0x00000002, DX
+	JZ    convTileBF16x4x32_norelu
+
+	// max(0, s) as the second operand: a NaN in s is kept.
+	VXORPS Z10, Z10, Z10
+	VMAXPS Z0, Z10, Z0
+	VMAXPS Z1, Z10, Z1
+	VMAXPS Z2, Z10, Z2
+	VMAXPS Z3, Z10, Z3
+	VMAXPS Z4, Z10, Z4
+	VMAXPS Z5, Z10, Z5
+	VMAXPS Z6, Z10, Z6
+	VMAXPS Z7, Z10, Z7
+
+convTileBF16x4x32_norelu:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	VMOVUPS Z3, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	VMOVUPS Z5, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	VMOVUPS Z7, 64(AX)
+
+convTileBF16x4x32_written:
+	// The next tile, if any: A and C move on by nextA and nextC values.
+	MOVQ nextA+104(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, a+16(FP)
+	MOVQ nextC+112(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, c+64(FP)
+	DECQ count+96(FP)
+	JNZ  convTileBF16x4x32_tile
+	VZEROUPPER
+	RET
+
+// func convTileBF16x16x16(nseg int, seg int, a *float32, rsA int, csA int, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, count int, nextA int, nextC int)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512_BF16
+TEXT ·convTileBF16x16x16(SB), NOSPLIT, $0-120
+convTileBF16x16x16_tile:
+	MOVQ nseg+0(FP), AX
+	MOVQ seg+8(FP), CX
+	MOVQ a+16(FP), DX
+	MOVQ rsA+24(FP), BX
+	MOVQ csA+32(FP), SI
+	MOVQ segA+40(FP), DI
+	MOVQ b+48(FP), R8
+	MOVQ ldb+56(FP), R9
+
+	// Strides in bytes; jump takes A from the end of a segment to the start of the next.
+	SHLQ  $0x02, BX
+	SHLQ  $0x02, SI
+	SHLQ  $0x02, DI
+	SHLQ  $0x02, R9
+	MOVQ  CX, R10
+	IMULQ SI, R10
+	SUBQ  R10, DI
+
+	// Row bases: row i of A is at base[i/4] + (i%4)*rs.
+	LEAQ (BX)(BX*2), R11
+	LEAQ (DX)(BX*4), R12
+	LEAQ (R12)(BX*4), R13
+	LEAQ (R13)(BX*4), R14
+
+	// Zero the accumulators.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	TESTQ  AX, AX
+	JZ     convTileBF16x16x16_done
+	TESTQ  CX, CX
+	JZ     convTileBF16x16x16_done
+
+convTileBF16x16x16_segment:
+	MOVQ CX, R10
+
+convTileBF16x16x16_step:
+	// One rank-1 update: acc[i][:] += a[i] * b[:].
+	VMOVUPS      (R8), Z16
+	VPBROADCASTD (DX), Z17
+
+	// VDPBF16PS Z16, Z17, Z0
+	BYTE         $0x62
+	BYTE         $0xb2
+	BYTE         $0x76
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD (DX)(BX*1), Z18
+
+	// VDPBF16PS Z16, Z18, Z1
+	BYTE         $0x62
+	BYTE         $0xb2
+	BYTE         $0x6e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD (DX)(BX*2), Z19
+
+	// VDPBF16PS Z16, Z19, Z2
+	BYTE         $0x62
+	BYTE         $0xb2
+	BYTE         $0x66
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD (DX)(R11*1), Z20
+
+	// VDPBF16PS Z16, Z20, Z3
+	BYTE         $0x62
+	BYTE         $0xb2
+	BYTE         $0x5e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD (R12), Z17
+
+	// VDPBF16PS Z16, Z17, Z4
+	BYTE         $0x62
+	BYTE         $0xb2
+	BYTE         $0x76
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD (R12)(BX*1), Z18
+
+	// VDPBF16PS Z16, Z18, Z5
+	BYTE         $0x62
+	BYTE         $0xb2
+	BYTE         $0x6e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe8
+	VPBROADCASTD (R12)(BX*2), Z19
+
+	// VDPBF16PS Z16, Z19, Z6
+	BYTE         $0x62
+	BYTE         $0xb2
+	BYTE         $0x66
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf0
+	VPBROADCASTD (R12)(R11*1), Z20
+
+	// VDPBF16PS Z16, Z20, Z7
+	BYTE         $0x62
+	BYTE         $0xb2
+	BYTE         $0x5e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf8
+	VPBROADCASTD (R13), Z17
+
+	// VDPBF16PS Z16, Z17, Z8
+	BYTE         $0x62
+	BYTE         $0x32
+	BYTE         $0x76
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD (R13)(BX*1), Z18
+
+	// VDPBF16PS Z16, Z18, Z9
+	BYTE         $0x62
+	BYTE         $0x32
+	BYTE         $0x6e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD (R13)(BX*2), Z19
+
+	// VDPBF16PS Z16, Z19, Z10
+	BYTE         $0x62
+	BYTE         $0x32
+	BYTE         $0x66
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD (R13)(R11*1), Z20
+
+	// VDPBF16PS Z16, Z20, Z11
+	BYTE         $0x62
+	BYTE         $0x32
+	BYTE         $0x5e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD (R14), Z17
+
+	// VDPBF16PS Z16, Z17, Z12
+	BYTE         $0x62
+	BYTE         $0x32
+	BYTE         $0x76
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD (R14)(BX*1), Z18
+
+	// VDPBF16PS Z16, Z18, Z13
+	BYTE         $0x62
+	BYTE         $0x32
+	BYTE         $0x6e
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xe8
+	VPBROADCASTD (R14)(BX*2), Z19
+
+	// VDPBF16PS Z16, Z19, Z14
+	BYTE         $0x62
+	BYTE         $0x32
+	BYTE         $0x66
+	BYTE         $0x40
+	BYTE         $0x52
+	BYTE         $0xf0
+	VPBROADCASTD (R14)(R11*1), Z20
+
+	// VDPBF16PS Z16, Z20, Z15
+	BYTE $0x62
+	BYTE $0x32
+	BYTE $0x5e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf8
+	ADDQ R9, R8
+	ADDQ SI, DX
+	ADDQ SI, R12
+	ADDQ SI, R13
+	ADDQ SI, R14
+	DECQ R10
+	JNZ  convTileBF16x16x16_step
+	ADDQ DI, DX
+	ADDQ DI, R12
+	ADDQ DI, R13
+	ADDQ DI, R14
+	DECQ AX
+	JNZ  convTileBF16x16x16_segment
+
+convTileBF16x16x16_done:
+	// Write C: acc (+ C) (+ bias), then max(., 0) if asked.
+	MOVQ c+64(FP), AX
+	MOVQ ldc+72(FP), CX
+	SHLQ $0x02, CX
+	MOVQ flags+88(FP), DX
+
+	// The columns' masks, one per vector, when flags has them.
+	MOVQ      DX, BX
+	SHRQ      $0x20, BX
+	JZ        convTileBF16x16x16_whole
+	KMOVW     BX, K1
+	SHRQ      $0x10, BX
+	TESTQ     $0x00000001, DX
+	JZ        convTileBF16x16x16_masked_noacc
+	MOVQ      AX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z0, Z0
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z1, Z1
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z2, Z2
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z3, Z3
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z4, Z4
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z5, Z5
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z6, Z6
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z7, Z7
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z8, Z8
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z9, Z9
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z10, Z10
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z11, Z11
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z12, Z12
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z13, Z13
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z14, Z14
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z16
+	VADDPS    Z16, Z15, Z15
+
+convTileBF16x16x16_masked_noacc:
+	MOVQ    bias+80(FP), BX
+	TESTQ   BX, BX
+	JZ      convTileBF16x16x16_masked_bias
+	VMOVUPS (BX), Z16
+	VADDPS  Z16, Z0, Z0
+	VADDPS  Z16, Z1, Z1
+	VADDPS  Z16, Z2, Z2
+	VADDPS  Z16, Z3, Z3
+	VADDPS  Z16, Z4, Z4
+	VADDPS  Z16, Z5, Z5
+	VADDPS  Z16, Z6, Z6
+	VADDPS  Z16, Z7, Z7
+	VADDPS  Z16, Z8, Z8
+	VADDPS  Z16, Z9, Z9
+	VADDPS  Z16, Z10, Z10
+	VADDPS  Z16, Z11, Z11
+	VADDPS  Z16, Z12, Z12
+	VADDPS  Z16, Z13, Z13
+	VADDPS  Z16, Z14, Z14
+	VADDPS  Z16, Z15, Z15
+
+convTileBF16x16x16_masked_bias:
+	TESTQ $0x00000002, DX
+	JZ    convTileBF16x16x16_masked_norelu
+
+	// max(0, s) as the second operand: a NaN in s is kept.
+	VXORPS Z17, Z17, Z17
+	VMAXPS Z0, Z17, Z0
+	VMAXPS Z1, Z17, Z1
+	VMAXPS Z2, Z17, Z2
+	VMAXPS Z3, Z17, Z3
+	VMAXPS Z4, Z17, Z4
+	VMAXPS Z5, Z17, Z5
+	VMAXPS Z6, Z17, Z6
+	VMAXPS Z7, Z17, Z7
+	VMAXPS Z8, Z17, Z8
+	VMAXPS Z9, Z17, Z9
+	VMAXPS Z10, Z17, Z10
+	VMAXPS Z11, Z17, Z11
+	VMAXPS Z12, Z17, Z12
+	VMAXPS Z13, Z17, Z13
+	VMAXPS Z14, Z17, Z14
+	VMAXPS Z15, Z17, Z15
+
+convTileBF16x16x16_masked_norelu:
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z7, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z9, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z10, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z11, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z12, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z13, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z14, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z15, K1, (AX)
+	JMP     convTileBF16x16x16_written
+
+convTileBF16x16x16_whole:
+	TESTQ  $0x00000001, DX
+	JZ     convTileBF16x16x16_noacc
+	MOVQ   AX, BX
+	VADDPS (BX), Z0, Z0
+	ADDQ   CX, BX
+	VADDPS (BX), Z1, Z1
+	ADDQ   CX, BX
+	VADDPS (BX), Z2, Z2
+	ADDQ   CX, BX
+	VADDPS (BX), Z3, Z3
+	ADDQ   CX, BX
+	VADDPS (BX), Z4, Z4
+	ADDQ   CX, BX
+	VADDPS (BX), Z5, Z5
+	ADDQ   CX, BX
+	VADDPS (BX), Z6, Z6
+	ADDQ   CX, BX
+	VADDPS (BX), Z7, Z7
+	ADDQ   CX, BX
+	VADDPS (BX), Z8, Z8
+	ADDQ   CX, BX
+	VADDPS (BX), Z9, Z9
+	ADDQ   CX, BX
+	VADDPS (BX), Z10, Z10
+	ADDQ   CX, BX
+	VADDPS (BX), Z11, Z11
+	ADDQ   CX, BX
+	VADDPS (BX), Z12, Z12
+	ADDQ   CX, BX
+	VADDPS (BX), Z13, Z13
+	ADDQ   CX, BX
+	VADDPS (BX), Z14, Z14
+	ADDQ   CX, BX
+	VADDPS (BX), Z15, Z15
+
+convTileBF16x16x16_noacc:
+	MOVQ    bias+80(FP), BX
+	TESTQ   BX, BX
+	JZ      convTileBF16x16x16_bias
+	VMOVUPS (BX), Z16
+	VADDPS  Z16, Z0, Z0
+	VADDPS  Z16, Z1, Z1
+	VADDPS  Z16, Z2, Z2
+	VADDPS  Z16, Z3, Z3
+	VADDPS  Z16, Z4, Z4
+	VADDPS  Z16, Z5, Z5
+	VADDPS  Z16, Z6, Z6
+	VADDPS  Z16, Z7, Z7
+	VADDPS  Z16, Z8, Z8
+	VADDPS  Z16, Z9, Z9
+	VADDPS  Z16, Z10, Z10
+	VADDPS  Z16, Z11, Z11
+	VADDPS  Z16, Z12, Z12
+	VADDPS  Z16, Z13, Z13
+	VADDPS  Z16, Z14, Z14
+	VADDPS  Z16, Z15, Z15
+
+convTileBF16x16x16_bias:
+	TESTQ $0x00000002, DX
+	JZ    convTileBF16x16x16_norelu
+
+	// max(0, s) as the second operand: a NaN in s is kept.
+	VXORPS Z17, Z17, Z17
+	VMAXPS Z0, Z17, Z0
+	VMAXPS Z1, Z17, Z1
+	VMAXPS Z2, Z17, Z2
+	VMAXPS Z3, Z17, Z3
+	VMAXPS Z4, Z17, Z4
+	VMAXPS Z5, Z17, Z5
+	VMAXPS Z6, Z17, Z6
+	VMAXPS Z7, Z17, Z7
+	VMAXPS Z8, Z17, Z8
+	VMAXPS Z9, Z17, Z9
+	VMAXPS Z10, Z17, Z10
+	VMAXPS Z11, Z17, Z11
+	VMAXPS Z12, Z17, Z12
+	VMAXPS Z13, Z17, Z13
+	VMAXPS Z14, Z17, Z14
+	VMAXPS Z15, Z17, Z15
+
+convTileBF16x16x16_norelu:
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z7, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z9, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z10, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z11, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z12, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z13, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z14, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z15, (AX)
+
+convTileBF16x16x16_written:
+	// The next tile, if any: A and C move on by nextA and nextC values.
+	MOVQ nextA+104(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, a+16(FP)
+	MOVQ nextC+112(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, c+64(FP)
+	DECQ count+96(FP)
+	JNZ  convTileBF16x16x16_tile
+	VZEROUPPER
+	RET
+
+// func convTileBF16x8x16(nseg int, seg int, a *float32, rsA int, csA int, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, count int, nextA int, nextC int)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512_BF16
+TEXT ·convTileBF16x8x16(SB), NOSPLIT, $0-120
+convTileBF16x8x16_tile:
+	MOVQ nseg+0(FP), AX
+	MOVQ seg+8(FP), CX
+	MOVQ a+16(FP), DX
+	MOVQ rsA+24(FP), BX
+	MOVQ csA+32(FP), SI
+	MOVQ segA+40(FP), DI
+	MOVQ b+48(FP), R8
+	MOVQ ldb+56(FP), R9
+
+	// Strides in bytes; jump takes A from the end of a segment to the start of the next.
+	SHLQ  $0x02, BX
+	SHLQ  $0x02, SI
+	SHLQ  $0x02, DI
+	SHLQ  $0x02, R9
+	MOVQ  CX, R10
+	IMULQ SI, R10
+	SUBQ  R10, DI
+
+	// Row bases: row i of A is at base[i/4] + (i%4)*rs.
+	LEAQ (BX)(BX*2), R11
+	LEAQ (DX)(BX*4), R12
+
+	// Zero the accumulators.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	TESTQ  AX, AX
+	JZ     convTileBF16x8x16_done
+	TESTQ  CX, CX
+	JZ     convTileBF16x8x16_done
+
+convTileBF16x8x16_segment:
+	MOVQ CX, R10
+
+convTileBF16x8x16_step:
+	// One rank-1 update: acc[i][:] += a[i] * b[:].
+	VMOVUPS      (R8), Z8
+	VPBROADCASTD (DX), Z9
+
+	// VDPBF16PS Z8, Z9, Z0
+	BYTE         $0x62
+	BYTE         $0xd2
+	BYTE         $0x36
+	BYTE         $0x48
+	BYTE         $0x52
+	BYTE         $0xc0
+	VPBROADCASTD (DX)(BX*1), Z10
+
+	// VDPBF16PS Z8, Z10, Z1
+	BYTE         $0x62
+	BYTE         $0xd2
+	BYTE         $0x2e
+	BYTE         $0x48
+	BYTE         $0x52
+	BYTE         $0xc8
+	VPBROADCASTD (DX)(BX*2), Z11
+
+	// VDPBF16PS Z8, Z11, Z2
+	BYTE         $0x62
+	BYTE         $0xd2
+	BYTE         $0x26
+	BYTE         $0x48
+	BYTE         $0x52
+	BYTE         $0xd0
+	VPBROADCASTD (DX)(R11*1), Z12
+
+	// VDPBF16PS Z8, Z12, Z3
+	BYTE         $0x62
+	BYTE         $0xd2
+	BYTE         $0x1e
+	BYTE         $0x48
+	BYTE         $0x52
+	BYTE         $0xd8
+	VPBROADCASTD (R12), Z9
+
+	// VDPBF16PS Z8, Z9, Z4
+	BYTE         $0x62
+	BYTE         $0xd2
+	BYTE         $0x36
+	BYTE         $0x48
+	BYTE         $0x52
+	BYTE         $0xe0
+	VPBROADCASTD (R12)(BX*1), Z10
+
+	// VDPBF16PS Z8, Z10, Z5
+	BYTE         $0x62
+	BYTE         $0xd2
+	BYTE         $0x2e
+	BYTE         $0x48
+	BYTE         $0x52
+	BYTE         $0xe8
+	VPBROADCASTD (R12)(BX*2), Z11
+
+	// VDPBF16PS Z8, Z11, Z6
+	BYTE         $0x62
+	BYTE         $0xd2
+	BYTE         $0x26
+	BYTE         $0x48
+	BYTE         $0x52
+	BYTE         $0xf0
+	VPBROADCASTD (R12)(R11*1), Z12
+
+	// VDPBF16PS Z8, Z12, Z7
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x1e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xf8
+	ADDQ R9, R8
+	ADDQ SI, DX
+	ADDQ SI, R12
+	DECQ R10
+	JNZ  convTileBF16x8x16_step
+	ADDQ DI, DX
+	ADDQ DI, R12
+	DECQ AX
+	JNZ  convTileBF16x8x16_segment
+
+convTileBF16x8x16_done:
+	// Write C: acc (+ C) (+ bias), then max(., 0) if asked.
+	MOVQ c+64(FP), AX
+	MOVQ ldc+72(FP), CX
+	SHLQ $0x02, CX
+	MOVQ flags+88(FP), DX
+
+	// The columns' masks, one per vector, when flags has them.
+	MOVQ      DX, BX
+	SHRQ      $0x20, BX
+	JZ        convTileBF16x8x16_whole
+	KMOVW     BX, K1
+	SHRQ      $0x10, BX
+	TESTQ     $0x00000001, DX
+	JZ        convTileBF16x8x16_masked_noacc
+	MOVQ      AX, BX
+	VMOVUPS.Z (BX), K1, Z8
+	VADDPS    Z8, Z0, Z0
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z8
+	VADDPS    Z8, Z1, Z1
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z8
+	VADDPS    Z8, Z2, Z2
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z8
+	VADDPS    Z8, Z3, Z3
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z8
+	VADDPS    Z8, Z4, Z4
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z8
+	VADDPS    Z8, Z5, Z5
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z8
+	VADDPS    Z8, Z6, Z6
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z8
+	VADDPS    Z8, Z7, Z7
+
+convTileBF16x8x16_masked_noacc:
+	MOVQ    bias+80(FP), BX
+	TESTQ   BX, BX
+	JZ      convTileBF16x8x16_masked_bias
+	VMOVUPS (BX), Z8
+	VADDPS  Z8, Z0, Z0
+	VADDPS  Z8, Z1, Z1
+	VADDPS  Z8, Z2, Z2
+	VADDPS  Z8, Z3, Z3
+	VADDPS  Z8, Z4, Z4
+	VADDPS  Z8, Z5, Z5
+	VADDPS  Z8, Z6, Z6
+	VADDPS  Z8, Z7, Z7
+
+convTileBF16x8x16_masked_bias:
+	TESTQ $0x00000002, DX
+	JZ    convTileBF16x8x16_masked_norelu
+
+	// max(0, s) as the second operand: a NaN in s is kept.
+	VXORPS Z9, Z9, Z9
+	VMAXPS Z0, Z9, Z0
+	VMAXPS Z1, Z9, Z1
+	VMAXPS Z2, Z9, Z2
+	VMAXPS Z3, Z9, Z3
+	VMAXPS Z4, Z9, Z4
+	VMAXPS Z5, Z9, Z5
+	VMAXPS Z6, Z9, Z6
+	VMAXPS Z7, Z9, Z7
+
+convTileBF16x8x16_masked_norelu:
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z7, K1, (AX)
+	JMP     convTileBF16x8x16_written
+
+convTileBF16x8x16_whole:
+	TESTQ  $0x00000001, DX
+	JZ     convTileBF16x8x16_noacc
+	MOVQ   AX, BX
+	VADDPS (BX), Z0, Z0
+	ADDQ   CX, BX
+	VADDPS (BX), Z1, Z1
+	ADDQ   CX, BX
+	VADDPS (BX), Z2, Z2
+	ADDQ   CX, BX
+	VADDPS (BX), Z3, Z3
+	ADDQ   CX, BX
+	VADDPS (BX), Z4, Z4
+	ADDQ   CX, BX
+	VADDPS (BX), Z5, Z5
+	ADDQ   CX, BX
+	VADDPS (BX), Z6, Z6
+	ADDQ   CX, BX
+	VADDPS (BX), Z7, Z7
+
+convTileBF16x8x16_noacc:
+	MOVQ    bias+80(FP), BX
+	TESTQ   BX, BX
+	JZ      convTileBF16x8x16_bias
+	VMOVUPS (BX), Z8
+	VADDPS  Z8, Z0, Z0
+	VADDPS  Z8, Z1, Z1
+	VADDPS  Z8, Z2, Z2
+	VADDPS  Z8, Z3, Z3
+	VADDPS  Z8, Z4, Z4
+	VADDPS  Z8, Z5, Z5
+	VADDPS  Z8, Z6, Z6
+	VADDPS  Z8, Z7, Z7
+
+convTileBF16x8x16_bias:
+	TESTQ $0x00000002, DX
+	JZ    convTileBF16x8x16_norelu
+
+	// max(0, s) as the second operand: a NaN in s is kept.
+	VXORPS Z9, Z9, Z9
+	VMAXPS Z0, Z9, Z0
+	VMAXPS Z1, Z9, Z1
+	VMAXPS Z2, Z9, Z2
+	VMAXPS Z3, Z9, Z3
+	VMAXPS Z4, Z9, Z4
+	VMAXPS Z5, Z9, Z5
+	VMAXPS Z6, Z9, Z6
+	VMAXPS Z7, Z9, Z7
+
+convTileBF16x8x16_norelu:
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z7, (AX)
+
+convTileBF16x8x16_written:
+	// The next tile, if any: A and C move on by nextA and nextC values.
+	MOVQ nextA+104(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, a+16(FP)
+	MOVQ nextC+112(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, c+64(FP)
+	DECQ count+96(FP)
+	JNZ  convTileBF16x8x16_tile
+	VZEROUPPER
+	RET
+
+// func convTileBF16x4x16(nseg int, seg int, a *float32, rsA int, csA int, segA int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int, count int, nextA int, nextC int)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512_BF16
+TEXT ·convTileBF16x4x16(SB), NOSPLIT, $0-120
+convTileBF16x4x16_tile:
+	MOVQ nseg+0(FP), AX
+	MOVQ seg+8(FP), CX
+	MOVQ a+16(FP), DX
+	MOVQ rsA+24(FP), BX
+	MOVQ csA+32(FP), SI
+	MOVQ segA+40(FP), DI
+	MOVQ b+48(FP), R8
+	MOVQ ldb+56(FP), R9
+
+	// Strides in bytes; jump takes A from the end of a segment to the start of the next.
+	SHLQ  $0x02, BX
+	SHLQ  $0x02, SI
+	SHLQ  $0x02, DI
+	SHLQ  $0x02, R9
+	MOVQ  CX, R10
+	IMULQ SI, R10
+	SUBQ  R10, DI
+
+	// Row bases: row i of A is at base[i/4] + (i%4)*rs.
+	LEAQ (BX)(BX*2), R11
+
+	// Zero the accumulators.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	TESTQ  AX, AX
+	JZ     convTileBF16x4x16_done
+	TESTQ  CX, CX
+	JZ     convTileBF16x4x16_done
+
+convTileBF16x4x16_segment:
+	MOVQ CX, R10
+
+convTileBF16x4x16_step:
+	// One rank-1 update: acc[i][:] += a[i] * b[:].
+	VMOVUPS      (R8), Z4
+	VPBROADCASTD (DX), Z5
+
+	// VDPBF16PS Z4, Z5, Z0
+	BYTE         $0x62
+	BYTE         $0xf2
+	BYTE         $0x56
+	BYTE         $0x48
+	BYTE         $0x52
+	BYTE         $0xc4
+	VPBROADCASTD (DX)(BX*1), Z6
+
+	// VDPBF16PS Z4, Z6, Z1
+	BYTE         $0x62
+	BYTE         $0xf2
+	BYTE         $0x4e
+	BYTE         $0x48
+	BYTE         $0x52
+	BYTE         $0xcc
+	VPBROADCASTD (DX)(BX*2), Z7
+
+	// VDPBF16PS Z4, Z7, Z2
+	BYTE         $0x62
+	BYTE         $0xf2
+	BYTE         $0x46
+	BYTE         $0x48
+	BYTE         $0x52
+	BYTE         $0xd4
+	VPBROADCASTD (DX)(R11*1), Z8
+
+	// VDPBF16PS Z4, Z8, Z3
+	BYTE $0x62
+	BYTE $0xf2
+	BYTE $0x3e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xdc
+	ADDQ R9, R8
+	ADDQ SI, DX
+	DECQ R10
+	JNZ  convTileBF16x4x16_step
+	ADDQ DI, DX
+	DECQ AX
+	JNZ  convTileBF16x4x16_segment
+
+convTileBF16x4x16_done:
+	// Write C: acc (+ C) (+ bias), then max(., 0) if asked.
+	MOVQ c+64(FP), AX
+	MOVQ ldc+72(FP), CX
+	SHLQ $0x02, CX
+	MOVQ flags+88(FP), DX
+
+	// The columns' masks, one per vector, when flags has them.
+	MOVQ      DX, BX
+	SHRQ      $0x20, BX
+	JZ        convTileBF16x4x16_whole
+	KMOVW     BX, K1
+	SHRQ      $0x10, BX
+	TESTQ     $0x00000001, DX
+	JZ        convTileBF16x4x16_masked_noacc
+	MOVQ      AX, BX
+	VMOVUPS.Z (BX), K1, Z4
+	VADDPS    Z4, Z0, Z0
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z4
+	VADDPS    Z4, Z1, Z1
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z4
+	VADDPS    Z4, Z2, Z2
+	ADDQ      CX, BX
+	VMOVUPS.Z (BX), K1, Z4
+	VADDPS    Z4, Z3, Z3
+
+convTileBF16x4x16_masked_noacc:
+	MOVQ    bias+80(FP), BX
+	TESTQ   BX, BX
+	JZ      convTileBF16x4x16_masked_bias
+	VMOVUPS (BX), Z4
+	VADDPS  Z4, Z0, Z0
+	VADDPS  Z4, Z1, Z1
+	VADDPS  Z4, Z2, Z2
+	VADDPS  Z4, Z3, Z3
+
+convTileBF16x4x16_masked_bias:
+	TESTQ $0x00000002, DX
+	JZ    convTileBF16x4x16_masked_norelu
+
+	// max(0, s) as the second operand: a NaN in s is kept.
+	VXORPS Z5, Z5, Z5
+	VMAXPS Z0, Z5, Z0
+	VMAXPS Z1, Z5, Z1
+	VMAXPS Z2, Z5, Z2
+	VMAXPS Z3, Z5, Z3
+
+convTileBF16x4x16_masked_norelu:
+	VMOVUPS Z0, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, K1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, K1, (AX)
+	JMP     convTileBF16x4x16_written
+
+convTileBF16x4x16_whole:
+	TESTQ  $0x00000001, DX
+	JZ     convTileBF16x4x16_noacc
+	MOVQ   AX, BX
+	VADDPS (BX), Z0, Z0
+	ADDQ   CX, BX
+	VADDPS (BX), Z1, Z1
+	ADDQ   CX, BX
+	VADDPS (BX), Z2, Z2
+	ADDQ   CX, BX
+	VADDPS (BX), Z3, Z3
+
+convTileBF16x4x16_noacc:
+	MOVQ    bias+80(FP), BX
+	TESTQ   BX, BX
+	JZ      convTileBF16x4x16_bias
+	VMOVUPS (BX), Z4
+	VADDPS  Z4, Z0, Z0
+	VADDPS  Z4, Z1, Z1
+	VADDPS  Z4, Z2, Z2
+	VADDPS  Z4, Z3, Z3
+
+convTileBF16x4x16_bias:
+	TESTQ $0x00000002, DX
+	JZ    convTileBF16x4x16_norelu
+
+	// max(0, s) as the second operand: a NaN in s is kept.
+	VXORPS Z5, Z5, Z5
+	VMAXPS Z0, Z5, Z0
+	VMAXPS Z1, Z5, Z1
+	VMAXPS Z2, Z5, Z2
+	VMAXPS Z3, Z5, Z3
+
+convTileBF16x4x16_norelu:
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, (AX)
+
+convTileBF16x4x16_written:
+	// The next tile, if any: A and C move on by nextA and nextC values.
+	MOVQ nextA+104(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, a+16(FP)
+	MOVQ nextC+112(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, c+64(FP)
+	DECQ count+96(FP)
+	JNZ  convTileBF16x4x16_tile
+	VZEROUPPER
+	RET
+
 // func sgdAVX512(w *float32, grad *float32, m *float32, n int, lr float32, mu float32, flags int)
 // Requires: AVX, AVX512F, SSE
 TEXT ·sgdAVX512(SB), NOSPLIT, $0-48

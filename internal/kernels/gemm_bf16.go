@@ -73,11 +73,16 @@ func FromBF16(h uint16) float32 { return math.Float32frombits(uint32(h) << 16) }
 // ⌈len(src)/2⌉, an odd last value paired with zero; across sets the pair
 // lo[j], hi[j] (hi nil: zero) at dst[(j/32)*panel+j%32] for all j <
 // len(lo), packing two rows of k into slivers 32 wide.
+//
+// tiles (and narrow, if set, for at most narrow.nr filters) are the
+// convolution tiles on pairs: tileKernels whose a and b hold pairs of
+// bfloat16 where the float32 tiles hold values (see convTileBF16x2x4).
 type bf16Impl struct {
-	name   string
-	kernel func(kp int, a []uint32, rsA, csA int, b []uint32, c []float32, ldc int, alpha, beta float32)
-	pairs  func(dst []uint32, src []float32)
-	across func(dst []uint32, lo, hi []float32, panel int)
+	name          string
+	kernel        func(kp int, a []uint32, rsA, csA int, b []uint32, c []float32, ldc int, alpha, beta float32)
+	pairs         func(dst []uint32, src []float32)
+	across        func(dst []uint32, lo, hi []float32, panel int)
+	tiles, narrow *tileSet
 }
 
 // The tile of the micro-kernel and the blocks of A, B and C: kc values of k
@@ -91,7 +96,7 @@ const (
 )
 
 var (
-	genericBF16 = &bf16Impl{name: "generic", kernel: gemmBF16Kernel, pairs: pairsBF16, across: acrossBF16}
+	genericBF16 = &bf16Impl{name: "generic", kernel: gemmBF16Kernel, pairs: pairsBF16, across: acrossBF16, tiles: genericBF16Tiles}
 	activeBF16  = chooseBF16()
 )
 

@@ -26,7 +26,15 @@ const tileSignature = "func(nseg, seg int, a *float32, rsA, csA, segA int, b *fl
 //
 // The loop over the tiles keeps its state (count, a, c) in the arguments'
 // slots: every register is the tile's.
-func tile(name string, mr, vecs, lanes int, newVec func() VecVirtual) {
+//
+// With bf16 (AVX512-BF16, lanes 16), a and b hold pairs of bfloat16 where
+// the float32 tile holds values, and each step multiplies and adds a pair:
+//
+//	for q < nseg, p < seg: s += hi(a[...])*hi(b[...]) + lo(a[...])*lo(b[...])
+//
+// (see gemmBF16Kernel12x32); its vector registers are physical, as dpbf16
+// needs them, the accumulators from Z0 on.
+func tile(name string, mr, vecs, lanes int, newVec func() VecVirtual, bf16 bool) {
 	TEXT(name, NOSPLIT, tileSignature)
 	Label(name + "_tile")
 	nseg := Load(Param("nseg"), GP64())
@@ -70,20 +78,34 @@ func tile(name string, mr, vecs, lanes int, newVec func() VecVirtual) {
 		}
 	}
 
+	vec := func() Register { return newVec() }
+	if bf16 {
+		next := 0
+		vec = func() Register {
+			next++
+			return zmm(next - 1)
+		}
+	}
 	Comment("Zero the accumulators.")
-	acc := make([][]VecVirtual, mr)
+	acc := make([][]Register, mr)
 	for i := range acc {
-		acc[i] = make([]VecVirtual, vecs)
+		acc[i] = make([]Register, vecs)
 		for v := range acc[i] {
-			acc[i][v] = newVec()
+			acc[i][v] = vec()
 			VXORPS(acc[i][v], acc[i][v], acc[i][v])
 		}
 	}
-	bv := make([]VecVirtual, vecs)
+	bv := make([]Register, vecs)
 	for v := range bv {
-		bv[v] = newVec()
+		bv[v] = vec()
 	}
-	t := newVec()
+	// The broadcast values of A: one register, or with bf16 those left,
+	// in turn.
+	ts := []Register{vec()}
+	for bf16 && len(ts) < 4 && mr*vecs+vecs+len(ts) < 32 {
+		ts = append(ts, vec())
+	}
+	t := ts[0]
 
 	outer, inner, done := name+"_segment", name+"_step", name+"_done"
 	TESTQ(nseg, nseg)
@@ -98,6 +120,14 @@ func tile(name string, mr, vecs, lanes int, newVec func() VecVirtual) {
 		VMOVUPS(Mem{Base: b, Disp: 4 * lanes * v}, bv[v])
 	}
 	for i := 0; i < mr; i++ {
+		if bf16 {
+			t := ts[i%len(ts)]
+			VPBROADCASTD(rowAddr(i), t)
+			for v := range bv {
+				dpbf16(acc[i][v].(VecPhysical), t.(VecPhysical), bv[v].(VecPhysical))
+			}
+			continue
+		}
 		VBROADCASTSS(rowAddr(i), t)
 		for v := range bv {
 			VFMADD231PS(bv[v], t, acc[i][v])
@@ -144,7 +174,7 @@ func slot(name string) Mem {
 // bits 32 to 63 of flags, when not all zero, say which columns of C are
 // read and written (bit j, column j): the others are left alone. Whole
 // tiles keep their plain loads and stores.
-func tileEpilogue(name string, acc [][]VecVirtual, bv []VecVirtual, t VecVirtual, masked bool) {
+func tileEpilogue(name string, acc [][]Register, bv []Register, t Register, masked bool) {
 	vecs := len(acc[0])
 	lanes := int(bv[0].Size()) / 4
 	Comment("Write C: acc (+ C) (+ bias), then max(., 0) if asked.")
@@ -178,7 +208,7 @@ func tileEpilogue(name string, acc [][]VecVirtual, bv []VecVirtual, t VecVirtual
 
 // tileWrite is tileEpilogue's writing of C (at c, rows ldc bytes apart),
 // under the masks ks (one per vector) unless nil.
-func tileWrite(name string, acc [][]VecVirtual, bv []VecVirtual, t VecVirtual, c, ldc, flags Register, ks []Register) {
+func tileWrite(name string, acc [][]Register, bv []Register, t Register, c, ldc, flags Register, ks []Register) {
 	mr, vecs := len(acc), len(acc[0])
 	lanes := int(bv[0].Size()) / 4
 	row := GP64()

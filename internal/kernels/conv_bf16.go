@@ -1,0 +1,95 @@
+package kernels
+
+import (
+	"runtime"
+	"unsafe"
+)
+
+// SetBF16(true) makes the convolution multiply in bfloat16 as [GemmBF16]
+// does, in its forward pass and its input gradient: the images (or
+// gradients) and the kernel rounded to bfloat16, their products summed in
+// float32, the output, bias and activation float32. The kernel gradient
+// stays float32, as does the forward pass of a convolution over an odd
+// number of channels done on the tiles (a pair of bfloat16 is two
+// channels). SetBF16(false) goes back to float32.
+//
+// On the tiles, the images and the kernel are converted to pairs of
+// bfloat16 along the channels, and a plan over half as many channels,
+// each a pair, runs the tiles of the bf16 path on them (see
+// convTileBF16x2x4): the same windows, the same blocks, half the steps.
+func (c *Conv) SetBF16(on bool) { c.setBF16(on, activeBF16) }
+
+func (c *Conv) setBF16(on bool, impl *bf16Impl) {
+	c.bf16 = nil
+	if on {
+		c.bf16 = impl
+	}
+	if on && c.direct != nil && c.g.C%2 == 0 && (c.half == nil || c.half.direct.ts != impl.tilesFor(c.f)) {
+		h := c.g
+		h.C /= 2
+		o := convOptions{rows: c.rows, tiles: impl.tilesFor(c.f)}
+		if c.pointwise {
+			// A 1×1 convolution on the tiles stays on the tiles.
+			o.rows = 0
+		}
+		c.half = newConv(h, c.f, o)
+		c.half.KeepPacked(c.keep)
+		c.halfOf = nil
+	}
+	if c.data != nil {
+		c.data.setBF16(on, impl)
+	}
+}
+
+// tilesFor returns the convolution tiles on pairs for f filters.
+func (im *bf16Impl) tilesFor(f int) *tileSet {
+	if im.narrow != nil && f <= im.narrow.nr {
+		return im.narrow
+	}
+	return im.tiles
+}
+
+// forwardBF16 is Forward on c.half: x and w converted to pairs.
+func (c *Conv) forwardBF16(z, x, w []float32, n int, e ConvEpilogue, finish func(lo, hi int)) {
+	g := &c.g
+	c.check("Forward", n, x, z, w)
+	size := g.H * g.W * g.C
+	c.xh = grow(c.xh, n*size/2)
+	c.x, c.n = x, n
+	ParallelFor(n, runtime.GOMAXPROCS(0), c.pairFn)
+	c.x = nil
+	k := g.ColWidth()
+	if c.halfOf != &w[0] || !c.keep {
+		c.wh = grow(c.wh, k/2*c.f)
+		wh := asWords(c.wh)
+		for q := range k / 2 {
+			c.bf16.across(wh[q*c.f:(q+1)*c.f], w[2*q*c.f:(2*q+1)*c.f], w[(2*q+1)*c.f:(2*q+2)*c.f], bf16NR)
+		}
+		c.half.kept.drop()
+		c.halfOf = nil
+		if c.keep {
+			c.halfOf = &w[0]
+		}
+	}
+	c.half.Forward(z, c.xh, c.wh, n, e, finish)
+}
+
+// pairImage converts image i of c.x to pairs in c.xh.
+func (c *Conv) pairImage(_, i int) {
+	size := c.g.H * c.g.W * c.g.C
+	c.bf16.pairs(asWords(c.xh[i*size/2:(i+1)*size/2]), c.x[i*size:(i+1)*size])
+}
+
+// gemm is Gemm, or GemmBF16's path with bfloat16 on.
+func (c *Conv) gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, cm []float32, ldc int) {
+	if c.bf16 != nil {
+		gemmBF16With(c.bf16, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, cm, ldc)
+		return
+	}
+	Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, cm, ldc)
+}
+
+// asWords returns the bits of s as words.
+func asWords(s []float32) []uint32 {
+	return unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+}
