@@ -54,6 +54,9 @@ type Conv struct {
 	half   *Conv
 	xh, wh []float32
 	halfOf *float32 // the kernel wh was converted from, kept; nil: none
+	// The kernel gradient in bfloat16, and its workers' pairs.
+	filterBF16 *bf16Filter
+	filterBufs []*bf16FilterBuf
 
 	// The call in progress, for the ParallelFor callbacks.
 	x, w, z, dz, dx []float32
@@ -422,7 +425,7 @@ func (c *Conv) done() {
 // partial sums of [Conv.BackwardFilter] and the scratch of
 // [Conv.BackwardData]. The next calls make them again.
 func (c *Conv) ReleaseBackward() {
-	c.partial, c.cols = nil, nil
+	c.partial, c.cols, c.filterBufs = nil, nil, nil
 	if c.data != nil {
 		c.data.bufs = nil
 	}
@@ -435,6 +438,9 @@ func (c *Conv) workers(w int) int {
 	}
 	for len(c.bufs) < w {
 		c.bufs = append(c.bufs, c.direct.newBuf())
+	}
+	for c.filterBF16 != nil && len(c.filterBufs) < w {
+		c.filterBufs = append(c.filterBufs, new(bf16FilterBuf))
 	}
 	return w
 }

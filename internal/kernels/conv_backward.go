@@ -57,11 +57,15 @@ func (c *Conv) filterGroup(worker, gi int) {
 		}
 		x := c.x[i*size : (i+1)*size]
 		if c.pointwise {
-			Gemm(true, false, k, f, rows, 1, x, k, dz, f, 1, pw, f)
+			c.gemm(true, false, k, f, rows, 1, x, k, dz, f, 1, pw, f)
 			continue
 		}
 		for oy := 0; oy < g.OH; oy += c.direct.block {
-			c.direct.filter(c.bufs[worker], pw, x, dz, oy, min(oy+c.direct.block, g.OH))
+			if c.bf16 != nil {
+				c.filterBF16.filter(c.bufs[worker], c.filterBufs[worker], pw, x, dz, oy, min(oy+c.direct.block, g.OH))
+			} else {
+				c.direct.filter(c.bufs[worker], pw, x, dz, oy, min(oy+c.direct.block, g.OH))
+			}
 		}
 	}
 }

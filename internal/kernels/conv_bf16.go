@@ -6,12 +6,15 @@ import (
 )
 
 // SetBF16(true) makes the convolution multiply in bfloat16 as [GemmBF16]
-// does, in its forward pass and its input gradient: the images (or
-// gradients) and the kernel rounded to bfloat16, their products summed in
-// float32, the output, bias and activation float32. The kernel gradient
-// stays float32, as does the forward pass of a convolution over an odd
-// number of channels done on the tiles (a pair of bfloat16 is two
-// channels). SetBF16(false) goes back to float32.
+// does: the images, the gradients and the kernel rounded to bfloat16,
+// their products summed in float32, the outputs, bias and activation
+// float32. The forward pass of a convolution over an odd number of
+// channels done on the tiles stays float32 (a pair of bfloat16 is two
+// channels there), and so does its input gradient by col2im when the
+// convolution's strides are not 1. SetBF16(false) goes back to float32.
+//
+// The kernel gradient pairs neighbouring output cells instead (see
+// bf16Filter).
 //
 // On the tiles, the images and the kernel are converted to pairs of
 // bfloat16 along the channels, and a plan over half as many channels,
@@ -35,6 +38,9 @@ func (c *Conv) setBF16(on bool, impl *bf16Impl) {
 		c.half = newConv(h, c.f, o)
 		c.half.KeepPacked(c.keep)
 		c.halfOf = nil
+	}
+	if on && c.direct != nil && !c.pointwise && (c.filterBF16 == nil || c.filterBF16.impl != impl) {
+		c.filterBF16, c.filterBufs = newBF16Filter(c.direct, impl), nil
 	}
 	if c.data != nil {
 		c.data.setBF16(on, impl)

@@ -74,14 +74,15 @@ func TestConvBF16Rounds(t *testing.T) {
 		for _, impl := range bf16Impls() {
 			c := NewConv(g, f)
 			c.setBF16(true, impl)
-			z, dx := make([]float32, len(dz)), make([]float32, len(x))
+			z, dx, dw := make([]float32, len(dz)), make([]float32, len(x)), make([]float32, len(w))
 			c.Forward(z, x, w, n, ConvEpilogue{}, nil)
 			c.BackwardData(dx, dz, w, n)
+			c.BackwardFilter(dw, nil, x, dz, n, nil)
 			for _, r := range []struct {
 				what       string
 				got        []float32
 				want, away []float64
-			}{{"Forward", z, rounded.z, exact.z}, {"BackwardData", dx, rounded.dx, exact.dx}} {
+			}{{"Forward", z, rounded.z, exact.z}, {"BackwardData", dx, rounded.dx, exact.dx}, {"BackwardFilter", dw, rounded.dw, exact.dw}} {
 				var near, far float64
 				for i, v := range r.got {
 					near = max(near, math.Abs(float64(v)-r.want[i]))
@@ -110,12 +111,14 @@ func TestConvBF16SameResultAnyGOMAXPROCS(t *testing.T) {
 			c := NewConv(g, f)
 			c.SetBF16(true)
 			z, dx := make([]float32, len(dz)), make([]float32, len(x))
+			dw, db := make([]float32, len(w)), make([]float32, f)
 			c.Forward(z, x, w, n, ConvEpilogue{}, nil)
+			c.BackwardFilter(dw, db, x, dz, n, nil)
 			c.BackwardData(dx, dz, w, n)
-			return [][]float32{z, dx}
+			return [][]float32{z, dx, dw, db}
 		}
 		a, b, c := run(1), run(2), run(4)
-		for i, name := range []string{"Forward", "BackwardData"} {
+		for i, name := range []string{"Forward", "BackwardData", "kernel gradient", "bias gradient"} {
 			if !slices.Equal(a[i], b[i]) || !slices.Equal(a[i], c[i]) {
 				t.Errorf("Conv %+v with bfloat16: %s differs between GOMAXPROCS 1, 2 and 4", g, name)
 			}
