@@ -81,6 +81,7 @@ func (m *Model) rebuild(op string) *Model {
 	if err := c.Build(m.input, 0); err != nil {
 		panic("model: " + op + ": " + err.Error())
 	}
+	c.UseBF16(m.bf16)
 	state, err := m.pcg.MarshalBinary()
 	if err == nil {
 		err = c.pcg.UnmarshalBinary(state)

@@ -57,6 +57,7 @@ type Conv2D struct {
 	skipDx     bool
 	skipDw     bool // see SkipParamGradients
 	keep       bool // see KeepPacked
+	bf16       bool // see UseBF16
 	activateFn func(lo, hi int)
 	gradFn     func(lo, hi int, sum []float32)
 	groups     *convGroups      // for Groups > 1
@@ -132,6 +133,7 @@ func (l *Conv2D) Build(in []int, rng *rand.Rand) ([]int, error) {
 	l.activateFn, l.gradFn = l.activate, l.activationGrad
 	l.x, l.y, l.z, l.zs, l.dy, l.dz, l.dx = nil, nil, nil, nil, nil, nil, nil
 	l.padded.conv, l.padded.in = nil, nil
+	l.UseBF16(l.bf16)
 	return append([]int(nil), l.out...), nil
 }
 
@@ -143,8 +145,20 @@ func (l *Conv2D) FusePadding(padding [2][2]int) bool {
 		return false
 	}
 	l.padded.conv = kernels.NewConv(unpaddedGeom(l.conv.Geom(), padding), l.Filters/max(l.Groups, 1))
+	l.padded.conv.SetBF16(l.bf16)
 	l.padded.in = in
 	return true
+}
+
+// UseBF16 makes the convolution multiply in bfloat16; see [BF16User].
+// Depthwise convolutions stay float32, and so does the forward pass over
+// an odd number of input channels (it pairs the channels), see
+// internal/kernels.Conv.SetBF16.
+func (l *Conv2D) UseBF16(on bool) {
+	l.bf16 = on
+	for _, c := range l.convs() {
+		c.SetBF16(on)
+	}
 }
 
 // ForwardPadded runs Forward in inference on x, the input less the padding

@@ -41,6 +41,7 @@ type Dense struct {
 	dy      *tensor.Tensor // the caller's, during Backward
 	skipDx  bool
 	skipDw  bool  // see SkipParamGradients
+	bf16    bool  // see UseBF16
 	split   split // the bias and the activation, and its derivative, row by row on the cores
 }
 
@@ -124,7 +125,7 @@ func (l *Dense) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	l.shape = batchShape(l.shape, x.Shape[0], l.out)
 	l.y = resize(l.y, l.shape...)
 	l.z = l.act.input(&l.z, true, l.shape...)
-	kernels.Gemm(false, false, n, l.Units, c, 1, x.Data, c, l.kernel.Value.Data, l.Units, 0, pre(l.y, l.z), l.Units)
+	l.gemm(false, false, n, l.Units, c, 1, x.Data, c, l.kernel.Value.Data, l.Units, 0, pre(l.y, l.z), l.Units)
 	l.split.rows(l, actForward, n, l.Units)
 	return l.y
 }
@@ -157,7 +158,7 @@ func (l *Dense) Backward(dy *tensor.Tensor) *tensor.Tensor {
 	l.split.rows(l, actBackward, n, u)
 	l.dy = nil
 	if !l.skipDw {
-		kernels.Gemm(true, false, in, u, n, 1, l.x.Data, in, dz, u, 1, l.kernel.Grad.Data, u)
+		l.gemm(true, false, in, u, n, 1, l.x.Data, in, dz, u, 1, l.kernel.Grad.Data, u)
 		if l.bias != nil {
 			kernels.AddColumnSums(l.bias.Grad.Data, dz)
 		}
@@ -166,8 +167,20 @@ func (l *Dense) Backward(dy *tensor.Tensor) *tensor.Tensor {
 		return nil
 	}
 	l.dx = l.grad(l.dx, l.x.Shape...)
-	kernels.Gemm(false, true, n, in, u, 1, dz, u, l.kernel.Value.Data, u, 0, l.dx.Data, in)
+	l.gemm(false, true, n, in, u, 1, dz, u, l.kernel.Value.Data, u, 0, l.dx.Data, in)
 	return l.dx
+}
+
+// UseBF16 makes the layer's products multiply in bfloat16; see [BF16User].
+func (l *Dense) UseBF16(on bool) { l.bf16 = on }
+
+// gemm is kernels.Gemm, or kernels.GemmBF16 after UseBF16(true).
+func (l *Dense) gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if l.bf16 {
+		kernels.GemmBF16(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	kernels.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // SkipInputGradient makes Backward leave out dL/dx (and return nil) while

@@ -87,6 +87,18 @@ type ParamGradientSkipper interface {
 	SkipParamGradients(skip bool)
 }
 
+// BF16User is implemented by the layers that can multiply in bfloat16
+// ([Conv2D], [Dense]), as Keras's "mixed_bfloat16" policy and PyTorch's
+// CPU autocast compute: after UseBF16(true), the products of the layer's
+// matrix multiplications and convolutions (its forward pass, its input
+// gradient and its weight gradient) take their operands rounded to
+// bfloat16 (8 bits of precision; see internal/kernels.GemmBF16) and sum
+// them in float32; the weights, the gradients, the outputs and everything
+// else stay float32. UseBF16(false) goes back to float32 throughout.
+type BF16User interface {
+	UseBF16(on bool)
+}
+
 // PackKeeper is implemented by layers that can rearrange their weights
 // once for many predictions instead of at every call ([Conv2D] packs its
 // kernel for the convolution tiles, as PyTorch's frozen models and oneDNN
