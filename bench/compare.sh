@@ -21,6 +21,9 @@
 #
 # ACT=gelu (or another of convnet bench --activation's functions) runs the
 # tutorial model with that function in place of each ReLU, in both.
+#
+# BF16=1 runs both in mixed precision: convnet bench --bf16, and PyTorch
+# under torch.autocast("cpu", dtype=torch.bfloat16); the GEMMs in bfloat16.
 set -euo pipefail
 rounds=${1:-3}
 threads=${2:-2}
@@ -39,6 +42,12 @@ avx2)
 	;;
 esac
 
+bf16=()
+if [[ -n "${BF16:-}" ]]; then
+	bf16=(--bf16)
+	echo "# BF16=1: both programs multiply in bfloat16"
+fi
+
 source "$(dirname "$0")/torch_env.sh"
 
 out=$(mktemp -d)
@@ -47,11 +56,11 @@ CGO_ENABLED=0 go build -o "$out/convnet" ./cmd/convnet
 torch() {
 	# OpenBLAS starts a thread per CPU unless told: numpy's product
 	# would otherwise use every core whatever THREADS is.
-	env -u OPENBLAS_L2_SIZE "${torchisa[@]}" OPENBLAS_NUM_THREADS="$threads" /usr/bin/python3 bench/pytorch/bench.py --threads "$threads" --activation "${ACT:-relu}" | tail -n 1 >>"$out/torch.jsonl"
+	env -u OPENBLAS_L2_SIZE "${torchisa[@]}" OPENBLAS_NUM_THREADS="$threads" /usr/bin/python3 bench/pytorch/bench.py --threads "$threads" --activation "${ACT:-relu}" "${bf16[@]}" | tail -n 1 >>"$out/torch.jsonl"
 	tail -n 1 "$out/torch.jsonl"
 }
 convnet() {
-	env "${convnetisa[@]}" "$out/convnet" bench --threads "$threads" --activation "${ACT:-relu}" --json 2>/dev/null >>"$out/convnet.jsonl"
+	env "${convnetisa[@]}" "$out/convnet" bench --threads "$threads" --activation "${ACT:-relu}" "${bf16[@]}" --json 2>/dev/null >>"$out/convnet.jsonl"
 	tail -n 1 "$out/convnet.jsonl"
 }
 for r in $(seq 1 "$rounds"); do
@@ -75,7 +84,7 @@ def table(keys):
         ratio = a / b if higher else b / a
         print(f"| {name} | {a:.4g} | {b:.4g} | {ratio:.2f}x |")
 table(keys)
-print("GEMM 1024^3 by round, convnet / OpenBLAS: " + ", ".join(
+print("GEMM 1024^3 by round, convnet / " + ("PyTorch" if runs[0][0].get("bf16") else "OpenBLAS") + ": " + ", ".join(
     f"{a['gemm_gflops']:.1f} / {b['gemm_gflops']:.1f} ({a['gemm_gflops'] / b['gemm_gflops']:.2f}x)" for a, b in zip(*runs)))
 # By the CPU time of each process: with one thread on a shared machine,
 # the work each program does rather than the share of the cores it got.
@@ -88,7 +97,8 @@ gemm = statistics.median(r["gemm_gflops"] for r in c)
 train = statistics.median(r["train_gflops"] for r in c)
 infer1 = statistics.median(r["forward_mflop_per_image"] / r["infer_batch1_ms"] for r in c)
 print()
-print(f"CPU {cpu}; convnet kernels {c[0]['kernels']}, {c[0]['framework']}; PyTorch {runs[1][0]['framework']}; hidden activation {c[0].get('activation', 'relu')}")
+mixed = "; products in bfloat16 (PyTorch: autocast)" if c[0].get("bf16") else ""
+print(f"CPU {cpu}; convnet kernels {c[0]['kernels']}, {c[0]['framework']}; PyTorch {runs[1][0]['framework']}; hidden activation {c[0].get('activation', 'relu')}{mixed}")
 print(f"convnet training {train:.4g} GFLOP/s = {100 * train / gemm:.0f}% of its GEMM 1024^3 rate ({gemm:.4g} GFLOP/s);"
       f" batch-1 inference {infer1:.4g} GFLOP/s = {100 * infer1 / gemm:.0f}%")
 if all(r.get("gemm_cpu_gflops") for r in c):

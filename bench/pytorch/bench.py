@@ -9,6 +9,10 @@ Figures (printed as one JSON object, the same keys as `convnet bench --json`):
 and the same four by the CPU time of the process over all the timed runs
 (*_cpu_* keys), the steadier measure on a shared machine with one thread.
 
+With --bf16, as `convnet bench --bf16`: training and inference under
+torch.autocast("cpu", dtype=torch.bfloat16), PyTorch's mixed precision on
+the CPU, and the GEMM a torch.matmul of bfloat16 matrices.
+
 Run with the system Python and OpenBLAS's own CPU detection:
   env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 bench/pytorch/bench.py
 """
@@ -86,7 +90,9 @@ def main():
     p.add_argument("--steps", type=int, default=20, help="training steps per repeat")
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--activation", default="relu", choices=sorted([*ACTIVATIONS, "prelu"]), help="the hidden layers' activation")
+    p.add_argument("--bf16", action="store_true", help="autocast to bfloat16 (training and inference), the GEMM in bfloat16")
     args = p.parse_args()
+    autocast = lambda: torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16)
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
 
@@ -101,7 +107,8 @@ def main():
         for s in range(args.steps):
             xb, yb = x[s * batch:(s + 1) * batch], y[s * batch:(s + 1) * batch]
             opt.zero_grad(set_to_none=False)
-            loss = loss_fn(model(xb), yb)
+            with autocast():
+                loss = loss_fn(model(xb), yb)
             loss.backward()
             opt.step()
 
@@ -111,7 +118,7 @@ def main():
     model.eval()
     one = x[:1].clone()
     lat = []
-    with torch.no_grad():
+    with torch.no_grad(), autocast():
         for _ in range(20):
             model(one)
         c = time.process_time()
@@ -126,6 +133,8 @@ def main():
 
     a = np.random.default_rng(1).standard_normal((1024, 1024), dtype=np.float32)
     b = np.random.default_rng(2).standard_normal((1024, 1024), dtype=np.float32)
+    if args.bf16:
+        a, b = torch.from_numpy(a).bfloat16(), torch.from_numpy(b).bfloat16()
     a @ b
     gemm = []
     c = time.process_time()
@@ -138,6 +147,7 @@ def main():
 
     json.dump({
         "framework": "pytorch " + torch.__version__,
+        "bf16": args.bf16,
         "threads": args.threads,
         "activation": args.activation,
         "train_images_per_sec": round(train_rate, 1),

@@ -42,6 +42,7 @@ type benchOptions struct {
 	Seed       uint64
 	JSON       bool
 	CPUProfile string
+	BF16       bool
 }
 
 func (o *benchOptions) register(fs *flag.FlagSet) {
@@ -58,6 +59,7 @@ func (o *benchOptions) register(fs *flag.FlagSet) {
 	fs.Uint64Var(&o.Seed, "seed", 1, "random seed: weights, batch order, dropout")
 	fs.BoolVar(&o.JSON, "json", false, "print one JSON object instead of a table")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+	fs.BoolVar(&o.BF16, "bf16", false, "multiply in bfloat16 as convnet train --bf16 does, the GEMM figures too (needs a CPU with AVX512-BF16)")
 }
 
 func (o *benchOptions) validate(args []string) error {
@@ -83,6 +85,9 @@ func (o *benchOptions) validate(args []string) error {
 	if o.Batch > maxBenchBatch || o.InferBatch > maxBenchBatch {
 		return usagef("--batch and --infer-batch must be at most %d", maxBenchBatch)
 	}
+	if o.BF16 && !model.BF16Native() {
+		return usagef("--bf16: this CPU has no AVX512-BF16 instructions, so bfloat16 would run in Go, far slower than float32")
+	}
 	if o.Threads > maxBenchThreads {
 		return usagef("--threads %d: want at most %d (the Go runtime stops at 10,000 threads)", o.Threads, maxBenchThreads)
 	}
@@ -101,6 +106,7 @@ const maxBenchThreads = 1024
 type benchResult struct {
 	Framework       string             `json:"framework"`
 	Kernels         string             `json:"kernels"`
+	BF16            bool               `json:"bf16"`
 	Threads         int                `json:"threads"`
 	Model           string             `json:"model"`
 	Activation      string             `json:"activation"`
@@ -209,6 +215,7 @@ func (o *benchOptions) run(ctx context.Context, stderr io.Writer) (*benchResult,
 	if err := m.Compile(&optim.RMSprop{LearningRate: 0.001, Rho: 0.9}, nn.CrossEntropy{}); err != nil {
 		return nil, err
 	}
+	m.UseBF16(o.BF16)
 	std := &data.Standardizer{Rescale: 1.0 / 255, ImageCenter: true}
 	std.FitDataset(train)
 	xs, ys := benchBatches(train, std, o.Batch, max(o.Steps, o.Warmup), o.Seed)
@@ -216,7 +223,7 @@ func (o *benchOptions) run(ctx context.Context, stderr io.Writer) (*benchResult,
 		return nil, fmt.Errorf("the data set has %d images, fewer than one batch of %d", train.Len(), o.Batch)
 	}
 	r := &benchResult{
-		Framework: "convnet " + runtime.Version(), Kernels: kernels.Impl(), Threads: runtime.GOMAXPROCS(0),
+		Framework: "convnet " + runtime.Version(), Kernels: kernels.Impl(), BF16: o.BF16, Threads: runtime.GOMAXPROCS(0),
 		Model: o.Model, Activation: o.Activation, Batch: o.Batch, Steps: o.Steps, Repeats: o.Repeats, InferBatch: o.InferBatch,
 	}
 	fwd, trn := modelFlops(m)
@@ -290,9 +297,9 @@ var benchGemmShapes = []gemmShape{
 }
 
 // gemmRate returns the median GFLOP/s of repeats timed runs of the product
-// (each long enough to time: at least about 2·10⁹ FLOP), and the rate by
-// the CPU time of all of them.
-func gemmRate(s gemmShape, repeats int) (wall, cpu float64) {
+// (each long enough to time: at least about 2·10⁹ FLOP), in bfloat16 with
+// bf16, and the rate by the CPU time of all of them.
+func gemmRate(s gemmShape, repeats int, bf16 bool) (wall, cpu float64) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	fill := func(n int) []float32 {
 		v := make([]float32, n)
@@ -304,8 +311,12 @@ func gemmRate(s gemmShape, repeats int) (wall, cpu float64) {
 	a, b, c := fill(s.m*s.k), fill(s.k*s.n), make([]float32, s.m*s.n)
 	flops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
 	inner := max(1, int(2e9/flops))
+	gemm := kernels.Gemm
+	if bf16 {
+		gemm = kernels.GemmBF16
+	}
 	mul := func() {
-		kernels.Gemm(false, false, s.m, s.n, s.k, 1, a, s.k, b, s.n, 0, c, s.n)
+		gemm(false, false, s.m, s.n, s.k, 1, a, s.k, b, s.n, 0, c, s.n)
 	}
 	mul()
 	rates := make([]float64, repeats)
@@ -375,7 +386,11 @@ func (r *benchResult) print(w io.Writer) error {
 	if r.Activation != "" && r.Activation != "relu" {
 		act = ", " + r.Activation + " for relu"
 	}
-	fmt.Fprintf(&b, "%s, kernels %s, %d threads, model %s%s (%.1f MFLOP/image forward)\n", r.Framework, r.Kernels, r.Threads, r.Model, act, r.ForwardMFLOPImg)
+	kern, gemm := r.Kernels, ""
+	if r.BF16 {
+		kern, gemm = kern+" (products in bfloat16)", " (bfloat16)"
+	}
+	fmt.Fprintf(&b, "%s, kernels %s, %d threads, model %s%s (%.1f MFLOP/image forward)\n", r.Framework, kern, r.Threads, r.Model, act, r.ForwardMFLOPImg)
 	if r.Steps > 0 {
 		fmt.Fprintf(&b, "training, batch %d:      %8.1f images/s  (%.1f ms/step, %.0f GFLOP/s; median of %d x %d steps)\n",
 			r.Batch, r.TrainRate, r.TrainStepMS, r.TrainGFLOPS, r.Repeats, r.Steps)
@@ -391,7 +406,7 @@ func (r *benchResult) print(w io.Writer) error {
 			training, r.Infer1CPUMS, r.InferCPURate, r.InferBatch, r.GemmCPUGFLOPS)
 	}
 	for _, s := range benchGemmShapes {
-		fmt.Fprintf(&b, "gemm %-22s %8.1f GFLOP/s\n", s.name+":", r.GemmShapes[s.name])
+		fmt.Fprintf(&b, "gemm %-22s %8.1f GFLOP/s%s\n", s.name+":", r.GemmShapes[s.name], gemm)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -20,8 +20,9 @@ func (o *benchOptions) runFile(ctx context.Context, stderr io.Writer) (*benchRes
 	if err != nil {
 		return nil, err
 	}
+	m.UseBF16(o.BF16)
 	r := &benchResult{
-		Framework: "convnet " + runtime.Version(), Kernels: kernels.Impl(), Threads: runtime.GOMAXPROCS(0),
+		Framework: "convnet " + runtime.Version(), Kernels: kernels.Impl(), BF16: o.BF16, Threads: runtime.GOMAXPROCS(0),
 		Model: o.Model, Repeats: o.Repeats, InferBatch: o.InferBatch,
 	}
 	fwd, _ := modelFlops(m)
@@ -82,10 +83,10 @@ func (o *benchOptions) inference(ctx context.Context, stderr io.Writer, r *bench
 	r.InferRate = median(rates)
 	r.InferCPURate = cpu.rate(float64(len(rates) * o.InferBatch))
 
-	fmt.Fprintf(stderr, "gemm: %s\n", kernels.Impl())
+	fmt.Fprintf(stderr, "gemm: %s, bfloat16 %v\n", kernels.Impl(), o.BF16)
 	r.GemmShapes = map[string]float64{}
 	for _, s := range benchGemmShapes {
-		g, gc := gemmRate(s, max(o.Repeats, 5))
+		g, gc := gemmRate(s, max(o.Repeats, 5), o.BF16)
 		r.GemmShapes[s.name] = g
 		if s.name == "1024x1024x1024" {
 			r.GemmGFLOPS, r.GemmCPUGFLOPS = g, gc

@@ -101,6 +101,7 @@ func (t *trainer) run(ctx context.Context) (err error) {
 		return err
 	}
 	m := t.m
+	m.UseBF16(o.BF16)
 	loader := data.NewLoader(t.train, data.LoaderOptions{
 		BatchSize: o.BatchSize, Shuffle: true, Seed: o.Seed, Augment: o.aug, Mix: o.mix, DropLast: o.DropLast,
 		Standardizer: t.std, NumClasses: len(m.ClassNames), Workers: o.Workers, Prefetch: 4,
@@ -160,6 +161,9 @@ func (t *trainer) run(ctx context.Context) (err error) {
 		}
 		if o.Accumulate > 0 {
 			clip += fmt.Sprintf(", an update every %d steps (gradient accumulation: batches of %d)", o.Accumulate, o.Accumulate*o.BatchSize)
+		}
+		if o.BF16 {
+			clip += ", products in bfloat16"
 		}
 		if o.NoDecay != "" {
 			clip += fmt.Sprintf(", no weight decay on %s", strings.ReplaceAll(o.NoDecay, ",", ", "))
@@ -345,6 +349,8 @@ func (o *trainOptions) lrSchedule(steps int) optim.Schedule {
 // curves and removes the run's checkpoint.
 func (t *trainer) finish(hist *model.History, elapsed time.Duration) error {
 	o, m := t.o, t.m
+	// The model file predicts in float32: so does the test that it keeps.
+	m.UseBF16(false)
 	if t.test != nil && !o.NoEval {
 		ev, err := evaluateModel(m, t.test, o.BatchSize)
 		if err != nil {

@@ -1,0 +1,85 @@
+package cli
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/convnet-go/convnet/model"
+)
+
+// convnet train --bf16 multiplies in bfloat16 while it trains (its losses
+// are not float32's), and tests and saves a model that predicts in
+// float32: the test it stores is what convnet evaluate finds for the file.
+// Without AVX512-BF16 it is a usage error.
+func TestTrainBF16(t *testing.T) {
+	f := writeCSVSet(t, smallSet)
+	dir := t.TempDir()
+	if !model.BF16Native() {
+		code, _, stderr := runCLI(append(trainArgs(t, f, filepath.Join(dir, "m.safetensors")), "--bf16")...)
+		if code != 2 || !strings.Contains(stderr, "--bf16: this CPU has no AVX512-BF16") {
+			t.Errorf("train --bf16 without AVX512-BF16: exit %d, stderr %q; want 2 and why", code, stderr)
+		}
+		t.Skip("this CPU has no AVX512-BF16")
+	}
+	var losses [2]float64
+	for i, extra := range [][]string{nil, {"--bf16"}} {
+		out := filepath.Join(dir, []string{"float32", "bf16"}[i]+".safetensors")
+		code, stdout, stderr := runCLI(append(trainArgs(t, f, out), extra...)...)
+		if code != 0 {
+			t.Fatalf("train %v: exit %d\n%s", extra, code, stderr)
+		}
+		if got := strings.Contains(stderr, "products in bfloat16"); got != (i == 1) {
+			t.Errorf("train %v: the header says products in bfloat16: %v\n%s", extra, got, stderr)
+		}
+		m, err := model.Load(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := m.History()
+		if err != nil || len(h.Epochs) != 2 {
+			t.Fatalf("train %v: history %+v, %v", extra, h, err)
+		}
+		losses[i] = h.Epochs[1].Loss
+		stored, err := model.ParseEvaluation(m.Meta["evaluation"], len(m.ClassNames))
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, stderr = runCLI("evaluate", "--model", out, "--csv", f.Train, "--test-csv", f.Test, "--json")
+		if code != 0 {
+			t.Fatalf("evaluate: exit %d: %s", code, stderr)
+		}
+		var ev struct {
+			Loss float64 `json:"loss"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &ev); err != nil {
+			t.Fatalf("evaluate --json: %v\n%s", err, stdout)
+		}
+		if ev.Loss != stored.Loss {
+			t.Errorf("train %v stored a test loss of %v; convnet evaluate finds %v for the file", extra, stored.Loss, ev.Loss)
+		}
+	}
+	if losses[0] == losses[1] {
+		t.Errorf("the second epoch's loss is %v with --bf16 and without: the same", losses[0])
+	}
+}
+
+// convnet bench --bf16 measures in bfloat16 and says so.
+func TestBenchBF16(t *testing.T) {
+	if !model.BF16Native() {
+		if code, _, stderr := runCLI("bench", "--bf16"); code != 2 || !strings.Contains(stderr, "AVX512-BF16") {
+			t.Errorf("bench --bf16 without AVX512-BF16: exit %d, stderr %q; want 2 and why", code, stderr)
+		}
+		t.Skip("this CPU has no AVX512-BF16")
+	}
+	code, stdout, stderr := runCLI("bench", "--model", "ahcd", "--bf16", "--repeats", "1", "--infer-runs", "5", "--infer-batch", "8")
+	if code != 0 {
+		t.Fatalf("bench --bf16: exit %d\n%s", code, stderr)
+	}
+	for _, want := range []string{"(products in bfloat16)", "GFLOP/s (bfloat16)"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("bench --bf16 output lacks %q:\n%s", want, stdout)
+		}
+	}
+}
