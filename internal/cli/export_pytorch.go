@@ -137,7 +137,7 @@ func exportRecipe(o *ExportOptions) (torchexport.Recipe, error) {
 		SWA:           torchexport.SWA{Start: t.SWAStart, LR: t.SWALR, AnnealEpochs: t.SWAAnneal, Strategy: t.SWAStrategy},
 		CSVLog:        t.CSVLog,
 		TensorBoard:   t.TensorBoard, HistogramFreq: t.HistogramFreq, WriteImages: t.WriteImages,
-		NoEvaluate: t.NoEval,
+		NoEvaluate: t.NoEval, BF16: t.BF16,
 	}
 	if t.ClassWeight != "" {
 		balanced, pairs, err := parseClassWeight(t.ClassWeight)

@@ -83,3 +83,39 @@ func TestBenchBF16(t *testing.T) {
 		}
 	}
 }
+
+// The PyTorch project of a --bf16 recipe trains under torch.autocast to
+// bfloat16: it says so, its losses are not those of the float32 project's,
+// and its test, in float32, is what convnet evaluate finds for its model.
+func TestExportPyTorchBF16(t *testing.T) {
+	skipRace(t)
+	py := python(t, "torch", "torchvision", "numpy")
+	f := writeCSVSet(t, smallSet)
+	arch := smallSetNet(t, t.TempDir())
+	var losses [2]string
+	for i, extra := range [][]string{nil, {"--bf16"}} {
+		project := filepath.Join(t.TempDir(), "project")
+		recipe := append([]string{"--csv", f.Train, "--test-csv", f.Test, "--model", arch, "--epochs", "1", "--batch-size", "10",
+			"--no-augment", "--validation-split", "0.25"}, extra...)
+		out := string(exportAndTrain(t, py, project, recipe...))
+		if got := strings.Contains(out, "products in bfloat16"); got != (i == 1) {
+			t.Errorf("train.py of %v says products in bfloat16: %v\n%s", extra, got, out)
+		}
+		line, _, _ := strings.Cut(out[strings.Index(out, "Epoch 1/1"):], "\n")
+		_, losses[i], _ = strings.Cut(line, "loss: ")
+		if !strings.Contains(line, "val_loss") {
+			t.Errorf("train.py of %v: epoch line %q without validation", extra, line)
+		}
+		_, test, _ := strings.Cut(out, "Test loss: ")
+		code, stdout, stderr := runCLI("evaluate", "--model", filepath.Join(project, "model.safetensors"), "--csv", f.Train, "--test-csv", f.Test)
+		if code != 0 {
+			t.Fatalf("evaluate: exit %d: %s", code, stderr)
+		}
+		if loss, _, _ := strings.Cut(test, " "); !strings.Contains(stdout, "loss: "+loss) && !strings.Contains(stdout, "Test loss: "+loss) {
+			t.Errorf("train.py of %v: test loss %s; convnet evaluate of its model:\n%s", extra, loss, stdout)
+		}
+	}
+	if losses[0] == losses[1] {
+		t.Errorf("train.py's epoch with --bf16 and without: the same, %s", losses[0])
+	}
+}

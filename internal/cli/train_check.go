@@ -4,8 +4,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/convnet-go/convnet/model"
 )
 
 // check validates what flag parsing cannot, then makes the augmentation and
@@ -93,8 +91,6 @@ func (o *trainOptions) check() error {
 		return usagef("--tensorboard-histogram-freq %d: want a number of epochs, or 0 for none", o.HistogramFreq)
 	case o.HistogramFreq > 0 && o.TensorBoard == "":
 		return usagef("--tensorboard-histogram-freq %d: without --tensorboard there are no event files to write the histograms to", o.HistogramFreq)
-	case o.BF16 && !model.BF16Native():
-		return usagef("--bf16: this CPU has no AVX512-BF16 instructions, so bfloat16 would run in Go, far slower than float32")
 	case o.WriteImages && o.HistogramFreq == 0:
 		return usagef("--tensorboard-write-images: the weights are drawn with their histograms, as Keras's write_images: give --tensorboard-histogram-freq N too")
 	case o.ValMode == "writers" && (o.Source.Images != "" || o.Source.CSV != "" || !strings.EqualFold(o.Source.Dataset, "ahcd") || o.Source.Limit > 0):

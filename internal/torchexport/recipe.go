@@ -37,6 +37,7 @@ type Recipe struct {
 	HistogramFreq int    // with TensorBoard, the weights' histograms every this many epochs (0: none)
 	WriteImages   bool   // with the histograms, the weights as images (Keras's write_images)
 	NoEvaluate    bool
+	BF16          bool // train under torch.autocast to bfloat16 (convnet train --bf16)
 }
 
 // ClassWeight is convnet train's --class-weight: Balanced (class c weighs
@@ -150,6 +151,7 @@ type trainData struct {
 	TensorBoard             string
 	HistogramFreq           int
 	WriteImages             bool
+	BF16                    string // True or False
 	Data                    dataData
 }
 
@@ -177,7 +179,7 @@ func (p Project) trainData() (trainData, error) {
 	d := trainData{
 		Title: pyDoc(p.Title), Version: pyDoc(p.Version), Command: pyDoc(r.Command),
 		Epochs: r.Epochs, BatchSize: r.BatchSize, DropLast: pyBool(r.DropLast), Seed: r.Seed,
-		Evaluate: pyBool(!r.NoEvaluate), LabelSmoothing: pyFloat(r.Loss.LabelSmoothing),
+		Evaluate: pyBool(!r.NoEvaluate), LabelSmoothing: pyFloat(r.Loss.LabelSmoothing), BF16: pyBool(r.BF16),
 	}
 	if r.ClassWeight != nil {
 		d.ClassWeight = r.ClassWeight.python()
