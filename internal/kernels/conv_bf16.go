@@ -6,20 +6,20 @@ import (
 )
 
 // SetBF16(true) makes the convolution multiply in bfloat16 as [GemmBF16]
-// does: the images, the gradients and the kernel rounded to bfloat16,
-// their products summed in float32, the outputs, bias and activation
-// float32. The forward pass of a convolution over an odd number of
-// channels done on the tiles stays float32 (a pair of bfloat16 is two
-// channels there), and so does its input gradient by col2im when the
-// convolution's strides are not 1. SetBF16(false) goes back to float32.
-//
-// The kernel gradient pairs neighbouring output cells instead (see
-// bf16Filter).
+// does, in its forward pass and both gradients: the images, the gradients
+// and the kernel rounded to bfloat16, their products summed in float32,
+// the outputs, bias and activation float32. SetBF16(false) goes back to
+// float32.
 //
 // On the tiles, the images and the kernel are converted to pairs of
 // bfloat16 along the channels, and a plan over half as many channels,
 // each a pair, runs the tiles of the bf16 path on them (see
-// convTileBF16x2x4): the same windows, the same blocks, half the steps.
+// convTileBF16x2x4): the same windows, the same blocks, half the steps. A
+// convolution over an odd number of channels keeps its float32 forward
+// pass there, and so does an input gradient computed as a convolution
+// over an odd number of filters. The kernel gradient pairs neighbouring
+// output cells instead (see bf16Filter); what runs as a GEMM runs
+// GemmBF16's.
 func (c *Conv) SetBF16(on bool) { c.setBF16(on, activeBF16) }
 
 func (c *Conv) setBF16(on bool, impl *bf16Impl) {
@@ -30,12 +30,7 @@ func (c *Conv) setBF16(on bool, impl *bf16Impl) {
 	if on && c.direct != nil && c.g.C%2 == 0 && (c.half == nil || c.half.direct.ts != impl.tilesFor(c.f)) {
 		h := c.g
 		h.C /= 2
-		o := convOptions{rows: c.rows, tiles: impl.tilesFor(c.f)}
-		if c.pointwise {
-			// A 1×1 convolution on the tiles stays on the tiles.
-			o.rows = 0
-		}
-		c.half = newConv(h, c.f, o)
+		c.half = newConv(h, c.f, convOptions{rows: c.rows, tiles: impl.tilesFor(c.f)})
 		c.half.KeepPacked(c.keep)
 		c.halfOf = nil
 	}

@@ -286,8 +286,8 @@ func (g *bf16Plan) packB(buf *bf16Buf, jc, nb, pc, kb int) {
 	kp := (kb + 1) / 2
 	panels := (nb + bf16NR - 1) / bf16NR
 	buf.b = growWords(buf.b, panels*kp*bf16NR)
-	if nb%bf16NR != 0 || kb%2 != 0 && g.transB {
-		clear(buf.b)
+	if nb%bf16NR != 0 {
+		clear(buf.b) // the columns past nb
 	}
 	if g.transB {
 		// Column j of op(B) is row j of B: its pairs lie side by side.
