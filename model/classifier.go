@@ -35,6 +35,10 @@ type ClassifierOptions struct {
 	// batch per copy does, down to one image on one copy. Zero or less
 	// means no bound.
 	MaxMemory int64
+	// BF16 makes the model multiply in bfloat16 ([Model.UseBF16]): faster
+	// on a CPU with AVX512-BF16 ([BF16Native]), the probabilities within
+	// about 1% of float32's. False leaves the model as it is.
+	BF16 bool
 }
 
 // Prediction is one class and its probability.
@@ -144,6 +148,9 @@ func NewClassifier(m *Sequential, opts ClassifierOptions) (*Classifier, error) {
 	framing, err := m.Framing()
 	if err != nil {
 		return nil, err
+	}
+	if opts.BF16 {
+		m.UseBF16(true)
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)

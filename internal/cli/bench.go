@@ -59,7 +59,7 @@ func (o *benchOptions) register(fs *flag.FlagSet) {
 	fs.Uint64Var(&o.Seed, "seed", 1, "random seed: weights, batch order, dropout")
 	fs.BoolVar(&o.JSON, "json", false, "print one JSON object instead of a table")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
-	fs.BoolVar(&o.BF16, "bf16", false, "multiply in bfloat16 as convnet train --bf16 does, the GEMM figures too (needs a CPU with AVX512-BF16)")
+	bf16Flag(fs, &o.BF16, "training, inference and the GEMM figures")
 }
 
 func (o *benchOptions) validate(args []string) error {
@@ -85,8 +85,8 @@ func (o *benchOptions) validate(args []string) error {
 	if o.Batch > maxBenchBatch || o.InferBatch > maxBenchBatch {
 		return usagef("--batch and --infer-batch must be at most %d", maxBenchBatch)
 	}
-	if o.BF16 && !model.BF16Native() {
-		return usagef("--bf16: this CPU has no AVX512-BF16 instructions, so bfloat16 would run in Go, far slower than float32")
+	if err := checkBF16(o.BF16); err != nil {
+		return err
 	}
 	if o.Threads > maxBenchThreads {
 		return usagef("--threads %d: want at most %d (the Go runtime stops at 10,000 threads)", o.Threads, maxBenchThreads)

@@ -37,6 +37,7 @@ type evaluateOptions struct {
 	Map       bool
 	MaxMemory int64
 	TTA       ttaFlags
+	BF16      bool
 }
 
 func parseEvaluate(args []string, stderr io.Writer) (*evaluateOptions, error) {
@@ -57,6 +58,7 @@ func parseEvaluate(args []string, stderr io.Writer) (*evaluateOptions, error) {
 	fs.BoolVar(&o.Map, "map", false, "also draw how the network groups the test images: <model>.map.png, t-SNE of the features the last layer reads (up to 1000 images)")
 	maxMemoryFlag(fs, &o.MaxMemory)
 	o.TTA.register(fs)
+	bf16Flag(fs, &o.BF16, "the model's products")
 	if _, err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}
@@ -73,6 +75,11 @@ func parseEvaluate(args []string, stderr io.Writer) (*evaluateOptions, error) {
 		return nil, usagef("--limit %d cuts the training set, which evaluate does not test: --test-limit cuts the test set", o.Source.Limit)
 	case o.TTA.copies > 0 && o.Update:
 		return nil, usagef("--update-model stores the model's own results, not those of --tta")
+	case o.BF16 && o.Update:
+		return nil, usagef("--update-model stores the model's own results, in float32 as the file predicts: not with --bf16")
+	}
+	if err := checkBF16(o.BF16); err != nil {
+		return nil, err
 	}
 	if err := o.TTA.check(fs); err != nil {
 		return nil, err
@@ -85,7 +92,7 @@ func runEvaluate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	c, builtin, err := classifier(o.Model, o.MaxMemory, model.ClassifierOptions{BatchSize: o.BatchSize})
+	c, builtin, err := classifier(o.Model, o.MaxMemory, model.ClassifierOptions{BatchSize: o.BatchSize, BF16: o.BF16})
 	if err != nil {
 		return err
 	}

@@ -33,6 +33,7 @@ type predictOptions struct {
 	CAMDir      string // where the maps go
 	CAMLayer    string // the name of the layer the maps weigh; "": the last convolution's block
 	TTA         ttaFlags
+	BF16        bool
 }
 
 func parsePredict(args []string, stderr io.Writer) (*predictOptions, error) {
@@ -49,6 +50,7 @@ func parsePredict(args []string, stderr io.Writer) (*predictOptions, error) {
 	fs.StringVar(&o.CAMDir, "cam-dir", "", "the folder of the --cam pictures, made if missing: INPUT.METHOD.png each (the input as the model sees it, the map over it)")
 	fs.StringVar(&o.CAMLayer, "cam-layer", "", "the layer whose maps --cam weighs, by its name in convnet summary (default: the last convolution's block)")
 	o.TTA.register(fs)
+	bf16Flag(fs, &o.BF16, "the model's products")
 	inputs, err := parseFlagsAnywhere(fs, args)
 	if err != nil {
 		return nil, err
@@ -133,7 +135,10 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	invert := map[string]model.Invert{"auto": model.InvertAuto, "yes": model.InvertAlways, "no": model.InvertNever}[o.Invert]
-	c, _, err := classifier(o.Model, o.MaxMemory, model.ClassifierOptions{Invert: invert, BatchSize: predictChunk})
+	if err := checkBF16(o.BF16); err != nil {
+		return err
+	}
+	c, _, err := classifier(o.Model, o.MaxMemory, model.ClassifierOptions{Invert: invert, BatchSize: predictChunk, BF16: o.BF16})
 	if err != nil {
 		return err
 	}

@@ -43,6 +43,8 @@ type ServeOptions struct {
 	// still accepted, then the requests in flight get up to DrainTimeout.
 	DrainDelay   time.Duration
 	DrainTimeout time.Duration
+	// BF16 makes the models multiply in bfloat16 (model.ClassifierOptions).
+	BF16 bool
 }
 
 // stringList is a flag that may be repeated.
@@ -61,6 +63,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&opts.DrainDelay, "drain-delay", 0, "on SIGTERM, how long /readyz answers 503 while requests are still accepted, so that load balancers stop sending")
 	fs.DurationVar(&opts.DrainTimeout, "drain-timeout", 15*time.Second, "on SIGTERM, how long the requests in flight may take to finish once the listener is closed")
 	maxMemoryFlag(fs, &opts.MaxMemory)
+	bf16Flag(fs, &opts.BF16, "the models' products")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -105,9 +108,12 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 
 // serve loads the models and answers HTTP requests until ctx is cancelled.
 func serve(ctx context.Context, opts ServeOptions, stdout, stderr io.Writer) error {
+	if err := checkBF16(opts.BF16); err != nil {
+		return err
+	}
 	var models []web.Model
 	add := func(name string, m *model.Sequential) error {
-		c, err := model.NewClassifier(m, model.ClassifierOptions{MaxMemory: cmp.Or(opts.MaxMemory, model.DefaultMaxMemory)})
+		c, err := model.NewClassifier(m, model.ClassifierOptions{MaxMemory: cmp.Or(opts.MaxMemory, model.DefaultMaxMemory), BF16: opts.BF16})
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}

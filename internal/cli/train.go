@@ -72,10 +72,10 @@ var errInterrupted = errors.New("training interrupted")
 
 func (t *trainer) run(ctx context.Context) (err error) {
 	o := t.o
-	if o.BF16 && !model.BF16Native() {
-		// Checked here, not with the other options: the PyTorch project
-		// of a --bf16 recipe (convnet export) runs anywhere.
-		return usagef("--bf16: this CPU has no AVX512-BF16 instructions, so bfloat16 would run in Go, far slower than float32")
+	// Checked here, not with the other options: the PyTorch project of a
+	// --bf16 recipe (convnet export) runs anywhere.
+	if err := checkBF16(o.BF16); err != nil {
+		return err
 	}
 	if t.dir = t.state.Dir; t.dir == "" {
 		if t.dir, err = os.Getwd(); err != nil {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -117,5 +118,76 @@ func TestExportPyTorchBF16(t *testing.T) {
 	}
 	if losses[0] == losses[1] {
 		t.Errorf("train.py's epoch with --bf16 and without: the same, %s", losses[0])
+	}
+}
+
+// evaluate, predict and serve --bf16 run a float32 model in bfloat16: close
+// to its float32 figures, not the same. evaluate --update-model stores the
+// file's own, float32 results, so it refuses --bf16.
+func TestPredictBF16(t *testing.T) {
+	f := writeCSVSet(t, smallSet)
+	out := filepath.Join(t.TempDir(), "small.safetensors")
+	if code, _, stderr := runCLI(trainArgs(t, f, out)...); code != 0 {
+		t.Fatalf("train: exit %d\n%s", code, stderr)
+	}
+	if !model.BF16Native() {
+		for _, cmd := range []string{"evaluate", "predict"} {
+			if code, _, stderr := runCLI(cmd, "--model", out, "--test-csv", f.Test, "--csv-label", "label", "--bf16", f.Test); code != 2 || !strings.Contains(stderr, "AVX512-BF16") {
+				t.Errorf("%s --bf16 without AVX512-BF16: exit %d, stderr %q; want 2 and why", cmd, code, stderr)
+			}
+		}
+		t.Skip("this CPU has no AVX512-BF16")
+	}
+	var evs [2]struct {
+		Loss     float64 `json:"loss"`
+		Accuracy float64 `json:"accuracy"`
+	}
+	var preds [2]string
+	for i, extra := range [][]string{nil, {"--bf16"}} {
+		code, stdout, stderr := runCLI(append([]string{"evaluate", "--model", out, "--csv", f.Train, "--test-csv", f.Test, "--json", "--force"}, extra...)...)
+		if code != 0 {
+			t.Fatalf("evaluate %v: exit %d: %s", extra, code, stderr)
+		}
+		if err := json.Unmarshal([]byte(stdout), &evs[i]); err != nil {
+			t.Fatalf("evaluate --json: %v\n%s", err, stdout)
+		}
+		code, preds[i], stderr = runCLI(append([]string{"predict", "--model", out, "--csv-label", "label", "--output", "json", "--top", "1", f.Test}, extra...)...)
+		if code != 0 {
+			t.Fatalf("predict %v: exit %d: %s", extra, code, stderr)
+		}
+	}
+	if d := evs[1].Loss - evs[0].Loss; d == 0 || d > 0.05 || d < -0.05 || evs[1].Accuracy < evs[0].Accuracy-0.05 {
+		t.Errorf("evaluate --bf16: loss %v, accuracy %v; float32: %v, %v; want a loss within 0.05 but not the same", evs[1].Loss, evs[1].Accuracy, evs[0].Loss, evs[0].Accuracy)
+	}
+	if preds[0] == preds[1] || strings.Count(preds[1], "\n") != strings.Count(preds[0], "\n") {
+		t.Errorf("predict --bf16 gives the same output as float32, or another number of lines:\n%s", preds[1])
+	}
+	if code, _, stderr := runCLI("evaluate", "--model", out, "--csv", f.Train, "--test-csv", f.Test, "--bf16", "--update-model"); code != 2 || !strings.Contains(stderr, "not with --bf16") {
+		t.Errorf("evaluate --bf16 --update-model: exit %d, stderr %q; want 2 and why", code, stderr)
+	}
+
+	// The server answers with the bfloat16 probabilities.
+	path := tinyModelFile(t)
+	body := `{"pixels":[` + strings.TrimSuffix(strings.Repeat("0,1,3,", 21), ",") + `,2]}`
+	var probs [2]float32
+	for i, extra := range [][]string{nil, {"--bf16"}} {
+		base, stop := startServe(t, append([]string{"--model", path}, extra...)...)
+		resp, err := http.Post(base+"/api/predict?model=tiny&k=1", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got struct{ Top []model.Prediction }
+		err = json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		if err != nil || len(got.Top) != 1 {
+			t.Fatalf("serve %v: POST /api/predict: %+v, %v", extra, got, err)
+		}
+		probs[i] = got.Top[0].Probability
+		if code, stderr := stop(); code != exitOK {
+			t.Errorf("serve %v: exit %d: %s", extra, code, stderr)
+		}
+	}
+	if d := probs[1] - probs[0]; d == 0 || d > 0.02 || d < -0.02 {
+		t.Errorf("serve --bf16: top probability %v, float32 %v; want within 0.02 but not the same", probs[1], probs[0])
 	}
 }

@@ -227,7 +227,7 @@ func (o *trainOptions) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.HistogramFreq, "tensorboard-histogram-freq", 0, "--tensorboard: every this many epochs, the histogram of every weight too (Keras's histogram_freq; 0: none)")
 	fs.BoolVar(&o.WriteImages, "tensorboard-write-images", false, "--tensorboard: with the histograms, each weight as images too, for TensorBoard's Images tab (Keras's write_images)")
 
-	fs.BoolVar(&o.BF16, "bf16", false, "multiply in bfloat16, summing in float32, as Keras's mixed_bfloat16 policy and PyTorch's CPU autocast do: the forward passes and input gradients of the convolutions and dense layers, faster on a CPU with AVX512-BF16 (needed); the weights stay float32, and the model saved predicts in float32, as does the final test")
+	bf16Flag(fs, &o.BF16, "the products of the convolutions and dense layers while training and validating; the weights stay float32, and the model saved predicts in float32, as does the final test")
 	fs.StringVar(&o.Resume, "resume", "", "continue the run saved in this checkpoint (its options are reused)")
 	fs.BoolVar(&o.LRFind, "lr-find", false, "instead of training, sweep the learning rate up over --lr-find-steps steps of this run and suggest one (fastai's and PyTorch Lightning's lr_find): writes the loss against the rate to --out's name with .lr-find.png, saves no model")
 	fs.Float64Var(&o.LRFindStart, "lr-find-start", 1e-6, "--lr-find: the first rate")
