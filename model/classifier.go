@@ -36,8 +36,9 @@ type ClassifierOptions struct {
 	// means no bound.
 	MaxMemory int64
 	// BF16 makes the model multiply in bfloat16 ([Model.UseBF16]): faster
-	// on a CPU with AVX512-BF16 ([BF16Native]), the probabilities within
-	// about 1% of float32's. False leaves the model as it is.
+	// on a CPU with AVX512-BF16 ([BF16Native]); the built-in AHCD model's
+	// probabilities over its test set come within 0.0051 of float32's.
+	// False leaves the model as it is.
 	BF16 bool
 }
 
