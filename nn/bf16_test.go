@@ -27,7 +27,7 @@ func TestUseBF16(t *testing.T) {
 		make func() nn.Layer
 		in   []int
 	}{
-		{"Conv2D", func() nn.Layer { return &nn.Conv2D{Filters: 8, KernelSize: [2]int{3, 3}, Padding: "same"} }, []int{10, 10, 4}},
+		{"Conv2D", func() nn.Layer { return &nn.Conv2D{Filters: 8, KernelSize: [2]int{3, 3}, Padding: "same"} }, []int{10, 10, 6}},
 		{"Conv2D, strides 2", func() nn.Layer {
 			return &nn.Conv2D{Filters: 40, KernelSize: [2]int{5, 5}, Strides: [2]int{2, 2}, Padding: "same"}
 		}, []int{15, 15, 6}},

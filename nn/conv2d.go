@@ -151,9 +151,10 @@ func (l *Conv2D) FusePadding(padding [2][2]int) bool {
 }
 
 // UseBF16 makes the convolution multiply in bfloat16; see [BF16User].
-// Depthwise convolutions stay float32, and so does the forward pass over
-// an odd number of input channels (it pairs the channels), see
-// internal/kernels.Conv.SetBF16.
+// Depthwise convolutions stay float32, and so do the forward pass over an
+// odd number of input channels (it pairs the channels) and the kernel
+// gradient of kernel rows of fewer than 16 values (KernelSize[1] times the
+// input's channels), see internal/kernels.Conv.SetBF16.
 func (l *Conv2D) UseBF16(on bool) {
 	l.bf16 = on
 	for _, c := range l.convs() {

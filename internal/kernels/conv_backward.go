@@ -61,7 +61,7 @@ func (c *Conv) filterGroup(worker, gi int) {
 			continue
 		}
 		for oy := 0; oy < g.OH; oy += c.direct.block {
-			if c.bf16 != nil {
+			if c.bf16 != nil && c.filterBF16 != nil {
 				c.filterBF16.filter(c.bufs[worker], c.filterBufs[worker], pw, x, dz, oy, min(oy+c.direct.block, g.OH))
 			} else {
 				c.direct.filter(c.bufs[worker], pw, x, dz, oy, min(oy+c.direct.block, g.OH))
