@@ -76,14 +76,8 @@ func (bf *bf16Filter) filter(buf *directBuf, pb *bf16FilterBuf, dw, x, dz []floa
 		}
 	}
 	for ky := range g.KH {
-		// Output rows whose kernel row ky is inside the image.
-		top := g.PadTop - ky
-		if g.H-1+top < 0 {
-			continue
-		}
-		oyLo := max(oy0, (top+g.SH-1)/g.SH)
-		oyHi := min(oy1, (g.H-1+top)/g.SH+1)
-		if oyHi <= oyLo {
+		oyLo, oyHi, top, ok := p.filterRows(ky, oy0, oy1)
+		if !ok {
 			continue
 		}
 		a := pb.a[(oyLo*g.SH-top-lo)*rowA:]

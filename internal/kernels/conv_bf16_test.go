@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
-	"slices"
 	"testing"
 )
 
@@ -107,31 +105,7 @@ func TestConvBF16Rounds(t *testing.T) {
 // TestConvBF16SameResultAnyGOMAXPROCS: with bfloat16 on, the same bits
 // whatever the number of cores.
 func TestConvBF16SameResultAnyGOMAXPROCS(t *testing.T) {
-	defer func(v int) { parallelConvFlops = v }(parallelConvFlops)
-	parallelConvFlops = 0
-	for _, g := range []ConvGeom{geom(20, 20, 16, 5, 5, 1, 1, true), geom(13, 13, 4, 3, 3, 2, 2, true), geom(9, 9, 16, 1, 1, 1, 1, false)} {
-		run := func(procs int) [][]float32 {
-			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-			const n, f = 11, 16
-			rng := rand.New(rand.NewPCG(7, 8))
-			x, w := randSlice(rng, n*g.H*g.W*g.C), randSlice(rng, g.ColWidth()*f)
-			dz := randSlice(rng, n*g.OH*g.OW*f)
-			c := NewConv(g, f)
-			c.SetBF16(true)
-			z, dx := make([]float32, len(dz)), make([]float32, len(x))
-			dw, db := make([]float32, len(w)), make([]float32, f)
-			c.Forward(z, x, w, n, ConvEpilogue{}, nil)
-			c.BackwardFilter(dw, db, x, dz, n, nil)
-			c.BackwardData(dx, dz, w, n)
-			return [][]float32{z, dx, dw, db}
-		}
-		a, b, c := run(1), run(2), run(4)
-		for i, name := range []string{"Forward", "BackwardData", "kernel gradient", "bias gradient"} {
-			if !slices.Equal(a[i], b[i]) || !slices.Equal(a[i], c[i]) {
-				t.Errorf("Conv %+v with bfloat16: %s differs between GOMAXPROCS 1, 2 and 4", g, name)
-			}
-		}
-	}
+	checkConvAnyGOMAXPROCS(t, []ConvGeom{geom(20, 20, 16, 5, 5, 1, 1, true), geom(13, 13, 4, 3, 3, 2, 2, true), geom(9, 9, 16, 1, 1, 1, 1, false)}, true)
 }
 
 // TestConvBF16Kernel checks that the kernel converted to pairs follows

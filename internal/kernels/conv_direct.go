@@ -237,6 +237,20 @@ func (p *directPlan) maxParts() int {
 	return n
 }
 
+// filterRows returns the output rows [oyLo, oyHi) of [oy0, oy1) whose
+// kernel row ky falls inside the image, with top = PadTop - ky; ok is
+// false when there are none.
+func (p *directPlan) filterRows(ky, oy0, oy1 int) (oyLo, oyHi, top int, ok bool) {
+	g := &p.g
+	top = g.PadTop - ky
+	if g.H-1+top < 0 {
+		return 0, 0, 0, false
+	}
+	oyLo = max(oy0, (top+g.SH-1)/g.SH)
+	oyHi = min(oy1, (g.H-1+top)/g.SH+1)
+	return oyLo, oyHi, top, oyHi > oyLo
+}
+
 // filter adds to dw (KH×KW×C×f) the kernel gradient of the output rows
 // [oy0, oy1) of one image: x its input, dz the gradient of its output.
 func (p *directPlan) filter(buf *directBuf, dw, x, dz []float32, oy0, oy1 int) {
@@ -253,14 +267,8 @@ func (p *directPlan) filter(buf *directBuf, dw, x, dz []float32, oy0, oy1 int) {
 		dz = buf.dz
 	}
 	for ky := range g.KH {
-		// Output rows whose kernel row ky is inside the image.
-		top := g.PadTop - ky
-		if g.H-1+top < 0 {
-			continue
-		}
-		oyLo := max(oy0, (top+g.SH-1)/g.SH)
-		oyHi := min(oy1, (g.H-1+top)/g.SH+1)
-		if oyHi <= oyLo {
+		oyLo, oyHi, top, ok := p.filterRows(ky, oy0, oy1)
+		if !ok {
 			continue
 		}
 		row := src[(oyLo*g.SH-top-lo)*p.stride:]

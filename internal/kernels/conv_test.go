@@ -298,9 +298,17 @@ func TestConvPlans(t *testing.T) {
 // Every strategy gives the same bits whatever the number of cores, its
 // forward pass spread over cores too.
 func TestConvSameResultAnyGOMAXPROCS(t *testing.T) {
+	checkConvAnyGOMAXPROCS(t, []ConvGeom{geom(20, 20, 16, 5, 5, 1, 1, true), geom(13, 13, 3, 3, 3, 2, 2, true), geom(9, 9, 16, 1, 1, 1, 1, false)}, false)
+}
+
+// checkConvAnyGOMAXPROCS checks that each operation of a convolution of
+// each geometry, with bfloat16 on or not, gives the same bits on 1, 2 and
+// 4 cores, its forward pass spread over cores too.
+func checkConvAnyGOMAXPROCS(t *testing.T, geoms []ConvGeom, bf16 bool) {
+	t.Helper()
 	defer func(v int) { parallelConvFlops = v }(parallelConvFlops)
 	parallelConvFlops = 0
-	for _, g := range []ConvGeom{geom(20, 20, 16, 5, 5, 1, 1, true), geom(13, 13, 3, 3, 3, 2, 2, true), geom(9, 9, 16, 1, 1, 1, 1, false)} {
+	for _, g := range geoms {
 		run := func(procs int) [][]float32 {
 			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 			const n, f = 11, 16
@@ -308,6 +316,7 @@ func TestConvSameResultAnyGOMAXPROCS(t *testing.T) {
 			x, w := randSlice(rng, n*g.H*g.W*g.C), randSlice(rng, g.ColWidth()*f)
 			dz := randSlice(rng, n*g.OH*g.OW*f)
 			c := NewConv(g, f)
+			c.SetBF16(bf16)
 			z, dx := make([]float32, len(dz)), make([]float32, len(x))
 			dw, db := make([]float32, len(w)), make([]float32, f)
 			c.Forward(z, x, w, n, ConvEpilogue{}, nil)
@@ -318,7 +327,7 @@ func TestConvSameResultAnyGOMAXPROCS(t *testing.T) {
 		a, b, c := run(1), run(2), run(4)
 		for i, name := range []string{"Forward", "BackwardData", "kernel gradient", "bias gradient"} {
 			if !slices.Equal(a[i], b[i]) || !slices.Equal(a[i], c[i]) {
-				t.Errorf("Conv %+v: %s differs between GOMAXPROCS 1, 2 and 4", g, name)
+				t.Errorf("Conv %+v (bfloat16 %v): %s differs between GOMAXPROCS 1, 2 and 4", g, bf16, name)
 			}
 		}
 	}

@@ -265,17 +265,7 @@ func (g *bf16Plan) macro(buf *bf16Buf, ic, mb, jc, nb, kp int, beta float32) {
 				continue
 			}
 			kernel(kp, as, rs, cs, bs, buf.tmp, bf16NR, g.alpha, 0)
-			for i := range mrr {
-				row := g.c[ci+i*g.ldc : ci+i*g.ldc+nrr]
-				t := buf.tmp[i*bf16NR : i*bf16NR+nrr]
-				if beta == 0 {
-					copy(row, t)
-					continue
-				}
-				for j := range row {
-					row[j] = t[j] + beta*row[j]
-				}
-			}
+			storeEdge(g.c[ci:], g.ldc, buf.tmp, bf16NR, mrr, nrr, beta)
 		}
 	}
 }

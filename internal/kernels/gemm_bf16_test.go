@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"testing"
 )
 
@@ -222,23 +221,9 @@ func TestGemmBF16Deterministic(t *testing.T) {
 	for _, impl := range bf16Impls() {
 		rng := rand.New(rand.NewPCG(5, 6))
 		for _, tc := range shapes {
-			a, lda, b, ldb, c, ldc := tc.operands(rng)
-			var first []float32
-			for _, procs := range []int{1, 2, 4} {
-				old := runtime.GOMAXPROCS(procs)
-				got := clone(c)
-				gemmBF16With(impl, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, got, ldc)
-				runtime.GOMAXPROCS(old)
-				if first == nil {
-					first = got
-					continue
-				}
-				for x := range got {
-					if math.Float32bits(got[x]) != math.Float32bits(first[x]) {
-						t.Fatalf("%s: GemmBF16(%v) with GOMAXPROCS %d: C at %d = %g, with 1: %g", impl.name, tc, procs, x, got[x], first[x])
-					}
-				}
-			}
+			checkAnyGOMAXPROCS(t, impl.name+": GemmBF16", tc, rng, func(tc gemmCase, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+				gemmBF16With(impl, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
+			})
 		}
 	}
 }
@@ -290,27 +275,9 @@ func BenchmarkGemmBF16(b *testing.B) {
 				if impl == genericBF16 && 2*sh.m*sh.n*sh.k > 1<<30 {
 					b.Skip("generic path too slow for this size")
 				}
-				lda, ldb := sh.k, sh.n
-				if sh.transA {
-					lda = sh.m
-				}
-				if sh.transB {
-					ldb = sh.k
-				}
-				a := make([]float32, sh.m*sh.k)
-				bm := make([]float32, sh.k*sh.n)
-				c := make([]float32, sh.m*sh.n)
-				for i := range a {
-					a[i] = float32(i%7) * 0.25
-				}
-				for i := range bm {
-					bm[i] = float32(i%5) * 0.5
-				}
-				start := cpuTime()
-				for b.Loop() {
+				benchGemmShape(b, sh, func(a []float32, lda int, bm []float32, ldb int, c []float32) {
 					gemmBF16With(impl, sh.transA, sh.transB, sh.m, sh.n, sh.k, 1, a, lda, bm, ldb, 0, c, sh.n)
-				}
-				reportFlops(b, start, 2*float64(sh.m)*float64(sh.n)*float64(sh.k))
+				})
 			})
 		}
 	}

@@ -222,17 +222,22 @@ func (g *gemmPlan) macro(buf *gemmBuf, ic, mb, jc, nb, pc, kb int, beta float32)
 				continue
 			}
 			kernel(kb, as, rs, cs, bs, ldbp, buf.tmp, nr, g.alpha, 0)
-			for i := 0; i < mrr; i++ {
-				row := g.c[ci+i*g.ldc : ci+i*g.ldc+nrr]
-				t := buf.tmp[i*nr : i*nr+nrr]
-				if beta == 0 {
-					copy(row, t)
-					continue
-				}
-				for j := range row {
-					row[j] = t[j] + beta*row[j]
-				}
-			}
+			storeEdge(g.c[ci:], g.ldc, buf.tmp, nr, mrr, nrr, beta)
+		}
+	}
+}
+
+// storeEdge writes the rows×cols corner of a tile t (rows ldt apart) that
+// falls inside C: C = t, or t + beta·C when beta is not 0.
+func storeEdge(c []float32, ldc int, t []float32, ldt, rows, cols int, beta float32) {
+	for i := range rows {
+		row, ti := c[i*ldc:i*ldc+cols], t[i*ldt:i*ldt+cols]
+		if beta == 0 {
+			copy(row, ti)
+			continue
+		}
+		for j := range row {
+			row[j] = ti[j] + beta*row[j]
 		}
 	}
 }

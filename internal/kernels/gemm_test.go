@@ -242,25 +242,35 @@ func TestGemmDeterministic(t *testing.T) {
 	forEachImpl(t, func(t *testing.T, impl *gemmImpl) {
 		rng := rand.New(rand.NewPCG(5, 6))
 		for _, tc := range shapes {
-			a, lda, b, ldb, c, ldc := tc.operands(rng)
-			var first []float32
-			for _, procs := range []int{1, 2, 4} {
-				old := runtime.GOMAXPROCS(procs)
-				got := clone(c)
-				gemmWith(impl, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, got, ldc)
-				runtime.GOMAXPROCS(old)
-				if first == nil {
-					first = got
-					continue
-				}
-				for x := range got {
-					if math.Float32bits(got[x]) != math.Float32bits(first[x]) {
-						t.Fatalf("%s: Gemm(%v) with GOMAXPROCS %d: C at %d = %g, with 1: %g", impl.name, tc, procs, x, got[x], first[x])
-					}
-				}
-			}
+			checkAnyGOMAXPROCS(t, impl.name+": Gemm", tc, rng, func(tc gemmCase, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+				gemmWith(impl, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
+			})
 		}
 	})
+}
+
+// checkAnyGOMAXPROCS runs mul on tc's operands with GOMAXPROCS 1, 2 and 4
+// and fails t, naming the product label, unless C has the same bits each
+// time.
+func checkAnyGOMAXPROCS(t *testing.T, label string, tc gemmCase, rng *rand.Rand, mul func(tc gemmCase, a []float32, lda int, b []float32, ldb int, c []float32, ldc int)) {
+	t.Helper()
+	a, lda, b, ldb, c, ldc := tc.operands(rng)
+	var first []float32
+	for _, procs := range []int{1, 2, 4} {
+		old := runtime.GOMAXPROCS(procs)
+		got := clone(c)
+		mul(tc, a, lda, b, ldb, got, ldc)
+		runtime.GOMAXPROCS(old)
+		if first == nil {
+			first = got
+			continue
+		}
+		for x := range got {
+			if math.Float32bits(got[x]) != math.Float32bits(first[x]) {
+				t.Fatalf("%s(%v) with GOMAXPROCS %d: C at %d = %g, with 1: %g", label, tc, procs, x, got[x], first[x])
+			}
+		}
+	}
 }
 
 func TestGemmAllocs(t *testing.T) {

@@ -33,33 +33,16 @@ func bf16() {
 func bf16Kernel() {
 	const name, mr = "gemmBF16Kernel12x32", 12
 	TEXT(name, NOSPLIT, "func(kp int, a *uint32, rsA, csA int, b *uint32, c *float32, ldc int, alpha, beta float32)")
-	k, rs, cs, b, rs3 := RCX, R8, R9, RBX, R10
-	base := []Register{RAX, R11, R12}
+	k, rs, cs, b, a := RCX, R8, R9, RBX, RAX
 	Load(Param("kp"), k)
-	Load(Param("a"), base[0])
+	Load(Param("a"), a)
 	Load(Param("rsA"), rs)
 	Load(Param("csA"), cs)
 	Load(Param("b"), b)
 	Comment("Strides in bytes; row i of A is at base[i/4] + (i%4)*rs.")
 	SHLQ(U8(2), rs)
 	SHLQ(U8(2), cs)
-	LEAQ(Mem{Base: rs, Index: rs, Scale: 2}, rs3)
-	for j := 1; j < len(base); j++ {
-		LEAQ(Mem{Base: base[j-1], Index: rs, Scale: 4}, base[j])
-	}
-	rowAddr := func(i int) Mem {
-		r := base[i/4]
-		switch i % 4 {
-		case 0:
-			return Mem{Base: r}
-		case 1:
-			return Mem{Base: r, Index: rs, Scale: 1}
-		case 2:
-			return Mem{Base: r, Index: rs, Scale: 2}
-		default:
-			return Mem{Base: r, Index: rs3, Scale: 1}
-		}
-	}
+	base, rowAddr := rowBases(a, rs, R10, mr, R11, R12)
 	acc := func(i, v int) VecPhysical { return zmm(2*i + v) }
 	Comment("Zero the accumulators.")
 	for i := range mr {

@@ -65,6 +65,37 @@ func main() {
 	Generate()
 }
 
+// rowBases sets rs3 = 3·rs and the bases of the rows of A four by four,
+// rs bytes apart: base[0] is a, the others the registers more or new
+// ones, each 4·rs after the one before. It returns the bases and the
+// address of row i, base[i/4] + (i%4)·rs.
+func rowBases(a, rs, rs3 Register, rows int, more ...Register) ([]Register, func(i int) Mem) {
+	LEAQ(Mem{Base: rs, Index: rs, Scale: 2}, rs3)
+	base := make([]Register, (rows+3)/4)
+	base[0] = a
+	for j := 1; j < len(base); j++ {
+		if j <= len(more) {
+			base[j] = more[j-1]
+		} else {
+			base[j] = GP64()
+		}
+		LEAQ(Mem{Base: base[j-1], Index: rs, Scale: 4}, base[j])
+	}
+	return base, func(i int) Mem {
+		r := base[i/4]
+		switch i % 4 {
+		case 0:
+			return Mem{Base: r}
+		case 1:
+			return Mem{Base: r, Index: rs, Scale: 1}
+		case 2:
+			return Mem{Base: r, Index: rs, Scale: 2}
+		default:
+			return Mem{Base: r, Index: rs3, Scale: 1}
+		}
+	}
+}
+
 // kernel emits an mr×(vecs·lanes) micro-kernel; newVec allocates one vector
 // register of lanes float32s.
 func kernel(name string, mr, vecs, lanes int, newVec func() VecVirtual) {
@@ -83,28 +114,7 @@ func kernel(name string, mr, vecs, lanes int, newVec func() VecVirtual) {
 
 	// Row i of the A sliver starts at base[i/4] + (i%4)·rs; rs3 = 3·rs.
 	Comment("Row bases: row i of A is at base[i/4] + (i%4)*rs.")
-	rs3 := GP64()
-	LEAQ(Mem{Base: rs, Index: rs, Scale: 2}, rs3)
-	nbase := (mr + 3) / 4
-	base := make([]Register, nbase)
-	base[0] = a
-	for j := 1; j < nbase; j++ {
-		base[j] = GP64()
-		LEAQ(Mem{Base: base[j-1], Index: rs, Scale: 4}, base[j])
-	}
-	rowAddr := func(i int) Mem {
-		r := base[i/4]
-		switch i % 4 {
-		case 0:
-			return Mem{Base: r}
-		case 1:
-			return Mem{Base: r, Index: rs, Scale: 1}
-		case 2:
-			return Mem{Base: r, Index: rs, Scale: 2}
-		default:
-			return Mem{Base: r, Index: rs3, Scale: 1}
-		}
-	}
+	base, rowAddr := rowBases(a, rs, GP64(), mr)
 
 	Comment("Zero the accumulators.")
 	acc := make([][]VecVirtual, mr)

@@ -56,27 +56,7 @@ func tile(name string, mr, vecs, lanes int, newVec func() VecVirtual, bf16 bool)
 	SUBQ(cnt, jump)
 
 	Comment("Row bases: row i of A is at base[i/4] + (i%4)*rs.")
-	rs3 := GP64()
-	LEAQ(Mem{Base: rs, Index: rs, Scale: 2}, rs3)
-	base := make([]Register, (mr+3)/4)
-	base[0] = a
-	for j := 1; j < len(base); j++ {
-		base[j] = GP64()
-		LEAQ(Mem{Base: base[j-1], Index: rs, Scale: 4}, base[j])
-	}
-	rowAddr := func(i int) Mem {
-		r := base[i/4]
-		switch i % 4 {
-		case 0:
-			return Mem{Base: r}
-		case 1:
-			return Mem{Base: r, Index: rs, Scale: 1}
-		case 2:
-			return Mem{Base: r, Index: rs, Scale: 2}
-		default:
-			return Mem{Base: r, Index: rs3, Scale: 1}
-		}
-	}
+	base, rowAddr := rowBases(a, rs, GP64(), mr)
 
 	vec := func() Register { return newVec() }
 	if bf16 {
