@@ -339,15 +339,16 @@ func (m *Model) KeepPacked(keep bool) {
 }
 
 // UseBF16(true) makes the model multiply in bfloat16, as Keras's
-// "mixed_bfloat16" policy and PyTorch's CPU autocast compute: the forward
-// passes and input gradients of its convolutions and dense layers take
-// their operands rounded to bfloat16 and sum the products in float32 (see
+// "mixed_bfloat16" policy and PyTorch's CPU autocast compute: the products
+// of its convolutions and dense layers (forward passes and both gradients)
+// take their operands rounded to bfloat16 and are summed in float32 (see
 // [nn.BF16User]); the weights, their gradients, the activations and the
 // loss stay float32. On a CPU with AVX512-BF16 ([BF16Native]) that trains
 // about 1.5x as fast (the tutorial's model on a 2-core Zen 4: 1.57x);
-// elsewhere the products run in Go, far slower than float32. A model file records nothing of it: a model loaded from one
-// multiplies in float32. UseBF16(false) goes back to float32. Call it
-// after Build; Clone and the copies of a Classifier keep the setting.
+// elsewhere the products run in Go, far slower than float32. A model file
+// records nothing of it: a model loaded from one multiplies in float32.
+// UseBF16(false) goes back to float32. Call it after Build; Clone and the
+// copies of a Classifier keep the setting.
 func (m *Model) UseBF16(on bool) {
 	m.bf16 = on
 	for _, l := range m.Layers {
