@@ -144,20 +144,8 @@ func checkBF16(t *testing.T, tc gemmCase, rng *rand.Rand) {
 
 func TestGemmBF16Small(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	dims := []int{0, 1, 2, 3, 5, 11, 12, 13, 31, 32, 33, 40}
-	for x, m := range dims {
-		for y, n := range dims {
-			k := dims[(x*7+y*3)%len(dims)]
-			tc := gemmCase{transA: (x+y)%2 == 1, transB: (x/2+y)%2 == 1, m: m, n: n, k: k,
-				alpha: 1, beta: 0, pad: (x + y) % 3, off: y % 5}
-			switch (x + 2*y) % 3 {
-			case 1:
-				tc.alpha, tc.beta = -0.5, 1
-			case 2:
-				tc.alpha, tc.beta = 1.5, 0.75
-			}
-			checkBF16(t, tc, rng)
-		}
+	for _, tc := range smallCases([]int{0, 1, 2, 3, 5, 11, 12, 13, 31, 32, 33, 40}) {
+		checkBF16(t, tc, rng)
 	}
 }
 

@@ -180,22 +180,32 @@ func forEachImpl(t *testing.T, f func(t *testing.T, impl *gemmImpl)) {
 func TestGemmSmall(t *testing.T) {
 	forEachImpl(t, func(t *testing.T, impl *gemmImpl) {
 		rng := rand.New(rand.NewPCG(1, 2))
-		dims := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 15, 16, 17, 23, 31, 32, 33, 40}
-		for x, m := range dims {
-			for y, n := range dims {
-				k := dims[(x*7+y*3)%len(dims)]
-				tc := gemmCase{transA: (x+y)%2 == 1, transB: (x/2+y)%2 == 1, m: m, n: n, k: k,
-					alpha: 1, beta: 0, pad: (x + y) % 3, off: y % 5}
-				switch (x + 2*y) % 3 {
-				case 1:
-					tc.alpha, tc.beta = -0.5, 1
-				case 2:
-					tc.alpha, tc.beta = 1.5, 0.75
-				}
-				checkGemm(t, impl, tc, rng)
-			}
+		for _, tc := range smallCases([]int{0, 1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 15, 16, 17, 23, 31, 32, 33, 40}) {
+			checkGemm(t, impl, tc, rng)
 		}
 	})
+}
+
+// smallCases are the products of every m and n of dims, with a k of dims
+// too, each transpose, padding, offset and three pairs of alpha and beta
+// in turn.
+func smallCases(dims []int) []gemmCase {
+	var cases []gemmCase
+	for x, m := range dims {
+		for y, n := range dims {
+			k := dims[(x*7+y*3)%len(dims)]
+			tc := gemmCase{transA: (x+y)%2 == 1, transB: (x/2+y)%2 == 1, m: m, n: n, k: k,
+				alpha: 1, beta: 0, pad: (x + y) % 3, off: y % 5}
+			switch (x + 2*y) % 3 {
+			case 1:
+				tc.alpha, tc.beta = -0.5, 1
+			case 2:
+				tc.alpha, tc.beta = 1.5, 0.75
+			}
+			cases = append(cases, tc)
+		}
+	}
+	return cases
 }
 
 func TestGemmBlocks(t *testing.T) {
