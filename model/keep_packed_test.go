@@ -17,14 +17,22 @@ import (
 // kernels are kept too), after training steps (which drop the packing),
 // after the best weights are restored and after a weight is written and
 // KeepPacked called again; convolutions with their padding taken in
-// included.
+// included; in float32 and in bfloat16, where the dense layers keep their
+// kernels converted too.
 func TestKeepPacked(t *testing.T) {
+	for _, bf16 := range []bool{false, true} {
+		t.Run(map[bool]string{false: "float32", true: "bfloat16"}[bf16], func(t *testing.T) { testKeepPacked(t, bf16) })
+	}
+}
+
+func testKeepPacked(t *testing.T, bf16 bool) {
 	x := Input(12, 12, 3)
 	a := Call(&nn.Conv2D{Filters: 40, KernelSize: pair(3), Activation: "relu"}, Call(&nn.ZeroPadding2D{Padding: [2][2]int{{1, 1}, {1, 1}}}, x))
 	a = Call(&nn.Conv2D{Filters: 16, KernelSize: pair(3), Padding: "same", Activation: "relu"}, a) // its input gradient: a convolution with the kernel flipped
 	b := Call(&nn.Conv2D{Filters: 32, KernelSize: pair(3), Strides: pair(2), Padding: "same"}, a)
 	c := Call(&nn.Conv2D{Filters: 32, KernelSize: pair(1), Activation: "relu"}, b)
-	out := Call(&nn.Dense{Units: 5, Activation: "softmax"}, Call(&nn.GlobalAveragePooling2D{}, c))
+	d := Call(&nn.Dense{Units: 40, Activation: "relu"}, Call(&nn.GlobalAveragePooling2D{}, c))
+	out := Call(&nn.Dense{Units: 5, Activation: "softmax"}, d)
 	kept, err := NewGraph(x, out)
 	if err != nil {
 		t.Fatal(err)
@@ -37,6 +45,7 @@ func TestKeepPacked(t *testing.T) {
 		if err := m.Compile(&optim.Adam{LearningRate: 0.01}, nn.CrossEntropy{Sparse: true}); err != nil {
 			t.Fatal(err)
 		}
+		m.UseBF16(bf16)
 	}
 	kept.KeepPacked(true)
 	px := randomPixels(kept, 4)

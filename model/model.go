@@ -321,10 +321,11 @@ func (m *Model) NumClasses() int {
 func (m *Model) Params() []*nn.Param { return slices.Clone(m.params) }
 
 // KeepPacked(true) makes the layers that rearrange their weights for the
-// kernels at every forward pass (the convolutions, see [nn.PackKeeper]) do
-// it once and keep the result for the predictions that follow, as
-// PyTorch's frozen models do (docs/PERFORMANCE.md has the gain): a copy
-// of each convolution's kernel is kept. The weights must then change only
+// kernels at every forward pass (the convolutions, and the dense layers in
+// bfloat16; see [nn.PackKeeper]) do it once and keep the result for the
+// predictions that follow, as PyTorch's frozen models do
+// (docs/PERFORMANCE.md has the gain): a copy of each of their kernels is
+// kept. The weights must then change only
 // by training (Fit, TrainStep) or by restoring the best weights, which
 // drop what is kept; after writing a [nn.Param] directly, call KeepPacked
 // again. [NewClassifier] turns it on, its workers sharing one packing. A

@@ -1,8 +1,11 @@
 package nn_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/convnet-go/convnet/internal/kernels"
@@ -71,5 +74,51 @@ func TestUseBF16(t *testing.T) {
 				t.Errorf("%s with bfloat16: %s %g (relative) from float32's of the rounded values, %g from float32's; want under 1e-5 and over 1e-3", tt.name, what, near, far)
 			}
 		}
+	}
+}
+
+// A Dense layer in bfloat16 keeping its kernel converted predicts what it
+// predicts converting it at every call, and so does a layer sharing what
+// it keeps (the same weights, as a model's copies share them), one image
+// (a row: the one-row kernels) or several; SharePacked refuses a Dense
+// built otherwise.
+func TestDenseKeepPackedBF16(t *testing.T) {
+	layers := [3]*nn.Dense{{Units: 70}, {Units: 70}, {Units: 70}} // keeping, sharing, converting at every call
+	for _, l := range layers {
+		build(t, l, 300)
+		l.UseBF16(true)
+		l.Params()[0].Value = layers[0].Params()[0].Value
+		l.Params()[1].Value = layers[0].Params()[1].Value
+	}
+	layers[0].KeepPacked(true)
+	layers[1].KeepPacked(true)
+	layers[1].SharePacked(layers[0])
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, n := range []int{1, 3, 20} {
+		x := tensor.New(n, 300)
+		fillNormal(rng, 1, x.Data)
+		want := layers[2].Forward(x, false).Clone()
+		for i, l := range layers[:2] {
+			for range 2 {
+				if y := l.Forward(x, false); !slices.Equal(y.Data, want.Data) {
+					t.Fatalf("%d images, layer %d: %v, want %v", n, i, y.Data[:4], want.Data[:4])
+				}
+			}
+		}
+	}
+	for _, other := range []nn.Layer{&nn.Dense{Units: 71}, &nn.Conv2D{Filters: 70, KernelSize: [2]int{1, 1}}} {
+		in := []int{300}
+		if _, ok := other.(*nn.Conv2D); ok {
+			in = []int{1, 1, 300}
+		}
+		build(t, other, in...)
+		func() {
+			defer func() {
+				if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "is not a Dense built as this one") {
+					t.Errorf("SharePacked(%s) panicked with %v", other.Type(), r)
+				}
+			}()
+			layers[1].SharePacked(other)
+		}()
 	}
 }

@@ -40,8 +40,10 @@ type Dense struct {
 	dz, dx  *tensor.Tensor
 	dy      *tensor.Tensor // the caller's, during Backward
 	skipDx  bool
-	skipDw  bool  // see SkipParamGradients
-	bf16    bool  // see UseBF16
+	skipDw  bool // see SkipParamGradients
+	bf16    bool // see UseBF16
+	keep    bool // see KeepPacked
+	kept    *kernels.BF16Weights
 	split   split // the bias and the activation, and its derivative, row by row on the cores
 }
 
@@ -88,6 +90,7 @@ func (l *Dense) Build(in []int, rng *rand.Rand) ([]int, error) {
 	regularize(l.kernel, l.bias, l.KernelRegularizer, l.BiasRegularizer)
 	constrain(l.kernel, l.bias, l.KernelConstraint, l.BiasConstraint)
 	l.x, l.y, l.z, l.dz, l.dx = nil, nil, nil, nil, nil
+	l.kept = new(kernels.BF16Weights)
 	return slices.Clone(l.out), nil
 }
 
@@ -125,7 +128,14 @@ func (l *Dense) Forward(x *tensor.Tensor, training bool) *tensor.Tensor {
 	l.shape = batchShape(l.shape, x.Shape[0], l.out)
 	l.y = resize(l.y, l.shape...)
 	l.z = l.act.input(&l.z, true, l.shape...)
-	l.gemm(false, false, n, l.Units, c, 1, x.Data, c, l.kernel.Value.Data, l.Units, 0, pre(l.y, l.z), l.Units)
+	if training {
+		l.kept.Drop() // the weights are about to change
+	}
+	if l.bf16 && l.keep && !training {
+		kernels.GemmBF16Kept(l.kept, false, n, l.Units, c, 1, x.Data, c, l.kernel.Value.Data, l.Units, 0, pre(l.y, l.z), l.Units)
+	} else {
+		l.gemm(false, false, n, l.Units, c, 1, x.Data, c, l.kernel.Value.Data, l.Units, 0, pre(l.y, l.z), l.Units)
+	}
 	l.split.rows(l, actForward, n, l.Units)
 	return l.y
 }
@@ -181,6 +191,26 @@ func (l *Dense) gemm(transA, transB bool, m, n, k int, alpha float32, a []float3
 		return
 	}
 	kernels.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// KeepPacked keeps the kernel converted to bfloat16 from one prediction
+// to the next while the layer multiplies in bfloat16 (see [PackKeeper],
+// [BF16User]): in float32 the products read the kernel in place.
+func (l *Dense) KeepPacked(keep bool) {
+	l.keep = keep
+	if l.kept != nil {
+		l.kept.Drop()
+	}
+}
+
+// SharePacked keeps the converted kernel in src's; see [PackKeeper].
+func (l *Dense) SharePacked(src Layer) {
+	s, ok := src.(*Dense)
+	if !ok || s.kept == nil || l.kept == nil || !slices.Equal(s.in, l.in) || s.Units != l.Units {
+		panic(errorf(l, "SharePacked: %s is not a Dense built as this one", src.Name()))
+	}
+	l.kept = s.kept
+	l.kept.Share()
 }
 
 // SkipInputGradient makes Backward leave out dL/dx (and return nil) while

@@ -101,8 +101,9 @@ type BF16User interface {
 
 // PackKeeper is implemented by layers that can rearrange their weights
 // once for many predictions instead of at every call ([Conv2D] packs its
-// kernel for the convolution tiles, as PyTorch's frozen models and oneDNN
-// do). After KeepPacked(true), Forward in inference uses what it packed at
+// kernel for the convolution tiles, [Dense] converts its kernel to
+// bfloat16 when it multiplies in bfloat16, as PyTorch's frozen models and
+// oneDNN do). After KeepPacked(true), Forward in inference uses what it packed at
 // its first such call since the last Forward in training: the weights must
 // not be written in between other than by training. KeepPacked(false)
 // drops the packing.

@@ -236,17 +236,36 @@ func asmImpls(avx2, avx512 bool) []*gemmImpl {
 	return out
 }
 
-// gemmBF16Kernel12x32 is bf16Impl.kernel with AVX512-BF16:
-//
-//	for i < 12, j < 32:
-//		s := float32(0)
-//		for q < kp:
-//			s += hi(a[i*rsA+q*csA]) * hi(b[q*32+j])
-//			s += lo(a[i*rsA+q*csA]) * lo(b[q*32+j])
-//		if beta == 0 { c[i*ldc+j] = alpha*s } else { c[i*ldc+j] = alpha*s + beta*c[i*ldc+j] }
+// gemmBF16Kernel12x32 is bf16Impl.kernel with AVX512-BF16: a bf16Kernel
+// of 12 rows by one sliver (panel unused); gemmBF16Kernel1x32 … 1x128 are
+// its thin kernels, one row by one to four slivers.
 //
 //go:noescape
-func gemmBF16Kernel12x32(kp int, a *uint32, rsA, csA int, b *uint32, c *float32, ldc int, alpha, beta float32)
+func gemmBF16Kernel12x32(kp int, a *uint32, rsA, csA int, b *uint32, panel int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func gemmBF16Kernel1x32(kp int, a *uint32, rsA, csA int, b *uint32, panel int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func gemmBF16Kernel1x64(kp int, a *uint32, rsA, csA int, b *uint32, panel int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func gemmBF16Kernel1x96(kp int, a *uint32, rsA, csA int, b *uint32, panel int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func gemmBF16Kernel1x128(kp int, a *uint32, rsA, csA int, b *uint32, panel int, c *float32, ldc int, alpha, beta float32)
+
+// asmBF16Kernel wraps fn, a micro-kernel of mr rows by np slivers, checking
+// the bounds of every call.
+func asmBF16Kernel(mr, np int, fn func(kp int, a *uint32, rsA, csA int, b *uint32, panel int, c *float32, ldc int, alpha, beta float32)) bf16Kernel {
+	return func(kp int, a []uint32, rsA, csA int, b []uint32, panel int, c []float32, ldc int, alpha, beta float32) {
+		if kp <= 0 || rsA < 0 || csA < 0 || np > 1 && panel < kp*bf16NR || mr > 1 && ldc < bf16NR {
+			panic("kernels: bfloat16 micro-kernel: bad size or stride")
+		}
+		_, _, _ = a[(mr-1)*rsA+(kp-1)*csA], b[(np-1)*panel+kp*bf16NR-1], c[(mr-1)*ldc+np*bf16NR-1]
+		fn(kp, &a[0], rsA, csA, &b[0], panel, &c[0], ldc, alpha, beta)
+	}
+}
 
 // convertBF16AVX512 rounds n float32s, n a multiple of 32, to bfloat16 with
 // AVX512-BF16:
@@ -315,10 +334,9 @@ func asmBF16(ok bool) *bf16Impl {
 	return &bf16Impl{name: "avx512bf16",
 		tiles:  asmTiles(32, true, []int{14, 12, 8, 7, 4}, []float64{1, 1, 1.05, 1.1, 1.5}, []asmTileFunc{convTileBF16x14x32, convTileBF16x12x32, convTileBF16x8x32, convTileBF16x7x32, convTileBF16x4x32}),
 		narrow: asmTiles(16, true, []int{16, 8, 4}, []float64{1, 1.1, 1.5}, []asmTileFunc{convTileBF16x16x16, convTileBF16x8x16, convTileBF16x4x16}),
-		kernel: func(kp int, a []uint32, rsA, csA int, b []uint32, c []float32, ldc int, alpha, beta float32) {
-			_, _, _ = a[(bf16MR-1)*rsA+(kp-1)*csA], b[kp*bf16NR-1], c[(bf16MR-1)*ldc+bf16NR-1]
-			gemmBF16Kernel12x32(kp, &a[0], rsA, csA, &b[0], &c[0], ldc, alpha, beta)
-		},
+		kernel: asmBF16Kernel(bf16MR, 1, gemmBF16Kernel12x32),
+		thin: [4]bf16Kernel{asmBF16Kernel(1, 1, gemmBF16Kernel1x32), asmBF16Kernel(1, 2, gemmBF16Kernel1x64),
+			asmBF16Kernel(1, 3, gemmBF16Kernel1x96), asmBF16Kernel(1, 4, gemmBF16Kernel1x128)},
 		// On a little-endian CPU the pairs of a row are its values in
 		// bfloat16 side by side.
 		pairs: func(dst []uint32, src []float32) {

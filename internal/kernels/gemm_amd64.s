@@ -12493,9 +12493,9 @@ dotsAVX512_rows1_end:
 	VZEROUPPER
 	RET
 
-// func gemmBF16Kernel12x32(kp int, a *uint32, rsA int, csA int, b *uint32, c *float32, ldc int, alpha float32, beta float32)
+// func gemmBF16Kernel12x32(kp int, a *uint32, rsA int, csA int, b *uint32, panel int, c *float32, ldc int, alpha float32, beta float32)
 // Requires: AVX, AVX512DQ, AVX512F, AVX512_BF16
-TEXT ·gemmBF16Kernel12x32(SB), NOSPLIT, $0-64
+TEXT ·gemmBF16Kernel12x32(SB), NOSPLIT, $0-72
 	MOVQ kp+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ rsA+16(FP), R8
@@ -12754,14 +12754,14 @@ gemmBF16Kernel12x32_loop:
 
 gemmBF16Kernel12x32_done:
 	// Write C: alpha*acc, plus beta*C unless beta is zero.
-	MOVQ         c+40(FP), DX
-	MOVQ         ldc+48(FP), SI
+	MOVQ         c+48(FP), DX
+	MOVQ         ldc+56(FP), SI
 	SHLQ         $0x02, SI
-	VBROADCASTSS alpha+56(FP), Z24
-	MOVL         beta+60(FP), DI
+	VBROADCASTSS alpha+64(FP), Z24
+	MOVL         beta+68(FP), DI
 	ANDL         $0x7fffffff, DI
 	JZ           gemmBF16Kernel12x32_store
-	VBROADCASTSS beta+60(FP), Z25
+	VBROADCASTSS beta+68(FP), Z25
 	VMULPS       Z24, Z0, Z0
 	VFMADD231PS  (DX), Z25, Z0
 	VMOVUPS      Z0, (DX)
@@ -12911,6 +12911,505 @@ gemmBF16Kernel12x32_store:
 	ADDQ    SI, DX
 
 gemmBF16Kernel12x32_end:
+	VZEROUPPER
+	RET
+
+// func gemmBF16Kernel1x32(kp int, a *uint32, rsA int, csA int, b *uint32, panel int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512_BF16
+TEXT ·gemmBF16Kernel1x32(SB), NOSPLIT, $0-72
+	MOVQ kp+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ rsA+16(FP), R8
+	MOVQ csA+24(FP), R9
+	MOVQ b+32(FP), BX
+
+	// Strides in bytes; row i of A is at base[i/4] + (i%4)*rs.
+	SHLQ $0x02, R8
+	SHLQ $0x02, R9
+	LEAQ (R8)(R8*2), R10
+
+	// Zero the accumulators.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	TESTQ  CX, CX
+	JZ     gemmBF16Kernel1x32_done
+
+gemmBF16Kernel1x32_loop:
+	// One step of two in k: acc[i][:] += a pair of row i · the pairs of b[:].
+	VMOVUPS      (BX), Z2
+	VMOVUPS      64(BX), Z3
+	VPBROADCASTD (AX), Z4
+
+	// VDPBF16PS Z2, Z4, Z0
+	BYTE $0x62
+	BYTE $0xf2
+	BYTE $0x5e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xc2
+
+	// VDPBF16PS Z3, Z4, Z1
+	BYTE $0x62
+	BYTE $0xf2
+	BYTE $0x5e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xcb
+	ADDQ R9, AX
+	ADDQ $0x00000080, BX
+	DECQ CX
+	JNZ  gemmBF16Kernel1x32_loop
+
+gemmBF16Kernel1x32_done:
+	// Write C: alpha*acc, plus beta*C unless beta is zero.
+	MOVQ         c+48(FP), DX
+	MOVQ         ldc+56(FP), SI
+	SHLQ         $0x02, SI
+	VBROADCASTSS alpha+64(FP), Z2
+	MOVL         beta+68(FP), DI
+	ANDL         $0x7fffffff, DI
+	JZ           gemmBF16Kernel1x32_store
+	VBROADCASTSS beta+68(FP), Z3
+	VMULPS       Z2, Z0, Z0
+	VFMADD231PS  (DX), Z3, Z0
+	VMOVUPS      Z0, (DX)
+	VMULPS       Z2, Z1, Z1
+	VFMADD231PS  64(DX), Z3, Z1
+	VMOVUPS      Z1, 64(DX)
+	ADDQ         SI, DX
+	JMP          gemmBF16Kernel1x32_end
+
+gemmBF16Kernel1x32_store:
+	VMULPS  Z2, Z0, Z0
+	VMOVUPS Z0, (DX)
+	VMULPS  Z2, Z1, Z1
+	VMOVUPS Z1, 64(DX)
+	ADDQ    SI, DX
+
+gemmBF16Kernel1x32_end:
+	VZEROUPPER
+	RET
+
+// func gemmBF16Kernel1x64(kp int, a *uint32, rsA int, csA int, b *uint32, panel int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512_BF16
+TEXT ·gemmBF16Kernel1x64(SB), NOSPLIT, $0-72
+	MOVQ kp+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ rsA+16(FP), R8
+	MOVQ csA+24(FP), R9
+	MOVQ b+32(FP), BX
+
+	// Strides in bytes; row i of A is at base[i/4] + (i%4)*rs.
+	SHLQ $0x02, R8
+	SHLQ $0x02, R9
+	LEAQ (R8)(R8*2), R10
+
+	// Sliver s of B is at b + s*panel, panel in bytes.
+	MOVQ panel+40(FP), SI
+	SHLQ $0x02, SI
+	LEAQ (SI)(SI*2), DI
+
+	// Zero the accumulators.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	TESTQ  CX, CX
+	JZ     gemmBF16Kernel1x64_done
+
+gemmBF16Kernel1x64_loop:
+	// One step of two in k: acc[i][:] += a pair of row i · the pairs of b[:].
+	VMOVUPS      (BX), Z4
+	VMOVUPS      64(BX), Z5
+	VMOVUPS      (BX)(SI*1), Z6
+	VMOVUPS      64(BX)(SI*1), Z7
+	VPBROADCASTD (AX), Z8
+
+	// VDPBF16PS Z4, Z8, Z0
+	BYTE $0x62
+	BYTE $0xf2
+	BYTE $0x3e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xc4
+
+	// VDPBF16PS Z5, Z8, Z1
+	BYTE $0x62
+	BYTE $0xf2
+	BYTE $0x3e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xcd
+
+	// VDPBF16PS Z6, Z8, Z2
+	BYTE $0x62
+	BYTE $0xf2
+	BYTE $0x3e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xd6
+
+	// VDPBF16PS Z7, Z8, Z3
+	BYTE $0x62
+	BYTE $0xf2
+	BYTE $0x3e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xdf
+	ADDQ R9, AX
+	ADDQ $0x00000080, BX
+	DECQ CX
+	JNZ  gemmBF16Kernel1x64_loop
+
+gemmBF16Kernel1x64_done:
+	// Write C: alpha*acc, plus beta*C unless beta is zero.
+	MOVQ         c+48(FP), DX
+	MOVQ         ldc+56(FP), SI
+	SHLQ         $0x02, SI
+	VBROADCASTSS alpha+64(FP), Z4
+	MOVL         beta+68(FP), DI
+	ANDL         $0x7fffffff, DI
+	JZ           gemmBF16Kernel1x64_store
+	VBROADCASTSS beta+68(FP), Z5
+	VMULPS       Z4, Z0, Z0
+	VFMADD231PS  (DX), Z5, Z0
+	VMOVUPS      Z0, (DX)
+	VMULPS       Z4, Z1, Z1
+	VFMADD231PS  64(DX), Z5, Z1
+	VMOVUPS      Z1, 64(DX)
+	VMULPS       Z4, Z2, Z2
+	VFMADD231PS  128(DX), Z5, Z2
+	VMOVUPS      Z2, 128(DX)
+	VMULPS       Z4, Z3, Z3
+	VFMADD231PS  192(DX), Z5, Z3
+	VMOVUPS      Z3, 192(DX)
+	ADDQ         SI, DX
+	JMP          gemmBF16Kernel1x64_end
+
+gemmBF16Kernel1x64_store:
+	VMULPS  Z4, Z0, Z0
+	VMOVUPS Z0, (DX)
+	VMULPS  Z4, Z1, Z1
+	VMOVUPS Z1, 64(DX)
+	VMULPS  Z4, Z2, Z2
+	VMOVUPS Z2, 128(DX)
+	VMULPS  Z4, Z3, Z3
+	VMOVUPS Z3, 192(DX)
+	ADDQ    SI, DX
+
+gemmBF16Kernel1x64_end:
+	VZEROUPPER
+	RET
+
+// func gemmBF16Kernel1x96(kp int, a *uint32, rsA int, csA int, b *uint32, panel int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512_BF16
+TEXT ·gemmBF16Kernel1x96(SB), NOSPLIT, $0-72
+	MOVQ kp+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ rsA+16(FP), R8
+	MOVQ csA+24(FP), R9
+	MOVQ b+32(FP), BX
+
+	// Strides in bytes; row i of A is at base[i/4] + (i%4)*rs.
+	SHLQ $0x02, R8
+	SHLQ $0x02, R9
+	LEAQ (R8)(R8*2), R10
+
+	// Sliver s of B is at b + s*panel, panel in bytes.
+	MOVQ panel+40(FP), SI
+	SHLQ $0x02, SI
+	LEAQ (SI)(SI*2), DI
+
+	// Zero the accumulators.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	TESTQ  CX, CX
+	JZ     gemmBF16Kernel1x96_done
+
+gemmBF16Kernel1x96_loop:
+	// One step of two in k: acc[i][:] += a pair of row i · the pairs of b[:].
+	VMOVUPS      (BX), Z6
+	VMOVUPS      64(BX), Z7
+	VMOVUPS      (BX)(SI*1), Z8
+	VMOVUPS      64(BX)(SI*1), Z9
+	VMOVUPS      (BX)(SI*2), Z10
+	VMOVUPS      64(BX)(SI*2), Z11
+	VPBROADCASTD (AX), Z12
+
+	// VDPBF16PS Z6, Z12, Z0
+	BYTE $0x62
+	BYTE $0xf2
+	BYTE $0x1e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xc6
+
+	// VDPBF16PS Z7, Z12, Z1
+	BYTE $0x62
+	BYTE $0xf2
+	BYTE $0x1e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xcf
+
+	// VDPBF16PS Z8, Z12, Z2
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x1e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xd0
+
+	// VDPBF16PS Z9, Z12, Z3
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x1e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xd9
+
+	// VDPBF16PS Z10, Z12, Z4
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x1e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xe2
+
+	// VDPBF16PS Z11, Z12, Z5
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x1e
+	BYTE $0x48
+	BYTE $0x52
+	BYTE $0xeb
+	ADDQ R9, AX
+	ADDQ $0x00000080, BX
+	DECQ CX
+	JNZ  gemmBF16Kernel1x96_loop
+
+gemmBF16Kernel1x96_done:
+	// Write C: alpha*acc, plus beta*C unless beta is zero.
+	MOVQ         c+48(FP), DX
+	MOVQ         ldc+56(FP), SI
+	SHLQ         $0x02, SI
+	VBROADCASTSS alpha+64(FP), Z6
+	MOVL         beta+68(FP), DI
+	ANDL         $0x7fffffff, DI
+	JZ           gemmBF16Kernel1x96_store
+	VBROADCASTSS beta+68(FP), Z7
+	VMULPS       Z6, Z0, Z0
+	VFMADD231PS  (DX), Z7, Z0
+	VMOVUPS      Z0, (DX)
+	VMULPS       Z6, Z1, Z1
+	VFMADD231PS  64(DX), Z7, Z1
+	VMOVUPS      Z1, 64(DX)
+	VMULPS       Z6, Z2, Z2
+	VFMADD231PS  128(DX), Z7, Z2
+	VMOVUPS      Z2, 128(DX)
+	VMULPS       Z6, Z3, Z3
+	VFMADD231PS  192(DX), Z7, Z3
+	VMOVUPS      Z3, 192(DX)
+	VMULPS       Z6, Z4, Z4
+	VFMADD231PS  256(DX), Z7, Z4
+	VMOVUPS      Z4, 256(DX)
+	VMULPS       Z6, Z5, Z5
+	VFMADD231PS  320(DX), Z7, Z5
+	VMOVUPS      Z5, 320(DX)
+	ADDQ         SI, DX
+	JMP          gemmBF16Kernel1x96_end
+
+gemmBF16Kernel1x96_store:
+	VMULPS  Z6, Z0, Z0
+	VMOVUPS Z0, (DX)
+	VMULPS  Z6, Z1, Z1
+	VMOVUPS Z1, 64(DX)
+	VMULPS  Z6, Z2, Z2
+	VMOVUPS Z2, 128(DX)
+	VMULPS  Z6, Z3, Z3
+	VMOVUPS Z3, 192(DX)
+	VMULPS  Z6, Z4, Z4
+	VMOVUPS Z4, 256(DX)
+	VMULPS  Z6, Z5, Z5
+	VMOVUPS Z5, 320(DX)
+	ADDQ    SI, DX
+
+gemmBF16Kernel1x96_end:
+	VZEROUPPER
+	RET
+
+// func gemmBF16Kernel1x128(kp int, a *uint32, rsA int, csA int, b *uint32, panel int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512_BF16
+TEXT ·gemmBF16Kernel1x128(SB), NOSPLIT, $0-72
+	MOVQ kp+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ rsA+16(FP), R8
+	MOVQ csA+24(FP), R9
+	MOVQ b+32(FP), BX
+
+	// Strides in bytes; row i of A is at base[i/4] + (i%4)*rs.
+	SHLQ $0x02, R8
+	SHLQ $0x02, R9
+	LEAQ (R8)(R8*2), R10
+
+	// Sliver s of B is at b + s*panel, panel in bytes.
+	MOVQ panel+40(FP), SI
+	SHLQ $0x02, SI
+	LEAQ (SI)(SI*2), DI
+
+	// Zero the accumulators.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	TESTQ  CX, CX
+	JZ     gemmBF16Kernel1x128_done
+
+gemmBF16Kernel1x128_loop:
+	// One step of two in k: acc[i][:] += a pair of row i · the pairs of b[:].
+	VMOVUPS      (BX), Z8
+	VMOVUPS      64(BX), Z9
+	VMOVUPS      (BX)(SI*1), Z10
+	VMOVUPS      64(BX)(SI*1), Z11
+	VMOVUPS      (BX)(SI*2), Z12
+	VMOVUPS      64(BX)(SI*2), Z13
+	VMOVUPS      (BX)(DI*1), Z14
+	VMOVUPS      64(BX)(DI*1), Z15
+	VPBROADCASTD (AX), Z16
+
+	// VDPBF16PS Z8, Z16, Z0
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x7e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc0
+
+	// VDPBF16PS Z9, Z16, Z1
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x7e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xc9
+
+	// VDPBF16PS Z10, Z16, Z2
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x7e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xd2
+
+	// VDPBF16PS Z11, Z16, Z3
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x7e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xdb
+
+	// VDPBF16PS Z12, Z16, Z4
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x7e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xe4
+
+	// VDPBF16PS Z13, Z16, Z5
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x7e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xed
+
+	// VDPBF16PS Z14, Z16, Z6
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x7e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xf6
+
+	// VDPBF16PS Z15, Z16, Z7
+	BYTE $0x62
+	BYTE $0xd2
+	BYTE $0x7e
+	BYTE $0x40
+	BYTE $0x52
+	BYTE $0xff
+	ADDQ R9, AX
+	ADDQ $0x00000080, BX
+	DECQ CX
+	JNZ  gemmBF16Kernel1x128_loop
+
+gemmBF16Kernel1x128_done:
+	// Write C: alpha*acc, plus beta*C unless beta is zero.
+	MOVQ         c+48(FP), DX
+	MOVQ         ldc+56(FP), SI
+	SHLQ         $0x02, SI
+	VBROADCASTSS alpha+64(FP), Z8
+	MOVL         beta+68(FP), DI
+	ANDL         $0x7fffffff, DI
+	JZ           gemmBF16Kernel1x128_store
+	VBROADCASTSS beta+68(FP), Z9
+	VMULPS       Z8, Z0, Z0
+	VFMADD231PS  (DX), Z9, Z0
+	VMOVUPS      Z0, (DX)
+	VMULPS       Z8, Z1, Z1
+	VFMADD231PS  64(DX), Z9, Z1
+	VMOVUPS      Z1, 64(DX)
+	VMULPS       Z8, Z2, Z2
+	VFMADD231PS  128(DX), Z9, Z2
+	VMOVUPS      Z2, 128(DX)
+	VMULPS       Z8, Z3, Z3
+	VFMADD231PS  192(DX), Z9, Z3
+	VMOVUPS      Z3, 192(DX)
+	VMULPS       Z8, Z4, Z4
+	VFMADD231PS  256(DX), Z9, Z4
+	VMOVUPS      Z4, 256(DX)
+	VMULPS       Z8, Z5, Z5
+	VFMADD231PS  320(DX), Z9, Z5
+	VMOVUPS      Z5, 320(DX)
+	VMULPS       Z8, Z6, Z6
+	VFMADD231PS  384(DX), Z9, Z6
+	VMOVUPS      Z6, 384(DX)
+	VMULPS       Z8, Z7, Z7
+	VFMADD231PS  448(DX), Z9, Z7
+	VMOVUPS      Z7, 448(DX)
+	ADDQ         SI, DX
+	JMP          gemmBF16Kernel1x128_end
+
+gemmBF16Kernel1x128_store:
+	VMULPS  Z8, Z0, Z0
+	VMOVUPS Z0, (DX)
+	VMULPS  Z8, Z1, Z1
+	VMOVUPS Z1, 64(DX)
+	VMULPS  Z8, Z2, Z2
+	VMOVUPS Z2, 128(DX)
+	VMULPS  Z8, Z3, Z3
+	VMOVUPS Z3, 192(DX)
+	VMULPS  Z8, Z4, Z4
+	VMOVUPS Z4, 256(DX)
+	VMULPS  Z8, Z5, Z5
+	VMOVUPS Z5, 320(DX)
+	VMULPS  Z8, Z6, Z6
+	VMOVUPS Z6, 384(DX)
+	VMULPS  Z8, Z7, Z7
+	VMOVUPS Z7, 448(DX)
+	ADDQ    SI, DX
+
+gemmBF16Kernel1x128_end:
 	VZEROUPPER
 	RET
 

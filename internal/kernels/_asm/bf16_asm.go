@@ -9,30 +9,41 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// bf16 emits the bfloat16 GEMM's micro-kernel and conversion with
+// bf16 emits the bfloat16 GEMM's micro-kernels and conversion with
 // AVX512-BF16 (see gemm_bf16.go). Neither avo nor Go's assembler knows
 // VDPBF16PS or VCVTNE2PS2BF16, so they are written out as their EVEX bytes
 // (evex), on fixed registers.
 func bf16() {
-	bf16Kernel()
+	bf16Kernel("gemmBF16Kernel12x32", 12, 1)
+	for np := 1; np <= 4; np++ {
+		bf16Kernel(fmt.Sprintf("gemmBF16Kernel1x%d", 32*np), 1, np)
+	}
 	bf16Convert()
 	bf16Across()
 }
 
-// bf16Kernel emits gemmBF16Kernel12x32: the 12×32 tile of C in Z0-Z23 (row
-// i in Z(2i) and Z(2i+1)), the two vectors of B pairs of a step in Z24 and
-// Z25, and the pair of A of each row broadcast into Z26-Z29 in turn. Row i
-// of A is at base[i/4] + (i%4)·rsA, as in the float32 kernels.
+// bf16Signature is that of every bfloat16 micro-kernel; the arguments
+// alpha and beta are at bytes 64 and 68 of the frame.
+const bf16Signature = "func(kp int, a *uint32, rsA, csA int, b *uint32, panel int, c *float32, ldc int, alpha, beta float32)"
+
+// bf16Kernel emits the micro-kernel of mr rows of C by np slivers of B,
+// 32 columns each, panel words apart (the blocks of B packed by
+// bf16Plan.packB): the accumulators of row i and sliver s in Z(2(i·np+s))
+// and the next register, the vectors of B pairs of a step in the 2·np
+// registers after the last, and the pair of A of each row broadcast into
+// up to four more in turn. Row i of A is at base[i/4] + (i%4)·rsA, as in
+// the float32 kernels; sliver s of B at b + s·panel words, in the same
+// way.
 //
-//	for i < 12, j < 32:
+//	for i < mr, j < 32·np:
 //		s := float32(0)
 //		for q < kp:
-//			s += hi(a[i*rsA+q*csA]) * hi(b[q*32+j])
-//			s += lo(a[i*rsA+q*csA]) * lo(b[q*32+j])
+//			w := b[(j/32)*panel+q*32+j%32]
+//			s += hi(a[i*rsA+q*csA]) * hi(w)
+//			s += lo(a[i*rsA+q*csA]) * lo(w)
 //		if beta == 0 { c[i*ldc+j] = alpha*s } else { c[i*ldc+j] = alpha*s + beta*c[i*ldc+j] }
-func bf16Kernel() {
-	const name, mr = "gemmBF16Kernel12x32", 12
-	TEXT(name, NOSPLIT, "func(kp int, a *uint32, rsA, csA int, b *uint32, c *float32, ldc int, alpha, beta float32)")
+func bf16Kernel(name string, mr, np int) {
+	TEXT(name, NOSPLIT, bf16Signature)
 	k, rs, cs, b, a := RCX, R8, R9, RBX, RAX
 	Load(Param("kp"), k)
 	Load(Param("a"), a)
@@ -43,10 +54,21 @@ func bf16Kernel() {
 	SHLQ(U8(2), rs)
 	SHLQ(U8(2), cs)
 	base, rowAddr := rowBases(a, rs, R10, mr, R11, R12)
-	acc := func(i, v int) VecPhysical { return zmm(2*i + v) }
+	sliver := func(int) Mem { return Mem{Base: b} }
+	if np > 1 {
+		Comment("Sliver s of B is at b + s*panel, panel in bytes.")
+		panel := RSI
+		Load(Param("panel"), panel)
+		SHLQ(U8(2), panel)
+		_, sliver = rowBases(b, panel, RDI, np)
+	}
+	vecs := 2 * np
+	acc := func(i, v int) VecPhysical { return zmm(vecs*i + v) }
+	bv := func(v int) VecPhysical { return zmm(vecs*mr + v) }
+	bcasts := min(4, 32-vecs*(mr+1))
 	Comment("Zero the accumulators.")
 	for i := range mr {
-		for v := range 2 {
+		for v := range vecs {
 			VXORPS(acc(i, v), acc(i, v), acc(i, v))
 		}
 	}
@@ -55,13 +77,16 @@ func bf16Kernel() {
 	JZ(LabelRef(done))
 	Label(loop)
 	Comment("One step of two in k: acc[i][:] += a pair of row i · the pairs of b[:].")
-	VMOVUPS(Mem{Base: b}, Z24)
-	VMOVUPS(Mem{Base: b, Disp: 64}, Z25)
+	for v := range vecs {
+		m := sliver(v / 2)
+		m.Disp += 64 * (v % 2)
+		VMOVUPS(m, bv(v))
+	}
 	for i := range mr {
-		t := zmm(26 + i%4)
+		t := zmm(vecs*(mr+1) + i%bcasts)
 		VPBROADCASTD(rowAddr(i), t)
-		for v := range 2 {
-			dpbf16(acc(i, v), t, zmm(24+v))
+		for v := range vecs {
+			dpbf16(acc(i, v), t, bv(v))
 		}
 	}
 	for _, r := range base {
@@ -77,17 +102,18 @@ func bf16Kernel() {
 	Load(Param("c"), c)
 	Load(Param("ldc"), ldc)
 	SHLQ(U8(2), ldc)
-	VBROADCASTSS(NewParamAddr("alpha", 56), Z24)
-	MOVL(NewParamAddr("beta", 60), EDI)
+	alpha, beta := bv(0), bv(1)
+	VBROADCASTSS(NewParamAddr("alpha", 64), alpha)
+	MOVL(NewParamAddr("beta", 68), EDI)
 	ANDL(U32(0x7fffffff), EDI)
 	store, end := name+"_store", name+"_end"
 	JZ(LabelRef(store))
-	VBROADCASTSS(NewParamAddr("beta", 60), Z25)
+	VBROADCASTSS(NewParamAddr("beta", 68), beta)
 	for i := range mr {
-		for v := range 2 {
+		for v := range vecs {
 			m := Mem{Base: c, Disp: 64 * v}
-			VMULPS(Z24, acc(i, v), acc(i, v))
-			VFMADD231PS(m, Z25, acc(i, v))
+			VMULPS(alpha, acc(i, v), acc(i, v))
+			VFMADD231PS(m, beta, acc(i, v))
 			VMOVUPS(acc(i, v), m)
 		}
 		ADDQ(ldc, c)
@@ -95,8 +121,8 @@ func bf16Kernel() {
 	JMP(LabelRef(end))
 	Label(store)
 	for i := range mr {
-		for v := range 2 {
-			VMULPS(Z24, acc(i, v), acc(i, v))
+		for v := range vecs {
+			VMULPS(alpha, acc(i, v), acc(i, v))
 			VMOVUPS(acc(i, v), Mem{Base: c, Disp: 64 * v})
 		}
 		ADDQ(ldc, c)
