@@ -106,7 +106,8 @@ const (
 // kernels: they read B once a row, where the 12-row kernel reads it once
 // but multiplies 12 rows. At 256×4096 by a kept B (AMD EPYC Zen 4, 3 runs
 // of each, GFLOP/s): 1 row 76 against 18, 3 rows 93 against 52, 4 rows 93
-// against 67, 5 rows 98 against 81, 8 rows 96 against 123.
+// against 67, 5 rows 98 against 81, 8 rows 96 against 123; at 28 columns
+// level at 4 rows, behind from 5 (57 against 69).
 const bf16ThinRows = 4
 
 var (
