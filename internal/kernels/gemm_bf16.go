@@ -180,7 +180,7 @@ type bf16Plan struct {
 	a, b, c        []float32
 	lda, ldb, ldc  int
 	kc             int      // depth of each block, even, from k alone
-	thin           bool     // at most thinRows rows: impl.thin's kernels
+	thin           bool     // at most bf16ThinRows rows: impl.thin's kernels
 	packed         []uint32 // op(B) packed whole (see BF16Weights); nil: packed block by block
 
 	parts  [maxParts][4]int
