@@ -91,16 +91,23 @@ func testKeepPacked(t *testing.T, bf16 bool) {
 // predict what the model does, at the same time as it (under -race, a
 // write to what they share would show), while sharing its weights and its
 // packed kernels: a copy adds its activations and gradients to the heap,
-// not two more copies of the weights, packed and not; its saliency maps are
-// the model's.
+// not two more copies of the weights, packed and not (in bfloat16, nor of
+// their pairs); its saliency maps are the model's.
 func TestReplicaSharesWeights(t *testing.T) {
+	for _, bf16 := range []bool{false, true} {
+		t.Run(map[bool]string{false: "float32", true: "bfloat16"}[bf16], func(t *testing.T) { testReplicaSharesWeights(t, bf16) })
+	}
+}
+
+func testReplicaSharesWeights(t *testing.T, bf16 bool) {
 	x := Input(8, 8, 64)
 	y := Call(&nn.Conv2D{Filters: 256, KernelSize: pair(3), Activation: "relu"}, Call(&nn.ZeroPadding2D{Padding: [2][2]int{{1, 1}, {1, 1}}}, x))
 	y = Call(&nn.DepthwiseConv2D{KernelSize: pair(3), Padding: "same"}, Call(&nn.BatchNormalization{}, y))
 	for range 3 {
 		y = Call(&nn.Conv2D{Filters: 256, KernelSize: pair(3), Padding: "same", Activation: "relu"}, y)
 	}
-	m, px, want := keptGraph(t, x, Call(&nn.Dense{Units: 5, Activation: "softmax"}, Call(&nn.GlobalAveragePooling2D{}, y)), 4)
+	y = Call(&nn.Dense{Units: 512, Activation: "relu"}, Call(&nn.GlobalAveragePooling2D{}, y))
+	m, px, want := keptGraph(t, x, Call(&nn.Dense{Units: 5, Activation: "softmax"}, y), 4, bf16)
 	weights := 0
 	for _, p := range m.Params() {
 		weights += 4 * len(p.Value.Data)
@@ -151,7 +158,7 @@ func TestReplicaSharesWeights(t *testing.T) {
 func TestReplicaWhilePredicting(t *testing.T) {
 	x := Input(16, 16, 8)
 	y := Call(&nn.Conv2D{Filters: 16, KernelSize: pair(3), Activation: "relu"}, Call(&nn.ZeroPadding2D{Padding: [2][2]int{{1, 1}, {1, 1}}}, x))
-	m, px, want := keptGraph(t, x, Call(&nn.Dense{Units: 3, Activation: "softmax"}, Call(&nn.GlobalAveragePooling2D{}, y)), 6)
+	m, px, want := keptGraph(t, x, Call(&nn.Dense{Units: 3, Activation: "softmax"}, Call(&nn.GlobalAveragePooling2D{}, y)), 6, false)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -177,9 +184,10 @@ func TestReplicaWhilePredicting(t *testing.T) {
 	}
 }
 
-// keptGraph builds the graph from x to y (seed), keeps its kernels packed,
-// and returns it with two images of random pixels and its predictions.
-func keptGraph(t *testing.T, x, y *Node, seed uint64) (m *Model, px, want *tensor.Tensor) {
+// keptGraph builds the graph from x to y (seed), in bfloat16 or not,
+// keeps its kernels packed, and returns it with two images of random
+// pixels and its predictions.
+func keptGraph(t *testing.T, x, y *Node, seed uint64, bf16 bool) (m *Model, px, want *tensor.Tensor) {
 	t.Helper()
 	m, err := NewGraph(x, y)
 	if err != nil {
@@ -188,6 +196,7 @@ func keptGraph(t *testing.T, x, y *Node, seed uint64) (m *Model, px, want *tenso
 	if err := m.Build(nil, seed); err != nil {
 		t.Fatal(err)
 	}
+	m.UseBF16(bf16)
 	m.KeepPacked(true)
 	px = randomPixels(m, 2)
 	want = tensor.New(2, m.NumClasses())

@@ -52,7 +52,7 @@ type Conv struct {
 	bf16   *bf16Impl
 	half   *Conv
 	xh, wh []float32
-	halfOf *float32 // the kernel wh was converted from, kept; nil: none
+	pairs  *packing // the kernel converted to pairs once, when kept; see SharePacked
 	// The kernel gradient in bfloat16, and its workers' pairs.
 	filterBF16 *bf16Filter
 	filterBufs []*bf16FilterBuf
@@ -95,7 +95,7 @@ func newConv(g ConvGeom, f int, o convOptions) *Conv {
 	if f < 1 || g.OH < 1 || g.OW < 1 || g.C < 1 {
 		panic("kernels: NewConv: empty convolution")
 	}
-	c := &Conv{g: g, f: f, rows: o.rows, kept: new(packing)}
+	c := &Conv{g: g, f: f, rows: o.rows, kept: new(packing), pairs: new(packing)}
 	c.pointwise = g.KH == 1 && g.KW == 1 && g.SH == 1 && g.SW == 1 && g.PadTop == 0 && g.PadLeft == 0
 	c.block = blockRows(g.OH*g.OW, g.ColWidth(), f)
 	if o.block > 0 {

@@ -32,7 +32,7 @@ func (c *Conv) setBF16(on bool, impl *bf16Impl) {
 		h.C /= 2
 		c.half = newConv(h, c.f, convOptions{rows: c.rows, tiles: impl.tilesFor(c.f)})
 		c.half.KeepPacked(c.keep)
-		c.halfOf = nil
+		c.pairs.drop()
 	}
 	if on && c.direct != nil && !c.pointwise && c.g.KW*c.g.C >= minPairedSpan && (c.filterBF16 == nil || c.filterBF16.impl != impl) {
 		c.filterBF16, c.filterBufs = newBF16Filter(c.direct, impl), nil
@@ -60,25 +60,29 @@ func (im *bf16Impl) tilesFor(f int) *tileSet {
 func (c *Conv) forwardBF16(z, x, w []float32, n int, e ConvEpilogue, finish func(lo, hi int)) {
 	g := &c.g
 	c.check("Forward", n, x, z, w)
-	size := g.H * g.W * g.C
-	c.xh = grow(c.xh, n*size/2)
+	c.xh = grow(c.xh, n*g.H*g.W*g.C/2)
 	c.x, c.n = x, n
 	ParallelFor(n, runtime.GOMAXPROCS(0), c.pairFn)
 	c.x = nil
-	k := g.ColWidth()
-	if c.halfOf != &w[0] || !c.keep {
-		c.wh = grow(c.wh, k/2*c.f)
-		wh := asWords(c.wh)
-		for q := range k / 2 {
-			c.bf16.across(wh[q*c.f:(q+1)*c.f], w[2*q*c.f:(2*q+1)*c.f], w[(2*q+1)*c.f:(2*q+2)*c.f], bf16NR)
-		}
-		c.half.kept.drop()
-		c.halfOf = nil
-		if c.keep {
-			c.halfOf = &w[0]
-		}
+	var wh []float32
+	if size := g.ColWidth() / 2 * c.f; c.keep {
+		wh = c.pairs.get(w, size, c.pairKernel)
+	} else {
+		c.wh = grow(c.wh, size)
+		c.pairKernel(c.wh, w)
+		wh = c.wh
 	}
-	c.half.Forward(z, c.xh, c.wh, n, e, finish)
+	c.half.Forward(z, c.xh, wh, n, e, finish)
+}
+
+// pairKernel converts the kernel w to pairs along the channels in dst,
+// the kernel of c.half, which then packs it anew.
+func (c *Conv) pairKernel(dst, w []float32) {
+	dw := asWords(dst)
+	for q := range c.g.ColWidth() / 2 {
+		c.bf16.across(dw[q*c.f:(q+1)*c.f], w[2*q*c.f:(2*q+1)*c.f], w[(2*q+1)*c.f:(2*q+2)*c.f], bf16NR)
+	}
+	c.half.kept.drop()
 }
 
 // pairImage converts image i of c.x to pairs in c.xh.

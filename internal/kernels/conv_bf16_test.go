@@ -144,6 +144,8 @@ func TestConvBF16Kernel(t *testing.T) {
 	}
 	check("kept", w)
 	check("kept, again", w)
+	check("kept, another kernel", roundBF16(randSlice(rng, len(w))))
+	check("kept, the first again", w)
 	c.KeepPacked(false)
 	w2 := roundBF16(randSlice(rng, len(w)))
 	copy(w, w2)

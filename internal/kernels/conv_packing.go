@@ -14,7 +14,7 @@ func (c *Conv) KeepPacked(keep bool) {
 	if !keep {
 		c.kept.drop()
 		c.flipOf = nil
-		c.halfOf = nil
+		c.pairs.drop()
 	}
 	if c.data != nil {
 		c.data.KeepPacked(keep)
@@ -28,16 +28,17 @@ func (c *Conv) KeepPacked(keep bool) {
 // KeepPacked), in src's: convolutions of the same geometry and filters
 // given the same kernel slice (the copies of a model that predict in
 // parallel) then pack it once, the first to need it, and all read that
-// copy. Call it before c runs.
+// copy; in bfloat16 (SetBF16, on both before), its pairs too. Call it
+// before c runs.
 func (c *Conv) SharePacked(src *Conv) {
 	if c.g != src.g || c.f != src.f {
 		panic("kernels: Conv.SharePacked: another geometry")
 	}
-	p := src.kept
-	p.mu.Lock()
-	p.shared = true
-	p.mu.Unlock()
-	c.kept = p
+	c.kept = src.kept.share()
+	c.pairs = src.pairs.share()
+	if c.half != nil && src.half != nil {
+		c.half.SharePacked(src.half)
+	}
 }
 
 // packing is a kernel packed for the convolution tiles and kept, which
@@ -63,6 +64,14 @@ func (p *packing) get(w []float32, size int, pack func(dst, w []float32)) []floa
 		p.of = &w[0]
 	}
 	return p.data
+}
+
+// share marks p as read by several convolutions and returns it.
+func (p *packing) share() *packing {
+	p.mu.Lock()
+	p.shared = true
+	p.mu.Unlock()
+	return p
 }
 
 // drop forgets the kernel packed.

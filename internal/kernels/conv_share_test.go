@@ -12,8 +12,14 @@ import (
 // alone does, read one packed copy of the kernel, run at the same time
 // (under -race, an unguarded write to it would show), and after a drop
 // pack again into a new buffer, leaving the old one as it was for whoever
-// still reads it.
+// still reads it; in bfloat16, the kernel's pairs and their packing alike.
 func TestConvSharePacked(t *testing.T) {
+	for _, bf16 := range []bool{false, true} {
+		t.Run(map[bool]string{false: "float32", true: "bfloat16"}[bf16], func(t *testing.T) { testConvSharePacked(t, bf16) })
+	}
+}
+
+func testConvSharePacked(t *testing.T, bf16 bool) {
 	rng := rand.New(rand.NewPCG(19, 20))
 	g := geom(7, 7, 8, 3, 3, 1, 1, true)
 	const f, n = 40, 2
@@ -23,12 +29,24 @@ func TestConvSharePacked(t *testing.T) {
 		c.Forward(z, x, w, n, ConvEpilogue{}, nil)
 		return z
 	}
-	want := forward(NewConv(g, f))
-	src := NewConv(g, f)
+	newConv := func() *Conv {
+		c := NewConv(g, f)
+		c.SetBF16(bf16)
+		return c
+	}
+	// What the tiles read: the packed kernel, in bfloat16 that of its pairs.
+	kept := func(c *Conv) *packing {
+		if bf16 {
+			return c.half.kept
+		}
+		return c.kept
+	}
+	want := forward(newConv())
+	src := newConv()
 	src.KeepPacked(true)
 	copies := make([]*Conv, 4)
 	for i := range copies {
-		copies[i] = NewConv(g, f)
+		copies[i] = newConv()
 		copies[i].KeepPacked(true)
 		copies[i].SharePacked(src)
 	}
@@ -43,12 +61,12 @@ func TestConvSharePacked(t *testing.T) {
 			t.Fatalf("copy %d: differs from an unshared convolution", i)
 		}
 	}
-	packed := src.kept.data
+	packed := kept(src).data
 	if z := forward(src); !slices.Equal(z, want) {
 		t.Fatal("source: differs from an unshared convolution")
 	}
 	for i, c := range copies {
-		if c.kept != src.kept {
+		if kept(c) != kept(src) || c.pairs != src.pairs {
 			t.Errorf("copy %d keeps its own packing", i)
 		}
 	}
@@ -57,11 +75,11 @@ func TestConvSharePacked(t *testing.T) {
 		w[i] = -w[i]
 	}
 	copies[0].KeepPacked(false) // the kernel changed: every sharer packs again
-	neg := forward(NewConv(g, f))
+	neg := forward(newConv())
 	if z := forward(copies[1]); !slices.Equal(z, neg) {
 		t.Error("after a drop, a sharer used the old packing")
 	}
-	if &src.kept.data[0] == &packed[0] || !slices.Equal(packed, old) {
+	if &kept(src).data[0] == &packed[0] || !slices.Equal(packed, old) {
 		t.Error("after a drop, the packing was rewritten in place while shared")
 	}
 	defer func() {
