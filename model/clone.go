@@ -22,11 +22,13 @@ func (m *Model) Clone() *Model {
 // replica returns a copy of m to predict in parallel with it: its own
 // buffers, and m's weights (the same tensors) and packed kernels (see
 // [nn.PackKeeper]). Neither may be trained, nor its weights written, while
-// the other is in use.
+// the other is in use. It takes m's gradient tensors too, in place of a
+// copy's worth of its own: predicting and the input's gradient
+// (saliency, CAM) never write them (see [nn.ParamGradientSkipper]).
 func (m *Model) replica() *Model {
 	c := m.rebuild("replica")
 	for i, p := range m.params {
-		c.params[i].Value = p.Value
+		c.params[i].Value, c.params[i].Grad = p.Value, p.Grad
 	}
 	c.KeepPacked(m.keep)
 	for i, l := range c.Layers {
