@@ -82,7 +82,8 @@
 //
 // [Model.Fit] runs epochs of steps like Keras's model.fit, with
 // learning-rate schedules, callbacks ([EarlyStopping], [ModelCheckpoint],
-// [CSVLogger], [TensorBoard]), validation at the end of every epoch (or of
+// [CSVLogger], [TensorBoard]; a [BatchCallback] also after every step),
+// validation at the end of every epoch (or of
 // every n-th, [FitOptions].ValidationFreq) and resumption mid-epoch. It takes its batches from any source that implements [Batches];
 // [TrainOn] and [ValidateOn] take them from a [data.Loader], which shuffles,
 // augments and standardises a [data.Dataset]:

@@ -190,7 +190,9 @@ func (m *Model) Fit(ctx context.Context, opts FitOptions) (*History, error) {
 			case opts.Schedule != nil:
 				m.opt.SetLR(opts.Schedule.LR(step, epoch))
 			}
+			began := time.Now()
 			r := m.trainStep(b.X, b.Y)
+			took := time.Since(began).Seconds()
 			loss := r.loss
 			s++
 			step++
@@ -207,6 +209,14 @@ func (m *Model) Fit(ctx context.Context, opts FitOptions) (*History, error) {
 			}
 			if opts.OnBatchEnd != nil {
 				opts.OnBatchEnd(epoch, s, loss)
+			}
+			for _, cb := range opts.Callbacks {
+				if bc, ok := cb.(BatchCallback); ok {
+					logs := BatchLogs{Epoch: epoch, Step: s, GlobalStep: step, Loss: sumLoss / float64(seen), Accuracy: ratio(right, weight), Seconds: took}
+					if err := bc.OnBatchEnd(m, logs); err != nil {
+						return hist, err
+					}
+				}
 			}
 		}
 		if seen == 0 {

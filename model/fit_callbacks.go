@@ -16,6 +16,25 @@ type Callback interface {
 	OnTrainEnd(m *Model, h *History) error
 }
 
+// A BatchCallback is a [Callback] that [Model.Fit] also calls after every
+// training step, as Keras calls a callback's on_train_batch_end.
+type BatchCallback interface {
+	Callback
+	OnBatchEnd(m *Model, b BatchLogs) error
+}
+
+// BatchLogs are the figures of one training step, as Keras gives them to
+// on_train_batch_end: the loss and accuracy of the epoch so far (the
+// running means the progress bar shows), not the step's alone.
+type BatchLogs struct {
+	Epoch      int     // counted from 0
+	Step       int     // within the epoch, from 1
+	GlobalStep int     // the steps of every epoch up to this one (Keras's optimizer.iterations after it)
+	Loss       float64 // the epoch's so far
+	Accuracy   float64 // the epoch's so far
+	Seconds    float64 // the step's time
+}
+
 // A Resumer is a [Callback] with state that a resumed run takes up: [Model.Fit]
 // calls Resume with the history of the epochs done before its first step,
 // so that the callback goes on as if it had seen them.

@@ -24,6 +24,14 @@ import (
 // class, the edges between layers. Run "tensorboard --logdir Dir" to see
 // them.
 //
+// With UpdateFreq n > 0 (Keras's update_freq; its "batch" is 1), Dir/train
+// also gets batch_loss and batch_accuracy after every n-th training step,
+// counted over the whole run (n, 2n, ...: the step is their step), the
+// epoch's running means as Keras logs them. With WriteStepsPerSecond
+// (Keras's write_steps_per_second), each epoch adds epoch_steps_per_second
+// (its steps over its time, validation included), and with UpdateFreq each
+// of those writes batch_steps_per_second, one over the step's time.
+//
 // Each Fit writes new files (events.out.tfevents.<seconds>.<host>.<pid>.<n>),
 // created with the first epoch, and begins them with a session start at its
 // first epoch: TensorBoard then shows a resumed run's epochs in place of
@@ -38,9 +46,13 @@ type TensorBoard struct {
 	// WriteImages adds to each epoch's histograms the weights as images,
 	// as Keras's write_images=True: "<layer>/<weight>/image", drawn as
 	// weightImages says, for TensorBoard's Images tab.
-	WriteImages bool
+	WriteImages         bool
+	UpdateFreq          int  // 0: the epochs' scalars only; n > 0: batch scalars every n steps too
+	WriteStepsPerSecond bool // epoch_steps_per_second (and batch_steps_per_second)
 
 	train, val *eventWriter
+	graphed    bool // this Fit has written the graph
+	steps      int  // the steps of the epoch in progress so far
 }
 
 // eventWriter appends the events of one run directory to its file.
@@ -109,19 +121,18 @@ func (tb *TensorBoard) OnEpochEnd(m *Model, h *History) (bool, error) {
 	logs := h.Epochs[len(h.Epochs)-1]
 	now := float64(time.Now().UnixNano()) / 1e9
 	step := logs.Epoch
-	first := tb.train == nil
 	if err := tb.open(&tb.train, "train", now, step); err != nil {
 		return false, err
 	}
-	var events [][]byte
-	if first && !tb.NoGraph {
-		doc, err := m.graphDocument()
-		if err != nil {
-			return false, fmt.Errorf("tensorboard: %w", err)
-		}
-		events = append(events, event(now, 0, summary(nil).kerasModel("keras", doc).body))
+	events, err := tb.graph(m, now)
+	if err != nil {
+		return false, err
 	}
 	train := summary(nil).scalar("epoch_loss", logs.Loss).scalar("epoch_accuracy", logs.Accuracy).scalar("epoch_learning_rate", logs.LearningRate)
+	if tb.WriteStepsPerSecond && logs.Seconds > 0 {
+		train = train.scalar("epoch_steps_per_second", float64(tb.steps)/logs.Seconds)
+	}
+	tb.steps = 0
 	events = append(events, event(now, step, train.body))
 	if tb.HistogramFreq > 0 && step%tb.HistogramFreq == 0 {
 		var s summary
@@ -153,6 +164,46 @@ func (tb *TensorBoard) OnEpochEnd(m *Model, h *History) (bool, error) {
 	return false, tb.val.append(event(now, step, val.body))
 }
 
+// OnBatchEnd counts the epoch's steps and, every UpdateFreq steps, writes
+// the batch scalars to Dir/train. The session of a run that begins with
+// them starts at its first epoch, as when an epoch comes first: of a run
+// resumed from a checkpoint, TensorBoard then keeps the batch scalars that
+// follow the checkpoint, and drops the interrupted run's before them too
+// (their steps count batches, the session's epochs).
+func (tb *TensorBoard) OnBatchEnd(m *Model, b BatchLogs) error {
+	tb.steps++
+	if tb.UpdateFreq <= 0 || b.GlobalStep%tb.UpdateFreq != 0 {
+		return nil
+	}
+	now := float64(time.Now().UnixNano()) / 1e9
+	if err := tb.open(&tb.train, "train", now, b.Epoch); err != nil {
+		return err
+	}
+	events, err := tb.graph(m, now)
+	if err != nil {
+		return err
+	}
+	s := summary(nil).scalar("batch_loss", b.Loss).scalar("batch_accuracy", b.Accuracy)
+	if tb.WriteStepsPerSecond && b.Seconds > 0 {
+		s = s.scalar("batch_steps_per_second", 1/b.Seconds)
+	}
+	return tb.train.append(append(events, event(now, b.GlobalStep, s.body))...)
+}
+
+// graph returns the graph's event, at step 0, the first time this Fit
+// writes to Dir/train unless NoGraph.
+func (tb *TensorBoard) graph(m *Model, now float64) ([][]byte, error) {
+	if tb.graphed || tb.NoGraph {
+		return nil, nil
+	}
+	tb.graphed = true
+	doc, err := m.graphDocument()
+	if err != nil {
+		return nil, fmt.Errorf("tensorboard: %w", err)
+	}
+	return [][]byte{event(now, 0, summary(nil).kerasModel("keras", doc).body)}, nil
+}
+
 // open creates the run's file in Dir/run if this Fit has not yet, and
 // starts the session at step.
 func (tb *TensorBoard) open(w **eventWriter, run string, now float64, step int) error {
@@ -176,6 +227,6 @@ func (tb *TensorBoard) open(w **eventWriter, run string, now float64, step int) 
 
 // OnTrainEnd lets the next Fit write files of its own.
 func (tb *TensorBoard) OnTrainEnd(*Model, *History) error {
-	tb.train, tb.val = nil, nil
+	tb.train, tb.val, tb.graphed, tb.steps = nil, nil, false, 0
 	return nil
 }

@@ -324,3 +324,88 @@ func TestTensorBoardDefaultDir(t *testing.T) {
 	}
 	runEvents(t, "logs", "train")
 }
+
+// recordBatches is a BatchCallback that keeps what Fit gives it.
+type recordBatches struct{ logs []BatchLogs }
+
+func (r *recordBatches) OnBatchEnd(_ *Model, b BatchLogs) error {
+	r.logs = append(r.logs, b)
+	return nil
+}
+func (r *recordBatches) OnEpochEnd(*Model, *History) (bool, error) { return false, nil }
+func (r *recordBatches) OnTrainEnd(*Model, *History) error         { return nil }
+
+// TestTensorBoardBatches fits two epochs of 5 steps (batches of 12 and
+// 6 samples) with UpdateFreq 2 and WriteStepsPerSecond: batch_loss and
+// batch_accuracy at global steps 2, 4, ..., 10, the epoch's running means
+// the last step's history and the progress bar end on, with
+// batch_steps_per_second; each epoch's scalars with epoch_steps_per_second;
+// then a run resumed in the middle of the second epoch goes on from the
+// global step it stopped at.
+func TestTensorBoardBatches(t *testing.T) {
+	dir := t.TempDir()
+	m := tinyCompiled(t)
+	full, half := classWeightBatch(), classWeightBatch()
+	half.X, half.Y = half.X.Slice(0, 6), half.Y.Slice(0, 6)
+	train := func(_, skip int) (Batches, error) {
+		return &batchList{bs: []Batch{full, half, full, half, full}[skip:]}, nil
+	}
+	rec := &recordBatches{}
+	tb := &TensorBoard{Dir: dir, UpdateFreq: 2, WriteStepsPerSecond: true}
+	h, err := m.Fit(context.Background(), FitOptions{Epochs: 2, StepsPerEpoch: 5, Train: train, Callbacks: []Callback{rec, tb}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.logs) != 10 {
+		t.Fatalf("%d batch logs, want 10", len(rec.logs))
+	}
+	for i, b := range rec.logs {
+		if b.Epoch != i/5 || b.Step != i%5+1 || b.GlobalStep != i+1 || b.Seconds <= 0 {
+			t.Errorf("batch %d: %+v", i, b)
+		}
+	}
+	for e, l := range h.Epochs {
+		if b := rec.logs[5*e+4]; b.Loss != l.Loss || b.Accuracy != l.Accuracy {
+			t.Errorf("epoch %d: the last step logs %g and %g, the epoch %g and %g", e, b.Loss, b.Accuracy, l.Loss, l.Accuracy)
+		}
+	}
+	_, evs := runEvents(t, dir, "train")
+	var steps []int
+	e := 0
+	for _, ev := range evs[3:] { // the version, the session start, the graph
+		if _, ok := ev.scalars["batch_loss"]; ok {
+			b := rec.logs[ev.step-1]
+			steps = append(steps, ev.step)
+			if len(ev.scalars) != 3 || ev.scalars["batch_loss"] != float32(b.Loss) || ev.scalars["batch_accuracy"] != float32(b.Accuracy) ||
+				ev.scalars["batch_steps_per_second"] != float32(1/b.Seconds) {
+				t.Errorf("step %d: %v, want the logs %+v", ev.step, ev.scalars, b)
+			}
+			continue
+		}
+		l := h.Epochs[e]
+		if ev.step != e || ev.scalars["epoch_loss"] != float32(l.Loss) || len(ev.scalars) != 4 ||
+			ev.scalars["epoch_steps_per_second"] != float32(5/l.Seconds) {
+			t.Errorf("epoch event at step %d: %v, want epoch %d's, epoch_steps_per_second %g", ev.step, ev.scalars, e, 5/l.Seconds)
+		}
+		e++
+	}
+	if !slices.Equal(steps, []int{2, 4, 6, 8, 10}) || e != 2 {
+		t.Errorf("batch scalars at steps %v and %d epochs, want 2, 4, ..., 10 and 2", steps, e)
+	}
+
+	// Resumed after step 3 of epoch 1: global steps 9 and 10 follow, the
+	// session starting at epoch 1; the graph still written.
+	resumed := &TensorBoard{Dir: t.TempDir(), UpdateFreq: 1}
+	_, err = m.Fit(context.Background(), FitOptions{Epochs: 2, StepsPerEpoch: 5, InitialEpoch: 1, InitialStep: 3,
+		History: &History{Epochs: h.Epochs[:1]}, Train: train, Callbacks: []Callback{resumed}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, evs = runEvents(t, resumed.Dir, "train")
+	if len(evs) != 6 || !evs[1].start || evs[1].step != 1 || len(evs[2].graphs) != 1 || evs[3].step != 9 || evs[4].step != 10 || evs[5].step != 1 {
+		t.Errorf("the resumed run's events: %+v, want a session start at 1, the graph, steps 9 and 10, epoch 1", evs)
+	}
+	if _, ok := evs[3].scalars["batch_steps_per_second"]; ok {
+		t.Error("batch_steps_per_second written without WriteStepsPerSecond")
+	}
+}

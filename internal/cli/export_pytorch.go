@@ -136,7 +136,7 @@ func exportRecipe(o *ExportOptions) (torchexport.Recipe, error) {
 		EarlyStopping: torchexport.EarlyStopping{Patience: t.EarlyPatience, Monitor: t.EarlyMonitor, RestoreBest: t.RestoreBest},
 		SWA:           torchexport.SWA{Start: t.SWAStart, LR: t.SWALR, AnnealEpochs: t.SWAAnneal, Strategy: t.SWAStrategy},
 		CSVLog:        t.CSVLog,
-		TensorBoard:   t.TensorBoard, HistogramFreq: t.HistogramFreq, WriteImages: t.WriteImages,
+		TensorBoard:   t.TensorBoard, HistogramFreq: t.HistogramFreq, WriteImages: t.WriteImages, UpdateFreq: t.UpdateFreq, StepsPerSec: t.StepsPerSec,
 		NoEvaluate: t.NoEval, BF16: t.BF16,
 	}
 	if t.ClassWeight != "" {

@@ -31,8 +31,10 @@ const branchNet = `{"class_name": "Functional", "config": {"name": "branchy", "l
 
 // TestExportPyTorchTensorBoard trains the PyTorch project of a recipe with
 // a Functional network (branchNet) and --tensorboard and a histogram of
-// every weight each epoch: train.py writes the event files itself, and they
-// read as convnet's do (checkEvents: the scalars as its CSV log has them,
+// every weight each epoch, and batch scalars every step with the steps per
+// second: train.py writes the event files itself, and they read as
+// convnet's do (checkEvents: the scalars as its CSV log has them, the batch
+// ones as checkBatchEvents wants them,
 // the histograms of the weights it saved as PyTorch's SummaryWriter makes
 // them, the graph as TensorBoard draws it), under the same tags; convnet's
 // own run of the recipe draws the same graph.
@@ -46,9 +48,11 @@ func TestExportPyTorchTensorBoard(t *testing.T) {
 	}
 	project := filepath.Join(t.TempDir(), "project")
 	recipe := []string{"--csv", f.Train, "--test-csv", f.Test, "--model", arch, "--epochs", "2", "--batch-size", "16", "--validation-split", "0.2",
-		"--csv-log", "log.csv", "--tensorboard", "logs", "--tensorboard-histogram-freq", "1", "--tensorboard-write-images"}
+		"--csv-log", "log.csv", "--tensorboard", "logs", "--tensorboard-histogram-freq", "1", "--tensorboard-write-images",
+		"--tensorboard-update-freq", "batch", "--tensorboard-write-steps-per-second"}
 	exportAndTrain(t, py, project, recipe...)
 	checkEvents(t, filepath.Join(project, "logs"), load(t, filepath.Join(project, "model.safetensors")), filepath.Join(project, "log.csv"), "lr", 2)
+	checkBatchEvents(t, filepath.Join(project, "logs"), 2)
 
 	// convnet's own run of the recipe: the same tags in each run folder.
 	dir := t.TempDir()
@@ -60,6 +64,7 @@ func TestExportPyTorchTensorBoard(t *testing.T) {
 	}
 	evs := readTensorBoard(t, filepath.Join(dir, "logs"), nil).Runs["train"][0].Events
 	checkGraph(t, evs[2].Step, evs[2].Graphs, load(t, filepath.Join(dir, "m.safetensors")))
+	checkBatchEvents(t, filepath.Join(dir, "logs"), 2)
 	tags := func(logs string) map[string][]string {
 		out := map[string][]string{}
 		for run, files := range readTensorBoard(t, logs, nil).Runs {

@@ -320,7 +320,8 @@ func (t *trainer) fitOptions(ctx context.Context, loader *data.Loader) (model.Fi
 		fit.Callbacks = append(fit.Callbacks, &model.CSVLogger{Path: o.CSVLog})
 	}
 	if o.TensorBoard != "" {
-		fit.Callbacks = append(fit.Callbacks, &model.TensorBoard{Dir: o.TensorBoard, HistogramFreq: o.HistogramFreq, WriteImages: o.WriteImages})
+		fit.Callbacks = append(fit.Callbacks, &model.TensorBoard{Dir: o.TensorBoard, HistogramFreq: o.HistogramFreq, WriteImages: o.WriteImages,
+			UpdateFreq: o.UpdateFreq, WriteStepsPerSecond: o.StepsPerSec})
 	}
 	// The run's own checkpoint comes last, after every other callback has
 	// seen the epoch.

@@ -91,6 +91,10 @@ func (o *trainOptions) check() error {
 		return usagef("--tensorboard-histogram-freq %d: want a number of epochs, or 0 for none", o.HistogramFreq)
 	case o.HistogramFreq > 0 && o.TensorBoard == "":
 		return usagef("--tensorboard-histogram-freq %d: without --tensorboard there are no event files to write the histograms to", o.HistogramFreq)
+	case o.UpdateFreq > 0 && o.TensorBoard == "":
+		return usagef("--tensorboard-update-freq %d: without --tensorboard there are no event files to write the batch figures to", o.UpdateFreq)
+	case o.StepsPerSec && o.TensorBoard == "":
+		return usagef("--tensorboard-write-steps-per-second: without --tensorboard there are no event files to write the steps per second to")
 	case o.WriteImages && o.HistogramFreq == 0:
 		return usagef("--tensorboard-write-images: the weights are drawn with their histograms, as Keras's write_images: give --tensorboard-histogram-freq N too")
 	case o.ValMode == "writers" && (o.Source.Images != "" || o.Source.CSV != "" || !strings.EqualFold(o.Source.Dataset, "ahcd") || o.Source.Limit > 0):

@@ -94,6 +94,8 @@ type trainOptions struct {
 	TensorBoard   string // "": none
 	HistogramFreq int    // --tensorboard-histogram-freq
 	WriteImages   bool   // --tensorboard-write-images
+	UpdateFreq    int    // --tensorboard-update-freq: 0 epoch, n steps
+	StepsPerSec   bool   // --tensorboard-write-steps-per-second
 
 	BF16 bool // --bf16
 
@@ -226,6 +228,8 @@ func (o *trainOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.TensorBoard, "tensorboard", "", "write the history as TensorBoard event files in a folder after every epoch, laid out as Keras's TensorBoard callback lays them out: FOLDER/train and FOLDER/validation (then: tensorboard --logdir FOLDER)")
 	fs.IntVar(&o.HistogramFreq, "tensorboard-histogram-freq", 0, "--tensorboard: every this many epochs, the histogram of every weight too (Keras's histogram_freq; 0: none)")
 	fs.BoolVar(&o.WriteImages, "tensorboard-write-images", false, "--tensorboard: with the histograms, each weight as images too, for TensorBoard's Images tab (Keras's write_images)")
+	fs.Var(updateFreq{&o.UpdateFreq}, "tensorboard-update-freq", "--tensorboard: epoch, or batch or N to write batch_loss and batch_accuracy (the epoch's running means) every training step or every N steps too, the step counted over the run (Keras's update_freq)")
+	fs.BoolVar(&o.StepsPerSec, "tensorboard-write-steps-per-second", false, "--tensorboard: epoch_steps_per_second too, and with --tensorboard-update-freq batch_steps_per_second (Keras's write_steps_per_second)")
 
 	bf16Flag(fs, &o.BF16, "the products of the convolutions and dense layers while training and validating; the weights stay float32, and the model saved predicts in float32, as does the final test")
 	fs.StringVar(&o.Resume, "resume", "", "continue the run saved in this checkpoint (its options are reused)")

@@ -175,8 +175,13 @@ func checkEvents(t *testing.T, logs string, m *model.Sequential, csvLog, lr stri
 		}
 		epoch := 0
 		for _, e := range evs[2:] {
-			if len(e.Histograms) > 0 || len(e.Graphs) > 0 {
+			_, batch := e.Scalars["batch_loss"]
+			if len(e.Histograms) > 0 || len(e.Graphs) > 0 || batch { // see checkBatchEvents
 				continue
+			}
+			_, perSecond := e.Scalars["epoch_steps_per_second"]
+			if perSecond && run == "train" {
+				delete(e.Scalars, "epoch_steps_per_second")
 			}
 			if e.Step != epoch || len(e.Scalars) != len(names) {
 				t.Fatalf("%s: event at step %d with %v, want epoch %d's %v", run, e.Step, e.Scalars, epoch, names)
@@ -221,6 +226,42 @@ func checkEvents(t *testing.T, logs string, m *model.Sequential, csvLog, lr stri
 	t.Logf("%d histograms of %d to %d buckets, equal to PyTorch's", len(ev.Torch), lo, hi)
 }
 
+// checkBatchEvents checks the batch scalars of a run with
+// --tensorboard-update-freq batch and --tensorboard-write-steps-per-second
+// in the train folder logs: batch_loss, batch_accuracy and
+// batch_steps_per_second at every step counted over the run, 1, 2, ...;
+// each epoch's last equal to the epoch's loss and accuracy (the running
+// means end on them), which come with epoch_steps_per_second.
+func checkBatchEvents(t *testing.T, logs string, epochs int) {
+	t.Helper()
+	var batches, ends []map[string]float64
+	for _, e := range readTensorBoard(t, logs, nil).Runs["train"][0].Events {
+		switch {
+		case e.Scalars["batch_loss"] != 0:
+			if e.Step != len(batches)+1 || len(e.Scalars) != 3 || e.Scalars["batch_steps_per_second"] <= 0 {
+				t.Fatalf("batch event at step %d: %v, want step %d's three scalars", e.Step, e.Scalars, len(batches)+1)
+			}
+			batches = append(batches, e.Scalars)
+		case e.Scalars["epoch_loss"] != 0:
+			if e.Scalars["epoch_steps_per_second"] <= 0 {
+				t.Errorf("epoch %d: %v, want epoch_steps_per_second", e.Step, e.Scalars)
+			}
+			ends = append(ends, e.Scalars)
+		}
+	}
+	if len(ends) != epochs || len(batches) == 0 || len(batches)%epochs != 0 {
+		t.Fatalf("%d batch events over %d epochs, want the same number in each of %d", len(batches), len(ends), epochs)
+	}
+	per := len(batches) / epochs
+	for e, end := range ends {
+		last := batches[(e+1)*per-1]
+		if last["batch_loss"] != end["epoch_loss"] || last["batch_accuracy"] != end["epoch_accuracy"] {
+			t.Errorf("epoch %d: the last step's batch_loss %v and batch_accuracy %v, the epoch's %v and %v",
+				e, last["batch_loss"], last["batch_accuracy"], end["epoch_loss"], end["epoch_accuracy"])
+		}
+	}
+}
+
 // checkGraph checks the graph of a train run's third event, as TensorBoard's
 // graph plugin draws it from the model's summary: at step 0, a node for the
 // input and for each of m's layers, in order, of its Keras class, whose
@@ -253,8 +294,9 @@ func checkGraph(t *testing.T, step int, graphs map[string][]tbNode, m *model.Seq
 }
 
 // TestTrainTensorBoardErrors refuses a histogram frequency without event
-// files or below 0, images without histograms, and a file in place of the log folder before training
-// starts.
+// files or below 0, images without histograms, batch figures or steps per
+// second without event files, an update frequency that is not one, and a
+// file in place of the log folder before training starts.
 func TestTrainTensorBoardErrors(t *testing.T) {
 	f := writeCSVSet(t, smallSet)
 	dir := t.TempDir()
@@ -270,6 +312,10 @@ func TestTrainTensorBoardErrors(t *testing.T) {
 		{[]string{"--tensorboard", dir, "--tensorboard-write-images"}, 2, "--tensorboard-write-images: the weights are drawn with their histograms, as Keras's write_images: give --tensorboard-histogram-freq N too"},
 		{[]string{"--tensorboard", file}, 1, "--tensorboard " + file + ": cannot make the folder"},
 		{[]string{"--tensorboard", dir, "--lr-find"}, 2, "not with --checkpoint, --csv-log, --tensorboard"},
+		{[]string{"--tensorboard-update-freq", "batch"}, 2, "--tensorboard-update-freq 1: without --tensorboard there are no event files"},
+		{[]string{"--tensorboard-write-steps-per-second"}, 2, "--tensorboard-write-steps-per-second: without --tensorboard there are no event files"},
+		{[]string{"--tensorboard", dir, "--tensorboard-update-freq", "0"}, 2, "want epoch, batch or a number of training steps (at least 1)"},
+		{[]string{"--tensorboard", dir, "--tensorboard-update-freq", "often"}, 2, "want epoch, batch or a number of training steps (at least 1)"},
 	} {
 		code, _, stderr := runCLI(append(trainArgs(t, f, filepath.Join(dir, "m.safetensors")), c.args...)...)
 		if code != c.code || !strings.Contains(stderr, c.want) {

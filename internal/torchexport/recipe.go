@@ -36,6 +36,8 @@ type Recipe struct {
 	TensorBoard   string // the folder of TensorBoard's event files, "": none
 	HistogramFreq int    // with TensorBoard, the weights' histograms every this many epochs (0: none)
 	WriteImages   bool   // with the histograms, the weights as images (Keras's write_images)
+	UpdateFreq    int    // with TensorBoard, batch_loss and batch_accuracy every this many steps (0: none; Keras's update_freq)
+	StepsPerSec   bool   // with TensorBoard, the steps per second (Keras's write_steps_per_second)
 	NoEvaluate    bool
 	BF16          bool // train under torch.autocast to bfloat16 (convnet train --bf16)
 }
@@ -151,6 +153,8 @@ type trainData struct {
 	TensorBoard             string
 	HistogramFreq           int
 	WriteImages             bool
+	UpdateFreq              int
+	StepsPerSec             bool
 	BF16                    string // True or False
 	Data                    dataData
 }
@@ -238,6 +242,7 @@ func (p Project) trainData() (trainData, error) {
 	}
 	if r.TensorBoard != "" {
 		d.TensorBoard, d.HistogramFreq, d.WriteImages = pyStr(r.TensorBoard), r.HistogramFreq, r.WriteImages
+		d.UpdateFreq, d.StepsPerSec = r.UpdateFreq, r.StepsPerSec
 	}
 	d.Data, err = dataSource(r.Data)
 	return d, err
