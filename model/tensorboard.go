@@ -33,7 +33,7 @@ import (
 // of those writes batch_steps_per_second, one over the step's time.
 //
 // Each Fit writes new files (events.out.tfevents.<seconds>.<host>.<pid>.<n>),
-// created with the first epoch, and begins them with a session start at its
+// created with the first epoch (or batch scalars), and begins them with a session start at its
 // first epoch: TensorBoard then shows a resumed run's epochs in place of
 // those an interrupted run had logged past its checkpoint. The scalars are
 // float32 (Summary.Value.simple_value), as PyTorch writes them. Records are
@@ -167,9 +167,9 @@ func (tb *TensorBoard) OnEpochEnd(m *Model, h *History) (bool, error) {
 // OnBatchEnd counts the epoch's steps and, every UpdateFreq steps, writes
 // the batch scalars to Dir/train. The session of a run that begins with
 // them starts at its first epoch, as when an epoch comes first: of a run
-// resumed from a checkpoint, TensorBoard then keeps the batch scalars that
-// follow the checkpoint, and drops the interrupted run's before them too
-// (their steps count batches, the session's epochs).
+// resumed at epoch E, TensorBoard shows the new batch scalars and drops the
+// interrupted run's from step E on (their steps count batches, the
+// session's epochs).
 func (tb *TensorBoard) OnBatchEnd(m *Model, b BatchLogs) error {
 	tb.steps++
 	if tb.UpdateFreq <= 0 || b.GlobalStep%tb.UpdateFreq != 0 {
