@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"sync"
@@ -178,5 +179,27 @@ func BenchmarkGemmBF16Kept(b *testing.B) {
 				GemmBF16Kept(&w, sh.transA, sh.m, sh.n, sh.k, 1, a, lda, bm, ldb, 0, c, sh.n)
 			})
 		})
+	}
+}
+
+// BenchmarkGemmBF16Thin times products of a few rows by a kept B of 4096
+// rows (256 columns, or 28: a last layer's), one row at a time on the thin
+// kernels and on the 12-row kernel: where bf16ThinRows comes from.
+func BenchmarkGemmBF16Thin(b *testing.B) {
+	for _, m := range []int{1, 2, 3, 4, 5, 8} {
+		for _, n := range []int{256, 28} {
+			for _, thin := range []bool{true, false} {
+				b.Run(fmt.Sprintf("rows=%d/n=%d/thin=%v", m, n, thin), func(b *testing.B) {
+					sh := gemmBenchShape{"thin", false, false, m, n, 4096}
+					var w BF16Weights
+					benchGemmShape(b, sh, func(a []float32, lda int, bm []float32, ldb int, c []float32) {
+						g := newBF16Plan(activeBF16, false, false, m, n, sh.k, 1, a, lda, bm, ldb, 0, c, n)
+						g.packed = w.get(g)
+						g.thin = thin
+						g.compute()
+					})
+				})
+			}
+		}
 	}
 }
