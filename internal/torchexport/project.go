@@ -176,6 +176,7 @@ type readmeData struct {
 	DataNote, EvaluateFlags            string
 	TensorBoard                        string // the folder of the event files, "": none
 	WriteImages                        bool   // the weights drawn as images too
+	UpdateFreq                         int    // batch figures every this many steps; 0: none
 	// The parts of the loop whose state a checkpoint holds.
 	Plateau, EMA, SWA, EarlyStopping, RestoreBest, CSVLog bool
 }
@@ -186,7 +187,7 @@ func (p Project) readmeData(td trainData, h helpers) readmeData {
 		Title: p.Title, Version: p.Version, Command: p.Recipe.Command, ModelFile: ModelFile,
 		Trained: p.Trained, BatchNorm: h.BatchNorm, Augment: r.Augment != nil, Mix: td.Mix,
 		Validation: r.Validation.Split > 0, Images: r.Data.Images != "",
-		BatchSize: r.BatchSize, Accumulate: td.Opt.Accumulate, Seed: r.Seed, TensorBoard: r.TensorBoard, WriteImages: r.WriteImages,
+		BatchSize: r.BatchSize, Accumulate: td.Opt.Accumulate, Seed: r.Seed, TensorBoard: r.TensorBoard, WriteImages: r.WriteImages, UpdateFreq: r.UpdateFreq,
 		Plateau: td.Sched.Kind == "plateau", EMA: td.Opt.EMA != "", SWA: td.SWA != "", EarlyStopping: td.EarlyStopping != "",
 		RestoreBest: td.RestoreBest, CSVLog: td.CSVLog != "",
 	}
