@@ -210,9 +210,9 @@ func (m *Model) Fit(ctx context.Context, opts FitOptions) (*History, error) {
 			if opts.OnBatchEnd != nil {
 				opts.OnBatchEnd(epoch, s, loss)
 			}
+			logs := BatchLogs{Epoch: epoch, Step: s, GlobalStep: step, Loss: sumLoss / float64(seen), Accuracy: ratio(right, weight), Seconds: took}
 			for _, cb := range opts.Callbacks {
 				if bc, ok := cb.(BatchCallback); ok {
-					logs := BatchLogs{Epoch: epoch, Step: s, GlobalStep: step, Loss: sumLoss / float64(seen), Accuracy: ratio(right, weight), Seconds: took}
 					if err := bc.OnBatchEnd(m, logs); err != nil {
 						return hist, err
 					}
