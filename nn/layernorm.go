@@ -50,12 +50,10 @@ type LayerNormalization struct {
 	// their offsets from the group's first value, in the order of gamma;
 	// offK the offset of each group's first value in a sample.
 	offN, offK []int32
-	contig     bool         // whether offN is 0, 1, 2, ...: a group is a run of the batch
-	rows       [3][]float32 // for groups not contiguous: groups gathered as rows
-	size       int          // values per sample
-	mean, inv  []float32    // per group of the batch, from the last Forward
-	sums       paramSums    // Backward's sums of gamma's and beta's gradients, per chunk of groups
-	skipDw     bool         // see SkipParamGradients
+	size       int       // values per sample
+	mean, inv  []float32 // per group of the batch, from the last Forward
+	sums       paramSums // Backward's sums of gamma's and beta's gradients, per chunk of groups
+	skipDw     bool      // see SkipParamGradients
 
 	x, y, dx *tensor.Tensor
 	dy       *tensor.Tensor // during Backward

@@ -59,8 +59,6 @@ func (a Accumulation) check(opt string) error {
 	return nil
 }
 
-func (a *Accumulation) accumulation() *Accumulation { return a }
-
 // updates returns the number of updates made so far, Keras's
 // optimizer.iterations: the steps taken, divided by the steps per update.
 func (s *state) updates() int { return s.iterations / s.acc.steps() }

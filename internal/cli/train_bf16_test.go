@@ -27,7 +27,7 @@ func TestTrainBF16(t *testing.T) {
 	var losses [2]float64
 	for i, extra := range [][]string{nil, {"--bf16"}} {
 		out := filepath.Join(dir, []string{"float32", "bf16"}[i]+".safetensors")
-		code, stdout, stderr := runCLI(append(trainArgs(t, f, out), extra...)...)
+		code, _, stderr := runCLI(append(trainArgs(t, f, out), extra...)...)
 		if code != 0 {
 			t.Fatalf("train %v: exit %d\n%s", extra, code, stderr)
 		}
@@ -47,7 +47,7 @@ func TestTrainBF16(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		code, stdout, stderr = runCLI("evaluate", "--model", out, "--csv", f.Train, "--test-csv", f.Test, "--json")
+		code, stdout, stderr := runCLI("evaluate", "--model", out, "--csv", f.Train, "--test-csv", f.Test, "--json")
 		if code != 0 {
 			t.Fatalf("evaluate: exit %d: %s", code, stderr)
 		}

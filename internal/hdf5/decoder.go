@@ -54,10 +54,3 @@ func (d *decoder) addr() uint64 {
 
 // length reads a length field.
 func (d *decoder) length() uint64 { return d.uint(d.f.lengthSize) }
-
-// align8 moves to the next multiple of 8 from the start of b.
-func (d *decoder) align8() {
-	if r := d.pos % 8; r != 0 {
-		d.skip(8 - r)
-	}
-}
