@@ -57,9 +57,9 @@ func (b *onnxBuilder) same(n *onnxpb.NodeProto, x *onnxValue) *onnxValue {
 	return &v
 }
 
-// after returns a tensor of x's layout computed by model node nd.
-func (x *onnxValue) after(nd *Node) *onnxValue {
-	return &onnxValue{node: nd, shape: x.shape, flat: x.flat, nhwc: x.nhwc, order: x.order}
+// after returns a tensor of v's layout computed by model node nd.
+func (v *onnxValue) after(nd *Node) *onnxValue {
+	return &onnxValue{node: nd, shape: v.shape, flat: v.flat, nhwc: v.nhwc, order: v.order}
 }
 
 // constant returns input i of n as a constant: nil if optional and absent.
