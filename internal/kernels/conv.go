@@ -44,6 +44,9 @@ type Conv struct {
 	ldk       int         // kern's offset from one row of a sliver to the next
 	bias      []float32   // the bias, padded to the tiles' width
 	bufs      []*directBuf
+	wino      *winoPlan // the forward pass by Winograd's transforms, or nil
+	winoKept  *packing  // its kernel transformed once, when kept; see SharePacked
+	winoBufs  []*winoBuf
 	cols      [][]float32 // per worker, a block of im2col rows for col2im
 	partial   []float32   // per-group kernel and bias gradients
 
@@ -60,12 +63,14 @@ type Conv struct {
 	// The call in progress, for the ParallelFor callbacks.
 	x, w, z, dz, dx []float32
 	epBias          []float32 // the bias of the forward pass in progress, or nil
+	floor           float32   // Winograd's lower bound: 0 for a ReLU, else −∞
 	n, per, flags   int
 	sumBias         bool // BackwardFilter: the bias gradient is wanted
 	fparts          int  // parts of the filters, each an item of ParallelFor
 	finish          func(lo, hi int)
 	prepare         func(lo, hi int, sum []float32)
 	fwdFn, dwFn     func(worker, item int)
+	winoFn          func(worker, item int)
 	dxFn, pairFn    func(worker, item int)
 }
 
@@ -89,13 +94,14 @@ type convOptions struct {
 	block int      // im2col rows per block for col2im; 0 sizes them for the cache
 	tiles *tileSet // nil: those of the active implementation
 	gemm  bool     // a 1×1 convolution's forward pass as one GEMM, whatever its size
+	sum   bool     // no Winograd: the forward pass sums the taps directly
 }
 
 func newConv(g ConvGeom, f int, o convOptions) *Conv {
 	if f < 1 || g.OH < 1 || g.OW < 1 || g.C < 1 {
 		panic("kernels: NewConv: empty convolution")
 	}
-	c := &Conv{g: g, f: f, rows: o.rows, kept: new(packing), pairs: new(packing)}
+	c := &Conv{g: g, f: f, rows: o.rows, kept: new(packing), pairs: new(packing), winoKept: new(packing)}
 	c.pointwise = g.KH == 1 && g.KW == 1 && g.SH == 1 && g.SW == 1 && g.PadTop == 0 && g.PadLeft == 0
 	c.block = blockRows(g.OH*g.OW, g.ColWidth(), f)
 	if o.block > 0 {
@@ -110,6 +116,9 @@ func newConv(g ConvGeom, f int, o convOptions) *Conv {
 		if o.rows > 0 {
 			c.direct.block = min(c.direct.block, o.rows)
 		}
+		if !o.sum && o.tiles == nil && useWinograd(&g, f) {
+			c.wino = newWinoPlan(g, f, ts)
+		}
 	} else if g.H*g.W >= minTiledCells && !o.gemm {
 		ts := o.tiles
 		if ts == nil {
@@ -120,9 +129,10 @@ func newConv(g ConvGeom, f int, o convOptions) *Conv {
 		c.direct = newDirectPlan(flat, f, ts)
 	}
 	if o.flip && !c.pointwise {
-		c.data = newConv(g.Transposed(f), g.C, convOptions{rows: o.rows, block: o.block, tiles: o.tiles})
+		c.data = newConv(g.Transposed(f), g.C, convOptions{rows: o.rows, block: o.block, tiles: o.tiles, sum: o.sum})
 	}
 	c.fwdFn, c.dwFn, c.dxFn, c.pairFn = c.forwardBlock, c.filterGroup, c.dataImage, c.pairImage
+	c.winoFn = c.winoBlock
 	return c
 }
 
@@ -205,6 +215,10 @@ func (c *Conv) Forward(z, x, w []float32, n int, e ConvEpilogue, finish func(lo,
 	c.check("Forward", n, x, z, w)
 	if e.Bias != nil && len(e.Bias) < c.f {
 		panic("kernels: Conv.Forward: bias too short")
+	}
+	if c.wino != nil {
+		c.winoForward(z, x, w, n, e, finish)
+		return
 	}
 	c.x, c.w, c.z, c.n, c.finish = x, w, z, n, finish
 	defer c.done()

@@ -88,6 +88,7 @@ func (c *Conv) BackwardData(dx, dz, w []float32, n int) {
 				c.flipOf = &w[0]
 			}
 			c.data.kept.drop() // packed from the flip before
+			c.data.winoKept.drop()
 		}
 		c.data.Forward(dx, dz, c.flip, n, ConvEpilogue{}, nil)
 		return

@@ -13,6 +13,7 @@ func (c *Conv) KeepPacked(keep bool) {
 	c.keep = keep
 	if !keep {
 		c.kept.drop()
+		c.winoKept.drop()
 		c.flipOf = nil
 		c.pairs.drop()
 	}
@@ -35,6 +36,7 @@ func (c *Conv) SharePacked(src *Conv) {
 		panic("kernels: Conv.SharePacked: another geometry")
 	}
 	c.kept = src.kept.share()
+	c.winoKept = src.winoKept.share()
 	c.pairs = src.pairs.share()
 	if c.half != nil && src.half != nil {
 		c.half.SharePacked(src.half)

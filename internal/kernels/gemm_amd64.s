@@ -13500,3 +13500,1972 @@ acrossBF16AVX512_loop:
 acrossBF16AVX512_done:
 	VZEROUPPER
 	RET
+
+// func winoInputAVX512(v *float32, x *float32, s *float32, ldx int, cx int, ps int, nvec int)
+// Requires: AVX, AVX512F
+TEXT ·winoInputAVX512(SB), NOSPLIT, $0-56
+	MOVQ v+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ s+16(FP), DX
+	MOVQ ldx+24(FP), BX
+	MOVQ cx+32(FP), SI
+	MOVQ ps+40(FP), DI
+	MOVQ nvec+48(FP), R8
+	SHLQ $0x02, BX
+	SHLQ $0x02, SI
+	SHLQ $0x02, DI
+	LEAQ (BX)(BX*2), R9
+
+winoInputAVX512_vec:
+	MOVQ        CX, R10
+	LEAQ        (R10)(R9*1), R11
+	VMOVUPS     (R10), Z0
+	VMOVUPS     (R10)(BX*1), Z1
+	VMOVUPS     (R10)(BX*2), Z2
+	VMOVUPS     (R11), Z3
+	VMOVUPS     (R10)(BX*4), Z4
+	VMOVUPS     (R11)(BX*2), Z5
+	VMOVAPS     Z4, Z6
+	VFMADD231PS winoConsts<>+64(SB), Z2, Z6
+	VFMADD231PS winoConsts<>+0(SB), Z0, Z6
+	VMOVAPS     Z3, Z0
+	VFMADD231PS winoConsts<>+128(SB), Z2, Z0
+	VFMADD231PS winoConsts<>+128(SB), Z1, Z0
+	VADDPS      Z4, Z0, Z0
+	VMOVAPS     Z4, Z7
+	VFMADD231PS winoConsts<>+128(SB), Z2, Z7
+	VSUBPS      Z3, Z7, Z7
+	VFMADD231PS winoConsts<>+0(SB), Z1, Z7
+	VSUBPS      Z2, Z4, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z3, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z1, Z8
+	VSUBPS      Z2, Z4, Z2
+	VFMADD231PS winoConsts<>+192(SB), Z3, Z2
+	VFMADD231PS winoConsts<>+256(SB), Z1, Z2
+	VMOVAPS     Z5, Z4
+	VFMADD231PS winoConsts<>+64(SB), Z3, Z4
+	VFMADD231PS winoConsts<>+0(SB), Z1, Z4
+	VMOVUPS     Z6, (DX)
+	VMOVUPS     Z0, 384(DX)
+	VMOVUPS     Z7, 768(DX)
+	VMOVUPS     Z8, 1152(DX)
+	VMOVUPS     Z2, 1536(DX)
+	VMOVUPS     Z4, 1920(DX)
+	ADDQ        SI, R10
+	LEAQ        (R10)(R9*1), R11
+	VMOVUPS     (R10), Z0
+	VMOVUPS     (R10)(BX*1), Z1
+	VMOVUPS     (R10)(BX*2), Z2
+	VMOVUPS     (R11), Z3
+	VMOVUPS     (R10)(BX*4), Z4
+	VMOVUPS     (R11)(BX*2), Z5
+	VMOVAPS     Z4, Z6
+	VFMADD231PS winoConsts<>+64(SB), Z2, Z6
+	VFMADD231PS winoConsts<>+0(SB), Z0, Z6
+	VMOVAPS     Z3, Z0
+	VFMADD231PS winoConsts<>+128(SB), Z2, Z0
+	VFMADD231PS winoConsts<>+128(SB), Z1, Z0
+	VADDPS      Z4, Z0, Z0
+	VMOVAPS     Z4, Z7
+	VFMADD231PS winoConsts<>+128(SB), Z2, Z7
+	VSUBPS      Z3, Z7, Z7
+	VFMADD231PS winoConsts<>+0(SB), Z1, Z7
+	VSUBPS      Z2, Z4, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z3, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z1, Z8
+	VSUBPS      Z2, Z4, Z2
+	VFMADD231PS winoConsts<>+192(SB), Z3, Z2
+	VFMADD231PS winoConsts<>+256(SB), Z1, Z2
+	VMOVAPS     Z5, Z4
+	VFMADD231PS winoConsts<>+64(SB), Z3, Z4
+	VFMADD231PS winoConsts<>+0(SB), Z1, Z4
+	VMOVUPS     Z6, 64(DX)
+	VMOVUPS     Z0, 448(DX)
+	VMOVUPS     Z7, 832(DX)
+	VMOVUPS     Z8, 1216(DX)
+	VMOVUPS     Z2, 1600(DX)
+	VMOVUPS     Z4, 1984(DX)
+	ADDQ        SI, R10
+	LEAQ        (R10)(R9*1), R11
+	VMOVUPS     (R10), Z0
+	VMOVUPS     (R10)(BX*1), Z1
+	VMOVUPS     (R10)(BX*2), Z2
+	VMOVUPS     (R11), Z3
+	VMOVUPS     (R10)(BX*4), Z4
+	VMOVUPS     (R11)(BX*2), Z5
+	VMOVAPS     Z4, Z6
+	VFMADD231PS winoConsts<>+64(SB), Z2, Z6
+	VFMADD231PS winoConsts<>+0(SB), Z0, Z6
+	VMOVAPS     Z3, Z0
+	VFMADD231PS winoConsts<>+128(SB), Z2, Z0
+	VFMADD231PS winoConsts<>+128(SB), Z1, Z0
+	VADDPS      Z4, Z0, Z0
+	VMOVAPS     Z4, Z7
+	VFMADD231PS winoConsts<>+128(SB), Z2, Z7
+	VSUBPS      Z3, Z7, Z7
+	VFMADD231PS winoConsts<>+0(SB), Z1, Z7
+	VSUBPS      Z2, Z4, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z3, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z1, Z8
+	VSUBPS      Z2, Z4, Z2
+	VFMADD231PS winoConsts<>+192(SB), Z3, Z2
+	VFMADD231PS winoConsts<>+256(SB), Z1, Z2
+	VMOVAPS     Z5, Z4
+	VFMADD231PS winoConsts<>+64(SB), Z3, Z4
+	VFMADD231PS winoConsts<>+0(SB), Z1, Z4
+	VMOVUPS     Z6, 128(DX)
+	VMOVUPS     Z0, 512(DX)
+	VMOVUPS     Z7, 896(DX)
+	VMOVUPS     Z8, 1280(DX)
+	VMOVUPS     Z2, 1664(DX)
+	VMOVUPS     Z4, 2048(DX)
+	ADDQ        SI, R10
+	LEAQ        (R10)(R9*1), R11
+	VMOVUPS     (R10), Z0
+	VMOVUPS     (R10)(BX*1), Z1
+	VMOVUPS     (R10)(BX*2), Z2
+	VMOVUPS     (R11), Z3
+	VMOVUPS     (R10)(BX*4), Z4
+	VMOVUPS     (R11)(BX*2), Z5
+	VMOVAPS     Z4, Z6
+	VFMADD231PS winoConsts<>+64(SB), Z2, Z6
+	VFMADD231PS winoConsts<>+0(SB), Z0, Z6
+	VMOVAPS     Z3, Z0
+	VFMADD231PS winoConsts<>+128(SB), Z2, Z0
+	VFMADD231PS winoConsts<>+128(SB), Z1, Z0
+	VADDPS      Z4, Z0, Z0
+	VMOVAPS     Z4, Z7
+	VFMADD231PS winoConsts<>+128(SB), Z2, Z7
+	VSUBPS      Z3, Z7, Z7
+	VFMADD231PS winoConsts<>+0(SB), Z1, Z7
+	VSUBPS      Z2, Z4, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z3, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z1, Z8
+	VSUBPS      Z2, Z4, Z2
+	VFMADD231PS winoConsts<>+192(SB), Z3, Z2
+	VFMADD231PS winoConsts<>+256(SB), Z1, Z2
+	VMOVAPS     Z5, Z4
+	VFMADD231PS winoConsts<>+64(SB), Z3, Z4
+	VFMADD231PS winoConsts<>+0(SB), Z1, Z4
+	VMOVUPS     Z6, 192(DX)
+	VMOVUPS     Z0, 576(DX)
+	VMOVUPS     Z7, 960(DX)
+	VMOVUPS     Z8, 1344(DX)
+	VMOVUPS     Z2, 1728(DX)
+	VMOVUPS     Z4, 2112(DX)
+	ADDQ        SI, R10
+	LEAQ        (R10)(R9*1), R11
+	VMOVUPS     (R10), Z0
+	VMOVUPS     (R10)(BX*1), Z1
+	VMOVUPS     (R10)(BX*2), Z2
+	VMOVUPS     (R11), Z3
+	VMOVUPS     (R10)(BX*4), Z4
+	VMOVUPS     (R11)(BX*2), Z5
+	VMOVAPS     Z4, Z6
+	VFMADD231PS winoConsts<>+64(SB), Z2, Z6
+	VFMADD231PS winoConsts<>+0(SB), Z0, Z6
+	VMOVAPS     Z3, Z0
+	VFMADD231PS winoConsts<>+128(SB), Z2, Z0
+	VFMADD231PS winoConsts<>+128(SB), Z1, Z0
+	VADDPS      Z4, Z0, Z0
+	VMOVAPS     Z4, Z7
+	VFMADD231PS winoConsts<>+128(SB), Z2, Z7
+	VSUBPS      Z3, Z7, Z7
+	VFMADD231PS winoConsts<>+0(SB), Z1, Z7
+	VSUBPS      Z2, Z4, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z3, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z1, Z8
+	VSUBPS      Z2, Z4, Z2
+	VFMADD231PS winoConsts<>+192(SB), Z3, Z2
+	VFMADD231PS winoConsts<>+256(SB), Z1, Z2
+	VMOVAPS     Z5, Z4
+	VFMADD231PS winoConsts<>+64(SB), Z3, Z4
+	VFMADD231PS winoConsts<>+0(SB), Z1, Z4
+	VMOVUPS     Z6, 256(DX)
+	VMOVUPS     Z0, 640(DX)
+	VMOVUPS     Z7, 1024(DX)
+	VMOVUPS     Z8, 1408(DX)
+	VMOVUPS     Z2, 1792(DX)
+	VMOVUPS     Z4, 2176(DX)
+	ADDQ        SI, R10
+	LEAQ        (R10)(R9*1), R11
+	VMOVUPS     (R10), Z0
+	VMOVUPS     (R10)(BX*1), Z1
+	VMOVUPS     (R10)(BX*2), Z2
+	VMOVUPS     (R11), Z3
+	VMOVUPS     (R10)(BX*4), Z4
+	VMOVUPS     (R11)(BX*2), Z5
+	VMOVAPS     Z4, Z6
+	VFMADD231PS winoConsts<>+64(SB), Z2, Z6
+	VFMADD231PS winoConsts<>+0(SB), Z0, Z6
+	VMOVAPS     Z3, Z0
+	VFMADD231PS winoConsts<>+128(SB), Z2, Z0
+	VFMADD231PS winoConsts<>+128(SB), Z1, Z0
+	VADDPS      Z4, Z0, Z0
+	VMOVAPS     Z4, Z7
+	VFMADD231PS winoConsts<>+128(SB), Z2, Z7
+	VSUBPS      Z3, Z7, Z7
+	VFMADD231PS winoConsts<>+0(SB), Z1, Z7
+	VSUBPS      Z2, Z4, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z3, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z1, Z8
+	VSUBPS      Z2, Z4, Z2
+	VFMADD231PS winoConsts<>+192(SB), Z3, Z2
+	VFMADD231PS winoConsts<>+256(SB), Z1, Z2
+	VMOVAPS     Z5, Z4
+	VFMADD231PS winoConsts<>+64(SB), Z3, Z4
+	VFMADD231PS winoConsts<>+0(SB), Z1, Z4
+	VMOVUPS     Z6, 320(DX)
+	VMOVUPS     Z0, 704(DX)
+	VMOVUPS     Z7, 1088(DX)
+	VMOVUPS     Z8, 1472(DX)
+	VMOVUPS     Z2, 1856(DX)
+	VMOVUPS     Z4, 2240(DX)
+	ADDQ        SI, R10
+	MOVQ        AX, R10
+	VMOVUPS     (DX), Z0
+	VMOVUPS     64(DX), Z1
+	VMOVUPS     128(DX), Z2
+	VMOVUPS     192(DX), Z3
+	VMOVUPS     256(DX), Z4
+	VMOVUPS     320(DX), Z5
+	VMOVAPS     Z4, Z6
+	VFMADD231PS winoConsts<>+64(SB), Z2, Z6
+	VFMADD231PS winoConsts<>+0(SB), Z0, Z6
+	VMOVAPS     Z3, Z0
+	VFMADD231PS winoConsts<>+128(SB), Z2, Z0
+	VFMADD231PS winoConsts<>+128(SB), Z1, Z0
+	VADDPS      Z4, Z0, Z0
+	VMOVAPS     Z4, Z7
+	VFMADD231PS winoConsts<>+128(SB), Z2, Z7
+	VSUBPS      Z3, Z7, Z7
+	VFMADD231PS winoConsts<>+0(SB), Z1, Z7
+	VSUBPS      Z2, Z4, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z3, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z1, Z8
+	VSUBPS      Z2, Z4, Z2
+	VFMADD231PS winoConsts<>+192(SB), Z3, Z2
+	VFMADD231PS winoConsts<>+256(SB), Z1, Z2
+	VMOVAPS     Z5, Z4
+	VFMADD231PS winoConsts<>+64(SB), Z3, Z4
+	VFMADD231PS winoConsts<>+0(SB), Z1, Z4
+	VMOVUPS     Z6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z7, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z8, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z2, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     384(DX), Z0
+	VMOVUPS     448(DX), Z1
+	VMOVUPS     512(DX), Z2
+	VMOVUPS     576(DX), Z3
+	VMOVUPS     640(DX), Z4
+	VMOVUPS     704(DX), Z5
+	VMOVAPS     Z4, Z6
+	VFMADD231PS winoConsts<>+64(SB), Z2, Z6
+	VFMADD231PS winoConsts<>+0(SB), Z0, Z6
+	VMOVAPS     Z3, Z0
+	VFMADD231PS winoConsts<>+128(SB), Z2, Z0
+	VFMADD231PS winoConsts<>+128(SB), Z1, Z0
+	VADDPS      Z4, Z0, Z0
+	VMOVAPS     Z4, Z7
+	VFMADD231PS winoConsts<>+128(SB), Z2, Z7
+	VSUBPS      Z3, Z7, Z7
+	VFMADD231PS winoConsts<>+0(SB), Z1, Z7
+	VSUBPS      Z2, Z4, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z3, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z1, Z8
+	VSUBPS      Z2, Z4, Z2
+	VFMADD231PS winoConsts<>+192(SB), Z3, Z2
+	VFMADD231PS winoConsts<>+256(SB), Z1, Z2
+	VMOVAPS     Z5, Z4
+	VFMADD231PS winoConsts<>+64(SB), Z3, Z4
+	VFMADD231PS winoConsts<>+0(SB), Z1, Z4
+	VMOVUPS     Z6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z7, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z8, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z2, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     768(DX), Z0
+	VMOVUPS     832(DX), Z1
+	VMOVUPS     896(DX), Z2
+	VMOVUPS     960(DX), Z3
+	VMOVUPS     1024(DX), Z4
+	VMOVUPS     1088(DX), Z5
+	VMOVAPS     Z4, Z6
+	VFMADD231PS winoConsts<>+64(SB), Z2, Z6
+	VFMADD231PS winoConsts<>+0(SB), Z0, Z6
+	VMOVAPS     Z3, Z0
+	VFMADD231PS winoConsts<>+128(SB), Z2, Z0
+	VFMADD231PS winoConsts<>+128(SB), Z1, Z0
+	VADDPS      Z4, Z0, Z0
+	VMOVAPS     Z4, Z7
+	VFMADD231PS winoConsts<>+128(SB), Z2, Z7
+	VSUBPS      Z3, Z7, Z7
+	VFMADD231PS winoConsts<>+0(SB), Z1, Z7
+	VSUBPS      Z2, Z4, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z3, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z1, Z8
+	VSUBPS      Z2, Z4, Z2
+	VFMADD231PS winoConsts<>+192(SB), Z3, Z2
+	VFMADD231PS winoConsts<>+256(SB), Z1, Z2
+	VMOVAPS     Z5, Z4
+	VFMADD231PS winoConsts<>+64(SB), Z3, Z4
+	VFMADD231PS winoConsts<>+0(SB), Z1, Z4
+	VMOVUPS     Z6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z7, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z8, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z2, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     1152(DX), Z0
+	VMOVUPS     1216(DX), Z1
+	VMOVUPS     1280(DX), Z2
+	VMOVUPS     1344(DX), Z3
+	VMOVUPS     1408(DX), Z4
+	VMOVUPS     1472(DX), Z5
+	VMOVAPS     Z4, Z6
+	VFMADD231PS winoConsts<>+64(SB), Z2, Z6
+	VFMADD231PS winoConsts<>+0(SB), Z0, Z6
+	VMOVAPS     Z3, Z0
+	VFMADD231PS winoConsts<>+128(SB), Z2, Z0
+	VFMADD231PS winoConsts<>+128(SB), Z1, Z0
+	VADDPS      Z4, Z0, Z0
+	VMOVAPS     Z4, Z7
+	VFMADD231PS winoConsts<>+128(SB), Z2, Z7
+	VSUBPS      Z3, Z7, Z7
+	VFMADD231PS winoConsts<>+0(SB), Z1, Z7
+	VSUBPS      Z2, Z4, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z3, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z1, Z8
+	VSUBPS      Z2, Z4, Z2
+	VFMADD231PS winoConsts<>+192(SB), Z3, Z2
+	VFMADD231PS winoConsts<>+256(SB), Z1, Z2
+	VMOVAPS     Z5, Z4
+	VFMADD231PS winoConsts<>+64(SB), Z3, Z4
+	VFMADD231PS winoConsts<>+0(SB), Z1, Z4
+	VMOVUPS     Z6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z7, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z8, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z2, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     1536(DX), Z0
+	VMOVUPS     1600(DX), Z1
+	VMOVUPS     1664(DX), Z2
+	VMOVUPS     1728(DX), Z3
+	VMOVUPS     1792(DX), Z4
+	VMOVUPS     1856(DX), Z5
+	VMOVAPS     Z4, Z6
+	VFMADD231PS winoConsts<>+64(SB), Z2, Z6
+	VFMADD231PS winoConsts<>+0(SB), Z0, Z6
+	VMOVAPS     Z3, Z0
+	VFMADD231PS winoConsts<>+128(SB), Z2, Z0
+	VFMADD231PS winoConsts<>+128(SB), Z1, Z0
+	VADDPS      Z4, Z0, Z0
+	VMOVAPS     Z4, Z7
+	VFMADD231PS winoConsts<>+128(SB), Z2, Z7
+	VSUBPS      Z3, Z7, Z7
+	VFMADD231PS winoConsts<>+0(SB), Z1, Z7
+	VSUBPS      Z2, Z4, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z3, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z1, Z8
+	VSUBPS      Z2, Z4, Z2
+	VFMADD231PS winoConsts<>+192(SB), Z3, Z2
+	VFMADD231PS winoConsts<>+256(SB), Z1, Z2
+	VMOVAPS     Z5, Z4
+	VFMADD231PS winoConsts<>+64(SB), Z3, Z4
+	VFMADD231PS winoConsts<>+0(SB), Z1, Z4
+	VMOVUPS     Z6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z7, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z8, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z2, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     1920(DX), Z0
+	VMOVUPS     1984(DX), Z1
+	VMOVUPS     2048(DX), Z2
+	VMOVUPS     2112(DX), Z3
+	VMOVUPS     2176(DX), Z4
+	VMOVUPS     2240(DX), Z5
+	VMOVAPS     Z4, Z6
+	VFMADD231PS winoConsts<>+64(SB), Z2, Z6
+	VFMADD231PS winoConsts<>+0(SB), Z0, Z6
+	VMOVAPS     Z3, Z0
+	VFMADD231PS winoConsts<>+128(SB), Z2, Z0
+	VFMADD231PS winoConsts<>+128(SB), Z1, Z0
+	VADDPS      Z4, Z0, Z0
+	VMOVAPS     Z4, Z7
+	VFMADD231PS winoConsts<>+128(SB), Z2, Z7
+	VSUBPS      Z3, Z7, Z7
+	VFMADD231PS winoConsts<>+0(SB), Z1, Z7
+	VSUBPS      Z2, Z4, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z3, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z1, Z8
+	VSUBPS      Z2, Z4, Z2
+	VFMADD231PS winoConsts<>+192(SB), Z3, Z2
+	VFMADD231PS winoConsts<>+256(SB), Z1, Z2
+	VMOVAPS     Z5, Z4
+	VFMADD231PS winoConsts<>+64(SB), Z3, Z4
+	VFMADD231PS winoConsts<>+0(SB), Z1, Z4
+	VMOVUPS     Z6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z7, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z8, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z2, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z4, (R10)
+	ADDQ        DI, R10
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, AX
+	DECQ        R8
+	JNZ         winoInputAVX512_vec
+	VZEROUPPER
+	RET
+
+DATA winoConsts<>+0(SB)/4, $0x40800000
+DATA winoConsts<>+4(SB)/4, $0x40800000
+DATA winoConsts<>+8(SB)/4, $0x40800000
+DATA winoConsts<>+12(SB)/4, $0x40800000
+DATA winoConsts<>+16(SB)/4, $0x40800000
+DATA winoConsts<>+20(SB)/4, $0x40800000
+DATA winoConsts<>+24(SB)/4, $0x40800000
+DATA winoConsts<>+28(SB)/4, $0x40800000
+DATA winoConsts<>+32(SB)/4, $0x40800000
+DATA winoConsts<>+36(SB)/4, $0x40800000
+DATA winoConsts<>+40(SB)/4, $0x40800000
+DATA winoConsts<>+44(SB)/4, $0x40800000
+DATA winoConsts<>+48(SB)/4, $0x40800000
+DATA winoConsts<>+52(SB)/4, $0x40800000
+DATA winoConsts<>+56(SB)/4, $0x40800000
+DATA winoConsts<>+60(SB)/4, $0x40800000
+DATA winoConsts<>+64(SB)/4, $0xc0a00000
+DATA winoConsts<>+68(SB)/4, $0xc0a00000
+DATA winoConsts<>+72(SB)/4, $0xc0a00000
+DATA winoConsts<>+76(SB)/4, $0xc0a00000
+DATA winoConsts<>+80(SB)/4, $0xc0a00000
+DATA winoConsts<>+84(SB)/4, $0xc0a00000
+DATA winoConsts<>+88(SB)/4, $0xc0a00000
+DATA winoConsts<>+92(SB)/4, $0xc0a00000
+DATA winoConsts<>+96(SB)/4, $0xc0a00000
+DATA winoConsts<>+100(SB)/4, $0xc0a00000
+DATA winoConsts<>+104(SB)/4, $0xc0a00000
+DATA winoConsts<>+108(SB)/4, $0xc0a00000
+DATA winoConsts<>+112(SB)/4, $0xc0a00000
+DATA winoConsts<>+116(SB)/4, $0xc0a00000
+DATA winoConsts<>+120(SB)/4, $0xc0a00000
+DATA winoConsts<>+124(SB)/4, $0xc0a00000
+DATA winoConsts<>+128(SB)/4, $0xc0800000
+DATA winoConsts<>+132(SB)/4, $0xc0800000
+DATA winoConsts<>+136(SB)/4, $0xc0800000
+DATA winoConsts<>+140(SB)/4, $0xc0800000
+DATA winoConsts<>+144(SB)/4, $0xc0800000
+DATA winoConsts<>+148(SB)/4, $0xc0800000
+DATA winoConsts<>+152(SB)/4, $0xc0800000
+DATA winoConsts<>+156(SB)/4, $0xc0800000
+DATA winoConsts<>+160(SB)/4, $0xc0800000
+DATA winoConsts<>+164(SB)/4, $0xc0800000
+DATA winoConsts<>+168(SB)/4, $0xc0800000
+DATA winoConsts<>+172(SB)/4, $0xc0800000
+DATA winoConsts<>+176(SB)/4, $0xc0800000
+DATA winoConsts<>+180(SB)/4, $0xc0800000
+DATA winoConsts<>+184(SB)/4, $0xc0800000
+DATA winoConsts<>+188(SB)/4, $0xc0800000
+DATA winoConsts<>+192(SB)/4, $0xc0000000
+DATA winoConsts<>+196(SB)/4, $0xc0000000
+DATA winoConsts<>+200(SB)/4, $0xc0000000
+DATA winoConsts<>+204(SB)/4, $0xc0000000
+DATA winoConsts<>+208(SB)/4, $0xc0000000
+DATA winoConsts<>+212(SB)/4, $0xc0000000
+DATA winoConsts<>+216(SB)/4, $0xc0000000
+DATA winoConsts<>+220(SB)/4, $0xc0000000
+DATA winoConsts<>+224(SB)/4, $0xc0000000
+DATA winoConsts<>+228(SB)/4, $0xc0000000
+DATA winoConsts<>+232(SB)/4, $0xc0000000
+DATA winoConsts<>+236(SB)/4, $0xc0000000
+DATA winoConsts<>+240(SB)/4, $0xc0000000
+DATA winoConsts<>+244(SB)/4, $0xc0000000
+DATA winoConsts<>+248(SB)/4, $0xc0000000
+DATA winoConsts<>+252(SB)/4, $0xc0000000
+DATA winoConsts<>+256(SB)/4, $0x40000000
+DATA winoConsts<>+260(SB)/4, $0x40000000
+DATA winoConsts<>+264(SB)/4, $0x40000000
+DATA winoConsts<>+268(SB)/4, $0x40000000
+DATA winoConsts<>+272(SB)/4, $0x40000000
+DATA winoConsts<>+276(SB)/4, $0x40000000
+DATA winoConsts<>+280(SB)/4, $0x40000000
+DATA winoConsts<>+284(SB)/4, $0x40000000
+DATA winoConsts<>+288(SB)/4, $0x40000000
+DATA winoConsts<>+292(SB)/4, $0x40000000
+DATA winoConsts<>+296(SB)/4, $0x40000000
+DATA winoConsts<>+300(SB)/4, $0x40000000
+DATA winoConsts<>+304(SB)/4, $0x40000000
+DATA winoConsts<>+308(SB)/4, $0x40000000
+DATA winoConsts<>+312(SB)/4, $0x40000000
+DATA winoConsts<>+316(SB)/4, $0x40000000
+DATA winoConsts<>+320(SB)/4, $0x41000000
+DATA winoConsts<>+324(SB)/4, $0x41000000
+DATA winoConsts<>+328(SB)/4, $0x41000000
+DATA winoConsts<>+332(SB)/4, $0x41000000
+DATA winoConsts<>+336(SB)/4, $0x41000000
+DATA winoConsts<>+340(SB)/4, $0x41000000
+DATA winoConsts<>+344(SB)/4, $0x41000000
+DATA winoConsts<>+348(SB)/4, $0x41000000
+DATA winoConsts<>+352(SB)/4, $0x41000000
+DATA winoConsts<>+356(SB)/4, $0x41000000
+DATA winoConsts<>+360(SB)/4, $0x41000000
+DATA winoConsts<>+364(SB)/4, $0x41000000
+DATA winoConsts<>+368(SB)/4, $0x41000000
+DATA winoConsts<>+372(SB)/4, $0x41000000
+DATA winoConsts<>+376(SB)/4, $0x41000000
+DATA winoConsts<>+380(SB)/4, $0x41000000
+DATA winoConsts<>+384(SB)/4, $0xc1000000
+DATA winoConsts<>+388(SB)/4, $0xc1000000
+DATA winoConsts<>+392(SB)/4, $0xc1000000
+DATA winoConsts<>+396(SB)/4, $0xc1000000
+DATA winoConsts<>+400(SB)/4, $0xc1000000
+DATA winoConsts<>+404(SB)/4, $0xc1000000
+DATA winoConsts<>+408(SB)/4, $0xc1000000
+DATA winoConsts<>+412(SB)/4, $0xc1000000
+DATA winoConsts<>+416(SB)/4, $0xc1000000
+DATA winoConsts<>+420(SB)/4, $0xc1000000
+DATA winoConsts<>+424(SB)/4, $0xc1000000
+DATA winoConsts<>+428(SB)/4, $0xc1000000
+DATA winoConsts<>+432(SB)/4, $0xc1000000
+DATA winoConsts<>+436(SB)/4, $0xc1000000
+DATA winoConsts<>+440(SB)/4, $0xc1000000
+DATA winoConsts<>+444(SB)/4, $0xc1000000
+DATA winoConsts<>+448(SB)/4, $0x3e800000
+DATA winoConsts<>+452(SB)/4, $0x3e800000
+DATA winoConsts<>+456(SB)/4, $0x3e800000
+DATA winoConsts<>+460(SB)/4, $0x3e800000
+DATA winoConsts<>+464(SB)/4, $0x3e800000
+DATA winoConsts<>+468(SB)/4, $0x3e800000
+DATA winoConsts<>+472(SB)/4, $0x3e800000
+DATA winoConsts<>+476(SB)/4, $0x3e800000
+DATA winoConsts<>+480(SB)/4, $0x3e800000
+DATA winoConsts<>+484(SB)/4, $0x3e800000
+DATA winoConsts<>+488(SB)/4, $0x3e800000
+DATA winoConsts<>+492(SB)/4, $0x3e800000
+DATA winoConsts<>+496(SB)/4, $0x3e800000
+DATA winoConsts<>+500(SB)/4, $0x3e800000
+DATA winoConsts<>+504(SB)/4, $0x3e800000
+DATA winoConsts<>+508(SB)/4, $0x3e800000
+DATA winoConsts<>+512(SB)/4, $0xbe2aaaab
+DATA winoConsts<>+516(SB)/4, $0xbe2aaaab
+DATA winoConsts<>+520(SB)/4, $0xbe2aaaab
+DATA winoConsts<>+524(SB)/4, $0xbe2aaaab
+DATA winoConsts<>+528(SB)/4, $0xbe2aaaab
+DATA winoConsts<>+532(SB)/4, $0xbe2aaaab
+DATA winoConsts<>+536(SB)/4, $0xbe2aaaab
+DATA winoConsts<>+540(SB)/4, $0xbe2aaaab
+DATA winoConsts<>+544(SB)/4, $0xbe2aaaab
+DATA winoConsts<>+548(SB)/4, $0xbe2aaaab
+DATA winoConsts<>+552(SB)/4, $0xbe2aaaab
+DATA winoConsts<>+556(SB)/4, $0xbe2aaaab
+DATA winoConsts<>+560(SB)/4, $0xbe2aaaab
+DATA winoConsts<>+564(SB)/4, $0xbe2aaaab
+DATA winoConsts<>+568(SB)/4, $0xbe2aaaab
+DATA winoConsts<>+572(SB)/4, $0xbe2aaaab
+DATA winoConsts<>+576(SB)/4, $0x3e2aaaab
+DATA winoConsts<>+580(SB)/4, $0x3e2aaaab
+DATA winoConsts<>+584(SB)/4, $0x3e2aaaab
+DATA winoConsts<>+588(SB)/4, $0x3e2aaaab
+DATA winoConsts<>+592(SB)/4, $0x3e2aaaab
+DATA winoConsts<>+596(SB)/4, $0x3e2aaaab
+DATA winoConsts<>+600(SB)/4, $0x3e2aaaab
+DATA winoConsts<>+604(SB)/4, $0x3e2aaaab
+DATA winoConsts<>+608(SB)/4, $0x3e2aaaab
+DATA winoConsts<>+612(SB)/4, $0x3e2aaaab
+DATA winoConsts<>+616(SB)/4, $0x3e2aaaab
+DATA winoConsts<>+620(SB)/4, $0x3e2aaaab
+DATA winoConsts<>+624(SB)/4, $0x3e2aaaab
+DATA winoConsts<>+628(SB)/4, $0x3e2aaaab
+DATA winoConsts<>+632(SB)/4, $0x3e2aaaab
+DATA winoConsts<>+636(SB)/4, $0x3e2aaaab
+DATA winoConsts<>+640(SB)/4, $0x3d2aaaab
+DATA winoConsts<>+644(SB)/4, $0x3d2aaaab
+DATA winoConsts<>+648(SB)/4, $0x3d2aaaab
+DATA winoConsts<>+652(SB)/4, $0x3d2aaaab
+DATA winoConsts<>+656(SB)/4, $0x3d2aaaab
+DATA winoConsts<>+660(SB)/4, $0x3d2aaaab
+DATA winoConsts<>+664(SB)/4, $0x3d2aaaab
+DATA winoConsts<>+668(SB)/4, $0x3d2aaaab
+DATA winoConsts<>+672(SB)/4, $0x3d2aaaab
+DATA winoConsts<>+676(SB)/4, $0x3d2aaaab
+DATA winoConsts<>+680(SB)/4, $0x3d2aaaab
+DATA winoConsts<>+684(SB)/4, $0x3d2aaaab
+DATA winoConsts<>+688(SB)/4, $0x3d2aaaab
+DATA winoConsts<>+692(SB)/4, $0x3d2aaaab
+DATA winoConsts<>+696(SB)/4, $0x3d2aaaab
+DATA winoConsts<>+700(SB)/4, $0x3d2aaaab
+DATA winoConsts<>+704(SB)/4, $0x3daaaaab
+DATA winoConsts<>+708(SB)/4, $0x3daaaaab
+DATA winoConsts<>+712(SB)/4, $0x3daaaaab
+DATA winoConsts<>+716(SB)/4, $0x3daaaaab
+DATA winoConsts<>+720(SB)/4, $0x3daaaaab
+DATA winoConsts<>+724(SB)/4, $0x3daaaaab
+DATA winoConsts<>+728(SB)/4, $0x3daaaaab
+DATA winoConsts<>+732(SB)/4, $0x3daaaaab
+DATA winoConsts<>+736(SB)/4, $0x3daaaaab
+DATA winoConsts<>+740(SB)/4, $0x3daaaaab
+DATA winoConsts<>+744(SB)/4, $0x3daaaaab
+DATA winoConsts<>+748(SB)/4, $0x3daaaaab
+DATA winoConsts<>+752(SB)/4, $0x3daaaaab
+DATA winoConsts<>+756(SB)/4, $0x3daaaaab
+DATA winoConsts<>+760(SB)/4, $0x3daaaaab
+DATA winoConsts<>+764(SB)/4, $0x3daaaaab
+DATA winoConsts<>+768(SB)/4, $0xbdaaaaab
+DATA winoConsts<>+772(SB)/4, $0xbdaaaaab
+DATA winoConsts<>+776(SB)/4, $0xbdaaaaab
+DATA winoConsts<>+780(SB)/4, $0xbdaaaaab
+DATA winoConsts<>+784(SB)/4, $0xbdaaaaab
+DATA winoConsts<>+788(SB)/4, $0xbdaaaaab
+DATA winoConsts<>+792(SB)/4, $0xbdaaaaab
+DATA winoConsts<>+796(SB)/4, $0xbdaaaaab
+DATA winoConsts<>+800(SB)/4, $0xbdaaaaab
+DATA winoConsts<>+804(SB)/4, $0xbdaaaaab
+DATA winoConsts<>+808(SB)/4, $0xbdaaaaab
+DATA winoConsts<>+812(SB)/4, $0xbdaaaaab
+DATA winoConsts<>+816(SB)/4, $0xbdaaaaab
+DATA winoConsts<>+820(SB)/4, $0xbdaaaaab
+DATA winoConsts<>+824(SB)/4, $0xbdaaaaab
+DATA winoConsts<>+828(SB)/4, $0xbdaaaaab
+DATA winoConsts<>+832(SB)/4, $0x3eaaaaab
+DATA winoConsts<>+836(SB)/4, $0x3eaaaaab
+DATA winoConsts<>+840(SB)/4, $0x3eaaaaab
+DATA winoConsts<>+844(SB)/4, $0x3eaaaaab
+DATA winoConsts<>+848(SB)/4, $0x3eaaaaab
+DATA winoConsts<>+852(SB)/4, $0x3eaaaaab
+DATA winoConsts<>+856(SB)/4, $0x3eaaaaab
+DATA winoConsts<>+860(SB)/4, $0x3eaaaaab
+DATA winoConsts<>+864(SB)/4, $0x3eaaaaab
+DATA winoConsts<>+868(SB)/4, $0x3eaaaaab
+DATA winoConsts<>+872(SB)/4, $0x3eaaaaab
+DATA winoConsts<>+876(SB)/4, $0x3eaaaaab
+DATA winoConsts<>+880(SB)/4, $0x3eaaaaab
+DATA winoConsts<>+884(SB)/4, $0x3eaaaaab
+DATA winoConsts<>+888(SB)/4, $0x3eaaaaab
+DATA winoConsts<>+892(SB)/4, $0x3eaaaaab
+DATA winoConsts<>+896(SB)/4, $0x3f2aaaab
+DATA winoConsts<>+900(SB)/4, $0x3f2aaaab
+DATA winoConsts<>+904(SB)/4, $0x3f2aaaab
+DATA winoConsts<>+908(SB)/4, $0x3f2aaaab
+DATA winoConsts<>+912(SB)/4, $0x3f2aaaab
+DATA winoConsts<>+916(SB)/4, $0x3f2aaaab
+DATA winoConsts<>+920(SB)/4, $0x3f2aaaab
+DATA winoConsts<>+924(SB)/4, $0x3f2aaaab
+DATA winoConsts<>+928(SB)/4, $0x3f2aaaab
+DATA winoConsts<>+932(SB)/4, $0x3f2aaaab
+DATA winoConsts<>+936(SB)/4, $0x3f2aaaab
+DATA winoConsts<>+940(SB)/4, $0x3f2aaaab
+DATA winoConsts<>+944(SB)/4, $0x3f2aaaab
+DATA winoConsts<>+948(SB)/4, $0x3f2aaaab
+DATA winoConsts<>+952(SB)/4, $0x3f2aaaab
+DATA winoConsts<>+956(SB)/4, $0x3f2aaaab
+DATA winoConsts<>+960(SB)/4, $0xbeaaaaab
+DATA winoConsts<>+964(SB)/4, $0xbeaaaaab
+DATA winoConsts<>+968(SB)/4, $0xbeaaaaab
+DATA winoConsts<>+972(SB)/4, $0xbeaaaaab
+DATA winoConsts<>+976(SB)/4, $0xbeaaaaab
+DATA winoConsts<>+980(SB)/4, $0xbeaaaaab
+DATA winoConsts<>+984(SB)/4, $0xbeaaaaab
+DATA winoConsts<>+988(SB)/4, $0xbeaaaaab
+DATA winoConsts<>+992(SB)/4, $0xbeaaaaab
+DATA winoConsts<>+996(SB)/4, $0xbeaaaaab
+DATA winoConsts<>+1000(SB)/4, $0xbeaaaaab
+DATA winoConsts<>+1004(SB)/4, $0xbeaaaaab
+DATA winoConsts<>+1008(SB)/4, $0xbeaaaaab
+DATA winoConsts<>+1012(SB)/4, $0xbeaaaaab
+DATA winoConsts<>+1016(SB)/4, $0xbeaaaaab
+DATA winoConsts<>+1020(SB)/4, $0xbeaaaaab
+GLOBL winoConsts<>(SB), RODATA|NOPTR, $1024
+
+// func winoFilter3AVX512(v *float32, x *float32, s *float32, ldx int, cx int, ps int, nvec int)
+// Requires: AVX, AVX512F
+TEXT ·winoFilter3AVX512(SB), NOSPLIT, $0-56
+	MOVQ v+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ s+16(FP), DX
+	MOVQ ldx+24(FP), BX
+	MOVQ cx+32(FP), SI
+	MOVQ ps+40(FP), DI
+	MOVQ nvec+48(FP), R8
+	SHLQ $0x02, BX
+	SHLQ $0x02, SI
+	SHLQ $0x02, DI
+	LEAQ (BX)(BX*2), R9
+
+winoFilter3AVX512_vec:
+	MOVQ        CX, R10
+	LEAQ        (R10)(R9*1), R11
+	VMOVUPS     (R10), Z0
+	VMOVUPS     (R10)(BX*1), Z1
+	VMOVUPS     (R10)(BX*2), Z2
+	VMULPS      winoConsts<>+448(SB), Z0, Z3
+	VMULPS      winoConsts<>+512(SB), Z0, Z4
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z4
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z4
+	VMULPS      winoConsts<>+512(SB), Z0, Z5
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z5
+	VMULPS      winoConsts<>+640(SB), Z0, Z6
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z6
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z6
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z0
+	VMOVAPS     Z2, Z1
+	VMOVUPS     Z3, (DX)
+	VMOVUPS     Z4, 192(DX)
+	VMOVUPS     Z5, 384(DX)
+	VMOVUPS     Z6, 576(DX)
+	VMOVUPS     Z0, 768(DX)
+	VMOVUPS     Z1, 960(DX)
+	ADDQ        SI, R10
+	LEAQ        (R10)(R9*1), R11
+	VMOVUPS     (R10), Z0
+	VMOVUPS     (R10)(BX*1), Z1
+	VMOVUPS     (R10)(BX*2), Z2
+	VMULPS      winoConsts<>+448(SB), Z0, Z3
+	VMULPS      winoConsts<>+512(SB), Z0, Z4
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z4
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z4
+	VMULPS      winoConsts<>+512(SB), Z0, Z5
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z5
+	VMULPS      winoConsts<>+640(SB), Z0, Z6
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z6
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z6
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z0
+	VMOVAPS     Z2, Z1
+	VMOVUPS     Z3, 64(DX)
+	VMOVUPS     Z4, 256(DX)
+	VMOVUPS     Z5, 448(DX)
+	VMOVUPS     Z6, 640(DX)
+	VMOVUPS     Z0, 832(DX)
+	VMOVUPS     Z1, 1024(DX)
+	ADDQ        SI, R10
+	LEAQ        (R10)(R9*1), R11
+	VMOVUPS     (R10), Z0
+	VMOVUPS     (R10)(BX*1), Z1
+	VMOVUPS     (R10)(BX*2), Z2
+	VMULPS      winoConsts<>+448(SB), Z0, Z3
+	VMULPS      winoConsts<>+512(SB), Z0, Z4
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z4
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z4
+	VMULPS      winoConsts<>+512(SB), Z0, Z5
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z5
+	VMULPS      winoConsts<>+640(SB), Z0, Z6
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z6
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z6
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z0
+	VMOVAPS     Z2, Z1
+	VMOVUPS     Z3, 128(DX)
+	VMOVUPS     Z4, 320(DX)
+	VMOVUPS     Z5, 512(DX)
+	VMOVUPS     Z6, 704(DX)
+	VMOVUPS     Z0, 896(DX)
+	VMOVUPS     Z1, 1088(DX)
+	ADDQ        SI, R10
+	MOVQ        AX, R10
+	VMOVUPS     (DX), Z0
+	VMOVUPS     64(DX), Z1
+	VMOVUPS     128(DX), Z2
+	VMULPS      winoConsts<>+448(SB), Z0, Z3
+	VMULPS      winoConsts<>+512(SB), Z0, Z4
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z4
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z4
+	VMULPS      winoConsts<>+512(SB), Z0, Z5
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z5
+	VMULPS      winoConsts<>+640(SB), Z0, Z6
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z6
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z6
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z0
+	VMOVAPS     Z2, Z1
+	VMOVUPS     Z3, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     192(DX), Z0
+	VMOVUPS     256(DX), Z1
+	VMOVUPS     320(DX), Z2
+	VMULPS      winoConsts<>+448(SB), Z0, Z3
+	VMULPS      winoConsts<>+512(SB), Z0, Z4
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z4
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z4
+	VMULPS      winoConsts<>+512(SB), Z0, Z5
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z5
+	VMULPS      winoConsts<>+640(SB), Z0, Z6
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z6
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z6
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z0
+	VMOVAPS     Z2, Z1
+	VMOVUPS     Z3, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     384(DX), Z0
+	VMOVUPS     448(DX), Z1
+	VMOVUPS     512(DX), Z2
+	VMULPS      winoConsts<>+448(SB), Z0, Z3
+	VMULPS      winoConsts<>+512(SB), Z0, Z4
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z4
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z4
+	VMULPS      winoConsts<>+512(SB), Z0, Z5
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z5
+	VMULPS      winoConsts<>+640(SB), Z0, Z6
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z6
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z6
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z0
+	VMOVAPS     Z2, Z1
+	VMOVUPS     Z3, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     576(DX), Z0
+	VMOVUPS     640(DX), Z1
+	VMOVUPS     704(DX), Z2
+	VMULPS      winoConsts<>+448(SB), Z0, Z3
+	VMULPS      winoConsts<>+512(SB), Z0, Z4
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z4
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z4
+	VMULPS      winoConsts<>+512(SB), Z0, Z5
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z5
+	VMULPS      winoConsts<>+640(SB), Z0, Z6
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z6
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z6
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z0
+	VMOVAPS     Z2, Z1
+	VMOVUPS     Z3, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     768(DX), Z0
+	VMOVUPS     832(DX), Z1
+	VMOVUPS     896(DX), Z2
+	VMULPS      winoConsts<>+448(SB), Z0, Z3
+	VMULPS      winoConsts<>+512(SB), Z0, Z4
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z4
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z4
+	VMULPS      winoConsts<>+512(SB), Z0, Z5
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z5
+	VMULPS      winoConsts<>+640(SB), Z0, Z6
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z6
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z6
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z0
+	VMOVAPS     Z2, Z1
+	VMOVUPS     Z3, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     960(DX), Z0
+	VMOVUPS     1024(DX), Z1
+	VMOVUPS     1088(DX), Z2
+	VMULPS      winoConsts<>+448(SB), Z0, Z3
+	VMULPS      winoConsts<>+512(SB), Z0, Z4
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z4
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z4
+	VMULPS      winoConsts<>+512(SB), Z0, Z5
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z5
+	VMULPS      winoConsts<>+640(SB), Z0, Z6
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z6
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z6
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z0
+	VMOVAPS     Z2, Z1
+	VMOVUPS     Z3, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z1, (R10)
+	ADDQ        DI, R10
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, AX
+	DECQ        R8
+	JNZ         winoFilter3AVX512_vec
+	VZEROUPPER
+	RET
+
+// func winoFilter5AVX512(v *float32, x *float32, s *float32, ldx int, cx int, ps int, nvec int)
+// Requires: AVX, AVX512F
+TEXT ·winoFilter5AVX512(SB), NOSPLIT, $0-56
+	MOVQ v+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ s+16(FP), DX
+	MOVQ ldx+24(FP), BX
+	MOVQ cx+32(FP), SI
+	MOVQ ps+40(FP), DI
+	MOVQ nvec+48(FP), R8
+	SHLQ $0x02, BX
+	SHLQ $0x02, SI
+	SHLQ $0x02, DI
+	LEAQ (BX)(BX*2), R9
+
+winoFilter5AVX512_vec:
+	MOVQ        CX, R10
+	LEAQ        (R10)(R9*1), R11
+	VMOVUPS     (R10), Z0
+	VMOVUPS     (R10)(BX*1), Z1
+	VMOVUPS     (R10)(BX*2), Z2
+	VMOVUPS     (R11), Z3
+	VMOVUPS     (R10)(BX*4), Z4
+	VMULPS      winoConsts<>+448(SB), Z0, Z5
+	VMULPS      winoConsts<>+512(SB), Z0, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z3, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z4, Z6
+	VMULPS      winoConsts<>+512(SB), Z0, Z7
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z7
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z7
+	VFMADD231PS winoConsts<>+576(SB), Z3, Z7
+	VFMADD231PS winoConsts<>+512(SB), Z4, Z7
+	VMULPS      winoConsts<>+640(SB), Z0, Z8
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z8
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z8
+	VFMADD231PS winoConsts<>+832(SB), Z3, Z8
+	VFMADD231PS winoConsts<>+896(SB), Z4, Z8
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z0
+	VFMADD231PS winoConsts<>+960(SB), Z3, Z0
+	VFMADD231PS winoConsts<>+896(SB), Z4, Z0
+	VMOVAPS     Z4, Z1
+	VMOVUPS     Z5, (DX)
+	VMOVUPS     Z6, 320(DX)
+	VMOVUPS     Z7, 640(DX)
+	VMOVUPS     Z8, 960(DX)
+	VMOVUPS     Z0, 1280(DX)
+	VMOVUPS     Z1, 1600(DX)
+	ADDQ        SI, R10
+	LEAQ        (R10)(R9*1), R11
+	VMOVUPS     (R10), Z0
+	VMOVUPS     (R10)(BX*1), Z1
+	VMOVUPS     (R10)(BX*2), Z2
+	VMOVUPS     (R11), Z3
+	VMOVUPS     (R10)(BX*4), Z4
+	VMULPS      winoConsts<>+448(SB), Z0, Z5
+	VMULPS      winoConsts<>+512(SB), Z0, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z3, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z4, Z6
+	VMULPS      winoConsts<>+512(SB), Z0, Z7
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z7
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z7
+	VFMADD231PS winoConsts<>+576(SB), Z3, Z7
+	VFMADD231PS winoConsts<>+512(SB), Z4, Z7
+	VMULPS      winoConsts<>+640(SB), Z0, Z8
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z8
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z8
+	VFMADD231PS winoConsts<>+832(SB), Z3, Z8
+	VFMADD231PS winoConsts<>+896(SB), Z4, Z8
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z0
+	VFMADD231PS winoConsts<>+960(SB), Z3, Z0
+	VFMADD231PS winoConsts<>+896(SB), Z4, Z0
+	VMOVAPS     Z4, Z1
+	VMOVUPS     Z5, 64(DX)
+	VMOVUPS     Z6, 384(DX)
+	VMOVUPS     Z7, 704(DX)
+	VMOVUPS     Z8, 1024(DX)
+	VMOVUPS     Z0, 1344(DX)
+	VMOVUPS     Z1, 1664(DX)
+	ADDQ        SI, R10
+	LEAQ        (R10)(R9*1), R11
+	VMOVUPS     (R10), Z0
+	VMOVUPS     (R10)(BX*1), Z1
+	VMOVUPS     (R10)(BX*2), Z2
+	VMOVUPS     (R11), Z3
+	VMOVUPS     (R10)(BX*4), Z4
+	VMULPS      winoConsts<>+448(SB), Z0, Z5
+	VMULPS      winoConsts<>+512(SB), Z0, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z3, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z4, Z6
+	VMULPS      winoConsts<>+512(SB), Z0, Z7
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z7
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z7
+	VFMADD231PS winoConsts<>+576(SB), Z3, Z7
+	VFMADD231PS winoConsts<>+512(SB), Z4, Z7
+	VMULPS      winoConsts<>+640(SB), Z0, Z8
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z8
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z8
+	VFMADD231PS winoConsts<>+832(SB), Z3, Z8
+	VFMADD231PS winoConsts<>+896(SB), Z4, Z8
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z0
+	VFMADD231PS winoConsts<>+960(SB), Z3, Z0
+	VFMADD231PS winoConsts<>+896(SB), Z4, Z0
+	VMOVAPS     Z4, Z1
+	VMOVUPS     Z5, 128(DX)
+	VMOVUPS     Z6, 448(DX)
+	VMOVUPS     Z7, 768(DX)
+	VMOVUPS     Z8, 1088(DX)
+	VMOVUPS     Z0, 1408(DX)
+	VMOVUPS     Z1, 1728(DX)
+	ADDQ        SI, R10
+	LEAQ        (R10)(R9*1), R11
+	VMOVUPS     (R10), Z0
+	VMOVUPS     (R10)(BX*1), Z1
+	VMOVUPS     (R10)(BX*2), Z2
+	VMOVUPS     (R11), Z3
+	VMOVUPS     (R10)(BX*4), Z4
+	VMULPS      winoConsts<>+448(SB), Z0, Z5
+	VMULPS      winoConsts<>+512(SB), Z0, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z3, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z4, Z6
+	VMULPS      winoConsts<>+512(SB), Z0, Z7
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z7
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z7
+	VFMADD231PS winoConsts<>+576(SB), Z3, Z7
+	VFMADD231PS winoConsts<>+512(SB), Z4, Z7
+	VMULPS      winoConsts<>+640(SB), Z0, Z8
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z8
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z8
+	VFMADD231PS winoConsts<>+832(SB), Z3, Z8
+	VFMADD231PS winoConsts<>+896(SB), Z4, Z8
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z0
+	VFMADD231PS winoConsts<>+960(SB), Z3, Z0
+	VFMADD231PS winoConsts<>+896(SB), Z4, Z0
+	VMOVAPS     Z4, Z1
+	VMOVUPS     Z5, 192(DX)
+	VMOVUPS     Z6, 512(DX)
+	VMOVUPS     Z7, 832(DX)
+	VMOVUPS     Z8, 1152(DX)
+	VMOVUPS     Z0, 1472(DX)
+	VMOVUPS     Z1, 1792(DX)
+	ADDQ        SI, R10
+	LEAQ        (R10)(R9*1), R11
+	VMOVUPS     (R10), Z0
+	VMOVUPS     (R10)(BX*1), Z1
+	VMOVUPS     (R10)(BX*2), Z2
+	VMOVUPS     (R11), Z3
+	VMOVUPS     (R10)(BX*4), Z4
+	VMULPS      winoConsts<>+448(SB), Z0, Z5
+	VMULPS      winoConsts<>+512(SB), Z0, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z3, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z4, Z6
+	VMULPS      winoConsts<>+512(SB), Z0, Z7
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z7
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z7
+	VFMADD231PS winoConsts<>+576(SB), Z3, Z7
+	VFMADD231PS winoConsts<>+512(SB), Z4, Z7
+	VMULPS      winoConsts<>+640(SB), Z0, Z8
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z8
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z8
+	VFMADD231PS winoConsts<>+832(SB), Z3, Z8
+	VFMADD231PS winoConsts<>+896(SB), Z4, Z8
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z0
+	VFMADD231PS winoConsts<>+960(SB), Z3, Z0
+	VFMADD231PS winoConsts<>+896(SB), Z4, Z0
+	VMOVAPS     Z4, Z1
+	VMOVUPS     Z5, 256(DX)
+	VMOVUPS     Z6, 576(DX)
+	VMOVUPS     Z7, 896(DX)
+	VMOVUPS     Z8, 1216(DX)
+	VMOVUPS     Z0, 1536(DX)
+	VMOVUPS     Z1, 1856(DX)
+	ADDQ        SI, R10
+	MOVQ        AX, R10
+	VMOVUPS     (DX), Z0
+	VMOVUPS     64(DX), Z1
+	VMOVUPS     128(DX), Z2
+	VMOVUPS     192(DX), Z3
+	VMOVUPS     256(DX), Z4
+	VMULPS      winoConsts<>+448(SB), Z0, Z5
+	VMULPS      winoConsts<>+512(SB), Z0, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z3, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z4, Z6
+	VMULPS      winoConsts<>+512(SB), Z0, Z7
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z7
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z7
+	VFMADD231PS winoConsts<>+576(SB), Z3, Z7
+	VFMADD231PS winoConsts<>+512(SB), Z4, Z7
+	VMULPS      winoConsts<>+640(SB), Z0, Z8
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z8
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z8
+	VFMADD231PS winoConsts<>+832(SB), Z3, Z8
+	VFMADD231PS winoConsts<>+896(SB), Z4, Z8
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z0
+	VFMADD231PS winoConsts<>+960(SB), Z3, Z0
+	VFMADD231PS winoConsts<>+896(SB), Z4, Z0
+	VMOVAPS     Z4, Z1
+	VMOVUPS     Z5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z7, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z8, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     320(DX), Z0
+	VMOVUPS     384(DX), Z1
+	VMOVUPS     448(DX), Z2
+	VMOVUPS     512(DX), Z3
+	VMOVUPS     576(DX), Z4
+	VMULPS      winoConsts<>+448(SB), Z0, Z5
+	VMULPS      winoConsts<>+512(SB), Z0, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z3, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z4, Z6
+	VMULPS      winoConsts<>+512(SB), Z0, Z7
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z7
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z7
+	VFMADD231PS winoConsts<>+576(SB), Z3, Z7
+	VFMADD231PS winoConsts<>+512(SB), Z4, Z7
+	VMULPS      winoConsts<>+640(SB), Z0, Z8
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z8
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z8
+	VFMADD231PS winoConsts<>+832(SB), Z3, Z8
+	VFMADD231PS winoConsts<>+896(SB), Z4, Z8
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z0
+	VFMADD231PS winoConsts<>+960(SB), Z3, Z0
+	VFMADD231PS winoConsts<>+896(SB), Z4, Z0
+	VMOVAPS     Z4, Z1
+	VMOVUPS     Z5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z7, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z8, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     640(DX), Z0
+	VMOVUPS     704(DX), Z1
+	VMOVUPS     768(DX), Z2
+	VMOVUPS     832(DX), Z3
+	VMOVUPS     896(DX), Z4
+	VMULPS      winoConsts<>+448(SB), Z0, Z5
+	VMULPS      winoConsts<>+512(SB), Z0, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z3, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z4, Z6
+	VMULPS      winoConsts<>+512(SB), Z0, Z7
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z7
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z7
+	VFMADD231PS winoConsts<>+576(SB), Z3, Z7
+	VFMADD231PS winoConsts<>+512(SB), Z4, Z7
+	VMULPS      winoConsts<>+640(SB), Z0, Z8
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z8
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z8
+	VFMADD231PS winoConsts<>+832(SB), Z3, Z8
+	VFMADD231PS winoConsts<>+896(SB), Z4, Z8
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z0
+	VFMADD231PS winoConsts<>+960(SB), Z3, Z0
+	VFMADD231PS winoConsts<>+896(SB), Z4, Z0
+	VMOVAPS     Z4, Z1
+	VMOVUPS     Z5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z7, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z8, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     960(DX), Z0
+	VMOVUPS     1024(DX), Z1
+	VMOVUPS     1088(DX), Z2
+	VMOVUPS     1152(DX), Z3
+	VMOVUPS     1216(DX), Z4
+	VMULPS      winoConsts<>+448(SB), Z0, Z5
+	VMULPS      winoConsts<>+512(SB), Z0, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z3, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z4, Z6
+	VMULPS      winoConsts<>+512(SB), Z0, Z7
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z7
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z7
+	VFMADD231PS winoConsts<>+576(SB), Z3, Z7
+	VFMADD231PS winoConsts<>+512(SB), Z4, Z7
+	VMULPS      winoConsts<>+640(SB), Z0, Z8
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z8
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z8
+	VFMADD231PS winoConsts<>+832(SB), Z3, Z8
+	VFMADD231PS winoConsts<>+896(SB), Z4, Z8
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z0
+	VFMADD231PS winoConsts<>+960(SB), Z3, Z0
+	VFMADD231PS winoConsts<>+896(SB), Z4, Z0
+	VMOVAPS     Z4, Z1
+	VMOVUPS     Z5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z7, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z8, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     1280(DX), Z0
+	VMOVUPS     1344(DX), Z1
+	VMOVUPS     1408(DX), Z2
+	VMOVUPS     1472(DX), Z3
+	VMOVUPS     1536(DX), Z4
+	VMULPS      winoConsts<>+448(SB), Z0, Z5
+	VMULPS      winoConsts<>+512(SB), Z0, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z3, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z4, Z6
+	VMULPS      winoConsts<>+512(SB), Z0, Z7
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z7
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z7
+	VFMADD231PS winoConsts<>+576(SB), Z3, Z7
+	VFMADD231PS winoConsts<>+512(SB), Z4, Z7
+	VMULPS      winoConsts<>+640(SB), Z0, Z8
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z8
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z8
+	VFMADD231PS winoConsts<>+832(SB), Z3, Z8
+	VFMADD231PS winoConsts<>+896(SB), Z4, Z8
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z0
+	VFMADD231PS winoConsts<>+960(SB), Z3, Z0
+	VFMADD231PS winoConsts<>+896(SB), Z4, Z0
+	VMOVAPS     Z4, Z1
+	VMOVUPS     Z5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z7, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z8, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     1600(DX), Z0
+	VMOVUPS     1664(DX), Z1
+	VMOVUPS     1728(DX), Z2
+	VMOVUPS     1792(DX), Z3
+	VMOVUPS     1856(DX), Z4
+	VMULPS      winoConsts<>+448(SB), Z0, Z5
+	VMULPS      winoConsts<>+512(SB), Z0, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z3, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z4, Z6
+	VMULPS      winoConsts<>+512(SB), Z0, Z7
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z7
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z7
+	VFMADD231PS winoConsts<>+576(SB), Z3, Z7
+	VFMADD231PS winoConsts<>+512(SB), Z4, Z7
+	VMULPS      winoConsts<>+640(SB), Z0, Z8
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z8
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z8
+	VFMADD231PS winoConsts<>+832(SB), Z3, Z8
+	VFMADD231PS winoConsts<>+896(SB), Z4, Z8
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z0
+	VFMADD231PS winoConsts<>+960(SB), Z3, Z0
+	VFMADD231PS winoConsts<>+896(SB), Z4, Z0
+	VMOVAPS     Z4, Z1
+	VMOVUPS     Z5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z7, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z8, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z1, (R10)
+	ADDQ        DI, R10
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, AX
+	DECQ        R8
+	JNZ         winoFilter5AVX512_vec
+	VZEROUPPER
+	RET
+
+// func winoOutput4AVX512(z *float32, mm *float32, bias *float32, s *float32, ps int, ldz int, cz int, nvec int, floor float32)
+// Requires: AVX, AVX512F, SSE
+TEXT ·winoOutput4AVX512(SB), NOSPLIT, $0-68
+	MOVQ         z+0(FP), AX
+	MOVQ         mm+8(FP), CX
+	MOVQ         bias+16(FP), DX
+	MOVQ         s+24(FP), BX
+	MOVQ         ps+32(FP), SI
+	MOVQ         ldz+40(FP), DI
+	MOVQ         cz+48(FP), R8
+	MOVQ         nvec+56(FP), R9
+	MOVSS        floor+64(FP), X0
+	VBROADCASTSS X0, Z0
+	SHLQ         $0x02, SI
+	SHLQ         $0x02, DI
+	SHLQ         $0x02, R8
+	LEAQ         (DI)(DI*2), R10
+
+winoOutput4_vec:
+	MOVQ        CX, R11
+	VMOVUPS     (R11), Z1
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z2
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z3
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z4
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z5
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z6
+	ADDQ        SI, R11
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
+	VADDPS      Z3, Z2, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z4, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z5, Z9
+	VSUBPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+320(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+384(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VMOVUPS     Z1, (BX)
+	VMOVUPS     Z8, 64(BX)
+	VMOVUPS     Z9, 128(BX)
+	VMOVUPS     Z2, 192(BX)
+	VMOVUPS     (R11), Z1
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z2
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z3
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z4
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z5
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z6
+	ADDQ        SI, R11
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
+	VADDPS      Z3, Z2, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z4, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z5, Z9
+	VSUBPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+320(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+384(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VMOVUPS     Z1, 256(BX)
+	VMOVUPS     Z8, 320(BX)
+	VMOVUPS     Z9, 384(BX)
+	VMOVUPS     Z2, 448(BX)
+	VMOVUPS     (R11), Z1
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z2
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z3
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z4
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z5
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z6
+	ADDQ        SI, R11
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
+	VADDPS      Z3, Z2, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z4, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z5, Z9
+	VSUBPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+320(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+384(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VMOVUPS     Z1, 512(BX)
+	VMOVUPS     Z8, 576(BX)
+	VMOVUPS     Z9, 640(BX)
+	VMOVUPS     Z2, 704(BX)
+	VMOVUPS     (R11), Z1
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z2
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z3
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z4
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z5
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z6
+	ADDQ        SI, R11
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
+	VADDPS      Z3, Z2, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z4, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z5, Z9
+	VSUBPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+320(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+384(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VMOVUPS     Z1, 768(BX)
+	VMOVUPS     Z8, 832(BX)
+	VMOVUPS     Z9, 896(BX)
+	VMOVUPS     Z2, 960(BX)
+	VMOVUPS     (R11), Z1
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z2
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z3
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z4
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z5
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z6
+	ADDQ        SI, R11
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
+	VADDPS      Z3, Z2, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z4, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z5, Z9
+	VSUBPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+320(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+384(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VMOVUPS     Z1, 1024(BX)
+	VMOVUPS     Z8, 1088(BX)
+	VMOVUPS     Z9, 1152(BX)
+	VMOVUPS     Z2, 1216(BX)
+	VMOVUPS     (R11), Z1
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z2
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z3
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z4
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z5
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z6
+	ADDQ        SI, R11
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
+	VADDPS      Z3, Z2, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z4, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z5, Z9
+	VSUBPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+320(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+384(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VMOVUPS     Z1, 1280(BX)
+	VMOVUPS     Z8, 1344(BX)
+	VMOVUPS     Z9, 1408(BX)
+	VMOVUPS     Z2, 1472(BX)
+	VMOVUPS     (DX), Z7
+	MOVQ        AX, R11
+	VMOVUPS     (BX), Z1
+	VMOVUPS     256(BX), Z2
+	VMOVUPS     512(BX), Z3
+	VMOVUPS     768(BX), Z4
+	VMOVUPS     1024(BX), Z5
+	VMOVUPS     1280(BX), Z6
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
+	VADDPS      Z3, Z2, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z4, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z5, Z9
+	VSUBPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+320(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+384(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VADDPS      Z7, Z1, Z1
+	VMAXPS      Z1, Z0, Z1
+	VMOVUPS     Z1, (R11)
+	VADDPS      Z7, Z8, Z8
+	VMAXPS      Z8, Z0, Z8
+	VMOVUPS     Z8, (R11)(DI*1)
+	VADDPS      Z7, Z9, Z9
+	VMAXPS      Z9, Z0, Z9
+	VMOVUPS     Z9, (R11)(DI*2)
+	VADDPS      Z7, Z2, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, (R11)(R10*1)
+	ADDQ        R8, R11
+	VMOVUPS     64(BX), Z1
+	VMOVUPS     320(BX), Z2
+	VMOVUPS     576(BX), Z3
+	VMOVUPS     832(BX), Z4
+	VMOVUPS     1088(BX), Z5
+	VMOVUPS     1344(BX), Z6
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
+	VADDPS      Z3, Z2, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z4, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z5, Z9
+	VSUBPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+320(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+384(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VADDPS      Z7, Z1, Z1
+	VMAXPS      Z1, Z0, Z1
+	VMOVUPS     Z1, (R11)
+	VADDPS      Z7, Z8, Z8
+	VMAXPS      Z8, Z0, Z8
+	VMOVUPS     Z8, (R11)(DI*1)
+	VADDPS      Z7, Z9, Z9
+	VMAXPS      Z9, Z0, Z9
+	VMOVUPS     Z9, (R11)(DI*2)
+	VADDPS      Z7, Z2, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, (R11)(R10*1)
+	ADDQ        R8, R11
+	VMOVUPS     128(BX), Z1
+	VMOVUPS     384(BX), Z2
+	VMOVUPS     640(BX), Z3
+	VMOVUPS     896(BX), Z4
+	VMOVUPS     1152(BX), Z5
+	VMOVUPS     1408(BX), Z6
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
+	VADDPS      Z3, Z2, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z4, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z5, Z9
+	VSUBPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+320(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+384(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VADDPS      Z7, Z1, Z1
+	VMAXPS      Z1, Z0, Z1
+	VMOVUPS     Z1, (R11)
+	VADDPS      Z7, Z8, Z8
+	VMAXPS      Z8, Z0, Z8
+	VMOVUPS     Z8, (R11)(DI*1)
+	VADDPS      Z7, Z9, Z9
+	VMAXPS      Z9, Z0, Z9
+	VMOVUPS     Z9, (R11)(DI*2)
+	VADDPS      Z7, Z2, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, (R11)(R10*1)
+	ADDQ        R8, R11
+	VMOVUPS     192(BX), Z1
+	VMOVUPS     448(BX), Z2
+	VMOVUPS     704(BX), Z3
+	VMOVUPS     960(BX), Z4
+	VMOVUPS     1216(BX), Z5
+	VMOVUPS     1472(BX), Z6
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
+	VADDPS      Z3, Z2, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z4, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z5, Z9
+	VSUBPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+320(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+384(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VADDPS      Z7, Z1, Z1
+	VMAXPS      Z1, Z0, Z1
+	VMOVUPS     Z1, (R11)
+	VADDPS      Z7, Z8, Z8
+	VMAXPS      Z8, Z0, Z8
+	VMOVUPS     Z8, (R11)(DI*1)
+	VADDPS      Z7, Z9, Z9
+	VMAXPS      Z9, Z0, Z9
+	VMOVUPS     Z9, (R11)(DI*2)
+	VADDPS      Z7, Z2, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, (R11)(R10*1)
+	ADDQ        R8, R11
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, DX
+	DECQ        R9
+	JNZ         winoOutput4_vec
+	VZEROUPPER
+	RET
+
+// func winoOutput2AVX512(z *float32, mm *float32, bias *float32, s *float32, ps int, ldz int, cz int, nvec int, floor float32)
+// Requires: AVX, AVX512F, SSE
+TEXT ·winoOutput2AVX512(SB), NOSPLIT, $0-68
+	MOVQ         z+0(FP), AX
+	MOVQ         mm+8(FP), CX
+	MOVQ         bias+16(FP), DX
+	MOVQ         s+24(FP), BX
+	MOVQ         ps+32(FP), SI
+	MOVQ         ldz+40(FP), DI
+	MOVQ         cz+48(FP), R8
+	MOVQ         nvec+56(FP), R9
+	MOVSS        floor+64(FP), X0
+	VBROADCASTSS X0, Z0
+	SHLQ         $0x02, SI
+	SHLQ         $0x02, DI
+	SHLQ         $0x02, R8
+	LEAQ         (DI)(DI*2), R10
+
+winoOutput2_vec:
+	MOVQ        CX, R10
+	VMOVUPS     (R10), Z1
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z2
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z3
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z4
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z5
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z6
+	ADDQ        SI, R10
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VMOVUPS     Z1, (BX)
+	VMOVUPS     Z2, 64(BX)
+	VMOVUPS     (R10), Z1
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z2
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z3
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z4
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z5
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z6
+	ADDQ        SI, R10
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VMOVUPS     Z1, 128(BX)
+	VMOVUPS     Z2, 192(BX)
+	VMOVUPS     (R10), Z1
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z2
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z3
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z4
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z5
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z6
+	ADDQ        SI, R10
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VMOVUPS     Z1, 256(BX)
+	VMOVUPS     Z2, 320(BX)
+	VMOVUPS     (R10), Z1
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z2
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z3
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z4
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z5
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z6
+	ADDQ        SI, R10
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VMOVUPS     Z1, 384(BX)
+	VMOVUPS     Z2, 448(BX)
+	VMOVUPS     (R10), Z1
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z2
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z3
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z4
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z5
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z6
+	ADDQ        SI, R10
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VMOVUPS     Z1, 512(BX)
+	VMOVUPS     Z2, 576(BX)
+	VMOVUPS     (R10), Z1
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z2
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z3
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z4
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z5
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z6
+	ADDQ        SI, R10
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VMOVUPS     Z1, 640(BX)
+	VMOVUPS     Z2, 704(BX)
+	VMOVUPS     (DX), Z7
+	MOVQ        AX, R10
+	VMOVUPS     (BX), Z1
+	VMOVUPS     128(BX), Z2
+	VMOVUPS     256(BX), Z3
+	VMOVUPS     384(BX), Z4
+	VMOVUPS     512(BX), Z5
+	VMOVUPS     640(BX), Z6
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VADDPS      Z7, Z1, Z1
+	VMAXPS      Z1, Z0, Z1
+	VMOVUPS     Z1, (R10)
+	VADDPS      Z7, Z2, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, (R10)(DI*1)
+	ADDQ        R8, R10
+	VMOVUPS     64(BX), Z1
+	VMOVUPS     192(BX), Z2
+	VMOVUPS     320(BX), Z3
+	VMOVUPS     448(BX), Z4
+	VMOVUPS     576(BX), Z5
+	VMOVUPS     704(BX), Z6
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VADDPS      Z7, Z1, Z1
+	VMAXPS      Z1, Z0, Z1
+	VMOVUPS     Z1, (R10)
+	VADDPS      Z7, Z2, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, (R10)(DI*1)
+	ADDQ        R8, R10
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, DX
+	DECQ        R9
+	JNZ         winoOutput2_vec
+	VZEROUPPER
+	RET

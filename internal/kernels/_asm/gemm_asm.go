@@ -62,6 +62,7 @@ func main() {
 	optimizers()
 	dots()
 	bf16()
+	winograd()
 	Generate()
 }
 

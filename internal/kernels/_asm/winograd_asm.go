@@ -1,0 +1,290 @@
+package main
+
+import (
+	"fmt"
+	"math"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// The transforms of Winograd's convolution on 6×6 tiles (see winograd.go):
+// F(4×4, 3×3) and F(2×2, 5×5), both on the points 0, 1, −1, 2, −2 and ∞,
+// so that they share the input transform Bᵀ·d·B and differ in the output
+// transform Aᵀ·M·A. Each runs on 16 channels at a time, nvec times.
+
+// winoBT is Bᵀ, the input transform.
+var winoBT = [][]float64{
+	{4, 0, -5, 0, 1, 0},
+	{0, -4, -4, 1, 1, 0},
+	{0, 4, -4, -1, 1, 0},
+	{0, -2, -1, 2, 1, 0},
+	{0, 2, -1, -2, 1, 0},
+	{0, 4, 0, -5, 0, 1},
+}
+
+// winoAT is Aᵀ, the output transform of m×m outputs.
+var winoAT = map[int][][]float64{
+	4: {
+		{1, 1, 1, 1, 1, 0},
+		{0, 1, -1, 2, -2, 0},
+		{0, 1, 1, 4, 4, 0},
+		{0, 1, -1, 8, -8, 1},
+	},
+	2: {
+		{1, 1, 1, 1, 1, 0},
+		{0, 1, -1, 2, -2, 1},
+	},
+}
+
+var (
+	winoValues []float64
+	winoTable  *Mem
+)
+
+func init() {
+	seen := map[float64]bool{1: true, -1: true, 0: true}
+	for _, m := range [][][]float64{winoBT, winoAT[4], winoAT[2], winoG(3), winoG(5)} {
+		for _, row := range m {
+			for _, v := range row {
+				if !seen[v] {
+					seen[v] = true
+					winoValues = append(winoValues, v)
+				}
+			}
+		}
+	}
+}
+
+// winoConst returns the table's 16 copies of v.
+func winoConst(v float64) Mem {
+	if winoTable == nil {
+		m := GLOBL("winoConsts", RODATA|NOPTR)
+		for i, v := range winoValues {
+			for j := range 16 {
+				DATA(64*i+4*j, U32(math.Float32bits(float32(v))))
+			}
+		}
+		winoTable = &m
+	}
+	for i, u := range winoValues {
+		if u == v {
+			return winoTable.Offset(64 * i)
+		}
+	}
+	panic(fmt.Sprintf("winograd_asm: no constant %v", v))
+}
+
+// winoApply sets out[i] = Σ_j coef[i][j]·in[j] for every row i of coef,
+// in the order of j: the first term (a term of coefficient 1 when there
+// is one) and then the others added, subtracted or multiplied and added.
+func winoApply(coef [][]float64, in []VecVirtual, out []VecVirtual) {
+	for i, row := range coef {
+		var terms []int
+		for j, c := range row {
+			if c != 0 {
+				terms = append(terms, j)
+			}
+		}
+		for k, j := range terms {
+			if row[j] == 1 {
+				terms[0], terms[k] = terms[k], terms[0]
+				break
+			}
+		}
+		first, rest := terms[0], terms[1:]
+		switch {
+		case row[first] == 1 && len(rest) > 0 && (row[rest[0]] == 1 || row[rest[0]] == -1):
+			if row[rest[0]] == 1 {
+				VADDPS(in[rest[0]], in[first], out[i])
+			} else {
+				VSUBPS(in[rest[0]], in[first], out[i])
+			}
+			rest = rest[1:]
+		case row[first] == 1:
+			VMOVAPS(in[first], out[i])
+		default:
+			VMULPS(winoConst(row[first]), in[first], out[i])
+		}
+		for _, j := range rest {
+			switch row[j] {
+			case 1:
+				VADDPS(in[j], out[i], out[i])
+			case -1:
+				VSUBPS(in[j], out[i], out[i])
+			default:
+				VFMADD231PS(winoConst(row[j]), in[j], out[i])
+			}
+		}
+	}
+}
+
+func zmms(n int) []VecVirtual {
+	v := make([]VecVirtual, n)
+	for i := range v {
+		v[i] = ZMM()
+	}
+	return v
+}
+
+// winoTwoSided emits a transform of one k×k window into 36 cells, V =
+// T·d·Tᵀ with T 6×k, for nvec vectors of 16 values:
+//
+//	for c < 16·nvec, l < 6, q < 6:
+//		v[(l*6+q)*ps + c] = Σ_{i,j < k} T[l][i] · x[i*ldx + j*cx + c] · T[q][j]
+//
+// the columns of d first (T·d into s, 6·k vectors of scratch), then its
+// rows. Strides count floats. The input transform is T = Bᵀ (k = 6), the
+// kernel's T = G (k = 3 or 5).
+func winoTwoSided(name string, t [][]float64) {
+	k := len(t[0])
+	TEXT(name, NOSPLIT, "func(v, x, s *float32, ldx, cx, ps, nvec int)")
+	v := Load(Param("v"), GP64())
+	x := Load(Param("x"), GP64())
+	s := Load(Param("s"), GP64())
+	ldx := Load(Param("ldx"), GP64())
+	cx := Load(Param("cx"), GP64())
+	ps := Load(Param("ps"), GP64())
+	nvec := Load(Param("nvec"), GP64())
+	SHLQ(U8(2), ldx)
+	SHLQ(U8(2), cx)
+	SHLQ(U8(2), ps)
+	ld3 := GP64()
+	LEAQ(Mem{Base: ldx, Index: ldx, Scale: 2}, ld3)
+	col, col3, out := GP64(), GP64(), GP64()
+	in, res := zmms(k), zmms(6)
+	Label(name + "_vec")
+	MOVQ(x, col)
+	for j := range k {
+		LEAQ(Mem{Base: col, Index: ld3, Scale: 1}, col3)
+		rows := []Mem{
+			{Base: col}, {Base: col, Index: ldx, Scale: 1}, {Base: col, Index: ldx, Scale: 2},
+			{Base: col3}, {Base: col, Index: ldx, Scale: 4}, {Base: col3, Index: ldx, Scale: 2},
+		}
+		for i := range k {
+			VMOVUPS(rows[i], in[i])
+		}
+		winoApply(t, in, res)
+		for l := range 6 {
+			VMOVUPS(res[l], Mem{Base: s, Disp: 64 * (l*k + j)})
+		}
+		ADDQ(cx, col)
+	}
+	MOVQ(v, out)
+	for l := range 6 {
+		for j := range k {
+			VMOVUPS(Mem{Base: s, Disp: 64 * (l*k + j)}, in[j])
+		}
+		winoApply(t, in, res)
+		for q := range 6 {
+			VMOVUPS(res[q], Mem{Base: out})
+			ADDQ(ps, out)
+		}
+	}
+	ADDQ(U32(64), x)
+	ADDQ(U32(64), v)
+	DECQ(nvec)
+	JNZ(LabelRef(name + "_vec"))
+	VZEROUPPER()
+	RET()
+}
+
+// winoG returns G for kernels of r taps (6×r): row j < 5 holds p_j^k /
+// Π_{l≠j} (p_j − p_l) for the point p_j, the last row picks the last tap
+// (as in winograd.go).
+func winoG(r int) [][]float64 {
+	points := []float64{0, 1, -1, 2, -2}
+	g := make([][]float64, 6)
+	for j := range g {
+		g[j] = make([]float64, r)
+	}
+	for j, p := range points {
+		d := 1.0
+		for l, q := range points {
+			if l != j {
+				d *= p - q
+			}
+		}
+		for k := range r {
+			g[j][k] = float64(float32(math.Pow(p, float64(k)) / d))
+		}
+	}
+	g[5][r-1] = 1
+	return g
+}
+
+// winoOutput emits the output transform of one tile of m×m outputs,
+// Y = Aᵀ·M·A, plus the bias, then max(·, floor), for nvec vectors of 16
+// filters:
+//
+//	for f < 16·nvec, a < m, b < m:
+//		z[a*ldz + b*cz + f] = max(bias[f] + Σ_{l,k} Aᵀ[a][l] · mm[(l*6+k)*ps + f] · Aᵀ[b][k], floor)
+//
+// the rows of M first (M·A into s, 6·m vectors of scratch), then its
+// columns. floor is 0 for a ReLU, −∞ for none (a NaN stays a NaN).
+// Strides count floats.
+func winoOutput(m int) {
+	at := winoAT[m]
+	TEXT(fmt.Sprintf("winoOutput%dAVX512", m), NOSPLIT, "func(z, mm, bias, s *float32, ps, ldz, cz, nvec int, floor float32)")
+	z := Load(Param("z"), GP64())
+	mm := Load(Param("mm"), GP64())
+	bias := Load(Param("bias"), GP64())
+	s := Load(Param("s"), GP64())
+	ps := Load(Param("ps"), GP64())
+	ldz := Load(Param("ldz"), GP64())
+	cz := Load(Param("cz"), GP64())
+	nvec := Load(Param("nvec"), GP64())
+	floor := ZMM()
+	VBROADCASTSS(Load(Param("floor"), XMM()), floor)
+	SHLQ(U8(2), ps)
+	SHLQ(U8(2), ldz)
+	SHLQ(U8(2), cz)
+	ld3 := GP64()
+	LEAQ(Mem{Base: ldz, Index: ldz, Scale: 2}, ld3)
+	p, col := GP64(), GP64()
+	in, res, b := zmms(6), zmms(m), ZMM()
+	// Aᵀ applied to the rows of M: the rows of M·A are Aᵀ·(rows of M).
+	Label(fmt.Sprintf("winoOutput%d_vec", m))
+	MOVQ(mm, p)
+	for l := range 6 {
+		for k := range 6 {
+			VMOVUPS(Mem{Base: p}, in[k])
+			ADDQ(ps, p)
+		}
+		winoApply(at, in, res)
+		for c := range m {
+			VMOVUPS(res[c], Mem{Base: s, Disp: 64 * (l*m + c)})
+		}
+	}
+	VMOVUPS(Mem{Base: bias}, b)
+	MOVQ(z, col)
+	for c := range m {
+		for l := range 6 {
+			VMOVUPS(Mem{Base: s, Disp: 64 * (l*m + c)}, in[l])
+		}
+		winoApply(at, in, res)
+		rows := []Mem{{Base: col}, {Base: col, Index: ldz, Scale: 1}, {Base: col, Index: ldz, Scale: 2}, {Base: col, Index: ld3, Scale: 1}}
+		for a := range m {
+			VADDPS(b, res[a], res[a])
+			VMAXPS(res[a], floor, res[a])
+			VMOVUPS(res[a], rows[a])
+		}
+		ADDQ(cz, col)
+	}
+	ADDQ(U32(64), mm)
+	ADDQ(U32(64), z)
+	ADDQ(U32(64), bias)
+	DECQ(nvec)
+	JNZ(LabelRef(fmt.Sprintf("winoOutput%d_vec", m)))
+	VZEROUPPER()
+	RET()
+}
+
+func winograd() {
+	winoTwoSided("winoInputAVX512", winoBT)
+	winoTwoSided("winoFilter3AVX512", winoG(3))
+	winoTwoSided("winoFilter5AVX512", winoG(5))
+	winoOutput(4)
+	winoOutput(2)
+}

@@ -1,0 +1,242 @@
+package kernels
+
+import (
+	"math"
+	"runtime"
+)
+
+// Winograd's minimal filtering (Lavin and Gray, "Fast Algorithms for
+// Convolutional Neural Networks", 2015) computes the forward pass of a
+// stride-1 convolution tile by tile: F(m×m, r×r) takes each tile of m×m
+// output cells of a filter from the 6×6 window d of each channel that
+// the tile reads (6 = m + r − 1) as
+//
+//	Y = Aᵀ·[Σ_c (G·g_c·Gᵀ) ⊙ (Bᵀ·d_c·B)]·A
+//
+// with g_c the filter's r×r kernel of channel c: 36 products per channel
+// and filter where the direct sum takes m²·r², 4x fewer for F(4×4, 3×3)
+// and 2.8x fewer for F(2×2, 5×5). Both run on the points 0, 1, −1, 2, −2
+// and ∞, so they share Bᵀ. The sums over the channels are 36 products of
+// matrices, one per cell of the window: tiles × C by C × F, run on the
+// convolution tiles as 1×1 convolutions whose cells are the tiles.
+//
+// A winoPlan runs the tiles in blocks of whole tile rows (rows of m output
+// rows) counted over the batch: each block transforms its windows, runs
+// the 36 products and transforms them back into the output, while all of
+// it is in the L2 cache. Each output cell is computed the same way
+// whatever the block or the number of cores, so the results are
+// bit-identical for any GOMAXPROCS; they differ from the direct sum's by
+// rounding (a few units in the last place of the largest terms).
+type winoPlan struct {
+	g      ConvGeom
+	f, m   int
+	th, tw int         // tiles down and across an image
+	rows   int         // tile rows per block
+	tiles  int         // tiles per block: rows·tw
+	gemm   *directPlan // the 36 products of a block: 1×1 convolutions of tiles cells
+	size   int         // floats of one product's kernel packed for gemm
+	bias   []float32   // f zeros, the bias when there is none
+	filter func(v, x, s *float32, ldx, cx, ps, nvec int)
+	output func(z, mm, bias, s *float32, ps, ldz, cz, nvec int, floor float32)
+}
+
+const (
+	winoAlpha = 6 // the side of a window: m + r − 1
+	winoCells = winoAlpha * winoAlpha
+
+	// winoBlockBytes bounds a block's transformed windows and products
+	// (36 × tiles × (C + F) floats): they stay in the L2 cache.
+	winoBlockBytes = 320 << 10
+)
+
+// useWinograd reports whether the forward pass of g with f filters runs
+// by Winograd's transforms: with AVX-512 (the transforms are vector code),
+// strides 1, a square kernel of 3 or 5 taps, channels and filters in
+// vectors of 16, and outputs of at least two tiles each way.
+func useWinograd(g *ConvGeom, f int) bool {
+	m := winoOutputs(g.KH)
+	return vectorLoops && g.SH == 1 && g.SW == 1 && g.KH == g.KW && m > 0 &&
+		g.C%16 == 0 && f%16 == 0 && g.OH >= 2*m && g.OW >= 2*m
+}
+
+// winoOutputs returns the outputs per tile side for kernels of r taps: 4
+// for 3, 2 for 5, else 0 (none).
+func winoOutputs(r int) int {
+	switch r {
+	case 3:
+		return 4
+	case 5:
+		return 2
+	}
+	return 0
+}
+
+func newWinoPlan(g ConvGeom, f int, ts *tileSet) *winoPlan {
+	m := winoOutputs(g.KH)
+	p := &winoPlan{g: g, f: f, m: m, th: (g.OH + m - 1) / m, tw: (g.OW + m - 1) / m}
+	p.rows = max(1, min(p.th, winoBlockBytes/(4*winoCells*p.tw*(g.C+f))))
+	p.tiles = p.rows * p.tw
+	flat := ConvGeom{H: 1, W: p.tiles, C: g.C, KH: 1, KW: 1, SH: 1, SW: 1, OH: 1, OW: p.tiles}
+	p.gemm = newDirectPlan(flat, f, ts)
+	p.size = p.gemm.fp * g.C
+	p.bias = make([]float32, f)
+	p.filter, p.output = winoFilter5AVX512, winoOutput2AVX512
+	if m == 4 {
+		p.filter, p.output = winoFilter3AVX512, winoOutput4AVX512
+	}
+	return p
+}
+
+// packKernel writes the kernel w (HWIO, r×r×C×F) transformed, G·g·Gᵀ for
+// each channel and filter, into dst: for each of the 36 cells of a
+// window, a C×F matrix packed for the products (see
+// directPlan.packKernel), its columns past F zero.
+func (p *winoPlan) packKernel(dst, w []float32) {
+	g := &p.g
+	c, f, nr := g.C, p.f, p.gemm.ts.nr
+	var s [winoCells * 16]float32
+	for ci := range c {
+		for j0 := 0; j0 < f; j0 += nr {
+			width := min(nr, f-j0)
+			p.filter(&dst[j0*c+ci*nr], &w[ci*f+j0], &s[0], g.KW*c*f, c*f, p.size, width/16)
+			if width < nr {
+				for q := range winoCells {
+					clear(dst[q*p.size+j0*c+ci*nr+width:][:nr-width])
+				}
+			}
+		}
+	}
+}
+
+// winoBuf is one worker's scratch for a winoPlan.
+type winoBuf struct {
+	v, mm []float32 // a block's windows transformed (36 × tiles × C) and products (36 × tiles × F)
+	d     []float32 // one window cut by the image's edges, gathered (36·C)
+	y     []float32 // one tile cut by the image's edges (m·m·F)
+	s     []float32 // the transforms' scratch
+	gemm  *directBuf
+}
+
+func (p *winoPlan) newBuf() *winoBuf {
+	g := &p.g
+	return &winoBuf{
+		// The products may read a tile's worth past the last cell.
+		v:    make([]float32, (winoCells*p.tiles+p.gemm.ts.mrs[0])*g.C),
+		mm:   make([]float32, winoCells*p.tiles*p.f),
+		d:    make([]float32, winoCells*g.C),
+		y:    make([]float32, p.m*p.m*p.f),
+		s:    make([]float32, winoCells*16),
+		gemm: p.gemm.newBuf(),
+	}
+}
+
+// winoForward is Forward by Winograd's transforms.
+func (c *Conv) winoForward(z, x, w []float32, n int, e ConvEpilogue, finish func(lo, hi int)) {
+	p := c.wino
+	size := winoCells * p.size
+	if c.keep {
+		c.kern = c.winoKept.get(w, size, p.packKernel)
+	} else {
+		if len(c.packed) < size {
+			c.packed = make([]float32, size)
+		}
+		p.packKernel(c.packed, w)
+		c.kern = c.packed
+	}
+	c.x, c.z, c.n, c.finish = x, z, n, finish
+	defer c.done()
+	c.epBias = p.bias
+	if e.Bias != nil {
+		c.epBias = e.Bias[:c.f]
+	}
+	c.floor = float32(math.Inf(-1))
+	if e.ReLU {
+		c.floor = 0
+	}
+	workers := runtime.GOMAXPROCS(0)
+	switch work := 2 * n * len(w) * c.g.OH * c.g.OW; {
+	case work < parallelConvFlops:
+		workers = 1
+	case work < sharedConvFlops:
+		workers = coresPerRun()
+	}
+	blocks := (n*p.th + p.rows - 1) / p.rows
+	workers = min(workers, blocks)
+	for len(c.winoBufs) < workers {
+		c.winoBufs = append(c.winoBufs, p.newBuf())
+	}
+	ParallelFor(blocks, workers, c.winoFn)
+}
+
+// winoBlock computes block b of tile rows, counted over the batch.
+func (c *Conv) winoBlock(worker, b int) {
+	p, buf := c.wino, c.winoBufs[worker]
+	g := &p.g
+	m, C, F := p.m, g.C, c.f
+	r0, r1 := b*p.rows, min((b+1)*p.rows, c.n*p.th)
+	for r := r0; r < r1; r++ {
+		i, ty := r/p.th, r%p.th
+		img := c.x[i*g.H*g.W*C : (i+1)*g.H*g.W*C]
+		for tx := range p.tw {
+			t := (r-r0)*p.tw + tx
+			src, ld := p.window(buf, img, ty*m-g.PadTop, tx*m-g.PadLeft)
+			winoInputAVX512(&buf.v[t*C], &src[0], &buf.s[0], ld, C, p.tiles*C, C/16)
+		}
+	}
+	for q := range winoCells {
+		p.gemm.forward(buf.gemm, buf.mm[q*p.tiles*F:], buf.v[q*p.tiles*C:], c.kern[q*p.size:], C, p.gemm.ts.nr,
+			nil, 0, 0, 1, 0, p.gemm.cells.len(), 0, F)
+	}
+	for r := r0; r < r1; r++ {
+		i, ty := r/p.th, r%p.th
+		out := c.z[i*g.OH*g.OW*F : (i+1)*g.OH*g.OW*F]
+		oy := ty * m
+		for tx := range p.tw {
+			t := (r-r0)*p.tw + tx
+			ox := tx * m
+			if oy+m <= g.OH && ox+m <= g.OW {
+				p.output(&out[(oy*g.OW+ox)*F], &buf.mm[t*F], &c.epBias[0], &buf.s[0], p.tiles*F, g.OW*F, F, F/16, c.floor)
+				continue
+			}
+			p.output(&buf.y[0], &buf.mm[t*F], &c.epBias[0], &buf.s[0], p.tiles*F, m*F, F, F/16, c.floor)
+			for a := range min(m, g.OH-oy) {
+				cells := min(m, g.OW-ox) * F
+				copy(out[((oy+a)*g.OW+ox)*F:][:cells], buf.y[a*m*F:][:cells])
+			}
+		}
+	}
+	if c.finish != nil {
+		first, last := r0/p.th, (r1-1)/p.th
+		lo := (first*g.OH + r0%p.th*m) * g.OW
+		hi := (last*g.OH + min((r1-1)%p.th*m+m, g.OH)) * g.OW
+		c.finish(lo, hi)
+	}
+}
+
+// window returns the 6×6 window of image img (H×W×C) at row y0 and
+// column x0 and its row stride: in place when it lies inside the image,
+// else gathered into buf.d with zeros outside.
+func (p *winoPlan) window(buf *winoBuf, img []float32, y0, x0 int) ([]float32, int) {
+	g := &p.g
+	C := g.C
+	if y0 >= 0 && x0 >= 0 && y0+winoAlpha <= g.H && x0+winoAlpha <= g.W {
+		return img[(y0*g.W+x0)*C:], g.W * C
+	}
+	for i := range winoAlpha {
+		row := buf.d[i*winoAlpha*C : (i+1)*winoAlpha*C]
+		iy := y0 + i
+		if iy < 0 || iy >= g.H {
+			clear(row)
+			continue
+		}
+		lo, hi := max(-x0, 0), min(g.W-x0, winoAlpha)
+		clear(row[:lo*C])
+		if hi > lo {
+			copy(row[lo*C:hi*C], img[(iy*g.W+x0+lo)*C:])
+		} else {
+			hi = lo
+		}
+		clear(row[hi*C:])
+	}
+	return buf.d, winoAlpha * C
+}

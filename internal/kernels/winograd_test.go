@@ -1,0 +1,183 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"testing"
+)
+
+// winoBT is Bᵀ, the input transform (the same as in _asm/winograd_asm.go).
+var winoBT = [6][6]float32{
+	{4, 0, -5, 0, 1, 0},
+	{0, -4, -4, 1, 1, 0},
+	{0, 4, -4, -1, 1, 0},
+	{0, -2, -1, 2, 1, 0},
+	{0, 2, -1, -2, 1, 0},
+	{0, 4, 0, -5, 0, 1},
+}
+
+// winoPoints are the finite points of the transforms; the last is ∞.
+var winoPoints = [5]float64{0, 1, -1, 2, -2}
+
+// winoG returns G for kernels of r taps (6×r): row j < 5 holds p_j^k /
+// Π_{l≠j} (p_j − p_l) for the point p_j, the last row picks the last tap.
+func winoG(r int) (g [6][5]float32) {
+	for j, p := range winoPoints {
+		d := 1.0
+		for l, q := range winoPoints {
+			if l != j {
+				d *= p - q
+			}
+		}
+		for k := range r {
+			g[j][k] = float32(math.Pow(p, float64(k)) / d)
+		}
+	}
+	g[5][r-1] = 1
+	return g
+}
+
+// winoAT returns Aᵀ for m outputs (m×6): row i holds p_j^i, and 1 at ∞
+// in the last row.
+func winoAT(m int) (a [4][6]float32) {
+	for i := range m {
+		for j, p := range winoPoints {
+			a[i][j] = float32(math.Pow(p, float64(i)))
+		}
+	}
+	a[m-1][5] = 1
+	return a
+}
+
+// The transforms compute a 1-D correlation of m outputs from r taps: y =
+// Aᵀ·[(G·g) ⊙ (Bᵀ·d)], in float64 to the last bits.
+func TestWinogradMatrices(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, r := range []int{3, 5} {
+		m := winoOutputs(r)
+		g, at := winoG(r), winoAT(m)
+		for range 10 {
+			var d [6]float64
+			var k [5]float64
+			for i := range d {
+				d[i] = rng.NormFloat64()
+			}
+			for i := range r {
+				k[i] = rng.NormFloat64()
+			}
+			var prod [6]float64
+			for j := range 6 {
+				var gk, bd float64
+				for i := range r {
+					gk += float64(g[j][i]) * k[i]
+				}
+				for i := range 6 {
+					bd += float64(winoBT[j][i]) * d[i]
+				}
+				prod[j] = gk * bd
+			}
+			for i := range m {
+				var y, want float64
+				for j := range 6 {
+					y += float64(at[i][j]) * prod[j]
+				}
+				for j := range r {
+					want += k[j] * d[i+j]
+				}
+				// G's fractions are rounded to float32.
+				if math.Abs(y-want) > 1e-6*(1+math.Abs(want)) {
+					t.Errorf("F(%d, %d): y[%d] = %v, want %v", m, r, i, y, want)
+				}
+			}
+		}
+	}
+}
+
+// winoGeoms are convolutions that run by Winograd's transforms: 3×3 and
+// 5×5, padded and not, outputs that end in a partial tile, channels and
+// filters of one, two and three vectors.
+func winoGeoms() []struct {
+	g ConvGeom
+	f int
+} {
+	return []struct {
+		g ConvGeom
+		f int
+	}{
+		{geom(16, 16, 32, 3, 3, 1, 1, true), 64},
+		{geom(13, 11, 16, 3, 3, 1, 1, true), 48},
+		{geom(14, 15, 48, 3, 3, 1, 1, false), 16},
+		{geom(32, 32, 32, 5, 5, 1, 1, true), 32},
+		{geom(9, 12, 16, 5, 5, 1, 1, true), 16},
+		{geom(12, 9, 32, 5, 5, 1, 1, false), 48},
+	}
+}
+
+// Winograd's forward pass and input gradient match the direct sums', by
+// checkConv (guards, NaNs, the epilogue, finish) within the transforms'
+// rounding, whatever the number of workers, bit for bit.
+func TestWinogradConv(t *testing.T) {
+	if !vectorLoops {
+		t.Skip("Winograd's transforms need AVX-512")
+	}
+	defer func(v int) { parallelConvFlops = v }(parallelConvFlops)
+	defer func(v float64) { convTolerance = v }(convTolerance)
+	convTolerance = winoTolerance
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, wc := range winoGeoms() {
+		g, f := wc.g, wc.f
+		name := fmt.Sprintf("%dx%dx%d-%d-%dx%d-pad%d", g.H, g.W, g.C, f, g.KH, g.KW, g.PadTop)
+		c := NewConv(g, f)
+		if c.wino == nil || c.data == nil || c.data.wino == nil {
+			t.Fatalf("%s: not planned by Winograd's transforms", name)
+		}
+		for _, n := range []int{1, 3} {
+			cc := newConvCase(g, f, n, rng)
+			parallelConvFlops = 0
+			checkConv(t, fmt.Sprintf("%s/n=%d", name, n), c, cc)
+			var outs [2][]float32
+			for i, procs := range []int{1, 2} {
+				prev := runtime.GOMAXPROCS(procs)
+				outs[i] = make([]float32, len(cc.dz))
+				c.Forward(outs[i], cc.x, cc.w, n, ConvEpilogue{}, nil)
+				runtime.GOMAXPROCS(prev)
+			}
+			if !slices.Equal(outs[0], outs[1]) {
+				t.Errorf("%s/n=%d: other bits on one core than on two", name, n)
+			}
+		}
+	}
+}
+
+// winoTolerance bounds Winograd's error over the sum of the terms'
+// magnitudes, as checkConv measures it.
+const winoTolerance = 1e-5
+
+// The largest error of Winograd's forward pass, over the sum of the terms'
+// magnitudes, on the tutorial's convolutions: what winoTolerance bounds.
+func TestWinogradError(t *testing.T) {
+	if !vectorLoops {
+		t.Skip("Winograd's transforms need AVX-512")
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, wc := range winoGeoms() {
+		g, f := wc.g, wc.f
+		cc := newConvCase(g, f, 2, rng)
+		z := make([]float32, len(cc.dz))
+		NewConv(g, f).Forward(z, cc.x, cc.w, 2, ConvEpilogue{}, nil)
+		direct := make([]float32, len(cc.dz))
+		newConv(g, f, convOptions{sum: true}).Forward(direct, cc.x, cc.w, 2, ConvEpilogue{}, nil)
+		var worst, worstDirect float64
+		for i, v := range cc.z {
+			worst = max(worst, math.Abs(float64(z[i])-v)/cc.zs[i])
+			worstDirect = max(worstDirect, math.Abs(float64(direct[i])-v)/cc.zs[i])
+		}
+		t.Logf("%dx%dx%d-%d-%dx%d: largest error %.2g of the terms' magnitudes (direct %.2g)", g.H, g.W, g.C, f, g.KH, g.KW, worst, worstDirect)
+		if worst > winoTolerance/2 {
+			t.Errorf("%dx%dx%d-%d-%dx%d: error %.2g, over half the tolerance", g.H, g.W, g.C, f, g.KH, g.KW, worst)
+		}
+	}
+}
