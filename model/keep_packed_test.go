@@ -91,7 +91,9 @@ func testKeepPacked(t *testing.T, bf16 bool) {
 // predict what the model does, at the same time as it (under -race, a
 // write to what they share would show), while sharing its weights and its
 // packed kernels and its gradients' storage: a copy adds its activations
-// to the heap, not a copy of the weights, of their packing (in bfloat16,
+// and its scratch to the heap (in float32 mostly the blocks of Winograd's
+// transforms, about 180 KB a convolution and core here), not a copy of
+// the weights, of their packing (in bfloat16,
 // of their pairs) or of their gradients; its saliency maps are the
 // model's, computed at the same time.
 func TestReplicaSharesWeights(t *testing.T) {
@@ -142,7 +144,7 @@ func testReplicaSharesWeights(t *testing.T, bf16 bool) {
 		})
 	}
 	wg.Wait()
-	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > int64(weights)/4 {
+	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > int64(weights)/3 {
 		t.Errorf("a copy took %d bytes of heap, for %d bytes of weights", grew, weights)
 	}
 	for i, p := range r.Params() {

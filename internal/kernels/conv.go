@@ -64,6 +64,7 @@ type Conv struct {
 	x, w, z, dz, dx []float32
 	epBias          []float32 // the bias of the forward pass in progress, or nil
 	floor           float32   // Winograd's lower bound: 0 for a ReLU, else −∞
+	winoRows        int       // Winograd's tile rows per block
 	n, per, flags   int
 	sumBias         bool // BackwardFilter: the bias gradient is wanted
 	fparts          int  // parts of the filters, each an item of ParallelFor

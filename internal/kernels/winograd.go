@@ -30,12 +30,17 @@ import (
 type winoPlan struct {
 	g      ConvGeom
 	f, m   int
-	th, tw int         // tiles down and across an image
-	rows   int         // tile rows per block
-	tiles  int         // tiles per block: rows·tw
-	gemm   *directPlan // the 36 products of a block: 1×1 convolutions of tiles cells
-	size   int         // floats of one product's kernel packed for gemm
-	bias   []float32   // f zeros, the bias when there is none
+	th, tw int // tiles down and across an image
+	rows   int // most tile rows per block
+	least  int // fewest tile rows per block: at least the shortest tile of the products
+	tiles  int // most tiles per block: rows·tw
+	// gemm[k] runs the 36 products of a block of k tile rows for one
+	// sliver of filters: 1×1 convolutions of k·tw cells (k ≥ least) with
+	// sw filters.
+	gemm   []*directPlan
+	sw     int       // the filters of a sliver: nr, or f when fewer
+	size   int       // floats of one product's kernel packed for the products
+	bias   []float32 // f zeros, the bias when there is none
 	filter func(v, x, s *float32, ldx, cx, ps, nvec int)
 	output func(z, mm, bias, s *float32, ps, ldz, cz, nvec int, floor float32)
 }
@@ -74,11 +79,16 @@ func winoOutputs(r int) int {
 func newWinoPlan(g ConvGeom, f int, ts *tileSet) *winoPlan {
 	m := winoOutputs(g.KH)
 	p := &winoPlan{g: g, f: f, m: m, th: (g.OH + m - 1) / m, tw: (g.OW + m - 1) / m}
-	p.rows = max(1, min(p.th, winoBlockBytes/(4*winoCells*p.tw*(g.C+f))))
+	p.sw = min(f, ts.nr)
+	p.least = (ts.mrs[len(ts.mrs)-1] + p.tw - 1) / p.tw
+	p.rows = max(p.least, min(p.th, winoBlockBytes/(4*winoCells*p.tw*(g.C+p.sw))))
 	p.tiles = p.rows * p.tw
-	flat := ConvGeom{H: 1, W: p.tiles, C: g.C, KH: 1, KW: 1, SH: 1, SW: 1, OH: 1, OW: p.tiles}
-	p.gemm = newDirectPlan(flat, f, ts)
-	p.size = p.gemm.fp * g.C
+	p.gemm = make([]*directPlan, p.rows+1)
+	for k := p.least; k <= p.rows; k++ {
+		cells := k * p.tw
+		p.gemm[k] = newDirectPlan(ConvGeom{H: 1, W: cells, C: g.C, KH: 1, KW: 1, SH: 1, SW: 1, OH: 1, OW: cells}, p.sw, ts)
+	}
+	p.size = (f + ts.nr - 1) / ts.nr * ts.nr * g.C
 	p.bias = make([]float32, f)
 	p.filter, p.output = winoFilter5AVX512, winoOutput2AVX512
 	if m == 4 {
@@ -93,7 +103,7 @@ func newWinoPlan(g ConvGeom, f int, ts *tileSet) *winoPlan {
 // directPlan.packKernel), its columns past F zero.
 func (p *winoPlan) packKernel(dst, w []float32) {
 	g := &p.g
-	c, f, nr := g.C, p.f, p.gemm.ts.nr
+	c, f, nr := g.C, p.f, p.gemm[p.rows].ts.nr
 	var s [winoCells * 16]float32
 	for ci := range c {
 		for j0 := 0; j0 < f; j0 += nr {
@@ -110,9 +120,9 @@ func (p *winoPlan) packKernel(dst, w []float32) {
 
 // winoBuf is one worker's scratch for a winoPlan.
 type winoBuf struct {
-	v, mm []float32 // a block's windows transformed (36 × tiles × C) and products (36 × tiles × F)
+	v, mm []float32 // a block's windows transformed (36 × tiles × C) and products for a sliver (36 × tiles × sw)
 	d     []float32 // one window cut by the image's edges, gathered (36·C)
-	y     []float32 // one tile cut by the image's edges (m·m·F)
+	y     []float32 // one tile cut by the image's edges (m·m·sw)
 	s     []float32 // the transforms' scratch
 	gemm  *directBuf
 }
@@ -121,12 +131,12 @@ func (p *winoPlan) newBuf() *winoBuf {
 	g := &p.g
 	return &winoBuf{
 		// The products may read a tile's worth past the last cell.
-		v:    make([]float32, (winoCells*p.tiles+p.gemm.ts.mrs[0])*g.C),
-		mm:   make([]float32, winoCells*p.tiles*p.f),
+		v:    make([]float32, (winoCells*p.tiles+p.gemm[p.rows].ts.mrs[0])*g.C),
+		mm:   make([]float32, winoCells*p.tiles*p.sw),
 		d:    make([]float32, winoCells*g.C),
-		y:    make([]float32, p.m*p.m*p.f),
+		y:    make([]float32, p.m*p.m*p.sw),
 		s:    make([]float32, winoCells*16),
-		gemm: p.gemm.newBuf(),
+		gemm: p.gemm[p.rows].newBuf(), // the products' rows are read in place, whatever their number
 	}
 }
 
@@ -160,7 +170,10 @@ func (c *Conv) winoForward(z, x, w []float32, n int, e ConvEpilogue, finish func
 	case work < sharedConvFlops:
 		workers = coresPerRun()
 	}
-	blocks := (n*p.th + p.rows - 1) / p.rows
+	// Blocks as large as fit in the cache, else one for each worker.
+	rows := n * p.th
+	c.winoRows = min(p.rows, max(p.least, (rows+workers-1)/workers))
+	blocks := (rows + c.winoRows - 1) / c.winoRows
 	workers = min(workers, blocks)
 	for len(c.winoBufs) < workers {
 		c.winoBufs = append(c.winoBufs, p.newBuf())
@@ -173,35 +186,44 @@ func (c *Conv) winoBlock(worker, b int) {
 	p, buf := c.wino, c.winoBufs[worker]
 	g := &p.g
 	m, C, F := p.m, g.C, c.f
-	r0, r1 := b*p.rows, min((b+1)*p.rows, c.n*p.th)
+	r0, r1 := b*c.winoRows, min((b+1)*c.winoRows, c.n*p.th)
+	tiles := c.winoRows * p.tw // the stride of the block's cells
 	for r := r0; r < r1; r++ {
 		i, ty := r/p.th, r%p.th
 		img := c.x[i*g.H*g.W*C : (i+1)*g.H*g.W*C]
 		for tx := range p.tw {
 			t := (r-r0)*p.tw + tx
 			src, ld := p.window(buf, img, ty*m-g.PadTop, tx*m-g.PadLeft)
-			winoInputAVX512(&buf.v[t*C], &src[0], &buf.s[0], ld, C, p.tiles*C, C/16)
+			winoInputAVX512(&buf.v[t*C], &src[0], &buf.s[0], ld, C, tiles*C, C/16)
 		}
 	}
-	for q := range winoCells {
-		p.gemm.forward(buf.gemm, buf.mm[q*p.tiles*F:], buf.v[q*p.tiles*C:], c.kern[q*p.size:], C, p.gemm.ts.nr,
-			nil, 0, 0, 1, 0, p.gemm.cells.len(), 0, F)
-	}
-	for r := r0; r < r1; r++ {
-		i, ty := r/p.th, r%p.th
-		out := c.z[i*g.OH*g.OW*F : (i+1)*g.OH*g.OW*F]
-		oy := ty * m
-		for tx := range p.tw {
-			t := (r-r0)*p.tw + tx
-			ox := tx * m
-			if oy+m <= g.OH && ox+m <= g.OW {
-				p.output(&out[(oy*g.OW+ox)*F], &buf.mm[t*F], &c.epBias[0], &buf.s[0], p.tiles*F, g.OW*F, F, F/16, c.floor)
-				continue
-			}
-			p.output(&buf.y[0], &buf.mm[t*F], &c.epBias[0], &buf.s[0], p.tiles*F, m*F, F, F/16, c.floor)
-			for a := range min(m, g.OH-oy) {
-				cells := min(m, g.OW-ox) * F
-				copy(out[((oy+a)*g.OW+ox)*F:][:cells], buf.y[a*m*F:][:cells])
+	// A sliver of filters at a time: its 36 products, then their
+	// transforms. The last block may have fewer rows: the tiles past them
+	// compute what is left in the buffer, unread.
+	gemm, sw := p.gemm[max(r1-r0, p.least)], p.sw
+	for j0 := 0; j0 < F; j0 += sw {
+		for q := range winoCells {
+			gemm.forward(buf.gemm, buf.mm[q*tiles*sw:], buf.v[q*tiles*C:], c.kern[q*p.size+j0*C:], C, gemm.ts.nr,
+				nil, 0, 0, 1, 0, gemm.cells.len(), 0, sw)
+		}
+		nvec := min(sw, F-j0) / 16
+		for r := r0; r < r1; r++ {
+			i, ty := r/p.th, r%p.th
+			out := c.z[i*g.OH*g.OW*F : (i+1)*g.OH*g.OW*F]
+			oy := ty * m
+			for tx := range p.tw {
+				t := (r-r0)*p.tw + tx
+				ox := tx * m
+				if oy+m <= g.OH && ox+m <= g.OW {
+					p.output(&out[(oy*g.OW+ox)*F+j0], &buf.mm[t*sw], &c.epBias[j0], &buf.s[0], tiles*sw, g.OW*F, F, nvec, c.floor)
+					continue
+				}
+				p.output(&buf.y[0], &buf.mm[t*sw], &c.epBias[j0], &buf.s[0], tiles*sw, m*sw, sw, nvec, c.floor)
+				for a := range min(m, g.OH-oy) {
+					for b := range min(m, g.OW-ox) {
+						copy(out[((oy+a)*g.OW+ox+b)*F+j0:][:nvec*16], buf.y[(a*m+b)*sw:])
+					}
+				}
 			}
 		}
 	}
