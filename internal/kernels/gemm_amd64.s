@@ -13504,457 +13504,437 @@ acrossBF16AVX512_done:
 // func winoInputAVX512(v *float32, x *float32, s *float32, ldx int, cx int, ps int, nvec int)
 // Requires: AVX, AVX512F
 TEXT ·winoInputAVX512(SB), NOSPLIT, $0-56
-	MOVQ v+0(FP), AX
-	MOVQ x+8(FP), CX
-	MOVQ s+16(FP), DX
-	MOVQ ldx+24(FP), BX
-	MOVQ cx+32(FP), SI
-	MOVQ ps+40(FP), DI
-	MOVQ nvec+48(FP), R8
-	SHLQ $0x02, BX
-	SHLQ $0x02, SI
-	SHLQ $0x02, DI
-	LEAQ (BX)(BX*2), R9
+	MOVQ    v+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    s+16(FP), DX
+	MOVQ    ldx+24(FP), BX
+	MOVQ    cx+32(FP), SI
+	MOVQ    ps+40(FP), DI
+	MOVQ    nvec+48(FP), R8
+	SHLQ    $0x02, BX
+	SHLQ    $0x02, SI
+	SHLQ    $0x02, DI
+	LEAQ    (BX)(BX*2), R9
+	VMOVUPS winoConsts<>+0(SB), Z10
+	VMOVUPS winoConsts<>+128(SB), Z11
+	VMOVUPS winoConsts<>+64(SB), Z12
+	VMOVUPS winoConsts<>+256(SB), Z13
 
 winoInputAVX512_vec:
-	MOVQ        CX, R10
-	LEAQ        (R10)(R9*1), R11
-	VMOVUPS     (R10), Z0
-	VMOVUPS     (R10)(BX*1), Z1
-	VMOVUPS     (R10)(BX*2), Z2
-	VMOVUPS     (R11), Z3
-	VMOVUPS     (R10)(BX*4), Z4
-	VMOVUPS     (R11)(BX*2), Z5
-	VMOVAPS     Z4, Z6
-	VFMADD231PS winoConsts<>+64(SB), Z2, Z6
-	VFMADD231PS winoConsts<>+0(SB), Z0, Z6
-	VMOVAPS     Z3, Z0
-	VFMADD231PS winoConsts<>+128(SB), Z2, Z0
-	VFMADD231PS winoConsts<>+128(SB), Z1, Z0
-	VADDPS      Z4, Z0, Z0
-	VMOVAPS     Z4, Z7
-	VFMADD231PS winoConsts<>+128(SB), Z2, Z7
-	VSUBPS      Z3, Z7, Z7
-	VFMADD231PS winoConsts<>+0(SB), Z1, Z7
-	VSUBPS      Z2, Z4, Z8
-	VFMADD231PS winoConsts<>+256(SB), Z3, Z8
-	VFMADD231PS winoConsts<>+192(SB), Z1, Z8
-	VSUBPS      Z2, Z4, Z2
-	VFMADD231PS winoConsts<>+192(SB), Z3, Z2
-	VFMADD231PS winoConsts<>+256(SB), Z1, Z2
-	VMOVAPS     Z5, Z4
-	VFMADD231PS winoConsts<>+64(SB), Z3, Z4
-	VFMADD231PS winoConsts<>+0(SB), Z1, Z4
-	VMOVUPS     Z6, (DX)
-	VMOVUPS     Z0, 384(DX)
-	VMOVUPS     Z7, 768(DX)
-	VMOVUPS     Z8, 1152(DX)
-	VMOVUPS     Z2, 1536(DX)
-	VMOVUPS     Z4, 1920(DX)
-	ADDQ        SI, R10
-	LEAQ        (R10)(R9*1), R11
-	VMOVUPS     (R10), Z0
-	VMOVUPS     (R10)(BX*1), Z1
-	VMOVUPS     (R10)(BX*2), Z2
-	VMOVUPS     (R11), Z3
-	VMOVUPS     (R10)(BX*4), Z4
-	VMOVUPS     (R11)(BX*2), Z5
-	VMOVAPS     Z4, Z6
-	VFMADD231PS winoConsts<>+64(SB), Z2, Z6
-	VFMADD231PS winoConsts<>+0(SB), Z0, Z6
-	VMOVAPS     Z3, Z0
-	VFMADD231PS winoConsts<>+128(SB), Z2, Z0
-	VFMADD231PS winoConsts<>+128(SB), Z1, Z0
-	VADDPS      Z4, Z0, Z0
-	VMOVAPS     Z4, Z7
-	VFMADD231PS winoConsts<>+128(SB), Z2, Z7
-	VSUBPS      Z3, Z7, Z7
-	VFMADD231PS winoConsts<>+0(SB), Z1, Z7
-	VSUBPS      Z2, Z4, Z8
-	VFMADD231PS winoConsts<>+256(SB), Z3, Z8
-	VFMADD231PS winoConsts<>+192(SB), Z1, Z8
-	VSUBPS      Z2, Z4, Z2
-	VFMADD231PS winoConsts<>+192(SB), Z3, Z2
-	VFMADD231PS winoConsts<>+256(SB), Z1, Z2
-	VMOVAPS     Z5, Z4
-	VFMADD231PS winoConsts<>+64(SB), Z3, Z4
-	VFMADD231PS winoConsts<>+0(SB), Z1, Z4
-	VMOVUPS     Z6, 64(DX)
-	VMOVUPS     Z0, 448(DX)
-	VMOVUPS     Z7, 832(DX)
-	VMOVUPS     Z8, 1216(DX)
-	VMOVUPS     Z2, 1600(DX)
-	VMOVUPS     Z4, 1984(DX)
-	ADDQ        SI, R10
-	LEAQ        (R10)(R9*1), R11
-	VMOVUPS     (R10), Z0
-	VMOVUPS     (R10)(BX*1), Z1
-	VMOVUPS     (R10)(BX*2), Z2
-	VMOVUPS     (R11), Z3
-	VMOVUPS     (R10)(BX*4), Z4
-	VMOVUPS     (R11)(BX*2), Z5
-	VMOVAPS     Z4, Z6
-	VFMADD231PS winoConsts<>+64(SB), Z2, Z6
-	VFMADD231PS winoConsts<>+0(SB), Z0, Z6
-	VMOVAPS     Z3, Z0
-	VFMADD231PS winoConsts<>+128(SB), Z2, Z0
-	VFMADD231PS winoConsts<>+128(SB), Z1, Z0
-	VADDPS      Z4, Z0, Z0
-	VMOVAPS     Z4, Z7
-	VFMADD231PS winoConsts<>+128(SB), Z2, Z7
-	VSUBPS      Z3, Z7, Z7
-	VFMADD231PS winoConsts<>+0(SB), Z1, Z7
-	VSUBPS      Z2, Z4, Z8
-	VFMADD231PS winoConsts<>+256(SB), Z3, Z8
-	VFMADD231PS winoConsts<>+192(SB), Z1, Z8
-	VSUBPS      Z2, Z4, Z2
-	VFMADD231PS winoConsts<>+192(SB), Z3, Z2
-	VFMADD231PS winoConsts<>+256(SB), Z1, Z2
-	VMOVAPS     Z5, Z4
-	VFMADD231PS winoConsts<>+64(SB), Z3, Z4
-	VFMADD231PS winoConsts<>+0(SB), Z1, Z4
-	VMOVUPS     Z6, 128(DX)
-	VMOVUPS     Z0, 512(DX)
-	VMOVUPS     Z7, 896(DX)
-	VMOVUPS     Z8, 1280(DX)
-	VMOVUPS     Z2, 1664(DX)
-	VMOVUPS     Z4, 2048(DX)
-	ADDQ        SI, R10
-	LEAQ        (R10)(R9*1), R11
-	VMOVUPS     (R10), Z0
-	VMOVUPS     (R10)(BX*1), Z1
-	VMOVUPS     (R10)(BX*2), Z2
-	VMOVUPS     (R11), Z3
-	VMOVUPS     (R10)(BX*4), Z4
-	VMOVUPS     (R11)(BX*2), Z5
-	VMOVAPS     Z4, Z6
-	VFMADD231PS winoConsts<>+64(SB), Z2, Z6
-	VFMADD231PS winoConsts<>+0(SB), Z0, Z6
-	VMOVAPS     Z3, Z0
-	VFMADD231PS winoConsts<>+128(SB), Z2, Z0
-	VFMADD231PS winoConsts<>+128(SB), Z1, Z0
-	VADDPS      Z4, Z0, Z0
-	VMOVAPS     Z4, Z7
-	VFMADD231PS winoConsts<>+128(SB), Z2, Z7
-	VSUBPS      Z3, Z7, Z7
-	VFMADD231PS winoConsts<>+0(SB), Z1, Z7
-	VSUBPS      Z2, Z4, Z8
-	VFMADD231PS winoConsts<>+256(SB), Z3, Z8
-	VFMADD231PS winoConsts<>+192(SB), Z1, Z8
-	VSUBPS      Z2, Z4, Z2
-	VFMADD231PS winoConsts<>+192(SB), Z3, Z2
-	VFMADD231PS winoConsts<>+256(SB), Z1, Z2
-	VMOVAPS     Z5, Z4
-	VFMADD231PS winoConsts<>+64(SB), Z3, Z4
-	VFMADD231PS winoConsts<>+0(SB), Z1, Z4
-	VMOVUPS     Z6, 192(DX)
-	VMOVUPS     Z0, 576(DX)
-	VMOVUPS     Z7, 960(DX)
-	VMOVUPS     Z8, 1344(DX)
-	VMOVUPS     Z2, 1728(DX)
-	VMOVUPS     Z4, 2112(DX)
-	ADDQ        SI, R10
-	LEAQ        (R10)(R9*1), R11
-	VMOVUPS     (R10), Z0
-	VMOVUPS     (R10)(BX*1), Z1
-	VMOVUPS     (R10)(BX*2), Z2
-	VMOVUPS     (R11), Z3
-	VMOVUPS     (R10)(BX*4), Z4
-	VMOVUPS     (R11)(BX*2), Z5
-	VMOVAPS     Z4, Z6
-	VFMADD231PS winoConsts<>+64(SB), Z2, Z6
-	VFMADD231PS winoConsts<>+0(SB), Z0, Z6
-	VMOVAPS     Z3, Z0
-	VFMADD231PS winoConsts<>+128(SB), Z2, Z0
-	VFMADD231PS winoConsts<>+128(SB), Z1, Z0
-	VADDPS      Z4, Z0, Z0
-	VMOVAPS     Z4, Z7
-	VFMADD231PS winoConsts<>+128(SB), Z2, Z7
-	VSUBPS      Z3, Z7, Z7
-	VFMADD231PS winoConsts<>+0(SB), Z1, Z7
-	VSUBPS      Z2, Z4, Z8
-	VFMADD231PS winoConsts<>+256(SB), Z3, Z8
-	VFMADD231PS winoConsts<>+192(SB), Z1, Z8
-	VSUBPS      Z2, Z4, Z2
-	VFMADD231PS winoConsts<>+192(SB), Z3, Z2
-	VFMADD231PS winoConsts<>+256(SB), Z1, Z2
-	VMOVAPS     Z5, Z4
-	VFMADD231PS winoConsts<>+64(SB), Z3, Z4
-	VFMADD231PS winoConsts<>+0(SB), Z1, Z4
-	VMOVUPS     Z6, 256(DX)
-	VMOVUPS     Z0, 640(DX)
-	VMOVUPS     Z7, 1024(DX)
-	VMOVUPS     Z8, 1408(DX)
-	VMOVUPS     Z2, 1792(DX)
-	VMOVUPS     Z4, 2176(DX)
-	ADDQ        SI, R10
-	LEAQ        (R10)(R9*1), R11
-	VMOVUPS     (R10), Z0
-	VMOVUPS     (R10)(BX*1), Z1
-	VMOVUPS     (R10)(BX*2), Z2
-	VMOVUPS     (R11), Z3
-	VMOVUPS     (R10)(BX*4), Z4
-	VMOVUPS     (R11)(BX*2), Z5
-	VMOVAPS     Z4, Z6
-	VFMADD231PS winoConsts<>+64(SB), Z2, Z6
-	VFMADD231PS winoConsts<>+0(SB), Z0, Z6
-	VMOVAPS     Z3, Z0
-	VFMADD231PS winoConsts<>+128(SB), Z2, Z0
-	VFMADD231PS winoConsts<>+128(SB), Z1, Z0
-	VADDPS      Z4, Z0, Z0
-	VMOVAPS     Z4, Z7
-	VFMADD231PS winoConsts<>+128(SB), Z2, Z7
-	VSUBPS      Z3, Z7, Z7
-	VFMADD231PS winoConsts<>+0(SB), Z1, Z7
-	VSUBPS      Z2, Z4, Z8
-	VFMADD231PS winoConsts<>+256(SB), Z3, Z8
-	VFMADD231PS winoConsts<>+192(SB), Z1, Z8
-	VSUBPS      Z2, Z4, Z2
-	VFMADD231PS winoConsts<>+192(SB), Z3, Z2
-	VFMADD231PS winoConsts<>+256(SB), Z1, Z2
-	VMOVAPS     Z5, Z4
-	VFMADD231PS winoConsts<>+64(SB), Z3, Z4
-	VFMADD231PS winoConsts<>+0(SB), Z1, Z4
-	VMOVUPS     Z6, 320(DX)
-	VMOVUPS     Z0, 704(DX)
-	VMOVUPS     Z7, 1088(DX)
-	VMOVUPS     Z8, 1472(DX)
-	VMOVUPS     Z2, 1856(DX)
-	VMOVUPS     Z4, 2240(DX)
-	ADDQ        SI, R10
-	MOVQ        AX, R10
-	VMOVUPS     (DX), Z0
-	VMOVUPS     64(DX), Z1
-	VMOVUPS     128(DX), Z2
-	VMOVUPS     192(DX), Z3
-	VMOVUPS     256(DX), Z4
-	VMOVUPS     320(DX), Z5
-	VMOVAPS     Z4, Z6
-	VFMADD231PS winoConsts<>+64(SB), Z2, Z6
-	VFMADD231PS winoConsts<>+0(SB), Z0, Z6
-	VMOVAPS     Z3, Z0
-	VFMADD231PS winoConsts<>+128(SB), Z2, Z0
-	VFMADD231PS winoConsts<>+128(SB), Z1, Z0
-	VADDPS      Z4, Z0, Z0
-	VMOVAPS     Z4, Z7
-	VFMADD231PS winoConsts<>+128(SB), Z2, Z7
-	VSUBPS      Z3, Z7, Z7
-	VFMADD231PS winoConsts<>+0(SB), Z1, Z7
-	VSUBPS      Z2, Z4, Z8
-	VFMADD231PS winoConsts<>+256(SB), Z3, Z8
-	VFMADD231PS winoConsts<>+192(SB), Z1, Z8
-	VSUBPS      Z2, Z4, Z2
-	VFMADD231PS winoConsts<>+192(SB), Z3, Z2
-	VFMADD231PS winoConsts<>+256(SB), Z1, Z2
-	VMOVAPS     Z5, Z4
-	VFMADD231PS winoConsts<>+64(SB), Z3, Z4
-	VFMADD231PS winoConsts<>+0(SB), Z1, Z4
-	VMOVUPS     Z6, (R10)
-	ADDQ        DI, R10
-	VMOVUPS     Z0, (R10)
-	ADDQ        DI, R10
-	VMOVUPS     Z7, (R10)
-	ADDQ        DI, R10
-	VMOVUPS     Z8, (R10)
-	ADDQ        DI, R10
-	VMOVUPS     Z2, (R10)
-	ADDQ        DI, R10
-	VMOVUPS     Z4, (R10)
-	ADDQ        DI, R10
-	VMOVUPS     384(DX), Z0
-	VMOVUPS     448(DX), Z1
-	VMOVUPS     512(DX), Z2
-	VMOVUPS     576(DX), Z3
-	VMOVUPS     640(DX), Z4
-	VMOVUPS     704(DX), Z5
-	VMOVAPS     Z4, Z6
-	VFMADD231PS winoConsts<>+64(SB), Z2, Z6
-	VFMADD231PS winoConsts<>+0(SB), Z0, Z6
-	VMOVAPS     Z3, Z0
-	VFMADD231PS winoConsts<>+128(SB), Z2, Z0
-	VFMADD231PS winoConsts<>+128(SB), Z1, Z0
-	VADDPS      Z4, Z0, Z0
-	VMOVAPS     Z4, Z7
-	VFMADD231PS winoConsts<>+128(SB), Z2, Z7
-	VSUBPS      Z3, Z7, Z7
-	VFMADD231PS winoConsts<>+0(SB), Z1, Z7
-	VSUBPS      Z2, Z4, Z8
-	VFMADD231PS winoConsts<>+256(SB), Z3, Z8
-	VFMADD231PS winoConsts<>+192(SB), Z1, Z8
-	VSUBPS      Z2, Z4, Z2
-	VFMADD231PS winoConsts<>+192(SB), Z3, Z2
-	VFMADD231PS winoConsts<>+256(SB), Z1, Z2
-	VMOVAPS     Z5, Z4
-	VFMADD231PS winoConsts<>+64(SB), Z3, Z4
-	VFMADD231PS winoConsts<>+0(SB), Z1, Z4
-	VMOVUPS     Z6, (R10)
-	ADDQ        DI, R10
-	VMOVUPS     Z0, (R10)
-	ADDQ        DI, R10
-	VMOVUPS     Z7, (R10)
-	ADDQ        DI, R10
-	VMOVUPS     Z8, (R10)
-	ADDQ        DI, R10
-	VMOVUPS     Z2, (R10)
-	ADDQ        DI, R10
-	VMOVUPS     Z4, (R10)
-	ADDQ        DI, R10
-	VMOVUPS     768(DX), Z0
-	VMOVUPS     832(DX), Z1
-	VMOVUPS     896(DX), Z2
-	VMOVUPS     960(DX), Z3
-	VMOVUPS     1024(DX), Z4
-	VMOVUPS     1088(DX), Z5
-	VMOVAPS     Z4, Z6
-	VFMADD231PS winoConsts<>+64(SB), Z2, Z6
-	VFMADD231PS winoConsts<>+0(SB), Z0, Z6
-	VMOVAPS     Z3, Z0
-	VFMADD231PS winoConsts<>+128(SB), Z2, Z0
-	VFMADD231PS winoConsts<>+128(SB), Z1, Z0
-	VADDPS      Z4, Z0, Z0
-	VMOVAPS     Z4, Z7
-	VFMADD231PS winoConsts<>+128(SB), Z2, Z7
-	VSUBPS      Z3, Z7, Z7
-	VFMADD231PS winoConsts<>+0(SB), Z1, Z7
-	VSUBPS      Z2, Z4, Z8
-	VFMADD231PS winoConsts<>+256(SB), Z3, Z8
-	VFMADD231PS winoConsts<>+192(SB), Z1, Z8
-	VSUBPS      Z2, Z4, Z2
-	VFMADD231PS winoConsts<>+192(SB), Z3, Z2
-	VFMADD231PS winoConsts<>+256(SB), Z1, Z2
-	VMOVAPS     Z5, Z4
-	VFMADD231PS winoConsts<>+64(SB), Z3, Z4
-	VFMADD231PS winoConsts<>+0(SB), Z1, Z4
-	VMOVUPS     Z6, (R10)
-	ADDQ        DI, R10
-	VMOVUPS     Z0, (R10)
-	ADDQ        DI, R10
-	VMOVUPS     Z7, (R10)
-	ADDQ        DI, R10
-	VMOVUPS     Z8, (R10)
-	ADDQ        DI, R10
-	VMOVUPS     Z2, (R10)
-	ADDQ        DI, R10
-	VMOVUPS     Z4, (R10)
-	ADDQ        DI, R10
-	VMOVUPS     1152(DX), Z0
-	VMOVUPS     1216(DX), Z1
-	VMOVUPS     1280(DX), Z2
-	VMOVUPS     1344(DX), Z3
-	VMOVUPS     1408(DX), Z4
-	VMOVUPS     1472(DX), Z5
-	VMOVAPS     Z4, Z6
-	VFMADD231PS winoConsts<>+64(SB), Z2, Z6
-	VFMADD231PS winoConsts<>+0(SB), Z0, Z6
-	VMOVAPS     Z3, Z0
-	VFMADD231PS winoConsts<>+128(SB), Z2, Z0
-	VFMADD231PS winoConsts<>+128(SB), Z1, Z0
-	VADDPS      Z4, Z0, Z0
-	VMOVAPS     Z4, Z7
-	VFMADD231PS winoConsts<>+128(SB), Z2, Z7
-	VSUBPS      Z3, Z7, Z7
-	VFMADD231PS winoConsts<>+0(SB), Z1, Z7
-	VSUBPS      Z2, Z4, Z8
-	VFMADD231PS winoConsts<>+256(SB), Z3, Z8
-	VFMADD231PS winoConsts<>+192(SB), Z1, Z8
-	VSUBPS      Z2, Z4, Z2
-	VFMADD231PS winoConsts<>+192(SB), Z3, Z2
-	VFMADD231PS winoConsts<>+256(SB), Z1, Z2
-	VMOVAPS     Z5, Z4
-	VFMADD231PS winoConsts<>+64(SB), Z3, Z4
-	VFMADD231PS winoConsts<>+0(SB), Z1, Z4
-	VMOVUPS     Z6, (R10)
-	ADDQ        DI, R10
-	VMOVUPS     Z0, (R10)
-	ADDQ        DI, R10
-	VMOVUPS     Z7, (R10)
-	ADDQ        DI, R10
-	VMOVUPS     Z8, (R10)
-	ADDQ        DI, R10
-	VMOVUPS     Z2, (R10)
-	ADDQ        DI, R10
-	VMOVUPS     Z4, (R10)
-	ADDQ        DI, R10
-	VMOVUPS     1536(DX), Z0
-	VMOVUPS     1600(DX), Z1
-	VMOVUPS     1664(DX), Z2
-	VMOVUPS     1728(DX), Z3
-	VMOVUPS     1792(DX), Z4
-	VMOVUPS     1856(DX), Z5
-	VMOVAPS     Z4, Z6
-	VFMADD231PS winoConsts<>+64(SB), Z2, Z6
-	VFMADD231PS winoConsts<>+0(SB), Z0, Z6
-	VMOVAPS     Z3, Z0
-	VFMADD231PS winoConsts<>+128(SB), Z2, Z0
-	VFMADD231PS winoConsts<>+128(SB), Z1, Z0
-	VADDPS      Z4, Z0, Z0
-	VMOVAPS     Z4, Z7
-	VFMADD231PS winoConsts<>+128(SB), Z2, Z7
-	VSUBPS      Z3, Z7, Z7
-	VFMADD231PS winoConsts<>+0(SB), Z1, Z7
-	VSUBPS      Z2, Z4, Z8
-	VFMADD231PS winoConsts<>+256(SB), Z3, Z8
-	VFMADD231PS winoConsts<>+192(SB), Z1, Z8
-	VSUBPS      Z2, Z4, Z2
-	VFMADD231PS winoConsts<>+192(SB), Z3, Z2
-	VFMADD231PS winoConsts<>+256(SB), Z1, Z2
-	VMOVAPS     Z5, Z4
-	VFMADD231PS winoConsts<>+64(SB), Z3, Z4
-	VFMADD231PS winoConsts<>+0(SB), Z1, Z4
-	VMOVUPS     Z6, (R10)
-	ADDQ        DI, R10
-	VMOVUPS     Z0, (R10)
-	ADDQ        DI, R10
-	VMOVUPS     Z7, (R10)
-	ADDQ        DI, R10
-	VMOVUPS     Z8, (R10)
-	ADDQ        DI, R10
-	VMOVUPS     Z2, (R10)
-	ADDQ        DI, R10
-	VMOVUPS     Z4, (R10)
-	ADDQ        DI, R10
-	VMOVUPS     1920(DX), Z0
-	VMOVUPS     1984(DX), Z1
-	VMOVUPS     2048(DX), Z2
-	VMOVUPS     2112(DX), Z3
-	VMOVUPS     2176(DX), Z4
-	VMOVUPS     2240(DX), Z5
-	VMOVAPS     Z4, Z6
-	VFMADD231PS winoConsts<>+64(SB), Z2, Z6
-	VFMADD231PS winoConsts<>+0(SB), Z0, Z6
-	VMOVAPS     Z3, Z0
-	VFMADD231PS winoConsts<>+128(SB), Z2, Z0
-	VFMADD231PS winoConsts<>+128(SB), Z1, Z0
-	VADDPS      Z4, Z0, Z0
-	VMOVAPS     Z4, Z7
-	VFMADD231PS winoConsts<>+128(SB), Z2, Z7
-	VSUBPS      Z3, Z7, Z7
-	VFMADD231PS winoConsts<>+0(SB), Z1, Z7
-	VSUBPS      Z2, Z4, Z8
-	VFMADD231PS winoConsts<>+256(SB), Z3, Z8
-	VFMADD231PS winoConsts<>+192(SB), Z1, Z8
-	VSUBPS      Z2, Z4, Z2
-	VFMADD231PS winoConsts<>+192(SB), Z3, Z2
-	VFMADD231PS winoConsts<>+256(SB), Z1, Z2
-	VMOVAPS     Z5, Z4
-	VFMADD231PS winoConsts<>+64(SB), Z3, Z4
-	VFMADD231PS winoConsts<>+0(SB), Z1, Z4
-	VMOVUPS     Z6, (R10)
-	ADDQ        DI, R10
-	VMOVUPS     Z0, (R10)
-	ADDQ        DI, R10
-	VMOVUPS     Z7, (R10)
-	ADDQ        DI, R10
-	VMOVUPS     Z8, (R10)
-	ADDQ        DI, R10
-	VMOVUPS     Z2, (R10)
-	ADDQ        DI, R10
-	VMOVUPS     Z4, (R10)
-	ADDQ        DI, R10
-	ADDQ        $0x00000040, CX
-	ADDQ        $0x00000040, AX
-	DECQ        R8
-	JNZ         winoInputAVX512_vec
+	MOVQ         CX, R10
+	LEAQ         (R10)(R9*1), R11
+	VMOVUPS      (R10), Z0
+	VMOVUPS      (R10)(BX*1), Z1
+	VMOVUPS      (R10)(BX*2), Z2
+	VMOVUPS      (R11), Z3
+	VMOVUPS      (R10)(BX*4), Z4
+	VMOVUPS      (R11)(BX*2), Z5
+	VMOVAPS      Z4, Z7
+	VFMADD231PS  Z11, Z2, Z7
+	VMOVAPS      Z3, Z8
+	VFMSUB231PS  Z10, Z1, Z8
+	VSUBPS       Z8, Z7, Z6
+	VADDPS       Z8, Z7, Z7
+	VSUBPS       Z2, Z4, Z9
+	VSUBPS       Z3, Z1, Z14
+	VMOVAPS      Z9, Z8
+	VFNMADD231PS Z13, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VMOVAPS      Z9, Z9
+	VMOVAPS      Z4, Z4
+	VFMADD231PS  Z10, Z0, Z4
+	VFMADD231PS  Z12, Z2, Z4
+	VMOVAPS      Z5, Z0
+	VFMADD231PS  Z10, Z1, Z0
+	VFMADD231PS  Z12, Z3, Z0
+	VMOVUPS      Z4, (DX)
+	VMOVUPS      Z6, 384(DX)
+	VMOVUPS      Z7, 768(DX)
+	VMOVUPS      Z8, 1152(DX)
+	VMOVUPS      Z9, 1536(DX)
+	VMOVUPS      Z0, 1920(DX)
+	ADDQ         SI, R10
+	LEAQ         (R10)(R9*1), R11
+	VMOVUPS      (R10), Z0
+	VMOVUPS      (R10)(BX*1), Z1
+	VMOVUPS      (R10)(BX*2), Z2
+	VMOVUPS      (R11), Z3
+	VMOVUPS      (R10)(BX*4), Z4
+	VMOVUPS      (R11)(BX*2), Z5
+	VMOVAPS      Z4, Z7
+	VFMADD231PS  Z11, Z2, Z7
+	VMOVAPS      Z3, Z8
+	VFMSUB231PS  Z10, Z1, Z8
+	VSUBPS       Z8, Z7, Z6
+	VADDPS       Z8, Z7, Z7
+	VSUBPS       Z2, Z4, Z9
+	VSUBPS       Z3, Z1, Z14
+	VMOVAPS      Z9, Z8
+	VFNMADD231PS Z13, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VMOVAPS      Z9, Z9
+	VMOVAPS      Z4, Z4
+	VFMADD231PS  Z10, Z0, Z4
+	VFMADD231PS  Z12, Z2, Z4
+	VMOVAPS      Z5, Z0
+	VFMADD231PS  Z10, Z1, Z0
+	VFMADD231PS  Z12, Z3, Z0
+	VMOVUPS      Z4, 64(DX)
+	VMOVUPS      Z6, 448(DX)
+	VMOVUPS      Z7, 832(DX)
+	VMOVUPS      Z8, 1216(DX)
+	VMOVUPS      Z9, 1600(DX)
+	VMOVUPS      Z0, 1984(DX)
+	ADDQ         SI, R10
+	LEAQ         (R10)(R9*1), R11
+	VMOVUPS      (R10), Z0
+	VMOVUPS      (R10)(BX*1), Z1
+	VMOVUPS      (R10)(BX*2), Z2
+	VMOVUPS      (R11), Z3
+	VMOVUPS      (R10)(BX*4), Z4
+	VMOVUPS      (R11)(BX*2), Z5
+	VMOVAPS      Z4, Z7
+	VFMADD231PS  Z11, Z2, Z7
+	VMOVAPS      Z3, Z8
+	VFMSUB231PS  Z10, Z1, Z8
+	VSUBPS       Z8, Z7, Z6
+	VADDPS       Z8, Z7, Z7
+	VSUBPS       Z2, Z4, Z9
+	VSUBPS       Z3, Z1, Z14
+	VMOVAPS      Z9, Z8
+	VFNMADD231PS Z13, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VMOVAPS      Z9, Z9
+	VMOVAPS      Z4, Z4
+	VFMADD231PS  Z10, Z0, Z4
+	VFMADD231PS  Z12, Z2, Z4
+	VMOVAPS      Z5, Z0
+	VFMADD231PS  Z10, Z1, Z0
+	VFMADD231PS  Z12, Z3, Z0
+	VMOVUPS      Z4, 128(DX)
+	VMOVUPS      Z6, 512(DX)
+	VMOVUPS      Z7, 896(DX)
+	VMOVUPS      Z8, 1280(DX)
+	VMOVUPS      Z9, 1664(DX)
+	VMOVUPS      Z0, 2048(DX)
+	ADDQ         SI, R10
+	LEAQ         (R10)(R9*1), R11
+	VMOVUPS      (R10), Z0
+	VMOVUPS      (R10)(BX*1), Z1
+	VMOVUPS      (R10)(BX*2), Z2
+	VMOVUPS      (R11), Z3
+	VMOVUPS      (R10)(BX*4), Z4
+	VMOVUPS      (R11)(BX*2), Z5
+	VMOVAPS      Z4, Z7
+	VFMADD231PS  Z11, Z2, Z7
+	VMOVAPS      Z3, Z8
+	VFMSUB231PS  Z10, Z1, Z8
+	VSUBPS       Z8, Z7, Z6
+	VADDPS       Z8, Z7, Z7
+	VSUBPS       Z2, Z4, Z9
+	VSUBPS       Z3, Z1, Z14
+	VMOVAPS      Z9, Z8
+	VFNMADD231PS Z13, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VMOVAPS      Z9, Z9
+	VMOVAPS      Z4, Z4
+	VFMADD231PS  Z10, Z0, Z4
+	VFMADD231PS  Z12, Z2, Z4
+	VMOVAPS      Z5, Z0
+	VFMADD231PS  Z10, Z1, Z0
+	VFMADD231PS  Z12, Z3, Z0
+	VMOVUPS      Z4, 192(DX)
+	VMOVUPS      Z6, 576(DX)
+	VMOVUPS      Z7, 960(DX)
+	VMOVUPS      Z8, 1344(DX)
+	VMOVUPS      Z9, 1728(DX)
+	VMOVUPS      Z0, 2112(DX)
+	ADDQ         SI, R10
+	LEAQ         (R10)(R9*1), R11
+	VMOVUPS      (R10), Z0
+	VMOVUPS      (R10)(BX*1), Z1
+	VMOVUPS      (R10)(BX*2), Z2
+	VMOVUPS      (R11), Z3
+	VMOVUPS      (R10)(BX*4), Z4
+	VMOVUPS      (R11)(BX*2), Z5
+	VMOVAPS      Z4, Z7
+	VFMADD231PS  Z11, Z2, Z7
+	VMOVAPS      Z3, Z8
+	VFMSUB231PS  Z10, Z1, Z8
+	VSUBPS       Z8, Z7, Z6
+	VADDPS       Z8, Z7, Z7
+	VSUBPS       Z2, Z4, Z9
+	VSUBPS       Z3, Z1, Z14
+	VMOVAPS      Z9, Z8
+	VFNMADD231PS Z13, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VMOVAPS      Z9, Z9
+	VMOVAPS      Z4, Z4
+	VFMADD231PS  Z10, Z0, Z4
+	VFMADD231PS  Z12, Z2, Z4
+	VMOVAPS      Z5, Z0
+	VFMADD231PS  Z10, Z1, Z0
+	VFMADD231PS  Z12, Z3, Z0
+	VMOVUPS      Z4, 256(DX)
+	VMOVUPS      Z6, 640(DX)
+	VMOVUPS      Z7, 1024(DX)
+	VMOVUPS      Z8, 1408(DX)
+	VMOVUPS      Z9, 1792(DX)
+	VMOVUPS      Z0, 2176(DX)
+	ADDQ         SI, R10
+	LEAQ         (R10)(R9*1), R11
+	VMOVUPS      (R10), Z0
+	VMOVUPS      (R10)(BX*1), Z1
+	VMOVUPS      (R10)(BX*2), Z2
+	VMOVUPS      (R11), Z3
+	VMOVUPS      (R10)(BX*4), Z4
+	VMOVUPS      (R11)(BX*2), Z5
+	VMOVAPS      Z4, Z7
+	VFMADD231PS  Z11, Z2, Z7
+	VMOVAPS      Z3, Z8
+	VFMSUB231PS  Z10, Z1, Z8
+	VSUBPS       Z8, Z7, Z6
+	VADDPS       Z8, Z7, Z7
+	VSUBPS       Z2, Z4, Z9
+	VSUBPS       Z3, Z1, Z14
+	VMOVAPS      Z9, Z8
+	VFNMADD231PS Z13, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VMOVAPS      Z9, Z9
+	VMOVAPS      Z4, Z4
+	VFMADD231PS  Z10, Z0, Z4
+	VFMADD231PS  Z12, Z2, Z4
+	VMOVAPS      Z5, Z0
+	VFMADD231PS  Z10, Z1, Z0
+	VFMADD231PS  Z12, Z3, Z0
+	VMOVUPS      Z4, 320(DX)
+	VMOVUPS      Z6, 704(DX)
+	VMOVUPS      Z7, 1088(DX)
+	VMOVUPS      Z8, 1472(DX)
+	VMOVUPS      Z9, 1856(DX)
+	VMOVUPS      Z0, 2240(DX)
+	ADDQ         SI, R10
+	MOVQ         AX, R10
+	VMOVUPS      (DX), Z0
+	VMOVUPS      64(DX), Z1
+	VMOVUPS      128(DX), Z2
+	VMOVUPS      192(DX), Z3
+	VMOVUPS      256(DX), Z4
+	VMOVUPS      320(DX), Z5
+	VMOVAPS      Z4, Z7
+	VFMADD231PS  Z11, Z2, Z7
+	VMOVAPS      Z3, Z8
+	VFMSUB231PS  Z10, Z1, Z8
+	VSUBPS       Z8, Z7, Z6
+	VADDPS       Z8, Z7, Z7
+	VSUBPS       Z2, Z4, Z9
+	VSUBPS       Z3, Z1, Z14
+	VMOVAPS      Z9, Z8
+	VFNMADD231PS Z13, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VMOVAPS      Z9, Z9
+	VMOVAPS      Z4, Z4
+	VFMADD231PS  Z10, Z0, Z4
+	VFMADD231PS  Z12, Z2, Z4
+	VMOVAPS      Z5, Z0
+	VFMADD231PS  Z10, Z1, Z0
+	VFMADD231PS  Z12, Z3, Z0
+	VMOVUPS      Z4, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Z6, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Z7, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Z8, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Z9, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Z0, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      384(DX), Z0
+	VMOVUPS      448(DX), Z1
+	VMOVUPS      512(DX), Z2
+	VMOVUPS      576(DX), Z3
+	VMOVUPS      640(DX), Z4
+	VMOVUPS      704(DX), Z5
+	VMOVAPS      Z4, Z7
+	VFMADD231PS  Z11, Z2, Z7
+	VMOVAPS      Z3, Z8
+	VFMSUB231PS  Z10, Z1, Z8
+	VSUBPS       Z8, Z7, Z6
+	VADDPS       Z8, Z7, Z7
+	VSUBPS       Z2, Z4, Z9
+	VSUBPS       Z3, Z1, Z14
+	VMOVAPS      Z9, Z8
+	VFNMADD231PS Z13, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VMOVAPS      Z9, Z9
+	VMOVAPS      Z4, Z4
+	VFMADD231PS  Z10, Z0, Z4
+	VFMADD231PS  Z12, Z2, Z4
+	VMOVAPS      Z5, Z0
+	VFMADD231PS  Z10, Z1, Z0
+	VFMADD231PS  Z12, Z3, Z0
+	VMOVUPS      Z4, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Z6, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Z7, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Z8, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Z9, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Z0, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      768(DX), Z0
+	VMOVUPS      832(DX), Z1
+	VMOVUPS      896(DX), Z2
+	VMOVUPS      960(DX), Z3
+	VMOVUPS      1024(DX), Z4
+	VMOVUPS      1088(DX), Z5
+	VMOVAPS      Z4, Z7
+	VFMADD231PS  Z11, Z2, Z7
+	VMOVAPS      Z3, Z8
+	VFMSUB231PS  Z10, Z1, Z8
+	VSUBPS       Z8, Z7, Z6
+	VADDPS       Z8, Z7, Z7
+	VSUBPS       Z2, Z4, Z9
+	VSUBPS       Z3, Z1, Z14
+	VMOVAPS      Z9, Z8
+	VFNMADD231PS Z13, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VMOVAPS      Z9, Z9
+	VMOVAPS      Z4, Z4
+	VFMADD231PS  Z10, Z0, Z4
+	VFMADD231PS  Z12, Z2, Z4
+	VMOVAPS      Z5, Z0
+	VFMADD231PS  Z10, Z1, Z0
+	VFMADD231PS  Z12, Z3, Z0
+	VMOVUPS      Z4, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Z6, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Z7, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Z8, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Z9, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Z0, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      1152(DX), Z0
+	VMOVUPS      1216(DX), Z1
+	VMOVUPS      1280(DX), Z2
+	VMOVUPS      1344(DX), Z3
+	VMOVUPS      1408(DX), Z4
+	VMOVUPS      1472(DX), Z5
+	VMOVAPS      Z4, Z7
+	VFMADD231PS  Z11, Z2, Z7
+	VMOVAPS      Z3, Z8
+	VFMSUB231PS  Z10, Z1, Z8
+	VSUBPS       Z8, Z7, Z6
+	VADDPS       Z8, Z7, Z7
+	VSUBPS       Z2, Z4, Z9
+	VSUBPS       Z3, Z1, Z14
+	VMOVAPS      Z9, Z8
+	VFNMADD231PS Z13, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VMOVAPS      Z9, Z9
+	VMOVAPS      Z4, Z4
+	VFMADD231PS  Z10, Z0, Z4
+	VFMADD231PS  Z12, Z2, Z4
+	VMOVAPS      Z5, Z0
+	VFMADD231PS  Z10, Z1, Z0
+	VFMADD231PS  Z12, Z3, Z0
+	VMOVUPS      Z4, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Z6, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Z7, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Z8, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Z9, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Z0, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      1536(DX), Z0
+	VMOVUPS      1600(DX), Z1
+	VMOVUPS      1664(DX), Z2
+	VMOVUPS      1728(DX), Z3
+	VMOVUPS      1792(DX), Z4
+	VMOVUPS      1856(DX), Z5
+	VMOVAPS      Z4, Z7
+	VFMADD231PS  Z11, Z2, Z7
+	VMOVAPS      Z3, Z8
+	VFMSUB231PS  Z10, Z1, Z8
+	VSUBPS       Z8, Z7, Z6
+	VADDPS       Z8, Z7, Z7
+	VSUBPS       Z2, Z4, Z9
+	VSUBPS       Z3, Z1, Z14
+	VMOVAPS      Z9, Z8
+	VFNMADD231PS Z13, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VMOVAPS      Z9, Z9
+	VMOVAPS      Z4, Z4
+	VFMADD231PS  Z10, Z0, Z4
+	VFMADD231PS  Z12, Z2, Z4
+	VMOVAPS      Z5, Z0
+	VFMADD231PS  Z10, Z1, Z0
+	VFMADD231PS  Z12, Z3, Z0
+	VMOVUPS      Z4, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Z6, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Z7, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Z8, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Z9, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Z0, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      1920(DX), Z0
+	VMOVUPS      1984(DX), Z1
+	VMOVUPS      2048(DX), Z2
+	VMOVUPS      2112(DX), Z3
+	VMOVUPS      2176(DX), Z4
+	VMOVUPS      2240(DX), Z5
+	VMOVAPS      Z4, Z7
+	VFMADD231PS  Z11, Z2, Z7
+	VMOVAPS      Z3, Z8
+	VFMSUB231PS  Z10, Z1, Z8
+	VSUBPS       Z8, Z7, Z6
+	VADDPS       Z8, Z7, Z7
+	VSUBPS       Z2, Z4, Z9
+	VSUBPS       Z3, Z1, Z14
+	VMOVAPS      Z9, Z8
+	VFNMADD231PS Z13, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VMOVAPS      Z9, Z9
+	VMOVAPS      Z4, Z4
+	VFMADD231PS  Z10, Z0, Z4
+	VFMADD231PS  Z12, Z2, Z4
+	VMOVAPS      Z5, Z0
+	VFMADD231PS  Z10, Z1, Z0
+	VFMADD231PS  Z12, Z3, Z0
+	VMOVUPS      Z4, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Z6, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Z7, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Z8, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Z9, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Z0, (R10)
+	ADDQ         DI, R10
+	ADDQ         $0x00000040, CX
+	ADDQ         $0x00000040, AX
+	DECQ         R8
+	JNZ          winoInputAVX512_vec
 	VZEROUPPER
 	RET
 
@@ -14941,6 +14921,9 @@ TEXT ·winoOutput4AVX512(SB), NOSPLIT, $0-68
 	SHLQ         $0x02, DI
 	SHLQ         $0x02, R8
 	LEAQ         (DI)(DI*2), R10
+	VMOVUPS      winoConsts<>+256(SB), Z8
+	VMOVUPS      winoConsts<>+0(SB), Z9
+	VMOVUPS      winoConsts<>+320(SB), Z10
 
 winoOutput4_vec:
 	MOVQ        CX, R11
@@ -14956,23 +14939,21 @@ winoOutput4_vec:
 	ADDQ        SI, R11
 	VMOVUPS     (R11), Z6
 	ADDQ        SI, R11
-	VADDPS      Z2, Z1, Z1
-	VADDPS      Z3, Z1, Z1
-	VADDPS      Z4, Z1, Z1
-	VADDPS      Z5, Z1, Z1
-	VSUBPS      Z3, Z2, Z8
-	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
-	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
-	VADDPS      Z3, Z2, Z9
-	VFMADD231PS winoConsts<>+0(SB), Z4, Z9
-	VFMADD231PS winoConsts<>+0(SB), Z5, Z9
+	VADDPS      Z3, Z2, Z7
 	VSUBPS      Z3, Z2, Z2
-	VFMADD231PS winoConsts<>+320(SB), Z4, Z2
-	VFMADD231PS winoConsts<>+384(SB), Z5, Z2
+	VADDPS      Z5, Z4, Z3
+	VSUBPS      Z5, Z4, Z4
+	VADDPS      Z7, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VMOVAPS     Z2, Z5
+	VFMADD231PS Z8, Z4, Z5
+	VMOVAPS     Z7, Z11
+	VFMADD231PS Z9, Z3, Z11
 	VADDPS      Z6, Z2, Z2
+	VFMADD231PS Z10, Z4, Z2
 	VMOVUPS     Z1, (BX)
-	VMOVUPS     Z8, 64(BX)
-	VMOVUPS     Z9, 128(BX)
+	VMOVUPS     Z5, 64(BX)
+	VMOVUPS     Z11, 128(BX)
 	VMOVUPS     Z2, 192(BX)
 	VMOVUPS     (R11), Z1
 	ADDQ        SI, R11
@@ -14986,23 +14967,21 @@ winoOutput4_vec:
 	ADDQ        SI, R11
 	VMOVUPS     (R11), Z6
 	ADDQ        SI, R11
-	VADDPS      Z2, Z1, Z1
-	VADDPS      Z3, Z1, Z1
-	VADDPS      Z4, Z1, Z1
-	VADDPS      Z5, Z1, Z1
-	VSUBPS      Z3, Z2, Z8
-	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
-	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
-	VADDPS      Z3, Z2, Z9
-	VFMADD231PS winoConsts<>+0(SB), Z4, Z9
-	VFMADD231PS winoConsts<>+0(SB), Z5, Z9
+	VADDPS      Z3, Z2, Z7
 	VSUBPS      Z3, Z2, Z2
-	VFMADD231PS winoConsts<>+320(SB), Z4, Z2
-	VFMADD231PS winoConsts<>+384(SB), Z5, Z2
+	VADDPS      Z5, Z4, Z3
+	VSUBPS      Z5, Z4, Z4
+	VADDPS      Z7, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VMOVAPS     Z2, Z5
+	VFMADD231PS Z8, Z4, Z5
+	VMOVAPS     Z7, Z11
+	VFMADD231PS Z9, Z3, Z11
 	VADDPS      Z6, Z2, Z2
+	VFMADD231PS Z10, Z4, Z2
 	VMOVUPS     Z1, 256(BX)
-	VMOVUPS     Z8, 320(BX)
-	VMOVUPS     Z9, 384(BX)
+	VMOVUPS     Z5, 320(BX)
+	VMOVUPS     Z11, 384(BX)
 	VMOVUPS     Z2, 448(BX)
 	VMOVUPS     (R11), Z1
 	ADDQ        SI, R11
@@ -15016,23 +14995,21 @@ winoOutput4_vec:
 	ADDQ        SI, R11
 	VMOVUPS     (R11), Z6
 	ADDQ        SI, R11
-	VADDPS      Z2, Z1, Z1
-	VADDPS      Z3, Z1, Z1
-	VADDPS      Z4, Z1, Z1
-	VADDPS      Z5, Z1, Z1
-	VSUBPS      Z3, Z2, Z8
-	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
-	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
-	VADDPS      Z3, Z2, Z9
-	VFMADD231PS winoConsts<>+0(SB), Z4, Z9
-	VFMADD231PS winoConsts<>+0(SB), Z5, Z9
+	VADDPS      Z3, Z2, Z7
 	VSUBPS      Z3, Z2, Z2
-	VFMADD231PS winoConsts<>+320(SB), Z4, Z2
-	VFMADD231PS winoConsts<>+384(SB), Z5, Z2
+	VADDPS      Z5, Z4, Z3
+	VSUBPS      Z5, Z4, Z4
+	VADDPS      Z7, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VMOVAPS     Z2, Z5
+	VFMADD231PS Z8, Z4, Z5
+	VMOVAPS     Z7, Z11
+	VFMADD231PS Z9, Z3, Z11
 	VADDPS      Z6, Z2, Z2
+	VFMADD231PS Z10, Z4, Z2
 	VMOVUPS     Z1, 512(BX)
-	VMOVUPS     Z8, 576(BX)
-	VMOVUPS     Z9, 640(BX)
+	VMOVUPS     Z5, 576(BX)
+	VMOVUPS     Z11, 640(BX)
 	VMOVUPS     Z2, 704(BX)
 	VMOVUPS     (R11), Z1
 	ADDQ        SI, R11
@@ -15046,23 +15023,21 @@ winoOutput4_vec:
 	ADDQ        SI, R11
 	VMOVUPS     (R11), Z6
 	ADDQ        SI, R11
-	VADDPS      Z2, Z1, Z1
-	VADDPS      Z3, Z1, Z1
-	VADDPS      Z4, Z1, Z1
-	VADDPS      Z5, Z1, Z1
-	VSUBPS      Z3, Z2, Z8
-	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
-	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
-	VADDPS      Z3, Z2, Z9
-	VFMADD231PS winoConsts<>+0(SB), Z4, Z9
-	VFMADD231PS winoConsts<>+0(SB), Z5, Z9
+	VADDPS      Z3, Z2, Z7
 	VSUBPS      Z3, Z2, Z2
-	VFMADD231PS winoConsts<>+320(SB), Z4, Z2
-	VFMADD231PS winoConsts<>+384(SB), Z5, Z2
+	VADDPS      Z5, Z4, Z3
+	VSUBPS      Z5, Z4, Z4
+	VADDPS      Z7, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VMOVAPS     Z2, Z5
+	VFMADD231PS Z8, Z4, Z5
+	VMOVAPS     Z7, Z11
+	VFMADD231PS Z9, Z3, Z11
 	VADDPS      Z6, Z2, Z2
+	VFMADD231PS Z10, Z4, Z2
 	VMOVUPS     Z1, 768(BX)
-	VMOVUPS     Z8, 832(BX)
-	VMOVUPS     Z9, 896(BX)
+	VMOVUPS     Z5, 832(BX)
+	VMOVUPS     Z11, 896(BX)
 	VMOVUPS     Z2, 960(BX)
 	VMOVUPS     (R11), Z1
 	ADDQ        SI, R11
@@ -15076,23 +15051,21 @@ winoOutput4_vec:
 	ADDQ        SI, R11
 	VMOVUPS     (R11), Z6
 	ADDQ        SI, R11
-	VADDPS      Z2, Z1, Z1
-	VADDPS      Z3, Z1, Z1
-	VADDPS      Z4, Z1, Z1
-	VADDPS      Z5, Z1, Z1
-	VSUBPS      Z3, Z2, Z8
-	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
-	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
-	VADDPS      Z3, Z2, Z9
-	VFMADD231PS winoConsts<>+0(SB), Z4, Z9
-	VFMADD231PS winoConsts<>+0(SB), Z5, Z9
+	VADDPS      Z3, Z2, Z7
 	VSUBPS      Z3, Z2, Z2
-	VFMADD231PS winoConsts<>+320(SB), Z4, Z2
-	VFMADD231PS winoConsts<>+384(SB), Z5, Z2
+	VADDPS      Z5, Z4, Z3
+	VSUBPS      Z5, Z4, Z4
+	VADDPS      Z7, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VMOVAPS     Z2, Z5
+	VFMADD231PS Z8, Z4, Z5
+	VMOVAPS     Z7, Z11
+	VFMADD231PS Z9, Z3, Z11
 	VADDPS      Z6, Z2, Z2
+	VFMADD231PS Z10, Z4, Z2
 	VMOVUPS     Z1, 1024(BX)
-	VMOVUPS     Z8, 1088(BX)
-	VMOVUPS     Z9, 1152(BX)
+	VMOVUPS     Z5, 1088(BX)
+	VMOVUPS     Z11, 1152(BX)
 	VMOVUPS     Z2, 1216(BX)
 	VMOVUPS     (R11), Z1
 	ADDQ        SI, R11
@@ -15106,23 +15079,21 @@ winoOutput4_vec:
 	ADDQ        SI, R11
 	VMOVUPS     (R11), Z6
 	ADDQ        SI, R11
-	VADDPS      Z2, Z1, Z1
-	VADDPS      Z3, Z1, Z1
-	VADDPS      Z4, Z1, Z1
-	VADDPS      Z5, Z1, Z1
-	VSUBPS      Z3, Z2, Z8
-	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
-	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
-	VADDPS      Z3, Z2, Z9
-	VFMADD231PS winoConsts<>+0(SB), Z4, Z9
-	VFMADD231PS winoConsts<>+0(SB), Z5, Z9
+	VADDPS      Z3, Z2, Z7
 	VSUBPS      Z3, Z2, Z2
-	VFMADD231PS winoConsts<>+320(SB), Z4, Z2
-	VFMADD231PS winoConsts<>+384(SB), Z5, Z2
+	VADDPS      Z5, Z4, Z3
+	VSUBPS      Z5, Z4, Z4
+	VADDPS      Z7, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VMOVAPS     Z2, Z5
+	VFMADD231PS Z8, Z4, Z5
+	VMOVAPS     Z7, Z11
+	VFMADD231PS Z9, Z3, Z11
 	VADDPS      Z6, Z2, Z2
+	VFMADD231PS Z10, Z4, Z2
 	VMOVUPS     Z1, 1280(BX)
-	VMOVUPS     Z8, 1344(BX)
-	VMOVUPS     Z9, 1408(BX)
+	VMOVUPS     Z5, 1344(BX)
+	VMOVUPS     Z11, 1408(BX)
 	VMOVUPS     Z2, 1472(BX)
 	VMOVUPS     (DX), Z7
 	MOVQ        AX, R11
@@ -15132,29 +15103,27 @@ winoOutput4_vec:
 	VMOVUPS     768(BX), Z4
 	VMOVUPS     1024(BX), Z5
 	VMOVUPS     1280(BX), Z6
-	VADDPS      Z2, Z1, Z1
-	VADDPS      Z3, Z1, Z1
-	VADDPS      Z4, Z1, Z1
-	VADDPS      Z5, Z1, Z1
-	VSUBPS      Z3, Z2, Z8
-	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
-	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
-	VADDPS      Z3, Z2, Z9
-	VFMADD231PS winoConsts<>+0(SB), Z4, Z9
-	VFMADD231PS winoConsts<>+0(SB), Z5, Z9
+	VADDPS      Z3, Z2, Z11
 	VSUBPS      Z3, Z2, Z2
-	VFMADD231PS winoConsts<>+320(SB), Z4, Z2
-	VFMADD231PS winoConsts<>+384(SB), Z5, Z2
+	VADDPS      Z5, Z4, Z3
+	VSUBPS      Z5, Z4, Z4
+	VADDPS      Z11, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VMOVAPS     Z2, Z5
+	VFMADD231PS Z8, Z4, Z5
+	VMOVAPS     Z11, Z11
+	VFMADD231PS Z9, Z3, Z11
 	VADDPS      Z6, Z2, Z2
+	VFMADD231PS Z10, Z4, Z2
 	VADDPS      Z7, Z1, Z1
 	VMAXPS      Z1, Z0, Z1
 	VMOVUPS     Z1, (R11)
-	VADDPS      Z7, Z8, Z8
-	VMAXPS      Z8, Z0, Z8
-	VMOVUPS     Z8, (R11)(DI*1)
-	VADDPS      Z7, Z9, Z9
-	VMAXPS      Z9, Z0, Z9
-	VMOVUPS     Z9, (R11)(DI*2)
+	VADDPS      Z7, Z5, Z5
+	VMAXPS      Z5, Z0, Z5
+	VMOVUPS     Z5, (R11)(DI*1)
+	VADDPS      Z7, Z11, Z11
+	VMAXPS      Z11, Z0, Z11
+	VMOVUPS     Z11, (R11)(DI*2)
 	VADDPS      Z7, Z2, Z2
 	VMAXPS      Z2, Z0, Z2
 	VMOVUPS     Z2, (R11)(R10*1)
@@ -15165,29 +15134,27 @@ winoOutput4_vec:
 	VMOVUPS     832(BX), Z4
 	VMOVUPS     1088(BX), Z5
 	VMOVUPS     1344(BX), Z6
-	VADDPS      Z2, Z1, Z1
-	VADDPS      Z3, Z1, Z1
-	VADDPS      Z4, Z1, Z1
-	VADDPS      Z5, Z1, Z1
-	VSUBPS      Z3, Z2, Z8
-	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
-	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
-	VADDPS      Z3, Z2, Z9
-	VFMADD231PS winoConsts<>+0(SB), Z4, Z9
-	VFMADD231PS winoConsts<>+0(SB), Z5, Z9
+	VADDPS      Z3, Z2, Z11
 	VSUBPS      Z3, Z2, Z2
-	VFMADD231PS winoConsts<>+320(SB), Z4, Z2
-	VFMADD231PS winoConsts<>+384(SB), Z5, Z2
+	VADDPS      Z5, Z4, Z3
+	VSUBPS      Z5, Z4, Z4
+	VADDPS      Z11, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VMOVAPS     Z2, Z5
+	VFMADD231PS Z8, Z4, Z5
+	VMOVAPS     Z11, Z11
+	VFMADD231PS Z9, Z3, Z11
 	VADDPS      Z6, Z2, Z2
+	VFMADD231PS Z10, Z4, Z2
 	VADDPS      Z7, Z1, Z1
 	VMAXPS      Z1, Z0, Z1
 	VMOVUPS     Z1, (R11)
-	VADDPS      Z7, Z8, Z8
-	VMAXPS      Z8, Z0, Z8
-	VMOVUPS     Z8, (R11)(DI*1)
-	VADDPS      Z7, Z9, Z9
-	VMAXPS      Z9, Z0, Z9
-	VMOVUPS     Z9, (R11)(DI*2)
+	VADDPS      Z7, Z5, Z5
+	VMAXPS      Z5, Z0, Z5
+	VMOVUPS     Z5, (R11)(DI*1)
+	VADDPS      Z7, Z11, Z11
+	VMAXPS      Z11, Z0, Z11
+	VMOVUPS     Z11, (R11)(DI*2)
 	VADDPS      Z7, Z2, Z2
 	VMAXPS      Z2, Z0, Z2
 	VMOVUPS     Z2, (R11)(R10*1)
@@ -15198,29 +15165,27 @@ winoOutput4_vec:
 	VMOVUPS     896(BX), Z4
 	VMOVUPS     1152(BX), Z5
 	VMOVUPS     1408(BX), Z6
-	VADDPS      Z2, Z1, Z1
-	VADDPS      Z3, Z1, Z1
-	VADDPS      Z4, Z1, Z1
-	VADDPS      Z5, Z1, Z1
-	VSUBPS      Z3, Z2, Z8
-	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
-	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
-	VADDPS      Z3, Z2, Z9
-	VFMADD231PS winoConsts<>+0(SB), Z4, Z9
-	VFMADD231PS winoConsts<>+0(SB), Z5, Z9
+	VADDPS      Z3, Z2, Z11
 	VSUBPS      Z3, Z2, Z2
-	VFMADD231PS winoConsts<>+320(SB), Z4, Z2
-	VFMADD231PS winoConsts<>+384(SB), Z5, Z2
+	VADDPS      Z5, Z4, Z3
+	VSUBPS      Z5, Z4, Z4
+	VADDPS      Z11, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VMOVAPS     Z2, Z5
+	VFMADD231PS Z8, Z4, Z5
+	VMOVAPS     Z11, Z11
+	VFMADD231PS Z9, Z3, Z11
 	VADDPS      Z6, Z2, Z2
+	VFMADD231PS Z10, Z4, Z2
 	VADDPS      Z7, Z1, Z1
 	VMAXPS      Z1, Z0, Z1
 	VMOVUPS     Z1, (R11)
-	VADDPS      Z7, Z8, Z8
-	VMAXPS      Z8, Z0, Z8
-	VMOVUPS     Z8, (R11)(DI*1)
-	VADDPS      Z7, Z9, Z9
-	VMAXPS      Z9, Z0, Z9
-	VMOVUPS     Z9, (R11)(DI*2)
+	VADDPS      Z7, Z5, Z5
+	VMAXPS      Z5, Z0, Z5
+	VMOVUPS     Z5, (R11)(DI*1)
+	VADDPS      Z7, Z11, Z11
+	VMAXPS      Z11, Z0, Z11
+	VMOVUPS     Z11, (R11)(DI*2)
 	VADDPS      Z7, Z2, Z2
 	VMAXPS      Z2, Z0, Z2
 	VMOVUPS     Z2, (R11)(R10*1)
@@ -15231,29 +15196,27 @@ winoOutput4_vec:
 	VMOVUPS     960(BX), Z4
 	VMOVUPS     1216(BX), Z5
 	VMOVUPS     1472(BX), Z6
-	VADDPS      Z2, Z1, Z1
-	VADDPS      Z3, Z1, Z1
-	VADDPS      Z4, Z1, Z1
-	VADDPS      Z5, Z1, Z1
-	VSUBPS      Z3, Z2, Z8
-	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
-	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
-	VADDPS      Z3, Z2, Z9
-	VFMADD231PS winoConsts<>+0(SB), Z4, Z9
-	VFMADD231PS winoConsts<>+0(SB), Z5, Z9
+	VADDPS      Z3, Z2, Z11
 	VSUBPS      Z3, Z2, Z2
-	VFMADD231PS winoConsts<>+320(SB), Z4, Z2
-	VFMADD231PS winoConsts<>+384(SB), Z5, Z2
+	VADDPS      Z5, Z4, Z3
+	VSUBPS      Z5, Z4, Z4
+	VADDPS      Z11, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VMOVAPS     Z2, Z5
+	VFMADD231PS Z8, Z4, Z5
+	VMOVAPS     Z11, Z11
+	VFMADD231PS Z9, Z3, Z11
 	VADDPS      Z6, Z2, Z2
+	VFMADD231PS Z10, Z4, Z2
 	VADDPS      Z7, Z1, Z1
 	VMAXPS      Z1, Z0, Z1
 	VMOVUPS     Z1, (R11)
-	VADDPS      Z7, Z8, Z8
-	VMAXPS      Z8, Z0, Z8
-	VMOVUPS     Z8, (R11)(DI*1)
-	VADDPS      Z7, Z9, Z9
-	VMAXPS      Z9, Z0, Z9
-	VMOVUPS     Z9, (R11)(DI*2)
+	VADDPS      Z7, Z5, Z5
+	VMAXPS      Z5, Z0, Z5
+	VMOVUPS     Z5, (R11)(DI*1)
+	VADDPS      Z7, Z11, Z11
+	VMAXPS      Z11, Z0, Z11
+	VMOVUPS     Z11, (R11)(DI*2)
 	VADDPS      Z7, Z2, Z2
 	VMAXPS      Z2, Z0, Z2
 	VMOVUPS     Z2, (R11)(R10*1)
@@ -15283,6 +15246,9 @@ TEXT ·winoOutput2AVX512(SB), NOSPLIT, $0-68
 	SHLQ         $0x02, DI
 	SHLQ         $0x02, R8
 	LEAQ         (DI)(DI*2), R10
+	VMOVUPS      winoConsts<>+256(SB), Z8
+	VMOVUPS      winoConsts<>+0(SB), Z1
+	VMOVUPS      winoConsts<>+320(SB), Z1
 
 winoOutput2_vec:
 	MOVQ        CX, R10
@@ -15298,14 +15264,14 @@ winoOutput2_vec:
 	ADDQ        SI, R10
 	VMOVUPS     (R10), Z6
 	ADDQ        SI, R10
-	VADDPS      Z2, Z1, Z1
-	VADDPS      Z3, Z1, Z1
-	VADDPS      Z4, Z1, Z1
-	VADDPS      Z5, Z1, Z1
+	VADDPS      Z3, Z2, Z7
 	VSUBPS      Z3, Z2, Z2
-	VFMADD231PS winoConsts<>+256(SB), Z4, Z2
-	VFMADD231PS winoConsts<>+192(SB), Z5, Z2
+	VADDPS      Z5, Z4, Z3
+	VSUBPS      Z5, Z4, Z4
+	VADDPS      Z7, Z1, Z1
+	VADDPS      Z3, Z1, Z1
 	VADDPS      Z6, Z2, Z2
+	VFMADD231PS Z8, Z4, Z2
 	VMOVUPS     Z1, (BX)
 	VMOVUPS     Z2, 64(BX)
 	VMOVUPS     (R10), Z1
@@ -15320,14 +15286,14 @@ winoOutput2_vec:
 	ADDQ        SI, R10
 	VMOVUPS     (R10), Z6
 	ADDQ        SI, R10
-	VADDPS      Z2, Z1, Z1
-	VADDPS      Z3, Z1, Z1
-	VADDPS      Z4, Z1, Z1
-	VADDPS      Z5, Z1, Z1
+	VADDPS      Z3, Z2, Z7
 	VSUBPS      Z3, Z2, Z2
-	VFMADD231PS winoConsts<>+256(SB), Z4, Z2
-	VFMADD231PS winoConsts<>+192(SB), Z5, Z2
+	VADDPS      Z5, Z4, Z3
+	VSUBPS      Z5, Z4, Z4
+	VADDPS      Z7, Z1, Z1
+	VADDPS      Z3, Z1, Z1
 	VADDPS      Z6, Z2, Z2
+	VFMADD231PS Z8, Z4, Z2
 	VMOVUPS     Z1, 128(BX)
 	VMOVUPS     Z2, 192(BX)
 	VMOVUPS     (R10), Z1
@@ -15342,14 +15308,14 @@ winoOutput2_vec:
 	ADDQ        SI, R10
 	VMOVUPS     (R10), Z6
 	ADDQ        SI, R10
-	VADDPS      Z2, Z1, Z1
-	VADDPS      Z3, Z1, Z1
-	VADDPS      Z4, Z1, Z1
-	VADDPS      Z5, Z1, Z1
+	VADDPS      Z3, Z2, Z7
 	VSUBPS      Z3, Z2, Z2
-	VFMADD231PS winoConsts<>+256(SB), Z4, Z2
-	VFMADD231PS winoConsts<>+192(SB), Z5, Z2
+	VADDPS      Z5, Z4, Z3
+	VSUBPS      Z5, Z4, Z4
+	VADDPS      Z7, Z1, Z1
+	VADDPS      Z3, Z1, Z1
 	VADDPS      Z6, Z2, Z2
+	VFMADD231PS Z8, Z4, Z2
 	VMOVUPS     Z1, 256(BX)
 	VMOVUPS     Z2, 320(BX)
 	VMOVUPS     (R10), Z1
@@ -15364,14 +15330,14 @@ winoOutput2_vec:
 	ADDQ        SI, R10
 	VMOVUPS     (R10), Z6
 	ADDQ        SI, R10
-	VADDPS      Z2, Z1, Z1
-	VADDPS      Z3, Z1, Z1
-	VADDPS      Z4, Z1, Z1
-	VADDPS      Z5, Z1, Z1
+	VADDPS      Z3, Z2, Z7
 	VSUBPS      Z3, Z2, Z2
-	VFMADD231PS winoConsts<>+256(SB), Z4, Z2
-	VFMADD231PS winoConsts<>+192(SB), Z5, Z2
+	VADDPS      Z5, Z4, Z3
+	VSUBPS      Z5, Z4, Z4
+	VADDPS      Z7, Z1, Z1
+	VADDPS      Z3, Z1, Z1
 	VADDPS      Z6, Z2, Z2
+	VFMADD231PS Z8, Z4, Z2
 	VMOVUPS     Z1, 384(BX)
 	VMOVUPS     Z2, 448(BX)
 	VMOVUPS     (R10), Z1
@@ -15386,14 +15352,14 @@ winoOutput2_vec:
 	ADDQ        SI, R10
 	VMOVUPS     (R10), Z6
 	ADDQ        SI, R10
-	VADDPS      Z2, Z1, Z1
-	VADDPS      Z3, Z1, Z1
-	VADDPS      Z4, Z1, Z1
-	VADDPS      Z5, Z1, Z1
+	VADDPS      Z3, Z2, Z7
 	VSUBPS      Z3, Z2, Z2
-	VFMADD231PS winoConsts<>+256(SB), Z4, Z2
-	VFMADD231PS winoConsts<>+192(SB), Z5, Z2
+	VADDPS      Z5, Z4, Z3
+	VSUBPS      Z5, Z4, Z4
+	VADDPS      Z7, Z1, Z1
+	VADDPS      Z3, Z1, Z1
 	VADDPS      Z6, Z2, Z2
+	VFMADD231PS Z8, Z4, Z2
 	VMOVUPS     Z1, 512(BX)
 	VMOVUPS     Z2, 576(BX)
 	VMOVUPS     (R10), Z1
@@ -15408,14 +15374,14 @@ winoOutput2_vec:
 	ADDQ        SI, R10
 	VMOVUPS     (R10), Z6
 	ADDQ        SI, R10
-	VADDPS      Z2, Z1, Z1
-	VADDPS      Z3, Z1, Z1
-	VADDPS      Z4, Z1, Z1
-	VADDPS      Z5, Z1, Z1
+	VADDPS      Z3, Z2, Z7
 	VSUBPS      Z3, Z2, Z2
-	VFMADD231PS winoConsts<>+256(SB), Z4, Z2
-	VFMADD231PS winoConsts<>+192(SB), Z5, Z2
+	VADDPS      Z5, Z4, Z3
+	VSUBPS      Z5, Z4, Z4
+	VADDPS      Z7, Z1, Z1
+	VADDPS      Z3, Z1, Z1
 	VADDPS      Z6, Z2, Z2
+	VFMADD231PS Z8, Z4, Z2
 	VMOVUPS     Z1, 640(BX)
 	VMOVUPS     Z2, 704(BX)
 	VMOVUPS     (DX), Z7
@@ -15426,14 +15392,14 @@ winoOutput2_vec:
 	VMOVUPS     384(BX), Z4
 	VMOVUPS     512(BX), Z5
 	VMOVUPS     640(BX), Z6
-	VADDPS      Z2, Z1, Z1
-	VADDPS      Z3, Z1, Z1
-	VADDPS      Z4, Z1, Z1
-	VADDPS      Z5, Z1, Z1
+	VADDPS      Z3, Z2, Z9
 	VSUBPS      Z3, Z2, Z2
-	VFMADD231PS winoConsts<>+256(SB), Z4, Z2
-	VFMADD231PS winoConsts<>+192(SB), Z5, Z2
+	VADDPS      Z5, Z4, Z3
+	VSUBPS      Z5, Z4, Z4
+	VADDPS      Z9, Z1, Z1
+	VADDPS      Z3, Z1, Z1
 	VADDPS      Z6, Z2, Z2
+	VFMADD231PS Z8, Z4, Z2
 	VADDPS      Z7, Z1, Z1
 	VMAXPS      Z1, Z0, Z1
 	VMOVUPS     Z1, (R10)
@@ -15447,14 +15413,14 @@ winoOutput2_vec:
 	VMOVUPS     448(BX), Z4
 	VMOVUPS     576(BX), Z5
 	VMOVUPS     704(BX), Z6
-	VADDPS      Z2, Z1, Z1
-	VADDPS      Z3, Z1, Z1
-	VADDPS      Z4, Z1, Z1
-	VADDPS      Z5, Z1, Z1
+	VADDPS      Z3, Z2, Z9
 	VSUBPS      Z3, Z2, Z2
-	VFMADD231PS winoConsts<>+256(SB), Z4, Z2
-	VFMADD231PS winoConsts<>+192(SB), Z5, Z2
+	VADDPS      Z5, Z4, Z3
+	VSUBPS      Z5, Z4, Z4
+	VADDPS      Z9, Z1, Z1
+	VADDPS      Z3, Z1, Z1
 	VADDPS      Z6, Z2, Z2
+	VFMADD231PS Z8, Z4, Z2
 	VADDPS      Z7, Z1, Z1
 	VMAXPS      Z1, Z0, Z1
 	VMOVUPS     Z1, (R10)

@@ -120,6 +120,73 @@ func winoApply(coef [][]float64, in []VecVirtual, out []VecVirtual) {
 	}
 }
 
+// winoApplyBT sets out = Bᵀ·in as winoApply(winoBT, ...) does, sharing
+// the terms rows have in common (12 operations where the rows alone take
+// 22): with a = v4 − 4·v2, b = 4·v1 − v3, c = v4 − v2, d = v1 − v3,
+//
+//	out = [4·v0 − 5·v2 + v4, a − b, a + b, c − 2·d, c + 2·d, 4·v1 − 5·v3 + v5]
+//
+// k holds the constants 4, −4, −5 and 2 in registers.
+func winoApplyBT(k map[float64]VecVirtual, in, out []VecVirtual) {
+	a, b, c, d := ZMM(), ZMM(), ZMM(), ZMM()
+	VMOVAPS(in[4], a)
+	VFMADD231PS(k[-4], in[2], a)
+	VMOVAPS(in[3], b)
+	VFMSUB231PS(k[4], in[1], b)
+	VSUBPS(b, a, out[1])
+	VADDPS(b, a, out[2])
+	VSUBPS(in[2], in[4], c)
+	VSUBPS(in[3], in[1], d)
+	VMOVAPS(c, out[3])
+	VFNMADD231PS(k[2], d, out[3])
+	VFMADD231PS(k[2], d, c)
+	VMOVAPS(c, out[4])
+	VMOVAPS(in[4], out[0])
+	VFMADD231PS(k[4], in[0], out[0])
+	VFMADD231PS(k[-5], in[2], out[0])
+	VMOVAPS(in[5], out[5])
+	VFMADD231PS(k[4], in[1], out[5])
+	VFMADD231PS(k[-5], in[3], out[5])
+}
+
+// winoApplyAT sets out = Aᵀ·in for m = 4 or 2 outputs as winoApply does,
+// sharing terms: with s = v1 + v2, d = v1 − v2, t = v3 + v4, e = v3 − v4,
+//
+//	out = [v0 + s + t, d + 2·e, s + 4·t, d + 8·e + v5]   (m = 4)
+//	out = [v0 + s + t, d + 2·e + v5]                     (m = 2)
+//
+// k holds the constants 2, 4 and 8 in registers.
+func winoApplyAT(m int, k map[float64]VecVirtual, in, out []VecVirtual) {
+	s, d, t, e := ZMM(), ZMM(), ZMM(), ZMM()
+	VADDPS(in[2], in[1], s)
+	VSUBPS(in[2], in[1], d)
+	VADDPS(in[4], in[3], t)
+	VSUBPS(in[4], in[3], e)
+	VADDPS(s, in[0], out[0])
+	VADDPS(t, out[0], out[0])
+	if m == 2 {
+		VADDPS(in[5], d, out[1])
+		VFMADD231PS(k[2], e, out[1])
+		return
+	}
+	VMOVAPS(d, out[1])
+	VFMADD231PS(k[2], e, out[1])
+	VMOVAPS(s, out[2])
+	VFMADD231PS(k[4], t, out[2])
+	VADDPS(in[5], d, out[3])
+	VFMADD231PS(k[8], e, out[3])
+}
+
+// winoRegs loads the constants vs into registers.
+func winoRegs(vs ...float64) map[float64]VecVirtual {
+	k := map[float64]VecVirtual{}
+	for _, v := range vs {
+		k[v] = ZMM()
+		VMOVUPS(winoConst(v), k[v])
+	}
+	return k
+}
+
 func zmms(n int) []VecVirtual {
 	v := make([]VecVirtual, n)
 	for i := range v {
@@ -137,7 +204,7 @@ func zmms(n int) []VecVirtual {
 // the columns of d first (T·d into s, 6·k vectors of scratch), then its
 // rows. Strides count floats. The input transform is T = Bᵀ (k = 6), the
 // kernel's T = G (k = 3 or 5).
-func winoTwoSided(name string, t [][]float64) {
+func winoTwoSided(name string, t [][]float64, bt bool) {
 	k := len(t[0])
 	TEXT(name, NOSPLIT, "func(v, x, s *float32, ldx, cx, ps, nvec int)")
 	v := Load(Param("v"), GP64())
@@ -154,6 +221,11 @@ func winoTwoSided(name string, t [][]float64) {
 	LEAQ(Mem{Base: ldx, Index: ldx, Scale: 2}, ld3)
 	col, col3, out := GP64(), GP64(), GP64()
 	in, res := zmms(k), zmms(6)
+	apply := func() { winoApply(t, in, res) }
+	if bt {
+		regs := winoRegs(4, -4, -5, 2)
+		apply = func() { winoApplyBT(regs, in, res) }
+	}
 	Label(name + "_vec")
 	MOVQ(x, col)
 	for j := range k {
@@ -165,7 +237,7 @@ func winoTwoSided(name string, t [][]float64) {
 		for i := range k {
 			VMOVUPS(rows[i], in[i])
 		}
-		winoApply(t, in, res)
+		apply()
 		for l := range 6 {
 			VMOVUPS(res[l], Mem{Base: s, Disp: 64 * (l*k + j)})
 		}
@@ -176,7 +248,7 @@ func winoTwoSided(name string, t [][]float64) {
 		for j := range k {
 			VMOVUPS(Mem{Base: s, Disp: 64 * (l*k + j)}, in[j])
 		}
-		winoApply(t, in, res)
+		apply()
 		for q := range 6 {
 			VMOVUPS(res[q], Mem{Base: out})
 			ADDQ(ps, out)
@@ -225,7 +297,6 @@ func winoG(r int) [][]float64 {
 // columns. floor is 0 for a ReLU, −∞ for none (a NaN stays a NaN).
 // Strides count floats.
 func winoOutput(m int) {
-	at := winoAT[m]
 	TEXT(fmt.Sprintf("winoOutput%dAVX512", m), NOSPLIT, "func(z, mm, bias, s *float32, ps, ldz, cz, nvec int, floor float32)")
 	z := Load(Param("z"), GP64())
 	mm := Load(Param("mm"), GP64())
@@ -244,6 +315,7 @@ func winoOutput(m int) {
 	LEAQ(Mem{Base: ldz, Index: ldz, Scale: 2}, ld3)
 	p, col := GP64(), GP64()
 	in, res, b := zmms(6), zmms(m), ZMM()
+	regs := winoRegs(2, 4, 8)
 	// Aᵀ applied to the rows of M: the rows of M·A are Aᵀ·(rows of M).
 	Label(fmt.Sprintf("winoOutput%d_vec", m))
 	MOVQ(mm, p)
@@ -252,7 +324,7 @@ func winoOutput(m int) {
 			VMOVUPS(Mem{Base: p}, in[k])
 			ADDQ(ps, p)
 		}
-		winoApply(at, in, res)
+		winoApplyAT(m, regs, in, res)
 		for c := range m {
 			VMOVUPS(res[c], Mem{Base: s, Disp: 64 * (l*m + c)})
 		}
@@ -263,7 +335,7 @@ func winoOutput(m int) {
 		for l := range 6 {
 			VMOVUPS(Mem{Base: s, Disp: 64 * (l*m + c)}, in[l])
 		}
-		winoApply(at, in, res)
+		winoApplyAT(m, regs, in, res)
 		rows := []Mem{{Base: col}, {Base: col, Index: ldz, Scale: 1}, {Base: col, Index: ldz, Scale: 2}, {Base: col, Index: ld3, Scale: 1}}
 		for a := range m {
 			VADDPS(b, res[a], res[a])
@@ -282,9 +354,9 @@ func winoOutput(m int) {
 }
 
 func winograd() {
-	winoTwoSided("winoInputAVX512", winoBT)
-	winoTwoSided("winoFilter3AVX512", winoG(3))
-	winoTwoSided("winoFilter5AVX512", winoG(5))
+	winoTwoSided("winoInputAVX512", winoBT, true)
+	winoTwoSided("winoFilter3AVX512", winoG(3), false)
+	winoTwoSided("winoFilter5AVX512", winoG(5), false)
 	winoOutput(4)
 	winoOutput(2)
 }
