@@ -2,7 +2,9 @@ package kernels
 
 import (
 	"math"
+	"os"
 	"runtime"
+	"sync/atomic"
 )
 
 // Winograd's minimal filtering (Lavin and Gray, "Fast Algorithms for
@@ -54,13 +56,33 @@ const (
 	winoBlockBytes = 320 << 10
 )
 
+// winograd is whether convolutions planned from now on may run by
+// Winograd's transforms: on unless the environment variable
+// CONVNET_WINOGRAD is "off" at start-up (see SetWinograd).
+var winograd atomic.Bool
+
+func init() { winograd.Store(os.Getenv("CONVNET_WINOGRAD") != "off") }
+
+// SetWinograd sets whether the convolutions planned from now on (by
+// [NewConv]) may run their forward pass and input gradient by Winograd's
+// transforms, where they apply; those planned before keep their way. On by
+// default: the environment variable CONVNET_WINOGRAD=off, read at start-up,
+// turns it off, for sums computed as the direct convolution computes them
+// (Winograd's differ by rounding, within a few millionths of the sum of
+// the terms' magnitudes).
+func SetWinograd(on bool) { winograd.Store(on) }
+
+// Winograd reports whether new convolutions may run by Winograd's
+// transforms (see SetWinograd).
+func Winograd() bool { return winograd.Load() }
+
 // useWinograd reports whether the forward pass of g with f filters runs
 // by Winograd's transforms: with AVX-512 (the transforms are vector code),
 // strides 1, a square kernel of 3 or 5 taps, channels and filters in
 // vectors of 16, and outputs of at least two tiles each way.
 func useWinograd(g *ConvGeom, f int) bool {
 	m := winoOutputs(g.KH)
-	return vectorLoops && g.SH == 1 && g.SW == 1 && g.KH == g.KW && m > 0 &&
+	return winograd.Load() && vectorLoops && g.SH == 1 && g.SW == 1 && g.KH == g.KW && m > 0 &&
 		g.C%16 == 0 && f%16 == 0 && g.OH >= 2*m && g.OW >= 2*m
 }
 

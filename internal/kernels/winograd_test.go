@@ -181,3 +181,27 @@ func TestWinogradError(t *testing.T) {
 		}
 	}
 }
+
+// SetWinograd(false) plans the convolutions after it as direct sums, bit
+// for bit those of a plan without Winograd; those planned before keep
+// their transforms.
+func TestSetWinograd(t *testing.T) {
+	if !vectorLoops {
+		t.Skip("Winograd's transforms need AVX-512")
+	}
+	defer SetWinograd(Winograd())
+	g, f := geom(16, 16, 32, 3, 3, 1, 1, true), 64
+	before := NewConv(g, f)
+	SetWinograd(false)
+	c := NewConv(g, f)
+	if c.wino != nil || c.data.wino != nil || before.wino == nil {
+		t.Fatalf("planned with Winograd: before %v, after SetWinograd(false) %v", before.wino != nil, c.wino != nil)
+	}
+	cc := newConvCase(g, f, 2, rand.New(rand.NewPCG(9, 10)))
+	got, want := make([]float32, len(cc.dz)), make([]float32, len(cc.dz))
+	c.Forward(got, cc.x, cc.w, 2, ConvEpilogue{}, nil)
+	newConv(g, f, convOptions{flip: true, sum: true}).Forward(want, cc.x, cc.w, 2, ConvEpilogue{}, nil)
+	if !slices.Equal(got, want) {
+		t.Errorf("SetWinograd(false): other bits than the direct sums")
+	}
+}
