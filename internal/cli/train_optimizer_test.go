@@ -57,13 +57,17 @@ func TestTrainClipping(t *testing.T) {
 // TestTrainOptimizers trains with each optimizer that the other tests do
 // not train (their rules are checked against formulas in package optim
 // and against the PyTorch project's step): each must take the loss well
-// below chance, ln 28 = 3.33.
+// below chance, ln 28 = 3.33. Adagrad trains six epochs, the others
+// three: its steps shrink as its sums grow, and after three epochs its
+// loss sits at the edge (2.96 to 3.15 across seeds 1 to 3 and the
+// convolutions' rounding, direct or by Winograd's transforms; 2.26 to 2.41
+// after six).
 func TestTrainOptimizers(t *testing.T) {
 	skipRace(t)
-	for _, opt := range [][2]string{{"adagrad", "0.1"}, {"adadelta", "1"}, {"adamax", "0.002"}, {"nadam", "0.001"}, {"lion", "0.0003"}} {
-		e := trainTutorial(t, ", "+opt[0]+" lr "+opt[1]+",", "--optimizer", opt[0], "--lr", opt[1])
+	for _, opt := range [][3]string{{"adagrad", "0.1", "6"}, {"adadelta", "1", "3"}, {"adamax", "0.002", "3"}, {"nadam", "0.001", "3"}, {"lion", "0.0003", "3"}} {
+		e := trainTutorial(t, ", "+opt[0]+" lr "+opt[1]+",", "--optimizer", opt[0], "--lr", opt[1], "--epochs", opt[2])
 		if e.Loss > 3.1 || e.Accuracy < 0.1 {
-			t.Errorf("%s: loss %.4f and accuracy %.4f after three epochs, want below 3.1 and above 0.1", opt[0], e.Loss, e.Accuracy)
+			t.Errorf("%s: loss %.4f and accuracy %.4f after %s epochs, want below 3.1 and above 0.1", opt[0], e.Loss, e.Accuracy, opt[2])
 		}
 	}
 }
