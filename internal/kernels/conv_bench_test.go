@@ -7,9 +7,10 @@ import (
 )
 
 // The convolutions of the tutorial model at batch 100, as NewConv plans
-// them, from im2col blocks alone (strategy=im2col: no row windows, the
-// input gradient by col2im) and in bfloat16 (strategy=bf16, see
-// Conv.SetBF16), each operation on its own.
+// them, as direct sums (strategy=direct: no Winograd, see SetWinograd),
+// from im2col blocks alone (strategy=im2col: no row windows, the input
+// gradient by col2im) and in bfloat16 (strategy=bf16, see Conv.SetBF16),
+// each operation on its own.
 func BenchmarkConv(b *testing.B) {
 	const n = 100
 	for _, bc := range []struct {
@@ -36,6 +37,7 @@ func BenchmarkConv(b *testing.B) {
 			c    *Conv
 		}{
 			{"planned", NewConv(g, f)},
+			{"direct", newConv(g, f, convOptions{flip: useFlip(&g), sum: true})},
 			{"im2col", newConv(g, f, convOptions{})},
 			{"bf16", bf16},
 		} {
