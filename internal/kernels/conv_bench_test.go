@@ -38,7 +38,7 @@ func BenchmarkConv(b *testing.B) {
 		}{
 			{"planned", NewConv(g, f)},
 			{"direct", newConv(g, f, convOptions{flip: useFlip(&g), sum: true})},
-			{"im2col", newConv(g, f, convOptions{})},
+			{"im2col", newConv(g, f, convOptions{sum: true})},
 			{"bf16", bf16},
 		} {
 			for _, op := range []struct {

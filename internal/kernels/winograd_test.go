@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"sync"
 	"testing"
 )
 
@@ -203,5 +204,72 @@ func TestSetWinograd(t *testing.T) {
 	newConv(g, f, convOptions{flip: true, sum: true}).Forward(want, cc.x, cc.w, 2, ConvEpilogue{}, nil)
 	if !slices.Equal(got, want) {
 		t.Errorf("SetWinograd(false): other bits than the direct sums")
+	}
+}
+
+// A kept kernel is transformed once for Winograd's forward pass and once,
+// flipped, for the input gradient; KeepPacked(false) or another slice
+// transforms again; copies sharing it (SharePacked) transform it once and
+// compute what an unshared convolution does.
+func TestWinogradKeepPacked(t *testing.T) {
+	if !vectorLoops {
+		t.Skip("Winograd's transforms need AVX-512")
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	g, f := geom(16, 16, 16, 3, 3, 1, 1, true), 48
+	x, w := randSlice(rng, g.H*g.W*g.C), randSlice(rng, g.ColWidth()*f)
+	dz, w2 := randSlice(rng, g.OH*g.OW*f), randSlice(rng, len(w))
+	forward := func(c *Conv, w []float32) []float32 {
+		z := make([]float32, g.OH*g.OW*f)
+		c.Forward(z, x, w, 1, ConvEpilogue{}, nil)
+		return z
+	}
+	data := func(c *Conv, w []float32) []float32 {
+		dx := make([]float32, g.H*g.W*g.C)
+		c.BackwardData(dx, dz, w, 1)
+		return dx
+	}
+	ref := NewConv(g, f)
+	want, want2, wantDx, wantDx2 := forward(ref, w), forward(ref, w2), data(ref, w), data(ref, w2)
+	c := NewConv(g, f)
+	c.KeepPacked(true)
+	if !slices.Equal(forward(c, w), want) || !slices.Equal(data(c, w), wantDx) {
+		t.Fatal("kept, the first call differs from the unkept")
+	}
+	saved := slices.Clone(w)
+	copy(w, w2)
+	if !slices.Equal(forward(c, w), want) || !slices.Equal(data(c, w), wantDx) {
+		t.Error("kept, the kernel was transformed again")
+	}
+	if !slices.Equal(forward(c, slices.Clone(w)), want2) || !slices.Equal(data(c, slices.Clone(w)), wantDx2) {
+		t.Error("kept, another kernel slice used the old transform")
+	}
+	copy(w, saved)
+	c.KeepPacked(false)
+	if !slices.Equal(forward(c, w), want) || !slices.Equal(data(c, w), wantDx) {
+		t.Error("after KeepPacked(false), the old transform was used")
+	}
+
+	src := NewConv(g, f)
+	src.KeepPacked(true)
+	copies := make([]*Conv, 3)
+	got := make([][]float32, len(copies))
+	var wg sync.WaitGroup
+	for i := range copies {
+		copies[i] = NewConv(g, f)
+		copies[i].KeepPacked(true)
+		copies[i].SharePacked(src)
+		wg.Go(func() { got[i] = forward(copies[i], w) })
+	}
+	wg.Wait()
+	for i, z := range got {
+		if !slices.Equal(z, want) || copies[i].winoKept != src.winoKept {
+			t.Fatalf("copy %d: differs from an unshared convolution, or keeps its own transform", i)
+		}
+	}
+	copy(w, w2)
+	copies[0].KeepPacked(false) // the kernel changed: every sharer transforms again
+	if !slices.Equal(forward(copies[1], w), want2) {
+		t.Error("after a drop, a sharer used the old transform")
 	}
 }
