@@ -64,18 +64,18 @@ type Conv struct {
 	filterBufs []*bf16FilterBuf
 
 	// The call in progress, for the ParallelFor callbacks.
-	x, w, z, dz, dx []float32
-	epBias          []float32 // the bias of the forward pass in progress, or nil
-	floor           float32   // Winograd's lower bound: 0 for a ReLU, else −∞
-	winoRows        int       // Winograd's tile rows per block
-	n, per, flags   int
-	sumBias         bool // BackwardFilter: the bias gradient is wanted
-	fparts          int  // parts of the filters, each an item of ParallelFor
-	finish          func(lo, hi int)
-	prepare         func(lo, hi int, sum []float32)
-	fwdFn, dwFn     func(worker, item int)
-	winoFn          func(worker, item int)
-	dxFn, pairFn    func(worker, item int)
+	x, w, z, dz, dx    []float32
+	epBias             []float32 // the bias of the forward pass in progress, or nil
+	floor              float32   // Winograd's lower bound: 0 for a ReLU, else −∞
+	winoRows           int       // Winograd's tile rows per block
+	n, per, flags      int
+	sumBias            bool // BackwardFilter: the bias gradient is wanted
+	fparts             int  // parts of the filters, each an item of ParallelFor
+	finish             func(lo, hi int)
+	prepare            func(lo, hi int, sum []float32)
+	fwdFn, dwFn        func(worker, item int)
+	winoFn, winoPackFn func(worker, item int)
+	dxFn, pairFn       func(worker, item int)
 }
 
 // ConvEpilogue is what [Conv.Forward] does to each output cell after the
@@ -136,7 +136,7 @@ func newConv(g ConvGeom, f int, o convOptions) *Conv {
 		c.data = newConv(g.Transposed(f), g.C, convOptions{rows: o.rows, block: o.block, tiles: o.tiles, sum: o.sum})
 	}
 	c.fwdFn, c.dwFn, c.dxFn, c.pairFn = c.forwardBlock, c.filterGroup, c.dataImage, c.pairImage
-	c.winoFn = c.winoBlock
+	c.winoFn, c.winoPackFn = c.winoBlock, c.winoPack
 	return c
 }
 

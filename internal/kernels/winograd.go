@@ -127,17 +127,22 @@ func newWinoPlan(g ConvGeom, f int, ts *tileSet) *winoPlan {
 // window, a C×F matrix packed for the products (see
 // directPlan.packKernel), its columns past F zero.
 func (p *winoPlan) packKernel(dst, w []float32) {
+	for ci := range p.g.C {
+		p.packChannel(dst, w, ci)
+	}
+}
+
+// packChannel is packKernel for input channel ci alone.
+func (p *winoPlan) packChannel(dst, w []float32, ci int) {
 	g := &p.g
 	c, f, nr := g.C, p.f, p.gemm[p.rows].ts.nr
 	var s [winoCells * 16]float32
-	for ci := range c {
-		for j0 := 0; j0 < f; j0 += nr {
-			width := min(nr, f-j0)
-			p.filter(&dst[j0*c+ci*nr], &w[ci*f+j0], &s[0], g.KW*c*f, c*f, p.size, width/16)
-			if width < nr {
-				for q := range winoCells {
-					clear(dst[q*p.size+j0*c+ci*nr+width:][:nr-width])
-				}
+	for j0 := 0; j0 < f; j0 += nr {
+		width := min(nr, f-j0)
+		p.filter(&dst[j0*c+ci*nr], &w[ci*f+j0], &s[0], g.KW*c*f, c*f, p.size, width/16)
+		if width < nr {
+			for q := range winoCells {
+				clear(dst[q*p.size+j0*c+ci*nr+width:][:nr-width])
 			}
 		}
 	}
@@ -170,15 +175,6 @@ func (p *winoPlan) newBuf() *winoBuf {
 func (c *Conv) winoForward(z, x, w []float32, n int, e ConvEpilogue, finish func(lo, hi int)) {
 	p := c.wino
 	size := winoCells * p.size
-	if c.keep {
-		c.kern = c.winoKept.get(w, size, p.packKernel)
-	} else {
-		if len(c.packed) < size {
-			c.packed = make([]float32, size)
-		}
-		p.packKernel(c.packed, w)
-		c.kern = c.packed
-	}
 	c.x, c.z, c.n, c.finish = x, z, n, finish
 	defer c.done()
 	c.epBias = p.bias
@@ -196,6 +192,17 @@ func (c *Conv) winoForward(z, x, w []float32, n int, e ConvEpilogue, finish func
 	case work < sharedConvFlops:
 		workers = coresPerRun()
 	}
+	// The kernel transformed once if kept, else at each call, its input
+	// channels shared among the cores.
+	if c.keep {
+		c.kern = c.winoKept.get(w, size, p.packKernel)
+	} else {
+		if len(c.packed) < size {
+			c.packed = make([]float32, size)
+		}
+		c.w, c.kern = w, c.packed
+		ParallelFor(c.g.C, min(workers, c.g.C/16), c.winoPackFn)
+	}
 	// Blocks as large as fit in the cache, else one for each worker.
 	rows := n * p.th
 	c.winoRows = min(p.rows, max(p.least, (rows+workers-1)/workers))
@@ -206,6 +213,9 @@ func (c *Conv) winoForward(z, x, w []float32, n int, e ConvEpilogue, finish func
 	}
 	ParallelFor(blocks, workers, c.winoFn)
 }
+
+// winoPack transforms the kernel of input channel ci into c.kern.
+func (c *Conv) winoPack(worker, ci int) { c.wino.packChannel(c.kern, c.w, ci) }
 
 // winoBlock computes block b of tile rows, counted over the batch.
 func (c *Conv) winoBlock(worker, b int) {
