@@ -121,8 +121,8 @@ func winoApply(coef [][]float64, in []VecVirtual, out []VecVirtual) {
 }
 
 // winoApplyBT sets out = Bᵀ·in as winoApply(winoBT, ...) does, sharing
-// the terms rows have in common (12 operations where the rows alone take
-// 22): with a = v4 − 4·v2, b = 4·v1 − v3, c = v4 − v2, d = v1 − v3,
+// the terms rows have in common (12 arithmetic operations where the rows
+// alone take 16): with a = v4 − 4·v2, b = 4·v1 − v3, c = v4 − v2, d = v1 − v3,
 //
 //	out = [4·v0 − 5·v2 + v4, a − b, a + b, c − 2·d, c + 2·d, 4·v1 − 5·v3 + v5]
 //
