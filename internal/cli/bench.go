@@ -106,6 +106,7 @@ const maxBenchThreads = 1024
 type benchResult struct {
 	Framework       string             `json:"framework"`
 	Kernels         string             `json:"kernels"`
+	Winograd        bool               `json:"winograd"` // 3x3 and 5x5 convolutions by Winograd's transforms
 	BF16            bool               `json:"bf16"`
 	Threads         int                `json:"threads"`
 	Model           string             `json:"model"`
@@ -223,7 +224,7 @@ func (o *benchOptions) run(ctx context.Context, stderr io.Writer) (*benchResult,
 		return nil, fmt.Errorf("the data set has %d images, fewer than one batch of %d", train.Len(), o.Batch)
 	}
 	r := &benchResult{
-		Framework: "convnet " + runtime.Version(), Kernels: kernels.Impl(), BF16: o.BF16, Threads: runtime.GOMAXPROCS(0),
+		Framework: "convnet " + runtime.Version(), Kernels: kernels.Impl(), Winograd: winograd(), BF16: o.BF16, Threads: runtime.GOMAXPROCS(0),
 		Model: o.Model, Activation: o.Activation, Batch: o.Batch, Steps: o.Steps, Repeats: o.Repeats, InferBatch: o.InferBatch,
 	}
 	fwd, trn := modelFlops(m)
@@ -380,6 +381,11 @@ func median(v []float64) float64 {
 	return (v[n/2-1] + v[n/2]) / 2
 }
 
+// winograd reports whether the float32 convolutions planned now run 3x3
+// and 5x5 kernels by Winograd's transforms: with AVX-512, unless
+// CONVNET_WINOGRAD=off.
+func winograd() bool { return kernels.Winograd() && kernels.Impl() == "avx512" }
+
 func (r *benchResult) print(w io.Writer) error {
 	var b strings.Builder
 	act := ""
@@ -387,6 +393,9 @@ func (r *benchResult) print(w io.Writer) error {
 		act = ", " + r.Activation + " for relu"
 	}
 	kern, gemm := r.Kernels, ""
+	if r.Winograd {
+		kern += ", Winograd's transforms"
+	}
 	if r.BF16 {
 		kern, gemm = kern+" (products in bfloat16)", " (bfloat16)"
 	}

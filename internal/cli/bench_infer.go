@@ -22,7 +22,7 @@ func (o *benchOptions) runFile(ctx context.Context, stderr io.Writer) (*benchRes
 	}
 	m.UseBF16(o.BF16)
 	r := &benchResult{
-		Framework: "convnet " + runtime.Version(), Kernels: kernels.Impl(), BF16: o.BF16, Threads: runtime.GOMAXPROCS(0),
+		Framework: "convnet " + runtime.Version(), Kernels: kernels.Impl(), Winograd: winograd(), BF16: o.BF16, Threads: runtime.GOMAXPROCS(0),
 		Model: o.Model, Repeats: o.Repeats, InferBatch: o.InferBatch,
 	}
 	fwd, _ := modelFlops(m)
