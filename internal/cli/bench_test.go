@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/convnet-go/convnet/data"
+	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/model"
 )
 
@@ -88,6 +89,9 @@ func TestBenchRun(t *testing.T) {
 	}
 	if r["activation"] != "gelu" {
 		t.Errorf("convnet bench --activation gelu --json: activation %v", r["activation"])
+	}
+	if want := kernels.Winograd() && kernels.Impl() == "avx512"; r["winograd"] != want {
+		t.Errorf("convnet bench --json: winograd %v, want %v", r["winograd"], want)
 	}
 	if r["threads"] != 2.0 || r["batch"] != 100.0 || r["infer_batch"] != 8.0 {
 		t.Errorf("convnet bench --json: threads %v, batch %v, infer_batch %v; want 2, 100, 8", r["threads"], r["batch"], r["infer_batch"])
