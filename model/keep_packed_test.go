@@ -91,8 +91,8 @@ func testKeepPacked(t *testing.T, bf16 bool) {
 // predict what the model does, at the same time as it (under -race, a
 // write to what they share would show), while sharing its weights and its
 // packed kernels and its gradients' storage: a copy adds its activations
-// and its scratch to the heap (in float32 mostly the blocks of Winograd's
-// transforms, about 180 KB a convolution and core here), not a copy of
+// and its scratch to the heap (with Winograd's transforms on, mostly
+// their blocks, about 180 KB a convolution and core here), not a copy of
 // the weights, of their packing (in bfloat16,
 // of their pairs) or of their gradients; its saliency maps are the
 // model's, computed at the same time.

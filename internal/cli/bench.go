@@ -382,8 +382,8 @@ func median(v []float64) float64 {
 }
 
 // winograd reports whether the float32 convolutions planned now run 3x3
-// and 5x5 kernels by Winograd's transforms: with AVX-512, unless
-// CONVNET_WINOGRAD=off.
+// and 5x5 kernels by Winograd's transforms: with AVX-512 and
+// CONVNET_WINOGRAD=on.
 func winograd() bool { return kernels.Winograd() && kernels.Impl() == "avx512" }
 
 func (r *benchResult) print(w io.Writer) error {

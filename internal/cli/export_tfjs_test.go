@@ -150,9 +150,10 @@ func TestExportTFJS(t *testing.T) {
 			if want, _ := json.Marshal(tc.m.Standardizer); tc.m.Standardizer != nil && string(a.Meta.Convnet.Preprocessing) != string(want) {
 				t.Errorf("TensorFlow.js's metadata: preprocessing %s, want %s", a.Meta.Convnet.Preprocessing, want)
 			}
-			// Within 2e-5: convnet's 5x5 convolutions by Winograd's
-			// transforms differ from TensorFlow.js's direct sums by up to
-			// 1.1e-5 here (elsawy2017, 2026-12-07).
+			// Within 2e-5: with CONVNET_WINOGRAD=on, convnet's 5x5
+			// convolutions by Winograd's transforms differ from
+			// TensorFlow.js's direct sums by up to 1.1e-5 here
+			// (elsawy2017, 2026-12-07).
 			compareProbabilities(t, "outputs, TensorFlow.js vs convnet", got, probabilities(t, tc.m, images), 2e-5)
 		})
 	}

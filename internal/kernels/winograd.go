@@ -60,19 +60,21 @@ const (
 )
 
 // winograd is whether convolutions planned from now on may run by
-// Winograd's transforms: on unless the environment variable
-// CONVNET_WINOGRAD is "off" at start-up (see SetWinograd).
+// Winograd's transforms: off unless the environment variable
+// CONVNET_WINOGRAD is "on" at start-up (see SetWinograd).
 var winograd atomic.Bool
 
-func init() { winograd.Store(os.Getenv("CONVNET_WINOGRAD") != "off") }
+func init() { winograd.Store(os.Getenv("CONVNET_WINOGRAD") == "on") }
 
 // SetWinograd sets whether the convolutions planned from now on (by
 // [NewConv]) may run their forward pass and input gradient by Winograd's
-// transforms, where they apply; those planned before keep their way. On by
-// default: the environment variable CONVNET_WINOGRAD=off, read at start-up,
-// turns it off, for sums computed as the direct convolution computes them
-// (Winograd's differ by rounding, within a few millionths of the sum of
-// the terms' magnitudes).
+// transforms, where they apply; those planned before keep their way. Off
+// by default, or on from start-up with the environment variable
+// CONVNET_WINOGRAD=on: Winograd's sums differ from the direct ones by
+// rounding, within a few millionths of the sum of the terms' magnitudes,
+// and five 30-epoch runs of the tutorial recipe ended 0.5 points lower on
+// average with them (97.04% against 97.56%, lower for each seed), which
+// is not understood yet.
 func SetWinograd(on bool) { winograd.Store(on) }
 
 // Winograd reports whether new convolutions may run by Winograd's

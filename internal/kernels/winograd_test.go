@@ -124,6 +124,8 @@ func TestWinogradConv(t *testing.T) {
 	if !vectorLoops {
 		t.Skip("Winograd's transforms need AVX-512")
 	}
+	defer SetWinograd(Winograd())
+	SetWinograd(true)
 	defer func(v int) { parallelConvFlops = v }(parallelConvFlops)
 	defer func(v float64) { convTolerance = v }(convTolerance)
 	convTolerance = winoTolerance
@@ -163,6 +165,8 @@ func TestWinogradError(t *testing.T) {
 	if !vectorLoops {
 		t.Skip("Winograd's transforms need AVX-512")
 	}
+	defer SetWinograd(Winograd())
+	SetWinograd(true)
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, wc := range winoGeoms() {
 		g, f := wc.g, wc.f
@@ -191,6 +195,7 @@ func TestSetWinograd(t *testing.T) {
 		t.Skip("Winograd's transforms need AVX-512")
 	}
 	defer SetWinograd(Winograd())
+	SetWinograd(true)
 	g, f := geom(16, 16, 32, 3, 3, 1, 1, true), 64
 	before := NewConv(g, f)
 	SetWinograd(false)
@@ -215,6 +220,8 @@ func TestWinogradKeepPacked(t *testing.T) {
 	if !vectorLoops {
 		t.Skip("Winograd's transforms need AVX-512")
 	}
+	defer SetWinograd(Winograd())
+	SetWinograd(true)
 	rng := rand.New(rand.NewPCG(11, 12))
 	g, f := geom(16, 16, 16, 3, 3, 1, 1, true), 48
 	x, w := randSlice(rng, g.H*g.W*g.C), randSlice(rng, g.ColWidth()*f)
