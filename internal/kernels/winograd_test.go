@@ -121,11 +121,7 @@ func winoGeoms() []struct {
 // checkConv (guards, NaNs, the epilogue, finish) within the transforms'
 // rounding, whatever the number of workers, bit for bit.
 func TestWinogradConv(t *testing.T) {
-	if !vectorLoops {
-		t.Skip("Winograd's transforms need AVX-512")
-	}
-	defer SetWinograd(Winograd())
-	SetWinograd(true)
+	winogradOn(t)
 	defer func(v int) { parallelConvFlops = v }(parallelConvFlops)
 	defer func(v float64) { convTolerance = v }(convTolerance)
 	convTolerance = winoTolerance
@@ -162,11 +158,7 @@ const winoTolerance = 1e-5
 // The largest error of Winograd's forward pass, over the sum of the terms'
 // magnitudes, on the tutorial's convolutions: what winoTolerance bounds.
 func TestWinogradError(t *testing.T) {
-	if !vectorLoops {
-		t.Skip("Winograd's transforms need AVX-512")
-	}
-	defer SetWinograd(Winograd())
-	SetWinograd(true)
+	winogradOn(t)
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, wc := range winoGeoms() {
 		g, f := wc.g, wc.f
@@ -191,11 +183,7 @@ func TestWinogradError(t *testing.T) {
 // for bit those of a plan without Winograd; those planned before keep
 // their transforms.
 func TestSetWinograd(t *testing.T) {
-	if !vectorLoops {
-		t.Skip("Winograd's transforms need AVX-512")
-	}
-	defer SetWinograd(Winograd())
-	SetWinograd(true)
+	winogradOn(t)
 	g, f := geom(16, 16, 32, 3, 3, 1, 1, true), 64
 	before := NewConv(g, f)
 	SetWinograd(false)
@@ -217,11 +205,7 @@ func TestSetWinograd(t *testing.T) {
 // transforms again; copies sharing it (SharePacked) transform it once and
 // compute what an unshared convolution does.
 func TestWinogradKeepPacked(t *testing.T) {
-	if !vectorLoops {
-		t.Skip("Winograd's transforms need AVX-512")
-	}
-	defer SetWinograd(Winograd())
-	SetWinograd(true)
+	winogradOn(t)
 	rng := rand.New(rand.NewPCG(11, 12))
 	g, f := geom(16, 16, 16, 3, 3, 1, 1, true), 48
 	x, w := randSlice(rng, g.H*g.W*g.C), randSlice(rng, g.ColWidth()*f)
@@ -279,4 +263,16 @@ func TestWinogradKeepPacked(t *testing.T) {
 	if !slices.Equal(forward(copies[1], w), want2) {
 		t.Error("after a drop, a sharer used the old transform")
 	}
+}
+
+// winogradOn skips t without AVX-512, else plans the convolutions t makes
+// by Winograd's transforms, as before once t ends.
+func winogradOn(t *testing.T) {
+	t.Helper()
+	if !vectorLoops {
+		t.Skip("Winograd's transforms need AVX-512")
+	}
+	on := Winograd()
+	t.Cleanup(func() { SetWinograd(on) })
+	SetWinograd(true)
 }
