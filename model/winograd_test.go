@@ -1,0 +1,110 @@
+package model
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/convnet-go/convnet/data"
+	"github.com/convnet-go/convnet/internal/kernels"
+	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/optim"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// TestWinogradGradients takes one training step of the tutorial model on
+// 100 real AHCD letters twice, its 5x5 and 3x3 convolutions summed
+// directly and by Winograd's transforms, and compares the gradients of
+// every weight: the transforms' rounding must stay within 1e-4 of each
+// gradient's size (measured: 1e-6 to 2e-5), far below what a batch's
+// sampling moves them, and it must show, or the transforms did not run.
+//
+// Ties are kept away as far as they can be: the biases are not zero, as
+// after training's first step, and the pixels carry a little noise. Direct sums
+// give equal outputs to equal windows (a zero window and a zero bias: 0,
+// which the ReLU stops; a uniform background: cells that tie for the
+// pooling's maximum, whose gradient goes to the first); the transforms'
+// rounding depends on a cell's place in its tile, so such ties break
+// either way and the gradients took other, as valid, paths (2–5e-3
+// apart at 0 biases, 3e-4 at uniform backgrounds; the windows the ReLUs
+// zero whole still tie at the bias, hence the 2e-5).
+func TestWinogradGradients(t *testing.T) {
+	dir := os.Getenv("CONVNET_DATA")
+	if dir == "" {
+		t.Skip("CONVNET_DATA is not set: skipping the test on real AHCD images")
+	}
+	if kernels.Impl() != "avx512" {
+		t.Skip("Winograd's transforms need AVX-512")
+	}
+	train, _, err := data.LoadAHCD(context.Background(), filepath.Join(dir, "ahcd", "ahcd_csv.zip"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := make([]int, 100)
+	for i := range idx {
+		idx[i] = i * 131
+	}
+	sub := train.Subset(idx)
+	std := &data.Standardizer{Rescale: 1.0 / 255, ImageCenter: true}
+	std.FitDataset(train)
+	raw := sub.Tensor()
+	x, y := tensor.New(raw.Shape...), tensor.New(len(idx))
+	std.Apply(x, raw)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range x.Data {
+		x.Data[i] += 1e-3 * rng.Float32()
+	}
+	for i, c := range sub.Y {
+		y.Data[i] = float32(c)
+	}
+
+	on := kernels.Winograd()
+	t.Cleanup(func() { kernels.SetWinograd(on) })
+	step := func(wino bool) (*Model, float64) {
+		kernels.SetWinograd(wino)
+		m, err := Preset("tutorial")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Build(nil, 1); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range m.Params() {
+			if p.Name == "bias" {
+				for i := range p.Value.Data {
+					p.Value.Data[i] = 0.01
+				}
+			}
+		}
+		if err := m.Compile(&optim.RMSprop{}, nn.CrossEntropy{Sparse: true}); err != nil {
+			t.Fatal(err)
+		}
+		loss, _ := m.TrainStep(x, y)
+		return m, loss
+	}
+	direct, dl := step(false)
+	wino, wl := step(true)
+	if d := math.Abs(wl-dl) / dl; !(d <= 1e-6) {
+		t.Errorf("loss %.9g by Winograd's transforms, %.9g summed directly: %.2g apart", wl, dl, d)
+	}
+	dp, wp := direct.Params(), wino.Params()
+	for i, p := range dp {
+		var norm, diff float64
+		for j, g := range p.Grad.Data {
+			d := float64(wp[i].Grad.Data[j]) - float64(g)
+			norm += float64(g) * float64(g)
+			diff += d * d
+		}
+		rel := math.Sqrt(diff / norm)
+		t.Logf("%s %v: gradients %.2g apart", p.Name, p.Value.Shape, rel)
+		if !(rel <= 1e-4) {
+			t.Errorf("%s %v: the gradients by Winograd's transforms are %.2g of their size away from the direct sums', want ≤ 1e-4", p.Name, p.Value.Shape, rel)
+		}
+		if i == 2 && rel == 0 { // the second 5x5 convolution's kernel
+			t.Errorf("%s %v: the gradients are the same bits both ways: the transforms did not run", p.Name, p.Value.Shape)
+		}
+	}
+}
