@@ -50,8 +50,12 @@ type Conv struct {
 	wino      *winoPlan // the forward pass by Winograd's transforms, or nil
 	winoKept  *packing  // its kernel transformed once, when kept; see SharePacked
 	winoBufs  []*winoBuf
-	cols      [][]float32 // per worker, a block of im2col rows for col2im
-	partial   []float32   // per-group kernel and bias gradients
+	// The kernel gradient by Winograd's transforms: the workers' scratch
+	// and the groups' partial sums.
+	winoGradBufs []*winoGradBuf
+	winoPartial  []float32
+	cols         [][]float32 // per worker, a block of im2col rows for col2im
+	partial      []float32   // per-group kernel and bias gradients
 
 	// With bfloat16 on (see SetBF16): its path, and the convolution on
 	// pairs with the images and kernel converted for it.
@@ -75,6 +79,7 @@ type Conv struct {
 	prepare            func(lo, hi int, sum []float32)
 	fwdFn, dwFn        func(worker, item int)
 	winoFn, winoPackFn func(worker, item int)
+	winoDwFn           func(worker, item int)
 	dxFn, pairFn       func(worker, item int)
 }
 
@@ -136,7 +141,7 @@ func newConv(g ConvGeom, f int, o convOptions) *Conv {
 		c.data = newConv(g.Transposed(f), g.C, convOptions{rows: o.rows, block: o.block, tiles: o.tiles, sum: o.sum})
 	}
 	c.fwdFn, c.dwFn, c.dxFn, c.pairFn = c.forwardBlock, c.filterGroup, c.dataImage, c.pairImage
-	c.winoFn, c.winoPackFn = c.winoBlock, c.winoPack
+	c.winoFn, c.winoPackFn, c.winoDwFn = c.winoBlock, c.winoPack, c.winoFilterGroup
 	return c
 }
 
@@ -373,6 +378,7 @@ func (c *Conv) done() {
 // [Conv.BackwardData]. The next calls make them again.
 func (c *Conv) ReleaseBackward() {
 	c.partial, c.cols, c.filterBufs = nil, nil, nil
+	c.winoPartial, c.winoGradBufs = nil, nil
 	if c.data != nil {
 		c.data.bufs = nil
 	}

@@ -23,6 +23,10 @@ func (c *Conv) BackwardFilter(dw, db, x, dz []float32, n int, prepare func(lo, h
 	}
 	c.x, c.dz, c.n, c.prepare, c.sumBias = x, dz, n, prepare, db != nil
 	defer c.done()
+	if c.wino != nil && c.bf16 == nil {
+		c.winoBackwardFilter(dw, db)
+		return
+	}
 	groups := min(n, convGroups)
 	kf := g.ColWidth() * c.f
 	if c.partial == nil {

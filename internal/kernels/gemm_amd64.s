@@ -14194,7 +14194,23 @@ DATA winoConsts<>+1008(SB)/4, $0xbeaaaaab
 DATA winoConsts<>+1012(SB)/4, $0xbeaaaaab
 DATA winoConsts<>+1016(SB)/4, $0xbeaaaaab
 DATA winoConsts<>+1020(SB)/4, $0xbeaaaaab
-GLOBL winoConsts<>(SB), RODATA|NOPTR, $1024
+DATA winoConsts<>+1024(SB)/4, $0x41800000
+DATA winoConsts<>+1028(SB)/4, $0x41800000
+DATA winoConsts<>+1032(SB)/4, $0x41800000
+DATA winoConsts<>+1036(SB)/4, $0x41800000
+DATA winoConsts<>+1040(SB)/4, $0x41800000
+DATA winoConsts<>+1044(SB)/4, $0x41800000
+DATA winoConsts<>+1048(SB)/4, $0x41800000
+DATA winoConsts<>+1052(SB)/4, $0x41800000
+DATA winoConsts<>+1056(SB)/4, $0x41800000
+DATA winoConsts<>+1060(SB)/4, $0x41800000
+DATA winoConsts<>+1064(SB)/4, $0x41800000
+DATA winoConsts<>+1068(SB)/4, $0x41800000
+DATA winoConsts<>+1072(SB)/4, $0x41800000
+DATA winoConsts<>+1076(SB)/4, $0x41800000
+DATA winoConsts<>+1080(SB)/4, $0x41800000
+DATA winoConsts<>+1084(SB)/4, $0x41800000
+GLOBL winoConsts<>(SB), RODATA|NOPTR, $1088
 
 // func winoFilter3AVX512(v *float32, x *float32, s *float32, ldx int, cx int, ps int, nvec int)
 // Requires: AVX, AVX512F
@@ -15433,5 +15449,1259 @@ winoOutput2_vec:
 	ADDQ        $0x00000040, DX
 	DECQ        R9
 	JNZ         winoOutput2_vec
+	VZEROUPPER
+	RET
+
+// func winoFilter4AVX512(v *float32, x *float32, s *float32, ldx int, cx int, ps int, nvec int)
+// Requires: AVX, AVX512F
+TEXT ·winoFilter4AVX512(SB), NOSPLIT, $0-56
+	MOVQ v+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ s+16(FP), DX
+	MOVQ ldx+24(FP), BX
+	MOVQ cx+32(FP), SI
+	MOVQ ps+40(FP), DI
+	MOVQ nvec+48(FP), R8
+	SHLQ $0x02, BX
+	SHLQ $0x02, SI
+	SHLQ $0x02, DI
+	LEAQ (BX)(BX*2), R9
+
+winoFilter4AVX512_vec:
+	MOVQ        CX, R10
+	LEAQ        (R10)(R9*1), R11
+	VMOVUPS     (R10), Z0
+	VMOVUPS     (R10)(BX*1), Z1
+	VMOVUPS     (R10)(BX*2), Z2
+	VMOVUPS     (R11), Z3
+	VMULPS      winoConsts<>+448(SB), Z0, Z4
+	VMULPS      winoConsts<>+512(SB), Z0, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z3, Z5
+	VMULPS      winoConsts<>+512(SB), Z0, Z6
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z6
+	VFMADD231PS winoConsts<>+576(SB), Z3, Z6
+	VMULPS      winoConsts<>+640(SB), Z0, Z7
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z7
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z7
+	VFMADD231PS winoConsts<>+832(SB), Z3, Z7
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z0
+	VFMADD231PS winoConsts<>+960(SB), Z3, Z0
+	VMOVAPS     Z3, Z1
+	VMOVUPS     Z4, (DX)
+	VMOVUPS     Z5, 256(DX)
+	VMOVUPS     Z6, 512(DX)
+	VMOVUPS     Z7, 768(DX)
+	VMOVUPS     Z0, 1024(DX)
+	VMOVUPS     Z1, 1280(DX)
+	ADDQ        SI, R10
+	LEAQ        (R10)(R9*1), R11
+	VMOVUPS     (R10), Z0
+	VMOVUPS     (R10)(BX*1), Z1
+	VMOVUPS     (R10)(BX*2), Z2
+	VMOVUPS     (R11), Z3
+	VMULPS      winoConsts<>+448(SB), Z0, Z4
+	VMULPS      winoConsts<>+512(SB), Z0, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z3, Z5
+	VMULPS      winoConsts<>+512(SB), Z0, Z6
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z6
+	VFMADD231PS winoConsts<>+576(SB), Z3, Z6
+	VMULPS      winoConsts<>+640(SB), Z0, Z7
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z7
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z7
+	VFMADD231PS winoConsts<>+832(SB), Z3, Z7
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z0
+	VFMADD231PS winoConsts<>+960(SB), Z3, Z0
+	VMOVAPS     Z3, Z1
+	VMOVUPS     Z4, 64(DX)
+	VMOVUPS     Z5, 320(DX)
+	VMOVUPS     Z6, 576(DX)
+	VMOVUPS     Z7, 832(DX)
+	VMOVUPS     Z0, 1088(DX)
+	VMOVUPS     Z1, 1344(DX)
+	ADDQ        SI, R10
+	LEAQ        (R10)(R9*1), R11
+	VMOVUPS     (R10), Z0
+	VMOVUPS     (R10)(BX*1), Z1
+	VMOVUPS     (R10)(BX*2), Z2
+	VMOVUPS     (R11), Z3
+	VMULPS      winoConsts<>+448(SB), Z0, Z4
+	VMULPS      winoConsts<>+512(SB), Z0, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z3, Z5
+	VMULPS      winoConsts<>+512(SB), Z0, Z6
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z6
+	VFMADD231PS winoConsts<>+576(SB), Z3, Z6
+	VMULPS      winoConsts<>+640(SB), Z0, Z7
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z7
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z7
+	VFMADD231PS winoConsts<>+832(SB), Z3, Z7
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z0
+	VFMADD231PS winoConsts<>+960(SB), Z3, Z0
+	VMOVAPS     Z3, Z1
+	VMOVUPS     Z4, 128(DX)
+	VMOVUPS     Z5, 384(DX)
+	VMOVUPS     Z6, 640(DX)
+	VMOVUPS     Z7, 896(DX)
+	VMOVUPS     Z0, 1152(DX)
+	VMOVUPS     Z1, 1408(DX)
+	ADDQ        SI, R10
+	LEAQ        (R10)(R9*1), R11
+	VMOVUPS     (R10), Z0
+	VMOVUPS     (R10)(BX*1), Z1
+	VMOVUPS     (R10)(BX*2), Z2
+	VMOVUPS     (R11), Z3
+	VMULPS      winoConsts<>+448(SB), Z0, Z4
+	VMULPS      winoConsts<>+512(SB), Z0, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z3, Z5
+	VMULPS      winoConsts<>+512(SB), Z0, Z6
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z6
+	VFMADD231PS winoConsts<>+576(SB), Z3, Z6
+	VMULPS      winoConsts<>+640(SB), Z0, Z7
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z7
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z7
+	VFMADD231PS winoConsts<>+832(SB), Z3, Z7
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z0
+	VFMADD231PS winoConsts<>+960(SB), Z3, Z0
+	VMOVAPS     Z3, Z1
+	VMOVUPS     Z4, 192(DX)
+	VMOVUPS     Z5, 448(DX)
+	VMOVUPS     Z6, 704(DX)
+	VMOVUPS     Z7, 960(DX)
+	VMOVUPS     Z0, 1216(DX)
+	VMOVUPS     Z1, 1472(DX)
+	ADDQ        SI, R10
+	MOVQ        AX, R10
+	VMOVUPS     (DX), Z0
+	VMOVUPS     64(DX), Z1
+	VMOVUPS     128(DX), Z2
+	VMOVUPS     192(DX), Z3
+	VMULPS      winoConsts<>+448(SB), Z0, Z4
+	VMULPS      winoConsts<>+512(SB), Z0, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z3, Z5
+	VMULPS      winoConsts<>+512(SB), Z0, Z6
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z6
+	VFMADD231PS winoConsts<>+576(SB), Z3, Z6
+	VMULPS      winoConsts<>+640(SB), Z0, Z7
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z7
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z7
+	VFMADD231PS winoConsts<>+832(SB), Z3, Z7
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z0
+	VFMADD231PS winoConsts<>+960(SB), Z3, Z0
+	VMOVAPS     Z3, Z1
+	VMOVUPS     Z4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z7, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     256(DX), Z0
+	VMOVUPS     320(DX), Z1
+	VMOVUPS     384(DX), Z2
+	VMOVUPS     448(DX), Z3
+	VMULPS      winoConsts<>+448(SB), Z0, Z4
+	VMULPS      winoConsts<>+512(SB), Z0, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z3, Z5
+	VMULPS      winoConsts<>+512(SB), Z0, Z6
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z6
+	VFMADD231PS winoConsts<>+576(SB), Z3, Z6
+	VMULPS      winoConsts<>+640(SB), Z0, Z7
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z7
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z7
+	VFMADD231PS winoConsts<>+832(SB), Z3, Z7
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z0
+	VFMADD231PS winoConsts<>+960(SB), Z3, Z0
+	VMOVAPS     Z3, Z1
+	VMOVUPS     Z4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z7, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     512(DX), Z0
+	VMOVUPS     576(DX), Z1
+	VMOVUPS     640(DX), Z2
+	VMOVUPS     704(DX), Z3
+	VMULPS      winoConsts<>+448(SB), Z0, Z4
+	VMULPS      winoConsts<>+512(SB), Z0, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z3, Z5
+	VMULPS      winoConsts<>+512(SB), Z0, Z6
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z6
+	VFMADD231PS winoConsts<>+576(SB), Z3, Z6
+	VMULPS      winoConsts<>+640(SB), Z0, Z7
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z7
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z7
+	VFMADD231PS winoConsts<>+832(SB), Z3, Z7
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z0
+	VFMADD231PS winoConsts<>+960(SB), Z3, Z0
+	VMOVAPS     Z3, Z1
+	VMOVUPS     Z4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z7, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     768(DX), Z0
+	VMOVUPS     832(DX), Z1
+	VMOVUPS     896(DX), Z2
+	VMOVUPS     960(DX), Z3
+	VMULPS      winoConsts<>+448(SB), Z0, Z4
+	VMULPS      winoConsts<>+512(SB), Z0, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z3, Z5
+	VMULPS      winoConsts<>+512(SB), Z0, Z6
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z6
+	VFMADD231PS winoConsts<>+576(SB), Z3, Z6
+	VMULPS      winoConsts<>+640(SB), Z0, Z7
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z7
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z7
+	VFMADD231PS winoConsts<>+832(SB), Z3, Z7
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z0
+	VFMADD231PS winoConsts<>+960(SB), Z3, Z0
+	VMOVAPS     Z3, Z1
+	VMOVUPS     Z4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z7, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     1024(DX), Z0
+	VMOVUPS     1088(DX), Z1
+	VMOVUPS     1152(DX), Z2
+	VMOVUPS     1216(DX), Z3
+	VMULPS      winoConsts<>+448(SB), Z0, Z4
+	VMULPS      winoConsts<>+512(SB), Z0, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z3, Z5
+	VMULPS      winoConsts<>+512(SB), Z0, Z6
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z6
+	VFMADD231PS winoConsts<>+576(SB), Z3, Z6
+	VMULPS      winoConsts<>+640(SB), Z0, Z7
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z7
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z7
+	VFMADD231PS winoConsts<>+832(SB), Z3, Z7
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z0
+	VFMADD231PS winoConsts<>+960(SB), Z3, Z0
+	VMOVAPS     Z3, Z1
+	VMOVUPS     Z4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z7, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     1280(DX), Z0
+	VMOVUPS     1344(DX), Z1
+	VMOVUPS     1408(DX), Z2
+	VMOVUPS     1472(DX), Z3
+	VMULPS      winoConsts<>+448(SB), Z0, Z4
+	VMULPS      winoConsts<>+512(SB), Z0, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z5
+	VFMADD231PS winoConsts<>+512(SB), Z3, Z5
+	VMULPS      winoConsts<>+512(SB), Z0, Z6
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z6
+	VFMADD231PS winoConsts<>+512(SB), Z2, Z6
+	VFMADD231PS winoConsts<>+576(SB), Z3, Z6
+	VMULPS      winoConsts<>+640(SB), Z0, Z7
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z7
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z7
+	VFMADD231PS winoConsts<>+832(SB), Z3, Z7
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VFMADD231PS winoConsts<>+576(SB), Z2, Z0
+	VFMADD231PS winoConsts<>+960(SB), Z3, Z0
+	VMOVAPS     Z3, Z1
+	VMOVUPS     Z4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z7, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z1, (R10)
+	ADDQ        DI, R10
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, AX
+	DECQ        R8
+	JNZ         winoFilter4AVX512_vec
+	VZEROUPPER
+	RET
+
+// func winoFilter2AVX512(v *float32, x *float32, s *float32, ldx int, cx int, ps int, nvec int)
+// Requires: AVX, AVX512F
+TEXT ·winoFilter2AVX512(SB), NOSPLIT, $0-56
+	MOVQ v+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ s+16(FP), DX
+	MOVQ ldx+24(FP), BX
+	MOVQ cx+32(FP), SI
+	MOVQ ps+40(FP), DI
+	MOVQ nvec+48(FP), R8
+	SHLQ $0x02, BX
+	SHLQ $0x02, SI
+	SHLQ $0x02, DI
+	LEAQ (BX)(BX*2), R9
+
+winoFilter2AVX512_vec:
+	MOVQ        CX, R10
+	LEAQ        (R10)(R9*1), R11
+	VMOVUPS     (R10), Z0
+	VMOVUPS     (R10)(BX*1), Z1
+	VMULPS      winoConsts<>+448(SB), Z0, Z2
+	VMULPS      winoConsts<>+512(SB), Z0, Z3
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z3
+	VMULPS      winoConsts<>+512(SB), Z0, Z4
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z4
+	VMULPS      winoConsts<>+640(SB), Z0, Z5
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z5
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VMOVAPS     Z1, Z1
+	VMOVUPS     Z2, (DX)
+	VMOVUPS     Z3, 128(DX)
+	VMOVUPS     Z4, 256(DX)
+	VMOVUPS     Z5, 384(DX)
+	VMOVUPS     Z0, 512(DX)
+	VMOVUPS     Z1, 640(DX)
+	ADDQ        SI, R10
+	LEAQ        (R10)(R9*1), R11
+	VMOVUPS     (R10), Z0
+	VMOVUPS     (R10)(BX*1), Z1
+	VMULPS      winoConsts<>+448(SB), Z0, Z2
+	VMULPS      winoConsts<>+512(SB), Z0, Z3
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z3
+	VMULPS      winoConsts<>+512(SB), Z0, Z4
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z4
+	VMULPS      winoConsts<>+640(SB), Z0, Z5
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z5
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VMOVAPS     Z1, Z1
+	VMOVUPS     Z2, 64(DX)
+	VMOVUPS     Z3, 192(DX)
+	VMOVUPS     Z4, 320(DX)
+	VMOVUPS     Z5, 448(DX)
+	VMOVUPS     Z0, 576(DX)
+	VMOVUPS     Z1, 704(DX)
+	ADDQ        SI, R10
+	MOVQ        AX, R10
+	VMOVUPS     (DX), Z0
+	VMOVUPS     64(DX), Z1
+	VMULPS      winoConsts<>+448(SB), Z0, Z2
+	VMULPS      winoConsts<>+512(SB), Z0, Z3
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z3
+	VMULPS      winoConsts<>+512(SB), Z0, Z4
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z4
+	VMULPS      winoConsts<>+640(SB), Z0, Z5
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z5
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VMOVAPS     Z1, Z1
+	VMOVUPS     Z2, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z3, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     128(DX), Z0
+	VMOVUPS     192(DX), Z1
+	VMULPS      winoConsts<>+448(SB), Z0, Z2
+	VMULPS      winoConsts<>+512(SB), Z0, Z3
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z3
+	VMULPS      winoConsts<>+512(SB), Z0, Z4
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z4
+	VMULPS      winoConsts<>+640(SB), Z0, Z5
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z5
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VMOVAPS     Z1, Z1
+	VMOVUPS     Z2, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z3, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     256(DX), Z0
+	VMOVUPS     320(DX), Z1
+	VMULPS      winoConsts<>+448(SB), Z0, Z2
+	VMULPS      winoConsts<>+512(SB), Z0, Z3
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z3
+	VMULPS      winoConsts<>+512(SB), Z0, Z4
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z4
+	VMULPS      winoConsts<>+640(SB), Z0, Z5
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z5
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VMOVAPS     Z1, Z1
+	VMOVUPS     Z2, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z3, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     384(DX), Z0
+	VMOVUPS     448(DX), Z1
+	VMULPS      winoConsts<>+448(SB), Z0, Z2
+	VMULPS      winoConsts<>+512(SB), Z0, Z3
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z3
+	VMULPS      winoConsts<>+512(SB), Z0, Z4
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z4
+	VMULPS      winoConsts<>+640(SB), Z0, Z5
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z5
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VMOVAPS     Z1, Z1
+	VMOVUPS     Z2, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z3, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     512(DX), Z0
+	VMOVUPS     576(DX), Z1
+	VMULPS      winoConsts<>+448(SB), Z0, Z2
+	VMULPS      winoConsts<>+512(SB), Z0, Z3
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z3
+	VMULPS      winoConsts<>+512(SB), Z0, Z4
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z4
+	VMULPS      winoConsts<>+640(SB), Z0, Z5
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z5
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VMOVAPS     Z1, Z1
+	VMOVUPS     Z2, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z3, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     640(DX), Z0
+	VMOVUPS     704(DX), Z1
+	VMULPS      winoConsts<>+448(SB), Z0, Z2
+	VMULPS      winoConsts<>+512(SB), Z0, Z3
+	VFMADD231PS winoConsts<>+512(SB), Z1, Z3
+	VMULPS      winoConsts<>+512(SB), Z0, Z4
+	VFMADD231PS winoConsts<>+576(SB), Z1, Z4
+	VMULPS      winoConsts<>+640(SB), Z0, Z5
+	VFMADD231PS winoConsts<>+704(SB), Z1, Z5
+	VMULPS      winoConsts<>+640(SB), Z0, Z0
+	VFMADD231PS winoConsts<>+768(SB), Z1, Z0
+	VMOVAPS     Z1, Z1
+	VMOVUPS     Z2, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z3, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Z1, (R10)
+	ADDQ        DI, R10
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, AX
+	DECQ        R8
+	JNZ         winoFilter2AVX512_vec
+	VZEROUPPER
+	RET
+
+// func winoOutput3AVX512(z *float32, mm *float32, bias *float32, s *float32, ps int, ldz int, cz int, nvec int, floor float32)
+// Requires: AVX, AVX512F, SSE
+TEXT ·winoOutput3AVX512(SB), NOSPLIT, $0-68
+	MOVQ         z+0(FP), AX
+	MOVQ         mm+8(FP), CX
+	MOVQ         bias+16(FP), DX
+	MOVQ         s+24(FP), BX
+	MOVQ         ps+32(FP), SI
+	MOVQ         ldz+40(FP), DI
+	MOVQ         cz+48(FP), R8
+	MOVQ         nvec+56(FP), R9
+	MOVSS        floor+64(FP), X0
+	VBROADCASTSS X0, Z0
+	SHLQ         $0x02, SI
+	SHLQ         $0x02, DI
+	SHLQ         $0x02, R8
+	LEAQ         (DI)(DI*2), R10
+
+winoOutput3_vec:
+	MOVQ        CX, R10
+	VMOVUPS     (R10), Z1
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z2
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z3
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z4
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z5
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z6
+	ADDQ        SI, R10
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
+	VADDPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+0(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+0(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VMOVUPS     Z1, (BX)
+	VMOVUPS     Z8, 64(BX)
+	VMOVUPS     Z2, 128(BX)
+	VMOVUPS     (R10), Z1
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z2
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z3
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z4
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z5
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z6
+	ADDQ        SI, R10
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
+	VADDPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+0(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+0(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VMOVUPS     Z1, 192(BX)
+	VMOVUPS     Z8, 256(BX)
+	VMOVUPS     Z2, 320(BX)
+	VMOVUPS     (R10), Z1
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z2
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z3
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z4
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z5
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z6
+	ADDQ        SI, R10
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
+	VADDPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+0(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+0(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VMOVUPS     Z1, 384(BX)
+	VMOVUPS     Z8, 448(BX)
+	VMOVUPS     Z2, 512(BX)
+	VMOVUPS     (R10), Z1
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z2
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z3
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z4
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z5
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z6
+	ADDQ        SI, R10
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
+	VADDPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+0(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+0(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VMOVUPS     Z1, 576(BX)
+	VMOVUPS     Z8, 640(BX)
+	VMOVUPS     Z2, 704(BX)
+	VMOVUPS     (R10), Z1
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z2
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z3
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z4
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z5
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z6
+	ADDQ        SI, R10
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
+	VADDPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+0(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+0(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VMOVUPS     Z1, 768(BX)
+	VMOVUPS     Z8, 832(BX)
+	VMOVUPS     Z2, 896(BX)
+	VMOVUPS     (R10), Z1
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z2
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z3
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z4
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z5
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Z6
+	ADDQ        SI, R10
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
+	VADDPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+0(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+0(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VMOVUPS     Z1, 960(BX)
+	VMOVUPS     Z8, 1024(BX)
+	VMOVUPS     Z2, 1088(BX)
+	VMOVUPS     (DX), Z7
+	MOVQ        AX, R10
+	VMOVUPS     (BX), Z1
+	VMOVUPS     192(BX), Z2
+	VMOVUPS     384(BX), Z3
+	VMOVUPS     576(BX), Z4
+	VMOVUPS     768(BX), Z5
+	VMOVUPS     960(BX), Z6
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
+	VADDPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+0(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+0(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VADDPS      Z7, Z1, Z1
+	VMAXPS      Z1, Z0, Z1
+	VMOVUPS     Z1, (R10)
+	VADDPS      Z7, Z8, Z8
+	VMAXPS      Z8, Z0, Z8
+	VMOVUPS     Z8, (R10)(DI*1)
+	VADDPS      Z7, Z2, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, (R10)(DI*2)
+	ADDQ        R8, R10
+	VMOVUPS     64(BX), Z1
+	VMOVUPS     256(BX), Z2
+	VMOVUPS     448(BX), Z3
+	VMOVUPS     640(BX), Z4
+	VMOVUPS     832(BX), Z5
+	VMOVUPS     1024(BX), Z6
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
+	VADDPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+0(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+0(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VADDPS      Z7, Z1, Z1
+	VMAXPS      Z1, Z0, Z1
+	VMOVUPS     Z1, (R10)
+	VADDPS      Z7, Z8, Z8
+	VMAXPS      Z8, Z0, Z8
+	VMOVUPS     Z8, (R10)(DI*1)
+	VADDPS      Z7, Z2, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, (R10)(DI*2)
+	ADDQ        R8, R10
+	VMOVUPS     128(BX), Z1
+	VMOVUPS     320(BX), Z2
+	VMOVUPS     512(BX), Z3
+	VMOVUPS     704(BX), Z4
+	VMOVUPS     896(BX), Z5
+	VMOVUPS     1088(BX), Z6
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
+	VADDPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+0(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+0(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VADDPS      Z7, Z1, Z1
+	VMAXPS      Z1, Z0, Z1
+	VMOVUPS     Z1, (R10)
+	VADDPS      Z7, Z8, Z8
+	VMAXPS      Z8, Z0, Z8
+	VMOVUPS     Z8, (R10)(DI*1)
+	VADDPS      Z7, Z2, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, (R10)(DI*2)
+	ADDQ        R8, R10
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, DX
+	DECQ        R9
+	JNZ         winoOutput3_vec
+	VZEROUPPER
+	RET
+
+// func winoOutput5AVX512(z *float32, mm *float32, bias *float32, s *float32, ps int, ldz int, cz int, nvec int, floor float32)
+// Requires: AVX, AVX512F, SSE
+TEXT ·winoOutput5AVX512(SB), NOSPLIT, $0-68
+	MOVQ         z+0(FP), AX
+	MOVQ         mm+8(FP), CX
+	MOVQ         bias+16(FP), DX
+	MOVQ         s+24(FP), BX
+	MOVQ         ps+32(FP), SI
+	MOVQ         ldz+40(FP), DI
+	MOVQ         cz+48(FP), R8
+	MOVQ         nvec+56(FP), R9
+	MOVSS        floor+64(FP), X0
+	VBROADCASTSS X0, Z0
+	SHLQ         $0x02, SI
+	SHLQ         $0x02, DI
+	SHLQ         $0x02, R8
+	LEAQ         (DI)(DI*2), R10
+
+winoOutput5_vec:
+	MOVQ        CX, R11
+	VMOVUPS     (R11), Z1
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z2
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z3
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z4
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z5
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z6
+	ADDQ        SI, R11
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
+	VADDPS      Z3, Z2, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z4, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z5, Z9
+	VSUBPS      Z3, Z2, Z10
+	VFMADD231PS winoConsts<>+320(SB), Z4, Z10
+	VFMADD231PS winoConsts<>+384(SB), Z5, Z10
+	VADDPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+1024(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+1024(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VMOVUPS     Z1, (BX)
+	VMOVUPS     Z8, 64(BX)
+	VMOVUPS     Z9, 128(BX)
+	VMOVUPS     Z10, 192(BX)
+	VMOVUPS     Z2, 256(BX)
+	VMOVUPS     (R11), Z1
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z2
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z3
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z4
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z5
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z6
+	ADDQ        SI, R11
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
+	VADDPS      Z3, Z2, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z4, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z5, Z9
+	VSUBPS      Z3, Z2, Z10
+	VFMADD231PS winoConsts<>+320(SB), Z4, Z10
+	VFMADD231PS winoConsts<>+384(SB), Z5, Z10
+	VADDPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+1024(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+1024(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VMOVUPS     Z1, 320(BX)
+	VMOVUPS     Z8, 384(BX)
+	VMOVUPS     Z9, 448(BX)
+	VMOVUPS     Z10, 512(BX)
+	VMOVUPS     Z2, 576(BX)
+	VMOVUPS     (R11), Z1
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z2
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z3
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z4
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z5
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z6
+	ADDQ        SI, R11
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
+	VADDPS      Z3, Z2, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z4, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z5, Z9
+	VSUBPS      Z3, Z2, Z10
+	VFMADD231PS winoConsts<>+320(SB), Z4, Z10
+	VFMADD231PS winoConsts<>+384(SB), Z5, Z10
+	VADDPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+1024(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+1024(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VMOVUPS     Z1, 640(BX)
+	VMOVUPS     Z8, 704(BX)
+	VMOVUPS     Z9, 768(BX)
+	VMOVUPS     Z10, 832(BX)
+	VMOVUPS     Z2, 896(BX)
+	VMOVUPS     (R11), Z1
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z2
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z3
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z4
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z5
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z6
+	ADDQ        SI, R11
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
+	VADDPS      Z3, Z2, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z4, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z5, Z9
+	VSUBPS      Z3, Z2, Z10
+	VFMADD231PS winoConsts<>+320(SB), Z4, Z10
+	VFMADD231PS winoConsts<>+384(SB), Z5, Z10
+	VADDPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+1024(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+1024(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VMOVUPS     Z1, 960(BX)
+	VMOVUPS     Z8, 1024(BX)
+	VMOVUPS     Z9, 1088(BX)
+	VMOVUPS     Z10, 1152(BX)
+	VMOVUPS     Z2, 1216(BX)
+	VMOVUPS     (R11), Z1
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z2
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z3
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z4
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z5
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z6
+	ADDQ        SI, R11
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
+	VADDPS      Z3, Z2, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z4, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z5, Z9
+	VSUBPS      Z3, Z2, Z10
+	VFMADD231PS winoConsts<>+320(SB), Z4, Z10
+	VFMADD231PS winoConsts<>+384(SB), Z5, Z10
+	VADDPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+1024(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+1024(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VMOVUPS     Z1, 1280(BX)
+	VMOVUPS     Z8, 1344(BX)
+	VMOVUPS     Z9, 1408(BX)
+	VMOVUPS     Z10, 1472(BX)
+	VMOVUPS     Z2, 1536(BX)
+	VMOVUPS     (R11), Z1
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z2
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z3
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z4
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z5
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z6
+	ADDQ        SI, R11
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
+	VADDPS      Z3, Z2, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z4, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z5, Z9
+	VSUBPS      Z3, Z2, Z10
+	VFMADD231PS winoConsts<>+320(SB), Z4, Z10
+	VFMADD231PS winoConsts<>+384(SB), Z5, Z10
+	VADDPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+1024(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+1024(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VMOVUPS     Z1, 1600(BX)
+	VMOVUPS     Z8, 1664(BX)
+	VMOVUPS     Z9, 1728(BX)
+	VMOVUPS     Z10, 1792(BX)
+	VMOVUPS     Z2, 1856(BX)
+	VMOVUPS     (DX), Z7
+	MOVQ        AX, R11
+	VMOVUPS     (BX), Z1
+	VMOVUPS     320(BX), Z2
+	VMOVUPS     640(BX), Z3
+	VMOVUPS     960(BX), Z4
+	VMOVUPS     1280(BX), Z5
+	VMOVUPS     1600(BX), Z6
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
+	VADDPS      Z3, Z2, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z4, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z5, Z9
+	VSUBPS      Z3, Z2, Z10
+	VFMADD231PS winoConsts<>+320(SB), Z4, Z10
+	VFMADD231PS winoConsts<>+384(SB), Z5, Z10
+	VADDPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+1024(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+1024(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VADDPS      Z7, Z1, Z1
+	VMAXPS      Z1, Z0, Z1
+	VMOVUPS     Z1, (R11)
+	VADDPS      Z7, Z8, Z8
+	VMAXPS      Z8, Z0, Z8
+	VMOVUPS     Z8, (R11)(DI*1)
+	VADDPS      Z7, Z9, Z9
+	VMAXPS      Z9, Z0, Z9
+	VMOVUPS     Z9, (R11)(DI*2)
+	VADDPS      Z7, Z10, Z10
+	VMAXPS      Z10, Z0, Z10
+	VMOVUPS     Z10, (R11)(R10*1)
+	VADDPS      Z7, Z2, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, (R11)(DI*4)
+	ADDQ        R8, R11
+	VMOVUPS     64(BX), Z1
+	VMOVUPS     384(BX), Z2
+	VMOVUPS     704(BX), Z3
+	VMOVUPS     1024(BX), Z4
+	VMOVUPS     1344(BX), Z5
+	VMOVUPS     1664(BX), Z6
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
+	VADDPS      Z3, Z2, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z4, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z5, Z9
+	VSUBPS      Z3, Z2, Z10
+	VFMADD231PS winoConsts<>+320(SB), Z4, Z10
+	VFMADD231PS winoConsts<>+384(SB), Z5, Z10
+	VADDPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+1024(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+1024(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VADDPS      Z7, Z1, Z1
+	VMAXPS      Z1, Z0, Z1
+	VMOVUPS     Z1, (R11)
+	VADDPS      Z7, Z8, Z8
+	VMAXPS      Z8, Z0, Z8
+	VMOVUPS     Z8, (R11)(DI*1)
+	VADDPS      Z7, Z9, Z9
+	VMAXPS      Z9, Z0, Z9
+	VMOVUPS     Z9, (R11)(DI*2)
+	VADDPS      Z7, Z10, Z10
+	VMAXPS      Z10, Z0, Z10
+	VMOVUPS     Z10, (R11)(R10*1)
+	VADDPS      Z7, Z2, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, (R11)(DI*4)
+	ADDQ        R8, R11
+	VMOVUPS     128(BX), Z1
+	VMOVUPS     448(BX), Z2
+	VMOVUPS     768(BX), Z3
+	VMOVUPS     1088(BX), Z4
+	VMOVUPS     1408(BX), Z5
+	VMOVUPS     1728(BX), Z6
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
+	VADDPS      Z3, Z2, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z4, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z5, Z9
+	VSUBPS      Z3, Z2, Z10
+	VFMADD231PS winoConsts<>+320(SB), Z4, Z10
+	VFMADD231PS winoConsts<>+384(SB), Z5, Z10
+	VADDPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+1024(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+1024(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VADDPS      Z7, Z1, Z1
+	VMAXPS      Z1, Z0, Z1
+	VMOVUPS     Z1, (R11)
+	VADDPS      Z7, Z8, Z8
+	VMAXPS      Z8, Z0, Z8
+	VMOVUPS     Z8, (R11)(DI*1)
+	VADDPS      Z7, Z9, Z9
+	VMAXPS      Z9, Z0, Z9
+	VMOVUPS     Z9, (R11)(DI*2)
+	VADDPS      Z7, Z10, Z10
+	VMAXPS      Z10, Z0, Z10
+	VMOVUPS     Z10, (R11)(R10*1)
+	VADDPS      Z7, Z2, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, (R11)(DI*4)
+	ADDQ        R8, R11
+	VMOVUPS     192(BX), Z1
+	VMOVUPS     512(BX), Z2
+	VMOVUPS     832(BX), Z3
+	VMOVUPS     1152(BX), Z4
+	VMOVUPS     1472(BX), Z5
+	VMOVUPS     1792(BX), Z6
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
+	VADDPS      Z3, Z2, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z4, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z5, Z9
+	VSUBPS      Z3, Z2, Z10
+	VFMADD231PS winoConsts<>+320(SB), Z4, Z10
+	VFMADD231PS winoConsts<>+384(SB), Z5, Z10
+	VADDPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+1024(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+1024(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VADDPS      Z7, Z1, Z1
+	VMAXPS      Z1, Z0, Z1
+	VMOVUPS     Z1, (R11)
+	VADDPS      Z7, Z8, Z8
+	VMAXPS      Z8, Z0, Z8
+	VMOVUPS     Z8, (R11)(DI*1)
+	VADDPS      Z7, Z9, Z9
+	VMAXPS      Z9, Z0, Z9
+	VMOVUPS     Z9, (R11)(DI*2)
+	VADDPS      Z7, Z10, Z10
+	VMAXPS      Z10, Z0, Z10
+	VMOVUPS     Z10, (R11)(R10*1)
+	VADDPS      Z7, Z2, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, (R11)(DI*4)
+	ADDQ        R8, R11
+	VMOVUPS     256(BX), Z1
+	VMOVUPS     576(BX), Z2
+	VMOVUPS     896(BX), Z3
+	VMOVUPS     1216(BX), Z4
+	VMOVUPS     1536(BX), Z5
+	VMOVUPS     1856(BX), Z6
+	VADDPS      Z2, Z1, Z1
+	VADDPS      Z3, Z1, Z1
+	VADDPS      Z4, Z1, Z1
+	VADDPS      Z5, Z1, Z1
+	VSUBPS      Z3, Z2, Z8
+	VFMADD231PS winoConsts<>+256(SB), Z4, Z8
+	VFMADD231PS winoConsts<>+192(SB), Z5, Z8
+	VADDPS      Z3, Z2, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z4, Z9
+	VFMADD231PS winoConsts<>+0(SB), Z5, Z9
+	VSUBPS      Z3, Z2, Z10
+	VFMADD231PS winoConsts<>+320(SB), Z4, Z10
+	VFMADD231PS winoConsts<>+384(SB), Z5, Z10
+	VADDPS      Z3, Z2, Z2
+	VFMADD231PS winoConsts<>+1024(SB), Z4, Z2
+	VFMADD231PS winoConsts<>+1024(SB), Z5, Z2
+	VADDPS      Z6, Z2, Z2
+	VADDPS      Z7, Z1, Z1
+	VMAXPS      Z1, Z0, Z1
+	VMOVUPS     Z1, (R11)
+	VADDPS      Z7, Z8, Z8
+	VMAXPS      Z8, Z0, Z8
+	VMOVUPS     Z8, (R11)(DI*1)
+	VADDPS      Z7, Z9, Z9
+	VMAXPS      Z9, Z0, Z9
+	VMOVUPS     Z9, (R11)(DI*2)
+	VADDPS      Z7, Z10, Z10
+	VMAXPS      Z10, Z0, Z10
+	VMOVUPS     Z10, (R11)(R10*1)
+	VADDPS      Z7, Z2, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMOVUPS     Z2, (R11)(DI*4)
+	ADDQ        R8, R11
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, DX
+	DECQ        R9
+	JNZ         winoOutput5_vec
 	VZEROUPPER
 	RET

@@ -118,3 +118,11 @@ func winoOutput2AVX512(z, mm, bias, s *float32, ps, ldz, cz, nvec int, floor flo
 }
 func winoFilter3AVX512(v, x, s *float32, ldx, cx, ps, nvec int) { panic("kernels: no AVX-512") }
 func winoFilter5AVX512(v, x, s *float32, ldx, cx, ps, nvec int) { panic("kernels: no AVX-512") }
+func winoFilter4AVX512(v, x, s *float32, ldx, cx, ps, nvec int) { panic("kernels: no AVX-512") }
+func winoFilter2AVX512(v, x, s *float32, ldx, cx, ps, nvec int) { panic("kernels: no AVX-512") }
+func winoOutput3AVX512(z, mm, bias, s *float32, ps, ldz, cz, nvec int, floor float32) {
+	panic("kernels: no AVX-512")
+}
+func winoOutput5AVX512(z, mm, bias, s *float32, ps, ldz, cz, nvec int, floor float32) {
+	panic("kernels: no AVX-512")
+}

@@ -30,7 +30,7 @@ import (
 // so the results are bit-identical for any GOMAXPROCS; they differ from
 // the direct sum's by rounding, within 3e-6 of the sum of the terms'
 // magnitudes where the direct sum's is within 3e-7 (TestWinogradError).
-// The kernel gradient stays direct.
+// The kernel gradient runs on the same windows (see winoGrad).
 type winoPlan struct {
 	g      ConvGeom
 	f, m   int
@@ -47,6 +47,7 @@ type winoPlan struct {
 	bias   []float32 // f zeros, the bias when there is none
 	filter func(v, x, s *float32, ldx, cx, ps, nvec int)
 	output func(z, mm, bias, s *float32, ps, ldz, cz, nvec int, floor float32)
+	grad   *winoGrad // the kernel gradient, made at its first call
 }
 
 const (
@@ -231,7 +232,7 @@ func (c *Conv) winoBlock(worker, b int) {
 		img := c.x[i*g.H*g.W*C : (i+1)*g.H*g.W*C]
 		for tx := range p.tw {
 			t := (r-r0)*p.tw + tx
-			src, ld := p.window(buf, img, ty*m-g.PadTop, tx*m-g.PadLeft)
+			src, ld := p.window(buf.d, img, ty*m-g.PadTop, tx*m-g.PadLeft)
 			winoInputAVX512(&buf.v[t*C], &src[0], &buf.s[0], ld, C, tiles*C, C/16)
 		}
 	}
@@ -275,15 +276,15 @@ func (c *Conv) winoBlock(worker, b int) {
 
 // window returns the 6×6 window of image img (H×W×C) at row y0 and
 // column x0 and its row stride: in place when it lies inside the image,
-// else gathered into buf.d with zeros outside.
-func (p *winoPlan) window(buf *winoBuf, img []float32, y0, x0 int) ([]float32, int) {
+// else gathered into d (36·C floats) with zeros outside.
+func (p *winoPlan) window(d, img []float32, y0, x0 int) ([]float32, int) {
 	g := &p.g
 	C := g.C
 	if y0 >= 0 && x0 >= 0 && y0+winoAlpha <= g.H && x0+winoAlpha <= g.W {
 		return img[(y0*g.W+x0)*C:], g.W * C
 	}
 	for i := range winoAlpha {
-		row := buf.d[i*winoAlpha*C : (i+1)*winoAlpha*C]
+		row := d[i*winoAlpha*C : (i+1)*winoAlpha*C]
 		iy := y0 + i
 		if iy < 0 || iy >= g.H {
 			clear(row)
@@ -298,5 +299,5 @@ func (p *winoPlan) window(buf *winoBuf, img []float32, y0, x0 int) ([]float32, i
 		}
 		clear(row[hi*C:])
 	}
-	return buf.d, winoAlpha * C
+	return d, winoAlpha * C
 }

@@ -117,9 +117,9 @@ func winoGeoms() []struct {
 	}
 }
 
-// Winograd's forward pass and input gradient match the direct sums', by
-// checkConv (guards, NaNs, the epilogue, finish) within the transforms'
-// rounding, whatever the number of workers, bit for bit.
+// Winograd's forward pass and both gradients match the direct sums', by
+// checkConv (guards, NaNs, the epilogue, finish, prepare) within the
+// transforms' rounding, whatever the number of workers, bit for bit.
 func TestWinogradConv(t *testing.T) {
 	winogradOn(t)
 	defer func(v int) { parallelConvFlops = v }(parallelConvFlops)
@@ -133,19 +133,28 @@ func TestWinogradConv(t *testing.T) {
 		if c.wino == nil || c.data == nil || c.data.wino == nil {
 			t.Fatalf("%s: not planned by Winograd's transforms", name)
 		}
-		for _, n := range []int{1, 3} {
+		ns := []int{1, 3}
+		if g.H*g.W < 200 {
+			ns = append(ns, 20) // blocks of the kernel gradient that span images
+		}
+		for _, n := range ns {
 			cc := newConvCase(g, f, n, rng)
 			parallelConvFlops = 0
 			checkConv(t, fmt.Sprintf("%s/n=%d", name, n), c, cc)
-			var outs [2][]float32
+			var outs, dws [2][]float32
 			for i, procs := range []int{1, 2} {
 				prev := runtime.GOMAXPROCS(procs)
 				outs[i] = make([]float32, len(cc.dz))
 				c.Forward(outs[i], cc.x, cc.w, n, ConvEpilogue{}, nil)
+				dws[i] = make([]float32, len(cc.w)+f)
+				c.BackwardFilter(dws[i][:len(cc.w)], dws[i][len(cc.w):], cc.x, cc.dz, n, nil)
 				runtime.GOMAXPROCS(prev)
 			}
 			if !slices.Equal(outs[0], outs[1]) {
 				t.Errorf("%s/n=%d: other bits on one core than on two", name, n)
+			}
+			if !slices.Equal(dws[0], dws[1]) {
+				t.Errorf("%s/n=%d: other kernel gradient bits on one core than on two", name, n)
 			}
 		}
 	}
@@ -155,8 +164,8 @@ func TestWinogradConv(t *testing.T) {
 // magnitudes, as checkConv measures it.
 const winoTolerance = 1e-5
 
-// The largest error of Winograd's forward pass, over the sum of the terms'
-// magnitudes, on the tutorial's convolutions: what winoTolerance bounds.
+// The largest error of Winograd's forward pass and kernel gradient, over
+// the sum of the terms' magnitudes: what winoTolerance bounds.
 func TestWinogradError(t *testing.T) {
 	winogradOn(t)
 	rng := rand.New(rand.NewPCG(7, 8))
@@ -172,9 +181,19 @@ func TestWinogradError(t *testing.T) {
 			worst = max(worst, math.Abs(float64(z[i])-v)/cc.zs[i])
 			worstDirect = max(worstDirect, math.Abs(float64(direct[i])-v)/cc.zs[i])
 		}
-		t.Logf("%dx%dx%d-%d-%dx%d: largest error %.2g of the terms' magnitudes (direct %.2g)", g.H, g.W, g.C, f, g.KH, g.KW, worst, worstDirect)
-		if worst > winoTolerance/2 {
-			t.Errorf("%dx%dx%d-%d-%dx%d: error %.2g, over half the tolerance", g.H, g.W, g.C, f, g.KH, g.KW, worst)
+		dw := make([]float32, len(cc.w))
+		NewConv(g, f).BackwardFilter(dw, nil, cc.x, cc.dz, 2, nil)
+		dwDirect := make([]float32, len(cc.w))
+		newConv(g, f, convOptions{sum: true}).BackwardFilter(dwDirect, nil, cc.x, cc.dz, 2, nil)
+		var worstDW, worstDWDirect float64
+		for i, v := range cc.dw {
+			worstDW = max(worstDW, math.Abs(float64(dw[i])-v)/cc.dws[i])
+			worstDWDirect = max(worstDWDirect, math.Abs(float64(dwDirect[i])-v)/cc.dws[i])
+		}
+		t.Logf("%dx%dx%d-%d-%dx%d: largest error %.2g of the terms' magnitudes (direct %.2g), kernel gradient %.2g (direct %.2g)",
+			g.H, g.W, g.C, f, g.KH, g.KW, worst, worstDirect, worstDW, worstDWDirect)
+		if worst > winoTolerance/2 || worstDW > winoTolerance/2 {
+			t.Errorf("%dx%dx%d-%d-%dx%d: errors %.2g and %.2g, over half the tolerance", g.H, g.W, g.C, f, g.KH, g.KW, worst, worstDW)
 		}
 	}
 }

@@ -24,13 +24,27 @@ var winoBT = [][]float64{
 	{0, 4, 0, -5, 0, 1},
 }
 
-// winoAT is Aᵀ, the output transform of m×m outputs.
+// winoAT is Aᵀ, the output transform of m×m outputs: 4 and 2 for the
+// forward pass, 3 and 5 for the kernel gradients of 3×3 and 5×5 kernels
+// (F(3×3, 4×4) and F(5×5, 2×2), the outputs' gradient as the filter).
 var winoAT = map[int][][]float64{
+	5: {
+		{1, 1, 1, 1, 1, 0},
+		{0, 1, -1, 2, -2, 0},
+		{0, 1, 1, 4, 4, 0},
+		{0, 1, -1, 8, -8, 0},
+		{0, 1, 1, 16, 16, 1},
+	},
 	4: {
 		{1, 1, 1, 1, 1, 0},
 		{0, 1, -1, 2, -2, 0},
 		{0, 1, 1, 4, 4, 0},
 		{0, 1, -1, 8, -8, 1},
+	},
+	3: {
+		{1, 1, 1, 1, 1, 0},
+		{0, 1, -1, 2, -2, 0},
+		{0, 1, 1, 4, 4, 1},
 	},
 	2: {
 		{1, 1, 1, 1, 1, 0},
@@ -45,7 +59,7 @@ var (
 
 func init() {
 	seen := map[float64]bool{1: true, -1: true, 0: true}
-	for _, m := range [][][]float64{winoBT, winoAT[4], winoAT[2], winoG(3), winoG(5)} {
+	for _, m := range [][][]float64{winoBT, winoAT[4], winoAT[2], winoG(3), winoG(5), winoAT[3], winoAT[5], winoG(4), winoG(2)} {
 		for _, row := range m {
 			for _, v := range row {
 				if !seen[v] {
@@ -203,7 +217,8 @@ func zmms(n int) []VecVirtual {
 //
 // the columns of d first (T·d into s, 6·k vectors of scratch), then its
 // rows. Strides count floats. The input transform is T = Bᵀ (k = 6), the
-// kernel's T = G (k = 3 or 5).
+// kernel's T = G (k = 3 or 5), that of a tile of the outputs' gradient
+// for the kernel gradient T = G (k = 4 or 2).
 func winoTwoSided(name string, t [][]float64, bt bool) {
 	k := len(t[0])
 	TEXT(name, NOSPLIT, "func(v, x, s *float32, ldx, cx, ps, nvec int)")
@@ -295,7 +310,8 @@ func winoG(r int) [][]float64 {
 //
 // the rows of M first (M·A into s, 6·m vectors of scratch), then its
 // columns. floor is 0 for a ReLU, −∞ for none (a NaN stays a NaN).
-// Strides count floats.
+// Strides count floats. m = 3 and 5 transform the kernel gradient's sums
+// into 3×3 and 5×5 kernels (their rows alone, with winoApply).
 func winoOutput(m int) {
 	TEXT(fmt.Sprintf("winoOutput%dAVX512", m), NOSPLIT, "func(z, mm, bias, s *float32, ps, ldz, cz, nvec int, floor float32)")
 	z := Load(Param("z"), GP64())
@@ -315,7 +331,11 @@ func winoOutput(m int) {
 	LEAQ(Mem{Base: ldz, Index: ldz, Scale: 2}, ld3)
 	p, col := GP64(), GP64()
 	in, res, b := zmms(6), zmms(m), ZMM()
-	regs := winoRegs(2, 4, 8)
+	apply := func() { winoApply(winoAT[m], in, res) }
+	if m == 4 || m == 2 {
+		regs := winoRegs(2, 4, 8)
+		apply = func() { winoApplyAT(m, regs, in, res) }
+	}
 	// Aᵀ applied to the rows of M: the rows of M·A are Aᵀ·(rows of M).
 	Label(fmt.Sprintf("winoOutput%d_vec", m))
 	MOVQ(mm, p)
@@ -324,7 +344,7 @@ func winoOutput(m int) {
 			VMOVUPS(Mem{Base: p}, in[k])
 			ADDQ(ps, p)
 		}
-		winoApplyAT(m, regs, in, res)
+		apply()
 		for c := range m {
 			VMOVUPS(res[c], Mem{Base: s, Disp: 64 * (l*m + c)})
 		}
@@ -335,8 +355,8 @@ func winoOutput(m int) {
 		for l := range 6 {
 			VMOVUPS(Mem{Base: s, Disp: 64 * (l*m + c)}, in[l])
 		}
-		winoApplyAT(m, regs, in, res)
-		rows := []Mem{{Base: col}, {Base: col, Index: ldz, Scale: 1}, {Base: col, Index: ldz, Scale: 2}, {Base: col, Index: ld3, Scale: 1}}
+		apply()
+		rows := []Mem{{Base: col}, {Base: col, Index: ldz, Scale: 1}, {Base: col, Index: ldz, Scale: 2}, {Base: col, Index: ld3, Scale: 1}, {Base: col, Index: ldz, Scale: 4}}
 		for a := range m {
 			VADDPS(b, res[a], res[a])
 			VMAXPS(res[a], floor, res[a])
@@ -359,4 +379,8 @@ func winograd() {
 	winoTwoSided("winoFilter5AVX512", winoG(5), false)
 	winoOutput(4)
 	winoOutput(2)
+	winoTwoSided("winoFilter4AVX512", winoG(4), false)
+	winoTwoSided("winoFilter2AVX512", winoG(2), false)
+	winoOutput(3)
+	winoOutput(5)
 }
