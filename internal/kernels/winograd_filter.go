@@ -162,4 +162,3 @@ func (p *winoPlan) gradTile(d, dz []float32, oy, ox int) ([]float32, int) {
 	}
 	return d, m * F
 }
-
