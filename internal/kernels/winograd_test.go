@@ -43,7 +43,7 @@ func winoG(r int) (g [6][5]float32) {
 
 // winoAT returns Aᵀ for m outputs (m×6): row i holds p_j^i, and 1 at ∞
 // in the last row.
-func winoAT(m int) (a [4][6]float32) {
+func winoAT(m int) (a [5][6]float32) {
 	for i := range m {
 		for j, p := range winoPoints {
 			a[i][j] = float32(math.Pow(p, float64(i)))
@@ -54,11 +54,13 @@ func winoAT(m int) (a [4][6]float32) {
 }
 
 // The transforms compute a 1-D correlation of m outputs from r taps: y =
-// Aᵀ·[(G·g) ⊙ (Bᵀ·d)], in float64 to the last bits.
+// Aᵀ·[(G·g) ⊙ (Bᵀ·d)], in float64 to the last bits: F(4, 3) and F(2, 5)
+// for the forward pass, F(3, 4) and F(5, 2) for the kernel gradient (the
+// outputs' gradient as the r taps).
 func TestWinogradMatrices(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, r := range []int{3, 5} {
-		m := winoOutputs(r)
+	for _, mr := range [][2]int{{4, 3}, {2, 5}, {3, 4}, {5, 2}} {
+		m, r := mr[0], mr[1]
 		g, at := winoG(r), winoAT(m)
 		for range 10 {
 			var d [6]float64
