@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/tensor"
 )
@@ -47,11 +48,23 @@ func naiveConv(x, w, b, dz []float32, n, h, wd, c, f, kh, kw, sh, sw, pt, pl, oh
 	return z, dx, dw, db
 }
 
+// directSums plans the test's convolutions as direct sums whatever
+// CONVNET_WINOGRAD says: the test holds them to the direct sums' rounding
+// (internal/kernels holds Winograd's transforms to theirs: over a kernel
+// gradient's thousands of terms that mostly cancel, up to a few
+// thousandths of a small sum).
+func directSums(t *testing.T) {
+	on := kernels.Winograd()
+	t.Cleanup(func() { kernels.SetWinograd(on) })
+	kernels.SetWinograd(false)
+}
+
 // The layer over convolutions large enough for several blocks, by rows and
 // from im2col blocks, strided or with the input gradient as a convolution
 // (internal/kernels tests every strategy; this checks the layer's bias and
 // activation hooks on each).
 func TestConv2DBlocksMatchNaive(t *testing.T) {
+	directSums(t)
 	tests := []struct {
 		h, c, f, k, s int
 		pad           string

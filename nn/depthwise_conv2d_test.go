@@ -59,6 +59,7 @@ func TestDepthwiseConv2DByHand(t *testing.T) {
 // The cases cover strides, both paddings, a depth multiplier of 3 and
 // channels that the vector loops take 16 at a time.
 func TestDepthwiseConv2DIsBlockDiagonalConv2D(t *testing.T) {
+	directSums(t) // Conv2D is the reference
 	for _, tc := range []struct {
 		c, m    int
 		k, s    [2]int
