@@ -11,9 +11,10 @@ import (
 //
 // with x [n,H,W,C], z [n,OH,OW,F], the kernel w HWIO [KH,KW,C,F] and cells
 // outside the image read as 0. With AVX-512 and SetWinograd(true), the
-// forward pass of a stride-1 3×3 or 5×5 convolution over channels and
-// filters in multiples of 16 runs by Winograd's transforms (see winoPlan),
-// with 4x or 2.8x fewer multiplications. 1×1 unpadded stride-1 convolutions are one
+// forward pass and both gradients of a stride-1 3×3 or 5×5 convolution
+// over channels and filters in multiples of 16 run by Winograd's
+// transforms (see winoPlan and winoGrad), with 4x or 2.8x fewer
+// multiplications. 1×1 unpadded stride-1 convolutions are one
 // GEMM over the batch, except the forward pass over maps of at least
 // minTiledCells cells, which runs on the tiles as one row of H·W cells per
 // image, bias and ReLU applied in the tiles; every other forward pass and
@@ -47,7 +48,7 @@ type Conv struct {
 	ldk       int         // kern's offset from one row of a sliver to the next
 	bias      []float32   // the bias, padded to the tiles' width
 	bufs      []*directBuf
-	wino      *winoPlan // the forward pass by Winograd's transforms, or nil
+	wino      *winoPlan // the forward pass and kernel gradient by Winograd's transforms, or nil
 	winoKept  *packing  // its kernel transformed once, when kept; see SharePacked
 	winoBufs  []*winoBuf
 	// The kernel gradient by Winograd's transforms: the workers' scratch

@@ -68,7 +68,7 @@ var winograd atomic.Bool
 func init() { winograd.Store(os.Getenv("CONVNET_WINOGRAD") == "on") }
 
 // SetWinograd sets whether the convolutions planned from now on (by
-// [NewConv]) may run their forward pass and input gradient by Winograd's
+// [NewConv]) may run their forward pass and gradients by Winograd's
 // transforms, where they apply; those planned before keep their way. Off
 // by default, or on from start-up with the environment variable
 // CONVNET_WINOGRAD=on: Winograd's sums differ from the direct ones by
