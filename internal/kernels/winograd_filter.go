@@ -16,8 +16,9 @@ import (
 // with G for m taps and Aᵀ for r outputs. The sums over the tiles are 36
 // products of matrices, one per cell of the window: C × tiles by tiles ×
 // F, run on the convolution tiles as kernel gradients of 1×1 convolutions
-// whose cells are the tiles; the output transform runs once, on their sums
-// over the batch. F(3×3, 4×4) takes 36 multiplications per tile, channel
+// whose cells are the tiles, in blocks of tile rows that stay in L2; the
+// output transform runs once per group of images (see BackwardFilter), on
+// the group's sums. F(3×3, 4×4) takes 36 multiplications per tile, channel
 // and filter where the direct sums take 144, F(5×5, 2×2) 36 where they
 // take 100.
 type winoGrad struct {
