@@ -21,6 +21,7 @@ import (
 // every weight: the transforms' rounding must stay within 1e-4 of each
 // gradient's size (measured: 1e-6 to 2e-5), far below what a batch's
 // sampling moves them, and it must show, or the transforms did not run.
+// The next steps allocate nothing.
 //
 // Ties are kept away as far as they can be: the biases are not zero, as
 // after training's first step, and the pixels carry a little noise. Direct sums
@@ -105,6 +106,11 @@ func TestWinogradGradients(t *testing.T) {
 		}
 		if i == 2 && rel == 0 { // the second 5x5 convolution's kernel
 			t.Errorf("%s %v: the gradients are the same bits both ways: the transforms did not run", p.Name, p.Value.Shape)
+		}
+	}
+	if !raceEnabled {
+		if allocs := testing.AllocsPerRun(3, func() { wino.TrainStep(x, y) }); allocs != 0 {
+			t.Errorf("a training step by Winograd's transforms allocates %v times, want 0", allocs)
 		}
 	}
 }

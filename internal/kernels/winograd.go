@@ -73,9 +73,9 @@ func init() { winograd.Store(os.Getenv("CONVNET_WINOGRAD") == "on") }
 // by default, or on from start-up with the environment variable
 // CONVNET_WINOGRAD=on: Winograd's sums differ from the direct ones by
 // rounding, within a few millionths of the sum of the terms' magnitudes,
-// and five 30-epoch runs of the tutorial recipe ended 0.5 points lower on
-// average with them (97.04% against 97.56%, lower for each seed), which
-// is not understood yet.
+// and ten 30-epoch runs of the tutorial recipe ended 0.34 points lower on
+// average with them (97.18% against 97.52%, lower for 9 seeds of 10),
+// which is not understood yet.
 func SetWinograd(on bool) { winograd.Store(on) }
 
 // Winograd reports whether new convolutions may run by Winograd's
@@ -130,16 +130,17 @@ func newWinoPlan(g ConvGeom, f int, ts *tileSet) *winoPlan {
 // window, a C×F matrix packed for the products (see
 // directPlan.packKernel), its columns past F zero.
 func (p *winoPlan) packKernel(dst, w []float32) {
+	s := make([]float32, winoCells*16)
 	for ci := range p.g.C {
-		p.packChannel(dst, w, ci)
+		p.packChannel(dst, w, s, ci)
 	}
 }
 
-// packChannel is packKernel for input channel ci alone.
-func (p *winoPlan) packChannel(dst, w []float32, ci int) {
+// packChannel is packKernel for input channel ci alone, s its scratch
+// (36·16 floats).
+func (p *winoPlan) packChannel(dst, w, s []float32, ci int) {
 	g := &p.g
 	c, f, nr := g.C, p.f, p.gemm[p.rows].ts.nr
-	var s [winoCells * 16]float32
 	for j0 := 0; j0 < f; j0 += nr {
 		width := min(nr, f-j0)
 		p.filter(&dst[j0*c+ci*nr], &w[ci*f+j0], &s[0], g.KW*c*f, c*f, p.size, width/16)
@@ -195,6 +196,15 @@ func (c *Conv) winoForward(z, x, w []float32, n int, e ConvEpilogue, finish func
 	case work < sharedConvFlops:
 		workers = coresPerRun()
 	}
+	// Blocks as large as fit in the cache, else one for each worker.
+	rows := n * p.th
+	c.winoRows = min(p.rows, max(p.least, (rows+workers-1)/workers))
+	blocks := (rows + c.winoRows - 1) / c.winoRows
+	packers := min(workers, c.g.C/16)
+	workers = min(workers, blocks)
+	for len(c.winoBufs) < max(workers, packers) {
+		c.winoBufs = append(c.winoBufs, p.newBuf())
+	}
 	// The kernel transformed once if kept, else at each call, its input
 	// channels shared among the cores.
 	if c.keep {
@@ -204,21 +214,15 @@ func (c *Conv) winoForward(z, x, w []float32, n int, e ConvEpilogue, finish func
 			c.packed = make([]float32, size)
 		}
 		c.w, c.kern = w, c.packed
-		ParallelFor(c.g.C, min(workers, c.g.C/16), c.winoPackFn)
-	}
-	// Blocks as large as fit in the cache, else one for each worker.
-	rows := n * p.th
-	c.winoRows = min(p.rows, max(p.least, (rows+workers-1)/workers))
-	blocks := (rows + c.winoRows - 1) / c.winoRows
-	workers = min(workers, blocks)
-	for len(c.winoBufs) < workers {
-		c.winoBufs = append(c.winoBufs, p.newBuf())
+		ParallelFor(c.g.C, packers, c.winoPackFn)
 	}
 	ParallelFor(blocks, workers, c.winoFn)
 }
 
 // winoPack transforms the kernel of input channel ci into c.kern.
-func (c *Conv) winoPack(worker, ci int) { c.wino.packChannel(c.kern, c.w, ci) }
+func (c *Conv) winoPack(worker, ci int) {
+	c.wino.packChannel(c.kern, c.w, c.winoBufs[worker].s, ci)
+}
 
 // winoBlock computes block b of tile rows, counted over the batch.
 func (c *Conv) winoBlock(worker, b int) {

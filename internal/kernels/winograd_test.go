@@ -297,3 +297,31 @@ func winogradOn(t *testing.T) {
 	t.Cleanup(func() { SetWinograd(on) })
 	SetWinograd(true)
 }
+
+// After its first calls, a convolution by Winograd's transforms allocates
+// nothing: its forward pass with the kernel transformed at each call (as in
+// training) or kept, and both gradients.
+func TestWinogradAllocs(t *testing.T) {
+	winogradOn(t)
+	if gemmRace {
+		t.Skip("the race detector allocates")
+	}
+	rng := rand.New(rand.NewPCG(13, 14))
+	g, f, n := geom(16, 16, 32, 3, 3, 1, 1, true), 64, 4
+	cc := newConvCase(g, f, n, rng)
+	c := NewConv(g, f)
+	z, dx := make([]float32, len(cc.dz)), make([]float32, len(cc.x))
+	dw, db := make([]float32, len(cc.w)), make([]float32, f)
+	for _, keep := range []bool{false, true} {
+		c.KeepPacked(keep)
+		step := func() {
+			c.Forward(z, cc.x, cc.w, n, ConvEpilogue{ReLU: true}, nil)
+			c.BackwardData(dx, cc.dz, cc.w, n)
+			c.BackwardFilter(dw, db, cc.x, cc.dz, n, nil)
+		}
+		step()
+		if allocs := testing.AllocsPerRun(10, step); allocs != 0 {
+			t.Errorf("KeepPacked(%v): %v allocations a step, want 0", keep, allocs)
+		}
+	}
+}
