@@ -31,32 +31,29 @@ import (
 //
 // A Conv keeps scratch buffers: it is not safe for concurrent use.
 type Conv struct {
-	g         ConvGeom
-	f         int
-	pointwise bool
-	direct    *directPlan // forward and kernel gradient; pointwise: the forward pass, or nil
-	rows      int         // output rows per forward block; 0 chooses per call
-	block     int         // im2col rows per block of the input gradient by col2im
-	data      *Conv       // the input gradient as a convolution, or nil
-	flip      []float32   // the kernel of data, see FlipKernel
-	flipOf    *float32    // the kernel flip holds, kept (see KeepPacked); nil: none
-	packed    []float32   // the kernel packed for the tiles at each call
-	keep      bool        // see KeepPacked
-	kept      *packing    // the kernel packed once, when kept; see SharePacked
-	kern      []float32   // what the tiles read: packed, or the kernel itself
-	sliver    int         // kern's offset from one column of a sliver to the same of the next, per column
-	ldk       int         // kern's offset from one row of a sliver to the next
-	bias      []float32   // the bias, padded to the tiles' width
-	bufs      []*directBuf
-	wino      *winoPlan // the forward pass and kernel gradient by Winograd's transforms, or nil
-	winoKept  *packing  // its kernel transformed once, when kept; see SharePacked
-	winoBufs  []*winoBuf
-	// The kernel gradient by Winograd's transforms: the workers' scratch
-	// and the groups' partial sums.
-	winoGradBufs []*winoGradBuf
-	winoPartial  []float32
-	cols         [][]float32 // per worker, a block of im2col rows for col2im
-	partial      []float32   // per-group kernel and bias gradients
+	g            ConvGeom
+	f            int
+	pointwise    bool
+	direct       *directPlan // forward and kernel gradient; pointwise: the forward pass, or nil
+	rows         int         // output rows per forward block; 0 chooses per call
+	block        int         // im2col rows per block of the input gradient by col2im
+	data         *Conv       // the input gradient as a convolution, or nil
+	flip         []float32   // the kernel of data, see FlipKernel
+	flipOf       *float32    // the kernel flip holds, kept (see KeepPacked); nil: none
+	packed       []float32   // the kernel packed for the tiles at each call
+	keep         bool        // see KeepPacked
+	kept         *packing    // the kernel packed once, when kept; see SharePacked
+	kern         []float32   // what the tiles read: packed, or the kernel itself
+	sliver       int         // kern's offset from one column of a sliver to the same of the next, per column
+	ldk          int         // kern's offset from one row of a sliver to the next
+	bias         []float32   // the bias, padded to the tiles' width
+	bufs         []*directBuf
+	wino         *winoPlan // the forward pass and kernel gradient by Winograd's transforms, or nil
+	winoKept     *packing  // its kernel transformed once, when kept; see SharePacked
+	winoBufs     []*winoBuf
+	winoGradBufs []*winoGradBuf // the kernel gradient by Winograd's transforms: the workers' scratch
+	cols         [][]float32    // per worker, a block of im2col rows for col2im
+	partial      []float32      // per-group kernel and bias gradients
 
 	// With bfloat16 on (see SetBF16): its path, and the convolution on
 	// pairs with the images and kernel converted for it.
@@ -379,7 +376,7 @@ func (c *Conv) done() {
 // [Conv.BackwardData]. The next calls make them again.
 func (c *Conv) ReleaseBackward() {
 	c.partial, c.cols, c.filterBufs = nil, nil, nil
-	c.winoPartial, c.winoGradBufs = nil, nil
+	c.winoGradBufs = nil
 	if c.data != nil {
 		c.data.bufs = nil
 	}

@@ -23,16 +23,16 @@ func (c *Conv) BackwardFilter(dw, db, x, dz []float32, n int, prepare func(lo, h
 	}
 	c.x, c.dz, c.n, c.prepare, c.sumBias = x, dz, n, prepare, db != nil
 	defer c.done()
-	if c.wino != nil && c.bf16 == nil {
-		c.winoBackwardFilter(dw, db)
-		return
-	}
 	groups := min(n, convGroups)
 	kf := g.ColWidth() * c.f
 	if c.partial == nil {
 		c.partial = make([]float32, convGroups*(kf+c.f))
 	}
-	ParallelFor(groups, c.workers(min(groups, runtime.GOMAXPROCS(0))), c.dwFn)
+	if c.wino != nil && c.bf16 == nil {
+		c.winoBackwardFilter(groups)
+	} else {
+		ParallelFor(groups, c.workers(min(groups, runtime.GOMAXPROCS(0))), c.dwFn)
+	}
 	for gi := range groups {
 		p := c.partial[gi*(kf+c.f) : (gi+1)*(kf+c.f)]
 		AddTo(dw[:kf], p[:kf])

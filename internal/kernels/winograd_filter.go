@@ -74,32 +74,20 @@ func (p *winoPlan) newGradBuf() *winoGradBuf {
 	}
 }
 
-// winoBackwardFilter is BackwardFilter by Winograd's transforms, the call
-// set up in c: each fixed group of images sums its 36 products and
-// transforms the sums into its part of the kernel gradient; the groups'
-// parts are added in order.
-func (c *Conv) winoBackwardFilter(dw, db []float32) {
+// winoBackwardFilter sets the groups' partial kernel and bias gradients
+// for BackwardFilter, the call set up in c: each fixed group of images
+// sums its 36 products and transforms the sums into its part of the
+// kernel gradient.
+func (c *Conv) winoBackwardFilter(groups int) {
 	p := c.wino
 	if p.grad == nil {
 		p.grad = newWinoGrad(p)
-	}
-	F, kf := c.f, p.g.ColWidth()*c.f
-	groups := min(c.n, convGroups)
-	if len(c.winoPartial) < convGroups*(kf+F) {
-		c.winoPartial = make([]float32, convGroups*(kf+F))
 	}
 	workers := min(groups, runtime.GOMAXPROCS(0))
 	for len(c.winoGradBufs) < workers {
 		c.winoGradBufs = append(c.winoGradBufs, p.newGradBuf())
 	}
 	ParallelFor(groups, workers, c.winoDwFn)
-	for gi := range groups {
-		part := c.winoPartial[gi*(kf+F) : (gi+1)*(kf+F)]
-		AddTo(dw[:kf], part[:kf])
-		if db != nil {
-			AddTo(db[:F], part[kf:])
-		}
-	}
 }
 
 // winoFilterGroup sets the kernel and bias gradients of the images of
@@ -110,7 +98,7 @@ func (c *Conv) winoFilterGroup(worker, gi int) {
 	C, F, m, n := g.C, c.f, p.m, c.n
 	groups := min(n, convGroups)
 	cells, kf := g.OH*g.OW, g.ColWidth()*F
-	part := c.winoPartial[gi*(kf+F) : (gi+1)*(kf+F)]
+	part := c.partial[gi*(kf+F) : (gi+1)*(kf+F)]
 	pm, pw, pb := buf.sums, part[:kf], part[kf:]
 	clear(pm)
 	clear(pb)
