@@ -98,7 +98,8 @@ train = statistics.median(r["train_gflops"] for r in c)
 infer1 = statistics.median(r["forward_mflop_per_image"] / r["infer_batch1_ms"] for r in c)
 print()
 mixed = "; products in bfloat16 (PyTorch: autocast)" if c[0].get("bf16") else ""
-print(f"CPU {cpu}; convnet kernels {c[0]['kernels']}{', Winograd' if c[0].get('winograd') else ''}, {c[0]['framework']}; PyTorch {runs[1][0]['framework']}; hidden activation {c[0].get('activation', 'relu')}{mixed}")
+wino = {'on': ', Winograd', 'gradients': ', gradients by Winograd'}
+print(f"CPU {cpu}; convnet kernels {c[0]['kernels']}{wino.get(c[0].get('winograd'), '')}, {c[0]['framework']}; PyTorch {runs[1][0]['framework']}; hidden activation {c[0].get('activation', 'relu')}{mixed}")
 print(f"convnet training {train:.4g} GFLOP/s = {100 * train / gemm:.0f}% of its GEMM 1024^3 rate ({gemm:.4g} GFLOP/s);"
       f" batch-1 inference {infer1:.4g} GFLOP/s = {100 * infer1 / gemm:.0f}%")
 if all(r.get("gemm_cpu_gflops") for r in c):

@@ -16,11 +16,13 @@ import (
 )
 
 // TestWinogradGradients takes one training step of the tutorial model on
-// 100 real AHCD letters twice, its 5x5 and 3x3 convolutions summed
-// directly and by Winograd's transforms, and compares the gradients of
+// 100 real AHCD letters three times, its 5x5 and 3x3 convolutions summed
+// directly, by Winograd's transforms (WinogradOn), and with only the
+// gradients by them (WinogradGradients), and compares the gradients of
 // every weight: the transforms' rounding must stay within 1e-4 of each
-// gradient's size (measured: 1e-6 to 2e-5), far below what a batch's
-// sampling moves them, and it must show, or the transforms did not run.
+// gradient's size with WinogradOn (measured: 1e-6 to 2e-5), within 1e-5
+// with WinogradGradients, whose forward pass, and loss, must be the
+// direct sums' bits; and it must show, or the transforms did not run.
 // The next steps allocate nothing.
 //
 // Ties are kept away as far as they can be: the biases are not zero, as
@@ -31,7 +33,8 @@ import (
 // rounding depends on a cell's place in its tile, so such ties break
 // either way and the gradients took other, as valid, paths (2–5e-3
 // apart at 0 biases, 3e-4 at uniform backgrounds; the windows the ReLUs
-// zero whole still tie at the bias, hence the 2e-5).
+// zero whole still tie at the bias, hence the 2e-5). With the forward pass
+// summed directly, every tie breaks as without the transforms.
 func TestWinogradGradients(t *testing.T) {
 	dir := os.Getenv("CONVNET_DATA")
 	if dir == "" {
@@ -64,8 +67,8 @@ func TestWinogradGradients(t *testing.T) {
 
 	on := kernels.Winograd()
 	t.Cleanup(func() { kernels.SetWinograd(on) })
-	step := func(wino bool) (*Model, float64) {
-		kernels.SetWinograd(wino)
+	step := func(mode kernels.WinogradMode) (*Model, float64) {
+		kernels.SetWinograd(mode)
 		m, err := Preset("tutorial")
 		if err != nil {
 			t.Fatal(err)
@@ -86,31 +89,39 @@ func TestWinogradGradients(t *testing.T) {
 		loss, _ := m.TrainStep(x, y)
 		return m, loss
 	}
-	direct, dl := step(false)
-	wino, wl := step(true)
-	if d := math.Abs(wl-dl) / dl; !(d <= 1e-6) {
-		t.Errorf("loss %.9g by Winograd's transforms, %.9g summed directly: %.2g apart", wl, dl, d)
-	}
-	dp, wp := direct.Params(), wino.Params()
-	for i, p := range dp {
-		var norm, diff float64
-		for j, g := range p.Grad.Data {
-			d := float64(wp[i].Grad.Data[j]) - float64(g)
-			norm += float64(g) * float64(g)
-			diff += d * d
+	direct, dl := step(kernels.WinogradOff)
+	for _, c := range []struct {
+		mode kernels.WinogradMode
+		tol  float64 // of each gradient's size
+	}{{kernels.WinogradOn, 1e-4}, {kernels.WinogradGradients, 1e-5}} {
+		wino, wl := step(c.mode)
+		switch d := math.Abs(wl-dl) / dl; {
+		case c.mode == kernels.WinogradGradients && wl != dl:
+			t.Errorf("%v: loss %.9g, summed directly %.9g: the forward pass did not sum directly", c.mode, wl, dl)
+		case !(d <= 1e-6):
+			t.Errorf("%v: loss %.9g, summed directly %.9g: %.2g apart", c.mode, wl, dl, d)
 		}
-		rel := math.Sqrt(diff / norm)
-		t.Logf("%s %v: gradients %.2g apart", p.Name, p.Value.Shape, rel)
-		if !(rel <= 1e-4) {
-			t.Errorf("%s %v: the gradients by Winograd's transforms are %.2g of their size away from the direct sums', want ≤ 1e-4", p.Name, p.Value.Shape, rel)
+		dp, wp := direct.Params(), wino.Params()
+		for i, p := range dp {
+			var norm, diff float64
+			for j, g := range p.Grad.Data {
+				d := float64(wp[i].Grad.Data[j]) - float64(g)
+				norm += float64(g) * float64(g)
+				diff += d * d
+			}
+			rel := math.Sqrt(diff / norm)
+			t.Logf("%v: %s %v: gradients %.2g apart", c.mode, p.Name, p.Value.Shape, rel)
+			if !(rel <= c.tol) {
+				t.Errorf("%v: %s %v: the gradients by Winograd's transforms are %.2g of their size away from the direct sums', want ≤ %g", c.mode, p.Name, p.Value.Shape, rel, c.tol)
+			}
+			if i == 2 && rel == 0 { // the second 5x5 convolution's kernel
+				t.Errorf("%v: %s %v: the gradients are the same bits both ways: the transforms did not run", c.mode, p.Name, p.Value.Shape)
+			}
 		}
-		if i == 2 && rel == 0 { // the second 5x5 convolution's kernel
-			t.Errorf("%s %v: the gradients are the same bits both ways: the transforms did not run", p.Name, p.Value.Shape)
-		}
-	}
-	if !raceEnabled {
-		if allocs := testing.AllocsPerRun(3, func() { wino.TrainStep(x, y) }); allocs != 0 {
-			t.Errorf("a training step by Winograd's transforms allocates %v times, want 0", allocs)
+		if !raceEnabled {
+			if allocs := testing.AllocsPerRun(3, func() { wino.TrainStep(x, y) }); allocs != 0 {
+				t.Errorf("%v: a training step allocates %v times, want 0", c.mode, allocs)
+			}
 		}
 	}
 }

@@ -56,7 +56,7 @@ func naiveConv(x, w, b, dz []float32, n, h, wd, c, f, kh, kw, sh, sw, pt, pl, oh
 func directSums(t *testing.T) {
 	on := kernels.Winograd()
 	t.Cleanup(func() { kernels.SetWinograd(on) })
-	kernels.SetWinograd(false)
+	kernels.SetWinograd(kernels.WinogradOff)
 }
 
 // The layer over convolutions large enough for several blocks, by rows and

@@ -106,7 +106,7 @@ const maxBenchThreads = 1024
 type benchResult struct {
 	Framework       string             `json:"framework"`
 	Kernels         string             `json:"kernels"`
-	Winograd        bool               `json:"winograd"` // 3x3 and 5x5 convolutions by Winograd's transforms
+	Winograd        string             `json:"winograd"` // the sums of 3x3 and 5x5 convolutions by Winograd's transforms: off, gradients or on
 	BF16            bool               `json:"bf16"`
 	Threads         int                `json:"threads"`
 	Model           string             `json:"model"`
@@ -381,10 +381,15 @@ func median(v []float64) float64 {
 	return (v[n/2-1] + v[n/2]) / 2
 }
 
-// winograd reports whether the float32 convolutions planned now run 3x3
-// and 5x5 kernels by Winograd's transforms: with AVX-512 and
-// CONVNET_WINOGRAD=on.
-func winograd() bool { return kernels.Winograd() && kernels.Impl() == "avx512" }
+// winograd names which sums of the float32 3x3 and 5x5 convolutions
+// planned now run by Winograd's transforms ("off", "gradients" or "on";
+// see CONVNET_WINOGRAD): off without AVX-512.
+func winograd() string {
+	if kernels.Impl() != "avx512" {
+		return kernels.WinogradOff.String()
+	}
+	return kernels.Winograd().String()
+}
 
 func (r *benchResult) print(w io.Writer) error {
 	var b strings.Builder
@@ -393,7 +398,10 @@ func (r *benchResult) print(w io.Writer) error {
 		act = ", " + r.Activation + " for relu"
 	}
 	kern, gemm := r.Kernels, ""
-	if r.Winograd {
+	switch r.Winograd {
+	case "gradients":
+		kern += ", gradients by Winograd's transforms"
+	case "on":
 		kern += ", Winograd's transforms"
 	}
 	if r.BF16 {

@@ -90,7 +90,11 @@ func TestBenchRun(t *testing.T) {
 	if r["activation"] != "gelu" {
 		t.Errorf("convnet bench --activation gelu --json: activation %v", r["activation"])
 	}
-	if want := kernels.Winograd() && kernels.Impl() == "avx512"; r["winograd"] != want {
+	want := kernels.Winograd().String()
+	if kernels.Impl() != "avx512" {
+		want = "off"
+	}
+	if r["winograd"] != want {
 		t.Errorf("convnet bench --json: winograd %v, want %v", r["winograd"], want)
 	}
 	if r["threads"] != 2.0 || r["batch"] != 100.0 || r["infer_batch"] != 8.0 {

@@ -280,7 +280,7 @@ func TestExportPyTorchNumerics(t *testing.T) {
 	// the tutorial model), more than the 1e-5 each update is compared to.
 	on := kernels.Winograd()
 	t.Cleanup(func() { kernels.SetWinograd(on) }) // after the parallel subtests
-	kernels.SetWinograd(false)
+	kernels.SetWinograd(kernels.WinogradOff)
 	train, images, labels := ahcdBatch(t, 100)
 	dir := t.TempDir()
 	save := func(name string, m *model.Sequential) string {

@@ -10,17 +10,17 @@ import (
 //	z[i,oy,ox,f] = Σ_{ky,kx,c} x[i, oy*SH-PadTop+ky, ox*SW-PadLeft+kx, c] · w[ky,kx,c,f]
 //
 // with x [n,H,W,C], z [n,OH,OW,F], the kernel w HWIO [KH,KW,C,F] and cells
-// outside the image read as 0. With AVX-512 and SetWinograd(true), the
-// forward pass and both gradients of a stride-1 3×3 or 5×5 convolution
-// over channels and filters in multiples of 16 run by Winograd's
-// transforms (see winoPlan and winoGrad), with 4x or 2.8x fewer
-// multiplications. 1×1 unpadded stride-1 convolutions are one
-// GEMM over the batch, except the forward pass over maps of at least
-// minTiledCells cells, which runs on the tiles as one row of H·W cells per
-// image, bias and ReLU applied in the tiles; every other forward pass and
-// kernel gradient runs straight from the image, tile by tile (see
-// directPlan), the images (or, for a small batch, blocks of output rows)
-// spread over the cores.
+// outside the image read as 0. With AVX-512, both gradients of a stride-1
+// 3×3 or 5×5 convolution over channels and filters in multiples of 16 run
+// by Winograd's transforms in the modes WinogradGradients and WinogradOn,
+// its forward pass too in WinogradOn (see SetWinograd, winoPlan and
+// winoGrad), with 4x or 2.8x fewer multiplications. 1×1 unpadded stride-1
+// convolutions are one GEMM over the batch, except the forward pass over
+// maps of at least minTiledCells cells, which runs on the tiles as one row
+// of H·W cells per image, bias and ReLU applied in the tiles; every other
+// forward pass and kernel gradient runs straight from the image, tile by
+// tile (see directPlan), the images (or, for a small batch, blocks of
+// output rows) spread over the cores.
 //
 // The input gradient of a stride-1 convolution over at least 8 channels is
 // itself a convolution, of dz with the kernel flipped (see
@@ -48,7 +48,8 @@ type Conv struct {
 	ldk          int         // kern's offset from one row of a sliver to the next
 	bias         []float32   // the bias, padded to the tiles' width
 	bufs         []*directBuf
-	wino         *winoPlan // the forward pass and kernel gradient by Winograd's transforms, or nil
+	wino         *winoPlan // the kernel gradient by Winograd's transforms, or nil
+	winoFwd      bool      // the forward pass by wino too (see WinogradMode)
 	winoKept     *packing  // its kernel transformed once, when kept; see SharePacked
 	winoBufs     []*winoBuf
 	winoGradBufs []*winoGradBuf // the kernel gradient by Winograd's transforms: the workers' scratch
@@ -102,6 +103,7 @@ type convOptions struct {
 	tiles *tileSet // nil: those of the active implementation
 	gemm  bool     // a 1×1 convolution's forward pass as one GEMM, whatever its size
 	sum   bool     // no Winograd: the forward pass sums the taps directly
+	grad  bool     // the forward pass is another convolution's input gradient
 }
 
 func newConv(g ConvGeom, f int, o convOptions) *Conv {
@@ -125,6 +127,7 @@ func newConv(g ConvGeom, f int, o convOptions) *Conv {
 		}
 		if !o.sum && o.tiles == nil && useWinograd(&g, f) {
 			c.wino = newWinoPlan(g, f, ts)
+			c.winoFwd = o.grad || Winograd() == WinogradOn
 		}
 	} else if g.H*g.W >= minTiledCells && !o.gemm {
 		ts := o.tiles
@@ -136,7 +139,7 @@ func newConv(g ConvGeom, f int, o convOptions) *Conv {
 		c.direct = newDirectPlan(flat, f, ts)
 	}
 	if o.flip && !c.pointwise {
-		c.data = newConv(g.Transposed(f), g.C, convOptions{rows: o.rows, block: o.block, tiles: o.tiles, sum: o.sum})
+		c.data = newConv(g.Transposed(f), g.C, convOptions{rows: o.rows, block: o.block, tiles: o.tiles, sum: o.sum, grad: true})
 	}
 	c.fwdFn, c.dwFn, c.dxFn, c.pairFn = c.forwardBlock, c.filterGroup, c.dataImage, c.pairImage
 	c.winoFn, c.winoPackFn, c.winoDwFn = c.winoBlock, c.winoPack, c.winoFilterGroup
@@ -223,7 +226,7 @@ func (c *Conv) Forward(z, x, w []float32, n int, e ConvEpilogue, finish func(lo,
 	if e.Bias != nil && len(e.Bias) < c.f {
 		panic("kernels: Conv.Forward: bias too short")
 	}
-	if c.wino != nil {
+	if c.winoFwd {
 		c.winoForward(z, x, w, n, e, finish)
 		return
 	}

@@ -200,24 +200,44 @@ func TestWinogradError(t *testing.T) {
 	}
 }
 
-// SetWinograd(false) plans the convolutions after it as direct sums, bit
-// for bit those of a plan without Winograd; those planned before keep
-// their transforms.
+// SetWinograd plans the convolutions after it in its mode, those planned
+// before keeping theirs: WinogradOff gives the bits of direct sums in all
+// three passes, WinogradOn those of the transforms, and WinogradGradients
+// the direct sums' forward pass and the transforms' gradients.
 func TestSetWinograd(t *testing.T) {
 	winogradOn(t)
-	g, f := geom(16, 16, 32, 3, 3, 1, 1, true), 64
-	before := NewConv(g, f)
-	SetWinograd(false)
-	c := NewConv(g, f)
-	if c.wino != nil || c.data.wino != nil || before.wino == nil {
-		t.Fatalf("planned with Winograd: before %v, after SetWinograd(false) %v", before.wino != nil, c.wino != nil)
+	g, f, n := geom(16, 16, 32, 3, 3, 1, 1, true), 64, 2
+	cc := newConvCase(g, f, n, rand.New(rand.NewPCG(9, 10)))
+	run := func(c *Conv) (z, dx, dw []float32) {
+		z, dx, dw = make([]float32, len(cc.dz)), make([]float32, len(cc.x)), make([]float32, len(cc.w))
+		c.Forward(z, cc.x, cc.w, n, ConvEpilogue{}, nil)
+		c.BackwardData(dx, cc.dz, cc.w, n)
+		c.BackwardFilter(dw, nil, cc.x, cc.dz, n, nil)
+		return z, dx, dw
 	}
-	cc := newConvCase(g, f, 2, rand.New(rand.NewPCG(9, 10)))
-	got, want := make([]float32, len(cc.dz)), make([]float32, len(cc.dz))
-	c.Forward(got, cc.x, cc.w, 2, ConvEpilogue{}, nil)
-	newConv(g, f, convOptions{flip: true, sum: true}).Forward(want, cc.x, cc.w, 2, ConvEpilogue{}, nil)
-	if !slices.Equal(got, want) {
-		t.Errorf("SetWinograd(false): other bits than the direct sums")
+	on := NewConv(g, f)
+	SetWinograd(WinogradGradients)
+	grads := NewConv(g, f)
+	SetWinograd(WinogradOff)
+	off := NewConv(g, f)
+	if on.wino == nil || !on.winoFwd || off.wino != nil || off.data.wino != nil || grads.wino == nil || grads.winoFwd || !grads.data.winoFwd {
+		t.Fatalf("planned by the transforms: on %v (forward %v), off %v, gradients %v (forward %v, input gradient %v)",
+			on.wino != nil, on.winoFwd, off.wino != nil, grads.wino != nil, grads.winoFwd, grads.data.winoFwd)
+	}
+	direct := newConv(g, f, convOptions{flip: true, sum: true})
+	zd, dxd, dwd := run(direct)
+	zo, dxo, dwo := run(on)
+	zf, dxf, dwf := run(off)
+	zg, dxg, dwg := run(grads)
+	if !slices.Equal(zf, zd) || !slices.Equal(dxf, dxd) || !slices.Equal(dwf, dwd) {
+		t.Errorf("WinogradOff: other bits than the direct sums")
+	}
+	if slices.Equal(zo, zd) || slices.Equal(dxo, dxd) || slices.Equal(dwo, dwd) {
+		t.Errorf("WinogradOn: a pass with the direct sums' bits: the transforms did not run")
+	}
+	if !slices.Equal(zg, zd) || !slices.Equal(dxg, dxo) || !slices.Equal(dwg, dwo) {
+		t.Errorf("WinogradGradients: forward pass the direct sums' bits %v, gradients the transforms' %v and %v, want all",
+			slices.Equal(zg, zd), slices.Equal(dxg, dxo), slices.Equal(dwg, dwo))
 	}
 }
 
@@ -287,7 +307,7 @@ func TestWinogradKeepPacked(t *testing.T) {
 }
 
 // winogradOn skips t without AVX-512, else plans the convolutions t makes
-// by Winograd's transforms, as before once t ends.
+// by Winograd's transforms (WinogradOn), as before once t ends.
 func winogradOn(t *testing.T) {
 	t.Helper()
 	if !vectorLoops {
@@ -295,7 +315,7 @@ func winogradOn(t *testing.T) {
 	}
 	on := Winograd()
 	t.Cleanup(func() { SetWinograd(on) })
-	SetWinograd(true)
+	SetWinograd(WinogradOn)
 }
 
 // After its first calls, a convolution by Winograd's transforms allocates
