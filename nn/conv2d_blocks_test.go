@@ -48,8 +48,9 @@ func naiveConv(x, w, b, dz []float32, n, h, wd, c, f, kh, kw, sh, sw, pt, pl, oh
 	return z, dx, dw, db
 }
 
-// directSums plans the test's convolutions as direct sums whatever
-// CONVNET_WINOGRAD says: the test holds them to the direct sums' rounding
+// directSums plans the test's convolutions as direct sums whatever the
+// mode of Winograd's transforms (by default the gradients run by them; see
+// kernels.SetWinograd): the test holds them to the direct sums' rounding
 // (internal/kernels holds Winograd's transforms to theirs: over a kernel
 // gradient's thousands of terms that mostly cancel, up to a few
 // thousandths of a small sum).
