@@ -186,7 +186,7 @@ func layerSpec(m *model.Model, spec string, head int) ([]nn.Layer, error) {
 		item = strings.TrimSpace(item)
 		lo, hi, isRange := strings.Cut(item, "..")
 		if item == "" || isRange && lo == "" && hi == "" {
-			return nil, fmt.Errorf("empty item %q: want a layer name, A..B, ..B or A..", item)
+			return nil, fmt.Errorf("empty item %q: want a layer name or a range (A..B, ..B or A..)", item)
 		}
 		first, last := 0, len(m.Layers)-1
 		var err error
