@@ -25,6 +25,13 @@ func sharedData(t testing.TB) string {
 	return dir
 }
 
+// skipRace skips a long numeric check in a -race build.
+func skipRace(t testing.TB) {
+	if raceEnabled {
+		t.Skip("a numeric check with nothing concurrent: it runs without -race (.ci/run)")
+	}
+}
+
 // realAHCD loads the shared AHCD zip once for all tests.
 var realAHCD = sync.OnceValues(func() ([2]*Dataset, error) {
 	train, test, err := LoadAHCD(context.Background(), filepath.Join(os.Getenv("CONVNET_DATA"), "ahcd", "ahcd_csv.zip"), nil)

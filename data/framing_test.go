@@ -222,6 +222,7 @@ func TestCropRect(t *testing.T) {
 
 // The named framings are what MeasureFraming finds on the data sets.
 func TestNamedFramings(t *testing.T) {
+	skipRace(t)
 	dir := sharedData(t)
 	ctx := context.Background()
 	ahcd, _, err := LoadAHCD(ctx, filepath.Join(dir, "ahcd", "ahcd_csv.zip"), nil)

@@ -12,6 +12,7 @@ import (
 // with --map: the map is written beside the other PNGs, 900 pixels square,
 // and named in the JSON; without --map there is none.
 func TestEvaluateMap(t *testing.T) {
+	skipRace(t)
 	dir := t.TempDir()
 	code, stdout, stderr := runCLI("evaluate", "--model", "ahcd", "--data-dir", dataDir(t), "--test-limit", "300", "--out-dir", dir, "--map", "--json")
 	if code != 0 {

@@ -33,6 +33,7 @@ func ahcdClassifier(t *testing.T) (*model.Sequential, *model.Classifier) {
 // pattern deprocessed, labelled with what the network reads in it; the
 // PNG is written, and a second run refuses to overwrite it.
 func TestPatterns(t *testing.T) {
+	skipRace(t)
 	m, c := ahcdClassifier(t)
 	last := len(m.Layers) - 1
 	cells, err := patternCells(context.Background(), c, last, PatternsOptions{Channels: 64, Steps: 30})

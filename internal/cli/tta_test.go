@@ -13,6 +13,7 @@ import (
 // for another seed, the augmentation named in the results; and refuses
 // augmentation flags without --tta.
 func TestEvaluateTTA(t *testing.T) {
+	skipRace(t)
 	dir := t.TempDir()
 	type result struct {
 		Loss, Accuracy float64

@@ -27,6 +27,8 @@ func newConvCase(g ConvGeom, f, n int, rng *rand.Rand) *convCase {
 
 // convCaseOf is the convolution case of the images x, the kernel w and the
 // output gradient dz.
+//
+//go:norace
 func convCaseOf(g ConvGeom, f, n int, x, w, dz []float32) *convCase {
 	c := &convCase{g: g, f: f, n: n, x: x, w: w, dz: dz}
 	c.z, c.zs = make([]float64, len(c.dz)), make([]float64, len(c.dz))
@@ -140,11 +142,9 @@ func checkConv(t *testing.T, name string, c *Conv, cc *convCase) {
 	// wrong or missing term is off by its own size.
 	compare := func(what string, got []float32, want, scale []float64, base float64) {
 		t.Helper()
-		for i, v := range want {
-			if !(math.Abs(float64(got[i])-base-v) <= convTolerance*scale[i]+1e-6*(1+math.Abs(v))) { // NaN too
-				t.Errorf("%s: %s[%d] = %v, want %v", name, what, i, got[i], base+v)
-				return
-			}
+		if i := convMismatch(got, want, scale, base); i >= 0 {
+			t.Errorf("%s: %s[%d] = %v, want %v", name, what, i, got[i], base+want[i])
+			return
 		}
 		if !slices.Equal(got[len(want):], []float32{guard, guard, guard}) {
 			t.Errorf("%s: %s written past its end", name, what)
@@ -220,6 +220,21 @@ func checkConv(t *testing.T, name string, c *Conv, cc *convCase) {
 // convTolerance bounds the error checkConv accepts, over the sum of the
 // terms' magnitudes.
 var convTolerance = 1e-6
+
+// convMismatch returns the first index where got is not base+want within
+// convTolerance of scale, or -1. It and convCaseOf, the float64 reference,
+// touch no shared memory and are left out of the race detector's checks,
+// which would slow them ten times.
+//
+//go:norace
+func convMismatch(got []float32, want, scale []float64, base float64) int {
+	for i, v := range want {
+		if !(math.Abs(float64(got[i])-base-v) <= convTolerance*scale[i]+1e-6*(1+math.Abs(v))) { // NaN too
+			return i
+		}
+	}
+	return -1
+}
 
 func TestConvMatchesReference(t *testing.T) {
 	defer func(v int) { parallelConvFlops = v }(parallelConvFlops)
