@@ -28,11 +28,11 @@ import (
 // Ties are kept away as far as they can be: the biases are not zero, as
 // after training's first step, and the pixels carry a little noise. Direct sums
 // give equal outputs to equal windows (a zero window and a zero bias: 0,
-// which the ReLU stops; a uniform background: cells that tie for the
+// which the ReLU stops; a uniform stretch: cells that tie for the
 // pooling's maximum, whose gradient goes to the first); the transforms'
 // rounding depends on a cell's place in its tile, so such ties break
 // either way and the gradients took other, as valid, paths (2–5e-3
-// apart at 0 biases, 3e-4 at uniform backgrounds; the windows the ReLUs
+// apart at 0 biases, 3e-4 at uniform stretches; the windows the ReLUs
 // zero whole still tie at the bias, hence the 2e-5). With the forward pass
 // summed directly, every tie breaks as without the transforms.
 func TestWinogradGradients(t *testing.T) {

@@ -109,14 +109,12 @@ func init() {
 //
 // Winograd's sums differ from the direct ones by rounding, within a few
 // millionths of the sum of the terms' magnitudes. In the forward pass that
-// rounding breaks ties: equal windows (a letter's uniform background) give
-// equal outputs when summed directly, and outputs a few millionths apart
-// by the transforms, so the maximum of a pooling window, and with it the
-// path of the gradient, depends on a cell's place in its tile: in about
-// half of a tutorial epoch's steps the convolutions' gradients then
-// differ from the direct sums' by 1e-3 of their size, where with the
-// forward pass summed directly (WinogradGradients) they agree within 3e-6
-// in every step. Seven 30-epoch runs of the tutorial recipe (seeds 4 to
+// rounding turns the decisions whose margins lie within it, a pooling
+// window's maximum or a ReLU's sign, and with them the path of the
+// gradient: in about half of a tutorial epoch's steps the convolutions'
+// gradients then differ from the direct sums' by 1e-3 of their size, where
+// with the forward pass summed directly (WinogradGradients) they agree
+// within 3e-6 in every step. Seven 30-epoch runs of the tutorial recipe (seeds 4 to
 // 10) ended at 97.60% on average with WinogradGradients, 97.56% summed
 // directly and 97.39% with WinogradOn (lower than the direct sums for 6
 // seeds of 7, and for 9 of 10 over seeds 1 to 10).
