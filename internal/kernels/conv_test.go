@@ -223,8 +223,10 @@ var convTolerance = 1e-6
 
 // convMismatch returns the first index where got is not base+want within
 // convTolerance of scale, or -1. It and convCaseOf, the float64 reference,
-// touch no shared memory and are left out of the race detector's checks,
-// which would slow them ten times.
+// run on the test's goroutine before or after the kernels and are left out
+// of the race detector's checks, which would slow them ten times; the
+// kernels' own accesses, and checkConv's other reads of their outputs, are
+// still checked.
 //
 //go:norace
 func convMismatch(got []float32, want, scale []float64, base float64) int {
