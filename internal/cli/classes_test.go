@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -134,6 +135,33 @@ func TestExportHelpModel(t *testing.T) {
 	usage, _, _ = strings.Cut(usage, "\n")
 	if strings.Contains(usage, "(default") || !strings.Contains(usage, "required for onnx, tfjs and keras") {
 		t.Errorf("export -h: --model %q, want no default and required for onnx, tfjs and keras", usage)
+	}
+}
+
+// TestHelpCommands: convnet help lists every command, the summaries in one
+// column however long the longest name.
+func TestHelpCommands(t *testing.T) {
+	code, stdout, _ := runCLI("help")
+	_, list, _ := strings.Cut(stdout, "\nCommands:\n")
+	list, _, _ = strings.Cut(list, "\n\n")
+	lines := strings.Split(list, "\n")
+	if code != 0 || len(lines) != len(commands) {
+		t.Fatalf("help: exit %d, %d commands listed, want %d:\n%s", code, len(lines), len(commands), stdout)
+	}
+	col := -1
+	for _, c := range commands {
+		i := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "  "+c.name+" ") })
+		if i < 0 {
+			t.Errorf("help: no line for %q:\n%s", c.name, stdout)
+			continue
+		}
+		at := strings.Index(lines[i], c.summary)
+		if col < 0 {
+			col = at
+		}
+		if at != col || at < len(c.name)+3 {
+			t.Errorf("help: %q's summary at column %d, want %d, after its name:\n%s", c.name, at, col, stdout)
+		}
 	}
 }
 

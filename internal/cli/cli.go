@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"text/tabwriter"
 )
 
 // command is one subcommand of convnet.
@@ -118,9 +119,11 @@ func printHelp(w io.Writer) {
 	fmt.Fprintln(w, "\nUsage: convnet <command> [flags]\n\nCommands:")
 	sorted := slices.Clone(commands)
 	slices.SortFunc(sorted, func(a, b command) int { return strings.Compare(a.name, b.name) })
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
 	for _, c := range sorted {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(tw, "  %s\t%s\n", c.name, c.summary)
 	}
+	tw.Flush()
 	fmt.Fprintln(w, "\nRun \"convnet <command> -h\" for a command's flags.")
 }
 
