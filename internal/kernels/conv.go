@@ -97,13 +97,14 @@ func NewConv(g ConvGeom, f int) *Conv {
 
 // convOptions chooses the strategies for a geometry; tests force each one.
 type convOptions struct {
-	flip  bool     // input gradient as a convolution (strides 1)
-	rows  int      // output rows per block; 0 chooses them
-	block int      // im2col rows per block for col2im; 0 sizes them for the cache
-	tiles *tileSet // nil: those of the active implementation
-	gemm  bool     // a 1×1 convolution's forward pass as one GEMM, whatever its size
-	sum   bool     // no Winograd: the forward pass sums the taps directly
-	grad  bool     // the forward pass is another convolution's input gradient
+	flip  bool      // input gradient as a convolution (strides 1)
+	rows  int       // output rows per block; 0 chooses them
+	block int       // im2col rows per block for col2im; 0 sizes them for the cache
+	impl  *gemmImpl // nil: the active implementation, whose tiles and transforms serve
+	tiles *tileSet  // nil: those of impl
+	gemm  bool      // a 1×1 convolution's forward pass as one GEMM, whatever its size
+	sum   bool      // no Winograd: the forward pass sums the taps directly
+	grad  bool      // the forward pass is another convolution's input gradient
 }
 
 func newConv(g ConvGeom, f int, o convOptions) *Conv {
@@ -111,6 +112,10 @@ func newConv(g ConvGeom, f int, o convOptions) *Conv {
 		panic("kernels: NewConv: empty convolution")
 	}
 	c := &Conv{g: g, f: f, rows: o.rows, kept: new(packing), pairs: new(packing), winoKept: new(packing)}
+	impl := o.impl
+	if impl == nil {
+		impl = active
+	}
 	c.pointwise = g.KH == 1 && g.KW == 1 && g.SH == 1 && g.SW == 1 && g.PadTop == 0 && g.PadLeft == 0
 	c.block = blockRows(g.OH*g.OW, g.ColWidth(), f)
 	if o.block > 0 {
@@ -119,27 +124,27 @@ func newConv(g ConvGeom, f int, o convOptions) *Conv {
 	if !c.pointwise {
 		ts := o.tiles
 		if ts == nil {
-			ts = active.tilesFor(f)
+			ts = impl.tilesFor(f)
 		}
 		c.direct = newDirectPlan(g, f, ts)
 		if o.rows > 0 {
 			c.direct.block = min(c.direct.block, o.rows)
 		}
-		if !o.sum && o.tiles == nil && useWinograd(&g, f) {
-			c.wino = newWinoPlan(g, f, ts)
+		if !o.sum && o.tiles == nil && useWinograd(&g, f, impl) {
+			c.wino = newWinoPlan(g, f, ts, impl.wino)
 			c.winoFwd = o.grad || Winograd() == WinogradOn
 		}
 	} else if g.H*g.W >= minTiledCells && !o.gemm {
 		ts := o.tiles
 		if ts == nil {
-			ts = active.tilesFor(f)
+			ts = impl.tilesFor(f)
 		}
 		cells := g.H * g.W
 		flat := ConvGeom{H: 1, W: cells, C: g.C, KH: 1, KW: 1, SH: 1, SW: 1, OH: 1, OW: cells}
 		c.direct = newDirectPlan(flat, f, ts)
 	}
 	if o.flip && !c.pointwise {
-		c.data = newConv(g.Transposed(f), g.C, convOptions{rows: o.rows, block: o.block, tiles: o.tiles, sum: o.sum, grad: true})
+		c.data = newConv(g.Transposed(f), g.C, convOptions{rows: o.rows, block: o.block, impl: o.impl, tiles: o.tiles, sum: o.sum, grad: true})
 	}
 	c.fwdFn, c.dwFn, c.dxFn, c.pairFn = c.forwardBlock, c.filterGroup, c.dataImage, c.pairImage
 	c.winoFn, c.winoPackFn, c.winoDwFn = c.winoBlock, c.winoPack, c.winoFilterGroup

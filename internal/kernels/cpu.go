@@ -20,11 +20,12 @@ type gemmImpl struct {
 	// packedKernel, if set, replaces kernel when A is packed in slivers
 	// (rsA = 1, csA = mr).
 	packedKernel microKernel
-	mc           int      // rows of A per block (kept in L2 when packed)
-	kc           int      // depth of a block (the B sliver kc×nr stays in L1 or L2)
-	nc           int      // columns of B per block (kept in L3)
-	tiles        *tileSet // the convolution tiles
-	narrow       *tileSet // if set, the tiles of convolutions of at most narrow.nr filters
+	mc           int          // rows of A per block (kept in L2 when packed)
+	kc           int          // depth of a block (the B sliver kc×nr stays in L1 or L2)
+	nc           int          // columns of B per block (kept in L3)
+	tiles        *tileSet     // the convolution tiles
+	narrow       *tileSet     // if set, the tiles of convolutions of at most narrow.nr filters
+	wino         *winoKernels // if set, Winograd's transforms (see useWinograd)
 
 	// thin, if set, serves products with at most thinRows rows, where a
 	// tall micro-kernel would mostly multiply padding.

@@ -203,6 +203,7 @@ func asmImpls(avx2, avx512 bool) []*gemmImpl {
 			kernel: func(k int, a []float32, rsA, csA int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
 				gemmKernel6x16AVX2(k, &a[0], rsA, csA, &b[0], ldb, &c[0], ldc, alpha, beta)
 			},
+			wino: winoAVX2,
 			thin: &gemmImpl{name: "avx2", mr: 1, nr: 64, mc: 1, kc: 256, nc: 2048,
 				kernel: func(k int, a []float32, rsA, csA int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
 					gemmKernel1x64AVX2(k, &a[0], rsA, csA, &b[0], ldb, &c[0], ldc, alpha, beta)
@@ -231,6 +232,7 @@ func asmImpls(avx2, avx512 bool) []*gemmImpl {
 					gemmKernel1x128AVX512(k, &a[0], rsA, csA, &b[0], ldb, &c[0], ldc, alpha, beta)
 				}},
 			dots: dots512,
+			wino: winoAVX512,
 		})
 	}
 	return out

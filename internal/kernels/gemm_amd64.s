@@ -14941,7 +14941,7 @@ TEXT ·winoOutput4AVX512(SB), NOSPLIT, $0-68
 	VMOVUPS      winoConsts<>+0(SB), Z9
 	VMOVUPS      winoConsts<>+320(SB), Z10
 
-winoOutput4_vec:
+winoOutput4AVX512_vec:
 	MOVQ        CX, R11
 	VMOVUPS     (R11), Z1
 	ADDQ        SI, R11
@@ -15241,7 +15241,7 @@ winoOutput4_vec:
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, DX
 	DECQ        R9
-	JNZ         winoOutput4_vec
+	JNZ         winoOutput4AVX512_vec
 	VZEROUPPER
 	RET
 
@@ -15266,7 +15266,7 @@ TEXT ·winoOutput2AVX512(SB), NOSPLIT, $0-68
 	VMOVUPS      winoConsts<>+0(SB), Z1
 	VMOVUPS      winoConsts<>+320(SB), Z1
 
-winoOutput2_vec:
+winoOutput2AVX512_vec:
 	MOVQ        CX, R10
 	VMOVUPS     (R10), Z1
 	ADDQ        SI, R10
@@ -15448,7 +15448,7 @@ winoOutput2_vec:
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, DX
 	DECQ        R9
-	JNZ         winoOutput2_vec
+	JNZ         winoOutput2AVX512_vec
 	VZEROUPPER
 	RET
 
@@ -16028,7 +16028,7 @@ TEXT ·winoOutput3AVX512(SB), NOSPLIT, $0-68
 	SHLQ         $0x02, R8
 	LEAQ         (DI)(DI*2), R10
 
-winoOutput3_vec:
+winoOutput3AVX512_vec:
 	MOVQ        CX, R10
 	VMOVUPS     (R10), Z1
 	ADDQ        SI, R10
@@ -16273,7 +16273,7 @@ winoOutput3_vec:
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, DX
 	DECQ        R9
-	JNZ         winoOutput3_vec
+	JNZ         winoOutput3AVX512_vec
 	VZEROUPPER
 	RET
 
@@ -16295,7 +16295,7 @@ TEXT ·winoOutput5AVX512(SB), NOSPLIT, $0-68
 	SHLQ         $0x02, R8
 	LEAQ         (DI)(DI*2), R10
 
-winoOutput5_vec:
+winoOutput5AVX512_vec:
 	MOVQ        CX, R11
 	VMOVUPS     (R11), Z1
 	ADDQ        SI, R11
@@ -16702,6 +16702,2936 @@ winoOutput5_vec:
 	ADDQ        $0x00000040, AX
 	ADDQ        $0x00000040, DX
 	DECQ        R9
-	JNZ         winoOutput5_vec
+	JNZ         winoOutput5AVX512_vec
+	VZEROUPPER
+	RET
+
+// func winoInputAVX2(v *float32, x *float32, s *float32, ldx int, cx int, ps int, nvec int)
+// Requires: AVX, FMA3
+TEXT ·winoInputAVX2(SB), NOSPLIT, $0-56
+	MOVQ v+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ s+16(FP), DX
+	MOVQ ldx+24(FP), BX
+	MOVQ cx+32(FP), SI
+	MOVQ ps+40(FP), DI
+	MOVQ nvec+48(FP), R8
+	SHLQ $0x02, BX
+	SHLQ $0x02, SI
+	SHLQ $0x02, DI
+	LEAQ (BX)(BX*2), R9
+	SHLQ $0x01, R8
+
+winoInputAVX2_vec:
+	MOVQ         CX, R10
+	LEAQ         (R10)(R9*1), R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVUPS      (R10)(BX*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R10)(BX*4), Y4
+	VMOVUPS      (R11)(BX*2), Y5
+	VMOVAPS      Y4, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y2, Y7
+	VMOVAPS      Y3, Y8
+	VFMSUB231PS  winoConsts<>+0(SB), Y1, Y8
+	VSUBPS       Y8, Y7, Y6
+	VADDPS       Y8, Y7, Y7
+	VSUBPS       Y2, Y4, Y9
+	VSUBPS       Y3, Y1, Y10
+	VMOVAPS      Y9, Y8
+	VFNMADD231PS winoConsts<>+256(SB), Y10, Y8
+	VFMADD231PS  winoConsts<>+256(SB), Y10, Y9
+	VMOVAPS      Y9, Y9
+	VMOVAPS      Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y0, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y4
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VMOVUPS      Y4, (DX)
+	VMOVUPS      Y6, 192(DX)
+	VMOVUPS      Y7, 384(DX)
+	VMOVUPS      Y8, 576(DX)
+	VMOVUPS      Y9, 768(DX)
+	VMOVUPS      Y0, 960(DX)
+	ADDQ         SI, R10
+	LEAQ         (R10)(R9*1), R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVUPS      (R10)(BX*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R10)(BX*4), Y4
+	VMOVUPS      (R11)(BX*2), Y5
+	VMOVAPS      Y4, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y2, Y7
+	VMOVAPS      Y3, Y8
+	VFMSUB231PS  winoConsts<>+0(SB), Y1, Y8
+	VSUBPS       Y8, Y7, Y6
+	VADDPS       Y8, Y7, Y7
+	VSUBPS       Y2, Y4, Y9
+	VSUBPS       Y3, Y1, Y10
+	VMOVAPS      Y9, Y8
+	VFNMADD231PS winoConsts<>+256(SB), Y10, Y8
+	VFMADD231PS  winoConsts<>+256(SB), Y10, Y9
+	VMOVAPS      Y9, Y9
+	VMOVAPS      Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y0, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y4
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VMOVUPS      Y4, 32(DX)
+	VMOVUPS      Y6, 224(DX)
+	VMOVUPS      Y7, 416(DX)
+	VMOVUPS      Y8, 608(DX)
+	VMOVUPS      Y9, 800(DX)
+	VMOVUPS      Y0, 992(DX)
+	ADDQ         SI, R10
+	LEAQ         (R10)(R9*1), R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVUPS      (R10)(BX*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R10)(BX*4), Y4
+	VMOVUPS      (R11)(BX*2), Y5
+	VMOVAPS      Y4, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y2, Y7
+	VMOVAPS      Y3, Y8
+	VFMSUB231PS  winoConsts<>+0(SB), Y1, Y8
+	VSUBPS       Y8, Y7, Y6
+	VADDPS       Y8, Y7, Y7
+	VSUBPS       Y2, Y4, Y9
+	VSUBPS       Y3, Y1, Y10
+	VMOVAPS      Y9, Y8
+	VFNMADD231PS winoConsts<>+256(SB), Y10, Y8
+	VFMADD231PS  winoConsts<>+256(SB), Y10, Y9
+	VMOVAPS      Y9, Y9
+	VMOVAPS      Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y0, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y4
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VMOVUPS      Y4, 64(DX)
+	VMOVUPS      Y6, 256(DX)
+	VMOVUPS      Y7, 448(DX)
+	VMOVUPS      Y8, 640(DX)
+	VMOVUPS      Y9, 832(DX)
+	VMOVUPS      Y0, 1024(DX)
+	ADDQ         SI, R10
+	LEAQ         (R10)(R9*1), R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVUPS      (R10)(BX*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R10)(BX*4), Y4
+	VMOVUPS      (R11)(BX*2), Y5
+	VMOVAPS      Y4, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y2, Y7
+	VMOVAPS      Y3, Y8
+	VFMSUB231PS  winoConsts<>+0(SB), Y1, Y8
+	VSUBPS       Y8, Y7, Y6
+	VADDPS       Y8, Y7, Y7
+	VSUBPS       Y2, Y4, Y9
+	VSUBPS       Y3, Y1, Y10
+	VMOVAPS      Y9, Y8
+	VFNMADD231PS winoConsts<>+256(SB), Y10, Y8
+	VFMADD231PS  winoConsts<>+256(SB), Y10, Y9
+	VMOVAPS      Y9, Y9
+	VMOVAPS      Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y0, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y4
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VMOVUPS      Y4, 96(DX)
+	VMOVUPS      Y6, 288(DX)
+	VMOVUPS      Y7, 480(DX)
+	VMOVUPS      Y8, 672(DX)
+	VMOVUPS      Y9, 864(DX)
+	VMOVUPS      Y0, 1056(DX)
+	ADDQ         SI, R10
+	LEAQ         (R10)(R9*1), R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVUPS      (R10)(BX*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R10)(BX*4), Y4
+	VMOVUPS      (R11)(BX*2), Y5
+	VMOVAPS      Y4, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y2, Y7
+	VMOVAPS      Y3, Y8
+	VFMSUB231PS  winoConsts<>+0(SB), Y1, Y8
+	VSUBPS       Y8, Y7, Y6
+	VADDPS       Y8, Y7, Y7
+	VSUBPS       Y2, Y4, Y9
+	VSUBPS       Y3, Y1, Y10
+	VMOVAPS      Y9, Y8
+	VFNMADD231PS winoConsts<>+256(SB), Y10, Y8
+	VFMADD231PS  winoConsts<>+256(SB), Y10, Y9
+	VMOVAPS      Y9, Y9
+	VMOVAPS      Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y0, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y4
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VMOVUPS      Y4, 128(DX)
+	VMOVUPS      Y6, 320(DX)
+	VMOVUPS      Y7, 512(DX)
+	VMOVUPS      Y8, 704(DX)
+	VMOVUPS      Y9, 896(DX)
+	VMOVUPS      Y0, 1088(DX)
+	ADDQ         SI, R10
+	LEAQ         (R10)(R9*1), R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVUPS      (R10)(BX*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R10)(BX*4), Y4
+	VMOVUPS      (R11)(BX*2), Y5
+	VMOVAPS      Y4, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y2, Y7
+	VMOVAPS      Y3, Y8
+	VFMSUB231PS  winoConsts<>+0(SB), Y1, Y8
+	VSUBPS       Y8, Y7, Y6
+	VADDPS       Y8, Y7, Y7
+	VSUBPS       Y2, Y4, Y9
+	VSUBPS       Y3, Y1, Y10
+	VMOVAPS      Y9, Y8
+	VFNMADD231PS winoConsts<>+256(SB), Y10, Y8
+	VFMADD231PS  winoConsts<>+256(SB), Y10, Y9
+	VMOVAPS      Y9, Y9
+	VMOVAPS      Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y0, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y4
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VMOVUPS      Y4, 160(DX)
+	VMOVUPS      Y6, 352(DX)
+	VMOVUPS      Y7, 544(DX)
+	VMOVUPS      Y8, 736(DX)
+	VMOVUPS      Y9, 928(DX)
+	VMOVUPS      Y0, 1120(DX)
+	ADDQ         SI, R10
+	MOVQ         AX, R10
+	VMOVUPS      (DX), Y0
+	VMOVUPS      32(DX), Y1
+	VMOVUPS      64(DX), Y2
+	VMOVUPS      96(DX), Y3
+	VMOVUPS      128(DX), Y4
+	VMOVUPS      160(DX), Y5
+	VMOVAPS      Y4, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y2, Y7
+	VMOVAPS      Y3, Y8
+	VFMSUB231PS  winoConsts<>+0(SB), Y1, Y8
+	VSUBPS       Y8, Y7, Y6
+	VADDPS       Y8, Y7, Y7
+	VSUBPS       Y2, Y4, Y9
+	VSUBPS       Y3, Y1, Y10
+	VMOVAPS      Y9, Y8
+	VFNMADD231PS winoConsts<>+256(SB), Y10, Y8
+	VFMADD231PS  winoConsts<>+256(SB), Y10, Y9
+	VMOVAPS      Y9, Y9
+	VMOVAPS      Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y0, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y4
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VMOVUPS      Y4, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Y6, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Y7, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Y8, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Y9, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Y0, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      192(DX), Y0
+	VMOVUPS      224(DX), Y1
+	VMOVUPS      256(DX), Y2
+	VMOVUPS      288(DX), Y3
+	VMOVUPS      320(DX), Y4
+	VMOVUPS      352(DX), Y5
+	VMOVAPS      Y4, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y2, Y7
+	VMOVAPS      Y3, Y8
+	VFMSUB231PS  winoConsts<>+0(SB), Y1, Y8
+	VSUBPS       Y8, Y7, Y6
+	VADDPS       Y8, Y7, Y7
+	VSUBPS       Y2, Y4, Y9
+	VSUBPS       Y3, Y1, Y10
+	VMOVAPS      Y9, Y8
+	VFNMADD231PS winoConsts<>+256(SB), Y10, Y8
+	VFMADD231PS  winoConsts<>+256(SB), Y10, Y9
+	VMOVAPS      Y9, Y9
+	VMOVAPS      Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y0, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y4
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VMOVUPS      Y4, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Y6, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Y7, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Y8, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Y9, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Y0, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      384(DX), Y0
+	VMOVUPS      416(DX), Y1
+	VMOVUPS      448(DX), Y2
+	VMOVUPS      480(DX), Y3
+	VMOVUPS      512(DX), Y4
+	VMOVUPS      544(DX), Y5
+	VMOVAPS      Y4, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y2, Y7
+	VMOVAPS      Y3, Y8
+	VFMSUB231PS  winoConsts<>+0(SB), Y1, Y8
+	VSUBPS       Y8, Y7, Y6
+	VADDPS       Y8, Y7, Y7
+	VSUBPS       Y2, Y4, Y9
+	VSUBPS       Y3, Y1, Y10
+	VMOVAPS      Y9, Y8
+	VFNMADD231PS winoConsts<>+256(SB), Y10, Y8
+	VFMADD231PS  winoConsts<>+256(SB), Y10, Y9
+	VMOVAPS      Y9, Y9
+	VMOVAPS      Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y0, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y4
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VMOVUPS      Y4, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Y6, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Y7, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Y8, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Y9, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Y0, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      576(DX), Y0
+	VMOVUPS      608(DX), Y1
+	VMOVUPS      640(DX), Y2
+	VMOVUPS      672(DX), Y3
+	VMOVUPS      704(DX), Y4
+	VMOVUPS      736(DX), Y5
+	VMOVAPS      Y4, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y2, Y7
+	VMOVAPS      Y3, Y8
+	VFMSUB231PS  winoConsts<>+0(SB), Y1, Y8
+	VSUBPS       Y8, Y7, Y6
+	VADDPS       Y8, Y7, Y7
+	VSUBPS       Y2, Y4, Y9
+	VSUBPS       Y3, Y1, Y10
+	VMOVAPS      Y9, Y8
+	VFNMADD231PS winoConsts<>+256(SB), Y10, Y8
+	VFMADD231PS  winoConsts<>+256(SB), Y10, Y9
+	VMOVAPS      Y9, Y9
+	VMOVAPS      Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y0, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y4
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VMOVUPS      Y4, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Y6, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Y7, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Y8, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Y9, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Y0, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      768(DX), Y0
+	VMOVUPS      800(DX), Y1
+	VMOVUPS      832(DX), Y2
+	VMOVUPS      864(DX), Y3
+	VMOVUPS      896(DX), Y4
+	VMOVUPS      928(DX), Y5
+	VMOVAPS      Y4, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y2, Y7
+	VMOVAPS      Y3, Y8
+	VFMSUB231PS  winoConsts<>+0(SB), Y1, Y8
+	VSUBPS       Y8, Y7, Y6
+	VADDPS       Y8, Y7, Y7
+	VSUBPS       Y2, Y4, Y9
+	VSUBPS       Y3, Y1, Y10
+	VMOVAPS      Y9, Y8
+	VFNMADD231PS winoConsts<>+256(SB), Y10, Y8
+	VFMADD231PS  winoConsts<>+256(SB), Y10, Y9
+	VMOVAPS      Y9, Y9
+	VMOVAPS      Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y0, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y4
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VMOVUPS      Y4, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Y6, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Y7, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Y8, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Y9, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Y0, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      960(DX), Y0
+	VMOVUPS      992(DX), Y1
+	VMOVUPS      1024(DX), Y2
+	VMOVUPS      1056(DX), Y3
+	VMOVUPS      1088(DX), Y4
+	VMOVUPS      1120(DX), Y5
+	VMOVAPS      Y4, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y2, Y7
+	VMOVAPS      Y3, Y8
+	VFMSUB231PS  winoConsts<>+0(SB), Y1, Y8
+	VSUBPS       Y8, Y7, Y6
+	VADDPS       Y8, Y7, Y7
+	VSUBPS       Y2, Y4, Y9
+	VSUBPS       Y3, Y1, Y10
+	VMOVAPS      Y9, Y8
+	VFNMADD231PS winoConsts<>+256(SB), Y10, Y8
+	VFMADD231PS  winoConsts<>+256(SB), Y10, Y9
+	VMOVAPS      Y9, Y9
+	VMOVAPS      Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y0, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y4
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VMOVUPS      Y4, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Y6, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Y7, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Y8, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Y9, (R10)
+	ADDQ         DI, R10
+	VMOVUPS      Y0, (R10)
+	ADDQ         DI, R10
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000020, AX
+	DECQ         R8
+	JNZ          winoInputAVX2_vec
+	VZEROUPPER
+	RET
+
+// func winoFilter3AVX2(v *float32, x *float32, s *float32, ldx int, cx int, ps int, nvec int)
+// Requires: AVX, FMA3
+TEXT ·winoFilter3AVX2(SB), NOSPLIT, $0-56
+	MOVQ v+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ s+16(FP), DX
+	MOVQ ldx+24(FP), BX
+	MOVQ cx+32(FP), SI
+	MOVQ ps+40(FP), DI
+	MOVQ nvec+48(FP), R8
+	SHLQ $0x02, BX
+	SHLQ $0x02, SI
+	SHLQ $0x02, DI
+	LEAQ (BX)(BX*2), R9
+	SHLQ $0x01, R8
+
+winoFilter3AVX2_vec:
+	MOVQ        CX, R10
+	LEAQ        (R10)(R9*1), R11
+	VMOVUPS     (R10), Y0
+	VMOVUPS     (R10)(BX*1), Y1
+	VMOVUPS     (R10)(BX*2), Y2
+	VMULPS      winoConsts<>+448(SB), Y0, Y3
+	VMULPS      winoConsts<>+512(SB), Y0, Y4
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y4
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y4
+	VMULPS      winoConsts<>+512(SB), Y0, Y5
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y5
+	VMULPS      winoConsts<>+640(SB), Y0, Y6
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y6
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y6
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y0
+	VMOVAPS     Y2, Y1
+	VMOVUPS     Y3, (DX)
+	VMOVUPS     Y4, 96(DX)
+	VMOVUPS     Y5, 192(DX)
+	VMOVUPS     Y6, 288(DX)
+	VMOVUPS     Y0, 384(DX)
+	VMOVUPS     Y1, 480(DX)
+	ADDQ        SI, R10
+	LEAQ        (R10)(R9*1), R11
+	VMOVUPS     (R10), Y0
+	VMOVUPS     (R10)(BX*1), Y1
+	VMOVUPS     (R10)(BX*2), Y2
+	VMULPS      winoConsts<>+448(SB), Y0, Y3
+	VMULPS      winoConsts<>+512(SB), Y0, Y4
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y4
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y4
+	VMULPS      winoConsts<>+512(SB), Y0, Y5
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y5
+	VMULPS      winoConsts<>+640(SB), Y0, Y6
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y6
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y6
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y0
+	VMOVAPS     Y2, Y1
+	VMOVUPS     Y3, 32(DX)
+	VMOVUPS     Y4, 128(DX)
+	VMOVUPS     Y5, 224(DX)
+	VMOVUPS     Y6, 320(DX)
+	VMOVUPS     Y0, 416(DX)
+	VMOVUPS     Y1, 512(DX)
+	ADDQ        SI, R10
+	LEAQ        (R10)(R9*1), R11
+	VMOVUPS     (R10), Y0
+	VMOVUPS     (R10)(BX*1), Y1
+	VMOVUPS     (R10)(BX*2), Y2
+	VMULPS      winoConsts<>+448(SB), Y0, Y3
+	VMULPS      winoConsts<>+512(SB), Y0, Y4
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y4
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y4
+	VMULPS      winoConsts<>+512(SB), Y0, Y5
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y5
+	VMULPS      winoConsts<>+640(SB), Y0, Y6
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y6
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y6
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y0
+	VMOVAPS     Y2, Y1
+	VMOVUPS     Y3, 64(DX)
+	VMOVUPS     Y4, 160(DX)
+	VMOVUPS     Y5, 256(DX)
+	VMOVUPS     Y6, 352(DX)
+	VMOVUPS     Y0, 448(DX)
+	VMOVUPS     Y1, 544(DX)
+	ADDQ        SI, R10
+	MOVQ        AX, R10
+	VMOVUPS     (DX), Y0
+	VMOVUPS     32(DX), Y1
+	VMOVUPS     64(DX), Y2
+	VMULPS      winoConsts<>+448(SB), Y0, Y3
+	VMULPS      winoConsts<>+512(SB), Y0, Y4
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y4
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y4
+	VMULPS      winoConsts<>+512(SB), Y0, Y5
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y5
+	VMULPS      winoConsts<>+640(SB), Y0, Y6
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y6
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y6
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y0
+	VMOVAPS     Y2, Y1
+	VMOVUPS     Y3, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     96(DX), Y0
+	VMOVUPS     128(DX), Y1
+	VMOVUPS     160(DX), Y2
+	VMULPS      winoConsts<>+448(SB), Y0, Y3
+	VMULPS      winoConsts<>+512(SB), Y0, Y4
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y4
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y4
+	VMULPS      winoConsts<>+512(SB), Y0, Y5
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y5
+	VMULPS      winoConsts<>+640(SB), Y0, Y6
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y6
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y6
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y0
+	VMOVAPS     Y2, Y1
+	VMOVUPS     Y3, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     192(DX), Y0
+	VMOVUPS     224(DX), Y1
+	VMOVUPS     256(DX), Y2
+	VMULPS      winoConsts<>+448(SB), Y0, Y3
+	VMULPS      winoConsts<>+512(SB), Y0, Y4
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y4
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y4
+	VMULPS      winoConsts<>+512(SB), Y0, Y5
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y5
+	VMULPS      winoConsts<>+640(SB), Y0, Y6
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y6
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y6
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y0
+	VMOVAPS     Y2, Y1
+	VMOVUPS     Y3, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     288(DX), Y0
+	VMOVUPS     320(DX), Y1
+	VMOVUPS     352(DX), Y2
+	VMULPS      winoConsts<>+448(SB), Y0, Y3
+	VMULPS      winoConsts<>+512(SB), Y0, Y4
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y4
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y4
+	VMULPS      winoConsts<>+512(SB), Y0, Y5
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y5
+	VMULPS      winoConsts<>+640(SB), Y0, Y6
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y6
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y6
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y0
+	VMOVAPS     Y2, Y1
+	VMOVUPS     Y3, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     384(DX), Y0
+	VMOVUPS     416(DX), Y1
+	VMOVUPS     448(DX), Y2
+	VMULPS      winoConsts<>+448(SB), Y0, Y3
+	VMULPS      winoConsts<>+512(SB), Y0, Y4
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y4
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y4
+	VMULPS      winoConsts<>+512(SB), Y0, Y5
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y5
+	VMULPS      winoConsts<>+640(SB), Y0, Y6
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y6
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y6
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y0
+	VMOVAPS     Y2, Y1
+	VMOVUPS     Y3, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     480(DX), Y0
+	VMOVUPS     512(DX), Y1
+	VMOVUPS     544(DX), Y2
+	VMULPS      winoConsts<>+448(SB), Y0, Y3
+	VMULPS      winoConsts<>+512(SB), Y0, Y4
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y4
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y4
+	VMULPS      winoConsts<>+512(SB), Y0, Y5
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y5
+	VMULPS      winoConsts<>+640(SB), Y0, Y6
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y6
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y6
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y0
+	VMOVAPS     Y2, Y1
+	VMOVUPS     Y3, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y1, (R10)
+	ADDQ        DI, R10
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, AX
+	DECQ        R8
+	JNZ         winoFilter3AVX2_vec
+	VZEROUPPER
+	RET
+
+// func winoFilter5AVX2(v *float32, x *float32, s *float32, ldx int, cx int, ps int, nvec int)
+// Requires: AVX, FMA3
+TEXT ·winoFilter5AVX2(SB), NOSPLIT, $0-56
+	MOVQ v+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ s+16(FP), DX
+	MOVQ ldx+24(FP), BX
+	MOVQ cx+32(FP), SI
+	MOVQ ps+40(FP), DI
+	MOVQ nvec+48(FP), R8
+	SHLQ $0x02, BX
+	SHLQ $0x02, SI
+	SHLQ $0x02, DI
+	LEAQ (BX)(BX*2), R9
+	SHLQ $0x01, R8
+
+winoFilter5AVX2_vec:
+	MOVQ        CX, R10
+	LEAQ        (R10)(R9*1), R11
+	VMOVUPS     (R10), Y0
+	VMOVUPS     (R10)(BX*1), Y1
+	VMOVUPS     (R10)(BX*2), Y2
+	VMOVUPS     (R11), Y3
+	VMOVUPS     (R10)(BX*4), Y4
+	VMULPS      winoConsts<>+448(SB), Y0, Y5
+	VMULPS      winoConsts<>+512(SB), Y0, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y3, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y4, Y6
+	VMULPS      winoConsts<>+512(SB), Y0, Y7
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y7
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y7
+	VFMADD231PS winoConsts<>+576(SB), Y3, Y7
+	VFMADD231PS winoConsts<>+512(SB), Y4, Y7
+	VMULPS      winoConsts<>+640(SB), Y0, Y8
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y8
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y8
+	VFMADD231PS winoConsts<>+832(SB), Y3, Y8
+	VFMADD231PS winoConsts<>+896(SB), Y4, Y8
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y0
+	VFMADD231PS winoConsts<>+960(SB), Y3, Y0
+	VFMADD231PS winoConsts<>+896(SB), Y4, Y0
+	VMOVAPS     Y4, Y1
+	VMOVUPS     Y5, (DX)
+	VMOVUPS     Y6, 160(DX)
+	VMOVUPS     Y7, 320(DX)
+	VMOVUPS     Y8, 480(DX)
+	VMOVUPS     Y0, 640(DX)
+	VMOVUPS     Y1, 800(DX)
+	ADDQ        SI, R10
+	LEAQ        (R10)(R9*1), R11
+	VMOVUPS     (R10), Y0
+	VMOVUPS     (R10)(BX*1), Y1
+	VMOVUPS     (R10)(BX*2), Y2
+	VMOVUPS     (R11), Y3
+	VMOVUPS     (R10)(BX*4), Y4
+	VMULPS      winoConsts<>+448(SB), Y0, Y5
+	VMULPS      winoConsts<>+512(SB), Y0, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y3, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y4, Y6
+	VMULPS      winoConsts<>+512(SB), Y0, Y7
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y7
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y7
+	VFMADD231PS winoConsts<>+576(SB), Y3, Y7
+	VFMADD231PS winoConsts<>+512(SB), Y4, Y7
+	VMULPS      winoConsts<>+640(SB), Y0, Y8
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y8
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y8
+	VFMADD231PS winoConsts<>+832(SB), Y3, Y8
+	VFMADD231PS winoConsts<>+896(SB), Y4, Y8
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y0
+	VFMADD231PS winoConsts<>+960(SB), Y3, Y0
+	VFMADD231PS winoConsts<>+896(SB), Y4, Y0
+	VMOVAPS     Y4, Y1
+	VMOVUPS     Y5, 32(DX)
+	VMOVUPS     Y6, 192(DX)
+	VMOVUPS     Y7, 352(DX)
+	VMOVUPS     Y8, 512(DX)
+	VMOVUPS     Y0, 672(DX)
+	VMOVUPS     Y1, 832(DX)
+	ADDQ        SI, R10
+	LEAQ        (R10)(R9*1), R11
+	VMOVUPS     (R10), Y0
+	VMOVUPS     (R10)(BX*1), Y1
+	VMOVUPS     (R10)(BX*2), Y2
+	VMOVUPS     (R11), Y3
+	VMOVUPS     (R10)(BX*4), Y4
+	VMULPS      winoConsts<>+448(SB), Y0, Y5
+	VMULPS      winoConsts<>+512(SB), Y0, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y3, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y4, Y6
+	VMULPS      winoConsts<>+512(SB), Y0, Y7
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y7
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y7
+	VFMADD231PS winoConsts<>+576(SB), Y3, Y7
+	VFMADD231PS winoConsts<>+512(SB), Y4, Y7
+	VMULPS      winoConsts<>+640(SB), Y0, Y8
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y8
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y8
+	VFMADD231PS winoConsts<>+832(SB), Y3, Y8
+	VFMADD231PS winoConsts<>+896(SB), Y4, Y8
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y0
+	VFMADD231PS winoConsts<>+960(SB), Y3, Y0
+	VFMADD231PS winoConsts<>+896(SB), Y4, Y0
+	VMOVAPS     Y4, Y1
+	VMOVUPS     Y5, 64(DX)
+	VMOVUPS     Y6, 224(DX)
+	VMOVUPS     Y7, 384(DX)
+	VMOVUPS     Y8, 544(DX)
+	VMOVUPS     Y0, 704(DX)
+	VMOVUPS     Y1, 864(DX)
+	ADDQ        SI, R10
+	LEAQ        (R10)(R9*1), R11
+	VMOVUPS     (R10), Y0
+	VMOVUPS     (R10)(BX*1), Y1
+	VMOVUPS     (R10)(BX*2), Y2
+	VMOVUPS     (R11), Y3
+	VMOVUPS     (R10)(BX*4), Y4
+	VMULPS      winoConsts<>+448(SB), Y0, Y5
+	VMULPS      winoConsts<>+512(SB), Y0, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y3, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y4, Y6
+	VMULPS      winoConsts<>+512(SB), Y0, Y7
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y7
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y7
+	VFMADD231PS winoConsts<>+576(SB), Y3, Y7
+	VFMADD231PS winoConsts<>+512(SB), Y4, Y7
+	VMULPS      winoConsts<>+640(SB), Y0, Y8
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y8
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y8
+	VFMADD231PS winoConsts<>+832(SB), Y3, Y8
+	VFMADD231PS winoConsts<>+896(SB), Y4, Y8
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y0
+	VFMADD231PS winoConsts<>+960(SB), Y3, Y0
+	VFMADD231PS winoConsts<>+896(SB), Y4, Y0
+	VMOVAPS     Y4, Y1
+	VMOVUPS     Y5, 96(DX)
+	VMOVUPS     Y6, 256(DX)
+	VMOVUPS     Y7, 416(DX)
+	VMOVUPS     Y8, 576(DX)
+	VMOVUPS     Y0, 736(DX)
+	VMOVUPS     Y1, 896(DX)
+	ADDQ        SI, R10
+	LEAQ        (R10)(R9*1), R11
+	VMOVUPS     (R10), Y0
+	VMOVUPS     (R10)(BX*1), Y1
+	VMOVUPS     (R10)(BX*2), Y2
+	VMOVUPS     (R11), Y3
+	VMOVUPS     (R10)(BX*4), Y4
+	VMULPS      winoConsts<>+448(SB), Y0, Y5
+	VMULPS      winoConsts<>+512(SB), Y0, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y3, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y4, Y6
+	VMULPS      winoConsts<>+512(SB), Y0, Y7
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y7
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y7
+	VFMADD231PS winoConsts<>+576(SB), Y3, Y7
+	VFMADD231PS winoConsts<>+512(SB), Y4, Y7
+	VMULPS      winoConsts<>+640(SB), Y0, Y8
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y8
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y8
+	VFMADD231PS winoConsts<>+832(SB), Y3, Y8
+	VFMADD231PS winoConsts<>+896(SB), Y4, Y8
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y0
+	VFMADD231PS winoConsts<>+960(SB), Y3, Y0
+	VFMADD231PS winoConsts<>+896(SB), Y4, Y0
+	VMOVAPS     Y4, Y1
+	VMOVUPS     Y5, 128(DX)
+	VMOVUPS     Y6, 288(DX)
+	VMOVUPS     Y7, 448(DX)
+	VMOVUPS     Y8, 608(DX)
+	VMOVUPS     Y0, 768(DX)
+	VMOVUPS     Y1, 928(DX)
+	ADDQ        SI, R10
+	MOVQ        AX, R10
+	VMOVUPS     (DX), Y0
+	VMOVUPS     32(DX), Y1
+	VMOVUPS     64(DX), Y2
+	VMOVUPS     96(DX), Y3
+	VMOVUPS     128(DX), Y4
+	VMULPS      winoConsts<>+448(SB), Y0, Y5
+	VMULPS      winoConsts<>+512(SB), Y0, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y3, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y4, Y6
+	VMULPS      winoConsts<>+512(SB), Y0, Y7
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y7
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y7
+	VFMADD231PS winoConsts<>+576(SB), Y3, Y7
+	VFMADD231PS winoConsts<>+512(SB), Y4, Y7
+	VMULPS      winoConsts<>+640(SB), Y0, Y8
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y8
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y8
+	VFMADD231PS winoConsts<>+832(SB), Y3, Y8
+	VFMADD231PS winoConsts<>+896(SB), Y4, Y8
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y0
+	VFMADD231PS winoConsts<>+960(SB), Y3, Y0
+	VFMADD231PS winoConsts<>+896(SB), Y4, Y0
+	VMOVAPS     Y4, Y1
+	VMOVUPS     Y5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y7, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y8, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     160(DX), Y0
+	VMOVUPS     192(DX), Y1
+	VMOVUPS     224(DX), Y2
+	VMOVUPS     256(DX), Y3
+	VMOVUPS     288(DX), Y4
+	VMULPS      winoConsts<>+448(SB), Y0, Y5
+	VMULPS      winoConsts<>+512(SB), Y0, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y3, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y4, Y6
+	VMULPS      winoConsts<>+512(SB), Y0, Y7
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y7
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y7
+	VFMADD231PS winoConsts<>+576(SB), Y3, Y7
+	VFMADD231PS winoConsts<>+512(SB), Y4, Y7
+	VMULPS      winoConsts<>+640(SB), Y0, Y8
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y8
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y8
+	VFMADD231PS winoConsts<>+832(SB), Y3, Y8
+	VFMADD231PS winoConsts<>+896(SB), Y4, Y8
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y0
+	VFMADD231PS winoConsts<>+960(SB), Y3, Y0
+	VFMADD231PS winoConsts<>+896(SB), Y4, Y0
+	VMOVAPS     Y4, Y1
+	VMOVUPS     Y5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y7, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y8, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     320(DX), Y0
+	VMOVUPS     352(DX), Y1
+	VMOVUPS     384(DX), Y2
+	VMOVUPS     416(DX), Y3
+	VMOVUPS     448(DX), Y4
+	VMULPS      winoConsts<>+448(SB), Y0, Y5
+	VMULPS      winoConsts<>+512(SB), Y0, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y3, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y4, Y6
+	VMULPS      winoConsts<>+512(SB), Y0, Y7
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y7
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y7
+	VFMADD231PS winoConsts<>+576(SB), Y3, Y7
+	VFMADD231PS winoConsts<>+512(SB), Y4, Y7
+	VMULPS      winoConsts<>+640(SB), Y0, Y8
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y8
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y8
+	VFMADD231PS winoConsts<>+832(SB), Y3, Y8
+	VFMADD231PS winoConsts<>+896(SB), Y4, Y8
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y0
+	VFMADD231PS winoConsts<>+960(SB), Y3, Y0
+	VFMADD231PS winoConsts<>+896(SB), Y4, Y0
+	VMOVAPS     Y4, Y1
+	VMOVUPS     Y5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y7, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y8, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     480(DX), Y0
+	VMOVUPS     512(DX), Y1
+	VMOVUPS     544(DX), Y2
+	VMOVUPS     576(DX), Y3
+	VMOVUPS     608(DX), Y4
+	VMULPS      winoConsts<>+448(SB), Y0, Y5
+	VMULPS      winoConsts<>+512(SB), Y0, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y3, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y4, Y6
+	VMULPS      winoConsts<>+512(SB), Y0, Y7
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y7
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y7
+	VFMADD231PS winoConsts<>+576(SB), Y3, Y7
+	VFMADD231PS winoConsts<>+512(SB), Y4, Y7
+	VMULPS      winoConsts<>+640(SB), Y0, Y8
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y8
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y8
+	VFMADD231PS winoConsts<>+832(SB), Y3, Y8
+	VFMADD231PS winoConsts<>+896(SB), Y4, Y8
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y0
+	VFMADD231PS winoConsts<>+960(SB), Y3, Y0
+	VFMADD231PS winoConsts<>+896(SB), Y4, Y0
+	VMOVAPS     Y4, Y1
+	VMOVUPS     Y5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y7, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y8, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     640(DX), Y0
+	VMOVUPS     672(DX), Y1
+	VMOVUPS     704(DX), Y2
+	VMOVUPS     736(DX), Y3
+	VMOVUPS     768(DX), Y4
+	VMULPS      winoConsts<>+448(SB), Y0, Y5
+	VMULPS      winoConsts<>+512(SB), Y0, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y3, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y4, Y6
+	VMULPS      winoConsts<>+512(SB), Y0, Y7
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y7
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y7
+	VFMADD231PS winoConsts<>+576(SB), Y3, Y7
+	VFMADD231PS winoConsts<>+512(SB), Y4, Y7
+	VMULPS      winoConsts<>+640(SB), Y0, Y8
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y8
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y8
+	VFMADD231PS winoConsts<>+832(SB), Y3, Y8
+	VFMADD231PS winoConsts<>+896(SB), Y4, Y8
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y0
+	VFMADD231PS winoConsts<>+960(SB), Y3, Y0
+	VFMADD231PS winoConsts<>+896(SB), Y4, Y0
+	VMOVAPS     Y4, Y1
+	VMOVUPS     Y5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y7, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y8, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     800(DX), Y0
+	VMOVUPS     832(DX), Y1
+	VMOVUPS     864(DX), Y2
+	VMOVUPS     896(DX), Y3
+	VMOVUPS     928(DX), Y4
+	VMULPS      winoConsts<>+448(SB), Y0, Y5
+	VMULPS      winoConsts<>+512(SB), Y0, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y3, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y4, Y6
+	VMULPS      winoConsts<>+512(SB), Y0, Y7
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y7
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y7
+	VFMADD231PS winoConsts<>+576(SB), Y3, Y7
+	VFMADD231PS winoConsts<>+512(SB), Y4, Y7
+	VMULPS      winoConsts<>+640(SB), Y0, Y8
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y8
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y8
+	VFMADD231PS winoConsts<>+832(SB), Y3, Y8
+	VFMADD231PS winoConsts<>+896(SB), Y4, Y8
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y0
+	VFMADD231PS winoConsts<>+960(SB), Y3, Y0
+	VFMADD231PS winoConsts<>+896(SB), Y4, Y0
+	VMOVAPS     Y4, Y1
+	VMOVUPS     Y5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y7, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y8, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y1, (R10)
+	ADDQ        DI, R10
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, AX
+	DECQ        R8
+	JNZ         winoFilter5AVX2_vec
+	VZEROUPPER
+	RET
+
+// func winoOutput4AVX2(z *float32, mm *float32, bias *float32, s *float32, ps int, ldz int, cz int, nvec int, floor float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·winoOutput4AVX2(SB), NOSPLIT, $0-68
+	MOVQ         z+0(FP), AX
+	MOVQ         mm+8(FP), CX
+	MOVQ         bias+16(FP), DX
+	MOVQ         s+24(FP), BX
+	MOVQ         ps+32(FP), SI
+	MOVQ         ldz+40(FP), DI
+	MOVQ         cz+48(FP), R8
+	MOVQ         nvec+56(FP), R9
+	MOVSS        floor+64(FP), X0
+	VBROADCASTSS X0, Y0
+	SHLQ         $0x02, SI
+	SHLQ         $0x02, DI
+	SHLQ         $0x02, R8
+	LEAQ         (DI)(DI*2), R10
+	SHLQ         $0x01, R9
+
+winoOutput4AVX2_vec:
+	MOVQ        CX, R11
+	VMOVUPS     (R11), Y1
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y2
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y3
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y4
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y5
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y6
+	ADDQ        SI, R11
+	VADDPS      Y3, Y2, Y7
+	VSUBPS      Y3, Y2, Y2
+	VADDPS      Y5, Y4, Y3
+	VSUBPS      Y5, Y4, Y4
+	VADDPS      Y7, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VMOVAPS     Y2, Y5
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y5
+	VMOVAPS     Y7, Y8
+	VFMADD231PS winoConsts<>+0(SB), Y3, Y8
+	VADDPS      Y6, Y2, Y2
+	VFMADD231PS winoConsts<>+320(SB), Y4, Y2
+	VMOVUPS     Y1, (BX)
+	VMOVUPS     Y5, 32(BX)
+	VMOVUPS     Y8, 64(BX)
+	VMOVUPS     Y2, 96(BX)
+	VMOVUPS     (R11), Y1
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y2
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y3
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y4
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y5
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y6
+	ADDQ        SI, R11
+	VADDPS      Y3, Y2, Y7
+	VSUBPS      Y3, Y2, Y2
+	VADDPS      Y5, Y4, Y3
+	VSUBPS      Y5, Y4, Y4
+	VADDPS      Y7, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VMOVAPS     Y2, Y5
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y5
+	VMOVAPS     Y7, Y8
+	VFMADD231PS winoConsts<>+0(SB), Y3, Y8
+	VADDPS      Y6, Y2, Y2
+	VFMADD231PS winoConsts<>+320(SB), Y4, Y2
+	VMOVUPS     Y1, 128(BX)
+	VMOVUPS     Y5, 160(BX)
+	VMOVUPS     Y8, 192(BX)
+	VMOVUPS     Y2, 224(BX)
+	VMOVUPS     (R11), Y1
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y2
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y3
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y4
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y5
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y6
+	ADDQ        SI, R11
+	VADDPS      Y3, Y2, Y7
+	VSUBPS      Y3, Y2, Y2
+	VADDPS      Y5, Y4, Y3
+	VSUBPS      Y5, Y4, Y4
+	VADDPS      Y7, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VMOVAPS     Y2, Y5
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y5
+	VMOVAPS     Y7, Y8
+	VFMADD231PS winoConsts<>+0(SB), Y3, Y8
+	VADDPS      Y6, Y2, Y2
+	VFMADD231PS winoConsts<>+320(SB), Y4, Y2
+	VMOVUPS     Y1, 256(BX)
+	VMOVUPS     Y5, 288(BX)
+	VMOVUPS     Y8, 320(BX)
+	VMOVUPS     Y2, 352(BX)
+	VMOVUPS     (R11), Y1
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y2
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y3
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y4
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y5
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y6
+	ADDQ        SI, R11
+	VADDPS      Y3, Y2, Y7
+	VSUBPS      Y3, Y2, Y2
+	VADDPS      Y5, Y4, Y3
+	VSUBPS      Y5, Y4, Y4
+	VADDPS      Y7, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VMOVAPS     Y2, Y5
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y5
+	VMOVAPS     Y7, Y8
+	VFMADD231PS winoConsts<>+0(SB), Y3, Y8
+	VADDPS      Y6, Y2, Y2
+	VFMADD231PS winoConsts<>+320(SB), Y4, Y2
+	VMOVUPS     Y1, 384(BX)
+	VMOVUPS     Y5, 416(BX)
+	VMOVUPS     Y8, 448(BX)
+	VMOVUPS     Y2, 480(BX)
+	VMOVUPS     (R11), Y1
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y2
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y3
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y4
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y5
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y6
+	ADDQ        SI, R11
+	VADDPS      Y3, Y2, Y7
+	VSUBPS      Y3, Y2, Y2
+	VADDPS      Y5, Y4, Y3
+	VSUBPS      Y5, Y4, Y4
+	VADDPS      Y7, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VMOVAPS     Y2, Y5
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y5
+	VMOVAPS     Y7, Y8
+	VFMADD231PS winoConsts<>+0(SB), Y3, Y8
+	VADDPS      Y6, Y2, Y2
+	VFMADD231PS winoConsts<>+320(SB), Y4, Y2
+	VMOVUPS     Y1, 512(BX)
+	VMOVUPS     Y5, 544(BX)
+	VMOVUPS     Y8, 576(BX)
+	VMOVUPS     Y2, 608(BX)
+	VMOVUPS     (R11), Y1
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y2
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y3
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y4
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y5
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y6
+	ADDQ        SI, R11
+	VADDPS      Y3, Y2, Y7
+	VSUBPS      Y3, Y2, Y2
+	VADDPS      Y5, Y4, Y3
+	VSUBPS      Y5, Y4, Y4
+	VADDPS      Y7, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VMOVAPS     Y2, Y5
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y5
+	VMOVAPS     Y7, Y8
+	VFMADD231PS winoConsts<>+0(SB), Y3, Y8
+	VADDPS      Y6, Y2, Y2
+	VFMADD231PS winoConsts<>+320(SB), Y4, Y2
+	VMOVUPS     Y1, 640(BX)
+	VMOVUPS     Y5, 672(BX)
+	VMOVUPS     Y8, 704(BX)
+	VMOVUPS     Y2, 736(BX)
+	VMOVUPS     (DX), Y7
+	MOVQ        AX, R11
+	VMOVUPS     (BX), Y1
+	VMOVUPS     128(BX), Y2
+	VMOVUPS     256(BX), Y3
+	VMOVUPS     384(BX), Y4
+	VMOVUPS     512(BX), Y5
+	VMOVUPS     640(BX), Y6
+	VADDPS      Y3, Y2, Y8
+	VSUBPS      Y3, Y2, Y2
+	VADDPS      Y5, Y4, Y3
+	VSUBPS      Y5, Y4, Y4
+	VADDPS      Y8, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VMOVAPS     Y2, Y5
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y5
+	VMOVAPS     Y8, Y8
+	VFMADD231PS winoConsts<>+0(SB), Y3, Y8
+	VADDPS      Y6, Y2, Y2
+	VFMADD231PS winoConsts<>+320(SB), Y4, Y2
+	VADDPS      Y7, Y1, Y1
+	VMAXPS      Y1, Y0, Y1
+	VMOVUPS     Y1, (R11)
+	VADDPS      Y7, Y5, Y5
+	VMAXPS      Y5, Y0, Y5
+	VMOVUPS     Y5, (R11)(DI*1)
+	VADDPS      Y7, Y8, Y8
+	VMAXPS      Y8, Y0, Y8
+	VMOVUPS     Y8, (R11)(DI*2)
+	VADDPS      Y7, Y2, Y2
+	VMAXPS      Y2, Y0, Y2
+	VMOVUPS     Y2, (R11)(R10*1)
+	ADDQ        R8, R11
+	VMOVUPS     32(BX), Y1
+	VMOVUPS     160(BX), Y2
+	VMOVUPS     288(BX), Y3
+	VMOVUPS     416(BX), Y4
+	VMOVUPS     544(BX), Y5
+	VMOVUPS     672(BX), Y6
+	VADDPS      Y3, Y2, Y8
+	VSUBPS      Y3, Y2, Y2
+	VADDPS      Y5, Y4, Y3
+	VSUBPS      Y5, Y4, Y4
+	VADDPS      Y8, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VMOVAPS     Y2, Y5
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y5
+	VMOVAPS     Y8, Y8
+	VFMADD231PS winoConsts<>+0(SB), Y3, Y8
+	VADDPS      Y6, Y2, Y2
+	VFMADD231PS winoConsts<>+320(SB), Y4, Y2
+	VADDPS      Y7, Y1, Y1
+	VMAXPS      Y1, Y0, Y1
+	VMOVUPS     Y1, (R11)
+	VADDPS      Y7, Y5, Y5
+	VMAXPS      Y5, Y0, Y5
+	VMOVUPS     Y5, (R11)(DI*1)
+	VADDPS      Y7, Y8, Y8
+	VMAXPS      Y8, Y0, Y8
+	VMOVUPS     Y8, (R11)(DI*2)
+	VADDPS      Y7, Y2, Y2
+	VMAXPS      Y2, Y0, Y2
+	VMOVUPS     Y2, (R11)(R10*1)
+	ADDQ        R8, R11
+	VMOVUPS     64(BX), Y1
+	VMOVUPS     192(BX), Y2
+	VMOVUPS     320(BX), Y3
+	VMOVUPS     448(BX), Y4
+	VMOVUPS     576(BX), Y5
+	VMOVUPS     704(BX), Y6
+	VADDPS      Y3, Y2, Y8
+	VSUBPS      Y3, Y2, Y2
+	VADDPS      Y5, Y4, Y3
+	VSUBPS      Y5, Y4, Y4
+	VADDPS      Y8, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VMOVAPS     Y2, Y5
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y5
+	VMOVAPS     Y8, Y8
+	VFMADD231PS winoConsts<>+0(SB), Y3, Y8
+	VADDPS      Y6, Y2, Y2
+	VFMADD231PS winoConsts<>+320(SB), Y4, Y2
+	VADDPS      Y7, Y1, Y1
+	VMAXPS      Y1, Y0, Y1
+	VMOVUPS     Y1, (R11)
+	VADDPS      Y7, Y5, Y5
+	VMAXPS      Y5, Y0, Y5
+	VMOVUPS     Y5, (R11)(DI*1)
+	VADDPS      Y7, Y8, Y8
+	VMAXPS      Y8, Y0, Y8
+	VMOVUPS     Y8, (R11)(DI*2)
+	VADDPS      Y7, Y2, Y2
+	VMAXPS      Y2, Y0, Y2
+	VMOVUPS     Y2, (R11)(R10*1)
+	ADDQ        R8, R11
+	VMOVUPS     96(BX), Y1
+	VMOVUPS     224(BX), Y2
+	VMOVUPS     352(BX), Y3
+	VMOVUPS     480(BX), Y4
+	VMOVUPS     608(BX), Y5
+	VMOVUPS     736(BX), Y6
+	VADDPS      Y3, Y2, Y8
+	VSUBPS      Y3, Y2, Y2
+	VADDPS      Y5, Y4, Y3
+	VSUBPS      Y5, Y4, Y4
+	VADDPS      Y8, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VMOVAPS     Y2, Y5
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y5
+	VMOVAPS     Y8, Y8
+	VFMADD231PS winoConsts<>+0(SB), Y3, Y8
+	VADDPS      Y6, Y2, Y2
+	VFMADD231PS winoConsts<>+320(SB), Y4, Y2
+	VADDPS      Y7, Y1, Y1
+	VMAXPS      Y1, Y0, Y1
+	VMOVUPS     Y1, (R11)
+	VADDPS      Y7, Y5, Y5
+	VMAXPS      Y5, Y0, Y5
+	VMOVUPS     Y5, (R11)(DI*1)
+	VADDPS      Y7, Y8, Y8
+	VMAXPS      Y8, Y0, Y8
+	VMOVUPS     Y8, (R11)(DI*2)
+	VADDPS      Y7, Y2, Y2
+	VMAXPS      Y2, Y0, Y2
+	VMOVUPS     Y2, (R11)(R10*1)
+	ADDQ        R8, R11
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, DX
+	DECQ        R9
+	JNZ         winoOutput4AVX2_vec
+	VZEROUPPER
+	RET
+
+// func winoOutput2AVX2(z *float32, mm *float32, bias *float32, s *float32, ps int, ldz int, cz int, nvec int, floor float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·winoOutput2AVX2(SB), NOSPLIT, $0-68
+	MOVQ         z+0(FP), AX
+	MOVQ         mm+8(FP), CX
+	MOVQ         bias+16(FP), DX
+	MOVQ         s+24(FP), BX
+	MOVQ         ps+32(FP), SI
+	MOVQ         ldz+40(FP), DI
+	MOVQ         cz+48(FP), R8
+	MOVQ         nvec+56(FP), R9
+	MOVSS        floor+64(FP), X0
+	VBROADCASTSS X0, Y0
+	SHLQ         $0x02, SI
+	SHLQ         $0x02, DI
+	SHLQ         $0x02, R8
+	LEAQ         (DI)(DI*2), R10
+	SHLQ         $0x01, R9
+
+winoOutput2AVX2_vec:
+	MOVQ        CX, R10
+	VMOVUPS     (R10), Y1
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y2
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y3
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y4
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y5
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y6
+	ADDQ        SI, R10
+	VADDPS      Y3, Y2, Y7
+	VSUBPS      Y3, Y2, Y2
+	VADDPS      Y5, Y4, Y3
+	VSUBPS      Y5, Y4, Y4
+	VADDPS      Y7, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VADDPS      Y6, Y2, Y2
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y2
+	VMOVUPS     Y1, (BX)
+	VMOVUPS     Y2, 32(BX)
+	VMOVUPS     (R10), Y1
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y2
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y3
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y4
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y5
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y6
+	ADDQ        SI, R10
+	VADDPS      Y3, Y2, Y7
+	VSUBPS      Y3, Y2, Y2
+	VADDPS      Y5, Y4, Y3
+	VSUBPS      Y5, Y4, Y4
+	VADDPS      Y7, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VADDPS      Y6, Y2, Y2
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y2
+	VMOVUPS     Y1, 64(BX)
+	VMOVUPS     Y2, 96(BX)
+	VMOVUPS     (R10), Y1
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y2
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y3
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y4
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y5
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y6
+	ADDQ        SI, R10
+	VADDPS      Y3, Y2, Y7
+	VSUBPS      Y3, Y2, Y2
+	VADDPS      Y5, Y4, Y3
+	VSUBPS      Y5, Y4, Y4
+	VADDPS      Y7, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VADDPS      Y6, Y2, Y2
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y2
+	VMOVUPS     Y1, 128(BX)
+	VMOVUPS     Y2, 160(BX)
+	VMOVUPS     (R10), Y1
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y2
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y3
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y4
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y5
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y6
+	ADDQ        SI, R10
+	VADDPS      Y3, Y2, Y7
+	VSUBPS      Y3, Y2, Y2
+	VADDPS      Y5, Y4, Y3
+	VSUBPS      Y5, Y4, Y4
+	VADDPS      Y7, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VADDPS      Y6, Y2, Y2
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y2
+	VMOVUPS     Y1, 192(BX)
+	VMOVUPS     Y2, 224(BX)
+	VMOVUPS     (R10), Y1
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y2
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y3
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y4
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y5
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y6
+	ADDQ        SI, R10
+	VADDPS      Y3, Y2, Y7
+	VSUBPS      Y3, Y2, Y2
+	VADDPS      Y5, Y4, Y3
+	VSUBPS      Y5, Y4, Y4
+	VADDPS      Y7, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VADDPS      Y6, Y2, Y2
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y2
+	VMOVUPS     Y1, 256(BX)
+	VMOVUPS     Y2, 288(BX)
+	VMOVUPS     (R10), Y1
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y2
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y3
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y4
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y5
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y6
+	ADDQ        SI, R10
+	VADDPS      Y3, Y2, Y7
+	VSUBPS      Y3, Y2, Y2
+	VADDPS      Y5, Y4, Y3
+	VSUBPS      Y5, Y4, Y4
+	VADDPS      Y7, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VADDPS      Y6, Y2, Y2
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y2
+	VMOVUPS     Y1, 320(BX)
+	VMOVUPS     Y2, 352(BX)
+	VMOVUPS     (DX), Y7
+	MOVQ        AX, R10
+	VMOVUPS     (BX), Y1
+	VMOVUPS     64(BX), Y2
+	VMOVUPS     128(BX), Y3
+	VMOVUPS     192(BX), Y4
+	VMOVUPS     256(BX), Y5
+	VMOVUPS     320(BX), Y6
+	VADDPS      Y3, Y2, Y8
+	VSUBPS      Y3, Y2, Y2
+	VADDPS      Y5, Y4, Y3
+	VSUBPS      Y5, Y4, Y4
+	VADDPS      Y8, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VADDPS      Y6, Y2, Y2
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y2
+	VADDPS      Y7, Y1, Y1
+	VMAXPS      Y1, Y0, Y1
+	VMOVUPS     Y1, (R10)
+	VADDPS      Y7, Y2, Y2
+	VMAXPS      Y2, Y0, Y2
+	VMOVUPS     Y2, (R10)(DI*1)
+	ADDQ        R8, R10
+	VMOVUPS     32(BX), Y1
+	VMOVUPS     96(BX), Y2
+	VMOVUPS     160(BX), Y3
+	VMOVUPS     224(BX), Y4
+	VMOVUPS     288(BX), Y5
+	VMOVUPS     352(BX), Y6
+	VADDPS      Y3, Y2, Y8
+	VSUBPS      Y3, Y2, Y2
+	VADDPS      Y5, Y4, Y3
+	VSUBPS      Y5, Y4, Y4
+	VADDPS      Y8, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VADDPS      Y6, Y2, Y2
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y2
+	VADDPS      Y7, Y1, Y1
+	VMAXPS      Y1, Y0, Y1
+	VMOVUPS     Y1, (R10)
+	VADDPS      Y7, Y2, Y2
+	VMAXPS      Y2, Y0, Y2
+	VMOVUPS     Y2, (R10)(DI*1)
+	ADDQ        R8, R10
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, DX
+	DECQ        R9
+	JNZ         winoOutput2AVX2_vec
+	VZEROUPPER
+	RET
+
+// func winoFilter4AVX2(v *float32, x *float32, s *float32, ldx int, cx int, ps int, nvec int)
+// Requires: AVX, FMA3
+TEXT ·winoFilter4AVX2(SB), NOSPLIT, $0-56
+	MOVQ v+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ s+16(FP), DX
+	MOVQ ldx+24(FP), BX
+	MOVQ cx+32(FP), SI
+	MOVQ ps+40(FP), DI
+	MOVQ nvec+48(FP), R8
+	SHLQ $0x02, BX
+	SHLQ $0x02, SI
+	SHLQ $0x02, DI
+	LEAQ (BX)(BX*2), R9
+	SHLQ $0x01, R8
+
+winoFilter4AVX2_vec:
+	MOVQ        CX, R10
+	LEAQ        (R10)(R9*1), R11
+	VMOVUPS     (R10), Y0
+	VMOVUPS     (R10)(BX*1), Y1
+	VMOVUPS     (R10)(BX*2), Y2
+	VMOVUPS     (R11), Y3
+	VMULPS      winoConsts<>+448(SB), Y0, Y4
+	VMULPS      winoConsts<>+512(SB), Y0, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y3, Y5
+	VMULPS      winoConsts<>+512(SB), Y0, Y6
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y6
+	VFMADD231PS winoConsts<>+576(SB), Y3, Y6
+	VMULPS      winoConsts<>+640(SB), Y0, Y7
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y7
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y7
+	VFMADD231PS winoConsts<>+832(SB), Y3, Y7
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y0
+	VFMADD231PS winoConsts<>+960(SB), Y3, Y0
+	VMOVAPS     Y3, Y1
+	VMOVUPS     Y4, (DX)
+	VMOVUPS     Y5, 128(DX)
+	VMOVUPS     Y6, 256(DX)
+	VMOVUPS     Y7, 384(DX)
+	VMOVUPS     Y0, 512(DX)
+	VMOVUPS     Y1, 640(DX)
+	ADDQ        SI, R10
+	LEAQ        (R10)(R9*1), R11
+	VMOVUPS     (R10), Y0
+	VMOVUPS     (R10)(BX*1), Y1
+	VMOVUPS     (R10)(BX*2), Y2
+	VMOVUPS     (R11), Y3
+	VMULPS      winoConsts<>+448(SB), Y0, Y4
+	VMULPS      winoConsts<>+512(SB), Y0, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y3, Y5
+	VMULPS      winoConsts<>+512(SB), Y0, Y6
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y6
+	VFMADD231PS winoConsts<>+576(SB), Y3, Y6
+	VMULPS      winoConsts<>+640(SB), Y0, Y7
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y7
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y7
+	VFMADD231PS winoConsts<>+832(SB), Y3, Y7
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y0
+	VFMADD231PS winoConsts<>+960(SB), Y3, Y0
+	VMOVAPS     Y3, Y1
+	VMOVUPS     Y4, 32(DX)
+	VMOVUPS     Y5, 160(DX)
+	VMOVUPS     Y6, 288(DX)
+	VMOVUPS     Y7, 416(DX)
+	VMOVUPS     Y0, 544(DX)
+	VMOVUPS     Y1, 672(DX)
+	ADDQ        SI, R10
+	LEAQ        (R10)(R9*1), R11
+	VMOVUPS     (R10), Y0
+	VMOVUPS     (R10)(BX*1), Y1
+	VMOVUPS     (R10)(BX*2), Y2
+	VMOVUPS     (R11), Y3
+	VMULPS      winoConsts<>+448(SB), Y0, Y4
+	VMULPS      winoConsts<>+512(SB), Y0, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y3, Y5
+	VMULPS      winoConsts<>+512(SB), Y0, Y6
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y6
+	VFMADD231PS winoConsts<>+576(SB), Y3, Y6
+	VMULPS      winoConsts<>+640(SB), Y0, Y7
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y7
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y7
+	VFMADD231PS winoConsts<>+832(SB), Y3, Y7
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y0
+	VFMADD231PS winoConsts<>+960(SB), Y3, Y0
+	VMOVAPS     Y3, Y1
+	VMOVUPS     Y4, 64(DX)
+	VMOVUPS     Y5, 192(DX)
+	VMOVUPS     Y6, 320(DX)
+	VMOVUPS     Y7, 448(DX)
+	VMOVUPS     Y0, 576(DX)
+	VMOVUPS     Y1, 704(DX)
+	ADDQ        SI, R10
+	LEAQ        (R10)(R9*1), R11
+	VMOVUPS     (R10), Y0
+	VMOVUPS     (R10)(BX*1), Y1
+	VMOVUPS     (R10)(BX*2), Y2
+	VMOVUPS     (R11), Y3
+	VMULPS      winoConsts<>+448(SB), Y0, Y4
+	VMULPS      winoConsts<>+512(SB), Y0, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y3, Y5
+	VMULPS      winoConsts<>+512(SB), Y0, Y6
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y6
+	VFMADD231PS winoConsts<>+576(SB), Y3, Y6
+	VMULPS      winoConsts<>+640(SB), Y0, Y7
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y7
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y7
+	VFMADD231PS winoConsts<>+832(SB), Y3, Y7
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y0
+	VFMADD231PS winoConsts<>+960(SB), Y3, Y0
+	VMOVAPS     Y3, Y1
+	VMOVUPS     Y4, 96(DX)
+	VMOVUPS     Y5, 224(DX)
+	VMOVUPS     Y6, 352(DX)
+	VMOVUPS     Y7, 480(DX)
+	VMOVUPS     Y0, 608(DX)
+	VMOVUPS     Y1, 736(DX)
+	ADDQ        SI, R10
+	MOVQ        AX, R10
+	VMOVUPS     (DX), Y0
+	VMOVUPS     32(DX), Y1
+	VMOVUPS     64(DX), Y2
+	VMOVUPS     96(DX), Y3
+	VMULPS      winoConsts<>+448(SB), Y0, Y4
+	VMULPS      winoConsts<>+512(SB), Y0, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y3, Y5
+	VMULPS      winoConsts<>+512(SB), Y0, Y6
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y6
+	VFMADD231PS winoConsts<>+576(SB), Y3, Y6
+	VMULPS      winoConsts<>+640(SB), Y0, Y7
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y7
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y7
+	VFMADD231PS winoConsts<>+832(SB), Y3, Y7
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y0
+	VFMADD231PS winoConsts<>+960(SB), Y3, Y0
+	VMOVAPS     Y3, Y1
+	VMOVUPS     Y4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y7, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     128(DX), Y0
+	VMOVUPS     160(DX), Y1
+	VMOVUPS     192(DX), Y2
+	VMOVUPS     224(DX), Y3
+	VMULPS      winoConsts<>+448(SB), Y0, Y4
+	VMULPS      winoConsts<>+512(SB), Y0, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y3, Y5
+	VMULPS      winoConsts<>+512(SB), Y0, Y6
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y6
+	VFMADD231PS winoConsts<>+576(SB), Y3, Y6
+	VMULPS      winoConsts<>+640(SB), Y0, Y7
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y7
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y7
+	VFMADD231PS winoConsts<>+832(SB), Y3, Y7
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y0
+	VFMADD231PS winoConsts<>+960(SB), Y3, Y0
+	VMOVAPS     Y3, Y1
+	VMOVUPS     Y4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y7, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     256(DX), Y0
+	VMOVUPS     288(DX), Y1
+	VMOVUPS     320(DX), Y2
+	VMOVUPS     352(DX), Y3
+	VMULPS      winoConsts<>+448(SB), Y0, Y4
+	VMULPS      winoConsts<>+512(SB), Y0, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y3, Y5
+	VMULPS      winoConsts<>+512(SB), Y0, Y6
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y6
+	VFMADD231PS winoConsts<>+576(SB), Y3, Y6
+	VMULPS      winoConsts<>+640(SB), Y0, Y7
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y7
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y7
+	VFMADD231PS winoConsts<>+832(SB), Y3, Y7
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y0
+	VFMADD231PS winoConsts<>+960(SB), Y3, Y0
+	VMOVAPS     Y3, Y1
+	VMOVUPS     Y4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y7, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     384(DX), Y0
+	VMOVUPS     416(DX), Y1
+	VMOVUPS     448(DX), Y2
+	VMOVUPS     480(DX), Y3
+	VMULPS      winoConsts<>+448(SB), Y0, Y4
+	VMULPS      winoConsts<>+512(SB), Y0, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y3, Y5
+	VMULPS      winoConsts<>+512(SB), Y0, Y6
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y6
+	VFMADD231PS winoConsts<>+576(SB), Y3, Y6
+	VMULPS      winoConsts<>+640(SB), Y0, Y7
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y7
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y7
+	VFMADD231PS winoConsts<>+832(SB), Y3, Y7
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y0
+	VFMADD231PS winoConsts<>+960(SB), Y3, Y0
+	VMOVAPS     Y3, Y1
+	VMOVUPS     Y4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y7, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     512(DX), Y0
+	VMOVUPS     544(DX), Y1
+	VMOVUPS     576(DX), Y2
+	VMOVUPS     608(DX), Y3
+	VMULPS      winoConsts<>+448(SB), Y0, Y4
+	VMULPS      winoConsts<>+512(SB), Y0, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y3, Y5
+	VMULPS      winoConsts<>+512(SB), Y0, Y6
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y6
+	VFMADD231PS winoConsts<>+576(SB), Y3, Y6
+	VMULPS      winoConsts<>+640(SB), Y0, Y7
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y7
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y7
+	VFMADD231PS winoConsts<>+832(SB), Y3, Y7
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y0
+	VFMADD231PS winoConsts<>+960(SB), Y3, Y0
+	VMOVAPS     Y3, Y1
+	VMOVUPS     Y4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y7, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     640(DX), Y0
+	VMOVUPS     672(DX), Y1
+	VMOVUPS     704(DX), Y2
+	VMOVUPS     736(DX), Y3
+	VMULPS      winoConsts<>+448(SB), Y0, Y4
+	VMULPS      winoConsts<>+512(SB), Y0, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y5
+	VFMADD231PS winoConsts<>+512(SB), Y3, Y5
+	VMULPS      winoConsts<>+512(SB), Y0, Y6
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y6
+	VFMADD231PS winoConsts<>+512(SB), Y2, Y6
+	VFMADD231PS winoConsts<>+576(SB), Y3, Y6
+	VMULPS      winoConsts<>+640(SB), Y0, Y7
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y7
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y7
+	VFMADD231PS winoConsts<>+832(SB), Y3, Y7
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VFMADD231PS winoConsts<>+576(SB), Y2, Y0
+	VFMADD231PS winoConsts<>+960(SB), Y3, Y0
+	VMOVAPS     Y3, Y1
+	VMOVUPS     Y4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y6, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y7, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y1, (R10)
+	ADDQ        DI, R10
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, AX
+	DECQ        R8
+	JNZ         winoFilter4AVX2_vec
+	VZEROUPPER
+	RET
+
+// func winoFilter2AVX2(v *float32, x *float32, s *float32, ldx int, cx int, ps int, nvec int)
+// Requires: AVX, FMA3
+TEXT ·winoFilter2AVX2(SB), NOSPLIT, $0-56
+	MOVQ v+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ s+16(FP), DX
+	MOVQ ldx+24(FP), BX
+	MOVQ cx+32(FP), SI
+	MOVQ ps+40(FP), DI
+	MOVQ nvec+48(FP), R8
+	SHLQ $0x02, BX
+	SHLQ $0x02, SI
+	SHLQ $0x02, DI
+	LEAQ (BX)(BX*2), R9
+	SHLQ $0x01, R8
+
+winoFilter2AVX2_vec:
+	MOVQ        CX, R10
+	LEAQ        (R10)(R9*1), R11
+	VMOVUPS     (R10), Y0
+	VMOVUPS     (R10)(BX*1), Y1
+	VMULPS      winoConsts<>+448(SB), Y0, Y2
+	VMULPS      winoConsts<>+512(SB), Y0, Y3
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y3
+	VMULPS      winoConsts<>+512(SB), Y0, Y4
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y4
+	VMULPS      winoConsts<>+640(SB), Y0, Y5
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y5
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VMOVAPS     Y1, Y1
+	VMOVUPS     Y2, (DX)
+	VMOVUPS     Y3, 64(DX)
+	VMOVUPS     Y4, 128(DX)
+	VMOVUPS     Y5, 192(DX)
+	VMOVUPS     Y0, 256(DX)
+	VMOVUPS     Y1, 320(DX)
+	ADDQ        SI, R10
+	LEAQ        (R10)(R9*1), R11
+	VMOVUPS     (R10), Y0
+	VMOVUPS     (R10)(BX*1), Y1
+	VMULPS      winoConsts<>+448(SB), Y0, Y2
+	VMULPS      winoConsts<>+512(SB), Y0, Y3
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y3
+	VMULPS      winoConsts<>+512(SB), Y0, Y4
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y4
+	VMULPS      winoConsts<>+640(SB), Y0, Y5
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y5
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VMOVAPS     Y1, Y1
+	VMOVUPS     Y2, 32(DX)
+	VMOVUPS     Y3, 96(DX)
+	VMOVUPS     Y4, 160(DX)
+	VMOVUPS     Y5, 224(DX)
+	VMOVUPS     Y0, 288(DX)
+	VMOVUPS     Y1, 352(DX)
+	ADDQ        SI, R10
+	MOVQ        AX, R10
+	VMOVUPS     (DX), Y0
+	VMOVUPS     32(DX), Y1
+	VMULPS      winoConsts<>+448(SB), Y0, Y2
+	VMULPS      winoConsts<>+512(SB), Y0, Y3
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y3
+	VMULPS      winoConsts<>+512(SB), Y0, Y4
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y4
+	VMULPS      winoConsts<>+640(SB), Y0, Y5
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y5
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VMOVAPS     Y1, Y1
+	VMOVUPS     Y2, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y3, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     64(DX), Y0
+	VMOVUPS     96(DX), Y1
+	VMULPS      winoConsts<>+448(SB), Y0, Y2
+	VMULPS      winoConsts<>+512(SB), Y0, Y3
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y3
+	VMULPS      winoConsts<>+512(SB), Y0, Y4
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y4
+	VMULPS      winoConsts<>+640(SB), Y0, Y5
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y5
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VMOVAPS     Y1, Y1
+	VMOVUPS     Y2, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y3, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     128(DX), Y0
+	VMOVUPS     160(DX), Y1
+	VMULPS      winoConsts<>+448(SB), Y0, Y2
+	VMULPS      winoConsts<>+512(SB), Y0, Y3
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y3
+	VMULPS      winoConsts<>+512(SB), Y0, Y4
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y4
+	VMULPS      winoConsts<>+640(SB), Y0, Y5
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y5
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VMOVAPS     Y1, Y1
+	VMOVUPS     Y2, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y3, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     192(DX), Y0
+	VMOVUPS     224(DX), Y1
+	VMULPS      winoConsts<>+448(SB), Y0, Y2
+	VMULPS      winoConsts<>+512(SB), Y0, Y3
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y3
+	VMULPS      winoConsts<>+512(SB), Y0, Y4
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y4
+	VMULPS      winoConsts<>+640(SB), Y0, Y5
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y5
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VMOVAPS     Y1, Y1
+	VMOVUPS     Y2, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y3, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     256(DX), Y0
+	VMOVUPS     288(DX), Y1
+	VMULPS      winoConsts<>+448(SB), Y0, Y2
+	VMULPS      winoConsts<>+512(SB), Y0, Y3
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y3
+	VMULPS      winoConsts<>+512(SB), Y0, Y4
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y4
+	VMULPS      winoConsts<>+640(SB), Y0, Y5
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y5
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VMOVAPS     Y1, Y1
+	VMOVUPS     Y2, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y3, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y1, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     320(DX), Y0
+	VMOVUPS     352(DX), Y1
+	VMULPS      winoConsts<>+448(SB), Y0, Y2
+	VMULPS      winoConsts<>+512(SB), Y0, Y3
+	VFMADD231PS winoConsts<>+512(SB), Y1, Y3
+	VMULPS      winoConsts<>+512(SB), Y0, Y4
+	VFMADD231PS winoConsts<>+576(SB), Y1, Y4
+	VMULPS      winoConsts<>+640(SB), Y0, Y5
+	VFMADD231PS winoConsts<>+704(SB), Y1, Y5
+	VMULPS      winoConsts<>+640(SB), Y0, Y0
+	VFMADD231PS winoConsts<>+768(SB), Y1, Y0
+	VMOVAPS     Y1, Y1
+	VMOVUPS     Y2, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y3, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y4, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y5, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y0, (R10)
+	ADDQ        DI, R10
+	VMOVUPS     Y1, (R10)
+	ADDQ        DI, R10
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, AX
+	DECQ        R8
+	JNZ         winoFilter2AVX2_vec
+	VZEROUPPER
+	RET
+
+// func winoOutput3AVX2(z *float32, mm *float32, bias *float32, s *float32, ps int, ldz int, cz int, nvec int, floor float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·winoOutput3AVX2(SB), NOSPLIT, $0-68
+	MOVQ         z+0(FP), AX
+	MOVQ         mm+8(FP), CX
+	MOVQ         bias+16(FP), DX
+	MOVQ         s+24(FP), BX
+	MOVQ         ps+32(FP), SI
+	MOVQ         ldz+40(FP), DI
+	MOVQ         cz+48(FP), R8
+	MOVQ         nvec+56(FP), R9
+	MOVSS        floor+64(FP), X0
+	VBROADCASTSS X0, Y0
+	SHLQ         $0x02, SI
+	SHLQ         $0x02, DI
+	SHLQ         $0x02, R8
+	LEAQ         (DI)(DI*2), R10
+	SHLQ         $0x01, R9
+
+winoOutput3AVX2_vec:
+	MOVQ        CX, R10
+	VMOVUPS     (R10), Y1
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y2
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y3
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y4
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y5
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y6
+	ADDQ        SI, R10
+	VADDPS      Y2, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VADDPS      Y4, Y1, Y1
+	VADDPS      Y5, Y1, Y1
+	VSUBPS      Y3, Y2, Y8
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y8
+	VFMADD231PS winoConsts<>+192(SB), Y5, Y8
+	VADDPS      Y3, Y2, Y2
+	VFMADD231PS winoConsts<>+0(SB), Y4, Y2
+	VFMADD231PS winoConsts<>+0(SB), Y5, Y2
+	VADDPS      Y6, Y2, Y2
+	VMOVUPS     Y1, (BX)
+	VMOVUPS     Y8, 32(BX)
+	VMOVUPS     Y2, 64(BX)
+	VMOVUPS     (R10), Y1
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y2
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y3
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y4
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y5
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y6
+	ADDQ        SI, R10
+	VADDPS      Y2, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VADDPS      Y4, Y1, Y1
+	VADDPS      Y5, Y1, Y1
+	VSUBPS      Y3, Y2, Y8
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y8
+	VFMADD231PS winoConsts<>+192(SB), Y5, Y8
+	VADDPS      Y3, Y2, Y2
+	VFMADD231PS winoConsts<>+0(SB), Y4, Y2
+	VFMADD231PS winoConsts<>+0(SB), Y5, Y2
+	VADDPS      Y6, Y2, Y2
+	VMOVUPS     Y1, 96(BX)
+	VMOVUPS     Y8, 128(BX)
+	VMOVUPS     Y2, 160(BX)
+	VMOVUPS     (R10), Y1
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y2
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y3
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y4
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y5
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y6
+	ADDQ        SI, R10
+	VADDPS      Y2, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VADDPS      Y4, Y1, Y1
+	VADDPS      Y5, Y1, Y1
+	VSUBPS      Y3, Y2, Y8
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y8
+	VFMADD231PS winoConsts<>+192(SB), Y5, Y8
+	VADDPS      Y3, Y2, Y2
+	VFMADD231PS winoConsts<>+0(SB), Y4, Y2
+	VFMADD231PS winoConsts<>+0(SB), Y5, Y2
+	VADDPS      Y6, Y2, Y2
+	VMOVUPS     Y1, 192(BX)
+	VMOVUPS     Y8, 224(BX)
+	VMOVUPS     Y2, 256(BX)
+	VMOVUPS     (R10), Y1
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y2
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y3
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y4
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y5
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y6
+	ADDQ        SI, R10
+	VADDPS      Y2, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VADDPS      Y4, Y1, Y1
+	VADDPS      Y5, Y1, Y1
+	VSUBPS      Y3, Y2, Y8
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y8
+	VFMADD231PS winoConsts<>+192(SB), Y5, Y8
+	VADDPS      Y3, Y2, Y2
+	VFMADD231PS winoConsts<>+0(SB), Y4, Y2
+	VFMADD231PS winoConsts<>+0(SB), Y5, Y2
+	VADDPS      Y6, Y2, Y2
+	VMOVUPS     Y1, 288(BX)
+	VMOVUPS     Y8, 320(BX)
+	VMOVUPS     Y2, 352(BX)
+	VMOVUPS     (R10), Y1
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y2
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y3
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y4
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y5
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y6
+	ADDQ        SI, R10
+	VADDPS      Y2, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VADDPS      Y4, Y1, Y1
+	VADDPS      Y5, Y1, Y1
+	VSUBPS      Y3, Y2, Y8
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y8
+	VFMADD231PS winoConsts<>+192(SB), Y5, Y8
+	VADDPS      Y3, Y2, Y2
+	VFMADD231PS winoConsts<>+0(SB), Y4, Y2
+	VFMADD231PS winoConsts<>+0(SB), Y5, Y2
+	VADDPS      Y6, Y2, Y2
+	VMOVUPS     Y1, 384(BX)
+	VMOVUPS     Y8, 416(BX)
+	VMOVUPS     Y2, 448(BX)
+	VMOVUPS     (R10), Y1
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y2
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y3
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y4
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y5
+	ADDQ        SI, R10
+	VMOVUPS     (R10), Y6
+	ADDQ        SI, R10
+	VADDPS      Y2, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VADDPS      Y4, Y1, Y1
+	VADDPS      Y5, Y1, Y1
+	VSUBPS      Y3, Y2, Y8
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y8
+	VFMADD231PS winoConsts<>+192(SB), Y5, Y8
+	VADDPS      Y3, Y2, Y2
+	VFMADD231PS winoConsts<>+0(SB), Y4, Y2
+	VFMADD231PS winoConsts<>+0(SB), Y5, Y2
+	VADDPS      Y6, Y2, Y2
+	VMOVUPS     Y1, 480(BX)
+	VMOVUPS     Y8, 512(BX)
+	VMOVUPS     Y2, 544(BX)
+	VMOVUPS     (DX), Y7
+	MOVQ        AX, R10
+	VMOVUPS     (BX), Y1
+	VMOVUPS     96(BX), Y2
+	VMOVUPS     192(BX), Y3
+	VMOVUPS     288(BX), Y4
+	VMOVUPS     384(BX), Y5
+	VMOVUPS     480(BX), Y6
+	VADDPS      Y2, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VADDPS      Y4, Y1, Y1
+	VADDPS      Y5, Y1, Y1
+	VSUBPS      Y3, Y2, Y8
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y8
+	VFMADD231PS winoConsts<>+192(SB), Y5, Y8
+	VADDPS      Y3, Y2, Y2
+	VFMADD231PS winoConsts<>+0(SB), Y4, Y2
+	VFMADD231PS winoConsts<>+0(SB), Y5, Y2
+	VADDPS      Y6, Y2, Y2
+	VADDPS      Y7, Y1, Y1
+	VMAXPS      Y1, Y0, Y1
+	VMOVUPS     Y1, (R10)
+	VADDPS      Y7, Y8, Y8
+	VMAXPS      Y8, Y0, Y8
+	VMOVUPS     Y8, (R10)(DI*1)
+	VADDPS      Y7, Y2, Y2
+	VMAXPS      Y2, Y0, Y2
+	VMOVUPS     Y2, (R10)(DI*2)
+	ADDQ        R8, R10
+	VMOVUPS     32(BX), Y1
+	VMOVUPS     128(BX), Y2
+	VMOVUPS     224(BX), Y3
+	VMOVUPS     320(BX), Y4
+	VMOVUPS     416(BX), Y5
+	VMOVUPS     512(BX), Y6
+	VADDPS      Y2, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VADDPS      Y4, Y1, Y1
+	VADDPS      Y5, Y1, Y1
+	VSUBPS      Y3, Y2, Y8
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y8
+	VFMADD231PS winoConsts<>+192(SB), Y5, Y8
+	VADDPS      Y3, Y2, Y2
+	VFMADD231PS winoConsts<>+0(SB), Y4, Y2
+	VFMADD231PS winoConsts<>+0(SB), Y5, Y2
+	VADDPS      Y6, Y2, Y2
+	VADDPS      Y7, Y1, Y1
+	VMAXPS      Y1, Y0, Y1
+	VMOVUPS     Y1, (R10)
+	VADDPS      Y7, Y8, Y8
+	VMAXPS      Y8, Y0, Y8
+	VMOVUPS     Y8, (R10)(DI*1)
+	VADDPS      Y7, Y2, Y2
+	VMAXPS      Y2, Y0, Y2
+	VMOVUPS     Y2, (R10)(DI*2)
+	ADDQ        R8, R10
+	VMOVUPS     64(BX), Y1
+	VMOVUPS     160(BX), Y2
+	VMOVUPS     256(BX), Y3
+	VMOVUPS     352(BX), Y4
+	VMOVUPS     448(BX), Y5
+	VMOVUPS     544(BX), Y6
+	VADDPS      Y2, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VADDPS      Y4, Y1, Y1
+	VADDPS      Y5, Y1, Y1
+	VSUBPS      Y3, Y2, Y8
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y8
+	VFMADD231PS winoConsts<>+192(SB), Y5, Y8
+	VADDPS      Y3, Y2, Y2
+	VFMADD231PS winoConsts<>+0(SB), Y4, Y2
+	VFMADD231PS winoConsts<>+0(SB), Y5, Y2
+	VADDPS      Y6, Y2, Y2
+	VADDPS      Y7, Y1, Y1
+	VMAXPS      Y1, Y0, Y1
+	VMOVUPS     Y1, (R10)
+	VADDPS      Y7, Y8, Y8
+	VMAXPS      Y8, Y0, Y8
+	VMOVUPS     Y8, (R10)(DI*1)
+	VADDPS      Y7, Y2, Y2
+	VMAXPS      Y2, Y0, Y2
+	VMOVUPS     Y2, (R10)(DI*2)
+	ADDQ        R8, R10
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, DX
+	DECQ        R9
+	JNZ         winoOutput3AVX2_vec
+	VZEROUPPER
+	RET
+
+// func winoOutput5AVX2(z *float32, mm *float32, bias *float32, s *float32, ps int, ldz int, cz int, nvec int, floor float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·winoOutput5AVX2(SB), NOSPLIT, $0-68
+	MOVQ         z+0(FP), AX
+	MOVQ         mm+8(FP), CX
+	MOVQ         bias+16(FP), DX
+	MOVQ         s+24(FP), BX
+	MOVQ         ps+32(FP), SI
+	MOVQ         ldz+40(FP), DI
+	MOVQ         cz+48(FP), R8
+	MOVQ         nvec+56(FP), R9
+	MOVSS        floor+64(FP), X0
+	VBROADCASTSS X0, Y0
+	SHLQ         $0x02, SI
+	SHLQ         $0x02, DI
+	SHLQ         $0x02, R8
+	LEAQ         (DI)(DI*2), R10
+	SHLQ         $0x01, R9
+
+winoOutput5AVX2_vec:
+	MOVQ        CX, R11
+	VMOVUPS     (R11), Y1
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y2
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y3
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y4
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y5
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y6
+	ADDQ        SI, R11
+	VADDPS      Y2, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VADDPS      Y4, Y1, Y1
+	VADDPS      Y5, Y1, Y1
+	VSUBPS      Y3, Y2, Y8
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y8
+	VFMADD231PS winoConsts<>+192(SB), Y5, Y8
+	VADDPS      Y3, Y2, Y9
+	VFMADD231PS winoConsts<>+0(SB), Y4, Y9
+	VFMADD231PS winoConsts<>+0(SB), Y5, Y9
+	VSUBPS      Y3, Y2, Y10
+	VFMADD231PS winoConsts<>+320(SB), Y4, Y10
+	VFMADD231PS winoConsts<>+384(SB), Y5, Y10
+	VADDPS      Y3, Y2, Y2
+	VFMADD231PS winoConsts<>+1024(SB), Y4, Y2
+	VFMADD231PS winoConsts<>+1024(SB), Y5, Y2
+	VADDPS      Y6, Y2, Y2
+	VMOVUPS     Y1, (BX)
+	VMOVUPS     Y8, 32(BX)
+	VMOVUPS     Y9, 64(BX)
+	VMOVUPS     Y10, 96(BX)
+	VMOVUPS     Y2, 128(BX)
+	VMOVUPS     (R11), Y1
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y2
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y3
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y4
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y5
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y6
+	ADDQ        SI, R11
+	VADDPS      Y2, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VADDPS      Y4, Y1, Y1
+	VADDPS      Y5, Y1, Y1
+	VSUBPS      Y3, Y2, Y8
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y8
+	VFMADD231PS winoConsts<>+192(SB), Y5, Y8
+	VADDPS      Y3, Y2, Y9
+	VFMADD231PS winoConsts<>+0(SB), Y4, Y9
+	VFMADD231PS winoConsts<>+0(SB), Y5, Y9
+	VSUBPS      Y3, Y2, Y10
+	VFMADD231PS winoConsts<>+320(SB), Y4, Y10
+	VFMADD231PS winoConsts<>+384(SB), Y5, Y10
+	VADDPS      Y3, Y2, Y2
+	VFMADD231PS winoConsts<>+1024(SB), Y4, Y2
+	VFMADD231PS winoConsts<>+1024(SB), Y5, Y2
+	VADDPS      Y6, Y2, Y2
+	VMOVUPS     Y1, 160(BX)
+	VMOVUPS     Y8, 192(BX)
+	VMOVUPS     Y9, 224(BX)
+	VMOVUPS     Y10, 256(BX)
+	VMOVUPS     Y2, 288(BX)
+	VMOVUPS     (R11), Y1
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y2
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y3
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y4
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y5
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y6
+	ADDQ        SI, R11
+	VADDPS      Y2, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VADDPS      Y4, Y1, Y1
+	VADDPS      Y5, Y1, Y1
+	VSUBPS      Y3, Y2, Y8
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y8
+	VFMADD231PS winoConsts<>+192(SB), Y5, Y8
+	VADDPS      Y3, Y2, Y9
+	VFMADD231PS winoConsts<>+0(SB), Y4, Y9
+	VFMADD231PS winoConsts<>+0(SB), Y5, Y9
+	VSUBPS      Y3, Y2, Y10
+	VFMADD231PS winoConsts<>+320(SB), Y4, Y10
+	VFMADD231PS winoConsts<>+384(SB), Y5, Y10
+	VADDPS      Y3, Y2, Y2
+	VFMADD231PS winoConsts<>+1024(SB), Y4, Y2
+	VFMADD231PS winoConsts<>+1024(SB), Y5, Y2
+	VADDPS      Y6, Y2, Y2
+	VMOVUPS     Y1, 320(BX)
+	VMOVUPS     Y8, 352(BX)
+	VMOVUPS     Y9, 384(BX)
+	VMOVUPS     Y10, 416(BX)
+	VMOVUPS     Y2, 448(BX)
+	VMOVUPS     (R11), Y1
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y2
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y3
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y4
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y5
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y6
+	ADDQ        SI, R11
+	VADDPS      Y2, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VADDPS      Y4, Y1, Y1
+	VADDPS      Y5, Y1, Y1
+	VSUBPS      Y3, Y2, Y8
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y8
+	VFMADD231PS winoConsts<>+192(SB), Y5, Y8
+	VADDPS      Y3, Y2, Y9
+	VFMADD231PS winoConsts<>+0(SB), Y4, Y9
+	VFMADD231PS winoConsts<>+0(SB), Y5, Y9
+	VSUBPS      Y3, Y2, Y10
+	VFMADD231PS winoConsts<>+320(SB), Y4, Y10
+	VFMADD231PS winoConsts<>+384(SB), Y5, Y10
+	VADDPS      Y3, Y2, Y2
+	VFMADD231PS winoConsts<>+1024(SB), Y4, Y2
+	VFMADD231PS winoConsts<>+1024(SB), Y5, Y2
+	VADDPS      Y6, Y2, Y2
+	VMOVUPS     Y1, 480(BX)
+	VMOVUPS     Y8, 512(BX)
+	VMOVUPS     Y9, 544(BX)
+	VMOVUPS     Y10, 576(BX)
+	VMOVUPS     Y2, 608(BX)
+	VMOVUPS     (R11), Y1
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y2
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y3
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y4
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y5
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y6
+	ADDQ        SI, R11
+	VADDPS      Y2, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VADDPS      Y4, Y1, Y1
+	VADDPS      Y5, Y1, Y1
+	VSUBPS      Y3, Y2, Y8
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y8
+	VFMADD231PS winoConsts<>+192(SB), Y5, Y8
+	VADDPS      Y3, Y2, Y9
+	VFMADD231PS winoConsts<>+0(SB), Y4, Y9
+	VFMADD231PS winoConsts<>+0(SB), Y5, Y9
+	VSUBPS      Y3, Y2, Y10
+	VFMADD231PS winoConsts<>+320(SB), Y4, Y10
+	VFMADD231PS winoConsts<>+384(SB), Y5, Y10
+	VADDPS      Y3, Y2, Y2
+	VFMADD231PS winoConsts<>+1024(SB), Y4, Y2
+	VFMADD231PS winoConsts<>+1024(SB), Y5, Y2
+	VADDPS      Y6, Y2, Y2
+	VMOVUPS     Y1, 640(BX)
+	VMOVUPS     Y8, 672(BX)
+	VMOVUPS     Y9, 704(BX)
+	VMOVUPS     Y10, 736(BX)
+	VMOVUPS     Y2, 768(BX)
+	VMOVUPS     (R11), Y1
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y2
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y3
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y4
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y5
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Y6
+	ADDQ        SI, R11
+	VADDPS      Y2, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VADDPS      Y4, Y1, Y1
+	VADDPS      Y5, Y1, Y1
+	VSUBPS      Y3, Y2, Y8
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y8
+	VFMADD231PS winoConsts<>+192(SB), Y5, Y8
+	VADDPS      Y3, Y2, Y9
+	VFMADD231PS winoConsts<>+0(SB), Y4, Y9
+	VFMADD231PS winoConsts<>+0(SB), Y5, Y9
+	VSUBPS      Y3, Y2, Y10
+	VFMADD231PS winoConsts<>+320(SB), Y4, Y10
+	VFMADD231PS winoConsts<>+384(SB), Y5, Y10
+	VADDPS      Y3, Y2, Y2
+	VFMADD231PS winoConsts<>+1024(SB), Y4, Y2
+	VFMADD231PS winoConsts<>+1024(SB), Y5, Y2
+	VADDPS      Y6, Y2, Y2
+	VMOVUPS     Y1, 800(BX)
+	VMOVUPS     Y8, 832(BX)
+	VMOVUPS     Y9, 864(BX)
+	VMOVUPS     Y10, 896(BX)
+	VMOVUPS     Y2, 928(BX)
+	VMOVUPS     (DX), Y7
+	MOVQ        AX, R11
+	VMOVUPS     (BX), Y1
+	VMOVUPS     160(BX), Y2
+	VMOVUPS     320(BX), Y3
+	VMOVUPS     480(BX), Y4
+	VMOVUPS     640(BX), Y5
+	VMOVUPS     800(BX), Y6
+	VADDPS      Y2, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VADDPS      Y4, Y1, Y1
+	VADDPS      Y5, Y1, Y1
+	VSUBPS      Y3, Y2, Y8
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y8
+	VFMADD231PS winoConsts<>+192(SB), Y5, Y8
+	VADDPS      Y3, Y2, Y9
+	VFMADD231PS winoConsts<>+0(SB), Y4, Y9
+	VFMADD231PS winoConsts<>+0(SB), Y5, Y9
+	VSUBPS      Y3, Y2, Y10
+	VFMADD231PS winoConsts<>+320(SB), Y4, Y10
+	VFMADD231PS winoConsts<>+384(SB), Y5, Y10
+	VADDPS      Y3, Y2, Y2
+	VFMADD231PS winoConsts<>+1024(SB), Y4, Y2
+	VFMADD231PS winoConsts<>+1024(SB), Y5, Y2
+	VADDPS      Y6, Y2, Y2
+	VADDPS      Y7, Y1, Y1
+	VMAXPS      Y1, Y0, Y1
+	VMOVUPS     Y1, (R11)
+	VADDPS      Y7, Y8, Y8
+	VMAXPS      Y8, Y0, Y8
+	VMOVUPS     Y8, (R11)(DI*1)
+	VADDPS      Y7, Y9, Y9
+	VMAXPS      Y9, Y0, Y9
+	VMOVUPS     Y9, (R11)(DI*2)
+	VADDPS      Y7, Y10, Y10
+	VMAXPS      Y10, Y0, Y10
+	VMOVUPS     Y10, (R11)(R10*1)
+	VADDPS      Y7, Y2, Y2
+	VMAXPS      Y2, Y0, Y2
+	VMOVUPS     Y2, (R11)(DI*4)
+	ADDQ        R8, R11
+	VMOVUPS     32(BX), Y1
+	VMOVUPS     192(BX), Y2
+	VMOVUPS     352(BX), Y3
+	VMOVUPS     512(BX), Y4
+	VMOVUPS     672(BX), Y5
+	VMOVUPS     832(BX), Y6
+	VADDPS      Y2, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VADDPS      Y4, Y1, Y1
+	VADDPS      Y5, Y1, Y1
+	VSUBPS      Y3, Y2, Y8
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y8
+	VFMADD231PS winoConsts<>+192(SB), Y5, Y8
+	VADDPS      Y3, Y2, Y9
+	VFMADD231PS winoConsts<>+0(SB), Y4, Y9
+	VFMADD231PS winoConsts<>+0(SB), Y5, Y9
+	VSUBPS      Y3, Y2, Y10
+	VFMADD231PS winoConsts<>+320(SB), Y4, Y10
+	VFMADD231PS winoConsts<>+384(SB), Y5, Y10
+	VADDPS      Y3, Y2, Y2
+	VFMADD231PS winoConsts<>+1024(SB), Y4, Y2
+	VFMADD231PS winoConsts<>+1024(SB), Y5, Y2
+	VADDPS      Y6, Y2, Y2
+	VADDPS      Y7, Y1, Y1
+	VMAXPS      Y1, Y0, Y1
+	VMOVUPS     Y1, (R11)
+	VADDPS      Y7, Y8, Y8
+	VMAXPS      Y8, Y0, Y8
+	VMOVUPS     Y8, (R11)(DI*1)
+	VADDPS      Y7, Y9, Y9
+	VMAXPS      Y9, Y0, Y9
+	VMOVUPS     Y9, (R11)(DI*2)
+	VADDPS      Y7, Y10, Y10
+	VMAXPS      Y10, Y0, Y10
+	VMOVUPS     Y10, (R11)(R10*1)
+	VADDPS      Y7, Y2, Y2
+	VMAXPS      Y2, Y0, Y2
+	VMOVUPS     Y2, (R11)(DI*4)
+	ADDQ        R8, R11
+	VMOVUPS     64(BX), Y1
+	VMOVUPS     224(BX), Y2
+	VMOVUPS     384(BX), Y3
+	VMOVUPS     544(BX), Y4
+	VMOVUPS     704(BX), Y5
+	VMOVUPS     864(BX), Y6
+	VADDPS      Y2, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VADDPS      Y4, Y1, Y1
+	VADDPS      Y5, Y1, Y1
+	VSUBPS      Y3, Y2, Y8
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y8
+	VFMADD231PS winoConsts<>+192(SB), Y5, Y8
+	VADDPS      Y3, Y2, Y9
+	VFMADD231PS winoConsts<>+0(SB), Y4, Y9
+	VFMADD231PS winoConsts<>+0(SB), Y5, Y9
+	VSUBPS      Y3, Y2, Y10
+	VFMADD231PS winoConsts<>+320(SB), Y4, Y10
+	VFMADD231PS winoConsts<>+384(SB), Y5, Y10
+	VADDPS      Y3, Y2, Y2
+	VFMADD231PS winoConsts<>+1024(SB), Y4, Y2
+	VFMADD231PS winoConsts<>+1024(SB), Y5, Y2
+	VADDPS      Y6, Y2, Y2
+	VADDPS      Y7, Y1, Y1
+	VMAXPS      Y1, Y0, Y1
+	VMOVUPS     Y1, (R11)
+	VADDPS      Y7, Y8, Y8
+	VMAXPS      Y8, Y0, Y8
+	VMOVUPS     Y8, (R11)(DI*1)
+	VADDPS      Y7, Y9, Y9
+	VMAXPS      Y9, Y0, Y9
+	VMOVUPS     Y9, (R11)(DI*2)
+	VADDPS      Y7, Y10, Y10
+	VMAXPS      Y10, Y0, Y10
+	VMOVUPS     Y10, (R11)(R10*1)
+	VADDPS      Y7, Y2, Y2
+	VMAXPS      Y2, Y0, Y2
+	VMOVUPS     Y2, (R11)(DI*4)
+	ADDQ        R8, R11
+	VMOVUPS     96(BX), Y1
+	VMOVUPS     256(BX), Y2
+	VMOVUPS     416(BX), Y3
+	VMOVUPS     576(BX), Y4
+	VMOVUPS     736(BX), Y5
+	VMOVUPS     896(BX), Y6
+	VADDPS      Y2, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VADDPS      Y4, Y1, Y1
+	VADDPS      Y5, Y1, Y1
+	VSUBPS      Y3, Y2, Y8
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y8
+	VFMADD231PS winoConsts<>+192(SB), Y5, Y8
+	VADDPS      Y3, Y2, Y9
+	VFMADD231PS winoConsts<>+0(SB), Y4, Y9
+	VFMADD231PS winoConsts<>+0(SB), Y5, Y9
+	VSUBPS      Y3, Y2, Y10
+	VFMADD231PS winoConsts<>+320(SB), Y4, Y10
+	VFMADD231PS winoConsts<>+384(SB), Y5, Y10
+	VADDPS      Y3, Y2, Y2
+	VFMADD231PS winoConsts<>+1024(SB), Y4, Y2
+	VFMADD231PS winoConsts<>+1024(SB), Y5, Y2
+	VADDPS      Y6, Y2, Y2
+	VADDPS      Y7, Y1, Y1
+	VMAXPS      Y1, Y0, Y1
+	VMOVUPS     Y1, (R11)
+	VADDPS      Y7, Y8, Y8
+	VMAXPS      Y8, Y0, Y8
+	VMOVUPS     Y8, (R11)(DI*1)
+	VADDPS      Y7, Y9, Y9
+	VMAXPS      Y9, Y0, Y9
+	VMOVUPS     Y9, (R11)(DI*2)
+	VADDPS      Y7, Y10, Y10
+	VMAXPS      Y10, Y0, Y10
+	VMOVUPS     Y10, (R11)(R10*1)
+	VADDPS      Y7, Y2, Y2
+	VMAXPS      Y2, Y0, Y2
+	VMOVUPS     Y2, (R11)(DI*4)
+	ADDQ        R8, R11
+	VMOVUPS     128(BX), Y1
+	VMOVUPS     288(BX), Y2
+	VMOVUPS     448(BX), Y3
+	VMOVUPS     608(BX), Y4
+	VMOVUPS     768(BX), Y5
+	VMOVUPS     928(BX), Y6
+	VADDPS      Y2, Y1, Y1
+	VADDPS      Y3, Y1, Y1
+	VADDPS      Y4, Y1, Y1
+	VADDPS      Y5, Y1, Y1
+	VSUBPS      Y3, Y2, Y8
+	VFMADD231PS winoConsts<>+256(SB), Y4, Y8
+	VFMADD231PS winoConsts<>+192(SB), Y5, Y8
+	VADDPS      Y3, Y2, Y9
+	VFMADD231PS winoConsts<>+0(SB), Y4, Y9
+	VFMADD231PS winoConsts<>+0(SB), Y5, Y9
+	VSUBPS      Y3, Y2, Y10
+	VFMADD231PS winoConsts<>+320(SB), Y4, Y10
+	VFMADD231PS winoConsts<>+384(SB), Y5, Y10
+	VADDPS      Y3, Y2, Y2
+	VFMADD231PS winoConsts<>+1024(SB), Y4, Y2
+	VFMADD231PS winoConsts<>+1024(SB), Y5, Y2
+	VADDPS      Y6, Y2, Y2
+	VADDPS      Y7, Y1, Y1
+	VMAXPS      Y1, Y0, Y1
+	VMOVUPS     Y1, (R11)
+	VADDPS      Y7, Y8, Y8
+	VMAXPS      Y8, Y0, Y8
+	VMOVUPS     Y8, (R11)(DI*1)
+	VADDPS      Y7, Y9, Y9
+	VMAXPS      Y9, Y0, Y9
+	VMOVUPS     Y9, (R11)(DI*2)
+	VADDPS      Y7, Y10, Y10
+	VMAXPS      Y10, Y0, Y10
+	VMOVUPS     Y10, (R11)(R10*1)
+	VADDPS      Y7, Y2, Y2
+	VMAXPS      Y2, Y0, Y2
+	VMOVUPS     Y2, (R11)(DI*4)
+	ADDQ        R8, R11
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, DX
+	DECQ        R9
+	JNZ         winoOutput5AVX2_vec
 	VZEROUPPER
 	RET

@@ -105,24 +105,3 @@ func decayAVX512(w *float32, n int, f float32) { panic("kernels: no AVX-512") }
 
 // asmBF16 returns no path: this build has no assembly.
 func asmBF16(ok bool) *bf16Impl { return nil }
-
-// The transforms of Winograd's convolution are never called without
-// AVX-512.
-
-func winoInputAVX512(v, x, s *float32, ldx, cx, ps, nvec int) { panic("kernels: no AVX-512") }
-func winoOutput4AVX512(z, mm, bias, s *float32, ps, ldz, cz, nvec int, floor float32) {
-	panic("kernels: no AVX-512")
-}
-func winoOutput2AVX512(z, mm, bias, s *float32, ps, ldz, cz, nvec int, floor float32) {
-	panic("kernels: no AVX-512")
-}
-func winoFilter3AVX512(v, x, s *float32, ldx, cx, ps, nvec int) { panic("kernels: no AVX-512") }
-func winoFilter5AVX512(v, x, s *float32, ldx, cx, ps, nvec int) { panic("kernels: no AVX-512") }
-func winoFilter4AVX512(v, x, s *float32, ldx, cx, ps, nvec int) { panic("kernels: no AVX-512") }
-func winoFilter2AVX512(v, x, s *float32, ldx, cx, ps, nvec int) { panic("kernels: no AVX-512") }
-func winoOutput3AVX512(z, mm, bias, s *float32, ps, ldz, cz, nvec int, floor float32) {
-	panic("kernels: no AVX-512")
-}
-func winoOutput5AVX512(z, mm, bias, s *float32, ps, ldz, cz, nvec int, floor float32) {
-	panic("kernels: no AVX-512")
-}

@@ -45,9 +45,21 @@ type winoPlan struct {
 	sw     int       // the filters of a sliver: nr, or f when fewer
 	size   int       // floats of one product's kernel packed for the products
 	bias   []float32 // f zeros, the bias when there is none
-	filter func(v, x, s *float32, ldx, cx, ps, nvec int)
-	output func(z, mm, bias, s *float32, ps, ldz, cz, nvec int, floor float32)
-	grad   *winoGrad // the kernel gradient, made at its first call
+	k      *winoKernels
+	filter func(v, x, s *float32, ldx, cx, ps, nvec int)                       // the kernel's transform, k.filter3 or k.filter5
+	output func(z, mm, bias, s *float32, ps, ldz, cz, nvec int, floor float32) // k.output4 or k.output2
+	grad   *winoGrad                                                           // the kernel gradient, made at its first call
+}
+
+// winoKernels are the transforms of one path, in its vector instructions,
+// for nvec vectors of 16 channels or filters (see _asm/winograd_asm.go;
+// AVX-512 and AVX2 give the same bits): the input transform Bᵀ·d·B; the
+// kernel's G·g·Gᵀ for 3×3 and 5×5 kernels; the output transforms Aᵀ·M·A
+// of 4×4 and 2×2 outputs; and for the kernel gradient, G·dz·Gᵀ of its
+// tiles of 4×4 and 2×2 cells and Aᵀ·M·A of its 3×3 and 5×5 sums.
+type winoKernels struct {
+	input, filter3, filter5, grad4, grad2 func(v, x, s *float32, ldx, cx, ps, nvec int)
+	output4, output2, output3, output5    func(z, mm, bias, s *float32, ps, ldz, cz, nvec int, floor float32)
 }
 
 const (
@@ -123,13 +135,13 @@ func SetWinograd(m WinogradMode) { winograd.Store(int32(m)) }
 func Winograd() WinogradMode { return WinogradMode(winograd.Load()) }
 
 // useWinograd reports whether the sums of g with f filters may run by
-// Winograd's transforms: in a mode other than WinogradOff, with AVX-512
-// (the transforms are vector code), strides 1, a square kernel of 3 or 5
-// taps, channels and filters in vectors of 16, and outputs of at least
-// two tiles each way.
-func useWinograd(g *ConvGeom, f int) bool {
+// Winograd's transforms on the path impl: in a mode other than
+// WinogradOff, on a path with the transforms in vector code (avx512,
+// avx2), strides 1, a square kernel of 3 or 5 taps, channels and filters
+// in vectors of 16, and outputs of at least two tiles each way.
+func useWinograd(g *ConvGeom, f int, impl *gemmImpl) bool {
 	m := winoOutputs(g.KH)
-	return Winograd() != WinogradOff && vectorLoops && g.SH == 1 && g.SW == 1 && g.KH == g.KW && m > 0 &&
+	return Winograd() != WinogradOff && impl.wino != nil && g.SH == 1 && g.SW == 1 && g.KH == g.KW && m > 0 &&
 		g.C%16 == 0 && f%16 == 0 && g.OH >= 2*m && g.OW >= 2*m
 }
 
@@ -145,9 +157,9 @@ func winoOutputs(r int) int {
 	return 0
 }
 
-func newWinoPlan(g ConvGeom, f int, ts *tileSet) *winoPlan {
+func newWinoPlan(g ConvGeom, f int, ts *tileSet, k *winoKernels) *winoPlan {
 	m := winoOutputs(g.KH)
-	p := &winoPlan{g: g, f: f, m: m, th: (g.OH + m - 1) / m, tw: (g.OW + m - 1) / m}
+	p := &winoPlan{g: g, f: f, m: m, k: k, th: (g.OH + m - 1) / m, tw: (g.OW + m - 1) / m}
 	p.sw = min(f, ts.nr)
 	p.least = (ts.mrs[len(ts.mrs)-1] + p.tw - 1) / p.tw
 	p.rows = max(p.least, min(p.th, winoBlockBytes/(4*winoCells*p.tw*(g.C+p.sw))))
@@ -159,9 +171,9 @@ func newWinoPlan(g ConvGeom, f int, ts *tileSet) *winoPlan {
 	}
 	p.size = (f + ts.nr - 1) / ts.nr * ts.nr * g.C
 	p.bias = make([]float32, f)
-	p.filter, p.output = winoFilter5AVX512, winoOutput2AVX512
+	p.filter, p.output = k.filter5, k.output2
 	if m == 4 {
-		p.filter, p.output = winoFilter3AVX512, winoOutput4AVX512
+		p.filter, p.output = k.filter3, k.output4
 	}
 	return p
 }
@@ -278,7 +290,7 @@ func (c *Conv) winoBlock(worker, b int) {
 		for tx := range p.tw {
 			t := (r-r0)*p.tw + tx
 			src, ld := p.window(buf.d, img, ty*m-g.PadTop, tx*m-g.PadLeft)
-			winoInputAVX512(&buf.v[t*C], &src[0], &buf.s[0], ld, C, tiles*C, C/16)
+			p.k.input(&buf.v[t*C], &src[0], &buf.s[0], ld, C, tiles*C, C/16)
 		}
 	}
 	// A sliver of filters at a time: its 36 products, then their

@@ -45,9 +45,9 @@ type winoGradBuf struct {
 func newWinoGrad(p *winoPlan) *winoGrad {
 	g := &p.g
 	ts := p.gemm[p.rows].ts
-	gr := &winoGrad{tile: winoFilter2AVX512, out: winoOutput5AVX512}
+	gr := &winoGrad{tile: p.k.grad2, out: p.k.output5}
 	if p.m == 4 {
-		gr.tile, gr.out = winoFilter4AVX512, winoOutput3AVX512
+		gr.tile, gr.out = p.k.grad4, p.k.output3
 	}
 	// Blocks are cut evenly from a group's rows: each has at least half
 	// the most, hence at least p.least.
@@ -122,7 +122,7 @@ func (c *Conv) winoFilterGroup(worker, gi int) {
 			for tx := range p.tw {
 				t := (r-r0)*p.tw + tx
 				src, ld := p.window(buf.d, img, ty*m-g.PadTop, tx*m-g.PadLeft)
-				winoInputAVX512(&buf.v[t*C], &src[0], &buf.s[0], ld, C, tiles*C, C/16)
+				p.k.input(&buf.v[t*C], &src[0], &buf.s[0], ld, C, tiles*C, C/16)
 				tile, ldt := p.gradTile(buf.dz, dz, ty*m, tx*m)
 				gr.tile(&buf.u[t*F], &tile[0], &buf.s[0], ldt, F, tiles*F, F/16)
 			}

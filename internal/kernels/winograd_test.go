@@ -121,43 +121,49 @@ func winoGeoms() []struct {
 
 // Winograd's forward pass and both gradients match the direct sums', by
 // checkConv (guards, NaNs, the epilogue, finish, prepare) within the
-// transforms' rounding, whatever the number of workers, bit for bit.
+// transforms' rounding, whatever the number of workers, bit for bit, on
+// each path with the transforms.
 func TestWinogradConv(t *testing.T) {
 	winogradOn(t)
 	defer func(v int) { parallelConvFlops = v }(parallelConvFlops)
 	defer func(v float64) { convTolerance = v }(convTolerance)
 	convTolerance = winoTolerance
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, wc := range winoGeoms() {
-		g, f := wc.g, wc.f
-		name := fmt.Sprintf("%dx%dx%d-%d-%dx%d-pad%d", g.H, g.W, g.C, f, g.KH, g.KW, g.PadTop)
-		c := NewConv(g, f)
-		if c.wino == nil || c.data == nil || c.data.wino == nil {
-			t.Fatalf("%s: not planned by Winograd's transforms", name)
+	for _, impl := range winoImpls() {
+		for _, wc := range winoGeoms() {
+			testWinogradConv(t, impl, wc.g, wc.f, rng)
 		}
-		ns := []int{1, 3}
-		if g.H*g.W < 200 && !gemmRace { // slow under the race detector, and n = 3 runs in parallel already
-			ns = append(ns, 20) // blocks of the kernel gradient that span images
+	}
+}
+
+func testWinogradConv(t *testing.T, impl *gemmImpl, g ConvGeom, f int, rng *rand.Rand) {
+	name := fmt.Sprintf("%s/%dx%dx%d-%d-%dx%d-pad%d", impl.name, g.H, g.W, g.C, f, g.KH, g.KW, g.PadTop)
+	c := newConv(g, f, convOptions{flip: useFlip(&g), impl: impl})
+	if c.wino == nil || c.data == nil || c.data.wino == nil || c.wino.k != impl.wino {
+		t.Fatalf("%s: not planned by the path's transforms", name)
+	}
+	ns := []int{1, 3}
+	if g.H*g.W < 200 && !gemmRace { // slow under the race detector, and n = 3 runs in parallel already
+		ns = append(ns, 20) // blocks of the kernel gradient that span images
+	}
+	for _, n := range ns {
+		cc := newConvCase(g, f, n, rng)
+		parallelConvFlops = 0
+		checkConv(t, fmt.Sprintf("%s/n=%d", name, n), c, cc)
+		var outs, dws [2][]float32
+		for i, procs := range []int{1, 2} {
+			prev := runtime.GOMAXPROCS(procs)
+			outs[i] = make([]float32, len(cc.dz))
+			c.Forward(outs[i], cc.x, cc.w, n, ConvEpilogue{}, nil)
+			dws[i] = make([]float32, len(cc.w)+f)
+			c.BackwardFilter(dws[i][:len(cc.w)], dws[i][len(cc.w):], cc.x, cc.dz, n, nil)
+			runtime.GOMAXPROCS(prev)
 		}
-		for _, n := range ns {
-			cc := newConvCase(g, f, n, rng)
-			parallelConvFlops = 0
-			checkConv(t, fmt.Sprintf("%s/n=%d", name, n), c, cc)
-			var outs, dws [2][]float32
-			for i, procs := range []int{1, 2} {
-				prev := runtime.GOMAXPROCS(procs)
-				outs[i] = make([]float32, len(cc.dz))
-				c.Forward(outs[i], cc.x, cc.w, n, ConvEpilogue{}, nil)
-				dws[i] = make([]float32, len(cc.w)+f)
-				c.BackwardFilter(dws[i][:len(cc.w)], dws[i][len(cc.w):], cc.x, cc.dz, n, nil)
-				runtime.GOMAXPROCS(prev)
-			}
-			if !slices.Equal(outs[0], outs[1]) {
-				t.Errorf("%s/n=%d: other bits on one core than on two", name, n)
-			}
-			if !slices.Equal(dws[0], dws[1]) {
-				t.Errorf("%s/n=%d: other kernel gradient bits on one core than on two", name, n)
-			}
+		if !slices.Equal(outs[0], outs[1]) {
+			t.Errorf("%s/n=%d: other bits on one core than on two", name, n)
+		}
+		if !slices.Equal(dws[0], dws[1]) {
+			t.Errorf("%s/n=%d: other kernel gradient bits on one core than on two", name, n)
 		}
 	}
 }
@@ -306,16 +312,29 @@ func TestWinogradKeepPacked(t *testing.T) {
 	}
 }
 
-// winogradOn skips t without AVX-512, else plans the convolutions t makes
-// by Winograd's transforms (WinogradOn), as before once t ends.
+// winogradOn skips t unless the active path has Winograd's transforms
+// (avx512, avx2), else plans the convolutions t makes by them
+// (WinogradOn), as before once t ends.
 func winogradOn(t *testing.T) {
 	t.Helper()
-	if !vectorLoops {
-		t.Skip("Winograd's transforms need AVX-512")
+	if active.wino == nil {
+		t.Skipf("the %s path has no Winograd's transforms", active.name)
 	}
 	on := Winograd()
 	t.Cleanup(func() { SetWinograd(on) })
 	SetWinograd(WinogradOn)
+}
+
+// winoImpls returns the paths this CPU runs that have Winograd's
+// transforms.
+func winoImpls() []*gemmImpl {
+	var out []*gemmImpl
+	for _, impl := range gemmImpls {
+		if impl.wino != nil {
+			out = append(out, impl)
+		}
+	}
+	return out
 }
 
 // After its first calls, a convolution by Winograd's transforms allocates

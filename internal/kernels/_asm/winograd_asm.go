@@ -12,7 +12,10 @@ import (
 // The transforms of Winograd's convolution on 6×6 tiles (see winograd.go):
 // F(4×4, 3×3) and F(2×2, 5×5), both on the points 0, 1, −1, 2, −2 and ∞,
 // so that they share the input transform Bᵀ·d·B and differ in the output
-// transform Aᵀ·M·A. Each runs on 16 channels at a time, nvec times.
+// transform Aᵀ·M·A. Each runs on 16 channels at a time, nvec times: in one
+// vector with AVX-512, in two with AVX2, the same operations in the same
+// order, so both give the same bits. With AVX2's 16 registers the
+// constants are read from memory rather than kept in registers.
 
 // winoBT is Bᵀ, the input transform.
 var winoBT = [][]float64{
@@ -71,7 +74,8 @@ func init() {
 	}
 }
 
-// winoConst returns the table's 16 copies of v.
+// winoConst returns the table's 16 copies of v (an AVX2 load reads the
+// first 8).
 func winoConst(v float64) Mem {
 	if winoTable == nil {
 		m := GLOBL("winoConsts", RODATA|NOPTR)
@@ -140,9 +144,9 @@ func winoApply(coef [][]float64, in []VecVirtual, out []VecVirtual) {
 //
 //	out = [4·v0 − 5·v2 + v4, a − b, a + b, c − 2·d, c + 2·d, 4·v1 − 5·v3 + v5]
 //
-// k holds the constants 4, −4, −5 and 2 in registers.
-func winoApplyBT(k map[float64]VecVirtual, in, out []VecVirtual) {
-	a, b, c, d := ZMM(), ZMM(), ZMM(), ZMM()
+// k holds the constants 4, −4, −5 and 2, in registers or memory.
+func winoApplyBT(v simd, k map[float64]Op, in, out []VecVirtual) {
+	a, b, c, d := v.vec(), v.vec(), v.vec(), v.vec()
 	VMOVAPS(in[4], a)
 	VFMADD231PS(k[-4], in[2], a)
 	VMOVAPS(in[3], b)
@@ -169,9 +173,9 @@ func winoApplyBT(k map[float64]VecVirtual, in, out []VecVirtual) {
 //	out = [v0 + s + t, d + 2·e, s + 4·t, d + 8·e + v5]   (m = 4)
 //	out = [v0 + s + t, d + 2·e + v5]                     (m = 2)
 //
-// k holds the constants 2, 4 and 8 in registers.
-func winoApplyAT(m int, k map[float64]VecVirtual, in, out []VecVirtual) {
-	s, d, t, e := ZMM(), ZMM(), ZMM(), ZMM()
+// k holds the constants 2, 4 and 8, in registers or memory.
+func winoApplyAT(v simd, m int, k map[float64]Op, in, out []VecVirtual) {
+	s, d, t, e := v.vec(), v.vec(), v.vec(), v.vec()
 	VADDPS(in[2], in[1], s)
 	VSUBPS(in[2], in[1], d)
 	VADDPS(in[4], in[3], t)
@@ -191,22 +195,38 @@ func winoApplyAT(m int, k map[float64]VecVirtual, in, out []VecVirtual) {
 	VFMADD231PS(k[8], e, out[3])
 }
 
-// winoRegs loads the constants vs into registers.
-func winoRegs(vs ...float64) map[float64]VecVirtual {
-	k := map[float64]VecVirtual{}
-	for _, v := range vs {
-		k[v] = ZMM()
-		VMOVUPS(winoConst(v), k[v])
+// winoRegs returns the constants vs: loaded into registers with AVX-512,
+// in the table with AVX2, which has too few registers to keep them.
+func winoRegs(v simd, vs ...float64) map[float64]Op {
+	k := map[float64]Op{}
+	for _, c := range vs {
+		k[c] = winoConst(c)
+		if v.lanes == 16 {
+			r := v.vec()
+			VMOVUPS(winoConst(c), r)
+			k[c] = r
+		}
 	}
 	return k
 }
 
-func zmms(n int) []VecVirtual {
-	v := make([]VecVirtual, n)
-	for i := range v {
-		v[i] = ZMM()
+// vecs returns n vector registers of v.
+func (v simd) vecs(n int) []VecVirtual {
+	r := make([]VecVirtual, n)
+	for i := range r {
+		r[i] = v.vec()
 	}
-	return v
+	return r
+}
+
+// winoLoop starts the loop over the vectors of 16 values: nvec times with
+// AVX-512, 2·nvec with AVX2. It returns the bytes of one vector.
+func (v simd) winoLoop(name string, nvec Register) int {
+	if v.lanes == 8 {
+		SHLQ(U8(1), nvec)
+	}
+	Label(name + "_vec")
+	return 4 * v.lanes
 }
 
 // winoTwoSided emits a transform of one k×k window into 36 cells, V =
@@ -219,10 +239,11 @@ func zmms(n int) []VecVirtual {
 // rows. Strides count floats. The input transform is T = Bᵀ (k = 6), the
 // kernel's T = G (k = 3 or 5), that of a tile of the outputs' gradient
 // for the kernel gradient T = G (k = 4 or 2).
-func winoTwoSided(name string, t [][]float64, bt bool) {
+func winoTwoSided(v simd, name string, t [][]float64, bt bool) {
+	name += v.name
 	k := len(t[0])
 	TEXT(name, NOSPLIT, "func(v, x, s *float32, ldx, cx, ps, nvec int)")
-	v := Load(Param("v"), GP64())
+	vp := Load(Param("v"), GP64())
 	x := Load(Param("x"), GP64())
 	s := Load(Param("s"), GP64())
 	ldx := Load(Param("ldx"), GP64())
@@ -235,13 +256,13 @@ func winoTwoSided(name string, t [][]float64, bt bool) {
 	ld3 := GP64()
 	LEAQ(Mem{Base: ldx, Index: ldx, Scale: 2}, ld3)
 	col, col3, out := GP64(), GP64(), GP64()
-	in, res := zmms(k), zmms(6)
+	in, res := v.vecs(k), v.vecs(6)
 	apply := func() { winoApply(t, in, res) }
 	if bt {
-		regs := winoRegs(4, -4, -5, 2)
-		apply = func() { winoApplyBT(regs, in, res) }
+		regs := winoRegs(v, 4, -4, -5, 2)
+		apply = func() { winoApplyBT(v, regs, in, res) }
 	}
-	Label(name + "_vec")
+	size := v.winoLoop(name, nvec)
 	MOVQ(x, col)
 	for j := range k {
 		LEAQ(Mem{Base: col, Index: ld3, Scale: 1}, col3)
@@ -254,14 +275,14 @@ func winoTwoSided(name string, t [][]float64, bt bool) {
 		}
 		apply()
 		for l := range 6 {
-			VMOVUPS(res[l], Mem{Base: s, Disp: 64 * (l*k + j)})
+			VMOVUPS(res[l], Mem{Base: s, Disp: size * (l*k + j)})
 		}
 		ADDQ(cx, col)
 	}
-	MOVQ(v, out)
+	MOVQ(vp, out)
 	for l := range 6 {
 		for j := range k {
-			VMOVUPS(Mem{Base: s, Disp: 64 * (l*k + j)}, in[j])
+			VMOVUPS(Mem{Base: s, Disp: size * (l*k + j)}, in[j])
 		}
 		apply()
 		for q := range 6 {
@@ -269,8 +290,8 @@ func winoTwoSided(name string, t [][]float64, bt bool) {
 			ADDQ(ps, out)
 		}
 	}
-	ADDQ(U32(64), x)
-	ADDQ(U32(64), v)
+	ADDQ(U32(size), x)
+	ADDQ(U32(size), vp)
 	DECQ(nvec)
 	JNZ(LabelRef(name + "_vec"))
 	VZEROUPPER()
@@ -312,8 +333,9 @@ func winoG(r int) [][]float64 {
 // columns. floor is 0 for a ReLU, −∞ for none (a NaN stays a NaN).
 // Strides count floats. m = 3 and 5 transform the kernel gradient's sums
 // into 3×3 and 5×5 kernels (their rows alone, with winoApply).
-func winoOutput(m int) {
-	TEXT(fmt.Sprintf("winoOutput%dAVX512", m), NOSPLIT, "func(z, mm, bias, s *float32, ps, ldz, cz, nvec int, floor float32)")
+func winoOutput(v simd, m int) {
+	name := fmt.Sprintf("winoOutput%d%s", m, v.name)
+	TEXT(name, NOSPLIT, "func(z, mm, bias, s *float32, ps, ldz, cz, nvec int, floor float32)")
 	z := Load(Param("z"), GP64())
 	mm := Load(Param("mm"), GP64())
 	bias := Load(Param("bias"), GP64())
@@ -322,7 +344,7 @@ func winoOutput(m int) {
 	ldz := Load(Param("ldz"), GP64())
 	cz := Load(Param("cz"), GP64())
 	nvec := Load(Param("nvec"), GP64())
-	floor := ZMM()
+	floor := v.vec()
 	VBROADCASTSS(Load(Param("floor"), XMM()), floor)
 	SHLQ(U8(2), ps)
 	SHLQ(U8(2), ldz)
@@ -330,14 +352,14 @@ func winoOutput(m int) {
 	ld3 := GP64()
 	LEAQ(Mem{Base: ldz, Index: ldz, Scale: 2}, ld3)
 	p, col := GP64(), GP64()
-	in, res, b := zmms(6), zmms(m), ZMM()
+	in, res, b := v.vecs(6), v.vecs(m), v.vec()
 	apply := func() { winoApply(winoAT[m], in, res) }
 	if m == 4 || m == 2 {
-		regs := winoRegs(2, 4, 8)
-		apply = func() { winoApplyAT(m, regs, in, res) }
+		regs := winoRegs(v, 2, 4, 8)
+		apply = func() { winoApplyAT(v, m, regs, in, res) }
 	}
 	// Aᵀ applied to the rows of M: the rows of M·A are Aᵀ·(rows of M).
-	Label(fmt.Sprintf("winoOutput%d_vec", m))
+	size := v.winoLoop(name, nvec)
 	MOVQ(mm, p)
 	for l := range 6 {
 		for k := range 6 {
@@ -346,14 +368,14 @@ func winoOutput(m int) {
 		}
 		apply()
 		for c := range m {
-			VMOVUPS(res[c], Mem{Base: s, Disp: 64 * (l*m + c)})
+			VMOVUPS(res[c], Mem{Base: s, Disp: size * (l*m + c)})
 		}
 	}
 	VMOVUPS(Mem{Base: bias}, b)
 	MOVQ(z, col)
 	for c := range m {
 		for l := range 6 {
-			VMOVUPS(Mem{Base: s, Disp: 64 * (l*m + c)}, in[l])
+			VMOVUPS(Mem{Base: s, Disp: size * (l*m + c)}, in[l])
 		}
 		apply()
 		rows := []Mem{{Base: col}, {Base: col, Index: ldz, Scale: 1}, {Base: col, Index: ldz, Scale: 2}, {Base: col, Index: ld3, Scale: 1}, {Base: col, Index: ldz, Scale: 4}}
@@ -364,23 +386,25 @@ func winoOutput(m int) {
 		}
 		ADDQ(cz, col)
 	}
-	ADDQ(U32(64), mm)
-	ADDQ(U32(64), z)
-	ADDQ(U32(64), bias)
+	ADDQ(U32(size), mm)
+	ADDQ(U32(size), z)
+	ADDQ(U32(size), bias)
 	DECQ(nvec)
-	JNZ(LabelRef(fmt.Sprintf("winoOutput%d_vec", m)))
+	JNZ(LabelRef(name + "_vec"))
 	VZEROUPPER()
 	RET()
 }
 
 func winograd() {
-	winoTwoSided("winoInputAVX512", winoBT, true)
-	winoTwoSided("winoFilter3AVX512", winoG(3), false)
-	winoTwoSided("winoFilter5AVX512", winoG(5), false)
-	winoOutput(4)
-	winoOutput(2)
-	winoTwoSided("winoFilter4AVX512", winoG(4), false)
-	winoTwoSided("winoFilter2AVX512", winoG(2), false)
-	winoOutput(3)
-	winoOutput(5)
+	for _, v := range []simd{avx512, avx2} {
+		winoTwoSided(v, "winoInput", winoBT, true)
+		winoTwoSided(v, "winoFilter3", winoG(3), false)
+		winoTwoSided(v, "winoFilter5", winoG(5), false)
+		winoOutput(v, 4)
+		winoOutput(v, 2)
+		winoTwoSided(v, "winoFilter4", winoG(4), false)
+		winoTwoSided(v, "winoFilter2", winoG(2), false)
+		winoOutput(v, 3)
+		winoOutput(v, 5)
+	}
 }
