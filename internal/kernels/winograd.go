@@ -43,7 +43,7 @@ type winoPlan struct {
 	// sw filters.
 	gemm   []*directPlan
 	sw     int       // the filters of a sliver: nr, or f when fewer
-	size   int       // floats of one product's kernel packed for the products
+	size   int       // floats from one product's kernel packed for the products to the next
 	bias   []float32 // f zeros, the bias when there is none
 	k      *winoKernels
 	filter func(v, x, s *float32, ldx, cx, ps, nvec int)                       // the kernel's transform, k.filter3 or k.filter5
@@ -169,7 +169,7 @@ func newWinoPlan(g ConvGeom, f int, ts *tileSet, k *winoKernels) *winoPlan {
 		cells := k * p.tw
 		p.gemm[k] = newDirectPlan(ConvGeom{H: 1, W: cells, C: g.C, KH: 1, KW: 1, SH: 1, SW: 1, OH: 1, OW: cells}, p.sw, ts)
 	}
-	p.size = (f + ts.nr - 1) / ts.nr * ts.nr * g.C
+	p.size = winoStride((f + ts.nr - 1) / ts.nr * ts.nr * g.C)
 	p.bias = make([]float32, f)
 	p.filter, p.output = k.filter5, k.output2
 	if m == 4 {
@@ -205,6 +205,15 @@ func (p *winoPlan) packChannel(dst, w, s []float32, ci int) {
 	}
 }
 
+// winoStride returns the floats from the matrix of one cell of the
+// windows to the next, for matrices of n floats (a multiple of 16): n, or
+// n + 16 when n is an even number of 64-byte cache lines. The transforms
+// read or write a window's 36 cells together; an odd number of lines apart,
+// those fall in 36 sets of the L1 cache, where strides of 2 or 4 KiB put
+// them in one or two sets of 8 ways, which evict each other. That made
+// the transforms 2.5–4x slower (BenchmarkWinogradTransforms).
+func winoStride(n int) int { return n | 16 }
+
 // winoBuf is one worker's scratch for a winoPlan.
 type winoBuf struct {
 	v, mm []float32 // a block's windows transformed (36 × tiles × C) and products for a sliver (36 × tiles × sw)
@@ -217,8 +226,8 @@ type winoBuf struct {
 func (p *winoPlan) newBuf() *winoBuf {
 	g := &p.g
 	return &winoBuf{
-		v:  make([]float32, winoCells*p.tiles*g.C),
-		mm: make([]float32, winoCells*p.tiles*p.sw),
+		v:  make([]float32, winoCells*winoStride(p.tiles*g.C)),
+		mm: make([]float32, winoCells*winoStride(p.tiles*p.sw)),
 		d:  make([]float32, winoCells*g.C),
 		y:  make([]float32, p.m*p.m*p.sw),
 		s:  make([]float32, winoCells*16),
@@ -283,14 +292,15 @@ func (c *Conv) winoBlock(worker, b int) {
 	g := &p.g
 	m, C, F := p.m, g.C, c.f
 	r0, r1 := b*c.winoRows, min((b+1)*c.winoRows, c.n*p.th)
-	tiles := c.winoRows * p.tw // the stride of the block's cells
+	tiles := c.winoRows * p.tw // the stride of the block's tiles
+	vs, ms := winoStride(tiles*C), winoStride(tiles*p.sw)
 	for r := r0; r < r1; r++ {
 		i, ty := r/p.th, r%p.th
 		img := c.x[i*g.H*g.W*C : (i+1)*g.H*g.W*C]
 		for tx := range p.tw {
 			t := (r-r0)*p.tw + tx
 			src, ld := p.window(buf.d, img, ty*m-g.PadTop, tx*m-g.PadLeft)
-			p.k.input(&buf.v[t*C], &src[0], &buf.s[0], ld, C, tiles*C, C/16)
+			p.k.input(&buf.v[t*C], &src[0], &buf.s[0], ld, C, vs, C/16)
 		}
 	}
 	// A sliver of filters at a time: its 36 products, then their
@@ -299,7 +309,7 @@ func (c *Conv) winoBlock(worker, b int) {
 	gemm, sw := p.gemm[max(r1-r0, p.least)], p.sw
 	for j0 := 0; j0 < F; j0 += sw {
 		for q := range winoCells {
-			gemm.forward(buf.gemm, buf.mm[q*tiles*sw:], buf.v[q*tiles*C:], c.kern[q*p.size+j0*C:], C, gemm.ts.nr,
+			gemm.forward(buf.gemm, buf.mm[q*ms:], buf.v[q*vs:], c.kern[q*p.size+j0*C:], C, gemm.ts.nr,
 				nil, 0, 0, 1, 0, gemm.cells.len(), 0, sw)
 		}
 		nvec := min(sw, F-j0) / 16
@@ -311,10 +321,10 @@ func (c *Conv) winoBlock(worker, b int) {
 				t := (r-r0)*p.tw + tx
 				ox := tx * m
 				if oy+m <= g.OH && ox+m <= g.OW {
-					p.output(&out[(oy*g.OW+ox)*F+j0], &buf.mm[t*sw], &c.epBias[j0], &buf.s[0], tiles*sw, g.OW*F, F, nvec, c.floor)
+					p.output(&out[(oy*g.OW+ox)*F+j0], &buf.mm[t*sw], &c.epBias[j0], &buf.s[0], ms, g.OW*F, F, nvec, c.floor)
 					continue
 				}
-				p.output(&buf.y[0], &buf.mm[t*sw], &c.epBias[j0], &buf.s[0], tiles*sw, m*sw, sw, nvec, c.floor)
+				p.output(&buf.y[0], &buf.mm[t*sw], &c.epBias[j0], &buf.s[0], ms, m*sw, sw, nvec, c.floor)
 				for a := range min(m, g.OH-oy) {
 					for b := range min(m, g.OW-ox) {
 						copy(out[((oy+a)*g.OW+ox+b)*F+j0:][:nvec*16], buf.y[(a*m+b)*sw:])

@@ -64,9 +64,9 @@ func (p *winoPlan) newGradBuf() *winoGradBuf {
 	g, gr := &p.g, p.grad
 	tiles := gr.rows * p.tw
 	return &winoGradBuf{
-		v:    make([]float32, winoCells*tiles*g.C),
-		u:    make([]float32, winoCells*tiles*p.f),
-		sums: make([]float32, winoCells*g.C*p.f),
+		v:    make([]float32, winoCells*winoStride(tiles*g.C)),
+		u:    make([]float32, winoCells*winoStride(tiles*p.f)),
+		sums: make([]float32, winoCells*winoStride(g.C*p.f)),
 		d:    make([]float32, winoCells*g.C),
 		dz:   make([]float32, p.m*p.m*p.f),
 		s:    make([]float32, winoCells*16),
@@ -96,6 +96,7 @@ func (c *Conv) winoFilterGroup(worker, gi int) {
 	p, buf := c.wino, c.winoGradBufs[worker]
 	gr, g := p.grad, &p.g
 	C, F, m, n := g.C, c.f, p.m, c.n
+	ss := winoStride(C * F) // between the sums of the cells
 	groups := min(n, convGroups)
 	cells, kf := g.OH*g.OW, g.ColWidth()*F
 	part := c.partial[gi*(kf+F) : (gi+1)*(kf+F)]
@@ -108,6 +109,7 @@ func (c *Conv) winoFilterGroup(worker, gi int) {
 	for b := range blocks {
 		r0, r1 := first+rows*b/blocks, first+rows*(b+1)/blocks
 		tiles := (r1 - r0) * p.tw
+		vs, us := winoStride(tiles*C), winoStride(tiles*F)
 		for r := r0; r < r1; r++ {
 			i, ty := r/p.th, r%p.th
 			dz := c.dz[i*cells*F : (i+1)*cells*F]
@@ -122,18 +124,18 @@ func (c *Conv) winoFilterGroup(worker, gi int) {
 			for tx := range p.tw {
 				t := (r-r0)*p.tw + tx
 				src, ld := p.window(buf.d, img, ty*m-g.PadTop, tx*m-g.PadLeft)
-				p.k.input(&buf.v[t*C], &src[0], &buf.s[0], ld, C, tiles*C, C/16)
+				p.k.input(&buf.v[t*C], &src[0], &buf.s[0], ld, C, vs, C/16)
 				tile, ldt := p.gradTile(buf.dz, dz, ty*m, tx*m)
-				gr.tile(&buf.u[t*F], &tile[0], &buf.s[0], ldt, F, tiles*F, F/16)
+				gr.tile(&buf.u[t*F], &tile[0], &buf.s[0], ldt, F, us, F/16)
 			}
 		}
 		plan := gr.gemm[r1-r0]
 		for q := range winoCells {
-			plan.filter(buf.gemm, pm[q*C*F:], buf.v[q*tiles*C:], buf.u[q*tiles*F:], 0, 1)
+			plan.filter(buf.gemm, pm[q*ss:], buf.v[q*vs:], buf.u[q*us:], 0, 1)
 		}
 	}
 	for ci := range C {
-		gr.out(&pw[ci*F], &pm[ci*F], &p.bias[0], &buf.s[0], C*F, g.KW*C*F, C*F, F/16, float32(math.Inf(-1)))
+		gr.out(&pw[ci*F], &pm[ci*F], &p.bias[0], &buf.s[0], ss, g.KW*C*F, C*F, F/16, float32(math.Inf(-1)))
 	}
 }
 

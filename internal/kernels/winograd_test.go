@@ -364,3 +364,40 @@ func TestWinogradAllocs(t *testing.T) {
 		}
 	}
 }
+
+// Winograd's input and output transforms on each path with them, over the
+// windows of one 16×16×64 image (16 tiles of F(4×4, 3×3), 64 filters),
+// the cells of the windows winoStride apart: the figure is the windows
+// transformed a second.
+func BenchmarkWinogradTransforms(b *testing.B) {
+	const h, c, m = 16, 64, 4
+	tiles := (h / m) * (h / m)
+	ps := winoStride(tiles * c)
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := randSlice(rng, (h+2)*(h+2)*c)
+	v := make([]float32, winoCells*ps)
+	z := make([]float32, h*h*c)
+	bias := make([]float32, c)
+	s := make([]float32, winoCells*16)
+	for _, impl := range winoImpls() {
+		k := impl.wino
+		b.Run(impl.name+"/input", func(b *testing.B) {
+			for b.Loop() {
+				for t := range tiles {
+					ty, tx := t/(h/m), t%(h/m)
+					k.input(&v[t*c], &x[(ty*m*(h+2)+tx*m)*c], &s[0], (h+2)*c, c, ps, c/16)
+				}
+			}
+			b.ReportMetric(float64(tiles*b.N)/b.Elapsed().Seconds(), "windows/s")
+		})
+		b.Run(impl.name+"/output", func(b *testing.B) {
+			for b.Loop() {
+				for t := range tiles {
+					ty, tx := t/(h/m), t%(h/m)
+					k.output4(&z[(ty*m*h+tx*m)*c], &v[t*c], &bias[0], &s[0], ps, h*c, c, c/16, 0)
+				}
+			}
+			b.ReportMetric(float64(tiles*b.N)/b.Elapsed().Seconds(), "windows/s")
+		})
+	}
+}
