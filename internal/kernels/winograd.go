@@ -216,7 +216,7 @@ func winoStride(n int) int { return n | 16 }
 
 // winoBuf is one worker's scratch for a winoPlan.
 type winoBuf struct {
-	v, mm []float32 // a block's windows transformed (36 × tiles × C) and products for a sliver (36 × tiles × sw)
+	v, mm []float32 // a block's windows transformed (36 cells of tiles × C) and products for a sliver (36 of tiles × sw), winoStride apart
 	d     []float32 // one window cut by the image's edges, gathered (36·C)
 	y     []float32 // one tile cut by the image's edges (m·m·sw)
 	s     []float32 // the transforms' scratch
@@ -292,7 +292,7 @@ func (c *Conv) winoBlock(worker, b int) {
 	g := &p.g
 	m, C, F := p.m, g.C, c.f
 	r0, r1 := b*c.winoRows, min((b+1)*c.winoRows, c.n*p.th)
-	tiles := c.winoRows * p.tw // the stride of the block's tiles
+	tiles := c.winoRows * p.tw // the tiles of a whole block
 	vs, ms := winoStride(tiles*C), winoStride(tiles*p.sw)
 	for r := r0; r < r1; r++ {
 		i, ty := r/p.th, r%p.th

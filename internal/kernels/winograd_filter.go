@@ -34,8 +34,8 @@ type winoGrad struct {
 
 // winoGradBuf is one worker's scratch for a winoGrad.
 type winoGradBuf struct {
-	v, u []float32 // a block's windows (36 × tiles × C) and gradient tiles (36 × tiles × F), transformed
-	sums []float32 // a group's 36 sums of products (C×F each)
+	v, u []float32 // a block's windows (36 cells of tiles × C) and gradient tiles (36 of tiles × F), transformed
+	sums []float32 // a group's 36 sums of products (C×F each); the cells winoStride apart
 	d    []float32 // one window cut by the image's edges, gathered (36·C)
 	dz   []float32 // one gradient tile cut by the edges (m·m·F)
 	s    []float32 // the transforms' scratch
