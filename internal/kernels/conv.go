@@ -10,17 +10,17 @@ import (
 //	z[i,oy,ox,f] = Σ_{ky,kx,c} x[i, oy*SH-PadTop+ky, ox*SW-PadLeft+kx, c] · w[ky,kx,c,f]
 //
 // with x [n,H,W,C], z [n,OH,OW,F], the kernel w HWIO [KH,KW,C,F] and cells
-// outside the image read as 0. With AVX-512, both gradients of a stride-1
-// 3×3 or 5×5 convolution over channels and filters in multiples of 16 run
-// by Winograd's transforms in the modes WinogradGradients and WinogradOn,
-// its forward pass too in WinogradOn (see SetWinograd, winoPlan and
-// winoGrad), with 4x or 2.8x fewer multiplications. 1×1 unpadded stride-1
-// convolutions are one GEMM over the batch, except the forward pass over
-// maps of at least minTiledCells cells, which runs on the tiles as one row
-// of H·W cells per image, bias and ReLU applied in the tiles; every other
-// forward pass and kernel gradient runs straight from the image, tile by
-// tile (see directPlan), the images (or, for a small batch, blocks of
-// output rows) spread over the cores.
+// outside the image read as 0. With AVX-512 or AVX2, both gradients of a
+// stride-1 3×3 or 5×5 convolution over channels and filters in multiples
+// of 16 run by Winograd's transforms in the modes WinogradGradients and
+// WinogradOn, its forward pass too in WinogradOn (see SetWinograd,
+// winoPlan and winoGrad), with 4x or 2.8x fewer multiplications. 1×1
+// unpadded stride-1 convolutions are one GEMM over the batch, except the
+// forward pass over maps of at least minTiledCells cells, which runs on
+// the tiles as one row of H·W cells per image, bias and ReLU applied in
+// the tiles; every other forward pass and kernel gradient runs straight
+// from the image, tile by tile (see directPlan), the images (or, for a
+// small batch, blocks of output rows) spread over the cores.
 //
 // The input gradient of a stride-1 convolution over at least 8 channels is
 // itself a convolution, of dz with the kernel flipped (see
