@@ -124,10 +124,10 @@ func init() {
 // gradient: in about half of a tutorial epoch's steps the convolutions'
 // gradients then differ from the direct sums' by 1e-3 of their size, where
 // with the forward pass summed directly (WinogradGradients) they agree
-// within 3e-6 in every step. Training takes the other paths as well:
-// 30-epoch runs of the tutorial recipe ended at 97.42% on average with
-// WinogradOn and 97.39% with WinogradGradients (seeds 4 to 16), and at
-// 97.60% with WinogradGradients and 97.56% summed directly (seeds 4 to 10).
+// within 3e-6 in every step. The other paths train as well: 30-epoch
+// runs of the tutorial recipe ended at 97.42% on average with WinogradOn
+// and 97.39% with WinogradGradients (seeds 4 to 16), and at 97.60% with
+// WinogradGradients and 97.56% summed directly (seeds 4 to 10).
 func SetWinograd(m WinogradMode) { winograd.Store(int32(m)) }
 
 // Winograd returns the mode of the convolutions planned from now on (see

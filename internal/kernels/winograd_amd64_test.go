@@ -12,7 +12,7 @@ import (
 // The AVX2 transforms give the AVX-512 ones' bits, on three vectors of 16
 // values with strides that are not multiples of a vector.
 func TestWinogradTransformsAgree(t *testing.T) {
-	if winoImpls()[0].wino != winoAVX2 || active.wino != winoAVX512 {
+	if len(winoImpls()) < 2 { // the CPU runs the avx2 path and the avx512 one
 		t.Skip("needs AVX-512 to compare")
 	}
 	rng := rand.New(rand.NewPCG(15, 16))
