@@ -211,7 +211,7 @@ func (p *winoPlan) packChannel(dst, w, s []float32, ci int) {
 // read or write a window's 36 cells together; an odd number of lines apart,
 // those fall in 36 sets of the L1 cache, where strides of 2 or 4 KiB put
 // them in one or two sets of 8 ways, which evict each other. That made
-// the transforms 2.5–4x slower (BenchmarkWinogradTransforms).
+// the transforms 2.2–4.5x slower (BenchmarkWinogradTransforms).
 func winoStride(n int) int { return n | 16 }
 
 // winoBuf is one worker's scratch for a winoPlan.
