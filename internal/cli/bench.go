@@ -383,13 +383,8 @@ func median(v []float64) float64 {
 
 // winograd names which sums of the float32 3x3 and 5x5 convolutions
 // planned now run by Winograd's transforms ("off", "gradients" or "on";
-// see CONVNET_WINOGRAD): off on the generic path, which has no transforms.
-func winograd() string {
-	if kernels.Impl() == "generic" {
-		return kernels.WinogradOff.String()
-	}
-	return kernels.Winograd().String()
-}
+// see CONVNET_WINOGRAD and kernels.WinogradActive).
+func winograd() string { return kernels.WinogradActive().String() }
 
 func (r *benchResult) print(w io.Writer) error {
 	var b strings.Builder

@@ -130,9 +130,20 @@ func init() {
 // WinogradGradients and 97.56% summed directly (seeds 4 to 10).
 func SetWinograd(m WinogradMode) { winograd.Store(int32(m)) }
 
-// Winograd returns the mode of the convolutions planned from now on (see
-// SetWinograd).
+// Winograd returns the mode SetWinograd (or CONVNET_WINOGRAD) set.
 func Winograd() WinogradMode { return WinogradMode(winograd.Load()) }
+
+// WinogradActive returns the mode the convolutions planned from now on run
+// in: Winograd(), or WinogradOff on a path without the transforms
+// (generic).
+func WinogradActive() WinogradMode { return winogradFor(active) }
+
+func winogradFor(impl *gemmImpl) WinogradMode {
+	if impl.wino == nil {
+		return WinogradOff
+	}
+	return Winograd()
+}
 
 // useWinograd reports whether the sums of g with f filters may run by
 // Winograd's transforms on the path impl: in a mode other than
@@ -141,7 +152,7 @@ func Winograd() WinogradMode { return WinogradMode(winograd.Load()) }
 // in vectors of 16, and outputs of at least two tiles each way.
 func useWinograd(g *ConvGeom, f int, impl *gemmImpl) bool {
 	m := winoOutputs(g.KH)
-	return Winograd() != WinogradOff && impl.wino != nil && g.SH == 1 && g.SW == 1 && g.KH == g.KW && m > 0 &&
+	return winogradFor(impl) != WinogradOff && g.SH == 1 && g.SW == 1 && g.KH == g.KW && m > 0 &&
 		g.C%16 == 0 && f%16 == 0 && g.OH >= 2*m && g.OW >= 2*m
 }
 

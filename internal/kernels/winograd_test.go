@@ -136,6 +136,7 @@ func TestWinogradConv(t *testing.T) {
 	}
 }
 
+// testWinogradConv is TestWinogradConv for one geometry on one path.
 func testWinogradConv(t *testing.T, impl *gemmImpl, g ConvGeom, f int, rng *rand.Rand) {
 	name := fmt.Sprintf("%s/%dx%dx%d-%d-%dx%d-pad%d", impl.name, g.H, g.W, g.C, f, g.KH, g.KW, g.PadTop)
 	c := newConv(g, f, convOptions{flip: useFlip(&g), impl: impl})
@@ -210,6 +211,8 @@ func TestWinogradError(t *testing.T) {
 // before keeping theirs: WinogradOff gives the bits of direct sums in all
 // three passes, WinogradOn those of the transforms, and WinogradGradients
 // the direct sums' forward pass and the transforms' gradients.
+// WinogradActive gives the mode on a path with the transforms, off on the
+// generic path.
 func TestSetWinograd(t *testing.T) {
 	winogradOn(t)
 	g, f, n := geom(16, 16, 32, 3, 3, 1, 1, true), 64, 2
@@ -220,6 +223,9 @@ func TestSetWinograd(t *testing.T) {
 		c.BackwardData(dx, cc.dz, cc.w, n)
 		c.BackwardFilter(dw, nil, cc.x, cc.dz, n, nil)
 		return z, dx, dw
+	}
+	if WinogradActive() != WinogradOn || winogradFor(genericImpl) != WinogradOff {
+		t.Errorf("WinogradActive %v on the %s path, %v on the generic one; want on and off", WinogradActive(), active.name, winogradFor(genericImpl))
 	}
 	on := NewConv(g, f)
 	SetWinograd(WinogradGradients)
