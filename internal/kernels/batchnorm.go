@@ -93,7 +93,7 @@ func BatchNormGradInput(dx, dy, x []float32, mean, invStd, scale, sum, sumXhat [
 // the AVX-512 loops take, and returns the number of columns they did: 0
 // without AVX-512 or rows.
 func vecBlocks(width, rows int, block func(j int)) int {
-	if !vectorLoops || rows == 0 {
+	if vecLanes != 16 || rows == 0 {
 		return 0
 	}
 	w := width &^ 15

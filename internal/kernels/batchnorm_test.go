@@ -51,13 +51,13 @@ func TestBatchNormLoops(t *testing.T) {
 	if active.name != "avx512" {
 		t.Skip("no AVX-512 loops on this CPU: the Go loops are the only ones")
 	}
-	defer func(v bool) { vectorLoops = v }(vectorLoops)
+	defer func(n int) { vecLanes = n }(vecLanes)
 	for _, w := range []int{1, 8, 16, 17, 32, 40, 64, 144} {
 		for _, pad := range []int{0, 5} {
 			for _, rows := range []int{0, 1, 3, 9} {
-				vectorLoops = false
+				vecLanes = 0
 				want := run(w, w+pad, rows)
-				vectorLoops = true
+				vecLanes = 16
 				got := run(w, w+pad, rows)
 				for i := range want.f64 {
 					if !slices.EqualFunc(got.f64[i], want.f64[i], func(a, b float64) bool { return math.Float64bits(a) == math.Float64bits(b) }) {

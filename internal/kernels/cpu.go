@@ -59,9 +59,11 @@ var (
 	)...)
 	active = chooseImpl(os.Getenv("CONVNET_KERNELS"))
 
-	// vectorLoops is set when the elementwise and pooling loops run in
-	// AVX-512 (with the avx512 path); tests clear it to run the Go loops.
-	vectorLoops = active.name == "avx512"
+	// vecLanes is the width of the element-wise and pooling loops: 16
+	// (AVX-512) on the avx512 path, 8 (AVX2) on the avx2 path, 0 (the Go
+	// loops) otherwise. A loop written in AVX-512 alone runs only at 16.
+	// Tests change it.
+	vecLanes = map[string]int{"avx512": 16, "avx2": 8}[active.name]
 )
 
 // chooseImpl returns the implementation named by want, or the fastest one

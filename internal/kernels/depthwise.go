@@ -28,7 +28,7 @@ func DepthwiseCells(y, b, x, w []float32, cells, c, sx, tx, kh, kw, ld, ldw int)
 		panic(fmt.Sprintf("kernels: DepthwiseCells: %d cells of %d channels (window %dx%d, steps %d, %d, %d and %d) on slices of %d, %d, %d and %d values",
 			cells, c, kh, kw, sx, tx, ld, ldw, len(y), len(b), len(x), len(w)))
 	}
-	if vectorLoops {
+	if vecLanes == 16 {
 		vec := c / 16 * 16
 		for j := 0; j < vec; j += 64 {
 			nv := min(4, (vec-j)/16)
@@ -74,7 +74,7 @@ func DepthwiseFilterCells(dw, x, dz []float32, cells, c, width, sx, tx, kh, kw, 
 		panic(fmt.Sprintf("kernels: DepthwiseFilterCells: %d cells, %d of %d channels (window %dx%d, steps %d, %d and %d) on slices of %d, %d and %d values",
 			cells, width, c, kh, kw, sx, tx, ld, len(dw), len(x), len(dz)))
 	}
-	if vectorLoops {
+	if vecLanes == 16 {
 		vec := width / 16 * 16
 		for j := 0; j < vec; j += 64 {
 			nv := min(4, (vec-j)/16)

@@ -16,8 +16,8 @@ import (
 // of kwk > kw taps).
 func TestDepthwiseCells(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	loops := []bool{false, vectorLoops}
-	defer func(v bool) { vectorLoops = v }(vectorLoops)
+	loops := []int{0, vecLanes}
+	defer func(n int) { vecLanes = n }(vecLanes)
 	for _, tc := range []struct{ cells, c, s, kh, kw, width, kwk, d int }{
 		{5, 16, 1, 3, 3, 9, 3, 1}, {4, 32, 2, 3, 3, 11, 3, 1}, {3, 48, 1, 3, 3, 7, 3, 1}, {6, 64, 1, 5, 5, 12, 5, 1},
 		{2, 80, 2, 3, 3, 8, 3, 1}, {7, 96, 1, 3, 3, 9, 3, 1}, {3, 144, 2, 3, 3, 9, 3, 1}, {4, 17, 1, 3, 2, 6, 2, 1},
@@ -50,14 +50,14 @@ func TestDepthwiseCells(t *testing.T) {
 		// y's stale values are not read, and the values past it (the
 		// lanes past the last channel of a vector) not written; the Go
 		// loops too where AVX-512 runs.
-		for _, vec := range loops {
-			vectorLoops = vec
+		for _, n := range loops {
+			vecLanes = n
 			y := make([]float32, len(want)+16)
 			for i := range y {
 				y[i] = 1e6
 			}
 			DepthwiseCells(y[:len(want)], b, x, w, tc.cells, tc.c, sx, tx, tc.kh, tc.kw, ld, ldw)
-			checkGuarded(t, fmt.Sprintf("%+v vector loops %v: y", tc, vec), y, want, 1e6)
+			checkGuarded(t, fmt.Sprintf("%+v lanes %d: y", tc, n), y, want, 1e6)
 		}
 	}
 	defer func() {
@@ -75,8 +75,8 @@ func TestDepthwiseCells(t *testing.T) {
 // edges read.
 func TestDepthwiseFilterCells(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	loops := []bool{false, vectorLoops}
-	defer func(v bool) { vectorLoops = v }(vectorLoops)
+	loops := []int{0, vecLanes}
+	defer func(n int) { vecLanes = n }(vecLanes)
 	for _, tc := range []struct{ cells, c, off, width, s, kh, kw, imgW, kwk, d int }{
 		{5, 16, 0, 16, 1, 3, 3, 9, 3, 1}, {4, 80, 16, 64, 2, 3, 3, 11, 3, 1}, {7, 96, 0, 96, 1, 3, 3, 9, 3, 1}, {3, 40, 32, 8, 1, 3, 2, 6, 2, 1},
 		{6, 64, 0, 48, 1, 5, 5, 12, 5, 1}, {2, 20, 0, 20, 2, 3, 3, 8, 3, 1}, {1, 1, 0, 1, 1, 1, 1, 1, 1, 1}, {3, 128, 64, 64, 1, 1, 3, 5, 3, 1},
@@ -107,11 +107,11 @@ func TestDepthwiseFilterCells(t *testing.T) {
 		}
 		// The values past dw are not written; the Go loops too where
 		// AVX-512 runs.
-		for _, vec := range loops {
-			vectorLoops = vec
+		for _, n := range loops {
+			vecLanes = n
 			got := append(slices.Clone(dw), make([]float32, 16)...)
 			DepthwiseFilterCells(got[tc.off:len(dw)], x[tc.off:], dz[tc.off:], tc.cells, tc.c, tc.width, sx, tx, tc.kh, tc.kw, ld, ldw)
-			checkGuarded(t, fmt.Sprintf("%+v vector loops %v: dw", tc, vec), got, want, 0)
+			checkGuarded(t, fmt.Sprintf("%+v lanes %d: dw", tc, n), got, want, 0)
 		}
 	}
 }

@@ -149,7 +149,7 @@ func AddColumnSums(sum, m []float32) {
 func Clamp(y, z []float32, hi float32) {
 	y = y[:len(z)]
 	vec := 0
-	if vectorLoops {
+	if vecLanes == 16 {
 		vec = len(z) / 16 * 16
 		if vec > 0 {
 			clampAVX512(&y[0], &z[0], vec, hi)

@@ -30,7 +30,7 @@ var reluGradSumAVX512 = [...]func(dz, dy, y, sum *float32, rows, ld int){
 // false if it cannot (no AVX-512, or rows not a multiple of 16 values).
 func reluGradSumVec(dz, dy, y, sum []float32) bool {
 	f := len(sum)
-	if !vectorLoops || f == 0 || f%16 != 0 {
+	if vecLanes != 16 || f == 0 || f%16 != 0 {
 		return false
 	}
 	rows := len(y) / f
@@ -56,7 +56,7 @@ func reluGradAVX512(dz, dy, y *float32, n int)
 // multiple of 16, and returns how many it did: 0 without AVX-512.
 func reluGradVec(dz, dy, y []float32) int {
 	n := len(y) &^ 15
-	if !vectorLoops || n == 0 {
+	if vecLanes != 16 || n == 0 {
 		return 0
 	}
 	_, _ = dz[n-1], dy[n-1]
@@ -100,7 +100,7 @@ func maxPoolCellAVX512(y *float32, arg *int32, x *float32, off *int32, n, chunks
 // reports false if it cannot.
 func maxPoolCellVec(best []float32, am []int32, x []float32, off []int32) bool {
 	c := len(best)
-	if !vectorLoops || len(off) == 0 || c == 0 {
+	if vecLanes != 16 || len(off) == 0 || c == 0 {
 		return false
 	}
 	_ = am[c-1]
@@ -140,7 +140,7 @@ func maxPool2x2GradVec(dx, dy []float32, arg []int32, g *ConvGeom) bool {
 // run (no AVX-512, or channels not a multiple of 16).
 func pool2x2Rows(g *ConvGeom, oy0, oy1 int, run func(oy, p0, row, per int)) bool {
 	c := g.C
-	if !vectorLoops || c%16 != 0 {
+	if vecLanes != 16 || c%16 != 0 {
 		return false
 	}
 	row, per := g.W*c, g.OW*c
@@ -194,7 +194,7 @@ func mulRowsAVX512(y, z, b *float32, rows, f, chunks, tail int)
 func biasRowsVec(fn func(y, z, b *float32, rows, f, chunks, tail int), y, z, b []float32) bool {
 	f := len(b)
 	rows := len(z) / f
-	if !vectorLoops || rows == 0 {
+	if vecLanes != 16 || rows == 0 {
 		return false
 	}
 	_ = y[rows*f-1]

@@ -20,16 +20,23 @@ func special(rng *rand.Rand, n int) []float32 {
 	return v
 }
 
-// forEachLoops runs f with the Go loops and, when the CPU has them, the
-// AVX-512 loops.
+// forEachLoops runs f with the Go loops and each width of vector loops
+// the CPU runs (vecLanes).
 func forEachLoops(t *testing.T, f func(t *testing.T)) {
-	defer func(v bool) { vectorLoops = v }(vectorLoops)
-	for _, vec := range []bool{false, true} {
-		if vec && active.name != "avx512" {
+	defer func(n int) { vecLanes = n }(vecLanes)
+	has := map[string]bool{}
+	for _, im := range gemmImpls {
+		has[im.name] = true
+	}
+	for _, l := range []struct {
+		lanes int
+		impl  string
+	}{{0, "generic"}, {8, "avx2"}, {16, "avx512"}} {
+		if !has[l.impl] {
 			continue
 		}
-		vectorLoops = vec
-		t.Run(map[bool]string{false: "loops=go", true: "loops=avx512"}[vec], f)
+		vecLanes = l.lanes
+		t.Run("loops="+l.impl, f)
 	}
 }
 

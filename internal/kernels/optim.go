@@ -24,7 +24,7 @@ func SGD(w, g, m []float32, lr, mu float32, nesterov bool) {
 		}
 	}
 	vec := 0
-	if vectorLoops {
+	if vecLanes == 16 {
 		vec = len(w) / 16 * 16
 		if vec > 0 {
 			sgdAVX512(&w[0], &g[0], first(m), vec, lr, mu, flags)
@@ -80,7 +80,7 @@ func RMSprop(w, g, a, m, ag []float32, rho, lr, eps, mu float32, inside bool) {
 		flags |= rmspropCentered
 	}
 	vec := 0
-	if vectorLoops {
+	if vecLanes == 16 {
 		vec = len(w) / 16 * 16
 		if vec > 0 {
 			rmspropAVX512(&w[0], &g[0], &a[0], first(m), first(ag), vec, rho, c, lr, eps, mu, flags)
@@ -121,7 +121,7 @@ func RMSprop(w, g, a, m, ag []float32, rho, lr, eps, mu float32, inside bool) {
 func Adam(w, g, m, v []float32, alpha, c1, c2, eps float32) {
 	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
 	vec := 0
-	if vectorLoops {
+	if vecLanes == 16 {
 		vec = len(w) / 16 * 16
 		if vec > 0 {
 			adamAVX512(&w[0], &g[0], &m[0], &v[0], vec, alpha, c1, c2, eps)
@@ -142,7 +142,7 @@ func Adam(w, g, m, v []float32, alpha, c1, c2, eps float32) {
 //	for i: w[i] -= w[i]*f
 func Decay(w []float32, f float32) {
 	vec := 0
-	if vectorLoops {
+	if vecLanes == 16 {
 		vec = len(w) / 16 * 16
 		if vec > 0 {
 			decayAVX512(&w[0], vec, f)

@@ -5,7 +5,7 @@ package kernels
 func PReLU(y, x, a []float32) {
 	y, a = y[:len(x)], a[:len(x)]
 	n := vectorPart(len(x))
-	switch smoothLanes {
+	switch vecLanes {
 	case 16:
 		if n > 0 {
 			preluAVX512(&y[0], &x[0], &a[0], n)
@@ -26,7 +26,7 @@ func PReLU(y, x, a []float32) {
 func PReLUGrad(dx, g, dy, x, a []float32) {
 	dx, g, dy, a = dx[:len(x)], g[:len(x)], dy[:len(x)], a[:len(x)]
 	n := vectorPart(len(x))
-	switch smoothLanes {
+	switch vecLanes {
 	case 16:
 		if n > 0 {
 			preluGradAVX512(&dx[0], &g[0], &dy[0], &x[0], &a[0], n)
@@ -81,8 +81,8 @@ func PReLUGradShared(dx, dy, x []float32, a float32) float64 {
 // vectorPart returns the values of n the vector loops take: a multiple of
 // their lanes.
 func vectorPart(n int) int {
-	if smoothLanes == 0 {
+	if vecLanes == 0 {
 		return 0
 	}
-	return n / smoothLanes * smoothLanes
+	return n / vecLanes * vecLanes
 }

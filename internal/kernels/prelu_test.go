@@ -17,7 +17,7 @@ func TestPReLU(t *testing.T) {
 	x, dy, a, g0 := special(rng, n), randSlice(rng, n), randSlice(rng, n), randSlice(rng, n)
 	x[n-1], x[n-2] = float32(math.NaN()), -3
 	results := map[int][][]float32{}
-	forEachSmooth(t, func(t *testing.T) {
+	forEachLoops(t, func(t *testing.T) {
 		var out [][]float32
 		for _, m := range []int{n, 16, 8, 5, 1} {
 			y, dx, g := make([]float32, m), make([]float32, m), slices.Clone(g0[:m])
@@ -57,7 +57,7 @@ func TestPReLU(t *testing.T) {
 		if math.Abs(sum-exact) > 1e-6*math.Abs(exact) || exact == 0 {
 			t.Errorf("PReLUGradShared's gradient %v, want %v", sum, exact)
 		}
-		results[smoothLanes] = append(out, y, dx)
+		results[vecLanes] = append(out, y, dx)
 	})
 	for lanes, isa := range map[int]string{16: "AVX-512", 8: "AVX2"} {
 		vec, ok := results[lanes]

@@ -43,7 +43,7 @@ func TestSigmoid(t *testing.T) {
 		return d <= 3e-7*math.Abs(want) || d <= 1e-37
 	}
 	results := map[int][3][]float32{}
-	forEachSmooth(t, func(t *testing.T) {
+	forEachLoops(t, func(t *testing.T) {
 		s, u, g := make([]float32, n), make([]float32, n), make([]float32, n)
 		Sigmoid(s, z)
 		SiLU(u, z)
@@ -71,7 +71,7 @@ func TestSigmoid(t *testing.T) {
 				t.Errorf("SiLUGrad(%v, %v) = %v, want %v", dy[i], v, g[i], wantG)
 			}
 		}
-		results[smoothLanes] = [3][]float32{s, u, g}
+		results[vecLanes] = [3][]float32{s, u, g}
 	})
 	for lanes, isa := range map[int]string{16: "AVX-512", 8: "AVX2"} {
 		vec, ok := results[lanes]
@@ -90,7 +90,7 @@ func TestSigmoid(t *testing.T) {
 
 // TestSigmoidInPlace checks that y may alias z and dz may alias dy.
 func TestSigmoidInPlace(t *testing.T) {
-	forEachSmooth(t, func(t *testing.T) {
+	forEachLoops(t, func(t *testing.T) {
 		z := sigmoidInputs(40)
 		want := make([]float32, len(z))
 		Sigmoid(want, z)
@@ -129,7 +129,7 @@ func TestHardSigmoid(t *testing.T) {
 	z := sigmoidInputs(n)
 	z[5], z[6], z[7] = -3, 3, float32(math.Copysign(0, -1))
 	results := map[int][2][]float32{}
-	forEachSmooth(t, func(t *testing.T) {
+	forEachLoops(t, func(t *testing.T) {
 		h, u := make([]float32, n), make([]float32, n)
 		HardSigmoid(h, z)
 		HardSiLU(u, z)
@@ -149,7 +149,7 @@ func TestHardSigmoid(t *testing.T) {
 				t.Errorf("HardSiLU(%v) = %v, want %v", v, u[i], wantU)
 			}
 		}
-		results[smoothLanes] = [2][]float32{h, u}
+		results[vecLanes] = [2][]float32{h, u}
 	})
 	for lanes, isa := range map[int]string{16: "AVX-512", 8: "AVX2"} {
 		vec, ok := results[lanes]

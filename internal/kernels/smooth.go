@@ -229,19 +229,14 @@ func MishGrad(dz, dy, z []float32) {
 	})
 }
 
-// smoothLanes is the width of the vector loops smooth.go's functions run
-// in: 16 (AVX-512) on the avx512 path, 8 (AVX2) on the avx2 path, 0 (the Go
-// loops) otherwise. Tests change it.
-var smoothLanes = map[string]int{"avx512": 16, "avx2": 8}[active.name]
-
-// mapSmooth sets y[i] = f(z[i]): the multiple of smoothLanes values by the
+// mapSmooth sets y[i] = f(z[i]): the multiple of vecLanes values by the
 // vector loop computing f (v512 or v2), the rest by f.
 func mapSmooth(y, z []float32, v512, v2 func(y, z *float32, n int), f func(float32) float32) {
 	y = y[:len(z)]
 	n := 0
-	if smoothLanes > 0 {
-		if n = len(z) / smoothLanes * smoothLanes; n > 0 {
-			if smoothLanes == 16 {
+	if vecLanes > 0 {
+		if n = len(z) / vecLanes * vecLanes; n > 0 {
+			if vecLanes == 16 {
 				v512(&y[0], &z[0], n)
 			} else {
 				v2(&y[0], &z[0], n)
@@ -258,9 +253,9 @@ func mapSmooth(y, z []float32, v512, v2 func(y, z *float32, n int), f func(float
 func gradSmooth(dz, dy, z []float32, v512, v2 func(dz, dy, z *float32, n int), f func(d, v float32) float32) {
 	dz, dy = dz[:len(z)], dy[:len(z)]
 	n := 0
-	if smoothLanes > 0 {
-		if n = len(z) / smoothLanes * smoothLanes; n > 0 {
-			if smoothLanes == 16 {
+	if vecLanes > 0 {
+		if n = len(z) / vecLanes * vecLanes; n > 0 {
+			if vecLanes == 16 {
 				v512(&dz[0], &dy[0], &z[0], n)
 			} else {
 				v2(&dz[0], &dy[0], &z[0], n)

@@ -105,12 +105,12 @@ func TestSmooth(t *testing.T) {
 	z := smoothInputs(16*37 + 5)
 	dy := randSlice(rand.New(rand.NewPCG(15, 16)), len(z))
 	results := map[int]map[string][]float32{}
-	forEachSmooth(t, func(t *testing.T) {
-		results[smoothLanes] = map[string][]float32{}
+	forEachLoops(t, func(t *testing.T) {
+		results[vecLanes] = map[string][]float32{}
 		for _, c := range smoothCases() {
 			y := make([]float32, len(z))
 			c.run(y, dy, z)
-			results[smoothLanes][c.name] = y
+			results[vecLanes][c.name] = y
 		}
 	})
 	for _, c := range smoothCases() {
@@ -160,25 +160,5 @@ func TestSmooth(t *testing.T) {
 			}
 			t.Logf("largest error %.3g of the tolerance, at %v", worst, at)
 		})
-	}
-}
-
-// forEachSmooth runs f with smooth.go's Go loops and each of its vector
-// loops the CPU runs.
-func forEachSmooth(t *testing.T, f func(t *testing.T)) {
-	defer func(n int) { smoothLanes = n }(smoothLanes)
-	has := map[string]bool{}
-	for _, im := range gemmImpls {
-		has[im.name] = true
-	}
-	for _, l := range []struct {
-		lanes int
-		impl  string
-	}{{0, "generic"}, {8, "avx2"}, {16, "avx512"}} {
-		if !has[l.impl] {
-			continue
-		}
-		smoothLanes = l.lanes
-		t.Run("loops="+l.impl, f)
 	}
 }
