@@ -66,6 +66,24 @@ var (
 	vecLanes = map[string]int{"avx512": 16, "avx2": 8}[active.name]
 )
 
+// vectorPart returns the values of n the vector loops take: a multiple of
+// their lanes.
+func vectorPart(n int) int {
+	if vecLanes == 0 {
+		return 0
+	}
+	return n / vecLanes * vecLanes
+}
+
+// pickLoop returns the loop of the vectors' width: v512 (AVX-512) or v2
+// (AVX2).
+func pickLoop[F any](v512, v2 F) F {
+	if vecLanes == 16 {
+		return v512
+	}
+	return v2
+}
+
 // chooseImpl returns the implementation named by want, or the fastest one
 // not faster than it.
 func chooseImpl(want string) *gemmImpl {

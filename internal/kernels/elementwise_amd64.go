@@ -3,9 +3,10 @@
 package kernels
 
 // reluGradSum1AVX512 to reluGradSum4AVX512 compute ReLUGradSum over
-// columns of 16·nv values (nv = 1..4) of rows rows of stride ld floats:
+// columns of 16·nv values (nv = 1..4) of rows rows of stride ld floats,
+// reluGradSum1AVX2 to reluGradSum4AVX2 over columns of 8·nv:
 //
-//	for r < rows, j < 16·nv:
+//	for r < rows, j < 16·nv (8·nv):
 //		d := dy[r*ld+j] if y[r*ld+j] > 0 (its bits minus 1 are not negative) else 0
 //		dz[r*ld+j] = d
 //		sum[j] += d
@@ -22,15 +23,34 @@ func reluGradSum3AVX512(dz, dy, y, sum *float32, rows, ld int)
 //go:noescape
 func reluGradSum4AVX512(dz, dy, y, sum *float32, rows, ld int)
 
-var reluGradSumAVX512 = [...]func(dz, dy, y, sum *float32, rows, ld int){
-	reluGradSum1AVX512, reluGradSum2AVX512, reluGradSum3AVX512, reluGradSum4AVX512,
-}
+//go:noescape
+func reluGradSum1AVX2(dz, dy, y, sum *float32, rows, ld int)
 
-// reluGradSumVec runs ReLUGradSum in AVX-512 and reports true, or reports
-// false if it cannot (no AVX-512, or rows not a multiple of 16 values).
+//go:noescape
+func reluGradSum2AVX2(dz, dy, y, sum *float32, rows, ld int)
+
+//go:noescape
+func reluGradSum3AVX2(dz, dy, y, sum *float32, rows, ld int)
+
+//go:noescape
+func reluGradSum4AVX2(dz, dy, y, sum *float32, rows, ld int)
+
+// The loops above, by the number of vectors in a column.
+var (
+	reluGradSumAVX512 = [...]func(dz, dy, y, sum *float32, rows, ld int){
+		reluGradSum1AVX512, reluGradSum2AVX512, reluGradSum3AVX512, reluGradSum4AVX512,
+	}
+	reluGradSumAVX2 = [...]func(dz, dy, y, sum *float32, rows, ld int){
+		reluGradSum1AVX2, reluGradSum2AVX2, reluGradSum3AVX2, reluGradSum4AVX2,
+	}
+)
+
+// reluGradSumVec runs ReLUGradSum in vector loops and reports true, or
+// reports false if it cannot (no vector loops, or rows not a multiple of
+// their width).
 func reluGradSumVec(dz, dy, y, sum []float32) bool {
-	f := len(sum)
-	if vecLanes != 16 || f == 0 || f%16 != 0 {
+	f, w := len(sum), vecLanes
+	if w == 0 || f == 0 || f%w != 0 {
 		return false
 	}
 	rows := len(y) / f
@@ -38,35 +58,41 @@ func reluGradSumVec(dz, dy, y, sum []float32) bool {
 		return true
 	}
 	_, _ = dz[rows*f-1], dy[rows*f-1]
-	for j := 0; j < f; j += 64 {
-		nv := min(4, (f-j)/16)
-		reluGradSumAVX512[nv-1](&dz[j], &dy[j], &y[j], &sum[j], rows, f)
+	loops := pickLoop(reluGradSumAVX512, reluGradSumAVX2)
+	for j := 0; j < f; j += 4 * w {
+		nv := min(4, (f-j)/w)
+		loops[nv-1](&dz[j], &dy[j], &y[j], &sum[j], rows, f)
 	}
 	return true
 }
 
-// reluGradAVX512 computes ReLUGrad over n values, a multiple of 16:
+// reluGradAVX512 and reluGradAVX2 compute ReLUGrad over n values, a
+// multiple of 16 (8):
 //
 //	for i < n: dz[i] = dy[i] if y[i] > 0 (its bits minus 1 are not negative) else 0
 //
 //go:noescape
 func reluGradAVX512(dz, dy, y *float32, n int)
 
-// reluGradVec runs ReLUGrad in AVX-512 over the first values of y, a
-// multiple of 16, and returns how many it did: 0 without AVX-512.
+//go:noescape
+func reluGradAVX2(dz, dy, y *float32, n int)
+
+// reluGradVec runs ReLUGrad in vector loops over the first values of y,
+// a multiple of their width, and returns how many it did: 0 without them.
 func reluGradVec(dz, dy, y []float32) int {
-	n := len(y) &^ 15
-	if vecLanes != 16 || n == 0 {
+	n := vectorPart(len(y))
+	if n == 0 {
 		return 0
 	}
 	_, _ = dz[n-1], dy[n-1]
-	reluGradAVX512(&dz[0], &dy[0], &y[0], n)
+	pickLoop(reluGradAVX512, reluGradAVX2)(&dz[0], &dy[0], &y[0], n)
 	return n
 }
 
 // maxPool2x2AVX512 computes one output row of a 2×2 max-pool with strides
-// 2 over c channels (a multiple of 16): x is the first of the row's two
-// input rows, of rowLen floats, and p0 the index of x[0] in the image.
+// 2 over c channels (a multiple of 16; of 8 for maxPool2x2AVX2): x is the
+// first of the row's two input rows, of rowLen floats, and p0 the index of
+// x[0] in the image.
 //
 //	for ox < ow, j < c:
 //		p := p0 + 2*ox*c + j; the window's cells are p, p+c, p+rowLen, p+rowLen+c
@@ -76,14 +102,20 @@ func reluGradVec(dz, dy, y []float32) int {
 //go:noescape
 func maxPool2x2AVX512(y *float32, arg *int32, x *float32, ow, c, rowLen, p0 int)
 
-// maxPool2x2GradAVX512 sets the two input rows of dx (rowLen floats each,
-// the first at index p0 of the image) under one output row of
-// maxPool2x2AVX512:
+//go:noescape
+func maxPool2x2AVX2(y *float32, arg *int32, x *float32, ow, c, rowLen, p0 int)
+
+// maxPool2x2GradAVX512 and maxPool2x2GradAVX2 set the two input rows of dx
+// (rowLen floats each, the first at index p0 of the image) under one
+// output row of maxPool2x2AVX512:
 //
 //	for ox < ow, j < c, each cell q of the window of (ox, j): dx[q-p0] = dy[ox*c+j] if arg[ox*c+j] == q else 0
 //
 //go:noescape
 func maxPool2x2GradAVX512(dx, dy *float32, arg *int32, ow, c, rowLen, p0 int)
+
+//go:noescape
+func maxPool2x2GradAVX2(dx, dy *float32, arg *int32, ow, c, rowLen, p0 int)
 
 // maxPoolCellAVX512 computes one output cell of a max pool over c
 // channels, in chunks of 16 (the last under the mask tail), from the n ≥ 1
@@ -115,32 +147,34 @@ func maxPoolCellVec(best []float32, am []int32, x []float32, off []int32) bool {
 	return true
 }
 
-// maxPool2x2Vec runs maxPool2x2 in AVX-512 and reports true, or reports
-// false if it cannot.
+// maxPool2x2Vec runs maxPool2x2 in vector loops and reports true, or
+// reports false if it cannot.
 func maxPool2x2Vec(y []float32, arg []int32, x []float32, g *ConvGeom, oy0, oy1 int) bool {
+	loop := pickLoop(maxPool2x2AVX512, maxPool2x2AVX2)
 	return pool2x2Rows(g, oy0, oy1, func(oy, p0, row, per int) {
 		_, _, _ = x[p0+row+2*per-1], y[(oy+1)*per-1], arg[(oy+1)*per-1]
-		maxPool2x2AVX512(&y[oy*per], &arg[oy*per], &x[p0], g.OW, g.C, row, p0)
+		loop(&y[oy*per], &arg[oy*per], &x[p0], g.OW, g.C, row, p0)
 	})
 }
 
-// maxPool2x2GradVec runs maxPool2x2Grad in AVX-512 and reports true, or
-// reports false if it cannot.
+// maxPool2x2GradVec runs maxPool2x2Grad in vector loops and reports true,
+// or reports false if it cannot.
 func maxPool2x2GradVec(dx, dy []float32, arg []int32, g *ConvGeom) bool {
+	loop := pickLoop(maxPool2x2GradAVX512, maxPool2x2GradAVX2)
 	return pool2x2Rows(g, 0, g.OH, func(oy, p0, row, per int) {
 		_, _, _ = dx[p0+row+2*per-1], dy[(oy+1)*per-1], arg[(oy+1)*per-1]
-		maxPool2x2GradAVX512(&dx[p0], &dy[oy*per], &arg[oy*per], g.OW, g.C, row, p0)
+		loop(&dx[p0], &dy[oy*per], &arg[oy*per], g.OW, g.C, row, p0)
 	})
 }
 
 // pool2x2Rows calls run for each output row oy0 ≤ oy < oy1 of a 2×2 pool with strides
 // 2, with p0 the index in the image of the first of its two input rows, row
 // the length of an input row and per that of an output row, and reports
-// true; or reports false, calling nothing, when the AVX-512 loops cannot
-// run (no AVX-512, or channels not a multiple of 16).
+// true; or reports false, calling nothing, when the vector loops cannot
+// run (none, or channels not a multiple of their width).
 func pool2x2Rows(g *ConvGeom, oy0, oy1 int, run func(oy, p0, row, per int)) bool {
 	c := g.C
-	if vecLanes != 16 || c%16 != 0 {
+	if vecLanes == 0 || c%vecLanes != 0 {
 		return false
 	}
 	row, per := g.W*c, g.OW*c
@@ -259,28 +293,41 @@ func hardSigmoidAVX512(y, z *float32, n int)
 //go:noescape
 func hardSiLUAVX512(y, z *float32, n int)
 
-// sgdAVX512 runs SGD on n values, a multiple of 16, in the form flags
-// names: sgdMomentum (m is then read), sgdNesterov.
+// sgdAVX512 and sgdAVX2 run SGD on n values, a multiple of 16 (8), in the
+// form flags names: sgdMomentum (m is then read), sgdNesterov.
 //
 //go:noescape
 func sgdAVX512(w, grad, m *float32, n int, lr, mu float32, flags int)
 
-// rmspropAVX512 runs RMSprop on n values, a multiple of 16 (c = 1-rho),
-// in the form flags names: rmspropInside, rmspropMomentum (m is then
-// read), rmspropCentered (ag is then read).
+//go:noescape
+func sgdAVX2(w, grad, m *float32, n int, lr, mu float32, flags int)
+
+// rmspropAVX512 and rmspropAVX2 run RMSprop on n values, a multiple of 16
+// (8), c = 1-rho, in the form flags names: rmspropInside, rmspropMomentum
+// (m is then read), rmspropCentered (ag is then read).
 //
 //go:noescape
 func rmspropAVX512(w, grad, a, m, ag *float32, n int, rho, c, lr, eps, mu float32, flags int)
 
-// adamAVX512 runs Adam on n values, a multiple of 16.
+//go:noescape
+func rmspropAVX2(w, grad, a, m, ag *float32, n int, rho, c, lr, eps, mu float32, flags int)
+
+// adamAVX512 and adamAVX2 run Adam on n values, a multiple of 16 (8).
 //
 //go:noescape
 func adamAVX512(w, grad, m, v *float32, n int, alpha, c1, c2, eps float32)
 
-// decayAVX512 runs the weight decay on n values, a multiple of 16.
+//go:noescape
+func adamAVX2(w, grad, m, v *float32, n int, alpha, c1, c2, eps float32)
+
+// decayAVX512 and decayAVX2 run the weight decay on n values, a multiple
+// of 16 (8).
 //
 //go:noescape
 func decayAVX512(w *float32, n int, f float32)
+
+//go:noescape
+func decayAVX2(w *float32, n int, f float32)
 
 // The loops of smooth.go's functions on n values, a multiple of 16 (8 for
 // AVX2); y is the output (dz for a derivative).

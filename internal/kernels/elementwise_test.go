@@ -50,7 +50,7 @@ func TestElementwise(t *testing.T) { forEachLoops(t, testElementwise) }
 
 func testElementwise(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
-	for _, f := range []int{1, 3, 8, 16, 17, 32, 48, 64, 80, 144} {
+	for _, f := range []int{1, 3, 8, 16, 17, 24, 32, 48, 56, 64, 80, 144} {
 		for _, rows := range []int{0, 1, 4, 9} {
 			n := rows * f
 			z, b, dy := special(rng, n), special(rng, f), special(rng, n)

@@ -1074,18 +1074,17 @@ gemmKernel1x64AVX2_end:
 // func reluGradSum1AVX512(dz *float32, dy *float32, y *float32, sum *float32, rows int, ld int)
 // Requires: AVX, AVX512F
 TEXT ·reluGradSum1AVX512(SB), NOSPLIT, $0-48
-	MOVQ         dz+0(FP), AX
-	MOVQ         dy+8(FP), CX
-	MOVQ         y+16(FP), DX
-	MOVQ         sum+24(FP), BX
-	MOVQ         rows+32(FP), SI
-	MOVQ         ld+40(FP), DI
-	SHLQ         $0x02, DI
-	MOVL         $0x00000001, R8
-	VPBROADCASTD R8, Z0
-	VMOVUPS      (BX), Z1
-	TESTQ        SI, SI
-	JZ           reluGradSum1AVX512_done
+	MOVQ    dz+0(FP), AX
+	MOVQ    dy+8(FP), CX
+	MOVQ    y+16(FP), DX
+	MOVQ    sum+24(FP), BX
+	MOVQ    rows+32(FP), SI
+	MOVQ    ld+40(FP), DI
+	SHLQ    $0x02, DI
+	VMOVUPS smoothConsts<>+3456(SB), Z0
+	VMOVUPS (BX), Z1
+	TESTQ   SI, SI
+	JZ      reluGradSum1AVX512_done
 
 reluGradSum1AVX512_row:
 	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
@@ -1103,604 +1102,6 @@ reluGradSum1AVX512_row:
 
 reluGradSum1AVX512_done:
 	VMOVUPS Z1, (BX)
-	VZEROUPPER
-	RET
-
-// func reluGradSum2AVX512(dz *float32, dy *float32, y *float32, sum *float32, rows int, ld int)
-// Requires: AVX, AVX512F
-TEXT ·reluGradSum2AVX512(SB), NOSPLIT, $0-48
-	MOVQ         dz+0(FP), AX
-	MOVQ         dy+8(FP), CX
-	MOVQ         y+16(FP), DX
-	MOVQ         sum+24(FP), BX
-	MOVQ         rows+32(FP), SI
-	MOVQ         ld+40(FP), DI
-	SHLQ         $0x02, DI
-	MOVL         $0x00000001, R8
-	VPBROADCASTD R8, Z0
-	VMOVUPS      (BX), Z1
-	VMOVUPS      64(BX), Z2
-	TESTQ        SI, SI
-	JZ           reluGradSum2AVX512_done
-
-reluGradSum2AVX512_row:
-	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
-	VMOVUPS (DX), Z3
-	VPSUBD  Z0, Z3, Z3
-	VPSRAD  $0x1f, Z3, Z3
-	VPANDND (CX), Z3, Z3
-	VMOVUPS Z3, (AX)
-	VADDPS  Z3, Z1, Z1
-
-	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
-	VMOVUPS 64(DX), Z3
-	VPSUBD  Z0, Z3, Z3
-	VPSRAD  $0x1f, Z3, Z3
-	VPANDND 64(CX), Z3, Z3
-	VMOVUPS Z3, 64(AX)
-	VADDPS  Z3, Z2, Z2
-	ADDQ    DI, AX
-	ADDQ    DI, CX
-	ADDQ    DI, DX
-	DECQ    SI
-	JNZ     reluGradSum2AVX512_row
-
-reluGradSum2AVX512_done:
-	VMOVUPS Z1, (BX)
-	VMOVUPS Z2, 64(BX)
-	VZEROUPPER
-	RET
-
-// func reluGradSum3AVX512(dz *float32, dy *float32, y *float32, sum *float32, rows int, ld int)
-// Requires: AVX, AVX512F
-TEXT ·reluGradSum3AVX512(SB), NOSPLIT, $0-48
-	MOVQ         dz+0(FP), AX
-	MOVQ         dy+8(FP), CX
-	MOVQ         y+16(FP), DX
-	MOVQ         sum+24(FP), BX
-	MOVQ         rows+32(FP), SI
-	MOVQ         ld+40(FP), DI
-	SHLQ         $0x02, DI
-	MOVL         $0x00000001, R8
-	VPBROADCASTD R8, Z0
-	VMOVUPS      (BX), Z1
-	VMOVUPS      64(BX), Z2
-	VMOVUPS      128(BX), Z3
-	TESTQ        SI, SI
-	JZ           reluGradSum3AVX512_done
-
-reluGradSum3AVX512_row:
-	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
-	VMOVUPS (DX), Z4
-	VPSUBD  Z0, Z4, Z4
-	VPSRAD  $0x1f, Z4, Z4
-	VPANDND (CX), Z4, Z4
-	VMOVUPS Z4, (AX)
-	VADDPS  Z4, Z1, Z1
-
-	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
-	VMOVUPS 64(DX), Z4
-	VPSUBD  Z0, Z4, Z4
-	VPSRAD  $0x1f, Z4, Z4
-	VPANDND 64(CX), Z4, Z4
-	VMOVUPS Z4, 64(AX)
-	VADDPS  Z4, Z2, Z2
-
-	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
-	VMOVUPS 128(DX), Z4
-	VPSUBD  Z0, Z4, Z4
-	VPSRAD  $0x1f, Z4, Z4
-	VPANDND 128(CX), Z4, Z4
-	VMOVUPS Z4, 128(AX)
-	VADDPS  Z4, Z3, Z3
-	ADDQ    DI, AX
-	ADDQ    DI, CX
-	ADDQ    DI, DX
-	DECQ    SI
-	JNZ     reluGradSum3AVX512_row
-
-reluGradSum3AVX512_done:
-	VMOVUPS Z1, (BX)
-	VMOVUPS Z2, 64(BX)
-	VMOVUPS Z3, 128(BX)
-	VZEROUPPER
-	RET
-
-// func reluGradSum4AVX512(dz *float32, dy *float32, y *float32, sum *float32, rows int, ld int)
-// Requires: AVX, AVX512F
-TEXT ·reluGradSum4AVX512(SB), NOSPLIT, $0-48
-	MOVQ         dz+0(FP), AX
-	MOVQ         dy+8(FP), CX
-	MOVQ         y+16(FP), DX
-	MOVQ         sum+24(FP), BX
-	MOVQ         rows+32(FP), SI
-	MOVQ         ld+40(FP), DI
-	SHLQ         $0x02, DI
-	MOVL         $0x00000001, R8
-	VPBROADCASTD R8, Z0
-	VMOVUPS      (BX), Z1
-	VMOVUPS      64(BX), Z2
-	VMOVUPS      128(BX), Z3
-	VMOVUPS      192(BX), Z4
-	TESTQ        SI, SI
-	JZ           reluGradSum4AVX512_done
-
-reluGradSum4AVX512_row:
-	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
-	VMOVUPS (DX), Z5
-	VPSUBD  Z0, Z5, Z5
-	VPSRAD  $0x1f, Z5, Z5
-	VPANDND (CX), Z5, Z5
-	VMOVUPS Z5, (AX)
-	VADDPS  Z5, Z1, Z1
-
-	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
-	VMOVUPS 64(DX), Z5
-	VPSUBD  Z0, Z5, Z5
-	VPSRAD  $0x1f, Z5, Z5
-	VPANDND 64(CX), Z5, Z5
-	VMOVUPS Z5, 64(AX)
-	VADDPS  Z5, Z2, Z2
-
-	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
-	VMOVUPS 128(DX), Z5
-	VPSUBD  Z0, Z5, Z5
-	VPSRAD  $0x1f, Z5, Z5
-	VPANDND 128(CX), Z5, Z5
-	VMOVUPS Z5, 128(AX)
-	VADDPS  Z5, Z3, Z3
-
-	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
-	VMOVUPS 192(DX), Z5
-	VPSUBD  Z0, Z5, Z5
-	VPSRAD  $0x1f, Z5, Z5
-	VPANDND 192(CX), Z5, Z5
-	VMOVUPS Z5, 192(AX)
-	VADDPS  Z5, Z4, Z4
-	ADDQ    DI, AX
-	ADDQ    DI, CX
-	ADDQ    DI, DX
-	DECQ    SI
-	JNZ     reluGradSum4AVX512_row
-
-reluGradSum4AVX512_done:
-	VMOVUPS Z1, (BX)
-	VMOVUPS Z2, 64(BX)
-	VMOVUPS Z3, 128(BX)
-	VMOVUPS Z4, 192(BX)
-	VZEROUPPER
-	RET
-
-// func reluGradAVX512(dz *float32, dy *float32, y *float32, n int)
-// Requires: AVX, AVX512F
-TEXT ·reluGradAVX512(SB), NOSPLIT, $0-32
-	MOVQ         dz+0(FP), AX
-	MOVQ         dy+8(FP), CX
-	MOVQ         y+16(FP), DX
-	MOVQ         n+24(FP), BX
-	MOVL         $0x00000001, SI
-	VPBROADCASTD SI, Z0
-	XORQ         SI, SI
-	SHLQ         $0x02, BX
-
-reluGradAVX512_loop:
-	CMPQ    SI, BX
-	JGE     reluGradAVX512_done
-	VMOVUPS (DX)(SI*1), Z1
-	VPSUBD  Z0, Z1, Z1
-	VPSRAD  $0x1f, Z1, Z1
-	VPANDND (CX)(SI*1), Z1, Z1
-	VMOVUPS Z1, (AX)(SI*1)
-	ADDQ    $0x40, SI
-	JMP     reluGradAVX512_loop
-
-reluGradAVX512_done:
-	VZEROUPPER
-	RET
-
-// func maxPool2x2AVX512(y *float32, arg *int32, x *float32, ow int, c int, rowLen int, p0 int)
-// Requires: AVX, AVX512F
-TEXT ·maxPool2x2AVX512(SB), NOSPLIT, $0-56
-	MOVQ         y+0(FP), AX
-	MOVQ         arg+8(FP), CX
-	MOVQ         x+16(FP), DX
-	MOVQ         ow+24(FP), BX
-	MOVQ         c+32(FP), SI
-	MOVQ         rowLen+40(FP), DI
-	MOVQ         p0+48(FP), R8
-	VPBROADCASTD SI, Z0
-	VPBROADCASTD DI, Z1
-	VPADDD       Z0, Z1, Z2
-	MOVQ         SI, R9
-	SHLQ         $0x02, R9
-	SHLQ         $0x02, DI
-	LEAQ         (DI)(SI*4), SI
-	MOVL         $0x00000010, R10
-	VPBROADCASTD R10, Z3
-
-	// iota = 0, 1, ..., 15
-	VMOVDQU32    poolIota<>+0(SB), Z4
-	VPBROADCASTD R8, Z5
-	VPADDD       Z4, Z5, Z5
-	MOVQ         c+32(FP), R8
-	SHRQ         $0x04, R8
-	TESTQ        BX, BX
-	JZ           maxPool2x2AVX512_done
-
-maxPool2x2AVX512_cell:
-	MOVQ R8, R10
-
-maxPool2x2AVX512_chunk:
-	VMOVUPS   (DX), Z4
-	VMOVDQA32 Z5, Z7
-	VMOVUPS   (DX)(R9*1), Z6
-
-	// k = t > best (ordered: a NaN never wins)
-	VCMPPS    $0x1e, Z4, Z6, K1
-	VMOVUPS   Z6, K1, Z4
-	VPADDD    Z0, Z5, Z6
-	VMOVDQA32 Z6, K1, Z7
-	VMOVUPS   (DX)(DI*1), Z6
-
-	// k = t > best (ordered: a NaN never wins)
-	VCMPPS    $0x1e, Z4, Z6, K1
-	VMOVUPS   Z6, K1, Z4
-	VPADDD    Z1, Z5, Z6
-	VMOVDQA32 Z6, K1, Z7
-	VMOVUPS   (DX)(SI*1), Z6
-
-	// k = t > best (ordered: a NaN never wins)
-	VCMPPS    $0x1e, Z4, Z6, K1
-	VMOVUPS   Z6, K1, Z4
-	VPADDD    Z2, Z5, Z6
-	VMOVDQA32 Z6, K1, Z7
-	VMOVUPS   Z4, (AX)
-	VMOVDQU32 Z7, (CX)
-	ADDQ      $0x40, AX
-	ADDQ      $0x40, CX
-	ADDQ      $0x40, DX
-	VPADDD    Z3, Z5, Z5
-	DECQ      R10
-	JNZ       maxPool2x2AVX512_chunk
-
-	// Skip the window's second cell.
-	ADDQ   R9, DX
-	VPADDD Z0, Z5, Z5
-	DECQ   BX
-	JNZ    maxPool2x2AVX512_cell
-
-maxPool2x2AVX512_done:
-	VZEROUPPER
-	RET
-
-DATA poolIota<>+0(SB)/4, $0x00000000
-DATA poolIota<>+4(SB)/4, $0x00000001
-DATA poolIota<>+8(SB)/4, $0x00000002
-DATA poolIota<>+12(SB)/4, $0x00000003
-DATA poolIota<>+16(SB)/4, $0x00000004
-DATA poolIota<>+20(SB)/4, $0x00000005
-DATA poolIota<>+24(SB)/4, $0x00000006
-DATA poolIota<>+28(SB)/4, $0x00000007
-DATA poolIota<>+32(SB)/4, $0x00000008
-DATA poolIota<>+36(SB)/4, $0x00000009
-DATA poolIota<>+40(SB)/4, $0x0000000a
-DATA poolIota<>+44(SB)/4, $0x0000000b
-DATA poolIota<>+48(SB)/4, $0x0000000c
-DATA poolIota<>+52(SB)/4, $0x0000000d
-DATA poolIota<>+56(SB)/4, $0x0000000e
-DATA poolIota<>+60(SB)/4, $0x0000000f
-GLOBL poolIota<>(SB), RODATA|NOPTR, $64
-
-// func maxPool2x2GradAVX512(dx *float32, dy *float32, arg *int32, ow int, c int, rowLen int, p0 int)
-// Requires: AVX, AVX512F
-TEXT ·maxPool2x2GradAVX512(SB), NOSPLIT, $0-56
-	MOVQ         dx+0(FP), AX
-	MOVQ         dy+8(FP), CX
-	MOVQ         arg+16(FP), DX
-	MOVQ         ow+24(FP), BX
-	MOVQ         c+32(FP), SI
-	MOVQ         rowLen+40(FP), DI
-	MOVQ         p0+48(FP), R8
-	VPBROADCASTD SI, Z0
-	VPBROADCASTD DI, Z1
-	VPADDD       Z0, Z1, Z2
-	MOVQ         SI, R9
-	SHLQ         $0x02, R9
-	SHLQ         $0x02, DI
-	LEAQ         (DI)(SI*4), SI
-	MOVL         $0x00000010, R10
-	VPBROADCASTD R10, Z3
-
-	// iota = 0, 1, ..., 15
-	VMOVDQU32    poolIota<>+0(SB), Z4
-	VPBROADCASTD R8, Z5
-	VPADDD       Z4, Z5, Z5
-	MOVQ         c+32(FP), R8
-	SHRQ         $0x04, R8
-	TESTQ        BX, BX
-	JZ           maxPool2x2GradAVX512_done
-
-maxPool2x2GradAVX512_cell:
-	MOVQ R8, R10
-
-maxPool2x2GradAVX512_chunk:
-	VMOVUPS   (CX), Z4
-	VMOVDQU32 (DX), Z6
-	VPCMPEQD  Z5, Z6, K1
-	VMOVUPS.Z Z4, K1, Z7
-	VMOVUPS   Z7, (AX)
-	VPADDD    Z0, Z5, Z7
-	VPCMPEQD  Z7, Z6, K1
-	VMOVUPS.Z Z4, K1, Z7
-	VMOVUPS   Z7, (AX)(R9*1)
-	VPADDD    Z1, Z5, Z7
-	VPCMPEQD  Z7, Z6, K1
-	VMOVUPS.Z Z4, K1, Z7
-	VMOVUPS   Z7, (AX)(DI*1)
-	VPADDD    Z2, Z5, Z7
-	VPCMPEQD  Z7, Z6, K1
-	VMOVUPS.Z Z4, K1, Z7
-	VMOVUPS   Z7, (AX)(SI*1)
-	ADDQ      $0x40, CX
-	ADDQ      $0x40, DX
-	ADDQ      $0x40, AX
-	VPADDD    Z3, Z5, Z5
-	DECQ      R10
-	JNZ       maxPool2x2GradAVX512_chunk
-	ADDQ      R9, AX
-	VPADDD    Z0, Z5, Z5
-	DECQ      BX
-	JNZ       maxPool2x2GradAVX512_cell
-
-maxPool2x2GradAVX512_done:
-	VZEROUPPER
-	RET
-
-// func maxPoolCellAVX512(y *float32, arg *int32, x *float32, off *int32, n int, chunks int, tail int)
-// Requires: AVX, AVX512F
-TEXT ·maxPoolCellAVX512(SB), NOSPLIT, $0-56
-	MOVQ      y+0(FP), AX
-	MOVQ      arg+8(FP), CX
-	MOVQ      x+16(FP), DX
-	MOVQ      off+24(FP), BX
-	MOVQ      n+32(FP), SI
-	MOVQ      chunks+40(FP), DI
-	MOVQ      tail+48(FP), R8
-	VMOVDQU32 poolIota<>+0(SB), Z0
-	MOVL      $0x0000ffff, R9
-	XORQ      R10, R10
-
-maxPoolCellAVX512_chunk:
-	KMOVW R9, K1
-	CMPQ  DI, $0x01
-	JNE   maxPoolCellAVX512_masked
-	KMOVW R8, K1
-
-maxPoolCellAVX512_masked:
-	// The window's first cell.
-	MOVLQSX      (BX), R12
-	ADDQ         R10, R12
-	VMOVUPS.Z    (DX)(R12*4), K1, Z1
-	VPBROADCASTD R12, Z3
-	VPADDD       Z0, Z3, Z3
-	MOVQ         $0x0000000000000001, R11
-	CMPQ         R11, SI
-	JGE          maxPoolCellAVX512_stored
-
-maxPoolCellAVX512_cell:
-	MOVLQSX   (BX)(R11*4), R12
-	ADDQ      R10, R12
-	VMOVUPS.Z (DX)(R12*4), K1, Z2
-
-	// kc = t > best (ordered: a NaN never wins) in the chunk's lanes
-	VCMPPS       $0x1e, Z1, Z2, K1, K2
-	VMOVUPS      Z2, K2, Z1
-	VPBROADCASTD R12, Z2
-	VPADDD       Z0, Z2, Z2
-	VMOVDQA32    Z2, K2, Z3
-	INCQ         R11
-	CMPQ         R11, SI
-	JL           maxPoolCellAVX512_cell
-
-maxPoolCellAVX512_stored:
-	VMOVUPS   Z1, K1, (AX)(R10*4)
-	VMOVDQU32 Z3, K1, (CX)(R10*4)
-	ADDQ      $0x10, R10
-	DECQ      DI
-	JNZ       maxPoolCellAVX512_chunk
-	VZEROUPPER
-	RET
-
-// func clampAVX512(y *float32, z *float32, n int, hi float32)
-// Requires: AVX, AVX512F, SSE
-TEXT ·clampAVX512(SB), NOSPLIT, $0-28
-	MOVQ         y+0(FP), AX
-	MOVQ         z+8(FP), CX
-	MOVQ         n+16(FP), DX
-	MOVSS        hi+24(FP), X0
-	VBROADCASTSS X0, Z0
-	VPXORD       Z1, Z1, Z1
-
-clampAVX512_wide:
-	CMPQ    DX, $0x00000040
-	JL      clampAVX512_one
-	VMAXPS  (CX), Z1, Z2
-	VADDPS  Z1, Z2, Z2
-	VMINPS  Z2, Z0, Z2
-	VMOVUPS Z2, (AX)
-	VMAXPS  64(CX), Z1, Z2
-	VADDPS  Z1, Z2, Z2
-	VMINPS  Z2, Z0, Z2
-	VMOVUPS Z2, 64(AX)
-	VMAXPS  128(CX), Z1, Z2
-	VADDPS  Z1, Z2, Z2
-	VMINPS  Z2, Z0, Z2
-	VMOVUPS Z2, 128(AX)
-	VMAXPS  192(CX), Z1, Z2
-	VADDPS  Z1, Z2, Z2
-	VMINPS  Z2, Z0, Z2
-	VMOVUPS Z2, 192(AX)
-	ADDQ    $0x00000100, AX
-	ADDQ    $0x00000100, CX
-	SUBQ    $0x00000040, DX
-	JMP     clampAVX512_wide
-
-clampAVX512_one:
-	TESTQ   DX, DX
-	JZ      clampAVX512_done
-	VMAXPS  (CX), Z1, Z2
-	VADDPS  Z1, Z2, Z2
-	VMINPS  Z2, Z0, Z2
-	VMOVUPS Z2, (AX)
-	ADDQ    $0x00000040, AX
-	ADDQ    $0x00000040, CX
-	SUBQ    $0x00000010, DX
-	JMP     clampAVX512_one
-
-clampAVX512_done:
-	VZEROUPPER
-	RET
-
-// func addBiasAVX512(y *float32, z *float32, b *float32, rows int, f int, chunks int, tail int)
-// Requires: AVX, AVX512F
-TEXT ·addBiasAVX512(SB), NOSPLIT, $0-56
-	MOVQ   y+0(FP), AX
-	MOVQ   z+8(FP), CX
-	MOVQ   b+16(FP), DX
-	MOVQ   rows+24(FP), BX
-	MOVQ   f+32(FP), SI
-	MOVQ   chunks+40(FP), DI
-	MOVQ   tail+48(FP), R8
-	SHLQ   $0x02, SI
-	MOVL   $0x0000ffff, R9
-	VPXORD Z0, Z0, Z0
-
-addBiasAVX512_row:
-	MOVQ DI, R10
-	XORQ R11, R11
-
-addBiasAVX512_chunk:
-	KMOVW R9, K1
-	CMPQ  R10, $0x01
-	JNE   addBiasAVX512_masked
-	KMOVW R8, K1
-
-addBiasAVX512_masked:
-	VMOVUPS.Z (CX)(R11*4), K1, Z0
-	VADDPS.Z  (DX)(R11*4), Z0, K1, Z0
-	VMOVUPS   Z0, K1, (AX)(R11*4)
-	ADDQ      $0x10, R11
-	DECQ      R10
-	JNZ       addBiasAVX512_chunk
-	ADDQ      SI, AX
-	ADDQ      SI, CX
-	DECQ      BX
-	JNZ       addBiasAVX512_row
-	VZEROUPPER
-	RET
-
-// func biasReLUAVX512(y *float32, z *float32, b *float32, rows int, f int, chunks int, tail int)
-// Requires: AVX, AVX512F
-TEXT ·biasReLUAVX512(SB), NOSPLIT, $0-56
-	MOVQ   y+0(FP), AX
-	MOVQ   z+8(FP), CX
-	MOVQ   b+16(FP), DX
-	MOVQ   rows+24(FP), BX
-	MOVQ   f+32(FP), SI
-	MOVQ   chunks+40(FP), DI
-	MOVQ   tail+48(FP), R8
-	SHLQ   $0x02, SI
-	MOVL   $0x0000ffff, R9
-	VPXORD Z0, Z0, Z0
-
-biasReLUAVX512_row:
-	MOVQ DI, R10
-	XORQ R11, R11
-
-biasReLUAVX512_chunk:
-	KMOVW R9, K1
-	CMPQ  R10, $0x01
-	JNE   biasReLUAVX512_masked
-	KMOVW R8, K1
-
-biasReLUAVX512_masked:
-	VMOVUPS.Z (CX)(R11*4), K1, Z1
-	VADDPS.Z  (DX)(R11*4), Z1, K1, Z1
-	VMAXPS    Z1, Z0, Z1
-	VADDPS    Z0, Z1, Z1
-	VMOVUPS   Z1, K1, (AX)(R11*4)
-	ADDQ      $0x10, R11
-	DECQ      R10
-	JNZ       biasReLUAVX512_chunk
-	ADDQ      SI, AX
-	ADDQ      SI, CX
-	DECQ      BX
-	JNZ       biasReLUAVX512_row
-	VZEROUPPER
-	RET
-
-// func mulRowsAVX512(y *float32, z *float32, b *float32, rows int, f int, chunks int, tail int)
-// Requires: AVX, AVX512F
-TEXT ·mulRowsAVX512(SB), NOSPLIT, $0-56
-	MOVQ   y+0(FP), AX
-	MOVQ   z+8(FP), CX
-	MOVQ   b+16(FP), DX
-	MOVQ   rows+24(FP), BX
-	MOVQ   f+32(FP), SI
-	MOVQ   chunks+40(FP), DI
-	MOVQ   tail+48(FP), R8
-	SHLQ   $0x02, SI
-	MOVL   $0x0000ffff, R9
-	VPXORD Z0, Z0, Z0
-
-mulRowsAVX512_row:
-	MOVQ DI, R10
-	XORQ R11, R11
-
-mulRowsAVX512_chunk:
-	KMOVW R9, K1
-	CMPQ  R10, $0x01
-	JNE   mulRowsAVX512_masked
-	KMOVW R8, K1
-
-mulRowsAVX512_masked:
-	VMOVUPS.Z (CX)(R11*4), K1, Z0
-	VMULPS.Z  (DX)(R11*4), Z0, K1, Z0
-	VMOVUPS   Z0, K1, (AX)(R11*4)
-	ADDQ      $0x10, R11
-	DECQ      R10
-	JNZ       mulRowsAVX512_chunk
-	ADDQ      SI, AX
-	ADDQ      SI, CX
-	DECQ      BX
-	JNZ       mulRowsAVX512_row
-	VZEROUPPER
-	RET
-
-// func hardSigmoidAVX512(y *float32, z *float32, n int)
-// Requires: AVX, AVX512F
-TEXT ·hardSigmoidAVX512(SB), NOSPLIT, $0-24
-	MOVQ y+0(FP), AX
-	MOVQ z+8(FP), CX
-	MOVQ n+16(FP), DX
-
-hardSigmoidAVX512_loop:
-	TESTQ   DX, DX
-	JZ      hardSigmoidAVX512_done
-	VMOVUPS (CX), Z0
-	VPXORD  Z1, Z1, Z1
-	VMOVUPS smoothConsts<>+704(SB), Z2
-	VADDPS  smoothConsts<>+576(SB), Z0, Z0
-	VMAXPS  Z0, Z1, Z0
-	VMINPS  Z0, Z2, Z0
-	VDIVPS  smoothConsts<>+704(SB), Z0, Z0
-	VMOVUPS Z0, (AX)
-	ADDQ    $0x00000040, AX
-	ADDQ    $0x00000040, CX
-	SUBQ    $0x00000010, DX
-	JMP     hardSigmoidAVX512_loop
-
-hardSigmoidAVX512_done:
 	VZEROUPPER
 	RET
 
@@ -2568,7 +1969,983 @@ DATA smoothConsts<>+3440(SB)/4, $0x3eaaaaaa
 DATA smoothConsts<>+3444(SB)/4, $0x3eaaaaaa
 DATA smoothConsts<>+3448(SB)/4, $0x3eaaaaaa
 DATA smoothConsts<>+3452(SB)/4, $0x3eaaaaaa
-GLOBL smoothConsts<>(SB), RODATA|NOPTR, $3456
+DATA smoothConsts<>+3456(SB)/4, $0x00000001
+DATA smoothConsts<>+3460(SB)/4, $0x00000001
+DATA smoothConsts<>+3464(SB)/4, $0x00000001
+DATA smoothConsts<>+3468(SB)/4, $0x00000001
+DATA smoothConsts<>+3472(SB)/4, $0x00000001
+DATA smoothConsts<>+3476(SB)/4, $0x00000001
+DATA smoothConsts<>+3480(SB)/4, $0x00000001
+DATA smoothConsts<>+3484(SB)/4, $0x00000001
+DATA smoothConsts<>+3488(SB)/4, $0x00000001
+DATA smoothConsts<>+3492(SB)/4, $0x00000001
+DATA smoothConsts<>+3496(SB)/4, $0x00000001
+DATA smoothConsts<>+3500(SB)/4, $0x00000001
+DATA smoothConsts<>+3504(SB)/4, $0x00000001
+DATA smoothConsts<>+3508(SB)/4, $0x00000001
+DATA smoothConsts<>+3512(SB)/4, $0x00000001
+DATA smoothConsts<>+3516(SB)/4, $0x00000001
+GLOBL smoothConsts<>(SB), RODATA|NOPTR, $3520
+
+// func reluGradSum2AVX512(dz *float32, dy *float32, y *float32, sum *float32, rows int, ld int)
+// Requires: AVX, AVX512F
+TEXT ·reluGradSum2AVX512(SB), NOSPLIT, $0-48
+	MOVQ    dz+0(FP), AX
+	MOVQ    dy+8(FP), CX
+	MOVQ    y+16(FP), DX
+	MOVQ    sum+24(FP), BX
+	MOVQ    rows+32(FP), SI
+	MOVQ    ld+40(FP), DI
+	SHLQ    $0x02, DI
+	VMOVUPS smoothConsts<>+3456(SB), Z0
+	VMOVUPS (BX), Z1
+	VMOVUPS 64(BX), Z2
+	TESTQ   SI, SI
+	JZ      reluGradSum2AVX512_done
+
+reluGradSum2AVX512_row:
+	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
+	VMOVUPS (DX), Z3
+	VPSUBD  Z0, Z3, Z3
+	VPSRAD  $0x1f, Z3, Z3
+	VPANDND (CX), Z3, Z3
+	VMOVUPS Z3, (AX)
+	VADDPS  Z3, Z1, Z1
+
+	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
+	VMOVUPS 64(DX), Z3
+	VPSUBD  Z0, Z3, Z3
+	VPSRAD  $0x1f, Z3, Z3
+	VPANDND 64(CX), Z3, Z3
+	VMOVUPS Z3, 64(AX)
+	VADDPS  Z3, Z2, Z2
+	ADDQ    DI, AX
+	ADDQ    DI, CX
+	ADDQ    DI, DX
+	DECQ    SI
+	JNZ     reluGradSum2AVX512_row
+
+reluGradSum2AVX512_done:
+	VMOVUPS Z1, (BX)
+	VMOVUPS Z2, 64(BX)
+	VZEROUPPER
+	RET
+
+// func reluGradSum3AVX512(dz *float32, dy *float32, y *float32, sum *float32, rows int, ld int)
+// Requires: AVX, AVX512F
+TEXT ·reluGradSum3AVX512(SB), NOSPLIT, $0-48
+	MOVQ    dz+0(FP), AX
+	MOVQ    dy+8(FP), CX
+	MOVQ    y+16(FP), DX
+	MOVQ    sum+24(FP), BX
+	MOVQ    rows+32(FP), SI
+	MOVQ    ld+40(FP), DI
+	SHLQ    $0x02, DI
+	VMOVUPS smoothConsts<>+3456(SB), Z0
+	VMOVUPS (BX), Z1
+	VMOVUPS 64(BX), Z2
+	VMOVUPS 128(BX), Z3
+	TESTQ   SI, SI
+	JZ      reluGradSum3AVX512_done
+
+reluGradSum3AVX512_row:
+	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
+	VMOVUPS (DX), Z4
+	VPSUBD  Z0, Z4, Z4
+	VPSRAD  $0x1f, Z4, Z4
+	VPANDND (CX), Z4, Z4
+	VMOVUPS Z4, (AX)
+	VADDPS  Z4, Z1, Z1
+
+	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
+	VMOVUPS 64(DX), Z4
+	VPSUBD  Z0, Z4, Z4
+	VPSRAD  $0x1f, Z4, Z4
+	VPANDND 64(CX), Z4, Z4
+	VMOVUPS Z4, 64(AX)
+	VADDPS  Z4, Z2, Z2
+
+	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
+	VMOVUPS 128(DX), Z4
+	VPSUBD  Z0, Z4, Z4
+	VPSRAD  $0x1f, Z4, Z4
+	VPANDND 128(CX), Z4, Z4
+	VMOVUPS Z4, 128(AX)
+	VADDPS  Z4, Z3, Z3
+	ADDQ    DI, AX
+	ADDQ    DI, CX
+	ADDQ    DI, DX
+	DECQ    SI
+	JNZ     reluGradSum3AVX512_row
+
+reluGradSum3AVX512_done:
+	VMOVUPS Z1, (BX)
+	VMOVUPS Z2, 64(BX)
+	VMOVUPS Z3, 128(BX)
+	VZEROUPPER
+	RET
+
+// func reluGradSum4AVX512(dz *float32, dy *float32, y *float32, sum *float32, rows int, ld int)
+// Requires: AVX, AVX512F
+TEXT ·reluGradSum4AVX512(SB), NOSPLIT, $0-48
+	MOVQ    dz+0(FP), AX
+	MOVQ    dy+8(FP), CX
+	MOVQ    y+16(FP), DX
+	MOVQ    sum+24(FP), BX
+	MOVQ    rows+32(FP), SI
+	MOVQ    ld+40(FP), DI
+	SHLQ    $0x02, DI
+	VMOVUPS smoothConsts<>+3456(SB), Z0
+	VMOVUPS (BX), Z1
+	VMOVUPS 64(BX), Z2
+	VMOVUPS 128(BX), Z3
+	VMOVUPS 192(BX), Z4
+	TESTQ   SI, SI
+	JZ      reluGradSum4AVX512_done
+
+reluGradSum4AVX512_row:
+	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
+	VMOVUPS (DX), Z5
+	VPSUBD  Z0, Z5, Z5
+	VPSRAD  $0x1f, Z5, Z5
+	VPANDND (CX), Z5, Z5
+	VMOVUPS Z5, (AX)
+	VADDPS  Z5, Z1, Z1
+
+	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
+	VMOVUPS 64(DX), Z5
+	VPSUBD  Z0, Z5, Z5
+	VPSRAD  $0x1f, Z5, Z5
+	VPANDND 64(CX), Z5, Z5
+	VMOVUPS Z5, 64(AX)
+	VADDPS  Z5, Z2, Z2
+
+	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
+	VMOVUPS 128(DX), Z5
+	VPSUBD  Z0, Z5, Z5
+	VPSRAD  $0x1f, Z5, Z5
+	VPANDND 128(CX), Z5, Z5
+	VMOVUPS Z5, 128(AX)
+	VADDPS  Z5, Z3, Z3
+
+	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
+	VMOVUPS 192(DX), Z5
+	VPSUBD  Z0, Z5, Z5
+	VPSRAD  $0x1f, Z5, Z5
+	VPANDND 192(CX), Z5, Z5
+	VMOVUPS Z5, 192(AX)
+	VADDPS  Z5, Z4, Z4
+	ADDQ    DI, AX
+	ADDQ    DI, CX
+	ADDQ    DI, DX
+	DECQ    SI
+	JNZ     reluGradSum4AVX512_row
+
+reluGradSum4AVX512_done:
+	VMOVUPS Z1, (BX)
+	VMOVUPS Z2, 64(BX)
+	VMOVUPS Z3, 128(BX)
+	VMOVUPS Z4, 192(BX)
+	VZEROUPPER
+	RET
+
+// func reluGradAVX512(dz *float32, dy *float32, y *float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·reluGradAVX512(SB), NOSPLIT, $0-32
+	MOVQ dz+0(FP), AX
+	MOVQ dy+8(FP), CX
+	MOVQ y+16(FP), DX
+	MOVQ n+24(FP), BX
+
+reluGradAVX512_loop:
+	TESTQ   BX, BX
+	JZ      reluGradAVX512_done
+	VMOVUPS (DX), Z0
+	VPSUBD  smoothConsts<>+3456(SB), Z0, Z0
+	VPSRAD  $0x1f, Z0, Z0
+	VPANDND (CX), Z0, Z0
+	VMOVUPS Z0, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, DX
+	SUBQ    $0x00000010, BX
+	JMP     reluGradAVX512_loop
+
+reluGradAVX512_done:
+	VZEROUPPER
+	RET
+
+// func maxPool2x2AVX512(y *float32, arg *int32, x *float32, ow int, c int, rowLen int, p0 int)
+// Requires: AVX, AVX512F
+TEXT ·maxPool2x2AVX512(SB), NOSPLIT, $0-56
+	MOVQ         y+0(FP), AX
+	MOVQ         arg+8(FP), CX
+	MOVQ         x+16(FP), DX
+	MOVQ         ow+24(FP), BX
+	MOVQ         c+32(FP), SI
+	MOVQ         rowLen+40(FP), DI
+	MOVQ         p0+48(FP), R8
+	VPBROADCASTD SI, Z0
+	VPBROADCASTD DI, Z1
+	VPADDD       Z0, Z1, Z2
+	MOVQ         SI, R9
+	SHLQ         $0x02, R9
+	SHLQ         $0x02, DI
+	LEAQ         (DI)(SI*4), SI
+	MOVQ         $0x00000010, R10
+	VPBROADCASTD R10, Z3
+
+	// idx = p0 + (0, 1, 2, ...)
+	VPBROADCASTD R8, Z4
+	VPADDD       poolIota<>+0(SB), Z4, Z4
+	MOVQ         c+32(FP), R8
+	SHRQ         $0x04, R8
+	TESTQ        BX, BX
+	JZ           maxPool2x2AVX512_done
+
+maxPool2x2AVX512_cell:
+	MOVQ R8, R10
+
+maxPool2x2AVX512_chunk:
+	VMOVUPS (DX), Z5
+	VMOVUPS Z4, Z7
+	VMOVUPS (DX)(R9*1), Z6
+
+	// t > best (ordered: a NaN never wins)
+	VCMPPS  $0x1e, Z5, Z6, K1
+	VMOVAPS Z6, K1, Z5
+	VPADDD  Z0, Z4, Z6
+	VMOVAPS Z6, K1, Z7
+	VMOVUPS (DX)(DI*1), Z6
+
+	// t > best (ordered: a NaN never wins)
+	VCMPPS  $0x1e, Z5, Z6, K1
+	VMOVAPS Z6, K1, Z5
+	VPADDD  Z1, Z4, Z6
+	VMOVAPS Z6, K1, Z7
+	VMOVUPS (DX)(SI*1), Z6
+
+	// t > best (ordered: a NaN never wins)
+	VCMPPS  $0x1e, Z5, Z6, K1
+	VMOVAPS Z6, K1, Z5
+	VPADDD  Z2, Z4, Z6
+	VMOVAPS Z6, K1, Z7
+	VMOVUPS Z5, (AX)
+	VMOVUPS Z7, (CX)
+	ADDQ    $0x40, AX
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, DX
+	VPADDD  Z3, Z4, Z4
+	DECQ    R10
+	JNZ     maxPool2x2AVX512_chunk
+
+	// Skip the window's second cell.
+	ADDQ   R9, DX
+	VPADDD Z0, Z4, Z4
+	DECQ   BX
+	JNZ    maxPool2x2AVX512_cell
+
+maxPool2x2AVX512_done:
+	VZEROUPPER
+	RET
+
+DATA poolIota<>+0(SB)/4, $0x00000000
+DATA poolIota<>+4(SB)/4, $0x00000001
+DATA poolIota<>+8(SB)/4, $0x00000002
+DATA poolIota<>+12(SB)/4, $0x00000003
+DATA poolIota<>+16(SB)/4, $0x00000004
+DATA poolIota<>+20(SB)/4, $0x00000005
+DATA poolIota<>+24(SB)/4, $0x00000006
+DATA poolIota<>+28(SB)/4, $0x00000007
+DATA poolIota<>+32(SB)/4, $0x00000008
+DATA poolIota<>+36(SB)/4, $0x00000009
+DATA poolIota<>+40(SB)/4, $0x0000000a
+DATA poolIota<>+44(SB)/4, $0x0000000b
+DATA poolIota<>+48(SB)/4, $0x0000000c
+DATA poolIota<>+52(SB)/4, $0x0000000d
+DATA poolIota<>+56(SB)/4, $0x0000000e
+DATA poolIota<>+60(SB)/4, $0x0000000f
+GLOBL poolIota<>(SB), RODATA|NOPTR, $64
+
+// func maxPool2x2GradAVX512(dx *float32, dy *float32, arg *int32, ow int, c int, rowLen int, p0 int)
+// Requires: AVX, AVX512F
+TEXT ·maxPool2x2GradAVX512(SB), NOSPLIT, $0-56
+	MOVQ         dx+0(FP), AX
+	MOVQ         dy+8(FP), CX
+	MOVQ         arg+16(FP), DX
+	MOVQ         ow+24(FP), BX
+	MOVQ         c+32(FP), SI
+	MOVQ         rowLen+40(FP), DI
+	MOVQ         p0+48(FP), R8
+	VPBROADCASTD SI, Z0
+	VPBROADCASTD DI, Z1
+	VPADDD       Z0, Z1, Z2
+	MOVQ         SI, R9
+	SHLQ         $0x02, R9
+	SHLQ         $0x02, DI
+	LEAQ         (DI)(SI*4), SI
+	MOVQ         $0x00000010, R10
+	VPBROADCASTD R10, Z3
+
+	// idx = p0 + (0, 1, 2, ...)
+	VPBROADCASTD R8, Z4
+	VPADDD       poolIota<>+0(SB), Z4, Z4
+	MOVQ         c+32(FP), R8
+	SHRQ         $0x04, R8
+	TESTQ        BX, BX
+	JZ           maxPool2x2GradAVX512_done
+
+maxPool2x2GradAVX512_cell:
+	MOVQ R8, R10
+
+maxPool2x2GradAVX512_chunk:
+	VMOVUPS   (CX), Z5
+	VMOVUPS   (DX), Z6
+	VPCMPEQD  Z4, Z6, K1
+	VMOVUPS.Z Z5, K1, Z7
+	VMOVUPS   Z7, (AX)
+	VPADDD    Z0, Z4, Z7
+	VPCMPEQD  Z7, Z6, K1
+	VMOVUPS.Z Z5, K1, Z7
+	VMOVUPS   Z7, (AX)(R9*1)
+	VPADDD    Z1, Z4, Z7
+	VPCMPEQD  Z7, Z6, K1
+	VMOVUPS.Z Z5, K1, Z7
+	VMOVUPS   Z7, (AX)(DI*1)
+	VPADDD    Z2, Z4, Z7
+	VPCMPEQD  Z7, Z6, K1
+	VMOVUPS.Z Z5, K1, Z7
+	VMOVUPS   Z7, (AX)(SI*1)
+	ADDQ      $0x40, CX
+	ADDQ      $0x40, DX
+	ADDQ      $0x40, AX
+	VPADDD    Z3, Z4, Z4
+	DECQ      R10
+	JNZ       maxPool2x2GradAVX512_chunk
+	ADDQ      R9, AX
+	VPADDD    Z0, Z4, Z4
+	DECQ      BX
+	JNZ       maxPool2x2GradAVX512_cell
+
+maxPool2x2GradAVX512_done:
+	VZEROUPPER
+	RET
+
+// func reluGradSum1AVX2(dz *float32, dy *float32, y *float32, sum *float32, rows int, ld int)
+// Requires: AVX, AVX2
+TEXT ·reluGradSum1AVX2(SB), NOSPLIT, $0-48
+	MOVQ    dz+0(FP), AX
+	MOVQ    dy+8(FP), CX
+	MOVQ    y+16(FP), DX
+	MOVQ    sum+24(FP), BX
+	MOVQ    rows+32(FP), SI
+	MOVQ    ld+40(FP), DI
+	SHLQ    $0x02, DI
+	VMOVUPS smoothConsts<>+3456(SB), Y0
+	VMOVUPS (BX), Y1
+	TESTQ   SI, SI
+	JZ      reluGradSum1AVX2_done
+
+reluGradSum1AVX2_row:
+	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
+	VMOVUPS (DX), Y2
+	VPSUBD  Y0, Y2, Y2
+	VPSRAD  $0x1f, Y2, Y2
+	VPANDN  (CX), Y2, Y2
+	VMOVUPS Y2, (AX)
+	VADDPS  Y2, Y1, Y1
+	ADDQ    DI, AX
+	ADDQ    DI, CX
+	ADDQ    DI, DX
+	DECQ    SI
+	JNZ     reluGradSum1AVX2_row
+
+reluGradSum1AVX2_done:
+	VMOVUPS Y1, (BX)
+	VZEROUPPER
+	RET
+
+// func reluGradSum2AVX2(dz *float32, dy *float32, y *float32, sum *float32, rows int, ld int)
+// Requires: AVX, AVX2
+TEXT ·reluGradSum2AVX2(SB), NOSPLIT, $0-48
+	MOVQ    dz+0(FP), AX
+	MOVQ    dy+8(FP), CX
+	MOVQ    y+16(FP), DX
+	MOVQ    sum+24(FP), BX
+	MOVQ    rows+32(FP), SI
+	MOVQ    ld+40(FP), DI
+	SHLQ    $0x02, DI
+	VMOVUPS smoothConsts<>+3456(SB), Y0
+	VMOVUPS (BX), Y1
+	VMOVUPS 32(BX), Y2
+	TESTQ   SI, SI
+	JZ      reluGradSum2AVX2_done
+
+reluGradSum2AVX2_row:
+	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
+	VMOVUPS (DX), Y3
+	VPSUBD  Y0, Y3, Y3
+	VPSRAD  $0x1f, Y3, Y3
+	VPANDN  (CX), Y3, Y3
+	VMOVUPS Y3, (AX)
+	VADDPS  Y3, Y1, Y1
+
+	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
+	VMOVUPS 32(DX), Y3
+	VPSUBD  Y0, Y3, Y3
+	VPSRAD  $0x1f, Y3, Y3
+	VPANDN  32(CX), Y3, Y3
+	VMOVUPS Y3, 32(AX)
+	VADDPS  Y3, Y2, Y2
+	ADDQ    DI, AX
+	ADDQ    DI, CX
+	ADDQ    DI, DX
+	DECQ    SI
+	JNZ     reluGradSum2AVX2_row
+
+reluGradSum2AVX2_done:
+	VMOVUPS Y1, (BX)
+	VMOVUPS Y2, 32(BX)
+	VZEROUPPER
+	RET
+
+// func reluGradSum3AVX2(dz *float32, dy *float32, y *float32, sum *float32, rows int, ld int)
+// Requires: AVX, AVX2
+TEXT ·reluGradSum3AVX2(SB), NOSPLIT, $0-48
+	MOVQ    dz+0(FP), AX
+	MOVQ    dy+8(FP), CX
+	MOVQ    y+16(FP), DX
+	MOVQ    sum+24(FP), BX
+	MOVQ    rows+32(FP), SI
+	MOVQ    ld+40(FP), DI
+	SHLQ    $0x02, DI
+	VMOVUPS smoothConsts<>+3456(SB), Y0
+	VMOVUPS (BX), Y1
+	VMOVUPS 32(BX), Y2
+	VMOVUPS 64(BX), Y3
+	TESTQ   SI, SI
+	JZ      reluGradSum3AVX2_done
+
+reluGradSum3AVX2_row:
+	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
+	VMOVUPS (DX), Y4
+	VPSUBD  Y0, Y4, Y4
+	VPSRAD  $0x1f, Y4, Y4
+	VPANDN  (CX), Y4, Y4
+	VMOVUPS Y4, (AX)
+	VADDPS  Y4, Y1, Y1
+
+	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
+	VMOVUPS 32(DX), Y4
+	VPSUBD  Y0, Y4, Y4
+	VPSRAD  $0x1f, Y4, Y4
+	VPANDN  32(CX), Y4, Y4
+	VMOVUPS Y4, 32(AX)
+	VADDPS  Y4, Y2, Y2
+
+	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
+	VMOVUPS 64(DX), Y4
+	VPSUBD  Y0, Y4, Y4
+	VPSRAD  $0x1f, Y4, Y4
+	VPANDN  64(CX), Y4, Y4
+	VMOVUPS Y4, 64(AX)
+	VADDPS  Y4, Y3, Y3
+	ADDQ    DI, AX
+	ADDQ    DI, CX
+	ADDQ    DI, DX
+	DECQ    SI
+	JNZ     reluGradSum3AVX2_row
+
+reluGradSum3AVX2_done:
+	VMOVUPS Y1, (BX)
+	VMOVUPS Y2, 32(BX)
+	VMOVUPS Y3, 64(BX)
+	VZEROUPPER
+	RET
+
+// func reluGradSum4AVX2(dz *float32, dy *float32, y *float32, sum *float32, rows int, ld int)
+// Requires: AVX, AVX2
+TEXT ·reluGradSum4AVX2(SB), NOSPLIT, $0-48
+	MOVQ    dz+0(FP), AX
+	MOVQ    dy+8(FP), CX
+	MOVQ    y+16(FP), DX
+	MOVQ    sum+24(FP), BX
+	MOVQ    rows+32(FP), SI
+	MOVQ    ld+40(FP), DI
+	SHLQ    $0x02, DI
+	VMOVUPS smoothConsts<>+3456(SB), Y0
+	VMOVUPS (BX), Y1
+	VMOVUPS 32(BX), Y2
+	VMOVUPS 64(BX), Y3
+	VMOVUPS 96(BX), Y4
+	TESTQ   SI, SI
+	JZ      reluGradSum4AVX2_done
+
+reluGradSum4AVX2_row:
+	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
+	VMOVUPS (DX), Y5
+	VPSUBD  Y0, Y5, Y5
+	VPSRAD  $0x1f, Y5, Y5
+	VPANDN  (CX), Y5, Y5
+	VMOVUPS Y5, (AX)
+	VADDPS  Y5, Y1, Y1
+
+	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
+	VMOVUPS 32(DX), Y5
+	VPSUBD  Y0, Y5, Y5
+	VPSRAD  $0x1f, Y5, Y5
+	VPANDN  32(CX), Y5, Y5
+	VMOVUPS Y5, 32(AX)
+	VADDPS  Y5, Y2, Y2
+
+	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
+	VMOVUPS 64(DX), Y5
+	VPSUBD  Y0, Y5, Y5
+	VPSRAD  $0x1f, Y5, Y5
+	VPANDN  64(CX), Y5, Y5
+	VMOVUPS Y5, 64(AX)
+	VADDPS  Y5, Y3, Y3
+
+	// The bits of y minus 1, shifted: all ones where y is +0 or negative.
+	VMOVUPS 96(DX), Y5
+	VPSUBD  Y0, Y5, Y5
+	VPSRAD  $0x1f, Y5, Y5
+	VPANDN  96(CX), Y5, Y5
+	VMOVUPS Y5, 96(AX)
+	VADDPS  Y5, Y4, Y4
+	ADDQ    DI, AX
+	ADDQ    DI, CX
+	ADDQ    DI, DX
+	DECQ    SI
+	JNZ     reluGradSum4AVX2_row
+
+reluGradSum4AVX2_done:
+	VMOVUPS Y1, (BX)
+	VMOVUPS Y2, 32(BX)
+	VMOVUPS Y3, 64(BX)
+	VMOVUPS Y4, 96(BX)
+	VZEROUPPER
+	RET
+
+// func reluGradAVX2(dz *float32, dy *float32, y *float32, n int)
+// Requires: AVX, AVX2
+TEXT ·reluGradAVX2(SB), NOSPLIT, $0-32
+	MOVQ dz+0(FP), AX
+	MOVQ dy+8(FP), CX
+	MOVQ y+16(FP), DX
+	MOVQ n+24(FP), BX
+
+reluGradAVX2_loop:
+	TESTQ   BX, BX
+	JZ      reluGradAVX2_done
+	VMOVUPS (DX), Y0
+	VPSUBD  smoothConsts<>+3456(SB), Y0, Y0
+	VPSRAD  $0x1f, Y0, Y0
+	VPANDN  (CX), Y0, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     reluGradAVX2_loop
+
+reluGradAVX2_done:
+	VZEROUPPER
+	RET
+
+// func maxPool2x2AVX2(y *float32, arg *int32, x *float32, ow int, c int, rowLen int, p0 int)
+// Requires: AVX, AVX2
+TEXT ·maxPool2x2AVX2(SB), NOSPLIT, $0-56
+	MOVQ         y+0(FP), AX
+	MOVQ         arg+8(FP), CX
+	MOVQ         x+16(FP), DX
+	MOVQ         ow+24(FP), BX
+	MOVQ         c+32(FP), SI
+	MOVQ         rowLen+40(FP), DI
+	MOVQ         p0+48(FP), R8
+	VMOVD        SI, X0
+	VPBROADCASTD X0, Y0
+	VMOVD        DI, X1
+	VPBROADCASTD X1, Y1
+	VPADDD       Y0, Y1, Y2
+	MOVQ         SI, R9
+	SHLQ         $0x02, R9
+	SHLQ         $0x02, DI
+	LEAQ         (DI)(SI*4), SI
+	MOVQ         $0x00000008, R10
+	VMOVD        R10, X3
+	VPBROADCASTD X3, Y3
+
+	// idx = p0 + (0, 1, 2, ...)
+	VMOVD        R8, X4
+	VPBROADCASTD X4, Y4
+	VPADDD       poolIota<>+0(SB), Y4, Y4
+	MOVQ         c+32(FP), R8
+	SHRQ         $0x03, R8
+	TESTQ        BX, BX
+	JZ           maxPool2x2AVX2_done
+
+maxPool2x2AVX2_cell:
+	MOVQ R8, R10
+
+maxPool2x2AVX2_chunk:
+	VMOVUPS (DX), Y5
+	VMOVUPS Y4, Y7
+	VMOVUPS (DX)(R9*1), Y6
+
+	// t > best (ordered: a NaN never wins)
+	VCMPPS    $0x1e, Y5, Y6, Y8
+	VBLENDVPS Y8, Y6, Y5, Y5
+	VPADDD    Y0, Y4, Y6
+	VBLENDVPS Y8, Y6, Y7, Y7
+	VMOVUPS   (DX)(DI*1), Y6
+
+	// t > best (ordered: a NaN never wins)
+	VCMPPS    $0x1e, Y5, Y6, Y8
+	VBLENDVPS Y8, Y6, Y5, Y5
+	VPADDD    Y1, Y4, Y6
+	VBLENDVPS Y8, Y6, Y7, Y7
+	VMOVUPS   (DX)(SI*1), Y6
+
+	// t > best (ordered: a NaN never wins)
+	VCMPPS    $0x1e, Y5, Y6, Y8
+	VBLENDVPS Y8, Y6, Y5, Y5
+	VPADDD    Y2, Y4, Y6
+	VBLENDVPS Y8, Y6, Y7, Y7
+	VMOVUPS   Y5, (AX)
+	VMOVUPS   Y7, (CX)
+	ADDQ      $0x20, AX
+	ADDQ      $0x20, CX
+	ADDQ      $0x20, DX
+	VPADDD    Y3, Y4, Y4
+	DECQ      R10
+	JNZ       maxPool2x2AVX2_chunk
+
+	// Skip the window's second cell.
+	ADDQ   R9, DX
+	VPADDD Y0, Y4, Y4
+	DECQ   BX
+	JNZ    maxPool2x2AVX2_cell
+
+maxPool2x2AVX2_done:
+	VZEROUPPER
+	RET
+
+// func maxPool2x2GradAVX2(dx *float32, dy *float32, arg *int32, ow int, c int, rowLen int, p0 int)
+// Requires: AVX, AVX2
+TEXT ·maxPool2x2GradAVX2(SB), NOSPLIT, $0-56
+	MOVQ         dx+0(FP), AX
+	MOVQ         dy+8(FP), CX
+	MOVQ         arg+16(FP), DX
+	MOVQ         ow+24(FP), BX
+	MOVQ         c+32(FP), SI
+	MOVQ         rowLen+40(FP), DI
+	MOVQ         p0+48(FP), R8
+	VMOVD        SI, X0
+	VPBROADCASTD X0, Y0
+	VMOVD        DI, X1
+	VPBROADCASTD X1, Y1
+	VPADDD       Y0, Y1, Y2
+	MOVQ         SI, R9
+	SHLQ         $0x02, R9
+	SHLQ         $0x02, DI
+	LEAQ         (DI)(SI*4), SI
+	MOVQ         $0x00000008, R10
+	VMOVD        R10, X3
+	VPBROADCASTD X3, Y3
+
+	// idx = p0 + (0, 1, 2, ...)
+	VMOVD        R8, X4
+	VPBROADCASTD X4, Y4
+	VPADDD       poolIota<>+0(SB), Y4, Y4
+	MOVQ         c+32(FP), R8
+	SHRQ         $0x03, R8
+	TESTQ        BX, BX
+	JZ           maxPool2x2GradAVX2_done
+
+maxPool2x2GradAVX2_cell:
+	MOVQ R8, R10
+
+maxPool2x2GradAVX2_chunk:
+	VMOVUPS  (CX), Y5
+	VMOVUPS  (DX), Y6
+	VPCMPEQD Y4, Y6, Y7
+	VANDPS   Y5, Y7, Y7
+	VMOVUPS  Y7, (AX)
+	VPADDD   Y0, Y4, Y7
+	VPCMPEQD Y7, Y6, Y7
+	VANDPS   Y5, Y7, Y7
+	VMOVUPS  Y7, (AX)(R9*1)
+	VPADDD   Y1, Y4, Y7
+	VPCMPEQD Y7, Y6, Y7
+	VANDPS   Y5, Y7, Y7
+	VMOVUPS  Y7, (AX)(DI*1)
+	VPADDD   Y2, Y4, Y7
+	VPCMPEQD Y7, Y6, Y7
+	VANDPS   Y5, Y7, Y7
+	VMOVUPS  Y7, (AX)(SI*1)
+	ADDQ     $0x20, CX
+	ADDQ     $0x20, DX
+	ADDQ     $0x20, AX
+	VPADDD   Y3, Y4, Y4
+	DECQ     R10
+	JNZ      maxPool2x2GradAVX2_chunk
+	ADDQ     R9, AX
+	VPADDD   Y0, Y4, Y4
+	DECQ     BX
+	JNZ      maxPool2x2GradAVX2_cell
+
+maxPool2x2GradAVX2_done:
+	VZEROUPPER
+	RET
+
+// func maxPoolCellAVX512(y *float32, arg *int32, x *float32, off *int32, n int, chunks int, tail int)
+// Requires: AVX, AVX512F
+TEXT ·maxPoolCellAVX512(SB), NOSPLIT, $0-56
+	MOVQ      y+0(FP), AX
+	MOVQ      arg+8(FP), CX
+	MOVQ      x+16(FP), DX
+	MOVQ      off+24(FP), BX
+	MOVQ      n+32(FP), SI
+	MOVQ      chunks+40(FP), DI
+	MOVQ      tail+48(FP), R8
+	VMOVDQU32 poolIota<>+0(SB), Z0
+	MOVL      $0x0000ffff, R9
+	XORQ      R10, R10
+
+maxPoolCellAVX512_chunk:
+	KMOVW R9, K1
+	CMPQ  DI, $0x01
+	JNE   maxPoolCellAVX512_masked
+	KMOVW R8, K1
+
+maxPoolCellAVX512_masked:
+	// The window's first cell.
+	MOVLQSX      (BX), R12
+	ADDQ         R10, R12
+	VMOVUPS.Z    (DX)(R12*4), K1, Z1
+	VPBROADCASTD R12, Z3
+	VPADDD       Z0, Z3, Z3
+	MOVQ         $0x0000000000000001, R11
+	CMPQ         R11, SI
+	JGE          maxPoolCellAVX512_stored
+
+maxPoolCellAVX512_cell:
+	MOVLQSX   (BX)(R11*4), R12
+	ADDQ      R10, R12
+	VMOVUPS.Z (DX)(R12*4), K1, Z2
+
+	// kc = t > best (ordered: a NaN never wins) in the chunk's lanes
+	VCMPPS       $0x1e, Z1, Z2, K1, K2
+	VMOVUPS      Z2, K2, Z1
+	VPBROADCASTD R12, Z2
+	VPADDD       Z0, Z2, Z2
+	VMOVDQA32    Z2, K2, Z3
+	INCQ         R11
+	CMPQ         R11, SI
+	JL           maxPoolCellAVX512_cell
+
+maxPoolCellAVX512_stored:
+	VMOVUPS   Z1, K1, (AX)(R10*4)
+	VMOVDQU32 Z3, K1, (CX)(R10*4)
+	ADDQ      $0x10, R10
+	DECQ      DI
+	JNZ       maxPoolCellAVX512_chunk
+	VZEROUPPER
+	RET
+
+// func clampAVX512(y *float32, z *float32, n int, hi float32)
+// Requires: AVX, AVX512F, SSE
+TEXT ·clampAVX512(SB), NOSPLIT, $0-28
+	MOVQ         y+0(FP), AX
+	MOVQ         z+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVSS        hi+24(FP), X0
+	VBROADCASTSS X0, Z0
+	VPXORD       Z1, Z1, Z1
+
+clampAVX512_wide:
+	CMPQ    DX, $0x00000040
+	JL      clampAVX512_one
+	VMAXPS  (CX), Z1, Z2
+	VADDPS  Z1, Z2, Z2
+	VMINPS  Z2, Z0, Z2
+	VMOVUPS Z2, (AX)
+	VMAXPS  64(CX), Z1, Z2
+	VADDPS  Z1, Z2, Z2
+	VMINPS  Z2, Z0, Z2
+	VMOVUPS Z2, 64(AX)
+	VMAXPS  128(CX), Z1, Z2
+	VADDPS  Z1, Z2, Z2
+	VMINPS  Z2, Z0, Z2
+	VMOVUPS Z2, 128(AX)
+	VMAXPS  192(CX), Z1, Z2
+	VADDPS  Z1, Z2, Z2
+	VMINPS  Z2, Z0, Z2
+	VMOVUPS Z2, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	SUBQ    $0x00000040, DX
+	JMP     clampAVX512_wide
+
+clampAVX512_one:
+	TESTQ   DX, DX
+	JZ      clampAVX512_done
+	VMAXPS  (CX), Z1, Z2
+	VADDPS  Z1, Z2, Z2
+	VMINPS  Z2, Z0, Z2
+	VMOVUPS Z2, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	SUBQ    $0x00000010, DX
+	JMP     clampAVX512_one
+
+clampAVX512_done:
+	VZEROUPPER
+	RET
+
+// func addBiasAVX512(y *float32, z *float32, b *float32, rows int, f int, chunks int, tail int)
+// Requires: AVX, AVX512F
+TEXT ·addBiasAVX512(SB), NOSPLIT, $0-56
+	MOVQ   y+0(FP), AX
+	MOVQ   z+8(FP), CX
+	MOVQ   b+16(FP), DX
+	MOVQ   rows+24(FP), BX
+	MOVQ   f+32(FP), SI
+	MOVQ   chunks+40(FP), DI
+	MOVQ   tail+48(FP), R8
+	SHLQ   $0x02, SI
+	MOVL   $0x0000ffff, R9
+	VPXORD Z0, Z0, Z0
+
+addBiasAVX512_row:
+	MOVQ DI, R10
+	XORQ R11, R11
+
+addBiasAVX512_chunk:
+	KMOVW R9, K1
+	CMPQ  R10, $0x01
+	JNE   addBiasAVX512_masked
+	KMOVW R8, K1
+
+addBiasAVX512_masked:
+	VMOVUPS.Z (CX)(R11*4), K1, Z0
+	VADDPS.Z  (DX)(R11*4), Z0, K1, Z0
+	VMOVUPS   Z0, K1, (AX)(R11*4)
+	ADDQ      $0x10, R11
+	DECQ      R10
+	JNZ       addBiasAVX512_chunk
+	ADDQ      SI, AX
+	ADDQ      SI, CX
+	DECQ      BX
+	JNZ       addBiasAVX512_row
+	VZEROUPPER
+	RET
+
+// func biasReLUAVX512(y *float32, z *float32, b *float32, rows int, f int, chunks int, tail int)
+// Requires: AVX, AVX512F
+TEXT ·biasReLUAVX512(SB), NOSPLIT, $0-56
+	MOVQ   y+0(FP), AX
+	MOVQ   z+8(FP), CX
+	MOVQ   b+16(FP), DX
+	MOVQ   rows+24(FP), BX
+	MOVQ   f+32(FP), SI
+	MOVQ   chunks+40(FP), DI
+	MOVQ   tail+48(FP), R8
+	SHLQ   $0x02, SI
+	MOVL   $0x0000ffff, R9
+	VPXORD Z0, Z0, Z0
+
+biasReLUAVX512_row:
+	MOVQ DI, R10
+	XORQ R11, R11
+
+biasReLUAVX512_chunk:
+	KMOVW R9, K1
+	CMPQ  R10, $0x01
+	JNE   biasReLUAVX512_masked
+	KMOVW R8, K1
+
+biasReLUAVX512_masked:
+	VMOVUPS.Z (CX)(R11*4), K1, Z1
+	VADDPS.Z  (DX)(R11*4), Z1, K1, Z1
+	VMAXPS    Z1, Z0, Z1
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (AX)(R11*4)
+	ADDQ      $0x10, R11
+	DECQ      R10
+	JNZ       biasReLUAVX512_chunk
+	ADDQ      SI, AX
+	ADDQ      SI, CX
+	DECQ      BX
+	JNZ       biasReLUAVX512_row
+	VZEROUPPER
+	RET
+
+// func mulRowsAVX512(y *float32, z *float32, b *float32, rows int, f int, chunks int, tail int)
+// Requires: AVX, AVX512F
+TEXT ·mulRowsAVX512(SB), NOSPLIT, $0-56
+	MOVQ   y+0(FP), AX
+	MOVQ   z+8(FP), CX
+	MOVQ   b+16(FP), DX
+	MOVQ   rows+24(FP), BX
+	MOVQ   f+32(FP), SI
+	MOVQ   chunks+40(FP), DI
+	MOVQ   tail+48(FP), R8
+	SHLQ   $0x02, SI
+	MOVL   $0x0000ffff, R9
+	VPXORD Z0, Z0, Z0
+
+mulRowsAVX512_row:
+	MOVQ DI, R10
+	XORQ R11, R11
+
+mulRowsAVX512_chunk:
+	KMOVW R9, K1
+	CMPQ  R10, $0x01
+	JNE   mulRowsAVX512_masked
+	KMOVW R8, K1
+
+mulRowsAVX512_masked:
+	VMOVUPS.Z (CX)(R11*4), K1, Z0
+	VMULPS.Z  (DX)(R11*4), Z0, K1, Z0
+	VMOVUPS   Z0, K1, (AX)(R11*4)
+	ADDQ      $0x10, R11
+	DECQ      R10
+	JNZ       mulRowsAVX512_chunk
+	ADDQ      SI, AX
+	ADDQ      SI, CX
+	DECQ      BX
+	JNZ       mulRowsAVX512_row
+	VZEROUPPER
+	RET
+
+// func hardSigmoidAVX512(y *float32, z *float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·hardSigmoidAVX512(SB), NOSPLIT, $0-24
+	MOVQ y+0(FP), AX
+	MOVQ z+8(FP), CX
+	MOVQ n+16(FP), DX
+
+hardSigmoidAVX512_loop:
+	TESTQ   DX, DX
+	JZ      hardSigmoidAVX512_done
+	VMOVUPS (CX), Z0
+	VPXORD  Z1, Z1, Z1
+	VMOVUPS smoothConsts<>+704(SB), Z2
+	VADDPS  smoothConsts<>+576(SB), Z0, Z0
+	VMAXPS  Z0, Z1, Z0
+	VMINPS  Z0, Z2, Z0
+	VDIVPS  smoothConsts<>+704(SB), Z0, Z0
+	VMOVUPS Z0, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	SUBQ    $0x00000010, DX
+	JMP     hardSigmoidAVX512_loop
+
+hardSigmoidAVX512_done:
+	VZEROUPPER
+	RET
 
 // func hardSiLUAVX512(y *float32, z *float32, n int)
 // Requires: AVX, AVX512F
@@ -12320,6 +12697,199 @@ decayAVX512_loop:
 	JMP     decayAVX512_loop
 
 decayAVX512_done:
+	VZEROUPPER
+	RET
+
+// func sgdAVX2(w *float32, grad *float32, m *float32, n int, lr float32, mu float32, flags int)
+// Requires: AVX, AVX2, SSE
+TEXT ·sgdAVX2(SB), NOSPLIT, $0-48
+	MOVQ         w+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         m+16(FP), DX
+	MOVQ         n+24(FP), BX
+	MOVQ         flags+40(FP), SI
+	MOVSS        lr+32(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        mu+36(FP), X1
+	VBROADCASTSS X1, Y1
+	XORQ         DI, DI
+	SHLQ         $0x02, BX
+
+sgdAVX2_loop:
+	CMPQ    DI, BX
+	JGE     sgdAVX2_done
+	VMULPS  (CX)(DI*1), Y0, Y2
+	TESTQ   $0x00000001, SI
+	JNZ     sgdAVX2_momentum
+	VMOVUPS (AX)(DI*1), Y4
+	VSUBPS  Y2, Y4, Y4
+	VMOVUPS Y4, (AX)(DI*1)
+	JMP     sgdAVX2_next
+
+sgdAVX2_momentum:
+	VMULPS  (DX)(DI*1), Y1, Y3
+	VSUBPS  Y2, Y3, Y3
+	VMOVUPS Y3, (DX)(DI*1)
+	TESTQ   $0x00000002, SI
+	JZ      sgdAVX2_add
+	VMULPS  Y3, Y1, Y3
+	VSUBPS  Y2, Y3, Y3
+
+sgdAVX2_add:
+	VMOVUPS (AX)(DI*1), Y4
+	VADDPS  Y3, Y4, Y4
+	VMOVUPS Y4, (AX)(DI*1)
+
+sgdAVX2_next:
+	ADDQ $0x20, DI
+	JMP  sgdAVX2_loop
+
+sgdAVX2_done:
+	VZEROUPPER
+	RET
+
+// func rmspropAVX2(w *float32, grad *float32, a *float32, m *float32, ag *float32, n int, rho float32, c float32, lr float32, eps float32, mu float32, flags int)
+// Requires: AVX, AVX2, SSE
+TEXT ·rmspropAVX2(SB), NOSPLIT, $0-80
+	MOVQ         w+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         a+16(FP), DX
+	MOVQ         m+24(FP), BX
+	MOVQ         ag+32(FP), SI
+	MOVQ         n+40(FP), DI
+	MOVQ         flags+72(FP), R8
+	MOVSS        rho+48(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        c+52(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        lr+56(FP), X2
+	VBROADCASTSS X2, Y2
+	MOVSS        eps+60(FP), X3
+	VBROADCASTSS X3, Y3
+	MOVSS        mu+64(FP), X4
+	VBROADCASTSS X4, Y4
+	XORQ         R9, R9
+	SHLQ         $0x02, DI
+
+rmspropAVX2_loop:
+	CMPQ    R9, DI
+	JGE     rmspropAVX2_done
+	VMOVUPS (CX)(R9*1), Y5
+	VMULPS  (DX)(R9*1), Y0, Y6
+	VMULPS  Y5, Y1, Y7
+	VMULPS  Y5, Y7, Y7
+	VADDPS  Y7, Y6, Y6
+	VMOVUPS Y6, (DX)(R9*1)
+	VMOVAPS Y6, Y6
+	TESTQ   $0x00000004, R8
+	JZ      rmspropAVX2_plain
+	VMULPS  (SI)(R9*1), Y0, Y8
+	VMULPS  Y5, Y1, Y7
+	VADDPS  Y7, Y8, Y8
+	VMOVUPS Y8, (SI)(R9*1)
+	VMULPS  Y8, Y8, Y8
+	VSUBPS  Y8, Y6, Y6
+
+rmspropAVX2_plain:
+	TESTQ   $0x00000001, R8
+	JZ      rmspropAVX2_outside
+	VADDPS  Y3, Y6, Y6
+	VSQRTPS Y6, Y6
+	JMP     rmspropAVX2_step
+
+rmspropAVX2_outside:
+	VSQRTPS Y6, Y6
+	VADDPS  Y3, Y6, Y6
+
+rmspropAVX2_step:
+	VMULPS  Y5, Y2, Y7
+	VDIVPS  Y6, Y7, Y7
+	TESTQ   $0x00000002, R8
+	JZ      rmspropAVX2_update
+	VMULPS  (BX)(R9*1), Y4, Y8
+	VADDPS  Y7, Y8, Y7
+	VMOVUPS Y7, (BX)(R9*1)
+
+rmspropAVX2_update:
+	VMOVUPS (AX)(R9*1), Y6
+	VSUBPS  Y7, Y6, Y6
+	VMOVUPS Y6, (AX)(R9*1)
+	ADDQ    $0x20, R9
+	JMP     rmspropAVX2_loop
+
+rmspropAVX2_done:
+	VZEROUPPER
+	RET
+
+// func adamAVX2(w *float32, grad *float32, m *float32, v *float32, n int, alpha float32, c1 float32, c2 float32, eps float32)
+// Requires: AVX, AVX2, SSE
+TEXT ·adamAVX2(SB), NOSPLIT, $0-56
+	MOVQ         w+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         m+16(FP), DX
+	MOVQ         v+24(FP), BX
+	MOVQ         n+32(FP), SI
+	MOVSS        alpha+40(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        c1+44(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        c2+48(FP), X2
+	VBROADCASTSS X2, Y2
+	MOVSS        eps+52(FP), X3
+	VBROADCASTSS X3, Y3
+	XORQ         DI, DI
+	SHLQ         $0x02, SI
+
+adamAVX2_loop:
+	CMPQ    DI, SI
+	JGE     adamAVX2_done
+	VMOVUPS (CX)(DI*1), Y4
+	VMOVUPS (DX)(DI*1), Y5
+	VSUBPS  Y5, Y4, Y7
+	VMULPS  Y1, Y7, Y7
+	VADDPS  Y7, Y5, Y5
+	VMOVUPS Y5, (DX)(DI*1)
+	VMOVUPS (BX)(DI*1), Y6
+	VMULPS  Y4, Y4, Y7
+	VSUBPS  Y6, Y7, Y7
+	VMULPS  Y2, Y7, Y7
+	VADDPS  Y7, Y6, Y6
+	VMOVUPS Y6, (BX)(DI*1)
+	VSQRTPS Y6, Y6
+	VADDPS  Y3, Y6, Y6
+	VMULPS  Y5, Y0, Y7
+	VDIVPS  Y6, Y7, Y7
+	VMOVUPS (AX)(DI*1), Y5
+	VSUBPS  Y7, Y5, Y5
+	VMOVUPS Y5, (AX)(DI*1)
+	ADDQ    $0x20, DI
+	JMP     adamAVX2_loop
+
+adamAVX2_done:
+	VZEROUPPER
+	RET
+
+// func decayAVX2(w *float32, n int, f float32)
+// Requires: AVX, AVX2, SSE
+TEXT ·decayAVX2(SB), NOSPLIT, $0-20
+	MOVQ         w+0(FP), AX
+	MOVQ         n+8(FP), CX
+	MOVSS        f+16(FP), X0
+	VBROADCASTSS X0, Y0
+	XORQ         DX, DX
+	SHLQ         $0x02, CX
+
+decayAVX2_loop:
+	CMPQ    DX, CX
+	JGE     decayAVX2_done
+	VMULPS  (AX)(DX*1), Y0, Y2
+	VMOVUPS (AX)(DX*1), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)(DX*1)
+	ADDQ    $0x20, DX
+	JMP     decayAVX2_loop
+
+decayAVX2_done:
 	VZEROUPPER
 	RET
 

@@ -102,6 +102,16 @@ func adamAVX512(w, grad, m, v *float32, n int, alpha, c1, c2, eps float32) {
 	panic("kernels: no AVX-512")
 }
 func decayAVX512(w *float32, n int, f float32) { panic("kernels: no AVX-512") }
+func sgdAVX2(w, grad, m *float32, n int, lr, mu float32, flags int) {
+	panic("kernels: no AVX2")
+}
+func rmspropAVX2(w, grad, a, m, ag *float32, n int, rho, c, lr, eps, mu float32, flags int) {
+	panic("kernels: no AVX2")
+}
+func adamAVX2(w, grad, m, v *float32, n int, alpha, c1, c2, eps float32) {
+	panic("kernels: no AVX2")
+}
+func decayAVX2(w *float32, n int, f float32) { panic("kernels: no AVX2") }
 
 // asmBF16 returns no path: this build has no assembly.
 func asmBF16(ok bool) *bf16Impl { return nil }

@@ -11,7 +11,7 @@ import "math"
 //	nesterov: for i: m[i] = mu*m[i] - lr*g[i];  w[i] += mu*m[i] - lr*g[i]
 //
 // Each product is rounded to float32 before it is added, on every path,
-// as [RMSprop]'s are: the same values bit for bit from the AVX-512 loop
+// as [RMSprop]'s are: the same values bit for bit from the vector loops
 // and the Go one.
 func SGD(w, g, m []float32, lr, mu float32, nesterov bool) {
 	g = g[:len(w)]
@@ -23,12 +23,9 @@ func SGD(w, g, m []float32, lr, mu float32, nesterov bool) {
 			flags |= sgdNesterov
 		}
 	}
-	vec := 0
-	if vecLanes == 16 {
-		vec = len(w) / 16 * 16
-		if vec > 0 {
-			sgdAVX512(&w[0], &g[0], first(m), vec, lr, mu, flags)
-		}
+	vec := vectorPart(len(w))
+	if vec > 0 {
+		pickLoop(sgdAVX512, sgdAVX2)(&w[0], &g[0], first(m), vec, lr, mu, flags)
 	}
 	for i := vec; i < len(w); i++ {
 		step := float32(lr * g[i])
@@ -59,7 +56,7 @@ func SGD(w, g, m []float32, lr, mu float32, nesterov bool) {
 //		w[i] -= step
 //
 // Each operation is rounded to float32 in that order (the square root
-// correctly rounded), on every path, so the AVX-512 loop and the Go one
+// correctly rounded), on every path, so the vector loops and the Go one
 // give the same values bit for bit, in every form. The Go loop converts
 // each product to float32 before it is added: the Go specification lets the
 // compiler fuse x*y + z into one fused multiply-add otherwise, as it does on
@@ -79,12 +76,9 @@ func RMSprop(w, g, a, m, ag []float32, rho, lr, eps, mu float32, inside bool) {
 		ag = ag[:len(w)]
 		flags |= rmspropCentered
 	}
-	vec := 0
-	if vecLanes == 16 {
-		vec = len(w) / 16 * 16
-		if vec > 0 {
-			rmspropAVX512(&w[0], &g[0], &a[0], first(m), first(ag), vec, rho, c, lr, eps, mu, flags)
-		}
+	vec := vectorPart(len(w))
+	if vec > 0 {
+		pickLoop(rmspropAVX512, rmspropAVX2)(&w[0], &g[0], &a[0], first(m), first(ag), vec, rho, c, lr, eps, mu, flags)
 	}
 	for i := vec; i < len(w); i++ {
 		gi := g[i]
@@ -120,12 +114,9 @@ func RMSprop(w, g, a, m, ag []float32, rho, lr, eps, mu float32, inside bool) {
 // rounded as [RMSprop] is: the same values on every path.
 func Adam(w, g, m, v []float32, alpha, c1, c2, eps float32) {
 	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
-	vec := 0
-	if vecLanes == 16 {
-		vec = len(w) / 16 * 16
-		if vec > 0 {
-			adamAVX512(&w[0], &g[0], &m[0], &v[0], vec, alpha, c1, c2, eps)
-		}
+	vec := vectorPart(len(w))
+	if vec > 0 {
+		pickLoop(adamAVX512, adamAVX2)(&w[0], &g[0], &m[0], &v[0], vec, alpha, c1, c2, eps)
 	}
 	for i := vec; i < len(w); i++ {
 		gi := g[i]
@@ -141,25 +132,22 @@ func Adam(w, g, m, v []float32, alpha, c1, c2, eps float32) {
 //
 //	for i: w[i] -= w[i]*f
 func Decay(w []float32, f float32) {
-	vec := 0
-	if vecLanes == 16 {
-		vec = len(w) / 16 * 16
-		if vec > 0 {
-			decayAVX512(&w[0], vec, f)
-		}
+	vec := vectorPart(len(w))
+	if vec > 0 {
+		pickLoop(decayAVX512, decayAVX2)(&w[0], vec, f)
 	}
 	for i := vec; i < len(w); i++ {
 		w[i] -= float32(w[i] * f)
 	}
 }
 
-// SGD's forms, the bits of sgdAVX512's flags.
+// SGD's forms, the bits of sgdAVX512's (and sgdAVX2's) flags.
 const (
 	sgdMomentum = 1 // m accumulates the steps
 	sgdNesterov = 2 // with momentum, w takes the step looked ahead
 )
 
-// RMSprop's forms, the bits of rmspropAVX512's flags.
+// RMSprop's forms, the bits of rmspropAVX512's (and rmspropAVX2's) flags.
 const (
 	rmspropInside   = 1 // epsilon inside the square root
 	rmspropMomentum = 2 // m accumulates the step

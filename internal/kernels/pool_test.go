@@ -37,7 +37,7 @@ func testMaxPool(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	gs := geoms()
 	for _, hw := range [][2]int{{4, 4}, {6, 8}, {5, 7}, {2, 2}} { // 2×2, strides 2, valid: the fast path
-		for _, c := range []int{1, 3, 16, 32, 48} {
+		for _, c := range []int{1, 3, 8, 16, 24, 32, 48} {
 			gs = append(gs, ConvGeom{H: hw[0], W: hw[1], C: c, KH: 2, KW: 2, SH: 2, SW: 2, OH: hw[0] / 2, OW: hw[1] / 2})
 		}
 	}

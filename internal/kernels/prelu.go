@@ -77,12 +77,3 @@ func PReLUGradShared(dx, dy, x []float32, a float32) float64 {
 	}
 	return s
 }
-
-// vectorPart returns the values of n the vector loops take: a multiple of
-// their lanes.
-func vectorPart(n int) int {
-	if vecLanes == 0 {
-		return 0
-	}
-	return n / vecLanes * vecLanes
-}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math/bits"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -9,13 +10,14 @@ import (
 )
 
 // reluGradSum emits the ReLU derivative with the bias gradient for columns
-// of nv vectors of 16, over rows rows of stride ld floats:
+// of nv vectors of s.lanes, over rows rows of stride ld floats:
 //
-//	for r < rows, j < 16·nv:
+//	for r < rows, j < s.lanes·nv:
 //		d := dy[r*ld+j] if y[r*ld+j] > 0 (its bits minus 1 are not negative) else 0
 //		dz[r*ld+j] = d
 //		sum[j] += d
-func reluGradSum(name string, nv int) {
+func (s simd) reluGradSum(nv int) {
+	name := fmt.Sprintf("reluGradSum%d%s", nv, s.name)
 	TEXT(name, NOSPLIT, "func(dz, dy, y, sum *float32, rows, ld int)")
 	dz := Load(Param("dz"), GP64())
 	dy := Load(Param("dy"), GP64())
@@ -24,18 +26,14 @@ func reluGradSum(name string, nv int) {
 	rows := Load(Param("rows"), GP64())
 	ld := Load(Param("ld"), GP64())
 	SHLQ(U8(2), ld)
-	one32 := GP32()
-	MOVL(U32(1), one32)
-	one := ZMM()
-	VPBROADCASTD(one32, one)
-	acc := make([]VecVirtual, nv)
+	one := s.load(kc(1))
+	acc := make([]Register, nv)
 	for v := range acc {
-		acc[v] = ZMM()
-		VMOVUPS(Mem{Base: sum, Disp: 64 * v}, acc[v])
+		acc[v] = s.load(Mem{Base: sum, Disp: s.bytes() * v})
 	}
-	t := make([]VecVirtual, nv)
+	t := make([]Register, nv)
 	for v := range t {
-		t[v] = ZMM()
+		t[v] = s.vec()
 	}
 	loop, done := name+"_row", name+"_done"
 	TESTQ(rows, rows)
@@ -43,11 +41,11 @@ func reluGradSum(name string, nv int) {
 	Label(loop)
 	for v := range nv {
 		Comment("The bits of y minus 1, shifted: all ones where y is +0 or negative.")
-		VMOVUPS(Mem{Base: y, Disp: 64 * v}, t[v])
+		VMOVUPS(Mem{Base: y, Disp: s.bytes() * v}, t[v])
 		VPSUBD(one, t[v], t[v])
 		VPSRAD(U8(31), t[v], t[v])
-		VPANDND(Mem{Base: dy, Disp: 64 * v}, t[v], t[v])
-		VMOVUPS(t[v], Mem{Base: dz, Disp: 64 * v})
+		s.andNot(Mem{Base: dy, Disp: s.bytes() * v}, t[v], t[v])
+		VMOVUPS(t[v], Mem{Base: dz, Disp: s.bytes() * v})
 		VADDPS(t[v], acc[v], acc[v])
 	}
 	ADDQ(ld, dz)
@@ -57,53 +55,41 @@ func reluGradSum(name string, nv int) {
 	JNZ(LabelRef(loop))
 	Label(done)
 	for v := range acc {
-		VMOVUPS(acc[v], Mem{Base: sum, Disp: 64 * v})
+		VMOVUPS(acc[v], Mem{Base: sum, Disp: s.bytes() * v})
 	}
 	VZEROUPPER()
 	RET()
 }
 
-// reluGrad emits the ReLU derivative over n values, a multiple of 16:
+// reluGrad emits the ReLU derivative over n values, a multiple of s.lanes:
 //
 //	for i < n: dz[i] = dy[i] if y[i] > 0 (its bits minus 1 are not negative) else 0
-func reluGrad() {
-	const name = "reluGradAVX512"
-	TEXT(name, NOSPLIT, "func(dz, dy, y *float32, n int)")
-	dz := Load(Param("dz"), GP64())
-	dy := Load(Param("dy"), GP64())
-	y := Load(Param("y"), GP64())
-	n := Load(Param("n"), GP64())
-	one32 := GP32()
-	MOVL(U32(1), one32)
-	one, t := ZMM(), ZMM()
-	VPBROADCASTD(one32, one)
-	loop16(name, n, func(at func(Register) Mem) {
-		VMOVUPS(at(y), t)
-		VPSUBD(one, t, t)
+func (s simd) reluGrad() {
+	s.loop("reluGrad", []string{"dz", "dy", "y"}, nil, func(at []Mem, _ []Register) {
+		t := s.load(at[2])
+		VPSUBD(kc(1), t, t)
 		VPSRAD(U8(31), t, t)
-		VPANDND(at(dy), t, t)
-		VMOVUPS(t, at(dz))
+		s.andNot(at[1], t, t)
+		VMOVUPS(t, at[0])
 	})
 }
 
 // poolRegs are the registers of the 2×2 max-pool kernels: the index of
 // each of the four cells of a window relative to the first, as vectors of
-// int32 and as byte offsets.
+// int32 and as byte offsets, and step, s.lanes in each int32.
 type poolRegs struct {
-	idx, iota, sixteen, cv, rv, rcv VecVirtual
-	cb, rb, rcb                     GPVirtual
+	idx, step, cv, rv, rcv Register
+	cb, rb, rcb            GPVirtual
 }
 
 // poolSetup loads c, rowLen and p0 and builds poolRegs: idx holds p0 +
-// 0..15, the indices of the first 16 channels of the window's first cell.
-func poolSetup(name string) (r poolRegs) {
+// 0..s.lanes-1, the indices of the window's first cell's first channels.
+func (s simd) poolSetup() (r poolRegs) {
 	c, rowLen, p0 := GP64(), GP64(), GP64()
 	Load(Param("c"), c)
 	Load(Param("rowLen"), rowLen)
 	Load(Param("p0"), p0)
-	r.cv, r.rv, r.rcv = ZMM(), ZMM(), ZMM()
-	VPBROADCASTD(c.As32(), r.cv)
-	VPBROADCASTD(rowLen.As32(), r.rv)
+	r.cv, r.rv, r.rcv = s.broadcast(c), s.broadcast(rowLen), s.vec()
 	VPADDD(r.cv, r.rv, r.rcv)
 	r.cb, r.rb, r.rcb = GP64(), GP64(), GP64()
 	MOVQ(c, r.cb)
@@ -111,17 +97,26 @@ func poolSetup(name string) (r poolRegs) {
 	MOVQ(rowLen, r.rb)
 	SHLQ(U8(2), r.rb)
 	LEAQ(Mem{Base: r.rb, Index: c, Scale: 4}, r.rcb)
-	s32 := GP32()
-	MOVL(U32(16), s32)
-	r.sixteen = ZMM()
-	VPBROADCASTD(s32, r.sixteen)
-	Comment("iota = 0, 1, ..., 15")
-	r.iota = ZMM()
-	VMOVDQU32(iotaData(), r.iota)
-	r.idx = ZMM()
-	VPBROADCASTD(p0.As32(), r.idx)
-	VPADDD(r.iota, r.idx, r.idx)
+	l := GP64()
+	MOVQ(U32(s.lanes), l)
+	r.step = s.broadcast(l)
+	Comment("idx = p0 + (0, 1, 2, ...)")
+	r.idx = s.broadcast(p0)
+	VPADDD(iotaData(), r.idx, r.idx)
 	return r
+}
+
+// broadcast returns a vector holding the low 32 bits of g in each lane.
+func (s simd) broadcast(g GPVirtual) Register {
+	v := s.vec()
+	if s.lanes == 16 {
+		VPBROADCASTD(g.As32(), v)
+		return v
+	}
+	x := XMM()
+	VMOVD(g.As32(), x)
+	VPBROADCASTD(x, v)
+	return v
 }
 
 var iotaSym *Mem
@@ -139,25 +134,24 @@ func iotaData() Mem {
 }
 
 // maxPool2x2 emits one output row of a 2×2 max-pool with strides 2 over c
-// channels (a multiple of 16): x is the first of its two input rows, of
-// rowLen floats, p0 the index of x[0] in the image.
+// channels (a multiple of s.lanes): x is the first of its two input rows,
+// of rowLen floats, p0 the index of x[0] in the image.
 //
 //	for ox < ow, j < c:
 //		p := p0 + 2*ox*c + j; cells p, p+c, p+rowLen, p+rowLen+c
 //		y[ox*c+j] = the largest, the first in that order on ties
 //		arg[ox*c+j] = its index
-func maxPool2x2() {
-	const name = "maxPool2x2AVX512"
+func (s simd) maxPool2x2() {
+	name := "maxPool2x2" + s.name
 	TEXT(name, NOSPLIT, "func(y *float32, arg *int32, x *float32, ow, c, rowLen, p0 int)")
 	y := Load(Param("y"), GP64())
 	arg := Load(Param("arg"), GP64())
 	x := Load(Param("x"), GP64())
 	ow := Load(Param("ow"), GP64())
-	r := poolSetup(name)
+	r := s.poolSetup()
 	chunks := Load(Param("c"), GP64())
-	SHRQ(U8(4), chunks)
-	best, t, bi, ti := ZMM(), ZMM(), ZMM(), ZMM()
-	k := K()
+	SHRQ(U8(bits.TrailingZeros(uint(s.lanes))), chunks)
+	best, t, bi, ti := s.vec(), s.vec(), s.vec(), s.vec()
 	cell, chunk, done := name+"_cell", name+"_chunk", name+"_done"
 	TESTQ(ow, ow)
 	JZ(LabelRef(done))
@@ -166,24 +160,24 @@ func maxPool2x2() {
 	MOVQ(chunks, j)
 	Label(chunk)
 	VMOVUPS(Mem{Base: x}, best)
-	VMOVDQA32(r.idx, bi)
+	VMOVUPS(r.idx, bi)
 	for _, o := range []struct {
 		off GPVirtual
-		add VecVirtual
+		add Register
 	}{{r.cb, r.cv}, {r.rb, r.rv}, {r.rcb, r.rcv}} {
 		VMOVUPS(Mem{Base: x, Index: o.off, Scale: 1}, t)
-		Comment("k = t > best (ordered: a NaN never wins)")
-		VCMPPS(U8(0x1e), best, t, k)
-		VMOVUPS(t, k, best)
+		Comment("t > best (ordered: a NaN never wins)")
+		k := s.compare(cmpGT, t, best)
+		s.choose(k, t, best)
 		VPADDD(o.add, r.idx, ti)
-		VMOVDQA32(ti, k, bi)
+		s.choose(k, ti, bi)
 	}
 	VMOVUPS(best, Mem{Base: y})
-	VMOVDQU32(bi, Mem{Base: arg})
-	ADDQ(U8(64), y)
-	ADDQ(U8(64), arg)
-	ADDQ(U8(64), x)
-	VPADDD(r.sixteen, r.idx, r.idx)
+	VMOVUPS(bi, Mem{Base: arg})
+	ADDQ(U8(s.bytes()), y)
+	ADDQ(U8(s.bytes()), arg)
+	ADDQ(U8(s.bytes()), x)
+	VPADDD(r.step, r.idx, r.idx)
 	DECQ(j)
 	JNZ(LabelRef(chunk))
 	Comment("Skip the window's second cell.")
@@ -200,18 +194,17 @@ func maxPool2x2() {
 // sets the two input rows of dx (from x, rowLen floats each) under the row.
 //
 //	for ox < ow, j < c, each cell q of the window: dx[q-p0] = dy[ox*c+j] if arg[ox*c+j] == q else 0
-func maxPool2x2Grad() {
-	const name = "maxPool2x2GradAVX512"
+func (s simd) maxPool2x2Grad() {
+	name := "maxPool2x2Grad" + s.name
 	TEXT(name, NOSPLIT, "func(dx, dy *float32, arg *int32, ow, c, rowLen, p0 int)")
 	dx := Load(Param("dx"), GP64())
 	dy := Load(Param("dy"), GP64())
 	arg := Load(Param("arg"), GP64())
 	ow := Load(Param("ow"), GP64())
-	r := poolSetup(name)
+	r := s.poolSetup()
 	chunks := Load(Param("c"), GP64())
-	SHRQ(U8(4), chunks)
-	g, av, t, ti := ZMM(), ZMM(), ZMM(), ZMM()
-	k := K()
+	SHRQ(U8(bits.TrailingZeros(uint(s.lanes))), chunks)
+	g, av, t, ti := s.vec(), s.vec(), s.vec(), s.vec()
 	cell, chunk, done := name+"_cell", name+"_chunk", name+"_done"
 	TESTQ(ow, ow)
 	JZ(LabelRef(done))
@@ -220,23 +213,24 @@ func maxPool2x2Grad() {
 	MOVQ(chunks, j)
 	Label(chunk)
 	VMOVUPS(Mem{Base: dy}, g)
-	VMOVDQU32(Mem{Base: arg}, av)
-	VPCMPEQD(r.idx, av, k)
-	VMOVUPS_Z(g, k, t)
-	VMOVUPS(t, Mem{Base: dx})
-	for _, o := range []struct {
+	VMOVUPS(Mem{Base: arg}, av)
+	for i, o := range []struct {
 		off GPVirtual
-		add VecVirtual
-	}{{r.cb, r.cv}, {r.rb, r.rv}, {r.rcb, r.rcv}} {
-		VPADDD(o.add, r.idx, ti)
-		VPCMPEQD(ti, av, k)
-		VMOVUPS_Z(g, k, t)
-		VMOVUPS(t, Mem{Base: dx, Index: o.off, Scale: 1})
+		add Register
+	}{{nil, nil}, {r.cb, r.cv}, {r.rb, r.rv}, {r.rcb, r.rcv}} {
+		at, q := Mem{Base: dx}, r.idx
+		if i > 0 {
+			at = Mem{Base: dx, Index: o.off, Scale: 1}
+			VPADDD(o.add, r.idx, ti)
+			q = ti
+		}
+		s.keepEqual(q, av, g, t)
+		VMOVUPS(t, at)
 	}
-	ADDQ(U8(64), dy)
-	ADDQ(U8(64), arg)
-	ADDQ(U8(64), dx)
-	VPADDD(r.sixteen, r.idx, r.idx)
+	ADDQ(U8(s.bytes()), dy)
+	ADDQ(U8(s.bytes()), arg)
+	ADDQ(U8(s.bytes()), dx)
+	VPADDD(r.step, r.idx, r.idx)
 	DECQ(j)
 	JNZ(LabelRef(chunk))
 	ADDQ(r.cb, dx)
@@ -248,14 +242,29 @@ func maxPool2x2Grad() {
 	RET()
 }
 
+// keepEqual sets d = v in the lanes where the int32s a and b are equal, 0
+// in the others.
+func (s simd) keepEqual(a, b, v, d Register) {
+	if s.lanes == 16 {
+		k := K()
+		VPCMPEQD(a, b, k)
+		VMOVUPS_Z(v, k, d)
+		return
+	}
+	VPCMPEQD(a, b, d)
+	VANDPS(v, d, d)
+}
+
 // elementwise emits the vector loops of elementwise.go and pool.go.
 func elementwise() {
-	for nv := 1; nv <= 4; nv++ {
-		reluGradSum(fmt.Sprintf("reluGradSum%dAVX512", nv), nv)
+	for _, s := range []simd{avx512, avx2} {
+		for nv := 1; nv <= 4; nv++ {
+			s.reluGradSum(nv)
+		}
+		s.reluGrad()
+		s.maxPool2x2()
+		s.maxPool2x2Grad()
 	}
-	reluGrad()
-	maxPool2x2()
-	maxPool2x2Grad()
 	maxPoolCell()
 	clamp()
 	biasRows("addBiasAVX512", "add")

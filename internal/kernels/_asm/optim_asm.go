@@ -7,28 +7,31 @@ import (
 )
 
 // optimizers emits the weight updates of SGD, RMSprop and Adam, and the
-// decoupled weight decay.
+// decoupled weight decay, in AVX-512 and AVX2.
 func optimizers() {
-	sgd()
-	rmsprop()
-	adam()
-	decay()
+	for _, s := range []simd{avx512, avx2} {
+		s.sgd()
+		s.rmsprop()
+		s.adam()
+		s.decay()
+	}
 }
 
-// scalars loads float32 parameters into vectors of 16.
-func scalars(names ...string) []VecVirtual {
-	out := make([]VecVirtual, len(names))
+// scalars loads float32 parameters into vectors.
+func (s simd) scalars(names ...string) []Register {
+	out := make([]Register, len(names))
 	for i, name := range names {
 		x := Load(Param(name), XMM())
-		out[i] = ZMM()
+		out[i] = s.vec()
 		VBROADCASTSS(x, out[i])
 	}
 	return out
 }
 
-// loop16 emits a loop over n values, a multiple of 16, 16 at a time: body
-// gets at, which addresses the 16 values of the step in the array at base.
-func loop16(name string, n Register, body func(at func(base Register) Mem)) {
+// step emits a loop over n values, a multiple of s.lanes, a vector at a
+// time: body gets at, which addresses the vector of the step in the array
+// at base.
+func (s simd) step(name string, n Register, body func(at func(base Register) Mem)) {
 	off := GP64()
 	XORQ(off, off)
 	SHLQ(U8(2), n)
@@ -37,7 +40,7 @@ func loop16(name string, n Register, body func(at func(base Register) Mem)) {
 	CMPQ(off, n)
 	JGE(LabelRef(done))
 	body(func(base Register) Mem { return Mem{Base: base, Index: off, Scale: 1} })
-	ADDQ(U8(64), off)
+	ADDQ(U8(s.bytes()), off)
 	JMP(LabelRef(top))
 	Label(done)
 	VZEROUPPER()
@@ -50,25 +53,25 @@ const (
 	sgdNesterov = 2 // with momentum, w takes the step looked ahead
 )
 
-// sgd emits SGD's update over n values, a multiple of 16, each product
+// sgd emits SGD's update over n values, a multiple of s.lanes, each product
 // rounded before it is added, as Go's loop rounds it, the form chosen by
-// flags (a branch per 16 values, always taken the same way):
+// flags (a branch per vector, always taken the same way):
 //
 //	plain:    w[i] -= lr*g[i]
 //	momentum: m[i] = mu*m[i] - lr*g[i]; w[i] += m[i]
 //	nesterov: m[i] as above; w[i] += mu*m[i] - lr*g[i]
-func sgd() {
-	name := "sgdAVX512"
+func (s simd) sgd() {
+	name := "sgd" + s.name
 	TEXT(name, NOSPLIT, "func(w, grad, m *float32, n int, lr, mu float32, flags int)")
 	w := Load(Param("w"), GP64())
 	g := Load(Param("grad"), GP64())
 	m := Load(Param("m"), GP64())
 	n := Load(Param("n"), GP64())
 	flags := Load(Param("flags"), GP64())
-	k := scalars("lr", "mu")
+	k := s.scalars("lr", "mu")
 	lr, mu := k[0], k[1]
-	t, u, wv := ZMM(), ZMM(), ZMM()
-	loop16(name, n, func(at func(Register) Mem) {
+	t, u, wv := s.vec(), s.vec(), s.vec()
+	s.step(name, n, func(at func(Register) Mem) {
 		VMULPS(at(g), lr, t) // lr*g
 		TESTQ(U32(sgdMomentum), flags)
 		JNZ(LabelRef(name + "_momentum"))
@@ -97,17 +100,17 @@ const (
 	rmspropCentered = 4 // ag averages the gradients
 )
 
-// rmsprop emits RMSprop's update over n values, a multiple of 16, each
+// rmsprop emits RMSprop's update over n values, a multiple of s.lanes, each
 // operation rounded as Go's loop rounds it (no fused multiply-add), the
-// form chosen by flags (a branch per 16 values, always taken the same way):
+// form chosen by flags (a branch per vector, always taken the same way):
 //
 //	a[i] = rho*a[i] + (c*g[i])*g[i]          (c = 1-rho)
 //	d := a[i]; centered: ag[i] = rho*ag[i] + c*g[i]; d -= ag[i]*ag[i]
 //	step := (lr*g[i]) / (sqrt(d) + eps)      (inside: / sqrt(d + eps))
 //	momentum: m[i] = mu*m[i] + step; step = m[i]
 //	w[i] -= step
-func rmsprop() {
-	name := "rmspropAVX512"
+func (s simd) rmsprop() {
+	name := "rmsprop" + s.name
 	TEXT(name, NOSPLIT, "func(w, grad, a, m, ag *float32, n int, rho, c, lr, eps, mu float32, flags int)")
 	w := Load(Param("w"), GP64())
 	g := Load(Param("grad"), GP64())
@@ -116,9 +119,9 @@ func rmsprop() {
 	ag := Load(Param("ag"), GP64())
 	n := Load(Param("n"), GP64())
 	flags := Load(Param("flags"), GP64())
-	k := scalars("rho", "c", "lr", "eps", "mu")
+	k := s.scalars("rho", "c", "lr", "eps", "mu")
 	rho, c, lr, eps, mu := k[0], k[1], k[2], k[3], k[4]
-	gv, av, t, d, u := ZMM(), ZMM(), ZMM(), ZMM(), ZMM()
+	gv, av, t, d, u := s.vec(), s.vec(), s.vec(), s.vec(), s.vec()
 	// unless emits body, run when flags has bit, and a jump past it.
 	unless := func(bit int, label string, body func()) {
 		TESTQ(U32(bit), flags)
@@ -126,7 +129,7 @@ func rmsprop() {
 		body()
 		Label(name + label)
 	}
-	loop16(name, n, func(at func(Register) Mem) {
+	s.step(name, n, func(at func(Register) Mem) {
 		VMOVUPS(at(g), gv)
 		VMULPS(at(a), rho, av) // rho*a
 		VMULPS(gv, c, t)       // c*g
@@ -162,24 +165,24 @@ func rmsprop() {
 	})
 }
 
-// adam emits Adam's update over n values, a multiple of 16, each operation
+// adam emits Adam's update over n values, a multiple of s.lanes, each operation
 // rounded as Go's loop rounds it:
 //
 //	m[i] += (g[i] - m[i]) * c1
 //	v[i] += (g[i]*g[i] - v[i]) * c2
 //	w[i] -= (alpha*m[i]) / (sqrt(v[i]) + eps)
-func adam() {
-	name := "adamAVX512"
+func (s simd) adam() {
+	name := "adam" + s.name
 	TEXT(name, NOSPLIT, "func(w, grad, m, v *float32, n int, alpha, c1, c2, eps float32)")
 	w := Load(Param("w"), GP64())
 	g := Load(Param("grad"), GP64())
 	m := Load(Param("m"), GP64())
 	v := Load(Param("v"), GP64())
 	n := Load(Param("n"), GP64())
-	k := scalars("alpha", "c1", "c2", "eps")
+	k := s.scalars("alpha", "c1", "c2", "eps")
 	alpha, c1, c2, eps := k[0], k[1], k[2], k[3]
-	gv, mv, vv, t := ZMM(), ZMM(), ZMM(), ZMM()
-	loop16(name, n, func(at func(Register) Mem) {
+	gv, mv, vv, t := s.vec(), s.vec(), s.vec(), s.vec()
+	s.step(name, n, func(at func(Register) Mem) {
 		VMOVUPS(at(g), gv)
 		VMOVUPS(at(m), mv)
 		VSUBPS(mv, gv, t) // g - m
@@ -200,25 +203,25 @@ func adam() {
 	})
 }
 
-// decay emits the decoupled weight decay over n values, a multiple of 16,
+// decay emits the decoupled weight decay over n values, a multiple of s.lanes,
 // the product rounded before the subtraction:
 //
 //	w[i] -= w[i]*f
-func decay() {
-	name := "decayAVX512"
+func (s simd) decay() {
+	name := "decay" + s.name
 	TEXT(name, NOSPLIT, "func(w *float32, n int, f float32)")
 	w := Load(Param("w"), GP64())
 	n := Load(Param("n"), GP64())
-	f := scalars("f")[0]
-	wv, t := ZMM(), ZMM()
-	loop16(name, n, func(at func(Register) Mem) {
+	f := s.scalars("f")[0]
+	wv, t := s.vec(), s.vec()
+	s.step(name, n, func(at func(Register) Mem) {
 		VMULPS(at(w), f, t) // w*f
 		subtractFrom(at(w), t, wv)
 	})
 }
 
-// subtractFrom emits w -= step for the 16 values at w, through scratch.
-func subtractFrom(w Mem, step, scratch VecVirtual) {
+// subtractFrom emits w -= step for the vector at w, through scratch.
+func subtractFrom(w Mem, step, scratch Register) {
 	VMOVUPS(w, scratch)
 	VSUBPS(step, scratch, scratch)
 	VMOVUPS(scratch, w)

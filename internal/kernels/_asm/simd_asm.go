@@ -34,6 +34,8 @@ var smoothValues = []uint32{
 	// log
 	f32(7.0376836292e-2), f32(-1.1514610310e-1), f32(1.1676998740e-1), f32(-1.2420140846e-1), f32(1.4249322787e-1),
 	f32(-1.6668057665e-1), f32(2.0000714765e-1), f32(-2.4999993993e-1), f32(3.3333331174e-1),
+	// the int32 1 (the ReLU's derivative)
+	1,
 }
 
 var smoothTable *Mem
@@ -72,6 +74,9 @@ var (
 	avx2   = simd{"AVX2", 8}
 )
 
+// bytes is the size of a vector.
+func (s simd) bytes() int { return 4 * s.lanes }
+
 func (s simd) vec() VecVirtual {
 	if s.lanes == 16 {
 		return ZMM()
@@ -91,6 +96,15 @@ func (s simd) and(a Op, b, d Register) {
 		VPANDD(a, b, d)
 	} else {
 		VPAND(a, b, d)
+	}
+}
+
+// andNot sets d = a &^ b.
+func (s simd) andNot(a Op, b, d Register) {
+	if s.lanes == 16 {
+		VPANDND(a, b, d)
+	} else {
+		VPANDN(a, b, d)
 	}
 }
 
