@@ -29,6 +29,12 @@ func gemmKernel12x32AVX512(k int, a *float32, rsA, csA int, b *float32, ldb int,
 //go:noescape
 func gemmKernel6x16AVX2(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
+// gemmKernel6x16PackedAVX2 is gemmKernel6x16AVX2 for A packed in slivers:
+// it assumes rsA = 1 and csA = 6.
+//
+//go:noescape
+func gemmKernel6x16PackedAVX2(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
 // gemmKernel12x32PackedAVX512 is gemmKernel12x32AVX512 for A packed in
 // slivers: it assumes rsA = 1 and csA = 12.
 //
@@ -202,6 +208,9 @@ func asmImpls(avx2, avx512 bool) []*gemmImpl {
 			tiles: asmTiles(16, false, []int{6, 4, 2}, []float64{1, 1.1, 1.6}, []asmTileFunc{convTile6x16AVX2, convTile4x16AVX2, convTile2x16AVX2}),
 			kernel: func(k int, a []float32, rsA, csA int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
 				gemmKernel6x16AVX2(k, &a[0], rsA, csA, &b[0], ldb, &c[0], ldc, alpha, beta)
+			},
+			packedKernel: func(k int, a []float32, rsA, csA int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+				gemmKernel6x16PackedAVX2(k, &a[0], rsA, csA, &b[0], ldb, &c[0], ldc, alpha, beta)
 			},
 			wino: winoAVX2,
 			thin: &gemmImpl{name: "avx2", mr: 1, nr: 64, mc: 1, kc: 256, nc: 2048,

@@ -30,6 +30,7 @@ func main() {
 	packedKernel("gemmKernel12x32PackedAVX512", 12, 2, 16, ZMM)
 	kernel("gemmKernel1x128AVX512", 1, 8, 16, ZMM)
 	kernel("gemmKernel6x16AVX2", 6, 2, 8, YMM)
+	packedKernel("gemmKernel6x16PackedAVX2", 6, 2, 8, YMM)
 	kernel("gemmKernel1x64AVX2", 1, 8, 8, YMM)
 	elementwise()
 	avx512.sigmoids()
