@@ -256,21 +256,24 @@ func (g *gemmPlan) packB(buf *gemmBuf, jc, nb, pc, kb int) {
 		}
 	}
 	buf.b = grow(buf.b, panels*kb*nr)
-	for q := first; q < panels; q++ {
-		dst := buf.b[q*kb*nr : (q+1)*kb*nr]
-		j0 := jc + q*nr
-		w := min(nr, jc+nb-j0)
-		if w < nr {
-			clear(dst)
-		}
-		if !g.transB {
-			for p := 0; p < kb; p++ {
-				src := g.b[(pc+p)*g.ldb+j0:]
-				copy(dst[p*nr:p*nr+w], src[:w])
+	if last := buf.b[(panels-1)*kb*nr : panels*kb*nr]; nb%nr != 0 {
+		clear(last)
+	}
+	if !g.transB {
+		// Row after row of B, each across the slivers: B is read in
+		// order. Sliver by sliver, the rows ldb apart defeated the
+		// prefetchers (packing took 7% of a 1024³ product, 3% so).
+		for p := range kb {
+			src := g.b[(pc+p)*g.ldb+jc : (pc+p)*g.ldb+jc+nb]
+			for q := first; q < panels; q++ {
+				copy(buf.b[q*kb*nr+p*nr:q*kb*nr+p*nr+nr], src[q*nr:min(q*nr+nr, nb)])
 			}
-			continue
 		}
-		transposeInto(dst, nr, g.b[j0*g.ldb+pc:], g.ldb, w, kb)
+		return
+	}
+	for q := first; q < panels; q++ {
+		j0 := jc + q*nr
+		transposeInto(buf.b[q*kb*nr:(q+1)*kb*nr], nr, g.b[j0*g.ldb+pc:], g.ldb, min(nr, jc+nb-j0), kb)
 	}
 }
 
