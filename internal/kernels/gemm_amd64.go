@@ -29,6 +29,46 @@ func gemmKernel12x32AVX512(k int, a *float32, rsA, csA int, b *float32, ldb int,
 //go:noescape
 func gemmKernel6x16AVX2(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
+// transpose4x8AVX copies 4 rows of src (lds floats apart) into dst
+// transposed (ld floats apart), 8 columns at a time for n steps:
+//
+//	for r < 4, p < 8n: dst[p*ld+r] = src[r*lds+p]
+//
+//go:noescape
+func transpose4x8AVX(dst *float32, ld int, src *float32, lds, n int)
+
+// transpose4Vec runs transposeInto's loop for 4 rows in AVX over the
+// first columns, a multiple of 8, and returns how many it did: 0 on the
+// generic path.
+func transpose4Vec(dst []float32, ld int, src []float32, lds, cols int) int {
+	n := cols / 8
+	if vecLanes == 0 || n == 0 {
+		return 0
+	}
+	_, _ = src[3*lds+8*n-1], dst[(8*n-1)*ld+3]
+	transpose4x8AVX(&dst[0], ld, &src[0], lds, n)
+	return 8 * n
+}
+
+// scatterRowAVX copies n slivers of nr floats (a multiple of 8), read in
+// order from src, to dst, each stride floats after the one before:
+//
+//	for q < n, j < nr: dst[q*stride+j] = src[q*nr+j]
+//
+//go:noescape
+func scatterRowAVX(dst *float32, stride int, src *float32, n, nr int)
+
+// scatterRowVec runs scatterRowAVX and returns n, or returns 0 on the
+// generic path.
+func scatterRowVec(dst []float32, stride int, src []float32, n, nr int) int {
+	if vecLanes == 0 || n <= 0 || nr%8 != 0 {
+		return 0
+	}
+	_, _ = src[n*nr-1], dst[(n-1)*stride+nr-1]
+	scatterRowAVX(&dst[0], stride, &src[0], n, nr)
+	return n
+}
+
 // gemmKernel6x16PackedAVX2 is gemmKernel6x16AVX2 for A packed in slivers:
 // it assumes rsA = 1 and csA = 6.
 //

@@ -1217,6 +1217,86 @@ gemmKernel6x16PackedAVX2_end:
 	VZEROUPPER
 	RET
 
+// func transpose4x8AVX(dst *float32, ld int, src *float32, lds int, n int)
+// Requires: AVX
+TEXT ·transpose4x8AVX(SB), NOSPLIT, $0-40
+	MOVQ  dst+0(FP), AX
+	MOVQ  ld+8(FP), CX
+	MOVQ  src+16(FP), DX
+	MOVQ  lds+24(FP), BX
+	MOVQ  n+32(FP), SI
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, BX
+	LEAQ  (CX)(CX*2), DI
+	LEAQ  (BX)(BX*2), R8
+	TESTQ SI, SI
+	JZ    transpose4x8AVX_done
+
+transpose4x8AVX_loop:
+	VMOVUPS (DX), Y0
+	VMOVUPS (DX)(BX*1), Y1
+	VMOVUPS (DX)(BX*2), Y2
+	VMOVUPS (DX)(R8*1), Y3
+
+	// a0 b0 a1 b1, a2 b2 a3 b3, c0 d0 c1 d1, c2 d2 c3 d3 (and columns 4-7 in the upper lanes)
+	VUNPCKLPS Y1, Y0, Y4
+	VUNPCKHPS Y1, Y0, Y5
+	VUNPCKLPS Y3, Y2, Y1
+	VUNPCKHPS Y3, Y2, Y3
+
+	// Column p of the four rows in lane p%4 of row[p%4], lower half for p < 4
+	VSHUFPS      $0x44, Y1, Y4, Y0
+	VSHUFPS      $0xee, Y1, Y4, Y1
+	VSHUFPS      $0x44, Y3, Y5, Y2
+	VSHUFPS      $0xee, Y3, Y5, Y3
+	LEAQ         (AX)(CX*4), R9
+	VMOVUPS      X0, (AX)
+	VMOVUPS      X1, (AX)(CX*1)
+	VMOVUPS      X2, (AX)(CX*2)
+	VMOVUPS      X3, (AX)(DI*1)
+	VEXTRACTF128 $0x01, Y0, (R9)
+	VEXTRACTF128 $0x01, Y1, (R9)(CX*1)
+	VEXTRACTF128 $0x01, Y2, (R9)(CX*2)
+	VEXTRACTF128 $0x01, Y3, (R9)(DI*1)
+	ADDQ         $0x20, DX
+	LEAQ         (R9)(CX*4), AX
+	DECQ         SI
+	JNZ          transpose4x8AVX_loop
+
+transpose4x8AVX_done:
+	VZEROUPPER
+	RET
+
+// func scatterRowAVX(dst *float32, stride int, src *float32, n int, nr int)
+// Requires: AVX
+TEXT ·scatterRowAVX(SB), NOSPLIT, $0-40
+	MOVQ  dst+0(FP), AX
+	MOVQ  stride+8(FP), CX
+	MOVQ  src+16(FP), DX
+	MOVQ  n+24(FP), BX
+	MOVQ  nr+32(FP), SI
+	SHLQ  $0x02, CX
+	TESTQ BX, BX
+	JZ    scatterRowAVX_done
+
+scatterRowAVX_sliver:
+	XORQ DI, DI
+
+scatterRowAVX_chunk:
+	VMOVUPS (DX)(DI*4), Y0
+	VMOVUPS Y0, (AX)(DI*4)
+	ADDQ    $0x08, DI
+	CMPQ    DI, SI
+	JL      scatterRowAVX_chunk
+	LEAQ    (DX)(SI*4), DX
+	ADDQ    CX, AX
+	DECQ    BX
+	JNZ     scatterRowAVX_sliver
+
+scatterRowAVX_done:
+	VZEROUPPER
+	RET
+
 // func gemmKernel1x64AVX2(k int, a *float32, rsA int, csA int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
 // Requires: AVX, FMA3
 TEXT ·gemmKernel1x64AVX2(SB), NOSPLIT, $0-72

@@ -265,7 +265,8 @@ func (g *gemmPlan) packB(buf *gemmBuf, jc, nb, pc, kb int) {
 		// prefetchers (packing took 7% of a 1024³ product, 3% so).
 		for p := range kb {
 			src := g.b[(pc+p)*g.ldb+jc : (pc+p)*g.ldb+jc+nb]
-			for q := first; q < panels; q++ {
+			q := first + scatterRowVec(buf.b[first*kb*nr+p*nr:], kb*nr, src[first*nr:], nb/nr-first, nr)
+			for ; q < panels; q++ {
 				copy(buf.b[q*kb*nr+p*nr:q*kb*nr+p*nr+nr], src[q*nr:min(q*nr+nr, nb)])
 			}
 		}
@@ -321,15 +322,31 @@ func packSliver(dst []float32, g *gemmPlan, i0, h, pc, kb, mr int) {
 //	for r < rows, p < cols: dst[p*ld+r] = src[r*lds+p]
 func transposeInto(dst []float32, ld int, src []float32, lds, rows, cols int) {
 	r := 0
-	for ; r+4 <= rows; r += 4 {
+	for ; r+4 <= rows || r < rows && rows > 4; r += 4 {
+		// The first columns by 4×8 blocks in vector registers, the
+		// rest one by one; the last rows, past a multiple of 4, as the
+		// last four (some written twice).
+		r = min(r, rows-4)
+		vec := transpose4Vec(dst[r:], ld, src[r*lds:], lds, cols)
+		s0 := src[r*lds+vec : r*lds+cols]
+		s1 := src[(r+1)*lds+vec : (r+1)*lds+cols]
+		s2 := src[(r+2)*lds+vec : (r+2)*lds+cols]
+		s3 := src[(r+3)*lds+vec : (r+3)*lds+cols]
+		s1, s2, s3 = s1[:len(s0)], s2[:len(s0)], s3[:len(s0)]
+		for i := range s0 {
+			p := vec + i
+			d := dst[p*ld+r : p*ld+r+4 : p*ld+r+4]
+			d[0], d[1], d[2], d[3] = s0[i], s1[i], s2[i], s3[i]
+		}
+	}
+	// Then two rows at a time (the avx2 path's slivers are 6 tall).
+	for ; r+2 <= rows; r += 2 {
 		s0 := src[r*lds : r*lds+cols]
 		s1 := src[(r+1)*lds : (r+1)*lds+cols]
-		s2 := src[(r+2)*lds : (r+2)*lds+cols]
-		s3 := src[(r+3)*lds : (r+3)*lds+cols]
-		s1, s2, s3 = s1[:len(s0)], s2[:len(s0)], s3[:len(s0)]
+		s1 = s1[:len(s0)]
 		for p := range s0 {
-			d := dst[p*ld+r : p*ld+r+4 : p*ld+r+4]
-			d[0], d[1], d[2], d[3] = s0[p], s1[p], s2[p], s3[p]
+			d := dst[p*ld+r : p*ld+r+2 : p*ld+r+2]
+			d[0], d[1] = s0[p], s1[p]
 		}
 	}
 	for ; r < rows; r++ {

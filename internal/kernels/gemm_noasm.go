@@ -5,8 +5,10 @@ package kernels
 // asmImpls returns no paths: this build has no assembly.
 func asmImpls(avx2, avx512 bool) []*gemmImpl { return nil }
 
-func reluGradSumVec(dz, dy, y, sum []float32) bool { return false }
-func reluGradVec(dz, dy, y []float32) int          { return 0 }
+func reluGradSumVec(dz, dy, y, sum []float32) bool                          { return false }
+func reluGradVec(dz, dy, y []float32) int                                   { return 0 }
+func transpose4Vec(dst []float32, ld int, src []float32, lds, cols int) int { return 0 }
+func scatterRowVec(dst []float32, stride int, src []float32, n, nr int) int { return 0 }
 func maxPool2x2Vec(y []float32, arg []int32, x []float32, g *ConvGeom, oy0, oy1 int) bool {
 	return false
 }

@@ -31,6 +31,8 @@ func main() {
 	kernel("gemmKernel1x128AVX512", 1, 8, 16, ZMM)
 	kernel("gemmKernel6x16AVX2", 6, 2, 8, YMM)
 	packedKernel("gemmKernel6x16PackedAVX2", 6, 2, 8, YMM)
+	transpose4x8()
+	scatterRows()
 	kernel("gemmKernel1x64AVX2", 1, 8, 8, YMM)
 	elementwise()
 	avx512.sigmoids()
@@ -298,6 +300,106 @@ func packedKernel(name string, mr, vecs, lanes int, newVec func() VecVirtual) {
 	JMP(LabelRef(single))
 	Label(done)
 	writeC(name, acc, bv)
+	VZEROUPPER()
+	RET()
+}
+
+// transpose4x8 emits the packing of A's slivers: 4 rows of src (lds bytes
+// apart) transposed into dst (ld bytes apart), 8 columns a step for n
+// steps, in AVX:
+//
+//	for r < 4, p < 8n: dst[p*ld+r] = src[r*lds+p]
+func transpose4x8() {
+	TEXT("transpose4x8AVX", NOSPLIT, "func(dst *float32, ld int, src *float32, lds, n int)")
+	dst := Load(Param("dst"), GP64())
+	ld := Load(Param("ld"), GP64())
+	src := Load(Param("src"), GP64())
+	lds := Load(Param("lds"), GP64())
+	n := Load(Param("n"), GP64())
+	SHLQ(U8(2), ld)
+	SHLQ(U8(2), lds)
+	ld3, lds3, dst4 := GP64(), GP64(), GP64()
+	LEAQ(Mem{Base: ld, Index: ld, Scale: 2}, ld3)
+	LEAQ(Mem{Base: lds, Index: lds, Scale: 2}, lds3)
+	row := make([]VecVirtual, 4)
+	for i := range row {
+		row[i] = YMM()
+	}
+	lo, hi := [2]VecVirtual{YMM(), YMM()}, [2]VecVirtual{YMM(), YMM()}
+	loop, done := "transpose4x8AVX_loop", "transpose4x8AVX_done"
+	TESTQ(n, n)
+	JZ(LabelRef(done))
+	Label(loop)
+	VMOVUPS(Mem{Base: src}, row[0])
+	VMOVUPS(Mem{Base: src, Index: lds, Scale: 1}, row[1])
+	VMOVUPS(Mem{Base: src, Index: lds, Scale: 2}, row[2])
+	VMOVUPS(Mem{Base: src, Index: lds3, Scale: 1}, row[3])
+	Comment("a0 b0 a1 b1, a2 b2 a3 b3, c0 d0 c1 d1, c2 d2 c3 d3 (and columns 4-7 in the upper lanes)")
+	VUNPCKLPS(row[1], row[0], lo[0])
+	VUNPCKHPS(row[1], row[0], hi[0])
+	VUNPCKLPS(row[3], row[2], lo[1])
+	VUNPCKHPS(row[3], row[2], hi[1])
+	Comment("Column p of the four rows in lane p%4 of row[p%4], lower half for p < 4")
+	VSHUFPS(U8(0x44), lo[1], lo[0], row[0])
+	VSHUFPS(U8(0xee), lo[1], lo[0], row[1])
+	VSHUFPS(U8(0x44), hi[1], hi[0], row[2])
+	VSHUFPS(U8(0xee), hi[1], hi[0], row[3])
+	LEAQ(Mem{Base: dst, Index: ld, Scale: 4}, dst4)
+	at := func(base Register, i int) Mem {
+		switch i {
+		case 0:
+			return Mem{Base: base}
+		case 1, 2:
+			return Mem{Base: base, Index: ld, Scale: uint8(i)}
+		}
+		return Mem{Base: base, Index: ld3, Scale: 1}
+	}
+	for i := range row {
+		VMOVUPS(row[i].AsX(), at(dst, i))
+	}
+	for i := range row {
+		VEXTRACTF128(U8(1), row[i], at(dst4, i))
+	}
+	ADDQ(U8(32), src)
+	LEAQ(Mem{Base: dst4, Index: ld, Scale: 4}, dst)
+	DECQ(n)
+	JNZ(LabelRef(loop))
+	Label(done)
+	VZEROUPPER()
+	RET()
+}
+
+// scatterRows emits the packing of B's slivers: one row of B, n slivers
+// of nr floats (a multiple of 8) read in order from src, each written to
+// dst, stride bytes after the one before:
+//
+//	for q < n, j < nr: dst[q*stride/4+j] = src[q*nr+j]
+func scatterRows() {
+	TEXT("scatterRowAVX", NOSPLIT, "func(dst *float32, stride int, src *float32, n, nr int)")
+	dst := Load(Param("dst"), GP64())
+	stride := Load(Param("stride"), GP64())
+	src := Load(Param("src"), GP64())
+	n := Load(Param("n"), GP64())
+	nr := Load(Param("nr"), GP64())
+	SHLQ(U8(2), stride)
+	v := YMM()
+	sliver, chunk, done := "scatterRowAVX_sliver", "scatterRowAVX_chunk", "scatterRowAVX_done"
+	TESTQ(n, n)
+	JZ(LabelRef(done))
+	Label(sliver)
+	j := GP64()
+	XORQ(j, j)
+	Label(chunk)
+	VMOVUPS(Mem{Base: src, Index: j, Scale: 4}, v)
+	VMOVUPS(v, Mem{Base: dst, Index: j, Scale: 4})
+	ADDQ(U8(8), j)
+	CMPQ(j, nr)
+	JL(LabelRef(chunk))
+	LEAQ(Mem{Base: src, Index: nr, Scale: 4}, src)
+	ADDQ(stride, dst)
+	DECQ(n)
+	JNZ(LabelRef(sliver))
+	Label(done)
 	VZEROUPPER()
 	RET()
 }
