@@ -128,10 +128,16 @@ func TestWinogradConv(t *testing.T) {
 	defer func(v int) { parallelConvFlops = v }(parallelConvFlops)
 	defer func(v float64) { convTolerance = v }(convTolerance)
 	convTolerance = winoTolerance
+	defer func(v int) { winoBlockBytes = v }(winoBlockBytes)
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, impl := range winoImpls() {
-		for _, wc := range winoGeoms() {
-			testWinogradConv(t, impl, wc.g, wc.f, rng)
+	// Blocks of the size the cache gives, and of the fewest rows: many
+	// blocks, the last one short, whatever the cache.
+	for _, block := range []int{winoBlockBytes, 1} {
+		winoBlockBytes = block
+		for _, impl := range winoImpls() {
+			for _, wc := range winoGeoms() {
+				testWinogradConv(t, impl, wc.g, wc.f, rng)
+			}
 		}
 	}
 }
@@ -405,5 +411,17 @@ func BenchmarkWinogradTransforms(b *testing.B) {
 			}
 			b.ReportMetric(float64(tiles*b.N)/b.Elapsed().Seconds(), "windows/s")
 		})
+	}
+}
+
+// TestWinogradBlockBytes: a block takes 5/8 of the L2 cache, at most
+// 640 KiB, and 640 KiB when the cache is not known.
+func TestWinogradBlockBytes(t *testing.T) {
+	for _, tc := range []struct{ l2, want int }{
+		{1 << 20, 640 << 10}, {512 << 10, 320 << 10}, {2 << 20, 640 << 10}, {1280 << 10, 640 << 10}, {256 << 10, 160 << 10}, {0, 640 << 10}, {-1, 640 << 10},
+	} {
+		if got := winoBlockFor(tc.l2); got != tc.want {
+			t.Errorf("winoBlockFor(%d) = %d, want %d", tc.l2, got, tc.want)
+		}
 	}
 }
