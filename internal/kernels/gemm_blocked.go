@@ -339,7 +339,7 @@ func transposeInto(dst []float32, ld int, src []float32, lds, rows, cols int) {
 			d[0], d[1], d[2], d[3] = s0[i], s1[i], s2[i], s3[i]
 		}
 	}
-	// Then two rows at a time (the avx2 path's slivers are 6 tall).
+	// Fewer than 4 rows: two at a time, then one.
 	for ; r+2 <= rows; r += 2 {
 		s0 := src[r*lds : r*lds+cols]
 		s1 := src[(r+1)*lds : (r+1)*lds+cols]
