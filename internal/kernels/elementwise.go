@@ -18,7 +18,7 @@ func AddBias(z, b []float32) { AddRows(z, z, b) }
 //	for r, j: y[r*len(b)+j] = z[r*len(b)+j] + b[j]
 func AddRows(y, z, b []float32) {
 	f := len(b)
-	if f == 0 || biasRowsVec(addBiasAVX512, y, z, b) {
+	if f == 0 || biasRowsVec(addBiasAVX512, addBiasAVX2, y, z, b) {
 		return
 	}
 	for r := 0; r+f <= len(z); r += f {
@@ -36,7 +36,7 @@ func AddRows(y, z, b []float32) {
 //	for r, j: y[r*len(b)+j] = z[r*len(b)+j] · b[j]
 func MulRows(y, z, b []float32) {
 	f := len(b)
-	if f == 0 || biasRowsVec(mulRowsAVX512, y, z, b) {
+	if f == 0 || biasRowsVec(mulRowsAVX512, mulRowsAVX2, y, z, b) {
 		return
 	}
 	for r := 0; r+f <= len(z); r += f {
@@ -60,7 +60,7 @@ func BiasReLU(y, z, b []float32) {
 		return
 	}
 	f := len(b)
-	if biasRowsVec(biasReLUAVX512, y, z, b) {
+	if biasRowsVec(biasReLUAVX512, biasReLUAVX2, y, z, b) {
 		return
 	}
 	for r := 0; r+f <= len(z); r += f {
@@ -148,12 +148,9 @@ func AddColumnSums(sum, m []float32) {
 //	for i: y[i] = min(max(z[i], 0), hi)
 func Clamp(y, z []float32, hi float32) {
 	y = y[:len(z)]
-	vec := 0
-	if vecLanes == 16 {
-		vec = len(z) / 16 * 16
-		if vec > 0 {
-			clampAVX512(&y[0], &z[0], vec, hi)
-		}
+	vec := vectorPart(len(z))
+	if vec > 0 {
+		pickLoop(clampAVX512, clampAVX2)(&y[0], &z[0], vec, hi)
 	}
 	for i, v := range z[vec:] {
 		y[vec+i] = min(max(v, 0), hi)

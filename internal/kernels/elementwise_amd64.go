@@ -223,27 +223,52 @@ func biasReLUAVX512(y, z, b *float32, rows, f, chunks, tail int)
 //go:noescape
 func mulRowsAVX512(y, z, b *float32, rows, f, chunks, tail int)
 
-// biasRowsVec runs fn (addBiasAVX512, biasReLUAVX512 or mulRowsAVX512) on
-// the whole rows of z and reports true, or reports false if it cannot.
-func biasRowsVec(fn func(y, z, b *float32, rows, f, chunks, tail int), y, z, b []float32) bool {
+// addBiasAVX2, biasReLUAVX2 and mulRowsAVX2 are their AVX2 loops, for f a
+// multiple of 8, in chunks of 8 (tail unread).
+//
+//go:noescape
+func addBiasAVX2(y, z, b *float32, rows, f, chunks, tail int)
+
+//go:noescape
+func biasReLUAVX2(y, z, b *float32, rows, f, chunks, tail int)
+
+//go:noescape
+func mulRowsAVX2(y, z, b *float32, rows, f, chunks, tail int)
+
+// biasRowsVec runs fn512 (addBiasAVX512, biasReLUAVX512 or mulRowsAVX512)
+// or its AVX2 loop fn2 on the whole rows of z and reports true, or reports
+// false if it cannot (no vector loops, or in AVX2 rows not a multiple of 8
+// values).
+func biasRowsVec(fn512, fn2 func(y, z, b *float32, rows, f, chunks, tail int), y, z, b []float32) bool {
 	f := len(b)
 	rows := len(z) / f
-	if vecLanes != 16 || rows == 0 {
+	if rows == 0 {
 		return false
 	}
-	_ = y[rows*f-1]
-	tail := 1<<(f%16) - 1
-	if f%16 == 0 {
-		tail = 0xffff
+	switch {
+	case vecLanes == 16:
+		_ = y[rows*f-1]
+		tail := 1<<(f%16) - 1
+		if f%16 == 0 {
+			tail = 0xffff
+		}
+		fn512(&y[0], &z[0], &b[0], rows, f, (f+15)/16, tail)
+	case vecLanes == 8 && f%8 == 0:
+		_ = y[rows*f-1]
+		fn2(&y[0], &z[0], &b[0], rows, f, f/8, 0)
+	default:
+		return false
 	}
-	fn(&y[0], &z[0], &b[0], rows, f, (f+15)/16, tail)
 	return true
 }
 
-// clampAVX512 runs Clamp on n values, a multiple of 16.
+// clampAVX512 and clampAVX2 run Clamp on n values, a multiple of 16 (8).
 //
 //go:noescape
 func clampAVX512(y, z *float32, n int, hi float32)
+
+//go:noescape
+func clampAVX2(y, z *float32, n int, hi float32)
 
 // depthwiseFilter1AVX512 to depthwiseFilter4AVX512 run
 // DepthwiseFilterCells on 16·nv channels (nv = 1..4).

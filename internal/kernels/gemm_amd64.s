@@ -3092,8 +3092,8 @@ TEXT ·clampAVX512(SB), NOSPLIT, $0-28
 	MOVQ         z+8(FP), CX
 	MOVQ         n+16(FP), DX
 	MOVSS        hi+24(FP), X0
-	VBROADCASTSS X0, Z0
 	VPXORD       Z1, Z1, Z1
+	VBROADCASTSS X0, Z0
 
 clampAVX512_wide:
 	CMPQ    DX, $0x00000040
@@ -3132,6 +3132,56 @@ clampAVX512_one:
 	JMP     clampAVX512_one
 
 clampAVX512_done:
+	VZEROUPPER
+	RET
+
+// func clampAVX2(y *float32, z *float32, n int, hi float32)
+// Requires: AVX, AVX2, SSE
+TEXT ·clampAVX2(SB), NOSPLIT, $0-28
+	MOVQ         y+0(FP), AX
+	MOVQ         z+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVSS        hi+24(FP), X0
+	VPXOR        Y1, Y1, Y1
+	VBROADCASTSS X0, Y0
+
+clampAVX2_wide:
+	CMPQ    DX, $0x00000020
+	JL      clampAVX2_one
+	VMAXPS  (CX), Y1, Y2
+	VADDPS  Y1, Y2, Y2
+	VMINPS  Y2, Y0, Y2
+	VMOVUPS Y2, (AX)
+	VMAXPS  32(CX), Y1, Y2
+	VADDPS  Y1, Y2, Y2
+	VMINPS  Y2, Y0, Y2
+	VMOVUPS Y2, 32(AX)
+	VMAXPS  64(CX), Y1, Y2
+	VADDPS  Y1, Y2, Y2
+	VMINPS  Y2, Y0, Y2
+	VMOVUPS Y2, 64(AX)
+	VMAXPS  96(CX), Y1, Y2
+	VADDPS  Y1, Y2, Y2
+	VMINPS  Y2, Y0, Y2
+	VMOVUPS Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	SUBQ    $0x00000020, DX
+	JMP     clampAVX2_wide
+
+clampAVX2_one:
+	TESTQ   DX, DX
+	JZ      clampAVX2_done
+	VMAXPS  (CX), Y1, Y2
+	VADDPS  Y1, Y2, Y2
+	VMINPS  Y2, Y0, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	SUBQ    $0x00000008, DX
+	JMP     clampAVX2_one
+
+clampAVX2_done:
 	VZEROUPPER
 	RET
 
@@ -3248,6 +3298,98 @@ mulRowsAVX512_masked:
 	ADDQ      SI, CX
 	DECQ      BX
 	JNZ       mulRowsAVX512_row
+	VZEROUPPER
+	RET
+
+// func addBiasAVX2(y *float32, z *float32, b *float32, rows int, f int, chunks int, tail int)
+// Requires: AVX, AVX2
+TEXT ·addBiasAVX2(SB), NOSPLIT, $0-56
+	MOVQ  y+0(FP), AX
+	MOVQ  z+8(FP), CX
+	MOVQ  b+16(FP), DX
+	MOVQ  rows+24(FP), BX
+	MOVQ  f+32(FP), SI
+	MOVQ  chunks+40(FP), DI
+	SHLQ  $0x02, SI
+	VPXOR Y0, Y0, Y0
+
+addBiasAVX2_row:
+	MOVQ DI, R8
+	XORQ R9, R9
+
+addBiasAVX2_chunk:
+	VMOVUPS (CX)(R9*4), Y0
+	VADDPS  (DX)(R9*4), Y0, Y0
+	VMOVUPS Y0, (AX)(R9*4)
+	ADDQ    $0x08, R9
+	DECQ    R8
+	JNZ     addBiasAVX2_chunk
+	ADDQ    SI, AX
+	ADDQ    SI, CX
+	DECQ    BX
+	JNZ     addBiasAVX2_row
+	VZEROUPPER
+	RET
+
+// func biasReLUAVX2(y *float32, z *float32, b *float32, rows int, f int, chunks int, tail int)
+// Requires: AVX, AVX2
+TEXT ·biasReLUAVX2(SB), NOSPLIT, $0-56
+	MOVQ  y+0(FP), AX
+	MOVQ  z+8(FP), CX
+	MOVQ  b+16(FP), DX
+	MOVQ  rows+24(FP), BX
+	MOVQ  f+32(FP), SI
+	MOVQ  chunks+40(FP), DI
+	SHLQ  $0x02, SI
+	VPXOR Y0, Y0, Y0
+
+biasReLUAVX2_row:
+	MOVQ DI, R8
+	XORQ R9, R9
+
+biasReLUAVX2_chunk:
+	VMOVUPS (CX)(R9*4), Y1
+	VADDPS  (DX)(R9*4), Y1, Y1
+	VMAXPS  Y1, Y0, Y1
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, (AX)(R9*4)
+	ADDQ    $0x08, R9
+	DECQ    R8
+	JNZ     biasReLUAVX2_chunk
+	ADDQ    SI, AX
+	ADDQ    SI, CX
+	DECQ    BX
+	JNZ     biasReLUAVX2_row
+	VZEROUPPER
+	RET
+
+// func mulRowsAVX2(y *float32, z *float32, b *float32, rows int, f int, chunks int, tail int)
+// Requires: AVX, AVX2
+TEXT ·mulRowsAVX2(SB), NOSPLIT, $0-56
+	MOVQ  y+0(FP), AX
+	MOVQ  z+8(FP), CX
+	MOVQ  b+16(FP), DX
+	MOVQ  rows+24(FP), BX
+	MOVQ  f+32(FP), SI
+	MOVQ  chunks+40(FP), DI
+	SHLQ  $0x02, SI
+	VPXOR Y0, Y0, Y0
+
+mulRowsAVX2_row:
+	MOVQ DI, R8
+	XORQ R9, R9
+
+mulRowsAVX2_chunk:
+	VMOVUPS (CX)(R9*4), Y0
+	VMULPS  (DX)(R9*4), Y0, Y0
+	VMOVUPS Y0, (AX)(R9*4)
+	ADDQ    $0x08, R9
+	DECQ    R8
+	JNZ     mulRowsAVX2_chunk
+	ADDQ    SI, AX
+	ADDQ    SI, CX
+	DECQ    BX
+	JNZ     mulRowsAVX2_row
 	VZEROUPPER
 	RET
 

@@ -40,14 +40,14 @@ func depthwiseTailAVX512(y, b, x, w *float32, cells, c, sx, tx, kh, kw, ld, ldw,
 }
 
 func clampAVX512(y, z *float32, n int, hi float32) { panic("kernels: no AVX-512") }
+func clampAVX2(y, z *float32, n int, hi float32)   { panic("kernels: no AVX2") }
 
-func biasRowsVec(fn func(y, z, b *float32, rows, f, chunks, tail int), y, z, b []float32) bool {
+func biasRowsVec(fn512, fn2 func(y, z, b *float32, rows, f, chunks, tail int), y, z, b []float32) bool {
 	return false
 }
 
-// addBiasAVX512, biasReLUAVX512 and mulRowsAVX512 are never called
-// without AVX-512.
-var addBiasAVX512, biasReLUAVX512, mulRowsAVX512 func(y, z, b *float32, rows, f, chunks, tail int)
+// The bias loops are never called without the assembly.
+var addBiasAVX512, biasReLUAVX512, mulRowsAVX512, addBiasAVX2, biasReLUAVX2, mulRowsAVX2 func(y, z, b *float32, rows, f, chunks, tail int)
 
 // depthwiseFilterAVX512 is never called without AVX-512.
 var depthwiseFilterAVX512 [4]func(dw, x, dz *float32, cells, c, sx, tx, kh, kw, ld, ldw int)

@@ -266,10 +266,14 @@ func elementwise() {
 		s.maxPool2x2Grad()
 	}
 	maxPoolCell()
-	clamp()
+	avx512.clampLoop()
+	avx2.clampLoop()
 	biasRows("addBiasAVX512", "add")
 	biasRows("biasReLUAVX512", "relu")
 	biasRows("mulRowsAVX512", "mul")
+	biasRowsAVX2("addBiasAVX2", "add")
+	biasRowsAVX2("biasReLUAVX2", "relu")
+	biasRowsAVX2("mulRowsAVX2", "mul")
 }
 
 // maxPoolCell emits one output cell of a max pool over c channels, in
@@ -336,46 +340,46 @@ func maxPoolCell() {
 	RET()
 }
 
-// clamp emits y = min(max(z, 0), hi) over n values, a multiple of 16, 64 at
-// a time while it can. NaN stays NaN and -0 becomes +0, as Go's max(z, 0)
-// gives: max(0, z) keeps z when either is NaN and takes z = -0 as it is,
-// adding +0 turns -0 into +0; min(hi, z) keeps z when either is NaN.
-func clamp() {
-	name := "clampAVX512"
+// clampLoop emits y = min(max(z, 0), hi) over n values, a multiple of s.lanes,
+// four vectors at a time while it can. NaN stays NaN and -0 becomes +0, as
+// Go's max(z, 0) gives: max(0, z) keeps z when either is NaN and takes z =
+// -0 as it is, adding +0 turns -0 into +0; min(hi, z) keeps z when either
+// is NaN.
+func (s simd) clampLoop() {
+	name := "clamp" + s.name
 	TEXT(name, NOSPLIT, "func(y, z *float32, n int, hi float32)")
 	y := Load(Param("y"), GP64())
 	z := Load(Param("z"), GP64())
 	n := Load(Param("n"), GP64())
 	h := Load(Param("hi"), XMM())
-	hv, zero := ZMM(), ZMM()
+	hv, zero := s.vec(), s.zero()
 	VBROADCASTSS(h, hv)
-	VPXORD(zero, zero, zero)
 	t := make([]VecVirtual, 4)
 	for v := range t {
-		t[v] = ZMM()
+		t[v] = s.vec()
 	}
 	body := func(nv int) {
 		for v := range nv {
-			VMAXPS(Mem{Base: z, Disp: 64 * v}, zero, t[v])
+			VMAXPS(Mem{Base: z, Disp: s.bytes() * v}, zero, t[v])
 			VADDPS(zero, t[v], t[v])
 			VMINPS(t[v], hv, t[v])
-			VMOVUPS(t[v], Mem{Base: y, Disp: 64 * v})
+			VMOVUPS(t[v], Mem{Base: y, Disp: s.bytes() * v})
 		}
-		ADDQ(U32(64*nv), y)
-		ADDQ(U32(64*nv), z)
+		ADDQ(U32(s.bytes()*nv), y)
+		ADDQ(U32(s.bytes()*nv), z)
 	}
 	wide, one, done := name+"_wide", name+"_one", name+"_done"
 	Label(wide)
-	CMPQ(n, U32(64))
+	CMPQ(n, U32(4*s.lanes))
 	JL(LabelRef(one))
 	body(4)
-	SUBQ(U32(64), n)
+	SUBQ(U32(4*s.lanes), n)
 	JMP(LabelRef(wide))
 	Label(one)
 	TESTQ(n, n)
 	JZ(LabelRef(done))
 	body(1)
-	SUBQ(U32(16), n)
+	SUBQ(U32(s.lanes), n)
 	JMP(LabelRef(one))
 	Label(done)
 	VZEROUPPER()
@@ -427,6 +431,46 @@ func biasRows(name, op string) {
 	}
 	VMOVUPS(t, k, Mem{Base: y, Index: j, Scale: 4})
 	ADDQ(U8(16), j)
+	DECQ(c)
+	JNZ(LabelRef(chunk))
+	ADDQ(f, y)
+	ADDQ(f, z)
+	DECQ(rows)
+	JNZ(LabelRef(row))
+	VZEROUPPER()
+	RET()
+}
+
+// biasRowsAVX2 emits biasRows's loop in AVX2 for f a multiple of 8, in
+// chunks of 8 (tail unread).
+func biasRowsAVX2(name, op string) {
+	TEXT(name, NOSPLIT, "func(y, z, b *float32, rows, f, chunks, tail int)")
+	y := Load(Param("y"), GP64())
+	z := Load(Param("z"), GP64())
+	b := Load(Param("b"), GP64())
+	rows := Load(Param("rows"), GP64())
+	f := Load(Param("f"), GP64())
+	chunks := Load(Param("chunks"), GP64())
+	SHLQ(U8(2), f)
+	zero, t := avx2.zero(), YMM()
+	c, j := GP64(), GP64()
+	row, chunk := name+"_row", name+"_chunk"
+	Label(row)
+	MOVQ(chunks, c)
+	XORQ(j, j)
+	Label(chunk)
+	VMOVUPS(Mem{Base: z, Index: j, Scale: 4}, t)
+	if op == "mul" {
+		VMULPS(Mem{Base: b, Index: j, Scale: 4}, t, t)
+	} else {
+		VADDPS(Mem{Base: b, Index: j, Scale: 4}, t, t)
+	}
+	if op == "relu" {
+		VMAXPS(t, zero, t)
+		VADDPS(zero, t, t)
+	}
+	VMOVUPS(t, Mem{Base: y, Index: j, Scale: 4})
+	ADDQ(U8(8), j)
 	DECQ(c)
 	JNZ(LabelRef(chunk))
 	ADDQ(f, y)
