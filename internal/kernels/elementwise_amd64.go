@@ -127,17 +127,28 @@ func maxPool2x2GradAVX2(dx, dy *float32, arg *int32, ow, c, rowLen, p0 int)
 //go:noescape
 func maxPoolCellAVX512(y *float32, arg *int32, x *float32, off *int32, n, chunks, tail int)
 
+// maxPoolCellAVX2 is maxPoolCellAVX512 for c a multiple of 8, in chunks
+// of 8 (tail unread).
+//
+//go:noescape
+func maxPoolCellAVX2(y *float32, arg *int32, x *float32, off *int32, n, chunks, tail int)
+
 // maxPoolCellVec sets best and am, one output cell of a max pool, from the
-// window cells at the indices off of x in AVX-512 and reports true, or
-// reports false if it cannot.
+// window cells at the indices off of x in vector loops and reports true,
+// or reports false if it cannot (none, or in AVX2 channels not a multiple
+// of 8).
 func maxPoolCellVec(best []float32, am []int32, x []float32, off []int32) bool {
 	c := len(best)
-	if vecLanes != 16 || len(off) == 0 || c == 0 {
+	if vecLanes == 0 || vecLanes == 8 && c%8 != 0 || len(off) == 0 || c == 0 {
 		return false
 	}
 	_ = am[c-1]
 	for _, q := range off {
 		_ = x[int(q)+c-1]
+	}
+	if vecLanes == 8 {
+		maxPoolCellAVX2(&best[0], &am[0], &x[0], &off[0], len(off), c/8, 0)
+		return true
 	}
 	tail := 1<<(c%16) - 1
 	if c%16 == 0 {

@@ -3085,6 +3085,56 @@ maxPoolCellAVX512_stored:
 	VZEROUPPER
 	RET
 
+// func maxPoolCellAVX2(y *float32, arg *int32, x *float32, off *int32, n int, chunks int, tail int)
+// Requires: AVX, AVX2
+TEXT ·maxPoolCellAVX2(SB), NOSPLIT, $0-56
+	MOVQ    y+0(FP), AX
+	MOVQ    arg+8(FP), CX
+	MOVQ    x+16(FP), DX
+	MOVQ    off+24(FP), BX
+	MOVQ    n+32(FP), SI
+	MOVQ    chunks+40(FP), DI
+	VMOVDQU poolIota<>+0(SB), Y0
+	XORQ    R8, R8
+
+maxPoolCellAVX2_chunk:
+	// The window's first cell.
+	MOVLQSX      (BX), R10
+	ADDQ         R8, R10
+	VMOVUPS      (DX)(R10*4), Y1
+	VMOVD        R10, X2
+	VPBROADCASTD X2, Y2
+	VPADDD       Y0, Y2, Y2
+	VMOVUPS      Y2, Y3
+	MOVQ         $0x0000000000000001, R9
+	CMPQ         R9, SI
+	JGE          maxPoolCellAVX2_stored
+
+maxPoolCellAVX2_cell:
+	MOVLQSX (BX)(R9*4), R10
+	ADDQ    R8, R10
+	VMOVUPS (DX)(R10*4), Y2
+
+	// t > best (ordered: a NaN never wins)
+	VCMPPS       $0x1e, Y1, Y2, Y4
+	VBLENDVPS    Y4, Y2, Y1, Y1
+	VMOVD        R10, X2
+	VPBROADCASTD X2, Y2
+	VPADDD       Y0, Y2, Y2
+	VBLENDVPS    Y4, Y2, Y3, Y3
+	INCQ         R9
+	CMPQ         R9, SI
+	JL           maxPoolCellAVX2_cell
+
+maxPoolCellAVX2_stored:
+	VMOVUPS Y1, (AX)(R8*4)
+	VMOVUPS Y3, (CX)(R8*4)
+	ADDQ    $0x08, R8
+	DECQ    DI
+	JNZ     maxPoolCellAVX2_chunk
+	VZEROUPPER
+	RET
+
 // func clampAVX512(y *float32, z *float32, n int, hi float32)
 // Requires: AVX, AVX512F, SSE
 TEXT ·clampAVX512(SB), NOSPLIT, $0-28

@@ -266,6 +266,7 @@ func elementwise() {
 		s.maxPool2x2Grad()
 	}
 	maxPoolCell()
+	maxPoolCellAVX2()
 	avx512.clampLoop()
 	avx2.clampLoop()
 	biasRows("addBiasAVX512", "add")
@@ -334,6 +335,59 @@ func maxPoolCell() {
 	VMOVUPS(best, k, Mem{Base: y, Index: j, Scale: 4})
 	VMOVDQU32(bi, k, Mem{Base: arg, Index: j, Scale: 4})
 	ADDQ(U8(16), j)
+	DECQ(chunks)
+	JNZ(LabelRef(chunk))
+	VZEROUPPER()
+	RET()
+}
+
+// maxPoolCellAVX2 emits maxPoolCell in AVX2 for c a multiple of 8, in
+// chunks of 8 (tail unread).
+func maxPoolCellAVX2() {
+	const name = "maxPoolCellAVX2"
+	TEXT(name, NOSPLIT, "func(y *float32, arg *int32, x *float32, off *int32, n, chunks, tail int)")
+	y := Load(Param("y"), GP64())
+	arg := Load(Param("arg"), GP64())
+	x := Load(Param("x"), GP64())
+	off := Load(Param("off"), GP64())
+	n := Load(Param("n"), GP64())
+	chunks := Load(Param("chunks"), GP64())
+	iota := YMM()
+	VMOVDQU(iotaData(), iota)
+	j, i, q := GP64(), GP64(), GP64()
+	XORQ(j, j)
+	best, t, bi := YMM(), YMM(), YMM()
+	// indices returns q + (0, 1, ..., 7).
+	indices := func() Register {
+		v := avx2.broadcast(q)
+		VPADDD(iota, v, v)
+		return v
+	}
+	chunk, cell, stored := name+"_chunk", name+"_cell", name+"_stored"
+	Label(chunk)
+	Comment("The window's first cell.")
+	MOVLQSX(Mem{Base: off}, q)
+	ADDQ(j, q)
+	VMOVUPS(Mem{Base: x, Index: q, Scale: 4}, best)
+	VMOVUPS(indices(), bi)
+	MOVQ(U64(1), i)
+	CMPQ(i, n)
+	JGE(LabelRef(stored))
+	Label(cell)
+	MOVLQSX(Mem{Base: off, Index: i, Scale: 4}, q)
+	ADDQ(j, q)
+	VMOVUPS(Mem{Base: x, Index: q, Scale: 4}, t)
+	Comment("t > best (ordered: a NaN never wins)")
+	m := avx2.compare(cmpGT, t, best)
+	avx2.choose(m, t, best)
+	avx2.choose(m, indices(), bi)
+	INCQ(i)
+	CMPQ(i, n)
+	JL(LabelRef(cell))
+	Label(stored)
+	VMOVUPS(best, Mem{Base: y, Index: j, Scale: 4})
+	VMOVUPS(bi, Mem{Base: arg, Index: j, Scale: 4})
+	ADDQ(U8(8), j)
 	DECQ(chunks)
 	JNZ(LabelRef(chunk))
 	VZEROUPPER()
