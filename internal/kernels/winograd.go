@@ -71,8 +71,16 @@ const (
 
 // winoBlockBytes bounds a block's transformed windows and the products of
 // a sliver (36 × tiles × (C + sw) floats), so that they stay in the L2
-// cache (see winoBlockFor).
-var winoBlockBytes = winoBlockFor(cpuid.CPU.Cache.L2)
+// cache (see winoBlockFor). The blocks of the forward pass and the input
+// gradient do not change any sum: each output's is over the channels.
+//
+// winoGradBlockBytes bounds the kernel gradient's blocks (windows and
+// gradient tiles), whose products sum over a block's tiles: it is fixed,
+// so that the gradient's bits do not depend on the cache.
+var (
+	winoBlockBytes     = winoBlockFor(cpuid.CPU.Cache.L2)
+	winoGradBlockBytes = 640 << 10
+)
 
 // winoBlockFor returns the bound of a block for an L2 cache of l2 bytes (0
 // or less: unknown): 5/8 of it, at most 640 KiB. On Zen 4's 1 MiB a

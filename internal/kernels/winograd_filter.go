@@ -51,7 +51,7 @@ func newWinoGrad(p *winoPlan) *winoGrad {
 	}
 	// Blocks are cut evenly from a group's rows: each has at least half
 	// the most, hence at least p.least.
-	gr.rows = max(2*p.least, winoBlockBytes/(4*winoCells*p.tw*(g.C+p.f)))
+	gr.rows = max(2*p.least, winoGradBlockBytes/(4*winoCells*p.tw*(g.C+p.f)))
 	gr.gemm = make([]*directPlan, gr.rows+1)
 	for k := p.least; k <= gr.rows; k++ {
 		cells := k * p.tw

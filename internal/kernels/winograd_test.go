@@ -128,12 +128,12 @@ func TestWinogradConv(t *testing.T) {
 	defer func(v int) { parallelConvFlops = v }(parallelConvFlops)
 	defer func(v float64) { convTolerance = v }(convTolerance)
 	convTolerance = winoTolerance
-	defer func(v int) { winoBlockBytes = v }(winoBlockBytes)
+	defer func(v, w int) { winoBlockBytes, winoGradBlockBytes = v, w }(winoBlockBytes, winoGradBlockBytes)
 	rng := rand.New(rand.NewPCG(5, 6))
 	// Blocks of the size the cache gives, and of the fewest rows: many
 	// blocks, the last one short, whatever the cache.
-	for _, block := range []int{winoBlockBytes, 1} {
-		winoBlockBytes = block
+	for _, block := range [][2]int{{winoBlockBytes, winoGradBlockBytes}, {1, 1}} {
+		winoBlockBytes, winoGradBlockBytes = block[0], block[1]
 		for _, impl := range winoImpls() {
 			for _, wc := range winoGeoms() {
 				testWinogradConv(t, impl, wc.g, wc.f, rng)
