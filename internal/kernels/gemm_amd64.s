@@ -3033,16 +3033,16 @@ maxPool2x2GradAVX2_done:
 // func maxPoolCellAVX512(y *float32, arg *int32, x *float32, off *int32, n int, chunks int, tail int)
 // Requires: AVX, AVX512F
 TEXT ·maxPoolCellAVX512(SB), NOSPLIT, $0-56
-	MOVQ      y+0(FP), AX
-	MOVQ      arg+8(FP), CX
-	MOVQ      x+16(FP), DX
-	MOVQ      off+24(FP), BX
-	MOVQ      n+32(FP), SI
-	MOVQ      chunks+40(FP), DI
-	MOVQ      tail+48(FP), R8
-	VMOVDQU32 poolIota<>+0(SB), Z0
-	MOVL      $0x0000ffff, R9
-	XORQ      R10, R10
+	MOVQ    y+0(FP), AX
+	MOVQ    arg+8(FP), CX
+	MOVQ    x+16(FP), DX
+	MOVQ    off+24(FP), BX
+	MOVQ    n+32(FP), SI
+	MOVQ    chunks+40(FP), DI
+	MOVQ    tail+48(FP), R8
+	MOVL    $0x0000ffff, R9
+	VMOVUPS poolIota<>+0(SB), Z0
+	XORQ    R10, R10
 
 maxPoolCellAVX512_chunk:
 	KMOVW R9, K1
@@ -3055,8 +3055,9 @@ maxPoolCellAVX512_masked:
 	MOVLQSX      (BX), R12
 	ADDQ         R10, R12
 	VMOVUPS.Z    (DX)(R12*4), K1, Z1
-	VPBROADCASTD R12, Z3
-	VPADDD       Z0, Z3, Z3
+	VPBROADCASTD R12, Z2
+	VPADDD       Z0, Z2, Z2
+	VMOVUPS      Z2, Z3
 	MOVQ         $0x0000000000000001, R11
 	CMPQ         R11, SI
 	JGE          maxPoolCellAVX512_stored
@@ -3066,12 +3067,12 @@ maxPoolCellAVX512_cell:
 	ADDQ      R10, R12
 	VMOVUPS.Z (DX)(R12*4), K1, Z2
 
-	// kc = t > best (ordered: a NaN never wins) in the chunk's lanes
+	// t > best (ordered: a NaN never wins), in the chunk's lanes
 	VCMPPS       $0x1e, Z1, Z2, K1, K2
-	VMOVUPS      Z2, K2, Z1
+	VMOVAPS      Z2, K2, Z1
 	VPBROADCASTD R12, Z2
 	VPADDD       Z0, Z2, Z2
-	VMOVDQA32    Z2, K2, Z3
+	VMOVAPS      Z2, K2, Z3
 	INCQ         R11
 	CMPQ         R11, SI
 	JL           maxPoolCellAVX512_cell
@@ -3094,7 +3095,7 @@ TEXT ·maxPoolCellAVX2(SB), NOSPLIT, $0-56
 	MOVQ    off+24(FP), BX
 	MOVQ    n+32(FP), SI
 	MOVQ    chunks+40(FP), DI
-	VMOVDQU poolIota<>+0(SB), Y0
+	VMOVUPS poolIota<>+0(SB), Y0
 	XORQ    R8, R8
 
 maxPoolCellAVX2_chunk:
@@ -3115,7 +3116,7 @@ maxPoolCellAVX2_cell:
 	ADDQ    R8, R10
 	VMOVUPS (DX)(R10*4), Y2
 
-	// t > best (ordered: a NaN never wins)
+	// t > best (ordered: a NaN never wins), in the chunk's lanes
 	VCMPPS       $0x1e, Y1, Y2, Y4
 	VBLENDVPS    Y4, Y2, Y1, Y1
 	VMOVD        R10, X2
@@ -3245,8 +3246,8 @@ TEXT ·addBiasAVX512(SB), NOSPLIT, $0-56
 	MOVQ   f+32(FP), SI
 	MOVQ   chunks+40(FP), DI
 	MOVQ   tail+48(FP), R8
-	SHLQ   $0x02, SI
 	MOVL   $0x0000ffff, R9
+	SHLQ   $0x02, SI
 	VPXORD Z0, Z0, Z0
 
 addBiasAVX512_row:
@@ -3283,8 +3284,8 @@ TEXT ·biasReLUAVX512(SB), NOSPLIT, $0-56
 	MOVQ   f+32(FP), SI
 	MOVQ   chunks+40(FP), DI
 	MOVQ   tail+48(FP), R8
-	SHLQ   $0x02, SI
 	MOVL   $0x0000ffff, R9
+	SHLQ   $0x02, SI
 	VPXORD Z0, Z0, Z0
 
 biasReLUAVX512_row:
@@ -3323,8 +3324,8 @@ TEXT ·mulRowsAVX512(SB), NOSPLIT, $0-56
 	MOVQ   f+32(FP), SI
 	MOVQ   chunks+40(FP), DI
 	MOVQ   tail+48(FP), R8
-	SHLQ   $0x02, SI
 	MOVL   $0x0000ffff, R9
+	SHLQ   $0x02, SI
 	VPXORD Z0, Z0, Z0
 
 mulRowsAVX512_row:

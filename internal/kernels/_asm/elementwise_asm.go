@@ -265,26 +265,28 @@ func elementwise() {
 		s.maxPool2x2()
 		s.maxPool2x2Grad()
 	}
-	maxPoolCell()
-	maxPoolCellAVX2()
+	avx512.maxPoolCell()
+	avx2.maxPoolCell()
 	avx512.clampLoop()
 	avx2.clampLoop()
-	biasRows("addBiasAVX512", "add")
-	biasRows("biasReLUAVX512", "relu")
-	biasRows("mulRowsAVX512", "mul")
-	biasRowsAVX2("addBiasAVX2", "add")
-	biasRowsAVX2("biasReLUAVX2", "relu")
-	biasRowsAVX2("mulRowsAVX2", "mul")
+	for _, s := range []simd{avx512, avx2} {
+		s.biasRows("addBias", "add")
+		s.biasRows("biasReLU", "relu")
+		s.biasRows("mulRows", "mul")
+	}
 }
 
 // maxPoolCell emits one output cell of a max pool over c channels, in
-// chunks of 16, the last one under the mask tail, from the n ≥ 1 cells of
-// its window at the indices off[0], ..., off[n-1] of x:
+// chunks of s.lanes, from the n ≥ 1 cells of its window at the indices
+// off[0], ..., off[n-1] of x:
 //
 //	for j < c, i < n: q := off[i]+j
 //		if i == 0 || x[q] > y[j] (ordered: a NaN never wins) { y[j], arg[j] = x[q], q }
-func maxPoolCell() {
-	const name = "maxPoolCellAVX512"
+//
+// In AVX-512 the last chunk is under the mask tail; in AVX2 c is a
+// multiple of 8 (tail unread).
+func (s simd) maxPoolCell() {
+	name := "maxPoolCell" + s.name
 	TEXT(name, NOSPLIT, "func(y *float32, arg *int32, x *float32, off *int32, n, chunks, tail int)")
 	y := Load(Param("y"), GP64())
 	arg := Load(Param("arg"), GP64())
@@ -292,83 +294,39 @@ func maxPoolCell() {
 	off := Load(Param("off"), GP64())
 	n := Load(Param("n"), GP64())
 	chunks := Load(Param("chunks"), GP64())
-	tail := GP64()
-	Load(Param("tail"), tail)
-	iota := ZMM()
-	VMOVDQU32(iotaData(), iota)
-	full := GP32()
-	MOVL(U32(0xffff), full)
+	masked := s.lanes == 16
+	var cm chunkMask
+	if masked {
+		cm = loadChunkMask()
+	}
+	iota := s.load(iotaData())
 	j, i, q := GP64(), GP64(), GP64()
 	XORQ(j, j)
-	k, kc := K(), K()
-	best, t, bi, ti := ZMM(), ZMM(), ZMM(), ZMM()
-	chunk, masked, cell, stored := name+"_chunk", name+"_masked", name+"_cell", name+"_stored"
-	Label(chunk)
-	KMOVW(full, k)
-	CMPQ(chunks, U8(1))
-	JNE(LabelRef(masked))
-	KMOVW(tail.As32(), k)
-	Label(masked)
-	Comment("The window's first cell.")
-	MOVLQSX(Mem{Base: off}, q)
-	ADDQ(j, q)
-	VMOVUPS_Z(Mem{Base: x, Index: q, Scale: 4}, k, best)
-	VPBROADCASTD(q.As32(), bi)
-	VPADDD(iota, bi, bi)
-	MOVQ(U64(1), i)
-	CMPQ(i, n)
-	JGE(LabelRef(stored))
-	Label(cell)
-	MOVLQSX(Mem{Base: off, Index: i, Scale: 4}, q)
-	ADDQ(j, q)
-	VMOVUPS_Z(Mem{Base: x, Index: q, Scale: 4}, k, t)
-	Comment("kc = t > best (ordered: a NaN never wins) in the chunk's lanes")
-	VCMPPS(U8(0x1e), best, t, k, kc)
-	VMOVUPS(t, kc, best)
-	VPBROADCASTD(q.As32(), ti)
-	VPADDD(iota, ti, ti)
-	VMOVDQA32(ti, kc, bi)
-	INCQ(i)
-	CMPQ(i, n)
-	JL(LabelRef(cell))
-	Label(stored)
-	VMOVUPS(best, k, Mem{Base: y, Index: j, Scale: 4})
-	VMOVDQU32(bi, k, Mem{Base: arg, Index: j, Scale: 4})
-	ADDQ(U8(16), j)
-	DECQ(chunks)
-	JNZ(LabelRef(chunk))
-	VZEROUPPER()
-	RET()
-}
-
-// maxPoolCellAVX2 emits maxPoolCell in AVX2 for c a multiple of 8, in
-// chunks of 8 (tail unread).
-func maxPoolCellAVX2() {
-	const name = "maxPoolCellAVX2"
-	TEXT(name, NOSPLIT, "func(y *float32, arg *int32, x *float32, off *int32, n, chunks, tail int)")
-	y := Load(Param("y"), GP64())
-	arg := Load(Param("arg"), GP64())
-	x := Load(Param("x"), GP64())
-	off := Load(Param("off"), GP64())
-	n := Load(Param("n"), GP64())
-	chunks := Load(Param("chunks"), GP64())
-	iota := YMM()
-	VMOVDQU(iotaData(), iota)
-	j, i, q := GP64(), GP64(), GP64()
-	XORQ(j, j)
-	best, t, bi := YMM(), YMM(), YMM()
-	// indices returns q + (0, 1, ..., 7).
+	best, t, bi := s.vec(), s.vec(), s.vec()
+	// load reads the chunk of x at q (the lanes of k alone in AVX-512).
+	load := func(d Register) {
+		at := Mem{Base: x, Index: q, Scale: 4}
+		if masked {
+			VMOVUPS_Z(at, cm.k, d)
+		} else {
+			VMOVUPS(at, d)
+		}
+	}
+	// indices returns q + (0, 1, 2, ...).
 	indices := func() Register {
-		v := avx2.broadcast(q)
+		v := s.broadcast(q)
 		VPADDD(iota, v, v)
 		return v
 	}
 	chunk, cell, stored := name+"_chunk", name+"_cell", name+"_stored"
 	Label(chunk)
+	if masked {
+		cm.set(name, chunks)
+	}
 	Comment("The window's first cell.")
 	MOVLQSX(Mem{Base: off}, q)
 	ADDQ(j, q)
-	VMOVUPS(Mem{Base: x, Index: q, Scale: 4}, best)
+	load(best)
 	VMOVUPS(indices(), bi)
 	MOVQ(U64(1), i)
 	CMPQ(i, n)
@@ -376,18 +334,29 @@ func maxPoolCellAVX2() {
 	Label(cell)
 	MOVLQSX(Mem{Base: off, Index: i, Scale: 4}, q)
 	ADDQ(j, q)
-	VMOVUPS(Mem{Base: x, Index: q, Scale: 4}, t)
-	Comment("t > best (ordered: a NaN never wins)")
-	m := avx2.compare(cmpGT, t, best)
-	avx2.choose(m, t, best)
-	avx2.choose(m, indices(), bi)
+	load(t)
+	Comment("t > best (ordered: a NaN never wins), in the chunk's lanes")
+	var m Register
+	if masked {
+		m = K()
+		VCMPPS(U8(cmpGT), best, t, cm.k, m)
+	} else {
+		m = s.compare(cmpGT, t, best)
+	}
+	s.choose(m, t, best)
+	s.choose(m, indices(), bi)
 	INCQ(i)
 	CMPQ(i, n)
 	JL(LabelRef(cell))
 	Label(stored)
-	VMOVUPS(best, Mem{Base: y, Index: j, Scale: 4})
-	VMOVUPS(bi, Mem{Base: arg, Index: j, Scale: 4})
-	ADDQ(U8(8), j)
+	if masked {
+		VMOVUPS(best, cm.k, Mem{Base: y, Index: j, Scale: 4})
+		VMOVDQU32(bi, cm.k, Mem{Base: arg, Index: j, Scale: 4})
+	} else {
+		VMOVUPS(best, Mem{Base: y, Index: j, Scale: 4})
+		VMOVUPS(bi, Mem{Base: arg, Index: j, Scale: 4})
+	}
+	ADDQ(U8(s.lanes), j)
 	DECQ(chunks)
 	JNZ(LabelRef(chunk))
 	VZEROUPPER()
@@ -440,13 +409,15 @@ func (s simd) clampLoop() {
 	RET()
 }
 
-// biasRows emits y = z + b (op "add"), then max(y, 0) (op "relu", as clamp
-// takes it), or y = z·b (op "mul"), over rows rows of f values, in chunks
-// of 16, the last one under the mask tail (f = 16·(chunks-1) + the bits of
-// tail):
+// biasRows emits name+s.name: y = z + b (op "add"), then max(y, 0) (op
+// "relu", as clampLoop takes it), or y = z·b (op "mul"), over rows rows of
+// f values, in chunks of s.lanes: in AVX-512 the last one under the mask
+// tail (f = 16·(chunks-1) + the bits of tail), in AVX2 f a multiple of 8
+// (tail unread):
 //
 //	for r < rows, j < f: y[r*f+j] = z[r*f+j] + b[j], then max(·, 0); or z[r*f+j]·b[j]
-func biasRows(name, op string) {
+func (s simd) biasRows(name, op string) {
+	name += s.name
 	TEXT(name, NOSPLIT, "func(y, z, b *float32, rows, f, chunks, tail int)")
 	y := Load(Param("y"), GP64())
 	z := Load(Param("z"), GP64())
@@ -454,37 +425,46 @@ func biasRows(name, op string) {
 	rows := Load(Param("rows"), GP64())
 	f := Load(Param("f"), GP64())
 	chunks := Load(Param("chunks"), GP64())
-	tail := GP64()
-	Load(Param("tail"), tail)
+	masked := s.lanes == 16
+	var cm chunkMask
+	if masked {
+		cm = loadChunkMask()
+	}
 	SHLQ(U8(2), f)
-	full := GP32()
-	MOVL(U32(0xffff), full)
-	zero, t := ZMM(), ZMM()
-	VPXORD(zero, zero, zero)
-	k := K()
+	zero, t := s.zero(), s.vec()
 	c, j := GP64(), GP64()
-	row, chunk, masked := name+"_row", name+"_chunk", name+"_masked"
+	row, chunk := name+"_row", name+"_chunk"
 	Label(row)
 	MOVQ(chunks, c)
 	XORQ(j, j)
 	Label(chunk)
-	KMOVW(full, k)
-	CMPQ(c, U8(1))
-	JNE(LabelRef(masked))
-	KMOVW(tail.As32(), k)
-	Label(masked)
-	VMOVUPS_Z(Mem{Base: z, Index: j, Scale: 4}, k, t)
-	if op == "mul" {
-		VMULPS_Z(Mem{Base: b, Index: j, Scale: 4}, t, k, t)
+	zAt, bAt, yAt := Mem{Base: z, Index: j, Scale: 4}, Mem{Base: b, Index: j, Scale: 4}, Mem{Base: y, Index: j, Scale: 4}
+	if masked {
+		cm.set(name, c)
+		VMOVUPS_Z(zAt, cm.k, t)
+		if op == "mul" {
+			VMULPS_Z(bAt, t, cm.k, t)
+		} else {
+			VADDPS_Z(bAt, t, cm.k, t)
+		}
 	} else {
-		VADDPS_Z(Mem{Base: b, Index: j, Scale: 4}, t, k, t)
+		VMOVUPS(zAt, t)
+		if op == "mul" {
+			VMULPS(bAt, t, t)
+		} else {
+			VADDPS(bAt, t, t)
+		}
 	}
 	if op == "relu" {
 		VMAXPS(t, zero, t)
 		VADDPS(zero, t, t)
 	}
-	VMOVUPS(t, k, Mem{Base: y, Index: j, Scale: 4})
-	ADDQ(U8(16), j)
+	if masked {
+		VMOVUPS(t, cm.k, yAt)
+	} else {
+		VMOVUPS(t, yAt)
+	}
+	ADDQ(U8(s.lanes), j)
 	DECQ(c)
 	JNZ(LabelRef(chunk))
 	ADDQ(f, y)
@@ -495,42 +475,26 @@ func biasRows(name, op string) {
 	RET()
 }
 
-// biasRowsAVX2 emits biasRows's loop in AVX2 for f a multiple of 8, in
-// chunks of 8 (tail unread).
-func biasRowsAVX2(name, op string) {
-	TEXT(name, NOSPLIT, "func(y, z, b *float32, rows, f, chunks, tail int)")
-	y := Load(Param("y"), GP64())
-	z := Load(Param("z"), GP64())
-	b := Load(Param("b"), GP64())
-	rows := Load(Param("rows"), GP64())
-	f := Load(Param("f"), GP64())
-	chunks := Load(Param("chunks"), GP64())
-	SHLQ(U8(2), f)
-	zero, t := avx2.zero(), YMM()
-	c, j := GP64(), GP64()
-	row, chunk := name+"_row", name+"_chunk"
-	Label(row)
-	MOVQ(chunks, c)
-	XORQ(j, j)
-	Label(chunk)
-	VMOVUPS(Mem{Base: z, Index: j, Scale: 4}, t)
-	if op == "mul" {
-		VMULPS(Mem{Base: b, Index: j, Scale: 4}, t, t)
-	} else {
-		VADDPS(Mem{Base: b, Index: j, Scale: 4}, t, t)
-	}
-	if op == "relu" {
-		VMAXPS(t, zero, t)
-		VADDPS(zero, t, t)
-	}
-	VMOVUPS(t, Mem{Base: y, Index: j, Scale: 4})
-	ADDQ(U8(8), j)
-	DECQ(c)
-	JNZ(LabelRef(chunk))
-	ADDQ(f, y)
-	ADDQ(f, z)
-	DECQ(rows)
-	JNZ(LabelRef(row))
-	VZEROUPPER()
-	RET()
+// chunkMask is the AVX-512 mask of a loop over chunks of 16 values whose
+// last one is under the mask tail.
+type chunkMask struct {
+	tail, full GPVirtual
+	k          Register
+}
+
+// loadChunkMask loads the parameter tail.
+func loadChunkMask() chunkMask {
+	m := chunkMask{tail: GP64(), full: GP64(), k: K()}
+	Load(Param("tail"), m.tail)
+	MOVL(U32(0xffff), m.full.As32())
+	return m
+}
+
+// set emits k = every lane, or tail's when c, the chunks left, is 1.
+func (m chunkMask) set(name string, c Register) {
+	KMOVW(m.full.As32(), m.k)
+	CMPQ(c, U8(1))
+	JNE(LabelRef(name + "_masked"))
+	KMOVW(m.tail.As32(), m.k)
+	Label(name + "_masked")
 }
