@@ -321,37 +321,33 @@ func packSliver(dst []float32, g *gemmPlan, i0, h, pc, kb, mr int) {
 //
 //	for r < rows, p < cols: dst[p*ld+r] = src[r*lds+p]
 func transposeInto(dst []float32, ld int, src []float32, lds, rows, cols int) {
-	r := 0
-	for ; r+4 <= rows || r < rows && rows > 4; r += 4 {
-		// The first columns by 4×8 blocks in vector registers, the
-		// rest one by one; the last rows, past a multiple of 4, as the
-		// last four (some written twice).
-		r = min(r, rows-4)
-		vec := transpose4Vec(dst[r:], ld, src[r*lds:], lds, cols)
-		s0 := src[r*lds+vec : r*lds+cols]
-		s1 := src[(r+1)*lds+vec : (r+1)*lds+cols]
-		s2 := src[(r+2)*lds+vec : (r+2)*lds+cols]
-		s3 := src[(r+3)*lds+vec : (r+3)*lds+cols]
-		s1, s2, s3 = s1[:len(s0)], s2[:len(s0)], s3[:len(s0)]
-		for i := range s0 {
-			p := vec + i
-			d := dst[p*ld+r : p*ld+r+4 : p*ld+r+4]
-			d[0], d[1], d[2], d[3] = s0[i], s1[i], s2[i], s3[i]
+	if rows < 4 {
+		for r := range rows {
+			for p, v := range src[r*lds : r*lds+cols] {
+				dst[p*ld+r] = v
+			}
 		}
+		return
 	}
-	// Fewer than 4 rows: two at a time, then one.
-	for ; r+2 <= rows; r += 2 {
-		s0 := src[r*lds : r*lds+cols]
-		s1 := src[(r+1)*lds : (r+1)*lds+cols]
-		s1 = s1[:len(s0)]
-		for p := range s0 {
-			d := dst[p*ld+r : p*ld+r+2 : p*ld+r+2]
-			d[0], d[1] = s0[p], s1[p]
-		}
+	// Four rows at a time; the rows past a multiple of 4 as the last four
+	// (some written twice).
+	for r := 0; r < rows; r += 4 {
+		transpose4(dst, ld, src, lds, min(r, rows-4), cols)
 	}
-	for ; r < rows; r++ {
-		for p, v := range src[r*lds : r*lds+cols] {
-			dst[p*ld+r] = v
-		}
+}
+
+// transpose4 is transposeInto for the four rows from r: the first columns
+// by 4×8 blocks in vector registers, the rest one by one.
+func transpose4(dst []float32, ld int, src []float32, lds, r, cols int) {
+	vec := transpose4Vec(dst[r:], ld, src[r*lds:], lds, cols)
+	s0 := src[r*lds+vec : r*lds+cols]
+	s1 := src[(r+1)*lds+vec : (r+1)*lds+cols]
+	s2 := src[(r+2)*lds+vec : (r+2)*lds+cols]
+	s3 := src[(r+3)*lds+vec : (r+3)*lds+cols]
+	s1, s2, s3 = s1[:len(s0)], s2[:len(s0)], s3[:len(s0)]
+	for i := range s0 {
+		p := vec + i
+		d := dst[p*ld+r : p*ld+r+4 : p*ld+r+4]
+		d[0], d[1], d[2], d[3] = s0[i], s1[i], s2[i], s3[i]
 	}
 }

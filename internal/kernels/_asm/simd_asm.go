@@ -283,3 +283,16 @@ func (s simd) loop(name string, ptrs, params []string, body func(at []Mem, ps []
 	VZEROUPPER()
 	RET()
 }
+
+// broadcast returns a vector holding the low 32 bits of g in each lane.
+func (s simd) broadcast(g GPVirtual) Register {
+	v := s.vec()
+	if s.lanes == 16 {
+		VPBROADCASTD(g.As32(), v)
+		return v
+	}
+	x := XMM()
+	VMOVD(g.As32(), x)
+	VPBROADCASTD(x, v)
+	return v
+}
