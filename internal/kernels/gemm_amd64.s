@@ -2601,9 +2601,9 @@ GLOBL poolIota<>(SB), RODATA|NOPTR, $64
 // func maxPool2x2GradAVX512(dx *float32, dy *float32, arg *int32, ow int, c int, rowLen int, p0 int)
 // Requires: AVX, AVX512F
 TEXT ·maxPool2x2GradAVX512(SB), NOSPLIT, $0-56
-	MOVQ         dx+0(FP), AX
-	MOVQ         dy+8(FP), CX
-	MOVQ         arg+16(FP), DX
+	MOVQ         dy+8(FP), AX
+	MOVQ         arg+16(FP), CX
+	MOVQ         dx+0(FP), DX
 	MOVQ         ow+24(FP), BX
 	MOVQ         c+32(FP), SI
 	MOVQ         rowLen+40(FP), DI
@@ -2630,33 +2630,35 @@ maxPool2x2GradAVX512_cell:
 	MOVQ R8, R10
 
 maxPool2x2GradAVX512_chunk:
-	VMOVUPS   (CX), Z5
-	VMOVUPS   (DX), Z6
+	VMOVUPS   (AX), Z5
+	VMOVUPS   (CX), Z6
 	VPCMPEQD  Z4, Z6, K1
 	VMOVUPS.Z Z5, K1, Z7
-	VMOVUPS   Z7, (AX)
+	VMOVUPS   Z7, (DX)
 	VPADDD    Z0, Z4, Z7
 	VPCMPEQD  Z7, Z6, K1
 	VMOVUPS.Z Z5, K1, Z7
-	VMOVUPS   Z7, (AX)(R9*1)
+	VMOVUPS   Z7, (DX)(R9*1)
 	VPADDD    Z1, Z4, Z7
 	VPCMPEQD  Z7, Z6, K1
 	VMOVUPS.Z Z5, K1, Z7
-	VMOVUPS   Z7, (AX)(DI*1)
+	VMOVUPS   Z7, (DX)(DI*1)
 	VPADDD    Z2, Z4, Z7
 	VPCMPEQD  Z7, Z6, K1
 	VMOVUPS.Z Z5, K1, Z7
-	VMOVUPS   Z7, (AX)(SI*1)
+	VMOVUPS   Z7, (DX)(SI*1)
+	ADDQ      $0x40, AX
 	ADDQ      $0x40, CX
 	ADDQ      $0x40, DX
-	ADDQ      $0x40, AX
 	VPADDD    Z3, Z4, Z4
 	DECQ      R10
 	JNZ       maxPool2x2GradAVX512_chunk
-	ADDQ      R9, AX
-	VPADDD    Z0, Z4, Z4
-	DECQ      BX
-	JNZ       maxPool2x2GradAVX512_cell
+
+	// Skip the window's second cell.
+	ADDQ   R9, DX
+	VPADDD Z0, Z4, Z4
+	DECQ   BX
+	JNZ    maxPool2x2GradAVX512_cell
 
 maxPool2x2GradAVX512_done:
 	VZEROUPPER
@@ -2965,9 +2967,9 @@ maxPool2x2AVX2_done:
 // func maxPool2x2GradAVX2(dx *float32, dy *float32, arg *int32, ow int, c int, rowLen int, p0 int)
 // Requires: AVX, AVX2
 TEXT ·maxPool2x2GradAVX2(SB), NOSPLIT, $0-56
-	MOVQ         dx+0(FP), AX
-	MOVQ         dy+8(FP), CX
-	MOVQ         arg+16(FP), DX
+	MOVQ         dy+8(FP), AX
+	MOVQ         arg+16(FP), CX
+	MOVQ         dx+0(FP), DX
 	MOVQ         ow+24(FP), BX
 	MOVQ         c+32(FP), SI
 	MOVQ         rowLen+40(FP), DI
@@ -2998,33 +3000,35 @@ maxPool2x2GradAVX2_cell:
 	MOVQ R8, R10
 
 maxPool2x2GradAVX2_chunk:
-	VMOVUPS  (CX), Y5
-	VMOVUPS  (DX), Y6
+	VMOVUPS  (AX), Y5
+	VMOVUPS  (CX), Y6
 	VPCMPEQD Y4, Y6, Y7
 	VANDPS   Y5, Y7, Y7
-	VMOVUPS  Y7, (AX)
+	VMOVUPS  Y7, (DX)
 	VPADDD   Y0, Y4, Y7
 	VPCMPEQD Y7, Y6, Y7
 	VANDPS   Y5, Y7, Y7
-	VMOVUPS  Y7, (AX)(R9*1)
+	VMOVUPS  Y7, (DX)(R9*1)
 	VPADDD   Y1, Y4, Y7
 	VPCMPEQD Y7, Y6, Y7
 	VANDPS   Y5, Y7, Y7
-	VMOVUPS  Y7, (AX)(DI*1)
+	VMOVUPS  Y7, (DX)(DI*1)
 	VPADDD   Y2, Y4, Y7
 	VPCMPEQD Y7, Y6, Y7
 	VANDPS   Y5, Y7, Y7
-	VMOVUPS  Y7, (AX)(SI*1)
+	VMOVUPS  Y7, (DX)(SI*1)
+	ADDQ     $0x20, AX
 	ADDQ     $0x20, CX
 	ADDQ     $0x20, DX
-	ADDQ     $0x20, AX
 	VPADDD   Y3, Y4, Y4
 	DECQ     R10
 	JNZ      maxPool2x2GradAVX2_chunk
-	ADDQ     R9, AX
-	VPADDD   Y0, Y4, Y4
-	DECQ     BX
-	JNZ      maxPool2x2GradAVX2_cell
+
+	// Skip the window's second cell.
+	ADDQ   R9, DX
+	VPADDD Y0, Y4, Y4
+	DECQ   BX
+	JNZ    maxPool2x2GradAVX2_cell
 
 maxPool2x2GradAVX2_done:
 	VZEROUPPER

@@ -54,6 +54,46 @@ func iotaData() Mem {
 	return *iotaSym
 }
 
+// poolRow emits name, a loop over one output row of a 2×2 pool with
+// strides 2: ow cells of c channels (a multiple of s.lanes) a vector at a
+// time. body emits one vector's step, with p the pointers named by ptrs at
+// it (the last one into the two input rows, which skips each window's
+// second cell) and r.idx the step's indices of the window's first cell.
+func (s simd) poolRow(name, sig string, ptrs []string, body func(p []GPVirtual, r poolRegs)) {
+	TEXT(name, NOSPLIT, sig)
+	p := make([]GPVirtual, len(ptrs))
+	for i, ptr := range ptrs {
+		p[i] = GP64()
+		Load(Param(ptr), p[i])
+	}
+	ow := Load(Param("ow"), GP64())
+	r := s.poolSetup()
+	chunks := Load(Param("c"), GP64())
+	SHRQ(U8(bits.TrailingZeros(uint(s.lanes))), chunks)
+	cell, chunk, done := name+"_cell", name+"_chunk", name+"_done"
+	TESTQ(ow, ow)
+	JZ(LabelRef(done))
+	Label(cell)
+	j := GP64()
+	MOVQ(chunks, j)
+	Label(chunk)
+	body(p, r)
+	for _, q := range p {
+		ADDQ(U8(s.bytes()), q)
+	}
+	VPADDD(r.step, r.idx, r.idx)
+	DECQ(j)
+	JNZ(LabelRef(chunk))
+	Comment("Skip the window's second cell.")
+	ADDQ(r.cb, p[len(p)-1])
+	VPADDD(r.cv, r.idx, r.idx)
+	DECQ(ow)
+	JNZ(LabelRef(cell))
+	Label(done)
+	VZEROUPPER()
+	RET()
+}
+
 // maxPool2x2 emits one output row of a 2×2 max-pool with strides 2 over c
 // channels (a multiple of s.lanes): x is the first of its two input rows,
 // of rowLen floats, p0 the index of x[0] in the image.
@@ -63,52 +103,23 @@ func iotaData() Mem {
 //		y[ox*c+j] = the largest, the first in that order on ties
 //		arg[ox*c+j] = its index
 func (s simd) maxPool2x2() {
-	name := "maxPool2x2" + s.name
-	TEXT(name, NOSPLIT, "func(y *float32, arg *int32, x *float32, ow, c, rowLen, p0 int)")
-	y := Load(Param("y"), GP64())
-	arg := Load(Param("arg"), GP64())
-	x := Load(Param("x"), GP64())
-	ow := Load(Param("ow"), GP64())
-	r := s.poolSetup()
-	chunks := Load(Param("c"), GP64())
-	SHRQ(U8(bits.TrailingZeros(uint(s.lanes))), chunks)
-	best, t, bi, ti := s.vec(), s.vec(), s.vec(), s.vec()
-	cell, chunk, done := name+"_cell", name+"_chunk", name+"_done"
-	TESTQ(ow, ow)
-	JZ(LabelRef(done))
-	Label(cell)
-	j := GP64()
-	MOVQ(chunks, j)
-	Label(chunk)
-	VMOVUPS(Mem{Base: x}, best)
-	VMOVUPS(r.idx, bi)
-	for _, o := range []struct {
-		off GPVirtual
-		add Register
-	}{{r.cb, r.cv}, {r.rb, r.rv}, {r.rcb, r.rcv}} {
-		VMOVUPS(Mem{Base: x, Index: o.off, Scale: 1}, t)
-		Comment("t > best (ordered: a NaN never wins)")
-		k := s.compare(cmpGT, t, best)
-		s.choose(k, t, best)
-		VPADDD(o.add, r.idx, ti)
-		s.choose(k, ti, bi)
-	}
-	VMOVUPS(best, Mem{Base: y})
-	VMOVUPS(bi, Mem{Base: arg})
-	ADDQ(U8(s.bytes()), y)
-	ADDQ(U8(s.bytes()), arg)
-	ADDQ(U8(s.bytes()), x)
-	VPADDD(r.step, r.idx, r.idx)
-	DECQ(j)
-	JNZ(LabelRef(chunk))
-	Comment("Skip the window's second cell.")
-	ADDQ(r.cb, x)
-	VPADDD(r.cv, r.idx, r.idx)
-	DECQ(ow)
-	JNZ(LabelRef(cell))
-	Label(done)
-	VZEROUPPER()
-	RET()
+	s.poolRow("maxPool2x2"+s.name, "func(y *float32, arg *int32, x *float32, ow, c, rowLen, p0 int)",
+		[]string{"y", "arg", "x"}, func(p []GPVirtual, r poolRegs) {
+			y, arg, x := p[0], p[1], p[2]
+			best, t, bi, ti := s.vec(), s.vec(), s.vec(), s.vec()
+			VMOVUPS(Mem{Base: x}, best)
+			VMOVUPS(r.idx, bi)
+			for _, o := range r.others() {
+				VMOVUPS(Mem{Base: x, Index: o.off, Scale: 1}, t)
+				Comment("t > best (ordered: a NaN never wins)")
+				k := s.compare(cmpGT, t, best)
+				s.choose(k, t, best)
+				VPADDD(o.add, r.idx, ti)
+				s.choose(k, ti, bi)
+			}
+			VMOVUPS(best, Mem{Base: y})
+			VMOVUPS(bi, Mem{Base: arg})
+		})
 }
 
 // maxPool2x2Grad emits the gradient of one output row of maxPool2x2: it
@@ -116,51 +127,32 @@ func (s simd) maxPool2x2() {
 //
 //	for ox < ow, j < c, each cell q of the window: dx[q-p0] = dy[ox*c+j] if arg[ox*c+j] == q else 0
 func (s simd) maxPool2x2Grad() {
-	name := "maxPool2x2Grad" + s.name
-	TEXT(name, NOSPLIT, "func(dx, dy *float32, arg *int32, ow, c, rowLen, p0 int)")
-	dx := Load(Param("dx"), GP64())
-	dy := Load(Param("dy"), GP64())
-	arg := Load(Param("arg"), GP64())
-	ow := Load(Param("ow"), GP64())
-	r := s.poolSetup()
-	chunks := Load(Param("c"), GP64())
-	SHRQ(U8(bits.TrailingZeros(uint(s.lanes))), chunks)
-	g, av, t, ti := s.vec(), s.vec(), s.vec(), s.vec()
-	cell, chunk, done := name+"_cell", name+"_chunk", name+"_done"
-	TESTQ(ow, ow)
-	JZ(LabelRef(done))
-	Label(cell)
-	j := GP64()
-	MOVQ(chunks, j)
-	Label(chunk)
-	VMOVUPS(Mem{Base: dy}, g)
-	VMOVUPS(Mem{Base: arg}, av)
-	for i, o := range []struct {
-		off GPVirtual
-		add Register
-	}{{nil, nil}, {r.cb, r.cv}, {r.rb, r.rv}, {r.rcb, r.rcv}} {
-		at, q := Mem{Base: dx}, r.idx
-		if i > 0 {
-			at = Mem{Base: dx, Index: o.off, Scale: 1}
-			VPADDD(o.add, r.idx, ti)
-			q = ti
-		}
-		s.keepEqual(q, av, g, t)
-		VMOVUPS(t, at)
-	}
-	ADDQ(U8(s.bytes()), dy)
-	ADDQ(U8(s.bytes()), arg)
-	ADDQ(U8(s.bytes()), dx)
-	VPADDD(r.step, r.idx, r.idx)
-	DECQ(j)
-	JNZ(LabelRef(chunk))
-	ADDQ(r.cb, dx)
-	VPADDD(r.cv, r.idx, r.idx)
-	DECQ(ow)
-	JNZ(LabelRef(cell))
-	Label(done)
-	VZEROUPPER()
-	RET()
+	s.poolRow("maxPool2x2Grad"+s.name, "func(dx, dy *float32, arg *int32, ow, c, rowLen, p0 int)",
+		[]string{"dy", "arg", "dx"}, func(p []GPVirtual, r poolRegs) {
+			dy, arg, dx := p[0], p[1], p[2]
+			g, av, t, ti := s.vec(), s.vec(), s.vec(), s.vec()
+			VMOVUPS(Mem{Base: dy}, g)
+			VMOVUPS(Mem{Base: arg}, av)
+			s.keepEqual(r.idx, av, g, t)
+			VMOVUPS(t, Mem{Base: dx})
+			for _, o := range r.others() {
+				VPADDD(o.add, r.idx, ti)
+				s.keepEqual(ti, av, g, t)
+				VMOVUPS(t, Mem{Base: dx, Index: o.off, Scale: 1})
+			}
+		})
+}
+
+// poolCell is a window's cell after the first: its offset in bytes and its
+// index's distance from the first's.
+type poolCell struct {
+	off GPVirtual
+	add Register
+}
+
+// others returns the window's second, third and fourth cells.
+func (r poolRegs) others() []poolCell {
+	return []poolCell{{r.cb, r.cv}, {r.rb, r.rv}, {r.rcb, r.rcv}}
 }
 
 // keepEqual sets d = v in the lanes where the int32s a and b are equal, 0
